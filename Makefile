@@ -1,0 +1,110 @@
+# tokio.hpp build. `make demo` runs an example, `make test` runs the test suite.
+#
+#   make                 header + tests + examples
+#   make test            build and run the doctest suite (CXX=clang++ works too)
+#   make test-asan       the suite under AddressSanitizer + UndefinedBehaviorSanitizer
+#   make test-tsan       the suite under ThreadSanitizer
+#   make check           freshness, self-contained headers, two-TU link, then test
+#   make bench           every benchmark beside real Tokio (hyperfine) -> bench/RESULTS.md
+#   make examples demo clean
+
+CXX      ?= g++
+STD      := -std=c++20
+WARN     := -Wall -Wextra -Wpedantic -Werror
+OPT      ?= -O2 -g
+SAN      ?=
+LDLIBS   := -lpthread
+JOBS     ?= $(shell nproc 2>/dev/null || echo 2)
+
+ifeq ($(SAN),asan)
+  SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+  OPT      := -O1 -g
+else ifeq ($(SAN),tsan)
+  SANFLAGS := -fsanitize=thread -fno-omit-frame-pointer
+  OPT      := -O1 -g
+endif
+
+COMPILER := $(notdir $(firstword $(CXX)))
+BUILD    := build/$(COMPILER)$(if $(SAN),-$(SAN),)
+CXXFLAGS := $(STD) $(WARN) $(OPT) $(SANFLAGS) -I. $(EXTRA_CXXFLAGS)
+
+DOCTEST_HDR := /usr/include/doctest/doctest.h
+
+TEST_SRCS := $(sort $(wildcard tests/*.cpp))
+TEST_OBJS := $(patsubst tests/%.cpp,$(BUILD)/tests/%.o,$(TEST_SRCS))
+TEST_BIN  := $(BUILD)/tests/run_tests
+
+EXAMPLE_SRCS := $(sort $(wildcard examples/*.cpp))
+EXAMPLE_BINS := $(patsubst examples/%.cpp,$(BUILD)/examples/%,$(EXAMPLE_SRCS))
+
+SRC_FILES := $(shell find src -name '*.hpp' -o -name '*.cpp' | sort)
+
+.PHONY: all test test-asan test-tsan check check-fresh check-headers check-link examples demo bench clean doctest
+
+all: tokio.hpp $(TEST_BIN) examples
+
+tokio.hpp: amalgamate.py $(SRC_FILES)
+	python3 amalgamate.py
+
+doctest: $(DOCTEST_HDR)
+$(DOCTEST_HDR):
+	@if [ "$$(id -u)" = "0" ]; then \
+	  echo "doctest.h missing: installing doctest-dev"; \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y doctest-dev >/dev/null || \
+	  (apt-get update >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y doctest-dev >/dev/null); \
+	else \
+	  echo "doctest.h is missing. Install it with:  sudo apt-get install -y doctest-dev"; exit 1; \
+	fi
+
+$(BUILD)/tests/%.o: tests/%.cpp tokio.hpp tests/test_util.hpp | $(DOCTEST_HDR)
+	@mkdir -p $(dir $@)
+	$(CXX) $(CXXFLAGS) -c $< -o $@
+
+$(TEST_BIN): $(TEST_OBJS)
+	$(CXX) $(CXXFLAGS) $^ -o $@ $(LDLIBS)
+
+test: $(TEST_BIN)
+	$(TEST_BIN) $(TEST_ARGS)
+
+test-asan:
+	$(MAKE) test SAN=asan
+
+test-tsan:
+	$(MAKE) test SAN=tsan TEST_ARGS="$(TEST_ARGS)"
+
+$(BUILD)/examples/%: examples/%.cpp tokio.hpp
+	@mkdir -p $(dir $@)
+	$(CXX) $(CXXFLAGS) $< -o $@ $(LDLIBS)
+
+examples: $(EXAMPLE_BINS)
+
+demo: $(BUILD)/examples/hello
+	$(BUILD)/examples/hello
+
+check: check-fresh check-headers check-link test
+
+check-fresh:
+	python3 amalgamate.py --check
+
+# Every src/ header compiles on its own.
+check-headers:
+	@mkdir -p $(BUILD)/headers
+	@fail=0; for h in $$(find src -name '*.hpp' | sort); do \
+	  printf '#include "%s"\n' "$$h" > $(BUILD)/headers/one.cpp; \
+	  $(CXX) $(STD) $(WARN) -Isrc -I. -fsyntax-only $(BUILD)/headers/one.cpp || { echo "not self-contained: $$h"; fail=1; }; \
+	done; exit $$fail
+	@echo "every src/ header compiles alone"
+
+# A program of two translation units: one defines TOKIO_IMPLEMENTATION, one does not.
+check-link: tokio.hpp
+	@mkdir -p $(BUILD)/link
+	$(CXX) $(CXXFLAGS) -c tests/link/impl_tu.cpp -o $(BUILD)/link/impl_tu.o
+	$(CXX) $(CXXFLAGS) -c tests/link/user_tu.cpp -o $(BUILD)/link/user_tu.o
+	$(CXX) $(CXXFLAGS) $(BUILD)/link/impl_tu.o $(BUILD)/link/user_tu.o -o $(BUILD)/link/two_tu $(LDLIBS)
+	$(BUILD)/link/two_tu
+
+bench:
+	bench/run.sh
+
+clean:
+	rm -rf build bench/out

@@ -1,0 +1,47 @@
+#pragma once
+// Build configuration: version, platform checks, the TOKIO_ macros used across the library.
+
+#include <cstddef>
+#include <cstdint>
+
+#define TOKIO_VERSION_MAJOR 0
+#define TOKIO_VERSION_MINOR 1
+#define TOKIO_VERSION_PATCH 0
+
+#if !defined(__linux__)
+#error "tokio.hpp currently supports Linux only (epoll, eventfd, futex)."
+#endif
+
+#if __cplusplus < 202002L
+#error "tokio.hpp needs C++20 (-std=c++20)."
+#endif
+
+// Sanitizer detection: under ASan the frame cache is bypassed so every frame allocation
+// reaches the sanitizer's allocator and use-after-free is caught.
+#if defined(__SANITIZE_ADDRESS__)
+#define TOKIO_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define TOKIO_ASAN 1
+#endif
+#endif
+#if defined(__SANITIZE_THREAD__)
+#define TOKIO_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define TOKIO_TSAN 1
+#endif
+#endif
+
+#define TOKIO_LIKELY(x) __builtin_expect(!!(x), 1)
+#define TOKIO_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define TOKIO_NOINLINE __attribute__((noinline))
+#define TOKIO_ALWAYS_INLINE inline __attribute__((always_inline))
+
+namespace tokio::detail {
+
+// Two cache lines: x86's adjacent-line prefetcher pulls pairs, so 128 bytes keeps
+// independently written words from sharing a prefetch unit (Tokio pads the same way).
+inline constexpr std::size_t kCacheLine = 128;
+
+}  // namespace tokio::detail

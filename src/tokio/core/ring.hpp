@@ -1,0 +1,48 @@
+#pragma once
+// A growable FIFO ring of pointers (power-of-two capacity), single-threaded.
+
+#include <cstddef>
+#include <cstdlib>
+#include <memory>
+#include <new>
+
+namespace tokio::detail {
+
+template <class T>
+class PtrRing {
+ public:
+  explicit PtrRing(std::size_t initial = 64) {
+    std::size_t c = 1;
+    while (c < initial) c <<= 1;
+    buf_ = std::make_unique<T*[]>(c);
+    mask_ = c - 1;
+  }
+  std::size_t size() const noexcept { return tail_ - head_; }
+  bool empty() const noexcept { return head_ == tail_; }
+  void push_back(T* v) {
+    if (size() == mask_ + 1) grow();
+    buf_[tail_++ & mask_] = v;
+  }
+  T* pop_front() noexcept {
+    if (head_ == tail_) return nullptr;
+    return buf_[head_++ & mask_];
+  }
+
+ private:
+  void grow() {
+    std::size_t cap = (mask_ + 1) * 2;
+    auto nb = std::make_unique<T*[]>(cap);
+    std::size_t n = size();
+    for (std::size_t i = 0; i < n; ++i) nb[i] = buf_[(head_ + i) & mask_];
+    buf_ = std::move(nb);
+    mask_ = cap - 1;
+    head_ = 0;
+    tail_ = n;
+  }
+  std::unique_ptr<T*[]> buf_;
+  std::size_t mask_ = 0;
+  std::size_t head_ = 0;
+  std::size_t tail_ = 0;
+};
+
+}  // namespace tokio::detail

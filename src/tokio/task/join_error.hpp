@@ -1,0 +1,48 @@
+#pragma once
+// task::Id and task::JoinError: why awaiting a JoinHandle produced no value.
+
+#include <cstdint>
+#include <exception>
+#include <stdexcept>
+#include <string>
+
+namespace tokio::task {
+
+// Opaque, unique id of a spawned task (never reused within a process).
+struct Id {
+  uint64_t value = 0;
+  friend bool operator==(Id, Id) = default;
+  friend auto operator<=>(Id, Id) = default;
+};
+
+// A task did not produce a value: it was cancelled (aborted, or its runtime shut down),
+// or its body threw ("panicked", in Tokio's words). Awaiting a JoinHandle rethrows the
+// task's own exception for a panic and throws JoinError for a cancellation; JoinSet and
+// Result-returning APIs hand the JoinError over as a value.
+class JoinError : public std::runtime_error {
+ public:
+  static JoinError cancelled(Id id) { return JoinError(id, nullptr); }
+  static JoinError panic(Id id, std::exception_ptr e) { return JoinError(id, std::move(e)); }
+
+  bool is_cancelled() const noexcept { return !payload_; }
+  bool is_panic() const noexcept { return static_cast<bool>(payload_); }
+  Id id() const noexcept { return id_; }
+  // The exception the task threw (null when cancelled).
+  const std::exception_ptr& panic_payload() const noexcept { return payload_; }
+  // Rethrows the task's exception for a panic, throws this JoinError for a cancellation.
+  [[noreturn]] void rethrow() const {
+    if (payload_) std::rethrow_exception(payload_);
+    throw *this;
+  }
+
+ private:
+  JoinError(Id id, std::exception_ptr e)
+      : std::runtime_error(e ? "task " + std::to_string(id.value) + " threw an exception"
+                             : "task " + std::to_string(id.value) + " was cancelled"),
+        id_(id),
+        payload_(std::move(e)) {}
+  Id id_;
+  std::exception_ptr payload_;
+};
+
+}  // namespace tokio::task

@@ -1,0 +1,155 @@
+#pragma once
+// JoinHandle<T> (await a spawned task's output) and AbortHandle (cancel it from anywhere).
+
+#include <utility>
+
+#include "tokio/core/result.hpp"
+#include "tokio/task/header.hpp"
+#include "tokio/task/join_error.hpp"
+#include "tokio/task/task.hpp"
+
+namespace tokio::detail {
+// Drops JOIN_INTEREST and the join waker. Returns true when the handle must drop the
+// output itself (the task already completed). The caller then calls task_drop_ref.
+bool task_join_release(TaskHeader* t) noexcept;
+}  // namespace tokio::detail
+
+namespace tokio::task {
+
+// Cancels a task without owning its output. Copyable; any thread may call abort().
+class AbortHandle {
+ public:
+  AbortHandle() noexcept = default;
+  explicit AbortHandle(detail::TaskHeader* t) noexcept : t_(t) {
+    if (t_) detail::task_ref_inc(t_);
+  }
+  AbortHandle(const AbortHandle& o) noexcept : AbortHandle(o.t_) {}
+  AbortHandle(AbortHandle&& o) noexcept : t_(std::exchange(o.t_, nullptr)) {}
+  AbortHandle& operator=(AbortHandle o) noexcept {
+    std::swap(t_, o.t_);
+    return *this;
+  }
+  ~AbortHandle() {
+    if (t_) detail::task_drop_ref(t_);
+  }
+
+  // Requests cancellation: the task's frame is destroyed at its current suspension point
+  // (or before it starts). No effect on a finished task.
+  void abort() const noexcept {
+    if (t_) detail::task_abort(t_);
+  }
+  bool is_finished() const noexcept {
+    return t_ && (t_->state.load() & detail::TaskState::COMPLETE);
+  }
+  Id id() const noexcept { return Id{t_ ? t_->id : 0}; }
+
+ private:
+  detail::TaskHeader* t_ = nullptr;
+};
+
+// Owned permission to await a spawned task. Destroying it detaches the task (it keeps
+// running), as in Tokio. `co_await handle` yields the task's value, rethrows the exception
+// the task threw, or throws JoinError when the task was cancelled; `co_await
+// handle.result()` returns a Result<T, JoinError> instead of throwing.
+//
+// Cancel safety: awaiting is cancel-safe; the output stays in the task until awaited again.
+template <class T>
+class [[nodiscard]] JoinHandle {
+ public:
+  JoinHandle() noexcept = default;
+  explicit JoinHandle(detail::TaskHeader* t) noexcept : t_(t) {}  // adopts the handle's ref
+  JoinHandle(JoinHandle&& o) noexcept
+      : t_(std::exchange(o.t_, nullptr)), taken_(std::exchange(o.taken_, false)) {}
+  JoinHandle& operator=(JoinHandle&& o) noexcept {
+    if (this != &o) {
+      release();
+      t_ = std::exchange(o.t_, nullptr);
+      taken_ = std::exchange(o.taken_, false);
+    }
+    return *this;
+  }
+  JoinHandle(const JoinHandle&) = delete;
+  JoinHandle& operator=(const JoinHandle&) = delete;
+  ~JoinHandle() { release(); }
+
+  void abort() const noexcept {
+    if (t_) detail::task_abort(t_);
+  }
+  bool is_finished() const noexcept {
+    return t_ && (t_->state.load() & detail::TaskState::COMPLETE);
+  }
+  Id id() const noexcept { return Id{t_ ? t_->id : 0}; }
+  AbortHandle abort_handle() const noexcept { return AbortHandle(t_); }
+  bool valid() const noexcept { return t_ != nullptr; }
+  // Detaches the task explicitly (same as destroying the handle).
+  void detach() noexcept { release(); }
+  // Low level (JoinSet): the task header, and giving up the handle's reference to the
+  // caller without releasing it.
+  detail::TaskHeader* raw_header() const noexcept { return t_; }
+  void forget() noexcept { t_ = nullptr; }
+
+  template <bool Throwing>
+  class Awaiter : public detail::Leaf<Awaiter<Throwing>> {
+   public:
+    explicit Awaiter(JoinHandle& h) : h_(h) {
+      if (!h.t_) detail::throw_misuse("co_await of an empty JoinHandle (moved-from or detached)");
+      if (h.taken_) {
+        detail::throw_misuse("JoinHandle awaited twice: its output was already taken");
+      }
+    }
+    bool poll(Context& cx) noexcept {
+      if (!detail::coop_poll_proceed(cx)) return false;
+      return detail::task_join_poll(h_.t_, cx);
+    }
+    auto await_resume() {
+      h_.taken_ = true;
+      auto* cell = reinterpret_cast<detail::CellHead<T>*>(h_.t_);
+      auto r = cell->output.take_result(Id{h_.t_->id});
+      if constexpr (Throwing) {
+        if constexpr (std::is_void_v<T>) {
+          if (!r) r.error().rethrow();
+        } else {
+          if (!r) r.error().rethrow();
+          return std::move(*r);
+        }
+      } else {
+        return r;
+      }
+    }
+
+   private:
+    JoinHandle& h_;
+  };
+
+  Awaiter<true> operator co_await() & { return Awaiter<true>(*this); }
+  Awaiter<true> operator co_await() && { return Awaiter<true>(*this); }
+
+  struct ResultAwaitable {
+    using tokio_awaitable = void;
+    JoinHandle& h;
+    Awaiter<false> operator co_await() && { return Awaiter<false>(h); }
+  };
+  // Awaits the task and returns Result<T, JoinError> instead of throwing.
+  ResultAwaitable result() & { return ResultAwaitable{*this}; }
+
+  using tokio_awaitable = void;
+
+ private:
+  void release() noexcept {
+    if (auto* t = std::exchange(t_, nullptr)) {
+      if (detail::task_join_release(t)) {
+        reinterpret_cast<detail::CellHead<T>*>(t)->output.clear();
+      }
+      detail::task_drop_ref(t);
+    }
+  }
+
+  detail::TaskHeader* t_ = nullptr;
+  bool taken_ = false;
+};
+
+}  // namespace tokio::task
+
+namespace tokio {
+using task::JoinHandle;
+}  // namespace tokio

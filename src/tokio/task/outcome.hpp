@@ -1,0 +1,141 @@
+#pragma once
+// Outcome<T>: what a coroutine or task finished with: a value, an exception, or (for
+// spawned tasks) cancellation. Used by Task promises and task cells.
+
+#include <exception>
+#include <new>
+#include <type_traits>
+#include <utility>
+
+#include "tokio/core/result.hpp"
+#include "tokio/task/join_error.hpp"
+
+namespace tokio::detail {
+
+enum class OutcomeState : uint8_t { Empty, Value, Exception, Cancelled, Consumed };
+
+template <class T>
+class Outcome {
+ public:
+  Outcome() noexcept {}
+  Outcome(const Outcome&) = delete;
+  Outcome& operator=(const Outcome&) = delete;
+  ~Outcome() { clear(); }
+
+  OutcomeState state() const noexcept { return state_; }
+
+  template <class... A>
+  void set_value(A&&... a) {
+    clear();
+    new (&value_) T(std::forward<A>(a)...);
+    state_ = OutcomeState::Value;
+  }
+  void set_exception(std::exception_ptr e) noexcept {
+    clear();
+    new (&ex_) std::exception_ptr(std::move(e));
+    state_ = OutcomeState::Exception;
+  }
+  void set_cancelled() noexcept {
+    clear();
+    state_ = OutcomeState::Cancelled;
+  }
+  void move_from(Outcome& o) noexcept(std::is_nothrow_move_constructible_v<T>) {
+    clear();
+    if (o.state_ == OutcomeState::Value) new (&value_) T(std::move(o.value_));
+    else if (o.state_ == OutcomeState::Exception) new (&ex_) std::exception_ptr(std::move(o.ex_));
+    state_ = o.state_;
+    o.clear();
+    o.state_ = OutcomeState::Consumed;
+  }
+
+  // For co_await of a Task: the value, or the exception rethrown.
+  T take() {
+    if (state_ == OutcomeState::Exception) {
+      std::exception_ptr e = std::move(ex_);
+      clear();
+      state_ = OutcomeState::Consumed;
+      std::rethrow_exception(e);
+    }
+    T v(std::move(value_));
+    clear();
+    state_ = OutcomeState::Consumed;
+    return v;
+  }
+  // For JoinHandle/JoinSet: the value, or a JoinError.
+  Result<T, task::JoinError> take_result(task::Id id) {
+    OutcomeState s = state_;
+    if (s == OutcomeState::Value) {
+      Result<T, task::JoinError> r(std::move(value_));
+      clear();
+      state_ = OutcomeState::Consumed;
+      return r;
+    }
+    std::exception_ptr e;
+    if (s == OutcomeState::Exception) e = std::move(ex_);
+    clear();
+    state_ = OutcomeState::Consumed;
+    if (e) return unexpected(task::JoinError::panic(id, std::move(e)));
+    return unexpected(task::JoinError::cancelled(id));
+  }
+  void clear() noexcept {
+    if (state_ == OutcomeState::Value) value_.~T();
+    else if (state_ == OutcomeState::Exception) ex_.~exception_ptr();
+    state_ = OutcomeState::Empty;
+  }
+
+ private:
+  union {
+    T value_;
+    std::exception_ptr ex_;
+  };
+  OutcomeState state_ = OutcomeState::Empty;
+};
+
+template <>
+class Outcome<void> {
+ public:
+  Outcome() noexcept = default;
+  Outcome(const Outcome&) = delete;
+  Outcome& operator=(const Outcome&) = delete;
+
+  OutcomeState state() const noexcept { return state_; }
+  void set_value() noexcept {
+    ex_ = nullptr;
+    state_ = OutcomeState::Value;
+  }
+  void set_exception(std::exception_ptr e) noexcept {
+    ex_ = std::move(e);
+    state_ = OutcomeState::Exception;
+  }
+  void set_cancelled() noexcept {
+    ex_ = nullptr;
+    state_ = OutcomeState::Cancelled;
+  }
+  void move_from(Outcome& o) noexcept {
+    ex_ = std::move(o.ex_);
+    state_ = o.state_;
+    o.ex_ = nullptr;
+    o.state_ = OutcomeState::Consumed;
+  }
+  void take() {
+    OutcomeState s = std::exchange(state_, OutcomeState::Consumed);
+    if (s == OutcomeState::Exception) std::rethrow_exception(std::exchange(ex_, nullptr));
+  }
+  Result<void, task::JoinError> take_result(task::Id id) {
+    OutcomeState s = std::exchange(state_, OutcomeState::Consumed);
+    if (s == OutcomeState::Value) return {};
+    std::exception_ptr e = std::exchange(ex_, nullptr);
+    if (e) return unexpected(task::JoinError::panic(id, std::move(e)));
+    return unexpected(task::JoinError::cancelled(id));
+  }
+  void clear() noexcept {
+    ex_ = nullptr;
+    state_ = OutcomeState::Empty;
+  }
+
+ private:
+  std::exception_ptr ex_;
+  OutcomeState state_ = OutcomeState::Empty;
+};
+
+}  // namespace tokio::detail

@@ -1,0 +1,180 @@
+#pragma once
+// The poll protocol that joins C++ coroutines to Tokio's waker model.
+//
+// A spawned task (or a block_on root) is a chain of tokio::Task coroutines linked by
+// symmetric transfer. The chain only ever suspends at a *leaf* awaitable (a JoinHandle, a
+// channel receive, a sleep, an I/O readiness wait...). A leaf is a Pollable: on suspension
+// it records itself in the current PollSlot, and whenever the task is woken the scheduler
+// calls the leaf's poll function again; when that returns true the leaf's result is stored
+// in the awaitable and the suspended coroutine is resumed. This is Rust's Future::poll
+// contract, so spurious wake-ups are harmless and a waker may outlive the operation that
+// registered it (it only ever references the task, never the coroutine frame).
+//
+// Composite awaitables (select, join, task-local scopes, unconstrained) are leaves whose
+// poll drives several child chains, each with its own PollSlot.
+
+#include <coroutine>
+#include <cstdint>
+#include <type_traits>
+
+#include "tokio/core/config.hpp"
+#include "tokio/task/waker.hpp"
+
+namespace tokio::detail {
+
+class Scheduler;
+struct TaskHeader;
+struct HandleInner;
+struct TaskLocalBinding;
+class LocalSetShared;
+
+}  // namespace tokio::detail
+
+namespace tokio::task {
+
+// Passed to every poll: gives access to the waker of the task being polled.
+class Context {
+ public:
+  explicit Context(detail::Wakeable* w) noexcept : w_(w) {}
+  // A new reference to the current task's waker.
+  Waker waker() const noexcept { return Waker::clone_of(w_); }
+  // The current task's wakeable, borrowed for the duration of the poll.
+  detail::Wakeable* raw_waker() const noexcept { return w_; }
+  bool will_wake(const Waker& w) const noexcept { return w.raw() == w_; }
+  void wake_by_ref() const noexcept {
+    if (w_) w_->vtable->wake_by_ref(w_);
+  }
+
+ private:
+  detail::Wakeable* w_;
+};
+
+}  // namespace tokio::task
+
+namespace tokio::detail {
+
+// A suspended leaf. poll_fn returns true once the result is ready; the driver then resumes
+// `continuation`.
+struct Pollable {
+  bool (*poll_fn)(Pollable*, task::Context&) noexcept = nullptr;
+  std::coroutine_handle<> continuation;
+};
+
+// Where the leaf of one coroutine chain is recorded while the chain is suspended.
+struct PollSlot {
+  Pollable* leaf = nullptr;
+};
+
+// Per-thread state of the runtime. Trivially constructible and destructible, so an access
+// compiles to a plain TLS load.
+struct ThreadContext {
+  // --- the poll in progress on this thread
+  Wakeable* waker = nullptr;      // waker target of the task being polled
+  PollSlot* slot = nullptr;       // slot the next leaf registers in
+  TaskHeader* task = nullptr;     // the spawned task being polled (null for block_on roots)
+  int32_t budget = -1;            // coop budget left in this poll; -1 = unconstrained
+  TaskLocalBinding* locals = nullptr;  // task-local values visible to this poll
+  // --- the runtime this thread belongs to
+  HandleInner* handle = nullptr;  // Handle::current()
+  void* worker = nullptr;         // scheduler-specific state of the worker running here
+  LocalSetShared* local_set = nullptr;  // LocalSet whose tasks this thread is running
+  uint32_t runtime_depth = 0;     // > 0 while this thread is driving a runtime (no block_on)
+  uint32_t blocking_region = 0;   // > 0 inside block_in_place / spawn_blocking closures
+  // --- id allocation: task ids are handed out in per-thread blocks
+  uint64_t next_task_id = 0;
+  uint64_t task_id_end = 0;
+  uint64_t rng_state = 0;
+};
+
+inline thread_local constinit ThreadContext tls{};
+
+uint64_t allocate_task_id_block() noexcept;
+
+inline uint64_t next_task_id() noexcept {
+  ThreadContext& t = tls;
+  if (TOKIO_UNLIKELY(t.next_task_id == t.task_id_end)) {
+    t.next_task_id = allocate_task_id_block();
+    t.task_id_end = t.next_task_id + 1024;
+  }
+  return t.next_task_id++;
+}
+
+// Per-thread fast random numbers (select branch order, steal start).
+uint32_t thread_rand_n(uint32_t n) noexcept;
+
+[[noreturn]] void throw_not_in_task(const char* what);
+
+// --- coop budget -------------------------------------------------------------------------
+inline constexpr int32_t kInitialBudget = 128;
+
+// Leaf resources call this at the top of poll. Returns false when the task has used its
+// budget; the task is then woken to run again later and the leaf must report Pending.
+bool coop_poll_proceed_slow(task::Context& cx) noexcept;
+inline bool coop_poll_proceed(task::Context& cx) noexcept {
+  int32_t& b = tls.budget;
+  if (TOKIO_LIKELY(b > 0)) {
+    --b;
+    return true;
+  }
+  if (b < 0) return true;  // unconstrained
+  return coop_poll_proceed_slow(cx);
+}
+
+// Marker checked by Task's await_transform: only awaitables that speak the poll protocol
+// may be co_awaited inside a tokio::Task.
+template <class A>
+concept TokioAwaitable = requires { typename std::remove_cvref_t<A>::tokio_awaitable; };
+
+// Runs one step of the chain registered in `slot`: polls its leaf and, when ready, resumes
+// the chain until it suspends again or finishes. Returns true when the chain finished.
+inline bool drive_slot(PollSlot& slot, task::Context& cx) {
+  Pollable* leaf = slot.leaf;
+  if (!leaf->poll_fn(leaf, cx)) return false;
+  slot.leaf = nullptr;
+  PollSlot* saved = tls.slot;
+  tls.slot = &slot;
+  leaf->continuation.resume();
+  tls.slot = saved;
+  return slot.leaf == nullptr;
+}
+
+inline bool poll_always_ready(Pollable*, task::Context&) noexcept { return true; }
+
+// A leaf that is immediately ready and resumes `h`: the first poll of a chain starts it.
+inline void set_starter(Pollable& starter, PollSlot& slot, std::coroutine_handle<> h) noexcept {
+  starter.poll_fn = &poll_always_ready;
+  starter.continuation = h;
+  slot.leaf = &starter;
+}
+
+// CRTP base of leaf awaitables. Derived provides `bool poll(task::Context&)` (ready?) and
+// `await_resume()`. The first poll happens inside await_suspend, so a ready resource is
+// consumed without suspending (it still costs one unit of coop budget).
+template <class Derived>
+class Leaf : public Pollable {
+ public:
+  using tokio_awaitable = void;
+
+  Leaf() noexcept {
+    poll_fn = [](Pollable* p, task::Context& cx) noexcept -> bool {
+      return static_cast<Derived*>(p)->poll(cx);
+    };
+  }
+  // Movable only before it first suspends (awaitables are moved into wrappers such as
+  // select branches); a suspended leaf is registered by address and never moves.
+  Leaf(const Leaf& o) noexcept : Pollable() { poll_fn = o.poll_fn; }
+  Leaf& operator=(const Leaf&) = delete;
+
+  bool await_ready() const noexcept { return false; }
+  bool await_suspend(std::coroutine_handle<> h) {
+    ThreadContext& t = tls;
+    if (TOKIO_UNLIKELY(t.slot == nullptr)) throw_not_in_task("co_await of a tokio awaitable");
+    task::Context cx(t.waker);
+    if (static_cast<Derived*>(this)->poll(cx)) return false;
+    continuation = h;
+    t.slot->leaf = this;
+    return true;
+  }
+};
+
+}  // namespace tokio::detail

@@ -1,0 +1,226 @@
+#pragma once
+// The task state word and its transitions.
+//
+// Encoding of TaskState::word_ (64 bits):
+//   bit 0  RUNNING        a thread is polling the task (or cancelling it)
+//   bit 1  COMPLETE       the future finished or was cancelled; output is written
+//   bit 2  NOTIFIED       the task has been woken since it was last polled; while not
+//                         RUNNING this means exactly one queue (or runner) holds a ref to it
+//   bit 3  JOIN_INTEREST  a JoinHandle still exists and will read the output
+//   bit 4  JOIN_WAKER     the join_waker field holds a waker; while set (and the task is not
+//                         COMPLETE) only the runtime side may read the field, while clear
+//                         only the JoinHandle side may write it
+//   bit 5  CANCELLED      abort()/shutdown requested; the next poll cancels instead
+//   bits 6..63            reference count
+//
+// References are held by: the owned-task list (until dealloc), each queue entry or active
+// runner ("notified ref"), the JoinHandle, each AbortHandle and each Waker clone.
+// A wake while RUNNING only sets NOTIFIED: the runner's own reference is reused to put
+// the task back in a queue when its poll returns.
+//
+// Every transition is a single atomic RMW (CAS loop), as in Tokio; the orderings are
+// acq_rel so output written before COMPLETE is visible to whoever observes COMPLETE.
+
+#include <atomic>
+#include <cstdint>
+#include <cstdlib>
+
+#include "tokio/core/config.hpp"
+
+namespace tokio::detail {
+
+class TaskState {
+ public:
+  static constexpr uint64_t RUNNING = 1u << 0;
+  static constexpr uint64_t COMPLETE = 1u << 1;
+  static constexpr uint64_t NOTIFIED = 1u << 2;
+  static constexpr uint64_t JOIN_INTEREST = 1u << 3;
+  static constexpr uint64_t JOIN_WAKER = 1u << 4;
+  static constexpr uint64_t CANCELLED = 1u << 5;
+  static constexpr uint64_t LIFECYCLE = RUNNING | COMPLETE;
+  static constexpr unsigned REF_SHIFT = 6;
+  static constexpr uint64_t REF_ONE = uint64_t{1} << REF_SHIFT;
+  static constexpr uint64_t FLAGS = REF_ONE - 1;
+
+  // A new task: refs for the owned list, its first queue entry and its JoinHandle.
+  static constexpr uint64_t INITIAL = 3 * REF_ONE | JOIN_INTEREST | NOTIFIED;
+
+  explicit TaskState(uint64_t init = INITIAL) noexcept : word_(init) {}
+
+  uint64_t load() const noexcept { return word_.load(std::memory_order_acquire); }
+  static uint64_t refs(uint64_t s) noexcept { return s >> REF_SHIFT; }
+
+  enum class ToRunning { Success, Cancelled, Failed };
+  // Called by the holder of the notified ref. Failed: already running or complete (the
+  // caller drops its ref). Cancelled: RUNNING is now held and the task must be cancelled.
+  ToRunning to_running() noexcept {
+    uint64_t cur = word_.load(std::memory_order_acquire);
+    for (;;) {
+      if (cur & LIFECYCLE) return ToRunning::Failed;
+      uint64_t next = (cur & ~NOTIFIED) | RUNNING;
+      if (word_.compare_exchange_weak(cur, next, std::memory_order_acq_rel,
+                                      std::memory_order_acquire)) {
+        return (cur & CANCELLED) ? ToRunning::Cancelled : ToRunning::Success;
+      }
+    }
+  }
+
+  enum class ToIdle { Ok, OkNotified, OkDealloc, Cancelled };
+  // After a poll returned pending. OkNotified: woken during the poll, the runner's ref is
+  // handed to a queue again. Ok/OkDealloc: the runner's ref was released.
+  ToIdle to_idle() noexcept {
+    uint64_t cur = word_.load(std::memory_order_acquire);
+    for (;;) {
+      if (cur & CANCELLED) return ToIdle::Cancelled;
+      uint64_t next = cur & ~RUNNING;
+      ToIdle r = ToIdle::OkNotified;
+      if (!(cur & NOTIFIED)) {
+        next -= REF_ONE;
+        r = refs(next) == 0 ? ToIdle::OkDealloc : ToIdle::Ok;
+      }
+      if (word_.compare_exchange_weak(cur, next, std::memory_order_acq_rel,
+                                      std::memory_order_acquire)) {
+        return r;
+      }
+    }
+  }
+
+  // RUNNING -> COMPLETE. Returns the state after the transition.
+  uint64_t to_complete() noexcept {
+    return word_.fetch_xor(RUNNING | COMPLETE, std::memory_order_acq_rel) ^ (RUNNING | COMPLETE);
+  }
+
+  enum class Notify { DoNothing, Submit, Dealloc };
+  // Waker::wake_by_ref. Submit: the caller now holds a new ref and must schedule the task.
+  Notify to_notified_by_ref() noexcept {
+    uint64_t cur = word_.load(std::memory_order_acquire);
+    for (;;) {
+      if (cur & (COMPLETE | NOTIFIED)) return Notify::DoNothing;
+      uint64_t next = cur | NOTIFIED;
+      Notify r = Notify::DoNothing;
+      if (!(cur & RUNNING)) {
+        next += REF_ONE;
+        r = Notify::Submit;
+      }
+      if (word_.compare_exchange_weak(cur, next, std::memory_order_acq_rel,
+                                      std::memory_order_acquire)) {
+        return r;
+      }
+    }
+  }
+
+  // Waker::wake (consumes the waker's ref). Submit: that ref now belongs to the queue.
+  Notify to_notified_by_val() noexcept {
+    uint64_t cur = word_.load(std::memory_order_acquire);
+    for (;;) {
+      uint64_t next;
+      Notify r;
+      if (cur & RUNNING) {
+        next = (cur | NOTIFIED) - REF_ONE;
+        r = Notify::DoNothing;
+      } else if (cur & (COMPLETE | NOTIFIED)) {
+        next = cur - REF_ONE;
+        r = refs(next) == 0 ? Notify::Dealloc : Notify::DoNothing;
+      } else {
+        next = cur | NOTIFIED;
+        r = Notify::Submit;
+      }
+      if (word_.compare_exchange_weak(cur, next, std::memory_order_acq_rel,
+                                      std::memory_order_acquire)) {
+        return r;
+      }
+    }
+  }
+
+  // abort(): returns true when the caller must schedule the task (it holds a new ref) so a
+  // runner observes CANCELLED.
+  bool to_notified_and_cancel() noexcept {
+    uint64_t cur = word_.load(std::memory_order_acquire);
+    for (;;) {
+      if (cur & (CANCELLED | COMPLETE)) return false;
+      uint64_t next = cur | CANCELLED;
+      bool submit = false;
+      if (cur & RUNNING) {
+        next |= NOTIFIED;
+      } else if (!(cur & NOTIFIED)) {
+        next |= NOTIFIED;
+        next += REF_ONE;
+        submit = true;
+      }
+      if (word_.compare_exchange_weak(cur, next, std::memory_order_acq_rel,
+                                      std::memory_order_acquire)) {
+        return submit;
+      }
+    }
+  }
+
+  // Runtime shutdown: marks CANCELLED and, when nobody is running the task, takes RUNNING
+  // so the caller cancels it right away. Returns true in that case.
+  bool to_shutdown() noexcept {
+    uint64_t cur = word_.load(std::memory_order_acquire);
+    for (;;) {
+      uint64_t next = cur | CANCELLED;
+      bool claim = !(cur & LIFECYCLE);
+      if (claim) next |= RUNNING;
+      if (word_.compare_exchange_weak(cur, next, std::memory_order_acq_rel,
+                                      std::memory_order_acquire)) {
+        return claim;
+      }
+    }
+  }
+
+  // JoinHandle side. Returns false (and leaves the state alone) when the task is COMPLETE.
+  bool set_join_waker() noexcept {
+    uint64_t cur = word_.load(std::memory_order_acquire);
+    for (;;) {
+      if (cur & COMPLETE) return false;
+      if (word_.compare_exchange_weak(cur, cur | JOIN_WAKER, std::memory_order_acq_rel,
+                                      std::memory_order_acquire)) {
+        return true;
+      }
+    }
+  }
+  bool unset_join_waker() noexcept {
+    uint64_t cur = word_.load(std::memory_order_acquire);
+    for (;;) {
+      if (cur & COMPLETE) return false;
+      if (word_.compare_exchange_weak(cur, cur & ~JOIN_WAKER, std::memory_order_acq_rel,
+                                      std::memory_order_acquire)) {
+        return true;
+      }
+    }
+  }
+  // Runtime side, after waking the join waker: returns the state after clearing the bit.
+  uint64_t unset_join_waker_after_complete() noexcept {
+    return word_.fetch_and(~JOIN_WAKER, std::memory_order_acq_rel) & ~JOIN_WAKER;
+  }
+  // JoinHandle dropped: clears JOIN_INTEREST (and, before completion, JOIN_WAKER so the
+  // handle side owns the waker field). Returns the state after the transition.
+  uint64_t drop_join_interest() noexcept {
+    uint64_t cur = word_.load(std::memory_order_acquire);
+    for (;;) {
+      uint64_t next = cur & ~JOIN_INTEREST;
+      if (!(cur & COMPLETE)) next &= ~JOIN_WAKER;
+      if (word_.compare_exchange_weak(cur, next, std::memory_order_acq_rel,
+                                      std::memory_order_acquire)) {
+        return next;
+      }
+    }
+  }
+
+  void ref_inc() noexcept {
+    uint64_t prev = word_.fetch_add(REF_ONE, std::memory_order_relaxed);
+    if (TOKIO_UNLIKELY(prev > (uint64_t{1} << 62))) std::abort();  // refcount overflow
+  }
+  // Returns true when this released the last reference.
+  bool ref_dec() noexcept { return ref_dec_n(1); }
+  bool ref_dec_n(uint64_t n) noexcept {
+    uint64_t prev = word_.fetch_sub(n * REF_ONE, std::memory_order_acq_rel);
+    return refs(prev) == n;
+  }
+
+ private:
+  std::atomic<uint64_t> word_;
+};
+
+}  // namespace tokio::detail

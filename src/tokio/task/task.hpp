@@ -1,0 +1,270 @@
+#pragma once
+// tokio::Task<T>: the coroutine type of everything async in this library.
+//
+// Lazy (nothing runs until it is co_awaited, spawned or block_on'd), move-only, resumed
+// by symmetric transfer so arbitrarily deep co_await chains use no stack, and exceptions
+// thrown in the body propagate to whoever awaits it. Destroying a Task destroys its frame
+// and, with it, every suspended operation inside (this is how cancellation works).
+
+#include <coroutine>
+#include <exception>
+#include <functional>
+#include <new>
+#include <stdexcept>
+#include <type_traits>
+#include <utility>
+
+#include "tokio/task/header.hpp"
+
+namespace tokio {
+
+template <class T = void>
+class Task;
+
+namespace detail {
+
+inline constexpr uint8_t kFrameMagic = 0x7A;
+
+[[noreturn]] void throw_misuse(const char* msg);
+
+class PromiseBase {
+ public:
+  std::suspend_always initial_suspend() noexcept { return {}; }
+
+  struct FinalAwaiter {
+    bool await_ready() const noexcept { return false; }
+    template <class P>
+    std::coroutine_handle<> await_suspend(std::coroutine_handle<P> h) noexcept {
+      std::coroutine_handle<> c = h.promise().continuation_;
+      return c ? c : std::noop_coroutine();
+    }
+    void await_resume() const noexcept {}
+  };
+  FinalAwaiter final_suspend() noexcept { return {}; }
+
+  template <class A>
+  A&& await_transform(A&& a) noexcept {
+    static_assert(TokioAwaitable<A>,
+                  "a tokio::Task can only co_await tokio awaitables (Task, JoinHandle, sleep, "
+                  "channels, I/O...). Wrap a foreign awaitable with tokio::task::poll_fn, or "
+                  "run foreign code with spawn_blocking.");
+    return std::forward<A>(a);
+  }
+
+  std::coroutine_handle<> continuation_;
+};
+
+// Frame allocation with a task-cell prefix in front (see header.hpp).
+template <class T>
+struct FrameAlloc {
+  static void* allocate(std::size_t n) {
+    constexpr std::size_t P = kFramePrefix<T>;
+    char* block = static_cast<char*>(frame_alloc(P + n));
+    new (block + offsetof(TaskHeader, block))
+        FrameBlockInfo{static_cast<uint32_t>(P + n), 0, {kFrameMagic, 0, 0}};
+    return block + P;
+  }
+  static void deallocate(void* p, std::size_t n) noexcept {
+    constexpr std::size_t P = kFramePrefix<T>;
+    char* block = static_cast<char*>(p) - P;
+    auto* info = std::launder(reinterpret_cast<FrameBlockInfo*>(block + offsetof(TaskHeader, block)));
+    if (info->in_cell) return;  // a task cell owns the block and frees it on dealloc
+    frame_free(block, P + n);
+  }
+};
+
+template <class T>
+class Promise : public PromiseBase {
+ public:
+  Task<T> get_return_object() noexcept;
+  template <class U = T>
+  void return_value(U&& v) {
+    result_.set_value(std::forward<U>(v));
+  }
+  void unhandled_exception() noexcept { result_.set_exception(std::current_exception()); }
+  static void* operator new(std::size_t n) { return FrameAlloc<T>::allocate(n); }
+  static void operator delete(void* p, std::size_t n) noexcept { FrameAlloc<T>::deallocate(p, n); }
+
+  Outcome<T> result_;
+};
+
+template <>
+class Promise<void> : public PromiseBase {
+ public:
+  Task<void> get_return_object() noexcept;
+  void return_void() noexcept { result_.set_value(); }
+  void unhandled_exception() noexcept { result_.set_exception(std::current_exception()); }
+  static void* operator new(std::size_t n) { return FrameAlloc<void>::allocate(n); }
+  static void operator delete(void* p, std::size_t n) noexcept {
+    FrameAlloc<void>::deallocate(p, n);
+  }
+
+  Outcome<void> result_;
+};
+
+}  // namespace detail
+
+template <class T>
+class [[nodiscard]] Task {
+ public:
+  using promise_type = detail::Promise<T>;
+  using handle_type = std::coroutine_handle<promise_type>;
+  using value_type = T;
+  using tokio_awaitable = void;
+
+  Task() noexcept = default;
+  explicit Task(handle_type h) noexcept : h_(h) {}
+  Task(Task&& o) noexcept : h_(std::exchange(o.h_, nullptr)) {}
+  Task& operator=(Task&& o) noexcept {
+    if (this != &o) {
+      reset();
+      h_ = std::exchange(o.h_, nullptr);
+    }
+    return *this;
+  }
+  Task(const Task&) = delete;
+  Task& operator=(const Task&) = delete;
+  ~Task() { reset(); }
+
+  bool valid() const noexcept { return static_cast<bool>(h_); }
+  bool done() const noexcept { return h_ && h_.done(); }
+  handle_type handle() const noexcept { return h_; }
+  handle_type release() noexcept { return std::exchange(h_, nullptr); }
+  void reset() noexcept {
+    if (auto h = std::exchange(h_, nullptr)) h.destroy();
+  }
+
+  // Awaiting: starts the child by symmetric transfer; the child's final suspend transfers
+  // straight back to the awaiting coroutine.
+  bool await_ready() const {
+    if (!h_) detail::throw_misuse("co_await of an empty tokio::Task (moved-from or default)");
+    if (h_.done()) detail::throw_misuse("a tokio::Task was co_awaited twice");
+    return false;
+  }
+  std::coroutine_handle<> await_suspend(std::coroutine_handle<> parent) noexcept {
+    h_.promise().continuation_ = parent;
+    return h_;
+  }
+  T await_resume() { return h_.promise().result_.take(); }
+
+ private:
+  handle_type h_;
+};
+
+namespace detail {
+
+template <class T>
+Task<T> Promise<T>::get_return_object() noexcept {
+  return Task<T>(std::coroutine_handle<Promise<T>>::from_promise(*this));
+}
+inline Task<void> Promise<void>::get_return_object() noexcept {
+  return Task<void>(std::coroutine_handle<Promise<void>>::from_promise(*this));
+}
+
+// --- awaitable traits ---------------------------------------------------------------------
+template <class A>
+decltype(auto) get_awaiter(A&& a) {
+  if constexpr (requires { std::forward<A>(a).operator co_await(); }) {
+    return std::forward<A>(a).operator co_await();
+  } else {
+    return std::forward<A>(a);
+  }
+}
+template <class A>
+using await_result_t = decltype(std::declval<decltype(get_awaiter(std::declval<A>()))&>().await_resume());
+
+template <class A>
+struct as_task {
+  using type = Task<await_result_t<A>>;
+};
+
+// Turns any tokio awaitable into a Task that owns it.
+template <class A>
+Task<await_result_t<A>> make_task(A a) {
+  co_return co_await std::move(a);
+}
+
+template <class A>
+struct is_task : std::false_type {};
+template <class T>
+struct is_task<Task<T>> : std::true_type {};
+
+template <class A>
+auto to_task(A&& a) {
+  if constexpr (is_task<std::remove_cvref_t<A>>::value) {
+    return std::forward<A>(a);
+  } else {
+    static_assert(TokioAwaitable<A>, "expected a tokio::Task or another tokio awaitable");
+    return make_task<std::remove_cvref_t<A>>(std::forward<A>(a));
+  }
+}
+
+// spawn(callable, args...): the wrapper's frame owns the callable and decayed copies of the
+// arguments for as long as the callable's coroutine runs, so a capturing lambda coroutine
+// cannot dangle. The arguments are passed as rvalues: by-value parameters take them over,
+// reference parameters point into the wrapper's frame, which outlives the call.
+template <class F, class... A>
+using invoke_task_t = decltype(to_task(std::invoke(std::declval<F&>(), std::declval<A&&>()...)));
+
+template <class F, class... A>
+invoke_task_t<F, A...> invoke_owned(F f, A... a) {
+  co_return co_await to_task(std::invoke(f, std::move(a)...));
+}
+
+// --- task cells ---------------------------------------------------------------------------
+void task_wake(Wakeable* w) noexcept;
+void task_wake_by_ref(Wakeable* w) noexcept;
+void task_clone(Wakeable* w) noexcept;
+void task_drop(Wakeable* w) noexcept;
+
+template <class T>
+struct TaskCellOps {
+  using Handle = std::coroutine_handle<Promise<T>>;
+  static CellHead<T>* cell(TaskHeader* t) noexcept { return reinterpret_cast<CellHead<T>*>(t); }
+  static Handle root(TaskHeader* t) noexcept {
+    return Handle::from_address(reinterpret_cast<char*>(t) + kFramePrefix<T>);
+  }
+  static void finish(TaskHeader* t) noexcept {
+    Handle h = root(t);
+    cell(t)->output.move_from(h.promise().result_);
+    h.destroy();
+  }
+  static void cancel(TaskHeader* t) noexcept {
+    root(t).destroy();
+    cell(t)->output.set_cancelled();
+  }
+  static void drop_output(TaskHeader* t) noexcept { cell(t)->output.clear(); }
+  static void dealloc(TaskHeader* t) noexcept {
+    uint32_t size = t->block.size;
+    cell(t)->~CellHead<T>();
+    frame_free(t, size);
+  }
+  static constexpr TaskVTable vtable{
+      {&task_wake, &task_wake_by_ref, &task_clone, &task_drop},
+      &task_run_coroutine, &finish, &cancel, &drop_output, &dealloc};
+};
+
+// Converts an unstarted Task into a task cell in its own frame block. The header starts
+// with the refs in TaskState::INITIAL; the caller binds it to a scheduler and schedules it.
+template <class T>
+TaskHeader* make_task_cell(Task<T>&& task) {
+  auto h = task.release();
+  if (!h) throw_misuse("spawn of an empty tokio::Task (moved-from or default)");
+  if (h.done()) throw_misuse("spawn of a tokio::Task that already ran");
+  char* block = static_cast<char*>(h.address()) - kFramePrefix<T>;
+  auto* info = std::launder(reinterpret_cast<FrameBlockInfo*>(block + offsetof(TaskHeader, block)));
+  if (info->pad[0] != kFrameMagic) {
+    throw_misuse("coroutine frame layout not recognised (frame address != allocation)");
+  }
+  uint32_t size = info->size;
+  auto* c = new (block) CellHead<T>();
+  TaskHeader* t = &c->header;
+  t->wakeable.vtable = &TaskCellOps<T>::vtable.waker;
+  t->block = FrameBlockInfo{size, 1, {kFrameMagic, 0, 0}};
+  t->id = next_task_id();
+  set_starter(t->starter, t->slot, h);
+  return t;
+}
+
+}  // namespace detail
+}  // namespace tokio
