@@ -425,6 +425,7 @@ inline void frame_free(void* p, std::size_t size) noexcept {
     return;
   }
 #endif
+  (void)size;
   ::operator delete(p);
 }
 
@@ -637,6 +638,7 @@ class Outcome<void> {
 /* #include <coroutine> (already above) */
 /* #include <cstdint> (already above) */
 /* #include <type_traits> (already above) */
+#include <vector>
 
 /* begin file src/tokio/task/waker.hpp */
 // Waker: a reference-counted handle that reschedules whatever is waiting on a resource.
@@ -767,6 +769,11 @@ struct PollSlot {
   Pollable* leaf = nullptr;
 };
 
+// Wakers whose wake-up is postponed until the scheduler has run everything else ready and
+// polled its drivers (yield_now goes here, as in Tokio, so a yielding task lets I/O, timers
+// and the block_on future make progress).
+using DeferList = std::vector<Wakeable*>;
+
 // Per-thread state of the runtime. Trivially constructible and destructible, so an access
 // compiles to a plain TLS load.
 struct ThreadContext {
@@ -780,6 +787,7 @@ struct ThreadContext {
   HandleInner* handle = nullptr;  // Handle::current()
   void* worker = nullptr;         // scheduler-specific state of the worker running here
   LocalSetShared* local_set = nullptr;  // LocalSet whose tasks this thread is running
+  DeferList* defer = nullptr;     // the scheduler's defer list while it runs tasks here
   uint32_t runtime_depth = 0;     // > 0 while this thread is driving a runtime (no block_on)
   uint32_t blocking_region = 0;   // > 0 inside block_in_place / spawn_blocking closures
   // --- id allocation: task ids are handed out in per-thread blocks
@@ -820,6 +828,23 @@ inline bool coop_poll_proceed(task::Context& cx) noexcept {
   }
   if (b < 0) return true;  // unconstrained
   return coop_poll_proceed_slow(cx);
+}
+
+// yield_now's wake-up: deferred when a scheduler runs this thread, immediate otherwise.
+inline void defer_wake(task::Context& cx) {
+  if (DeferList* d = tls.defer) {
+    Wakeable* w = cx.raw_waker();
+    w->vtable->clone(w);
+    d->push_back(w);
+    return;
+  }
+  cx.wake_by_ref();
+}
+// Wakes (and empties) a defer list.
+inline void wake_deferred(DeferList& d) noexcept {
+  // Index loop: a wake may run code that defers more (it lands after, and is woken too).
+  for (std::size_t i = 0; i < d.size(); ++i) d[i]->vtable->wake(d[i]);
+  d.clear();
 }
 
 // Marker checked by Task's await_transform: only awaitables that speak the poll protocol
@@ -1315,16 +1340,21 @@ class [[nodiscard]] Task {
 
   // Awaiting: starts the child by symmetric transfer; the child's final suspend transfers
   // straight back to the awaiting coroutine.
-  bool await_ready() const {
-    if (!h_) detail::throw_misuse("co_await of an empty tokio::Task (moved-from or default)");
-    if (h_.done()) detail::throw_misuse("a tokio::Task was co_awaited twice");
-    return false;
-  }
-  std::coroutine_handle<> await_suspend(std::coroutine_handle<> parent) noexcept {
-    h_.promise().continuation_ = parent;
-    return h_;
-  }
-  T await_resume() { return h_.promise().result_.take(); }
+  struct Awaiter {
+    handle_type h;
+    bool await_ready() const {
+      if (!h) detail::throw_misuse("co_await of an empty tokio::Task (moved-from or default)");
+      if (h.done()) detail::throw_misuse("a tokio::Task was co_awaited twice");
+      return false;
+    }
+    std::coroutine_handle<> await_suspend(std::coroutine_handle<> parent) noexcept {
+      h.promise().continuation_ = parent;
+      return h;
+    }
+    T await_resume() { return h.promise().result_.take(); }
+  };
+  Awaiter operator co_await() & noexcept { return Awaiter{h_}; }
+  Awaiter operator co_await() && noexcept { return Awaiter{h_}; }
 
  private:
   handle_type h_;
@@ -1638,7 +1668,7 @@ using task::JoinHandle;
 #include <deque>
 #include <mutex>
 /* #include <optional> (already above) */
-#include <vector>
+/* #include <vector> (already above) */
 
 /* begin file src/tokio/scheduler/config.hpp */
 // Runtime configuration collected by runtime::Builder.
@@ -2248,14 +2278,15 @@ decltype(auto) block_in_place(F&& f) {
   return std::forward<F>(f)();
 }
 
-// Yields to the scheduler: the task goes to the back of the run queue and resumes after
-// other ready tasks had a turn.
+// Yields to the scheduler: the task resumes after the other ready tasks (and the I/O and
+// time drivers) had a turn. As in Tokio the wake-up is deferred until the worker would
+// otherwise go idle.
 class YieldNow : public detail::Leaf<YieldNow> {
  public:
   bool poll(Context& cx) noexcept {
     if (yielded_) return true;
     yielded_ = true;
-    cx.wake_by_ref();
+    detail::defer_wake(cx);
     return false;
   }
   void await_resume() const noexcept {}
@@ -4133,6 +4164,17 @@ struct CtContext : WorkerContextBase {
   CtCore* core;
 };
 
+// Installs a defer list on this thread for the scope.
+struct DeferScope {
+  DeferList list;
+  DeferList* prev;
+  DeferScope() : prev(tls.defer) { tls.defer = &list; }
+  ~DeferScope() {
+    tls.defer = prev;
+    wake_deferred(list);
+  }
+};
+
 class CurrentThread final : public HandleInner {
  public:
   explicit CurrentThread(Config cfg) : HandleInner(std::move(cfg), 1, 0) {
@@ -4300,6 +4342,7 @@ class CurrentThread final : public HandleInner {
       }
     } release{this, core, prev_worker};
 
+    DeferScope defer;
     root_woken_.store(true, std::memory_order_relaxed);
     const uint32_t event_interval = std::max<uint32_t>(config.event_interval, 1);
     auto busy_start = std::chrono::steady_clock::now();
@@ -4312,6 +4355,13 @@ class CurrentThread final : public HandleInner {
         ++core->tick;
         TaskHeader* t = next_task(core);
         if (!t) {
+          if (!defer.list.empty()) {
+            // Only yielded tasks are left: poll the drivers, then let them run again.
+            park(core, std::chrono::nanoseconds(0));
+            wake_deferred(defer.list);
+            parked = true;
+            break;
+          }
           if (root_woken_.load(std::memory_order_acquire)) break;
           auto now = std::chrono::steady_clock::now();
           WorkerStats::bump(core->stats.busy_ns, static_cast<uint64_t>(
@@ -4323,7 +4373,10 @@ class CurrentThread final : public HandleInner {
         }
         run_task(core, t);
       }
-      if (!parked) park(core, std::chrono::nanoseconds(0));
+      if (!parked) {
+        park(core, std::chrono::nanoseconds(0));
+        wake_deferred(defer.list);
+      }
     }
     auto now = std::chrono::steady_clock::now();
     WorkerStats::bump(core->stats.busy_ns, static_cast<uint64_t>(
@@ -4848,6 +4901,7 @@ struct WorkerCtx : WorkerContextBase {
   MultiThread* sched;
   uint32_t index;
   Core* core;  // null once block_in_place handed the core to another thread
+  DeferList defer;
 };
 
 class MultiThread final : public HandleInner {
@@ -5044,6 +5098,7 @@ void MultiThread::run_worker(uint32_t index) {
   HandleInner* prev_handle = t.handle;
   t.worker = &ctx;
   t.handle = this;
+  t.defer = &ctx.defer;
   ++t.runtime_depth;
   core->busy_since = std::chrono::steady_clock::now();
 
@@ -5064,12 +5119,22 @@ void MultiThread::run_worker(uint32_t index) {
       if (!run_task(ctx, task)) break;
       continue;
     }
+    if (!ctx.defer.empty()) {
+      // Only yielded tasks are left: poll the drivers, then let them run again.
+      park_timeout(ctx, std::chrono::nanoseconds(0));
+      wake_deferred(ctx.defer);
+      continue;
+    }
     park(ctx);
   }
+  // Yielded tasks must not be lost when this thread gives up its worker (shutdown, or a
+  // block_in_place hand-off): without a core they go to the inject queue.
+  wake_deferred(ctx.defer);
   if (ctx.core) {
     account_busy(ctx.core);
     submit_core(ctx.core);
   }
+  t.defer = nullptr;
   --t.runtime_depth;
   t.worker = prev_worker;
   t.handle = prev_handle;
@@ -5173,6 +5238,7 @@ void MultiThread::park_timeout(WorkerCtx& ctx, std::optional<std::chrono::nanose
   core->is_parked = false;
   core->busy_since = std::chrono::steady_clock::now();
   WorkerStats::bump(r.stats.park_unpark_count);
+  wake_deferred(ctx.defer);
   // Work that arrived while we slept (driver wakes) is stealable: let a sleeper help.
   if (!core->is_searching && r.queue.len() > 1) notify_parked();
 }

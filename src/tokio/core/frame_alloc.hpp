@@ -82,6 +82,7 @@ inline void frame_free(void* p, std::size_t size) noexcept {
     return;
   }
 #endif
+  (void)size;
   ::operator delete(p);
 }
 

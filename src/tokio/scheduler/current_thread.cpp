@@ -30,6 +30,17 @@ struct CtContext : WorkerContextBase {
   CtCore* core;
 };
 
+// Installs a defer list on this thread for the scope.
+struct DeferScope {
+  DeferList list;
+  DeferList* prev;
+  DeferScope() : prev(tls.defer) { tls.defer = &list; }
+  ~DeferScope() {
+    tls.defer = prev;
+    wake_deferred(list);
+  }
+};
+
 class CurrentThread final : public HandleInner {
  public:
   explicit CurrentThread(Config cfg) : HandleInner(std::move(cfg), 1, 0) {
@@ -197,6 +208,7 @@ class CurrentThread final : public HandleInner {
       }
     } release{this, core, prev_worker};
 
+    DeferScope defer;
     root_woken_.store(true, std::memory_order_relaxed);
     const uint32_t event_interval = std::max<uint32_t>(config.event_interval, 1);
     auto busy_start = std::chrono::steady_clock::now();
@@ -209,6 +221,13 @@ class CurrentThread final : public HandleInner {
         ++core->tick;
         TaskHeader* t = next_task(core);
         if (!t) {
+          if (!defer.list.empty()) {
+            // Only yielded tasks are left: poll the drivers, then let them run again.
+            park(core, std::chrono::nanoseconds(0));
+            wake_deferred(defer.list);
+            parked = true;
+            break;
+          }
           if (root_woken_.load(std::memory_order_acquire)) break;
           auto now = std::chrono::steady_clock::now();
           WorkerStats::bump(core->stats.busy_ns, static_cast<uint64_t>(
@@ -220,7 +239,10 @@ class CurrentThread final : public HandleInner {
         }
         run_task(core, t);
       }
-      if (!parked) park(core, std::chrono::nanoseconds(0));
+      if (!parked) {
+        park(core, std::chrono::nanoseconds(0));
+        wake_deferred(defer.list);
+      }
     }
     auto now = std::chrono::steady_clock::now();
     WorkerStats::bump(core->stats.busy_ns, static_cast<uint64_t>(

@@ -57,6 +57,7 @@ struct WorkerCtx : WorkerContextBase {
   MultiThread* sched;
   uint32_t index;
   Core* core;  // null once block_in_place handed the core to another thread
+  DeferList defer;
 };
 
 class MultiThread final : public HandleInner {
@@ -253,6 +254,7 @@ void MultiThread::run_worker(uint32_t index) {
   HandleInner* prev_handle = t.handle;
   t.worker = &ctx;
   t.handle = this;
+  t.defer = &ctx.defer;
   ++t.runtime_depth;
   core->busy_since = std::chrono::steady_clock::now();
 
@@ -273,12 +275,22 @@ void MultiThread::run_worker(uint32_t index) {
       if (!run_task(ctx, task)) break;
       continue;
     }
+    if (!ctx.defer.empty()) {
+      // Only yielded tasks are left: poll the drivers, then let them run again.
+      park_timeout(ctx, std::chrono::nanoseconds(0));
+      wake_deferred(ctx.defer);
+      continue;
+    }
     park(ctx);
   }
+  // Yielded tasks must not be lost when this thread gives up its worker (shutdown, or a
+  // block_in_place hand-off): without a core they go to the inject queue.
+  wake_deferred(ctx.defer);
   if (ctx.core) {
     account_busy(ctx.core);
     submit_core(ctx.core);
   }
+  t.defer = nullptr;
   --t.runtime_depth;
   t.worker = prev_worker;
   t.handle = prev_handle;
@@ -382,6 +394,7 @@ void MultiThread::park_timeout(WorkerCtx& ctx, std::optional<std::chrono::nanose
   core->is_parked = false;
   core->busy_since = std::chrono::steady_clock::now();
   WorkerStats::bump(r.stats.park_unpark_count);
+  wake_deferred(ctx.defer);
   // Work that arrived while we slept (driver wakes) is stealable: let a sleeper help.
   if (!core->is_searching && r.queue.len() > 1) notify_parked();
 }

@@ -16,6 +16,7 @@
 #include <coroutine>
 #include <cstdint>
 #include <type_traits>
+#include <vector>
 
 #include "tokio/core/config.hpp"
 #include "tokio/task/waker.hpp"
@@ -65,6 +66,11 @@ struct PollSlot {
   Pollable* leaf = nullptr;
 };
 
+// Wakers whose wake-up is postponed until the scheduler has run everything else ready and
+// polled its drivers (yield_now goes here, as in Tokio, so a yielding task lets I/O, timers
+// and the block_on future make progress).
+using DeferList = std::vector<Wakeable*>;
+
 // Per-thread state of the runtime. Trivially constructible and destructible, so an access
 // compiles to a plain TLS load.
 struct ThreadContext {
@@ -78,6 +84,7 @@ struct ThreadContext {
   HandleInner* handle = nullptr;  // Handle::current()
   void* worker = nullptr;         // scheduler-specific state of the worker running here
   LocalSetShared* local_set = nullptr;  // LocalSet whose tasks this thread is running
+  DeferList* defer = nullptr;     // the scheduler's defer list while it runs tasks here
   uint32_t runtime_depth = 0;     // > 0 while this thread is driving a runtime (no block_on)
   uint32_t blocking_region = 0;   // > 0 inside block_in_place / spawn_blocking closures
   // --- id allocation: task ids are handed out in per-thread blocks
@@ -118,6 +125,23 @@ inline bool coop_poll_proceed(task::Context& cx) noexcept {
   }
   if (b < 0) return true;  // unconstrained
   return coop_poll_proceed_slow(cx);
+}
+
+// yield_now's wake-up: deferred when a scheduler runs this thread, immediate otherwise.
+inline void defer_wake(task::Context& cx) {
+  if (DeferList* d = tls.defer) {
+    Wakeable* w = cx.raw_waker();
+    w->vtable->clone(w);
+    d->push_back(w);
+    return;
+  }
+  cx.wake_by_ref();
+}
+// Wakes (and empties) a defer list.
+inline void wake_deferred(DeferList& d) noexcept {
+  // Index loop: a wake may run code that defers more (it lands after, and is woken too).
+  for (std::size_t i = 0; i < d.size(); ++i) d[i]->vtable->wake(d[i]);
+  d.clear();
 }
 
 // Marker checked by Task's await_transform: only awaitables that speak the poll protocol

@@ -69,14 +69,15 @@ decltype(auto) block_in_place(F&& f) {
   return std::forward<F>(f)();
 }
 
-// Yields to the scheduler: the task goes to the back of the run queue and resumes after
-// other ready tasks had a turn.
+// Yields to the scheduler: the task resumes after the other ready tasks (and the I/O and
+// time drivers) had a turn. As in Tokio the wake-up is deferred until the worker would
+// otherwise go idle.
 class YieldNow : public detail::Leaf<YieldNow> {
  public:
   bool poll(Context& cx) noexcept {
     if (yielded_) return true;
     yielded_ = true;
-    cx.wake_by_ref();
+    detail::defer_wake(cx);
     return false;
   }
   void await_resume() const noexcept {}

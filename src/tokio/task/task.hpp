@@ -136,16 +136,21 @@ class [[nodiscard]] Task {
 
   // Awaiting: starts the child by symmetric transfer; the child's final suspend transfers
   // straight back to the awaiting coroutine.
-  bool await_ready() const {
-    if (!h_) detail::throw_misuse("co_await of an empty tokio::Task (moved-from or default)");
-    if (h_.done()) detail::throw_misuse("a tokio::Task was co_awaited twice");
-    return false;
-  }
-  std::coroutine_handle<> await_suspend(std::coroutine_handle<> parent) noexcept {
-    h_.promise().continuation_ = parent;
-    return h_;
-  }
-  T await_resume() { return h_.promise().result_.take(); }
+  struct Awaiter {
+    handle_type h;
+    bool await_ready() const {
+      if (!h) detail::throw_misuse("co_await of an empty tokio::Task (moved-from or default)");
+      if (h.done()) detail::throw_misuse("a tokio::Task was co_awaited twice");
+      return false;
+    }
+    std::coroutine_handle<> await_suspend(std::coroutine_handle<> parent) noexcept {
+      h.promise().continuation_ = parent;
+      return h;
+    }
+    T await_resume() { return h.promise().result_.take(); }
+  };
+  Awaiter operator co_await() & noexcept { return Awaiter{h_}; }
+  Awaiter operator co_await() && noexcept { return Awaiter{h_}; }
 
  private:
   handle_type h_;

@@ -1,0 +1,246 @@
+// Runtime, Builder, Handle: block_on, entering, misuse, shutdown with tasks in flight.
+#include <set>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "test_util.hpp"
+
+using tokio::Task;
+namespace rt = tokio::runtime;
+namespace oneshot = tokio::sync::oneshot;
+
+namespace {
+Task<int> value(int v) { co_return v; }
+}  // namespace
+
+TEST_CASE("both flavours run block_on and spawned tasks") {
+  for (int flavour = 0; flavour < 2; ++flavour) {
+    auto r = flavour == 0 ? test::current_thread() : test::multi_thread(3);
+    int v = r.block_on([]() -> Task<int> {
+      auto h1 = tokio::spawn(value(20));
+      auto h2 = tokio::spawn(value(22));
+      co_return co_await h1 + co_await h2;
+    }());
+    CHECK(v == 42);
+    CHECK(r.metrics().num_workers() == (flavour == 0 ? 1u : 3u));
+  }
+}
+
+TEST_CASE("builder options are applied and invalid ones rejected") {
+  std::atomic<int> started{0}, stopped{0};
+  {
+    auto r = rt::Builder::new_multi_thread()
+                 .worker_threads(2)
+                 .thread_name("tk-test")
+                 .thread_stack_size(256 * 1024)
+                 .on_thread_start([&] { started.fetch_add(1); })
+                 .on_thread_stop([&] { stopped.fetch_add(1); })
+                 .global_queue_interval(7)
+                 .event_interval(13)
+                 .max_blocking_threads(4)
+                 .thread_keep_alive(100ms)
+                 .enable_all()
+                 .build();
+    std::string name = r.block_on([]() -> Task<std::string> {
+      auto h = tokio::spawn([]() -> Task<std::string> {
+        char buf[32] = {};
+        pthread_getname_np(pthread_self(), buf, sizeof buf);
+        co_return std::string(buf);
+      });
+      co_return co_await h;
+    }());
+    CHECK(name == "tk-test");
+    CHECK(test::eventually([&] { return started.load() >= 2; }));
+  }
+  CHECK(stopped.load() == started.load());
+  CHECK_THROWS_AS(rt::Builder::new_multi_thread().worker_threads(0), std::invalid_argument);
+  CHECK_THROWS_AS(rt::Builder::new_multi_thread().max_blocking_threads(0), std::invalid_argument);
+  CHECK_THROWS_AS(rt::Builder::new_multi_thread().global_queue_interval(0), std::invalid_argument);
+  CHECK_THROWS_AS(rt::Builder::new_current_thread().start_paused(true).build(),
+                  std::invalid_argument);
+}
+
+TEST_CASE("Handle::current, try_current and enter guards") {
+  CHECK_FALSE(rt::Handle::try_current().has_value());
+  CHECK_THROWS_AS(rt::Handle::current(), std::logic_error);
+  auto r = test::multi_thread(2);
+  {
+    auto guard = r.enter();
+    auto h = rt::Handle::current();
+    CHECK(h == r.handle());
+    // spawn works from plain code under an enter guard.
+    auto jh = tokio::spawn(value(5));
+    CHECK(r.block_on(std::move(jh)) == 5);
+  }
+  CHECK_FALSE(rt::Handle::try_current().has_value());
+  // Inside tasks the runtime is current.
+  bool same = r.block_on([](rt::Handle expect) -> Task<bool> {
+    auto h = tokio::spawn([](rt::Handle e) -> Task<bool> { co_return rt::Handle::current() == e; },
+                          expect);
+    co_return co_await h;
+  }(r.handle()));
+  CHECK(same);
+  CHECK(r.handle().runtime_flavor() == rt::RuntimeFlavor::MultiThread);
+}
+
+TEST_CASE("spawn outside a runtime and nested block_on are clear errors") {
+  try {
+    (void)tokio::spawn(value(1));
+    FAIL("spawn outside a runtime did not throw");
+  } catch (const std::logic_error& e) {
+    CHECK(std::string(e.what()).find("outside a tokio runtime") != std::string::npos);
+  }
+  for (int flavour = 0; flavour < 2; ++flavour) {
+    auto r = flavour == 0 ? test::current_thread() : test::multi_thread(2);
+    std::string msg = r.block_on([]() -> Task<std::string> {
+      try {
+        rt::Handle::current().block_on(value(1));
+      } catch (const std::logic_error& e) {
+        co_return e.what();
+      }
+      co_return "";
+    }());
+    CHECK(msg.find("already driving a runtime") != std::string::npos);
+  }
+}
+
+TEST_CASE("Handle::block_on from plain threads and from spawn_blocking") {
+  auto r = test::multi_thread(2);
+  auto h = r.handle();
+  std::vector<std::thread> threads;
+  std::atomic<int> sum{0};
+  for (int i = 0; i < 4; ++i) {
+    threads.emplace_back([&, i] {
+      sum.fetch_add(h.block_on([](int v) -> Task<int> {
+        auto jh = tokio::spawn(value(v));
+        co_return co_await jh;
+      }(i)));
+    });
+  }
+  for (auto& t : threads) t.join();
+  CHECK(sum.load() == 0 + 1 + 2 + 3);
+  int v = r.block_on([]() -> Task<int> {
+    auto jh = tokio::task::spawn_blocking(
+        [] { return rt::Handle::current().block_on(value(11)); });
+    co_return co_await jh;
+  }());
+  CHECK(v == 11);
+}
+
+TEST_CASE("current-thread: a second block_on thread progresses while another holds the core") {
+  auto r = test::current_thread();
+  auto [tx, rx] = oneshot::channel<int>();
+  std::thread other([&, rx = std::move(rx)]() mutable {
+    auto got = r.handle().block_on(std::move(rx));
+    CHECK(got.value() == 3);
+  });
+  r.block_on([](oneshot::Sender<int> tx) -> Task<> {
+    for (int i = 0; i < 50; ++i) co_await tokio::task::yield_now();
+    (void)tx.send(3);
+  }(std::move(tx)));
+  other.join();
+}
+
+TEST_CASE("dropping a runtime with 10,000 suspended tasks destroys every frame") {
+  for (int flavour = 0; flavour < 2; ++flavour) {
+    const int n = 10000;
+    std::atomic<int> drops{0};
+    std::vector<oneshot::Sender<int>> keep;
+    {
+      auto r = flavour == 0 ? test::current_thread() : test::multi_thread(2);
+      std::vector<tokio::JoinHandle<void>> handles;
+      {
+        auto guard = r.enter();
+        for (int i = 0; i < n; ++i) {
+          auto [tx, rx] = oneshot::channel<int>();
+          keep.push_back(std::move(tx));
+          handles.push_back(tokio::spawn(
+              [](test::DropCounter d, oneshot::Receiver<int> rx) -> Task<> {
+                (void)d;
+                (void)co_await std::move(rx);
+              },
+              test::DropCounter(drops), std::move(rx)));
+        }
+      }
+      // Let every task start and suspend.
+      r.block_on([]() -> Task<> {
+        for (int i = 0; i < 100; ++i) co_await tokio::task::yield_now();
+      }());
+      CHECK(test::eventually([&] { return r.metrics().num_alive_tasks() == std::size_t(n); }));
+      CHECK(drops.load() == 0);
+      // Detach half of the handles, keep the other half across the shutdown.
+      handles.resize(n / 2);
+    }
+    CHECK(drops.load() == n);
+    // Senders outlive the runtime: dropping them now must be harmless.
+    keep.clear();
+  }
+}
+
+TEST_CASE("a JoinHandle of a task cancelled by shutdown reports cancellation") {
+  tokio::JoinHandle<int> h;
+  auto [tx, rx] = oneshot::channel<int>();
+  {
+    auto r = test::multi_thread(2);
+    h = r.spawn([](oneshot::Receiver<int> rx) -> Task<int> {
+      auto v = co_await std::move(rx);
+      co_return v.value();
+    }, std::move(rx));
+    r.block_on(tokio::task::yield_now());
+  }
+  auto r2 = test::current_thread();
+  auto res = r2.block_on(h.result());
+  REQUIRE_FALSE(res.has_value());
+  CHECK(res.error().is_cancelled());
+}
+
+TEST_CASE("spawn after shutdown is refused with a cancelled JoinHandle") {
+  auto r = test::multi_thread(2);
+  auto handle = r.handle();
+  r.shutdown_timeout(1s);
+  auto h = handle.spawn(value(3));
+  auto r2 = test::current_thread();
+  auto res = r2.block_on(h.result());
+  REQUIRE_FALSE(res.has_value());
+  CHECK(res.error().is_cancelled());
+  CHECK_THROWS_AS(r.block_on(value(1)), std::logic_error);  // moved-out runtime
+}
+
+TEST_CASE("shutdown_timeout and shutdown_background do not wait for stuck blocking work") {
+  // Static: the stuck closures outlive this test case.
+  static std::atomic<bool> release{false};
+  for (int mode = 0; mode < 2; ++mode) {
+    auto r = test::multi_thread(2);
+    r.block_on([](std::atomic<bool>* rel) -> Task<> {
+      (void)tokio::task::spawn_blocking([rel] {
+        while (!rel->load()) std::this_thread::sleep_for(1ms);
+      });
+      co_return;
+    }(&release));
+    auto t0 = std::chrono::steady_clock::now();
+    if (mode == 0) r.shutdown_timeout(50ms);
+    else r.shutdown_background();
+    auto took = std::chrono::steady_clock::now() - t0;
+    CHECK(took < 2s);
+  }
+  release.store(true);
+}
+
+TEST_CASE("runtime metrics count spawns, workers and alive tasks") {
+  auto r = test::multi_thread(2);
+  auto m = r.metrics();
+  uint64_t before = m.spawned_tasks_count();
+  r.block_on([]() -> Task<> {
+    std::vector<tokio::JoinHandle<int>> hs;
+    for (int i = 0; i < 100; ++i) hs.push_back(tokio::spawn(value(i)));
+    for (auto& h : hs) co_await h;
+  }());
+  CHECK(m.spawned_tasks_count() - before == 100);
+  CHECK(test::eventually([&] { return m.num_alive_tasks() == 0; }));
+  uint64_t polls = 0;
+  for (std::size_t w = 0; w < m.num_workers(); ++w) polls += m.worker_poll_count(w);
+  CHECK(polls >= 100);
+  CHECK(m.global_queue_depth() == 0);
+}

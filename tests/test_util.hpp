@@ -1,0 +1,83 @@
+#pragma once
+// Shared helpers for the doctest suites. Every suite is compiled against the generated
+// tokio.hpp (test what ships); main.cpp is the one TU defining TOKIO_IMPLEMENTATION.
+
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <string>
+#include <thread>
+
+#include "tokio.hpp"
+
+using namespace std::chrono_literals;
+
+namespace test {
+
+// Large workloads shrink under ThreadSanitizer, whose 5-15x slowdown would otherwise
+// dominate the CI budget. Every other build (including ASan) runs them at full size.
+#if defined(__SANITIZE_THREAD__)
+inline constexpr std::size_t kScale = 20;
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+inline constexpr std::size_t kScale = 20;
+#else
+inline constexpr std::size_t kScale = 1;
+#endif
+#else
+inline constexpr std::size_t kScale = 1;
+#endif
+
+inline std::size_t scaled(std::size_t n) { return n / kScale > 0 ? n / kScale : 1; }
+
+// Sanitizer builds (any kind) keep less stack discipline: GCC does not turn symmetric
+// transfer into tail calls under ASan/TSan instrumentation.
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+inline constexpr bool kSanitized = true;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+inline constexpr bool kSanitized = true;
+#else
+inline constexpr bool kSanitized = false;
+#endif
+#else
+inline constexpr bool kSanitized = false;
+#endif
+
+inline tokio::runtime::Runtime current_thread() {
+  return tokio::runtime::Builder::new_current_thread().build();
+}
+inline tokio::runtime::Runtime multi_thread(std::size_t workers = 2) {
+  return tokio::runtime::Builder::new_multi_thread().worker_threads(workers).build();
+}
+
+// Counts destructor runs: put one in a coroutine frame to observe cancellation.
+struct DropCounter {
+  std::atomic<int>* count;
+  explicit DropCounter(std::atomic<int>& c) : count(&c) {}
+  DropCounter(const DropCounter&) = delete;
+  DropCounter(DropCounter&& o) noexcept : count(o.count) { o.count = nullptr; }
+  ~DropCounter() {
+    if (count) count->fetch_add(1);
+  }
+};
+
+// Spins (with a real sleep) until pred() or the deadline; returns pred().
+template <class P>
+bool eventually(P pred, std::chrono::milliseconds limit = 5000ms) {
+  auto end = std::chrono::steady_clock::now() + limit;
+  while (!pred()) {
+    if (std::chrono::steady_clock::now() > end) return false;
+    std::this_thread::sleep_for(1ms);
+  }
+  return true;
+}
+
+// A future that never completes (awaits a oneshot whose sender is parked in `keep`).
+inline tokio::Task<> forever(tokio::sync::oneshot::Receiver<int> rx) {
+  (void)co_await std::move(rx);
+}
+
+}  // namespace test
