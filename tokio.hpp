@@ -1387,10 +1387,16 @@ struct as_task {
   using type = Task<await_result_t<A>>;
 };
 
-// Turns any tokio awaitable into a Task that owns it.
+// Turns any tokio awaitable into a Task that owns it...
 template <class A>
 Task<await_result_t<A>> make_task(A a) {
   co_return co_await std::move(a);
+}
+// ...or, for an lvalue, one that borrows it (the caller's frame outlives the Task, as with
+// `&mut rx` in Tokio's select!).
+template <class A>
+Task<await_result_t<A&>> make_task_ref(A* a) {
+  co_return co_await *a;
 }
 
 template <class A>
@@ -1402,6 +1408,9 @@ template <class A>
 auto to_task(A&& a) {
   if constexpr (is_task<std::remove_cvref_t<A>>::value) {
     return std::forward<A>(a);
+  } else if constexpr (std::is_lvalue_reference_v<A>) {
+    static_assert(TokioAwaitable<A>, "expected a tokio::Task or another tokio awaitable");
+    return make_task_ref<std::remove_reference_t<A>>(&a);
   } else {
     static_assert(TokioAwaitable<A>, "expected a tokio::Task or another tokio awaitable");
     return make_task<std::remove_cvref_t<A>>(std::forward<A>(a));
@@ -1898,7 +1907,7 @@ class BlockingPool {
   std::size_t num_threads() const;
   std::size_t num_idle_threads() const;
   std::size_t queue_depth() const;
-  // Number of threads currently running a mandatory job (workers), excluded from the
+  // Mandatory jobs (worker loops) queued or running: their threads are excluded from the
   // blocking-thread metrics.
   std::size_t num_mandatory_running() const;
 
@@ -2396,18 +2405,17 @@ class Branch {
   bool done_ = false;
 };
 
-// Calls f(std::integral_constant<size_t, I>) for the runtime index i.
+// Calls f(std::integral_constant<size_t, I>) for the runtime index i (a jump table, so the
+// result is constructed once, never default-constructed and assigned).
 template <std::size_t N, class F>
 decltype(auto) with_index(std::size_t i, F&& f) {
-  return [&]<std::size_t... I>(std::index_sequence<I...>) -> decltype(auto) {
-    using R = decltype(f(std::integral_constant<std::size_t, 0>{}));
-    if constexpr (std::is_void_v<R>) {
-      ((i == I ? (f(std::integral_constant<std::size_t, I>{}), true) : false) || ...);
-    } else {
-      R r{};
-      ((i == I ? (r = f(std::integral_constant<std::size_t, I>{}), true) : false) || ...);
-      return r;
-    }
+  using Fn = std::remove_reference_t<F>;
+  using R = decltype(f(std::integral_constant<std::size_t, 0>{}));
+  return [&]<std::size_t... I>(std::index_sequence<I...>) -> R {
+    using Entry = R (*)(Fn&);
+    static constexpr Entry table[] = {
+        [](Fn& g) -> R { return g(std::integral_constant<std::size_t, I>{}); }...};
+    return table[i](f);
   }(std::make_index_sequence<N>{});
 }
 
@@ -2531,7 +2539,7 @@ class Join : public Leaf<Join<Ts...>> {
   Output await_resume() {
     if (failed_) {
       cancel_except(*failed_, std::make_index_sequence<N>{});
-      with_index<N>(*failed_, [&](auto I) { std::get<I>(branches_).take(); });  // rethrows
+      with_index<N>(*failed_, [&](auto I) { (void)std::get<I>(branches_).take(); });  // rethrows
     }
     return take_all(std::make_index_sequence<N>{});
   }
@@ -2556,14 +2564,14 @@ template <class R>
 struct is_result : std::false_type {};
 template <class T, class E>
 struct is_result<Result<T, E>> : std::true_type {
-  using value = T;
-  using error = E;
+  using ok_type = T;
+  using err_type = E;
 };
 
 template <class E, class... Rs>
 class TryJoin : public Leaf<TryJoin<E, Rs...>> {
  public:
-  using Output = Result<std::tuple<void_to_monostate_t<typename is_result<Rs>::value>...>, E>;
+  using Output = Result<std::tuple<void_to_monostate_t<typename is_result<Rs>::ok_type>...>, E>;
   static constexpr std::size_t N = sizeof...(Rs);
 
   explicit TryJoin(Task<Rs>... tasks) : branches_(Branch<Rs>(std::move(tasks))...) {}
@@ -2607,7 +2615,7 @@ class TryJoin : public Leaf<TryJoin<E, Rs...>> {
     if (stopped_) {
       cancel_except(*stopped_, std::make_index_sequence<N>{});
       if (error_) return unexpected(std::move(*error_));
-      with_index<N>(*stopped_, [&](auto I) { std::get<I>(branches_).take(); });  // rethrows
+      with_index<N>(*stopped_, [&](auto I) { (void)std::get<I>(branches_).take(); });  // rethrows
     }
     return collect(std::make_index_sequence<N>{});
   }
@@ -2615,7 +2623,7 @@ class TryJoin : public Leaf<TryJoin<E, Rs...>> {
  private:
   template <std::size_t I, class R>
   void store(R&& r) {
-    if constexpr (std::is_void_v<typename is_result<std::remove_cvref_t<R>>::value>) {
+    if constexpr (std::is_void_v<typename is_result<std::remove_cvref_t<R>>::ok_type>) {
       std::get<I>(values_).emplace();
     } else {
       std::get<I>(values_).emplace(std::move(*r));
@@ -2623,7 +2631,7 @@ class TryJoin : public Leaf<TryJoin<E, Rs...>> {
   }
   template <std::size_t... I>
   Output collect(std::index_sequence<I...>) {
-    using Tuple = std::tuple<void_to_monostate_t<typename is_result<Rs>::value>...>;
+    using Tuple = std::tuple<void_to_monostate_t<typename is_result<Rs>::ok_type>...>;
     return Output(Tuple(std::move(*std::get<I>(values_))...));
   }
   template <std::size_t... I>
@@ -2632,7 +2640,7 @@ class TryJoin : public Leaf<TryJoin<E, Rs...>> {
   }
 
   std::tuple<Branch<Rs>...> branches_;
-  std::tuple<std::optional<void_to_monostate_t<typename is_result<Rs>::value>>...> values_;
+  std::tuple<std::optional<void_to_monostate_t<typename is_result<Rs>::ok_type>>...> values_;
   std::optional<E> error_;
   std::optional<std::size_t> stopped_;
   std::size_t next_start_ = 0;
@@ -2681,8 +2689,8 @@ auto try_join(A&&... operands) {
   static_assert((detail::is_result<detail::task_value_t<A>>::value && ...),
                 "try_join operands must return tokio::Result<T, E>");
   using E = typename detail::is_result<
-      std::tuple_element_t<0, std::tuple<detail::task_value_t<A>...>>>::error;
-  static_assert((std::is_same_v<typename detail::is_result<detail::task_value_t<A>>::error, E> &&
+      std::tuple_element_t<0, std::tuple<detail::task_value_t<A>...>>>::err_type;
+  static_assert((std::is_same_v<typename detail::is_result<detail::task_value_t<A>>::err_type, E> &&
                  ...),
                 "try_join operands must share one error type");
   return detail::TryJoin<E, detail::task_value_t<A>...>(detail::to_task(std::forward<A>(operands))...);
@@ -3179,7 +3187,11 @@ class JoinSet {
   // Aborts every task and waits until all have finished.
   Task<void> shutdown() {
     abort_all();
-    while (co_await join_next()) {
+    // (Not `while (co_await join_next())`: GCC 12 miscompiles a co_await whose temporary
+    // is only used as a loop condition.)
+    for (;;) {
+      auto r = co_await join_next();
+      if (!r) break;
     }
   }
   // Awaits every task; returns their values in completion order. Rethrows the first
@@ -3863,13 +3875,17 @@ class Receiver {
  private:
   template <class E>
   Result<T, E> take_or(E err) {
-    auto* s = std::exchange(s_, nullptr);
-    std::optional<T> v = std::move(s->value);
-    s->value.reset();
-    s->state.fetch_or(detail::OneshotShared<T>::CLOSED, std::memory_order_acq_rel);
-    s->release();
-    if (v) return std::move(*v);
-    return unexpected(err);
+    struct Release {
+      detail::OneshotShared<T>* s;
+      ~Release() {
+        s->state.fetch_or(detail::OneshotShared<T>::CLOSED, std::memory_order_acq_rel);
+        s->release();
+      }
+    } rel{std::exchange(s_, nullptr)};
+    if (!rel.s->value.has_value()) return unexpected(err);
+    Result<T, E> r(std::move(*rel.s->value));
+    rel.s->value.reset();
+    return r;
   }
   void drop() noexcept {
     if (auto* s = std::exchange(s_, nullptr)) {
@@ -3999,7 +4015,13 @@ void BlockingPool::spawn_task(TaskHeader* t) {
 
 void BlockingPool::spawn_mandatory(void (*fn)(void*), void* arg) {
   std::unique_lock<std::mutex> lk(mu_);
-  submit(Job{nullptr, fn, arg}, lk);
+  ++num_mandatory_;  // counted from submission, so metrics never see a worker as blocking
+  try {
+    submit(Job{nullptr, fn, arg}, lk);
+  } catch (...) {
+    --num_mandatory_;
+    throw;
+  }
 }
 
 void BlockingPool::submit(Job job, std::unique_lock<std::mutex>& lk) {
@@ -4042,7 +4064,6 @@ void BlockingPool::run_thread() {
     while (!queue_.empty()) {
       Job job = queue_.front();
       queue_.pop_front();
-      if (job.task == nullptr) ++num_mandatory_;
       lk.unlock();
       if (job.task) {
         ++tls.blocking_region;

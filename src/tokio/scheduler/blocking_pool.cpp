@@ -36,7 +36,13 @@ void BlockingPool::spawn_task(TaskHeader* t) {
 
 void BlockingPool::spawn_mandatory(void (*fn)(void*), void* arg) {
   std::unique_lock<std::mutex> lk(mu_);
-  submit(Job{nullptr, fn, arg}, lk);
+  ++num_mandatory_;  // counted from submission, so metrics never see a worker as blocking
+  try {
+    submit(Job{nullptr, fn, arg}, lk);
+  } catch (...) {
+    --num_mandatory_;
+    throw;
+  }
 }
 
 void BlockingPool::submit(Job job, std::unique_lock<std::mutex>& lk) {
@@ -79,7 +85,6 @@ void BlockingPool::run_thread() {
     while (!queue_.empty()) {
       Job job = queue_.front();
       queue_.pop_front();
-      if (job.task == nullptr) ++num_mandatory_;
       lk.unlock();
       if (job.task) {
         ++tls.blocking_region;

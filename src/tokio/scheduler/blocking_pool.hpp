@@ -47,7 +47,7 @@ class BlockingPool {
   std::size_t num_threads() const;
   std::size_t num_idle_threads() const;
   std::size_t queue_depth() const;
-  // Number of threads currently running a mandatory job (workers), excluded from the
+  // Mandatory jobs (worker loops) queued or running: their threads are excluded from the
   // blocking-thread metrics.
   std::size_t num_mandatory_running() const;
 

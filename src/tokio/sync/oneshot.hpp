@@ -208,13 +208,17 @@ class Receiver {
  private:
   template <class E>
   Result<T, E> take_or(E err) {
-    auto* s = std::exchange(s_, nullptr);
-    std::optional<T> v = std::move(s->value);
-    s->value.reset();
-    s->state.fetch_or(detail::OneshotShared<T>::CLOSED, std::memory_order_acq_rel);
-    s->release();
-    if (v) return std::move(*v);
-    return unexpected(err);
+    struct Release {
+      detail::OneshotShared<T>* s;
+      ~Release() {
+        s->state.fetch_or(detail::OneshotShared<T>::CLOSED, std::memory_order_acq_rel);
+        s->release();
+      }
+    } rel{std::exchange(s_, nullptr)};
+    if (!rel.s->value.has_value()) return unexpected(err);
+    Result<T, E> r(std::move(*rel.s->value));
+    rel.s->value.reset();
+    return r;
   }
   void drop() noexcept {
     if (auto* s = std::exchange(s_, nullptr)) {

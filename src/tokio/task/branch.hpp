@@ -61,18 +61,17 @@ class Branch {
   bool done_ = false;
 };
 
-// Calls f(std::integral_constant<size_t, I>) for the runtime index i.
+// Calls f(std::integral_constant<size_t, I>) for the runtime index i (a jump table, so the
+// result is constructed once, never default-constructed and assigned).
 template <std::size_t N, class F>
 decltype(auto) with_index(std::size_t i, F&& f) {
-  return [&]<std::size_t... I>(std::index_sequence<I...>) -> decltype(auto) {
-    using R = decltype(f(std::integral_constant<std::size_t, 0>{}));
-    if constexpr (std::is_void_v<R>) {
-      ((i == I ? (f(std::integral_constant<std::size_t, I>{}), true) : false) || ...);
-    } else {
-      R r{};
-      ((i == I ? (r = f(std::integral_constant<std::size_t, I>{}), true) : false) || ...);
-      return r;
-    }
+  using Fn = std::remove_reference_t<F>;
+  using R = decltype(f(std::integral_constant<std::size_t, 0>{}));
+  return [&]<std::size_t... I>(std::index_sequence<I...>) -> R {
+    using Entry = R (*)(Fn&);
+    static constexpr Entry table[] = {
+        [](Fn& g) -> R { return g(std::integral_constant<std::size_t, I>{}); }...};
+    return table[i](f);
   }(std::make_index_sequence<N>{});
 }
 

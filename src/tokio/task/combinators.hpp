@@ -101,7 +101,7 @@ class Join : public Leaf<Join<Ts...>> {
   Output await_resume() {
     if (failed_) {
       cancel_except(*failed_, std::make_index_sequence<N>{});
-      with_index<N>(*failed_, [&](auto I) { std::get<I>(branches_).take(); });  // rethrows
+      with_index<N>(*failed_, [&](auto I) { (void)std::get<I>(branches_).take(); });  // rethrows
     }
     return take_all(std::make_index_sequence<N>{});
   }
@@ -126,14 +126,14 @@ template <class R>
 struct is_result : std::false_type {};
 template <class T, class E>
 struct is_result<Result<T, E>> : std::true_type {
-  using value = T;
-  using error = E;
+  using ok_type = T;
+  using err_type = E;
 };
 
 template <class E, class... Rs>
 class TryJoin : public Leaf<TryJoin<E, Rs...>> {
  public:
-  using Output = Result<std::tuple<void_to_monostate_t<typename is_result<Rs>::value>...>, E>;
+  using Output = Result<std::tuple<void_to_monostate_t<typename is_result<Rs>::ok_type>...>, E>;
   static constexpr std::size_t N = sizeof...(Rs);
 
   explicit TryJoin(Task<Rs>... tasks) : branches_(Branch<Rs>(std::move(tasks))...) {}
@@ -177,7 +177,7 @@ class TryJoin : public Leaf<TryJoin<E, Rs...>> {
     if (stopped_) {
       cancel_except(*stopped_, std::make_index_sequence<N>{});
       if (error_) return unexpected(std::move(*error_));
-      with_index<N>(*stopped_, [&](auto I) { std::get<I>(branches_).take(); });  // rethrows
+      with_index<N>(*stopped_, [&](auto I) { (void)std::get<I>(branches_).take(); });  // rethrows
     }
     return collect(std::make_index_sequence<N>{});
   }
@@ -185,7 +185,7 @@ class TryJoin : public Leaf<TryJoin<E, Rs...>> {
  private:
   template <std::size_t I, class R>
   void store(R&& r) {
-    if constexpr (std::is_void_v<typename is_result<std::remove_cvref_t<R>>::value>) {
+    if constexpr (std::is_void_v<typename is_result<std::remove_cvref_t<R>>::ok_type>) {
       std::get<I>(values_).emplace();
     } else {
       std::get<I>(values_).emplace(std::move(*r));
@@ -193,7 +193,7 @@ class TryJoin : public Leaf<TryJoin<E, Rs...>> {
   }
   template <std::size_t... I>
   Output collect(std::index_sequence<I...>) {
-    using Tuple = std::tuple<void_to_monostate_t<typename is_result<Rs>::value>...>;
+    using Tuple = std::tuple<void_to_monostate_t<typename is_result<Rs>::ok_type>...>;
     return Output(Tuple(std::move(*std::get<I>(values_))...));
   }
   template <std::size_t... I>
@@ -202,7 +202,7 @@ class TryJoin : public Leaf<TryJoin<E, Rs...>> {
   }
 
   std::tuple<Branch<Rs>...> branches_;
-  std::tuple<std::optional<void_to_monostate_t<typename is_result<Rs>::value>>...> values_;
+  std::tuple<std::optional<void_to_monostate_t<typename is_result<Rs>::ok_type>>...> values_;
   std::optional<E> error_;
   std::optional<std::size_t> stopped_;
   std::size_t next_start_ = 0;
@@ -251,8 +251,8 @@ auto try_join(A&&... operands) {
   static_assert((detail::is_result<detail::task_value_t<A>>::value && ...),
                 "try_join operands must return tokio::Result<T, E>");
   using E = typename detail::is_result<
-      std::tuple_element_t<0, std::tuple<detail::task_value_t<A>...>>>::error;
-  static_assert((std::is_same_v<typename detail::is_result<detail::task_value_t<A>>::error, E> &&
+      std::tuple_element_t<0, std::tuple<detail::task_value_t<A>...>>>::err_type;
+  static_assert((std::is_same_v<typename detail::is_result<detail::task_value_t<A>>::err_type, E> &&
                  ...),
                 "try_join operands must share one error type");
   return detail::TryJoin<E, detail::task_value_t<A>...>(detail::to_task(std::forward<A>(operands))...);

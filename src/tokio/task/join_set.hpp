@@ -168,7 +168,11 @@ class JoinSet {
   // Aborts every task and waits until all have finished.
   Task<void> shutdown() {
     abort_all();
-    while (co_await join_next()) {
+    // (Not `while (co_await join_next())`: GCC 12 miscompiles a co_await whose temporary
+    // is only used as a loop condition.)
+    for (;;) {
+      auto r = co_await join_next();
+      if (!r) break;
     }
   }
   // Awaits every task; returns their values in completion order. Rethrows the first

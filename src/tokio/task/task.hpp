@@ -183,10 +183,16 @@ struct as_task {
   using type = Task<await_result_t<A>>;
 };
 
-// Turns any tokio awaitable into a Task that owns it.
+// Turns any tokio awaitable into a Task that owns it...
 template <class A>
 Task<await_result_t<A>> make_task(A a) {
   co_return co_await std::move(a);
+}
+// ...or, for an lvalue, one that borrows it (the caller's frame outlives the Task, as with
+// `&mut rx` in Tokio's select!).
+template <class A>
+Task<await_result_t<A&>> make_task_ref(A* a) {
+  co_return co_await *a;
 }
 
 template <class A>
@@ -198,6 +204,9 @@ template <class A>
 auto to_task(A&& a) {
   if constexpr (is_task<std::remove_cvref_t<A>>::value) {
     return std::forward<A>(a);
+  } else if constexpr (std::is_lvalue_reference_v<A>) {
+    static_assert(TokioAwaitable<A>, "expected a tokio::Task or another tokio awaitable");
+    return make_task_ref<std::remove_reference_t<A>>(&a);
   } else {
     static_assert(TokioAwaitable<A>, "expected a tokio::Task or another tokio awaitable");
     return make_task<std::remove_cvref_t<A>>(std::forward<A>(a));

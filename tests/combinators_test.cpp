@@ -1,0 +1,203 @@
+// join, try_join, select, task-locals.
+#include <stdexcept>
+#include <string>
+#include <system_error>
+#include <variant>
+
+#include "test_util.hpp"
+
+using tokio::Task;
+namespace oneshot = tokio::sync::oneshot;
+
+namespace {
+
+Task<int> after(int v, int yields) {
+  for (int i = 0; i < yields; ++i) co_await tokio::task::yield_now();
+  co_return v;
+}
+
+Task<> counted_forever(test::DropCounter d, int* polls) {
+  (void)d;
+  for (;;) {
+    ++*polls;
+    co_await tokio::task::yield_now();
+  }
+}
+
+tokio::io::Result<int> ok_value(int v) { return v; }
+
+Task<tokio::io::Result<int>> io_after(int v, int yields, bool fail) {
+  for (int i = 0; i < yields; ++i) co_await tokio::task::yield_now();
+  if (fail) co_return tokio::unexpected(std::make_error_code(std::errc::connection_reset));
+  co_return ok_value(v);
+}
+
+inline tokio::task::TaskLocal<int> REQUEST;
+inline tokio::task::TaskLocal<std::string> NAME;
+
+}  // namespace
+
+TEST_CASE("join runs operands concurrently and returns a tuple") {
+  auto rt = test::current_thread();
+  rt.block_on([]() -> Task<> {
+    auto [a, b, c] = co_await tokio::join(after(1, 5), after(2, 1), tokio::task::yield_now());
+    CHECK(a == 1);
+    CHECK(b == 2);
+    CHECK(std::is_same_v<decltype(c), std::monostate>);
+    // Concurrency: two operands each waiting for the other's progress complete.
+    auto [tx, rx] = oneshot::channel<int>();
+    auto r = co_await tokio::join(
+        [](oneshot::Receiver<int> rx) -> Task<int> { co_return (co_await std::move(rx)).value(); }(std::move(rx)),
+        [](oneshot::Sender<int> tx) -> Task<int> {
+          co_await tokio::task::yield_now();
+          (void)tx.send(8);
+          co_return 1;
+        }(std::move(tx)));
+    CHECK(std::get<0>(r) == 8);
+  }());
+}
+
+TEST_CASE("join: an exception cancels the other operands and propagates") {
+  auto rt = test::current_thread();
+  rt.block_on([]() -> Task<> {
+    std::atomic<int> drops{0};
+    int polls = 0;
+    bool threw = false;
+    try {
+      co_await tokio::join(counted_forever(test::DropCounter(drops), &polls), []() -> Task<> {
+        co_await tokio::task::yield_now();
+        throw std::runtime_error("j");
+      }());
+    } catch (const std::runtime_error&) {
+      threw = true;
+    }
+    CHECK(threw);
+    CHECK(drops.load() == 1);
+    CHECK(polls >= 1);
+  }());
+}
+
+TEST_CASE("try_join returns all values or the first error, cancelling the rest") {
+  auto rt = test::current_thread();
+  rt.block_on([]() -> Task<> {
+    auto ok = co_await tokio::try_join(io_after(1, 2, false), io_after(2, 1, false));
+    REQUIRE(ok.has_value());
+    CHECK(std::get<0>(*ok) == 1);
+    CHECK(std::get<1>(*ok) == 2);
+
+    std::atomic<int> drops{0};
+    auto slow = [](test::DropCounter d) -> Task<tokio::io::Result<int>> {
+      (void)d;
+      for (;;) co_await tokio::task::yield_now();
+    };
+    auto bad = co_await tokio::try_join(slow(test::DropCounter(drops)), io_after(0, 3, true));
+    REQUIRE_FALSE(bad.has_value());
+    CHECK(bad.error() == std::errc::connection_reset);
+    CHECK(drops.load() == 1);
+  }());
+}
+
+TEST_CASE("select returns the first to finish and destroys the losers") {
+  for (int flavour = 0; flavour < 2; ++flavour) {
+    auto rt = flavour == 0 ? test::current_thread() : test::multi_thread(2);
+    rt.block_on([]() -> Task<> {
+      std::atomic<int> drops{0};
+      int p1 = 0, p2 = 0;
+      auto r = co_await tokio::select(counted_forever(test::DropCounter(drops), &p1), after(7, 3),
+                                      counted_forever(test::DropCounter(drops), &p2));
+      CHECK(r.index() == 1);
+      CHECK(std::get<1>(r) == 7);
+      CHECK(drops.load() == 2);  // both losers destroyed before select returned
+      CHECK(p1 >= 1);
+      CHECK(p2 >= 1);
+    }());
+  }
+}
+
+TEST_CASE("select over channels: losing receive leaves the value in the channel") {
+  auto rt = test::current_thread();
+  rt.block_on([]() -> Task<> {
+    auto [tx, rx] = oneshot::channel<int>();
+    auto r = co_await tokio::select_biased(tokio::task::yield_now(), rx);
+    CHECK(r.index() == 0);
+    (void)tx.send(4);
+    auto v = co_await rx;
+    CHECK(v.value() == 4);
+  }());
+}
+
+TEST_CASE("select_biased polls in order; select picks branches at random") {
+  auto rt = test::current_thread();
+  rt.block_on([]() -> Task<> {
+    for (int i = 0; i < 20; ++i) {
+      auto r = co_await tokio::select_biased(after(1, 0), after(2, 0));
+      CHECK(r.index() == 0);
+    }
+    int firsts = 0;
+    for (int i = 0; i < 200; ++i) {
+      auto r = co_await tokio::select(after(1, 0), after(2, 0));
+      firsts += r.index() == 0;
+    }
+    CHECK(firsts > 20);
+    CHECK(firsts < 180);
+  }());
+}
+
+TEST_CASE("select: the winner's exception propagates") {
+  auto rt = test::current_thread();
+  bool threw = rt.block_on([]() -> Task<bool> {
+    try {
+      (void)co_await tokio::select(after(1, 10), []() -> Task<int> {
+        throw std::invalid_argument("s");
+        co_return 0;
+      }());
+    } catch (const std::invalid_argument&) {
+      co_return true;
+    }
+    co_return false;
+  }());
+  CHECK(threw);
+}
+
+TEST_CASE("task-local values are scoped, nested, per task and follow migration") {
+  auto rt = test::multi_thread(2);
+  rt.block_on([]() -> Task<> {
+    CHECK(REQUEST.try_get() == nullptr);
+    CHECK_THROWS_AS(REQUEST.get(), std::logic_error);
+    int seen = co_await REQUEST.scope(1, []() -> Task<int> {
+      int outer = REQUEST.get();
+      int inner = co_await REQUEST.scope(2, []() -> Task<int> {
+        co_await tokio::task::yield_now();
+        co_return REQUEST.get();
+      }());
+      co_await tokio::task::yield_now();
+      co_return outer * 10 + inner + (REQUEST.get() == 1 ? 100 : 0);
+    }());
+    CHECK(seen == 112);
+    CHECK(REQUEST.try_get() == nullptr);
+
+    // Not inherited by spawned tasks; each task sees its own value.
+    auto h = tokio::spawn(REQUEST.scope(5, []() -> Task<int> {
+      auto child = tokio::spawn([]() -> Task<bool> { co_return REQUEST.try_get() == nullptr; });
+      bool child_clean = co_await child;
+      for (int i = 0; i < 20; ++i) co_await tokio::task::yield_now();
+      co_return REQUEST.get() + (child_clean ? 1000 : 0);
+    }()));
+    CHECK(co_await h == 1005);
+
+    // Two concurrent branches of one task with different values.
+    auto [a, b] = co_await tokio::join(
+        NAME.scope("a", []() -> Task<std::string> {
+          co_await tokio::task::yield_now();
+          co_return NAME.get();
+        }()),
+        NAME.scope("b", []() -> Task<std::string> {
+          co_await tokio::task::yield_now();
+          co_return NAME.get();
+        }()));
+    CHECK(a == "a");
+    CHECK(b == "b");
+    CHECK(NAME.sync_scope("sync", [] { return NAME.get(); }) == "sync");
+    CHECK(NAME.try_get() == nullptr);
+  }());
+}

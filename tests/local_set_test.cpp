@@ -1,0 +1,113 @@
+// task::LocalSet and spawn_local.
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "test_util.hpp"
+
+using tokio::Task;
+using tokio::task::LocalSet;
+namespace oneshot = tokio::sync::oneshot;
+
+TEST_CASE("LocalSet tasks stay on their thread across awaits, on both runtimes") {
+  for (int flavour = 0; flavour < 2; ++flavour) {
+    auto rt = flavour == 0 ? test::current_thread() : test::multi_thread(2);
+    LocalSet local;
+    auto me = std::this_thread::get_id();
+    int ok = local.block_on(rt, [](std::thread::id me) -> Task<int> {
+      std::vector<tokio::JoinHandle<int>> hs;
+      for (int i = 0; i < 20; ++i) {
+        // A non-thread-safe shared_ptr-like capture is fine here: local tasks never move.
+        hs.push_back(tokio::task::spawn_local([](std::thread::id me) -> Task<int> {
+          int same = 0;
+          for (int k = 0; k < 10; ++k) {
+            same += std::this_thread::get_id() == me;
+            co_await tokio::task::yield_now();
+            // Work on the multi-thread runtime to invite migration.
+            auto h = tokio::spawn([]() -> Task<int> { co_return 1; });
+            same += co_await h - 1;
+          }
+          co_return same;
+        }, me));
+      }
+      int total = 0;
+      for (auto& h : hs) total += co_await h;
+      co_return total;
+    }(me));
+    CHECK(ok == 20 * 10);
+  }
+}
+
+TEST_CASE("LocalSet::spawn_local before running, and co_await local runs them all") {
+  auto rt = test::current_thread();
+  LocalSet local;
+  auto counter = std::make_shared<int>(0);  // not atomic: only this thread touches it
+  for (int i = 0; i < 5; ++i) {
+    (void)local.spawn_local([](std::shared_ptr<int> c) -> Task<> {
+      co_await tokio::task::yield_now();
+      ++*c;
+    }, counter);
+  }
+  CHECK(local.len() == 5);
+  rt.block_on([](LocalSet* l) -> Task<> { co_await *l; }(&local));
+  CHECK(*counter == 5);
+  CHECK(local.is_empty());
+}
+
+TEST_CASE("a foreign-thread wake drives the local task") {
+  auto rt = test::multi_thread(2);
+  LocalSet local;
+  auto me = std::this_thread::get_id();
+  auto [tx, rx] = oneshot::channel<int>();
+  std::thread sender([tx = std::move(tx)]() mutable {
+    std::this_thread::sleep_for(10ms);
+    (void)tx.send(1);
+  });
+  bool same = local.block_on(rt, [](oneshot::Receiver<int> rx, std::thread::id me) -> Task<bool> {
+    auto h = tokio::task::spawn_local([](oneshot::Receiver<int> rx, std::thread::id me) -> Task<bool> {
+      auto v = co_await std::move(rx);
+      co_return v.value() == 1 && std::this_thread::get_id() == me;
+    }, std::move(rx), me);
+    co_return co_await h;
+  }(std::move(rx), me));
+  sender.join();
+  CHECK(same);
+}
+
+TEST_CASE("spawn_local outside a LocalSet is a clear error") {
+  auto rt = test::current_thread();
+  bool threw = rt.block_on([]() -> Task<bool> {
+    try {
+      (void)tokio::task::spawn_local([]() -> Task<> { co_return; });
+    } catch (const std::logic_error&) {
+      co_return true;
+    }
+    co_return false;
+  }());
+  CHECK(threw);
+}
+
+TEST_CASE("destroying a LocalSet cancels its unfinished tasks") {
+  std::atomic<int> drops{0};
+  std::vector<oneshot::Sender<int>> keep;
+  tokio::JoinHandle<void> h;
+  {
+    auto rt = test::current_thread();
+    LocalSet local;
+    for (int i = 0; i < 10; ++i) {
+      auto [tx, rx] = oneshot::channel<int>();
+      keep.push_back(std::move(tx));
+      auto jh = local.spawn_local([](test::DropCounter d, oneshot::Receiver<int> rx) -> Task<> {
+        (void)d;
+        (void)co_await std::move(rx);
+      }, test::DropCounter(drops), std::move(rx));
+      if (i == 0) h = std::move(jh);
+    }
+    rt.block_on(local.run_until(tokio::task::yield_now()));
+    CHECK(drops.load() == 0);
+  }
+  CHECK(drops.load() == 10);
+  auto rt2 = test::current_thread();
+  auto r = rt2.block_on(h.result());
+  CHECK(r.error().is_cancelled());
+}

@@ -1,0 +1,283 @@
+// Scheduler behaviour: stealing, fairness, coop budget, LIFO slot, block_in_place.
+#include <set>
+#include <thread>
+#include <vector>
+
+#include "test_util.hpp"
+
+using tokio::JoinHandle;
+using tokio::Task;
+
+namespace {
+
+void spin_for(std::chrono::microseconds d) {
+  auto end = std::chrono::steady_clock::now() + d;
+  while (std::chrono::steady_clock::now() < end) {
+  }
+}
+
+}  // namespace
+
+TEST_CASE("work stealing is observable in metrics when one worker is busy") {
+  auto rt = test::multi_thread(2);
+  rt.block_on([]() -> Task<> {
+    // Spawn from inside a worker: all children land in that worker's local queue, and the
+    // idle worker must steal to help.
+    auto h = tokio::spawn([]() -> Task<> {
+      std::vector<JoinHandle<void>> hs;
+      for (int i = 0; i < 200; ++i) {
+        hs.push_back(tokio::spawn([]() -> Task<> {
+          spin_for(200us);
+          co_return;
+        }));
+      }
+      for (auto& c : hs) co_await c;
+    });
+    co_await h;
+  }());
+  auto m = rt.metrics();
+  uint64_t steals = 0, ops = 0, local = 0;
+  for (std::size_t w = 0; w < m.num_workers(); ++w) {
+    steals += m.worker_steal_count(w);
+    ops += m.worker_steal_operations(w);
+    local += m.worker_local_schedule_count(w);
+  }
+  CHECK(steals > 0);
+  CHECK(ops > 0);
+  CHECK(ops <= steals);
+  CHECK(local >= 200);
+}
+
+TEST_CASE("yield_now is fair: yielding tasks interleave") {
+  auto rt = test::current_thread();
+  rt.block_on([]() -> Task<> {
+    std::vector<int> order;
+    auto worker = [](std::vector<int>* order, int id) -> Task<> {
+      for (int i = 0; i < 5; ++i) {
+        order->push_back(id);
+        co_await tokio::task::yield_now();
+      }
+    };
+    auto a = tokio::spawn(worker, &order, 1);
+    auto b = tokio::spawn(worker, &order, 2);
+    co_await a;
+    co_await b;
+    REQUIRE(order.size() == 10);
+    for (std::size_t i = 0; i + 1 < order.size(); ++i) CHECK(order[i] != order[i + 1]);
+  }());
+}
+
+TEST_CASE("yield_now lets the block_on future run on a current-thread runtime") {
+  auto rt = test::current_thread();
+  std::atomic<bool> stop{false};
+  rt.block_on([](std::atomic<bool>* stop) -> Task<> {
+    auto spinner = tokio::spawn([](std::atomic<bool>* stop) -> Task<int> {
+      int n = 0;
+      while (!stop->load()) {
+        ++n;
+        co_await tokio::task::yield_now();
+      }
+      co_return n;
+    }, stop);
+    for (int i = 0; i < 10; ++i) co_await tokio::task::yield_now();
+    stop->store(true);
+    int n = co_await spinner;
+    CHECK(n >= 10);
+    CHECK(n <= 12);  // one spinner turn per root turn
+  }(&stop));
+}
+
+TEST_CASE("the coop budget forces a yield after 128 ready operations") {
+  auto rt = test::current_thread();
+  rt.block_on([]() -> Task<> {
+    // A task that only ever sees ready resources must still let others run.
+    std::atomic<int> other_ran{0};
+    auto greedy = tokio::spawn([](std::atomic<int>* r) -> Task<int> {
+      int steps = 0;
+      while (r->load() == 0) {
+        co_await tokio::task::consume_budget();  // always ready while budget remains
+        ++steps;
+      }
+      co_return steps;
+    }, &other_ran);
+    auto other = tokio::spawn([](std::atomic<int>* r) -> Task<> {
+      r->store(1);
+      co_return;
+    }, &other_ran);
+    int steps = co_await greedy;
+    co_await other;
+    // 128 ready steps in the first poll; the 129th is forced to yield, `other` runs, and
+    // the 129th completes in the next poll.
+    CHECK(steps == 129);
+  }());
+  CHECK(rt.metrics().budget_forced_yield_count() > 0);
+}
+
+TEST_CASE("unconstrained lifts the coop budget") {
+  auto rt = test::current_thread();
+  int steps = rt.block_on([]() -> Task<int> {
+    auto h = tokio::spawn([]() -> Task<int> {
+      co_return co_await tokio::task::unconstrained([]() -> Task<int> {
+        int n = 0;
+        for (int i = 0; i < 1000; ++i) {
+          CHECK(tokio::task::has_budget_remaining());
+          co_await tokio::task::consume_budget();
+          ++n;
+        }
+        co_return n;
+      }());
+    });
+    co_return co_await h;
+  }());
+  CHECK(steps == 1000);
+}
+
+TEST_CASE("the LIFO slot runs a just-woken task next, capped so it cannot starve others") {
+  auto rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).build();
+  rt.block_on([]() -> Task<> {
+    auto h = tokio::spawn([]() -> Task<> {
+      std::vector<int> order;
+      // Children spawned from a worker: the last spawned sits in the LIFO slot.
+      std::vector<JoinHandle<void>> hs;
+      for (int i = 0; i < 4; ++i) {
+        hs.push_back(tokio::spawn([](std::vector<int>* o, int i) -> Task<> {
+          o->push_back(i);
+          co_return;
+        }, &order, i));
+      }
+      for (auto& c : hs) co_await c;
+      REQUIRE(order.size() == 4);
+      CHECK(order.front() == 3);  // LIFO slot first
+      CHECK(order[1] == 0);       // then the queue, FIFO
+    });
+    co_await h;
+  }());
+  auto r2 = tokio::runtime::Builder::new_multi_thread().worker_threads(1).disable_lifo_slot().build();
+  r2.block_on([]() -> Task<> {
+    auto h = tokio::spawn([]() -> Task<> {
+      std::vector<int> order;
+      std::vector<JoinHandle<void>> hs;
+      for (int i = 0; i < 4; ++i) {
+        hs.push_back(tokio::spawn([](std::vector<int>* o, int i) -> Task<> {
+          o->push_back(i);
+          co_return;
+        }, &order, i));
+      }
+      for (auto& c : hs) co_await c;
+      CHECK(order == std::vector<int>{0, 1, 2, 3});
+    });
+    co_await h;
+  }());
+}
+
+TEST_CASE("ping-pong through the LIFO slot does not starve a queued task") {
+  auto rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).build();
+  rt.block_on([]() -> Task<> {
+    auto h = tokio::spawn([]() -> Task<> {
+      std::atomic<bool> flag{false};
+      auto starving = tokio::spawn([](std::atomic<bool>* f) -> Task<> {
+        f->store(true);
+        co_return;
+      }, &flag);
+      // Two tasks waking each other forever would keep the LIFO slot busy.
+      int rounds = 0;
+      while (!flag.load() && rounds < 100000) {
+        auto [tx, rx] = tokio::sync::oneshot::channel<int>();
+        auto p = tokio::spawn([](tokio::sync::oneshot::Sender<int> tx) -> Task<> {
+          (void)tx.send(1);
+          co_return;
+        }, std::move(tx));
+        (void)co_await std::move(rx);
+        co_await p;
+        ++rounds;
+      }
+      CHECK(flag.load());
+      CHECK(rounds < 1000);
+      co_await starving;
+    });
+    co_await h;
+  }());
+}
+
+TEST_CASE("block_in_place keeps the worker's other tasks running") {
+  auto rt = test::multi_thread(2);
+  rt.block_on([]() -> Task<> {
+    std::atomic<bool> release{false};
+    std::atomic<int> progressed{0};
+    auto blocker = tokio::spawn([](std::atomic<bool>* rel) -> Task<int> {
+      int v = tokio::task::block_in_place([rel] {
+        while (!rel->load()) std::this_thread::sleep_for(1ms);
+        return 5;
+      });
+      co_await tokio::task::yield_now();
+      co_return v;
+    }, &release);
+    // Both workers' worth of tasks still make progress while the blocker blocks.
+    std::vector<JoinHandle<void>> hs;
+    for (int i = 0; i < 50; ++i) {
+      hs.push_back(tokio::spawn([](std::atomic<int>* p) -> Task<> {
+        co_await tokio::task::yield_now();
+        p->fetch_add(1);
+      }, &progressed));
+    }
+    for (auto& h : hs) co_await h;
+    CHECK(progressed.load() == 50);
+    release.store(true);
+    CHECK(co_await blocker == 5);
+  }());
+}
+
+TEST_CASE("block_in_place on a current-thread runtime is a clear error; outside it just runs") {
+  CHECK(tokio::task::block_in_place([] { return 3; }) == 3);
+  auto rt = test::current_thread();
+  bool threw = rt.block_on([]() -> Task<bool> {
+    auto h = tokio::spawn([]() -> Task<bool> {
+      try {
+        tokio::task::block_in_place([] {});
+      } catch (const std::logic_error&) {
+        co_return true;
+      }
+      co_return false;
+    });
+    co_return co_await h;
+  }());
+  CHECK(threw);
+}
+
+TEST_CASE("workers park when idle and wake for remote work") {
+  auto rt = test::multi_thread(2);
+  auto m = rt.metrics();
+  std::this_thread::sleep_for(20ms);
+  uint64_t parks = 0;
+  for (std::size_t w = 0; w < m.num_workers(); ++w) parks += m.worker_park_count(w);
+  CHECK(parks >= 2);
+  // Remote spawns after a long idle period still run promptly.
+  for (int i = 0; i < 20; ++i) {
+    auto h = rt.spawn([]() -> Task<int> { co_return 7; });
+    CHECK(rt.block_on(std::move(h)) == 7);
+    std::this_thread::sleep_for(1ms);
+  }
+  CHECK(m.worker_total_busy_duration(0).count() >= 0);
+  CHECK(m.worker_local_queue_depth(0) == 0);
+}
+
+TEST_CASE("local queue overflow spills to the inject queue without losing tasks") {
+  auto rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).build();
+  int n = rt.block_on([]() -> Task<int> {
+    auto h = tokio::spawn([]() -> Task<int> {
+      std::atomic<int> ran{0};
+      std::vector<JoinHandle<void>> hs;
+      for (int i = 0; i < 2000; ++i) {  // far more than the 256-slot local queue
+        hs.push_back(tokio::spawn([](std::atomic<int>* r) -> Task<> {
+          r->fetch_add(1);
+          co_return;
+        }, &ran));
+      }
+      for (auto& c : hs) co_await c;
+      co_return ran.load();
+    });
+    co_return co_await h;
+  }());
+  CHECK(n == 2000);
+  CHECK(rt.metrics().worker_overflow_count(0) > 0);
+}
