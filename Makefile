@@ -39,7 +39,7 @@ EXAMPLE_BINS := $(patsubst examples/%.cpp,$(BUILD)/examples/%,$(EXAMPLE_SRCS))
 
 SRC_FILES := $(shell find src -name '*.hpp' -o -name '*.cpp' | sort)
 
-.PHONY: all test test-asan test-tsan check check-fresh check-headers check-link examples demo bench clean doctest
+.PHONY: all test test-asan test-tsan check check-fresh check-headers check-link examples demo bench bench-build clean doctest
 
 all: tokio.hpp $(TEST_BIN) examples
 
@@ -103,8 +103,20 @@ check-link: tokio.hpp
 	$(CXX) $(CXXFLAGS) $(BUILD)/link/impl_tu.o $(BUILD)/link/user_tu.o -o $(BUILD)/link/two_tu $(LDLIBS)
 	$(BUILD)/link/two_tu
 
-bench:
-	bench/run.sh
+BENCH_SRCS := $(sort $(wildcard bench/cpp/*.cpp))
+BENCH_BINS := $(patsubst bench/cpp/%.cpp,build/bench/%,$(BENCH_SRCS))
+BENCH_FLAGS := -std=c++20 -O2 -DNDEBUG -I. -Ibench/cpp
+
+build/bench/%: bench/cpp/%.cpp bench/cpp/bench_common.hpp tokio.hpp
+	@mkdir -p $(dir $@)
+	$(CXX) $(BENCH_FLAGS) $< -o $@ $(LDLIBS)
+
+bench-build: $(BENCH_BINS)
+
+# Builds every C++ benchmark and its Tokio twin, runs each pair with hyperfine and writes
+# bench/RESULTS.md. BENCH_FILTER=regex limits the cases.
+bench: bench-build
+	python3 bench/run.py $(if $(BENCH_FILTER),--filter '$(BENCH_FILTER)',)
 
 clean:
 	rm -rf build bench/out

@@ -1945,11 +1945,20 @@ class BlockingPool {
 //
 // Exactly one thread at a time parks in the driver (the current-thread scheduler's thread,
 // or whichever multi-thread worker wins the driver lock); the other idle workers park on
-// their own futex. park() returns when unpark() is called, when the timeout passes, or
-// (with the I/O and time drivers, added by their own modules) when an fd becomes ready or
-// a timer is due. unpark() may be called from any thread.
+// their own futex. park() returns when unpark() is called, when the timeout passes, when
+// an fd becomes ready (I/O stack) or when a timer is due (time stack). unpark() may be
+// called from any thread.
+//
+// The stack, as in Tokio: time wraps I/O wraps the thread parker.
+//   park(timeout):  t = time->before_park(timeout)        (clamp to the next deadline)
+//                   io ? io->turn(t) : parker.park(t)     (epoll_wait or futex)
+//                   time->after_park()                    (fire due timers)
+// The I/O stack (reactor/) and the time stack (timers/) implement the interfaces below;
+// make_io_stack / make_time_stack in driver.cpp create them when the Builder enables them.
 
 /* #include <chrono> (already above) */
+/* #include <cstddef> (already above) */
+/* #include <memory> (already above) */
 /* #include <optional> (already above) */
 
 /* begin file src/tokio/scheduler/park.hpp */
@@ -2005,20 +2014,56 @@ struct ParkThread {
 
 namespace tokio::detail {
 
+class Driver;
+
+class IoStack {
+ public:
+  virtual ~IoStack() = default;
+  // Waits for events up to `timeout` (nullopt: until unpark), dispatches readiness.
+  virtual void turn(std::optional<std::chrono::nanoseconds> timeout) = 0;
+  virtual void unpark() noexcept = 0;
+  // The runtime is shutting down: fail every registration's pending and future waits.
+  virtual void shutdown() noexcept = 0;
+};
+
+class TimeStack {
+ public:
+  virtual ~TimeStack() = default;
+  // Returns the timeout to park with: `timeout` clamped to the next timer deadline.
+  virtual std::optional<std::chrono::nanoseconds> before_park(
+      std::optional<std::chrono::nanoseconds> timeout) = 0;
+  // Fires every timer that is due.
+  virtual void after_park() = 0;
+  virtual void shutdown() noexcept = 0;
+};
+
+std::unique_ptr<IoStack> make_io_stack(const Config& cfg, Driver& owner);
+std::unique_ptr<TimeStack> make_time_stack(const Config& cfg, Driver& owner);
+
 class Driver {
  public:
-  explicit Driver(const Config& cfg) : cfg_(cfg) {}
+  explicit Driver(const Config& cfg);
+  ~Driver();
 
   // nullopt: until unparked; zero: poll without blocking.
-  void park(std::optional<std::chrono::nanoseconds> timeout) { parker_.park(timeout); }
-  void unpark() noexcept { parker_.unpark(); }
+  void park(std::optional<std::chrono::nanoseconds> timeout);
+  void unpark() noexcept {
+    if (io_) io_->unpark();
+    else parker_.unpark();
+  }
   // True when a zero-timeout park can make progress (I/O or timers to poll).
-  bool has_drivers() const noexcept { return false; }
-  void shutdown() noexcept {}
+  bool has_drivers() const noexcept { return io_ || time_; }
+  void shutdown() noexcept;
+
+  IoStack* io() const noexcept { return io_.get(); }
+  TimeStack* time() const noexcept { return time_.get(); }
+  const Config& config() const noexcept { return cfg_; }
 
  private:
   const Config& cfg_;
   Parker parker_;
+  std::unique_ptr<IoStack> io_;
+  std::unique_ptr<TimeStack> time_;
 };
 
 }  // namespace tokio::detail
@@ -4446,6 +4491,35 @@ HandleInner* make_current_thread(Config cfg) { return new CurrentThread(std::mov
 
 }  // namespace tokio::detail
 /* end file src/tokio/scheduler/current_thread.cpp */
+/* begin file src/tokio/scheduler/driver.cpp */
+
+namespace tokio::detail {
+
+// The reactor (enable_io) and the timer wheel (enable_time) plug in here.
+std::unique_ptr<IoStack> make_io_stack(const Config&, Driver&) { return nullptr; }
+std::unique_ptr<TimeStack> make_time_stack(const Config&, Driver&) { return nullptr; }
+
+Driver::Driver(const Config& cfg) : cfg_(cfg) {
+  if (cfg.enable_io) io_ = make_io_stack(cfg, *this);
+  if (cfg.enable_time) time_ = make_time_stack(cfg, *this);
+}
+
+Driver::~Driver() = default;
+
+void Driver::park(std::optional<std::chrono::nanoseconds> timeout) {
+  if (time_) timeout = time_->before_park(timeout);
+  if (io_) io_->turn(timeout);
+  else parker_.park(timeout);
+  if (time_) time_->after_park();
+}
+
+void Driver::shutdown() noexcept {
+  if (time_) time_->shutdown();
+  if (io_) io_->shutdown();
+}
+
+}  // namespace tokio::detail
+/* end file src/tokio/scheduler/driver.cpp */
 /* begin file src/tokio/scheduler/handle_inner.cpp */
 /* #include <stdexcept> (already above) */
 /* #include <string> (already above) */
@@ -4510,6 +4584,7 @@ HandleInner* current_handle_or_throw(const char* what) {
 // a new thread for it, so the blocking closure does not stall the worker's queue.
 /* #include <algorithm> (already above) */
 /* #include <chrono> (already above) */
+#include <cmath>
 /* #include <condition_variable> (already above) */
 /* #include <memory> (already above) */
 /* #include <mutex> (already above) */
@@ -4897,6 +4972,14 @@ namespace {
 
 constexpr uint32_t kMaxLifoPollsPerTick = 3;
 
+// Self-tuned global queue interval (Tokio >= 1.29): check the inject queue about every
+// 200 µs of task polling, estimated from an EWMA of the mean poll time, clamped to
+// [2, 127] ticks; starts at the classic 61. Only used when the Builder sets no interval.
+constexpr double kTargetGlobalQueueIntervalNs = 200000.0;
+constexpr uint32_t kMaxGlobalQueueInterval = 127;
+constexpr uint32_t kDefaultGlobalQueueInterval = 61;
+constexpr double kPollTimeEwmaAlpha = 0.1;
+
 class MultiThread;
 
 struct Core {
@@ -4908,7 +4991,12 @@ struct Core {
   bool is_shutdown = false;
   bool is_parked = false;  // inside park: wakes from the driver don't notify others yet
   FastRand rand;
-  std::chrono::steady_clock::time_point busy_since{};
+  // Polling batch: from unpark (or maintenance) to the next park, for busy time and the
+  // poll-time EWMA.
+  std::chrono::steady_clock::time_point batch_start{};
+  uint32_t polls_in_batch = 0;
+  double poll_ewma_ns = kTargetGlobalQueueIntervalNs / kDefaultGlobalQueueInterval;
+  uint32_t global_interval = kDefaultGlobalQueueInterval;
 };
 
 struct alignas(kCacheLine) Remote {
@@ -5041,17 +5129,34 @@ class MultiThread final : public HandleInner {
     core->is_searching = true;  // notified by another worker: go look for its work
     return true;
   }
-  void account_busy(Core* core) noexcept {
+  void start_batch(Core* core) noexcept {
+    core->batch_start = std::chrono::steady_clock::now();
+    core->polls_in_batch = 0;
+  }
+  // Ends a polling batch: accounts busy time and updates the poll-time EWMA, then re-tunes
+  // the global queue interval.
+  void end_batch(Core* core) noexcept {
     auto now = std::chrono::steady_clock::now();
-    auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(now - core->busy_since).count();
+    double ns = static_cast<double>(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(now - core->batch_start).count());
     WorkerStats::bump(remotes_[core->index].stats.busy_ns, static_cast<uint64_t>(ns));
-    core->busy_since = now;
+    core->batch_start = now;
+    if (core->polls_in_batch == 0) return;
+    double n = core->polls_in_batch;
+    double alpha = 1.0 - std::pow(1.0 - kPollTimeEwmaAlpha, n);
+    core->poll_ewma_ns = alpha * (ns / n) + (1.0 - alpha) * core->poll_ewma_ns;
+    core->polls_in_batch = 0;
+    if (config.global_queue_interval) return;
+    double per = kTargetGlobalQueueIntervalNs / std::max(core->poll_ewma_ns, 1.0);
+    uint32_t next = static_cast<uint32_t>(std::clamp(per, 2.0, double(kMaxGlobalQueueInterval)));
+    // Smooth out jitter.
+    uint32_t cur = core->global_interval;
+    if ((next > cur ? next - cur : cur - next) > 2) core->global_interval = next;
   }
   // A worker loop is done with its core (shutdown): hand it to the shutdown thread.
   void submit_core(Core* core);
 
   uint32_t n_;
-  uint32_t global_interval_;
   std::unique_ptr<Remote[]> remotes_;
   Inject inject_;
   Idle idle_;
@@ -5075,15 +5180,14 @@ uint32_t default_workers(const Config& cfg) {
 MultiThread::MultiThread(Config cfg)
     : HandleInner(std::move(cfg), 4 * default_workers(cfg), default_workers(cfg)),
       n_(default_workers(config)),
-      global_interval_(config.global_queue_interval.value_or(61)),
       remotes_(std::make_unique<Remote[]>(n_)),
       idle_(n_) {
-  if (global_interval_ == 0) global_interval_ = 1;
   uint64_t seed = config.rng_seed.value_or(random_seed());
   for (uint32_t i = 0; i < n_; ++i) {
     auto* core = new Core();
     core->index = i;
     core->lifo_enabled = !config.disable_lifo_slot;
+    core->global_interval = config.global_queue_interval.value_or(kDefaultGlobalQueueInterval);
     core->rand = FastRand(seed + 0x9E3779B97F4A7C15ull * (i + 1));
     remotes_[i].handoff.store(core, std::memory_order_relaxed);
   }
@@ -5121,7 +5225,7 @@ void MultiThread::run_worker(uint32_t index) {
   t.handle = this;
   t.defer = &ctx.defer;
   ++t.runtime_depth;
-  core->busy_since = std::chrono::steady_clock::now();
+  start_batch(core);
 
   const uint32_t event_interval = std::max<uint32_t>(config.event_interval, 1);
   for (;;) {
@@ -5129,14 +5233,18 @@ void MultiThread::run_worker(uint32_t index) {
     if (core->is_shutdown) break;
     ++core->tick;
     if (core->tick % event_interval == 0) {
+      end_batch(core);
       park_timeout(ctx, std::chrono::nanoseconds(0));
       maintenance(core);
+      start_batch(core);
     }
     if (TaskHeader* task = next_task(core)) {
       if (!run_task(ctx, task)) break;
       continue;
     }
+    end_batch(core);
     if (TaskHeader* task = steal_work(core)) {
+      start_batch(core);
       if (!run_task(ctx, task)) break;
       continue;
     }
@@ -5144,15 +5252,16 @@ void MultiThread::run_worker(uint32_t index) {
       // Only yielded tasks are left: poll the drivers, then let them run again.
       park_timeout(ctx, std::chrono::nanoseconds(0));
       wake_deferred(ctx.defer);
-      continue;
+    } else {
+      park(ctx);
     }
-    park(ctx);
+    start_batch(ctx.core);
   }
   // Yielded tasks must not be lost when this thread gives up its worker (shutdown, or a
   // block_in_place hand-off): without a core they go to the inject queue.
   wake_deferred(ctx.defer);
   if (ctx.core) {
-    account_busy(ctx.core);
+    end_batch(ctx.core);
     submit_core(ctx.core);
   }
   t.defer = nullptr;
@@ -5162,7 +5271,7 @@ void MultiThread::run_worker(uint32_t index) {
 }
 
 TaskHeader* MultiThread::next_task(Core* core) noexcept {
-  if (core->tick % global_interval_ == 0) {
+  if (core->tick % core->global_interval == 0) {
     if (TaskHeader* t = inject_.pop()) return t;
     return next_local_task(core);
   }
@@ -5205,6 +5314,7 @@ bool MultiThread::run_task(WorkerCtx& ctx, TaskHeader* task) {
   ThreadContext& t = tls;
   t.budget = kInitialBudget;
   WorkerStats::bump(st.poll_count);
+  ++core->polls_in_batch;
   task->vt()->run(task);
   // Run what the task woke into the LIFO slot, sharing the same budget.
   uint32_t lifo_polls = 0;
@@ -5227,6 +5337,7 @@ bool MultiThread::run_task(WorkerCtx& ctx, TaskHeader* task) {
     }
     if (++lifo_polls >= kMaxLifoPollsPerTick) core->lifo_enabled = false;
     WorkerStats::bump(st.poll_count);
+    ++core->polls_in_batch;
     next->vt()->run(next);
   }
   t.budget = -1;
@@ -5253,11 +5364,9 @@ void MultiThread::park_timeout(WorkerCtx& ctx, std::optional<std::chrono::nanose
   Core* core = ctx.core;
   Remote& r = remotes_[core->index];
   if (timeout && timeout->count() == 0 && !driver.has_drivers()) return;
-  account_busy(core);
   core->is_parked = true;
   r.parker.park(driver_lock_, driver, timeout);
   core->is_parked = false;
-  core->busy_since = std::chrono::steady_clock::now();
   WorkerStats::bump(r.stats.park_unpark_count);
   wake_deferred(ctx.defer);
   // Work that arrived while we slept (driver wakes) is stealable: let a sleeper help.
@@ -5333,7 +5442,7 @@ void MultiThread::block_in_place_begin() {
   Core* core = ctx->core;
   // The task woken last would otherwise wait behind the blocking call.
   if (TaskHeader* t = std::exchange(core->lifo_slot, nullptr)) push_local(core, t);
-  account_busy(core);
+  end_batch(core);
   ctx->core = nullptr;
   remotes_[ctx->index].handoff.store(core, std::memory_order_release);
   try {
@@ -5349,7 +5458,7 @@ void MultiThread::block_in_place_end() {
   if (!ctx || ctx->handle != this || ctx->core) return;
   // Take the core back if the new thread has not started with it yet.
   if (Core* core = remotes_[ctx->index].handoff.exchange(nullptr, std::memory_order_acq_rel)) {
-    core->busy_since = std::chrono::steady_clock::now();
+    start_batch(core);
     ctx->core = core;
   }
 }

@@ -12,6 +12,7 @@
 // a new thread for it, so the blocking closure does not stall the worker's queue.
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
@@ -32,6 +33,14 @@ namespace {
 
 constexpr uint32_t kMaxLifoPollsPerTick = 3;
 
+// Self-tuned global queue interval (Tokio >= 1.29): check the inject queue about every
+// 200 µs of task polling, estimated from an EWMA of the mean poll time, clamped to
+// [2, 127] ticks; starts at the classic 61. Only used when the Builder sets no interval.
+constexpr double kTargetGlobalQueueIntervalNs = 200000.0;
+constexpr uint32_t kMaxGlobalQueueInterval = 127;
+constexpr uint32_t kDefaultGlobalQueueInterval = 61;
+constexpr double kPollTimeEwmaAlpha = 0.1;
+
 class MultiThread;
 
 struct Core {
@@ -43,7 +52,12 @@ struct Core {
   bool is_shutdown = false;
   bool is_parked = false;  // inside park: wakes from the driver don't notify others yet
   FastRand rand;
-  std::chrono::steady_clock::time_point busy_since{};
+  // Polling batch: from unpark (or maintenance) to the next park, for busy time and the
+  // poll-time EWMA.
+  std::chrono::steady_clock::time_point batch_start{};
+  uint32_t polls_in_batch = 0;
+  double poll_ewma_ns = kTargetGlobalQueueIntervalNs / kDefaultGlobalQueueInterval;
+  uint32_t global_interval = kDefaultGlobalQueueInterval;
 };
 
 struct alignas(kCacheLine) Remote {
@@ -176,17 +190,34 @@ class MultiThread final : public HandleInner {
     core->is_searching = true;  // notified by another worker: go look for its work
     return true;
   }
-  void account_busy(Core* core) noexcept {
+  void start_batch(Core* core) noexcept {
+    core->batch_start = std::chrono::steady_clock::now();
+    core->polls_in_batch = 0;
+  }
+  // Ends a polling batch: accounts busy time and updates the poll-time EWMA, then re-tunes
+  // the global queue interval.
+  void end_batch(Core* core) noexcept {
     auto now = std::chrono::steady_clock::now();
-    auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(now - core->busy_since).count();
+    double ns = static_cast<double>(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(now - core->batch_start).count());
     WorkerStats::bump(remotes_[core->index].stats.busy_ns, static_cast<uint64_t>(ns));
-    core->busy_since = now;
+    core->batch_start = now;
+    if (core->polls_in_batch == 0) return;
+    double n = core->polls_in_batch;
+    double alpha = 1.0 - std::pow(1.0 - kPollTimeEwmaAlpha, n);
+    core->poll_ewma_ns = alpha * (ns / n) + (1.0 - alpha) * core->poll_ewma_ns;
+    core->polls_in_batch = 0;
+    if (config.global_queue_interval) return;
+    double per = kTargetGlobalQueueIntervalNs / std::max(core->poll_ewma_ns, 1.0);
+    uint32_t next = static_cast<uint32_t>(std::clamp(per, 2.0, double(kMaxGlobalQueueInterval)));
+    // Smooth out jitter.
+    uint32_t cur = core->global_interval;
+    if ((next > cur ? next - cur : cur - next) > 2) core->global_interval = next;
   }
   // A worker loop is done with its core (shutdown): hand it to the shutdown thread.
   void submit_core(Core* core);
 
   uint32_t n_;
-  uint32_t global_interval_;
   std::unique_ptr<Remote[]> remotes_;
   Inject inject_;
   Idle idle_;
@@ -210,15 +241,14 @@ uint32_t default_workers(const Config& cfg) {
 MultiThread::MultiThread(Config cfg)
     : HandleInner(std::move(cfg), 4 * default_workers(cfg), default_workers(cfg)),
       n_(default_workers(config)),
-      global_interval_(config.global_queue_interval.value_or(61)),
       remotes_(std::make_unique<Remote[]>(n_)),
       idle_(n_) {
-  if (global_interval_ == 0) global_interval_ = 1;
   uint64_t seed = config.rng_seed.value_or(random_seed());
   for (uint32_t i = 0; i < n_; ++i) {
     auto* core = new Core();
     core->index = i;
     core->lifo_enabled = !config.disable_lifo_slot;
+    core->global_interval = config.global_queue_interval.value_or(kDefaultGlobalQueueInterval);
     core->rand = FastRand(seed + 0x9E3779B97F4A7C15ull * (i + 1));
     remotes_[i].handoff.store(core, std::memory_order_relaxed);
   }
@@ -256,7 +286,7 @@ void MultiThread::run_worker(uint32_t index) {
   t.handle = this;
   t.defer = &ctx.defer;
   ++t.runtime_depth;
-  core->busy_since = std::chrono::steady_clock::now();
+  start_batch(core);
 
   const uint32_t event_interval = std::max<uint32_t>(config.event_interval, 1);
   for (;;) {
@@ -264,14 +294,18 @@ void MultiThread::run_worker(uint32_t index) {
     if (core->is_shutdown) break;
     ++core->tick;
     if (core->tick % event_interval == 0) {
+      end_batch(core);
       park_timeout(ctx, std::chrono::nanoseconds(0));
       maintenance(core);
+      start_batch(core);
     }
     if (TaskHeader* task = next_task(core)) {
       if (!run_task(ctx, task)) break;
       continue;
     }
+    end_batch(core);
     if (TaskHeader* task = steal_work(core)) {
+      start_batch(core);
       if (!run_task(ctx, task)) break;
       continue;
     }
@@ -279,15 +313,16 @@ void MultiThread::run_worker(uint32_t index) {
       // Only yielded tasks are left: poll the drivers, then let them run again.
       park_timeout(ctx, std::chrono::nanoseconds(0));
       wake_deferred(ctx.defer);
-      continue;
+    } else {
+      park(ctx);
     }
-    park(ctx);
+    start_batch(ctx.core);
   }
   // Yielded tasks must not be lost when this thread gives up its worker (shutdown, or a
   // block_in_place hand-off): without a core they go to the inject queue.
   wake_deferred(ctx.defer);
   if (ctx.core) {
-    account_busy(ctx.core);
+    end_batch(ctx.core);
     submit_core(ctx.core);
   }
   t.defer = nullptr;
@@ -297,7 +332,7 @@ void MultiThread::run_worker(uint32_t index) {
 }
 
 TaskHeader* MultiThread::next_task(Core* core) noexcept {
-  if (core->tick % global_interval_ == 0) {
+  if (core->tick % core->global_interval == 0) {
     if (TaskHeader* t = inject_.pop()) return t;
     return next_local_task(core);
   }
@@ -340,6 +375,7 @@ bool MultiThread::run_task(WorkerCtx& ctx, TaskHeader* task) {
   ThreadContext& t = tls;
   t.budget = kInitialBudget;
   WorkerStats::bump(st.poll_count);
+  ++core->polls_in_batch;
   task->vt()->run(task);
   // Run what the task woke into the LIFO slot, sharing the same budget.
   uint32_t lifo_polls = 0;
@@ -362,6 +398,7 @@ bool MultiThread::run_task(WorkerCtx& ctx, TaskHeader* task) {
     }
     if (++lifo_polls >= kMaxLifoPollsPerTick) core->lifo_enabled = false;
     WorkerStats::bump(st.poll_count);
+    ++core->polls_in_batch;
     next->vt()->run(next);
   }
   t.budget = -1;
@@ -388,11 +425,9 @@ void MultiThread::park_timeout(WorkerCtx& ctx, std::optional<std::chrono::nanose
   Core* core = ctx.core;
   Remote& r = remotes_[core->index];
   if (timeout && timeout->count() == 0 && !driver.has_drivers()) return;
-  account_busy(core);
   core->is_parked = true;
   r.parker.park(driver_lock_, driver, timeout);
   core->is_parked = false;
-  core->busy_since = std::chrono::steady_clock::now();
   WorkerStats::bump(r.stats.park_unpark_count);
   wake_deferred(ctx.defer);
   // Work that arrived while we slept (driver wakes) is stealable: let a sleeper help.
@@ -468,7 +503,7 @@ void MultiThread::block_in_place_begin() {
   Core* core = ctx->core;
   // The task woken last would otherwise wait behind the blocking call.
   if (TaskHeader* t = std::exchange(core->lifo_slot, nullptr)) push_local(core, t);
-  account_busy(core);
+  end_batch(core);
   ctx->core = nullptr;
   remotes_[ctx->index].handoff.store(core, std::memory_order_release);
   try {
@@ -484,7 +519,7 @@ void MultiThread::block_in_place_end() {
   if (!ctx || ctx->handle != this || ctx->core) return;
   // Take the core back if the new thread has not started with it yet.
   if (Core* core = remotes_[ctx->index].handoff.exchange(nullptr, std::memory_order_acq_rel)) {
-    core->busy_since = std::chrono::steady_clock::now();
+    start_batch(core);
     ctx->core = core;
   }
 }

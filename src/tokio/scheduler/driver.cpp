@@ -1,0 +1,28 @@
+#include "tokio/scheduler/driver.hpp"
+
+namespace tokio::detail {
+
+// The reactor (enable_io) and the timer wheel (enable_time) plug in here.
+std::unique_ptr<IoStack> make_io_stack(const Config&, Driver&) { return nullptr; }
+std::unique_ptr<TimeStack> make_time_stack(const Config&, Driver&) { return nullptr; }
+
+Driver::Driver(const Config& cfg) : cfg_(cfg) {
+  if (cfg.enable_io) io_ = make_io_stack(cfg, *this);
+  if (cfg.enable_time) time_ = make_time_stack(cfg, *this);
+}
+
+Driver::~Driver() = default;
+
+void Driver::park(std::optional<std::chrono::nanoseconds> timeout) {
+  if (time_) timeout = time_->before_park(timeout);
+  if (io_) io_->turn(timeout);
+  else parker_.park(timeout);
+  if (time_) time_->after_park();
+}
+
+void Driver::shutdown() noexcept {
+  if (time_) time_->shutdown();
+  if (io_) io_->shutdown();
+}
+
+}  // namespace tokio::detail
