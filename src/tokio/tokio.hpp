@@ -13,4 +13,5 @@
 #include "tokio/scheduler/runtime.hpp"
 #include "tokio/scheduler/builder.hpp"
 #include "tokio/scheduler/metrics.hpp"
+#include "tokio/io/async_io.hpp"
 #include "tokio/sync/oneshot.hpp"
