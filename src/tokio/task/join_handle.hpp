@@ -47,14 +47,15 @@ class AbortHandle {
   detail::TaskHeader* t_ = nullptr;
 };
 
-// Owned permission to await a spawned task. Destroying it detaches the task (it keeps
+// Owned permission to await a spawned task. Not [[nodiscard]]: as in Tokio, spawning and
+// dropping the handle is the normal fire-and-forget. Destroying it detaches the task (it keeps
 // running), as in Tokio. `co_await handle` yields the task's value, rethrows the exception
 // the task threw, or throws JoinError when the task was cancelled; `co_await
 // handle.result()` returns a Result<T, JoinError> instead of throwing.
 //
 // Cancel safety: awaiting is cancel-safe; the output stays in the task until awaited again.
 template <class T>
-class [[nodiscard]] JoinHandle {
+class JoinHandle {
  public:
   JoinHandle() noexcept = default;
   explicit JoinHandle(detail::TaskHeader* t) noexcept : t_(t) {}  // adopts the handle's ref
