@@ -343,16 +343,28 @@ inline tokio::unexpected<std::error_code> os_error(int code) {
 /* #include <cstdint> (already above) */
 
 /* begin file src/tokio/core/frame_alloc.hpp */
-// Per-thread recycling of coroutine frames and task cells.
+// Per-thread recycling of coroutine frames, task cells and channel state.
 //
-// Every tokio::Task frame and every spawn_blocking cell comes from here. Blocks are grouped
-// in 64-byte size classes up to kMaxCachedBlock; each thread keeps a free list per class, so
-// after warm-up a spawn allocates with a pointer pop and no atomic. A block freed on another
-// thread than the one that allocated it simply joins the freeing thread's list (the lists
-// are bounded, so an asymmetric spawner/finisher pattern cannot hoard memory). Larger
-// blocks, and everything under AddressSanitizer, go straight to ::operator new so the
-// sanitizer sees every allocation.
+// Every tokio::Task frame (and so every spawned task), spawn_blocking cell and oneshot
+// comes from here. Blocks are grouped in 64-byte size classes up to kMaxCachedBlock; each
+// thread owns a FrameCache with a free list per class, so after warm-up an allocation is a
+// pointer pop with no atomic and no lock.
+//
+// Blocks go home: a block freed on another thread than its owner is pushed on the owner's
+// `remote` stack (one CAS), and the owner drains that stack when a local list runs dry. A
+// thread that spawns tasks which finish on workers therefore reuses its own memory instead
+// of allocating fresh blocks from malloc while the workers hand theirs back to malloc's
+// arena locks (the pattern that dominates a remote-spawn workload on the system allocator).
+//
+// Block layout: [BlockHeader (16 bytes)][payload...]; the header is written once at
+// allocation and never changes, so any thread can read the owner of a block it frees.
+// When a thread exits its cache is orphaned (still receiving remote frees) and adopted by
+// the next thread that needs one, so caches are never freed and never leak.
+//
+// Under AddressSanitizer everything goes straight to ::operator new/delete so the sanitizer
+// sees every allocation and use-after-free.
 
+/* #include <atomic> (already above) */
 /* #include <cstddef> (already above) */
 /* #include <cstdint> (already above) */
 /* #include <new> (already above) */
@@ -361,72 +373,100 @@ inline tokio::unexpected<std::error_code> os_error(int code) {
 namespace tokio::detail {
 
 inline constexpr std::size_t kFrameGranule = 64;
-inline constexpr std::size_t kMaxCachedBlock = 4096;
+inline constexpr std::size_t kMaxCachedBlock = 4096;  // payload + header
 inline constexpr std::size_t kFrameClasses = kMaxCachedBlock / kFrameGranule;
+inline constexpr std::size_t kBlockHeader = 16;
+inline constexpr uint32_t kLargeClass = 0xFFFFFFFFu;
 
+struct FrameCache;
+
+struct BlockHeader {
+  FrameCache* owner;  // null for large blocks
+  uint32_t cls;       // size class, or kLargeClass
+  uint32_t pad;
+};
+static_assert(sizeof(BlockHeader) == kBlockHeader);
+
+// A free block: the header stays intact (its owner is read by whoever frees the block
+// next time it is used), the link lives in the payload.
 struct FreeBlock {
+  BlockHeader header;
   FreeBlock* next;
 };
 
 struct FrameCache {
   FreeBlock* head[kFrameClasses];
   uint32_t count[kFrameClasses];
+  // Blocks of this cache freed by other threads (a Treiber stack; the owner takes it all).
+  alignas(kCacheLine) std::atomic<FreeBlock*> remote{nullptr};
+  FrameCache* next_orphan = nullptr;
 };
 
-// The calling thread's cache; null until the thread first frees a block. Plain pointer so
-// the fast path is a direct TLS load (no init guard); the cache itself is released by a
-// separate thread_local owner created in frame_cache_create().
+// The calling thread's cache; null until the thread first allocates. A plain pointer so the
+// fast path is a direct TLS load (no init guard).
 inline thread_local constinit FrameCache* tls_frame_cache = nullptr;
 
-FrameCache* frame_cache_create();
-void frame_cache_trim(FrameCache* c, std::size_t cls) noexcept;
+FrameCache* frame_cache_acquire();                     // adopt an orphan or create
+void* frame_alloc_slow(FrameCache* c, std::size_t cls);  // local list empty
+void frame_free_remote(BlockHeader* h) noexcept;
+void frame_free_overflow(FreeBlock* b) noexcept;
 
-inline constexpr std::size_t frame_class(std::size_t size) noexcept {
-  return (size - 1) / kFrameGranule;
+inline constexpr std::size_t frame_class(std::size_t total) noexcept {
+  return (total - 1) / kFrameGranule;
 }
-// How many blocks of a class a thread keeps: up to 512 KiB per class, at least 64.
+// How many blocks of a class a thread keeps: up to 4 MiB per class, at least 64. Enough for
+// bursts of tens of thousands of short tasks to recycle instead of going back to malloc.
 inline constexpr uint32_t frame_class_cap(std::size_t cls) noexcept {
   std::size_t bytes = (cls + 1) * kFrameGranule;
-  std::size_t n = (512 * 1024) / bytes;
+  std::size_t n = (4 * 1024 * 1024) / bytes;
   return static_cast<uint32_t>(n < 64 ? 64 : n);
 }
 
 inline void* frame_alloc(std::size_t size) {
-#if !defined(TOKIO_ASAN)
-  if (TOKIO_LIKELY(size <= kMaxCachedBlock)) {
-    std::size_t cls = frame_class(size);
-    if (FrameCache* c = tls_frame_cache) {
+#if defined(TOKIO_ASAN)
+  return ::operator new(size);
+#else
+  std::size_t total = size + kBlockHeader;
+  if (TOKIO_LIKELY(total <= kMaxCachedBlock)) {
+    std::size_t cls = frame_class(total);
+    FrameCache* c = tls_frame_cache;
+    if (TOKIO_LIKELY(c != nullptr)) {
       if (FreeBlock* b = c->head[cls]) {
         c->head[cls] = b->next;
         --c->count[cls];
-        return b;
+        return reinterpret_cast<char*>(b) + kBlockHeader;
       }
     }
-    return ::operator new((cls + 1) * kFrameGranule);
+    return frame_alloc_slow(c, cls);
   }
+  auto* h = static_cast<BlockHeader*>(::operator new(total));
+  h->owner = nullptr;
+  h->cls = kLargeClass;
+  return reinterpret_cast<char*>(h) + kBlockHeader;
 #endif
-  return ::operator new(size);
 }
 
 inline void frame_free(void* p, std::size_t size) noexcept {
-#if !defined(TOKIO_ASAN)
-  if (TOKIO_LIKELY(size <= kMaxCachedBlock)) {
-    std::size_t cls = frame_class(size);
-    FrameCache* c = tls_frame_cache;
-    if (TOKIO_UNLIKELY(c == nullptr)) c = frame_cache_create();
-    if (TOKIO_LIKELY(c != nullptr && c->count[cls] < frame_class_cap(cls))) {
-      auto* b = static_cast<FreeBlock*>(p);
+  (void)size;
+#if defined(TOKIO_ASAN)
+  ::operator delete(p);
+#else
+  auto* h = reinterpret_cast<BlockHeader*>(static_cast<char*>(p) - kBlockHeader);
+  FrameCache* c = tls_frame_cache;
+  if (TOKIO_LIKELY(h->owner == c && c != nullptr)) {
+    uint32_t cls = h->cls;
+    auto* b = reinterpret_cast<FreeBlock*>(h);
+    if (TOKIO_LIKELY(c->count[cls] < frame_class_cap(cls))) {
       b->next = c->head[cls];
       c->head[cls] = b;
       ++c->count[cls];
       return;
     }
-    ::operator delete(p);
+    frame_free_overflow(b);
     return;
   }
+  frame_free_remote(h);
 #endif
-  (void)size;
-  ::operator delete(p);
 }
 
 }  // namespace tokio::detail
@@ -1662,7 +1702,7 @@ using task::JoinHandle;
 // The blocking pool: threads for spawn_blocking closures, for the multi-thread runtime's
 // workers, and for worker hand-offs during block_in_place.
 //
-// One mutex-protected FIFO and a condition variable, as in Tokio. A job goes to an idle
+// One mutex-protected FIFO and a condition variable, as in Tokio (spin-then-futex Mutex). A job goes to an idle
 // thread when there is one; otherwise a new thread starts while fewer than `thread_cap`
 // exist; otherwise it waits in the queue. Idle threads exit after `keep_alive`.
 // Shutdown cancels queued spawn_blocking tasks that have not started (their JoinHandles
@@ -1673,13 +1713,179 @@ using task::JoinHandle;
 #include <pthread.h>
 
 /* #include <chrono> (already above) */
-#include <condition_variable>
 /* #include <cstddef> (already above) */
 #include <deque>
-#include <mutex>
 /* #include <optional> (already above) */
 /* #include <vector> (already above) */
 
+/* begin file src/tokio/core/sync_primitives.hpp */
+// Low-level thread primitives used by the runtime: a spin lock for short critical
+// sections, a futex-backed one-shot parker word, and a small xorshift RNG.
+
+/* #include <atomic> (already above) */
+/* #include <cerrno> (already above) */
+/* #include <chrono> (already above) */
+#include <climits>
+/* #include <cstdint> (already above) */
+#include <ctime>
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+
+namespace tokio::detail {
+
+inline void cpu_relax() noexcept {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  asm volatile("yield");
+#endif
+}
+
+// Test-and-test-and-set lock for critical sections of a few instructions (owned-task list
+// links, waiter lists). Falls back to sched_yield after spinning so a preempted holder on
+// a 2-core machine does not burn the other core for a whole time slice.
+class SpinLock {
+ public:
+  void lock() noexcept {
+    for (;;) {
+      if (!locked_.exchange(true, std::memory_order_acquire)) return;
+      int spins = 0;
+      while (locked_.load(std::memory_order_relaxed)) {
+        if (++spins < 64) {
+          cpu_relax();
+        } else {
+          yield_thread();
+          spins = 0;
+        }
+      }
+    }
+  }
+  bool try_lock() noexcept {
+    return !locked_.load(std::memory_order_relaxed) &&
+           !locked_.exchange(true, std::memory_order_acquire);
+  }
+  void unlock() noexcept { locked_.store(false, std::memory_order_release); }
+
+ private:
+  static void yield_thread() noexcept;
+  std::atomic<bool> locked_{false};
+};
+
+// futex(2) wrappers on a 32-bit atomic word.
+inline void futex_wait(std::atomic<uint32_t>* word, uint32_t expected,
+                       const struct timespec* rel_timeout) noexcept {
+  syscall(SYS_futex, reinterpret_cast<uint32_t*>(word), FUTEX_WAIT_PRIVATE, expected,
+          rel_timeout, nullptr, 0);
+}
+inline void futex_wake(std::atomic<uint32_t>* word, int count) noexcept {
+  syscall(SYS_futex, reinterpret_cast<uint32_t*>(word), FUTEX_WAKE_PRIVATE, count, nullptr,
+          nullptr, 0);
+}
+
+// A futex mutex that spins briefly before sleeping. glibc's default pthread mutex goes to
+// the kernel on the first contended lock; the runtime's locks (inject queue, blocking pool,
+// sleepers) are held for a few dozen instructions, so a short spin avoids most context
+// switches (Rust's std Mutex, which Tokio uses, spins the same way).
+// `state_` encoding: 0 unlocked, 1 locked, 2 locked and a waiter may be asleep.
+class Mutex {
+ public:
+  void lock() noexcept {
+    uint32_t c = 0;
+    if (TOKIO_LIKELY(state_.compare_exchange_strong(c, 1, std::memory_order_acquire,
+                                                    std::memory_order_relaxed))) {
+      return;
+    }
+    lock_contended();
+  }
+  bool try_lock() noexcept {
+    uint32_t c = 0;
+    return state_.compare_exchange_strong(c, 1, std::memory_order_acquire,
+                                          std::memory_order_relaxed);
+  }
+  void unlock() noexcept {
+    if (state_.exchange(0, std::memory_order_release) == 2) futex_wake(&state_, 1);
+  }
+
+ private:
+  void lock_contended() noexcept {
+    for (int i = 0; i < 100; ++i) {
+      uint32_t c = state_.load(std::memory_order_relaxed);
+      if (c == 0 && state_.compare_exchange_weak(c, 1, std::memory_order_acquire,
+                                                 std::memory_order_relaxed)) {
+        return;
+      }
+      if (c == 2) break;  // others already sleep: join them
+      cpu_relax();
+    }
+    while (state_.exchange(2, std::memory_order_acquire) != 0) futex_wait(&state_, 2, nullptr);
+  }
+  std::atomic<uint32_t> state_{0};
+};
+
+// A condition variable for detail::Mutex: a futex sequence word. Waiters are counted so a
+// notify with nobody waiting costs no syscall.
+class Condvar {
+ public:
+  void notify_one() noexcept {
+    seq_.fetch_add(1, std::memory_order_release);
+    if (waiters_.load(std::memory_order_seq_cst) > 0) futex_wake(&seq_, 1);
+  }
+  void notify_all() noexcept {
+    seq_.fetch_add(1, std::memory_order_release);
+    if (waiters_.load(std::memory_order_seq_cst) > 0) futex_wake(&seq_, INT32_MAX);
+  }
+  // Waits for a notify (or spuriously). `m` is locked on entry and on return.
+  void wait(Mutex& m) noexcept { wait_rel(m, nullptr); }
+  // Returns false when the timeout passed (spurious returns may report true).
+  bool wait_for(Mutex& m, std::chrono::nanoseconds d) noexcept {
+    if (d.count() <= 0) return false;
+    struct timespec ts;
+    ts.tv_sec = static_cast<time_t>(d.count() / 1000000000);
+    ts.tv_nsec = static_cast<long>(d.count() % 1000000000);
+    return wait_rel(m, &ts);
+  }
+
+ private:
+  bool wait_rel(Mutex& m, const struct timespec* ts) noexcept {
+    uint32_t s = seq_.load(std::memory_order_acquire);
+    waiters_.fetch_add(1, std::memory_order_seq_cst);
+    m.unlock();
+    long rc = syscall(SYS_futex, reinterpret_cast<uint32_t*>(&seq_), FUTEX_WAIT_PRIVATE, s, ts,
+                      nullptr, 0);
+    bool timed_out = rc == -1 && errno == ETIMEDOUT;
+    waiters_.fetch_sub(1, std::memory_order_relaxed);
+    m.lock();
+    return !timed_out;
+  }
+  std::atomic<uint32_t> seq_{0};
+  std::atomic<uint32_t> waiters_{0};
+};
+
+// xorshift64*: per-worker randomness for steal start positions and select() order.
+class FastRand {
+ public:
+  explicit FastRand(uint64_t seed = 0x9E3779B97F4A7C15ull) noexcept : s_(seed ? seed : 1) {}
+  uint32_t next() noexcept {
+    s_ ^= s_ >> 12;
+    s_ ^= s_ << 25;
+    s_ ^= s_ >> 27;
+    return static_cast<uint32_t>((s_ * 0x2545F4914F6CDD1Dull) >> 32);
+  }
+  // Uniform-ish in [0, n) without division (Lemire's multiply-shift).
+  uint32_t next_n(uint32_t n) noexcept {
+    return static_cast<uint32_t>((static_cast<uint64_t>(next()) * n) >> 32);
+  }
+
+ private:
+  uint64_t s_;
+};
+
+uint64_t random_seed() noexcept;
+
+}  // namespace tokio::detail
+/* end file src/tokio/core/sync_primitives.hpp */
 /* begin file src/tokio/scheduler/config.hpp */
 // Runtime configuration collected by runtime::Builder.
 
@@ -1740,94 +1946,6 @@ struct Config {
 /* #include <memory> (already above) */
 /* #include <vector> (already above) */
 
-/* begin file src/tokio/core/sync_primitives.hpp */
-// Low-level thread primitives used by the runtime: a spin lock for short critical
-// sections, a futex-backed one-shot parker word, and a small xorshift RNG.
-
-/* #include <atomic> (already above) */
-/* #include <cerrno> (already above) */
-#include <climits>
-/* #include <cstdint> (already above) */
-#include <ctime>
-#include <linux/futex.h>
-#include <sys/syscall.h>
-#include <unistd.h>
-
-
-namespace tokio::detail {
-
-inline void cpu_relax() noexcept {
-#if defined(__x86_64__) || defined(__i386__)
-  __builtin_ia32_pause();
-#elif defined(__aarch64__)
-  asm volatile("yield");
-#endif
-}
-
-// Test-and-test-and-set lock for critical sections of a few instructions (owned-task list
-// links, waiter lists). Falls back to sched_yield after spinning so a preempted holder on
-// a 2-core machine does not burn the other core for a whole time slice.
-class SpinLock {
- public:
-  void lock() noexcept {
-    for (;;) {
-      if (!locked_.exchange(true, std::memory_order_acquire)) return;
-      int spins = 0;
-      while (locked_.load(std::memory_order_relaxed)) {
-        if (++spins < 64) {
-          cpu_relax();
-        } else {
-          yield_thread();
-          spins = 0;
-        }
-      }
-    }
-  }
-  bool try_lock() noexcept {
-    return !locked_.load(std::memory_order_relaxed) &&
-           !locked_.exchange(true, std::memory_order_acquire);
-  }
-  void unlock() noexcept { locked_.store(false, std::memory_order_release); }
-
- private:
-  static void yield_thread() noexcept;
-  std::atomic<bool> locked_{false};
-};
-
-// futex(2) wrappers on a 32-bit atomic word.
-inline void futex_wait(std::atomic<uint32_t>* word, uint32_t expected,
-                       const struct timespec* rel_timeout) noexcept {
-  syscall(SYS_futex, reinterpret_cast<uint32_t*>(word), FUTEX_WAIT_PRIVATE, expected,
-          rel_timeout, nullptr, 0);
-}
-inline void futex_wake(std::atomic<uint32_t>* word, int count) noexcept {
-  syscall(SYS_futex, reinterpret_cast<uint32_t*>(word), FUTEX_WAKE_PRIVATE, count, nullptr,
-          nullptr, 0);
-}
-
-// xorshift64*: per-worker randomness for steal start positions and select() order.
-class FastRand {
- public:
-  explicit FastRand(uint64_t seed = 0x9E3779B97F4A7C15ull) noexcept : s_(seed ? seed : 1) {}
-  uint32_t next() noexcept {
-    s_ ^= s_ >> 12;
-    s_ ^= s_ << 25;
-    s_ ^= s_ >> 27;
-    return static_cast<uint32_t>((s_ * 0x2545F4914F6CDD1Dull) >> 32);
-  }
-  // Uniform-ish in [0, n) without division (Lemire's multiply-shift).
-  uint32_t next_n(uint32_t n) noexcept {
-    return static_cast<uint32_t>((static_cast<uint64_t>(next()) * n) >> 32);
-  }
-
- private:
-  uint64_t s_;
-};
-
-uint64_t random_seed() noexcept;
-
-}  // namespace tokio::detail
-/* end file src/tokio/core/sync_primitives.hpp */
 
 namespace tokio::detail {
 
@@ -1918,16 +2036,16 @@ class BlockingPool {
     void (*fn)(void*);
     void* arg;
   };
-  void submit(Job job, std::unique_lock<std::mutex>& lk);
+  void submit(Job job);
   void run_thread();
-  void join_finished(std::unique_lock<std::mutex>& lk);
+  void join_finished();
 
   HandleInner* owner_;
   const Config& cfg_;
   std::size_t thread_cap_;
-  mutable std::mutex mu_;
-  std::condition_variable cv_;       // idle threads wait here
-  std::condition_variable exit_cv_;  // shutdown waits here for threads to exit
+  mutable Mutex mu_;
+  Condvar cv_;       // idle threads wait here
+  Condvar exit_cv_;  // shutdown waits here for threads to exit
   std::deque<Job> queue_;
   std::size_t num_threads_ = 0;
   std::size_t num_idle_ = 0;
@@ -2861,7 +2979,7 @@ class TaskLocal {
 
 /* #include <atomic> (already above) */
 /* #include <cstddef> (already above) */
-/* #include <mutex> (already above) */
+#include <mutex>
 /* #include <optional> (already above) */
 /* #include <utility> (already above) */
 /* #include <vector> (already above) */
@@ -3364,7 +3482,7 @@ class PtrRing {
 /* begin file src/tokio/scheduler/inject.hpp */
 // Inject: the scheduler-wide FIFO of tasks woken or spawned from outside a worker, and the
 // overflow target of full local queues. An intrusive singly linked list through
-// TaskHeader::queue_next under a mutex; `len_` is kept beside it so emptiness checks on the
+// TaskHeader::queue_next under a spin-then-futex Mutex; `len_` is kept beside it so emptiness checks on the
 // hot path are a single relaxed load without the lock.
 
 /* #include <atomic> (already above) */
@@ -3383,7 +3501,7 @@ class Inject {
   // a worker, as opposed to a local-queue overflow).
   void push(TaskHeader* t, bool remote = false) noexcept {
     t->queue_next = nullptr;
-    std::lock_guard<std::mutex> g(mu_);
+    std::lock_guard<Mutex> g(mu_);
     if (tail_) tail_->queue_next = t;
     else head_ = t;
     tail_ = t;
@@ -3394,7 +3512,7 @@ class Inject {
   // Appends first..last (already linked through queue_next), n tasks.
   void push_batch(TaskHeader* first, TaskHeader* last, std::size_t n) noexcept {
     last->queue_next = nullptr;
-    std::lock_guard<std::mutex> g(mu_);
+    std::lock_guard<Mutex> g(mu_);
     if (tail_) tail_->queue_next = first;
     else head_ = first;
     tail_ = last;
@@ -3402,13 +3520,13 @@ class Inject {
   }
   TaskHeader* pop() noexcept {
     if (is_empty()) return nullptr;
-    std::lock_guard<std::mutex> g(mu_);
+    std::lock_guard<Mutex> g(mu_);
     return pop_locked();
   }
   // Pops up to n tasks into out[]; returns how many.
   std::size_t pop_n(TaskHeader** out, std::size_t n) noexcept {
     if (is_empty()) return 0;
-    std::lock_guard<std::mutex> g(mu_);
+    std::lock_guard<Mutex> g(mu_);
     std::size_t k = 0;
     while (k < n) {
       TaskHeader* t = pop_locked();
@@ -3429,7 +3547,7 @@ class Inject {
     return t;
   }
 
-  std::mutex mu_;
+  Mutex mu_;
   TaskHeader* head_ = nullptr;
   TaskHeader* tail_ = nullptr;
   std::atomic<std::size_t> len_{0};
@@ -4002,6 +4120,7 @@ std::pair<Sender<T>, Receiver<T>> channel() {
 #include <sched.h>
 
 /* #include <chrono> (already above) */
+/* #include <mutex> (already above) */
 #include <random>
 #include <thread>
 
@@ -4009,30 +4128,87 @@ std::pair<Sender<T>, Receiver<T>> channel() {
 namespace tokio::detail {
 
 namespace {
-// Owns the calling thread's FrameCache and returns its blocks when the thread exits.
+
+// Orphaned caches (their thread exited), waiting to be adopted by a new thread.
+SpinLock g_orphans_lock;
+FrameCache* g_orphans = nullptr;
+
+// Orphans the calling thread's cache when the thread exits. Blocks still in it (and blocks
+// freed into it later) are reused by whichever thread adopts it.
 struct FrameCacheOwner {
-  FrameCache cache{};
-  bool alive = true;
+  FrameCache* cache = nullptr;
   ~FrameCacheOwner() {
+    if (!cache) return;
     tls_frame_cache = nullptr;
-    for (auto*& head : cache.head) {
-      while (FreeBlock* b = head) {
-        head = b->next;
-        ::operator delete(b);
-      }
-    }
-    alive = false;
+    std::lock_guard<SpinLock> g(g_orphans_lock);
+    cache->next_orphan = g_orphans;
+    g_orphans = cache;
   }
 };
 thread_local FrameCacheOwner tls_frame_cache_owner;
+
+void drain_remote(FrameCache* c) noexcept {
+  FreeBlock* b = c->remote.exchange(nullptr, std::memory_order_acquire);
+  while (b) {
+    FreeBlock* next = b->next;
+    uint32_t cls = b->header.cls;
+    if (c->count[cls] < frame_class_cap(cls)) {
+      b->next = c->head[cls];
+      c->head[cls] = b;
+      ++c->count[cls];
+    } else {
+      ::operator delete(b);
+    }
+    b = next;
+  }
+}
+
 }  // namespace
 
-FrameCache* frame_cache_create() {
-  // A block freed during thread teardown, after the owner is gone, goes back to the heap.
-  if (!tls_frame_cache_owner.alive) return nullptr;
-  tls_frame_cache = &tls_frame_cache_owner.cache;
-  return tls_frame_cache;
+FrameCache* frame_cache_acquire() {
+  FrameCache* c = nullptr;
+  {
+    std::lock_guard<SpinLock> g(g_orphans_lock);
+    if ((c = g_orphans)) g_orphans = c->next_orphan;
+  }
+  if (!c) c = new FrameCache();
+  c->next_orphan = nullptr;
+  tls_frame_cache = c;
+  tls_frame_cache_owner.cache = c;  // registers the thread-exit hook
+  return c;
 }
+
+void* frame_alloc_slow(FrameCache* c, std::size_t cls) {
+  if (!c) c = frame_cache_acquire();
+  if (c->remote.load(std::memory_order_relaxed)) {
+    drain_remote(c);
+    if (FreeBlock* b = c->head[cls]) {
+      c->head[cls] = b->next;
+      --c->count[cls];
+      return reinterpret_cast<char*>(b) + kBlockHeader;
+    }
+  }
+  auto* h = static_cast<BlockHeader*>(::operator new((cls + 1) * kFrameGranule));
+  h->owner = c;
+  h->cls = static_cast<uint32_t>(cls);
+  return reinterpret_cast<char*>(h) + kBlockHeader;
+}
+
+void frame_free_remote(BlockHeader* h) noexcept {
+  FrameCache* owner = h->owner;
+  if (!owner) {  // large block
+    ::operator delete(h);
+    return;
+  }
+  auto* b = reinterpret_cast<FreeBlock*>(h);
+  FreeBlock* head = owner->remote.load(std::memory_order_relaxed);
+  do {
+    b->next = head;
+  } while (!owner->remote.compare_exchange_weak(head, b, std::memory_order_release,
+                                                std::memory_order_relaxed));
+}
+
+void frame_free_overflow(FreeBlock* b) noexcept { ::operator delete(b); }
 
 void SpinLock::yield_thread() noexcept { sched_yield(); }
 
@@ -4091,27 +4267,28 @@ BlockingPool::~BlockingPool() {
 }
 
 void BlockingPool::spawn_task(TaskHeader* t) {
-  std::unique_lock<std::mutex> lk(mu_);
+  std::unique_lock<Mutex> lk(mu_);
   if (shutdown_) {
     lk.unlock();
     task_reject(t);
     return;
   }
-  submit(Job{t, nullptr, nullptr}, lk);
+  submit(Job{t, nullptr, nullptr});
 }
 
 void BlockingPool::spawn_mandatory(void (*fn)(void*), void* arg) {
-  std::unique_lock<std::mutex> lk(mu_);
+  std::lock_guard<Mutex> lk(mu_);
   ++num_mandatory_;  // counted from submission, so metrics never see a worker as blocking
   try {
-    submit(Job{nullptr, fn, arg}, lk);
+    submit(Job{nullptr, fn, arg});
   } catch (...) {
     --num_mandatory_;
     throw;
   }
 }
 
-void BlockingPool::submit(Job job, std::unique_lock<std::mutex>& lk) {
+// Called with mu_ held.
+void BlockingPool::submit(Job job) {
   queue_.push_back(job);
   if (num_idle_ > num_notified_) {
     ++num_notified_;
@@ -4119,7 +4296,7 @@ void BlockingPool::submit(Job job, std::unique_lock<std::mutex>& lk) {
     return;
   }
   if (num_threads_ >= thread_cap_) return;  // waits in the queue for a busy thread
-  join_finished(lk);
+  join_finished();
   std::string name =
       cfg_.thread_name_fn ? cfg_.thread_name_fn() : cfg_.thread_name;
   ++num_threads_;
@@ -4137,7 +4314,8 @@ void BlockingPool::submit(Job job, std::unique_lock<std::mutex>& lk) {
   }
 }
 
-void BlockingPool::join_finished(std::unique_lock<std::mutex>&) {
+// Called with mu_ held.
+void BlockingPool::join_finished() {
   for (pthread_t th : finished_) pthread_join(th, nullptr);
   finished_.clear();
 }
@@ -4146,7 +4324,7 @@ void BlockingPool::run_thread() {
   // Handle::current() works inside spawn_blocking closures, as in Tokio.
   tls.handle = owner_;
   if (cfg_.on_thread_start) cfg_.on_thread_start();
-  std::unique_lock<std::mutex> lk(mu_);
+  std::unique_lock<Mutex> lk(mu_);
   for (;;) {
     while (!queue_.empty()) {
       Job job = queue_.front();
@@ -4173,7 +4351,10 @@ void BlockingPool::run_thread() {
       }
       if (shutdown_) break;
       if (timed_out) break;
-      timed_out = cv_.wait_until(lk, deadline) == std::cv_status::timeout;
+      auto left = deadline - std::chrono::steady_clock::now();
+      timed_out = left.count() <= 0 ||
+                  (!cv_.wait_for(mu_, std::chrono::duration_cast<std::chrono::nanoseconds>(left)) &&
+                   std::chrono::steady_clock::now() >= deadline);
     }
     --num_idle_;
     if (queue_.empty() && (shutdown_ || timed_out)) break;
@@ -4196,7 +4377,7 @@ void BlockingPool::run_thread() {
 
 void BlockingPool::shutdown(std::optional<std::chrono::nanoseconds> timeout) {
   std::deque<Job> cancelled;
-  std::unique_lock<std::mutex> lk(mu_);
+  std::unique_lock<Mutex> lk(mu_);
   if (!shutdown_) {
     shutdown_ = true;
     // Queued spawn_blocking tasks that have not started are cancelled; mandatory jobs
@@ -4214,30 +4395,35 @@ void BlockingPool::shutdown(std::optional<std::chrono::nanoseconds> timeout) {
     return num_threads_ == 0 ||
            (num_threads_ == 1 && running_.size() == 1 && pthread_equal(running_[0], self));
   };
-  if (timeout) {
-    exit_cv_.wait_for(lk, *timeout, only_self_left);
-  } else {
-    exit_cv_.wait(lk, only_self_left);
+  auto deadline = std::chrono::steady_clock::now() + timeout.value_or(std::chrono::hours(1));
+  while (!only_self_left()) {
+    if (!timeout) {
+      exit_cv_.wait(mu_);
+      continue;
+    }
+    auto left = deadline - std::chrono::steady_clock::now();
+    if (left.count() <= 0) break;
+    exit_cv_.wait_for(mu_, std::chrono::duration_cast<std::chrono::nanoseconds>(left));
   }
-  join_finished(lk);
+  join_finished();
 }
 
 std::size_t BlockingPool::num_threads() const {
-  std::lock_guard<std::mutex> g(mu_);
+  std::lock_guard<Mutex> g(mu_);
   return num_threads_;
 }
 std::size_t BlockingPool::num_idle_threads() const {
-  std::lock_guard<std::mutex> g(mu_);
+  std::lock_guard<Mutex> g(mu_);
   return num_idle_;
 }
 std::size_t BlockingPool::queue_depth() const {
-  std::lock_guard<std::mutex> g(mu_);
+  std::lock_guard<Mutex> g(mu_);
   std::size_t n = 0;
   for (const Job& j : queue_) n += j.task != nullptr;
   return n;
 }
 std::size_t BlockingPool::num_mandatory_running() const {
-  std::lock_guard<std::mutex> g(mu_);
+  std::lock_guard<Mutex> g(mu_);
   return num_mandatory_;
 }
 
@@ -4627,7 +4813,7 @@ HandleInner* current_handle_or_throw(const char* what) {
 /* #include <algorithm> (already above) */
 /* #include <chrono> (already above) */
 #include <cmath>
-/* #include <condition_variable> (already above) */
+#include <condition_variable>
 /* #include <memory> (already above) */
 /* #include <mutex> (already above) */
 /* #include <thread> (already above) */
@@ -4651,6 +4837,7 @@ HandleInner* current_handle_or_throw(const char* what) {
 /* #include <optional> (already above) */
 /* #include <vector> (already above) */
 
+
 namespace tokio::detail {
 
 class Idle {
@@ -4669,7 +4856,7 @@ class Idle {
   // A worker to wake for new work, or nullopt when waking one is not useful.
   std::optional<uint32_t> worker_to_notify() {
     if (!should_wake()) return std::nullopt;
-    std::lock_guard<std::mutex> g(mu_);
+    std::lock_guard<Mutex> g(mu_);
     if (!should_wake() || sleepers_.empty()) return std::nullopt;
     // The woken worker starts out searching and unparked.
     state_.fetch_add(1 | (1u << kUnparkShift), std::memory_order_seq_cst);
@@ -4680,7 +4867,7 @@ class Idle {
 
   // Returns true when this was the last searching worker.
   bool transition_worker_to_parked(uint32_t worker, bool is_searching) {
-    std::lock_guard<std::mutex> g(mu_);
+    std::lock_guard<Mutex> g(mu_);
     uint32_t dec = (1u << kUnparkShift) + (is_searching ? 1 : 0);
     uint32_t prev = state_.fetch_sub(dec, std::memory_order_seq_cst);
     sleepers_.push_back(worker);
@@ -4703,7 +4890,7 @@ class Idle {
 
   // Takes `worker` off the sleepers list if it is there (it woke for another reason).
   bool unpark_worker_by_id(uint32_t worker) {
-    std::lock_guard<std::mutex> g(mu_);
+    std::lock_guard<Mutex> g(mu_);
     for (std::size_t i = 0; i < sleepers_.size(); ++i) {
       if (sleepers_[i] == worker) {
         sleepers_[i] = sleepers_.back();
@@ -4716,7 +4903,7 @@ class Idle {
   }
 
   bool is_parked(uint32_t worker) {
-    std::lock_guard<std::mutex> g(mu_);
+    std::lock_guard<Mutex> g(mu_);
     for (uint32_t w : sleepers_) {
       if (w == worker) return true;
     }
@@ -4724,7 +4911,7 @@ class Idle {
   }
 
   std::vector<uint32_t> all_sleepers() {
-    std::lock_guard<std::mutex> g(mu_);
+    std::lock_guard<Mutex> g(mu_);
     return sleepers_;
   }
 
@@ -4736,7 +4923,7 @@ class Idle {
 
   std::atomic<uint32_t> state_{0};
   const uint32_t num_workers_;
-  std::mutex mu_;
+  Mutex mu_;
   std::vector<uint32_t> sleepers_;
 };
 
@@ -5145,6 +5332,15 @@ class MultiThread final : public HandleInner {
   bool run_task(WorkerCtx& ctx, TaskHeader* t);
   void park(WorkerCtx& ctx);
   void park_timeout(WorkerCtx& ctx, std::optional<std::chrono::nanoseconds> timeout);
+  // Wakes the yielded tasks without a notify per task (see schedule_local), then one
+  // notify if others could help.
+  void wake_deferred_batch(WorkerCtx& ctx) noexcept {
+    Core* core = ctx.core;
+    core->is_parked = true;
+    wake_deferred(ctx.defer);
+    core->is_parked = false;
+    if (!core->is_searching && remotes_[core->index].queue.len() > 1) notify_parked();
+  }
   void maintenance(Core* core) noexcept {
     if (!core->is_shutdown) core->is_shutdown = is_shutdown.load(std::memory_order_acquire);
   }
@@ -5292,8 +5488,11 @@ void MultiThread::run_worker(uint32_t index) {
     }
     if (!ctx.defer.empty()) {
       // Only yielded tasks are left: poll the drivers, then let them run again.
-      park_timeout(ctx, std::chrono::nanoseconds(0));
-      wake_deferred(ctx.defer);
+      if (driver.has_drivers()) {
+        park_timeout(ctx, std::chrono::nanoseconds(0));  // wakes the deferred too
+      } else {
+        wake_deferred_batch(ctx);
+      }
     } else {
       park(ctx);
     }
@@ -5408,10 +5607,12 @@ void MultiThread::park_timeout(WorkerCtx& ctx, std::optional<std::chrono::nanose
   if (timeout && timeout->count() == 0 && !driver.has_drivers()) return;
   core->is_parked = true;
   r.parker.park(driver_lock_, driver, timeout);
-  core->is_parked = false;
   WorkerStats::bump(r.stats.park_unpark_count);
+  // Still flagged as parked: tasks woken by the driver and the deferred (yielded) ones go
+  // to our queue without a notify each; one notify below covers the whole batch.
   wake_deferred(ctx.defer);
-  // Work that arrived while we slept (driver wakes) is stealable: let a sleeper help.
+  core->is_parked = false;
+  // Work that arrived while we slept is stealable: let a sleeper help.
   if (!core->is_searching && r.queue.len() > 1) notify_parked();
 }
 

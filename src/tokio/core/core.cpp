@@ -2,6 +2,7 @@
 #include <sched.h>
 
 #include <chrono>
+#include <mutex>
 #include <random>
 #include <thread>
 
@@ -11,30 +12,87 @@
 namespace tokio::detail {
 
 namespace {
-// Owns the calling thread's FrameCache and returns its blocks when the thread exits.
+
+// Orphaned caches (their thread exited), waiting to be adopted by a new thread.
+SpinLock g_orphans_lock;
+FrameCache* g_orphans = nullptr;
+
+// Orphans the calling thread's cache when the thread exits. Blocks still in it (and blocks
+// freed into it later) are reused by whichever thread adopts it.
 struct FrameCacheOwner {
-  FrameCache cache{};
-  bool alive = true;
+  FrameCache* cache = nullptr;
   ~FrameCacheOwner() {
+    if (!cache) return;
     tls_frame_cache = nullptr;
-    for (auto*& head : cache.head) {
-      while (FreeBlock* b = head) {
-        head = b->next;
-        ::operator delete(b);
-      }
-    }
-    alive = false;
+    std::lock_guard<SpinLock> g(g_orphans_lock);
+    cache->next_orphan = g_orphans;
+    g_orphans = cache;
   }
 };
 thread_local FrameCacheOwner tls_frame_cache_owner;
+
+void drain_remote(FrameCache* c) noexcept {
+  FreeBlock* b = c->remote.exchange(nullptr, std::memory_order_acquire);
+  while (b) {
+    FreeBlock* next = b->next;
+    uint32_t cls = b->header.cls;
+    if (c->count[cls] < frame_class_cap(cls)) {
+      b->next = c->head[cls];
+      c->head[cls] = b;
+      ++c->count[cls];
+    } else {
+      ::operator delete(b);
+    }
+    b = next;
+  }
+}
+
 }  // namespace
 
-FrameCache* frame_cache_create() {
-  // A block freed during thread teardown, after the owner is gone, goes back to the heap.
-  if (!tls_frame_cache_owner.alive) return nullptr;
-  tls_frame_cache = &tls_frame_cache_owner.cache;
-  return tls_frame_cache;
+FrameCache* frame_cache_acquire() {
+  FrameCache* c = nullptr;
+  {
+    std::lock_guard<SpinLock> g(g_orphans_lock);
+    if ((c = g_orphans)) g_orphans = c->next_orphan;
+  }
+  if (!c) c = new FrameCache();
+  c->next_orphan = nullptr;
+  tls_frame_cache = c;
+  tls_frame_cache_owner.cache = c;  // registers the thread-exit hook
+  return c;
 }
+
+void* frame_alloc_slow(FrameCache* c, std::size_t cls) {
+  if (!c) c = frame_cache_acquire();
+  if (c->remote.load(std::memory_order_relaxed)) {
+    drain_remote(c);
+    if (FreeBlock* b = c->head[cls]) {
+      c->head[cls] = b->next;
+      --c->count[cls];
+      return reinterpret_cast<char*>(b) + kBlockHeader;
+    }
+  }
+  auto* h = static_cast<BlockHeader*>(::operator new((cls + 1) * kFrameGranule));
+  h->owner = c;
+  h->cls = static_cast<uint32_t>(cls);
+  return reinterpret_cast<char*>(h) + kBlockHeader;
+}
+
+void frame_free_remote(BlockHeader* h) noexcept {
+  FrameCache* owner = h->owner;
+  if (!owner) {  // large block
+    ::operator delete(h);
+    return;
+  }
+  auto* b = reinterpret_cast<FreeBlock*>(h);
+  FreeBlock* head = owner->remote.load(std::memory_order_relaxed);
+  do {
+    b->next = head;
+  } while (!owner->remote.compare_exchange_weak(head, b, std::memory_order_release,
+                                                std::memory_order_relaxed));
+}
+
+void frame_free_overflow(FreeBlock* b) noexcept { ::operator delete(b); }
 
 void SpinLock::yield_thread() noexcept { sched_yield(); }
 

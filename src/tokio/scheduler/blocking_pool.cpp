@@ -25,27 +25,28 @@ BlockingPool::~BlockingPool() {
 }
 
 void BlockingPool::spawn_task(TaskHeader* t) {
-  std::unique_lock<std::mutex> lk(mu_);
+  std::unique_lock<Mutex> lk(mu_);
   if (shutdown_) {
     lk.unlock();
     task_reject(t);
     return;
   }
-  submit(Job{t, nullptr, nullptr}, lk);
+  submit(Job{t, nullptr, nullptr});
 }
 
 void BlockingPool::spawn_mandatory(void (*fn)(void*), void* arg) {
-  std::unique_lock<std::mutex> lk(mu_);
+  std::lock_guard<Mutex> lk(mu_);
   ++num_mandatory_;  // counted from submission, so metrics never see a worker as blocking
   try {
-    submit(Job{nullptr, fn, arg}, lk);
+    submit(Job{nullptr, fn, arg});
   } catch (...) {
     --num_mandatory_;
     throw;
   }
 }
 
-void BlockingPool::submit(Job job, std::unique_lock<std::mutex>& lk) {
+// Called with mu_ held.
+void BlockingPool::submit(Job job) {
   queue_.push_back(job);
   if (num_idle_ > num_notified_) {
     ++num_notified_;
@@ -53,7 +54,7 @@ void BlockingPool::submit(Job job, std::unique_lock<std::mutex>& lk) {
     return;
   }
   if (num_threads_ >= thread_cap_) return;  // waits in the queue for a busy thread
-  join_finished(lk);
+  join_finished();
   std::string name =
       cfg_.thread_name_fn ? cfg_.thread_name_fn() : cfg_.thread_name;
   ++num_threads_;
@@ -71,7 +72,8 @@ void BlockingPool::submit(Job job, std::unique_lock<std::mutex>& lk) {
   }
 }
 
-void BlockingPool::join_finished(std::unique_lock<std::mutex>&) {
+// Called with mu_ held.
+void BlockingPool::join_finished() {
   for (pthread_t th : finished_) pthread_join(th, nullptr);
   finished_.clear();
 }
@@ -80,7 +82,7 @@ void BlockingPool::run_thread() {
   // Handle::current() works inside spawn_blocking closures, as in Tokio.
   tls.handle = owner_;
   if (cfg_.on_thread_start) cfg_.on_thread_start();
-  std::unique_lock<std::mutex> lk(mu_);
+  std::unique_lock<Mutex> lk(mu_);
   for (;;) {
     while (!queue_.empty()) {
       Job job = queue_.front();
@@ -107,7 +109,10 @@ void BlockingPool::run_thread() {
       }
       if (shutdown_) break;
       if (timed_out) break;
-      timed_out = cv_.wait_until(lk, deadline) == std::cv_status::timeout;
+      auto left = deadline - std::chrono::steady_clock::now();
+      timed_out = left.count() <= 0 ||
+                  (!cv_.wait_for(mu_, std::chrono::duration_cast<std::chrono::nanoseconds>(left)) &&
+                   std::chrono::steady_clock::now() >= deadline);
     }
     --num_idle_;
     if (queue_.empty() && (shutdown_ || timed_out)) break;
@@ -130,7 +135,7 @@ void BlockingPool::run_thread() {
 
 void BlockingPool::shutdown(std::optional<std::chrono::nanoseconds> timeout) {
   std::deque<Job> cancelled;
-  std::unique_lock<std::mutex> lk(mu_);
+  std::unique_lock<Mutex> lk(mu_);
   if (!shutdown_) {
     shutdown_ = true;
     // Queued spawn_blocking tasks that have not started are cancelled; mandatory jobs
@@ -148,30 +153,35 @@ void BlockingPool::shutdown(std::optional<std::chrono::nanoseconds> timeout) {
     return num_threads_ == 0 ||
            (num_threads_ == 1 && running_.size() == 1 && pthread_equal(running_[0], self));
   };
-  if (timeout) {
-    exit_cv_.wait_for(lk, *timeout, only_self_left);
-  } else {
-    exit_cv_.wait(lk, only_self_left);
+  auto deadline = std::chrono::steady_clock::now() + timeout.value_or(std::chrono::hours(1));
+  while (!only_self_left()) {
+    if (!timeout) {
+      exit_cv_.wait(mu_);
+      continue;
+    }
+    auto left = deadline - std::chrono::steady_clock::now();
+    if (left.count() <= 0) break;
+    exit_cv_.wait_for(mu_, std::chrono::duration_cast<std::chrono::nanoseconds>(left));
   }
-  join_finished(lk);
+  join_finished();
 }
 
 std::size_t BlockingPool::num_threads() const {
-  std::lock_guard<std::mutex> g(mu_);
+  std::lock_guard<Mutex> g(mu_);
   return num_threads_;
 }
 std::size_t BlockingPool::num_idle_threads() const {
-  std::lock_guard<std::mutex> g(mu_);
+  std::lock_guard<Mutex> g(mu_);
   return num_idle_;
 }
 std::size_t BlockingPool::queue_depth() const {
-  std::lock_guard<std::mutex> g(mu_);
+  std::lock_guard<Mutex> g(mu_);
   std::size_t n = 0;
   for (const Job& j : queue_) n += j.task != nullptr;
   return n;
 }
 std::size_t BlockingPool::num_mandatory_running() const {
-  std::lock_guard<std::mutex> g(mu_);
+  std::lock_guard<Mutex> g(mu_);
   return num_mandatory_;
 }
 

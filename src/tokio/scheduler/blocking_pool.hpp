@@ -2,7 +2,7 @@
 // The blocking pool: threads for spawn_blocking closures, for the multi-thread runtime's
 // workers, and for worker hand-offs during block_in_place.
 //
-// One mutex-protected FIFO and a condition variable, as in Tokio. A job goes to an idle
+// One mutex-protected FIFO and a condition variable, as in Tokio (spin-then-futex Mutex). A job goes to an idle
 // thread when there is one; otherwise a new thread starts while fewer than `thread_cap`
 // exist; otherwise it waits in the queue. Idle threads exit after `keep_alive`.
 // Shutdown cancels queued spawn_blocking tasks that have not started (their JoinHandles
@@ -13,13 +13,12 @@
 #include <pthread.h>
 
 #include <chrono>
-#include <condition_variable>
 #include <cstddef>
 #include <deque>
-#include <mutex>
 #include <optional>
 #include <vector>
 
+#include "tokio/core/sync_primitives.hpp"
 #include "tokio/scheduler/config.hpp"
 #include "tokio/scheduler/owned_tasks.hpp"
 #include "tokio/task/header.hpp"
@@ -57,16 +56,16 @@ class BlockingPool {
     void (*fn)(void*);
     void* arg;
   };
-  void submit(Job job, std::unique_lock<std::mutex>& lk);
+  void submit(Job job);
   void run_thread();
-  void join_finished(std::unique_lock<std::mutex>& lk);
+  void join_finished();
 
   HandleInner* owner_;
   const Config& cfg_;
   std::size_t thread_cap_;
-  mutable std::mutex mu_;
-  std::condition_variable cv_;       // idle threads wait here
-  std::condition_variable exit_cv_;  // shutdown waits here for threads to exit
+  mutable Mutex mu_;
+  Condvar cv_;       // idle threads wait here
+  Condvar exit_cv_;  // shutdown waits here for threads to exit
   std::deque<Job> queue_;
   std::size_t num_threads_ = 0;
   std::size_t num_idle_ = 0;

@@ -16,6 +16,8 @@
 #include <optional>
 #include <vector>
 
+#include "tokio/core/sync_primitives.hpp"
+
 namespace tokio::detail {
 
 class Idle {
@@ -34,7 +36,7 @@ class Idle {
   // A worker to wake for new work, or nullopt when waking one is not useful.
   std::optional<uint32_t> worker_to_notify() {
     if (!should_wake()) return std::nullopt;
-    std::lock_guard<std::mutex> g(mu_);
+    std::lock_guard<Mutex> g(mu_);
     if (!should_wake() || sleepers_.empty()) return std::nullopt;
     // The woken worker starts out searching and unparked.
     state_.fetch_add(1 | (1u << kUnparkShift), std::memory_order_seq_cst);
@@ -45,7 +47,7 @@ class Idle {
 
   // Returns true when this was the last searching worker.
   bool transition_worker_to_parked(uint32_t worker, bool is_searching) {
-    std::lock_guard<std::mutex> g(mu_);
+    std::lock_guard<Mutex> g(mu_);
     uint32_t dec = (1u << kUnparkShift) + (is_searching ? 1 : 0);
     uint32_t prev = state_.fetch_sub(dec, std::memory_order_seq_cst);
     sleepers_.push_back(worker);
@@ -68,7 +70,7 @@ class Idle {
 
   // Takes `worker` off the sleepers list if it is there (it woke for another reason).
   bool unpark_worker_by_id(uint32_t worker) {
-    std::lock_guard<std::mutex> g(mu_);
+    std::lock_guard<Mutex> g(mu_);
     for (std::size_t i = 0; i < sleepers_.size(); ++i) {
       if (sleepers_[i] == worker) {
         sleepers_[i] = sleepers_.back();
@@ -81,7 +83,7 @@ class Idle {
   }
 
   bool is_parked(uint32_t worker) {
-    std::lock_guard<std::mutex> g(mu_);
+    std::lock_guard<Mutex> g(mu_);
     for (uint32_t w : sleepers_) {
       if (w == worker) return true;
     }
@@ -89,7 +91,7 @@ class Idle {
   }
 
   std::vector<uint32_t> all_sleepers() {
-    std::lock_guard<std::mutex> g(mu_);
+    std::lock_guard<Mutex> g(mu_);
     return sleepers_;
   }
 
@@ -101,7 +103,7 @@ class Idle {
 
   std::atomic<uint32_t> state_{0};
   const uint32_t num_workers_;
-  std::mutex mu_;
+  Mutex mu_;
   std::vector<uint32_t> sleepers_;
 };
 

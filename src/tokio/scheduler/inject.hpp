@@ -1,13 +1,14 @@
 #pragma once
 // Inject: the scheduler-wide FIFO of tasks woken or spawned from outside a worker, and the
 // overflow target of full local queues. An intrusive singly linked list through
-// TaskHeader::queue_next under a mutex; `len_` is kept beside it so emptiness checks on the
+// TaskHeader::queue_next under a spin-then-futex Mutex; `len_` is kept beside it so emptiness checks on the
 // hot path are a single relaxed load without the lock.
 
 #include <atomic>
 #include <cstddef>
 #include <mutex>
 
+#include "tokio/core/sync_primitives.hpp"
 #include "tokio/task/header.hpp"
 
 namespace tokio::detail {
@@ -21,7 +22,7 @@ class Inject {
   // a worker, as opposed to a local-queue overflow).
   void push(TaskHeader* t, bool remote = false) noexcept {
     t->queue_next = nullptr;
-    std::lock_guard<std::mutex> g(mu_);
+    std::lock_guard<Mutex> g(mu_);
     if (tail_) tail_->queue_next = t;
     else head_ = t;
     tail_ = t;
@@ -32,7 +33,7 @@ class Inject {
   // Appends first..last (already linked through queue_next), n tasks.
   void push_batch(TaskHeader* first, TaskHeader* last, std::size_t n) noexcept {
     last->queue_next = nullptr;
-    std::lock_guard<std::mutex> g(mu_);
+    std::lock_guard<Mutex> g(mu_);
     if (tail_) tail_->queue_next = first;
     else head_ = first;
     tail_ = last;
@@ -40,13 +41,13 @@ class Inject {
   }
   TaskHeader* pop() noexcept {
     if (is_empty()) return nullptr;
-    std::lock_guard<std::mutex> g(mu_);
+    std::lock_guard<Mutex> g(mu_);
     return pop_locked();
   }
   // Pops up to n tasks into out[]; returns how many.
   std::size_t pop_n(TaskHeader** out, std::size_t n) noexcept {
     if (is_empty()) return 0;
-    std::lock_guard<std::mutex> g(mu_);
+    std::lock_guard<Mutex> g(mu_);
     std::size_t k = 0;
     while (k < n) {
       TaskHeader* t = pop_locked();
@@ -67,7 +68,7 @@ class Inject {
     return t;
   }
 
-  std::mutex mu_;
+  Mutex mu_;
   TaskHeader* head_ = nullptr;
   TaskHeader* tail_ = nullptr;
   std::atomic<std::size_t> len_{0};

@@ -164,6 +164,15 @@ class MultiThread final : public HandleInner {
   bool run_task(WorkerCtx& ctx, TaskHeader* t);
   void park(WorkerCtx& ctx);
   void park_timeout(WorkerCtx& ctx, std::optional<std::chrono::nanoseconds> timeout);
+  // Wakes the yielded tasks without a notify per task (see schedule_local), then one
+  // notify if others could help.
+  void wake_deferred_batch(WorkerCtx& ctx) noexcept {
+    Core* core = ctx.core;
+    core->is_parked = true;
+    wake_deferred(ctx.defer);
+    core->is_parked = false;
+    if (!core->is_searching && remotes_[core->index].queue.len() > 1) notify_parked();
+  }
   void maintenance(Core* core) noexcept {
     if (!core->is_shutdown) core->is_shutdown = is_shutdown.load(std::memory_order_acquire);
   }
@@ -311,8 +320,11 @@ void MultiThread::run_worker(uint32_t index) {
     }
     if (!ctx.defer.empty()) {
       // Only yielded tasks are left: poll the drivers, then let them run again.
-      park_timeout(ctx, std::chrono::nanoseconds(0));
-      wake_deferred(ctx.defer);
+      if (driver.has_drivers()) {
+        park_timeout(ctx, std::chrono::nanoseconds(0));  // wakes the deferred too
+      } else {
+        wake_deferred_batch(ctx);
+      }
     } else {
       park(ctx);
     }
@@ -427,10 +439,12 @@ void MultiThread::park_timeout(WorkerCtx& ctx, std::optional<std::chrono::nanose
   if (timeout && timeout->count() == 0 && !driver.has_drivers()) return;
   core->is_parked = true;
   r.parker.park(driver_lock_, driver, timeout);
-  core->is_parked = false;
   WorkerStats::bump(r.stats.park_unpark_count);
+  // Still flagged as parked: tasks woken by the driver and the deferred (yielded) ones go
+  // to our queue without a notify each; one notify below covers the whole batch.
   wake_deferred(ctx.defer);
-  // Work that arrived while we slept (driver wakes) is stealable: let a sleeper help.
+  core->is_parked = false;
+  // Work that arrived while we slept is stealable: let a sleeper help.
   if (!core->is_searching && r.queue.len() > 1) notify_parked();
 }
 
