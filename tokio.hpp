@@ -809,10 +809,17 @@ struct PollSlot {
   Pollable* leaf = nullptr;
 };
 
-// Wakers whose wake-up is postponed until the scheduler has run everything else ready and
-// polled its drivers (yield_now goes here, as in Tokio, so a yielding task lets I/O, timers
-// and the block_on future make progress).
-using DeferList = std::vector<Wakeable*>;
+// Wake-ups postponed until the scheduler has run everything else ready and polled its
+// drivers (yield_now goes here, as in Tokio, so a yielding task lets I/O, timers and the
+// block_on future make progress). A spawned task that yields is deferred as the task
+// itself: its poll ends with RUNNING -> NOTIFIED in one transition and the runner's
+// reference moves to `tasks` (Tokio clones a waker and wakes it later: two more atomic
+// read-modify-writes per yield). Other wakers (block_on roots) are deferred as clones.
+struct DeferList {
+  std::vector<Wakeable*> wakers;
+  std::vector<TaskHeader*> tasks;
+  bool empty() const noexcept { return wakers.empty() && tasks.empty(); }
+};
 
 // Per-thread state of the runtime. Trivially constructible and destructible, so an access
 // compiles to a plain TLS load.
@@ -828,6 +835,7 @@ struct ThreadContext {
   void* worker = nullptr;         // scheduler-specific state of the worker running here
   LocalSetShared* local_set = nullptr;  // LocalSet whose tasks this thread is running
   DeferList* defer = nullptr;     // the scheduler's defer list while it runs tasks here
+  bool yield_requested = false;   // the task being polled yielded (see defer_wake)
   uint32_t runtime_depth = 0;     // > 0 while this thread is driving a runtime (no block_on)
   uint32_t blocking_region = 0;   // > 0 inside block_in_place / spawn_blocking closures
   // --- id allocation: task ids are handed out in per-thread blocks
@@ -872,20 +880,23 @@ inline bool coop_poll_proceed(task::Context& cx) noexcept {
 
 // yield_now's wake-up: deferred when a scheduler runs this thread, immediate otherwise.
 inline void defer_wake(task::Context& cx) {
-  if (DeferList* d = tls.defer) {
+  ThreadContext& t = tls;
+  if (DeferList* d = t.defer) {
     Wakeable* w = cx.raw_waker();
+    // A spawned task's own waker (TaskHeader starts with its Wakeable): the task run loop
+    // re-queues it when this poll returns.
+    if (t.task && w == reinterpret_cast<Wakeable*>(t.task)) {
+      t.yield_requested = true;
+      return;
+    }
     w->vtable->clone(w);
-    d->push_back(w);
+    d->wakers.push_back(w);
     return;
   }
   cx.wake_by_ref();
 }
 // Wakes (and empties) a defer list.
-inline void wake_deferred(DeferList& d) noexcept {
-  // Index loop: a wake may run code that defers more (it lands after, and is woken too).
-  for (std::size_t i = 0; i < d.size(); ++i) d[i]->vtable->wake(d[i]);
-  d.clear();
-}
+void wake_deferred(DeferList& d) noexcept;
 
 // Marker checked by Task's await_transform: only awaitables that speak the poll protocol
 // may be co_awaited inside a tokio::Task.
@@ -1028,6 +1039,21 @@ class TaskState {
       if (word_.compare_exchange_weak(cur, next, std::memory_order_acq_rel,
                                       std::memory_order_acquire)) {
         return r;
+      }
+    }
+  }
+
+  // After a poll that yielded (yield_now): RUNNING -> NOTIFIED in one step, keeping the
+  // runner's reference for the queue entry the caller creates. Returns false when
+  // CANCELLED (the caller cancels the task instead; it still holds RUNNING).
+  bool to_notified_after_yield() noexcept {
+    uint64_t cur = word_.load(std::memory_order_acquire);
+    for (;;) {
+      if (cur & CANCELLED) return false;
+      uint64_t next = (cur & ~RUNNING) | NOTIFIED;
+      if (word_.compare_exchange_weak(cur, next, std::memory_order_acq_rel,
+                                      std::memory_order_acquire)) {
+        return true;
       }
     }
   }
@@ -2036,7 +2062,7 @@ class BlockingPool {
     void (*fn)(void*);
     void* arg;
   };
-  void submit(Job job);
+  bool submit(Job job);
   void run_thread();
   void join_finished();
 
@@ -4273,29 +4299,34 @@ void BlockingPool::spawn_task(TaskHeader* t) {
     task_reject(t);
     return;
   }
-  submit(Job{t, nullptr, nullptr});
+  bool notify = submit(Job{t, nullptr, nullptr});
+  lk.unlock();
+  // Notified after unlocking: the woken thread's first act is to take the lock.
+  if (notify) cv_.notify_one();
 }
 
 void BlockingPool::spawn_mandatory(void (*fn)(void*), void* arg) {
-  std::lock_guard<Mutex> lk(mu_);
+  std::unique_lock<Mutex> lk(mu_);
   ++num_mandatory_;  // counted from submission, so metrics never see a worker as blocking
+  bool notify;
   try {
-    submit(Job{nullptr, fn, arg});
+    notify = submit(Job{nullptr, fn, arg});
   } catch (...) {
     --num_mandatory_;
     throw;
   }
+  lk.unlock();
+  if (notify) cv_.notify_one();
 }
 
-// Called with mu_ held.
-void BlockingPool::submit(Job job) {
+// Called with mu_ held. Returns true when an idle thread must be notified (after unlock).
+bool BlockingPool::submit(Job job) {
   queue_.push_back(job);
   if (num_idle_ > num_notified_) {
     ++num_notified_;
-    cv_.notify_one();
-    return;
+    return true;
   }
-  if (num_threads_ >= thread_cap_) return;  // waits in the queue for a busy thread
+  if (num_threads_ >= thread_cap_) return false;  // waits in the queue for a busy thread
   join_finished();
   std::string name =
       cfg_.thread_name_fn ? cfg_.thread_name_fn() : cfg_.thread_name;
@@ -4312,6 +4343,7 @@ void BlockingPool::submit(Job job) {
     }
     // Other threads exist; the job waits for one of them.
   }
+  return false;
 }
 
 // Called with mu_ held.
@@ -6285,17 +6317,21 @@ struct TaskPollScope {
   PollSlot* slot;
   TaskHeader* task;
   TaskLocalBinding* locals;
+  bool yielded;
   explicit TaskPollScope(TaskHeader* t) noexcept
-      : c(tls), waker(c.waker), slot(c.slot), task(c.task), locals(c.locals) {
+      : c(tls), waker(c.waker), slot(c.slot), task(c.task), locals(c.locals),
+        yielded(c.yield_requested) {
     c.waker = &t->wakeable;
     c.task = t;
     c.locals = nullptr;  // task-locals are per task, never inherited
+    c.yield_requested = false;
   }
   ~TaskPollScope() {
     c.waker = waker;
     c.slot = slot;
     c.task = task;
     c.locals = locals;
+    c.yield_requested = yielded;
   }
 };
 }  // namespace
@@ -6353,14 +6389,26 @@ void task_run_coroutine(TaskHeader* t) noexcept {
       break;
   }
   bool done;
+  bool yielded;
   {
     TaskPollScope scope(t);
     task::Context cx(&t->wakeable);
     done = drive_slot(t->slot, cx);
+    yielded = tls.yield_requested;
   }
   if (done) {
     t->vt()->finish(t);
     task_complete(t);
+    return;
+  }
+  if (yielded) {
+    // yield_now: back in line behind everything else ready, with no waker clone.
+    if (!t->state.to_notified_after_yield()) {
+      task_cancel_and_complete(t);
+      return;
+    }
+    if (DeferList* d = tls.defer) d->tasks.push_back(t);
+    else t->sched->schedule(t, true);
     return;
   }
   switch (t->state.to_idle()) {
@@ -6468,6 +6516,14 @@ bool task_join_release(TaskHeader* t) noexcept {
   uint64_t after = t->state.drop_join_interest();
   if (!(after & TaskState::JOIN_WAKER)) clear_join_waker(t);
   return (after & TaskState::COMPLETE) != 0;
+}
+
+void wake_deferred(DeferList& d) noexcept {
+  // Index loops: a wake may run code that defers more (it lands after, and is woken too).
+  for (std::size_t i = 0; i < d.tasks.size(); ++i) d.tasks[i]->sched->schedule(d.tasks[i], true);
+  d.tasks.clear();
+  for (std::size_t i = 0; i < d.wakers.size(); ++i) d.wakers[i]->vtable->wake(d.wakers[i]);
+  d.wakers.clear();
 }
 
 // --- coop --------------------------------------------------------------------------------

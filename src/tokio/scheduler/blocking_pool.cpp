@@ -31,29 +31,34 @@ void BlockingPool::spawn_task(TaskHeader* t) {
     task_reject(t);
     return;
   }
-  submit(Job{t, nullptr, nullptr});
+  bool notify = submit(Job{t, nullptr, nullptr});
+  lk.unlock();
+  // Notified after unlocking: the woken thread's first act is to take the lock.
+  if (notify) cv_.notify_one();
 }
 
 void BlockingPool::spawn_mandatory(void (*fn)(void*), void* arg) {
-  std::lock_guard<Mutex> lk(mu_);
+  std::unique_lock<Mutex> lk(mu_);
   ++num_mandatory_;  // counted from submission, so metrics never see a worker as blocking
+  bool notify;
   try {
-    submit(Job{nullptr, fn, arg});
+    notify = submit(Job{nullptr, fn, arg});
   } catch (...) {
     --num_mandatory_;
     throw;
   }
+  lk.unlock();
+  if (notify) cv_.notify_one();
 }
 
-// Called with mu_ held.
-void BlockingPool::submit(Job job) {
+// Called with mu_ held. Returns true when an idle thread must be notified (after unlock).
+bool BlockingPool::submit(Job job) {
   queue_.push_back(job);
   if (num_idle_ > num_notified_) {
     ++num_notified_;
-    cv_.notify_one();
-    return;
+    return true;
   }
-  if (num_threads_ >= thread_cap_) return;  // waits in the queue for a busy thread
+  if (num_threads_ >= thread_cap_) return false;  // waits in the queue for a busy thread
   join_finished();
   std::string name =
       cfg_.thread_name_fn ? cfg_.thread_name_fn() : cfg_.thread_name;
@@ -70,6 +75,7 @@ void BlockingPool::submit(Job job) {
     }
     // Other threads exist; the job waits for one of them.
   }
+  return false;
 }
 
 // Called with mu_ held.

@@ -56,7 +56,7 @@ class BlockingPool {
     void (*fn)(void*);
     void* arg;
   };
-  void submit(Job job);
+  bool submit(Job job);
   void run_thread();
   void join_finished();
 

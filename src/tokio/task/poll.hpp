@@ -66,10 +66,17 @@ struct PollSlot {
   Pollable* leaf = nullptr;
 };
 
-// Wakers whose wake-up is postponed until the scheduler has run everything else ready and
-// polled its drivers (yield_now goes here, as in Tokio, so a yielding task lets I/O, timers
-// and the block_on future make progress).
-using DeferList = std::vector<Wakeable*>;
+// Wake-ups postponed until the scheduler has run everything else ready and polled its
+// drivers (yield_now goes here, as in Tokio, so a yielding task lets I/O, timers and the
+// block_on future make progress). A spawned task that yields is deferred as the task
+// itself: its poll ends with RUNNING -> NOTIFIED in one transition and the runner's
+// reference moves to `tasks` (Tokio clones a waker and wakes it later: two more atomic
+// read-modify-writes per yield). Other wakers (block_on roots) are deferred as clones.
+struct DeferList {
+  std::vector<Wakeable*> wakers;
+  std::vector<TaskHeader*> tasks;
+  bool empty() const noexcept { return wakers.empty() && tasks.empty(); }
+};
 
 // Per-thread state of the runtime. Trivially constructible and destructible, so an access
 // compiles to a plain TLS load.
@@ -85,6 +92,7 @@ struct ThreadContext {
   void* worker = nullptr;         // scheduler-specific state of the worker running here
   LocalSetShared* local_set = nullptr;  // LocalSet whose tasks this thread is running
   DeferList* defer = nullptr;     // the scheduler's defer list while it runs tasks here
+  bool yield_requested = false;   // the task being polled yielded (see defer_wake)
   uint32_t runtime_depth = 0;     // > 0 while this thread is driving a runtime (no block_on)
   uint32_t blocking_region = 0;   // > 0 inside block_in_place / spawn_blocking closures
   // --- id allocation: task ids are handed out in per-thread blocks
@@ -129,20 +137,23 @@ inline bool coop_poll_proceed(task::Context& cx) noexcept {
 
 // yield_now's wake-up: deferred when a scheduler runs this thread, immediate otherwise.
 inline void defer_wake(task::Context& cx) {
-  if (DeferList* d = tls.defer) {
+  ThreadContext& t = tls;
+  if (DeferList* d = t.defer) {
     Wakeable* w = cx.raw_waker();
+    // A spawned task's own waker (TaskHeader starts with its Wakeable): the task run loop
+    // re-queues it when this poll returns.
+    if (t.task && w == reinterpret_cast<Wakeable*>(t.task)) {
+      t.yield_requested = true;
+      return;
+    }
     w->vtable->clone(w);
-    d->push_back(w);
+    d->wakers.push_back(w);
     return;
   }
   cx.wake_by_ref();
 }
 // Wakes (and empties) a defer list.
-inline void wake_deferred(DeferList& d) noexcept {
-  // Index loop: a wake may run code that defers more (it lands after, and is woken too).
-  for (std::size_t i = 0; i < d.size(); ++i) d[i]->vtable->wake(d[i]);
-  d.clear();
-}
+void wake_deferred(DeferList& d) noexcept;
 
 // Marker checked by Task's await_transform: only awaitables that speak the poll protocol
 // may be co_awaited inside a tokio::Task.

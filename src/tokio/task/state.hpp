@@ -85,6 +85,21 @@ class TaskState {
     }
   }
 
+  // After a poll that yielded (yield_now): RUNNING -> NOTIFIED in one step, keeping the
+  // runner's reference for the queue entry the caller creates. Returns false when
+  // CANCELLED (the caller cancels the task instead; it still holds RUNNING).
+  bool to_notified_after_yield() noexcept {
+    uint64_t cur = word_.load(std::memory_order_acquire);
+    for (;;) {
+      if (cur & CANCELLED) return false;
+      uint64_t next = (cur & ~RUNNING) | NOTIFIED;
+      if (word_.compare_exchange_weak(cur, next, std::memory_order_acq_rel,
+                                      std::memory_order_acquire)) {
+        return true;
+      }
+    }
+  }
+
   // RUNNING -> COMPLETE. Returns the state after the transition.
   uint64_t to_complete() noexcept {
     return word_.fetch_xor(RUNNING | COMPLETE, std::memory_order_acq_rel) ^ (RUNNING | COMPLETE);

@@ -28,17 +28,21 @@ struct TaskPollScope {
   PollSlot* slot;
   TaskHeader* task;
   TaskLocalBinding* locals;
+  bool yielded;
   explicit TaskPollScope(TaskHeader* t) noexcept
-      : c(tls), waker(c.waker), slot(c.slot), task(c.task), locals(c.locals) {
+      : c(tls), waker(c.waker), slot(c.slot), task(c.task), locals(c.locals),
+        yielded(c.yield_requested) {
     c.waker = &t->wakeable;
     c.task = t;
     c.locals = nullptr;  // task-locals are per task, never inherited
+    c.yield_requested = false;
   }
   ~TaskPollScope() {
     c.waker = waker;
     c.slot = slot;
     c.task = task;
     c.locals = locals;
+    c.yield_requested = yielded;
   }
 };
 }  // namespace
@@ -96,14 +100,26 @@ void task_run_coroutine(TaskHeader* t) noexcept {
       break;
   }
   bool done;
+  bool yielded;
   {
     TaskPollScope scope(t);
     task::Context cx(&t->wakeable);
     done = drive_slot(t->slot, cx);
+    yielded = tls.yield_requested;
   }
   if (done) {
     t->vt()->finish(t);
     task_complete(t);
+    return;
+  }
+  if (yielded) {
+    // yield_now: back in line behind everything else ready, with no waker clone.
+    if (!t->state.to_notified_after_yield()) {
+      task_cancel_and_complete(t);
+      return;
+    }
+    if (DeferList* d = tls.defer) d->tasks.push_back(t);
+    else t->sched->schedule(t, true);
     return;
   }
   switch (t->state.to_idle()) {
@@ -211,6 +227,14 @@ bool task_join_release(TaskHeader* t) noexcept {
   uint64_t after = t->state.drop_join_interest();
   if (!(after & TaskState::JOIN_WAKER)) clear_join_waker(t);
   return (after & TaskState::COMPLETE) != 0;
+}
+
+void wake_deferred(DeferList& d) noexcept {
+  // Index loops: a wake may run code that defers more (it lands after, and is woken too).
+  for (std::size_t i = 0; i < d.tasks.size(); ++i) d.tasks[i]->sched->schedule(d.tasks[i], true);
+  d.tasks.clear();
+  for (std::size_t i = 0; i < d.wakers.size(); ++i) d.wakers[i]->vtable->wake(d.wakers[i]);
+  d.wakers.clear();
 }
 
 // --- coop --------------------------------------------------------------------------------
