@@ -2129,6 +2129,11 @@ class BlockingPool {
 
 namespace tokio::detail {
 
+// Polls of the state word (with a pause instruction between) before a parker sleeps in the
+// kernel: a few microseconds, enough for the common hand-off where the wake comes from a
+// task about to finish on another core, too short to matter when it does not.
+inline constexpr int kParkSpins = 64;
+
 class Parker {
  public:
   static constexpr uint32_t EMPTY = 0;
@@ -5181,6 +5186,13 @@ class WorkerParker {
       return;
     }
     if (timeout && timeout->count() == 0) return;
+    for (int i = 0; i < kParkSpins; ++i) {  // see kParkSpins
+      cpu_relax();
+      if (state_.load(std::memory_order_relaxed) == NOTIFIED) {
+        expected = NOTIFIED;
+        if (state_.compare_exchange_strong(expected, EMPTY, std::memory_order_acquire)) return;
+      }
+    }
     expected = EMPTY;
     if (!state_.compare_exchange_strong(expected, PARKED_CONDVAR, std::memory_order_acquire)) {
       state_.exchange(EMPTY, std::memory_order_acquire);  // consume the NOTIFIED that raced in
@@ -5851,6 +5863,15 @@ bool Parker::park(std::optional<std::chrono::nanoseconds> timeout) noexcept {
   uint32_t expected = NOTIFIED;
   if (state_.compare_exchange_strong(expected, EMPTY, std::memory_order_acquire)) return true;
   if (timeout && timeout->count() <= 0) return false;
+  // Spin briefly first: a wake that is microseconds away (a task finishing on a worker)
+  // then costs no futex sleep and wake-up.
+  for (int i = 0; i < kParkSpins; ++i) {
+    cpu_relax();
+    if (state_.load(std::memory_order_relaxed) == NOTIFIED) {
+      expected = NOTIFIED;
+      if (state_.compare_exchange_strong(expected, EMPTY, std::memory_order_acquire)) return true;
+    }
+  }
 
   expected = EMPTY;
   if (!state_.compare_exchange_strong(expected, PARKED, std::memory_order_acquire)) {

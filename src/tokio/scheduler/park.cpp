@@ -9,6 +9,15 @@ bool Parker::park(std::optional<std::chrono::nanoseconds> timeout) noexcept {
   uint32_t expected = NOTIFIED;
   if (state_.compare_exchange_strong(expected, EMPTY, std::memory_order_acquire)) return true;
   if (timeout && timeout->count() <= 0) return false;
+  // Spin briefly first: a wake that is microseconds away (a task finishing on a worker)
+  // then costs no futex sleep and wake-up.
+  for (int i = 0; i < kParkSpins; ++i) {
+    cpu_relax();
+    if (state_.load(std::memory_order_relaxed) == NOTIFIED) {
+      expected = NOTIFIED;
+      if (state_.compare_exchange_strong(expected, EMPTY, std::memory_order_acquire)) return true;
+    }
+  }
 
   expected = EMPTY;
   if (!state_.compare_exchange_strong(expected, PARKED, std::memory_order_acquire)) {

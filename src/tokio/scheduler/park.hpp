@@ -23,6 +23,11 @@
 
 namespace tokio::detail {
 
+// Polls of the state word (with a pause instruction between) before a parker sleeps in the
+// kernel: a few microseconds, enough for the common hand-off where the wake comes from a
+// task about to finish on another core, too short to matter when it does not.
+inline constexpr int kParkSpins = 64;
+
 class Parker {
  public:
   static constexpr uint32_t EMPTY = 0;

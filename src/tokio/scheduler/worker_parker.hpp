@@ -17,6 +17,7 @@
 
 #include "tokio/core/sync_primitives.hpp"
 #include "tokio/scheduler/driver.hpp"
+#include "tokio/scheduler/park.hpp"
 
 namespace tokio::detail {
 
@@ -42,6 +43,13 @@ class WorkerParker {
       return;
     }
     if (timeout && timeout->count() == 0) return;
+    for (int i = 0; i < kParkSpins; ++i) {  // see kParkSpins
+      cpu_relax();
+      if (state_.load(std::memory_order_relaxed) == NOTIFIED) {
+        expected = NOTIFIED;
+        if (state_.compare_exchange_strong(expected, EMPTY, std::memory_order_acquire)) return;
+      }
+    }
     expected = EMPTY;
     if (!state_.compare_exchange_strong(expected, PARKED_CONDVAR, std::memory_order_acquire)) {
       state_.exchange(EMPTY, std::memory_order_acquire);  // consume the NOTIFIED that raced in
