@@ -325,17 +325,22 @@ inline tokio::unexpected<std::error_code> os_error(int code) {
 /* #include <utility> (already above) */
 
 /* begin file src/tokio/task/header.hpp */
-// The task cell: one allocation holding the task header, the output slot and (for
-// coroutine tasks) the coroutine frame itself.
+// The task cell: one allocation holding the task header and, for coroutine tasks, the
+// coroutine frame itself; the output is written over the frame once it is destroyed.
 //
-//   block: [ TaskHeader | Outcome<T> | pad ][ coroutine frame ............ ]
-//          ^ CellHead<T>, kFramePrefix<T> bytes  ^ what the promise's operator new returns
+//   block: [ TaskHeader (64 bytes) ][ coroutine frame .................... ]
+//                                    ^ what the promise's operator new returns
+//   after completion:               [ Outcome<T> | (dead frame bytes) ...... ]
 //
-// Every tokio::Task frame is allocated with this prefix in front (see task.hpp). The
+// Every tokio::Task frame is allocated with kTaskPrefix bytes in front (task.hpp). The
 // prefix stays raw memory for frames that are only co_awaited; spawn() constructs the
-// header and output in it, so spawning costs no allocation beyond the frame itself.
-// FrameBlockInfo sits at the same offset in the raw prefix and in TaskHeader, which lets
-// the promise's operator delete tell whether a task cell now owns the block.
+// header in it, so spawning costs no allocation beyond the frame itself. The frame always
+// holds its promise, which holds the result, so the frame's bytes can hold an Outcome<T>
+// once the frame is gone (the finish/cancel steps move the result out first). A
+// spawn_blocking cell has the same shape: [TaskHeader][Outcome<R>][closure].
+//
+// Size, for comparison with Tokio: a parked task costs 64 bytes of header plus its frame;
+// the allocator adds no per-block header (core/frame_alloc.hpp).
 
 #include <atomic>
 /* #include <coroutine> (already above) */
@@ -343,26 +348,28 @@ inline tokio::unexpected<std::error_code> os_error(int code) {
 /* #include <cstdint> (already above) */
 
 /* begin file src/tokio/core/frame_alloc.hpp */
-// Per-thread recycling of coroutine frames, task cells and channel state.
+// The frame allocator: coroutine frames, task cells and channel state.
 //
-// Every tokio::Task frame (and so every spawned task), spawn_blocking cell and oneshot
-// comes from here. Blocks are grouped in 64-byte size classes up to kMaxCachedBlock; each
-// thread owns a FrameCache with a free list per class, so after warm-up an allocation is a
-// pointer pop with no atomic and no lock.
-//
-// Blocks go home: a block freed on another thread than its owner is pushed on the owner's
-// `remote` stack (one CAS), and the owner drains that stack when a local list runs dry. A
-// thread that spawns tasks which finish on workers therefore reuses its own memory instead
-// of allocating fresh blocks from malloc while the workers hand theirs back to malloc's
-// arena locks (the pattern that dominates a remote-spawn workload on the system allocator).
-//
-// Block layout: [BlockHeader (16 bytes)][payload...]; the header is written once at
-// allocation and never changes, so any thread can read the owner of a block it frees.
-// When a thread exits its cache is orphaned (still receiving remote frees) and adopted by
-// the next thread that needs one, so caches are never freed and never leak.
-//
-// Under AddressSanitizer everything goes straight to ::operator new/delete so the sanitizer
-// sees every allocation and use-after-free.
+// Every tokio::Task frame (and so every spawned task), spawn_blocking cell and oneshot comes
+// from here. It is a small slab allocator tuned for that traffic:
+//  - 64 KiB slabs aligned to 64 KiB, each holding blocks of one size class (16-byte steps
+//    up to 1 KiB, 128-byte steps up to 8 KiB); the slab header sits at the slab's start,
+//    so a block's slab, owner thread and size come from its address: no per-block header
+//    and no per-block malloc overhead;
+//  - each thread owns a FrameCache with a current slab per class: allocation pops the slab's
+//    free list or bumps into its unused tail (no atomic, no lock);
+//  - blocks go home: a block freed on another thread than the slab's owner is pushed on the
+//    owner's `remote` stack (one CAS) and recycled when the owner next runs dry. A thread
+//    spawning tasks that finish on workers reuses its own memory, where with malloc the
+//    workers would hand blocks back through the arena locks;
+//  - a slab whose blocks are all free is returned to the system (one empty slab per class
+//    is kept to absorb alloc/free churn), so memory shrinks after a burst;
+//  - a thread's cache outlives the thread (orphaned, still receiving remote frees) and is
+//    adopted by the next thread that needs one;
+//  - blocks above 8 KiB get a region of their own with the same header, so free() never
+//    needs the size.
+// Under AddressSanitizer everything goes to ::operator new/delete so the sanitizer sees every
+// allocation and use-after-free.
 
 /* #include <atomic> (already above) */
 /* #include <cstddef> (already above) */
@@ -372,32 +379,43 @@ inline tokio::unexpected<std::error_code> os_error(int code) {
 
 namespace tokio::detail {
 
-inline constexpr std::size_t kFrameGranule = 64;
-inline constexpr std::size_t kMaxCachedBlock = 4096;  // payload + header
-inline constexpr std::size_t kFrameClasses = kMaxCachedBlock / kFrameGranule;
-inline constexpr std::size_t kBlockHeader = 16;
+inline constexpr std::size_t kSlabSize = 64 * 1024;
+inline constexpr std::size_t kSlabHeader = 128;  // blocks start here (two cache lines)
+inline constexpr std::size_t kSmallStep = 16;
+inline constexpr std::size_t kSmallMax = 1024;
+inline constexpr std::size_t kMediumStep = 128;
+inline constexpr std::size_t kMediumMax = 8192;
+inline constexpr std::size_t kSmallClasses = kSmallMax / kSmallStep;                      // 64
+inline constexpr std::size_t kFrameClasses = kSmallClasses + (kMediumMax - kSmallMax) / kMediumStep;  // 120
 inline constexpr uint32_t kLargeClass = 0xFFFFFFFFu;
 
 struct FrameCache;
 
-struct BlockHeader {
-  FrameCache* owner;  // null for large blocks
-  uint32_t cls;       // size class, or kLargeClass
-  uint32_t pad;
-};
-static_assert(sizeof(BlockHeader) == kBlockHeader);
-
-// A free block: the header stays intact (its owner is read by whoever frees the block
-// next time it is used), the link lives in the payload.
 struct FreeBlock {
-  BlockHeader header;
   FreeBlock* next;
 };
 
+// At the start of every slab (and of every large region).
+struct Slab {
+  FrameCache* owner;
+  uint32_t cls;         // size class, or kLargeClass
+  uint32_t block_size;  // bytes per block (region size for a large block)
+  FreeBlock* free;      // blocks freed back by the owner (owner thread only)
+  char* bump;           // next never-used block
+  char* end;
+  uint32_t used;        // blocks handed out and not yet freed back to the owner
+  bool in_partial;      // linked in the owner's partial list for this class
+  Slab* prev;           // partial list links
+  Slab* next;
+};
+static_assert(sizeof(Slab) <= kSlabHeader);
+
 struct FrameCache {
-  FreeBlock* head[kFrameClasses];
-  uint32_t count[kFrameClasses];
-  // Blocks of this cache freed by other threads (a Treiber stack; the owner takes it all).
+  Slab* current[kFrameClasses];  // allocation slab per class
+  Slab* partial[kFrameClasses];  // other slabs with free blocks
+  Slab* spare[kFrameClasses];    // one empty slab kept per class
+  // Blocks of this cache's slabs freed by other threads (a Treiber stack; the owner takes
+  // it all at once).
   alignas(kCacheLine) std::atomic<FreeBlock*> remote{nullptr};
   FrameCache* next_orphan = nullptr;
 };
@@ -406,66 +424,63 @@ struct FrameCache {
 // fast path is a direct TLS load (no init guard).
 inline thread_local constinit FrameCache* tls_frame_cache = nullptr;
 
-FrameCache* frame_cache_acquire();                     // adopt an orphan or create
-void* frame_alloc_slow(FrameCache* c, std::size_t cls);  // local list empty
-void frame_free_remote(BlockHeader* h) noexcept;
-void frame_free_overflow(FreeBlock* b) noexcept;
+void* frame_alloc_slow(std::size_t size);
+void frame_free_slow(Slab* s, FreeBlock* b) noexcept;
 
-inline constexpr std::size_t frame_class(std::size_t total) noexcept {
-  return (total - 1) / kFrameGranule;
+inline constexpr std::size_t frame_class_of(std::size_t size) noexcept {
+  return size <= kSmallMax ? (size + kSmallStep - 1) / kSmallStep - (size ? 1 : 0)
+                           : kSmallClasses + (size - kSmallMax + kMediumStep - 1) / kMediumStep - 1;
 }
-// How many blocks of a class a thread keeps: up to 4 MiB per class, at least 64. Enough for
-// bursts of tens of thousands of short tasks to recycle instead of going back to malloc.
-inline constexpr uint32_t frame_class_cap(std::size_t cls) noexcept {
-  std::size_t bytes = (cls + 1) * kFrameGranule;
-  std::size_t n = (4 * 1024 * 1024) / bytes;
-  return static_cast<uint32_t>(n < 64 ? 64 : n);
+inline constexpr std::size_t frame_class_size(std::size_t cls) noexcept {
+  return cls < kSmallClasses ? (cls + 1) * kSmallStep
+                             : kSmallMax + (cls - kSmallClasses + 1) * kMediumStep;
+}
+inline Slab* slab_of(void* p) noexcept {
+  return reinterpret_cast<Slab*>(reinterpret_cast<uintptr_t>(p) & ~(uintptr_t(kSlabSize) - 1));
 }
 
 inline void* frame_alloc(std::size_t size) {
 #if defined(TOKIO_ASAN)
   return ::operator new(size);
 #else
-  std::size_t total = size + kBlockHeader;
-  if (TOKIO_LIKELY(total <= kMaxCachedBlock)) {
-    std::size_t cls = frame_class(total);
-    FrameCache* c = tls_frame_cache;
-    if (TOKIO_LIKELY(c != nullptr)) {
-      if (FreeBlock* b = c->head[cls]) {
-        c->head[cls] = b->next;
-        --c->count[cls];
-        return reinterpret_cast<char*>(b) + kBlockHeader;
+  if (TOKIO_LIKELY(size <= kMediumMax)) {
+    if (FrameCache* c = tls_frame_cache) {
+      if (Slab* s = c->current[frame_class_of(size)]) {
+        if (FreeBlock* b = s->free) {
+          s->free = b->next;
+          ++s->used;
+          return b;
+        }
+        if (s->bump != s->end) {
+          char* p = s->bump;
+          s->bump += s->block_size;
+          ++s->used;
+          return p;
+        }
       }
     }
-    return frame_alloc_slow(c, cls);
   }
-  auto* h = static_cast<BlockHeader*>(::operator new(total));
-  h->owner = nullptr;
-  h->cls = kLargeClass;
-  return reinterpret_cast<char*>(h) + kBlockHeader;
+  return frame_alloc_slow(size);
 #endif
 }
 
-inline void frame_free(void* p, std::size_t size) noexcept {
-  (void)size;
+inline void frame_free(void* p, std::size_t /*size*/ = 0) noexcept {
 #if defined(TOKIO_ASAN)
   ::operator delete(p);
 #else
-  auto* h = reinterpret_cast<BlockHeader*>(static_cast<char*>(p) - kBlockHeader);
+  Slab* s = slab_of(p);
+  auto* b = static_cast<FreeBlock*>(p);
   FrameCache* c = tls_frame_cache;
-  if (TOKIO_LIKELY(h->owner == c && c != nullptr)) {
-    uint32_t cls = h->cls;
-    auto* b = reinterpret_cast<FreeBlock*>(h);
-    if (TOKIO_LIKELY(c->count[cls] < frame_class_cap(cls))) {
-      b->next = c->head[cls];
-      c->head[cls] = b;
-      ++c->count[cls];
-      return;
-    }
-    frame_free_overflow(b);
+  // Fast path: our own slab, staying in its list (the current slab, or a partial slab
+  // that keeps other blocks in use).
+  if (TOKIO_LIKELY(s->owner == c && c != nullptr &&
+                   (s->in_partial ? s->used > 1 : s == c->current[s->cls]))) {
+    b->next = s->free;
+    s->free = b;
+    --s->used;
     return;
   }
-  frame_free_remote(h);
+  frame_free_slow(s, b);
 #endif
 }
 
@@ -842,6 +857,9 @@ struct ThreadContext {
   uint64_t next_task_id = 0;
   uint64_t task_id_end = 0;
   uint64_t rng_state = 0;
+  // A task cell's frame being destroyed by finish/cancel: its operator delete must keep the
+  // block (the cell owns it). Any other frame address is freed normally.
+  void* keep_frame = nullptr;
 };
 
 inline thread_local constinit ThreadContext tls{};
@@ -1201,16 +1219,10 @@ class TaskState {
 
 namespace tokio::detail {
 
-struct FrameBlockInfo {
-  uint32_t size;    // bytes of the whole block (prefix + frame)
-  uint8_t in_cell;  // 1 once a task cell owns the block: the frame's delete must not free it
-  uint8_t pad[3];
-};
-
 struct TaskVTable {
   WakeableVTable waker;  // first member: TaskHeader::wakeable.vtable points here
   void (*run)(TaskHeader*) noexcept;     // poll once; caller hands over its notified ref
-  void (*finish)(TaskHeader*) noexcept;  // body done: move its result to the output, free frame
+  void (*finish)(TaskHeader*) noexcept;  // body done: output = its result, frame destroyed
   void (*cancel)(TaskHeader*) noexcept;  // destroy the body unfinished; output = cancelled
   void (*drop_output)(TaskHeader*) noexcept;  // nobody will read the output
   void (*dealloc)(TaskHeader*) noexcept; // last reference gone
@@ -1232,17 +1244,15 @@ class Scheduler {
 };
 
 struct TaskHeader {
-  Wakeable wakeable;          // offset 0: vtable is a TaskVTable
-  FrameBlockInfo block;       // offset 8: shared with the raw frame prefix
+  Wakeable wakeable;                 // offset 0: vtable is a TaskVTable
   TaskState state;
   TaskHeader* queue_next = nullptr;  // run-queue / inject-queue link
   Scheduler* sched = nullptr;
   uint64_t id = 0;
-  TaskHeader* owned_prev = nullptr;  // owned-task list links (under the shard lock)
-  TaskHeader* owned_next = nullptr;
   Wakeable* join_waker = nullptr;    // see JOIN_WAKER in state.hpp
-  PollSlot slot;                     // the suspended leaf of the task's coroutine chain
-  Pollable starter;                  // first poll: resume the root coroutine
+  PollSlot slot;                     // suspended leaf; null until the first poll
+  uint32_t owned_index = 0;          // position in the owned-task list (under its lock)
+  uint32_t reserved = 0;
 
   const TaskVTable* vt() const noexcept {
     return reinterpret_cast<const TaskVTable*>(wakeable.vtable);
@@ -1252,21 +1262,27 @@ struct TaskHeader {
   }
 };
 static_assert(offsetof(TaskHeader, wakeable) == 0);
-static_assert(offsetof(TaskHeader, block) == 8);
 
-template <class T>
-struct CellHead {
-  TaskHeader header;
-  Outcome<T> output;
-};
+inline constexpr std::size_t kTaskPrefix = sizeof(TaskHeader);
+static_assert(kTaskPrefix % 16 == 0, "frames must stay 16-byte aligned");
+static_assert(kTaskPrefix == 64, "the task header is meant to fit one cache line");
 
+// Where a completed task's output lives (over the dead frame, or after a blocking cell's
+// header).
 template <class T>
-inline constexpr std::size_t kFramePrefix = (sizeof(CellHead<T>) + 15) & ~std::size_t{15};
+Outcome<T>* output_of(TaskHeader* t) noexcept {
+  static_assert(alignof(Outcome<T>) <= 16, "over-aligned task results are not supported");
+  return std::launder(reinterpret_cast<Outcome<T>*>(reinterpret_cast<char*>(t) + kTaskPrefix));
+}
 
 // --- the generic harness (task.cpp) ------------------------------------------------------
 extern const WakeableVTable kTaskWakerVTable;
 
 void task_run_coroutine(TaskHeader* t) noexcept;       // TaskVTable::run of coroutine tasks
+// The root coroutine of a task cell (its frame follows the header).
+inline std::coroutine_handle<> task_root(TaskHeader* t) noexcept {
+  return std::coroutine_handle<>::from_address(reinterpret_cast<char*>(t) + kTaskPrefix);
+}
 void task_complete(TaskHeader* t) noexcept;            // after finish/cancel stored the output
 void task_cancel_and_complete(TaskHeader* t) noexcept; // RUNNING held: cancel, complete
 void task_drop_ref(TaskHeader* t) noexcept;
@@ -1292,8 +1308,6 @@ template <class T = void>
 class Task;
 
 namespace detail {
-
-inline constexpr uint8_t kFrameMagic = 0x7A;
 
 [[noreturn]] void throw_misuse(const char* msg);
 
@@ -1321,26 +1335,20 @@ class PromiseBase {
     return std::forward<A>(a);
   }
 
-  std::coroutine_handle<> continuation_;
-};
+  // Every frame gets kTaskPrefix bytes in front, where spawn() builds the task header.
+  static void* operator new(std::size_t n) {
+    return static_cast<char*>(frame_alloc(kTaskPrefix + n)) + kTaskPrefix;
+  }
+  static void operator delete(void* p) noexcept {
+    ThreadContext& t = tls;
+    if (p == t.keep_frame) {  // a task cell owns this block and frees it on dealloc
+      t.keep_frame = nullptr;
+      return;
+    }
+    frame_free(static_cast<char*>(p) - kTaskPrefix);
+  }
 
-// Frame allocation with a task-cell prefix in front (see header.hpp).
-template <class T>
-struct FrameAlloc {
-  static void* allocate(std::size_t n) {
-    constexpr std::size_t P = kFramePrefix<T>;
-    char* block = static_cast<char*>(frame_alloc(P + n));
-    new (block + offsetof(TaskHeader, block))
-        FrameBlockInfo{static_cast<uint32_t>(P + n), 0, {kFrameMagic, 0, 0}};
-    return block + P;
-  }
-  static void deallocate(void* p, std::size_t n) noexcept {
-    constexpr std::size_t P = kFramePrefix<T>;
-    char* block = static_cast<char*>(p) - P;
-    auto* info = std::launder(reinterpret_cast<FrameBlockInfo*>(block + offsetof(TaskHeader, block)));
-    if (info->in_cell) return;  // a task cell owns the block and frees it on dealloc
-    frame_free(block, P + n);
-  }
+  std::coroutine_handle<> continuation_;
 };
 
 template <class T>
@@ -1352,24 +1360,31 @@ class Promise : public PromiseBase {
     result_.set_value(std::forward<U>(v));
   }
   void unhandled_exception() noexcept { result_.set_exception(std::current_exception()); }
-  static void* operator new(std::size_t n) { return FrameAlloc<T>::allocate(n); }
-  static void operator delete(void* p, std::size_t n) noexcept { FrameAlloc<T>::deallocate(p, n); }
+  T take() { return result_.take(); }
+  bool has_exception() const noexcept { return result_.state() == OutcomeState::Exception; }
+  // Moves the result into a task cell's output.
+  void move_to(Outcome<T>& out) { out.move_from(result_); }
 
   Outcome<T> result_;
 };
 
+// Task<void>'s promise keeps only what can be observed: the exception, if any.
 template <>
 class Promise<void> : public PromiseBase {
  public:
   Task<void> get_return_object() noexcept;
-  void return_void() noexcept { result_.set_value(); }
-  void unhandled_exception() noexcept { result_.set_exception(std::current_exception()); }
-  static void* operator new(std::size_t n) { return FrameAlloc<void>::allocate(n); }
-  static void operator delete(void* p, std::size_t n) noexcept {
-    FrameAlloc<void>::deallocate(p, n);
+  void return_void() noexcept {}
+  void unhandled_exception() noexcept { ex_ = std::current_exception(); }
+  void take() {
+    if (ex_) std::rethrow_exception(std::exchange(ex_, nullptr));
+  }
+  bool has_exception() const noexcept { return static_cast<bool>(ex_); }
+  void move_to(Outcome<void>& out) noexcept {
+    if (ex_) out.set_exception(std::exchange(ex_, nullptr));
+    else out.set_value();
   }
 
-  Outcome<void> result_;
+  std::exception_ptr ex_;
 };
 
 }  // namespace detail
@@ -1417,7 +1432,7 @@ class [[nodiscard]] Task {
       h.promise().continuation_ = parent;
       return h;
     }
-    T await_resume() { return h.promise().result_.take(); }
+    T await_resume() { return h.promise().take(); }
   };
   Awaiter operator co_await() & noexcept { return Awaiter{h_}; }
   Awaiter operator co_await() && noexcept { return Awaiter{h_}; }
@@ -1504,24 +1519,31 @@ void task_drop(Wakeable* w) noexcept;
 template <class T>
 struct TaskCellOps {
   using Handle = std::coroutine_handle<Promise<T>>;
-  static CellHead<T>* cell(TaskHeader* t) noexcept { return reinterpret_cast<CellHead<T>*>(t); }
   static Handle root(TaskHeader* t) noexcept {
-    return Handle::from_address(reinterpret_cast<char*>(t) + kFramePrefix<T>);
+    return Handle::from_address(reinterpret_cast<char*>(t) + kTaskPrefix);
+  }
+  // Destroys the frame but keeps its block, then builds the output where the frame was.
+  static Outcome<T>* destroy_frame(Handle h) noexcept {
+    void* frame = h.address();
+    ThreadContext& c = tls;
+    void* saved = c.keep_frame;  // a destructor may finish another task cell meanwhile
+    c.keep_frame = frame;
+    h.destroy();
+    c.keep_frame = saved;
+    return new (frame) Outcome<T>();
   }
   static void finish(TaskHeader* t) noexcept {
     Handle h = root(t);
-    cell(t)->output.move_from(h.promise().result_);
-    h.destroy();
+    Outcome<T> result;
+    h.promise().move_to(result);
+    destroy_frame(h)->move_from(result);
   }
-  static void cancel(TaskHeader* t) noexcept {
-    root(t).destroy();
-    cell(t)->output.set_cancelled();
-  }
-  static void drop_output(TaskHeader* t) noexcept { cell(t)->output.clear(); }
+  static void cancel(TaskHeader* t) noexcept { destroy_frame(root(t))->set_cancelled(); }
+  static void drop_output(TaskHeader* t) noexcept { output_of<T>(t)->clear(); }
   static void dealloc(TaskHeader* t) noexcept {
-    uint32_t size = t->block.size;
-    cell(t)->~CellHead<T>();
-    frame_free(t, size);
+    output_of<T>(t)->~Outcome<T>();
+    t->~TaskHeader();
+    frame_free(t);
   }
   static constexpr TaskVTable vtable{
       {&task_wake, &task_wake_by_ref, &task_clone, &task_drop},
@@ -1535,18 +1557,11 @@ TaskHeader* make_task_cell(Task<T>&& task) {
   auto h = task.release();
   if (!h) throw_misuse("spawn of an empty tokio::Task (moved-from or default)");
   if (h.done()) throw_misuse("spawn of a tokio::Task that already ran");
-  char* block = static_cast<char*>(h.address()) - kFramePrefix<T>;
-  auto* info = std::launder(reinterpret_cast<FrameBlockInfo*>(block + offsetof(TaskHeader, block)));
-  if (info->pad[0] != kFrameMagic) {
-    throw_misuse("coroutine frame layout not recognised (frame address != allocation)");
-  }
-  uint32_t size = info->size;
-  auto* c = new (block) CellHead<T>();
-  TaskHeader* t = &c->header;
+  // The frame address is what the promise's operator new returned (GCC and Clang), so the
+  // prefix is right in front of it.
+  auto* t = new (static_cast<char*>(h.address()) - kTaskPrefix) TaskHeader();
   t->wakeable.vtable = &TaskCellOps<T>::vtable.waker;
-  t->block = FrameBlockInfo{size, 1, {kFrameMagic, 0, 0}};
   t->id = next_task_id();
-  set_starter(t->starter, t->slot, h);
   return t;
 }
 
@@ -1655,8 +1670,7 @@ class JoinHandle {
     }
     auto await_resume() {
       h_.taken_ = true;
-      auto* cell = reinterpret_cast<detail::CellHead<T>*>(h_.t_);
-      auto r = cell->output.take_result(Id{h_.t_->id});
+      auto r = detail::output_of<T>(h_.t_)->take_result(Id{h_.t_->id});
       if constexpr (Throwing) {
         if constexpr (std::is_void_v<T>) {
           if (!r) r.error().rethrow();
@@ -1690,7 +1704,7 @@ class JoinHandle {
   void release() noexcept {
     if (auto* t = std::exchange(t_, nullptr)) {
       if (detail::task_join_release(t)) {
-        reinterpret_cast<detail::CellHead<T>*>(t)->output.clear();
+        detail::output_of<T>(t)->clear();
       }
       detail::task_drop_ref(t);
     }
@@ -1958,8 +1972,10 @@ struct Config {
 // OwnedTasks: every live task of a scheduler, so shutdown can cancel the ones nobody will
 // ever wake again.
 //
-// Sharded by task id; each shard is a doubly linked intrusive list under a spin lock. The
-// list holds one task reference from bind() until the task completes (remove()). Separately
+// Sharded by task id; each shard is an array of task pointers under a spin lock, each task
+// remembering its index (4 bytes in the header instead of two list links; removal swaps
+// the last entry into the hole). The list holds one task reference from bind() until the
+// task completes (remove()). Separately
 // each shard counts the tasks bound to it that are not yet deallocated (`bound`); while any
 // shard is non-zero the scheduler's shared state holds a reference on itself, so a waker
 // that fires after the Runtime object is gone still finds a live scheduler. Tokio gets the
@@ -2013,8 +2029,8 @@ class OwnedTasks {
  private:
   struct alignas(kCacheLine) Shard {
     SpinLock lock;
-    TaskHeader* head = nullptr;
-    std::atomic<std::size_t> len{0};
+    std::vector<TaskHeader*> tasks;  // under `lock`
+    std::atomic<std::size_t> len{0};  // tasks.size(), readable without the lock
     std::atomic<uint64_t> bound{0};
     std::atomic<uint64_t> spawned{0};  // written under `lock`
   };
@@ -2349,7 +2365,8 @@ auto spawn_any_on(HandleInner* h, First&& first, Rest&&... rest) {
 // A spawn_blocking task: header, output, then the closure. No coroutine frame.
 template <class F, class R>
 struct BlockingCell {
-  CellHead<R> head;
+  TaskHeader header;
+  Outcome<R> output;
   union {
     F fn;
   };
@@ -2373,12 +2390,12 @@ struct BlockingCell {
     try {
       if constexpr (std::is_void_v<R>) {
         std::invoke(c->fn);
-        c->head.output.set_value();
+        c->output.set_value();
       } else {
-        c->head.output.set_value(std::invoke(c->fn));
+        c->output.set_value(std::invoke(c->fn));
       }
     } catch (...) {
-      c->head.output.set_exception(std::current_exception());
+      c->output.set_exception(std::current_exception());
     }
     c->fn.~F();
     task_complete(t);
@@ -2387,13 +2404,12 @@ struct BlockingCell {
   static void cancel(TaskHeader* t) noexcept {
     BlockingCell* c = of(t);
     c->fn.~F();
-    c->head.output.set_cancelled();
+    c->output.set_cancelled();
   }
-  static void drop_output(TaskHeader* t) noexcept { of(t)->head.output.clear(); }
+  static void drop_output(TaskHeader* t) noexcept { of(t)->output.clear(); }
   static void dealloc(TaskHeader* t) noexcept {
-    uint32_t size = t->block.size;
     of(t)->~BlockingCell();
-    frame_free(t, size);
+    frame_free(t);
   }
   static constexpr TaskVTable vtable{
       {&task_wake, &task_wake_by_ref, &task_clone, &task_drop}, &run, &finish, &cancel,
@@ -2410,12 +2426,13 @@ auto spawn_blocking_on(HandleInner* h, F&& f) {
   try {
     c = new (mem) Cell(Fn(std::forward<F>(f)));
   } catch (...) {
-    frame_free(mem, sizeof(Cell));
+    frame_free(mem);
     throw;
   }
-  TaskHeader* t = &c->head.header;
+  // output_of<R> finds the output right after the 64-byte header.
+  static_assert(kTaskPrefix % alignof(Outcome<R>) == 0);
+  TaskHeader* t = &c->header;
   t->wakeable.vtable = &Cell::vtable.waker;
-  t->block = FrameBlockInfo{static_cast<uint32_t>(sizeof(Cell)), 1, {kFrameMagic, 0, 0}};
   t->id = next_task_id();
   h->blocking.spawn_task(t);
   return task::JoinHandle<R>(t);
@@ -2576,10 +2593,10 @@ class Branch {
   }
   bool done() const noexcept { return done_; }
   bool failed() const noexcept {
-    return done_ && task_.handle().promise().result_.state() == OutcomeState::Exception;
+    return done_ && task_.handle().promise().has_exception();
   }
   // The finished branch's value; rethrows what it threw.
-  T take() { return task_.handle().promise().result_.take(); }
+  T take() { return task_.handle().promise().take(); }
   void_to_monostate_t<T> take_value() {
     if constexpr (std::is_void_v<T>) {
       take();
@@ -3110,7 +3127,7 @@ auto block_on_impl(HandleInner* h, A&& awaitable) {
   Pollable starter;
   set_starter(starter, slot, task.handle());
   h->block_on_slot(slot);
-  return task.handle().promise().result_.take();
+  return task.handle().promise().take();
 }
 
 }  // namespace tokio::detail
@@ -3423,12 +3440,12 @@ class JoinSet {
     return t;
   }
   static void drop_handle(detail::TaskHeader* t) noexcept {
-    if (detail::task_join_release(t)) reinterpret_cast<detail::CellHead<T>*>(t)->output.clear();
+    if (detail::task_join_release(t)) detail::output_of<T>(t)->clear();
     detail::task_drop_ref(t);
   }
   static Result<T, JoinError> take(detail::JoinSetShared* s, detail::JoinSetEntry* e) {
     detail::TaskHeader* t = e->task;
-    auto r = reinterpret_cast<detail::CellHead<T>*>(t)->output.take_result(Id{t->id});
+    auto r = detail::output_of<T>(t)->take_result(Id{t->id});
     s->finish_entry(e);
     drop_handle(t);
     return r;
@@ -3957,7 +3974,7 @@ struct OneshotShared {
     if (refs.fetch_sub(1, std::memory_order_acq_rel) == 1) {
       if (rx_waker) rx_waker->vtable->drop(rx_waker);
       this->~OneshotShared();
-      frame_free(this, sizeof(OneshotShared));
+      frame_free(this);
     }
   }
   // Sender side: publish COMPLETE and wake the receiver. Returns the previous state.
@@ -4147,7 +4164,7 @@ std::pair<Sender<T>, Receiver<T>> channel() {
 #if defined(TOKIO_IMPLEMENTATION) && !defined(TOKIO_IMPLEMENTATION_INCLUDED)
 #define TOKIO_IMPLEMENTATION_INCLUDED
 /* begin file src/tokio/core/core.cpp */
-// Non-template definitions for core/: the frame cache owner, spin-lock back-off, seeds.
+// Non-template definitions for core/: spin-lock back-off, random seeds.
 #include <sched.h>
 
 /* #include <chrono> (already above) */
@@ -4157,89 +4174,6 @@ std::pair<Sender<T>, Receiver<T>> channel() {
 
 
 namespace tokio::detail {
-
-namespace {
-
-// Orphaned caches (their thread exited), waiting to be adopted by a new thread.
-SpinLock g_orphans_lock;
-FrameCache* g_orphans = nullptr;
-
-// Orphans the calling thread's cache when the thread exits. Blocks still in it (and blocks
-// freed into it later) are reused by whichever thread adopts it.
-struct FrameCacheOwner {
-  FrameCache* cache = nullptr;
-  ~FrameCacheOwner() {
-    if (!cache) return;
-    tls_frame_cache = nullptr;
-    std::lock_guard<SpinLock> g(g_orphans_lock);
-    cache->next_orphan = g_orphans;
-    g_orphans = cache;
-  }
-};
-thread_local FrameCacheOwner tls_frame_cache_owner;
-
-void drain_remote(FrameCache* c) noexcept {
-  FreeBlock* b = c->remote.exchange(nullptr, std::memory_order_acquire);
-  while (b) {
-    FreeBlock* next = b->next;
-    uint32_t cls = b->header.cls;
-    if (c->count[cls] < frame_class_cap(cls)) {
-      b->next = c->head[cls];
-      c->head[cls] = b;
-      ++c->count[cls];
-    } else {
-      ::operator delete(b);
-    }
-    b = next;
-  }
-}
-
-}  // namespace
-
-FrameCache* frame_cache_acquire() {
-  FrameCache* c = nullptr;
-  {
-    std::lock_guard<SpinLock> g(g_orphans_lock);
-    if ((c = g_orphans)) g_orphans = c->next_orphan;
-  }
-  if (!c) c = new FrameCache();
-  c->next_orphan = nullptr;
-  tls_frame_cache = c;
-  tls_frame_cache_owner.cache = c;  // registers the thread-exit hook
-  return c;
-}
-
-void* frame_alloc_slow(FrameCache* c, std::size_t cls) {
-  if (!c) c = frame_cache_acquire();
-  if (c->remote.load(std::memory_order_relaxed)) {
-    drain_remote(c);
-    if (FreeBlock* b = c->head[cls]) {
-      c->head[cls] = b->next;
-      --c->count[cls];
-      return reinterpret_cast<char*>(b) + kBlockHeader;
-    }
-  }
-  auto* h = static_cast<BlockHeader*>(::operator new((cls + 1) * kFrameGranule));
-  h->owner = c;
-  h->cls = static_cast<uint32_t>(cls);
-  return reinterpret_cast<char*>(h) + kBlockHeader;
-}
-
-void frame_free_remote(BlockHeader* h) noexcept {
-  FrameCache* owner = h->owner;
-  if (!owner) {  // large block
-    ::operator delete(h);
-    return;
-  }
-  auto* b = reinterpret_cast<FreeBlock*>(h);
-  FreeBlock* head = owner->remote.load(std::memory_order_relaxed);
-  do {
-    b->next = head;
-  } while (!owner->remote.compare_exchange_weak(head, b, std::memory_order_release,
-                                                std::memory_order_relaxed));
-}
-
-void frame_free_overflow(FreeBlock* b) noexcept { ::operator delete(b); }
 
 void SpinLock::yield_thread() noexcept { sched_yield(); }
 
@@ -4256,6 +4190,187 @@ uint64_t random_seed() noexcept {
 
 }  // namespace tokio::detail
 /* end file src/tokio/core/core.cpp */
+/* begin file src/tokio/core/frame_alloc.cpp */
+// Slow paths of the frame allocator (see frame_alloc.hpp).
+/* #include <cstdlib> (already above) */
+/* #include <mutex> (already above) */
+/* #include <new> (already above) */
+
+
+namespace tokio::detail {
+
+namespace {
+
+// Caches whose thread exited, waiting to be adopted by a new thread.
+SpinLock g_orphans_lock;
+FrameCache* g_orphans = nullptr;
+
+// Orphans the calling thread's cache when the thread exits. Its slabs stay owned by the
+// cache (blocks freed into them later go to its remote stack) until a thread adopts it.
+struct FrameCacheOwner {
+  FrameCache* cache = nullptr;
+  ~FrameCacheOwner() {
+    if (!cache) return;
+    tls_frame_cache = nullptr;
+    std::lock_guard<SpinLock> g(g_orphans_lock);
+    cache->next_orphan = g_orphans;
+    g_orphans = cache;
+  }
+};
+thread_local FrameCacheOwner tls_frame_cache_owner;
+
+void* aligned_region(std::size_t size) {
+  void* p = nullptr;
+  if (posix_memalign(&p, kSlabSize, size) != 0) throw std::bad_alloc();
+  return p;
+}
+
+FrameCache* acquire_cache() {
+  FrameCache* c = nullptr;
+  {
+    std::lock_guard<SpinLock> g(g_orphans_lock);
+    if ((c = g_orphans)) g_orphans = c->next_orphan;
+  }
+  if (!c) c = new FrameCache();
+  c->next_orphan = nullptr;
+  tls_frame_cache = c;
+  tls_frame_cache_owner.cache = c;  // also registers the thread-exit hook
+  return c;
+}
+
+void reset_slab(Slab* s) noexcept {
+  std::size_t bs = s->block_size;
+  char* start = reinterpret_cast<char*>(s) + kSlabHeader;
+  s->free = nullptr;
+  s->bump = start;
+  s->end = start + ((kSlabSize - kSlabHeader) / bs) * bs;
+  s->used = 0;
+  s->in_partial = false;
+  s->prev = s->next = nullptr;
+}
+
+Slab* new_slab(FrameCache* c, std::size_t cls) {
+  if (Slab* s = c->spare[cls]) {
+    c->spare[cls] = nullptr;
+    return s;
+  }
+  auto* s = static_cast<Slab*>(aligned_region(kSlabSize));
+  s->owner = c;
+  s->cls = static_cast<uint32_t>(cls);
+  s->block_size = static_cast<uint32_t>(frame_class_size(cls));
+  reset_slab(s);
+  return s;
+}
+
+void partial_push(FrameCache* c, Slab* s) noexcept {
+  Slab*& head = c->partial[s->cls];
+  s->prev = nullptr;
+  s->next = head;
+  if (head) head->prev = s;
+  head = s;
+  s->in_partial = true;
+}
+
+void partial_unlink(FrameCache* c, Slab* s) noexcept {
+  if (s->prev) s->prev->next = s->next;
+  else c->partial[s->cls] = s->next;
+  if (s->next) s->next->prev = s->prev;
+  s->prev = s->next = nullptr;
+  s->in_partial = false;
+}
+
+// A block of one of c's slabs comes back to c (on c's thread).
+void local_free(FrameCache* c, Slab* s, FreeBlock* b) noexcept {
+  b->next = s->free;
+  s->free = b;
+  --s->used;
+  std::size_t cls = s->cls;
+  if (s == c->current[cls]) return;  // the current slab keeps its place, even when empty
+  if (s->used == 0) {
+    // Every block is free: keep one such slab per class as a spare, return the rest.
+    if (s->in_partial) partial_unlink(c, s);
+    if (!c->spare[cls]) {
+      reset_slab(s);
+      c->spare[cls] = s;
+    } else {
+      std::free(s);
+    }
+    return;
+  }
+  if (!s->in_partial) partial_push(c, s);  // it was full; now it has room
+}
+
+void drain_remote(FrameCache* c) noexcept {
+  FreeBlock* b = c->remote.exchange(nullptr, std::memory_order_acquire);
+  while (b) {
+    FreeBlock* next = b->next;
+    local_free(c, slab_of(b), b);
+    b = next;
+  }
+}
+
+}  // namespace
+
+void* frame_alloc_slow(std::size_t size) {
+  if (size > kMediumMax) {
+    // A region of its own, with the same header so free() recognises it.
+    std::size_t total = kSlabHeader + size;
+    auto* s = static_cast<Slab*>(aligned_region(total));
+    s->owner = nullptr;
+    s->cls = kLargeClass;
+    s->block_size = static_cast<uint32_t>(total);
+    return reinterpret_cast<char*>(s) + kSlabHeader;
+  }
+  FrameCache* c = tls_frame_cache;
+  if (!c) c = acquire_cache();
+  std::size_t cls = frame_class_of(size);
+  if (c->remote.load(std::memory_order_relaxed)) drain_remote(c);
+  for (;;) {
+    if (Slab* s = c->current[cls]) {
+      if (FreeBlock* b = s->free) {
+        s->free = b->next;
+        ++s->used;
+        return b;
+      }
+      if (s->bump != s->end) {
+        char* p = s->bump;
+        s->bump += s->block_size;
+        ++s->used;
+        return p;
+      }
+    }
+    // The current slab is full: it leaves the current slot (it rejoins the partial list
+    // when one of its blocks is freed). Take a partial slab, else a new one.
+    if (Slab* p = c->partial[cls]) {
+      partial_unlink(c, p);
+      c->current[cls] = p;
+      continue;
+    }
+    c->current[cls] = new_slab(c, cls);
+  }
+}
+
+void frame_free_slow(Slab* s, FreeBlock* b) noexcept {
+  if (s->cls == kLargeClass) {
+    std::free(s);
+    return;
+  }
+  FrameCache* c = tls_frame_cache;
+  if (s->owner == c && c != nullptr) {
+    local_free(c, s, b);
+    return;
+  }
+  // Another thread's slab (or this thread has no cache yet): send the block home.
+  FrameCache* owner = s->owner;
+  FreeBlock* head = owner->remote.load(std::memory_order_relaxed);
+  do {
+    b->next = head;
+  } while (!owner->remote.compare_exchange_weak(head, b, std::memory_order_release,
+                                                std::memory_order_relaxed));
+}
+
+}  // namespace tokio::detail
+/* end file src/tokio/core/frame_alloc.cpp */
 /* begin file src/tokio/scheduler/blocking_pool.cpp */
 #include <algorithm>
 /* #include <string> (already above) */
@@ -5787,11 +5902,9 @@ bool OwnedTasks::bind(TaskHeader* t) noexcept {
     // Checked under the shard lock: close_and_shutdown_all sets closed_ and then takes
     // every shard lock, so a bind either sees closed or is seen by the shutdown sweep.
     if (closed_.load(std::memory_order_acquire)) return false;
-    t->owned_prev = nullptr;
-    t->owned_next = s.head;
-    if (s.head) s.head->owned_prev = t;
-    s.head = t;
-    s.len.store(s.len.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+    t->owned_index = static_cast<uint32_t>(s.tasks.size());
+    s.tasks.push_back(t);  // amortised; throws only when out of memory
+    s.len.store(s.tasks.size(), std::memory_order_relaxed);
     s.spawned.store(s.spawned.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
     if (s.bound.fetch_add(1, std::memory_order_relaxed) == 0) owner_->ref_inc();
   }
@@ -5801,11 +5914,11 @@ bool OwnedTasks::bind(TaskHeader* t) noexcept {
 void OwnedTasks::remove(TaskHeader* t) noexcept {
   Shard& s = shard_of(t->id);
   std::lock_guard<SpinLock> g(s.lock);
-  if (t->owned_prev) t->owned_prev->owned_next = t->owned_next;
-  else s.head = t->owned_next;
-  if (t->owned_next) t->owned_next->owned_prev = t->owned_prev;
-  t->owned_prev = t->owned_next = nullptr;
-  s.len.store(s.len.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
+  TaskHeader* last = s.tasks.back();
+  s.tasks[t->owned_index] = last;
+  last->owned_index = t->owned_index;
+  s.tasks.pop_back();
+  s.len.store(s.tasks.size(), std::memory_order_relaxed);
 }
 
 void OwnedTasks::on_dealloc(uint64_t id) noexcept {
@@ -5825,7 +5938,7 @@ void OwnedTasks::close_and_shutdown_all() noexcept {
       std::lock_guard<SpinLock> g(s.lock);
       // Listed tasks are not yet past completion, so the list's reference keeps them
       // alive; take a reference of our own before leaving the lock.
-      for (TaskHeader* t = s.head; t; t = t->owned_next) {
+      for (TaskHeader* t : s.tasks) {
         t->state.ref_inc();
         batch.push_back(t);
       }
@@ -6413,8 +6526,15 @@ void task_run_coroutine(TaskHeader* t) noexcept {
   bool yielded;
   {
     TaskPollScope scope(t);
-    task::Context cx(&t->wakeable);
-    done = drive_slot(t->slot, cx);
+    if (TOKIO_LIKELY(t->slot.leaf != nullptr)) {
+      task::Context cx(&t->wakeable);
+      done = drive_slot(t->slot, cx);
+    } else {
+      // First poll: start the root coroutine. It finished iff it left no leaf behind.
+      tls.slot = &t->slot;
+      task_root(t).resume();
+      done = t->slot.leaf == nullptr;
+    }
     yielded = tls.yield_requested;
   }
   if (done) {

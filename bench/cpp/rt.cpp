@@ -295,9 +295,11 @@ void parked_memory(std::size_t workers, std::size_t tasks) {
     for (std::size_t i = 0; i < tasks; ++i) {
       auto [tx, rx] = oneshot::channel<int>();
       senders.push_back(std::move(tx));
+      // One coroutine frame per task, like Tokio's one future per task: an immediately
+      // invoked captureless lambda (spawn(f, args) would add a frame owning f and args).
       handles.push_back(tokio::spawn([](oneshot::Receiver<int> rx) -> Task<> {
         (void)co_await std::move(rx);
-      }, std::move(rx)));
+      }(std::move(rx))));
     }
   }
   // Wait until every task has run and parked on its receiver.

@@ -1,24 +1,26 @@
 #pragma once
-// Per-thread recycling of coroutine frames, task cells and channel state.
+// The frame allocator: coroutine frames, task cells and channel state.
 //
-// Every tokio::Task frame (and so every spawned task), spawn_blocking cell and oneshot
-// comes from here. Blocks are grouped in 64-byte size classes up to kMaxCachedBlock; each
-// thread owns a FrameCache with a free list per class, so after warm-up an allocation is a
-// pointer pop with no atomic and no lock.
-//
-// Blocks go home: a block freed on another thread than its owner is pushed on the owner's
-// `remote` stack (one CAS), and the owner drains that stack when a local list runs dry. A
-// thread that spawns tasks which finish on workers therefore reuses its own memory instead
-// of allocating fresh blocks from malloc while the workers hand theirs back to malloc's
-// arena locks (the pattern that dominates a remote-spawn workload on the system allocator).
-//
-// Block layout: [BlockHeader (16 bytes)][payload...]; the header is written once at
-// allocation and never changes, so any thread can read the owner of a block it frees.
-// When a thread exits its cache is orphaned (still receiving remote frees) and adopted by
-// the next thread that needs one, so caches are never freed and never leak.
-//
-// Under AddressSanitizer everything goes straight to ::operator new/delete so the sanitizer
-// sees every allocation and use-after-free.
+// Every tokio::Task frame (and so every spawned task), spawn_blocking cell and oneshot comes
+// from here. It is a small slab allocator tuned for that traffic:
+//  - 64 KiB slabs aligned to 64 KiB, each holding blocks of one size class (16-byte steps
+//    up to 1 KiB, 128-byte steps up to 8 KiB); the slab header sits at the slab's start,
+//    so a block's slab, owner thread and size come from its address: no per-block header
+//    and no per-block malloc overhead;
+//  - each thread owns a FrameCache with a current slab per class: allocation pops the slab's
+//    free list or bumps into its unused tail (no atomic, no lock);
+//  - blocks go home: a block freed on another thread than the slab's owner is pushed on the
+//    owner's `remote` stack (one CAS) and recycled when the owner next runs dry. A thread
+//    spawning tasks that finish on workers reuses its own memory, where with malloc the
+//    workers would hand blocks back through the arena locks;
+//  - a slab whose blocks are all free is returned to the system (one empty slab per class
+//    is kept to absorb alloc/free churn), so memory shrinks after a burst;
+//  - a thread's cache outlives the thread (orphaned, still receiving remote frees) and is
+//    adopted by the next thread that needs one;
+//  - blocks above 8 KiB get a region of their own with the same header, so free() never
+//    needs the size.
+// Under AddressSanitizer everything goes to ::operator new/delete so the sanitizer sees every
+// allocation and use-after-free.
 
 #include <atomic>
 #include <cstddef>
@@ -29,32 +31,43 @@
 
 namespace tokio::detail {
 
-inline constexpr std::size_t kFrameGranule = 64;
-inline constexpr std::size_t kMaxCachedBlock = 4096;  // payload + header
-inline constexpr std::size_t kFrameClasses = kMaxCachedBlock / kFrameGranule;
-inline constexpr std::size_t kBlockHeader = 16;
+inline constexpr std::size_t kSlabSize = 64 * 1024;
+inline constexpr std::size_t kSlabHeader = 128;  // blocks start here (two cache lines)
+inline constexpr std::size_t kSmallStep = 16;
+inline constexpr std::size_t kSmallMax = 1024;
+inline constexpr std::size_t kMediumStep = 128;
+inline constexpr std::size_t kMediumMax = 8192;
+inline constexpr std::size_t kSmallClasses = kSmallMax / kSmallStep;                      // 64
+inline constexpr std::size_t kFrameClasses = kSmallClasses + (kMediumMax - kSmallMax) / kMediumStep;  // 120
 inline constexpr uint32_t kLargeClass = 0xFFFFFFFFu;
 
 struct FrameCache;
 
-struct BlockHeader {
-  FrameCache* owner;  // null for large blocks
-  uint32_t cls;       // size class, or kLargeClass
-  uint32_t pad;
-};
-static_assert(sizeof(BlockHeader) == kBlockHeader);
-
-// A free block: the header stays intact (its owner is read by whoever frees the block
-// next time it is used), the link lives in the payload.
 struct FreeBlock {
-  BlockHeader header;
   FreeBlock* next;
 };
 
+// At the start of every slab (and of every large region).
+struct Slab {
+  FrameCache* owner;
+  uint32_t cls;         // size class, or kLargeClass
+  uint32_t block_size;  // bytes per block (region size for a large block)
+  FreeBlock* free;      // blocks freed back by the owner (owner thread only)
+  char* bump;           // next never-used block
+  char* end;
+  uint32_t used;        // blocks handed out and not yet freed back to the owner
+  bool in_partial;      // linked in the owner's partial list for this class
+  Slab* prev;           // partial list links
+  Slab* next;
+};
+static_assert(sizeof(Slab) <= kSlabHeader);
+
 struct FrameCache {
-  FreeBlock* head[kFrameClasses];
-  uint32_t count[kFrameClasses];
-  // Blocks of this cache freed by other threads (a Treiber stack; the owner takes it all).
+  Slab* current[kFrameClasses];  // allocation slab per class
+  Slab* partial[kFrameClasses];  // other slabs with free blocks
+  Slab* spare[kFrameClasses];    // one empty slab kept per class
+  // Blocks of this cache's slabs freed by other threads (a Treiber stack; the owner takes
+  // it all at once).
   alignas(kCacheLine) std::atomic<FreeBlock*> remote{nullptr};
   FrameCache* next_orphan = nullptr;
 };
@@ -63,66 +76,63 @@ struct FrameCache {
 // fast path is a direct TLS load (no init guard).
 inline thread_local constinit FrameCache* tls_frame_cache = nullptr;
 
-FrameCache* frame_cache_acquire();                     // adopt an orphan or create
-void* frame_alloc_slow(FrameCache* c, std::size_t cls);  // local list empty
-void frame_free_remote(BlockHeader* h) noexcept;
-void frame_free_overflow(FreeBlock* b) noexcept;
+void* frame_alloc_slow(std::size_t size);
+void frame_free_slow(Slab* s, FreeBlock* b) noexcept;
 
-inline constexpr std::size_t frame_class(std::size_t total) noexcept {
-  return (total - 1) / kFrameGranule;
+inline constexpr std::size_t frame_class_of(std::size_t size) noexcept {
+  return size <= kSmallMax ? (size + kSmallStep - 1) / kSmallStep - (size ? 1 : 0)
+                           : kSmallClasses + (size - kSmallMax + kMediumStep - 1) / kMediumStep - 1;
 }
-// How many blocks of a class a thread keeps: up to 4 MiB per class, at least 64. Enough for
-// bursts of tens of thousands of short tasks to recycle instead of going back to malloc.
-inline constexpr uint32_t frame_class_cap(std::size_t cls) noexcept {
-  std::size_t bytes = (cls + 1) * kFrameGranule;
-  std::size_t n = (4 * 1024 * 1024) / bytes;
-  return static_cast<uint32_t>(n < 64 ? 64 : n);
+inline constexpr std::size_t frame_class_size(std::size_t cls) noexcept {
+  return cls < kSmallClasses ? (cls + 1) * kSmallStep
+                             : kSmallMax + (cls - kSmallClasses + 1) * kMediumStep;
+}
+inline Slab* slab_of(void* p) noexcept {
+  return reinterpret_cast<Slab*>(reinterpret_cast<uintptr_t>(p) & ~(uintptr_t(kSlabSize) - 1));
 }
 
 inline void* frame_alloc(std::size_t size) {
 #if defined(TOKIO_ASAN)
   return ::operator new(size);
 #else
-  std::size_t total = size + kBlockHeader;
-  if (TOKIO_LIKELY(total <= kMaxCachedBlock)) {
-    std::size_t cls = frame_class(total);
-    FrameCache* c = tls_frame_cache;
-    if (TOKIO_LIKELY(c != nullptr)) {
-      if (FreeBlock* b = c->head[cls]) {
-        c->head[cls] = b->next;
-        --c->count[cls];
-        return reinterpret_cast<char*>(b) + kBlockHeader;
+  if (TOKIO_LIKELY(size <= kMediumMax)) {
+    if (FrameCache* c = tls_frame_cache) {
+      if (Slab* s = c->current[frame_class_of(size)]) {
+        if (FreeBlock* b = s->free) {
+          s->free = b->next;
+          ++s->used;
+          return b;
+        }
+        if (s->bump != s->end) {
+          char* p = s->bump;
+          s->bump += s->block_size;
+          ++s->used;
+          return p;
+        }
       }
     }
-    return frame_alloc_slow(c, cls);
   }
-  auto* h = static_cast<BlockHeader*>(::operator new(total));
-  h->owner = nullptr;
-  h->cls = kLargeClass;
-  return reinterpret_cast<char*>(h) + kBlockHeader;
+  return frame_alloc_slow(size);
 #endif
 }
 
-inline void frame_free(void* p, std::size_t size) noexcept {
-  (void)size;
+inline void frame_free(void* p, std::size_t /*size*/ = 0) noexcept {
 #if defined(TOKIO_ASAN)
   ::operator delete(p);
 #else
-  auto* h = reinterpret_cast<BlockHeader*>(static_cast<char*>(p) - kBlockHeader);
+  Slab* s = slab_of(p);
+  auto* b = static_cast<FreeBlock*>(p);
   FrameCache* c = tls_frame_cache;
-  if (TOKIO_LIKELY(h->owner == c && c != nullptr)) {
-    uint32_t cls = h->cls;
-    auto* b = reinterpret_cast<FreeBlock*>(h);
-    if (TOKIO_LIKELY(c->count[cls] < frame_class_cap(cls))) {
-      b->next = c->head[cls];
-      c->head[cls] = b;
-      ++c->count[cls];
-      return;
-    }
-    frame_free_overflow(b);
+  // Fast path: our own slab, staying in its list (the current slab, or a partial slab
+  // that keeps other blocks in use).
+  if (TOKIO_LIKELY(s->owner == c && c != nullptr &&
+                   (s->in_partial ? s->used > 1 : s == c->current[s->cls]))) {
+    b->next = s->free;
+    s->free = b;
+    --s->used;
     return;
   }
-  frame_free_remote(h);
+  frame_free_slow(s, b);
 #endif
 }
 

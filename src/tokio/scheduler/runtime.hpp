@@ -20,7 +20,7 @@ auto block_on_impl(HandleInner* h, A&& awaitable) {
   Pollable starter;
   set_starter(starter, slot, task.handle());
   h->block_on_slot(slot);
-  return task.handle().promise().result_.take();
+  return task.handle().promise().take();
 }
 
 }  // namespace tokio::detail

@@ -36,7 +36,8 @@ auto spawn_any_on(HandleInner* h, First&& first, Rest&&... rest) {
 // A spawn_blocking task: header, output, then the closure. No coroutine frame.
 template <class F, class R>
 struct BlockingCell {
-  CellHead<R> head;
+  TaskHeader header;
+  Outcome<R> output;
   union {
     F fn;
   };
@@ -60,12 +61,12 @@ struct BlockingCell {
     try {
       if constexpr (std::is_void_v<R>) {
         std::invoke(c->fn);
-        c->head.output.set_value();
+        c->output.set_value();
       } else {
-        c->head.output.set_value(std::invoke(c->fn));
+        c->output.set_value(std::invoke(c->fn));
       }
     } catch (...) {
-      c->head.output.set_exception(std::current_exception());
+      c->output.set_exception(std::current_exception());
     }
     c->fn.~F();
     task_complete(t);
@@ -74,13 +75,12 @@ struct BlockingCell {
   static void cancel(TaskHeader* t) noexcept {
     BlockingCell* c = of(t);
     c->fn.~F();
-    c->head.output.set_cancelled();
+    c->output.set_cancelled();
   }
-  static void drop_output(TaskHeader* t) noexcept { of(t)->head.output.clear(); }
+  static void drop_output(TaskHeader* t) noexcept { of(t)->output.clear(); }
   static void dealloc(TaskHeader* t) noexcept {
-    uint32_t size = t->block.size;
     of(t)->~BlockingCell();
-    frame_free(t, size);
+    frame_free(t);
   }
   static constexpr TaskVTable vtable{
       {&task_wake, &task_wake_by_ref, &task_clone, &task_drop}, &run, &finish, &cancel,
@@ -97,12 +97,13 @@ auto spawn_blocking_on(HandleInner* h, F&& f) {
   try {
     c = new (mem) Cell(Fn(std::forward<F>(f)));
   } catch (...) {
-    frame_free(mem, sizeof(Cell));
+    frame_free(mem);
     throw;
   }
-  TaskHeader* t = &c->head.header;
+  // output_of<R> finds the output right after the 64-byte header.
+  static_assert(kTaskPrefix % alignof(Outcome<R>) == 0);
+  TaskHeader* t = &c->header;
   t->wakeable.vtable = &Cell::vtable.waker;
-  t->block = FrameBlockInfo{static_cast<uint32_t>(sizeof(Cell)), 1, {kFrameMagic, 0, 0}};
   t->id = next_task_id();
   h->blocking.spawn_task(t);
   return task::JoinHandle<R>(t);

@@ -54,7 +54,7 @@ struct OneshotShared {
     if (refs.fetch_sub(1, std::memory_order_acq_rel) == 1) {
       if (rx_waker) rx_waker->vtable->drop(rx_waker);
       this->~OneshotShared();
-      frame_free(this, sizeof(OneshotShared));
+      frame_free(this);
     }
   }
   // Sender side: publish COMPLETE and wake the receiver. Returns the previous state.

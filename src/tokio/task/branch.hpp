@@ -37,10 +37,10 @@ class Branch {
   }
   bool done() const noexcept { return done_; }
   bool failed() const noexcept {
-    return done_ && task_.handle().promise().result_.state() == OutcomeState::Exception;
+    return done_ && task_.handle().promise().has_exception();
   }
   // The finished branch's value; rethrows what it threw.
-  T take() { return task_.handle().promise().result_.take(); }
+  T take() { return task_.handle().promise().take(); }
   void_to_monostate_t<T> take_value() {
     if constexpr (std::is_void_v<T>) {
       take();

@@ -1,15 +1,20 @@
 #pragma once
-// The task cell: one allocation holding the task header, the output slot and (for
-// coroutine tasks) the coroutine frame itself.
+// The task cell: one allocation holding the task header and, for coroutine tasks, the
+// coroutine frame itself; the output is written over the frame once it is destroyed.
 //
-//   block: [ TaskHeader | Outcome<T> | pad ][ coroutine frame ............ ]
-//          ^ CellHead<T>, kFramePrefix<T> bytes  ^ what the promise's operator new returns
+//   block: [ TaskHeader (64 bytes) ][ coroutine frame .................... ]
+//                                    ^ what the promise's operator new returns
+//   after completion:               [ Outcome<T> | (dead frame bytes) ...... ]
 //
-// Every tokio::Task frame is allocated with this prefix in front (see task.hpp). The
+// Every tokio::Task frame is allocated with kTaskPrefix bytes in front (task.hpp). The
 // prefix stays raw memory for frames that are only co_awaited; spawn() constructs the
-// header and output in it, so spawning costs no allocation beyond the frame itself.
-// FrameBlockInfo sits at the same offset in the raw prefix and in TaskHeader, which lets
-// the promise's operator delete tell whether a task cell now owns the block.
+// header in it, so spawning costs no allocation beyond the frame itself. The frame always
+// holds its promise, which holds the result, so the frame's bytes can hold an Outcome<T>
+// once the frame is gone (the finish/cancel steps move the result out first). A
+// spawn_blocking cell has the same shape: [TaskHeader][Outcome<R>][closure].
+//
+// Size, for comparison with Tokio: a parked task costs 64 bytes of header plus its frame;
+// the allocator adds no per-block header (core/frame_alloc.hpp).
 
 #include <atomic>
 #include <coroutine>
@@ -24,16 +29,10 @@
 
 namespace tokio::detail {
 
-struct FrameBlockInfo {
-  uint32_t size;    // bytes of the whole block (prefix + frame)
-  uint8_t in_cell;  // 1 once a task cell owns the block: the frame's delete must not free it
-  uint8_t pad[3];
-};
-
 struct TaskVTable {
   WakeableVTable waker;  // first member: TaskHeader::wakeable.vtable points here
   void (*run)(TaskHeader*) noexcept;     // poll once; caller hands over its notified ref
-  void (*finish)(TaskHeader*) noexcept;  // body done: move its result to the output, free frame
+  void (*finish)(TaskHeader*) noexcept;  // body done: output = its result, frame destroyed
   void (*cancel)(TaskHeader*) noexcept;  // destroy the body unfinished; output = cancelled
   void (*drop_output)(TaskHeader*) noexcept;  // nobody will read the output
   void (*dealloc)(TaskHeader*) noexcept; // last reference gone
@@ -55,17 +54,15 @@ class Scheduler {
 };
 
 struct TaskHeader {
-  Wakeable wakeable;          // offset 0: vtable is a TaskVTable
-  FrameBlockInfo block;       // offset 8: shared with the raw frame prefix
+  Wakeable wakeable;                 // offset 0: vtable is a TaskVTable
   TaskState state;
   TaskHeader* queue_next = nullptr;  // run-queue / inject-queue link
   Scheduler* sched = nullptr;
   uint64_t id = 0;
-  TaskHeader* owned_prev = nullptr;  // owned-task list links (under the shard lock)
-  TaskHeader* owned_next = nullptr;
   Wakeable* join_waker = nullptr;    // see JOIN_WAKER in state.hpp
-  PollSlot slot;                     // the suspended leaf of the task's coroutine chain
-  Pollable starter;                  // first poll: resume the root coroutine
+  PollSlot slot;                     // suspended leaf; null until the first poll
+  uint32_t owned_index = 0;          // position in the owned-task list (under its lock)
+  uint32_t reserved = 0;
 
   const TaskVTable* vt() const noexcept {
     return reinterpret_cast<const TaskVTable*>(wakeable.vtable);
@@ -75,21 +72,27 @@ struct TaskHeader {
   }
 };
 static_assert(offsetof(TaskHeader, wakeable) == 0);
-static_assert(offsetof(TaskHeader, block) == 8);
 
-template <class T>
-struct CellHead {
-  TaskHeader header;
-  Outcome<T> output;
-};
+inline constexpr std::size_t kTaskPrefix = sizeof(TaskHeader);
+static_assert(kTaskPrefix % 16 == 0, "frames must stay 16-byte aligned");
+static_assert(kTaskPrefix == 64, "the task header is meant to fit one cache line");
 
+// Where a completed task's output lives (over the dead frame, or after a blocking cell's
+// header).
 template <class T>
-inline constexpr std::size_t kFramePrefix = (sizeof(CellHead<T>) + 15) & ~std::size_t{15};
+Outcome<T>* output_of(TaskHeader* t) noexcept {
+  static_assert(alignof(Outcome<T>) <= 16, "over-aligned task results are not supported");
+  return std::launder(reinterpret_cast<Outcome<T>*>(reinterpret_cast<char*>(t) + kTaskPrefix));
+}
 
 // --- the generic harness (task.cpp) ------------------------------------------------------
 extern const WakeableVTable kTaskWakerVTable;
 
 void task_run_coroutine(TaskHeader* t) noexcept;       // TaskVTable::run of coroutine tasks
+// The root coroutine of a task cell (its frame follows the header).
+inline std::coroutine_handle<> task_root(TaskHeader* t) noexcept {
+  return std::coroutine_handle<>::from_address(reinterpret_cast<char*>(t) + kTaskPrefix);
+}
 void task_complete(TaskHeader* t) noexcept;            // after finish/cancel stored the output
 void task_cancel_and_complete(TaskHeader* t) noexcept; // RUNNING held: cancel, complete
 void task_drop_ref(TaskHeader* t) noexcept;

@@ -104,8 +104,7 @@ class JoinHandle {
     }
     auto await_resume() {
       h_.taken_ = true;
-      auto* cell = reinterpret_cast<detail::CellHead<T>*>(h_.t_);
-      auto r = cell->output.take_result(Id{h_.t_->id});
+      auto r = detail::output_of<T>(h_.t_)->take_result(Id{h_.t_->id});
       if constexpr (Throwing) {
         if constexpr (std::is_void_v<T>) {
           if (!r) r.error().rethrow();
@@ -139,7 +138,7 @@ class JoinHandle {
   void release() noexcept {
     if (auto* t = std::exchange(t_, nullptr)) {
       if (detail::task_join_release(t)) {
-        reinterpret_cast<detail::CellHead<T>*>(t)->output.clear();
+        detail::output_of<T>(t)->clear();
       }
       detail::task_drop_ref(t);
     }

@@ -209,12 +209,12 @@ class JoinSet {
     return t;
   }
   static void drop_handle(detail::TaskHeader* t) noexcept {
-    if (detail::task_join_release(t)) reinterpret_cast<detail::CellHead<T>*>(t)->output.clear();
+    if (detail::task_join_release(t)) detail::output_of<T>(t)->clear();
     detail::task_drop_ref(t);
   }
   static Result<T, JoinError> take(detail::JoinSetShared* s, detail::JoinSetEntry* e) {
     detail::TaskHeader* t = e->task;
-    auto r = reinterpret_cast<detail::CellHead<T>*>(t)->output.take_result(Id{t->id});
+    auto r = detail::output_of<T>(t)->take_result(Id{t->id});
     s->finish_entry(e);
     drop_handle(t);
     return r;

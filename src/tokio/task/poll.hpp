@@ -99,6 +99,9 @@ struct ThreadContext {
   uint64_t next_task_id = 0;
   uint64_t task_id_end = 0;
   uint64_t rng_state = 0;
+  // A task cell's frame being destroyed by finish/cancel: its operator delete must keep the
+  // block (the cell owns it). Any other frame address is freed normally.
+  void* keep_frame = nullptr;
 };
 
 inline thread_local constinit ThreadContext tls{};

@@ -23,8 +23,6 @@ class Task;
 
 namespace detail {
 
-inline constexpr uint8_t kFrameMagic = 0x7A;
-
 [[noreturn]] void throw_misuse(const char* msg);
 
 class PromiseBase {
@@ -51,26 +49,20 @@ class PromiseBase {
     return std::forward<A>(a);
   }
 
-  std::coroutine_handle<> continuation_;
-};
+  // Every frame gets kTaskPrefix bytes in front, where spawn() builds the task header.
+  static void* operator new(std::size_t n) {
+    return static_cast<char*>(frame_alloc(kTaskPrefix + n)) + kTaskPrefix;
+  }
+  static void operator delete(void* p) noexcept {
+    ThreadContext& t = tls;
+    if (p == t.keep_frame) {  // a task cell owns this block and frees it on dealloc
+      t.keep_frame = nullptr;
+      return;
+    }
+    frame_free(static_cast<char*>(p) - kTaskPrefix);
+  }
 
-// Frame allocation with a task-cell prefix in front (see header.hpp).
-template <class T>
-struct FrameAlloc {
-  static void* allocate(std::size_t n) {
-    constexpr std::size_t P = kFramePrefix<T>;
-    char* block = static_cast<char*>(frame_alloc(P + n));
-    new (block + offsetof(TaskHeader, block))
-        FrameBlockInfo{static_cast<uint32_t>(P + n), 0, {kFrameMagic, 0, 0}};
-    return block + P;
-  }
-  static void deallocate(void* p, std::size_t n) noexcept {
-    constexpr std::size_t P = kFramePrefix<T>;
-    char* block = static_cast<char*>(p) - P;
-    auto* info = std::launder(reinterpret_cast<FrameBlockInfo*>(block + offsetof(TaskHeader, block)));
-    if (info->in_cell) return;  // a task cell owns the block and frees it on dealloc
-    frame_free(block, P + n);
-  }
+  std::coroutine_handle<> continuation_;
 };
 
 template <class T>
@@ -82,24 +74,31 @@ class Promise : public PromiseBase {
     result_.set_value(std::forward<U>(v));
   }
   void unhandled_exception() noexcept { result_.set_exception(std::current_exception()); }
-  static void* operator new(std::size_t n) { return FrameAlloc<T>::allocate(n); }
-  static void operator delete(void* p, std::size_t n) noexcept { FrameAlloc<T>::deallocate(p, n); }
+  T take() { return result_.take(); }
+  bool has_exception() const noexcept { return result_.state() == OutcomeState::Exception; }
+  // Moves the result into a task cell's output.
+  void move_to(Outcome<T>& out) { out.move_from(result_); }
 
   Outcome<T> result_;
 };
 
+// Task<void>'s promise keeps only what can be observed: the exception, if any.
 template <>
 class Promise<void> : public PromiseBase {
  public:
   Task<void> get_return_object() noexcept;
-  void return_void() noexcept { result_.set_value(); }
-  void unhandled_exception() noexcept { result_.set_exception(std::current_exception()); }
-  static void* operator new(std::size_t n) { return FrameAlloc<void>::allocate(n); }
-  static void operator delete(void* p, std::size_t n) noexcept {
-    FrameAlloc<void>::deallocate(p, n);
+  void return_void() noexcept {}
+  void unhandled_exception() noexcept { ex_ = std::current_exception(); }
+  void take() {
+    if (ex_) std::rethrow_exception(std::exchange(ex_, nullptr));
+  }
+  bool has_exception() const noexcept { return static_cast<bool>(ex_); }
+  void move_to(Outcome<void>& out) noexcept {
+    if (ex_) out.set_exception(std::exchange(ex_, nullptr));
+    else out.set_value();
   }
 
-  Outcome<void> result_;
+  std::exception_ptr ex_;
 };
 
 }  // namespace detail
@@ -147,7 +146,7 @@ class [[nodiscard]] Task {
       h.promise().continuation_ = parent;
       return h;
     }
-    T await_resume() { return h.promise().result_.take(); }
+    T await_resume() { return h.promise().take(); }
   };
   Awaiter operator co_await() & noexcept { return Awaiter{h_}; }
   Awaiter operator co_await() && noexcept { return Awaiter{h_}; }
@@ -234,24 +233,31 @@ void task_drop(Wakeable* w) noexcept;
 template <class T>
 struct TaskCellOps {
   using Handle = std::coroutine_handle<Promise<T>>;
-  static CellHead<T>* cell(TaskHeader* t) noexcept { return reinterpret_cast<CellHead<T>*>(t); }
   static Handle root(TaskHeader* t) noexcept {
-    return Handle::from_address(reinterpret_cast<char*>(t) + kFramePrefix<T>);
+    return Handle::from_address(reinterpret_cast<char*>(t) + kTaskPrefix);
+  }
+  // Destroys the frame but keeps its block, then builds the output where the frame was.
+  static Outcome<T>* destroy_frame(Handle h) noexcept {
+    void* frame = h.address();
+    ThreadContext& c = tls;
+    void* saved = c.keep_frame;  // a destructor may finish another task cell meanwhile
+    c.keep_frame = frame;
+    h.destroy();
+    c.keep_frame = saved;
+    return new (frame) Outcome<T>();
   }
   static void finish(TaskHeader* t) noexcept {
     Handle h = root(t);
-    cell(t)->output.move_from(h.promise().result_);
-    h.destroy();
+    Outcome<T> result;
+    h.promise().move_to(result);
+    destroy_frame(h)->move_from(result);
   }
-  static void cancel(TaskHeader* t) noexcept {
-    root(t).destroy();
-    cell(t)->output.set_cancelled();
-  }
-  static void drop_output(TaskHeader* t) noexcept { cell(t)->output.clear(); }
+  static void cancel(TaskHeader* t) noexcept { destroy_frame(root(t))->set_cancelled(); }
+  static void drop_output(TaskHeader* t) noexcept { output_of<T>(t)->clear(); }
   static void dealloc(TaskHeader* t) noexcept {
-    uint32_t size = t->block.size;
-    cell(t)->~CellHead<T>();
-    frame_free(t, size);
+    output_of<T>(t)->~Outcome<T>();
+    t->~TaskHeader();
+    frame_free(t);
   }
   static constexpr TaskVTable vtable{
       {&task_wake, &task_wake_by_ref, &task_clone, &task_drop},
@@ -265,18 +271,11 @@ TaskHeader* make_task_cell(Task<T>&& task) {
   auto h = task.release();
   if (!h) throw_misuse("spawn of an empty tokio::Task (moved-from or default)");
   if (h.done()) throw_misuse("spawn of a tokio::Task that already ran");
-  char* block = static_cast<char*>(h.address()) - kFramePrefix<T>;
-  auto* info = std::launder(reinterpret_cast<FrameBlockInfo*>(block + offsetof(TaskHeader, block)));
-  if (info->pad[0] != kFrameMagic) {
-    throw_misuse("coroutine frame layout not recognised (frame address != allocation)");
-  }
-  uint32_t size = info->size;
-  auto* c = new (block) CellHead<T>();
-  TaskHeader* t = &c->header;
+  // The frame address is what the promise's operator new returned (GCC and Clang), so the
+  // prefix is right in front of it.
+  auto* t = new (static_cast<char*>(h.address()) - kTaskPrefix) TaskHeader();
   t->wakeable.vtable = &TaskCellOps<T>::vtable.waker;
-  t->block = FrameBlockInfo{size, 1, {kFrameMagic, 0, 0}};
   t->id = next_task_id();
-  set_starter(t->starter, t->slot, h);
   return t;
 }
 

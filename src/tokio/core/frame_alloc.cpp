@@ -1,0 +1,181 @@
+// Slow paths of the frame allocator (see frame_alloc.hpp).
+#include <cstdlib>
+#include <mutex>
+#include <new>
+
+#include "tokio/core/frame_alloc.hpp"
+#include "tokio/core/sync_primitives.hpp"
+
+namespace tokio::detail {
+
+namespace {
+
+// Caches whose thread exited, waiting to be adopted by a new thread.
+SpinLock g_orphans_lock;
+FrameCache* g_orphans = nullptr;
+
+// Orphans the calling thread's cache when the thread exits. Its slabs stay owned by the
+// cache (blocks freed into them later go to its remote stack) until a thread adopts it.
+struct FrameCacheOwner {
+  FrameCache* cache = nullptr;
+  ~FrameCacheOwner() {
+    if (!cache) return;
+    tls_frame_cache = nullptr;
+    std::lock_guard<SpinLock> g(g_orphans_lock);
+    cache->next_orphan = g_orphans;
+    g_orphans = cache;
+  }
+};
+thread_local FrameCacheOwner tls_frame_cache_owner;
+
+void* aligned_region(std::size_t size) {
+  void* p = nullptr;
+  if (posix_memalign(&p, kSlabSize, size) != 0) throw std::bad_alloc();
+  return p;
+}
+
+FrameCache* acquire_cache() {
+  FrameCache* c = nullptr;
+  {
+    std::lock_guard<SpinLock> g(g_orphans_lock);
+    if ((c = g_orphans)) g_orphans = c->next_orphan;
+  }
+  if (!c) c = new FrameCache();
+  c->next_orphan = nullptr;
+  tls_frame_cache = c;
+  tls_frame_cache_owner.cache = c;  // also registers the thread-exit hook
+  return c;
+}
+
+void reset_slab(Slab* s) noexcept {
+  std::size_t bs = s->block_size;
+  char* start = reinterpret_cast<char*>(s) + kSlabHeader;
+  s->free = nullptr;
+  s->bump = start;
+  s->end = start + ((kSlabSize - kSlabHeader) / bs) * bs;
+  s->used = 0;
+  s->in_partial = false;
+  s->prev = s->next = nullptr;
+}
+
+Slab* new_slab(FrameCache* c, std::size_t cls) {
+  if (Slab* s = c->spare[cls]) {
+    c->spare[cls] = nullptr;
+    return s;
+  }
+  auto* s = static_cast<Slab*>(aligned_region(kSlabSize));
+  s->owner = c;
+  s->cls = static_cast<uint32_t>(cls);
+  s->block_size = static_cast<uint32_t>(frame_class_size(cls));
+  reset_slab(s);
+  return s;
+}
+
+void partial_push(FrameCache* c, Slab* s) noexcept {
+  Slab*& head = c->partial[s->cls];
+  s->prev = nullptr;
+  s->next = head;
+  if (head) head->prev = s;
+  head = s;
+  s->in_partial = true;
+}
+
+void partial_unlink(FrameCache* c, Slab* s) noexcept {
+  if (s->prev) s->prev->next = s->next;
+  else c->partial[s->cls] = s->next;
+  if (s->next) s->next->prev = s->prev;
+  s->prev = s->next = nullptr;
+  s->in_partial = false;
+}
+
+// A block of one of c's slabs comes back to c (on c's thread).
+void local_free(FrameCache* c, Slab* s, FreeBlock* b) noexcept {
+  b->next = s->free;
+  s->free = b;
+  --s->used;
+  std::size_t cls = s->cls;
+  if (s == c->current[cls]) return;  // the current slab keeps its place, even when empty
+  if (s->used == 0) {
+    // Every block is free: keep one such slab per class as a spare, return the rest.
+    if (s->in_partial) partial_unlink(c, s);
+    if (!c->spare[cls]) {
+      reset_slab(s);
+      c->spare[cls] = s;
+    } else {
+      std::free(s);
+    }
+    return;
+  }
+  if (!s->in_partial) partial_push(c, s);  // it was full; now it has room
+}
+
+void drain_remote(FrameCache* c) noexcept {
+  FreeBlock* b = c->remote.exchange(nullptr, std::memory_order_acquire);
+  while (b) {
+    FreeBlock* next = b->next;
+    local_free(c, slab_of(b), b);
+    b = next;
+  }
+}
+
+}  // namespace
+
+void* frame_alloc_slow(std::size_t size) {
+  if (size > kMediumMax) {
+    // A region of its own, with the same header so free() recognises it.
+    std::size_t total = kSlabHeader + size;
+    auto* s = static_cast<Slab*>(aligned_region(total));
+    s->owner = nullptr;
+    s->cls = kLargeClass;
+    s->block_size = static_cast<uint32_t>(total);
+    return reinterpret_cast<char*>(s) + kSlabHeader;
+  }
+  FrameCache* c = tls_frame_cache;
+  if (!c) c = acquire_cache();
+  std::size_t cls = frame_class_of(size);
+  if (c->remote.load(std::memory_order_relaxed)) drain_remote(c);
+  for (;;) {
+    if (Slab* s = c->current[cls]) {
+      if (FreeBlock* b = s->free) {
+        s->free = b->next;
+        ++s->used;
+        return b;
+      }
+      if (s->bump != s->end) {
+        char* p = s->bump;
+        s->bump += s->block_size;
+        ++s->used;
+        return p;
+      }
+    }
+    // The current slab is full: it leaves the current slot (it rejoins the partial list
+    // when one of its blocks is freed). Take a partial slab, else a new one.
+    if (Slab* p = c->partial[cls]) {
+      partial_unlink(c, p);
+      c->current[cls] = p;
+      continue;
+    }
+    c->current[cls] = new_slab(c, cls);
+  }
+}
+
+void frame_free_slow(Slab* s, FreeBlock* b) noexcept {
+  if (s->cls == kLargeClass) {
+    std::free(s);
+    return;
+  }
+  FrameCache* c = tls_frame_cache;
+  if (s->owner == c && c != nullptr) {
+    local_free(c, s, b);
+    return;
+  }
+  // Another thread's slab (or this thread has no cache yet): send the block home.
+  FrameCache* owner = s->owner;
+  FreeBlock* head = owner->remote.load(std::memory_order_relaxed);
+  do {
+    b->next = head;
+  } while (!owner->remote.compare_exchange_weak(head, b, std::memory_order_release,
+                                                std::memory_order_relaxed));
+}
+
+}  // namespace tokio::detail
