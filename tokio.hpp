@@ -328,7 +328,7 @@ inline tokio::unexpected<std::error_code> os_error(int code) {
 // The task cell: one allocation holding the task header and, for coroutine tasks, the
 // coroutine frame itself; the output is written over the frame once it is destroyed.
 //
-//   block: [ TaskHeader (64 bytes) ][ coroutine frame .................... ]
+//   block: [ TaskHeader (80 bytes) ][ coroutine frame .................... ]
 //                                    ^ what the promise's operator new returns
 //   after completion:               [ Outcome<T> | (dead frame bytes) ...... ]
 //
@@ -339,8 +339,9 @@ inline tokio::unexpected<std::error_code> os_error(int code) {
 // once the frame is gone (the finish/cancel steps move the result out first). A
 // spawn_blocking cell has the same shape: [TaskHeader][Outcome<R>][closure].
 //
-// Size, for comparison with Tokio: a parked task costs 64 bytes of header plus its frame;
-// the allocator adds no per-block header (core/frame_alloc.hpp).
+// Size, for comparison with Tokio: a parked task costs 80 bytes of header plus its frame;
+// the allocator adds no per-block header (core/frame_alloc.hpp). There is no run-queue link
+// in the header: the queues are arrays of task pointers.
 
 #include <atomic>
 /* #include <coroutine> (already above) */
@@ -352,8 +353,10 @@ inline tokio::unexpected<std::error_code> os_error(int code) {
 //
 // Every tokio::Task frame (and so every spawned task), spawn_blocking cell and oneshot comes
 // from here. It is a small slab allocator tuned for that traffic:
-//  - 64 KiB slabs aligned to 64 KiB, each holding blocks of one size class (16-byte steps
-//    up to 1 KiB, 128-byte steps up to 8 KiB); the slab header sits at the slab's start,
+//  - 64 KiB slabs aligned to 64 KiB, each holding blocks of one size class (8-byte steps up
+//    to 128 bytes, 16-byte steps up to 1 KiB, 128-byte steps up to 8 KiB; requests that
+//    need 16-byte alignment, like coroutine frames, round up to a multiple of 16 first so
+//    they land in 16-aligned classes); the slab header sits at the slab's start,
 //    so a block's slab, owner thread and size come from its address: no per-block header
 //    and no per-block malloc overhead;
 //  - each thread owns a FrameCache with a current slab per class: allocation pops the slab's
@@ -381,12 +384,15 @@ namespace tokio::detail {
 
 inline constexpr std::size_t kSlabSize = 64 * 1024;
 inline constexpr std::size_t kSlabHeader = 128;  // blocks start here (two cache lines)
+inline constexpr std::size_t kTinyStep = 8;
+inline constexpr std::size_t kTinyMax = 128;
 inline constexpr std::size_t kSmallStep = 16;
 inline constexpr std::size_t kSmallMax = 1024;
 inline constexpr std::size_t kMediumStep = 128;
 inline constexpr std::size_t kMediumMax = 8192;
-inline constexpr std::size_t kSmallClasses = kSmallMax / kSmallStep;                      // 64
-inline constexpr std::size_t kFrameClasses = kSmallClasses + (kMediumMax - kSmallMax) / kMediumStep;  // 120
+inline constexpr std::size_t kTinyClasses = kTinyMax / kTinyStep;                            // 16
+inline constexpr std::size_t kSmallClasses = kTinyClasses + (kSmallMax - kTinyMax) / kSmallStep;  // 72
+inline constexpr std::size_t kFrameClasses = kSmallClasses + (kMediumMax - kSmallMax) / kMediumStep;  // 128
 inline constexpr uint32_t kLargeClass = 0xFFFFFFFFu;
 
 struct FrameCache;
@@ -426,23 +432,44 @@ inline thread_local constinit FrameCache* tls_frame_cache = nullptr;
 
 void* frame_alloc_slow(std::size_t size);
 void frame_free_slow(Slab* s, FreeBlock* b) noexcept;
+// Under ASan: plain ::operator new/delete, out of line (inlined, GCC's
+// -Wmismatched-new-delete misreads the offset the task prefix adds).
+void* frame_alloc_plain(std::size_t size);
+void frame_free_plain(void* p) noexcept;
 
+// Introspection for tests and metrics: slabs currently mapped (process-wide), and taking
+// in the calling thread's blocks freed by other threads now rather than on the next refill.
+std::size_t frame_alloc_mapped_slabs() noexcept;
+void frame_cache_drain() noexcept;
+
+// Size class of a request of `size` bytes (size >= 1; a multiple of 16 stays in a class
+// whose block size is a multiple of 16).
 inline constexpr std::size_t frame_class_of(std::size_t size) noexcept {
-  return size <= kSmallMax ? (size + kSmallStep - 1) / kSmallStep - (size ? 1 : 0)
-                           : kSmallClasses + (size - kSmallMax + kMediumStep - 1) / kMediumStep - 1;
+  if (size <= kTinyMax) return size ? (size - 1) / kTinyStep : 0;
+  if (size <= kSmallMax) return kTinyClasses + (size - kTinyMax - 1) / kSmallStep;
+  return kSmallClasses + (size - kSmallMax - 1) / kMediumStep;
 }
 inline constexpr std::size_t frame_class_size(std::size_t cls) noexcept {
-  return cls < kSmallClasses ? (cls + 1) * kSmallStep
-                             : kSmallMax + (cls - kSmallClasses + 1) * kMediumStep;
+  if (cls < kTinyClasses) return (cls + 1) * kTinyStep;
+  if (cls < kSmallClasses) return kTinyMax + (cls - kTinyClasses + 1) * kSmallStep;
+  return kSmallMax + (cls - kSmallClasses + 1) * kMediumStep;
 }
+static_assert(frame_class_size(frame_class_of(24)) == 24);
+static_assert(frame_class_size(frame_class_of(160)) == 160);
+static_assert(frame_class_size(frame_class_of(1025)) == 1152);
+static_assert(frame_class_size(frame_class_of(8192)) == 8192);
 inline Slab* slab_of(void* p) noexcept {
   return reinterpret_cast<Slab*>(reinterpret_cast<uintptr_t>(p) & ~(uintptr_t(kSlabSize) - 1));
 }
 
-inline void* frame_alloc(std::size_t size) {
+// `align` is 16 (the default: coroutine frames need operator new's alignment) or 8 for
+// small plain structs, which may then use the 8-byte classes.
+inline void* frame_alloc(std::size_t size, std::size_t align = 16) {
 #if defined(TOKIO_ASAN)
-  return ::operator new(size);
+  (void)align;
+  return frame_alloc_plain(size);
 #else
+  if (align > 8) size = (size + 15) & ~std::size_t{15};
   if (TOKIO_LIKELY(size <= kMediumMax)) {
     if (FrameCache* c = tls_frame_cache) {
       if (Slab* s = c->current[frame_class_of(size)]) {
@@ -466,7 +493,7 @@ inline void* frame_alloc(std::size_t size) {
 
 inline void frame_free(void* p, std::size_t /*size*/ = 0) noexcept {
 #if defined(TOKIO_ASAN)
-  ::operator delete(p);
+  frame_free_plain(p);
 #else
   Slab* s = slab_of(p);
   auto* b = static_cast<FreeBlock*>(p);
@@ -812,16 +839,17 @@ class Context {
 
 namespace tokio::detail {
 
-// A suspended leaf. poll_fn returns true once the result is ready; the driver then resumes
-// `continuation`.
-struct Pollable {
-  bool (*poll_fn)(Pollable*, task::Context&) noexcept = nullptr;
-  std::coroutine_handle<> continuation;
-};
+// Base of every leaf awaitable (a tag: the leaf's state is its own business).
+struct Pollable {};
 
-// Where the leaf of one coroutine chain is recorded while the chain is suspended.
+// Where the suspended leaf of one coroutine chain is recorded: the leaf, how to poll it, and
+// the coroutine to resume when it is ready. Keeping the poll function and the continuation
+// here rather than in each awaitable keeps coroutine frames small: GCC gives every co_await
+// site its own awaiter storage, and a spawned task has exactly one slot (in its header).
 struct PollSlot {
   Pollable* leaf = nullptr;
+  bool (*poll_fn)(Pollable*, task::Context&) noexcept = nullptr;  // true = ready
+  std::coroutine_handle<> continuation;
 };
 
 // Wake-ups postponed until the scheduler has run everything else ready and polled its
@@ -922,44 +950,38 @@ template <class A>
 concept TokioAwaitable = requires { typename std::remove_cvref_t<A>::tokio_awaitable; };
 
 // Runs one step of the chain registered in `slot`: polls its leaf and, when ready, resumes
-// the chain until it suspends again or finishes. Returns true when the chain finished.
+// the chain until it suspends again (registering a new leaf) or finishes (leaving none).
+// Returns true when the chain finished.
 inline bool drive_slot(PollSlot& slot, task::Context& cx) {
-  Pollable* leaf = slot.leaf;
-  if (!leaf->poll_fn(leaf, cx)) return false;
+  if (!slot.poll_fn(slot.leaf, cx)) return false;
+  std::coroutine_handle<> h = slot.continuation;
   slot.leaf = nullptr;
+  slot.poll_fn = nullptr;
   PollSlot* saved = tls.slot;
   tls.slot = &slot;
-  leaf->continuation.resume();
+  h.resume();
   tls.slot = saved;
-  return slot.leaf == nullptr;
+  return slot.poll_fn == nullptr;
 }
 
 inline bool poll_always_ready(Pollable*, task::Context&) noexcept { return true; }
 
-// A leaf that is immediately ready and resumes `h`: the first poll of a chain starts it.
-inline void set_starter(Pollable& starter, PollSlot& slot, std::coroutine_handle<> h) noexcept {
-  starter.poll_fn = &poll_always_ready;
-  starter.continuation = h;
-  slot.leaf = &starter;
+// Arms a slot so that its first poll starts the coroutine `h`.
+inline void set_starter(PollSlot& slot, std::coroutine_handle<> h) noexcept {
+  slot.leaf = nullptr;
+  slot.poll_fn = &poll_always_ready;
+  slot.continuation = h;
 }
 
-// CRTP base of leaf awaitables. Derived provides `bool poll(task::Context&)` (ready?) and
-// `await_resume()`. The first poll happens inside await_suspend, so a ready resource is
-// consumed without suspending (it still costs one unit of coop budget).
+// CRTP base of leaf awaitables. Derived provides `bool poll(task::Context&) noexcept`
+// (ready?) and `await_resume()`. The first poll happens inside await_suspend, so a ready
+// resource is consumed without suspending (it still costs one unit of coop budget). Leaves
+// hold no bookkeeping of their own (see PollSlot), so they copy and move freely before they
+// first suspend; once suspended they are registered by address and must not move.
 template <class Derived>
 class Leaf : public Pollable {
  public:
   using tokio_awaitable = void;
-
-  Leaf() noexcept {
-    poll_fn = [](Pollable* p, task::Context& cx) noexcept -> bool {
-      return static_cast<Derived*>(p)->poll(cx);
-    };
-  }
-  // Movable only before it first suspends (awaitables are moved into wrappers such as
-  // select branches); a suspended leaf is registered by address and never moves.
-  Leaf(const Leaf& o) noexcept : Pollable() { poll_fn = o.poll_fn; }
-  Leaf& operator=(const Leaf&) = delete;
 
   bool await_ready() const noexcept { return false; }
   bool await_suspend(std::coroutine_handle<> h) {
@@ -967,9 +989,16 @@ class Leaf : public Pollable {
     if (TOKIO_UNLIKELY(t.slot == nullptr)) throw_not_in_task("co_await of a tokio awaitable");
     task::Context cx(t.waker);
     if (static_cast<Derived*>(this)->poll(cx)) return false;
-    continuation = h;
-    t.slot->leaf = this;
+    PollSlot* s = t.slot;
+    s->leaf = this;
+    s->poll_fn = &poll_thunk;
+    s->continuation = h;
     return true;
+  }
+
+ private:
+  static bool poll_thunk(Pollable* p, task::Context& cx) noexcept {
+    return static_cast<Derived*>(p)->poll(cx);
   }
 };
 
@@ -1246,13 +1275,12 @@ class Scheduler {
 struct TaskHeader {
   Wakeable wakeable;                 // offset 0: vtable is a TaskVTable
   TaskState state;
-  TaskHeader* queue_next = nullptr;  // run-queue / inject-queue link
   Scheduler* sched = nullptr;
   uint64_t id = 0;
   Wakeable* join_waker = nullptr;    // see JOIN_WAKER in state.hpp
-  PollSlot slot;                     // suspended leaf; null until the first poll
-  uint32_t owned_index = 0;          // position in the owned-task list (under its lock)
-  uint32_t reserved = 0;
+  PollSlot slot;                     // the suspended leaf (armed to start the root at spawn)
+  TaskHeader* owned_prev = nullptr;  // owned-task list links (under the shard lock)
+  TaskHeader* owned_next = nullptr;
 
   const TaskVTable* vt() const noexcept {
     return reinterpret_cast<const TaskVTable*>(wakeable.vtable);
@@ -1265,7 +1293,7 @@ static_assert(offsetof(TaskHeader, wakeable) == 0);
 
 inline constexpr std::size_t kTaskPrefix = sizeof(TaskHeader);
 static_assert(kTaskPrefix % 16 == 0, "frames must stay 16-byte aligned");
-static_assert(kTaskPrefix == 64, "the task header is meant to fit one cache line");
+static_assert(kTaskPrefix == 80, "the task header's size is part of the memory budget");
 
 // Where a completed task's output lives (over the dead frame, or after a blocking cell's
 // header).
@@ -1562,6 +1590,7 @@ TaskHeader* make_task_cell(Task<T>&& task) {
   auto* t = new (static_cast<char*>(h.address()) - kTaskPrefix) TaskHeader();
   t->wakeable.vtable = &TaskCellOps<T>::vtable.waker;
   t->id = next_task_id();
+  set_starter(t->slot, h);
   return t;
 }
 
@@ -1972,10 +2001,8 @@ struct Config {
 // OwnedTasks: every live task of a scheduler, so shutdown can cancel the ones nobody will
 // ever wake again.
 //
-// Sharded by task id; each shard is an array of task pointers under a spin lock, each task
-// remembering its index (4 bytes in the header instead of two list links; removal swaps
-// the last entry into the hole). The list holds one task reference from bind() until the
-// task completes (remove()). Separately
+// Sharded by task id; each shard is a doubly linked intrusive list under a spin lock. The
+// list holds one task reference from bind() until the task completes (remove()). Separately
 // each shard counts the tasks bound to it that are not yet deallocated (`bound`); while any
 // shard is non-zero the scheduler's shared state holds a reference on itself, so a waker
 // that fires after the Runtime object is gone still finds a live scheduler. Tokio gets the
@@ -2029,8 +2056,8 @@ class OwnedTasks {
  private:
   struct alignas(kCacheLine) Shard {
     SpinLock lock;
-    std::vector<TaskHeader*> tasks;  // under `lock`
-    std::atomic<std::size_t> len{0};  // tasks.size(), readable without the lock
+    TaskHeader* head = nullptr;
+    std::atomic<std::size_t> len{0};
     std::atomic<uint64_t> bound{0};
     std::atomic<uint64_t> spawned{0};  // written under `lock`
   };
@@ -2275,7 +2302,7 @@ struct HandleInner : RefCounted, Scheduler {
     schedule(t, false);
   }
 
-  // Drives a block_on root (its slot holds the starter) until it finishes.
+  // Drives a block_on root (its slot armed by set_starter) until it finishes.
   virtual void block_on_slot(PollSlot& slot) = 0;
   // Cancels every task, stops the workers and the blocking pool. Called once.
   virtual void shutdown(std::optional<std::chrono::nanoseconds> blocking_timeout) = 0;
@@ -2586,7 +2613,7 @@ class Branch {
     if (done_) return true;
     if (!started_) {
       started_ = true;
-      set_starter(starter_, slot_, task_.handle());
+      set_starter(slot_, task_.handle());
     }
     done_ = drive_slot(slot_, cx);
     return done_;
@@ -2612,7 +2639,6 @@ class Branch {
  private:
   Task<T> task_;
   PollSlot slot_;
-  Pollable starter_;
   bool started_ = false;
   bool done_ = false;
 };
@@ -3124,8 +3150,7 @@ template <class A>
 auto block_on_impl(HandleInner* h, A&& awaitable) {
   auto task = to_task(std::forward<A>(awaitable));
   PollSlot slot;
-  Pollable starter;
-  set_starter(starter, slot, task.handle());
+  set_starter(slot, task.handle());
   h->block_on_slot(slot);
   return task.handle().promise().take();
 }
@@ -3496,20 +3521,32 @@ class PtrRing {
     while (c < initial) c <<= 1;
     buf_ = std::make_unique<T*[]>(c);
     mask_ = c - 1;
+    initial_ = c;
   }
   std::size_t size() const noexcept { return tail_ - head_; }
   bool empty() const noexcept { return head_ == tail_; }
-  void push_back(T* v) {
+  // Grows (allocates) only when full; an allocation failure terminates, like a failed
+  // intrusive link would never happen.
+  void push_back(T* v) noexcept {
     if (size() == mask_ + 1) grow();
     buf_[tail_++ & mask_] = v;
   }
   T* pop_front() noexcept {
     if (head_ == tail_) return nullptr;
-    return buf_[head_++ & mask_];
+    T* v = buf_[head_++ & mask_];
+    // A drained ring gives back what a burst made it grow to.
+    if (head_ == tail_ && mask_ + 1 > kShrinkAbove) shrink();
+    return v;
   }
 
  private:
-  void grow() {
+  static constexpr std::size_t kShrinkAbove = 4096;
+  void shrink() noexcept {
+    buf_ = std::make_unique<T*[]>(initial_);
+    mask_ = initial_ - 1;
+    head_ = tail_ = 0;
+  }
+  void grow() noexcept {
     std::size_t cap = (mask_ + 1) * 2;
     auto nb = std::make_unique<T*[]>(cap);
     std::size_t n = size();
@@ -3520,6 +3557,7 @@ class PtrRing {
     tail_ = n;
   }
   std::unique_ptr<T*[]> buf_;
+  std::size_t initial_ = 64;
   std::size_t mask_ = 0;
   std::size_t head_ = 0;
   std::size_t tail_ = 0;
@@ -3529,9 +3567,10 @@ class PtrRing {
 /* end file src/tokio/core/ring.hpp */
 /* begin file src/tokio/scheduler/inject.hpp */
 // Inject: the scheduler-wide FIFO of tasks woken or spawned from outside a worker, and the
-// overflow target of full local queues. An intrusive singly linked list through
-// TaskHeader::queue_next under a spin-then-futex Mutex; `len_` is kept beside it so emptiness checks on the
-// hot path are a single relaxed load without the lock.
+// overflow target of full local queues. A growable ring of task pointers under a
+// spin-then-futex Mutex (tasks carry no queue link: the header stays at 80 bytes); `len_` is
+// kept beside it so the emptiness checks on the hot path are a single load without the lock.
+// The ring only grows (to the deepest backlog seen), so a push allocates only then.
 
 /* #include <atomic> (already above) */
 /* #include <cstddef> (already above) */
@@ -3548,28 +3587,24 @@ class Inject {
   // `remote`: counts toward the remote_schedule_count metric (a wake or spawn from outside
   // a worker, as opposed to a local-queue overflow).
   void push(TaskHeader* t, bool remote = false) noexcept {
-    t->queue_next = nullptr;
     std::lock_guard<Mutex> g(mu_);
-    if (tail_) tail_->queue_next = t;
-    else head_ = t;
-    tail_ = t;
-    len_.store(len_.load(std::memory_order_relaxed) + 1, std::memory_order_release);
+    ring_.push_back(t);
+    len_.store(ring_.size(), std::memory_order_release);
     if (remote) remote_.store(remote_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
   }
-  uint64_t remote_pushes() const noexcept { return remote_.load(std::memory_order_relaxed); }
-  // Appends first..last (already linked through queue_next), n tasks.
-  void push_batch(TaskHeader* first, TaskHeader* last, std::size_t n) noexcept {
-    last->queue_next = nullptr;
+  void push_batch(TaskHeader* const* tasks, std::size_t n) noexcept {
     std::lock_guard<Mutex> g(mu_);
-    if (tail_) tail_->queue_next = first;
-    else head_ = first;
-    tail_ = last;
-    len_.store(len_.load(std::memory_order_relaxed) + n, std::memory_order_release);
+    for (std::size_t i = 0; i < n; ++i) ring_.push_back(tasks[i]);
+    len_.store(ring_.size(), std::memory_order_release);
   }
+  uint64_t remote_pushes() const noexcept { return remote_.load(std::memory_order_relaxed); }
+
   TaskHeader* pop() noexcept {
     if (is_empty()) return nullptr;
     std::lock_guard<Mutex> g(mu_);
-    return pop_locked();
+    TaskHeader* t = ring_.pop_front();
+    len_.store(ring_.size(), std::memory_order_release);
+    return t;
   }
   // Pops up to n tasks into out[]; returns how many.
   std::size_t pop_n(TaskHeader** out, std::size_t n) noexcept {
@@ -3577,28 +3612,18 @@ class Inject {
     std::lock_guard<Mutex> g(mu_);
     std::size_t k = 0;
     while (k < n) {
-      TaskHeader* t = pop_locked();
+      TaskHeader* t = ring_.pop_front();
       if (!t) break;
       out[k++] = t;
     }
+    len_.store(ring_.size(), std::memory_order_release);
     return k;
   }
 
  private:
-  TaskHeader* pop_locked() noexcept {
-    TaskHeader* t = head_;
-    if (!t) return nullptr;
-    head_ = t->queue_next;
-    if (!head_) tail_ = nullptr;
-    t->queue_next = nullptr;
-    len_.store(len_.load(std::memory_order_relaxed) - 1, std::memory_order_release);
-    return t;
-  }
-
   Mutex mu_;
-  TaskHeader* head_ = nullptr;
-  TaskHeader* tail_ = nullptr;
-  std::atomic<std::size_t> len_{0};
+  PtrRing<TaskHeader> ring_{256};    // under mu_
+  std::atomic<std::size_t> len_{0};  // ring_.size(), written under mu_
   std::atomic<uint64_t> remote_{0};  // written under mu_
 };
 
@@ -3967,7 +3992,8 @@ struct OneshotShared {
   std::optional<T> value;
 
   static OneshotShared* create() {
-    void* p = frame_alloc(sizeof(OneshotShared));
+    static_assert(alignof(OneshotShared) <= 8);
+    void* p = frame_alloc(sizeof(OneshotShared), alignof(OneshotShared));
     return new (p) OneshotShared();
   }
   void release() noexcept {
@@ -4192,6 +4218,8 @@ uint64_t random_seed() noexcept {
 /* end file src/tokio/core/core.cpp */
 /* begin file src/tokio/core/frame_alloc.cpp */
 // Slow paths of the frame allocator (see frame_alloc.hpp).
+#include <sys/mman.h>
+
 /* #include <cstdlib> (already above) */
 /* #include <mutex> (already above) */
 /* #include <new> (already above) */
@@ -4200,6 +4228,8 @@ uint64_t random_seed() noexcept {
 namespace tokio::detail {
 
 namespace {
+
+std::atomic<std::size_t> g_mapped_slabs{0};
 
 // Caches whose thread exited, waiting to be adopted by a new thread.
 SpinLock g_orphans_lock;
@@ -4219,10 +4249,24 @@ struct FrameCacheOwner {
 };
 thread_local FrameCacheOwner tls_frame_cache_owner;
 
+// Slabs come straight from mmap, trimmed to 64 KiB alignment: posix_memalign would touch
+// (and keep resident) an extra page or two of alignment slack per slab.
 void* aligned_region(std::size_t size) {
-  void* p = nullptr;
-  if (posix_memalign(&p, kSlabSize, size) != 0) throw std::bad_alloc();
-  return p;
+  std::size_t len = (size + 4095) & ~std::size_t{4095};
+  void* raw = mmap(nullptr, len + kSlabSize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                   -1, 0);
+  if (raw == MAP_FAILED) throw std::bad_alloc();
+  auto a = reinterpret_cast<uintptr_t>(raw);
+  uintptr_t aligned = (a + kSlabSize - 1) & ~(uintptr_t(kSlabSize) - 1);
+  if (aligned > a) munmap(raw, aligned - a);
+  uintptr_t tail = a + len + kSlabSize - (aligned + len);
+  if (tail) munmap(reinterpret_cast<void*>(aligned + len), tail);
+  g_mapped_slabs.fetch_add(1, std::memory_order_relaxed);
+  return reinterpret_cast<void*>(aligned);
+}
+void release_region(Slab* s, std::size_t size) noexcept {
+  munmap(s, (size + 4095) & ~std::size_t{4095});
+  g_mapped_slabs.fetch_sub(1, std::memory_order_relaxed);
 }
 
 FrameCache* acquire_cache() {
@@ -4293,7 +4337,7 @@ void local_free(FrameCache* c, Slab* s, FreeBlock* b) noexcept {
       reset_slab(s);
       c->spare[cls] = s;
     } else {
-      std::free(s);
+      release_region(s, kSlabSize);
     }
     return;
   }
@@ -4310,6 +4354,17 @@ void drain_remote(FrameCache* c) noexcept {
 }
 
 }  // namespace
+
+void* frame_alloc_plain(std::size_t size) { return ::operator new(size); }
+void frame_free_plain(void* p) noexcept { ::operator delete(p); }
+
+std::size_t frame_alloc_mapped_slabs() noexcept {
+  return g_mapped_slabs.load(std::memory_order_relaxed);
+}
+
+void frame_cache_drain() noexcept {
+  if (FrameCache* c = tls_frame_cache) drain_remote(c);
+}
 
 void* frame_alloc_slow(std::size_t size) {
   if (size > kMediumMax) {
@@ -4352,7 +4407,7 @@ void* frame_alloc_slow(std::size_t size) {
 
 void frame_free_slow(Slab* s, FreeBlock* b) noexcept {
   if (s->cls == kLargeClass) {
-    std::free(s);
+    release_region(s, s->block_size);
     return;
   }
   FrameCache* c = tls_frame_cache;
@@ -5204,15 +5259,12 @@ class LocalQueue {
                                        std::memory_order_relaxed)) {
       return false;
     }
-    TaskHeader* first = buffer_[head & kMask].load(std::memory_order_relaxed);
-    TaskHeader* prev = first;
-    for (uint32_t i = 1; i < kHalf; ++i) {
-      TaskHeader* t = buffer_[(head + i) & kMask].load(std::memory_order_relaxed);
-      prev->queue_next = t;
-      prev = t;
+    TaskHeader* batch[kHalf + 1];
+    for (uint32_t i = 0; i < kHalf; ++i) {
+      batch[i] = buffer_[(head + i) & kMask].load(std::memory_order_relaxed);
     }
-    prev->queue_next = task;
-    inject.push_batch(first, task, kHalf + 1);
+    batch[kHalf] = task;
+    inject.push_batch(batch, kHalf + 1);
     return true;
   }
 
@@ -5902,9 +5954,11 @@ bool OwnedTasks::bind(TaskHeader* t) noexcept {
     // Checked under the shard lock: close_and_shutdown_all sets closed_ and then takes
     // every shard lock, so a bind either sees closed or is seen by the shutdown sweep.
     if (closed_.load(std::memory_order_acquire)) return false;
-    t->owned_index = static_cast<uint32_t>(s.tasks.size());
-    s.tasks.push_back(t);  // amortised; throws only when out of memory
-    s.len.store(s.tasks.size(), std::memory_order_relaxed);
+    t->owned_prev = nullptr;
+    t->owned_next = s.head;
+    if (s.head) s.head->owned_prev = t;
+    s.head = t;
+    s.len.store(s.len.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
     s.spawned.store(s.spawned.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
     if (s.bound.fetch_add(1, std::memory_order_relaxed) == 0) owner_->ref_inc();
   }
@@ -5914,11 +5968,11 @@ bool OwnedTasks::bind(TaskHeader* t) noexcept {
 void OwnedTasks::remove(TaskHeader* t) noexcept {
   Shard& s = shard_of(t->id);
   std::lock_guard<SpinLock> g(s.lock);
-  TaskHeader* last = s.tasks.back();
-  s.tasks[t->owned_index] = last;
-  last->owned_index = t->owned_index;
-  s.tasks.pop_back();
-  s.len.store(s.tasks.size(), std::memory_order_relaxed);
+  if (t->owned_prev) t->owned_prev->owned_next = t->owned_next;
+  else s.head = t->owned_next;
+  if (t->owned_next) t->owned_next->owned_prev = t->owned_prev;
+  t->owned_prev = t->owned_next = nullptr;
+  s.len.store(s.len.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
 }
 
 void OwnedTasks::on_dealloc(uint64_t id) noexcept {
@@ -5938,7 +5992,7 @@ void OwnedTasks::close_and_shutdown_all() noexcept {
       std::lock_guard<SpinLock> g(s.lock);
       // Listed tasks are not yet past completion, so the list's reference keeps them
       // alive; take a reference of our own before leaving the lock.
-      for (TaskHeader* t : s.tasks) {
+      for (TaskHeader* t = s.head; t; t = t->owned_next) {
         t->state.ref_inc();
         batch.push_back(t);
       }
@@ -6526,15 +6580,8 @@ void task_run_coroutine(TaskHeader* t) noexcept {
   bool yielded;
   {
     TaskPollScope scope(t);
-    if (TOKIO_LIKELY(t->slot.leaf != nullptr)) {
-      task::Context cx(&t->wakeable);
-      done = drive_slot(t->slot, cx);
-    } else {
-      // First poll: start the root coroutine. It finished iff it left no leaf behind.
-      tls.slot = &t->slot;
-      task_root(t).resume();
-      done = t->slot.leaf == nullptr;
-    }
+    task::Context cx(&t->wakeable);
+    done = drive_slot(t->slot, cx);
     yielded = tls.yield_requested;
   }
   if (done) {

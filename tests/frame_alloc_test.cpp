@@ -1,65 +1,76 @@
-// The per-thread frame cache: recycling, blocks returning to their owner thread, orphans.
-#include <set>
-#include <thread>
+// The frame allocator: recycling, blocks returning to their owner thread, slab release,
+// orphaned caches.
 #include <cstring>
+#include <thread>
 #include <vector>
 
 #include "test_util.hpp"
 
 namespace d = tokio::detail;
 
-TEST_CASE("frame cache: a freed block is reused by its owner") {
-  if (test::kSanitized) return;  // ASan builds bypass the cache
+TEST_CASE("frame allocator: a freed block is reused at once by its owner") {
+  if (test::kSanitized) return;  // ASan builds use plain new/delete
   void* a = d::frame_alloc(100);
-  d::frame_free(a, 100);
+  d::frame_free(a);
   void* b = d::frame_alloc(100);
   CHECK(a == b);
-  d::frame_free(b, 100);
+  d::frame_free(b);
 }
 
-TEST_CASE("frame cache: blocks freed on other threads go home, headers stay intact") {
-  // Allocate here, free on other threads, reallocate here: the same blocks come back, and a
-  // second round trip still routes them home (the free-list link must not clobber the
-  // owner recorded in the block header).
-  const int n = 2000;
-  for (int round = 0; round < 3; ++round) {
-    std::vector<void*> blocks;
-    for (int i = 0; i < n; ++i) {
-      void* p = d::frame_alloc(200);
-      std::memset(p, 0xAB, 200);  // the payload is the caller's: scribble over all of it
-      blocks.push_back(p);
-    }
-    std::set<void*> first(blocks.begin(), blocks.end());
-    std::vector<std::thread> ts;
-    for (int t = 0; t < 4; ++t) {
-      ts.emplace_back([&, t] {
-        for (int i = t; i < n; i += 4) d::frame_free(blocks[i], 200);
-      });
-    }
-    for (auto& t : ts) t.join();
-    if (!test::kSanitized) {
-      // Every block comes back (after any blocks this thread's cache already held).
-      std::size_t reused = 0;
-      std::vector<void*> again;
-      while (reused < first.size() && again.size() < first.size() + 20000) {
-        void* p = d::frame_alloc(200);
-        reused += first.count(p);
-        again.push_back(p);
-      }
-      CHECK(reused == first.size());
-      for (void* p : again) d::frame_free(p, 200);
-    }
+TEST_CASE("frame allocator: size classes and alignment") {
+  for (std::size_t size : {1u, 8u, 16u, 24u, 100u, 160u, 1000u, 5000u, 8192u, 9000u, 200000u}) {
+    void* p = d::frame_alloc(size);
+    CHECK(reinterpret_cast<uintptr_t>(p) % 16 == 0);
+    std::memset(p, 0x5A, size);
+    d::frame_free(p);
   }
+  void* p8 = d::frame_alloc(24, 8);
+  CHECK(reinterpret_cast<uintptr_t>(p8) % 8 == 0);
+  d::frame_free(p8);
 }
 
-TEST_CASE("frame cache: a thread's cache outlives it and is adopted") {
+TEST_CASE("frame allocator: blocks freed on other threads go home and empty slabs are released") {
+  if (test::kSanitized) return;
+  d::frame_cache_drain();
+  const std::size_t base = d::frame_alloc_mapped_slabs();
+  const int n = 20000;  // many slabs' worth of 208-byte blocks
+  std::vector<void*> blocks;
+  for (int i = 0; i < n; ++i) {
+    void* p = d::frame_alloc(200);
+    std::memset(p, 0xAB, 200);  // the caller owns every byte of the block
+    blocks.push_back(p);
+  }
+  CHECK(d::frame_alloc_mapped_slabs() > base + 10);
+  std::vector<std::thread> ts;
+  for (int t = 0; t < 4; ++t) {
+    ts.emplace_back([&, t] {
+      for (int i = t; i < n; i += 4) d::frame_free(blocks[i]);
+    });
+  }
+  for (auto& t : ts) t.join();
+  // The owner takes its blocks back: the slabs they emptied go back to the system (one
+  // spare and the current slab stay).
+  d::frame_cache_drain();
+  CHECK(d::frame_alloc_mapped_slabs() <= base + 2);
+  // And it allocates from recycled memory again without growing.
+  for (int round = 0; round < 3; ++round) {
+    std::vector<void*> again;
+    for (int i = 0; i < 1000; ++i) again.push_back(d::frame_alloc(200));
+    for (void* p : again) d::frame_free(p);
+  }
+  CHECK(d::frame_alloc_mapped_slabs() <= base + 2);
+}
+
+TEST_CASE("frame allocator: a thread's cache outlives it and is adopted") {
   void* p = nullptr;
   std::thread([&] { p = d::frame_alloc(64); }).join();
-  d::frame_free(p, 64);  // owner thread is gone: goes to the orphaned cache
+  std::memset(p, 1, 64);
+  d::frame_free(p);  // owner thread gone: goes to its orphaned cache
   std::thread([] {
-    for (int i = 0; i < 100; ++i) d::frame_free(d::frame_alloc(64), 64);
+    for (int i = 0; i < 100; ++i) d::frame_free(d::frame_alloc(64));
+    d::frame_cache_drain();
   }).join();
-  void* big = d::frame_alloc(100000);  // beyond the cached sizes
+  void* big = d::frame_alloc(100000);  // beyond the slab classes: a region of its own
   std::memset(big, 1, 100000);
-  std::thread([big] { d::frame_free(big, 100000); }).join();
+  std::thread([big] { d::frame_free(big); }).join();
 }

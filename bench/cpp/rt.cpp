@@ -283,6 +283,8 @@ void spawn_blocking(std::size_t concurrency, std::size_t iters) {
 }
 
 // --- memory per parked task ---------------------------------------------------------------
+Task<> park_on(oneshot::Receiver<int> rx) { (void)co_await std::move(rx); }
+
 void parked_memory(std::size_t workers, std::size_t tasks) {
   auto rt = multi(workers);
   std::vector<oneshot::Sender<int>> senders;
@@ -295,11 +297,9 @@ void parked_memory(std::size_t workers, std::size_t tasks) {
     for (std::size_t i = 0; i < tasks; ++i) {
       auto [tx, rx] = oneshot::channel<int>();
       senders.push_back(std::move(tx));
-      // One coroutine frame per task, like Tokio's one future per task: an immediately
-      // invoked captureless lambda (spawn(f, args) would add a frame owning f and args).
-      handles.push_back(tokio::spawn([](oneshot::Receiver<int> rx) -> Task<> {
-        (void)co_await std::move(rx);
-      }(std::move(rx))));
+      // One coroutine frame per task, like Tokio's one future per task (spawn(f, args)
+      // would add a frame owning f and args).
+      handles.push_back(tokio::spawn(park_on(std::move(rx))));
     }
   }
   // Wait until every task has run and parked on its receiver.

@@ -1,4 +1,6 @@
 // Slow paths of the frame allocator (see frame_alloc.hpp).
+#include <sys/mman.h>
+
 #include <cstdlib>
 #include <mutex>
 #include <new>
@@ -9,6 +11,8 @@
 namespace tokio::detail {
 
 namespace {
+
+std::atomic<std::size_t> g_mapped_slabs{0};
 
 // Caches whose thread exited, waiting to be adopted by a new thread.
 SpinLock g_orphans_lock;
@@ -28,10 +32,24 @@ struct FrameCacheOwner {
 };
 thread_local FrameCacheOwner tls_frame_cache_owner;
 
+// Slabs come straight from mmap, trimmed to 64 KiB alignment: posix_memalign would touch
+// (and keep resident) an extra page or two of alignment slack per slab.
 void* aligned_region(std::size_t size) {
-  void* p = nullptr;
-  if (posix_memalign(&p, kSlabSize, size) != 0) throw std::bad_alloc();
-  return p;
+  std::size_t len = (size + 4095) & ~std::size_t{4095};
+  void* raw = mmap(nullptr, len + kSlabSize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                   -1, 0);
+  if (raw == MAP_FAILED) throw std::bad_alloc();
+  auto a = reinterpret_cast<uintptr_t>(raw);
+  uintptr_t aligned = (a + kSlabSize - 1) & ~(uintptr_t(kSlabSize) - 1);
+  if (aligned > a) munmap(raw, aligned - a);
+  uintptr_t tail = a + len + kSlabSize - (aligned + len);
+  if (tail) munmap(reinterpret_cast<void*>(aligned + len), tail);
+  g_mapped_slabs.fetch_add(1, std::memory_order_relaxed);
+  return reinterpret_cast<void*>(aligned);
+}
+void release_region(Slab* s, std::size_t size) noexcept {
+  munmap(s, (size + 4095) & ~std::size_t{4095});
+  g_mapped_slabs.fetch_sub(1, std::memory_order_relaxed);
 }
 
 FrameCache* acquire_cache() {
@@ -102,7 +120,7 @@ void local_free(FrameCache* c, Slab* s, FreeBlock* b) noexcept {
       reset_slab(s);
       c->spare[cls] = s;
     } else {
-      std::free(s);
+      release_region(s, kSlabSize);
     }
     return;
   }
@@ -119,6 +137,17 @@ void drain_remote(FrameCache* c) noexcept {
 }
 
 }  // namespace
+
+void* frame_alloc_plain(std::size_t size) { return ::operator new(size); }
+void frame_free_plain(void* p) noexcept { ::operator delete(p); }
+
+std::size_t frame_alloc_mapped_slabs() noexcept {
+  return g_mapped_slabs.load(std::memory_order_relaxed);
+}
+
+void frame_cache_drain() noexcept {
+  if (FrameCache* c = tls_frame_cache) drain_remote(c);
+}
 
 void* frame_alloc_slow(std::size_t size) {
   if (size > kMediumMax) {
@@ -161,7 +190,7 @@ void* frame_alloc_slow(std::size_t size) {
 
 void frame_free_slow(Slab* s, FreeBlock* b) noexcept {
   if (s->cls == kLargeClass) {
-    std::free(s);
+    release_region(s, s->block_size);
     return;
   }
   FrameCache* c = tls_frame_cache;

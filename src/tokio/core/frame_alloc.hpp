@@ -3,8 +3,10 @@
 //
 // Every tokio::Task frame (and so every spawned task), spawn_blocking cell and oneshot comes
 // from here. It is a small slab allocator tuned for that traffic:
-//  - 64 KiB slabs aligned to 64 KiB, each holding blocks of one size class (16-byte steps
-//    up to 1 KiB, 128-byte steps up to 8 KiB); the slab header sits at the slab's start,
+//  - 64 KiB slabs aligned to 64 KiB, each holding blocks of one size class (8-byte steps up
+//    to 128 bytes, 16-byte steps up to 1 KiB, 128-byte steps up to 8 KiB; requests that
+//    need 16-byte alignment, like coroutine frames, round up to a multiple of 16 first so
+//    they land in 16-aligned classes); the slab header sits at the slab's start,
 //    so a block's slab, owner thread and size come from its address: no per-block header
 //    and no per-block malloc overhead;
 //  - each thread owns a FrameCache with a current slab per class: allocation pops the slab's
@@ -33,12 +35,15 @@ namespace tokio::detail {
 
 inline constexpr std::size_t kSlabSize = 64 * 1024;
 inline constexpr std::size_t kSlabHeader = 128;  // blocks start here (two cache lines)
+inline constexpr std::size_t kTinyStep = 8;
+inline constexpr std::size_t kTinyMax = 128;
 inline constexpr std::size_t kSmallStep = 16;
 inline constexpr std::size_t kSmallMax = 1024;
 inline constexpr std::size_t kMediumStep = 128;
 inline constexpr std::size_t kMediumMax = 8192;
-inline constexpr std::size_t kSmallClasses = kSmallMax / kSmallStep;                      // 64
-inline constexpr std::size_t kFrameClasses = kSmallClasses + (kMediumMax - kSmallMax) / kMediumStep;  // 120
+inline constexpr std::size_t kTinyClasses = kTinyMax / kTinyStep;                            // 16
+inline constexpr std::size_t kSmallClasses = kTinyClasses + (kSmallMax - kTinyMax) / kSmallStep;  // 72
+inline constexpr std::size_t kFrameClasses = kSmallClasses + (kMediumMax - kSmallMax) / kMediumStep;  // 128
 inline constexpr uint32_t kLargeClass = 0xFFFFFFFFu;
 
 struct FrameCache;
@@ -78,23 +83,44 @@ inline thread_local constinit FrameCache* tls_frame_cache = nullptr;
 
 void* frame_alloc_slow(std::size_t size);
 void frame_free_slow(Slab* s, FreeBlock* b) noexcept;
+// Under ASan: plain ::operator new/delete, out of line (inlined, GCC's
+// -Wmismatched-new-delete misreads the offset the task prefix adds).
+void* frame_alloc_plain(std::size_t size);
+void frame_free_plain(void* p) noexcept;
 
+// Introspection for tests and metrics: slabs currently mapped (process-wide), and taking
+// in the calling thread's blocks freed by other threads now rather than on the next refill.
+std::size_t frame_alloc_mapped_slabs() noexcept;
+void frame_cache_drain() noexcept;
+
+// Size class of a request of `size` bytes (size >= 1; a multiple of 16 stays in a class
+// whose block size is a multiple of 16).
 inline constexpr std::size_t frame_class_of(std::size_t size) noexcept {
-  return size <= kSmallMax ? (size + kSmallStep - 1) / kSmallStep - (size ? 1 : 0)
-                           : kSmallClasses + (size - kSmallMax + kMediumStep - 1) / kMediumStep - 1;
+  if (size <= kTinyMax) return size ? (size - 1) / kTinyStep : 0;
+  if (size <= kSmallMax) return kTinyClasses + (size - kTinyMax - 1) / kSmallStep;
+  return kSmallClasses + (size - kSmallMax - 1) / kMediumStep;
 }
 inline constexpr std::size_t frame_class_size(std::size_t cls) noexcept {
-  return cls < kSmallClasses ? (cls + 1) * kSmallStep
-                             : kSmallMax + (cls - kSmallClasses + 1) * kMediumStep;
+  if (cls < kTinyClasses) return (cls + 1) * kTinyStep;
+  if (cls < kSmallClasses) return kTinyMax + (cls - kTinyClasses + 1) * kSmallStep;
+  return kSmallMax + (cls - kSmallClasses + 1) * kMediumStep;
 }
+static_assert(frame_class_size(frame_class_of(24)) == 24);
+static_assert(frame_class_size(frame_class_of(160)) == 160);
+static_assert(frame_class_size(frame_class_of(1025)) == 1152);
+static_assert(frame_class_size(frame_class_of(8192)) == 8192);
 inline Slab* slab_of(void* p) noexcept {
   return reinterpret_cast<Slab*>(reinterpret_cast<uintptr_t>(p) & ~(uintptr_t(kSlabSize) - 1));
 }
 
-inline void* frame_alloc(std::size_t size) {
+// `align` is 16 (the default: coroutine frames need operator new's alignment) or 8 for
+// small plain structs, which may then use the 8-byte classes.
+inline void* frame_alloc(std::size_t size, std::size_t align = 16) {
 #if defined(TOKIO_ASAN)
-  return ::operator new(size);
+  (void)align;
+  return frame_alloc_plain(size);
 #else
+  if (align > 8) size = (size + 15) & ~std::size_t{15};
   if (TOKIO_LIKELY(size <= kMediumMax)) {
     if (FrameCache* c = tls_frame_cache) {
       if (Slab* s = c->current[frame_class_of(size)]) {
@@ -118,7 +144,7 @@ inline void* frame_alloc(std::size_t size) {
 
 inline void frame_free(void* p, std::size_t /*size*/ = 0) noexcept {
 #if defined(TOKIO_ASAN)
-  ::operator delete(p);
+  frame_free_plain(p);
 #else
   Slab* s = slab_of(p);
   auto* b = static_cast<FreeBlock*>(p);

@@ -16,20 +16,32 @@ class PtrRing {
     while (c < initial) c <<= 1;
     buf_ = std::make_unique<T*[]>(c);
     mask_ = c - 1;
+    initial_ = c;
   }
   std::size_t size() const noexcept { return tail_ - head_; }
   bool empty() const noexcept { return head_ == tail_; }
-  void push_back(T* v) {
+  // Grows (allocates) only when full; an allocation failure terminates, like a failed
+  // intrusive link would never happen.
+  void push_back(T* v) noexcept {
     if (size() == mask_ + 1) grow();
     buf_[tail_++ & mask_] = v;
   }
   T* pop_front() noexcept {
     if (head_ == tail_) return nullptr;
-    return buf_[head_++ & mask_];
+    T* v = buf_[head_++ & mask_];
+    // A drained ring gives back what a burst made it grow to.
+    if (head_ == tail_ && mask_ + 1 > kShrinkAbove) shrink();
+    return v;
   }
 
  private:
-  void grow() {
+  static constexpr std::size_t kShrinkAbove = 4096;
+  void shrink() noexcept {
+    buf_ = std::make_unique<T*[]>(initial_);
+    mask_ = initial_ - 1;
+    head_ = tail_ = 0;
+  }
+  void grow() noexcept {
     std::size_t cap = (mask_ + 1) * 2;
     auto nb = std::make_unique<T*[]>(cap);
     std::size_t n = size();
@@ -40,6 +52,7 @@ class PtrRing {
     tail_ = n;
   }
   std::unique_ptr<T*[]> buf_;
+  std::size_t initial_ = 64;
   std::size_t mask_ = 0;
   std::size_t head_ = 0;
   std::size_t tail_ = 0;

@@ -55,7 +55,7 @@ struct HandleInner : RefCounted, Scheduler {
     schedule(t, false);
   }
 
-  // Drives a block_on root (its slot holds the starter) until it finishes.
+  // Drives a block_on root (its slot armed by set_starter) until it finishes.
   virtual void block_on_slot(PollSlot& slot) = 0;
   // Cancels every task, stops the workers and the blocking pool. Called once.
   virtual void shutdown(std::optional<std::chrono::nanoseconds> blocking_timeout) = 0;

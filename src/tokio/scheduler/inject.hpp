@@ -1,13 +1,15 @@
 #pragma once
 // Inject: the scheduler-wide FIFO of tasks woken or spawned from outside a worker, and the
-// overflow target of full local queues. An intrusive singly linked list through
-// TaskHeader::queue_next under a spin-then-futex Mutex; `len_` is kept beside it so emptiness checks on the
-// hot path are a single relaxed load without the lock.
+// overflow target of full local queues. A growable ring of task pointers under a
+// spin-then-futex Mutex (tasks carry no queue link: the header stays at 80 bytes); `len_` is
+// kept beside it so the emptiness checks on the hot path are a single load without the lock.
+// The ring only grows (to the deepest backlog seen), so a push allocates only then.
 
 #include <atomic>
 #include <cstddef>
 #include <mutex>
 
+#include "tokio/core/ring.hpp"
 #include "tokio/core/sync_primitives.hpp"
 #include "tokio/task/header.hpp"
 
@@ -21,28 +23,24 @@ class Inject {
   // `remote`: counts toward the remote_schedule_count metric (a wake or spawn from outside
   // a worker, as opposed to a local-queue overflow).
   void push(TaskHeader* t, bool remote = false) noexcept {
-    t->queue_next = nullptr;
     std::lock_guard<Mutex> g(mu_);
-    if (tail_) tail_->queue_next = t;
-    else head_ = t;
-    tail_ = t;
-    len_.store(len_.load(std::memory_order_relaxed) + 1, std::memory_order_release);
+    ring_.push_back(t);
+    len_.store(ring_.size(), std::memory_order_release);
     if (remote) remote_.store(remote_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
   }
-  uint64_t remote_pushes() const noexcept { return remote_.load(std::memory_order_relaxed); }
-  // Appends first..last (already linked through queue_next), n tasks.
-  void push_batch(TaskHeader* first, TaskHeader* last, std::size_t n) noexcept {
-    last->queue_next = nullptr;
+  void push_batch(TaskHeader* const* tasks, std::size_t n) noexcept {
     std::lock_guard<Mutex> g(mu_);
-    if (tail_) tail_->queue_next = first;
-    else head_ = first;
-    tail_ = last;
-    len_.store(len_.load(std::memory_order_relaxed) + n, std::memory_order_release);
+    for (std::size_t i = 0; i < n; ++i) ring_.push_back(tasks[i]);
+    len_.store(ring_.size(), std::memory_order_release);
   }
+  uint64_t remote_pushes() const noexcept { return remote_.load(std::memory_order_relaxed); }
+
   TaskHeader* pop() noexcept {
     if (is_empty()) return nullptr;
     std::lock_guard<Mutex> g(mu_);
-    return pop_locked();
+    TaskHeader* t = ring_.pop_front();
+    len_.store(ring_.size(), std::memory_order_release);
+    return t;
   }
   // Pops up to n tasks into out[]; returns how many.
   std::size_t pop_n(TaskHeader** out, std::size_t n) noexcept {
@@ -50,28 +48,18 @@ class Inject {
     std::lock_guard<Mutex> g(mu_);
     std::size_t k = 0;
     while (k < n) {
-      TaskHeader* t = pop_locked();
+      TaskHeader* t = ring_.pop_front();
       if (!t) break;
       out[k++] = t;
     }
+    len_.store(ring_.size(), std::memory_order_release);
     return k;
   }
 
  private:
-  TaskHeader* pop_locked() noexcept {
-    TaskHeader* t = head_;
-    if (!t) return nullptr;
-    head_ = t->queue_next;
-    if (!head_) tail_ = nullptr;
-    t->queue_next = nullptr;
-    len_.store(len_.load(std::memory_order_relaxed) - 1, std::memory_order_release);
-    return t;
-  }
-
   Mutex mu_;
-  TaskHeader* head_ = nullptr;
-  TaskHeader* tail_ = nullptr;
-  std::atomic<std::size_t> len_{0};
+  PtrRing<TaskHeader> ring_{256};    // under mu_
+  std::atomic<std::size_t> len_{0};  // ring_.size(), written under mu_
   std::atomic<uint64_t> remote_{0};  // written under mu_
 };
 

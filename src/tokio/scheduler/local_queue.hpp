@@ -124,15 +124,12 @@ class LocalQueue {
                                        std::memory_order_relaxed)) {
       return false;
     }
-    TaskHeader* first = buffer_[head & kMask].load(std::memory_order_relaxed);
-    TaskHeader* prev = first;
-    for (uint32_t i = 1; i < kHalf; ++i) {
-      TaskHeader* t = buffer_[(head + i) & kMask].load(std::memory_order_relaxed);
-      prev->queue_next = t;
-      prev = t;
+    TaskHeader* batch[kHalf + 1];
+    for (uint32_t i = 0; i < kHalf; ++i) {
+      batch[i] = buffer_[(head + i) & kMask].load(std::memory_order_relaxed);
     }
-    prev->queue_next = task;
-    inject.push_batch(first, task, kHalf + 1);
+    batch[kHalf] = task;
+    inject.push_batch(batch, kHalf + 1);
     return true;
   }
 

@@ -19,9 +19,11 @@ bool OwnedTasks::bind(TaskHeader* t) noexcept {
     // Checked under the shard lock: close_and_shutdown_all sets closed_ and then takes
     // every shard lock, so a bind either sees closed or is seen by the shutdown sweep.
     if (closed_.load(std::memory_order_acquire)) return false;
-    t->owned_index = static_cast<uint32_t>(s.tasks.size());
-    s.tasks.push_back(t);  // amortised; throws only when out of memory
-    s.len.store(s.tasks.size(), std::memory_order_relaxed);
+    t->owned_prev = nullptr;
+    t->owned_next = s.head;
+    if (s.head) s.head->owned_prev = t;
+    s.head = t;
+    s.len.store(s.len.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
     s.spawned.store(s.spawned.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
     if (s.bound.fetch_add(1, std::memory_order_relaxed) == 0) owner_->ref_inc();
   }
@@ -31,11 +33,11 @@ bool OwnedTasks::bind(TaskHeader* t) noexcept {
 void OwnedTasks::remove(TaskHeader* t) noexcept {
   Shard& s = shard_of(t->id);
   std::lock_guard<SpinLock> g(s.lock);
-  TaskHeader* last = s.tasks.back();
-  s.tasks[t->owned_index] = last;
-  last->owned_index = t->owned_index;
-  s.tasks.pop_back();
-  s.len.store(s.tasks.size(), std::memory_order_relaxed);
+  if (t->owned_prev) t->owned_prev->owned_next = t->owned_next;
+  else s.head = t->owned_next;
+  if (t->owned_next) t->owned_next->owned_prev = t->owned_prev;
+  t->owned_prev = t->owned_next = nullptr;
+  s.len.store(s.len.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
 }
 
 void OwnedTasks::on_dealloc(uint64_t id) noexcept {
@@ -55,7 +57,7 @@ void OwnedTasks::close_and_shutdown_all() noexcept {
       std::lock_guard<SpinLock> g(s.lock);
       // Listed tasks are not yet past completion, so the list's reference keeps them
       // alive; take a reference of our own before leaving the lock.
-      for (TaskHeader* t : s.tasks) {
+      for (TaskHeader* t = s.head; t; t = t->owned_next) {
         t->state.ref_inc();
         batch.push_back(t);
       }

@@ -2,10 +2,8 @@
 // OwnedTasks: every live task of a scheduler, so shutdown can cancel the ones nobody will
 // ever wake again.
 //
-// Sharded by task id; each shard is an array of task pointers under a spin lock, each task
-// remembering its index (4 bytes in the header instead of two list links; removal swaps
-// the last entry into the hole). The list holds one task reference from bind() until the
-// task completes (remove()). Separately
+// Sharded by task id; each shard is a doubly linked intrusive list under a spin lock. The
+// list holds one task reference from bind() until the task completes (remove()). Separately
 // each shard counts the tasks bound to it that are not yet deallocated (`bound`); while any
 // shard is non-zero the scheduler's shared state holds a reference on itself, so a waker
 // that fires after the Runtime object is gone still finds a live scheduler. Tokio gets the
@@ -61,8 +59,8 @@ class OwnedTasks {
  private:
   struct alignas(kCacheLine) Shard {
     SpinLock lock;
-    std::vector<TaskHeader*> tasks;  // under `lock`
-    std::atomic<std::size_t> len{0};  // tasks.size(), readable without the lock
+    TaskHeader* head = nullptr;
+    std::atomic<std::size_t> len{0};
     std::atomic<uint64_t> bound{0};
     std::atomic<uint64_t> spawned{0};  // written under `lock`
   };

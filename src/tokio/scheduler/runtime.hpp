@@ -17,8 +17,7 @@ template <class A>
 auto block_on_impl(HandleInner* h, A&& awaitable) {
   auto task = to_task(std::forward<A>(awaitable));
   PollSlot slot;
-  Pollable starter;
-  set_starter(starter, slot, task.handle());
+  set_starter(slot, task.handle());
   h->block_on_slot(slot);
   return task.handle().promise().take();
 }

@@ -47,7 +47,8 @@ struct OneshotShared {
   std::optional<T> value;
 
   static OneshotShared* create() {
-    void* p = frame_alloc(sizeof(OneshotShared));
+    static_assert(alignof(OneshotShared) <= 8);
+    void* p = frame_alloc(sizeof(OneshotShared), alignof(OneshotShared));
     return new (p) OneshotShared();
   }
   void release() noexcept {

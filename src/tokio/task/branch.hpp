@@ -30,7 +30,7 @@ class Branch {
     if (done_) return true;
     if (!started_) {
       started_ = true;
-      set_starter(starter_, slot_, task_.handle());
+      set_starter(slot_, task_.handle());
     }
     done_ = drive_slot(slot_, cx);
     return done_;
@@ -56,7 +56,6 @@ class Branch {
  private:
   Task<T> task_;
   PollSlot slot_;
-  Pollable starter_;
   bool started_ = false;
   bool done_ = false;
 };

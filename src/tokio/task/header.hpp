@@ -2,7 +2,7 @@
 // The task cell: one allocation holding the task header and, for coroutine tasks, the
 // coroutine frame itself; the output is written over the frame once it is destroyed.
 //
-//   block: [ TaskHeader (64 bytes) ][ coroutine frame .................... ]
+//   block: [ TaskHeader (80 bytes) ][ coroutine frame .................... ]
 //                                    ^ what the promise's operator new returns
 //   after completion:               [ Outcome<T> | (dead frame bytes) ...... ]
 //
@@ -13,8 +13,9 @@
 // once the frame is gone (the finish/cancel steps move the result out first). A
 // spawn_blocking cell has the same shape: [TaskHeader][Outcome<R>][closure].
 //
-// Size, for comparison with Tokio: a parked task costs 64 bytes of header plus its frame;
-// the allocator adds no per-block header (core/frame_alloc.hpp).
+// Size, for comparison with Tokio: a parked task costs 80 bytes of header plus its frame;
+// the allocator adds no per-block header (core/frame_alloc.hpp). There is no run-queue link
+// in the header: the queues are arrays of task pointers.
 
 #include <atomic>
 #include <coroutine>
@@ -56,13 +57,12 @@ class Scheduler {
 struct TaskHeader {
   Wakeable wakeable;                 // offset 0: vtable is a TaskVTable
   TaskState state;
-  TaskHeader* queue_next = nullptr;  // run-queue / inject-queue link
   Scheduler* sched = nullptr;
   uint64_t id = 0;
   Wakeable* join_waker = nullptr;    // see JOIN_WAKER in state.hpp
-  PollSlot slot;                     // suspended leaf; null until the first poll
-  uint32_t owned_index = 0;          // position in the owned-task list (under its lock)
-  uint32_t reserved = 0;
+  PollSlot slot;                     // the suspended leaf (armed to start the root at spawn)
+  TaskHeader* owned_prev = nullptr;  // owned-task list links (under the shard lock)
+  TaskHeader* owned_next = nullptr;
 
   const TaskVTable* vt() const noexcept {
     return reinterpret_cast<const TaskVTable*>(wakeable.vtable);
@@ -75,7 +75,7 @@ static_assert(offsetof(TaskHeader, wakeable) == 0);
 
 inline constexpr std::size_t kTaskPrefix = sizeof(TaskHeader);
 static_assert(kTaskPrefix % 16 == 0, "frames must stay 16-byte aligned");
-static_assert(kTaskPrefix == 64, "the task header is meant to fit one cache line");
+static_assert(kTaskPrefix == 80, "the task header's size is part of the memory budget");
 
 // Where a completed task's output lives (over the dead frame, or after a blocking cell's
 // header).

@@ -54,16 +54,17 @@ class Context {
 
 namespace tokio::detail {
 
-// A suspended leaf. poll_fn returns true once the result is ready; the driver then resumes
-// `continuation`.
-struct Pollable {
-  bool (*poll_fn)(Pollable*, task::Context&) noexcept = nullptr;
-  std::coroutine_handle<> continuation;
-};
+// Base of every leaf awaitable (a tag: the leaf's state is its own business).
+struct Pollable {};
 
-// Where the leaf of one coroutine chain is recorded while the chain is suspended.
+// Where the suspended leaf of one coroutine chain is recorded: the leaf, how to poll it, and
+// the coroutine to resume when it is ready. Keeping the poll function and the continuation
+// here rather than in each awaitable keeps coroutine frames small: GCC gives every co_await
+// site its own awaiter storage, and a spawned task has exactly one slot (in its header).
 struct PollSlot {
   Pollable* leaf = nullptr;
+  bool (*poll_fn)(Pollable*, task::Context&) noexcept = nullptr;  // true = ready
+  std::coroutine_handle<> continuation;
 };
 
 // Wake-ups postponed until the scheduler has run everything else ready and polled its
@@ -164,44 +165,38 @@ template <class A>
 concept TokioAwaitable = requires { typename std::remove_cvref_t<A>::tokio_awaitable; };
 
 // Runs one step of the chain registered in `slot`: polls its leaf and, when ready, resumes
-// the chain until it suspends again or finishes. Returns true when the chain finished.
+// the chain until it suspends again (registering a new leaf) or finishes (leaving none).
+// Returns true when the chain finished.
 inline bool drive_slot(PollSlot& slot, task::Context& cx) {
-  Pollable* leaf = slot.leaf;
-  if (!leaf->poll_fn(leaf, cx)) return false;
+  if (!slot.poll_fn(slot.leaf, cx)) return false;
+  std::coroutine_handle<> h = slot.continuation;
   slot.leaf = nullptr;
+  slot.poll_fn = nullptr;
   PollSlot* saved = tls.slot;
   tls.slot = &slot;
-  leaf->continuation.resume();
+  h.resume();
   tls.slot = saved;
-  return slot.leaf == nullptr;
+  return slot.poll_fn == nullptr;
 }
 
 inline bool poll_always_ready(Pollable*, task::Context&) noexcept { return true; }
 
-// A leaf that is immediately ready and resumes `h`: the first poll of a chain starts it.
-inline void set_starter(Pollable& starter, PollSlot& slot, std::coroutine_handle<> h) noexcept {
-  starter.poll_fn = &poll_always_ready;
-  starter.continuation = h;
-  slot.leaf = &starter;
+// Arms a slot so that its first poll starts the coroutine `h`.
+inline void set_starter(PollSlot& slot, std::coroutine_handle<> h) noexcept {
+  slot.leaf = nullptr;
+  slot.poll_fn = &poll_always_ready;
+  slot.continuation = h;
 }
 
-// CRTP base of leaf awaitables. Derived provides `bool poll(task::Context&)` (ready?) and
-// `await_resume()`. The first poll happens inside await_suspend, so a ready resource is
-// consumed without suspending (it still costs one unit of coop budget).
+// CRTP base of leaf awaitables. Derived provides `bool poll(task::Context&) noexcept`
+// (ready?) and `await_resume()`. The first poll happens inside await_suspend, so a ready
+// resource is consumed without suspending (it still costs one unit of coop budget). Leaves
+// hold no bookkeeping of their own (see PollSlot), so they copy and move freely before they
+// first suspend; once suspended they are registered by address and must not move.
 template <class Derived>
 class Leaf : public Pollable {
  public:
   using tokio_awaitable = void;
-
-  Leaf() noexcept {
-    poll_fn = [](Pollable* p, task::Context& cx) noexcept -> bool {
-      return static_cast<Derived*>(p)->poll(cx);
-    };
-  }
-  // Movable only before it first suspends (awaitables are moved into wrappers such as
-  // select branches); a suspended leaf is registered by address and never moves.
-  Leaf(const Leaf& o) noexcept : Pollable() { poll_fn = o.poll_fn; }
-  Leaf& operator=(const Leaf&) = delete;
 
   bool await_ready() const noexcept { return false; }
   bool await_suspend(std::coroutine_handle<> h) {
@@ -209,9 +204,16 @@ class Leaf : public Pollable {
     if (TOKIO_UNLIKELY(t.slot == nullptr)) throw_not_in_task("co_await of a tokio awaitable");
     task::Context cx(t.waker);
     if (static_cast<Derived*>(this)->poll(cx)) return false;
-    continuation = h;
-    t.slot->leaf = this;
+    PollSlot* s = t.slot;
+    s->leaf = this;
+    s->poll_fn = &poll_thunk;
+    s->continuation = h;
     return true;
+  }
+
+ private:
+  static bool poll_thunk(Pollable* p, task::Context& cx) noexcept {
+    return static_cast<Derived*>(p)->poll(cx);
   }
 };
 

@@ -103,15 +103,8 @@ void task_run_coroutine(TaskHeader* t) noexcept {
   bool yielded;
   {
     TaskPollScope scope(t);
-    if (TOKIO_LIKELY(t->slot.leaf != nullptr)) {
-      task::Context cx(&t->wakeable);
-      done = drive_slot(t->slot, cx);
-    } else {
-      // First poll: start the root coroutine. It finished iff it left no leaf behind.
-      tls.slot = &t->slot;
-      task_root(t).resume();
-      done = t->slot.leaf == nullptr;
-    }
+    task::Context cx(&t->wakeable);
+    done = drive_slot(t->slot, cx);
     yielded = tls.yield_requested;
   }
   if (done) {

@@ -276,6 +276,7 @@ TaskHeader* make_task_cell(Task<T>&& task) {
   auto* t = new (static_cast<char*>(h.address()) - kTaskPrefix) TaskHeader();
   t->wakeable.vtable = &TaskCellOps<T>::vtable.waker;
   t->id = next_task_id();
+  set_starter(t->slot, h);
   return t;
 }
 
