@@ -365,8 +365,10 @@ inline tokio::unexpected<std::error_code> os_error(int code) {
 //    owner's `remote` stack (one CAS) and recycled when the owner next runs dry. A thread
 //    spawning tasks that finish on workers reuses its own memory, where with malloc the
 //    workers would hand blocks back through the arena locks;
-//  - a slab whose blocks are all free is returned to the system (one empty slab per class
-//    is kept to absorb alloc/free churn), so memory shrinks after a burst;
+//  - a slab whose blocks are all free goes to the cache's pool of empty slabs (reused for
+//    any class; up to kMaxEmptySlabs, 4 MiB, so bursts of spawns do not map and unmap
+//    memory on every round) and beyond that back to the system, so memory shrinks after
+//    a burst;
 //  - a thread's cache outlives the thread (orphaned, still receiving remote frees) and is
 //    adopted by the next thread that needs one;
 //  - blocks above 8 KiB get a region of their own with the same header, so free() never
@@ -416,10 +418,13 @@ struct Slab {
 };
 static_assert(sizeof(Slab) <= kSlabHeader);
 
+inline constexpr std::size_t kMaxEmptySlabs = 64;
+
 struct FrameCache {
   Slab* current[kFrameClasses];  // allocation slab per class
   Slab* partial[kFrameClasses];  // other slabs with free blocks
-  Slab* spare[kFrameClasses];    // one empty slab kept per class
+  Slab* empty = nullptr;         // pool of empty slabs (linked through Slab::next)
+  std::size_t empty_count = 0;
   // Blocks of this cache's slabs freed by other threads (a Treiber stack; the owner takes
   // it all at once).
   alignas(kCacheLine) std::atomic<FreeBlock*> remote{nullptr};
@@ -4294,11 +4299,13 @@ void reset_slab(Slab* s) noexcept {
 }
 
 Slab* new_slab(FrameCache* c, std::size_t cls) {
-  if (Slab* s = c->spare[cls]) {
-    c->spare[cls] = nullptr;
-    return s;
+  Slab* s = c->empty;
+  if (s) {
+    c->empty = s->next;
+    --c->empty_count;
+  } else {
+    s = static_cast<Slab*>(aligned_region(kSlabSize));
   }
-  auto* s = static_cast<Slab*>(aligned_region(kSlabSize));
   s->owner = c;
   s->cls = static_cast<uint32_t>(cls);
   s->block_size = static_cast<uint32_t>(frame_class_size(cls));
@@ -4331,11 +4338,12 @@ void local_free(FrameCache* c, Slab* s, FreeBlock* b) noexcept {
   std::size_t cls = s->cls;
   if (s == c->current[cls]) return;  // the current slab keeps its place, even when empty
   if (s->used == 0) {
-    // Every block is free: keep one such slab per class as a spare, return the rest.
+    // Every block is free: pool the slab for reuse (any class), or give it back.
     if (s->in_partial) partial_unlink(c, s);
-    if (!c->spare[cls]) {
-      reset_slab(s);
-      c->spare[cls] = s;
+    if (c->empty_count < kMaxEmptySlabs) {
+      s->next = c->empty;
+      c->empty = s;
+      ++c->empty_count;
     } else {
       release_region(s, kSlabSize);
     }

@@ -77,11 +77,13 @@ void reset_slab(Slab* s) noexcept {
 }
 
 Slab* new_slab(FrameCache* c, std::size_t cls) {
-  if (Slab* s = c->spare[cls]) {
-    c->spare[cls] = nullptr;
-    return s;
+  Slab* s = c->empty;
+  if (s) {
+    c->empty = s->next;
+    --c->empty_count;
+  } else {
+    s = static_cast<Slab*>(aligned_region(kSlabSize));
   }
-  auto* s = static_cast<Slab*>(aligned_region(kSlabSize));
   s->owner = c;
   s->cls = static_cast<uint32_t>(cls);
   s->block_size = static_cast<uint32_t>(frame_class_size(cls));
@@ -114,11 +116,12 @@ void local_free(FrameCache* c, Slab* s, FreeBlock* b) noexcept {
   std::size_t cls = s->cls;
   if (s == c->current[cls]) return;  // the current slab keeps its place, even when empty
   if (s->used == 0) {
-    // Every block is free: keep one such slab per class as a spare, return the rest.
+    // Every block is free: pool the slab for reuse (any class), or give it back.
     if (s->in_partial) partial_unlink(c, s);
-    if (!c->spare[cls]) {
-      reset_slab(s);
-      c->spare[cls] = s;
+    if (c->empty_count < kMaxEmptySlabs) {
+      s->next = c->empty;
+      c->empty = s;
+      ++c->empty_count;
     } else {
       release_region(s, kSlabSize);
     }

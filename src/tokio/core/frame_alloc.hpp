@@ -15,8 +15,10 @@
 //    owner's `remote` stack (one CAS) and recycled when the owner next runs dry. A thread
 //    spawning tasks that finish on workers reuses its own memory, where with malloc the
 //    workers would hand blocks back through the arena locks;
-//  - a slab whose blocks are all free is returned to the system (one empty slab per class
-//    is kept to absorb alloc/free churn), so memory shrinks after a burst;
+//  - a slab whose blocks are all free goes to the cache's pool of empty slabs (reused for
+//    any class; up to kMaxEmptySlabs, 4 MiB, so bursts of spawns do not map and unmap
+//    memory on every round) and beyond that back to the system, so memory shrinks after
+//    a burst;
 //  - a thread's cache outlives the thread (orphaned, still receiving remote frees) and is
 //    adopted by the next thread that needs one;
 //  - blocks above 8 KiB get a region of their own with the same header, so free() never
@@ -67,10 +69,13 @@ struct Slab {
 };
 static_assert(sizeof(Slab) <= kSlabHeader);
 
+inline constexpr std::size_t kMaxEmptySlabs = 64;
+
 struct FrameCache {
   Slab* current[kFrameClasses];  // allocation slab per class
   Slab* partial[kFrameClasses];  // other slabs with free blocks
-  Slab* spare[kFrameClasses];    // one empty slab kept per class
+  Slab* empty = nullptr;         // pool of empty slabs (linked through Slab::next)
+  std::size_t empty_count = 0;
   // Blocks of this cache's slabs freed by other threads (a Treiber stack; the owner takes
   // it all at once).
   alignas(kCacheLine) std::atomic<FreeBlock*> remote{nullptr};
