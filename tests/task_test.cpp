@@ -1,5 +1,8 @@
 // tokio::Task and tokio::Result basics.
+#include <mutex>
+#include <optional>
 #include <stdexcept>
+#include <thread>
 #include <string>
 #include <system_error>
 #include <vector>
@@ -154,4 +157,36 @@ TEST_CASE("Result behaves like std::expected") {
   copy = s2;
   CHECK(*copy == "hi");
   CHECK(copy->size() == 2);
+}
+
+TEST_CASE("poll_fn adapts a foreign event source: polled until ready, woken by its waker") {
+  auto rt = test::multi_thread(2);
+  int v = rt.block_on([]() -> Task<int> {
+    // A foreign source: a flag set by a plain thread that wakes whoever registered.
+    std::atomic<bool> ready{false};
+    std::mutex mu;
+    tokio::task::Waker registered;
+    int polls = 0;
+    std::thread producer([&] {
+      std::this_thread::sleep_for(10ms);
+      ready.store(true);
+      std::lock_guard<std::mutex> g(mu);
+      registered.wake_by_ref();
+    });
+    int got = co_await tokio::task::poll_fn([&](tokio::task::Context& cx) -> std::optional<int> {
+      ++polls;
+      std::lock_guard<std::mutex> g(mu);
+      if (ready.load()) return 42;
+      if (!cx.will_wake(registered)) registered = cx.waker();
+      return std::nullopt;
+    });
+    producer.join();
+    CHECK(polls >= 2);
+    co_return got;
+  }());
+  CHECK(v == 42);
+  auto rt2 = test::current_thread();
+  CHECK_THROWS_AS(rt2.block_on(tokio::task::poll_fn([](tokio::task::Context&) -> std::optional<int> {
+    throw std::runtime_error("poll failed");
+  })), std::runtime_error);
 }

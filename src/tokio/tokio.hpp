@@ -6,6 +6,7 @@
 #include "tokio/task/task.hpp"
 #include "tokio/task/join_handle.hpp"
 #include "tokio/task/spawn.hpp"
+#include "tokio/task/poll_fn.hpp"
 #include "tokio/task/combinators.hpp"
 #include "tokio/task/task_local.hpp"
 #include "tokio/task/join_set.hpp"
