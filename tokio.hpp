@@ -3649,17 +3649,44 @@ class Inject {
   std::size_t len() const noexcept { return len_.load(std::memory_order_acquire); }
 
   // `remote`: counts toward the remote_schedule_count metric (a wake or spawn from outside
-  // a worker, as opposed to a local-queue overflow).
+  // a worker, as opposed to a local-queue overflow). Once closed (the scheduler shut down)
+  // the queue refuses tasks and releases the queue reference it was handed: the task is
+  // already cancelled or being cancelled, and nobody will drain the queue again.
   void push(TaskHeader* t, bool remote = false) noexcept {
-    std::lock_guard<Mutex> g(mu_);
-    ring_.push_back(t);
-    len_.store(ring_.size(), std::memory_order_release);
-    if (remote) remote_.store(remote_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+    {
+      std::lock_guard<Mutex> g(mu_);
+      if (!closed_) {
+        ring_.push_back(t);
+        len_.store(ring_.size(), std::memory_order_release);
+        if (remote) remote_.store(remote_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+        return;
+      }
+    }
+    task_drop_ref(t);
+  }
+  // Refuses further pushes and returns every queued task (their queue references pass to
+  // the caller).
+  template <class F>
+  void close_and_drain(F&& each) noexcept {
+    PtrRing<TaskHeader> taken(1);
+    {
+      std::lock_guard<Mutex> g(mu_);
+      closed_ = true;
+      while (TaskHeader* t = ring_.pop_front()) taken.push_back(t);
+      len_.store(0, std::memory_order_release);
+    }
+    while (TaskHeader* t = taken.pop_front()) each(t);
   }
   void push_batch(TaskHeader* const* tasks, std::size_t n) noexcept {
-    std::lock_guard<Mutex> g(mu_);
-    for (std::size_t i = 0; i < n; ++i) ring_.push_back(tasks[i]);
-    len_.store(ring_.size(), std::memory_order_release);
+    {
+      std::lock_guard<Mutex> g(mu_);
+      if (!closed_) {
+        for (std::size_t i = 0; i < n; ++i) ring_.push_back(tasks[i]);
+        len_.store(ring_.size(), std::memory_order_release);
+        return;
+      }
+    }
+    for (std::size_t i = 0; i < n; ++i) task_drop_ref(tasks[i]);
   }
   uint64_t remote_pushes() const noexcept { return remote_.load(std::memory_order_relaxed); }
 
@@ -3686,6 +3713,7 @@ class Inject {
 
  private:
   Mutex mu_;
+  bool closed_ = false;              // under mu_
   PtrRing<TaskHeader> ring_{256};    // under mu_
   std::atomic<std::size_t> len_{0};  // ring_.size(), written under mu_
   std::atomic<uint64_t> remote_{0};  // written under mu_
@@ -3721,6 +3749,7 @@ class LocalSetShared final : public RefCounted, public Scheduler {
 
   pthread_t owner_;
   PtrRing<TaskHeader> local_{64};  // owner thread only
+  bool closed_ = false;            // owner thread only: set by shutdown()
   Inject remote_;
   OwnedTasks owned_;
   std::mutex waker_mu_;
@@ -4822,14 +4851,13 @@ class CurrentThread final : public HandleInner {
       tls.handle = this;
       owned.close_and_shutdown_all();
       while (TaskHeader* t = core->queue.pop_front()) task_drop_ref(t);
-      while (TaskHeader* t = inject_.pop()) task_drop_ref(t);
+      // From here on a wake from another thread (a blocking closure finishing, a foreign
+      // thread) finds the queue closed and just releases its reference.
+      inject_.close_and_drain([](TaskHeader* t) { task_drop_ref(t); });
       tls.worker = prev_worker;
       tls.handle = prev_handle;
     }
     blocking.shutdown(timeout);
-    // Tasks woken by blocking threads after the sweep land in inject; they are complete,
-    // so dropping the queue's reference is all that is left.
-    while (TaskHeader* t = inject_.pop()) task_drop_ref(t);
     driver.shutdown();
     delete core;
   }
@@ -5948,10 +5976,12 @@ void MultiThread::shutdown(std::optional<std::chrono::nanoseconds> timeout) {
     if (c->lifo_slot) task_drop_ref(std::exchange(c->lifo_slot, nullptr));
     while (TaskHeader* t = remotes_[c->index].queue.pop()) task_drop_ref(t);
   }
-  while (TaskHeader* t = inject_.pop()) task_drop_ref(t);
+  // From here on a wake from another thread (a blocking closure finishing, a foreign
+  // thread, a task still inside block_in_place) finds the queue closed and just releases
+  // its reference.
+  inject_.close_and_drain([](TaskHeader* t) { task_drop_ref(t); });
   tls.handle = prev_handle;
   blocking.shutdown(timeout);
-  while (TaskHeader* t = inject_.pop()) task_drop_ref(t);
   driver.shutdown();
   for (Core* c : cores) delete c;
 }
@@ -6467,6 +6497,10 @@ LocalSetShared::~LocalSetShared() {
 
 void LocalSetShared::schedule(TaskHeader* t, bool) noexcept {
   if (on_owner_thread()) {
+    if (closed_) {  // shut down: the task is cancelled already, release the queue's ref
+      task_drop_ref(t);
+      return;
+    }
     local_.push_back(t);
     // Woken from our thread but outside our poll (another task of the runtime): make
     // sure whoever drives the set polls it again.
@@ -6537,9 +6571,10 @@ void LocalSetShared::shutdown() noexcept {
   LocalSetEnter enter(this);
   owned_.close_and_shutdown_all();
   if (on_owner_thread()) {
+    closed_ = true;
     while (TaskHeader* t = local_.pop_front()) task_drop_ref(t);
   }
-  while (TaskHeader* t = remote_.pop()) task_drop_ref(t);
+  remote_.close_and_drain([](TaskHeader* t) { task_drop_ref(t); });
 }
 
 }  // namespace tokio::detail

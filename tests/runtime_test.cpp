@@ -244,3 +244,71 @@ TEST_CASE("runtime metrics count spawns, workers and alive tasks") {
   CHECK(polls >= 100);
   CHECK(m.global_queue_depth() == 0);
 }
+
+TEST_CASE("shutdown with tasks in flight: running, yielding, and woken from foreign threads") {
+  for (int round = 0; round < 3; ++round) {
+    std::atomic<int> drops{0};
+    std::atomic<bool> stop_wakers{false};
+    std::vector<oneshot::Sender<int>> senders;
+    std::vector<std::thread> wakers;
+    const int n = static_cast<int>(test::scaled(2000));
+    {
+      auto r = test::multi_thread(2);
+      {
+        auto guard = r.enter();
+        for (int i = 0; i < n; ++i) {
+          if (i % 2 == 0) {
+            // Busy: yields forever.
+            tokio::spawn([](test::DropCounter d) -> Task<> {
+              (void)d;
+              for (;;) co_await tokio::task::yield_now();
+            }, test::DropCounter(drops));
+          } else {
+            // Parked on a channel that a foreign thread may complete at any moment.
+            auto [tx, rx] = oneshot::channel<int>();
+            senders.push_back(std::move(tx));
+            tokio::spawn([](test::DropCounter d, oneshot::Receiver<int> rx) -> Task<> {
+              (void)d;
+              (void)co_await std::move(rx);
+              for (;;) co_await tokio::task::yield_now();
+            }, test::DropCounter(drops), std::move(rx));
+          }
+        }
+      }
+      for (int t = 0; t < 2; ++t) {
+        wakers.emplace_back([&, t] {
+          for (std::size_t i = t; i < senders.size() && !stop_wakers.load(); i += 2) {
+            (void)senders[i].send(1);
+          }
+        });
+      }
+      std::this_thread::sleep_for(5ms);
+      // The runtime is destroyed here while wakers may still be sending.
+    }
+    stop_wakers.store(true);
+    for (auto& w : wakers) w.join();
+    CHECK(drops.load() == n);
+  }
+}
+
+TEST_CASE("a task blocked in block_in_place during shutdown is waited for, then cancelled") {
+  std::atomic<bool> release{false};
+  std::atomic<int> drops{0};
+  std::thread releaser([&] {
+    std::this_thread::sleep_for(30ms);
+    release.store(true);
+  });
+  {
+    auto r = test::multi_thread(2);
+    r.spawn([](std::atomic<bool>* rel, test::DropCounter d) -> Task<> {
+      (void)d;
+      tokio::task::block_in_place([rel] {
+        while (!rel->load()) std::this_thread::sleep_for(1ms);
+      });
+      for (;;) co_await tokio::task::yield_now();
+    }, &release, test::DropCounter(drops));
+    std::this_thread::sleep_for(5ms);
+  }
+  releaser.join();
+  CHECK(drops.load() == 1);
+}

@@ -120,14 +120,13 @@ class CurrentThread final : public HandleInner {
       tls.handle = this;
       owned.close_and_shutdown_all();
       while (TaskHeader* t = core->queue.pop_front()) task_drop_ref(t);
-      while (TaskHeader* t = inject_.pop()) task_drop_ref(t);
+      // From here on a wake from another thread (a blocking closure finishing, a foreign
+      // thread) finds the queue closed and just releases its reference.
+      inject_.close_and_drain([](TaskHeader* t) { task_drop_ref(t); });
       tls.worker = prev_worker;
       tls.handle = prev_handle;
     }
     blocking.shutdown(timeout);
-    // Tasks woken by blocking threads after the sweep land in inject; they are complete,
-    // so dropping the queue's reference is all that is left.
-    while (TaskHeader* t = inject_.pop()) task_drop_ref(t);
     driver.shutdown();
     delete core;
   }

@@ -21,17 +21,44 @@ class Inject {
   std::size_t len() const noexcept { return len_.load(std::memory_order_acquire); }
 
   // `remote`: counts toward the remote_schedule_count metric (a wake or spawn from outside
-  // a worker, as opposed to a local-queue overflow).
+  // a worker, as opposed to a local-queue overflow). Once closed (the scheduler shut down)
+  // the queue refuses tasks and releases the queue reference it was handed: the task is
+  // already cancelled or being cancelled, and nobody will drain the queue again.
   void push(TaskHeader* t, bool remote = false) noexcept {
-    std::lock_guard<Mutex> g(mu_);
-    ring_.push_back(t);
-    len_.store(ring_.size(), std::memory_order_release);
-    if (remote) remote_.store(remote_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+    {
+      std::lock_guard<Mutex> g(mu_);
+      if (!closed_) {
+        ring_.push_back(t);
+        len_.store(ring_.size(), std::memory_order_release);
+        if (remote) remote_.store(remote_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+        return;
+      }
+    }
+    task_drop_ref(t);
+  }
+  // Refuses further pushes and returns every queued task (their queue references pass to
+  // the caller).
+  template <class F>
+  void close_and_drain(F&& each) noexcept {
+    PtrRing<TaskHeader> taken(1);
+    {
+      std::lock_guard<Mutex> g(mu_);
+      closed_ = true;
+      while (TaskHeader* t = ring_.pop_front()) taken.push_back(t);
+      len_.store(0, std::memory_order_release);
+    }
+    while (TaskHeader* t = taken.pop_front()) each(t);
   }
   void push_batch(TaskHeader* const* tasks, std::size_t n) noexcept {
-    std::lock_guard<Mutex> g(mu_);
-    for (std::size_t i = 0; i < n; ++i) ring_.push_back(tasks[i]);
-    len_.store(ring_.size(), std::memory_order_release);
+    {
+      std::lock_guard<Mutex> g(mu_);
+      if (!closed_) {
+        for (std::size_t i = 0; i < n; ++i) ring_.push_back(tasks[i]);
+        len_.store(ring_.size(), std::memory_order_release);
+        return;
+      }
+    }
+    for (std::size_t i = 0; i < n; ++i) task_drop_ref(tasks[i]);
   }
   uint64_t remote_pushes() const noexcept { return remote_.load(std::memory_order_relaxed); }
 
@@ -58,6 +85,7 @@ class Inject {
 
  private:
   Mutex mu_;
+  bool closed_ = false;              // under mu_
   PtrRing<TaskHeader> ring_{256};    // under mu_
   std::atomic<std::size_t> len_{0};  // ring_.size(), written under mu_
   std::atomic<uint64_t> remote_{0};  // written under mu_

@@ -502,10 +502,12 @@ void MultiThread::shutdown(std::optional<std::chrono::nanoseconds> timeout) {
     if (c->lifo_slot) task_drop_ref(std::exchange(c->lifo_slot, nullptr));
     while (TaskHeader* t = remotes_[c->index].queue.pop()) task_drop_ref(t);
   }
-  while (TaskHeader* t = inject_.pop()) task_drop_ref(t);
+  // From here on a wake from another thread (a blocking closure finishing, a foreign
+  // thread, a task still inside block_in_place) finds the queue closed and just releases
+  // its reference.
+  inject_.close_and_drain([](TaskHeader* t) { task_drop_ref(t); });
   tls.handle = prev_handle;
   blocking.shutdown(timeout);
-  while (TaskHeader* t = inject_.pop()) task_drop_ref(t);
   driver.shutdown();
   for (Core* c : cores) delete c;
 }

@@ -18,6 +18,10 @@ LocalSetShared::~LocalSetShared() {
 
 void LocalSetShared::schedule(TaskHeader* t, bool) noexcept {
   if (on_owner_thread()) {
+    if (closed_) {  // shut down: the task is cancelled already, release the queue's ref
+      task_drop_ref(t);
+      return;
+    }
     local_.push_back(t);
     // Woken from our thread but outside our poll (another task of the runtime): make
     // sure whoever drives the set polls it again.
@@ -88,9 +92,10 @@ void LocalSetShared::shutdown() noexcept {
   LocalSetEnter enter(this);
   owned_.close_and_shutdown_all();
   if (on_owner_thread()) {
+    closed_ = true;
     while (TaskHeader* t = local_.pop_front()) task_drop_ref(t);
   }
-  while (TaskHeader* t = remote_.pop()) task_drop_ref(t);
+  remote_.close_and_drain([](TaskHeader* t) { task_drop_ref(t); });
 }
 
 }  // namespace tokio::detail

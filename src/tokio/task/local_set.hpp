@@ -49,6 +49,7 @@ class LocalSetShared final : public RefCounted, public Scheduler {
 
   pthread_t owner_;
   PtrRing<TaskHeader> local_{64};  // owner thread only
+  bool closed_ = false;            // owner thread only: set by shutdown()
   Inject remote_;
   OwnedTasks owned_;
   std::mutex waker_mu_;
