@@ -467,6 +467,22 @@ inline Slab* slab_of(void* p) noexcept {
   return reinterpret_cast<Slab*>(reinterpret_cast<uintptr_t>(p) & ~(uintptr_t(kSlabSize) - 1));
 }
 
+// Takes a block from a slab: its free list first, then its never-used tail. Null when full.
+inline void* slab_take(Slab* s) noexcept {
+  if (FreeBlock* b = s->free) {
+    s->free = b->next;
+    ++s->used;
+    return b;
+  }
+  if (s->bump != s->end) {
+    char* p = s->bump;
+    s->bump += s->block_size;
+    ++s->used;
+    return p;
+  }
+  return nullptr;
+}
+
 // `align` is 16 (the default: coroutine frames need operator new's alignment) or 8 for
 // small plain structs, which may then use the 8-byte classes.
 inline void* frame_alloc(std::size_t size, std::size_t align = 16) {
@@ -478,17 +494,7 @@ inline void* frame_alloc(std::size_t size, std::size_t align = 16) {
   if (TOKIO_LIKELY(size <= kMediumMax)) {
     if (FrameCache* c = tls_frame_cache) {
       if (Slab* s = c->current[frame_class_of(size)]) {
-        if (FreeBlock* b = s->free) {
-          s->free = b->next;
-          ++s->used;
-          return b;
-        }
-        if (s->bump != s->end) {
-          char* p = s->bump;
-          s->bump += s->block_size;
-          ++s->used;
-          return p;
-        }
+        if (void* p = slab_take(s)) return p;
       }
     }
   }
@@ -1312,6 +1318,10 @@ Outcome<T>* output_of(TaskHeader* t) noexcept {
 extern const WakeableVTable kTaskWakerVTable;
 
 void task_run_coroutine(TaskHeader* t) noexcept;       // TaskVTable::run of coroutine tasks
+// Start of every run: takes RUNNING. Returns true when the caller should poll the task;
+// false when it was handled here (already running/complete: ref dropped; cancelled:
+// cancelled and completed).
+bool task_begin_run(TaskHeader* t) noexcept;
 // The root coroutine of a task cell (its frame follows the header).
 inline std::coroutine_handle<> task_root(TaskHeader* t) noexcept {
   return std::coroutine_handle<>::from_address(reinterpret_cast<char*>(t) + kTaskPrefix);
@@ -2408,16 +2418,7 @@ struct BlockingCell {
   static BlockingCell* of(TaskHeader* t) noexcept { return reinterpret_cast<BlockingCell*>(t); }
 
   static void run(TaskHeader* t) noexcept {
-    switch (t->state.to_running()) {
-      case TaskState::ToRunning::Failed:
-        task_drop_ref(t);
-        return;
-      case TaskState::ToRunning::Cancelled:
-        task_cancel_and_complete(t);
-        return;
-      case TaskState::ToRunning::Success:
-        break;
-    }
+    if (!task_begin_run(t)) return;
     BlockingCell* c = of(t);
     try {
       if constexpr (std::is_void_v<R>) {
@@ -4478,17 +4479,7 @@ void* frame_alloc_slow(std::size_t size) {
   if (c->remote.load(std::memory_order_relaxed)) drain_remote(c);
   for (;;) {
     if (Slab* s = c->current[cls]) {
-      if (FreeBlock* b = s->free) {
-        s->free = b->next;
-        ++s->used;
-        return b;
-      }
-      if (s->bump != s->end) {
-        char* p = s->bump;
-        s->bump += s->block_size;
-        ++s->used;
-        return p;
-      }
+      if (void* p = slab_take(s)) return p;
     }
     // The current slab is full: it leaves the current slot (it rejoins the partial list
     // when one of its blocks is freed). Take a partial slab, else a new one.
@@ -6667,17 +6658,22 @@ void task_drop_ref(TaskHeader* t) noexcept {
 }
 
 // --- running -----------------------------------------------------------------------------
-void task_run_coroutine(TaskHeader* t) noexcept {
+bool task_begin_run(TaskHeader* t) noexcept {
   switch (t->state.to_running()) {
     case TaskState::ToRunning::Failed:
       task_drop_ref(t);
-      return;
+      return false;
     case TaskState::ToRunning::Cancelled:
       task_cancel_and_complete(t);
-      return;
+      return false;
     case TaskState::ToRunning::Success:
       break;
   }
+  return true;
+}
+
+void task_run_coroutine(TaskHeader* t) noexcept {
+  if (!task_begin_run(t)) return;
   bool done;
   bool yielded;
   {

@@ -168,17 +168,7 @@ void* frame_alloc_slow(std::size_t size) {
   if (c->remote.load(std::memory_order_relaxed)) drain_remote(c);
   for (;;) {
     if (Slab* s = c->current[cls]) {
-      if (FreeBlock* b = s->free) {
-        s->free = b->next;
-        ++s->used;
-        return b;
-      }
-      if (s->bump != s->end) {
-        char* p = s->bump;
-        s->bump += s->block_size;
-        ++s->used;
-        return p;
-      }
+      if (void* p = slab_take(s)) return p;
     }
     // The current slab is full: it leaves the current slot (it rejoins the partial list
     // when one of its blocks is freed). Take a partial slab, else a new one.

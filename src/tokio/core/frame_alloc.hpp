@@ -118,6 +118,22 @@ inline Slab* slab_of(void* p) noexcept {
   return reinterpret_cast<Slab*>(reinterpret_cast<uintptr_t>(p) & ~(uintptr_t(kSlabSize) - 1));
 }
 
+// Takes a block from a slab: its free list first, then its never-used tail. Null when full.
+inline void* slab_take(Slab* s) noexcept {
+  if (FreeBlock* b = s->free) {
+    s->free = b->next;
+    ++s->used;
+    return b;
+  }
+  if (s->bump != s->end) {
+    char* p = s->bump;
+    s->bump += s->block_size;
+    ++s->used;
+    return p;
+  }
+  return nullptr;
+}
+
 // `align` is 16 (the default: coroutine frames need operator new's alignment) or 8 for
 // small plain structs, which may then use the 8-byte classes.
 inline void* frame_alloc(std::size_t size, std::size_t align = 16) {
@@ -129,17 +145,7 @@ inline void* frame_alloc(std::size_t size, std::size_t align = 16) {
   if (TOKIO_LIKELY(size <= kMediumMax)) {
     if (FrameCache* c = tls_frame_cache) {
       if (Slab* s = c->current[frame_class_of(size)]) {
-        if (FreeBlock* b = s->free) {
-          s->free = b->next;
-          ++s->used;
-          return b;
-        }
-        if (s->bump != s->end) {
-          char* p = s->bump;
-          s->bump += s->block_size;
-          ++s->used;
-          return p;
-        }
+        if (void* p = slab_take(s)) return p;
       }
     }
   }

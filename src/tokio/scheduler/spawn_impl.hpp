@@ -47,16 +47,7 @@ struct BlockingCell {
   static BlockingCell* of(TaskHeader* t) noexcept { return reinterpret_cast<BlockingCell*>(t); }
 
   static void run(TaskHeader* t) noexcept {
-    switch (t->state.to_running()) {
-      case TaskState::ToRunning::Failed:
-        task_drop_ref(t);
-        return;
-      case TaskState::ToRunning::Cancelled:
-        task_cancel_and_complete(t);
-        return;
-      case TaskState::ToRunning::Success:
-        break;
-    }
+    if (!task_begin_run(t)) return;
     BlockingCell* c = of(t);
     try {
       if constexpr (std::is_void_v<R>) {

@@ -89,6 +89,10 @@ Outcome<T>* output_of(TaskHeader* t) noexcept {
 extern const WakeableVTable kTaskWakerVTable;
 
 void task_run_coroutine(TaskHeader* t) noexcept;       // TaskVTable::run of coroutine tasks
+// Start of every run: takes RUNNING. Returns true when the caller should poll the task;
+// false when it was handled here (already running/complete: ref dropped; cancelled:
+// cancelled and completed).
+bool task_begin_run(TaskHeader* t) noexcept;
 // The root coroutine of a task cell (its frame follows the header).
 inline std::coroutine_handle<> task_root(TaskHeader* t) noexcept {
   return std::coroutine_handle<>::from_address(reinterpret_cast<char*>(t) + kTaskPrefix);

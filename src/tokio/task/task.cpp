@@ -88,17 +88,22 @@ void task_drop_ref(TaskHeader* t) noexcept {
 }
 
 // --- running -----------------------------------------------------------------------------
-void task_run_coroutine(TaskHeader* t) noexcept {
+bool task_begin_run(TaskHeader* t) noexcept {
   switch (t->state.to_running()) {
     case TaskState::ToRunning::Failed:
       task_drop_ref(t);
-      return;
+      return false;
     case TaskState::ToRunning::Cancelled:
       task_cancel_and_complete(t);
-      return;
+      return false;
     case TaskState::ToRunning::Success:
       break;
   }
+  return true;
+}
+
+void task_run_coroutine(TaskHeader* t) noexcept {
+  if (!task_begin_run(t)) return;
   bool done;
   bool yielded;
   {
