@@ -56,9 +56,26 @@ $(DOCTEST_HDR):
 	  echo "doctest.h is missing. Install it with:  sudo apt-get install -y doctest-dev"; exit 1; \
 	fi
 
-$(BUILD)/tests/%.o: tests/%.cpp tokio.hpp tests/test_util.hpp | $(DOCTEST_HDR)
+# Every test TU starts with tests/test_util.hpp (doctest + tokio.hpp): precompile it once per
+# configuration (GCC .gch / Clang .pch next to a copy, picked up by -include).
+PCH_HDR := $(BUILD)/pch/test_util.hpp
+PCH_OUT := $(PCH_HDR)$(if $(findstring clang,$(COMPILER)),.pch,.gch)
+
+$(PCH_HDR): tests/test_util.hpp
+	@mkdir -p $(dir $@)
+	cp $< $@
+
+$(PCH_OUT): $(PCH_HDR) tokio.hpp | $(DOCTEST_HDR)
+	$(CXX) $(CXXFLAGS) -x c++-header $< -o $@
+
+# main.cpp defines the implementation macros before including, so it cannot use the PCH.
+$(BUILD)/tests/main.o: tests/main.cpp tokio.hpp tests/test_util.hpp | $(DOCTEST_HDR)
 	@mkdir -p $(dir $@)
 	$(CXX) $(CXXFLAGS) -c $< -o $@
+
+$(BUILD)/tests/%.o: tests/%.cpp tokio.hpp tests/test_util.hpp $(PCH_OUT)
+	@mkdir -p $(dir $@)
+	$(CXX) $(CXXFLAGS) -include $(PCH_HDR) -c $< -o $@
 
 $(TEST_BIN): $(TEST_OBJS)
 	$(CXX) $(CXXFLAGS) $^ -o $@ $(LDLIBS)

@@ -1,4 +1,5 @@
-#pragma once
+#ifndef TOKIO_TEST_UTIL_HPP
+#define TOKIO_TEST_UTIL_HPP
 // Shared helpers for the doctest suites. Every suite is compiled against the generated
 // tokio.hpp (test what ships); main.cpp is the one TU defining TOKIO_IMPLEMENTATION.
 
@@ -81,3 +82,5 @@ inline tokio::Task<> forever(tokio::sync::oneshot::Receiver<int> rx) {
 }
 
 }  // namespace test
+
+#endif  // TOKIO_TEST_UTIL_HPP
