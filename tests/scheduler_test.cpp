@@ -247,10 +247,12 @@ TEST_CASE("block_in_place on a current-thread runtime is a clear error; outside 
 TEST_CASE("workers park when idle and wake for remote work") {
   auto rt = test::multi_thread(2);
   auto m = rt.metrics();
-  std::this_thread::sleep_for(20ms);
-  uint64_t parks = 0;
-  for (std::size_t w = 0; w < m.num_workers(); ++w) parks += m.worker_park_count(w);
-  CHECK(parks >= 2);
+  auto parks = [&] {
+    uint64_t n = 0;
+    for (std::size_t w = 0; w < m.num_workers(); ++w) n += m.worker_park_count(w);
+    return n;
+  };
+  CHECK(test::eventually([&] { return parks() >= 2; }));
   // Remote spawns after a long idle period still run promptly.
   for (int i = 0; i < 20; ++i) {
     auto h = rt.spawn([]() -> Task<int> { co_return 7; });
