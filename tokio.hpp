@@ -5974,10 +5974,13 @@ class CopyBuffer {
           write_.start([&] { return w.write(std::span<const std::byte>(buf_.get() + pos_, cap_ - pos_)); });
         }
         if (!write_.poll(cx)) {
-          // The writer is busy: top the buffer up meanwhile, for a larger next write.
-          if (!read_done_ && cap_ < size_) {
+          // The writer is busy: top the buffer up meanwhile, for a larger next write. Keep
+          // reading until the reader is pending (its waker is then registered, so new data
+          // wakes us even while the writer stays blocked) or the buffer is full.
+          while (!read_done_ && cap_ < size_) {
             if (!read_.live()) start_read(r);
-            if (read_.poll(cx) && !finish_read(err)) return true;
+            if (!read_.poll(cx)) break;
+            if (!finish_read(err)) return true;
           }
           return false;
         }
