@@ -12,6 +12,7 @@
 #include <cstring>
 #include <span>
 #include <string_view>
+#include <type_traits>
 
 #include "tokio/core/result.hpp"
 #include "tokio/io/async_io.hpp"
@@ -66,7 +67,6 @@ class VecWriter {
     return detail::instant_op<false>([this, bufs]() -> Result<std::size_t> {
       std::size_t total = 0;
       for (const IoSlice& b : bufs) total += b.size();
-      c_->reserve(c_->size() + total);
       for (const IoSlice& b : bufs) append(b.bytes());
       return total;
     });
@@ -81,9 +81,15 @@ class VecWriter {
  private:
   void append(std::span<const std::byte> buf) {
     if (buf.empty()) return;
-    std::size_t old = c_->size();
-    c_->resize(old + buf.size());
-    std::memcpy(reinterpret_cast<std::byte*>(c_->data()) + old, buf.data(), buf.size());
+    using T = std::remove_cv_t<std::remove_reference_t<decltype(*c_->data())>>;
+    const T* p = reinterpret_cast<const T*>(buf.data());
+    if constexpr (requires { c_->insert(c_->end(), p, p + buf.size()); }) {
+      c_->insert(c_->end(), p, p + buf.size());  // one copy, amortized growth
+    } else {
+      std::size_t old = c_->size();
+      c_->resize(old + buf.size());
+      std::memcpy(reinterpret_cast<std::byte*>(c_->data()) + old, buf.data(), buf.size());
+    }
   }
   C* c_;
 };
