@@ -148,7 +148,9 @@ TEST_CASE("duplex: ping-pong across worker threads (wake/suspend races)") {
 TEST_CASE("duplex ends used from plain threads' runtimes at once (one end per runtime)") {
   auto rt1 = test::current_thread();
   auto rt2 = test::current_thread();
-  auto [a, b] = io::duplex(1000);
+  auto ends = io::duplex(1000);  // (no structured binding: clang < 16 cannot capture one)
+  io::DuplexStream& a = ends.first;
+  io::DuplexStream& b = ends.second;
   const std::size_t total = test::scaled(4u << 20);
   uint64_t sent_sum = 0, got_sum = 0;
   std::thread t([&] {
