@@ -5219,7 +5219,7 @@ class BufReader {
   explicit BufReader(R inner, std::size_t capacity = kDefaultBufSize)
       : inner_(std::forward<R>(inner)), cap_(capacity) {
     if (capacity == 0) throw std::invalid_argument("io::BufReader capacity must be > 0");
-    buf_ = std::make_unique<std::byte[]>(capacity);
+    buf_ = std::make_unique_for_overwrite<std::byte[]>(capacity);
   }
   BufReader(BufReader&&) noexcept = default;
   BufReader& operator=(BufReader&&) noexcept = default;
@@ -5383,7 +5383,7 @@ class BufWriter {
   explicit BufWriter(W inner, std::size_t capacity = kDefaultBufSize)
       : inner_(std::forward<W>(inner)), cap_(capacity) {
     if (capacity == 0) throw std::invalid_argument("io::BufWriter capacity must be > 0");
-    buf_ = std::make_unique<std::byte[]>(capacity);
+    buf_ = std::make_unique_for_overwrite<std::byte[]>(capacity);
   }
   BufWriter(BufWriter&&) noexcept = default;
   BufWriter& operator=(BufWriter&&) noexcept = default;
@@ -5718,9 +5718,15 @@ bool poll_read_until(task::Context& cx, R& r, FillBufChild<R>& op, std::byte del
 
 template <class C>
 void append_bytes(C& c, std::span<const std::byte> s) {
-  std::size_t old = c.size();
-  c.resize(old + s.size());
-  std::memcpy(reinterpret_cast<std::byte*>(c.data()) + old, s.data(), s.size());
+  using T = std::remove_cv_t<std::remove_reference_t<decltype(*c.data())>>;
+  const T* p = reinterpret_cast<const T*>(s.data());
+  if constexpr (requires { c.insert(c.end(), p, p + s.size()); }) {
+    c.insert(c.end(), p, p + s.size());  // one copy, no zero-fill
+  } else {
+    std::size_t old = c.size();
+    c.resize(old + s.size());
+    std::memcpy(reinterpret_cast<std::byte*>(c.data()) + old, s.data(), s.size());
+  }
 }
 
 template <class R, class C, bool Line>
@@ -5948,7 +5954,7 @@ class CopyBuffer {
 
   // Copies until the reader ends; true when finished (err set on failure).
   bool poll_copy(task::Context& cx, R& r, W& w, std::error_code& err) {
-    if (!buf_) buf_ = std::make_unique<std::byte[]>(size_);
+    if (!buf_) buf_ = std::make_unique_for_overwrite<std::byte[]>(size_);
     for (;;) {
       // Need data: start a read (or keep polling the top-up read started while writing).
       if (pos_ == cap_ && !read_done_) {
@@ -6602,6 +6608,8 @@ std::pair<DuplexStream, DuplexStream> duplex(std::size_t capacity);
 // same stream may interleave their writes.
 //
 // Each object must be used on a runtime (the operations throw std::logic_error otherwise).
+// Call them qualified (io::stdout()): after `using namespace tokio::io`, a bare `stdout`
+// would be ambiguous with C's FILE* stdout.
 
 /* #include <cstddef> (already above) */
 /* #include <exception> (already above) */

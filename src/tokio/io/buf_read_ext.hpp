@@ -69,9 +69,15 @@ bool poll_read_until(task::Context& cx, R& r, FillBufChild<R>& op, std::byte del
 
 template <class C>
 void append_bytes(C& c, std::span<const std::byte> s) {
-  std::size_t old = c.size();
-  c.resize(old + s.size());
-  std::memcpy(reinterpret_cast<std::byte*>(c.data()) + old, s.data(), s.size());
+  using T = std::remove_cv_t<std::remove_reference_t<decltype(*c.data())>>;
+  const T* p = reinterpret_cast<const T*>(s.data());
+  if constexpr (requires { c.insert(c.end(), p, p + s.size()); }) {
+    c.insert(c.end(), p, p + s.size());  // one copy, no zero-fill
+  } else {
+    std::size_t old = c.size();
+    c.resize(old + s.size());
+    std::memcpy(reinterpret_cast<std::byte*>(c.data()) + old, s.data(), s.size());
+  }
 }
 
 template <class R, class C, bool Line>

@@ -41,7 +41,7 @@ class BufReader {
   explicit BufReader(R inner, std::size_t capacity = kDefaultBufSize)
       : inner_(std::forward<R>(inner)), cap_(capacity) {
     if (capacity == 0) throw std::invalid_argument("io::BufReader capacity must be > 0");
-    buf_ = std::make_unique<std::byte[]>(capacity);
+    buf_ = std::make_unique_for_overwrite<std::byte[]>(capacity);
   }
   BufReader(BufReader&&) noexcept = default;
   BufReader& operator=(BufReader&&) noexcept = default;

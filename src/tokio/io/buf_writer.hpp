@@ -45,7 +45,7 @@ class BufWriter {
   explicit BufWriter(W inner, std::size_t capacity = kDefaultBufSize)
       : inner_(std::forward<W>(inner)), cap_(capacity) {
     if (capacity == 0) throw std::invalid_argument("io::BufWriter capacity must be > 0");
-    buf_ = std::make_unique<std::byte[]>(capacity);
+    buf_ = std::make_unique_for_overwrite<std::byte[]>(capacity);
   }
   BufWriter(BufWriter&&) noexcept = default;
   BufWriter& operator=(BufWriter&&) noexcept = default;

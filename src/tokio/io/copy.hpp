@@ -47,7 +47,7 @@ class CopyBuffer {
 
   // Copies until the reader ends; true when finished (err set on failure).
   bool poll_copy(task::Context& cx, R& r, W& w, std::error_code& err) {
-    if (!buf_) buf_ = std::make_unique<std::byte[]>(size_);
+    if (!buf_) buf_ = std::make_unique_for_overwrite<std::byte[]>(size_);
     for (;;) {
       // Need data: start a read (or keep polling the top-up read started while writing).
       if (pos_ == cap_ && !read_done_) {

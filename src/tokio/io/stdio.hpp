@@ -21,6 +21,8 @@
 // same stream may interleave their writes.
 //
 // Each object must be used on a runtime (the operations throw std::logic_error otherwise).
+// Call them qualified (io::stdout()): after `using namespace tokio::io`, a bare `stdout`
+// would be ambiguous with C's FILE* stdout.
 
 #include <cstddef>
 #include <exception>
