@@ -363,3 +363,43 @@ TEST_CASE("io ops on a broken reader (reports more bytes than asked) throw, neve
     CHECK(threw);
   }());
 }
+
+// Every stream type models the concepts it should.
+static_assert(io::AsyncRead<io::DuplexStream> && io::AsyncWrite<io::DuplexStream>);
+static_assert(io::AsyncBufRead<io::BufReader<io::DuplexStream>> &&
+              io::AsyncWrite<io::BufReader<io::DuplexStream>>);
+static_assert(io::AsyncWrite<io::BufWriter<io::DuplexStream>> &&
+              io::AsyncRead<io::BufWriter<io::DuplexStream>> &&
+              io::AsyncWriteVectored<io::BufWriter<io::DuplexStream>>);
+static_assert(io::AsyncBufRead<io::BufStream<io::DuplexStream>> &&
+              io::AsyncWrite<io::BufStream<io::DuplexStream>>);
+static_assert(io::AsyncBufRead<io::BufReader<io::BufWriter<io::DuplexStream>>>);
+static_assert(io::AsyncRead<io::Take<io::Repeat>> && !io::AsyncBufRead<io::Take<io::Repeat>>);
+static_assert(io::AsyncBufRead<io::Take<io::SliceReader&>>);
+static_assert(io::AsyncBufRead<io::Chain<io::SliceReader, io::Empty>>);
+static_assert(io::AsyncRead<io::Chain<io::Repeat, io::SliceReader>>);
+static_assert(io::AsyncRead<io::Stdin> && io::AsyncWrite<io::Stdout> && io::AsyncWrite<io::Stderr>);
+static_assert(io::AsyncBufRead<io::Empty> && io::AsyncWrite<io::Empty> && io::AsyncRead<io::Repeat>);
+static_assert(io::AsyncWrite<io::Sink> && io::AsyncWriteVectored<io::VecWriter<std::string>>);
+static_assert(io::AsyncRead<io::ReadHalf<io::DuplexStream>> &&
+              io::AsyncWrite<io::WriteHalf<io::DuplexStream>>);
+static_assert(io::AsyncBufRead<io::SliceReader>);
+
+TEST_CASE("io::chain of buffered readers is buffered: a line spanning both halves") {
+  auto rt = test::current_thread();
+  rt.block_on([]() -> Task<> {
+    io::SliceReader a(std::string_view("hello, wo"));
+    io::SliceReader b(std::string_view("rld\nbye\n"));
+    auto ls = io::lines(io::chain(a, b));
+    CHECK(**co_await ls.next_line() == "hello, world");
+    CHECK(**co_await ls.next_line() == "bye");
+    CHECK_FALSE((*co_await ls.next_line()).has_value());
+    // read_until over a BufReader by char and by byte.
+    io::BufReader br(io::SliceReader(std::string_view("k=v&x=y")), 3);
+    std::string kv;
+    CHECK(*co_await io::read_until(br, '&', kv) == 4);
+    CHECK(kv == "k=v&");
+    std::vector<std::byte> rest;
+    CHECK(*co_await io::read_until(br, std::byte{'&'}, rest) == 3);
+  }());
+}

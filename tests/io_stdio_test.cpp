@@ -143,3 +143,14 @@ TEST_CASE("stdio over a bad descriptor gives EBADF, not a crash") {
   }(out));
   CHECK(e == std::errc::bad_file_descriptor);
 }
+
+TEST_CASE("io::stdout / io::stderr: flush and shutdown with nothing written complete at once") {
+  auto rt = test::current_thread();
+  rt.block_on([]() -> Task<> {
+    auto out = io::stdout();
+    auto err = io::stderr();
+    CHECK((co_await out.flush()).has_value());
+    CHECK((co_await err.shutdown()).has_value());
+    CHECK(*co_await io::write(err, std::string_view()) == 0);
+  }());
+}
