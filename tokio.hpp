@@ -4000,21 +4000,79 @@ class Builder {
 
 }  // namespace tokio::runtime
 /* end file src/tokio/scheduler/builder.hpp */
-/* begin file src/tokio/io/async_io.hpp */
-// io::AsyncRead / io::AsyncWrite: the byte-stream concepts every I/O utility is written
-// against (TcpStream, UnixStream, DuplexStream, BufReader, stdin/stdout...).
+/* begin file src/tokio/io/error.hpp */
+// io::Errc: the I/O error kinds that have no errno of their own (Rust's
+// io::ErrorKind::UnexpectedEof and WriteZero), as a std::error_code enum.
 //
-//   AsyncRead   `co_await r.read(std::span<std::byte>)`        -> io::Result<std::size_t>
-//               (0 bytes = end of stream; cancel-safe: no data is lost when the await is
-//               destroyed before it completes)
-//   AsyncWrite  `co_await w.write(std::span<const std::byte>)` -> io::Result<std::size_t>
-//               `co_await w.flush()`                           -> io::Result<void>
-//               `co_await w.shutdown()`                        -> io::Result<void>
-//               (write is cancel-safe: a destroyed write wrote nothing)
+//   auto r = co_await io::read_exact(stream, buf);
+//   if (!r && r.error() == io::Errc::unexpected_eof) { ... }   // peer closed early
+//
+// Everything else the I/O utilities report is a plain errno code, compared with std::errc:
+// invalid UTF-8 is std::errc::illegal_byte_sequence, a write to a closed pipe
+// std::errc::broken_pipe, a blocking job lost to runtime shutdown std::errc::operation_canceled.
+
+/* #include <string> (already above) */
+/* #include <system_error> (already above) */
+/* #include <type_traits> (already above) */
+
+namespace tokio::io {
+
+enum class Errc {
+  // The stream ended (read returned 0) before the requested amount of data arrived
+  // (read_exact, read_u32...).
+  unexpected_eof = 1,
+  // A writer accepted 0 bytes of a non-empty buffer (write_all, copy, BufWriter flush):
+  // it can make no progress, so retrying would spin.
+  write_zero = 2,
+};
+
+// The category of io::Errc codes ("tokio.io").
+const std::error_category& io_category() noexcept;
+
+inline std::error_code make_error_code(Errc e) noexcept {
+  return {static_cast<int>(e), io_category()};
+}
+
+}  // namespace tokio::io
+
+template <>
+struct std::is_error_code_enum<tokio::io::Errc> : std::true_type {};
+/* end file src/tokio/io/error.hpp */
+/* begin file src/tokio/io/async_io.hpp */
+// io::AsyncRead / io::AsyncWrite / io::AsyncBufRead: the byte-stream concepts every I/O
+// utility is written against (TcpStream, UnixStream, DuplexStream, BufReader, stdin/stdout...).
+//
+//   AsyncRead     `co_await r.read(std::span<std::byte>)`        -> io::Result<std::size_t>
+//                 (0 bytes = end of stream, or an empty buffer; cancel-safe: no data is lost
+//                 when the await is destroyed before it completes)
+//   AsyncWrite    `co_await w.write(std::span<const std::byte>)` -> io::Result<std::size_t>
+//                 `co_await w.flush()`                           -> io::Result<void>
+//                 `co_await w.shutdown()`                        -> io::Result<void>
+//                 (write is cancel-safe: a destroyed write wrote nothing)
+//   AsyncBufRead  an AsyncRead with an internal buffer:
+//                 `co_await r.fill_buf()` -> io::Result<std::span<const std::byte>> (the
+//                 buffered bytes, filling the buffer first when it is empty; empty = EOF),
+//                 `r.consume(n)` marks n of them as used. fill_buf is cancel-safe.
+//   optional      `co_await w.write_vectored(std::span<const IoSlice>)` -> io::Result<size_t>
+//                 (gathers several buffers in one write; io::write_vectored falls back to
+//                 writing the first non-empty buffer when a writer lacks it)
+//
+// A stream may have one read and one write in flight at the same time (copy_bidirectional
+// and split rely on it): the two operations must not share mutable state unguarded. Their
+// polls never run concurrently unless the stream is shared across tasks (io::split guards
+// that case with a lock).
+//
+// The operations return awaitables. Leaves (classes deriving from detail::Leaf) are polled
+// in place by adaptors; any other tokio awaitable (e.g. a Task) works too, at the price of a
+// coroutine frame per operation when an adaptor wraps it.
+
+#include <sys/uio.h>
 
 /* #include <cstddef> (already above) */
 #include <span>
+#include <string_view>
 /* #include <type_traits> (already above) */
+/* #include <utility> (already above) */
 
 
 namespace tokio::io {
@@ -4031,6 +4089,50 @@ concept AsyncWrite = requires(W& w, std::span<const std::byte> buf) {
   requires std::is_same_v<detail::await_result_t<decltype(w.shutdown())>, Result<void>>;
 };
 
+template <class R>
+concept AsyncBufRead = AsyncRead<R> && requires(R& r, std::size_t n) {
+  requires std::is_same_v<detail::await_result_t<decltype(r.fill_buf())>,
+                          Result<std::span<const std::byte>>>;
+  r.consume(n);
+};
+
+// One buffer of a vectored write. Layout-identical to struct iovec (it holds one), so a
+// std::span<const IoSlice> can be handed to writev/sendmsg unchanged (as_iovecs).
+class IoSlice {
+ public:
+  constexpr IoSlice() noexcept : v_{nullptr, 0} {}
+  IoSlice(std::span<const std::byte> s) noexcept  // NOLINT: implicit, like Rust's IoSlice::new
+      : v_{const_cast<std::byte*>(s.data()), s.size()} {}
+  IoSlice(std::string_view s) noexcept  // NOLINT
+      : v_{const_cast<char*>(s.data()), s.size()} {}
+
+  const std::byte* data() const noexcept { return static_cast<const std::byte*>(v_.iov_base); }
+  std::size_t size() const noexcept { return v_.iov_len; }
+  bool empty() const noexcept { return v_.iov_len == 0; }
+  std::span<const std::byte> bytes() const noexcept { return {data(), size()}; }
+  // Drops the first n bytes (n <= size()).
+  void advance(std::size_t n) noexcept {
+    v_.iov_base = static_cast<char*>(v_.iov_base) + n;
+    v_.iov_len -= n;
+  }
+
+ private:
+  struct iovec v_;
+};
+static_assert(sizeof(IoSlice) == sizeof(struct iovec) && std::is_standard_layout_v<IoSlice>);
+
+// The slices as the iovec array writev(2) takes (IoSlice and iovec are
+// pointer-interconvertible: a standard-layout class and its only member).
+inline const struct iovec* as_iovecs(std::span<const IoSlice> s) noexcept {
+  return reinterpret_cast<const struct iovec*>(s.data());
+}
+
+template <class W>
+concept AsyncWriteVectored = AsyncWrite<W> && requires(W& w, std::span<const IoSlice> bufs) {
+  requires std::is_same_v<detail::await_result_t<decltype(w.write_vectored(bufs))>,
+                          Result<std::size_t>>;
+};
+
 // Views a char buffer as bytes (the convenience overloads take these).
 inline std::span<std::byte> as_writable_bytes(std::span<char> s) noexcept {
   return {reinterpret_cast<std::byte*>(s.data()), s.size()};
@@ -4040,7 +4142,2906 @@ inline std::span<const std::byte> as_bytes(std::span<const char> s) noexcept {
 }
 
 }  // namespace tokio::io
+
+namespace tokio::detail {
+
+// The awaitable types a stream's operations return.
+template <class R>
+using read_op_t = decltype(std::declval<R&>().read(std::declval<std::span<std::byte>>()));
+template <class W>
+using write_op_t = decltype(std::declval<W&>().write(std::declval<std::span<const std::byte>>()));
+template <class W>
+using write_vectored_op_t =
+    decltype(std::declval<W&>().write_vectored(std::declval<std::span<const io::IoSlice>>()));
+template <class W>
+using flush_op_t = decltype(std::declval<W&>().flush());
+template <class W>
+using shutdown_op_t = decltype(std::declval<W&>().shutdown());
+template <class R>
+using fill_buf_op_t = decltype(std::declval<R&>().fill_buf());
+
+}  // namespace tokio::detail
 /* end file src/tokio/io/async_io.hpp */
+/* begin file src/tokio/io/read_ext.hpp */
+// Reading helpers over any io::AsyncRead (Tokio's AsyncReadExt as free functions):
+//
+//   co_await io::read(r, buf)               -> Result<size_t>  one read; 0 = EOF
+//   co_await io::read_exact(r, buf)         -> Result<size_t>  fills buf or fails
+//   co_await io::read_to_end(r, vec)        -> Result<size_t>  appends until EOF
+//   co_await io::read_to_string(r, str)     -> Result<size_t>  same, checked UTF-8
+//   co_await io::read_buf(r, readbuf / vec) -> Result<size_t>  one read into spare room
+//
+// Cancel safety (what a select/abort/timeout that destroys the await leaves behind):
+//   read, read_buf        cancel-safe: nothing was read unless the await completed.
+//   read_exact            NOT cancel-safe: bytes already read into buf are not reported.
+//   read_to_end           NOT cancel-safe in the count it returns, but loses no data: the
+//                         bytes read so far stay appended to the container.
+//   read_to_string        NOT cancel-safe: as read_to_end, and the string may then end in
+//                         the middle of a UTF-8 sequence (it was not validated yet).
+// The integer readers live in read_int.hpp.
+//
+// Every operation is a leaf (or drives the reader's own leaf in place): no allocation per
+// call when the reader's read is a leaf.
+
+/* #include <cstddef> (already above) */
+#include <cstring>
+/* #include <span> (already above) */
+/* #include <stdexcept> (already above) */
+/* #include <system_error> (already above) */
+/* #include <type_traits> (already above) */
+/* #include <utility> (already above) */
+
+/* begin file src/tokio/io/child_op.hpp */
+// detail::ChildOp<A> and detail::CompositeLeaf<D>: how the I/O adaptors (BufReader, Take,
+// split halves, copy, read_exact...) drive the read/write operations of the stream they
+// wrap from inside their own poll, the way a Rust adaptor's poll_read calls the inner
+// poll_read.
+//
+// A leaf operand (a class deriving from detail::Leaf, e.g. a socket or duplex read) is
+// constructed in place and polled directly with the outer poll's Context: no allocation,
+// no extra indirection. Any other tokio awaitable (a Task, a JoinHandle...) runs as a
+// Branch: a child coroutine chain with its own PollSlot, stepped on each outer poll.
+//
+// Lifecycle: start(make) builds the operand from make()'s prvalue (guaranteed elision, so
+// a leaf is never moved); poll(cx) until it returns true; take() returns the result and
+// destroys the operand. reset() cancels an unfinished operand (its destructor unregisters
+// it). The holder must not move while an operand is live: a composite leaf only moves or
+// copies before its first poll, when every ChildOp in it is empty.
+
+#include <concepts>
+/* #include <exception> (already above) */
+/* #include <new> (already above) */
+/* #include <type_traits> (already above) */
+/* #include <utility> (already above) */
+
+
+namespace tokio::detail {
+
+template <class A>
+class ChildOp {
+ public:
+  using Value = await_result_t<A>;
+  static constexpr bool kIsLeaf = std::is_base_of_v<Pollable, A>;
+  using Stored = std::conditional_t<kIsLeaf, A, Branch<Value>>;
+
+  ChildOp() noexcept {}
+  // Copies happen only before the holder's first poll, when nothing is live.
+  ChildOp(const ChildOp&) noexcept {}
+  ChildOp& operator=(const ChildOp&) = delete;
+  ~ChildOp() { reset(); }
+
+  bool live() const noexcept { return live_; }
+
+  template <class F>
+  void start(F&& make) {
+    reset();
+    if constexpr (kIsLeaf) {
+      new (&s_) A(std::forward<F>(make)());
+    } else {
+      new (&s_) Branch<Value>(to_task(std::forward<F>(make)()));
+    }
+    live_ = true;
+  }
+
+  // Polls the live operand; true once its result is ready.
+  bool poll(task::Context& cx) {
+    if constexpr (kIsLeaf) {
+      if constexpr (requires(A& a, task::Context& c) { { a.poll(c) } -> std::same_as<bool>; }) {
+        return s_.poll(cx);
+      } else {
+        return s_.poll_fn(&s_, cx);
+      }
+    } else {
+      return s_.step(cx);
+    }
+  }
+
+  // The finished operand's result (rethrows what a coroutine operand threw); the operand
+  // is destroyed.
+  Value take() {
+    struct Reset {
+      ChildOp* c;
+      ~Reset() { c->reset(); }
+    } guard{this};
+    if constexpr (kIsLeaf) {
+      return s_.await_resume();
+    } else {
+      return s_.take();
+    }
+  }
+
+  // Cancels (destroys) the operand, finished or not.
+  void reset() noexcept {
+    if (live_) {
+      live_ = false;
+      s_.~Stored();
+    }
+  }
+
+ private:
+  union {
+    Stored s_;
+  };
+  bool live_ = false;
+};
+
+// A leaf whose poll drives ChildOps. Derived implements `bool step(task::Context&)`; an
+// exception escaping it (a coroutine operand that threw) completes the leaf and is
+// rethrown by check() in await_resume, so the awaiting task sees it.
+template <class Derived>
+class CompositeLeaf : public Leaf<Derived> {
+ public:
+  bool poll(task::Context& cx) noexcept {
+    try {
+      return static_cast<Derived*>(this)->step(cx);
+    } catch (...) {
+      exc_ = std::current_exception();
+      return true;
+    }
+  }
+
+ protected:
+  void check() {
+    if (exc_) std::rethrow_exception(std::exchange(exc_, nullptr));
+  }
+
+ private:
+  std::exception_ptr exc_;
+};
+
+}  // namespace tokio::detail
+/* end file src/tokio/io/child_op.hpp */
+/* begin file src/tokio/io/utf8.hpp */
+// detail::utf8_valid: the UTF-8 check read_to_string and read_line apply to what they read
+// (Rust's str rules: no overlong forms, no surrogates, nothing above U+10FFFF, no
+// truncated sequence at the end).
+
+/* #include <cstddef> (already above) */
+
+namespace tokio::detail {
+
+bool utf8_valid(const unsigned char* p, std::size_t n) noexcept;
+
+}  // namespace tokio::detail
+/* end file src/tokio/io/utf8.hpp */
+
+namespace tokio::io {
+
+// A growable container of bytes that read_to_end / read_buf can append to:
+// std::vector<std::byte>, std::vector<char>, std::vector<unsigned char>, std::string...
+template <class C>
+concept ByteContainer = requires(C& c, std::size_t n) {
+  { c.data() };
+  { c.size() } -> std::convertible_to<std::size_t>;
+  { c.capacity() } -> std::convertible_to<std::size_t>;
+  c.resize(n);
+  c.reserve(n);
+  requires sizeof(*c.data()) == 1;
+};
+
+// A caller-provided buffer with a fill cursor (Tokio's ReadBuf): read_buf appends to the
+// unfilled part and advances the cursor.
+class ReadBuf {
+ public:
+  explicit ReadBuf(std::span<std::byte> storage) noexcept : buf_(storage) {}
+  explicit ReadBuf(std::span<char> storage) noexcept : buf_(as_writable_bytes(storage)) {}
+
+  std::size_t capacity() const noexcept { return buf_.size(); }
+  std::size_t remaining() const noexcept { return buf_.size() - filled_; }
+  std::span<std::byte> filled() const noexcept { return buf_.first(filled_); }
+  std::span<std::byte> unfilled() const noexcept { return buf_.subspan(filled_); }
+  // Marks n more bytes of unfilled() as filled. Throws std::out_of_range past capacity.
+  void advance(std::size_t n) {
+    if (n > remaining()) throw std::out_of_range("io::ReadBuf::advance past the end of the buffer");
+    filled_ += n;
+  }
+  void set_filled(std::size_t n) {
+    if (n > capacity()) throw std::out_of_range("io::ReadBuf::set_filled past the end of the buffer");
+    filled_ = n;
+  }
+  void clear() noexcept { filled_ = 0; }
+  // Appends bytes; throws std::out_of_range when they do not fit.
+  void put(std::span<const std::byte> src) {
+    if (src.size() > remaining()) throw std::out_of_range("io::ReadBuf::put: not enough room");
+    if (!src.empty()) std::memcpy(buf_.data() + filled_, src.data(), src.size());
+    filled_ += src.size();
+  }
+
+ private:
+  std::span<std::byte> buf_;
+  std::size_t filled_ = 0;
+};
+
+}  // namespace tokio::io
+
+namespace tokio::detail {
+
+[[noreturn]] void throw_overlong_read();
+
+// A reader that reports more bytes than the buffer it was given is broken; carrying on
+// would read past the buffer. The exception surfaces from the await.
+inline std::size_t checked_count(std::size_t n, std::size_t asked) {
+  if (TOKIO_UNLIKELY(n > asked)) throw_overlong_read();
+  return n;
+}
+
+template <class R>
+class ReadExactOp : public CompositeLeaf<ReadExactOp<R>> {
+ public:
+  ReadExactOp(R& r, std::span<std::byte> buf) noexcept : r_(&r), buf_(buf) {}
+
+  bool step(task::Context& cx) {
+    while (filled_ < buf_.size()) {
+      if (!op_.live()) op_.start([&] { return r_->read(buf_.subspan(filled_)); });
+      if (!op_.poll(cx)) return false;
+      io::Result<std::size_t> n = op_.take();
+      if (!n) {
+        err_ = n.error();
+        return true;
+      }
+      if (*n == 0) {
+        err_ = io::Errc::unexpected_eof;
+        return true;
+      }
+      filled_ += checked_count(*n, buf_.size() - filled_);
+    }
+    return true;
+  }
+  io::Result<std::size_t> await_resume() {
+    this->check();
+    if (err_) return unexpected(err_);
+    return filled_;
+  }
+
+ private:
+  R* r_;
+  std::span<std::byte> buf_;
+  std::size_t filled_ = 0;
+  std::error_code err_;
+  ChildOp<read_op_t<R>> op_;
+};
+
+// read_to_end / read_to_string. While the operation runs the container is sized to its
+// capacity (so the spare room is only zero-filled once per growth) and valid_ counts the
+// real bytes; completion, failure and cancellation all shrink it back to valid_.
+template <class R, class C, bool Utf8>
+class ReadToEndOp : public CompositeLeaf<ReadToEndOp<R, C, Utf8>> {
+ public:
+  ReadToEndOp(R& r, C& c) noexcept : r_(&r), c_(&c) {}
+  ReadToEndOp(const ReadToEndOp& o) noexcept
+      : CompositeLeaf<ReadToEndOp>(o), r_(o.r_), c_(o.c_) {}
+  ~ReadToEndOp() {
+    op_.reset();  // no read may still target the container
+    if (started_ && !finished_) c_->resize(valid_);
+  }
+
+  bool step(task::Context& cx) {
+    if (!started_) {
+      started_ = true;
+      start_ = valid_ = c_->size();
+    }
+    for (;;) {
+      if (!op_.live()) {
+        if (valid_ == c_->capacity()) {
+          std::size_t cap = c_->capacity();
+          c_->reserve(cap < 32 ? 32 : cap * 2);
+        }
+        if (c_->size() != c_->capacity()) c_->resize(c_->capacity());
+        op_.start([&] {
+          auto* p = reinterpret_cast<std::byte*>(c_->data()) + valid_;
+          return r_->read(std::span<std::byte>(p, c_->size() - valid_));
+        });
+      }
+      if (!op_.poll(cx)) return false;
+      io::Result<std::size_t> n = op_.take();
+      if (!n) {
+        err_ = n.error();
+        return finish();
+      }
+      if (*n == 0) return finish();
+      valid_ += checked_count(*n, c_->size() - valid_);
+    }
+  }
+
+  io::Result<std::size_t> await_resume() {
+    this->check();
+    if (err_) return unexpected(err_);
+    return valid_ - start_;
+  }
+
+ private:
+  bool finish() {
+    finished_ = true;
+    if constexpr (Utf8) {
+      // Like Tokio's read_to_string: on any failure the string is left as it was.
+      const auto* p = reinterpret_cast<const unsigned char*>(c_->data()) + start_;
+      if (!err_ && !utf8_valid(p, valid_ - start_)) {
+        err_ = std::make_error_code(std::errc::illegal_byte_sequence);
+      }
+      if (err_) valid_ = start_;
+    }
+    c_->resize(valid_);
+    return true;
+  }
+
+  R* r_;
+  C* c_;
+  std::size_t start_ = 0;
+  std::size_t valid_ = 0;
+  bool started_ = false;
+  bool finished_ = false;
+  std::error_code err_;
+  ChildOp<read_op_t<R>> op_;
+};
+
+// One read into a ReadBuf's unfilled part.
+template <class R>
+class ReadIntoBufOp : public CompositeLeaf<ReadIntoBufOp<R>> {
+ public:
+  ReadIntoBufOp(R& r, io::ReadBuf& b) noexcept : r_(&r), b_(&b) {}
+  bool step(task::Context& cx) {
+    if (b_->remaining() == 0) return true;
+    if (!op_.live()) op_.start([&] { return r_->read(b_->unfilled()); });
+    if (!op_.poll(cx)) return false;
+    res_ = op_.take();
+    if (res_) b_->advance(checked_count(*res_, b_->remaining()));
+    return true;
+  }
+  io::Result<std::size_t> await_resume() {
+    this->check();
+    return std::move(res_);
+  }
+
+ private:
+  R* r_;
+  io::ReadBuf* b_;
+  io::Result<std::size_t> res_ = std::size_t{0};
+  ChildOp<read_op_t<R>> op_;
+};
+
+// One read appended to a container's spare room (at most kReadBufWindow bytes per call:
+// std containers zero-fill what they grow into).
+inline constexpr std::size_t kReadBufWindow = 64 * 1024;
+
+template <class R, class C>
+class ReadIntoContainerOp : public CompositeLeaf<ReadIntoContainerOp<R, C>> {
+ public:
+  ReadIntoContainerOp(R& r, C& c) noexcept : r_(&r), c_(&c) {}
+  ReadIntoContainerOp(const ReadIntoContainerOp& o) noexcept
+      : CompositeLeaf<ReadIntoContainerOp>(o), r_(o.r_), c_(o.c_) {}
+  ~ReadIntoContainerOp() {
+    op_.reset();
+    if (grown_) c_->resize(base_);
+  }
+
+  bool step(task::Context& cx) {
+    if (!op_.live()) {
+      base_ = c_->size();
+      std::size_t spare = c_->capacity() - base_;
+      if (spare < 64) {
+        c_->reserve(base_ + (base_ < 64 ? 64 : base_));
+        spare = c_->capacity() - base_;
+      }
+      c_->resize(base_ + (spare < kReadBufWindow ? spare : kReadBufWindow));
+      grown_ = true;
+      op_.start([&] {
+        auto* p = reinterpret_cast<std::byte*>(c_->data()) + base_;
+        return r_->read(std::span<std::byte>(p, c_->size() - base_));
+      });
+    }
+    if (!op_.poll(cx)) return false;
+    res_ = op_.take();
+    std::size_t n = res_ ? checked_count(*res_, c_->size() - base_) : 0;
+    grown_ = false;
+    c_->resize(base_ + n);
+    return true;
+  }
+  io::Result<std::size_t> await_resume() {
+    this->check();
+    return std::move(res_);
+  }
+
+ private:
+  R* r_;
+  C* c_;
+  std::size_t base_ = 0;
+  bool grown_ = false;
+  io::Result<std::size_t> res_ = std::size_t{0};
+  ChildOp<read_op_t<R>> op_;
+};
+
+}  // namespace tokio::detail
+
+namespace tokio::io {
+
+// One read into buf: the bytes read, 0 at end of stream (or for an empty buf).
+// Cancel-safe.
+template <AsyncRead R>
+auto read(R& r, std::span<std::byte> buf) {
+  return r.read(buf);
+}
+template <AsyncRead R>
+auto read(R& r, std::span<char> buf) {
+  return r.read(as_writable_bytes(buf));
+}
+
+// Reads exactly buf.size() bytes. End of stream first fails with Errc::unexpected_eof.
+// NOT cancel-safe: bytes already read into buf are not reported on cancellation.
+template <AsyncRead R>
+detail::ReadExactOp<R> read_exact(R& r, std::span<std::byte> buf) {
+  return {r, buf};
+}
+template <AsyncRead R>
+detail::ReadExactOp<R> read_exact(R& r, std::span<char> buf) {
+  return {r, as_writable_bytes(buf)};
+}
+
+// Reads until end of stream, appending to c; returns how many bytes were appended. On an
+// error the bytes read before it stay appended. NOT cancel-safe (the count is lost; the
+// data is not: it stays in c).
+template <AsyncRead R, ByteContainer C>
+detail::ReadToEndOp<R, C, false> read_to_end(R& r, C& c) {
+  return {r, c};
+}
+
+// read_to_end into a string, then checks that what was appended is UTF-8: if not, fails
+// with std::errc::illegal_byte_sequence. On any failure s is left as it was (the bytes
+// read are dropped), as in Tokio. NOT cancel-safe (see the top of this file).
+template <AsyncRead R>
+detail::ReadToEndOp<R, std::string, true> read_to_string(R& r, std::string& s) {
+  return {r, s};
+}
+
+// One read into the unfilled part of b, advancing its cursor. Cancel-safe.
+template <AsyncRead R>
+detail::ReadIntoBufOp<R> read_buf(R& r, ReadBuf& b) {
+  return {r, b};
+}
+// One read appended to c's spare capacity (growing it when it has less than 64 bytes
+// spare); returns the bytes appended, 0 at end of stream. Cancel-safe.
+template <AsyncRead R, ByteContainer C>
+detail::ReadIntoContainerOp<R, C> read_buf(R& r, C& c) {
+  return {r, c};
+}
+
+}  // namespace tokio::io
+/* end file src/tokio/io/read_ext.hpp */
+/* begin file src/tokio/io/write_ext.hpp */
+// Writing helpers over any io::AsyncWrite (Tokio's AsyncWriteExt as free functions):
+//
+//   co_await io::write(w, buf)                   -> Result<size_t>  one write (maybe partial)
+//   co_await io::write_all(w, buf)               -> Result<void>    the whole buffer
+//   co_await io::write_vectored(w, slices)       -> Result<size_t>  one gathering write
+//   co_await io::write_all_vectored(w, slices)   -> Result<void>    every slice, in order
+//   co_await io::flush(w) / io::shutdown(w)      -> Result<void>
+//
+// A writer that accepts 0 bytes of a non-empty buffer fails write_all with
+// Errc::write_zero (retrying would spin).
+//
+// Cancel safety:
+//   write, write_vectored   cancel-safe: a destroyed write wrote nothing.
+//   write_all,              NOT cancel-safe: a prefix of the data may have been written
+//   write_all_vectored      and the caller cannot tell how much.
+//   flush, shutdown         safe to cancel and retry (the writer's own state records what
+//                           was already done).
+// The integer writers live in int_io.hpp.
+
+/* #include <cstddef> (already above) */
+/* #include <span> (already above) */
+/* #include <string_view> (already above) */
+/* #include <system_error> (already above) */
+/* #include <utility> (already above) */
+
+
+namespace tokio::io {
+
+// One write; returns how many bytes of buf were accepted (possibly fewer). Cancel-safe.
+template <AsyncWrite W>
+auto write(W& w, std::span<const std::byte> buf) {
+  return w.write(buf);
+}
+template <AsyncWrite W>
+auto write(W& w, std::string_view s) {
+  return w.write(as_bytes(s));
+}
+
+// One gathering write of several buffers. Writers without write_vectored get the first
+// non-empty buffer written, as Tokio's default poll_write_vectored does. Cancel-safe.
+template <AsyncWrite W>
+auto write_vectored(W& w, std::span<const IoSlice> bufs) {
+  if constexpr (AsyncWriteVectored<W>) {
+    return w.write_vectored(bufs);
+  } else {
+    for (const IoSlice& b : bufs) {
+      if (!b.empty()) return w.write(b.bytes());
+    }
+    return w.write(std::span<const std::byte>());
+  }
+}
+
+template <AsyncWrite W>
+auto flush(W& w) {
+  return w.flush();
+}
+template <AsyncWrite W>
+auto shutdown(W& w) {
+  return w.shutdown();
+}
+
+}  // namespace tokio::io
+
+namespace tokio::detail {
+
+template <class W>
+class WriteAllOp : public CompositeLeaf<WriteAllOp<W>> {
+ public:
+  WriteAllOp(W& w, std::span<const std::byte> buf) noexcept : w_(&w), buf_(buf) {}
+
+  bool step(task::Context& cx) {
+    while (done_ < buf_.size()) {
+      if (!op_.live()) op_.start([&] { return w_->write(buf_.subspan(done_)); });
+      if (!op_.poll(cx)) return false;
+      io::Result<std::size_t> n = op_.take();
+      if (!n) {
+        err_ = n.error();
+        return true;
+      }
+      if (*n == 0) {
+        err_ = io::Errc::write_zero;
+        return true;
+      }
+      done_ += checked_count(*n, buf_.size() - done_);
+    }
+    return true;
+  }
+  io::Result<void> await_resume() {
+    this->check();
+    if (err_) return unexpected(err_);
+    return {};
+  }
+
+ private:
+  W* w_;
+  std::span<const std::byte> buf_;
+  std::size_t done_ = 0;
+  std::error_code err_;
+  ChildOp<write_op_t<W>> op_;
+};
+
+template <class W>
+class WriteAllVectoredOp : public CompositeLeaf<WriteAllVectoredOp<W>> {
+ public:
+  WriteAllVectoredOp(W& w, std::span<io::IoSlice> bufs) noexcept : w_(&w), bufs_(bufs) {}
+
+  bool step(task::Context& cx) {
+    for (;;) {
+      if (!op_.live()) {
+        while (!bufs_.empty() && bufs_.front().empty()) bufs_ = bufs_.subspan(1);
+        if (bufs_.empty()) return true;
+        op_.start([&] { return io::write_vectored(*w_, std::span<const io::IoSlice>(bufs_)); });
+      }
+      if (!op_.poll(cx)) return false;
+      io::Result<std::size_t> n = op_.take();
+      if (!n) {
+        err_ = n.error();
+        return true;
+      }
+      if (*n == 0) {
+        err_ = io::Errc::write_zero;
+        return true;
+      }
+      std::size_t left = *n;
+      while (left > 0) {
+        if (bufs_.empty()) throw_overlong_read();
+        std::size_t k = bufs_.front().size() < left ? bufs_.front().size() : left;
+        bufs_.front().advance(k);
+        left -= k;
+        if (bufs_.front().empty()) bufs_ = bufs_.subspan(1);
+      }
+    }
+  }
+  io::Result<void> await_resume() {
+    this->check();
+    if (err_) return unexpected(err_);
+    return {};
+  }
+
+ private:
+  W* w_;
+  std::span<io::IoSlice> bufs_;
+  std::error_code err_;
+  ChildOp<decltype(io::write_vectored(std::declval<W&>(), std::span<const io::IoSlice>()))> op_;
+};
+
+}  // namespace tokio::detail
+
+namespace tokio::io {
+
+// Writes the whole buffer (looping over partial writes). NOT cancel-safe.
+template <AsyncWrite W>
+detail::WriteAllOp<W> write_all(W& w, std::span<const std::byte> buf) {
+  return {w, buf};
+}
+template <AsyncWrite W>
+detail::WriteAllOp<W> write_all(W& w, std::string_view s) {
+  return {w, as_bytes(s)};
+}
+
+// Writes every byte of every slice, in order, with as few writes as the writer allows.
+// The slices are consumed as they are written (like Rust's write_all_vectored): afterwards
+// they are all empty; after a failure they describe what was not written. NOT cancel-safe.
+template <AsyncWrite W>
+detail::WriteAllVectoredOp<W> write_all_vectored(W& w, std::span<IoSlice> bufs) {
+  return {w, bufs};
+}
+
+}  // namespace tokio::io
+/* end file src/tokio/io/write_ext.hpp */
+/* begin file src/tokio/io/int_io.hpp */
+// Binary numbers over AsyncRead / AsyncWrite, Tokio's read_u8...read_f64 / write_u8...
+// write_f64 family: big-endian (network order) by default, `_le` for little-endian.
+//
+//   auto len = co_await io::read_u32(r);      // Result<uint32_t>
+//   co_await io::write_i64_le(w, -5);         // Result<void>
+//
+// 128-bit forms use io::u128 / io::i128 (the compiler's __int128).
+//
+// Cancel safety: every reader is read_exact underneath, so NOT cancel-safe beyond one
+// byte (a cancelled read_u32 may have consumed part of the number); read_u8 / read_i8
+// are cancel-safe. Every writer is write_all: NOT cancel-safe.
+// A stream that ends inside a number fails with Errc::unexpected_eof.
+
+#include <array>
+#include <bit>
+/* #include <cstddef> (already above) */
+/* #include <cstdint> (already above) */
+/* #include <cstring> (already above) */
+/* #include <system_error> (already above) */
+
+
+namespace tokio::io {
+
+__extension__ typedef unsigned __int128 u128;
+__extension__ typedef __int128 i128;
+
+}  // namespace tokio::io
+
+namespace tokio::detail {
+
+template <std::size_t N>
+struct UnsignedOfSize;
+template <>
+struct UnsignedOfSize<1> { using type = uint8_t; };
+template <>
+struct UnsignedOfSize<2> { using type = uint16_t; };
+template <>
+struct UnsignedOfSize<4> { using type = uint32_t; };
+template <>
+struct UnsignedOfSize<8> { using type = uint64_t; };
+template <>
+struct UnsignedOfSize<16> { using type = io::u128; };
+
+template <class T, bool BigEndian>
+T decode_int(const std::array<std::byte, sizeof(T)>& b) noexcept {
+  using U = typename UnsignedOfSize<sizeof(T)>::type;
+  U u = 0;
+  for (std::size_t i = 0; i < sizeof(T); ++i) {
+    std::size_t k = BigEndian ? i : sizeof(T) - 1 - i;
+    u = static_cast<U>((u << 8) | static_cast<U>(std::to_integer<uint8_t>(b[k])));
+  }
+  T v;
+  std::memcpy(&v, &u, sizeof(T));  // two's complement / IEEE-754 bit pattern
+  return v;
+}
+
+template <class T, bool BigEndian>
+std::array<std::byte, sizeof(T)> encode_int(T v) noexcept {
+  using U = typename UnsignedOfSize<sizeof(T)>::type;
+  U u;
+  std::memcpy(&u, &v, sizeof(T));
+  std::array<std::byte, sizeof(T)> b;
+  for (std::size_t i = 0; i < sizeof(T); ++i) {
+    std::size_t k = BigEndian ? sizeof(T) - 1 - i : i;
+    b[k] = static_cast<std::byte>(static_cast<uint8_t>(u));
+    u = static_cast<U>(u >> 4 >> 4);  // two shifts: no "shift >= width" for 8-bit U
+  }
+  return b;
+}
+
+template <class R, class T, bool BigEndian>
+class ReadIntOp : public CompositeLeaf<ReadIntOp<R, T, BigEndian>> {
+ public:
+  explicit ReadIntOp(R& r) noexcept : r_(&r) {}
+
+  bool step(task::Context& cx) {
+    while (filled_ < sizeof(T)) {
+      if (!op_.live()) op_.start([&] { return r_->read(std::span<std::byte>(buf_).subspan(filled_)); });
+      if (!op_.poll(cx)) return false;
+      io::Result<std::size_t> n = op_.take();
+      if (!n) {
+        err_ = n.error();
+        return true;
+      }
+      if (*n == 0) {
+        err_ = io::Errc::unexpected_eof;
+        return true;
+      }
+      filled_ += checked_count(*n, sizeof(T) - filled_);
+    }
+    return true;
+  }
+  io::Result<T> await_resume() {
+    this->check();
+    if (err_) return unexpected(err_);
+    return decode_int<T, BigEndian>(buf_);
+  }
+
+ private:
+  R* r_;
+  std::array<std::byte, sizeof(T)> buf_{};
+  std::size_t filled_ = 0;
+  std::error_code err_;
+  ChildOp<read_op_t<R>> op_;
+};
+
+template <class W, std::size_t N>
+class WriteIntOp : public CompositeLeaf<WriteIntOp<W, N>> {
+ public:
+  WriteIntOp(W& w, const std::array<std::byte, N>& bytes) noexcept : w_(&w), buf_(bytes) {}
+
+  bool step(task::Context& cx) {
+    while (done_ < N) {
+      if (!op_.live()) {
+        op_.start([&] { return w_->write(std::span<const std::byte>(buf_).subspan(done_)); });
+      }
+      if (!op_.poll(cx)) return false;
+      io::Result<std::size_t> n = op_.take();
+      if (!n) {
+        err_ = n.error();
+        return true;
+      }
+      if (*n == 0) {
+        err_ = io::Errc::write_zero;
+        return true;
+      }
+      done_ += checked_count(*n, N - done_);
+    }
+    return true;
+  }
+  io::Result<void> await_resume() {
+    this->check();
+    if (err_) return unexpected(err_);
+    return {};
+  }
+
+ private:
+  W* w_;
+  std::array<std::byte, N> buf_;
+  std::size_t done_ = 0;
+  std::error_code err_;
+  ChildOp<write_op_t<W>> op_;
+};
+
+}  // namespace tokio::detail
+
+namespace tokio::io {
+
+// Generic forms: io::read_int<uint32_t>(r), io::write_int<int16_t, false>(w, v).
+template <class T, bool BigEndian = true, AsyncRead R>
+detail::ReadIntOp<R, T, BigEndian> read_int(R& r) {
+  static_assert(sizeof(T) == 1 || sizeof(T) == 2 || sizeof(T) == 4 || sizeof(T) == 8 ||
+                sizeof(T) == 16);
+  return detail::ReadIntOp<R, T, BigEndian>(r);
+}
+template <class T, bool BigEndian = true, AsyncWrite W>
+detail::WriteIntOp<W, sizeof(T)> write_int(W& w, T v) {
+  return {w, detail::encode_int<T, BigEndian>(v)};
+}
+
+#define TOKIO_IO_INT_FNS(name, T)                                                          \
+  template <AsyncRead R>                                                                   \
+  auto read_##name(R& r) {                                                                 \
+    return read_int<T, true>(r);                                                           \
+  }                                                                                        \
+  template <AsyncRead R>                                                                   \
+  auto read_##name##_le(R& r) {                                                            \
+    return read_int<T, false>(r);                                                          \
+  }                                                                                        \
+  template <AsyncWrite W>                                                                  \
+  auto write_##name(W& w, T v) {                                                           \
+    return write_int<T, true>(w, v);                                                       \
+  }                                                                                        \
+  template <AsyncWrite W>                                                                  \
+  auto write_##name##_le(W& w, T v) {                                                      \
+    return write_int<T, false>(w, v);                                                      \
+  }
+
+template <AsyncRead R>
+auto read_u8(R& r) {
+  return read_int<uint8_t>(r);
+}
+template <AsyncRead R>
+auto read_i8(R& r) {
+  return read_int<int8_t>(r);
+}
+template <AsyncWrite W>
+auto write_u8(W& w, uint8_t v) {
+  return write_int<uint8_t>(w, v);
+}
+template <AsyncWrite W>
+auto write_i8(W& w, int8_t v) {
+  return write_int<int8_t>(w, v);
+}
+TOKIO_IO_INT_FNS(u16, uint16_t)
+TOKIO_IO_INT_FNS(i16, int16_t)
+TOKIO_IO_INT_FNS(u32, uint32_t)
+TOKIO_IO_INT_FNS(i32, int32_t)
+TOKIO_IO_INT_FNS(u64, uint64_t)
+TOKIO_IO_INT_FNS(i64, int64_t)
+TOKIO_IO_INT_FNS(u128, u128)
+TOKIO_IO_INT_FNS(i128, i128)
+TOKIO_IO_INT_FNS(f32, float)
+TOKIO_IO_INT_FNS(f64, double)
+
+#undef TOKIO_IO_INT_FNS
+
+static_assert(sizeof(float) == 4 && sizeof(double) == 8);
+
+}  // namespace tokio::io
+/* end file src/tokio/io/int_io.hpp */
+/* begin file src/tokio/io/memory.hpp */
+// In-memory streams: io::SliceReader reads from a byte span (Rust's `&[u8]` as AsyncRead
+// and AsyncBufRead), io::VecWriter appends to a container (Rust's `Vec<u8>` as AsyncWrite).
+// Both complete every operation at once.
+//
+//   io::SliceReader in(std::string_view("hello\nworld\n"));
+//   std::vector<std::byte> out;
+//   io::VecWriter w(out);
+//   co_await io::copy(in, w);
+
+/* #include <cstddef> (already above) */
+/* #include <cstring> (already above) */
+/* #include <span> (already above) */
+/* #include <string_view> (already above) */
+/* #include <type_traits> (already above) */
+
+/* begin file src/tokio/io/ready_op.hpp */
+// detail::InstantOp: the leaf of an operation that never waits on a resource (in-memory
+// readers and writers). The work runs in the first poll, never at construction, so an
+// awaitable that is built and dropped unawaited has no effect (cancel safety). With
+// Coop = true the poll first takes a unit of the task's coop budget, so an endless stream
+// (repeat, sink, empty) cannot starve the worker: the task yields every 128 operations.
+
+/* #include <new> (already above) */
+/* #include <utility> (already above) */
+
+
+namespace tokio::detail {
+
+template <class Fn, bool Coop>
+class InstantOp : public Leaf<InstantOp<Fn, Coop>> {
+ public:
+  using Value = decltype(std::declval<Fn&>()());
+
+  explicit InstantOp(Fn fn) noexcept : fn_(std::move(fn)) {}
+
+  bool poll(task::Context& cx) noexcept {
+    if constexpr (Coop) {
+      if (!coop_poll_proceed(cx)) return false;
+    } else {
+      (void)cx;
+    }
+    new (&value_) Value(fn_());
+    has_ = true;
+    return true;
+  }
+  Value await_resume() { return std::move(value_); }
+
+  InstantOp(const InstantOp& o) noexcept : Leaf<InstantOp>(o), fn_(o.fn_) {}
+  ~InstantOp() {
+    if (has_) value_.~Value();
+  }
+
+ private:
+  Fn fn_;
+  union {
+    Value value_;
+  };
+  bool has_ = false;
+};
+
+template <bool Coop, class Fn>
+InstantOp<Fn, Coop> instant_op(Fn fn) noexcept {
+  return InstantOp<Fn, Coop>(std::move(fn));
+}
+
+}  // namespace tokio::detail
+/* end file src/tokio/io/ready_op.hpp */
+
+namespace tokio::io {
+
+// Reads from borrowed memory, advancing through it. The memory must outlive the reader.
+class SliceReader {
+ public:
+  SliceReader() noexcept = default;
+  explicit SliceReader(std::span<const std::byte> data) noexcept : data_(data) {}
+  explicit SliceReader(std::string_view s) noexcept : data_(as_bytes(s)) {}
+
+  // The bytes not read yet.
+  std::span<const std::byte> remaining() const noexcept { return data_; }
+
+  auto read(std::span<std::byte> buf) {
+    return detail::instant_op<false>([this, buf]() -> Result<std::size_t> {
+      std::size_t n = buf.size() < data_.size() ? buf.size() : data_.size();
+      if (n) std::memcpy(buf.data(), data_.data(), n);
+      data_ = data_.subspan(n);
+      return n;
+    });
+  }
+  auto fill_buf() {
+    return detail::instant_op<false>([this]() -> Result<std::span<const std::byte>> { return data_; });
+  }
+  void consume(std::size_t n) noexcept { data_ = data_.subspan(n < data_.size() ? n : data_.size()); }
+
+ private:
+  std::span<const std::byte> data_;
+};
+
+// Appends everything written to a borrowed container (std::vector<std::byte>,
+// std::string, ...). flush and shutdown do nothing.
+template <ByteContainer C>
+class VecWriter {
+ public:
+  explicit VecWriter(C& c) noexcept : c_(&c) {}
+
+  C& get() const noexcept { return *c_; }
+
+  auto write(std::span<const std::byte> buf) {
+    return detail::instant_op<false>([this, buf]() -> Result<std::size_t> {
+      append(buf);
+      return buf.size();
+    });
+  }
+  auto write_vectored(std::span<const IoSlice> bufs) {
+    return detail::instant_op<false>([this, bufs]() -> Result<std::size_t> {
+      std::size_t total = 0;
+      for (const IoSlice& b : bufs) total += b.size();
+      for (const IoSlice& b : bufs) append(b.bytes());
+      return total;
+    });
+  }
+  auto flush() {
+    return detail::instant_op<false>([]() -> Result<void> { return {}; });
+  }
+  auto shutdown() {
+    return detail::instant_op<false>([]() -> Result<void> { return {}; });
+  }
+
+ private:
+  void append(std::span<const std::byte> buf) {
+    if (buf.empty()) return;
+    using T = std::remove_cv_t<std::remove_reference_t<decltype(*c_->data())>>;
+    const T* p = reinterpret_cast<const T*>(buf.data());
+    if constexpr (requires { c_->insert(c_->end(), p, p + buf.size()); }) {
+      c_->insert(c_->end(), p, p + buf.size());  // one copy, amortized growth
+    } else {
+      std::size_t old = c_->size();
+      c_->resize(old + buf.size());
+      std::memcpy(reinterpret_cast<std::byte*>(c_->data()) + old, buf.data(), buf.size());
+    }
+  }
+  C* c_;
+};
+
+}  // namespace tokio::io
+/* end file src/tokio/io/memory.hpp */
+/* begin file src/tokio/io/empty.hpp */
+// io::empty(): a reader that is always at end of stream (and a writer that accepts and
+// drops everything, as in recent Tokio). Each operation uses one unit of coop budget.
+
+/* #include <cstddef> (already above) */
+/* #include <span> (already above) */
+
+
+namespace tokio::io {
+
+class Empty {
+ public:
+  auto read(std::span<std::byte>) {
+    return detail::instant_op<true>([]() -> Result<std::size_t> { return std::size_t{0}; });
+  }
+  auto fill_buf() {
+    return detail::instant_op<true>(
+        []() -> Result<std::span<const std::byte>> { return std::span<const std::byte>(); });
+  }
+  void consume(std::size_t) noexcept {}
+  auto write(std::span<const std::byte> buf) {
+    return detail::instant_op<true>([n = buf.size()]() -> Result<std::size_t> { return n; });
+  }
+  auto flush() {
+    return detail::instant_op<false>([]() -> Result<void> { return {}; });
+  }
+  auto shutdown() {
+    return detail::instant_op<false>([]() -> Result<void> { return {}; });
+  }
+};
+
+inline Empty empty() noexcept { return {}; }
+
+}  // namespace tokio::io
+/* end file src/tokio/io/empty.hpp */
+/* begin file src/tokio/io/repeat.hpp */
+// io::repeat(byte): a reader that yields the same byte forever (fill a buffer, or bound
+// it with io::take). Each read uses one unit of coop budget, so a task copying from it
+// still yields to others.
+
+/* #include <cstddef> (already above) */
+/* #include <cstring> (already above) */
+/* #include <span> (already above) */
+
+
+namespace tokio::io {
+
+class Repeat {
+ public:
+  explicit Repeat(std::byte b) noexcept : byte_(b) {}
+
+  auto read(std::span<std::byte> buf) {
+    return detail::instant_op<true>([b = byte_, buf]() -> Result<std::size_t> {
+      if (!buf.empty()) std::memset(buf.data(), std::to_integer<int>(b), buf.size());
+      return buf.size();
+    });
+  }
+
+ private:
+  std::byte byte_;
+};
+
+inline Repeat repeat(std::byte b) noexcept { return Repeat(b); }
+inline Repeat repeat(unsigned char b) noexcept { return Repeat(std::byte{b}); }
+
+}  // namespace tokio::io
+/* end file src/tokio/io/repeat.hpp */
+/* begin file src/tokio/io/sink.hpp */
+// io::sink(): a writer that accepts and discards everything. Each write uses one unit of
+// coop budget.
+
+/* #include <cstddef> (already above) */
+/* #include <span> (already above) */
+
+
+namespace tokio::io {
+
+class Sink {
+ public:
+  auto write(std::span<const std::byte> buf) {
+    return detail::instant_op<true>([n = buf.size()]() -> Result<std::size_t> { return n; });
+  }
+  auto write_vectored(std::span<const IoSlice> bufs) {
+    std::size_t n = 0;
+    for (const IoSlice& b : bufs) n += b.size();
+    return detail::instant_op<true>([n]() -> Result<std::size_t> { return n; });
+  }
+  auto flush() {
+    return detail::instant_op<false>([]() -> Result<void> { return {}; });
+  }
+  auto shutdown() {
+    return detail::instant_op<false>([]() -> Result<void> { return {}; });
+  }
+};
+
+inline Sink sink() noexcept { return {}; }
+
+}  // namespace tokio::io
+/* end file src/tokio/io/sink.hpp */
+/* begin file src/tokio/io/take.hpp */
+// io::take(reader, limit): a reader that ends after `limit` bytes of the inner reader
+// (Tokio's AsyncReadExt::take). Buffered readers stay buffered (fill_buf/consume).
+//
+//   auto body = io::take(conn, content_length);   // borrows conn (an lvalue)
+//   auto zeros = io::take(io::repeat(0), 1024);   // owns the repeat (an rvalue)
+//
+// read is cancel-safe when the inner read is.
+
+/* #include <cstddef> (already above) */
+/* #include <cstdint> (already above) */
+/* #include <span> (already above) */
+/* #include <type_traits> (already above) */
+/* #include <utility> (already above) */
+
+
+namespace tokio::io {
+
+template <class R>
+class Take {
+  using Inner = std::remove_reference_t<R>;
+
+ public:
+  static_assert(AsyncRead<Inner>, "io::take needs an io::AsyncRead");
+  Take(R inner, uint64_t limit) : inner_(std::forward<R>(inner)), limit_(limit) {}
+
+  // Bytes that may still be read.
+  uint64_t limit() const noexcept { return limit_; }
+  void set_limit(uint64_t limit) noexcept { limit_ = limit; }
+  Inner& get_ref() noexcept { return inner_; }
+  Inner& get_mut() noexcept { return inner_; }
+  Inner into_inner() && { return std::move(inner_); }
+
+  class ReadOp : public detail::CompositeLeaf<ReadOp> {
+   public:
+    ReadOp(Take& t, std::span<std::byte> buf) noexcept : t_(&t), buf_(buf) {}
+    bool step(task::Context& cx) {
+      if (t_->limit_ == 0 || buf_.empty()) return true;
+      if (!op_.live()) {
+        std::size_t n = t_->limit_ < buf_.size() ? static_cast<std::size_t>(t_->limit_) : buf_.size();
+        op_.start([&] { return t_->inner_.read(buf_.first(n)); });
+        asked_ = n;
+      }
+      if (!op_.poll(cx)) return false;
+      res_ = op_.take();
+      if (res_) t_->limit_ -= detail::checked_count(*res_, asked_);
+      return true;
+    }
+    Result<std::size_t> await_resume() {
+      this->check();
+      return std::move(res_);
+    }
+
+   private:
+    Take* t_;
+    std::span<std::byte> buf_;
+    std::size_t asked_ = 0;
+    Result<std::size_t> res_ = std::size_t{0};
+    detail::ChildOp<detail::read_op_t<Inner>> op_;
+  };
+
+  class FillBufOp : public detail::CompositeLeaf<FillBufOp> {
+   public:
+    explicit FillBufOp(Take& t) noexcept : t_(&t) {}
+    bool step(task::Context& cx) {
+      if (t_->limit_ == 0) return true;
+      if (!op_.live()) op_.start([&] { return t_->inner_.fill_buf(); });
+      if (!op_.poll(cx)) return false;
+      res_ = op_.take();
+      return true;
+    }
+    Result<std::span<const std::byte>> await_resume() {
+      this->check();
+      if (!res_) return std::move(res_);
+      std::span<const std::byte> s = *res_;
+      if (s.size() > t_->limit_) s = s.first(static_cast<std::size_t>(t_->limit_));
+      return s;
+    }
+
+   private:
+    Take* t_;
+    Result<std::span<const std::byte>> res_ = std::span<const std::byte>();
+    detail::ChildOp<detail::fill_buf_op_t<Inner>> op_;
+  };
+
+  ReadOp read(std::span<std::byte> buf) noexcept { return ReadOp(*this, buf); }
+  FillBufOp fill_buf() noexcept requires AsyncBufRead<Inner> { return FillBufOp(*this); }
+  void consume(std::size_t n) requires AsyncBufRead<Inner> {
+    if (n > limit_) n = static_cast<std::size_t>(limit_);
+    inner_.consume(n);
+    limit_ -= n;
+  }
+
+ private:
+  R inner_;
+  uint64_t limit_;
+};
+
+// Borrows an lvalue reader, owns an rvalue one.
+template <class R>
+Take<R> take(R&& r, uint64_t limit) {
+  return Take<R>(std::forward<R>(r), limit);
+}
+
+}  // namespace tokio::io
+/* end file src/tokio/io/take.hpp */
+/* begin file src/tokio/io/chain.hpp */
+// io::chain(first, second): reads all of `first`, then all of `second` (Tokio's
+// AsyncReadExt::chain). Lvalue readers are borrowed, rvalues owned. If both are buffered
+// readers, the chain is one too. read is cancel-safe when both inner reads are.
+
+/* #include <cstddef> (already above) */
+/* #include <span> (already above) */
+/* #include <type_traits> (already above) */
+/* #include <utility> (already above) */
+
+
+namespace tokio::io {
+
+template <class A, class B>
+class Chain {
+  using First = std::remove_reference_t<A>;
+  using Second = std::remove_reference_t<B>;
+
+ public:
+  static_assert(AsyncRead<First> && AsyncRead<Second>, "io::chain needs two io::AsyncReads");
+  Chain(A a, B b) : a_(std::forward<A>(a)), b_(std::forward<B>(b)) {}
+
+  First& first() noexcept { return a_; }
+  Second& second() noexcept { return b_; }
+  std::pair<First, Second> into_inner() && { return {std::move(a_), std::move(b_)}; }
+
+  class ReadOp : public detail::CompositeLeaf<ReadOp> {
+   public:
+    ReadOp(Chain& c, std::span<std::byte> buf) noexcept : c_(&c), buf_(buf) {}
+    bool step(task::Context& cx) {
+      if (!c_->first_done_) {
+        if (!a_op_.live()) a_op_.start([&] { return c_->a_.read(buf_); });
+        if (!a_op_.poll(cx)) return false;
+        res_ = a_op_.take();
+        if (!res_ || *res_ > 0 || buf_.empty()) return true;
+        c_->first_done_ = true;  // the first reader ended: go on with the second
+      }
+      if (!b_op_.live()) b_op_.start([&] { return c_->b_.read(buf_); });
+      if (!b_op_.poll(cx)) return false;
+      res_ = b_op_.take();
+      return true;
+    }
+    Result<std::size_t> await_resume() {
+      this->check();
+      return std::move(res_);
+    }
+
+   private:
+    Chain* c_;
+    std::span<std::byte> buf_;
+    Result<std::size_t> res_ = std::size_t{0};
+    detail::ChildOp<detail::read_op_t<First>> a_op_;
+    detail::ChildOp<detail::read_op_t<Second>> b_op_;
+  };
+
+  class FillBufOp : public detail::CompositeLeaf<FillBufOp> {
+   public:
+    explicit FillBufOp(Chain& c) noexcept : c_(&c) {}
+    bool step(task::Context& cx) {
+      if (!c_->first_done_) {
+        if (!a_op_.live()) a_op_.start([&] { return c_->a_.fill_buf(); });
+        if (!a_op_.poll(cx)) return false;
+        res_ = a_op_.take();
+        if (!res_ || !res_->empty()) return true;
+        c_->first_done_ = true;
+      }
+      if (!b_op_.live()) b_op_.start([&] { return c_->b_.fill_buf(); });
+      if (!b_op_.poll(cx)) return false;
+      res_ = b_op_.take();
+      return true;
+    }
+    Result<std::span<const std::byte>> await_resume() {
+      this->check();
+      return std::move(res_);
+    }
+
+   private:
+    Chain* c_;
+    Result<std::span<const std::byte>> res_ = std::span<const std::byte>();
+    detail::ChildOp<detail::fill_buf_op_t<First>> a_op_;
+    detail::ChildOp<detail::fill_buf_op_t<Second>> b_op_;
+  };
+
+  ReadOp read(std::span<std::byte> buf) noexcept { return ReadOp(*this, buf); }
+  FillBufOp fill_buf() noexcept requires(AsyncBufRead<First> && AsyncBufRead<Second>) {
+    return FillBufOp(*this);
+  }
+  void consume(std::size_t n) requires(AsyncBufRead<First> && AsyncBufRead<Second>) {
+    if (!first_done_) a_.consume(n);
+    else b_.consume(n);
+  }
+
+ private:
+  A a_;
+  B b_;
+  bool first_done_ = false;
+};
+
+template <class A, class B>
+Chain<A, B> chain(A&& a, B&& b) {
+  return Chain<A, B>(std::forward<A>(a), std::forward<B>(b));
+}
+
+}  // namespace tokio::io
+/* end file src/tokio/io/chain.hpp */
+/* begin file src/tokio/io/buf_reader.hpp */
+// io::BufReader<R>: adds an in-memory buffer (8 KiB by default) to a reader, making it an
+// AsyncBufRead (fill_buf/consume, which read_line, read_until, lines and split use), and
+// turning many small reads into few large ones.
+//
+//   io::BufReader r(std::move(stream));          // owns the stream
+//   io::BufReader<TcpStream&> r2(stream);        // borrows it
+//   std::string line;
+//   auto n = co_await io::read_line(r, line);
+//
+// Reads at least as large as the buffer bypass it when it is empty. If R is also a
+// writer, write/flush/shutdown pass straight through, so a BufReader can wrap a socket.
+// read and fill_buf are cancel-safe: a cancelled refill leaves the buffer as it was (the
+// inner read it abandoned is cancel-safe itself).
+
+/* #include <cstddef> (already above) */
+/* #include <cstring> (already above) */
+/* #include <memory> (already above) */
+/* #include <span> (already above) */
+/* #include <stdexcept> (already above) */
+/* #include <system_error> (already above) */
+/* #include <type_traits> (already above) */
+/* #include <utility> (already above) */
+
+
+namespace tokio::io {
+
+inline constexpr std::size_t kDefaultBufSize = 8 * 1024;
+
+template <class R>
+class BufReader {
+  using Inner = std::remove_reference_t<R>;
+
+ public:
+  static_assert(AsyncRead<Inner>, "io::BufReader<R> needs an io::AsyncRead R");
+
+  explicit BufReader(R inner, std::size_t capacity = kDefaultBufSize)
+      : inner_(std::forward<R>(inner)), cap_(capacity) {
+    if (capacity == 0) throw std::invalid_argument("io::BufReader capacity must be > 0");
+    buf_ = std::make_unique_for_overwrite<std::byte[]>(capacity);
+  }
+  BufReader(BufReader&&) noexcept = default;
+  BufReader& operator=(BufReader&&) noexcept = default;
+
+  Inner& get_ref() noexcept { return inner_; }
+  const Inner& get_ref() const noexcept { return inner_; }
+  Inner& get_mut() noexcept { return inner_; }
+  // The inner reader; whatever was still buffered is lost (see buffer()).
+  Inner into_inner() && { return std::move(inner_); }
+  // The bytes buffered and not consumed yet.
+  std::span<const std::byte> buffer() const noexcept { return {buf_.get() + pos_, filled_ - pos_}; }
+  std::size_t capacity() const noexcept { return cap_; }
+  // Drops the buffered bytes.
+  void discard_buffer() noexcept { pos_ = filled_ = 0; }
+
+  class ReadOp;
+  class FillBufOp;
+
+  ReadOp read(std::span<std::byte> buf) noexcept { return ReadOp(*this, buf); }
+  FillBufOp fill_buf() noexcept { return FillBufOp(*this); }
+  // Marks n buffered bytes as used (clamped to what is buffered).
+  void consume(std::size_t n) noexcept {
+    pos_ = (n < filled_ - pos_) ? pos_ + n : filled_;
+  }
+
+  // Writes pass through to the inner stream.
+  auto write(std::span<const std::byte> buf) requires AsyncWrite<Inner> { return inner_.write(buf); }
+  auto write_vectored(std::span<const IoSlice> bufs) requires AsyncWriteVectored<Inner> {
+    return inner_.write_vectored(bufs);
+  }
+  auto flush() requires AsyncWrite<Inner> { return inner_.flush(); }
+  auto shutdown() requires AsyncWrite<Inner> { return inner_.shutdown(); }
+
+ private:
+  using InnerRead = detail::ChildOp<detail::read_op_t<Inner>>;
+
+  // Refills the (empty) buffer through op. True when done; err set on failure.
+  bool poll_refill(task::Context& cx, InnerRead& op, std::error_code& err) {
+    if (!op.live()) op.start([&] { return inner_.read(std::span<std::byte>(buf_.get(), cap_)); });
+    if (!op.poll(cx)) return false;
+    Result<std::size_t> n = op.take();
+    if (!n) {
+      err = n.error();
+      return true;
+    }
+    pos_ = 0;
+    filled_ = detail::checked_count(*n, cap_);
+    return true;
+  }
+
+  R inner_;
+  std::unique_ptr<std::byte[]> buf_;
+  std::size_t cap_;
+  std::size_t pos_ = 0;
+  std::size_t filled_ = 0;
+
+ public:
+  class ReadOp : public detail::CompositeLeaf<ReadOp> {
+   public:
+    ReadOp(BufReader& br, std::span<std::byte> buf) noexcept : br_(&br), buf_(buf) {}
+
+    bool step(task::Context& cx) {
+      BufReader& b = *br_;
+      if (buf_.empty()) return true;
+      if (b.pos_ == b.filled_) {
+        if (buf_.size() >= b.cap_) {  // large read, empty buffer: skip the copy
+          if (!op_.live()) op_.start([&] { return b.inner_.read(buf_); });
+          if (!op_.poll(cx)) return false;
+          Result<std::size_t> n = op_.take();
+          if (!n) err_ = n.error();
+          else n_ = detail::checked_count(*n, buf_.size());
+          return true;
+        }
+        if (!b.poll_refill(cx, op_, err_)) return false;
+        if (err_) return true;
+      }
+      std::size_t avail = b.filled_ - b.pos_;
+      n_ = avail < buf_.size() ? avail : buf_.size();
+      if (n_) std::memcpy(buf_.data(), b.buf_.get() + b.pos_, n_);
+      b.pos_ += n_;
+      return true;
+    }
+    Result<std::size_t> await_resume() {
+      this->check();
+      if (err_) return unexpected(err_);
+      return n_;
+    }
+
+   private:
+    BufReader* br_;
+    std::span<std::byte> buf_;
+    std::size_t n_ = 0;
+    std::error_code err_;
+    InnerRead op_;
+  };
+
+  class FillBufOp : public detail::CompositeLeaf<FillBufOp> {
+   public:
+    explicit FillBufOp(BufReader& br) noexcept : br_(&br) {}
+
+    bool step(task::Context& cx) {
+      BufReader& b = *br_;
+      if (b.pos_ == b.filled_) return b.poll_refill(cx, op_, err_);
+      return true;
+    }
+    Result<std::span<const std::byte>> await_resume() {
+      this->check();
+      if (err_) return unexpected(err_);
+      return br_->buffer();
+    }
+
+   private:
+    BufReader* br_;
+    std::error_code err_;
+    InnerRead op_;
+  };
+};
+
+template <class R>
+BufReader(R&&, std::size_t = kDefaultBufSize) -> BufReader<std::remove_cvref_t<R>>;
+
+}  // namespace tokio::io
+/* end file src/tokio/io/buf_reader.hpp */
+/* begin file src/tokio/io/buf_writer.hpp */
+// io::BufWriter<W>: collects small writes in an in-memory buffer (8 KiB by default) and
+// hands them to the inner writer in large writes.
+//
+//   io::BufWriter w(std::move(stream));
+//   co_await io::write_all(w, header);
+//   co_await io::write_all(w, body);
+//   co_await w.flush();            // or shutdown(): both write the buffer out first
+//
+// Data still buffered when a BufWriter is destroyed is lost: flush or shut it down first
+// (as in Tokio, there is no async destructor to do it). Writes at least as large as the
+// buffer go straight to the inner writer once the buffer is empty.
+//
+// Cancel safety: write is cancel-safe (a cancelled write buffered nothing; a cancelled
+// flush of the buffer leaves the unwritten part buffered and forgets the part already
+// written, so nothing is written twice). flush and shutdown can be cancelled and retried.
+// If W is also a reader, read (and fill_buf/consume) pass straight through.
+
+/* #include <cstddef> (already above) */
+/* #include <cstring> (already above) */
+/* #include <memory> (already above) */
+/* #include <span> (already above) */
+/* #include <stdexcept> (already above) */
+/* #include <system_error> (already above) */
+/* #include <type_traits> (already above) */
+/* #include <utility> (already above) */
+
+
+namespace tokio::io {
+
+template <class W>
+class BufWriter {
+  using Inner = std::remove_reference_t<W>;
+
+ public:
+  static_assert(AsyncWrite<Inner>, "io::BufWriter<W> needs an io::AsyncWrite W");
+
+  explicit BufWriter(W inner, std::size_t capacity = kDefaultBufSize)
+      : inner_(std::forward<W>(inner)), cap_(capacity) {
+    if (capacity == 0) throw std::invalid_argument("io::BufWriter capacity must be > 0");
+    buf_ = std::make_unique_for_overwrite<std::byte[]>(capacity);
+  }
+  BufWriter(BufWriter&&) noexcept = default;
+  BufWriter& operator=(BufWriter&&) noexcept = default;
+
+  Inner& get_ref() noexcept { return inner_; }
+  const Inner& get_ref() const noexcept { return inner_; }
+  Inner& get_mut() noexcept { return inner_; }
+  // The inner writer; whatever is still buffered is lost (flush first).
+  Inner into_inner() && { return std::move(inner_); }
+  // The bytes buffered and not written to the inner writer yet.
+  std::span<const std::byte> buffer() const noexcept { return {buf_.get() + head_, len_ - head_}; }
+  std::size_t capacity() const noexcept { return cap_; }
+
+  class WriteOp;
+  class WriteVectoredOp;
+  template <bool Shutdown>
+  class FlushOp;
+
+  WriteOp write(std::span<const std::byte> buf) noexcept { return WriteOp(*this, buf); }
+  WriteVectoredOp write_vectored(std::span<const IoSlice> bufs) noexcept {
+    return WriteVectoredOp(*this, bufs);
+  }
+  // Writes the buffer out, then flushes the inner writer.
+  FlushOp<false> flush() noexcept { return FlushOp<false>(*this); }
+  // Writes the buffer out, then shuts the inner writer down.
+  FlushOp<true> shutdown() noexcept { return FlushOp<true>(*this); }
+
+  // Reads pass through to the inner stream.
+  auto read(std::span<std::byte> buf) requires AsyncRead<Inner> { return inner_.read(buf); }
+  auto fill_buf() requires AsyncBufRead<Inner> { return inner_.fill_buf(); }
+  void consume(std::size_t n) requires AsyncBufRead<Inner> { inner_.consume(n); }
+
+ private:
+  using InnerWrite = detail::ChildOp<detail::write_op_t<Inner>>;
+
+  std::size_t buffered() const noexcept { return len_ - head_; }
+  // Appends to the buffer (the caller checked it fits), compacting it first if needed.
+  void append(std::span<const std::byte> src) noexcept {
+    if (src.empty()) return;
+    if (len_ + src.size() > cap_) {
+      std::memmove(buf_.get(), buf_.get() + head_, buffered());
+      len_ -= head_;
+      head_ = 0;
+    }
+    std::memcpy(buf_.get() + len_, src.data(), src.size());
+    len_ += src.size();
+  }
+
+  // Writes the whole buffer to the inner writer through op. True when done (err set on
+  // failure). head_ advances after every inner write, so a cancelled or failed flush
+  // never writes a byte twice.
+  bool poll_flush_buf(task::Context& cx, InnerWrite& op, std::error_code& err) {
+    while (head_ < len_) {
+      if (!op.live()) {
+        op.start([&] { return inner_.write(std::span<const std::byte>(buf_.get() + head_, len_ - head_)); });
+      }
+      if (!op.poll(cx)) return false;
+      Result<std::size_t> n = op.take();
+      if (!n) {
+        err = n.error();
+        return true;
+      }
+      if (*n == 0) {
+        err = Errc::write_zero;
+        return true;
+      }
+      head_ += detail::checked_count(*n, len_ - head_);
+    }
+    head_ = len_ = 0;
+    return true;
+  }
+
+  W inner_;
+  std::unique_ptr<std::byte[]> buf_;
+  std::size_t cap_;
+  std::size_t head_ = 0;  // buf_[head_, len_) is buffered, not yet written
+  std::size_t len_ = 0;
+
+ public:
+  class WriteOp : public detail::CompositeLeaf<WriteOp> {
+   public:
+    WriteOp(BufWriter& bw, std::span<const std::byte> buf) noexcept : bw_(&bw), buf_(buf) {}
+
+    bool step(task::Context& cx) {
+      BufWriter& b = *bw_;
+      if (!direct_) {
+        if (b.buffered() + buf_.size() > b.cap_) {
+          if (!b.poll_flush_buf(cx, op_, err_)) return false;
+          if (err_) return true;
+        }
+        if (buf_.size() < b.cap_) {
+          b.append(buf_);
+          n_ = buf_.size();
+          return true;
+        }
+        direct_ = true;  // the buffer is empty now and buf would fill it: write through
+      }
+      if (!op_.live()) op_.start([&] { return b.inner_.write(buf_); });
+      if (!op_.poll(cx)) return false;
+      Result<std::size_t> n = op_.take();
+      if (!n) err_ = n.error();
+      else n_ = detail::checked_count(*n, buf_.size());
+      return true;
+    }
+    Result<std::size_t> await_resume() {
+      this->check();
+      if (err_) return unexpected(err_);
+      return n_;
+    }
+
+   private:
+    BufWriter* bw_;
+    std::span<const std::byte> buf_;
+    std::size_t n_ = 0;
+    bool direct_ = false;
+    std::error_code err_;
+    InnerWrite op_;
+  };
+
+  // Buffers every slice that fits; slices too large for the buffer go to the inner writer
+  // (vectored when it supports it, else its first non-empty slice).
+  class WriteVectoredOp : public detail::CompositeLeaf<WriteVectoredOp> {
+    using DirectOp = decltype(io::write_vectored(std::declval<Inner&>(), std::span<const IoSlice>()));
+
+   public:
+    WriteVectoredOp(BufWriter& bw, std::span<const IoSlice> bufs) noexcept : bw_(&bw), bufs_(bufs) {}
+
+    bool step(task::Context& cx) {
+      BufWriter& b = *bw_;
+      if (!direct_) {
+        std::size_t total = 0;
+        for (const IoSlice& s : bufs_) total += s.size();
+        if (b.buffered() + total > b.cap_) {
+          if (!b.poll_flush_buf(cx, flush_op_, err_)) return false;
+          if (err_) return true;
+        }
+        if (total < b.cap_) {
+          for (const IoSlice& s : bufs_) b.append(s.bytes());
+          n_ = total;
+          return true;
+        }
+        direct_ = true;
+      }
+      if (!op_.live()) op_.start([&] { return io::write_vectored(b.inner_, bufs_); });
+      if (!op_.poll(cx)) return false;
+      Result<std::size_t> n = op_.take();
+      if (!n) err_ = n.error();
+      else n_ = *n;
+      return true;
+    }
+    Result<std::size_t> await_resume() {
+      this->check();
+      if (err_) return unexpected(err_);
+      return n_;
+    }
+
+   private:
+    BufWriter* bw_;
+    std::span<const IoSlice> bufs_;
+    std::size_t n_ = 0;
+    bool direct_ = false;
+    std::error_code err_;
+    InnerWrite flush_op_;
+    detail::ChildOp<DirectOp> op_;
+  };
+
+  template <bool Shutdown>
+  class FlushOp : public detail::CompositeLeaf<FlushOp<Shutdown>> {
+    using Last = std::conditional_t<Shutdown, detail::shutdown_op_t<Inner>, detail::flush_op_t<Inner>>;
+
+   public:
+    explicit FlushOp(BufWriter& bw) noexcept : bw_(&bw) {}
+
+    bool step(task::Context& cx) {
+      BufWriter& b = *bw_;
+      if (!last_.live()) {
+        if (!b.poll_flush_buf(cx, op_, err_)) return false;
+        if (err_) return true;
+        last_.start([&] {
+          if constexpr (Shutdown) return b.inner_.shutdown();
+          else return b.inner_.flush();
+        });
+      }
+      if (!last_.poll(cx)) return false;
+      Result<void> r = last_.take();
+      if (!r) err_ = r.error();
+      return true;
+    }
+    Result<void> await_resume() {
+      this->check();
+      if (err_) return unexpected(err_);
+      return {};
+    }
+
+   private:
+    BufWriter* bw_;
+    std::error_code err_;
+    InnerWrite op_;
+    detail::ChildOp<Last> last_;
+  };
+};
+
+template <class W>
+BufWriter(W&&, std::size_t = kDefaultBufSize) -> BufWriter<std::remove_cvref_t<W>>;
+
+}  // namespace tokio::io
+/* end file src/tokio/io/buf_writer.hpp */
+/* begin file src/tokio/io/buf_stream.hpp */
+// io::BufStream<S>: a read-write stream with both halves buffered, i.e. a BufReader over
+// a BufWriter over S (Tokio's BufStream). Reads use the read buffer, writes collect in the
+// write buffer until flush/shutdown or until it fills.
+//
+//   io::BufStream s(std::move(tcp));
+//   co_await io::write_all(s, request);
+//   co_await s.flush();
+//   std::string line;
+//   co_await io::read_line(s, line);
+//
+// Unflushed writes are lost when a BufStream is destroyed; flush or shut it down first.
+// Cancel safety is that of BufReader (reads) and BufWriter (writes).
+
+/* #include <cstddef> (already above) */
+/* #include <span> (already above) */
+/* #include <type_traits> (already above) */
+/* #include <utility> (already above) */
+
+
+namespace tokio::io {
+
+template <class S>
+class BufStream {
+  using Inner = std::remove_reference_t<S>;
+
+ public:
+  static_assert(AsyncRead<Inner> && AsyncWrite<Inner>,
+                "io::BufStream<S> needs a stream that is both AsyncRead and AsyncWrite");
+
+  explicit BufStream(S stream)
+      : inner_(BufWriter<S>(std::forward<S>(stream), kDefaultBufSize), kDefaultBufSize) {}
+  BufStream(S stream, std::size_t read_capacity, std::size_t write_capacity)
+      : inner_(BufWriter<S>(std::forward<S>(stream), write_capacity), read_capacity) {}
+
+  Inner& get_ref() noexcept { return inner_.get_ref().get_ref(); }
+  Inner& get_mut() noexcept { return inner_.get_mut().get_mut(); }
+  // The stream; buffered data in either direction is lost (flush first).
+  Inner into_inner() && { return std::move(inner_).into_inner().into_inner(); }
+  std::span<const std::byte> read_buffer() const noexcept { return inner_.buffer(); }
+  std::span<const std::byte> write_buffer() const noexcept { return inner_.get_ref().buffer(); }
+
+  auto read(std::span<std::byte> buf) noexcept { return inner_.read(buf); }
+  auto fill_buf() noexcept { return inner_.fill_buf(); }
+  void consume(std::size_t n) noexcept { inner_.consume(n); }
+  auto write(std::span<const std::byte> buf) noexcept { return inner_.get_mut().write(buf); }
+  auto write_vectored(std::span<const IoSlice> bufs) noexcept {
+    return inner_.get_mut().write_vectored(bufs);
+  }
+  auto flush() noexcept { return inner_.get_mut().flush(); }
+  auto shutdown() noexcept { return inner_.get_mut().shutdown(); }
+
+ private:
+  BufReader<BufWriter<S>> inner_;
+};
+
+template <class S>
+BufStream(S&&) -> BufStream<std::remove_cvref_t<S>>;
+
+}  // namespace tokio::io
+/* end file src/tokio/io/buf_stream.hpp */
+/* begin file src/tokio/io/buf_read_ext.hpp */
+// Helpers over any io::AsyncBufRead (BufReader, BufStream, SliceReader...), Tokio's
+// AsyncBufReadExt as free functions:
+//
+//   co_await io::read_until(r, '\n', bytes)  -> Result<size_t>  appends through the delimiter
+//   co_await io::read_line(r, str)           -> Result<size_t>  same for '\n', checked UTF-8
+//   auto ls = io::lines(r);   co_await ls.next_line()      -> Result<optional<string>>
+//   auto sp = io::split(r, ';'); co_await sp.next_segment() -> Result<optional<vector<byte>>>
+//
+// lines/split borrow an lvalue reader and own an rvalue one: io::lines(BufReader(...)).
+//
+// Cancel safety:
+//   read_until       partially: bytes read before the cancellation stay appended to the
+//                    container; calling it again continues the same line.
+//   read_line        NOT cancel-safe: as read_until, but the appended bytes were not
+//                    UTF-8-checked and the count is lost. Prefer lines().next_line().
+//   next_line,       cancel-safe: a partial line is kept inside the Lines / Split object
+//   next_segment     and completed by the next call.
+// Invalid UTF-8 fails read_line / next_line with std::errc::illegal_byte_sequence; the
+// offending line is dropped (read_line leaves the string as it was, as in Tokio).
+
+/* #include <cstddef> (already above) */
+/* #include <cstring> (already above) */
+/* #include <optional> (already above) */
+/* #include <span> (already above) */
+/* #include <string> (already above) */
+/* #include <system_error> (already above) */
+/* #include <type_traits> (already above) */
+/* #include <utility> (already above) */
+/* #include <vector> (already above) */
+
+
+namespace tokio::detail {
+
+template <class R>
+using FillBufChild = ChildOp<fill_buf_op_t<R>>;
+
+// Moves bytes from r's buffer into append(span) up to and including delim, or to end of
+// stream. True when done: found says whether delim was seen; err is set on failure.
+template <class R, class Append>
+bool poll_read_until(task::Context& cx, R& r, FillBufChild<R>& op, std::byte delim,
+                     Append&& append, bool& found, std::error_code& err) {
+  for (;;) {
+    if (!op.live()) op.start([&] { return r.fill_buf(); });
+    if (!op.poll(cx)) return false;
+    io::Result<std::span<const std::byte>> avail = op.take();
+    if (!avail) {
+      err = avail.error();
+      return true;
+    }
+    std::span<const std::byte> a = *avail;
+    if (a.empty()) return true;  // end of stream
+    const void* hit = std::memchr(a.data(), std::to_integer<int>(delim), a.size());
+    std::size_t used = hit ? static_cast<std::size_t>(static_cast<const std::byte*>(hit) - a.data()) + 1
+                           : a.size();
+    append(a.first(used));
+    r.consume(used);
+    if (hit) {
+      found = true;
+      return true;
+    }
+  }
+}
+
+template <class C>
+void append_bytes(C& c, std::span<const std::byte> s) {
+  using T = std::remove_cv_t<std::remove_reference_t<decltype(*c.data())>>;
+  const T* p = reinterpret_cast<const T*>(s.data());
+  if constexpr (requires { c.insert(c.end(), p, p + s.size()); }) {
+    c.insert(c.end(), p, p + s.size());  // one copy, no zero-fill
+  } else {
+    std::size_t old = c.size();
+    c.resize(old + s.size());
+    std::memcpy(reinterpret_cast<std::byte*>(c.data()) + old, s.data(), s.size());
+  }
+}
+
+template <class R, class C, bool Line>
+class ReadUntilOp : public CompositeLeaf<ReadUntilOp<R, C, Line>> {
+ public:
+  ReadUntilOp(R& r, std::byte delim, C& c) noexcept : r_(&r), c_(&c), delim_(delim) {}
+
+  bool step(task::Context& cx) {
+    if (!started_) {
+      started_ = true;
+      start_ = c_->size();
+    }
+    bool found = false;
+    if (!poll_read_until(cx, *r_, op_, delim_, [&](std::span<const std::byte> s) { append_bytes(*c_, s); },
+                         found, err_)) {
+      return false;
+    }
+    if constexpr (Line) {
+      const auto* p = reinterpret_cast<const unsigned char*>(c_->data()) + start_;
+      if (!utf8_valid(p, c_->size() - start_)) {
+        c_->resize(start_);
+        if (!err_) err_ = std::make_error_code(std::errc::illegal_byte_sequence);
+      }
+    }
+    return true;
+  }
+  io::Result<std::size_t> await_resume() {
+    this->check();
+    if (err_) return unexpected(err_);
+    return c_->size() - start_;
+  }
+
+ private:
+  R* r_;
+  C* c_;
+  std::byte delim_;
+  bool started_ = false;
+  std::size_t start_ = 0;
+  std::error_code err_;
+  FillBufChild<R> op_;
+};
+
+}  // namespace tokio::detail
+
+namespace tokio::io {
+
+// Appends bytes to c until delim (included) or end of stream; returns how many were
+// appended (0 = end of stream). On an error the bytes read before it stay appended.
+template <AsyncBufRead R, ByteContainer C>
+detail::ReadUntilOp<R, C, false> read_until(R& r, std::byte delim, C& c) {
+  return {r, delim, c};
+}
+template <AsyncBufRead R, ByteContainer C>
+detail::ReadUntilOp<R, C, false> read_until(R& r, char delim, C& c) {
+  return {r, static_cast<std::byte>(delim), c};
+}
+
+// Appends one line (with its '\n', if the stream has one) to s; 0 = end of stream.
+template <AsyncBufRead R>
+detail::ReadUntilOp<R, std::string, true> read_line(R& r, std::string& s) {
+  return {r, std::byte{'\n'}, s};
+}
+
+// The lines of a buffered reader, without their "\n" or "\r\n".
+template <class R>
+class Lines {
+  using Inner = std::remove_reference_t<R>;
+
+ public:
+  static_assert(AsyncBufRead<Inner>, "io::lines needs an io::AsyncBufRead (wrap it in a BufReader)");
+  explicit Lines(R r) : r_(std::forward<R>(r)) {}
+
+  class NextLineOp : public detail::CompositeLeaf<NextLineOp> {
+   public:
+    explicit NextLineOp(Lines& l) noexcept : l_(&l) {}
+    bool step(task::Context& cx) {
+      found_ = false;
+      return detail::poll_read_until(
+          cx, l_->r_, op_, std::byte{'\n'},
+          [&](std::span<const std::byte> s) { detail::append_bytes(l_->buf_, s); }, found_, err_);
+    }
+    // The next line; nullopt once the stream has ended. Invalid UTF-8 fails with
+    // std::errc::illegal_byte_sequence (that line is dropped).
+    Result<std::optional<std::string>> await_resume() {
+      this->check();
+      if (err_) return unexpected(err_);
+      std::string& b = l_->buf_;
+      if (!found_ && b.empty()) return std::optional<std::string>();
+      if (found_) {
+        b.pop_back();
+        if (!b.empty() && b.back() == '\r') b.pop_back();
+      }
+      std::string line = std::move(b);
+      b.clear();
+      if (!detail::utf8_valid(reinterpret_cast<const unsigned char*>(line.data()), line.size())) {
+        return unexpected(std::make_error_code(std::errc::illegal_byte_sequence));
+      }
+      return std::optional<std::string>(std::move(line));
+    }
+
+   private:
+    Lines* l_;
+    bool found_ = false;
+    std::error_code err_;
+    detail::FillBufChild<Inner> op_;
+  };
+
+  // Cancel-safe: a partial line stays buffered in this object.
+  NextLineOp next_line() noexcept { return NextLineOp(*this); }
+
+  Inner& get_ref() noexcept { return r_; }
+  Inner& get_mut() noexcept { return r_; }
+  Inner into_inner() && { return std::move(r_); }
+
+ private:
+  R r_;
+  std::string buf_;
+};
+
+// The segments of a buffered reader separated by a delimiter byte (not included).
+template <class R>
+class Split {
+  using Inner = std::remove_reference_t<R>;
+
+ public:
+  static_assert(AsyncBufRead<Inner>, "io::split(reader, delim) needs an io::AsyncBufRead");
+  Split(R r, std::byte delim) : r_(std::forward<R>(r)), delim_(delim) {}
+
+  class NextSegmentOp : public detail::CompositeLeaf<NextSegmentOp> {
+   public:
+    explicit NextSegmentOp(Split& s) noexcept : s_(&s) {}
+    bool step(task::Context& cx) {
+      found_ = false;
+      return detail::poll_read_until(
+          cx, s_->r_, op_, s_->delim_,
+          [&](std::span<const std::byte> b) { detail::append_bytes(s_->buf_, b); }, found_, err_);
+    }
+    // The next segment; nullopt once the stream has ended.
+    Result<std::optional<std::vector<std::byte>>> await_resume() {
+      this->check();
+      if (err_) return unexpected(err_);
+      std::vector<std::byte>& b = s_->buf_;
+      if (!found_ && b.empty()) return std::optional<std::vector<std::byte>>();
+      if (found_) b.pop_back();
+      std::vector<std::byte> seg = std::move(b);
+      b.clear();
+      return std::optional<std::vector<std::byte>>(std::move(seg));
+    }
+
+   private:
+    Split* s_;
+    bool found_ = false;
+    std::error_code err_;
+    detail::FillBufChild<Inner> op_;
+  };
+
+  // Cancel-safe: a partial segment stays buffered in this object.
+  NextSegmentOp next_segment() noexcept { return NextSegmentOp(*this); }
+
+  Inner& get_ref() noexcept { return r_; }
+  Inner& get_mut() noexcept { return r_; }
+  Inner into_inner() && { return std::move(r_); }
+
+ private:
+  R r_;
+  std::byte delim_;
+  std::vector<std::byte> buf_;
+};
+
+template <class R>
+Lines<R> lines(R&& r) {
+  return Lines<R>(std::forward<R>(r));
+}
+template <class R>
+Split<R> split(R&& r, std::byte delim) {
+  return Split<R>(std::forward<R>(r), delim);
+}
+template <class R>
+Split<R> split(R&& r, char delim) {
+  return Split<R>(std::forward<R>(r), static_cast<std::byte>(delim));
+}
+
+}  // namespace tokio::io
+/* end file src/tokio/io/buf_read_ext.hpp */
+/* begin file src/tokio/io/copy.hpp */
+// io::copy, io::copy_buf, io::copy_bidirectional: move bytes from readers to writers.
+//
+//   auto n = co_await io::copy(reader, writer);              // Result<uint64_t>
+//   auto n = co_await io::copy_buf(buf_reader, writer);      // uses the reader's buffer
+//   auto r = co_await io::copy_bidirectional(client, server);// Result<pair<a_to_b, b_to_a>>
+//
+// copy reads into an 8 KiB buffer and writes it out until the reader reports end of
+// stream, then flushes the writer. As in Tokio it overlaps the two sides: while a write
+// is pending it tops the buffer up with further reads, and while a read is pending it
+// flushes what was written (so a BufWriter in front of a peer that answers only after
+// seeing the data cannot deadlock the copy).
+//
+// copy_bidirectional runs both directions concurrently inside the calling task. When one
+// side reaches end of stream, the other side's write half is shut down (a TCP FIN: the
+// half-close is forwarded) and the other direction keeps going; it completes when both
+// directions have finished, with the byte counts of each. The first error in either
+// direction ends it (the other direction is dropped, as in Tokio).
+//
+// A writer that accepts 0 bytes fails the copy with Errc::write_zero.
+// Cancel safety: none of them is cancel-safe: data read but not yet written is lost.
+
+/* #include <cstddef> (already above) */
+/* #include <cstdint> (already above) */
+/* #include <memory> (already above) */
+/* #include <stdexcept> (already above) */
+/* #include <span> (already above) */
+/* #include <system_error> (already above) */
+/* #include <utility> (already above) */
+
+
+namespace tokio::detail {
+
+// The state of one copy direction: buffer, cursor and the in-flight inner operations.
+// The buffer is allocated at the first poll (the owning leaf may be copied before that).
+template <class R, class W>
+class CopyBuffer {
+ public:
+  explicit CopyBuffer(std::size_t size) noexcept : size_(size) {}
+  CopyBuffer(const CopyBuffer& o) noexcept : size_(o.size_) {}
+
+  // Copies until the reader ends; true when finished (err set on failure).
+  bool poll_copy(task::Context& cx, R& r, W& w, std::error_code& err) {
+    if (!buf_) buf_ = std::make_unique_for_overwrite<std::byte[]>(size_);
+    for (;;) {
+      // Need data: start a read (or keep polling the top-up read started while writing).
+      if (pos_ == cap_ && !read_done_) {
+        if (!read_.live()) {
+          pos_ = cap_ = 0;
+          start_read(r);
+        }
+        if (!read_.poll(cx)) {
+          if (need_flush_) {
+            // The reader has nothing for now: push what was written so far through the
+            // writer, in case the reader is waiting for it.
+            if (!flush_.live()) flush_.start([&] { return w.flush(); });
+            if (!flush_.poll(cx)) return false;
+            io::Result<void> f = flush_.take();
+            if (!f) {
+              err = f.error();
+              return true;
+            }
+            need_flush_ = false;
+          }
+          return false;
+        }
+        flush_.reset();  // the read made progress; the flush is retried when needed
+        if (!finish_read(err)) return true;
+      }
+
+      while (pos_ < cap_) {
+        if (!write_.live()) {
+          write_.start([&] { return w.write(std::span<const std::byte>(buf_.get() + pos_, cap_ - pos_)); });
+        }
+        if (!write_.poll(cx)) {
+          // The writer is busy: top the buffer up meanwhile, for a larger next write. Keep
+          // reading until the reader is pending (its waker is then registered, so new data
+          // wakes us even while the writer stays blocked) or the buffer is full.
+          while (!read_done_ && cap_ < size_) {
+            if (!read_.live()) start_read(r);
+            if (!read_.poll(cx)) break;
+            if (!finish_read(err)) return true;
+          }
+          return false;
+        }
+        io::Result<std::size_t> n = write_.take();
+        if (!n) {
+          err = n.error();
+          return true;
+        }
+        if (*n == 0) {
+          err = io::Errc::write_zero;
+          return true;
+        }
+        pos_ += checked_count(*n, cap_ - pos_);
+        amt_ += *n;
+        need_flush_ = true;
+      }
+
+      if (pos_ == cap_ && read_done_) {
+        if (!flush_.live()) flush_.start([&] { return w.flush(); });
+        if (!flush_.poll(cx)) return false;
+        io::Result<void> f = flush_.take();
+        if (!f) err = f.error();
+        return true;
+      }
+    }
+  }
+
+  uint64_t amount() const noexcept { return amt_; }
+
+ private:
+  void start_read(R& r) {
+    read_.start([&] { return r.read(std::span<std::byte>(buf_.get() + cap_, size_ - cap_)); });
+  }
+  // Accounts a finished read; false (err set) on failure.
+  bool finish_read(std::error_code& err) {
+    io::Result<std::size_t> n = read_.take();
+    if (!n) {
+      err = n.error();
+      return false;
+    }
+    if (*n == 0) read_done_ = true;
+    else cap_ += checked_count(*n, size_ - cap_);
+    return true;
+  }
+
+  std::size_t size_;
+  std::unique_ptr<std::byte[]> buf_;
+  std::size_t pos_ = 0;  // buf_[pos_, cap_) is read and not yet written
+  std::size_t cap_ = 0;
+  uint64_t amt_ = 0;
+  bool read_done_ = false;
+  bool need_flush_ = false;
+  ChildOp<read_op_t<R>> read_;
+  ChildOp<write_op_t<W>> write_;
+  ChildOp<flush_op_t<W>> flush_;
+};
+
+template <class R, class W>
+class CopyOp : public CompositeLeaf<CopyOp<R, W>> {
+ public:
+  CopyOp(R& r, W& w, std::size_t size) noexcept : r_(&r), w_(&w), buf_(size) {}
+  bool step(task::Context& cx) { return buf_.poll_copy(cx, *r_, *w_, err_); }
+  io::Result<uint64_t> await_resume() {
+    this->check();
+    if (err_) return unexpected(err_);
+    return buf_.amount();
+  }
+
+ private:
+  R* r_;
+  W* w_;
+  CopyBuffer<R, W> buf_;
+  std::error_code err_;
+};
+
+template <class R, class W>
+class CopyBufOp : public CompositeLeaf<CopyBufOp<R, W>> {
+ public:
+  CopyBufOp(R& r, W& w) noexcept : r_(&r), w_(&w) {}
+
+  bool step(task::Context& cx) {
+    for (;;) {
+      if (flushing_) {
+        if (!flush_.live()) flush_.start([&] { return w_->flush(); });
+        if (!flush_.poll(cx)) return false;
+        io::Result<void> f = flush_.take();
+        if (!f) err_ = f.error();
+        return true;
+      }
+      if (!write_.live()) {
+        if (!fill_.live()) fill_.start([&] { return r_->fill_buf(); });
+        if (!fill_.poll(cx)) return false;
+        io::Result<std::span<const std::byte>> a = fill_.take();
+        if (!a) {
+          err_ = a.error();
+          return true;
+        }
+        if (a->empty()) {
+          flushing_ = true;
+          continue;
+        }
+        pending_ = *a;
+        write_.start([&] { return w_->write(pending_); });
+      }
+      if (!write_.poll(cx)) return false;
+      io::Result<std::size_t> n = write_.take();
+      if (!n) {
+        err_ = n.error();
+        return true;
+      }
+      if (*n == 0) {
+        err_ = io::Errc::write_zero;
+        return true;
+      }
+      r_->consume(checked_count(*n, pending_.size()));
+      amt_ += *n;
+    }
+  }
+  io::Result<uint64_t> await_resume() {
+    this->check();
+    if (err_) return unexpected(err_);
+    return amt_;
+  }
+
+ private:
+  R* r_;
+  W* w_;
+  std::span<const std::byte> pending_;  // the reader's buffered bytes being written
+  uint64_t amt_ = 0;
+  bool flushing_ = false;
+  std::error_code err_;
+  ChildOp<fill_buf_op_t<R>> fill_;
+  ChildOp<write_op_t<W>> write_;
+  ChildOp<flush_op_t<W>> flush_;
+};
+
+// One direction of copy_bidirectional: copy, then shut the writer down.
+template <class R, class W>
+class Transfer {
+ public:
+  explicit Transfer(std::size_t size) noexcept : buf_(size) {}
+  Transfer(const Transfer& o) noexcept : buf_(o.buf_) {}
+
+  // True once this direction is done (err set on failure).
+  bool poll(task::Context& cx, R& r, W& w, std::error_code& err) {
+    if (done_) return true;
+    if (!shutting_down_) {
+      if (!buf_.poll_copy(cx, r, w, err)) return false;
+      if (err) return true;
+      shutting_down_ = true;
+    }
+    if (!shutdown_.live()) shutdown_.start([&] { return w.shutdown(); });
+    if (!shutdown_.poll(cx)) return false;
+    io::Result<void> s = shutdown_.take();
+    if (!s) err = s.error();
+    done_ = true;
+    return true;
+  }
+  uint64_t amount() const noexcept { return buf_.amount(); }
+
+ private:
+  CopyBuffer<R, W> buf_;
+  bool shutting_down_ = false;
+  bool done_ = false;
+  ChildOp<shutdown_op_t<W>> shutdown_;
+};
+
+template <class A, class B>
+class CopyBidirectionalOp : public CompositeLeaf<CopyBidirectionalOp<A, B>> {
+ public:
+  CopyBidirectionalOp(A& a, B& b, std::size_t a_to_b_size, std::size_t b_to_a_size) noexcept
+      : a_(&a), b_(&b), ab_(a_to_b_size), ba_(b_to_a_size) {}
+
+  bool step(task::Context& cx) {
+    bool ab = ab_.poll(cx, *a_, *b_, err_);
+    if (err_) return true;
+    bool ba = ba_.poll(cx, *b_, *a_, err_);
+    if (err_) return true;
+    return ab && ba;
+  }
+  io::Result<std::pair<uint64_t, uint64_t>> await_resume() {
+    this->check();
+    if (err_) return unexpected(err_);
+    return std::pair<uint64_t, uint64_t>(ab_.amount(), ba_.amount());
+  }
+
+ private:
+  A* a_;
+  B* b_;
+  Transfer<A, B> ab_;
+  Transfer<B, A> ba_;
+  std::error_code err_;
+};
+
+}  // namespace tokio::detail
+
+namespace tokio::io {
+
+// Copies everything r produces into w, then flushes w; returns the byte count.
+template <AsyncRead R, AsyncWrite W>
+detail::CopyOp<R, W> copy(R& r, W& w) {
+  return {r, w, kDefaultBufSize};
+}
+
+// Like copy, but writes straight from r's own buffer (no second buffer).
+template <AsyncBufRead R, AsyncWrite W>
+detail::CopyBufOp<R, W> copy_buf(R& r, W& w) {
+  return {r, w};
+}
+
+// Copies a->b and b->a at once (a proxy); see the top of this file.
+template <class A, class B>
+  requires AsyncRead<A> && AsyncWrite<A> && AsyncRead<B> && AsyncWrite<B>
+detail::CopyBidirectionalOp<A, B> copy_bidirectional(A& a, B& b) {
+  return {a, b, kDefaultBufSize, kDefaultBufSize};
+}
+// The same with chosen buffer sizes for each direction (must be > 0).
+template <class A, class B>
+  requires AsyncRead<A> && AsyncWrite<A> && AsyncRead<B> && AsyncWrite<B>
+detail::CopyBidirectionalOp<A, B> copy_bidirectional_with_sizes(A& a, B& b, std::size_t a_to_b,
+                                                                std::size_t b_to_a) {
+  if (a_to_b == 0 || b_to_a == 0) {
+    throw std::invalid_argument("io::copy_bidirectional_with_sizes: buffer sizes must be > 0");
+  }
+  return {a, b, a_to_b, b_to_a};
+}
+
+}  // namespace tokio::io
+/* end file src/tokio/io/copy.hpp */
+/* begin file src/tokio/io/split.hpp */
+// io::split(stream): a read half and a write half of any read-write stream, usable from
+// two tasks at once (one reading, one writing), and io::unsplit to put them back.
+//
+//   auto [rd, wr] = io::split(std::move(stream));     // owns the stream
+//   tokio::spawn([](auto rd) -> Task<> { ... co_await rd.read(buf) ... }, std::move(rd));
+//   co_await io::write_all(wr, data);
+//
+// The halves share the stream behind a lock that is held only while one operation is
+// polled (never while it waits), as in Tokio: a read waiting for data does not block a
+// write. If the lock is busy the poll yields (the task is woken to retry at once). An
+// lvalue argument is borrowed instead of owned: it must then outlive both halves.
+// Sockets have their own lock-free split; this one works for any stream (BufStream,
+// DuplexStream, TLS wrappers...).
+//
+// Cancel safety is that of the stream's own operations (a read half's read is cancel-safe
+// when the stream's read is).
+
+/* #include <atomic> (already above) */
+/* #include <optional> (already above) */
+/* #include <span> (already above) */
+/* #include <stdexcept> (already above) */
+/* #include <type_traits> (already above) */
+/* #include <utility> (already above) */
+
+
+namespace tokio::detail {
+
+template <class S>
+struct SplitShared {
+  template <class A>
+  explicit SplitShared(A&& a) : stream(std::forward<A>(a)) {}
+
+  S stream;
+  SpinLock lock;             // held while one half polls an operation
+  std::atomic<int> refs{2};  // one per half
+
+  void release() noexcept {
+    if (refs.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
+  }
+  bool try_lock_briefly() noexcept {
+    for (int i = 0; i < 32; ++i) {
+      if (lock.try_lock()) return true;
+      cpu_relax();
+    }
+    return false;
+  }
+};
+
+// An operation on the shared stream, polled (and created and destroyed) under its lock.
+template <class S, class Make>
+class LockedOp : public CompositeLeaf<LockedOp<S, Make>> {
+  using Stream = std::remove_reference_t<S>;
+  using Inner = decltype(std::declval<Make&>()(std::declval<Stream&>()));
+  using Value = await_result_t<Inner>;
+
+ public:
+  LockedOp(SplitShared<S>* sh, Make make) noexcept : sh_(sh), make_(std::move(make)) {}
+  LockedOp(const LockedOp& o) noexcept : CompositeLeaf<LockedOp>(o), sh_(o.sh_), make_(o.make_) {}
+  ~LockedOp() {
+    if (op_.live()) {
+      sh_->lock.lock();
+      op_.reset();
+      sh_->lock.unlock();
+    }
+  }
+
+  bool step(task::Context& cx) {
+    if (!sh_->try_lock_briefly()) {
+      cx.wake_by_ref();  // the other half is mid-poll: retry on the next turn
+      return false;
+    }
+    struct Unlock {
+      SpinLock& l;
+      ~Unlock() { l.unlock(); }
+    } unlock{sh_->lock};
+    if (!op_.live()) op_.start([&] { return make_(sh_->stream); });
+    if (!op_.poll(cx)) return false;
+    value_.emplace(op_.take());
+    return true;
+  }
+  Value await_resume() {
+    this->check();
+    return std::move(*value_);
+  }
+
+ private:
+  SplitShared<S>* sh_;
+  Make make_;
+  std::optional<Value> value_;
+  ChildOp<Inner> op_;
+};
+
+template <class S, class Make>
+LockedOp<S, Make> locked_op(SplitShared<S>* sh, Make make) noexcept {
+  return LockedOp<S, Make>(sh, std::move(make));
+}
+
+}  // namespace tokio::detail
+
+namespace tokio::io {
+
+template <class S>
+class WriteHalf;
+
+template <class S>
+class ReadHalf {
+  using Stream = std::remove_reference_t<S>;
+
+ public:
+  explicit ReadHalf(detail::SplitShared<S>* sh) noexcept : sh_(sh) {}
+  ReadHalf(ReadHalf&& o) noexcept : sh_(std::exchange(o.sh_, nullptr)) {}
+  ReadHalf& operator=(ReadHalf&& o) noexcept {
+    if (this != &o) {
+      if (sh_) sh_->release();
+      sh_ = std::exchange(o.sh_, nullptr);
+    }
+    return *this;
+  }
+  ~ReadHalf() {
+    if (sh_) sh_->release();
+  }
+
+  auto read(std::span<std::byte> buf) {
+    return detail::locked_op(sh_, [buf](Stream& s) { return s.read(buf); });
+  }
+  bool is_pair_of(const WriteHalf<S>& w) const noexcept { return sh_ && sh_ == w.sh_; }
+
+ private:
+  template <class>
+  friend class WriteHalf;
+  template <class T>
+  friend T unsplit(ReadHalf<T> r, WriteHalf<T> w);
+  detail::SplitShared<S>* sh_;
+};
+
+template <class S>
+class WriteHalf {
+  using Stream = std::remove_reference_t<S>;
+
+ public:
+  explicit WriteHalf(detail::SplitShared<S>* sh) noexcept : sh_(sh) {}
+  WriteHalf(WriteHalf&& o) noexcept : sh_(std::exchange(o.sh_, nullptr)) {}
+  WriteHalf& operator=(WriteHalf&& o) noexcept {
+    if (this != &o) {
+      if (sh_) sh_->release();
+      sh_ = std::exchange(o.sh_, nullptr);
+    }
+    return *this;
+  }
+  ~WriteHalf() {
+    if (sh_) sh_->release();
+  }
+
+  auto write(std::span<const std::byte> buf) {
+    return detail::locked_op(sh_, [buf](Stream& s) { return s.write(buf); });
+  }
+  auto write_vectored(std::span<const IoSlice> bufs) requires AsyncWriteVectored<Stream> {
+    return detail::locked_op(sh_, [bufs](Stream& s) { return s.write_vectored(bufs); });
+  }
+  auto flush() {
+    return detail::locked_op(sh_, [](Stream& s) { return s.flush(); });
+  }
+  auto shutdown() {
+    return detail::locked_op(sh_, [](Stream& s) { return s.shutdown(); });
+  }
+  bool is_pair_of(const ReadHalf<S>& r) const noexcept { return sh_ && sh_ == r.sh_; }
+
+ private:
+  template <class>
+  friend class ReadHalf;
+  template <class T>
+  friend T unsplit(ReadHalf<T> r, WriteHalf<T> w);
+  detail::SplitShared<S>* sh_;
+};
+
+// Splits a stream into halves that can be used from different tasks at once.
+template <class S>
+  requires AsyncRead<std::remove_reference_t<S>> && AsyncWrite<std::remove_reference_t<S>>
+std::pair<ReadHalf<S>, WriteHalf<S>> split(S&& stream) {
+  auto* sh = new detail::SplitShared<S>(std::forward<S>(stream));
+  return {ReadHalf<S>(sh), WriteHalf<S>(sh)};
+}
+
+// Joins the halves of one split back into the stream. Throws std::invalid_argument when
+// they come from different splits (or were moved from). No operation on either half may
+// be in flight.
+template <class S>
+S unsplit(ReadHalf<S> r, WriteHalf<S> w) {
+  if (!r.is_pair_of(w)) {
+    throw std::invalid_argument("io::unsplit: the halves do not come from the same io::split");
+  }
+  S s = static_cast<S&&>(r.sh_->stream);
+  return s;
+}
+
+}  // namespace tokio::io
+/* end file src/tokio/io/split.hpp */
+/* begin file src/tokio/io/duplex.hpp */
+// io::duplex(capacity): an in-memory, bidirectional pipe. Bytes written to one end are read
+// from the other; each direction buffers at most `capacity` bytes.
+//
+//   auto [client, server] = io::duplex(64 * 1024);
+//   co_await io::write_all(client, "ping");      // server reads "ping"
+//
+// Behaviour, as Tokio's DuplexStream:
+//   - backpressure: a write to a full direction waits until the other end reads;
+//   - shutdown() (or destroying an end) closes that end's writing direction: the other
+//     end reads what is buffered, then end of stream (0);
+//   - a write after the other end was destroyed, or after this end's shutdown, fails with
+//     std::errc::broken_pipe; a read after the other end was destroyed still returns what
+//     was buffered, then 0.
+// Reads and writes are cancel-safe. Each end may be used by one task for reading and one
+// for writing at the same time (it is thread-safe); both ends may live on different threads.
+//
+// Each direction is a mutex-guarded ring buffer that grows on demand up to `capacity`.
+// Waiting operations register their task's waker in the direction's reader or writer slot
+// (one each: one reader and one writer per direction); the registration is tagged with a
+// sequence number so a cancelled operation only removes its own.
+
+/* #include <atomic> (already above) */
+/* #include <cstddef> (already above) */
+/* #include <cstdint> (already above) */
+/* #include <mutex> (already above) */
+/* #include <span> (already above) */
+/* #include <utility> (already above) */
+
+
+namespace tokio::detail {
+
+// A byte FIFO that grows (doubling) up to a maximum size. Not synchronized.
+class ByteRing {
+ public:
+  ByteRing() noexcept = default;
+  ByteRing(const ByteRing&) = delete;
+  ByteRing& operator=(const ByteRing&) = delete;
+  ~ByteRing();
+
+  std::size_t size() const noexcept { return len_; }
+  // Appends all of src; the caller guarantees size() + src.size() <= max.
+  void push(std::span<const std::byte> src, std::size_t max);
+  // Moves up to dst.size() bytes out; returns how many.
+  std::size_t pop(std::span<std::byte> dst) noexcept;
+
+ private:
+  void grow(std::size_t need, std::size_t max);
+  std::byte* buf_ = nullptr;
+  std::size_t cap_ = 0;
+  std::size_t head_ = 0;
+  std::size_t len_ = 0;
+};
+
+// One direction of a duplex pair.
+struct DuplexPipe {
+  std::mutex mu;
+  ByteRing ring;
+  std::size_t max = 0;
+  bool closed = false;           // writer shut down / an end was destroyed
+  Wakeable* read_waker = nullptr;   // registered by a waiting read (owned reference)
+  Wakeable* write_waker = nullptr;  // registered by a waiting write
+  uint64_t read_tag = 0;         // tag of the read_waker registration (0 = none)
+  uint64_t write_tag = 0;
+  uint64_t next_tag = 0;
+};
+
+// Both directions of a pair and the count of live ends.
+struct DuplexShared {
+  DuplexPipe pipes[2];
+  std::atomic<int> ends{2};
+};
+
+class DuplexReadOp : public Leaf<DuplexReadOp> {
+ public:
+  DuplexReadOp(DuplexPipe* p, std::span<std::byte> buf) noexcept : p_(p), buf_(buf) {}
+  DuplexReadOp(const DuplexReadOp& o) noexcept : Leaf<DuplexReadOp>(o), p_(o.p_), buf_(o.buf_) {}
+  ~DuplexReadOp();
+  bool poll(task::Context& cx) noexcept;
+  io::Result<std::size_t> await_resume() noexcept { return n_; }
+
+ private:
+  DuplexPipe* p_;
+  std::span<std::byte> buf_;
+  std::size_t n_ = 0;
+  uint64_t tag_ = 0;
+};
+
+class DuplexWriteOp : public Leaf<DuplexWriteOp> {
+ public:
+  DuplexWriteOp(DuplexPipe* p, std::span<const std::byte> buf) noexcept : p_(p), buf_(buf) {}
+  DuplexWriteOp(const DuplexWriteOp& o) noexcept
+      : Leaf<DuplexWriteOp>(o), p_(o.p_), buf_(o.buf_) {}
+  ~DuplexWriteOp();
+  bool poll(task::Context& cx) noexcept;
+  io::Result<std::size_t> await_resume() noexcept;
+
+ private:
+  DuplexPipe* p_;
+  std::span<const std::byte> buf_;
+  std::size_t n_ = 0;
+  bool broken_ = false;
+  uint64_t tag_ = 0;
+};
+
+// flush (nothing to do) and shutdown (close the writing direction). Never wait.
+class DuplexControlOp : public Leaf<DuplexControlOp> {
+ public:
+  DuplexControlOp(DuplexPipe* p, bool shutdown) noexcept : p_(p), shutdown_(shutdown) {}
+  bool poll(task::Context& cx) noexcept;
+  io::Result<void> await_resume() noexcept { return {}; }
+
+ private:
+  DuplexPipe* p_;
+  bool shutdown_;
+};
+
+// Closes a direction and wakes whoever waits on it.
+void duplex_close(DuplexPipe& p) noexcept;
+
+}  // namespace tokio::detail
+
+namespace tokio::io {
+
+class DuplexStream {
+ public:
+  DuplexStream() noexcept = default;
+  DuplexStream(DuplexStream&& o) noexcept
+      : s_(std::exchange(o.s_, nullptr)), side_(o.side_) {}
+  DuplexStream& operator=(DuplexStream&& o) noexcept;
+  ~DuplexStream() { close(); }
+
+  // Each throws std::logic_error on a moved-from stream.
+  detail::DuplexReadOp read(std::span<std::byte> buf) { return {rd(), buf}; }
+  detail::DuplexWriteOp write(std::span<const std::byte> buf) { return {wr(), buf}; }
+  detail::DuplexControlOp flush() { return {wr(), false}; }
+  detail::DuplexControlOp shutdown() { return {wr(), true}; }
+
+  // False for a moved-from stream.
+  bool valid() const noexcept { return s_ != nullptr; }
+
+ private:
+  friend std::pair<DuplexStream, DuplexStream> duplex(std::size_t);
+  DuplexStream(detail::DuplexShared* s, int side) noexcept : s_(s), side_(side) {}
+  detail::DuplexPipe* rd() const {
+    check();
+    return &s_->pipes[side_];
+  }
+  detail::DuplexPipe* wr() const {
+    check();
+    return &s_->pipes[1 - side_];
+  }
+  void check() const;
+  void close() noexcept;
+
+  detail::DuplexShared* s_ = nullptr;
+  int side_ = 0;
+};
+
+// Creates a connected pair; `capacity` (> 0, else std::invalid_argument) bounds the bytes
+// buffered in each direction.
+std::pair<DuplexStream, DuplexStream> duplex(std::size_t capacity);
+
+}  // namespace tokio::io
+/* end file src/tokio/io/duplex.hpp */
+/* begin file src/tokio/io/stdio.hpp */
+// io::stdin(), io::stdout(), io::stderr(): the process's standard streams as AsyncRead /
+// AsyncWrite. As in Tokio, the blocking read(2)/write(2) calls run on the runtime's
+// blocking pool (spawn_blocking), one operation in flight per object at a time:
+//
+//   auto out = io::stdout();
+//   co_await io::write_all(out, "hello\n");
+//   co_await out.flush();               // waits until the bytes reached the fd
+//
+// Writes are write-behind: write() copies up to 16 KiB into the object's buffer, starts
+// the blocking write and returns; an error of that write is reported by the next write,
+// flush or shutdown. Always flush (or shut down) before exiting, or the last write may
+// still be in flight. Writing to a closed pipe gives std::errc::broken_pipe (SIGPIPE is
+// blocked on the writing thread for the duration of the call, never raised).
+// A read waits for the blocking job; its data is kept in the object if the read is
+// cancelled, so read is cancel-safe (the next read returns it). A job lost to runtime
+// shutdown reports std::errc::operation_canceled.
+//
+// Like Tokio, a read from an interactive terminal cannot be interrupted: a runtime
+// shutting down waits for the blocked read (or shutdown_timeout). Several objects for the
+// same stream may interleave their writes.
+//
+// Each object must be used on a runtime (the operations throw std::logic_error otherwise).
+// Call them qualified (io::stdout()): after `using namespace tokio::io`, a bare `stdout`
+// would be ambiguous with C's FILE* stdout.
+
+/* #include <cstddef> (already above) */
+/* #include <exception> (already above) */
+/* #include <memory> (already above) */
+/* #include <span> (already above) */
+/* #include <system_error> (already above) */
+/* #include <vector> (already above) */
+
+
+namespace tokio::io {
+class Stdin;
+class Stdout;
+}  // namespace tokio::io
+
+namespace tokio::detail {
+
+// For tests and for wrapping another blocking descriptor (a pipe, a tty): the same
+// objects over `fd`, which they do not own.
+io::Stdin stdin_from_fd(int fd);
+io::Stdout stdout_from_fd(int fd);
+
+inline constexpr std::size_t kStdioMaxBuf = 16 * 1024;
+
+// What a blocking job hands back: the byte count or errno, and the buffer it used.
+struct StdioJobOut {
+  std::size_t n = 0;
+  int err = 0;
+  std::vector<std::byte> buf;
+};
+
+// The state shared by the leaves of one stdio object (Tokio's Blocking<T>): idle with
+// possibly some read-ahead data in buf_, or busy with one blocking job.
+class BlockingFd {
+ public:
+  explicit BlockingFd(int fd) noexcept : fd_(fd) {}
+  BlockingFd(const BlockingFd&) = delete;
+  BlockingFd& operator=(const BlockingFd&) = delete;
+
+  bool poll_read(task::Context& cx, std::span<std::byte> dst, io::Result<std::size_t>& out);
+  bool poll_write(task::Context& cx, std::span<const std::byte> src, io::Result<std::size_t>& out);
+  bool poll_flush(task::Context& cx, io::Result<void>& out);
+
+ private:
+  // Polls the busy job; true when it finished (then job_ is empty and the result is in
+  // `done`, or a cancellation error in `err`).
+  bool poll_job(task::Context& cx, StdioJobOut& done, std::error_code& err);
+
+  int fd_;
+  std::vector<std::byte> buf_;  // idle: read-ahead bytes buf_[pos_, size)
+  std::size_t pos_ = 0;
+  task::JoinHandle<StdioJobOut> job_;  // valid while busy
+};
+
+// The leaves: each polls the object's BlockingFd.
+class StdioReadOp : public Leaf<StdioReadOp> {
+ public:
+  StdioReadOp(BlockingFd* b, std::span<std::byte> dst) noexcept : b_(b), dst_(dst) {}
+  StdioReadOp(const StdioReadOp& o) noexcept : Leaf<StdioReadOp>(o), b_(o.b_), dst_(o.dst_) {}
+  bool poll(task::Context& cx) noexcept;
+  io::Result<std::size_t> await_resume();
+
+ private:
+  BlockingFd* b_;
+  std::span<std::byte> dst_;
+  io::Result<std::size_t> out_ = std::size_t{0};
+  std::exception_ptr exc_;
+};
+
+class StdioWriteOp : public Leaf<StdioWriteOp> {
+ public:
+  StdioWriteOp(BlockingFd* b, std::span<const std::byte> src) noexcept : b_(b), src_(src) {}
+  StdioWriteOp(const StdioWriteOp& o) noexcept : Leaf<StdioWriteOp>(o), b_(o.b_), src_(o.src_) {}
+  bool poll(task::Context& cx) noexcept;
+  io::Result<std::size_t> await_resume();
+
+ private:
+  BlockingFd* b_;
+  std::span<const std::byte> src_;
+  io::Result<std::size_t> out_ = std::size_t{0};
+  std::exception_ptr exc_;
+};
+
+class StdioFlushOp : public Leaf<StdioFlushOp> {
+ public:
+  explicit StdioFlushOp(BlockingFd* b) noexcept : b_(b) {}
+  StdioFlushOp(const StdioFlushOp& o) noexcept : Leaf<StdioFlushOp>(o), b_(o.b_) {}
+  bool poll(task::Context& cx) noexcept;
+  io::Result<void> await_resume();
+
+ private:
+  BlockingFd* b_;
+  io::Result<void> out_;
+  std::exception_ptr exc_;
+};
+
+}  // namespace tokio::detail
+
+namespace tokio::io {
+
+// Standard input. read is cancel-safe.
+class Stdin {
+ public:
+  detail::StdioReadOp read(std::span<std::byte> buf) { return {b(), buf}; }
+
+ private:
+  friend Stdin stdin();
+  friend Stdin detail::stdin_from_fd(int);
+  explicit Stdin(int fd) : b_(std::make_unique<detail::BlockingFd>(fd)) {}
+  detail::BlockingFd* b() const;
+  std::unique_ptr<detail::BlockingFd> b_;
+};
+
+// Standard output / error. write is cancel-safe (a cancelled write buffered nothing);
+// flush and shutdown wait for the write in flight.
+class StdWriter {
+ public:
+  detail::StdioWriteOp write(std::span<const std::byte> buf) { return {b(), buf}; }
+  detail::StdioFlushOp flush() { return detail::StdioFlushOp(b()); }
+  detail::StdioFlushOp shutdown() { return detail::StdioFlushOp(b()); }
+
+ protected:
+  explicit StdWriter(int fd) : b_(std::make_unique<detail::BlockingFd>(fd)) {}
+
+ private:
+  detail::BlockingFd* b() const;
+  std::unique_ptr<detail::BlockingFd> b_;
+};
+
+class Stdout : public StdWriter {
+ private:
+  friend Stdout stdout();
+  friend Stdout detail::stdout_from_fd(int);
+  explicit Stdout(int fd) : StdWriter(fd) {}
+};
+
+class Stderr : public StdWriter {
+ private:
+  friend Stderr stderr();
+  explicit Stderr(int fd) : StdWriter(fd) {}
+};
+
+Stdin stdin();
+Stdout stdout();
+Stderr stderr();
+
+}  // namespace tokio::io
+/* end file src/tokio/io/stdio.hpp */
 /* begin file src/tokio/sync/oneshot.hpp */
 // sync::oneshot: a channel for sending exactly one value between tasks (or threads).
 //
@@ -4513,8 +7514,578 @@ void frame_free_slow(Slab* s, FreeBlock* b) noexcept {
 
 }  // namespace tokio::detail
 /* end file src/tokio/core/frame_alloc.cpp */
-/* begin file src/tokio/scheduler/blocking_pool.cpp */
+/* begin file src/tokio/io/duplex.cpp */
+// io::duplex: see duplex.hpp.
+
+/* #include <cstring> (already above) */
+/* #include <new> (already above) */
+/* #include <stdexcept> (already above) */
+
+namespace tokio::detail {
+
+// --- ByteRing ----------------------------------------------------------------------------
+ByteRing::~ByteRing() { ::operator delete(buf_); }
+
+void ByteRing::grow(std::size_t need, std::size_t max) {
+  std::size_t cap = cap_ ? cap_ : 4096;
+  while (cap < need) cap *= 2;
+  if (cap > max) cap = max;
+  auto* nb = static_cast<std::byte*>(::operator new(cap));
+  // Unwrap the old contents to the front of the new buffer.
+  std::size_t first = len_ < cap_ - head_ ? len_ : cap_ - head_;
+  if (first) std::memcpy(nb, buf_ + head_, first);
+  if (len_ > first) std::memcpy(nb + first, buf_, len_ - first);
+  ::operator delete(buf_);
+  buf_ = nb;
+  cap_ = cap;
+  head_ = 0;
+}
+
+void ByteRing::push(std::span<const std::byte> src, std::size_t max) {
+  if (src.empty()) return;
+  if (len_ + src.size() > cap_) grow(len_ + src.size(), max);
+  std::size_t tail = head_ + len_;
+  if (tail >= cap_) tail -= cap_;
+  std::size_t first = src.size() < cap_ - tail ? src.size() : cap_ - tail;
+  std::memcpy(buf_ + tail, src.data(), first);
+  if (src.size() > first) std::memcpy(buf_, src.data() + first, src.size() - first);
+  len_ += src.size();
+}
+
+std::size_t ByteRing::pop(std::span<std::byte> dst) noexcept {
+  std::size_t n = dst.size() < len_ ? dst.size() : len_;
+  if (n == 0) return 0;
+  std::size_t first = n < cap_ - head_ ? n : cap_ - head_;
+  std::memcpy(dst.data(), buf_ + head_, first);
+  if (n > first) std::memcpy(dst.data() + first, buf_, n - first);
+  head_ += n;
+  if (head_ >= cap_) head_ -= cap_;
+  len_ -= n;
+  if (len_ == 0) head_ = 0;
+  return n;
+}
+
+// --- waker slots --------------------------------------------------------------------------
+namespace {
+
+// Stores cx's waker in a slot (replacing a different one) and tags the registration.
+// Returns a waker reference the caller drops after unlocking (the replaced one), or null.
+Wakeable* register_waker(Wakeable*& slot, uint64_t& slot_tag, uint64_t& my_tag,
+                         uint64_t& next_tag, task::Context& cx) noexcept {
+  Wakeable* old = nullptr;
+  Wakeable* w = cx.raw_waker();
+  if (slot != w) {
+    old = slot;
+    w->vtable->clone(w);
+    slot = w;
+  }
+  my_tag = slot_tag = ++next_tag;
+  return old;
+}
+
+// Takes the waker out of a slot (to wake it after unlocking).
+Wakeable* take_waker(Wakeable*& slot, uint64_t& slot_tag) noexcept {
+  slot_tag = 0;
+  return std::exchange(slot, nullptr);
+}
+
+// Removes our own registration (a finished or cancelled operation); returns the waker
+// reference to drop after unlocking.
+Wakeable* unregister(Wakeable*& slot, uint64_t& slot_tag, uint64_t my_tag) noexcept {
+  if (my_tag != 0 && slot_tag == my_tag) return take_waker(slot, slot_tag);
+  return nullptr;
+}
+
+void drop_waker(Wakeable* w) noexcept {
+  if (w) w->vtable->drop(w);
+}
+void wake_waker(Wakeable* w) noexcept {
+  if (w) w->vtable->wake(w);
+}
+
+}  // namespace
+
+// --- read ---------------------------------------------------------------------------------
+bool DuplexReadOp::poll(task::Context& cx) noexcept {
+  if (!coop_poll_proceed(cx)) return false;
+  Wakeable* to_wake = nullptr;
+  Wakeable* to_drop = nullptr;
+  bool ready = true;
+  {
+    std::lock_guard<std::mutex> g(p_->mu);
+    if (p_->ring.size() > 0) {
+      n_ = p_->ring.pop(buf_);
+      if (n_ > 0) to_wake = take_waker(p_->write_waker, p_->write_tag);
+      to_drop = unregister(p_->read_waker, p_->read_tag, tag_);
+    } else if (p_->closed || buf_.empty()) {
+      n_ = 0;
+      to_drop = unregister(p_->read_waker, p_->read_tag, tag_);
+    } else {
+      to_drop = register_waker(p_->read_waker, p_->read_tag, tag_, p_->next_tag, cx);
+      ready = false;
+    }
+  }
+  if (ready) tag_ = 0;
+  drop_waker(to_drop);
+  wake_waker(to_wake);
+  return ready;
+}
+
+DuplexReadOp::~DuplexReadOp() {
+  if (tag_ == 0) return;
+  Wakeable* w;
+  {
+    std::lock_guard<std::mutex> g(p_->mu);
+    w = unregister(p_->read_waker, p_->read_tag, tag_);
+  }
+  drop_waker(w);
+}
+
+// --- write --------------------------------------------------------------------------------
+bool DuplexWriteOp::poll(task::Context& cx) noexcept {
+  if (!coop_poll_proceed(cx)) return false;
+  Wakeable* to_wake = nullptr;
+  Wakeable* to_drop = nullptr;
+  bool ready = true;
+  {
+    std::lock_guard<std::mutex> g(p_->mu);
+    if (p_->closed) {
+      broken_ = true;
+      to_drop = unregister(p_->write_waker, p_->write_tag, tag_);
+    } else if (buf_.empty()) {
+      n_ = 0;
+      to_drop = unregister(p_->write_waker, p_->write_tag, tag_);
+    } else if (p_->ring.size() == p_->max) {
+      to_drop = register_waker(p_->write_waker, p_->write_tag, tag_, p_->next_tag, cx);
+      ready = false;
+    } else {
+      std::size_t room = p_->max - p_->ring.size();
+      n_ = buf_.size() < room ? buf_.size() : room;
+      p_->ring.push(buf_.first(n_), p_->max);
+      to_wake = take_waker(p_->read_waker, p_->read_tag);
+      to_drop = unregister(p_->write_waker, p_->write_tag, tag_);
+    }
+  }
+  if (ready) tag_ = 0;
+  drop_waker(to_drop);
+  wake_waker(to_wake);
+  return ready;
+}
+
+io::Result<std::size_t> DuplexWriteOp::await_resume() noexcept {
+  if (broken_) return unexpected(std::make_error_code(std::errc::broken_pipe));
+  return n_;
+}
+
+DuplexWriteOp::~DuplexWriteOp() {
+  if (tag_ == 0) return;
+  Wakeable* w;
+  {
+    std::lock_guard<std::mutex> g(p_->mu);
+    w = unregister(p_->write_waker, p_->write_tag, tag_);
+  }
+  drop_waker(w);
+}
+
+// --- flush / shutdown -----------------------------------------------------------------------
+bool DuplexControlOp::poll(task::Context&) noexcept {
+  if (shutdown_) duplex_close(*p_);
+  return true;
+}
+
+void duplex_close(DuplexPipe& p) noexcept {
+  Wakeable* r;
+  Wakeable* w;
+  {
+    std::lock_guard<std::mutex> g(p.mu);
+    p.closed = true;
+    r = take_waker(p.read_waker, p.read_tag);
+    w = take_waker(p.write_waker, p.write_tag);
+  }
+  wake_waker(r);
+  wake_waker(w);
+}
+
+}  // namespace tokio::detail
+
+namespace tokio::io {
+
+DuplexStream& DuplexStream::operator=(DuplexStream&& o) noexcept {
+  if (this != &o) {
+    close();
+    s_ = std::exchange(o.s_, nullptr);
+    side_ = o.side_;
+  }
+  return *this;
+}
+
+void DuplexStream::check() const {
+  if (!s_) throw std::logic_error("operation on a moved-from io::DuplexStream");
+}
+
+void DuplexStream::close() noexcept {
+  detail::DuplexShared* s = std::exchange(s_, nullptr);
+  if (!s) return;
+  // Our writing direction: the peer reads what is buffered, then end of stream. Our
+  // reading direction: the peer's writes fail with broken_pipe from now on.
+  detail::duplex_close(s->pipes[1 - side_]);
+  detail::duplex_close(s->pipes[side_]);
+  if (s->ends.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+    for (auto& p : s->pipes) {
+      if (p.read_waker) p.read_waker->vtable->drop(p.read_waker);
+      if (p.write_waker) p.write_waker->vtable->drop(p.write_waker);
+    }
+    delete s;
+  }
+}
+
+std::pair<DuplexStream, DuplexStream> duplex(std::size_t capacity) {
+  if (capacity == 0) {
+    throw std::invalid_argument("io::duplex: capacity must be > 0 (a 0-byte pipe can never transfer)");
+  }
+  auto* s = new detail::DuplexShared();
+  s->pipes[0].max = capacity;
+  s->pipes[1].max = capacity;
+  return {DuplexStream(s, 0), DuplexStream(s, 1)};
+}
+
+}  // namespace tokio::io
+/* end file src/tokio/io/duplex.cpp */
+/* begin file src/tokio/io/error.cpp */
+// io::Errc's error category.
+
+namespace tokio::io {
+
+namespace {
+class IoCategory final : public std::error_category {
+ public:
+  const char* name() const noexcept override { return "tokio.io"; }
+  std::string message(int ev) const override {
+    switch (static_cast<Errc>(ev)) {
+      case Errc::unexpected_eof:
+        return "unexpected end of file";
+      case Errc::write_zero:
+        return "write returned zero bytes: the writer can accept no more data";
+    }
+    return "unknown tokio.io error";
+  }
+};
+}  // namespace
+
+const std::error_category& io_category() noexcept {
+  static const IoCategory cat;
+  return cat;
+}
+
+}  // namespace tokio::io
+/* end file src/tokio/io/error.cpp */
+/* begin file src/tokio/io/read_ext.cpp */
+// Out-of-line pieces of read_ext.hpp.
+
+/* #include <stdexcept> (already above) */
+
+namespace tokio::detail {
+
+void throw_overlong_read() {
+  throw std::logic_error(
+      "an AsyncRead/AsyncWrite implementation reported more bytes than the buffer it was "
+      "given; fix its read/write to return at most buf.size()");
+}
+
+}  // namespace tokio::detail
+/* end file src/tokio/io/read_ext.cpp */
+/* begin file src/tokio/io/stdio.cpp */
+// io::stdin / stdout / stderr: see stdio.hpp.
+
+#include <errno.h>
+/* #include <pthread.h> (already above) */
+#include <signal.h>
+/* #include <unistd.h> (already above) */
+
 #include <algorithm>
+/* #include <cstring> (already above) */
+/* #include <ctime> (already above) */
+/* #include <stdexcept> (already above) */
+/* #include <utility> (already above) */
+
+
+namespace tokio::detail {
+
+namespace {
+
+StdioJobOut blocking_read(int fd, std::vector<std::byte> buf) {
+  StdioJobOut out;
+  for (;;) {
+    ssize_t r = ::read(fd, buf.data(), buf.size());
+    if (r >= 0) {
+      out.n = static_cast<std::size_t>(r);
+      buf.resize(out.n);
+      break;
+    }
+    if (errno == EINTR) continue;
+    out.err = errno;
+    buf.clear();
+    break;
+  }
+  out.buf = std::move(buf);
+  return out;
+}
+
+// Writes all of buf. SIGPIPE is blocked meanwhile, and one this write raised is consumed,
+// so a closed pipe is reported as EPIPE instead of killing the process.
+StdioJobOut blocking_write_all(int fd, std::vector<std::byte> buf) {
+  StdioJobOut out;
+  sigset_t pipe_set, old_set, pending;
+  sigemptyset(&pipe_set);
+  sigaddset(&pipe_set, SIGPIPE);
+  pthread_sigmask(SIG_BLOCK, &pipe_set, &old_set);
+  sigemptyset(&pending);
+  sigpending(&pending);
+  bool was_pending = sigismember(&pending, SIGPIPE) == 1;
+  std::size_t off = 0;
+  while (off < buf.size()) {
+    ssize_t r = ::write(fd, buf.data() + off, buf.size() - off);
+    if (r > 0) {
+      off += static_cast<std::size_t>(r);
+      continue;
+    }
+    if (r < 0 && errno == EINTR) continue;
+    out.err = r == 0 ? -1 : errno;  // -1: the fd accepted nothing (write_zero)
+    break;
+  }
+  if (out.err == EPIPE && !was_pending) {
+    struct timespec zero = {0, 0};
+    while (sigtimedwait(&pipe_set, nullptr, &zero) < 0 && errno == EINTR) {
+    }
+  }
+  pthread_sigmask(SIG_SETMASK, &old_set, nullptr);
+  out.n = off;
+  buf.clear();
+  out.buf = std::move(buf);
+  return out;
+}
+
+std::error_code job_error(int err) {
+  if (err == -1) return io::Errc::write_zero;
+  return {err, std::system_category()};
+}
+
+}  // namespace
+
+bool BlockingFd::poll_job(task::Context& cx, StdioJobOut& done, std::error_code& err) {
+  task::JoinHandle<StdioJobOut>::Awaiter<false> aw(job_);
+  if (!aw.poll(cx)) return false;
+  auto r = aw.await_resume();
+  job_ = task::JoinHandle<StdioJobOut>();
+  if (!r) {
+    if (r.error().is_panic()) r.error().rethrow();
+    err = std::make_error_code(std::errc::operation_canceled);  // runtime shutting down
+    return true;
+  }
+  done = std::move(*r);
+  return true;
+}
+
+bool BlockingFd::poll_read(task::Context& cx, std::span<std::byte> dst,
+                           io::Result<std::size_t>& out) {
+  if (!job_.valid()) {
+    if (pos_ < buf_.size() || dst.empty()) {
+      std::size_t n = std::min(dst.size(), buf_.size() - pos_);
+      if (n) std::memcpy(dst.data(), buf_.data() + pos_, n);
+      pos_ += n;
+      out = n;
+      return true;
+    }
+    std::vector<std::byte> buf = std::move(buf_);
+    buf.resize(std::min(dst.size(), kStdioMaxBuf));
+    buf_.clear();
+    pos_ = 0;
+    job_ = spawn_blocking_on(current_handle_or_throw("io::stdin() read"),
+                             [fd = fd_, b = std::move(buf)]() mutable {
+                               return blocking_read(fd, std::move(b));
+                             });
+  }
+  StdioJobOut done;
+  std::error_code err;
+  if (!poll_job(cx, done, err)) return false;
+  if (err) {
+    out = unexpected(err);
+    return true;
+  }
+  buf_ = std::move(done.buf);
+  pos_ = 0;
+  if (done.err) {
+    buf_.clear();
+    out = unexpected(job_error(done.err));
+    return true;
+  }
+  std::size_t n = std::min(dst.size(), buf_.size());
+  if (n) std::memcpy(dst.data(), buf_.data(), n);
+  pos_ = n;
+  out = n;
+  return true;
+}
+
+bool BlockingFd::poll_write(task::Context& cx, std::span<const std::byte> src,
+                            io::Result<std::size_t>& out) {
+  if (job_.valid()) {
+    // One operation at a time: wait for the previous write, and report its error.
+    StdioJobOut done;
+    std::error_code err;
+    if (!poll_job(cx, done, err)) return false;
+    buf_ = std::move(done.buf);
+    if (!err && done.err) err = job_error(done.err);
+    if (err) {
+      out = unexpected(err);
+      return true;
+    }
+  }
+  if (src.empty()) {
+    out = std::size_t{0};
+    return true;
+  }
+  std::size_t n = std::min(src.size(), kStdioMaxBuf);
+  std::vector<std::byte> buf = std::move(buf_);
+  buf.assign(src.begin(), src.begin() + static_cast<std::ptrdiff_t>(n));
+  buf_.clear();
+  job_ = spawn_blocking_on(current_handle_or_throw("io::stdout()/stderr() write"),
+                           [fd = fd_, b = std::move(buf)]() mutable {
+                             return blocking_write_all(fd, std::move(b));
+                           });
+  out = n;
+  return true;
+}
+
+bool BlockingFd::poll_flush(task::Context& cx, io::Result<void>& out) {
+  if (job_.valid()) {
+    StdioJobOut done;
+    std::error_code err;
+    if (!poll_job(cx, done, err)) return false;
+    buf_ = std::move(done.buf);
+    if (!err && done.err) err = job_error(done.err);
+    if (err) {
+      out = unexpected(err);
+      return true;
+    }
+  }
+  out = {};
+  return true;
+}
+
+// --- leaves ----------------------------------------------------------------------------------
+bool StdioReadOp::poll(task::Context& cx) noexcept {
+  try {
+    return b_->poll_read(cx, dst_, out_);
+  } catch (...) {
+    exc_ = std::current_exception();
+    return true;
+  }
+}
+io::Result<std::size_t> StdioReadOp::await_resume() {
+  if (exc_) std::rethrow_exception(exc_);
+  return std::move(out_);
+}
+
+bool StdioWriteOp::poll(task::Context& cx) noexcept {
+  try {
+    return b_->poll_write(cx, src_, out_);
+  } catch (...) {
+    exc_ = std::current_exception();
+    return true;
+  }
+}
+io::Result<std::size_t> StdioWriteOp::await_resume() {
+  if (exc_) std::rethrow_exception(exc_);
+  return std::move(out_);
+}
+
+bool StdioFlushOp::poll(task::Context& cx) noexcept {
+  try {
+    return b_->poll_flush(cx, out_);
+  } catch (...) {
+    exc_ = std::current_exception();
+    return true;
+  }
+}
+io::Result<void> StdioFlushOp::await_resume() {
+  if (exc_) std::rethrow_exception(exc_);
+  return std::move(out_);
+}
+
+io::Stdin stdin_from_fd(int fd) { return io::Stdin(fd); }
+io::Stdout stdout_from_fd(int fd) { return io::Stdout(fd); }
+
+}  // namespace tokio::detail
+
+namespace tokio::io {
+
+detail::BlockingFd* Stdin::b() const {
+  if (!b_) throw std::logic_error("operation on a moved-from io::Stdin");
+  return b_.get();
+}
+detail::BlockingFd* StdWriter::b() const {
+  if (!b_) throw std::logic_error("operation on a moved-from io::Stdout/Stderr");
+  return b_.get();
+}
+
+Stdin stdin() { return Stdin(STDIN_FILENO); }
+Stdout stdout() { return Stdout(STDOUT_FILENO); }
+Stderr stderr() { return Stderr(STDERR_FILENO); }
+
+}  // namespace tokio::io
+/* end file src/tokio/io/stdio.cpp */
+/* begin file src/tokio/io/utf8.cpp */
+// UTF-8 validation (see utf8.hpp).
+
+/* #include <cstring> (already above) */
+
+namespace tokio::detail {
+
+bool utf8_valid(const unsigned char* p, std::size_t n) noexcept {
+  std::size_t i = 0;
+  while (i < n) {
+    // ASCII fast path: 8 bytes at a time while none has the high bit.
+    while (i + 8 <= n) {
+      unsigned long long w;
+      std::memcpy(&w, p + i, 8);
+      if (w & 0x8080808080808080ULL) break;
+      i += 8;
+    }
+    if (i >= n) break;
+    unsigned char c = p[i];
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    std::size_t len;
+    unsigned char lo = 0x80, hi = 0xBF;  // allowed range of the second byte
+    if (c >= 0xC2 && c <= 0xDF) {
+      len = 2;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+      len = 3;
+      if (c == 0xE0) lo = 0xA0;       // overlong
+      else if (c == 0xED) hi = 0x9F;  // surrogates U+D800..DFFF
+    } else if (c >= 0xF0 && c <= 0xF4) {
+      len = 4;
+      if (c == 0xF0) lo = 0x90;       // overlong
+      else if (c == 0xF4) hi = 0x8F;  // above U+10FFFF
+    } else {
+      return false;  // continuation byte, C0/C1 (overlong), F5..FF
+    }
+    if (n - i < len) return false;
+    if (p[i + 1] < lo || p[i + 1] > hi) return false;
+    for (std::size_t k = 2; k < len; ++k) {
+      if ((p[i + k] & 0xC0) != 0x80) return false;
+    }
+    i += len;
+  }
+  return true;
+}
+
+}  // namespace tokio::detail
+/* end file src/tokio/io/utf8.cpp */
+/* begin file src/tokio/scheduler/blocking_pool.cpp */
+/* #include <algorithm> (already above) */
 /* #include <string> (already above) */
 
 /* begin file src/tokio/scheduler/thread.hpp */

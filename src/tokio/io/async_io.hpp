@@ -1,20 +1,41 @@
 #pragma once
-// io::AsyncRead / io::AsyncWrite: the byte-stream concepts every I/O utility is written
-// against (TcpStream, UnixStream, DuplexStream, BufReader, stdin/stdout...).
+// io::AsyncRead / io::AsyncWrite / io::AsyncBufRead: the byte-stream concepts every I/O
+// utility is written against (TcpStream, UnixStream, DuplexStream, BufReader, stdin/stdout...).
 //
-//   AsyncRead   `co_await r.read(std::span<std::byte>)`        -> io::Result<std::size_t>
-//               (0 bytes = end of stream; cancel-safe: no data is lost when the await is
-//               destroyed before it completes)
-//   AsyncWrite  `co_await w.write(std::span<const std::byte>)` -> io::Result<std::size_t>
-//               `co_await w.flush()`                           -> io::Result<void>
-//               `co_await w.shutdown()`                        -> io::Result<void>
-//               (write is cancel-safe: a destroyed write wrote nothing)
+//   AsyncRead     `co_await r.read(std::span<std::byte>)`        -> io::Result<std::size_t>
+//                 (0 bytes = end of stream, or an empty buffer; cancel-safe: no data is lost
+//                 when the await is destroyed before it completes)
+//   AsyncWrite    `co_await w.write(std::span<const std::byte>)` -> io::Result<std::size_t>
+//                 `co_await w.flush()`                           -> io::Result<void>
+//                 `co_await w.shutdown()`                        -> io::Result<void>
+//                 (write is cancel-safe: a destroyed write wrote nothing)
+//   AsyncBufRead  an AsyncRead with an internal buffer:
+//                 `co_await r.fill_buf()` -> io::Result<std::span<const std::byte>> (the
+//                 buffered bytes, filling the buffer first when it is empty; empty = EOF),
+//                 `r.consume(n)` marks n of them as used. fill_buf is cancel-safe.
+//   optional      `co_await w.write_vectored(std::span<const IoSlice>)` -> io::Result<size_t>
+//                 (gathers several buffers in one write; io::write_vectored falls back to
+//                 writing the first non-empty buffer when a writer lacks it)
+//
+// A stream may have one read and one write in flight at the same time (copy_bidirectional
+// and split rely on it): the two operations must not share mutable state unguarded. Their
+// polls never run concurrently unless the stream is shared across tasks (io::split guards
+// that case with a lock).
+//
+// The operations return awaitables. Leaves (classes deriving from detail::Leaf) are polled
+// in place by adaptors; any other tokio awaitable (e.g. a Task) works too, at the price of a
+// coroutine frame per operation when an adaptor wraps it.
+
+#include <sys/uio.h>
 
 #include <cstddef>
 #include <span>
+#include <string_view>
 #include <type_traits>
+#include <utility>
 
 #include "tokio/core/result.hpp"
+#include "tokio/io/error.hpp"
 #include "tokio/task/task.hpp"
 
 namespace tokio::io {
@@ -31,6 +52,50 @@ concept AsyncWrite = requires(W& w, std::span<const std::byte> buf) {
   requires std::is_same_v<detail::await_result_t<decltype(w.shutdown())>, Result<void>>;
 };
 
+template <class R>
+concept AsyncBufRead = AsyncRead<R> && requires(R& r, std::size_t n) {
+  requires std::is_same_v<detail::await_result_t<decltype(r.fill_buf())>,
+                          Result<std::span<const std::byte>>>;
+  r.consume(n);
+};
+
+// One buffer of a vectored write. Layout-identical to struct iovec (it holds one), so a
+// std::span<const IoSlice> can be handed to writev/sendmsg unchanged (as_iovecs).
+class IoSlice {
+ public:
+  constexpr IoSlice() noexcept : v_{nullptr, 0} {}
+  IoSlice(std::span<const std::byte> s) noexcept  // NOLINT: implicit, like Rust's IoSlice::new
+      : v_{const_cast<std::byte*>(s.data()), s.size()} {}
+  IoSlice(std::string_view s) noexcept  // NOLINT
+      : v_{const_cast<char*>(s.data()), s.size()} {}
+
+  const std::byte* data() const noexcept { return static_cast<const std::byte*>(v_.iov_base); }
+  std::size_t size() const noexcept { return v_.iov_len; }
+  bool empty() const noexcept { return v_.iov_len == 0; }
+  std::span<const std::byte> bytes() const noexcept { return {data(), size()}; }
+  // Drops the first n bytes (n <= size()).
+  void advance(std::size_t n) noexcept {
+    v_.iov_base = static_cast<char*>(v_.iov_base) + n;
+    v_.iov_len -= n;
+  }
+
+ private:
+  struct iovec v_;
+};
+static_assert(sizeof(IoSlice) == sizeof(struct iovec) && std::is_standard_layout_v<IoSlice>);
+
+// The slices as the iovec array writev(2) takes (IoSlice and iovec are
+// pointer-interconvertible: a standard-layout class and its only member).
+inline const struct iovec* as_iovecs(std::span<const IoSlice> s) noexcept {
+  return reinterpret_cast<const struct iovec*>(s.data());
+}
+
+template <class W>
+concept AsyncWriteVectored = AsyncWrite<W> && requires(W& w, std::span<const IoSlice> bufs) {
+  requires std::is_same_v<detail::await_result_t<decltype(w.write_vectored(bufs))>,
+                          Result<std::size_t>>;
+};
+
 // Views a char buffer as bytes (the convenience overloads take these).
 inline std::span<std::byte> as_writable_bytes(std::span<char> s) noexcept {
   return {reinterpret_cast<std::byte*>(s.data()), s.size()};
@@ -40,3 +105,22 @@ inline std::span<const std::byte> as_bytes(std::span<const char> s) noexcept {
 }
 
 }  // namespace tokio::io
+
+namespace tokio::detail {
+
+// The awaitable types a stream's operations return.
+template <class R>
+using read_op_t = decltype(std::declval<R&>().read(std::declval<std::span<std::byte>>()));
+template <class W>
+using write_op_t = decltype(std::declval<W&>().write(std::declval<std::span<const std::byte>>()));
+template <class W>
+using write_vectored_op_t =
+    decltype(std::declval<W&>().write_vectored(std::declval<std::span<const io::IoSlice>>()));
+template <class W>
+using flush_op_t = decltype(std::declval<W&>().flush());
+template <class W>
+using shutdown_op_t = decltype(std::declval<W&>().shutdown());
+template <class R>
+using fill_buf_op_t = decltype(std::declval<R&>().fill_buf());
+
+}  // namespace tokio::detail

@@ -1,0 +1,216 @@
+#pragma once
+// Binary numbers over AsyncRead / AsyncWrite, Tokio's read_u8...read_f64 / write_u8...
+// write_f64 family: big-endian (network order) by default, `_le` for little-endian.
+//
+//   auto len = co_await io::read_u32(r);      // Result<uint32_t>
+//   co_await io::write_i64_le(w, -5);         // Result<void>
+//
+// 128-bit forms use io::u128 / io::i128 (the compiler's __int128).
+//
+// Cancel safety: every reader is read_exact underneath, so NOT cancel-safe beyond one
+// byte (a cancelled read_u32 may have consumed part of the number); read_u8 / read_i8
+// are cancel-safe. Every writer is write_all: NOT cancel-safe.
+// A stream that ends inside a number fails with Errc::unexpected_eof.
+
+#include <array>
+#include <bit>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <system_error>
+
+#include "tokio/core/result.hpp"
+#include "tokio/io/async_io.hpp"
+#include "tokio/io/child_op.hpp"
+#include "tokio/io/error.hpp"
+#include "tokio/io/read_ext.hpp"
+
+namespace tokio::io {
+
+__extension__ typedef unsigned __int128 u128;
+__extension__ typedef __int128 i128;
+
+}  // namespace tokio::io
+
+namespace tokio::detail {
+
+template <std::size_t N>
+struct UnsignedOfSize;
+template <>
+struct UnsignedOfSize<1> { using type = uint8_t; };
+template <>
+struct UnsignedOfSize<2> { using type = uint16_t; };
+template <>
+struct UnsignedOfSize<4> { using type = uint32_t; };
+template <>
+struct UnsignedOfSize<8> { using type = uint64_t; };
+template <>
+struct UnsignedOfSize<16> { using type = io::u128; };
+
+template <class T, bool BigEndian>
+T decode_int(const std::array<std::byte, sizeof(T)>& b) noexcept {
+  using U = typename UnsignedOfSize<sizeof(T)>::type;
+  U u = 0;
+  for (std::size_t i = 0; i < sizeof(T); ++i) {
+    std::size_t k = BigEndian ? i : sizeof(T) - 1 - i;
+    u = static_cast<U>((u << 8) | static_cast<U>(std::to_integer<uint8_t>(b[k])));
+  }
+  T v;
+  std::memcpy(&v, &u, sizeof(T));  // two's complement / IEEE-754 bit pattern
+  return v;
+}
+
+template <class T, bool BigEndian>
+std::array<std::byte, sizeof(T)> encode_int(T v) noexcept {
+  using U = typename UnsignedOfSize<sizeof(T)>::type;
+  U u;
+  std::memcpy(&u, &v, sizeof(T));
+  std::array<std::byte, sizeof(T)> b;
+  for (std::size_t i = 0; i < sizeof(T); ++i) {
+    std::size_t k = BigEndian ? sizeof(T) - 1 - i : i;
+    b[k] = static_cast<std::byte>(static_cast<uint8_t>(u));
+    u = static_cast<U>(u >> 4 >> 4);  // two shifts: no "shift >= width" for 8-bit U
+  }
+  return b;
+}
+
+template <class R, class T, bool BigEndian>
+class ReadIntOp : public CompositeLeaf<ReadIntOp<R, T, BigEndian>> {
+ public:
+  explicit ReadIntOp(R& r) noexcept : r_(&r) {}
+
+  bool step(task::Context& cx) {
+    while (filled_ < sizeof(T)) {
+      if (!op_.live()) op_.start([&] { return r_->read(std::span<std::byte>(buf_).subspan(filled_)); });
+      if (!op_.poll(cx)) return false;
+      io::Result<std::size_t> n = op_.take();
+      if (!n) {
+        err_ = n.error();
+        return true;
+      }
+      if (*n == 0) {
+        err_ = io::Errc::unexpected_eof;
+        return true;
+      }
+      filled_ += checked_count(*n, sizeof(T) - filled_);
+    }
+    return true;
+  }
+  io::Result<T> await_resume() {
+    this->check();
+    if (err_) return unexpected(err_);
+    return decode_int<T, BigEndian>(buf_);
+  }
+
+ private:
+  R* r_;
+  std::array<std::byte, sizeof(T)> buf_{};
+  std::size_t filled_ = 0;
+  std::error_code err_;
+  ChildOp<read_op_t<R>> op_;
+};
+
+template <class W, std::size_t N>
+class WriteIntOp : public CompositeLeaf<WriteIntOp<W, N>> {
+ public:
+  WriteIntOp(W& w, const std::array<std::byte, N>& bytes) noexcept : w_(&w), buf_(bytes) {}
+
+  bool step(task::Context& cx) {
+    while (done_ < N) {
+      if (!op_.live()) {
+        op_.start([&] { return w_->write(std::span<const std::byte>(buf_).subspan(done_)); });
+      }
+      if (!op_.poll(cx)) return false;
+      io::Result<std::size_t> n = op_.take();
+      if (!n) {
+        err_ = n.error();
+        return true;
+      }
+      if (*n == 0) {
+        err_ = io::Errc::write_zero;
+        return true;
+      }
+      done_ += checked_count(*n, N - done_);
+    }
+    return true;
+  }
+  io::Result<void> await_resume() {
+    this->check();
+    if (err_) return unexpected(err_);
+    return {};
+  }
+
+ private:
+  W* w_;
+  std::array<std::byte, N> buf_;
+  std::size_t done_ = 0;
+  std::error_code err_;
+  ChildOp<write_op_t<W>> op_;
+};
+
+}  // namespace tokio::detail
+
+namespace tokio::io {
+
+// Generic forms: io::read_int<uint32_t>(r), io::write_int<int16_t, false>(w, v).
+template <class T, bool BigEndian = true, AsyncRead R>
+detail::ReadIntOp<R, T, BigEndian> read_int(R& r) {
+  static_assert(sizeof(T) == 1 || sizeof(T) == 2 || sizeof(T) == 4 || sizeof(T) == 8 ||
+                sizeof(T) == 16);
+  return detail::ReadIntOp<R, T, BigEndian>(r);
+}
+template <class T, bool BigEndian = true, AsyncWrite W>
+detail::WriteIntOp<W, sizeof(T)> write_int(W& w, T v) {
+  return {w, detail::encode_int<T, BigEndian>(v)};
+}
+
+#define TOKIO_IO_INT_FNS(name, T)                                                          \
+  template <AsyncRead R>                                                                   \
+  auto read_##name(R& r) {                                                                 \
+    return read_int<T, true>(r);                                                           \
+  }                                                                                        \
+  template <AsyncRead R>                                                                   \
+  auto read_##name##_le(R& r) {                                                            \
+    return read_int<T, false>(r);                                                          \
+  }                                                                                        \
+  template <AsyncWrite W>                                                                  \
+  auto write_##name(W& w, T v) {                                                           \
+    return write_int<T, true>(w, v);                                                       \
+  }                                                                                        \
+  template <AsyncWrite W>                                                                  \
+  auto write_##name##_le(W& w, T v) {                                                      \
+    return write_int<T, false>(w, v);                                                      \
+  }
+
+template <AsyncRead R>
+auto read_u8(R& r) {
+  return read_int<uint8_t>(r);
+}
+template <AsyncRead R>
+auto read_i8(R& r) {
+  return read_int<int8_t>(r);
+}
+template <AsyncWrite W>
+auto write_u8(W& w, uint8_t v) {
+  return write_int<uint8_t>(w, v);
+}
+template <AsyncWrite W>
+auto write_i8(W& w, int8_t v) {
+  return write_int<int8_t>(w, v);
+}
+TOKIO_IO_INT_FNS(u16, uint16_t)
+TOKIO_IO_INT_FNS(i16, int16_t)
+TOKIO_IO_INT_FNS(u32, uint32_t)
+TOKIO_IO_INT_FNS(i32, int32_t)
+TOKIO_IO_INT_FNS(u64, uint64_t)
+TOKIO_IO_INT_FNS(i64, int64_t)
+TOKIO_IO_INT_FNS(u128, u128)
+TOKIO_IO_INT_FNS(i128, i128)
+TOKIO_IO_INT_FNS(f32, float)
+TOKIO_IO_INT_FNS(f64, double)
+
+#undef TOKIO_IO_INT_FNS
+
+static_assert(sizeof(float) == 4 && sizeof(double) == 8);
+
+}  // namespace tokio::io

@@ -1,0 +1,97 @@
+#pragma once
+// In-memory streams: io::SliceReader reads from a byte span (Rust's `&[u8]` as AsyncRead
+// and AsyncBufRead), io::VecWriter appends to a container (Rust's `Vec<u8>` as AsyncWrite).
+// Both complete every operation at once.
+//
+//   io::SliceReader in(std::string_view("hello\nworld\n"));
+//   std::vector<std::byte> out;
+//   io::VecWriter w(out);
+//   co_await io::copy(in, w);
+
+#include <cstddef>
+#include <cstring>
+#include <span>
+#include <string_view>
+#include <type_traits>
+
+#include "tokio/core/result.hpp"
+#include "tokio/io/async_io.hpp"
+#include "tokio/io/read_ext.hpp"
+#include "tokio/io/ready_op.hpp"
+
+namespace tokio::io {
+
+// Reads from borrowed memory, advancing through it. The memory must outlive the reader.
+class SliceReader {
+ public:
+  SliceReader() noexcept = default;
+  explicit SliceReader(std::span<const std::byte> data) noexcept : data_(data) {}
+  explicit SliceReader(std::string_view s) noexcept : data_(as_bytes(s)) {}
+
+  // The bytes not read yet.
+  std::span<const std::byte> remaining() const noexcept { return data_; }
+
+  auto read(std::span<std::byte> buf) {
+    return detail::instant_op<false>([this, buf]() -> Result<std::size_t> {
+      std::size_t n = buf.size() < data_.size() ? buf.size() : data_.size();
+      if (n) std::memcpy(buf.data(), data_.data(), n);
+      data_ = data_.subspan(n);
+      return n;
+    });
+  }
+  auto fill_buf() {
+    return detail::instant_op<false>([this]() -> Result<std::span<const std::byte>> { return data_; });
+  }
+  void consume(std::size_t n) noexcept { data_ = data_.subspan(n < data_.size() ? n : data_.size()); }
+
+ private:
+  std::span<const std::byte> data_;
+};
+
+// Appends everything written to a borrowed container (std::vector<std::byte>,
+// std::string, ...). flush and shutdown do nothing.
+template <ByteContainer C>
+class VecWriter {
+ public:
+  explicit VecWriter(C& c) noexcept : c_(&c) {}
+
+  C& get() const noexcept { return *c_; }
+
+  auto write(std::span<const std::byte> buf) {
+    return detail::instant_op<false>([this, buf]() -> Result<std::size_t> {
+      append(buf);
+      return buf.size();
+    });
+  }
+  auto write_vectored(std::span<const IoSlice> bufs) {
+    return detail::instant_op<false>([this, bufs]() -> Result<std::size_t> {
+      std::size_t total = 0;
+      for (const IoSlice& b : bufs) total += b.size();
+      for (const IoSlice& b : bufs) append(b.bytes());
+      return total;
+    });
+  }
+  auto flush() {
+    return detail::instant_op<false>([]() -> Result<void> { return {}; });
+  }
+  auto shutdown() {
+    return detail::instant_op<false>([]() -> Result<void> { return {}; });
+  }
+
+ private:
+  void append(std::span<const std::byte> buf) {
+    if (buf.empty()) return;
+    using T = std::remove_cv_t<std::remove_reference_t<decltype(*c_->data())>>;
+    const T* p = reinterpret_cast<const T*>(buf.data());
+    if constexpr (requires { c_->insert(c_->end(), p, p + buf.size()); }) {
+      c_->insert(c_->end(), p, p + buf.size());  // one copy, amortized growth
+    } else {
+      std::size_t old = c_->size();
+      c_->resize(old + buf.size());
+      std::memcpy(reinterpret_cast<std::byte*>(c_->data()) + old, buf.data(), buf.size());
+    }
+  }
+  C* c_;
+};
+
+}  // namespace tokio::io

@@ -1,0 +1,200 @@
+#pragma once
+// io::split(stream): a read half and a write half of any read-write stream, usable from
+// two tasks at once (one reading, one writing), and io::unsplit to put them back.
+//
+//   auto [rd, wr] = io::split(std::move(stream));     // owns the stream
+//   tokio::spawn([](auto rd) -> Task<> { ... co_await rd.read(buf) ... }, std::move(rd));
+//   co_await io::write_all(wr, data);
+//
+// The halves share the stream behind a lock that is held only while one operation is
+// polled (never while it waits), as in Tokio: a read waiting for data does not block a
+// write. If the lock is busy the poll yields (the task is woken to retry at once). An
+// lvalue argument is borrowed instead of owned: it must then outlive both halves.
+// Sockets have their own lock-free split; this one works for any stream (BufStream,
+// DuplexStream, TLS wrappers...).
+//
+// Cancel safety is that of the stream's own operations (a read half's read is cancel-safe
+// when the stream's read is).
+
+#include <atomic>
+#include <optional>
+#include <span>
+#include <stdexcept>
+#include <type_traits>
+#include <utility>
+
+#include "tokio/core/sync_primitives.hpp"
+#include "tokio/io/async_io.hpp"
+#include "tokio/io/child_op.hpp"
+
+namespace tokio::detail {
+
+template <class S>
+struct SplitShared {
+  template <class A>
+  explicit SplitShared(A&& a) : stream(std::forward<A>(a)) {}
+
+  S stream;
+  SpinLock lock;             // held while one half polls an operation
+  std::atomic<int> refs{2};  // one per half
+
+  void release() noexcept {
+    if (refs.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
+  }
+  bool try_lock_briefly() noexcept {
+    for (int i = 0; i < 32; ++i) {
+      if (lock.try_lock()) return true;
+      cpu_relax();
+    }
+    return false;
+  }
+};
+
+// An operation on the shared stream, polled (and created and destroyed) under its lock.
+template <class S, class Make>
+class LockedOp : public CompositeLeaf<LockedOp<S, Make>> {
+  using Stream = std::remove_reference_t<S>;
+  using Inner = decltype(std::declval<Make&>()(std::declval<Stream&>()));
+  using Value = await_result_t<Inner>;
+
+ public:
+  LockedOp(SplitShared<S>* sh, Make make) noexcept : sh_(sh), make_(std::move(make)) {}
+  LockedOp(const LockedOp& o) noexcept : CompositeLeaf<LockedOp>(o), sh_(o.sh_), make_(o.make_) {}
+  ~LockedOp() {
+    if (op_.live()) {
+      sh_->lock.lock();
+      op_.reset();
+      sh_->lock.unlock();
+    }
+  }
+
+  bool step(task::Context& cx) {
+    if (!sh_->try_lock_briefly()) {
+      cx.wake_by_ref();  // the other half is mid-poll: retry on the next turn
+      return false;
+    }
+    struct Unlock {
+      SpinLock& l;
+      ~Unlock() { l.unlock(); }
+    } unlock{sh_->lock};
+    if (!op_.live()) op_.start([&] { return make_(sh_->stream); });
+    if (!op_.poll(cx)) return false;
+    value_.emplace(op_.take());
+    return true;
+  }
+  Value await_resume() {
+    this->check();
+    return std::move(*value_);
+  }
+
+ private:
+  SplitShared<S>* sh_;
+  Make make_;
+  std::optional<Value> value_;
+  ChildOp<Inner> op_;
+};
+
+template <class S, class Make>
+LockedOp<S, Make> locked_op(SplitShared<S>* sh, Make make) noexcept {
+  return LockedOp<S, Make>(sh, std::move(make));
+}
+
+}  // namespace tokio::detail
+
+namespace tokio::io {
+
+template <class S>
+class WriteHalf;
+
+template <class S>
+class ReadHalf {
+  using Stream = std::remove_reference_t<S>;
+
+ public:
+  explicit ReadHalf(detail::SplitShared<S>* sh) noexcept : sh_(sh) {}
+  ReadHalf(ReadHalf&& o) noexcept : sh_(std::exchange(o.sh_, nullptr)) {}
+  ReadHalf& operator=(ReadHalf&& o) noexcept {
+    if (this != &o) {
+      if (sh_) sh_->release();
+      sh_ = std::exchange(o.sh_, nullptr);
+    }
+    return *this;
+  }
+  ~ReadHalf() {
+    if (sh_) sh_->release();
+  }
+
+  auto read(std::span<std::byte> buf) {
+    return detail::locked_op(sh_, [buf](Stream& s) { return s.read(buf); });
+  }
+  bool is_pair_of(const WriteHalf<S>& w) const noexcept { return sh_ && sh_ == w.sh_; }
+
+ private:
+  template <class>
+  friend class WriteHalf;
+  template <class T>
+  friend T unsplit(ReadHalf<T> r, WriteHalf<T> w);
+  detail::SplitShared<S>* sh_;
+};
+
+template <class S>
+class WriteHalf {
+  using Stream = std::remove_reference_t<S>;
+
+ public:
+  explicit WriteHalf(detail::SplitShared<S>* sh) noexcept : sh_(sh) {}
+  WriteHalf(WriteHalf&& o) noexcept : sh_(std::exchange(o.sh_, nullptr)) {}
+  WriteHalf& operator=(WriteHalf&& o) noexcept {
+    if (this != &o) {
+      if (sh_) sh_->release();
+      sh_ = std::exchange(o.sh_, nullptr);
+    }
+    return *this;
+  }
+  ~WriteHalf() {
+    if (sh_) sh_->release();
+  }
+
+  auto write(std::span<const std::byte> buf) {
+    return detail::locked_op(sh_, [buf](Stream& s) { return s.write(buf); });
+  }
+  auto write_vectored(std::span<const IoSlice> bufs) requires AsyncWriteVectored<Stream> {
+    return detail::locked_op(sh_, [bufs](Stream& s) { return s.write_vectored(bufs); });
+  }
+  auto flush() {
+    return detail::locked_op(sh_, [](Stream& s) { return s.flush(); });
+  }
+  auto shutdown() {
+    return detail::locked_op(sh_, [](Stream& s) { return s.shutdown(); });
+  }
+  bool is_pair_of(const ReadHalf<S>& r) const noexcept { return sh_ && sh_ == r.sh_; }
+
+ private:
+  template <class>
+  friend class ReadHalf;
+  template <class T>
+  friend T unsplit(ReadHalf<T> r, WriteHalf<T> w);
+  detail::SplitShared<S>* sh_;
+};
+
+// Splits a stream into halves that can be used from different tasks at once.
+template <class S>
+  requires AsyncRead<std::remove_reference_t<S>> && AsyncWrite<std::remove_reference_t<S>>
+std::pair<ReadHalf<S>, WriteHalf<S>> split(S&& stream) {
+  auto* sh = new detail::SplitShared<S>(std::forward<S>(stream));
+  return {ReadHalf<S>(sh), WriteHalf<S>(sh)};
+}
+
+// Joins the halves of one split back into the stream. Throws std::invalid_argument when
+// they come from different splits (or were moved from). No operation on either half may
+// be in flight.
+template <class S>
+S unsplit(ReadHalf<S> r, WriteHalf<S> w) {
+  if (!r.is_pair_of(w)) {
+    throw std::invalid_argument("io::unsplit: the halves do not come from the same io::split");
+  }
+  S s = static_cast<S&&>(r.sh_->stream);
+  return s;
+}
+
+}  // namespace tokio::io

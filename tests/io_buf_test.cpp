@@ -1,0 +1,306 @@
+// io::BufReader, io::BufWriter, io::BufStream, read_until / read_line / lines / split.
+#include <array>
+#include <string>
+#include <vector>
+
+#include "io_mock.hpp"
+
+using tokio::Task;
+namespace io = tokio::io;
+using iotest::MockReader;
+using iotest::MockStream;
+using iotest::MockWriter;
+
+TEST_CASE("BufReader batches small reads and bypasses the buffer for large ones") {
+  auto rt = test::current_thread();
+  rt.block_on([]() -> Task<> {
+    MockReader inner;
+    inner.data(std::string(100, 'a')).data(std::string(100, 'b'));
+    io::BufReader<MockReader&> br(inner, 16);
+    std::array<std::byte, 4> small{};
+    CHECK(*co_await br.read(small) == 4);
+    CHECK(inner.reads == 1);
+    CHECK(br.buffer().size() == 12);
+    CHECK(*co_await br.read(small) == 4);
+    CHECK(inner.reads == 1);  // served from the buffer
+
+    // Large read while the buffer holds data: only the buffered bytes come back.
+    std::array<std::byte, 64> large{};
+    CHECK(*co_await br.read(large) == 8);
+    CHECK(br.buffer().empty());
+    // Large read, empty buffer: straight into the caller's memory.
+    CHECK(*co_await br.read(large) == 64);
+    CHECK(inner.reads == 2);
+    CHECK(br.buffer().empty());
+
+    // fill_buf / consume
+    auto fb = co_await br.fill_buf();
+    REQUIRE(fb.has_value());
+    CHECK(fb->size() == 16);
+    CHECK(std::to_integer<char>((*fb)[0]) == 'a');
+    br.consume(10);
+    CHECK(br.buffer().size() == 6);
+    br.consume(100);  // clamped
+    CHECK(br.buffer().empty());
+
+    // An empty read returns 0 without touching the inner reader.
+    std::size_t before = inner.reads;
+    CHECK(*co_await br.read(std::span<std::byte>()) == 0);
+    CHECK(inner.reads == before);
+    CHECK_THROWS_AS(io::BufReader<MockReader&>(inner, 0), std::invalid_argument);
+  }());
+}
+
+TEST_CASE("BufReader passes errors through and keeps its state") {
+  auto rt = test::current_thread();
+  rt.block_on([]() -> Task<> {
+    MockReader inner(3);
+    inner.data("abc").error(std::errc::connection_reset).data("def");
+    io::BufReader<MockReader&> br(inner, 8);
+    std::string s;
+    auto e = co_await io::read_to_string(br, s);
+    CHECK(e.error() == std::errc::connection_reset);
+    CHECK(s.empty());  // read_to_string leaves the string as it was on failure
+    std::string rest;
+    CHECK(*co_await io::read_to_string(br, rest) == 3);
+    CHECK(rest == "def");
+  }());
+}
+
+TEST_CASE("read_until / read_line across buffer refills, at EOF, and with bad UTF-8") {
+  auto rt = test::current_thread();
+  rt.block_on([]() -> Task<> {
+    MockReader inner(5);
+    inner.data("alpha;beta;;gamma-without-end").pending_between();
+    io::BufReader br(std::move(inner), 4);
+    std::vector<std::byte> v;
+    CHECK(*co_await io::read_until(br, ';', v) == 6);
+    CHECK(iotest::str(v) == "alpha;");
+    CHECK(*co_await io::read_until(br, ';', v) == 5);
+    CHECK(iotest::str(v) == "alpha;beta;");
+    v.clear();
+    CHECK(*co_await io::read_until(br, ';', v) == 1);
+    CHECK(*co_await io::read_until(br, ';', v) == 17);
+    CHECK(iotest::str(v) == ";gamma-without-end");
+    CHECK(*co_await io::read_until(br, ';', v) == 0);  // EOF
+
+    io::SliceReader sr(std::string_view("line one\r\nline two\nno newline"));
+    std::string line;
+    CHECK(*co_await io::read_line(sr, line) == 10);
+    CHECK(line == "line one\r\n");
+    CHECK(*co_await io::read_line(sr, line) == 9);
+    CHECK(line == "line one\r\nline two\n");
+    line.clear();
+    CHECK(*co_await io::read_line(sr, line) == 10);
+    CHECK(line == "no newline");
+    CHECK(*co_await io::read_line(sr, line) == 0);
+
+    io::SliceReader bad(std::string_view("ok\n\xFF\xFE\nafter\n"));
+    std::string l2 = "x";
+    CHECK(*co_await io::read_line(bad, l2) == 3);
+    auto e = co_await io::read_line(bad, l2);
+    CHECK(e.error() == std::errc::illegal_byte_sequence);
+    CHECK(l2 == "xok\n");  // left as it was
+    CHECK(*co_await io::read_line(bad, l2) == 6);  // the stream continues after the bad line
+    CHECK(l2 == "xok\nafter\n");
+
+    MockReader er(2);
+    er.data("par").error(std::errc::io_error);
+    io::BufReader ebr(std::move(er), 2);
+    std::string l3;
+    auto e3 = co_await io::read_line(ebr, l3);
+    CHECK(e3.error() == std::errc::io_error);
+    CHECK(l3 == "par");  // valid data read before the error is kept (as Tokio)
+  }());
+}
+
+TEST_CASE("lines() and split() streams: CRLF, last line without newline, empty lines") {
+  auto rt = test::current_thread();
+  rt.block_on([]() -> Task<> {
+    MockReader inner(3);
+    inner.data("a\r\n\nbb\nccc");
+    auto ls = io::lines(io::BufReader(std::move(inner), 2));
+    std::vector<std::string> got;
+    for (;;) {
+      auto l = co_await ls.next_line();
+      REQUIRE(l.has_value());
+      if (!*l) break;
+      got.push_back(**l);
+    }
+    CHECK(got == std::vector<std::string>{"a", "", "bb", "ccc"});
+    auto again = co_await ls.next_line();
+    CHECK_FALSE(again->has_value());
+
+    io::SliceReader sr(std::string_view("x,,yz,"));
+    auto sp = io::split(sr, ',');
+    std::vector<std::string> segs;
+    for (;;) {
+      auto s = co_await sp.next_segment();
+      REQUIRE(s.has_value());
+      if (!*s) break;
+      segs.push_back(iotest::str(**s));
+    }
+    CHECK(segs == std::vector<std::string>{"x", "", "yz"});
+
+    io::SliceReader bad(std::string_view("good\n\xC3\x28\nnext\n"));
+    auto bl = io::lines(bad);
+    CHECK(**co_await bl.next_line() == "good");
+    CHECK((co_await bl.next_line()).error() == std::errc::illegal_byte_sequence);
+    CHECK(**co_await bl.next_line() == "next");
+  }());
+}
+
+TEST_CASE("next_line is cancel-safe: a line interrupted by a select is completed later") {
+  auto rt = test::current_thread();
+  rt.block_on([]() -> Task<> {
+    auto [a, b] = io::duplex(64);
+    auto ls = io::lines(io::BufReader(std::move(b)));
+    (void)co_await io::write_all(a, "hel");
+    // next_line gets the partial line, then loses a race against a ready branch.
+    for (int i = 0; i < 3; ++i) {
+      auto r = co_await tokio::select_biased(ls.next_line(), tokio::task::yield_now());
+      CHECK(r.index() == 1);
+    }
+    (void)co_await io::write_all(a, "lo\nworld\n");
+    CHECK(**co_await ls.next_line() == "hello");
+    CHECK(**co_await ls.next_line() == "world");
+  }());
+}
+
+TEST_CASE("BufWriter collects small writes, writes large ones through, flushes on demand") {
+  auto rt = test::current_thread();
+  rt.block_on([]() -> Task<> {
+    MockWriter inner;
+    io::BufWriter<MockWriter&> bw(inner, 8);
+    CHECK(*co_await io::write(bw, "abc") == 3);
+    CHECK(*co_await io::write(bw, "def") == 3);
+    CHECK(inner.writes == 0);
+    CHECK(iotest::str(bw.buffer()) == "abcdef");
+    CHECK(*co_await io::write(bw, "ghi") == 3);  // does not fit: buffer written first
+    CHECK(inner.text() == "abcdef");
+    CHECK(iotest::str(bw.buffer()) == "ghi");
+    CHECK(*co_await io::write(bw, "0123456789") == 10);  // >= capacity: written through
+    CHECK(inner.text() == "abcdefghi0123456789");
+    CHECK(bw.buffer().empty());
+    CHECK(*co_await io::write(bw, "tail") == 4);
+    CHECK((co_await bw.flush()).has_value());
+    CHECK(inner.text() == "abcdefghi0123456789tail");
+    CHECK(inner.flushes == 1);
+    CHECK(*co_await io::write(bw, "end") == 3);
+    CHECK((co_await bw.shutdown()).has_value());
+    CHECK(inner.text() == "abcdefghi0123456789tailend");
+    CHECK(inner.shutdowns == 1);
+  }());
+}
+
+TEST_CASE("BufWriter over a slow, partial, failing writer loses and duplicates nothing") {
+  auto rt = test::current_thread();
+  rt.block_on([]() -> Task<> {
+    MockWriter inner(3, 2);
+    io::BufWriter<MockWriter&> bw(inner, 16);
+    std::string expect;
+    for (int i = 0; i < 200; ++i) {
+      std::string piece = std::to_string(i) + ",";
+      expect += piece;
+      REQUIRE((co_await io::write_all(bw, piece)).has_value());
+    }
+    REQUIRE((co_await bw.flush()).has_value());
+    CHECK(inner.text() == expect);
+
+    MockWriter f(4);
+    f.fail_after = 10;
+    io::BufWriter<MockWriter&> fw(f, 8);
+    CHECK(*co_await io::write(fw, "0123456") == 7);
+    CHECK(*co_await io::write(fw, "789") == 3);     // buffer written out first
+    CHECK(*co_await io::write(fw, "abcdef") == 6);  // "789" written: the writer is at its limit
+    auto e2 = co_await fw.flush();
+    CHECK(e2.error() == std::errc::connection_reset);
+    CHECK(f.text() == "0123456789");
+    CHECK(iotest::str(fw.buffer()) == "abcdef");  // what was not written stays buffered
+
+    MockWriter z;
+    z.zero_writes = true;
+    io::BufWriter<MockWriter&> zw(z, 4);
+    CHECK(*co_await io::write(zw, "ab") == 2);
+    CHECK((co_await zw.flush()).error() == io::Errc::write_zero);
+
+    MockWriter ff;
+    ff.fail_flush = true;
+    io::BufWriter<MockWriter&> fb(ff, 4);
+    CHECK((co_await fb.flush()).error() == std::errc::io_error);
+  }());
+}
+
+TEST_CASE("BufWriter: a cancelled flush keeps the unwritten rest and never repeats bytes") {
+  auto rt = test::current_thread();
+  rt.block_on([]() -> Task<> {
+    auto [a, b] = io::duplex(5);
+    io::BufWriter<io::DuplexStream&> bw(a, 64);
+    (void)co_await io::write_all(bw, "0123456789abcdef");
+    // The duplex takes 5 bytes, then the flush blocks; cancel it there.
+    auto r = co_await tokio::select_biased(bw.flush(), tokio::task::yield_now());
+    CHECK(r.index() == 1);
+    CHECK(iotest::str(bw.buffer()) == "56789abcdef");
+    std::array<std::byte, 5> got{};
+    REQUIRE(*co_await io::read_exact(b, got) == 5);
+    CHECK(iotest::str(got) == "01234");
+    auto [done, n] = co_await tokio::join(bw.flush(), [](io::DuplexStream& b) -> Task<std::string> {
+      std::array<std::byte, 11> rest{};
+      (void)co_await io::read_exact(b, rest);
+      co_return iotest::str(rest);
+    }(b));
+    CHECK(done.has_value());
+    CHECK(n == "56789abcdef");
+  }());
+}
+
+TEST_CASE("BufWriter write_vectored buffers slices that fit and passes big ones through") {
+  auto rt = test::current_thread();
+  rt.block_on([]() -> Task<> {
+    std::vector<std::byte> out;
+    io::VecWriter vw(out);
+    io::BufWriter<io::VecWriter<std::vector<std::byte>>&> bw(vw, 8);
+    std::string a = "ab", b = "cd";
+    io::IoSlice s1[] = {io::IoSlice(a), io::IoSlice(b)};
+    CHECK(*co_await io::write_vectored(bw, s1) == 4);
+    CHECK(out.empty());
+    std::string big = "0123456789";
+    io::IoSlice s2[] = {io::IoSlice(big), io::IoSlice(a)};
+    CHECK(*co_await io::write_vectored(bw, s2) == 12);
+    CHECK(iotest::str(out) == "abcd0123456789ab");
+  }());
+}
+
+TEST_CASE("BufStream: request/response through both buffers") {
+  auto rt = test::multi_thread(2);
+  rt.block_on([]() -> Task<> {
+    auto [client, server] = io::duplex(1024);
+    auto srv = tokio::spawn([](io::DuplexStream s) -> Task<int> {
+      io::BufStream bs(std::move(s));
+      int served = 0;
+      std::string line;
+      for (;;) {
+        line.clear();
+        auto n = co_await io::read_line(bs, line);
+        if (!n || *n == 0) break;
+        (void)co_await io::write_all(bs, "echo: " + line);
+        (void)co_await bs.flush();
+        ++served;
+      }
+      (void)co_await bs.shutdown();
+      co_return served;
+    }, std::move(server));
+    io::BufStream cs(std::move(client), 32, 32);
+    for (int i = 0; i < 50; ++i) {
+      (void)co_await io::write_all(cs, "msg " + std::to_string(i) + "\n");
+      (void)co_await cs.flush();
+      std::string reply;
+      REQUIRE(*co_await io::read_line(cs, reply) > 0);
+      CHECK(reply == "echo: msg " + std::to_string(i) + "\n");
+    }
+    (void)co_await cs.shutdown();
+    std::string tail;
+    CHECK(*co_await io::read_to_string(cs, tail) == 0);
+    CHECK(co_await srv == 50);
+  }());
+}

@@ -1,0 +1,156 @@
+// io::stdin / stdout / stderr: blocking-pool backed streams, exercised over pipes.
+#include <fcntl.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <array>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "io_mock.hpp"
+
+using tokio::Task;
+namespace io = tokio::io;
+
+namespace {
+struct Pipe {
+  int r = -1, w = -1;
+  Pipe() {
+    int fds[2];
+    REQUIRE(::pipe2(fds, O_CLOEXEC) == 0);
+    r = fds[0];
+    w = fds[1];
+  }
+  ~Pipe() {
+    close_r();
+    close_w();
+  }
+  void close_r() {
+    if (r >= 0) ::close(std::exchange(r, -1));
+  }
+  void close_w() {
+    if (w >= 0) ::close(std::exchange(w, -1));
+  }
+};
+
+std::string drain(int fd) {
+  std::string s;
+  char buf[4096];
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n <= 0) break;
+    s.append(buf, static_cast<std::size_t>(n));
+  }
+  return s;
+}
+}  // namespace
+
+TEST_CASE("stdout over a pipe: large writes in 16 KiB jobs arrive whole and in order") {
+  Pipe p;
+  std::string got;
+  std::thread reader([&] { got = drain(p.r); });
+  std::string expect;
+  for (int i = 0; i < 20000; ++i) expect += std::to_string(i) + "\n";
+  auto rt = test::multi_thread(2);
+  rt.block_on([](int fd, const std::string& data) -> Task<> {
+    auto out = tokio::detail::stdout_from_fd(fd);
+    static_assert(io::AsyncWrite<io::Stdout>);
+    // One big write_all (several jobs) and many small writes.
+    REQUIRE((co_await io::write_all(out, std::string_view(data).substr(0, 50000))).has_value());
+    for (std::size_t off = 50000; off < data.size(); off += 1000) {
+      REQUIRE((co_await io::write_all(out, std::string_view(data).substr(off, 1000))).has_value());
+    }
+    REQUIRE((co_await out.flush()).has_value());
+    REQUIRE((co_await out.shutdown()).has_value());
+  }(p.w, expect));
+  p.close_w();
+  reader.join();
+  CHECK(got.size() == expect.size());
+  CHECK(got == expect);
+}
+
+TEST_CASE("stdout to a closed pipe reports broken_pipe instead of raising SIGPIPE") {
+  Pipe p;
+  p.close_r();
+  auto rt = test::current_thread();
+  auto err = rt.block_on([](int fd) -> Task<std::error_code> {
+    auto out = tokio::detail::stdout_from_fd(fd);
+    (void)co_await io::write(out, "nobody listens");  // write-behind: accepted
+    auto f = co_await out.flush();                  // the job's error surfaces here
+    co_return f.error();
+  }(p.w));
+  CHECK(err == std::errc::broken_pipe);
+  // The SIGPIPE was consumed, not left pending for the process.
+  sigset_t pending;
+  sigemptyset(&pending);
+  sigpending(&pending);
+  CHECK(sigismember(&pending, SIGPIPE) == 0);
+}
+
+TEST_CASE("stdin over a pipe: data, EOF, and a cancelled read that loses nothing") {
+  Pipe p;
+  auto rt = test::multi_thread(2);
+  rt.block_on([](Pipe* p) -> Task<> {
+    auto in = tokio::detail::stdin_from_fd(p->r);
+    static_assert(io::AsyncRead<io::Stdin>);
+    std::array<std::byte, 64> buf{};
+    // Nothing written yet: the blocking job waits; cancel the read meanwhile.
+    auto r = co_await tokio::select_biased(in.read(buf), tokio::task::yield_now());
+    CHECK(r.index() == 1);
+    REQUIRE(::write(p->w, "first chunk", 11) == 11);
+    // The job started by the cancelled read delivers its data to the next read.
+    auto n = co_await in.read(buf);
+    REQUIRE(n.has_value());
+    CHECK(iotest::str(std::span(buf).first(*n)) == "first chunk");
+    REQUIRE(::write(p->w, "0123456789", 10) == 10);
+    std::array<std::byte, 4> small{};
+    CHECK(*co_await io::read_exact(in, small) == 4);  // the rest stays buffered
+    CHECK(iotest::str(small) == "0123");
+    p->close_w();
+    std::string rest;
+    CHECK(*co_await io::read_to_string(in, rest) == 6);
+    CHECK(rest == "456789");
+    CHECK(*co_await in.read(buf) == 0);
+  }(&p));
+}
+
+TEST_CASE("io::stdin() reads file descriptor 0") {
+  Pipe p;
+  int saved = ::dup(0);
+  REQUIRE(saved >= 0);
+  REQUIRE(::dup2(p.r, 0) == 0);
+  REQUIRE(::write(p.w, "from fd 0\n", 10) == 10);
+  p.close_w();
+  auto rt = test::current_thread();
+  std::string line = rt.block_on([]() -> Task<std::string> {
+    auto ls = io::lines(io::BufReader(io::stdin()));
+    auto l = co_await ls.next_line();
+    co_return l.value().value_or("<eof>");
+  }());
+  ::dup2(saved, 0);
+  ::close(saved);
+  CHECK(line == "from fd 0");
+}
+
+TEST_CASE("stdio over a bad descriptor gives EBADF, not a crash") {
+  auto out = tokio::detail::stdout_from_fd(-1);
+  auto rt = test::current_thread();
+  // A bad descriptor is an error result, not a crash.
+  auto e = rt.block_on([](io::Stdout& out) -> Task<std::error_code> {
+    (void)co_await io::write(out, "x");
+    co_return (co_await out.flush()).error();
+  }(out));
+  CHECK(e == std::errc::bad_file_descriptor);
+}
+
+TEST_CASE("io::stdout / io::stderr: flush and shutdown with nothing written complete at once") {
+  auto rt = test::current_thread();
+  rt.block_on([]() -> Task<> {
+    auto out = io::stdout();
+    auto err = io::stderr();
+    CHECK((co_await out.flush()).has_value());
+    CHECK((co_await err.shutdown()).has_value());
+    CHECK(*co_await io::write(err, std::string_view()) == 0);
+  }());
+}
