@@ -31,7 +31,14 @@ void BlockingPool::spawn_task(TaskHeader* t) {
     task_reject(t);
     return;
   }
-  submit(Job{t, nullptr, nullptr}, lk);
+  // In flight from now until it ran or was cancelled (holds a paused clock's auto-advance).
+  owner_->driver.blocking_in_flight.fetch_add(1, std::memory_order_acq_rel);
+  try {
+    submit(Job{t, nullptr, nullptr}, lk);
+  } catch (...) {
+    owner_->driver.blocking_in_flight.fetch_sub(1, std::memory_order_acq_rel);
+    throw;
+  }
 }
 
 void BlockingPool::spawn_mandatory(void (*fn)(void*), void* arg) {
@@ -90,6 +97,7 @@ void BlockingPool::run_thread() {
         ++tls.blocking_region;
         job.task->vt()->run(job.task);
         --tls.blocking_region;
+        owner_->driver.blocking_in_flight.fetch_sub(1, std::memory_order_acq_rel);
       } else {
         job.fn(job.arg);
       }
@@ -141,7 +149,10 @@ void BlockingPool::shutdown(std::optional<std::chrono::nanoseconds> timeout) {
     cv_.notify_all();
   }
   lk.unlock();
-  for (Job& j : cancelled) task_reject(j.task);
+  for (Job& j : cancelled) {
+    task_reject(j.task);
+    owner_->driver.blocking_in_flight.fetch_sub(1, std::memory_order_acq_rel);
+  }
   lk.lock();
   pthread_t self = pthread_self();
   auto only_self_left = [&] {
