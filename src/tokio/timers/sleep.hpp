@@ -31,15 +31,15 @@
 
 namespace tokio::time {
 
-class Sleep : public detail::Leaf<Sleep> {
+class Sleep {
  public:
+  using tokio_awaitable = void;
+
   explicit Sleep(Instant deadline) : timer_(deadline, detail::current_time_driver("time::sleep")) {}
-  Sleep(const Sleep& o) noexcept : detail::Leaf<Sleep>(o), timer_(o.timer_) {}
+  // A copy has the same deadline and is not registered (the original keeps its place).
+  Sleep(const Sleep& o) noexcept = default;
   // Takes the other Sleep's deadline (and runtime); this one is unregistered first.
-  Sleep& operator=(const Sleep& o) noexcept {
-    timer_ = o.timer_;
-    return *this;
-  }
+  Sleep& operator=(const Sleep& o) noexcept = default;
 
   // The instant at which the sleep completes.
   Instant deadline() const noexcept { return timer_.deadline(); }
@@ -49,15 +49,30 @@ class Sleep : public detail::Leaf<Sleep> {
   // completed Sleep becomes awaitable again.
   void reset(Instant deadline) noexcept { timer_.reset(deadline); }
 
+  // Poll form (Rust's Future::poll): true once elapsed, else the waker of `cx` is
+  // registered. Draws one unit of coop budget.
   bool poll(task::Context& cx) noexcept {
     if (!detail::coop_poll_proceed(cx)) return false;
     return timer_.poll(cx);
   }
-  bool await_suspend(std::coroutine_handle<> h) {
-    timer_.resolve_or_throw("time::sleep");
-    return detail::Leaf<Sleep>::await_suspend(h);
-  }
-  void await_resume() const noexcept {}
+
+  // The awaiter refers to the Sleep (an lvalue Sleep is awaited in place, never copied:
+  // its registration survives a lost select).
+  class Awaiter : public detail::Leaf<Awaiter> {
+   public:
+    explicit Awaiter(Sleep& s) noexcept : s_(&s) {}
+    bool poll(task::Context& cx) noexcept { return s_->poll(cx); }
+    bool await_suspend(std::coroutine_handle<> h) {
+      s_->timer_.resolve_or_throw("time::sleep");
+      return detail::Leaf<Awaiter>::await_suspend(h);
+    }
+    void await_resume() const noexcept {}
+
+   private:
+    Sleep* s_;
+  };
+  Awaiter operator co_await() & noexcept { return Awaiter(*this); }
+  Awaiter operator co_await() && noexcept { return Awaiter(*this); }
 
  private:
   detail::Timer timer_;

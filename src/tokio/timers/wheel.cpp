@@ -56,9 +56,11 @@ std::optional<Wheel::Expiration> Wheel::next_expiration() const noexcept {
     unsigned shift = level * kBits;
     uint64_t slot_range = uint64_t{1} << shift;
     uint64_t level_range = slot_range << kBits;
-    unsigned now_slot = static_cast<unsigned>(elapsed_ >> shift) & (kSlots - 1);
-    unsigned zeros = static_cast<unsigned>(__builtin_ctzll(rotate_right(occ, now_slot)));
-    unsigned slot = (zeros + now_slot) & (kSlots - 1);
+    // Search from the slot after elapsed's: elapsed's own slot can only hold timers of
+    // the top level that are a whole rotation away, so it comes last.
+    unsigned from = (static_cast<unsigned>(elapsed_ >> shift) + 1) & (kSlots - 1);
+    unsigned zeros = static_cast<unsigned>(__builtin_ctzll(rotate_right(occ, from)));
+    unsigned slot = (zeros + from) & (kSlots - 1);
     uint64_t deadline = (elapsed_ & ~(level_range - 1)) + slot * slot_range;
     // Only the top level wraps: a timer beyond the wheel's range, filed in a slot that
     // comes round in the next rotation.
