@@ -4110,6 +4110,9 @@ Task<> advance(std::chrono::duration<Rep, Period> d) {
 // by registering threads; a stale read only costs one spurious unpark.
 // `next_due_` (64 bits): a lower bound of the next tick at which the wheel has work
 // (kNone when empty); lets after_park skip the lock when nothing is due.
+// `observed_tick_` (64 bits): the latest current tick after_park computed; registration
+// compares deadlines with it instead of reading the clock (only deadlines within a tick
+// of it need a clock read to tell whether they already passed).
 
 /* #include <atomic> (already above) */
 /* #include <chrono> (already above) */
@@ -4329,6 +4332,7 @@ class TimeDriver final : public TimeStack {
   bool shutdown_ = false;  // guarded by mu_
   std::atomic<uint64_t> next_due_{kNone};
   std::atomic<uint64_t> next_wake_{0};
+  std::atomic<uint64_t> observed_tick_{0};  // the latest tick after_park saw (any thread reads)
   std::optional<time::Instant> advance_to_;  // parking thread only
 };
 
@@ -7495,6 +7499,9 @@ void TimeDriver::after_park() {
     advance_to_.reset();
   }
   uint64_t now_tick = instant_to_tick(clock_.now());
+  if (now_tick > observed_tick_.load(std::memory_order_relaxed)) {
+    observed_tick_.store(now_tick, std::memory_order_relaxed);
+  }
   if (now_tick < next_due_.load(std::memory_order_relaxed)) return;
   fire_due(now_tick);
 }
@@ -7524,20 +7531,21 @@ void TimeDriver::fire_due(uint64_t now_tick) noexcept {
 }
 
 bool TimeDriver::register_timer(TimerEntry& e, time::Instant deadline, Wakeable* w) noexcept {
-  time::Instant now = clock_.now();
-  if (deadline <= now) {
+  uint64_t when = deadline_to_tick(deadline);
+  uint64_t seen = observed_tick_.load(std::memory_order_relaxed);
+  // Only a deadline near (or before) the last tick the driver saw can have passed
+  // already: just then is the clock worth reading. Later ones register; if the driver's
+  // view was stale they fire at its next turn, which is never early.
+  if (when <= seen + 1 && deadline <= clock_.now()) {
     e.state.store(TimerEntry::kFired, std::memory_order_relaxed);
     return true;
   }
-  uint64_t when = deadline_to_tick(deadline);
-  uint64_t now_tick = instant_to_tick(now);
   w->vtable->clone(w);
   bool unpark = false;
   {
     std::lock_guard<std::mutex> g(mu_);
-    wheel_.advance_empty(now_tick);
-    // The driver may have processed a later tick than our clock read: then the deadline
-    // has passed too.
+    wheel_.advance_empty(seen);
+    // The driver may have processed a later tick meanwhile: then the deadline has passed.
     if (!shutdown_ && when > wheel_.elapsed()) {
       e.waker.store(w, std::memory_order_relaxed);
       e.state.store(when, std::memory_order_relaxed);

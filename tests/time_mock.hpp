@@ -27,15 +27,17 @@ struct MockWaker {
     m->wakes.fetch_add(1);
     if (m->on_wake) m->on_wake(m, m->arg);
   }
-  static inline const tokio::detail::WakeableVTable kVTable{
-      [](tokio::detail::Wakeable* w) noexcept {
-        do_wake(of(w));
-        of(w)->refs.fetch_sub(1);
-      },
-      [](tokio::detail::Wakeable* w) noexcept { do_wake(of(w)); },
-      [](tokio::detail::Wakeable* w) noexcept { of(w)->refs.fetch_add(1); },
-      [](tokio::detail::Wakeable* w) noexcept { of(w)->refs.fetch_sub(1); },
-  };
+  static const tokio::detail::WakeableVTable kVTable;
+};
+
+inline const tokio::detail::WakeableVTable MockWaker::kVTable{
+    [](tokio::detail::Wakeable* w) noexcept {
+      do_wake(of(w));
+      of(w)->refs.fetch_sub(1);
+    },
+    [](tokio::detail::Wakeable* w) noexcept { do_wake(of(w)); },
+    [](tokio::detail::Wakeable* w) noexcept { of(w)->refs.fetch_add(1); },
+    [](tokio::detail::Wakeable* w) noexcept { of(w)->refs.fetch_sub(1); },
 };
 
 // Polls a leaf (Sleep, Interval::Tick, ...) once with `w`, outside the coop budget.

@@ -67,6 +67,9 @@ void TimeDriver::after_park() {
     advance_to_.reset();
   }
   uint64_t now_tick = instant_to_tick(clock_.now());
+  if (now_tick > observed_tick_.load(std::memory_order_relaxed)) {
+    observed_tick_.store(now_tick, std::memory_order_relaxed);
+  }
   if (now_tick < next_due_.load(std::memory_order_relaxed)) return;
   fire_due(now_tick);
 }
@@ -96,20 +99,21 @@ void TimeDriver::fire_due(uint64_t now_tick) noexcept {
 }
 
 bool TimeDriver::register_timer(TimerEntry& e, time::Instant deadline, Wakeable* w) noexcept {
-  time::Instant now = clock_.now();
-  if (deadline <= now) {
+  uint64_t when = deadline_to_tick(deadline);
+  uint64_t seen = observed_tick_.load(std::memory_order_relaxed);
+  // Only a deadline near (or before) the last tick the driver saw can have passed
+  // already: just then is the clock worth reading. Later ones register; if the driver's
+  // view was stale they fire at its next turn, which is never early.
+  if (when <= seen + 1 && deadline <= clock_.now()) {
     e.state.store(TimerEntry::kFired, std::memory_order_relaxed);
     return true;
   }
-  uint64_t when = deadline_to_tick(deadline);
-  uint64_t now_tick = instant_to_tick(now);
   w->vtable->clone(w);
   bool unpark = false;
   {
     std::lock_guard<std::mutex> g(mu_);
-    wheel_.advance_empty(now_tick);
-    // The driver may have processed a later tick than our clock read: then the deadline
-    // has passed too.
+    wheel_.advance_empty(seen);
+    // The driver may have processed a later tick meanwhile: then the deadline has passed.
     if (!shutdown_ && when > wheel_.elapsed()) {
       e.waker.store(w, std::memory_order_relaxed);
       e.state.store(when, std::memory_order_relaxed);

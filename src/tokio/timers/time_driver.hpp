@@ -23,6 +23,9 @@
 // by registering threads; a stale read only costs one spurious unpark.
 // `next_due_` (64 bits): a lower bound of the next tick at which the wheel has work
 // (kNone when empty); lets after_park skip the lock when nothing is due.
+// `observed_tick_` (64 bits): the latest current tick after_park computed; registration
+// compares deadlines with it instead of reading the clock (only deadlines within a tick
+// of it need a clock read to tell whether they already passed).
 
 #include <atomic>
 #include <chrono>
@@ -112,6 +115,7 @@ class TimeDriver final : public TimeStack {
   bool shutdown_ = false;  // guarded by mu_
   std::atomic<uint64_t> next_due_{kNone};
   std::atomic<uint64_t> next_wake_{0};
+  std::atomic<uint64_t> observed_tick_{0};  // the latest tick after_park saw (any thread reads)
   std::optional<time::Instant> advance_to_;  // parking thread only
 };
 
