@@ -61,12 +61,12 @@ TEST_CASE("mt: a timer registered on one thread fires on another (waker on the f
 TEST_CASE("mt: fire / cancel / reset races") {
   auto rt = timetest::time_mt(2);
   rt.block_on([]() -> Task<> {
-    const int n = static_cast<int>(test::scaled(4000));
+    const int n = static_cast<int>(test::scaled(12000));
     std::vector<tokio::JoinHandle<void>> hs;
     for (int i = 0; i < n; ++i) {
       hs.push_back(tokio::spawn([](int i) -> Task<> {
         std::minstd_rand rng(static_cast<unsigned>(i));
-        for (int k = 0; k < 4; ++k) {
+        for (int k = 0; k < 6; ++k) {
           switch (rng() % 4) {
             case 0: {  // two timers due together; the loser is cancelled as the other fires
               (void)co_await tokio::select(ttime::sleep(ms(1)), ttime::sleep(ms(1)));
