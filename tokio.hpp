@@ -4659,17 +4659,20 @@ struct Elapsed : std::exception {
 };
 
 template <class T>
-class Timeout : public detail::Leaf<Timeout<T>> {
+class Timeout {
  public:
+  using tokio_awaitable = void;
   using Output = Result<T, Elapsed>;
 
   Timeout(Task<T> inner, Instant deadline)
       : inner_(std::move(inner)), timer_(deadline, detail::current_time_driver("time::timeout")) {}
-  Timeout(Timeout&& o) noexcept
-      : detail::Leaf<Timeout<T>>(o), inner_(std::move(o.inner_)), timer_(o.timer_) {}
+  // Only before it is first polled.
+  Timeout(Timeout&& o) noexcept : inner_(std::move(o.inner_)), timer_(o.timer_) {}
 
   Instant deadline() const noexcept { return timer_.deadline(); }
 
+  // Poll form: true once the operand finished or the deadline passed (then take the
+  // result with take()).
   bool poll(task::Context& cx) noexcept {
     const bool had_budget = detail::tls.budget != 0;
     if (inner_.step(cx)) return true;
@@ -4682,11 +4685,8 @@ class Timeout : public detail::Leaf<Timeout<T>> {
     elapsed_ = timer_.poll(cx);
     return elapsed_;
   }
-  bool await_suspend(std::coroutine_handle<> h) {
-    timer_.resolve_or_throw("time::timeout");
-    return detail::Leaf<Timeout<T>>::await_suspend(h);
-  }
-  Output await_resume() {
+  // After poll() returned true: the operand's value (or its exception), or Elapsed.
+  Output take() {
     if (elapsed_) {
       inner_.cancel();  // the operand is destroyed before the caller resumes
       return unexpected(Elapsed{});
@@ -4699,6 +4699,23 @@ class Timeout : public detail::Leaf<Timeout<T>> {
       return Output(inner_.take());
     }
   }
+
+  // The awaiter refers to the Timeout, so an lvalue Timeout is awaited in place.
+  class Awaiter : public detail::Leaf<Awaiter> {
+   public:
+    explicit Awaiter(Timeout& t) noexcept : t_(&t) {}
+    bool poll(task::Context& cx) noexcept { return t_->poll(cx); }
+    bool await_suspend(std::coroutine_handle<> h) {
+      t_->timer_.resolve_or_throw("time::timeout");
+      return detail::Leaf<Awaiter>::await_suspend(h);
+    }
+    Output await_resume() { return t_->take(); }
+
+   private:
+    Timeout* t_;
+  };
+  Awaiter operator co_await() & noexcept { return Awaiter(*this); }
+  Awaiter operator co_await() && noexcept { return Awaiter(*this); }
 
  private:
   detail::Branch<T> inner_;
@@ -7483,7 +7500,7 @@ std::optional<std::chrono::nanoseconds> TimeDriver::before_park(
     next_wake_.store(kNone, std::memory_order_relaxed);
     return timeout;
   }
-  next_wake_.store(*next, std::memory_order_relaxed);
+  next_wake_.store(std::max<uint64_t>(*next, 1), std::memory_order_relaxed);  // 0 = not parked
   time::Instant when = tick_to_instant(*next);
   nanoseconds d = when.saturating_duration_since(clock_.now());
   return timeout ? std::min(*timeout, d) : d;

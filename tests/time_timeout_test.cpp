@@ -109,6 +109,12 @@ TEST_CASE("timeout: void operands, exceptions, leaf operands by reference") {
     REQUIRE(r2.has_value());
     CHECK(r2->value() == 9);
 
+    // A Timeout held in a variable is awaited in place.
+    auto held = ttime::timeout(ms(50), slow_job(5));
+    CHECK(held.deadline() == Instant::now() + ms(50));
+    auto r4 = co_await held;
+    CHECK(r4.value() == 2);
+
     // Awaiting a sleep under a timeout (both timers registered, the shorter wins).
     auto start = Instant::now();
     auto r3 = co_await ttime::timeout(ms(7), ttime::sleep(ms(100)));

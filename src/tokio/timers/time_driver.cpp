@@ -51,7 +51,7 @@ std::optional<std::chrono::nanoseconds> TimeDriver::before_park(
     next_wake_.store(kNone, std::memory_order_relaxed);
     return timeout;
   }
-  next_wake_.store(*next, std::memory_order_relaxed);
+  next_wake_.store(std::max<uint64_t>(*next, 1), std::memory_order_relaxed);  // 0 = not parked
   time::Instant when = tick_to_instant(*next);
   nanoseconds d = when.saturating_duration_since(clock_.now());
   return timeout ? std::min(*timeout, d) : d;
