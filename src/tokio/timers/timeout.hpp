@@ -34,6 +34,9 @@ struct Elapsed : std::exception {
   const char* what() const noexcept override { return "deadline has elapsed"; }
   friend bool operator==(const Elapsed&, const Elapsed&) noexcept { return true; }
 };
+namespace error {
+using tokio::time::Elapsed;  // Tokio spells it time::error::Elapsed too
+}  // namespace error
 
 template <class T>
 class Timeout {
