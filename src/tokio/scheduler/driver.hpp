@@ -12,7 +12,8 @@
 //                   io ? io->turn(t) : parker.park(t)     (epoll_wait or futex)
 //                   time->after_park()                    (fire due timers)
 // The I/O stack (reactor/) and the time stack (timers/) implement the interfaces below;
-// make_io_stack / make_time_stack in driver.cpp create them when the Builder enables them.
+// make_io_stack (driver.cpp) and make_time_stack (timers/time_driver.cpp) create them when
+// the Builder enables them.
 
 #include <atomic>
 #include <chrono>
