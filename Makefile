@@ -73,7 +73,7 @@ $(BUILD)/tests/main.o: tests/main.cpp tokio.hpp tests/test_util.hpp | $(DOCTEST_
 	@mkdir -p $(dir $@)
 	$(CXX) $(CXXFLAGS) -c $< -o $@
 
-$(BUILD)/tests/%.o: tests/%.cpp tokio.hpp tests/test_util.hpp $(PCH_OUT)
+$(BUILD)/tests/%.o: tests/%.cpp tokio.hpp $(wildcard tests/*.hpp) $(PCH_OUT)
 	@mkdir -p $(dir $@)
 	$(CXX) $(CXXFLAGS) -include $(PCH_HDR) -c $< -o $@
 

@@ -2157,8 +2157,10 @@ class BlockingPool {
 //                   io ? io->turn(t) : parker.park(t)     (epoll_wait or futex)
 //                   time->after_park()                    (fire due timers)
 // The I/O stack (reactor/) and the time stack (timers/) implement the interfaces below;
-// make_io_stack / make_time_stack in driver.cpp create them when the Builder enables them.
+// make_io_stack (driver.cpp) and make_time_stack (timers/time_driver.cpp) create them when
+// the Builder enables them.
 
+/* #include <atomic> (already above) */
 /* #include <chrono> (already above) */
 /* #include <cstddef> (already above) */
 /* #include <memory> (already above) */
@@ -2256,9 +2258,13 @@ class Driver {
   // nullopt: until unparked; zero: poll without blocking.
   void park(std::optional<std::chrono::nanoseconds> timeout);
   void unpark() noexcept {
+    unparked_.store(true, std::memory_order_release);
     if (io_) io_->unpark();
     else parker_.unpark();
   }
+  // True when unpark() was called since the previous call (clears the flag). The time
+  // stack uses it so a paused clock never jumps ahead while a wake-up is pending.
+  bool take_unparked() noexcept { return unparked_.exchange(false, std::memory_order_acq_rel); }
   // True when a zero-timeout park can make progress (I/O or timers to poll).
   bool has_drivers() const noexcept { return io_ || time_; }
   void shutdown() noexcept;
@@ -2267,9 +2273,14 @@ class Driver {
   TimeStack* time() const noexcept { return time_.get(); }
   const Config& config() const noexcept { return cfg_; }
 
+  // spawn_blocking tasks queued or running (maintained by the blocking pool): while any
+  // are in flight a paused clock does not auto-advance.
+  std::atomic<std::size_t> blocking_in_flight{0};
+
  private:
   const Config& cfg_;
   Parker parker_;
+  std::atomic<bool> unparked_{false};
   std::unique_ptr<IoStack> io_;
   std::unique_ptr<TimeStack> time_;
 };
@@ -7042,6 +7053,982 @@ Stderr stderr();
 
 }  // namespace tokio::io
 /* end file src/tokio/io/stdio.hpp */
+/* begin file src/tokio/timers/instant.hpp */
+// time::Instant: a point on the runtime's monotonic clock, and time::Duration.
+//
+// An Instant is std::chrono::steady_clock time (nanoseconds since the clock's epoch) and
+// converts both ways with steady_clock::time_point. Instant::now() reads the real clock,
+// except on a runtime whose clock was paused (time::pause, Builder::start_paused): there
+// it returns the runtime's frozen or advanced time, as in Tokio. The check is one relaxed
+// load of a process-wide flag that stays false until some clock is paused.
+//
+// Arithmetic follows Tokio (Rust's Instant): `instant + d` and `instant - d` throw
+// std::overflow_error when the result leaves the representable range (Rust panics),
+// checked_add/checked_sub return std::nullopt instead, saturating_add/saturating_sub
+// clamp. `a - b` and duration_since saturate at zero when b is later than a.
+// Durations of any std::chrono type are accepted and converted to nanoseconds, saturating.
+
+/* #include <atomic> (already above) */
+/* #include <chrono> (already above) */
+#include <compare>
+/* #include <cstdint> (already above) */
+#include <limits>
+/* #include <optional> (already above) */
+#include <ratio>
+/* #include <stdexcept> (already above) */
+/* #include <type_traits> (already above) */
+
+
+namespace tokio::time {
+
+// Durations in the time API are nanoseconds (any std::chrono duration converts).
+using Duration = std::chrono::nanoseconds;
+
+}  // namespace tokio::time
+
+namespace tokio::detail {
+
+// Converts any chrono duration to nanoseconds, saturating at the int64 range instead of
+// overflowing (std::chrono::hours::max() becomes nanoseconds::max()). NaN becomes zero.
+template <class Rep, class Period>
+constexpr std::chrono::nanoseconds saturating_ns(std::chrono::duration<Rep, Period> d) noexcept {
+  using std::chrono::nanoseconds;
+  constexpr long double kLimit = 9.2233720368547758e18L;  // 2^63
+  if constexpr (std::is_floating_point_v<Rep>) {
+    long double ns = static_cast<long double>(d.count()) * std::ratio_divide<Period, std::nano>::num /
+                     std::ratio_divide<Period, std::nano>::den;
+    if (ns != ns) return nanoseconds(0);
+    if (ns >= kLimit) return nanoseconds::max();
+    if (ns <= -kLimit) return nanoseconds::min();
+    return nanoseconds(static_cast<int64_t>(ns));
+  } else {
+    using R = std::ratio_divide<Period, std::nano>;
+    // The intermediate of duration_cast is count * num: check it before converting.
+    long double wide = static_cast<long double>(d.count()) * R::num;
+    if (wide >= kLimit) return nanoseconds::max();
+    if constexpr (std::is_signed_v<Rep>) {
+      if (wide <= -kLimit) return nanoseconds::min();
+    }
+    return std::chrono::duration_cast<nanoseconds>(d);
+  }
+}
+
+// As saturating_ns, with negative durations clamped to zero (Rust durations are unsigned:
+// sleeping for a negative time is sleeping for no time).
+template <class Rep, class Period>
+constexpr std::chrono::nanoseconds non_negative_ns(std::chrono::duration<Rep, Period> d) noexcept {
+  auto ns = saturating_ns(d);
+  return ns.count() < 0 ? std::chrono::nanoseconds(0) : ns;
+}
+
+// Set (never cleared) the first time any runtime's clock is paused; until then
+// Instant::now() is a plain steady_clock read.
+inline std::atomic<bool> g_clock_ever_paused{false};
+
+}  // namespace tokio::detail
+
+namespace tokio::time {
+
+class Instant {
+ public:
+  using clock = std::chrono::steady_clock;
+  static_assert(std::is_same_v<clock::duration, std::chrono::nanoseconds>,
+                "tokio::time::Instant expects a nanosecond steady_clock");
+
+  constexpr Instant() noexcept = default;  // the steady_clock epoch
+  // Implicit: a steady_clock time point can be passed wherever an Instant is expected.
+  constexpr Instant(clock::time_point tp) noexcept : ns_(tp.time_since_epoch().count()) {}  // NOLINT
+
+  // The current time of the calling thread's runtime clock (real time unless paused).
+  static Instant now() noexcept;
+  static constexpr Instant from_std(clock::time_point tp) noexcept { return Instant(tp); }
+  constexpr clock::time_point into_std() const noexcept {
+    return clock::time_point(clock::duration(ns_));
+  }
+  // Roughly 30 years from now: the deadline of a sleep whose duration overflows (Tokio's
+  // far_future).
+  static Instant far_future() noexcept { return now().saturating_add(std::chrono::hours(24 * 365 * 30)); }
+
+  // Time from `earlier` to this instant; zero when `earlier` is later.
+  constexpr Duration duration_since(Instant earlier) const noexcept {
+    return saturating_duration_since(earlier);
+  }
+  constexpr std::optional<Duration> checked_duration_since(Instant earlier) const noexcept {
+    int64_t r;
+    if (__builtin_sub_overflow(ns_, earlier.ns_, &r) || r < 0) return std::nullopt;
+    return Duration(r);
+  }
+  constexpr Duration saturating_duration_since(Instant earlier) const noexcept {
+    int64_t r;
+    if (__builtin_sub_overflow(ns_, earlier.ns_, &r)) {
+      return earlier.ns_ < 0 ? Duration::max() : Duration(0);
+    }
+    return Duration(r < 0 ? 0 : r);
+  }
+  // Time since this instant (zero if it is in the future).
+  Duration elapsed() const noexcept { return now().saturating_duration_since(*this); }
+
+  template <class Rep, class Period>
+  constexpr std::optional<Instant> checked_add(std::chrono::duration<Rep, Period> d) const noexcept {
+    return add(detail::saturating_ns(d).count(), is_saturated(d));
+  }
+  template <class Rep, class Period>
+  constexpr std::optional<Instant> checked_sub(std::chrono::duration<Rep, Period> d) const noexcept {
+    auto ns = detail::saturating_ns(d);
+    if (ns == Duration::min()) return std::nullopt;
+    return add(-ns.count(), is_saturated(d));
+  }
+  template <class Rep, class Period>
+  constexpr Instant saturating_add(std::chrono::duration<Rep, Period> d) const noexcept {
+    auto ns = detail::saturating_ns(d);
+    if (auto r = checked_add(ns)) return *r;
+    return from_ns(ns.count() < 0 ? std::numeric_limits<int64_t>::min()
+                                  : std::numeric_limits<int64_t>::max());
+  }
+  template <class Rep, class Period>
+  constexpr Instant saturating_sub(std::chrono::duration<Rep, Period> d) const noexcept {
+    auto ns = detail::saturating_ns(d);
+    if (auto r = checked_sub(ns)) return *r;
+    return from_ns(ns.count() < 0 ? std::numeric_limits<int64_t>::max()
+                                  : std::numeric_limits<int64_t>::min());
+  }
+
+  template <class Rep, class Period>
+  Instant& operator+=(std::chrono::duration<Rep, Period> d) {
+    auto r = checked_add(d);
+    if (!r) throw std::overflow_error("tokio: overflow when adding a duration to an Instant");
+    return *this = *r;
+  }
+  template <class Rep, class Period>
+  Instant& operator-=(std::chrono::duration<Rep, Period> d) {
+    auto r = checked_sub(d);
+    if (!r) throw std::overflow_error("tokio: overflow when subtracting a duration from an Instant");
+    return *this = *r;
+  }
+  template <class Rep, class Period>
+  friend Instant operator+(Instant a, std::chrono::duration<Rep, Period> d) {
+    return a += d;
+  }
+  template <class Rep, class Period>
+  friend Instant operator+(std::chrono::duration<Rep, Period> d, Instant a) {
+    return a += d;
+  }
+  template <class Rep, class Period>
+  friend Instant operator-(Instant a, std::chrono::duration<Rep, Period> d) {
+    return a -= d;
+  }
+  // Saturating at zero, like Rust's Instant - Instant.
+  friend constexpr Duration operator-(Instant a, Instant b) noexcept { return a.duration_since(b); }
+
+  friend constexpr bool operator==(Instant, Instant) noexcept = default;
+  friend constexpr auto operator<=>(Instant, Instant) noexcept = default;
+
+  // Nanoseconds since the steady_clock epoch.
+  constexpr int64_t nanos() const noexcept { return ns_; }
+  static constexpr Instant from_ns(int64_t ns) noexcept {
+    Instant i;
+    i.ns_ = ns;
+    return i;
+  }
+
+ private:
+  template <class Rep, class Period>
+  static constexpr bool is_saturated(std::chrono::duration<Rep, Period> d) noexcept {
+    auto ns = detail::saturating_ns(d);
+    if (ns != Duration::max() && ns != Duration::min()) return false;
+    // A duration of exactly +-2^63-1 ns is representable; anything converted to the limit
+    // from a coarser unit is not.
+    return !(std::is_same_v<std::chrono::duration<Rep, Period>, Duration>);
+  }
+  constexpr std::optional<Instant> add(int64_t ns, bool saturated) const noexcept {
+    int64_t r;
+    if (saturated || __builtin_add_overflow(ns_, ns, &r)) return std::nullopt;
+    return from_ns(r);
+  }
+
+  int64_t ns_ = 0;
+};
+
+}  // namespace tokio::time
+
+namespace tokio::detail {
+// Instant::now() when some clock was paused: the current runtime's clock.
+time::Instant clock_now_slow() noexcept;
+}  // namespace tokio::detail
+
+namespace tokio::time {
+inline Instant Instant::now() noexcept {
+  if (TOKIO_LIKELY(!detail::g_clock_ever_paused.load(std::memory_order_relaxed))) {
+    return Instant(clock::now());
+  }
+  return detail::clock_now_slow();
+}
+}  // namespace tokio::time
+/* end file src/tokio/timers/instant.hpp */
+/* begin file src/tokio/timers/clock.hpp */
+// The runtime clock, and the paused clock for deterministic tests:
+// time::pause(), time::resume(), time::advance(d), Builder::start_paused(true).
+//
+//   auto rt = tokio::runtime::Builder::new_current_thread().enable_time()
+//                 .start_paused(true).build();
+//   rt.block_on([]() -> tokio::Task<> {
+//     auto t0 = tokio::time::Instant::now();
+//     co_await tokio::time::sleep(std::chrono::hours(1));   // returns at once...
+//     assert(t0.elapsed() == std::chrono::hours(1));         // ...an hour later
+//   }());
+//
+// While paused, Instant::now() on the runtime's threads stands still except when
+// advance() moves it, or when the runtime has nothing to run: then the clock jumps
+// straight to the next timer's deadline (auto-advance), so code that sleeps runs instantly
+// and in deadline order. spawn_blocking work that is queued or running holds the jump
+// back (it may be about to wake something). Pausing needs the current-thread runtime with
+// the time driver; anything else is a std::logic_error saying what to do.
+
+/* #include <atomic> (already above) */
+/* #include <chrono> (already above) */
+/* #include <cstdint> (already above) */
+/* #include <mutex> (already above) */
+
+
+namespace tokio::detail {
+
+// One runtime's clock. Reads are lock-free until the clock is paused for the first time;
+// from then on they take a mutex (test code only), as in Tokio.
+//
+// now() = base_ while paused, base_ + (steady_clock::now() - unfrozen_) otherwise; so
+// time after a resume() continues from where the pause (and any advance) left it.
+class Clock {
+ public:
+  explicit Clock(bool start_paused);
+
+  time::Instant now() const noexcept {
+    if (TOKIO_LIKELY(!ever_paused_.load(std::memory_order_acquire))) {
+      return time::Instant(time::Instant::clock::now());
+    }
+    return now_locked();
+  }
+  bool is_paused() const noexcept { return paused_.load(std::memory_order_acquire); }
+
+  void pause();                       // throws std::logic_error when already paused
+  void resume();                      // throws std::logic_error when not paused
+  void advance(time::Duration d);     // throws std::logic_error when not paused
+  // Auto-advance: moves a paused clock forward to `t` (never backwards).
+  void advance_to(time::Instant t) noexcept;
+
+ private:
+  time::Instant now_locked() const noexcept;
+
+  std::atomic<bool> ever_paused_{false};
+  std::atomic<bool> paused_{false};  // written under mu_
+  mutable std::mutex mu_;
+  int64_t base_ns_;      // clock value while paused, or at `unfrozen_ns_`
+  int64_t unfrozen_ns_;  // real steady_clock time of the last resume
+};
+
+Task<> advance_clock(time::Duration d);
+
+}  // namespace tokio::detail
+
+namespace tokio::time {
+
+// Freezes the current runtime's clock. Current-thread runtime with enable_time only;
+// throws std::logic_error otherwise, or when the clock is already paused.
+void pause();
+// Lets the clock run again from where it stands. Throws when it is not paused.
+void resume();
+// Moves the paused clock forward by `d`, then yields so that the timers now due fire
+// before the caller continues. Throws std::logic_error when the clock is not paused and
+// std::invalid_argument for a negative duration.
+template <class Rep, class Period>
+Task<> advance(std::chrono::duration<Rep, Period> d) {
+  return detail::advance_clock(detail::saturating_ns(d));
+}
+
+}  // namespace tokio::time
+/* end file src/tokio/timers/clock.hpp */
+/* begin file src/tokio/timers/sleep.hpp */
+// time::sleep, time::sleep_until and the Sleep awaitable.
+//
+//   co_await tokio::time::sleep(100ms);
+//
+//   auto s = tokio::time::sleep(1s);          // a reusable deadline, e.g. in a select loop
+//   for (;;) {
+//     auto r = co_await tokio::select(s, rx.recv());
+//     if (r.index() == 0) { ...; s.reset(tokio::time::Instant::now() + 1s); }
+//   }
+//
+// A Sleep completes once its deadline has passed on the runtime clock, never earlier; the
+// driver works in whole milliseconds, so the deadline is rounded up to the next one. It
+// costs nothing until first awaited (no lock, no registration); awaiting registers it with
+// the runtime's timer wheel, destroying it unregisters it (cancellation). Awaiting a
+// completed Sleep completes at once. Durations too large to represent (hours::max())
+// saturate to a deadline ~30 years away; negative durations mean no wait.
+//
+// Must be created or first awaited on a runtime built with enable_time() (else
+// std::logic_error); a registered Sleep must not be awaited after its runtime is dropped
+// (at shutdown every registered Sleep completes, so destroying it later is safe).
+// Each await draws one unit of the task's coop budget.
+
+/* #include <chrono> (already above) */
+/* #include <coroutine> (already above) */
+
+/* begin file src/tokio/timers/time_driver.hpp */
+// TimeDriver: the runtime's timer driver, plugged into the driver stack as its TimeStack
+// (scheduler/driver.hpp) when the Builder enables time.
+//
+// One wheel per runtime behind one mutex (Tokio's design). Timers register on their first
+// poll, cancel in O(1) under the lock, and are fired by whichever thread parks in the
+// driver (the current-thread scheduler's thread, or the multi-thread worker holding the
+// driver; busy workers poll it with zero-timeout parks every event_interval ticks). A
+// timer may register on one worker and fire on another: firing only wakes its waker.
+//
+//   before_park(timeout)  clamps the park to the next timer deadline and publishes that
+//                         deadline in `next_wake_`, so a thread registering an earlier
+//                         timer knows it must unpark the sleeping driver; on a paused,
+//                         idle clock it turns the park into a poll and plans a jump of the
+//                         clock to the next timer (auto-advance)
+//   after_park()          performs the jump unless something unparked the driver
+//                         meanwhile, then fires every due timer: wakers are collected
+//                         under the lock and woken in batches of 32 with the lock released
+//
+// `next_wake_` (64 bits): 0 = the driver is not blocked (it will look at the wheel before
+// it blocks, so registrations need not unpark it); kNone = blocked with no timer deadline;
+// otherwise the tick it sleeps until. Written by the parking thread, read under the lock
+// by registering threads; a stale read only costs one spurious unpark.
+// `next_due_` (64 bits): a lower bound of the next tick at which the wheel has work
+// (kNone when empty); lets after_park skip the lock when nothing is due.
+// `observed_tick_` (64 bits): the latest current tick after_park computed; registration
+// compares deadlines with it instead of reading the clock (only deadlines within a tick
+// of it need a clock read to tell whether they already passed).
+
+/* #include <atomic> (already above) */
+/* #include <chrono> (already above) */
+/* #include <cstdint> (already above) */
+/* #include <mutex> (already above) */
+/* #include <optional> (already above) */
+
+/* begin file src/tokio/timers/entry.hpp */
+// TimerEntry: the intrusive node a timer (Sleep, Interval, Timeout) keeps inside itself
+// and links into the timing wheel while registered. No allocation per timer.
+//
+// `state` (64 bits) encoding:
+//   0 .. kMaxTick       registered: the deadline tick (ms since the driver started) the
+//                       timer must not fire before. Lives in a wheel slot, filed at that
+//                       tick or earlier (a lock-free reset to a later deadline only raises
+//                       this word; the driver re-files the entry when it reaches the slot)
+//   kUnregistered       not known to the driver: never polled, or reset after firing.
+//                       Creating and destroying such a timer touches no lock.
+//   kPending            taken off its slot by the driver, waiting in the wheel's pending
+//                       list to be fired in the current batch
+//   kFired              fired (its waker was taken and woken), or completed at once
+//                       because its deadline had passed, or the runtime shut down
+// Transitions: kUnregistered -> tick (registration, under the driver lock);
+// tick -> larger tick (lock-free reset, CAS by the owner); tick -> kPending (CAS by the
+// driver under the lock); kPending/tick -> kFired (driver, under the lock, published with
+// release *after* its last access to the entry, so an owner that reads kFired with acquire
+// may free the entry without taking the lock); kFired -> kUnregistered (owner reset).
+//
+// `prev`/`next`/`level`/`slot` belong to the driver (read and written only under its
+// lock). `waker` is written under the lock and read without it by the owner's poll, which
+// only compares it with its own waker (a stale read costs one trip through the lock).
+
+/* #include <atomic> (already above) */
+/* #include <cstdint> (already above) */
+
+
+namespace tokio::detail {
+
+struct TimerEntry {
+  static constexpr uint64_t kMaxTick = uint64_t{1} << 62;
+  static constexpr uint64_t kUnregistered = ~uint64_t{0} - 2;
+  static constexpr uint64_t kPending = ~uint64_t{0} - 1;
+  static constexpr uint64_t kFired = ~uint64_t{0};
+  static constexpr uint8_t kPendingLevel = 0xFF;
+
+  TimerEntry* prev = nullptr;
+  TimerEntry* next = nullptr;
+  std::atomic<uint64_t> state{kUnregistered};
+  std::atomic<Wakeable*> waker{nullptr};
+  uint8_t level = 0;  // wheel level, or kPendingLevel while in the pending list
+  uint8_t slot = 0;   // slot within the level
+
+  static constexpr bool is_tick(uint64_t s) noexcept { return s <= kMaxTick; }
+};
+
+}  // namespace tokio::detail
+/* end file src/tokio/timers/entry.hpp */
+/* begin file src/tokio/timers/wheel.hpp */
+// Wheel: the hierarchical hashed timing wheel (Varghese & Lauck) the time driver files
+// timers in. Not thread-safe: the driver holds its lock around every call.
+//
+// Six levels of 64 slots; a slot of level k spans 64^k ticks (1 tick = 1 ms), so level 0
+// covers the next 64 ms at 1 ms resolution, level 1 the next ~4 s at 64 ms, ... level 5
+// ~2.2 years at ~12 days. A timer due at tick `when` is filed at the level of the highest
+// 6-bit digit in which `when` differs from `elapsed` (the last tick processed), in the slot
+// named by that digit of `when`; farther than the wheel's range it saturates at level 5
+// and is simply re-filed each time its slot comes round. Each level keeps a 64-bit
+// occupied bitmap, so finding the next due slot is a rotate and a count-trailing-zeros.
+//
+// Processing a slot of level k > 0 cascades its timers to lower levels (re-filed relative
+// to the slot's start, which becomes `elapsed`); level-0 slots hold only due timers, which
+// move to the pending list and are handed out one at a time by poll(). Every slot is an
+// intrusive doubly linked list, so removal is O(1) and needs no search.
+//
+// Invariant: a timer at level k, slot s has the same digits as `elapsed` above k and
+// digit k equal to s (> elapsed's digit k below the top level), so its slot's start is
+// after `elapsed` and no later than its tick: the wheel never processes a timer late, and
+// never early (a timer only fires from a level-0 slot whose tick is its own, or from a
+// cascade whose start already reached its tick).
+
+/* #include <cstddef> (already above) */
+/* #include <cstdint> (already above) */
+/* #include <optional> (already above) */
+
+
+namespace tokio::detail {
+
+class Wheel {
+ public:
+  static constexpr unsigned kLevels = 6;
+  static constexpr unsigned kBits = 6;
+  static constexpr unsigned kSlots = 1u << kBits;
+  static constexpr uint64_t kMaxDuration = uint64_t{1} << (kBits * kLevels);  // 2^36 ms
+
+  struct Expiration {
+    unsigned level;
+    unsigned slot;
+    uint64_t deadline;  // tick at which the slot is processed
+  };
+
+  uint64_t elapsed() const noexcept { return elapsed_; }
+  bool empty() const noexcept { return count_ == 0; }
+  std::size_t size() const noexcept { return count_; }
+  // Moves `elapsed` forward while the wheel is empty (keeps new timers at low levels when
+  // the driver skipped processing because nothing was due).
+  void advance_empty(uint64_t now) noexcept {
+    if (count_ == 0 && now > elapsed_) elapsed_ = now;
+  }
+
+  // Files `e` (state already holds its tick) to fire at `when` > elapsed(). Returns the
+  // tick at which its slot is processed (`when` itself at level 0, the slot's start,
+  // where it cascades, above).
+  uint64_t insert(TimerEntry* e, uint64_t when) noexcept;
+  // Unlinks `e` from its slot or from the pending list.
+  void remove(TimerEntry* e) noexcept;
+  // The next timer due at or before `now` (state kPending, already unlinked), or null when
+  // none is; then elapsed() == now.
+  TimerEntry* poll(uint64_t now) noexcept;
+  // The tick at which poll() next has work: elapsed() when timers are pending, the
+  // earliest occupied slot's start otherwise; nullopt for an empty wheel.
+  std::optional<uint64_t> next_expiration_tick() const noexcept;
+  // Unlinks and returns any timer, or null when the wheel is empty (shutdown).
+  TimerEntry* pop_any() noexcept;
+
+  static unsigned level_for(uint64_t elapsed, uint64_t when) noexcept {
+    uint64_t masked = (elapsed ^ when) | (kSlots - 1);
+    if (masked >= kMaxDuration) masked = kMaxDuration - 1;
+    unsigned significant = 63u - static_cast<unsigned>(__builtin_clzll(masked));
+    return significant / kBits;
+  }
+
+ private:
+  std::optional<Expiration> next_expiration() const noexcept;
+  void process(const Expiration& exp) noexcept;
+  void unlink_pending(TimerEntry* e) noexcept;
+
+  uint64_t elapsed_ = 0;
+  std::size_t count_ = 0;
+  uint64_t occupied_[kLevels] = {};
+  TimerEntry* slots_[kLevels][kSlots] = {};
+  TimerEntry* pending_ = nullptr;
+};
+
+}  // namespace tokio::detail
+/* end file src/tokio/timers/wheel.hpp */
+
+namespace tokio::detail {
+
+class TimeDriver final : public TimeStack {
+ public:
+  static constexpr uint64_t kNone = ~uint64_t{0};
+  static constexpr std::size_t kWakeBatch = 32;
+  // While the clock is paused but spawn_blocking work holds auto-advance back, the driver
+  // re-checks this often (real time) instead of sleeping through virtual deadlines.
+  static constexpr std::chrono::milliseconds kInhibitedPoll{1};
+
+  TimeDriver(const Config& cfg, Driver& owner);
+  ~TimeDriver() override;
+
+  std::optional<std::chrono::nanoseconds> before_park(
+      std::optional<std::chrono::nanoseconds> timeout) override;
+  void after_park() override;
+  void shutdown() noexcept override;
+
+  Clock& clock() noexcept { return clock_; }
+
+  // --- timer operations (detail::Timer) -------------------------------------------------
+  // Registers `e` (kUnregistered) to fire at `deadline`, waking `w` (borrowed; the driver
+  // keeps its own reference). Returns true instead when the deadline has already passed or
+  // the runtime shut down: then `e` is kFired and not registered.
+  bool register_timer(TimerEntry& e, time::Instant deadline, Wakeable* w) noexcept;
+  // Unregisters `e` if it is still registered (any state).
+  void cancel_timer(TimerEntry& e) noexcept;
+  // Replaces the waker of a registered `e`; returns true if `e` has fired meanwhile.
+  bool set_waker(TimerEntry& e, Wakeable* w) noexcept;
+  // Moves a registered `e` to `deadline` (earlier or later), keeping its waker; fires it
+  // at once when the deadline has passed. An `e` that fired meanwhile becomes
+  // kUnregistered (its next poll registers it again).
+  void reregister(TimerEntry& e, time::Instant deadline) noexcept;
+
+  // Deadlines round up to the next millisecond tick (nothing fires early); the current
+  // time rounds down.
+  uint64_t deadline_to_tick(time::Instant t) const noexcept {
+    int64_t d = t.nanos() - start_ns_;
+    if (d <= 0) return 0;
+    uint64_t tick = (static_cast<uint64_t>(d) + 999999) / 1000000;
+    return tick < TimerEntry::kMaxTick ? tick : TimerEntry::kMaxTick;
+  }
+  uint64_t instant_to_tick(time::Instant t) const noexcept {
+    int64_t d = t.nanos() - start_ns_;
+    return d <= 0 ? 0 : static_cast<uint64_t>(d) / 1000000;
+  }
+  time::Instant tick_to_instant(uint64_t tick) const noexcept {
+    return time::Instant::from_ns(start_ns_).saturating_add(
+        std::chrono::milliseconds(static_cast<int64_t>(tick < TimerEntry::kMaxTick ? tick : TimerEntry::kMaxTick)));
+  }
+
+  // Timers registered right now (tests).
+  std::size_t num_registered() const;
+
+ private:
+  void fire_due(uint64_t now_tick) noexcept;
+  static void wake_all(Wakeable** batch, std::size_t n) noexcept {
+    for (std::size_t i = 0; i < n; ++i) batch[i]->vtable->wake(batch[i]);
+  }
+  void lower_next_due(uint64_t tick) noexcept {
+    if (tick < next_due_.load(std::memory_order_relaxed)) {
+      next_due_.store(tick, std::memory_order_relaxed);
+    }
+  }
+
+  Driver& owner_;
+  Clock clock_;
+  int64_t start_ns_;
+  mutable std::mutex mu_;
+  Wheel wheel_;            // guarded by mu_
+  bool shutdown_ = false;  // guarded by mu_
+  std::atomic<uint64_t> next_due_{kNone};
+  std::atomic<uint64_t> next_wake_{0};
+  std::atomic<uint64_t> observed_tick_{0};  // the latest tick after_park saw (any thread reads)
+  std::optional<time::Instant> advance_to_;  // parking thread only
+};
+
+[[noreturn]] void throw_timers_disabled(const char* what);
+[[noreturn]] void throw_no_time_runtime(const char* what);
+[[noreturn]] void abort_no_time_runtime(const char* what) noexcept;
+
+// The time driver of the calling thread's runtime; null outside any runtime. Throws
+// std::logic_error naming `what` when the runtime was built without enable_time.
+inline TimeDriver* current_time_driver(const char* what) {
+  HandleInner* h = tls.handle;
+  if (!h) return nullptr;
+  TimeStack* t = h->driver.time();
+  if (TOKIO_UNLIKELY(!t)) throw_timers_disabled(what);
+  return static_cast<TimeDriver*>(t);  // TimeDriver is the only TimeStack
+}
+
+inline TimeDriver* current_time_driver_or_throw(const char* what) {
+  if (TimeDriver* d = current_time_driver(what)) return d;
+  throw_no_time_runtime(what);
+}
+
+}  // namespace tokio::detail
+/* end file src/tokio/timers/time_driver.hpp */
+/* begin file src/tokio/timers/timer.hpp */
+// detail::Timer: a deadline plus the wheel entry it registers lazily. The engine shared by
+// Sleep, Interval and Timeout.
+//
+// Construction records the deadline and the runtime's time driver and nothing else:
+// creating and destroying a timer that is never polled takes no lock and touches no
+// shared memory. The first poll registers it (or completes it at once when the deadline
+// has passed); later polls read the entry's state word and, unless the task's waker
+// changed, return without locking. Destruction of a registered timer unlinks it in O(1)
+// under the driver lock; of a fired or unregistered one, costs one atomic load.
+//
+// A Timer may be copied or moved at any time: the copy has the same deadline and is
+// unregistered (a registered timer is linked by address, so the original keeps its place
+// in the wheel until it is destroyed).
+
+/* #include <atomic> (already above) */
+/* #include <cstdint> (already above) */
+
+
+namespace tokio::detail {
+
+class Timer {
+ public:
+  // `driver` may be null (created outside a runtime): the first await resolves it.
+  Timer(time::Instant deadline, TimeDriver* driver) noexcept : deadline_(deadline), driver_(driver) {}
+  Timer(const Timer& o) noexcept : deadline_(o.deadline_), driver_(o.driver_) {}
+  Timer& operator=(const Timer& o) noexcept {
+    if (this != &o) {
+      cancel();
+      entry_.state.store(TimerEntry::kUnregistered, std::memory_order_relaxed);
+      deadline_ = o.deadline_;
+      driver_ = o.driver_;
+    }
+    return *this;
+  }
+  ~Timer() { cancel(); }
+
+  // Binds the timer to the current runtime if it has no driver yet; throws a clear error
+  // outside a runtime or on one without timers. Called from await_suspend, where throwing
+  // is allowed.
+  void resolve_or_throw(const char* what) {
+    if (TOKIO_UNLIKELY(!driver_)) driver_ = current_time_driver_or_throw(what);
+  }
+
+  // True once the deadline has passed; registers the current waker otherwise. No coop
+  // budget (the callers account for it).
+  bool poll(task::Context& cx) noexcept {
+    uint64_t s = entry_.state.load(std::memory_order_acquire);
+    if (s == TimerEntry::kFired) return true;
+    if (s == TimerEntry::kUnregistered) return driver()->register_timer(entry_, deadline_, cx.raw_waker());
+    if (TOKIO_LIKELY(entry_.waker.load(std::memory_order_relaxed) == cx.raw_waker())) return false;
+    return driver_->set_waker(entry_, cx.raw_waker());
+  }
+
+  // Sets a new deadline. A registered timer moves in the wheel (to a later deadline
+  // without the lock) and keeps its waker; a fired one becomes unregistered again.
+  void reset(time::Instant deadline) noexcept {
+    deadline_ = deadline;
+    uint64_t s = entry_.state.load(std::memory_order_acquire);
+    if (s == TimerEntry::kUnregistered) return;
+    if (s == TimerEntry::kFired) {
+      entry_.state.store(TimerEntry::kUnregistered, std::memory_order_relaxed);
+      return;
+    }
+    if (TimerEntry::is_tick(s)) {
+      uint64_t when = driver_->deadline_to_tick(deadline);
+      // Later (or equal): raise the tick; the driver re-files the entry when it reaches
+      // the old slot. Fails only if the driver is taking the entry right now.
+      if (when >= s && entry_.state.compare_exchange_strong(s, when, std::memory_order_acq_rel,
+                                                            std::memory_order_acquire)) {
+        return;
+      }
+    }
+    driver_->reregister(entry_, deadline);
+  }
+
+  // Unregisters the timer if it is registered.
+  void cancel() noexcept {
+    uint64_t s = entry_.state.load(std::memory_order_acquire);
+    if (s == TimerEntry::kUnregistered || s == TimerEntry::kFired) return;
+    driver_->cancel_timer(entry_);
+  }
+
+  time::Instant deadline() const noexcept { return deadline_; }
+  bool has_fired() const noexcept {
+    return entry_.state.load(std::memory_order_acquire) == TimerEntry::kFired;
+  }
+  // Fired, or the deadline is past on the runtime's clock.
+  bool is_elapsed() const noexcept { return has_fired() || deadline_ <= time::Instant::now(); }
+  bool is_registered() const noexcept {
+    uint64_t s = entry_.state.load(std::memory_order_acquire);
+    return s != TimerEntry::kUnregistered && s != TimerEntry::kFired;
+  }
+  TimeDriver* driver_or_null() const noexcept { return driver_; }
+
+ private:
+  TimeDriver* driver() noexcept {
+    if (TOKIO_UNLIKELY(!driver_)) {
+      driver_ = current_time_driver_or_null_noexcept();
+      if (!driver_) abort_no_time_runtime("a tokio::time timer");
+    }
+    return driver_;
+  }
+  static TimeDriver* current_time_driver_or_null_noexcept() noexcept {
+    HandleInner* h = tls.handle;
+    if (!h || !h->driver.time()) return nullptr;
+    return static_cast<TimeDriver*>(h->driver.time());
+  }
+
+  TimerEntry entry_;
+  time::Instant deadline_;
+  TimeDriver* driver_;
+};
+
+}  // namespace tokio::detail
+/* end file src/tokio/timers/timer.hpp */
+
+namespace tokio::time {
+
+class Sleep {
+ public:
+  using tokio_awaitable = void;
+
+  explicit Sleep(Instant deadline) : timer_(deadline, detail::current_time_driver("time::sleep")) {}
+  // A copy has the same deadline and is not registered (the original keeps its place).
+  Sleep(const Sleep& o) noexcept = default;
+  // Takes the other Sleep's deadline (and runtime); this one is unregistered first.
+  Sleep& operator=(const Sleep& o) noexcept = default;
+
+  // The instant at which the sleep completes.
+  Instant deadline() const noexcept { return timer_.deadline(); }
+  // True once the deadline has passed (or the Sleep fired).
+  bool is_elapsed() const noexcept { return timer_.is_elapsed(); }
+  // Moves the deadline, earlier or later; a pending await waits for the new one. A
+  // completed Sleep becomes awaitable again.
+  void reset(Instant deadline) noexcept { timer_.reset(deadline); }
+
+  // Poll form (Rust's Future::poll): true once elapsed, else the waker of `cx` is
+  // registered. Draws one unit of coop budget.
+  bool poll(task::Context& cx) noexcept {
+    if (!detail::coop_poll_proceed(cx)) return false;
+    return timer_.poll(cx);
+  }
+
+  // The awaiter refers to the Sleep (an lvalue Sleep is awaited in place, never copied:
+  // its registration survives a lost select).
+  class Awaiter : public detail::Leaf<Awaiter> {
+   public:
+    explicit Awaiter(Sleep& s) noexcept : s_(&s) {}
+    bool poll(task::Context& cx) noexcept { return s_->poll(cx); }
+    bool await_suspend(std::coroutine_handle<> h) {
+      s_->timer_.resolve_or_throw("time::sleep");
+      return detail::Leaf<Awaiter>::await_suspend(h);
+    }
+    void await_resume() const noexcept {}
+
+   private:
+    Sleep* s_;
+  };
+  Awaiter operator co_await() & noexcept { return Awaiter(*this); }
+  Awaiter operator co_await() && noexcept { return Awaiter(*this); }
+
+ private:
+  detail::Timer timer_;
+};
+
+// Waits until `deadline`.
+inline Sleep sleep_until(Instant deadline) { return Sleep(deadline); }
+
+// Waits for `d` (any std::chrono duration).
+template <class Rep, class Period>
+Sleep sleep(std::chrono::duration<Rep, Period> d) {
+  auto deadline = Instant::now().checked_add(detail::non_negative_ns(d));
+  return Sleep(deadline ? *deadline : Instant::far_future());
+}
+
+}  // namespace tokio::time
+/* end file src/tokio/timers/sleep.hpp */
+/* begin file src/tokio/timers/interval.hpp */
+// time::interval, time::interval_at and the Interval type: a periodic ticker.
+//
+//   auto iv = tokio::time::interval(10ms);
+//   for (;;) {
+//     tokio::time::Instant scheduled = co_await iv.tick();   // first tick: immediately
+//     ...
+//   }
+//
+// tick() completes at start, start + period, start + 2*period, ... and returns the instant
+// the tick was scheduled for. When ticks are missed (the task was busy for longer than a
+// period, by more than 5 ms), MissedTickBehavior decides what follows:
+//   Burst (default)  fire the missed ticks back to back until caught up; the schedule
+//                    stays start + k*period
+//   Delay            the next tick is one period after the late one actually fired:
+//                    the schedule shifts
+//   Skip             drop the missed ticks; the next tick is the next multiple of the
+//                    period on the original schedule
+// tick() is cancel-safe: dropping an unfinished tick await loses no tick. Like a Sleep,
+// an Interval registers with the timer wheel only while a tick is awaited.
+
+/* #include <chrono> (already above) */
+/* #include <coroutine> (already above) */
+
+
+namespace tokio::time {
+
+enum class MissedTickBehavior { Burst, Delay, Skip };
+
+class Interval {
+ public:
+  // Use interval() / interval_at(). Throws std::invalid_argument for a period <= 0.
+  Interval(Instant start, Duration period);
+
+  // Awaitable: completes at the next tick and yields its scheduled instant.
+  class Tick : public detail::Leaf<Tick> {
+   public:
+    explicit Tick(Interval& iv) noexcept : iv_(&iv) {}
+    bool poll(task::Context& cx) noexcept { return iv_->poll_tick(cx, out_); }
+    bool await_suspend(std::coroutine_handle<> h) {
+      iv_->timer_.resolve_or_throw("Interval::tick");
+      return detail::Leaf<Tick>::await_suspend(h);
+    }
+    Instant await_resume() const noexcept { return out_; }
+
+   private:
+    Interval* iv_;
+    Instant out_;
+  };
+  Tick tick() noexcept { return Tick(*this); }
+
+  // Poll form of tick(): true with the tick's instant in `out`, or false with the current
+  // waker registered.
+  bool poll_tick(task::Context& cx, Instant& out) noexcept;
+
+  // The next tick is one period from now.
+  void reset() noexcept { reset_at(Instant::now().saturating_add(period_)); }
+  // The next tick is now.
+  void reset_immediately() noexcept { reset_at(Instant::now()); }
+  // The next tick is `d` from now.
+  template <class Rep, class Period>
+  void reset_after(std::chrono::duration<Rep, Period> d) noexcept {
+    reset_at(Instant::now().saturating_add(detail::non_negative_ns(d)));
+  }
+  // The next tick is at `deadline`.
+  void reset_at(Instant deadline) noexcept { timer_.reset(deadline); }
+
+  Duration period() const noexcept { return period_; }
+  MissedTickBehavior missed_tick_behavior() const noexcept { return behavior_; }
+  void set_missed_tick_behavior(MissedTickBehavior b) noexcept { behavior_ = b; }
+
+ private:
+  Instant next_after_missed(Instant scheduled, Instant now) const noexcept;
+
+  detail::Timer timer_;
+  Duration period_;
+  MissedTickBehavior behavior_ = MissedTickBehavior::Burst;
+};
+
+// Ticks every `period`, the first tick immediately. Throws std::invalid_argument when the
+// period is not positive.
+template <class Rep, class Period>
+Interval interval(std::chrono::duration<Rep, Period> period) {
+  return Interval(Instant::now(), detail::saturating_ns(period));
+}
+// Ticks at `start`, then every `period`.
+template <class Rep, class Period>
+Interval interval_at(Instant start, std::chrono::duration<Rep, Period> period) {
+  return Interval(start, detail::saturating_ns(period));
+}
+
+}  // namespace tokio::time
+/* end file src/tokio/timers/interval.hpp */
+/* begin file src/tokio/timers/timeout.hpp */
+// time::timeout and time::timeout_at: put a deadline on any awaitable.
+//
+//   auto r = co_await tokio::time::timeout(2s, fetch());   // Result<T, time::Elapsed>
+//   if (!r) { /* took too long: fetch() was cancelled */ }
+//
+// The operand (a tokio::Task or any tokio awaitable) runs inside the awaiting task. If it
+// finishes first its value (or exception) is returned; if the deadline passes first the
+// operand is destroyed, exactly as if its task had been aborted, and the result holds
+// time::Elapsed (`r.value()` then throws it: it is a std::exception). The operand is polled
+// before the deadline, so a ready operand wins even against an elapsed deadline, and the
+// timer is only registered when the operand actually has to wait: a timeout around work
+// that completes at once costs no lock. As in Tokio, when the operand used up the task's
+// coop budget the deadline is still checked, so a busy operand cannot outlive it.
+
+/* #include <chrono> (already above) */
+/* #include <coroutine> (already above) */
+/* #include <exception> (already above) */
+/* #include <type_traits> (already above) */
+/* #include <utility> (already above) */
+
+
+namespace tokio::time {
+
+// The error of a timeout whose deadline passed.
+struct Elapsed : std::exception {
+  const char* what() const noexcept override { return "deadline has elapsed"; }
+  friend bool operator==(const Elapsed&, const Elapsed&) noexcept { return true; }
+};
+namespace error {
+using tokio::time::Elapsed;  // Tokio spells it time::error::Elapsed too
+}  // namespace error
+
+template <class T>
+class Timeout {
+ public:
+  using tokio_awaitable = void;
+  using Output = Result<T, Elapsed>;
+
+  Timeout(Task<T> inner, Instant deadline)
+      : inner_(std::move(inner)), timer_(deadline, detail::current_time_driver("time::timeout")) {}
+  // Only before it is first polled.
+  Timeout(Timeout&& o) noexcept : inner_(std::move(o.inner_)), timer_(o.timer_) {}
+
+  Instant deadline() const noexcept { return timer_.deadline(); }
+
+  // Poll form: true once the operand finished or the deadline passed (then take the
+  // result with take()).
+  bool poll(task::Context& cx) noexcept {
+    const bool had_budget = detail::tls.budget != 0;
+    if (inner_.step(cx)) return true;
+    if (had_budget && detail::tls.budget == 0) {
+      // The operand spent the budget: check the deadline anyway (unconstrained).
+      elapsed_ = timer_.poll(cx);
+      return elapsed_;
+    }
+    if (!detail::coop_poll_proceed(cx)) return false;
+    elapsed_ = timer_.poll(cx);
+    return elapsed_;
+  }
+  // After poll() returned true: the operand's value (or its exception), or Elapsed.
+  Output take() {
+    if (elapsed_) {
+      inner_.cancel();  // the operand is destroyed before the caller resumes
+      return unexpected(Elapsed{});
+    }
+    timer_.cancel();
+    if constexpr (std::is_void_v<T>) {
+      inner_.take();
+      return Output();
+    } else {
+      return Output(inner_.take());
+    }
+  }
+
+  // The awaiter refers to the Timeout, so an lvalue Timeout is awaited in place.
+  class Awaiter : public detail::Leaf<Awaiter> {
+   public:
+    explicit Awaiter(Timeout& t) noexcept : t_(&t) {}
+    bool poll(task::Context& cx) noexcept { return t_->poll(cx); }
+    bool await_suspend(std::coroutine_handle<> h) {
+      t_->timer_.resolve_or_throw("time::timeout");
+      return detail::Leaf<Awaiter>::await_suspend(h);
+    }
+    Output await_resume() { return t_->take(); }
+
+   private:
+    Timeout* t_;
+  };
+  Awaiter operator co_await() & noexcept { return Awaiter(*this); }
+  Awaiter operator co_await() && noexcept { return Awaiter(*this); }
+
+ private:
+  detail::Branch<T> inner_;
+  detail::Timer timer_;
+  bool elapsed_ = false;
+};
+
+// Runs `operand` until it finishes or `deadline` passes.
+template <class A>
+auto timeout_at(Instant deadline, A&& operand) {
+  using T = detail::task_value_t<A>;
+  return Timeout<T>(detail::to_task(std::forward<A>(operand)), deadline);
+}
+
+// Runs `operand` until it finishes or `d` has passed.
+template <class Rep, class Period, class A>
+auto timeout(std::chrono::duration<Rep, Period> d, A&& operand) {
+  auto deadline = Instant::now().checked_add(detail::non_negative_ns(d));
+  return timeout_at(deadline ? *deadline : Instant::far_future(), std::forward<A>(operand));
+}
+
+}  // namespace tokio::time
+/* end file src/tokio/timers/timeout.hpp */
 /* begin file src/tokio/sync/oneshot.hpp */
 // sync::oneshot: a channel for sending exactly one value between tasks (or threads).
 //
@@ -8132,7 +9119,15 @@ void BlockingPool::spawn_task(TaskHeader* t) {
     task_reject(t);
     return;
   }
-  bool notify = submit(Job{t, nullptr, nullptr});
+  // In flight from now until it ran or was cancelled (holds a paused clock's auto-advance).
+  owner_->driver.blocking_in_flight.fetch_add(1, std::memory_order_acq_rel);
+  bool notify;
+  try {
+    notify = submit(Job{t, nullptr, nullptr});
+  } catch (...) {
+    owner_->driver.blocking_in_flight.fetch_sub(1, std::memory_order_acq_rel);
+    throw;
+  }
   lk.unlock();
   // Notified after unlocking: the woken thread's first act is to take the lock.
   if (notify) cv_.notify_one();
@@ -8199,6 +9194,7 @@ void BlockingPool::run_thread() {
         ++tls.blocking_region;
         job.task->vt()->run(job.task);
         --tls.blocking_region;
+        owner_->driver.blocking_in_flight.fetch_sub(1, std::memory_order_acq_rel);
       } else {
         job.fn(job.arg);
       }
@@ -8253,7 +9249,10 @@ void BlockingPool::shutdown(std::optional<std::chrono::nanoseconds> timeout) {
     cv_.notify_all();
   }
   lk.unlock();
-  for (Job& j : cancelled) task_reject(j.task);
+  for (Job& j : cancelled) {
+    task_reject(j.task);
+    owner_->driver.blocking_in_flight.fetch_sub(1, std::memory_order_acq_rel);
+  }
   lk.lock();
   pthread_t self = pthread_self();
   auto only_self_left = [&] {
@@ -8587,9 +9586,9 @@ HandleInner* make_current_thread(Config cfg) { return new CurrentThread(std::mov
 
 namespace tokio::detail {
 
-// The reactor (enable_io) and the timer wheel (enable_time) plug in here.
+// The reactor (enable_io) plugs in here. make_time_stack (enable_time) is defined in
+// timers/time_driver.cpp.
 std::unique_ptr<IoStack> make_io_stack(const Config&, Driver&) { return nullptr; }
-std::unique_ptr<TimeStack> make_time_stack(const Config&, Driver&) { return nullptr; }
 
 Driver::Driver(const Config& cfg) : cfg_(cfg) {
   if (cfg.enable_io) io_ = make_io_stack(cfg, *this);
@@ -10404,4 +11403,542 @@ uint32_t thread_rand_n(uint32_t n) noexcept {
 
 }  // namespace tokio::detail
 /* end file src/tokio/task/task.cpp */
+/* begin file src/tokio/timers/clock.cpp */
+/* #include <stdexcept> (already above) */
+/* #include <string> (already above) */
+
+
+namespace tokio::detail {
+
+namespace {
+int64_t steady_now_ns() noexcept {
+  return time::Instant(time::Instant::clock::now()).nanos();
+}
+
+// The clock of the calling thread's runtime, for pause/resume/advance.
+Clock& current_clock(const char* what) {
+  HandleInner* h = tls.handle;
+  if (!h) {
+    throw std::logic_error(std::string("tokio: ") + what +
+                           " called outside a tokio runtime: time can only be paused from "
+                           "inside a current-thread runtime (a task or Runtime::block_on)");
+  }
+  TimeDriver* d = current_time_driver(what);
+  return d->clock();
+}
+}  // namespace
+
+Clock::Clock(bool start_paused) {
+  base_ns_ = unfrozen_ns_ = steady_now_ns();
+  if (start_paused) {
+    paused_.store(true, std::memory_order_relaxed);
+    ever_paused_.store(true, std::memory_order_release);
+    g_clock_ever_paused.store(true, std::memory_order_release);
+  }
+}
+
+time::Instant Clock::now_locked() const noexcept {
+  std::lock_guard<std::mutex> g(mu_);
+  if (paused_.load(std::memory_order_relaxed)) return time::Instant::from_ns(base_ns_);
+  return time::Instant::from_ns(base_ns_ + (steady_now_ns() - unfrozen_ns_));
+}
+
+void Clock::pause() {
+  std::lock_guard<std::mutex> g(mu_);
+  if (paused_.load(std::memory_order_relaxed)) {
+    throw std::logic_error("tokio: time::pause() called while time is already paused");
+  }
+  base_ns_ += steady_now_ns() - unfrozen_ns_;
+  paused_.store(true, std::memory_order_release);
+  ever_paused_.store(true, std::memory_order_release);
+  g_clock_ever_paused.store(true, std::memory_order_release);
+}
+
+void Clock::resume() {
+  std::lock_guard<std::mutex> g(mu_);
+  if (!paused_.load(std::memory_order_relaxed)) {
+    throw std::logic_error("tokio: time::resume() called while time is not paused");
+  }
+  unfrozen_ns_ = steady_now_ns();
+  paused_.store(false, std::memory_order_release);
+}
+
+void Clock::advance(time::Duration d) {
+  std::lock_guard<std::mutex> g(mu_);
+  if (!paused_.load(std::memory_order_relaxed)) {
+    throw std::logic_error(
+        "tokio: time::advance() called while time is not paused: call time::pause() first "
+        "(or build the runtime with start_paused(true))");
+  }
+  base_ns_ = time::Instant::from_ns(base_ns_).saturating_add(d).nanos();
+}
+
+void Clock::advance_to(time::Instant t) noexcept {
+  std::lock_guard<std::mutex> g(mu_);
+  if (paused_.load(std::memory_order_relaxed) && t.nanos() > base_ns_) base_ns_ = t.nanos();
+}
+
+time::Instant clock_now_slow() noexcept {
+  if (HandleInner* h = tls.handle) {
+    if (TimeStack* t = h->driver.time()) return static_cast<TimeDriver*>(t)->clock().now();
+  }
+  return time::Instant(time::Instant::clock::now());
+}
+
+Task<> advance_clock(time::Duration d) {
+  if (d.count() < 0) {
+    throw std::invalid_argument("tokio: time::advance() needs a non-negative duration");
+  }
+  current_clock("time::advance()").advance(d);
+  // Let the driver fire what is now due before the caller continues.
+  co_await task::yield_now();
+}
+
+}  // namespace tokio::detail
+
+namespace tokio::time {
+
+void pause() {
+  detail::HandleInner* h = detail::tls.handle;
+  if (h && h->flavor() != runtime::RuntimeFlavor::CurrentThread) {
+    throw std::logic_error(
+        "tokio: time::pause() requires the current-thread runtime "
+        "(Builder::new_current_thread().enable_time()); the multi-thread runtime's clock "
+        "cannot be paused");
+  }
+  detail::current_clock("time::pause()").pause();
+}
+
+void resume() { detail::current_clock("time::resume()").resume(); }
+
+}  // namespace tokio::time
+/* end file src/tokio/timers/clock.cpp */
+/* begin file src/tokio/timers/interval.cpp */
+/* #include <stdexcept> (already above) */
+
+
+namespace tokio::time {
+
+namespace {
+// A tick later than this counts as missed (Tokio's threshold).
+constexpr std::chrono::milliseconds kMissedTickTolerance{5};
+}  // namespace
+
+Interval::Interval(Instant start, Duration period)
+    : timer_(start, detail::current_time_driver("time::interval")), period_(period) {
+  if (period.count() <= 0) {
+    throw std::invalid_argument("tokio: time::interval needs a positive period");
+  }
+}
+
+bool Interval::poll_tick(task::Context& cx, Instant& out) noexcept {
+  if (!detail::coop_poll_proceed(cx)) return false;
+  if (!timer_.poll(cx)) return false;
+  Instant scheduled = timer_.deadline();
+  Instant now = Instant::now();
+  Instant next;
+  if (now > scheduled.saturating_add(kMissedTickTolerance)) {
+    next = next_after_missed(scheduled, now);
+  } else {
+    auto n = scheduled.checked_add(period_);
+    next = n ? *n : Instant::far_future();
+  }
+  // Re-arms lazily: the next tick registers when it is awaited.
+  timer_.reset(next);
+  out = scheduled;
+  return true;
+}
+
+Instant Interval::next_after_missed(Instant scheduled, Instant now) const noexcept {
+  switch (behavior_) {
+    case MissedTickBehavior::Burst:
+      return scheduled.saturating_add(period_);
+    case MissedTickBehavior::Delay:
+      return now.saturating_add(period_);
+    case MissedTickBehavior::Skip: {
+      // The next point of the original schedule strictly after now.
+      Duration behind = now - scheduled;
+      return now.saturating_add(period_ - Duration(behind.count() % period_.count()));
+    }
+  }
+  return scheduled.saturating_add(period_);
+}
+
+}  // namespace tokio::time
+/* end file src/tokio/timers/interval.cpp */
+/* begin file src/tokio/timers/time_driver.cpp */
+/* #include <cstdio> (already above) */
+/* #include <cstdlib> (already above) */
+/* #include <stdexcept> (already above) */
+/* #include <string> (already above) */
+
+
+namespace tokio::detail {
+
+std::unique_ptr<TimeStack> make_time_stack(const Config& cfg, Driver& owner) {
+  return std::make_unique<TimeDriver>(cfg, owner);
+}
+
+TimeDriver::TimeDriver(const Config& cfg, Driver& owner)
+    : owner_(owner), clock_(cfg.start_paused), start_ns_(clock_.now().nanos()) {}
+
+TimeDriver::~TimeDriver() = default;
+
+std::optional<std::chrono::nanoseconds> TimeDriver::before_park(
+    std::optional<std::chrono::nanoseconds> timeout) {
+  using std::chrono::nanoseconds;
+  if (timeout && timeout->count() <= 0) return timeout;  // a poll: nothing to plan
+  std::lock_guard<std::mutex> g(mu_);
+  std::optional<uint64_t> next = wheel_.next_expiration_tick();
+  if (clock_.is_paused()) {
+    if (owner_.blocking_in_flight.load(std::memory_order_acquire) == 0) {
+      // Idle on a paused clock: poll instead of sleeping, then jump to the next timer
+      // (or to the end of the requested timeout, whichever is first).
+      time::Instant now = clock_.now();
+      std::optional<time::Instant> target;
+      if (next) target = std::max(now, tick_to_instant(*next));
+      if (timeout) {
+        time::Instant limit = now.saturating_add(*timeout);
+        if (!target || limit < *target) target = limit;
+      }
+      if (target) {
+        advance_to_ = target;
+        next_wake_.store(0, std::memory_order_relaxed);
+        return nanoseconds(0);
+      }
+      next_wake_.store(kNone, std::memory_order_relaxed);
+      return timeout;
+    }
+    // spawn_blocking work holds the clock back: virtual deadlines mean nothing in real
+    // time, so wait in short real slices until that work is done.
+    next_wake_.store(0, std::memory_order_relaxed);
+    nanoseconds cap = kInhibitedPoll;
+    return timeout ? std::min(*timeout, cap) : cap;
+  }
+  if (!next) {
+    next_wake_.store(kNone, std::memory_order_relaxed);
+    return timeout;
+  }
+  next_wake_.store(std::max<uint64_t>(*next, 1), std::memory_order_relaxed);  // 0 = not parked
+  time::Instant when = tick_to_instant(*next);
+  nanoseconds d = when.saturating_duration_since(clock_.now());
+  return timeout ? std::min(*timeout, d) : d;
+}
+
+void TimeDriver::after_park() {
+  if (next_wake_.load(std::memory_order_relaxed) != 0) {
+    next_wake_.store(0, std::memory_order_relaxed);
+  }
+  if (advance_to_) {
+    // A wake-up during the poll means there is work now: don't jump past it.
+    if (!owner_.take_unparked()) clock_.advance_to(*advance_to_);
+    advance_to_.reset();
+  }
+  uint64_t now_tick = instant_to_tick(clock_.now());
+  if (now_tick > observed_tick_.load(std::memory_order_relaxed)) {
+    observed_tick_.store(now_tick, std::memory_order_relaxed);
+  }
+  if (now_tick < next_due_.load(std::memory_order_relaxed)) return;
+  fire_due(now_tick);
+}
+
+void TimeDriver::fire_due(uint64_t now_tick) noexcept {
+  Wakeable* batch[kWakeBatch];
+  std::size_t n = 0;
+  std::unique_lock<std::mutex> lk(mu_);
+  while (TimerEntry* e = wheel_.poll(now_tick)) {
+    Wakeable* w = e->waker.load(std::memory_order_relaxed);
+    e->waker.store(nullptr, std::memory_order_relaxed);
+    // Last access to the entry: its owner may free it as soon as it reads kFired.
+    e->state.store(TimerEntry::kFired, std::memory_order_release);
+    if (!w) continue;
+    batch[n++] = w;
+    if (n == kWakeBatch) {
+      lk.unlock();
+      wake_all(batch, n);
+      n = 0;
+      lk.lock();
+    }
+  }
+  std::optional<uint64_t> next = wheel_.next_expiration_tick();
+  next_due_.store(next ? *next : kNone, std::memory_order_relaxed);
+  lk.unlock();
+  wake_all(batch, n);
+}
+
+bool TimeDriver::register_timer(TimerEntry& e, time::Instant deadline, Wakeable* w) noexcept {
+  uint64_t when = deadline_to_tick(deadline);
+  uint64_t seen = observed_tick_.load(std::memory_order_relaxed);
+  // Only a deadline near (or before) the last tick the driver saw can have passed
+  // already: just then is the clock worth reading. Later ones register; if the driver's
+  // view was stale they fire at its next turn, which is never early.
+  if (when <= seen + 1 && deadline <= clock_.now()) {
+    e.state.store(TimerEntry::kFired, std::memory_order_relaxed);
+    return true;
+  }
+  w->vtable->clone(w);
+  bool unpark = false;
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    wheel_.advance_empty(seen);
+    // The driver may have processed a later tick meanwhile: then the deadline has passed.
+    if (!shutdown_ && when > wheel_.elapsed()) {
+      e.waker.store(w, std::memory_order_relaxed);
+      e.state.store(when, std::memory_order_relaxed);
+      lower_next_due(wheel_.insert(&e, when));
+      uint64_t nw = next_wake_.load(std::memory_order_relaxed);
+      unpark = nw != 0 && when < nw;
+      w = nullptr;
+    }
+  }
+  if (w) {
+    w->vtable->drop(w);
+    e.state.store(TimerEntry::kFired, std::memory_order_relaxed);
+    return true;
+  }
+  if (unpark) owner_.unpark();
+  return false;
+}
+
+void TimeDriver::cancel_timer(TimerEntry& e) noexcept {
+  Wakeable* w;
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    uint64_t s = e.state.load(std::memory_order_relaxed);
+    if (s == TimerEntry::kFired || s == TimerEntry::kUnregistered) return;
+    wheel_.remove(&e);
+    w = e.waker.load(std::memory_order_relaxed);
+    e.waker.store(nullptr, std::memory_order_relaxed);
+    e.state.store(TimerEntry::kUnregistered, std::memory_order_relaxed);
+  }
+  if (w) w->vtable->drop(w);
+}
+
+bool TimeDriver::set_waker(TimerEntry& e, Wakeable* w) noexcept {
+  w->vtable->clone(w);
+  bool fired;
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    fired = e.state.load(std::memory_order_relaxed) == TimerEntry::kFired;
+    if (!fired) w = e.waker.exchange(w, std::memory_order_relaxed);
+  }
+  if (w) w->vtable->drop(w);  // the replaced waker, or ours when it fired meanwhile
+  return fired;
+}
+
+void TimeDriver::reregister(TimerEntry& e, time::Instant deadline) noexcept {
+  time::Instant now = clock_.now();
+  Wakeable* wake = nullptr;
+  bool unpark = false;
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    uint64_t s = e.state.load(std::memory_order_relaxed);
+    if (s == TimerEntry::kFired || s == TimerEntry::kUnregistered) {
+      e.state.store(TimerEntry::kUnregistered, std::memory_order_relaxed);
+      return;
+    }
+    wheel_.remove(&e);
+    uint64_t when = deadline_to_tick(deadline);
+    if (shutdown_ || deadline <= now || when <= wheel_.elapsed()) {
+      wake = e.waker.load(std::memory_order_relaxed);
+      e.waker.store(nullptr, std::memory_order_relaxed);
+      e.state.store(TimerEntry::kFired, std::memory_order_release);
+    } else {
+      e.state.store(when, std::memory_order_relaxed);
+      lower_next_due(wheel_.insert(&e, when));
+      uint64_t nw = next_wake_.load(std::memory_order_relaxed);
+      unpark = nw != 0 && when < nw;
+    }
+  }
+  if (wake) wake->vtable->wake(wake);
+  if (unpark) owner_.unpark();
+}
+
+void TimeDriver::shutdown() noexcept {
+  Wakeable* batch[kWakeBatch];
+  std::size_t n = 0;
+  std::unique_lock<std::mutex> lk(mu_);
+  shutdown_ = true;
+  // Every timer still registered completes now, so nothing waits on a dead runtime and no
+  // timer's destructor touches this driver afterwards.
+  while (TimerEntry* e = wheel_.pop_any()) {
+    Wakeable* w = e->waker.load(std::memory_order_relaxed);
+    e->waker.store(nullptr, std::memory_order_relaxed);
+    e->state.store(TimerEntry::kFired, std::memory_order_release);
+    if (!w) continue;
+    batch[n++] = w;
+    if (n == kWakeBatch) {
+      lk.unlock();
+      wake_all(batch, n);
+      n = 0;
+      lk.lock();
+    }
+  }
+  next_due_.store(kNone, std::memory_order_relaxed);
+  lk.unlock();
+  wake_all(batch, n);
+}
+
+std::size_t TimeDriver::num_registered() const {
+  std::lock_guard<std::mutex> g(mu_);
+  return wheel_.size();
+}
+
+void throw_timers_disabled(const char* what) {
+  throw std::logic_error(std::string("tokio: ") + what +
+                         ": timers are disabled on this runtime. Call enable_time() (or "
+                         "enable_all()) on the runtime Builder to enable them.");
+}
+
+void throw_no_time_runtime(const char* what) {
+  throw std::logic_error(std::string("tokio: ") + what +
+                         " used outside a tokio runtime: await it from a task or inside "
+                         "Runtime::block_on of a runtime built with enable_time()");
+}
+
+void abort_no_time_runtime(const char* what) noexcept {
+  std::fprintf(stderr,
+               "tokio: %s polled outside a tokio runtime with timers enabled; aborting\n",
+               what);
+  std::abort();
+}
+
+}  // namespace tokio::detail
+/* end file src/tokio/timers/time_driver.cpp */
+/* begin file src/tokio/timers/wheel.cpp */
+
+namespace tokio::detail {
+
+namespace {
+inline uint64_t rotate_right(uint64_t v, unsigned n) noexcept {
+  n &= 63;
+  return n == 0 ? v : (v >> n) | (v << (64 - n));
+}
+}  // namespace
+
+uint64_t Wheel::insert(TimerEntry* e, uint64_t when) noexcept {
+  unsigned level = level_for(elapsed_, when);
+  unsigned slot = static_cast<unsigned>(when >> (level * kBits)) & (kSlots - 1);
+  e->level = static_cast<uint8_t>(level);
+  e->slot = static_cast<uint8_t>(slot);
+  TimerEntry*& head = slots_[level][slot];
+  e->prev = nullptr;
+  e->next = head;
+  if (head) head->prev = e;
+  head = e;
+  occupied_[level] |= uint64_t{1} << slot;
+  ++count_;
+  unsigned shift = level * kBits;
+  uint64_t level_range = uint64_t{1} << (shift + kBits);
+  uint64_t start = (elapsed_ & ~(level_range - 1)) + (uint64_t{slot} << shift);
+  return start <= elapsed_ ? start + level_range : start;
+}
+
+void Wheel::remove(TimerEntry* e) noexcept {
+  if (e->level == TimerEntry::kPendingLevel) {
+    unlink_pending(e);
+    return;
+  }
+  TimerEntry*& head = slots_[e->level][e->slot];
+  if (e->prev) e->prev->next = e->next;
+  else head = e->next;
+  if (e->next) e->next->prev = e->prev;
+  if (!head) occupied_[e->level] &= ~(uint64_t{1} << e->slot);
+  e->prev = e->next = nullptr;
+  --count_;
+}
+
+void Wheel::unlink_pending(TimerEntry* e) noexcept {
+  if (e->prev) e->prev->next = e->next;
+  else pending_ = e->next;
+  if (e->next) e->next->prev = e->prev;
+  e->prev = e->next = nullptr;
+  --count_;
+}
+
+std::optional<Wheel::Expiration> Wheel::next_expiration() const noexcept {
+  for (unsigned level = 0; level < kLevels; ++level) {
+    uint64_t occ = occupied_[level];
+    if (!occ) continue;
+    unsigned shift = level * kBits;
+    uint64_t slot_range = uint64_t{1} << shift;
+    uint64_t level_range = slot_range << kBits;
+    // Search from the slot after elapsed's: elapsed's own slot can only hold timers of
+    // the top level that are a whole rotation away, so it comes last.
+    unsigned from = (static_cast<unsigned>(elapsed_ >> shift) + 1) & (kSlots - 1);
+    unsigned zeros = static_cast<unsigned>(__builtin_ctzll(rotate_right(occ, from)));
+    unsigned slot = (zeros + from) & (kSlots - 1);
+    uint64_t deadline = (elapsed_ & ~(level_range - 1)) + slot * slot_range;
+    // Only the top level wraps: a timer beyond the wheel's range, filed in a slot that
+    // comes round in the next rotation.
+    if (deadline <= elapsed_) deadline += level_range;
+    return Expiration{level, slot, deadline};
+  }
+  return std::nullopt;
+}
+
+std::optional<uint64_t> Wheel::next_expiration_tick() const noexcept {
+  if (pending_) return elapsed_;
+  if (auto e = next_expiration()) return e->deadline;
+  return std::nullopt;
+}
+
+void Wheel::process(const Expiration& exp) noexcept {
+  // Take the whole slot first: a timer beyond the wheel's range may be re-filed into the
+  // very slot being processed, and must not be seen again in this pass.
+  TimerEntry* list = slots_[exp.level][exp.slot];
+  slots_[exp.level][exp.slot] = nullptr;
+  occupied_[exp.level] &= ~(uint64_t{1} << exp.slot);
+  elapsed_ = exp.deadline;
+  while (TimerEntry* e = list) {
+    list = e->next;
+    --count_;
+    uint64_t cur = e->state.load(std::memory_order_acquire);
+    for (;;) {
+      // Entries in slots are registered, so `cur` is a tick; the owner may raise it
+      // concurrently (lock-free reset to a later deadline), hence the CAS.
+      if (cur > exp.deadline) {
+        insert(e, cur);
+        break;
+      }
+      if (e->state.compare_exchange_weak(cur, TimerEntry::kPending, std::memory_order_acq_rel,
+                                         std::memory_order_acquire)) {
+        e->level = TimerEntry::kPendingLevel;
+        e->prev = nullptr;
+        e->next = pending_;
+        if (pending_) pending_->prev = e;
+        pending_ = e;
+        ++count_;
+        break;
+      }
+    }
+  }
+}
+
+TimerEntry* Wheel::pop_any() noexcept {
+  TimerEntry* e = pending_;
+  for (unsigned l = 0; !e && l < kLevels; ++l) {
+    if (occupied_[l]) e = slots_[l][__builtin_ctzll(occupied_[l])];
+  }
+  if (e) remove(e);
+  return e;
+}
+
+TimerEntry* Wheel::poll(uint64_t now) noexcept {
+  for (;;) {
+    if (TimerEntry* e = pending_) {
+      unlink_pending(e);
+      return e;
+    }
+    auto exp = next_expiration();
+    if (!exp || exp->deadline > now) {
+      if (now > elapsed_) elapsed_ = now;
+      return nullptr;
+    }
+    process(*exp);
+  }
+}
+
+}  // namespace tokio::detail
+/* end file src/tokio/timers/wheel.cpp */
 #endif // TOKIO_IMPLEMENTATION

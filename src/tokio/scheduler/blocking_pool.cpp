@@ -31,7 +31,15 @@ void BlockingPool::spawn_task(TaskHeader* t) {
     task_reject(t);
     return;
   }
-  bool notify = submit(Job{t, nullptr, nullptr});
+  // In flight from now until it ran or was cancelled (holds a paused clock's auto-advance).
+  owner_->driver.blocking_in_flight.fetch_add(1, std::memory_order_acq_rel);
+  bool notify;
+  try {
+    notify = submit(Job{t, nullptr, nullptr});
+  } catch (...) {
+    owner_->driver.blocking_in_flight.fetch_sub(1, std::memory_order_acq_rel);
+    throw;
+  }
   lk.unlock();
   // Notified after unlocking: the woken thread's first act is to take the lock.
   if (notify) cv_.notify_one();
@@ -98,6 +106,7 @@ void BlockingPool::run_thread() {
         ++tls.blocking_region;
         job.task->vt()->run(job.task);
         --tls.blocking_region;
+        owner_->driver.blocking_in_flight.fetch_sub(1, std::memory_order_acq_rel);
       } else {
         job.fn(job.arg);
       }
@@ -152,7 +161,10 @@ void BlockingPool::shutdown(std::optional<std::chrono::nanoseconds> timeout) {
     cv_.notify_all();
   }
   lk.unlock();
-  for (Job& j : cancelled) task_reject(j.task);
+  for (Job& j : cancelled) {
+    task_reject(j.task);
+    owner_->driver.blocking_in_flight.fetch_sub(1, std::memory_order_acq_rel);
+  }
   lk.lock();
   pthread_t self = pthread_self();
   auto only_self_left = [&] {

@@ -2,9 +2,9 @@
 
 namespace tokio::detail {
 
-// The reactor (enable_io) and the timer wheel (enable_time) plug in here.
+// The reactor (enable_io) plugs in here. make_time_stack (enable_time) is defined in
+// timers/time_driver.cpp.
 std::unique_ptr<IoStack> make_io_stack(const Config&, Driver&) { return nullptr; }
-std::unique_ptr<TimeStack> make_time_stack(const Config&, Driver&) { return nullptr; }
 
 Driver::Driver(const Config& cfg) : cfg_(cfg) {
   if (cfg.enable_io) io_ = make_io_stack(cfg, *this);

@@ -12,8 +12,10 @@
 //                   io ? io->turn(t) : parker.park(t)     (epoll_wait or futex)
 //                   time->after_park()                    (fire due timers)
 // The I/O stack (reactor/) and the time stack (timers/) implement the interfaces below;
-// make_io_stack / make_time_stack in driver.cpp create them when the Builder enables them.
+// make_io_stack (driver.cpp) and make_time_stack (timers/time_driver.cpp) create them when
+// the Builder enables them.
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <memory>
@@ -58,9 +60,13 @@ class Driver {
   // nullopt: until unparked; zero: poll without blocking.
   void park(std::optional<std::chrono::nanoseconds> timeout);
   void unpark() noexcept {
+    unparked_.store(true, std::memory_order_release);
     if (io_) io_->unpark();
     else parker_.unpark();
   }
+  // True when unpark() was called since the previous call (clears the flag). The time
+  // stack uses it so a paused clock never jumps ahead while a wake-up is pending.
+  bool take_unparked() noexcept { return unparked_.exchange(false, std::memory_order_acq_rel); }
   // True when a zero-timeout park can make progress (I/O or timers to poll).
   bool has_drivers() const noexcept { return io_ || time_; }
   void shutdown() noexcept;
@@ -69,9 +75,14 @@ class Driver {
   TimeStack* time() const noexcept { return time_.get(); }
   const Config& config() const noexcept { return cfg_; }
 
+  // spawn_blocking tasks queued or running (maintained by the blocking pool): while any
+  // are in flight a paused clock does not auto-advance.
+  std::atomic<std::size_t> blocking_in_flight{0};
+
  private:
   const Config& cfg_;
   Parker parker_;
+  std::atomic<bool> unparked_{false};
   std::unique_ptr<IoStack> io_;
   std::unique_ptr<TimeStack> time_;
 };

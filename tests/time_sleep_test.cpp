@@ -1,0 +1,365 @@
+// time::sleep / sleep_until / Sleep: registration, reset, cancellation in every state,
+// durations, accuracy, errors.
+#include <algorithm>
+#include <memory>
+#include <vector>
+
+#include "time_mock.hpp"
+
+using tokio::Task;
+using tokio::time::Instant;
+using tokio::time::Sleep;
+using timetest::MockWaker;
+using timetest::ms;
+using timetest::poll_with;
+namespace ttime = tokio::time;
+
+TEST_CASE("sleep: completes after its duration on a real clock, never early") {
+  auto rt = timetest::time_rt();
+  rt.block_on([]() -> Task<> {
+    for (long d : {0L, 1L, 5L, 20L}) {
+      auto start = Instant::now();
+      co_await ttime::sleep(ms(d));
+      CHECK(start.elapsed() >= ms(d));
+    }
+    auto deadline = Instant::now() + ms(15);
+    co_await ttime::sleep_until(deadline);
+    CHECK(Instant::now() >= deadline);
+  }());
+}
+
+TEST_CASE("sleep: accuracy when idle (lenient: never early, best-of-5 late by < 5 ms)") {
+  for (int flavor = 0; flavor < 2; ++flavor) {
+    auto rt = flavor == 0 ? timetest::time_rt() : timetest::time_mt(2);
+    rt.block_on([]() -> Task<> {
+      for (long d : {3L, 10L, 30L}) {
+        auto best = std::chrono::nanoseconds::max();
+        for (int i = 0; i < 5; ++i) {
+          auto start = std::chrono::steady_clock::now();
+          co_await ttime::sleep(ms(d));
+          auto took = std::chrono::steady_clock::now() - start;
+          CHECK(took >= ms(d));  // never early
+          best = std::min<std::chrono::nanoseconds>(best, took - ms(d));
+        }
+        CHECK(best < ms(5));
+      }
+    }());
+  }
+}
+
+TEST_CASE("sleep: zero, negative, past, huge and maximal durations") {
+  auto rt = timetest::paused_rt();
+  rt.block_on([]() -> Task<> {
+    auto start = Instant::now();
+    co_await ttime::sleep(ms(0));
+    co_await ttime::sleep(std::chrono::seconds(-5));
+    co_await ttime::sleep_until(start - std::chrono::hours(1));
+    CHECK(Instant::now() == start);  // none of them waited
+    CHECK(timetest::registered() == 0);
+
+    // Saturating durations: registered far away (the wheel's top level), never fire.
+    Sleep huge = ttime::sleep(std::chrono::hours::max());
+    Sleep big = ttime::sleep(std::chrono::duration<double>(1e30));
+    CHECK(huge.deadline() > start + std::chrono::hours(24 * 365 * 29));
+    CHECK(big.deadline() > start + std::chrono::hours(24 * 365 * 29));
+    MockWaker w;
+    CHECK_FALSE(poll_with(huge, w));
+    CHECK_FALSE(poll_with(big, w));
+    CHECK(timetest::registered() == 2);
+    // Exactly at and just beyond the wheel's range (2^36 ms).
+    Sleep at_max = ttime::sleep(std::chrono::milliseconds(int64_t{1} << 36));
+    Sleep past_max = ttime::sleep(std::chrono::milliseconds((int64_t{1} << 36) + 5));
+    CHECK_FALSE(poll_with(at_max, w));
+    CHECK_FALSE(poll_with(past_max, w));
+    CHECK(timetest::registered() == 4);
+    co_await ttime::advance(std::chrono::hours(24 * 800));  // ~2.2 years: wheel range
+    CHECK(poll_with(at_max, w));
+    CHECK(poll_with(past_max, w));
+    CHECK_FALSE(poll_with(huge, w));
+  }());
+}
+
+TEST_CASE("sleep: a timer beyond the wheel's range fires at its deadline (paused)") {
+  auto rt = timetest::paused_rt();
+  rt.block_on([]() -> Task<> {
+    auto start = Instant::now();
+    auto d = std::chrono::milliseconds((int64_t{1} << 37) + 12345);  // ~4.4 years
+    co_await ttime::sleep(d);
+    CHECK(Instant::now() - start == d);
+  }());
+}
+
+TEST_CASE("sleep: an unawaited Sleep never registers; destroying it is free") {
+  auto rt = timetest::time_rt();
+  rt.block_on([]() -> Task<> {
+    for (int i = 0; i < 1000; ++i) {
+      Sleep s = ttime::sleep(std::chrono::seconds(1));
+      CHECK_FALSE(s.is_elapsed());
+    }
+    CHECK(timetest::registered() == 0);
+    co_return;
+  }());
+}
+
+TEST_CASE("sleep: cancel in every state: unregistered, registered, firing, fired") {
+  auto rt = timetest::paused_rt();
+  rt.block_on([]() -> Task<> {
+    auto start = Instant::now();
+    MockWaker w;
+    {  // unregistered
+      Sleep s = ttime::sleep_until(start + ms(10));
+    }
+    CHECK(timetest::registered() == 0);
+    {  // registered: destroying it unregisters it and returns the waker reference
+      Sleep s = ttime::sleep_until(start + ms(10));
+      CHECK_FALSE(poll_with(s, w));
+      CHECK(timetest::registered() == 1);
+      CHECK(w.refs.load() == 1);
+    }
+    CHECK(timetest::registered() == 0);
+    CHECK(w.refs.load() == 0);
+    {  // fired, never polled again
+      Sleep s = ttime::sleep_until(start + ms(10));
+      CHECK_FALSE(poll_with(s, w));
+      co_await ttime::advance(ms(10));
+      CHECK(w.is_woken());
+      CHECK(w.refs.load() == 0);
+      CHECK(timetest::registered() == 0);
+    }
+    // Firing: 100 timers due at the same tick; the first wake destroys every other one,
+    // some still in the wheel's pending list waiting for their batch (see the 32-wake
+    // batches in the driver). Destroyed ones are never woken.
+    struct Group {
+      std::vector<std::unique_ptr<Sleep>> sleeps;
+      std::vector<std::unique_ptr<MockWaker>> wakers;
+      int destroyed_by_wake = 0;
+    } g;
+    Instant at = Instant::now() + ms(5);
+    for (int i = 0; i < 100; ++i) {
+      g.sleeps.push_back(std::make_unique<Sleep>(ttime::sleep_until(at)));
+      g.wakers.push_back(std::make_unique<MockWaker>());
+      g.wakers.back()->arg = &g;
+      g.wakers.back()->on_wake = [](MockWaker* self, void* arg) {
+        auto* gr = static_cast<Group*>(arg);
+        if (gr->destroyed_by_wake) return;
+        for (std::size_t k = 0; k < gr->sleeps.size(); ++k) {
+          if (gr->wakers[k].get() == self) continue;
+          if (gr->sleeps[k] && !gr->sleeps[k]->is_elapsed()) {
+            gr->sleeps[k].reset();
+            ++gr->destroyed_by_wake;
+          }
+        }
+      };
+      CHECK_FALSE(poll_with(*g.sleeps.back(), *g.wakers.back()));
+    }
+    CHECK(timetest::registered() == 100);
+    co_await ttime::advance(ms(5));
+    CHECK(timetest::registered() == 0);
+    int woken = 0;
+    for (auto& mw : g.wakers) {
+      woken += mw->wakes.load();
+      CHECK(mw->refs.load() == 0);
+    }
+    // Every timer was woken once or destroyed before its wake, none both.
+    int destroyed = 0;
+    for (auto& s : g.sleeps) destroyed += s ? 0 : 1;
+    CHECK(destroyed == g.destroyed_by_wake);
+    CHECK(woken + destroyed >= 100);
+    CHECK(woken <= 100 - destroyed + 32);  // at most the batch already collected
+  }());
+}
+
+TEST_CASE("sleep: reset earlier and later, before and after firing") {
+  auto rt = timetest::paused_rt();
+  rt.block_on([]() -> Task<> {
+    auto start = Instant::now();
+    MockWaker w;
+    // Later while registered (lock-free path): fires at the new deadline only.
+    Sleep s = ttime::sleep_until(start + ms(10));
+    CHECK_FALSE(poll_with(s, w));
+    s.reset(start + ms(30));
+    CHECK(s.deadline() == start + ms(30));
+    co_await ttime::advance(ms(10));
+    CHECK_FALSE(w.is_woken());
+    CHECK_FALSE(poll_with(s, w));
+    co_await ttime::advance(ms(19));
+    CHECK_FALSE(poll_with(s, w));
+    co_await ttime::advance(ms(1));
+    CHECK(w.is_woken());
+    CHECK(poll_with(s, w));
+    CHECK(s.is_elapsed());
+
+    // Earlier while registered: fires at the new deadline.
+    start = Instant::now();
+    s.reset(start + ms(100));  // after firing: unregistered again with a new deadline
+    CHECK_FALSE(s.is_elapsed());
+    CHECK_FALSE(poll_with(s, w));
+    s.reset(start + ms(20));
+    co_await ttime::advance(ms(20));
+    CHECK(w.is_woken());
+    CHECK(poll_with(s, w));
+
+    // Reset into the past while registered: wakes at once, no driver turn needed.
+    start = Instant::now();
+    s.reset(start + ms(50));
+    CHECK_FALSE(poll_with(s, w));
+    s.reset(start - ms(1));
+    CHECK(w.is_woken());
+    CHECK(poll_with(s, w));
+
+    // Reset an unregistered Sleep: just a new deadline.
+    Sleep u = ttime::sleep_until(start + ms(1000));
+    u.reset(start + ms(3));
+    co_await u;
+    CHECK(Instant::now() == start + ms(3));
+    CHECK(w.refs.load() == 0);
+    CHECK(timetest::registered() == 0);
+  }());
+}
+
+TEST_CASE("sleep: a select loop re-arming one Sleep by reference") {
+  auto rt = timetest::paused_rt();
+  rt.block_on([]() -> Task<> {
+    auto start = Instant::now();
+    auto [tx, rx] = tokio::sync::oneshot::channel<int>();
+    tokio::spawn([](tokio::sync::oneshot::Sender<int> tx) -> Task<> {
+      co_await ttime::sleep(ms(35));
+      (void)tx.send(1);
+    }, std::move(tx));
+    Sleep tick = ttime::sleep(ms(10));
+    int ticks = 0;
+    for (;;) {
+      auto r = co_await tokio::select_biased(rx, tick);
+      if (r.index() == 0) break;
+      ++ticks;
+      tick.reset(Instant::now() + ms(10));
+    }
+    CHECK(ticks == 3);
+    CHECK(Instant::now() == start + ms(35));
+  }());
+}
+
+TEST_CASE("sleep: moving between wakers and copies of a registered Sleep") {
+  auto rt = timetest::paused_rt();
+  rt.block_on([]() -> Task<> {
+    auto start = Instant::now();
+    MockWaker a, b;
+    Sleep s = ttime::sleep_until(start + ms(5));
+    CHECK_FALSE(poll_with(s, a));
+    CHECK_FALSE(poll_with(s, b));  // the waker moves to b
+    CHECK(a.refs.load() == 0);
+    Sleep copy = s;  // a copy is unregistered, same deadline
+    CHECK(copy.deadline() == s.deadline());
+    CHECK(timetest::registered() == 1);
+    co_await ttime::advance(ms(5));
+    CHECK_FALSE(a.is_woken());
+    CHECK(b.is_woken());
+    CHECK(poll_with(copy, a));  // its deadline has passed: ready without registering
+    CHECK(timetest::registered() == 0);
+    Sleep assigned = ttime::sleep(ms(50));
+    CHECK_FALSE(poll_with(assigned, a));
+    assigned = ttime::sleep(ms(7));  // assignment unregisters the old timer
+    CHECK(timetest::registered() == 0);
+    CHECK(a.refs.load() == 0);
+    co_await assigned;
+    CHECK(Instant::now() == start + ms(12));
+  }());
+}
+
+TEST_CASE("sleep: awaits draw on the coop budget (a ready-sleep loop cannot starve others)") {
+  auto rt = timetest::time_rt();
+  rt.block_on([]() -> Task<> {
+    std::atomic<bool> other_ran{false};
+    auto h = tokio::spawn([](std::atomic<bool>* f) -> Task<> {
+      f->store(true);
+      co_return;
+    }, &other_ran);
+    int spins = 0;
+    while (!other_ran.load()) {
+      co_await ttime::sleep(ms(0));  // always ready: only the budget forces a yield
+      REQUIRE(++spins < 100000);
+    }
+    CHECK(spins <= 200);
+    co_await h;
+  }());
+}
+
+TEST_CASE("sleep: timers disabled, no runtime, and sleeps created outside block_on") {
+  {
+    auto rt = tokio::runtime::Builder::new_current_thread().build();  // no enable_time
+    bool threw = false;
+    try {
+      rt.block_on([]() -> Task<> { co_await ttime::sleep(ms(1)); }());
+    } catch (const std::logic_error& e) {
+      threw = std::string(e.what()).find("enable_time") != std::string::npos;
+    }
+    CHECK(threw);
+    CHECK_THROWS_AS(rt.block_on([]() -> Task<> {
+      (void)ttime::interval(ms(1));
+      co_return;
+    }()), std::logic_error);
+  }
+  // Created outside any runtime: binds to the runtime it is first awaited on.
+  Sleep s = ttime::sleep(ms(2));
+  auto start = Instant::now();
+  auto rt = timetest::time_rt();
+  rt.block_on(std::move(s));
+  CHECK(start.elapsed() >= ms(2));
+  rt.block_on(ttime::sleep(ms(1)));
+}
+
+TEST_CASE("sleep: many sleeps of mixed durations complete in deadline order (paused)") {
+  auto rt = timetest::paused_rt();
+  rt.block_on([]() -> Task<> {
+    auto start = Instant::now();
+    std::vector<int> order;
+    std::vector<tokio::JoinHandle<void>> hs;
+    for (int d : {50, 10, 300, 1, 70000, 64, 65, 4096, 4097}) {
+      hs.push_back(tokio::spawn([](int d, std::vector<int>* o, Instant st) -> Task<> {
+        co_await ttime::sleep(ms(d));
+        CHECK(Instant::now() == st + ms(d));
+        o->push_back(d);
+      }, d, &order, start));
+    }
+    for (auto& h : hs) co_await h;
+    CHECK(order == std::vector<int>{1, 10, 50, 64, 65, 300, 4096, 4097, 70000});
+  }());
+}
+
+TEST_CASE("sleep: runtime shutdown with registered timers; a Sleep outliving its runtime") {
+  std::unique_ptr<Sleep> survivor;
+  {
+    auto rt = timetest::time_rt();
+    for (int i = 0; i < 10; ++i) {
+      rt.spawn([]() -> Task<> { co_await ttime::sleep(std::chrono::seconds(100)); }());
+    }
+    survivor = rt.block_on([]() -> Task<std::unique_ptr<Sleep>> {
+      auto s = std::make_unique<Sleep>(ttime::sleep(std::chrono::seconds(100)));
+      // Register it (a select loser stays registered), then hand it out of the runtime.
+      co_await tokio::select_biased(ttime::sleep(ms(1)), *s);
+      CHECK(timetest::registered() >= 1);
+      co_return s;
+    }());
+  }
+  // Shutdown completed every registered timer: destroying it touches no driver.
+  CHECK(survivor->is_elapsed());
+  survivor.reset();
+}
+
+TEST_CASE("sleep: a block_on on a multi-thread runtime wakes the driver it registers with") {
+  auto rt = timetest::time_mt(2);
+  // Let the workers go idle (one parks in the driver with no deadline).
+  std::this_thread::sleep_for(ms(20));
+  auto start = std::chrono::steady_clock::now();
+  rt.block_on(ttime::sleep(ms(10)));
+  CHECK(std::chrono::steady_clock::now() - start >= ms(10));
+  // A long timer parks the driver until its deadline; a shorter one registered later from
+  // outside must unpark it.
+  rt.spawn([]() -> Task<> { co_await ttime::sleep(std::chrono::seconds(30)); }());
+  std::this_thread::sleep_for(ms(20));
+  start = std::chrono::steady_clock::now();
+  rt.block_on(ttime::sleep(ms(10)));
+  auto took = std::chrono::steady_clock::now() - start;
+  CHECK(took >= ms(10));
+  CHECK(took < std::chrono::seconds(10));
+}
