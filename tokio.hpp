@@ -5151,9 +5151,13 @@ namespace tokio::sync {
 
 class Notify;
 
-// The future returned by Notify::notified().
-class Notified : public detail::Leaf<Notified> {
+// The future returned by Notify::notified(). Await it as a prvalue
+// (`co_await n.notified()`) or as an lvalue (`co_await f` after `f.enable()`): awaiting goes
+// through a small proxy, so the queued node itself never has to be copied.
+class Notified {
  public:
+  using tokio_awaitable = void;
+
   Notified(Notify* n, std::size_t calls) noexcept : n_(n), calls_(calls) {}
   Notified(Notified&& o) noexcept;
   Notified(const Notified&) = delete;
@@ -5165,7 +5169,18 @@ class Notified : public detail::Leaf<Notified> {
   bool enable() noexcept { return poll_with(nullptr); }
 
   bool poll(task::Context& cx) noexcept { return poll_with(cx.raw_waker()); }
-  void await_resume() const noexcept {}
+
+  class Awaiter : public detail::Leaf<Awaiter> {
+   public:
+    explicit Awaiter(Notified* n) noexcept : n_(n) {}
+    bool poll(task::Context& cx) noexcept { return n_->poll(cx); }
+    void await_resume() const noexcept {}
+
+   private:
+    Notified* n_;
+  };
+  Awaiter operator co_await() & noexcept { return Awaiter(this); }
+  Awaiter operator co_await() && noexcept { return Awaiter(this); }
 
  private:
   friend class Notify;
@@ -5258,7 +5273,8 @@ class Barrier {
    public:
     explicit Wait(Barrier* b) noexcept : b_(b) {}
     Wait(Wait&& o) noexcept;
-    Wait(const Wait&) = delete;
+    // Copies start fresh (an awaitable may be copied before its first poll).
+    Wait(const Wait& o) noexcept : detail::Leaf<Wait>(o), b_(o.b_) {}
     ~Wait();
     bool poll(task::Context& cx) noexcept;
     BarrierWaitResult await_resume() const noexcept { return BarrierWaitResult(leader_); }
@@ -5448,6 +5464,7 @@ class OnceCell {
 /* #include <optional> (already above) */
 /* #include <stdexcept> (already above) */
 /* #include <string> (already above) */
+/* #include <type_traits> (already above) */
 /* #include <utility> (already above) */
 
 /* begin file src/tokio/sync/mpsc_chan.hpp */
@@ -5708,9 +5725,16 @@ class MpscList {
   }
   MpscList(const MpscList&) = delete;
   MpscList& operator=(const MpscList&) = delete;
-  // Only when nobody else can touch the list: destroys unread values and frees blocks.
+  // Only when nobody else can touch the list: destroys every value still stored (also
+  // any pushed after the close marker by a permit that outlived its sender) and frees
+  // the blocks.
   ~MpscList() {
-    while (pop([](T&&) noexcept {}) == Pop::Value) {
+    std::size_t end = tail_position_.load(std::memory_order_acquire);
+    for (std::size_t pos = index_; pos != end; ++pos) {
+      std::size_t start = pos & ~(kCap - 1);
+      while (head_->start != start) head_ = head_->next.load(std::memory_order_acquire);
+      std::size_t off = pos & (kCap - 1);
+      if (head_->ready.load(std::memory_order_acquire) & (1ull << off)) head_->slot(off)->~T();
     }
     Block* b = free_head_;
     while (b) {
@@ -6091,6 +6115,7 @@ class BasicReceiver {
   class Recv : public detail::Leaf<Recv> {
    public:
     explicit Recv(Chan* c) noexcept : c_(c) {}
+    Recv(const Recv& o) noexcept : detail::Leaf<Recv>(o), c_(o.c_) {}  // before the first poll
     bool poll(task::Context& cx) noexcept { return c_->poll_recv(cx, out_); }
     std::optional<T> await_resume() noexcept { return std::move(out_); }
 
@@ -6228,6 +6253,9 @@ class MpscSenderBase {
    public:
     explicit Closed(Chan* c) noexcept : c_(c), n_(c->notify_rx_closed.notified()) {}
     Closed(Closed&& o) noexcept : Leaf<Closed>(o), c_(o.c_), n_(std::move(o.n_)) {}
+    // A copy (made before the first poll) requests its own notification.
+    Closed(const Closed& o) noexcept
+        : Leaf<Closed>(o), c_(o.c_), n_(o.c_->notify_rx_closed.notified()) {}
     bool poll(task::Context& cx) noexcept {
       if (c_->is_closed_for_tx()) return true;
       return n_.poll(cx);  // only the receiver's close notifies
@@ -6465,6 +6493,8 @@ class Sender : public detail::MpscSenderBase<T, true> {
         : op_(&c->sem, n), make_(std::move(make)), fail_(fail) {}
     ReserveAwaiter(ReserveAwaiter&& o) noexcept
         : detail::Leaf<ReserveAwaiter>(o), op_(o.op_), make_(std::move(o.make_)), fail_(o.fail_) {}
+    ReserveAwaiter(const ReserveAwaiter& o) noexcept requires std::is_copy_constructible_v<Make>
+        : detail::Leaf<ReserveAwaiter>(o), op_(o.op_), make_(o.make_), fail_(o.fail_) {}
     bool poll(task::Context& cx) noexcept {
       if (fail_) return true;
       if (!detail::coop_poll_proceed(cx)) return false;
@@ -7306,6 +7336,10 @@ class Receiver {
     Changed(Changed&& o) noexcept : detail::Leaf<Changed>(o), r_(o.r_) {
       if (o.n_) n_.emplace(std::move(*o.n_));
     }
+    // A copy (made before the first poll) requests its own notification.
+    Changed(const Changed& o) noexcept : detail::Leaf<Changed>(o), r_(o.r_) {
+      n_.emplace(r_.s_->notified_rx());
+    }
     bool poll(task::Context& cx) noexcept {
       if (!detail::coop_poll_proceed(cx)) return false;
       for (;;) {
@@ -7446,6 +7480,9 @@ class Sender {
     explicit Closed(Shared* s) noexcept : s_(s) { n_.emplace(s->notify_tx.notified()); }
     Closed(Closed&& o) noexcept : detail::Leaf<Closed>(o), s_(o.s_) {
       if (o.n_) n_.emplace(std::move(*o.n_));
+    }
+    Closed(const Closed& o) noexcept : detail::Leaf<Closed>(o), s_(o.s_) {
+      n_.emplace(s_->notify_tx.notified());
     }
     bool poll(task::Context& cx) noexcept {
       for (;;) {
@@ -7596,6 +7633,9 @@ class CancellationToken {
    public:
     explicit Cancelled(detail::CancelNode* n) noexcept : n_(n), nt_(n->notify.notified()) {}
     Cancelled(Cancelled&& o) noexcept : detail::Leaf<Cancelled>(o), n_(o.n_), nt_(std::move(o.nt_)) {}
+    // A copy (made before the first poll) requests its own notification.
+    Cancelled(const Cancelled& o) noexcept
+        : detail::Leaf<Cancelled>(o), n_(o.n_), nt_(o.n_->notify.notified()) {}
     bool poll(task::Context& cx) noexcept {
       if (n_->cancelled.load(std::memory_order_acquire)) return true;
       return nt_.poll(cx);  // only cancel() notifies, after setting the flag
@@ -9915,8 +9955,7 @@ void Notify::notify_waiters() noexcept {
 
 // --- Notified ----------------------------------------------------------------------------
 
-Notified::Notified(Notified&& o) noexcept
-    : detail::Leaf<Notified>(o), n_(o.n_), calls_(o.calls_), st_(o.st_) {
+Notified::Notified(Notified&& o) noexcept : n_(o.n_), calls_(o.calls_), st_(o.st_) {
   if (st_ != St::Waiting) {
     o.st_ = St::Done;
     return;

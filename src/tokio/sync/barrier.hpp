@@ -39,7 +39,8 @@ class Barrier {
    public:
     explicit Wait(Barrier* b) noexcept : b_(b) {}
     Wait(Wait&& o) noexcept;
-    Wait(const Wait&) = delete;
+    // Copies start fresh (an awaitable may be copied before its first poll).
+    Wait(const Wait& o) noexcept : detail::Leaf<Wait>(o), b_(o.b_) {}
     ~Wait();
     bool poll(task::Context& cx) noexcept;
     BarrierWaitResult await_resume() const noexcept { return BarrierWaitResult(leader_); }

@@ -117,6 +117,9 @@ class CancellationToken {
    public:
     explicit Cancelled(detail::CancelNode* n) noexcept : n_(n), nt_(n->notify.notified()) {}
     Cancelled(Cancelled&& o) noexcept : detail::Leaf<Cancelled>(o), n_(o.n_), nt_(std::move(o.nt_)) {}
+    // A copy (made before the first poll) requests its own notification.
+    Cancelled(const Cancelled& o) noexcept
+        : detail::Leaf<Cancelled>(o), n_(o.n_), nt_(o.n_->notify.notified()) {}
     bool poll(task::Context& cx) noexcept {
       if (n_->cancelled.load(std::memory_order_acquire)) return true;
       return nt_.poll(cx);  // only cancel() notifies, after setting the flag

@@ -22,6 +22,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 #include <utility>
 
 #include "tokio/core/result.hpp"
@@ -188,6 +189,8 @@ class Sender : public detail::MpscSenderBase<T, true> {
         : op_(&c->sem, n), make_(std::move(make)), fail_(fail) {}
     ReserveAwaiter(ReserveAwaiter&& o) noexcept
         : detail::Leaf<ReserveAwaiter>(o), op_(o.op_), make_(std::move(o.make_)), fail_(o.fail_) {}
+    ReserveAwaiter(const ReserveAwaiter& o) noexcept requires std::is_copy_constructible_v<Make>
+        : detail::Leaf<ReserveAwaiter>(o), op_(o.op_), make_(o.make_), fail_(o.fail_) {}
     bool poll(task::Context& cx) noexcept {
       if (fail_) return true;
       if (!detail::coop_poll_proceed(cx)) return false;

@@ -87,9 +87,16 @@ class MpscList {
   }
   MpscList(const MpscList&) = delete;
   MpscList& operator=(const MpscList&) = delete;
-  // Only when nobody else can touch the list: destroys unread values and frees blocks.
+  // Only when nobody else can touch the list: destroys every value still stored (also
+  // any pushed after the close marker by a permit that outlived its sender) and frees
+  // the blocks.
   ~MpscList() {
-    while (pop([](T&&) noexcept {}) == Pop::Value) {
+    std::size_t end = tail_position_.load(std::memory_order_acquire);
+    for (std::size_t pos = index_; pos != end; ++pos) {
+      std::size_t start = pos & ~(kCap - 1);
+      while (head_->start != start) head_ = head_->next.load(std::memory_order_acquire);
+      std::size_t off = pos & (kCap - 1);
+      if (head_->ready.load(std::memory_order_acquire) & (1ull << off)) head_->slot(off)->~T();
     }
     Block* b = free_head_;
     while (b) {

@@ -44,6 +44,7 @@ class BasicReceiver {
   class Recv : public detail::Leaf<Recv> {
    public:
     explicit Recv(Chan* c) noexcept : c_(c) {}
+    Recv(const Recv& o) noexcept : detail::Leaf<Recv>(o), c_(o.c_) {}  // before the first poll
     bool poll(task::Context& cx) noexcept { return c_->poll_recv(cx, out_); }
     std::optional<T> await_resume() noexcept { return std::move(out_); }
 

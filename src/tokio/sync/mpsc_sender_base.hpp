@@ -46,6 +46,9 @@ class MpscSenderBase {
    public:
     explicit Closed(Chan* c) noexcept : c_(c), n_(c->notify_rx_closed.notified()) {}
     Closed(Closed&& o) noexcept : Leaf<Closed>(o), c_(o.c_), n_(std::move(o.n_)) {}
+    // A copy (made before the first poll) requests its own notification.
+    Closed(const Closed& o) noexcept
+        : Leaf<Closed>(o), c_(o.c_), n_(o.c_->notify_rx_closed.notified()) {}
     bool poll(task::Context& cx) noexcept {
       if (c_->is_closed_for_tx()) return true;
       return n_.poll(cx);  // only the receiver's close notifies

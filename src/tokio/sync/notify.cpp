@@ -85,8 +85,7 @@ void Notify::notify_waiters() noexcept {
 
 // --- Notified ----------------------------------------------------------------------------
 
-Notified::Notified(Notified&& o) noexcept
-    : detail::Leaf<Notified>(o), n_(o.n_), calls_(o.calls_), st_(o.st_) {
+Notified::Notified(Notified&& o) noexcept : n_(o.n_), calls_(o.calls_), st_(o.st_) {
   if (st_ != St::Waiting) {
     o.st_ = St::Done;
     return;

@@ -36,9 +36,13 @@ namespace tokio::sync {
 
 class Notify;
 
-// The future returned by Notify::notified().
-class Notified : public detail::Leaf<Notified> {
+// The future returned by Notify::notified(). Await it as a prvalue
+// (`co_await n.notified()`) or as an lvalue (`co_await f` after `f.enable()`): awaiting goes
+// through a small proxy, so the queued node itself never has to be copied.
+class Notified {
  public:
+  using tokio_awaitable = void;
+
   Notified(Notify* n, std::size_t calls) noexcept : n_(n), calls_(calls) {}
   Notified(Notified&& o) noexcept;
   Notified(const Notified&) = delete;
@@ -50,7 +54,18 @@ class Notified : public detail::Leaf<Notified> {
   bool enable() noexcept { return poll_with(nullptr); }
 
   bool poll(task::Context& cx) noexcept { return poll_with(cx.raw_waker()); }
-  void await_resume() const noexcept {}
+
+  class Awaiter : public detail::Leaf<Awaiter> {
+   public:
+    explicit Awaiter(Notified* n) noexcept : n_(n) {}
+    bool poll(task::Context& cx) noexcept { return n_->poll(cx); }
+    void await_resume() const noexcept {}
+
+   private:
+    Notified* n_;
+  };
+  Awaiter operator co_await() & noexcept { return Awaiter(this); }
+  Awaiter operator co_await() && noexcept { return Awaiter(this); }
 
  private:
   friend class Notify;

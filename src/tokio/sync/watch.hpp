@@ -161,6 +161,10 @@ class Receiver {
     Changed(Changed&& o) noexcept : detail::Leaf<Changed>(o), r_(o.r_) {
       if (o.n_) n_.emplace(std::move(*o.n_));
     }
+    // A copy (made before the first poll) requests its own notification.
+    Changed(const Changed& o) noexcept : detail::Leaf<Changed>(o), r_(o.r_) {
+      n_.emplace(r_.s_->notified_rx());
+    }
     bool poll(task::Context& cx) noexcept {
       if (!detail::coop_poll_proceed(cx)) return false;
       for (;;) {
@@ -301,6 +305,9 @@ class Sender {
     explicit Closed(Shared* s) noexcept : s_(s) { n_.emplace(s->notify_tx.notified()); }
     Closed(Closed&& o) noexcept : detail::Leaf<Closed>(o), s_(o.s_) {
       if (o.n_) n_.emplace(std::move(*o.n_));
+    }
+    Closed(const Closed& o) noexcept : detail::Leaf<Closed>(o), s_(o.s_) {
+      n_.emplace(s_->notify_tx.notified());
     }
     bool poll(task::Context& cx) noexcept {
       for (;;) {
