@@ -5870,11 +5870,14 @@ class MpscList {
     delete b;
   }
 
-  // Producer side (own cache lines: every producer writes them).
-  alignas(kCacheLine) std::atomic<std::size_t> tail_position_{0};
+  // Producer side: every producer writes it. The padding keeps the groups kCacheLine
+  // bytes apart without over-aligning the object (an over-aligned allocation costs a
+  // memalign per channel).
+  std::atomic<std::size_t> tail_position_{0};
   std::atomic<Block*> block_tail_{nullptr};
+  char pad_[kCacheLine];
   // Consumer side.
-  alignas(kCacheLine) Block* head_ = nullptr;
+  Block* head_ = nullptr;
   Block* free_head_ = nullptr;
   std::size_t index_ = 0;
 };
@@ -5919,10 +5922,15 @@ struct Chan {
     else return Sem{};
   }
 
+  // Groups written by different parties are kept kCacheLine bytes apart by padding (not
+  // alignas: an over-aligned allocation costs a memalign per channel).
   MpscList<T> list;
-  alignas(kCacheLine) AtomicWaker rx_waker;
-  alignas(kCacheLine) Sem sem;
-  alignas(kCacheLine) std::atomic<std::size_t> tx_count{1};
+  char pad0_[kCacheLine];
+  AtomicWaker rx_waker;
+  char pad1_[kCacheLine];
+  Sem sem;
+  char pad2_[kCacheLine];
+  std::atomic<std::size_t> tx_count{1};
   std::atomic<std::size_t> tx_weak_count{0};
   std::atomic<std::size_t> refs{2};
   sync::Notify notify_rx_closed;
@@ -5942,8 +5950,8 @@ struct Chan {
   }
   void tx_drop() noexcept {
     if (tx_count.fetch_sub(1, std::memory_order_acq_rel) == 1) {
-      list.close();
-      rx_waker.wake_always();
+      list.close();     // publishes with a seq_cst RMW, like a push
+      rx_waker.wake();
     }
     release();
   }
@@ -9759,6 +9767,8 @@ void BatchSemaphore::cancel_acquire(Waiter& w, std::size_t n, bool& queued) noex
 }
 
 void BatchSemaphore::close() noexcept {
+  // Nobody queued: setting the bit is enough (an enqueue after this sees CLOSED in its CAS).
+  if (!(permits_.fetch_or(CLOSED, std::memory_order_acq_rel) & HAS_WAITERS)) return;
   WakeList wl;
   WaitList closing;
   lock_.lock();
@@ -9922,8 +9932,18 @@ Wakeable* Notify::notify_locked(uint32_t strategy) noexcept {
 }
 
 void Notify::notify_waiters() noexcept {
-  lock_.lock();
+  // Nobody queued: only the call count moves (a stored permit stays), without the lock. A
+  // Notified queueing concurrently changes the state under the lock with a CAS, so one of
+  // the two CASes fails and sees the other.
   std::size_t s = state_.load(std::memory_order_seq_cst);
+  while (state_of(s) != WAITING) {
+    if (state_.compare_exchange_weak(s, s + (std::size_t{1} << CALLS_SHIFT),
+                                     std::memory_order_seq_cst)) {
+      return;
+    }
+  }
+  lock_.lock();
+  s = state_.load(std::memory_order_seq_cst);
   if (state_of(s) != WAITING) {
     // Nobody queued: only the call count moves (a stored permit stays).
     state_.fetch_add(std::size_t{1} << CALLS_SHIFT, std::memory_order_seq_cst);

@@ -168,6 +168,8 @@ void BatchSemaphore::cancel_acquire(Waiter& w, std::size_t n, bool& queued) noex
 }
 
 void BatchSemaphore::close() noexcept {
+  // Nobody queued: setting the bit is enough (an enqueue after this sees CLOSED in its CAS).
+  if (!(permits_.fetch_or(CLOSED, std::memory_order_acq_rel) & HAS_WAITERS)) return;
   WakeList wl;
   WaitList closing;
   lock_.lock();

@@ -73,10 +73,15 @@ struct Chan {
     else return Sem{};
   }
 
+  // Groups written by different parties are kept kCacheLine bytes apart by padding (not
+  // alignas: an over-aligned allocation costs a memalign per channel).
   MpscList<T> list;
-  alignas(kCacheLine) AtomicWaker rx_waker;
-  alignas(kCacheLine) Sem sem;
-  alignas(kCacheLine) std::atomic<std::size_t> tx_count{1};
+  char pad0_[kCacheLine];
+  AtomicWaker rx_waker;
+  char pad1_[kCacheLine];
+  Sem sem;
+  char pad2_[kCacheLine];
+  std::atomic<std::size_t> tx_count{1};
   std::atomic<std::size_t> tx_weak_count{0};
   std::atomic<std::size_t> refs{2};
   sync::Notify notify_rx_closed;
@@ -96,8 +101,8 @@ struct Chan {
   }
   void tx_drop() noexcept {
     if (tx_count.fetch_sub(1, std::memory_order_acq_rel) == 1) {
-      list.close();
-      rx_waker.wake_always();
+      list.close();     // publishes with a seq_cst RMW, like a push
+      rx_waker.wake();
     }
     release();
   }

@@ -52,8 +52,18 @@ Wakeable* Notify::notify_locked(uint32_t strategy) noexcept {
 }
 
 void Notify::notify_waiters() noexcept {
-  lock_.lock();
+  // Nobody queued: only the call count moves (a stored permit stays), without the lock. A
+  // Notified queueing concurrently changes the state under the lock with a CAS, so one of
+  // the two CASes fails and sees the other.
   std::size_t s = state_.load(std::memory_order_seq_cst);
+  while (state_of(s) != WAITING) {
+    if (state_.compare_exchange_weak(s, s + (std::size_t{1} << CALLS_SHIFT),
+                                     std::memory_order_seq_cst)) {
+      return;
+    }
+  }
+  lock_.lock();
+  s = state_.load(std::memory_order_seq_cst);
   if (state_of(s) != WAITING) {
     // Nobody queued: only the call count moves (a stored permit stays).
     state_.fetch_add(std::size_t{1} << CALLS_SHIFT, std::memory_order_seq_cst);
