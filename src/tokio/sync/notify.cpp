@@ -110,8 +110,16 @@ Notified::Notified(Notified&& o) noexcept : n_(o.n_), calls_(o.calls_), st_(o.st
   o.st_ = St::Done;
 }
 
-Notified::~Notified() {
+void Notified::reset() noexcept {
+  release();
+  calls_ = n_->state_.load(std::memory_order_seq_cst) >> Notify::CALLS_SHIFT;
+  node_.notification.store(NONE, std::memory_order_relaxed);
+  st_ = St::Init;
+}
+
+void Notified::release() noexcept {
   if (st_ != St::Waiting) return;
+  st_ = St::Done;
   Notify* n = n_;
   uint32_t note = node_.notification.load(std::memory_order_acquire);
   if (note == ALL) return;  // notify_waiters() already unlinked us; nothing to pass on

@@ -47,7 +47,11 @@ class Notified {
   Notified(Notified&& o) noexcept;
   Notified(const Notified&) = delete;
   Notified& operator=(const Notified&) = delete;
-  ~Notified();
+  ~Notified() { release(); }
+
+  // Starts over as a fresh notified() of the same Notify (leaving the queue first, and
+  // passing on a notification it was given but never reported).
+  void reset() noexcept;
 
   // Joins the queue without a waker (so notify_one() counts this one as a waiter).
   // Returns true when a notification was already received.
@@ -77,6 +81,7 @@ class Notified {
   };
 
   bool poll_with(detail::Wakeable* waker) noexcept;
+  void release() noexcept;
   bool poll_init(detail::Wakeable* waker) noexcept;
 
   Notify* n_;

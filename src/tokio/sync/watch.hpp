@@ -157,14 +157,11 @@ class Receiver {
 
   class Changed : public detail::Leaf<Changed> {
    public:
-    explicit Changed(Receiver& r) noexcept : r_(r) { n_.emplace(r.s_->notified_rx()); }
-    Changed(Changed&& o) noexcept : detail::Leaf<Changed>(o), r_(o.r_) {
-      if (o.n_) n_.emplace(std::move(*o.n_));
-    }
+    explicit Changed(Receiver& r) noexcept : r_(r), n_(r.s_->notified_rx()) {}
+    Changed(Changed&& o) noexcept : detail::Leaf<Changed>(o), r_(o.r_), n_(std::move(o.n_)) {}
     // A copy (made before the first poll) requests its own notification.
-    Changed(const Changed& o) noexcept : detail::Leaf<Changed>(o), r_(o.r_) {
-      n_.emplace(r_.s_->notified_rx());
-    }
+    Changed(const Changed& o) noexcept
+        : detail::Leaf<Changed>(o), r_(o.r_), n_(r_.s_->notified_rx()) {}
     bool poll(task::Context& cx) noexcept {
       if (!detail::coop_poll_proceed(cx)) return false;
       for (;;) {
@@ -179,9 +176,8 @@ class Receiver {
           closed_ = true;
           return true;
         }
-        if (!n_->poll(cx)) return false;
-        n_.reset();
-        n_.emplace(r_.s_->notified_rx());
+        if (!n_.poll(cx)) return false;
+        n_.reset();  // request the next notification before checking again
       }
     }
     Result<void, RecvError> await_resume() const noexcept {
@@ -191,7 +187,7 @@ class Receiver {
 
    private:
     Receiver& r_;
-    std::optional<Notified> n_;
+    Notified n_;
     bool closed_ = false;
   };
   // Waits for a value newer than the last one seen (and marks it seen). RecvError when the
@@ -302,26 +298,22 @@ class Sender {
   // Completes when every receiver is gone.
   class Closed : public detail::Leaf<Closed> {
    public:
-    explicit Closed(Shared* s) noexcept : s_(s) { n_.emplace(s->notify_tx.notified()); }
-    Closed(Closed&& o) noexcept : detail::Leaf<Closed>(o), s_(o.s_) {
-      if (o.n_) n_.emplace(std::move(*o.n_));
-    }
-    Closed(const Closed& o) noexcept : detail::Leaf<Closed>(o), s_(o.s_) {
-      n_.emplace(s_->notify_tx.notified());
-    }
+    explicit Closed(Shared* s) noexcept : s_(s), n_(s->notify_tx.notified()) {}
+    Closed(Closed&& o) noexcept : detail::Leaf<Closed>(o), s_(o.s_), n_(std::move(o.n_)) {}
+    Closed(const Closed& o) noexcept
+        : detail::Leaf<Closed>(o), s_(o.s_), n_(s_->notify_tx.notified()) {}
     bool poll(task::Context& cx) noexcept {
       for (;;) {
         if (s_->rx_count.load(std::memory_order_acquire) == 0) return true;
-        if (!n_->poll(cx)) return false;
+        if (!n_.poll(cx)) return false;
         n_.reset();  // a receiver may have subscribed again since: re-check
-        n_.emplace(s_->notify_tx.notified());
       }
     }
     void await_resume() const noexcept {}
 
    private:
     Shared* s_;
-    std::optional<Notified> n_;
+    Notified n_;
   };
   Closed closed() const noexcept { return Closed(s_); }
 
