@@ -63,7 +63,7 @@ static_assert(std::is_standard_layout_v<CountingWaker>);
 template <class L>
 class Polled {
  public:
-  explicit Polled(L&& l) : waker_(CountingWaker::create()), leaf_(std::move(l)) {}
+  explicit Polled(L&& l) : waker_(CountingWaker::create()), leaf_(std::make_unique<L>(std::move(l))) {}
   ~Polled() { leaf_.reset(); }
 
   // One poll; true when ready (the result is then available through take()).
@@ -82,7 +82,7 @@ class Polled {
 
  private:
   CountingWaker::Handle waker_;  // outlives the awaitable (declared first)
-  std::optional<L> leaf_;
+  std::unique_ptr<L> leaf_;  // (not std::optional: GCC's -Wmaybe-uninitialized misfires on it)
   std::optional<bool> ready_;
 };
 
