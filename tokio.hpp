@@ -3852,16 +3852,25 @@ struct OneshotShared {
   Wakeable* tx_waker = nullptr;
   std::optional<T> value;
 
+  // One allocation from the frame cache (plain new for over-aligned values).
   static OneshotShared* create() {
-    void* p = frame_alloc(sizeof(OneshotShared));
-    return new (p) OneshotShared();
+    if constexpr (alignof(OneshotShared) > 16) {
+      return new OneshotShared();
+    } else {
+      void* p = frame_alloc(sizeof(OneshotShared));
+      return new (p) OneshotShared();
+    }
   }
   void release() noexcept {
     if (refs.fetch_sub(1, std::memory_order_acq_rel) == 1) {
       if (rx_waker) rx_waker->vtable->drop(rx_waker);
       if (tx_waker) tx_waker->vtable->drop(tx_waker);
-      this->~OneshotShared();
-      frame_free(this, sizeof(OneshotShared));
+      if constexpr (alignof(OneshotShared) > 16) {
+        delete this;
+      } else {
+        this->~OneshotShared();
+        frame_free(this, sizeof(OneshotShared));
+      }
     }
   }
   // Sender side: publishes VALUE_SENT unless the receiver is gone, and wakes it. Returns
