@@ -374,3 +374,96 @@ TEST_CASE("watch: randomized sequences match a reference model") {
     }
   }
 }
+
+// Wake-ups are issued in batches of 32 with the lock released in between: exercise the
+// batch boundaries (and waiters destroyed while a batch is being woken).
+TEST_CASE("more than one wake batch: semaphore release and close, barrier, broadcast") {
+  constexpr int kN = 75;
+  {
+    ts::Semaphore s(0);
+    std::vector<std::unique_ptr<test::Polled<ts::Semaphore::Acquire>>> ws;
+    for (int i = 0; i < kN; ++i) {
+      ws.push_back(std::make_unique<test::Polled<ts::Semaphore::Acquire>>(s.acquire()));
+      REQUIRE_FALSE(ws.back()->poll());
+    }
+    s.add_permits(kN - 10);  // the first kN-10 are served, in order
+    for (int i = 0; i < kN; ++i) CHECK(ws[static_cast<std::size_t>(i)]->woken() == (i < kN - 10));
+    ws.erase(ws.begin(), ws.begin() + 5);  // served, never polled: their permits come back
+    CHECK(s.available_permits() == 0);     // ...to the remaining waiters
+    int woken = 0;
+    for (auto& w : ws) woken += w->woken();
+    CHECK(woken == 5);
+    s.close();
+    int ok = 0, closed = 0;
+    for (auto& w : ws) {
+      REQUIRE(w->poll());
+      if (w->take().has_value()) ++ok;
+      else ++closed;
+    }
+    CHECK(ok == kN - 10);
+    CHECK(closed == 5);
+  }
+  {
+    ts::Barrier b(kN);
+    std::vector<std::unique_ptr<test::Polled<ts::Barrier::Wait>>> ws;
+    for (int i = 0; i < kN - 1; ++i) {
+      ws.push_back(std::make_unique<test::Polled<ts::Barrier::Wait>>(b.wait()));
+      REQUIRE_FALSE(ws.back()->poll());
+    }
+    auto last = test::polled(b.wait());
+    CHECK(last.poll());
+    for (auto& w : ws) {
+      CHECK(w->woken());
+      CHECK(w->poll());
+    }
+  }
+  {
+    auto [tx, rx0] = ts::broadcast::channel<int>(4);
+    std::vector<ts::broadcast::Receiver<int>> rxs;
+    for (int i = 0; i < kN; ++i) rxs.push_back(tx.subscribe());
+    std::vector<std::unique_ptr<test::Polled<ts::broadcast::Receiver<int>::Recv>>> ws;
+    for (auto& rx : rxs) {
+      ws.push_back(std::make_unique<test::Polled<ts::broadcast::Receiver<int>::Recv>>(rx.recv()));
+      REQUIRE_FALSE(ws.back()->poll());
+    }
+    CHECK(tx.send(7).value() == static_cast<std::size_t>(kN) + 1);
+    for (auto& w : ws) {
+      CHECK(w->woken());
+      REQUIRE(w->poll());
+      CHECK(w->take().value() == 7);
+    }
+  }
+}
+
+TEST_CASE("semaphore close and notify_waiters racing destruction of waiting tasks") {
+  auto rt = test::multi_thread(4);
+  const int rounds = static_cast<int>(test::scaled(100));
+  for (int r = 0; r < rounds; ++r) {
+    auto sem = std::make_shared<ts::Semaphore>(0);
+    auto n = std::make_shared<ts::Notify>();
+    auto ready = std::make_shared<std::atomic<int>>(0);
+    std::vector<tokio::JoinHandle<void>> hs;
+    for (int i = 0; i < 40; ++i) {
+      hs.push_back(rt.spawn([](std::shared_ptr<ts::Semaphore> s, std::shared_ptr<ts::Notify> n,
+                               std::shared_ptr<std::atomic<int>> ready, int i) -> Task<> {
+        if (i % 2) {
+          ready->fetch_add(1);
+          (void)co_await s->acquire();  // after close() it fails at once
+        } else {
+          auto f = n->notified();
+          f.enable();  // counted by notify_waiters from here on
+          ready->fetch_add(1);
+          co_await f;
+        }
+      }, sem, n, ready, i));
+    }
+    rt.block_on([](std::vector<tokio::JoinHandle<void>>* hs, std::shared_ptr<ts::Semaphore> s,
+                   std::shared_ptr<ts::Notify> n, std::shared_ptr<std::atomic<int>> ready) -> Task<> {
+      while (ready->load() < 40) co_await tokio::task::yield_now();
+      for (std::size_t i = 0; i < hs->size(); i += 3) (*hs)[i].abort();  // some die meanwhile
+      s->close();
+      n->notify_waiters();
+      for (auto& h : *hs) (void)co_await h.result();
+    }(&hs, sem, n, ready));
+  }
+}
