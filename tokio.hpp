@@ -8033,22 +8033,72 @@ auto timeout(std::chrono::duration<Rep, Period> d, A&& operand) {
 // sync::oneshot: a channel for sending exactly one value between tasks (or threads).
 //
 //   auto [tx, rx] = tokio::sync::oneshot::channel<int>();
-//   tx.send(42);                 // never blocks
-//   auto v = co_await std::move(rx);  // Result<int, RecvError>
+//   tx.send(42);                       // never blocks; Result<void, int> (value back on failure)
+//   auto v = co_await std::move(rx);   // Result<int, RecvError>
+//
+// - Awaiting the Receiver yields the value, or RecvError when the Sender was dropped
+//   without sending. It is cancel-safe: an unfinished await leaves the value in the
+//   channel for a later await or try_recv().
+// - Sender::closed() waits until the Receiver is dropped or closed (cancel-safe), so a
+//   producer can stop computing a value nobody wants; is_closed() checks without waiting.
+// - Receiver::close() stops the Sender from sending; a value sent before stays receivable.
+// - Receiver::blocking_recv() serves plain threads.
 //
 // Shared state word (`state`, 32 bits):
-//   bit 0 RX_TASK_SET  the receiver's waker is stored in rx_waker; while set (and not
-//                      COMPLETE) only the sender side may read it
-//   bit 1 COMPLETE     the sender is done: a value was sent, or the sender was dropped
-//   bit 2 CLOSED       the receiver was dropped or closed; send() fails
-// The value slot is written by the sender before COMPLETE is published (acq_rel) and read
-// by the receiver only after it observes COMPLETE.
+//   bit 0 RX_TASK_SET  rx_waker holds the receiver's waker; while set (and VALUE_SENT is
+//                      not) only the sender may read it
+//   bit 1 VALUE_SENT   the sender is done: it sent a value (in `value`) or was dropped
+//   bit 2 CLOSED       the receiver was dropped or closed
+//   bit 3 TX_TASK_SET  tx_waker holds the sender's waker (Sender::closed); while set (and
+//                      CLOSED is not) only the receiver may read it
+// VALUE_SENT is never set once CLOSED is: a sender that finds CLOSED takes its value back,
+// so the value slot always has exactly one owner. The slot is written by the sender before
+// VALUE_SENT is published (acq_rel) and read by the receiver only after it observes it.
 
 /* #include <atomic> (already above) */
 /* #include <cstdint> (already above) */
 /* #include <optional> (already above) */
 /* #include <utility> (already above) */
 
+/* begin file src/tokio/sync/blocking.hpp */
+// The blocking_* forms of the sync primitives (internal helper): drive one leaf awaitable
+// to completion on a plain thread, parking the thread between polls.
+//
+// The leaf is polled with the thread's ParkThread waker, exactly as a task would poll it;
+// a wake unparks the thread, which polls again. Calling this from a thread that drives a
+// runtime (a worker, or inside block_on) would block every task of that worker, so it
+// throws std::logic_error there, as Tokio panics. Inside spawn_blocking and
+// block_in_place it is allowed.
+
+/* #include <stdexcept> (already above) */
+/* #include <string> (already above) */
+
+
+namespace tokio::detail {
+
+inline void assert_blocking_allowed(const char* what) {
+  const ThreadContext& t = tls;
+  if (t.runtime_depth > 0 && t.blocking_region == 0) {
+    throw std::logic_error(
+        std::string("tokio: ") + what +
+        " called from inside an asynchronous runtime: it would block the worker thread. "
+        "Await the async form instead, or call it from spawn_blocking, block_in_place or "
+        "a plain thread.");
+  }
+}
+
+// Polls `leaf` until it is ready, then returns its result.
+template <class L>
+decltype(auto) blocking_wait(L& leaf, const char* what) {
+  assert_blocking_allowed(what);
+  ParkThread* pt = ParkThread::current();
+  task::Context cx(&pt->wakeable);
+  while (!leaf.poll(cx)) pt->parker.park();
+  return leaf.await_resume();
+}
+
+}  // namespace tokio::detail
+/* end file src/tokio/sync/blocking.hpp */
 
 namespace tokio::sync::oneshot {
 
@@ -8065,57 +8115,86 @@ namespace tokio::detail {
 template <class T>
 struct OneshotShared {
   static constexpr uint32_t RX_TASK_SET = 1;
-  static constexpr uint32_t COMPLETE = 2;
+  static constexpr uint32_t VALUE_SENT = 2;
   static constexpr uint32_t CLOSED = 4;
+  static constexpr uint32_t TX_TASK_SET = 8;
 
   std::atomic<uint32_t> state{0};
   std::atomic<uint32_t> refs{2};
   Wakeable* rx_waker = nullptr;
+  Wakeable* tx_waker = nullptr;
   std::optional<T> value;
 
+  // One allocation from the frame cache (plain new for over-aligned values).
   static OneshotShared* create() {
-    static_assert(alignof(OneshotShared) <= 8);
-    void* p = frame_alloc(sizeof(OneshotShared), alignof(OneshotShared));
-    return new (p) OneshotShared();
+    if constexpr (alignof(OneshotShared) > 16) {
+      return new OneshotShared();
+    } else {
+      void* p = frame_alloc(sizeof(OneshotShared));
+      return new (p) OneshotShared();
+    }
   }
   void release() noexcept {
     if (refs.fetch_sub(1, std::memory_order_acq_rel) == 1) {
       if (rx_waker) rx_waker->vtable->drop(rx_waker);
-      this->~OneshotShared();
-      frame_free(this);
+      if (tx_waker) tx_waker->vtable->drop(tx_waker);
+      if constexpr (alignof(OneshotShared) > 16) {
+        delete this;
+      } else {
+        this->~OneshotShared();
+        frame_free(this, sizeof(OneshotShared));
+      }
     }
   }
-  // Sender side: publish COMPLETE and wake the receiver. Returns the previous state.
+  // Sender side: publishes VALUE_SENT unless the receiver is gone, and wakes it. Returns
+  // the previous state (CLOSED in it means VALUE_SENT was not set).
   uint32_t complete() noexcept {
-    uint32_t prev = state.fetch_or(COMPLETE, std::memory_order_acq_rel);
-    if ((prev & RX_TASK_SET) && !(prev & CLOSED)) rx_waker->vtable->wake_by_ref(rx_waker);
+    uint32_t cur = state.load(std::memory_order_relaxed);
+    for (;;) {
+      if (cur & CLOSED) return cur;
+      if (state.compare_exchange_weak(cur, cur | VALUE_SENT, std::memory_order_acq_rel,
+                                      std::memory_order_relaxed)) {
+        break;
+      }
+    }
+    if (cur & RX_TASK_SET) rx_waker->vtable->wake_by_ref(rx_waker);
+    return cur;
+  }
+  // Receiver side: sets CLOSED and wakes a sender waiting in closed(). Returns the
+  // previous state.
+  uint32_t close() noexcept {
+    uint32_t prev = state.fetch_or(CLOSED, std::memory_order_acq_rel);
+    if ((prev & TX_TASK_SET) && !(prev & VALUE_SENT)) tx_waker->vtable->wake_by_ref(tx_waker);
     return prev;
   }
-  // Receiver side: true when complete (or closed); otherwise registers `w`.
-  bool poll_recv(Wakeable* w) noexcept {
+
+  // Registers `w` in `slot` under the protocol of `bit`; `done` is the bit that makes the
+  // wait complete (VALUE_SENT|CLOSED for the receiver, CLOSED for the sender). Returns true
+  // when complete.
+  bool poll_side(Wakeable*& slot, uint32_t bit, uint32_t done, Wakeable* w) noexcept {
     uint32_t s = state.load(std::memory_order_acquire);
-    if (s & (COMPLETE | CLOSED)) return true;
-    if (s & RX_TASK_SET) {
-      if (rx_waker == w) return false;
-      // Take the waker slot back before replacing it.
-      if (!cas_clear(RX_TASK_SET)) return true;
+    if (s & done) return true;
+    if (s & bit) {
+      if (slot == w) return false;
+      // Take the slot back before replacing the waker.
+      if (!clear_unless(bit, done)) return true;
     }
-    if (rx_waker) rx_waker->vtable->drop(rx_waker);
+    if (slot) slot->vtable->drop(slot);
     w->vtable->clone(w);
-    rx_waker = w;
+    slot = w;
     uint32_t cur = state.load(std::memory_order_acquire);
     for (;;) {
-      if (cur & COMPLETE) return true;
-      if (state.compare_exchange_weak(cur, cur | RX_TASK_SET, std::memory_order_acq_rel,
+      if (cur & done) return true;  // the bit stays clear; `slot` is freed with the state
+      if (state.compare_exchange_weak(cur, cur | bit, std::memory_order_acq_rel,
                                       std::memory_order_acquire)) {
         return false;
       }
     }
   }
-  bool cas_clear(uint32_t bit) noexcept {
+  bool clear_unless(uint32_t bit, uint32_t done) noexcept {
     uint32_t cur = state.load(std::memory_order_acquire);
     for (;;) {
-      if (cur & COMPLETE) return false;
+      if (cur & done) return false;
       if (state.compare_exchange_weak(cur, cur & ~bit, std::memory_order_acq_rel,
                                       std::memory_order_acquire)) {
         return true;
@@ -8130,9 +8209,11 @@ namespace tokio::sync::oneshot {
 
 template <class T>
 class Sender {
+  using Shared = detail::OneshotShared<T>;
+
  public:
   Sender() noexcept = default;
-  explicit Sender(detail::OneshotShared<T>* s) noexcept : s_(s) {}
+  explicit Sender(Shared* s) noexcept : s_(s) {}
   Sender(Sender&& o) noexcept : s_(std::exchange(o.s_, nullptr)) {}
   Sender& operator=(Sender&& o) noexcept {
     if (this != &o) {
@@ -8143,20 +8224,18 @@ class Sender {
   }
   ~Sender() { drop(); }
 
-  // Sends the value. Fails (handing the value back) when the receiver is gone. Consumes
-  // the sender: a second send fails the same way.
+  // Sends the value. Fails, handing the value back, when the receiver is gone or closed.
+  // Consumes the sender: a second send fails the same way.
   Result<void, T> send(T value) {
-    auto* s = std::exchange(s_, nullptr);
+    Shared* s = std::exchange(s_, nullptr);
     if (!s) return unexpected(std::move(value));
-    if (s->state.load(std::memory_order_acquire) & detail::OneshotShared<T>::CLOSED) {
-      s->complete();
+    if (s->state.load(std::memory_order_acquire) & Shared::CLOSED) {
       s->release();
       return unexpected(std::move(value));
     }
     s->value.emplace(std::move(value));
-    uint32_t prev = s->complete();
-    if (prev & detail::OneshotShared<T>::CLOSED) {
-      // The receiver closed while we wrote: it will never read; give the value back.
+    if (s->complete() & Shared::CLOSED) {
+      // The receiver closed before we published: it will never read; take the value back.
       T v = std::move(*s->value);
       s->value.reset();
       s->release();
@@ -8165,28 +8244,47 @@ class Sender {
     s->release();
     return {};
   }
-  // True once the receiver was dropped or closed.
+  // True once the receiver was dropped or closed (or this sender was used).
   bool is_closed() const noexcept {
-    return !s_ || (s_->state.load(std::memory_order_acquire) & detail::OneshotShared<T>::CLOSED);
+    return !s_ || (s_->state.load(std::memory_order_acquire) & Shared::CLOSED);
   }
+
+  // Completes when the receiver is dropped or closed. Cancel-safe.
+  class Closed : public detail::Leaf<Closed> {
+   public:
+    explicit Closed(Sender& tx) noexcept : tx_(tx) {}
+    bool poll(task::Context& cx) noexcept {
+      Shared* s = tx_.s_;
+      if (!s) return true;
+      if (!detail::coop_poll_proceed(cx)) return false;
+      return s->poll_side(s->tx_waker, Shared::TX_TASK_SET, Shared::CLOSED, cx.raw_waker());
+    }
+    void await_resume() const noexcept {}
+
+   private:
+    Sender& tx_;
+  };
+  Closed closed() noexcept { return Closed(*this); }
 
  private:
   void drop() noexcept {
-    if (auto* s = std::exchange(s_, nullptr)) {
+    if (Shared* s = std::exchange(s_, nullptr)) {
       s->complete();
       s->release();
     }
   }
-  detail::OneshotShared<T>* s_ = nullptr;
+  Shared* s_ = nullptr;
 };
 
 template <class T>
 class Receiver {
+  using Shared = detail::OneshotShared<T>;
+
  public:
   using tokio_awaitable = void;
 
   Receiver() noexcept = default;
-  explicit Receiver(detail::OneshotShared<T>* s) noexcept : s_(s) {}
+  explicit Receiver(Shared* s) noexcept : s_(s) {}
   Receiver(Receiver&& o) noexcept : s_(std::exchange(o.s_, nullptr)) {}
   Receiver& operator=(Receiver&& o) noexcept {
     if (this != &o) {
@@ -8199,47 +8297,66 @@ class Receiver {
 
   // Stops the sender from sending; a value already sent can still be received.
   void close() noexcept {
-    if (s_) s_->state.fetch_or(detail::OneshotShared<T>::CLOSED, std::memory_order_acq_rel);
+    if (s_) s_->close();
   }
 
+  // Empty: nothing sent yet; Closed: the value was taken, the sender was dropped, or the
+  // channel was closed before a value arrived.
   Result<T, TryRecvError> try_recv() {
     if (!s_) return unexpected(TryRecvError::Closed);
     uint32_t st = s_->state.load(std::memory_order_acquire);
-    if (st & detail::OneshotShared<T>::COMPLETE) return take_or(TryRecvError::Closed);
-    if (st & detail::OneshotShared<T>::CLOSED) return unexpected(TryRecvError::Closed);
+    if (st & Shared::VALUE_SENT) return take_or(TryRecvError::Closed);
+    if (st & Shared::CLOSED) return unexpected(TryRecvError::Closed);
     return unexpected(TryRecvError::Empty);
   }
+  // True once the value was received (or the receiver otherwise consumed).
+  bool is_terminated() const noexcept { return s_ == nullptr; }
+  // True when no value is ready to be received right now.
+  bool is_empty() const noexcept {
+    if (!s_) return true;
+    uint32_t st = s_->state.load(std::memory_order_acquire);
+    return !(st & Shared::VALUE_SENT) || !s_->value.has_value();
+  }
 
-  // Awaiting yields the value, or RecvError when the sender was dropped without sending.
-  // Cancel-safe: an unfinished await leaves the value in the channel.
+  // Awaiting yields the value, or RecvError when the sender was dropped without sending
+  // (or the channel was closed before a value arrived). Cancel-safe.
   class Awaiter : public detail::Leaf<Awaiter> {
    public:
-    explicit Awaiter(Receiver& r) : r_(r) {}
+    explicit Awaiter(Receiver& r) noexcept : r_(r) {}
     bool poll(task::Context& cx) noexcept {
-      if (!r_.s_) return true;
+      Shared* s = r_.s_;
+      if (!s) return true;
       if (!detail::coop_poll_proceed(cx)) return false;
-      return r_.s_->poll_recv(cx.raw_waker());
+      return s->poll_side(s->rx_waker, Shared::RX_TASK_SET, Shared::VALUE_SENT | Shared::CLOSED,
+                          cx.raw_waker());
     }
     Result<T, RecvError> await_resume() {
       if (!r_.s_) return unexpected(RecvError{});
       uint32_t st = r_.s_->state.load(std::memory_order_acquire);
-      if (!(st & detail::OneshotShared<T>::COMPLETE)) return unexpected(RecvError{});
+      if (!(st & Shared::VALUE_SENT)) return unexpected(RecvError{});
       return r_.take_or(RecvError{});
     }
 
    private:
     Receiver& r_;
   };
-  Awaiter operator co_await() & { return Awaiter(*this); }
-  Awaiter operator co_await() && { return Awaiter(*this); }
+  Awaiter operator co_await() & noexcept { return Awaiter(*this); }
+  Awaiter operator co_await() && noexcept { return Awaiter(*this); }
+
+  // For plain threads: blocks until the value (or RecvError). Throws std::logic_error on
+  // a runtime thread.
+  Result<T, RecvError> blocking_recv() {
+    Awaiter a(*this);
+    return detail::blocking_wait(a, "oneshot::Receiver::blocking_recv");
+  }
 
  private:
   template <class E>
   Result<T, E> take_or(E err) {
     struct Release {
-      detail::OneshotShared<T>* s;
+      Shared* s;
       ~Release() {
-        s->state.fetch_or(detail::OneshotShared<T>::CLOSED, std::memory_order_acq_rel);
+        s->state.fetch_or(Shared::CLOSED, std::memory_order_acq_rel);
         s->release();
       }
     } rel{std::exchange(s_, nullptr)};
@@ -8249,13 +8366,13 @@ class Receiver {
     return r;
   }
   void drop() noexcept {
-    if (auto* s = std::exchange(s_, nullptr)) {
-      uint32_t prev = s->state.fetch_or(detail::OneshotShared<T>::CLOSED, std::memory_order_acq_rel);
-      if (prev & detail::OneshotShared<T>::COMPLETE) s->value.reset();
+    if (Shared* s = std::exchange(s_, nullptr)) {
+      // After VALUE_SENT the sender no longer touches the value: it is ours to destroy.
+      if (s->close() & Shared::VALUE_SENT) s->value.reset();
       s->release();
     }
   }
-  detail::OneshotShared<T>* s_ = nullptr;
+  Shared* s_ = nullptr;
 };
 
 template <class T>
@@ -8266,6 +8383,3600 @@ std::pair<Sender<T>, Receiver<T>> channel() {
 
 }  // namespace tokio::sync::oneshot
 /* end file src/tokio/sync/oneshot.hpp */
+/* begin file src/tokio/sync/semaphore.hpp */
+// sync::Semaphore: an asynchronous counting semaphore, FIFO-fair.
+//
+//   tokio::sync::Semaphore sem(3);
+//   auto permit = co_await sem.acquire();      // Result<SemaphorePermit, AcquireError>
+//   if (!permit) co_return;                    // the semaphore was closed
+//   ...                                        // the permit is released when destroyed
+//
+// Fairness: acquirers are served strictly in the order they first polled; a request for
+// many permits at the head of the queue holds back later, smaller requests (it takes
+// permits as they come back). try_acquire never overtakes a queued waiter.
+//
+// Cancel safety: acquire() / acquire_many() are not cancel-safe in the sense that a
+// cancelled acquire loses its place in the queue; no permit is ever lost (those it had
+// already been handed go to the next waiter).
+//
+// Owned permits (acquire_owned on a std::shared_ptr<Semaphore>) keep the semaphore alive
+// and can be moved into other tasks.
+
+/* #include <cstddef> (already above) */
+/* #include <cstdint> (already above) */
+/* #include <memory> (already above) */
+/* #include <optional> (already above) */
+/* #include <utility> (already above) */
+
+/* begin file src/tokio/sync/batch_semaphore.hpp */
+// BatchSemaphore (internal): the FIFO-fair counting semaphore under Semaphore, Mutex,
+// RwLock, OnceCell and the bounded mpsc channel.
+//
+// Permit word (`permits_`, size_t):
+//   bit 0        CLOSED        close() was called; acquires fail
+//   bit 1        HAS_WAITERS   the waiter queue is not empty
+//   bits 2..     available permits (at most MAX_PERMITS = SIZE_MAX >> 3)
+// Invariant: HAS_WAITERS set => available == 0. Released permits are handed to queued
+// waiters first, in FIFO order, and only what is left once the queue is empty goes back
+// into the word. HAS_WAITERS is only set or cleared with `lock_` held. Hence:
+//   - try-acquire and the first poll of an acquire take permits with one CAS and cannot
+//     overtake a queued waiter (there is nothing to take while one waits);
+//   - a release with no waiter is one CAS, no lock (Tokio locks on every release).
+//
+// A waiter asking for n permits takes what is available at once and queues for the rest;
+// releasers top it up under the lock. Its `state` word holds the permits it still needs
+// (0 = fully served, and then the node is already unlinked), plus WAITER_CLOSED when
+// close() dequeued it. When a waiting acquire is destroyed (select lost, task aborted),
+// whatever it had already been given is released again, so a permit handed to a waiter
+// that is going away is passed on to the next one, never lost.
+
+/* #include <atomic> (already above) */
+/* #include <cstddef> (already above) */
+/* #include <cstdint> (already above) */
+/* #include <utility> (already above) */
+
+/* begin file src/tokio/sync/wait_list.hpp */
+// Building blocks shared by the synchronization primitives (internal):
+//
+// - WaitNode / WaitList: an intrusive, circular, doubly linked list with a sentinel.
+//   Waiter nodes live inside the awaitables themselves (no allocation per wait). Because
+//   the list is circular around a sentinel, a node can unlink itself without knowing which
+//   list holds it: Notify::notify_waiters moves its waiters onto a list on its own stack
+//   and wakes them in batches, and a waiter destroyed meanwhile still unlinks cleanly
+//   under the same lock.
+// - WakeList: up to 32 wakers collected under a lock and woken after it is released, so a
+//   woken task never contends on the lock its waker is still holding.
+// - WaitLock: the lock guarding waiter lists (short critical sections: link, unlink,
+//   hand a permit over).
+//
+// Every list is guarded by its owner's WaitLock; a node's `prev`/`next` are only read or
+// written under that lock.
+
+/* #include <atomic> (already above) */
+/* #include <cstddef> (already above) */
+/* #include <mutex> (already above) */
+
+
+namespace tokio::detail {
+
+using WaitLock = SpinLock;
+using WaitGuard = std::lock_guard<WaitLock>;
+
+struct WaitNode {
+  WaitNode* prev = nullptr;
+  WaitNode* next = nullptr;
+
+  bool linked() const noexcept { return next != nullptr; }
+  // Unlinks this node from whatever list holds it (caller holds that list's lock).
+  void unlink() noexcept {
+    prev->next = next;
+    next->prev = prev;
+    prev = next = nullptr;
+  }
+};
+
+class WaitList {
+ public:
+  WaitList() noexcept { head_.prev = head_.next = &head_; }
+  WaitList(const WaitList&) = delete;
+  WaitList& operator=(const WaitList&) = delete;
+
+  bool empty() const noexcept { return head_.next == &head_; }
+  void push_back(WaitNode* n) noexcept {
+    n->prev = head_.prev;
+    n->next = &head_;
+    head_.prev->next = n;
+    head_.prev = n;
+  }
+  WaitNode* front() const noexcept { return empty() ? nullptr : head_.next; }
+  WaitNode* back() const noexcept { return empty() ? nullptr : head_.prev; }
+  WaitNode* pop_front() noexcept {
+    if (empty()) return nullptr;
+    WaitNode* n = head_.next;
+    n->unlink();
+    return n;
+  }
+  WaitNode* pop_back() noexcept {
+    if (empty()) return nullptr;
+    WaitNode* n = head_.prev;
+    n->unlink();
+    return n;
+  }
+  // Moves every node of `o` to the back of this list (O(1)).
+  void splice_back(WaitList& o) noexcept {
+    if (o.empty()) return;
+    WaitNode* first = o.head_.next;
+    WaitNode* last = o.head_.prev;
+    first->prev = head_.prev;
+    head_.prev->next = first;
+    last->next = &head_;
+    head_.prev = last;
+    o.head_.prev = o.head_.next = &o.head_;
+  }
+  // Puts `n` where `old` is (a suspended awaitable moved to a new address).
+  static void replace(WaitNode* old, WaitNode* n) noexcept {
+    n->prev = old->prev;
+    n->next = old->next;
+    n->prev->next = n;
+    n->next->prev = n;
+    old->prev = old->next = nullptr;
+  }
+
+ private:
+  WaitNode head_;
+};
+
+// Wakers gathered under a lock, woken once it is released. Each entry is an owned
+// reference (consumed by wake()).
+class WakeList {
+ public:
+  static constexpr std::size_t kCapacity = 32;
+
+  WakeList() noexcept = default;
+  WakeList(const WakeList&) = delete;
+  WakeList& operator=(const WakeList&) = delete;
+  ~WakeList() { wake_all(); }
+
+  bool can_push() const noexcept { return n_ < kCapacity; }
+  void push(Wakeable* w) noexcept {
+    if (w) items_[n_++] = w;
+  }
+  void wake_all() noexcept {
+    std::size_t n = n_;
+    n_ = 0;
+    for (std::size_t i = 0; i < n; ++i) items_[i]->vtable->wake(items_[i]);
+  }
+
+ private:
+  Wakeable* items_[kCapacity];
+  std::size_t n_ = 0;
+};
+
+// Replaces the waker stored in `slot` with `w` (cloned) unless it is already `w`; the
+// previous one is dropped. `slot` is an atomic pointer that notifiers take with
+// exchange(nullptr); the caller holds the lock that serializes replacements.
+inline void store_waker_locked(std::atomic<Wakeable*>& slot, Wakeable* w) noexcept {
+  Wakeable* old = slot.load(std::memory_order_relaxed);
+  if (old == w) return;
+  if (w) w->vtable->clone(w);
+  slot.store(w, std::memory_order_relaxed);
+  if (old) old->vtable->drop(old);
+}
+
+// Takes the waker out of `slot` (the caller owns the returned reference).
+inline Wakeable* take_waker(std::atomic<Wakeable*>& slot) noexcept {
+  return slot.exchange(nullptr, std::memory_order_acq_rel);
+}
+
+inline void drop_waker(Wakeable* w) noexcept {
+  if (w) w->vtable->drop(w);
+}
+
+}  // namespace tokio::detail
+/* end file src/tokio/sync/wait_list.hpp */
+
+namespace tokio::detail {
+
+class BatchSemaphore {
+ public:
+  static constexpr std::size_t CLOSED = 1;
+  static constexpr std::size_t HAS_WAITERS = 2;
+  static constexpr std::size_t SHIFT = 2;
+  static constexpr std::size_t MAX_PERMITS = SIZE_MAX >> 3;
+  static constexpr std::size_t WAITER_CLOSED = std::size_t{1} << (sizeof(std::size_t) * 8 - 1);
+
+  struct Waiter : WaitNode {
+    std::atomic<std::size_t> state{0};  // permits still needed | WAITER_CLOSED
+    std::atomic<Wakeable*> waker{nullptr};
+  };
+
+  enum class TryResult { Ok, NoPermits, Closed };
+  enum class PollResult { Ready, Pending, Closed };
+
+  // Throws std::invalid_argument when permits > MAX_PERMITS.
+  explicit BatchSemaphore(std::size_t permits);
+  // Tag constructor for callers that validated `permits` themselves.
+  struct Unchecked {};
+  BatchSemaphore(std::size_t permits, Unchecked) noexcept : permits_(permits << SHIFT) {}
+  BatchSemaphore(const BatchSemaphore&) = delete;
+  BatchSemaphore& operator=(const BatchSemaphore&) = delete;
+
+  std::size_t available_permits() const noexcept {
+    return permits_.load(std::memory_order_acquire) >> SHIFT;
+  }
+  bool is_closed() const noexcept { return permits_.load(std::memory_order_acquire) & CLOSED; }
+
+  TryResult try_acquire(std::size_t n) noexcept {
+    std::size_t cur = permits_.load(std::memory_order_acquire);
+    for (;;) {
+      if (cur & CLOSED) return TryResult::Closed;
+      if ((cur >> SHIFT) < n) return TryResult::NoPermits;
+      if (permits_.compare_exchange_weak(cur, cur - (n << SHIFT), std::memory_order_acq_rel,
+                                         std::memory_order_acquire)) {
+        return TryResult::Ok;
+      }
+    }
+  }
+
+  // Gives n permits back: to queued waiters first, the rest to the word.
+  void release(std::size_t n) noexcept {
+    if (n == 0) return;
+    std::size_t cur = permits_.load(std::memory_order_acquire);
+    while (!(cur & HAS_WAITERS)) {
+      if (permits_.compare_exchange_weak(cur, cur + (n << SHIFT), std::memory_order_acq_rel,
+                                         std::memory_order_acquire)) {
+        return;
+      }
+    }
+    release_slow(n);
+  }
+  // add_permits with the overflow check (throws std::invalid_argument, adds nothing).
+  void add_permits_checked(std::size_t n);
+
+  // Removes up to n available permits; returns how many were removed.
+  std::size_t forget_permits(std::size_t n) noexcept;
+
+  // Fails every queued and future acquire. Permits can still be released.
+  void close() noexcept;
+
+  // The acquire protocol, driven by an awaitable that owns `w`. `queued` says whether `w`
+  // is in the queue (set by poll_acquire). Ready means the n permits now belong to the
+  // caller.
+  PollResult poll_acquire(Waiter& w, std::size_t n, bool& queued, Wakeable* waker) noexcept {
+    if (!queued) {
+      std::size_t cur = permits_.load(std::memory_order_acquire);
+      while (!(cur & CLOSED) && (cur >> SHIFT) >= n) {
+        if (permits_.compare_exchange_weak(cur, cur - (n << SHIFT), std::memory_order_acq_rel,
+                                           std::memory_order_acquire)) {
+          return PollResult::Ready;
+        }
+      }
+      if (cur & CLOSED) return PollResult::Closed;
+      return enqueue(w, n, queued, waker);
+    }
+    std::size_t s = w.state.load(std::memory_order_acquire);
+    if (s == 0) {
+      queued = false;
+      return PollResult::Ready;
+    }
+    if (s & WAITER_CLOSED) return PollResult::Closed;
+    // Still waiting; a spurious poll with the same waker needs no lock (a releaser that
+    // takes the waker concurrently wakes this very task).
+    if (w.waker.load(std::memory_order_acquire) == waker && waker != nullptr) {
+      return PollResult::Pending;
+    }
+    return update_waker(w, queued, waker);
+  }
+
+  // Called when the awaitable owning `w` goes away (or saw Closed): unlinks it and
+  // passes on what it had been given. `n` is what it asked for.
+  void cancel_acquire(Waiter& w, std::size_t n, bool& queued) noexcept;
+
+ private:
+  PollResult enqueue(Waiter& w, std::size_t n, bool& queued, Wakeable* waker) noexcept;
+  PollResult update_waker(Waiter& w, bool& queued, Wakeable* waker) noexcept;
+  void release_slow(std::size_t n) noexcept;
+  // With lock_ held: serves waiters from `n` permits, queues their wakers in `wl`, and
+  // returns the word to the no-waiter state with the leftovers when the queue empties.
+  // Returns the permits still to distribute when `wl` filled up (the caller wakes and
+  // calls again), else 0.
+  std::size_t distribute_locked(std::size_t n, WakeList& wl) noexcept;
+
+  std::atomic<std::size_t> permits_;
+  WaitLock lock_;
+  WaitList waiters_;
+};
+
+// An acquisition of n permits, embedded in the awaitables built on the semaphore. Copy
+// and move are only allowed before the first poll (awaitables may be moved into wrappers
+// before they run); afterwards the node is linked by address.
+class AcquireOp {
+ public:
+  AcquireOp(BatchSemaphore* sem, std::size_t n) noexcept : sem_(sem), n_(n) {}
+  AcquireOp(const AcquireOp& o) noexcept : sem_(o.sem_), n_(o.n_) {}
+  AcquireOp& operator=(const AcquireOp&) = delete;
+  ~AcquireOp() { finish(); }
+
+  // Ready: the permits are held by this op until take() (or released in the destructor).
+  BatchSemaphore::PollResult poll(Wakeable* waker) noexcept {
+    if (acquired_) return BatchSemaphore::PollResult::Ready;
+    auto r = sem_->poll_acquire(node_, n_, queued_, waker);
+    if (r == BatchSemaphore::PollResult::Ready) acquired_ = true;
+    else if (r == BatchSemaphore::PollResult::Closed) sem_->cancel_acquire(node_, n_, queued_);
+    return r;
+  }
+  // Hands the acquired permits over to the caller (a permit or a guard).
+  void take() noexcept { acquired_ = false; }
+  BatchSemaphore* semaphore() const noexcept { return sem_; }
+  std::size_t permits() const noexcept { return n_; }
+
+ private:
+  void finish() noexcept {
+    if (acquired_) {
+      acquired_ = false;
+      sem_->release(n_);
+    } else if (queued_) {
+      sem_->cancel_acquire(node_, n_, queued_);
+    }
+  }
+
+  BatchSemaphore* sem_;
+  std::size_t n_;
+  BatchSemaphore::Waiter node_;
+  bool queued_ = false;
+  bool acquired_ = false;
+};
+
+// A leaf acquiring n permits; yields true when they were acquired (then owned by the
+// caller, who must release them) and false when the semaphore is closed.
+class SemaphoreAcquire : public Leaf<SemaphoreAcquire> {
+ public:
+  SemaphoreAcquire(BatchSemaphore* s, std::size_t n) noexcept : op_(s, n) {}
+  SemaphoreAcquire(const SemaphoreAcquire& o) noexcept : Leaf<SemaphoreAcquire>(o), op_(o.op_) {}
+  bool poll(task::Context& cx) noexcept {
+    if (!coop_poll_proceed(cx)) return false;
+    auto r = op_.poll(cx.raw_waker());
+    if (r == BatchSemaphore::PollResult::Pending) return false;
+    closed_ = r == BatchSemaphore::PollResult::Closed;
+    return true;
+  }
+  bool await_resume() noexcept {
+    if (closed_) return false;
+    op_.take();
+    return true;
+  }
+
+ private:
+  AcquireOp op_;
+  bool closed_ = false;
+};
+
+}  // namespace tokio::detail
+/* end file src/tokio/sync/batch_semaphore.hpp */
+
+namespace tokio::sync {
+
+// The semaphore was closed.
+struct AcquireError {
+  friend bool operator==(AcquireError, AcquireError) = default;
+};
+enum class TryAcquireError { Closed, NoPermits };
+
+class Semaphore;
+
+// Permits borrowed from a Semaphore; released when destroyed.
+class SemaphorePermit {
+ public:
+  SemaphorePermit() noexcept = default;
+  SemaphorePermit(detail::BatchSemaphore* s, std::size_t n) noexcept : sem_(s), n_(n) {}
+  SemaphorePermit(SemaphorePermit&& o) noexcept
+      : sem_(std::exchange(o.sem_, nullptr)), n_(std::exchange(o.n_, 0)) {}
+  SemaphorePermit& operator=(SemaphorePermit&& o) noexcept {
+    if (this != &o) {
+      release();
+      sem_ = std::exchange(o.sem_, nullptr);
+      n_ = std::exchange(o.n_, 0);
+    }
+    return *this;
+  }
+  ~SemaphorePermit() { release(); }
+
+  std::size_t num_permits() const noexcept { return n_; }
+  // Keeps the permits out of the semaphore for good (they are not returned).
+  void forget() noexcept {
+    sem_ = nullptr;
+    n_ = 0;
+  }
+  // Adds `other`'s permits to this one. Both must come from the same semaphore.
+  void merge(SemaphorePermit&& other);
+  // Splits n permits off into a new permit; fails (empty optional) when n > num_permits().
+  std::optional<SemaphorePermit> split(std::size_t n) noexcept {
+    if (n > n_ || !sem_) return std::nullopt;
+    n_ -= n;
+    return SemaphorePermit(sem_, n);
+  }
+
+ private:
+  void release() noexcept {
+    if (sem_ && n_) sem_->release(n_);
+    sem_ = nullptr;
+    n_ = 0;
+  }
+  detail::BatchSemaphore* sem_ = nullptr;
+  std::size_t n_ = 0;
+};
+
+// Permits owned together with a reference to their Semaphore.
+class OwnedSemaphorePermit {
+ public:
+  OwnedSemaphorePermit() noexcept = default;
+  OwnedSemaphorePermit(std::shared_ptr<Semaphore> s, std::size_t n) noexcept
+      : sem_(std::move(s)), n_(n) {}
+  OwnedSemaphorePermit(OwnedSemaphorePermit&& o) noexcept
+      : sem_(std::move(o.sem_)), n_(std::exchange(o.n_, 0)) {}
+  OwnedSemaphorePermit& operator=(OwnedSemaphorePermit&& o) noexcept {
+    if (this != &o) {
+      release();
+      sem_ = std::move(o.sem_);
+      n_ = std::exchange(o.n_, 0);
+    }
+    return *this;
+  }
+  ~OwnedSemaphorePermit() { release(); }
+
+  std::size_t num_permits() const noexcept { return n_; }
+  const std::shared_ptr<Semaphore>& semaphore() const noexcept { return sem_; }
+  void forget() noexcept {
+    sem_.reset();
+    n_ = 0;
+  }
+  void merge(OwnedSemaphorePermit&& other);
+  std::optional<OwnedSemaphorePermit> split(std::size_t n) noexcept {
+    if (n > n_ || !sem_) return std::nullopt;
+    n_ -= n;
+    return OwnedSemaphorePermit(sem_, n);
+  }
+
+ private:
+  inline void release() noexcept;
+  std::shared_ptr<Semaphore> sem_;
+  std::size_t n_ = 0;
+};
+
+class Semaphore {
+ public:
+  // The largest number of permits a semaphore can hold (Tokio's MAX_PERMITS).
+  static constexpr std::size_t MAX_PERMITS = detail::BatchSemaphore::MAX_PERMITS;
+
+  // Throws std::invalid_argument when permits > MAX_PERMITS.
+  explicit Semaphore(std::size_t permits) : sem_(permits) {}
+  Semaphore(const Semaphore&) = delete;
+  Semaphore& operator=(const Semaphore&) = delete;
+
+  std::size_t available_permits() const noexcept { return sem_.available_permits(); }
+  // Adds n permits (waiters are served first, in order). Throws std::invalid_argument
+  // when the total would exceed MAX_PERMITS.
+  void add_permits(std::size_t n) { sem_.add_permits_checked(n); }
+  // Removes up to n currently available permits; returns how many were removed.
+  std::size_t forget_permits(std::size_t n) noexcept { return sem_.forget_permits(n); }
+  // Fails every pending and future acquire with AcquireError. Permits held stay valid.
+  void close() noexcept { sem_.close(); }
+  bool is_closed() const noexcept { return sem_.is_closed(); }
+
+  // --- async acquisition -----------------------------------------------------------------
+  template <class Out, class Make>
+  class AcquireAwaiter : public detail::Leaf<AcquireAwaiter<Out, Make>> {
+   public:
+    AcquireAwaiter(detail::BatchSemaphore* s, std::size_t n, Make make) noexcept
+        : op_(s, n), make_(std::move(make)) {}
+    AcquireAwaiter(const AcquireAwaiter& o) noexcept
+        : detail::Leaf<AcquireAwaiter>(o), op_(o.op_), make_(o.make_) {}
+
+    bool poll(task::Context& cx) noexcept {
+      if (!detail::coop_poll_proceed(cx)) return false;
+      auto r = op_.poll(cx.raw_waker());
+      if (r == detail::BatchSemaphore::PollResult::Pending) return false;
+      closed_ = r == detail::BatchSemaphore::PollResult::Closed;
+      return true;
+    }
+    Result<Out, AcquireError> await_resume() {
+      if (closed_) return unexpected(AcquireError{});
+      op_.take();
+      return make_(op_.permits());
+    }
+
+   private:
+    detail::AcquireOp op_;
+    Make make_;
+    bool closed_ = false;
+  };
+
+  struct MakeBorrowed {
+    detail::BatchSemaphore* s;
+    SemaphorePermit operator()(std::size_t n) const noexcept { return SemaphorePermit(s, n); }
+  };
+  struct MakeOwned {
+    std::shared_ptr<Semaphore> s;
+    OwnedSemaphorePermit operator()(std::size_t n) const noexcept {
+      return OwnedSemaphorePermit(s, n);
+    }
+  };
+  using Acquire = AcquireAwaiter<SemaphorePermit, MakeBorrowed>;
+  using AcquireOwned = AcquireAwaiter<OwnedSemaphorePermit, MakeOwned>;
+
+  // Waits for one permit. Yields Result<SemaphorePermit, AcquireError>.
+  Acquire acquire() noexcept { return Acquire(&sem_, 1, MakeBorrowed{&sem_}); }
+  // Waits for n permits at once (queued as one request).
+  Acquire acquire_many(uint32_t n) noexcept { return Acquire(&sem_, n, MakeBorrowed{&sem_}); }
+
+  Result<SemaphorePermit, TryAcquireError> try_acquire() noexcept { return try_acquire_many(1); }
+  Result<SemaphorePermit, TryAcquireError> try_acquire_many(uint32_t n) noexcept {
+    switch (sem_.try_acquire(n)) {
+      case detail::BatchSemaphore::TryResult::Ok: return SemaphorePermit(&sem_, n);
+      case detail::BatchSemaphore::TryResult::Closed: return unexpected(TryAcquireError::Closed);
+      default: return unexpected(TryAcquireError::NoPermits);
+    }
+  }
+
+  // Owned forms: the permit holds a reference to the semaphore.
+  static AcquireOwned acquire_owned(std::shared_ptr<Semaphore> s) {
+    return acquire_many_owned(std::move(s), 1);
+  }
+  static AcquireOwned acquire_many_owned(std::shared_ptr<Semaphore> s, uint32_t n) {
+    if (!s) detail::throw_misuse("Semaphore::acquire_owned on a null shared_ptr");
+    detail::BatchSemaphore* raw = &s->sem_;
+    return AcquireOwned(raw, n, MakeOwned{std::move(s)});
+  }
+  static Result<OwnedSemaphorePermit, TryAcquireError> try_acquire_owned(
+      std::shared_ptr<Semaphore> s) {
+    return try_acquire_many_owned(std::move(s), 1);
+  }
+  static Result<OwnedSemaphorePermit, TryAcquireError> try_acquire_many_owned(
+      std::shared_ptr<Semaphore> s, uint32_t n) {
+    if (!s) detail::throw_misuse("Semaphore::try_acquire_owned on a null shared_ptr");
+    switch (s->sem_.try_acquire(n)) {
+      case detail::BatchSemaphore::TryResult::Ok: return OwnedSemaphorePermit(std::move(s), n);
+      case detail::BatchSemaphore::TryResult::Closed: return unexpected(TryAcquireError::Closed);
+      default: return unexpected(TryAcquireError::NoPermits);
+    }
+  }
+
+  // Blocking forms for plain threads (throw std::logic_error on a runtime thread).
+  Result<SemaphorePermit, AcquireError> blocking_acquire() { return blocking_acquire_many(1); }
+  Result<SemaphorePermit, AcquireError> blocking_acquire_many(uint32_t n) {
+    Acquire a = acquire_many(n);
+    return detail::blocking_wait(a, "Semaphore::blocking_acquire");
+  }
+
+  detail::BatchSemaphore& raw() noexcept { return sem_; }
+
+ private:
+  detail::BatchSemaphore sem_;
+};
+
+inline void SemaphorePermit::merge(SemaphorePermit&& other) {
+  if (other.sem_ && sem_ && other.sem_ != sem_) {
+    detail::throw_misuse("SemaphorePermit::merge: the permits belong to different semaphores");
+  }
+  if (!sem_) sem_ = other.sem_;
+  n_ += other.n_;
+  other.sem_ = nullptr;
+  other.n_ = 0;
+}
+
+inline void OwnedSemaphorePermit::merge(OwnedSemaphorePermit&& other) {
+  if (other.sem_ && sem_ && other.sem_ != sem_) {
+    detail::throw_misuse(
+        "OwnedSemaphorePermit::merge: the permits belong to different semaphores");
+  }
+  if (!sem_) sem_ = other.sem_;
+  n_ += other.n_;
+  other.sem_.reset();
+  other.n_ = 0;
+}
+
+inline void OwnedSemaphorePermit::release() noexcept {
+  if (sem_ && n_) sem_->raw().release(n_);
+  sem_.reset();
+  n_ = 0;
+}
+
+}  // namespace tokio::sync
+/* end file src/tokio/sync/semaphore.hpp */
+/* begin file src/tokio/sync/mutex.hpp */
+// sync::Mutex<T>: an asynchronous mutual-exclusion lock whose guard may be held across
+// co_await points.
+//
+//   tokio::sync::Mutex<std::vector<int>> m;
+//   {
+//     auto g = co_await m.lock();          // MutexGuard<std::vector<int>>
+//     g->push_back(1);
+//   }                                      // unlocked here
+//
+// A Mutex is a Semaphore with one permit (as in Tokio): lockers are served strictly in
+// FIFO order and the unlock hands the lock directly to the next waiter.
+//
+// Cancel safety: lock() is not cancel-safe in the sense that a cancelled lock() loses its
+// place in the queue; if the lock had already been handed to it, it passes to the next
+// waiter. Use a std::mutex instead when the critical section never awaits: it is cheaper.
+//
+// blocking_lock() serves plain threads (it throws std::logic_error on a runtime thread).
+// lock_owned() on a std::shared_ptr<Mutex<T>> returns a guard that keeps the mutex alive
+// and can be moved into another task.
+
+/* #include <memory> (already above) */
+/* #include <type_traits> (already above) */
+/* #include <utility> (already above) */
+
+
+namespace tokio::sync {
+
+// try_lock found the mutex locked.
+struct TryLockError {
+  friend bool operator==(TryLockError, TryLockError) = default;
+};
+
+template <class T>
+class Mutex;
+
+// A locked view of a part of the protected value (MutexGuard::map).
+template <class U>
+class MappedMutexGuard {
+ public:
+  MappedMutexGuard(detail::BatchSemaphore* s, U* v) noexcept : s_(s), v_(v) {}
+  MappedMutexGuard(MappedMutexGuard&& o) noexcept
+      : s_(std::exchange(o.s_, nullptr)), v_(std::exchange(o.v_, nullptr)) {}
+  MappedMutexGuard& operator=(MappedMutexGuard&&) = delete;
+  ~MappedMutexGuard() {
+    if (s_) s_->release(1);
+  }
+  U& operator*() const noexcept { return *v_; }
+  U* operator->() const noexcept { return v_; }
+
+ private:
+  detail::BatchSemaphore* s_;
+  U* v_;
+};
+
+template <class T>
+class [[nodiscard]] MutexGuard {
+ public:
+  explicit MutexGuard(Mutex<T>* m) noexcept : m_(m) {}
+  MutexGuard(MutexGuard&& o) noexcept : m_(std::exchange(o.m_, nullptr)) {}
+  MutexGuard& operator=(MutexGuard&& o) noexcept {
+    if (this != &o) {
+      unlock();
+      m_ = std::exchange(o.m_, nullptr);
+    }
+    return *this;
+  }
+  ~MutexGuard() { unlock(); }
+
+  T& operator*() const noexcept { return m_->value_; }
+  T* operator->() const noexcept { return &m_->value_; }
+  Mutex<T>* mutex() const noexcept { return m_; }
+
+  // Narrows the guard to a part of the value: map(std::move(g), [](T& v) { return &v.x; }).
+  template <class F>
+  static auto map(MutexGuard&& g, F&& f) {
+    using P = std::invoke_result_t<F, T&>;
+    static_assert(std::is_pointer_v<P>, "MutexGuard::map: the function must return a pointer");
+    P p = std::forward<F>(f)(*g);
+    Mutex<T>* m = std::exchange(g.m_, nullptr);
+    return MappedMutexGuard<std::remove_pointer_t<P>>(&m->sem_, p);
+  }
+
+ private:
+  void unlock() noexcept {
+    if (auto* m = std::exchange(m_, nullptr)) m->sem_.release(1);
+  }
+  Mutex<T>* m_;
+};
+
+template <class T>
+class [[nodiscard]] OwnedMutexGuard {
+ public:
+  explicit OwnedMutexGuard(std::shared_ptr<Mutex<T>> m) noexcept : m_(std::move(m)) {}
+  OwnedMutexGuard(OwnedMutexGuard&& o) noexcept = default;
+  OwnedMutexGuard& operator=(OwnedMutexGuard&& o) noexcept {
+    if (this != &o) {
+      unlock();
+      m_ = std::move(o.m_);
+    }
+    return *this;
+  }
+  ~OwnedMutexGuard() { unlock(); }
+
+  T& operator*() const noexcept { return m_->value_; }
+  T* operator->() const noexcept { return &m_->value_; }
+  const std::shared_ptr<Mutex<T>>& mutex() const noexcept { return m_; }
+
+ private:
+  void unlock() noexcept {
+    if (m_) {
+      m_->sem_.release(1);
+      m_.reset();
+    }
+  }
+  std::shared_ptr<Mutex<T>> m_;
+};
+
+template <class T>
+class Mutex {
+ public:
+  Mutex() requires std::is_default_constructible_v<T> : sem_(1, Unchecked{}), value_() {}
+  explicit Mutex(T value) : sem_(1, Unchecked{}), value_(std::move(value)) {}
+  template <class... A>
+  explicit Mutex(std::in_place_t, A&&... a) : sem_(1, Unchecked{}), value_(std::forward<A>(a)...) {}
+  Mutex(const Mutex&) = delete;
+  Mutex& operator=(const Mutex&) = delete;
+
+  template <class Guard, class Owner>
+  class LockAwaiter : public detail::Leaf<LockAwaiter<Guard, Owner>> {
+   public:
+    LockAwaiter(Owner owner, detail::BatchSemaphore* s) noexcept
+        : owner_(std::move(owner)), op_(s, 1) {}
+    LockAwaiter(const LockAwaiter& o) noexcept
+        : detail::Leaf<LockAwaiter>(o), owner_(o.owner_), op_(o.op_) {}
+    bool poll(task::Context& cx) noexcept {
+      if (!detail::coop_poll_proceed(cx)) return false;
+      return op_.poll(cx.raw_waker()) == detail::BatchSemaphore::PollResult::Ready;
+    }
+    Guard await_resume() noexcept {
+      op_.take();
+      return Guard(std::move(owner_));
+    }
+
+   private:
+    Owner owner_;
+    detail::AcquireOp op_;
+  };
+  using Lock = LockAwaiter<MutexGuard<T>, Mutex*>;
+  using LockOwned = LockAwaiter<OwnedMutexGuard<T>, std::shared_ptr<Mutex>>;
+
+  // Waits for the lock; yields a MutexGuard<T>.
+  Lock lock() noexcept { return Lock(this, &sem_); }
+  Result<MutexGuard<T>, TryLockError> try_lock() noexcept {
+    if (sem_.try_acquire(1) == detail::BatchSemaphore::TryResult::Ok) return MutexGuard<T>(this);
+    return unexpected(TryLockError{});
+  }
+  // For plain threads; throws std::logic_error on a runtime thread.
+  MutexGuard<T> blocking_lock() {
+    Lock l = lock();
+    return detail::blocking_wait(l, "Mutex::blocking_lock");
+  }
+
+  static LockOwned lock_owned(std::shared_ptr<Mutex> m) {
+    if (!m) detail::throw_misuse("Mutex::lock_owned on a null shared_ptr");
+    detail::BatchSemaphore* s = &m->sem_;
+    return LockOwned(std::move(m), s);
+  }
+  static Result<OwnedMutexGuard<T>, TryLockError> try_lock_owned(std::shared_ptr<Mutex> m) {
+    if (!m) detail::throw_misuse("Mutex::try_lock_owned on a null shared_ptr");
+    if (m->sem_.try_acquire(1) == detail::BatchSemaphore::TryResult::Ok) {
+      return OwnedMutexGuard<T>(std::move(m));
+    }
+    return unexpected(TryLockError{});
+  }
+
+  // Direct access when the caller has exclusive access to the Mutex itself.
+  T& get_mut() noexcept { return value_; }
+  T into_inner() && { return std::move(value_); }
+
+ private:
+  using Unchecked = detail::BatchSemaphore::Unchecked;
+  friend class MutexGuard<T>;
+  friend class OwnedMutexGuard<T>;
+
+  detail::BatchSemaphore sem_;
+  T value_;
+};
+
+}  // namespace tokio::sync
+/* end file src/tokio/sync/mutex.hpp */
+/* begin file src/tokio/sync/rwlock.hpp */
+// sync::RwLock<T>: an asynchronous reader-writer lock, fair and write-preferring.
+//
+//   tokio::sync::RwLock<Config> cfg;
+//   { auto r = co_await cfg.read();  use(r->field); }     // many readers at once
+//   { auto w = co_await cfg.write(); w->field = 2; }      // one writer, no readers
+//
+// Built, as in Tokio, on a Semaphore holding max_readers permits: a reader takes one, a
+// writer takes all of them. Requests are served in FIFO order, so a waiting writer holds
+// back the readers that arrive after it (no writer starvation) and a writer at the head
+// collects permits as readers release them.
+//
+// Cancel safety: read() and write() lose their place in the queue when cancelled; any
+// permits a cancelled write() had collected pass on to the next waiter.
+
+/* #include <cstdint> (already above) */
+/* #include <memory> (already above) */
+/* #include <stdexcept> (already above) */
+/* #include <string> (already above) */
+/* #include <type_traits> (already above) */
+/* #include <utility> (already above) */
+
+
+namespace tokio::sync {
+
+template <class T>
+class RwLock;
+
+template <class T>
+class [[nodiscard]] RwLockReadGuard {
+ public:
+  explicit RwLockReadGuard(const RwLock<T>* l) noexcept : l_(l) {}
+  RwLockReadGuard(RwLockReadGuard&& o) noexcept : l_(std::exchange(o.l_, nullptr)) {}
+  RwLockReadGuard& operator=(RwLockReadGuard&&) = delete;
+  ~RwLockReadGuard() {
+    if (l_) l_->sem_.release(1);
+  }
+  const T& operator*() const noexcept { return l_->value_; }
+  const T* operator->() const noexcept { return &l_->value_; }
+
+ private:
+  const RwLock<T>* l_;
+};
+
+template <class T>
+class [[nodiscard]] RwLockWriteGuard {
+ public:
+  explicit RwLockWriteGuard(RwLock<T>* l) noexcept : l_(l) {}
+  RwLockWriteGuard(RwLockWriteGuard&& o) noexcept : l_(std::exchange(o.l_, nullptr)) {}
+  RwLockWriteGuard& operator=(RwLockWriteGuard&&) = delete;
+  ~RwLockWriteGuard() {
+    if (l_) l_->sem_.release(l_->max_readers_);
+  }
+  T& operator*() const noexcept { return l_->value_; }
+  T* operator->() const noexcept { return &l_->value_; }
+
+  // Turns the write lock into a read lock atomically (no writer can slip in between);
+  // readers waiting behind it may proceed.
+  static RwLockReadGuard<T> downgrade(RwLockWriteGuard&& g) noexcept {
+    RwLock<T>* l = std::exchange(g.l_, nullptr);
+    l->sem_.release(l->max_readers_ - 1);
+    return RwLockReadGuard<T>(l);
+  }
+
+ private:
+  RwLock<T>* l_;
+};
+
+template <class T>
+class [[nodiscard]] OwnedRwLockReadGuard {
+ public:
+  explicit OwnedRwLockReadGuard(std::shared_ptr<RwLock<T>> l) noexcept : l_(std::move(l)) {}
+  OwnedRwLockReadGuard(OwnedRwLockReadGuard&&) noexcept = default;
+  OwnedRwLockReadGuard& operator=(OwnedRwLockReadGuard&&) = delete;
+  ~OwnedRwLockReadGuard() {
+    if (l_) l_->sem_.release(1);
+  }
+  const T& operator*() const noexcept { return l_->value_; }
+  const T* operator->() const noexcept { return &l_->value_; }
+
+ private:
+  std::shared_ptr<RwLock<T>> l_;
+};
+
+template <class T>
+class [[nodiscard]] OwnedRwLockWriteGuard {
+ public:
+  explicit OwnedRwLockWriteGuard(std::shared_ptr<RwLock<T>> l) noexcept : l_(std::move(l)) {}
+  OwnedRwLockWriteGuard(OwnedRwLockWriteGuard&&) noexcept = default;
+  OwnedRwLockWriteGuard& operator=(OwnedRwLockWriteGuard&&) = delete;
+  ~OwnedRwLockWriteGuard() {
+    if (l_) l_->sem_.release(l_->max_readers_);
+  }
+  T& operator*() const noexcept { return l_->value_; }
+  T* operator->() const noexcept { return &l_->value_; }
+
+  static OwnedRwLockReadGuard<T> downgrade(OwnedRwLockWriteGuard&& g) noexcept {
+    std::shared_ptr<RwLock<T>> l = std::move(g.l_);
+    l->sem_.release(l->max_readers_ - 1);
+    return OwnedRwLockReadGuard<T>(std::move(l));
+  }
+
+ private:
+  std::shared_ptr<RwLock<T>> l_;
+};
+
+template <class T>
+class RwLock {
+ public:
+  // Tokio's MAX_READS: the default (and largest) number of concurrent readers.
+  static constexpr uint32_t MAX_READS = UINT32_MAX >> 3;
+
+  RwLock() requires std::is_default_constructible_v<T> : RwLock(T()) {}
+  explicit RwLock(T value) : sem_(MAX_READS, Unchecked{}), max_readers_(MAX_READS), value_(std::move(value)) {}
+  // At most max_reads readers at once (1..MAX_READS; throws std::invalid_argument otherwise).
+  static RwLock with_max_readers(T value, uint32_t max_reads) {
+    return RwLock(std::move(value), max_reads);
+  }
+  RwLock(T value, uint32_t max_reads)
+      : sem_(check_max(max_reads), Unchecked{}), max_readers_(max_reads), value_(std::move(value)) {}
+  RwLock(const RwLock&) = delete;
+  RwLock& operator=(const RwLock&) = delete;
+
+  template <class Guard, class Owner>
+  class Awaiter : public detail::Leaf<Awaiter<Guard, Owner>> {
+   public:
+    Awaiter(Owner owner, detail::BatchSemaphore* s, std::size_t n) noexcept
+        : owner_(std::move(owner)), op_(s, n) {}
+    Awaiter(const Awaiter& o) noexcept : detail::Leaf<Awaiter>(o), owner_(o.owner_), op_(o.op_) {}
+    bool poll(task::Context& cx) noexcept {
+      if (!detail::coop_poll_proceed(cx)) return false;
+      return op_.poll(cx.raw_waker()) == detail::BatchSemaphore::PollResult::Ready;
+    }
+    Guard await_resume() noexcept {
+      op_.take();
+      return Guard(std::move(owner_));
+    }
+
+   private:
+    Owner owner_;
+    detail::AcquireOp op_;
+  };
+  using Read = Awaiter<RwLockReadGuard<T>, const RwLock*>;
+  using Write = Awaiter<RwLockWriteGuard<T>, RwLock*>;
+  using ReadOwned = Awaiter<OwnedRwLockReadGuard<T>, std::shared_ptr<RwLock>>;
+  using WriteOwned = Awaiter<OwnedRwLockWriteGuard<T>, std::shared_ptr<RwLock>>;
+
+  // Shared access; yields RwLockReadGuard<T>.
+  Read read() const noexcept { return Read(this, &sem_, 1); }
+  // Exclusive access; yields RwLockWriteGuard<T>.
+  Write write() noexcept { return Write(this, &sem_, max_readers_); }
+
+  Result<RwLockReadGuard<T>, TryLockError> try_read() const noexcept {
+    if (sem_.try_acquire(1) == detail::BatchSemaphore::TryResult::Ok) return RwLockReadGuard<T>(this);
+    return unexpected(TryLockError{});
+  }
+  Result<RwLockWriteGuard<T>, TryLockError> try_write() noexcept {
+    if (sem_.try_acquire(max_readers_) == detail::BatchSemaphore::TryResult::Ok) {
+      return RwLockWriteGuard<T>(this);
+    }
+    return unexpected(TryLockError{});
+  }
+
+  // For plain threads; throw std::logic_error on a runtime thread.
+  RwLockReadGuard<T> blocking_read() const {
+    Read r = read();
+    return detail::blocking_wait(r, "RwLock::blocking_read");
+  }
+  RwLockWriteGuard<T> blocking_write() {
+    Write w = write();
+    return detail::blocking_wait(w, "RwLock::blocking_write");
+  }
+
+  static ReadOwned read_owned(std::shared_ptr<RwLock> l) {
+    if (!l) detail::throw_misuse("RwLock::read_owned on a null shared_ptr");
+    detail::BatchSemaphore* s = &l->sem_;
+    return ReadOwned(std::move(l), s, 1);
+  }
+  static WriteOwned write_owned(std::shared_ptr<RwLock> l) {
+    if (!l) detail::throw_misuse("RwLock::write_owned on a null shared_ptr");
+    detail::BatchSemaphore* s = &l->sem_;
+    std::size_t n = l->max_readers_;
+    return WriteOwned(std::move(l), s, n);
+  }
+  static Result<OwnedRwLockReadGuard<T>, TryLockError> try_read_owned(std::shared_ptr<RwLock> l) {
+    if (l && l->sem_.try_acquire(1) == detail::BatchSemaphore::TryResult::Ok) {
+      return OwnedRwLockReadGuard<T>(std::move(l));
+    }
+    return unexpected(TryLockError{});
+  }
+  static Result<OwnedRwLockWriteGuard<T>, TryLockError> try_write_owned(std::shared_ptr<RwLock> l) {
+    if (l && l->sem_.try_acquire(l->max_readers_) == detail::BatchSemaphore::TryResult::Ok) {
+      return OwnedRwLockWriteGuard<T>(std::move(l));
+    }
+    return unexpected(TryLockError{});
+  }
+
+  uint32_t max_readers() const noexcept { return max_readers_; }
+  T& get_mut() noexcept { return value_; }
+  T into_inner() && { return std::move(value_); }
+
+ private:
+  using Unchecked = detail::BatchSemaphore::Unchecked;
+  friend class RwLockReadGuard<T>;
+  friend class RwLockWriteGuard<T>;
+  friend class OwnedRwLockReadGuard<T>;
+  friend class OwnedRwLockWriteGuard<T>;
+
+  static uint32_t check_max(uint32_t n) {
+    if (n == 0 || n > MAX_READS) {
+      throw std::invalid_argument("tokio::sync::RwLock: max_reads must be in 1..=" +
+                                  std::to_string(MAX_READS) + " (got " + std::to_string(n) + ")");
+    }
+    return n;
+  }
+
+  mutable detail::BatchSemaphore sem_;
+  uint32_t max_readers_;
+  T value_;
+};
+
+}  // namespace tokio::sync
+/* end file src/tokio/sync/rwlock.hpp */
+/* begin file src/tokio/sync/notify.hpp */
+// sync::Notify: wakes one waiting task, or all of them, without carrying data.
+//
+//   tokio::sync::Notify notify;
+//   // waiter:                              // notifier:
+//   co_await notify.notified();             notify.notify_one();
+//
+// - notify_one() wakes the task that has waited longest; when nobody waits it stores one
+//   permit, so the next notified() completes at once (at most one permit is stored).
+// - notify_last() is notify_one() serving the most recent waiter first.
+// - notify_waiters() wakes every task waiting *now* (and every Notified created before the
+//   call, even if not yet polled); it stores no permit.
+// - A Notified can be enable()d before it is awaited: from then on it is in the queue and
+//   counts as a waiter for notify_one().
+//
+// Cancel safety: notified() loses its place in the queue when cancelled. A notify_one()
+// permit that was handed to a Notified destroyed before it completed is passed on to the
+// next waiter (or stored), never lost.
+//
+// State word (`state_`, size_t):
+//   bits 0..1   EMPTY (0) | WAITING (1: the queue is not empty) | NOTIFIED (2: a permit)
+//   bits 2..    how many times notify_waiters() was called (a Notified created before a
+//               call completes even if it was not queued yet)
+// Lock-free transitions: EMPTY -> NOTIFIED (notify_one with no waiter) and
+// NOTIFIED -> EMPTY (a Notified consuming the permit). Everything involving the queue
+// happens under `lock_`.
+
+/* #include <atomic> (already above) */
+/* #include <cstddef> (already above) */
+/* #include <cstdint> (already above) */
+
+
+namespace tokio::sync {
+
+class Notify;
+
+// The future returned by Notify::notified(). Await it as a prvalue
+// (`co_await n.notified()`) or as an lvalue (`co_await f` after `f.enable()`): awaiting goes
+// through a small proxy, so the queued node itself never has to be copied.
+class Notified {
+ public:
+  using tokio_awaitable = void;
+
+  Notified(Notify* n, std::size_t calls) noexcept : n_(n), calls_(calls) {}
+  Notified(Notified&& o) noexcept;
+  Notified(const Notified&) = delete;
+  Notified& operator=(const Notified&) = delete;
+  ~Notified() { release(); }
+
+  // Starts over as a fresh notified() of the same Notify (leaving the queue first, and
+  // passing on a notification it was given but never reported).
+  void reset() noexcept;
+
+  // Joins the queue without a waker (so notify_one() counts this one as a waiter).
+  // Returns true when a notification was already received.
+  bool enable() noexcept { return poll_with(nullptr); }
+
+  bool poll(task::Context& cx) noexcept { return poll_with(cx.raw_waker()); }
+
+  class Awaiter : public detail::Leaf<Awaiter> {
+   public:
+    explicit Awaiter(Notified* n) noexcept : n_(n) {}
+    bool poll(task::Context& cx) noexcept { return n_->poll(cx); }
+    void await_resume() const noexcept {}
+
+   private:
+    Notified* n_;
+  };
+  Awaiter operator co_await() & noexcept { return Awaiter(this); }
+  Awaiter operator co_await() && noexcept { return Awaiter(this); }
+
+ private:
+  friend class Notify;
+  enum : uint32_t { NONE = 0, ONE = 1, LAST = 2, ALL = 3 };
+  enum class St : uint8_t { Init, Waiting, Done };
+  struct Node : detail::WaitNode {
+    std::atomic<uint32_t> notification{NONE};
+    std::atomic<detail::Wakeable*> waker{nullptr};
+  };
+
+  bool poll_with(detail::Wakeable* waker) noexcept;
+  void release() noexcept;
+  bool poll_init(detail::Wakeable* waker) noexcept;
+
+  Notify* n_;
+  std::size_t calls_;
+  St st_ = St::Init;
+  Node node_;
+};
+
+class Notify {
+ public:
+  static constexpr std::size_t EMPTY = 0;
+  static constexpr std::size_t WAITING = 1;
+  static constexpr std::size_t NOTIFIED = 2;
+  static constexpr std::size_t STATE_MASK = 3;
+  static constexpr std::size_t CALLS_SHIFT = 2;
+
+  Notify() noexcept = default;
+  Notify(const Notify&) = delete;
+  Notify& operator=(const Notify&) = delete;
+
+  // A future that completes on the next notification. Cheap to create.
+  Notified notified() noexcept {
+    return Notified(this, state_.load(std::memory_order_seq_cst) >> CALLS_SHIFT);
+  }
+  void notify_one() noexcept { notify(Notified::ONE); }
+  void notify_last() noexcept { notify(Notified::LAST); }
+  void notify_waiters() noexcept;
+
+ private:
+  friend class Notified;
+  void notify(uint32_t strategy) noexcept;
+  // With lock_ held: hands one notification to a waiter (returning its waker, to be woken
+  // after unlocking) or stores the permit.
+  detail::Wakeable* notify_locked(uint32_t strategy) noexcept;
+
+  std::atomic<std::size_t> state_{0};
+  detail::WaitLock lock_;
+  detail::WaitList waiters_;
+};
+
+}  // namespace tokio::sync
+/* end file src/tokio/sync/notify.hpp */
+/* begin file src/tokio/sync/barrier.hpp */
+// sync::Barrier: n tasks wait until all n have arrived, then all continue together.
+//
+//   tokio::sync::Barrier barrier(3);
+//   auto r = co_await barrier.wait();   // BarrierWaitResult
+//   if (r.is_leader()) { ... }          // exactly one of each group of n is the leader
+//
+// The barrier is reusable: the (n+1)-th arrival starts the next generation. A barrier of
+// 0 behaves like a barrier of 1 (every wait completes at once), as std::barrier and Tokio.
+//
+// Cancel safety: not cancel-safe. An arrival counts from the first poll of wait(); a
+// cancelled wait still counts toward its generation (as in Tokio), it just is not woken.
+
+/* #include <atomic> (already above) */
+/* #include <cstddef> (already above) */
+/* #include <cstdint> (already above) */
+
+
+namespace tokio::sync {
+
+class BarrierWaitResult {
+ public:
+  explicit BarrierWaitResult(bool leader) noexcept : leader_(leader) {}
+  bool is_leader() const noexcept { return leader_; }
+
+ private:
+  bool leader_;
+};
+
+class Barrier {
+ public:
+  explicit Barrier(std::size_t n) noexcept : n_(n == 0 ? 1 : n) {}
+  Barrier(const Barrier&) = delete;
+  Barrier& operator=(const Barrier&) = delete;
+
+  class Wait : public detail::Leaf<Wait> {
+   public:
+    explicit Wait(Barrier* b) noexcept : b_(b) {}
+    Wait(Wait&& o) noexcept;
+    // Copies start fresh (an awaitable may be copied before its first poll).
+    Wait(const Wait& o) noexcept : detail::Leaf<Wait>(o), b_(o.b_) {}
+    ~Wait();
+    bool poll(task::Context& cx) noexcept;
+    BarrierWaitResult await_resume() const noexcept { return BarrierWaitResult(leader_); }
+
+   private:
+    friend class Barrier;
+    struct Node : detail::WaitNode {
+      std::atomic<bool> released{false};
+      std::atomic<detail::Wakeable*> waker{nullptr};
+    };
+    enum class St : uint8_t { Init, Waiting, Done };
+    Barrier* b_;
+    Node node_;
+    St st_ = St::Init;
+    bool leader_ = false;
+  };
+
+  // Arrives at the barrier and waits for the rest of the generation.
+  Wait wait() noexcept { return Wait(this); }
+
+ private:
+  friend class Wait;
+  detail::WaitLock lock_;
+  std::size_t n_;
+  std::size_t arrived_ = 0;  // guarded by lock_
+  detail::WaitList waiters_;  // guarded by lock_
+};
+
+}  // namespace tokio::sync
+/* end file src/tokio/sync/barrier.hpp */
+/* begin file src/tokio/sync/once_cell.hpp */
+// sync::OnceCell<T>: a value set at most once, possibly by an async initializer.
+//
+//   tokio::sync::OnceCell<Config> cell;
+//   const Config& c = co_await cell.get_or_init([]() -> tokio::Task<Config> {
+//     co_return co_await load_config();
+//   });
+//
+// Concurrent get_or_init calls run one initializer at a time: the others wait (FIFO) and
+// get the value once it is set. If the running initializer throws or is cancelled, the
+// next waiter runs its own. Internally a one-permit semaphore that is closed once the
+// value is set (Tokio's design): waiters woken by the close read the value.
+//
+// Cancel safety: get_or_init is cancel-safe in that a cancelled call never leaves the cell
+// half-initialized; a cancelled initializer lets the next caller initialize.
+
+/* #include <atomic> (already above) */
+/* #include <functional> (already above) */
+/* #include <new> (already above) */
+/* #include <optional> (already above) */
+/* #include <type_traits> (already above) */
+/* #include <utility> (already above) */
+
+
+namespace tokio::sync {
+
+// set() failed; the value is handed back.
+template <class T>
+struct SetError {
+  enum class Kind { AlreadyInitialized, InitializingError };
+  Kind kind;
+  T value;
+  bool is_already_init_err() const noexcept { return kind == Kind::AlreadyInitialized; }
+  bool is_initializing_err() const noexcept { return kind == Kind::InitializingError; }
+};
+
+template <class T>
+class OnceCell {
+ public:
+  OnceCell() noexcept : sem_(1, detail::BatchSemaphore::Unchecked{}) {}
+  explicit OnceCell(T value) : sem_(1, detail::BatchSemaphore::Unchecked{}) {
+    emplace(std::move(value));
+  }
+  OnceCell(const OnceCell&) = delete;
+  OnceCell& operator=(const OnceCell&) = delete;
+  ~OnceCell() {
+    if (initialized()) value_.~T();
+  }
+
+  bool initialized() const noexcept { return init_.load(std::memory_order_acquire); }
+  // The value, or nullptr while the cell is empty.
+  const T* get() const noexcept { return initialized() ? &value_ : nullptr; }
+  // Mutable access for the cell's exclusive owner.
+  T* get_mut() noexcept { return initialized() ? &value_ : nullptr; }
+
+  // Sets the value unless the cell is initialized (AlreadyInitialized) or an initializer
+  // is running right now (InitializingError); the value is returned in the error.
+  Result<void, SetError<T>> set(T value) {
+    if (initialized()) return unexpected(SetError<T>{SetError<T>::Kind::AlreadyInitialized, std::move(value)});
+    if (sem_.try_acquire(1) != detail::BatchSemaphore::TryResult::Ok) {
+      auto k = initialized() ? SetError<T>::Kind::AlreadyInitialized : SetError<T>::Kind::InitializingError;
+      return unexpected(SetError<T>{k, std::move(value)});
+    }
+    emplace(std::move(value));
+    return {};
+  }
+
+  // Returns the value, running `init()` (which returns a tokio::Task<T> or another tokio
+  // awaitable yielding T) if the cell is empty.
+  template <class F>
+  Task<std::reference_wrapper<const T>> get_or_init(F init) {
+    if (initialized()) co_return std::cref(value_);
+    bool holds = co_await detail::SemaphoreAcquire(&sem_, 1);
+    if (!holds) co_return std::cref(value_);  // closed: another call set the value
+    PermitGuard guard{&sem_};
+    T v = co_await init();
+    emplace(std::move(v));
+    guard.sem = nullptr;  // the semaphore is closed now; nothing to give back
+    co_return std::cref(value_);
+  }
+
+  // Like get_or_init, with an initializer yielding Result<T, E>: an error is returned and
+  // leaves the cell empty (the next caller tries again).
+  template <class F>
+  auto get_or_try_init(F init)
+      -> Task<Result<std::reference_wrapper<const T>,
+                     typename detail::await_result_t<std::invoke_result_t<F&>>::error_type>> {
+    if (initialized()) co_return std::cref(value_);
+    bool holds = co_await detail::SemaphoreAcquire(&sem_, 1);
+    if (!holds) co_return std::cref(value_);
+    PermitGuard guard{&sem_};
+    auto r = co_await init();
+    if (!r.has_value()) co_return unexpected(std::move(r).error());
+    emplace(std::move(*r));
+    guard.sem = nullptr;
+    co_return std::cref(value_);
+  }
+
+  // Takes the value out, leaving the cell empty (exclusive owner only).
+  std::optional<T> take() {
+    if (!initialized()) return std::nullopt;
+    std::optional<T> out(std::move(value_));
+    value_.~T();
+    init_.store(false, std::memory_order_release);
+    sem_.~BatchSemaphore();
+    new (&sem_) detail::BatchSemaphore(1, detail::BatchSemaphore::Unchecked{});
+    return out;
+  }
+
+ private:
+  struct PermitGuard {
+    detail::BatchSemaphore* sem;
+    ~PermitGuard() {
+      if (sem) sem->release(1);
+    }
+  };
+  void emplace(T&& v) {
+    new (&value_) T(std::move(v));
+    init_.store(true, std::memory_order_release);
+    sem_.close();  // wakes every waiting get_or_init: they read the value
+  }
+
+  std::atomic<bool> init_{false};
+  detail::BatchSemaphore sem_;
+  union {
+    T value_;
+  };
+};
+
+}  // namespace tokio::sync
+/* end file src/tokio/sync/once_cell.hpp */
+/* begin file src/tokio/sync/mpsc.hpp */
+// sync::mpsc: multi-producer, single-consumer channels, bounded (channel) and unbounded
+// (unbounded_channel). See mpsc_bounded.hpp, mpsc_unbounded.hpp and mpsc_receiver.hpp.
+
+/* begin file src/tokio/sync/mpsc_bounded.hpp */
+// mpsc::channel<T>(capacity): the bounded multi-producer single-consumer channel.
+//
+//   auto [tx, rx] = tokio::sync::mpsc::channel<int>(100);
+//   tokio::spawn([](auto tx) -> tokio::Task<> { (void)co_await tx.send(1); }, tx);
+//   while (auto v = co_await rx.recv()) use(*v);        // std::nullopt: all senders gone
+//
+// Backpressure: at most `capacity` messages are buffered; send() waits for a free slot
+// (FIFO among waiting senders). A slot can be reserved first (reserve() -> Permit) and
+// filled later without waiting. Copying a Sender clones it; the channel ends for the
+// receiver when the last Sender (and OwnedPermit) is gone.
+//
+// Cancel safety: send() is not cancel-safe in the sense that a cancelled send loses its
+// place in the queue and its message (the message was not sent). reserve() loses only its
+// place; a slot it had been granted goes to the next waiting sender. closed() is
+// cancel-safe.
+//
+// Not yet available: send_timeout (needs the timer driver).
+
+/* #include <cstddef> (already above) */
+/* #include <cstdint> (already above) */
+/* #include <optional> (already above) */
+/* #include <stdexcept> (already above) */
+/* #include <string> (already above) */
+/* #include <type_traits> (already above) */
+/* #include <utility> (already above) */
+
+/* begin file src/tokio/sync/mpsc_chan.hpp */
+// Chan<T, Bounded> (internal): the state shared by the ends of an mpsc channel.
+//
+//   list              the lock-free block queue (mpsc_list.hpp)
+//   rx_waker          the receiver's waker (atomic_waker.hpp); producers wake it after a
+//                     push, for one load when the receiver is not waiting
+//   sem               bounded: a BatchSemaphore of `bound` permits, one per buffered
+//                     message or reserved slot (a send acquires, a recv releases);
+//                     unbounded: a counter of messages in flight (UnboundedSem)
+//   tx_count          live Senders (and OwnedPermits); the last one pushes the close
+//                     marker, after which recv drains the queue and yields "closed"
+//   refs              every handle (senders, weak senders, receiver) for deallocation
+//   notify_rx_closed  wakes Sender::closed() waiters when the receiver closes
+// "Idle" = no permit outstanding (bounded) / no message in flight (unbounded). After the
+// receiver closes, recv keeps returning buffered values and reports the end once the
+// queue is empty and the channel is idle, so a send that already got its permit is
+// never lost.
+
+#include <sched.h>
+
+/* #include <atomic> (already above) */
+/* #include <cstddef> (already above) */
+/* #include <cstdint> (already above) */
+/* #include <new> (already above) */
+/* #include <optional> (already above) */
+/* #include <type_traits> (already above) */
+/* #include <utility> (already above) */
+/* #include <vector> (already above) */
+
+/* begin file src/tokio/sync/atomic_waker.hpp */
+// AtomicWaker (internal): one waker slot with a single registrant (a channel's receiver)
+// and any number of concurrent wakers (its senders).
+//
+// State word (`state_`, 32 bits):
+//   bit 0 REGISTERING  the registrant is writing the slot
+//   bit 1 WAKING       a waker is taking the slot; cleared by whoever finishes the wake
+//   bit 2 HAS          the slot holds a waker
+// `slot_` is an atomic pointer only so that the registrant's "already registered?" check
+// may read it while a waker takes it; ownership of its contents follows the bits above.
+//
+// Fast paths:
+// - wake() with no waker stored (the receiver is busy draining) is one load: the sender
+//   pays no read-modify-write on this shared line. This needs the sender's publication
+//   of a message and its load of `state_` to be ordered against the registrant's
+//   publication of HAS and its re-check of the queue: both sides use seq_cst (on x86 the
+//   RMWs are locked instructions anyway and seq_cst loads are plain loads), so either the
+//   sender sees HAS or the registrant's re-check sees the message.
+// - register_waker() with the same waker already stored is one load.
+// Callers that signal a condition not published with a seq_cst operation (close paths)
+// use wake_always(), which skips the fast path.
+
+/* #include <atomic> (already above) */
+/* #include <cstdint> (already above) */
+
+
+namespace tokio::detail {
+
+class AtomicWaker {
+ public:
+  static constexpr uint32_t REGISTERING = 1;
+  static constexpr uint32_t WAKING = 2;
+  static constexpr uint32_t HAS = 4;
+
+  AtomicWaker() noexcept = default;
+  AtomicWaker(const AtomicWaker&) = delete;
+  AtomicWaker& operator=(const AtomicWaker&) = delete;
+  ~AtomicWaker() {
+    if (Wakeable* w = slot_.load(std::memory_order_relaxed)) w->vtable->drop(w);
+  }
+
+  // Stores `w` (a borrowed waker; cloned if kept). Callers re-check their condition after
+  // this returns (the register-then-recheck pattern).
+  void register_waker(Wakeable* w) noexcept {
+    uint32_t s = state_.load(std::memory_order_seq_cst);
+    if (s == HAS && slot_.load(std::memory_order_relaxed) == w) return;
+    for (;;) {
+      if (s & (WAKING | REGISTERING)) {
+        // A wake is in progress: it will take (and wake) whatever is stored. Make sure the
+        // caller is polled again instead of storing into a slot we do not own.
+        w->vtable->wake_by_ref(w);
+        return;
+      }
+      if (state_.compare_exchange_weak(s, s | REGISTERING, std::memory_order_seq_cst)) {
+        break;
+      }
+    }
+    Wakeable* old = slot_.load(std::memory_order_relaxed);
+    if (old != w) {
+      w->vtable->clone(w);
+      slot_.store(w, std::memory_order_relaxed);
+      if (old) old->vtable->drop(old);
+    }
+    uint32_t expected = s | REGISTERING;
+    if (state_.compare_exchange_strong(expected, HAS, std::memory_order_seq_cst)) return;
+    // A waker set WAKING while we registered; it left the wake to us.
+    Wakeable* taken = slot_.exchange(nullptr, std::memory_order_relaxed);
+    state_.store(0, std::memory_order_seq_cst);
+    if (taken) taken->vtable->wake(taken);
+  }
+
+  // Wakes the stored waker, if any (and empties the slot).
+  void wake() noexcept {
+    uint32_t s = state_.load(std::memory_order_seq_cst);
+    if (!(s & (HAS | REGISTERING))) return;
+    wake_slow();
+  }
+  void wake_always() noexcept { wake_slow(); }
+
+ private:
+  void wake_slow() noexcept {
+    uint32_t prev = state_.fetch_or(WAKING, std::memory_order_seq_cst);
+    if (prev & (REGISTERING | WAKING)) return;  // the registrant or another waker handles it
+    Wakeable* w = slot_.exchange(nullptr, std::memory_order_acquire);
+    // Nobody else changes the word while WAKING is set (registrants back off, other
+    // wakers only OR the bit in again). seq_cst: a waker that backed off because it saw
+    // WAKING is ordered before this store, hence before the woken task's re-registration
+    // and re-check, so its message is seen.
+    state_.store(0, std::memory_order_seq_cst);
+    if (w) w->vtable->wake(w);
+  }
+
+  std::atomic<uint32_t> state_{0};
+  std::atomic<Wakeable*> slot_{nullptr};
+};
+
+}  // namespace tokio::detail
+/* end file src/tokio/sync/atomic_waker.hpp */
+/* begin file src/tokio/sync/mpsc_error.hpp */
+// Errors of the mpsc channels (Tokio's names).
+
+/* #include <utility> (already above) */
+
+namespace tokio::sync::mpsc {
+
+// send() failed because the receiver is gone or closed; the value is handed back.
+template <class T = void>
+struct SendError {
+  T value;
+  T into_inner() && { return std::move(value); }
+};
+// reserve() failed because the receiver is gone or closed.
+template <>
+struct SendError<void> {
+  friend bool operator==(SendError, SendError) = default;
+};
+
+// try_send() failed: the channel is full (bounded only) or closed; the value is handed back.
+template <class T = void>
+struct TrySendError {
+  enum class Kind { Full, Closed };
+  Kind kind;
+  T value;
+  bool is_full() const noexcept { return kind == Kind::Full; }
+  bool is_closed() const noexcept { return kind == Kind::Closed; }
+  T into_inner() && { return std::move(value); }
+};
+template <>
+struct TrySendError<void> {
+  enum class Kind { Full, Closed };
+  Kind kind;
+  bool is_full() const noexcept { return kind == Kind::Full; }
+  bool is_closed() const noexcept { return kind == Kind::Closed; }
+  friend bool operator==(TrySendError, TrySendError) = default;
+};
+
+// try_recv() found nothing: the channel is empty (Empty) or empty and closed
+// (Disconnected).
+enum class TryRecvError { Empty, Disconnected };
+
+}  // namespace tokio::sync::mpsc
+/* end file src/tokio/sync/mpsc_error.hpp */
+/* begin file src/tokio/sync/mpsc_list.hpp */
+// MpscList<T> (internal): the lock-free, unbounded, multi-producer single-consumer queue
+// under both mpsc channels: a linked list of fixed-size blocks, as in Tokio.
+//
+// Positions: every push (and the final close marker) claims the next position with one
+// fetch_add on `tail_position_`; position p lives in the block whose `start` is
+// p & ~(kCap-1), at slot p & (kCap-1). Producers walk from `block_tail_` to that block,
+// appending blocks as needed, write the slot and set its ready bit. The consumer reads
+// positions in order from `head_`.
+//
+// Block `ready` word (64 bits):
+//   bits 0..kCap-1  slot i holds a value (set by its producer after writing it)
+//   bit 32 RELEASED     block_tail_ moved past this block; observed_tail is valid
+//   bit 33 TX_CLOSED    the close marker position is in this block
+//
+// Reclamation: a producer that finds block_tail_ pointing at a block whose slots are all
+// written may advance block_tail_ past it; it then records observed_tail = the current
+// tail position and sets RELEASED. A producer still walking through that block claimed
+// its position before observed_tail (it read tail_position_ before block_tail_ moved: the
+// fetch_add(0, release) after the CAS and the producers' fetch_add(acquire) order this),
+// so once the consumer has read every position below observed_tail no producer can touch
+// the block: the consumer recycles it to the end of the list (up to 3 attempts) or frees
+// it. Blocks are therefore only freed by the consumer.
+//
+// Block size: 32 slots, fewer for large T so a block stays near 16 KiB (Tokio always uses
+// 32, i.e. a 1 MiB block for a 32 KiB message).
+
+/* #include <atomic> (already above) */
+/* #include <bit> (already above) */
+/* #include <cstddef> (already above) */
+/* #include <cstdint> (already above) */
+/* #include <new> (already above) */
+/* #include <utility> (already above) */
+
+
+namespace tokio::detail {
+
+template <class T>
+constexpr std::size_t mpsc_block_cap() noexcept {
+  std::size_t fit = 16384 / (sizeof(T) ? sizeof(T) : 1);
+  if (fit >= 32) return 32;
+  if (fit == 0) return 1;
+  return std::bit_floor(fit);
+}
+
+template <class T>
+struct MpscBlock {
+  static constexpr std::size_t kCap = mpsc_block_cap<T>();
+  static constexpr uint64_t READY_MASK = kCap == 64 ? ~0ull : ((1ull << kCap) - 1);
+  static constexpr uint64_t RELEASED = 1ull << 32;
+  static constexpr uint64_t TX_CLOSED = 1ull << 33;
+
+  explicit MpscBlock(std::size_t s) noexcept : start(s) {}
+
+  std::atomic<uint64_t> ready{0};
+  std::atomic<MpscBlock*> next{nullptr};
+  std::size_t start;
+  std::size_t observed_tail = 0;  // written before RELEASED is set
+  alignas(T) unsigned char slots[kCap][sizeof(T)];
+
+  T* slot(std::size_t i) noexcept { return std::launder(reinterpret_cast<T*>(slots[i])); }
+  bool is_final() const noexcept {
+    return (ready.load(std::memory_order_acquire) & READY_MASK) == READY_MASK;
+  }
+  void reset(std::size_t s) noexcept {
+    start = s;
+    observed_tail = 0;
+    ready.store(0, std::memory_order_relaxed);
+    next.store(nullptr, std::memory_order_relaxed);
+  }
+};
+
+template <class T>
+class MpscList {
+ public:
+  using Block = MpscBlock<T>;
+  static constexpr std::size_t kCap = Block::kCap;
+
+  enum class Pop { Value, Empty, Closed };
+
+  MpscList() {
+    Block* b = new Block(0);
+    block_tail_.store(b, std::memory_order_relaxed);
+    head_ = free_head_ = b;
+  }
+  MpscList(const MpscList&) = delete;
+  MpscList& operator=(const MpscList&) = delete;
+  // Only when nobody else can touch the list: destroys every value still stored (also
+  // any pushed after the close marker by a permit that outlived its sender) and frees
+  // the blocks.
+  ~MpscList() {
+    std::size_t end = tail_position_.load(std::memory_order_acquire);
+    for (std::size_t pos = index_; pos != end; ++pos) {
+      std::size_t start = pos & ~(kCap - 1);
+      while (head_->start != start) head_ = head_->next.load(std::memory_order_acquire);
+      std::size_t off = pos & (kCap - 1);
+      if (head_->ready.load(std::memory_order_acquire) & (1ull << off)) head_->slot(off)->~T();
+    }
+    Block* b = free_head_;
+    while (b) {
+      Block* n = b->next.load(std::memory_order_relaxed);
+      delete b;
+      b = n;
+    }
+  }
+
+  // --- producers ---------------------------------------------------------------------------
+  template <class U>
+  void push(U&& v) {
+    std::size_t pos = tail_position_.fetch_add(1, std::memory_order_acquire);
+    Block* b = find_block(pos);
+    std::size_t off = pos & (kCap - 1);
+    new (b->slots[off]) T(std::forward<U>(v));
+    // seq_cst: pairs with the consumer's register-then-recheck (see AtomicWaker).
+    b->ready.fetch_or(1ull << off, std::memory_order_seq_cst);
+  }
+  // Claims the final position as the close marker (the last producer calls it once).
+  void close() {
+    std::size_t pos = tail_position_.fetch_add(1, std::memory_order_acquire);
+    Block* b = find_block(pos);
+    b->ready.fetch_or(Block::TX_CLOSED, std::memory_order_seq_cst);
+  }
+  std::size_t tail_position() const noexcept {
+    return tail_position_.load(std::memory_order_acquire);
+  }
+
+  // --- consumer ------------------------------------------------------------------------------
+  // Hands the next value, when one is ready, to sink(T&&) (which must not throw), then
+  // destroys the slot.
+  template <class Sink>
+  Pop pop(Sink&& sink) noexcept {
+    std::size_t start = index_ & ~(kCap - 1);
+    while (head_->start != start) {
+      Block* n = head_->next.load(std::memory_order_acquire);
+      if (!n) return Pop::Empty;
+      head_ = n;
+    }
+    reclaim();
+    std::size_t off = index_ & (kCap - 1);
+    uint64_t r = head_->ready.load(std::memory_order_seq_cst);
+    if (!(r & (1ull << off))) return (r & Block::TX_CLOSED) ? Pop::Closed : Pop::Empty;
+    T* src = head_->slot(off);
+    sink(std::move(*src));
+    src->~T();
+    ++index_;
+    return Pop::Value;
+  }
+  // True when a value is ready at the head (the consumer only).
+  bool has_ready() noexcept {
+    std::size_t start = index_ & ~(kCap - 1);
+    Block* b = head_;
+    while (b->start != start) {
+      b = b->next.load(std::memory_order_acquire);
+      if (!b) return false;
+    }
+    return b->ready.load(std::memory_order_acquire) & (1ull << (index_ & (kCap - 1)));
+  }
+  std::size_t index() const noexcept { return index_; }
+
+ private:
+  Block* find_block(std::size_t pos) {
+    std::size_t start = pos & ~(kCap - 1);
+    std::size_t off = pos & (kCap - 1);
+    Block* b = block_tail_.load(std::memory_order_acquire);
+    // Only producers far enough behind the block they need try to move the tail, so the
+    // first producers of a fresh block do not all race for it.
+    bool try_advance = (start - b->start) / kCap > off;
+    while (b->start != start) {
+      Block* n = b->next.load(std::memory_order_acquire);
+      if (!n) n = grow(b);
+      try_advance = try_advance && b->is_final();
+      if (try_advance) {
+        Block* expected = b;
+        if (block_tail_.compare_exchange_strong(expected, n, std::memory_order_release,
+                                                std::memory_order_relaxed)) {
+          b->observed_tail = tail_position_.fetch_add(0, std::memory_order_release);
+          b->ready.fetch_or(Block::RELEASED, std::memory_order_release);
+        } else {
+          try_advance = false;
+        }
+      }
+      b = n;
+    }
+    return b;
+  }
+
+  // Appends a block after `b`; returns b's successor (ours or a concurrent one). A block
+  // that lost the race is appended further down instead of being wasted.
+  Block* grow(Block* b) {
+    Block* fresh = new Block(b->start + kCap);
+    Block* expected = nullptr;
+    if (b->next.compare_exchange_strong(expected, fresh, std::memory_order_acq_rel,
+                                        std::memory_order_acquire)) {
+      return fresh;
+    }
+    Block* succ = expected;
+    Block* cur = succ;
+    for (;;) {
+      fresh->start = cur->start + kCap;
+      Block* nx = nullptr;
+      if (cur->next.compare_exchange_strong(nx, fresh, std::memory_order_acq_rel,
+                                            std::memory_order_acquire)) {
+        return succ;
+      }
+      cur = nx;
+      cpu_relax();
+    }
+  }
+
+  void reclaim() noexcept {
+    while (free_head_ != head_) {
+      Block* b = free_head_;
+      uint64_t r = b->ready.load(std::memory_order_acquire);
+      if (!(r & Block::RELEASED) || b->observed_tail > index_) return;
+      free_head_ = b->next.load(std::memory_order_relaxed);
+      recycle(b);
+    }
+  }
+  void recycle(Block* b) noexcept {
+    Block* cur = block_tail_.load(std::memory_order_acquire);
+    for (int i = 0; i < 3; ++i) {
+      b->reset(cur->start + kCap);
+      Block* expected = nullptr;
+      if (cur->next.compare_exchange_strong(expected, b, std::memory_order_acq_rel,
+                                            std::memory_order_acquire)) {
+        return;
+      }
+      cur = expected;
+    }
+    delete b;
+  }
+
+  // Producer side: every producer writes it. The padding keeps the groups kCacheLine
+  // bytes apart without over-aligning the object (an over-aligned allocation costs a
+  // memalign per channel).
+  std::atomic<std::size_t> tail_position_{0};
+  std::atomic<Block*> block_tail_{nullptr};
+  char pad_[kCacheLine];
+  // Consumer side.
+  Block* head_ = nullptr;
+  Block* free_head_ = nullptr;
+  std::size_t index_ = 0;
+};
+
+}  // namespace tokio::detail
+/* end file src/tokio/sync/mpsc_list.hpp */
+
+namespace tokio::detail {
+
+// Message counter of the unbounded channel. Word: (messages in flight << 1) | CLOSED.
+struct UnboundedSem {
+  static constexpr std::size_t CLOSED = 1;
+  std::atomic<std::size_t> word{0};
+
+  // Counts one message in; false (nothing counted) when closed. Sets `now_idle` when the
+  // undo of a failed attempt made a closed channel idle (the receiver must be woken).
+  bool try_add(bool& now_idle) noexcept {
+    std::size_t prev = word.fetch_add(2, std::memory_order_acq_rel);
+    if (!(prev & CLOSED)) return true;
+    now_idle = word.fetch_sub(2, std::memory_order_acq_rel) == (CLOSED | 2);
+    return false;
+  }
+  void sub(std::size_t n) noexcept { word.fetch_sub(2 * n, std::memory_order_acq_rel); }
+  void close() noexcept { word.fetch_or(CLOSED, std::memory_order_acq_rel); }
+  bool is_closed() const noexcept { return word.load(std::memory_order_acquire) & CLOSED; }
+  bool is_idle() const noexcept { return (word.load(std::memory_order_acquire) >> 1) == 0; }
+  std::size_t len() const noexcept { return word.load(std::memory_order_acquire) >> 1; }
+};
+
+template <class T, bool Bounded>
+struct Chan {
+  static_assert(std::is_nothrow_move_constructible_v<T>,
+                "tokio::sync::mpsc: the message type must be nothrow move constructible (a "
+                "move that throws halfway through a send would corrupt the queue)");
+  using Sem = std::conditional_t<Bounded, BatchSemaphore, UnboundedSem>;
+  using Pop = typename MpscList<T>::Pop;
+
+  explicit Chan(std::size_t b) : sem(make_sem(b)), bound(b) {}
+
+  static Sem make_sem(std::size_t b) {
+    if constexpr (Bounded) return Sem(b, BatchSemaphore::Unchecked{});
+    else return Sem{};
+  }
+
+  // Groups written by different parties are kept kCacheLine bytes apart by padding (not
+  // alignas: an over-aligned allocation costs a memalign per channel).
+  MpscList<T> list;
+  char pad0_[kCacheLine];
+  AtomicWaker rx_waker;
+  char pad1_[kCacheLine];
+  Sem sem;
+  char pad2_[kCacheLine];
+  std::atomic<std::size_t> tx_count{1};
+  std::atomic<std::size_t> tx_weak_count{0};
+  std::atomic<std::size_t> refs{2};
+  sync::Notify notify_rx_closed;
+  std::size_t bound;
+  bool rx_closed = false;  // receiver only
+
+  static Chan* create(std::size_t bound) { return new Chan(bound); }
+  void ref() noexcept { refs.fetch_add(1, std::memory_order_relaxed); }
+  void release() noexcept {
+    if (refs.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
+  }
+
+  // --- senders ---------------------------------------------------------------------------
+  void tx_clone() noexcept {
+    tx_count.fetch_add(1, std::memory_order_relaxed);
+    ref();
+  }
+  void tx_drop() noexcept {
+    if (tx_count.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+      list.close();     // publishes with a seq_cst RMW, like a push
+      rx_waker.wake();
+    }
+    release();
+  }
+  // Weak -> strong: only while some strong sender lives.
+  bool tx_upgrade() noexcept {
+    std::size_t n = tx_count.load(std::memory_order_relaxed);
+    while (n != 0) {
+      if (tx_count.compare_exchange_weak(n, n + 1, std::memory_order_acq_rel,
+                                         std::memory_order_relaxed)) {
+        ref();
+        return true;
+      }
+    }
+    return false;
+  }
+  template <class U>
+  void push(U&& v) {
+    list.push(std::forward<U>(v));
+    rx_waker.wake();
+  }
+  bool is_closed_for_tx() const noexcept { return sem.is_closed(); }
+
+  // A bounded permit given back without a message.
+  void release_permit(std::size_t n) noexcept {
+    if constexpr (Bounded) {
+      sem.release(n);
+      if (sem.is_closed() && is_idle()) rx_waker.wake_always();
+    }
+  }
+  bool is_idle() const noexcept {
+    if constexpr (Bounded) return sem.available_permits() == bound;
+    else return sem.is_idle();
+  }
+
+  // --- receiver --------------------------------------------------------------------------
+  void close_rx() noexcept {
+    if (rx_closed) return;
+    rx_closed = true;
+    sem.close();
+    notify_rx_closed.notify_waiters();
+  }
+  void on_received(std::size_t n) noexcept {
+    if constexpr (Bounded) sem.release(n);
+    else sem.sub(n);
+  }
+
+  // One step of recv: true when `out` holds a value or the channel has ended.
+  bool poll_recv(task::Context& cx, std::optional<T>& out) noexcept {
+    if (!coop_poll_proceed(cx)) return false;
+    auto sink = [&](T&& v) noexcept { out.emplace(std::move(v)); };
+    Pop p = list.pop(sink);
+    if (p == Pop::Empty) {
+      rx_waker.register_waker(cx.raw_waker());
+      p = list.pop(sink);
+    }
+    if (p == Pop::Value) {
+      on_received(1);
+      return true;
+    }
+    if (p == Pop::Closed) return true;
+    return rx_closed && is_idle();
+  }
+
+  // One step of recv_many: true when n > 0 values were appended, or the channel ended
+  // (n == 0).
+  bool poll_recv_many(task::Context& cx, std::vector<T>& buf, std::size_t limit,
+                      std::size_t& n) noexcept {
+    if (!coop_poll_proceed(cx)) return false;
+    n = 0;
+    if (limit == 0) return true;
+    Pop p = drain(buf, limit, n);
+    if (p == Pop::Empty && n == 0) {
+      rx_waker.register_waker(cx.raw_waker());
+      p = drain(buf, limit, n);
+    }
+    if (n > 0) {
+      on_received(n);
+      return true;
+    }
+    if (p == Pop::Closed) return true;
+    return rx_closed && is_idle();
+  }
+  Pop drain(std::vector<T>& buf, std::size_t limit, std::size_t& n) noexcept {
+    Pop p = Pop::Empty;
+    while (n < limit) {
+      if (buf.size() == buf.capacity()) {
+        std::size_t want = buf.size() + (limit - n < 32 ? limit - n : 32);
+        buf.reserve(want > 2 * buf.size() ? want : 2 * buf.size());
+      }
+      p = list.pop([&](T&& v) noexcept { buf.push_back(std::move(v)); });
+      if (p != Pop::Value) break;
+      ++n;
+    }
+    return p;
+  }
+
+  Result<T, sync::mpsc::TryRecvError> try_recv() noexcept {
+    std::optional<T> out;
+    auto sink = [&](T&& v) noexcept { out.emplace(std::move(v)); };
+    for (int spins = 0;; ++spins) {
+      Pop p = list.pop(sink);
+      if (p == Pop::Value) {
+        on_received(1);
+        return std::move(*out);
+      }
+      if (p == Pop::Closed) return unexpected(sync::mpsc::TryRecvError::Disconnected);
+      if (list.tail_position() == list.index()) {
+        if (rx_closed && is_idle()) return unexpected(sync::mpsc::TryRecvError::Disconnected);
+        return unexpected(sync::mpsc::TryRecvError::Empty);
+      }
+      // A producer claimed the next position and is writing it right now: wait for it
+      // (a handful of instructions) rather than report a spurious Empty.
+      if (spins < 64) cpu_relax();
+      else sched_yield();
+    }
+  }
+
+  // The receiver goes away: close, then destroy what is buffered (giving the permits
+  // back). Messages pushed later by outstanding permits die with the channel.
+  void rx_drop() noexcept {
+    close_rx();
+    std::size_t n = 0;
+    while (list.pop([](T&&) noexcept {}) == Pop::Value) ++n;
+    if (n) on_received(n);
+    release();
+  }
+};
+
+}  // namespace tokio::detail
+/* end file src/tokio/sync/mpsc_chan.hpp */
+/* begin file src/tokio/sync/mpsc_receiver.hpp */
+// mpsc::Receiver<T> and mpsc::UnboundedReceiver<T>: the receiving end of an mpsc channel
+// (one class template; bounded-only members are constrained).
+//
+// Cancel safety: recv() and recv_many() are cancel-safe: a value is taken from the
+// channel only in the poll that completes them, so a recv that loses a select leaves
+// every message in the channel.
+//
+// Closing: close() stops new sends (they fail with the value handed back) and wakes
+// Sender::closed(); messages already sent, and sends that already hold a permit, are
+// still received; after them recv() yields std::nullopt. Dropping the receiver closes it
+// and destroys the buffered messages.
+
+/* #include <cstddef> (already above) */
+/* #include <optional> (already above) */
+/* #include <utility> (already above) */
+/* #include <vector> (already above) */
+
+
+namespace tokio::sync::mpsc {
+
+template <class T, bool Bounded>
+class BasicReceiver {
+  using Chan = detail::Chan<T, Bounded>;
+
+ public:
+  BasicReceiver() noexcept = default;
+  explicit BasicReceiver(Chan* c) noexcept : c_(c) {}
+  BasicReceiver(BasicReceiver&& o) noexcept : c_(std::exchange(o.c_, nullptr)) {}
+  BasicReceiver& operator=(BasicReceiver&& o) noexcept {
+    if (this != &o) {
+      reset();
+      c_ = std::exchange(o.c_, nullptr);
+    }
+    return *this;
+  }
+  ~BasicReceiver() { reset(); }
+
+  class Recv : public detail::Leaf<Recv> {
+   public:
+    explicit Recv(Chan* c) noexcept : c_(c) {}
+    Recv(const Recv& o) noexcept : detail::Leaf<Recv>(o), c_(o.c_) {}  // before the first poll
+    bool poll(task::Context& cx) noexcept { return c_->poll_recv(cx, out_); }
+    std::optional<T> await_resume() noexcept { return std::move(out_); }
+
+   private:
+    Chan* c_;
+    std::optional<T> out_;
+  };
+  // Waits for the next message; std::nullopt once every sender is gone (or the receiver
+  // was closed) and the channel is empty.
+  Recv recv() { return Recv(checked()); }
+
+  class RecvMany : public detail::Leaf<RecvMany> {
+   public:
+    RecvMany(Chan* c, std::vector<T>& buf, std::size_t limit) noexcept
+        : c_(c), buf_(&buf), limit_(limit) {}
+    bool poll(task::Context& cx) noexcept { return c_->poll_recv_many(cx, *buf_, limit_, n_); }
+    std::size_t await_resume() const noexcept { return n_; }
+
+   private:
+    Chan* c_;
+    std::vector<T>* buf_;
+    std::size_t limit_;
+    std::size_t n_ = 0;
+  };
+  // Waits for at least one message and appends up to `limit` of them to `buf`; returns
+  // how many. 0 means the channel has ended (or limit was 0).
+  RecvMany recv_many(std::vector<T>& buf, std::size_t limit) {
+    return RecvMany(checked(), buf, limit);
+  }
+
+  // Empty: nothing buffered; Disconnected: nothing buffered and nothing more can come.
+  Result<T, TryRecvError> try_recv() {
+    if (!c_) return unexpected(TryRecvError::Disconnected);
+    return c_->try_recv();
+  }
+
+  // For plain threads; throw std::logic_error on a runtime thread.
+  std::optional<T> blocking_recv() {
+    Recv r = recv();
+    return detail::blocking_wait(r, "mpsc::Receiver::blocking_recv");
+  }
+  std::size_t blocking_recv_many(std::vector<T>& buf, std::size_t limit) {
+    RecvMany r = recv_many(buf, limit);
+    return detail::blocking_wait(r, "mpsc::Receiver::blocking_recv_many");
+  }
+
+  // Stops new sends; buffered messages can still be received.
+  void close() noexcept {
+    if (c_) c_->close_rx();
+  }
+  // True once close() was called or every sender is gone.
+  bool is_closed() const noexcept {
+    return !c_ || c_->rx_closed || c_->tx_count.load(std::memory_order_acquire) == 0;
+  }
+  // True when no message is ready to be received right now.
+  bool is_empty() const noexcept { return !c_ || !c_->list.has_ready(); }
+  // Messages buffered (approximate while senders are active).
+  std::size_t len() const noexcept {
+    if (!c_) return 0;
+    std::size_t n = c_->list.tail_position() - c_->list.index();
+    if (n > 0 && c_->tx_count.load(std::memory_order_acquire) == 0) --n;  // the close marker
+    return n;
+  }
+  // Free slots (bounded only).
+  std::size_t capacity() const noexcept requires Bounded {
+    return c_ ? c_->sem.available_permits() : 0;
+  }
+  std::size_t max_capacity() const noexcept requires Bounded { return c_ ? c_->bound : 0; }
+  std::size_t sender_strong_count() const noexcept {
+    return c_ ? c_->tx_count.load(std::memory_order_acquire) : 0;
+  }
+  std::size_t sender_weak_count() const noexcept {
+    return c_ ? c_->tx_weak_count.load(std::memory_order_acquire) : 0;
+  }
+
+ private:
+  Chan* checked() const {
+    if (!c_) detail::throw_misuse("mpsc receive on an empty (moved-from) Receiver");
+    return c_;
+  }
+  void reset() noexcept {
+    if (Chan* c = std::exchange(c_, nullptr)) c->rx_drop();
+  }
+  Chan* c_ = nullptr;
+};
+
+template <class T>
+using Receiver = BasicReceiver<T, true>;
+template <class T>
+using UnboundedReceiver = BasicReceiver<T, false>;
+
+}  // namespace tokio::sync::mpsc
+/* end file src/tokio/sync/mpsc_receiver.hpp */
+/* begin file src/tokio/sync/mpsc_sender_base.hpp */
+// What the bounded and unbounded mpsc senders share (internal): reference counting
+// (copying a sender clones it), closed() / is_closed(), weak senders.
+
+/* #include <cstddef> (already above) */
+/* #include <optional> (already above) */
+/* #include <utility> (already above) */
+
+
+namespace tokio::detail {
+
+template <class T, bool Bounded>
+class MpscSenderBase {
+ public:
+  using Chan = detail::Chan<T, Bounded>;
+
+  MpscSenderBase() noexcept = default;
+  explicit MpscSenderBase(Chan* c) noexcept : c_(c) {}  // adopts a strong reference
+  MpscSenderBase(const MpscSenderBase& o) noexcept : c_(o.c_) {
+    if (c_) c_->tx_clone();
+  }
+  MpscSenderBase(MpscSenderBase&& o) noexcept : c_(std::exchange(o.c_, nullptr)) {}
+  MpscSenderBase& operator=(const MpscSenderBase& o) noexcept {
+    if (this != &o) {
+      reset();
+      c_ = o.c_;
+      if (c_) c_->tx_clone();
+    }
+    return *this;
+  }
+  MpscSenderBase& operator=(MpscSenderBase&& o) noexcept {
+    if (this != &o) {
+      reset();
+      c_ = std::exchange(o.c_, nullptr);
+    }
+    return *this;
+  }
+  ~MpscSenderBase() { reset(); }
+
+  // Completes once the receiver is dropped or closed. Cancel-safe.
+  class Closed : public Leaf<Closed> {
+   public:
+    explicit Closed(Chan* c) noexcept : c_(c), n_(c->notify_rx_closed.notified()) {}
+    Closed(Closed&& o) noexcept : Leaf<Closed>(o), c_(o.c_), n_(std::move(o.n_)) {}
+    // A copy (made before the first poll) requests its own notification.
+    Closed(const Closed& o) noexcept
+        : Leaf<Closed>(o), c_(o.c_), n_(o.c_->notify_rx_closed.notified()) {}
+    bool poll(task::Context& cx) noexcept {
+      if (c_->is_closed_for_tx()) return true;
+      return n_.poll(cx);  // only the receiver's close notifies
+    }
+    void await_resume() const noexcept {}
+
+   private:
+    Chan* c_;
+    sync::Notified n_;
+  };
+  Closed closed() const { return Closed(checked()); }
+  // True once the receiver was dropped or closed.
+  bool is_closed() const noexcept { return !c_ || c_->is_closed_for_tx(); }
+  bool same_channel(const MpscSenderBase& o) const noexcept { return c_ == o.c_; }
+  std::size_t strong_count() const noexcept {
+    return c_ ? c_->tx_count.load(std::memory_order_acquire) : 0;
+  }
+  std::size_t weak_count() const noexcept {
+    return c_ ? c_->tx_weak_count.load(std::memory_order_acquire) : 0;
+  }
+  bool valid() const noexcept { return c_ != nullptr; }
+
+  Chan* chan() const noexcept { return c_; }
+  Chan* release_chan() noexcept { return std::exchange(c_, nullptr); }
+
+ protected:
+  Chan* checked() const {
+    if (!c_) throw_misuse("mpsc: use of an empty (moved-from) Sender");
+    return c_;
+  }
+  void reset() noexcept {
+    if (Chan* c = std::exchange(c_, nullptr)) c->tx_drop();
+  }
+  Chan* c_ = nullptr;
+};
+
+// A sender that does not keep the channel open: upgrade() gives a real sender while one
+// still exists.
+template <class T, bool Bounded, class Strong>
+class MpscWeakSender {
+ public:
+  using Chan = detail::Chan<T, Bounded>;
+
+  MpscWeakSender() noexcept = default;
+  explicit MpscWeakSender(Chan* c) noexcept : c_(c) {
+    if (c_) {
+      c_->tx_weak_count.fetch_add(1, std::memory_order_relaxed);
+      c_->ref();
+    }
+  }
+  MpscWeakSender(const MpscWeakSender& o) noexcept : MpscWeakSender(o.c_) {}
+  MpscWeakSender(MpscWeakSender&& o) noexcept : c_(std::exchange(o.c_, nullptr)) {}
+  MpscWeakSender& operator=(MpscWeakSender o) noexcept {
+    std::swap(c_, o.c_);
+    return *this;
+  }
+  ~MpscWeakSender() {
+    if (Chan* c = std::exchange(c_, nullptr)) {
+      c->tx_weak_count.fetch_sub(1, std::memory_order_relaxed);
+      c->release();
+    }
+  }
+
+  // A new strong sender, or nullopt when every strong sender is gone.
+  std::optional<Strong> upgrade() const noexcept {
+    if (c_ && c_->tx_upgrade()) return Strong(c_);
+    return std::nullopt;
+  }
+  std::size_t strong_count() const noexcept {
+    return c_ ? c_->tx_count.load(std::memory_order_acquire) : 0;
+  }
+  std::size_t weak_count() const noexcept {
+    return c_ ? c_->tx_weak_count.load(std::memory_order_acquire) : 0;
+  }
+
+ private:
+  Chan* c_ = nullptr;
+};
+
+}  // namespace tokio::detail
+/* end file src/tokio/sync/mpsc_sender_base.hpp */
+
+namespace tokio::sync::mpsc {
+
+template <class T>
+class Sender;
+
+// One reserved slot. Borrowed from its Sender: it must not outlive it.
+template <class T>
+class [[nodiscard]] Permit {
+  using Chan = detail::Chan<T, true>;
+
+ public:
+  explicit Permit(Chan* c) noexcept : c_(c) {}
+  Permit(Permit&& o) noexcept : c_(std::exchange(o.c_, nullptr)) {}
+  Permit& operator=(Permit&& o) noexcept {
+    if (this != &o) {
+      drop();
+      c_ = std::exchange(o.c_, nullptr);
+    }
+    return *this;
+  }
+  ~Permit() { drop(); }
+
+  // Sends into the reserved slot (never waits, never fails). Consumes the permit.
+  void send(T value) {
+    Chan* c = std::exchange(c_, nullptr);
+    if (!c) detail::throw_misuse("mpsc::Permit::send on a used (or moved-from) permit");
+    c->push(std::move(value));
+  }
+
+ private:
+  void drop() noexcept {
+    if (Chan* c = std::exchange(c_, nullptr)) c->release_permit(1);
+  }
+  Chan* c_;
+};
+
+// n reserved slots, handed out one Permit at a time; the rest are released on destruction.
+template <class T>
+class [[nodiscard]] PermitIterator {
+  using Chan = detail::Chan<T, true>;
+
+ public:
+  PermitIterator(Chan* c, std::size_t n) noexcept : c_(c), n_(n) {}
+  PermitIterator(PermitIterator&& o) noexcept : c_(o.c_), n_(std::exchange(o.n_, 0)) {}
+  PermitIterator& operator=(PermitIterator&&) = delete;
+  ~PermitIterator() {
+    if (n_) c_->release_permit(n_);
+  }
+  std::optional<Permit<T>> next() noexcept {
+    if (n_ == 0) return std::nullopt;
+    --n_;
+    return Permit<T>(c_);
+  }
+  std::size_t len() const noexcept { return n_; }
+
+ private:
+  Chan* c_;
+  std::size_t n_;
+};
+
+// A reserved slot that owns a Sender (and so keeps the channel open).
+template <class T>
+class [[nodiscard]] OwnedPermit {
+ public:
+  explicit OwnedPermit(Sender<T> tx) noexcept : tx_(std::move(tx)) {}
+  OwnedPermit(OwnedPermit&&) noexcept = default;
+  OwnedPermit& operator=(OwnedPermit&&) = delete;
+  ~OwnedPermit() {
+    if (tx_.valid()) tx_.chan()->release_permit(1);
+  }
+  // Sends into the slot and gives the Sender back.
+  Sender<T> send(T value) {
+    if (!tx_.valid()) detail::throw_misuse("mpsc::OwnedPermit::send on a used permit");
+    tx_.chan()->push(std::move(value));
+    return std::move(tx_);
+  }
+  // Gives the slot back without sending; returns the Sender.
+  Sender<T> release() noexcept {
+    if (tx_.valid()) tx_.chan()->release_permit(1);
+    return std::move(tx_);
+  }
+
+ private:
+  Sender<T> tx_;
+};
+
+template <class T>
+class Sender : public detail::MpscSenderBase<T, true> {
+  using Base = detail::MpscSenderBase<T, true>;
+  using Chan = detail::Chan<T, true>;
+  using PR = detail::BatchSemaphore::PollResult;
+
+ public:
+  using Base::Base;
+
+  // --- send -------------------------------------------------------------------------------
+  class Send : public detail::Leaf<Send> {
+   public:
+    Send(Chan* c, T&& v) noexcept : c_(c), value_(std::move(v)), op_(&c->sem, 1) {}
+    Send(Send&& o) noexcept
+        : detail::Leaf<Send>(o), c_(o.c_), value_(std::move(o.value_)), op_(o.op_) {}
+    bool poll(task::Context& cx) noexcept {
+      if (!detail::coop_poll_proceed(cx)) return false;
+      PR r = op_.poll(cx.raw_waker());
+      if (r == PR::Pending) return false;
+      if (r == PR::Ready) {
+        op_.take();
+        c_->push(std::move(value_));
+        sent_ = true;
+      }
+      return true;
+    }
+    Result<void, SendError<T>> await_resume() {
+      if (sent_) return {};
+      return unexpected(SendError<T>{std::move(value_)});
+    }
+
+   private:
+    Chan* c_;
+    T value_;
+    detail::AcquireOp op_;
+    bool sent_ = false;
+  };
+  // Waits for a free slot and sends; yields Result<void, SendError<T>> (the value comes
+  // back when the receiver is closed).
+  Send send(T value) const { return Send(this->checked(), std::move(value)); }
+
+  // Sends only if a slot is free right now.
+  Result<void, TrySendError<T>> try_send(T value) const {
+    Chan* c = this->checked();
+    switch (c->sem.try_acquire(1)) {
+      case detail::BatchSemaphore::TryResult::Ok:
+        c->push(std::move(value));
+        return {};
+      case detail::BatchSemaphore::TryResult::NoPermits:
+        return unexpected(TrySendError<T>{TrySendError<T>::Kind::Full, std::move(value)});
+      default:
+        return unexpected(TrySendError<T>{TrySendError<T>::Kind::Closed, std::move(value)});
+    }
+  }
+
+  // For plain threads; throws std::logic_error on a runtime thread.
+  Result<void, SendError<T>> blocking_send(T value) const {
+    Send s(this->checked(), std::move(value));
+    return detail::blocking_wait(s, "mpsc::Sender::blocking_send");
+  }
+
+  // --- reserve ----------------------------------------------------------------------------
+  template <class Out, class Make>
+  class ReserveAwaiter : public detail::Leaf<ReserveAwaiter<Out, Make>> {
+   public:
+    ReserveAwaiter(Chan* c, std::size_t n, Make make, bool fail) noexcept
+        : op_(&c->sem, n), make_(std::move(make)), fail_(fail) {}
+    ReserveAwaiter(ReserveAwaiter&& o) noexcept
+        : detail::Leaf<ReserveAwaiter>(o), op_(o.op_), make_(std::move(o.make_)), fail_(o.fail_) {}
+    ReserveAwaiter(const ReserveAwaiter& o) noexcept requires std::is_copy_constructible_v<Make>
+        : detail::Leaf<ReserveAwaiter>(o), op_(o.op_), make_(o.make_), fail_(o.fail_) {}
+    bool poll(task::Context& cx) noexcept {
+      if (fail_) return true;
+      if (!detail::coop_poll_proceed(cx)) return false;
+      PR r = op_.poll(cx.raw_waker());
+      if (r == PR::Pending) return false;
+      fail_ = r == PR::Closed;
+      return true;
+    }
+    Result<Out, SendError<>> await_resume() {
+      if (fail_) return unexpected(SendError<>{});
+      op_.take();
+      return make_(op_.permits());
+    }
+
+   private:
+    detail::AcquireOp op_;
+    Make make_;
+    bool fail_;
+  };
+  struct MakePermit {
+    Chan* c;
+    Permit<T> operator()(std::size_t) const noexcept { return Permit<T>(c); }
+  };
+  struct MakeIter {
+    Chan* c;
+    PermitIterator<T> operator()(std::size_t n) const noexcept { return PermitIterator<T>(c, n); }
+  };
+  // Holds the strong reference of the consumed sender until the permit takes it over.
+  struct MakeOwned {
+    Chan* c;
+    explicit MakeOwned(Chan* ch) noexcept : c(ch) {}
+    MakeOwned(MakeOwned&& o) noexcept : c(std::exchange(o.c, nullptr)) {}
+    ~MakeOwned() {
+      if (c) c->tx_drop();
+    }
+    OwnedPermit<T> operator()(std::size_t) noexcept {
+      return OwnedPermit<T>(Sender(std::exchange(c, nullptr)));
+    }
+  };
+  using Reserve = ReserveAwaiter<Permit<T>, MakePermit>;
+  using ReserveMany = ReserveAwaiter<PermitIterator<T>, MakeIter>;
+  using ReserveOwned = ReserveAwaiter<OwnedPermit<T>, MakeOwned>;
+
+  // Waits for one free slot; yields Result<Permit<T>, SendError<>>.
+  Reserve reserve() const {
+    Chan* c = this->checked();
+    return Reserve(c, 1, MakePermit{c}, false);
+  }
+  // Waits for n free slots at once; fails at once when n > max_capacity().
+  ReserveMany reserve_many(std::size_t n) const {
+    Chan* c = this->checked();
+    return ReserveMany(c, n, MakeIter{c}, n > c->bound);
+  }
+  // Like reserve(), consuming this sender into the OwnedPermit (use
+  // `Sender(tx).reserve_owned()` to keep tx).
+  ReserveOwned reserve_owned() && {
+    Chan* c = this->checked();
+    return ReserveOwned(c, 1, MakeOwned(this->release_chan()), false);
+  }
+
+  Result<Permit<T>, TrySendError<>> try_reserve() const {
+    Chan* c = this->checked();
+    switch (c->sem.try_acquire(1)) {
+      case detail::BatchSemaphore::TryResult::Ok: return Permit<T>(c);
+      case detail::BatchSemaphore::TryResult::NoPermits: return unexpected(TrySendError<>{TrySendError<>::Kind::Full});
+      default: return unexpected(TrySendError<>{TrySendError<>::Kind::Closed});
+    }
+  }
+  Result<PermitIterator<T>, TrySendError<>> try_reserve_many(std::size_t n) const {
+    Chan* c = this->checked();
+    if (n > c->bound) return unexpected(TrySendError<>{TrySendError<>::Kind::Full});
+    switch (c->sem.try_acquire(n)) {
+      case detail::BatchSemaphore::TryResult::Ok: return PermitIterator<T>(c, n);
+      case detail::BatchSemaphore::TryResult::NoPermits: return unexpected(TrySendError<>{TrySendError<>::Kind::Full});
+      default: return unexpected(TrySendError<>{TrySendError<>::Kind::Closed});
+    }
+  }
+  // On failure the sender comes back inside the error.
+  Result<OwnedPermit<T>, TrySendError<Sender>> try_reserve_owned() && {
+    Chan* c = this->checked();
+    switch (c->sem.try_acquire(1)) {
+      case detail::BatchSemaphore::TryResult::Ok: return OwnedPermit<T>(std::move(*this));
+      case detail::BatchSemaphore::TryResult::NoPermits:
+        return unexpected(TrySendError<Sender>{TrySendError<Sender>::Kind::Full, std::move(*this)});
+      default:
+        return unexpected(TrySendError<Sender>{TrySendError<Sender>::Kind::Closed, std::move(*this)});
+    }
+  }
+
+  // Free slots right now, and the channel's capacity.
+  std::size_t capacity() const noexcept { return this->c_ ? this->c_->sem.available_permits() : 0; }
+  std::size_t max_capacity() const noexcept { return this->c_ ? this->c_->bound : 0; }
+
+  detail::MpscWeakSender<T, true, Sender> downgrade() const {
+    return detail::MpscWeakSender<T, true, Sender>(this->checked());
+  }
+};
+
+template <class T>
+using WeakSender = detail::MpscWeakSender<T, true, Sender<T>>;
+
+// A bounded channel buffering at most `capacity` messages. Throws std::invalid_argument
+// when capacity is 0 or above Semaphore's MAX_PERMITS.
+template <class T>
+std::pair<Sender<T>, Receiver<T>> channel(std::size_t capacity) {
+  if (capacity == 0) {
+    throw std::invalid_argument(
+        "tokio::sync::mpsc::channel: capacity must be at least 1 (use a oneshot or a "
+        "Notify for a rendezvous)");
+  }
+  if (capacity > detail::BatchSemaphore::MAX_PERMITS) {
+    throw std::invalid_argument("tokio::sync::mpsc::channel: capacity " + std::to_string(capacity) +
+                                " exceeds the maximum (" +
+                                std::to_string(detail::BatchSemaphore::MAX_PERMITS) + ")");
+  }
+  auto* c = detail::Chan<T, true>::create(capacity);
+  return {Sender<T>(c), Receiver<T>(c)};
+}
+
+}  // namespace tokio::sync::mpsc
+/* end file src/tokio/sync/mpsc_bounded.hpp */
+/* begin file src/tokio/sync/mpsc_unbounded.hpp */
+// mpsc::unbounded_channel<T>(): the multi-producer single-consumer channel without a bound.
+//
+//   auto [tx, rx] = tokio::sync::mpsc::unbounded_channel<std::string>();
+//   tx.send("hello");                                  // never waits
+//   auto v = co_await rx.recv();                       // std::optional<std::string>
+//
+// send() never waits and fails only when the receiver is gone or closed (the value is
+// handed back). Memory is the only limit: prefer the bounded channel when producers can
+// outrun the consumer. The receiver is the same type template as the bounded one.
+
+/* #include <utility> (already above) */
+
+
+namespace tokio::sync::mpsc {
+
+template <class T>
+class UnboundedSender : public detail::MpscSenderBase<T, false> {
+  using Base = detail::MpscSenderBase<T, false>;
+  using Chan = detail::Chan<T, false>;
+
+ public:
+  using Base::Base;
+
+  // Sends without waiting; fails (handing the value back) when the receiver is gone or
+  // closed.
+  Result<void, SendError<T>> send(T value) const {
+    Chan* c = this->checked();
+    bool now_idle = false;
+    if (TOKIO_UNLIKELY(!c->sem.try_add(now_idle))) {
+      if (now_idle) c->rx_waker.wake_always();
+      return unexpected(SendError<T>{std::move(value)});
+    }
+    c->push(std::move(value));
+    return {};
+  }
+
+  detail::MpscWeakSender<T, false, UnboundedSender> downgrade() const {
+    return detail::MpscWeakSender<T, false, UnboundedSender>(this->checked());
+  }
+};
+
+template <class T>
+using WeakUnboundedSender = detail::MpscWeakSender<T, false, UnboundedSender<T>>;
+
+template <class T>
+std::pair<UnboundedSender<T>, UnboundedReceiver<T>> unbounded_channel() {
+  auto* c = detail::Chan<T, false>::create(0);
+  return {UnboundedSender<T>(c), UnboundedReceiver<T>(c)};
+}
+
+}  // namespace tokio::sync::mpsc
+/* end file src/tokio/sync/mpsc_unbounded.hpp */
+/* end file src/tokio/sync/mpsc.hpp */
+/* begin file src/tokio/sync/broadcast.hpp */
+// sync::broadcast: a multi-producer, multi-consumer channel where every receiver sees
+// every value (T must be copyable: each receiver gets its own copy).
+//
+//   auto [tx, rx1] = tokio::sync::broadcast::channel<int>(16);
+//   auto rx2 = tx.subscribe();           // sees values sent from now on
+//   tx.send(10);                         // Result<size_t, SendError<int>>: receivers reached
+//   auto v = co_await rx1.recv();        // Result<int, RecvError>
+//
+// The channel is a fixed ring of `capacity` slots (rounded up to a power of two). A send
+// never waits: when a receiver has not read a value before the ring wraps around, the
+// value is overwritten and that receiver's next recv() fails with RecvError Lagged(n)
+// (n values missed); it then continues from the oldest value still held. When every
+// Sender is gone, receivers get the remaining values and then RecvError Closed.
+//
+// Cancel safety: recv() is cancel-safe.
+//
+// Locking (as in Tokio): `tail_lock` guards the write position, the receiver count, the
+// closed flag and the waiter list; each slot has a reader-writer lock held while its value
+// is written or copied. Lock order: tail, then slot.
+
+/* #include <atomic> (already above) */
+/* #include <bit> (already above) */
+/* #include <cstddef> (already above) */
+/* #include <exception> (already above) */
+/* #include <cstdint> (already above) */
+/* #include <memory> (already above) */
+/* #include <optional> (already above) */
+/* #include <stdexcept> (already above) */
+/* #include <string> (already above) */
+/* #include <type_traits> (already above) */
+/* #include <utility> (already above) */
+
+/* begin file src/tokio/sync/raw_rwlock.hpp */
+// RawRwLock (internal): a small thread-level reader-writer lock, write-preferring, used
+// for the value of a watch channel and the slots of a broadcast channel (held only while
+// a value is read, cloned or replaced; never across an await).
+//
+// State word (`state_`, 32 bits, a futex):
+//   bits 0..28  READERS         number of readers holding the lock
+//   bit 29      PARKED          some thread sleeps in futex_wait on this word
+//   bit 30      WRITER_WAITING  a writer waits: new readers hold back (write preference)
+//   bit 31      WRITE_LOCKED    a writer holds the lock
+// Uncontended lock/unlock is one CAS / one RMW. Waiters spin briefly, then set PARKED and
+// sleep; whoever releases the lock with PARKED set clears it and wakes every sleeper
+// (they re-compete; contention here is rare and short).
+
+/* #include <atomic> (already above) */
+/* #include <cstdint> (already above) */
+
+
+namespace tokio::detail {
+
+class RawRwLock {
+ public:
+  static constexpr uint32_t READER_MASK = (1u << 29) - 1;
+  static constexpr uint32_t PARKED = 1u << 29;
+  static constexpr uint32_t WRITER_WAITING = 1u << 30;
+  static constexpr uint32_t WRITE_LOCKED = 1u << 31;
+
+  void lock_shared() noexcept {
+    uint32_t s = state_.load(std::memory_order_relaxed);
+    if (TOKIO_LIKELY(!(s & (WRITE_LOCKED | WRITER_WAITING))) &&
+        state_.compare_exchange_weak(s, s + 1, std::memory_order_acquire,
+                                     std::memory_order_relaxed)) {
+      return;
+    }
+    lock_shared_slow();
+  }
+  void unlock_shared() noexcept {
+    uint32_t prev = state_.fetch_sub(1, std::memory_order_release);
+    if (TOKIO_UNLIKELY((prev & PARKED) && (prev & READER_MASK) == 1)) wake_parked();
+  }
+  void lock() noexcept {
+    uint32_t expected = 0;
+    if (TOKIO_LIKELY(state_.compare_exchange_strong(expected, WRITE_LOCKED,
+                                                     std::memory_order_acquire,
+                                                     std::memory_order_relaxed))) {
+      return;
+    }
+    lock_slow();
+  }
+  void unlock() noexcept {
+    uint32_t prev = state_.fetch_and(~(WRITE_LOCKED | PARKED), std::memory_order_release);
+    if (TOKIO_UNLIKELY(prev & PARKED)) futex_wake(&state_, INT32_MAX);
+  }
+
+ private:
+  void lock_shared_slow() noexcept;
+  void lock_slow() noexcept;
+  void wake_parked() noexcept;
+  // Sleeps while the word still equals `s | PARKED` (sets PARKED first). Returns after a
+  // wake-up or when the word changed.
+  void park(uint32_t s) noexcept;
+
+  std::atomic<uint32_t> state_{0};
+};
+
+// RAII helpers.
+class SharedGuard {
+ public:
+  explicit SharedGuard(RawRwLock& l) noexcept : l_(&l) { l_->lock_shared(); }
+  SharedGuard(const SharedGuard&) = delete;
+  SharedGuard& operator=(const SharedGuard&) = delete;
+  ~SharedGuard() { l_->unlock_shared(); }
+
+ private:
+  RawRwLock* l_;
+};
+class ExclusiveGuard {
+ public:
+  explicit ExclusiveGuard(RawRwLock& l) noexcept : l_(&l) { l_->lock(); }
+  ExclusiveGuard(const ExclusiveGuard&) = delete;
+  ExclusiveGuard& operator=(const ExclusiveGuard&) = delete;
+  ~ExclusiveGuard() { l_->unlock(); }
+
+ private:
+  RawRwLock* l_;
+};
+
+}  // namespace tokio::detail
+/* end file src/tokio/sync/raw_rwlock.hpp */
+
+namespace tokio::sync::broadcast {
+
+// send() found no receiver; the value is handed back.
+template <class T>
+struct SendError {
+  T value;
+};
+
+struct RecvError {
+  enum class Kind { Closed, Lagged };
+  Kind kind;
+  uint64_t missed = 0;  // Lagged: how many values were skipped
+  static RecvError closed() noexcept { return {Kind::Closed, 0}; }
+  static RecvError lagged(uint64_t n) noexcept { return {Kind::Lagged, n}; }
+  bool is_closed() const noexcept { return kind == Kind::Closed; }
+  bool is_lagged() const noexcept { return kind == Kind::Lagged; }
+  friend bool operator==(const RecvError&, const RecvError&) = default;
+};
+
+struct TryRecvError {
+  enum class Kind { Empty, Closed, Lagged };
+  Kind kind;
+  uint64_t missed = 0;
+  bool is_empty() const noexcept { return kind == Kind::Empty; }
+  bool is_closed() const noexcept { return kind == Kind::Closed; }
+  bool is_lagged() const noexcept { return kind == Kind::Lagged; }
+  friend bool operator==(const TryRecvError&, const TryRecvError&) = default;
+};
+
+}  // namespace tokio::sync::broadcast
+
+namespace tokio::detail {
+
+template <class T>
+struct BroadcastShared {
+  struct Slot {
+    RawRwLock lock;
+    std::atomic<std::size_t> rem{0};  // receivers that still have to read this value
+    uint64_t pos = 0;                 // position of the value held (pos - cap: none yet)
+    std::optional<T> val;
+  };
+  struct Waiter : WaitNode {
+    Wakeable* waker = nullptr;       // guarded by tail_lock
+    std::atomic<bool> queued{false};  // written under tail_lock; false = node released
+  };
+
+  explicit BroadcastShared(std::size_t cap) : buffer(new Slot[cap]), cap(cap), mask(cap - 1) {
+    for (std::size_t i = 0; i < cap; ++i) buffer[i].pos = static_cast<uint64_t>(i) - cap;
+  }
+
+  std::unique_ptr<Slot[]> buffer;
+  std::size_t cap;
+  std::size_t mask;
+  WaitLock tail_lock;
+  uint64_t tail_pos = 0;    // guarded by tail_lock
+  std::size_t rx_cnt = 1;   // guarded by tail_lock
+  bool closed = false;      // guarded by tail_lock
+  WaitList waiters;         // guarded by tail_lock
+  std::atomic<std::size_t> num_tx{1};
+  std::atomic<std::size_t> refs{2};
+
+  void ref() noexcept { refs.fetch_add(1, std::memory_order_relaxed); }
+  void release() noexcept {
+    if (refs.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
+  }
+
+  // With tail_lock held (taken by the caller): wakes every waiting receiver, in batches
+  // with the lock released in between; returns with the lock released.
+  void notify_rx_and_unlock() noexcept {
+    WaitList local;
+    local.splice_back(waiters);
+    WakeList wl;
+    while (WaitNode* n = local.front()) {
+      if (!wl.can_push()) {
+        tail_lock.unlock();
+        wl.wake_all();
+        tail_lock.lock();
+        continue;
+      }
+      local.pop_front();
+      auto* w = static_cast<Waiter*>(n);
+      wl.push(std::exchange(w->waker, nullptr));
+      w->queued.store(false, std::memory_order_release);  // the owner may free `w` now
+    }
+    tail_lock.unlock();
+    wl.wake_all();
+  }
+
+  enum class Read { Value, Empty, Closed, Lagged };
+  // Reads position `next` (advancing it) into `out`; registers `w` (with `waker`) when
+  // nothing is there yet. Lagged sets `missed`.
+  Read recv(uint64_t& next, std::optional<T>* out, uint64_t& missed, Waiter* w,
+            Wakeable* waker) {
+    Slot& slot = buffer[next & mask];
+    slot.lock.lock_shared();
+    if (slot.pos != next) {
+      // Drop the slot lock before taking the tail lock (send takes them in that order).
+      slot.lock.unlock_shared();
+      tail_lock.lock();
+      slot.lock.lock_shared();
+      if (slot.pos != next) {
+        if (slot.pos + cap == next) {
+          // Nothing new for this receiver.
+          slot.lock.unlock_shared();
+          if (closed) {
+            tail_lock.unlock();
+            return Read::Closed;
+          }
+          if (w) {
+            if (w->waker != waker) {
+              waker->vtable->clone(waker);
+              drop_waker(std::exchange(w->waker, waker));
+            }
+            if (!w->queued.load(std::memory_order_relaxed)) {
+              w->queued.store(true, std::memory_order_relaxed);
+              waiters.push_back(w);
+            }
+          }
+          tail_lock.unlock();
+          return Read::Empty;
+        }
+        // Overwritten: skip to the oldest value still held.
+        uint64_t oldest = tail_pos - cap;
+        tail_lock.unlock();
+        slot.lock.unlock_shared();
+        missed = oldest - next;
+        next = oldest;
+        return Read::Lagged;
+      } else {
+        tail_lock.unlock();
+      }
+    }
+    ++next;
+    read_slot(slot, out);
+    return Read::Value;
+  }
+  // Copies the value out (when `out`), counts this receiver as done with it, and drops the
+  // value after the last reader. Releases the slot's read lock.
+  void read_slot(Slot& slot, std::optional<T>* out) {
+    struct Unlock {
+      Slot& s;
+      ~Unlock() {
+        if (s.rem.fetch_sub(1, std::memory_order_acq_rel) == 1) s.val.reset();
+        s.lock.unlock_shared();
+      }
+    } unlock{slot};
+    if (out) out->emplace(*slot.val);
+  }
+  void cancel_wait(Waiter& w) noexcept {
+    if (!w.queued.load(std::memory_order_acquire)) {
+      drop_waker(std::exchange(w.waker, nullptr));
+      return;
+    }
+    WaitGuard g(tail_lock);
+    if (w.queued.load(std::memory_order_relaxed)) {
+      w.unlink();
+      w.queued.store(false, std::memory_order_relaxed);
+    }
+    drop_waker(std::exchange(w.waker, nullptr));
+  }
+};
+
+}  // namespace tokio::detail
+
+namespace tokio::sync::broadcast {
+
+template <class T>
+class Receiver;
+
+template <class T>
+class Sender {
+  using Shared = detail::BroadcastShared<T>;
+
+ public:
+  explicit Sender(Shared* s) noexcept : s_(s) {}  // adopts a sender reference
+  Sender(const Sender& o) noexcept : s_(o.s_) {
+    s_->num_tx.fetch_add(1, std::memory_order_relaxed);
+    s_->ref();
+  }
+  Sender(Sender&& o) noexcept : s_(std::exchange(o.s_, nullptr)) {}
+  Sender& operator=(Sender o) noexcept {
+    std::swap(s_, o.s_);
+    return *this;
+  }
+  ~Sender() {
+    Shared* s = std::exchange(s_, nullptr);
+    if (!s) return;
+    if (s->num_tx.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+      s->tail_lock.lock();
+      s->closed = true;
+      s->notify_rx_and_unlock();
+    }
+    s->release();
+  }
+
+  // Sends to every current receiver; returns how many there are. Fails (handing the
+  // value back) when there is none. Never waits; may overwrite the oldest value.
+  Result<std::size_t, SendError<T>> send(T value) const {
+    Shared* s = checked();
+    s->tail_lock.lock();
+    if (s->rx_cnt == 0) {
+      s->tail_lock.unlock();
+      return unexpected(SendError<T>{std::move(value)});
+    }
+    uint64_t pos = s->tail_pos++;
+    std::size_t rem = s->rx_cnt;
+    auto& slot = s->buffer[pos & s->mask];
+    slot.lock.lock();
+    slot.pos = pos;
+    slot.rem.store(rem, std::memory_order_relaxed);
+    slot.val.emplace(std::move(value));  // nothrow (static_assert in channel())
+    slot.lock.unlock();
+    s->notify_rx_and_unlock();
+    return rem;
+  }
+
+  // A new receiver that sees the values sent after this call.
+  Receiver<T> subscribe() const;
+  std::size_t receiver_count() const noexcept {
+    detail::WaitGuard g(checked()->tail_lock);
+    return s_->rx_cnt;
+  }
+  bool same_channel(const Sender& o) const noexcept { return s_ == o.s_; }
+
+ private:
+  Shared* checked() const {
+    if (!s_) detail::throw_misuse("broadcast: use of an empty (moved-from) Sender");
+    return s_;
+  }
+  Shared* s_;
+};
+
+template <class T>
+class Receiver {
+  using Shared = detail::BroadcastShared<T>;
+  using Read = typename Shared::Read;
+
+ public:
+  Receiver(Shared* s, uint64_t next) noexcept : s_(s), next_(next) {}  // adopts a reference
+  Receiver(Receiver&& o) noexcept : s_(std::exchange(o.s_, nullptr)), next_(o.next_) {}
+  Receiver& operator=(Receiver&& o) noexcept {
+    if (this != &o) {
+      reset();
+      s_ = std::exchange(o.s_, nullptr);
+      next_ = o.next_;
+    }
+    return *this;
+  }
+  Receiver(const Receiver&) = delete;
+  ~Receiver() { reset(); }
+
+  class Recv : public detail::Leaf<Recv> {
+   public:
+    explicit Recv(Receiver& r) noexcept : r_(r) {}
+    Recv(const Recv& o) noexcept : detail::Leaf<Recv>(o), r_(o.r_) {}
+    ~Recv() {
+      if (r_.s_) r_.s_->cancel_wait(waiter_);
+    }
+    bool poll(task::Context& cx) noexcept {
+      if (!detail::coop_poll_proceed(cx)) return false;
+      try {
+        read_ = r_.s_->recv(r_.next_, &out_, missed_, &waiter_, cx.raw_waker());
+      } catch (...) {
+        error_ = std::current_exception();  // a throwing copy of T: rethrown by await_resume
+        return true;
+      }
+      return read_ != Read::Empty;
+    }
+    Result<T, RecvError> await_resume() {
+      if (error_) std::rethrow_exception(error_);
+      switch (read_) {
+        case Read::Value: return std::move(*out_);
+        case Read::Lagged: return unexpected(RecvError::lagged(missed_));
+        default: return unexpected(RecvError::closed());
+      }
+    }
+
+   private:
+    Receiver& r_;
+    typename Shared::Waiter waiter_;
+    std::optional<T> out_;
+    uint64_t missed_ = 0;
+    Read read_ = Read::Empty;
+    std::exception_ptr error_;
+  };
+  // The next value; RecvError Lagged(n) when n values were overwritten before this
+  // receiver read them, Closed when every sender is gone and all values were read.
+  Recv recv() {
+    checked();
+    return Recv(*this);
+  }
+
+  Result<T, TryRecvError> try_recv() {
+    Shared* s = checked();
+    std::optional<T> out;
+    uint64_t missed = 0;
+    switch (s->recv(next_, &out, missed, nullptr, nullptr)) {
+      case Read::Value: return std::move(*out);
+      case Read::Lagged: return unexpected(TryRecvError{TryRecvError::Kind::Lagged, missed});
+      case Read::Closed: return unexpected(TryRecvError{TryRecvError::Kind::Closed, 0});
+      default: return unexpected(TryRecvError{TryRecvError::Kind::Empty, 0});
+    }
+  }
+  // For plain threads; throws std::logic_error on a runtime thread.
+  Result<T, RecvError> blocking_recv() {
+    Recv r = recv();
+    return detail::blocking_wait(r, "broadcast::Receiver::blocking_recv");
+  }
+
+  // A new receiver starting from the current tail (not from this receiver's position).
+  Receiver resubscribe() const { return subscribe_to(checked()); }
+  // Values not yet read by this receiver (at most the capacity).
+  std::size_t len() const noexcept {
+    if (!s_) return 0;
+    detail::WaitGuard g(s_->tail_lock);
+    uint64_t n = s_->tail_pos - next_;
+    return static_cast<std::size_t>(n > s_->cap ? s_->cap : n);
+  }
+  bool is_empty() const noexcept { return len() == 0; }
+  bool same_channel(const Receiver& o) const noexcept { return s_ == o.s_; }
+
+  static Receiver subscribe_to(Shared* s) {
+    detail::WaitGuard g(s->tail_lock);
+    if (s->rx_cnt >= (SIZE_MAX >> 2)) {
+      throw std::length_error("tokio::sync::broadcast: too many receivers");
+    }
+    ++s->rx_cnt;
+    s->ref();
+    return Receiver(s, s->tail_pos);
+  }
+
+ private:
+  Shared* checked() const {
+    if (!s_) detail::throw_misuse("broadcast: use of an empty (moved-from) Receiver");
+    return s_;
+  }
+  void reset() noexcept {
+    Shared* s = std::exchange(s_, nullptr);
+    if (!s) return;
+    uint64_t until;
+    {
+      detail::WaitGuard g(s->tail_lock);
+      --s->rx_cnt;
+      until = s->tail_pos;
+    }
+    // Count ourselves out of every value still waiting for us, so it can be dropped.
+    while (next_ < until) {
+      uint64_t missed = 0;
+      auto r = s->recv(next_, nullptr, missed, nullptr, nullptr);
+      if (r != Read::Value && r != Read::Lagged) break;
+    }
+    s->release();
+  }
+
+  Shared* s_;
+  uint64_t next_;
+};
+
+template <class T>
+Receiver<T> Sender<T>::subscribe() const {
+  return Receiver<T>::subscribe_to(checked());
+}
+
+// A channel of `capacity` slots (rounded up to a power of two). Throws
+// std::invalid_argument when capacity is 0 or too large.
+template <class T>
+std::pair<Sender<T>, Receiver<T>> channel(std::size_t capacity) {
+  static_assert(std::is_copy_constructible_v<T>,
+                "tokio::sync::broadcast: every receiver gets a copy, so T must be copyable");
+  static_assert(std::is_nothrow_move_constructible_v<T>,
+                "tokio::sync::broadcast: T must be nothrow move constructible");
+  if (capacity == 0) {
+    throw std::invalid_argument("tokio::sync::broadcast::channel: capacity cannot be zero");
+  }
+  if (capacity > (SIZE_MAX >> 1)) {
+    throw std::invalid_argument("tokio::sync::broadcast::channel: capacity " +
+                                std::to_string(capacity) + " is too large");
+  }
+  std::size_t cap = std::bit_ceil(capacity);
+  auto* s = new detail::BroadcastShared<T>(cap);
+  return {Sender<T>(s), Receiver<T>(s, 0)};
+}
+
+}  // namespace tokio::sync::broadcast
+/* end file src/tokio/sync/broadcast.hpp */
+/* begin file src/tokio/sync/watch.hpp */
+// sync::watch: a single-producer, multi-consumer channel that holds only the latest value.
+//
+//   auto [tx, rx] = tokio::sync::watch::channel<Config>(initial);
+//   tx.send(new_config);                       // replaces the value, wakes the receivers
+//   while ((co_await rx.changed()).has_value()) {
+//     auto cfg = rx.borrow_and_update();       // Ref<Config>: a read lock on the value
+//     apply(*cfg);
+//   }                                          // changed() fails once the sender is gone
+//
+// Each receiver remembers the version it has seen; changed() completes when the channel
+// holds a newer one. Intermediate values may be skipped: only the latest is kept.
+//
+// Cancel safety: changed() is cancel-safe. wait_for() is cancel-safe too, but the version
+// seen may have moved on when it is cancelled.
+//
+// borrow() holds a read lock on the value: do not hold a Ref across a co_await (the sender
+// would block waiting for it).
+//
+// State word (`state`, 64 bits): (version << 1) | CLOSED (bit 0: the sender is gone).
+// The version moves (+1) with the value, under the value's write lock, so a reader holding
+// the read lock sees the version of the value it reads.
+
+/* #include <atomic> (already above) */
+/* #include <cstddef> (already above) */
+/* #include <cstdint> (already above) */
+/* #include <optional> (already above) */
+/* #include <type_traits> (already above) */
+/* #include <utility> (already above) */
+
+
+namespace tokio::sync::watch {
+
+// The sender is gone (changed / wait_for / has_changed).
+struct RecvError {
+  friend bool operator==(RecvError, RecvError) = default;
+};
+// send() found no receiver; the value is handed back (and not stored).
+template <class T>
+struct SendError {
+  T value;
+};
+
+}  // namespace tokio::sync::watch
+
+namespace tokio::detail {
+
+template <class T>
+struct WatchShared {
+  static constexpr uint64_t CLOSED = 1;
+  static constexpr std::size_t kNotifyShards = 8;
+
+  template <class... A>
+  explicit WatchShared(A&&... a) : value(std::forward<A>(a)...) {}
+
+  RawRwLock lock;
+  T value;
+  std::atomic<uint64_t> state{0};
+  std::atomic<std::size_t> rx_count{1};
+  std::atomic<std::size_t> refs{2};
+  // Receivers wait on one of several Notify (chosen at random) so that a thousand waiting
+  // receivers do not all contend on one waiter-list lock (Tokio's BigNotify).
+  sync::Notify notify_rx[kNotifyShards];
+  sync::Notify notify_tx;  // the last receiver went away (Sender::closed)
+
+  uint64_t version() const noexcept { return state.load(std::memory_order_acquire) & ~CLOSED; }
+  bool closed() const noexcept { return state.load(std::memory_order_acquire) & CLOSED; }
+  sync::Notified notified_rx() noexcept { return notify_rx[thread_rand_n(kNotifyShards)].notified(); }
+  void notify_all_rx() noexcept {
+    for (auto& n : notify_rx) n.notify_waiters();
+  }
+  void ref() noexcept { refs.fetch_add(1, std::memory_order_relaxed); }
+  void release() noexcept {
+    if (refs.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
+  }
+};
+
+}  // namespace tokio::detail
+
+namespace tokio::sync::watch {
+
+// A read-locked view of the value. Movable; unlocks when destroyed.
+template <class T>
+class Ref {
+ public:
+  Ref(detail::RawRwLock* l, const T* v, bool changed) noexcept : l_(l), v_(v), changed_(changed) {}
+  Ref(Ref&& o) noexcept
+      : l_(std::exchange(o.l_, nullptr)), v_(o.v_), changed_(o.changed_) {}
+  Ref& operator=(Ref&&) = delete;
+  ~Ref() {
+    if (l_) l_->unlock_shared();
+  }
+  const T& operator*() const noexcept { return *v_; }
+  const T* operator->() const noexcept { return v_; }
+  // Whether this value was new to the receiver that borrowed it (borrow_and_update,
+  // wait_for); always false for borrow().
+  bool has_changed() const noexcept { return changed_; }
+
+ private:
+  detail::RawRwLock* l_;
+  const T* v_;
+  bool changed_;
+};
+
+template <class T>
+class Receiver {
+  using Shared = detail::WatchShared<T>;
+
+ public:
+  Receiver(Shared* s, uint64_t version) noexcept : s_(s), version_(version) {}  // adopts
+  Receiver(const Receiver& o) noexcept : s_(o.s_), version_(o.version_) {
+    s_->rx_count.fetch_add(1, std::memory_order_relaxed);
+    s_->ref();
+  }
+  Receiver(Receiver&& o) noexcept : s_(std::exchange(o.s_, nullptr)), version_(o.version_) {}
+  Receiver& operator=(Receiver o) noexcept {
+    std::swap(s_, o.s_);
+    std::swap(version_, o.version_);
+    return *this;
+  }
+  ~Receiver() {
+    Shared* s = std::exchange(s_, nullptr);
+    if (!s) return;
+    if (s->rx_count.fetch_sub(1, std::memory_order_acq_rel) == 1) s->notify_tx.notify_waiters();
+    s->release();
+  }
+
+  // The current value, without marking it seen.
+  Ref<T> borrow() const noexcept {
+    s_->lock.lock_shared();
+    uint64_t v = s_->version();
+    return Ref<T>(&s_->lock, &s_->value, v != version_);
+  }
+  // The current value, marking it seen (changed() then waits for a newer one).
+  Ref<T> borrow_and_update() noexcept {
+    s_->lock.lock_shared();
+    uint64_t v = s_->version();
+    bool changed = v != version_;
+    version_ = v;
+    return Ref<T>(&s_->lock, &s_->value, changed);
+  }
+  // Whether a value newer than the last one seen is there; RecvError once the sender is
+  // gone.
+  Result<bool, RecvError> has_changed() const noexcept {
+    uint64_t st = s_->state.load(std::memory_order_acquire);
+    if (st & Shared::CLOSED) return unexpected(RecvError{});
+    return (st & ~Shared::CLOSED) != version_;
+  }
+  // Makes the current value look unseen / seen.
+  void mark_changed() noexcept { version_ = s_->version() - 2; }
+  void mark_unchanged() noexcept { version_ = s_->version(); }
+
+  class Changed : public detail::Leaf<Changed> {
+   public:
+    explicit Changed(Receiver& r) noexcept : r_(r), n_(r.s_->notified_rx()) {}
+    Changed(Changed&& o) noexcept : detail::Leaf<Changed>(o), r_(o.r_), n_(std::move(o.n_)) {}
+    // A copy (made before the first poll) requests its own notification.
+    Changed(const Changed& o) noexcept
+        : detail::Leaf<Changed>(o), r_(o.r_), n_(r_.s_->notified_rx()) {}
+    bool poll(task::Context& cx) noexcept {
+      if (!detail::coop_poll_proceed(cx)) return false;
+      for (;;) {
+        // The notification is requested before the version is checked (no lost wake-up).
+        uint64_t st = r_.s_->state.load(std::memory_order_acquire);
+        uint64_t v = st & ~Shared::CLOSED;
+        if (v != r_.version_) {
+          r_.version_ = v;
+          return true;
+        }
+        if (st & Shared::CLOSED) {
+          closed_ = true;
+          return true;
+        }
+        if (!n_.poll(cx)) return false;
+        n_.reset();  // request the next notification before checking again
+      }
+    }
+    Result<void, RecvError> await_resume() const noexcept {
+      if (closed_) return unexpected(RecvError{});
+      return {};
+    }
+
+   private:
+    Receiver& r_;
+    Notified n_;
+    bool closed_ = false;
+  };
+  // Waits for a value newer than the last one seen (and marks it seen). RecvError when the
+  // sender is gone (after any value it sent last was observed).
+  Changed changed() noexcept { return Changed(*this); }
+
+  // Waits until pred(value) holds; returns a Ref to that value (marked seen). Checks the
+  // current value first. RecvError when the sender is gone and no value satisfies pred.
+  template <class Pred>
+  Task<Result<Ref<T>, RecvError>> wait_for(Pred pred) {
+    bool closed = false;
+    for (;;) {
+      {
+        // The read lock must not be held across the co_await below.
+        s_->lock.lock_shared();
+        uint64_t v = s_->version();
+        bool changed = v != version_;
+        version_ = v;
+        Ref<T> r(&s_->lock, &s_->value, changed);
+        if ((!closed || changed) && pred(*r)) co_return std::move(r);
+      }
+      if (closed) co_return unexpected(RecvError{});
+      auto c = co_await changed_impl();
+      closed = !c.has_value();
+    }
+  }
+
+  bool same_channel(const Receiver& o) const noexcept { return s_ == o.s_; }
+
+ private:
+  Changed changed_impl() noexcept { return Changed(*this); }
+  Shared* s_;
+  uint64_t version_;
+};
+
+template <class T>
+class Sender {
+  using Shared = detail::WatchShared<T>;
+
+ public:
+  explicit Sender(Shared* s) noexcept : s_(s) {}
+  Sender(Sender&& o) noexcept : s_(std::exchange(o.s_, nullptr)) {}
+  Sender& operator=(Sender&& o) noexcept {
+    if (this != &o) {
+      reset();
+      s_ = std::exchange(o.s_, nullptr);
+    }
+    return *this;
+  }
+  Sender(const Sender&) = delete;
+  ~Sender() { reset(); }
+
+  // Replaces the value and notifies the receivers; fails (value handed back, nothing
+  // stored) when there is no receiver.
+  Result<void, SendError<T>> send(T value) {
+    if (s_->rx_count.load(std::memory_order_acquire) == 0) {
+      return unexpected(SendError<T>{std::move(value)});
+    }
+    (void)send_replace(std::move(value));
+    return {};
+  }
+  // Replaces the value (even with no receiver) and returns the old one.
+  T send_replace(T value) {
+    {
+      detail::ExclusiveGuard g(s_->lock);
+      std::swap(s_->value, value);
+      s_->state.fetch_add(2, std::memory_order_release);
+    }
+    s_->notify_all_rx();
+    return value;
+  }
+  // Modifies the value in place and notifies unconditionally.
+  template <class F>
+  void send_modify(F&& f) {
+    send_if_modified([&](T& v) {
+      std::forward<F>(f)(v);
+      return true;
+    });
+  }
+  // Modifies the value in place; notifies only when f returns true. Returns f's result.
+  template <class F>
+  bool send_if_modified(F&& f) {
+    {
+      detail::ExclusiveGuard g(s_->lock);
+      if (!std::forward<F>(f)(s_->value)) return false;
+      s_->state.fetch_add(2, std::memory_order_release);
+    }
+    s_->notify_all_rx();
+    return true;
+  }
+
+  Ref<T> borrow() const noexcept {
+    s_->lock.lock_shared();
+    return Ref<T>(&s_->lock, &s_->value, false);
+  }
+  // True when every receiver is gone.
+  bool is_closed() const noexcept { return receiver_count() == 0; }
+  std::size_t receiver_count() const noexcept {
+    return s_->rx_count.load(std::memory_order_acquire);
+  }
+  // A new receiver; the current value counts as seen by it.
+  Receiver<T> subscribe() const noexcept {
+    s_->rx_count.fetch_add(1, std::memory_order_acq_rel);
+    s_->ref();
+    return Receiver<T>(s_, s_->version());
+  }
+
+  // Completes when every receiver is gone.
+  class Closed : public detail::Leaf<Closed> {
+   public:
+    explicit Closed(Shared* s) noexcept : s_(s), n_(s->notify_tx.notified()) {}
+    Closed(Closed&& o) noexcept : detail::Leaf<Closed>(o), s_(o.s_), n_(std::move(o.n_)) {}
+    Closed(const Closed& o) noexcept
+        : detail::Leaf<Closed>(o), s_(o.s_), n_(s_->notify_tx.notified()) {}
+    bool poll(task::Context& cx) noexcept {
+      for (;;) {
+        if (s_->rx_count.load(std::memory_order_acquire) == 0) return true;
+        if (!n_.poll(cx)) return false;
+        n_.reset();  // a receiver may have subscribed again since: re-check
+      }
+    }
+    void await_resume() const noexcept {}
+
+   private:
+    Shared* s_;
+    Notified n_;
+  };
+  Closed closed() const noexcept { return Closed(s_); }
+
+ private:
+  void reset() noexcept {
+    Shared* s = std::exchange(s_, nullptr);
+    if (!s) return;
+    s->state.fetch_or(Shared::CLOSED, std::memory_order_release);
+    s->notify_all_rx();
+    s->release();
+  }
+  Shared* s_;
+};
+
+template <class T>
+std::pair<Sender<T>, Receiver<T>> channel(T init) {
+  auto* s = new detail::WatchShared<T>(std::move(init));
+  return {Sender<T>(s), Receiver<T>(s, 0)};
+}
+
+}  // namespace tokio::sync::watch
+/* end file src/tokio/sync/watch.hpp */
+/* begin file src/tokio/sync/cancellation_token.hpp */
+// sync::CancellationToken (tokio-util's): a cancellation signal shared by tasks, arranged
+// in a tree. Cancelling a token cancels every token derived from it with child_token();
+// cancelling a child does not affect its parent.
+//
+//   tokio::sync::CancellationToken token;
+//   auto child = token.child_token();
+//   tokio::spawn([](auto t) -> tokio::Task<> {
+//     co_await tokio::select(t.cancelled(), work());   // stops when cancelled
+//   }, child);
+//   token.cancel();
+//
+// Copying a token clones it (same signal). cancelled() borrows the token (it must outlive
+// the await); cancelled_owned() holds its own clone. drop_guard() cancels when the guard
+// is destroyed, unless disarm()ed.
+//
+// Cancel safety: cancelled() is cancel-safe.
+//
+// Structure: each token is a node; all nodes of a tree share one mutex (CancelTree) that
+// guards parent/children links. A node's `refs` counts 1 while any handle exists plus 1
+// per linked child (children point at their parent) plus temporary references taken by
+// cancel(). When the last handle of a node goes away its children are moved up to its
+// parent, so short-lived children of a long-lived token leave nothing behind.
+
+/* #include <atomic> (already above) */
+/* #include <cstddef> (already above) */
+/* #include <mutex> (already above) */
+/* #include <optional> (already above) */
+/* #include <utility> (already above) */
+
+
+namespace tokio::detail {
+
+struct CancelTree {
+  std::mutex m;
+  std::atomic<std::size_t> refs{1};
+  void release() noexcept {
+    if (refs.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
+  }
+};
+
+struct CancelNode : WaitNode {  // WaitNode: the link in the parent's `children`
+  explicit CancelNode(CancelTree* t) noexcept : tree(t) {}
+  ~CancelNode() { tree->release(); }
+
+  std::atomic<std::size_t> handles{1};
+  std::atomic<std::size_t> refs{1};
+  CancelTree* tree;
+  CancelNode* parent = nullptr;  // guarded by tree->m
+  WaitList children;             // guarded by tree->m
+  std::atomic<bool> cancelled{false};
+  sync::Notify notify;
+
+  static CancelNode* new_root();
+  static CancelNode* new_child(CancelNode* parent);
+  void ref() noexcept { refs.fetch_add(1, std::memory_order_relaxed); }
+  void release() noexcept {
+    if (refs.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
+  }
+  void cancel();
+  void drop_handle() noexcept;
+};
+
+}  // namespace tokio::detail
+
+namespace tokio::sync {
+
+class CancellationToken;
+
+// Cancels its token when destroyed, unless disarmed.
+class [[nodiscard]] DropGuard {
+ public:
+  explicit DropGuard(detail::CancelNode* n) noexcept : n_(n) {}  // adopts a handle
+  DropGuard(DropGuard&& o) noexcept : n_(std::exchange(o.n_, nullptr)) {}
+  DropGuard& operator=(DropGuard&&) = delete;
+  ~DropGuard() {
+    if (detail::CancelNode* n = std::exchange(n_, nullptr)) {
+      n->cancel();
+      n->drop_handle();
+    }
+  }
+  // Gives the token back without cancelling it.
+  CancellationToken disarm() noexcept;
+
+ private:
+  detail::CancelNode* n_;
+};
+
+class CancellationToken {
+ public:
+  CancellationToken() : n_(detail::CancelNode::new_root()) {}
+  CancellationToken(const CancellationToken& o) noexcept : n_(o.n_) {
+    n_->handles.fetch_add(1, std::memory_order_relaxed);
+  }
+  CancellationToken(CancellationToken&& o) noexcept : n_(o.n_) {
+    // A moved-from token stays usable: it keeps its own handle on the same node.
+    n_->handles.fetch_add(1, std::memory_order_relaxed);
+  }
+  CancellationToken& operator=(CancellationToken o) noexcept {
+    std::swap(n_, o.n_);
+    return *this;
+  }
+  ~CancellationToken() { n_->drop_handle(); }
+
+  // A token cancelled whenever this one is (immediately, if it already is).
+  CancellationToken child_token() const { return CancellationToken(detail::CancelNode::new_child(n_)); }
+  // Cancels this token and all its descendants; wakes every cancelled() waiter.
+  void cancel() const { n_->cancel(); }
+  bool is_cancelled() const noexcept { return n_->cancelled.load(std::memory_order_acquire); }
+
+  class Cancelled : public detail::Leaf<Cancelled> {
+   public:
+    explicit Cancelled(detail::CancelNode* n) noexcept : n_(n), nt_(n->notify.notified()) {}
+    Cancelled(Cancelled&& o) noexcept : detail::Leaf<Cancelled>(o), n_(o.n_), nt_(std::move(o.nt_)) {}
+    // A copy (made before the first poll) requests its own notification.
+    Cancelled(const Cancelled& o) noexcept
+        : detail::Leaf<Cancelled>(o), n_(o.n_), nt_(o.n_->notify.notified()) {}
+    bool poll(task::Context& cx) noexcept {
+      if (n_->cancelled.load(std::memory_order_acquire)) return true;
+      return nt_.poll(cx);  // only cancel() notifies, after setting the flag
+    }
+    void await_resume() const noexcept {}
+
+   private:
+    detail::CancelNode* n_;
+    Notified nt_;
+  };
+  // Completes once the token is cancelled. Borrows the token.
+  Cancelled cancelled() const noexcept { return Cancelled(n_); }
+  // Like cancelled(), holding its own clone of the token.
+  Task<> cancelled_owned() const {
+    return [](CancellationToken t) -> Task<> { co_await t.cancelled(); }(*this);
+  }
+
+  // Runs `fut` until it finishes (its value) or the token is cancelled (nullopt; `fut` is
+  // then destroyed).
+  template <class A>
+  auto run_until_cancelled(A&& fut) const
+      -> Task<std::optional<detail::void_to_monostate_t<detail::task_value_t<A>>>> {
+    return run_until_cancelled_impl(*this, detail::to_task(std::forward<A>(fut)));
+  }
+
+  // A guard that cancels this token when destroyed.
+  DropGuard drop_guard() const noexcept {
+    n_->handles.fetch_add(1, std::memory_order_relaxed);
+    return DropGuard(n_);
+  }
+
+  bool same_token(const CancellationToken& o) const noexcept { return n_ == o.n_; }
+
+ private:
+  friend class DropGuard;
+  explicit CancellationToken(detail::CancelNode* n) noexcept : n_(n) {}  // adopts a handle
+
+  template <class T>
+  static Task<std::optional<detail::void_to_monostate_t<T>>> run_until_cancelled_impl(
+      CancellationToken t, Task<T> fut) {
+    auto r = co_await select_biased(t.cancelled(), std::move(fut));
+    if (r.index() == 0) co_return std::nullopt;
+    co_return std::move(std::get<1>(r));
+  }
+
+  detail::CancelNode* n_;
+};
+
+inline CancellationToken DropGuard::disarm() noexcept {
+  return CancellationToken(std::exchange(n_, nullptr));
+}
+
+}  // namespace tokio::sync
+/* end file src/tokio/sync/cancellation_token.hpp */
 /* end file src/tokio/tokio.hpp */
 #endif // TOKIO_HPP_INCLUDED
 
@@ -8273,7 +11984,7 @@ std::pair<Sender<T>, Receiver<T>> channel() {
 #define TOKIO_IMPLEMENTATION_INCLUDED
 /* begin file src/tokio/core/core.cpp */
 // Non-template definitions for core/: spin-lock back-off, random seeds.
-#include <sched.h>
+/* #include <sched.h> (already above) */
 
 /* #include <chrono> (already above) */
 /* #include <mutex> (already above) */
@@ -8583,10 +12294,10 @@ Wakeable* unregister(Wakeable*& slot, uint64_t& slot_tag, uint64_t my_tag) noexc
   return nullptr;
 }
 
-void drop_waker(Wakeable* w) noexcept {
+void drop_waker_ref(Wakeable* w) noexcept {
   if (w) w->vtable->drop(w);
 }
-void wake_waker(Wakeable* w) noexcept {
+void wake_waker_ref(Wakeable* w) noexcept {
   if (w) w->vtable->wake(w);
 }
 
@@ -8613,8 +12324,8 @@ bool DuplexReadOp::poll(task::Context& cx) noexcept {
     }
   }
   if (ready) tag_ = 0;
-  drop_waker(to_drop);
-  wake_waker(to_wake);
+  drop_waker_ref(to_drop);
+  wake_waker_ref(to_wake);
   return ready;
 }
 
@@ -8625,7 +12336,7 @@ DuplexReadOp::~DuplexReadOp() {
     std::lock_guard<std::mutex> g(p_->mu);
     w = unregister(p_->read_waker, p_->read_tag, tag_);
   }
-  drop_waker(w);
+  drop_waker_ref(w);
 }
 
 // --- write --------------------------------------------------------------------------------
@@ -8654,8 +12365,8 @@ bool DuplexWriteOp::poll(task::Context& cx) noexcept {
     }
   }
   if (ready) tag_ = 0;
-  drop_waker(to_drop);
-  wake_waker(to_wake);
+  drop_waker_ref(to_drop);
+  wake_waker_ref(to_wake);
   return ready;
 }
 
@@ -8671,7 +12382,7 @@ DuplexWriteOp::~DuplexWriteOp() {
     std::lock_guard<std::mutex> g(p_->mu);
     w = unregister(p_->write_waker, p_->write_tag, tag_);
   }
-  drop_waker(w);
+  drop_waker_ref(w);
 }
 
 // --- flush / shutdown -----------------------------------------------------------------------
@@ -8689,8 +12400,8 @@ void duplex_close(DuplexPipe& p) noexcept {
     r = take_waker(p.read_waker, p.read_tag);
     w = take_waker(p.write_waker, p.write_tag);
   }
-  wake_waker(r);
-  wake_waker(w);
+  wake_waker_ref(r);
+  wake_waker_ref(w);
 }
 
 }  // namespace tokio::detail
@@ -10889,6 +14600,652 @@ pthread_t spawn_native_thread(const std::string& name, std::size_t stack_size,
 
 }  // namespace tokio::detail
 /* end file src/tokio/scheduler/thread.cpp */
+/* begin file src/tokio/sync/barrier.cpp */
+
+namespace tokio::sync {
+
+Barrier::Wait::Wait(Wait&& o) noexcept
+    : detail::Leaf<Wait>(o), b_(o.b_), st_(o.st_), leader_(o.leader_) {
+  if (st_ != St::Waiting) {
+    o.st_ = St::Done;
+    return;
+  }
+  detail::WaitGuard g(b_->lock_);
+  bool released = o.node_.released.load(std::memory_order_acquire);
+  node_.released.store(released, std::memory_order_relaxed);
+  node_.waker.store(o.node_.waker.exchange(nullptr, std::memory_order_relaxed),
+                    std::memory_order_relaxed);
+  if (!released) detail::WaitList::replace(&o.node_, &node_);
+  o.st_ = St::Done;
+}
+
+Barrier::Wait::~Wait() {
+  if (st_ != St::Waiting || node_.released.load(std::memory_order_acquire)) return;
+  detail::WaitGuard g(b_->lock_);
+  if (node_.released.load(std::memory_order_acquire)) return;
+  node_.unlink();
+  detail::drop_waker(detail::take_waker(node_.waker));
+}
+
+bool Barrier::Wait::poll(task::Context& cx) noexcept {
+  detail::Wakeable* waker = cx.raw_waker();
+  if (st_ == St::Done) return true;
+  Barrier* b = b_;
+  if (st_ == St::Waiting) {
+    if (node_.released.load(std::memory_order_acquire)) {
+      st_ = St::Done;
+      return true;
+    }
+    if (node_.waker.load(std::memory_order_acquire) == waker) return false;
+    detail::WaitGuard g(b->lock_);
+    if (node_.released.load(std::memory_order_acquire)) {
+      st_ = St::Done;
+      return true;
+    }
+    detail::store_waker_locked(node_.waker, waker);
+    return false;
+  }
+  // First poll: arrive.
+  b->lock_.lock();
+  if (++b->arrived_ < b->n_) {
+    waker->vtable->clone(waker);
+    node_.waker.store(waker, std::memory_order_relaxed);
+    b->waiters_.push_back(&node_);
+    st_ = St::Waiting;
+    b->lock_.unlock();
+    return false;
+  }
+  // Last arrival: release the generation and lead it.
+  b->arrived_ = 0;
+  detail::WaitList local;
+  local.splice_back(b->waiters_);
+  detail::WakeList wl;
+  while (detail::WaitNode* n = local.front()) {
+    if (!wl.can_push()) {
+      b->lock_.unlock();
+      wl.wake_all();
+      b->lock_.lock();
+      continue;
+    }
+    local.pop_front();
+    auto* node = static_cast<Node*>(n);
+    wl.push(detail::take_waker(node->waker));
+    node->released.store(true, std::memory_order_release);
+  }
+  b->lock_.unlock();
+  wl.wake_all();
+  st_ = St::Done;
+  leader_ = true;
+  return true;
+}
+
+}  // namespace tokio::sync
+/* end file src/tokio/sync/barrier.cpp */
+/* begin file src/tokio/sync/batch_semaphore.cpp */
+/* #include <stdexcept> (already above) */
+/* #include <string> (already above) */
+
+
+namespace tokio::detail {
+
+BatchSemaphore::BatchSemaphore(std::size_t permits) : permits_(0) {
+  if (permits > MAX_PERMITS) {
+    throw std::invalid_argument("tokio::sync: a semaphore cannot hold more than " +
+                                std::to_string(MAX_PERMITS) + " permits (asked for " +
+                                std::to_string(permits) + ")");
+  }
+  permits_.store(permits << SHIFT, std::memory_order_relaxed);
+}
+
+void BatchSemaphore::add_permits_checked(std::size_t n) {
+  if (n == 0) return;
+  std::size_t cur = permits_.load(std::memory_order_acquire);
+  for (;;) {
+    std::size_t avail = cur >> SHIFT;
+    if (n > MAX_PERMITS || avail > MAX_PERMITS - n) {
+      throw std::invalid_argument(
+          "tokio::sync::Semaphore::add_permits: the number of permits would exceed "
+          "Semaphore::MAX_PERMITS");
+    }
+    if (cur & HAS_WAITERS) break;  // available is 0: the waiters take them, no overflow
+    if (permits_.compare_exchange_weak(cur, cur + (n << SHIFT), std::memory_order_acq_rel,
+                                       std::memory_order_acquire)) {
+      return;
+    }
+  }
+  release_slow(n);
+}
+
+std::size_t BatchSemaphore::forget_permits(std::size_t n) noexcept {
+  std::size_t cur = permits_.load(std::memory_order_acquire);
+  for (;;) {
+    std::size_t take = (cur >> SHIFT) < n ? (cur >> SHIFT) : n;
+    if (take == 0) return 0;
+    if (permits_.compare_exchange_weak(cur, cur - (take << SHIFT), std::memory_order_acq_rel,
+                                       std::memory_order_acquire)) {
+      return take;
+    }
+  }
+}
+
+BatchSemaphore::PollResult BatchSemaphore::enqueue(Waiter& w, std::size_t n, bool& queued,
+                                                   Wakeable* waker) noexcept {
+  WaitGuard g(lock_);
+  std::size_t cur = permits_.load(std::memory_order_acquire);
+  std::size_t need;
+  for (;;) {
+    if (cur & CLOSED) return PollResult::Closed;
+    std::size_t avail = cur >> SHIFT;
+    if (avail >= n) {
+      if (permits_.compare_exchange_weak(cur, cur - (n << SHIFT), std::memory_order_acq_rel,
+                                         std::memory_order_acquire)) {
+        return PollResult::Ready;
+      }
+      continue;
+    }
+    // Take what is there and queue for the rest.
+    if (permits_.compare_exchange_weak(cur, (cur & CLOSED) | HAS_WAITERS,
+                                       std::memory_order_acq_rel, std::memory_order_acquire)) {
+      need = n - avail;
+      break;
+    }
+  }
+  w.state.store(need, std::memory_order_relaxed);
+  if (waker) waker->vtable->clone(waker);
+  w.waker.store(waker, std::memory_order_relaxed);
+  waiters_.push_back(&w);
+  queued = true;
+  return PollResult::Pending;
+}
+
+BatchSemaphore::PollResult BatchSemaphore::update_waker(Waiter& w, bool& queued,
+                                                        Wakeable* waker) noexcept {
+  WaitGuard g(lock_);
+  std::size_t s = w.state.load(std::memory_order_acquire);
+  if (s == 0) {
+    queued = false;
+    return PollResult::Ready;
+  }
+  if (s & WAITER_CLOSED) return PollResult::Closed;
+  store_waker_locked(w.waker, waker);
+  return PollResult::Pending;
+}
+
+std::size_t BatchSemaphore::distribute_locked(std::size_t n, WakeList& wl) noexcept {
+  while (n > 0) {
+    WaitNode* f = waiters_.front();
+    if (!f) break;
+    auto* w = static_cast<Waiter*>(f);
+    std::size_t need = w->state.load(std::memory_order_relaxed);
+    if (need > n) {
+      w->state.store(need - n, std::memory_order_relaxed);
+      return 0;
+    }
+    if (!wl.can_push()) return n;
+    n -= need;
+    waiters_.pop_front();
+    wl.push(take_waker(w->waker));
+    w->state.store(0, std::memory_order_release);  // the owner may free `w` from here on
+  }
+  if (waiters_.empty()) {
+    // Back to the no-waiter state; the leftovers become available.
+    std::size_t cur = permits_.load(std::memory_order_acquire);
+    while (!permits_.compare_exchange_weak(cur, (cur & ~HAS_WAITERS) + (n << SHIFT),
+                                           std::memory_order_acq_rel, std::memory_order_acquire)) {
+    }
+  }
+  return 0;
+}
+
+void BatchSemaphore::release_slow(std::size_t n) noexcept {
+  WakeList wl;
+  lock_.lock();
+  n = distribute_locked(n, wl);
+  while (n > 0) {
+    lock_.unlock();
+    wl.wake_all();
+    lock_.lock();
+    n = distribute_locked(n, wl);
+  }
+  lock_.unlock();
+  wl.wake_all();
+}
+
+void BatchSemaphore::cancel_acquire(Waiter& w, std::size_t n, bool& queued) noexcept {
+  if (!queued) return;
+  queued = false;
+  std::size_t s = w.state.load(std::memory_order_acquire);
+  if (s == 0) {  // served in full, never consumed: pass everything on
+    release(n);
+    return;
+  }
+  std::size_t got;
+  lock_.lock();
+  s = w.state.load(std::memory_order_acquire);
+  if (s == 0) {
+    lock_.unlock();
+    release(n);
+    return;
+  }
+  if (s & WAITER_CLOSED) {
+    // close() dequeued us and took the waker.
+    lock_.unlock();
+    got = n - (s & ~WAITER_CLOSED);
+    release(got);
+    return;
+  }
+  w.unlink();
+  drop_waker(take_waker(w.waker));
+  got = n - s;
+  // Even with nothing to pass on, this clears HAS_WAITERS if we were the last waiter.
+  WakeList wl;
+  std::size_t rest = distribute_locked(got, wl);
+  while (rest > 0) {
+    lock_.unlock();
+    wl.wake_all();
+    lock_.lock();
+    rest = distribute_locked(rest, wl);
+  }
+  lock_.unlock();
+  wl.wake_all();
+}
+
+void BatchSemaphore::close() noexcept {
+  // Nobody queued: setting the bit is enough (an enqueue after this sees CLOSED in its CAS).
+  if (!(permits_.fetch_or(CLOSED, std::memory_order_acq_rel) & HAS_WAITERS)) return;
+  WakeList wl;
+  WaitList closing;
+  lock_.lock();
+  permits_.fetch_or(CLOSED, std::memory_order_acq_rel);
+  permits_.fetch_and(~HAS_WAITERS, std::memory_order_acq_rel);
+  closing.splice_back(waiters_);
+  // Waiters destroyed while we wake a batch unlink themselves from `closing` (under lock_).
+  while (WaitNode* f = closing.front()) {
+    if (!wl.can_push()) {
+      lock_.unlock();
+      wl.wake_all();
+      lock_.lock();
+      continue;
+    }
+    closing.pop_front();
+    auto* w = static_cast<Waiter*>(f);
+    wl.push(take_waker(w->waker));
+    std::size_t s = w->state.load(std::memory_order_relaxed);
+    w->state.store(s | WAITER_CLOSED, std::memory_order_release);
+  }
+  lock_.unlock();
+  wl.wake_all();
+}
+
+}  // namespace tokio::detail
+/* end file src/tokio/sync/batch_semaphore.cpp */
+/* begin file src/tokio/sync/cancellation_token.cpp */
+/* #include <vector> (already above) */
+
+
+namespace tokio::detail {
+
+CancelNode* CancelNode::new_root() { return new CancelNode(new CancelTree()); }
+
+CancelNode* CancelNode::new_child(CancelNode* parent) {
+  CancelTree* t = parent->tree;
+  t->refs.fetch_add(1, std::memory_order_relaxed);
+  auto* child = new CancelNode(t);
+  std::lock_guard<std::mutex> g(t->m);
+  if (parent->cancelled.load(std::memory_order_relaxed)) {
+    child->cancelled.store(true, std::memory_order_release);
+  } else {
+    child->parent = parent;
+    parent->ref();
+    parent->children.push_back(child);
+  }
+  return child;
+}
+
+void CancelNode::cancel() {
+  std::vector<CancelNode*> todo;    // the subtree (each with a reference taken)
+  CancelNode* outer_parent = nullptr;  // our parent: loses its link reference to us
+  {
+    std::lock_guard<std::mutex> g(tree->m);
+    if (cancelled.load(std::memory_order_relaxed)) return;
+    todo.push_back(this);
+    ref();
+    for (std::size_t i = 0; i < todo.size(); ++i) {
+      CancelNode* n = todo[i];
+      n->cancelled.store(true, std::memory_order_release);
+      // Detach the children (each held a link reference on n; we keep it as the
+      // reference `todo` needs, and give n's back below).
+      while (WaitNode* c = n->children.pop_front()) {
+        auto* child = static_cast<CancelNode*>(c);
+        child->parent = nullptr;
+        child->ref();
+        todo.push_back(child);
+        n->refs.fetch_sub(1, std::memory_order_relaxed);  // n stays alive: todo holds it
+      }
+    }
+    if (parent) {
+      unlink();
+      outer_parent = std::exchange(parent, nullptr);
+    }
+  }
+  for (CancelNode* n : todo) n->notify.notify_waiters();
+  for (CancelNode* n : todo) n->release();
+  if (outer_parent) outer_parent->release();
+}
+
+void CancelNode::drop_handle() noexcept {
+  if (handles.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
+  // Last handle: hand our children to our parent (or make them roots) and unlink.
+  std::size_t moved = 0;
+  CancelNode* old_parent = nullptr;
+  {
+    std::lock_guard<std::mutex> g(tree->m);
+    while (WaitNode* c = children.pop_front()) {
+      auto* child = static_cast<CancelNode*>(c);
+      child->parent = parent;
+      if (parent) {
+        parent->ref();
+        parent->children.push_back(child);
+      }
+      ++moved;
+    }
+    if (parent) {
+      unlink();
+      old_parent = std::exchange(parent, nullptr);
+    }
+  }
+  if (old_parent) old_parent->release();
+  // The children's link references on us, then the handles' own reference.
+  if (moved) refs.fetch_sub(moved, std::memory_order_acq_rel);
+  release();
+}
+
+}  // namespace tokio::detail
+/* end file src/tokio/sync/cancellation_token.cpp */
+/* begin file src/tokio/sync/notify.cpp */
+
+namespace tokio::sync {
+
+using detail::Wakeable;
+
+namespace {
+constexpr std::size_t state_of(std::size_t s) noexcept { return s & Notify::STATE_MASK; }
+constexpr std::size_t with_state(std::size_t s, std::size_t st) noexcept {
+  return (s & ~Notify::STATE_MASK) | st;
+}
+}  // namespace
+
+// --- Notify ------------------------------------------------------------------------------
+
+void Notify::notify(uint32_t strategy) noexcept {
+  std::size_t s = state_.load(std::memory_order_seq_cst);
+  for (;;) {
+    if (state_of(s) != WAITING) {
+      // Store the permit (a permit already stored absorbs this one). The CAS, even when
+      // the value does not change, detects a concurrent consumer of the stored permit.
+      if (state_.compare_exchange_weak(s, with_state(s, NOTIFIED), std::memory_order_seq_cst)) {
+        return;
+      }
+      continue;
+    }
+    lock_.lock();
+    Wakeable* w = notify_locked(strategy);
+    lock_.unlock();
+    if (w) w->vtable->wake(w);
+    return;
+  }
+}
+
+Wakeable* Notify::notify_locked(uint32_t strategy) noexcept {
+  std::size_t s = state_.load(std::memory_order_seq_cst);
+  for (;;) {
+    if (state_of(s) != WAITING) {
+      if (state_.compare_exchange_weak(s, with_state(s, NOTIFIED), std::memory_order_seq_cst)) {
+        return nullptr;
+      }
+      continue;
+    }
+    detail::WaitNode* n = strategy == Notified::LAST ? waiters_.pop_back() : waiters_.pop_front();
+    auto* node = static_cast<Notified::Node*>(n);
+    Wakeable* w = detail::take_waker(node->waker);
+    node->notification.store(strategy, std::memory_order_release);  // node may go away now
+    // While WAITING no lock-free transition applies, so a plain store is safe.
+    if (waiters_.empty()) state_.store(with_state(s, EMPTY), std::memory_order_seq_cst);
+    return w;
+  }
+}
+
+void Notify::notify_waiters() noexcept {
+  // Nobody queued: only the call count moves (a stored permit stays), without the lock. A
+  // Notified queueing concurrently changes the state under the lock with a CAS, so one of
+  // the two CASes fails and sees the other.
+  std::size_t s = state_.load(std::memory_order_seq_cst);
+  while (state_of(s) != WAITING) {
+    if (state_.compare_exchange_weak(s, s + (std::size_t{1} << CALLS_SHIFT),
+                                     std::memory_order_seq_cst)) {
+      return;
+    }
+  }
+  lock_.lock();
+  s = state_.load(std::memory_order_seq_cst);
+  if (state_of(s) != WAITING) {
+    // Nobody queued: only the call count moves (a stored permit stays).
+    state_.fetch_add(std::size_t{1} << CALLS_SHIFT, std::memory_order_seq_cst);
+    lock_.unlock();
+    return;
+  }
+  // Take the whole queue, so tasks that start waiting while we wake are not included.
+  detail::WaitList local;
+  local.splice_back(waiters_);
+  state_.store(with_state(s + (std::size_t{1} << CALLS_SHIFT), EMPTY), std::memory_order_seq_cst);
+  detail::WakeList wl;
+  // A Notified destroyed while the lock is released for a batch unlinks itself from
+  // `local` (the list is circular, so it needs no list head).
+  while (detail::WaitNode* n = local.front()) {
+    if (!wl.can_push()) {
+      lock_.unlock();
+      wl.wake_all();
+      lock_.lock();
+      continue;
+    }
+    local.pop_front();
+    auto* node = static_cast<Notified::Node*>(n);
+    wl.push(detail::take_waker(node->waker));
+    node->notification.store(Notified::ALL, std::memory_order_release);
+  }
+  lock_.unlock();
+  wl.wake_all();
+}
+
+// --- Notified ----------------------------------------------------------------------------
+
+Notified::Notified(Notified&& o) noexcept : n_(o.n_), calls_(o.calls_), st_(o.st_) {
+  if (st_ != St::Waiting) {
+    o.st_ = St::Done;
+    return;
+  }
+  // A queued Notified moved to a new address: put the new node in its place.
+  detail::WaitGuard g(n_->lock_);
+  uint32_t note = o.node_.notification.load(std::memory_order_acquire);
+  node_.notification.store(note, std::memory_order_relaxed);
+  node_.waker.store(o.node_.waker.exchange(nullptr, std::memory_order_relaxed),
+                    std::memory_order_relaxed);
+  if (note == NONE) detail::WaitList::replace(&o.node_, &node_);
+  o.st_ = St::Done;
+}
+
+void Notified::reset() noexcept {
+  release();
+  calls_ = n_->state_.load(std::memory_order_seq_cst) >> Notify::CALLS_SHIFT;
+  node_.notification.store(NONE, std::memory_order_relaxed);
+  st_ = St::Init;
+}
+
+void Notified::release() noexcept {
+  if (st_ != St::Waiting) return;
+  st_ = St::Done;
+  Notify* n = n_;
+  uint32_t note = node_.notification.load(std::memory_order_acquire);
+  if (note == ALL) return;  // notify_waiters() already unlinked us; nothing to pass on
+  n->lock_.lock();
+  if (note == NONE) note = node_.notification.load(std::memory_order_acquire);
+  if (note == NONE) {
+    node_.unlink();
+    detail::drop_waker(detail::take_waker(node_.waker));
+    std::size_t s = n->state_.load(std::memory_order_seq_cst);
+    if (n->waiters_.empty() && state_of(s) == Notify::WAITING) {
+      n->state_.store(with_state(s, Notify::EMPTY), std::memory_order_seq_cst);
+    }
+    n->lock_.unlock();
+    return;
+  }
+  Wakeable* w = nullptr;
+  // A notify_one/notify_last permit we never consumed: pass it on.
+  if (note == ONE || note == LAST) w = n->notify_locked(note);
+  n->lock_.unlock();
+  if (w) w->vtable->wake(w);
+}
+
+bool Notified::poll_with(Wakeable* waker) noexcept {
+  switch (st_) {
+    case St::Done:
+      return true;
+    case St::Init:
+      return poll_init(waker);
+    case St::Waiting:
+      break;
+  }
+  if (node_.notification.load(std::memory_order_acquire) != NONE) {
+    st_ = St::Done;
+    return true;
+  }
+  if (waker == nullptr || node_.waker.load(std::memory_order_acquire) == waker) return false;
+  detail::WaitGuard g(n_->lock_);
+  if (node_.notification.load(std::memory_order_acquire) != NONE) {
+    st_ = St::Done;
+    return true;
+  }
+  detail::store_waker_locked(node_.waker, waker);
+  return false;
+}
+
+bool Notified::poll_init(Wakeable* waker) noexcept {
+  std::atomic<std::size_t>& state = n_->state_;
+  std::size_t s = state.load(std::memory_order_seq_cst);
+  // Fast path: a notify_waiters() since creation, or a stored permit.
+  for (;;) {
+    if ((s >> Notify::CALLS_SHIFT) != calls_) {
+      st_ = St::Done;
+      return true;
+    }
+    if (state_of(s) != Notify::NOTIFIED) break;
+    if (state.compare_exchange_weak(s, with_state(s, Notify::EMPTY), std::memory_order_seq_cst)) {
+      st_ = St::Done;
+      return true;
+    }
+  }
+  detail::WaitGuard g(n_->lock_);
+  s = state.load(std::memory_order_seq_cst);
+  for (;;) {
+    if ((s >> Notify::CALLS_SHIFT) != calls_) {
+      st_ = St::Done;
+      return true;
+    }
+    std::size_t st = state_of(s);
+    if (st == Notify::NOTIFIED) {
+      if (state.compare_exchange_weak(s, with_state(s, Notify::EMPTY), std::memory_order_seq_cst)) {
+        st_ = St::Done;
+        return true;
+      }
+      continue;
+    }
+    if (st == Notify::EMPTY) {
+      if (!state.compare_exchange_weak(s, with_state(s, Notify::WAITING), std::memory_order_seq_cst)) {
+        continue;
+      }
+    }
+    break;
+  }
+  if (waker) waker->vtable->clone(waker);
+  node_.waker.store(waker, std::memory_order_relaxed);
+  n_->waiters_.push_back(&node_);
+  st_ = St::Waiting;
+  return false;
+}
+
+}  // namespace tokio::sync
+/* end file src/tokio/sync/notify.cpp */
+/* begin file src/tokio/sync/raw_rwlock.cpp */
+
+namespace tokio::detail {
+
+namespace {
+constexpr int kSpins = 100;
+}
+
+void RawRwLock::park(uint32_t s) noexcept {
+  if (!(s & PARKED)) {
+    if (!state_.compare_exchange_strong(s, s | PARKED, std::memory_order_relaxed)) return;
+    s |= PARKED;
+  }
+  futex_wait(&state_, s, nullptr);
+}
+
+void RawRwLock::lock_shared_slow() noexcept {
+  int spins = 0;
+  for (;;) {
+    uint32_t s = state_.load(std::memory_order_relaxed);
+    if (!(s & (WRITE_LOCKED | WRITER_WAITING))) {
+      if (state_.compare_exchange_weak(s, s + 1, std::memory_order_acquire,
+                                       std::memory_order_relaxed)) {
+        return;
+      }
+      continue;
+    }
+    if (spins++ < kSpins) {
+      cpu_relax();
+      continue;
+    }
+    park(s);
+  }
+}
+
+void RawRwLock::lock_slow() noexcept {
+  int spins = 0;
+  for (;;) {
+    uint32_t s = state_.load(std::memory_order_relaxed);
+    if (!(s & (READER_MASK | WRITE_LOCKED))) {
+      // Free: take it (clearing WRITER_WAITING; other waiting writers set it again).
+      if (state_.compare_exchange_weak(s, (s & PARKED) | WRITE_LOCKED, std::memory_order_acquire,
+                                       std::memory_order_relaxed)) {
+        return;
+      }
+      continue;
+    }
+    if (!(s & WRITER_WAITING)) {
+      state_.compare_exchange_weak(s, s | WRITER_WAITING, std::memory_order_relaxed);
+      continue;
+    }
+    if (spins++ < kSpins) {
+      cpu_relax();
+      continue;
+    }
+    park(s);
+  }
+}
+
+void RawRwLock::wake_parked() noexcept {
+  uint32_t s = state_.load(std::memory_order_relaxed);
+  while (s & PARKED) {
+    if (state_.compare_exchange_weak(s, s & ~PARKED, std::memory_order_relaxed)) {
+      futex_wake(&state_, INT32_MAX);
+      return;
+    }
+  }
+}
+
+}  // namespace tokio::detail
+/* end file src/tokio/sync/raw_rwlock.cpp */
 /* begin file src/tokio/task/join_set.cpp */
 /* #include <mutex> (already above) */
 

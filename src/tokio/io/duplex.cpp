@@ -80,10 +80,10 @@ Wakeable* unregister(Wakeable*& slot, uint64_t& slot_tag, uint64_t my_tag) noexc
   return nullptr;
 }
 
-void drop_waker(Wakeable* w) noexcept {
+void drop_waker_ref(Wakeable* w) noexcept {
   if (w) w->vtable->drop(w);
 }
-void wake_waker(Wakeable* w) noexcept {
+void wake_waker_ref(Wakeable* w) noexcept {
   if (w) w->vtable->wake(w);
 }
 
@@ -110,8 +110,8 @@ bool DuplexReadOp::poll(task::Context& cx) noexcept {
     }
   }
   if (ready) tag_ = 0;
-  drop_waker(to_drop);
-  wake_waker(to_wake);
+  drop_waker_ref(to_drop);
+  wake_waker_ref(to_wake);
   return ready;
 }
 
@@ -122,7 +122,7 @@ DuplexReadOp::~DuplexReadOp() {
     std::lock_guard<std::mutex> g(p_->mu);
     w = unregister(p_->read_waker, p_->read_tag, tag_);
   }
-  drop_waker(w);
+  drop_waker_ref(w);
 }
 
 // --- write --------------------------------------------------------------------------------
@@ -151,8 +151,8 @@ bool DuplexWriteOp::poll(task::Context& cx) noexcept {
     }
   }
   if (ready) tag_ = 0;
-  drop_waker(to_drop);
-  wake_waker(to_wake);
+  drop_waker_ref(to_drop);
+  wake_waker_ref(to_wake);
   return ready;
 }
 
@@ -168,7 +168,7 @@ DuplexWriteOp::~DuplexWriteOp() {
     std::lock_guard<std::mutex> g(p_->mu);
     w = unregister(p_->write_waker, p_->write_tag, tag_);
   }
-  drop_waker(w);
+  drop_waker_ref(w);
 }
 
 // --- flush / shutdown -----------------------------------------------------------------------
@@ -186,8 +186,8 @@ void duplex_close(DuplexPipe& p) noexcept {
     r = take_waker(p.read_waker, p.read_tag);
     w = take_waker(p.write_waker, p.write_tag);
   }
-  wake_waker(r);
-  wake_waker(w);
+  wake_waker_ref(r);
+  wake_waker_ref(w);
 }
 
 }  // namespace tokio::detail

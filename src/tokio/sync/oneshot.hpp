@@ -2,16 +2,27 @@
 // sync::oneshot: a channel for sending exactly one value between tasks (or threads).
 //
 //   auto [tx, rx] = tokio::sync::oneshot::channel<int>();
-//   tx.send(42);                 // never blocks
-//   auto v = co_await std::move(rx);  // Result<int, RecvError>
+//   tx.send(42);                       // never blocks; Result<void, int> (value back on failure)
+//   auto v = co_await std::move(rx);   // Result<int, RecvError>
+//
+// - Awaiting the Receiver yields the value, or RecvError when the Sender was dropped
+//   without sending. It is cancel-safe: an unfinished await leaves the value in the
+//   channel for a later await or try_recv().
+// - Sender::closed() waits until the Receiver is dropped or closed (cancel-safe), so a
+//   producer can stop computing a value nobody wants; is_closed() checks without waiting.
+// - Receiver::close() stops the Sender from sending; a value sent before stays receivable.
+// - Receiver::blocking_recv() serves plain threads.
 //
 // Shared state word (`state`, 32 bits):
-//   bit 0 RX_TASK_SET  the receiver's waker is stored in rx_waker; while set (and not
-//                      COMPLETE) only the sender side may read it
-//   bit 1 COMPLETE     the sender is done: a value was sent, or the sender was dropped
-//   bit 2 CLOSED       the receiver was dropped or closed; send() fails
-// The value slot is written by the sender before COMPLETE is published (acq_rel) and read
-// by the receiver only after it observes COMPLETE.
+//   bit 0 RX_TASK_SET  rx_waker holds the receiver's waker; while set (and VALUE_SENT is
+//                      not) only the sender may read it
+//   bit 1 VALUE_SENT   the sender is done: it sent a value (in `value`) or was dropped
+//   bit 2 CLOSED       the receiver was dropped or closed
+//   bit 3 TX_TASK_SET  tx_waker holds the sender's waker (Sender::closed); while set (and
+//                      CLOSED is not) only the receiver may read it
+// VALUE_SENT is never set once CLOSED is: a sender that finds CLOSED takes its value back,
+// so the value slot always has exactly one owner. The slot is written by the sender before
+// VALUE_SENT is published (acq_rel) and read by the receiver only after it observes it.
 
 #include <atomic>
 #include <cstdint>
@@ -20,6 +31,7 @@
 
 #include "tokio/core/frame_alloc.hpp"
 #include "tokio/core/result.hpp"
+#include "tokio/sync/blocking.hpp"
 #include "tokio/task/poll.hpp"
 #include "tokio/task/waker.hpp"
 
@@ -38,57 +50,86 @@ namespace tokio::detail {
 template <class T>
 struct OneshotShared {
   static constexpr uint32_t RX_TASK_SET = 1;
-  static constexpr uint32_t COMPLETE = 2;
+  static constexpr uint32_t VALUE_SENT = 2;
   static constexpr uint32_t CLOSED = 4;
+  static constexpr uint32_t TX_TASK_SET = 8;
 
   std::atomic<uint32_t> state{0};
   std::atomic<uint32_t> refs{2};
   Wakeable* rx_waker = nullptr;
+  Wakeable* tx_waker = nullptr;
   std::optional<T> value;
 
+  // One allocation from the frame cache (plain new for over-aligned values).
   static OneshotShared* create() {
-    static_assert(alignof(OneshotShared) <= 8);
-    void* p = frame_alloc(sizeof(OneshotShared), alignof(OneshotShared));
-    return new (p) OneshotShared();
+    if constexpr (alignof(OneshotShared) > 16) {
+      return new OneshotShared();
+    } else {
+      void* p = frame_alloc(sizeof(OneshotShared));
+      return new (p) OneshotShared();
+    }
   }
   void release() noexcept {
     if (refs.fetch_sub(1, std::memory_order_acq_rel) == 1) {
       if (rx_waker) rx_waker->vtable->drop(rx_waker);
-      this->~OneshotShared();
-      frame_free(this);
+      if (tx_waker) tx_waker->vtable->drop(tx_waker);
+      if constexpr (alignof(OneshotShared) > 16) {
+        delete this;
+      } else {
+        this->~OneshotShared();
+        frame_free(this, sizeof(OneshotShared));
+      }
     }
   }
-  // Sender side: publish COMPLETE and wake the receiver. Returns the previous state.
+  // Sender side: publishes VALUE_SENT unless the receiver is gone, and wakes it. Returns
+  // the previous state (CLOSED in it means VALUE_SENT was not set).
   uint32_t complete() noexcept {
-    uint32_t prev = state.fetch_or(COMPLETE, std::memory_order_acq_rel);
-    if ((prev & RX_TASK_SET) && !(prev & CLOSED)) rx_waker->vtable->wake_by_ref(rx_waker);
+    uint32_t cur = state.load(std::memory_order_relaxed);
+    for (;;) {
+      if (cur & CLOSED) return cur;
+      if (state.compare_exchange_weak(cur, cur | VALUE_SENT, std::memory_order_acq_rel,
+                                      std::memory_order_relaxed)) {
+        break;
+      }
+    }
+    if (cur & RX_TASK_SET) rx_waker->vtable->wake_by_ref(rx_waker);
+    return cur;
+  }
+  // Receiver side: sets CLOSED and wakes a sender waiting in closed(). Returns the
+  // previous state.
+  uint32_t close() noexcept {
+    uint32_t prev = state.fetch_or(CLOSED, std::memory_order_acq_rel);
+    if ((prev & TX_TASK_SET) && !(prev & VALUE_SENT)) tx_waker->vtable->wake_by_ref(tx_waker);
     return prev;
   }
-  // Receiver side: true when complete (or closed); otherwise registers `w`.
-  bool poll_recv(Wakeable* w) noexcept {
+
+  // Registers `w` in `slot` under the protocol of `bit`; `done` is the bit that makes the
+  // wait complete (VALUE_SENT|CLOSED for the receiver, CLOSED for the sender). Returns true
+  // when complete.
+  bool poll_side(Wakeable*& slot, uint32_t bit, uint32_t done, Wakeable* w) noexcept {
     uint32_t s = state.load(std::memory_order_acquire);
-    if (s & (COMPLETE | CLOSED)) return true;
-    if (s & RX_TASK_SET) {
-      if (rx_waker == w) return false;
-      // Take the waker slot back before replacing it.
-      if (!cas_clear(RX_TASK_SET)) return true;
+    if (s & done) return true;
+    if (s & bit) {
+      if (slot == w) return false;
+      // Take the slot back before replacing the waker.
+      if (!clear_unless(bit, done)) return true;
     }
-    if (rx_waker) rx_waker->vtable->drop(rx_waker);
+    if (slot) slot->vtable->drop(slot);
     w->vtable->clone(w);
-    rx_waker = w;
+    slot = w;
     uint32_t cur = state.load(std::memory_order_acquire);
     for (;;) {
-      if (cur & COMPLETE) return true;
-      if (state.compare_exchange_weak(cur, cur | RX_TASK_SET, std::memory_order_acq_rel,
+      if (cur & done) return true;  // the bit stays clear; `slot` is freed with the state
+      if (state.compare_exchange_weak(cur, cur | bit, std::memory_order_acq_rel,
                                       std::memory_order_acquire)) {
         return false;
       }
     }
   }
-  bool cas_clear(uint32_t bit) noexcept {
+  bool clear_unless(uint32_t bit, uint32_t done) noexcept {
     uint32_t cur = state.load(std::memory_order_acquire);
     for (;;) {
-      if (cur & COMPLETE) return false;
+      if (cur & done) return false;
       if (state.compare_exchange_weak(cur, cur & ~bit, std::memory_order_acq_rel,
                                       std::memory_order_acquire)) {
         return true;
@@ -103,9 +144,11 @@ namespace tokio::sync::oneshot {
 
 template <class T>
 class Sender {
+  using Shared = detail::OneshotShared<T>;
+
  public:
   Sender() noexcept = default;
-  explicit Sender(detail::OneshotShared<T>* s) noexcept : s_(s) {}
+  explicit Sender(Shared* s) noexcept : s_(s) {}
   Sender(Sender&& o) noexcept : s_(std::exchange(o.s_, nullptr)) {}
   Sender& operator=(Sender&& o) noexcept {
     if (this != &o) {
@@ -116,20 +159,18 @@ class Sender {
   }
   ~Sender() { drop(); }
 
-  // Sends the value. Fails (handing the value back) when the receiver is gone. Consumes
-  // the sender: a second send fails the same way.
+  // Sends the value. Fails, handing the value back, when the receiver is gone or closed.
+  // Consumes the sender: a second send fails the same way.
   Result<void, T> send(T value) {
-    auto* s = std::exchange(s_, nullptr);
+    Shared* s = std::exchange(s_, nullptr);
     if (!s) return unexpected(std::move(value));
-    if (s->state.load(std::memory_order_acquire) & detail::OneshotShared<T>::CLOSED) {
-      s->complete();
+    if (s->state.load(std::memory_order_acquire) & Shared::CLOSED) {
       s->release();
       return unexpected(std::move(value));
     }
     s->value.emplace(std::move(value));
-    uint32_t prev = s->complete();
-    if (prev & detail::OneshotShared<T>::CLOSED) {
-      // The receiver closed while we wrote: it will never read; give the value back.
+    if (s->complete() & Shared::CLOSED) {
+      // The receiver closed before we published: it will never read; take the value back.
       T v = std::move(*s->value);
       s->value.reset();
       s->release();
@@ -138,28 +179,47 @@ class Sender {
     s->release();
     return {};
   }
-  // True once the receiver was dropped or closed.
+  // True once the receiver was dropped or closed (or this sender was used).
   bool is_closed() const noexcept {
-    return !s_ || (s_->state.load(std::memory_order_acquire) & detail::OneshotShared<T>::CLOSED);
+    return !s_ || (s_->state.load(std::memory_order_acquire) & Shared::CLOSED);
   }
+
+  // Completes when the receiver is dropped or closed. Cancel-safe.
+  class Closed : public detail::Leaf<Closed> {
+   public:
+    explicit Closed(Sender& tx) noexcept : tx_(tx) {}
+    bool poll(task::Context& cx) noexcept {
+      Shared* s = tx_.s_;
+      if (!s) return true;
+      if (!detail::coop_poll_proceed(cx)) return false;
+      return s->poll_side(s->tx_waker, Shared::TX_TASK_SET, Shared::CLOSED, cx.raw_waker());
+    }
+    void await_resume() const noexcept {}
+
+   private:
+    Sender& tx_;
+  };
+  Closed closed() noexcept { return Closed(*this); }
 
  private:
   void drop() noexcept {
-    if (auto* s = std::exchange(s_, nullptr)) {
+    if (Shared* s = std::exchange(s_, nullptr)) {
       s->complete();
       s->release();
     }
   }
-  detail::OneshotShared<T>* s_ = nullptr;
+  Shared* s_ = nullptr;
 };
 
 template <class T>
 class Receiver {
+  using Shared = detail::OneshotShared<T>;
+
  public:
   using tokio_awaitable = void;
 
   Receiver() noexcept = default;
-  explicit Receiver(detail::OneshotShared<T>* s) noexcept : s_(s) {}
+  explicit Receiver(Shared* s) noexcept : s_(s) {}
   Receiver(Receiver&& o) noexcept : s_(std::exchange(o.s_, nullptr)) {}
   Receiver& operator=(Receiver&& o) noexcept {
     if (this != &o) {
@@ -172,47 +232,66 @@ class Receiver {
 
   // Stops the sender from sending; a value already sent can still be received.
   void close() noexcept {
-    if (s_) s_->state.fetch_or(detail::OneshotShared<T>::CLOSED, std::memory_order_acq_rel);
+    if (s_) s_->close();
   }
 
+  // Empty: nothing sent yet; Closed: the value was taken, the sender was dropped, or the
+  // channel was closed before a value arrived.
   Result<T, TryRecvError> try_recv() {
     if (!s_) return unexpected(TryRecvError::Closed);
     uint32_t st = s_->state.load(std::memory_order_acquire);
-    if (st & detail::OneshotShared<T>::COMPLETE) return take_or(TryRecvError::Closed);
-    if (st & detail::OneshotShared<T>::CLOSED) return unexpected(TryRecvError::Closed);
+    if (st & Shared::VALUE_SENT) return take_or(TryRecvError::Closed);
+    if (st & Shared::CLOSED) return unexpected(TryRecvError::Closed);
     return unexpected(TryRecvError::Empty);
   }
+  // True once the value was received (or the receiver otherwise consumed).
+  bool is_terminated() const noexcept { return s_ == nullptr; }
+  // True when no value is ready to be received right now.
+  bool is_empty() const noexcept {
+    if (!s_) return true;
+    uint32_t st = s_->state.load(std::memory_order_acquire);
+    return !(st & Shared::VALUE_SENT) || !s_->value.has_value();
+  }
 
-  // Awaiting yields the value, or RecvError when the sender was dropped without sending.
-  // Cancel-safe: an unfinished await leaves the value in the channel.
+  // Awaiting yields the value, or RecvError when the sender was dropped without sending
+  // (or the channel was closed before a value arrived). Cancel-safe.
   class Awaiter : public detail::Leaf<Awaiter> {
    public:
-    explicit Awaiter(Receiver& r) : r_(r) {}
+    explicit Awaiter(Receiver& r) noexcept : r_(r) {}
     bool poll(task::Context& cx) noexcept {
-      if (!r_.s_) return true;
+      Shared* s = r_.s_;
+      if (!s) return true;
       if (!detail::coop_poll_proceed(cx)) return false;
-      return r_.s_->poll_recv(cx.raw_waker());
+      return s->poll_side(s->rx_waker, Shared::RX_TASK_SET, Shared::VALUE_SENT | Shared::CLOSED,
+                          cx.raw_waker());
     }
     Result<T, RecvError> await_resume() {
       if (!r_.s_) return unexpected(RecvError{});
       uint32_t st = r_.s_->state.load(std::memory_order_acquire);
-      if (!(st & detail::OneshotShared<T>::COMPLETE)) return unexpected(RecvError{});
+      if (!(st & Shared::VALUE_SENT)) return unexpected(RecvError{});
       return r_.take_or(RecvError{});
     }
 
    private:
     Receiver& r_;
   };
-  Awaiter operator co_await() & { return Awaiter(*this); }
-  Awaiter operator co_await() && { return Awaiter(*this); }
+  Awaiter operator co_await() & noexcept { return Awaiter(*this); }
+  Awaiter operator co_await() && noexcept { return Awaiter(*this); }
+
+  // For plain threads: blocks until the value (or RecvError). Throws std::logic_error on
+  // a runtime thread.
+  Result<T, RecvError> blocking_recv() {
+    Awaiter a(*this);
+    return detail::blocking_wait(a, "oneshot::Receiver::blocking_recv");
+  }
 
  private:
   template <class E>
   Result<T, E> take_or(E err) {
     struct Release {
-      detail::OneshotShared<T>* s;
+      Shared* s;
       ~Release() {
-        s->state.fetch_or(detail::OneshotShared<T>::CLOSED, std::memory_order_acq_rel);
+        s->state.fetch_or(Shared::CLOSED, std::memory_order_acq_rel);
         s->release();
       }
     } rel{std::exchange(s_, nullptr)};
@@ -222,13 +301,13 @@ class Receiver {
     return r;
   }
   void drop() noexcept {
-    if (auto* s = std::exchange(s_, nullptr)) {
-      uint32_t prev = s->state.fetch_or(detail::OneshotShared<T>::CLOSED, std::memory_order_acq_rel);
-      if (prev & detail::OneshotShared<T>::COMPLETE) s->value.reset();
+    if (Shared* s = std::exchange(s_, nullptr)) {
+      // After VALUE_SENT the sender no longer touches the value: it is ours to destroy.
+      if (s->close() & Shared::VALUE_SENT) s->value.reset();
       s->release();
     }
   }
-  detail::OneshotShared<T>* s_ = nullptr;
+  Shared* s_ = nullptr;
 };
 
 template <class T>

@@ -1,0 +1,424 @@
+#pragma once
+// sync::broadcast: a multi-producer, multi-consumer channel where every receiver sees
+// every value (T must be copyable: each receiver gets its own copy).
+//
+//   auto [tx, rx1] = tokio::sync::broadcast::channel<int>(16);
+//   auto rx2 = tx.subscribe();           // sees values sent from now on
+//   tx.send(10);                         // Result<size_t, SendError<int>>: receivers reached
+//   auto v = co_await rx1.recv();        // Result<int, RecvError>
+//
+// The channel is a fixed ring of `capacity` slots (rounded up to a power of two). A send
+// never waits: when a receiver has not read a value before the ring wraps around, the
+// value is overwritten and that receiver's next recv() fails with RecvError Lagged(n)
+// (n values missed); it then continues from the oldest value still held. When every
+// Sender is gone, receivers get the remaining values and then RecvError Closed.
+//
+// Cancel safety: recv() is cancel-safe.
+//
+// Locking (as in Tokio): `tail_lock` guards the write position, the receiver count, the
+// closed flag and the waiter list; each slot has a reader-writer lock held while its value
+// is written or copied. Lock order: tail, then slot.
+
+#include <atomic>
+#include <bit>
+#include <cstddef>
+#include <exception>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <type_traits>
+#include <utility>
+
+#include "tokio/core/result.hpp"
+#include "tokio/sync/blocking.hpp"
+#include "tokio/sync/raw_rwlock.hpp"
+#include "tokio/sync/wait_list.hpp"
+#include "tokio/task/poll.hpp"
+#include "tokio/task/task.hpp"
+
+namespace tokio::sync::broadcast {
+
+// send() found no receiver; the value is handed back.
+template <class T>
+struct SendError {
+  T value;
+};
+
+struct RecvError {
+  enum class Kind { Closed, Lagged };
+  Kind kind;
+  uint64_t missed = 0;  // Lagged: how many values were skipped
+  static RecvError closed() noexcept { return {Kind::Closed, 0}; }
+  static RecvError lagged(uint64_t n) noexcept { return {Kind::Lagged, n}; }
+  bool is_closed() const noexcept { return kind == Kind::Closed; }
+  bool is_lagged() const noexcept { return kind == Kind::Lagged; }
+  friend bool operator==(const RecvError&, const RecvError&) = default;
+};
+
+struct TryRecvError {
+  enum class Kind { Empty, Closed, Lagged };
+  Kind kind;
+  uint64_t missed = 0;
+  bool is_empty() const noexcept { return kind == Kind::Empty; }
+  bool is_closed() const noexcept { return kind == Kind::Closed; }
+  bool is_lagged() const noexcept { return kind == Kind::Lagged; }
+  friend bool operator==(const TryRecvError&, const TryRecvError&) = default;
+};
+
+}  // namespace tokio::sync::broadcast
+
+namespace tokio::detail {
+
+template <class T>
+struct BroadcastShared {
+  struct Slot {
+    RawRwLock lock;
+    std::atomic<std::size_t> rem{0};  // receivers that still have to read this value
+    uint64_t pos = 0;                 // position of the value held (pos - cap: none yet)
+    std::optional<T> val;
+  };
+  struct Waiter : WaitNode {
+    Wakeable* waker = nullptr;       // guarded by tail_lock
+    std::atomic<bool> queued{false};  // written under tail_lock; false = node released
+  };
+
+  explicit BroadcastShared(std::size_t cap) : buffer(new Slot[cap]), cap(cap), mask(cap - 1) {
+    for (std::size_t i = 0; i < cap; ++i) buffer[i].pos = static_cast<uint64_t>(i) - cap;
+  }
+
+  std::unique_ptr<Slot[]> buffer;
+  std::size_t cap;
+  std::size_t mask;
+  WaitLock tail_lock;
+  uint64_t tail_pos = 0;    // guarded by tail_lock
+  std::size_t rx_cnt = 1;   // guarded by tail_lock
+  bool closed = false;      // guarded by tail_lock
+  WaitList waiters;         // guarded by tail_lock
+  std::atomic<std::size_t> num_tx{1};
+  std::atomic<std::size_t> refs{2};
+
+  void ref() noexcept { refs.fetch_add(1, std::memory_order_relaxed); }
+  void release() noexcept {
+    if (refs.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
+  }
+
+  // With tail_lock held (taken by the caller): wakes every waiting receiver, in batches
+  // with the lock released in between; returns with the lock released.
+  void notify_rx_and_unlock() noexcept {
+    WaitList local;
+    local.splice_back(waiters);
+    WakeList wl;
+    while (WaitNode* n = local.front()) {
+      if (!wl.can_push()) {
+        tail_lock.unlock();
+        wl.wake_all();
+        tail_lock.lock();
+        continue;
+      }
+      local.pop_front();
+      auto* w = static_cast<Waiter*>(n);
+      wl.push(std::exchange(w->waker, nullptr));
+      w->queued.store(false, std::memory_order_release);  // the owner may free `w` now
+    }
+    tail_lock.unlock();
+    wl.wake_all();
+  }
+
+  enum class Read { Value, Empty, Closed, Lagged };
+  // Reads position `next` (advancing it) into `out`; registers `w` (with `waker`) when
+  // nothing is there yet. Lagged sets `missed`.
+  Read recv(uint64_t& next, std::optional<T>* out, uint64_t& missed, Waiter* w,
+            Wakeable* waker) {
+    Slot& slot = buffer[next & mask];
+    slot.lock.lock_shared();
+    if (slot.pos != next) {
+      // Drop the slot lock before taking the tail lock (send takes them in that order).
+      slot.lock.unlock_shared();
+      tail_lock.lock();
+      slot.lock.lock_shared();
+      if (slot.pos != next) {
+        if (slot.pos + cap == next) {
+          // Nothing new for this receiver.
+          slot.lock.unlock_shared();
+          if (closed) {
+            tail_lock.unlock();
+            return Read::Closed;
+          }
+          if (w) {
+            if (w->waker != waker) {
+              waker->vtable->clone(waker);
+              drop_waker(std::exchange(w->waker, waker));
+            }
+            if (!w->queued.load(std::memory_order_relaxed)) {
+              w->queued.store(true, std::memory_order_relaxed);
+              waiters.push_back(w);
+            }
+          }
+          tail_lock.unlock();
+          return Read::Empty;
+        }
+        // Overwritten: skip to the oldest value still held.
+        uint64_t oldest = tail_pos - cap;
+        tail_lock.unlock();
+        slot.lock.unlock_shared();
+        missed = oldest - next;
+        next = oldest;
+        return Read::Lagged;
+      } else {
+        tail_lock.unlock();
+      }
+    }
+    ++next;
+    read_slot(slot, out);
+    return Read::Value;
+  }
+  // Copies the value out (when `out`), counts this receiver as done with it, and drops the
+  // value after the last reader. Releases the slot's read lock.
+  void read_slot(Slot& slot, std::optional<T>* out) {
+    struct Unlock {
+      Slot& s;
+      ~Unlock() {
+        if (s.rem.fetch_sub(1, std::memory_order_acq_rel) == 1) s.val.reset();
+        s.lock.unlock_shared();
+      }
+    } unlock{slot};
+    if (out) out->emplace(*slot.val);
+  }
+  void cancel_wait(Waiter& w) noexcept {
+    if (!w.queued.load(std::memory_order_acquire)) {
+      drop_waker(std::exchange(w.waker, nullptr));
+      return;
+    }
+    WaitGuard g(tail_lock);
+    if (w.queued.load(std::memory_order_relaxed)) {
+      w.unlink();
+      w.queued.store(false, std::memory_order_relaxed);
+    }
+    drop_waker(std::exchange(w.waker, nullptr));
+  }
+};
+
+}  // namespace tokio::detail
+
+namespace tokio::sync::broadcast {
+
+template <class T>
+class Receiver;
+
+template <class T>
+class Sender {
+  using Shared = detail::BroadcastShared<T>;
+
+ public:
+  explicit Sender(Shared* s) noexcept : s_(s) {}  // adopts a sender reference
+  Sender(const Sender& o) noexcept : s_(o.s_) {
+    s_->num_tx.fetch_add(1, std::memory_order_relaxed);
+    s_->ref();
+  }
+  Sender(Sender&& o) noexcept : s_(std::exchange(o.s_, nullptr)) {}
+  Sender& operator=(Sender o) noexcept {
+    std::swap(s_, o.s_);
+    return *this;
+  }
+  ~Sender() {
+    Shared* s = std::exchange(s_, nullptr);
+    if (!s) return;
+    if (s->num_tx.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+      s->tail_lock.lock();
+      s->closed = true;
+      s->notify_rx_and_unlock();
+    }
+    s->release();
+  }
+
+  // Sends to every current receiver; returns how many there are. Fails (handing the
+  // value back) when there is none. Never waits; may overwrite the oldest value.
+  Result<std::size_t, SendError<T>> send(T value) const {
+    Shared* s = checked();
+    s->tail_lock.lock();
+    if (s->rx_cnt == 0) {
+      s->tail_lock.unlock();
+      return unexpected(SendError<T>{std::move(value)});
+    }
+    uint64_t pos = s->tail_pos++;
+    std::size_t rem = s->rx_cnt;
+    auto& slot = s->buffer[pos & s->mask];
+    slot.lock.lock();
+    slot.pos = pos;
+    slot.rem.store(rem, std::memory_order_relaxed);
+    slot.val.emplace(std::move(value));  // nothrow (static_assert in channel())
+    slot.lock.unlock();
+    s->notify_rx_and_unlock();
+    return rem;
+  }
+
+  // A new receiver that sees the values sent after this call.
+  Receiver<T> subscribe() const;
+  std::size_t receiver_count() const noexcept {
+    detail::WaitGuard g(checked()->tail_lock);
+    return s_->rx_cnt;
+  }
+  bool same_channel(const Sender& o) const noexcept { return s_ == o.s_; }
+
+ private:
+  Shared* checked() const {
+    if (!s_) detail::throw_misuse("broadcast: use of an empty (moved-from) Sender");
+    return s_;
+  }
+  Shared* s_;
+};
+
+template <class T>
+class Receiver {
+  using Shared = detail::BroadcastShared<T>;
+  using Read = typename Shared::Read;
+
+ public:
+  Receiver(Shared* s, uint64_t next) noexcept : s_(s), next_(next) {}  // adopts a reference
+  Receiver(Receiver&& o) noexcept : s_(std::exchange(o.s_, nullptr)), next_(o.next_) {}
+  Receiver& operator=(Receiver&& o) noexcept {
+    if (this != &o) {
+      reset();
+      s_ = std::exchange(o.s_, nullptr);
+      next_ = o.next_;
+    }
+    return *this;
+  }
+  Receiver(const Receiver&) = delete;
+  ~Receiver() { reset(); }
+
+  class Recv : public detail::Leaf<Recv> {
+   public:
+    explicit Recv(Receiver& r) noexcept : r_(r) {}
+    Recv(const Recv& o) noexcept : detail::Leaf<Recv>(o), r_(o.r_) {}
+    ~Recv() {
+      if (r_.s_) r_.s_->cancel_wait(waiter_);
+    }
+    bool poll(task::Context& cx) noexcept {
+      if (!detail::coop_poll_proceed(cx)) return false;
+      try {
+        read_ = r_.s_->recv(r_.next_, &out_, missed_, &waiter_, cx.raw_waker());
+      } catch (...) {
+        error_ = std::current_exception();  // a throwing copy of T: rethrown by await_resume
+        return true;
+      }
+      return read_ != Read::Empty;
+    }
+    Result<T, RecvError> await_resume() {
+      if (error_) std::rethrow_exception(error_);
+      switch (read_) {
+        case Read::Value: return std::move(*out_);
+        case Read::Lagged: return unexpected(RecvError::lagged(missed_));
+        default: return unexpected(RecvError::closed());
+      }
+    }
+
+   private:
+    Receiver& r_;
+    typename Shared::Waiter waiter_;
+    std::optional<T> out_;
+    uint64_t missed_ = 0;
+    Read read_ = Read::Empty;
+    std::exception_ptr error_;
+  };
+  // The next value; RecvError Lagged(n) when n values were overwritten before this
+  // receiver read them, Closed when every sender is gone and all values were read.
+  Recv recv() {
+    checked();
+    return Recv(*this);
+  }
+
+  Result<T, TryRecvError> try_recv() {
+    Shared* s = checked();
+    std::optional<T> out;
+    uint64_t missed = 0;
+    switch (s->recv(next_, &out, missed, nullptr, nullptr)) {
+      case Read::Value: return std::move(*out);
+      case Read::Lagged: return unexpected(TryRecvError{TryRecvError::Kind::Lagged, missed});
+      case Read::Closed: return unexpected(TryRecvError{TryRecvError::Kind::Closed, 0});
+      default: return unexpected(TryRecvError{TryRecvError::Kind::Empty, 0});
+    }
+  }
+  // For plain threads; throws std::logic_error on a runtime thread.
+  Result<T, RecvError> blocking_recv() {
+    Recv r = recv();
+    return detail::blocking_wait(r, "broadcast::Receiver::blocking_recv");
+  }
+
+  // A new receiver starting from the current tail (not from this receiver's position).
+  Receiver resubscribe() const { return subscribe_to(checked()); }
+  // Values not yet read by this receiver (at most the capacity).
+  std::size_t len() const noexcept {
+    if (!s_) return 0;
+    detail::WaitGuard g(s_->tail_lock);
+    uint64_t n = s_->tail_pos - next_;
+    return static_cast<std::size_t>(n > s_->cap ? s_->cap : n);
+  }
+  bool is_empty() const noexcept { return len() == 0; }
+  bool same_channel(const Receiver& o) const noexcept { return s_ == o.s_; }
+
+  static Receiver subscribe_to(Shared* s) {
+    detail::WaitGuard g(s->tail_lock);
+    if (s->rx_cnt >= (SIZE_MAX >> 2)) {
+      throw std::length_error("tokio::sync::broadcast: too many receivers");
+    }
+    ++s->rx_cnt;
+    s->ref();
+    return Receiver(s, s->tail_pos);
+  }
+
+ private:
+  Shared* checked() const {
+    if (!s_) detail::throw_misuse("broadcast: use of an empty (moved-from) Receiver");
+    return s_;
+  }
+  void reset() noexcept {
+    Shared* s = std::exchange(s_, nullptr);
+    if (!s) return;
+    uint64_t until;
+    {
+      detail::WaitGuard g(s->tail_lock);
+      --s->rx_cnt;
+      until = s->tail_pos;
+    }
+    // Count ourselves out of every value still waiting for us, so it can be dropped.
+    while (next_ < until) {
+      uint64_t missed = 0;
+      auto r = s->recv(next_, nullptr, missed, nullptr, nullptr);
+      if (r != Read::Value && r != Read::Lagged) break;
+    }
+    s->release();
+  }
+
+  Shared* s_;
+  uint64_t next_;
+};
+
+template <class T>
+Receiver<T> Sender<T>::subscribe() const {
+  return Receiver<T>::subscribe_to(checked());
+}
+
+// A channel of `capacity` slots (rounded up to a power of two). Throws
+// std::invalid_argument when capacity is 0 or too large.
+template <class T>
+std::pair<Sender<T>, Receiver<T>> channel(std::size_t capacity) {
+  static_assert(std::is_copy_constructible_v<T>,
+                "tokio::sync::broadcast: every receiver gets a copy, so T must be copyable");
+  static_assert(std::is_nothrow_move_constructible_v<T>,
+                "tokio::sync::broadcast: T must be nothrow move constructible");
+  if (capacity == 0) {
+    throw std::invalid_argument("tokio::sync::broadcast::channel: capacity cannot be zero");
+  }
+  if (capacity > (SIZE_MAX >> 1)) {
+    throw std::invalid_argument("tokio::sync::broadcast::channel: capacity " +
+                                std::to_string(capacity) + " is too large");
+  }
+  std::size_t cap = std::bit_ceil(capacity);
+  auto* s = new detail::BroadcastShared<T>(cap);
+  return {Sender<T>(s), Receiver<T>(s, 0)};
+}
+
+}  // namespace tokio::sync::broadcast

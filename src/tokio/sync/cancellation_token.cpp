@@ -1,0 +1,82 @@
+#include <vector>
+
+#include "tokio/sync/cancellation_token.hpp"
+
+namespace tokio::detail {
+
+CancelNode* CancelNode::new_root() { return new CancelNode(new CancelTree()); }
+
+CancelNode* CancelNode::new_child(CancelNode* parent) {
+  CancelTree* t = parent->tree;
+  t->refs.fetch_add(1, std::memory_order_relaxed);
+  auto* child = new CancelNode(t);
+  std::lock_guard<std::mutex> g(t->m);
+  if (parent->cancelled.load(std::memory_order_relaxed)) {
+    child->cancelled.store(true, std::memory_order_release);
+  } else {
+    child->parent = parent;
+    parent->ref();
+    parent->children.push_back(child);
+  }
+  return child;
+}
+
+void CancelNode::cancel() {
+  std::vector<CancelNode*> todo;    // the subtree (each with a reference taken)
+  CancelNode* outer_parent = nullptr;  // our parent: loses its link reference to us
+  {
+    std::lock_guard<std::mutex> g(tree->m);
+    if (cancelled.load(std::memory_order_relaxed)) return;
+    todo.push_back(this);
+    ref();
+    for (std::size_t i = 0; i < todo.size(); ++i) {
+      CancelNode* n = todo[i];
+      n->cancelled.store(true, std::memory_order_release);
+      // Detach the children (each held a link reference on n; we keep it as the
+      // reference `todo` needs, and give n's back below).
+      while (WaitNode* c = n->children.pop_front()) {
+        auto* child = static_cast<CancelNode*>(c);
+        child->parent = nullptr;
+        child->ref();
+        todo.push_back(child);
+        n->refs.fetch_sub(1, std::memory_order_relaxed);  // n stays alive: todo holds it
+      }
+    }
+    if (parent) {
+      unlink();
+      outer_parent = std::exchange(parent, nullptr);
+    }
+  }
+  for (CancelNode* n : todo) n->notify.notify_waiters();
+  for (CancelNode* n : todo) n->release();
+  if (outer_parent) outer_parent->release();
+}
+
+void CancelNode::drop_handle() noexcept {
+  if (handles.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
+  // Last handle: hand our children to our parent (or make them roots) and unlink.
+  std::size_t moved = 0;
+  CancelNode* old_parent = nullptr;
+  {
+    std::lock_guard<std::mutex> g(tree->m);
+    while (WaitNode* c = children.pop_front()) {
+      auto* child = static_cast<CancelNode*>(c);
+      child->parent = parent;
+      if (parent) {
+        parent->ref();
+        parent->children.push_back(child);
+      }
+      ++moved;
+    }
+    if (parent) {
+      unlink();
+      old_parent = std::exchange(parent, nullptr);
+    }
+  }
+  if (old_parent) old_parent->release();
+  // The children's link references on us, then the handles' own reference.
+  if (moved) refs.fetch_sub(moved, std::memory_order_acq_rel);
+  release();
+}
+
+}  // namespace tokio::detail

@@ -1,0 +1,175 @@
+#pragma once
+// sync::CancellationToken (tokio-util's): a cancellation signal shared by tasks, arranged
+// in a tree. Cancelling a token cancels every token derived from it with child_token();
+// cancelling a child does not affect its parent.
+//
+//   tokio::sync::CancellationToken token;
+//   auto child = token.child_token();
+//   tokio::spawn([](auto t) -> tokio::Task<> {
+//     co_await tokio::select(t.cancelled(), work());   // stops when cancelled
+//   }, child);
+//   token.cancel();
+//
+// Copying a token clones it (same signal). cancelled() borrows the token (it must outlive
+// the await); cancelled_owned() holds its own clone. drop_guard() cancels when the guard
+// is destroyed, unless disarm()ed.
+//
+// Cancel safety: cancelled() is cancel-safe.
+//
+// Structure: each token is a node; all nodes of a tree share one mutex (CancelTree) that
+// guards parent/children links. A node's `refs` counts 1 while any handle exists plus 1
+// per linked child (children point at their parent) plus temporary references taken by
+// cancel(). When the last handle of a node goes away its children are moved up to its
+// parent, so short-lived children of a long-lived token leave nothing behind.
+
+#include <atomic>
+#include <cstddef>
+#include <mutex>
+#include <optional>
+#include <utility>
+
+#include "tokio/sync/notify.hpp"
+#include "tokio/sync/wait_list.hpp"
+#include "tokio/task/combinators.hpp"
+#include "tokio/task/poll.hpp"
+#include "tokio/task/task.hpp"
+
+namespace tokio::detail {
+
+struct CancelTree {
+  std::mutex m;
+  std::atomic<std::size_t> refs{1};
+  void release() noexcept {
+    if (refs.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
+  }
+};
+
+struct CancelNode : WaitNode {  // WaitNode: the link in the parent's `children`
+  explicit CancelNode(CancelTree* t) noexcept : tree(t) {}
+  ~CancelNode() { tree->release(); }
+
+  std::atomic<std::size_t> handles{1};
+  std::atomic<std::size_t> refs{1};
+  CancelTree* tree;
+  CancelNode* parent = nullptr;  // guarded by tree->m
+  WaitList children;             // guarded by tree->m
+  std::atomic<bool> cancelled{false};
+  sync::Notify notify;
+
+  static CancelNode* new_root();
+  static CancelNode* new_child(CancelNode* parent);
+  void ref() noexcept { refs.fetch_add(1, std::memory_order_relaxed); }
+  void release() noexcept {
+    if (refs.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
+  }
+  void cancel();
+  void drop_handle() noexcept;
+};
+
+}  // namespace tokio::detail
+
+namespace tokio::sync {
+
+class CancellationToken;
+
+// Cancels its token when destroyed, unless disarmed.
+class [[nodiscard]] DropGuard {
+ public:
+  explicit DropGuard(detail::CancelNode* n) noexcept : n_(n) {}  // adopts a handle
+  DropGuard(DropGuard&& o) noexcept : n_(std::exchange(o.n_, nullptr)) {}
+  DropGuard& operator=(DropGuard&&) = delete;
+  ~DropGuard() {
+    if (detail::CancelNode* n = std::exchange(n_, nullptr)) {
+      n->cancel();
+      n->drop_handle();
+    }
+  }
+  // Gives the token back without cancelling it.
+  CancellationToken disarm() noexcept;
+
+ private:
+  detail::CancelNode* n_;
+};
+
+class CancellationToken {
+ public:
+  CancellationToken() : n_(detail::CancelNode::new_root()) {}
+  CancellationToken(const CancellationToken& o) noexcept : n_(o.n_) {
+    n_->handles.fetch_add(1, std::memory_order_relaxed);
+  }
+  CancellationToken(CancellationToken&& o) noexcept : n_(o.n_) {
+    // A moved-from token stays usable: it keeps its own handle on the same node.
+    n_->handles.fetch_add(1, std::memory_order_relaxed);
+  }
+  CancellationToken& operator=(CancellationToken o) noexcept {
+    std::swap(n_, o.n_);
+    return *this;
+  }
+  ~CancellationToken() { n_->drop_handle(); }
+
+  // A token cancelled whenever this one is (immediately, if it already is).
+  CancellationToken child_token() const { return CancellationToken(detail::CancelNode::new_child(n_)); }
+  // Cancels this token and all its descendants; wakes every cancelled() waiter.
+  void cancel() const { n_->cancel(); }
+  bool is_cancelled() const noexcept { return n_->cancelled.load(std::memory_order_acquire); }
+
+  class Cancelled : public detail::Leaf<Cancelled> {
+   public:
+    explicit Cancelled(detail::CancelNode* n) noexcept : n_(n), nt_(n->notify.notified()) {}
+    Cancelled(Cancelled&& o) noexcept : detail::Leaf<Cancelled>(o), n_(o.n_), nt_(std::move(o.nt_)) {}
+    // A copy (made before the first poll) requests its own notification.
+    Cancelled(const Cancelled& o) noexcept
+        : detail::Leaf<Cancelled>(o), n_(o.n_), nt_(o.n_->notify.notified()) {}
+    bool poll(task::Context& cx) noexcept {
+      if (n_->cancelled.load(std::memory_order_acquire)) return true;
+      return nt_.poll(cx);  // only cancel() notifies, after setting the flag
+    }
+    void await_resume() const noexcept {}
+
+   private:
+    detail::CancelNode* n_;
+    Notified nt_;
+  };
+  // Completes once the token is cancelled. Borrows the token.
+  Cancelled cancelled() const noexcept { return Cancelled(n_); }
+  // Like cancelled(), holding its own clone of the token.
+  Task<> cancelled_owned() const {
+    return [](CancellationToken t) -> Task<> { co_await t.cancelled(); }(*this);
+  }
+
+  // Runs `fut` until it finishes (its value) or the token is cancelled (nullopt; `fut` is
+  // then destroyed).
+  template <class A>
+  auto run_until_cancelled(A&& fut) const
+      -> Task<std::optional<detail::void_to_monostate_t<detail::task_value_t<A>>>> {
+    return run_until_cancelled_impl(*this, detail::to_task(std::forward<A>(fut)));
+  }
+
+  // A guard that cancels this token when destroyed.
+  DropGuard drop_guard() const noexcept {
+    n_->handles.fetch_add(1, std::memory_order_relaxed);
+    return DropGuard(n_);
+  }
+
+  bool same_token(const CancellationToken& o) const noexcept { return n_ == o.n_; }
+
+ private:
+  friend class DropGuard;
+  explicit CancellationToken(detail::CancelNode* n) noexcept : n_(n) {}  // adopts a handle
+
+  template <class T>
+  static Task<std::optional<detail::void_to_monostate_t<T>>> run_until_cancelled_impl(
+      CancellationToken t, Task<T> fut) {
+    auto r = co_await select_biased(t.cancelled(), std::move(fut));
+    if (r.index() == 0) co_return std::nullopt;
+    co_return std::move(std::get<1>(r));
+  }
+
+  detail::CancelNode* n_;
+};
+
+inline CancellationToken DropGuard::disarm() noexcept {
+  return CancellationToken(std::exchange(n_, nullptr));
+}
+
+}  // namespace tokio::sync

@@ -1,0 +1,313 @@
+#pragma once
+// mpsc::channel<T>(capacity): the bounded multi-producer single-consumer channel.
+//
+//   auto [tx, rx] = tokio::sync::mpsc::channel<int>(100);
+//   tokio::spawn([](auto tx) -> tokio::Task<> { (void)co_await tx.send(1); }, tx);
+//   while (auto v = co_await rx.recv()) use(*v);        // std::nullopt: all senders gone
+//
+// Backpressure: at most `capacity` messages are buffered; send() waits for a free slot
+// (FIFO among waiting senders). A slot can be reserved first (reserve() -> Permit) and
+// filled later without waiting. Copying a Sender clones it; the channel ends for the
+// receiver when the last Sender (and OwnedPermit) is gone.
+//
+// Cancel safety: send() is not cancel-safe in the sense that a cancelled send loses its
+// place in the queue and its message (the message was not sent). reserve() loses only its
+// place; a slot it had been granted goes to the next waiting sender. closed() is
+// cancel-safe.
+//
+// Not yet available: send_timeout (needs the timer driver).
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <type_traits>
+#include <utility>
+
+#include "tokio/core/result.hpp"
+#include "tokio/sync/batch_semaphore.hpp"
+#include "tokio/sync/blocking.hpp"
+#include "tokio/sync/mpsc_chan.hpp"
+#include "tokio/sync/mpsc_error.hpp"
+#include "tokio/sync/mpsc_receiver.hpp"
+#include "tokio/sync/mpsc_sender_base.hpp"
+#include "tokio/task/poll.hpp"
+
+namespace tokio::sync::mpsc {
+
+template <class T>
+class Sender;
+
+// One reserved slot. Borrowed from its Sender: it must not outlive it.
+template <class T>
+class [[nodiscard]] Permit {
+  using Chan = detail::Chan<T, true>;
+
+ public:
+  explicit Permit(Chan* c) noexcept : c_(c) {}
+  Permit(Permit&& o) noexcept : c_(std::exchange(o.c_, nullptr)) {}
+  Permit& operator=(Permit&& o) noexcept {
+    if (this != &o) {
+      drop();
+      c_ = std::exchange(o.c_, nullptr);
+    }
+    return *this;
+  }
+  ~Permit() { drop(); }
+
+  // Sends into the reserved slot (never waits, never fails). Consumes the permit.
+  void send(T value) {
+    Chan* c = std::exchange(c_, nullptr);
+    if (!c) detail::throw_misuse("mpsc::Permit::send on a used (or moved-from) permit");
+    c->push(std::move(value));
+  }
+
+ private:
+  void drop() noexcept {
+    if (Chan* c = std::exchange(c_, nullptr)) c->release_permit(1);
+  }
+  Chan* c_;
+};
+
+// n reserved slots, handed out one Permit at a time; the rest are released on destruction.
+template <class T>
+class [[nodiscard]] PermitIterator {
+  using Chan = detail::Chan<T, true>;
+
+ public:
+  PermitIterator(Chan* c, std::size_t n) noexcept : c_(c), n_(n) {}
+  PermitIterator(PermitIterator&& o) noexcept : c_(o.c_), n_(std::exchange(o.n_, 0)) {}
+  PermitIterator& operator=(PermitIterator&&) = delete;
+  ~PermitIterator() {
+    if (n_) c_->release_permit(n_);
+  }
+  std::optional<Permit<T>> next() noexcept {
+    if (n_ == 0) return std::nullopt;
+    --n_;
+    return Permit<T>(c_);
+  }
+  std::size_t len() const noexcept { return n_; }
+
+ private:
+  Chan* c_;
+  std::size_t n_;
+};
+
+// A reserved slot that owns a Sender (and so keeps the channel open).
+template <class T>
+class [[nodiscard]] OwnedPermit {
+ public:
+  explicit OwnedPermit(Sender<T> tx) noexcept : tx_(std::move(tx)) {}
+  OwnedPermit(OwnedPermit&&) noexcept = default;
+  OwnedPermit& operator=(OwnedPermit&&) = delete;
+  ~OwnedPermit() {
+    if (tx_.valid()) tx_.chan()->release_permit(1);
+  }
+  // Sends into the slot and gives the Sender back.
+  Sender<T> send(T value) {
+    if (!tx_.valid()) detail::throw_misuse("mpsc::OwnedPermit::send on a used permit");
+    tx_.chan()->push(std::move(value));
+    return std::move(tx_);
+  }
+  // Gives the slot back without sending; returns the Sender.
+  Sender<T> release() noexcept {
+    if (tx_.valid()) tx_.chan()->release_permit(1);
+    return std::move(tx_);
+  }
+
+ private:
+  Sender<T> tx_;
+};
+
+template <class T>
+class Sender : public detail::MpscSenderBase<T, true> {
+  using Base = detail::MpscSenderBase<T, true>;
+  using Chan = detail::Chan<T, true>;
+  using PR = detail::BatchSemaphore::PollResult;
+
+ public:
+  using Base::Base;
+
+  // --- send -------------------------------------------------------------------------------
+  class Send : public detail::Leaf<Send> {
+   public:
+    Send(Chan* c, T&& v) noexcept : c_(c), value_(std::move(v)), op_(&c->sem, 1) {}
+    Send(Send&& o) noexcept
+        : detail::Leaf<Send>(o), c_(o.c_), value_(std::move(o.value_)), op_(o.op_) {}
+    bool poll(task::Context& cx) noexcept {
+      if (!detail::coop_poll_proceed(cx)) return false;
+      PR r = op_.poll(cx.raw_waker());
+      if (r == PR::Pending) return false;
+      if (r == PR::Ready) {
+        op_.take();
+        c_->push(std::move(value_));
+        sent_ = true;
+      }
+      return true;
+    }
+    Result<void, SendError<T>> await_resume() {
+      if (sent_) return {};
+      return unexpected(SendError<T>{std::move(value_)});
+    }
+
+   private:
+    Chan* c_;
+    T value_;
+    detail::AcquireOp op_;
+    bool sent_ = false;
+  };
+  // Waits for a free slot and sends; yields Result<void, SendError<T>> (the value comes
+  // back when the receiver is closed).
+  Send send(T value) const { return Send(this->checked(), std::move(value)); }
+
+  // Sends only if a slot is free right now.
+  Result<void, TrySendError<T>> try_send(T value) const {
+    Chan* c = this->checked();
+    switch (c->sem.try_acquire(1)) {
+      case detail::BatchSemaphore::TryResult::Ok:
+        c->push(std::move(value));
+        return {};
+      case detail::BatchSemaphore::TryResult::NoPermits:
+        return unexpected(TrySendError<T>{TrySendError<T>::Kind::Full, std::move(value)});
+      default:
+        return unexpected(TrySendError<T>{TrySendError<T>::Kind::Closed, std::move(value)});
+    }
+  }
+
+  // For plain threads; throws std::logic_error on a runtime thread.
+  Result<void, SendError<T>> blocking_send(T value) const {
+    Send s(this->checked(), std::move(value));
+    return detail::blocking_wait(s, "mpsc::Sender::blocking_send");
+  }
+
+  // --- reserve ----------------------------------------------------------------------------
+  template <class Out, class Make>
+  class ReserveAwaiter : public detail::Leaf<ReserveAwaiter<Out, Make>> {
+   public:
+    ReserveAwaiter(Chan* c, std::size_t n, Make make, bool fail) noexcept
+        : op_(&c->sem, n), make_(std::move(make)), fail_(fail) {}
+    ReserveAwaiter(ReserveAwaiter&& o) noexcept
+        : detail::Leaf<ReserveAwaiter>(o), op_(o.op_), make_(std::move(o.make_)), fail_(o.fail_) {}
+    ReserveAwaiter(const ReserveAwaiter& o) noexcept requires std::is_copy_constructible_v<Make>
+        : detail::Leaf<ReserveAwaiter>(o), op_(o.op_), make_(o.make_), fail_(o.fail_) {}
+    bool poll(task::Context& cx) noexcept {
+      if (fail_) return true;
+      if (!detail::coop_poll_proceed(cx)) return false;
+      PR r = op_.poll(cx.raw_waker());
+      if (r == PR::Pending) return false;
+      fail_ = r == PR::Closed;
+      return true;
+    }
+    Result<Out, SendError<>> await_resume() {
+      if (fail_) return unexpected(SendError<>{});
+      op_.take();
+      return make_(op_.permits());
+    }
+
+   private:
+    detail::AcquireOp op_;
+    Make make_;
+    bool fail_;
+  };
+  struct MakePermit {
+    Chan* c;
+    Permit<T> operator()(std::size_t) const noexcept { return Permit<T>(c); }
+  };
+  struct MakeIter {
+    Chan* c;
+    PermitIterator<T> operator()(std::size_t n) const noexcept { return PermitIterator<T>(c, n); }
+  };
+  // Holds the strong reference of the consumed sender until the permit takes it over.
+  struct MakeOwned {
+    Chan* c;
+    explicit MakeOwned(Chan* ch) noexcept : c(ch) {}
+    MakeOwned(MakeOwned&& o) noexcept : c(std::exchange(o.c, nullptr)) {}
+    ~MakeOwned() {
+      if (c) c->tx_drop();
+    }
+    OwnedPermit<T> operator()(std::size_t) noexcept {
+      return OwnedPermit<T>(Sender(std::exchange(c, nullptr)));
+    }
+  };
+  using Reserve = ReserveAwaiter<Permit<T>, MakePermit>;
+  using ReserveMany = ReserveAwaiter<PermitIterator<T>, MakeIter>;
+  using ReserveOwned = ReserveAwaiter<OwnedPermit<T>, MakeOwned>;
+
+  // Waits for one free slot; yields Result<Permit<T>, SendError<>>.
+  Reserve reserve() const {
+    Chan* c = this->checked();
+    return Reserve(c, 1, MakePermit{c}, false);
+  }
+  // Waits for n free slots at once; fails at once when n > max_capacity().
+  ReserveMany reserve_many(std::size_t n) const {
+    Chan* c = this->checked();
+    return ReserveMany(c, n, MakeIter{c}, n > c->bound);
+  }
+  // Like reserve(), consuming this sender into the OwnedPermit (use
+  // `Sender(tx).reserve_owned()` to keep tx).
+  ReserveOwned reserve_owned() && {
+    Chan* c = this->checked();
+    return ReserveOwned(c, 1, MakeOwned(this->release_chan()), false);
+  }
+
+  Result<Permit<T>, TrySendError<>> try_reserve() const {
+    Chan* c = this->checked();
+    switch (c->sem.try_acquire(1)) {
+      case detail::BatchSemaphore::TryResult::Ok: return Permit<T>(c);
+      case detail::BatchSemaphore::TryResult::NoPermits: return unexpected(TrySendError<>{TrySendError<>::Kind::Full});
+      default: return unexpected(TrySendError<>{TrySendError<>::Kind::Closed});
+    }
+  }
+  Result<PermitIterator<T>, TrySendError<>> try_reserve_many(std::size_t n) const {
+    Chan* c = this->checked();
+    if (n > c->bound) return unexpected(TrySendError<>{TrySendError<>::Kind::Full});
+    switch (c->sem.try_acquire(n)) {
+      case detail::BatchSemaphore::TryResult::Ok: return PermitIterator<T>(c, n);
+      case detail::BatchSemaphore::TryResult::NoPermits: return unexpected(TrySendError<>{TrySendError<>::Kind::Full});
+      default: return unexpected(TrySendError<>{TrySendError<>::Kind::Closed});
+    }
+  }
+  // On failure the sender comes back inside the error.
+  Result<OwnedPermit<T>, TrySendError<Sender>> try_reserve_owned() && {
+    Chan* c = this->checked();
+    switch (c->sem.try_acquire(1)) {
+      case detail::BatchSemaphore::TryResult::Ok: return OwnedPermit<T>(std::move(*this));
+      case detail::BatchSemaphore::TryResult::NoPermits:
+        return unexpected(TrySendError<Sender>{TrySendError<Sender>::Kind::Full, std::move(*this)});
+      default:
+        return unexpected(TrySendError<Sender>{TrySendError<Sender>::Kind::Closed, std::move(*this)});
+    }
+  }
+
+  // Free slots right now, and the channel's capacity.
+  std::size_t capacity() const noexcept { return this->c_ ? this->c_->sem.available_permits() : 0; }
+  std::size_t max_capacity() const noexcept { return this->c_ ? this->c_->bound : 0; }
+
+  detail::MpscWeakSender<T, true, Sender> downgrade() const {
+    return detail::MpscWeakSender<T, true, Sender>(this->checked());
+  }
+};
+
+template <class T>
+using WeakSender = detail::MpscWeakSender<T, true, Sender<T>>;
+
+// A bounded channel buffering at most `capacity` messages. Throws std::invalid_argument
+// when capacity is 0 or above Semaphore's MAX_PERMITS.
+template <class T>
+std::pair<Sender<T>, Receiver<T>> channel(std::size_t capacity) {
+  if (capacity == 0) {
+    throw std::invalid_argument(
+        "tokio::sync::mpsc::channel: capacity must be at least 1 (use a oneshot or a "
+        "Notify for a rendezvous)");
+  }
+  if (capacity > detail::BatchSemaphore::MAX_PERMITS) {
+    throw std::invalid_argument("tokio::sync::mpsc::channel: capacity " + std::to_string(capacity) +
+                                " exceeds the maximum (" +
+                                std::to_string(detail::BatchSemaphore::MAX_PERMITS) + ")");
+  }
+  auto* c = detail::Chan<T, true>::create(capacity);
+  return {Sender<T>(c), Receiver<T>(c)};
+}
+
+}  // namespace tokio::sync::mpsc

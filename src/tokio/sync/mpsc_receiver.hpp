@@ -1,0 +1,139 @@
+#pragma once
+// mpsc::Receiver<T> and mpsc::UnboundedReceiver<T>: the receiving end of an mpsc channel
+// (one class template; bounded-only members are constrained).
+//
+// Cancel safety: recv() and recv_many() are cancel-safe: a value is taken from the
+// channel only in the poll that completes them, so a recv that loses a select leaves
+// every message in the channel.
+//
+// Closing: close() stops new sends (they fail with the value handed back) and wakes
+// Sender::closed(); messages already sent, and sends that already hold a permit, are
+// still received; after them recv() yields std::nullopt. Dropping the receiver closes it
+// and destroys the buffered messages.
+
+#include <cstddef>
+#include <optional>
+#include <utility>
+#include <vector>
+
+#include "tokio/core/result.hpp"
+#include "tokio/sync/blocking.hpp"
+#include "tokio/sync/mpsc_chan.hpp"
+#include "tokio/task/poll.hpp"
+#include "tokio/task/task.hpp"
+
+namespace tokio::sync::mpsc {
+
+template <class T, bool Bounded>
+class BasicReceiver {
+  using Chan = detail::Chan<T, Bounded>;
+
+ public:
+  BasicReceiver() noexcept = default;
+  explicit BasicReceiver(Chan* c) noexcept : c_(c) {}
+  BasicReceiver(BasicReceiver&& o) noexcept : c_(std::exchange(o.c_, nullptr)) {}
+  BasicReceiver& operator=(BasicReceiver&& o) noexcept {
+    if (this != &o) {
+      reset();
+      c_ = std::exchange(o.c_, nullptr);
+    }
+    return *this;
+  }
+  ~BasicReceiver() { reset(); }
+
+  class Recv : public detail::Leaf<Recv> {
+   public:
+    explicit Recv(Chan* c) noexcept : c_(c) {}
+    Recv(const Recv& o) noexcept : detail::Leaf<Recv>(o), c_(o.c_) {}  // before the first poll
+    bool poll(task::Context& cx) noexcept { return c_->poll_recv(cx, out_); }
+    std::optional<T> await_resume() noexcept { return std::move(out_); }
+
+   private:
+    Chan* c_;
+    std::optional<T> out_;
+  };
+  // Waits for the next message; std::nullopt once every sender is gone (or the receiver
+  // was closed) and the channel is empty.
+  Recv recv() { return Recv(checked()); }
+
+  class RecvMany : public detail::Leaf<RecvMany> {
+   public:
+    RecvMany(Chan* c, std::vector<T>& buf, std::size_t limit) noexcept
+        : c_(c), buf_(&buf), limit_(limit) {}
+    bool poll(task::Context& cx) noexcept { return c_->poll_recv_many(cx, *buf_, limit_, n_); }
+    std::size_t await_resume() const noexcept { return n_; }
+
+   private:
+    Chan* c_;
+    std::vector<T>* buf_;
+    std::size_t limit_;
+    std::size_t n_ = 0;
+  };
+  // Waits for at least one message and appends up to `limit` of them to `buf`; returns
+  // how many. 0 means the channel has ended (or limit was 0).
+  RecvMany recv_many(std::vector<T>& buf, std::size_t limit) {
+    return RecvMany(checked(), buf, limit);
+  }
+
+  // Empty: nothing buffered; Disconnected: nothing buffered and nothing more can come.
+  Result<T, TryRecvError> try_recv() {
+    if (!c_) return unexpected(TryRecvError::Disconnected);
+    return c_->try_recv();
+  }
+
+  // For plain threads; throw std::logic_error on a runtime thread.
+  std::optional<T> blocking_recv() {
+    Recv r = recv();
+    return detail::blocking_wait(r, "mpsc::Receiver::blocking_recv");
+  }
+  std::size_t blocking_recv_many(std::vector<T>& buf, std::size_t limit) {
+    RecvMany r = recv_many(buf, limit);
+    return detail::blocking_wait(r, "mpsc::Receiver::blocking_recv_many");
+  }
+
+  // Stops new sends; buffered messages can still be received.
+  void close() noexcept {
+    if (c_) c_->close_rx();
+  }
+  // True once close() was called or every sender is gone.
+  bool is_closed() const noexcept {
+    return !c_ || c_->rx_closed || c_->tx_count.load(std::memory_order_acquire) == 0;
+  }
+  // True when no message is ready to be received right now.
+  bool is_empty() const noexcept { return !c_ || !c_->list.has_ready(); }
+  // Messages buffered (approximate while senders are active).
+  std::size_t len() const noexcept {
+    if (!c_) return 0;
+    std::size_t n = c_->list.tail_position() - c_->list.index();
+    if (n > 0 && c_->tx_count.load(std::memory_order_acquire) == 0) --n;  // the close marker
+    return n;
+  }
+  // Free slots (bounded only).
+  std::size_t capacity() const noexcept requires Bounded {
+    return c_ ? c_->sem.available_permits() : 0;
+  }
+  std::size_t max_capacity() const noexcept requires Bounded { return c_ ? c_->bound : 0; }
+  std::size_t sender_strong_count() const noexcept {
+    return c_ ? c_->tx_count.load(std::memory_order_acquire) : 0;
+  }
+  std::size_t sender_weak_count() const noexcept {
+    return c_ ? c_->tx_weak_count.load(std::memory_order_acquire) : 0;
+  }
+
+ private:
+  Chan* checked() const {
+    if (!c_) detail::throw_misuse("mpsc receive on an empty (moved-from) Receiver");
+    return c_;
+  }
+  void reset() noexcept {
+    if (Chan* c = std::exchange(c_, nullptr)) c->rx_drop();
+  }
+  Chan* c_ = nullptr;
+};
+
+template <class T>
+using Receiver = BasicReceiver<T, true>;
+template <class T>
+using UnboundedReceiver = BasicReceiver<T, false>;
+
+}  // namespace tokio::sync::mpsc

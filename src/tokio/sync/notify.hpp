@@ -1,0 +1,125 @@
+#pragma once
+// sync::Notify: wakes one waiting task, or all of them, without carrying data.
+//
+//   tokio::sync::Notify notify;
+//   // waiter:                              // notifier:
+//   co_await notify.notified();             notify.notify_one();
+//
+// - notify_one() wakes the task that has waited longest; when nobody waits it stores one
+//   permit, so the next notified() completes at once (at most one permit is stored).
+// - notify_last() is notify_one() serving the most recent waiter first.
+// - notify_waiters() wakes every task waiting *now* (and every Notified created before the
+//   call, even if not yet polled); it stores no permit.
+// - A Notified can be enable()d before it is awaited: from then on it is in the queue and
+//   counts as a waiter for notify_one().
+//
+// Cancel safety: notified() loses its place in the queue when cancelled. A notify_one()
+// permit that was handed to a Notified destroyed before it completed is passed on to the
+// next waiter (or stored), never lost.
+//
+// State word (`state_`, size_t):
+//   bits 0..1   EMPTY (0) | WAITING (1: the queue is not empty) | NOTIFIED (2: a permit)
+//   bits 2..    how many times notify_waiters() was called (a Notified created before a
+//               call completes even if it was not queued yet)
+// Lock-free transitions: EMPTY -> NOTIFIED (notify_one with no waiter) and
+// NOTIFIED -> EMPTY (a Notified consuming the permit). Everything involving the queue
+// happens under `lock_`.
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+
+#include "tokio/sync/wait_list.hpp"
+#include "tokio/task/poll.hpp"
+
+namespace tokio::sync {
+
+class Notify;
+
+// The future returned by Notify::notified(). Await it as a prvalue
+// (`co_await n.notified()`) or as an lvalue (`co_await f` after `f.enable()`): awaiting goes
+// through a small proxy, so the queued node itself never has to be copied.
+class Notified {
+ public:
+  using tokio_awaitable = void;
+
+  Notified(Notify* n, std::size_t calls) noexcept : n_(n), calls_(calls) {}
+  Notified(Notified&& o) noexcept;
+  Notified(const Notified&) = delete;
+  Notified& operator=(const Notified&) = delete;
+  ~Notified() { release(); }
+
+  // Starts over as a fresh notified() of the same Notify (leaving the queue first, and
+  // passing on a notification it was given but never reported).
+  void reset() noexcept;
+
+  // Joins the queue without a waker (so notify_one() counts this one as a waiter).
+  // Returns true when a notification was already received.
+  bool enable() noexcept { return poll_with(nullptr); }
+
+  bool poll(task::Context& cx) noexcept { return poll_with(cx.raw_waker()); }
+
+  class Awaiter : public detail::Leaf<Awaiter> {
+   public:
+    explicit Awaiter(Notified* n) noexcept : n_(n) {}
+    bool poll(task::Context& cx) noexcept { return n_->poll(cx); }
+    void await_resume() const noexcept {}
+
+   private:
+    Notified* n_;
+  };
+  Awaiter operator co_await() & noexcept { return Awaiter(this); }
+  Awaiter operator co_await() && noexcept { return Awaiter(this); }
+
+ private:
+  friend class Notify;
+  enum : uint32_t { NONE = 0, ONE = 1, LAST = 2, ALL = 3 };
+  enum class St : uint8_t { Init, Waiting, Done };
+  struct Node : detail::WaitNode {
+    std::atomic<uint32_t> notification{NONE};
+    std::atomic<detail::Wakeable*> waker{nullptr};
+  };
+
+  bool poll_with(detail::Wakeable* waker) noexcept;
+  void release() noexcept;
+  bool poll_init(detail::Wakeable* waker) noexcept;
+
+  Notify* n_;
+  std::size_t calls_;
+  St st_ = St::Init;
+  Node node_;
+};
+
+class Notify {
+ public:
+  static constexpr std::size_t EMPTY = 0;
+  static constexpr std::size_t WAITING = 1;
+  static constexpr std::size_t NOTIFIED = 2;
+  static constexpr std::size_t STATE_MASK = 3;
+  static constexpr std::size_t CALLS_SHIFT = 2;
+
+  Notify() noexcept = default;
+  Notify(const Notify&) = delete;
+  Notify& operator=(const Notify&) = delete;
+
+  // A future that completes on the next notification. Cheap to create.
+  Notified notified() noexcept {
+    return Notified(this, state_.load(std::memory_order_seq_cst) >> CALLS_SHIFT);
+  }
+  void notify_one() noexcept { notify(Notified::ONE); }
+  void notify_last() noexcept { notify(Notified::LAST); }
+  void notify_waiters() noexcept;
+
+ private:
+  friend class Notified;
+  void notify(uint32_t strategy) noexcept;
+  // With lock_ held: hands one notification to a waiter (returning its waker, to be woken
+  // after unlocking) or stores the permit.
+  detail::Wakeable* notify_locked(uint32_t strategy) noexcept;
+
+  std::atomic<std::size_t> state_{0};
+  detail::WaitLock lock_;
+  detail::WaitList waiters_;
+};
+
+}  // namespace tokio::sync

@@ -1,0 +1,133 @@
+#pragma once
+// sync::OnceCell<T>: a value set at most once, possibly by an async initializer.
+//
+//   tokio::sync::OnceCell<Config> cell;
+//   const Config& c = co_await cell.get_or_init([]() -> tokio::Task<Config> {
+//     co_return co_await load_config();
+//   });
+//
+// Concurrent get_or_init calls run one initializer at a time: the others wait (FIFO) and
+// get the value once it is set. If the running initializer throws or is cancelled, the
+// next waiter runs its own. Internally a one-permit semaphore that is closed once the
+// value is set (Tokio's design): waiters woken by the close read the value.
+//
+// Cancel safety: get_or_init is cancel-safe in that a cancelled call never leaves the cell
+// half-initialized; a cancelled initializer lets the next caller initialize.
+
+#include <atomic>
+#include <functional>
+#include <new>
+#include <optional>
+#include <type_traits>
+#include <utility>
+
+#include "tokio/core/result.hpp"
+#include "tokio/sync/batch_semaphore.hpp"
+#include "tokio/task/task.hpp"
+
+namespace tokio::sync {
+
+// set() failed; the value is handed back.
+template <class T>
+struct SetError {
+  enum class Kind { AlreadyInitialized, InitializingError };
+  Kind kind;
+  T value;
+  bool is_already_init_err() const noexcept { return kind == Kind::AlreadyInitialized; }
+  bool is_initializing_err() const noexcept { return kind == Kind::InitializingError; }
+};
+
+template <class T>
+class OnceCell {
+ public:
+  OnceCell() noexcept : sem_(1, detail::BatchSemaphore::Unchecked{}) {}
+  explicit OnceCell(T value) : sem_(1, detail::BatchSemaphore::Unchecked{}) {
+    emplace(std::move(value));
+  }
+  OnceCell(const OnceCell&) = delete;
+  OnceCell& operator=(const OnceCell&) = delete;
+  ~OnceCell() {
+    if (initialized()) value_.~T();
+  }
+
+  bool initialized() const noexcept { return init_.load(std::memory_order_acquire); }
+  // The value, or nullptr while the cell is empty.
+  const T* get() const noexcept { return initialized() ? &value_ : nullptr; }
+  // Mutable access for the cell's exclusive owner.
+  T* get_mut() noexcept { return initialized() ? &value_ : nullptr; }
+
+  // Sets the value unless the cell is initialized (AlreadyInitialized) or an initializer
+  // is running right now (InitializingError); the value is returned in the error.
+  Result<void, SetError<T>> set(T value) {
+    if (initialized()) return unexpected(SetError<T>{SetError<T>::Kind::AlreadyInitialized, std::move(value)});
+    if (sem_.try_acquire(1) != detail::BatchSemaphore::TryResult::Ok) {
+      auto k = initialized() ? SetError<T>::Kind::AlreadyInitialized : SetError<T>::Kind::InitializingError;
+      return unexpected(SetError<T>{k, std::move(value)});
+    }
+    emplace(std::move(value));
+    return {};
+  }
+
+  // Returns the value, running `init()` (which returns a tokio::Task<T> or another tokio
+  // awaitable yielding T) if the cell is empty.
+  template <class F>
+  Task<std::reference_wrapper<const T>> get_or_init(F init) {
+    if (initialized()) co_return std::cref(value_);
+    bool holds = co_await detail::SemaphoreAcquire(&sem_, 1);
+    if (!holds) co_return std::cref(value_);  // closed: another call set the value
+    PermitGuard guard{&sem_};
+    T v = co_await init();
+    emplace(std::move(v));
+    guard.sem = nullptr;  // the semaphore is closed now; nothing to give back
+    co_return std::cref(value_);
+  }
+
+  // Like get_or_init, with an initializer yielding Result<T, E>: an error is returned and
+  // leaves the cell empty (the next caller tries again).
+  template <class F>
+  auto get_or_try_init(F init)
+      -> Task<Result<std::reference_wrapper<const T>,
+                     typename detail::await_result_t<std::invoke_result_t<F&>>::error_type>> {
+    if (initialized()) co_return std::cref(value_);
+    bool holds = co_await detail::SemaphoreAcquire(&sem_, 1);
+    if (!holds) co_return std::cref(value_);
+    PermitGuard guard{&sem_};
+    auto r = co_await init();
+    if (!r.has_value()) co_return unexpected(std::move(r).error());
+    emplace(std::move(*r));
+    guard.sem = nullptr;
+    co_return std::cref(value_);
+  }
+
+  // Takes the value out, leaving the cell empty (exclusive owner only).
+  std::optional<T> take() {
+    if (!initialized()) return std::nullopt;
+    std::optional<T> out(std::move(value_));
+    value_.~T();
+    init_.store(false, std::memory_order_release);
+    sem_.~BatchSemaphore();
+    new (&sem_) detail::BatchSemaphore(1, detail::BatchSemaphore::Unchecked{});
+    return out;
+  }
+
+ private:
+  struct PermitGuard {
+    detail::BatchSemaphore* sem;
+    ~PermitGuard() {
+      if (sem) sem->release(1);
+    }
+  };
+  void emplace(T&& v) {
+    new (&value_) T(std::move(v));
+    init_.store(true, std::memory_order_release);
+    sem_.close();  // wakes every waiting get_or_init: they read the value
+  }
+
+  std::atomic<bool> init_{false};
+  detail::BatchSemaphore sem_;
+  union {
+    T value_;
+  };
+};
+
+}  // namespace tokio::sync

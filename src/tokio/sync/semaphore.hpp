@@ -1,0 +1,259 @@
+#pragma once
+// sync::Semaphore: an asynchronous counting semaphore, FIFO-fair.
+//
+//   tokio::sync::Semaphore sem(3);
+//   auto permit = co_await sem.acquire();      // Result<SemaphorePermit, AcquireError>
+//   if (!permit) co_return;                    // the semaphore was closed
+//   ...                                        // the permit is released when destroyed
+//
+// Fairness: acquirers are served strictly in the order they first polled; a request for
+// many permits at the head of the queue holds back later, smaller requests (it takes
+// permits as they come back). try_acquire never overtakes a queued waiter.
+//
+// Cancel safety: acquire() / acquire_many() are not cancel-safe in the sense that a
+// cancelled acquire loses its place in the queue; no permit is ever lost (those it had
+// already been handed go to the next waiter).
+//
+// Owned permits (acquire_owned on a std::shared_ptr<Semaphore>) keep the semaphore alive
+// and can be moved into other tasks.
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <utility>
+
+#include "tokio/core/result.hpp"
+#include "tokio/sync/batch_semaphore.hpp"
+#include "tokio/sync/blocking.hpp"
+#include "tokio/task/poll.hpp"
+#include "tokio/task/task.hpp"
+
+namespace tokio::sync {
+
+// The semaphore was closed.
+struct AcquireError {
+  friend bool operator==(AcquireError, AcquireError) = default;
+};
+enum class TryAcquireError { Closed, NoPermits };
+
+class Semaphore;
+
+// Permits borrowed from a Semaphore; released when destroyed.
+class SemaphorePermit {
+ public:
+  SemaphorePermit() noexcept = default;
+  SemaphorePermit(detail::BatchSemaphore* s, std::size_t n) noexcept : sem_(s), n_(n) {}
+  SemaphorePermit(SemaphorePermit&& o) noexcept
+      : sem_(std::exchange(o.sem_, nullptr)), n_(std::exchange(o.n_, 0)) {}
+  SemaphorePermit& operator=(SemaphorePermit&& o) noexcept {
+    if (this != &o) {
+      release();
+      sem_ = std::exchange(o.sem_, nullptr);
+      n_ = std::exchange(o.n_, 0);
+    }
+    return *this;
+  }
+  ~SemaphorePermit() { release(); }
+
+  std::size_t num_permits() const noexcept { return n_; }
+  // Keeps the permits out of the semaphore for good (they are not returned).
+  void forget() noexcept {
+    sem_ = nullptr;
+    n_ = 0;
+  }
+  // Adds `other`'s permits to this one. Both must come from the same semaphore.
+  void merge(SemaphorePermit&& other);
+  // Splits n permits off into a new permit; fails (empty optional) when n > num_permits().
+  std::optional<SemaphorePermit> split(std::size_t n) noexcept {
+    if (n > n_ || !sem_) return std::nullopt;
+    n_ -= n;
+    return SemaphorePermit(sem_, n);
+  }
+
+ private:
+  void release() noexcept {
+    if (sem_ && n_) sem_->release(n_);
+    sem_ = nullptr;
+    n_ = 0;
+  }
+  detail::BatchSemaphore* sem_ = nullptr;
+  std::size_t n_ = 0;
+};
+
+// Permits owned together with a reference to their Semaphore.
+class OwnedSemaphorePermit {
+ public:
+  OwnedSemaphorePermit() noexcept = default;
+  OwnedSemaphorePermit(std::shared_ptr<Semaphore> s, std::size_t n) noexcept
+      : sem_(std::move(s)), n_(n) {}
+  OwnedSemaphorePermit(OwnedSemaphorePermit&& o) noexcept
+      : sem_(std::move(o.sem_)), n_(std::exchange(o.n_, 0)) {}
+  OwnedSemaphorePermit& operator=(OwnedSemaphorePermit&& o) noexcept {
+    if (this != &o) {
+      release();
+      sem_ = std::move(o.sem_);
+      n_ = std::exchange(o.n_, 0);
+    }
+    return *this;
+  }
+  ~OwnedSemaphorePermit() { release(); }
+
+  std::size_t num_permits() const noexcept { return n_; }
+  const std::shared_ptr<Semaphore>& semaphore() const noexcept { return sem_; }
+  void forget() noexcept {
+    sem_.reset();
+    n_ = 0;
+  }
+  void merge(OwnedSemaphorePermit&& other);
+  std::optional<OwnedSemaphorePermit> split(std::size_t n) noexcept {
+    if (n > n_ || !sem_) return std::nullopt;
+    n_ -= n;
+    return OwnedSemaphorePermit(sem_, n);
+  }
+
+ private:
+  inline void release() noexcept;
+  std::shared_ptr<Semaphore> sem_;
+  std::size_t n_ = 0;
+};
+
+class Semaphore {
+ public:
+  // The largest number of permits a semaphore can hold (Tokio's MAX_PERMITS).
+  static constexpr std::size_t MAX_PERMITS = detail::BatchSemaphore::MAX_PERMITS;
+
+  // Throws std::invalid_argument when permits > MAX_PERMITS.
+  explicit Semaphore(std::size_t permits) : sem_(permits) {}
+  Semaphore(const Semaphore&) = delete;
+  Semaphore& operator=(const Semaphore&) = delete;
+
+  std::size_t available_permits() const noexcept { return sem_.available_permits(); }
+  // Adds n permits (waiters are served first, in order). Throws std::invalid_argument
+  // when the total would exceed MAX_PERMITS.
+  void add_permits(std::size_t n) { sem_.add_permits_checked(n); }
+  // Removes up to n currently available permits; returns how many were removed.
+  std::size_t forget_permits(std::size_t n) noexcept { return sem_.forget_permits(n); }
+  // Fails every pending and future acquire with AcquireError. Permits held stay valid.
+  void close() noexcept { sem_.close(); }
+  bool is_closed() const noexcept { return sem_.is_closed(); }
+
+  // --- async acquisition -----------------------------------------------------------------
+  template <class Out, class Make>
+  class AcquireAwaiter : public detail::Leaf<AcquireAwaiter<Out, Make>> {
+   public:
+    AcquireAwaiter(detail::BatchSemaphore* s, std::size_t n, Make make) noexcept
+        : op_(s, n), make_(std::move(make)) {}
+    AcquireAwaiter(const AcquireAwaiter& o) noexcept
+        : detail::Leaf<AcquireAwaiter>(o), op_(o.op_), make_(o.make_) {}
+
+    bool poll(task::Context& cx) noexcept {
+      if (!detail::coop_poll_proceed(cx)) return false;
+      auto r = op_.poll(cx.raw_waker());
+      if (r == detail::BatchSemaphore::PollResult::Pending) return false;
+      closed_ = r == detail::BatchSemaphore::PollResult::Closed;
+      return true;
+    }
+    Result<Out, AcquireError> await_resume() {
+      if (closed_) return unexpected(AcquireError{});
+      op_.take();
+      return make_(op_.permits());
+    }
+
+   private:
+    detail::AcquireOp op_;
+    Make make_;
+    bool closed_ = false;
+  };
+
+  struct MakeBorrowed {
+    detail::BatchSemaphore* s;
+    SemaphorePermit operator()(std::size_t n) const noexcept { return SemaphorePermit(s, n); }
+  };
+  struct MakeOwned {
+    std::shared_ptr<Semaphore> s;
+    OwnedSemaphorePermit operator()(std::size_t n) const noexcept {
+      return OwnedSemaphorePermit(s, n);
+    }
+  };
+  using Acquire = AcquireAwaiter<SemaphorePermit, MakeBorrowed>;
+  using AcquireOwned = AcquireAwaiter<OwnedSemaphorePermit, MakeOwned>;
+
+  // Waits for one permit. Yields Result<SemaphorePermit, AcquireError>.
+  Acquire acquire() noexcept { return Acquire(&sem_, 1, MakeBorrowed{&sem_}); }
+  // Waits for n permits at once (queued as one request).
+  Acquire acquire_many(uint32_t n) noexcept { return Acquire(&sem_, n, MakeBorrowed{&sem_}); }
+
+  Result<SemaphorePermit, TryAcquireError> try_acquire() noexcept { return try_acquire_many(1); }
+  Result<SemaphorePermit, TryAcquireError> try_acquire_many(uint32_t n) noexcept {
+    switch (sem_.try_acquire(n)) {
+      case detail::BatchSemaphore::TryResult::Ok: return SemaphorePermit(&sem_, n);
+      case detail::BatchSemaphore::TryResult::Closed: return unexpected(TryAcquireError::Closed);
+      default: return unexpected(TryAcquireError::NoPermits);
+    }
+  }
+
+  // Owned forms: the permit holds a reference to the semaphore.
+  static AcquireOwned acquire_owned(std::shared_ptr<Semaphore> s) {
+    return acquire_many_owned(std::move(s), 1);
+  }
+  static AcquireOwned acquire_many_owned(std::shared_ptr<Semaphore> s, uint32_t n) {
+    if (!s) detail::throw_misuse("Semaphore::acquire_owned on a null shared_ptr");
+    detail::BatchSemaphore* raw = &s->sem_;
+    return AcquireOwned(raw, n, MakeOwned{std::move(s)});
+  }
+  static Result<OwnedSemaphorePermit, TryAcquireError> try_acquire_owned(
+      std::shared_ptr<Semaphore> s) {
+    return try_acquire_many_owned(std::move(s), 1);
+  }
+  static Result<OwnedSemaphorePermit, TryAcquireError> try_acquire_many_owned(
+      std::shared_ptr<Semaphore> s, uint32_t n) {
+    if (!s) detail::throw_misuse("Semaphore::try_acquire_owned on a null shared_ptr");
+    switch (s->sem_.try_acquire(n)) {
+      case detail::BatchSemaphore::TryResult::Ok: return OwnedSemaphorePermit(std::move(s), n);
+      case detail::BatchSemaphore::TryResult::Closed: return unexpected(TryAcquireError::Closed);
+      default: return unexpected(TryAcquireError::NoPermits);
+    }
+  }
+
+  // Blocking forms for plain threads (throw std::logic_error on a runtime thread).
+  Result<SemaphorePermit, AcquireError> blocking_acquire() { return blocking_acquire_many(1); }
+  Result<SemaphorePermit, AcquireError> blocking_acquire_many(uint32_t n) {
+    Acquire a = acquire_many(n);
+    return detail::blocking_wait(a, "Semaphore::blocking_acquire");
+  }
+
+  detail::BatchSemaphore& raw() noexcept { return sem_; }
+
+ private:
+  detail::BatchSemaphore sem_;
+};
+
+inline void SemaphorePermit::merge(SemaphorePermit&& other) {
+  if (other.sem_ && sem_ && other.sem_ != sem_) {
+    detail::throw_misuse("SemaphorePermit::merge: the permits belong to different semaphores");
+  }
+  if (!sem_) sem_ = other.sem_;
+  n_ += other.n_;
+  other.sem_ = nullptr;
+  other.n_ = 0;
+}
+
+inline void OwnedSemaphorePermit::merge(OwnedSemaphorePermit&& other) {
+  if (other.sem_ && sem_ && other.sem_ != sem_) {
+    detail::throw_misuse(
+        "OwnedSemaphorePermit::merge: the permits belong to different semaphores");
+  }
+  if (!sem_) sem_ = other.sem_;
+  n_ += other.n_;
+  other.sem_.reset();
+  other.n_ = 0;
+}
+
+inline void OwnedSemaphorePermit::release() noexcept {
+  if (sem_ && n_) sem_->raw().release(n_);
+  sem_.reset();
+  n_ = 0;
+}
+
+}  // namespace tokio::sync

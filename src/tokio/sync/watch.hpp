@@ -1,0 +1,337 @@
+#pragma once
+// sync::watch: a single-producer, multi-consumer channel that holds only the latest value.
+//
+//   auto [tx, rx] = tokio::sync::watch::channel<Config>(initial);
+//   tx.send(new_config);                       // replaces the value, wakes the receivers
+//   while ((co_await rx.changed()).has_value()) {
+//     auto cfg = rx.borrow_and_update();       // Ref<Config>: a read lock on the value
+//     apply(*cfg);
+//   }                                          // changed() fails once the sender is gone
+//
+// Each receiver remembers the version it has seen; changed() completes when the channel
+// holds a newer one. Intermediate values may be skipped: only the latest is kept.
+//
+// Cancel safety: changed() is cancel-safe. wait_for() is cancel-safe too, but the version
+// seen may have moved on when it is cancelled.
+//
+// borrow() holds a read lock on the value: do not hold a Ref across a co_await (the sender
+// would block waiting for it).
+//
+// State word (`state`, 64 bits): (version << 1) | CLOSED (bit 0: the sender is gone).
+// The version moves (+1) with the value, under the value's write lock, so a reader holding
+// the read lock sees the version of the value it reads.
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <type_traits>
+#include <utility>
+
+#include "tokio/core/result.hpp"
+#include "tokio/sync/notify.hpp"
+#include "tokio/sync/raw_rwlock.hpp"
+#include "tokio/task/poll.hpp"
+#include "tokio/task/task.hpp"
+
+namespace tokio::sync::watch {
+
+// The sender is gone (changed / wait_for / has_changed).
+struct RecvError {
+  friend bool operator==(RecvError, RecvError) = default;
+};
+// send() found no receiver; the value is handed back (and not stored).
+template <class T>
+struct SendError {
+  T value;
+};
+
+}  // namespace tokio::sync::watch
+
+namespace tokio::detail {
+
+template <class T>
+struct WatchShared {
+  static constexpr uint64_t CLOSED = 1;
+  static constexpr std::size_t kNotifyShards = 8;
+
+  template <class... A>
+  explicit WatchShared(A&&... a) : value(std::forward<A>(a)...) {}
+
+  RawRwLock lock;
+  T value;
+  std::atomic<uint64_t> state{0};
+  std::atomic<std::size_t> rx_count{1};
+  std::atomic<std::size_t> refs{2};
+  // Receivers wait on one of several Notify (chosen at random) so that a thousand waiting
+  // receivers do not all contend on one waiter-list lock (Tokio's BigNotify).
+  sync::Notify notify_rx[kNotifyShards];
+  sync::Notify notify_tx;  // the last receiver went away (Sender::closed)
+
+  uint64_t version() const noexcept { return state.load(std::memory_order_acquire) & ~CLOSED; }
+  bool closed() const noexcept { return state.load(std::memory_order_acquire) & CLOSED; }
+  sync::Notified notified_rx() noexcept { return notify_rx[thread_rand_n(kNotifyShards)].notified(); }
+  void notify_all_rx() noexcept {
+    for (auto& n : notify_rx) n.notify_waiters();
+  }
+  void ref() noexcept { refs.fetch_add(1, std::memory_order_relaxed); }
+  void release() noexcept {
+    if (refs.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
+  }
+};
+
+}  // namespace tokio::detail
+
+namespace tokio::sync::watch {
+
+// A read-locked view of the value. Movable; unlocks when destroyed.
+template <class T>
+class Ref {
+ public:
+  Ref(detail::RawRwLock* l, const T* v, bool changed) noexcept : l_(l), v_(v), changed_(changed) {}
+  Ref(Ref&& o) noexcept
+      : l_(std::exchange(o.l_, nullptr)), v_(o.v_), changed_(o.changed_) {}
+  Ref& operator=(Ref&&) = delete;
+  ~Ref() {
+    if (l_) l_->unlock_shared();
+  }
+  const T& operator*() const noexcept { return *v_; }
+  const T* operator->() const noexcept { return v_; }
+  // Whether this value was new to the receiver that borrowed it (borrow_and_update,
+  // wait_for); always false for borrow().
+  bool has_changed() const noexcept { return changed_; }
+
+ private:
+  detail::RawRwLock* l_;
+  const T* v_;
+  bool changed_;
+};
+
+template <class T>
+class Receiver {
+  using Shared = detail::WatchShared<T>;
+
+ public:
+  Receiver(Shared* s, uint64_t version) noexcept : s_(s), version_(version) {}  // adopts
+  Receiver(const Receiver& o) noexcept : s_(o.s_), version_(o.version_) {
+    s_->rx_count.fetch_add(1, std::memory_order_relaxed);
+    s_->ref();
+  }
+  Receiver(Receiver&& o) noexcept : s_(std::exchange(o.s_, nullptr)), version_(o.version_) {}
+  Receiver& operator=(Receiver o) noexcept {
+    std::swap(s_, o.s_);
+    std::swap(version_, o.version_);
+    return *this;
+  }
+  ~Receiver() {
+    Shared* s = std::exchange(s_, nullptr);
+    if (!s) return;
+    if (s->rx_count.fetch_sub(1, std::memory_order_acq_rel) == 1) s->notify_tx.notify_waiters();
+    s->release();
+  }
+
+  // The current value, without marking it seen.
+  Ref<T> borrow() const noexcept {
+    s_->lock.lock_shared();
+    uint64_t v = s_->version();
+    return Ref<T>(&s_->lock, &s_->value, v != version_);
+  }
+  // The current value, marking it seen (changed() then waits for a newer one).
+  Ref<T> borrow_and_update() noexcept {
+    s_->lock.lock_shared();
+    uint64_t v = s_->version();
+    bool changed = v != version_;
+    version_ = v;
+    return Ref<T>(&s_->lock, &s_->value, changed);
+  }
+  // Whether a value newer than the last one seen is there; RecvError once the sender is
+  // gone.
+  Result<bool, RecvError> has_changed() const noexcept {
+    uint64_t st = s_->state.load(std::memory_order_acquire);
+    if (st & Shared::CLOSED) return unexpected(RecvError{});
+    return (st & ~Shared::CLOSED) != version_;
+  }
+  // Makes the current value look unseen / seen.
+  void mark_changed() noexcept { version_ = s_->version() - 2; }
+  void mark_unchanged() noexcept { version_ = s_->version(); }
+
+  class Changed : public detail::Leaf<Changed> {
+   public:
+    explicit Changed(Receiver& r) noexcept : r_(r), n_(r.s_->notified_rx()) {}
+    Changed(Changed&& o) noexcept : detail::Leaf<Changed>(o), r_(o.r_), n_(std::move(o.n_)) {}
+    // A copy (made before the first poll) requests its own notification.
+    Changed(const Changed& o) noexcept
+        : detail::Leaf<Changed>(o), r_(o.r_), n_(r_.s_->notified_rx()) {}
+    bool poll(task::Context& cx) noexcept {
+      if (!detail::coop_poll_proceed(cx)) return false;
+      for (;;) {
+        // The notification is requested before the version is checked (no lost wake-up).
+        uint64_t st = r_.s_->state.load(std::memory_order_acquire);
+        uint64_t v = st & ~Shared::CLOSED;
+        if (v != r_.version_) {
+          r_.version_ = v;
+          return true;
+        }
+        if (st & Shared::CLOSED) {
+          closed_ = true;
+          return true;
+        }
+        if (!n_.poll(cx)) return false;
+        n_.reset();  // request the next notification before checking again
+      }
+    }
+    Result<void, RecvError> await_resume() const noexcept {
+      if (closed_) return unexpected(RecvError{});
+      return {};
+    }
+
+   private:
+    Receiver& r_;
+    Notified n_;
+    bool closed_ = false;
+  };
+  // Waits for a value newer than the last one seen (and marks it seen). RecvError when the
+  // sender is gone (after any value it sent last was observed).
+  Changed changed() noexcept { return Changed(*this); }
+
+  // Waits until pred(value) holds; returns a Ref to that value (marked seen). Checks the
+  // current value first. RecvError when the sender is gone and no value satisfies pred.
+  template <class Pred>
+  Task<Result<Ref<T>, RecvError>> wait_for(Pred pred) {
+    bool closed = false;
+    for (;;) {
+      {
+        // The read lock must not be held across the co_await below.
+        s_->lock.lock_shared();
+        uint64_t v = s_->version();
+        bool changed = v != version_;
+        version_ = v;
+        Ref<T> r(&s_->lock, &s_->value, changed);
+        if ((!closed || changed) && pred(*r)) co_return std::move(r);
+      }
+      if (closed) co_return unexpected(RecvError{});
+      auto c = co_await changed_impl();
+      closed = !c.has_value();
+    }
+  }
+
+  bool same_channel(const Receiver& o) const noexcept { return s_ == o.s_; }
+
+ private:
+  Changed changed_impl() noexcept { return Changed(*this); }
+  Shared* s_;
+  uint64_t version_;
+};
+
+template <class T>
+class Sender {
+  using Shared = detail::WatchShared<T>;
+
+ public:
+  explicit Sender(Shared* s) noexcept : s_(s) {}
+  Sender(Sender&& o) noexcept : s_(std::exchange(o.s_, nullptr)) {}
+  Sender& operator=(Sender&& o) noexcept {
+    if (this != &o) {
+      reset();
+      s_ = std::exchange(o.s_, nullptr);
+    }
+    return *this;
+  }
+  Sender(const Sender&) = delete;
+  ~Sender() { reset(); }
+
+  // Replaces the value and notifies the receivers; fails (value handed back, nothing
+  // stored) when there is no receiver.
+  Result<void, SendError<T>> send(T value) {
+    if (s_->rx_count.load(std::memory_order_acquire) == 0) {
+      return unexpected(SendError<T>{std::move(value)});
+    }
+    (void)send_replace(std::move(value));
+    return {};
+  }
+  // Replaces the value (even with no receiver) and returns the old one.
+  T send_replace(T value) {
+    {
+      detail::ExclusiveGuard g(s_->lock);
+      std::swap(s_->value, value);
+      s_->state.fetch_add(2, std::memory_order_release);
+    }
+    s_->notify_all_rx();
+    return value;
+  }
+  // Modifies the value in place and notifies unconditionally.
+  template <class F>
+  void send_modify(F&& f) {
+    send_if_modified([&](T& v) {
+      std::forward<F>(f)(v);
+      return true;
+    });
+  }
+  // Modifies the value in place; notifies only when f returns true. Returns f's result.
+  template <class F>
+  bool send_if_modified(F&& f) {
+    {
+      detail::ExclusiveGuard g(s_->lock);
+      if (!std::forward<F>(f)(s_->value)) return false;
+      s_->state.fetch_add(2, std::memory_order_release);
+    }
+    s_->notify_all_rx();
+    return true;
+  }
+
+  Ref<T> borrow() const noexcept {
+    s_->lock.lock_shared();
+    return Ref<T>(&s_->lock, &s_->value, false);
+  }
+  // True when every receiver is gone.
+  bool is_closed() const noexcept { return receiver_count() == 0; }
+  std::size_t receiver_count() const noexcept {
+    return s_->rx_count.load(std::memory_order_acquire);
+  }
+  // A new receiver; the current value counts as seen by it.
+  Receiver<T> subscribe() const noexcept {
+    s_->rx_count.fetch_add(1, std::memory_order_acq_rel);
+    s_->ref();
+    return Receiver<T>(s_, s_->version());
+  }
+
+  // Completes when every receiver is gone.
+  class Closed : public detail::Leaf<Closed> {
+   public:
+    explicit Closed(Shared* s) noexcept : s_(s), n_(s->notify_tx.notified()) {}
+    Closed(Closed&& o) noexcept : detail::Leaf<Closed>(o), s_(o.s_), n_(std::move(o.n_)) {}
+    Closed(const Closed& o) noexcept
+        : detail::Leaf<Closed>(o), s_(o.s_), n_(s_->notify_tx.notified()) {}
+    bool poll(task::Context& cx) noexcept {
+      for (;;) {
+        if (s_->rx_count.load(std::memory_order_acquire) == 0) return true;
+        if (!n_.poll(cx)) return false;
+        n_.reset();  // a receiver may have subscribed again since: re-check
+      }
+    }
+    void await_resume() const noexcept {}
+
+   private:
+    Shared* s_;
+    Notified n_;
+  };
+  Closed closed() const noexcept { return Closed(s_); }
+
+ private:
+  void reset() noexcept {
+    Shared* s = std::exchange(s_, nullptr);
+    if (!s) return;
+    s->state.fetch_or(Shared::CLOSED, std::memory_order_release);
+    s->notify_all_rx();
+    s->release();
+  }
+  Shared* s_;
+};
+
+template <class T>
+std::pair<Sender<T>, Receiver<T>> channel(T init) {
+  auto* s = new detail::WatchShared<T>(std::move(init));
+  return {Sender<T>(s), Receiver<T>(s, 0)};
+}
+
+}  // namespace tokio::sync::watch

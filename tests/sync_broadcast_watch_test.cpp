@@ -1,0 +1,387 @@
+// sync::broadcast and sync::watch.
+#include <array>
+#include <deque>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "sync_test_util.hpp"
+
+using tokio::Task;
+namespace broadcast = tokio::sync::broadcast;
+namespace watch = tokio::sync::watch;
+
+// --- broadcast ---------------------------------------------------------------------------
+
+TEST_CASE("broadcast: every receiver sees every value; send reports the receiver count") {
+  auto [tx, rx1] = broadcast::channel<std::string>(8);
+  auto rx2 = tx.subscribe();
+  CHECK(tx.receiver_count() == 2);
+  CHECK(tx.send("a").value() == 2);
+  CHECK(tx.send("b").value() == 2);
+  CHECK(rx1.len() == 2);
+  CHECK(rx1.try_recv().value() == "a");
+  CHECK(rx1.try_recv().value() == "b");
+  CHECK(rx1.try_recv().error().is_empty());
+  CHECK(rx2.try_recv().value() == "a");
+  auto rx3 = tx.subscribe();  // only sees later values
+  CHECK(rx3.try_recv().error().is_empty());
+  (void)tx.send("c");
+  CHECK(rx3.try_recv().value() == "c");
+  CHECK(rx2.try_recv().value() == "b");
+  CHECK(rx2.try_recv().value() == "c");
+}
+
+TEST_CASE("broadcast: errors: capacity 0, no receivers, closed after the last sender") {
+  CHECK_THROWS_AS((void)broadcast::channel<int>(0), std::invalid_argument);
+  auto [tx, rx] = broadcast::channel<int>(3);  // rounded up to 4
+  { auto drop = std::move(rx); }
+  auto e = tx.send(5);
+  REQUIRE_FALSE(e.has_value());
+  CHECK(e.error().value == 5);
+  auto rx2 = tx.subscribe();
+  (void)tx.send(6);
+  auto tx2 = tx;
+  { auto drop = std::move(tx); }
+  CHECK(rx2.try_recv().value() == 6);
+  CHECK(rx2.try_recv().error().is_empty());  // tx2 still alive
+  { auto drop = std::move(tx2); }
+  CHECK(rx2.try_recv().error().is_closed());
+}
+
+TEST_CASE("broadcast: a slow receiver gets Lagged(n) and resumes from the oldest value") {
+  auto [tx, rx] = broadcast::channel<int>(4);
+  for (int i = 0; i < 10; ++i) (void)tx.send(i);
+  auto r = rx.try_recv();
+  REQUIRE_FALSE(r.has_value());
+  CHECK(r.error().is_lagged());
+  CHECK(r.error().missed == 6);
+  for (int i = 6; i < 10; ++i) CHECK(rx.try_recv().value() == i);
+  CHECK(rx.try_recv().error().is_empty());
+  auto rt = test::current_thread();
+  rt.block_on([](broadcast::Sender<int>* tx, broadcast::Receiver<int>* rx) -> Task<> {
+    for (int i = 0; i < 6; ++i) (void)tx->send(i);
+    auto v = co_await rx->recv();
+    CHECK(v.error() == broadcast::RecvError::lagged(2));
+    CHECK(*(co_await rx->recv()) == 2);
+  }(&tx, &rx));
+}
+
+TEST_CASE("broadcast: recv waits and is woken by send; resubscribe starts at the tail") {
+  auto [tx, rx] = broadcast::channel<int>(4);
+  auto r = test::polled(rx.recv());
+  CHECK_FALSE(r.poll());
+  (void)tx.send(1);
+  CHECK(r.woken());
+  CHECK(r.poll());
+  CHECK(r.take().value() == 1);
+  (void)tx.send(2);
+  auto rx2 = rx.resubscribe();
+  CHECK(rx2.try_recv().error().is_empty());
+  CHECK(rx.try_recv().value() == 2);
+  // A recv cancelled while waiting leaves nothing behind.
+  auto c = test::polled(rx.recv());
+  CHECK_FALSE(c.poll());
+  auto& w = c.waker();
+  c.cancel();
+  CHECK(w.outstanding() == 0);
+  (void)tx.send(3);
+  CHECK(rx.try_recv().value() == 3);
+}
+
+TEST_CASE("broadcast: values are destroyed once every receiver has them or is gone") {
+  struct Counted {
+    std::shared_ptr<int> alive;
+  };
+  auto token = std::make_shared<int>(0);
+  std::weak_ptr<int> weak = token;
+  {
+    auto [tx, rx1] = broadcast::channel<Counted>(4);
+    auto rx2 = tx.subscribe();
+    (void)tx.send(Counted{std::move(token)});
+    CHECK_FALSE(weak.expired());
+    (void)rx1.try_recv();
+    CHECK_FALSE(weak.expired());  // rx2 has not read it
+    { auto drop = std::move(rx2); }
+    CHECK(weak.expired());        // the dropped receiver counted itself out
+  }
+}
+
+TEST_CASE("broadcast: recv losing a select is cancel-safe; blocking_recv; many tasks") {
+  auto rt = test::multi_thread(4);
+  const int n = static_cast<int>(test::scaled(4000));
+  constexpr int kTasks = 6;
+  // Each receiver publishes how far it got; the sender never runs more than half the ring
+  // ahead of the slowest, so nobody lags however the threads are scheduled.
+  auto progress = std::make_shared<std::array<std::atomic<int>, kTasks + 1>>();
+  for (auto& p : *progress) p.store(0);
+  auto [tx, rx0] = broadcast::channel<int>(64);
+  std::vector<tokio::JoinHandle<long>> hs;
+  for (int t = 0; t < kTasks; ++t) {
+    hs.push_back(rt.spawn([](broadcast::Receiver<int> rx, int t,
+                             std::shared_ptr<std::array<std::atomic<int>, kTasks + 1>> progress)
+                              -> Task<long> {
+      long sum = 0;
+      int expect = 0;
+      for (;;) {
+        tokio::Result<int, broadcast::RecvError> v = tokio::unexpected(broadcast::RecvError::closed());
+        if (t % 2 == 0) {
+          auto r = co_await tokio::select(rx.recv(), tokio::task::yield_now());
+          if (r.index() == 1) continue;
+          v = std::move(std::get<0>(r));
+        } else {
+          v = co_await rx.recv();
+        }
+        if (!v) {
+          CHECK(v.error().is_closed());
+          break;
+        }
+        CHECK(*v == expect);
+        ++expect;
+        (*progress)[static_cast<std::size_t>(t)].store(expect);
+        sum += *v;
+      }
+      co_return sum;
+    }, tx.subscribe(), t, progress));
+  }
+  std::thread blocking([rx = std::move(rx0), n, progress]() mutable {
+    long sum = 0;
+    int count = 0;
+    for (;;) {
+      auto v = rx.blocking_recv();
+      if (!v) break;
+      sum += *v;
+      (*progress)[kTasks].store(++count);
+    }
+    CHECK(sum == static_cast<long>(n) * (n - 1) / 2);
+  });
+  auto slowest = [&] {
+    int m = n;
+    for (auto& p : *progress) m = std::min(m, p.load());
+    return m;
+  };
+  for (int i = 0; i < n; ++i) {
+    while (i - slowest() >= 32) std::this_thread::yield();
+    CHECK(tx.send(i).value() == kTasks + 1);
+  }
+  { auto drop = std::move(tx); }
+  blocking.join();
+  rt.block_on([](std::vector<tokio::JoinHandle<long>>* hs, int n) -> Task<> {
+    for (auto& h : *hs) CHECK(co_await h == static_cast<long>(n) * (n - 1) / 2);
+  }(&hs, n));
+}
+
+TEST_CASE("broadcast: randomized sequences match a reference model") {
+  for (uint64_t seed = 1; seed <= 200; ++seed) {
+    test::Rng rng(seed);
+    const std::size_t cap = std::size_t{1} << rng.below(3);  // 1, 2, 4
+    auto [tx, rx0] = broadcast::channel<int>(cap);
+    struct Rx {
+      broadcast::Receiver<int> rx;
+      uint64_t next;
+    };
+    std::vector<Rx> rxs;
+    rxs.push_back({std::move(rx0), 0});
+    std::deque<int> log;  // every value sent, by position
+    uint64_t tail = 0;
+    for (int step = 0; step < 80; ++step) {
+      switch (rng.below(4)) {
+        case 0:
+        case 1: {
+          int v = static_cast<int>(tail);
+          auto r = tx.send(v);
+          if (rxs.empty()) {
+            CHECK_FALSE(r.has_value());
+          } else {
+            CHECK(r.value() == rxs.size());
+            log.push_back(v);
+            ++tail;
+          }
+          break;
+        }
+        case 2: {
+          if (rxs.empty()) break;
+          auto& r = rxs[rng.below(rxs.size())];
+          auto got = r.rx.try_recv();
+          uint64_t oldest = tail > cap ? tail - cap : 0;
+          if (r.next == tail) {
+            CHECK(got.error().is_empty());
+          } else if (r.next < oldest) {
+            CHECK(got.error().is_lagged());
+            CHECK(got.error().missed == oldest - r.next);
+            r.next = oldest;
+          } else {
+            REQUIRE(got.has_value());
+            CHECK(static_cast<uint64_t>(*got) == r.next);
+            ++r.next;
+          }
+          break;
+        }
+        case 3:
+          if (rng.chance(50) || rxs.empty()) {
+            rxs.push_back({tx.subscribe(), tail});
+          } else {
+            rxs.erase(rxs.begin() + static_cast<std::ptrdiff_t>(rng.below(rxs.size())));
+          }
+          break;
+      }
+      for (auto& r : rxs) {
+        uint64_t pending = tail - r.next;
+        CHECK(r.rx.len() == std::min<uint64_t>(pending, cap));
+      }
+    }
+  }
+}
+
+// --- watch -------------------------------------------------------------------------------
+
+TEST_CASE("watch: borrow, changed, borrow_and_update, has_changed") {
+  auto [tx, rx] = watch::channel<std::string>("init");
+  CHECK(*rx.borrow() == "init");
+  CHECK_FALSE(rx.borrow().has_changed());
+  CHECK_FALSE(rx.has_changed().value());
+  auto c = test::polled(rx.changed());
+  CHECK_FALSE(c.poll());
+  CHECK(tx.send("one").has_value());
+  CHECK(c.woken());
+  CHECK(c.poll());
+  CHECK(c.take().has_value());
+  CHECK(*rx.borrow() == "one");
+  CHECK_FALSE(rx.has_changed().value());  // changed() marked it seen
+  (void)tx.send("two");
+  (void)tx.send("three");  // intermediate values are skipped
+  CHECK(rx.has_changed().value());
+  {
+    auto r = rx.borrow_and_update();
+    CHECK(r.has_changed());
+    CHECK(*r == "three");
+  }
+  CHECK_FALSE(rx.has_changed().value());
+}
+
+TEST_CASE("watch: send fails without receivers; send_replace, send_modify, send_if_modified") {
+  auto [tx, rx] = watch::channel<int>(1);
+  CHECK(tx.send_replace(2) == 1);
+  tx.send_modify([](int& v) { v += 10; });
+  CHECK(*tx.borrow() == 12);
+  CHECK(rx.has_changed().value());
+  (void)rx.borrow_and_update();
+  CHECK_FALSE(tx.send_if_modified([](int&) { return false; }));
+  CHECK_FALSE(rx.has_changed().value());
+  CHECK(tx.send_if_modified([](int& v) {
+    v = 20;
+    return true;
+  }));
+  CHECK(rx.has_changed().value());
+  CHECK_FALSE(tx.is_closed());
+  { auto drop = std::move(rx); }
+  CHECK(tx.is_closed());
+  auto e = tx.send(5);
+  REQUIRE_FALSE(e.has_value());
+  CHECK(e.error().value == 5);
+  CHECK(*tx.borrow() == 20);  // a failed send stores nothing
+  auto rx2 = tx.subscribe();
+  CHECK_FALSE(rx2.has_changed().value());  // the current value counts as seen
+  CHECK(tx.send(6).has_value());
+}
+
+TEST_CASE("watch: sender drop ends changed(); mark_changed / mark_unchanged") {
+  auto [tx, rx] = watch::channel<int>(0);
+  rx.mark_changed();
+  CHECK(rx.has_changed().value());
+  auto a = test::polled(rx.changed());
+  CHECK(a.poll());
+  rx.mark_unchanged();
+  auto b = test::polled(rx.changed());
+  CHECK_FALSE(b.poll());
+  (void)tx.send(1);
+  { auto drop = std::move(tx); }
+  CHECK(b.woken());
+  CHECK(b.poll());
+  CHECK(b.take().has_value());  // the last value is still seen first
+  auto c = test::polled(rx.changed());
+  CHECK(c.poll());
+  CHECK_FALSE(c.take().has_value());
+  CHECK_FALSE(rx.has_changed().has_value());
+  CHECK(*rx.borrow() == 1);
+}
+
+TEST_CASE("watch: wait_for, Sender::closed, clones of receivers") {
+  auto rt = test::multi_thread(2);
+  rt.block_on([]() -> Task<> {
+    auto [tx, rx] = watch::channel<int>(0);
+    auto rx2 = rx;  // clone: same version
+    std::atomic<bool> closed_seen{false};
+    auto h = tokio::spawn([](watch::Sender<int> tx, std::atomic<bool>* seen) -> Task<> {
+      for (int i = 1; i <= 10; ++i) {
+        (void)tx.send(i);
+        co_await tokio::task::yield_now();
+      }
+      co_await tx.closed();  // completes once both receivers are gone
+      seen->store(true);
+    }, std::move(tx), &closed_seen);
+    {
+      auto r = co_await rx.wait_for([](const int& v) { return v >= 5; });
+      REQUIRE(r.has_value());
+      CHECK(**r >= 5);
+    }
+    {
+      auto r = co_await rx2.wait_for([](const int& v) { return v == 10; });
+      REQUIRE(r.has_value());
+      CHECK(**r == 10);
+    }
+    CHECK_FALSE(closed_seen.load());
+    { auto d1 = std::move(rx); auto d2 = std::move(rx2); }
+    co_await h;
+    CHECK(closed_seen.load());
+
+    // wait_for on a channel whose sender is gone: checks the last value, then errors.
+    auto [tx3, rx3] = watch::channel<int>(7);
+    { auto drop = std::move(tx3); }
+    auto ok = co_await rx3.wait_for([](const int& v) { return v == 7; });
+    CHECK(ok.has_value());
+    { auto drop = std::move(ok); }
+    auto err = co_await rx3.wait_for([](const int& v) { return v == 8; });
+    CHECK_FALSE(err.has_value());
+  }());
+}
+
+TEST_CASE("watch: changed() losing selects and many receivers across threads") {
+  auto rt = test::multi_thread(4);
+  const int n = static_cast<int>(test::scaled(500));
+  auto [tx, rx] = watch::channel<int>(0);
+  std::vector<tokio::JoinHandle<int>> hs;
+  for (int t = 0; t < 8; ++t) {
+    hs.push_back(rt.spawn([](watch::Receiver<int> rx, int t) -> Task<int> {
+      int last = 0;
+      for (;;) {
+        tokio::Result<void, watch::RecvError> c;
+        if (t % 2 == 0) {
+          auto r = co_await tokio::select(rx.changed(), tokio::task::yield_now());
+          if (r.index() == 1) continue;
+          c = std::get<0>(r);
+        } else {
+          c = co_await rx.changed();
+        }
+        if (!c) break;
+        int v = *rx.borrow_and_update();
+        CHECK(v >= last);  // values only move forward
+        last = v;
+      }
+      co_return last;
+    }, rx, t));
+  }
+  { auto drop = std::move(rx); }
+  std::thread sender([&, tx = std::move(tx)]() mutable {
+    for (int i = 1; i <= n; ++i) {
+      (void)tx.send(i);
+      if (i % 50 == 0) std::this_thread::sleep_for(1ms);
+    }
+  });
+  sender.join();
+  rt.block_on([](std::vector<tokio::JoinHandle<int>>* hs, int n) -> Task<> {
+    for (auto& h : *hs) CHECK(co_await h == n);  // everyone saw the final value
+  }(&hs, n));
+}

@@ -1,0 +1,609 @@
+// sync::mpsc: bounded and unbounded channels.
+#include <array>
+#include <deque>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "sync_test_util.hpp"
+
+using tokio::Task;
+namespace mpsc = tokio::sync::mpsc;
+
+TEST_CASE("mpsc: send then recv in order, None once every sender is gone") {
+  auto rt = test::multi_thread(2);
+  rt.block_on([]() -> Task<> {
+    auto [tx, rx] = mpsc::channel<int>(4);
+    auto h = tokio::spawn([](mpsc::Sender<int> tx) -> Task<> {
+      for (int i = 0; i < 100; ++i) REQUIRE((co_await tx.send(i)).has_value());
+    }, tx);
+    { auto drop = std::move(tx); }
+    for (int i = 0; i < 100; ++i) {
+      auto v = co_await rx.recv();
+      REQUIRE(v.has_value());
+      CHECK(*v == i);
+    }
+    CHECK_FALSE((co_await rx.recv()).has_value());
+    CHECK_FALSE((co_await rx.recv()).has_value());  // stays ended
+    co_await h;
+  }());
+}
+
+TEST_CASE("mpsc: capacity 0 is a clear error") {
+  CHECK_THROWS_AS((void)mpsc::channel<int>(0), std::invalid_argument);
+  CHECK_THROWS_AS((void)mpsc::channel<int>(SIZE_MAX), std::invalid_argument);
+}
+
+TEST_CASE("mpsc: bounded backpressure, try_send Full and Closed, capacity accounting") {
+  auto [tx, rx] = mpsc::channel<std::string>(2);
+  CHECK(tx.capacity() == 2);
+  CHECK(tx.max_capacity() == 2);
+  CHECK(tx.try_send("a").has_value());
+  CHECK(tx.try_send("b").has_value());
+  CHECK(tx.capacity() == 0);
+  auto full = tx.try_send("c");
+  REQUIRE_FALSE(full.has_value());
+  CHECK(full.error().is_full());
+  CHECK(full.error().value == "c");
+  auto s = test::polled(tx.send("c"));
+  CHECK_FALSE(s.poll());
+  CHECK(rx.len() == 2);
+  CHECK(rx.try_recv().value() == "a");
+  CHECK(s.woken());
+  CHECK(s.poll());
+  CHECK(s.take().has_value());
+  CHECK(rx.try_recv().value() == "b");
+  CHECK(rx.try_recv().value() == "c");
+  CHECK(rx.try_recv().error() == mpsc::TryRecvError::Empty);
+  CHECK(rx.is_empty());
+  rx.close();
+  auto closed = tx.try_send("d");
+  REQUIRE_FALSE(closed.has_value());
+  CHECK(closed.error().is_closed());
+  CHECK(std::move(closed.error()).into_inner() == "d");
+  CHECK(rx.try_recv().error() == mpsc::TryRecvError::Disconnected);
+}
+
+TEST_CASE("mpsc: waiting senders are served in FIFO order") {
+  auto [tx, rx] = mpsc::channel<int>(1);
+  CHECK(tx.try_send(0).has_value());
+  auto a = test::polled(tx.send(1));
+  auto b = test::polled(tx.send(2));
+  auto c = test::polled(tx.send(3));
+  CHECK_FALSE(a.poll());
+  CHECK_FALSE(b.poll());
+  CHECK_FALSE(c.poll());
+  for (int expect = 0; expect < 4; ++expect) {
+    CHECK(rx.try_recv().value() == expect);
+    for (auto* p : {&a, &b, &c}) {
+      if (!p->is_ready() && p->woken()) CHECK(p->poll());
+    }
+  }
+  CHECK(a.is_ready());
+  CHECK(b.is_ready());
+  CHECK(c.is_ready());
+}
+
+TEST_CASE("mpsc: reserve, permits, reserve_many, owned permits") {
+  auto [tx, rx] = mpsc::channel<int>(3);
+  {
+    auto p = tx.try_reserve();
+    REQUIRE(p.has_value());
+    CHECK(tx.capacity() == 2);
+    // dropped unused: the slot comes back
+  }
+  CHECK(tx.capacity() == 3);
+  {
+    auto p = tx.try_reserve().value();
+    p.send(7);
+    CHECK_THROWS_AS(p.send(8), std::logic_error);  // a permit is used once
+  }
+  CHECK(rx.try_recv().value() == 7);
+  {
+    auto it = tx.try_reserve_many(3);
+    REQUIRE(it.has_value());
+    CHECK(it->len() == 3);
+    it->next()->send(1);
+    it->next()->send(2);
+    CHECK(it->len() == 1);
+    CHECK_FALSE(tx.try_reserve().has_value());
+  }  // the third slot is released
+  CHECK(tx.capacity() == 1);
+  CHECK(tx.try_reserve_many(4).error().is_full());
+  auto rt = test::current_thread();
+  rt.block_on([](mpsc::Sender<int>* tx, mpsc::Receiver<int>* rx) -> Task<> {
+    auto many = co_await tx->reserve_many(5);  // more than the capacity: fails at once
+    CHECK_FALSE(many.has_value());
+    auto p = co_await tx->reserve();
+    REQUIRE(p.has_value());
+    p->send(3);
+    CHECK(tx->capacity() == 0);
+    for (int i = 1; i <= 3; ++i) CHECK(*(co_await rx->recv()) == i);
+  }(&tx, &rx));
+}
+
+TEST_CASE("mpsc: owned permits keep the channel open and hand the sender back") {
+  auto rt = test::current_thread();
+  rt.block_on([]() -> Task<> {
+    auto [tx, rx] = mpsc::channel<int>(2);
+    auto op = co_await std::move(tx).reserve_owned();
+    REQUIRE(op.has_value());
+    CHECK(rx.sender_strong_count() == 1);  // the permit owns the only sender
+    auto op2 = mpsc::Sender<int>(op->send(1)).try_reserve_owned();
+    REQUIRE(op2.has_value());
+    auto back = op2->release();
+    CHECK(back.capacity() == 1);
+    { auto drop = std::move(back); }
+    CHECK(*(co_await rx.recv()) == 1);
+    CHECK_FALSE((co_await rx.recv()).has_value());
+  }());
+}
+
+TEST_CASE("mpsc: recv_many appends up to limit; 0 means ended") {
+  auto rt = test::current_thread();
+  rt.block_on([]() -> Task<> {
+    auto [tx, rx] = mpsc::channel<int>(10);
+    for (int i = 0; i < 5; ++i) (void)tx.try_send(i);
+    std::vector<int> buf{-1};
+    CHECK(co_await rx.recv_many(buf, 0) == 0);
+    CHECK(co_await rx.recv_many(buf, 3) == 3);
+    CHECK(buf == std::vector<int>{-1, 0, 1, 2});
+    CHECK(co_await rx.recv_many(buf, 10) == 2);
+    CHECK(buf.size() == 6);
+    CHECK(tx.capacity() == 10);  // received slots are free again
+    { auto drop = std::move(tx); }
+    CHECK(co_await rx.recv_many(buf, 10) == 0);
+    auto [utx, urx] = mpsc::unbounded_channel<std::string>();
+    (void)utx.send("x");
+    std::vector<std::string> sbuf;
+    CHECK(co_await urx.recv_many(sbuf, 5) == 1);
+    CHECK(sbuf.front() == "x");
+  }());
+}
+
+TEST_CASE("mpsc: close keeps buffered values and in-flight permits, stops new sends") {
+  auto rt = test::current_thread();
+  rt.block_on([]() -> Task<> {
+    auto [tx, rx] = mpsc::channel<int>(4);
+    (void)tx.try_send(1);
+    auto permit = tx.try_reserve().value();
+    auto closed = tx.closed();
+    rx.close();
+    CHECK(rx.is_closed());
+    CHECK(tx.is_closed());
+    co_await closed;  // Sender::closed() completes
+    CHECK_FALSE((co_await tx.send(5)).has_value());
+    CHECK(tx.try_send(5).error().is_closed());
+    CHECK_FALSE((co_await tx.reserve()).has_value());
+    CHECK(*(co_await rx.recv()) == 1);
+    permit.send(2);  // a slot granted before the close still delivers
+    CHECK(*(co_await rx.recv()) == 2);
+    CHECK_FALSE((co_await rx.recv()).has_value());  // closed, empty and idle
+  }());
+}
+
+TEST_CASE("mpsc: recv waits for an outstanding permit after close, ends when it is dropped") {
+  auto [tx, rx] = mpsc::channel<int>(2);
+  auto permit = tx.try_reserve().value();
+  rx.close();
+  auto r = test::polled(rx.recv());
+  CHECK_FALSE(r.poll());  // the permit may still send
+  { auto drop = std::move(permit); }
+  CHECK(r.woken());
+  CHECK(r.poll());
+  CHECK_FALSE(r.take().has_value());
+}
+
+TEST_CASE("mpsc: a dropped receiver fails sends and wakes waiting senders") {
+  auto [tx, rx] = mpsc::channel<int>(1);
+  (void)tx.try_send(1);
+  auto s = test::polled(tx.send(2));
+  CHECK_FALSE(s.poll());
+  auto c = test::polled(tx.closed());
+  CHECK_FALSE(c.poll());
+  { auto drop = std::move(rx); }
+  CHECK(s.woken());
+  CHECK(c.woken());
+  CHECK(s.poll());
+  auto e = s.take();
+  REQUIRE_FALSE(e.has_value());
+  CHECK(e.error().value == 2);
+  CHECK(c.poll());
+}
+
+TEST_CASE("mpsc: every message is destroyed exactly once in every drop order") {
+  std::atomic<int> drops{0};
+  for (int order = 0; order < 4; ++order) {
+    auto [tx, rx] = mpsc::channel<std::unique_ptr<test::DropCounter>>(64);
+    for (int i = 0; i < 40; ++i) (void)tx.try_send(std::make_unique<test::DropCounter>(drops));
+    if (order == 0) {
+      auto r = std::move(rx);  // receiver first: buffered values die with it
+    } else if (order == 1) {
+      auto t = std::move(tx);
+      auto v = rx.try_recv();  // one received, the rest die with the channel
+    } else if (order == 2) {
+      auto p = tx.try_reserve().value();
+      rx.close();
+      p.send(std::make_unique<test::DropCounter>(drops));  // sent after close
+    } else {
+      auto [utx, urx] = mpsc::unbounded_channel<std::unique_ptr<test::DropCounter>>();
+      for (int i = 0; i < 40; ++i) (void)utx.send(std::make_unique<test::DropCounter>(drops));
+      auto u = std::move(utx);
+    }
+  }
+  CHECK(drops.load() == 40 * 4 + 1 + 40);
+}
+
+TEST_CASE("mpsc: weak senders upgrade only while a strong sender lives") {
+  auto [tx, rx] = mpsc::channel<int>(4);
+  auto weak = tx.downgrade();
+  CHECK(tx.strong_count() == 1);
+  CHECK(tx.weak_count() == 1);
+  CHECK(rx.sender_weak_count() == 1);
+  {
+    auto up = weak.upgrade();
+    REQUIRE(up.has_value());
+    CHECK(rx.sender_strong_count() == 2);
+    (void)up->try_send(1);
+  }
+  { auto drop = std::move(tx); }
+  CHECK_FALSE(weak.upgrade().has_value());
+  CHECK(rx.try_recv().value() == 1);
+  CHECK(rx.try_recv().error() == mpsc::TryRecvError::Disconnected);  // weak senders do not keep it open
+  auto [utx, urx] = mpsc::unbounded_channel<int>();
+  auto uw = utx.downgrade();
+  auto copy = uw;
+  CHECK(uw.weak_count() == 2);
+  CHECK(copy.upgrade().has_value());
+}
+
+TEST_CASE("mpsc: senders are cloned by copy; same_channel") {
+  auto [tx, rx] = mpsc::channel<int>(4);
+  auto tx2 = tx;
+  CHECK(tx2.same_channel(tx));
+  CHECK(rx.sender_strong_count() == 2);
+  { auto drop = std::move(tx); }
+  CHECK_FALSE(rx.is_closed());
+  { auto drop = std::move(tx2); }
+  CHECK(rx.is_closed());
+}
+
+TEST_CASE("mpsc: recv losing a select, or aborted, never loses a message") {
+  auto rt = test::multi_thread(2);
+  const int n = static_cast<int>(test::scaled(4000));
+  int got = rt.block_on([](int n) -> Task<int> {
+    auto [tx, rx] = mpsc::channel<int>(8);
+    auto prod = tokio::spawn([](mpsc::Sender<int> tx, int n) -> Task<> {
+      for (int i = 0; i < n; ++i) {
+        REQUIRE((co_await tx.send(i)).has_value());
+        if (i % 3 == 0) co_await tokio::task::yield_now();
+      }
+    }, std::move(tx), n);
+    int expect = 0;
+    for (;;) {
+      auto r = co_await tokio::select(rx.recv(), tokio::task::yield_now());
+      if (r.index() == 1) continue;  // recv cancelled
+      auto v = std::get<0>(r);
+      if (!v) break;
+      CHECK(*v == expect);
+      ++expect;
+    }
+    co_await prod;
+    co_return expect;
+  }(n));
+  CHECK(got == n);
+}
+
+TEST_CASE("mpsc: a cancelled send passes its slot on") {
+  auto rt = test::multi_thread(2);
+  rt.block_on([]() -> Task<> {
+    auto [tx, rx] = mpsc::channel<int>(1);
+    (void)tx.try_send(0);
+    auto r = co_await tokio::select_biased(tokio::task::yield_now(), tx.send(1));
+    CHECK(r.index() == 0);  // the send lost: the message was not sent
+    auto waiter = tokio::spawn([](mpsc::Sender<int> tx) -> Task<> {
+      REQUIRE((co_await tx.send(2)).has_value());
+    }, tx);
+    auto cancelled = tokio::spawn([](mpsc::Sender<int> tx) -> Task<> {
+      (void)co_await tx.send(99);
+    }, tx);
+    for (int i = 0; i < 10; ++i) co_await tokio::task::yield_now();
+    cancelled.abort();
+    (void)co_await cancelled.result();
+    CHECK(*(co_await rx.recv()) == 0);
+    auto v = co_await rx.recv();
+    CHECK(*v == 2);
+    co_await waiter;
+    CHECK(rx.try_recv().error() == mpsc::TryRecvError::Empty);
+  }());
+}
+
+TEST_CASE("mpsc: blocking_send / blocking_recv from plain threads; refused in the runtime") {
+  auto [tx, rx] = mpsc::channel<int>(2);
+  const int n = static_cast<int>(test::scaled(5000));
+  std::thread producer([&, tx = tx]() {
+    for (int i = 0; i < n; ++i) REQUIRE(tx.blocking_send(i).has_value());
+  });
+  { auto drop = std::move(tx); }
+  long sum = 0;
+  int count = 0;
+  while (auto v = rx.blocking_recv()) {
+    sum += *v;
+    ++count;
+  }
+  producer.join();
+  CHECK(count == n);
+  CHECK(sum == static_cast<long>(n) * (n - 1) / 2);
+  auto [tx2, rx2] = mpsc::channel<int>(2);
+  auto rt = test::current_thread();
+  rt.block_on([](mpsc::Sender<int>* tx, mpsc::Receiver<int>* rx) -> Task<> {
+    CHECK_THROWS_AS((void)tx->blocking_send(1), std::logic_error);
+    CHECK_THROWS_AS((void)rx->blocking_recv(), std::logic_error);
+    co_return;
+  }(&tx2, &rx2));
+  // From a runtime's blocking pool it is fine.
+  auto rt2 = test::multi_thread(1);
+  int v = rt2.block_on([](mpsc::Sender<int> tx, mpsc::Receiver<int>* rx) -> Task<int> {
+    auto h = tokio::task::spawn_blocking([rx] { return *rx->blocking_recv(); });
+    (void)co_await tx.send(42);
+    co_return co_await h;
+  }(tx2, &rx2));
+  CHECK(v == 42);
+  std::vector<int> buf;
+  (void)tx2.try_send(1);
+  CHECK(rx2.blocking_recv_many(buf, 4) == 1);
+}
+
+TEST_CASE("mpsc: unbounded send never waits; fails with the value once closed") {
+  auto [tx, rx] = mpsc::unbounded_channel<std::unique_ptr<int>>();
+  for (int i = 0; i < 1000; ++i) REQUIRE(tx.send(std::make_unique<int>(i)).has_value());
+  CHECK(rx.len() == 1000);
+  for (int i = 0; i < 1000; ++i) CHECK(*rx.try_recv().value() == i);
+  rx.close();
+  auto e = tx.send(std::make_unique<int>(5));
+  REQUIRE_FALSE(e.has_value());
+  CHECK(*e.error().value == 5);
+  CHECK(tx.is_closed());
+  CHECK(rx.try_recv().error() == mpsc::TryRecvError::Disconnected);
+}
+
+TEST_CASE("mpsc: large messages (one-slot blocks) round-trip and recycle blocks") {
+  struct Large {
+    std::array<std::size_t, 4096> a{};
+  };
+  static_assert(tokio::detail::MpscBlock<Large>::kCap == 1);
+  auto rt = test::multi_thread(2);
+  rt.block_on([]() -> Task<> {
+    auto [tx, rx] = mpsc::channel<Large>(3);
+    auto h = tokio::spawn([](mpsc::Sender<Large> tx) -> Task<> {
+      for (std::size_t i = 0; i < 200; ++i) {
+        Large l;
+        l.a[0] = i;
+        l.a[4095] = i;
+        REQUIRE((co_await tx.send(std::move(l))).has_value());
+      }
+    }, std::move(tx));
+    for (std::size_t i = 0; i < 200; ++i) {
+      auto v = co_await rx.recv();
+      REQUIRE(v.has_value());
+      CHECK(v->a[0] == i);
+      CHECK(v->a[4095] == i);
+    }
+    co_await h;
+  }());
+}
+
+TEST_CASE("mpsc: 8 producer threads/tasks, per-producer order preserved, nothing lost") {
+  for (int bounded = 0; bounded < 2; ++bounded) {
+    auto rt = test::multi_thread(4);
+    const int per = static_cast<int>(test::scaled(20000));
+    constexpr int kProducers = 8;
+    auto [btx, brx] = mpsc::channel<std::pair<int, int>>(64);
+    auto [utx, urx] = mpsc::unbounded_channel<std::pair<int, int>>();
+    std::vector<std::thread> threads;
+    std::vector<tokio::JoinHandle<void>> tasks;
+    for (int p = 0; p < kProducers; ++p) {
+      if (p % 2 == 0) {
+        // Plain threads (blocking_send for the bounded channel).
+        threads.emplace_back([&, p, btx = btx, utx = utx]() {
+          for (int i = 0; i < per; ++i) {
+            if (bounded) REQUIRE(btx.blocking_send({p, i}).has_value());
+            else REQUIRE(utx.send({p, i}).has_value());
+          }
+        });
+      } else {
+        tasks.push_back(rt.spawn([](mpsc::Sender<std::pair<int, int>> btx,
+                                    mpsc::UnboundedSender<std::pair<int, int>> utx, int p, int per,
+                                    bool bounded) -> Task<> {
+          for (int i = 0; i < per; ++i) {
+            if (bounded) REQUIRE((co_await btx.send({p, i})).has_value());
+            else REQUIRE(utx.send({p, i}).has_value());
+            if (i % 64 == 0) co_await tokio::task::yield_now();
+          }
+        }, btx, utx, p, per, bounded != 0));
+      }
+    }
+    { auto d1 = std::move(btx); auto d2 = std::move(utx); }
+    std::vector<int> next(kProducers, 0);
+    long total = rt.block_on([](mpsc::Receiver<std::pair<int, int>>* brx,
+                                mpsc::UnboundedReceiver<std::pair<int, int>>* urx,
+                                std::vector<int>* next, bool bounded) -> Task<long> {
+      long total = 0;
+      std::vector<std::pair<int, int>> buf;
+      for (;;) {
+        buf.clear();
+        std::size_t n = bounded ? co_await brx->recv_many(buf, 32) : co_await urx->recv_many(buf, 32);
+        if (n == 0) break;
+        for (auto [p, i] : buf) {
+          if ((*next)[p] != i) FAIL("out of order from producer " << p);
+          (*next)[p] = i + 1;
+          ++total;
+        }
+      }
+      co_return total;
+    }(&brx, &urx, &next, bounded != 0));
+    for (auto& t : threads) t.join();
+    rt.block_on([](std::vector<tokio::JoinHandle<void>>* hs) -> Task<> {
+      for (auto& h : *hs) co_await h;
+    }(&tasks));
+    CHECK(total == static_cast<long>(per) * kProducers);
+    for (int p = 0; p < kProducers; ++p) CHECK(next[p] == per);
+  }
+}
+
+// --- reference model --------------------------------------------------------------------
+// Random sequences of try_send / send (polled) / reserve / permit use / recv (polled) /
+// try_recv / close / sender drops, checked against a deque + capacity model.
+TEST_CASE("mpsc: randomized sequences match a reference model") {
+  for (uint64_t seed = 1; seed <= 300; ++seed) {
+    test::Rng rng(seed);
+    const std::size_t cap = 1 + rng.below(4);
+    auto [tx0, rx] = mpsc::channel<int>(cap);
+    std::vector<mpsc::Sender<int>> senders;
+    senders.push_back(std::move(tx0));
+    std::deque<int> model;          // values buffered, in order
+    std::size_t reserved = 0;       // slots held by permits / ready sends
+    std::vector<mpsc::Permit<int>> permits;
+    struct PendingSend {
+      std::unique_ptr<test::Polled<mpsc::Sender<int>::Send>> fut;
+      int value;
+    };
+    std::deque<PendingSend> sends;  // FIFO waiting senders
+    bool rx_closed = false;
+    int next_value = 0;
+    auto free_slots = [&] { return cap - model.size() - reserved; };
+    // Wake-ups are handed to waiting sends in order: poll them and apply the model.
+    auto settle = [&] {
+      while (!sends.empty()) {
+        auto& s = sends.front();
+        bool ready = s.fut->poll();
+        if (!ready) break;
+        auto r = s.fut->take();
+        if (rx_closed) {
+          CHECK_FALSE(r.has_value());
+        } else {
+          REQUIRE(r.has_value());
+          model.push_back(s.value);
+        }
+        sends.pop_front();
+      }
+      for (auto& s : sends) CHECK_FALSE(s.fut->poll());
+    };
+    for (int step = 0; step < 80; ++step) {
+      switch (rng.below(8)) {
+        case 0: {
+          if (senders.empty()) break;
+          int v = next_value++;
+          auto r = senders[0].try_send(v);
+          if (rx_closed) {
+            CHECK(r.error().is_closed());
+          } else if (sends.empty() && free_slots() > 0) {
+            REQUIRE(r.has_value());
+            model.push_back(v);
+          } else {
+            CHECK(r.error().is_full());
+          }
+          break;
+        }
+        case 1: {
+          if (senders.empty()) break;
+          int v = next_value++;
+          PendingSend s{std::make_unique<test::Polled<mpsc::Sender<int>::Send>>(senders[0].send(v)), v};
+          bool ready = s.fut->poll();
+          if (rx_closed) {
+            CHECK(ready);
+            CHECK_FALSE(s.fut->take().has_value());
+          } else if (sends.empty() && free_slots() > 0) {
+            CHECK(ready);
+            REQUIRE(s.fut->take().has_value());
+            model.push_back(v);
+          } else {
+            CHECK_FALSE(ready);
+            sends.push_back(std::move(s));
+          }
+          break;
+        }
+        case 2: {
+          if (senders.empty()) break;
+          auto p = senders[0].try_reserve();
+          if (rx_closed) {
+            CHECK(p.error().is_closed());
+          } else if (sends.empty() && free_slots() > 0) {
+            REQUIRE(p.has_value());
+            ++reserved;
+            permits.push_back(std::move(*p));
+          } else {
+            CHECK(p.error().is_full());
+          }
+          break;
+        }
+        case 3: {  // use or drop a permit
+          if (permits.empty()) break;
+          std::size_t i = rng.below(permits.size());
+          auto p = std::move(permits[i]);
+          permits.erase(permits.begin() + static_cast<std::ptrdiff_t>(i));
+          --reserved;
+          if (rng.chance(70)) {
+            int v = next_value++;
+            p.send(v);
+            model.push_back(v);
+          } else {
+            { auto drop = std::move(p); }
+            settle();
+          }
+          break;
+        }
+        case 4: {  // try_recv
+          auto r = rx.try_recv();
+          if (!model.empty()) {
+            REQUIRE(r.has_value());
+            CHECK(*r == model.front());
+            model.pop_front();
+            settle();
+          } else {
+            bool ended = (rx_closed && reserved == 0) || (senders.empty() && permits.empty());
+            CHECK(r.error() == (ended ? mpsc::TryRecvError::Disconnected : mpsc::TryRecvError::Empty));
+          }
+          break;
+        }
+        case 5: {  // recv, polled once
+          auto r = test::polled(rx.recv());
+          bool ready = r.poll();
+          if (!model.empty()) {
+            REQUIRE(ready);
+            auto v = r.take();
+            REQUIRE(v.has_value());
+            CHECK(*v == model.front());
+            model.pop_front();
+            settle();
+          } else {
+            bool ended = (rx_closed && reserved == 0 && sends.empty()) ||
+                         (senders.empty() && permits.empty() && sends.empty());
+            CHECK(ready == ended);
+            if (ready) CHECK_FALSE(r.take().has_value());
+          }
+          break;
+        }
+        case 6:
+          if (!rx_closed && rng.chance(20)) {
+            rx.close();
+            rx_closed = true;
+            settle();  // waiting sends fail
+          }
+          break;
+        case 7:
+          // (Permits and pending sends borrow senders[0]: it must outlive them.)
+          if (rng.chance(50) && senders.size() < 3 && !senders.empty()) {
+            senders.push_back(senders[0]);
+          } else if (senders.size() > 1 || (sends.empty() && permits.empty())) {
+            if (!senders.empty() && rng.chance(30)) senders.pop_back();
+          }
+          break;
+      }
+      CHECK(rx.len() == model.size());
+      if (!senders.empty()) CHECK(senders[0].capacity() == (rx_closed ? senders[0].capacity() : free_slots()));
+    }
+  }
+}
