@@ -2,8 +2,8 @@
 
 namespace tokio::detail {
 
-// The reactor (enable_io) and the timer wheel (enable_time) plug in here.
-std::unique_ptr<IoStack> make_io_stack(const Config&, Driver&) { return nullptr; }
+// The reactor (enable_io) is built by make_io_stack in reactor/io_driver.cpp; the timer
+// wheel (enable_time) plugs in here.
 std::unique_ptr<TimeStack> make_time_stack(const Config&, Driver&) { return nullptr; }
 
 Driver::Driver(const Config& cfg) : cfg_(cfg) {
