@@ -5462,6 +5462,503 @@ class TcpListener {
 
 }  // namespace tokio::net
 /* end file src/tokio/net/tcp_listener.hpp */
+/* begin file src/tokio/net/tcp_socket.hpp */
+// net::TcpSocket: a TCP socket not yet connected or listening, for setting options first.
+//
+//   auto sock = tokio::net::TcpSocket::new_v4().value();
+//   (void)sock.set_reuseaddr(true);
+//   (void)sock.set_send_buffer_size(4096);
+//   (void)sock.bind("127.0.0.1:0");
+//   auto listener = std::move(sock).listen(128);          // io::Result<TcpListener>
+//   // or: auto stream = co_await std::move(sock).connect(addr);
+//
+// bind() (synchronous) takes literal addresses (a SocketAddr, "1.2.3.4:80", "[::1]:80"): a
+// host name gives AddrErrc::host_needs_lookup. connect() also resolves host names, and
+// connects to the first address of the socket's family.
+// Cancel safety: destroying a pending connect closes the socket.
+
+/* #include <chrono> (already above) */
+/* #include <cstdint> (already above) */
+/* #include <optional> (already above) */
+
+
+namespace tokio::net {
+
+class TcpSocket {
+ public:
+  static io::Result<TcpSocket> new_v4() noexcept;
+  static io::Result<TcpSocket> new_v6() noexcept;
+  TcpSocket(TcpSocket&&) noexcept = default;
+  TcpSocket& operator=(TcpSocket&&) noexcept = default;
+
+  io::Result<void> set_reuseaddr(bool on) noexcept;
+  io::Result<bool> reuseaddr() const noexcept;
+  io::Result<void> set_reuseport(bool on) noexcept;
+  io::Result<bool> reuseport() const noexcept;
+  io::Result<void> set_keepalive(bool on) noexcept;
+  io::Result<bool> keepalive() const noexcept;
+  io::Result<void> set_nodelay(bool on) noexcept;
+  io::Result<bool> nodelay() const noexcept;
+  // SO_SNDBUF / SO_RCVBUF. Linux doubles the value set and enforces a minimum.
+  io::Result<void> set_send_buffer_size(uint32_t n) noexcept;
+  io::Result<uint32_t> send_buffer_size() const noexcept;
+  io::Result<void> set_recv_buffer_size(uint32_t n) noexcept;
+  io::Result<uint32_t> recv_buffer_size() const noexcept;
+  io::Result<void> set_linger(std::optional<std::chrono::seconds> d) noexcept {
+    return detail::set_linger(fd_.get(), d);
+  }
+  io::Result<std::optional<std::chrono::seconds>> linger() const noexcept {
+    return detail::get_linger(fd_.get());
+  }
+
+  io::Result<void> bind(const ToSocketAddrs& addr);
+  io::Result<SocketAddr> local_addr() const noexcept { return detail::inet_sock_name(fd_.get()); }
+  io::Result<std::optional<std::error_code>> take_error() const noexcept {
+    return detail::take_socket_error(fd_.get());
+  }
+
+  // Consumes the socket.
+  Task<io::Result<TcpStream>> connect(ToSocketAddrs addr) &&;
+  io::Result<TcpListener> listen(uint32_t backlog) &&;
+
+  int as_raw_fd() const noexcept { return fd_.get(); }
+  int into_raw_fd() && noexcept { return fd_.release(); }
+
+ private:
+  explicit TcpSocket(detail::OwnedFd fd, int family) noexcept : fd_(std::move(fd)), family_(family) {}
+  static Task<io::Result<TcpStream>> connect_impl(detail::OwnedFd fd, int family, ToSocketAddrs addr);
+  detail::OwnedFd fd_;
+  int family_;
+};
+
+}  // namespace tokio::net
+/* end file src/tokio/net/tcp_socket.hpp */
+/* begin file src/tokio/net/udp_socket.hpp */
+// net::UdpSocket: datagrams.
+//
+//   auto sock = co_await tokio::net::UdpSocket::bind("127.0.0.1:0");
+//   char buf[1500];
+//   auto r = co_await sock->recv_from(buf);         // io::Result<pair<size_t, SocketAddr>>
+//   co_await sock->send_to({buf, r->first}, r->second);
+//
+// One socket may be shared by several tasks (through a pointer or shared_ptr): each
+// operation waits on its own waiter node. A datagram larger than the buffer is truncated
+// (the rest is discarded), as with recv(2).
+//
+// Cancel safety: every operation is cancel-safe: a destroyed recv/recv_from/peek_from
+// consumed no datagram, a destroyed send/send_to sent none.
+
+/* #include <netinet/in.h> (already above) */
+
+/* #include <cstdint> (already above) */
+/* #include <span> (already above) */
+/* #include <string_view> (already above) */
+/* #include <utility> (already above) */
+
+
+namespace tokio::net {
+
+class UdpSocket {
+ public:
+  UdpSocket() noexcept = default;
+  UdpSocket(UdpSocket&&) noexcept = default;
+  UdpSocket& operator=(UdpSocket&&) noexcept = default;
+
+  // Binds to the first address of `addr` that works.
+  static Task<io::Result<UdpSocket>> bind(ToSocketAddrs addr);
+  static Task<io::Result<UdpSocket>> bind(std::string_view host, uint16_t port) {
+    return bind(ToSocketAddrs(host, port));
+  }
+  // Takes ownership of a UDP socket fd (made non-blocking) and registers it.
+  static io::Result<UdpSocket> from_std(int fd);
+  int into_raw_fd() && noexcept { return sock_.release(); }
+  int as_raw_fd() const noexcept { return sock_.fd(); }
+
+  // Sets the default destination (and the only accepted source): tries each address.
+  Task<io::Result<void>> connect(ToSocketAddrs addr);
+
+  // --- connected: send / recv
+  auto send(std::span<const std::byte> buf) noexcept {
+    return detail::IoOp<detail::SendOp>(sock_.io(), io::Interest::WRITABLE,
+                                        detail::SendOp{{}, sock_.fd(), buf.data(), buf.size(), false});
+  }
+  auto send(std::string_view s) noexcept { return send(as_span(s)); }
+  auto recv(std::span<std::byte> buf) noexcept {
+    return detail::IoOp<detail::RecvOp>(sock_.io(), io::Interest::READABLE,
+                                        detail::RecvOp{{}, sock_.fd(), buf.data(), buf.size(), 0, false});
+  }
+  auto recv(std::span<char> buf) noexcept { return recv(std::as_writable_bytes(buf)); }
+
+  // --- any peer
+  auto send_to(std::span<const std::byte> buf, const SocketAddr& target) noexcept {
+    detail::SendToOp op{{}, sock_.fd(), buf.data(), buf.size(), {}, 0};
+    op.len = target.to_sockaddr(op.ss);
+    return detail::IoOp<detail::SendToOp>(sock_.io(), io::Interest::WRITABLE, op);
+  }
+  auto send_to(std::string_view s, const SocketAddr& target) noexcept {
+    return send_to(as_span(s), target);
+  }
+  // With a host name to resolve first ("host:port"): io::Result<size_t>.
+  Task<io::Result<std::size_t>> send_to(std::span<const std::byte> buf, ToSocketAddrs target);
+  Task<io::Result<std::size_t>> send_to(std::string_view s, ToSocketAddrs target) {
+    return send_to(as_span(s), std::move(target));
+  }
+  // io::Result<std::pair<std::size_t, SocketAddr>>.
+  auto recv_from(std::span<std::byte> buf) noexcept {
+    using Op = detail::RecvFromOp<detail::InetAddrConv>;
+    return detail::IoOp<Op>(sock_.io(), io::Interest::READABLE, Op(sock_.fd(), buf.data(), buf.size(), 0));
+  }
+  auto recv_from(std::span<char> buf) noexcept { return recv_from(std::as_writable_bytes(buf)); }
+  // Like recv_from, leaving the datagram queued.
+  auto peek_from(std::span<std::byte> buf) noexcept {
+    using Op = detail::RecvFromOp<detail::InetAddrConv>;
+    return detail::IoOp<Op>(sock_.io(), io::Interest::READABLE,
+                            Op(sock_.fd(), buf.data(), buf.size(), MSG_PEEK));
+  }
+  auto peek_from(std::span<char> buf) noexcept { return peek_from(std::as_writable_bytes(buf)); }
+
+  // Non-waiting forms: EAGAIN when not ready.
+  io::Result<std::size_t> try_send(std::span<const std::byte> buf) noexcept;
+  io::Result<std::size_t> try_recv(std::span<std::byte> buf) noexcept;
+  io::Result<std::size_t> try_send_to(std::span<const std::byte> buf, const SocketAddr& target) noexcept;
+  io::Result<std::pair<std::size_t, SocketAddr>> try_recv_from(std::span<std::byte> buf) noexcept;
+
+  auto readable() noexcept {
+    return detail::ReadinessAwait<detail::FinishVoid>(sock_.io(), io::Interest::READABLE);
+  }
+  auto writable() noexcept {
+    return detail::ReadinessAwait<detail::FinishVoid>(sock_.io(), io::Interest::WRITABLE);
+  }
+  auto ready(io::Interest interest) noexcept {
+    return detail::ReadinessAwait<detail::FinishReady>(sock_.io(), interest);
+  }
+
+  io::Result<SocketAddr> local_addr() const noexcept { return detail::inet_sock_name(sock_.fd()); }
+  io::Result<SocketAddr> peer_addr() const noexcept { return detail::inet_peer_name(sock_.fd()); }
+  io::Result<std::optional<std::error_code>> take_error() const noexcept {
+    return detail::take_socket_error(sock_.fd());
+  }
+
+  // --- options
+  io::Result<bool> broadcast() const noexcept;
+  io::Result<void> set_broadcast(bool on) noexcept;
+  io::Result<uint32_t> ttl() const noexcept;
+  io::Result<void> set_ttl(uint32_t ttl) noexcept;
+  io::Result<bool> multicast_loop_v4() const noexcept;
+  io::Result<void> set_multicast_loop_v4(bool on) noexcept;
+  io::Result<uint32_t> multicast_ttl_v4() const noexcept;
+  io::Result<void> set_multicast_ttl_v4(uint32_t ttl) noexcept;
+  io::Result<bool> multicast_loop_v6() const noexcept;
+  io::Result<void> set_multicast_loop_v6(bool on) noexcept;
+  // Joins / leaves group `multiaddr` on the interface with address `iface`
+  // (Ipv4Addr::unspecified(): the system's choice) / index `ifindex` (0: any).
+  io::Result<void> join_multicast_v4(Ipv4Addr multiaddr, Ipv4Addr iface) noexcept;
+  io::Result<void> leave_multicast_v4(Ipv4Addr multiaddr, Ipv4Addr iface) noexcept;
+  io::Result<void> join_multicast_v6(const Ipv6Addr& multiaddr, uint32_t ifindex) noexcept;
+  io::Result<void> leave_multicast_v6(const Ipv6Addr& multiaddr, uint32_t ifindex) noexcept;
+
+ private:
+  static std::span<const std::byte> as_span(std::string_view s) noexcept {
+    return {reinterpret_cast<const std::byte*>(s.data()), s.size()};
+  }
+  explicit UdpSocket(detail::PollSocket s) noexcept : sock_(std::move(s)) {}
+  detail::PollSocket sock_;
+};
+
+}  // namespace tokio::net
+/* end file src/tokio/net/udp_socket.hpp */
+/* begin file src/tokio/net/unix_addr.hpp */
+// net::UnixSocketAddr (the address of a Unix domain socket: a path, an abstract name, or
+// unnamed) and net::UCred (the credentials of the process at the other end).
+
+/* #include <sys/socket.h> (already above) */
+#include <sys/types.h>
+#include <sys/un.h>
+
+/* #include <cstddef> (already above) */
+/* #include <optional> (already above) */
+/* #include <string> (already above) */
+/* #include <string_view> (already above) */
+
+
+namespace tokio::net {
+
+class UnixSocketAddr {
+ public:
+  UnixSocketAddr() noexcept;  // unnamed
+  // A filesystem path, or an abstract name when it starts with '\0'. Fails when longer
+  // than sun_path (AddrErrc::path_too_long) or empty.
+  static io::Result<UnixSocketAddr> from_pathname(std::string_view path);
+  static UnixSocketAddr from_raw(const sockaddr_un& sa, socklen_t len) noexcept;
+
+  bool is_unnamed() const noexcept { return kind() == Kind::Unnamed; }
+  // The filesystem path, if the address is one.
+  std::optional<std::string> as_pathname() const;
+  // The abstract name (without the leading NUL), if the address is one.
+  std::optional<std::string> as_abstract_name() const;
+  // The path, "@name" for an abstract name, "(unnamed)" otherwise.
+  std::string to_string() const;
+
+  const sockaddr* raw() const noexcept { return reinterpret_cast<const sockaddr*>(&sa_); }
+  socklen_t raw_len() const noexcept { return len_; }
+
+  friend bool operator==(const UnixSocketAddr& a, const UnixSocketAddr& b) noexcept;
+
+ private:
+  enum class Kind { Unnamed, Path, Abstract };
+  Kind kind() const noexcept;
+  std::string_view name() const noexcept;  // path or abstract name bytes
+  sockaddr_un sa_;
+  socklen_t len_;
+};
+
+// SO_PEERCRED of a connected Unix socket.
+struct UCred {
+  pid_t pid_ = 0;
+  uid_t uid_ = 0;
+  gid_t gid_ = 0;
+  std::optional<pid_t> pid() const noexcept {
+    return pid_ ? std::optional<pid_t>(pid_) : std::nullopt;
+  }
+  uid_t uid() const noexcept { return uid_; }
+  gid_t gid() const noexcept { return gid_; }
+};
+
+namespace detail_unix {
+io::Result<UnixSocketAddr> sock_name(int fd) noexcept;
+io::Result<UnixSocketAddr> peer_name(int fd) noexcept;
+io::Result<UCred> peer_cred(int fd) noexcept;
+struct AddrConv {
+  using type = UnixSocketAddr;
+  static io::Result<UnixSocketAddr> convert(const sockaddr_storage& ss, socklen_t len) noexcept {
+    return UnixSocketAddr::from_raw(reinterpret_cast<const sockaddr_un&>(ss), len);
+  }
+};
+}  // namespace detail_unix
+
+}  // namespace tokio::net
+/* end file src/tokio/net/unix_addr.hpp */
+/* begin file src/tokio/net/unix_stream.hpp */
+// net::UnixStream: a connected Unix domain stream socket (io::AsyncRead + io::AsyncWrite).
+//
+//   auto s = co_await tokio::net::UnixStream::connect("/run/app.sock");
+//   auto [a, b] = tokio::net::UnixStream::pair().value();   // connected to each other
+//
+// I/O methods, halves and cancel safety are those of TcpStream (see net/stream.hpp).
+// connect() on a listener whose backlog is full fails with EAGAIN (Linux does not queue
+// non-blocking Unix connects), as with Tokio.
+
+/* #include <string_view> (already above) */
+/* #include <utility> (already above) */
+
+
+namespace tokio::net {
+
+class UnixStream;
+
+namespace unix {
+using ReadHalf = detail_split::ReadHalf<UnixStream>;
+using WriteHalf = detail_split::WriteHalf<UnixStream>;
+using OwnedReadHalf = detail_split::OwnedReadHalf<UnixStream>;
+using OwnedWriteHalf = detail_split::OwnedWriteHalf<UnixStream>;
+using ReuniteError = detail_split::ReuniteError<UnixStream>;
+}  // namespace unix
+
+class UnixStream : public detail::StreamBase {
+ public:
+  UnixStream() noexcept = default;
+  UnixStream(UnixStream&&) noexcept = default;
+  UnixStream& operator=(UnixStream&&) noexcept = default;
+
+  // The path is copied before the coroutine starts.
+  static Task<io::Result<UnixStream>> connect(std::string_view path) {
+    return connect_addr(UnixSocketAddr::from_pathname(path));
+  }
+  // Two streams connected to each other (socketpair).
+  static io::Result<std::pair<UnixStream, UnixStream>> pair();
+  static io::Result<UnixStream> from_std(int fd);
+  int into_raw_fd() && noexcept { return sock_.release(); }
+
+  io::Result<UnixSocketAddr> local_addr() const noexcept { return detail_unix::sock_name(sock_.fd()); }
+  io::Result<UnixSocketAddr> peer_addr() const noexcept { return detail_unix::peer_name(sock_.fd()); }
+  io::Result<UCred> peer_cred() const noexcept { return detail_unix::peer_cred(sock_.fd()); }
+
+  std::pair<unix::ReadHalf, unix::WriteHalf> split() noexcept {
+    return {unix::ReadHalf(*this), unix::WriteHalf(*this)};
+  }
+  std::pair<unix::OwnedReadHalf, unix::OwnedWriteHalf> into_split() && {
+    return detail_split::into_split(std::move(*this));
+  }
+
+ private:
+  friend class UnixListener;
+  explicit UnixStream(detail::PollSocket s) noexcept : StreamBase(std::move(s)) {}
+  static Task<io::Result<UnixStream>> connect_addr(io::Result<UnixSocketAddr> addr);
+};
+
+}  // namespace tokio::net
+/* end file src/tokio/net/unix_stream.hpp */
+/* begin file src/tokio/net/unix_listener.hpp */
+// net::UnixListener: accepts Unix domain stream connections.
+//
+//   auto l = tokio::net::UnixListener::bind("/tmp/app.sock");    // io::Result<UnixListener>
+//   auto c = co_await l->accept();        // io::Result<pair<UnixStream, UnixSocketAddr>>
+//
+// bind() does not remove an existing file at the path (EADDRINUSE), and dropping the
+// listener does not unlink it, as with Tokio. accept() is cancel-safe; errors such as
+// EMFILE are returned without clearing readiness (pause before retrying).
+
+/* #include <string_view> (already above) */
+/* #include <utility> (already above) */
+
+
+namespace tokio::net {
+
+class UnixListener {
+ public:
+  UnixListener() noexcept = default;
+  UnixListener(UnixListener&&) noexcept = default;
+  UnixListener& operator=(UnixListener&&) noexcept = default;
+
+  static io::Result<UnixListener> bind(std::string_view path);
+  static io::Result<UnixListener> from_std(int fd);
+  int into_raw_fd() && noexcept { return sock_.release(); }
+  int as_raw_fd() const noexcept { return sock_.fd(); }
+
+  struct MakeAccepted {
+    static io::Result<std::pair<UnixStream, UnixSocketAddr>> make(detail::OwnedFd fd,
+                                                                  const sockaddr_storage& ss,
+                                                                  socklen_t len);
+  };
+  auto accept() noexcept {
+    return detail::IoOp<detail::AcceptOp<MakeAccepted>>(
+        sock_.io(), io::Interest::READABLE, detail::AcceptOp<MakeAccepted>(sock_.fd()));
+  }
+
+  io::Result<UnixSocketAddr> local_addr() const noexcept { return detail_unix::sock_name(sock_.fd()); }
+  io::Result<std::optional<std::error_code>> take_error() const noexcept {
+    return detail::take_socket_error(sock_.fd());
+  }
+
+ private:
+  explicit UnixListener(detail::PollSocket s) noexcept : sock_(std::move(s)) {}
+  detail::PollSocket sock_;
+};
+
+}  // namespace tokio::net
+/* end file src/tokio/net/unix_listener.hpp */
+/* begin file src/tokio/net/unix_datagram.hpp */
+// net::UnixDatagram: Unix domain datagram sockets.
+//
+//   auto a = tokio::net::UnixDatagram::bind("/tmp/a.sock");     // io::Result<UnixDatagram>
+//   auto [x, y] = tokio::net::UnixDatagram::pair().value();
+//   co_await x.send("ping");  co_await y.recv(buf);
+//   co_await a->send_to("hi", "/tmp/b.sock");
+//
+// Cancel safety: every operation is cancel-safe (no datagram is consumed or sent by an
+// operation destroyed before it completes).
+
+#include <cstring>
+/* #include <span> (already above) */
+/* #include <system_error> (already above) */
+/* #include <string_view> (already above) */
+/* #include <utility> (already above) */
+
+
+namespace tokio::net {
+
+namespace detail_unix {
+// sendto a path; a malformed path is reported when the operation completes.
+struct SendToPathOp : detail::SendToOp {
+  std::error_code addr_error;
+  int64_t operator()() noexcept { return addr_error ? 0 : SendToOp::operator()(); }
+  io::Result<std::size_t> finish(int64_t r) const noexcept {
+    if (addr_error) return tokio::unexpected(addr_error);
+    return detail::finish_size(r);
+  }
+};
+}  // namespace detail_unix
+
+class UnixDatagram {
+ public:
+  UnixDatagram() noexcept = default;
+  UnixDatagram(UnixDatagram&&) noexcept = default;
+  UnixDatagram& operator=(UnixDatagram&&) noexcept = default;
+
+  static io::Result<UnixDatagram> bind(std::string_view path);
+  // A socket with no address (it can still send_to, and receive replies if the peer
+  // can address it: use bind for that).
+  static io::Result<UnixDatagram> unbound();
+  static io::Result<std::pair<UnixDatagram, UnixDatagram>> pair();
+  static io::Result<UnixDatagram> from_std(int fd);
+  int into_raw_fd() && noexcept { return sock_.release(); }
+  int as_raw_fd() const noexcept { return sock_.fd(); }
+
+  io::Result<void> connect(std::string_view path) noexcept;
+
+  auto send(std::span<const std::byte> buf) noexcept {
+    return detail::IoOp<detail::SendOp>(sock_.io(), io::Interest::WRITABLE,
+                                        detail::SendOp{{}, sock_.fd(), buf.data(), buf.size(), false});
+  }
+  auto send(std::string_view s) noexcept { return send(as_span(s)); }
+  auto recv(std::span<std::byte> buf) noexcept {
+    return detail::IoOp<detail::RecvOp>(sock_.io(), io::Interest::READABLE,
+                                        detail::RecvOp{{}, sock_.fd(), buf.data(), buf.size(), 0, false});
+  }
+  auto recv(std::span<char> buf) noexcept { return recv(std::as_writable_bytes(buf)); }
+
+  // io::Result<size_t>; an invalid path fails when awaited.
+  auto send_to(std::span<const std::byte> buf, std::string_view path) noexcept {
+    detail_unix::SendToPathOp op{{{}, sock_.fd(), buf.data(), buf.size(), {}, 0}, {}};
+    auto a = UnixSocketAddr::from_pathname(path);
+    if (a) {
+      std::memcpy(&op.ss, a->raw(), a->raw_len());
+      op.len = a->raw_len();
+    } else {
+      op.addr_error = a.error();
+    }
+    return detail::IoOp<detail_unix::SendToPathOp>(sock_.io(), io::Interest::WRITABLE, op);
+  }
+  auto send_to(std::string_view s, std::string_view path) noexcept {
+    return send_to(as_span(s), path);
+  }
+  // io::Result<std::pair<std::size_t, UnixSocketAddr>>.
+  auto recv_from(std::span<std::byte> buf) noexcept {
+    using Op = detail::RecvFromOp<detail_unix::AddrConv>;
+    return detail::IoOp<Op>(sock_.io(), io::Interest::READABLE, Op(sock_.fd(), buf.data(), buf.size(), 0));
+  }
+  auto recv_from(std::span<char> buf) noexcept { return recv_from(std::as_writable_bytes(buf)); }
+
+  io::Result<std::size_t> try_send(std::span<const std::byte> buf) noexcept;
+  io::Result<std::size_t> try_recv(std::span<std::byte> buf) noexcept;
+
+  auto readable() noexcept {
+    return detail::ReadinessAwait<detail::FinishVoid>(sock_.io(), io::Interest::READABLE);
+  }
+  auto writable() noexcept {
+    return detail::ReadinessAwait<detail::FinishVoid>(sock_.io(), io::Interest::WRITABLE);
+  }
+  auto ready(io::Interest interest) noexcept {
+    return detail::ReadinessAwait<detail::FinishReady>(sock_.io(), interest);
+  }
+
+  io::Result<UnixSocketAddr> local_addr() const noexcept { return detail_unix::sock_name(sock_.fd()); }
+  io::Result<UnixSocketAddr> peer_addr() const noexcept { return detail_unix::peer_name(sock_.fd()); }
+  io::Result<void> shutdown(Shutdown how) noexcept { return detail::shutdown_socket(sock_.fd(), how); }
+  io::Result<std::optional<std::error_code>> take_error() const noexcept {
+    return detail::take_socket_error(sock_.fd());
+  }
+
+ private:
+  static std::span<const std::byte> as_span(std::string_view s) noexcept {
+    return {reinterpret_cast<const std::byte*>(s.data()), s.size()};
+  }
+  explicit UnixDatagram(detail::PollSocket s) noexcept : sock_(std::move(s)) {}
+  detail::PollSocket sock_;
+};
+
+}  // namespace tokio::net
+/* end file src/tokio/net/unix_datagram.hpp */
 /* begin file src/tokio/sync/oneshot.hpp */
 // sync::oneshot: a channel for sending exactly one value between tasks (or threads).
 //
@@ -6010,7 +6507,7 @@ io::Result<PollSocket> PollSocket::adopt(OwnedFd fd, io::Interest interest, cons
 /* begin file src/tokio/net/socket_addr.cpp */
 #include <arpa/inet.h>
 
-#include <cstring>
+/* #include <cstring> (already above) */
 
 
 namespace tokio::net {
@@ -6249,9 +6746,126 @@ io::Result<void> TcpListener::set_ttl(uint32_t ttl) noexcept {
 
 }  // namespace tokio::net
 /* end file src/tokio/net/tcp_listener.cpp */
-/* begin file src/tokio/net/tcp_stream.cpp */
+/* begin file src/tokio/net/tcp_socket.cpp */
 /* #include <netinet/in.h> (already above) */
 #include <netinet/tcp.h>
+
+
+namespace tokio::net {
+
+namespace {
+// The first literal address of `family` in `a`.
+io::Result<SocketAddr> tcp_socket_literal(const ToSocketAddrs& a, int family) {
+  auto r = a.try_resolve();
+  if (!r) return tokio::unexpected(make_error_code(AddrErrc::host_needs_lookup));
+  if (!*r) return tokio::unexpected(r->error());
+  for (const SocketAddr& s : **r) {
+    if (s.family() == family) return s;
+  }
+  return tokio::unexpected(std::make_error_code(std::errc::address_family_not_supported));
+}
+
+io::Result<bool> tcp_socket_flag(int fd, int level, int name) {
+  auto v = detail::get_opt(fd, level, name);
+  if (!v) return tokio::unexpected(v.error());
+  return *v != 0;
+}
+io::Result<uint32_t> tcp_socket_uint(int fd, int level, int name) {
+  auto v = detail::get_opt(fd, level, name);
+  if (!v) return tokio::unexpected(v.error());
+  return static_cast<uint32_t>(*v);
+}
+}  // namespace
+
+io::Result<TcpSocket> TcpSocket::new_v4() noexcept {
+  auto fd = detail::new_socket(AF_INET, SOCK_STREAM);
+  if (!fd) return tokio::unexpected(fd.error());
+  return TcpSocket(std::move(*fd), AF_INET);
+}
+
+io::Result<TcpSocket> TcpSocket::new_v6() noexcept {
+  auto fd = detail::new_socket(AF_INET6, SOCK_STREAM);
+  if (!fd) return tokio::unexpected(fd.error());
+  return TcpSocket(std::move(*fd), AF_INET6);
+}
+
+io::Result<void> TcpSocket::set_reuseaddr(bool on) noexcept {
+  return detail::set_opt(fd_.get(), SOL_SOCKET, SO_REUSEADDR, on);
+}
+io::Result<bool> TcpSocket::reuseaddr() const noexcept {
+  return tcp_socket_flag(fd_.get(), SOL_SOCKET, SO_REUSEADDR);
+}
+io::Result<void> TcpSocket::set_reuseport(bool on) noexcept {
+  return detail::set_opt(fd_.get(), SOL_SOCKET, SO_REUSEPORT, on);
+}
+io::Result<bool> TcpSocket::reuseport() const noexcept {
+  return tcp_socket_flag(fd_.get(), SOL_SOCKET, SO_REUSEPORT);
+}
+io::Result<void> TcpSocket::set_keepalive(bool on) noexcept {
+  return detail::set_opt(fd_.get(), SOL_SOCKET, SO_KEEPALIVE, on);
+}
+io::Result<bool> TcpSocket::keepalive() const noexcept {
+  return tcp_socket_flag(fd_.get(), SOL_SOCKET, SO_KEEPALIVE);
+}
+io::Result<void> TcpSocket::set_nodelay(bool on) noexcept {
+  return detail::set_opt(fd_.get(), IPPROTO_TCP, TCP_NODELAY, on);
+}
+io::Result<bool> TcpSocket::nodelay() const noexcept {
+  return tcp_socket_flag(fd_.get(), IPPROTO_TCP, TCP_NODELAY);
+}
+io::Result<void> TcpSocket::set_send_buffer_size(uint32_t n) noexcept {
+  return detail::set_opt(fd_.get(), SOL_SOCKET, SO_SNDBUF, static_cast<int>(n));
+}
+io::Result<uint32_t> TcpSocket::send_buffer_size() const noexcept {
+  return tcp_socket_uint(fd_.get(), SOL_SOCKET, SO_SNDBUF);
+}
+io::Result<void> TcpSocket::set_recv_buffer_size(uint32_t n) noexcept {
+  return detail::set_opt(fd_.get(), SOL_SOCKET, SO_RCVBUF, static_cast<int>(n));
+}
+io::Result<uint32_t> TcpSocket::recv_buffer_size() const noexcept {
+  return tcp_socket_uint(fd_.get(), SOL_SOCKET, SO_RCVBUF);
+}
+
+io::Result<void> TcpSocket::bind(const ToSocketAddrs& addr) {
+  auto a = tcp_socket_literal(addr, family_);
+  if (!a) return tokio::unexpected(a.error());
+  sockaddr_storage ss;
+  socklen_t len = a->to_sockaddr(ss);
+  if (::bind(fd_.get(), reinterpret_cast<sockaddr*>(&ss), len) < 0) return io::last_os_error();
+  return {};
+}
+
+io::Result<TcpListener> TcpSocket::listen(uint32_t backlog) && {
+  if (::listen(fd_.get(), static_cast<int>(backlog)) < 0) return io::last_os_error();
+  auto sock = detail::PollSocket::adopt(std::move(fd_), io::Interest::READABLE, "TcpSocket::listen");
+  if (!sock) return tokio::unexpected(sock.error());
+  return TcpListener(std::move(*sock));
+}
+
+Task<io::Result<TcpStream>> TcpSocket::connect(ToSocketAddrs addr) && {
+  return connect_impl(std::move(fd_), family_, std::move(addr));
+}
+
+Task<io::Result<TcpStream>> TcpSocket::connect_impl(detail::OwnedFd fd, int family, ToSocketAddrs addr) {
+  io::Result<std::vector<SocketAddr>> addrs;
+  if (auto lit = addr.try_resolve()) {
+    addrs = std::move(*lit);
+  } else {
+    addrs = co_await lookup_host(std::move(addr));
+  }
+  if (!addrs) co_return tokio::unexpected(addrs.error());
+  for (const SocketAddr& a : *addrs) {
+    // A socket can attempt one connection: the first address of its family.
+    if (a.family() == family) co_return co_await TcpStream::connect_fd(std::move(fd), a);
+  }
+  co_return tokio::unexpected(std::make_error_code(std::errc::address_family_not_supported));
+}
+
+}  // namespace tokio::net
+/* end file src/tokio/net/tcp_socket.cpp */
+/* begin file src/tokio/net/tcp_stream.cpp */
+/* #include <netinet/in.h> (already above) */
+/* #include <netinet/tcp.h> (already above) */
 
 
 namespace tokio::net {
@@ -6329,6 +6943,419 @@ io::Result<void> TcpStream::set_ttl(uint32_t ttl) noexcept {
 
 }  // namespace tokio::net
 /* end file src/tokio/net/tcp_stream.cpp */
+/* begin file src/tokio/net/udp_socket.cpp */
+/* #include <netinet/in.h> (already above) */
+
+/* #include <cstring> (already above) */
+
+
+namespace tokio::net {
+
+namespace {
+io::Result<bool> udp_flag(int fd, int level, int name) {
+  auto v = detail::get_opt(fd, level, name);
+  if (!v) return tokio::unexpected(v.error());
+  return *v != 0;
+}
+io::Result<uint32_t> udp_uint(int fd, int level, int name) {
+  auto v = detail::get_opt(fd, level, name);
+  if (!v) return tokio::unexpected(v.error());
+  return static_cast<uint32_t>(*v);
+}
+io::Result<void> udp_v4_membership(int fd, int opt, Ipv4Addr group, Ipv4Addr iface) {
+  ip_mreq m{};
+  auto g = group.octets();
+  auto i = iface.octets();
+  std::memcpy(&m.imr_multiaddr, g.data(), 4);
+  std::memcpy(&m.imr_interface, i.data(), 4);
+  if (::setsockopt(fd, IPPROTO_IP, opt, &m, sizeof m) < 0) return io::last_os_error();
+  return {};
+}
+io::Result<void> udp_v6_membership(int fd, int opt, const Ipv6Addr& group, uint32_t ifindex) {
+  ipv6_mreq m{};
+  auto g = group.octets();
+  std::memcpy(&m.ipv6mr_multiaddr, g.data(), 16);
+  m.ipv6mr_interface = ifindex;
+  if (::setsockopt(fd, IPPROTO_IPV6, opt, &m, sizeof m) < 0) return io::last_os_error();
+  return {};
+}
+}  // namespace
+
+Task<io::Result<UdpSocket>> UdpSocket::bind(ToSocketAddrs addr) {
+  io::Result<std::vector<SocketAddr>> addrs;
+  if (auto lit = addr.try_resolve()) {
+    addrs = std::move(*lit);
+  } else {
+    addrs = co_await lookup_host(std::move(addr));
+  }
+  if (!addrs) co_return tokio::unexpected(addrs.error());
+  std::error_code last = make_error_code(AddrErrc::no_addresses);
+  for (const SocketAddr& a : *addrs) {
+    auto fd = detail::new_socket(a.family(), SOCK_DGRAM);
+    if (!fd) {
+      last = fd.error();
+      continue;
+    }
+    sockaddr_storage ss;
+    socklen_t len = a.to_sockaddr(ss);
+    if (::bind(fd->get(), reinterpret_cast<sockaddr*>(&ss), len) < 0) {
+      last = std::error_code(errno, std::system_category());
+      continue;
+    }
+    auto sock = detail::PollSocket::adopt(std::move(*fd), detail::kReadWrite, "UdpSocket::bind");
+    if (!sock) co_return tokio::unexpected(sock.error());
+    co_return UdpSocket(std::move(*sock));
+  }
+  co_return tokio::unexpected(last);
+}
+
+io::Result<UdpSocket> UdpSocket::from_std(int fd) {
+  detail::OwnedFd owned(fd);
+  if (auto r = detail::set_nonblocking(fd); !r) return tokio::unexpected(r.error());
+  auto sock = detail::PollSocket::adopt(std::move(owned), detail::kReadWrite, "UdpSocket::from_std");
+  if (!sock) return tokio::unexpected(sock.error());
+  return UdpSocket(std::move(*sock));
+}
+
+Task<io::Result<void>> UdpSocket::connect(ToSocketAddrs addr) {
+  io::Result<std::vector<SocketAddr>> addrs;
+  if (auto lit = addr.try_resolve()) {
+    addrs = std::move(*lit);
+  } else {
+    addrs = co_await lookup_host(std::move(addr));
+  }
+  if (!addrs) co_return tokio::unexpected(addrs.error());
+  std::error_code last = make_error_code(AddrErrc::no_addresses);
+  for (const SocketAddr& a : *addrs) {
+    sockaddr_storage ss;
+    socklen_t len = a.to_sockaddr(ss);
+    if (::connect(sock_.fd(), reinterpret_cast<sockaddr*>(&ss), len) == 0) co_return io::Result<void>();
+    last = std::error_code(errno, std::system_category());
+  }
+  co_return tokio::unexpected(last);
+}
+
+Task<io::Result<std::size_t>> UdpSocket::send_to(std::span<const std::byte> buf, ToSocketAddrs target) {
+  io::Result<std::vector<SocketAddr>> addrs;
+  if (auto lit = target.try_resolve()) {
+    addrs = std::move(*lit);
+  } else {
+    addrs = co_await lookup_host(std::move(target));
+  }
+  if (!addrs) co_return tokio::unexpected(addrs.error());
+  if (addrs->empty()) co_return tokio::unexpected(make_error_code(AddrErrc::no_addresses));
+  co_return co_await send_to(buf, addrs->front());
+}
+
+io::Result<std::size_t> UdpSocket::try_send(std::span<const std::byte> buf) noexcept {
+  detail::SendOp op{{}, sock_.fd(), buf.data(), buf.size(), false};
+  return detail::finish_size(detail::try_io_once(sock_.io(), io::Interest::WRITABLE.mask(), op));
+}
+
+io::Result<std::size_t> UdpSocket::try_recv(std::span<std::byte> buf) noexcept {
+  detail::RecvOp op{{}, sock_.fd(), buf.data(), buf.size(), 0, false};
+  return detail::finish_size(detail::try_io_once(sock_.io(), io::Interest::READABLE.mask(), op));
+}
+
+io::Result<std::size_t> UdpSocket::try_send_to(std::span<const std::byte> buf,
+                                               const SocketAddr& target) noexcept {
+  detail::SendToOp op{{}, sock_.fd(), buf.data(), buf.size(), {}, 0};
+  op.len = target.to_sockaddr(op.ss);
+  return detail::finish_size(detail::try_io_once(sock_.io(), io::Interest::WRITABLE.mask(), op));
+}
+
+io::Result<std::pair<std::size_t, SocketAddr>> UdpSocket::try_recv_from(std::span<std::byte> buf) noexcept {
+  detail::RecvFromOp<detail::InetAddrConv> op(sock_.fd(), buf.data(), buf.size(), 0);
+  return op.finish(detail::try_io_once(sock_.io(), io::Interest::READABLE.mask(), op));
+}
+
+io::Result<bool> UdpSocket::broadcast() const noexcept { return udp_flag(sock_.fd(), SOL_SOCKET, SO_BROADCAST); }
+io::Result<void> UdpSocket::set_broadcast(bool on) noexcept {
+  return detail::set_opt(sock_.fd(), SOL_SOCKET, SO_BROADCAST, on);
+}
+io::Result<uint32_t> UdpSocket::ttl() const noexcept { return udp_uint(sock_.fd(), IPPROTO_IP, IP_TTL); }
+io::Result<void> UdpSocket::set_ttl(uint32_t ttl) noexcept {
+  return detail::set_opt(sock_.fd(), IPPROTO_IP, IP_TTL, static_cast<int>(ttl));
+}
+io::Result<bool> UdpSocket::multicast_loop_v4() const noexcept {
+  return udp_flag(sock_.fd(), IPPROTO_IP, IP_MULTICAST_LOOP);
+}
+io::Result<void> UdpSocket::set_multicast_loop_v4(bool on) noexcept {
+  return detail::set_opt(sock_.fd(), IPPROTO_IP, IP_MULTICAST_LOOP, on);
+}
+io::Result<uint32_t> UdpSocket::multicast_ttl_v4() const noexcept {
+  return udp_uint(sock_.fd(), IPPROTO_IP, IP_MULTICAST_TTL);
+}
+io::Result<void> UdpSocket::set_multicast_ttl_v4(uint32_t ttl) noexcept {
+  return detail::set_opt(sock_.fd(), IPPROTO_IP, IP_MULTICAST_TTL, static_cast<int>(ttl));
+}
+io::Result<bool> UdpSocket::multicast_loop_v6() const noexcept {
+  return udp_flag(sock_.fd(), IPPROTO_IPV6, IPV6_MULTICAST_LOOP);
+}
+io::Result<void> UdpSocket::set_multicast_loop_v6(bool on) noexcept {
+  return detail::set_opt(sock_.fd(), IPPROTO_IPV6, IPV6_MULTICAST_LOOP, on);
+}
+io::Result<void> UdpSocket::join_multicast_v4(Ipv4Addr multiaddr, Ipv4Addr iface) noexcept {
+  return udp_v4_membership(sock_.fd(), IP_ADD_MEMBERSHIP, multiaddr, iface);
+}
+io::Result<void> UdpSocket::leave_multicast_v4(Ipv4Addr multiaddr, Ipv4Addr iface) noexcept {
+  return udp_v4_membership(sock_.fd(), IP_DROP_MEMBERSHIP, multiaddr, iface);
+}
+io::Result<void> UdpSocket::join_multicast_v6(const Ipv6Addr& multiaddr, uint32_t ifindex) noexcept {
+  return udp_v6_membership(sock_.fd(), IPV6_ADD_MEMBERSHIP, multiaddr, ifindex);
+}
+io::Result<void> UdpSocket::leave_multicast_v6(const Ipv6Addr& multiaddr, uint32_t ifindex) noexcept {
+  return udp_v6_membership(sock_.fd(), IPV6_DROP_MEMBERSHIP, multiaddr, ifindex);
+}
+
+}  // namespace tokio::net
+/* end file src/tokio/net/udp_socket.cpp */
+/* begin file src/tokio/net/unix_addr.cpp */
+/* #include <cstring> (already above) */
+
+
+namespace tokio::net {
+
+namespace {
+constexpr socklen_t kUnixPathOffset = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path));
+}
+
+UnixSocketAddr::UnixSocketAddr() noexcept : sa_{}, len_(kUnixPathOffset) { sa_.sun_family = AF_UNIX; }
+
+io::Result<UnixSocketAddr> UnixSocketAddr::from_pathname(std::string_view path) {
+  UnixSocketAddr a;
+  if (path.empty()) return tokio::unexpected(make_error_code(AddrErrc::invalid_socket_address));
+  // A path needs room for its terminating NUL; an abstract name does not.
+  std::size_t cap = sizeof a.sa_.sun_path - (path[0] == '\0' ? 0 : 1);
+  if (path.size() > cap) return tokio::unexpected(make_error_code(AddrErrc::path_too_long));
+  std::memcpy(a.sa_.sun_path, path.data(), path.size());
+  a.len_ = kUnixPathOffset + static_cast<socklen_t>(path.size()) + (path[0] == '\0' ? 0 : 1);
+  return a;
+}
+
+UnixSocketAddr UnixSocketAddr::from_raw(const sockaddr_un& sa, socklen_t len) noexcept {
+  UnixSocketAddr a;
+  if (len > static_cast<socklen_t>(sizeof sa)) len = sizeof sa;
+  if (len < kUnixPathOffset) len = kUnixPathOffset;
+  std::memcpy(&a.sa_, &sa, len);
+  a.sa_.sun_family = AF_UNIX;
+  a.len_ = len;
+  return a;
+}
+
+UnixSocketAddr::Kind UnixSocketAddr::kind() const noexcept {
+  if (len_ <= kUnixPathOffset) return Kind::Unnamed;
+  return sa_.sun_path[0] == '\0' ? Kind::Abstract : Kind::Path;
+}
+
+std::string_view UnixSocketAddr::name() const noexcept {
+  std::size_t n = len_ - kUnixPathOffset;
+  if (kind() == Kind::Abstract) return {sa_.sun_path + 1, n - 1};
+  std::string_view s(sa_.sun_path, n);
+  if (auto z = s.find('\0'); z != std::string_view::npos) s = s.substr(0, z);
+  return s;
+}
+
+std::optional<std::string> UnixSocketAddr::as_pathname() const {
+  if (kind() != Kind::Path) return std::nullopt;
+  return std::string(name());
+}
+
+std::optional<std::string> UnixSocketAddr::as_abstract_name() const {
+  if (kind() != Kind::Abstract) return std::nullopt;
+  return std::string(name());
+}
+
+std::string UnixSocketAddr::to_string() const {
+  switch (kind()) {
+    case Kind::Unnamed:
+      return "(unnamed)";
+    case Kind::Abstract:
+      return "@" + std::string(name());
+    case Kind::Path:
+      break;
+  }
+  return std::string(name());
+}
+
+bool operator==(const UnixSocketAddr& a, const UnixSocketAddr& b) noexcept {
+  return a.kind() == b.kind() && a.name() == b.name();
+}
+
+namespace detail_unix {
+
+io::Result<UnixSocketAddr> sock_name(int fd) noexcept {
+  sockaddr_un sa{};
+  socklen_t len = sizeof sa;
+  if (::getsockname(fd, reinterpret_cast<sockaddr*>(&sa), &len) < 0) return io::last_os_error();
+  return UnixSocketAddr::from_raw(sa, len);
+}
+
+io::Result<UnixSocketAddr> peer_name(int fd) noexcept {
+  sockaddr_un sa{};
+  socklen_t len = sizeof sa;
+  if (::getpeername(fd, reinterpret_cast<sockaddr*>(&sa), &len) < 0) return io::last_os_error();
+  return UnixSocketAddr::from_raw(sa, len);
+}
+
+io::Result<UCred> peer_cred(int fd) noexcept {
+  ucred c{};
+  socklen_t len = sizeof c;
+  if (::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &c, &len) < 0) return io::last_os_error();
+  UCred out;
+  out.pid_ = c.pid;
+  out.uid_ = c.uid;
+  out.gid_ = c.gid;
+  return out;
+}
+
+}  // namespace detail_unix
+
+}  // namespace tokio::net
+/* end file src/tokio/net/unix_addr.cpp */
+/* begin file src/tokio/net/unix_datagram.cpp */
+
+namespace tokio::net {
+
+io::Result<UnixDatagram> UnixDatagram::bind(std::string_view path) {
+  auto addr = UnixSocketAddr::from_pathname(path);
+  if (!addr) return tokio::unexpected(addr.error());
+  auto fd = detail::new_socket(AF_UNIX, SOCK_DGRAM);
+  if (!fd) return tokio::unexpected(fd.error());
+  if (::bind(fd->get(), addr->raw(), addr->raw_len()) < 0) return io::last_os_error();
+  auto sock = detail::PollSocket::adopt(std::move(*fd), detail::kReadWrite, "UnixDatagram::bind");
+  if (!sock) return tokio::unexpected(sock.error());
+  return UnixDatagram(std::move(*sock));
+}
+
+io::Result<UnixDatagram> UnixDatagram::unbound() {
+  auto fd = detail::new_socket(AF_UNIX, SOCK_DGRAM);
+  if (!fd) return tokio::unexpected(fd.error());
+  auto sock = detail::PollSocket::adopt(std::move(*fd), detail::kReadWrite, "UnixDatagram::unbound");
+  if (!sock) return tokio::unexpected(sock.error());
+  return UnixDatagram(std::move(*sock));
+}
+
+io::Result<std::pair<UnixDatagram, UnixDatagram>> UnixDatagram::pair() {
+  int fds[2];
+  if (::socketpair(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds) < 0) {
+    return io::last_os_error();
+  }
+  detail::OwnedFd a(fds[0]), b(fds[1]);
+  auto sa = detail::PollSocket::adopt(std::move(a), detail::kReadWrite, "UnixDatagram::pair");
+  if (!sa) return tokio::unexpected(sa.error());
+  auto sb = detail::PollSocket::adopt(std::move(b), detail::kReadWrite, "UnixDatagram::pair");
+  if (!sb) return tokio::unexpected(sb.error());
+  return std::pair<UnixDatagram, UnixDatagram>(UnixDatagram(std::move(*sa)), UnixDatagram(std::move(*sb)));
+}
+
+io::Result<UnixDatagram> UnixDatagram::from_std(int fd) {
+  detail::OwnedFd owned(fd);
+  if (auto r = detail::set_nonblocking(fd); !r) return tokio::unexpected(r.error());
+  auto sock = detail::PollSocket::adopt(std::move(owned), detail::kReadWrite, "UnixDatagram::from_std");
+  if (!sock) return tokio::unexpected(sock.error());
+  return UnixDatagram(std::move(*sock));
+}
+
+io::Result<void> UnixDatagram::connect(std::string_view path) noexcept {
+  auto addr = UnixSocketAddr::from_pathname(path);
+  if (!addr) return tokio::unexpected(addr.error());
+  if (::connect(sock_.fd(), addr->raw(), addr->raw_len()) < 0) return io::last_os_error();
+  return {};
+}
+
+io::Result<std::size_t> UnixDatagram::try_send(std::span<const std::byte> buf) noexcept {
+  detail::SendOp op{{}, sock_.fd(), buf.data(), buf.size(), false};
+  return detail::finish_size(detail::try_io_once(sock_.io(), io::Interest::WRITABLE.mask(), op));
+}
+
+io::Result<std::size_t> UnixDatagram::try_recv(std::span<std::byte> buf) noexcept {
+  detail::RecvOp op{{}, sock_.fd(), buf.data(), buf.size(), 0, false};
+  return detail::finish_size(detail::try_io_once(sock_.io(), io::Interest::READABLE.mask(), op));
+}
+
+}  // namespace tokio::net
+/* end file src/tokio/net/unix_datagram.cpp */
+/* begin file src/tokio/net/unix_listener.cpp */
+
+namespace tokio::net {
+
+io::Result<UnixListener> UnixListener::bind(std::string_view path) {
+  auto addr = UnixSocketAddr::from_pathname(path);
+  if (!addr) return tokio::unexpected(addr.error());
+  auto fd = detail::new_socket(AF_UNIX, SOCK_STREAM);
+  if (!fd) return tokio::unexpected(fd.error());
+  if (::bind(fd->get(), addr->raw(), addr->raw_len()) < 0) return io::last_os_error();
+  if (::listen(fd->get(), 1024) < 0) return io::last_os_error();
+  auto sock = detail::PollSocket::adopt(std::move(*fd), io::Interest::READABLE, "UnixListener::bind");
+  if (!sock) return tokio::unexpected(sock.error());
+  return UnixListener(std::move(*sock));
+}
+
+io::Result<UnixListener> UnixListener::from_std(int fd) {
+  detail::OwnedFd owned(fd);
+  if (auto r = detail::set_nonblocking(fd); !r) return tokio::unexpected(r.error());
+  auto sock = detail::PollSocket::adopt(std::move(owned), io::Interest::READABLE, "UnixListener::from_std");
+  if (!sock) return tokio::unexpected(sock.error());
+  return UnixListener(std::move(*sock));
+}
+
+io::Result<std::pair<UnixStream, UnixSocketAddr>> UnixListener::MakeAccepted::make(
+    detail::OwnedFd fd, const sockaddr_storage& ss, socklen_t len) {
+  auto peer = detail_unix::AddrConv::convert(ss, len);
+  auto sock = detail::PollSocket::adopt(std::move(fd), detail::kReadWrite, "UnixListener::accept");
+  if (!sock) return tokio::unexpected(sock.error());
+  return std::pair<UnixStream, UnixSocketAddr>(UnixStream(std::move(*sock)), std::move(*peer));
+}
+
+}  // namespace tokio::net
+/* end file src/tokio/net/unix_listener.cpp */
+/* begin file src/tokio/net/unix_stream.cpp */
+
+namespace tokio::net {
+
+Task<io::Result<UnixStream>> UnixStream::connect_addr(io::Result<UnixSocketAddr> addr) {
+  if (!addr) co_return tokio::unexpected(addr.error());
+  auto fd = detail::new_socket(AF_UNIX, SOCK_STREAM);
+  if (!fd) co_return tokio::unexpected(fd.error());
+  int r = ::connect(fd->get(), addr->raw(), addr->raw_len());
+  bool pending = r < 0 && (errno == EINPROGRESS || errno == EINTR);
+  if (r < 0 && !pending) co_return io::last_os_error();
+  auto sock = detail::PollSocket::adopt(std::move(*fd), detail::kReadWrite, "UnixStream::connect");
+  if (!sock) co_return tokio::unexpected(sock.error());
+  if (pending) {
+    auto w = co_await detail::ReadinessAwait<detail::FinishVoid>(sock->io(), io::Interest::WRITABLE);
+    if (!w) co_return tokio::unexpected(w.error());
+    auto e = detail::take_socket_error(sock->fd());
+    if (!e) co_return tokio::unexpected(e.error());
+    if (*e) co_return tokio::unexpected(**e);
+  }
+  co_return UnixStream(std::move(*sock));
+}
+
+io::Result<std::pair<UnixStream, UnixStream>> UnixStream::pair() {
+  int fds[2];
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds) < 0) {
+    return io::last_os_error();
+  }
+  detail::OwnedFd a(fds[0]), b(fds[1]);
+  auto sa = detail::PollSocket::adopt(std::move(a), detail::kReadWrite, "UnixStream::pair");
+  if (!sa) return tokio::unexpected(sa.error());
+  auto sb = detail::PollSocket::adopt(std::move(b), detail::kReadWrite, "UnixStream::pair");
+  if (!sb) return tokio::unexpected(sb.error());
+  return std::pair<UnixStream, UnixStream>(UnixStream(std::move(*sa)), UnixStream(std::move(*sb)));
+}
+
+io::Result<UnixStream> UnixStream::from_std(int fd) {
+  detail::OwnedFd owned(fd);
+  if (auto r = detail::set_nonblocking(fd); !r) return tokio::unexpected(r.error());
+  auto sock = detail::PollSocket::adopt(std::move(owned), detail::kReadWrite, "UnixStream::from_std");
+  if (!sock) return tokio::unexpected(sock.error());
+  return UnixStream(std::move(*sock));
+}
+
+}  // namespace tokio::net
+/* end file src/tokio/net/unix_stream.cpp */
 /* begin file src/tokio/reactor/errors.cpp */
 /* #include <string> (already above) */
 
