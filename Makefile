@@ -56,14 +56,16 @@ $(DOCTEST_HDR):
 	  echo "doctest.h is missing. Install it with:  sudo apt-get install -y doctest-dev"; exit 1; \
 	fi
 
-$(BUILD)/tests/%.o: tests/%.cpp tokio.hpp tests/test_util.hpp | $(DOCTEST_HDR)
+$(BUILD)/tests/%.o: tests/%.cpp tokio.hpp tests/test_util.hpp tests/net_test_util.hpp | $(DOCTEST_HDR)
 	@mkdir -p $(dir $@)
 	$(CXX) $(CXXFLAGS) -c $< -o $@
 
 $(TEST_BIN): $(TEST_OBJS)
 	$(CXX) $(CXXFLAGS) $^ -o $@ $(LDLIBS)
 
-test: $(TEST_BIN)
+# The networking suites drive the example programs (they look for them next to the test
+# binary, in $(BUILD)/examples), so the examples are built first.
+test: $(TEST_BIN) $(EXAMPLE_BINS)
 	$(TEST_BIN) $(TEST_ARGS)
 
 test-asan:
