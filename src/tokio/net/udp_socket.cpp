@@ -100,7 +100,17 @@ Task<io::Result<std::size_t>> UdpSocket::send_to(std::span<const std::byte> buf,
   }
   if (!addrs) co_return tokio::unexpected(addrs.error());
   if (addrs->empty()) co_return tokio::unexpected(make_error_code(AddrErrc::no_addresses));
-  co_return co_await send_to(buf, addrs->front());
+  // Prefer an address of the socket's own family ("localhost" may list ::1 first).
+  const SocketAddr* pick = &addrs->front();
+  if (auto local = local_addr()) {
+    for (const SocketAddr& a : *addrs) {
+      if (a.family() == local->family()) {
+        pick = &a;
+        break;
+      }
+    }
+  }
+  co_return co_await send_to(buf, *pick);
 }
 
 io::Result<std::size_t> UdpSocket::try_send(std::span<const std::byte> buf) noexcept {
