@@ -4036,6 +4036,13 @@ class alignas(64) ScheduledIo {
     if (w.linked.load(std::memory_order_acquire)) remove_waiter_slow(w);
   }
 
+  // Marks bits ready without an event (a socket known to be connected is writable before
+  // epoll says so). No tick change: like any readiness, it is cleared only by an
+  // operation that then sees EAGAIN.
+  void assume_ready(uint32_t bits) noexcept {
+    readiness_.fetch_or(bits & kReadyMask, std::memory_order_acq_rel);
+  }
+
   // --- driver side
   // ORs `ready` into the word, advances the tick and wakes the waiters it satisfies.
   void set_readiness(uint32_t ready) noexcept;
@@ -4044,7 +4051,15 @@ class alignas(64) ScheduledIo {
   // Wakes every waiter whose mask intersects `ready`.
   void wake(uint32_t ready) noexcept;
   // Prepares a released entry for reuse.
-  void reset() noexcept { readiness_.store(0, std::memory_order_relaxed); }
+  void reset() noexcept {
+    readiness_.store(0, std::memory_order_relaxed);
+    sock_state.store(0, std::memory_order_relaxed);
+  }
+
+  // Per-registration state owned by the socket layer (net/socket.hpp: whether TCP_INQ is
+  // on). Kept here because the registration's address is stable while the I/O object
+  // that owns it may move.
+  std::atomic<uint8_t> sock_state{0};
 
   // Links in the driver's registration set (guarded by the driver's mutex).
   ScheduledIo* set_prev = nullptr;
@@ -4087,9 +4102,11 @@ inline io::Result<std::size_t> finish_size(int64_t r) noexcept {
 class Registration {
  public:
   Registration() noexcept = default;
-  // Registers `fd` with the reactor of the runtime this thread is in. Throws
-  // std::logic_error (naming `what`) outside a runtime or when it has no I/O driver.
-  static io::Result<Registration> create(int fd, io::Interest interest, const char* what);
+  // Registers `fd` with the reactor of the runtime this thread is in, with `ready`
+  // (io::Ready bits) assumed until an operation sees EAGAIN. Throws std::logic_error
+  // (naming `what`) outside a runtime or when it has no I/O driver.
+  static io::Result<Registration> create(int fd, io::Interest interest, const char* what,
+                                         uint32_t ready = 0);
 
   Registration(Registration&& o) noexcept
       : driver_(std::exchange(o.driver_, nullptr)),
@@ -4776,6 +4793,7 @@ inline Task<io::Result<std::vector<SocketAddr>>> lookup_host(std::string_view ho
 /* #include <sys/socket.h> (already above) */
 #include <sys/uio.h>
 
+/* #include <atomic> (already above) */
 /* #include <cerrno> (already above) */
 /* #include <chrono> (already above) */
 /* #include <cstddef> (already above) */
@@ -4794,6 +4812,12 @@ enum class Shutdown { Read, Write, Both };
 namespace tokio::detail {
 
 inline constexpr io::Interest kReadWrite = io::Interest::READABLE | io::Interest::WRITABLE;
+// Readiness assumed at registration, so a first operation tries its syscall instead of
+// waiting for the driver's first event: a connected socket is writable; an accepted one is
+// also assumed readable (clients usually speak first, so the request is often queued
+// already; if not, one EAGAIN clears it as after any event). A socket we connected
+// ourselves is not: servers rarely speak first, and its first event reports data anyway.
+inline constexpr uint32_t kConnected = io::Ready::kReadable | io::Ready::kWritable;
 
 inline int64_t sys_result(long r) noexcept { return r >= 0 ? r : -int64_t(errno); }
 
@@ -4837,8 +4861,10 @@ io::Result<std::optional<std::chrono::seconds>> get_linger(int fd) noexcept;
 class PollSocket {
  public:
   PollSocket() noexcept = default;
-  // Takes ownership of the (non-blocking) fd and registers it; closes it on failure.
-  static io::Result<PollSocket> adopt(OwnedFd fd, io::Interest interest, const char* what);
+  // Takes ownership of the (non-blocking) fd and registers it, assuming `ready` (io::Ready
+  // bits: kConnected for a connected stream); closes it on failure.
+  static io::Result<PollSocket> adopt(OwnedFd fd, io::Interest interest, const char* what,
+                                      uint32_t ready = 0);
 
   PollSocket(PollSocket&&) noexcept = default;
   PollSocket& operator=(PollSocket&& o) noexcept {
@@ -4872,19 +4898,43 @@ class PollSocket {
 };
 
 // --- one-attempt operations (see reactor/registration.hpp for the protocol) ---------------
+// TCP_INQ (Linux >= 4.18): recvmsg reports how many bytes are left in the receive queue,
+// so a read that filled the caller's buffer can still prove the queue empty and clear
+// readiness, saving the EAGAIN read that would otherwise follow. Enabled lazily, on a
+// stream's first read that fills its buffer (ScheduledIo::sock_state):
+inline constexpr uint8_t kInqUnknown = 0;  // not tried yet
+inline constexpr uint8_t kInqOn = 1;       // enabled: reads use recvmsg and get the count
+inline constexpr uint8_t kInqOff = 2;      // not a TCP socket, or the kernel refused it
+
+// recv(2). For TCP streams (`inq` set) a filled buffer turns TCP_INQ on, and afterwards
+// the remaining-bytes count tells whether the queue is empty.
 struct RecvOp : OpBase {
   int fd;
   void* p;
   std::size_t n;
   int flags;
   bool stream;
+  std::atomic<uint8_t>* inq = nullptr;  // ScheduledIo::sock_state of a TCP stream
+  bool empty = false;                   // TCP_INQ said nothing is left
   int64_t operator()() noexcept {
+    if (inq) {
+      uint8_t st = inq->load(std::memory_order_relaxed);
+      if (st == kInqOn) return recv_inq();
+      int64_t r = recv_plain();
+      if (st == kInqUnknown && r > 0 && std::size_t(r) == n) enable_inq();
+      return r;
+    }
+    return recv_plain();
+  }
+  int64_t recv_plain() noexcept {
     for (;;) {
       long r = ::recv(fd, p, n, flags);
       if (r >= 0 || errno != EINTR) return sys_result(r);
     }
   }
-  bool drained(int64_t r) const noexcept { return stream && std::size_t(r) < n; }
+  int64_t recv_inq() noexcept;
+  void enable_inq() noexcept;
+  bool drained(int64_t r) const noexcept { return stream && (std::size_t(r) < n || empty); }
   io::Result<std::size_t> finish(int64_t r) const noexcept { return finish_size(r); }
 };
 
@@ -5240,7 +5290,7 @@ class StreamBase {
   // Reads up to buf.size() bytes; 0 means end of stream (or an empty buffer).
   auto read(std::span<std::byte> buf) noexcept {
     return IoOp<RecvOp>(sock_.io(), io::Interest::READABLE,
-                        RecvOp{{}, sock_.fd(), buf.data(), buf.size(), 0, true});
+                        RecvOp{{}, sock_.fd(), buf.data(), buf.size(), 0, true, inq_state()});
   }
   auto read(std::span<char> buf) noexcept { return read(std::as_writable_bytes(buf)); }
   auto read_vectored(std::span<const iovec> bufs) noexcept {
@@ -5278,7 +5328,7 @@ class StreamBase {
 
   // Non-waiting forms: EAGAIN (std::errc::resource_unavailable_try_again) when not ready.
   io::Result<std::size_t> try_read(std::span<std::byte> buf) noexcept {
-    RecvOp op{{}, sock_.fd(), buf.data(), buf.size(), 0, true};
+    RecvOp op{{}, sock_.fd(), buf.data(), buf.size(), 0, true, inq_state()};
     return finish_size(try_io_once(sock_.io(), io::Interest::READABLE.mask(), op));
   }
   io::Result<std::size_t> try_read(std::span<char> buf) noexcept {
@@ -5320,6 +5370,11 @@ class StreamBase {
   StreamBase(StreamBase&&) noexcept = default;
   StreamBase& operator=(StreamBase&&) noexcept = default;
   ~StreamBase() = default;
+
+  std::atomic<uint8_t>* inq_state() const noexcept {
+    ScheduledIo* io = sock_.io();
+    return io ? &io->sock_state : nullptr;
+  }
 
   PollSocket sock_;
 };
@@ -5792,7 +5847,9 @@ class UnixStream : public detail::StreamBase {
 
  private:
   friend class UnixListener;
-  explicit UnixStream(detail::PollSocket s) noexcept : StreamBase(std::move(s)) {}
+  explicit UnixStream(detail::PollSocket s) noexcept : StreamBase(std::move(s)) {
+    if (auto* st = inq_state()) st->store(detail::kInqOff, std::memory_order_relaxed);  // TCP only
+  }
   static Task<io::Result<UnixStream>> connect_addr(io::Result<UnixSocketAddr> addr);
 };
 
@@ -6412,7 +6469,10 @@ Task<io::Result<std::vector<SocketAddr>>> lookup_host(ToSocketAddrs target) {
 /* begin file src/tokio/net/socket.cpp */
 #include <fcntl.h>
 /* #include <netinet/in.h> (already above) */
+#include <netinet/tcp.h>
 /* #include <unistd.h> (already above) */
+
+/* #include <cstring> (already above) */
 
 
 namespace tokio::detail {
@@ -6493,8 +6553,39 @@ io::Result<std::optional<std::chrono::seconds>> get_linger(int fd) noexcept {
   return std::optional<std::chrono::seconds>(std::chrono::seconds(l.l_linger));
 }
 
-io::Result<PollSocket> PollSocket::adopt(OwnedFd fd, io::Interest interest, const char* what) {
-  auto reg = Registration::create(fd.get(), interest, what);
+int64_t RecvOp::recv_inq() noexcept {
+  iovec iov{p, n};
+  alignas(cmsghdr) char cbuf[CMSG_SPACE(sizeof(int))];
+  msghdr m{};
+  m.msg_iov = &iov;
+  m.msg_iovlen = 1;
+  for (;;) {
+    m.msg_control = cbuf;
+    m.msg_controllen = sizeof cbuf;
+    long r = ::recvmsg(fd, &m, flags);
+    if (r < 0 && errno == EINTR) continue;
+    if (r > 0) {
+      for (cmsghdr* c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c)) {
+        if (c->cmsg_level == SOL_TCP && c->cmsg_type == TCP_CM_INQ) {
+          int left;
+          std::memcpy(&left, CMSG_DATA(c), sizeof left);
+          empty = left == 0;
+        }
+      }
+    }
+    return sys_result(r);
+  }
+}
+
+void RecvOp::enable_inq() noexcept {
+  int one = 1;
+  bool ok = ::setsockopt(fd, SOL_TCP, TCP_INQ, &one, sizeof one) == 0;
+  inq->store(ok ? kInqOn : kInqOff, std::memory_order_relaxed);
+}
+
+io::Result<PollSocket> PollSocket::adopt(OwnedFd fd, io::Interest interest, const char* what,
+                                        uint32_t ready) {
+  auto reg = Registration::create(fd.get(), interest, what, ready);
   if (!reg) return tokio::unexpected(reg.error());  // fd closes here
   PollSocket s;
   s.fd_ = std::move(fd);
@@ -6729,7 +6820,7 @@ io::Result<std::pair<TcpStream, SocketAddr>> TcpListener::MakeAccepted::make(
     detail::OwnedFd fd, const sockaddr_storage& ss, socklen_t len) {
   auto peer = SocketAddr::from_sockaddr(reinterpret_cast<const sockaddr*>(&ss), len);
   if (!peer) return tokio::unexpected(peer.error());
-  auto sock = detail::PollSocket::adopt(std::move(fd), detail::kReadWrite, "TcpListener::accept");
+  auto sock = detail::PollSocket::adopt(std::move(fd), detail::kReadWrite, "TcpListener::accept", detail::kConnected);
   if (!sock) return tokio::unexpected(sock.error());
   return std::pair<TcpStream, SocketAddr>(TcpStream(std::move(*sock)), *peer);
 }
@@ -6748,7 +6839,7 @@ io::Result<void> TcpListener::set_ttl(uint32_t ttl) noexcept {
 /* end file src/tokio/net/tcp_listener.cpp */
 /* begin file src/tokio/net/tcp_socket.cpp */
 /* #include <netinet/in.h> (already above) */
-#include <netinet/tcp.h>
+/* #include <netinet/tcp.h> (already above) */
 
 
 namespace tokio::net {
@@ -6877,7 +6968,22 @@ Task<io::Result<TcpStream>> TcpStream::connect_fd(detail::OwnedFd fd, SocketAddr
   // EINTR: the connection attempt goes on asynchronously, exactly like EINPROGRESS.
   bool pending = r < 0 && (errno == EINPROGRESS || errno == EINTR);
   if (r < 0 && !pending) co_return io::last_os_error();
-  auto sock = detail::PollSocket::adopt(std::move(fd), detail::kReadWrite, "TcpStream::connect");
+  if (pending) {
+    // Over loopback the handshake has usually completed inside connect() already: one
+    // getpeername spares the wait for the driver (and the park it implies). ENOTCONN
+    // means still in progress, or failed (then SO_ERROR says why).
+    sockaddr_storage peer;
+    socklen_t plen = sizeof peer;
+    if (::getpeername(fd.get(), reinterpret_cast<sockaddr*>(&peer), &plen) == 0) {
+      pending = false;
+    } else {
+      auto e = detail::take_socket_error(fd.get());
+      if (!e) co_return tokio::unexpected(e.error());
+      if (*e) co_return tokio::unexpected(**e);
+    }
+  }
+  auto sock = detail::PollSocket::adopt(std::move(fd), detail::kReadWrite, "TcpStream::connect",
+                                        pending ? 0 : io::Ready::kWritable);
   if (!sock) co_return tokio::unexpected(sock.error());
   if (pending) {
     // Writable (or an error / hang-up) once the handshake finished either way.
@@ -7002,7 +7108,7 @@ Task<io::Result<UdpSocket>> UdpSocket::bind(ToSocketAddrs addr) {
       last = std::error_code(errno, std::system_category());
       continue;
     }
-    auto sock = detail::PollSocket::adopt(std::move(*fd), detail::kReadWrite, "UdpSocket::bind");
+    auto sock = detail::PollSocket::adopt(std::move(*fd), detail::kReadWrite, "UdpSocket::bind", io::Ready::kWritable);
     if (!sock) co_return tokio::unexpected(sock.error());
     co_return UdpSocket(std::move(*sock));
   }
@@ -7233,7 +7339,7 @@ io::Result<UnixDatagram> UnixDatagram::bind(std::string_view path) {
   auto fd = detail::new_socket(AF_UNIX, SOCK_DGRAM);
   if (!fd) return tokio::unexpected(fd.error());
   if (::bind(fd->get(), addr->raw(), addr->raw_len()) < 0) return io::last_os_error();
-  auto sock = detail::PollSocket::adopt(std::move(*fd), detail::kReadWrite, "UnixDatagram::bind");
+  auto sock = detail::PollSocket::adopt(std::move(*fd), detail::kReadWrite, "UnixDatagram::bind", io::Ready::kWritable);
   if (!sock) return tokio::unexpected(sock.error());
   return UnixDatagram(std::move(*sock));
 }
@@ -7241,7 +7347,7 @@ io::Result<UnixDatagram> UnixDatagram::bind(std::string_view path) {
 io::Result<UnixDatagram> UnixDatagram::unbound() {
   auto fd = detail::new_socket(AF_UNIX, SOCK_DGRAM);
   if (!fd) return tokio::unexpected(fd.error());
-  auto sock = detail::PollSocket::adopt(std::move(*fd), detail::kReadWrite, "UnixDatagram::unbound");
+  auto sock = detail::PollSocket::adopt(std::move(*fd), detail::kReadWrite, "UnixDatagram::unbound", io::Ready::kWritable);
   if (!sock) return tokio::unexpected(sock.error());
   return UnixDatagram(std::move(*sock));
 }
@@ -7252,9 +7358,9 @@ io::Result<std::pair<UnixDatagram, UnixDatagram>> UnixDatagram::pair() {
     return io::last_os_error();
   }
   detail::OwnedFd a(fds[0]), b(fds[1]);
-  auto sa = detail::PollSocket::adopt(std::move(a), detail::kReadWrite, "UnixDatagram::pair");
+  auto sa = detail::PollSocket::adopt(std::move(a), detail::kReadWrite, "UnixDatagram::pair", io::Ready::kWritable);
   if (!sa) return tokio::unexpected(sa.error());
-  auto sb = detail::PollSocket::adopt(std::move(b), detail::kReadWrite, "UnixDatagram::pair");
+  auto sb = detail::PollSocket::adopt(std::move(b), detail::kReadWrite, "UnixDatagram::pair", io::Ready::kWritable);
   if (!sb) return tokio::unexpected(sb.error());
   return std::pair<UnixDatagram, UnixDatagram>(UnixDatagram(std::move(*sa)), UnixDatagram(std::move(*sb)));
 }
@@ -7313,7 +7419,7 @@ io::Result<UnixListener> UnixListener::from_std(int fd) {
 io::Result<std::pair<UnixStream, UnixSocketAddr>> UnixListener::MakeAccepted::make(
     detail::OwnedFd fd, const sockaddr_storage& ss, socklen_t len) {
   auto peer = detail_unix::AddrConv::convert(ss, len);
-  auto sock = detail::PollSocket::adopt(std::move(fd), detail::kReadWrite, "UnixListener::accept");
+  auto sock = detail::PollSocket::adopt(std::move(fd), detail::kReadWrite, "UnixListener::accept", detail::kConnected);
   if (!sock) return tokio::unexpected(sock.error());
   return std::pair<UnixStream, UnixSocketAddr>(UnixStream(std::move(*sock)), std::move(*peer));
 }
@@ -7331,7 +7437,8 @@ Task<io::Result<UnixStream>> UnixStream::connect_addr(io::Result<UnixSocketAddr>
   int r = ::connect(fd->get(), addr->raw(), addr->raw_len());
   bool pending = r < 0 && (errno == EINPROGRESS || errno == EINTR);
   if (r < 0 && !pending) co_return io::last_os_error();
-  auto sock = detail::PollSocket::adopt(std::move(*fd), detail::kReadWrite, "UnixStream::connect");
+  auto sock = detail::PollSocket::adopt(std::move(*fd), detail::kReadWrite, "UnixStream::connect",
+                                        pending ? 0 : io::Ready::kWritable);
   if (!sock) co_return tokio::unexpected(sock.error());
   if (pending) {
     auto w = co_await detail::ReadinessAwait<detail::FinishVoid>(sock->io(), io::Interest::WRITABLE);
@@ -7349,9 +7456,9 @@ io::Result<std::pair<UnixStream, UnixStream>> UnixStream::pair() {
     return io::last_os_error();
   }
   detail::OwnedFd a(fds[0]), b(fds[1]);
-  auto sa = detail::PollSocket::adopt(std::move(a), detail::kReadWrite, "UnixStream::pair");
+  auto sa = detail::PollSocket::adopt(std::move(a), detail::kReadWrite, "UnixStream::pair", io::Ready::kWritable);
   if (!sa) return tokio::unexpected(sa.error());
-  auto sb = detail::PollSocket::adopt(std::move(b), detail::kReadWrite, "UnixStream::pair");
+  auto sb = detail::PollSocket::adopt(std::move(b), detail::kReadWrite, "UnixStream::pair", io::Ready::kWritable);
   if (!sb) return tokio::unexpected(sb.error());
   return std::pair<UnixStream, UnixStream>(UnixStream(std::move(*sa)), UnixStream(std::move(*sb)));
 }
@@ -7723,11 +7830,13 @@ void IoDriver::shutdown() noexcept {
 
 namespace tokio::detail {
 
-io::Result<Registration> Registration::create(int fd, io::Interest interest, const char* what) {
+io::Result<Registration> Registration::create(int fd, io::Interest interest, const char* what,
+                                              uint32_t ready) {
   HandleInner* h = current_handle_or_throw(what);
   IoDriver* d = io_driver_of(h, what);
   auto io = d->add(fd, interest);
   if (!io) return tokio::unexpected(io.error());
+  if (ready) (*io)->assume_ready(ready);
   h->ref_inc();
   Registration r;
   r.driver_ = d;

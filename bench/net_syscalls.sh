@@ -31,7 +31,7 @@ strace -c -f -o "$out/rust" "$rust" echo "$workers" "$iters"
 
 # strace -c table rows: "% time  seconds  usecs/call  calls  [errors]  syscall".
 calls() { awk '$NF != "syscall" && $NF != "total" && $1 ~ /^[0-9.]+$/ { print $NF, $4 }' "$1"; }
-total() { awk '$NF == "total" { print $3 }' "$1"; }
+total() { awk '$NF == "total" { print $4 }' "$1"; }
 echo "syscalls per echo round trip ($trips round trips, $workers workers)"
 printf '%-16s %10s %10s\n' syscall tokio.hpp Tokio
 join -a1 -a2 -e0 -o 0,1.2,2.2 <(calls "$out/cpp" | sort) <(calls "$out/rust" | sort) |

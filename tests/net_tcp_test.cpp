@@ -429,3 +429,47 @@ TEST_CASE("tcp: IPv6 loopback") {
     CHECK(co_await nt::read_n(a->first, 3) == "six");
   }());
 }
+
+TEST_CASE("tcp: reads that exactly fill the buffer never miss data or a wake-up (TCP_INQ)") {
+  for (int flavour = 0; flavour < 2; ++flavour) {
+    nt::Watchdog wd("tcp exact reads");
+    auto rt = nt::io_runtime(flavour);
+    rt.block_on([]() -> Task<> {
+      auto p = co_await make_pair();
+      // A full read switches TCP_INQ on; from then on a full read that emptied the queue
+      // clears readiness (no EAGAIN read), and one that did not keeps it.
+      REQUIRE((co_await p.client.write_all(std::string(64, 'a'))).has_value());
+      CHECK(co_await nt::read_n(p.server, 64) == std::string(64, 'a'));
+      int on = 0;
+      socklen_t len = sizeof on;
+      REQUIRE(::getsockopt(p.server.as_raw_fd(), SOL_TCP, TCP_INQ, &on, &len) == 0);
+      CHECK(on == 1);
+      uint32_t seed = 12345;
+      auto rnd = [&seed](uint32_t n) {
+        seed = seed * 1103515245u + 12345u;
+        return (seed >> 8) % n;
+      };
+      std::size_t sent = 0, got = 0;
+      for (int round = 0; round < 300; ++round) {
+        // The writer sends a burst of random-sized pieces (sometimes after the reader is
+        // already waiting), the reader consumes with exact-size reads of other sizes.
+        std::size_t burst = 1 + rnd(300);
+        auto w = tokio::spawn([](TcpStream* s, std::size_t n, bool wait_first) -> Task<> {
+          if (wait_first) co_await nt::settle(3);
+          REQUIRE((co_await s->write_all(std::string(n, 'x'))).has_value());
+        }, &p.client, burst, rnd(2) == 0);
+        sent += burst;
+        while (got < sent) {
+          std::size_t want = std::min<std::size_t>(1 + rnd(100), sent - got);
+          std::string buf(want, '\0');
+          auto n = co_await p.server.read(std::span<char>(buf.data(), buf.size()));
+          REQUIRE(n.has_value());
+          REQUIRE(*n > 0);
+          got += *n;
+        }
+        co_await w;
+      }
+      CHECK(got == sent);
+    }());
+  }
+}

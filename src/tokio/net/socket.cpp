@@ -1,6 +1,9 @@
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <unistd.h>
+
+#include <cstring>
 
 #include "tokio/net/socket.hpp"
 
@@ -82,8 +85,39 @@ io::Result<std::optional<std::chrono::seconds>> get_linger(int fd) noexcept {
   return std::optional<std::chrono::seconds>(std::chrono::seconds(l.l_linger));
 }
 
-io::Result<PollSocket> PollSocket::adopt(OwnedFd fd, io::Interest interest, const char* what) {
-  auto reg = Registration::create(fd.get(), interest, what);
+int64_t RecvOp::recv_inq() noexcept {
+  iovec iov{p, n};
+  alignas(cmsghdr) char cbuf[CMSG_SPACE(sizeof(int))];
+  msghdr m{};
+  m.msg_iov = &iov;
+  m.msg_iovlen = 1;
+  for (;;) {
+    m.msg_control = cbuf;
+    m.msg_controllen = sizeof cbuf;
+    long r = ::recvmsg(fd, &m, flags);
+    if (r < 0 && errno == EINTR) continue;
+    if (r > 0) {
+      for (cmsghdr* c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c)) {
+        if (c->cmsg_level == SOL_TCP && c->cmsg_type == TCP_CM_INQ) {
+          int left;
+          std::memcpy(&left, CMSG_DATA(c), sizeof left);
+          empty = left == 0;
+        }
+      }
+    }
+    return sys_result(r);
+  }
+}
+
+void RecvOp::enable_inq() noexcept {
+  int one = 1;
+  bool ok = ::setsockopt(fd, SOL_TCP, TCP_INQ, &one, sizeof one) == 0;
+  inq->store(ok ? kInqOn : kInqOff, std::memory_order_relaxed);
+}
+
+io::Result<PollSocket> PollSocket::adopt(OwnedFd fd, io::Interest interest, const char* what,
+                                        uint32_t ready) {
+  auto reg = Registration::create(fd.get(), interest, what, ready);
   if (!reg) return tokio::unexpected(reg.error());  // fd closes here
   PollSocket s;
   s.fd_ = std::move(fd);

@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cstddef>
@@ -34,6 +35,12 @@ enum class Shutdown { Read, Write, Both };
 namespace tokio::detail {
 
 inline constexpr io::Interest kReadWrite = io::Interest::READABLE | io::Interest::WRITABLE;
+// Readiness assumed at registration, so a first operation tries its syscall instead of
+// waiting for the driver's first event: a connected socket is writable; an accepted one is
+// also assumed readable (clients usually speak first, so the request is often queued
+// already; if not, one EAGAIN clears it as after any event). A socket we connected
+// ourselves is not: servers rarely speak first, and its first event reports data anyway.
+inline constexpr uint32_t kConnected = io::Ready::kReadable | io::Ready::kWritable;
 
 inline int64_t sys_result(long r) noexcept { return r >= 0 ? r : -int64_t(errno); }
 
@@ -77,8 +84,10 @@ io::Result<std::optional<std::chrono::seconds>> get_linger(int fd) noexcept;
 class PollSocket {
  public:
   PollSocket() noexcept = default;
-  // Takes ownership of the (non-blocking) fd and registers it; closes it on failure.
-  static io::Result<PollSocket> adopt(OwnedFd fd, io::Interest interest, const char* what);
+  // Takes ownership of the (non-blocking) fd and registers it, assuming `ready` (io::Ready
+  // bits: kConnected for a connected stream); closes it on failure.
+  static io::Result<PollSocket> adopt(OwnedFd fd, io::Interest interest, const char* what,
+                                      uint32_t ready = 0);
 
   PollSocket(PollSocket&&) noexcept = default;
   PollSocket& operator=(PollSocket&& o) noexcept {
@@ -112,19 +121,43 @@ class PollSocket {
 };
 
 // --- one-attempt operations (see reactor/registration.hpp for the protocol) ---------------
+// TCP_INQ (Linux >= 4.18): recvmsg reports how many bytes are left in the receive queue,
+// so a read that filled the caller's buffer can still prove the queue empty and clear
+// readiness, saving the EAGAIN read that would otherwise follow. Enabled lazily, on a
+// stream's first read that fills its buffer (ScheduledIo::sock_state):
+inline constexpr uint8_t kInqUnknown = 0;  // not tried yet
+inline constexpr uint8_t kInqOn = 1;       // enabled: reads use recvmsg and get the count
+inline constexpr uint8_t kInqOff = 2;      // not a TCP socket, or the kernel refused it
+
+// recv(2). For TCP streams (`inq` set) a filled buffer turns TCP_INQ on, and afterwards
+// the remaining-bytes count tells whether the queue is empty.
 struct RecvOp : OpBase {
   int fd;
   void* p;
   std::size_t n;
   int flags;
   bool stream;
+  std::atomic<uint8_t>* inq = nullptr;  // ScheduledIo::sock_state of a TCP stream
+  bool empty = false;                   // TCP_INQ said nothing is left
   int64_t operator()() noexcept {
+    if (inq) {
+      uint8_t st = inq->load(std::memory_order_relaxed);
+      if (st == kInqOn) return recv_inq();
+      int64_t r = recv_plain();
+      if (st == kInqUnknown && r > 0 && std::size_t(r) == n) enable_inq();
+      return r;
+    }
+    return recv_plain();
+  }
+  int64_t recv_plain() noexcept {
     for (;;) {
       long r = ::recv(fd, p, n, flags);
       if (r >= 0 || errno != EINTR) return sys_result(r);
     }
   }
-  bool drained(int64_t r) const noexcept { return stream && std::size_t(r) < n; }
+  int64_t recv_inq() noexcept;
+  void enable_inq() noexcept;
+  bool drained(int64_t r) const noexcept { return stream && (std::size_t(r) < n || empty); }
   io::Result<std::size_t> finish(int64_t r) const noexcept { return finish_size(r); }
 };
 

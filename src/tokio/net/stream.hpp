@@ -42,7 +42,7 @@ class StreamBase {
   // Reads up to buf.size() bytes; 0 means end of stream (or an empty buffer).
   auto read(std::span<std::byte> buf) noexcept {
     return IoOp<RecvOp>(sock_.io(), io::Interest::READABLE,
-                        RecvOp{{}, sock_.fd(), buf.data(), buf.size(), 0, true});
+                        RecvOp{{}, sock_.fd(), buf.data(), buf.size(), 0, true, inq_state()});
   }
   auto read(std::span<char> buf) noexcept { return read(std::as_writable_bytes(buf)); }
   auto read_vectored(std::span<const iovec> bufs) noexcept {
@@ -80,7 +80,7 @@ class StreamBase {
 
   // Non-waiting forms: EAGAIN (std::errc::resource_unavailable_try_again) when not ready.
   io::Result<std::size_t> try_read(std::span<std::byte> buf) noexcept {
-    RecvOp op{{}, sock_.fd(), buf.data(), buf.size(), 0, true};
+    RecvOp op{{}, sock_.fd(), buf.data(), buf.size(), 0, true, inq_state()};
     return finish_size(try_io_once(sock_.io(), io::Interest::READABLE.mask(), op));
   }
   io::Result<std::size_t> try_read(std::span<char> buf) noexcept {
@@ -122,6 +122,11 @@ class StreamBase {
   StreamBase(StreamBase&&) noexcept = default;
   StreamBase& operator=(StreamBase&&) noexcept = default;
   ~StreamBase() = default;
+
+  std::atomic<uint8_t>* inq_state() const noexcept {
+    ScheduledIo* io = sock_.io();
+    return io ? &io->sock_state : nullptr;
+  }
 
   PollSocket sock_;
 };

@@ -56,7 +56,7 @@ io::Result<std::pair<TcpStream, SocketAddr>> TcpListener::MakeAccepted::make(
     detail::OwnedFd fd, const sockaddr_storage& ss, socklen_t len) {
   auto peer = SocketAddr::from_sockaddr(reinterpret_cast<const sockaddr*>(&ss), len);
   if (!peer) return tokio::unexpected(peer.error());
-  auto sock = detail::PollSocket::adopt(std::move(fd), detail::kReadWrite, "TcpListener::accept");
+  auto sock = detail::PollSocket::adopt(std::move(fd), detail::kReadWrite, "TcpListener::accept", detail::kConnected);
   if (!sock) return tokio::unexpected(sock.error());
   return std::pair<TcpStream, SocketAddr>(TcpStream(std::move(*sock)), *peer);
 }

@@ -13,7 +13,22 @@ Task<io::Result<TcpStream>> TcpStream::connect_fd(detail::OwnedFd fd, SocketAddr
   // EINTR: the connection attempt goes on asynchronously, exactly like EINPROGRESS.
   bool pending = r < 0 && (errno == EINPROGRESS || errno == EINTR);
   if (r < 0 && !pending) co_return io::last_os_error();
-  auto sock = detail::PollSocket::adopt(std::move(fd), detail::kReadWrite, "TcpStream::connect");
+  if (pending) {
+    // Over loopback the handshake has usually completed inside connect() already: one
+    // getpeername spares the wait for the driver (and the park it implies). ENOTCONN
+    // means still in progress, or failed (then SO_ERROR says why).
+    sockaddr_storage peer;
+    socklen_t plen = sizeof peer;
+    if (::getpeername(fd.get(), reinterpret_cast<sockaddr*>(&peer), &plen) == 0) {
+      pending = false;
+    } else {
+      auto e = detail::take_socket_error(fd.get());
+      if (!e) co_return tokio::unexpected(e.error());
+      if (*e) co_return tokio::unexpected(**e);
+    }
+  }
+  auto sock = detail::PollSocket::adopt(std::move(fd), detail::kReadWrite, "TcpStream::connect",
+                                        pending ? 0 : io::Ready::kWritable);
   if (!sock) co_return tokio::unexpected(sock.error());
   if (pending) {
     // Writable (or an error / hang-up) once the handshake finished either way.

@@ -58,7 +58,7 @@ Task<io::Result<UdpSocket>> UdpSocket::bind(ToSocketAddrs addr) {
       last = std::error_code(errno, std::system_category());
       continue;
     }
-    auto sock = detail::PollSocket::adopt(std::move(*fd), detail::kReadWrite, "UdpSocket::bind");
+    auto sock = detail::PollSocket::adopt(std::move(*fd), detail::kReadWrite, "UdpSocket::bind", io::Ready::kWritable);
     if (!sock) co_return tokio::unexpected(sock.error());
     co_return UdpSocket(std::move(*sock));
   }

@@ -25,7 +25,7 @@ io::Result<UnixListener> UnixListener::from_std(int fd) {
 io::Result<std::pair<UnixStream, UnixSocketAddr>> UnixListener::MakeAccepted::make(
     detail::OwnedFd fd, const sockaddr_storage& ss, socklen_t len) {
   auto peer = detail_unix::AddrConv::convert(ss, len);
-  auto sock = detail::PollSocket::adopt(std::move(fd), detail::kReadWrite, "UnixListener::accept");
+  auto sock = detail::PollSocket::adopt(std::move(fd), detail::kReadWrite, "UnixListener::accept", detail::kConnected);
   if (!sock) return tokio::unexpected(sock.error());
   return std::pair<UnixStream, UnixSocketAddr>(UnixStream(std::move(*sock)), std::move(*peer));
 }

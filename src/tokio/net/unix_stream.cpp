@@ -9,7 +9,8 @@ Task<io::Result<UnixStream>> UnixStream::connect_addr(io::Result<UnixSocketAddr>
   int r = ::connect(fd->get(), addr->raw(), addr->raw_len());
   bool pending = r < 0 && (errno == EINPROGRESS || errno == EINTR);
   if (r < 0 && !pending) co_return io::last_os_error();
-  auto sock = detail::PollSocket::adopt(std::move(*fd), detail::kReadWrite, "UnixStream::connect");
+  auto sock = detail::PollSocket::adopt(std::move(*fd), detail::kReadWrite, "UnixStream::connect",
+                                        pending ? 0 : io::Ready::kWritable);
   if (!sock) co_return tokio::unexpected(sock.error());
   if (pending) {
     auto w = co_await detail::ReadinessAwait<detail::FinishVoid>(sock->io(), io::Interest::WRITABLE);
@@ -27,9 +28,9 @@ io::Result<std::pair<UnixStream, UnixStream>> UnixStream::pair() {
     return io::last_os_error();
   }
   detail::OwnedFd a(fds[0]), b(fds[1]);
-  auto sa = detail::PollSocket::adopt(std::move(a), detail::kReadWrite, "UnixStream::pair");
+  auto sa = detail::PollSocket::adopt(std::move(a), detail::kReadWrite, "UnixStream::pair", io::Ready::kWritable);
   if (!sa) return tokio::unexpected(sa.error());
-  auto sb = detail::PollSocket::adopt(std::move(b), detail::kReadWrite, "UnixStream::pair");
+  auto sb = detail::PollSocket::adopt(std::move(b), detail::kReadWrite, "UnixStream::pair", io::Ready::kWritable);
   if (!sb) return tokio::unexpected(sb.error());
   return std::pair<UnixStream, UnixStream>(UnixStream(std::move(*sa)), UnixStream(std::move(*sb)));
 }

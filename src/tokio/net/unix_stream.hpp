@@ -58,7 +58,9 @@ class UnixStream : public detail::StreamBase {
 
  private:
   friend class UnixListener;
-  explicit UnixStream(detail::PollSocket s) noexcept : StreamBase(std::move(s)) {}
+  explicit UnixStream(detail::PollSocket s) noexcept : StreamBase(std::move(s)) {
+    if (auto* st = inq_state()) st->store(detail::kInqOff, std::memory_order_relaxed);  // TCP only
+  }
   static Task<io::Result<UnixStream>> connect_addr(io::Result<UnixSocketAddr> addr);
 };
 

@@ -4,11 +4,13 @@
 
 namespace tokio::detail {
 
-io::Result<Registration> Registration::create(int fd, io::Interest interest, const char* what) {
+io::Result<Registration> Registration::create(int fd, io::Interest interest, const char* what,
+                                              uint32_t ready) {
   HandleInner* h = current_handle_or_throw(what);
   IoDriver* d = io_driver_of(h, what);
   auto io = d->add(fd, interest);
   if (!io) return tokio::unexpected(io.error());
+  if (ready) (*io)->assume_ready(ready);
   h->ref_inc();
   Registration r;
   r.driver_ = d;

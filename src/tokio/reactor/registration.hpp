@@ -50,9 +50,11 @@ inline io::Result<std::size_t> finish_size(int64_t r) noexcept {
 class Registration {
  public:
   Registration() noexcept = default;
-  // Registers `fd` with the reactor of the runtime this thread is in. Throws
-  // std::logic_error (naming `what`) outside a runtime or when it has no I/O driver.
-  static io::Result<Registration> create(int fd, io::Interest interest, const char* what);
+  // Registers `fd` with the reactor of the runtime this thread is in, with `ready`
+  // (io::Ready bits) assumed until an operation sees EAGAIN. Throws std::logic_error
+  // (naming `what`) outside a runtime or when it has no I/O driver.
+  static io::Result<Registration> create(int fd, io::Interest interest, const char* what,
+                                         uint32_t ready = 0);
 
   Registration(Registration&& o) noexcept
       : driver_(std::exchange(o.driver_, nullptr)),

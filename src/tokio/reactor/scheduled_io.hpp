@@ -94,6 +94,13 @@ class alignas(64) ScheduledIo {
     if (w.linked.load(std::memory_order_acquire)) remove_waiter_slow(w);
   }
 
+  // Marks bits ready without an event (a socket known to be connected is writable before
+  // epoll says so). No tick change: like any readiness, it is cleared only by an
+  // operation that then sees EAGAIN.
+  void assume_ready(uint32_t bits) noexcept {
+    readiness_.fetch_or(bits & kReadyMask, std::memory_order_acq_rel);
+  }
+
   // --- driver side
   // ORs `ready` into the word, advances the tick and wakes the waiters it satisfies.
   void set_readiness(uint32_t ready) noexcept;
@@ -102,7 +109,15 @@ class alignas(64) ScheduledIo {
   // Wakes every waiter whose mask intersects `ready`.
   void wake(uint32_t ready) noexcept;
   // Prepares a released entry for reuse.
-  void reset() noexcept { readiness_.store(0, std::memory_order_relaxed); }
+  void reset() noexcept {
+    readiness_.store(0, std::memory_order_relaxed);
+    sock_state.store(0, std::memory_order_relaxed);
+  }
+
+  // Per-registration state owned by the socket layer (net/socket.hpp: whether TCP_INQ is
+  // on). Kept here because the registration's address is stable while the I/O object
+  // that owns it may move.
+  std::atomic<uint8_t> sock_state{0};
 
   // Links in the driver's registration set (guarded by the driver's mutex).
   ScheduledIo* set_prev = nullptr;
