@@ -8,8 +8,10 @@
 #define TOKIO_IMPLEMENTATION
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
 #include <string>
+#include <thread>
 
 #include "tokio.hpp"
 
@@ -41,7 +43,12 @@ Task<int> amain(std::string path) {
   std::fflush(stdout);
   for (;;) {
     auto conn = co_await listener->accept();
-    if (conn) tokio::spawn(serve, std::move(conn->first));
+    if (!conn) {  // e.g. EMFILE: pause instead of retrying in a tight loop
+      std::fprintf(stderr, "unix_echo: accept: %s (pausing)\n", conn.error().message().c_str());
+      co_await tokio::task::spawn_blocking([] { std::this_thread::sleep_for(std::chrono::milliseconds(100)); });
+      continue;
+    }
+    tokio::spawn(serve, std::move(conn->first));
   }
 }
 

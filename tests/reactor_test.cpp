@@ -1,6 +1,7 @@
 // The reactor: readiness word and ticks, AsyncFd guards, waiter lists, cancellation,
 // coop budget, parking in epoll_wait and waking it, runtimes without I/O.
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -362,4 +363,50 @@ TEST_CASE("reactor: deregistering while the driver is waking the fd's waiters is
   stop.store(true);
   writer.join();
   CHECK(done == 4 * rounds);
+}
+
+TEST_CASE("reactor: a storm of signals (EINTR everywhere) causes no I/O errors") {
+  nt::Watchdog wd("signal storm");
+  struct sigaction sa{}, old{};
+  sa.sa_handler = [](int) {};
+  sa.sa_flags = 0;  // no SA_RESTART: blocking calls (epoll_wait, futex...) see EINTR
+  sigemptyset(&sa.sa_mask);
+  REQUIRE(::sigaction(SIGUSR1, &sa, &old) == 0);
+  std::atomic<bool> stop{false};
+  std::thread storm([&] {
+    while (!stop.load()) {
+      ::kill(::getpid(), SIGUSR1);
+      std::this_thread::sleep_for(std::chrono::microseconds(200));
+    }
+  });
+  auto rt = nt::io_multi(2);
+  std::size_t total = rt.block_on([]() -> Task<std::size_t> {
+    auto l = co_await tokio::net::TcpListener::bind("127.0.0.1:0");
+    REQUIRE(l.has_value());
+    auto c = co_await tokio::net::TcpStream::connect(l->local_addr().value());
+    REQUIRE(c.has_value());
+    auto a = co_await l->accept();
+    REQUIRE(a.has_value());
+    auto writer = tokio::spawn([](tokio::net::TcpStream s) -> Task<> {
+      std::string chunk(1000, 'z');
+      for (int i = 0; i < 2000; ++i) {
+        REQUIRE((co_await s.write_all(chunk)).has_value());
+        if (i % 50 == 0) co_await nt::settle(1);
+      }
+    }, std::move(*c));
+    std::size_t got = 0;
+    char buf[4096];
+    for (;;) {
+      auto n = co_await a->first.read(buf);
+      REQUIRE(n.has_value());
+      if (*n == 0) break;
+      got += *n;
+    }
+    co_await writer;
+    co_return got;
+  }());
+  stop.store(true);
+  storm.join();
+  ::sigaction(SIGUSR1, &old, nullptr);
+  CHECK(total == 2000u * 1000u);
 }
