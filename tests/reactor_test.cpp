@@ -280,6 +280,16 @@ TEST_CASE("reactor: a runtime without enable_io runs, and I/O on it is a clear e
   }(p.r)), std::logic_error);
   // Outside any runtime.
   CHECK_THROWS_AS((void)AsyncFd<int>::create(p.r), std::logic_error);
+  // A regular file cannot be polled: epoll refuses it, and the error is returned.
+  auto io_rt = nt::io_current();
+  auto err = io_rt.block_on([]() -> Task<std::error_code> {
+    int fd = ::open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
+    REQUIRE(fd >= 0);
+    auto afd = AsyncFd<int>::create(fd);
+    ::close(fd);
+    co_return afd ? std::error_code() : afd.error();
+  }());
+  CHECK(err == std::errc::operation_not_permitted);
   CHECK_THROWS_AS((void)tokio::net::UnixStream::pair(), std::logic_error);
 }
 
