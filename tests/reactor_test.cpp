@@ -420,3 +420,27 @@ TEST_CASE("reactor: a storm of signals (EINTR everywhere) causes no I/O errors")
   ::sigaction(SIGUSR1, &old, nullptr);
   CHECK(total == 2000u * 1000u);
 }
+
+TEST_CASE("reactor: a hung-up fd whose operation keeps saying EAGAIN yields instead of spinning") {
+  nt::Watchdog wd("hup spin");
+  auto rt = nt::io_current();
+  Pipe p;
+  ::close(p.w);  // the read end now reports hang-up forever
+  p.w = -1;
+  int attempts = rt.block_on([](int fd) -> Task<int> {
+    auto afd = AsyncFd<int>::create(fd);
+    REQUIRE(afd.has_value());
+    REQUIRE((co_await afd->readable()).has_value());
+    int n = 0;
+    // A closure that never makes progress: without the yield this poll would never
+    // return and the other branch (on this single thread) could never run.
+    auto stuck = afd->async_io(Interest::READABLE, [&n](int&) -> tokio::io::Result<int> {
+      ++n;
+      return tokio::io::os_error(EAGAIN);
+    });
+    auto v = co_await tokio::select_biased(std::move(stuck), nt::settle(50));
+    CHECK(v.index() == 1);
+    co_return n;
+  }(p.r));
+  CHECK(attempts >= 1);
+}

@@ -133,6 +133,15 @@ class IoOp : public Leaf<IoOp<Op>> {
       int64_t r = op_();
       if (r == -EAGAIN) {
         io_->clear_readiness(snap, waiter_.mask);
+        uint32_t now = io_->load();
+        if (TOKIO_UNLIKELY((now & ScheduledIo::kTickMask) == (snap & ScheduledIo::kTickMask) &&
+                           ScheduledIo::is_ready(now, waiter_.mask))) {
+          // Only final states (hang-up, error) keep it "ready", yet the syscall would
+          // block (an odd device, or a user closure's own EAGAIN): yield and retry later
+          // instead of spinning inside this poll and starving the worker.
+          defer_wake(cx);
+          return false;
+        }
         continue;
       }
       if (r > 0 && op_.drained(r)) io_->clear_readiness(snap, waiter_.mask);
