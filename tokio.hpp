@@ -4909,11 +4909,15 @@ class PollSocket {
 // --- one-attempt operations (see reactor/registration.hpp for the protocol) ---------------
 // TCP_INQ (Linux >= 4.18): recvmsg reports how many bytes are left in the receive queue,
 // so a read that filled the caller's buffer can still prove the queue empty and clear
-// readiness, saving the EAGAIN read that would otherwise follow. Enabled lazily, on a
-// stream's first read that fills its buffer (ScheduledIo::sock_state):
+// readiness, saving the EAGAIN read that would otherwise follow. That pays off for
+// message-sized reads (request/response traffic: the peer now waits for us); for bulk
+// reads the peer is usually still sending, and retrying the read beats waiting for the
+// driver, so it only applies to reads of at most kInqMaxRead bytes. Enabled lazily, on a
+// stream's first such read that fills its buffer (ScheduledIo::sock_state):
 inline constexpr uint8_t kInqUnknown = 0;  // not tried yet
 inline constexpr uint8_t kInqOn = 1;       // enabled: reads use recvmsg and get the count
 inline constexpr uint8_t kInqOff = 2;      // not a TCP socket, or the kernel refused it
+inline constexpr std::size_t kInqMaxRead = 4096;
 
 // recv(2). For TCP streams (`inq` set) a filled buffer turns TCP_INQ on, and afterwards
 // the remaining-bytes count tells whether the queue is empty.
@@ -4926,7 +4930,7 @@ struct RecvOp : OpBase {
   std::atomic<uint8_t>* inq = nullptr;  // ScheduledIo::sock_state of a TCP stream
   bool empty = false;                   // TCP_INQ said nothing is left
   int64_t operator()() noexcept {
-    if (inq) {
+    if (inq && n <= kInqMaxRead) {
       uint8_t st = inq->load(std::memory_order_relaxed);
       if (st == kInqOn) return recv_inq();
       int64_t r = recv_plain();
