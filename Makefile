@@ -69,7 +69,7 @@ $(PCH_OUT): $(PCH_HDR) tokio.hpp | $(DOCTEST_HDR)
 	$(CXX) $(CXXFLAGS) -x c++-header $< -o $@
 
 # main.cpp defines the implementation macros before including, so it cannot use the PCH.
-$(BUILD)/tests/main.o: tests/main.cpp tokio.hpp tests/test_util.hpp | $(DOCTEST_HDR)
+$(BUILD)/tests/main.o: tests/main.cpp tokio.hpp tests/test_util.hpp tests/net_test_util.hpp | $(DOCTEST_HDR)
 	@mkdir -p $(dir $@)
 	$(CXX) $(CXXFLAGS) -c $< -o $@
 
@@ -80,7 +80,9 @@ $(BUILD)/tests/%.o: tests/%.cpp tokio.hpp $(wildcard tests/*.hpp) $(PCH_OUT)
 $(TEST_BIN): $(TEST_OBJS)
 	$(CXX) $(CXXFLAGS) $^ -o $@ $(LDLIBS)
 
-test: $(TEST_BIN)
+# The networking suites drive the example programs (they look for them next to the test
+# binary, in $(BUILD)/examples), so the examples are built first.
+test: $(TEST_BIN) $(EXAMPLE_BINS)
 	$(TEST_BIN) $(TEST_ARGS)
 
 test-asan:

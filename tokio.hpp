@@ -8029,6 +8029,2279 @@ auto timeout(std::chrono::duration<Rep, Period> d, A&& operand) {
 
 }  // namespace tokio::time
 /* end file src/tokio/timers/timeout.hpp */
+/* begin file src/tokio/reactor/interest.hpp */
+// io::Interest (what a registration waits for) and io::Ready (what the reactor reported).
+//
+//   Interest: READABLE | WRITABLE | PRIORITY | ERROR, combined with `|`.
+//   Ready:    READABLE, WRITABLE, READ_CLOSED, WRITE_CLOSED, PRIORITY, ERROR.
+//
+// The Ready bit values are the low bits of a registration's readiness word (see
+// reactor/scheduled_io.hpp), so converting between the two costs nothing.
+
+/* #include <cstdint> (already above) */
+
+namespace tokio::io {
+
+class Ready {
+ public:
+  constexpr Ready() noexcept = default;
+  static constexpr Ready from_bits(uint32_t b) noexcept { return Ready(b & kAll); }
+
+  static const Ready EMPTY;
+  static const Ready READABLE;
+  static const Ready WRITABLE;
+  static const Ready READ_CLOSED;
+  static const Ready WRITE_CLOSED;
+  static const Ready PRIORITY;
+  static const Ready ERROR;
+  static const Ready ALL;
+
+  constexpr bool is_empty() const noexcept { return bits_ == 0; }
+  constexpr bool is_readable() const noexcept { return bits_ & (kReadable | kReadClosed); }
+  constexpr bool is_writable() const noexcept { return bits_ & (kWritable | kWriteClosed); }
+  constexpr bool is_read_closed() const noexcept { return bits_ & kReadClosed; }
+  constexpr bool is_write_closed() const noexcept { return bits_ & kWriteClosed; }
+  constexpr bool is_priority() const noexcept { return bits_ & kPriority; }
+  constexpr bool is_error() const noexcept { return bits_ & kError; }
+  constexpr uint32_t bits() const noexcept { return bits_; }
+
+  constexpr Ready operator|(Ready o) const noexcept { return Ready(bits_ | o.bits_); }
+  constexpr Ready operator&(Ready o) const noexcept { return Ready(bits_ & o.bits_); }
+  // Set difference.
+  constexpr Ready operator-(Ready o) const noexcept { return Ready(bits_ & ~o.bits_); }
+  constexpr Ready& operator|=(Ready o) noexcept {
+    bits_ |= o.bits_;
+    return *this;
+  }
+  friend constexpr bool operator==(Ready, Ready) noexcept = default;
+
+  // Bit values (shared with the readiness word).
+  static constexpr uint32_t kReadable = 1;
+  static constexpr uint32_t kWritable = 2;
+  static constexpr uint32_t kReadClosed = 4;
+  static constexpr uint32_t kWriteClosed = 8;
+  static constexpr uint32_t kPriority = 16;
+  static constexpr uint32_t kError = 32;
+  static constexpr uint32_t kAll = 63;
+  static constexpr uint32_t kClosed = kReadClosed | kWriteClosed;
+
+ private:
+  constexpr explicit Ready(uint32_t b) noexcept : bits_(b) {}
+  uint32_t bits_ = 0;
+};
+
+inline constexpr Ready Ready::EMPTY{};
+inline constexpr Ready Ready::READABLE{kReadable};
+inline constexpr Ready Ready::WRITABLE{kWritable};
+inline constexpr Ready Ready::READ_CLOSED{kReadClosed};
+inline constexpr Ready Ready::WRITE_CLOSED{kWriteClosed};
+inline constexpr Ready Ready::PRIORITY{kPriority};
+inline constexpr Ready Ready::ERROR{kError};
+inline constexpr Ready Ready::ALL{kAll};
+
+class Interest {
+ public:
+  static const Interest READABLE;
+  static const Interest WRITABLE;
+  static const Interest PRIORITY;
+  static const Interest ERROR;
+
+  constexpr bool is_readable() const noexcept { return bits_ & kR; }
+  constexpr bool is_writable() const noexcept { return bits_ & kW; }
+  constexpr bool is_priority() const noexcept { return bits_ & kP; }
+  constexpr bool is_error() const noexcept { return bits_ & kE; }
+
+  constexpr Interest operator|(Interest o) const noexcept { return Interest(bits_ | o.bits_); }
+  constexpr Interest add(Interest o) const noexcept { return *this | o; }
+  friend constexpr bool operator==(Interest, Interest) noexcept = default;
+
+  // The readiness bits that satisfy this interest. A closed direction counts as ready (the
+  // operation then reports EOF or the error), and so does ERROR (the syscall surfaces it).
+  constexpr uint32_t mask() const noexcept {
+    uint32_t m = Ready::kError;
+    if (bits_ & kR) m |= Ready::kReadable | Ready::kReadClosed;
+    if (bits_ & kW) m |= Ready::kWritable | Ready::kWriteClosed;
+    if (bits_ & kP) m |= Ready::kPriority | Ready::kReadClosed;
+    return m;
+  }
+  constexpr uint8_t bits() const noexcept { return bits_; }
+
+ private:
+  static constexpr uint8_t kR = 1, kW = 2, kP = 4, kE = 8;
+  constexpr explicit Interest(uint8_t b) noexcept : bits_(b) {}
+  uint8_t bits_;
+};
+
+inline constexpr Interest Interest::READABLE{kR};
+inline constexpr Interest Interest::WRITABLE{kW};
+inline constexpr Interest Interest::PRIORITY{kP};
+inline constexpr Interest Interest::ERROR{kE};
+
+}  // namespace tokio::io
+/* end file src/tokio/reactor/interest.hpp */
+/* begin file src/tokio/reactor/errors.hpp */
+// Errors the reactor itself reports (besides the OS's errno values).
+//
+//   io::ReactorErrc::shutdown   the runtime's I/O driver shut down, or the I/O object was
+//                               deregistered while an operation on it was still waiting.
+// It compares equal to std::errc::operation_canceled.
+
+/* #include <system_error> (already above) */
+/* #include <type_traits> (already above) */
+
+namespace tokio::io {
+
+enum class ReactorErrc { shutdown = 1 };
+
+const std::error_category& reactor_category() noexcept;
+
+inline std::error_code make_error_code(ReactorErrc e) noexcept {
+  return {static_cast<int>(e), reactor_category()};
+}
+
+}  // namespace tokio::io
+
+template <>
+struct std::is_error_code_enum<tokio::io::ReactorErrc> : std::true_type {};
+/* end file src/tokio/reactor/errors.hpp */
+/* begin file src/tokio/reactor/async_fd.hpp */
+// io::AsyncFd<T>: registers any non-blocking file descriptor with the reactor and waits for
+// its readiness; the building block for I/O objects the library does not provide.
+//
+//   auto afd = tokio::io::AsyncFd<int>::create(fd);           // fd already O_NONBLOCK
+//   for (;;) {
+//     auto guard = co_await afd->readable();                  // io::Result<Guard>
+//     if (!guard) co_return guard.error();
+//     auto r = guard->try_io([&](auto& a) -> io::Result<std::size_t> {
+//       ssize_t n = ::read(a.as_raw_fd(), buf, sizeof buf);
+//       if (n < 0) return io::last_os_error();
+//       return std::size_t(n);
+//     });
+//     if (r) co_return *r;                                    // done (value or error)
+//     // else: EAGAIN, readiness was cleared; wait again
+//   }
+//
+// T is `int` (a raw fd the caller keeps ownership of) or any type with `int as_raw_fd()
+// const`; AsyncFd owns the T and destroys it after deregistering. Readiness is edge-based:
+// a guard says "the fd may be ready"; only clear_ready() (or try_io seeing EAGAIN) resets
+// it, and a clear is ignored if a newer event arrived meanwhile.
+//
+// Cancel safety: readable(), writable(), ready() and async_io() are cancel-safe (nothing
+// is consumed until the operation completes).
+
+/* #include <concepts> (already above) */
+/* #include <optional> (already above) */
+/* #include <type_traits> (already above) */
+/* #include <utility> (already above) */
+
+/* begin file src/tokio/reactor/registration.hpp */
+// Registration: one fd registered with the current runtime's reactor, and the leaf
+// awaitables every I/O object is built from.
+//
+//   IoOp<Op>        waits until the fd is ready for the op's interest, runs one syscall
+//                   attempt, and on EAGAIN clears readiness (with the observed tick) and
+//                   waits again. The result is the op's finish(r).
+//   ReadinessAwait  waits for readiness only (readable(), writable(), AsyncFd guards).
+//   try_io_once     the non-waiting form (try_read, try_write...): EAGAIN when not ready.
+//
+// An attempt's raw result is an int64_t: >= 0 success value, < 0 a negated errno, or
+// kIoShutdown. Every awaitable spends one unit of coop budget per poll, and unregisters its
+// waiter node in its destructor, so destroying a suspended operation (abort, select,
+// timeout) leaves nothing behind in the reactor.
+//
+// A Registration holds a reference on its runtime, so the driver outlives every fd it
+// serves even when the Runtime object is dropped first (operations then fail with
+// io::ReactorErrc::shutdown).
+
+/* #include <cerrno> (already above) */
+/* #include <cstdint> (already above) */
+/* #include <system_error> (already above) */
+/* #include <utility> (already above) */
+
+/* begin file src/tokio/reactor/scheduled_io.hpp */
+// ScheduledIo: the reactor's per-fd state, shared by the driver (which sets readiness from
+// epoll events) and the tasks doing I/O on the fd (which clear it when a syscall says
+// EAGAIN, and wait for it otherwise).
+//
+// Readiness word (`readiness`, 32 bits):
+//   bits 0-5   io::Ready bits: READABLE 1, WRITABLE 2, READ_CLOSED 4, WRITE_CLOSED 8,
+//              PRIORITY 16, ERROR 32
+//   bits 8-30  tick: advanced (mod 2^23) every time the driver ORs in an event
+//   bit 31     SHUTDOWN: the runtime's driver shut down; every wait completes with an error
+//
+// Edge-triggered epoll reports a transition once, so readiness is sticky: it is set by the
+// driver and cleared only by an operation that got EAGAIN (or a short read/write on a
+// stream, which proves the same). The clear carries the tick the operation observed before
+// its syscall; if the driver delivered a new edge since, the tick differs and the clear is
+// dropped, so a clear racing with a new edge can never hide it. READ_CLOSED / WRITE_CLOSED
+// are final and never cleared.
+//
+// Waiters: an intrusive doubly-linked list of IoWaiter nodes that live inside the awaiting
+// operations (no allocation per wait), guarded by `lock`. The driver unlinks every waiter
+// whose interest the new readiness satisfies, takes its waker and wakes it outside the
+// lock. A waiter's `linked` flag is written under the lock and read without it by the
+// owner: once it reads false (acquire), the driver will not touch the node again, so an
+// operation that completes after being woken never takes the lock.
+
+/* #include <atomic> (already above) */
+/* #include <cstddef> (already above) */
+/* #include <cstdint> (already above) */
+
+
+namespace tokio::detail {
+
+struct IoWaiter {
+  IoWaiter* prev = nullptr;
+  IoWaiter* next = nullptr;
+  Wakeable* waker = nullptr;  // owned reference while linked (guarded by the lock)
+  uint32_t mask = 0;          // readiness bits that complete this wait (Interest::mask)
+  std::atomic<bool> linked{false};
+
+  explicit IoWaiter(uint32_t m = 0) noexcept : mask(m) {}
+  // Awaitables are copied before they first suspend: a copy is never linked.
+  IoWaiter(const IoWaiter& o) noexcept : mask(o.mask) {}
+  IoWaiter& operator=(const IoWaiter&) = delete;
+};
+
+class alignas(64) ScheduledIo {
+ public:
+  static constexpr uint32_t kReadyMask = io::Ready::kAll;
+  static constexpr uint32_t kTickShift = 8;
+  static constexpr uint32_t kTickMask = 0x7FFFFF00u;
+  static constexpr uint32_t kTickOne = 1u << kTickShift;
+  static constexpr uint32_t kShutdown = 0x80000000u;
+
+  uint32_t load() const noexcept { return readiness_.load(std::memory_order_acquire); }
+
+  // True when `snapshot` (a value of the readiness word) completes a wait with `mask`.
+  static bool is_ready(uint32_t snapshot, uint32_t mask) noexcept {
+    return (snapshot & (mask | kShutdown)) != 0;
+  }
+
+  // Returns true (with the readiness word in `snapshot`) when the waiter's interest is
+  // ready or the driver shut down; otherwise leaves `w` linked with the current waker and
+  // returns false. A linked waiter that becomes ready stays linked until remove_waiter.
+  bool poll_ready(task::Context& cx, IoWaiter& w, uint32_t& snapshot) noexcept {
+    snapshot = load();
+    if (TOKIO_LIKELY(is_ready(snapshot, w.mask))) return true;
+    return poll_ready_slow(cx, w, snapshot);
+  }
+
+  // Clears the bits of `mask` observed in `snapshot`, unless the driver delivered a new
+  // event since (tick changed). Closed bits are never cleared.
+  void clear_readiness(uint32_t snapshot, uint32_t mask) noexcept {
+    uint32_t bits = snapshot & mask & kReadyMask & ~io::Ready::kClosed;
+    if (bits == 0) return;
+    uint32_t cur = readiness_.load(std::memory_order_acquire);
+    for (;;) {
+      if ((cur & kTickMask) != (snapshot & kTickMask)) return;  // a newer edge: keep it
+      if ((cur & bits) == 0) return;
+      if (readiness_.compare_exchange_weak(cur, cur & ~bits, std::memory_order_acq_rel,
+                                           std::memory_order_acquire)) {
+        return;
+      }
+    }
+  }
+
+  // Unlinks `w` if it is still linked and drops its waker. Called when an operation
+  // completes or its awaitable is destroyed (cancellation).
+  void remove_waiter(IoWaiter& w) noexcept {
+    if (w.linked.load(std::memory_order_acquire)) remove_waiter_slow(w);
+  }
+
+  // Marks bits ready without an event (a socket known to be connected is writable before
+  // epoll says so). No tick change: like any readiness, it is cleared only by an
+  // operation that then sees EAGAIN.
+  void assume_ready(uint32_t bits) noexcept {
+    readiness_.fetch_or(bits & kReadyMask, std::memory_order_acq_rel);
+  }
+
+  // --- driver side
+  // ORs `ready` into the word, advances the tick and wakes the waiters it satisfies.
+  void set_readiness(uint32_t ready) noexcept;
+  // Marks the registration shut down and wakes every waiter.
+  void shutdown() noexcept;
+  // Wakes every waiter whose mask intersects `ready`.
+  void wake(uint32_t ready) noexcept;
+  // Prepares a released entry for reuse.
+  void reset() noexcept {
+    readiness_.store(0, std::memory_order_relaxed);
+    sock_state.store(0, std::memory_order_relaxed);
+  }
+
+  // Per-registration state owned by the socket layer (net/socket.hpp: whether TCP_INQ is
+  // on). Kept here because the registration's address is stable while the I/O object
+  // that owns it may move.
+  std::atomic<uint8_t> sock_state{0};
+
+  // Links in the driver's registration set (guarded by the driver's mutex).
+  ScheduledIo* set_prev = nullptr;
+  ScheduledIo* set_next = nullptr;
+
+ private:
+  bool poll_ready_slow(task::Context& cx, IoWaiter& w, uint32_t& snapshot) noexcept;
+  void remove_waiter_slow(IoWaiter& w) noexcept;
+  void link(IoWaiter& w) noexcept;
+  void unlink(IoWaiter& w) noexcept;
+
+  std::atomic<uint32_t> readiness_{0};
+  SpinLock lock_;
+  IoWaiter* head_ = nullptr;  // guarded by lock_
+  IoWaiter* tail_ = nullptr;
+};
+
+}  // namespace tokio::detail
+/* end file src/tokio/reactor/scheduled_io.hpp */
+
+namespace tokio::detail {
+
+class IoDriver;
+
+inline constexpr int64_t kIoShutdown = INT64_MIN;
+
+inline std::error_code io_error_code(int64_t r) noexcept {
+  if (r == kIoShutdown) return make_error_code(io::ReactorErrc::shutdown);
+  return {static_cast<int>(-r), std::system_category()};
+}
+inline tokio::unexpected<std::error_code> io_unexpected(int64_t r) noexcept {
+  return tokio::unexpected(io_error_code(r));
+}
+// The usual finish: a byte count.
+inline io::Result<std::size_t> finish_size(int64_t r) noexcept {
+  if (r < 0) return io_unexpected(r);
+  return static_cast<std::size_t>(r);
+}
+
+class Registration {
+ public:
+  Registration() noexcept = default;
+  // Registers `fd` with the reactor of the runtime this thread is in, with `ready`
+  // (io::Ready bits) assumed until an operation sees EAGAIN. Throws std::logic_error
+  // (naming `what`) outside a runtime or when it has no I/O driver.
+  static io::Result<Registration> create(int fd, io::Interest interest, const char* what,
+                                         uint32_t ready = 0);
+
+  Registration(Registration&& o) noexcept
+      : driver_(std::exchange(o.driver_, nullptr)),
+        handle_(std::exchange(o.handle_, nullptr)),
+        io_(std::exchange(o.io_, nullptr)),
+        fd_(std::exchange(o.fd_, -1)) {}
+  Registration& operator=(Registration&& o) noexcept {
+    if (this != &o) {
+      (void)deregister();
+      driver_ = std::exchange(o.driver_, nullptr);
+      handle_ = std::exchange(o.handle_, nullptr);
+      io_ = std::exchange(o.io_, nullptr);
+      fd_ = std::exchange(o.fd_, -1);
+    }
+    return *this;
+  }
+  Registration(const Registration&) = delete;
+  Registration& operator=(const Registration&) = delete;
+  ~Registration() { (void)deregister(); }
+
+  // Removes the fd from epoll (it must still be open). Idempotent.
+  io::Result<void> deregister() noexcept;
+
+  ScheduledIo* io() const noexcept { return io_; }
+  int fd() const noexcept { return fd_; }
+  explicit operator bool() const noexcept { return io_ != nullptr; }
+
+ private:
+  IoDriver* driver_ = nullptr;
+  HandleInner* handle_ = nullptr;  // one reference, keeps the driver alive
+  ScheduledIo* io_ = nullptr;
+  int fd_ = -1;
+};
+
+// Runs `op` once if the registration looks ready for `mask`; EAGAIN otherwise (and clears
+// the readiness when the syscall itself says EAGAIN).
+template <class Op>
+int64_t try_io_once(ScheduledIo* io, uint32_t mask, Op& op) noexcept {
+  if (!io) return -EBADF;
+  uint32_t snap = io->load();
+  if (snap & ScheduledIo::kShutdown) return kIoShutdown;
+  if (!(snap & mask)) return -EAGAIN;
+  int64_t r = op();
+  if (r == -EAGAIN || (r > 0 && op.drained(r))) io->clear_readiness(snap, mask);
+  return r;
+}
+
+// Base for op functors: no success proves readiness consumed unless the op says so.
+struct OpBase {
+  bool drained(int64_t) const noexcept { return false; }
+};
+
+template <class Op>
+class IoOp : public Leaf<IoOp<Op>> {
+ public:
+  IoOp(ScheduledIo* io, io::Interest interest, Op op) noexcept
+      : io_(io), waiter_(interest.mask()), op_(std::move(op)) {}
+  IoOp(const IoOp& o) noexcept : Leaf<IoOp>(o), io_(o.io_), waiter_(o.waiter_), op_(o.op_) {}
+  ~IoOp() {
+    if (io_) io_->remove_waiter(waiter_);
+  }
+
+  bool poll(task::Context& cx) noexcept {
+    if (TOKIO_UNLIKELY(!io_)) {
+      res_ = -EBADF;  // a moved-from or closed I/O object
+      return true;
+    }
+    if (!coop_poll_proceed(cx)) return false;
+    for (;;) {
+      uint32_t snap;
+      if (!io_->poll_ready(cx, waiter_, snap)) return false;
+      if (TOKIO_UNLIKELY(snap & ScheduledIo::kShutdown)) {
+        res_ = kIoShutdown;
+        break;
+      }
+      int64_t r = op_();
+      if (r == -EAGAIN) {
+        io_->clear_readiness(snap, waiter_.mask);
+        uint32_t now = io_->load();
+        if (TOKIO_UNLIKELY((now & ScheduledIo::kTickMask) == (snap & ScheduledIo::kTickMask) &&
+                           ScheduledIo::is_ready(now, waiter_.mask))) {
+          // Only final states (hang-up, error) keep it "ready", yet the syscall would
+          // block (an odd device, or a user closure's own EAGAIN): yield and retry later
+          // instead of spinning inside this poll and starving the worker.
+          defer_wake(cx);
+          return false;
+        }
+        continue;
+      }
+      if (r > 0 && op_.drained(r)) io_->clear_readiness(snap, waiter_.mask);
+      res_ = r;
+      break;
+    }
+    io_->remove_waiter(waiter_);
+    return true;
+  }
+
+  decltype(auto) await_resume() { return op_.finish(res_); }
+
+ private:
+  ScheduledIo* io_;
+  IoWaiter waiter_;
+  Op op_;
+  int64_t res_ = 0;
+};
+
+// What a readiness wait observed: the readiness word (ready bits, tick, shutdown).
+struct ReadyEvent {
+  uint32_t snapshot = 0;
+  uint32_t mask = 0;
+  io::Ready ready() const noexcept {
+    if (snapshot & ScheduledIo::kShutdown) return io::Ready::from_bits(mask);
+    return io::Ready::from_bits(snapshot & mask);
+  }
+  bool is_shutdown() const noexcept { return snapshot & ScheduledIo::kShutdown; }
+};
+
+// Waits until the registration is ready for `interest`. Finish(ReadyEvent-or-error) maps
+// the outcome to the awaitable's result type.
+template <class Finish>
+class ReadinessAwait : public Leaf<ReadinessAwait<Finish>> {
+ public:
+  ReadinessAwait(ScheduledIo* io, io::Interest interest, Finish f = Finish()) noexcept
+      : io_(io), waiter_(interest.mask()), finish_(std::move(f)) {}
+  ReadinessAwait(const ReadinessAwait& o) noexcept
+      : Leaf<ReadinessAwait>(o), io_(o.io_), waiter_(o.waiter_), finish_(o.finish_) {}
+  ~ReadinessAwait() {
+    if (io_) io_->remove_waiter(waiter_);
+  }
+
+  bool poll(task::Context& cx) noexcept {
+    if (TOKIO_UNLIKELY(!io_)) return true;
+    if (!coop_poll_proceed(cx)) return false;
+    if (!io_->poll_ready(cx, waiter_, ev_.snapshot)) return false;
+    ev_.mask = waiter_.mask;
+    io_->remove_waiter(waiter_);
+    return true;
+  }
+
+  decltype(auto) await_resume() {
+    if (!io_) return finish_(io::Result<ReadyEvent>(tokio::unexpected(io_error_code(-EBADF))));
+    if (ev_.is_shutdown()) return finish_(io::Result<ReadyEvent>(io_unexpected(kIoShutdown)));
+    return finish_(io::Result<ReadyEvent>(ev_));
+  }
+
+ private:
+  ScheduledIo* io_;
+  IoWaiter waiter_;
+  ReadyEvent ev_;
+  Finish finish_;
+};
+
+struct FinishVoid {
+  io::Result<void> operator()(io::Result<ReadyEvent> r) const noexcept {
+    if (!r) return tokio::unexpected(r.error());
+    return {};
+  }
+};
+struct FinishReady {
+  io::Result<io::Ready> operator()(io::Result<ReadyEvent> r) const noexcept {
+    if (!r) return tokio::unexpected(r.error());
+    return r->ready();
+  }
+};
+
+// An awaitable that is ready at once with a stored value (flush on a socket, errors found
+// before any waiting).
+template <class T>
+class ReadyValue : public Leaf<ReadyValue<T>> {
+ public:
+  explicit ReadyValue(T v) : v_(std::move(v)) {}
+  ReadyValue(const ReadyValue& o) : Leaf<ReadyValue>(o), v_(o.v_) {}
+  bool poll(task::Context&) noexcept { return true; }
+  T await_resume() { return std::move(v_); }
+
+ private:
+  T v_;
+};
+
+}  // namespace tokio::detail
+/* end file src/tokio/reactor/registration.hpp */
+
+namespace tokio::io {
+
+template <class T>
+concept AsRawFd = std::same_as<T, int> || requires(const T& t) {
+  { t.as_raw_fd() } -> std::convertible_to<int>;
+};
+
+// try_io's "the operation would block" outcome (readiness has been cleared).
+struct TryIoError {
+  friend bool operator==(TryIoError, TryIoError) = default;
+};
+
+inline bool is_would_block(const std::error_code& e) noexcept {
+  return e == std::errc::resource_unavailable_try_again ||
+         e == std::errc::operation_would_block;
+}
+
+template <AsRawFd T>
+class AsyncFd;
+
+template <AsRawFd T>
+class AsyncFdReadyGuard {
+ public:
+  AsyncFdReadyGuard(AsyncFd<T>* fd, detail::ReadyEvent ev) noexcept : fd_(fd), ev_(ev) {}
+
+  // The readiness this guard observed.
+  Ready ready() const noexcept { return ev_.ready(); }
+  // Forgets the observed readiness: the next readable()/writable() waits for a new event.
+  void clear_ready() noexcept { clear_ready_matching(Ready::ALL); }
+  void clear_ready_matching(Ready r) noexcept {
+    if (auto* io = fd_->reg_.io()) io->clear_readiness(ev_.snapshot, ev_.mask & r.bits());
+  }
+  // Keeps the readiness (the default when the guard is dropped).
+  void retain_ready() noexcept {}
+
+  // Runs f(AsyncFd<T>&) -> io::Result<R>. An EAGAIN/EWOULDBLOCK error clears the readiness
+  // and gives TryIoError; any other outcome is returned as is.
+  template <class F>
+  auto try_io(F&& f) -> tokio::Result<std::invoke_result_t<F&, AsyncFd<T>&>, TryIoError> {
+    auto r = f(*fd_);
+    if (!r && is_would_block(r.error())) {
+      clear_ready();
+      return tokio::unexpected(TryIoError{});
+    }
+    return r;
+  }
+
+  AsyncFd<T>& get_ref() const noexcept { return *fd_; }
+  T& get_inner() const noexcept { return fd_->get_ref(); }
+
+ private:
+  AsyncFd<T>* fd_;
+  detail::ReadyEvent ev_;
+};
+
+namespace detail_afd {
+template <AsRawFd T>
+struct FinishGuard {
+  AsyncFd<T>* fd;
+  io::Result<AsyncFdReadyGuard<T>> operator()(io::Result<detail::ReadyEvent> r) const noexcept {
+    if (!r) return tokio::unexpected(r.error());
+    return AsyncFdReadyGuard<T>(fd, *r);
+  }
+};
+
+// async_io's op: calls the user's closure, maps would-block to EAGAIN for IoOp.
+template <AsRawFd T, class F>
+struct UserOp : detail::OpBase {
+  using R = std::invoke_result_t<F&, T&>;
+  T* inner;
+  F f;
+  std::optional<R> out;
+  UserOp(T* i, F fn) : inner(i), f(std::move(fn)) {}
+  UserOp(const UserOp& o) : inner(o.inner), f(o.f) {}
+  int64_t operator()() noexcept {
+    R r = f(*inner);
+    if (!r && is_would_block(r.error())) return -EAGAIN;
+    out.emplace(std::move(r));
+    return 0;
+  }
+  R finish(int64_t res) {
+    if (out) return std::move(*out);
+    return detail::io_unexpected(res);
+  }
+};
+}  // namespace detail_afd
+
+template <AsRawFd T>
+class AsyncFd {
+ public:
+  // Registers inner's fd (which must be non-blocking) for `interest`. Needs a runtime with
+  // the I/O driver (throws std::logic_error otherwise).
+  static Result<AsyncFd> create(T inner, Interest interest = Interest::READABLE | Interest::WRITABLE) {
+    int fd = raw_fd_of(inner);
+    auto reg = detail::Registration::create(fd, interest, "io::AsyncFd::create");
+    if (!reg) return tokio::unexpected(reg.error());
+    return AsyncFd(std::move(inner), std::move(*reg), interest);
+  }
+
+  AsyncFd(AsyncFd&&) noexcept = default;
+  AsyncFd& operator=(AsyncFd&&) noexcept = default;
+
+  T& get_ref() noexcept { return *inner_; }
+  const T& get_ref() const noexcept { return *inner_; }
+  T& get_mut() noexcept { return *inner_; }
+  int as_raw_fd() const noexcept { return raw_fd_of(*inner_); }
+  Interest interest() const noexcept { return interest_; }
+
+  // Deregisters and hands the inner value back.
+  T into_inner() && {
+    (void)reg_.deregister();
+    T v = std::move(*inner_);
+    inner_.reset();
+    return v;
+  }
+
+  // Waits until the fd may be readable / writable / ready for `interest`.
+  auto readable() noexcept { return ready_guard(Interest::READABLE); }
+  auto writable() noexcept { return ready_guard(Interest::WRITABLE); }
+  auto ready(Interest interest) noexcept { return ready_guard(interest); }
+
+  // Waits for `interest` and runs f(T&) -> io::Result<R> until it does not fail with
+  // EAGAIN/EWOULDBLOCK (each would-block clears readiness first).
+  template <class F>
+  auto async_io(Interest interest, F f) {
+    return detail::IoOp<detail_afd::UserOp<T, F>>(reg_.io(), interest,
+                                                  detail_afd::UserOp<T, F>(&*inner_, std::move(f)));
+  }
+  // Runs f once if the fd looks ready for `interest`; EAGAIN (as an error) otherwise.
+  template <class F>
+  auto try_io(Interest interest, F f) -> std::invoke_result_t<F&, T&> {
+    detail_afd::UserOp<T, F> op(&*inner_, std::move(f));
+    int64_t r = detail::try_io_once(reg_.io(), interest.mask(), op);
+    return op.finish(r);
+  }
+
+ private:
+  friend class AsyncFdReadyGuard<T>;
+
+  AsyncFd(T inner, detail::Registration reg, Interest interest)
+      : inner_(std::move(inner)), reg_(std::move(reg)), interest_(interest) {}
+
+  static int raw_fd_of(const T& t) noexcept {
+    if constexpr (std::is_same_v<T, int>) return t;
+    else return static_cast<int>(t.as_raw_fd());
+  }
+  auto ready_guard(Interest interest) noexcept {
+    return detail::ReadinessAwait<detail_afd::FinishGuard<T>>(reg_.io(), interest,
+                                                              detail_afd::FinishGuard<T>{this});
+  }
+
+  // Declared before reg_: the registration is removed while the fd is still open.
+  std::optional<T> inner_;
+  detail::Registration reg_;
+  Interest interest_;
+};
+
+}  // namespace tokio::io
+/* end file src/tokio/reactor/async_fd.hpp */
+/* begin file src/tokio/net/errors.hpp */
+// Errors of address parsing and name resolution.
+//
+//   net::AddrErrc    malformed addresses: compare equal to std::errc::invalid_argument,
+//                    except no_addresses (a name resolved to nothing usable)
+//   gai_category()   getaddrinfo(3) failures (EAI_* codes, gai_strerror messages), e.g.
+//                    "Name or service not known" for an unknown host
+
+/* #include <system_error> (already above) */
+/* #include <type_traits> (already above) */
+
+namespace tokio::net {
+
+enum class AddrErrc {
+  invalid_socket_address = 1,  // not "ip:port", "[v6]:port" or "host:port"
+  invalid_ip_address,          // not a dotted-quad IPv4 or an IPv6 literal
+  invalid_port,                // missing, not decimal, or above 65535
+  host_needs_lookup,           // a host name where only a literal address is accepted
+  no_addresses,                // the name resolved, but to no address of a usable family
+  path_too_long,               // a Unix socket path longer than sun_path
+};
+
+const std::error_category& addr_category() noexcept;
+const std::error_category& gai_category() noexcept;
+
+inline std::error_code make_error_code(AddrErrc e) noexcept {
+  return {static_cast<int>(e), addr_category()};
+}
+
+}  // namespace tokio::net
+
+template <>
+struct std::is_error_code_enum<tokio::net::AddrErrc> : std::true_type {};
+/* end file src/tokio/net/errors.hpp */
+/* begin file src/tokio/net/ip_addr.hpp */
+// net::Ipv4Addr, net::Ipv6Addr and net::IpAddr (either), as in Rust's std::net.
+//
+//   auto ip = tokio::net::IpAddr::parse("::1");       // io::Result<IpAddr>
+//   ip->is_loopback();  ip->to_string();               // "::1"
+//
+// Parsing accepts exactly what inet_pton accepts (dotted quad without leading zeros; any
+// RFC 4291 IPv6 text form); formatting is canonical (RFC 5952 for IPv6).
+
+/* #include <array> (already above) */
+/* #include <compare> (already above) */
+/* #include <cstdint> (already above) */
+/* #include <string> (already above) */
+/* #include <string_view> (already above) */
+
+
+namespace tokio::net {
+
+class Ipv4Addr {
+ public:
+  constexpr Ipv4Addr() noexcept = default;  // 0.0.0.0
+  constexpr Ipv4Addr(uint8_t a, uint8_t b, uint8_t c, uint8_t d) noexcept : o_{a, b, c, d} {}
+  constexpr explicit Ipv4Addr(std::array<uint8_t, 4> octets) noexcept : o_(octets) {}
+  // From a host-order 32-bit value (0x7f000001 = 127.0.0.1).
+  static constexpr Ipv4Addr from_bits(uint32_t v) noexcept {
+    return Ipv4Addr(uint8_t(v >> 24), uint8_t(v >> 16), uint8_t(v >> 8), uint8_t(v));
+  }
+  static constexpr Ipv4Addr localhost() noexcept { return {127, 0, 0, 1}; }
+  static constexpr Ipv4Addr unspecified() noexcept { return {}; }
+  static constexpr Ipv4Addr broadcast() noexcept { return {255, 255, 255, 255}; }
+
+  static io::Result<Ipv4Addr> parse(std::string_view s);
+
+  constexpr std::array<uint8_t, 4> octets() const noexcept { return o_; }
+  constexpr uint32_t to_bits() const noexcept {
+    return uint32_t(o_[0]) << 24 | uint32_t(o_[1]) << 16 | uint32_t(o_[2]) << 8 | o_[3];
+  }
+  constexpr bool is_unspecified() const noexcept { return to_bits() == 0; }
+  constexpr bool is_loopback() const noexcept { return o_[0] == 127; }
+  constexpr bool is_multicast() const noexcept { return (o_[0] & 0xF0) == 0xE0; }
+  constexpr bool is_broadcast() const noexcept { return to_bits() == 0xFFFFFFFFu; }
+  constexpr bool is_private() const noexcept {
+    return o_[0] == 10 || (o_[0] == 172 && (o_[1] & 0xF0) == 16) ||
+           (o_[0] == 192 && o_[1] == 168);
+  }
+  std::string to_string() const;
+
+  friend constexpr auto operator<=>(const Ipv4Addr&, const Ipv4Addr&) = default;
+
+ private:
+  std::array<uint8_t, 4> o_{};
+};
+
+class Ipv6Addr {
+ public:
+  constexpr Ipv6Addr() noexcept = default;  // ::
+  constexpr explicit Ipv6Addr(std::array<uint8_t, 16> octets) noexcept : o_(octets) {}
+  // From eight 16-bit segments: Ipv6Addr(0, 0, 0, 0, 0, 0, 0, 1) is ::1.
+  constexpr Ipv6Addr(uint16_t a, uint16_t b, uint16_t c, uint16_t d, uint16_t e, uint16_t f,
+                     uint16_t g, uint16_t h) noexcept
+      : o_{uint8_t(a >> 8), uint8_t(a), uint8_t(b >> 8), uint8_t(b), uint8_t(c >> 8), uint8_t(c),
+           uint8_t(d >> 8), uint8_t(d), uint8_t(e >> 8), uint8_t(e), uint8_t(f >> 8), uint8_t(f),
+           uint8_t(g >> 8), uint8_t(g), uint8_t(h >> 8), uint8_t(h)} {}
+  static constexpr Ipv6Addr localhost() noexcept { return {0, 0, 0, 0, 0, 0, 0, 1}; }
+  static constexpr Ipv6Addr unspecified() noexcept { return {}; }
+
+  static io::Result<Ipv6Addr> parse(std::string_view s);
+
+  constexpr std::array<uint8_t, 16> octets() const noexcept { return o_; }
+  constexpr std::array<uint16_t, 8> segments() const noexcept {
+    std::array<uint16_t, 8> s{};
+    for (int i = 0; i < 8; ++i) s[i] = uint16_t(o_[2 * i] << 8 | o_[2 * i + 1]);
+    return s;
+  }
+  constexpr bool is_unspecified() const noexcept { return *this == Ipv6Addr(); }
+  constexpr bool is_loopback() const noexcept { return *this == localhost(); }
+  constexpr bool is_multicast() const noexcept { return o_[0] == 0xFF; }
+  // ::ffff:a.b.c.d
+  constexpr bool is_ipv4_mapped() const noexcept {
+    for (int i = 0; i < 10; ++i) {
+      if (o_[i]) return false;
+    }
+    return o_[10] == 0xFF && o_[11] == 0xFF;
+  }
+  constexpr Ipv4Addr to_ipv4_mapped() const noexcept { return {o_[12], o_[13], o_[14], o_[15]}; }
+  std::string to_string() const;
+
+  friend constexpr auto operator<=>(const Ipv6Addr&, const Ipv6Addr&) = default;
+
+ private:
+  std::array<uint8_t, 16> o_{};
+};
+
+class IpAddr {
+ public:
+  constexpr IpAddr() noexcept = default;  // 0.0.0.0
+  constexpr IpAddr(Ipv4Addr a) noexcept : v6_(false), v4a_(a) {}  // NOLINT: implicit, as Rust's From
+  constexpr IpAddr(Ipv6Addr a) noexcept : v6_(true), v6a_(a) {}   // NOLINT
+
+  static io::Result<IpAddr> parse(std::string_view s);
+
+  constexpr bool is_ipv4() const noexcept { return !v6_; }
+  constexpr bool is_ipv6() const noexcept { return v6_; }
+  // The address as the given family (check is_ipv4() first).
+  constexpr Ipv4Addr v4() const noexcept { return v4a_; }
+  constexpr Ipv6Addr v6() const noexcept { return v6a_; }
+
+  constexpr bool is_unspecified() const noexcept {
+    return v6_ ? v6a_.is_unspecified() : v4a_.is_unspecified();
+  }
+  constexpr bool is_loopback() const noexcept { return v6_ ? v6a_.is_loopback() : v4a_.is_loopback(); }
+  constexpr bool is_multicast() const noexcept {
+    return v6_ ? v6a_.is_multicast() : v4a_.is_multicast();
+  }
+  std::string to_string() const { return v6_ ? v6a_.to_string() : v4a_.to_string(); }
+
+  friend constexpr bool operator==(const IpAddr& a, const IpAddr& b) noexcept {
+    return a.v6_ == b.v6_ && (a.v6_ ? a.v6a_ == b.v6a_ : a.v4a_ == b.v4a_);
+  }
+  // IPv4 orders before IPv6, as in Rust.
+  friend constexpr std::strong_ordering operator<=>(const IpAddr& a, const IpAddr& b) noexcept {
+    if (a.v6_ != b.v6_) return a.v6_ ? std::strong_ordering::greater : std::strong_ordering::less;
+    return a.v6_ ? a.v6a_ <=> b.v6a_ : a.v4a_ <=> b.v4a_;
+  }
+
+ private:
+  bool v6_ = false;
+  Ipv4Addr v4a_{};
+  Ipv6Addr v6a_{};
+};
+
+}  // namespace tokio::net
+/* end file src/tokio/net/ip_addr.hpp */
+/* begin file src/tokio/net/socket_addr.hpp */
+// net::SocketAddr: an IPv4 or IPv6 address with a port.
+//
+//   auto a = tokio::net::SocketAddr::parse("127.0.0.1:8080");   // io::Result<SocketAddr>
+//   auto b = tokio::net::SocketAddr::parse("[::1]:80");
+//   a->to_string();                                              // "127.0.0.1:8080"
+//   tokio::net::SocketAddr(tokio::net::Ipv4Addr::localhost(), 0);
+//
+// parse() accepts literal addresses only ("ip:port", "[ipv6]:port", "[ipv6%scope]:port");
+// host names go through net::lookup_host (every API taking an address does that itself).
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+/* #include <cstddef> (already above) */
+/* #include <cstdint> (already above) */
+/* #include <functional> (already above) */
+/* #include <string> (already above) */
+/* #include <string_view> (already above) */
+
+
+namespace tokio::net {
+
+class SocketAddr {
+ public:
+  constexpr SocketAddr() noexcept = default;  // 0.0.0.0:0
+  constexpr SocketAddr(IpAddr ip, uint16_t port) noexcept : ip_(ip), port_(port) {}
+  constexpr SocketAddr(Ipv4Addr ip, uint16_t port) noexcept : ip_(ip), port_(port) {}
+  constexpr SocketAddr(Ipv6Addr ip, uint16_t port, uint32_t flowinfo = 0,
+                       uint32_t scope_id = 0) noexcept
+      : ip_(ip), port_(port), flowinfo_(flowinfo), scope_id_(scope_id) {}
+
+  static io::Result<SocketAddr> parse(std::string_view s);
+
+  constexpr IpAddr ip() const noexcept { return ip_; }
+  constexpr uint16_t port() const noexcept { return port_; }
+  constexpr void set_ip(IpAddr ip) noexcept { ip_ = ip; }
+  constexpr void set_port(uint16_t p) noexcept { port_ = p; }
+  constexpr bool is_ipv4() const noexcept { return ip_.is_ipv4(); }
+  constexpr bool is_ipv6() const noexcept { return ip_.is_ipv6(); }
+  constexpr uint32_t flowinfo() const noexcept { return flowinfo_; }
+  constexpr uint32_t scope_id() const noexcept { return scope_id_; }
+
+  // "1.2.3.4:80", "[::1]:80", "[fe80::1%2]:80".
+  std::string to_string() const;
+
+  // Conversions to and from the C socket API.
+  socklen_t to_sockaddr(sockaddr_storage& out) const noexcept;
+  static io::Result<SocketAddr> from_sockaddr(const sockaddr* sa, socklen_t len) noexcept;
+  int family() const noexcept { return is_ipv4() ? AF_INET : AF_INET6; }
+
+  friend constexpr bool operator==(const SocketAddr& a, const SocketAddr& b) noexcept {
+    return a.ip_ == b.ip_ && a.port_ == b.port_ && a.flowinfo_ == b.flowinfo_ &&
+           a.scope_id_ == b.scope_id_;
+  }
+
+ private:
+  IpAddr ip_{};
+  uint16_t port_ = 0;
+  uint32_t flowinfo_ = 0;
+  uint32_t scope_id_ = 0;
+};
+
+namespace detail_addr {
+// Parses a decimal port ("0".."65535").
+bool parse_port(std::string_view s, uint16_t& out) noexcept;
+}  // namespace detail_addr
+
+}  // namespace tokio::net
+
+template <>
+struct std::hash<tokio::net::SocketAddr> {
+  std::size_t operator()(const tokio::net::SocketAddr& a) const noexcept {
+    std::size_t h = a.port();
+    auto mix = [&](uint8_t b) { h = h * 131 + b; };
+    if (a.is_ipv4()) {
+      for (uint8_t b : a.ip().v4().octets()) mix(b);
+    } else {
+      for (uint8_t b : a.ip().v6().octets()) mix(b);
+      h ^= a.scope_id();
+    }
+    return h;
+  }
+};
+/* end file src/tokio/net/socket_addr.hpp */
+/* begin file src/tokio/net/lookup_host.hpp */
+// net::ToSocketAddrs (what every address-taking API accepts) and net::lookup_host.
+//
+//   co_await TcpStream::connect("127.0.0.1:8080");        // literal: no lookup
+//   co_await TcpStream::connect("localhost:8080");        // host:port, resolved
+//   co_await TcpStream::connect("example.test", 443);     // host and port
+//   co_await TcpStream::connect(SocketAddr(...));
+//   auto addrs = co_await tokio::net::lookup_host("localhost:80");  // io::Result<vector>
+//
+// Literal forms ("1.2.3.4:80", "[::1]:80", a SocketAddr, an IP and a port) resolve at once;
+// a host name is resolved with getaddrinfo(3) on the blocking pool, so it never blocks a
+// runtime thread. Malformed input gives an AddrErrc error (std::errc::invalid_argument),
+// an unknown host a gai_category() error ("Name or service not known").
+//
+// Cancel safety: destroying a pending lookup_host detaches the lookup; it finishes on the
+// blocking pool and its result is dropped.
+
+/* #include <cstdint> (already above) */
+/* #include <optional> (already above) */
+/* #include <span> (already above) */
+/* #include <string> (already above) */
+/* #include <string_view> (already above) */
+/* #include <vector> (already above) */
+
+
+namespace tokio::net {
+
+class ToSocketAddrs {
+ public:
+  ToSocketAddrs(SocketAddr a) : kind_(Kind::List), addrs_{a} {}                      // NOLINT
+  ToSocketAddrs(IpAddr ip, uint16_t port) : kind_(Kind::List), addrs_{SocketAddr(ip, port)} {}
+  ToSocketAddrs(std::vector<SocketAddr> list) : kind_(Kind::List), addrs_(std::move(list)) {}  // NOLINT
+  ToSocketAddrs(std::span<const SocketAddr> list)                                     // NOLINT
+      : kind_(Kind::List), addrs_(list.begin(), list.end()) {}
+  ToSocketAddrs(const char* host_port) : kind_(Kind::Text), text_(host_port) {}      // NOLINT
+  ToSocketAddrs(std::string_view host_port) : kind_(Kind::Text), text_(host_port) {}  // NOLINT
+  ToSocketAddrs(const std::string& host_port) : kind_(Kind::Text), text_(host_port) {}  // NOLINT
+  ToSocketAddrs(std::string_view host, uint16_t port)
+      : kind_(Kind::HostPort), text_(host), port_(port) {}
+  ToSocketAddrs(const char* host, uint16_t port) : ToSocketAddrs(std::string_view(host), port) {}
+
+  // The addresses when no DNS lookup is needed (or the parse error); nullopt when a host
+  // name must be resolved with resolve_blocking().
+  std::optional<io::Result<std::vector<SocketAddr>>> try_resolve() const;
+  // Resolves with getaddrinfo (blocks: run it on the blocking pool).
+  io::Result<std::vector<SocketAddr>> resolve_blocking() const;
+
+ private:
+  enum class Kind : uint8_t { List, Text, HostPort };
+  Kind kind_;
+  std::vector<SocketAddr> addrs_;
+  std::string text_;
+  uint16_t port_ = 0;
+};
+
+// Every address `target` stands for (literal at once, host names via the blocking pool).
+Task<io::Result<std::vector<SocketAddr>>> lookup_host(ToSocketAddrs target);
+inline Task<io::Result<std::vector<SocketAddr>>> lookup_host(std::string_view host, uint16_t port) {
+  return lookup_host(ToSocketAddrs(host, port));
+}
+
+}  // namespace tokio::net
+/* end file src/tokio/net/lookup_host.hpp */
+/* begin file src/tokio/net/tcp_stream.hpp */
+// net::TcpStream: a TCP connection (io::AsyncRead + io::AsyncWrite).
+//
+//   auto s = co_await tokio::net::TcpStream::connect("127.0.0.1:8080");
+//   if (!s) co_return s.error();
+//   co_await s->write_all("hello\n");
+//   char buf[4096];
+//   auto n = co_await s->read(buf);             // io::Result<size_t>, 0 = EOF
+//
+// connect() tries each address the target resolves to, in order, and returns the first
+// connection (or the last error). A reset peer gives ECONNRESET, a refused connect
+// ECONNREFUSED, writing to a closed peer EPIPE (never SIGPIPE). Half-close: shutdown()
+// ends our direction, the peer keeps writing until it closes its own.
+//
+// Cancel safety: connect is cancel-safe in that destroying it closes the half-open
+// socket; read, peek, write, readable and writable are cancel-safe (see net/stream.hpp);
+// write_all is not. Moving a stream while an operation on it is suspended is allowed (the
+// operation refers to the registration, not the object); destroying it is not.
+
+/* #include <chrono> (already above) */
+/* #include <cstdint> (already above) */
+/* #include <optional> (already above) */
+/* #include <span> (already above) */
+/* #include <utility> (already above) */
+
+/* begin file src/tokio/net/socket.hpp */
+// The socket layer under every net type: an owned, non-blocking, registered fd
+// (PollSocket, Tokio's PollEvented) and the one-syscall operations the reactor's IoOp
+// retries (recv, send, sendmsg, accept...).
+//
+// Every op retries EINTR itself and returns a raw result (>= 0, or -errno); sends use
+// MSG_NOSIGNAL so a closed peer gives EPIPE instead of killing the process with SIGPIPE.
+// A short read or write on a stream socket proves the kernel buffer was drained / filled,
+// so the op reports it as `drained` and the readiness is cleared without one more EAGAIN
+// syscall (edge-triggered epoll reports the next change).
+
+/* #include <sys/socket.h> (already above) */
+/* #include <sys/uio.h> (already above) */
+
+/* #include <atomic> (already above) */
+/* #include <cerrno> (already above) */
+/* #include <chrono> (already above) */
+/* #include <cstddef> (already above) */
+/* #include <cstdint> (already above) */
+/* #include <optional> (already above) */
+/* #include <span> (already above) */
+/* #include <system_error> (already above) */
+/* #include <utility> (already above) */
+
+
+namespace tokio::net {
+// How to shut a socket down: std::net::Shutdown.
+enum class Shutdown { Read, Write, Both };
+}  // namespace tokio::net
+
+namespace tokio::detail {
+
+inline constexpr io::Interest kReadWrite = io::Interest::READABLE | io::Interest::WRITABLE;
+// Readiness assumed at registration, so a first operation tries its syscall instead of
+// waiting for the driver's first event: a connected socket is writable; an accepted one is
+// also assumed readable (clients usually speak first, so the request is often queued
+// already; if not, one EAGAIN clears it as after any event). A socket we connected
+// ourselves is not: servers rarely speak first, and its first event reports data anyway.
+inline constexpr uint32_t kConnected = io::Ready::kReadable | io::Ready::kWritable;
+
+inline int64_t sys_result(long r) noexcept { return r >= 0 ? r : -int64_t(errno); }
+
+// An owned file descriptor, closed on destruction.
+class OwnedFd {
+ public:
+  OwnedFd() noexcept = default;
+  explicit OwnedFd(int fd) noexcept : fd_(fd) {}
+  OwnedFd(OwnedFd&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
+  OwnedFd& operator=(OwnedFd&& o) noexcept {
+    if (this != &o) {
+      reset();
+      fd_ = std::exchange(o.fd_, -1);
+    }
+    return *this;
+  }
+  ~OwnedFd() { reset(); }
+  int get() const noexcept { return fd_; }
+  int release() noexcept { return std::exchange(fd_, -1); }
+  void reset() noexcept;
+
+ private:
+  int fd_ = -1;
+};
+
+// socket(2) with SOCK_NONBLOCK | SOCK_CLOEXEC.
+io::Result<OwnedFd> new_socket(int domain, int type, int protocol = 0) noexcept;
+io::Result<void> set_nonblocking(int fd) noexcept;
+io::Result<void> set_opt(int fd, int level, int name, int value) noexcept;
+io::Result<int> get_opt(int fd, int level, int name) noexcept;
+io::Result<net::SocketAddr> inet_sock_name(int fd) noexcept;
+io::Result<net::SocketAddr> inet_peer_name(int fd) noexcept;
+// SO_ERROR: the pending socket error, cleared by reading it.
+io::Result<std::optional<std::error_code>> take_socket_error(int fd) noexcept;
+io::Result<void> shutdown_socket(int fd, net::Shutdown how) noexcept;
+// SO_LINGER as an optional number of seconds.
+io::Result<void> set_linger(int fd, std::optional<std::chrono::seconds> d) noexcept;
+io::Result<std::optional<std::chrono::seconds>> get_linger(int fd) noexcept;
+
+// A socket fd registered with the reactor; deregistered and closed on destruction.
+class PollSocket {
+ public:
+  PollSocket() noexcept = default;
+  // Takes ownership of the (non-blocking) fd and registers it, assuming `ready` (io::Ready
+  // bits: kConnected for a connected stream); closes it on failure.
+  static io::Result<PollSocket> adopt(OwnedFd fd, io::Interest interest, const char* what,
+                                      uint32_t ready = 0);
+
+  PollSocket(PollSocket&&) noexcept = default;
+  PollSocket& operator=(PollSocket&& o) noexcept {
+    if (this != &o) {
+      close();
+      reg_ = std::move(o.reg_);
+      fd_ = std::move(o.fd_);
+    }
+    return *this;
+  }
+  ~PollSocket() { close(); }
+
+  int fd() const noexcept { return fd_.get(); }
+  ScheduledIo* io() const noexcept { return reg_.io(); }
+  bool is_open() const noexcept { return fd_.get() >= 0; }
+  // Deregisters and closes.
+  void close() noexcept {
+    (void)reg_.deregister();
+    fd_.reset();
+  }
+  // Deregisters and gives the fd to the caller.
+  int release() noexcept {
+    (void)reg_.deregister();
+    return fd_.release();
+  }
+
+ private:
+  // Declared first, destroyed last: the fd is still open when the registration goes.
+  OwnedFd fd_;
+  Registration reg_;
+};
+
+// --- one-attempt operations (see reactor/registration.hpp for the protocol) ---------------
+// TCP_INQ (Linux >= 4.18): recvmsg reports how many bytes are left in the receive queue,
+// so a read that filled the caller's buffer can still prove the queue empty and clear
+// readiness, saving the EAGAIN read that would otherwise follow. That pays off for
+// message-sized reads (request/response traffic: the peer now waits for us); for bulk
+// reads the peer is usually still sending, and retrying the read beats waiting for the
+// driver, so it only applies to reads of at most kInqMaxRead bytes. Enabled lazily, on a
+// stream's first such read that fills its buffer (ScheduledIo::sock_state):
+inline constexpr uint8_t kInqUnknown = 0;  // not tried yet
+inline constexpr uint8_t kInqOn = 1;       // enabled: reads use recvmsg and get the count
+inline constexpr uint8_t kInqOff = 2;      // not a TCP socket, or the kernel refused it
+inline constexpr std::size_t kInqMaxRead = 4096;
+
+// recv(2). For TCP streams (`inq` set) a filled buffer turns TCP_INQ on, and afterwards
+// the remaining-bytes count tells whether the queue is empty.
+struct RecvOp : OpBase {
+  int fd;
+  void* p;
+  std::size_t n;
+  int flags;
+  bool stream;
+  std::atomic<uint8_t>* inq = nullptr;  // ScheduledIo::sock_state of a TCP stream
+  bool empty = false;                   // TCP_INQ said nothing is left
+  int64_t operator()() noexcept {
+    if (inq && n <= kInqMaxRead) {
+      uint8_t st = inq->load(std::memory_order_relaxed);
+      if (st == kInqOn) return recv_inq();
+      int64_t r = recv_plain();
+      if (st == kInqUnknown && r > 0 && std::size_t(r) == n) enable_inq();
+      return r;
+    }
+    return recv_plain();
+  }
+  int64_t recv_plain() noexcept {
+    for (;;) {
+      long r = ::recv(fd, p, n, flags);
+      if (r >= 0 || errno != EINTR) return sys_result(r);
+    }
+  }
+  int64_t recv_inq() noexcept;
+  void enable_inq() noexcept;
+  bool drained(int64_t r) const noexcept { return stream && (std::size_t(r) < n || empty); }
+  io::Result<std::size_t> finish(int64_t r) const noexcept { return finish_size(r); }
+};
+
+struct SendOp : OpBase {
+  int fd;
+  const void* p;
+  std::size_t n;
+  bool stream;
+  int64_t operator()() noexcept {
+    for (;;) {
+      long r = ::send(fd, p, n, MSG_NOSIGNAL);
+      if (r >= 0 || errno != EINTR) return sys_result(r);
+    }
+  }
+  bool drained(int64_t r) const noexcept { return stream && std::size_t(r) < n; }
+  io::Result<std::size_t> finish(int64_t r) const noexcept { return finish_size(r); }
+};
+
+inline std::size_t iov_total(const iovec* v, std::size_t n) noexcept {
+  std::size_t t = 0;
+  for (std::size_t i = 0; i < n; ++i) t += v[i].iov_len;
+  return t;
+}
+
+// recvmsg / sendmsg over an iovec array (vectored read and write).
+struct MsgOp : OpBase {
+  int fd;
+  const iovec* iov;
+  std::size_t iovcnt;
+  bool write;
+  bool stream;
+  std::size_t total;
+  int64_t operator()() noexcept {
+    msghdr m{};
+    m.msg_iov = const_cast<iovec*>(iov);
+    m.msg_iovlen = iovcnt;
+    for (;;) {
+      long r = write ? ::sendmsg(fd, &m, MSG_NOSIGNAL) : ::recvmsg(fd, &m, 0);
+      if (r >= 0 || errno != EINTR) return sys_result(r);
+    }
+  }
+  bool drained(int64_t r) const noexcept { return stream && std::size_t(r) < total; }
+  io::Result<std::size_t> finish(int64_t r) const noexcept { return finish_size(r); }
+};
+
+// Sends the whole buffer, keeping its progress across waits (write_all).
+struct SendAllOp : OpBase {
+  int fd;
+  const std::byte* p;
+  std::size_t n;
+  std::size_t off = 0;
+  int64_t operator()() noexcept {
+    while (off < n) {
+      long r = ::send(fd, p + off, n - off, MSG_NOSIGNAL);
+      if (r < 0) {
+        if (errno == EINTR) continue;
+        return -int64_t(errno);  // EAGAIN: the IoOp waits and calls again
+      }
+      off += std::size_t(r);
+    }
+    return int64_t(n);
+  }
+  io::Result<void> finish(int64_t r) const noexcept {
+    if (r < 0) return io_unexpected(r);
+    return {};
+  }
+};
+
+// recvfrom: Conv::convert(const sockaddr_storage&, socklen_t) gives the sender's address.
+template <class Conv>
+struct RecvFromOp : OpBase {
+  int fd;
+  void* p;
+  std::size_t n;
+  int flags;
+  sockaddr_storage ss{};
+  socklen_t len = 0;
+  RecvFromOp(int f, void* buf, std::size_t size, int fl) noexcept : fd(f), p(buf), n(size), flags(fl) {}
+  RecvFromOp(const RecvFromOp& o) noexcept : OpBase(), fd(o.fd), p(o.p), n(o.n), flags(o.flags) {}
+  int64_t operator()() noexcept {
+    for (;;) {
+      len = sizeof ss;
+      long r = ::recvfrom(fd, p, n, flags, reinterpret_cast<sockaddr*>(&ss), &len);
+      if (r >= 0 || errno != EINTR) return sys_result(r);
+    }
+  }
+  auto finish(int64_t r) const -> io::Result<std::pair<std::size_t, typename Conv::type>> {
+    if (r < 0) return io_unexpected(r);
+    auto a = Conv::convert(ss, len);
+    if (!a) return tokio::unexpected(a.error());
+    return std::pair<std::size_t, typename Conv::type>(std::size_t(r), std::move(*a));
+  }
+};
+
+struct SendToOp : OpBase {
+  int fd;
+  const void* p;
+  std::size_t n;
+  sockaddr_storage ss{};
+  socklen_t len = 0;
+  int64_t operator()() noexcept {
+    for (;;) {
+      long r = ::sendto(fd, p, n, MSG_NOSIGNAL, reinterpret_cast<const sockaddr*>(&ss), len);
+      if (r >= 0 || errno != EINTR) return sys_result(r);
+    }
+  }
+  io::Result<std::size_t> finish(int64_t r) const noexcept { return finish_size(r); }
+};
+
+// accept4 (non-blocking, close-on-exec). The accepted fd is owned by the op until
+// Make::make(OwnedFd, const sockaddr_storage&, socklen_t) builds the result, so a
+// connection accepted by an operation that is then destroyed is closed, not leaked.
+// ECONNABORTED (the peer gave up while queued) is skipped: the next connection is taken.
+template <class Make>
+struct AcceptOp : OpBase {
+  int fd;
+  OwnedFd accepted;
+  sockaddr_storage ss{};
+  socklen_t len = 0;
+  explicit AcceptOp(int f) noexcept : fd(f) {}
+  AcceptOp(const AcceptOp& o) noexcept : OpBase(), fd(o.fd) {}
+  int64_t operator()() noexcept {
+    for (;;) {
+      len = sizeof ss;
+      int r = ::accept4(fd, reinterpret_cast<sockaddr*>(&ss), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+      if (r >= 0) {
+        accepted = OwnedFd(r);
+        return 0;
+      }
+      if (errno != EINTR && errno != ECONNABORTED) return -int64_t(errno);
+    }
+  }
+  auto finish(int64_t r) -> decltype(Make::make(std::move(accepted), ss, len)) {
+    if (r < 0) return io_unexpected(r);
+    return Make::make(std::move(accepted), ss, len);
+  }
+};
+
+struct InetAddrConv {
+  using type = net::SocketAddr;
+  static io::Result<net::SocketAddr> convert(const sockaddr_storage& ss, socklen_t len) noexcept {
+    return net::SocketAddr::from_sockaddr(reinterpret_cast<const sockaddr*>(&ss), len);
+  }
+};
+
+}  // namespace tokio::detail
+/* end file src/tokio/net/socket.hpp */
+/* begin file src/tokio/net/split.hpp */
+// Read and write halves of a stream (TcpStream, UnixStream), as tokio::net::tcp / unix:
+//
+//   auto [rd, wr] = stream.split();                  // borrowed: `stream` must outlive them
+//   auto [rd, wr] = std::move(stream).into_split();  // owned: move each to its own task
+//
+// The halves forward to the stream; a reading task and a writing task may use the two
+// halves at the same time (on different threads). Dropping an OwnedWriteHalf shuts the
+// write direction down (the peer reads end of stream), as in Tokio; forget() skips that.
+// OwnedReadHalf::reunite(OwnedWriteHalf) gives the stream back when both came from it.
+
+/* #include <memory> (already above) */
+/* #include <span> (already above) */
+/* #include <string_view> (already above) */
+/* #include <utility> (already above) */
+
+
+namespace tokio::net::detail_split {
+
+template <class S>
+class ReadHalf {
+ public:
+  explicit ReadHalf(S& s) noexcept : s_(&s) {}
+  auto read(std::span<std::byte> b) noexcept { return s_->read(b); }
+  auto read(std::span<char> b) noexcept { return s_->read(b); }
+  auto read_vectored(std::span<const iovec> b) noexcept { return s_->read_vectored(b); }
+  auto peek(std::span<std::byte> b) noexcept { return s_->peek(b); }
+  auto peek(std::span<char> b) noexcept { return s_->peek(b); }
+  auto try_read(std::span<std::byte> b) noexcept { return s_->try_read(b); }
+  auto try_read(std::span<char> b) noexcept { return s_->try_read(b); }
+  auto readable() noexcept { return s_->readable(); }
+  auto ready(io::Interest i) noexcept { return s_->ready(i); }
+  auto local_addr() const { return s_->local_addr(); }
+  auto peer_addr() const { return s_->peer_addr(); }
+
+ private:
+  S* s_;
+};
+
+template <class S>
+class WriteHalf {
+ public:
+  explicit WriteHalf(S& s) noexcept : s_(&s) {}
+  auto write(std::span<const std::byte> b) noexcept { return s_->write(b); }
+  auto write(std::string_view b) noexcept { return s_->write(b); }
+  auto write_vectored(std::span<const iovec> b) noexcept { return s_->write_vectored(b); }
+  auto write_all(std::span<const std::byte> b) noexcept { return s_->write_all(b); }
+  auto write_all(std::string_view b) noexcept { return s_->write_all(b); }
+  auto try_write(std::span<const std::byte> b) noexcept { return s_->try_write(b); }
+  auto try_write(std::string_view b) noexcept { return s_->try_write(b); }
+  auto flush() noexcept { return s_->flush(); }
+  auto shutdown() noexcept { return s_->shutdown(); }
+  auto writable() noexcept { return s_->writable(); }
+  auto ready(io::Interest i) noexcept { return s_->ready(i); }
+  auto local_addr() const { return s_->local_addr(); }
+  auto peer_addr() const { return s_->peer_addr(); }
+
+ private:
+  S* s_;
+};
+
+template <class S>
+class OwnedWriteHalf;
+
+template <class S>
+struct ReuniteError;
+
+template <class S>
+class OwnedReadHalf {
+ public:
+  explicit OwnedReadHalf(std::shared_ptr<S> s) noexcept : s_(std::move(s)) {}
+  OwnedReadHalf(OwnedReadHalf&&) noexcept = default;
+  OwnedReadHalf& operator=(OwnedReadHalf&&) noexcept = default;
+
+  auto read(std::span<std::byte> b) noexcept { return s_->read(b); }
+  auto read(std::span<char> b) noexcept { return s_->read(b); }
+  auto read_vectored(std::span<const iovec> b) noexcept { return s_->read_vectored(b); }
+  auto peek(std::span<std::byte> b) noexcept { return s_->peek(b); }
+  auto peek(std::span<char> b) noexcept { return s_->peek(b); }
+  auto try_read(std::span<std::byte> b) noexcept { return s_->try_read(b); }
+  auto try_read(std::span<char> b) noexcept { return s_->try_read(b); }
+  auto readable() noexcept { return s_->readable(); }
+  auto ready(io::Interest i) noexcept { return s_->ready(i); }
+  auto local_addr() const { return s_->local_addr(); }
+  auto peer_addr() const { return s_->peer_addr(); }
+
+  // The original stream, when `w` is this half's partner; otherwise both halves back.
+  Result<S, ReuniteError<S>> reunite(OwnedWriteHalf<S> w) &&;
+
+ private:
+  friend class OwnedWriteHalf<S>;
+  std::shared_ptr<S> s_;
+};
+
+template <class S>
+class OwnedWriteHalf {
+ public:
+  explicit OwnedWriteHalf(std::shared_ptr<S> s) noexcept : s_(std::move(s)) {}
+  OwnedWriteHalf(OwnedWriteHalf&& o) noexcept
+      : s_(std::move(o.s_)), shutdown_on_drop_(std::exchange(o.shutdown_on_drop_, false)) {}
+  OwnedWriteHalf& operator=(OwnedWriteHalf&& o) noexcept {
+    if (this != &o) {
+      drop();
+      s_ = std::move(o.s_);
+      shutdown_on_drop_ = std::exchange(o.shutdown_on_drop_, false);
+    }
+    return *this;
+  }
+  ~OwnedWriteHalf() { drop(); }
+
+  auto write(std::span<const std::byte> b) noexcept { return s_->write(b); }
+  auto write(std::string_view b) noexcept { return s_->write(b); }
+  auto write_vectored(std::span<const iovec> b) noexcept { return s_->write_vectored(b); }
+  auto write_all(std::span<const std::byte> b) noexcept { return s_->write_all(b); }
+  auto write_all(std::string_view b) noexcept { return s_->write_all(b); }
+  auto try_write(std::span<const std::byte> b) noexcept { return s_->try_write(b); }
+  auto try_write(std::string_view b) noexcept { return s_->try_write(b); }
+  auto flush() noexcept { return s_->flush(); }
+  auto shutdown() noexcept { return s_->shutdown(); }
+  auto writable() noexcept { return s_->writable(); }
+  auto ready(io::Interest i) noexcept { return s_->ready(i); }
+  auto local_addr() const { return s_->local_addr(); }
+  auto peer_addr() const { return s_->peer_addr(); }
+
+  // Drops this half without shutting the write direction down.
+  void forget() && noexcept {
+    shutdown_on_drop_ = false;
+    s_.reset();
+  }
+
+ private:
+  friend class OwnedReadHalf<S>;
+  void drop() noexcept {
+    if (s_ && shutdown_on_drop_) {
+      (void)detail::shutdown_socket(s_->as_raw_fd(), Shutdown::Write);
+    }
+    shutdown_on_drop_ = false;
+    s_.reset();
+  }
+  std::shared_ptr<S> s_;
+  bool shutdown_on_drop_ = true;
+};
+
+template <class S>
+struct ReuniteError {
+  OwnedReadHalf<S> read;
+  OwnedWriteHalf<S> write;
+};
+
+template <class S>
+Result<S, ReuniteError<S>> OwnedReadHalf<S>::reunite(OwnedWriteHalf<S> w) && {
+  if (s_ != w.s_) return tokio::unexpected(ReuniteError<S>{std::move(*this), std::move(w)});
+  w.shutdown_on_drop_ = false;
+  S s = std::move(*s_);
+  w.s_.reset();
+  s_.reset();
+  return s;
+}
+
+// Splits into halves that share ownership of the stream.
+template <class S>
+std::pair<OwnedReadHalf<S>, OwnedWriteHalf<S>> into_split(S&& s) {
+  auto p = std::make_shared<S>(std::move(s));
+  return {OwnedReadHalf<S>(p), OwnedWriteHalf<S>(p)};
+}
+
+}  // namespace tokio::net::detail_split
+/* end file src/tokio/net/split.hpp */
+/* begin file src/tokio/net/stream.hpp */
+// StreamBase: the byte-stream half shared by TcpStream and UnixStream (io::AsyncRead and
+// io::AsyncWrite, vectored forms, try_ forms, readiness waits).
+//
+// Cancel safety (destroying the awaitable before it completes):
+//   read, read_vectored, write, write_vectored   cancel-safe: a destroyed read consumed no
+//                                                data, a destroyed write wrote nothing
+//   readable, writable, ready, flush, shutdown   cancel-safe
+//   write_all                                    NOT cancel-safe: part of the buffer may
+//                                                have been written when it is destroyed
+
+/* #include <sys/uio.h> (already above) */
+
+/* #include <cstddef> (already above) */
+/* #include <span> (already above) */
+/* #include <string_view> (already above) */
+
+
+namespace tokio::detail {
+
+// shutdown(SHUT_WR) when awaited (AsyncWrite::shutdown).
+class ShutdownAwait : public Leaf<ShutdownAwait> {
+ public:
+  explicit ShutdownAwait(int fd) noexcept : fd_(fd) {}
+  ShutdownAwait(const ShutdownAwait& o) noexcept : Leaf<ShutdownAwait>(o), fd_(o.fd_) {}
+  bool poll(task::Context&) noexcept { return true; }
+  io::Result<void> await_resume() noexcept {
+    if (fd_ < 0) return io::os_error(EBADF);
+    return shutdown_socket(fd_, net::Shutdown::Write);
+  }
+
+ private:
+  int fd_;
+};
+
+class StreamBase {
+ public:
+  // Reads up to buf.size() bytes; 0 means end of stream (or an empty buffer).
+  auto read(std::span<std::byte> buf) noexcept {
+    return IoOp<RecvOp>(sock_.io(), io::Interest::READABLE,
+                        RecvOp{{}, sock_.fd(), buf.data(), buf.size(), 0, true, inq_state()});
+  }
+  auto read(std::span<char> buf) noexcept { return read(std::as_writable_bytes(buf)); }
+  auto read_vectored(std::span<const iovec> bufs) noexcept {
+    return IoOp<MsgOp>(sock_.io(), io::Interest::READABLE,
+                       MsgOp{{}, sock_.fd(), bufs.data(), bufs.size(), false, true,
+                             iov_total(bufs.data(), bufs.size())});
+  }
+
+  // Writes some prefix of buf (at least one byte unless buf is empty); returns its length.
+  auto write(std::span<const std::byte> buf) noexcept {
+    return IoOp<SendOp>(sock_.io(), io::Interest::WRITABLE,
+                        SendOp{{}, sock_.fd(), buf.data(), buf.size(), true});
+  }
+  auto write(std::string_view s) noexcept {
+    return write(std::span<const std::byte>(reinterpret_cast<const std::byte*>(s.data()), s.size()));
+  }
+  auto write_vectored(std::span<const iovec> bufs) noexcept {
+    return IoOp<MsgOp>(sock_.io(), io::Interest::WRITABLE,
+                       MsgOp{{}, sock_.fd(), bufs.data(), bufs.size(), true, true,
+                             iov_total(bufs.data(), bufs.size())});
+  }
+  // Writes the whole buffer (io::Result<void>). Not cancel-safe.
+  auto write_all(std::span<const std::byte> buf) noexcept {
+    return IoOp<SendAllOp>(sock_.io(), io::Interest::WRITABLE,
+                           SendAllOp{{}, sock_.fd(), buf.data(), buf.size()});
+  }
+  auto write_all(std::string_view s) noexcept {
+    return write_all(
+        std::span<const std::byte>(reinterpret_cast<const std::byte*>(s.data()), s.size()));
+  }
+  // Sockets have no user-space buffer: flush completes at once.
+  auto flush() noexcept { return ReadyValue<io::Result<void>>(io::Result<void>()); }
+  // Shuts the write direction down (the peer reads end of stream).
+  auto shutdown() noexcept { return ShutdownAwait(sock_.fd()); }
+
+  // Non-waiting forms: EAGAIN (std::errc::resource_unavailable_try_again) when not ready.
+  io::Result<std::size_t> try_read(std::span<std::byte> buf) noexcept {
+    RecvOp op{{}, sock_.fd(), buf.data(), buf.size(), 0, true, inq_state()};
+    return finish_size(try_io_once(sock_.io(), io::Interest::READABLE.mask(), op));
+  }
+  io::Result<std::size_t> try_read(std::span<char> buf) noexcept {
+    return try_read(std::as_writable_bytes(buf));
+  }
+  io::Result<std::size_t> try_read_vectored(std::span<const iovec> bufs) noexcept {
+    MsgOp op{{}, sock_.fd(), bufs.data(), bufs.size(), false, true, iov_total(bufs.data(), bufs.size())};
+    return finish_size(try_io_once(sock_.io(), io::Interest::READABLE.mask(), op));
+  }
+  io::Result<std::size_t> try_write(std::span<const std::byte> buf) noexcept {
+    SendOp op{{}, sock_.fd(), buf.data(), buf.size(), true};
+    return finish_size(try_io_once(sock_.io(), io::Interest::WRITABLE.mask(), op));
+  }
+  io::Result<std::size_t> try_write(std::string_view s) noexcept {
+    return try_write(std::span<const std::byte>(reinterpret_cast<const std::byte*>(s.data()), s.size()));
+  }
+  io::Result<std::size_t> try_write_vectored(std::span<const iovec> bufs) noexcept {
+    MsgOp op{{}, sock_.fd(), bufs.data(), bufs.size(), true, true, iov_total(bufs.data(), bufs.size())};
+    return finish_size(try_io_once(sock_.io(), io::Interest::WRITABLE.mask(), op));
+  }
+
+  // Waits until the stream may be readable / writable / ready for `interest`
+  // (io::Result<void>, io::Result<void>, io::Result<io::Ready>).
+  auto readable() noexcept { return ReadinessAwait<FinishVoid>(sock_.io(), io::Interest::READABLE); }
+  auto writable() noexcept { return ReadinessAwait<FinishVoid>(sock_.io(), io::Interest::WRITABLE); }
+  auto ready(io::Interest interest) noexcept {
+    return ReadinessAwait<FinishReady>(sock_.io(), interest);
+  }
+
+  int as_raw_fd() const noexcept { return sock_.fd(); }
+  // The pending socket error (SO_ERROR), if any; reading it clears it.
+  io::Result<std::optional<std::error_code>> take_error() const noexcept {
+    return take_socket_error(sock_.fd());
+  }
+
+ protected:
+  StreamBase() noexcept = default;
+  explicit StreamBase(PollSocket s) noexcept : sock_(std::move(s)) {}
+  StreamBase(StreamBase&&) noexcept = default;
+  StreamBase& operator=(StreamBase&&) noexcept = default;
+  ~StreamBase() = default;
+
+  std::atomic<uint8_t>* inq_state() const noexcept {
+    ScheduledIo* io = sock_.io();
+    return io ? &io->sock_state : nullptr;
+  }
+
+  PollSocket sock_;
+};
+
+}  // namespace tokio::detail
+/* end file src/tokio/net/stream.hpp */
+
+namespace tokio::net {
+
+class TcpStream;
+
+namespace tcp {
+using ReadHalf = detail_split::ReadHalf<TcpStream>;
+using WriteHalf = detail_split::WriteHalf<TcpStream>;
+using OwnedReadHalf = detail_split::OwnedReadHalf<TcpStream>;
+using OwnedWriteHalf = detail_split::OwnedWriteHalf<TcpStream>;
+using ReuniteError = detail_split::ReuniteError<TcpStream>;
+}  // namespace tcp
+
+class TcpStream : public detail::StreamBase {
+ public:
+  // An empty stream (every operation fails with EBADF).
+  TcpStream() noexcept = default;
+  TcpStream(TcpStream&&) noexcept = default;
+  TcpStream& operator=(TcpStream&&) noexcept = default;
+
+  static Task<io::Result<TcpStream>> connect(ToSocketAddrs addr);
+  static Task<io::Result<TcpStream>> connect(std::string_view host, uint16_t port) {
+    return connect(ToSocketAddrs(host, port));
+  }
+  // Takes ownership of a connected TCP socket fd (made non-blocking) and registers it.
+  static io::Result<TcpStream> from_std(int fd);
+  // Deregisters and hands the fd to the caller (still non-blocking).
+  int into_raw_fd() && noexcept { return sock_.release(); }
+
+  // Reads without consuming (MSG_PEEK). Cancel-safe.
+  auto peek(std::span<std::byte> buf) noexcept {
+    return detail::IoOp<detail::RecvOp>(sock_.io(), io::Interest::READABLE,
+                                        detail::RecvOp{{}, sock_.fd(), buf.data(), buf.size(), MSG_PEEK, false});
+  }
+  auto peek(std::span<char> buf) noexcept { return peek(std::as_writable_bytes(buf)); }
+
+  io::Result<SocketAddr> local_addr() const noexcept { return detail::inet_sock_name(sock_.fd()); }
+  io::Result<SocketAddr> peer_addr() const noexcept { return detail::inet_peer_name(sock_.fd()); }
+
+  io::Result<bool> nodelay() const noexcept;
+  io::Result<void> set_nodelay(bool on) noexcept;
+  // SO_LINGER: nullopt = off; zero seconds makes close() send a reset.
+  io::Result<std::optional<std::chrono::seconds>> linger() const noexcept {
+    return detail::get_linger(sock_.fd());
+  }
+  io::Result<void> set_linger(std::optional<std::chrono::seconds> d) noexcept {
+    return detail::set_linger(sock_.fd(), d);
+  }
+  io::Result<uint32_t> ttl() const noexcept;
+  io::Result<void> set_ttl(uint32_t ttl) noexcept;
+
+  // Borrowed halves (this stream must outlive them).
+  std::pair<tcp::ReadHalf, tcp::WriteHalf> split() noexcept {
+    return {tcp::ReadHalf(*this), tcp::WriteHalf(*this)};
+  }
+  // Owned halves two tasks can use at the same time.
+  std::pair<tcp::OwnedReadHalf, tcp::OwnedWriteHalf> into_split() && {
+    return detail_split::into_split(std::move(*this));
+  }
+
+ private:
+  friend class TcpListener;
+  friend class TcpSocket;
+  explicit TcpStream(detail::PollSocket s) noexcept : StreamBase(std::move(s)) {}
+  // Connects `fd` (a fresh socket) to `addr` and registers it.
+  static Task<io::Result<TcpStream>> connect_fd(detail::OwnedFd fd, SocketAddr addr);
+};
+
+}  // namespace tokio::net
+/* end file src/tokio/net/tcp_stream.hpp */
+/* begin file src/tokio/net/tcp_listener.hpp */
+// net::TcpListener: accepts TCP connections.
+//
+//   auto l = co_await tokio::net::TcpListener::bind("127.0.0.1:8080");
+//   for (;;) {
+//     auto c = co_await l->accept();     // io::Result<std::pair<TcpStream, SocketAddr>>
+//     if (!c) { /* EMFILE etc.: back off, then retry */ continue; }
+//     tokio::spawn(serve, std::move(c->first));
+//   }
+//
+// bind() tries each address the target resolves to and uses the first that binds; the
+// socket gets SO_REUSEADDR (as Tokio does) and a backlog of 1024.
+//
+// accept() is cancel-safe: a connection is only taken from the kernel when the operation
+// completes (one accepted by an operation destroyed at that instant is closed, never
+// leaked). Errors such as EMFILE / ENFILE (out of file descriptors) are returned as they
+// are and do not clear readiness, so calling accept() again retries at once: a server
+// should pause before retrying (see examples/echo_server.cpp), as with Tokio.
+
+/* #include <cstdint> (already above) */
+/* #include <utility> (already above) */
+
+
+namespace tokio::net {
+
+class TcpListener {
+ public:
+  TcpListener() noexcept = default;
+  TcpListener(TcpListener&&) noexcept = default;
+  TcpListener& operator=(TcpListener&&) noexcept = default;
+
+  static Task<io::Result<TcpListener>> bind(ToSocketAddrs addr);
+  static Task<io::Result<TcpListener>> bind(std::string_view host, uint16_t port) {
+    return bind(ToSocketAddrs(host, port));
+  }
+  // Takes ownership of a listening socket fd (made non-blocking) and registers it.
+  static io::Result<TcpListener> from_std(int fd);
+  int into_raw_fd() && noexcept { return sock_.release(); }
+  int as_raw_fd() const noexcept { return sock_.fd(); }
+
+  struct MakeAccepted {
+    static io::Result<std::pair<TcpStream, SocketAddr>> make(detail::OwnedFd fd,
+                                                             const sockaddr_storage& ss,
+                                                             socklen_t len);
+  };
+  // Waits for a connection: io::Result<std::pair<TcpStream, SocketAddr>>. Cancel-safe.
+  auto accept() noexcept {
+    return detail::IoOp<detail::AcceptOp<MakeAccepted>>(
+        sock_.io(), io::Interest::READABLE, detail::AcceptOp<MakeAccepted>(sock_.fd()));
+  }
+
+  io::Result<SocketAddr> local_addr() const noexcept { return detail::inet_sock_name(sock_.fd()); }
+  io::Result<uint32_t> ttl() const noexcept;
+  io::Result<void> set_ttl(uint32_t ttl) noexcept;
+  io::Result<std::optional<std::error_code>> take_error() const noexcept {
+    return detail::take_socket_error(sock_.fd());
+  }
+
+ private:
+  friend class TcpSocket;
+  explicit TcpListener(detail::PollSocket s) noexcept : sock_(std::move(s)) {}
+  detail::PollSocket sock_;
+};
+
+}  // namespace tokio::net
+/* end file src/tokio/net/tcp_listener.hpp */
+/* begin file src/tokio/net/tcp_socket.hpp */
+// net::TcpSocket: a TCP socket not yet connected or listening, for setting options first.
+//
+//   auto sock = tokio::net::TcpSocket::new_v4().value();
+//   (void)sock.set_reuseaddr(true);
+//   (void)sock.set_send_buffer_size(4096);
+//   (void)sock.bind("127.0.0.1:0");
+//   auto listener = std::move(sock).listen(128);          // io::Result<TcpListener>
+//   // or: auto stream = co_await std::move(sock).connect(addr);
+//
+// bind() (synchronous) takes literal addresses (a SocketAddr, "1.2.3.4:80", "[::1]:80"): a
+// host name gives AddrErrc::host_needs_lookup. connect() also resolves host names, and
+// connects to the first address of the socket's family.
+// Cancel safety: destroying a pending connect closes the socket.
+
+/* #include <chrono> (already above) */
+/* #include <cstdint> (already above) */
+/* #include <optional> (already above) */
+
+
+namespace tokio::net {
+
+class TcpSocket {
+ public:
+  static io::Result<TcpSocket> new_v4() noexcept;
+  static io::Result<TcpSocket> new_v6() noexcept;
+  TcpSocket(TcpSocket&&) noexcept = default;
+  TcpSocket& operator=(TcpSocket&&) noexcept = default;
+
+  io::Result<void> set_reuseaddr(bool on) noexcept;
+  io::Result<bool> reuseaddr() const noexcept;
+  io::Result<void> set_reuseport(bool on) noexcept;
+  io::Result<bool> reuseport() const noexcept;
+  io::Result<void> set_keepalive(bool on) noexcept;
+  io::Result<bool> keepalive() const noexcept;
+  io::Result<void> set_nodelay(bool on) noexcept;
+  io::Result<bool> nodelay() const noexcept;
+  // SO_SNDBUF / SO_RCVBUF. Linux doubles the value set and enforces a minimum.
+  io::Result<void> set_send_buffer_size(uint32_t n) noexcept;
+  io::Result<uint32_t> send_buffer_size() const noexcept;
+  io::Result<void> set_recv_buffer_size(uint32_t n) noexcept;
+  io::Result<uint32_t> recv_buffer_size() const noexcept;
+  io::Result<void> set_linger(std::optional<std::chrono::seconds> d) noexcept {
+    return detail::set_linger(fd_.get(), d);
+  }
+  io::Result<std::optional<std::chrono::seconds>> linger() const noexcept {
+    return detail::get_linger(fd_.get());
+  }
+
+  io::Result<void> bind(const ToSocketAddrs& addr);
+  io::Result<SocketAddr> local_addr() const noexcept { return detail::inet_sock_name(fd_.get()); }
+  io::Result<std::optional<std::error_code>> take_error() const noexcept {
+    return detail::take_socket_error(fd_.get());
+  }
+
+  // Consumes the socket.
+  Task<io::Result<TcpStream>> connect(ToSocketAddrs addr) &&;
+  io::Result<TcpListener> listen(uint32_t backlog) &&;
+
+  int as_raw_fd() const noexcept { return fd_.get(); }
+  int into_raw_fd() && noexcept { return fd_.release(); }
+
+ private:
+  explicit TcpSocket(detail::OwnedFd fd, int family) noexcept : fd_(std::move(fd)), family_(family) {}
+  static Task<io::Result<TcpStream>> connect_impl(detail::OwnedFd fd, int family, ToSocketAddrs addr);
+  detail::OwnedFd fd_;
+  int family_;
+};
+
+}  // namespace tokio::net
+/* end file src/tokio/net/tcp_socket.hpp */
+/* begin file src/tokio/net/udp_socket.hpp */
+// net::UdpSocket: datagrams.
+//
+//   auto sock = co_await tokio::net::UdpSocket::bind("127.0.0.1:0");
+//   char buf[1500];
+//   auto r = co_await sock->recv_from(buf);         // io::Result<pair<size_t, SocketAddr>>
+//   co_await sock->send_to({buf, r->first}, r->second);
+//
+// One socket may be shared by several tasks (through a pointer or shared_ptr): each
+// operation waits on its own waiter node. A datagram larger than the buffer is truncated
+// (the rest is discarded), as with recv(2).
+//
+// Cancel safety: every operation is cancel-safe: a destroyed recv/recv_from/peek_from
+// consumed no datagram, a destroyed send/send_to sent none.
+
+/* #include <netinet/in.h> (already above) */
+
+/* #include <cstdint> (already above) */
+/* #include <span> (already above) */
+/* #include <string_view> (already above) */
+/* #include <utility> (already above) */
+
+
+namespace tokio::net {
+
+class UdpSocket {
+ public:
+  UdpSocket() noexcept = default;
+  UdpSocket(UdpSocket&&) noexcept = default;
+  UdpSocket& operator=(UdpSocket&&) noexcept = default;
+
+  // Binds to the first address of `addr` that works.
+  static Task<io::Result<UdpSocket>> bind(ToSocketAddrs addr);
+  static Task<io::Result<UdpSocket>> bind(std::string_view host, uint16_t port) {
+    return bind(ToSocketAddrs(host, port));
+  }
+  // Takes ownership of a UDP socket fd (made non-blocking) and registers it.
+  static io::Result<UdpSocket> from_std(int fd);
+  int into_raw_fd() && noexcept { return sock_.release(); }
+  int as_raw_fd() const noexcept { return sock_.fd(); }
+
+  // Sets the default destination (and the only accepted source): tries each address.
+  Task<io::Result<void>> connect(ToSocketAddrs addr);
+
+  // --- connected: send / recv
+  auto send(std::span<const std::byte> buf) noexcept {
+    return detail::IoOp<detail::SendOp>(sock_.io(), io::Interest::WRITABLE,
+                                        detail::SendOp{{}, sock_.fd(), buf.data(), buf.size(), false});
+  }
+  auto send(std::string_view s) noexcept { return send(as_span(s)); }
+  auto recv(std::span<std::byte> buf) noexcept {
+    return detail::IoOp<detail::RecvOp>(sock_.io(), io::Interest::READABLE,
+                                        detail::RecvOp{{}, sock_.fd(), buf.data(), buf.size(), 0, false});
+  }
+  auto recv(std::span<char> buf) noexcept { return recv(std::as_writable_bytes(buf)); }
+
+  // --- any peer
+  auto send_to(std::span<const std::byte> buf, const SocketAddr& target) noexcept {
+    detail::SendToOp op{{}, sock_.fd(), buf.data(), buf.size(), {}, 0};
+    op.len = target.to_sockaddr(op.ss);
+    return detail::IoOp<detail::SendToOp>(sock_.io(), io::Interest::WRITABLE, op);
+  }
+  auto send_to(std::string_view s, const SocketAddr& target) noexcept {
+    return send_to(as_span(s), target);
+  }
+  // With a host name to resolve first ("host:port"): io::Result<size_t>.
+  Task<io::Result<std::size_t>> send_to(std::span<const std::byte> buf, ToSocketAddrs target);
+  Task<io::Result<std::size_t>> send_to(std::string_view s, ToSocketAddrs target) {
+    return send_to(as_span(s), std::move(target));
+  }
+  // io::Result<std::pair<std::size_t, SocketAddr>>.
+  auto recv_from(std::span<std::byte> buf) noexcept {
+    using Op = detail::RecvFromOp<detail::InetAddrConv>;
+    return detail::IoOp<Op>(sock_.io(), io::Interest::READABLE, Op(sock_.fd(), buf.data(), buf.size(), 0));
+  }
+  auto recv_from(std::span<char> buf) noexcept { return recv_from(std::as_writable_bytes(buf)); }
+  // Like recv_from, leaving the datagram queued.
+  auto peek_from(std::span<std::byte> buf) noexcept {
+    using Op = detail::RecvFromOp<detail::InetAddrConv>;
+    return detail::IoOp<Op>(sock_.io(), io::Interest::READABLE,
+                            Op(sock_.fd(), buf.data(), buf.size(), MSG_PEEK));
+  }
+  auto peek_from(std::span<char> buf) noexcept { return peek_from(std::as_writable_bytes(buf)); }
+
+  // Non-waiting forms: EAGAIN when not ready.
+  io::Result<std::size_t> try_send(std::span<const std::byte> buf) noexcept;
+  io::Result<std::size_t> try_recv(std::span<std::byte> buf) noexcept;
+  io::Result<std::size_t> try_send_to(std::span<const std::byte> buf, const SocketAddr& target) noexcept;
+  io::Result<std::pair<std::size_t, SocketAddr>> try_recv_from(std::span<std::byte> buf) noexcept;
+
+  auto readable() noexcept {
+    return detail::ReadinessAwait<detail::FinishVoid>(sock_.io(), io::Interest::READABLE);
+  }
+  auto writable() noexcept {
+    return detail::ReadinessAwait<detail::FinishVoid>(sock_.io(), io::Interest::WRITABLE);
+  }
+  auto ready(io::Interest interest) noexcept {
+    return detail::ReadinessAwait<detail::FinishReady>(sock_.io(), interest);
+  }
+
+  io::Result<SocketAddr> local_addr() const noexcept { return detail::inet_sock_name(sock_.fd()); }
+  io::Result<SocketAddr> peer_addr() const noexcept { return detail::inet_peer_name(sock_.fd()); }
+  io::Result<std::optional<std::error_code>> take_error() const noexcept {
+    return detail::take_socket_error(sock_.fd());
+  }
+
+  // --- options
+  io::Result<bool> broadcast() const noexcept;
+  io::Result<void> set_broadcast(bool on) noexcept;
+  io::Result<uint32_t> ttl() const noexcept;
+  io::Result<void> set_ttl(uint32_t ttl) noexcept;
+  io::Result<bool> multicast_loop_v4() const noexcept;
+  io::Result<void> set_multicast_loop_v4(bool on) noexcept;
+  io::Result<uint32_t> multicast_ttl_v4() const noexcept;
+  io::Result<void> set_multicast_ttl_v4(uint32_t ttl) noexcept;
+  io::Result<bool> multicast_loop_v6() const noexcept;
+  io::Result<void> set_multicast_loop_v6(bool on) noexcept;
+  // Joins / leaves group `multiaddr` on the interface with address `iface`
+  // (Ipv4Addr::unspecified(): the system's choice) / index `ifindex` (0: any).
+  io::Result<void> join_multicast_v4(Ipv4Addr multiaddr, Ipv4Addr iface) noexcept;
+  io::Result<void> leave_multicast_v4(Ipv4Addr multiaddr, Ipv4Addr iface) noexcept;
+  io::Result<void> join_multicast_v6(const Ipv6Addr& multiaddr, uint32_t ifindex) noexcept;
+  io::Result<void> leave_multicast_v6(const Ipv6Addr& multiaddr, uint32_t ifindex) noexcept;
+
+ private:
+  static std::span<const std::byte> as_span(std::string_view s) noexcept {
+    return {reinterpret_cast<const std::byte*>(s.data()), s.size()};
+  }
+  explicit UdpSocket(detail::PollSocket s) noexcept : sock_(std::move(s)) {}
+  detail::PollSocket sock_;
+};
+
+}  // namespace tokio::net
+/* end file src/tokio/net/udp_socket.hpp */
+/* begin file src/tokio/net/unix_addr.hpp */
+// net::UnixSocketAddr (the address of a Unix domain socket: a path, an abstract name, or
+// unnamed) and net::UCred (the credentials of the process at the other end).
+
+/* #include <sys/socket.h> (already above) */
+#include <sys/types.h>
+#include <sys/un.h>
+
+/* #include <cstddef> (already above) */
+/* #include <optional> (already above) */
+/* #include <string> (already above) */
+/* #include <string_view> (already above) */
+
+
+namespace tokio::net {
+
+class UnixSocketAddr {
+ public:
+  UnixSocketAddr() noexcept;  // unnamed
+  // A filesystem path, or an abstract name when it starts with '\0'. Fails when longer
+  // than sun_path (AddrErrc::path_too_long) or empty.
+  static io::Result<UnixSocketAddr> from_pathname(std::string_view path);
+  static UnixSocketAddr from_raw(const sockaddr_un& sa, socklen_t len) noexcept;
+
+  bool is_unnamed() const noexcept { return kind() == Kind::Unnamed; }
+  // The filesystem path, if the address is one.
+  std::optional<std::string> as_pathname() const;
+  // The abstract name (without the leading NUL), if the address is one.
+  std::optional<std::string> as_abstract_name() const;
+  // The path, "@name" for an abstract name, "(unnamed)" otherwise.
+  std::string to_string() const;
+
+  const sockaddr* raw() const noexcept { return reinterpret_cast<const sockaddr*>(&sa_); }
+  socklen_t raw_len() const noexcept { return len_; }
+
+  friend bool operator==(const UnixSocketAddr& a, const UnixSocketAddr& b) noexcept;
+
+ private:
+  enum class Kind { Unnamed, Path, Abstract };
+  Kind kind() const noexcept;
+  std::string_view name() const noexcept;  // path or abstract name bytes
+  sockaddr_un sa_;
+  socklen_t len_;
+};
+
+// SO_PEERCRED of a connected Unix socket.
+struct UCred {
+  pid_t pid_ = 0;
+  uid_t uid_ = 0;
+  gid_t gid_ = 0;
+  std::optional<pid_t> pid() const noexcept {
+    return pid_ ? std::optional<pid_t>(pid_) : std::nullopt;
+  }
+  uid_t uid() const noexcept { return uid_; }
+  gid_t gid() const noexcept { return gid_; }
+};
+
+namespace detail_unix {
+io::Result<UnixSocketAddr> sock_name(int fd) noexcept;
+io::Result<UnixSocketAddr> peer_name(int fd) noexcept;
+io::Result<UCred> peer_cred(int fd) noexcept;
+struct AddrConv {
+  using type = UnixSocketAddr;
+  static io::Result<UnixSocketAddr> convert(const sockaddr_storage& ss, socklen_t len) noexcept {
+    return UnixSocketAddr::from_raw(reinterpret_cast<const sockaddr_un&>(ss), len);
+  }
+};
+}  // namespace detail_unix
+
+}  // namespace tokio::net
+/* end file src/tokio/net/unix_addr.hpp */
+/* begin file src/tokio/net/unix_stream.hpp */
+// net::UnixStream: a connected Unix domain stream socket (io::AsyncRead + io::AsyncWrite).
+//
+//   auto s = co_await tokio::net::UnixStream::connect("/run/app.sock");
+//   auto [a, b] = tokio::net::UnixStream::pair().value();   // connected to each other
+//
+// I/O methods, halves and cancel safety are those of TcpStream (see net/stream.hpp).
+// connect() on a listener whose backlog is full fails with EAGAIN (Linux does not queue
+// non-blocking Unix connects), as with Tokio.
+
+/* #include <string_view> (already above) */
+/* #include <utility> (already above) */
+
+
+namespace tokio::net {
+
+class UnixStream;
+
+namespace unix {
+using ReadHalf = detail_split::ReadHalf<UnixStream>;
+using WriteHalf = detail_split::WriteHalf<UnixStream>;
+using OwnedReadHalf = detail_split::OwnedReadHalf<UnixStream>;
+using OwnedWriteHalf = detail_split::OwnedWriteHalf<UnixStream>;
+using ReuniteError = detail_split::ReuniteError<UnixStream>;
+}  // namespace unix
+
+class UnixStream : public detail::StreamBase {
+ public:
+  UnixStream() noexcept = default;
+  UnixStream(UnixStream&&) noexcept = default;
+  UnixStream& operator=(UnixStream&&) noexcept = default;
+
+  // The path is copied before the coroutine starts.
+  static Task<io::Result<UnixStream>> connect(std::string_view path) {
+    return connect_addr(UnixSocketAddr::from_pathname(path));
+  }
+  // Two streams connected to each other (socketpair).
+  static io::Result<std::pair<UnixStream, UnixStream>> pair();
+  static io::Result<UnixStream> from_std(int fd);
+  int into_raw_fd() && noexcept { return sock_.release(); }
+
+  io::Result<UnixSocketAddr> local_addr() const noexcept { return detail_unix::sock_name(sock_.fd()); }
+  io::Result<UnixSocketAddr> peer_addr() const noexcept { return detail_unix::peer_name(sock_.fd()); }
+  io::Result<UCred> peer_cred() const noexcept { return detail_unix::peer_cred(sock_.fd()); }
+
+  std::pair<unix::ReadHalf, unix::WriteHalf> split() noexcept {
+    return {unix::ReadHalf(*this), unix::WriteHalf(*this)};
+  }
+  std::pair<unix::OwnedReadHalf, unix::OwnedWriteHalf> into_split() && {
+    return detail_split::into_split(std::move(*this));
+  }
+
+ private:
+  friend class UnixListener;
+  explicit UnixStream(detail::PollSocket s) noexcept : StreamBase(std::move(s)) {
+    if (auto* st = inq_state()) st->store(detail::kInqOff, std::memory_order_relaxed);  // TCP only
+  }
+  static Task<io::Result<UnixStream>> connect_addr(io::Result<UnixSocketAddr> addr);
+};
+
+}  // namespace tokio::net
+/* end file src/tokio/net/unix_stream.hpp */
+/* begin file src/tokio/net/unix_listener.hpp */
+// net::UnixListener: accepts Unix domain stream connections.
+//
+//   auto l = tokio::net::UnixListener::bind("/tmp/app.sock");    // io::Result<UnixListener>
+//   auto c = co_await l->accept();        // io::Result<pair<UnixStream, UnixSocketAddr>>
+//
+// bind() does not remove an existing file at the path (EADDRINUSE), and dropping the
+// listener does not unlink it, as with Tokio. accept() is cancel-safe; errors such as
+// EMFILE are returned without clearing readiness (pause before retrying).
+
+/* #include <string_view> (already above) */
+/* #include <utility> (already above) */
+
+
+namespace tokio::net {
+
+class UnixListener {
+ public:
+  UnixListener() noexcept = default;
+  UnixListener(UnixListener&&) noexcept = default;
+  UnixListener& operator=(UnixListener&&) noexcept = default;
+
+  static io::Result<UnixListener> bind(std::string_view path);
+  static io::Result<UnixListener> from_std(int fd);
+  int into_raw_fd() && noexcept { return sock_.release(); }
+  int as_raw_fd() const noexcept { return sock_.fd(); }
+
+  struct MakeAccepted {
+    static io::Result<std::pair<UnixStream, UnixSocketAddr>> make(detail::OwnedFd fd,
+                                                                  const sockaddr_storage& ss,
+                                                                  socklen_t len);
+  };
+  auto accept() noexcept {
+    return detail::IoOp<detail::AcceptOp<MakeAccepted>>(
+        sock_.io(), io::Interest::READABLE, detail::AcceptOp<MakeAccepted>(sock_.fd()));
+  }
+
+  io::Result<UnixSocketAddr> local_addr() const noexcept { return detail_unix::sock_name(sock_.fd()); }
+  io::Result<std::optional<std::error_code>> take_error() const noexcept {
+    return detail::take_socket_error(sock_.fd());
+  }
+
+ private:
+  explicit UnixListener(detail::PollSocket s) noexcept : sock_(std::move(s)) {}
+  detail::PollSocket sock_;
+};
+
+}  // namespace tokio::net
+/* end file src/tokio/net/unix_listener.hpp */
+/* begin file src/tokio/net/unix_datagram.hpp */
+// net::UnixDatagram: Unix domain datagram sockets.
+//
+//   auto a = tokio::net::UnixDatagram::bind("/tmp/a.sock");     // io::Result<UnixDatagram>
+//   auto [x, y] = tokio::net::UnixDatagram::pair().value();
+//   co_await x.send("ping");  co_await y.recv(buf);
+//   co_await a->send_to("hi", "/tmp/b.sock");
+//
+// Cancel safety: every operation is cancel-safe (no datagram is consumed or sent by an
+// operation destroyed before it completes).
+
+/* #include <cstring> (already above) */
+/* #include <span> (already above) */
+/* #include <system_error> (already above) */
+/* #include <string_view> (already above) */
+/* #include <utility> (already above) */
+
+
+namespace tokio::net {
+
+namespace detail_unix {
+// sendto a path; a malformed path is reported when the operation completes.
+struct SendToPathOp : detail::SendToOp {
+  std::error_code addr_error;
+  int64_t operator()() noexcept { return addr_error ? 0 : SendToOp::operator()(); }
+  io::Result<std::size_t> finish(int64_t r) const noexcept {
+    if (addr_error) return tokio::unexpected(addr_error);
+    return detail::finish_size(r);
+  }
+};
+}  // namespace detail_unix
+
+class UnixDatagram {
+ public:
+  UnixDatagram() noexcept = default;
+  UnixDatagram(UnixDatagram&&) noexcept = default;
+  UnixDatagram& operator=(UnixDatagram&&) noexcept = default;
+
+  static io::Result<UnixDatagram> bind(std::string_view path);
+  // A socket with no address (it can still send_to, and receive replies if the peer
+  // can address it: use bind for that).
+  static io::Result<UnixDatagram> unbound();
+  static io::Result<std::pair<UnixDatagram, UnixDatagram>> pair();
+  static io::Result<UnixDatagram> from_std(int fd);
+  int into_raw_fd() && noexcept { return sock_.release(); }
+  int as_raw_fd() const noexcept { return sock_.fd(); }
+
+  io::Result<void> connect(std::string_view path) noexcept;
+
+  auto send(std::span<const std::byte> buf) noexcept {
+    return detail::IoOp<detail::SendOp>(sock_.io(), io::Interest::WRITABLE,
+                                        detail::SendOp{{}, sock_.fd(), buf.data(), buf.size(), false});
+  }
+  auto send(std::string_view s) noexcept { return send(as_span(s)); }
+  auto recv(std::span<std::byte> buf) noexcept {
+    return detail::IoOp<detail::RecvOp>(sock_.io(), io::Interest::READABLE,
+                                        detail::RecvOp{{}, sock_.fd(), buf.data(), buf.size(), 0, false});
+  }
+  auto recv(std::span<char> buf) noexcept { return recv(std::as_writable_bytes(buf)); }
+
+  // io::Result<size_t>; an invalid path fails when awaited.
+  auto send_to(std::span<const std::byte> buf, std::string_view path) noexcept {
+    detail_unix::SendToPathOp op{{{}, sock_.fd(), buf.data(), buf.size(), {}, 0}, {}};
+    auto a = UnixSocketAddr::from_pathname(path);
+    if (a) {
+      std::memcpy(&op.ss, a->raw(), a->raw_len());
+      op.len = a->raw_len();
+    } else {
+      op.addr_error = a.error();
+    }
+    return detail::IoOp<detail_unix::SendToPathOp>(sock_.io(), io::Interest::WRITABLE, op);
+  }
+  auto send_to(std::string_view s, std::string_view path) noexcept {
+    return send_to(as_span(s), path);
+  }
+  // io::Result<std::pair<std::size_t, UnixSocketAddr>>.
+  auto recv_from(std::span<std::byte> buf) noexcept {
+    using Op = detail::RecvFromOp<detail_unix::AddrConv>;
+    return detail::IoOp<Op>(sock_.io(), io::Interest::READABLE, Op(sock_.fd(), buf.data(), buf.size(), 0));
+  }
+  auto recv_from(std::span<char> buf) noexcept { return recv_from(std::as_writable_bytes(buf)); }
+
+  io::Result<std::size_t> try_send(std::span<const std::byte> buf) noexcept;
+  io::Result<std::size_t> try_recv(std::span<std::byte> buf) noexcept;
+
+  auto readable() noexcept {
+    return detail::ReadinessAwait<detail::FinishVoid>(sock_.io(), io::Interest::READABLE);
+  }
+  auto writable() noexcept {
+    return detail::ReadinessAwait<detail::FinishVoid>(sock_.io(), io::Interest::WRITABLE);
+  }
+  auto ready(io::Interest interest) noexcept {
+    return detail::ReadinessAwait<detail::FinishReady>(sock_.io(), interest);
+  }
+
+  io::Result<UnixSocketAddr> local_addr() const noexcept { return detail_unix::sock_name(sock_.fd()); }
+  io::Result<UnixSocketAddr> peer_addr() const noexcept { return detail_unix::peer_name(sock_.fd()); }
+  io::Result<void> shutdown(Shutdown how) noexcept { return detail::shutdown_socket(sock_.fd(), how); }
+  io::Result<std::optional<std::error_code>> take_error() const noexcept {
+    return detail::take_socket_error(sock_.fd());
+  }
+
+ private:
+  static std::span<const std::byte> as_span(std::string_view s) noexcept {
+    return {reinterpret_cast<const std::byte*>(s.data()), s.size()};
+  }
+  explicit UnixDatagram(detail::PollSocket s) noexcept : sock_(std::move(s)) {}
+  detail::PollSocket sock_;
+};
+
+}  // namespace tokio::net
+/* end file src/tokio/net/unix_datagram.hpp */
 /* begin file src/tokio/sync/oneshot.hpp */
 // sync::oneshot: a channel for sending exactly one value between tasks (or threads).
 //
@@ -12782,6 +15055,1667 @@ bool utf8_valid(const unsigned char* p, std::size_t n) noexcept {
 
 }  // namespace tokio::detail
 /* end file src/tokio/io/utf8.cpp */
+/* begin file src/tokio/net/errors.cpp */
+#include <netdb.h>
+
+/* #include <string> (already above) */
+
+
+namespace tokio::net {
+
+namespace {
+
+class AddrCategory final : public std::error_category {
+ public:
+  const char* name() const noexcept override { return "tokio.net.addr"; }
+  std::string message(int c) const override {
+    switch (static_cast<AddrErrc>(c)) {
+      case AddrErrc::invalid_socket_address:
+        return "invalid socket address: expected \"1.2.3.4:80\", \"[::1]:80\" or \"host:80\"";
+      case AddrErrc::invalid_ip_address:
+        return "invalid IP address: expected a dotted-quad IPv4 address or an IPv6 address";
+      case AddrErrc::invalid_port:
+        return "invalid port: expected a decimal number from 0 to 65535";
+      case AddrErrc::host_needs_lookup:
+        return "a host name needs a DNS lookup here: pass an IP address (or resolve it first "
+               "with net::lookup_host)";
+      case AddrErrc::no_addresses:
+        return "the host name resolved to no usable address";
+      case AddrErrc::path_too_long:
+        return "Unix socket path too long (at most 107 bytes)";
+    }
+    return "unknown address error";
+  }
+  std::error_condition default_error_condition(int c) const noexcept override {
+    if (static_cast<AddrErrc>(c) == AddrErrc::no_addresses) {
+      return std::errc::address_not_available;
+    }
+    return std::errc::invalid_argument;
+  }
+};
+
+class GaiCategory final : public std::error_category {
+ public:
+  const char* name() const noexcept override { return "getaddrinfo"; }
+  std::string message(int c) const override { return ::gai_strerror(c); }
+};
+
+}  // namespace
+
+const std::error_category& addr_category() noexcept {
+  static const AddrCategory c;
+  return c;
+}
+
+const std::error_category& gai_category() noexcept {
+  static const GaiCategory c;
+  return c;
+}
+
+}  // namespace tokio::net
+/* end file src/tokio/net/errors.cpp */
+/* begin file src/tokio/net/lookup_host.cpp */
+/* #include <netdb.h> (already above) */
+
+/* #include <algorithm> (already above) */
+
+
+namespace tokio::net {
+
+namespace {
+io::Result<std::vector<SocketAddr>> lookup_one(SocketAddr a) { return std::vector<SocketAddr>{a}; }
+io::Result<std::vector<SocketAddr>> lookup_fail(AddrErrc e) { return tokio::unexpected(make_error_code(e)); }
+
+// Splits "host:port" (host may be "[v6]"). Returns false when malformed.
+bool split_host_port(std::string_view s, std::string_view& host, uint16_t& port, AddrErrc& err) {
+  auto colon = s.rfind(':');
+  if (colon == std::string_view::npos) {
+    err = AddrErrc::invalid_socket_address;
+    return false;
+  }
+  host = s.substr(0, colon);
+  if (host.empty() || host.find(':') != std::string_view::npos || host.front() == '[') {
+    err = AddrErrc::invalid_socket_address;
+    return false;
+  }
+  if (!detail_addr::parse_port(s.substr(colon + 1), port)) {
+    err = AddrErrc::invalid_port;
+    return false;
+  }
+  return true;
+}
+}  // namespace
+
+std::optional<io::Result<std::vector<SocketAddr>>> ToSocketAddrs::try_resolve() const {
+  switch (kind_) {
+    case Kind::List:
+      return io::Result<std::vector<SocketAddr>>(addrs_);
+    case Kind::Text: {
+      auto lit = SocketAddr::parse(text_);
+      if (lit) return lookup_one(*lit);
+      std::string_view host;
+      uint16_t port;
+      AddrErrc err;
+      if (!split_host_port(text_, host, port, err)) return lookup_fail(err);
+      return std::nullopt;  // a host name
+    }
+    case Kind::HostPort: {
+      if (text_.empty()) return lookup_fail(AddrErrc::invalid_socket_address);
+      std::string_view h = text_;
+      if (h.size() >= 2 && h.front() == '[' && h.back() == ']') h = h.substr(1, h.size() - 2);
+      if (auto ip = IpAddr::parse(h)) return lookup_one(SocketAddr(*ip, port_));
+      if (h.find(':') != std::string_view::npos) return lookup_fail(AddrErrc::invalid_ip_address);
+      return std::nullopt;
+    }
+  }
+  return lookup_fail(AddrErrc::invalid_socket_address);
+}
+
+io::Result<std::vector<SocketAddr>> ToSocketAddrs::resolve_blocking() const {
+  if (auto r = try_resolve()) return std::move(*r);
+  std::string host;
+  uint16_t port = port_;
+  if (kind_ == Kind::Text) {
+    std::string_view h;
+    AddrErrc err;
+    if (!split_host_port(text_, h, port, err)) return lookup_fail(err);
+    host.assign(h);
+  } else {
+    host = text_;
+  }
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* res = nullptr;
+  int rc = ::getaddrinfo(host.c_str(), nullptr, &hints, &res);
+  if (rc == EAI_SYSTEM) return io::last_os_error();
+  if (rc != 0) return tokio::unexpected(std::error_code(rc, gai_category()));
+  std::vector<SocketAddr> out;
+  for (addrinfo* ai = res; ai; ai = ai->ai_next) {
+    auto a = SocketAddr::from_sockaddr(ai->ai_addr, ai->ai_addrlen);
+    if (!a) continue;
+    a->set_port(port);
+    if (std::find(out.begin(), out.end(), *a) == out.end()) out.push_back(*a);
+  }
+  ::freeaddrinfo(res);
+  if (out.empty()) return lookup_fail(AddrErrc::no_addresses);
+  return out;
+}
+
+Task<io::Result<std::vector<SocketAddr>>> lookup_host(ToSocketAddrs target) {
+  if (auto r = target.try_resolve()) co_return std::move(*r);
+  auto h = tokio::task::spawn_blocking([t = std::move(target)] { return t.resolve_blocking(); });
+  auto r = co_await h.result();
+  if (!r) co_return tokio::unexpected(std::make_error_code(std::errc::operation_canceled));
+  co_return std::move(*r);
+}
+
+}  // namespace tokio::net
+/* end file src/tokio/net/lookup_host.cpp */
+/* begin file src/tokio/net/socket.cpp */
+#include <fcntl.h>
+/* #include <netinet/in.h> (already above) */
+#include <netinet/tcp.h>
+/* #include <unistd.h> (already above) */
+
+/* #include <cstring> (already above) */
+
+
+namespace tokio::detail {
+
+void OwnedFd::reset() noexcept {
+  if (fd_ >= 0) {
+    // close(2) is not retried on EINTR: on Linux the fd is released even then.
+    ::close(fd_);
+    fd_ = -1;
+  }
+}
+
+io::Result<OwnedFd> new_socket(int domain, int type, int protocol) noexcept {
+  int fd = ::socket(domain, type | SOCK_NONBLOCK | SOCK_CLOEXEC, protocol);
+  if (fd < 0) return io::last_os_error();
+  return OwnedFd(fd);
+}
+
+io::Result<void> set_nonblocking(int fd) noexcept {
+  int fl = ::fcntl(fd, F_GETFL);
+  if (fl < 0) return io::last_os_error();
+  if (!(fl & O_NONBLOCK) && ::fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) return io::last_os_error();
+  return {};
+}
+
+io::Result<void> set_opt(int fd, int level, int name, int value) noexcept {
+  if (::setsockopt(fd, level, name, &value, sizeof value) < 0) return io::last_os_error();
+  return {};
+}
+
+io::Result<int> get_opt(int fd, int level, int name) noexcept {
+  int v = 0;
+  socklen_t len = sizeof v;
+  if (::getsockopt(fd, level, name, &v, &len) < 0) return io::last_os_error();
+  return v;
+}
+
+io::Result<net::SocketAddr> inet_sock_name(int fd) noexcept {
+  sockaddr_storage ss{};
+  socklen_t len = sizeof ss;
+  if (::getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len) < 0) return io::last_os_error();
+  return net::SocketAddr::from_sockaddr(reinterpret_cast<sockaddr*>(&ss), len);
+}
+
+io::Result<net::SocketAddr> inet_peer_name(int fd) noexcept {
+  sockaddr_storage ss{};
+  socklen_t len = sizeof ss;
+  if (::getpeername(fd, reinterpret_cast<sockaddr*>(&ss), &len) < 0) return io::last_os_error();
+  return net::SocketAddr::from_sockaddr(reinterpret_cast<sockaddr*>(&ss), len);
+}
+
+io::Result<std::optional<std::error_code>> take_socket_error(int fd) noexcept {
+  auto e = get_opt(fd, SOL_SOCKET, SO_ERROR);
+  if (!e) return tokio::unexpected(e.error());
+  if (*e == 0) return std::optional<std::error_code>();
+  return std::optional<std::error_code>(std::error_code(*e, std::system_category()));
+}
+
+io::Result<void> shutdown_socket(int fd, net::Shutdown how) noexcept {
+  int h = how == net::Shutdown::Read ? SHUT_RD : how == net::Shutdown::Write ? SHUT_WR : SHUT_RDWR;
+  if (::shutdown(fd, h) < 0) return io::last_os_error();
+  return {};
+}
+
+io::Result<void> set_linger(int fd, std::optional<std::chrono::seconds> d) noexcept {
+  linger l{};
+  l.l_onoff = d.has_value();
+  l.l_linger = d ? static_cast<int>(d->count()) : 0;
+  if (::setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof l) < 0) return io::last_os_error();
+  return {};
+}
+
+io::Result<std::optional<std::chrono::seconds>> get_linger(int fd) noexcept {
+  linger l{};
+  socklen_t len = sizeof l;
+  if (::getsockopt(fd, SOL_SOCKET, SO_LINGER, &l, &len) < 0) return io::last_os_error();
+  if (!l.l_onoff) return std::optional<std::chrono::seconds>();
+  return std::optional<std::chrono::seconds>(std::chrono::seconds(l.l_linger));
+}
+
+int64_t RecvOp::recv_inq() noexcept {
+  iovec iov{p, n};
+  alignas(cmsghdr) char cbuf[CMSG_SPACE(sizeof(int))];
+  msghdr m{};
+  m.msg_iov = &iov;
+  m.msg_iovlen = 1;
+  for (;;) {
+    m.msg_control = cbuf;
+    m.msg_controllen = sizeof cbuf;
+    long r = ::recvmsg(fd, &m, flags);
+    if (r < 0 && errno == EINTR) continue;
+    if (r > 0) {
+      for (cmsghdr* c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c)) {
+        if (c->cmsg_level == SOL_TCP && c->cmsg_type == TCP_CM_INQ) {
+          int left;
+          std::memcpy(&left, CMSG_DATA(c), sizeof left);
+          empty = left == 0;
+        }
+      }
+    }
+    return sys_result(r);
+  }
+}
+
+void RecvOp::enable_inq() noexcept {
+  int one = 1;
+  bool ok = ::setsockopt(fd, SOL_TCP, TCP_INQ, &one, sizeof one) == 0;
+  inq->store(ok ? kInqOn : kInqOff, std::memory_order_relaxed);
+}
+
+io::Result<PollSocket> PollSocket::adopt(OwnedFd fd, io::Interest interest, const char* what,
+                                        uint32_t ready) {
+  auto reg = Registration::create(fd.get(), interest, what, ready);
+  if (!reg) return tokio::unexpected(reg.error());  // fd closes here
+  PollSocket s;
+  s.fd_ = std::move(fd);
+  s.reg_ = std::move(*reg);
+  return s;
+}
+
+}  // namespace tokio::detail
+/* end file src/tokio/net/socket.cpp */
+/* begin file src/tokio/net/socket_addr.cpp */
+#include <arpa/inet.h>
+
+/* #include <cstring> (already above) */
+
+
+namespace tokio::net {
+
+namespace {
+template <class T>
+io::Result<T> addr_error(AddrErrc e) {
+  return tokio::unexpected(make_error_code(e));
+}
+}  // namespace
+
+// --- Ipv4Addr / Ipv6Addr / IpAddr ---------------------------------------------------------
+io::Result<Ipv4Addr> Ipv4Addr::parse(std::string_view s) {
+  char buf[INET_ADDRSTRLEN];
+  if (s.empty() || s.size() >= sizeof buf) return addr_error<Ipv4Addr>(AddrErrc::invalid_ip_address);
+  std::memcpy(buf, s.data(), s.size());
+  buf[s.size()] = 0;
+  in_addr a;
+  if (::inet_pton(AF_INET, buf, &a) != 1) return addr_error<Ipv4Addr>(AddrErrc::invalid_ip_address);
+  std::array<uint8_t, 4> o;
+  std::memcpy(o.data(), &a, 4);
+  return Ipv4Addr(o);
+}
+
+std::string Ipv4Addr::to_string() const {
+  char buf[INET_ADDRSTRLEN];
+  ::inet_ntop(AF_INET, o_.data(), buf, sizeof buf);
+  return buf;
+}
+
+io::Result<Ipv6Addr> Ipv6Addr::parse(std::string_view s) {
+  char buf[INET6_ADDRSTRLEN];
+  if (s.empty() || s.size() >= sizeof buf) return addr_error<Ipv6Addr>(AddrErrc::invalid_ip_address);
+  std::memcpy(buf, s.data(), s.size());
+  buf[s.size()] = 0;
+  in6_addr a;
+  if (::inet_pton(AF_INET6, buf, &a) != 1) return addr_error<Ipv6Addr>(AddrErrc::invalid_ip_address);
+  std::array<uint8_t, 16> o;
+  std::memcpy(o.data(), &a, 16);
+  return Ipv6Addr(o);
+}
+
+std::string Ipv6Addr::to_string() const {
+  char buf[INET6_ADDRSTRLEN];
+  ::inet_ntop(AF_INET6, o_.data(), buf, sizeof buf);
+  return buf;
+}
+
+io::Result<IpAddr> IpAddr::parse(std::string_view s) {
+  if (s.find(':') != std::string_view::npos) {
+    auto a = Ipv6Addr::parse(s);
+    if (!a) return tokio::unexpected(a.error());
+    return IpAddr(*a);
+  }
+  auto a = Ipv4Addr::parse(s);
+  if (!a) return tokio::unexpected(a.error());
+  return IpAddr(*a);
+}
+
+// --- SocketAddr ---------------------------------------------------------------------------
+bool detail_addr::parse_port(std::string_view s, uint16_t& out) noexcept {
+  if (s.empty() || s.size() > 5) return false;
+  uint32_t v = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9') return false;
+    v = v * 10 + uint32_t(c - '0');
+  }
+  if (v > 65535) return false;
+  out = static_cast<uint16_t>(v);
+  return true;
+}
+
+io::Result<SocketAddr> SocketAddr::parse(std::string_view s) {
+  if (!s.empty() && s.front() == '[') {
+    auto close = s.find(']');
+    if (close == std::string_view::npos || close + 1 >= s.size() || s[close + 1] != ':') {
+      return addr_error<SocketAddr>(AddrErrc::invalid_socket_address);
+    }
+    uint16_t port;
+    if (!detail_addr::parse_port(s.substr(close + 2), port)) {
+      return addr_error<SocketAddr>(AddrErrc::invalid_port);
+    }
+    std::string_view inner = s.substr(1, close - 1);
+    uint32_t scope = 0;
+    if (auto pct = inner.find('%'); pct != std::string_view::npos) {
+      std::string_view sc = inner.substr(pct + 1);
+      if (sc.empty() || sc.size() > 10) return addr_error<SocketAddr>(AddrErrc::invalid_socket_address);
+      uint64_t v = 0;
+      for (char c : sc) {
+        if (c < '0' || c > '9') return addr_error<SocketAddr>(AddrErrc::invalid_socket_address);
+        v = v * 10 + uint64_t(c - '0');
+      }
+      if (v > 0xFFFFFFFFull) return addr_error<SocketAddr>(AddrErrc::invalid_socket_address);
+      scope = static_cast<uint32_t>(v);
+      inner = inner.substr(0, pct);
+    }
+    auto ip = Ipv6Addr::parse(inner);
+    if (!ip) return tokio::unexpected(ip.error());
+    return SocketAddr(*ip, port, 0, scope);
+  }
+  auto colon = s.rfind(':');
+  if (colon == std::string_view::npos) return addr_error<SocketAddr>(AddrErrc::invalid_socket_address);
+  std::string_view host = s.substr(0, colon);
+  if (host.find(':') != std::string_view::npos) {
+    // An IPv6 address with a port must be bracketed: "[::1]:80".
+    return addr_error<SocketAddr>(AddrErrc::invalid_socket_address);
+  }
+  uint16_t port;
+  if (!detail_addr::parse_port(s.substr(colon + 1), port)) {
+    return addr_error<SocketAddr>(AddrErrc::invalid_port);
+  }
+  auto ip = Ipv4Addr::parse(host);
+  if (!ip) return tokio::unexpected(ip.error());
+  return SocketAddr(*ip, port);
+}
+
+std::string SocketAddr::to_string() const {
+  if (is_ipv4()) return ip_.to_string() + ":" + std::to_string(port_);
+  std::string s = "[" + ip_.to_string();
+  if (scope_id_) s += "%" + std::to_string(scope_id_);
+  return s + "]:" + std::to_string(port_);
+}
+
+socklen_t SocketAddr::to_sockaddr(sockaddr_storage& out) const noexcept {
+  std::memset(&out, 0, sizeof out);
+  if (is_ipv4()) {
+    auto* sin = reinterpret_cast<sockaddr_in*>(&out);
+    sin->sin_family = AF_INET;
+    sin->sin_port = htons(port_);
+    auto o = ip_.v4().octets();
+    std::memcpy(&sin->sin_addr, o.data(), 4);
+    return sizeof(sockaddr_in);
+  }
+  auto* sin6 = reinterpret_cast<sockaddr_in6*>(&out);
+  sin6->sin6_family = AF_INET6;
+  sin6->sin6_port = htons(port_);
+  sin6->sin6_flowinfo = htonl(flowinfo_);
+  sin6->sin6_scope_id = scope_id_;
+  auto o = ip_.v6().octets();
+  std::memcpy(&sin6->sin6_addr, o.data(), 16);
+  return sizeof(sockaddr_in6);
+}
+
+io::Result<SocketAddr> SocketAddr::from_sockaddr(const sockaddr* sa, socklen_t len) noexcept {
+  if (sa && sa->sa_family == AF_INET && len >= static_cast<socklen_t>(sizeof(sockaddr_in))) {
+    sockaddr_in sin;
+    std::memcpy(&sin, sa, sizeof sin);
+    std::array<uint8_t, 4> o;
+    std::memcpy(o.data(), &sin.sin_addr, 4);
+    return SocketAddr(Ipv4Addr(o), ntohs(sin.sin_port));
+  }
+  if (sa && sa->sa_family == AF_INET6 && len >= static_cast<socklen_t>(sizeof(sockaddr_in6))) {
+    sockaddr_in6 sin6;
+    std::memcpy(&sin6, sa, sizeof sin6);
+    std::array<uint8_t, 16> o;
+    std::memcpy(o.data(), &sin6.sin6_addr, 16);
+    return SocketAddr(Ipv6Addr(o), ntohs(sin6.sin6_port), ntohl(sin6.sin6_flowinfo),
+                      sin6.sin6_scope_id);
+  }
+  return tokio::unexpected(std::make_error_code(std::errc::address_family_not_supported));
+}
+
+}  // namespace tokio::net
+/* end file src/tokio/net/socket_addr.cpp */
+/* begin file src/tokio/net/tcp_listener.cpp */
+/* #include <netinet/in.h> (already above) */
+
+
+namespace tokio::net {
+
+namespace {
+constexpr int kBacklog = 1024;  // as Tokio's TcpListener::bind
+
+io::Result<void> tcp_bind_one(const SocketAddr& a, detail::PollSocket& out) {
+  auto fd = detail::new_socket(a.family(), SOCK_STREAM);
+  if (!fd) return tokio::unexpected(fd.error());
+  if (auto r = detail::set_opt(fd->get(), SOL_SOCKET, SO_REUSEADDR, 1); !r) {
+    return tokio::unexpected(r.error());
+  }
+  sockaddr_storage ss;
+  socklen_t len = a.to_sockaddr(ss);
+  if (::bind(fd->get(), reinterpret_cast<sockaddr*>(&ss), len) < 0) return io::last_os_error();
+  if (::listen(fd->get(), kBacklog) < 0) return io::last_os_error();
+  auto sock = detail::PollSocket::adopt(std::move(*fd), io::Interest::READABLE, "TcpListener::bind");
+  if (!sock) return tokio::unexpected(sock.error());
+  out = std::move(*sock);
+  return {};
+}
+}  // namespace
+
+Task<io::Result<TcpListener>> TcpListener::bind(ToSocketAddrs addr) {
+  // (No co_await inside ?: — GCC 12 destroys the wrong temporaries there.)
+  io::Result<std::vector<SocketAddr>> addrs;
+  if (auto lit = addr.try_resolve()) {
+    addrs = std::move(*lit);
+  } else {
+    addrs = co_await lookup_host(std::move(addr));
+  }
+  if (!addrs) co_return tokio::unexpected(addrs.error());
+  std::error_code last = make_error_code(AddrErrc::no_addresses);
+  for (const SocketAddr& a : *addrs) {
+    detail::PollSocket sock;
+    auto r = tcp_bind_one(a, sock);
+    if (r) co_return TcpListener(std::move(sock));
+    last = r.error();
+  }
+  co_return tokio::unexpected(last);
+}
+
+io::Result<TcpListener> TcpListener::from_std(int fd) {
+  detail::OwnedFd owned(fd);
+  if (auto r = detail::set_nonblocking(fd); !r) return tokio::unexpected(r.error());
+  auto sock = detail::PollSocket::adopt(std::move(owned), io::Interest::READABLE, "TcpListener::from_std");
+  if (!sock) return tokio::unexpected(sock.error());
+  return TcpListener(std::move(*sock));
+}
+
+io::Result<std::pair<TcpStream, SocketAddr>> TcpListener::MakeAccepted::make(
+    detail::OwnedFd fd, const sockaddr_storage& ss, socklen_t len) {
+  auto peer = SocketAddr::from_sockaddr(reinterpret_cast<const sockaddr*>(&ss), len);
+  if (!peer) return tokio::unexpected(peer.error());
+  auto sock = detail::PollSocket::adopt(std::move(fd), detail::kReadWrite, "TcpListener::accept", detail::kConnected);
+  if (!sock) return tokio::unexpected(sock.error());
+  return std::pair<TcpStream, SocketAddr>(TcpStream(std::move(*sock)), *peer);
+}
+
+io::Result<uint32_t> TcpListener::ttl() const noexcept {
+  auto v = detail::get_opt(sock_.fd(), IPPROTO_IP, IP_TTL);
+  if (!v) return tokio::unexpected(v.error());
+  return static_cast<uint32_t>(*v);
+}
+
+io::Result<void> TcpListener::set_ttl(uint32_t ttl) noexcept {
+  return detail::set_opt(sock_.fd(), IPPROTO_IP, IP_TTL, static_cast<int>(ttl));
+}
+
+}  // namespace tokio::net
+/* end file src/tokio/net/tcp_listener.cpp */
+/* begin file src/tokio/net/tcp_socket.cpp */
+/* #include <netinet/in.h> (already above) */
+/* #include <netinet/tcp.h> (already above) */
+
+
+namespace tokio::net {
+
+namespace {
+// The first literal address of `family` in `a`.
+io::Result<SocketAddr> tcp_socket_literal(const ToSocketAddrs& a, int family) {
+  auto r = a.try_resolve();
+  if (!r) return tokio::unexpected(make_error_code(AddrErrc::host_needs_lookup));
+  if (!*r) return tokio::unexpected(r->error());
+  for (const SocketAddr& s : **r) {
+    if (s.family() == family) return s;
+  }
+  return tokio::unexpected(std::make_error_code(std::errc::address_family_not_supported));
+}
+
+io::Result<bool> tcp_socket_flag(int fd, int level, int name) {
+  auto v = detail::get_opt(fd, level, name);
+  if (!v) return tokio::unexpected(v.error());
+  return *v != 0;
+}
+io::Result<uint32_t> tcp_socket_uint(int fd, int level, int name) {
+  auto v = detail::get_opt(fd, level, name);
+  if (!v) return tokio::unexpected(v.error());
+  return static_cast<uint32_t>(*v);
+}
+}  // namespace
+
+io::Result<TcpSocket> TcpSocket::new_v4() noexcept {
+  auto fd = detail::new_socket(AF_INET, SOCK_STREAM);
+  if (!fd) return tokio::unexpected(fd.error());
+  return TcpSocket(std::move(*fd), AF_INET);
+}
+
+io::Result<TcpSocket> TcpSocket::new_v6() noexcept {
+  auto fd = detail::new_socket(AF_INET6, SOCK_STREAM);
+  if (!fd) return tokio::unexpected(fd.error());
+  return TcpSocket(std::move(*fd), AF_INET6);
+}
+
+io::Result<void> TcpSocket::set_reuseaddr(bool on) noexcept {
+  return detail::set_opt(fd_.get(), SOL_SOCKET, SO_REUSEADDR, on);
+}
+io::Result<bool> TcpSocket::reuseaddr() const noexcept {
+  return tcp_socket_flag(fd_.get(), SOL_SOCKET, SO_REUSEADDR);
+}
+io::Result<void> TcpSocket::set_reuseport(bool on) noexcept {
+  return detail::set_opt(fd_.get(), SOL_SOCKET, SO_REUSEPORT, on);
+}
+io::Result<bool> TcpSocket::reuseport() const noexcept {
+  return tcp_socket_flag(fd_.get(), SOL_SOCKET, SO_REUSEPORT);
+}
+io::Result<void> TcpSocket::set_keepalive(bool on) noexcept {
+  return detail::set_opt(fd_.get(), SOL_SOCKET, SO_KEEPALIVE, on);
+}
+io::Result<bool> TcpSocket::keepalive() const noexcept {
+  return tcp_socket_flag(fd_.get(), SOL_SOCKET, SO_KEEPALIVE);
+}
+io::Result<void> TcpSocket::set_nodelay(bool on) noexcept {
+  return detail::set_opt(fd_.get(), IPPROTO_TCP, TCP_NODELAY, on);
+}
+io::Result<bool> TcpSocket::nodelay() const noexcept {
+  return tcp_socket_flag(fd_.get(), IPPROTO_TCP, TCP_NODELAY);
+}
+io::Result<void> TcpSocket::set_send_buffer_size(uint32_t n) noexcept {
+  return detail::set_opt(fd_.get(), SOL_SOCKET, SO_SNDBUF, static_cast<int>(n));
+}
+io::Result<uint32_t> TcpSocket::send_buffer_size() const noexcept {
+  return tcp_socket_uint(fd_.get(), SOL_SOCKET, SO_SNDBUF);
+}
+io::Result<void> TcpSocket::set_recv_buffer_size(uint32_t n) noexcept {
+  return detail::set_opt(fd_.get(), SOL_SOCKET, SO_RCVBUF, static_cast<int>(n));
+}
+io::Result<uint32_t> TcpSocket::recv_buffer_size() const noexcept {
+  return tcp_socket_uint(fd_.get(), SOL_SOCKET, SO_RCVBUF);
+}
+
+io::Result<void> TcpSocket::bind(const ToSocketAddrs& addr) {
+  auto a = tcp_socket_literal(addr, family_);
+  if (!a) return tokio::unexpected(a.error());
+  sockaddr_storage ss;
+  socklen_t len = a->to_sockaddr(ss);
+  if (::bind(fd_.get(), reinterpret_cast<sockaddr*>(&ss), len) < 0) return io::last_os_error();
+  return {};
+}
+
+io::Result<TcpListener> TcpSocket::listen(uint32_t backlog) && {
+  if (::listen(fd_.get(), static_cast<int>(backlog)) < 0) return io::last_os_error();
+  auto sock = detail::PollSocket::adopt(std::move(fd_), io::Interest::READABLE, "TcpSocket::listen");
+  if (!sock) return tokio::unexpected(sock.error());
+  return TcpListener(std::move(*sock));
+}
+
+Task<io::Result<TcpStream>> TcpSocket::connect(ToSocketAddrs addr) && {
+  return connect_impl(std::move(fd_), family_, std::move(addr));
+}
+
+Task<io::Result<TcpStream>> TcpSocket::connect_impl(detail::OwnedFd fd, int family, ToSocketAddrs addr) {
+  io::Result<std::vector<SocketAddr>> addrs;
+  if (auto lit = addr.try_resolve()) {
+    addrs = std::move(*lit);
+  } else {
+    addrs = co_await lookup_host(std::move(addr));
+  }
+  if (!addrs) co_return tokio::unexpected(addrs.error());
+  for (const SocketAddr& a : *addrs) {
+    // A socket can attempt one connection: the first address of its family.
+    if (a.family() == family) co_return co_await TcpStream::connect_fd(std::move(fd), a);
+  }
+  co_return tokio::unexpected(std::make_error_code(std::errc::address_family_not_supported));
+}
+
+}  // namespace tokio::net
+/* end file src/tokio/net/tcp_socket.cpp */
+/* begin file src/tokio/net/tcp_stream.cpp */
+/* #include <netinet/in.h> (already above) */
+/* #include <netinet/tcp.h> (already above) */
+
+
+namespace tokio::net {
+
+Task<io::Result<TcpStream>> TcpStream::connect_fd(detail::OwnedFd fd, SocketAddr addr) {
+  sockaddr_storage ss;
+  socklen_t len = addr.to_sockaddr(ss);
+  int r = ::connect(fd.get(), reinterpret_cast<sockaddr*>(&ss), len);
+  // EINTR: the connection attempt goes on asynchronously, exactly like EINPROGRESS.
+  bool pending = r < 0 && (errno == EINPROGRESS || errno == EINTR);
+  if (r < 0 && !pending) co_return io::last_os_error();
+  if (pending) {
+    // Over loopback the handshake has usually completed inside connect() already: one
+    // getpeername spares the wait for the driver (and the park it implies). ENOTCONN
+    // means still in progress, or failed (then SO_ERROR says why).
+    sockaddr_storage peer;
+    socklen_t plen = sizeof peer;
+    if (::getpeername(fd.get(), reinterpret_cast<sockaddr*>(&peer), &plen) == 0) {
+      pending = false;
+    } else {
+      auto e = detail::take_socket_error(fd.get());
+      if (!e) co_return tokio::unexpected(e.error());
+      if (*e) co_return tokio::unexpected(**e);
+    }
+  }
+  auto sock = detail::PollSocket::adopt(std::move(fd), detail::kReadWrite, "TcpStream::connect",
+                                        pending ? 0 : io::Ready::kWritable);
+  if (!sock) co_return tokio::unexpected(sock.error());
+  if (pending) {
+    // Writable (or an error / hang-up) once the handshake finished either way.
+    auto w = co_await detail::ReadinessAwait<detail::FinishVoid>(sock->io(), io::Interest::WRITABLE);
+    if (!w) co_return tokio::unexpected(w.error());
+    auto e = detail::take_socket_error(sock->fd());
+    if (!e) co_return tokio::unexpected(e.error());
+    if (*e) co_return tokio::unexpected(**e);
+  }
+  co_return TcpStream(std::move(*sock));
+}
+
+Task<io::Result<TcpStream>> TcpStream::connect(ToSocketAddrs addr) {
+  // (No co_await inside ?: — GCC 12 destroys the wrong temporaries there.)
+  io::Result<std::vector<SocketAddr>> addrs;
+  if (auto lit = addr.try_resolve()) {
+    addrs = std::move(*lit);
+  } else {
+    addrs = co_await lookup_host(std::move(addr));
+  }
+  if (!addrs) co_return tokio::unexpected(addrs.error());
+  std::error_code last = make_error_code(AddrErrc::no_addresses);
+  for (const SocketAddr& a : *addrs) {
+    auto fd = detail::new_socket(a.family(), SOCK_STREAM);
+    if (!fd) {
+      last = fd.error();
+      continue;
+    }
+    auto s = co_await connect_fd(std::move(*fd), a);
+    if (s) co_return std::move(*s);
+    last = s.error();
+  }
+  co_return tokio::unexpected(last);
+}
+
+io::Result<TcpStream> TcpStream::from_std(int fd) {
+  detail::OwnedFd owned(fd);
+  if (auto r = detail::set_nonblocking(fd); !r) return tokio::unexpected(r.error());
+  auto sock = detail::PollSocket::adopt(std::move(owned), detail::kReadWrite, "TcpStream::from_std");
+  if (!sock) return tokio::unexpected(sock.error());
+  return TcpStream(std::move(*sock));
+}
+
+io::Result<bool> TcpStream::nodelay() const noexcept {
+  auto v = detail::get_opt(sock_.fd(), IPPROTO_TCP, TCP_NODELAY);
+  if (!v) return tokio::unexpected(v.error());
+  return *v != 0;
+}
+
+io::Result<void> TcpStream::set_nodelay(bool on) noexcept {
+  return detail::set_opt(sock_.fd(), IPPROTO_TCP, TCP_NODELAY, on ? 1 : 0);
+}
+
+io::Result<uint32_t> TcpStream::ttl() const noexcept {
+  auto v = detail::get_opt(sock_.fd(), IPPROTO_IP, IP_TTL);
+  if (!v) return tokio::unexpected(v.error());
+  return static_cast<uint32_t>(*v);
+}
+
+io::Result<void> TcpStream::set_ttl(uint32_t ttl) noexcept {
+  return detail::set_opt(sock_.fd(), IPPROTO_IP, IP_TTL, static_cast<int>(ttl));
+}
+
+}  // namespace tokio::net
+/* end file src/tokio/net/tcp_stream.cpp */
+/* begin file src/tokio/net/udp_socket.cpp */
+/* #include <netinet/in.h> (already above) */
+
+/* #include <cstring> (already above) */
+
+
+namespace tokio::net {
+
+namespace {
+io::Result<bool> udp_flag(int fd, int level, int name) {
+  auto v = detail::get_opt(fd, level, name);
+  if (!v) return tokio::unexpected(v.error());
+  return *v != 0;
+}
+io::Result<uint32_t> udp_uint(int fd, int level, int name) {
+  auto v = detail::get_opt(fd, level, name);
+  if (!v) return tokio::unexpected(v.error());
+  return static_cast<uint32_t>(*v);
+}
+io::Result<void> udp_v4_membership(int fd, int opt, Ipv4Addr group, Ipv4Addr iface) {
+  ip_mreq m{};
+  auto g = group.octets();
+  auto i = iface.octets();
+  std::memcpy(&m.imr_multiaddr, g.data(), 4);
+  std::memcpy(&m.imr_interface, i.data(), 4);
+  if (::setsockopt(fd, IPPROTO_IP, opt, &m, sizeof m) < 0) return io::last_os_error();
+  return {};
+}
+io::Result<void> udp_v6_membership(int fd, int opt, const Ipv6Addr& group, uint32_t ifindex) {
+  ipv6_mreq m{};
+  auto g = group.octets();
+  std::memcpy(&m.ipv6mr_multiaddr, g.data(), 16);
+  m.ipv6mr_interface = ifindex;
+  if (::setsockopt(fd, IPPROTO_IPV6, opt, &m, sizeof m) < 0) return io::last_os_error();
+  return {};
+}
+}  // namespace
+
+Task<io::Result<UdpSocket>> UdpSocket::bind(ToSocketAddrs addr) {
+  io::Result<std::vector<SocketAddr>> addrs;
+  if (auto lit = addr.try_resolve()) {
+    addrs = std::move(*lit);
+  } else {
+    addrs = co_await lookup_host(std::move(addr));
+  }
+  if (!addrs) co_return tokio::unexpected(addrs.error());
+  std::error_code last = make_error_code(AddrErrc::no_addresses);
+  for (const SocketAddr& a : *addrs) {
+    auto fd = detail::new_socket(a.family(), SOCK_DGRAM);
+    if (!fd) {
+      last = fd.error();
+      continue;
+    }
+    sockaddr_storage ss;
+    socklen_t len = a.to_sockaddr(ss);
+    if (::bind(fd->get(), reinterpret_cast<sockaddr*>(&ss), len) < 0) {
+      last = std::error_code(errno, std::system_category());
+      continue;
+    }
+    auto sock = detail::PollSocket::adopt(std::move(*fd), detail::kReadWrite, "UdpSocket::bind", io::Ready::kWritable);
+    if (!sock) co_return tokio::unexpected(sock.error());
+    co_return UdpSocket(std::move(*sock));
+  }
+  co_return tokio::unexpected(last);
+}
+
+io::Result<UdpSocket> UdpSocket::from_std(int fd) {
+  detail::OwnedFd owned(fd);
+  if (auto r = detail::set_nonblocking(fd); !r) return tokio::unexpected(r.error());
+  auto sock = detail::PollSocket::adopt(std::move(owned), detail::kReadWrite, "UdpSocket::from_std");
+  if (!sock) return tokio::unexpected(sock.error());
+  return UdpSocket(std::move(*sock));
+}
+
+Task<io::Result<void>> UdpSocket::connect(ToSocketAddrs addr) {
+  io::Result<std::vector<SocketAddr>> addrs;
+  if (auto lit = addr.try_resolve()) {
+    addrs = std::move(*lit);
+  } else {
+    addrs = co_await lookup_host(std::move(addr));
+  }
+  if (!addrs) co_return tokio::unexpected(addrs.error());
+  std::error_code last = make_error_code(AddrErrc::no_addresses);
+  for (const SocketAddr& a : *addrs) {
+    sockaddr_storage ss;
+    socklen_t len = a.to_sockaddr(ss);
+    if (::connect(sock_.fd(), reinterpret_cast<sockaddr*>(&ss), len) == 0) co_return io::Result<void>();
+    last = std::error_code(errno, std::system_category());
+  }
+  co_return tokio::unexpected(last);
+}
+
+Task<io::Result<std::size_t>> UdpSocket::send_to(std::span<const std::byte> buf, ToSocketAddrs target) {
+  io::Result<std::vector<SocketAddr>> addrs;
+  if (auto lit = target.try_resolve()) {
+    addrs = std::move(*lit);
+  } else {
+    addrs = co_await lookup_host(std::move(target));
+  }
+  if (!addrs) co_return tokio::unexpected(addrs.error());
+  if (addrs->empty()) co_return tokio::unexpected(make_error_code(AddrErrc::no_addresses));
+  // Prefer an address of the socket's own family ("localhost" may list ::1 first).
+  const SocketAddr* pick = &addrs->front();
+  if (auto local = local_addr()) {
+    for (const SocketAddr& a : *addrs) {
+      if (a.family() == local->family()) {
+        pick = &a;
+        break;
+      }
+    }
+  }
+  co_return co_await send_to(buf, *pick);
+}
+
+io::Result<std::size_t> UdpSocket::try_send(std::span<const std::byte> buf) noexcept {
+  detail::SendOp op{{}, sock_.fd(), buf.data(), buf.size(), false};
+  return detail::finish_size(detail::try_io_once(sock_.io(), io::Interest::WRITABLE.mask(), op));
+}
+
+io::Result<std::size_t> UdpSocket::try_recv(std::span<std::byte> buf) noexcept {
+  detail::RecvOp op{{}, sock_.fd(), buf.data(), buf.size(), 0, false};
+  return detail::finish_size(detail::try_io_once(sock_.io(), io::Interest::READABLE.mask(), op));
+}
+
+io::Result<std::size_t> UdpSocket::try_send_to(std::span<const std::byte> buf,
+                                               const SocketAddr& target) noexcept {
+  detail::SendToOp op{{}, sock_.fd(), buf.data(), buf.size(), {}, 0};
+  op.len = target.to_sockaddr(op.ss);
+  return detail::finish_size(detail::try_io_once(sock_.io(), io::Interest::WRITABLE.mask(), op));
+}
+
+io::Result<std::pair<std::size_t, SocketAddr>> UdpSocket::try_recv_from(std::span<std::byte> buf) noexcept {
+  detail::RecvFromOp<detail::InetAddrConv> op(sock_.fd(), buf.data(), buf.size(), 0);
+  return op.finish(detail::try_io_once(sock_.io(), io::Interest::READABLE.mask(), op));
+}
+
+io::Result<bool> UdpSocket::broadcast() const noexcept { return udp_flag(sock_.fd(), SOL_SOCKET, SO_BROADCAST); }
+io::Result<void> UdpSocket::set_broadcast(bool on) noexcept {
+  return detail::set_opt(sock_.fd(), SOL_SOCKET, SO_BROADCAST, on);
+}
+io::Result<uint32_t> UdpSocket::ttl() const noexcept { return udp_uint(sock_.fd(), IPPROTO_IP, IP_TTL); }
+io::Result<void> UdpSocket::set_ttl(uint32_t ttl) noexcept {
+  return detail::set_opt(sock_.fd(), IPPROTO_IP, IP_TTL, static_cast<int>(ttl));
+}
+io::Result<bool> UdpSocket::multicast_loop_v4() const noexcept {
+  return udp_flag(sock_.fd(), IPPROTO_IP, IP_MULTICAST_LOOP);
+}
+io::Result<void> UdpSocket::set_multicast_loop_v4(bool on) noexcept {
+  return detail::set_opt(sock_.fd(), IPPROTO_IP, IP_MULTICAST_LOOP, on);
+}
+io::Result<uint32_t> UdpSocket::multicast_ttl_v4() const noexcept {
+  return udp_uint(sock_.fd(), IPPROTO_IP, IP_MULTICAST_TTL);
+}
+io::Result<void> UdpSocket::set_multicast_ttl_v4(uint32_t ttl) noexcept {
+  return detail::set_opt(sock_.fd(), IPPROTO_IP, IP_MULTICAST_TTL, static_cast<int>(ttl));
+}
+io::Result<bool> UdpSocket::multicast_loop_v6() const noexcept {
+  return udp_flag(sock_.fd(), IPPROTO_IPV6, IPV6_MULTICAST_LOOP);
+}
+io::Result<void> UdpSocket::set_multicast_loop_v6(bool on) noexcept {
+  return detail::set_opt(sock_.fd(), IPPROTO_IPV6, IPV6_MULTICAST_LOOP, on);
+}
+io::Result<void> UdpSocket::join_multicast_v4(Ipv4Addr multiaddr, Ipv4Addr iface) noexcept {
+  return udp_v4_membership(sock_.fd(), IP_ADD_MEMBERSHIP, multiaddr, iface);
+}
+io::Result<void> UdpSocket::leave_multicast_v4(Ipv4Addr multiaddr, Ipv4Addr iface) noexcept {
+  return udp_v4_membership(sock_.fd(), IP_DROP_MEMBERSHIP, multiaddr, iface);
+}
+io::Result<void> UdpSocket::join_multicast_v6(const Ipv6Addr& multiaddr, uint32_t ifindex) noexcept {
+  return udp_v6_membership(sock_.fd(), IPV6_ADD_MEMBERSHIP, multiaddr, ifindex);
+}
+io::Result<void> UdpSocket::leave_multicast_v6(const Ipv6Addr& multiaddr, uint32_t ifindex) noexcept {
+  return udp_v6_membership(sock_.fd(), IPV6_DROP_MEMBERSHIP, multiaddr, ifindex);
+}
+
+}  // namespace tokio::net
+/* end file src/tokio/net/udp_socket.cpp */
+/* begin file src/tokio/net/unix_addr.cpp */
+/* #include <cstring> (already above) */
+
+
+namespace tokio::net {
+
+namespace {
+constexpr socklen_t kUnixPathOffset = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path));
+}
+
+UnixSocketAddr::UnixSocketAddr() noexcept : sa_{}, len_(kUnixPathOffset) { sa_.sun_family = AF_UNIX; }
+
+io::Result<UnixSocketAddr> UnixSocketAddr::from_pathname(std::string_view path) {
+  UnixSocketAddr a;
+  if (path.empty()) return tokio::unexpected(make_error_code(AddrErrc::invalid_socket_address));
+  // A path needs room for its terminating NUL; an abstract name does not.
+  std::size_t cap = sizeof a.sa_.sun_path - (path[0] == '\0' ? 0 : 1);
+  if (path.size() > cap) return tokio::unexpected(make_error_code(AddrErrc::path_too_long));
+  std::memcpy(a.sa_.sun_path, path.data(), path.size());
+  a.len_ = kUnixPathOffset + static_cast<socklen_t>(path.size()) + (path[0] == '\0' ? 0 : 1);
+  return a;
+}
+
+UnixSocketAddr UnixSocketAddr::from_raw(const sockaddr_un& sa, socklen_t len) noexcept {
+  UnixSocketAddr a;
+  if (len > static_cast<socklen_t>(sizeof sa)) len = sizeof sa;
+  if (len < kUnixPathOffset) len = kUnixPathOffset;
+  std::memcpy(&a.sa_, &sa, len);
+  a.sa_.sun_family = AF_UNIX;
+  a.len_ = len;
+  return a;
+}
+
+UnixSocketAddr::Kind UnixSocketAddr::kind() const noexcept {
+  if (len_ <= kUnixPathOffset) return Kind::Unnamed;
+  return sa_.sun_path[0] == '\0' ? Kind::Abstract : Kind::Path;
+}
+
+std::string_view UnixSocketAddr::name() const noexcept {
+  std::size_t n = len_ - kUnixPathOffset;
+  if (kind() == Kind::Abstract) return {sa_.sun_path + 1, n - 1};
+  std::string_view s(sa_.sun_path, n);
+  if (auto z = s.find('\0'); z != std::string_view::npos) s = s.substr(0, z);
+  return s;
+}
+
+std::optional<std::string> UnixSocketAddr::as_pathname() const {
+  if (kind() != Kind::Path) return std::nullopt;
+  return std::string(name());
+}
+
+std::optional<std::string> UnixSocketAddr::as_abstract_name() const {
+  if (kind() != Kind::Abstract) return std::nullopt;
+  return std::string(name());
+}
+
+std::string UnixSocketAddr::to_string() const {
+  switch (kind()) {
+    case Kind::Unnamed:
+      return "(unnamed)";
+    case Kind::Abstract:
+      return "@" + std::string(name());
+    case Kind::Path:
+      break;
+  }
+  return std::string(name());
+}
+
+bool operator==(const UnixSocketAddr& a, const UnixSocketAddr& b) noexcept {
+  return a.kind() == b.kind() && a.name() == b.name();
+}
+
+namespace detail_unix {
+
+io::Result<UnixSocketAddr> sock_name(int fd) noexcept {
+  sockaddr_un sa{};
+  socklen_t len = sizeof sa;
+  if (::getsockname(fd, reinterpret_cast<sockaddr*>(&sa), &len) < 0) return io::last_os_error();
+  return UnixSocketAddr::from_raw(sa, len);
+}
+
+io::Result<UnixSocketAddr> peer_name(int fd) noexcept {
+  sockaddr_un sa{};
+  socklen_t len = sizeof sa;
+  if (::getpeername(fd, reinterpret_cast<sockaddr*>(&sa), &len) < 0) return io::last_os_error();
+  return UnixSocketAddr::from_raw(sa, len);
+}
+
+io::Result<UCred> peer_cred(int fd) noexcept {
+  ucred c{};
+  socklen_t len = sizeof c;
+  if (::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &c, &len) < 0) return io::last_os_error();
+  UCred out;
+  out.pid_ = c.pid;
+  out.uid_ = c.uid;
+  out.gid_ = c.gid;
+  return out;
+}
+
+}  // namespace detail_unix
+
+}  // namespace tokio::net
+/* end file src/tokio/net/unix_addr.cpp */
+/* begin file src/tokio/net/unix_datagram.cpp */
+
+namespace tokio::net {
+
+io::Result<UnixDatagram> UnixDatagram::bind(std::string_view path) {
+  auto addr = UnixSocketAddr::from_pathname(path);
+  if (!addr) return tokio::unexpected(addr.error());
+  auto fd = detail::new_socket(AF_UNIX, SOCK_DGRAM);
+  if (!fd) return tokio::unexpected(fd.error());
+  if (::bind(fd->get(), addr->raw(), addr->raw_len()) < 0) return io::last_os_error();
+  auto sock = detail::PollSocket::adopt(std::move(*fd), detail::kReadWrite, "UnixDatagram::bind", io::Ready::kWritable);
+  if (!sock) return tokio::unexpected(sock.error());
+  return UnixDatagram(std::move(*sock));
+}
+
+io::Result<UnixDatagram> UnixDatagram::unbound() {
+  auto fd = detail::new_socket(AF_UNIX, SOCK_DGRAM);
+  if (!fd) return tokio::unexpected(fd.error());
+  auto sock = detail::PollSocket::adopt(std::move(*fd), detail::kReadWrite, "UnixDatagram::unbound", io::Ready::kWritable);
+  if (!sock) return tokio::unexpected(sock.error());
+  return UnixDatagram(std::move(*sock));
+}
+
+io::Result<std::pair<UnixDatagram, UnixDatagram>> UnixDatagram::pair() {
+  int fds[2];
+  if (::socketpair(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds) < 0) {
+    return io::last_os_error();
+  }
+  detail::OwnedFd a(fds[0]), b(fds[1]);
+  auto sa = detail::PollSocket::adopt(std::move(a), detail::kReadWrite, "UnixDatagram::pair", io::Ready::kWritable);
+  if (!sa) return tokio::unexpected(sa.error());
+  auto sb = detail::PollSocket::adopt(std::move(b), detail::kReadWrite, "UnixDatagram::pair", io::Ready::kWritable);
+  if (!sb) return tokio::unexpected(sb.error());
+  return std::pair<UnixDatagram, UnixDatagram>(UnixDatagram(std::move(*sa)), UnixDatagram(std::move(*sb)));
+}
+
+io::Result<UnixDatagram> UnixDatagram::from_std(int fd) {
+  detail::OwnedFd owned(fd);
+  if (auto r = detail::set_nonblocking(fd); !r) return tokio::unexpected(r.error());
+  auto sock = detail::PollSocket::adopt(std::move(owned), detail::kReadWrite, "UnixDatagram::from_std");
+  if (!sock) return tokio::unexpected(sock.error());
+  return UnixDatagram(std::move(*sock));
+}
+
+io::Result<void> UnixDatagram::connect(std::string_view path) noexcept {
+  auto addr = UnixSocketAddr::from_pathname(path);
+  if (!addr) return tokio::unexpected(addr.error());
+  if (::connect(sock_.fd(), addr->raw(), addr->raw_len()) < 0) return io::last_os_error();
+  return {};
+}
+
+io::Result<std::size_t> UnixDatagram::try_send(std::span<const std::byte> buf) noexcept {
+  detail::SendOp op{{}, sock_.fd(), buf.data(), buf.size(), false};
+  return detail::finish_size(detail::try_io_once(sock_.io(), io::Interest::WRITABLE.mask(), op));
+}
+
+io::Result<std::size_t> UnixDatagram::try_recv(std::span<std::byte> buf) noexcept {
+  detail::RecvOp op{{}, sock_.fd(), buf.data(), buf.size(), 0, false};
+  return detail::finish_size(detail::try_io_once(sock_.io(), io::Interest::READABLE.mask(), op));
+}
+
+}  // namespace tokio::net
+/* end file src/tokio/net/unix_datagram.cpp */
+/* begin file src/tokio/net/unix_listener.cpp */
+
+namespace tokio::net {
+
+io::Result<UnixListener> UnixListener::bind(std::string_view path) {
+  auto addr = UnixSocketAddr::from_pathname(path);
+  if (!addr) return tokio::unexpected(addr.error());
+  auto fd = detail::new_socket(AF_UNIX, SOCK_STREAM);
+  if (!fd) return tokio::unexpected(fd.error());
+  if (::bind(fd->get(), addr->raw(), addr->raw_len()) < 0) return io::last_os_error();
+  if (::listen(fd->get(), 1024) < 0) return io::last_os_error();
+  auto sock = detail::PollSocket::adopt(std::move(*fd), io::Interest::READABLE, "UnixListener::bind");
+  if (!sock) return tokio::unexpected(sock.error());
+  return UnixListener(std::move(*sock));
+}
+
+io::Result<UnixListener> UnixListener::from_std(int fd) {
+  detail::OwnedFd owned(fd);
+  if (auto r = detail::set_nonblocking(fd); !r) return tokio::unexpected(r.error());
+  auto sock = detail::PollSocket::adopt(std::move(owned), io::Interest::READABLE, "UnixListener::from_std");
+  if (!sock) return tokio::unexpected(sock.error());
+  return UnixListener(std::move(*sock));
+}
+
+io::Result<std::pair<UnixStream, UnixSocketAddr>> UnixListener::MakeAccepted::make(
+    detail::OwnedFd fd, const sockaddr_storage& ss, socklen_t len) {
+  auto peer = detail_unix::AddrConv::convert(ss, len);
+  auto sock = detail::PollSocket::adopt(std::move(fd), detail::kReadWrite, "UnixListener::accept", detail::kConnected);
+  if (!sock) return tokio::unexpected(sock.error());
+  return std::pair<UnixStream, UnixSocketAddr>(UnixStream(std::move(*sock)), std::move(*peer));
+}
+
+}  // namespace tokio::net
+/* end file src/tokio/net/unix_listener.cpp */
+/* begin file src/tokio/net/unix_stream.cpp */
+
+namespace tokio::net {
+
+Task<io::Result<UnixStream>> UnixStream::connect_addr(io::Result<UnixSocketAddr> addr) {
+  if (!addr) co_return tokio::unexpected(addr.error());
+  auto fd = detail::new_socket(AF_UNIX, SOCK_STREAM);
+  if (!fd) co_return tokio::unexpected(fd.error());
+  int r = ::connect(fd->get(), addr->raw(), addr->raw_len());
+  bool pending = r < 0 && (errno == EINPROGRESS || errno == EINTR);
+  if (r < 0 && !pending) co_return io::last_os_error();
+  auto sock = detail::PollSocket::adopt(std::move(*fd), detail::kReadWrite, "UnixStream::connect",
+                                        pending ? 0 : io::Ready::kWritable);
+  if (!sock) co_return tokio::unexpected(sock.error());
+  if (pending) {
+    auto w = co_await detail::ReadinessAwait<detail::FinishVoid>(sock->io(), io::Interest::WRITABLE);
+    if (!w) co_return tokio::unexpected(w.error());
+    auto e = detail::take_socket_error(sock->fd());
+    if (!e) co_return tokio::unexpected(e.error());
+    if (*e) co_return tokio::unexpected(**e);
+  }
+  co_return UnixStream(std::move(*sock));
+}
+
+io::Result<std::pair<UnixStream, UnixStream>> UnixStream::pair() {
+  int fds[2];
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds) < 0) {
+    return io::last_os_error();
+  }
+  detail::OwnedFd a(fds[0]), b(fds[1]);
+  auto sa = detail::PollSocket::adopt(std::move(a), detail::kReadWrite, "UnixStream::pair", io::Ready::kWritable);
+  if (!sa) return tokio::unexpected(sa.error());
+  auto sb = detail::PollSocket::adopt(std::move(b), detail::kReadWrite, "UnixStream::pair", io::Ready::kWritable);
+  if (!sb) return tokio::unexpected(sb.error());
+  return std::pair<UnixStream, UnixStream>(UnixStream(std::move(*sa)), UnixStream(std::move(*sb)));
+}
+
+io::Result<UnixStream> UnixStream::from_std(int fd) {
+  detail::OwnedFd owned(fd);
+  if (auto r = detail::set_nonblocking(fd); !r) return tokio::unexpected(r.error());
+  auto sock = detail::PollSocket::adopt(std::move(owned), detail::kReadWrite, "UnixStream::from_std");
+  if (!sock) return tokio::unexpected(sock.error());
+  return UnixStream(std::move(*sock));
+}
+
+}  // namespace tokio::net
+/* end file src/tokio/net/unix_stream.cpp */
+/* begin file src/tokio/reactor/errors.cpp */
+/* #include <string> (already above) */
+
+
+namespace tokio::io {
+
+namespace {
+class ReactorCategory final : public std::error_category {
+ public:
+  const char* name() const noexcept override { return "tokio.reactor"; }
+  std::string message(int) const override {
+    return "the runtime's I/O driver has shut down (or the I/O object was closed while an "
+           "operation on it was still waiting)";
+  }
+  std::error_condition default_error_condition(int) const noexcept override {
+    return std::errc::operation_canceled;
+  }
+};
+}  // namespace
+
+const std::error_category& reactor_category() noexcept {
+  static const ReactorCategory c;
+  return c;
+}
+
+}  // namespace tokio::io
+/* end file src/tokio/reactor/errors.cpp */
+/* begin file src/tokio/reactor/io_driver.cpp */
+#include <sys/eventfd.h>
+/* #include <unistd.h> (already above) */
+
+/* #include <cerrno> (already above) */
+/* #include <climits> (already above) */
+/* #include <stdexcept> (already above) */
+/* #include <string> (already above) */
+/* #include <system_error> (already above) */
+
+/* begin file src/tokio/reactor/io_driver.hpp */
+// IoDriver: the runtime's reactor (epoll, edge-triggered), the IoStack the scheduler parks
+// in when the Builder enabled I/O.
+//
+// turn(timeout) releases the registrations freed since the last turn, blocks in
+// epoll_wait, and ORs each event into its ScheduledIo (waking the waiters it satisfies).
+// Exactly one thread turns the driver at a time (the current-thread scheduler's thread, or
+// the multi-thread worker holding the driver lock), so events are dispatched by one thread.
+//
+// Registration set: every live ScheduledIo is on an intrusive list (for shutdown), guarded
+// by `mu_` together with the free list and the pending-release list. Deregistration first
+// removes the fd from epoll, then queues the ScheduledIo for release; it is reused only
+// after the *next* turn starts, so an event already returned by epoll_wait for it (being
+// dispatched on the driver thread right now) never touches a recycled entry.
+//
+// Park state (`park_state_`, 32 bits), so unpark() costs a syscall only when needed:
+//   0 IDLE      the driver thread is not blocked in epoll_wait
+//   1 PARKED    a thread is in (or entering) a blocking epoll_wait
+//   2 NOTIFIED  an unpark arrived while IDLE: the next blocking turn polls instead
+// unpark() swaps in NOTIFIED and writes the eventfd only when it replaced PARKED. An
+// unpark from the thread that is dispatching events is dropped: that thread is awake and
+// its scheduler looks for work as soon as turn() returns.
+
+#include <sys/epoll.h>
+
+/* #include <atomic> (already above) */
+/* #include <chrono> (already above) */
+/* #include <cstddef> (already above) */
+/* #include <cstdint> (already above) */
+/* #include <mutex> (already above) */
+/* #include <optional> (already above) */
+/* #include <vector> (already above) */
+
+
+namespace tokio::detail {
+
+class IoDriver final : public IoStack {
+ public:
+  static constexpr uint32_t IDLE = 0;
+  static constexpr uint32_t PARKED = 1;
+  static constexpr uint32_t NOTIFIED = 2;
+
+  explicit IoDriver(const Config& cfg);
+  ~IoDriver() override;
+  IoDriver(const IoDriver&) = delete;
+  IoDriver& operator=(const IoDriver&) = delete;
+
+  void turn(std::optional<std::chrono::nanoseconds> timeout) override;
+  void unpark() noexcept override;
+  void shutdown() noexcept override;
+
+  // Registers `fd` with epoll for `interest`. Fails after shutdown.
+  io::Result<ScheduledIo*> add(int fd, io::Interest interest);
+  // Removes `fd` from epoll and queues `io` for release. The fd must still be open.
+  io::Result<void> remove(int fd, ScheduledIo* io) noexcept;
+
+  // Metrics.
+  uint64_t fd_registered_count() const noexcept { return registered_.load(std::memory_order_relaxed); }
+  uint64_t fd_deregistered_count() const noexcept {
+    return deregistered_.load(std::memory_order_relaxed);
+  }
+  uint64_t ready_count() const noexcept { return ready_events_.load(std::memory_order_relaxed); }
+  std::size_t num_registered() const;
+
+ private:
+  static constexpr std::size_t kNotifyAfter = 16;  // pending releases before an unpark
+  static constexpr std::size_t kMaxFree = 4096;    // recycled entries kept
+
+  void release_pending() noexcept;
+  static uint32_t to_epoll(io::Interest interest) noexcept;
+  static uint32_t from_epoll(uint32_t events) noexcept;
+
+  int epfd_ = -1;
+  int evfd_ = -1;
+  std::vector<epoll_event> events_;
+  std::atomic<uint32_t> park_state_{IDLE};
+
+  mutable std::mutex mu_;
+  ScheduledIo* live_ = nullptr;         // registration set (guarded by mu_)
+  std::size_t num_live_ = 0;
+  std::vector<ScheduledIo*> free_;      // reusable entries (guarded by mu_)
+  std::vector<ScheduledIo*> pending_;   // deregistered, released at the next turn (mu_)
+  std::atomic<std::size_t> pending_count_{0};
+  bool is_shutdown_ = false;            // guarded by mu_
+
+  std::atomic<uint64_t> registered_{0};
+  std::atomic<uint64_t> deregistered_{0};
+  std::atomic<uint64_t> ready_events_{0};
+};
+
+// The I/O driver of `h`'s runtime; throws std::logic_error naming `what` when the runtime
+// was built without enable_io().
+IoDriver* io_driver_of(HandleInner* h, const char* what);
+
+}  // namespace tokio::detail
+/* end file src/tokio/reactor/io_driver.hpp */
+
+namespace tokio::detail {
+
+namespace {
+// The driver currently dispatching events on this thread (unpark from it is a no-op).
+thread_local IoDriver* tl_dispatching = nullptr;
+}  // namespace
+
+// The scheduler's hook (scheduler/driver.hpp): enable_io builds the reactor.
+std::unique_ptr<IoStack> make_io_stack(const Config& cfg, Driver&) {
+  return std::make_unique<IoDriver>(cfg);
+}
+
+IoDriver* io_driver_of(HandleInner* h, const char* what) {
+  if (IoStack* s = h->driver.io()) return static_cast<IoDriver*>(s);
+  throw std::logic_error(std::string("tokio: ") + what +
+                         " needs the I/O driver, but this runtime was built without it: call "
+                         "enable_io() (or enable_all()) on the runtime::Builder");
+}
+
+IoDriver::IoDriver(const Config& cfg) {
+  epfd_ = ::epoll_create1(EPOLL_CLOEXEC);
+  if (epfd_ < 0) throw std::system_error(errno, std::system_category(), "tokio: epoll_create1");
+  evfd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (evfd_ < 0) {
+    int e = errno;
+    ::close(epfd_);
+    throw std::system_error(e, std::system_category(), "tokio: eventfd");
+  }
+  // The wake-up eventfd is edge-triggered and never read: each write is a new edge, and
+  // the 64-bit counter cannot overflow in practice (one increment per unpark of a parked
+  // driver).
+  epoll_event ev{};
+  ev.events = EPOLLIN | EPOLLET;
+  ev.data.ptr = nullptr;
+  if (::epoll_ctl(epfd_, EPOLL_CTL_ADD, evfd_, &ev) < 0) {
+    int e = errno;
+    ::close(evfd_);
+    ::close(epfd_);
+    throw std::system_error(e, std::system_category(), "tokio: epoll_ctl(eventfd)");
+  }
+  std::size_t n = cfg.max_io_events_per_tick ? cfg.max_io_events_per_tick : 1;
+  if (n > 65536) n = 65536;
+  events_.resize(n);
+}
+
+IoDriver::~IoDriver() {
+  // Registrations hold a reference on the runtime, so none is alive here; free the lists.
+  for (ScheduledIo* p : pending_) delete p;
+  for (ScheduledIo* p : free_) delete p;
+  while (live_) {
+    ScheduledIo* p = live_;
+    live_ = p->set_next;
+    delete p;
+  }
+  ::close(evfd_);
+  ::close(epfd_);
+}
+
+uint32_t IoDriver::to_epoll(io::Interest interest) noexcept {
+  uint32_t ev = EPOLLET;
+  if (interest.is_readable()) ev |= EPOLLIN | EPOLLRDHUP;
+  if (interest.is_writable()) ev |= EPOLLOUT;
+  if (interest.is_priority()) ev |= EPOLLPRI;
+  return ev;
+}
+
+uint32_t IoDriver::from_epoll(uint32_t events) noexcept {
+  using io::Ready;
+  uint32_t r = 0;
+  if (events & EPOLLIN) r |= Ready::kReadable;
+  if (events & EPOLLOUT) r |= Ready::kWritable;
+  if (events & EPOLLPRI) r |= Ready::kPriority;
+  if (events & EPOLLRDHUP) r |= Ready::kReadClosed;
+  if (events & EPOLLHUP) r |= Ready::kReadClosed | Ready::kWriteClosed;
+  if (events & EPOLLERR) r |= Ready::kError;
+  return r;
+}
+
+io::Result<ScheduledIo*> IoDriver::add(int fd, io::Interest interest) {
+  ScheduledIo* io = nullptr;
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    if (is_shutdown_) {
+      return tokio::unexpected(make_error_code(io::ReactorErrc::shutdown));
+    }
+    if (!free_.empty()) {
+      io = free_.back();
+      free_.pop_back();
+    } else {
+      io = new ScheduledIo();
+    }
+    io->set_prev = nullptr;
+    io->set_next = live_;
+    if (live_) live_->set_prev = io;
+    live_ = io;
+    ++num_live_;
+  }
+  epoll_event ev{};
+  ev.events = to_epoll(interest);
+  ev.data.ptr = io;
+  if (::epoll_ctl(epfd_, EPOLL_CTL_ADD, fd, &ev) < 0) {
+    int e = errno;
+    std::lock_guard<std::mutex> g(mu_);
+    if (io->set_prev) io->set_prev->set_next = io->set_next;
+    else live_ = io->set_next;
+    if (io->set_next) io->set_next->set_prev = io->set_prev;
+    --num_live_;
+    free_.push_back(io);  // never seen by epoll: reusable at once
+    return io::os_error(e);
+  }
+  registered_.fetch_add(1, std::memory_order_relaxed);
+  return io;
+}
+
+io::Result<void> IoDriver::remove(int fd, ScheduledIo* io) noexcept {
+  int err = 0;
+  if (::epoll_ctl(epfd_, EPOLL_CTL_DEL, fd, nullptr) < 0) err = errno;
+  // Any waiter still linked belongs to an operation that outlived its I/O object: wake it
+  // so it fails instead of hanging. Done before the entry is queued for release (after
+  // that another thread's turn may recycle it).
+  io->shutdown();
+  bool notify = false;
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    if (io->set_prev) io->set_prev->set_next = io->set_next;
+    else live_ = io->set_next;
+    if (io->set_next) io->set_next->set_prev = io->set_prev;
+    io->set_prev = io->set_next = nullptr;
+    --num_live_;
+    try {
+      pending_.push_back(io);
+    } catch (...) {
+      // Out of memory: leak the entry rather than free it under a possible dispatch.
+    }
+    notify = pending_.size() == kNotifyAfter;
+    pending_count_.store(pending_.size(), std::memory_order_relaxed);
+  }
+  deregistered_.fetch_add(1, std::memory_order_relaxed);
+  if (notify) unpark();
+  if (err) return io::os_error(err);
+  return {};
+}
+
+void IoDriver::release_pending() noexcept {
+  std::lock_guard<std::mutex> g(mu_);
+  for (ScheduledIo* p : pending_) {
+    if (free_.size() < kMaxFree) {
+      p->reset();
+      try {
+        free_.push_back(p);
+        continue;
+      } catch (...) {
+      }
+    }
+    delete p;
+  }
+  pending_.clear();
+  pending_count_.store(0, std::memory_order_relaxed);
+}
+
+std::size_t IoDriver::num_registered() const {
+  std::lock_guard<std::mutex> g(mu_);
+  return num_live_;
+}
+
+void IoDriver::turn(std::optional<std::chrono::nanoseconds> timeout) {
+  if (pending_count_.load(std::memory_order_relaxed) != 0) release_pending();
+
+  int ms = -1;
+  if (timeout) {
+    auto ns = timeout->count();
+    if (ns <= 0) {
+      ms = 0;
+    } else {
+      // Round up: waking early would only make the caller park again.
+      long long m = (ns + 999999) / 1000000;
+      ms = m > INT_MAX ? INT_MAX : static_cast<int>(m);
+    }
+  }
+  const bool blocking = ms != 0;
+  if (blocking && park_state_.exchange(PARKED, std::memory_order_acq_rel) == NOTIFIED) ms = 0;
+  int n = ::epoll_wait(epfd_, events_.data(), static_cast<int>(events_.size()), ms);
+  if (blocking) park_state_.exchange(IDLE, std::memory_order_acq_rel);
+  if (n <= 0) return;  // timeout, or EINTR (a signal): the caller re-checks its work
+
+  tl_dispatching = this;
+  uint64_t ready = 0;
+  for (int i = 0; i < n; ++i) {
+    auto* io = static_cast<ScheduledIo*>(events_[i].data.ptr);
+    if (!io) continue;  // the wake-up eventfd
+    io->set_readiness(from_epoll(events_[i].events));
+    ++ready;
+  }
+  tl_dispatching = nullptr;
+  if (ready) ready_events_.fetch_add(ready, std::memory_order_relaxed);
+}
+
+void IoDriver::unpark() noexcept {
+  if (tl_dispatching == this) return;
+  if (park_state_.exchange(NOTIFIED, std::memory_order_acq_rel) == PARKED) {
+    uint64_t one = 1;
+    ssize_t r;
+    do {
+      r = ::write(evfd_, &one, sizeof one);
+    } while (r < 0 && errno == EINTR);
+  }
+}
+
+void IoDriver::shutdown() noexcept {
+  std::lock_guard<std::mutex> g(mu_);
+  if (is_shutdown_) return;
+  is_shutdown_ = true;
+  // Woken under mu_ (so remove() cannot release an entry meanwhile): a wake only schedules
+  // or unparks, it never registers or deregisters.
+  for (ScheduledIo* p = live_; p; p = p->set_next) p->shutdown();
+}
+
+}  // namespace tokio::detail
+/* end file src/tokio/reactor/io_driver.cpp */
+/* begin file src/tokio/reactor/registration.cpp */
+
+namespace tokio::detail {
+
+io::Result<Registration> Registration::create(int fd, io::Interest interest, const char* what,
+                                              uint32_t ready) {
+  HandleInner* h = current_handle_or_throw(what);
+  IoDriver* d = io_driver_of(h, what);
+  auto io = d->add(fd, interest);
+  if (!io) return tokio::unexpected(io.error());
+  if (ready) (*io)->assume_ready(ready);
+  h->ref_inc();
+  Registration r;
+  r.driver_ = d;
+  r.handle_ = h;
+  r.io_ = *io;
+  r.fd_ = fd;
+  return r;
+}
+
+io::Result<void> Registration::deregister() noexcept {
+  ScheduledIo* io = std::exchange(io_, nullptr);
+  if (!io) return {};
+  auto r = driver_->remove(fd_, io);
+  driver_ = nullptr;
+  fd_ = -1;
+  std::exchange(handle_, nullptr)->ref_dec();
+  return r;
+}
+
+}  // namespace tokio::detail
+/* end file src/tokio/reactor/registration.cpp */
+/* begin file src/tokio/reactor/scheduled_io.cpp */
+
+namespace tokio::detail {
+
+void ScheduledIo::link(IoWaiter& w) noexcept {
+  w.next = nullptr;
+  w.prev = tail_;
+  if (tail_) tail_->next = &w;
+  else head_ = &w;
+  tail_ = &w;
+  w.linked.store(true, std::memory_order_relaxed);
+}
+
+void ScheduledIo::unlink(IoWaiter& w) noexcept {
+  if (w.prev) w.prev->next = w.next;
+  else head_ = w.next;
+  if (w.next) w.next->prev = w.prev;
+  else tail_ = w.prev;
+  w.prev = w.next = nullptr;
+}
+
+bool ScheduledIo::poll_ready_slow(task::Context& cx, IoWaiter& w, uint32_t& snapshot) noexcept {
+  Wakeable* old = nullptr;
+  lock_.lock();
+  // Re-check under the lock: the driver sets readiness before it takes the lock to wake,
+  // so either we see the new readiness here or the driver sees our node.
+  snapshot = readiness_.load(std::memory_order_acquire);
+  if (is_ready(snapshot, w.mask)) {
+    lock_.unlock();
+    return true;
+  }
+  Wakeable* cur = cx.raw_waker();
+  if (w.linked.load(std::memory_order_relaxed)) {
+    if (w.waker != cur) {
+      old = w.waker;
+      cur->vtable->clone(cur);
+      w.waker = cur;
+    }
+  } else {
+    cur->vtable->clone(cur);
+    w.waker = cur;
+    link(w);
+  }
+  lock_.unlock();
+  if (old) old->vtable->drop(old);
+  return false;
+}
+
+void ScheduledIo::remove_waiter_slow(IoWaiter& w) noexcept {
+  Wakeable* waker = nullptr;
+  lock_.lock();
+  if (w.linked.load(std::memory_order_relaxed)) {
+    unlink(w);
+    waker = w.waker;
+    w.waker = nullptr;
+    w.linked.store(false, std::memory_order_relaxed);
+  }
+  lock_.unlock();
+  if (waker) waker->vtable->drop(waker);
+}
+
+void ScheduledIo::set_readiness(uint32_t ready) noexcept {
+  uint32_t cur = readiness_.load(std::memory_order_relaxed);
+  for (;;) {
+    uint32_t tick = ((cur & kTickMask) + kTickOne) & kTickMask;
+    uint32_t next = (cur & (kShutdown | kReadyMask)) | ready | tick;
+    if (readiness_.compare_exchange_weak(cur, next, std::memory_order_acq_rel,
+                                         std::memory_order_relaxed)) {
+      break;
+    }
+  }
+  wake(ready);
+}
+
+void ScheduledIo::shutdown() noexcept {
+  readiness_.fetch_or(kShutdown, std::memory_order_acq_rel);
+  wake(kReadyMask);
+}
+
+void ScheduledIo::wake(uint32_t ready) noexcept {
+  // Wakers are collected under the lock and woken outside it (a wake may schedule a task,
+  // unpark a worker, take other locks); at most kBatch at a time.
+  constexpr std::size_t kBatch = 32;
+  Wakeable* batch[kBatch];
+  for (;;) {
+    std::size_t n = 0;
+    bool more = false;
+    lock_.lock();
+    IoWaiter* w = head_;
+    while (w) {
+      IoWaiter* next = w->next;
+      if (w->mask & ready) {
+        if (n == kBatch) {
+          more = true;
+          break;
+        }
+        unlink(*w);
+        batch[n++] = w->waker;
+        w->waker = nullptr;
+        // Last touch of the node: its owner may complete (and free it) from here on.
+        w->linked.store(false, std::memory_order_release);
+      }
+      w = next;
+    }
+    lock_.unlock();
+    for (std::size_t i = 0; i < n; ++i) batch[i]->vtable->wake(batch[i]);
+    if (!more) return;
+  }
+}
+
+}  // namespace tokio::detail
+/* end file src/tokio/reactor/scheduled_io.cpp */
 /* begin file src/tokio/scheduler/blocking_pool.cpp */
 /* #include <algorithm> (already above) */
 /* #include <string> (already above) */
@@ -13297,9 +17231,8 @@ HandleInner* make_current_thread(Config cfg) { return new CurrentThread(std::mov
 
 namespace tokio::detail {
 
-// The reactor (enable_io) plugs in here. make_time_stack (enable_time) is defined in
-// timers/time_driver.cpp.
-std::unique_ptr<IoStack> make_io_stack(const Config&, Driver&) { return nullptr; }
+// The reactor (enable_io) is built by make_io_stack in reactor/io_driver.cpp; the timer
+// wheel (enable_time) by make_time_stack in timers/time_driver.cpp.
 
 Driver::Driver(const Config& cfg) : cfg_(cfg) {
   if (cfg.enable_io) io_ = make_io_stack(cfg, *this);

@@ -2,9 +2,8 @@
 
 namespace tokio::detail {
 
-// The reactor (enable_io) plugs in here. make_time_stack (enable_time) is defined in
-// timers/time_driver.cpp.
-std::unique_ptr<IoStack> make_io_stack(const Config&, Driver&) { return nullptr; }
+// The reactor (enable_io) is built by make_io_stack in reactor/io_driver.cpp; the timer
+// wheel (enable_time) by make_time_stack in timers/time_driver.cpp.
 
 Driver::Driver(const Config& cfg) : cfg_(cfg) {
   if (cfg.enable_io) io_ = make_io_stack(cfg, *this);

@@ -1,0 +1,58 @@
+#include <netdb.h>
+
+#include <string>
+
+#include "tokio/net/errors.hpp"
+
+namespace tokio::net {
+
+namespace {
+
+class AddrCategory final : public std::error_category {
+ public:
+  const char* name() const noexcept override { return "tokio.net.addr"; }
+  std::string message(int c) const override {
+    switch (static_cast<AddrErrc>(c)) {
+      case AddrErrc::invalid_socket_address:
+        return "invalid socket address: expected \"1.2.3.4:80\", \"[::1]:80\" or \"host:80\"";
+      case AddrErrc::invalid_ip_address:
+        return "invalid IP address: expected a dotted-quad IPv4 address or an IPv6 address";
+      case AddrErrc::invalid_port:
+        return "invalid port: expected a decimal number from 0 to 65535";
+      case AddrErrc::host_needs_lookup:
+        return "a host name needs a DNS lookup here: pass an IP address (or resolve it first "
+               "with net::lookup_host)";
+      case AddrErrc::no_addresses:
+        return "the host name resolved to no usable address";
+      case AddrErrc::path_too_long:
+        return "Unix socket path too long (at most 107 bytes)";
+    }
+    return "unknown address error";
+  }
+  std::error_condition default_error_condition(int c) const noexcept override {
+    if (static_cast<AddrErrc>(c) == AddrErrc::no_addresses) {
+      return std::errc::address_not_available;
+    }
+    return std::errc::invalid_argument;
+  }
+};
+
+class GaiCategory final : public std::error_category {
+ public:
+  const char* name() const noexcept override { return "getaddrinfo"; }
+  std::string message(int c) const override { return ::gai_strerror(c); }
+};
+
+}  // namespace
+
+const std::error_category& addr_category() noexcept {
+  static const AddrCategory c;
+  return c;
+}
+
+const std::error_category& gai_category() noexcept {
+  static const GaiCategory c;
+  return c;
+}
+
+}  // namespace tokio::net

@@ -1,0 +1,99 @@
+#include <netdb.h>
+
+#include <algorithm>
+
+#include "tokio/net/errors.hpp"
+#include "tokio/net/lookup_host.hpp"
+#include "tokio/task/spawn.hpp"
+
+namespace tokio::net {
+
+namespace {
+io::Result<std::vector<SocketAddr>> lookup_one(SocketAddr a) { return std::vector<SocketAddr>{a}; }
+io::Result<std::vector<SocketAddr>> lookup_fail(AddrErrc e) { return tokio::unexpected(make_error_code(e)); }
+
+// Splits "host:port" (host may be "[v6]"). Returns false when malformed.
+bool split_host_port(std::string_view s, std::string_view& host, uint16_t& port, AddrErrc& err) {
+  auto colon = s.rfind(':');
+  if (colon == std::string_view::npos) {
+    err = AddrErrc::invalid_socket_address;
+    return false;
+  }
+  host = s.substr(0, colon);
+  if (host.empty() || host.find(':') != std::string_view::npos || host.front() == '[') {
+    err = AddrErrc::invalid_socket_address;
+    return false;
+  }
+  if (!detail_addr::parse_port(s.substr(colon + 1), port)) {
+    err = AddrErrc::invalid_port;
+    return false;
+  }
+  return true;
+}
+}  // namespace
+
+std::optional<io::Result<std::vector<SocketAddr>>> ToSocketAddrs::try_resolve() const {
+  switch (kind_) {
+    case Kind::List:
+      return io::Result<std::vector<SocketAddr>>(addrs_);
+    case Kind::Text: {
+      auto lit = SocketAddr::parse(text_);
+      if (lit) return lookup_one(*lit);
+      std::string_view host;
+      uint16_t port;
+      AddrErrc err;
+      if (!split_host_port(text_, host, port, err)) return lookup_fail(err);
+      return std::nullopt;  // a host name
+    }
+    case Kind::HostPort: {
+      if (text_.empty()) return lookup_fail(AddrErrc::invalid_socket_address);
+      std::string_view h = text_;
+      if (h.size() >= 2 && h.front() == '[' && h.back() == ']') h = h.substr(1, h.size() - 2);
+      if (auto ip = IpAddr::parse(h)) return lookup_one(SocketAddr(*ip, port_));
+      if (h.find(':') != std::string_view::npos) return lookup_fail(AddrErrc::invalid_ip_address);
+      return std::nullopt;
+    }
+  }
+  return lookup_fail(AddrErrc::invalid_socket_address);
+}
+
+io::Result<std::vector<SocketAddr>> ToSocketAddrs::resolve_blocking() const {
+  if (auto r = try_resolve()) return std::move(*r);
+  std::string host;
+  uint16_t port = port_;
+  if (kind_ == Kind::Text) {
+    std::string_view h;
+    AddrErrc err;
+    if (!split_host_port(text_, h, port, err)) return lookup_fail(err);
+    host.assign(h);
+  } else {
+    host = text_;
+  }
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* res = nullptr;
+  int rc = ::getaddrinfo(host.c_str(), nullptr, &hints, &res);
+  if (rc == EAI_SYSTEM) return io::last_os_error();
+  if (rc != 0) return tokio::unexpected(std::error_code(rc, gai_category()));
+  std::vector<SocketAddr> out;
+  for (addrinfo* ai = res; ai; ai = ai->ai_next) {
+    auto a = SocketAddr::from_sockaddr(ai->ai_addr, ai->ai_addrlen);
+    if (!a) continue;
+    a->set_port(port);
+    if (std::find(out.begin(), out.end(), *a) == out.end()) out.push_back(*a);
+  }
+  ::freeaddrinfo(res);
+  if (out.empty()) return lookup_fail(AddrErrc::no_addresses);
+  return out;
+}
+
+Task<io::Result<std::vector<SocketAddr>>> lookup_host(ToSocketAddrs target) {
+  if (auto r = target.try_resolve()) co_return std::move(*r);
+  auto h = tokio::task::spawn_blocking([t = std::move(target)] { return t.resolve_blocking(); });
+  auto r = co_await h.result();
+  if (!r) co_return tokio::unexpected(std::make_error_code(std::errc::operation_canceled));
+  co_return std::move(*r);
+}
+
+}  // namespace tokio::net

@@ -1,0 +1,65 @@
+#pragma once
+// net::ToSocketAddrs (what every address-taking API accepts) and net::lookup_host.
+//
+//   co_await TcpStream::connect("127.0.0.1:8080");        // literal: no lookup
+//   co_await TcpStream::connect("localhost:8080");        // host:port, resolved
+//   co_await TcpStream::connect("example.test", 443);     // host and port
+//   co_await TcpStream::connect(SocketAddr(...));
+//   auto addrs = co_await tokio::net::lookup_host("localhost:80");  // io::Result<vector>
+//
+// Literal forms ("1.2.3.4:80", "[::1]:80", a SocketAddr, an IP and a port) resolve at once;
+// a host name is resolved with getaddrinfo(3) on the blocking pool, so it never blocks a
+// runtime thread. Malformed input gives an AddrErrc error (std::errc::invalid_argument),
+// an unknown host a gai_category() error ("Name or service not known").
+//
+// Cancel safety: destroying a pending lookup_host detaches the lookup; it finishes on the
+// blocking pool and its result is dropped.
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "tokio/core/result.hpp"
+#include "tokio/net/socket_addr.hpp"
+#include "tokio/task/task.hpp"
+
+namespace tokio::net {
+
+class ToSocketAddrs {
+ public:
+  ToSocketAddrs(SocketAddr a) : kind_(Kind::List), addrs_{a} {}                      // NOLINT
+  ToSocketAddrs(IpAddr ip, uint16_t port) : kind_(Kind::List), addrs_{SocketAddr(ip, port)} {}
+  ToSocketAddrs(std::vector<SocketAddr> list) : kind_(Kind::List), addrs_(std::move(list)) {}  // NOLINT
+  ToSocketAddrs(std::span<const SocketAddr> list)                                     // NOLINT
+      : kind_(Kind::List), addrs_(list.begin(), list.end()) {}
+  ToSocketAddrs(const char* host_port) : kind_(Kind::Text), text_(host_port) {}      // NOLINT
+  ToSocketAddrs(std::string_view host_port) : kind_(Kind::Text), text_(host_port) {}  // NOLINT
+  ToSocketAddrs(const std::string& host_port) : kind_(Kind::Text), text_(host_port) {}  // NOLINT
+  ToSocketAddrs(std::string_view host, uint16_t port)
+      : kind_(Kind::HostPort), text_(host), port_(port) {}
+  ToSocketAddrs(const char* host, uint16_t port) : ToSocketAddrs(std::string_view(host), port) {}
+
+  // The addresses when no DNS lookup is needed (or the parse error); nullopt when a host
+  // name must be resolved with resolve_blocking().
+  std::optional<io::Result<std::vector<SocketAddr>>> try_resolve() const;
+  // Resolves with getaddrinfo (blocks: run it on the blocking pool).
+  io::Result<std::vector<SocketAddr>> resolve_blocking() const;
+
+ private:
+  enum class Kind : uint8_t { List, Text, HostPort };
+  Kind kind_;
+  std::vector<SocketAddr> addrs_;
+  std::string text_;
+  uint16_t port_ = 0;
+};
+
+// Every address `target` stands for (literal at once, host names via the blocking pool).
+Task<io::Result<std::vector<SocketAddr>>> lookup_host(ToSocketAddrs target);
+inline Task<io::Result<std::vector<SocketAddr>>> lookup_host(std::string_view host, uint16_t port) {
+  return lookup_host(ToSocketAddrs(host, port));
+}
+
+}  // namespace tokio::net

@@ -1,0 +1,169 @@
+#pragma once
+// Read and write halves of a stream (TcpStream, UnixStream), as tokio::net::tcp / unix:
+//
+//   auto [rd, wr] = stream.split();                  // borrowed: `stream` must outlive them
+//   auto [rd, wr] = std::move(stream).into_split();  // owned: move each to its own task
+//
+// The halves forward to the stream; a reading task and a writing task may use the two
+// halves at the same time (on different threads). Dropping an OwnedWriteHalf shuts the
+// write direction down (the peer reads end of stream), as in Tokio; forget() skips that.
+// OwnedReadHalf::reunite(OwnedWriteHalf) gives the stream back when both came from it.
+
+#include <memory>
+#include <span>
+#include <string_view>
+#include <utility>
+
+#include "tokio/core/result.hpp"
+#include "tokio/net/socket.hpp"
+
+namespace tokio::net::detail_split {
+
+template <class S>
+class ReadHalf {
+ public:
+  explicit ReadHalf(S& s) noexcept : s_(&s) {}
+  auto read(std::span<std::byte> b) noexcept { return s_->read(b); }
+  auto read(std::span<char> b) noexcept { return s_->read(b); }
+  auto read_vectored(std::span<const iovec> b) noexcept { return s_->read_vectored(b); }
+  auto peek(std::span<std::byte> b) noexcept { return s_->peek(b); }
+  auto peek(std::span<char> b) noexcept { return s_->peek(b); }
+  auto try_read(std::span<std::byte> b) noexcept { return s_->try_read(b); }
+  auto try_read(std::span<char> b) noexcept { return s_->try_read(b); }
+  auto readable() noexcept { return s_->readable(); }
+  auto ready(io::Interest i) noexcept { return s_->ready(i); }
+  auto local_addr() const { return s_->local_addr(); }
+  auto peer_addr() const { return s_->peer_addr(); }
+
+ private:
+  S* s_;
+};
+
+template <class S>
+class WriteHalf {
+ public:
+  explicit WriteHalf(S& s) noexcept : s_(&s) {}
+  auto write(std::span<const std::byte> b) noexcept { return s_->write(b); }
+  auto write(std::string_view b) noexcept { return s_->write(b); }
+  auto write_vectored(std::span<const iovec> b) noexcept { return s_->write_vectored(b); }
+  auto write_all(std::span<const std::byte> b) noexcept { return s_->write_all(b); }
+  auto write_all(std::string_view b) noexcept { return s_->write_all(b); }
+  auto try_write(std::span<const std::byte> b) noexcept { return s_->try_write(b); }
+  auto try_write(std::string_view b) noexcept { return s_->try_write(b); }
+  auto flush() noexcept { return s_->flush(); }
+  auto shutdown() noexcept { return s_->shutdown(); }
+  auto writable() noexcept { return s_->writable(); }
+  auto ready(io::Interest i) noexcept { return s_->ready(i); }
+  auto local_addr() const { return s_->local_addr(); }
+  auto peer_addr() const { return s_->peer_addr(); }
+
+ private:
+  S* s_;
+};
+
+template <class S>
+class OwnedWriteHalf;
+
+template <class S>
+struct ReuniteError;
+
+template <class S>
+class OwnedReadHalf {
+ public:
+  explicit OwnedReadHalf(std::shared_ptr<S> s) noexcept : s_(std::move(s)) {}
+  OwnedReadHalf(OwnedReadHalf&&) noexcept = default;
+  OwnedReadHalf& operator=(OwnedReadHalf&&) noexcept = default;
+
+  auto read(std::span<std::byte> b) noexcept { return s_->read(b); }
+  auto read(std::span<char> b) noexcept { return s_->read(b); }
+  auto read_vectored(std::span<const iovec> b) noexcept { return s_->read_vectored(b); }
+  auto peek(std::span<std::byte> b) noexcept { return s_->peek(b); }
+  auto peek(std::span<char> b) noexcept { return s_->peek(b); }
+  auto try_read(std::span<std::byte> b) noexcept { return s_->try_read(b); }
+  auto try_read(std::span<char> b) noexcept { return s_->try_read(b); }
+  auto readable() noexcept { return s_->readable(); }
+  auto ready(io::Interest i) noexcept { return s_->ready(i); }
+  auto local_addr() const { return s_->local_addr(); }
+  auto peer_addr() const { return s_->peer_addr(); }
+
+  // The original stream, when `w` is this half's partner; otherwise both halves back.
+  Result<S, ReuniteError<S>> reunite(OwnedWriteHalf<S> w) &&;
+
+ private:
+  friend class OwnedWriteHalf<S>;
+  std::shared_ptr<S> s_;
+};
+
+template <class S>
+class OwnedWriteHalf {
+ public:
+  explicit OwnedWriteHalf(std::shared_ptr<S> s) noexcept : s_(std::move(s)) {}
+  OwnedWriteHalf(OwnedWriteHalf&& o) noexcept
+      : s_(std::move(o.s_)), shutdown_on_drop_(std::exchange(o.shutdown_on_drop_, false)) {}
+  OwnedWriteHalf& operator=(OwnedWriteHalf&& o) noexcept {
+    if (this != &o) {
+      drop();
+      s_ = std::move(o.s_);
+      shutdown_on_drop_ = std::exchange(o.shutdown_on_drop_, false);
+    }
+    return *this;
+  }
+  ~OwnedWriteHalf() { drop(); }
+
+  auto write(std::span<const std::byte> b) noexcept { return s_->write(b); }
+  auto write(std::string_view b) noexcept { return s_->write(b); }
+  auto write_vectored(std::span<const iovec> b) noexcept { return s_->write_vectored(b); }
+  auto write_all(std::span<const std::byte> b) noexcept { return s_->write_all(b); }
+  auto write_all(std::string_view b) noexcept { return s_->write_all(b); }
+  auto try_write(std::span<const std::byte> b) noexcept { return s_->try_write(b); }
+  auto try_write(std::string_view b) noexcept { return s_->try_write(b); }
+  auto flush() noexcept { return s_->flush(); }
+  auto shutdown() noexcept { return s_->shutdown(); }
+  auto writable() noexcept { return s_->writable(); }
+  auto ready(io::Interest i) noexcept { return s_->ready(i); }
+  auto local_addr() const { return s_->local_addr(); }
+  auto peer_addr() const { return s_->peer_addr(); }
+
+  // Drops this half without shutting the write direction down.
+  void forget() && noexcept {
+    shutdown_on_drop_ = false;
+    s_.reset();
+  }
+
+ private:
+  friend class OwnedReadHalf<S>;
+  void drop() noexcept {
+    if (s_ && shutdown_on_drop_) {
+      (void)detail::shutdown_socket(s_->as_raw_fd(), Shutdown::Write);
+    }
+    shutdown_on_drop_ = false;
+    s_.reset();
+  }
+  std::shared_ptr<S> s_;
+  bool shutdown_on_drop_ = true;
+};
+
+template <class S>
+struct ReuniteError {
+  OwnedReadHalf<S> read;
+  OwnedWriteHalf<S> write;
+};
+
+template <class S>
+Result<S, ReuniteError<S>> OwnedReadHalf<S>::reunite(OwnedWriteHalf<S> w) && {
+  if (s_ != w.s_) return tokio::unexpected(ReuniteError<S>{std::move(*this), std::move(w)});
+  w.shutdown_on_drop_ = false;
+  S s = std::move(*s_);
+  w.s_.reset();
+  s_.reset();
+  return s;
+}
+
+// Splits into halves that share ownership of the stream.
+template <class S>
+std::pair<OwnedReadHalf<S>, OwnedWriteHalf<S>> into_split(S&& s) {
+  auto p = std::make_shared<S>(std::move(s));
+  return {OwnedReadHalf<S>(p), OwnedWriteHalf<S>(p)};
+}
+
+}  // namespace tokio::net::detail_split

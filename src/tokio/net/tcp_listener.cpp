@@ -1,0 +1,74 @@
+#include <netinet/in.h>
+
+#include "tokio/net/errors.hpp"
+#include "tokio/net/tcp_listener.hpp"
+
+namespace tokio::net {
+
+namespace {
+constexpr int kBacklog = 1024;  // as Tokio's TcpListener::bind
+
+io::Result<void> tcp_bind_one(const SocketAddr& a, detail::PollSocket& out) {
+  auto fd = detail::new_socket(a.family(), SOCK_STREAM);
+  if (!fd) return tokio::unexpected(fd.error());
+  if (auto r = detail::set_opt(fd->get(), SOL_SOCKET, SO_REUSEADDR, 1); !r) {
+    return tokio::unexpected(r.error());
+  }
+  sockaddr_storage ss;
+  socklen_t len = a.to_sockaddr(ss);
+  if (::bind(fd->get(), reinterpret_cast<sockaddr*>(&ss), len) < 0) return io::last_os_error();
+  if (::listen(fd->get(), kBacklog) < 0) return io::last_os_error();
+  auto sock = detail::PollSocket::adopt(std::move(*fd), io::Interest::READABLE, "TcpListener::bind");
+  if (!sock) return tokio::unexpected(sock.error());
+  out = std::move(*sock);
+  return {};
+}
+}  // namespace
+
+Task<io::Result<TcpListener>> TcpListener::bind(ToSocketAddrs addr) {
+  // (No co_await inside ?: — GCC 12 destroys the wrong temporaries there.)
+  io::Result<std::vector<SocketAddr>> addrs;
+  if (auto lit = addr.try_resolve()) {
+    addrs = std::move(*lit);
+  } else {
+    addrs = co_await lookup_host(std::move(addr));
+  }
+  if (!addrs) co_return tokio::unexpected(addrs.error());
+  std::error_code last = make_error_code(AddrErrc::no_addresses);
+  for (const SocketAddr& a : *addrs) {
+    detail::PollSocket sock;
+    auto r = tcp_bind_one(a, sock);
+    if (r) co_return TcpListener(std::move(sock));
+    last = r.error();
+  }
+  co_return tokio::unexpected(last);
+}
+
+io::Result<TcpListener> TcpListener::from_std(int fd) {
+  detail::OwnedFd owned(fd);
+  if (auto r = detail::set_nonblocking(fd); !r) return tokio::unexpected(r.error());
+  auto sock = detail::PollSocket::adopt(std::move(owned), io::Interest::READABLE, "TcpListener::from_std");
+  if (!sock) return tokio::unexpected(sock.error());
+  return TcpListener(std::move(*sock));
+}
+
+io::Result<std::pair<TcpStream, SocketAddr>> TcpListener::MakeAccepted::make(
+    detail::OwnedFd fd, const sockaddr_storage& ss, socklen_t len) {
+  auto peer = SocketAddr::from_sockaddr(reinterpret_cast<const sockaddr*>(&ss), len);
+  if (!peer) return tokio::unexpected(peer.error());
+  auto sock = detail::PollSocket::adopt(std::move(fd), detail::kReadWrite, "TcpListener::accept", detail::kConnected);
+  if (!sock) return tokio::unexpected(sock.error());
+  return std::pair<TcpStream, SocketAddr>(TcpStream(std::move(*sock)), *peer);
+}
+
+io::Result<uint32_t> TcpListener::ttl() const noexcept {
+  auto v = detail::get_opt(sock_.fd(), IPPROTO_IP, IP_TTL);
+  if (!v) return tokio::unexpected(v.error());
+  return static_cast<uint32_t>(*v);
+}
+
+io::Result<void> TcpListener::set_ttl(uint32_t ttl) noexcept {
+  return detail::set_opt(sock_.fd(), IPPROTO_IP, IP_TTL, static_cast<int>(ttl));
+}
+
+}  // namespace tokio::net

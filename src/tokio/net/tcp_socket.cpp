@@ -1,0 +1,117 @@
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+#include "tokio/net/errors.hpp"
+#include "tokio/net/tcp_socket.hpp"
+
+namespace tokio::net {
+
+namespace {
+// The first literal address of `family` in `a`.
+io::Result<SocketAddr> tcp_socket_literal(const ToSocketAddrs& a, int family) {
+  auto r = a.try_resolve();
+  if (!r) return tokio::unexpected(make_error_code(AddrErrc::host_needs_lookup));
+  if (!*r) return tokio::unexpected(r->error());
+  for (const SocketAddr& s : **r) {
+    if (s.family() == family) return s;
+  }
+  return tokio::unexpected(std::make_error_code(std::errc::address_family_not_supported));
+}
+
+io::Result<bool> tcp_socket_flag(int fd, int level, int name) {
+  auto v = detail::get_opt(fd, level, name);
+  if (!v) return tokio::unexpected(v.error());
+  return *v != 0;
+}
+io::Result<uint32_t> tcp_socket_uint(int fd, int level, int name) {
+  auto v = detail::get_opt(fd, level, name);
+  if (!v) return tokio::unexpected(v.error());
+  return static_cast<uint32_t>(*v);
+}
+}  // namespace
+
+io::Result<TcpSocket> TcpSocket::new_v4() noexcept {
+  auto fd = detail::new_socket(AF_INET, SOCK_STREAM);
+  if (!fd) return tokio::unexpected(fd.error());
+  return TcpSocket(std::move(*fd), AF_INET);
+}
+
+io::Result<TcpSocket> TcpSocket::new_v6() noexcept {
+  auto fd = detail::new_socket(AF_INET6, SOCK_STREAM);
+  if (!fd) return tokio::unexpected(fd.error());
+  return TcpSocket(std::move(*fd), AF_INET6);
+}
+
+io::Result<void> TcpSocket::set_reuseaddr(bool on) noexcept {
+  return detail::set_opt(fd_.get(), SOL_SOCKET, SO_REUSEADDR, on);
+}
+io::Result<bool> TcpSocket::reuseaddr() const noexcept {
+  return tcp_socket_flag(fd_.get(), SOL_SOCKET, SO_REUSEADDR);
+}
+io::Result<void> TcpSocket::set_reuseport(bool on) noexcept {
+  return detail::set_opt(fd_.get(), SOL_SOCKET, SO_REUSEPORT, on);
+}
+io::Result<bool> TcpSocket::reuseport() const noexcept {
+  return tcp_socket_flag(fd_.get(), SOL_SOCKET, SO_REUSEPORT);
+}
+io::Result<void> TcpSocket::set_keepalive(bool on) noexcept {
+  return detail::set_opt(fd_.get(), SOL_SOCKET, SO_KEEPALIVE, on);
+}
+io::Result<bool> TcpSocket::keepalive() const noexcept {
+  return tcp_socket_flag(fd_.get(), SOL_SOCKET, SO_KEEPALIVE);
+}
+io::Result<void> TcpSocket::set_nodelay(bool on) noexcept {
+  return detail::set_opt(fd_.get(), IPPROTO_TCP, TCP_NODELAY, on);
+}
+io::Result<bool> TcpSocket::nodelay() const noexcept {
+  return tcp_socket_flag(fd_.get(), IPPROTO_TCP, TCP_NODELAY);
+}
+io::Result<void> TcpSocket::set_send_buffer_size(uint32_t n) noexcept {
+  return detail::set_opt(fd_.get(), SOL_SOCKET, SO_SNDBUF, static_cast<int>(n));
+}
+io::Result<uint32_t> TcpSocket::send_buffer_size() const noexcept {
+  return tcp_socket_uint(fd_.get(), SOL_SOCKET, SO_SNDBUF);
+}
+io::Result<void> TcpSocket::set_recv_buffer_size(uint32_t n) noexcept {
+  return detail::set_opt(fd_.get(), SOL_SOCKET, SO_RCVBUF, static_cast<int>(n));
+}
+io::Result<uint32_t> TcpSocket::recv_buffer_size() const noexcept {
+  return tcp_socket_uint(fd_.get(), SOL_SOCKET, SO_RCVBUF);
+}
+
+io::Result<void> TcpSocket::bind(const ToSocketAddrs& addr) {
+  auto a = tcp_socket_literal(addr, family_);
+  if (!a) return tokio::unexpected(a.error());
+  sockaddr_storage ss;
+  socklen_t len = a->to_sockaddr(ss);
+  if (::bind(fd_.get(), reinterpret_cast<sockaddr*>(&ss), len) < 0) return io::last_os_error();
+  return {};
+}
+
+io::Result<TcpListener> TcpSocket::listen(uint32_t backlog) && {
+  if (::listen(fd_.get(), static_cast<int>(backlog)) < 0) return io::last_os_error();
+  auto sock = detail::PollSocket::adopt(std::move(fd_), io::Interest::READABLE, "TcpSocket::listen");
+  if (!sock) return tokio::unexpected(sock.error());
+  return TcpListener(std::move(*sock));
+}
+
+Task<io::Result<TcpStream>> TcpSocket::connect(ToSocketAddrs addr) && {
+  return connect_impl(std::move(fd_), family_, std::move(addr));
+}
+
+Task<io::Result<TcpStream>> TcpSocket::connect_impl(detail::OwnedFd fd, int family, ToSocketAddrs addr) {
+  io::Result<std::vector<SocketAddr>> addrs;
+  if (auto lit = addr.try_resolve()) {
+    addrs = std::move(*lit);
+  } else {
+    addrs = co_await lookup_host(std::move(addr));
+  }
+  if (!addrs) co_return tokio::unexpected(addrs.error());
+  for (const SocketAddr& a : *addrs) {
+    // A socket can attempt one connection: the first address of its family.
+    if (a.family() == family) co_return co_await TcpStream::connect_fd(std::move(fd), a);
+  }
+  co_return tokio::unexpected(std::make_error_code(std::errc::address_family_not_supported));
+}
+
+}  // namespace tokio::net

@@ -1,0 +1,76 @@
+#pragma once
+// net::TcpSocket: a TCP socket not yet connected or listening, for setting options first.
+//
+//   auto sock = tokio::net::TcpSocket::new_v4().value();
+//   (void)sock.set_reuseaddr(true);
+//   (void)sock.set_send_buffer_size(4096);
+//   (void)sock.bind("127.0.0.1:0");
+//   auto listener = std::move(sock).listen(128);          // io::Result<TcpListener>
+//   // or: auto stream = co_await std::move(sock).connect(addr);
+//
+// bind() (synchronous) takes literal addresses (a SocketAddr, "1.2.3.4:80", "[::1]:80"): a
+// host name gives AddrErrc::host_needs_lookup. connect() also resolves host names, and
+// connects to the first address of the socket's family.
+// Cancel safety: destroying a pending connect closes the socket.
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+
+#include "tokio/core/result.hpp"
+#include "tokio/net/lookup_host.hpp"
+#include "tokio/net/socket.hpp"
+#include "tokio/net/tcp_listener.hpp"
+#include "tokio/net/tcp_stream.hpp"
+#include "tokio/task/task.hpp"
+
+namespace tokio::net {
+
+class TcpSocket {
+ public:
+  static io::Result<TcpSocket> new_v4() noexcept;
+  static io::Result<TcpSocket> new_v6() noexcept;
+  TcpSocket(TcpSocket&&) noexcept = default;
+  TcpSocket& operator=(TcpSocket&&) noexcept = default;
+
+  io::Result<void> set_reuseaddr(bool on) noexcept;
+  io::Result<bool> reuseaddr() const noexcept;
+  io::Result<void> set_reuseport(bool on) noexcept;
+  io::Result<bool> reuseport() const noexcept;
+  io::Result<void> set_keepalive(bool on) noexcept;
+  io::Result<bool> keepalive() const noexcept;
+  io::Result<void> set_nodelay(bool on) noexcept;
+  io::Result<bool> nodelay() const noexcept;
+  // SO_SNDBUF / SO_RCVBUF. Linux doubles the value set and enforces a minimum.
+  io::Result<void> set_send_buffer_size(uint32_t n) noexcept;
+  io::Result<uint32_t> send_buffer_size() const noexcept;
+  io::Result<void> set_recv_buffer_size(uint32_t n) noexcept;
+  io::Result<uint32_t> recv_buffer_size() const noexcept;
+  io::Result<void> set_linger(std::optional<std::chrono::seconds> d) noexcept {
+    return detail::set_linger(fd_.get(), d);
+  }
+  io::Result<std::optional<std::chrono::seconds>> linger() const noexcept {
+    return detail::get_linger(fd_.get());
+  }
+
+  io::Result<void> bind(const ToSocketAddrs& addr);
+  io::Result<SocketAddr> local_addr() const noexcept { return detail::inet_sock_name(fd_.get()); }
+  io::Result<std::optional<std::error_code>> take_error() const noexcept {
+    return detail::take_socket_error(fd_.get());
+  }
+
+  // Consumes the socket.
+  Task<io::Result<TcpStream>> connect(ToSocketAddrs addr) &&;
+  io::Result<TcpListener> listen(uint32_t backlog) &&;
+
+  int as_raw_fd() const noexcept { return fd_.get(); }
+  int into_raw_fd() && noexcept { return fd_.release(); }
+
+ private:
+  explicit TcpSocket(detail::OwnedFd fd, int family) noexcept : fd_(std::move(fd)), family_(family) {}
+  static Task<io::Result<TcpStream>> connect_impl(detail::OwnedFd fd, int family, ToSocketAddrs addr);
+  detail::OwnedFd fd_;
+  int family_;
+};
+
+}  // namespace tokio::net

@@ -1,0 +1,95 @@
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+#include "tokio/net/errors.hpp"
+#include "tokio/net/tcp_stream.hpp"
+
+namespace tokio::net {
+
+Task<io::Result<TcpStream>> TcpStream::connect_fd(detail::OwnedFd fd, SocketAddr addr) {
+  sockaddr_storage ss;
+  socklen_t len = addr.to_sockaddr(ss);
+  int r = ::connect(fd.get(), reinterpret_cast<sockaddr*>(&ss), len);
+  // EINTR: the connection attempt goes on asynchronously, exactly like EINPROGRESS.
+  bool pending = r < 0 && (errno == EINPROGRESS || errno == EINTR);
+  if (r < 0 && !pending) co_return io::last_os_error();
+  if (pending) {
+    // Over loopback the handshake has usually completed inside connect() already: one
+    // getpeername spares the wait for the driver (and the park it implies). ENOTCONN
+    // means still in progress, or failed (then SO_ERROR says why).
+    sockaddr_storage peer;
+    socklen_t plen = sizeof peer;
+    if (::getpeername(fd.get(), reinterpret_cast<sockaddr*>(&peer), &plen) == 0) {
+      pending = false;
+    } else {
+      auto e = detail::take_socket_error(fd.get());
+      if (!e) co_return tokio::unexpected(e.error());
+      if (*e) co_return tokio::unexpected(**e);
+    }
+  }
+  auto sock = detail::PollSocket::adopt(std::move(fd), detail::kReadWrite, "TcpStream::connect",
+                                        pending ? 0 : io::Ready::kWritable);
+  if (!sock) co_return tokio::unexpected(sock.error());
+  if (pending) {
+    // Writable (or an error / hang-up) once the handshake finished either way.
+    auto w = co_await detail::ReadinessAwait<detail::FinishVoid>(sock->io(), io::Interest::WRITABLE);
+    if (!w) co_return tokio::unexpected(w.error());
+    auto e = detail::take_socket_error(sock->fd());
+    if (!e) co_return tokio::unexpected(e.error());
+    if (*e) co_return tokio::unexpected(**e);
+  }
+  co_return TcpStream(std::move(*sock));
+}
+
+Task<io::Result<TcpStream>> TcpStream::connect(ToSocketAddrs addr) {
+  // (No co_await inside ?: — GCC 12 destroys the wrong temporaries there.)
+  io::Result<std::vector<SocketAddr>> addrs;
+  if (auto lit = addr.try_resolve()) {
+    addrs = std::move(*lit);
+  } else {
+    addrs = co_await lookup_host(std::move(addr));
+  }
+  if (!addrs) co_return tokio::unexpected(addrs.error());
+  std::error_code last = make_error_code(AddrErrc::no_addresses);
+  for (const SocketAddr& a : *addrs) {
+    auto fd = detail::new_socket(a.family(), SOCK_STREAM);
+    if (!fd) {
+      last = fd.error();
+      continue;
+    }
+    auto s = co_await connect_fd(std::move(*fd), a);
+    if (s) co_return std::move(*s);
+    last = s.error();
+  }
+  co_return tokio::unexpected(last);
+}
+
+io::Result<TcpStream> TcpStream::from_std(int fd) {
+  detail::OwnedFd owned(fd);
+  if (auto r = detail::set_nonblocking(fd); !r) return tokio::unexpected(r.error());
+  auto sock = detail::PollSocket::adopt(std::move(owned), detail::kReadWrite, "TcpStream::from_std");
+  if (!sock) return tokio::unexpected(sock.error());
+  return TcpStream(std::move(*sock));
+}
+
+io::Result<bool> TcpStream::nodelay() const noexcept {
+  auto v = detail::get_opt(sock_.fd(), IPPROTO_TCP, TCP_NODELAY);
+  if (!v) return tokio::unexpected(v.error());
+  return *v != 0;
+}
+
+io::Result<void> TcpStream::set_nodelay(bool on) noexcept {
+  return detail::set_opt(sock_.fd(), IPPROTO_TCP, TCP_NODELAY, on ? 1 : 0);
+}
+
+io::Result<uint32_t> TcpStream::ttl() const noexcept {
+  auto v = detail::get_opt(sock_.fd(), IPPROTO_IP, IP_TTL);
+  if (!v) return tokio::unexpected(v.error());
+  return static_cast<uint32_t>(*v);
+}
+
+io::Result<void> TcpStream::set_ttl(uint32_t ttl) noexcept {
+  return detail::set_opt(sock_.fd(), IPPROTO_IP, IP_TTL, static_cast<int>(ttl));
+}
+
+}  // namespace tokio::net

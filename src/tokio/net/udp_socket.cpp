@@ -1,0 +1,177 @@
+#include <netinet/in.h>
+
+#include <cstring>
+
+#include "tokio/net/errors.hpp"
+#include "tokio/net/udp_socket.hpp"
+
+namespace tokio::net {
+
+namespace {
+io::Result<bool> udp_flag(int fd, int level, int name) {
+  auto v = detail::get_opt(fd, level, name);
+  if (!v) return tokio::unexpected(v.error());
+  return *v != 0;
+}
+io::Result<uint32_t> udp_uint(int fd, int level, int name) {
+  auto v = detail::get_opt(fd, level, name);
+  if (!v) return tokio::unexpected(v.error());
+  return static_cast<uint32_t>(*v);
+}
+io::Result<void> udp_v4_membership(int fd, int opt, Ipv4Addr group, Ipv4Addr iface) {
+  ip_mreq m{};
+  auto g = group.octets();
+  auto i = iface.octets();
+  std::memcpy(&m.imr_multiaddr, g.data(), 4);
+  std::memcpy(&m.imr_interface, i.data(), 4);
+  if (::setsockopt(fd, IPPROTO_IP, opt, &m, sizeof m) < 0) return io::last_os_error();
+  return {};
+}
+io::Result<void> udp_v6_membership(int fd, int opt, const Ipv6Addr& group, uint32_t ifindex) {
+  ipv6_mreq m{};
+  auto g = group.octets();
+  std::memcpy(&m.ipv6mr_multiaddr, g.data(), 16);
+  m.ipv6mr_interface = ifindex;
+  if (::setsockopt(fd, IPPROTO_IPV6, opt, &m, sizeof m) < 0) return io::last_os_error();
+  return {};
+}
+}  // namespace
+
+Task<io::Result<UdpSocket>> UdpSocket::bind(ToSocketAddrs addr) {
+  io::Result<std::vector<SocketAddr>> addrs;
+  if (auto lit = addr.try_resolve()) {
+    addrs = std::move(*lit);
+  } else {
+    addrs = co_await lookup_host(std::move(addr));
+  }
+  if (!addrs) co_return tokio::unexpected(addrs.error());
+  std::error_code last = make_error_code(AddrErrc::no_addresses);
+  for (const SocketAddr& a : *addrs) {
+    auto fd = detail::new_socket(a.family(), SOCK_DGRAM);
+    if (!fd) {
+      last = fd.error();
+      continue;
+    }
+    sockaddr_storage ss;
+    socklen_t len = a.to_sockaddr(ss);
+    if (::bind(fd->get(), reinterpret_cast<sockaddr*>(&ss), len) < 0) {
+      last = std::error_code(errno, std::system_category());
+      continue;
+    }
+    auto sock = detail::PollSocket::adopt(std::move(*fd), detail::kReadWrite, "UdpSocket::bind", io::Ready::kWritable);
+    if (!sock) co_return tokio::unexpected(sock.error());
+    co_return UdpSocket(std::move(*sock));
+  }
+  co_return tokio::unexpected(last);
+}
+
+io::Result<UdpSocket> UdpSocket::from_std(int fd) {
+  detail::OwnedFd owned(fd);
+  if (auto r = detail::set_nonblocking(fd); !r) return tokio::unexpected(r.error());
+  auto sock = detail::PollSocket::adopt(std::move(owned), detail::kReadWrite, "UdpSocket::from_std");
+  if (!sock) return tokio::unexpected(sock.error());
+  return UdpSocket(std::move(*sock));
+}
+
+Task<io::Result<void>> UdpSocket::connect(ToSocketAddrs addr) {
+  io::Result<std::vector<SocketAddr>> addrs;
+  if (auto lit = addr.try_resolve()) {
+    addrs = std::move(*lit);
+  } else {
+    addrs = co_await lookup_host(std::move(addr));
+  }
+  if (!addrs) co_return tokio::unexpected(addrs.error());
+  std::error_code last = make_error_code(AddrErrc::no_addresses);
+  for (const SocketAddr& a : *addrs) {
+    sockaddr_storage ss;
+    socklen_t len = a.to_sockaddr(ss);
+    if (::connect(sock_.fd(), reinterpret_cast<sockaddr*>(&ss), len) == 0) co_return io::Result<void>();
+    last = std::error_code(errno, std::system_category());
+  }
+  co_return tokio::unexpected(last);
+}
+
+Task<io::Result<std::size_t>> UdpSocket::send_to(std::span<const std::byte> buf, ToSocketAddrs target) {
+  io::Result<std::vector<SocketAddr>> addrs;
+  if (auto lit = target.try_resolve()) {
+    addrs = std::move(*lit);
+  } else {
+    addrs = co_await lookup_host(std::move(target));
+  }
+  if (!addrs) co_return tokio::unexpected(addrs.error());
+  if (addrs->empty()) co_return tokio::unexpected(make_error_code(AddrErrc::no_addresses));
+  // Prefer an address of the socket's own family ("localhost" may list ::1 first).
+  const SocketAddr* pick = &addrs->front();
+  if (auto local = local_addr()) {
+    for (const SocketAddr& a : *addrs) {
+      if (a.family() == local->family()) {
+        pick = &a;
+        break;
+      }
+    }
+  }
+  co_return co_await send_to(buf, *pick);
+}
+
+io::Result<std::size_t> UdpSocket::try_send(std::span<const std::byte> buf) noexcept {
+  detail::SendOp op{{}, sock_.fd(), buf.data(), buf.size(), false};
+  return detail::finish_size(detail::try_io_once(sock_.io(), io::Interest::WRITABLE.mask(), op));
+}
+
+io::Result<std::size_t> UdpSocket::try_recv(std::span<std::byte> buf) noexcept {
+  detail::RecvOp op{{}, sock_.fd(), buf.data(), buf.size(), 0, false};
+  return detail::finish_size(detail::try_io_once(sock_.io(), io::Interest::READABLE.mask(), op));
+}
+
+io::Result<std::size_t> UdpSocket::try_send_to(std::span<const std::byte> buf,
+                                               const SocketAddr& target) noexcept {
+  detail::SendToOp op{{}, sock_.fd(), buf.data(), buf.size(), {}, 0};
+  op.len = target.to_sockaddr(op.ss);
+  return detail::finish_size(detail::try_io_once(sock_.io(), io::Interest::WRITABLE.mask(), op));
+}
+
+io::Result<std::pair<std::size_t, SocketAddr>> UdpSocket::try_recv_from(std::span<std::byte> buf) noexcept {
+  detail::RecvFromOp<detail::InetAddrConv> op(sock_.fd(), buf.data(), buf.size(), 0);
+  return op.finish(detail::try_io_once(sock_.io(), io::Interest::READABLE.mask(), op));
+}
+
+io::Result<bool> UdpSocket::broadcast() const noexcept { return udp_flag(sock_.fd(), SOL_SOCKET, SO_BROADCAST); }
+io::Result<void> UdpSocket::set_broadcast(bool on) noexcept {
+  return detail::set_opt(sock_.fd(), SOL_SOCKET, SO_BROADCAST, on);
+}
+io::Result<uint32_t> UdpSocket::ttl() const noexcept { return udp_uint(sock_.fd(), IPPROTO_IP, IP_TTL); }
+io::Result<void> UdpSocket::set_ttl(uint32_t ttl) noexcept {
+  return detail::set_opt(sock_.fd(), IPPROTO_IP, IP_TTL, static_cast<int>(ttl));
+}
+io::Result<bool> UdpSocket::multicast_loop_v4() const noexcept {
+  return udp_flag(sock_.fd(), IPPROTO_IP, IP_MULTICAST_LOOP);
+}
+io::Result<void> UdpSocket::set_multicast_loop_v4(bool on) noexcept {
+  return detail::set_opt(sock_.fd(), IPPROTO_IP, IP_MULTICAST_LOOP, on);
+}
+io::Result<uint32_t> UdpSocket::multicast_ttl_v4() const noexcept {
+  return udp_uint(sock_.fd(), IPPROTO_IP, IP_MULTICAST_TTL);
+}
+io::Result<void> UdpSocket::set_multicast_ttl_v4(uint32_t ttl) noexcept {
+  return detail::set_opt(sock_.fd(), IPPROTO_IP, IP_MULTICAST_TTL, static_cast<int>(ttl));
+}
+io::Result<bool> UdpSocket::multicast_loop_v6() const noexcept {
+  return udp_flag(sock_.fd(), IPPROTO_IPV6, IPV6_MULTICAST_LOOP);
+}
+io::Result<void> UdpSocket::set_multicast_loop_v6(bool on) noexcept {
+  return detail::set_opt(sock_.fd(), IPPROTO_IPV6, IPV6_MULTICAST_LOOP, on);
+}
+io::Result<void> UdpSocket::join_multicast_v4(Ipv4Addr multiaddr, Ipv4Addr iface) noexcept {
+  return udp_v4_membership(sock_.fd(), IP_ADD_MEMBERSHIP, multiaddr, iface);
+}
+io::Result<void> UdpSocket::leave_multicast_v4(Ipv4Addr multiaddr, Ipv4Addr iface) noexcept {
+  return udp_v4_membership(sock_.fd(), IP_DROP_MEMBERSHIP, multiaddr, iface);
+}
+io::Result<void> UdpSocket::join_multicast_v6(const Ipv6Addr& multiaddr, uint32_t ifindex) noexcept {
+  return udp_v6_membership(sock_.fd(), IPV6_ADD_MEMBERSHIP, multiaddr, ifindex);
+}
+io::Result<void> UdpSocket::leave_multicast_v6(const Ipv6Addr& multiaddr, uint32_t ifindex) noexcept {
+  return udp_v6_membership(sock_.fd(), IPV6_DROP_MEMBERSHIP, multiaddr, ifindex);
+}
+
+}  // namespace tokio::net

@@ -1,0 +1,139 @@
+#pragma once
+// net::UdpSocket: datagrams.
+//
+//   auto sock = co_await tokio::net::UdpSocket::bind("127.0.0.1:0");
+//   char buf[1500];
+//   auto r = co_await sock->recv_from(buf);         // io::Result<pair<size_t, SocketAddr>>
+//   co_await sock->send_to({buf, r->first}, r->second);
+//
+// One socket may be shared by several tasks (through a pointer or shared_ptr): each
+// operation waits on its own waiter node. A datagram larger than the buffer is truncated
+// (the rest is discarded), as with recv(2).
+//
+// Cancel safety: every operation is cancel-safe: a destroyed recv/recv_from/peek_from
+// consumed no datagram, a destroyed send/send_to sent none.
+
+#include <netinet/in.h>
+
+#include <cstdint>
+#include <span>
+#include <string_view>
+#include <utility>
+
+#include "tokio/core/result.hpp"
+#include "tokio/net/ip_addr.hpp"
+#include "tokio/net/lookup_host.hpp"
+#include "tokio/net/socket.hpp"
+#include "tokio/net/socket_addr.hpp"
+#include "tokio/task/task.hpp"
+
+namespace tokio::net {
+
+class UdpSocket {
+ public:
+  UdpSocket() noexcept = default;
+  UdpSocket(UdpSocket&&) noexcept = default;
+  UdpSocket& operator=(UdpSocket&&) noexcept = default;
+
+  // Binds to the first address of `addr` that works.
+  static Task<io::Result<UdpSocket>> bind(ToSocketAddrs addr);
+  static Task<io::Result<UdpSocket>> bind(std::string_view host, uint16_t port) {
+    return bind(ToSocketAddrs(host, port));
+  }
+  // Takes ownership of a UDP socket fd (made non-blocking) and registers it.
+  static io::Result<UdpSocket> from_std(int fd);
+  int into_raw_fd() && noexcept { return sock_.release(); }
+  int as_raw_fd() const noexcept { return sock_.fd(); }
+
+  // Sets the default destination (and the only accepted source): tries each address.
+  Task<io::Result<void>> connect(ToSocketAddrs addr);
+
+  // --- connected: send / recv
+  auto send(std::span<const std::byte> buf) noexcept {
+    return detail::IoOp<detail::SendOp>(sock_.io(), io::Interest::WRITABLE,
+                                        detail::SendOp{{}, sock_.fd(), buf.data(), buf.size(), false});
+  }
+  auto send(std::string_view s) noexcept { return send(as_span(s)); }
+  auto recv(std::span<std::byte> buf) noexcept {
+    return detail::IoOp<detail::RecvOp>(sock_.io(), io::Interest::READABLE,
+                                        detail::RecvOp{{}, sock_.fd(), buf.data(), buf.size(), 0, false});
+  }
+  auto recv(std::span<char> buf) noexcept { return recv(std::as_writable_bytes(buf)); }
+
+  // --- any peer
+  auto send_to(std::span<const std::byte> buf, const SocketAddr& target) noexcept {
+    detail::SendToOp op{{}, sock_.fd(), buf.data(), buf.size(), {}, 0};
+    op.len = target.to_sockaddr(op.ss);
+    return detail::IoOp<detail::SendToOp>(sock_.io(), io::Interest::WRITABLE, op);
+  }
+  auto send_to(std::string_view s, const SocketAddr& target) noexcept {
+    return send_to(as_span(s), target);
+  }
+  // With a host name to resolve first ("host:port"): io::Result<size_t>.
+  Task<io::Result<std::size_t>> send_to(std::span<const std::byte> buf, ToSocketAddrs target);
+  Task<io::Result<std::size_t>> send_to(std::string_view s, ToSocketAddrs target) {
+    return send_to(as_span(s), std::move(target));
+  }
+  // io::Result<std::pair<std::size_t, SocketAddr>>.
+  auto recv_from(std::span<std::byte> buf) noexcept {
+    using Op = detail::RecvFromOp<detail::InetAddrConv>;
+    return detail::IoOp<Op>(sock_.io(), io::Interest::READABLE, Op(sock_.fd(), buf.data(), buf.size(), 0));
+  }
+  auto recv_from(std::span<char> buf) noexcept { return recv_from(std::as_writable_bytes(buf)); }
+  // Like recv_from, leaving the datagram queued.
+  auto peek_from(std::span<std::byte> buf) noexcept {
+    using Op = detail::RecvFromOp<detail::InetAddrConv>;
+    return detail::IoOp<Op>(sock_.io(), io::Interest::READABLE,
+                            Op(sock_.fd(), buf.data(), buf.size(), MSG_PEEK));
+  }
+  auto peek_from(std::span<char> buf) noexcept { return peek_from(std::as_writable_bytes(buf)); }
+
+  // Non-waiting forms: EAGAIN when not ready.
+  io::Result<std::size_t> try_send(std::span<const std::byte> buf) noexcept;
+  io::Result<std::size_t> try_recv(std::span<std::byte> buf) noexcept;
+  io::Result<std::size_t> try_send_to(std::span<const std::byte> buf, const SocketAddr& target) noexcept;
+  io::Result<std::pair<std::size_t, SocketAddr>> try_recv_from(std::span<std::byte> buf) noexcept;
+
+  auto readable() noexcept {
+    return detail::ReadinessAwait<detail::FinishVoid>(sock_.io(), io::Interest::READABLE);
+  }
+  auto writable() noexcept {
+    return detail::ReadinessAwait<detail::FinishVoid>(sock_.io(), io::Interest::WRITABLE);
+  }
+  auto ready(io::Interest interest) noexcept {
+    return detail::ReadinessAwait<detail::FinishReady>(sock_.io(), interest);
+  }
+
+  io::Result<SocketAddr> local_addr() const noexcept { return detail::inet_sock_name(sock_.fd()); }
+  io::Result<SocketAddr> peer_addr() const noexcept { return detail::inet_peer_name(sock_.fd()); }
+  io::Result<std::optional<std::error_code>> take_error() const noexcept {
+    return detail::take_socket_error(sock_.fd());
+  }
+
+  // --- options
+  io::Result<bool> broadcast() const noexcept;
+  io::Result<void> set_broadcast(bool on) noexcept;
+  io::Result<uint32_t> ttl() const noexcept;
+  io::Result<void> set_ttl(uint32_t ttl) noexcept;
+  io::Result<bool> multicast_loop_v4() const noexcept;
+  io::Result<void> set_multicast_loop_v4(bool on) noexcept;
+  io::Result<uint32_t> multicast_ttl_v4() const noexcept;
+  io::Result<void> set_multicast_ttl_v4(uint32_t ttl) noexcept;
+  io::Result<bool> multicast_loop_v6() const noexcept;
+  io::Result<void> set_multicast_loop_v6(bool on) noexcept;
+  // Joins / leaves group `multiaddr` on the interface with address `iface`
+  // (Ipv4Addr::unspecified(): the system's choice) / index `ifindex` (0: any).
+  io::Result<void> join_multicast_v4(Ipv4Addr multiaddr, Ipv4Addr iface) noexcept;
+  io::Result<void> leave_multicast_v4(Ipv4Addr multiaddr, Ipv4Addr iface) noexcept;
+  io::Result<void> join_multicast_v6(const Ipv6Addr& multiaddr, uint32_t ifindex) noexcept;
+  io::Result<void> leave_multicast_v6(const Ipv6Addr& multiaddr, uint32_t ifindex) noexcept;
+
+ private:
+  static std::span<const std::byte> as_span(std::string_view s) noexcept {
+    return {reinterpret_cast<const std::byte*>(s.data()), s.size()};
+  }
+  explicit UdpSocket(detail::PollSocket s) noexcept : sock_(std::move(s)) {}
+  detail::PollSocket sock_;
+};
+
+}  // namespace tokio::net

@@ -1,0 +1,114 @@
+#pragma once
+// net::UnixDatagram: Unix domain datagram sockets.
+//
+//   auto a = tokio::net::UnixDatagram::bind("/tmp/a.sock");     // io::Result<UnixDatagram>
+//   auto [x, y] = tokio::net::UnixDatagram::pair().value();
+//   co_await x.send("ping");  co_await y.recv(buf);
+//   co_await a->send_to("hi", "/tmp/b.sock");
+//
+// Cancel safety: every operation is cancel-safe (no datagram is consumed or sent by an
+// operation destroyed before it completes).
+
+#include <cstring>
+#include <span>
+#include <system_error>
+#include <string_view>
+#include <utility>
+
+#include "tokio/core/result.hpp"
+#include "tokio/net/socket.hpp"
+#include "tokio/net/unix_addr.hpp"
+
+namespace tokio::net {
+
+namespace detail_unix {
+// sendto a path; a malformed path is reported when the operation completes.
+struct SendToPathOp : detail::SendToOp {
+  std::error_code addr_error;
+  int64_t operator()() noexcept { return addr_error ? 0 : SendToOp::operator()(); }
+  io::Result<std::size_t> finish(int64_t r) const noexcept {
+    if (addr_error) return tokio::unexpected(addr_error);
+    return detail::finish_size(r);
+  }
+};
+}  // namespace detail_unix
+
+class UnixDatagram {
+ public:
+  UnixDatagram() noexcept = default;
+  UnixDatagram(UnixDatagram&&) noexcept = default;
+  UnixDatagram& operator=(UnixDatagram&&) noexcept = default;
+
+  static io::Result<UnixDatagram> bind(std::string_view path);
+  // A socket with no address (it can still send_to, and receive replies if the peer
+  // can address it: use bind for that).
+  static io::Result<UnixDatagram> unbound();
+  static io::Result<std::pair<UnixDatagram, UnixDatagram>> pair();
+  static io::Result<UnixDatagram> from_std(int fd);
+  int into_raw_fd() && noexcept { return sock_.release(); }
+  int as_raw_fd() const noexcept { return sock_.fd(); }
+
+  io::Result<void> connect(std::string_view path) noexcept;
+
+  auto send(std::span<const std::byte> buf) noexcept {
+    return detail::IoOp<detail::SendOp>(sock_.io(), io::Interest::WRITABLE,
+                                        detail::SendOp{{}, sock_.fd(), buf.data(), buf.size(), false});
+  }
+  auto send(std::string_view s) noexcept { return send(as_span(s)); }
+  auto recv(std::span<std::byte> buf) noexcept {
+    return detail::IoOp<detail::RecvOp>(sock_.io(), io::Interest::READABLE,
+                                        detail::RecvOp{{}, sock_.fd(), buf.data(), buf.size(), 0, false});
+  }
+  auto recv(std::span<char> buf) noexcept { return recv(std::as_writable_bytes(buf)); }
+
+  // io::Result<size_t>; an invalid path fails when awaited.
+  auto send_to(std::span<const std::byte> buf, std::string_view path) noexcept {
+    detail_unix::SendToPathOp op{{{}, sock_.fd(), buf.data(), buf.size(), {}, 0}, {}};
+    auto a = UnixSocketAddr::from_pathname(path);
+    if (a) {
+      std::memcpy(&op.ss, a->raw(), a->raw_len());
+      op.len = a->raw_len();
+    } else {
+      op.addr_error = a.error();
+    }
+    return detail::IoOp<detail_unix::SendToPathOp>(sock_.io(), io::Interest::WRITABLE, op);
+  }
+  auto send_to(std::string_view s, std::string_view path) noexcept {
+    return send_to(as_span(s), path);
+  }
+  // io::Result<std::pair<std::size_t, UnixSocketAddr>>.
+  auto recv_from(std::span<std::byte> buf) noexcept {
+    using Op = detail::RecvFromOp<detail_unix::AddrConv>;
+    return detail::IoOp<Op>(sock_.io(), io::Interest::READABLE, Op(sock_.fd(), buf.data(), buf.size(), 0));
+  }
+  auto recv_from(std::span<char> buf) noexcept { return recv_from(std::as_writable_bytes(buf)); }
+
+  io::Result<std::size_t> try_send(std::span<const std::byte> buf) noexcept;
+  io::Result<std::size_t> try_recv(std::span<std::byte> buf) noexcept;
+
+  auto readable() noexcept {
+    return detail::ReadinessAwait<detail::FinishVoid>(sock_.io(), io::Interest::READABLE);
+  }
+  auto writable() noexcept {
+    return detail::ReadinessAwait<detail::FinishVoid>(sock_.io(), io::Interest::WRITABLE);
+  }
+  auto ready(io::Interest interest) noexcept {
+    return detail::ReadinessAwait<detail::FinishReady>(sock_.io(), interest);
+  }
+
+  io::Result<UnixSocketAddr> local_addr() const noexcept { return detail_unix::sock_name(sock_.fd()); }
+  io::Result<UnixSocketAddr> peer_addr() const noexcept { return detail_unix::peer_name(sock_.fd()); }
+  io::Result<void> shutdown(Shutdown how) noexcept { return detail::shutdown_socket(sock_.fd(), how); }
+  io::Result<std::optional<std::error_code>> take_error() const noexcept {
+    return detail::take_socket_error(sock_.fd());
+  }
+
+ private:
+  static std::span<const std::byte> as_span(std::string_view s) noexcept {
+    return {reinterpret_cast<const std::byte*>(s.data()), s.size()};
+  }
+  explicit UnixDatagram(detail::PollSocket s) noexcept : sock_(std::move(s)) {}
+  detail::PollSocket sock_;
+};
+
+}  // namespace tokio::net

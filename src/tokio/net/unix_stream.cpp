@@ -1,0 +1,46 @@
+#include "tokio/net/unix_stream.hpp"
+
+namespace tokio::net {
+
+Task<io::Result<UnixStream>> UnixStream::connect_addr(io::Result<UnixSocketAddr> addr) {
+  if (!addr) co_return tokio::unexpected(addr.error());
+  auto fd = detail::new_socket(AF_UNIX, SOCK_STREAM);
+  if (!fd) co_return tokio::unexpected(fd.error());
+  int r = ::connect(fd->get(), addr->raw(), addr->raw_len());
+  bool pending = r < 0 && (errno == EINPROGRESS || errno == EINTR);
+  if (r < 0 && !pending) co_return io::last_os_error();
+  auto sock = detail::PollSocket::adopt(std::move(*fd), detail::kReadWrite, "UnixStream::connect",
+                                        pending ? 0 : io::Ready::kWritable);
+  if (!sock) co_return tokio::unexpected(sock.error());
+  if (pending) {
+    auto w = co_await detail::ReadinessAwait<detail::FinishVoid>(sock->io(), io::Interest::WRITABLE);
+    if (!w) co_return tokio::unexpected(w.error());
+    auto e = detail::take_socket_error(sock->fd());
+    if (!e) co_return tokio::unexpected(e.error());
+    if (*e) co_return tokio::unexpected(**e);
+  }
+  co_return UnixStream(std::move(*sock));
+}
+
+io::Result<std::pair<UnixStream, UnixStream>> UnixStream::pair() {
+  int fds[2];
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds) < 0) {
+    return io::last_os_error();
+  }
+  detail::OwnedFd a(fds[0]), b(fds[1]);
+  auto sa = detail::PollSocket::adopt(std::move(a), detail::kReadWrite, "UnixStream::pair", io::Ready::kWritable);
+  if (!sa) return tokio::unexpected(sa.error());
+  auto sb = detail::PollSocket::adopt(std::move(b), detail::kReadWrite, "UnixStream::pair", io::Ready::kWritable);
+  if (!sb) return tokio::unexpected(sb.error());
+  return std::pair<UnixStream, UnixStream>(UnixStream(std::move(*sa)), UnixStream(std::move(*sb)));
+}
+
+io::Result<UnixStream> UnixStream::from_std(int fd) {
+  detail::OwnedFd owned(fd);
+  if (auto r = detail::set_nonblocking(fd); !r) return tokio::unexpected(r.error());
+  auto sock = detail::PollSocket::adopt(std::move(owned), detail::kReadWrite, "UnixStream::from_std");
+  if (!sock) return tokio::unexpected(sock.error());
+  return UnixStream(std::move(*sock));
+}
+
+}  // namespace tokio::net

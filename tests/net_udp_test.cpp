@@ -1,0 +1,216 @@
+// UDP: send_to / recv_from / peek_from, connected sockets, one socket shared by several
+// tasks, ICMP errors surfacing as ECONNREFUSED, options, multicast membership (on the
+// loopback interface only), cancellation.
+#include <net/if.h>
+
+#include <atomic>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "net_test_util.hpp"
+
+using tokio::Task;
+using tokio::net::Ipv4Addr;
+using tokio::net::Ipv6Addr;
+using tokio::net::SocketAddr;
+using tokio::net::UdpSocket;
+namespace oneshot = tokio::sync::oneshot;
+
+namespace {
+Task<UdpSocket> bound(const char* addr = "127.0.0.1:0") {
+  auto s = co_await UdpSocket::bind(addr);
+  REQUIRE(s.has_value());
+  co_return std::move(*s);
+}
+}  // namespace
+
+TEST_CASE("udp: send_to, peek_from, recv_from, truncation, ping-pong") {
+  for (int flavour = 0; flavour < 2; ++flavour) {
+    nt::Watchdog wd("udp basic");
+    auto rt = nt::io_runtime(flavour);
+    rt.block_on([]() -> Task<> {
+      auto a = co_await bound();
+      auto b = co_await bound();
+      SocketAddr aa = a.local_addr().value(), ba = b.local_addr().value();
+      CHECK((co_await a.send_to("datagram", ba)).value() == 8);
+      char buf[64];
+      auto pk = co_await b.peek_from(buf);
+      REQUIRE(pk.has_value());
+      CHECK(pk->first == 8);
+      CHECK(pk->second == aa);
+      auto r = co_await b.recv_from(buf);  // the peeked datagram is still there
+      REQUIRE(r.has_value());
+      CHECK(std::string(buf, r->first) == "datagram");
+      CHECK(r->second == aa);
+      // A datagram larger than the buffer is truncated to it.
+      CHECK((co_await a.send_to("0123456789", ba)).value() == 10);
+      char small[4];
+      auto t = co_await b.recv_from(small);
+      CHECK(t.value().first == 4);
+      CHECK(std::string(small, 4) == "0123");
+      // Ping-pong.
+      for (int i = 0; i < 200; ++i) {
+        std::string msg = "ping " + std::to_string(i);
+        REQUIRE((co_await a.send_to(msg, ba)).has_value());
+        auto got = co_await b.recv_from(buf);
+        REQUIRE(got.has_value());
+        REQUIRE((co_await b.send_to(std::string_view(buf, got->first), got->second)).has_value());
+        auto back = co_await a.recv(buf);
+        REQUIRE(back.has_value());
+        CHECK(std::string(buf, *back) == msg);
+      }
+      // send_to with a host name to resolve.
+      auto h = co_await a.send_to("by name", "localhost:" + std::to_string(ba.port()));
+      REQUIRE(h.has_value());  // the IPv4 address of localhost is picked for an IPv4 socket
+      auto got = co_await b.recv(buf);
+      CHECK(std::string(buf, got.value()) == "by name");
+    }());
+  }
+}
+
+TEST_CASE("udp: connect filters peers; ICMP port unreachable surfaces as ECONNREFUSED") {
+  nt::Watchdog wd("udp connect");
+  auto rt = nt::io_multi(2);
+  rt.block_on([]() -> Task<> {
+    auto a = co_await bound();
+    auto b = co_await bound();
+    auto other = co_await bound();
+    REQUIRE((co_await a.connect(b.local_addr().value())).has_value());
+    CHECK(a.peer_addr().value() == b.local_addr().value());
+    REQUIRE((co_await other.send_to("stranger", a.local_addr().value())).has_value());
+    REQUIRE((co_await b.send_to("friend", a.local_addr().value())).has_value());
+    char buf[32];
+    auto r = co_await a.recv(buf);  // the stranger's datagram was filtered out
+    CHECK(std::string(buf, r.value()) == "friend");
+    CHECK((co_await a.send("hi")).value() == 2);
+    CHECK(std::string(buf, (co_await b.recv(buf)).value()) == "hi");
+
+    // Connected to a port nobody listens on: the send succeeds, the ICMP error arrives
+    // as an error event and the next receive reports it.
+    SocketAddr dead;
+    {
+      auto gone = co_await bound();
+      dead = gone.local_addr().value();
+    }
+    auto c = co_await bound();
+    REQUIRE((co_await c.connect(dead)).has_value());
+    REQUIRE((co_await c.send("anyone?")).has_value());
+    auto e = co_await c.recv(buf);
+    REQUIRE_FALSE(e.has_value());
+    CHECK(e.error() == std::errc::connection_refused);
+  }());
+}
+
+TEST_CASE("udp: one socket shared by several receiving tasks; try_ forms") {
+  nt::Watchdog wd("udp shared");
+  auto rt = nt::io_multi(2);
+  rt.block_on([]() -> Task<> {
+    auto server = co_await bound();
+    auto client = co_await bound();
+    SocketAddr sa = server.local_addr().value();
+    std::vector<tokio::JoinHandle<std::string>> rx;
+    for (int i = 0; i < 4; ++i) {
+      rx.push_back(tokio::spawn([](UdpSocket* s) -> Task<std::string> {
+        char buf[32];
+        auto r = co_await s->recv_from(buf);
+        co_return std::string(buf, r.value().first);
+      }, &server));
+    }
+    co_await nt::settle();
+    for (int i = 0; i < 4; ++i) {
+      REQUIRE((co_await client.send_to("d" + std::to_string(i), sa)).has_value());
+    }
+    std::set<std::string> got;
+    for (auto& h : rx) got.insert(co_await h);
+    CHECK(got == std::set<std::string>{"d0", "d1", "d2", "d3"});
+
+    // try_recv_from with nothing queued: would-block.
+    std::byte buf[32];
+    auto t = server.try_recv_from(buf);
+    CHECK(tokio::io::is_would_block(t.error()));
+    REQUIRE((co_await client.writable()).has_value());
+    CHECK(client.try_send_to(nt::bytes("try"), sa).value() == 3);
+    REQUIRE((co_await server.readable()).has_value());
+    auto tr = server.try_recv_from(buf);
+    REQUIRE(tr.has_value());
+    CHECK(tr->first == 3);
+    CHECK(tr->second == client.local_addr().value());
+    REQUIRE((co_await client.connect(sa)).has_value());
+    CHECK(client.try_send(nt::bytes("c")).value() == 1);
+    REQUIRE((co_await server.readable()).has_value());
+    CHECK(server.try_recv(buf).value() == 1);
+  }());
+}
+
+TEST_CASE("udp: a destroyed recv consumed no datagram") {
+  for (int flavour = 0; flavour < 2; ++flavour) {
+    nt::Watchdog wd("udp cancel");
+    auto rt = nt::io_runtime(flavour);
+    rt.block_on([]() -> Task<> {
+      auto a = co_await bound();
+      auto b = co_await bound();
+      char buf[32];
+      auto [tx, rx] = oneshot::channel<int>();
+      (void)tx.send(1);
+      auto v = co_await tokio::select_biased(std::move(rx), b.recv_from(buf));
+      CHECK(v.index() == 0);
+      auto h = tokio::spawn([](UdpSocket* s) -> Task<> {
+        char b2[32];
+        (void)co_await s->recv(b2);
+        FAIL("recv completed");
+      }, &b);
+      co_await nt::settle();
+      h.abort();
+      (void)co_await h.result();
+      REQUIRE((co_await a.send_to("kept", b.local_addr().value())).has_value());
+      auto r = co_await b.recv_from(buf);
+      CHECK(std::string(buf, r.value().first) == "kept");
+    }());
+  }
+}
+
+TEST_CASE("udp: options and multicast membership on the loopback interface") {
+  nt::Watchdog wd("udp options");
+  auto rt = nt::io_current();
+  rt.block_on([]() -> Task<> {
+    auto s = co_await bound("0.0.0.0:0");
+    REQUIRE(s.set_broadcast(true).has_value());
+    CHECK(s.broadcast().value());
+    REQUIRE(s.set_ttl(9).has_value());
+    CHECK(s.ttl().value() == 9);
+    REQUIRE(s.set_multicast_loop_v4(false).has_value());
+    CHECK_FALSE(s.multicast_loop_v4().value());
+    REQUIRE(s.set_multicast_ttl_v4(3).has_value());
+    CHECK(s.multicast_ttl_v4().value() == 3);
+    // Membership only (no multicast traffic is sent): joined on lo, by its address.
+    Ipv4Addr group(239, 255, 0, 77);
+    REQUIRE(s.join_multicast_v4(group, Ipv4Addr::localhost()).has_value());
+    CHECK(s.join_multicast_v4(group, Ipv4Addr::localhost()).error() == std::errc::address_in_use);
+    REQUIRE(s.leave_multicast_v4(group, Ipv4Addr::localhost()).has_value());
+    CHECK_FALSE(s.leave_multicast_v4(group, Ipv4Addr::localhost()).has_value());
+    auto bad = s.join_multicast_v4(Ipv4Addr(10, 0, 0, 1), Ipv4Addr::localhost());  // not a group
+    CHECK_FALSE(bad.has_value());
+
+    auto s6 = co_await UdpSocket::bind("[::1]:0");
+    if (!s6) {
+      MESSAGE("no IPv6 loopback: " << s6.error().message());
+      co_return;
+    }
+    REQUIRE(s6->set_multicast_loop_v6(true).has_value());
+    CHECK(s6->multicast_loop_v6().value());
+    unsigned lo = ::if_nametoindex("lo");
+    REQUIRE(lo != 0);
+    auto g6 = Ipv6Addr::parse("ff02::1:77").value();
+    REQUIRE(s6->join_multicast_v6(g6, lo).has_value());
+    REQUIRE(s6->leave_multicast_v6(g6, lo).has_value());
+    // IPv6 datagrams over ::1.
+    auto t6 = co_await UdpSocket::bind("[::1]:0");
+    REQUIRE(t6.has_value());
+    REQUIRE((co_await t6->send_to("v6", s6->local_addr().value())).has_value());
+    char buf[8];
+    auto r = co_await s6->recv_from(buf);
+    CHECK(std::string(buf, r.value().first) == "v6");
+    CHECK(r->second == t6->local_addr().value());
+  }());
+}

@@ -1,0 +1,162 @@
+// Unix domain sockets: streams (listener, connect, pair, halves, peer credentials),
+// datagrams (bind, pair, send_to / recv_from), abstract names, path errors, cancellation.
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <string>
+
+#include "net_test_util.hpp"
+
+using tokio::Task;
+using tokio::net::UnixDatagram;
+using tokio::net::UnixListener;
+using tokio::net::UnixSocketAddr;
+using tokio::net::UnixStream;
+namespace oneshot = tokio::sync::oneshot;
+
+static_assert(tokio::io::AsyncRead<UnixStream> && tokio::io::AsyncWrite<UnixStream>);
+static_assert(tokio::io::AsyncRead<tokio::net::unix::OwnedReadHalf>);
+static_assert(tokio::io::AsyncWrite<tokio::net::unix::OwnedWriteHalf>);
+
+namespace {
+// A fresh path in a private temporary directory.
+struct TempDir {
+  std::string dir;
+  TempDir() {
+    char tmpl[] = "/tmp/tokio-unix-XXXXXX";
+    REQUIRE(::mkdtemp(tmpl) != nullptr);
+    dir = tmpl;
+  }
+  ~TempDir() { (void)!std::system(("rm -rf " + dir).c_str()); }
+  std::string path(const char* name) const { return dir + "/" + name; }
+};
+}  // namespace
+
+TEST_CASE("unix: listener, connect, echo, addresses and peer credentials") {
+  for (int flavour = 0; flavour < 2; ++flavour) {
+    nt::Watchdog wd("unix stream");
+    auto rt = nt::io_runtime(flavour);
+    TempDir tmp;
+    std::string path = tmp.path("s.sock");
+    rt.block_on([](std::string path) -> Task<> {
+      auto l = UnixListener::bind(path);
+      REQUIRE(l.has_value());
+      CHECK(l->local_addr().value().as_pathname() == path);
+      CHECK(UnixListener::bind(path).error() == std::errc::address_in_use);
+      auto server = tokio::spawn([](UnixListener* l) -> Task<> {
+        auto c = co_await l->accept();
+        REQUIRE(c.has_value());
+        CHECK(c->second.is_unnamed());  // the client did not bind
+        auto cred = c->first.peer_cred();
+        REQUIRE(cred.has_value());
+        CHECK(cred->pid() == ::getpid());
+        CHECK(cred->uid() == ::getuid());
+        CHECK(cred->gid() == ::getgid());
+        std::string got = co_await nt::read_to_eof(c->first);
+        REQUIRE((co_await c->first.write_all(got)).has_value());
+      }, &*l);
+      auto s = co_await UnixStream::connect(path);
+      REQUIRE(s.has_value());
+      CHECK(s->peer_addr().value().as_pathname() == path);
+      REQUIRE((co_await s->write_all("over unix")).has_value());
+      REQUIRE((co_await s->shutdown()).has_value());
+      CHECK(co_await nt::read_to_eof(*s) == "over unix");
+      co_await server;
+    }(path));
+  }
+}
+
+TEST_CASE("unix: connect errors, path errors, abstract names") {
+  nt::Watchdog wd("unix errors");
+  auto rt = nt::io_current();
+  TempDir tmp;
+  rt.block_on([](std::string missing) -> Task<> {
+    auto none = co_await UnixStream::connect(missing);
+    CHECK(none.error() == std::errc::no_such_file_or_directory);
+    std::string long_path(200, 'x');
+    auto too_long = co_await UnixStream::connect(long_path);
+    CHECK(too_long.error() == tokio::net::AddrErrc::path_too_long);
+    CHECK(UnixListener::bind("").error() == std::errc::invalid_argument);
+    // Abstract namespace: a leading NUL, no file is created.
+    std::string name = std::string("\0tokio-test-", 12) + std::to_string(::getpid());
+    auto l = UnixListener::bind(name);
+    REQUIRE(l.has_value());
+    CHECK(l->local_addr().value().as_abstract_name() == name.substr(1));
+    CHECK(l->local_addr().value().to_string() == "@" + name.substr(1));
+    auto c = co_await UnixStream::connect(name);
+    REQUIRE(c.has_value());
+    auto a = co_await l->accept();
+    REQUIRE(a.has_value());
+    REQUIRE((co_await c->write_all("abstract")).has_value());
+    CHECK(co_await nt::read_n(a->first, 8) == "abstract");
+  }(tmp.path("missing.sock")));
+}
+
+TEST_CASE("unix: stream pair, owned halves across tasks, cancel-safe read") {
+  for (int flavour = 0; flavour < 2; ++flavour) {
+    nt::Watchdog wd("unix pair");
+    auto rt = nt::io_runtime(flavour);
+    rt.block_on([]() -> Task<> {
+      auto p = UnixStream::pair();
+      REQUIRE(p.has_value());
+      auto& [a, b] = *p;
+      char buf[16];
+      auto [tx, rx] = oneshot::channel<int>();
+      (void)tx.send(1);
+      auto v = co_await tokio::select_biased(std::move(rx), b.read(buf));
+      CHECK(v.index() == 0);
+      auto [ar, aw] = std::move(a).into_split();
+      auto [br, bw] = std::move(b).into_split();
+      auto t1 = tokio::spawn([](tokio::net::unix::OwnedWriteHalf w) -> Task<> {
+        for (int i = 0; i < 100; ++i) REQUIRE((co_await w.write_all("0123456789")).has_value());
+      }, std::move(aw));
+      auto t2 = tokio::spawn([](tokio::net::unix::OwnedReadHalf r) -> Task<std::size_t> {
+        co_return (co_await nt::read_to_eof(r)).size();
+      }, std::move(br));
+      co_await t1;
+      CHECK(co_await t2 == 1000);
+      std::move(bw).forget();
+      (void)ar;
+    }());
+  }
+}
+
+TEST_CASE("unix: datagrams — bind, pair, send_to / recv_from, connect, unbound") {
+  nt::Watchdog wd("unix dgram");
+  auto rt = nt::io_multi(2);
+  TempDir tmp;
+  rt.block_on([](std::string pa, std::string pb) -> Task<> {
+    auto a = UnixDatagram::bind(pa);
+    auto b = UnixDatagram::bind(pb);
+    REQUIRE(a.has_value());
+    REQUIRE(b.has_value());
+    CHECK((co_await a->send_to("to b", pb)).value() == 4);
+    char buf[32];
+    auto r = co_await b->recv_from(buf);
+    REQUIRE(r.has_value());
+    CHECK(std::string(buf, r->first) == "to b");
+    CHECK(r->second.as_pathname() == pa);
+    auto bad = co_await a->send_to("x", std::string(300, 'p'));
+    CHECK(bad.error() == tokio::net::AddrErrc::path_too_long);
+    auto nobody = co_await a->send_to("x", pa + ".none");
+    CHECK(nobody.error() == std::errc::no_such_file_or_directory);
+    REQUIRE(a->connect(pb).has_value());
+    CHECK((co_await a->send("connected")).value() == 9);
+    CHECK(std::string(buf, (co_await b->recv(buf)).value()) == "connected");
+    CHECK(a->peer_addr().value().as_pathname() == pb);
+
+    auto u = UnixDatagram::unbound();
+    REQUIRE(u.has_value());
+    CHECK((co_await u->send_to("anon", pb)).value() == 4);
+    auto from = co_await b->recv_from(buf);
+    CHECK(from.value().second.is_unnamed());
+
+    auto pr = UnixDatagram::pair();
+    REQUIRE(pr.has_value());
+    CHECK((co_await pr->first.send("p")).value() == 1);
+    CHECK((co_await pr->second.recv(buf)).value() == 1);
+    std::byte bb[4];
+    CHECK(tokio::io::is_would_block(pr->second.try_recv(bb).error()));
+    REQUIRE(pr->first.shutdown(tokio::net::Shutdown::Write).has_value());
+  }(tmp.path("a.sock"), tmp.path("b.sock")));
+}
