@@ -10670,7 +10670,8 @@ std::pair<Sender<T>, Receiver<T>> channel() {
 //
 // Cancel safety: acquire() / acquire_many() are not cancel-safe in the sense that a
 // cancelled acquire loses its place in the queue; no permit is ever lost (those it had
-// already been handed go to the next waiter).
+// already been handed go to the next waiter). The same holds for acquire_owned() and
+// acquire_many_owned().
 //
 // Owned permits (acquire_owned on a std::shared_ptr<Semaphore>) keep the semaphore alive
 // and can be moved into other tasks.
@@ -11274,7 +11275,7 @@ inline void OwnedSemaphorePermit::release() noexcept {
 //
 // Cancel safety: lock() is not cancel-safe in the sense that a cancelled lock() loses its
 // place in the queue; if the lock had already been handed to it, it passes to the next
-// waiter. Use a std::mutex instead when the critical section never awaits: it is cheaper.
+// waiter. lock_owned() behaves the same. Use a std::mutex instead when the critical section never awaits: it is cheaper.
 //
 // blocking_lock() serves plain threads (it throws std::logic_error on a runtime thread).
 // lock_owned() on a std::shared_ptr<Mutex<T>> returns a guard that keeps the mutex alive
@@ -11463,7 +11464,8 @@ class Mutex {
 // collects permits as readers release them.
 //
 // Cancel safety: read() and write() lose their place in the queue when cancelled; any
-// permits a cancelled write() had collected pass on to the next waiter.
+// permits a cancelled write() had collected pass on to the next waiter. read_owned() and
+// write_owned() behave the same.
 
 /* #include <cstdint> (already above) */
 /* #include <memory> (already above) */
@@ -13841,7 +13843,7 @@ std::pair<Sender<T>, Receiver<T>> channel(std::size_t capacity) {
 // holds a newer one. Intermediate values may be skipped: only the latest is kept.
 //
 // Cancel safety: changed() is cancel-safe. wait_for() is cancel-safe too, but the version
-// seen may have moved on when it is cancelled.
+// seen may have moved on when it is cancelled. Sender::closed() is cancel-safe.
 //
 // borrow() holds a read lock on the value: do not hold a Ref across a co_await (the sender
 // would block waiting for it).
@@ -14172,11 +14174,13 @@ std::pair<Sender<T>, Receiver<T>> channel(T init) {
 //   }, child);
 //   token.cancel();
 //
-// Copying a token clones it (same signal). cancelled() borrows the token (it must outlive
-// the await); cancelled_owned() holds its own clone. drop_guard() cancels when the guard
+// Copying a token clones it (same signal). cancelled() and cancelled_owned() both hold
+// their own reference, so neither needs the token to outlive the await (cancelled_owned()
+// exists for Tokio parity; it is a Task, and so allocates a frame). drop_guard() cancels when the guard
 // is destroyed, unless disarm()ed.
 //
-// Cancel safety: cancelled() is cancel-safe.
+// Cancel safety: cancelled() and cancelled_owned() are cancel-safe (a destroyed one leaves no
+// waiter behind).
 //
 // Structure: each token is a node; all nodes of a tree share one mutex (CancelTree) that
 // guards parent/children links. A node's `refs` counts 1 while any handle exists plus 1
@@ -14270,24 +14274,42 @@ class CancellationToken {
   void cancel() const { n_->cancel(); }
   bool is_cancelled() const noexcept { return n_->cancelled.load(std::memory_order_acquire); }
 
+  // The future of cancelled(). It holds a handle on the token's node (like a clone), so
+  // it may outlive the token it came from: `auto f = tok.child_token().cancelled();`
+  // still completes when `tok` is cancelled.
   class Cancelled : public detail::Leaf<Cancelled> {
+    // The handle, as a member declared before nt_: it is released after nt_ (which lives
+    // in the node) has been destroyed.
+    struct Handle {
+      detail::CancelNode* n;
+      explicit Handle(detail::CancelNode* node) noexcept : n(node) {
+        n->handles.fetch_add(1, std::memory_order_relaxed);
+      }
+      Handle(Handle&& o) noexcept : n(std::exchange(o.n, nullptr)) {}
+      Handle& operator=(Handle&&) = delete;
+      ~Handle() {
+        if (n) n->drop_handle();
+      }
+    };
+
    public:
-    explicit Cancelled(detail::CancelNode* n) noexcept : n_(n), nt_(n->notify.notified()) {}
-    Cancelled(Cancelled&& o) noexcept : detail::Leaf<Cancelled>(o), n_(o.n_), nt_(std::move(o.nt_)) {}
+    explicit Cancelled(detail::CancelNode* n) noexcept : h_(n), nt_(n->notify.notified()) {}
+    Cancelled(Cancelled&& o) noexcept : detail::Leaf<Cancelled>(o), h_(std::move(o.h_)), nt_(std::move(o.nt_)) {}
     // A copy (made before the first poll) requests its own notification.
     Cancelled(const Cancelled& o) noexcept
-        : detail::Leaf<Cancelled>(o), n_(o.n_), nt_(o.n_->notify.notified()) {}
+        : detail::Leaf<Cancelled>(o), h_(o.h_.n), nt_(o.h_.n->notify.notified()) {}
     bool poll(task::Context& cx) noexcept {
-      if (n_->cancelled.load(std::memory_order_acquire)) return true;
+      if (h_.n->cancelled.load(std::memory_order_acquire)) return true;
       return nt_.poll(cx);  // only cancel() notifies, after setting the flag
     }
     void await_resume() const noexcept {}
 
    private:
-    detail::CancelNode* n_;
+    Handle h_;
     Notified nt_;
   };
-  // Completes once the token is cancelled. Borrows the token.
+  // Completes once the token is cancelled. Cancel-safe. Costs one reference-count
+  // increment and decrement on the token (no allocation).
   Cancelled cancelled() const noexcept { return Cancelled(n_); }
   // Like cancelled(), holding its own clone of the token.
   Task<> cancelled_owned() const {
