@@ -12018,8 +12018,9 @@ class OnceCell {
 // receiver when the last Sender (and OwnedPermit) is gone.
 //
 // Cancel safety: send() is not cancel-safe in the sense that a cancelled send loses its
-// place in the queue and its message (the message was not sent). reserve() loses only its
-// place; a slot it had been granted goes to the next waiting sender. closed() is
+// place in the queue and its message (the message was not sent). reserve(), reserve_many()
+// and reserve_owned() lose only their place; slots already granted go to the next waiting
+// sender (a cancelled reserve_owned() also drops the sender it consumed). closed() is
 // cancel-safe. send_timeout() is like send(): destroyed while waiting (select, abort, an
 // outer timeout), it drops its message unsent and loses its place; but when its own
 // deadline passes, or the receiver closes, the message comes back inside the error, so
@@ -14527,8 +14528,11 @@ void drain_remote(FrameCache* c) noexcept {
 
 }  // namespace
 
-void* frame_alloc_plain(std::size_t size) { return ::operator new(size); }
-void frame_free_plain(void* p) noexcept { ::operator delete(p); }
+// noinline: in the TOKIO_IMPLEMENTATION translation unit these definitions are visible to
+// every coroutine defined after them, and once inlined GCC's -Wmismatched-new-delete
+// misreads the task prefix offset again (seen with ASan at -O1).
+TOKIO_NOINLINE void* frame_alloc_plain(std::size_t size) { return ::operator new(size); }
+TOKIO_NOINLINE void frame_free_plain(void* p) noexcept { ::operator delete(p); }
 
 std::size_t frame_alloc_mapped_slabs() noexcept {
   return g_mapped_slabs.load(std::memory_order_relaxed);

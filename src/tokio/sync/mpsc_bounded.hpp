@@ -11,8 +11,9 @@
 // receiver when the last Sender (and OwnedPermit) is gone.
 //
 // Cancel safety: send() is not cancel-safe in the sense that a cancelled send loses its
-// place in the queue and its message (the message was not sent). reserve() loses only its
-// place; a slot it had been granted goes to the next waiting sender. closed() is
+// place in the queue and its message (the message was not sent). reserve(), reserve_many()
+// and reserve_owned() lose only their place; slots already granted go to the next waiting
+// sender (a cancelled reserve_owned() also drops the sender it consumed). closed() is
 // cancel-safe. send_timeout() is like send(): destroyed while waiting (select, abort, an
 // outer timeout), it drops its message unsent and loses its place; but when its own
 // deadline passes, or the receiver closes, the message comes back inside the error, so
