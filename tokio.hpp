@@ -10670,7 +10670,8 @@ std::pair<Sender<T>, Receiver<T>> channel() {
 //
 // Cancel safety: acquire() / acquire_many() are not cancel-safe in the sense that a
 // cancelled acquire loses its place in the queue; no permit is ever lost (those it had
-// already been handed go to the next waiter).
+// already been handed go to the next waiter). The same holds for acquire_owned() and
+// acquire_many_owned().
 //
 // Owned permits (acquire_owned on a std::shared_ptr<Semaphore>) keep the semaphore alive
 // and can be moved into other tasks.
@@ -10980,6 +10981,9 @@ class AcquireOp {
   }
   // Hands the acquired permits over to the caller (a permit or a guard).
   void take() noexcept { acquired_ = false; }
+  // Gives up now, as the destructor would: leaves the queue, and permits already assigned
+  // (partly or fully) go back to the semaphore and so to the next waiter.
+  void cancel() noexcept { finish(); }
   BatchSemaphore* semaphore() const noexcept { return sem_; }
   std::size_t permits() const noexcept { return n_; }
 
@@ -11271,7 +11275,7 @@ inline void OwnedSemaphorePermit::release() noexcept {
 //
 // Cancel safety: lock() is not cancel-safe in the sense that a cancelled lock() loses its
 // place in the queue; if the lock had already been handed to it, it passes to the next
-// waiter. Use a std::mutex instead when the critical section never awaits: it is cheaper.
+// waiter. lock_owned() behaves the same. Use a std::mutex instead when the critical section never awaits: it is cheaper.
 //
 // blocking_lock() serves plain threads (it throws std::logic_error on a runtime thread).
 // lock_owned() on a std::shared_ptr<Mutex<T>> returns a guard that keeps the mutex alive
@@ -11460,7 +11464,8 @@ class Mutex {
 // collects permits as readers release them.
 //
 // Cancel safety: read() and write() lose their place in the queue when cancelled; any
-// permits a cancelled write() had collected pass on to the next waiter.
+// permits a cancelled write() had collected pass on to the next waiter. read_owned() and
+// write_owned() behave the same.
 
 /* #include <cstdint> (already above) */
 /* #include <memory> (already above) */
@@ -12013,12 +12018,16 @@ class OnceCell {
 // receiver when the last Sender (and OwnedPermit) is gone.
 //
 // Cancel safety: send() is not cancel-safe in the sense that a cancelled send loses its
-// place in the queue and its message (the message was not sent). reserve() loses only its
-// place; a slot it had been granted goes to the next waiting sender. closed() is
-// cancel-safe.
-//
-// Not yet available: send_timeout (needs the timer driver).
+// place in the queue and its message (the message was not sent). reserve(), reserve_many()
+// and reserve_owned() lose only their place; slots already granted go to the next waiting
+// sender (a cancelled reserve_owned() also drops the sender it consumed). closed() is
+// cancel-safe. send_timeout() is like send(): destroyed while waiting (select, abort, an
+// outer timeout), it drops its message unsent and loses its place; but when its own
+// deadline passes, or the receiver closes, the message comes back inside the error, so
+// nothing is lost.
 
+/* #include <chrono> (already above) */
+/* #include <coroutine> (already above) */
 /* #include <cstddef> (already above) */
 /* #include <cstdint> (already above) */
 /* #include <optional> (already above) */
@@ -12190,6 +12199,18 @@ struct TrySendError<void> {
   bool is_full() const noexcept { return kind == Kind::Full; }
   bool is_closed() const noexcept { return kind == Kind::Closed; }
   friend bool operator==(TrySendError, TrySendError) = default;
+};
+
+// send_timeout() failed: the deadline passed before a slot freed up (Timeout) or the
+// receiver is gone or closed (Closed); either way the value is handed back.
+template <class T>
+struct SendTimeoutError {
+  enum class Kind { Timeout, Closed };
+  Kind kind;
+  T value;
+  bool is_timeout() const noexcept { return kind == Kind::Timeout; }
+  bool is_closed() const noexcept { return kind == Kind::Closed; }
+  T into_inner() && { return std::move(value); }
 };
 
 // try_recv() found nothing: the channel is empty (Empty) or empty and closed
@@ -13033,6 +13054,69 @@ class Sender : public detail::MpscSenderBase<T, true> {
   // back when the receiver is closed).
   Send send(T value) const { return Send(this->checked(), std::move(value)); }
 
+  // --- send_timeout -----------------------------------------------------------------------
+  // A send with a deadline: one leaf that waits in the semaphore's queue and on a timer.
+  // Each poll tries the slot first, so a slot that freed up wins over a deadline that
+  // passed in the same instant (as Tokio's select-based send_timeout). The timer is
+  // registered only when the send actually has to wait.
+  class SendTimeout : public detail::Leaf<SendTimeout> {
+   public:
+    SendTimeout(Chan* c, T&& v, time::Instant deadline)
+        : c_(c),
+          value_(std::move(v)),
+          op_(&c->sem, 1),
+          timer_(deadline, tokio::detail::current_time_driver("mpsc::Sender::send_timeout")) {}
+    SendTimeout(SendTimeout&& o) noexcept
+        : detail::Leaf<SendTimeout>(o), c_(o.c_), value_(std::move(o.value_)), op_(o.op_), timer_(o.timer_) {}
+    bool await_suspend(std::coroutine_handle<> h) {
+      timer_.resolve_or_throw("mpsc::Sender::send_timeout");
+      return detail::Leaf<SendTimeout>::await_suspend(h);
+    }
+    bool poll(task::Context& cx) noexcept {
+      if (!detail::coop_poll_proceed(cx)) return false;
+      PR r = op_.poll(cx.raw_waker());
+      if (r == PR::Ready) {
+        op_.take();
+        timer_.cancel();
+        c_->push(std::move(value_));
+        state_ = kSent;
+        return true;
+      }
+      if (r == PR::Closed) {
+        timer_.cancel();
+        state_ = kClosed;
+        return true;
+      }
+      if (!timer_.poll(cx)) return false;
+      op_.cancel();  // leave the queue now: the next sender gets the slot
+      state_ = kTimedOut;
+      return true;
+    }
+    Result<void, SendTimeoutError<T>> await_resume() {
+      using K = typename SendTimeoutError<T>::Kind;
+      if (state_ == kSent) return {};
+      return unexpected(SendTimeoutError<T>{state_ == kClosed ? K::Closed : K::Timeout, std::move(value_)});
+    }
+    time::Instant deadline() const noexcept { return timer_.deadline(); }
+
+   private:
+    enum State : unsigned char { kPending, kSent, kClosed, kTimedOut };
+    Chan* c_;
+    T value_;
+    detail::AcquireOp op_;
+    tokio::detail::Timer timer_;
+    State state_ = kPending;
+  };
+  // Waits at most `d` (any std::chrono duration) for a free slot and sends; yields
+  // Result<void, SendTimeoutError<T>>, whose value is handed back on timeout or close.
+  // Needs a runtime built with enable_time() (else std::logic_error). Cancel safety: see
+  // the top of this file.
+  template <class Rep, class Period>
+  SendTimeout send_timeout(T value, std::chrono::duration<Rep, Period> d) const {
+    auto deadline = time::Instant::now().checked_add(tokio::detail::non_negative_ns(d));
+    return SendTimeout(this->checked(), std::move(value), deadline ? *deadline : time::Instant::far_future());
+  }
+
   // Sends only if a slot is free right now.
   Result<void, TrySendError<T>> try_send(T value) const {
     Chan* c = this->checked();
@@ -13760,7 +13844,7 @@ std::pair<Sender<T>, Receiver<T>> channel(std::size_t capacity) {
 // holds a newer one. Intermediate values may be skipped: only the latest is kept.
 //
 // Cancel safety: changed() is cancel-safe. wait_for() is cancel-safe too, but the version
-// seen may have moved on when it is cancelled.
+// seen may have moved on when it is cancelled. Sender::closed() is cancel-safe.
 //
 // borrow() holds a read lock on the value: do not hold a Ref across a co_await (the sender
 // would block waiting for it).
@@ -14091,11 +14175,13 @@ std::pair<Sender<T>, Receiver<T>> channel(T init) {
 //   }, child);
 //   token.cancel();
 //
-// Copying a token clones it (same signal). cancelled() borrows the token (it must outlive
-// the await); cancelled_owned() holds its own clone. drop_guard() cancels when the guard
+// Copying a token clones it (same signal). cancelled() and cancelled_owned() both hold
+// their own reference, so neither needs the token to outlive the await (cancelled_owned()
+// exists for Tokio parity; it is a Task, and so allocates a frame). drop_guard() cancels when the guard
 // is destroyed, unless disarm()ed.
 //
-// Cancel safety: cancelled() is cancel-safe.
+// Cancel safety: cancelled() and cancelled_owned() are cancel-safe (a destroyed one leaves no
+// waiter behind).
 //
 // Structure: each token is a node; all nodes of a tree share one mutex (CancelTree) that
 // guards parent/children links. A node's `refs` counts 1 while any handle exists plus 1
@@ -14189,24 +14275,42 @@ class CancellationToken {
   void cancel() const { n_->cancel(); }
   bool is_cancelled() const noexcept { return n_->cancelled.load(std::memory_order_acquire); }
 
+  // The future of cancelled(). It holds a handle on the token's node (like a clone), so
+  // it may outlive the token it came from: `auto f = tok.child_token().cancelled();`
+  // still completes when `tok` is cancelled.
   class Cancelled : public detail::Leaf<Cancelled> {
+    // The handle, as a member declared before nt_: it is released after nt_ (which lives
+    // in the node) has been destroyed.
+    struct Handle {
+      detail::CancelNode* n;
+      explicit Handle(detail::CancelNode* node) noexcept : n(node) {
+        n->handles.fetch_add(1, std::memory_order_relaxed);
+      }
+      Handle(Handle&& o) noexcept : n(std::exchange(o.n, nullptr)) {}
+      Handle& operator=(Handle&&) = delete;
+      ~Handle() {
+        if (n) n->drop_handle();
+      }
+    };
+
    public:
-    explicit Cancelled(detail::CancelNode* n) noexcept : n_(n), nt_(n->notify.notified()) {}
-    Cancelled(Cancelled&& o) noexcept : detail::Leaf<Cancelled>(o), n_(o.n_), nt_(std::move(o.nt_)) {}
+    explicit Cancelled(detail::CancelNode* n) noexcept : h_(n), nt_(n->notify.notified()) {}
+    Cancelled(Cancelled&& o) noexcept : detail::Leaf<Cancelled>(o), h_(std::move(o.h_)), nt_(std::move(o.nt_)) {}
     // A copy (made before the first poll) requests its own notification.
     Cancelled(const Cancelled& o) noexcept
-        : detail::Leaf<Cancelled>(o), n_(o.n_), nt_(o.n_->notify.notified()) {}
+        : detail::Leaf<Cancelled>(o), h_(o.h_.n), nt_(o.h_.n->notify.notified()) {}
     bool poll(task::Context& cx) noexcept {
-      if (n_->cancelled.load(std::memory_order_acquire)) return true;
+      if (h_.n->cancelled.load(std::memory_order_acquire)) return true;
       return nt_.poll(cx);  // only cancel() notifies, after setting the flag
     }
     void await_resume() const noexcept {}
 
    private:
-    detail::CancelNode* n_;
+    Handle h_;
     Notified nt_;
   };
-  // Completes once the token is cancelled. Borrows the token.
+  // Completes once the token is cancelled. Cancel-safe. Costs one reference-count
+  // increment and decrement on the token (no allocation).
   Cancelled cancelled() const noexcept { return Cancelled(n_); }
   // Like cancelled(), holding its own clone of the token.
   Task<> cancelled_owned() const {
@@ -14424,8 +14528,11 @@ void drain_remote(FrameCache* c) noexcept {
 
 }  // namespace
 
-void* frame_alloc_plain(std::size_t size) { return ::operator new(size); }
-void frame_free_plain(void* p) noexcept { ::operator delete(p); }
+// noinline: in the TOKIO_IMPLEMENTATION translation unit these definitions are visible to
+// every coroutine defined after them, and once inlined GCC's -Wmismatched-new-delete
+// misreads the task prefix offset again (seen with ASan at -O1).
+TOKIO_NOINLINE void* frame_alloc_plain(std::size_t size) { return ::operator new(size); }
+TOKIO_NOINLINE void frame_free_plain(void* p) noexcept { ::operator delete(p); }
 
 std::size_t frame_alloc_mapped_slabs() noexcept {
   return g_mapped_slabs.load(std::memory_order_relaxed);

@@ -163,6 +163,38 @@ TEST_CASE("mpsc: recv_many appends up to limit; 0 means ended") {
   }());
 }
 
+TEST_CASE("mpsc: recv_many waits while empty, takes what is there when woken, is cancel-safe") {
+  auto [tx, rx] = mpsc::channel<int>(8);
+  std::vector<int> buf;
+  {
+    auto r = test::polled(rx.recv_many(buf, 4));
+    CHECK_FALSE(r.poll());
+    CHECK_FALSE(r.poll());
+    r.cancel();  // destroyed while waiting: takes nothing, loses nothing
+  }
+  CHECK(tx.try_send(1).has_value());
+  auto r = test::polled(rx.recv_many(buf, 4));
+  CHECK(r.poll());  // ready at once: one value waiting
+  CHECK(r.take() == 1);
+  CHECK(buf == std::vector<int>{1});
+  auto w = test::polled(rx.recv_many(buf, 2));
+  CHECK_FALSE(w.poll());
+  for (int i = 2; i <= 4; ++i) CHECK(tx.try_send(i).has_value());
+  CHECK(w.woken());
+  CHECK(w.poll());
+  CHECK(w.take() == 2);  // at most `limit`
+  CHECK(buf == std::vector<int>{1, 2, 3});
+  CHECK(rx.try_recv().value() == 4);
+  // Closing wakes a waiting recv_many, which then reports the end with 0.
+  auto e = test::polled(rx.recv_many(buf, 2));
+  CHECK_FALSE(e.poll());
+  { auto drop = std::move(tx); }
+  CHECK(e.woken());
+  CHECK(e.poll());
+  CHECK(e.take() == 0);
+  CHECK(buf.size() == 3);
+}
+
 TEST_CASE("mpsc: close keeps buffered values and in-flight permits, stops new sends") {
   auto rt = test::current_thread();
   rt.block_on([]() -> Task<> {

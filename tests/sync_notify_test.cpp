@@ -353,6 +353,40 @@ TEST_CASE("once_cell: a failing or cancelled initializer lets the next caller in
   }());
 }
 
+TEST_CASE("once_cell: a waiter takes over when the running initializer's task is aborted") {
+  auto rt = test::multi_thread(2);
+  rt.block_on([]() -> Task<> {
+    OnceCell<int> cell;
+    std::atomic<int> ran_a{0}, ran_b{0};
+    std::atomic<int> drops{0};
+    // A starts initializing and never finishes on its own.
+    auto a = tokio::spawn([](OnceCell<int>* c, std::atomic<int>* ran, test::DropCounter) -> Task<int> {
+      co_return (co_await c->get_or_init([ran]() -> Task<int> {
+        ran->fetch_add(1);
+        for (;;) co_await tokio::task::yield_now();
+      })).get();
+    }, &cell, &ran_a, test::DropCounter(drops));
+    while (ran_a.load() == 0) co_await tokio::task::yield_now();
+    // B queues behind A's initializer.
+    auto b = tokio::spawn([](OnceCell<int>* c, std::atomic<int>* ran) -> Task<int> {
+      co_return (co_await c->get_or_init([ran]() -> Task<int> {
+        ran->fetch_add(1);
+        co_return 42;
+      })).get();
+    }, &cell, &ran_b);
+    for (int i = 0; i < 20; ++i) co_await tokio::task::yield_now();
+    CHECK(ran_b.load() == 0);  // still waiting for A
+    CHECK_FALSE(cell.initialized());
+    a.abort();
+    CHECK_FALSE((co_await a.result()).has_value());
+    CHECK(drops.load() == 1);
+    CHECK(co_await b == 42);  // B ran its own initializer
+    CHECK(ran_b.load() == 1);
+    CHECK(ran_a.load() == 1);
+    CHECK(*cell.get() == 42);
+  }());
+}
+
 TEST_CASE("once_cell: set, take and construction with a value") {
   OnceCell<std::unique_ptr<int>> cell;
   CHECK(cell.set(std::make_unique<int>(1)).has_value());

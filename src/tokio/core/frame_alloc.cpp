@@ -141,8 +141,11 @@ void drain_remote(FrameCache* c) noexcept {
 
 }  // namespace
 
-void* frame_alloc_plain(std::size_t size) { return ::operator new(size); }
-void frame_free_plain(void* p) noexcept { ::operator delete(p); }
+// noinline: in the TOKIO_IMPLEMENTATION translation unit these definitions are visible to
+// every coroutine defined after them, and once inlined GCC's -Wmismatched-new-delete
+// misreads the task prefix offset again (seen with ASan at -O1).
+TOKIO_NOINLINE void* frame_alloc_plain(std::size_t size) { return ::operator new(size); }
+TOKIO_NOINLINE void frame_free_plain(void* p) noexcept { ::operator delete(p); }
 
 std::size_t frame_alloc_mapped_slabs() noexcept {
   return g_mapped_slabs.load(std::memory_order_relaxed);

@@ -161,6 +161,9 @@ class AcquireOp {
   }
   // Hands the acquired permits over to the caller (a permit or a guard).
   void take() noexcept { acquired_ = false; }
+  // Gives up now, as the destructor would: leaves the queue, and permits already assigned
+  // (partly or fully) go back to the semaphore and so to the next waiter.
+  void cancel() noexcept { finish(); }
   BatchSemaphore* semaphore() const noexcept { return sem_; }
   std::size_t permits() const noexcept { return n_; }
 

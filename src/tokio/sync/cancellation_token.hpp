@@ -10,11 +10,13 @@
 //   }, child);
 //   token.cancel();
 //
-// Copying a token clones it (same signal). cancelled() borrows the token (it must outlive
-// the await); cancelled_owned() holds its own clone. drop_guard() cancels when the guard
+// Copying a token clones it (same signal). cancelled() and cancelled_owned() both hold
+// their own reference, so neither needs the token to outlive the await (cancelled_owned()
+// exists for Tokio parity; it is a Task, and so allocates a frame). drop_guard() cancels when the guard
 // is destroyed, unless disarm()ed.
 //
-// Cancel safety: cancelled() is cancel-safe.
+// Cancel safety: cancelled() and cancelled_owned() are cancel-safe (a destroyed one leaves no
+// waiter behind).
 //
 // Structure: each token is a node; all nodes of a tree share one mutex (CancelTree) that
 // guards parent/children links. A node's `refs` counts 1 while any handle exists plus 1
@@ -113,24 +115,42 @@ class CancellationToken {
   void cancel() const { n_->cancel(); }
   bool is_cancelled() const noexcept { return n_->cancelled.load(std::memory_order_acquire); }
 
+  // The future of cancelled(). It holds a handle on the token's node (like a clone), so
+  // it may outlive the token it came from: `auto f = tok.child_token().cancelled();`
+  // still completes when `tok` is cancelled.
   class Cancelled : public detail::Leaf<Cancelled> {
+    // The handle, as a member declared before nt_: it is released after nt_ (which lives
+    // in the node) has been destroyed.
+    struct Handle {
+      detail::CancelNode* n;
+      explicit Handle(detail::CancelNode* node) noexcept : n(node) {
+        n->handles.fetch_add(1, std::memory_order_relaxed);
+      }
+      Handle(Handle&& o) noexcept : n(std::exchange(o.n, nullptr)) {}
+      Handle& operator=(Handle&&) = delete;
+      ~Handle() {
+        if (n) n->drop_handle();
+      }
+    };
+
    public:
-    explicit Cancelled(detail::CancelNode* n) noexcept : n_(n), nt_(n->notify.notified()) {}
-    Cancelled(Cancelled&& o) noexcept : detail::Leaf<Cancelled>(o), n_(o.n_), nt_(std::move(o.nt_)) {}
+    explicit Cancelled(detail::CancelNode* n) noexcept : h_(n), nt_(n->notify.notified()) {}
+    Cancelled(Cancelled&& o) noexcept : detail::Leaf<Cancelled>(o), h_(std::move(o.h_)), nt_(std::move(o.nt_)) {}
     // A copy (made before the first poll) requests its own notification.
     Cancelled(const Cancelled& o) noexcept
-        : detail::Leaf<Cancelled>(o), n_(o.n_), nt_(o.n_->notify.notified()) {}
+        : detail::Leaf<Cancelled>(o), h_(o.h_.n), nt_(o.h_.n->notify.notified()) {}
     bool poll(task::Context& cx) noexcept {
-      if (n_->cancelled.load(std::memory_order_acquire)) return true;
+      if (h_.n->cancelled.load(std::memory_order_acquire)) return true;
       return nt_.poll(cx);  // only cancel() notifies, after setting the flag
     }
     void await_resume() const noexcept {}
 
    private:
-    detail::CancelNode* n_;
+    Handle h_;
     Notified nt_;
   };
-  // Completes once the token is cancelled. Borrows the token.
+  // Completes once the token is cancelled. Cancel-safe. Costs one reference-count
+  // increment and decrement on the token (no allocation).
   Cancelled cancelled() const noexcept { return Cancelled(n_); }
   // Like cancelled(), holding its own clone of the token.
   Task<> cancelled_owned() const {

@@ -11,12 +11,16 @@
 // receiver when the last Sender (and OwnedPermit) is gone.
 //
 // Cancel safety: send() is not cancel-safe in the sense that a cancelled send loses its
-// place in the queue and its message (the message was not sent). reserve() loses only its
-// place; a slot it had been granted goes to the next waiting sender. closed() is
-// cancel-safe.
-//
-// Not yet available: send_timeout (needs the timer driver).
+// place in the queue and its message (the message was not sent). reserve(), reserve_many()
+// and reserve_owned() lose only their place; slots already granted go to the next waiting
+// sender (a cancelled reserve_owned() also drops the sender it consumed). closed() is
+// cancel-safe. send_timeout() is like send(): destroyed while waiting (select, abort, an
+// outer timeout), it drops its message unsent and loses its place; but when its own
+// deadline passes, or the receiver closes, the message comes back inside the error, so
+// nothing is lost.
 
+#include <chrono>
+#include <coroutine>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -33,6 +37,9 @@
 #include "tokio/sync/mpsc_receiver.hpp"
 #include "tokio/sync/mpsc_sender_base.hpp"
 #include "tokio/task/poll.hpp"
+#include "tokio/timers/instant.hpp"
+#include "tokio/timers/time_driver.hpp"
+#include "tokio/timers/timer.hpp"
 
 namespace tokio::sync::mpsc {
 
@@ -160,6 +167,69 @@ class Sender : public detail::MpscSenderBase<T, true> {
   // Waits for a free slot and sends; yields Result<void, SendError<T>> (the value comes
   // back when the receiver is closed).
   Send send(T value) const { return Send(this->checked(), std::move(value)); }
+
+  // --- send_timeout -----------------------------------------------------------------------
+  // A send with a deadline: one leaf that waits in the semaphore's queue and on a timer.
+  // Each poll tries the slot first, so a slot that freed up wins over a deadline that
+  // passed in the same instant (as Tokio's select-based send_timeout). The timer is
+  // registered only when the send actually has to wait.
+  class SendTimeout : public detail::Leaf<SendTimeout> {
+   public:
+    SendTimeout(Chan* c, T&& v, time::Instant deadline)
+        : c_(c),
+          value_(std::move(v)),
+          op_(&c->sem, 1),
+          timer_(deadline, tokio::detail::current_time_driver("mpsc::Sender::send_timeout")) {}
+    SendTimeout(SendTimeout&& o) noexcept
+        : detail::Leaf<SendTimeout>(o), c_(o.c_), value_(std::move(o.value_)), op_(o.op_), timer_(o.timer_) {}
+    bool await_suspend(std::coroutine_handle<> h) {
+      timer_.resolve_or_throw("mpsc::Sender::send_timeout");
+      return detail::Leaf<SendTimeout>::await_suspend(h);
+    }
+    bool poll(task::Context& cx) noexcept {
+      if (!detail::coop_poll_proceed(cx)) return false;
+      PR r = op_.poll(cx.raw_waker());
+      if (r == PR::Ready) {
+        op_.take();
+        timer_.cancel();
+        c_->push(std::move(value_));
+        state_ = kSent;
+        return true;
+      }
+      if (r == PR::Closed) {
+        timer_.cancel();
+        state_ = kClosed;
+        return true;
+      }
+      if (!timer_.poll(cx)) return false;
+      op_.cancel();  // leave the queue now: the next sender gets the slot
+      state_ = kTimedOut;
+      return true;
+    }
+    Result<void, SendTimeoutError<T>> await_resume() {
+      using K = typename SendTimeoutError<T>::Kind;
+      if (state_ == kSent) return {};
+      return unexpected(SendTimeoutError<T>{state_ == kClosed ? K::Closed : K::Timeout, std::move(value_)});
+    }
+    time::Instant deadline() const noexcept { return timer_.deadline(); }
+
+   private:
+    enum State : unsigned char { kPending, kSent, kClosed, kTimedOut };
+    Chan* c_;
+    T value_;
+    detail::AcquireOp op_;
+    tokio::detail::Timer timer_;
+    State state_ = kPending;
+  };
+  // Waits at most `d` (any std::chrono duration) for a free slot and sends; yields
+  // Result<void, SendTimeoutError<T>>, whose value is handed back on timeout or close.
+  // Needs a runtime built with enable_time() (else std::logic_error). Cancel safety: see
+  // the top of this file.
+  template <class Rep, class Period>
+  SendTimeout send_timeout(T value, std::chrono::duration<Rep, Period> d) const {
+    auto deadline = time::Instant::now().checked_add(tokio::detail::non_negative_ns(d));
+    return SendTimeout(this->checked(), std::move(value), deadline ? *deadline : time::Instant::far_future());
+  }
 
   // Sends only if a slot is free right now.
   Result<void, TrySendError<T>> try_send(T value) const {

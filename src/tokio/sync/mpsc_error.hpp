@@ -36,6 +36,18 @@ struct TrySendError<void> {
   friend bool operator==(TrySendError, TrySendError) = default;
 };
 
+// send_timeout() failed: the deadline passed before a slot freed up (Timeout) or the
+// receiver is gone or closed (Closed); either way the value is handed back.
+template <class T>
+struct SendTimeoutError {
+  enum class Kind { Timeout, Closed };
+  Kind kind;
+  T value;
+  bool is_timeout() const noexcept { return kind == Kind::Timeout; }
+  bool is_closed() const noexcept { return kind == Kind::Closed; }
+  T into_inner() && { return std::move(value); }
+};
+
 // try_recv() found nothing: the channel is empty (Empty) or empty and closed
 // (Disconnected).
 enum class TryRecvError { Empty, Disconnected };

@@ -13,7 +13,7 @@
 //
 // Cancel safety: lock() is not cancel-safe in the sense that a cancelled lock() loses its
 // place in the queue; if the lock had already been handed to it, it passes to the next
-// waiter. Use a std::mutex instead when the critical section never awaits: it is cheaper.
+// waiter. lock_owned() behaves the same. Use a std::mutex instead when the critical section never awaits: it is cheaper.
 //
 // blocking_lock() serves plain threads (it throws std::logic_error on a runtime thread).
 // lock_owned() on a std::shared_ptr<Mutex<T>> returns a guard that keeps the mutex alive

@@ -11,7 +11,8 @@
 // collects permits as readers release them.
 //
 // Cancel safety: read() and write() lose their place in the queue when cancelled; any
-// permits a cancelled write() had collected pass on to the next waiter.
+// permits a cancelled write() had collected pass on to the next waiter. read_owned() and
+// write_owned() behave the same.
 
 #include <cstdint>
 #include <memory>

@@ -12,7 +12,8 @@
 //
 // Cancel safety: acquire() / acquire_many() are not cancel-safe in the sense that a
 // cancelled acquire loses its place in the queue; no permit is ever lost (those it had
-// already been handed go to the next waiter).
+// already been handed go to the next waiter). The same holds for acquire_owned() and
+// acquire_many_owned().
 //
 // Owned permits (acquire_owned on a std::shared_ptr<Semaphore>) keep the semaphore alive
 // and can be moved into other tasks.

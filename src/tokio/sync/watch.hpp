@@ -12,7 +12,7 @@
 // holds a newer one. Intermediate values may be skipped: only the latest is kept.
 //
 // Cancel safety: changed() is cancel-safe. wait_for() is cancel-safe too, but the version
-// seen may have moved on when it is cancelled.
+// seen may have moved on when it is cancelled. Sender::closed() is cancel-safe.
 //
 // borrow() holds a read lock on the value: do not hold a Ref across a co_await (the sender
 // would block waiting for it).
