@@ -438,9 +438,10 @@ inline thread_local constinit FrameCache* tls_frame_cache = nullptr;
 void* frame_alloc_slow(std::size_t size);
 void frame_free_slow(Slab* s, FreeBlock* b) noexcept;
 // Under ASan: plain ::operator new/delete, out of line (inlined, GCC's
-// -Wmismatched-new-delete misreads the offset the task prefix adds).
-void* frame_alloc_plain(std::size_t size);
-void frame_free_plain(void* p) noexcept;
+// -Wmismatched-new-delete misreads the offset the task prefix adds). Kept out of line
+// even in the TOKIO_IMPLEMENTATION translation unit, where the definition is visible.
+TOKIO_NOINLINE void* frame_alloc_plain(std::size_t size);
+TOKIO_NOINLINE void frame_free_plain(void* p) noexcept;
 
 // Introspection for tests and metrics: slabs currently mapped (process-wide), and taking
 // in the calling thread's blocks freed by other threads now rather than on the next refill.

@@ -11,7 +11,6 @@
 #include <chrono>
 #include <cstdio>
 #include <string>
-#include <thread>
 
 #include "tokio.hpp"
 
@@ -28,11 +27,6 @@ Task<> serve(TcpStream stream) {
   }
 }
 
-Task<> pause_accepting() {
-  // (Until tokio::time lands: sleep on the blocking pool, never on a runtime thread.)
-  co_await tokio::task::spawn_blocking([] { std::this_thread::sleep_for(std::chrono::milliseconds(100)); });
-}
-
 Task<int> amain(std::string addr) {
   auto listener = co_await TcpListener::bind(addr);
   if (!listener) {
@@ -45,7 +39,7 @@ Task<int> amain(std::string addr) {
     auto conn = co_await listener->accept();
     if (!conn) {
       std::fprintf(stderr, "echo_server: accept: %s (pausing)\n", conn.error().message().c_str());
-      co_await pause_accepting();
+      co_await tokio::time::sleep(std::chrono::milliseconds(100));
       continue;
     }
     tokio::spawn(serve, std::move(conn->first));

@@ -427,6 +427,24 @@ TEST_CASE("tcp: IPv6 loopback") {
     CHECK(a->second.ip() == tokio::net::IpAddr(tokio::net::Ipv6Addr::localhost()));
     REQUIRE((co_await c->write_all("six")).has_value());
     CHECK(co_await nt::read_n(a->first, 3) == "six");
+
+    // TcpSocket::new_v6: options, bind, listen, connect over ::1; a v4 address is refused.
+    auto s6 = TcpSocket::new_v6();
+    REQUIRE(s6.has_value());
+    REQUIRE(s6->set_reuseaddr(true).has_value());
+    REQUIRE(s6->bind("[::1]:0").has_value());
+    CHECK(s6->local_addr().value().is_ipv6());
+    auto l6 = std::move(*s6).listen(8);
+    REQUIRE(l6.has_value());
+    auto c6 = co_await TcpSocket::new_v6().value().connect(l6->local_addr().value());
+    REQUIRE(c6.has_value());
+    auto a6 = co_await l6->accept();
+    REQUIRE(a6.has_value());
+    CHECK(a6->second == c6->local_addr().value());
+    REQUIRE((co_await a6->first.write_all("v6 socket")).has_value());
+    CHECK(co_await nt::read_n(*c6, 9) == "v6 socket");
+    auto v4 = TcpSocket::new_v6().value().bind("127.0.0.1:0");
+    CHECK_FALSE(v4.has_value());
   }());
 }
 

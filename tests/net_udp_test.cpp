@@ -1,7 +1,9 @@
 // UDP: send_to / recv_from / peek_from, connected sockets, one socket shared by several
-// tasks, ICMP errors surfacing as ECONNREFUSED, options, multicast membership (on the
-// loopback interface only), cancellation.
+// tasks, ICMP errors surfacing as ECONNREFUSED, options, broadcast and IPv4 multicast
+// delivery and IPv6 membership (on the loopback interface only), cancellation.
 #include <net/if.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include <atomic>
 #include <set>
@@ -212,5 +214,52 @@ TEST_CASE("udp: options and multicast membership on the loopback interface") {
     auto r = co_await s6->recv_from(buf);
     CHECK(std::string(buf, r.value().first) == "v6");
     CHECK(r->second == t6->local_addr().value());
+  }());
+}
+
+TEST_CASE("udp: broadcast needs set_broadcast; multicast datagrams reach joined sockets") {
+  nt::Watchdog wd("udp broadcast multicast");
+  auto rt = nt::io_multi(2);
+  rt.block_on([]() -> Task<> {
+    // Broadcast on the loopback network (127.255.255.255): refused with EACCES until
+    // SO_BROADCAST is on, then delivered to a socket bound to the wildcard address.
+    auto rx = co_await bound("0.0.0.0:0");
+    uint16_t port = rx.local_addr().value().port();
+    SocketAddr bcast(Ipv4Addr(127, 255, 255, 255), port);
+    auto tx = co_await bound();
+    CHECK_FALSE(tx.broadcast().value());
+    auto denied = co_await tx.send_to("nope", bcast);
+    REQUIRE_FALSE(denied.has_value());
+    CHECK(denied.error() == std::errc::permission_denied);
+    REQUIRE(tx.set_broadcast(true).has_value());
+    REQUIRE((co_await tx.send_to("to all", bcast)).has_value());
+    char buf[32];
+    auto r = co_await rx.recv_from(buf);
+    REQUIRE(r.has_value());
+    CHECK(std::string(buf, r->first) == "to all");
+    CHECK(r->second == tx.local_addr().value());
+
+    // IPv4 multicast over lo: a socket that joined the group receives what is sent to it.
+    // (The sender picks lo with IP_MULTICAST_IF, which the API leaves to the raw fd, as
+    // Tokio does.)
+    auto member = co_await bound("0.0.0.0:0");
+    Ipv4Addr group(239, 255, 0, 78);
+    REQUIRE(member.join_multicast_v4(group, Ipv4Addr::localhost()).has_value());
+    SocketAddr to(group, member.local_addr().value().port());
+    auto sender = co_await bound();
+    in_addr lo{};
+    lo.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::setsockopt(sender.as_raw_fd(), IPPROTO_IP, IP_MULTICAST_IF, &lo, sizeof lo) == 0);
+    REQUIRE(sender.set_multicast_loop_v4(true).has_value());
+    auto sent = co_await sender.send_to("to the group", to);
+    if (!sent) {
+      MESSAGE("no IPv4 multicast over lo here: " << sent.error().message());
+      co_return;
+    }
+    auto m = co_await member.recv_from(buf);
+    REQUIRE(m.has_value());
+    CHECK(std::string(buf, m->first) == "to the group");
+    CHECK(m->second == sender.local_addr().value());
+    REQUIRE(member.leave_multicast_v4(group, Ipv4Addr::localhost()).has_value());
   }());
 }
