@@ -29,6 +29,36 @@ TEST_CASE("frame allocator: size classes and alignment") {
   d::frame_free(p8);
 }
 
+TEST_CASE("frame allocator: large regions are reused, bounded, and never too small") {
+  if (test::kSanitized) return;  // ASan builds use plain new/delete
+  // A 32 KiB frame freed and allocated again reuses its region: no new mapping per cycle.
+  void* first = d::frame_alloc(32 * 1024);
+  d::frame_free(first);
+  const std::size_t base = d::frame_alloc_mapped_slabs();
+  for (int i = 0; i < 1000; ++i) {
+    void* p = d::frame_alloc(32 * 1024);
+    CHECK(p == first);
+    std::memset(p, 0x5A, 32 * 1024);
+    d::frame_free(p);
+  }
+  CHECK(d::frame_alloc_mapped_slabs() == base);
+  // A bigger request never gets the cached smaller region; a much smaller one (which would
+  // waste more than half of it) does not either.
+  void* big = d::frame_alloc(200 * 1024);
+  CHECK(big != first);
+  std::memset(big, 0x11, 200 * 1024);
+  void* small = d::frame_alloc(9000);
+  CHECK(small != first);
+  d::frame_free(small);
+  d::frame_free(big);
+  // Many live large frames freed at once: the cache keeps at most a few, the rest unmap.
+  std::vector<void*> live;
+  for (int i = 0; i < 64; ++i) live.push_back(d::frame_alloc(20 * 1024 + 4096 * (i % 4)));
+  const std::size_t peak = d::frame_alloc_mapped_slabs();
+  for (void* p : live) d::frame_free(p);
+  CHECK(d::frame_alloc_mapped_slabs() + 50 <= peak);
+}
+
 TEST_CASE("frame allocator: blocks freed on other threads go home and empty slabs are released") {
   if (test::kSanitized) return;
   d::frame_cache_drain();

@@ -156,17 +156,25 @@ void frame_cache_drain() noexcept {
 }
 
 void* frame_alloc_slow(std::size_t size) {
-  if (size > kMediumMax) {
-    // A region of its own, with the same header so free() recognises it.
-    std::size_t total = kSlabHeader + size;
-    auto* s = static_cast<Slab*>(aligned_region(total));
-    s->owner = nullptr;
-    s->cls = kLargeClass;
-    s->block_size = static_cast<uint32_t>(total);
-    return reinterpret_cast<char*>(s) + kSlabHeader;
-  }
   FrameCache* c = tls_frame_cache;
   if (!c) c = acquire_cache();
+  if (size > kMediumMax) {
+    // A region of its own, with the same header so free() recognises it: a cached one of
+    // at least the size (and at most twice it, so little is wasted), else a new mapping.
+    std::size_t len = (kSlabHeader + size + 4095) & ~std::size_t{4095};
+    for (std::size_t i = 0; i < c->large_count; ++i) {
+      Slab* s = c->large[i];
+      if (s->block_size >= len && s->block_size / 2 <= len) {
+        c->large[i] = c->large[--c->large_count];
+        return reinterpret_cast<char*>(s) + kSlabHeader;
+      }
+    }
+    auto* s = static_cast<Slab*>(aligned_region(len));
+    s->owner = nullptr;
+    s->cls = kLargeClass;
+    s->block_size = static_cast<uint32_t>(len);
+    return reinterpret_cast<char*>(s) + kSlabHeader;
+  }
   std::size_t cls = frame_class_of(size);
   if (c->remote.load(std::memory_order_relaxed)) drain_remote(c);
   for (;;) {
@@ -185,11 +193,21 @@ void* frame_alloc_slow(std::size_t size) {
 }
 
 void frame_free_slow(Slab* s, FreeBlock* b) noexcept {
+  FrameCache* c = tls_frame_cache;
   if (s->cls == kLargeClass) {
-    release_region(s, s->block_size);
+    // Kept by the freeing thread's cache (large regions have no owner); when the cache is
+    // full the oldest entry is unmapped instead.
+    if (c == nullptr || s->block_size > kLargeCacheMaxBytes) {
+      release_region(s, s->block_size);
+      return;
+    }
+    if (c->large_count == kLargeCacheSlots) {
+      release_region(c->large[0], c->large[0]->block_size);
+      c->large[0] = c->large[--c->large_count];
+    }
+    c->large[c->large_count++] = s;
     return;
   }
-  FrameCache* c = tls_frame_cache;
   if (s->owner == c && c != nullptr) {
     local_free(c, s, b);
     return;
