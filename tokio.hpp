@@ -768,6 +768,15 @@ struct Wakeable {
   const WakeableVTable* vtable;
 };
 
+// Releases a waker reference taken out of a slot (null: nothing to do).
+inline void drop_waker(Wakeable* w) noexcept {
+  if (w) w->vtable->drop(w);
+}
+// Wakes and releases a waker reference taken out of a slot (null: nothing to do).
+inline void wake_waker(Wakeable* w) noexcept {
+  if (w) w->vtable->wake(w);
+}
+
 }  // namespace tokio::detail
 
 namespace tokio::task {
@@ -7612,6 +7621,11 @@ class TimeDriver final : public TimeStack {
 
  private:
   void fire_due(uint64_t now_tick) noexcept;
+  // Under mu_: completes every entry `pop()` hands out (kFired, waker taken), waking them in
+  // batches of kWakeBatch with the lock released; then runs `finish()` still under the lock
+  // and wakes the rest after unlocking.
+  template <class Pop, class Finish>
+  void fire_entries(Pop pop, Finish finish) noexcept;
   static void wake_all(Wakeable** batch, std::size_t n) noexcept {
     for (std::size_t i = 0; i < n; ++i) batch[i]->vtable->wake(batch[i]);
   }
@@ -10850,10 +10864,6 @@ inline void store_waker_locked(std::atomic<Wakeable*>& slot, Wakeable* w) noexce
 // Takes the waker out of `slot` (the caller owns the returned reference).
 inline Wakeable* take_waker(std::atomic<Wakeable*>& slot) noexcept {
   return slot.exchange(nullptr, std::memory_order_acq_rel);
-}
-
-inline void drop_waker(Wakeable* w) noexcept {
-  if (w) w->vtable->drop(w);
 }
 
 }  // namespace tokio::detail
@@ -14702,12 +14712,6 @@ Wakeable* unregister(Wakeable*& slot, uint64_t& slot_tag, uint64_t my_tag) noexc
   return nullptr;
 }
 
-void drop_waker_ref(Wakeable* w) noexcept {
-  if (w) w->vtable->drop(w);
-}
-void wake_waker_ref(Wakeable* w) noexcept {
-  if (w) w->vtable->wake(w);
-}
 
 }  // namespace
 
@@ -14732,8 +14736,8 @@ bool DuplexReadOp::poll(task::Context& cx) noexcept {
     }
   }
   if (ready) tag_ = 0;
-  drop_waker_ref(to_drop);
-  wake_waker_ref(to_wake);
+  drop_waker(to_drop);
+  wake_waker(to_wake);
   return ready;
 }
 
@@ -14744,7 +14748,7 @@ DuplexReadOp::~DuplexReadOp() {
     std::lock_guard<std::mutex> g(p_->mu);
     w = unregister(p_->read_waker, p_->read_tag, tag_);
   }
-  drop_waker_ref(w);
+  drop_waker(w);
 }
 
 // --- write --------------------------------------------------------------------------------
@@ -14773,8 +14777,8 @@ bool DuplexWriteOp::poll(task::Context& cx) noexcept {
     }
   }
   if (ready) tag_ = 0;
-  drop_waker_ref(to_drop);
-  wake_waker_ref(to_wake);
+  drop_waker(to_drop);
+  wake_waker(to_wake);
   return ready;
 }
 
@@ -14790,7 +14794,7 @@ DuplexWriteOp::~DuplexWriteOp() {
     std::lock_guard<std::mutex> g(p_->mu);
     w = unregister(p_->write_waker, p_->write_tag, tag_);
   }
-  drop_waker_ref(w);
+  drop_waker(w);
 }
 
 // --- flush / shutdown -----------------------------------------------------------------------
@@ -14808,8 +14812,8 @@ void duplex_close(DuplexPipe& p) noexcept {
     r = take_waker(p.read_waker, p.read_tag);
     w = take_waker(p.write_waker, p.write_tag);
   }
-  wake_waker_ref(r);
-  wake_waker_ref(w);
+  wake_waker(r);
+  wake_waker(w);
 }
 
 }  // namespace tokio::detail
@@ -20067,11 +20071,12 @@ void TimeDriver::after_park() {
   fire_due(now_tick);
 }
 
-void TimeDriver::fire_due(uint64_t now_tick) noexcept {
+template <class Pop, class Finish>
+void TimeDriver::fire_entries(Pop pop, Finish finish) noexcept {
   Wakeable* batch[kWakeBatch];
   std::size_t n = 0;
   std::unique_lock<std::mutex> lk(mu_);
-  while (TimerEntry* e = wheel_.poll(now_tick)) {
+  while (TimerEntry* e = pop()) {
     Wakeable* w = e->waker.load(std::memory_order_relaxed);
     e->waker.store(nullptr, std::memory_order_relaxed);
     // Last access to the entry: its owner may free it as soon as it reads kFired.
@@ -20085,10 +20090,16 @@ void TimeDriver::fire_due(uint64_t now_tick) noexcept {
       lk.lock();
     }
   }
-  std::optional<uint64_t> next = wheel_.next_expiration_tick();
-  next_due_.store(next ? *next : kNone, std::memory_order_relaxed);
+  finish();
   lk.unlock();
   wake_all(batch, n);
+}
+
+void TimeDriver::fire_due(uint64_t now_tick) noexcept {
+  fire_entries([&] { return wheel_.poll(now_tick); }, [&] {
+    std::optional<uint64_t> next = wheel_.next_expiration_tick();
+    next_due_.store(next ? *next : kNone, std::memory_order_relaxed);
+  });
 }
 
 bool TimeDriver::register_timer(TimerEntry& e, time::Instant deadline, Wakeable* w) noexcept {
@@ -20180,28 +20191,15 @@ void TimeDriver::reregister(TimerEntry& e, time::Instant deadline) noexcept {
 }
 
 void TimeDriver::shutdown() noexcept {
-  Wakeable* batch[kWakeBatch];
-  std::size_t n = 0;
-  std::unique_lock<std::mutex> lk(mu_);
-  shutdown_ = true;
-  // Every timer still registered completes now, so nothing waits on a dead runtime and no
-  // timer's destructor touches this driver afterwards.
-  while (TimerEntry* e = wheel_.pop_any()) {
-    Wakeable* w = e->waker.load(std::memory_order_relaxed);
-    e->waker.store(nullptr, std::memory_order_relaxed);
-    e->state.store(TimerEntry::kFired, std::memory_order_release);
-    if (!w) continue;
-    batch[n++] = w;
-    if (n == kWakeBatch) {
-      lk.unlock();
-      wake_all(batch, n);
-      n = 0;
-      lk.lock();
-    }
+  // From here on registrations see shutdown_ and do not queue; every timer already
+  // registered completes now, so nothing waits on a dead runtime and no timer's destructor
+  // touches this driver afterwards.
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    shutdown_ = true;
   }
-  next_due_.store(kNone, std::memory_order_relaxed);
-  lk.unlock();
-  wake_all(batch, n);
+  fire_entries([&] { return wheel_.pop_any(); },
+               [&] { next_due_.store(kNone, std::memory_order_relaxed); });
 }
 
 std::size_t TimeDriver::num_registered() const {

@@ -22,33 +22,6 @@ struct Server {
   }
 };
 
-// A blocking client socket with receive/send timeouts (so a broken server fails the test
-// instead of hanging it).
-int blocking_client(const std::string& port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  REQUIRE(fd >= 0);
-  timeval tv{5, 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-  auto a = tokio::net::SocketAddr::parse("127.0.0.1:" + port).value();
-  sockaddr_storage ss;
-  socklen_t len = a.to_sockaddr(ss);
-  REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&ss), len) == 0);
-  return fd;
-}
-
-bool echoes(int fd, const std::string& msg) {
-  if (::send(fd, msg.data(), msg.size(), MSG_NOSIGNAL) != ssize_t(msg.size())) return false;
-  std::string got;
-  char buf[256];
-  while (got.size() < msg.size()) {
-    ssize_t n = ::recv(fd, buf, sizeof buf, 0);
-    if (n <= 0) return false;
-    got.append(buf, static_cast<std::size_t>(n));
-  }
-  return got == msg;
-}
-
 }  // namespace
 
 TEST_CASE("examples: echo_server answers nc and socat, and echo_client") {
@@ -105,9 +78,9 @@ TEST_CASE("examples: echo_server out of file descriptors pauses, does not spin, 
   // 32 descriptors: stdio, epoll, eventfd, the listener... about two dozen connections.
   Server srv("ulimit -n 32; exec " + nt::example("echo_server") + " 127.0.0.1:0 2>/dev/null");
   std::vector<int> clients;
-  for (int i = 0; i < 40; ++i) clients.push_back(blocking_client(srv.port));  // queued in the backlog
+  for (int i = 0; i < 40; ++i) clients.push_back(nt::blocking_client(srv.port));  // queued in the backlog
   // The first connections are served...
-  CHECK(echoes(clients[0], "first"));
+  CHECK(nt::echoes(clients[0], "first"));
   // ...the later ones wait in the backlog while accept() fails with EMFILE. The server
   // must not burn a core meanwhile.
   std::this_thread::sleep_for(300ms);
@@ -118,9 +91,9 @@ TEST_CASE("examples: echo_server out of file descriptors pauses, does not spin, 
   CHECK_MESSAGE(t1 - t0 < 25, "the server used " << (t1 - t0) << " ticks of CPU in 1 s at EMFILE");
   // Connections end: descriptors free up and every queued connection gets served.
   for (int i = 0; i < 20; ++i) ::close(clients[i]);
-  for (int i = 20; i < 40; ++i) CHECK_MESSAGE(echoes(clients[i], "late " + std::to_string(i)), i);
+  for (int i = 20; i < 40; ++i) CHECK_MESSAGE(nt::echoes(clients[i], "late " + std::to_string(i)), i);
   for (int i = 20; i < 40; ++i) ::close(clients[i]);
-  int fresh = blocking_client(srv.port);
-  CHECK(echoes(fresh, "fresh"));
+  int fresh = nt::blocking_client(srv.port);
+  CHECK(nt::echoes(fresh, "fresh"));
   ::close(fresh);
 }

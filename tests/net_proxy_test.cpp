@@ -213,31 +213,6 @@ Task<std::string> sh_async(std::string cmd, int timeout_s = 30) {
   co_return co_await h;
 }
 
-int blocking_client(const std::string& port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  REQUIRE(fd >= 0);
-  timeval tv{10, 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-  auto a = SocketAddr::parse("127.0.0.1:" + port).value();
-  sockaddr_storage ss;
-  socklen_t len = a.to_sockaddr(ss);
-  REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&ss), len) == 0);
-  return fd;
-}
-
-bool echoes(int fd, const std::string& msg) {
-  if (::send(fd, msg.data(), msg.size(), MSG_NOSIGNAL) != ssize_t(msg.size())) return false;
-  std::string got;
-  char buf[256];
-  while (got.size() < msg.size()) {
-    ssize_t n = ::recv(fd, buf, sizeof buf, 0);
-    if (n <= 0) return false;
-    got.append(buf, static_cast<std::size_t>(n));
-  }
-  return got == msg;
-}
-
 }  // namespace
 
 TEST_CASE("proxy test helper: the checksum ignores read boundaries, sees every byte") {
@@ -422,7 +397,7 @@ TEST_CASE("examples: proxy out of file descriptors pauses, does not spin, and re
   // serves again once descriptors are free.
   Proxy px("127.0.0.1:" + nt::port_of(line), "ulimit -n 32; ");
   std::vector<int> clients;
-  for (int i = 0; i < 40; ++i) clients.push_back(blocking_client(px.port));  // queued in the backlog
+  for (int i = 0; i < 40; ++i) clients.push_back(nt::blocking_client(px.port));  // queued in the backlog
   bool hit = false;
   for (std::string l = px.child.read_line(); !l.empty() && !hit; l = px.child.read_line()) {
     hit = l.find("Too many open files") != std::string::npos;
@@ -442,8 +417,8 @@ TEST_CASE("examples: proxy out of file descriptors pauses, does not spin, and re
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
   int relayed = 0;
   while (relayed < 20 && std::chrono::steady_clock::now() < deadline) {
-    int fresh = blocking_client(px.port);
-    if (echoes(fresh, "fresh " + std::to_string(relayed))) ++relayed;
+    int fresh = nt::blocking_client(px.port);
+    if (nt::echoes(fresh, "fresh " + std::to_string(relayed))) ++relayed;
     else std::this_thread::sleep_for(50ms);
     ::close(fresh);
   }

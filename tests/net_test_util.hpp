@@ -4,6 +4,7 @@
 
 #include <fcntl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -266,6 +267,33 @@ inline std::string port_of(const std::string& line) {
   auto c = line.rfind(':');
   REQUIRE_MESSAGE(c != std::string::npos, "unexpected line: '" << line << "'");
   return line.substr(c + 1);
+}
+
+// A blocking client socket on 127.0.0.1:`port` with receive/send timeouts (so a broken server fails the test
+// instead of hanging it).
+inline int blocking_client(const std::string& port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  REQUIRE(fd >= 0);
+  timeval tv{5, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  auto a = tokio::net::SocketAddr::parse("127.0.0.1:" + port).value();
+  sockaddr_storage ss;
+  socklen_t len = a.to_sockaddr(ss);
+  REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&ss), len) == 0);
+  return fd;
+}
+
+inline bool echoes(int fd, const std::string& msg) {
+  if (::send(fd, msg.data(), msg.size(), MSG_NOSIGNAL) != ssize_t(msg.size())) return false;
+  std::string got;
+  char buf[256];
+  while (got.size() < msg.size()) {
+    ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) return false;
+    got.append(buf, static_cast<std::size_t>(n));
+  }
+  return got == msg;
 }
 
 }  // namespace nt

@@ -80,12 +80,6 @@ Wakeable* unregister(Wakeable*& slot, uint64_t& slot_tag, uint64_t my_tag) noexc
   return nullptr;
 }
 
-void drop_waker_ref(Wakeable* w) noexcept {
-  if (w) w->vtable->drop(w);
-}
-void wake_waker_ref(Wakeable* w) noexcept {
-  if (w) w->vtable->wake(w);
-}
 
 }  // namespace
 
@@ -110,8 +104,8 @@ bool DuplexReadOp::poll(task::Context& cx) noexcept {
     }
   }
   if (ready) tag_ = 0;
-  drop_waker_ref(to_drop);
-  wake_waker_ref(to_wake);
+  drop_waker(to_drop);
+  wake_waker(to_wake);
   return ready;
 }
 
@@ -122,7 +116,7 @@ DuplexReadOp::~DuplexReadOp() {
     std::lock_guard<std::mutex> g(p_->mu);
     w = unregister(p_->read_waker, p_->read_tag, tag_);
   }
-  drop_waker_ref(w);
+  drop_waker(w);
 }
 
 // --- write --------------------------------------------------------------------------------
@@ -151,8 +145,8 @@ bool DuplexWriteOp::poll(task::Context& cx) noexcept {
     }
   }
   if (ready) tag_ = 0;
-  drop_waker_ref(to_drop);
-  wake_waker_ref(to_wake);
+  drop_waker(to_drop);
+  wake_waker(to_wake);
   return ready;
 }
 
@@ -168,7 +162,7 @@ DuplexWriteOp::~DuplexWriteOp() {
     std::lock_guard<std::mutex> g(p_->mu);
     w = unregister(p_->write_waker, p_->write_tag, tag_);
   }
-  drop_waker_ref(w);
+  drop_waker(w);
 }
 
 // --- flush / shutdown -----------------------------------------------------------------------
@@ -186,8 +180,8 @@ void duplex_close(DuplexPipe& p) noexcept {
     r = take_waker(p.read_waker, p.read_tag);
     w = take_waker(p.write_waker, p.write_tag);
   }
-  wake_waker_ref(r);
-  wake_waker_ref(w);
+  wake_waker(r);
+  wake_waker(w);
 }
 
 }  // namespace tokio::detail

@@ -133,8 +133,4 @@ inline Wakeable* take_waker(std::atomic<Wakeable*>& slot) noexcept {
   return slot.exchange(nullptr, std::memory_order_acq_rel);
 }
 
-inline void drop_waker(Wakeable* w) noexcept {
-  if (w) w->vtable->drop(w);
-}
-
 }  // namespace tokio::detail

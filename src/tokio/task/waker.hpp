@@ -23,6 +23,15 @@ struct Wakeable {
   const WakeableVTable* vtable;
 };
 
+// Releases a waker reference taken out of a slot (null: nothing to do).
+inline void drop_waker(Wakeable* w) noexcept {
+  if (w) w->vtable->drop(w);
+}
+// Wakes and releases a waker reference taken out of a slot (null: nothing to do).
+inline void wake_waker(Wakeable* w) noexcept {
+  if (w) w->vtable->wake(w);
+}
+
 }  // namespace tokio::detail
 
 namespace tokio::task {

@@ -74,11 +74,12 @@ void TimeDriver::after_park() {
   fire_due(now_tick);
 }
 
-void TimeDriver::fire_due(uint64_t now_tick) noexcept {
+template <class Pop, class Finish>
+void TimeDriver::fire_entries(Pop pop, Finish finish) noexcept {
   Wakeable* batch[kWakeBatch];
   std::size_t n = 0;
   std::unique_lock<std::mutex> lk(mu_);
-  while (TimerEntry* e = wheel_.poll(now_tick)) {
+  while (TimerEntry* e = pop()) {
     Wakeable* w = e->waker.load(std::memory_order_relaxed);
     e->waker.store(nullptr, std::memory_order_relaxed);
     // Last access to the entry: its owner may free it as soon as it reads kFired.
@@ -92,10 +93,16 @@ void TimeDriver::fire_due(uint64_t now_tick) noexcept {
       lk.lock();
     }
   }
-  std::optional<uint64_t> next = wheel_.next_expiration_tick();
-  next_due_.store(next ? *next : kNone, std::memory_order_relaxed);
+  finish();
   lk.unlock();
   wake_all(batch, n);
+}
+
+void TimeDriver::fire_due(uint64_t now_tick) noexcept {
+  fire_entries([&] { return wheel_.poll(now_tick); }, [&] {
+    std::optional<uint64_t> next = wheel_.next_expiration_tick();
+    next_due_.store(next ? *next : kNone, std::memory_order_relaxed);
+  });
 }
 
 bool TimeDriver::register_timer(TimerEntry& e, time::Instant deadline, Wakeable* w) noexcept {
@@ -187,28 +194,15 @@ void TimeDriver::reregister(TimerEntry& e, time::Instant deadline) noexcept {
 }
 
 void TimeDriver::shutdown() noexcept {
-  Wakeable* batch[kWakeBatch];
-  std::size_t n = 0;
-  std::unique_lock<std::mutex> lk(mu_);
-  shutdown_ = true;
-  // Every timer still registered completes now, so nothing waits on a dead runtime and no
-  // timer's destructor touches this driver afterwards.
-  while (TimerEntry* e = wheel_.pop_any()) {
-    Wakeable* w = e->waker.load(std::memory_order_relaxed);
-    e->waker.store(nullptr, std::memory_order_relaxed);
-    e->state.store(TimerEntry::kFired, std::memory_order_release);
-    if (!w) continue;
-    batch[n++] = w;
-    if (n == kWakeBatch) {
-      lk.unlock();
-      wake_all(batch, n);
-      n = 0;
-      lk.lock();
-    }
+  // From here on registrations see shutdown_ and do not queue; every timer already
+  // registered completes now, so nothing waits on a dead runtime and no timer's destructor
+  // touches this driver afterwards.
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    shutdown_ = true;
   }
-  next_due_.store(kNone, std::memory_order_relaxed);
-  lk.unlock();
-  wake_all(batch, n);
+  fire_entries([&] { return wheel_.pop_any(); },
+               [&] { next_due_.store(kNone, std::memory_order_relaxed); });
 }
 
 std::size_t TimeDriver::num_registered() const {

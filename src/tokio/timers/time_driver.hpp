@@ -98,6 +98,11 @@ class TimeDriver final : public TimeStack {
 
  private:
   void fire_due(uint64_t now_tick) noexcept;
+  // Under mu_: completes every entry `pop()` hands out (kFired, waker taken), waking them in
+  // batches of kWakeBatch with the lock released; then runs `finish()` still under the lock
+  // and wakes the rest after unlocking.
+  template <class Pop, class Finish>
+  void fire_entries(Pop pop, Finish finish) noexcept;
   static void wake_all(Wakeable** batch, std::size_t n) noexcept {
     for (std::size_t i = 0; i < n; ++i) batch[i]->vtable->wake(batch[i]);
   }
