@@ -308,7 +308,7 @@ inline tokio::unexpected<std::error_code> os_error(int code) {
 
 }  // namespace tokio
 /* end file src/tokio/core/result.hpp */
-/* begin file src/tokio/task/task.hpp */
+/* begin file src/tokio/core/task.hpp */
 // tokio::Task<T>: the coroutine type of everything async in this library.
 //
 // Lazy (nothing runs until it is co_awaited, spawned or block_on'd), move-only, resumed
@@ -324,7 +324,7 @@ inline tokio::unexpected<std::error_code> os_error(int code) {
 /* #include <type_traits> (already above) */
 /* #include <utility> (already above) */
 
-/* begin file src/tokio/task/header.hpp */
+/* begin file src/tokio/runtime/detail/task_header.hpp */
 // The task cell: one allocation holding the task header and, for coroutine tasks, the
 // coroutine frame itself; the output is written over the frame once it is destroyed.
 //
@@ -348,7 +348,7 @@ inline tokio::unexpected<std::error_code> os_error(int code) {
 /* #include <cstddef> (already above) */
 /* #include <cstdint> (already above) */
 
-/* begin file src/tokio/core/frame_alloc.hpp */
+/* begin file src/tokio/core/detail/frame_alloc.hpp */
 // The frame allocator: coroutine frames, task cells and channel state.
 //
 // Every tokio::Task frame (and so every spawned task), spawn_blocking cell and oneshot comes
@@ -533,8 +533,8 @@ inline void frame_free(void* p, std::size_t /*size*/ = 0) noexcept {
 }
 
 }  // namespace tokio::detail
-/* end file src/tokio/core/frame_alloc.hpp */
-/* begin file src/tokio/task/outcome.hpp */
+/* end file src/tokio/core/detail/frame_alloc.hpp */
+/* begin file src/tokio/core/detail/outcome.hpp */
 // Outcome<T>: what a coroutine or task finished with: a value, an exception, or (for
 // spawned tasks) cancellation. Used by Task promises and task cells.
 
@@ -722,8 +722,8 @@ class Outcome<void> {
 };
 
 }  // namespace tokio::detail
-/* end file src/tokio/task/outcome.hpp */
-/* begin file src/tokio/task/poll.hpp */
+/* end file src/tokio/core/detail/outcome.hpp */
+/* begin file src/tokio/core/detail/poll.hpp */
 // The poll protocol that joins C++ coroutines to Tokio's waker model.
 //
 // A spawned task (or a block_on root) is a chain of tokio::Task coroutines linked by
@@ -743,7 +743,7 @@ class Outcome<void> {
 /* #include <type_traits> (already above) */
 #include <vector>
 
-/* begin file src/tokio/task/waker.hpp */
+/* begin file src/tokio/core/waker.hpp */
 // Waker: a reference-counted handle that reschedules whatever is waiting on a resource.
 //
 // Most wakers point at a spawned task's header; the block_on thread, JoinSet entries and
@@ -834,7 +834,7 @@ class Waker {
 };
 
 }  // namespace tokio::task
-/* end file src/tokio/task/waker.hpp */
+/* end file src/tokio/core/waker.hpp */
 
 namespace tokio::detail {
 
@@ -1033,8 +1033,8 @@ class Leaf : public Pollable {
 };
 
 }  // namespace tokio::detail
-/* end file src/tokio/task/poll.hpp */
-/* begin file src/tokio/task/state.hpp */
+/* end file src/tokio/core/detail/poll.hpp */
+/* begin file src/tokio/runtime/detail/task_state.hpp */
 // The task state word and its transitions.
 //
 // Encoding of TaskState::word_ (64 bits):
@@ -1274,7 +1274,7 @@ class TaskState {
 };
 
 }  // namespace tokio::detail
-/* end file src/tokio/task/state.hpp */
+/* end file src/tokio/runtime/detail/task_state.hpp */
 
 namespace tokio::detail {
 
@@ -1362,7 +1362,7 @@ void task_reject(TaskHeader* t) noexcept;
 inline void task_ref_inc(TaskHeader* t) noexcept { t->state.ref_inc(); }
 
 }  // namespace tokio::detail
-/* end file src/tokio/task/header.hpp */
+/* end file src/tokio/runtime/detail/task_header.hpp */
 
 namespace tokio {
 
@@ -1630,7 +1630,7 @@ TaskHeader* make_task_cell(Task<T>&& task) {
 
 }  // namespace detail
 }  // namespace tokio
-/* end file src/tokio/task/task.hpp */
+/* end file src/tokio/core/task.hpp */
 /* begin file src/tokio/task/join_handle.hpp */
 // JoinHandle<T> (await a spawned task's output) and AbortHandle (cancel it from anywhere).
 
@@ -1791,7 +1791,7 @@ using task::JoinHandle;
 /* #include <type_traits> (already above) */
 /* #include <utility> (already above) */
 
-/* begin file src/tokio/scheduler/handle_inner.hpp */
+/* begin file src/tokio/runtime/detail/handle_inner.hpp */
 // HandleInner: the shared state of one runtime (what runtime::Handle points to). The two
 // scheduler flavours derive from it.
 
@@ -1801,7 +1801,7 @@ using task::JoinHandle;
 /* #include <cstdint> (already above) */
 /* #include <optional> (already above) */
 
-/* begin file src/tokio/scheduler/blocking_pool.hpp */
+/* begin file src/tokio/runtime/detail/blocking_pool.hpp */
 // The blocking pool: threads for spawn_blocking closures, for the multi-thread runtime's
 // workers, and for worker hand-offs during block_in_place.
 //
@@ -1821,7 +1821,7 @@ using task::JoinHandle;
 /* #include <optional> (already above) */
 /* #include <vector> (already above) */
 
-/* begin file src/tokio/core/sync_primitives.hpp */
+/* begin file src/tokio/core/detail/sync_primitives.hpp */
 // Low-level thread primitives used by the runtime: a spin lock for short critical
 // sections, a futex-backed one-shot parker word, and a small xorshift RNG.
 
@@ -1988,8 +1988,8 @@ class FastRand {
 uint64_t random_seed() noexcept;
 
 }  // namespace tokio::detail
-/* end file src/tokio/core/sync_primitives.hpp */
-/* begin file src/tokio/scheduler/config.hpp */
+/* end file src/tokio/core/detail/sync_primitives.hpp */
+/* begin file src/tokio/runtime/detail/config.hpp */
 // Runtime configuration collected by runtime::Builder.
 
 /* #include <chrono> (already above) */
@@ -2030,8 +2030,8 @@ struct Config {
 };
 
 }  // namespace tokio::detail
-/* end file src/tokio/scheduler/config.hpp */
-/* begin file src/tokio/scheduler/owned_tasks.hpp */
+/* end file src/tokio/runtime/detail/config.hpp */
+/* begin file src/tokio/runtime/detail/owned_tasks.hpp */
 // OwnedTasks: every live task of a scheduler, so shutdown can cancel the ones nobody will
 // ever wake again.
 //
@@ -2104,7 +2104,7 @@ class OwnedTasks {
 };
 
 }  // namespace tokio::detail
-/* end file src/tokio/scheduler/owned_tasks.hpp */
+/* end file src/tokio/runtime/detail/owned_tasks.hpp */
 
 namespace tokio::detail {
 
@@ -2161,8 +2161,8 @@ class BlockingPool {
 };
 
 }  // namespace tokio::detail
-/* end file src/tokio/scheduler/blocking_pool.hpp */
-/* begin file src/tokio/scheduler/driver.hpp */
+/* end file src/tokio/runtime/detail/blocking_pool.hpp */
+/* begin file src/tokio/runtime/detail/driver.hpp */
 // Driver: what an idle runtime thread parks on.
 //
 // Exactly one thread at a time parks in the driver (the current-thread scheduler's thread,
@@ -2185,7 +2185,7 @@ class BlockingPool {
 /* #include <memory> (already above) */
 /* #include <optional> (already above) */
 
-/* begin file src/tokio/scheduler/park.hpp */
+/* begin file src/tokio/runtime/detail/park.hpp */
 // Thread parking.
 //
 // Parker: one thread parks, any thread unparks, and an unpark that happens before the park
@@ -2239,7 +2239,7 @@ struct ParkThread {
 };
 
 }  // namespace tokio::detail
-/* end file src/tokio/scheduler/park.hpp */
+/* end file src/tokio/runtime/detail/park.hpp */
 
 namespace tokio::detail {
 
@@ -2305,7 +2305,7 @@ class Driver {
 };
 
 }  // namespace tokio::detail
-/* end file src/tokio/scheduler/driver.hpp */
+/* end file src/tokio/runtime/detail/driver.hpp */
 
 namespace tokio::detail {
 
@@ -2401,8 +2401,8 @@ HandleInner* make_multi_thread(Config cfg);
 HandleInner* current_handle_or_throw(const char* what);
 
 }  // namespace tokio::detail
-/* end file src/tokio/scheduler/handle_inner.hpp */
-/* begin file src/tokio/scheduler/spawn_impl.hpp */
+/* end file src/tokio/runtime/detail/handle_inner.hpp */
+/* begin file src/tokio/task/detail/spawn_impl.hpp */
 // Spawning onto a runtime: coroutine tasks and spawn_blocking closures.
 
 /* #include <exception> (already above) */
@@ -2502,7 +2502,7 @@ auto spawn_blocking_on(HandleInner* h, F&& f) {
 }
 
 }  // namespace tokio::detail
-/* end file src/tokio/scheduler/spawn_impl.hpp */
+/* end file src/tokio/task/detail/spawn_impl.hpp */
 
 namespace tokio {
 
@@ -2664,7 +2664,7 @@ auto poll_fn(F f) {
 
 }  // namespace tokio::task
 /* end file src/tokio/task/poll_fn.hpp */
-/* begin file src/tokio/task/combinators.hpp */
+/* begin file src/tokio/core/combinators.hpp */
 // tokio::join, tokio::try_join, tokio::select (and select_biased), task::unconstrained.
 //
 // All run their operands concurrently inside the calling task (never in parallel), exactly
@@ -2678,7 +2678,7 @@ auto poll_fn(F f) {
 /* #include <utility> (already above) */
 #include <variant>
 
-/* begin file src/tokio/task/branch.hpp */
+/* begin file src/tokio/core/detail/branch.hpp */
 // Branch<T>: a child coroutine chain driven from inside another task's poll. select, join,
 // try_join, task-local scopes, unconstrained and LocalSet::run_until are leaves whose poll
 // steps one or more branches; a branch shares the task's waker but has its own PollSlot,
@@ -2785,7 +2785,7 @@ class ScopedBranch : public Leaf<ScopedBranch<T, Hooks>> {
 };
 
 }  // namespace tokio::detail
-/* end file src/tokio/task/branch.hpp */
+/* end file src/tokio/core/detail/branch.hpp */
 
 namespace tokio {
 
@@ -3041,7 +3041,7 @@ auto unconstrained(A&& operand) {
 }  // namespace task
 
 }  // namespace tokio
-/* end file src/tokio/task/combinators.hpp */
+/* end file src/tokio/core/combinators.hpp */
 /* begin file src/tokio/task/task_local.hpp */
 // task::TaskLocal<T>: a value scoped to a task, Tokio's task_local! in C++ form.
 //
@@ -3153,14 +3153,14 @@ class TaskLocal {
 /* #include <utility> (already above) */
 /* #include <vector> (already above) */
 
-/* begin file src/tokio/scheduler/runtime.hpp */
+/* begin file src/tokio/runtime/runtime.hpp */
 // runtime::Runtime, runtime::Handle and runtime::EnterGuard.
 
 /* #include <chrono> (already above) */
 /* #include <optional> (already above) */
 /* #include <utility> (already above) */
 
-/* begin file src/tokio/scheduler/metrics.hpp */
+/* begin file src/tokio/runtime/metrics.hpp */
 // runtime::RuntimeMetrics: counters of a running runtime (Tokio's stable metrics plus the
 // unstable ones users ask for most).
 
@@ -3236,7 +3236,7 @@ class RuntimeMetrics {
 };
 
 }  // namespace tokio::runtime
-/* end file src/tokio/scheduler/metrics.hpp */
+/* end file src/tokio/runtime/metrics.hpp */
 
 namespace tokio::detail {
 
@@ -3376,7 +3376,7 @@ class Runtime {
 };
 
 }  // namespace tokio::runtime
-/* end file src/tokio/scheduler/runtime.hpp */
+/* end file src/tokio/runtime/runtime.hpp */
 
 namespace tokio::detail {
 
@@ -3598,7 +3598,7 @@ class JoinSet {
 /* #include <pthread.h> (already above) */
 /* #include <utility> (already above) */
 
-/* begin file src/tokio/core/ring.hpp */
+/* begin file src/tokio/core/detail/ring.hpp */
 // A growable FIFO ring of pointers (power-of-two capacity), single-threaded.
 
 /* #include <cstddef> (already above) */
@@ -3659,8 +3659,8 @@ class PtrRing {
 };
 
 }  // namespace tokio::detail
-/* end file src/tokio/core/ring.hpp */
-/* begin file src/tokio/scheduler/inject.hpp */
+/* end file src/tokio/core/detail/ring.hpp */
+/* begin file src/tokio/runtime/detail/inject.hpp */
 // Inject: the scheduler-wide FIFO of tasks woken or spawned from outside a worker, and the
 // overflow target of full local queues. A growable ring of task pointers under a
 // spin-then-futex Mutex (tasks carry no queue link: the header stays at 80 bytes); `len_` is
@@ -3751,7 +3751,7 @@ class Inject {
 };
 
 }  // namespace tokio::detail
-/* end file src/tokio/scheduler/inject.hpp */
+/* end file src/tokio/runtime/detail/inject.hpp */
 
 namespace tokio::detail {
 
@@ -3927,7 +3927,7 @@ auto spawn_local(First&& first, Rest&&... rest) {
 
 }  // namespace tokio::task
 /* end file src/tokio/task/local_set.hpp */
-/* begin file src/tokio/scheduler/builder.hpp */
+/* begin file src/tokio/runtime/builder.hpp */
 // runtime::Builder: configures and builds a Runtime, with Tokio's knobs and defaults.
 //
 //   auto rt = tokio::runtime::Builder::new_multi_thread()
@@ -4029,7 +4029,7 @@ class Builder {
 };
 
 }  // namespace tokio::runtime
-/* end file src/tokio/scheduler/builder.hpp */
+/* end file src/tokio/runtime/builder.hpp */
 /* begin file src/tokio/io/error.hpp */
 // io::Errc: the I/O error kinds that have no errno of their own (Rust's
 // io::ErrorKind::UnexpectedEof and WriteZero), as a std::error_code enum.
@@ -4221,7 +4221,7 @@ using fill_buf_op_t = decltype(std::declval<R&>().fill_buf());
 /* #include <type_traits> (already above) */
 /* #include <utility> (already above) */
 
-/* begin file src/tokio/io/child_op.hpp */
+/* begin file src/tokio/io/detail/child_op.hpp */
 // detail::ChildOp<A> and detail::CompositeLeaf<D>: how the I/O adaptors (BufReader, Take,
 // split halves, copy, read_exact...) drive the read/write operations of the stream they
 // wrap from inside their own poll, the way a Rust adaptor's poll_read calls the inner
@@ -4340,8 +4340,8 @@ class CompositeLeaf : public Leaf<Derived> {
 };
 
 }  // namespace tokio::detail
-/* end file src/tokio/io/child_op.hpp */
-/* begin file src/tokio/io/utf8.hpp */
+/* end file src/tokio/io/detail/child_op.hpp */
+/* begin file src/tokio/io/detail/utf8.hpp */
 // detail::utf8_valid: the UTF-8 check read_to_string and read_line apply to what they read
 // (Rust's str rules: no overlong forms, no surrogates, nothing above U+10FFFF, no
 // truncated sequence at the end).
@@ -4353,7 +4353,7 @@ namespace tokio::detail {
 bool utf8_valid(const unsigned char* p, std::size_t n) noexcept;
 
 }  // namespace tokio::detail
-/* end file src/tokio/io/utf8.hpp */
+/* end file src/tokio/io/detail/utf8.hpp */
 
 namespace tokio::io {
 
@@ -5055,7 +5055,7 @@ static_assert(sizeof(float) == 4 && sizeof(double) == 8);
 /* #include <string_view> (already above) */
 /* #include <type_traits> (already above) */
 
-/* begin file src/tokio/io/ready_op.hpp */
+/* begin file src/tokio/io/detail/ready_op.hpp */
 // detail::InstantOp: the leaf of an operation that never waits on a resource (in-memory
 // readers and writers). The work runs in the first poll, never at construction, so an
 // awaitable that is built and dropped unawaited has no effect (cancel safety). With
@@ -5106,7 +5106,7 @@ InstantOp<Fn, Coop> instant_op(Fn fn) noexcept {
 }
 
 }  // namespace tokio::detail
-/* end file src/tokio/io/ready_op.hpp */
+/* end file src/tokio/io/detail/ready_op.hpp */
 
 namespace tokio::io {
 
@@ -7072,7 +7072,7 @@ Stderr stderr();
 
 }  // namespace tokio::io
 /* end file src/tokio/io/stdio.hpp */
-/* begin file src/tokio/timers/instant.hpp */
+/* begin file src/tokio/time/instant.hpp */
 // time::Instant: a point on the runtime's monotonic clock, and time::Duration.
 //
 // An Instant is std::chrono::steady_clock time (nanoseconds since the clock's epoch) and
@@ -7283,8 +7283,8 @@ inline Instant Instant::now() noexcept {
   return detail::clock_now_slow();
 }
 }  // namespace tokio::time
-/* end file src/tokio/timers/instant.hpp */
-/* begin file src/tokio/timers/clock.hpp */
+/* end file src/tokio/time/instant.hpp */
+/* begin file src/tokio/time/clock.hpp */
 // The runtime clock, and the paused clock for deterministic tests:
 // time::pause(), time::resume(), time::advance(d), Builder::start_paused(true).
 //
@@ -7364,8 +7364,8 @@ Task<> advance(std::chrono::duration<Rep, Period> d) {
 }
 
 }  // namespace tokio::time
-/* end file src/tokio/timers/clock.hpp */
-/* begin file src/tokio/timers/sleep.hpp */
+/* end file src/tokio/time/clock.hpp */
+/* begin file src/tokio/time/sleep.hpp */
 // time::sleep, time::sleep_until and the Sleep awaitable.
 //
 //   co_await tokio::time::sleep(100ms);
@@ -7391,7 +7391,7 @@ Task<> advance(std::chrono::duration<Rep, Period> d) {
 /* #include <chrono> (already above) */
 /* #include <coroutine> (already above) */
 
-/* begin file src/tokio/timers/time_driver.hpp */
+/* begin file src/tokio/time/detail/driver.hpp */
 // TimeDriver: the runtime's timer driver, plugged into the driver stack as its TimeStack
 // (scheduler/driver.hpp) when the Builder enables time.
 //
@@ -7426,7 +7426,7 @@ Task<> advance(std::chrono::duration<Rep, Period> d) {
 /* #include <mutex> (already above) */
 /* #include <optional> (already above) */
 
-/* begin file src/tokio/timers/entry.hpp */
+/* begin file src/tokio/time/detail/entry.hpp */
 // TimerEntry: the intrusive node a timer (Sleep, Interval, Timeout) keeps inside itself
 // and links into the timing wheel while registered. No allocation per timer.
 //
@@ -7475,8 +7475,8 @@ struct TimerEntry {
 };
 
 }  // namespace tokio::detail
-/* end file src/tokio/timers/entry.hpp */
-/* begin file src/tokio/timers/wheel.hpp */
+/* end file src/tokio/time/detail/entry.hpp */
+/* begin file src/tokio/time/detail/wheel.hpp */
 // Wheel: the hierarchical hashed timing wheel (Varghese & Lauck) the time driver files
 // timers in. Not thread-safe: the driver holds its lock around every call.
 //
@@ -7563,7 +7563,7 @@ class Wheel {
 };
 
 }  // namespace tokio::detail
-/* end file src/tokio/timers/wheel.hpp */
+/* end file src/tokio/time/detail/wheel.hpp */
 
 namespace tokio::detail {
 
@@ -7667,8 +7667,8 @@ inline TimeDriver* current_time_driver_or_throw(const char* what) {
 }
 
 }  // namespace tokio::detail
-/* end file src/tokio/timers/time_driver.hpp */
-/* begin file src/tokio/timers/timer.hpp */
+/* end file src/tokio/time/detail/driver.hpp */
+/* begin file src/tokio/time/detail/timer.hpp */
 // detail::Timer: a deadline plus the wheel entry it registers lazily. The engine shared by
 // Sleep, Interval and Timeout.
 //
@@ -7783,7 +7783,7 @@ class Timer {
 };
 
 }  // namespace tokio::detail
-/* end file src/tokio/timers/timer.hpp */
+/* end file src/tokio/time/detail/timer.hpp */
 
 namespace tokio::time {
 
@@ -7845,8 +7845,8 @@ Sleep sleep(std::chrono::duration<Rep, Period> d) {
 }
 
 }  // namespace tokio::time
-/* end file src/tokio/timers/sleep.hpp */
-/* begin file src/tokio/timers/interval.hpp */
+/* end file src/tokio/time/sleep.hpp */
+/* begin file src/tokio/time/interval.hpp */
 // time::interval, time::interval_at and the Interval type: a periodic ticker.
 //
 //   auto iv = tokio::time::interval(10ms);
@@ -7938,8 +7938,8 @@ Interval interval_at(Instant start, std::chrono::duration<Rep, Period> period) {
 }
 
 }  // namespace tokio::time
-/* end file src/tokio/timers/interval.hpp */
-/* begin file src/tokio/timers/timeout.hpp */
+/* end file src/tokio/time/interval.hpp */
+/* begin file src/tokio/time/timeout.hpp */
 // time::timeout and time::timeout_at: put a deadline on any awaitable.
 //
 //   auto r = co_await tokio::time::timeout(2s, fetch());   // Result<T, time::Elapsed>
@@ -8052,8 +8052,8 @@ auto timeout(std::chrono::duration<Rep, Period> d, A&& operand) {
 }
 
 }  // namespace tokio::time
-/* end file src/tokio/timers/timeout.hpp */
-/* begin file src/tokio/reactor/interest.hpp */
+/* end file src/tokio/time/timeout.hpp */
+/* begin file src/tokio/io/interest.hpp */
 // io::Interest (what a registration waits for) and io::Ready (what the reactor reported).
 //
 //   Interest: READABLE | WRITABLE | PRIORITY | ERROR, combined with `|`.
@@ -8162,8 +8162,8 @@ inline constexpr Interest Interest::PRIORITY{kP};
 inline constexpr Interest Interest::ERROR{kE};
 
 }  // namespace tokio::io
-/* end file src/tokio/reactor/interest.hpp */
-/* begin file src/tokio/reactor/errors.hpp */
+/* end file src/tokio/io/interest.hpp */
+/* begin file src/tokio/io/reactor_error.hpp */
 // Errors the reactor itself reports (besides the OS's errno values).
 //
 //   io::ReactorErrc::shutdown   the runtime's I/O driver shut down, or the I/O object was
@@ -8187,8 +8187,8 @@ inline std::error_code make_error_code(ReactorErrc e) noexcept {
 
 template <>
 struct std::is_error_code_enum<tokio::io::ReactorErrc> : std::true_type {};
-/* end file src/tokio/reactor/errors.hpp */
-/* begin file src/tokio/reactor/async_fd.hpp */
+/* end file src/tokio/io/reactor_error.hpp */
+/* begin file src/tokio/io/async_fd.hpp */
 // io::AsyncFd<T>: registers any non-blocking file descriptor with the reactor and waits for
 // its readiness; the building block for I/O objects the library does not provide.
 //
@@ -8218,7 +8218,7 @@ struct std::is_error_code_enum<tokio::io::ReactorErrc> : std::true_type {};
 /* #include <type_traits> (already above) */
 /* #include <utility> (already above) */
 
-/* begin file src/tokio/reactor/registration.hpp */
+/* begin file src/tokio/io/detail/registration.hpp */
 // Registration: one fd registered with the current runtime's reactor, and the leaf
 // awaitables every I/O object is built from.
 //
@@ -8242,7 +8242,7 @@ struct std::is_error_code_enum<tokio::io::ReactorErrc> : std::true_type {};
 /* #include <system_error> (already above) */
 /* #include <utility> (already above) */
 
-/* begin file src/tokio/reactor/scheduled_io.hpp */
+/* begin file src/tokio/io/detail/scheduled_io.hpp */
 // ScheduledIo: the reactor's per-fd state, shared by the driver (which sets readiness from
 // epoll events) and the tasks doing I/O on the fd (which clear it when a syscall says
 // EAGAIN, and wait for it otherwise).
@@ -8375,7 +8375,7 @@ class alignas(64) ScheduledIo {
 };
 
 }  // namespace tokio::detail
-/* end file src/tokio/reactor/scheduled_io.hpp */
+/* end file src/tokio/io/detail/scheduled_io.hpp */
 
 namespace tokio::detail {
 
@@ -8584,7 +8584,7 @@ class ReadyValue : public Leaf<ReadyValue<T>> {
 };
 
 }  // namespace tokio::detail
-/* end file src/tokio/reactor/registration.hpp */
+/* end file src/tokio/io/detail/registration.hpp */
 
 namespace tokio::io {
 
@@ -8744,7 +8744,7 @@ class AsyncFd {
 };
 
 }  // namespace tokio::io
-/* end file src/tokio/reactor/async_fd.hpp */
+/* end file src/tokio/io/async_fd.hpp */
 /* begin file src/tokio/net/errors.hpp */
 // Errors of address parsing and name resolution.
 //
@@ -9085,7 +9085,7 @@ inline Task<io::Result<std::vector<SocketAddr>>> lookup_host(std::string_view ho
 /* #include <span> (already above) */
 /* #include <utility> (already above) */
 
-/* begin file src/tokio/net/socket.hpp */
+/* begin file src/tokio/net/detail/socket.hpp */
 // The socket layer under every net type: an owned, non-blocking, registered fd
 // (PollSocket, Tokio's PollEvented) and the one-syscall operations the reactor's IoOp
 // retries (recv, send, sendmsg, accept...).
@@ -9391,7 +9391,7 @@ struct InetAddrConv {
 };
 
 }  // namespace tokio::detail
-/* end file src/tokio/net/socket.hpp */
+/* end file src/tokio/net/detail/socket.hpp */
 /* begin file src/tokio/net/split.hpp */
 // Read and write halves of a stream (TcpStream, UnixStream), as tokio::net::tcp / unix:
 //
@@ -9560,7 +9560,7 @@ std::pair<OwnedReadHalf<S>, OwnedWriteHalf<S>> into_split(S&& s) {
 
 }  // namespace tokio::net::detail_split
 /* end file src/tokio/net/split.hpp */
-/* begin file src/tokio/net/stream.hpp */
+/* begin file src/tokio/net/detail/stream.hpp */
 // StreamBase: the byte-stream half shared by TcpStream and UnixStream (io::AsyncRead and
 // io::AsyncWrite, vectored forms, try_ forms, readiness waits).
 //
@@ -9690,7 +9690,7 @@ class StreamBase {
 };
 
 }  // namespace tokio::detail
-/* end file src/tokio/net/stream.hpp */
+/* end file src/tokio/net/detail/stream.hpp */
 
 namespace tokio::net {
 
@@ -10357,7 +10357,7 @@ class UnixDatagram {
 /* #include <optional> (already above) */
 /* #include <utility> (already above) */
 
-/* begin file src/tokio/sync/blocking.hpp */
+/* begin file src/tokio/sync/detail/blocking.hpp */
 // The blocking_* forms of the sync primitives (internal helper): drive one leaf awaitable
 // to completion on a plain thread, parking the thread between polls.
 //
@@ -10395,7 +10395,7 @@ decltype(auto) blocking_wait(L& leaf, const char* what) {
 }
 
 }  // namespace tokio::detail
-/* end file src/tokio/sync/blocking.hpp */
+/* end file src/tokio/sync/detail/blocking.hpp */
 
 namespace tokio::sync::oneshot {
 
@@ -10706,7 +10706,7 @@ std::pair<Sender<T>, Receiver<T>> channel() {
 /* #include <optional> (already above) */
 /* #include <utility> (already above) */
 
-/* begin file src/tokio/sync/batch_semaphore.hpp */
+/* begin file src/tokio/sync/detail/batch_semaphore.hpp */
 // BatchSemaphore (internal): the FIFO-fair counting semaphore under Semaphore, Mutex,
 // RwLock, OnceCell and the bounded mpsc channel.
 //
@@ -10733,7 +10733,7 @@ std::pair<Sender<T>, Receiver<T>> channel() {
 /* #include <cstdint> (already above) */
 /* #include <utility> (already above) */
 
-/* begin file src/tokio/sync/wait_list.hpp */
+/* begin file src/tokio/sync/detail/wait_list.hpp */
 // Building blocks shared by the synchronization primitives (internal):
 //
 // - WaitNode / WaitList: an intrusive, circular, doubly linked list with a sentinel.
@@ -10867,7 +10867,7 @@ inline Wakeable* take_waker(std::atomic<Wakeable*>& slot) noexcept {
 }
 
 }  // namespace tokio::detail
-/* end file src/tokio/sync/wait_list.hpp */
+/* end file src/tokio/sync/detail/wait_list.hpp */
 
 namespace tokio::detail {
 
@@ -11049,7 +11049,7 @@ class SemaphoreAcquire : public Leaf<SemaphoreAcquire> {
 };
 
 }  // namespace tokio::detail
-/* end file src/tokio/sync/batch_semaphore.hpp */
+/* end file src/tokio/sync/detail/batch_semaphore.hpp */
 
 namespace tokio::sync {
 
@@ -12056,7 +12056,7 @@ class OnceCell {
 /* #include <type_traits> (already above) */
 /* #include <utility> (already above) */
 
-/* begin file src/tokio/sync/mpsc_chan.hpp */
+/* begin file src/tokio/sync/detail/mpsc_chan.hpp */
 // Chan<T, Bounded> (internal): the state shared by the ends of an mpsc channel.
 //
 //   list              the lock-free block queue (mpsc_list.hpp)
@@ -12085,7 +12085,7 @@ class OnceCell {
 /* #include <utility> (already above) */
 /* #include <vector> (already above) */
 
-/* begin file src/tokio/sync/atomic_waker.hpp */
+/* begin file src/tokio/sync/detail/atomic_waker.hpp */
 // AtomicWaker (internal): one waker slot with a single registrant (a channel's receiver)
 // and any number of concurrent wakers (its senders).
 //
@@ -12182,7 +12182,7 @@ class AtomicWaker {
 };
 
 }  // namespace tokio::detail
-/* end file src/tokio/sync/atomic_waker.hpp */
+/* end file src/tokio/sync/detail/atomic_waker.hpp */
 /* begin file src/tokio/sync/mpsc_error.hpp */
 // Errors of the mpsc channels (Tokio's names).
 
@@ -12239,7 +12239,7 @@ enum class TryRecvError { Empty, Disconnected };
 
 }  // namespace tokio::sync::mpsc
 /* end file src/tokio/sync/mpsc_error.hpp */
-/* begin file src/tokio/sync/mpsc_list.hpp */
+/* begin file src/tokio/sync/detail/mpsc_list.hpp */
 // MpscList<T> (internal): the lock-free, unbounded, multi-producer single-consumer queue
 // under both mpsc channels: a linked list of fixed-size blocks, as in Tokio.
 //
@@ -12484,7 +12484,7 @@ class MpscList {
 };
 
 }  // namespace tokio::detail
-/* end file src/tokio/sync/mpsc_list.hpp */
+/* end file src/tokio/sync/detail/mpsc_list.hpp */
 
 namespace tokio::detail {
 
@@ -12682,7 +12682,7 @@ struct Chan {
 };
 
 }  // namespace tokio::detail
-/* end file src/tokio/sync/mpsc_chan.hpp */
+/* end file src/tokio/sync/detail/mpsc_chan.hpp */
 /* begin file src/tokio/sync/mpsc_receiver.hpp */
 // mpsc::Receiver<T> and mpsc::UnboundedReceiver<T>: the receiving end of an mpsc channel
 // (one class template; bounded-only members are constrained).
@@ -12818,7 +12818,7 @@ using UnboundedReceiver = BasicReceiver<T, false>;
 
 }  // namespace tokio::sync::mpsc
 /* end file src/tokio/sync/mpsc_receiver.hpp */
-/* begin file src/tokio/sync/mpsc_sender_base.hpp */
+/* begin file src/tokio/sync/detail/mpsc_sender_base.hpp */
 // What the bounded and unbounded mpsc senders share (internal): reference counting
 // (copying a sender clones it), closed() / is_closed(), weak senders.
 
@@ -12945,7 +12945,7 @@ class MpscWeakSender {
 };
 
 }  // namespace tokio::detail
-/* end file src/tokio/sync/mpsc_sender_base.hpp */
+/* end file src/tokio/sync/detail/mpsc_sender_base.hpp */
 
 namespace tokio::sync::mpsc {
 
@@ -13375,7 +13375,7 @@ std::pair<UnboundedSender<T>, UnboundedReceiver<T>> unbounded_channel() {
 /* #include <type_traits> (already above) */
 /* #include <utility> (already above) */
 
-/* begin file src/tokio/sync/raw_rwlock.hpp */
+/* begin file src/tokio/sync/detail/raw_rwlock.hpp */
 // RawRwLock (internal): a small thread-level reader-writer lock, write-preferring, used
 // for the value of a watch channel and the slots of a broadcast channel (held only while
 // a value is read, cloned or replaced; never across an await).
@@ -13463,7 +13463,7 @@ class ExclusiveGuard {
 };
 
 }  // namespace tokio::detail
-/* end file src/tokio/sync/raw_rwlock.hpp */
+/* end file src/tokio/sync/detail/raw_rwlock.hpp */
 
 namespace tokio::sync::broadcast {
 
@@ -14379,7 +14379,7 @@ inline CancellationToken DropGuard::disarm() noexcept {
 
 #if defined(TOKIO_IMPLEMENTATION) && !defined(TOKIO_IMPLEMENTATION_INCLUDED)
 #define TOKIO_IMPLEMENTATION_INCLUDED
-/* begin file src/tokio/core/core.cpp */
+/* begin file src/tokio/core/detail/core.cpp */
 // Non-template definitions for core/: spin-lock back-off, random seeds.
 /* #include <sched.h> (already above) */
 
@@ -14405,8 +14405,8 @@ uint64_t random_seed() noexcept {
 }
 
 }  // namespace tokio::detail
-/* end file src/tokio/core/core.cpp */
-/* begin file src/tokio/core/frame_alloc.cpp */
+/* end file src/tokio/core/detail/core.cpp */
+/* begin file src/tokio/core/detail/frame_alloc.cpp */
 // Slow paths of the frame allocator (see frame_alloc.hpp).
 #include <sys/mman.h>
 
@@ -14629,7 +14629,527 @@ void frame_free_slow(Slab* s, FreeBlock* b) noexcept {
 }
 
 }  // namespace tokio::detail
-/* end file src/tokio/core/frame_alloc.cpp */
+/* end file src/tokio/core/detail/frame_alloc.cpp */
+/* begin file src/tokio/io/detail/io_driver.cpp */
+#include <sys/eventfd.h>
+/* #include <unistd.h> (already above) */
+
+/* #include <cerrno> (already above) */
+/* #include <climits> (already above) */
+/* #include <stdexcept> (already above) */
+/* #include <string> (already above) */
+/* #include <system_error> (already above) */
+
+/* begin file src/tokio/io/detail/io_driver.hpp */
+// IoDriver: the runtime's reactor (epoll, edge-triggered), the IoStack the scheduler parks
+// in when the Builder enabled I/O.
+//
+// turn(timeout) releases the registrations freed since the last turn, blocks in
+// epoll_wait, and ORs each event into its ScheduledIo (waking the waiters it satisfies).
+// Exactly one thread turns the driver at a time (the current-thread scheduler's thread, or
+// the multi-thread worker holding the driver lock), so events are dispatched by one thread.
+//
+// Registration set: every live ScheduledIo is on an intrusive list (for shutdown), guarded
+// by `mu_` together with the free list and the pending-release list. Deregistration first
+// removes the fd from epoll, then queues the ScheduledIo for release; it is reused only
+// after the *next* turn starts, so an event already returned by epoll_wait for it (being
+// dispatched on the driver thread right now) never touches a recycled entry.
+//
+// Park state (`park_state_`, 32 bits), so unpark() costs a syscall only when needed:
+//   0 IDLE      the driver thread is not blocked in epoll_wait
+//   1 PARKED    a thread is in (or entering) a blocking epoll_wait
+//   2 NOTIFIED  an unpark arrived while IDLE: the next blocking turn polls instead
+// unpark() swaps in NOTIFIED and writes the eventfd only when it replaced PARKED. An
+// unpark from the thread that is dispatching events is dropped: that thread is awake and
+// its scheduler looks for work as soon as turn() returns.
+
+#include <sys/epoll.h>
+
+/* #include <atomic> (already above) */
+/* #include <chrono> (already above) */
+/* #include <cstddef> (already above) */
+/* #include <cstdint> (already above) */
+/* #include <mutex> (already above) */
+/* #include <optional> (already above) */
+/* #include <vector> (already above) */
+
+
+namespace tokio::detail {
+
+class IoDriver final : public IoStack {
+ public:
+  static constexpr uint32_t IDLE = 0;
+  static constexpr uint32_t PARKED = 1;
+  static constexpr uint32_t NOTIFIED = 2;
+
+  explicit IoDriver(const Config& cfg);
+  ~IoDriver() override;
+  IoDriver(const IoDriver&) = delete;
+  IoDriver& operator=(const IoDriver&) = delete;
+
+  void turn(std::optional<std::chrono::nanoseconds> timeout) override;
+  void unpark() noexcept override;
+  void shutdown() noexcept override;
+
+  // Registers `fd` with epoll for `interest`. Fails after shutdown.
+  io::Result<ScheduledIo*> add(int fd, io::Interest interest);
+  // Removes `fd` from epoll and queues `io` for release. The fd must still be open.
+  io::Result<void> remove(int fd, ScheduledIo* io) noexcept;
+
+  // Metrics.
+  uint64_t fd_registered_count() const noexcept { return registered_.load(std::memory_order_relaxed); }
+  uint64_t fd_deregistered_count() const noexcept {
+    return deregistered_.load(std::memory_order_relaxed);
+  }
+  uint64_t ready_count() const noexcept { return ready_events_.load(std::memory_order_relaxed); }
+  std::size_t num_registered() const;
+
+ private:
+  static constexpr std::size_t kNotifyAfter = 16;  // pending releases before an unpark
+  static constexpr std::size_t kMaxFree = 4096;    // recycled entries kept
+
+  void release_pending() noexcept;
+  static uint32_t to_epoll(io::Interest interest) noexcept;
+  static uint32_t from_epoll(uint32_t events) noexcept;
+
+  int epfd_ = -1;
+  int evfd_ = -1;
+  std::vector<epoll_event> events_;
+  std::atomic<uint32_t> park_state_{IDLE};
+
+  mutable std::mutex mu_;
+  ScheduledIo* live_ = nullptr;         // registration set (guarded by mu_)
+  std::size_t num_live_ = 0;
+  std::vector<ScheduledIo*> free_;      // reusable entries (guarded by mu_)
+  std::vector<ScheduledIo*> pending_;   // deregistered, released at the next turn (mu_)
+  std::atomic<std::size_t> pending_count_{0};
+  bool is_shutdown_ = false;            // guarded by mu_
+
+  std::atomic<uint64_t> registered_{0};
+  std::atomic<uint64_t> deregistered_{0};
+  std::atomic<uint64_t> ready_events_{0};
+};
+
+// The I/O driver of `h`'s runtime; throws std::logic_error naming `what` when the runtime
+// was built without enable_io().
+IoDriver* io_driver_of(HandleInner* h, const char* what);
+
+}  // namespace tokio::detail
+/* end file src/tokio/io/detail/io_driver.hpp */
+
+namespace tokio::detail {
+
+namespace {
+// The driver currently dispatching events on this thread (unpark from it is a no-op).
+thread_local IoDriver* tl_dispatching = nullptr;
+}  // namespace
+
+// The scheduler's hook (scheduler/driver.hpp): enable_io builds the reactor.
+std::unique_ptr<IoStack> make_io_stack(const Config& cfg, Driver&) {
+  return std::make_unique<IoDriver>(cfg);
+}
+
+IoDriver* io_driver_of(HandleInner* h, const char* what) {
+  if (IoStack* s = h->driver.io()) return static_cast<IoDriver*>(s);
+  throw std::logic_error(std::string("tokio: ") + what +
+                         " needs the I/O driver, but this runtime was built without it: call "
+                         "enable_io() (or enable_all()) on the runtime::Builder");
+}
+
+IoDriver::IoDriver(const Config& cfg) {
+  epfd_ = ::epoll_create1(EPOLL_CLOEXEC);
+  if (epfd_ < 0) throw std::system_error(errno, std::system_category(), "tokio: epoll_create1");
+  evfd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (evfd_ < 0) {
+    int e = errno;
+    ::close(epfd_);
+    throw std::system_error(e, std::system_category(), "tokio: eventfd");
+  }
+  // The wake-up eventfd is edge-triggered and never read: each write is a new edge, and
+  // the 64-bit counter cannot overflow in practice (one increment per unpark of a parked
+  // driver).
+  epoll_event ev{};
+  ev.events = EPOLLIN | EPOLLET;
+  ev.data.ptr = nullptr;
+  if (::epoll_ctl(epfd_, EPOLL_CTL_ADD, evfd_, &ev) < 0) {
+    int e = errno;
+    ::close(evfd_);
+    ::close(epfd_);
+    throw std::system_error(e, std::system_category(), "tokio: epoll_ctl(eventfd)");
+  }
+  std::size_t n = cfg.max_io_events_per_tick ? cfg.max_io_events_per_tick : 1;
+  if (n > 65536) n = 65536;
+  events_.resize(n);
+}
+
+IoDriver::~IoDriver() {
+  // Registrations hold a reference on the runtime, so none is alive here; free the lists.
+  for (ScheduledIo* p : pending_) delete p;
+  for (ScheduledIo* p : free_) delete p;
+  while (live_) {
+    ScheduledIo* p = live_;
+    live_ = p->set_next;
+    delete p;
+  }
+  ::close(evfd_);
+  ::close(epfd_);
+}
+
+uint32_t IoDriver::to_epoll(io::Interest interest) noexcept {
+  uint32_t ev = EPOLLET;
+  if (interest.is_readable()) ev |= EPOLLIN | EPOLLRDHUP;
+  if (interest.is_writable()) ev |= EPOLLOUT;
+  if (interest.is_priority()) ev |= EPOLLPRI;
+  return ev;
+}
+
+uint32_t IoDriver::from_epoll(uint32_t events) noexcept {
+  using io::Ready;
+  uint32_t r = 0;
+  if (events & EPOLLIN) r |= Ready::kReadable;
+  if (events & EPOLLOUT) r |= Ready::kWritable;
+  if (events & EPOLLPRI) r |= Ready::kPriority;
+  if (events & EPOLLRDHUP) r |= Ready::kReadClosed;
+  if (events & EPOLLHUP) r |= Ready::kReadClosed | Ready::kWriteClosed;
+  if (events & EPOLLERR) r |= Ready::kError;
+  return r;
+}
+
+io::Result<ScheduledIo*> IoDriver::add(int fd, io::Interest interest) {
+  ScheduledIo* io = nullptr;
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    if (is_shutdown_) {
+      return tokio::unexpected(make_error_code(io::ReactorErrc::shutdown));
+    }
+    if (!free_.empty()) {
+      io = free_.back();
+      free_.pop_back();
+    } else {
+      io = new ScheduledIo();
+    }
+    io->set_prev = nullptr;
+    io->set_next = live_;
+    if (live_) live_->set_prev = io;
+    live_ = io;
+    ++num_live_;
+  }
+  epoll_event ev{};
+  ev.events = to_epoll(interest);
+  ev.data.ptr = io;
+  if (::epoll_ctl(epfd_, EPOLL_CTL_ADD, fd, &ev) < 0) {
+    int e = errno;
+    std::lock_guard<std::mutex> g(mu_);
+    if (io->set_prev) io->set_prev->set_next = io->set_next;
+    else live_ = io->set_next;
+    if (io->set_next) io->set_next->set_prev = io->set_prev;
+    --num_live_;
+    free_.push_back(io);  // never seen by epoll: reusable at once
+    return io::os_error(e);
+  }
+  registered_.fetch_add(1, std::memory_order_relaxed);
+  return io;
+}
+
+io::Result<void> IoDriver::remove(int fd, ScheduledIo* io) noexcept {
+  int err = 0;
+  if (::epoll_ctl(epfd_, EPOLL_CTL_DEL, fd, nullptr) < 0) err = errno;
+  // Any waiter still linked belongs to an operation that outlived its I/O object: wake it
+  // so it fails instead of hanging. Done before the entry is queued for release (after
+  // that another thread's turn may recycle it).
+  io->shutdown();
+  bool notify = false;
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    if (io->set_prev) io->set_prev->set_next = io->set_next;
+    else live_ = io->set_next;
+    if (io->set_next) io->set_next->set_prev = io->set_prev;
+    io->set_prev = io->set_next = nullptr;
+    --num_live_;
+    try {
+      pending_.push_back(io);
+    } catch (...) {
+      // Out of memory: leak the entry rather than free it under a possible dispatch.
+    }
+    notify = pending_.size() == kNotifyAfter;
+    pending_count_.store(pending_.size(), std::memory_order_relaxed);
+  }
+  deregistered_.fetch_add(1, std::memory_order_relaxed);
+  if (notify) unpark();
+  if (err) return io::os_error(err);
+  return {};
+}
+
+void IoDriver::release_pending() noexcept {
+  std::lock_guard<std::mutex> g(mu_);
+  for (ScheduledIo* p : pending_) {
+    if (free_.size() < kMaxFree) {
+      p->reset();
+      try {
+        free_.push_back(p);
+        continue;
+      } catch (...) {
+      }
+    }
+    delete p;
+  }
+  pending_.clear();
+  pending_count_.store(0, std::memory_order_relaxed);
+}
+
+std::size_t IoDriver::num_registered() const {
+  std::lock_guard<std::mutex> g(mu_);
+  return num_live_;
+}
+
+void IoDriver::turn(std::optional<std::chrono::nanoseconds> timeout) {
+  if (pending_count_.load(std::memory_order_relaxed) != 0) release_pending();
+
+  int ms = -1;
+  if (timeout) {
+    auto ns = timeout->count();
+    if (ns <= 0) {
+      ms = 0;
+    } else {
+      // Round up: waking early would only make the caller park again.
+      long long m = (ns + 999999) / 1000000;
+      ms = m > INT_MAX ? INT_MAX : static_cast<int>(m);
+    }
+  }
+  const bool blocking = ms != 0;
+  if (blocking && park_state_.exchange(PARKED, std::memory_order_acq_rel) == NOTIFIED) ms = 0;
+  int n = ::epoll_wait(epfd_, events_.data(), static_cast<int>(events_.size()), ms);
+  if (blocking) park_state_.exchange(IDLE, std::memory_order_acq_rel);
+  if (n <= 0) return;  // timeout, or EINTR (a signal): the caller re-checks its work
+
+  tl_dispatching = this;
+  uint64_t ready = 0;
+  for (int i = 0; i < n; ++i) {
+    auto* io = static_cast<ScheduledIo*>(events_[i].data.ptr);
+    if (!io) continue;  // the wake-up eventfd
+    io->set_readiness(from_epoll(events_[i].events));
+    ++ready;
+  }
+  tl_dispatching = nullptr;
+  if (ready) ready_events_.fetch_add(ready, std::memory_order_relaxed);
+}
+
+void IoDriver::unpark() noexcept {
+  if (tl_dispatching == this) return;
+  if (park_state_.exchange(NOTIFIED, std::memory_order_acq_rel) == PARKED) {
+    uint64_t one = 1;
+    ssize_t r;
+    do {
+      r = ::write(evfd_, &one, sizeof one);
+    } while (r < 0 && errno == EINTR);
+  }
+}
+
+void IoDriver::shutdown() noexcept {
+  std::lock_guard<std::mutex> g(mu_);
+  if (is_shutdown_) return;
+  is_shutdown_ = true;
+  // Woken under mu_ (so remove() cannot release an entry meanwhile): a wake only schedules
+  // or unparks, it never registers or deregisters.
+  for (ScheduledIo* p = live_; p; p = p->set_next) p->shutdown();
+}
+
+}  // namespace tokio::detail
+/* end file src/tokio/io/detail/io_driver.cpp */
+/* begin file src/tokio/io/detail/registration.cpp */
+
+namespace tokio::detail {
+
+io::Result<Registration> Registration::create(int fd, io::Interest interest, const char* what,
+                                              uint32_t ready) {
+  HandleInner* h = current_handle_or_throw(what);
+  IoDriver* d = io_driver_of(h, what);
+  auto io = d->add(fd, interest);
+  if (!io) return tokio::unexpected(io.error());
+  if (ready) (*io)->assume_ready(ready);
+  h->ref_inc();
+  Registration r;
+  r.driver_ = d;
+  r.handle_ = h;
+  r.io_ = *io;
+  r.fd_ = fd;
+  return r;
+}
+
+io::Result<void> Registration::deregister() noexcept {
+  ScheduledIo* io = std::exchange(io_, nullptr);
+  if (!io) return {};
+  auto r = driver_->remove(fd_, io);
+  driver_ = nullptr;
+  fd_ = -1;
+  std::exchange(handle_, nullptr)->ref_dec();
+  return r;
+}
+
+}  // namespace tokio::detail
+/* end file src/tokio/io/detail/registration.cpp */
+/* begin file src/tokio/io/detail/scheduled_io.cpp */
+
+namespace tokio::detail {
+
+void ScheduledIo::link(IoWaiter& w) noexcept {
+  w.next = nullptr;
+  w.prev = tail_;
+  if (tail_) tail_->next = &w;
+  else head_ = &w;
+  tail_ = &w;
+  w.linked.store(true, std::memory_order_relaxed);
+}
+
+void ScheduledIo::unlink(IoWaiter& w) noexcept {
+  if (w.prev) w.prev->next = w.next;
+  else head_ = w.next;
+  if (w.next) w.next->prev = w.prev;
+  else tail_ = w.prev;
+  w.prev = w.next = nullptr;
+}
+
+bool ScheduledIo::poll_ready_slow(task::Context& cx, IoWaiter& w, uint32_t& snapshot) noexcept {
+  Wakeable* old = nullptr;
+  lock_.lock();
+  // Re-check under the lock: the driver sets readiness before it takes the lock to wake,
+  // so either we see the new readiness here or the driver sees our node.
+  snapshot = readiness_.load(std::memory_order_acquire);
+  if (is_ready(snapshot, w.mask)) {
+    lock_.unlock();
+    return true;
+  }
+  Wakeable* cur = cx.raw_waker();
+  if (w.linked.load(std::memory_order_relaxed)) {
+    if (w.waker != cur) {
+      old = w.waker;
+      cur->vtable->clone(cur);
+      w.waker = cur;
+    }
+  } else {
+    cur->vtable->clone(cur);
+    w.waker = cur;
+    link(w);
+  }
+  lock_.unlock();
+  if (old) old->vtable->drop(old);
+  return false;
+}
+
+void ScheduledIo::remove_waiter_slow(IoWaiter& w) noexcept {
+  Wakeable* waker = nullptr;
+  lock_.lock();
+  if (w.linked.load(std::memory_order_relaxed)) {
+    unlink(w);
+    waker = w.waker;
+    w.waker = nullptr;
+    w.linked.store(false, std::memory_order_relaxed);
+  }
+  lock_.unlock();
+  if (waker) waker->vtable->drop(waker);
+}
+
+void ScheduledIo::set_readiness(uint32_t ready) noexcept {
+  uint32_t cur = readiness_.load(std::memory_order_relaxed);
+  for (;;) {
+    uint32_t tick = ((cur & kTickMask) + kTickOne) & kTickMask;
+    uint32_t next = (cur & (kShutdown | kReadyMask)) | ready | tick;
+    if (readiness_.compare_exchange_weak(cur, next, std::memory_order_acq_rel,
+                                         std::memory_order_relaxed)) {
+      break;
+    }
+  }
+  wake(ready);
+}
+
+void ScheduledIo::shutdown() noexcept {
+  readiness_.fetch_or(kShutdown, std::memory_order_acq_rel);
+  wake(kReadyMask);
+}
+
+void ScheduledIo::wake(uint32_t ready) noexcept {
+  // Wakers are collected under the lock and woken outside it (a wake may schedule a task,
+  // unpark a worker, take other locks); at most kBatch at a time.
+  constexpr std::size_t kBatch = 32;
+  Wakeable* batch[kBatch];
+  for (;;) {
+    std::size_t n = 0;
+    bool more = false;
+    lock_.lock();
+    IoWaiter* w = head_;
+    while (w) {
+      IoWaiter* next = w->next;
+      if (w->mask & ready) {
+        if (n == kBatch) {
+          more = true;
+          break;
+        }
+        unlink(*w);
+        batch[n++] = w->waker;
+        w->waker = nullptr;
+        // Last touch of the node: its owner may complete (and free it) from here on.
+        w->linked.store(false, std::memory_order_release);
+      }
+      w = next;
+    }
+    lock_.unlock();
+    for (std::size_t i = 0; i < n; ++i) batch[i]->vtable->wake(batch[i]);
+    if (!more) return;
+  }
+}
+
+}  // namespace tokio::detail
+/* end file src/tokio/io/detail/scheduled_io.cpp */
+/* begin file src/tokio/io/detail/utf8.cpp */
+// UTF-8 validation (see utf8.hpp).
+
+/* #include <cstring> (already above) */
+
+namespace tokio::detail {
+
+bool utf8_valid(const unsigned char* p, std::size_t n) noexcept {
+  std::size_t i = 0;
+  while (i < n) {
+    // ASCII fast path: 8 bytes at a time while none has the high bit.
+    while (i + 8 <= n) {
+      unsigned long long w;
+      std::memcpy(&w, p + i, 8);
+      if (w & 0x8080808080808080ULL) break;
+      i += 8;
+    }
+    if (i >= n) break;
+    unsigned char c = p[i];
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    std::size_t len;
+    unsigned char lo = 0x80, hi = 0xBF;  // allowed range of the second byte
+    if (c >= 0xC2 && c <= 0xDF) {
+      len = 2;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+      len = 3;
+      if (c == 0xE0) lo = 0xA0;       // overlong
+      else if (c == 0xED) hi = 0x9F;  // surrogates U+D800..DFFF
+    } else if (c >= 0xF0 && c <= 0xF4) {
+      len = 4;
+      if (c == 0xF0) lo = 0x90;       // overlong
+      else if (c == 0xF4) hi = 0x8F;  // above U+10FFFF
+    } else {
+      return false;  // continuation byte, C0/C1 (overlong), F5..FF
+    }
+    if (n - i < len) return false;
+    if (p[i + 1] < lo || p[i + 1] > hi) return false;
+    for (std::size_t k = 2; k < len; ++k) {
+      if ((p[i + k] & 0xC0) != 0x80) return false;
+    }
+    i += len;
+  }
+  return true;
+}
+
+}  // namespace tokio::detail
+/* end file src/tokio/io/detail/utf8.cpp */
 /* begin file src/tokio/io/duplex.cpp */
 // io::duplex: see duplex.hpp.
 
@@ -14889,6 +15409,33 @@ const std::error_category& io_category() noexcept {
 
 }  // namespace tokio::io
 /* end file src/tokio/io/error.cpp */
+/* begin file src/tokio/io/reactor_error.cpp */
+/* #include <string> (already above) */
+
+
+namespace tokio::io {
+
+namespace {
+class ReactorCategory final : public std::error_category {
+ public:
+  const char* name() const noexcept override { return "tokio.reactor"; }
+  std::string message(int) const override {
+    return "the runtime's I/O driver has shut down (or the I/O object was closed while an "
+           "operation on it was still waiting)";
+  }
+  std::error_condition default_error_condition(int) const noexcept override {
+    return std::errc::operation_canceled;
+  }
+};
+}  // namespace
+
+const std::error_category& reactor_category() noexcept {
+  static const ReactorCategory c;
+  return c;
+}
+
+}  // namespace tokio::io
+/* end file src/tokio/io/reactor_error.cpp */
 /* begin file src/tokio/io/read_ext.cpp */
 // Out-of-line pieces of read_ext.hpp.
 
@@ -15144,56 +15691,135 @@ Stderr stderr() { return Stderr(STDERR_FILENO); }
 
 }  // namespace tokio::io
 /* end file src/tokio/io/stdio.cpp */
-/* begin file src/tokio/io/utf8.cpp */
-// UTF-8 validation (see utf8.hpp).
+/* begin file src/tokio/net/detail/socket.cpp */
+#include <fcntl.h>
+/* #include <netinet/in.h> (already above) */
+#include <netinet/tcp.h>
+/* #include <unistd.h> (already above) */
 
 /* #include <cstring> (already above) */
 
+
 namespace tokio::detail {
 
-bool utf8_valid(const unsigned char* p, std::size_t n) noexcept {
-  std::size_t i = 0;
-  while (i < n) {
-    // ASCII fast path: 8 bytes at a time while none has the high bit.
-    while (i + 8 <= n) {
-      unsigned long long w;
-      std::memcpy(&w, p + i, 8);
-      if (w & 0x8080808080808080ULL) break;
-      i += 8;
-    }
-    if (i >= n) break;
-    unsigned char c = p[i];
-    if (c < 0x80) {
-      ++i;
-      continue;
-    }
-    std::size_t len;
-    unsigned char lo = 0x80, hi = 0xBF;  // allowed range of the second byte
-    if (c >= 0xC2 && c <= 0xDF) {
-      len = 2;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-      len = 3;
-      if (c == 0xE0) lo = 0xA0;       // overlong
-      else if (c == 0xED) hi = 0x9F;  // surrogates U+D800..DFFF
-    } else if (c >= 0xF0 && c <= 0xF4) {
-      len = 4;
-      if (c == 0xF0) lo = 0x90;       // overlong
-      else if (c == 0xF4) hi = 0x8F;  // above U+10FFFF
-    } else {
-      return false;  // continuation byte, C0/C1 (overlong), F5..FF
-    }
-    if (n - i < len) return false;
-    if (p[i + 1] < lo || p[i + 1] > hi) return false;
-    for (std::size_t k = 2; k < len; ++k) {
-      if ((p[i + k] & 0xC0) != 0x80) return false;
-    }
-    i += len;
+void OwnedFd::reset() noexcept {
+  if (fd_ >= 0) {
+    // close(2) is not retried on EINTR: on Linux the fd is released even then.
+    ::close(fd_);
+    fd_ = -1;
   }
-  return true;
+}
+
+io::Result<OwnedFd> new_socket(int domain, int type, int protocol) noexcept {
+  int fd = ::socket(domain, type | SOCK_NONBLOCK | SOCK_CLOEXEC, protocol);
+  if (fd < 0) return io::last_os_error();
+  return OwnedFd(fd);
+}
+
+io::Result<void> set_nonblocking(int fd) noexcept {
+  int fl = ::fcntl(fd, F_GETFL);
+  if (fl < 0) return io::last_os_error();
+  if (!(fl & O_NONBLOCK) && ::fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) return io::last_os_error();
+  return {};
+}
+
+io::Result<void> set_opt(int fd, int level, int name, int value) noexcept {
+  if (::setsockopt(fd, level, name, &value, sizeof value) < 0) return io::last_os_error();
+  return {};
+}
+
+io::Result<int> get_opt(int fd, int level, int name) noexcept {
+  int v = 0;
+  socklen_t len = sizeof v;
+  if (::getsockopt(fd, level, name, &v, &len) < 0) return io::last_os_error();
+  return v;
+}
+
+io::Result<net::SocketAddr> inet_sock_name(int fd) noexcept {
+  sockaddr_storage ss{};
+  socklen_t len = sizeof ss;
+  if (::getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len) < 0) return io::last_os_error();
+  return net::SocketAddr::from_sockaddr(reinterpret_cast<sockaddr*>(&ss), len);
+}
+
+io::Result<net::SocketAddr> inet_peer_name(int fd) noexcept {
+  sockaddr_storage ss{};
+  socklen_t len = sizeof ss;
+  if (::getpeername(fd, reinterpret_cast<sockaddr*>(&ss), &len) < 0) return io::last_os_error();
+  return net::SocketAddr::from_sockaddr(reinterpret_cast<sockaddr*>(&ss), len);
+}
+
+io::Result<std::optional<std::error_code>> take_socket_error(int fd) noexcept {
+  auto e = get_opt(fd, SOL_SOCKET, SO_ERROR);
+  if (!e) return tokio::unexpected(e.error());
+  if (*e == 0) return std::optional<std::error_code>();
+  return std::optional<std::error_code>(std::error_code(*e, std::system_category()));
+}
+
+io::Result<void> shutdown_socket(int fd, net::Shutdown how) noexcept {
+  int h = how == net::Shutdown::Read ? SHUT_RD : how == net::Shutdown::Write ? SHUT_WR : SHUT_RDWR;
+  if (::shutdown(fd, h) < 0) return io::last_os_error();
+  return {};
+}
+
+io::Result<void> set_linger(int fd, std::optional<std::chrono::seconds> d) noexcept {
+  linger l{};
+  l.l_onoff = d.has_value();
+  l.l_linger = d ? static_cast<int>(d->count()) : 0;
+  if (::setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof l) < 0) return io::last_os_error();
+  return {};
+}
+
+io::Result<std::optional<std::chrono::seconds>> get_linger(int fd) noexcept {
+  linger l{};
+  socklen_t len = sizeof l;
+  if (::getsockopt(fd, SOL_SOCKET, SO_LINGER, &l, &len) < 0) return io::last_os_error();
+  if (!l.l_onoff) return std::optional<std::chrono::seconds>();
+  return std::optional<std::chrono::seconds>(std::chrono::seconds(l.l_linger));
+}
+
+int64_t RecvOp::recv_inq() noexcept {
+  iovec iov{p, n};
+  alignas(cmsghdr) char cbuf[CMSG_SPACE(sizeof(int))];
+  msghdr m{};
+  m.msg_iov = &iov;
+  m.msg_iovlen = 1;
+  for (;;) {
+    m.msg_control = cbuf;
+    m.msg_controllen = sizeof cbuf;
+    long r = ::recvmsg(fd, &m, flags);
+    if (r < 0 && errno == EINTR) continue;
+    if (r > 0) {
+      for (cmsghdr* c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c)) {
+        if (c->cmsg_level == SOL_TCP && c->cmsg_type == TCP_CM_INQ) {
+          int left;
+          std::memcpy(&left, CMSG_DATA(c), sizeof left);
+          empty = left == 0;
+        }
+      }
+    }
+    return sys_result(r);
+  }
+}
+
+void RecvOp::enable_inq() noexcept {
+  int one = 1;
+  bool ok = ::setsockopt(fd, SOL_TCP, TCP_INQ, &one, sizeof one) == 0;
+  inq->store(ok ? kInqOn : kInqOff, std::memory_order_relaxed);
+}
+
+io::Result<PollSocket> PollSocket::adopt(OwnedFd fd, io::Interest interest, const char* what,
+                                        uint32_t ready) {
+  auto reg = Registration::create(fd.get(), interest, what, ready);
+  if (!reg) return tokio::unexpected(reg.error());  // fd closes here
+  PollSocket s;
+  s.fd_ = std::move(fd);
+  s.reg_ = std::move(*reg);
+  return s;
 }
 
 }  // namespace tokio::detail
-/* end file src/tokio/io/utf8.cpp */
+/* end file src/tokio/net/detail/socket.cpp */
 /* begin file src/tokio/net/errors.cpp */
 #include <netdb.h>
 
@@ -15351,135 +15977,6 @@ Task<io::Result<std::vector<SocketAddr>>> lookup_host(ToSocketAddrs target) {
 
 }  // namespace tokio::net
 /* end file src/tokio/net/lookup_host.cpp */
-/* begin file src/tokio/net/socket.cpp */
-#include <fcntl.h>
-/* #include <netinet/in.h> (already above) */
-#include <netinet/tcp.h>
-/* #include <unistd.h> (already above) */
-
-/* #include <cstring> (already above) */
-
-
-namespace tokio::detail {
-
-void OwnedFd::reset() noexcept {
-  if (fd_ >= 0) {
-    // close(2) is not retried on EINTR: on Linux the fd is released even then.
-    ::close(fd_);
-    fd_ = -1;
-  }
-}
-
-io::Result<OwnedFd> new_socket(int domain, int type, int protocol) noexcept {
-  int fd = ::socket(domain, type | SOCK_NONBLOCK | SOCK_CLOEXEC, protocol);
-  if (fd < 0) return io::last_os_error();
-  return OwnedFd(fd);
-}
-
-io::Result<void> set_nonblocking(int fd) noexcept {
-  int fl = ::fcntl(fd, F_GETFL);
-  if (fl < 0) return io::last_os_error();
-  if (!(fl & O_NONBLOCK) && ::fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) return io::last_os_error();
-  return {};
-}
-
-io::Result<void> set_opt(int fd, int level, int name, int value) noexcept {
-  if (::setsockopt(fd, level, name, &value, sizeof value) < 0) return io::last_os_error();
-  return {};
-}
-
-io::Result<int> get_opt(int fd, int level, int name) noexcept {
-  int v = 0;
-  socklen_t len = sizeof v;
-  if (::getsockopt(fd, level, name, &v, &len) < 0) return io::last_os_error();
-  return v;
-}
-
-io::Result<net::SocketAddr> inet_sock_name(int fd) noexcept {
-  sockaddr_storage ss{};
-  socklen_t len = sizeof ss;
-  if (::getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len) < 0) return io::last_os_error();
-  return net::SocketAddr::from_sockaddr(reinterpret_cast<sockaddr*>(&ss), len);
-}
-
-io::Result<net::SocketAddr> inet_peer_name(int fd) noexcept {
-  sockaddr_storage ss{};
-  socklen_t len = sizeof ss;
-  if (::getpeername(fd, reinterpret_cast<sockaddr*>(&ss), &len) < 0) return io::last_os_error();
-  return net::SocketAddr::from_sockaddr(reinterpret_cast<sockaddr*>(&ss), len);
-}
-
-io::Result<std::optional<std::error_code>> take_socket_error(int fd) noexcept {
-  auto e = get_opt(fd, SOL_SOCKET, SO_ERROR);
-  if (!e) return tokio::unexpected(e.error());
-  if (*e == 0) return std::optional<std::error_code>();
-  return std::optional<std::error_code>(std::error_code(*e, std::system_category()));
-}
-
-io::Result<void> shutdown_socket(int fd, net::Shutdown how) noexcept {
-  int h = how == net::Shutdown::Read ? SHUT_RD : how == net::Shutdown::Write ? SHUT_WR : SHUT_RDWR;
-  if (::shutdown(fd, h) < 0) return io::last_os_error();
-  return {};
-}
-
-io::Result<void> set_linger(int fd, std::optional<std::chrono::seconds> d) noexcept {
-  linger l{};
-  l.l_onoff = d.has_value();
-  l.l_linger = d ? static_cast<int>(d->count()) : 0;
-  if (::setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof l) < 0) return io::last_os_error();
-  return {};
-}
-
-io::Result<std::optional<std::chrono::seconds>> get_linger(int fd) noexcept {
-  linger l{};
-  socklen_t len = sizeof l;
-  if (::getsockopt(fd, SOL_SOCKET, SO_LINGER, &l, &len) < 0) return io::last_os_error();
-  if (!l.l_onoff) return std::optional<std::chrono::seconds>();
-  return std::optional<std::chrono::seconds>(std::chrono::seconds(l.l_linger));
-}
-
-int64_t RecvOp::recv_inq() noexcept {
-  iovec iov{p, n};
-  alignas(cmsghdr) char cbuf[CMSG_SPACE(sizeof(int))];
-  msghdr m{};
-  m.msg_iov = &iov;
-  m.msg_iovlen = 1;
-  for (;;) {
-    m.msg_control = cbuf;
-    m.msg_controllen = sizeof cbuf;
-    long r = ::recvmsg(fd, &m, flags);
-    if (r < 0 && errno == EINTR) continue;
-    if (r > 0) {
-      for (cmsghdr* c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c)) {
-        if (c->cmsg_level == SOL_TCP && c->cmsg_type == TCP_CM_INQ) {
-          int left;
-          std::memcpy(&left, CMSG_DATA(c), sizeof left);
-          empty = left == 0;
-        }
-      }
-    }
-    return sys_result(r);
-  }
-}
-
-void RecvOp::enable_inq() noexcept {
-  int one = 1;
-  bool ok = ::setsockopt(fd, SOL_TCP, TCP_INQ, &one, sizeof one) == 0;
-  inq->store(ok ? kInqOn : kInqOff, std::memory_order_relaxed);
-}
-
-io::Result<PollSocket> PollSocket::adopt(OwnedFd fd, io::Interest interest, const char* what,
-                                        uint32_t ready) {
-  auto reg = Registration::create(fd.get(), interest, what, ready);
-  if (!reg) return tokio::unexpected(reg.error());  // fd closes here
-  PollSocket s;
-  s.fd_ = std::move(fd);
-  s.reg_ = std::move(*reg);
-  return s;
-}
-
-}  // namespace tokio::detail
-/* end file src/tokio/net/socket.cpp */
 /* begin file src/tokio/net/socket_addr.cpp */
 #include <arpa/inet.h>
 
@@ -16358,508 +16855,11 @@ io::Result<UnixStream> UnixStream::from_std(int fd) {
 
 }  // namespace tokio::net
 /* end file src/tokio/net/unix_stream.cpp */
-/* begin file src/tokio/reactor/errors.cpp */
-/* #include <string> (already above) */
-
-
-namespace tokio::io {
-
-namespace {
-class ReactorCategory final : public std::error_category {
- public:
-  const char* name() const noexcept override { return "tokio.reactor"; }
-  std::string message(int) const override {
-    return "the runtime's I/O driver has shut down (or the I/O object was closed while an "
-           "operation on it was still waiting)";
-  }
-  std::error_condition default_error_condition(int) const noexcept override {
-    return std::errc::operation_canceled;
-  }
-};
-}  // namespace
-
-const std::error_category& reactor_category() noexcept {
-  static const ReactorCategory c;
-  return c;
-}
-
-}  // namespace tokio::io
-/* end file src/tokio/reactor/errors.cpp */
-/* begin file src/tokio/reactor/io_driver.cpp */
-#include <sys/eventfd.h>
-/* #include <unistd.h> (already above) */
-
-/* #include <cerrno> (already above) */
-/* #include <climits> (already above) */
-/* #include <stdexcept> (already above) */
-/* #include <string> (already above) */
-/* #include <system_error> (already above) */
-
-/* begin file src/tokio/reactor/io_driver.hpp */
-// IoDriver: the runtime's reactor (epoll, edge-triggered), the IoStack the scheduler parks
-// in when the Builder enabled I/O.
-//
-// turn(timeout) releases the registrations freed since the last turn, blocks in
-// epoll_wait, and ORs each event into its ScheduledIo (waking the waiters it satisfies).
-// Exactly one thread turns the driver at a time (the current-thread scheduler's thread, or
-// the multi-thread worker holding the driver lock), so events are dispatched by one thread.
-//
-// Registration set: every live ScheduledIo is on an intrusive list (for shutdown), guarded
-// by `mu_` together with the free list and the pending-release list. Deregistration first
-// removes the fd from epoll, then queues the ScheduledIo for release; it is reused only
-// after the *next* turn starts, so an event already returned by epoll_wait for it (being
-// dispatched on the driver thread right now) never touches a recycled entry.
-//
-// Park state (`park_state_`, 32 bits), so unpark() costs a syscall only when needed:
-//   0 IDLE      the driver thread is not blocked in epoll_wait
-//   1 PARKED    a thread is in (or entering) a blocking epoll_wait
-//   2 NOTIFIED  an unpark arrived while IDLE: the next blocking turn polls instead
-// unpark() swaps in NOTIFIED and writes the eventfd only when it replaced PARKED. An
-// unpark from the thread that is dispatching events is dropped: that thread is awake and
-// its scheduler looks for work as soon as turn() returns.
-
-#include <sys/epoll.h>
-
-/* #include <atomic> (already above) */
-/* #include <chrono> (already above) */
-/* #include <cstddef> (already above) */
-/* #include <cstdint> (already above) */
-/* #include <mutex> (already above) */
-/* #include <optional> (already above) */
-/* #include <vector> (already above) */
-
-
-namespace tokio::detail {
-
-class IoDriver final : public IoStack {
- public:
-  static constexpr uint32_t IDLE = 0;
-  static constexpr uint32_t PARKED = 1;
-  static constexpr uint32_t NOTIFIED = 2;
-
-  explicit IoDriver(const Config& cfg);
-  ~IoDriver() override;
-  IoDriver(const IoDriver&) = delete;
-  IoDriver& operator=(const IoDriver&) = delete;
-
-  void turn(std::optional<std::chrono::nanoseconds> timeout) override;
-  void unpark() noexcept override;
-  void shutdown() noexcept override;
-
-  // Registers `fd` with epoll for `interest`. Fails after shutdown.
-  io::Result<ScheduledIo*> add(int fd, io::Interest interest);
-  // Removes `fd` from epoll and queues `io` for release. The fd must still be open.
-  io::Result<void> remove(int fd, ScheduledIo* io) noexcept;
-
-  // Metrics.
-  uint64_t fd_registered_count() const noexcept { return registered_.load(std::memory_order_relaxed); }
-  uint64_t fd_deregistered_count() const noexcept {
-    return deregistered_.load(std::memory_order_relaxed);
-  }
-  uint64_t ready_count() const noexcept { return ready_events_.load(std::memory_order_relaxed); }
-  std::size_t num_registered() const;
-
- private:
-  static constexpr std::size_t kNotifyAfter = 16;  // pending releases before an unpark
-  static constexpr std::size_t kMaxFree = 4096;    // recycled entries kept
-
-  void release_pending() noexcept;
-  static uint32_t to_epoll(io::Interest interest) noexcept;
-  static uint32_t from_epoll(uint32_t events) noexcept;
-
-  int epfd_ = -1;
-  int evfd_ = -1;
-  std::vector<epoll_event> events_;
-  std::atomic<uint32_t> park_state_{IDLE};
-
-  mutable std::mutex mu_;
-  ScheduledIo* live_ = nullptr;         // registration set (guarded by mu_)
-  std::size_t num_live_ = 0;
-  std::vector<ScheduledIo*> free_;      // reusable entries (guarded by mu_)
-  std::vector<ScheduledIo*> pending_;   // deregistered, released at the next turn (mu_)
-  std::atomic<std::size_t> pending_count_{0};
-  bool is_shutdown_ = false;            // guarded by mu_
-
-  std::atomic<uint64_t> registered_{0};
-  std::atomic<uint64_t> deregistered_{0};
-  std::atomic<uint64_t> ready_events_{0};
-};
-
-// The I/O driver of `h`'s runtime; throws std::logic_error naming `what` when the runtime
-// was built without enable_io().
-IoDriver* io_driver_of(HandleInner* h, const char* what);
-
-}  // namespace tokio::detail
-/* end file src/tokio/reactor/io_driver.hpp */
-
-namespace tokio::detail {
-
-namespace {
-// The driver currently dispatching events on this thread (unpark from it is a no-op).
-thread_local IoDriver* tl_dispatching = nullptr;
-}  // namespace
-
-// The scheduler's hook (scheduler/driver.hpp): enable_io builds the reactor.
-std::unique_ptr<IoStack> make_io_stack(const Config& cfg, Driver&) {
-  return std::make_unique<IoDriver>(cfg);
-}
-
-IoDriver* io_driver_of(HandleInner* h, const char* what) {
-  if (IoStack* s = h->driver.io()) return static_cast<IoDriver*>(s);
-  throw std::logic_error(std::string("tokio: ") + what +
-                         " needs the I/O driver, but this runtime was built without it: call "
-                         "enable_io() (or enable_all()) on the runtime::Builder");
-}
-
-IoDriver::IoDriver(const Config& cfg) {
-  epfd_ = ::epoll_create1(EPOLL_CLOEXEC);
-  if (epfd_ < 0) throw std::system_error(errno, std::system_category(), "tokio: epoll_create1");
-  evfd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-  if (evfd_ < 0) {
-    int e = errno;
-    ::close(epfd_);
-    throw std::system_error(e, std::system_category(), "tokio: eventfd");
-  }
-  // The wake-up eventfd is edge-triggered and never read: each write is a new edge, and
-  // the 64-bit counter cannot overflow in practice (one increment per unpark of a parked
-  // driver).
-  epoll_event ev{};
-  ev.events = EPOLLIN | EPOLLET;
-  ev.data.ptr = nullptr;
-  if (::epoll_ctl(epfd_, EPOLL_CTL_ADD, evfd_, &ev) < 0) {
-    int e = errno;
-    ::close(evfd_);
-    ::close(epfd_);
-    throw std::system_error(e, std::system_category(), "tokio: epoll_ctl(eventfd)");
-  }
-  std::size_t n = cfg.max_io_events_per_tick ? cfg.max_io_events_per_tick : 1;
-  if (n > 65536) n = 65536;
-  events_.resize(n);
-}
-
-IoDriver::~IoDriver() {
-  // Registrations hold a reference on the runtime, so none is alive here; free the lists.
-  for (ScheduledIo* p : pending_) delete p;
-  for (ScheduledIo* p : free_) delete p;
-  while (live_) {
-    ScheduledIo* p = live_;
-    live_ = p->set_next;
-    delete p;
-  }
-  ::close(evfd_);
-  ::close(epfd_);
-}
-
-uint32_t IoDriver::to_epoll(io::Interest interest) noexcept {
-  uint32_t ev = EPOLLET;
-  if (interest.is_readable()) ev |= EPOLLIN | EPOLLRDHUP;
-  if (interest.is_writable()) ev |= EPOLLOUT;
-  if (interest.is_priority()) ev |= EPOLLPRI;
-  return ev;
-}
-
-uint32_t IoDriver::from_epoll(uint32_t events) noexcept {
-  using io::Ready;
-  uint32_t r = 0;
-  if (events & EPOLLIN) r |= Ready::kReadable;
-  if (events & EPOLLOUT) r |= Ready::kWritable;
-  if (events & EPOLLPRI) r |= Ready::kPriority;
-  if (events & EPOLLRDHUP) r |= Ready::kReadClosed;
-  if (events & EPOLLHUP) r |= Ready::kReadClosed | Ready::kWriteClosed;
-  if (events & EPOLLERR) r |= Ready::kError;
-  return r;
-}
-
-io::Result<ScheduledIo*> IoDriver::add(int fd, io::Interest interest) {
-  ScheduledIo* io = nullptr;
-  {
-    std::lock_guard<std::mutex> g(mu_);
-    if (is_shutdown_) {
-      return tokio::unexpected(make_error_code(io::ReactorErrc::shutdown));
-    }
-    if (!free_.empty()) {
-      io = free_.back();
-      free_.pop_back();
-    } else {
-      io = new ScheduledIo();
-    }
-    io->set_prev = nullptr;
-    io->set_next = live_;
-    if (live_) live_->set_prev = io;
-    live_ = io;
-    ++num_live_;
-  }
-  epoll_event ev{};
-  ev.events = to_epoll(interest);
-  ev.data.ptr = io;
-  if (::epoll_ctl(epfd_, EPOLL_CTL_ADD, fd, &ev) < 0) {
-    int e = errno;
-    std::lock_guard<std::mutex> g(mu_);
-    if (io->set_prev) io->set_prev->set_next = io->set_next;
-    else live_ = io->set_next;
-    if (io->set_next) io->set_next->set_prev = io->set_prev;
-    --num_live_;
-    free_.push_back(io);  // never seen by epoll: reusable at once
-    return io::os_error(e);
-  }
-  registered_.fetch_add(1, std::memory_order_relaxed);
-  return io;
-}
-
-io::Result<void> IoDriver::remove(int fd, ScheduledIo* io) noexcept {
-  int err = 0;
-  if (::epoll_ctl(epfd_, EPOLL_CTL_DEL, fd, nullptr) < 0) err = errno;
-  // Any waiter still linked belongs to an operation that outlived its I/O object: wake it
-  // so it fails instead of hanging. Done before the entry is queued for release (after
-  // that another thread's turn may recycle it).
-  io->shutdown();
-  bool notify = false;
-  {
-    std::lock_guard<std::mutex> g(mu_);
-    if (io->set_prev) io->set_prev->set_next = io->set_next;
-    else live_ = io->set_next;
-    if (io->set_next) io->set_next->set_prev = io->set_prev;
-    io->set_prev = io->set_next = nullptr;
-    --num_live_;
-    try {
-      pending_.push_back(io);
-    } catch (...) {
-      // Out of memory: leak the entry rather than free it under a possible dispatch.
-    }
-    notify = pending_.size() == kNotifyAfter;
-    pending_count_.store(pending_.size(), std::memory_order_relaxed);
-  }
-  deregistered_.fetch_add(1, std::memory_order_relaxed);
-  if (notify) unpark();
-  if (err) return io::os_error(err);
-  return {};
-}
-
-void IoDriver::release_pending() noexcept {
-  std::lock_guard<std::mutex> g(mu_);
-  for (ScheduledIo* p : pending_) {
-    if (free_.size() < kMaxFree) {
-      p->reset();
-      try {
-        free_.push_back(p);
-        continue;
-      } catch (...) {
-      }
-    }
-    delete p;
-  }
-  pending_.clear();
-  pending_count_.store(0, std::memory_order_relaxed);
-}
-
-std::size_t IoDriver::num_registered() const {
-  std::lock_guard<std::mutex> g(mu_);
-  return num_live_;
-}
-
-void IoDriver::turn(std::optional<std::chrono::nanoseconds> timeout) {
-  if (pending_count_.load(std::memory_order_relaxed) != 0) release_pending();
-
-  int ms = -1;
-  if (timeout) {
-    auto ns = timeout->count();
-    if (ns <= 0) {
-      ms = 0;
-    } else {
-      // Round up: waking early would only make the caller park again.
-      long long m = (ns + 999999) / 1000000;
-      ms = m > INT_MAX ? INT_MAX : static_cast<int>(m);
-    }
-  }
-  const bool blocking = ms != 0;
-  if (blocking && park_state_.exchange(PARKED, std::memory_order_acq_rel) == NOTIFIED) ms = 0;
-  int n = ::epoll_wait(epfd_, events_.data(), static_cast<int>(events_.size()), ms);
-  if (blocking) park_state_.exchange(IDLE, std::memory_order_acq_rel);
-  if (n <= 0) return;  // timeout, or EINTR (a signal): the caller re-checks its work
-
-  tl_dispatching = this;
-  uint64_t ready = 0;
-  for (int i = 0; i < n; ++i) {
-    auto* io = static_cast<ScheduledIo*>(events_[i].data.ptr);
-    if (!io) continue;  // the wake-up eventfd
-    io->set_readiness(from_epoll(events_[i].events));
-    ++ready;
-  }
-  tl_dispatching = nullptr;
-  if (ready) ready_events_.fetch_add(ready, std::memory_order_relaxed);
-}
-
-void IoDriver::unpark() noexcept {
-  if (tl_dispatching == this) return;
-  if (park_state_.exchange(NOTIFIED, std::memory_order_acq_rel) == PARKED) {
-    uint64_t one = 1;
-    ssize_t r;
-    do {
-      r = ::write(evfd_, &one, sizeof one);
-    } while (r < 0 && errno == EINTR);
-  }
-}
-
-void IoDriver::shutdown() noexcept {
-  std::lock_guard<std::mutex> g(mu_);
-  if (is_shutdown_) return;
-  is_shutdown_ = true;
-  // Woken under mu_ (so remove() cannot release an entry meanwhile): a wake only schedules
-  // or unparks, it never registers or deregisters.
-  for (ScheduledIo* p = live_; p; p = p->set_next) p->shutdown();
-}
-
-}  // namespace tokio::detail
-/* end file src/tokio/reactor/io_driver.cpp */
-/* begin file src/tokio/reactor/registration.cpp */
-
-namespace tokio::detail {
-
-io::Result<Registration> Registration::create(int fd, io::Interest interest, const char* what,
-                                              uint32_t ready) {
-  HandleInner* h = current_handle_or_throw(what);
-  IoDriver* d = io_driver_of(h, what);
-  auto io = d->add(fd, interest);
-  if (!io) return tokio::unexpected(io.error());
-  if (ready) (*io)->assume_ready(ready);
-  h->ref_inc();
-  Registration r;
-  r.driver_ = d;
-  r.handle_ = h;
-  r.io_ = *io;
-  r.fd_ = fd;
-  return r;
-}
-
-io::Result<void> Registration::deregister() noexcept {
-  ScheduledIo* io = std::exchange(io_, nullptr);
-  if (!io) return {};
-  auto r = driver_->remove(fd_, io);
-  driver_ = nullptr;
-  fd_ = -1;
-  std::exchange(handle_, nullptr)->ref_dec();
-  return r;
-}
-
-}  // namespace tokio::detail
-/* end file src/tokio/reactor/registration.cpp */
-/* begin file src/tokio/reactor/scheduled_io.cpp */
-
-namespace tokio::detail {
-
-void ScheduledIo::link(IoWaiter& w) noexcept {
-  w.next = nullptr;
-  w.prev = tail_;
-  if (tail_) tail_->next = &w;
-  else head_ = &w;
-  tail_ = &w;
-  w.linked.store(true, std::memory_order_relaxed);
-}
-
-void ScheduledIo::unlink(IoWaiter& w) noexcept {
-  if (w.prev) w.prev->next = w.next;
-  else head_ = w.next;
-  if (w.next) w.next->prev = w.prev;
-  else tail_ = w.prev;
-  w.prev = w.next = nullptr;
-}
-
-bool ScheduledIo::poll_ready_slow(task::Context& cx, IoWaiter& w, uint32_t& snapshot) noexcept {
-  Wakeable* old = nullptr;
-  lock_.lock();
-  // Re-check under the lock: the driver sets readiness before it takes the lock to wake,
-  // so either we see the new readiness here or the driver sees our node.
-  snapshot = readiness_.load(std::memory_order_acquire);
-  if (is_ready(snapshot, w.mask)) {
-    lock_.unlock();
-    return true;
-  }
-  Wakeable* cur = cx.raw_waker();
-  if (w.linked.load(std::memory_order_relaxed)) {
-    if (w.waker != cur) {
-      old = w.waker;
-      cur->vtable->clone(cur);
-      w.waker = cur;
-    }
-  } else {
-    cur->vtable->clone(cur);
-    w.waker = cur;
-    link(w);
-  }
-  lock_.unlock();
-  if (old) old->vtable->drop(old);
-  return false;
-}
-
-void ScheduledIo::remove_waiter_slow(IoWaiter& w) noexcept {
-  Wakeable* waker = nullptr;
-  lock_.lock();
-  if (w.linked.load(std::memory_order_relaxed)) {
-    unlink(w);
-    waker = w.waker;
-    w.waker = nullptr;
-    w.linked.store(false, std::memory_order_relaxed);
-  }
-  lock_.unlock();
-  if (waker) waker->vtable->drop(waker);
-}
-
-void ScheduledIo::set_readiness(uint32_t ready) noexcept {
-  uint32_t cur = readiness_.load(std::memory_order_relaxed);
-  for (;;) {
-    uint32_t tick = ((cur & kTickMask) + kTickOne) & kTickMask;
-    uint32_t next = (cur & (kShutdown | kReadyMask)) | ready | tick;
-    if (readiness_.compare_exchange_weak(cur, next, std::memory_order_acq_rel,
-                                         std::memory_order_relaxed)) {
-      break;
-    }
-  }
-  wake(ready);
-}
-
-void ScheduledIo::shutdown() noexcept {
-  readiness_.fetch_or(kShutdown, std::memory_order_acq_rel);
-  wake(kReadyMask);
-}
-
-void ScheduledIo::wake(uint32_t ready) noexcept {
-  // Wakers are collected under the lock and woken outside it (a wake may schedule a task,
-  // unpark a worker, take other locks); at most kBatch at a time.
-  constexpr std::size_t kBatch = 32;
-  Wakeable* batch[kBatch];
-  for (;;) {
-    std::size_t n = 0;
-    bool more = false;
-    lock_.lock();
-    IoWaiter* w = head_;
-    while (w) {
-      IoWaiter* next = w->next;
-      if (w->mask & ready) {
-        if (n == kBatch) {
-          more = true;
-          break;
-        }
-        unlink(*w);
-        batch[n++] = w->waker;
-        w->waker = nullptr;
-        // Last touch of the node: its owner may complete (and free it) from here on.
-        w->linked.store(false, std::memory_order_release);
-      }
-      w = next;
-    }
-    lock_.unlock();
-    for (std::size_t i = 0; i < n; ++i) batch[i]->vtable->wake(batch[i]);
-    if (!more) return;
-  }
-}
-
-}  // namespace tokio::detail
-/* end file src/tokio/reactor/scheduled_io.cpp */
-/* begin file src/tokio/scheduler/blocking_pool.cpp */
+/* begin file src/tokio/runtime/detail/blocking_pool.cpp */
 /* #include <algorithm> (already above) */
 /* #include <string> (already above) */
 
-/* begin file src/tokio/scheduler/thread.hpp */
+/* begin file src/tokio/runtime/detail/thread.hpp */
 // Native threads with a name and an optional stack size (std::thread offers neither).
 
 /* #include <pthread.h> (already above) */
@@ -16875,7 +16875,7 @@ pthread_t spawn_native_thread(const std::string& name, std::size_t stack_size,
                               std::function<void()> body);
 
 }  // namespace tokio::detail
-/* end file src/tokio/scheduler/thread.hpp */
+/* end file src/tokio/runtime/detail/thread.hpp */
 
 namespace tokio::detail {
 
@@ -17076,8 +17076,8 @@ std::size_t BlockingPool::num_mandatory_running() const {
 }
 
 }  // namespace tokio::detail
-/* end file src/tokio/scheduler/blocking_pool.cpp */
-/* begin file src/tokio/scheduler/current_thread.cpp */
+/* end file src/tokio/runtime/detail/blocking_pool.cpp */
+/* begin file src/tokio/runtime/detail/current_thread.cpp */
 // The current-thread scheduler: every task runs on the thread inside block_on.
 //
 // The "core" (local run queue and counters) is owned by at most one thread at a time: the
@@ -17365,8 +17365,8 @@ const WakeableVTable CurrentThread::kRootWakerVTable{
 HandleInner* make_current_thread(Config cfg) { return new CurrentThread(std::move(cfg)); }
 
 }  // namespace tokio::detail
-/* end file src/tokio/scheduler/current_thread.cpp */
-/* begin file src/tokio/scheduler/driver.cpp */
+/* end file src/tokio/runtime/detail/current_thread.cpp */
+/* begin file src/tokio/runtime/detail/driver.cpp */
 
 namespace tokio::detail {
 
@@ -17393,8 +17393,8 @@ void Driver::shutdown() noexcept {
 }
 
 }  // namespace tokio::detail
-/* end file src/tokio/scheduler/driver.cpp */
-/* begin file src/tokio/scheduler/handle_inner.cpp */
+/* end file src/tokio/runtime/detail/driver.cpp */
+/* begin file src/tokio/runtime/detail/handle_inner.cpp */
 /* #include <stdexcept> (already above) */
 /* #include <string> (already above) */
 
@@ -17442,8 +17442,271 @@ HandleInner* current_handle_or_throw(const char* what) {
 }
 
 }  // namespace tokio::detail
-/* end file src/tokio/scheduler/handle_inner.cpp */
-/* begin file src/tokio/scheduler/multi_thread.cpp */
+/* end file src/tokio/runtime/detail/handle_inner.cpp */
+/* begin file src/tokio/runtime/detail/harness.cpp */
+// The task harness: waking, running, completing and joining spawned tasks.
+/* #include <atomic> (already above) */
+#include <cstdio>
+/* #include <cstdlib> (already above) */
+/* #include <stdexcept> (already above) */
+
+
+namespace tokio::detail {
+
+namespace {
+std::atomic<uint64_t> g_next_task_id_block{1};
+
+void dealloc_task(TaskHeader* t) noexcept {
+  Scheduler* s = t->sched;
+  uint64_t id = t->id;
+  t->vt()->dealloc(t);
+  if (s) s->on_dealloc(id);
+}
+
+// Runs with tls describing `t`, restoring the previous values afterwards (a LocalSet
+// polls its tasks from inside another task's poll).
+struct TaskPollScope {
+  ThreadContext& c;
+  Wakeable* waker;
+  PollSlot* slot;
+  TaskHeader* task;
+  TaskLocalBinding* locals;
+  bool yielded;
+  explicit TaskPollScope(TaskHeader* t) noexcept
+      : c(tls), waker(c.waker), slot(c.slot), task(c.task), locals(c.locals),
+        yielded(c.yield_requested) {
+    c.waker = &t->wakeable;
+    c.task = t;
+    c.locals = nullptr;  // task-locals are per task, never inherited
+    c.yield_requested = false;
+  }
+  ~TaskPollScope() {
+    c.waker = waker;
+    c.slot = slot;
+    c.task = task;
+    c.locals = locals;
+    c.yield_requested = yielded;
+  }
+};
+}  // namespace
+
+uint64_t allocate_task_id_block() noexcept {
+  return g_next_task_id_block.fetch_add(1024, std::memory_order_relaxed);
+}
+
+void throw_misuse(const char* msg) { throw std::logic_error(std::string("tokio: ") + msg); }
+
+void throw_not_in_task(const char* what) {
+  throw std::logic_error(std::string("tokio: ") + what +
+                         " outside a tokio task: await it inside a coroutine that runs on a "
+                         "runtime (Runtime::block_on, tokio::spawn)");
+}
+
+// --- waker vtable ------------------------------------------------------------------------
+void task_wake(Wakeable* w) noexcept {
+  TaskHeader* t = TaskHeader::from_wakeable(w);
+  switch (t->state.to_notified_by_val()) {
+    case TaskState::Notify::Submit:
+      t->sched->schedule(t, false);
+      break;
+    case TaskState::Notify::Dealloc:
+      dealloc_task(t);
+      break;
+    case TaskState::Notify::DoNothing:
+      break;
+  }
+}
+
+void task_wake_by_ref(Wakeable* w) noexcept {
+  TaskHeader* t = TaskHeader::from_wakeable(w);
+  if (t->state.to_notified_by_ref() == TaskState::Notify::Submit) t->sched->schedule(t, false);
+}
+
+void task_clone(Wakeable* w) noexcept { TaskHeader::from_wakeable(w)->state.ref_inc(); }
+
+void task_drop(Wakeable* w) noexcept { task_drop_ref(TaskHeader::from_wakeable(w)); }
+
+void task_drop_ref(TaskHeader* t) noexcept {
+  if (t->state.ref_dec()) dealloc_task(t);
+}
+
+// --- running -----------------------------------------------------------------------------
+bool task_begin_run(TaskHeader* t) noexcept {
+  switch (t->state.to_running()) {
+    case TaskState::ToRunning::Failed:
+      task_drop_ref(t);
+      return false;
+    case TaskState::ToRunning::Cancelled:
+      task_cancel_and_complete(t);
+      return false;
+    case TaskState::ToRunning::Success:
+      break;
+  }
+  return true;
+}
+
+void task_run_coroutine(TaskHeader* t) noexcept {
+  if (!task_begin_run(t)) return;
+  bool done;
+  bool yielded;
+  {
+    TaskPollScope scope(t);
+    task::Context cx(&t->wakeable);
+    done = drive_slot(t->slot, cx);
+    yielded = tls.yield_requested;
+  }
+  if (done) {
+    t->vt()->finish(t);
+    task_complete(t);
+    return;
+  }
+  if (yielded) {
+    // yield_now: back in line behind everything else ready, with no waker clone.
+    if (!t->state.to_notified_after_yield()) {
+      task_cancel_and_complete(t);
+      return;
+    }
+    if (DeferList* d = tls.defer) d->tasks.push_back(t);
+    else t->sched->schedule(t, true);
+    return;
+  }
+  switch (t->state.to_idle()) {
+    case TaskState::ToIdle::Ok:
+      return;
+    case TaskState::ToIdle::OkNotified:
+      t->sched->schedule(t, true);
+      return;
+    case TaskState::ToIdle::OkDealloc:
+      dealloc_task(t);
+      return;
+    case TaskState::ToIdle::Cancelled:
+      task_cancel_and_complete(t);
+      return;
+  }
+}
+
+void task_cancel_and_complete(TaskHeader* t) noexcept {
+  {
+    // Destructors of the cancelled frame may use the runtime (spawn, wake, deregister).
+    TaskPollScope scope(t);
+    t->vt()->cancel(t);
+  }
+  task_complete(t);
+}
+
+void task_complete(TaskHeader* t) noexcept {
+  uint64_t s = t->state.to_complete();
+  if (!(s & TaskState::JOIN_INTEREST)) {
+    t->vt()->drop_output(t);
+  } else if (s & TaskState::JOIN_WAKER) {
+    Wakeable* w = t->join_waker;
+    w->vtable->wake_by_ref(w);
+    uint64_t after = t->state.unset_join_waker_after_complete();
+    if (!(after & TaskState::JOIN_INTEREST)) {
+      t->join_waker = nullptr;
+      w->vtable->drop(w);
+    }
+  }
+  if (t->sched) t->sched->on_complete(t);
+  // The owned-list reference and the runner's reference.
+  if (t->state.ref_dec_n(2)) dealloc_task(t);
+}
+
+void task_schedule_new(TaskHeader* t) noexcept { t->sched->schedule(t, false); }
+
+void task_abort(TaskHeader* t) noexcept {
+  if (t->state.to_notified_and_cancel()) t->sched->schedule(t, false);
+}
+
+void task_shutdown(TaskHeader* t) noexcept {
+  // The caller holds a reference for us; it becomes the runner's reference when we claim.
+  if (t->state.to_shutdown()) {
+    task_cancel_and_complete(t);
+  } else {
+    task_drop_ref(t);
+  }
+}
+
+void task_reject(TaskHeader* t) noexcept {
+  // Unbound and never scheduled: we hold the notified ref from INITIAL.
+  if (t->state.to_running() == TaskState::ToRunning::Failed) {
+    task_drop_ref(t);
+    return;
+  }
+  task_cancel_and_complete(t);
+}
+
+// --- joining -----------------------------------------------------------------------------
+namespace {
+void replace_join_waker(TaskHeader* t, Wakeable* w) noexcept {
+  if (Wakeable* old = t->join_waker) old->vtable->drop(old);
+  w->vtable->clone(w);
+  t->join_waker = w;
+}
+void clear_join_waker(TaskHeader* t) noexcept {
+  if (Wakeable* old = t->join_waker) {
+    t->join_waker = nullptr;
+    old->vtable->drop(old);
+  }
+}
+}  // namespace
+
+bool task_join_poll_waker(TaskHeader* t, Wakeable* w) noexcept {
+  uint64_t s = t->state.load();
+  if (s & TaskState::COMPLETE) return true;
+  if (s & TaskState::JOIN_WAKER) {
+    if (t->join_waker == w) return false;
+    // Take the field back before replacing the waker.
+    if (!t->state.unset_join_waker()) return true;
+  }
+  replace_join_waker(t, w);
+  if (!t->state.set_join_waker()) {
+    clear_join_waker(t);
+    return true;
+  }
+  return false;
+}
+
+bool task_join_poll(TaskHeader* t, task::Context& cx) noexcept {
+  return task_join_poll_waker(t, cx.raw_waker());
+}
+
+bool task_join_release(TaskHeader* t) noexcept {
+  uint64_t after = t->state.drop_join_interest();
+  if (!(after & TaskState::JOIN_WAKER)) clear_join_waker(t);
+  return (after & TaskState::COMPLETE) != 0;
+}
+
+void wake_deferred(DeferList& d) noexcept {
+  // Index loops: a wake may run code that defers more (it lands after, and is woken too).
+  for (std::size_t i = 0; i < d.tasks.size(); ++i) d.tasks[i]->sched->schedule(d.tasks[i], true);
+  d.tasks.clear();
+  for (std::size_t i = 0; i < d.wakers.size(); ++i) d.wakers[i]->vtable->wake(d.wakers[i]);
+  d.wakers.clear();
+}
+
+// --- coop --------------------------------------------------------------------------------
+std::atomic<uint64_t> g_budget_forced_yields{0};
+
+bool coop_poll_proceed_slow(task::Context& cx) noexcept {
+  g_budget_forced_yields.fetch_add(1, std::memory_order_relaxed);
+  cx.wake_by_ref();
+  return false;
+}
+
+uint32_t thread_rand_n(uint32_t n) noexcept {
+  uint64_t& s = tls.rng_state;
+  if (s == 0) s = random_seed();
+  s ^= s >> 12;
+  s ^= s << 25;
+  s ^= s >> 27;
+  uint32_t r = static_cast<uint32_t>((s * 0x2545F4914F6CDD1Dull) >> 32);
+  return static_cast<uint32_t>((static_cast<uint64_t>(r) * n) >> 32);
+}
+
+}  // namespace tokio::detail
+/* end file src/tokio/runtime/detail/harness.cpp */
+/* begin file src/tokio/runtime/detail/multi_thread.cpp */
 // The multi-thread, work-stealing scheduler.
 //
 // Each worker owns a Core: a LIFO slot, a 256-slot local queue (stealable), counters. A
@@ -17465,7 +17728,7 @@ HandleInner* current_handle_or_throw(const char* what) {
 /* #include <thread> (already above) */
 /* #include <vector> (already above) */
 
-/* begin file src/tokio/scheduler/idle.hpp */
+/* begin file src/tokio/runtime/detail/idle.hpp */
 // Idle: which multi-thread workers are parked, and how many are searching for work.
 //
 // `state_` encoding (32 bits):
@@ -17574,8 +17837,8 @@ class Idle {
 };
 
 }  // namespace tokio::detail
-/* end file src/tokio/scheduler/idle.hpp */
-/* begin file src/tokio/scheduler/local_queue.hpp */
+/* end file src/tokio/runtime/detail/idle.hpp */
+/* begin file src/tokio/runtime/detail/local_queue.hpp */
 // LocalQueue: a worker's fixed 256-slot run queue. The owning worker pushes and pops;
 // other workers steal half of it at a time.
 //
@@ -17749,8 +18012,8 @@ class LocalQueue {
 };
 
 }  // namespace tokio::detail
-/* end file src/tokio/scheduler/local_queue.hpp */
-/* begin file src/tokio/scheduler/worker_parker.hpp */
+/* end file src/tokio/runtime/detail/local_queue.hpp */
+/* begin file src/tokio/runtime/detail/worker_parker.hpp */
 // WorkerParker: how an idle multi-thread worker sleeps.
 //
 // `state_` encoding (32 bits, also the futex word):
@@ -17843,7 +18106,7 @@ class WorkerParker {
 };
 
 }  // namespace tokio::detail
-/* end file src/tokio/scheduler/worker_parker.hpp */
+/* end file src/tokio/runtime/detail/worker_parker.hpp */
 
 namespace tokio::detail {
 
@@ -18373,8 +18636,8 @@ HandleInner* make_multi_thread(Config cfg) {
 }
 
 }  // namespace tokio::detail
-/* end file src/tokio/scheduler/multi_thread.cpp */
-/* begin file src/tokio/scheduler/owned_tasks.cpp */
+/* end file src/tokio/runtime/detail/multi_thread.cpp */
+/* begin file src/tokio/runtime/detail/owned_tasks.cpp */
 /* #include <mutex> (already above) */
 /* #include <vector> (already above) */
 
@@ -18459,8 +18722,8 @@ uint64_t OwnedTasks::spawned() const noexcept {
   return n;
 }
 }  // namespace tokio::detail
-/* end file src/tokio/scheduler/owned_tasks.cpp */
-/* begin file src/tokio/scheduler/park.cpp */
+/* end file src/tokio/runtime/detail/owned_tasks.cpp */
+/* begin file src/tokio/runtime/detail/park.cpp */
 #include <time.h>
 
 
@@ -18545,9 +18808,58 @@ ParkThread* ParkThread::current() {
 }
 
 }  // namespace tokio::detail
-/* end file src/tokio/scheduler/park.cpp */
-/* begin file src/tokio/scheduler/runtime.cpp */
-#include <cstdio>
+/* end file src/tokio/runtime/detail/park.cpp */
+/* begin file src/tokio/runtime/detail/thread.cpp */
+/* #include <cerrno> (already above) */
+/* #include <memory> (already above) */
+/* #include <system_error> (already above) */
+
+
+namespace tokio::detail {
+
+namespace {
+struct ThreadStart {
+  std::string name;
+  std::function<void()> body;
+};
+void* thread_trampoline(void* arg) {
+  std::unique_ptr<ThreadStart> s(static_cast<ThreadStart*>(arg));
+  if (!s->name.empty()) {
+    std::string n = s->name.substr(0, 15);  // the kernel keeps 15 bytes
+    pthread_setname_np(pthread_self(), n.c_str());
+  }
+  s->body();
+  return nullptr;
+}
+}  // namespace
+
+pthread_t spawn_native_thread(const std::string& name, std::size_t stack_size,
+                              std::function<void()> body) {
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  if (stack_size > 0) {
+    int rc = pthread_attr_setstacksize(&attr, stack_size);
+    if (rc != 0) {
+      pthread_attr_destroy(&attr);
+      throw std::system_error(rc, std::generic_category(),
+                              "tokio: invalid thread_stack_size (must be at least PTHREAD_STACK_MIN)");
+    }
+  }
+  auto* start = new ThreadStart{name, std::move(body)};
+  pthread_t th;
+  int rc = pthread_create(&th, &attr, &thread_trampoline, start);
+  pthread_attr_destroy(&attr);
+  if (rc != 0) {
+    delete start;
+    throw std::system_error(rc, std::generic_category(), "tokio: failed to spawn a thread");
+  }
+  return th;
+}
+
+}  // namespace tokio::detail
+/* end file src/tokio/runtime/detail/thread.cpp */
+/* begin file src/tokio/runtime/runtime.cpp */
+/* #include <cstdio> (already above) */
 /* #include <cstdlib> (already above) */
 /* #include <stdexcept> (already above) */
 
@@ -18622,56 +18934,7 @@ void Runtime::close(std::optional<std::chrono::nanoseconds> timeout) {
 }
 
 }  // namespace tokio::runtime
-/* end file src/tokio/scheduler/runtime.cpp */
-/* begin file src/tokio/scheduler/thread.cpp */
-/* #include <cerrno> (already above) */
-/* #include <memory> (already above) */
-/* #include <system_error> (already above) */
-
-
-namespace tokio::detail {
-
-namespace {
-struct ThreadStart {
-  std::string name;
-  std::function<void()> body;
-};
-void* thread_trampoline(void* arg) {
-  std::unique_ptr<ThreadStart> s(static_cast<ThreadStart*>(arg));
-  if (!s->name.empty()) {
-    std::string n = s->name.substr(0, 15);  // the kernel keeps 15 bytes
-    pthread_setname_np(pthread_self(), n.c_str());
-  }
-  s->body();
-  return nullptr;
-}
-}  // namespace
-
-pthread_t spawn_native_thread(const std::string& name, std::size_t stack_size,
-                              std::function<void()> body) {
-  pthread_attr_t attr;
-  pthread_attr_init(&attr);
-  if (stack_size > 0) {
-    int rc = pthread_attr_setstacksize(&attr, stack_size);
-    if (rc != 0) {
-      pthread_attr_destroy(&attr);
-      throw std::system_error(rc, std::generic_category(),
-                              "tokio: invalid thread_stack_size (must be at least PTHREAD_STACK_MIN)");
-    }
-  }
-  auto* start = new ThreadStart{name, std::move(body)};
-  pthread_t th;
-  int rc = pthread_create(&th, &attr, &thread_trampoline, start);
-  pthread_attr_destroy(&attr);
-  if (rc != 0) {
-    delete start;
-    throw std::system_error(rc, std::generic_category(), "tokio: failed to spawn a thread");
-  }
-  return th;
-}
-
-}  // namespace tokio::detail
-/* end file src/tokio/scheduler/thread.cpp */
+/* end file src/tokio/runtime/runtime.cpp */
 /* begin file src/tokio/sync/barrier.cpp */
 
 namespace tokio::sync {
@@ -18753,7 +19016,90 @@ bool Barrier::Wait::poll(task::Context& cx) noexcept {
 
 }  // namespace tokio::sync
 /* end file src/tokio/sync/barrier.cpp */
-/* begin file src/tokio/sync/batch_semaphore.cpp */
+/* begin file src/tokio/sync/cancellation_token.cpp */
+/* #include <vector> (already above) */
+
+
+namespace tokio::detail {
+
+CancelNode* CancelNode::new_root() { return new CancelNode(new CancelTree()); }
+
+CancelNode* CancelNode::new_child(CancelNode* parent) {
+  CancelTree* t = parent->tree;
+  t->refs.fetch_add(1, std::memory_order_relaxed);
+  auto* child = new CancelNode(t);
+  std::lock_guard<std::mutex> g(t->m);
+  if (parent->cancelled.load(std::memory_order_relaxed)) {
+    child->cancelled.store(true, std::memory_order_release);
+  } else {
+    child->parent = parent;
+    parent->ref();
+    parent->children.push_back(child);
+  }
+  return child;
+}
+
+void CancelNode::cancel() {
+  std::vector<CancelNode*> todo;    // the subtree (each with a reference taken)
+  CancelNode* outer_parent = nullptr;  // our parent: loses its link reference to us
+  {
+    std::lock_guard<std::mutex> g(tree->m);
+    if (cancelled.load(std::memory_order_relaxed)) return;
+    todo.push_back(this);
+    ref();
+    for (std::size_t i = 0; i < todo.size(); ++i) {
+      CancelNode* n = todo[i];
+      n->cancelled.store(true, std::memory_order_release);
+      // Detach the children (each held a link reference on n; we keep it as the
+      // reference `todo` needs, and give n's back below).
+      while (WaitNode* c = n->children.pop_front()) {
+        auto* child = static_cast<CancelNode*>(c);
+        child->parent = nullptr;
+        child->ref();
+        todo.push_back(child);
+        n->refs.fetch_sub(1, std::memory_order_relaxed);  // n stays alive: todo holds it
+      }
+    }
+    if (parent) {
+      unlink();
+      outer_parent = std::exchange(parent, nullptr);
+    }
+  }
+  for (CancelNode* n : todo) n->notify.notify_waiters();
+  for (CancelNode* n : todo) n->release();
+  if (outer_parent) outer_parent->release();
+}
+
+void CancelNode::drop_handle() noexcept {
+  if (handles.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
+  // Last handle: hand our children to our parent (or make them roots) and unlink.
+  std::size_t moved = 0;
+  CancelNode* old_parent = nullptr;
+  {
+    std::lock_guard<std::mutex> g(tree->m);
+    while (WaitNode* c = children.pop_front()) {
+      auto* child = static_cast<CancelNode*>(c);
+      child->parent = parent;
+      if (parent) {
+        parent->ref();
+        parent->children.push_back(child);
+      }
+      ++moved;
+    }
+    if (parent) {
+      unlink();
+      old_parent = std::exchange(parent, nullptr);
+    }
+  }
+  if (old_parent) old_parent->release();
+  // The children's link references on us, then the handles' own reference.
+  if (moved) refs.fetch_sub(moved, std::memory_order_acq_rel);
+  release();
+}
+
+}  // namespace tokio::detail
+/* end file src/tokio/sync/cancellation_token.cpp */
+/* begin file src/tokio/sync/detail/batch_semaphore.cpp */
 /* #include <stdexcept> (already above) */
 /* #include <string> (already above) */
 
@@ -18950,90 +19296,78 @@ void BatchSemaphore::close() noexcept {
 }
 
 }  // namespace tokio::detail
-/* end file src/tokio/sync/batch_semaphore.cpp */
-/* begin file src/tokio/sync/cancellation_token.cpp */
-/* #include <vector> (already above) */
-
+/* end file src/tokio/sync/detail/batch_semaphore.cpp */
+/* begin file src/tokio/sync/detail/raw_rwlock.cpp */
 
 namespace tokio::detail {
 
-CancelNode* CancelNode::new_root() { return new CancelNode(new CancelTree()); }
-
-CancelNode* CancelNode::new_child(CancelNode* parent) {
-  CancelTree* t = parent->tree;
-  t->refs.fetch_add(1, std::memory_order_relaxed);
-  auto* child = new CancelNode(t);
-  std::lock_guard<std::mutex> g(t->m);
-  if (parent->cancelled.load(std::memory_order_relaxed)) {
-    child->cancelled.store(true, std::memory_order_release);
-  } else {
-    child->parent = parent;
-    parent->ref();
-    parent->children.push_back(child);
-  }
-  return child;
+namespace {
+constexpr int kSpins = 100;
 }
 
-void CancelNode::cancel() {
-  std::vector<CancelNode*> todo;    // the subtree (each with a reference taken)
-  CancelNode* outer_parent = nullptr;  // our parent: loses its link reference to us
-  {
-    std::lock_guard<std::mutex> g(tree->m);
-    if (cancelled.load(std::memory_order_relaxed)) return;
-    todo.push_back(this);
-    ref();
-    for (std::size_t i = 0; i < todo.size(); ++i) {
-      CancelNode* n = todo[i];
-      n->cancelled.store(true, std::memory_order_release);
-      // Detach the children (each held a link reference on n; we keep it as the
-      // reference `todo` needs, and give n's back below).
-      while (WaitNode* c = n->children.pop_front()) {
-        auto* child = static_cast<CancelNode*>(c);
-        child->parent = nullptr;
-        child->ref();
-        todo.push_back(child);
-        n->refs.fetch_sub(1, std::memory_order_relaxed);  // n stays alive: todo holds it
-      }
-    }
-    if (parent) {
-      unlink();
-      outer_parent = std::exchange(parent, nullptr);
-    }
+void RawRwLock::park(uint32_t s) noexcept {
+  if (!(s & PARKED)) {
+    if (!state_.compare_exchange_strong(s, s | PARKED, std::memory_order_relaxed)) return;
+    s |= PARKED;
   }
-  for (CancelNode* n : todo) n->notify.notify_waiters();
-  for (CancelNode* n : todo) n->release();
-  if (outer_parent) outer_parent->release();
+  futex_wait(&state_, s, nullptr);
 }
 
-void CancelNode::drop_handle() noexcept {
-  if (handles.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
-  // Last handle: hand our children to our parent (or make them roots) and unlink.
-  std::size_t moved = 0;
-  CancelNode* old_parent = nullptr;
-  {
-    std::lock_guard<std::mutex> g(tree->m);
-    while (WaitNode* c = children.pop_front()) {
-      auto* child = static_cast<CancelNode*>(c);
-      child->parent = parent;
-      if (parent) {
-        parent->ref();
-        parent->children.push_back(child);
+void RawRwLock::lock_shared_slow() noexcept {
+  int spins = 0;
+  for (;;) {
+    uint32_t s = state_.load(std::memory_order_relaxed);
+    if (!(s & (WRITE_LOCKED | WRITER_WAITING))) {
+      if (state_.compare_exchange_weak(s, s + 1, std::memory_order_acquire,
+                                       std::memory_order_relaxed)) {
+        return;
       }
-      ++moved;
+      continue;
     }
-    if (parent) {
-      unlink();
-      old_parent = std::exchange(parent, nullptr);
+    if (spins++ < kSpins) {
+      cpu_relax();
+      continue;
+    }
+    park(s);
+  }
+}
+
+void RawRwLock::lock_slow() noexcept {
+  int spins = 0;
+  for (;;) {
+    uint32_t s = state_.load(std::memory_order_relaxed);
+    if (!(s & (READER_MASK | WRITE_LOCKED))) {
+      // Free: take it (clearing WRITER_WAITING; other waiting writers set it again).
+      if (state_.compare_exchange_weak(s, (s & PARKED) | WRITE_LOCKED, std::memory_order_acquire,
+                                       std::memory_order_relaxed)) {
+        return;
+      }
+      continue;
+    }
+    if (!(s & WRITER_WAITING)) {
+      state_.compare_exchange_weak(s, s | WRITER_WAITING, std::memory_order_relaxed);
+      continue;
+    }
+    if (spins++ < kSpins) {
+      cpu_relax();
+      continue;
+    }
+    park(s);
+  }
+}
+
+void RawRwLock::wake_parked() noexcept {
+  uint32_t s = state_.load(std::memory_order_relaxed);
+  while (s & PARKED) {
+    if (state_.compare_exchange_weak(s, s & ~PARKED, std::memory_order_relaxed)) {
+      futex_wake(&state_, INT32_MAX);
+      return;
     }
   }
-  if (old_parent) old_parent->release();
-  // The children's link references on us, then the handles' own reference.
-  if (moved) refs.fetch_sub(moved, std::memory_order_acq_rel);
-  release();
 }
 
 }  // namespace tokio::detail
-/* end file src/tokio/sync/cancellation_token.cpp */
+/* end file src/tokio/sync/detail/raw_rwlock.cpp */
 /* begin file src/tokio/sync/notify.cpp */
 
 namespace tokio::sync {
@@ -19247,77 +19581,6 @@ bool Notified::poll_init(Wakeable* waker) noexcept {
 
 }  // namespace tokio::sync
 /* end file src/tokio/sync/notify.cpp */
-/* begin file src/tokio/sync/raw_rwlock.cpp */
-
-namespace tokio::detail {
-
-namespace {
-constexpr int kSpins = 100;
-}
-
-void RawRwLock::park(uint32_t s) noexcept {
-  if (!(s & PARKED)) {
-    if (!state_.compare_exchange_strong(s, s | PARKED, std::memory_order_relaxed)) return;
-    s |= PARKED;
-  }
-  futex_wait(&state_, s, nullptr);
-}
-
-void RawRwLock::lock_shared_slow() noexcept {
-  int spins = 0;
-  for (;;) {
-    uint32_t s = state_.load(std::memory_order_relaxed);
-    if (!(s & (WRITE_LOCKED | WRITER_WAITING))) {
-      if (state_.compare_exchange_weak(s, s + 1, std::memory_order_acquire,
-                                       std::memory_order_relaxed)) {
-        return;
-      }
-      continue;
-    }
-    if (spins++ < kSpins) {
-      cpu_relax();
-      continue;
-    }
-    park(s);
-  }
-}
-
-void RawRwLock::lock_slow() noexcept {
-  int spins = 0;
-  for (;;) {
-    uint32_t s = state_.load(std::memory_order_relaxed);
-    if (!(s & (READER_MASK | WRITE_LOCKED))) {
-      // Free: take it (clearing WRITER_WAITING; other waiting writers set it again).
-      if (state_.compare_exchange_weak(s, (s & PARKED) | WRITE_LOCKED, std::memory_order_acquire,
-                                       std::memory_order_relaxed)) {
-        return;
-      }
-      continue;
-    }
-    if (!(s & WRITER_WAITING)) {
-      state_.compare_exchange_weak(s, s | WRITER_WAITING, std::memory_order_relaxed);
-      continue;
-    }
-    if (spins++ < kSpins) {
-      cpu_relax();
-      continue;
-    }
-    park(s);
-  }
-}
-
-void RawRwLock::wake_parked() noexcept {
-  uint32_t s = state_.load(std::memory_order_relaxed);
-  while (s & PARKED) {
-    if (state_.compare_exchange_weak(s, s & ~PARKED, std::memory_order_relaxed)) {
-      futex_wake(&state_, INT32_MAX);
-      return;
-    }
-  }
-}
-
-}  // namespace tokio::detail
-/* end file src/tokio/sync/raw_rwlock.cpp */
 /* begin file src/tokio/task/join_set.cpp */
 /* #include <mutex> (already above) */
 
@@ -19569,270 +19832,7 @@ void LocalSetShared::shutdown() noexcept {
 
 }  // namespace tokio::detail
 /* end file src/tokio/task/local_set.cpp */
-/* begin file src/tokio/task/task.cpp */
-// The task harness: waking, running, completing and joining spawned tasks.
-/* #include <atomic> (already above) */
-/* #include <cstdio> (already above) */
-/* #include <cstdlib> (already above) */
-/* #include <stdexcept> (already above) */
-
-
-namespace tokio::detail {
-
-namespace {
-std::atomic<uint64_t> g_next_task_id_block{1};
-
-void dealloc_task(TaskHeader* t) noexcept {
-  Scheduler* s = t->sched;
-  uint64_t id = t->id;
-  t->vt()->dealloc(t);
-  if (s) s->on_dealloc(id);
-}
-
-// Runs with tls describing `t`, restoring the previous values afterwards (a LocalSet
-// polls its tasks from inside another task's poll).
-struct TaskPollScope {
-  ThreadContext& c;
-  Wakeable* waker;
-  PollSlot* slot;
-  TaskHeader* task;
-  TaskLocalBinding* locals;
-  bool yielded;
-  explicit TaskPollScope(TaskHeader* t) noexcept
-      : c(tls), waker(c.waker), slot(c.slot), task(c.task), locals(c.locals),
-        yielded(c.yield_requested) {
-    c.waker = &t->wakeable;
-    c.task = t;
-    c.locals = nullptr;  // task-locals are per task, never inherited
-    c.yield_requested = false;
-  }
-  ~TaskPollScope() {
-    c.waker = waker;
-    c.slot = slot;
-    c.task = task;
-    c.locals = locals;
-    c.yield_requested = yielded;
-  }
-};
-}  // namespace
-
-uint64_t allocate_task_id_block() noexcept {
-  return g_next_task_id_block.fetch_add(1024, std::memory_order_relaxed);
-}
-
-void throw_misuse(const char* msg) { throw std::logic_error(std::string("tokio: ") + msg); }
-
-void throw_not_in_task(const char* what) {
-  throw std::logic_error(std::string("tokio: ") + what +
-                         " outside a tokio task: await it inside a coroutine that runs on a "
-                         "runtime (Runtime::block_on, tokio::spawn)");
-}
-
-// --- waker vtable ------------------------------------------------------------------------
-void task_wake(Wakeable* w) noexcept {
-  TaskHeader* t = TaskHeader::from_wakeable(w);
-  switch (t->state.to_notified_by_val()) {
-    case TaskState::Notify::Submit:
-      t->sched->schedule(t, false);
-      break;
-    case TaskState::Notify::Dealloc:
-      dealloc_task(t);
-      break;
-    case TaskState::Notify::DoNothing:
-      break;
-  }
-}
-
-void task_wake_by_ref(Wakeable* w) noexcept {
-  TaskHeader* t = TaskHeader::from_wakeable(w);
-  if (t->state.to_notified_by_ref() == TaskState::Notify::Submit) t->sched->schedule(t, false);
-}
-
-void task_clone(Wakeable* w) noexcept { TaskHeader::from_wakeable(w)->state.ref_inc(); }
-
-void task_drop(Wakeable* w) noexcept { task_drop_ref(TaskHeader::from_wakeable(w)); }
-
-void task_drop_ref(TaskHeader* t) noexcept {
-  if (t->state.ref_dec()) dealloc_task(t);
-}
-
-// --- running -----------------------------------------------------------------------------
-bool task_begin_run(TaskHeader* t) noexcept {
-  switch (t->state.to_running()) {
-    case TaskState::ToRunning::Failed:
-      task_drop_ref(t);
-      return false;
-    case TaskState::ToRunning::Cancelled:
-      task_cancel_and_complete(t);
-      return false;
-    case TaskState::ToRunning::Success:
-      break;
-  }
-  return true;
-}
-
-void task_run_coroutine(TaskHeader* t) noexcept {
-  if (!task_begin_run(t)) return;
-  bool done;
-  bool yielded;
-  {
-    TaskPollScope scope(t);
-    task::Context cx(&t->wakeable);
-    done = drive_slot(t->slot, cx);
-    yielded = tls.yield_requested;
-  }
-  if (done) {
-    t->vt()->finish(t);
-    task_complete(t);
-    return;
-  }
-  if (yielded) {
-    // yield_now: back in line behind everything else ready, with no waker clone.
-    if (!t->state.to_notified_after_yield()) {
-      task_cancel_and_complete(t);
-      return;
-    }
-    if (DeferList* d = tls.defer) d->tasks.push_back(t);
-    else t->sched->schedule(t, true);
-    return;
-  }
-  switch (t->state.to_idle()) {
-    case TaskState::ToIdle::Ok:
-      return;
-    case TaskState::ToIdle::OkNotified:
-      t->sched->schedule(t, true);
-      return;
-    case TaskState::ToIdle::OkDealloc:
-      dealloc_task(t);
-      return;
-    case TaskState::ToIdle::Cancelled:
-      task_cancel_and_complete(t);
-      return;
-  }
-}
-
-void task_cancel_and_complete(TaskHeader* t) noexcept {
-  {
-    // Destructors of the cancelled frame may use the runtime (spawn, wake, deregister).
-    TaskPollScope scope(t);
-    t->vt()->cancel(t);
-  }
-  task_complete(t);
-}
-
-void task_complete(TaskHeader* t) noexcept {
-  uint64_t s = t->state.to_complete();
-  if (!(s & TaskState::JOIN_INTEREST)) {
-    t->vt()->drop_output(t);
-  } else if (s & TaskState::JOIN_WAKER) {
-    Wakeable* w = t->join_waker;
-    w->vtable->wake_by_ref(w);
-    uint64_t after = t->state.unset_join_waker_after_complete();
-    if (!(after & TaskState::JOIN_INTEREST)) {
-      t->join_waker = nullptr;
-      w->vtable->drop(w);
-    }
-  }
-  if (t->sched) t->sched->on_complete(t);
-  // The owned-list reference and the runner's reference.
-  if (t->state.ref_dec_n(2)) dealloc_task(t);
-}
-
-void task_schedule_new(TaskHeader* t) noexcept { t->sched->schedule(t, false); }
-
-void task_abort(TaskHeader* t) noexcept {
-  if (t->state.to_notified_and_cancel()) t->sched->schedule(t, false);
-}
-
-void task_shutdown(TaskHeader* t) noexcept {
-  // The caller holds a reference for us; it becomes the runner's reference when we claim.
-  if (t->state.to_shutdown()) {
-    task_cancel_and_complete(t);
-  } else {
-    task_drop_ref(t);
-  }
-}
-
-void task_reject(TaskHeader* t) noexcept {
-  // Unbound and never scheduled: we hold the notified ref from INITIAL.
-  if (t->state.to_running() == TaskState::ToRunning::Failed) {
-    task_drop_ref(t);
-    return;
-  }
-  task_cancel_and_complete(t);
-}
-
-// --- joining -----------------------------------------------------------------------------
-namespace {
-void replace_join_waker(TaskHeader* t, Wakeable* w) noexcept {
-  if (Wakeable* old = t->join_waker) old->vtable->drop(old);
-  w->vtable->clone(w);
-  t->join_waker = w;
-}
-void clear_join_waker(TaskHeader* t) noexcept {
-  if (Wakeable* old = t->join_waker) {
-    t->join_waker = nullptr;
-    old->vtable->drop(old);
-  }
-}
-}  // namespace
-
-bool task_join_poll_waker(TaskHeader* t, Wakeable* w) noexcept {
-  uint64_t s = t->state.load();
-  if (s & TaskState::COMPLETE) return true;
-  if (s & TaskState::JOIN_WAKER) {
-    if (t->join_waker == w) return false;
-    // Take the field back before replacing the waker.
-    if (!t->state.unset_join_waker()) return true;
-  }
-  replace_join_waker(t, w);
-  if (!t->state.set_join_waker()) {
-    clear_join_waker(t);
-    return true;
-  }
-  return false;
-}
-
-bool task_join_poll(TaskHeader* t, task::Context& cx) noexcept {
-  return task_join_poll_waker(t, cx.raw_waker());
-}
-
-bool task_join_release(TaskHeader* t) noexcept {
-  uint64_t after = t->state.drop_join_interest();
-  if (!(after & TaskState::JOIN_WAKER)) clear_join_waker(t);
-  return (after & TaskState::COMPLETE) != 0;
-}
-
-void wake_deferred(DeferList& d) noexcept {
-  // Index loops: a wake may run code that defers more (it lands after, and is woken too).
-  for (std::size_t i = 0; i < d.tasks.size(); ++i) d.tasks[i]->sched->schedule(d.tasks[i], true);
-  d.tasks.clear();
-  for (std::size_t i = 0; i < d.wakers.size(); ++i) d.wakers[i]->vtable->wake(d.wakers[i]);
-  d.wakers.clear();
-}
-
-// --- coop --------------------------------------------------------------------------------
-std::atomic<uint64_t> g_budget_forced_yields{0};
-
-bool coop_poll_proceed_slow(task::Context& cx) noexcept {
-  g_budget_forced_yields.fetch_add(1, std::memory_order_relaxed);
-  cx.wake_by_ref();
-  return false;
-}
-
-uint32_t thread_rand_n(uint32_t n) noexcept {
-  uint64_t& s = tls.rng_state;
-  if (s == 0) s = random_seed();
-  s ^= s >> 12;
-  s ^= s << 25;
-  s ^= s >> 27;
-  uint32_t r = static_cast<uint32_t>((s * 0x2545F4914F6CDD1Dull) >> 32);
-  return static_cast<uint32_t>((static_cast<uint64_t>(r) * n) >> 32);
-}
-
-}  // namespace tokio::detail
-/* end file src/tokio/task/task.cpp */
-/* begin file src/tokio/timers/clock.cpp */
+/* begin file src/tokio/time/clock.cpp */
 /* #include <stdexcept> (already above) */
 /* #include <string> (already above) */
 
@@ -19941,61 +19941,8 @@ void pause() {
 void resume() { detail::current_clock("time::resume()").resume(); }
 
 }  // namespace tokio::time
-/* end file src/tokio/timers/clock.cpp */
-/* begin file src/tokio/timers/interval.cpp */
-/* #include <stdexcept> (already above) */
-
-
-namespace tokio::time {
-
-namespace {
-// A tick later than this counts as missed (Tokio's threshold).
-constexpr std::chrono::milliseconds kMissedTickTolerance{5};
-}  // namespace
-
-Interval::Interval(Instant start, Duration period)
-    : timer_(start, detail::current_time_driver("time::interval")), period_(period) {
-  if (period.count() <= 0) {
-    throw std::invalid_argument("tokio: time::interval needs a positive period");
-  }
-}
-
-bool Interval::poll_tick(task::Context& cx, Instant& out) noexcept {
-  if (!detail::coop_poll_proceed(cx)) return false;
-  if (!timer_.poll(cx)) return false;
-  Instant scheduled = timer_.deadline();
-  Instant now = Instant::now();
-  Instant next;
-  if (now > scheduled.saturating_add(kMissedTickTolerance)) {
-    next = next_after_missed(scheduled, now);
-  } else {
-    auto n = scheduled.checked_add(period_);
-    next = n ? *n : Instant::far_future();
-  }
-  // Re-arms lazily: the next tick registers when it is awaited.
-  timer_.reset(next);
-  out = scheduled;
-  return true;
-}
-
-Instant Interval::next_after_missed(Instant scheduled, Instant now) const noexcept {
-  switch (behavior_) {
-    case MissedTickBehavior::Burst:
-      return scheduled.saturating_add(period_);
-    case MissedTickBehavior::Delay:
-      return now.saturating_add(period_);
-    case MissedTickBehavior::Skip: {
-      // The next point of the original schedule strictly after now.
-      Duration behind = now - scheduled;
-      return now.saturating_add(period_ - Duration(behind.count() % period_.count()));
-    }
-  }
-  return scheduled.saturating_add(period_);
-}
-
-}  // namespace tokio::time
-/* end file src/tokio/timers/interval.cpp */
-/* begin file src/tokio/timers/time_driver.cpp */
+/* end file src/tokio/time/clock.cpp */
+/* begin file src/tokio/time/detail/driver.cpp */
 /* #include <cstdio> (already above) */
 /* #include <cstdlib> (already above) */
 /* #include <stdexcept> (already above) */
@@ -20227,8 +20174,8 @@ void abort_no_time_runtime(const char* what) noexcept {
 }
 
 }  // namespace tokio::detail
-/* end file src/tokio/timers/time_driver.cpp */
-/* begin file src/tokio/timers/wheel.cpp */
+/* end file src/tokio/time/detail/driver.cpp */
+/* begin file src/tokio/time/detail/wheel.cpp */
 
 namespace tokio::detail {
 
@@ -20363,5 +20310,58 @@ TimerEntry* Wheel::poll(uint64_t now) noexcept {
 }
 
 }  // namespace tokio::detail
-/* end file src/tokio/timers/wheel.cpp */
+/* end file src/tokio/time/detail/wheel.cpp */
+/* begin file src/tokio/time/interval.cpp */
+/* #include <stdexcept> (already above) */
+
+
+namespace tokio::time {
+
+namespace {
+// A tick later than this counts as missed (Tokio's threshold).
+constexpr std::chrono::milliseconds kMissedTickTolerance{5};
+}  // namespace
+
+Interval::Interval(Instant start, Duration period)
+    : timer_(start, detail::current_time_driver("time::interval")), period_(period) {
+  if (period.count() <= 0) {
+    throw std::invalid_argument("tokio: time::interval needs a positive period");
+  }
+}
+
+bool Interval::poll_tick(task::Context& cx, Instant& out) noexcept {
+  if (!detail::coop_poll_proceed(cx)) return false;
+  if (!timer_.poll(cx)) return false;
+  Instant scheduled = timer_.deadline();
+  Instant now = Instant::now();
+  Instant next;
+  if (now > scheduled.saturating_add(kMissedTickTolerance)) {
+    next = next_after_missed(scheduled, now);
+  } else {
+    auto n = scheduled.checked_add(period_);
+    next = n ? *n : Instant::far_future();
+  }
+  // Re-arms lazily: the next tick registers when it is awaited.
+  timer_.reset(next);
+  out = scheduled;
+  return true;
+}
+
+Instant Interval::next_after_missed(Instant scheduled, Instant now) const noexcept {
+  switch (behavior_) {
+    case MissedTickBehavior::Burst:
+      return scheduled.saturating_add(period_);
+    case MissedTickBehavior::Delay:
+      return now.saturating_add(period_);
+    case MissedTickBehavior::Skip: {
+      // The next point of the original schedule strictly after now.
+      Duration behind = now - scheduled;
+      return now.saturating_add(period_ - Duration(behind.count() % period_.count()));
+    }
+  }
+  return scheduled.saturating_add(period_);
+}
+
+}  // namespace tokio::time
+/* end file src/tokio/time/interval.cpp */
 #endif // TOKIO_IMPLEMENTATION

@@ -36,7 +36,7 @@
 
 #include "tokio/core/result.hpp"
 #include "tokio/io/error.hpp"
-#include "tokio/task/task.hpp"
+#include "tokio/core/task.hpp"
 
 namespace tokio::io {
 

@@ -31,9 +31,9 @@
 
 #include "tokio/core/result.hpp"
 #include "tokio/io/async_io.hpp"
-#include "tokio/io/child_op.hpp"
+#include "tokio/io/detail/child_op.hpp"
 #include "tokio/io/read_ext.hpp"
-#include "tokio/io/utf8.hpp"
+#include "tokio/io/detail/utf8.hpp"
 
 namespace tokio::detail {
 

@@ -29,7 +29,7 @@
 
 #include "tokio/core/result.hpp"
 #include "tokio/io/async_io.hpp"
-#include "tokio/task/poll.hpp"
+#include "tokio/core/detail/poll.hpp"
 
 namespace tokio::detail {
 

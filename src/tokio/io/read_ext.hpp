@@ -29,9 +29,9 @@
 
 #include "tokio/core/result.hpp"
 #include "tokio/io/async_io.hpp"
-#include "tokio/io/child_op.hpp"
+#include "tokio/io/detail/child_op.hpp"
 #include "tokio/io/error.hpp"
-#include "tokio/io/utf8.hpp"
+#include "tokio/io/detail/utf8.hpp"
 
 namespace tokio::io {
 

@@ -7,7 +7,7 @@
 
 #include "tokio/core/result.hpp"
 #include "tokio/io/async_io.hpp"
-#include "tokio/io/ready_op.hpp"
+#include "tokio/io/detail/ready_op.hpp"
 
 namespace tokio::io {
 

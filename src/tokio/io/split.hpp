@@ -23,9 +23,9 @@
 #include <type_traits>
 #include <utility>
 
-#include "tokio/core/sync_primitives.hpp"
+#include "tokio/core/detail/sync_primitives.hpp"
 #include "tokio/io/async_io.hpp"
-#include "tokio/io/child_op.hpp"
+#include "tokio/io/detail/child_op.hpp"
 
 namespace tokio::detail {
 

@@ -12,8 +12,8 @@
 #include <stdexcept>
 #include <utility>
 
-#include "tokio/scheduler/handle_inner.hpp"
-#include "tokio/scheduler/spawn_impl.hpp"
+#include "tokio/runtime/detail/handle_inner.hpp"
+#include "tokio/task/detail/spawn_impl.hpp"
 
 namespace tokio::detail {
 

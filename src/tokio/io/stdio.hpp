@@ -34,7 +34,7 @@
 #include "tokio/core/result.hpp"
 #include "tokio/io/async_io.hpp"
 #include "tokio/task/join_handle.hpp"
-#include "tokio/task/poll.hpp"
+#include "tokio/core/detail/poll.hpp"
 
 namespace tokio::io {
 class Stdin;

@@ -15,7 +15,7 @@
 
 #include "tokio/core/result.hpp"
 #include "tokio/io/async_io.hpp"
-#include "tokio/io/child_op.hpp"
+#include "tokio/io/detail/child_op.hpp"
 #include "tokio/io/read_ext.hpp"
 
 namespace tokio::io {

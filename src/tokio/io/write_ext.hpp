@@ -26,7 +26,7 @@
 
 #include "tokio/core/result.hpp"
 #include "tokio/io/async_io.hpp"
-#include "tokio/io/child_op.hpp"
+#include "tokio/io/detail/child_op.hpp"
 #include "tokio/io/error.hpp"
 #include "tokio/io/read_ext.hpp"
 

@@ -24,7 +24,7 @@
 
 #include "tokio/core/result.hpp"
 #include "tokio/net/socket_addr.hpp"
-#include "tokio/task/task.hpp"
+#include "tokio/core/task.hpp"
 
 namespace tokio::net {
 

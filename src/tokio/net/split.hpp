@@ -15,7 +15,7 @@
 #include <utility>
 
 #include "tokio/core/result.hpp"
-#include "tokio/net/socket.hpp"
+#include "tokio/net/detail/socket.hpp"
 
 namespace tokio::net::detail_split {
 

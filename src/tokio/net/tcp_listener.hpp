@@ -22,10 +22,10 @@
 
 #include "tokio/core/result.hpp"
 #include "tokio/net/lookup_host.hpp"
-#include "tokio/net/socket.hpp"
+#include "tokio/net/detail/socket.hpp"
 #include "tokio/net/socket_addr.hpp"
 #include "tokio/net/tcp_stream.hpp"
-#include "tokio/task/task.hpp"
+#include "tokio/core/task.hpp"
 
 namespace tokio::net {
 

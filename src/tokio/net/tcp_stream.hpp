@@ -25,11 +25,11 @@
 
 #include "tokio/core/result.hpp"
 #include "tokio/net/lookup_host.hpp"
-#include "tokio/net/socket.hpp"
+#include "tokio/net/detail/socket.hpp"
 #include "tokio/net/socket_addr.hpp"
 #include "tokio/net/split.hpp"
-#include "tokio/net/stream.hpp"
-#include "tokio/task/task.hpp"
+#include "tokio/net/detail/stream.hpp"
+#include "tokio/core/task.hpp"
 
 namespace tokio::net {
 

@@ -23,9 +23,9 @@
 #include "tokio/core/result.hpp"
 #include "tokio/net/ip_addr.hpp"
 #include "tokio/net/lookup_host.hpp"
-#include "tokio/net/socket.hpp"
+#include "tokio/net/detail/socket.hpp"
 #include "tokio/net/socket_addr.hpp"
-#include "tokio/task/task.hpp"
+#include "tokio/core/task.hpp"
 
 namespace tokio::net {
 

@@ -16,7 +16,7 @@
 #include <utility>
 
 #include "tokio/core/result.hpp"
-#include "tokio/net/socket.hpp"
+#include "tokio/net/detail/socket.hpp"
 #include "tokio/net/unix_addr.hpp"
 
 namespace tokio::net {

@@ -12,11 +12,11 @@
 #include <utility>
 
 #include "tokio/core/result.hpp"
-#include "tokio/net/socket.hpp"
+#include "tokio/net/detail/socket.hpp"
 #include "tokio/net/split.hpp"
-#include "tokio/net/stream.hpp"
+#include "tokio/net/detail/stream.hpp"
 #include "tokio/net/unix_addr.hpp"
-#include "tokio/task/task.hpp"
+#include "tokio/core/task.hpp"
 
 namespace tokio::net {
 

@@ -15,8 +15,8 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "tokio/sync/wait_list.hpp"
-#include "tokio/task/poll.hpp"
+#include "tokio/sync/detail/wait_list.hpp"
+#include "tokio/core/detail/poll.hpp"
 
 namespace tokio::sync {
 

@@ -32,11 +32,11 @@
 #include <utility>
 
 #include "tokio/core/result.hpp"
-#include "tokio/sync/blocking.hpp"
-#include "tokio/sync/raw_rwlock.hpp"
-#include "tokio/sync/wait_list.hpp"
-#include "tokio/task/poll.hpp"
-#include "tokio/task/task.hpp"
+#include "tokio/sync/detail/blocking.hpp"
+#include "tokio/sync/detail/raw_rwlock.hpp"
+#include "tokio/sync/detail/wait_list.hpp"
+#include "tokio/core/detail/poll.hpp"
+#include "tokio/core/task.hpp"
 
 namespace tokio::sync::broadcast {
 

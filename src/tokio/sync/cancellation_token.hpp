@@ -31,10 +31,10 @@
 #include <utility>
 
 #include "tokio/sync/notify.hpp"
-#include "tokio/sync/wait_list.hpp"
-#include "tokio/task/combinators.hpp"
-#include "tokio/task/poll.hpp"
-#include "tokio/task/task.hpp"
+#include "tokio/sync/detail/wait_list.hpp"
+#include "tokio/core/combinators.hpp"
+#include "tokio/core/detail/poll.hpp"
+#include "tokio/core/task.hpp"
 
 namespace tokio::detail {
 

@@ -30,16 +30,16 @@
 #include <utility>
 
 #include "tokio/core/result.hpp"
-#include "tokio/sync/batch_semaphore.hpp"
-#include "tokio/sync/blocking.hpp"
-#include "tokio/sync/mpsc_chan.hpp"
+#include "tokio/sync/detail/batch_semaphore.hpp"
+#include "tokio/sync/detail/blocking.hpp"
+#include "tokio/sync/detail/mpsc_chan.hpp"
 #include "tokio/sync/mpsc_error.hpp"
 #include "tokio/sync/mpsc_receiver.hpp"
-#include "tokio/sync/mpsc_sender_base.hpp"
-#include "tokio/task/poll.hpp"
-#include "tokio/timers/instant.hpp"
-#include "tokio/timers/time_driver.hpp"
-#include "tokio/timers/timer.hpp"
+#include "tokio/sync/detail/mpsc_sender_base.hpp"
+#include "tokio/core/detail/poll.hpp"
+#include "tokio/time/instant.hpp"
+#include "tokio/time/detail/driver.hpp"
+#include "tokio/time/detail/timer.hpp"
 
 namespace tokio::sync::mpsc {
 

@@ -17,10 +17,10 @@
 #include <vector>
 
 #include "tokio/core/result.hpp"
-#include "tokio/sync/blocking.hpp"
-#include "tokio/sync/mpsc_chan.hpp"
-#include "tokio/task/poll.hpp"
-#include "tokio/task/task.hpp"
+#include "tokio/sync/detail/blocking.hpp"
+#include "tokio/sync/detail/mpsc_chan.hpp"
+#include "tokio/core/detail/poll.hpp"
+#include "tokio/core/task.hpp"
 
 namespace tokio::sync::mpsc {
 

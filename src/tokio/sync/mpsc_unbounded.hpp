@@ -12,10 +12,10 @@
 #include <utility>
 
 #include "tokio/core/result.hpp"
-#include "tokio/sync/mpsc_chan.hpp"
+#include "tokio/sync/detail/mpsc_chan.hpp"
 #include "tokio/sync/mpsc_error.hpp"
 #include "tokio/sync/mpsc_receiver.hpp"
-#include "tokio/sync/mpsc_sender_base.hpp"
+#include "tokio/sync/detail/mpsc_sender_base.hpp"
 
 namespace tokio::sync::mpsc {
 

@@ -22,8 +22,8 @@
 #include <utility>
 
 #include "tokio/core/result.hpp"
-#include "tokio/sync/batch_semaphore.hpp"
-#include "tokio/task/task.hpp"
+#include "tokio/sync/detail/batch_semaphore.hpp"
+#include "tokio/core/task.hpp"
 
 namespace tokio::sync {
 

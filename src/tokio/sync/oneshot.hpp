@@ -29,11 +29,11 @@
 #include <optional>
 #include <utility>
 
-#include "tokio/core/frame_alloc.hpp"
+#include "tokio/core/detail/frame_alloc.hpp"
 #include "tokio/core/result.hpp"
-#include "tokio/sync/blocking.hpp"
-#include "tokio/task/poll.hpp"
-#include "tokio/task/waker.hpp"
+#include "tokio/sync/detail/blocking.hpp"
+#include "tokio/core/detail/poll.hpp"
+#include "tokio/core/waker.hpp"
 
 namespace tokio::sync::oneshot {
 

@@ -22,11 +22,11 @@
 #include <utility>
 
 #include "tokio/core/result.hpp"
-#include "tokio/sync/batch_semaphore.hpp"
-#include "tokio/sync/blocking.hpp"
+#include "tokio/sync/detail/batch_semaphore.hpp"
+#include "tokio/sync/detail/blocking.hpp"
 #include "tokio/sync/mutex.hpp"
-#include "tokio/task/poll.hpp"
-#include "tokio/task/task.hpp"
+#include "tokio/core/detail/poll.hpp"
+#include "tokio/core/task.hpp"
 
 namespace tokio::sync {
 

@@ -30,9 +30,9 @@
 
 #include "tokio/core/result.hpp"
 #include "tokio/sync/notify.hpp"
-#include "tokio/sync/raw_rwlock.hpp"
-#include "tokio/task/poll.hpp"
-#include "tokio/task/task.hpp"
+#include "tokio/sync/detail/raw_rwlock.hpp"
+#include "tokio/core/detail/poll.hpp"
+#include "tokio/core/task.hpp"
 
 namespace tokio::sync::watch {
 

@@ -4,9 +4,9 @@
 #include <utility>
 
 #include "tokio/core/result.hpp"
-#include "tokio/task/header.hpp"
+#include "tokio/runtime/detail/task_header.hpp"
 #include "tokio/task/join_error.hpp"
-#include "tokio/task/task.hpp"
+#include "tokio/core/task.hpp"
 
 namespace tokio::detail {
 // Drops JOIN_INTEREST and the join waker. Returns true when the handle must drop the

@@ -18,13 +18,13 @@
 #include <vector>
 
 #include "tokio/core/result.hpp"
-#include "tokio/core/sync_primitives.hpp"
-#include "tokio/scheduler/handle_inner.hpp"
-#include "tokio/scheduler/runtime.hpp"
-#include "tokio/scheduler/spawn_impl.hpp"
-#include "tokio/task/header.hpp"
+#include "tokio/core/detail/sync_primitives.hpp"
+#include "tokio/runtime/detail/handle_inner.hpp"
+#include "tokio/runtime/runtime.hpp"
+#include "tokio/task/detail/spawn_impl.hpp"
+#include "tokio/runtime/detail/task_header.hpp"
 #include "tokio/task/join_handle.hpp"
-#include "tokio/task/poll.hpp"
+#include "tokio/core/detail/poll.hpp"
 #include "tokio/task/spawn.hpp"
 
 namespace tokio::detail {

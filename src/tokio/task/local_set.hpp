@@ -14,13 +14,13 @@
 #include <pthread.h>
 #include <utility>
 
-#include "tokio/core/ring.hpp"
-#include "tokio/scheduler/inject.hpp"
-#include "tokio/scheduler/owned_tasks.hpp"
-#include "tokio/task/branch.hpp"
+#include "tokio/core/detail/ring.hpp"
+#include "tokio/runtime/detail/inject.hpp"
+#include "tokio/runtime/detail/owned_tasks.hpp"
+#include "tokio/core/detail/branch.hpp"
 #include "tokio/task/join_handle.hpp"
 #include "tokio/task/spawn.hpp"
-#include "tokio/task/task.hpp"
+#include "tokio/core/task.hpp"
 
 namespace tokio::detail {
 

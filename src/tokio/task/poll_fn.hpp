@@ -17,7 +17,7 @@
 #include <type_traits>
 #include <utility>
 
-#include "tokio/task/poll.hpp"
+#include "tokio/core/detail/poll.hpp"
 
 namespace tokio::task {
 

@@ -6,10 +6,10 @@
 #include <type_traits>
 #include <utility>
 
-#include "tokio/scheduler/handle_inner.hpp"
-#include "tokio/scheduler/spawn_impl.hpp"
+#include "tokio/runtime/detail/handle_inner.hpp"
+#include "tokio/task/detail/spawn_impl.hpp"
 #include "tokio/task/join_handle.hpp"
-#include "tokio/task/poll.hpp"
+#include "tokio/core/detail/poll.hpp"
 
 namespace tokio {
 

@@ -13,9 +13,9 @@
 #include <type_traits>
 #include <utility>
 
-#include "tokio/task/branch.hpp"
-#include "tokio/task/poll.hpp"
-#include "tokio/task/task.hpp"
+#include "tokio/core/detail/branch.hpp"
+#include "tokio/core/detail/poll.hpp"
+#include "tokio/core/task.hpp"
 
 namespace tokio::detail {
 

@@ -1,0 +1,272 @@
+#pragma once
+// tokio::join, tokio::try_join, tokio::select (and select_biased), task::unconstrained.
+//
+// All run their operands concurrently inside the calling task (never in parallel), exactly
+// like Tokio's join!/try_join!/select! macros. Operands are tokio::Tasks or any other tokio
+// awaitable (wrapped in a Task).
+
+#include <cstddef>
+#include <optional>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+#include <variant>
+
+#include "tokio/core/result.hpp"
+#include "tokio/core/detail/branch.hpp"
+#include "tokio/core/task.hpp"
+
+namespace tokio {
+
+namespace detail {
+
+template <class A>
+using task_value_t = typename decltype(to_task(std::declval<A>()))::value_type;
+
+// --- select ------------------------------------------------------------------------------
+template <class... Ts>
+class Select : public Leaf<Select<Ts...>> {
+ public:
+  using Output = std::variant<void_to_monostate_t<Ts>...>;
+  static constexpr std::size_t N = sizeof...(Ts);
+
+  Select(bool biased, Task<Ts>... tasks) : biased_(biased), branches_(Branch<Ts>(std::move(tasks))...) {}
+  Select(Select&& o) noexcept
+      : Leaf<Select<Ts...>>(o), biased_(o.biased_), branches_(std::move(o.branches_)) {}
+
+  bool poll(task::Context& cx) noexcept {
+    std::size_t start = biased_ ? 0 : thread_rand_n(static_cast<uint32_t>(N));
+    for (std::size_t k = 0; k < N; ++k) {
+      std::size_t i = (start + k) % N;
+      bool done = with_index<N>(i, [&](auto I) { return std::get<I>(branches_).step(cx); });
+      if (done) {
+        winner_ = i;
+        return true;
+      }
+    }
+    return false;
+  }
+
+  Output await_resume() {
+    // The losers are cancelled before the winner's value is handed out.
+    cancel_except(winner_, std::make_index_sequence<N>{});
+    return with_index<N>(winner_, [&](auto I) -> Output {
+      return Output(std::in_place_index<I>, std::get<I>(branches_).take_value());
+    });
+  }
+
+ private:
+  template <std::size_t... I>
+  void cancel_except(std::size_t keep, std::index_sequence<I...>) noexcept {
+    ((I != keep ? std::get<I>(branches_).cancel() : void()), ...);
+  }
+
+  bool biased_;
+  std::tuple<Branch<Ts>...> branches_;
+  std::size_t winner_ = 0;
+};
+
+// --- join --------------------------------------------------------------------------------
+template <class... Ts>
+class Join : public Leaf<Join<Ts...>> {
+ public:
+  using Output = std::tuple<void_to_monostate_t<Ts>...>;
+  static constexpr std::size_t N = sizeof...(Ts);
+
+  explicit Join(Task<Ts>... tasks) : branches_(Branch<Ts>(std::move(tasks))...) {}
+  Join(Join&& o) noexcept : Leaf<Join<Ts...>>(o), branches_(std::move(o.branches_)) {}
+
+  bool poll(task::Context& cx) noexcept {
+    // Rotate the starting branch each poll so no branch is always polled last.
+    std::size_t start = next_start_++ % N;
+    bool all = true;
+    for (std::size_t k = 0; k < N; ++k) {
+      std::size_t i = (start + k) % N;
+      bool failed = false;
+      bool done = with_index<N>(i, [&](auto I) {
+        auto& b = std::get<I>(branches_);
+        bool d = b.step(cx);
+        failed = b.failed();
+        return d;
+      });
+      if (failed) {
+        failed_ = i;
+        return true;  // an exception ends the join at once, like a panic in join!
+      }
+      all = all && done;
+    }
+    return all;
+  }
+
+  Output await_resume() {
+    if (failed_) {
+      cancel_except(*failed_, std::make_index_sequence<N>{});
+      with_index<N>(*failed_, [&](auto I) { (void)std::get<I>(branches_).take(); });  // rethrows
+    }
+    return take_all(std::make_index_sequence<N>{});
+  }
+
+ private:
+  template <std::size_t... I>
+  Output take_all(std::index_sequence<I...>) {
+    return Output(std::get<I>(branches_).take_value()...);
+  }
+  template <std::size_t... I>
+  void cancel_except(std::size_t keep, std::index_sequence<I...>) noexcept {
+    ((I != keep ? std::get<I>(branches_).cancel() : void()), ...);
+  }
+
+  std::tuple<Branch<Ts>...> branches_;
+  std::size_t next_start_ = 0;
+  std::optional<std::size_t> failed_;
+};
+
+// --- try_join ----------------------------------------------------------------------------
+template <class R>
+struct is_result : std::false_type {};
+template <class T, class E>
+struct is_result<Result<T, E>> : std::true_type {
+  using ok_type = T;
+  using err_type = E;
+};
+
+template <class E, class... Rs>
+class TryJoin : public Leaf<TryJoin<E, Rs...>> {
+ public:
+  using Output = Result<std::tuple<void_to_monostate_t<typename is_result<Rs>::ok_type>...>, E>;
+  static constexpr std::size_t N = sizeof...(Rs);
+
+  explicit TryJoin(Task<Rs>... tasks) : branches_(Branch<Rs>(std::move(tasks))...) {}
+  TryJoin(TryJoin&& o) noexcept : Leaf<TryJoin<E, Rs...>>(o), branches_(std::move(o.branches_)) {}
+
+  bool poll(task::Context& cx) noexcept {
+    std::size_t start = next_start_++ % N;
+    bool all = true;
+    for (std::size_t k = 0; k < N; ++k) {
+      std::size_t i = (start + k) % N;
+      bool stop = false;
+      bool done = with_index<N>(i, [&](auto I) {
+        auto& b = std::get<I>(branches_);
+        if (b.done()) return true;
+        bool d = b.step(cx);
+        if (d) {
+          if (b.failed()) {
+            stop = true;
+          } else {
+            auto r = b.take();
+            if (!r.has_value()) {
+              error_.emplace(std::move(r).error());
+              stop = true;
+            } else {
+              store<I>(std::move(r));
+            }
+          }
+        }
+        return d;
+      });
+      if (stop) {
+        stopped_ = i;
+        return true;
+      }
+      all = all && done;
+    }
+    return all;
+  }
+
+  Output await_resume() {
+    if (stopped_) {
+      cancel_except(*stopped_, std::make_index_sequence<N>{});
+      if (error_) return unexpected(std::move(*error_));
+      with_index<N>(*stopped_, [&](auto I) { (void)std::get<I>(branches_).take(); });  // rethrows
+    }
+    return collect(std::make_index_sequence<N>{});
+  }
+
+ private:
+  template <std::size_t I, class R>
+  void store(R&& r) {
+    if constexpr (std::is_void_v<typename is_result<std::remove_cvref_t<R>>::ok_type>) {
+      std::get<I>(values_).emplace();
+    } else {
+      std::get<I>(values_).emplace(std::move(*r));
+    }
+  }
+  template <std::size_t... I>
+  Output collect(std::index_sequence<I...>) {
+    using Tuple = std::tuple<void_to_monostate_t<typename is_result<Rs>::ok_type>...>;
+    return Output(Tuple(std::move(*std::get<I>(values_))...));
+  }
+  template <std::size_t... I>
+  void cancel_except(std::size_t keep, std::index_sequence<I...>) noexcept {
+    ((I != keep ? std::get<I>(branches_).cancel() : void()), ...);
+  }
+
+  std::tuple<Branch<Rs>...> branches_;
+  std::tuple<std::optional<void_to_monostate_t<typename is_result<Rs>::ok_type>>...> values_;
+  std::optional<E> error_;
+  std::optional<std::size_t> stopped_;
+  std::size_t next_start_ = 0;
+};
+
+struct UnconstrainedHooks {
+  int32_t before() noexcept {
+    int32_t saved = tls.budget;
+    tls.budget = -1;
+    return saved;
+  }
+  void after(int32_t saved) noexcept { tls.budget = saved; }
+};
+
+}  // namespace detail
+
+// Waits for the first operand to finish; the others are destroyed (cancelled) before this
+// returns. The result is a std::variant whose index() names the winner (void results are
+// std::monostate). Branches are polled in random order each time, like select!.
+template <class... A>
+auto select(A&&... operands) {
+  static_assert(sizeof...(A) >= 1, "select needs at least one operand");
+  return detail::Select<detail::task_value_t<A>...>(false, detail::to_task(std::forward<A>(operands))...);
+}
+// As select, but branches are polled in argument order (select! with `biased;`).
+template <class... A>
+auto select_biased(A&&... operands) {
+  static_assert(sizeof...(A) >= 1, "select_biased needs at least one operand");
+  return detail::Select<detail::task_value_t<A>...>(true, detail::to_task(std::forward<A>(operands))...);
+}
+
+// Runs every operand to completion concurrently and returns their results as a tuple
+// (void results are std::monostate). If one throws, the others are cancelled and the
+// exception propagates.
+template <class... A>
+auto join(A&&... operands) {
+  static_assert(sizeof...(A) >= 1, "join needs at least one operand");
+  return detail::Join<detail::task_value_t<A>...>(detail::to_task(std::forward<A>(operands))...);
+}
+
+// Like join, for operands returning tokio::Result<T, E> with one error type E: the first
+// error cancels the rest and is returned; otherwise Result<tuple<T...>, E>.
+template <class... A>
+auto try_join(A&&... operands) {
+  static_assert(sizeof...(A) >= 1, "try_join needs at least one operand");
+  static_assert((detail::is_result<detail::task_value_t<A>>::value && ...),
+                "try_join operands must return tokio::Result<T, E>");
+  using E = typename detail::is_result<
+      std::tuple_element_t<0, std::tuple<detail::task_value_t<A>...>>>::err_type;
+  static_assert((std::is_same_v<typename detail::is_result<detail::task_value_t<A>>::err_type, E> &&
+                 ...),
+                "try_join operands must share one error type");
+  return detail::TryJoin<E, detail::task_value_t<A>...>(detail::to_task(std::forward<A>(operands))...);
+}
+
+namespace task {
+// Runs the operand with no coop budget: its resource awaits never force a yield. Use with
+// care, it can starve other tasks on the same worker.
+template <class A>
+auto unconstrained(A&& operand) {
+  using T = detail::task_value_t<A>;
+  return detail::ScopedBranch<T, detail::UnconstrainedHooks>(
+      detail::to_task(std::forward<A>(operand)), detail::UnconstrainedHooks{});
+}
+}  // namespace task
+
+}  // namespace tokio

@@ -1,0 +1,224 @@
+// Slow paths of the frame allocator (see frame_alloc.hpp).
+#include <sys/mman.h>
+
+#include <cstdlib>
+#include <mutex>
+#include <new>
+
+#include "tokio/core/detail/frame_alloc.hpp"
+#include "tokio/core/detail/sync_primitives.hpp"
+
+namespace tokio::detail {
+
+namespace {
+
+std::atomic<std::size_t> g_mapped_slabs{0};
+
+// Caches whose thread exited, waiting to be adopted by a new thread.
+SpinLock g_orphans_lock;
+FrameCache* g_orphans = nullptr;
+
+// Orphans the calling thread's cache when the thread exits. Its slabs stay owned by the
+// cache (blocks freed into them later go to its remote stack) until a thread adopts it.
+struct FrameCacheOwner {
+  FrameCache* cache = nullptr;
+  ~FrameCacheOwner() {
+    if (!cache) return;
+    tls_frame_cache = nullptr;
+    std::lock_guard<SpinLock> g(g_orphans_lock);
+    cache->next_orphan = g_orphans;
+    g_orphans = cache;
+  }
+};
+thread_local FrameCacheOwner tls_frame_cache_owner;
+
+// Slabs come straight from mmap, trimmed to 64 KiB alignment: posix_memalign would touch
+// (and keep resident) an extra page or two of alignment slack per slab.
+void* aligned_region(std::size_t size) {
+  std::size_t len = (size + 4095) & ~std::size_t{4095};
+  void* raw = mmap(nullptr, len + kSlabSize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                   -1, 0);
+  if (raw == MAP_FAILED) throw std::bad_alloc();
+  auto a = reinterpret_cast<uintptr_t>(raw);
+  uintptr_t aligned = (a + kSlabSize - 1) & ~(uintptr_t(kSlabSize) - 1);
+  if (aligned > a) munmap(raw, aligned - a);
+  uintptr_t tail = a + len + kSlabSize - (aligned + len);
+  if (tail) munmap(reinterpret_cast<void*>(aligned + len), tail);
+  g_mapped_slabs.fetch_add(1, std::memory_order_relaxed);
+  return reinterpret_cast<void*>(aligned);
+}
+void release_region(Slab* s, std::size_t size) noexcept {
+  munmap(s, (size + 4095) & ~std::size_t{4095});
+  g_mapped_slabs.fetch_sub(1, std::memory_order_relaxed);
+}
+
+FrameCache* acquire_cache() {
+  FrameCache* c = nullptr;
+  {
+    std::lock_guard<SpinLock> g(g_orphans_lock);
+    if ((c = g_orphans)) g_orphans = c->next_orphan;
+  }
+  if (!c) c = new FrameCache();
+  c->next_orphan = nullptr;
+  tls_frame_cache = c;
+  tls_frame_cache_owner.cache = c;  // also registers the thread-exit hook
+  return c;
+}
+
+void reset_slab(Slab* s) noexcept {
+  std::size_t bs = s->block_size;
+  char* start = reinterpret_cast<char*>(s) + kSlabHeader;
+  s->free = nullptr;
+  s->bump = start;
+  s->end = start + ((kSlabSize - kSlabHeader) / bs) * bs;
+  s->used = 0;
+  s->in_partial = false;
+  s->prev = s->next = nullptr;
+}
+
+Slab* new_slab(FrameCache* c, std::size_t cls) {
+  Slab* s = c->empty;
+  if (s) {
+    c->empty = s->next;
+    --c->empty_count;
+  } else {
+    s = static_cast<Slab*>(aligned_region(kSlabSize));
+  }
+  s->owner = c;
+  s->cls = static_cast<uint32_t>(cls);
+  s->block_size = static_cast<uint32_t>(frame_class_size(cls));
+  reset_slab(s);
+  return s;
+}
+
+void partial_push(FrameCache* c, Slab* s) noexcept {
+  Slab*& head = c->partial[s->cls];
+  s->prev = nullptr;
+  s->next = head;
+  if (head) head->prev = s;
+  head = s;
+  s->in_partial = true;
+}
+
+void partial_unlink(FrameCache* c, Slab* s) noexcept {
+  if (s->prev) s->prev->next = s->next;
+  else c->partial[s->cls] = s->next;
+  if (s->next) s->next->prev = s->prev;
+  s->prev = s->next = nullptr;
+  s->in_partial = false;
+}
+
+// A block of one of c's slabs comes back to c (on c's thread).
+void local_free(FrameCache* c, Slab* s, FreeBlock* b) noexcept {
+  b->next = s->free;
+  s->free = b;
+  --s->used;
+  std::size_t cls = s->cls;
+  if (s == c->current[cls]) return;  // the current slab keeps its place, even when empty
+  if (s->used == 0) {
+    // Every block is free: pool the slab for reuse (any class), or give it back.
+    if (s->in_partial) partial_unlink(c, s);
+    if (c->empty_count < kMaxEmptySlabs) {
+      s->next = c->empty;
+      c->empty = s;
+      ++c->empty_count;
+    } else {
+      release_region(s, kSlabSize);
+    }
+    return;
+  }
+  if (!s->in_partial) partial_push(c, s);  // it was full; now it has room
+}
+
+void drain_remote(FrameCache* c) noexcept {
+  FreeBlock* b = c->remote.exchange(nullptr, std::memory_order_acquire);
+  while (b) {
+    FreeBlock* next = b->next;
+    local_free(c, slab_of(b), b);
+    b = next;
+  }
+}
+
+}  // namespace
+
+// noinline: in the TOKIO_IMPLEMENTATION translation unit these definitions are visible to
+// every coroutine defined after them, and once inlined GCC's -Wmismatched-new-delete
+// misreads the task prefix offset again (seen with ASan at -O1).
+TOKIO_NOINLINE void* frame_alloc_plain(std::size_t size) { return ::operator new(size); }
+TOKIO_NOINLINE void frame_free_plain(void* p) noexcept { ::operator delete(p); }
+
+std::size_t frame_alloc_mapped_slabs() noexcept {
+  return g_mapped_slabs.load(std::memory_order_relaxed);
+}
+
+void frame_cache_drain() noexcept {
+  if (FrameCache* c = tls_frame_cache) drain_remote(c);
+}
+
+void* frame_alloc_slow(std::size_t size) {
+  FrameCache* c = tls_frame_cache;
+  if (!c) c = acquire_cache();
+  if (size > kMediumMax) {
+    // A region of its own, with the same header so free() recognises it: a cached one of
+    // at least the size (and at most twice it, so little is wasted), else a new mapping.
+    std::size_t len = (kSlabHeader + size + 4095) & ~std::size_t{4095};
+    for (std::size_t i = 0; i < c->large_count; ++i) {
+      Slab* s = c->large[i];
+      if (s->block_size >= len && s->block_size / 2 <= len) {
+        c->large[i] = c->large[--c->large_count];
+        return reinterpret_cast<char*>(s) + kSlabHeader;
+      }
+    }
+    auto* s = static_cast<Slab*>(aligned_region(len));
+    s->owner = nullptr;
+    s->cls = kLargeClass;
+    s->block_size = static_cast<uint32_t>(len);
+    return reinterpret_cast<char*>(s) + kSlabHeader;
+  }
+  std::size_t cls = frame_class_of(size);
+  if (c->remote.load(std::memory_order_relaxed)) drain_remote(c);
+  for (;;) {
+    if (Slab* s = c->current[cls]) {
+      if (void* p = slab_take(s)) return p;
+    }
+    // The current slab is full: it leaves the current slot (it rejoins the partial list
+    // when one of its blocks is freed). Take a partial slab, else a new one.
+    if (Slab* p = c->partial[cls]) {
+      partial_unlink(c, p);
+      c->current[cls] = p;
+      continue;
+    }
+    c->current[cls] = new_slab(c, cls);
+  }
+}
+
+void frame_free_slow(Slab* s, FreeBlock* b) noexcept {
+  FrameCache* c = tls_frame_cache;
+  if (s->cls == kLargeClass) {
+    // Kept by the freeing thread's cache (large regions have no owner); when the cache is
+    // full the oldest entry is unmapped instead.
+    if (c == nullptr || s->block_size > kLargeCacheMaxBytes) {
+      release_region(s, s->block_size);
+      return;
+    }
+    if (c->large_count == kLargeCacheSlots) {
+      release_region(c->large[0], c->large[0]->block_size);
+      c->large[0] = c->large[--c->large_count];
+    }
+    c->large[c->large_count++] = s;
+    return;
+  }
+  if (s->owner == c && c != nullptr) {
+    local_free(c, s, b);
+    return;
+  }
+  // Another thread's slab (or this thread has no cache yet): send the block home.
+  FrameCache* owner = s->owner;
+  FreeBlock* head = owner->remote.load(std::memory_order_relaxed);
+  do {
+    b->next = head;
+  } while (!owner->remote.compare_exchange_weak(head, b, std::memory_order_release,
+                                                std::memory_order_relaxed));
+}
+
+}  // namespace tokio::detail

@@ -1,0 +1,220 @@
+#pragma once
+// The poll protocol that joins C++ coroutines to Tokio's waker model.
+//
+// A spawned task (or a block_on root) is a chain of tokio::Task coroutines linked by
+// symmetric transfer. The chain only ever suspends at a *leaf* awaitable (a JoinHandle, a
+// channel receive, a sleep, an I/O readiness wait...). A leaf is a Pollable: on suspension
+// it records itself in the current PollSlot, and whenever the task is woken the scheduler
+// calls the leaf's poll function again; when that returns true the leaf's result is stored
+// in the awaitable and the suspended coroutine is resumed. This is Rust's Future::poll
+// contract, so spurious wake-ups are harmless and a waker may outlive the operation that
+// registered it (it only ever references the task, never the coroutine frame).
+//
+// Composite awaitables (select, join, task-local scopes, unconstrained) are leaves whose
+// poll drives several child chains, each with its own PollSlot.
+
+#include <coroutine>
+#include <cstdint>
+#include <type_traits>
+#include <vector>
+
+#include "tokio/core/config.hpp"
+#include "tokio/core/waker.hpp"
+
+namespace tokio::detail {
+
+class Scheduler;
+struct TaskHeader;
+struct HandleInner;
+struct TaskLocalBinding;
+class LocalSetShared;
+
+}  // namespace tokio::detail
+
+namespace tokio::task {
+
+// Passed to every poll: gives access to the waker of the task being polled.
+class Context {
+ public:
+  explicit Context(detail::Wakeable* w) noexcept : w_(w) {}
+  // A new reference to the current task's waker.
+  Waker waker() const noexcept { return Waker::clone_of(w_); }
+  // The current task's wakeable, borrowed for the duration of the poll.
+  detail::Wakeable* raw_waker() const noexcept { return w_; }
+  bool will_wake(const Waker& w) const noexcept { return w.raw() == w_; }
+  void wake_by_ref() const noexcept {
+    if (w_) w_->vtable->wake_by_ref(w_);
+  }
+
+ private:
+  detail::Wakeable* w_;
+};
+
+}  // namespace tokio::task
+
+namespace tokio::detail {
+
+// Base of every leaf awaitable (a tag: the leaf's state is its own business).
+struct Pollable {};
+
+// Where the suspended leaf of one coroutine chain is recorded: the leaf, how to poll it, and
+// the coroutine to resume when it is ready. Keeping the poll function and the continuation
+// here rather than in each awaitable keeps coroutine frames small: GCC gives every co_await
+// site its own awaiter storage, and a spawned task has exactly one slot (in its header).
+struct PollSlot {
+  Pollable* leaf = nullptr;
+  bool (*poll_fn)(Pollable*, task::Context&) noexcept = nullptr;  // true = ready
+  std::coroutine_handle<> continuation;
+};
+
+// Wake-ups postponed until the scheduler has run everything else ready and polled its
+// drivers (yield_now goes here, as in Tokio, so a yielding task lets I/O, timers and the
+// block_on future make progress). A spawned task that yields is deferred as the task
+// itself: its poll ends with RUNNING -> NOTIFIED in one transition and the runner's
+// reference moves to `tasks` (Tokio clones a waker and wakes it later: two more atomic
+// read-modify-writes per yield). Other wakers (block_on roots) are deferred as clones.
+struct DeferList {
+  std::vector<Wakeable*> wakers;
+  std::vector<TaskHeader*> tasks;
+  bool empty() const noexcept { return wakers.empty() && tasks.empty(); }
+};
+
+// Per-thread state of the runtime. Trivially constructible and destructible, so an access
+// compiles to a plain TLS load.
+struct ThreadContext {
+  // --- the poll in progress on this thread
+  Wakeable* waker = nullptr;      // waker target of the task being polled
+  PollSlot* slot = nullptr;       // slot the next leaf registers in
+  TaskHeader* task = nullptr;     // the spawned task being polled (null for block_on roots)
+  int32_t budget = -1;            // coop budget left in this poll; -1 = unconstrained
+  TaskLocalBinding* locals = nullptr;  // task-local values visible to this poll
+  // --- the runtime this thread belongs to
+  HandleInner* handle = nullptr;  // Handle::current()
+  void* worker = nullptr;         // scheduler-specific state of the worker running here
+  LocalSetShared* local_set = nullptr;  // LocalSet whose tasks this thread is running
+  DeferList* defer = nullptr;     // the scheduler's defer list while it runs tasks here
+  bool yield_requested = false;   // the task being polled yielded (see defer_wake)
+  uint32_t runtime_depth = 0;     // > 0 while this thread is driving a runtime (no block_on)
+  uint32_t blocking_region = 0;   // > 0 inside block_in_place / spawn_blocking closures
+  // --- id allocation: task ids are handed out in per-thread blocks
+  uint64_t next_task_id = 0;
+  uint64_t task_id_end = 0;
+  uint64_t rng_state = 0;
+  // A task cell's frame being destroyed by finish/cancel: its operator delete must keep the
+  // block (the cell owns it). Any other frame address is freed normally.
+  void* keep_frame = nullptr;
+};
+
+inline thread_local constinit ThreadContext tls{};
+
+uint64_t allocate_task_id_block() noexcept;
+
+inline uint64_t next_task_id() noexcept {
+  ThreadContext& t = tls;
+  if (TOKIO_UNLIKELY(t.next_task_id == t.task_id_end)) {
+    t.next_task_id = allocate_task_id_block();
+    t.task_id_end = t.next_task_id + 1024;
+  }
+  return t.next_task_id++;
+}
+
+// Per-thread fast random numbers (select branch order, steal start).
+uint32_t thread_rand_n(uint32_t n) noexcept;
+
+[[noreturn]] void throw_not_in_task(const char* what);
+
+// --- coop budget -------------------------------------------------------------------------
+inline constexpr int32_t kInitialBudget = 128;
+
+// Leaf resources call this at the top of poll. Returns false when the task has used its
+// budget; the task is then woken to run again later and the leaf must report Pending.
+bool coop_poll_proceed_slow(task::Context& cx) noexcept;
+inline bool coop_poll_proceed(task::Context& cx) noexcept {
+  int32_t& b = tls.budget;
+  if (TOKIO_LIKELY(b > 0)) {
+    --b;
+    return true;
+  }
+  if (b < 0) return true;  // unconstrained
+  return coop_poll_proceed_slow(cx);
+}
+
+// yield_now's wake-up: deferred when a scheduler runs this thread, immediate otherwise.
+inline void defer_wake(task::Context& cx) {
+  ThreadContext& t = tls;
+  if (DeferList* d = t.defer) {
+    Wakeable* w = cx.raw_waker();
+    // A spawned task's own waker (TaskHeader starts with its Wakeable): the task run loop
+    // re-queues it when this poll returns.
+    if (t.task && w == reinterpret_cast<Wakeable*>(t.task)) {
+      t.yield_requested = true;
+      return;
+    }
+    w->vtable->clone(w);
+    d->wakers.push_back(w);
+    return;
+  }
+  cx.wake_by_ref();
+}
+// Wakes (and empties) a defer list.
+void wake_deferred(DeferList& d) noexcept;
+
+// Marker checked by Task's await_transform: only awaitables that speak the poll protocol
+// may be co_awaited inside a tokio::Task.
+template <class A>
+concept TokioAwaitable = requires { typename std::remove_cvref_t<A>::tokio_awaitable; };
+
+// Runs one step of the chain registered in `slot`: polls its leaf and, when ready, resumes
+// the chain until it suspends again (registering a new leaf) or finishes (leaving none).
+// Returns true when the chain finished.
+inline bool drive_slot(PollSlot& slot, task::Context& cx) {
+  if (!slot.poll_fn(slot.leaf, cx)) return false;
+  std::coroutine_handle<> h = slot.continuation;
+  slot.leaf = nullptr;
+  slot.poll_fn = nullptr;
+  PollSlot* saved = tls.slot;
+  tls.slot = &slot;
+  h.resume();
+  tls.slot = saved;
+  return slot.poll_fn == nullptr;
+}
+
+inline bool poll_always_ready(Pollable*, task::Context&) noexcept { return true; }
+
+// Arms a slot so that its first poll starts the coroutine `h`.
+inline void set_starter(PollSlot& slot, std::coroutine_handle<> h) noexcept {
+  slot.leaf = nullptr;
+  slot.poll_fn = &poll_always_ready;
+  slot.continuation = h;
+}
+
+// CRTP base of leaf awaitables. Derived provides `bool poll(task::Context&) noexcept`
+// (ready?) and `await_resume()`. The first poll happens inside await_suspend, so a ready
+// resource is consumed without suspending (it still costs one unit of coop budget). Leaves
+// hold no bookkeeping of their own (see PollSlot), so they copy and move freely before they
+// first suspend; once suspended they are registered by address and must not move.
+template <class Derived>
+class Leaf : public Pollable {
+ public:
+  using tokio_awaitable = void;
+
+  bool await_ready() const noexcept { return false; }
+  bool await_suspend(std::coroutine_handle<> h) {
+    ThreadContext& t = tls;
+    if (TOKIO_UNLIKELY(t.slot == nullptr)) throw_not_in_task("co_await of a tokio awaitable");
+    task::Context cx(t.waker);
+    if (static_cast<Derived*>(this)->poll(cx)) return false;
+    PollSlot* s = t.slot;
+    s->leaf = this;
+    s->poll_fn = &poll_thunk;
+    s->continuation = h;
+    return true;
+  }
+
+ private:
+  static bool poll_thunk(Pollable* p, task::Context& cx) noexcept {
+    return static_cast<Derived*>(p)->poll(cx);
+  }
+};
+
+}  // namespace tokio::detail

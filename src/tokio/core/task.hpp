@@ -1,0 +1,284 @@
+#pragma once
+// tokio::Task<T>: the coroutine type of everything async in this library.
+//
+// Lazy (nothing runs until it is co_awaited, spawned or block_on'd), move-only, resumed
+// by symmetric transfer so arbitrarily deep co_await chains use no stack, and exceptions
+// thrown in the body propagate to whoever awaits it. Destroying a Task destroys its frame
+// and, with it, every suspended operation inside (this is how cancellation works).
+
+#include <coroutine>
+#include <exception>
+#include <functional>
+#include <new>
+#include <stdexcept>
+#include <type_traits>
+#include <utility>
+
+#include "tokio/runtime/detail/task_header.hpp"
+
+namespace tokio {
+
+template <class T = void>
+class Task;
+
+namespace detail {
+
+[[noreturn]] void throw_misuse(const char* msg);
+
+class PromiseBase {
+ public:
+  std::suspend_always initial_suspend() noexcept { return {}; }
+
+  struct FinalAwaiter {
+    bool await_ready() const noexcept { return false; }
+    template <class P>
+    std::coroutine_handle<> await_suspend(std::coroutine_handle<P> h) noexcept {
+      std::coroutine_handle<> c = h.promise().continuation_;
+      return c ? c : std::noop_coroutine();
+    }
+    void await_resume() const noexcept {}
+  };
+  FinalAwaiter final_suspend() noexcept { return {}; }
+
+  template <class A>
+  A&& await_transform(A&& a) noexcept {
+    static_assert(TokioAwaitable<A>,
+                  "a tokio::Task can only co_await tokio awaitables (Task, JoinHandle, sleep, "
+                  "channels, I/O...). Wrap a foreign awaitable with tokio::task::poll_fn, or "
+                  "run foreign code with spawn_blocking.");
+    return std::forward<A>(a);
+  }
+
+  // Every frame gets kTaskPrefix bytes in front, where spawn() builds the task header.
+  static void* operator new(std::size_t n) {
+    return static_cast<char*>(frame_alloc(kTaskPrefix + n)) + kTaskPrefix;
+  }
+  static void operator delete(void* p) noexcept {
+    ThreadContext& t = tls;
+    if (p == t.keep_frame) {  // a task cell owns this block and frees it on dealloc
+      t.keep_frame = nullptr;
+      return;
+    }
+    frame_free(static_cast<char*>(p) - kTaskPrefix);
+  }
+
+  std::coroutine_handle<> continuation_;
+};
+
+template <class T>
+class Promise : public PromiseBase {
+ public:
+  Task<T> get_return_object() noexcept;
+  template <class U = T>
+  void return_value(U&& v) {
+    result_.set_value(std::forward<U>(v));
+  }
+  void unhandled_exception() noexcept { result_.set_exception(std::current_exception()); }
+  T take() { return result_.take(); }
+  bool has_exception() const noexcept { return result_.state() == OutcomeState::Exception; }
+  // Moves the result into a task cell's output.
+  void move_to(Outcome<T>& out) { out.move_from(result_); }
+
+  Outcome<T> result_;
+};
+
+// Task<void>'s promise keeps only what can be observed: the exception, if any.
+template <>
+class Promise<void> : public PromiseBase {
+ public:
+  Task<void> get_return_object() noexcept;
+  void return_void() noexcept {}
+  void unhandled_exception() noexcept { ex_ = std::current_exception(); }
+  void take() {
+    if (ex_) std::rethrow_exception(std::exchange(ex_, nullptr));
+  }
+  bool has_exception() const noexcept { return static_cast<bool>(ex_); }
+  void move_to(Outcome<void>& out) noexcept {
+    if (ex_) out.set_exception(std::exchange(ex_, nullptr));
+    else out.set_value();
+  }
+
+  std::exception_ptr ex_;
+};
+
+}  // namespace detail
+
+template <class T>
+class [[nodiscard]] Task {
+ public:
+  using promise_type = detail::Promise<T>;
+  using handle_type = std::coroutine_handle<promise_type>;
+  using value_type = T;
+  using tokio_awaitable = void;
+
+  Task() noexcept = default;
+  explicit Task(handle_type h) noexcept : h_(h) {}
+  Task(Task&& o) noexcept : h_(std::exchange(o.h_, nullptr)) {}
+  Task& operator=(Task&& o) noexcept {
+    if (this != &o) {
+      reset();
+      h_ = std::exchange(o.h_, nullptr);
+    }
+    return *this;
+  }
+  Task(const Task&) = delete;
+  Task& operator=(const Task&) = delete;
+  ~Task() { reset(); }
+
+  bool valid() const noexcept { return static_cast<bool>(h_); }
+  bool done() const noexcept { return h_ && h_.done(); }
+  handle_type handle() const noexcept { return h_; }
+  handle_type release() noexcept { return std::exchange(h_, nullptr); }
+  void reset() noexcept {
+    if (auto h = std::exchange(h_, nullptr)) h.destroy();
+  }
+
+  // Awaiting: starts the child by symmetric transfer; the child's final suspend transfers
+  // straight back to the awaiting coroutine.
+  struct Awaiter {
+    handle_type h;
+    bool await_ready() const {
+      if (!h) detail::throw_misuse("co_await of an empty tokio::Task (moved-from or default)");
+      if (h.done()) detail::throw_misuse("a tokio::Task was co_awaited twice");
+      return false;
+    }
+    std::coroutine_handle<> await_suspend(std::coroutine_handle<> parent) noexcept {
+      h.promise().continuation_ = parent;
+      return h;
+    }
+    T await_resume() { return h.promise().take(); }
+  };
+  Awaiter operator co_await() & noexcept { return Awaiter{h_}; }
+  Awaiter operator co_await() && noexcept { return Awaiter{h_}; }
+
+ private:
+  handle_type h_;
+};
+
+namespace detail {
+
+template <class T>
+Task<T> Promise<T>::get_return_object() noexcept {
+  return Task<T>(std::coroutine_handle<Promise<T>>::from_promise(*this));
+}
+inline Task<void> Promise<void>::get_return_object() noexcept {
+  return Task<void>(std::coroutine_handle<Promise<void>>::from_promise(*this));
+}
+
+// --- awaitable traits ---------------------------------------------------------------------
+template <class A>
+decltype(auto) get_awaiter(A&& a) {
+  if constexpr (requires { std::forward<A>(a).operator co_await(); }) {
+    return std::forward<A>(a).operator co_await();
+  } else {
+    return std::forward<A>(a);
+  }
+}
+template <class A>
+using await_result_t = decltype(std::declval<decltype(get_awaiter(std::declval<A>()))&>().await_resume());
+
+template <class A>
+struct as_task {
+  using type = Task<await_result_t<A>>;
+};
+
+// Turns any tokio awaitable into a Task that owns it...
+template <class A>
+Task<await_result_t<A>> make_task(A a) {
+  co_return co_await std::move(a);
+}
+// ...or, for an lvalue, one that borrows it (the caller's frame outlives the Task, as with
+// `&mut rx` in Tokio's select!).
+template <class A>
+Task<await_result_t<A&>> make_task_ref(A* a) {
+  co_return co_await *a;
+}
+
+template <class A>
+struct is_task : std::false_type {};
+template <class T>
+struct is_task<Task<T>> : std::true_type {};
+
+template <class A>
+auto to_task(A&& a) {
+  if constexpr (is_task<std::remove_cvref_t<A>>::value) {
+    return std::forward<A>(a);
+  } else if constexpr (std::is_lvalue_reference_v<A>) {
+    static_assert(TokioAwaitable<A>, "expected a tokio::Task or another tokio awaitable");
+    return make_task_ref<std::remove_reference_t<A>>(&a);
+  } else {
+    static_assert(TokioAwaitable<A>, "expected a tokio::Task or another tokio awaitable");
+    return make_task<std::remove_cvref_t<A>>(std::forward<A>(a));
+  }
+}
+
+// spawn(callable, args...): the wrapper's frame owns the callable and decayed copies of the
+// arguments for as long as the callable's coroutine runs, so a capturing lambda coroutine
+// cannot dangle. The arguments are passed as rvalues: by-value parameters take them over,
+// reference parameters point into the wrapper's frame, which outlives the call.
+template <class F, class... A>
+using invoke_task_t = decltype(to_task(std::invoke(std::declval<F&>(), std::declval<A&&>()...)));
+
+template <class F, class... A>
+invoke_task_t<F, A...> invoke_owned(F f, A... a) {
+  co_return co_await to_task(std::invoke(f, std::move(a)...));
+}
+
+// --- task cells ---------------------------------------------------------------------------
+void task_wake(Wakeable* w) noexcept;
+void task_wake_by_ref(Wakeable* w) noexcept;
+void task_clone(Wakeable* w) noexcept;
+void task_drop(Wakeable* w) noexcept;
+
+template <class T>
+struct TaskCellOps {
+  using Handle = std::coroutine_handle<Promise<T>>;
+  static Handle root(TaskHeader* t) noexcept {
+    return Handle::from_address(reinterpret_cast<char*>(t) + kTaskPrefix);
+  }
+  // Destroys the frame but keeps its block, then builds the output where the frame was.
+  static Outcome<T>* destroy_frame(Handle h) noexcept {
+    void* frame = h.address();
+    ThreadContext& c = tls;
+    void* saved = c.keep_frame;  // a destructor may finish another task cell meanwhile
+    c.keep_frame = frame;
+    h.destroy();
+    c.keep_frame = saved;
+    return new (frame) Outcome<T>();
+  }
+  static void finish(TaskHeader* t) noexcept {
+    Handle h = root(t);
+    Outcome<T> result;
+    h.promise().move_to(result);
+    destroy_frame(h)->move_from(result);
+  }
+  static void cancel(TaskHeader* t) noexcept { destroy_frame(root(t))->set_cancelled(); }
+  static void drop_output(TaskHeader* t) noexcept { output_of<T>(t)->clear(); }
+  static void dealloc(TaskHeader* t) noexcept {
+    output_of<T>(t)->~Outcome<T>();
+    t->~TaskHeader();
+    frame_free(t);
+  }
+  static constexpr TaskVTable vtable{
+      {&task_wake, &task_wake_by_ref, &task_clone, &task_drop},
+      &task_run_coroutine, &finish, &cancel, &drop_output, &dealloc};
+};
+
+// Converts an unstarted Task into a task cell in its own frame block. The header starts
+// with the refs in TaskState::INITIAL; the caller binds it to a scheduler and schedules it.
+template <class T>
+TaskHeader* make_task_cell(Task<T>&& task) {
+  auto h = task.release();
+  if (!h) throw_misuse("spawn of an empty tokio::Task (moved-from or default)");
+  if (h.done()) throw_misuse("spawn of a tokio::Task that already ran");
+  // The frame address is what the promise's operator new returned (GCC and Clang), so the
+  // prefix is right in front of it.
+  auto* t = new (static_cast<char*>(h.address()) - kTaskPrefix) TaskHeader();
+  t->wakeable.vtable = &TaskCellOps<T>::vtable.waker;
+  t->id = next_task_id();
+  set_starter(t->slot, h);
+  return t;
+}
+
+}  // namespace detail
+}  // namespace tokio

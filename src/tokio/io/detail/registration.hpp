@@ -1,0 +1,237 @@
+#pragma once
+// Registration: one fd registered with the current runtime's reactor, and the leaf
+// awaitables every I/O object is built from.
+//
+//   IoOp<Op>        waits until the fd is ready for the op's interest, runs one syscall
+//                   attempt, and on EAGAIN clears readiness (with the observed tick) and
+//                   waits again. The result is the op's finish(r).
+//   ReadinessAwait  waits for readiness only (readable(), writable(), AsyncFd guards).
+//   try_io_once     the non-waiting form (try_read, try_write...): EAGAIN when not ready.
+//
+// An attempt's raw result is an int64_t: >= 0 success value, < 0 a negated errno, or
+// kIoShutdown. Every awaitable spends one unit of coop budget per poll, and unregisters its
+// waiter node in its destructor, so destroying a suspended operation (abort, select,
+// timeout) leaves nothing behind in the reactor.
+//
+// A Registration holds a reference on its runtime, so the driver outlives every fd it
+// serves even when the Runtime object is dropped first (operations then fail with
+// io::ReactorErrc::shutdown).
+
+#include <cerrno>
+#include <cstdint>
+#include <system_error>
+#include <utility>
+
+#include "tokio/core/result.hpp"
+#include "tokio/io/reactor_error.hpp"
+#include "tokio/io/interest.hpp"
+#include "tokio/io/detail/scheduled_io.hpp"
+#include "tokio/core/detail/poll.hpp"
+
+namespace tokio::detail {
+
+class IoDriver;
+
+inline constexpr int64_t kIoShutdown = INT64_MIN;
+
+inline std::error_code io_error_code(int64_t r) noexcept {
+  if (r == kIoShutdown) return make_error_code(io::ReactorErrc::shutdown);
+  return {static_cast<int>(-r), std::system_category()};
+}
+inline tokio::unexpected<std::error_code> io_unexpected(int64_t r) noexcept {
+  return tokio::unexpected(io_error_code(r));
+}
+// The usual finish: a byte count.
+inline io::Result<std::size_t> finish_size(int64_t r) noexcept {
+  if (r < 0) return io_unexpected(r);
+  return static_cast<std::size_t>(r);
+}
+
+class Registration {
+ public:
+  Registration() noexcept = default;
+  // Registers `fd` with the reactor of the runtime this thread is in, with `ready`
+  // (io::Ready bits) assumed until an operation sees EAGAIN. Throws std::logic_error
+  // (naming `what`) outside a runtime or when it has no I/O driver.
+  static io::Result<Registration> create(int fd, io::Interest interest, const char* what,
+                                         uint32_t ready = 0);
+
+  Registration(Registration&& o) noexcept
+      : driver_(std::exchange(o.driver_, nullptr)),
+        handle_(std::exchange(o.handle_, nullptr)),
+        io_(std::exchange(o.io_, nullptr)),
+        fd_(std::exchange(o.fd_, -1)) {}
+  Registration& operator=(Registration&& o) noexcept {
+    if (this != &o) {
+      (void)deregister();
+      driver_ = std::exchange(o.driver_, nullptr);
+      handle_ = std::exchange(o.handle_, nullptr);
+      io_ = std::exchange(o.io_, nullptr);
+      fd_ = std::exchange(o.fd_, -1);
+    }
+    return *this;
+  }
+  Registration(const Registration&) = delete;
+  Registration& operator=(const Registration&) = delete;
+  ~Registration() { (void)deregister(); }
+
+  // Removes the fd from epoll (it must still be open). Idempotent.
+  io::Result<void> deregister() noexcept;
+
+  ScheduledIo* io() const noexcept { return io_; }
+  int fd() const noexcept { return fd_; }
+  explicit operator bool() const noexcept { return io_ != nullptr; }
+
+ private:
+  IoDriver* driver_ = nullptr;
+  HandleInner* handle_ = nullptr;  // one reference, keeps the driver alive
+  ScheduledIo* io_ = nullptr;
+  int fd_ = -1;
+};
+
+// Runs `op` once if the registration looks ready for `mask`; EAGAIN otherwise (and clears
+// the readiness when the syscall itself says EAGAIN).
+template <class Op>
+int64_t try_io_once(ScheduledIo* io, uint32_t mask, Op& op) noexcept {
+  if (!io) return -EBADF;
+  uint32_t snap = io->load();
+  if (snap & ScheduledIo::kShutdown) return kIoShutdown;
+  if (!(snap & mask)) return -EAGAIN;
+  int64_t r = op();
+  if (r == -EAGAIN || (r > 0 && op.drained(r))) io->clear_readiness(snap, mask);
+  return r;
+}
+
+// Base for op functors: no success proves readiness consumed unless the op says so.
+struct OpBase {
+  bool drained(int64_t) const noexcept { return false; }
+};
+
+template <class Op>
+class IoOp : public Leaf<IoOp<Op>> {
+ public:
+  IoOp(ScheduledIo* io, io::Interest interest, Op op) noexcept
+      : io_(io), waiter_(interest.mask()), op_(std::move(op)) {}
+  IoOp(const IoOp& o) noexcept : Leaf<IoOp>(o), io_(o.io_), waiter_(o.waiter_), op_(o.op_) {}
+  ~IoOp() {
+    if (io_) io_->remove_waiter(waiter_);
+  }
+
+  bool poll(task::Context& cx) noexcept {
+    if (TOKIO_UNLIKELY(!io_)) {
+      res_ = -EBADF;  // a moved-from or closed I/O object
+      return true;
+    }
+    if (!coop_poll_proceed(cx)) return false;
+    for (;;) {
+      uint32_t snap;
+      if (!io_->poll_ready(cx, waiter_, snap)) return false;
+      if (TOKIO_UNLIKELY(snap & ScheduledIo::kShutdown)) {
+        res_ = kIoShutdown;
+        break;
+      }
+      int64_t r = op_();
+      if (r == -EAGAIN) {
+        io_->clear_readiness(snap, waiter_.mask);
+        uint32_t now = io_->load();
+        if (TOKIO_UNLIKELY((now & ScheduledIo::kTickMask) == (snap & ScheduledIo::kTickMask) &&
+                           ScheduledIo::is_ready(now, waiter_.mask))) {
+          // Only final states (hang-up, error) keep it "ready", yet the syscall would
+          // block (an odd device, or a user closure's own EAGAIN): yield and retry later
+          // instead of spinning inside this poll and starving the worker.
+          defer_wake(cx);
+          return false;
+        }
+        continue;
+      }
+      if (r > 0 && op_.drained(r)) io_->clear_readiness(snap, waiter_.mask);
+      res_ = r;
+      break;
+    }
+    io_->remove_waiter(waiter_);
+    return true;
+  }
+
+  decltype(auto) await_resume() { return op_.finish(res_); }
+
+ private:
+  ScheduledIo* io_;
+  IoWaiter waiter_;
+  Op op_;
+  int64_t res_ = 0;
+};
+
+// What a readiness wait observed: the readiness word (ready bits, tick, shutdown).
+struct ReadyEvent {
+  uint32_t snapshot = 0;
+  uint32_t mask = 0;
+  io::Ready ready() const noexcept {
+    if (snapshot & ScheduledIo::kShutdown) return io::Ready::from_bits(mask);
+    return io::Ready::from_bits(snapshot & mask);
+  }
+  bool is_shutdown() const noexcept { return snapshot & ScheduledIo::kShutdown; }
+};
+
+// Waits until the registration is ready for `interest`. Finish(ReadyEvent-or-error) maps
+// the outcome to the awaitable's result type.
+template <class Finish>
+class ReadinessAwait : public Leaf<ReadinessAwait<Finish>> {
+ public:
+  ReadinessAwait(ScheduledIo* io, io::Interest interest, Finish f = Finish()) noexcept
+      : io_(io), waiter_(interest.mask()), finish_(std::move(f)) {}
+  ReadinessAwait(const ReadinessAwait& o) noexcept
+      : Leaf<ReadinessAwait>(o), io_(o.io_), waiter_(o.waiter_), finish_(o.finish_) {}
+  ~ReadinessAwait() {
+    if (io_) io_->remove_waiter(waiter_);
+  }
+
+  bool poll(task::Context& cx) noexcept {
+    if (TOKIO_UNLIKELY(!io_)) return true;
+    if (!coop_poll_proceed(cx)) return false;
+    if (!io_->poll_ready(cx, waiter_, ev_.snapshot)) return false;
+    ev_.mask = waiter_.mask;
+    io_->remove_waiter(waiter_);
+    return true;
+  }
+
+  decltype(auto) await_resume() {
+    if (!io_) return finish_(io::Result<ReadyEvent>(tokio::unexpected(io_error_code(-EBADF))));
+    if (ev_.is_shutdown()) return finish_(io::Result<ReadyEvent>(io_unexpected(kIoShutdown)));
+    return finish_(io::Result<ReadyEvent>(ev_));
+  }
+
+ private:
+  ScheduledIo* io_;
+  IoWaiter waiter_;
+  ReadyEvent ev_;
+  Finish finish_;
+};
+
+struct FinishVoid {
+  io::Result<void> operator()(io::Result<ReadyEvent> r) const noexcept {
+    if (!r) return tokio::unexpected(r.error());
+    return {};
+  }
+};
+struct FinishReady {
+  io::Result<io::Ready> operator()(io::Result<ReadyEvent> r) const noexcept {
+    if (!r) return tokio::unexpected(r.error());
+    return r->ready();
+  }
+};
+
+// An awaitable that is ready at once with a stored value (flush on a socket, errors found
+// before any waiting).
+template <class T>
+class ReadyValue : public Leaf<ReadyValue<T>> {
+ public:
+  explicit ReadyValue(T v) : v_(std::move(v)) {}
+  ReadyValue(const ReadyValue& o) : Leaf<ReadyValue>(o), v_(o.v_) {}
+  bool poll(task::Context&) noexcept { return true; }
+  T await_resume() { return std::move(v_); }
+
+ private:
+  T v_;
+};
+
+}  // namespace tokio::detail

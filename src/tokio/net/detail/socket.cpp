@@ -1,0 +1,128 @@
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <unistd.h>
+
+#include <cstring>
+
+#include "tokio/net/detail/socket.hpp"
+
+namespace tokio::detail {
+
+void OwnedFd::reset() noexcept {
+  if (fd_ >= 0) {
+    // close(2) is not retried on EINTR: on Linux the fd is released even then.
+    ::close(fd_);
+    fd_ = -1;
+  }
+}
+
+io::Result<OwnedFd> new_socket(int domain, int type, int protocol) noexcept {
+  int fd = ::socket(domain, type | SOCK_NONBLOCK | SOCK_CLOEXEC, protocol);
+  if (fd < 0) return io::last_os_error();
+  return OwnedFd(fd);
+}
+
+io::Result<void> set_nonblocking(int fd) noexcept {
+  int fl = ::fcntl(fd, F_GETFL);
+  if (fl < 0) return io::last_os_error();
+  if (!(fl & O_NONBLOCK) && ::fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) return io::last_os_error();
+  return {};
+}
+
+io::Result<void> set_opt(int fd, int level, int name, int value) noexcept {
+  if (::setsockopt(fd, level, name, &value, sizeof value) < 0) return io::last_os_error();
+  return {};
+}
+
+io::Result<int> get_opt(int fd, int level, int name) noexcept {
+  int v = 0;
+  socklen_t len = sizeof v;
+  if (::getsockopt(fd, level, name, &v, &len) < 0) return io::last_os_error();
+  return v;
+}
+
+io::Result<net::SocketAddr> inet_sock_name(int fd) noexcept {
+  sockaddr_storage ss{};
+  socklen_t len = sizeof ss;
+  if (::getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len) < 0) return io::last_os_error();
+  return net::SocketAddr::from_sockaddr(reinterpret_cast<sockaddr*>(&ss), len);
+}
+
+io::Result<net::SocketAddr> inet_peer_name(int fd) noexcept {
+  sockaddr_storage ss{};
+  socklen_t len = sizeof ss;
+  if (::getpeername(fd, reinterpret_cast<sockaddr*>(&ss), &len) < 0) return io::last_os_error();
+  return net::SocketAddr::from_sockaddr(reinterpret_cast<sockaddr*>(&ss), len);
+}
+
+io::Result<std::optional<std::error_code>> take_socket_error(int fd) noexcept {
+  auto e = get_opt(fd, SOL_SOCKET, SO_ERROR);
+  if (!e) return tokio::unexpected(e.error());
+  if (*e == 0) return std::optional<std::error_code>();
+  return std::optional<std::error_code>(std::error_code(*e, std::system_category()));
+}
+
+io::Result<void> shutdown_socket(int fd, net::Shutdown how) noexcept {
+  int h = how == net::Shutdown::Read ? SHUT_RD : how == net::Shutdown::Write ? SHUT_WR : SHUT_RDWR;
+  if (::shutdown(fd, h) < 0) return io::last_os_error();
+  return {};
+}
+
+io::Result<void> set_linger(int fd, std::optional<std::chrono::seconds> d) noexcept {
+  linger l{};
+  l.l_onoff = d.has_value();
+  l.l_linger = d ? static_cast<int>(d->count()) : 0;
+  if (::setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof l) < 0) return io::last_os_error();
+  return {};
+}
+
+io::Result<std::optional<std::chrono::seconds>> get_linger(int fd) noexcept {
+  linger l{};
+  socklen_t len = sizeof l;
+  if (::getsockopt(fd, SOL_SOCKET, SO_LINGER, &l, &len) < 0) return io::last_os_error();
+  if (!l.l_onoff) return std::optional<std::chrono::seconds>();
+  return std::optional<std::chrono::seconds>(std::chrono::seconds(l.l_linger));
+}
+
+int64_t RecvOp::recv_inq() noexcept {
+  iovec iov{p, n};
+  alignas(cmsghdr) char cbuf[CMSG_SPACE(sizeof(int))];
+  msghdr m{};
+  m.msg_iov = &iov;
+  m.msg_iovlen = 1;
+  for (;;) {
+    m.msg_control = cbuf;
+    m.msg_controllen = sizeof cbuf;
+    long r = ::recvmsg(fd, &m, flags);
+    if (r < 0 && errno == EINTR) continue;
+    if (r > 0) {
+      for (cmsghdr* c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c)) {
+        if (c->cmsg_level == SOL_TCP && c->cmsg_type == TCP_CM_INQ) {
+          int left;
+          std::memcpy(&left, CMSG_DATA(c), sizeof left);
+          empty = left == 0;
+        }
+      }
+    }
+    return sys_result(r);
+  }
+}
+
+void RecvOp::enable_inq() noexcept {
+  int one = 1;
+  bool ok = ::setsockopt(fd, SOL_TCP, TCP_INQ, &one, sizeof one) == 0;
+  inq->store(ok ? kInqOn : kInqOff, std::memory_order_relaxed);
+}
+
+io::Result<PollSocket> PollSocket::adopt(OwnedFd fd, io::Interest interest, const char* what,
+                                        uint32_t ready) {
+  auto reg = Registration::create(fd.get(), interest, what, ready);
+  if (!reg) return tokio::unexpected(reg.error());  // fd closes here
+  PollSocket s;
+  s.fd_ = std::move(fd);
+  s.reg_ = std::move(*reg);
+  return s;
+}
+
+}  // namespace tokio::detail

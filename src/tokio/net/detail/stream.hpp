@@ -1,0 +1,134 @@
+#pragma once
+// StreamBase: the byte-stream half shared by TcpStream and UnixStream (io::AsyncRead and
+// io::AsyncWrite, vectored forms, try_ forms, readiness waits).
+//
+// Cancel safety (destroying the awaitable before it completes):
+//   read, read_vectored, write, write_vectored   cancel-safe: a destroyed read consumed no
+//                                                data, a destroyed write wrote nothing
+//   readable, writable, ready, flush, shutdown   cancel-safe
+//   write_all                                    NOT cancel-safe: part of the buffer may
+//                                                have been written when it is destroyed
+
+#include <sys/uio.h>
+
+#include <cstddef>
+#include <span>
+#include <string_view>
+
+#include "tokio/core/result.hpp"
+#include "tokio/net/detail/socket.hpp"
+#include "tokio/io/interest.hpp"
+#include "tokio/io/detail/registration.hpp"
+
+namespace tokio::detail {
+
+// shutdown(SHUT_WR) when awaited (AsyncWrite::shutdown).
+class ShutdownAwait : public Leaf<ShutdownAwait> {
+ public:
+  explicit ShutdownAwait(int fd) noexcept : fd_(fd) {}
+  ShutdownAwait(const ShutdownAwait& o) noexcept : Leaf<ShutdownAwait>(o), fd_(o.fd_) {}
+  bool poll(task::Context&) noexcept { return true; }
+  io::Result<void> await_resume() noexcept {
+    if (fd_ < 0) return io::os_error(EBADF);
+    return shutdown_socket(fd_, net::Shutdown::Write);
+  }
+
+ private:
+  int fd_;
+};
+
+class StreamBase {
+ public:
+  // Reads up to buf.size() bytes; 0 means end of stream (or an empty buffer).
+  auto read(std::span<std::byte> buf) noexcept {
+    return IoOp<RecvOp>(sock_.io(), io::Interest::READABLE,
+                        RecvOp{{}, sock_.fd(), buf.data(), buf.size(), 0, true, inq_state()});
+  }
+  auto read(std::span<char> buf) noexcept { return read(std::as_writable_bytes(buf)); }
+  auto read_vectored(std::span<const iovec> bufs) noexcept {
+    return IoOp<MsgOp>(sock_.io(), io::Interest::READABLE,
+                       MsgOp{{}, sock_.fd(), bufs.data(), bufs.size(), false, true,
+                             iov_total(bufs.data(), bufs.size())});
+  }
+
+  // Writes some prefix of buf (at least one byte unless buf is empty); returns its length.
+  auto write(std::span<const std::byte> buf) noexcept {
+    return IoOp<SendOp>(sock_.io(), io::Interest::WRITABLE,
+                        SendOp{{}, sock_.fd(), buf.data(), buf.size(), true});
+  }
+  auto write(std::string_view s) noexcept {
+    return write(std::span<const std::byte>(reinterpret_cast<const std::byte*>(s.data()), s.size()));
+  }
+  auto write_vectored(std::span<const iovec> bufs) noexcept {
+    return IoOp<MsgOp>(sock_.io(), io::Interest::WRITABLE,
+                       MsgOp{{}, sock_.fd(), bufs.data(), bufs.size(), true, true,
+                             iov_total(bufs.data(), bufs.size())});
+  }
+  // Writes the whole buffer (io::Result<void>). Not cancel-safe.
+  auto write_all(std::span<const std::byte> buf) noexcept {
+    return IoOp<SendAllOp>(sock_.io(), io::Interest::WRITABLE,
+                           SendAllOp{{}, sock_.fd(), buf.data(), buf.size()});
+  }
+  auto write_all(std::string_view s) noexcept {
+    return write_all(
+        std::span<const std::byte>(reinterpret_cast<const std::byte*>(s.data()), s.size()));
+  }
+  // Sockets have no user-space buffer: flush completes at once.
+  auto flush() noexcept { return ReadyValue<io::Result<void>>(io::Result<void>()); }
+  // Shuts the write direction down (the peer reads end of stream).
+  auto shutdown() noexcept { return ShutdownAwait(sock_.fd()); }
+
+  // Non-waiting forms: EAGAIN (std::errc::resource_unavailable_try_again) when not ready.
+  io::Result<std::size_t> try_read(std::span<std::byte> buf) noexcept {
+    RecvOp op{{}, sock_.fd(), buf.data(), buf.size(), 0, true, inq_state()};
+    return finish_size(try_io_once(sock_.io(), io::Interest::READABLE.mask(), op));
+  }
+  io::Result<std::size_t> try_read(std::span<char> buf) noexcept {
+    return try_read(std::as_writable_bytes(buf));
+  }
+  io::Result<std::size_t> try_read_vectored(std::span<const iovec> bufs) noexcept {
+    MsgOp op{{}, sock_.fd(), bufs.data(), bufs.size(), false, true, iov_total(bufs.data(), bufs.size())};
+    return finish_size(try_io_once(sock_.io(), io::Interest::READABLE.mask(), op));
+  }
+  io::Result<std::size_t> try_write(std::span<const std::byte> buf) noexcept {
+    SendOp op{{}, sock_.fd(), buf.data(), buf.size(), true};
+    return finish_size(try_io_once(sock_.io(), io::Interest::WRITABLE.mask(), op));
+  }
+  io::Result<std::size_t> try_write(std::string_view s) noexcept {
+    return try_write(std::span<const std::byte>(reinterpret_cast<const std::byte*>(s.data()), s.size()));
+  }
+  io::Result<std::size_t> try_write_vectored(std::span<const iovec> bufs) noexcept {
+    MsgOp op{{}, sock_.fd(), bufs.data(), bufs.size(), true, true, iov_total(bufs.data(), bufs.size())};
+    return finish_size(try_io_once(sock_.io(), io::Interest::WRITABLE.mask(), op));
+  }
+
+  // Waits until the stream may be readable / writable / ready for `interest`
+  // (io::Result<void>, io::Result<void>, io::Result<io::Ready>).
+  auto readable() noexcept { return ReadinessAwait<FinishVoid>(sock_.io(), io::Interest::READABLE); }
+  auto writable() noexcept { return ReadinessAwait<FinishVoid>(sock_.io(), io::Interest::WRITABLE); }
+  auto ready(io::Interest interest) noexcept {
+    return ReadinessAwait<FinishReady>(sock_.io(), interest);
+  }
+
+  int as_raw_fd() const noexcept { return sock_.fd(); }
+  // The pending socket error (SO_ERROR), if any; reading it clears it.
+  io::Result<std::optional<std::error_code>> take_error() const noexcept {
+    return take_socket_error(sock_.fd());
+  }
+
+ protected:
+  StreamBase() noexcept = default;
+  explicit StreamBase(PollSocket s) noexcept : sock_(std::move(s)) {}
+  StreamBase(StreamBase&&) noexcept = default;
+  StreamBase& operator=(StreamBase&&) noexcept = default;
+  ~StreamBase() = default;
+
+  std::atomic<uint8_t>* inq_state() const noexcept {
+    ScheduledIo* io = sock_.io();
+    return io ? &io->sock_state : nullptr;
+  }
+
+  PollSocket sock_;
+};
+
+}  // namespace tokio::detail

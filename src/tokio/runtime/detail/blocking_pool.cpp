@@ -1,0 +1,206 @@
+#include <algorithm>
+#include <string>
+
+#include "tokio/runtime/detail/blocking_pool.hpp"
+#include "tokio/runtime/detail/handle_inner.hpp"
+#include "tokio/runtime/detail/thread.hpp"
+
+namespace tokio::detail {
+
+BlockingPool::BlockingPool(HandleInner* owner, const Config& cfg, std::size_t thread_cap)
+    : owner_(owner), cfg_(cfg), thread_cap_(std::max<std::size_t>(thread_cap, 1)) {}
+
+BlockingPool::~BlockingPool() {
+  // Runs when the last reference to the runtime goes, possibly on one of our own threads
+  // (it held the last reference). Every other thread has already dropped its reference.
+  pthread_t self = pthread_self();
+  for (pthread_t th : finished_) {
+    if (pthread_equal(th, self)) pthread_detach(th);
+    else pthread_join(th, nullptr);
+  }
+  for (pthread_t th : running_) {
+    if (pthread_equal(th, self)) pthread_detach(th);
+    else pthread_join(th, nullptr);
+  }
+}
+
+void BlockingPool::spawn_task(TaskHeader* t) {
+  std::unique_lock<Mutex> lk(mu_);
+  if (shutdown_) {
+    lk.unlock();
+    task_reject(t);
+    return;
+  }
+  // In flight from now until it ran or was cancelled (holds a paused clock's auto-advance).
+  owner_->driver.blocking_in_flight.fetch_add(1, std::memory_order_acq_rel);
+  bool notify;
+  try {
+    notify = submit(Job{t, nullptr, nullptr});
+  } catch (...) {
+    owner_->driver.blocking_in_flight.fetch_sub(1, std::memory_order_acq_rel);
+    throw;
+  }
+  lk.unlock();
+  // Notified after unlocking: the woken thread's first act is to take the lock.
+  if (notify) cv_.notify_one();
+}
+
+void BlockingPool::spawn_mandatory(void (*fn)(void*), void* arg) {
+  std::unique_lock<Mutex> lk(mu_);
+  ++num_mandatory_;  // counted from submission, so metrics never see a worker as blocking
+  bool notify;
+  try {
+    notify = submit(Job{nullptr, fn, arg});
+  } catch (...) {
+    --num_mandatory_;
+    throw;
+  }
+  lk.unlock();
+  if (notify) cv_.notify_one();
+}
+
+// Called with mu_ held. Returns true when an idle thread must be notified (after unlock).
+bool BlockingPool::submit(Job job) {
+  queue_.push_back(job);
+  if (num_idle_ > num_notified_) {
+    ++num_notified_;
+    return true;
+  }
+  if (num_threads_ >= thread_cap_) return false;  // waits in the queue for a busy thread
+  join_finished();
+  std::string name =
+      cfg_.thread_name_fn ? cfg_.thread_name_fn() : cfg_.thread_name;
+  ++num_threads_;
+  owner_->ref_inc();  // released by the thread as it exits
+  try {
+    running_.push_back(spawn_native_thread(name, cfg_.thread_stack_size, [this] { run_thread(); }));
+  } catch (...) {
+    --num_threads_;
+    owner_->ref_dec();
+    if (num_threads_ == 0) {
+      queue_.pop_back();
+      throw;
+    }
+    // Other threads exist; the job waits for one of them.
+  }
+  return false;
+}
+
+// Called with mu_ held.
+void BlockingPool::join_finished() {
+  for (pthread_t th : finished_) pthread_join(th, nullptr);
+  finished_.clear();
+}
+
+void BlockingPool::run_thread() {
+  // Handle::current() works inside spawn_blocking closures, as in Tokio.
+  tls.handle = owner_;
+  if (cfg_.on_thread_start) cfg_.on_thread_start();
+  std::unique_lock<Mutex> lk(mu_);
+  for (;;) {
+    while (!queue_.empty()) {
+      Job job = queue_.front();
+      queue_.pop_front();
+      lk.unlock();
+      if (job.task) {
+        ++tls.blocking_region;
+        job.task->vt()->run(job.task);
+        --tls.blocking_region;
+        owner_->driver.blocking_in_flight.fetch_sub(1, std::memory_order_acq_rel);
+      } else {
+        job.fn(job.arg);
+      }
+      lk.lock();
+      if (job.task == nullptr) --num_mandatory_;
+    }
+    if (shutdown_) break;
+    ++num_idle_;
+    auto deadline = std::chrono::steady_clock::now() + cfg_.thread_keep_alive;
+    bool timed_out = false;
+    for (;;) {
+      if (num_notified_ > 0) {
+        --num_notified_;
+        break;
+      }
+      if (shutdown_) break;
+      if (timed_out) break;
+      auto left = deadline - std::chrono::steady_clock::now();
+      timed_out = left.count() <= 0 ||
+                  (!cv_.wait_for(mu_, std::chrono::duration_cast<std::chrono::nanoseconds>(left)) &&
+                   std::chrono::steady_clock::now() >= deadline);
+    }
+    --num_idle_;
+    if (queue_.empty() && (shutdown_ || timed_out)) break;
+  }
+  // Exit: hand our pthread_t to whoever joins next, then drop our runtime reference.
+  pthread_t self = pthread_self();
+  auto it = std::find_if(running_.begin(), running_.end(),
+                         [&](pthread_t th) { return pthread_equal(th, self); });
+  if (it != running_.end()) {
+    finished_.push_back(*it);
+    running_.erase(it);
+  }
+  --num_threads_;
+  exit_cv_.notify_all();
+  lk.unlock();
+  if (cfg_.on_thread_stop) cfg_.on_thread_stop();
+  tls.handle = nullptr;
+  owner_->ref_dec();
+}
+
+void BlockingPool::shutdown(std::optional<std::chrono::nanoseconds> timeout) {
+  std::deque<Job> cancelled;
+  std::unique_lock<Mutex> lk(mu_);
+  if (!shutdown_) {
+    shutdown_ = true;
+    // Queued spawn_blocking tasks that have not started are cancelled; mandatory jobs
+    // (worker loops) still run so they can observe shutdown.
+    std::deque<Job> keep;
+    for (Job& j : queue_) (j.task ? cancelled : keep).push_back(j);
+    queue_.swap(keep);
+    cv_.notify_all();
+  }
+  lk.unlock();
+  for (Job& j : cancelled) {
+    task_reject(j.task);
+    owner_->driver.blocking_in_flight.fetch_sub(1, std::memory_order_acq_rel);
+  }
+  lk.lock();
+  pthread_t self = pthread_self();
+  auto only_self_left = [&] {
+    return num_threads_ == 0 ||
+           (num_threads_ == 1 && running_.size() == 1 && pthread_equal(running_[0], self));
+  };
+  auto deadline = std::chrono::steady_clock::now() + timeout.value_or(std::chrono::hours(1));
+  while (!only_self_left()) {
+    if (!timeout) {
+      exit_cv_.wait(mu_);
+      continue;
+    }
+    auto left = deadline - std::chrono::steady_clock::now();
+    if (left.count() <= 0) break;
+    exit_cv_.wait_for(mu_, std::chrono::duration_cast<std::chrono::nanoseconds>(left));
+  }
+  join_finished();
+}
+
+std::size_t BlockingPool::num_threads() const {
+  std::lock_guard<Mutex> g(mu_);
+  return num_threads_;
+}
+std::size_t BlockingPool::num_idle_threads() const {
+  std::lock_guard<Mutex> g(mu_);
+  return num_idle_;
+}
+std::size_t BlockingPool::queue_depth() const {
+  std::lock_guard<Mutex> g(mu_);
+  std::size_t n = 0;
+  for (const Job& j : queue_) n += j.task != nullptr;
+  return n;
+}
+std::size_t BlockingPool::num_mandatory_running() const {
+  std::lock_guard<Mutex> g(mu_);
+  return num_mandatory_;
+}
+
+}  // namespace tokio::detail

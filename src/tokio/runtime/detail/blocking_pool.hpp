@@ -1,0 +1,80 @@
+#pragma once
+// The blocking pool: threads for spawn_blocking closures, for the multi-thread runtime's
+// workers, and for worker hand-offs during block_in_place.
+//
+// One mutex-protected FIFO and a condition variable, as in Tokio (spin-then-futex Mutex). A job goes to an idle
+// thread when there is one; otherwise a new thread starts while fewer than `thread_cap`
+// exist; otherwise it waits in the queue. Idle threads exit after `keep_alive`.
+// Shutdown cancels queued spawn_blocking tasks that have not started (their JoinHandles
+// report cancellation), lets running ones finish, and waits for the threads (bounded by
+// shutdown_timeout). Pool threads hold a reference on the runtime's shared state, so a
+// thread that outlives shutdown_timeout never touches freed memory.
+
+#include <pthread.h>
+
+#include <chrono>
+#include <cstddef>
+#include <deque>
+#include <optional>
+#include <vector>
+
+#include "tokio/core/detail/sync_primitives.hpp"
+#include "tokio/runtime/detail/config.hpp"
+#include "tokio/runtime/detail/owned_tasks.hpp"
+#include "tokio/runtime/detail/task_header.hpp"
+
+namespace tokio::detail {
+
+struct HandleInner;
+
+class BlockingPool {
+ public:
+  BlockingPool(HandleInner* owner, const Config& cfg, std::size_t thread_cap);
+  ~BlockingPool();
+
+  // Queues a spawn_blocking task (its header holds TaskState::INITIAL). When the pool is
+  // shut down the task is cancelled right away.
+  void spawn_task(TaskHeader* t);
+  // Runs fn(arg) on a pool thread even during shutdown (workers and core hand-offs).
+  // Throws std::system_error when no thread can be started.
+  void spawn_mandatory(void (*fn)(void*), void* arg);
+
+  // Stops accepting work, cancels queued tasks, waits up to `timeout` (nullopt: forever)
+  // for running jobs. Idempotent.
+  void shutdown(std::optional<std::chrono::nanoseconds> timeout);
+
+  std::size_t num_threads() const;
+  std::size_t num_idle_threads() const;
+  std::size_t queue_depth() const;
+  // Mandatory jobs (worker loops) queued or running: their threads are excluded from the
+  // blocking-thread metrics.
+  std::size_t num_mandatory_running() const;
+
+ private:
+  struct Job {
+    TaskHeader* task;  // spawn_blocking task, or null for a mandatory job
+    void (*fn)(void*);
+    void* arg;
+  };
+  bool submit(Job job);
+  void run_thread();
+  void join_finished();
+
+  HandleInner* owner_;
+  const Config& cfg_;
+  std::size_t thread_cap_;
+  mutable Mutex mu_;
+  Condvar cv_;       // idle threads wait here
+  Condvar exit_cv_;  // shutdown waits here for threads to exit
+  std::deque<Job> queue_;
+  std::size_t num_threads_ = 0;
+  std::size_t num_idle_ = 0;
+  std::size_t num_notified_ = 0;  // idle threads already promised a job
+  std::size_t num_mandatory_ = 0;
+  std::size_t thread_seq_ = 0;
+  bool shutdown_ = false;
+  std::vector<pthread_t> running_;   // threads still alive
+  std::vector<pthread_t> finished_;  // exited threads waiting to be joined
+};
+
+}  // namespace tokio::detail

@@ -1,0 +1,291 @@
+// The current-thread scheduler: every task runs on the thread inside block_on.
+//
+// The "core" (local run queue and counters) is owned by at most one thread at a time: the
+// thread inside block_on that took it. Wakes from that thread push to the local queue with
+// no synchronisation; wakes from any other thread go through the inject queue and unpark
+// the driver. A second thread calling block_on while the core is taken drives its own
+// future with its thread parker and takes the core when it is released.
+#include <algorithm>
+#include <mutex>
+#include <vector>
+
+#include "tokio/core/detail/ring.hpp"
+#include "tokio/runtime/detail/handle_inner.hpp"
+#include "tokio/runtime/detail/inject.hpp"
+#include "tokio/runtime/detail/park.hpp"
+
+namespace tokio::detail {
+
+namespace {
+
+class CurrentThread;
+
+struct CtCore {
+  PtrRing<TaskHeader> queue{64};
+  uint32_t tick = 0;
+  WorkerStats stats;
+};
+
+struct CtContext : WorkerContextBase {
+  CtCore* core;
+};
+
+// Installs a defer list on this thread for the scope.
+struct DeferScope {
+  DeferList list;
+  DeferList* prev;
+  DeferScope() : prev(tls.defer) { tls.defer = &list; }
+  ~DeferScope() {
+    tls.defer = prev;
+    wake_deferred(list);
+  }
+};
+
+class CurrentThread final : public HandleInner {
+ public:
+  explicit CurrentThread(Config cfg) : HandleInner(std::move(cfg), 1, 0) {
+    core_.store(new CtCore(), std::memory_order_release);
+    interval_ = config.global_queue_interval.value_or(31);
+    if (interval_ == 0) interval_ = 1;
+  }
+
+  runtime::RuntimeFlavor flavor() const noexcept override {
+    return runtime::RuntimeFlavor::CurrentThread;
+  }
+  std::size_t num_workers() const noexcept override { return 1; }
+  const WorkerStats& worker_stats(std::size_t) const noexcept override { return stats_view(); }
+  std::size_t worker_local_queue_depth(std::size_t) const noexcept override {
+    return local_depth_.load(std::memory_order_relaxed);
+  }
+  std::size_t global_queue_depth() const noexcept override { return inject_.len(); }
+  uint64_t remote_schedule_count() const noexcept override { return inject_.remote_pushes(); }
+
+  void schedule(TaskHeader* t, bool /*yield*/) noexcept override {
+    auto* ctx = static_cast<CtContext*>(tls.worker);
+    if (ctx && ctx->handle == this && ctx->core) {
+      ctx->core->queue.push_back(t);
+      WorkerStats::bump(ctx->core->stats.local_schedule_count);
+      return;
+    }
+    inject_.push(t, true);
+    driver.unpark();
+  }
+
+  void block_on_slot(PollSlot& slot) override {
+    EnterRuntime enter(this, "Runtime::block_on");
+    for (;;) {
+      if (CtCore* core = core_.exchange(nullptr, std::memory_order_acq_rel)) {
+        run_with_core(core, slot);
+        return;
+      }
+      // Another thread runs the scheduler: drive our future with this thread's parker
+      // until it finishes or the core is released.
+      ParkThread* pt = ParkThread::current();
+      {
+        std::lock_guard<std::mutex> g(waiters_mu_);
+        waiters_.push_back(pt);
+      }
+      bool done = poll_root(slot, &pt->wakeable);
+      if (!done && core_.load(std::memory_order_acquire) == nullptr) pt->parker.park();
+      {
+        std::lock_guard<std::mutex> g(waiters_mu_);
+        waiters_.erase(std::find(waiters_.begin(), waiters_.end(), pt));
+      }
+      if (done) return;
+    }
+  }
+
+  void shutdown(std::optional<std::chrono::nanoseconds> timeout) override {
+    if (is_shutdown.exchange(true)) return;
+    CtCore* core = nullptr;
+    while (!(core = core_.exchange(nullptr, std::memory_order_acq_rel))) {
+      // A Handle::block_on on another thread holds the core: it observes is_shutdown
+      // only when its future finishes, so wait for it.
+      ParkThread* pt = ParkThread::current();
+      {
+        std::lock_guard<std::mutex> g(waiters_mu_);
+        waiters_.push_back(pt);
+      }
+      if (core_.load(std::memory_order_acquire) == nullptr) {
+        pt->parker.park(std::chrono::milliseconds(10));
+      }
+      std::lock_guard<std::mutex> g(waiters_mu_);
+      waiters_.erase(std::find(waiters_.begin(), waiters_.end(), pt));
+    }
+    {
+      CtContext ctx{{this}, core};
+      void* prev_worker = tls.worker;
+      HandleInner* prev_handle = tls.handle;
+      tls.worker = &ctx;
+      tls.handle = this;
+      owned.close_and_shutdown_all();
+      while (TaskHeader* t = core->queue.pop_front()) task_drop_ref(t);
+      // From here on a wake from another thread (a blocking closure finishing, a foreign
+      // thread) finds the queue closed and just releases its reference.
+      inject_.close_and_drain([](TaskHeader* t) { task_drop_ref(t); });
+      tls.worker = prev_worker;
+      tls.handle = prev_handle;
+    }
+    blocking.shutdown(timeout);
+    driver.shutdown();
+    delete core;
+  }
+
+ private:
+  static const WakeableVTable kRootWakerVTable;
+
+  const WorkerStats& stats_view() const noexcept { return stats_snapshot_; }
+
+  bool poll_root(PollSlot& slot, Wakeable* waker) {
+    ThreadContext& c = tls;
+    Wakeable* pw = c.waker;
+    TaskHeader* pt = c.task;
+    int32_t pb = c.budget;
+    c.waker = waker;
+    c.task = nullptr;
+    c.budget = kInitialBudget;
+    task::Context cx(waker);
+    bool done = drive_slot(slot, cx);
+    c.waker = pw;
+    c.task = pt;
+    c.budget = pb;
+    return done;
+  }
+
+  TaskHeader* next_task(CtCore* core) noexcept {
+    if (core->tick % interval_ == 0) {
+      if (TaskHeader* t = inject_.pop()) return t;
+      return core->queue.pop_front();
+    }
+    if (TaskHeader* t = core->queue.pop_front()) return t;
+    return inject_.pop();
+  }
+
+  void run_task(CtCore* core, TaskHeader* t) noexcept {
+    tls.budget = kInitialBudget;
+    t->vt()->run(t);
+    tls.budget = -1;
+    WorkerStats::bump(core->stats.poll_count);
+  }
+
+  void park(CtCore* core, std::optional<std::chrono::nanoseconds> timeout) {
+    if (timeout && timeout->count() == 0 && !driver.has_drivers()) return;
+    if (config.on_thread_park) config.on_thread_park();
+    WorkerStats::bump(core->stats.park_count);
+    publish_stats(core);
+    driver.park(timeout);
+    WorkerStats::bump(core->stats.park_unpark_count);
+    if (config.on_thread_unpark) config.on_thread_unpark();
+  }
+
+  void publish_stats(CtCore* core) noexcept {
+    auto copy = [](std::atomic<uint64_t>& d, const std::atomic<uint64_t>& s) {
+      d.store(s.load(std::memory_order_relaxed), std::memory_order_relaxed);
+    };
+    copy(stats_snapshot_.park_count, core->stats.park_count);
+    copy(stats_snapshot_.park_unpark_count, core->stats.park_unpark_count);
+    copy(stats_snapshot_.poll_count, core->stats.poll_count);
+    copy(stats_snapshot_.local_schedule_count, core->stats.local_schedule_count);
+    copy(stats_snapshot_.busy_ns, core->stats.busy_ns);
+    local_depth_.store(core->queue.size(), std::memory_order_relaxed);
+  }
+
+  void run_with_core(CtCore* core, PollSlot& slot) {
+    CtContext ctx{{this}, core};
+    void* prev_worker = tls.worker;
+    tls.worker = &ctx;
+    struct Release {
+      CurrentThread* self;
+      CtCore* core;
+      void* prev;
+      ~Release() {
+        self->publish_stats(core);
+        tls.worker = prev;
+        self->core_.store(core, std::memory_order_release);
+        std::lock_guard<std::mutex> g(self->waiters_mu_);
+        for (ParkThread* p : self->waiters_) p->parker.unpark();
+      }
+    } release{this, core, prev_worker};
+
+    DeferScope defer;
+    root_woken_.store(true, std::memory_order_relaxed);
+    const uint32_t event_interval = std::max<uint32_t>(config.event_interval, 1);
+    auto busy_start = std::chrono::steady_clock::now();
+    for (;;) {
+      if (root_woken_.exchange(false, std::memory_order_acquire)) {
+        if (poll_root(slot, &root_waker_.wakeable)) break;
+      }
+      bool parked = false;
+      for (uint32_t i = 0; i < event_interval; ++i) {
+        ++core->tick;
+        TaskHeader* t = next_task(core);
+        if (!t) {
+          if (!defer.list.empty()) {
+            // Only yielded tasks are left: poll the drivers, then let them run again.
+            park(core, std::chrono::nanoseconds(0));
+            wake_deferred(defer.list);
+            parked = true;
+            break;
+          }
+          if (root_woken_.load(std::memory_order_acquire)) break;
+          auto now = std::chrono::steady_clock::now();
+          WorkerStats::bump(core->stats.busy_ns, static_cast<uint64_t>(
+              std::chrono::duration_cast<std::chrono::nanoseconds>(now - busy_start).count()));
+          park(core, std::nullopt);
+          busy_start = std::chrono::steady_clock::now();
+          parked = true;
+          break;
+        }
+        run_task(core, t);
+      }
+      if (!parked) {
+        park(core, std::chrono::nanoseconds(0));
+        wake_deferred(defer.list);
+      }
+    }
+    auto now = std::chrono::steady_clock::now();
+    WorkerStats::bump(core->stats.busy_ns, static_cast<uint64_t>(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(now - busy_start).count()));
+  }
+
+  static void root_wake_by_ref(Wakeable* w) noexcept {
+    auto* self = container_of(w);
+    self->root_woken_.store(true, std::memory_order_release);
+    self->driver.unpark();
+  }
+  static void root_clone(Wakeable* w) noexcept { container_of(w)->ref_inc(); }
+  static void root_drop(Wakeable* w) noexcept { container_of(w)->ref_dec(); }
+  static void root_wake(Wakeable* w) noexcept {
+    root_wake_by_ref(w);
+    root_drop(w);
+  }
+  // The root's waker: a Wakeable with a back pointer (CurrentThread itself is not
+  // standard-layout, so no offsetof arithmetic).
+  struct RootWaker {
+    Wakeable wakeable;
+    CurrentThread* owner;
+  };
+  static CurrentThread* container_of(Wakeable* w) noexcept {
+    return reinterpret_cast<RootWaker*>(w)->owner;
+  }
+
+  std::atomic<CtCore*> core_{nullptr};
+  Inject inject_;
+  uint32_t interval_ = 31;
+  std::atomic<bool> root_woken_{false};
+  RootWaker root_waker_{{&kRootWakerVTable}, this};
+  std::mutex waiters_mu_;
+  std::vector<ParkThread*> waiters_;
+  WorkerStats stats_snapshot_;
+  std::atomic<std::size_t> local_depth_{0};
+};
+
+const WakeableVTable CurrentThread::kRootWakerVTable{
+    &CurrentThread::root_wake, &CurrentThread::root_wake_by_ref, &CurrentThread::root_clone,
+    &CurrentThread::root_drop};
+
+}  // namespace
+
+HandleInner* make_current_thread(Config cfg) { return new CurrentThread(std::move(cfg)); }
+
+}  // namespace tokio::detail

@@ -1,0 +1,111 @@
+#pragma once
+// HandleInner: the shared state of one runtime (what runtime::Handle points to). The two
+// scheduler flavours derive from it.
+
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+
+#include "tokio/runtime/detail/blocking_pool.hpp"
+#include "tokio/runtime/detail/config.hpp"
+#include "tokio/runtime/detail/driver.hpp"
+#include "tokio/runtime/detail/owned_tasks.hpp"
+#include "tokio/runtime/detail/task_header.hpp"
+#include "tokio/core/detail/poll.hpp"
+
+namespace tokio::detail {
+
+// Per-worker counters. Written only by the worker that owns them (plain load+store, no
+// RMW), read by anyone through RuntimeMetrics.
+struct WorkerStats {
+  std::atomic<uint64_t> park_count{0};
+  std::atomic<uint64_t> park_unpark_count{0};
+  std::atomic<uint64_t> noop_count{0};
+  std::atomic<uint64_t> steal_count{0};
+  std::atomic<uint64_t> steal_operations{0};
+  std::atomic<uint64_t> poll_count{0};
+  std::atomic<uint64_t> local_schedule_count{0};
+  std::atomic<uint64_t> overflow_count{0};
+  std::atomic<uint64_t> busy_ns{0};
+
+  static void bump(std::atomic<uint64_t>& c, uint64_t n = 1) noexcept {
+    c.store(c.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+  }
+};
+
+// The first member of whatever tls.worker points to, so a scheduler can tell whether the
+// current thread is one of its own workers.
+struct WorkerContextBase {
+  HandleInner* handle;
+};
+
+struct HandleInner : RefCounted, Scheduler {
+  HandleInner(Config cfg, std::size_t owned_shards, std::size_t blocking_threads_extra);
+
+  // Binds and schedules a new task, or cancels it when the runtime is shut down.
+  void spawn(TaskHeader* t) noexcept {
+    t->sched = this;
+    if (TOKIO_UNLIKELY(!owned.bind(t))) {
+      t->sched = nullptr;
+      task_reject(t);
+      return;
+    }
+    schedule(t, false);
+  }
+
+  // Drives a block_on root (its slot armed by set_starter) until it finishes.
+  virtual void block_on_slot(PollSlot& slot) = 0;
+  // Cancels every task, stops the workers and the blocking pool. Called once.
+  virtual void shutdown(std::optional<std::chrono::nanoseconds> blocking_timeout) = 0;
+  virtual runtime::RuntimeFlavor flavor() const noexcept = 0;
+  virtual std::size_t num_workers() const noexcept = 0;
+  virtual const WorkerStats& worker_stats(std::size_t i) const noexcept = 0;
+  virtual std::size_t worker_local_queue_depth(std::size_t i) const noexcept = 0;
+  virtual std::size_t global_queue_depth() const noexcept = 0;
+  virtual uint64_t remote_schedule_count() const noexcept = 0;
+  // Multi-thread only: hands this worker's core to another thread (block_in_place).
+  virtual void block_in_place_begin() {}
+  virtual void block_in_place_end() {}
+
+  void on_complete(TaskHeader* t) noexcept override { owned.remove(t); }
+  void on_dealloc(uint64_t id) noexcept override { owned.on_dealloc(id); }
+
+  // True when the calling thread is one of this runtime's workers holding a core.
+  bool on_worker_thread() const noexcept {
+    auto* w = static_cast<WorkerContextBase*>(tls.worker);
+    return w && w->handle == this;
+  }
+
+  Config config;
+  uint64_t id;
+  Driver driver;
+  OwnedTasks owned;
+  BlockingPool blocking;
+  std::atomic<bool> is_shutdown{false};
+
+ protected:
+  ~HandleInner() override;
+};
+
+// Marks the calling thread as driving a runtime for the guard's lifetime; throws the
+// nested-runtime error when it already is.
+class EnterRuntime {
+ public:
+  EnterRuntime(HandleInner* h, const char* what);
+  ~EnterRuntime();
+  EnterRuntime(const EnterRuntime&) = delete;
+  EnterRuntime& operator=(const EnterRuntime&) = delete;
+
+ private:
+  HandleInner* prev_handle_;
+};
+
+HandleInner* make_current_thread(Config cfg);
+HandleInner* make_multi_thread(Config cfg);
+
+// The runtime of the calling thread, or a clear error naming `what`.
+HandleInner* current_handle_or_throw(const char* what);
+
+}  // namespace tokio::detail

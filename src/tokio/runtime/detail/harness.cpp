@@ -1,0 +1,264 @@
+// The task harness: waking, running, completing and joining spawned tasks.
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <stdexcept>
+
+#include "tokio/runtime/detail/task_header.hpp"
+#include "tokio/task/join_handle.hpp"
+#include "tokio/core/task.hpp"
+
+namespace tokio::detail {
+
+namespace {
+std::atomic<uint64_t> g_next_task_id_block{1};
+
+void dealloc_task(TaskHeader* t) noexcept {
+  Scheduler* s = t->sched;
+  uint64_t id = t->id;
+  t->vt()->dealloc(t);
+  if (s) s->on_dealloc(id);
+}
+
+// Runs with tls describing `t`, restoring the previous values afterwards (a LocalSet
+// polls its tasks from inside another task's poll).
+struct TaskPollScope {
+  ThreadContext& c;
+  Wakeable* waker;
+  PollSlot* slot;
+  TaskHeader* task;
+  TaskLocalBinding* locals;
+  bool yielded;
+  explicit TaskPollScope(TaskHeader* t) noexcept
+      : c(tls), waker(c.waker), slot(c.slot), task(c.task), locals(c.locals),
+        yielded(c.yield_requested) {
+    c.waker = &t->wakeable;
+    c.task = t;
+    c.locals = nullptr;  // task-locals are per task, never inherited
+    c.yield_requested = false;
+  }
+  ~TaskPollScope() {
+    c.waker = waker;
+    c.slot = slot;
+    c.task = task;
+    c.locals = locals;
+    c.yield_requested = yielded;
+  }
+};
+}  // namespace
+
+uint64_t allocate_task_id_block() noexcept {
+  return g_next_task_id_block.fetch_add(1024, std::memory_order_relaxed);
+}
+
+void throw_misuse(const char* msg) { throw std::logic_error(std::string("tokio: ") + msg); }
+
+void throw_not_in_task(const char* what) {
+  throw std::logic_error(std::string("tokio: ") + what +
+                         " outside a tokio task: await it inside a coroutine that runs on a "
+                         "runtime (Runtime::block_on, tokio::spawn)");
+}
+
+// --- waker vtable ------------------------------------------------------------------------
+void task_wake(Wakeable* w) noexcept {
+  TaskHeader* t = TaskHeader::from_wakeable(w);
+  switch (t->state.to_notified_by_val()) {
+    case TaskState::Notify::Submit:
+      t->sched->schedule(t, false);
+      break;
+    case TaskState::Notify::Dealloc:
+      dealloc_task(t);
+      break;
+    case TaskState::Notify::DoNothing:
+      break;
+  }
+}
+
+void task_wake_by_ref(Wakeable* w) noexcept {
+  TaskHeader* t = TaskHeader::from_wakeable(w);
+  if (t->state.to_notified_by_ref() == TaskState::Notify::Submit) t->sched->schedule(t, false);
+}
+
+void task_clone(Wakeable* w) noexcept { TaskHeader::from_wakeable(w)->state.ref_inc(); }
+
+void task_drop(Wakeable* w) noexcept { task_drop_ref(TaskHeader::from_wakeable(w)); }
+
+void task_drop_ref(TaskHeader* t) noexcept {
+  if (t->state.ref_dec()) dealloc_task(t);
+}
+
+// --- running -----------------------------------------------------------------------------
+bool task_begin_run(TaskHeader* t) noexcept {
+  switch (t->state.to_running()) {
+    case TaskState::ToRunning::Failed:
+      task_drop_ref(t);
+      return false;
+    case TaskState::ToRunning::Cancelled:
+      task_cancel_and_complete(t);
+      return false;
+    case TaskState::ToRunning::Success:
+      break;
+  }
+  return true;
+}
+
+void task_run_coroutine(TaskHeader* t) noexcept {
+  if (!task_begin_run(t)) return;
+  bool done;
+  bool yielded;
+  {
+    TaskPollScope scope(t);
+    task::Context cx(&t->wakeable);
+    done = drive_slot(t->slot, cx);
+    yielded = tls.yield_requested;
+  }
+  if (done) {
+    t->vt()->finish(t);
+    task_complete(t);
+    return;
+  }
+  if (yielded) {
+    // yield_now: back in line behind everything else ready, with no waker clone.
+    if (!t->state.to_notified_after_yield()) {
+      task_cancel_and_complete(t);
+      return;
+    }
+    if (DeferList* d = tls.defer) d->tasks.push_back(t);
+    else t->sched->schedule(t, true);
+    return;
+  }
+  switch (t->state.to_idle()) {
+    case TaskState::ToIdle::Ok:
+      return;
+    case TaskState::ToIdle::OkNotified:
+      t->sched->schedule(t, true);
+      return;
+    case TaskState::ToIdle::OkDealloc:
+      dealloc_task(t);
+      return;
+    case TaskState::ToIdle::Cancelled:
+      task_cancel_and_complete(t);
+      return;
+  }
+}
+
+void task_cancel_and_complete(TaskHeader* t) noexcept {
+  {
+    // Destructors of the cancelled frame may use the runtime (spawn, wake, deregister).
+    TaskPollScope scope(t);
+    t->vt()->cancel(t);
+  }
+  task_complete(t);
+}
+
+void task_complete(TaskHeader* t) noexcept {
+  uint64_t s = t->state.to_complete();
+  if (!(s & TaskState::JOIN_INTEREST)) {
+    t->vt()->drop_output(t);
+  } else if (s & TaskState::JOIN_WAKER) {
+    Wakeable* w = t->join_waker;
+    w->vtable->wake_by_ref(w);
+    uint64_t after = t->state.unset_join_waker_after_complete();
+    if (!(after & TaskState::JOIN_INTEREST)) {
+      t->join_waker = nullptr;
+      w->vtable->drop(w);
+    }
+  }
+  if (t->sched) t->sched->on_complete(t);
+  // The owned-list reference and the runner's reference.
+  if (t->state.ref_dec_n(2)) dealloc_task(t);
+}
+
+void task_schedule_new(TaskHeader* t) noexcept { t->sched->schedule(t, false); }
+
+void task_abort(TaskHeader* t) noexcept {
+  if (t->state.to_notified_and_cancel()) t->sched->schedule(t, false);
+}
+
+void task_shutdown(TaskHeader* t) noexcept {
+  // The caller holds a reference for us; it becomes the runner's reference when we claim.
+  if (t->state.to_shutdown()) {
+    task_cancel_and_complete(t);
+  } else {
+    task_drop_ref(t);
+  }
+}
+
+void task_reject(TaskHeader* t) noexcept {
+  // Unbound and never scheduled: we hold the notified ref from INITIAL.
+  if (t->state.to_running() == TaskState::ToRunning::Failed) {
+    task_drop_ref(t);
+    return;
+  }
+  task_cancel_and_complete(t);
+}
+
+// --- joining -----------------------------------------------------------------------------
+namespace {
+void replace_join_waker(TaskHeader* t, Wakeable* w) noexcept {
+  if (Wakeable* old = t->join_waker) old->vtable->drop(old);
+  w->vtable->clone(w);
+  t->join_waker = w;
+}
+void clear_join_waker(TaskHeader* t) noexcept {
+  if (Wakeable* old = t->join_waker) {
+    t->join_waker = nullptr;
+    old->vtable->drop(old);
+  }
+}
+}  // namespace
+
+bool task_join_poll_waker(TaskHeader* t, Wakeable* w) noexcept {
+  uint64_t s = t->state.load();
+  if (s & TaskState::COMPLETE) return true;
+  if (s & TaskState::JOIN_WAKER) {
+    if (t->join_waker == w) return false;
+    // Take the field back before replacing the waker.
+    if (!t->state.unset_join_waker()) return true;
+  }
+  replace_join_waker(t, w);
+  if (!t->state.set_join_waker()) {
+    clear_join_waker(t);
+    return true;
+  }
+  return false;
+}
+
+bool task_join_poll(TaskHeader* t, task::Context& cx) noexcept {
+  return task_join_poll_waker(t, cx.raw_waker());
+}
+
+bool task_join_release(TaskHeader* t) noexcept {
+  uint64_t after = t->state.drop_join_interest();
+  if (!(after & TaskState::JOIN_WAKER)) clear_join_waker(t);
+  return (after & TaskState::COMPLETE) != 0;
+}
+
+void wake_deferred(DeferList& d) noexcept {
+  // Index loops: a wake may run code that defers more (it lands after, and is woken too).
+  for (std::size_t i = 0; i < d.tasks.size(); ++i) d.tasks[i]->sched->schedule(d.tasks[i], true);
+  d.tasks.clear();
+  for (std::size_t i = 0; i < d.wakers.size(); ++i) d.wakers[i]->vtable->wake(d.wakers[i]);
+  d.wakers.clear();
+}
+
+// --- coop --------------------------------------------------------------------------------
+std::atomic<uint64_t> g_budget_forced_yields{0};
+
+bool coop_poll_proceed_slow(task::Context& cx) noexcept {
+  g_budget_forced_yields.fetch_add(1, std::memory_order_relaxed);
+  cx.wake_by_ref();
+  return false;
+}
+
+uint32_t thread_rand_n(uint32_t n) noexcept {
+  uint64_t& s = tls.rng_state;
+  if (s == 0) s = random_seed();
+  s ^= s >> 12;
+  s ^= s << 25;
+  s ^= s >> 27;
+  uint32_t r = static_cast<uint32_t>((s * 0x2545F4914F6CDD1Dull) >> 32);
+  return static_cast<uint32_t>((static_cast<uint64_t>(r) * n) >> 32);
+}
+
+}  // namespace tokio::detail

@@ -1,0 +1,75 @@
+#pragma once
+// OwnedTasks: every live task of a scheduler, so shutdown can cancel the ones nobody will
+// ever wake again.
+//
+// Sharded by task id; each shard is a doubly linked intrusive list under a spin lock. The
+// list holds one task reference from bind() until the task completes (remove()). Separately
+// each shard counts the tasks bound to it that are not yet deallocated (`bound`); while any
+// shard is non-zero the scheduler's shared state holds a reference on itself, so a waker
+// that fires after the Runtime object is gone still finds a live scheduler. Tokio gets the
+// same guarantee by cloning an Arc<Handle> into every task, one contended atomic per spawn
+// and per free on a single cache line; here the count is per shard.
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "tokio/core/detail/sync_primitives.hpp"
+#include "tokio/runtime/detail/task_header.hpp"
+
+namespace tokio::detail {
+
+// Intrusively reference-counted shared state (scheduler handles, LocalSet state).
+class RefCounted {
+ public:
+  void ref_inc() noexcept { refs_.fetch_add(1, std::memory_order_relaxed); }
+  void ref_dec() noexcept {
+    if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
+  }
+
+ protected:
+  virtual ~RefCounted() = default;
+
+ private:
+  std::atomic<std::size_t> refs_{1};
+};
+
+class OwnedTasks {
+ public:
+  OwnedTasks(RefCounted* owner, std::size_t shards);
+
+  // Links a new task (taking over its owned-list reference). Returns false once closed;
+  // the caller then rejects the task.
+  bool bind(TaskHeader* t) noexcept;
+  // The task completed: unlink it. The caller drops the list's reference.
+  void remove(TaskHeader* t) noexcept;
+  // A bound task was freed.
+  void on_dealloc(uint64_t id) noexcept;
+
+  // Refuses further binds and cancels every task still listed. Tasks being polled on some
+  // thread right now are flagged and cancel themselves when their poll returns.
+  void close_and_shutdown_all() noexcept;
+  bool is_closed() const noexcept { return closed_.load(std::memory_order_acquire); }
+  bool is_empty() const noexcept { return alive() == 0; }
+  std::size_t alive() const noexcept;
+  uint64_t spawned() const noexcept;
+
+ private:
+  struct alignas(kCacheLine) Shard {
+    SpinLock lock;
+    TaskHeader* head = nullptr;
+    std::atomic<std::size_t> len{0};
+    std::atomic<uint64_t> bound{0};
+    std::atomic<uint64_t> spawned{0};  // written under `lock`
+  };
+  Shard& shard_of(uint64_t id) noexcept { return shards_[id & mask_]; }
+
+  RefCounted* owner_;
+  std::unique_ptr<Shard[]> shards_;
+  std::size_t mask_;
+  std::atomic<bool> closed_{false};
+};
+
+}  // namespace tokio::detail

@@ -1,0 +1,85 @@
+#include <time.h>
+
+#include "tokio/runtime/detail/park.hpp"
+
+namespace tokio::detail {
+
+bool Parker::park(std::optional<std::chrono::nanoseconds> timeout) noexcept {
+  // Fast path: a pending unpark.
+  uint32_t expected = NOTIFIED;
+  if (state_.compare_exchange_strong(expected, EMPTY, std::memory_order_acquire)) return true;
+  if (timeout && timeout->count() <= 0) return false;
+  // Spin briefly first: a wake that is microseconds away (a task finishing on a worker)
+  // then costs no futex sleep and wake-up.
+  for (int i = 0; i < kParkSpins; ++i) {
+    cpu_relax();
+    if (state_.load(std::memory_order_relaxed) == NOTIFIED) {
+      expected = NOTIFIED;
+      if (state_.compare_exchange_strong(expected, EMPTY, std::memory_order_acquire)) return true;
+    }
+  }
+
+  expected = EMPTY;
+  if (!state_.compare_exchange_strong(expected, PARKED, std::memory_order_acquire)) {
+    // Only an unpark can have changed EMPTY: consume it.
+    state_.exchange(EMPTY, std::memory_order_acquire);
+    return true;
+  }
+  using clock = std::chrono::steady_clock;
+  auto deadline = timeout ? clock::now() + *timeout : clock::time_point::max();
+  for (;;) {
+    if (timeout) {
+      auto left = deadline - clock::now();
+      if (left.count() <= 0) {
+        // Timed out: leave PARKED unless an unpark raced in.
+        if (state_.exchange(EMPTY, std::memory_order_acquire) == NOTIFIED) return true;
+        return false;
+      }
+      auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(left).count();
+      struct timespec ts;
+      ts.tv_sec = static_cast<time_t>(ns / 1000000000);
+      ts.tv_nsec = static_cast<long>(ns % 1000000000);
+      futex_wait(&state_, PARKED, &ts);
+    } else {
+      futex_wait(&state_, PARKED, nullptr);
+    }
+    expected = NOTIFIED;
+    if (state_.compare_exchange_strong(expected, EMPTY, std::memory_order_acquire)) return true;
+    // Spurious wake-up: still PARKED.
+  }
+}
+
+namespace {
+void pt_wake_by_ref(Wakeable* w) noexcept { reinterpret_cast<ParkThread*>(w)->parker.unpark(); }
+void pt_drop(Wakeable* w) noexcept {
+  auto* p = reinterpret_cast<ParkThread*>(w);
+  if (p->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) delete p;
+}
+void pt_wake(Wakeable* w) noexcept {
+  pt_wake_by_ref(w);
+  pt_drop(w);
+}
+void pt_clone(Wakeable* w) noexcept {
+  reinterpret_cast<ParkThread*>(w)->refs.fetch_add(1, std::memory_order_relaxed);
+}
+const WakeableVTable kParkThreadVTable{&pt_wake, &pt_wake_by_ref, &pt_clone, &pt_drop};
+
+struct ParkThreadHolder {
+  ParkThread* p = nullptr;
+  ~ParkThreadHolder() {
+    if (p) pt_drop(&p->wakeable);
+  }
+};
+thread_local ParkThreadHolder tls_park_thread;
+}  // namespace
+
+ParkThread* ParkThread::current() {
+  ParkThreadHolder& h = tls_park_thread;
+  if (!h.p) {
+    h.p = new ParkThread();
+    h.p->wakeable.vtable = &kParkThreadVTable;
+  }
+  return h.p;
+}
+
+}  // namespace tokio::detail

@@ -1,0 +1,56 @@
+#pragma once
+// Thread parking.
+//
+// Parker: one thread parks, any thread unparks, and an unpark that happens before the park
+// is remembered (the park returns at once). State word encoding (`state_`, 32 bits so it
+// can be a futex):
+//   0 EMPTY     nobody parked, no pending unpark
+//   1 PARKED    the owner sleeps (or is about to) in futex_wait on this word
+//   2 NOTIFIED  an unpark is pending; the next park consumes it
+// unpark() swaps in NOTIFIED and issues the futex wake only if the owner was PARKED, so
+// unparking a running thread costs one atomic swap and no syscall.
+//
+// ParkThread: a refcounted Wakeable around a Parker, cached per thread; it is the waker of
+// a future driven by block_on on a thread that is not a worker.
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <optional>
+
+#include "tokio/core/detail/sync_primitives.hpp"
+#include "tokio/core/waker.hpp"
+
+namespace tokio::detail {
+
+// Polls of the state word (with a pause instruction between) before a parker sleeps in the
+// kernel: a few microseconds, enough for the common hand-off where the wake comes from a
+// task about to finish on another core, too short to matter when it does not.
+inline constexpr int kParkSpins = 64;
+
+class Parker {
+ public:
+  static constexpr uint32_t EMPTY = 0;
+  static constexpr uint32_t PARKED = 1;
+  static constexpr uint32_t NOTIFIED = 2;
+
+  // Sleeps until unpark() or the timeout (nullopt: no limit; zero: just consume a pending
+  // unpark). Returns true when woken by unpark().
+  bool park(std::optional<std::chrono::nanoseconds> timeout = std::nullopt) noexcept;
+  void unpark() noexcept {
+    if (state_.exchange(NOTIFIED, std::memory_order_release) == PARKED) futex_wake(&state_, 1);
+  }
+
+ private:
+  std::atomic<uint32_t> state_{EMPTY};
+};
+
+struct ParkThread {
+  Wakeable wakeable;  // offset 0
+  std::atomic<std::size_t> refs{1};
+  Parker parker;
+
+  static ParkThread* current();  // this thread's instance (not an added reference)
+};
+
+}  // namespace tokio::detail

@@ -1,0 +1,116 @@
+#pragma once
+// The task cell: one allocation holding the task header and, for coroutine tasks, the
+// coroutine frame itself; the output is written over the frame once it is destroyed.
+//
+//   block: [ TaskHeader (80 bytes) ][ coroutine frame .................... ]
+//                                    ^ what the promise's operator new returns
+//   after completion:               [ Outcome<T> | (dead frame bytes) ...... ]
+//
+// Every tokio::Task frame is allocated with kTaskPrefix bytes in front (task.hpp). The
+// prefix stays raw memory for frames that are only co_awaited; spawn() constructs the
+// header in it, so spawning costs no allocation beyond the frame itself. The frame always
+// holds its promise, which holds the result, so the frame's bytes can hold an Outcome<T>
+// once the frame is gone (the finish/cancel steps move the result out first). A
+// spawn_blocking cell has the same shape: [TaskHeader][Outcome<R>][closure].
+//
+// Size, for comparison with Tokio: a parked task costs 80 bytes of header plus its frame;
+// the allocator adds no per-block header (core/frame_alloc.hpp). There is no run-queue link
+// in the header: the queues are arrays of task pointers.
+
+#include <atomic>
+#include <coroutine>
+#include <cstddef>
+#include <cstdint>
+
+#include "tokio/core/detail/frame_alloc.hpp"
+#include "tokio/core/detail/outcome.hpp"
+#include "tokio/core/detail/poll.hpp"
+#include "tokio/runtime/detail/task_state.hpp"
+#include "tokio/core/waker.hpp"
+
+namespace tokio::detail {
+
+struct TaskVTable {
+  WakeableVTable waker;  // first member: TaskHeader::wakeable.vtable points here
+  void (*run)(TaskHeader*) noexcept;     // poll once; caller hands over its notified ref
+  void (*finish)(TaskHeader*) noexcept;  // body done: output = its result, frame destroyed
+  void (*cancel)(TaskHeader*) noexcept;  // destroy the body unfinished; output = cancelled
+  void (*drop_output)(TaskHeader*) noexcept;  // nobody will read the output
+  void (*dealloc)(TaskHeader*) noexcept; // last reference gone
+};
+
+// Scheduler interface seen by tasks. A task holds a raw pointer to its scheduler; the
+// scheduler's shared state stays alive until every task bound to it is deallocated.
+class Scheduler {
+ public:
+  // `t` was woken (the caller hands over a notified ref). yield: put it behind other work.
+  virtual void schedule(TaskHeader* t, bool yield) noexcept = 0;
+  // The task finished: unlink it from the owned list (drops nothing; the caller does).
+  virtual void on_complete(TaskHeader* t) noexcept = 0;
+  // A task bound to this scheduler was freed (its memory is already gone).
+  virtual void on_dealloc(uint64_t task_id) noexcept = 0;
+
+ protected:
+  ~Scheduler() = default;
+};
+
+struct TaskHeader {
+  Wakeable wakeable;                 // offset 0: vtable is a TaskVTable
+  TaskState state;
+  Scheduler* sched = nullptr;
+  uint64_t id = 0;
+  Wakeable* join_waker = nullptr;    // see JOIN_WAKER in state.hpp
+  PollSlot slot;                     // the suspended leaf (armed to start the root at spawn)
+  TaskHeader* owned_prev = nullptr;  // owned-task list links (under the shard lock)
+  TaskHeader* owned_next = nullptr;
+
+  const TaskVTable* vt() const noexcept {
+    return reinterpret_cast<const TaskVTable*>(wakeable.vtable);
+  }
+  static TaskHeader* from_wakeable(Wakeable* w) noexcept {
+    return reinterpret_cast<TaskHeader*>(w);
+  }
+};
+static_assert(offsetof(TaskHeader, wakeable) == 0);
+
+inline constexpr std::size_t kTaskPrefix = sizeof(TaskHeader);
+static_assert(kTaskPrefix % 16 == 0, "frames must stay 16-byte aligned");
+static_assert(kTaskPrefix == 80, "the task header's size is part of the memory budget");
+
+// Where a completed task's output lives (over the dead frame, or after a blocking cell's
+// header).
+template <class T>
+Outcome<T>* output_of(TaskHeader* t) noexcept {
+  static_assert(alignof(Outcome<T>) <= 16, "over-aligned task results are not supported");
+  return std::launder(reinterpret_cast<Outcome<T>*>(reinterpret_cast<char*>(t) + kTaskPrefix));
+}
+
+// --- the generic harness (task.cpp) ------------------------------------------------------
+extern const WakeableVTable kTaskWakerVTable;
+
+void task_run_coroutine(TaskHeader* t) noexcept;       // TaskVTable::run of coroutine tasks
+// Start of every run: takes RUNNING. Returns true when the caller should poll the task;
+// false when it was handled here (already running/complete: ref dropped; cancelled:
+// cancelled and completed).
+bool task_begin_run(TaskHeader* t) noexcept;
+// The root coroutine of a task cell (its frame follows the header).
+inline std::coroutine_handle<> task_root(TaskHeader* t) noexcept {
+  return std::coroutine_handle<>::from_address(reinterpret_cast<char*>(t) + kTaskPrefix);
+}
+void task_complete(TaskHeader* t) noexcept;            // after finish/cancel stored the output
+void task_cancel_and_complete(TaskHeader* t) noexcept; // RUNNING held: cancel, complete
+void task_drop_ref(TaskHeader* t) noexcept;
+void task_schedule_new(TaskHeader* t) noexcept;        // first schedule after spawn
+void task_abort(TaskHeader* t) noexcept;
+// Runtime shutdown: cancel the task now if idle, else flag it for its runner.
+void task_shutdown(TaskHeader* t) noexcept;
+// JoinHandle side: true when the output is ready to read; otherwise registers cx's waker.
+bool task_join_poll(TaskHeader* t, task::Context& cx) noexcept;
+bool task_join_poll_waker(TaskHeader* t, Wakeable* w) noexcept;
+void task_join_drop(TaskHeader* t) noexcept;
+// A spawn was refused (runtime shut down): cancel the unstarted task and complete it.
+void task_reject(TaskHeader* t) noexcept;
+
+inline void task_ref_inc(TaskHeader* t) noexcept { t->state.ref_inc(); }
+
+}  // namespace tokio::detail

@@ -1,0 +1,150 @@
+#pragma once
+// runtime::Runtime, runtime::Handle and runtime::EnterGuard.
+
+#include <chrono>
+#include <optional>
+#include <utility>
+
+#include "tokio/runtime/detail/handle_inner.hpp"
+#include "tokio/runtime/metrics.hpp"
+#include "tokio/task/detail/spawn_impl.hpp"
+#include "tokio/core/task.hpp"
+
+namespace tokio::detail {
+
+// Drives any tokio awaitable to completion on `h` from the calling thread.
+template <class A>
+auto block_on_impl(HandleInner* h, A&& awaitable) {
+  auto task = to_task(std::forward<A>(awaitable));
+  PollSlot slot;
+  set_starter(slot, task.handle());
+  h->block_on_slot(slot);
+  return task.handle().promise().take();
+}
+
+}  // namespace tokio::detail
+
+namespace tokio::runtime {
+
+class Handle;
+
+// While alive, makes its runtime the calling thread's current one (so tokio::spawn and
+// Handle::current work from plain code). Guards must be destroyed in reverse order.
+class [[nodiscard]] EnterGuard {
+ public:
+  explicit EnterGuard(detail::HandleInner* h) noexcept : prev_(detail::tls.handle) {
+    detail::tls.handle = h;
+  }
+  EnterGuard(const EnterGuard&) = delete;
+  EnterGuard& operator=(const EnterGuard&) = delete;
+  ~EnterGuard() { detail::tls.handle = prev_; }
+
+ private:
+  detail::HandleInner* prev_;
+};
+
+struct Id {
+  uint64_t value = 0;
+  friend bool operator==(Id, Id) = default;
+};
+
+// A cheap, copyable reference to a runtime: spawn onto it from any thread.
+class Handle {
+ public:
+  explicit Handle(detail::HandleInner* h) noexcept : h_(h) {
+    if (h_) h_->ref_inc();
+  }
+  Handle(const Handle& o) noexcept : Handle(o.h_) {}
+  Handle(Handle&& o) noexcept : h_(std::exchange(o.h_, nullptr)) {}
+  Handle& operator=(Handle o) noexcept {
+    std::swap(h_, o.h_);
+    return *this;
+  }
+  ~Handle() {
+    if (h_) h_->ref_dec();
+  }
+
+  // The runtime the calling thread is in. Throws std::logic_error outside a runtime.
+  static Handle current() { return Handle(detail::current_handle_or_throw("Handle::current()")); }
+  static std::optional<Handle> try_current() noexcept {
+    if (detail::HandleInner* h = detail::tls.handle) return Handle(h);
+    return std::nullopt;
+  }
+
+  // spawn(task), spawn(awaitable) or spawn(callable, args...); see tokio::spawn.
+  template <class First, class... Rest>
+  auto spawn(First&& first, Rest&&... rest) const {
+    return detail::spawn_any_on(h_, std::forward<First>(first), std::forward<Rest>(rest)...);
+  }
+  template <class F>
+  auto spawn_blocking(F&& f) const {
+    return detail::spawn_blocking_on(h_, std::forward<F>(f));
+  }
+  // Runs the awaitable to completion on the calling thread. Must not be called from a
+  // thread that is already driving a runtime.
+  template <class A>
+  auto block_on(A&& awaitable) const {
+    return detail::block_on_impl(h_, std::forward<A>(awaitable));
+  }
+  EnterGuard enter() const noexcept { return EnterGuard(h_); }
+  RuntimeFlavor runtime_flavor() const noexcept { return h_->flavor(); }
+  Id id() const noexcept { return Id{h_->id}; }
+  RuntimeMetrics metrics() const noexcept { return RuntimeMetrics(h_); }
+
+  detail::HandleInner* inner() const noexcept { return h_; }
+  friend bool operator==(const Handle& a, const Handle& b) noexcept { return a.h_ == b.h_; }
+
+ private:
+  detail::HandleInner* h_;
+};
+
+// A runtime: a scheduler (current-thread or multi-thread), its blocking pool and its
+// drivers. Build one with runtime::Builder. Destroying it cancels every task still
+// alive (their coroutine frames are destroyed, so destructors run) and waits for running
+// spawn_blocking closures.
+class Runtime {
+ public:
+  explicit Runtime(detail::HandleInner* adopt) noexcept : h_(adopt) {}
+  Runtime(Runtime&& o) noexcept : h_(std::exchange(o.h_, nullptr)) {}
+  Runtime& operator=(Runtime&& o) noexcept {
+    if (this != &o) {
+      close(std::nullopt);
+      h_ = std::exchange(o.h_, nullptr);
+    }
+    return *this;
+  }
+  Runtime(const Runtime&) = delete;
+  Runtime& operator=(const Runtime&) = delete;
+  ~Runtime() { close(std::nullopt); }
+
+  // A multi-thread runtime with default settings and all drivers enabled.
+  static Runtime create();
+
+  template <class A>
+  auto block_on(A&& awaitable) {
+    return detail::block_on_impl(checked(), std::forward<A>(awaitable));
+  }
+  template <class First, class... Rest>
+  auto spawn(First&& first, Rest&&... rest) {
+    return detail::spawn_any_on(checked(), std::forward<First>(first), std::forward<Rest>(rest)...);
+  }
+  template <class F>
+  auto spawn_blocking(F&& f) {
+    return detail::spawn_blocking_on(checked(), std::forward<F>(f));
+  }
+  Handle handle() const { return Handle(checked()); }
+  EnterGuard enter() const { return EnterGuard(checked()); }
+  RuntimeMetrics metrics() const { return RuntimeMetrics(checked()); }
+
+  // Shuts down, waiting at most `timeout` for running spawn_blocking closures.
+  void shutdown_timeout(std::chrono::nanoseconds timeout) { close(timeout); }
+  // Shuts down without waiting for spawn_blocking closures.
+  void shutdown_background() { close(std::chrono::nanoseconds(0)); }
+
+ private:
+  detail::HandleInner* checked() const;
+  void close(std::optional<std::chrono::nanoseconds> timeout);
+  detail::HandleInner* h_;
+};
+
+}  // namespace tokio::runtime

@@ -1,0 +1,232 @@
+#include <cstdio>
+#include <cstdlib>
+#include <stdexcept>
+#include <string>
+
+#include "tokio/time/detail/driver.hpp"
+
+namespace tokio::detail {
+
+std::unique_ptr<TimeStack> make_time_stack(const Config& cfg, Driver& owner) {
+  return std::make_unique<TimeDriver>(cfg, owner);
+}
+
+TimeDriver::TimeDriver(const Config& cfg, Driver& owner)
+    : owner_(owner), clock_(cfg.start_paused), start_ns_(clock_.now().nanos()) {}
+
+TimeDriver::~TimeDriver() = default;
+
+std::optional<std::chrono::nanoseconds> TimeDriver::before_park(
+    std::optional<std::chrono::nanoseconds> timeout) {
+  using std::chrono::nanoseconds;
+  if (timeout && timeout->count() <= 0) return timeout;  // a poll: nothing to plan
+  std::lock_guard<std::mutex> g(mu_);
+  std::optional<uint64_t> next = wheel_.next_expiration_tick();
+  if (clock_.is_paused()) {
+    if (owner_.blocking_in_flight.load(std::memory_order_acquire) == 0) {
+      // Idle on a paused clock: poll instead of sleeping, then jump to the next timer
+      // (or to the end of the requested timeout, whichever is first).
+      time::Instant now = clock_.now();
+      std::optional<time::Instant> target;
+      if (next) target = std::max(now, tick_to_instant(*next));
+      if (timeout) {
+        time::Instant limit = now.saturating_add(*timeout);
+        if (!target || limit < *target) target = limit;
+      }
+      if (target) {
+        advance_to_ = target;
+        next_wake_.store(0, std::memory_order_relaxed);
+        return nanoseconds(0);
+      }
+      next_wake_.store(kNone, std::memory_order_relaxed);
+      return timeout;
+    }
+    // spawn_blocking work holds the clock back: virtual deadlines mean nothing in real
+    // time, so wait in short real slices until that work is done.
+    next_wake_.store(0, std::memory_order_relaxed);
+    nanoseconds cap = kInhibitedPoll;
+    return timeout ? std::min(*timeout, cap) : cap;
+  }
+  if (!next) {
+    next_wake_.store(kNone, std::memory_order_relaxed);
+    return timeout;
+  }
+  next_wake_.store(std::max<uint64_t>(*next, 1), std::memory_order_relaxed);  // 0 = not parked
+  time::Instant when = tick_to_instant(*next);
+  nanoseconds d = when.saturating_duration_since(clock_.now());
+  return timeout ? std::min(*timeout, d) : d;
+}
+
+void TimeDriver::after_park() {
+  if (next_wake_.load(std::memory_order_relaxed) != 0) {
+    next_wake_.store(0, std::memory_order_relaxed);
+  }
+  if (advance_to_) {
+    // A wake-up during the poll means there is work now: don't jump past it.
+    if (!owner_.take_unparked()) clock_.advance_to(*advance_to_);
+    advance_to_.reset();
+  }
+  uint64_t now_tick = instant_to_tick(clock_.now());
+  if (now_tick > observed_tick_.load(std::memory_order_relaxed)) {
+    observed_tick_.store(now_tick, std::memory_order_relaxed);
+  }
+  if (now_tick < next_due_.load(std::memory_order_relaxed)) return;
+  fire_due(now_tick);
+}
+
+template <class Pop, class Finish>
+void TimeDriver::fire_entries(Pop pop, Finish finish) noexcept {
+  Wakeable* batch[kWakeBatch];
+  std::size_t n = 0;
+  std::unique_lock<std::mutex> lk(mu_);
+  while (TimerEntry* e = pop()) {
+    Wakeable* w = e->waker.load(std::memory_order_relaxed);
+    e->waker.store(nullptr, std::memory_order_relaxed);
+    // Last access to the entry: its owner may free it as soon as it reads kFired.
+    e->state.store(TimerEntry::kFired, std::memory_order_release);
+    if (!w) continue;
+    batch[n++] = w;
+    if (n == kWakeBatch) {
+      lk.unlock();
+      wake_all(batch, n);
+      n = 0;
+      lk.lock();
+    }
+  }
+  finish();
+  lk.unlock();
+  wake_all(batch, n);
+}
+
+void TimeDriver::fire_due(uint64_t now_tick) noexcept {
+  fire_entries([&] { return wheel_.poll(now_tick); }, [&] {
+    std::optional<uint64_t> next = wheel_.next_expiration_tick();
+    next_due_.store(next ? *next : kNone, std::memory_order_relaxed);
+  });
+}
+
+bool TimeDriver::register_timer(TimerEntry& e, time::Instant deadline, Wakeable* w) noexcept {
+  uint64_t when = deadline_to_tick(deadline);
+  uint64_t seen = observed_tick_.load(std::memory_order_relaxed);
+  // Only a deadline near (or before) the last tick the driver saw can have passed
+  // already: just then is the clock worth reading. Later ones register; if the driver's
+  // view was stale they fire at its next turn, which is never early.
+  if (when <= seen + 1 && deadline <= clock_.now()) {
+    e.state.store(TimerEntry::kFired, std::memory_order_relaxed);
+    return true;
+  }
+  w->vtable->clone(w);
+  bool unpark = false;
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    wheel_.advance_empty(seen);
+    // The driver may have processed a later tick meanwhile: then the deadline has passed.
+    if (!shutdown_ && when > wheel_.elapsed()) {
+      e.waker.store(w, std::memory_order_relaxed);
+      e.state.store(when, std::memory_order_relaxed);
+      lower_next_due(wheel_.insert(&e, when));
+      uint64_t nw = next_wake_.load(std::memory_order_relaxed);
+      unpark = nw != 0 && when < nw;
+      w = nullptr;
+    }
+  }
+  if (w) {
+    w->vtable->drop(w);
+    e.state.store(TimerEntry::kFired, std::memory_order_relaxed);
+    return true;
+  }
+  if (unpark) owner_.unpark();
+  return false;
+}
+
+void TimeDriver::cancel_timer(TimerEntry& e) noexcept {
+  Wakeable* w;
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    uint64_t s = e.state.load(std::memory_order_relaxed);
+    if (s == TimerEntry::kFired || s == TimerEntry::kUnregistered) return;
+    wheel_.remove(&e);
+    w = e.waker.load(std::memory_order_relaxed);
+    e.waker.store(nullptr, std::memory_order_relaxed);
+    e.state.store(TimerEntry::kUnregistered, std::memory_order_relaxed);
+  }
+  if (w) w->vtable->drop(w);
+}
+
+bool TimeDriver::set_waker(TimerEntry& e, Wakeable* w) noexcept {
+  w->vtable->clone(w);
+  bool fired;
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    fired = e.state.load(std::memory_order_relaxed) == TimerEntry::kFired;
+    if (!fired) w = e.waker.exchange(w, std::memory_order_relaxed);
+  }
+  if (w) w->vtable->drop(w);  // the replaced waker, or ours when it fired meanwhile
+  return fired;
+}
+
+void TimeDriver::reregister(TimerEntry& e, time::Instant deadline) noexcept {
+  time::Instant now = clock_.now();
+  Wakeable* wake = nullptr;
+  bool unpark = false;
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    uint64_t s = e.state.load(std::memory_order_relaxed);
+    if (s == TimerEntry::kFired || s == TimerEntry::kUnregistered) {
+      e.state.store(TimerEntry::kUnregistered, std::memory_order_relaxed);
+      return;
+    }
+    wheel_.remove(&e);
+    uint64_t when = deadline_to_tick(deadline);
+    if (shutdown_ || deadline <= now || when <= wheel_.elapsed()) {
+      wake = e.waker.load(std::memory_order_relaxed);
+      e.waker.store(nullptr, std::memory_order_relaxed);
+      e.state.store(TimerEntry::kFired, std::memory_order_release);
+    } else {
+      e.state.store(when, std::memory_order_relaxed);
+      lower_next_due(wheel_.insert(&e, when));
+      uint64_t nw = next_wake_.load(std::memory_order_relaxed);
+      unpark = nw != 0 && when < nw;
+    }
+  }
+  if (wake) wake->vtable->wake(wake);
+  if (unpark) owner_.unpark();
+}
+
+void TimeDriver::shutdown() noexcept {
+  // From here on registrations see shutdown_ and do not queue; every timer already
+  // registered completes now, so nothing waits on a dead runtime and no timer's destructor
+  // touches this driver afterwards.
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    shutdown_ = true;
+  }
+  fire_entries([&] { return wheel_.pop_any(); },
+               [&] { next_due_.store(kNone, std::memory_order_relaxed); });
+}
+
+std::size_t TimeDriver::num_registered() const {
+  std::lock_guard<std::mutex> g(mu_);
+  return wheel_.size();
+}
+
+void throw_timers_disabled(const char* what) {
+  throw std::logic_error(std::string("tokio: ") + what +
+                         ": timers are disabled on this runtime. Call enable_time() (or "
+                         "enable_all()) on the runtime Builder to enable them.");
+}
+
+void throw_no_time_runtime(const char* what) {
+  throw std::logic_error(std::string("tokio: ") + what +
+                         " used outside a tokio runtime: await it from a task or inside "
+                         "Runtime::block_on of a runtime built with enable_time()");
+}
+
+void abort_no_time_runtime(const char* what) noexcept {
+  std::fprintf(stderr,
+               "tokio: %s polled outside a tokio runtime with timers enabled; aborting\n",
+               what);
+  std::abort();
+}
+
+}  // namespace tokio::detail

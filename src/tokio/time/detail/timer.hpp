@@ -1,0 +1,119 @@
+#pragma once
+// detail::Timer: a deadline plus the wheel entry it registers lazily. The engine shared by
+// Sleep, Interval and Timeout.
+//
+// Construction records the deadline and the runtime's time driver and nothing else:
+// creating and destroying a timer that is never polled takes no lock and touches no
+// shared memory. The first poll registers it (or completes it at once when the deadline
+// has passed); later polls read the entry's state word and, unless the task's waker
+// changed, return without locking. Destruction of a registered timer unlinks it in O(1)
+// under the driver lock; of a fired or unregistered one, costs one atomic load.
+//
+// A Timer may be copied or moved at any time: the copy has the same deadline and is
+// unregistered (a registered timer is linked by address, so the original keeps its place
+// in the wheel until it is destroyed).
+
+#include <atomic>
+#include <cstdint>
+
+#include "tokio/core/detail/poll.hpp"
+#include "tokio/time/detail/entry.hpp"
+#include "tokio/time/instant.hpp"
+#include "tokio/time/detail/driver.hpp"
+
+namespace tokio::detail {
+
+class Timer {
+ public:
+  // `driver` may be null (created outside a runtime): the first await resolves it.
+  Timer(time::Instant deadline, TimeDriver* driver) noexcept : deadline_(deadline), driver_(driver) {}
+  Timer(const Timer& o) noexcept : deadline_(o.deadline_), driver_(o.driver_) {}
+  Timer& operator=(const Timer& o) noexcept {
+    if (this != &o) {
+      cancel();
+      entry_.state.store(TimerEntry::kUnregistered, std::memory_order_relaxed);
+      deadline_ = o.deadline_;
+      driver_ = o.driver_;
+    }
+    return *this;
+  }
+  ~Timer() { cancel(); }
+
+  // Binds the timer to the current runtime if it has no driver yet; throws a clear error
+  // outside a runtime or on one without timers. Called from await_suspend, where throwing
+  // is allowed.
+  void resolve_or_throw(const char* what) {
+    if (TOKIO_UNLIKELY(!driver_)) driver_ = current_time_driver_or_throw(what);
+  }
+
+  // True once the deadline has passed; registers the current waker otherwise. No coop
+  // budget (the callers account for it).
+  bool poll(task::Context& cx) noexcept {
+    uint64_t s = entry_.state.load(std::memory_order_acquire);
+    if (s == TimerEntry::kFired) return true;
+    if (s == TimerEntry::kUnregistered) return driver()->register_timer(entry_, deadline_, cx.raw_waker());
+    if (TOKIO_LIKELY(entry_.waker.load(std::memory_order_relaxed) == cx.raw_waker())) return false;
+    return driver_->set_waker(entry_, cx.raw_waker());
+  }
+
+  // Sets a new deadline. A registered timer moves in the wheel (to a later deadline
+  // without the lock) and keeps its waker; a fired one becomes unregistered again.
+  void reset(time::Instant deadline) noexcept {
+    deadline_ = deadline;
+    uint64_t s = entry_.state.load(std::memory_order_acquire);
+    if (s == TimerEntry::kUnregistered) return;
+    if (s == TimerEntry::kFired) {
+      entry_.state.store(TimerEntry::kUnregistered, std::memory_order_relaxed);
+      return;
+    }
+    if (TimerEntry::is_tick(s)) {
+      uint64_t when = driver_->deadline_to_tick(deadline);
+      // Later (or equal): raise the tick; the driver re-files the entry when it reaches
+      // the old slot. Fails only if the driver is taking the entry right now.
+      if (when >= s && entry_.state.compare_exchange_strong(s, when, std::memory_order_acq_rel,
+                                                            std::memory_order_acquire)) {
+        return;
+      }
+    }
+    driver_->reregister(entry_, deadline);
+  }
+
+  // Unregisters the timer if it is registered.
+  void cancel() noexcept {
+    uint64_t s = entry_.state.load(std::memory_order_acquire);
+    if (s == TimerEntry::kUnregistered || s == TimerEntry::kFired) return;
+    driver_->cancel_timer(entry_);
+  }
+
+  time::Instant deadline() const noexcept { return deadline_; }
+  bool has_fired() const noexcept {
+    return entry_.state.load(std::memory_order_acquire) == TimerEntry::kFired;
+  }
+  // Fired, or the deadline is past on the runtime's clock.
+  bool is_elapsed() const noexcept { return has_fired() || deadline_ <= time::Instant::now(); }
+  bool is_registered() const noexcept {
+    uint64_t s = entry_.state.load(std::memory_order_acquire);
+    return s != TimerEntry::kUnregistered && s != TimerEntry::kFired;
+  }
+  TimeDriver* driver_or_null() const noexcept { return driver_; }
+
+ private:
+  TimeDriver* driver() noexcept {
+    if (TOKIO_UNLIKELY(!driver_)) {
+      driver_ = current_time_driver_or_null_noexcept();
+      if (!driver_) abort_no_time_runtime("a tokio::time timer");
+    }
+    return driver_;
+  }
+  static TimeDriver* current_time_driver_or_null_noexcept() noexcept {
+    HandleInner* h = tls.handle;
+    if (!h || !h->driver.time()) return nullptr;
+    return static_cast<TimeDriver*>(h->driver.time());
+  }
+
+  TimerEntry entry_;
+  time::Instant deadline_;
+  TimeDriver* driver_;
+};
+
+}  // namespace tokio::detail

@@ -1,0 +1,91 @@
+#pragma once
+// time::sleep, time::sleep_until and the Sleep awaitable.
+//
+//   co_await tokio::time::sleep(100ms);
+//
+//   auto s = tokio::time::sleep(1s);          // a reusable deadline, e.g. in a select loop
+//   for (;;) {
+//     auto r = co_await tokio::select(s, rx.recv());
+//     if (r.index() == 0) { ...; s.reset(tokio::time::Instant::now() + 1s); }
+//   }
+//
+// A Sleep completes once its deadline has passed on the runtime clock, never earlier; the
+// driver works in whole milliseconds, so the deadline is rounded up to the next one. It
+// costs nothing until first awaited (no lock, no registration); awaiting registers it with
+// the runtime's timer wheel, destroying it unregisters it (cancellation). Awaiting a
+// completed Sleep completes at once. Durations too large to represent (hours::max())
+// saturate to a deadline ~30 years away; negative durations mean no wait.
+//
+// Must be created or first awaited on a runtime built with enable_time() (else
+// std::logic_error); a registered Sleep must not be awaited after its runtime is dropped
+// (at shutdown every registered Sleep completes, so destroying it later is safe).
+// Each await draws one unit of the task's coop budget.
+
+#include <chrono>
+#include <coroutine>
+
+#include "tokio/core/detail/poll.hpp"
+#include "tokio/time/instant.hpp"
+#include "tokio/time/detail/driver.hpp"
+#include "tokio/time/detail/timer.hpp"
+
+namespace tokio::time {
+
+class Sleep {
+ public:
+  using tokio_awaitable = void;
+
+  explicit Sleep(Instant deadline) : timer_(deadline, detail::current_time_driver("time::sleep")) {}
+  // A copy has the same deadline and is not registered (the original keeps its place).
+  Sleep(const Sleep& o) noexcept = default;
+  // Takes the other Sleep's deadline (and runtime); this one is unregistered first.
+  Sleep& operator=(const Sleep& o) noexcept = default;
+
+  // The instant at which the sleep completes.
+  Instant deadline() const noexcept { return timer_.deadline(); }
+  // True once the deadline has passed (or the Sleep fired).
+  bool is_elapsed() const noexcept { return timer_.is_elapsed(); }
+  // Moves the deadline, earlier or later; a pending await waits for the new one. A
+  // completed Sleep becomes awaitable again.
+  void reset(Instant deadline) noexcept { timer_.reset(deadline); }
+
+  // Poll form (Rust's Future::poll): true once elapsed, else the waker of `cx` is
+  // registered. Draws one unit of coop budget.
+  bool poll(task::Context& cx) noexcept {
+    if (!detail::coop_poll_proceed(cx)) return false;
+    return timer_.poll(cx);
+  }
+
+  // The awaiter refers to the Sleep (an lvalue Sleep is awaited in place, never copied:
+  // its registration survives a lost select).
+  class Awaiter : public detail::Leaf<Awaiter> {
+   public:
+    explicit Awaiter(Sleep& s) noexcept : s_(&s) {}
+    bool poll(task::Context& cx) noexcept { return s_->poll(cx); }
+    bool await_suspend(std::coroutine_handle<> h) {
+      s_->timer_.resolve_or_throw("time::sleep");
+      return detail::Leaf<Awaiter>::await_suspend(h);
+    }
+    void await_resume() const noexcept {}
+
+   private:
+    Sleep* s_;
+  };
+  Awaiter operator co_await() & noexcept { return Awaiter(*this); }
+  Awaiter operator co_await() && noexcept { return Awaiter(*this); }
+
+ private:
+  detail::Timer timer_;
+};
+
+// Waits until `deadline`.
+inline Sleep sleep_until(Instant deadline) { return Sleep(deadline); }
+
+// Waits for `d` (any std::chrono duration).
+template <class Rep, class Period>
+Sleep sleep(std::chrono::duration<Rep, Period> d) {
+  auto deadline = Instant::now().checked_add(detail::non_negative_ns(d));
+  return Sleep(deadline ? *deadline : Instant::far_future());
+}
+
+}  // namespace tokio::time

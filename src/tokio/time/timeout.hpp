@@ -1,0 +1,120 @@
+#pragma once
+// time::timeout and time::timeout_at: put a deadline on any awaitable.
+//
+//   auto r = co_await tokio::time::timeout(2s, fetch());   // Result<T, time::Elapsed>
+//   if (!r) { /* took too long: fetch() was cancelled */ }
+//
+// The operand (a tokio::Task or any tokio awaitable) runs inside the awaiting task. If it
+// finishes first its value (or exception) is returned; if the deadline passes first the
+// operand is destroyed, exactly as if its task had been aborted, and the result holds
+// time::Elapsed (`r.value()` then throws it: it is a std::exception). The operand is polled
+// before the deadline, so a ready operand wins even against an elapsed deadline, and the
+// timer is only registered when the operand actually has to wait: a timeout around work
+// that completes at once costs no lock. As in Tokio, when the operand used up the task's
+// coop budget the deadline is still checked, so a busy operand cannot outlive it.
+
+#include <chrono>
+#include <coroutine>
+#include <exception>
+#include <type_traits>
+#include <utility>
+
+#include "tokio/core/result.hpp"
+#include "tokio/core/detail/branch.hpp"
+#include "tokio/core/combinators.hpp"
+#include "tokio/core/detail/poll.hpp"
+#include "tokio/time/instant.hpp"
+#include "tokio/time/detail/driver.hpp"
+#include "tokio/time/detail/timer.hpp"
+
+namespace tokio::time {
+
+// The error of a timeout whose deadline passed.
+struct Elapsed : std::exception {
+  const char* what() const noexcept override { return "deadline has elapsed"; }
+  friend bool operator==(const Elapsed&, const Elapsed&) noexcept { return true; }
+};
+namespace error {
+using tokio::time::Elapsed;  // Tokio spells it time::error::Elapsed too
+}  // namespace error
+
+template <class T>
+class Timeout {
+ public:
+  using tokio_awaitable = void;
+  using Output = Result<T, Elapsed>;
+
+  Timeout(Task<T> inner, Instant deadline)
+      : inner_(std::move(inner)), timer_(deadline, detail::current_time_driver("time::timeout")) {}
+  // Only before it is first polled.
+  Timeout(Timeout&& o) noexcept : inner_(std::move(o.inner_)), timer_(o.timer_) {}
+
+  Instant deadline() const noexcept { return timer_.deadline(); }
+
+  // Poll form: true once the operand finished or the deadline passed (then take the
+  // result with take()).
+  bool poll(task::Context& cx) noexcept {
+    const bool had_budget = detail::tls.budget != 0;
+    if (inner_.step(cx)) return true;
+    if (had_budget && detail::tls.budget == 0) {
+      // The operand spent the budget: check the deadline anyway (unconstrained).
+      elapsed_ = timer_.poll(cx);
+      return elapsed_;
+    }
+    if (!detail::coop_poll_proceed(cx)) return false;
+    elapsed_ = timer_.poll(cx);
+    return elapsed_;
+  }
+  // After poll() returned true: the operand's value (or its exception), or Elapsed.
+  Output take() {
+    if (elapsed_) {
+      inner_.cancel();  // the operand is destroyed before the caller resumes
+      return unexpected(Elapsed{});
+    }
+    timer_.cancel();
+    if constexpr (std::is_void_v<T>) {
+      inner_.take();
+      return Output();
+    } else {
+      return Output(inner_.take());
+    }
+  }
+
+  // The awaiter refers to the Timeout, so an lvalue Timeout is awaited in place.
+  class Awaiter : public detail::Leaf<Awaiter> {
+   public:
+    explicit Awaiter(Timeout& t) noexcept : t_(&t) {}
+    bool poll(task::Context& cx) noexcept { return t_->poll(cx); }
+    bool await_suspend(std::coroutine_handle<> h) {
+      t_->timer_.resolve_or_throw("time::timeout");
+      return detail::Leaf<Awaiter>::await_suspend(h);
+    }
+    Output await_resume() { return t_->take(); }
+
+   private:
+    Timeout* t_;
+  };
+  Awaiter operator co_await() & noexcept { return Awaiter(*this); }
+  Awaiter operator co_await() && noexcept { return Awaiter(*this); }
+
+ private:
+  detail::Branch<T> inner_;
+  detail::Timer timer_;
+  bool elapsed_ = false;
+};
+
+// Runs `operand` until it finishes or `deadline` passes.
+template <class A>
+auto timeout_at(Instant deadline, A&& operand) {
+  using T = detail::task_value_t<A>;
+  return Timeout<T>(detail::to_task(std::forward<A>(operand)), deadline);
+}
+
+// Runs `operand` until it finishes or `d` has passed.
+template <class Rep, class Period, class A>
+auto timeout(std::chrono::duration<Rep, Period> d, A&& operand) {
+  auto deadline = Instant::now().checked_add(detail::non_negative_ns(d));
+  return timeout_at(deadline ? *deadline : Instant::far_future(), std::forward<A>(operand));
+}
+
+}  // namespace tokio::time
