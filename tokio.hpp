@@ -8,8 +8,11 @@
 #ifndef TOKIO_HPP_INCLUDED
 #define TOKIO_HPP_INCLUDED
 /* begin file src/tokio/tokio.hpp */
-// tokio.hpp umbrella: every public header, in dependency order.
+// tokio.hpp umbrella: every public header, layer by layer (lowest first). Internal headers
+// (detail/) are reached from these or, for the runtime's internals, only from the .cpp
+// files (amalgamate.py places those in the implementation section).
 
+// core: Result, Task<T>, the poll protocol's Context and Waker, join/select
 /* begin file src/tokio/core/config.hpp */
 // Build configuration: version, platform checks, the TOKIO_ macros used across the library.
 
@@ -308,6 +311,124 @@ inline tokio::unexpected<std::error_code> os_error(int code) {
 
 }  // namespace tokio
 /* end file src/tokio/core/result.hpp */
+/* begin file src/tokio/core/waker.hpp */
+// Waker: a reference-counted handle that reschedules whatever is waiting on a resource.
+//
+// Most wakers point at a spawned task's header; the block_on thread, JoinSet entries and
+// plain threads blocked in blocking_* calls provide their own Wakeable. The vtable is a
+// plain struct of function pointers (no virtual inheritance) so a TaskHeader can place
+// its Wakeable at offset 0 and stay standard-layout.
+
+/* #include <utility> (already above) */
+
+namespace tokio::detail {
+
+struct Wakeable;
+
+struct WakeableVTable {
+  void (*wake)(Wakeable*) noexcept;         // wake and release one reference
+  void (*wake_by_ref)(Wakeable*) noexcept;  // wake, keep the reference
+  void (*clone)(Wakeable*) noexcept;        // add a reference
+  void (*drop)(Wakeable*) noexcept;         // release a reference
+};
+
+struct Wakeable {
+  const WakeableVTable* vtable;
+};
+
+// Releases a waker reference taken out of a slot (null: nothing to do).
+inline void drop_waker(Wakeable* w) noexcept {
+  if (w) w->vtable->drop(w);
+}
+// Wakes and releases a waker reference taken out of a slot (null: nothing to do).
+inline void wake_waker(Wakeable* w) noexcept {
+  if (w) w->vtable->wake(w);
+}
+
+}  // namespace tokio::detail
+
+namespace tokio::task {
+
+class Waker {
+ public:
+  Waker() noexcept = default;
+  // Takes over a reference the caller already holds.
+  static Waker adopt(detail::Wakeable* w) noexcept { return Waker(w); }
+  // Adds a reference to w.
+  static Waker clone_of(detail::Wakeable* w) noexcept {
+    if (w) w->vtable->clone(w);
+    return Waker(w);
+  }
+
+  Waker(const Waker& o) noexcept : w_(o.w_) {
+    if (w_) w_->vtable->clone(w_);
+  }
+  Waker(Waker&& o) noexcept : w_(std::exchange(o.w_, nullptr)) {}
+  Waker& operator=(const Waker& o) noexcept {
+    if (w_ != o.w_) {
+      Waker tmp(o);
+      std::swap(w_, tmp.w_);
+    }
+    return *this;
+  }
+  Waker& operator=(Waker&& o) noexcept {
+    if (this != &o) {
+      reset();
+      w_ = std::exchange(o.w_, nullptr);
+    }
+    return *this;
+  }
+  ~Waker() { reset(); }
+
+  void wake() && noexcept {
+    if (auto* w = std::exchange(w_, nullptr)) w->vtable->wake(w);
+  }
+  void wake() & noexcept { std::move(*this).wake(); }
+  void wake_by_ref() const noexcept {
+    if (w_) w_->vtable->wake_by_ref(w_);
+  }
+  bool will_wake(const Waker& o) const noexcept { return w_ == o.w_; }
+  bool will_wake(const detail::Wakeable* o) const noexcept { return w_ == o; }
+  explicit operator bool() const noexcept { return w_ != nullptr; }
+  void reset() noexcept {
+    if (auto* w = std::exchange(w_, nullptr)) w->vtable->drop(w);
+  }
+  detail::Wakeable* raw() const noexcept { return w_; }
+  detail::Wakeable* release() noexcept { return std::exchange(w_, nullptr); }
+
+ private:
+  explicit Waker(detail::Wakeable* w) noexcept : w_(w) {}
+  detail::Wakeable* w_ = nullptr;
+};
+
+}  // namespace tokio::task
+/* end file src/tokio/core/waker.hpp */
+/* begin file src/tokio/core/context.hpp */
+// task::Context: what every poll receives, Rust's std::task::Context. It lends the waker of
+// the task being polled; a resource that cannot complete now clones it (waker()) and wakes
+// it when it can.
+
+
+namespace tokio::task {
+
+class Context {
+ public:
+  explicit Context(detail::Wakeable* w) noexcept : w_(w) {}
+  // A new reference to the current task's waker.
+  Waker waker() const noexcept { return Waker::clone_of(w_); }
+  // The current task's wakeable, borrowed for the duration of the poll.
+  detail::Wakeable* raw_waker() const noexcept { return w_; }
+  bool will_wake(const Waker& w) const noexcept { return w.raw() == w_; }
+  void wake_by_ref() const noexcept {
+    if (w_) w_->vtable->wake_by_ref(w_);
+  }
+
+ private:
+  detail::Wakeable* w_;
+};
+
+}  // namespace tokio::task
+/* end file src/tokio/core/context.hpp */
 /* begin file src/tokio/core/task.hpp */
 // tokio::Task<T>: the coroutine type of everything async in this library.
 //
@@ -323,30 +444,6 @@ inline tokio::unexpected<std::error_code> os_error(int code) {
 /* #include <stdexcept> (already above) */
 /* #include <type_traits> (already above) */
 /* #include <utility> (already above) */
-
-/* begin file src/tokio/runtime/detail/task_header.hpp */
-// The task cell: one allocation holding the task header and, for coroutine tasks, the
-// coroutine frame itself; the output is written over the frame once it is destroyed.
-//
-//   block: [ TaskHeader (80 bytes) ][ coroutine frame .................... ]
-//                                    ^ what the promise's operator new returns
-//   after completion:               [ Outcome<T> | (dead frame bytes) ...... ]
-//
-// Every tokio::Task frame is allocated with kTaskPrefix bytes in front (task.hpp). The
-// prefix stays raw memory for frames that are only co_awaited; spawn() constructs the
-// header in it, so spawning costs no allocation beyond the frame itself. The frame always
-// holds its promise, which holds the result, so the frame's bytes can hold an Outcome<T>
-// once the frame is gone (the finish/cancel steps move the result out first). A
-// spawn_blocking cell has the same shape: [TaskHeader][Outcome<R>][closure].
-//
-// Size, for comparison with Tokio: a parked task costs 80 bytes of header plus its frame;
-// the allocator adds no per-block header (core/frame_alloc.hpp). There is no run-queue link
-// in the header: the queues are arrays of task pointers.
-
-#include <atomic>
-/* #include <coroutine> (already above) */
-/* #include <cstddef> (already above) */
-/* #include <cstdint> (already above) */
 
 /* begin file src/tokio/core/detail/frame_alloc.hpp */
 // The frame allocator: coroutine frames, task cells and channel state.
@@ -376,7 +473,7 @@ inline tokio::unexpected<std::error_code> os_error(int code) {
 // Under AddressSanitizer everything goes to ::operator new/delete so the sanitizer sees every
 // allocation and use-after-free.
 
-/* #include <atomic> (already above) */
+#include <atomic>
 /* #include <cstddef> (already above) */
 /* #include <cstdint> (already above) */
 /* #include <new> (already above) */
@@ -538,60 +635,12 @@ inline void frame_free(void* p, std::size_t /*size*/ = 0) noexcept {
 // Outcome<T>: what a coroutine or task finished with: a value, an exception, or (for
 // spawned tasks) cancellation. Used by Task promises and task cells.
 
+/* #include <cstdint> (already above) */
 /* #include <exception> (already above) */
 /* #include <new> (already above) */
 /* #include <type_traits> (already above) */
 /* #include <utility> (already above) */
 
-/* begin file src/tokio/task/join_error.hpp */
-// task::Id and task::JoinError: why awaiting a JoinHandle produced no value.
-
-/* #include <cstdint> (already above) */
-/* #include <exception> (already above) */
-/* #include <stdexcept> (already above) */
-/* #include <string> (already above) */
-
-namespace tokio::task {
-
-// Opaque, unique id of a spawned task (never reused within a process).
-struct Id {
-  uint64_t value = 0;
-  friend bool operator==(Id, Id) = default;
-  friend auto operator<=>(Id, Id) = default;
-};
-
-// A task did not produce a value: it was cancelled (aborted, or its runtime shut down),
-// or its body threw ("panicked", in Tokio's words). Awaiting a JoinHandle rethrows the
-// task's own exception for a panic and throws JoinError for a cancellation; JoinSet and
-// Result-returning APIs hand the JoinError over as a value.
-class JoinError : public std::runtime_error {
- public:
-  static JoinError cancelled(Id id) { return JoinError(id, nullptr); }
-  static JoinError panic(Id id, std::exception_ptr e) { return JoinError(id, std::move(e)); }
-
-  bool is_cancelled() const noexcept { return !payload_; }
-  bool is_panic() const noexcept { return static_cast<bool>(payload_); }
-  Id id() const noexcept { return id_; }
-  // The exception the task threw (null when cancelled).
-  const std::exception_ptr& panic_payload() const noexcept { return payload_; }
-  // Rethrows the task's exception for a panic, throws this JoinError for a cancellation.
-  [[noreturn]] void rethrow() const {
-    if (payload_) std::rethrow_exception(payload_);
-    throw *this;
-  }
-
- private:
-  JoinError(Id id, std::exception_ptr e)
-      : std::runtime_error(e ? "task " + std::to_string(id.value) + " threw an exception"
-                             : "task " + std::to_string(id.value) + " was cancelled"),
-        id_(id),
-        payload_(std::move(e)) {}
-  Id id_;
-  std::exception_ptr payload_;
-};
-
-}  // namespace tokio::task
-/* end file src/tokio/task/join_error.hpp */
 
 namespace tokio::detail {
 
@@ -644,21 +693,21 @@ class Outcome {
     state_ = OutcomeState::Consumed;
     return v;
   }
-  // For JoinHandle/JoinSet: the value, or a JoinError.
-  Result<T, task::JoinError> take_result(task::Id id) {
-    OutcomeState s = state_;
-    if (s == OutcomeState::Value) {
-      Result<T, task::JoinError> r(std::move(value_));
-      clear();
-      state_ = OutcomeState::Consumed;
-      return r;
-    }
-    std::exception_ptr e;
-    if (s == OutcomeState::Exception) e = std::move(ex_);
+  // For JoinHandle/JoinSet (task/join_handle.hpp turns these into a JoinError): the value
+  // (state() == Value) or the exception (Exception; null when Cancelled or Empty); the
+  // outcome is Consumed afterwards.
+  T take_value() {
+    T v(std::move(value_));
     clear();
     state_ = OutcomeState::Consumed;
-    if (e) return unexpected(task::JoinError::panic(id, std::move(e)));
-    return unexpected(task::JoinError::cancelled(id));
+    return v;
+  }
+  std::exception_ptr take_exception() noexcept {
+    std::exception_ptr e;
+    if (state_ == OutcomeState::Exception) e = std::move(ex_);
+    clear();
+    state_ = OutcomeState::Consumed;
+    return e;
   }
   void clear() noexcept {
     if (state_ == OutcomeState::Value) value_.~T();
@@ -704,12 +753,10 @@ class Outcome<void> {
     OutcomeState s = std::exchange(state_, OutcomeState::Consumed);
     if (s == OutcomeState::Exception) std::rethrow_exception(std::exchange(ex_, nullptr));
   }
-  Result<void, task::JoinError> take_result(task::Id id) {
-    OutcomeState s = std::exchange(state_, OutcomeState::Consumed);
-    if (s == OutcomeState::Value) return {};
-    std::exception_ptr e = std::exchange(ex_, nullptr);
-    if (e) return unexpected(task::JoinError::panic(id, std::move(e)));
-    return unexpected(task::JoinError::cancelled(id));
+  void take_value() noexcept { state_ = OutcomeState::Consumed; }
+  std::exception_ptr take_exception() noexcept {
+    state_ = OutcomeState::Consumed;
+    return std::exchange(ex_, nullptr);
   }
   void clear() noexcept {
     ex_ = nullptr;
@@ -741,161 +788,30 @@ class Outcome<void> {
 /* #include <coroutine> (already above) */
 /* #include <cstdint> (already above) */
 /* #include <type_traits> (already above) */
-#include <vector>
 
-/* begin file src/tokio/core/waker.hpp */
-// Waker: a reference-counted handle that reschedules whatever is waiting on a resource.
+/* begin file src/tokio/core/detail/thread_context.hpp */
+// The per-thread context: what the thread is polling right now and which runtime, worker
+// and LocalSet it belongs to. One thread_local struct, trivially constructible and
+// destructible, so every access is a plain TLS load (no init guard).
 //
-// Most wakers point at a spawned task's header; the block_on thread, JoinSet entries and
-// plain threads blocked in blocking_* calls provide their own Wakeable. The vtable is a
-// plain struct of function pointers (no virtual inheritance) so a TaskHeader can place
-// its Wakeable at offset 0 and stay standard-layout.
+// The pointers name types of the runtime and task layers, declared here and defined there
+// (runtime/detail/handle_inner.hpp, task/local_set.cpp...): this header sits in the lowest
+// layer because every awaitable's poll reads it, but it only ever holds pointers.
 
-/* #include <utility> (already above) */
+/* #include <cstdint> (already above) */
+
 
 namespace tokio::detail {
 
 struct Wakeable;
-
-struct WakeableVTable {
-  void (*wake)(Wakeable*) noexcept;         // wake and release one reference
-  void (*wake_by_ref)(Wakeable*) noexcept;  // wake, keep the reference
-  void (*clone)(Wakeable*) noexcept;        // add a reference
-  void (*drop)(Wakeable*) noexcept;         // release a reference
-};
-
-struct Wakeable {
-  const WakeableVTable* vtable;
-};
-
-// Releases a waker reference taken out of a slot (null: nothing to do).
-inline void drop_waker(Wakeable* w) noexcept {
-  if (w) w->vtable->drop(w);
-}
-// Wakes and releases a waker reference taken out of a slot (null: nothing to do).
-inline void wake_waker(Wakeable* w) noexcept {
-  if (w) w->vtable->wake(w);
-}
-
-}  // namespace tokio::detail
-
-namespace tokio::task {
-
-class Waker {
- public:
-  Waker() noexcept = default;
-  // Takes over a reference the caller already holds.
-  static Waker adopt(detail::Wakeable* w) noexcept { return Waker(w); }
-  // Adds a reference to w.
-  static Waker clone_of(detail::Wakeable* w) noexcept {
-    if (w) w->vtable->clone(w);
-    return Waker(w);
-  }
-
-  Waker(const Waker& o) noexcept : w_(o.w_) {
-    if (w_) w_->vtable->clone(w_);
-  }
-  Waker(Waker&& o) noexcept : w_(std::exchange(o.w_, nullptr)) {}
-  Waker& operator=(const Waker& o) noexcept {
-    if (w_ != o.w_) {
-      Waker tmp(o);
-      std::swap(w_, tmp.w_);
-    }
-    return *this;
-  }
-  Waker& operator=(Waker&& o) noexcept {
-    if (this != &o) {
-      reset();
-      w_ = std::exchange(o.w_, nullptr);
-    }
-    return *this;
-  }
-  ~Waker() { reset(); }
-
-  void wake() && noexcept {
-    if (auto* w = std::exchange(w_, nullptr)) w->vtable->wake(w);
-  }
-  void wake() & noexcept { std::move(*this).wake(); }
-  void wake_by_ref() const noexcept {
-    if (w_) w_->vtable->wake_by_ref(w_);
-  }
-  bool will_wake(const Waker& o) const noexcept { return w_ == o.w_; }
-  bool will_wake(const detail::Wakeable* o) const noexcept { return w_ == o; }
-  explicit operator bool() const noexcept { return w_ != nullptr; }
-  void reset() noexcept {
-    if (auto* w = std::exchange(w_, nullptr)) w->vtable->drop(w);
-  }
-  detail::Wakeable* raw() const noexcept { return w_; }
-  detail::Wakeable* release() noexcept { return std::exchange(w_, nullptr); }
-
- private:
-  explicit Waker(detail::Wakeable* w) noexcept : w_(w) {}
-  detail::Wakeable* w_ = nullptr;
-};
-
-}  // namespace tokio::task
-/* end file src/tokio/core/waker.hpp */
-
-namespace tokio::detail {
-
-class Scheduler;
+struct PollSlot;
 struct TaskHeader;
 struct HandleInner;
+struct WorkerContext;
 struct TaskLocalBinding;
 class LocalSetShared;
+struct DeferList;
 
-}  // namespace tokio::detail
-
-namespace tokio::task {
-
-// Passed to every poll: gives access to the waker of the task being polled.
-class Context {
- public:
-  explicit Context(detail::Wakeable* w) noexcept : w_(w) {}
-  // A new reference to the current task's waker.
-  Waker waker() const noexcept { return Waker::clone_of(w_); }
-  // The current task's wakeable, borrowed for the duration of the poll.
-  detail::Wakeable* raw_waker() const noexcept { return w_; }
-  bool will_wake(const Waker& w) const noexcept { return w.raw() == w_; }
-  void wake_by_ref() const noexcept {
-    if (w_) w_->vtable->wake_by_ref(w_);
-  }
-
- private:
-  detail::Wakeable* w_;
-};
-
-}  // namespace tokio::task
-
-namespace tokio::detail {
-
-// Base of every leaf awaitable (a tag: the leaf's state is its own business).
-struct Pollable {};
-
-// Where the suspended leaf of one coroutine chain is recorded: the leaf, how to poll it, and
-// the coroutine to resume when it is ready. Keeping the poll function and the continuation
-// here rather than in each awaitable keeps coroutine frames small: GCC gives every co_await
-// site its own awaiter storage, and a spawned task has exactly one slot (in its header).
-struct PollSlot {
-  Pollable* leaf = nullptr;
-  bool (*poll_fn)(Pollable*, task::Context&) noexcept = nullptr;  // true = ready
-  std::coroutine_handle<> continuation;
-};
-
-// Wake-ups postponed until the scheduler has run everything else ready and polled its
-// drivers (yield_now goes here, as in Tokio, so a yielding task lets I/O, timers and the
-// block_on future make progress). A spawned task that yields is deferred as the task
-// itself: its poll ends with RUNNING -> NOTIFIED in one transition and the runner's
-// reference moves to `tasks` (Tokio clones a waker and wakes it later: two more atomic
-// read-modify-writes per yield). Other wakers (block_on roots) are deferred as clones.
-struct DeferList {
-  std::vector<Wakeable*> wakers;
-  std::vector<TaskHeader*> tasks;
-  bool empty() const noexcept { return wakers.empty() && tasks.empty(); }
-};
-
-// Per-thread state of the runtime. Trivially constructible and destructible, so an access
-// compiles to a plain TLS load.
 struct ThreadContext {
   // --- the poll in progress on this thread
   Wakeable* waker = nullptr;      // waker target of the task being polled
@@ -903,12 +819,12 @@ struct ThreadContext {
   TaskHeader* task = nullptr;     // the spawned task being polled (null for block_on roots)
   int32_t budget = -1;            // coop budget left in this poll; -1 = unconstrained
   TaskLocalBinding* locals = nullptr;  // task-local values visible to this poll
+  bool yield_requested = false;   // the task being polled yielded (see defer_wake)
   // --- the runtime this thread belongs to
   HandleInner* handle = nullptr;  // Handle::current()
-  void* worker = nullptr;         // scheduler-specific state of the worker running here
+  WorkerContext* worker = nullptr;  // the scheduler worker (or current-thread core) running here
   LocalSetShared* local_set = nullptr;  // LocalSet whose tasks this thread is running
   DeferList* defer = nullptr;     // the scheduler's defer list while it runs tasks here
-  bool yield_requested = false;   // the task being polled yielded (see defer_wake)
   uint32_t runtime_depth = 0;     // > 0 while this thread is driving a runtime (no block_on)
   uint32_t blocking_region = 0;   // > 0 inside block_in_place / spawn_blocking closures
   // --- id allocation: task ids are handed out in per-thread blocks
@@ -936,7 +852,26 @@ inline uint64_t next_task_id() noexcept {
 // Per-thread fast random numbers (select branch order, steal start).
 uint32_t thread_rand_n(uint32_t n) noexcept;
 
+}  // namespace tokio::detail
+/* end file src/tokio/core/detail/thread_context.hpp */
+
+namespace tokio::detail {
+
+[[noreturn]] void throw_misuse(const char* msg);
 [[noreturn]] void throw_not_in_task(const char* what);
+
+// Base of every leaf awaitable (a tag: the leaf's state is its own business).
+struct Pollable {};
+
+// Where the suspended leaf of one coroutine chain is recorded: the leaf, how to poll it, and
+// the coroutine to resume when it is ready. Keeping the poll function and the continuation
+// here rather than in each awaitable keeps coroutine frames small: GCC gives every co_await
+// site its own awaiter storage, and a spawned task has exactly one slot (in its header).
+struct PollSlot {
+  Pollable* leaf = nullptr;
+  bool (*poll_fn)(Pollable*, task::Context&) noexcept = nullptr;  // true = ready
+  std::coroutine_handle<> continuation;
+};
 
 // --- coop budget -------------------------------------------------------------------------
 inline constexpr int32_t kInitialBudget = 128;
@@ -954,10 +889,17 @@ inline bool coop_poll_proceed(task::Context& cx) noexcept {
   return coop_poll_proceed_slow(cx);
 }
 
-// yield_now's wake-up: deferred when a scheduler runs this thread, immediate otherwise.
+// yield_now's wake-up: deferred until the scheduler has run everything else ready and
+// polled its drivers (as in Tokio, so a yielding task lets I/O, timers and the block_on
+// future make progress); immediate when no scheduler runs this thread. A spawned task that
+// yields is deferred as the task itself: its poll ends with RUNNING -> NOTIFIED in one
+// transition and the runner's reference moves to the defer list (Tokio clones a waker and
+// wakes it later: two more atomic read-modify-writes per yield). Other wakers (block_on
+// roots) are deferred as clones (defer_waker, runtime/detail/harness.cpp).
+void defer_waker(Wakeable* w);
 inline void defer_wake(task::Context& cx) {
   ThreadContext& t = tls;
-  if (DeferList* d = t.defer) {
+  if (t.defer) {
     Wakeable* w = cx.raw_waker();
     // A spawned task's own waker (TaskHeader starts with its Wakeable): the task run loop
     // re-queues it when this poll returns.
@@ -965,14 +907,11 @@ inline void defer_wake(task::Context& cx) {
       t.yield_requested = true;
       return;
     }
-    w->vtable->clone(w);
-    d->wakers.push_back(w);
+    defer_waker(w);
     return;
   }
   cx.wake_by_ref();
 }
-// Wakes (and empties) a defer list.
-void wake_deferred(DeferList& d) noexcept;
 
 // Marker checked by Task's await_transform: only awaitables that speak the poll protocol
 // may be co_awaited inside a tokio::Task.
@@ -1034,335 +973,6 @@ class Leaf : public Pollable {
 
 }  // namespace tokio::detail
 /* end file src/tokio/core/detail/poll.hpp */
-/* begin file src/tokio/runtime/detail/task_state.hpp */
-// The task state word and its transitions.
-//
-// Encoding of TaskState::word_ (64 bits):
-//   bit 0  RUNNING        a thread is polling the task (or cancelling it)
-//   bit 1  COMPLETE       the future finished or was cancelled; output is written
-//   bit 2  NOTIFIED       the task has been woken since it was last polled; while not
-//                         RUNNING this means exactly one queue (or runner) holds a ref to it
-//   bit 3  JOIN_INTEREST  a JoinHandle still exists and will read the output
-//   bit 4  JOIN_WAKER     the join_waker field holds a waker; while set (and the task is not
-//                         COMPLETE) only the runtime side may read the field, while clear
-//                         only the JoinHandle side may write it
-//   bit 5  CANCELLED      abort()/shutdown requested; the next poll cancels instead
-//   bits 6..63            reference count
-//
-// References are held by: the owned-task list (until dealloc), each queue entry or active
-// runner ("notified ref"), the JoinHandle, each AbortHandle and each Waker clone.
-// A wake while RUNNING only sets NOTIFIED: the runner's own reference is reused to put
-// the task back in a queue when its poll returns.
-//
-// Every transition is a single atomic RMW (CAS loop), as in Tokio; the orderings are
-// acq_rel so output written before COMPLETE is visible to whoever observes COMPLETE.
-
-/* #include <atomic> (already above) */
-/* #include <cstdint> (already above) */
-#include <cstdlib>
-
-
-namespace tokio::detail {
-
-class TaskState {
- public:
-  static constexpr uint64_t RUNNING = 1u << 0;
-  static constexpr uint64_t COMPLETE = 1u << 1;
-  static constexpr uint64_t NOTIFIED = 1u << 2;
-  static constexpr uint64_t JOIN_INTEREST = 1u << 3;
-  static constexpr uint64_t JOIN_WAKER = 1u << 4;
-  static constexpr uint64_t CANCELLED = 1u << 5;
-  static constexpr uint64_t LIFECYCLE = RUNNING | COMPLETE;
-  static constexpr unsigned REF_SHIFT = 6;
-  static constexpr uint64_t REF_ONE = uint64_t{1} << REF_SHIFT;
-  static constexpr uint64_t FLAGS = REF_ONE - 1;
-
-  // A new task: refs for the owned list, its first queue entry and its JoinHandle.
-  static constexpr uint64_t INITIAL = 3 * REF_ONE | JOIN_INTEREST | NOTIFIED;
-
-  explicit TaskState(uint64_t init = INITIAL) noexcept : word_(init) {}
-
-  uint64_t load() const noexcept { return word_.load(std::memory_order_acquire); }
-  static uint64_t refs(uint64_t s) noexcept { return s >> REF_SHIFT; }
-
-  enum class ToRunning { Success, Cancelled, Failed };
-  // Called by the holder of the notified ref. Failed: already running or complete (the
-  // caller drops its ref). Cancelled: RUNNING is now held and the task must be cancelled.
-  ToRunning to_running() noexcept {
-    uint64_t cur = word_.load(std::memory_order_acquire);
-    for (;;) {
-      if (cur & LIFECYCLE) return ToRunning::Failed;
-      uint64_t next = (cur & ~NOTIFIED) | RUNNING;
-      if (word_.compare_exchange_weak(cur, next, std::memory_order_acq_rel,
-                                      std::memory_order_acquire)) {
-        return (cur & CANCELLED) ? ToRunning::Cancelled : ToRunning::Success;
-      }
-    }
-  }
-
-  enum class ToIdle { Ok, OkNotified, OkDealloc, Cancelled };
-  // After a poll returned pending. OkNotified: woken during the poll, the runner's ref is
-  // handed to a queue again. Ok/OkDealloc: the runner's ref was released.
-  ToIdle to_idle() noexcept {
-    uint64_t cur = word_.load(std::memory_order_acquire);
-    for (;;) {
-      if (cur & CANCELLED) return ToIdle::Cancelled;
-      uint64_t next = cur & ~RUNNING;
-      ToIdle r = ToIdle::OkNotified;
-      if (!(cur & NOTIFIED)) {
-        next -= REF_ONE;
-        r = refs(next) == 0 ? ToIdle::OkDealloc : ToIdle::Ok;
-      }
-      if (word_.compare_exchange_weak(cur, next, std::memory_order_acq_rel,
-                                      std::memory_order_acquire)) {
-        return r;
-      }
-    }
-  }
-
-  // After a poll that yielded (yield_now): RUNNING -> NOTIFIED in one step, keeping the
-  // runner's reference for the queue entry the caller creates. Returns false when
-  // CANCELLED (the caller cancels the task instead; it still holds RUNNING).
-  bool to_notified_after_yield() noexcept {
-    uint64_t cur = word_.load(std::memory_order_acquire);
-    for (;;) {
-      if (cur & CANCELLED) return false;
-      uint64_t next = (cur & ~RUNNING) | NOTIFIED;
-      if (word_.compare_exchange_weak(cur, next, std::memory_order_acq_rel,
-                                      std::memory_order_acquire)) {
-        return true;
-      }
-    }
-  }
-
-  // RUNNING -> COMPLETE. Returns the state after the transition.
-  uint64_t to_complete() noexcept {
-    return word_.fetch_xor(RUNNING | COMPLETE, std::memory_order_acq_rel) ^ (RUNNING | COMPLETE);
-  }
-
-  enum class Notify { DoNothing, Submit, Dealloc };
-  // Waker::wake_by_ref. Submit: the caller now holds a new ref and must schedule the task.
-  Notify to_notified_by_ref() noexcept {
-    uint64_t cur = word_.load(std::memory_order_acquire);
-    for (;;) {
-      if (cur & (COMPLETE | NOTIFIED)) return Notify::DoNothing;
-      uint64_t next = cur | NOTIFIED;
-      Notify r = Notify::DoNothing;
-      if (!(cur & RUNNING)) {
-        next += REF_ONE;
-        r = Notify::Submit;
-      }
-      if (word_.compare_exchange_weak(cur, next, std::memory_order_acq_rel,
-                                      std::memory_order_acquire)) {
-        return r;
-      }
-    }
-  }
-
-  // Waker::wake (consumes the waker's ref). Submit: that ref now belongs to the queue.
-  Notify to_notified_by_val() noexcept {
-    uint64_t cur = word_.load(std::memory_order_acquire);
-    for (;;) {
-      uint64_t next;
-      Notify r;
-      if (cur & RUNNING) {
-        next = (cur | NOTIFIED) - REF_ONE;
-        r = Notify::DoNothing;
-      } else if (cur & (COMPLETE | NOTIFIED)) {
-        next = cur - REF_ONE;
-        r = refs(next) == 0 ? Notify::Dealloc : Notify::DoNothing;
-      } else {
-        next = cur | NOTIFIED;
-        r = Notify::Submit;
-      }
-      if (word_.compare_exchange_weak(cur, next, std::memory_order_acq_rel,
-                                      std::memory_order_acquire)) {
-        return r;
-      }
-    }
-  }
-
-  // abort(): returns true when the caller must schedule the task (it holds a new ref) so a
-  // runner observes CANCELLED.
-  bool to_notified_and_cancel() noexcept {
-    uint64_t cur = word_.load(std::memory_order_acquire);
-    for (;;) {
-      if (cur & (CANCELLED | COMPLETE)) return false;
-      uint64_t next = cur | CANCELLED;
-      bool submit = false;
-      if (cur & RUNNING) {
-        next |= NOTIFIED;
-      } else if (!(cur & NOTIFIED)) {
-        next |= NOTIFIED;
-        next += REF_ONE;
-        submit = true;
-      }
-      if (word_.compare_exchange_weak(cur, next, std::memory_order_acq_rel,
-                                      std::memory_order_acquire)) {
-        return submit;
-      }
-    }
-  }
-
-  // Runtime shutdown: marks CANCELLED and, when nobody is running the task, takes RUNNING
-  // so the caller cancels it right away. Returns true in that case.
-  bool to_shutdown() noexcept {
-    uint64_t cur = word_.load(std::memory_order_acquire);
-    for (;;) {
-      uint64_t next = cur | CANCELLED;
-      bool claim = !(cur & LIFECYCLE);
-      if (claim) next |= RUNNING;
-      if (word_.compare_exchange_weak(cur, next, std::memory_order_acq_rel,
-                                      std::memory_order_acquire)) {
-        return claim;
-      }
-    }
-  }
-
-  // JoinHandle side. Returns false (and leaves the state alone) when the task is COMPLETE.
-  bool set_join_waker() noexcept {
-    uint64_t cur = word_.load(std::memory_order_acquire);
-    for (;;) {
-      if (cur & COMPLETE) return false;
-      if (word_.compare_exchange_weak(cur, cur | JOIN_WAKER, std::memory_order_acq_rel,
-                                      std::memory_order_acquire)) {
-        return true;
-      }
-    }
-  }
-  bool unset_join_waker() noexcept {
-    uint64_t cur = word_.load(std::memory_order_acquire);
-    for (;;) {
-      if (cur & COMPLETE) return false;
-      if (word_.compare_exchange_weak(cur, cur & ~JOIN_WAKER, std::memory_order_acq_rel,
-                                      std::memory_order_acquire)) {
-        return true;
-      }
-    }
-  }
-  // Runtime side, after waking the join waker: returns the state after clearing the bit.
-  uint64_t unset_join_waker_after_complete() noexcept {
-    return word_.fetch_and(~JOIN_WAKER, std::memory_order_acq_rel) & ~JOIN_WAKER;
-  }
-  // JoinHandle dropped: clears JOIN_INTEREST (and, before completion, JOIN_WAKER so the
-  // handle side owns the waker field). Returns the state after the transition.
-  uint64_t drop_join_interest() noexcept {
-    uint64_t cur = word_.load(std::memory_order_acquire);
-    for (;;) {
-      uint64_t next = cur & ~JOIN_INTEREST;
-      if (!(cur & COMPLETE)) next &= ~JOIN_WAKER;
-      if (word_.compare_exchange_weak(cur, next, std::memory_order_acq_rel,
-                                      std::memory_order_acquire)) {
-        return next;
-      }
-    }
-  }
-
-  void ref_inc() noexcept {
-    uint64_t prev = word_.fetch_add(REF_ONE, std::memory_order_relaxed);
-    if (TOKIO_UNLIKELY(prev > (uint64_t{1} << 62))) std::abort();  // refcount overflow
-  }
-  // Returns true when this released the last reference.
-  bool ref_dec() noexcept { return ref_dec_n(1); }
-  bool ref_dec_n(uint64_t n) noexcept {
-    uint64_t prev = word_.fetch_sub(n * REF_ONE, std::memory_order_acq_rel);
-    return refs(prev) == n;
-  }
-
- private:
-  std::atomic<uint64_t> word_;
-};
-
-}  // namespace tokio::detail
-/* end file src/tokio/runtime/detail/task_state.hpp */
-
-namespace tokio::detail {
-
-struct TaskVTable {
-  WakeableVTable waker;  // first member: TaskHeader::wakeable.vtable points here
-  void (*run)(TaskHeader*) noexcept;     // poll once; caller hands over its notified ref
-  void (*finish)(TaskHeader*) noexcept;  // body done: output = its result, frame destroyed
-  void (*cancel)(TaskHeader*) noexcept;  // destroy the body unfinished; output = cancelled
-  void (*drop_output)(TaskHeader*) noexcept;  // nobody will read the output
-  void (*dealloc)(TaskHeader*) noexcept; // last reference gone
-};
-
-// Scheduler interface seen by tasks. A task holds a raw pointer to its scheduler; the
-// scheduler's shared state stays alive until every task bound to it is deallocated.
-class Scheduler {
- public:
-  // `t` was woken (the caller hands over a notified ref). yield: put it behind other work.
-  virtual void schedule(TaskHeader* t, bool yield) noexcept = 0;
-  // The task finished: unlink it from the owned list (drops nothing; the caller does).
-  virtual void on_complete(TaskHeader* t) noexcept = 0;
-  // A task bound to this scheduler was freed (its memory is already gone).
-  virtual void on_dealloc(uint64_t task_id) noexcept = 0;
-
- protected:
-  ~Scheduler() = default;
-};
-
-struct TaskHeader {
-  Wakeable wakeable;                 // offset 0: vtable is a TaskVTable
-  TaskState state;
-  Scheduler* sched = nullptr;
-  uint64_t id = 0;
-  Wakeable* join_waker = nullptr;    // see JOIN_WAKER in state.hpp
-  PollSlot slot;                     // the suspended leaf (armed to start the root at spawn)
-  TaskHeader* owned_prev = nullptr;  // owned-task list links (under the shard lock)
-  TaskHeader* owned_next = nullptr;
-
-  const TaskVTable* vt() const noexcept {
-    return reinterpret_cast<const TaskVTable*>(wakeable.vtable);
-  }
-  static TaskHeader* from_wakeable(Wakeable* w) noexcept {
-    return reinterpret_cast<TaskHeader*>(w);
-  }
-};
-static_assert(offsetof(TaskHeader, wakeable) == 0);
-
-inline constexpr std::size_t kTaskPrefix = sizeof(TaskHeader);
-static_assert(kTaskPrefix % 16 == 0, "frames must stay 16-byte aligned");
-static_assert(kTaskPrefix == 80, "the task header's size is part of the memory budget");
-
-// Where a completed task's output lives (over the dead frame, or after a blocking cell's
-// header).
-template <class T>
-Outcome<T>* output_of(TaskHeader* t) noexcept {
-  static_assert(alignof(Outcome<T>) <= 16, "over-aligned task results are not supported");
-  return std::launder(reinterpret_cast<Outcome<T>*>(reinterpret_cast<char*>(t) + kTaskPrefix));
-}
-
-// --- the generic harness (task.cpp) ------------------------------------------------------
-extern const WakeableVTable kTaskWakerVTable;
-
-void task_run_coroutine(TaskHeader* t) noexcept;       // TaskVTable::run of coroutine tasks
-// Start of every run: takes RUNNING. Returns true when the caller should poll the task;
-// false when it was handled here (already running/complete: ref dropped; cancelled:
-// cancelled and completed).
-bool task_begin_run(TaskHeader* t) noexcept;
-// The root coroutine of a task cell (its frame follows the header).
-inline std::coroutine_handle<> task_root(TaskHeader* t) noexcept {
-  return std::coroutine_handle<>::from_address(reinterpret_cast<char*>(t) + kTaskPrefix);
-}
-void task_complete(TaskHeader* t) noexcept;            // after finish/cancel stored the output
-void task_cancel_and_complete(TaskHeader* t) noexcept; // RUNNING held: cancel, complete
-void task_drop_ref(TaskHeader* t) noexcept;
-void task_schedule_new(TaskHeader* t) noexcept;        // first schedule after spawn
-void task_abort(TaskHeader* t) noexcept;
-// Runtime shutdown: cancel the task now if idle, else flag it for its runner.
-void task_shutdown(TaskHeader* t) noexcept;
-// JoinHandle side: true when the output is ready to read; otherwise registers cx's waker.
-bool task_join_poll(TaskHeader* t, task::Context& cx) noexcept;
-bool task_join_poll_waker(TaskHeader* t, Wakeable* w) noexcept;
-void task_join_drop(TaskHeader* t) noexcept;
-// A spawn was refused (runtime shut down): cancel the unstarted task and complete it.
-void task_reject(TaskHeader* t) noexcept;
-
-inline void task_ref_inc(TaskHeader* t) noexcept { t->state.ref_inc(); }
-
-}  // namespace tokio::detail
-/* end file src/tokio/runtime/detail/task_header.hpp */
 
 namespace tokio {
 
@@ -1371,7 +981,12 @@ class Task;
 
 namespace detail {
 
-[[noreturn]] void throw_misuse(const char* msg);
+// Bytes reserved in front of every Task frame. spawn() builds the task header there
+// (runtime/detail/task_header.hpp asserts that sizeof(TaskHeader) equals this), so spawning
+// costs no allocation beyond the frame itself; a frame that is only co_awaited leaves them
+// unused.
+inline constexpr std::size_t kTaskPrefix = 80;
+static_assert(kTaskPrefix % 16 == 0, "frames must stay 16-byte aligned");
 
 class PromiseBase {
  public:
@@ -1572,1107 +1187,33 @@ invoke_task_t<F, A...> invoke_owned(F f, A... a) {
   co_return co_await to_task(std::invoke(f, std::move(a)...));
 }
 
-// --- task cells ---------------------------------------------------------------------------
-void task_wake(Wakeable* w) noexcept;
-void task_wake_by_ref(Wakeable* w) noexcept;
-void task_clone(Wakeable* w) noexcept;
-void task_drop(Wakeable* w) noexcept;
-
-template <class T>
-struct TaskCellOps {
-  using Handle = std::coroutine_handle<Promise<T>>;
-  static Handle root(TaskHeader* t) noexcept {
-    return Handle::from_address(reinterpret_cast<char*>(t) + kTaskPrefix);
+// The Task a spawn-like call runs: spawn(awaitable) or spawn(callable, args...) (see
+// invoke_owned). Shared by tokio::spawn, Handle::spawn, JoinSet and spawn_local.
+template <class First, class... Rest>
+auto make_spawn_task(First&& first, Rest&&... rest) {
+  if constexpr (sizeof...(Rest) == 0 && TokioAwaitable<First>) {
+    return to_task(std::forward<First>(first));
+  } else {
+    static_assert(std::is_invocable_v<std::decay_t<First>&, std::decay_t<Rest>&&...>,
+                  "spawn(f, args...) needs a callable f(args...) returning a tokio::Task or "
+                  "another tokio awaitable");
+    return invoke_owned(std::decay_t<First>(std::forward<First>(first)),
+                        std::decay_t<Rest>(std::forward<Rest>(rest))...);
   }
-  // Destroys the frame but keeps its block, then builds the output where the frame was.
-  static Outcome<T>* destroy_frame(Handle h) noexcept {
-    void* frame = h.address();
-    ThreadContext& c = tls;
-    void* saved = c.keep_frame;  // a destructor may finish another task cell meanwhile
-    c.keep_frame = frame;
-    h.destroy();
-    c.keep_frame = saved;
-    return new (frame) Outcome<T>();
-  }
-  static void finish(TaskHeader* t) noexcept {
-    Handle h = root(t);
-    Outcome<T> result;
-    h.promise().move_to(result);
-    destroy_frame(h)->move_from(result);
-  }
-  static void cancel(TaskHeader* t) noexcept { destroy_frame(root(t))->set_cancelled(); }
-  static void drop_output(TaskHeader* t) noexcept { output_of<T>(t)->clear(); }
-  static void dealloc(TaskHeader* t) noexcept {
-    output_of<T>(t)->~Outcome<T>();
-    t->~TaskHeader();
-    frame_free(t);
-  }
-  static constexpr TaskVTable vtable{
-      {&task_wake, &task_wake_by_ref, &task_clone, &task_drop},
-      &task_run_coroutine, &finish, &cancel, &drop_output, &dealloc};
-};
-
-// Converts an unstarted Task into a task cell in its own frame block. The header starts
-// with the refs in TaskState::INITIAL; the caller binds it to a scheduler and schedules it.
-template <class T>
-TaskHeader* make_task_cell(Task<T>&& task) {
-  auto h = task.release();
-  if (!h) throw_misuse("spawn of an empty tokio::Task (moved-from or default)");
-  if (h.done()) throw_misuse("spawn of a tokio::Task that already ran");
-  // The frame address is what the promise's operator new returned (GCC and Clang), so the
-  // prefix is right in front of it.
-  auto* t = new (static_cast<char*>(h.address()) - kTaskPrefix) TaskHeader();
-  t->wakeable.vtable = &TaskCellOps<T>::vtable.waker;
-  t->id = next_task_id();
-  set_starter(t->slot, h);
-  return t;
 }
 
 }  // namespace detail
 }  // namespace tokio
 /* end file src/tokio/core/task.hpp */
-/* begin file src/tokio/task/join_handle.hpp */
-// JoinHandle<T> (await a spawned task's output) and AbortHandle (cancel it from anywhere).
-
-/* #include <utility> (already above) */
-
-
-namespace tokio::detail {
-// Drops JOIN_INTEREST and the join waker. Returns true when the handle must drop the
-// output itself (the task already completed). The caller then calls task_drop_ref.
-bool task_join_release(TaskHeader* t) noexcept;
-}  // namespace tokio::detail
-
-namespace tokio::task {
-
-// Cancels a task without owning its output. Copyable; any thread may call abort().
-class AbortHandle {
- public:
-  AbortHandle() noexcept = default;
-  explicit AbortHandle(detail::TaskHeader* t) noexcept : t_(t) {
-    if (t_) detail::task_ref_inc(t_);
-  }
-  AbortHandle(const AbortHandle& o) noexcept : AbortHandle(o.t_) {}
-  AbortHandle(AbortHandle&& o) noexcept : t_(std::exchange(o.t_, nullptr)) {}
-  AbortHandle& operator=(AbortHandle o) noexcept {
-    std::swap(t_, o.t_);
-    return *this;
-  }
-  ~AbortHandle() {
-    if (t_) detail::task_drop_ref(t_);
-  }
-
-  // Requests cancellation: the task's frame is destroyed at its current suspension point
-  // (or before it starts). No effect on a finished task.
-  void abort() const noexcept {
-    if (t_) detail::task_abort(t_);
-  }
-  bool is_finished() const noexcept {
-    return t_ && (t_->state.load() & detail::TaskState::COMPLETE);
-  }
-  Id id() const noexcept { return Id{t_ ? t_->id : 0}; }
-
- private:
-  detail::TaskHeader* t_ = nullptr;
-};
-
-// Owned permission to await a spawned task. Not [[nodiscard]]: as in Tokio, spawning and
-// dropping the handle is the normal fire-and-forget. Destroying it detaches the task (it keeps
-// running), as in Tokio. `co_await handle` yields the task's value, rethrows the exception
-// the task threw, or throws JoinError when the task was cancelled; `co_await
-// handle.result()` returns a Result<T, JoinError> instead of throwing.
-//
-// Cancel safety: awaiting is cancel-safe; the output stays in the task until awaited again.
-template <class T>
-class JoinHandle {
- public:
-  JoinHandle() noexcept = default;
-  explicit JoinHandle(detail::TaskHeader* t) noexcept : t_(t) {}  // adopts the handle's ref
-  JoinHandle(JoinHandle&& o) noexcept
-      : t_(std::exchange(o.t_, nullptr)), taken_(std::exchange(o.taken_, false)) {}
-  JoinHandle& operator=(JoinHandle&& o) noexcept {
-    if (this != &o) {
-      release();
-      t_ = std::exchange(o.t_, nullptr);
-      taken_ = std::exchange(o.taken_, false);
-    }
-    return *this;
-  }
-  JoinHandle(const JoinHandle&) = delete;
-  JoinHandle& operator=(const JoinHandle&) = delete;
-  ~JoinHandle() { release(); }
-
-  void abort() const noexcept {
-    if (t_) detail::task_abort(t_);
-  }
-  bool is_finished() const noexcept {
-    return t_ && (t_->state.load() & detail::TaskState::COMPLETE);
-  }
-  Id id() const noexcept { return Id{t_ ? t_->id : 0}; }
-  AbortHandle abort_handle() const noexcept { return AbortHandle(t_); }
-  bool valid() const noexcept { return t_ != nullptr; }
-  // Detaches the task explicitly (same as destroying the handle).
-  void detach() noexcept { release(); }
-  // Low level (JoinSet): the task header, and giving up the handle's reference to the
-  // caller without releasing it.
-  detail::TaskHeader* raw_header() const noexcept { return t_; }
-  void forget() noexcept { t_ = nullptr; }
-
-  template <bool Throwing>
-  class Awaiter : public detail::Leaf<Awaiter<Throwing>> {
-   public:
-    explicit Awaiter(JoinHandle& h) : h_(h) {
-      if (!h.t_) detail::throw_misuse("co_await of an empty JoinHandle (moved-from or detached)");
-      if (h.taken_) {
-        detail::throw_misuse("JoinHandle awaited twice: its output was already taken");
-      }
-    }
-    bool poll(Context& cx) noexcept {
-      if (!detail::coop_poll_proceed(cx)) return false;
-      return detail::task_join_poll(h_.t_, cx);
-    }
-    auto await_resume() {
-      h_.taken_ = true;
-      auto r = detail::output_of<T>(h_.t_)->take_result(Id{h_.t_->id});
-      if constexpr (Throwing) {
-        if constexpr (std::is_void_v<T>) {
-          if (!r) r.error().rethrow();
-        } else {
-          if (!r) r.error().rethrow();
-          return std::move(*r);
-        }
-      } else {
-        return r;
-      }
-    }
-
-   private:
-    JoinHandle& h_;
-  };
-
-  Awaiter<true> operator co_await() & { return Awaiter<true>(*this); }
-  Awaiter<true> operator co_await() && { return Awaiter<true>(*this); }
-
-  struct ResultAwaitable {
-    using tokio_awaitable = void;
-    JoinHandle& h;
-    Awaiter<false> operator co_await() && { return Awaiter<false>(h); }
-  };
-  // Awaits the task and returns Result<T, JoinError> instead of throwing.
-  ResultAwaitable result() & { return ResultAwaitable{*this}; }
-
-  using tokio_awaitable = void;
-
- private:
-  void release() noexcept {
-    if (auto* t = std::exchange(t_, nullptr)) {
-      if (detail::task_join_release(t)) {
-        detail::output_of<T>(t)->clear();
-      }
-      detail::task_drop_ref(t);
-    }
-  }
-
-  detail::TaskHeader* t_ = nullptr;
-  bool taken_ = false;
-};
-
-}  // namespace tokio::task
-
-namespace tokio {
-using task::JoinHandle;
-}  // namespace tokio
-/* end file src/tokio/task/join_handle.hpp */
-/* begin file src/tokio/task/spawn.hpp */
-// tokio::spawn, task::spawn_blocking, task::block_in_place, task::yield_now,
-// task::consume_budget and task::id.
-
-#include <optional>
-/* #include <type_traits> (already above) */
-/* #include <utility> (already above) */
-
-/* begin file src/tokio/runtime/detail/handle_inner.hpp */
-// HandleInner: the shared state of one runtime (what runtime::Handle points to). The two
-// scheduler flavours derive from it.
-
-/* #include <atomic> (already above) */
-#include <chrono>
-/* #include <cstddef> (already above) */
-/* #include <cstdint> (already above) */
-/* #include <optional> (already above) */
-
-/* begin file src/tokio/runtime/detail/blocking_pool.hpp */
-// The blocking pool: threads for spawn_blocking closures, for the multi-thread runtime's
-// workers, and for worker hand-offs during block_in_place.
-//
-// One mutex-protected FIFO and a condition variable, as in Tokio (spin-then-futex Mutex). A job goes to an idle
-// thread when there is one; otherwise a new thread starts while fewer than `thread_cap`
-// exist; otherwise it waits in the queue. Idle threads exit after `keep_alive`.
-// Shutdown cancels queued spawn_blocking tasks that have not started (their JoinHandles
-// report cancellation), lets running ones finish, and waits for the threads (bounded by
-// shutdown_timeout). Pool threads hold a reference on the runtime's shared state, so a
-// thread that outlives shutdown_timeout never touches freed memory.
-
-#include <pthread.h>
-
-/* #include <chrono> (already above) */
-/* #include <cstddef> (already above) */
-#include <deque>
-/* #include <optional> (already above) */
-/* #include <vector> (already above) */
-
-/* begin file src/tokio/core/detail/sync_primitives.hpp */
-// Low-level thread primitives used by the runtime: a spin lock for short critical
-// sections, a futex-backed one-shot parker word, and a small xorshift RNG.
-
-/* #include <atomic> (already above) */
-/* #include <cerrno> (already above) */
-/* #include <chrono> (already above) */
-#include <climits>
-/* #include <cstdint> (already above) */
-#include <ctime>
-#include <linux/futex.h>
-#include <sys/syscall.h>
-#include <unistd.h>
-
-
-namespace tokio::detail {
-
-inline void cpu_relax() noexcept {
-#if defined(__x86_64__) || defined(__i386__)
-  __builtin_ia32_pause();
-#elif defined(__aarch64__)
-  asm volatile("yield");
-#endif
-}
-
-// Test-and-test-and-set lock for critical sections of a few instructions (owned-task list
-// links, waiter lists). Falls back to sched_yield after spinning so a preempted holder on
-// a 2-core machine does not burn the other core for a whole time slice.
-class SpinLock {
- public:
-  void lock() noexcept {
-    for (;;) {
-      if (!locked_.exchange(true, std::memory_order_acquire)) return;
-      int spins = 0;
-      while (locked_.load(std::memory_order_relaxed)) {
-        if (++spins < 64) {
-          cpu_relax();
-        } else {
-          yield_thread();
-          spins = 0;
-        }
-      }
-    }
-  }
-  bool try_lock() noexcept {
-    return !locked_.load(std::memory_order_relaxed) &&
-           !locked_.exchange(true, std::memory_order_acquire);
-  }
-  void unlock() noexcept { locked_.store(false, std::memory_order_release); }
-
- private:
-  static void yield_thread() noexcept;
-  std::atomic<bool> locked_{false};
-};
-
-// futex(2) wrappers on a 32-bit atomic word.
-inline void futex_wait(std::atomic<uint32_t>* word, uint32_t expected,
-                       const struct timespec* rel_timeout) noexcept {
-  syscall(SYS_futex, reinterpret_cast<uint32_t*>(word), FUTEX_WAIT_PRIVATE, expected,
-          rel_timeout, nullptr, 0);
-}
-inline void futex_wake(std::atomic<uint32_t>* word, int count) noexcept {
-  syscall(SYS_futex, reinterpret_cast<uint32_t*>(word), FUTEX_WAKE_PRIVATE, count, nullptr,
-          nullptr, 0);
-}
-
-// A futex mutex that spins briefly before sleeping. glibc's default pthread mutex goes to
-// the kernel on the first contended lock; the runtime's locks (inject queue, blocking pool,
-// sleepers) are held for a few dozen instructions, so a short spin avoids most context
-// switches (Rust's std Mutex, which Tokio uses, spins the same way).
-// `state_` encoding: 0 unlocked, 1 locked, 2 locked and a waiter may be asleep.
-class Mutex {
- public:
-  void lock() noexcept {
-    uint32_t c = 0;
-    if (TOKIO_LIKELY(state_.compare_exchange_strong(c, 1, std::memory_order_acquire,
-                                                    std::memory_order_relaxed))) {
-      return;
-    }
-    lock_contended();
-  }
-  bool try_lock() noexcept {
-    uint32_t c = 0;
-    return state_.compare_exchange_strong(c, 1, std::memory_order_acquire,
-                                          std::memory_order_relaxed);
-  }
-  void unlock() noexcept {
-    if (state_.exchange(0, std::memory_order_release) == 2) futex_wake(&state_, 1);
-  }
-
- private:
-  void lock_contended() noexcept {
-    for (int i = 0; i < 100; ++i) {
-      uint32_t c = state_.load(std::memory_order_relaxed);
-      if (c == 0 && state_.compare_exchange_weak(c, 1, std::memory_order_acquire,
-                                                 std::memory_order_relaxed)) {
-        return;
-      }
-      if (c == 2) break;  // others already sleep: join them
-      cpu_relax();
-    }
-    while (state_.exchange(2, std::memory_order_acquire) != 0) futex_wait(&state_, 2, nullptr);
-  }
-  std::atomic<uint32_t> state_{0};
-};
-
-// A condition variable for detail::Mutex: a futex sequence word. Waiters are counted so a
-// notify with nobody waiting costs no syscall.
-class Condvar {
- public:
-  void notify_one() noexcept {
-    seq_.fetch_add(1, std::memory_order_release);
-    if (waiters_.load(std::memory_order_seq_cst) > 0) futex_wake(&seq_, 1);
-  }
-  void notify_all() noexcept {
-    seq_.fetch_add(1, std::memory_order_release);
-    if (waiters_.load(std::memory_order_seq_cst) > 0) futex_wake(&seq_, INT32_MAX);
-  }
-  // Waits for a notify (or spuriously). `m` is locked on entry and on return.
-  void wait(Mutex& m) noexcept { wait_rel(m, nullptr); }
-  // Returns false when the timeout passed (spurious returns may report true).
-  bool wait_for(Mutex& m, std::chrono::nanoseconds d) noexcept {
-    if (d.count() <= 0) return false;
-    struct timespec ts;
-    ts.tv_sec = static_cast<time_t>(d.count() / 1000000000);
-    ts.tv_nsec = static_cast<long>(d.count() % 1000000000);
-    return wait_rel(m, &ts);
-  }
-
- private:
-  bool wait_rel(Mutex& m, const struct timespec* ts) noexcept {
-    uint32_t s = seq_.load(std::memory_order_acquire);
-    waiters_.fetch_add(1, std::memory_order_seq_cst);
-    m.unlock();
-    long rc = syscall(SYS_futex, reinterpret_cast<uint32_t*>(&seq_), FUTEX_WAIT_PRIVATE, s, ts,
-                      nullptr, 0);
-    bool timed_out = rc == -1 && errno == ETIMEDOUT;
-    waiters_.fetch_sub(1, std::memory_order_relaxed);
-    m.lock();
-    return !timed_out;
-  }
-  std::atomic<uint32_t> seq_{0};
-  std::atomic<uint32_t> waiters_{0};
-};
-
-// xorshift64*: per-worker randomness for steal start positions and select() order.
-class FastRand {
- public:
-  explicit FastRand(uint64_t seed = 0x9E3779B97F4A7C15ull) noexcept : s_(seed ? seed : 1) {}
-  uint32_t next() noexcept {
-    s_ ^= s_ >> 12;
-    s_ ^= s_ << 25;
-    s_ ^= s_ >> 27;
-    return static_cast<uint32_t>((s_ * 0x2545F4914F6CDD1Dull) >> 32);
-  }
-  // Uniform-ish in [0, n) without division (Lemire's multiply-shift).
-  uint32_t next_n(uint32_t n) noexcept {
-    return static_cast<uint32_t>((static_cast<uint64_t>(next()) * n) >> 32);
-  }
-
- private:
-  uint64_t s_;
-};
-
-uint64_t random_seed() noexcept;
-
-}  // namespace tokio::detail
-/* end file src/tokio/core/detail/sync_primitives.hpp */
-/* begin file src/tokio/runtime/detail/config.hpp */
-// Runtime configuration collected by runtime::Builder.
-
-/* #include <chrono> (already above) */
-/* #include <cstddef> (already above) */
-/* #include <cstdint> (already above) */
-/* #include <functional> (already above) */
-/* #include <optional> (already above) */
-/* #include <string> (already above) */
-
-namespace tokio::runtime {
-
-enum class RuntimeFlavor { CurrentThread, MultiThread };
-
-}  // namespace tokio::runtime
-
-namespace tokio::detail {
-
-struct Config {
-  runtime::RuntimeFlavor flavor = runtime::RuntimeFlavor::MultiThread;
-  std::size_t worker_threads = 0;  // 0: number of CPUs (or TOKIO_WORKER_THREADS)
-  std::string thread_name = "tokio-rt-worker";
-  std::function<std::string()> thread_name_fn;
-  std::size_t thread_stack_size = 0;  // 0: the platform default
-  std::function<void()> on_thread_start;
-  std::function<void()> on_thread_stop;
-  std::function<void()> on_thread_park;
-  std::function<void()> on_thread_unpark;
-  std::size_t max_blocking_threads = 512;
-  std::chrono::nanoseconds thread_keep_alive = std::chrono::seconds(10);
-  std::optional<uint32_t> global_queue_interval;  // nullopt: 31 current-thread, tuned multi
-  uint32_t event_interval = 61;
-  bool enable_io = false;
-  bool enable_time = false;
-  bool start_paused = false;
-  bool disable_lifo_slot = false;
-  std::size_t max_io_events_per_tick = 1024;
-  std::optional<uint64_t> rng_seed;
-};
-
-}  // namespace tokio::detail
-/* end file src/tokio/runtime/detail/config.hpp */
-/* begin file src/tokio/runtime/detail/owned_tasks.hpp */
-// OwnedTasks: every live task of a scheduler, so shutdown can cancel the ones nobody will
-// ever wake again.
-//
-// Sharded by task id; each shard is a doubly linked intrusive list under a spin lock. The
-// list holds one task reference from bind() until the task completes (remove()). Separately
-// each shard counts the tasks bound to it that are not yet deallocated (`bound`); while any
-// shard is non-zero the scheduler's shared state holds a reference on itself, so a waker
-// that fires after the Runtime object is gone still finds a live scheduler. Tokio gets the
-// same guarantee by cloning an Arc<Handle> into every task, one contended atomic per spawn
-// and per free on a single cache line; here the count is per shard.
-
-/* #include <atomic> (already above) */
-/* #include <cstddef> (already above) */
-/* #include <cstdint> (already above) */
-/* #include <memory> (already above) */
-/* #include <vector> (already above) */
-
-
-namespace tokio::detail {
-
-// Intrusively reference-counted shared state (scheduler handles, LocalSet state).
-class RefCounted {
- public:
-  void ref_inc() noexcept { refs_.fetch_add(1, std::memory_order_relaxed); }
-  void ref_dec() noexcept {
-    if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
-  }
-
- protected:
-  virtual ~RefCounted() = default;
-
- private:
-  std::atomic<std::size_t> refs_{1};
-};
-
-class OwnedTasks {
- public:
-  OwnedTasks(RefCounted* owner, std::size_t shards);
-
-  // Links a new task (taking over its owned-list reference). Returns false once closed;
-  // the caller then rejects the task.
-  bool bind(TaskHeader* t) noexcept;
-  // The task completed: unlink it. The caller drops the list's reference.
-  void remove(TaskHeader* t) noexcept;
-  // A bound task was freed.
-  void on_dealloc(uint64_t id) noexcept;
-
-  // Refuses further binds and cancels every task still listed. Tasks being polled on some
-  // thread right now are flagged and cancel themselves when their poll returns.
-  void close_and_shutdown_all() noexcept;
-  bool is_closed() const noexcept { return closed_.load(std::memory_order_acquire); }
-  bool is_empty() const noexcept { return alive() == 0; }
-  std::size_t alive() const noexcept;
-  uint64_t spawned() const noexcept;
-
- private:
-  struct alignas(kCacheLine) Shard {
-    SpinLock lock;
-    TaskHeader* head = nullptr;
-    std::atomic<std::size_t> len{0};
-    std::atomic<uint64_t> bound{0};
-    std::atomic<uint64_t> spawned{0};  // written under `lock`
-  };
-  Shard& shard_of(uint64_t id) noexcept { return shards_[id & mask_]; }
-
-  RefCounted* owner_;
-  std::unique_ptr<Shard[]> shards_;
-  std::size_t mask_;
-  std::atomic<bool> closed_{false};
-};
-
-}  // namespace tokio::detail
-/* end file src/tokio/runtime/detail/owned_tasks.hpp */
-
-namespace tokio::detail {
-
-struct HandleInner;
-
-class BlockingPool {
- public:
-  BlockingPool(HandleInner* owner, const Config& cfg, std::size_t thread_cap);
-  ~BlockingPool();
-
-  // Queues a spawn_blocking task (its header holds TaskState::INITIAL). When the pool is
-  // shut down the task is cancelled right away.
-  void spawn_task(TaskHeader* t);
-  // Runs fn(arg) on a pool thread even during shutdown (workers and core hand-offs).
-  // Throws std::system_error when no thread can be started.
-  void spawn_mandatory(void (*fn)(void*), void* arg);
-
-  // Stops accepting work, cancels queued tasks, waits up to `timeout` (nullopt: forever)
-  // for running jobs. Idempotent.
-  void shutdown(std::optional<std::chrono::nanoseconds> timeout);
-
-  std::size_t num_threads() const;
-  std::size_t num_idle_threads() const;
-  std::size_t queue_depth() const;
-  // Mandatory jobs (worker loops) queued or running: their threads are excluded from the
-  // blocking-thread metrics.
-  std::size_t num_mandatory_running() const;
-
- private:
-  struct Job {
-    TaskHeader* task;  // spawn_blocking task, or null for a mandatory job
-    void (*fn)(void*);
-    void* arg;
-  };
-  bool submit(Job job);
-  void run_thread();
-  void join_finished();
-
-  HandleInner* owner_;
-  const Config& cfg_;
-  std::size_t thread_cap_;
-  mutable Mutex mu_;
-  Condvar cv_;       // idle threads wait here
-  Condvar exit_cv_;  // shutdown waits here for threads to exit
-  std::deque<Job> queue_;
-  std::size_t num_threads_ = 0;
-  std::size_t num_idle_ = 0;
-  std::size_t num_notified_ = 0;  // idle threads already promised a job
-  std::size_t num_mandatory_ = 0;
-  std::size_t thread_seq_ = 0;
-  bool shutdown_ = false;
-  std::vector<pthread_t> running_;   // threads still alive
-  std::vector<pthread_t> finished_;  // exited threads waiting to be joined
-};
-
-}  // namespace tokio::detail
-/* end file src/tokio/runtime/detail/blocking_pool.hpp */
-/* begin file src/tokio/runtime/detail/driver.hpp */
-// Driver: what an idle runtime thread parks on.
-//
-// Exactly one thread at a time parks in the driver (the current-thread scheduler's thread,
-// or whichever multi-thread worker wins the driver lock); the other idle workers park on
-// their own futex. park() returns when unpark() is called, when the timeout passes, when
-// an fd becomes ready (I/O stack) or when a timer is due (time stack). unpark() may be
-// called from any thread.
-//
-// The stack, as in Tokio: time wraps I/O wraps the thread parker.
-//   park(timeout):  t = time->before_park(timeout)        (clamp to the next deadline)
-//                   io ? io->turn(t) : parker.park(t)     (epoll_wait or futex)
-//                   time->after_park()                    (fire due timers)
-// The I/O stack (reactor/) and the time stack (timers/) implement the interfaces below;
-// make_io_stack (driver.cpp) and make_time_stack (timers/time_driver.cpp) create them when
-// the Builder enables them.
-
-/* #include <atomic> (already above) */
-/* #include <chrono> (already above) */
-/* #include <cstddef> (already above) */
-/* #include <memory> (already above) */
-/* #include <optional> (already above) */
-
-/* begin file src/tokio/runtime/detail/park.hpp */
-// Thread parking.
-//
-// Parker: one thread parks, any thread unparks, and an unpark that happens before the park
-// is remembered (the park returns at once). State word encoding (`state_`, 32 bits so it
-// can be a futex):
-//   0 EMPTY     nobody parked, no pending unpark
-//   1 PARKED    the owner sleeps (or is about to) in futex_wait on this word
-//   2 NOTIFIED  an unpark is pending; the next park consumes it
-// unpark() swaps in NOTIFIED and issues the futex wake only if the owner was PARKED, so
-// unparking a running thread costs one atomic swap and no syscall.
-//
-// ParkThread: a refcounted Wakeable around a Parker, cached per thread; it is the waker of
-// a future driven by block_on on a thread that is not a worker.
-
-/* #include <atomic> (already above) */
-/* #include <chrono> (already above) */
-/* #include <cstdint> (already above) */
-/* #include <optional> (already above) */
-
-
-namespace tokio::detail {
-
-// Polls of the state word (with a pause instruction between) before a parker sleeps in the
-// kernel: a few microseconds, enough for the common hand-off where the wake comes from a
-// task about to finish on another core, too short to matter when it does not.
-inline constexpr int kParkSpins = 64;
-
-class Parker {
- public:
-  static constexpr uint32_t EMPTY = 0;
-  static constexpr uint32_t PARKED = 1;
-  static constexpr uint32_t NOTIFIED = 2;
-
-  // Sleeps until unpark() or the timeout (nullopt: no limit; zero: just consume a pending
-  // unpark). Returns true when woken by unpark().
-  bool park(std::optional<std::chrono::nanoseconds> timeout = std::nullopt) noexcept;
-  void unpark() noexcept {
-    if (state_.exchange(NOTIFIED, std::memory_order_release) == PARKED) futex_wake(&state_, 1);
-  }
-
- private:
-  std::atomic<uint32_t> state_{EMPTY};
-};
-
-struct ParkThread {
-  Wakeable wakeable;  // offset 0
-  std::atomic<std::size_t> refs{1};
-  Parker parker;
-
-  static ParkThread* current();  // this thread's instance (not an added reference)
-};
-
-}  // namespace tokio::detail
-/* end file src/tokio/runtime/detail/park.hpp */
-
-namespace tokio::detail {
-
-class Driver;
-
-class IoStack {
- public:
-  virtual ~IoStack() = default;
-  // Waits for events up to `timeout` (nullopt: until unpark), dispatches readiness.
-  virtual void turn(std::optional<std::chrono::nanoseconds> timeout) = 0;
-  virtual void unpark() noexcept = 0;
-  // The runtime is shutting down: fail every registration's pending and future waits.
-  virtual void shutdown() noexcept = 0;
-};
-
-class TimeStack {
- public:
-  virtual ~TimeStack() = default;
-  // Returns the timeout to park with: `timeout` clamped to the next timer deadline.
-  virtual std::optional<std::chrono::nanoseconds> before_park(
-      std::optional<std::chrono::nanoseconds> timeout) = 0;
-  // Fires every timer that is due.
-  virtual void after_park() = 0;
-  virtual void shutdown() noexcept = 0;
-};
-
-std::unique_ptr<IoStack> make_io_stack(const Config& cfg, Driver& owner);
-std::unique_ptr<TimeStack> make_time_stack(const Config& cfg, Driver& owner);
-
-class Driver {
- public:
-  explicit Driver(const Config& cfg);
-  ~Driver();
-
-  // nullopt: until unparked; zero: poll without blocking.
-  void park(std::optional<std::chrono::nanoseconds> timeout);
-  void unpark() noexcept {
-    unparked_.store(true, std::memory_order_release);
-    if (io_) io_->unpark();
-    else parker_.unpark();
-  }
-  // True when unpark() was called since the previous call (clears the flag). The time
-  // stack uses it so a paused clock never jumps ahead while a wake-up is pending.
-  bool take_unparked() noexcept { return unparked_.exchange(false, std::memory_order_acq_rel); }
-  // True when a zero-timeout park can make progress (I/O or timers to poll).
-  bool has_drivers() const noexcept { return io_ || time_; }
-  void shutdown() noexcept;
-
-  IoStack* io() const noexcept { return io_.get(); }
-  TimeStack* time() const noexcept { return time_.get(); }
-  const Config& config() const noexcept { return cfg_; }
-
-  // spawn_blocking tasks queued or running (maintained by the blocking pool): while any
-  // are in flight a paused clock does not auto-advance.
-  std::atomic<std::size_t> blocking_in_flight{0};
-
- private:
-  const Config& cfg_;
-  Parker parker_;
-  std::atomic<bool> unparked_{false};
-  std::unique_ptr<IoStack> io_;
-  std::unique_ptr<TimeStack> time_;
-};
-
-}  // namespace tokio::detail
-/* end file src/tokio/runtime/detail/driver.hpp */
-
-namespace tokio::detail {
-
-// Per-worker counters. Written only by the worker that owns them (plain load+store, no
-// RMW), read by anyone through RuntimeMetrics.
-struct WorkerStats {
-  std::atomic<uint64_t> park_count{0};
-  std::atomic<uint64_t> park_unpark_count{0};
-  std::atomic<uint64_t> noop_count{0};
-  std::atomic<uint64_t> steal_count{0};
-  std::atomic<uint64_t> steal_operations{0};
-  std::atomic<uint64_t> poll_count{0};
-  std::atomic<uint64_t> local_schedule_count{0};
-  std::atomic<uint64_t> overflow_count{0};
-  std::atomic<uint64_t> busy_ns{0};
-
-  static void bump(std::atomic<uint64_t>& c, uint64_t n = 1) noexcept {
-    c.store(c.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
-  }
-};
-
-// The first member of whatever tls.worker points to, so a scheduler can tell whether the
-// current thread is one of its own workers.
-struct WorkerContextBase {
-  HandleInner* handle;
-};
-
-struct HandleInner : RefCounted, Scheduler {
-  HandleInner(Config cfg, std::size_t owned_shards, std::size_t blocking_threads_extra);
-
-  // Binds and schedules a new task, or cancels it when the runtime is shut down.
-  void spawn(TaskHeader* t) noexcept {
-    t->sched = this;
-    if (TOKIO_UNLIKELY(!owned.bind(t))) {
-      t->sched = nullptr;
-      task_reject(t);
-      return;
-    }
-    schedule(t, false);
-  }
-
-  // Drives a block_on root (its slot armed by set_starter) until it finishes.
-  virtual void block_on_slot(PollSlot& slot) = 0;
-  // Cancels every task, stops the workers and the blocking pool. Called once.
-  virtual void shutdown(std::optional<std::chrono::nanoseconds> blocking_timeout) = 0;
-  virtual runtime::RuntimeFlavor flavor() const noexcept = 0;
-  virtual std::size_t num_workers() const noexcept = 0;
-  virtual const WorkerStats& worker_stats(std::size_t i) const noexcept = 0;
-  virtual std::size_t worker_local_queue_depth(std::size_t i) const noexcept = 0;
-  virtual std::size_t global_queue_depth() const noexcept = 0;
-  virtual uint64_t remote_schedule_count() const noexcept = 0;
-  // Multi-thread only: hands this worker's core to another thread (block_in_place).
-  virtual void block_in_place_begin() {}
-  virtual void block_in_place_end() {}
-
-  void on_complete(TaskHeader* t) noexcept override { owned.remove(t); }
-  void on_dealloc(uint64_t id) noexcept override { owned.on_dealloc(id); }
-
-  // True when the calling thread is one of this runtime's workers holding a core.
-  bool on_worker_thread() const noexcept {
-    auto* w = static_cast<WorkerContextBase*>(tls.worker);
-    return w && w->handle == this;
-  }
-
-  Config config;
-  uint64_t id;
-  Driver driver;
-  OwnedTasks owned;
-  BlockingPool blocking;
-  std::atomic<bool> is_shutdown{false};
-
- protected:
-  ~HandleInner() override;
-};
-
-// Marks the calling thread as driving a runtime for the guard's lifetime; throws the
-// nested-runtime error when it already is.
-class EnterRuntime {
- public:
-  EnterRuntime(HandleInner* h, const char* what);
-  ~EnterRuntime();
-  EnterRuntime(const EnterRuntime&) = delete;
-  EnterRuntime& operator=(const EnterRuntime&) = delete;
-
- private:
-  HandleInner* prev_handle_;
-};
-
-HandleInner* make_current_thread(Config cfg);
-HandleInner* make_multi_thread(Config cfg);
-
-// The runtime of the calling thread, or a clear error naming `what`.
-HandleInner* current_handle_or_throw(const char* what);
-
-}  // namespace tokio::detail
-/* end file src/tokio/runtime/detail/handle_inner.hpp */
-/* begin file src/tokio/task/detail/spawn_impl.hpp */
-// Spawning onto a runtime: coroutine tasks and spawn_blocking closures.
-
-/* #include <exception> (already above) */
-/* #include <functional> (already above) */
-/* #include <type_traits> (already above) */
-/* #include <utility> (already above) */
-
-
-namespace tokio::detail {
-
-template <class T>
-task::JoinHandle<T> spawn_task_on(HandleInner* h, Task<T>&& task) {
-  TaskHeader* t = make_task_cell(std::move(task));
-  h->spawn(t);
-  return task::JoinHandle<T>(t);
-}
-
-// Spawns any tokio awaitable, or callable(args...) returning one (see invoke_owned).
-template <class First, class... Rest>
-auto spawn_any_on(HandleInner* h, First&& first, Rest&&... rest) {
-  if constexpr (sizeof...(Rest) == 0 && TokioAwaitable<First>) {
-    return spawn_task_on(h, to_task(std::forward<First>(first)));
-  } else {
-    static_assert(std::is_invocable_v<std::decay_t<First>&, std::decay_t<Rest>&&...>,
-                  "spawn(f, args...) needs a callable f(args...) returning a tokio::Task or "
-                  "another tokio awaitable");
-    return spawn_task_on(h, invoke_owned(std::decay_t<First>(std::forward<First>(first)),
-                                         std::decay_t<Rest>(std::forward<Rest>(rest))...));
-  }
-}
-
-// A spawn_blocking task: header, output, then the closure. No coroutine frame.
-template <class F, class R>
-struct BlockingCell {
-  TaskHeader header;
-  Outcome<R> output;
-  union {
-    F fn;
-  };
-  explicit BlockingCell(F&& f) : fn(std::move(f)) {}
-  ~BlockingCell() {}
-
-  static BlockingCell* of(TaskHeader* t) noexcept { return reinterpret_cast<BlockingCell*>(t); }
-
-  static void run(TaskHeader* t) noexcept {
-    if (!task_begin_run(t)) return;
-    BlockingCell* c = of(t);
-    try {
-      if constexpr (std::is_void_v<R>) {
-        std::invoke(c->fn);
-        c->output.set_value();
-      } else {
-        c->output.set_value(std::invoke(c->fn));
-      }
-    } catch (...) {
-      c->output.set_exception(std::current_exception());
-    }
-    c->fn.~F();
-    task_complete(t);
-  }
-  static void finish(TaskHeader*) noexcept {}
-  static void cancel(TaskHeader* t) noexcept {
-    BlockingCell* c = of(t);
-    c->fn.~F();
-    c->output.set_cancelled();
-  }
-  static void drop_output(TaskHeader* t) noexcept { of(t)->output.clear(); }
-  static void dealloc(TaskHeader* t) noexcept {
-    of(t)->~BlockingCell();
-    frame_free(t);
-  }
-  static constexpr TaskVTable vtable{
-      {&task_wake, &task_wake_by_ref, &task_clone, &task_drop}, &run, &finish, &cancel,
-      &drop_output, &dealloc};
-};
-
-template <class F>
-auto spawn_blocking_on(HandleInner* h, F&& f) {
-  using Fn = std::decay_t<F>;
-  using R = std::invoke_result_t<Fn&>;
-  using Cell = BlockingCell<Fn, R>;
-  void* mem = frame_alloc(sizeof(Cell));
-  Cell* c;
-  try {
-    c = new (mem) Cell(Fn(std::forward<F>(f)));
-  } catch (...) {
-    frame_free(mem);
-    throw;
-  }
-  // output_of<R> finds the output right after the 64-byte header.
-  static_assert(kTaskPrefix % alignof(Outcome<R>) == 0);
-  TaskHeader* t = &c->header;
-  t->wakeable.vtable = &Cell::vtable.waker;
-  t->id = next_task_id();
-  h->blocking.spawn_task(t);
-  return task::JoinHandle<R>(t);
-}
-
-}  // namespace tokio::detail
-/* end file src/tokio/task/detail/spawn_impl.hpp */
-
-namespace tokio {
-
-// Spawns a task onto the current runtime and returns its JoinHandle. Forms:
-//   spawn(task)              a tokio::Task (or any tokio awaitable)
-//   spawn(callable, args...) the callable and decayed copies of args are kept alive until
-//                            the coroutine it returns finishes: a capturing lambda coroutine
-//                            cannot dangle in this form.
-// Throws std::logic_error outside a runtime.
-template <class First, class... Rest>
-auto spawn(First&& first, Rest&&... rest) {
-  return detail::spawn_any_on(detail::current_handle_or_throw("tokio::spawn"),
-                              std::forward<First>(first), std::forward<Rest>(rest)...);
-}
-
-namespace task {
-
-using tokio::spawn;
-
-// Runs a blocking closure on the runtime's blocking pool. The JoinHandle yields its result
-// (or rethrows what it threw). Once started it cannot be aborted; a closure still queued
-// when the runtime shuts down is cancelled.
-template <class F>
-auto spawn_blocking(F&& f) {
-  return detail::spawn_blocking_on(detail::current_handle_or_throw("task::spawn_blocking"),
-                                   std::forward<F>(f));
-}
-
-// Runs blocking code on the current worker thread after handing the worker's other tasks
-// to a new thread, so they keep running meanwhile. Multi-thread runtime only (throws
-// std::logic_error on a current-thread runtime); outside any runtime it just calls f.
-template <class F>
-decltype(auto) block_in_place(F&& f) {
-  detail::HandleInner* h = detail::tls.handle;
-  if (h && h->on_worker_thread()) {
-    if (h->flavor() == runtime::RuntimeFlavor::CurrentThread) {
-      detail::throw_misuse(
-          "block_in_place can only be used on the multi-thread runtime; use spawn_blocking "
-          "on a current-thread runtime");
-    }
-    struct Region {
-      detail::HandleInner* h;
-      int32_t budget;
-      explicit Region(detail::HandleInner* hh) : h(hh), budget(detail::tls.budget) {
-        h->block_in_place_begin();
-        ++detail::tls.blocking_region;
-        detail::tls.budget = -1;
-      }
-      ~Region() {
-        --detail::tls.blocking_region;
-        detail::tls.budget = budget;
-        h->block_in_place_end();
-      }
-    } region(h);
-    return std::forward<F>(f)();
-  }
-  return std::forward<F>(f)();
-}
-
-// Yields to the scheduler: the task resumes after the other ready tasks (and the I/O and
-// time drivers) had a turn. As in Tokio the wake-up is deferred until the worker would
-// otherwise go idle.
-class YieldNow : public detail::Leaf<YieldNow> {
- public:
-  bool poll(Context& cx) noexcept {
-    if (yielded_) return true;
-    yielded_ = true;
-    detail::defer_wake(cx);
-    return false;
-  }
-  void await_resume() const noexcept {}
-
- private:
-  bool yielded_ = false;
-};
-inline YieldNow yield_now() noexcept { return YieldNow(); }
-
-// Consumes one unit of the coop budget, yielding when it is exhausted. Put it in long
-// compute loops that never await a resource.
-class ConsumeBudget : public detail::Leaf<ConsumeBudget> {
- public:
-  bool poll(Context& cx) noexcept { return detail::coop_poll_proceed(cx); }
-  void await_resume() const noexcept {}
-};
-inline ConsumeBudget consume_budget() noexcept { return ConsumeBudget(); }
-
-// True while the current task still has coop budget left.
-inline bool has_budget_remaining() noexcept { return detail::tls.budget != 0; }
-
-// The id of the task being polled; throws outside a spawned task.
-inline Id id() {
-  if (detail::TaskHeader* t = detail::tls.task) return Id{t->id};
-  detail::throw_misuse("task::id() called outside a spawned task");
-}
-inline std::optional<Id> try_id() noexcept {
-  if (detail::TaskHeader* t = detail::tls.task) return Id{t->id};
-  return std::nullopt;
-}
-
-}  // namespace task
-}  // namespace tokio
-/* end file src/tokio/task/spawn.hpp */
-/* begin file src/tokio/task/poll_fn.hpp */
-// task::poll_fn: build an awaitable from a poll function, Tokio's `poll_fn` in C++ form.
-//
-//   co_await tokio::task::poll_fn([&](tokio::task::Context& cx) -> std::optional<int> {
-//     if (ready()) return value();
-//     register_somewhere(cx.waker());   // arrange to be woken, then report "pending"
-//     return std::nullopt;
-//   });
-//
-// The function is called on the first await and again every time the task is woken, until
-// it returns a value. It must leave the current waker registered whenever it returns
-// nullopt (a task's waker can change between polls), and it may be called spuriously. This
-// is the adapter for integrating foreign event sources (and the only way to co_await
-// something that is not a tokio awaitable inside a tokio::Task).
-
-/* #include <optional> (already above) */
-/* #include <type_traits> (already above) */
-/* #include <utility> (already above) */
-
-
-namespace tokio::task {
-
-template <class F>
-class PollFn : public detail::Leaf<PollFn<F>> {
-  using Opt = std::invoke_result_t<F&, Context&>;
-  using T = typename Opt::value_type;
-
- public:
-  explicit PollFn(F f) : f_(std::move(f)) {}
-  bool poll(Context& cx) noexcept {
-    try {
-      result_ = f_(cx);
-    } catch (...) {
-      error_ = std::current_exception();
-      return true;
-    }
-    return result_.has_value();
-  }
-  T await_resume() {
-    if (error_) std::rethrow_exception(error_);
-    return std::move(*result_);
-  }
-
- private:
-  F f_;
-  Opt result_;
-  std::exception_ptr error_;
-};
-
-template <class F>
-auto poll_fn(F f) {
-  using Opt = std::invoke_result_t<F&, Context&>;
-  static_assert(requires(Opt o) { o.has_value(); *o; },
-                "poll_fn's function must return std::optional<T> (nullopt = pending)");
-  return PollFn<F>(std::move(f));
-}
-
-}  // namespace tokio::task
-/* end file src/tokio/task/poll_fn.hpp */
 /* begin file src/tokio/core/combinators.hpp */
-// tokio::join, tokio::try_join, tokio::select (and select_biased), task::unconstrained.
+// tokio::join, tokio::try_join, tokio::select (and select_biased).
 //
 // All run their operands concurrently inside the calling task (never in parallel), exactly
 // like Tokio's join!/try_join!/select! macros. Operands are tokio::Tasks or any other tokio
 // awaitable (wrapped in a Task).
 
 /* #include <cstddef> (already above) */
-/* #include <optional> (already above) */
+#include <optional>
 #include <tuple>
 /* #include <type_traits> (already above) */
 /* #include <utility> (already above) */
@@ -2979,15 +1520,6 @@ class TryJoin : public Leaf<TryJoin<E, Rs...>> {
   std::size_t next_start_ = 0;
 };
 
-struct UnconstrainedHooks {
-  int32_t before() noexcept {
-    int32_t saved = tls.budget;
-    tls.budget = -1;
-    return saved;
-  }
-  void after(int32_t saved) noexcept { tls.budget = saved; }
-};
-
 }  // namespace detail
 
 // Waits for the first operand to finish; the others are destroyed (cancelled) before this
@@ -3029,6 +1561,1143 @@ auto try_join(A&&... operands) {
   return detail::TryJoin<E, detail::task_value_t<A>...>(detail::to_task(std::forward<A>(operands))...);
 }
 
+
+}  // namespace tokio
+/* end file src/tokio/core/combinators.hpp */
+// runtime: Builder, Runtime, Handle, metrics
+/* begin file src/tokio/runtime/flavor.hpp */
+// runtime::RuntimeFlavor: which scheduler a runtime runs.
+
+namespace tokio::runtime {
+
+enum class RuntimeFlavor { CurrentThread, MultiThread };
+
+}  // namespace tokio::runtime
+/* end file src/tokio/runtime/flavor.hpp */
+/* begin file src/tokio/runtime/metrics.hpp */
+// runtime::RuntimeMetrics: counters of a running runtime (Tokio's stable metrics plus the
+// unstable ones users ask for most). Each read is a relaxed load of a counter the runtime
+// maintains anyway; the definitions live in runtime/detail/metrics.cpp.
+
+#include <chrono>
+/* #include <cstddef> (already above) */
+/* #include <cstdint> (already above) */
+
+/* begin file src/tokio/runtime/detail/entry.hpp */
+// The runtime's entry points for code in users' translation units. A runtime's shared state
+// (HandleInner: scheduler, drivers, blocking pool, owned-task list) is opaque outside the
+// implementation section; the templates of the public API (spawn, block_on, JoinHandle...)
+// reach it only through these out-of-line calls, so a user TU never parses the runtime's
+// internals.
+
+/* #include <cstdint> (already above) */
+
+
+namespace tokio::detail {
+
+struct HandleInner;  // runtime/detail/handle_inner.hpp
+struct TaskHeader;   // runtime/detail/task_header.hpp
+struct PollSlot;     // core/detail/poll.hpp
+
+// Reference counting of a runtime's shared state (Handle, Runtime, Registration...).
+void handle_ref_inc(HandleInner* h) noexcept;
+void handle_ref_dec(HandleInner* h) noexcept;
+
+// The runtime of the calling thread, or a clear std::logic_error naming `what`.
+HandleInner* current_handle_or_throw(const char* what);
+
+// Binds a new task cell (TaskState::INITIAL refs) to `h` and schedules it; a runtime that
+// has shut down cancels it instead (its JoinHandle then reports a cancellation).
+void spawn_on(HandleInner* h, TaskHeader* t) noexcept;
+// Queues a spawn_blocking cell on h's blocking pool.
+void spawn_blocking_cell_on(HandleInner* h, TaskHeader* t);
+// Drives a block_on root (its slot armed by set_starter) until it finishes.
+void block_on_slot(HandleInner* h, PollSlot& slot);
+
+runtime::RuntimeFlavor handle_flavor(const HandleInner* h) noexcept;
+uint64_t handle_id(const HandleInner* h) noexcept;
+
+}  // namespace tokio::detail
+/* end file src/tokio/runtime/detail/entry.hpp */
+
+namespace tokio::runtime {
+
+class RuntimeMetrics {
+ public:
+  explicit RuntimeMetrics(detail::HandleInner* h) noexcept : h_(h) {}
+
+  // Worker threads (1 for the current-thread runtime).
+  std::size_t num_workers() const noexcept;
+  // Tasks spawned and not yet finished.
+  std::size_t num_alive_tasks() const noexcept;
+  // Tasks waiting in the inject (global) queue.
+  std::size_t global_queue_depth() const noexcept;
+  // Tasks spawned on this runtime since it started.
+  uint64_t spawned_tasks_count() const noexcept;
+  // Times a task was scheduled from outside the runtime's threads.
+  uint64_t remote_schedule_count() const noexcept;
+  // Threads of the blocking pool (excluding multi-thread workers).
+  std::size_t num_blocking_threads() const;
+  std::size_t num_idle_blocking_threads() const;
+  std::size_t blocking_queue_depth() const;
+  // Times a task of this runtime was forced to yield by the coop budget.
+  uint64_t budget_forced_yield_count() const noexcept;
+
+  // Per worker (an index past the last worker reads the last one).
+  uint64_t worker_park_count(std::size_t w) const noexcept;
+  uint64_t worker_park_unpark_count(std::size_t w) const noexcept;
+  uint64_t worker_noop_count(std::size_t w) const noexcept;
+  uint64_t worker_steal_count(std::size_t w) const noexcept;
+  uint64_t worker_steal_operations(std::size_t w) const noexcept;
+  uint64_t worker_poll_count(std::size_t w) const noexcept;
+  uint64_t worker_local_schedule_count(std::size_t w) const noexcept;
+  uint64_t worker_overflow_count(std::size_t w) const noexcept;
+  std::chrono::nanoseconds worker_total_busy_duration(std::size_t w) const noexcept;
+  std::size_t worker_local_queue_depth(std::size_t w) const noexcept;
+
+ private:
+  detail::HandleInner* h_;
+};
+
+}  // namespace tokio::runtime
+/* end file src/tokio/runtime/metrics.hpp */
+/* begin file src/tokio/runtime/runtime.hpp */
+// runtime::Runtime, runtime::Handle and runtime::EnterGuard.
+//
+// spawn and spawn_blocking of Runtime and Handle are declared here and defined with the
+// rest of the task API (task/spawn.hpp): the public task layer sits above the runtime.
+
+/* #include <chrono> (already above) */
+/* #include <cstdint> (already above) */
+/* #include <optional> (already above) */
+/* #include <utility> (already above) */
+
+
+namespace tokio::detail {
+
+// Drives any tokio awaitable to completion on `h` from the calling thread.
+template <class A>
+auto block_on_impl(HandleInner* h, A&& awaitable) {
+  auto task = to_task(std::forward<A>(awaitable));
+  PollSlot slot;
+  set_starter(slot, task.handle());
+  block_on_slot(h, slot);
+  return task.handle().promise().take();
+}
+
+}  // namespace tokio::detail
+
+namespace tokio::runtime {
+
+// While alive, makes its runtime the calling thread's current one (so tokio::spawn and
+// Handle::current work from plain code). Guards must be destroyed in reverse order.
+class [[nodiscard]] EnterGuard {
+ public:
+  explicit EnterGuard(detail::HandleInner* h) noexcept;
+  EnterGuard(const EnterGuard&) = delete;
+  EnterGuard& operator=(const EnterGuard&) = delete;
+  ~EnterGuard();
+
+ private:
+  detail::HandleInner* prev_;
+};
+
+struct Id {
+  uint64_t value = 0;
+  friend bool operator==(Id, Id) = default;
+};
+
+// A cheap, copyable reference to a runtime: spawn onto it from any thread.
+class Handle {
+ public:
+  explicit Handle(detail::HandleInner* h) noexcept : h_(h) {
+    if (h_) detail::handle_ref_inc(h_);
+  }
+  Handle(const Handle& o) noexcept : Handle(o.h_) {}
+  Handle(Handle&& o) noexcept : h_(std::exchange(o.h_, nullptr)) {}
+  Handle& operator=(Handle o) noexcept {
+    std::swap(h_, o.h_);
+    return *this;
+  }
+  ~Handle() {
+    if (h_) detail::handle_ref_dec(h_);
+  }
+
+  // The runtime the calling thread is in. Throws std::logic_error outside a runtime.
+  static Handle current();
+  static std::optional<Handle> try_current() noexcept;
+
+  // spawn(task), spawn(awaitable) or spawn(callable, args...); see tokio::spawn.
+  template <class First, class... Rest>
+  auto spawn(First&& first, Rest&&... rest) const;
+  // spawn_blocking(f, args...); see task::spawn_blocking.
+  template <class F, class... Args>
+  auto spawn_blocking(F&& f, Args&&... args) const;
+  // Runs the awaitable to completion on the calling thread. Must not be called from a
+  // thread that is already driving a runtime.
+  template <class A>
+  auto block_on(A&& awaitable) const {
+    return detail::block_on_impl(h_, std::forward<A>(awaitable));
+  }
+  EnterGuard enter() const noexcept { return EnterGuard(h_); }
+  RuntimeFlavor runtime_flavor() const noexcept { return detail::handle_flavor(h_); }
+  Id id() const noexcept { return Id{detail::handle_id(h_)}; }
+  RuntimeMetrics metrics() const noexcept { return RuntimeMetrics(h_); }
+
+  detail::HandleInner* inner() const noexcept { return h_; }
+  friend bool operator==(const Handle& a, const Handle& b) noexcept { return a.h_ == b.h_; }
+
+ private:
+  detail::HandleInner* h_;
+};
+
+// A runtime: a scheduler (current-thread or multi-thread), its blocking pool and its
+// drivers. Build one with runtime::Builder. Destroying it cancels every task still
+// alive (their coroutine frames are destroyed, so destructors run) and waits for running
+// spawn_blocking closures.
+class Runtime {
+ public:
+  explicit Runtime(detail::HandleInner* adopt) noexcept : h_(adopt) {}
+  Runtime(Runtime&& o) noexcept : h_(std::exchange(o.h_, nullptr)) {}
+  Runtime& operator=(Runtime&& o) noexcept {
+    if (this != &o) {
+      close(std::nullopt);
+      h_ = std::exchange(o.h_, nullptr);
+    }
+    return *this;
+  }
+  Runtime(const Runtime&) = delete;
+  Runtime& operator=(const Runtime&) = delete;
+  ~Runtime() { close(std::nullopt); }
+
+  // A multi-thread runtime with default settings and all drivers enabled.
+  static Runtime create();
+
+  template <class A>
+  auto block_on(A&& awaitable) {
+    return detail::block_on_impl(checked(), std::forward<A>(awaitable));
+  }
+  template <class First, class... Rest>
+  auto spawn(First&& first, Rest&&... rest);
+  template <class F, class... Args>
+  auto spawn_blocking(F&& f, Args&&... args);
+  Handle handle() const { return Handle(checked()); }
+  EnterGuard enter() const { return EnterGuard(checked()); }
+  RuntimeMetrics metrics() const { return RuntimeMetrics(checked()); }
+
+  // Shuts down, waiting at most `timeout` for running spawn_blocking closures.
+  void shutdown_timeout(std::chrono::nanoseconds timeout) { close(timeout); }
+  // Shuts down without waiting for spawn_blocking closures.
+  void shutdown_background() { close(std::chrono::nanoseconds(0)); }
+
+ private:
+  detail::HandleInner* checked() const;
+  void close(std::optional<std::chrono::nanoseconds> timeout);
+  detail::HandleInner* h_;
+};
+
+}  // namespace tokio::runtime
+/* end file src/tokio/runtime/runtime.hpp */
+/* begin file src/tokio/runtime/builder.hpp */
+// runtime::Builder: configures and builds a Runtime, with Tokio's knobs and defaults.
+//
+//   auto rt = tokio::runtime::Builder::new_multi_thread()
+//                 .worker_threads(4)
+//                 .enable_all()
+//                 .build();
+
+/* #include <chrono> (already above) */
+/* #include <cstddef> (already above) */
+/* #include <cstdint> (already above) */
+/* #include <functional> (already above) */
+/* #include <memory> (already above) */
+/* #include <string> (already above) */
+
+
+namespace tokio::detail {
+struct Config;  // runtime/detail/config.hpp
+}
+
+namespace tokio::runtime {
+
+class Builder {
+ public:
+  // All tasks run on the thread that calls block_on.
+  static Builder new_current_thread();
+  // A work-stealing pool of worker threads (one per CPU unless worker_threads is set).
+  static Builder new_multi_thread();
+
+  Builder(Builder&& o) noexcept;
+  Builder& operator=(Builder&& o) noexcept;
+  ~Builder();
+
+  // Number of worker threads (multi-thread only). Must be at least 1.
+  Builder& worker_threads(std::size_t n);
+  Builder& thread_name(std::string name);
+  Builder& thread_name_fn(std::function<std::string()> f);
+  Builder& thread_stack_size(std::size_t bytes);
+  Builder& on_thread_start(std::function<void()> f);
+  Builder& on_thread_stop(std::function<void()> f);
+  Builder& on_thread_park(std::function<void()> f);
+  Builder& on_thread_unpark(std::function<void()> f);
+  // Upper bound on spawn_blocking threads (default 512). Must be at least 1.
+  Builder& max_blocking_threads(std::size_t n);
+  // How long an idle blocking thread waits for work before exiting (default 10 s).
+  Builder& thread_keep_alive(std::chrono::nanoseconds d);
+  // Scheduler ticks between checks of the global queue (default 31 current-thread, 61
+  // multi-thread). Must be at least 1.
+  Builder& global_queue_interval(uint32_t ticks);
+  // Scheduler ticks between polls of the I/O and time drivers (default 61). At least 1.
+  Builder& event_interval(uint32_t ticks);
+  Builder& enable_io();
+  Builder& enable_time();
+  Builder& enable_all();
+  // Start with the clock paused (tests; current-thread only, needs enable_time).
+  Builder& start_paused(bool paused);
+  Builder& max_io_events_per_tick(std::size_t n);
+  Builder& disable_lifo_slot();
+  Builder& rng_seed(uint64_t seed);
+
+  // Builds the runtime. Throws std::system_error when threads cannot be started and
+  // std::invalid_argument for an inconsistent configuration.
+  Runtime build();
+
+ private:
+  explicit Builder(RuntimeFlavor f);
+  std::unique_ptr<detail::Config> cfg_;
+};
+
+}  // namespace tokio::runtime
+/* end file src/tokio/runtime/builder.hpp */
+// task: spawn, JoinHandle, JoinSet, LocalSet, task-locals
+/* begin file src/tokio/task/join_error.hpp */
+// task::Id and task::JoinError: why awaiting a JoinHandle produced no value.
+
+/* #include <cstdint> (already above) */
+/* #include <exception> (already above) */
+/* #include <stdexcept> (already above) */
+/* #include <string> (already above) */
+
+namespace tokio::task {
+
+// Opaque, unique id of a spawned task (never reused within a process).
+struct Id {
+  uint64_t value = 0;
+  friend bool operator==(Id, Id) = default;
+  friend auto operator<=>(Id, Id) = default;
+};
+
+// A task did not produce a value: it was cancelled (aborted, or its runtime shut down),
+// or its body threw ("panicked", in Tokio's words). Awaiting a JoinHandle rethrows the
+// task's own exception for a panic and throws JoinError for a cancellation; JoinSet and
+// Result-returning APIs hand the JoinError over as a value.
+class JoinError : public std::runtime_error {
+ public:
+  static JoinError cancelled(Id id) { return JoinError(id, nullptr); }
+  static JoinError panic(Id id, std::exception_ptr e) { return JoinError(id, std::move(e)); }
+
+  bool is_cancelled() const noexcept { return !payload_; }
+  bool is_panic() const noexcept { return static_cast<bool>(payload_); }
+  Id id() const noexcept { return id_; }
+  // The exception the task threw (null when cancelled).
+  const std::exception_ptr& panic_payload() const noexcept { return payload_; }
+  // Rethrows the task's exception for a panic, throws this JoinError for a cancellation.
+  [[noreturn]] void rethrow() const {
+    if (payload_) std::rethrow_exception(payload_);
+    throw *this;
+  }
+
+ private:
+  JoinError(Id id, std::exception_ptr e)
+      : std::runtime_error(e ? "task " + std::to_string(id.value) + " threw an exception"
+                             : "task " + std::to_string(id.value) + " was cancelled"),
+        id_(id),
+        payload_(std::move(e)) {}
+  Id id_;
+  std::exception_ptr payload_;
+};
+
+}  // namespace tokio::task
+/* end file src/tokio/task/join_error.hpp */
+/* begin file src/tokio/task/join_handle.hpp */
+// JoinHandle<T> (await a spawned task's output) and AbortHandle (cancel it from anywhere).
+
+/* #include <exception> (already above) */
+/* #include <type_traits> (already above) */
+/* #include <utility> (already above) */
+
+/* begin file src/tokio/runtime/detail/task_header.hpp */
+// The task cell: one allocation holding the task header and, for coroutine tasks, the
+// coroutine frame itself; the output is written over the frame once it is destroyed.
+//
+//   block: [ TaskHeader (80 bytes) ][ coroutine frame .................... ]
+//                                    ^ what the promise's operator new returns
+//   after completion:               [ Outcome<T> | (dead frame bytes) ...... ]
+//
+// Every tokio::Task frame is allocated with kTaskPrefix bytes in front (task.hpp). The
+// prefix stays raw memory for frames that are only co_awaited; spawn() constructs the
+// header in it, so spawning costs no allocation beyond the frame itself. The frame always
+// holds its promise, which holds the result, so the frame's bytes can hold an Outcome<T>
+// once the frame is gone (the finish/cancel steps move the result out first). A
+// spawn_blocking cell has the same shape: [TaskHeader][Outcome<R>][closure].
+//
+// Size, for comparison with Tokio: a parked task costs 80 bytes of header plus its frame;
+// the allocator adds no per-block header (core/frame_alloc.hpp). There is no run-queue link
+// in the header: the queues are arrays of task pointers.
+
+/* #include <atomic> (already above) */
+/* #include <coroutine> (already above) */
+/* #include <cstddef> (already above) */
+/* #include <cstdint> (already above) */
+
+/* begin file src/tokio/runtime/detail/task_state.hpp */
+// The task state word and its transitions.
+//
+// Encoding of TaskState::word_ (64 bits):
+//   bit 0  RUNNING        a thread is polling the task (or cancelling it)
+//   bit 1  COMPLETE       the future finished or was cancelled; output is written
+//   bit 2  NOTIFIED       the task has been woken since it was last polled; while not
+//                         RUNNING this means exactly one queue (or runner) holds a ref to it
+//   bit 3  JOIN_INTEREST  a JoinHandle still exists and will read the output
+//   bit 4  JOIN_WAKER     the join_waker field holds a waker; while set (and the task is not
+//                         COMPLETE) only the runtime side may read the field, while clear
+//                         only the JoinHandle side may write it
+//   bit 5  CANCELLED      abort()/shutdown requested; the next poll cancels instead
+//   bits 6..63            reference count
+//
+// References are held by: the owned-task list (until dealloc), each queue entry or active
+// runner ("notified ref"), the JoinHandle, each AbortHandle and each Waker clone.
+// A wake while RUNNING only sets NOTIFIED: the runner's own reference is reused to put
+// the task back in a queue when its poll returns.
+//
+// Every transition is a single atomic RMW (CAS loop), as in Tokio; the orderings are
+// acq_rel so output written before COMPLETE is visible to whoever observes COMPLETE.
+
+/* #include <atomic> (already above) */
+/* #include <cstdint> (already above) */
+#include <cstdlib>
+
+
+namespace tokio::detail {
+
+class TaskState {
+ public:
+  static constexpr uint64_t RUNNING = 1u << 0;
+  static constexpr uint64_t COMPLETE = 1u << 1;
+  static constexpr uint64_t NOTIFIED = 1u << 2;
+  static constexpr uint64_t JOIN_INTEREST = 1u << 3;
+  static constexpr uint64_t JOIN_WAKER = 1u << 4;
+  static constexpr uint64_t CANCELLED = 1u << 5;
+  static constexpr uint64_t LIFECYCLE = RUNNING | COMPLETE;
+  static constexpr unsigned REF_SHIFT = 6;
+  static constexpr uint64_t REF_ONE = uint64_t{1} << REF_SHIFT;
+  static constexpr uint64_t FLAGS = REF_ONE - 1;
+
+  // A new task: refs for the owned list, its first queue entry and its JoinHandle.
+  static constexpr uint64_t INITIAL = 3 * REF_ONE | JOIN_INTEREST | NOTIFIED;
+
+  explicit TaskState(uint64_t init = INITIAL) noexcept : word_(init) {}
+
+  uint64_t load() const noexcept { return word_.load(std::memory_order_acquire); }
+  static uint64_t refs(uint64_t s) noexcept { return s >> REF_SHIFT; }
+
+  enum class ToRunning { Success, Cancelled, Failed };
+  // Called by the holder of the notified ref. Failed: already running or complete (the
+  // caller drops its ref). Cancelled: RUNNING is now held and the task must be cancelled.
+  ToRunning to_running() noexcept;
+
+  enum class ToIdle { Ok, OkNotified, OkDealloc, Cancelled };
+  // After a poll returned pending. OkNotified: woken during the poll, the runner's ref is
+  // handed to a queue again. Ok/OkDealloc: the runner's ref was released.
+  ToIdle to_idle() noexcept;
+
+  // After a poll that yielded (yield_now): RUNNING -> NOTIFIED in one step, keeping the
+  // runner's reference for the queue entry the caller creates. Returns false when
+  // CANCELLED (the caller cancels the task instead; it still holds RUNNING).
+  bool to_notified_after_yield() noexcept;
+
+  // RUNNING -> COMPLETE. Returns the state after the transition.
+  uint64_t to_complete() noexcept;
+
+  enum class Notify { DoNothing, Submit, Dealloc };
+  // Waker::wake_by_ref. Submit: the caller now holds a new ref and must schedule the task.
+  Notify to_notified_by_ref() noexcept;
+
+  // Waker::wake (consumes the waker's ref). Submit: that ref now belongs to the queue.
+  Notify to_notified_by_val() noexcept;
+
+  // abort(): returns true when the caller must schedule the task (it holds a new ref) so a
+  // runner observes CANCELLED.
+  bool to_notified_and_cancel() noexcept;
+
+  // Runtime shutdown: marks CANCELLED and, when nobody is running the task, takes RUNNING
+  // so the caller cancels it right away. Returns true in that case.
+  bool to_shutdown() noexcept;
+
+  // JoinHandle side. Returns false (and leaves the state alone) when the task is COMPLETE.
+  bool set_join_waker() noexcept;
+  bool unset_join_waker() noexcept;
+  // Runtime side, after waking the join waker: returns the state after clearing the bit.
+  uint64_t unset_join_waker_after_complete() noexcept;
+  // JoinHandle dropped: clears JOIN_INTEREST (and, before completion, JOIN_WAKER so the
+  // handle side owns the waker field). Returns the state after the transition.
+  uint64_t drop_join_interest() noexcept;
+
+  void ref_inc() noexcept {
+    uint64_t prev = word_.fetch_add(REF_ONE, std::memory_order_relaxed);
+    if (TOKIO_UNLIKELY(prev > (uint64_t{1} << 62))) std::abort();  // refcount overflow
+  }
+  // Returns true when this released the last reference.
+  bool ref_dec() noexcept;
+  bool ref_dec_n(uint64_t n) noexcept;
+
+ private:
+  std::atomic<uint64_t> word_;
+};
+
+}  // namespace tokio::detail
+/* end file src/tokio/runtime/detail/task_state.hpp */
+
+namespace tokio::detail {
+
+struct TaskVTable {
+  WakeableVTable waker;  // first member: TaskHeader::wakeable.vtable points here
+  void (*run)(TaskHeader*) noexcept;     // poll once; caller hands over its notified ref
+  void (*finish)(TaskHeader*) noexcept;  // body done: output = its result, frame destroyed
+  void (*cancel)(TaskHeader*) noexcept;  // destroy the body unfinished; output = cancelled
+  void (*drop_output)(TaskHeader*) noexcept;  // nobody will read the output
+  void (*dealloc)(TaskHeader*) noexcept; // last reference gone
+};
+
+// Scheduler interface seen by tasks. A task holds a raw pointer to its scheduler; the
+// scheduler's shared state stays alive until every task bound to it is deallocated.
+class Scheduler {
+ public:
+  // `t` was woken (the caller hands over a notified ref). yield: put it behind other work.
+  virtual void schedule(TaskHeader* t, bool yield) noexcept = 0;
+  // The task finished: unlink it from the owned list (drops nothing; the caller does).
+  virtual void on_complete(TaskHeader* t) noexcept = 0;
+  // A task bound to this scheduler was freed (its memory is already gone).
+  virtual void on_dealloc(uint64_t task_id) noexcept = 0;
+
+ protected:
+  ~Scheduler() = default;
+};
+
+struct TaskHeader {
+  Wakeable wakeable;                 // offset 0: vtable is a TaskVTable
+  TaskState state;
+  Scheduler* sched = nullptr;
+  uint64_t id = 0;
+  Wakeable* join_waker = nullptr;    // see JOIN_WAKER in state.hpp
+  PollSlot slot;                     // the suspended leaf (armed to start the root at spawn)
+  TaskHeader* owned_prev = nullptr;  // owned-task list links (under the shard lock)
+  TaskHeader* owned_next = nullptr;
+
+  const TaskVTable* vt() const noexcept {
+    return reinterpret_cast<const TaskVTable*>(wakeable.vtable);
+  }
+  static TaskHeader* from_wakeable(Wakeable* w) noexcept {
+    return reinterpret_cast<TaskHeader*>(w);
+  }
+};
+static_assert(offsetof(TaskHeader, wakeable) == 0);
+
+static_assert(sizeof(TaskHeader) == kTaskPrefix,
+              "the task header fills the prefix every Task frame reserves (core/task.hpp)");
+
+// Where a completed task's output lives (over the dead frame, or after a blocking cell's
+// header).
+template <class T>
+Outcome<T>* output_of(TaskHeader* t) noexcept {
+  static_assert(alignof(Outcome<T>) <= 16, "over-aligned task results are not supported");
+  return std::launder(reinterpret_cast<Outcome<T>*>(reinterpret_cast<char*>(t) + kTaskPrefix));
+}
+
+// --- the generic harness (task.cpp) ------------------------------------------------------
+extern const WakeableVTable kTaskWakerVTable;
+
+void task_run_coroutine(TaskHeader* t) noexcept;       // TaskVTable::run of coroutine tasks
+// Start of every run: takes RUNNING. Returns true when the caller should poll the task;
+// false when it was handled here (already running/complete: ref dropped; cancelled:
+// cancelled and completed).
+bool task_begin_run(TaskHeader* t) noexcept;
+// The root coroutine of a task cell (its frame follows the header).
+inline std::coroutine_handle<> task_root(TaskHeader* t) noexcept {
+  return std::coroutine_handle<>::from_address(reinterpret_cast<char*>(t) + kTaskPrefix);
+}
+void task_complete(TaskHeader* t) noexcept;            // after finish/cancel stored the output
+void task_cancel_and_complete(TaskHeader* t) noexcept; // RUNNING held: cancel, complete
+void task_drop_ref(TaskHeader* t) noexcept;
+void task_schedule_new(TaskHeader* t) noexcept;        // first schedule after spawn
+void task_abort(TaskHeader* t) noexcept;
+// Runtime shutdown: cancel the task now if idle, else flag it for its runner.
+void task_shutdown(TaskHeader* t) noexcept;
+// JoinHandle side: true when the output is ready to read; otherwise registers cx's waker.
+bool task_join_poll(TaskHeader* t, task::Context& cx) noexcept;
+bool task_join_poll_waker(TaskHeader* t, Wakeable* w) noexcept;
+// Drops JOIN_INTEREST and the join waker. Returns true when the handle must drop the
+// output itself (the task already completed). The caller then calls task_drop_ref.
+bool task_join_release(TaskHeader* t) noexcept;
+// A spawn was refused (runtime shut down): cancel the unstarted task and complete it.
+void task_reject(TaskHeader* t) noexcept;
+
+inline void task_ref_inc(TaskHeader* t) noexcept { t->state.ref_inc(); }
+
+}  // namespace tokio::detail
+/* end file src/tokio/runtime/detail/task_header.hpp */
+
+namespace tokio::detail {
+
+// A completed task's output as JoinHandle and JoinSet hand it out: the value, or a
+// JoinError (the task threw, or was cancelled). The output is consumed.
+template <class T>
+Result<T, task::JoinError> take_join_result(TaskHeader* t) {
+  Outcome<T>* out = output_of<T>(t);
+  task::Id id{t->id};
+  if (out->state() == OutcomeState::Value) {
+    if constexpr (std::is_void_v<T>) {
+      out->take_value();
+      return {};
+    } else {
+      return Result<T, task::JoinError>(out->take_value());
+    }
+  }
+  if (std::exception_ptr e = out->take_exception()) {
+    return unexpected(task::JoinError::panic(id, std::move(e)));
+  }
+  return unexpected(task::JoinError::cancelled(id));
+}
+
+}  // namespace tokio::detail
+
+namespace tokio::task {
+
+// Cancels a task without owning its output. Copyable; any thread may call abort().
+class AbortHandle {
+ public:
+  AbortHandle() noexcept = default;
+  explicit AbortHandle(detail::TaskHeader* t) noexcept : t_(t) {
+    if (t_) detail::task_ref_inc(t_);
+  }
+  AbortHandle(const AbortHandle& o) noexcept : AbortHandle(o.t_) {}
+  AbortHandle(AbortHandle&& o) noexcept : t_(std::exchange(o.t_, nullptr)) {}
+  AbortHandle& operator=(AbortHandle o) noexcept {
+    std::swap(t_, o.t_);
+    return *this;
+  }
+  ~AbortHandle() {
+    if (t_) detail::task_drop_ref(t_);
+  }
+
+  // Requests cancellation: the task's frame is destroyed at its current suspension point
+  // (or before it starts). No effect on a finished task.
+  void abort() const noexcept {
+    if (t_) detail::task_abort(t_);
+  }
+  bool is_finished() const noexcept {
+    return t_ && (t_->state.load() & detail::TaskState::COMPLETE);
+  }
+  Id id() const noexcept { return Id{t_ ? t_->id : 0}; }
+
+ private:
+  detail::TaskHeader* t_ = nullptr;
+};
+
+// Owned permission to await a spawned task. Not [[nodiscard]]: as in Tokio, spawning and
+// dropping the handle is the normal fire-and-forget. Destroying it detaches the task (it keeps
+// running), as in Tokio. `co_await handle` yields the task's value, rethrows the exception
+// the task threw, or throws JoinError when the task was cancelled; `co_await
+// handle.result()` returns a Result<T, JoinError> instead of throwing.
+//
+// Cancel safety: awaiting is cancel-safe; the output stays in the task until awaited again.
+template <class T>
+class JoinHandle {
+ public:
+  JoinHandle() noexcept = default;
+  explicit JoinHandle(detail::TaskHeader* t) noexcept : t_(t) {}  // adopts the handle's ref
+  JoinHandle(JoinHandle&& o) noexcept
+      : t_(std::exchange(o.t_, nullptr)), taken_(std::exchange(o.taken_, false)) {}
+  JoinHandle& operator=(JoinHandle&& o) noexcept {
+    if (this != &o) {
+      release();
+      t_ = std::exchange(o.t_, nullptr);
+      taken_ = std::exchange(o.taken_, false);
+    }
+    return *this;
+  }
+  JoinHandle(const JoinHandle&) = delete;
+  JoinHandle& operator=(const JoinHandle&) = delete;
+  ~JoinHandle() { release(); }
+
+  void abort() const noexcept {
+    if (t_) detail::task_abort(t_);
+  }
+  bool is_finished() const noexcept {
+    return t_ && (t_->state.load() & detail::TaskState::COMPLETE);
+  }
+  Id id() const noexcept { return Id{t_ ? t_->id : 0}; }
+  AbortHandle abort_handle() const noexcept { return AbortHandle(t_); }
+  bool valid() const noexcept { return t_ != nullptr; }
+  // Detaches the task explicitly (same as destroying the handle).
+  void detach() noexcept { release(); }
+  // Low level (JoinSet): the task header, and giving up the handle's reference to the
+  // caller without releasing it.
+  detail::TaskHeader* raw_header() const noexcept { return t_; }
+  void forget() noexcept { t_ = nullptr; }
+
+  template <bool Throwing>
+  class Awaiter : public detail::Leaf<Awaiter<Throwing>> {
+   public:
+    explicit Awaiter(JoinHandle& h) : h_(h) {
+      if (!h.t_) detail::throw_misuse("co_await of an empty JoinHandle (moved-from or detached)");
+      if (h.taken_) {
+        detail::throw_misuse("JoinHandle awaited twice: its output was already taken");
+      }
+    }
+    bool poll(Context& cx) noexcept {
+      if (!detail::coop_poll_proceed(cx)) return false;
+      return detail::task_join_poll(h_.t_, cx);
+    }
+    auto await_resume() {
+      h_.taken_ = true;
+      auto r = detail::take_join_result<T>(h_.t_);
+      if constexpr (Throwing) {
+        if constexpr (std::is_void_v<T>) {
+          if (!r) r.error().rethrow();
+        } else {
+          if (!r) r.error().rethrow();
+          return std::move(*r);
+        }
+      } else {
+        return r;
+      }
+    }
+
+   private:
+    JoinHandle& h_;
+  };
+
+  Awaiter<true> operator co_await() & { return Awaiter<true>(*this); }
+  Awaiter<true> operator co_await() && { return Awaiter<true>(*this); }
+
+  struct ResultAwaitable {
+    using tokio_awaitable = void;
+    JoinHandle& h;
+    Awaiter<false> operator co_await() && { return Awaiter<false>(h); }
+  };
+  // Awaits the task and returns Result<T, JoinError> instead of throwing.
+  ResultAwaitable result() & { return ResultAwaitable{*this}; }
+
+  using tokio_awaitable = void;
+
+ private:
+  void release() noexcept {
+    if (auto* t = std::exchange(t_, nullptr)) {
+      if (detail::task_join_release(t)) {
+        detail::output_of<T>(t)->clear();
+      }
+      detail::task_drop_ref(t);
+    }
+  }
+
+  detail::TaskHeader* t_ = nullptr;
+  bool taken_ = false;
+};
+
+}  // namespace tokio::task
+
+namespace tokio {
+using task::JoinHandle;
+}  // namespace tokio
+/* end file src/tokio/task/join_handle.hpp */
+/* begin file src/tokio/task/spawn.hpp */
+// tokio::spawn, task::spawn_blocking, task::block_in_place, task::yield_now,
+// task::consume_budget and task::id.
+
+/* #include <optional> (already above) */
+/* #include <type_traits> (already above) */
+/* #include <utility> (already above) */
+
+/* begin file src/tokio/task/detail/spawn_impl.hpp */
+// Spawning onto a runtime: coroutine tasks and spawn_blocking closures. The runtime itself
+// is reached through runtime/detail/entry.hpp only.
+
+/* #include <functional> (already above) */
+/* #include <new> (already above) */
+/* #include <type_traits> (already above) */
+/* #include <utility> (already above) */
+
+/* begin file src/tokio/runtime/detail/task_cell.hpp */
+// Task cells for coroutine tasks: the vtable of a spawned tokio::Task<T> and the step that
+// turns an unstarted Task into a cell in its own frame block (see task_header.hpp).
+
+/* #include <coroutine> (already above) */
+/* #include <new> (already above) */
+/* #include <utility> (already above) */
+
+
+namespace tokio::detail {
+
+void task_wake(Wakeable* w) noexcept;
+void task_wake_by_ref(Wakeable* w) noexcept;
+void task_clone(Wakeable* w) noexcept;
+void task_drop(Wakeable* w) noexcept;
+
+template <class T>
+struct TaskCellOps {
+  using Handle = std::coroutine_handle<Promise<T>>;
+  static Handle root(TaskHeader* t) noexcept {
+    return Handle::from_address(reinterpret_cast<char*>(t) + kTaskPrefix);
+  }
+  // Destroys the frame but keeps its block, then builds the output where the frame was.
+  static Outcome<T>* destroy_frame(Handle h) noexcept {
+    void* frame = h.address();
+    ThreadContext& c = tls;
+    void* saved = c.keep_frame;  // a destructor may finish another task cell meanwhile
+    c.keep_frame = frame;
+    h.destroy();
+    c.keep_frame = saved;
+    return new (frame) Outcome<T>();
+  }
+  static void finish(TaskHeader* t) noexcept {
+    Handle h = root(t);
+    Outcome<T> result;
+    h.promise().move_to(result);
+    destroy_frame(h)->move_from(result);
+  }
+  static void cancel(TaskHeader* t) noexcept { destroy_frame(root(t))->set_cancelled(); }
+  static void drop_output(TaskHeader* t) noexcept { output_of<T>(t)->clear(); }
+  static void dealloc(TaskHeader* t) noexcept {
+    output_of<T>(t)->~Outcome<T>();
+    t->~TaskHeader();
+    frame_free(t);
+  }
+  static constexpr TaskVTable vtable{
+      {&task_wake, &task_wake_by_ref, &task_clone, &task_drop},
+      &task_run_coroutine, &finish, &cancel, &drop_output, &dealloc};
+};
+
+// Converts an unstarted Task into a task cell in its own frame block. The header starts
+// with the refs in TaskState::INITIAL; the caller binds it to a scheduler and schedules it.
+template <class T>
+TaskHeader* make_task_cell(Task<T>&& task) {
+  auto h = task.release();
+  if (!h) throw_misuse("spawn of an empty tokio::Task (moved-from or default)");
+  if (h.done()) throw_misuse("spawn of a tokio::Task that already ran");
+  // The frame address is what the promise's operator new returned (GCC and Clang), so the
+  // prefix is right in front of it.
+  auto* t = new (static_cast<char*>(h.address()) - kTaskPrefix) TaskHeader();
+  t->wakeable.vtable = &TaskCellOps<T>::vtable.waker;
+  t->id = next_task_id();
+  set_starter(t->slot, h);
+  return t;
+}
+
+
+}  // namespace tokio::detail
+/* end file src/tokio/runtime/detail/task_cell.hpp */
+
+namespace tokio::detail {
+
+template <class T>
+task::JoinHandle<T> spawn_task_on(HandleInner* h, Task<T>&& task) {
+  TaskHeader* t = make_task_cell(std::move(task));
+  spawn_on(h, t);
+  return task::JoinHandle<T>(t);
+}
+
+// Spawns any tokio awaitable, or callable(args...) returning one (see make_spawn_task).
+template <class First, class... Rest>
+auto spawn_any_on(HandleInner* h, First&& first, Rest&&... rest) {
+  return spawn_task_on(h, make_spawn_task(std::forward<First>(first), std::forward<Rest>(rest)...));
+}
+
+// A spawn_blocking task: header, output, then the closure. No coroutine frame.
+template <class F, class R>
+struct BlockingCell {
+  TaskHeader header;
+  Outcome<R> output;
+  union {
+    F fn;
+  };
+  explicit BlockingCell(F&& f) : fn(std::move(f)) {}
+  ~BlockingCell() {}
+
+  static BlockingCell* of(TaskHeader* t) noexcept { return reinterpret_cast<BlockingCell*>(t); }
+
+  static void run(TaskHeader* t) noexcept {
+    if (!task_begin_run(t)) return;
+    BlockingCell* c = of(t);
+    try {
+      if constexpr (std::is_void_v<R>) {
+        std::invoke(c->fn);
+        c->output.set_value();
+      } else {
+        c->output.set_value(std::invoke(c->fn));
+      }
+    } catch (...) {
+      c->output.set_exception(std::current_exception());
+    }
+    c->fn.~F();
+    task_complete(t);
+  }
+  static void finish(TaskHeader*) noexcept {}
+  static void cancel(TaskHeader* t) noexcept {
+    BlockingCell* c = of(t);
+    c->fn.~F();
+    c->output.set_cancelled();
+  }
+  static void drop_output(TaskHeader* t) noexcept { of(t)->output.clear(); }
+  static void dealloc(TaskHeader* t) noexcept {
+    of(t)->~BlockingCell();
+    frame_free(t);
+  }
+  static constexpr TaskVTable vtable{
+      {&task_wake, &task_wake_by_ref, &task_clone, &task_drop}, &run, &finish, &cancel,
+      &drop_output, &dealloc};
+};
+
+// The closure a blocking cell runs: `f` alone, or f bound to decayed copies of `args`
+// (moved into the call, so by-value parameters take them over).
+template <class F, class... Args>
+auto make_blocking_fn(F&& f, Args&&... args) {
+  if constexpr (sizeof...(Args) == 0) {
+    return std::decay_t<F>(std::forward<F>(f));
+  } else {
+    static_assert(std::is_invocable_v<std::decay_t<F>&, std::decay_t<Args>&&...>,
+                  "spawn_blocking(f, args...) needs a callable f(args...)");
+    return [fn = std::decay_t<F>(std::forward<F>(f)),
+            ... a = std::decay_t<Args>(std::forward<Args>(args))]() mutable -> decltype(auto) {
+      return std::invoke(fn, std::move(a)...);
+    };
+  }
+}
+
+template <class F, class... Args>
+auto spawn_blocking_on(HandleInner* h, F&& f, Args&&... args) {
+  using Fn = decltype(make_blocking_fn(std::forward<F>(f), std::forward<Args>(args)...));
+  using R = std::invoke_result_t<Fn&>;
+  using Cell = BlockingCell<Fn, R>;
+  void* mem = frame_alloc(sizeof(Cell));
+  Cell* c;
+  try {
+    c = new (mem) Cell(make_blocking_fn(std::forward<F>(f), std::forward<Args>(args)...));
+  } catch (...) {
+    frame_free(mem);
+    throw;
+  }
+  // output_of<R> finds the output right after the header.
+  static_assert(kTaskPrefix % alignof(Outcome<R>) == 0);
+  TaskHeader* t = &c->header;
+  t->wakeable.vtable = &Cell::vtable.waker;
+  t->id = next_task_id();
+  spawn_blocking_cell_on(h, t);
+  return task::JoinHandle<R>(t);
+}
+
+}  // namespace tokio::detail
+/* end file src/tokio/task/detail/spawn_impl.hpp */
+
+namespace tokio::detail {
+
+// block_in_place's region (task/spawn.cpp): on a multi-thread worker, hands the worker's
+// core to a new thread and lifts the coop budget until exit; elsewhere does nothing.
+struct BlockInPlace {
+  HandleInner* handle;  // null when nothing was entered
+  int32_t budget;
+};
+BlockInPlace block_in_place_enter();
+void block_in_place_exit(BlockInPlace s) noexcept;
+
+}  // namespace tokio::detail
+
+namespace tokio {
+
+// Spawns a task onto the current runtime and returns its JoinHandle. Forms:
+//   spawn(task)              a tokio::Task (or any tokio awaitable)
+//   spawn(callable, args...) the callable and decayed copies of args are kept alive until
+//                            the coroutine it returns finishes: a capturing lambda coroutine
+//                            cannot dangle in this form.
+// Throws std::logic_error outside a runtime.
+template <class First, class... Rest>
+auto spawn(First&& first, Rest&&... rest) {
+  return detail::spawn_any_on(detail::current_handle_or_throw("tokio::spawn"),
+                              std::forward<First>(first), std::forward<Rest>(rest)...);
+}
+
+namespace task {
+
+using tokio::spawn;
+
+// Runs a blocking closure on the runtime's blocking pool: spawn_blocking(f) or
+// spawn_blocking(f, args...) (f is called with decayed copies of args, moved in). The
+// JoinHandle yields its result (or rethrows what it threw). Once started it cannot be
+// aborted; a closure still queued when the runtime shuts down is cancelled.
+template <class F, class... Args>
+auto spawn_blocking(F&& f, Args&&... args) {
+  return detail::spawn_blocking_on(detail::current_handle_or_throw("task::spawn_blocking"),
+                                   std::forward<F>(f), std::forward<Args>(args)...);
+}
+
+// Runs blocking code on the current worker thread after handing the worker's other tasks
+// to a new thread, so they keep running meanwhile. Multi-thread runtime only (throws
+// std::logic_error on a current-thread runtime); outside any runtime it just calls f.
+template <class F>
+decltype(auto) block_in_place(F&& f) {
+  struct Region {
+    detail::BlockInPlace state;
+    Region() : state(detail::block_in_place_enter()) {}
+    ~Region() { detail::block_in_place_exit(state); }
+  } region;
+  return std::forward<F>(f)();
+}
+
+// Yields to the scheduler: the task resumes after the other ready tasks (and the I/O and
+// time drivers) had a turn. As in Tokio the wake-up is deferred until the worker would
+// otherwise go idle.
+class YieldNow : public detail::Leaf<YieldNow> {
+ public:
+  bool poll(Context& cx) noexcept {
+    if (yielded_) return true;
+    yielded_ = true;
+    detail::defer_wake(cx);
+    return false;
+  }
+  void await_resume() const noexcept {}
+
+ private:
+  bool yielded_ = false;
+};
+inline YieldNow yield_now() noexcept { return YieldNow(); }
+
+// Consumes one unit of the coop budget, yielding when it is exhausted. Put it in long
+// compute loops that never await a resource.
+class ConsumeBudget : public detail::Leaf<ConsumeBudget> {
+ public:
+  bool poll(Context& cx) noexcept { return detail::coop_poll_proceed(cx); }
+  void await_resume() const noexcept {}
+};
+inline ConsumeBudget consume_budget() noexcept { return ConsumeBudget(); }
+
+// True while the current task still has coop budget left.
+inline bool has_budget_remaining() noexcept { return detail::tls.budget != 0; }
+
+// The id of the task being polled; throws outside a spawned task.
+inline Id id() {
+  if (detail::TaskHeader* t = detail::tls.task) return Id{t->id};
+  detail::throw_misuse("task::id() called outside a spawned task");
+}
+inline std::optional<Id> try_id() noexcept {
+  if (detail::TaskHeader* t = detail::tls.task) return Id{t->id};
+  return std::nullopt;
+}
+
+}  // namespace task
+}  // namespace tokio
+
+// --- the spawn members of Runtime and Handle (declared in runtime/runtime.hpp) -----------
+namespace tokio::runtime {
+
+template <class First, class... Rest>
+auto Handle::spawn(First&& first, Rest&&... rest) const {
+  return detail::spawn_any_on(h_, std::forward<First>(first), std::forward<Rest>(rest)...);
+}
+template <class F, class... Args>
+auto Handle::spawn_blocking(F&& f, Args&&... args) const {
+  return detail::spawn_blocking_on(h_, std::forward<F>(f), std::forward<Args>(args)...);
+}
+template <class First, class... Rest>
+auto Runtime::spawn(First&& first, Rest&&... rest) {
+  return detail::spawn_any_on(checked(), std::forward<First>(first), std::forward<Rest>(rest)...);
+}
+template <class F, class... Args>
+auto Runtime::spawn_blocking(F&& f, Args&&... args) {
+  return detail::spawn_blocking_on(checked(), std::forward<F>(f), std::forward<Args>(args)...);
+}
+
+}  // namespace tokio::runtime
+/* end file src/tokio/task/spawn.hpp */
+/* begin file src/tokio/task/poll_fn.hpp */
+// task::poll_fn: build an awaitable from a poll function, Tokio's `poll_fn` in C++ form.
+//
+//   co_await tokio::task::poll_fn([&](tokio::task::Context& cx) -> std::optional<int> {
+//     if (ready()) return value();
+//     register_somewhere(cx.waker());   // arrange to be woken, then report "pending"
+//     return std::nullopt;
+//   });
+//
+// The function is called on the first await and again every time the task is woken, until
+// it returns a value. It must leave the current waker registered whenever it returns
+// nullopt (a task's waker can change between polls), and it may be called spuriously. This
+// is the adapter for integrating foreign event sources (and the only way to co_await
+// something that is not a tokio awaitable inside a tokio::Task).
+
+/* #include <optional> (already above) */
+/* #include <type_traits> (already above) */
+/* #include <utility> (already above) */
+
+
+namespace tokio::task {
+
+template <class F>
+class PollFn : public detail::Leaf<PollFn<F>> {
+  using Opt = std::invoke_result_t<F&, Context&>;
+  using T = typename Opt::value_type;
+
+ public:
+  explicit PollFn(F f) : f_(std::move(f)) {}
+  bool poll(Context& cx) noexcept {
+    try {
+      result_ = f_(cx);
+    } catch (...) {
+      error_ = std::current_exception();
+      return true;
+    }
+    return result_.has_value();
+  }
+  T await_resume() {
+    if (error_) std::rethrow_exception(error_);
+    return std::move(*result_);
+  }
+
+ private:
+  F f_;
+  Opt result_;
+  std::exception_ptr error_;
+};
+
+template <class F>
+auto poll_fn(F f) {
+  using Opt = std::invoke_result_t<F&, Context&>;
+  static_assert(requires(Opt o) { o.has_value(); *o; },
+                "poll_fn's function must return std::optional<T> (nullopt = pending)");
+  return PollFn<F>(std::move(f));
+}
+
+}  // namespace tokio::task
+/* end file src/tokio/task/poll_fn.hpp */
+/* begin file src/tokio/task/unconstrained.hpp */
+// task::unconstrained: runs an operand outside the coop budget.
+
+/* #include <cstdint> (already above) */
+/* #include <utility> (already above) */
+
+
+namespace tokio {
+
+namespace detail {
+struct UnconstrainedHooks {
+  int32_t before() noexcept {
+    int32_t saved = tls.budget;
+    tls.budget = -1;
+    return saved;
+  }
+  void after(int32_t saved) noexcept { tls.budget = saved; }
+};
+
+}  // namespace detail
+
 namespace task {
 // Runs the operand with no coop budget: its resource awaits never force a yield. Use with
 // care, it can starve other tasks on the same worker.
@@ -3041,7 +2710,7 @@ auto unconstrained(A&& operand) {
 }  // namespace task
 
 }  // namespace tokio
-/* end file src/tokio/core/combinators.hpp */
+/* end file src/tokio/task/unconstrained.hpp */
 /* begin file src/tokio/task/task_local.hpp */
 // task::TaskLocal<T>: a value scoped to a task, Tokio's task_local! in C++ form.
 //
@@ -3146,291 +2815,36 @@ class TaskLocal {
 // held by the task. The entries and the shared lists are freed by whoever drops the last
 // reference, so a task completing after its JoinSet is gone is harmless.
 
-/* #include <atomic> (already above) */
 /* #include <cstddef> (already above) */
-#include <mutex>
 /* #include <optional> (already above) */
+/* #include <type_traits> (already above) */
 /* #include <utility> (already above) */
-/* #include <vector> (already above) */
-
-/* begin file src/tokio/runtime/runtime.hpp */
-// runtime::Runtime, runtime::Handle and runtime::EnterGuard.
-
-/* #include <chrono> (already above) */
-/* #include <optional> (already above) */
-/* #include <utility> (already above) */
-
-/* begin file src/tokio/runtime/metrics.hpp */
-// runtime::RuntimeMetrics: counters of a running runtime (Tokio's stable metrics plus the
-// unstable ones users ask for most).
-
-/* #include <chrono> (already above) */
-/* #include <cstddef> (already above) */
-/* #include <cstdint> (already above) */
+#include <vector>
 
 
 namespace tokio::detail {
-extern std::atomic<uint64_t> g_budget_forced_yields;
-}
 
-namespace tokio::runtime {
-
-class RuntimeMetrics {
- public:
-  explicit RuntimeMetrics(detail::HandleInner* h) noexcept : h_(h) {}
-
-  // Worker threads (1 for the current-thread runtime).
-  std::size_t num_workers() const noexcept { return h_->num_workers(); }
-  // Tasks spawned and not yet finished.
-  std::size_t num_alive_tasks() const noexcept { return h_->owned.alive(); }
-  // Tasks waiting in the inject (global) queue.
-  std::size_t global_queue_depth() const noexcept { return h_->global_queue_depth(); }
-  // Tasks spawned on this runtime since it started.
-  uint64_t spawned_tasks_count() const noexcept { return h_->owned.spawned(); }
-  // Times a task was scheduled from outside the runtime's threads.
-  uint64_t remote_schedule_count() const noexcept {
-    return h_->remote_schedule_count();
-  }
-  // Threads of the blocking pool (excluding multi-thread workers).
-  std::size_t num_blocking_threads() const {
-    std::size_t total = h_->blocking.num_threads();
-    std::size_t workers = h_->blocking.num_mandatory_running();
-    return total > workers ? total - workers : 0;
-  }
-  std::size_t num_idle_blocking_threads() const { return h_->blocking.num_idle_threads(); }
-  std::size_t blocking_queue_depth() const { return h_->blocking.queue_depth(); }
-  // Times any task was forced to yield by the coop budget (process-wide).
-  uint64_t budget_forced_yield_count() const noexcept {
-    return detail::g_budget_forced_yields.load(std::memory_order_relaxed);
-  }
-
-  uint64_t worker_park_count(std::size_t w) const noexcept { return get(w).park_count.load(); }
-  uint64_t worker_park_unpark_count(std::size_t w) const noexcept {
-    return get(w).park_unpark_count.load();
-  }
-  uint64_t worker_noop_count(std::size_t w) const noexcept { return get(w).noop_count.load(); }
-  uint64_t worker_steal_count(std::size_t w) const noexcept { return get(w).steal_count.load(); }
-  uint64_t worker_steal_operations(std::size_t w) const noexcept {
-    return get(w).steal_operations.load();
-  }
-  uint64_t worker_poll_count(std::size_t w) const noexcept { return get(w).poll_count.load(); }
-  uint64_t worker_local_schedule_count(std::size_t w) const noexcept {
-    return get(w).local_schedule_count.load();
-  }
-  uint64_t worker_overflow_count(std::size_t w) const noexcept {
-    return get(w).overflow_count.load();
-  }
-  std::chrono::nanoseconds worker_total_busy_duration(std::size_t w) const noexcept {
-    return std::chrono::nanoseconds(static_cast<int64_t>(get(w).busy_ns.load()));
-  }
-  std::size_t worker_local_queue_depth(std::size_t w) const noexcept {
-    return h_->worker_local_queue_depth(check(w));
-  }
-
- private:
-  std::size_t check(std::size_t w) const noexcept {
-    return w < h_->num_workers() ? w : h_->num_workers() - 1;
-  }
-  const detail::WorkerStats& get(std::size_t w) const noexcept { return h_->worker_stats(check(w)); }
-  detail::HandleInner* h_;
-};
-
-}  // namespace tokio::runtime
-/* end file src/tokio/runtime/metrics.hpp */
-
-namespace tokio::detail {
-
-// Drives any tokio awaitable to completion on `h` from the calling thread.
-template <class A>
-auto block_on_impl(HandleInner* h, A&& awaitable) {
-  auto task = to_task(std::forward<A>(awaitable));
-  PollSlot slot;
-  set_starter(slot, task.handle());
-  h->block_on_slot(slot);
-  return task.handle().promise().take();
-}
-
-}  // namespace tokio::detail
-
-namespace tokio::runtime {
-
-class Handle;
-
-// While alive, makes its runtime the calling thread's current one (so tokio::spawn and
-// Handle::current work from plain code). Guards must be destroyed in reverse order.
-class [[nodiscard]] EnterGuard {
- public:
-  explicit EnterGuard(detail::HandleInner* h) noexcept : prev_(detail::tls.handle) {
-    detail::tls.handle = h;
-  }
-  EnterGuard(const EnterGuard&) = delete;
-  EnterGuard& operator=(const EnterGuard&) = delete;
-  ~EnterGuard() { detail::tls.handle = prev_; }
-
- private:
-  detail::HandleInner* prev_;
-};
-
-struct Id {
-  uint64_t value = 0;
-  friend bool operator==(Id, Id) = default;
-};
-
-// A cheap, copyable reference to a runtime: spawn onto it from any thread.
-class Handle {
- public:
-  explicit Handle(detail::HandleInner* h) noexcept : h_(h) {
-    if (h_) h_->ref_inc();
-  }
-  Handle(const Handle& o) noexcept : Handle(o.h_) {}
-  Handle(Handle&& o) noexcept : h_(std::exchange(o.h_, nullptr)) {}
-  Handle& operator=(Handle o) noexcept {
-    std::swap(h_, o.h_);
-    return *this;
-  }
-  ~Handle() {
-    if (h_) h_->ref_dec();
-  }
-
-  // The runtime the calling thread is in. Throws std::logic_error outside a runtime.
-  static Handle current() { return Handle(detail::current_handle_or_throw("Handle::current()")); }
-  static std::optional<Handle> try_current() noexcept {
-    if (detail::HandleInner* h = detail::tls.handle) return Handle(h);
-    return std::nullopt;
-  }
-
-  // spawn(task), spawn(awaitable) or spawn(callable, args...); see tokio::spawn.
-  template <class First, class... Rest>
-  auto spawn(First&& first, Rest&&... rest) const {
-    return detail::spawn_any_on(h_, std::forward<First>(first), std::forward<Rest>(rest)...);
-  }
-  template <class F>
-  auto spawn_blocking(F&& f) const {
-    return detail::spawn_blocking_on(h_, std::forward<F>(f));
-  }
-  // Runs the awaitable to completion on the calling thread. Must not be called from a
-  // thread that is already driving a runtime.
-  template <class A>
-  auto block_on(A&& awaitable) const {
-    return detail::block_on_impl(h_, std::forward<A>(awaitable));
-  }
-  EnterGuard enter() const noexcept { return EnterGuard(h_); }
-  RuntimeFlavor runtime_flavor() const noexcept { return h_->flavor(); }
-  Id id() const noexcept { return Id{h_->id}; }
-  RuntimeMetrics metrics() const noexcept { return RuntimeMetrics(h_); }
-
-  detail::HandleInner* inner() const noexcept { return h_; }
-  friend bool operator==(const Handle& a, const Handle& b) noexcept { return a.h_ == b.h_; }
-
- private:
-  detail::HandleInner* h_;
-};
-
-// A runtime: a scheduler (current-thread or multi-thread), its blocking pool and its
-// drivers. Build one with runtime::Builder. Destroying it cancels every task still
-// alive (their coroutine frames are destroyed, so destructors run) and waits for running
-// spawn_blocking closures.
-class Runtime {
- public:
-  explicit Runtime(detail::HandleInner* adopt) noexcept : h_(adopt) {}
-  Runtime(Runtime&& o) noexcept : h_(std::exchange(o.h_, nullptr)) {}
-  Runtime& operator=(Runtime&& o) noexcept {
-    if (this != &o) {
-      close(std::nullopt);
-      h_ = std::exchange(o.h_, nullptr);
-    }
-    return *this;
-  }
-  Runtime(const Runtime&) = delete;
-  Runtime& operator=(const Runtime&) = delete;
-  ~Runtime() { close(std::nullopt); }
-
-  // A multi-thread runtime with default settings and all drivers enabled.
-  static Runtime create();
-
-  template <class A>
-  auto block_on(A&& awaitable) {
-    return detail::block_on_impl(checked(), std::forward<A>(awaitable));
-  }
-  template <class First, class... Rest>
-  auto spawn(First&& first, Rest&&... rest) {
-    return detail::spawn_any_on(checked(), std::forward<First>(first), std::forward<Rest>(rest)...);
-  }
-  template <class F>
-  auto spawn_blocking(F&& f) {
-    return detail::spawn_blocking_on(checked(), std::forward<F>(f));
-  }
-  Handle handle() const { return Handle(checked()); }
-  EnterGuard enter() const { return EnterGuard(checked()); }
-  RuntimeMetrics metrics() const { return RuntimeMetrics(checked()); }
-
-  // Shuts down, waiting at most `timeout` for running spawn_blocking closures.
-  void shutdown_timeout(std::chrono::nanoseconds timeout) { close(timeout); }
-  // Shuts down without waiting for spawn_blocking closures.
-  void shutdown_background() { close(std::chrono::nanoseconds(0)); }
-
- private:
-  detail::HandleInner* checked() const;
-  void close(std::optional<std::chrono::nanoseconds> timeout);
-  detail::HandleInner* h_;
-};
-
-}  // namespace tokio::runtime
-/* end file src/tokio/runtime/runtime.hpp */
-
-namespace tokio::detail {
-
+// The set's shared state and its entries live in task/join_set.cpp.
 class JoinSetShared;
+struct JoinSetEntry;
 
-struct JoinSetEntry {
-  enum class List : uint8_t { None, Idle, Notified };
-  Wakeable wakeable;  // offset 0: the task's join waker
-  std::atomic<uint32_t> refs{1};
-  JoinSetShared* set;
-  TaskHeader* task;  // the JoinHandle reference, owned by the entry
-  JoinSetEntry* prev = nullptr;
-  JoinSetEntry* next = nullptr;
-  List list = List::None;
-};
-
-class JoinSetShared {
- public:
-  JoinSetShared() = default;
-  void ref_inc() noexcept { refs_.fetch_add(1, std::memory_order_relaxed); }
-  void ref_dec() noexcept {
-    if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
-  }
-
-  // Adds a spawned task (taking over its JoinHandle reference).
-  void insert(TaskHeader* t);
-  // Pops a completed member (the entry's task reference passes to the caller, who must
-  // read the output and then call finish_entry). Returns null when none is ready; then,
-  // with `waker`, registers it to be woken by the next completion.
-  JoinSetEntry* pop_notified(Wakeable* waker);
-  // The caller is done with a popped entry (it keeps the task reference).
-  void finish_entry(JoinSetEntry* e) noexcept;
-  std::size_t len() const;
-  void abort_all();
-  // Removes every entry; returns their tasks (each with the JoinHandle reference).
-  std::vector<TaskHeader*> take_all();
-
-  static void entry_ref_dec(JoinSetEntry* e) noexcept;
-
- private:
-  friend void join_set_entry_wake_by_ref(Wakeable*) noexcept;
-  ~JoinSetShared();
-  void push_back(JoinSetEntry*& head, JoinSetEntry*& tail, JoinSetEntry* e) noexcept;
-  void unlink(JoinSetEntry*& head, JoinSetEntry*& tail, JoinSetEntry* e) noexcept;
-
-  std::atomic<std::size_t> refs_{1};
-  mutable SpinLock lock_;
-  JoinSetEntry* idle_head_ = nullptr;
-  JoinSetEntry* idle_tail_ = nullptr;
-  JoinSetEntry* notified_head_ = nullptr;
-  JoinSetEntry* notified_tail_ = nullptr;
-  std::size_t len_ = 0;
-  Wakeable* waiter_ = nullptr;  // cloned waker of the task in join_next
-};
+JoinSetShared* join_set_create();
+// Drops the JoinSet's reference (entries still held by tasks keep the state alive).
+void join_set_release(JoinSetShared* s) noexcept;
+// Adds a spawned task (taking over its JoinHandle reference).
+void join_set_insert(JoinSetShared* s, TaskHeader* t);
+// Pops a completed member (the entry's task reference passes to the caller, who reads the
+// output and then calls join_set_finish_entry). Returns null when none is ready; then,
+// with `waker`, registers it to be woken by the next completion.
+JoinSetEntry* join_set_pop_notified(JoinSetShared* s, Wakeable* waker);
+TaskHeader* join_set_entry_task(const JoinSetEntry* e) noexcept;
+// The caller is done with a popped entry (it keeps the task reference).
+void join_set_finish_entry(JoinSetEntry* e) noexcept;
+std::size_t join_set_len(const JoinSetShared* s);
+void join_set_abort_all(JoinSetShared* s);
+// Removes one member, finished or not, without aborting it; returns its task (with the
+// JoinHandle reference), or null when the set is empty.
+TaskHeader* join_set_take_one(JoinSetShared* s) noexcept;
 
 }  // namespace tokio::detail
 
@@ -3439,7 +2853,7 @@ namespace tokio::task {
 template <class T>
 class JoinSet {
  public:
-  JoinSet() : shared_(new detail::JoinSetShared()) {}
+  JoinSet() : shared_(detail::join_set_create()) {}
   JoinSet(JoinSet&& o) noexcept : shared_(std::exchange(o.shared_, nullptr)) {}
   JoinSet& operator=(JoinSet&& o) noexcept {
     if (this != &o) {
@@ -3469,11 +2883,11 @@ class JoinSet {
   AbortHandle add(JoinHandle<T>&& h) {
     detail::TaskHeader* t = release_handle(h);
     AbortHandle ah(t);
-    shared_->insert(t);
+    detail::join_set_insert(shared_, t);
     return ah;
   }
 
-  std::size_t len() const { return shared_ ? shared_->len() : 0; }
+  std::size_t len() const { return shared_ ? detail::join_set_len(shared_) : 0; }
   bool is_empty() const { return len() == 0; }
 
   // Awaits the next task to finish: nullopt when the set is empty, otherwise its value or
@@ -3483,17 +2897,17 @@ class JoinSet {
     explicit JoinNext(detail::JoinSetShared* s) : s_(s) {}
     bool poll(Context& cx) noexcept {
       if (!detail::coop_poll_proceed(cx)) return false;
-      if (s_->len() == 0) return true;
-      e_ = s_->pop_notified(cx.raw_waker());
+      if (detail::join_set_len(s_) == 0) return true;
+      e_ = detail::join_set_pop_notified(s_, cx.raw_waker());
       return e_ != nullptr;
     }
     std::optional<Result<T, JoinError>> await_resume() {
       if (!e_) return std::nullopt;
-      return take(s_, std::exchange(e_, nullptr));
+      return take(std::exchange(e_, nullptr));
     }
     ~JoinNext() {
       // Unreachable in practice: a ready poll resumes the awaiter in the same step.
-      if (e_) (void)take(s_, e_);
+      if (e_) (void)take(e_);
     }
 
    private:
@@ -3504,17 +2918,19 @@ class JoinSet {
 
   // A finished task's result if one is ready now.
   std::optional<Result<T, JoinError>> try_join_next() {
-    if (detail::JoinSetEntry* e = checked()->pop_notified(nullptr)) return take(shared_, e);
+    if (detail::JoinSetEntry* e = detail::join_set_pop_notified(checked(), nullptr)) {
+      return take(e);
+    }
     return std::nullopt;
   }
 
   void abort_all() {
-    if (shared_) shared_->abort_all();
+    if (shared_) detail::join_set_abort_all(shared_);
   }
   // Removes every task from the set without aborting them.
   void detach_all() {
     if (!shared_) return;
-    for (detail::TaskHeader* t : shared_->take_all()) drop_handle(t);
+    while (detail::TaskHeader* t = detail::join_set_take_one(shared_)) drop_handle(t);
   }
   // Aborts every task and waits until all have finished.
   Task<void> shutdown() {
@@ -3563,18 +2979,18 @@ class JoinSet {
     if (detail::task_join_release(t)) detail::output_of<T>(t)->clear();
     detail::task_drop_ref(t);
   }
-  static Result<T, JoinError> take(detail::JoinSetShared* s, detail::JoinSetEntry* e) {
-    detail::TaskHeader* t = e->task;
-    auto r = detail::output_of<T>(t)->take_result(Id{t->id});
-    s->finish_entry(e);
+  static Result<T, JoinError> take(detail::JoinSetEntry* e) {
+    detail::TaskHeader* t = detail::join_set_entry_task(e);
+    auto r = detail::take_join_result<T>(t);
+    detail::join_set_finish_entry(e);
     drop_handle(t);
     return r;
   }
   void close() noexcept {
     if (!shared_) return;
-    shared_->abort_all();
-    for (detail::TaskHeader* t : shared_->take_all()) drop_handle(t);
-    std::exchange(shared_, nullptr)->ref_dec();
+    detail::join_set_abort_all(shared_);
+    while (detail::TaskHeader* t = detail::join_set_take_one(shared_)) drop_handle(t);
+    detail::join_set_release(std::exchange(shared_, nullptr));
   }
 
   detail::JoinSetShared* shared_;
@@ -3593,228 +3009,59 @@ class JoinSet {
 // to a plain local queue; woken from another thread they go to a locked remote queue and
 // wake the driving task. Destroying the set cancels its unfinished tasks.
 
-/* #include <cstdint> (already above) */
-/* #include <mutex> (already above) */
-/* #include <pthread.h> (already above) */
+/* #include <cstddef> (already above) */
+/* #include <type_traits> (already above) */
 /* #include <utility> (already above) */
 
-/* begin file src/tokio/core/detail/ring.hpp */
-// A growable FIFO ring of pointers (power-of-two capacity), single-threaded.
-
-/* #include <cstddef> (already above) */
-/* #include <cstdlib> (already above) */
-/* #include <memory> (already above) */
-/* #include <new> (already above) */
 
 namespace tokio::detail {
 
-template <class T>
-class PtrRing {
- public:
-  explicit PtrRing(std::size_t initial = 64) {
-    std::size_t c = 1;
-    while (c < initial) c <<= 1;
-    buf_ = std::make_unique<T*[]>(c);
-    mask_ = c - 1;
-    initial_ = c;
-  }
-  std::size_t size() const noexcept { return tail_ - head_; }
-  bool empty() const noexcept { return head_ == tail_; }
-  // Grows (allocates) only when full; an allocation failure terminates, like a failed
-  // intrusive link would never happen.
-  void push_back(T* v) noexcept {
-    if (size() == mask_ + 1) grow();
-    buf_[tail_++ & mask_] = v;
-  }
-  T* pop_front() noexcept {
-    if (head_ == tail_) return nullptr;
-    T* v = buf_[head_++ & mask_];
-    // A drained ring gives back what a burst made it grow to.
-    if (head_ == tail_ && mask_ + 1 > kShrinkAbove) shrink();
-    return v;
-  }
+// The set's shared state (a scheduler of its own, task/local_set.cpp).
+class LocalSetShared;
 
- private:
-  static constexpr std::size_t kShrinkAbove = 4096;
-  void shrink() noexcept {
-    buf_ = std::make_unique<T*[]>(initial_);
-    mask_ = initial_ - 1;
-    head_ = tail_ = 0;
-  }
-  void grow() noexcept {
-    std::size_t cap = (mask_ + 1) * 2;
-    auto nb = std::make_unique<T*[]>(cap);
-    std::size_t n = size();
-    for (std::size_t i = 0; i < n; ++i) nb[i] = buf_[(head_ + i) & mask_];
-    buf_ = std::move(nb);
-    mask_ = cap - 1;
-    head_ = 0;
-    tail_ = n;
-  }
-  std::unique_ptr<T*[]> buf_;
-  std::size_t initial_ = 64;
-  std::size_t mask_ = 0;
-  std::size_t head_ = 0;
-  std::size_t tail_ = 0;
-};
+LocalSetShared* local_set_create();
+void local_set_ref_inc(LocalSetShared* s) noexcept;
+void local_set_ref_dec(LocalSetShared* s) noexcept;
+// The LocalSet object is going away: cancels the unfinished tasks.
+void local_set_shutdown(LocalSetShared* s) noexcept;
+// Binds a new task cell to the set and schedules it (or cancels it: set shut down).
+void local_set_spawn(LocalSetShared* s, TaskHeader* t) noexcept;
+std::size_t local_set_len(const LocalSetShared* s) noexcept;
+bool local_set_is_idle(const LocalSetShared* s) noexcept;
+// Start of a poll of a set's driver (run_until or co_await local): checks the thread (a
+// clear abort naming `what` on another one) and registers `waker` for remote wake-ups.
+void local_set_poll_begin(LocalSetShared* s, Wakeable* waker, const char* what);
+// Runs up to one tick of local tasks; returns true when more are ready.
+bool local_set_tick(LocalSetShared* s);
 
-}  // namespace tokio::detail
-/* end file src/tokio/core/detail/ring.hpp */
-/* begin file src/tokio/runtime/detail/inject.hpp */
-// Inject: the scheduler-wide FIFO of tasks woken or spawned from outside a worker, and the
-// overflow target of full local queues. A growable ring of task pointers under a
-// spin-then-futex Mutex (tasks carry no queue link: the header stays at 80 bytes); `len_` is
-// kept beside it so the emptiness checks on the hot path are a single load without the lock.
-// The ring only grows (to the deepest backlog seen), so a push allocates only then.
-
-/* #include <atomic> (already above) */
-/* #include <cstddef> (already above) */
-/* #include <mutex> (already above) */
-
-
-namespace tokio::detail {
-
-class Inject {
- public:
-  bool is_empty() const noexcept { return len_.load(std::memory_order_acquire) == 0; }
-  std::size_t len() const noexcept { return len_.load(std::memory_order_acquire); }
-
-  // `remote`: counts toward the remote_schedule_count metric (a wake or spawn from outside
-  // a worker, as opposed to a local-queue overflow). Once closed (the scheduler shut down)
-  // the queue refuses tasks and releases the queue reference it was handed: the task is
-  // already cancelled or being cancelled, and nobody will drain the queue again.
-  void push(TaskHeader* t, bool remote = false) noexcept {
-    {
-      std::lock_guard<Mutex> g(mu_);
-      if (!closed_) {
-        ring_.push_back(t);
-        len_.store(ring_.size(), std::memory_order_release);
-        if (remote) remote_.store(remote_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-        return;
-      }
-    }
-    task_drop_ref(t);
-  }
-  // Refuses further pushes and returns every queued task (their queue references pass to
-  // the caller).
-  template <class F>
-  void close_and_drain(F&& each) noexcept {
-    PtrRing<TaskHeader> taken(1);
-    {
-      std::lock_guard<Mutex> g(mu_);
-      closed_ = true;
-      while (TaskHeader* t = ring_.pop_front()) taken.push_back(t);
-      len_.store(0, std::memory_order_release);
-    }
-    while (TaskHeader* t = taken.pop_front()) each(t);
-  }
-  void push_batch(TaskHeader* const* tasks, std::size_t n) noexcept {
-    {
-      std::lock_guard<Mutex> g(mu_);
-      if (!closed_) {
-        for (std::size_t i = 0; i < n; ++i) ring_.push_back(tasks[i]);
-        len_.store(ring_.size(), std::memory_order_release);
-        return;
-      }
-    }
-    for (std::size_t i = 0; i < n; ++i) task_drop_ref(tasks[i]);
-  }
-  uint64_t remote_pushes() const noexcept { return remote_.load(std::memory_order_relaxed); }
-
-  TaskHeader* pop() noexcept {
-    if (is_empty()) return nullptr;
-    std::lock_guard<Mutex> g(mu_);
-    TaskHeader* t = ring_.pop_front();
-    len_.store(ring_.size(), std::memory_order_release);
-    return t;
-  }
-  // Pops up to n tasks into out[]; returns how many.
-  std::size_t pop_n(TaskHeader** out, std::size_t n) noexcept {
-    if (is_empty()) return 0;
-    std::lock_guard<Mutex> g(mu_);
-    std::size_t k = 0;
-    while (k < n) {
-      TaskHeader* t = ring_.pop_front();
-      if (!t) break;
-      out[k++] = t;
-    }
-    len_.store(ring_.size(), std::memory_order_release);
-    return k;
-  }
-
- private:
-  Mutex mu_;
-  bool closed_ = false;              // under mu_
-  PtrRing<TaskHeader> ring_{256};    // under mu_
-  std::atomic<std::size_t> len_{0};  // ring_.size(), written under mu_
-  std::atomic<uint64_t> remote_{0};  // written under mu_
-};
-
-}  // namespace tokio::detail
-/* end file src/tokio/runtime/detail/inject.hpp */
-
-namespace tokio::detail {
-
-class LocalSetShared final : public RefCounted, public Scheduler {
- public:
-  LocalSetShared();
-
-  void schedule(TaskHeader* t, bool yield) noexcept override;
-  void on_complete(TaskHeader* t) noexcept override { owned_.remove(t); }
-  void on_dealloc(uint64_t id) noexcept override { owned_.on_dealloc(id); }
-
-  void spawn(TaskHeader* t) noexcept;
-  // Runs up to one tick of local tasks; returns true when more are ready.
-  bool tick();
-  // Records cx's waker as the one to wake for remote wake-ups.
-  void register_waker(Wakeable* w);
-  void check_owner(const char* what) const;
-  bool is_idle() const noexcept { return owned_.is_empty(); }
-  std::size_t len() const noexcept { return owned_.alive(); }
-  void shutdown() noexcept;
-
- private:
-  ~LocalSetShared() override;
-  TaskHeader* next_task() noexcept;
-  bool on_owner_thread() const noexcept { return pthread_equal(owner_, pthread_self()); }
-
-  pthread_t owner_;
-  PtrRing<TaskHeader> local_{64};  // owner thread only
-  bool closed_ = false;            // owner thread only: set by shutdown()
-  Inject remote_;
-  OwnedTasks owned_;
-  std::mutex waker_mu_;
-  Wakeable* waker_ = nullptr;
-  uint32_t tick_ = 0;
-};
-
-// Enters the LocalSet context for the duration of a poll.
+// Enters the LocalSet context for a scope.
 struct LocalSetEnter {
   LocalSetShared* prev;
   explicit LocalSetEnter(LocalSetShared* s) noexcept : prev(tls.local_set) { tls.local_set = s; }
   ~LocalSetEnter() { tls.local_set = prev; }
+  LocalSetEnter(const LocalSetEnter&) = delete;
+  LocalSetEnter& operator=(const LocalSetEnter&) = delete;
 };
 
 template <class T>
 class RunUntil : public Leaf<RunUntil<T>> {
  public:
-  RunUntil(LocalSetShared* s, Task<T> t) : s_(s), branch_(std::move(t)) { s_->ref_inc(); }
+  RunUntil(LocalSetShared* s, Task<T> t) : s_(s), branch_(std::move(t)) { local_set_ref_inc(s_); }
   RunUntil(RunUntil&& o) noexcept
       : Leaf<RunUntil<T>>(o), s_(std::exchange(o.s_, nullptr)), branch_(std::move(o.branch_)) {}
   ~RunUntil() {
     if (s_) {
       LocalSetEnter enter(s_);
       branch_.cancel();
-      s_->ref_dec();
+      local_set_ref_dec(s_);
     }
   }
 
   bool poll(task::Context& cx) noexcept {
-    s_->check_owner("LocalSet::run_until");
+    local_set_poll_begin(s_, cx.raw_waker(), "LocalSet::run_until");
     LocalSetEnter enter(s_);
-    s_->register_waker(cx.raw_waker());
     if (branch_.step(cx)) return true;
-    if (s_->tick()) cx.wake_by_ref();
+    if (local_set_tick(s_)) cx.wake_by_ref();
     return false;
   }
   T await_resume() { return branch_.take(); }
@@ -3824,20 +3071,29 @@ class RunUntil : public Leaf<RunUntil<T>> {
   Branch<T> branch_;
 };
 
+// Spawns any tokio awaitable, or callable(args...), onto the set (see make_spawn_task).
+template <class First, class... Rest>
+auto spawn_local_on(LocalSetShared* s, First&& first, Rest&&... rest) {
+  auto task = make_spawn_task(std::forward<First>(first), std::forward<Rest>(rest)...);
+  using T = typename decltype(task)::value_type;
+  TaskHeader* t = make_task_cell(std::move(task));
+  local_set_spawn(s, t);
+  return task::JoinHandle<T>(t);
+}
+
 // Drives the set until every local task has finished.
 class RunAll : public Leaf<RunAll> {
  public:
-  explicit RunAll(LocalSetShared* s) : s_(s) { s_->ref_inc(); }
+  explicit RunAll(LocalSetShared* s) : s_(s) { local_set_ref_inc(s_); }
   RunAll(RunAll&& o) noexcept : Leaf<RunAll>(o), s_(std::exchange(o.s_, nullptr)) {}
   ~RunAll() {
-    if (s_) s_->ref_dec();
+    if (s_) local_set_ref_dec(s_);
   }
   bool poll(task::Context& cx) noexcept {
-    s_->check_owner("LocalSet");
+    local_set_poll_begin(s_, cx.raw_waker(), "LocalSet");
     LocalSetEnter enter(s_);
-    s_->register_waker(cx.raw_waker());
-    if (s_->tick()) cx.wake_by_ref();
-    return s_->is_idle();
+    if (local_set_tick(s_)) cx.wake_by_ref();
+    return local_set_is_idle(s_);
   }
   void await_resume() const noexcept {}
 
@@ -3851,22 +3107,18 @@ namespace tokio::task {
 
 class LocalSet {
  public:
-  LocalSet() : s_(new detail::LocalSetShared()) {}
+  LocalSet() : s_(detail::local_set_create()) {}
   LocalSet(const LocalSet&) = delete;
   LocalSet& operator=(const LocalSet&) = delete;
   ~LocalSet() {
-    s_->shutdown();
-    s_->ref_dec();
+    detail::local_set_shutdown(s_);
+    detail::local_set_ref_dec(s_);
   }
 
   // Spawns a task that will only ever run on this set's thread.
   template <class First, class... Rest>
   auto spawn_local(First&& first, Rest&&... rest) {
-    auto task = to_task_any(std::forward<First>(first), std::forward<Rest>(rest)...);
-    using T = typename decltype(task)::value_type;
-    detail::TaskHeader* t = detail::make_task_cell(std::move(task));
-    s_->spawn(t);
-    return JoinHandle<T>(t);
+    return detail::spawn_local_on(s_, std::forward<First>(first), std::forward<Rest>(rest)...);
   }
 
   // Awaitable: runs `operand` and, meanwhile, this set's tasks.
@@ -3885,19 +3137,10 @@ class LocalSet {
   detail::RunAll operator co_await() & { return detail::RunAll(s_); }
   using tokio_awaitable = void;
 
-  std::size_t len() const noexcept { return s_->len(); }
-  bool is_empty() const noexcept { return s_->is_idle(); }
+  std::size_t len() const noexcept { return detail::local_set_len(s_); }
+  bool is_empty() const noexcept { return detail::local_set_is_idle(s_); }
 
  private:
-  template <class First, class... Rest>
-  static auto to_task_any(First&& first, Rest&&... rest) {
-    if constexpr (sizeof...(Rest) == 0 && detail::TokioAwaitable<First>) {
-      return detail::to_task(std::forward<First>(first));
-    } else {
-      return detail::invoke_owned(std::decay_t<First>(std::forward<First>(first)),
-                                  std::decay_t<Rest>(std::forward<Rest>(rest))...);
-    }
-  }
   detail::LocalSetShared* s_;
 };
 
@@ -3911,125 +3154,742 @@ auto spawn_local(First&& first, Rest&&... rest) {
         "spawn_local called outside a LocalSet: run the caller inside "
         "LocalSet::run_until (or use LocalSet::spawn_local)");
   }
-  auto task = [&] {
-    if constexpr (sizeof...(Rest) == 0 && detail::TokioAwaitable<First>) {
-      return detail::to_task(std::forward<First>(first));
-    } else {
-      return detail::invoke_owned(std::decay_t<First>(std::forward<First>(first)),
-                                  std::decay_t<Rest>(std::forward<Rest>(rest))...);
-    }
-  }();
-  using T = typename decltype(task)::value_type;
-  detail::TaskHeader* t = detail::make_task_cell(std::move(task));
-  s->spawn(t);
-  return JoinHandle<T>(t);
+  return detail::spawn_local_on(s, std::forward<First>(first), std::forward<Rest>(rest)...);
 }
 
 }  // namespace tokio::task
 /* end file src/tokio/task/local_set.hpp */
-/* begin file src/tokio/runtime/builder.hpp */
-// runtime::Builder: configures and builds a Runtime, with Tokio's knobs and defaults.
+// time
+/* begin file src/tokio/time/instant.hpp */
+// time::Instant: a point on the runtime's monotonic clock, and time::Duration.
 //
-//   auto rt = tokio::runtime::Builder::new_multi_thread()
-//                 .worker_threads(4)
-//                 .enable_all()
-//                 .build();
+// An Instant is std::chrono::steady_clock time (nanoseconds since the clock's epoch) and
+// converts both ways with steady_clock::time_point. Instant::now() reads the real clock,
+// except on a runtime whose clock was paused (time::pause, Builder::start_paused): there
+// it returns the runtime's frozen or advanced time, as in Tokio. The check is one relaxed
+// load of a process-wide flag that stays false until some clock is paused.
+//
+// Arithmetic follows Tokio (Rust's Instant): `instant + d` and `instant - d` throw
+// std::overflow_error when the result leaves the representable range (Rust panics),
+// checked_add/checked_sub return std::nullopt instead, saturating_add/saturating_sub
+// clamp. `a - b` and duration_since saturate at zero when b is later than a.
+// Durations of any std::chrono type are accepted and converted to nanoseconds, saturating.
 
+/* #include <atomic> (already above) */
 /* #include <chrono> (already above) */
-/* #include <cstddef> (already above) */
-/* #include <functional> (already above) */
-/* #include <string> (already above) */
+#include <compare>
+/* #include <cstdint> (already above) */
+#include <limits>
+/* #include <optional> (already above) */
+#include <ratio>
+/* #include <stdexcept> (already above) */
+/* #include <type_traits> (already above) */
 
 
-namespace tokio::runtime {
+namespace tokio::time {
 
-class Builder {
+// Durations in the time API are nanoseconds (any std::chrono duration converts).
+using Duration = std::chrono::nanoseconds;
+
+}  // namespace tokio::time
+
+namespace tokio::detail {
+
+// Converts any chrono duration to nanoseconds, saturating at the int64 range instead of
+// overflowing (std::chrono::hours::max() becomes nanoseconds::max()). NaN becomes zero.
+template <class Rep, class Period>
+constexpr std::chrono::nanoseconds saturating_ns(std::chrono::duration<Rep, Period> d) noexcept {
+  using std::chrono::nanoseconds;
+  constexpr long double kLimit = 9.2233720368547758e18L;  // 2^63
+  if constexpr (std::is_floating_point_v<Rep>) {
+    long double ns = static_cast<long double>(d.count()) * std::ratio_divide<Period, std::nano>::num /
+                     std::ratio_divide<Period, std::nano>::den;
+    if (ns != ns) return nanoseconds(0);
+    if (ns >= kLimit) return nanoseconds::max();
+    if (ns <= -kLimit) return nanoseconds::min();
+    return nanoseconds(static_cast<int64_t>(ns));
+  } else {
+    using R = std::ratio_divide<Period, std::nano>;
+    // The intermediate of duration_cast is count * num: check it before converting.
+    long double wide = static_cast<long double>(d.count()) * R::num;
+    if (wide >= kLimit) return nanoseconds::max();
+    if constexpr (std::is_signed_v<Rep>) {
+      if (wide <= -kLimit) return nanoseconds::min();
+    }
+    return std::chrono::duration_cast<nanoseconds>(d);
+  }
+}
+
+// As saturating_ns, with negative durations clamped to zero (Rust durations are unsigned:
+// sleeping for a negative time is sleeping for no time).
+template <class Rep, class Period>
+constexpr std::chrono::nanoseconds non_negative_ns(std::chrono::duration<Rep, Period> d) noexcept {
+  auto ns = saturating_ns(d);
+  return ns.count() < 0 ? std::chrono::nanoseconds(0) : ns;
+}
+
+// Set (never cleared) the first time any runtime's clock is paused; until then
+// Instant::now() is a plain steady_clock read.
+inline std::atomic<bool> g_clock_ever_paused{false};
+
+}  // namespace tokio::detail
+
+namespace tokio::time {
+
+class Instant {
  public:
-  // All tasks run on the thread that calls block_on.
-  static Builder new_current_thread() { return Builder(RuntimeFlavor::CurrentThread); }
-  // A work-stealing pool of worker threads (one per CPU unless worker_threads is set).
-  static Builder new_multi_thread() { return Builder(RuntimeFlavor::MultiThread); }
+  using clock = std::chrono::steady_clock;
+  static_assert(std::is_same_v<clock::duration, std::chrono::nanoseconds>,
+                "tokio::time::Instant expects a nanosecond steady_clock");
 
-  // Number of worker threads (multi-thread only). Must be at least 1.
-  Builder& worker_threads(std::size_t n);
-  Builder& thread_name(std::string name) {
-    cfg_.thread_name = std::move(name);
-    return *this;
+  constexpr Instant() noexcept = default;  // the steady_clock epoch
+  // Implicit: a steady_clock time point can be passed wherever an Instant is expected.
+  constexpr Instant(clock::time_point tp) noexcept : ns_(tp.time_since_epoch().count()) {}  // NOLINT
+
+  // The current time of the calling thread's runtime clock (real time unless paused).
+  static Instant now() noexcept;
+  static constexpr Instant from_std(clock::time_point tp) noexcept { return Instant(tp); }
+  constexpr clock::time_point into_std() const noexcept {
+    return clock::time_point(clock::duration(ns_));
   }
-  Builder& thread_name_fn(std::function<std::string()> f) {
-    cfg_.thread_name_fn = std::move(f);
-    return *this;
+  // Roughly 30 years from now: the deadline of a sleep whose duration overflows (Tokio's
+  // far_future).
+  static Instant far_future() noexcept { return now().saturating_add(std::chrono::hours(24 * 365 * 30)); }
+
+  // Time from `earlier` to this instant; zero when `earlier` is later.
+  constexpr Duration duration_since(Instant earlier) const noexcept {
+    return saturating_duration_since(earlier);
   }
-  Builder& thread_stack_size(std::size_t bytes) {
-    cfg_.thread_stack_size = bytes;
-    return *this;
+  constexpr std::optional<Duration> checked_duration_since(Instant earlier) const noexcept {
+    int64_t r;
+    if (__builtin_sub_overflow(ns_, earlier.ns_, &r) || r < 0) return std::nullopt;
+    return Duration(r);
   }
-  Builder& on_thread_start(std::function<void()> f) {
-    cfg_.on_thread_start = std::move(f);
-    return *this;
+  constexpr Duration saturating_duration_since(Instant earlier) const noexcept {
+    int64_t r;
+    if (__builtin_sub_overflow(ns_, earlier.ns_, &r)) {
+      return earlier.ns_ < 0 ? Duration::max() : Duration(0);
+    }
+    return Duration(r < 0 ? 0 : r);
   }
-  Builder& on_thread_stop(std::function<void()> f) {
-    cfg_.on_thread_stop = std::move(f);
-    return *this;
+  // Time since this instant (zero if it is in the future).
+  Duration elapsed() const noexcept { return now().saturating_duration_since(*this); }
+
+  template <class Rep, class Period>
+  constexpr std::optional<Instant> checked_add(std::chrono::duration<Rep, Period> d) const noexcept {
+    return add(detail::saturating_ns(d).count(), is_saturated(d));
   }
-  Builder& on_thread_park(std::function<void()> f) {
-    cfg_.on_thread_park = std::move(f);
-    return *this;
+  template <class Rep, class Period>
+  constexpr std::optional<Instant> checked_sub(std::chrono::duration<Rep, Period> d) const noexcept {
+    auto ns = detail::saturating_ns(d);
+    if (ns == Duration::min()) return std::nullopt;
+    return add(-ns.count(), is_saturated(d));
   }
-  Builder& on_thread_unpark(std::function<void()> f) {
-    cfg_.on_thread_unpark = std::move(f);
-    return *this;
+  template <class Rep, class Period>
+  constexpr Instant saturating_add(std::chrono::duration<Rep, Period> d) const noexcept {
+    auto ns = detail::saturating_ns(d);
+    if (auto r = checked_add(ns)) return *r;
+    return from_ns(ns.count() < 0 ? std::numeric_limits<int64_t>::min()
+                                  : std::numeric_limits<int64_t>::max());
   }
-  // Upper bound on spawn_blocking threads (default 512). Must be at least 1.
-  Builder& max_blocking_threads(std::size_t n);
-  // How long an idle blocking thread waits for work before exiting (default 10 s).
-  Builder& thread_keep_alive(std::chrono::nanoseconds d) {
-    cfg_.thread_keep_alive = d;
-    return *this;
-  }
-  // Scheduler ticks between checks of the global queue (default 31 current-thread, 61
-  // multi-thread). Must be at least 1.
-  Builder& global_queue_interval(uint32_t ticks);
-  // Scheduler ticks between polls of the I/O and time drivers (default 61). At least 1.
-  Builder& event_interval(uint32_t ticks);
-  Builder& enable_io() {
-    cfg_.enable_io = true;
-    return *this;
-  }
-  Builder& enable_time() {
-    cfg_.enable_time = true;
-    return *this;
-  }
-  Builder& enable_all() { return enable_io().enable_time(); }
-  // Start with the clock paused (tests; current-thread only, needs enable_time).
-  Builder& start_paused(bool paused) {
-    cfg_.start_paused = paused;
-    return *this;
-  }
-  Builder& max_io_events_per_tick(std::size_t n) {
-    cfg_.max_io_events_per_tick = n ? n : 1;
-    return *this;
-  }
-  Builder& disable_lifo_slot() {
-    cfg_.disable_lifo_slot = true;
-    return *this;
-  }
-  Builder& rng_seed(uint64_t seed) {
-    cfg_.rng_seed = seed;
-    return *this;
+  template <class Rep, class Period>
+  constexpr Instant saturating_sub(std::chrono::duration<Rep, Period> d) const noexcept {
+    auto ns = detail::saturating_ns(d);
+    if (auto r = checked_sub(ns)) return *r;
+    return from_ns(ns.count() < 0 ? std::numeric_limits<int64_t>::max()
+                                  : std::numeric_limits<int64_t>::min());
   }
 
-  // Builds the runtime. Throws std::system_error when threads cannot be started and
-  // std::invalid_argument for an inconsistent configuration.
-  Runtime build();
+  template <class Rep, class Period>
+  Instant& operator+=(std::chrono::duration<Rep, Period> d) {
+    auto r = checked_add(d);
+    if (!r) throw std::overflow_error("tokio: overflow when adding a duration to an Instant");
+    return *this = *r;
+  }
+  template <class Rep, class Period>
+  Instant& operator-=(std::chrono::duration<Rep, Period> d) {
+    auto r = checked_sub(d);
+    if (!r) throw std::overflow_error("tokio: overflow when subtracting a duration from an Instant");
+    return *this = *r;
+  }
+  template <class Rep, class Period>
+  friend Instant operator+(Instant a, std::chrono::duration<Rep, Period> d) {
+    return a += d;
+  }
+  template <class Rep, class Period>
+  friend Instant operator+(std::chrono::duration<Rep, Period> d, Instant a) {
+    return a += d;
+  }
+  template <class Rep, class Period>
+  friend Instant operator-(Instant a, std::chrono::duration<Rep, Period> d) {
+    return a -= d;
+  }
+  // Saturating at zero, like Rust's Instant - Instant.
+  friend constexpr Duration operator-(Instant a, Instant b) noexcept { return a.duration_since(b); }
+
+  friend constexpr bool operator==(Instant, Instant) noexcept = default;
+  friend constexpr auto operator<=>(Instant, Instant) noexcept = default;
+
+  // Nanoseconds since the steady_clock epoch.
+  constexpr int64_t nanos() const noexcept { return ns_; }
+  static constexpr Instant from_ns(int64_t ns) noexcept {
+    Instant i;
+    i.ns_ = ns;
+    return i;
+  }
 
  private:
-  explicit Builder(RuntimeFlavor f) { cfg_.flavor = f; }
-  detail::Config cfg_;
+  template <class Rep, class Period>
+  static constexpr bool is_saturated(std::chrono::duration<Rep, Period> d) noexcept {
+    auto ns = detail::saturating_ns(d);
+    if (ns != Duration::max() && ns != Duration::min()) return false;
+    // A duration of exactly +-2^63-1 ns is representable; anything converted to the limit
+    // from a coarser unit is not.
+    return !(std::is_same_v<std::chrono::duration<Rep, Period>, Duration>);
+  }
+  constexpr std::optional<Instant> add(int64_t ns, bool saturated) const noexcept {
+    int64_t r;
+    if (saturated || __builtin_add_overflow(ns_, ns, &r)) return std::nullopt;
+    return from_ns(r);
+  }
+
+  int64_t ns_ = 0;
 };
 
-}  // namespace tokio::runtime
-/* end file src/tokio/runtime/builder.hpp */
+}  // namespace tokio::time
+
+namespace tokio::detail {
+// Instant::now() when some clock was paused: the current runtime's clock.
+time::Instant clock_now_slow() noexcept;
+}  // namespace tokio::detail
+
+namespace tokio::time {
+inline Instant Instant::now() noexcept {
+  if (TOKIO_LIKELY(!detail::g_clock_ever_paused.load(std::memory_order_relaxed))) {
+    return Instant(clock::now());
+  }
+  return detail::clock_now_slow();
+}
+}  // namespace tokio::time
+/* end file src/tokio/time/instant.hpp */
+/* begin file src/tokio/time/clock.hpp */
+// The runtime clock, and the paused clock for deterministic tests:
+// time::pause(), time::resume(), time::advance(d), Builder::start_paused(true).
+//
+//   auto rt = tokio::runtime::Builder::new_current_thread().enable_time()
+//                 .start_paused(true).build();
+//   rt.block_on([]() -> tokio::Task<> {
+//     auto t0 = tokio::time::Instant::now();
+//     co_await tokio::time::sleep(std::chrono::hours(1));   // returns at once...
+//     assert(t0.elapsed() == std::chrono::hours(1));         // ...an hour later
+//   }());
+//
+// While paused, Instant::now() on the runtime's threads stands still except when
+// advance() moves it, or when the runtime has nothing to run: then the clock jumps
+// straight to the next timer's deadline (auto-advance), so code that sleeps runs instantly
+// and in deadline order. spawn_blocking work that is queued or running holds the jump
+// back (it may be about to wake something). Pausing needs the current-thread runtime with
+// the time driver; anything else is a std::logic_error saying what to do.
+
+/* #include <chrono> (already above) */
+
+
+namespace tokio::detail {
+
+Task<> advance_clock(time::Duration d);
+
+}  // namespace tokio::detail
+
+namespace tokio::time {
+
+// Freezes the current runtime's clock. Current-thread runtime with enable_time only;
+// throws std::logic_error otherwise, or when the clock is already paused.
+void pause();
+// Lets the clock run again from where it stands. Throws when it is not paused.
+void resume();
+// Moves the paused clock forward by `d`, then yields so that the timers now due fire
+// before the caller continues. Throws std::logic_error when the clock is not paused and
+// std::invalid_argument for a negative duration.
+template <class Rep, class Period>
+Task<> advance(std::chrono::duration<Rep, Period> d) {
+  return detail::advance_clock(detail::saturating_ns(d));
+}
+
+}  // namespace tokio::time
+/* end file src/tokio/time/clock.hpp */
+/* begin file src/tokio/time/sleep.hpp */
+// time::sleep, time::sleep_until and the Sleep awaitable.
+//
+//   co_await tokio::time::sleep(100ms);
+//
+//   auto s = tokio::time::sleep(1s);          // a reusable deadline, e.g. in a select loop
+//   for (;;) {
+//     auto r = co_await tokio::select(s, rx.recv());
+//     if (r.index() == 0) { ...; s.reset(tokio::time::Instant::now() + 1s); }
+//   }
+//
+// A Sleep completes once its deadline has passed on the runtime clock, never earlier; the
+// driver works in whole milliseconds, so the deadline is rounded up to the next one. It
+// costs nothing until first awaited (no lock, no registration); awaiting registers it with
+// the runtime's timer wheel, destroying it unregisters it (cancellation). Awaiting a
+// completed Sleep completes at once. Durations too large to represent (hours::max())
+// saturate to a deadline ~30 years away; negative durations mean no wait.
+//
+// Must be created or first awaited on a runtime built with enable_time() (else
+// std::logic_error); a registered Sleep must not be awaited after its runtime is dropped
+// (at shutdown every registered Sleep completes, so destroying it later is safe).
+// Each await draws one unit of the task's coop budget.
+
+/* #include <chrono> (already above) */
+/* #include <coroutine> (already above) */
+
+/* begin file src/tokio/time/detail/timer.hpp */
+// detail::Timer: a deadline plus the wheel entry it registers lazily. The engine shared by
+// Sleep, Interval and Timeout.
+//
+// Construction records the deadline and the runtime's time driver and nothing else:
+// creating and destroying a timer that is never polled takes no lock and touches no
+// shared memory. The first poll registers it (or completes it at once when the deadline
+// has passed); later polls read the entry's state word and, unless the task's waker
+// changed, return without locking. Destruction of a registered timer unlinks it in O(1)
+// under the driver lock; of a fired or unregistered one, costs one atomic load.
+//
+// A Timer may be copied or moved at any time: the copy has the same deadline and is
+// unregistered (a registered timer is linked by address, so the original keeps its place
+// in the wheel until it is destroyed).
+
+/* #include <atomic> (already above) */
+/* #include <cstdint> (already above) */
+
+/* begin file src/tokio/time/detail/entry.hpp */
+// TimerEntry: the intrusive node a timer (Sleep, Interval, Timeout) keeps inside itself
+// and links into the timing wheel while registered. No allocation per timer.
+//
+// `state` (64 bits) encoding:
+//   0 .. kMaxTick       registered: the deadline tick (ms since the driver started) the
+//                       timer must not fire before. Lives in a wheel slot, filed at that
+//                       tick or earlier (a lock-free reset to a later deadline only raises
+//                       this word; the driver re-files the entry when it reaches the slot)
+//   kUnregistered       not known to the driver: never polled, or reset after firing.
+//                       Creating and destroying such a timer touches no lock.
+//   kPending            taken off its slot by the driver, waiting in the wheel's pending
+//                       list to be fired in the current batch
+//   kFired              fired (its waker was taken and woken), or completed at once
+//                       because its deadline had passed, or the runtime shut down
+// Transitions: kUnregistered -> tick (registration, under the driver lock);
+// tick -> larger tick (lock-free reset, CAS by the owner); tick -> kPending (CAS by the
+// driver under the lock); kPending/tick -> kFired (driver, under the lock, published with
+// release *after* its last access to the entry, so an owner that reads kFired with acquire
+// may free the entry without taking the lock); kFired -> kUnregistered (owner reset).
+//
+// `prev`/`next`/`level`/`slot` belong to the driver (read and written only under its
+// lock). `waker` is written under the lock and read without it by the owner's poll, which
+// only compares it with its own waker (a stale read costs one trip through the lock).
+
+/* #include <atomic> (already above) */
+/* #include <cstdint> (already above) */
+
+
+namespace tokio::detail {
+
+struct TimerEntry {
+  static constexpr uint64_t kMaxTick = uint64_t{1} << 62;
+  static constexpr uint64_t kUnregistered = ~uint64_t{0} - 2;
+  static constexpr uint64_t kPending = ~uint64_t{0} - 1;
+  static constexpr uint64_t kFired = ~uint64_t{0};
+  static constexpr uint8_t kPendingLevel = 0xFF;
+
+  TimerEntry* prev = nullptr;
+  TimerEntry* next = nullptr;
+  std::atomic<uint64_t> state{kUnregistered};
+  std::atomic<Wakeable*> waker{nullptr};
+  uint8_t level = 0;  // wheel level, or kPendingLevel while in the pending list
+  uint8_t slot = 0;   // slot within the level
+
+  static constexpr bool is_tick(uint64_t s) noexcept { return s <= kMaxTick; }
+};
+
+}  // namespace tokio::detail
+/* end file src/tokio/time/detail/entry.hpp */
+
+namespace tokio::detail {
+
+// The time driver of a runtime (time/detail/driver.hpp). Timers reach it through these
+// out-of-line calls only; each takes the driver lock or reads the clock, so the call costs
+// nothing next to the work.
+class TimeDriver;
+
+// The time driver of the calling thread's runtime; null outside any runtime. Throws
+// std::logic_error naming `what` when the runtime was built without enable_time.
+TimeDriver* current_time_driver(const char* what);
+// As above, and outside a runtime a std::logic_error naming `what` as well.
+TimeDriver* current_time_driver_or_throw(const char* what);
+// As current_time_driver, but never throws: null when there is no runtime or no driver.
+TimeDriver* current_time_driver_or_null() noexcept;
+[[noreturn]] void abort_no_time_runtime(const char* what) noexcept;
+
+// Registers `e` (kUnregistered) to fire at `deadline`, waking `w` (borrowed; the driver
+// keeps its own reference). Returns true instead when the deadline has already passed or
+// the runtime shut down: then `e` is kFired and not registered.
+bool timer_register(TimeDriver* d, TimerEntry& e, time::Instant deadline, Wakeable* w) noexcept;
+// Unregisters `e` if it is still registered (any state).
+void timer_cancel(TimeDriver* d, TimerEntry& e) noexcept;
+// Replaces the waker of a registered `e`; returns true if `e` has fired meanwhile.
+bool timer_set_waker(TimeDriver* d, TimerEntry& e, Wakeable* w) noexcept;
+// Moves a registered `e` to `deadline` (see Timer::reset).
+void timer_reset(TimeDriver* d, TimerEntry& e, time::Instant deadline) noexcept;
+
+class Timer {
+ public:
+  // `driver` may be null (created outside a runtime): the first await resolves it.
+  Timer(time::Instant deadline, TimeDriver* driver) noexcept : deadline_(deadline), driver_(driver) {}
+  Timer(const Timer& o) noexcept : deadline_(o.deadline_), driver_(o.driver_) {}
+  Timer& operator=(const Timer& o) noexcept {
+    if (this != &o) {
+      cancel();
+      entry_.state.store(TimerEntry::kUnregistered, std::memory_order_relaxed);
+      deadline_ = o.deadline_;
+      driver_ = o.driver_;
+    }
+    return *this;
+  }
+  ~Timer() { cancel(); }
+
+  // Binds the timer to the current runtime if it has no driver yet; throws a clear error
+  // outside a runtime or on one without timers. Called from await_suspend, where throwing
+  // is allowed.
+  void resolve_or_throw(const char* what) {
+    if (TOKIO_UNLIKELY(!driver_)) driver_ = current_time_driver_or_throw(what);
+  }
+
+  // True once the deadline has passed; registers the current waker otherwise. No coop
+  // budget (the callers account for it).
+  bool poll(task::Context& cx) noexcept {
+    uint64_t s = entry_.state.load(std::memory_order_acquire);
+    if (s == TimerEntry::kFired) return true;
+    if (s == TimerEntry::kUnregistered) return timer_register(driver(), entry_, deadline_, cx.raw_waker());
+    if (TOKIO_LIKELY(entry_.waker.load(std::memory_order_relaxed) == cx.raw_waker())) return false;
+    return timer_set_waker(driver_, entry_, cx.raw_waker());
+  }
+
+  // Sets a new deadline. A registered timer moves in the wheel (to a later deadline
+  // without the lock) and keeps its waker; a fired one becomes unregistered again.
+  void reset(time::Instant deadline) noexcept {
+    deadline_ = deadline;
+    uint64_t s = entry_.state.load(std::memory_order_acquire);
+    if (s == TimerEntry::kUnregistered) return;
+    if (s == TimerEntry::kFired) {
+      entry_.state.store(TimerEntry::kUnregistered, std::memory_order_relaxed);
+      return;
+    }
+    timer_reset(driver_, entry_, deadline);
+  }
+
+  // Unregisters the timer if it is registered.
+  void cancel() noexcept {
+    uint64_t s = entry_.state.load(std::memory_order_acquire);
+    if (s == TimerEntry::kUnregistered || s == TimerEntry::kFired) return;
+    timer_cancel(driver_, entry_);
+  }
+
+  time::Instant deadline() const noexcept { return deadline_; }
+  bool has_fired() const noexcept {
+    return entry_.state.load(std::memory_order_acquire) == TimerEntry::kFired;
+  }
+  // Fired, or the deadline is past on the runtime's clock.
+  bool is_elapsed() const noexcept { return has_fired() || deadline_ <= time::Instant::now(); }
+  bool is_registered() const noexcept {
+    uint64_t s = entry_.state.load(std::memory_order_acquire);
+    return s != TimerEntry::kUnregistered && s != TimerEntry::kFired;
+  }
+  TimeDriver* driver_or_null() const noexcept { return driver_; }
+
+ private:
+  TimeDriver* driver() noexcept {
+    if (TOKIO_UNLIKELY(!driver_)) {
+      driver_ = current_time_driver_or_null();
+      if (!driver_) abort_no_time_runtime("a tokio::time timer");
+    }
+    return driver_;
+  }
+
+  TimerEntry entry_;
+  time::Instant deadline_;
+  TimeDriver* driver_;
+};
+
+}  // namespace tokio::detail
+/* end file src/tokio/time/detail/timer.hpp */
+
+namespace tokio::time {
+
+class Sleep {
+ public:
+  using tokio_awaitable = void;
+
+  explicit Sleep(Instant deadline) : timer_(deadline, detail::current_time_driver("time::sleep")) {}
+  // A copy has the same deadline and is not registered (the original keeps its place).
+  Sleep(const Sleep& o) noexcept = default;
+  // Takes the other Sleep's deadline (and runtime); this one is unregistered first.
+  Sleep& operator=(const Sleep& o) noexcept = default;
+
+  // The instant at which the sleep completes.
+  Instant deadline() const noexcept { return timer_.deadline(); }
+  // True once the deadline has passed (or the Sleep fired).
+  bool is_elapsed() const noexcept { return timer_.is_elapsed(); }
+  // Moves the deadline, earlier or later; a pending await waits for the new one. A
+  // completed Sleep becomes awaitable again.
+  void reset(Instant deadline) noexcept { timer_.reset(deadline); }
+
+  // Poll form (Rust's Future::poll): true once elapsed, else the waker of `cx` is
+  // registered. Draws one unit of coop budget.
+  bool poll(task::Context& cx) noexcept {
+    if (!detail::coop_poll_proceed(cx)) return false;
+    return timer_.poll(cx);
+  }
+
+  // The awaiter refers to the Sleep (an lvalue Sleep is awaited in place, never copied:
+  // its registration survives a lost select).
+  class Awaiter : public detail::Leaf<Awaiter> {
+   public:
+    explicit Awaiter(Sleep& s) noexcept : s_(&s) {}
+    bool poll(task::Context& cx) noexcept { return s_->poll(cx); }
+    bool await_suspend(std::coroutine_handle<> h) {
+      s_->timer_.resolve_or_throw("time::sleep");
+      return detail::Leaf<Awaiter>::await_suspend(h);
+    }
+    void await_resume() const noexcept {}
+
+   private:
+    Sleep* s_;
+  };
+  Awaiter operator co_await() & noexcept { return Awaiter(*this); }
+  Awaiter operator co_await() && noexcept { return Awaiter(*this); }
+
+ private:
+  detail::Timer timer_;
+};
+
+// Waits until `deadline`.
+inline Sleep sleep_until(Instant deadline) { return Sleep(deadline); }
+
+// Waits for `d` (any std::chrono duration).
+template <class Rep, class Period>
+Sleep sleep(std::chrono::duration<Rep, Period> d) {
+  auto deadline = Instant::now().checked_add(detail::non_negative_ns(d));
+  return Sleep(deadline ? *deadline : Instant::far_future());
+}
+
+}  // namespace tokio::time
+/* end file src/tokio/time/sleep.hpp */
+/* begin file src/tokio/time/interval.hpp */
+// time::interval, time::interval_at and the Interval type: a periodic ticker.
+//
+//   auto iv = tokio::time::interval(10ms);
+//   for (;;) {
+//     tokio::time::Instant scheduled = co_await iv.tick();   // first tick: immediately
+//     ...
+//   }
+//
+// tick() completes at start, start + period, start + 2*period, ... and returns the instant
+// the tick was scheduled for. When ticks are missed (the task was busy for longer than a
+// period, by more than 5 ms), MissedTickBehavior decides what follows:
+//   Burst (default)  fire the missed ticks back to back until caught up; the schedule
+//                    stays start + k*period
+//   Delay            the next tick is one period after the late one actually fired:
+//                    the schedule shifts
+//   Skip             drop the missed ticks; the next tick is the next multiple of the
+//                    period on the original schedule
+// tick() is cancel-safe: dropping an unfinished tick await loses no tick. Like a Sleep,
+// an Interval registers with the timer wheel only while a tick is awaited.
+
+/* #include <chrono> (already above) */
+/* #include <coroutine> (already above) */
+
+
+namespace tokio::time {
+
+enum class MissedTickBehavior { Burst, Delay, Skip };
+
+class Interval {
+ public:
+  // Use interval() / interval_at(). Throws std::invalid_argument for a period <= 0.
+  Interval(Instant start, Duration period);
+
+  // Awaitable: completes at the next tick and yields its scheduled instant.
+  class Tick : public detail::Leaf<Tick> {
+   public:
+    explicit Tick(Interval& iv) noexcept : iv_(&iv) {}
+    bool poll(task::Context& cx) noexcept { return iv_->poll_tick(cx, out_); }
+    bool await_suspend(std::coroutine_handle<> h) {
+      iv_->timer_.resolve_or_throw("Interval::tick");
+      return detail::Leaf<Tick>::await_suspend(h);
+    }
+    Instant await_resume() const noexcept { return out_; }
+
+   private:
+    Interval* iv_;
+    Instant out_;
+  };
+  Tick tick() noexcept { return Tick(*this); }
+
+  // Poll form of tick(): true with the tick's instant in `out`, or false with the current
+  // waker registered.
+  bool poll_tick(task::Context& cx, Instant& out) noexcept;
+
+  // The next tick is one period from now.
+  void reset() noexcept { reset_at(Instant::now().saturating_add(period_)); }
+  // The next tick is now.
+  void reset_immediately() noexcept { reset_at(Instant::now()); }
+  // The next tick is `d` from now.
+  template <class Rep, class Period>
+  void reset_after(std::chrono::duration<Rep, Period> d) noexcept {
+    reset_at(Instant::now().saturating_add(detail::non_negative_ns(d)));
+  }
+  // The next tick is at `deadline`.
+  void reset_at(Instant deadline) noexcept { timer_.reset(deadline); }
+
+  Duration period() const noexcept { return period_; }
+  MissedTickBehavior missed_tick_behavior() const noexcept { return behavior_; }
+  void set_missed_tick_behavior(MissedTickBehavior b) noexcept { behavior_ = b; }
+
+ private:
+  Instant next_after_missed(Instant scheduled, Instant now) const noexcept;
+
+  detail::Timer timer_;
+  Duration period_;
+  MissedTickBehavior behavior_ = MissedTickBehavior::Burst;
+};
+
+// Ticks every `period`, the first tick immediately. Throws std::invalid_argument when the
+// period is not positive.
+template <class Rep, class Period>
+Interval interval(std::chrono::duration<Rep, Period> period) {
+  return Interval(Instant::now(), detail::saturating_ns(period));
+}
+// Ticks at `start`, then every `period`.
+template <class Rep, class Period>
+Interval interval_at(Instant start, std::chrono::duration<Rep, Period> period) {
+  return Interval(start, detail::saturating_ns(period));
+}
+
+}  // namespace tokio::time
+/* end file src/tokio/time/interval.hpp */
+/* begin file src/tokio/time/timeout.hpp */
+// time::timeout and time::timeout_at: put a deadline on any awaitable.
+//
+//   auto r = co_await tokio::time::timeout(2s, fetch());   // Result<T, time::Elapsed>
+//   if (!r) { /* took too long: fetch() was cancelled */ }
+//
+// The operand (a tokio::Task or any tokio awaitable) runs inside the awaiting task. If it
+// finishes first its value (or exception) is returned; if the deadline passes first the
+// operand is destroyed, exactly as if its task had been aborted, and the result holds
+// time::Elapsed (`r.value()` then throws it: it is a std::exception). The operand is polled
+// before the deadline, so a ready operand wins even against an elapsed deadline, and the
+// timer is only registered when the operand actually has to wait: a timeout around work
+// that completes at once costs no lock. As in Tokio, when the operand used up the task's
+// coop budget the deadline is still checked, so a busy operand cannot outlive it.
+
+/* #include <chrono> (already above) */
+/* #include <coroutine> (already above) */
+/* #include <exception> (already above) */
+/* #include <type_traits> (already above) */
+/* #include <utility> (already above) */
+
+
+namespace tokio::time {
+
+// The error of a timeout whose deadline passed.
+struct Elapsed : std::exception {
+  const char* what() const noexcept override { return "deadline has elapsed"; }
+  friend bool operator==(const Elapsed&, const Elapsed&) noexcept { return true; }
+};
+namespace error {
+using tokio::time::Elapsed;  // Tokio spells it time::error::Elapsed too
+}  // namespace error
+
+template <class T>
+class Timeout {
+ public:
+  using tokio_awaitable = void;
+  using Output = Result<T, Elapsed>;
+
+  Timeout(Task<T> inner, Instant deadline)
+      : inner_(std::move(inner)), timer_(deadline, detail::current_time_driver("time::timeout")) {}
+  // Only before it is first polled.
+  Timeout(Timeout&& o) noexcept : inner_(std::move(o.inner_)), timer_(o.timer_) {}
+
+  Instant deadline() const noexcept { return timer_.deadline(); }
+
+  // Poll form: true once the operand finished or the deadline passed (then take the
+  // result with take()).
+  bool poll(task::Context& cx) noexcept {
+    const bool had_budget = detail::tls.budget != 0;
+    if (inner_.step(cx)) return true;
+    if (had_budget && detail::tls.budget == 0) {
+      // The operand spent the budget: check the deadline anyway (unconstrained).
+      elapsed_ = timer_.poll(cx);
+      return elapsed_;
+    }
+    if (!detail::coop_poll_proceed(cx)) return false;
+    elapsed_ = timer_.poll(cx);
+    return elapsed_;
+  }
+  // After poll() returned true: the operand's value (or its exception), or Elapsed.
+  Output take() {
+    if (elapsed_) {
+      inner_.cancel();  // the operand is destroyed before the caller resumes
+      return unexpected(Elapsed{});
+    }
+    timer_.cancel();
+    if constexpr (std::is_void_v<T>) {
+      inner_.take();
+      return Output();
+    } else {
+      return Output(inner_.take());
+    }
+  }
+
+  // The awaiter refers to the Timeout, so an lvalue Timeout is awaited in place.
+  class Awaiter : public detail::Leaf<Awaiter> {
+   public:
+    explicit Awaiter(Timeout& t) noexcept : t_(&t) {}
+    bool poll(task::Context& cx) noexcept { return t_->poll(cx); }
+    bool await_suspend(std::coroutine_handle<> h) {
+      t_->timer_.resolve_or_throw("time::timeout");
+      return detail::Leaf<Awaiter>::await_suspend(h);
+    }
+    Output await_resume() { return t_->take(); }
+
+   private:
+    Timeout* t_;
+  };
+  Awaiter operator co_await() & noexcept { return Awaiter(*this); }
+  Awaiter operator co_await() && noexcept { return Awaiter(*this); }
+
+ private:
+  detail::Branch<T> inner_;
+  detail::Timer timer_;
+  bool elapsed_ = false;
+};
+
+// Runs `operand` until it finishes or `deadline` passes.
+template <class A>
+auto timeout_at(Instant deadline, A&& operand) {
+  using T = detail::task_value_t<A>;
+  return Timeout<T>(detail::to_task(std::forward<A>(operand)), deadline);
+}
+
+// Runs `operand` until it finishes or `d` has passed.
+template <class Rep, class Period, class A>
+auto timeout(std::chrono::duration<Rep, Period> d, A&& operand) {
+  auto deadline = Instant::now().checked_add(detail::non_negative_ns(d));
+  return timeout_at(deadline ? *deadline : Instant::far_future(), std::forward<A>(operand));
+}
+
+}  // namespace tokio::time
+/* end file src/tokio/time/timeout.hpp */
+// io: the reactor's public face (Interest, Ready, AsyncFd) and the I/O utilities
 /* begin file src/tokio/io/error.hpp */
 // io::Errc: the I/O error kinds that have no errno of their own (Rust's
 // io::ErrorKind::UnexpectedEof and WriteZero), as a std::error_code enum.
@@ -4068,6 +3928,748 @@ inline std::error_code make_error_code(Errc e) noexcept {
 template <>
 struct std::is_error_code_enum<tokio::io::Errc> : std::true_type {};
 /* end file src/tokio/io/error.hpp */
+/* begin file src/tokio/io/reactor_error.hpp */
+// Errors the reactor itself reports (besides the OS's errno values).
+//
+//   io::ReactorErrc::shutdown   the runtime's I/O driver shut down, or the I/O object was
+//                               deregistered while an operation on it was still waiting.
+// It compares equal to std::errc::operation_canceled.
+
+/* #include <system_error> (already above) */
+/* #include <type_traits> (already above) */
+
+namespace tokio::io {
+
+enum class ReactorErrc { shutdown = 1 };
+
+const std::error_category& reactor_category() noexcept;
+
+inline std::error_code make_error_code(ReactorErrc e) noexcept {
+  return {static_cast<int>(e), reactor_category()};
+}
+
+}  // namespace tokio::io
+
+template <>
+struct std::is_error_code_enum<tokio::io::ReactorErrc> : std::true_type {};
+/* end file src/tokio/io/reactor_error.hpp */
+/* begin file src/tokio/io/interest.hpp */
+// io::Interest (what a registration waits for) and io::Ready (what the reactor reported).
+//
+//   Interest: READABLE | WRITABLE | PRIORITY | ERROR, combined with `|`.
+//   Ready:    READABLE, WRITABLE, READ_CLOSED, WRITE_CLOSED, PRIORITY, ERROR.
+//
+// The Ready bit values are the low bits of a registration's readiness word (see
+// reactor/scheduled_io.hpp), so converting between the two costs nothing.
+
+/* #include <cstdint> (already above) */
+
+namespace tokio::io {
+
+class Ready {
+ public:
+  constexpr Ready() noexcept = default;
+  static constexpr Ready from_bits(uint32_t b) noexcept { return Ready(b & kAll); }
+
+  static const Ready EMPTY;
+  static const Ready READABLE;
+  static const Ready WRITABLE;
+  static const Ready READ_CLOSED;
+  static const Ready WRITE_CLOSED;
+  static const Ready PRIORITY;
+  static const Ready ERROR;
+  static const Ready ALL;
+
+  constexpr bool is_empty() const noexcept { return bits_ == 0; }
+  constexpr bool is_readable() const noexcept { return bits_ & (kReadable | kReadClosed); }
+  constexpr bool is_writable() const noexcept { return bits_ & (kWritable | kWriteClosed); }
+  constexpr bool is_read_closed() const noexcept { return bits_ & kReadClosed; }
+  constexpr bool is_write_closed() const noexcept { return bits_ & kWriteClosed; }
+  constexpr bool is_priority() const noexcept { return bits_ & kPriority; }
+  constexpr bool is_error() const noexcept { return bits_ & kError; }
+  constexpr uint32_t bits() const noexcept { return bits_; }
+
+  constexpr Ready operator|(Ready o) const noexcept { return Ready(bits_ | o.bits_); }
+  constexpr Ready operator&(Ready o) const noexcept { return Ready(bits_ & o.bits_); }
+  // Set difference.
+  constexpr Ready operator-(Ready o) const noexcept { return Ready(bits_ & ~o.bits_); }
+  constexpr Ready& operator|=(Ready o) noexcept {
+    bits_ |= o.bits_;
+    return *this;
+  }
+  friend constexpr bool operator==(Ready, Ready) noexcept = default;
+
+  // Bit values (shared with the readiness word).
+  static constexpr uint32_t kReadable = 1;
+  static constexpr uint32_t kWritable = 2;
+  static constexpr uint32_t kReadClosed = 4;
+  static constexpr uint32_t kWriteClosed = 8;
+  static constexpr uint32_t kPriority = 16;
+  static constexpr uint32_t kError = 32;
+  static constexpr uint32_t kAll = 63;
+  static constexpr uint32_t kClosed = kReadClosed | kWriteClosed;
+
+ private:
+  constexpr explicit Ready(uint32_t b) noexcept : bits_(b) {}
+  uint32_t bits_ = 0;
+};
+
+inline constexpr Ready Ready::EMPTY{};
+inline constexpr Ready Ready::READABLE{kReadable};
+inline constexpr Ready Ready::WRITABLE{kWritable};
+inline constexpr Ready Ready::READ_CLOSED{kReadClosed};
+inline constexpr Ready Ready::WRITE_CLOSED{kWriteClosed};
+inline constexpr Ready Ready::PRIORITY{kPriority};
+inline constexpr Ready Ready::ERROR{kError};
+inline constexpr Ready Ready::ALL{kAll};
+
+class Interest {
+ public:
+  static const Interest READABLE;
+  static const Interest WRITABLE;
+  static const Interest PRIORITY;
+  static const Interest ERROR;
+
+  constexpr bool is_readable() const noexcept { return bits_ & kR; }
+  constexpr bool is_writable() const noexcept { return bits_ & kW; }
+  constexpr bool is_priority() const noexcept { return bits_ & kP; }
+  constexpr bool is_error() const noexcept { return bits_ & kE; }
+
+  constexpr Interest operator|(Interest o) const noexcept { return Interest(bits_ | o.bits_); }
+  constexpr Interest add(Interest o) const noexcept { return *this | o; }
+  friend constexpr bool operator==(Interest, Interest) noexcept = default;
+
+  // The readiness bits that satisfy this interest. A closed direction counts as ready (the
+  // operation then reports EOF or the error), and so does ERROR (the syscall surfaces it).
+  constexpr uint32_t mask() const noexcept {
+    uint32_t m = Ready::kError;
+    if (bits_ & kR) m |= Ready::kReadable | Ready::kReadClosed;
+    if (bits_ & kW) m |= Ready::kWritable | Ready::kWriteClosed;
+    if (bits_ & kP) m |= Ready::kPriority | Ready::kReadClosed;
+    return m;
+  }
+  constexpr uint8_t bits() const noexcept { return bits_; }
+
+ private:
+  static constexpr uint8_t kR = 1, kW = 2, kP = 4, kE = 8;
+  constexpr explicit Interest(uint8_t b) noexcept : bits_(b) {}
+  uint8_t bits_;
+};
+
+inline constexpr Interest Interest::READABLE{kR};
+inline constexpr Interest Interest::WRITABLE{kW};
+inline constexpr Interest Interest::PRIORITY{kP};
+inline constexpr Interest Interest::ERROR{kE};
+
+}  // namespace tokio::io
+/* end file src/tokio/io/interest.hpp */
+/* begin file src/tokio/io/async_fd.hpp */
+// io::AsyncFd<T>: registers any non-blocking file descriptor with the reactor and waits for
+// its readiness; the building block for I/O objects the library does not provide.
+//
+//   auto afd = tokio::io::AsyncFd<int>::create(fd);           // fd already O_NONBLOCK
+//   for (;;) {
+//     auto guard = co_await afd->readable();                  // io::Result<Guard>
+//     if (!guard) co_return guard.error();
+//     auto r = guard->try_io([&](auto& a) -> io::Result<std::size_t> {
+//       ssize_t n = ::read(a.as_raw_fd(), buf, sizeof buf);
+//       if (n < 0) return io::last_os_error();
+//       return std::size_t(n);
+//     });
+//     if (r) co_return *r;                                    // done (value or error)
+//     // else: EAGAIN, readiness was cleared; wait again
+//   }
+//
+// T is `int` (a raw fd the caller keeps ownership of) or any type with `int as_raw_fd()
+// const`; AsyncFd owns the T and destroys it after deregistering. Readiness is edge-based:
+// a guard says "the fd may be ready"; only clear_ready() (or try_io seeing EAGAIN) resets
+// it, and a clear is ignored if a newer event arrived meanwhile.
+//
+// Cancel safety: readable(), writable(), ready() and async_io() are cancel-safe (nothing
+// is consumed until the operation completes).
+
+#include <concepts>
+/* #include <optional> (already above) */
+/* #include <type_traits> (already above) */
+/* #include <utility> (already above) */
+
+/* begin file src/tokio/io/detail/registration.hpp */
+// Registration: one fd registered with the current runtime's reactor, and the leaf
+// awaitables every I/O object is built from.
+//
+//   IoOp<Op>        waits until the fd is ready for the op's interest, runs one syscall
+//                   attempt, and on EAGAIN clears readiness (with the observed tick) and
+//                   waits again. The result is the op's finish(r).
+//   ReadinessAwait  waits for readiness only (readable(), writable(), AsyncFd guards).
+//   try_io_once     the non-waiting form (try_read, try_write...): EAGAIN when not ready.
+//
+// An attempt's raw result is an int64_t: >= 0 success value, < 0 a negated errno, or
+// kIoShutdown. Every awaitable spends one unit of coop budget per poll, and unregisters its
+// waiter node in its destructor, so destroying a suspended operation (abort, select,
+// timeout) leaves nothing behind in the reactor.
+//
+// A Registration holds a reference on its runtime, so the driver outlives every fd it
+// serves even when the Runtime object is dropped first (operations then fail with
+// io::ReactorErrc::shutdown).
+
+/* #include <cerrno> (already above) */
+/* #include <cstdint> (already above) */
+/* #include <system_error> (already above) */
+/* #include <utility> (already above) */
+
+/* begin file src/tokio/io/detail/scheduled_io.hpp */
+// ScheduledIo: the reactor's per-fd state, shared by the driver (which sets readiness from
+// epoll events) and the tasks doing I/O on the fd (which clear it when a syscall says
+// EAGAIN, and wait for it otherwise).
+//
+// Readiness word (`readiness`, 32 bits):
+//   bits 0-5   io::Ready bits: READABLE 1, WRITABLE 2, READ_CLOSED 4, WRITE_CLOSED 8,
+//              PRIORITY 16, ERROR 32
+//   bits 8-30  tick: advanced (mod 2^23) every time the driver ORs in an event
+//   bit 31     SHUTDOWN: the runtime's driver shut down; every wait completes with an error
+//
+// Edge-triggered epoll reports a transition once, so readiness is sticky: it is set by the
+// driver and cleared only by an operation that got EAGAIN (or a short read/write on a
+// stream, which proves the same). The clear carries the tick the operation observed before
+// its syscall; if the driver delivered a new edge since, the tick differs and the clear is
+// dropped, so a clear racing with a new edge can never hide it. READ_CLOSED / WRITE_CLOSED
+// are final and never cleared.
+//
+// Waiters: an intrusive doubly-linked list of IoWaiter nodes that live inside the awaiting
+// operations (no allocation per wait), guarded by `lock`. The driver unlinks every waiter
+// whose interest the new readiness satisfies, takes its waker and wakes it outside the
+// lock. A waiter's `linked` flag is written under the lock and read without it by the
+// owner: once it reads false (acquire), the driver will not touch the node again, so an
+// operation that completes after being woken never takes the lock.
+
+/* #include <atomic> (already above) */
+/* #include <cstddef> (already above) */
+/* #include <cstdint> (already above) */
+
+/* begin file src/tokio/core/detail/spin_lock.hpp */
+// SpinLock: a test-and-test-and-set lock for critical sections of a few instructions
+// (waiter lists, owned-task list links, a readiness registration's waiters), and
+// cpu_relax, the pause between polls of a word another core is about to change.
+
+/* #include <atomic> (already above) */
+
+
+namespace tokio::detail {
+
+inline void cpu_relax() noexcept {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  asm volatile("yield");
+#endif
+}
+
+// Test-and-test-and-set lock for critical sections of a few instructions (owned-task list
+// links, waiter lists). Falls back to sched_yield after spinning so a preempted holder on
+// a 2-core machine does not burn the other core for a whole time slice.
+class SpinLock {
+ public:
+  void lock() noexcept {
+    for (;;) {
+      if (!locked_.exchange(true, std::memory_order_acquire)) return;
+      int spins = 0;
+      while (locked_.load(std::memory_order_relaxed)) {
+        if (++spins < 64) {
+          cpu_relax();
+        } else {
+          yield_thread();
+          spins = 0;
+        }
+      }
+    }
+  }
+  bool try_lock() noexcept {
+    return !locked_.load(std::memory_order_relaxed) &&
+           !locked_.exchange(true, std::memory_order_acquire);
+  }
+  void unlock() noexcept { locked_.store(false, std::memory_order_release); }
+
+ private:
+  static void yield_thread() noexcept;
+  std::atomic<bool> locked_{false};
+};
+
+}  // namespace tokio::detail
+/* end file src/tokio/core/detail/spin_lock.hpp */
+
+namespace tokio::detail {
+
+struct IoWaiter {
+  IoWaiter* prev = nullptr;
+  IoWaiter* next = nullptr;
+  Wakeable* waker = nullptr;  // owned reference while linked (guarded by the lock)
+  uint32_t mask = 0;          // readiness bits that complete this wait (Interest::mask)
+  std::atomic<bool> linked{false};
+
+  explicit IoWaiter(uint32_t m = 0) noexcept : mask(m) {}
+  // Awaitables are copied before they first suspend: a copy is never linked.
+  IoWaiter(const IoWaiter& o) noexcept : mask(o.mask) {}
+  IoWaiter& operator=(const IoWaiter&) = delete;
+};
+
+class alignas(64) ScheduledIo {
+ public:
+  static constexpr uint32_t kReadyMask = io::Ready::kAll;
+  static constexpr uint32_t kTickShift = 8;
+  static constexpr uint32_t kTickMask = 0x7FFFFF00u;
+  static constexpr uint32_t kTickOne = 1u << kTickShift;
+  static constexpr uint32_t kShutdown = 0x80000000u;
+
+  uint32_t load() const noexcept { return readiness_.load(std::memory_order_acquire); }
+
+  // True when `snapshot` (a value of the readiness word) completes a wait with `mask`.
+  static bool is_ready(uint32_t snapshot, uint32_t mask) noexcept {
+    return (snapshot & (mask | kShutdown)) != 0;
+  }
+
+  // Returns true (with the readiness word in `snapshot`) when the waiter's interest is
+  // ready or the driver shut down; otherwise leaves `w` linked with the current waker and
+  // returns false. A linked waiter that becomes ready stays linked until remove_waiter.
+  bool poll_ready(task::Context& cx, IoWaiter& w, uint32_t& snapshot) noexcept {
+    snapshot = load();
+    if (TOKIO_LIKELY(is_ready(snapshot, w.mask))) return true;
+    return poll_ready_slow(cx, w, snapshot);
+  }
+
+  // Clears the bits of `mask` observed in `snapshot`, unless the driver delivered a new
+  // event since (tick changed). Closed bits are never cleared.
+  void clear_readiness(uint32_t snapshot, uint32_t mask) noexcept {
+    uint32_t bits = snapshot & mask & kReadyMask & ~io::Ready::kClosed;
+    if (bits == 0) return;
+    uint32_t cur = readiness_.load(std::memory_order_acquire);
+    for (;;) {
+      if ((cur & kTickMask) != (snapshot & kTickMask)) return;  // a newer edge: keep it
+      if ((cur & bits) == 0) return;
+      if (readiness_.compare_exchange_weak(cur, cur & ~bits, std::memory_order_acq_rel,
+                                           std::memory_order_acquire)) {
+        return;
+      }
+    }
+  }
+
+  // Unlinks `w` if it is still linked and drops its waker. Called when an operation
+  // completes or its awaitable is destroyed (cancellation).
+  void remove_waiter(IoWaiter& w) noexcept {
+    if (w.linked.load(std::memory_order_acquire)) remove_waiter_slow(w);
+  }
+
+  // Marks bits ready without an event (a socket known to be connected is writable before
+  // epoll says so). No tick change: like any readiness, it is cleared only by an
+  // operation that then sees EAGAIN.
+  void assume_ready(uint32_t bits) noexcept {
+    readiness_.fetch_or(bits & kReadyMask, std::memory_order_acq_rel);
+  }
+
+  // --- driver side
+  // ORs `ready` into the word, advances the tick and wakes the waiters it satisfies.
+  void set_readiness(uint32_t ready) noexcept;
+  // Marks the registration shut down and wakes every waiter.
+  void shutdown() noexcept;
+  // Wakes every waiter whose mask intersects `ready`.
+  void wake(uint32_t ready) noexcept;
+  // Prepares a released entry for reuse.
+  void reset() noexcept {
+    readiness_.store(0, std::memory_order_relaxed);
+    sock_state.store(0, std::memory_order_relaxed);
+  }
+
+  // Per-registration state owned by the socket layer (net/socket.hpp: whether TCP_INQ is
+  // on). Kept here because the registration's address is stable while the I/O object
+  // that owns it may move.
+  std::atomic<uint8_t> sock_state{0};
+
+  // Links in the driver's registration set (guarded by the driver's mutex).
+  ScheduledIo* set_prev = nullptr;
+  ScheduledIo* set_next = nullptr;
+
+ private:
+  bool poll_ready_slow(task::Context& cx, IoWaiter& w, uint32_t& snapshot) noexcept;
+  void remove_waiter_slow(IoWaiter& w) noexcept;
+  void link(IoWaiter& w) noexcept;
+  void unlink(IoWaiter& w) noexcept;
+
+  std::atomic<uint32_t> readiness_{0};
+  SpinLock lock_;
+  IoWaiter* head_ = nullptr;  // guarded by lock_
+  IoWaiter* tail_ = nullptr;
+};
+
+}  // namespace tokio::detail
+/* end file src/tokio/io/detail/scheduled_io.hpp */
+
+namespace tokio::detail {
+
+class IoDriver;
+
+inline constexpr int64_t kIoShutdown = INT64_MIN;
+
+inline std::error_code io_error_code(int64_t r) noexcept {
+  if (r == kIoShutdown) return make_error_code(io::ReactorErrc::shutdown);
+  return {static_cast<int>(-r), std::system_category()};
+}
+inline tokio::unexpected<std::error_code> io_unexpected(int64_t r) noexcept {
+  return tokio::unexpected(io_error_code(r));
+}
+// The usual finish: a byte count.
+inline io::Result<std::size_t> finish_size(int64_t r) noexcept {
+  if (r < 0) return io_unexpected(r);
+  return static_cast<std::size_t>(r);
+}
+
+class Registration {
+ public:
+  Registration() noexcept = default;
+  // Registers `fd` with the reactor of the runtime this thread is in, with `ready`
+  // (io::Ready bits) assumed until an operation sees EAGAIN. Throws std::logic_error
+  // (naming `what`) outside a runtime or when it has no I/O driver.
+  static io::Result<Registration> create(int fd, io::Interest interest, const char* what,
+                                         uint32_t ready = 0);
+
+  Registration(Registration&& o) noexcept
+      : driver_(std::exchange(o.driver_, nullptr)),
+        handle_(std::exchange(o.handle_, nullptr)),
+        io_(std::exchange(o.io_, nullptr)),
+        fd_(std::exchange(o.fd_, -1)) {}
+  Registration& operator=(Registration&& o) noexcept {
+    if (this != &o) {
+      (void)deregister();
+      driver_ = std::exchange(o.driver_, nullptr);
+      handle_ = std::exchange(o.handle_, nullptr);
+      io_ = std::exchange(o.io_, nullptr);
+      fd_ = std::exchange(o.fd_, -1);
+    }
+    return *this;
+  }
+  Registration(const Registration&) = delete;
+  Registration& operator=(const Registration&) = delete;
+  ~Registration() { (void)deregister(); }
+
+  // Removes the fd from epoll (it must still be open). Idempotent.
+  io::Result<void> deregister() noexcept;
+
+  ScheduledIo* io() const noexcept { return io_; }
+  int fd() const noexcept { return fd_; }
+  explicit operator bool() const noexcept { return io_ != nullptr; }
+
+ private:
+  IoDriver* driver_ = nullptr;
+  HandleInner* handle_ = nullptr;  // one reference, keeps the driver alive
+  ScheduledIo* io_ = nullptr;
+  int fd_ = -1;
+};
+
+// Runs `op` once if the registration looks ready for `mask`; EAGAIN otherwise (and clears
+// the readiness when the syscall itself says EAGAIN).
+template <class Op>
+int64_t try_io_once(ScheduledIo* io, uint32_t mask, Op& op) noexcept {
+  if (!io) return -EBADF;
+  uint32_t snap = io->load();
+  if (snap & ScheduledIo::kShutdown) return kIoShutdown;
+  if (!(snap & mask)) return -EAGAIN;
+  int64_t r = op();
+  if (r == -EAGAIN || (r > 0 && op.drained(r))) io->clear_readiness(snap, mask);
+  return r;
+}
+
+// Base for op functors: no success proves readiness consumed unless the op says so.
+struct OpBase {
+  bool drained(int64_t) const noexcept { return false; }
+};
+
+template <class Op>
+class IoOp : public Leaf<IoOp<Op>> {
+ public:
+  IoOp(ScheduledIo* io, io::Interest interest, Op op) noexcept
+      : io_(io), waiter_(interest.mask()), op_(std::move(op)) {}
+  IoOp(const IoOp& o) noexcept : Leaf<IoOp>(o), io_(o.io_), waiter_(o.waiter_), op_(o.op_) {}
+  ~IoOp() {
+    if (io_) io_->remove_waiter(waiter_);
+  }
+
+  bool poll(task::Context& cx) noexcept {
+    if (TOKIO_UNLIKELY(!io_)) {
+      res_ = -EBADF;  // a moved-from or closed I/O object
+      return true;
+    }
+    if (!coop_poll_proceed(cx)) return false;
+    for (;;) {
+      uint32_t snap;
+      if (!io_->poll_ready(cx, waiter_, snap)) return false;
+      if (TOKIO_UNLIKELY(snap & ScheduledIo::kShutdown)) {
+        res_ = kIoShutdown;
+        break;
+      }
+      int64_t r = op_();
+      if (r == -EAGAIN) {
+        io_->clear_readiness(snap, waiter_.mask);
+        uint32_t now = io_->load();
+        if (TOKIO_UNLIKELY((now & ScheduledIo::kTickMask) == (snap & ScheduledIo::kTickMask) &&
+                           ScheduledIo::is_ready(now, waiter_.mask))) {
+          // Only final states (hang-up, error) keep it "ready", yet the syscall would
+          // block (an odd device, or a user closure's own EAGAIN): yield and retry later
+          // instead of spinning inside this poll and starving the worker.
+          defer_wake(cx);
+          return false;
+        }
+        continue;
+      }
+      if (r > 0 && op_.drained(r)) io_->clear_readiness(snap, waiter_.mask);
+      res_ = r;
+      break;
+    }
+    io_->remove_waiter(waiter_);
+    return true;
+  }
+
+  decltype(auto) await_resume() { return op_.finish(res_); }
+
+ private:
+  ScheduledIo* io_;
+  IoWaiter waiter_;
+  Op op_;
+  int64_t res_ = 0;
+};
+
+// What a readiness wait observed: the readiness word (ready bits, tick, shutdown).
+struct ReadyEvent {
+  uint32_t snapshot = 0;
+  uint32_t mask = 0;
+  io::Ready ready() const noexcept {
+    if (snapshot & ScheduledIo::kShutdown) return io::Ready::from_bits(mask);
+    return io::Ready::from_bits(snapshot & mask);
+  }
+  bool is_shutdown() const noexcept { return snapshot & ScheduledIo::kShutdown; }
+};
+
+// Waits until the registration is ready for `interest`. Finish(ReadyEvent-or-error) maps
+// the outcome to the awaitable's result type.
+template <class Finish>
+class ReadinessAwait : public Leaf<ReadinessAwait<Finish>> {
+ public:
+  ReadinessAwait(ScheduledIo* io, io::Interest interest, Finish f = Finish()) noexcept
+      : io_(io), waiter_(interest.mask()), finish_(std::move(f)) {}
+  ReadinessAwait(const ReadinessAwait& o) noexcept
+      : Leaf<ReadinessAwait>(o), io_(o.io_), waiter_(o.waiter_), finish_(o.finish_) {}
+  ~ReadinessAwait() {
+    if (io_) io_->remove_waiter(waiter_);
+  }
+
+  bool poll(task::Context& cx) noexcept {
+    if (TOKIO_UNLIKELY(!io_)) return true;
+    if (!coop_poll_proceed(cx)) return false;
+    if (!io_->poll_ready(cx, waiter_, ev_.snapshot)) return false;
+    ev_.mask = waiter_.mask;
+    io_->remove_waiter(waiter_);
+    return true;
+  }
+
+  decltype(auto) await_resume() {
+    if (!io_) return finish_(io::Result<ReadyEvent>(tokio::unexpected(io_error_code(-EBADF))));
+    if (ev_.is_shutdown()) return finish_(io::Result<ReadyEvent>(io_unexpected(kIoShutdown)));
+    return finish_(io::Result<ReadyEvent>(ev_));
+  }
+
+ private:
+  ScheduledIo* io_;
+  IoWaiter waiter_;
+  ReadyEvent ev_;
+  Finish finish_;
+};
+
+struct FinishVoid {
+  io::Result<void> operator()(io::Result<ReadyEvent> r) const noexcept {
+    if (!r) return tokio::unexpected(r.error());
+    return {};
+  }
+};
+struct FinishReady {
+  io::Result<io::Ready> operator()(io::Result<ReadyEvent> r) const noexcept {
+    if (!r) return tokio::unexpected(r.error());
+    return r->ready();
+  }
+};
+
+// An awaitable that is ready at once with a stored value (flush on a socket, errors found
+// before any waiting).
+template <class T>
+class ReadyValue : public Leaf<ReadyValue<T>> {
+ public:
+  explicit ReadyValue(T v) : v_(std::move(v)) {}
+  ReadyValue(const ReadyValue& o) : Leaf<ReadyValue>(o), v_(o.v_) {}
+  bool poll(task::Context&) noexcept { return true; }
+  T await_resume() { return std::move(v_); }
+
+ private:
+  T v_;
+};
+
+}  // namespace tokio::detail
+/* end file src/tokio/io/detail/registration.hpp */
+
+namespace tokio::io {
+
+template <class T>
+concept AsRawFd = std::same_as<T, int> || requires(const T& t) {
+  { t.as_raw_fd() } -> std::convertible_to<int>;
+};
+
+// try_io's "the operation would block" outcome (readiness has been cleared).
+struct TryIoError {
+  friend bool operator==(TryIoError, TryIoError) = default;
+};
+
+inline bool is_would_block(const std::error_code& e) noexcept {
+  return e == std::errc::resource_unavailable_try_again ||
+         e == std::errc::operation_would_block;
+}
+
+template <AsRawFd T>
+class AsyncFd;
+
+template <AsRawFd T>
+class AsyncFdReadyGuard {
+ public:
+  AsyncFdReadyGuard(AsyncFd<T>* fd, detail::ReadyEvent ev) noexcept : fd_(fd), ev_(ev) {}
+
+  // The readiness this guard observed.
+  Ready ready() const noexcept { return ev_.ready(); }
+  // Forgets the observed readiness: the next readable()/writable() waits for a new event.
+  void clear_ready() noexcept { clear_ready_matching(Ready::ALL); }
+  void clear_ready_matching(Ready r) noexcept {
+    if (auto* io = fd_->reg_.io()) io->clear_readiness(ev_.snapshot, ev_.mask & r.bits());
+  }
+  // Keeps the readiness (the default when the guard is dropped).
+  void retain_ready() noexcept {}
+
+  // Runs f(AsyncFd<T>&) -> io::Result<R>. An EAGAIN/EWOULDBLOCK error clears the readiness
+  // and gives TryIoError; any other outcome is returned as is.
+  template <class F>
+  auto try_io(F&& f) -> tokio::Result<std::invoke_result_t<F&, AsyncFd<T>&>, TryIoError> {
+    auto r = f(*fd_);
+    if (!r && is_would_block(r.error())) {
+      clear_ready();
+      return tokio::unexpected(TryIoError{});
+    }
+    return r;
+  }
+
+  AsyncFd<T>& get_ref() const noexcept { return *fd_; }
+  T& get_inner() const noexcept { return fd_->get_ref(); }
+
+ private:
+  AsyncFd<T>* fd_;
+  detail::ReadyEvent ev_;
+};
+
+namespace detail_afd {
+template <AsRawFd T>
+struct FinishGuard {
+  AsyncFd<T>* fd;
+  io::Result<AsyncFdReadyGuard<T>> operator()(io::Result<detail::ReadyEvent> r) const noexcept {
+    if (!r) return tokio::unexpected(r.error());
+    return AsyncFdReadyGuard<T>(fd, *r);
+  }
+};
+
+// async_io's op: calls the user's closure, maps would-block to EAGAIN for IoOp.
+template <AsRawFd T, class F>
+struct UserOp : detail::OpBase {
+  using R = std::invoke_result_t<F&, T&>;
+  T* inner;
+  F f;
+  std::optional<R> out;
+  UserOp(T* i, F fn) : inner(i), f(std::move(fn)) {}
+  UserOp(const UserOp& o) : inner(o.inner), f(o.f) {}
+  int64_t operator()() noexcept {
+    R r = f(*inner);
+    if (!r && is_would_block(r.error())) return -EAGAIN;
+    out.emplace(std::move(r));
+    return 0;
+  }
+  R finish(int64_t res) {
+    if (out) return std::move(*out);
+    return detail::io_unexpected(res);
+  }
+};
+}  // namespace detail_afd
+
+template <AsRawFd T>
+class AsyncFd {
+ public:
+  // Registers inner's fd (which must be non-blocking) for `interest`. Needs a runtime with
+  // the I/O driver (throws std::logic_error otherwise).
+  static Result<AsyncFd> create(T inner, Interest interest = Interest::READABLE | Interest::WRITABLE) {
+    int fd = raw_fd_of(inner);
+    auto reg = detail::Registration::create(fd, interest, "io::AsyncFd::create");
+    if (!reg) return tokio::unexpected(reg.error());
+    return AsyncFd(std::move(inner), std::move(*reg), interest);
+  }
+
+  AsyncFd(AsyncFd&&) noexcept = default;
+  AsyncFd& operator=(AsyncFd&&) noexcept = default;
+
+  T& get_ref() noexcept { return *inner_; }
+  const T& get_ref() const noexcept { return *inner_; }
+  T& get_mut() noexcept { return *inner_; }
+  int as_raw_fd() const noexcept { return raw_fd_of(*inner_); }
+  Interest interest() const noexcept { return interest_; }
+
+  // Deregisters and hands the inner value back.
+  T into_inner() && {
+    (void)reg_.deregister();
+    T v = std::move(*inner_);
+    inner_.reset();
+    return v;
+  }
+
+  // Waits until the fd may be readable / writable / ready for `interest`.
+  auto readable() noexcept { return ready_guard(Interest::READABLE); }
+  auto writable() noexcept { return ready_guard(Interest::WRITABLE); }
+  auto ready(Interest interest) noexcept { return ready_guard(interest); }
+
+  // Waits for `interest` and runs f(T&) -> io::Result<R> until it does not fail with
+  // EAGAIN/EWOULDBLOCK (each would-block clears readiness first).
+  template <class F>
+  auto async_io(Interest interest, F f) {
+    return detail::IoOp<detail_afd::UserOp<T, F>>(reg_.io(), interest,
+                                                  detail_afd::UserOp<T, F>(&*inner_, std::move(f)));
+  }
+  // Runs f once if the fd looks ready for `interest`; EAGAIN (as an error) otherwise.
+  template <class F>
+  auto try_io(Interest interest, F f) -> std::invoke_result_t<F&, T&> {
+    detail_afd::UserOp<T, F> op(&*inner_, std::move(f));
+    int64_t r = detail::try_io_once(reg_.io(), interest.mask(), op);
+    return op.finish(r);
+  }
+
+ private:
+  friend class AsyncFdReadyGuard<T>;
+
+  AsyncFd(T inner, detail::Registration reg, Interest interest)
+      : inner_(std::move(inner)), reg_(std::move(reg)), interest_(interest) {}
+
+  static int raw_fd_of(const T& t) noexcept {
+    if constexpr (std::is_same_v<T, int>) return t;
+    else return static_cast<int>(t.as_raw_fd());
+  }
+  auto ready_guard(Interest interest) noexcept {
+    return detail::ReadinessAwait<detail_afd::FinishGuard<T>>(reg_.io(), interest,
+                                                              detail_afd::FinishGuard<T>{this});
+  }
+
+  // Declared before reg_: the registration is removed while the fd is still open.
+  std::optional<T> inner_;
+  detail::Registration reg_;
+  Interest interest_;
+};
+
+}  // namespace tokio::io
+/* end file src/tokio/io/async_fd.hpp */
 /* begin file src/tokio/io/async_io.hpp */
 // io::AsyncRead / io::AsyncWrite / io::AsyncBufRead: the byte-stream concepts every I/O
 // utility is written against (TcpStream, UnixStream, DuplexStream, BufReader, stdin/stdout...).
@@ -4238,7 +4840,7 @@ using fill_buf_op_t = decltype(std::declval<R&>().fill_buf());
 // it). The holder must not move while an operand is live: a composite leaf only moves or
 // copies before its first poll, when every ChildOp in it is empty.
 
-#include <concepts>
+/* #include <concepts> (already above) */
 /* #include <exception> (already above) */
 /* #include <new> (already above) */
 /* #include <type_traits> (already above) */
@@ -6760,7 +7362,7 @@ S unsplit(ReadHalf<S> r, WriteHalf<S> w) {
 /* #include <atomic> (already above) */
 /* #include <cstddef> (already above) */
 /* #include <cstdint> (already above) */
-/* #include <mutex> (already above) */
+#include <mutex>
 /* #include <span> (already above) */
 /* #include <utility> (already above) */
 
@@ -7072,3260 +7674,7 @@ Stderr stderr();
 
 }  // namespace tokio::io
 /* end file src/tokio/io/stdio.hpp */
-/* begin file src/tokio/time/instant.hpp */
-// time::Instant: a point on the runtime's monotonic clock, and time::Duration.
-//
-// An Instant is std::chrono::steady_clock time (nanoseconds since the clock's epoch) and
-// converts both ways with steady_clock::time_point. Instant::now() reads the real clock,
-// except on a runtime whose clock was paused (time::pause, Builder::start_paused): there
-// it returns the runtime's frozen or advanced time, as in Tokio. The check is one relaxed
-// load of a process-wide flag that stays false until some clock is paused.
-//
-// Arithmetic follows Tokio (Rust's Instant): `instant + d` and `instant - d` throw
-// std::overflow_error when the result leaves the representable range (Rust panics),
-// checked_add/checked_sub return std::nullopt instead, saturating_add/saturating_sub
-// clamp. `a - b` and duration_since saturate at zero when b is later than a.
-// Durations of any std::chrono type are accepted and converted to nanoseconds, saturating.
-
-/* #include <atomic> (already above) */
-/* #include <chrono> (already above) */
-#include <compare>
-/* #include <cstdint> (already above) */
-#include <limits>
-/* #include <optional> (already above) */
-#include <ratio>
-/* #include <stdexcept> (already above) */
-/* #include <type_traits> (already above) */
-
-
-namespace tokio::time {
-
-// Durations in the time API are nanoseconds (any std::chrono duration converts).
-using Duration = std::chrono::nanoseconds;
-
-}  // namespace tokio::time
-
-namespace tokio::detail {
-
-// Converts any chrono duration to nanoseconds, saturating at the int64 range instead of
-// overflowing (std::chrono::hours::max() becomes nanoseconds::max()). NaN becomes zero.
-template <class Rep, class Period>
-constexpr std::chrono::nanoseconds saturating_ns(std::chrono::duration<Rep, Period> d) noexcept {
-  using std::chrono::nanoseconds;
-  constexpr long double kLimit = 9.2233720368547758e18L;  // 2^63
-  if constexpr (std::is_floating_point_v<Rep>) {
-    long double ns = static_cast<long double>(d.count()) * std::ratio_divide<Period, std::nano>::num /
-                     std::ratio_divide<Period, std::nano>::den;
-    if (ns != ns) return nanoseconds(0);
-    if (ns >= kLimit) return nanoseconds::max();
-    if (ns <= -kLimit) return nanoseconds::min();
-    return nanoseconds(static_cast<int64_t>(ns));
-  } else {
-    using R = std::ratio_divide<Period, std::nano>;
-    // The intermediate of duration_cast is count * num: check it before converting.
-    long double wide = static_cast<long double>(d.count()) * R::num;
-    if (wide >= kLimit) return nanoseconds::max();
-    if constexpr (std::is_signed_v<Rep>) {
-      if (wide <= -kLimit) return nanoseconds::min();
-    }
-    return std::chrono::duration_cast<nanoseconds>(d);
-  }
-}
-
-// As saturating_ns, with negative durations clamped to zero (Rust durations are unsigned:
-// sleeping for a negative time is sleeping for no time).
-template <class Rep, class Period>
-constexpr std::chrono::nanoseconds non_negative_ns(std::chrono::duration<Rep, Period> d) noexcept {
-  auto ns = saturating_ns(d);
-  return ns.count() < 0 ? std::chrono::nanoseconds(0) : ns;
-}
-
-// Set (never cleared) the first time any runtime's clock is paused; until then
-// Instant::now() is a plain steady_clock read.
-inline std::atomic<bool> g_clock_ever_paused{false};
-
-}  // namespace tokio::detail
-
-namespace tokio::time {
-
-class Instant {
- public:
-  using clock = std::chrono::steady_clock;
-  static_assert(std::is_same_v<clock::duration, std::chrono::nanoseconds>,
-                "tokio::time::Instant expects a nanosecond steady_clock");
-
-  constexpr Instant() noexcept = default;  // the steady_clock epoch
-  // Implicit: a steady_clock time point can be passed wherever an Instant is expected.
-  constexpr Instant(clock::time_point tp) noexcept : ns_(tp.time_since_epoch().count()) {}  // NOLINT
-
-  // The current time of the calling thread's runtime clock (real time unless paused).
-  static Instant now() noexcept;
-  static constexpr Instant from_std(clock::time_point tp) noexcept { return Instant(tp); }
-  constexpr clock::time_point into_std() const noexcept {
-    return clock::time_point(clock::duration(ns_));
-  }
-  // Roughly 30 years from now: the deadline of a sleep whose duration overflows (Tokio's
-  // far_future).
-  static Instant far_future() noexcept { return now().saturating_add(std::chrono::hours(24 * 365 * 30)); }
-
-  // Time from `earlier` to this instant; zero when `earlier` is later.
-  constexpr Duration duration_since(Instant earlier) const noexcept {
-    return saturating_duration_since(earlier);
-  }
-  constexpr std::optional<Duration> checked_duration_since(Instant earlier) const noexcept {
-    int64_t r;
-    if (__builtin_sub_overflow(ns_, earlier.ns_, &r) || r < 0) return std::nullopt;
-    return Duration(r);
-  }
-  constexpr Duration saturating_duration_since(Instant earlier) const noexcept {
-    int64_t r;
-    if (__builtin_sub_overflow(ns_, earlier.ns_, &r)) {
-      return earlier.ns_ < 0 ? Duration::max() : Duration(0);
-    }
-    return Duration(r < 0 ? 0 : r);
-  }
-  // Time since this instant (zero if it is in the future).
-  Duration elapsed() const noexcept { return now().saturating_duration_since(*this); }
-
-  template <class Rep, class Period>
-  constexpr std::optional<Instant> checked_add(std::chrono::duration<Rep, Period> d) const noexcept {
-    return add(detail::saturating_ns(d).count(), is_saturated(d));
-  }
-  template <class Rep, class Period>
-  constexpr std::optional<Instant> checked_sub(std::chrono::duration<Rep, Period> d) const noexcept {
-    auto ns = detail::saturating_ns(d);
-    if (ns == Duration::min()) return std::nullopt;
-    return add(-ns.count(), is_saturated(d));
-  }
-  template <class Rep, class Period>
-  constexpr Instant saturating_add(std::chrono::duration<Rep, Period> d) const noexcept {
-    auto ns = detail::saturating_ns(d);
-    if (auto r = checked_add(ns)) return *r;
-    return from_ns(ns.count() < 0 ? std::numeric_limits<int64_t>::min()
-                                  : std::numeric_limits<int64_t>::max());
-  }
-  template <class Rep, class Period>
-  constexpr Instant saturating_sub(std::chrono::duration<Rep, Period> d) const noexcept {
-    auto ns = detail::saturating_ns(d);
-    if (auto r = checked_sub(ns)) return *r;
-    return from_ns(ns.count() < 0 ? std::numeric_limits<int64_t>::max()
-                                  : std::numeric_limits<int64_t>::min());
-  }
-
-  template <class Rep, class Period>
-  Instant& operator+=(std::chrono::duration<Rep, Period> d) {
-    auto r = checked_add(d);
-    if (!r) throw std::overflow_error("tokio: overflow when adding a duration to an Instant");
-    return *this = *r;
-  }
-  template <class Rep, class Period>
-  Instant& operator-=(std::chrono::duration<Rep, Period> d) {
-    auto r = checked_sub(d);
-    if (!r) throw std::overflow_error("tokio: overflow when subtracting a duration from an Instant");
-    return *this = *r;
-  }
-  template <class Rep, class Period>
-  friend Instant operator+(Instant a, std::chrono::duration<Rep, Period> d) {
-    return a += d;
-  }
-  template <class Rep, class Period>
-  friend Instant operator+(std::chrono::duration<Rep, Period> d, Instant a) {
-    return a += d;
-  }
-  template <class Rep, class Period>
-  friend Instant operator-(Instant a, std::chrono::duration<Rep, Period> d) {
-    return a -= d;
-  }
-  // Saturating at zero, like Rust's Instant - Instant.
-  friend constexpr Duration operator-(Instant a, Instant b) noexcept { return a.duration_since(b); }
-
-  friend constexpr bool operator==(Instant, Instant) noexcept = default;
-  friend constexpr auto operator<=>(Instant, Instant) noexcept = default;
-
-  // Nanoseconds since the steady_clock epoch.
-  constexpr int64_t nanos() const noexcept { return ns_; }
-  static constexpr Instant from_ns(int64_t ns) noexcept {
-    Instant i;
-    i.ns_ = ns;
-    return i;
-  }
-
- private:
-  template <class Rep, class Period>
-  static constexpr bool is_saturated(std::chrono::duration<Rep, Period> d) noexcept {
-    auto ns = detail::saturating_ns(d);
-    if (ns != Duration::max() && ns != Duration::min()) return false;
-    // A duration of exactly +-2^63-1 ns is representable; anything converted to the limit
-    // from a coarser unit is not.
-    return !(std::is_same_v<std::chrono::duration<Rep, Period>, Duration>);
-  }
-  constexpr std::optional<Instant> add(int64_t ns, bool saturated) const noexcept {
-    int64_t r;
-    if (saturated || __builtin_add_overflow(ns_, ns, &r)) return std::nullopt;
-    return from_ns(r);
-  }
-
-  int64_t ns_ = 0;
-};
-
-}  // namespace tokio::time
-
-namespace tokio::detail {
-// Instant::now() when some clock was paused: the current runtime's clock.
-time::Instant clock_now_slow() noexcept;
-}  // namespace tokio::detail
-
-namespace tokio::time {
-inline Instant Instant::now() noexcept {
-  if (TOKIO_LIKELY(!detail::g_clock_ever_paused.load(std::memory_order_relaxed))) {
-    return Instant(clock::now());
-  }
-  return detail::clock_now_slow();
-}
-}  // namespace tokio::time
-/* end file src/tokio/time/instant.hpp */
-/* begin file src/tokio/time/clock.hpp */
-// The runtime clock, and the paused clock for deterministic tests:
-// time::pause(), time::resume(), time::advance(d), Builder::start_paused(true).
-//
-//   auto rt = tokio::runtime::Builder::new_current_thread().enable_time()
-//                 .start_paused(true).build();
-//   rt.block_on([]() -> tokio::Task<> {
-//     auto t0 = tokio::time::Instant::now();
-//     co_await tokio::time::sleep(std::chrono::hours(1));   // returns at once...
-//     assert(t0.elapsed() == std::chrono::hours(1));         // ...an hour later
-//   }());
-//
-// While paused, Instant::now() on the runtime's threads stands still except when
-// advance() moves it, or when the runtime has nothing to run: then the clock jumps
-// straight to the next timer's deadline (auto-advance), so code that sleeps runs instantly
-// and in deadline order. spawn_blocking work that is queued or running holds the jump
-// back (it may be about to wake something). Pausing needs the current-thread runtime with
-// the time driver; anything else is a std::logic_error saying what to do.
-
-/* #include <atomic> (already above) */
-/* #include <chrono> (already above) */
-/* #include <cstdint> (already above) */
-/* #include <mutex> (already above) */
-
-
-namespace tokio::detail {
-
-// One runtime's clock. Reads are lock-free until the clock is paused for the first time;
-// from then on they take a mutex (test code only), as in Tokio.
-//
-// now() = base_ while paused, base_ + (steady_clock::now() - unfrozen_) otherwise; so
-// time after a resume() continues from where the pause (and any advance) left it.
-class Clock {
- public:
-  explicit Clock(bool start_paused);
-
-  time::Instant now() const noexcept {
-    if (TOKIO_LIKELY(!ever_paused_.load(std::memory_order_acquire))) {
-      return time::Instant(time::Instant::clock::now());
-    }
-    return now_locked();
-  }
-  bool is_paused() const noexcept { return paused_.load(std::memory_order_acquire); }
-
-  void pause();                       // throws std::logic_error when already paused
-  void resume();                      // throws std::logic_error when not paused
-  void advance(time::Duration d);     // throws std::logic_error when not paused
-  // Auto-advance: moves a paused clock forward to `t` (never backwards).
-  void advance_to(time::Instant t) noexcept;
-
- private:
-  time::Instant now_locked() const noexcept;
-
-  std::atomic<bool> ever_paused_{false};
-  std::atomic<bool> paused_{false};  // written under mu_
-  mutable std::mutex mu_;
-  int64_t base_ns_;      // clock value while paused, or at `unfrozen_ns_`
-  int64_t unfrozen_ns_;  // real steady_clock time of the last resume
-};
-
-Task<> advance_clock(time::Duration d);
-
-}  // namespace tokio::detail
-
-namespace tokio::time {
-
-// Freezes the current runtime's clock. Current-thread runtime with enable_time only;
-// throws std::logic_error otherwise, or when the clock is already paused.
-void pause();
-// Lets the clock run again from where it stands. Throws when it is not paused.
-void resume();
-// Moves the paused clock forward by `d`, then yields so that the timers now due fire
-// before the caller continues. Throws std::logic_error when the clock is not paused and
-// std::invalid_argument for a negative duration.
-template <class Rep, class Period>
-Task<> advance(std::chrono::duration<Rep, Period> d) {
-  return detail::advance_clock(detail::saturating_ns(d));
-}
-
-}  // namespace tokio::time
-/* end file src/tokio/time/clock.hpp */
-/* begin file src/tokio/time/sleep.hpp */
-// time::sleep, time::sleep_until and the Sleep awaitable.
-//
-//   co_await tokio::time::sleep(100ms);
-//
-//   auto s = tokio::time::sleep(1s);          // a reusable deadline, e.g. in a select loop
-//   for (;;) {
-//     auto r = co_await tokio::select(s, rx.recv());
-//     if (r.index() == 0) { ...; s.reset(tokio::time::Instant::now() + 1s); }
-//   }
-//
-// A Sleep completes once its deadline has passed on the runtime clock, never earlier; the
-// driver works in whole milliseconds, so the deadline is rounded up to the next one. It
-// costs nothing until first awaited (no lock, no registration); awaiting registers it with
-// the runtime's timer wheel, destroying it unregisters it (cancellation). Awaiting a
-// completed Sleep completes at once. Durations too large to represent (hours::max())
-// saturate to a deadline ~30 years away; negative durations mean no wait.
-//
-// Must be created or first awaited on a runtime built with enable_time() (else
-// std::logic_error); a registered Sleep must not be awaited after its runtime is dropped
-// (at shutdown every registered Sleep completes, so destroying it later is safe).
-// Each await draws one unit of the task's coop budget.
-
-/* #include <chrono> (already above) */
-/* #include <coroutine> (already above) */
-
-/* begin file src/tokio/time/detail/driver.hpp */
-// TimeDriver: the runtime's timer driver, plugged into the driver stack as its TimeStack
-// (scheduler/driver.hpp) when the Builder enables time.
-//
-// One wheel per runtime behind one mutex (Tokio's design). Timers register on their first
-// poll, cancel in O(1) under the lock, and are fired by whichever thread parks in the
-// driver (the current-thread scheduler's thread, or the multi-thread worker holding the
-// driver; busy workers poll it with zero-timeout parks every event_interval ticks). A
-// timer may register on one worker and fire on another: firing only wakes its waker.
-//
-//   before_park(timeout)  clamps the park to the next timer deadline and publishes that
-//                         deadline in `next_wake_`, so a thread registering an earlier
-//                         timer knows it must unpark the sleeping driver; on a paused,
-//                         idle clock it turns the park into a poll and plans a jump of the
-//                         clock to the next timer (auto-advance)
-//   after_park()          performs the jump unless something unparked the driver
-//                         meanwhile, then fires every due timer: wakers are collected
-//                         under the lock and woken in batches of 32 with the lock released
-//
-// `next_wake_` (64 bits): 0 = the driver is not blocked (it will look at the wheel before
-// it blocks, so registrations need not unpark it); kNone = blocked with no timer deadline;
-// otherwise the tick it sleeps until. Written by the parking thread, read under the lock
-// by registering threads; a stale read only costs one spurious unpark.
-// `next_due_` (64 bits): a lower bound of the next tick at which the wheel has work
-// (kNone when empty); lets after_park skip the lock when nothing is due.
-// `observed_tick_` (64 bits): the latest current tick after_park computed; registration
-// compares deadlines with it instead of reading the clock (only deadlines within a tick
-// of it need a clock read to tell whether they already passed).
-
-/* #include <atomic> (already above) */
-/* #include <chrono> (already above) */
-/* #include <cstdint> (already above) */
-/* #include <mutex> (already above) */
-/* #include <optional> (already above) */
-
-/* begin file src/tokio/time/detail/entry.hpp */
-// TimerEntry: the intrusive node a timer (Sleep, Interval, Timeout) keeps inside itself
-// and links into the timing wheel while registered. No allocation per timer.
-//
-// `state` (64 bits) encoding:
-//   0 .. kMaxTick       registered: the deadline tick (ms since the driver started) the
-//                       timer must not fire before. Lives in a wheel slot, filed at that
-//                       tick or earlier (a lock-free reset to a later deadline only raises
-//                       this word; the driver re-files the entry when it reaches the slot)
-//   kUnregistered       not known to the driver: never polled, or reset after firing.
-//                       Creating and destroying such a timer touches no lock.
-//   kPending            taken off its slot by the driver, waiting in the wheel's pending
-//                       list to be fired in the current batch
-//   kFired              fired (its waker was taken and woken), or completed at once
-//                       because its deadline had passed, or the runtime shut down
-// Transitions: kUnregistered -> tick (registration, under the driver lock);
-// tick -> larger tick (lock-free reset, CAS by the owner); tick -> kPending (CAS by the
-// driver under the lock); kPending/tick -> kFired (driver, under the lock, published with
-// release *after* its last access to the entry, so an owner that reads kFired with acquire
-// may free the entry without taking the lock); kFired -> kUnregistered (owner reset).
-//
-// `prev`/`next`/`level`/`slot` belong to the driver (read and written only under its
-// lock). `waker` is written under the lock and read without it by the owner's poll, which
-// only compares it with its own waker (a stale read costs one trip through the lock).
-
-/* #include <atomic> (already above) */
-/* #include <cstdint> (already above) */
-
-
-namespace tokio::detail {
-
-struct TimerEntry {
-  static constexpr uint64_t kMaxTick = uint64_t{1} << 62;
-  static constexpr uint64_t kUnregistered = ~uint64_t{0} - 2;
-  static constexpr uint64_t kPending = ~uint64_t{0} - 1;
-  static constexpr uint64_t kFired = ~uint64_t{0};
-  static constexpr uint8_t kPendingLevel = 0xFF;
-
-  TimerEntry* prev = nullptr;
-  TimerEntry* next = nullptr;
-  std::atomic<uint64_t> state{kUnregistered};
-  std::atomic<Wakeable*> waker{nullptr};
-  uint8_t level = 0;  // wheel level, or kPendingLevel while in the pending list
-  uint8_t slot = 0;   // slot within the level
-
-  static constexpr bool is_tick(uint64_t s) noexcept { return s <= kMaxTick; }
-};
-
-}  // namespace tokio::detail
-/* end file src/tokio/time/detail/entry.hpp */
-/* begin file src/tokio/time/detail/wheel.hpp */
-// Wheel: the hierarchical hashed timing wheel (Varghese & Lauck) the time driver files
-// timers in. Not thread-safe: the driver holds its lock around every call.
-//
-// Six levels of 64 slots; a slot of level k spans 64^k ticks (1 tick = 1 ms), so level 0
-// covers the next 64 ms at 1 ms resolution, level 1 the next ~4 s at 64 ms, ... level 5
-// ~2.2 years at ~12 days. A timer due at tick `when` is filed at the level of the highest
-// 6-bit digit in which `when` differs from `elapsed` (the last tick processed), in the slot
-// named by that digit of `when`; farther than the wheel's range it saturates at level 5
-// and is simply re-filed each time its slot comes round. Each level keeps a 64-bit
-// occupied bitmap, so finding the next due slot is a rotate and a count-trailing-zeros.
-//
-// Processing a slot of level k > 0 cascades its timers to lower levels (re-filed relative
-// to the slot's start, which becomes `elapsed`); level-0 slots hold only due timers, which
-// move to the pending list and are handed out one at a time by poll(). Every slot is an
-// intrusive doubly linked list, so removal is O(1) and needs no search.
-//
-// Invariant: a timer at level k, slot s has the same digits as `elapsed` above k and
-// digit k equal to s (> elapsed's digit k below the top level), so its slot's start is
-// after `elapsed` and no later than its tick: the wheel never processes a timer late, and
-// never early (a timer only fires from a level-0 slot whose tick is its own, or from a
-// cascade whose start already reached its tick).
-
-/* #include <cstddef> (already above) */
-/* #include <cstdint> (already above) */
-/* #include <optional> (already above) */
-
-
-namespace tokio::detail {
-
-class Wheel {
- public:
-  static constexpr unsigned kLevels = 6;
-  static constexpr unsigned kBits = 6;
-  static constexpr unsigned kSlots = 1u << kBits;
-  static constexpr uint64_t kMaxDuration = uint64_t{1} << (kBits * kLevels);  // 2^36 ms
-
-  struct Expiration {
-    unsigned level;
-    unsigned slot;
-    uint64_t deadline;  // tick at which the slot is processed
-  };
-
-  uint64_t elapsed() const noexcept { return elapsed_; }
-  bool empty() const noexcept { return count_ == 0; }
-  std::size_t size() const noexcept { return count_; }
-  // Moves `elapsed` forward while the wheel is empty (keeps new timers at low levels when
-  // the driver skipped processing because nothing was due).
-  void advance_empty(uint64_t now) noexcept {
-    if (count_ == 0 && now > elapsed_) elapsed_ = now;
-  }
-
-  // Files `e` (state already holds its tick) to fire at `when` > elapsed(). Returns the
-  // tick at which its slot is processed (`when` itself at level 0, the slot's start,
-  // where it cascades, above).
-  uint64_t insert(TimerEntry* e, uint64_t when) noexcept;
-  // Unlinks `e` from its slot or from the pending list.
-  void remove(TimerEntry* e) noexcept;
-  // The next timer due at or before `now` (state kPending, already unlinked), or null when
-  // none is; then elapsed() == now.
-  TimerEntry* poll(uint64_t now) noexcept;
-  // The tick at which poll() next has work: elapsed() when timers are pending, the
-  // earliest occupied slot's start otherwise; nullopt for an empty wheel.
-  std::optional<uint64_t> next_expiration_tick() const noexcept;
-  // Unlinks and returns any timer, or null when the wheel is empty (shutdown).
-  TimerEntry* pop_any() noexcept;
-
-  static unsigned level_for(uint64_t elapsed, uint64_t when) noexcept {
-    uint64_t masked = (elapsed ^ when) | (kSlots - 1);
-    if (masked >= kMaxDuration) masked = kMaxDuration - 1;
-    unsigned significant = 63u - static_cast<unsigned>(__builtin_clzll(masked));
-    return significant / kBits;
-  }
-
- private:
-  std::optional<Expiration> next_expiration() const noexcept;
-  void process(const Expiration& exp) noexcept;
-  void unlink_pending(TimerEntry* e) noexcept;
-
-  uint64_t elapsed_ = 0;
-  std::size_t count_ = 0;
-  uint64_t occupied_[kLevels] = {};
-  TimerEntry* slots_[kLevels][kSlots] = {};
-  TimerEntry* pending_ = nullptr;
-};
-
-}  // namespace tokio::detail
-/* end file src/tokio/time/detail/wheel.hpp */
-
-namespace tokio::detail {
-
-class TimeDriver final : public TimeStack {
- public:
-  static constexpr uint64_t kNone = ~uint64_t{0};
-  static constexpr std::size_t kWakeBatch = 32;
-  // While the clock is paused but spawn_blocking work holds auto-advance back, the driver
-  // re-checks this often (real time) instead of sleeping through virtual deadlines.
-  static constexpr std::chrono::milliseconds kInhibitedPoll{1};
-
-  TimeDriver(const Config& cfg, Driver& owner);
-  ~TimeDriver() override;
-
-  std::optional<std::chrono::nanoseconds> before_park(
-      std::optional<std::chrono::nanoseconds> timeout) override;
-  void after_park() override;
-  void shutdown() noexcept override;
-
-  Clock& clock() noexcept { return clock_; }
-
-  // --- timer operations (detail::Timer) -------------------------------------------------
-  // Registers `e` (kUnregistered) to fire at `deadline`, waking `w` (borrowed; the driver
-  // keeps its own reference). Returns true instead when the deadline has already passed or
-  // the runtime shut down: then `e` is kFired and not registered.
-  bool register_timer(TimerEntry& e, time::Instant deadline, Wakeable* w) noexcept;
-  // Unregisters `e` if it is still registered (any state).
-  void cancel_timer(TimerEntry& e) noexcept;
-  // Replaces the waker of a registered `e`; returns true if `e` has fired meanwhile.
-  bool set_waker(TimerEntry& e, Wakeable* w) noexcept;
-  // Moves a registered `e` to `deadline` (earlier or later), keeping its waker; fires it
-  // at once when the deadline has passed. An `e` that fired meanwhile becomes
-  // kUnregistered (its next poll registers it again).
-  void reregister(TimerEntry& e, time::Instant deadline) noexcept;
-
-  // Deadlines round up to the next millisecond tick (nothing fires early); the current
-  // time rounds down.
-  uint64_t deadline_to_tick(time::Instant t) const noexcept {
-    int64_t d = t.nanos() - start_ns_;
-    if (d <= 0) return 0;
-    uint64_t tick = (static_cast<uint64_t>(d) + 999999) / 1000000;
-    return tick < TimerEntry::kMaxTick ? tick : TimerEntry::kMaxTick;
-  }
-  uint64_t instant_to_tick(time::Instant t) const noexcept {
-    int64_t d = t.nanos() - start_ns_;
-    return d <= 0 ? 0 : static_cast<uint64_t>(d) / 1000000;
-  }
-  time::Instant tick_to_instant(uint64_t tick) const noexcept {
-    return time::Instant::from_ns(start_ns_).saturating_add(
-        std::chrono::milliseconds(static_cast<int64_t>(tick < TimerEntry::kMaxTick ? tick : TimerEntry::kMaxTick)));
-  }
-
-  // Timers registered right now (tests).
-  std::size_t num_registered() const;
-
- private:
-  void fire_due(uint64_t now_tick) noexcept;
-  // Under mu_: completes every entry `pop()` hands out (kFired, waker taken), waking them in
-  // batches of kWakeBatch with the lock released; then runs `finish()` still under the lock
-  // and wakes the rest after unlocking.
-  template <class Pop, class Finish>
-  void fire_entries(Pop pop, Finish finish) noexcept;
-  static void wake_all(Wakeable** batch, std::size_t n) noexcept {
-    for (std::size_t i = 0; i < n; ++i) batch[i]->vtable->wake(batch[i]);
-  }
-  void lower_next_due(uint64_t tick) noexcept {
-    if (tick < next_due_.load(std::memory_order_relaxed)) {
-      next_due_.store(tick, std::memory_order_relaxed);
-    }
-  }
-
-  Driver& owner_;
-  Clock clock_;
-  int64_t start_ns_;
-  mutable std::mutex mu_;
-  Wheel wheel_;            // guarded by mu_
-  bool shutdown_ = false;  // guarded by mu_
-  std::atomic<uint64_t> next_due_{kNone};
-  std::atomic<uint64_t> next_wake_{0};
-  std::atomic<uint64_t> observed_tick_{0};  // the latest tick after_park saw (any thread reads)
-  std::optional<time::Instant> advance_to_;  // parking thread only
-};
-
-[[noreturn]] void throw_timers_disabled(const char* what);
-[[noreturn]] void throw_no_time_runtime(const char* what);
-[[noreturn]] void abort_no_time_runtime(const char* what) noexcept;
-
-// The time driver of the calling thread's runtime; null outside any runtime. Throws
-// std::logic_error naming `what` when the runtime was built without enable_time.
-inline TimeDriver* current_time_driver(const char* what) {
-  HandleInner* h = tls.handle;
-  if (!h) return nullptr;
-  TimeStack* t = h->driver.time();
-  if (TOKIO_UNLIKELY(!t)) throw_timers_disabled(what);
-  return static_cast<TimeDriver*>(t);  // TimeDriver is the only TimeStack
-}
-
-inline TimeDriver* current_time_driver_or_throw(const char* what) {
-  if (TimeDriver* d = current_time_driver(what)) return d;
-  throw_no_time_runtime(what);
-}
-
-}  // namespace tokio::detail
-/* end file src/tokio/time/detail/driver.hpp */
-/* begin file src/tokio/time/detail/timer.hpp */
-// detail::Timer: a deadline plus the wheel entry it registers lazily. The engine shared by
-// Sleep, Interval and Timeout.
-//
-// Construction records the deadline and the runtime's time driver and nothing else:
-// creating and destroying a timer that is never polled takes no lock and touches no
-// shared memory. The first poll registers it (or completes it at once when the deadline
-// has passed); later polls read the entry's state word and, unless the task's waker
-// changed, return without locking. Destruction of a registered timer unlinks it in O(1)
-// under the driver lock; of a fired or unregistered one, costs one atomic load.
-//
-// A Timer may be copied or moved at any time: the copy has the same deadline and is
-// unregistered (a registered timer is linked by address, so the original keeps its place
-// in the wheel until it is destroyed).
-
-/* #include <atomic> (already above) */
-/* #include <cstdint> (already above) */
-
-
-namespace tokio::detail {
-
-class Timer {
- public:
-  // `driver` may be null (created outside a runtime): the first await resolves it.
-  Timer(time::Instant deadline, TimeDriver* driver) noexcept : deadline_(deadline), driver_(driver) {}
-  Timer(const Timer& o) noexcept : deadline_(o.deadline_), driver_(o.driver_) {}
-  Timer& operator=(const Timer& o) noexcept {
-    if (this != &o) {
-      cancel();
-      entry_.state.store(TimerEntry::kUnregistered, std::memory_order_relaxed);
-      deadline_ = o.deadline_;
-      driver_ = o.driver_;
-    }
-    return *this;
-  }
-  ~Timer() { cancel(); }
-
-  // Binds the timer to the current runtime if it has no driver yet; throws a clear error
-  // outside a runtime or on one without timers. Called from await_suspend, where throwing
-  // is allowed.
-  void resolve_or_throw(const char* what) {
-    if (TOKIO_UNLIKELY(!driver_)) driver_ = current_time_driver_or_throw(what);
-  }
-
-  // True once the deadline has passed; registers the current waker otherwise. No coop
-  // budget (the callers account for it).
-  bool poll(task::Context& cx) noexcept {
-    uint64_t s = entry_.state.load(std::memory_order_acquire);
-    if (s == TimerEntry::kFired) return true;
-    if (s == TimerEntry::kUnregistered) return driver()->register_timer(entry_, deadline_, cx.raw_waker());
-    if (TOKIO_LIKELY(entry_.waker.load(std::memory_order_relaxed) == cx.raw_waker())) return false;
-    return driver_->set_waker(entry_, cx.raw_waker());
-  }
-
-  // Sets a new deadline. A registered timer moves in the wheel (to a later deadline
-  // without the lock) and keeps its waker; a fired one becomes unregistered again.
-  void reset(time::Instant deadline) noexcept {
-    deadline_ = deadline;
-    uint64_t s = entry_.state.load(std::memory_order_acquire);
-    if (s == TimerEntry::kUnregistered) return;
-    if (s == TimerEntry::kFired) {
-      entry_.state.store(TimerEntry::kUnregistered, std::memory_order_relaxed);
-      return;
-    }
-    if (TimerEntry::is_tick(s)) {
-      uint64_t when = driver_->deadline_to_tick(deadline);
-      // Later (or equal): raise the tick; the driver re-files the entry when it reaches
-      // the old slot. Fails only if the driver is taking the entry right now.
-      if (when >= s && entry_.state.compare_exchange_strong(s, when, std::memory_order_acq_rel,
-                                                            std::memory_order_acquire)) {
-        return;
-      }
-    }
-    driver_->reregister(entry_, deadline);
-  }
-
-  // Unregisters the timer if it is registered.
-  void cancel() noexcept {
-    uint64_t s = entry_.state.load(std::memory_order_acquire);
-    if (s == TimerEntry::kUnregistered || s == TimerEntry::kFired) return;
-    driver_->cancel_timer(entry_);
-  }
-
-  time::Instant deadline() const noexcept { return deadline_; }
-  bool has_fired() const noexcept {
-    return entry_.state.load(std::memory_order_acquire) == TimerEntry::kFired;
-  }
-  // Fired, or the deadline is past on the runtime's clock.
-  bool is_elapsed() const noexcept { return has_fired() || deadline_ <= time::Instant::now(); }
-  bool is_registered() const noexcept {
-    uint64_t s = entry_.state.load(std::memory_order_acquire);
-    return s != TimerEntry::kUnregistered && s != TimerEntry::kFired;
-  }
-  TimeDriver* driver_or_null() const noexcept { return driver_; }
-
- private:
-  TimeDriver* driver() noexcept {
-    if (TOKIO_UNLIKELY(!driver_)) {
-      driver_ = current_time_driver_or_null_noexcept();
-      if (!driver_) abort_no_time_runtime("a tokio::time timer");
-    }
-    return driver_;
-  }
-  static TimeDriver* current_time_driver_or_null_noexcept() noexcept {
-    HandleInner* h = tls.handle;
-    if (!h || !h->driver.time()) return nullptr;
-    return static_cast<TimeDriver*>(h->driver.time());
-  }
-
-  TimerEntry entry_;
-  time::Instant deadline_;
-  TimeDriver* driver_;
-};
-
-}  // namespace tokio::detail
-/* end file src/tokio/time/detail/timer.hpp */
-
-namespace tokio::time {
-
-class Sleep {
- public:
-  using tokio_awaitable = void;
-
-  explicit Sleep(Instant deadline) : timer_(deadline, detail::current_time_driver("time::sleep")) {}
-  // A copy has the same deadline and is not registered (the original keeps its place).
-  Sleep(const Sleep& o) noexcept = default;
-  // Takes the other Sleep's deadline (and runtime); this one is unregistered first.
-  Sleep& operator=(const Sleep& o) noexcept = default;
-
-  // The instant at which the sleep completes.
-  Instant deadline() const noexcept { return timer_.deadline(); }
-  // True once the deadline has passed (or the Sleep fired).
-  bool is_elapsed() const noexcept { return timer_.is_elapsed(); }
-  // Moves the deadline, earlier or later; a pending await waits for the new one. A
-  // completed Sleep becomes awaitable again.
-  void reset(Instant deadline) noexcept { timer_.reset(deadline); }
-
-  // Poll form (Rust's Future::poll): true once elapsed, else the waker of `cx` is
-  // registered. Draws one unit of coop budget.
-  bool poll(task::Context& cx) noexcept {
-    if (!detail::coop_poll_proceed(cx)) return false;
-    return timer_.poll(cx);
-  }
-
-  // The awaiter refers to the Sleep (an lvalue Sleep is awaited in place, never copied:
-  // its registration survives a lost select).
-  class Awaiter : public detail::Leaf<Awaiter> {
-   public:
-    explicit Awaiter(Sleep& s) noexcept : s_(&s) {}
-    bool poll(task::Context& cx) noexcept { return s_->poll(cx); }
-    bool await_suspend(std::coroutine_handle<> h) {
-      s_->timer_.resolve_or_throw("time::sleep");
-      return detail::Leaf<Awaiter>::await_suspend(h);
-    }
-    void await_resume() const noexcept {}
-
-   private:
-    Sleep* s_;
-  };
-  Awaiter operator co_await() & noexcept { return Awaiter(*this); }
-  Awaiter operator co_await() && noexcept { return Awaiter(*this); }
-
- private:
-  detail::Timer timer_;
-};
-
-// Waits until `deadline`.
-inline Sleep sleep_until(Instant deadline) { return Sleep(deadline); }
-
-// Waits for `d` (any std::chrono duration).
-template <class Rep, class Period>
-Sleep sleep(std::chrono::duration<Rep, Period> d) {
-  auto deadline = Instant::now().checked_add(detail::non_negative_ns(d));
-  return Sleep(deadline ? *deadline : Instant::far_future());
-}
-
-}  // namespace tokio::time
-/* end file src/tokio/time/sleep.hpp */
-/* begin file src/tokio/time/interval.hpp */
-// time::interval, time::interval_at and the Interval type: a periodic ticker.
-//
-//   auto iv = tokio::time::interval(10ms);
-//   for (;;) {
-//     tokio::time::Instant scheduled = co_await iv.tick();   // first tick: immediately
-//     ...
-//   }
-//
-// tick() completes at start, start + period, start + 2*period, ... and returns the instant
-// the tick was scheduled for. When ticks are missed (the task was busy for longer than a
-// period, by more than 5 ms), MissedTickBehavior decides what follows:
-//   Burst (default)  fire the missed ticks back to back until caught up; the schedule
-//                    stays start + k*period
-//   Delay            the next tick is one period after the late one actually fired:
-//                    the schedule shifts
-//   Skip             drop the missed ticks; the next tick is the next multiple of the
-//                    period on the original schedule
-// tick() is cancel-safe: dropping an unfinished tick await loses no tick. Like a Sleep,
-// an Interval registers with the timer wheel only while a tick is awaited.
-
-/* #include <chrono> (already above) */
-/* #include <coroutine> (already above) */
-
-
-namespace tokio::time {
-
-enum class MissedTickBehavior { Burst, Delay, Skip };
-
-class Interval {
- public:
-  // Use interval() / interval_at(). Throws std::invalid_argument for a period <= 0.
-  Interval(Instant start, Duration period);
-
-  // Awaitable: completes at the next tick and yields its scheduled instant.
-  class Tick : public detail::Leaf<Tick> {
-   public:
-    explicit Tick(Interval& iv) noexcept : iv_(&iv) {}
-    bool poll(task::Context& cx) noexcept { return iv_->poll_tick(cx, out_); }
-    bool await_suspend(std::coroutine_handle<> h) {
-      iv_->timer_.resolve_or_throw("Interval::tick");
-      return detail::Leaf<Tick>::await_suspend(h);
-    }
-    Instant await_resume() const noexcept { return out_; }
-
-   private:
-    Interval* iv_;
-    Instant out_;
-  };
-  Tick tick() noexcept { return Tick(*this); }
-
-  // Poll form of tick(): true with the tick's instant in `out`, or false with the current
-  // waker registered.
-  bool poll_tick(task::Context& cx, Instant& out) noexcept;
-
-  // The next tick is one period from now.
-  void reset() noexcept { reset_at(Instant::now().saturating_add(period_)); }
-  // The next tick is now.
-  void reset_immediately() noexcept { reset_at(Instant::now()); }
-  // The next tick is `d` from now.
-  template <class Rep, class Period>
-  void reset_after(std::chrono::duration<Rep, Period> d) noexcept {
-    reset_at(Instant::now().saturating_add(detail::non_negative_ns(d)));
-  }
-  // The next tick is at `deadline`.
-  void reset_at(Instant deadline) noexcept { timer_.reset(deadline); }
-
-  Duration period() const noexcept { return period_; }
-  MissedTickBehavior missed_tick_behavior() const noexcept { return behavior_; }
-  void set_missed_tick_behavior(MissedTickBehavior b) noexcept { behavior_ = b; }
-
- private:
-  Instant next_after_missed(Instant scheduled, Instant now) const noexcept;
-
-  detail::Timer timer_;
-  Duration period_;
-  MissedTickBehavior behavior_ = MissedTickBehavior::Burst;
-};
-
-// Ticks every `period`, the first tick immediately. Throws std::invalid_argument when the
-// period is not positive.
-template <class Rep, class Period>
-Interval interval(std::chrono::duration<Rep, Period> period) {
-  return Interval(Instant::now(), detail::saturating_ns(period));
-}
-// Ticks at `start`, then every `period`.
-template <class Rep, class Period>
-Interval interval_at(Instant start, std::chrono::duration<Rep, Period> period) {
-  return Interval(start, detail::saturating_ns(period));
-}
-
-}  // namespace tokio::time
-/* end file src/tokio/time/interval.hpp */
-/* begin file src/tokio/time/timeout.hpp */
-// time::timeout and time::timeout_at: put a deadline on any awaitable.
-//
-//   auto r = co_await tokio::time::timeout(2s, fetch());   // Result<T, time::Elapsed>
-//   if (!r) { /* took too long: fetch() was cancelled */ }
-//
-// The operand (a tokio::Task or any tokio awaitable) runs inside the awaiting task. If it
-// finishes first its value (or exception) is returned; if the deadline passes first the
-// operand is destroyed, exactly as if its task had been aborted, and the result holds
-// time::Elapsed (`r.value()` then throws it: it is a std::exception). The operand is polled
-// before the deadline, so a ready operand wins even against an elapsed deadline, and the
-// timer is only registered when the operand actually has to wait: a timeout around work
-// that completes at once costs no lock. As in Tokio, when the operand used up the task's
-// coop budget the deadline is still checked, so a busy operand cannot outlive it.
-
-/* #include <chrono> (already above) */
-/* #include <coroutine> (already above) */
-/* #include <exception> (already above) */
-/* #include <type_traits> (already above) */
-/* #include <utility> (already above) */
-
-
-namespace tokio::time {
-
-// The error of a timeout whose deadline passed.
-struct Elapsed : std::exception {
-  const char* what() const noexcept override { return "deadline has elapsed"; }
-  friend bool operator==(const Elapsed&, const Elapsed&) noexcept { return true; }
-};
-namespace error {
-using tokio::time::Elapsed;  // Tokio spells it time::error::Elapsed too
-}  // namespace error
-
-template <class T>
-class Timeout {
- public:
-  using tokio_awaitable = void;
-  using Output = Result<T, Elapsed>;
-
-  Timeout(Task<T> inner, Instant deadline)
-      : inner_(std::move(inner)), timer_(deadline, detail::current_time_driver("time::timeout")) {}
-  // Only before it is first polled.
-  Timeout(Timeout&& o) noexcept : inner_(std::move(o.inner_)), timer_(o.timer_) {}
-
-  Instant deadline() const noexcept { return timer_.deadline(); }
-
-  // Poll form: true once the operand finished or the deadline passed (then take the
-  // result with take()).
-  bool poll(task::Context& cx) noexcept {
-    const bool had_budget = detail::tls.budget != 0;
-    if (inner_.step(cx)) return true;
-    if (had_budget && detail::tls.budget == 0) {
-      // The operand spent the budget: check the deadline anyway (unconstrained).
-      elapsed_ = timer_.poll(cx);
-      return elapsed_;
-    }
-    if (!detail::coop_poll_proceed(cx)) return false;
-    elapsed_ = timer_.poll(cx);
-    return elapsed_;
-  }
-  // After poll() returned true: the operand's value (or its exception), or Elapsed.
-  Output take() {
-    if (elapsed_) {
-      inner_.cancel();  // the operand is destroyed before the caller resumes
-      return unexpected(Elapsed{});
-    }
-    timer_.cancel();
-    if constexpr (std::is_void_v<T>) {
-      inner_.take();
-      return Output();
-    } else {
-      return Output(inner_.take());
-    }
-  }
-
-  // The awaiter refers to the Timeout, so an lvalue Timeout is awaited in place.
-  class Awaiter : public detail::Leaf<Awaiter> {
-   public:
-    explicit Awaiter(Timeout& t) noexcept : t_(&t) {}
-    bool poll(task::Context& cx) noexcept { return t_->poll(cx); }
-    bool await_suspend(std::coroutine_handle<> h) {
-      t_->timer_.resolve_or_throw("time::timeout");
-      return detail::Leaf<Awaiter>::await_suspend(h);
-    }
-    Output await_resume() { return t_->take(); }
-
-   private:
-    Timeout* t_;
-  };
-  Awaiter operator co_await() & noexcept { return Awaiter(*this); }
-  Awaiter operator co_await() && noexcept { return Awaiter(*this); }
-
- private:
-  detail::Branch<T> inner_;
-  detail::Timer timer_;
-  bool elapsed_ = false;
-};
-
-// Runs `operand` until it finishes or `deadline` passes.
-template <class A>
-auto timeout_at(Instant deadline, A&& operand) {
-  using T = detail::task_value_t<A>;
-  return Timeout<T>(detail::to_task(std::forward<A>(operand)), deadline);
-}
-
-// Runs `operand` until it finishes or `d` has passed.
-template <class Rep, class Period, class A>
-auto timeout(std::chrono::duration<Rep, Period> d, A&& operand) {
-  auto deadline = Instant::now().checked_add(detail::non_negative_ns(d));
-  return timeout_at(deadline ? *deadline : Instant::far_future(), std::forward<A>(operand));
-}
-
-}  // namespace tokio::time
-/* end file src/tokio/time/timeout.hpp */
-/* begin file src/tokio/io/interest.hpp */
-// io::Interest (what a registration waits for) and io::Ready (what the reactor reported).
-//
-//   Interest: READABLE | WRITABLE | PRIORITY | ERROR, combined with `|`.
-//   Ready:    READABLE, WRITABLE, READ_CLOSED, WRITE_CLOSED, PRIORITY, ERROR.
-//
-// The Ready bit values are the low bits of a registration's readiness word (see
-// reactor/scheduled_io.hpp), so converting between the two costs nothing.
-
-/* #include <cstdint> (already above) */
-
-namespace tokio::io {
-
-class Ready {
- public:
-  constexpr Ready() noexcept = default;
-  static constexpr Ready from_bits(uint32_t b) noexcept { return Ready(b & kAll); }
-
-  static const Ready EMPTY;
-  static const Ready READABLE;
-  static const Ready WRITABLE;
-  static const Ready READ_CLOSED;
-  static const Ready WRITE_CLOSED;
-  static const Ready PRIORITY;
-  static const Ready ERROR;
-  static const Ready ALL;
-
-  constexpr bool is_empty() const noexcept { return bits_ == 0; }
-  constexpr bool is_readable() const noexcept { return bits_ & (kReadable | kReadClosed); }
-  constexpr bool is_writable() const noexcept { return bits_ & (kWritable | kWriteClosed); }
-  constexpr bool is_read_closed() const noexcept { return bits_ & kReadClosed; }
-  constexpr bool is_write_closed() const noexcept { return bits_ & kWriteClosed; }
-  constexpr bool is_priority() const noexcept { return bits_ & kPriority; }
-  constexpr bool is_error() const noexcept { return bits_ & kError; }
-  constexpr uint32_t bits() const noexcept { return bits_; }
-
-  constexpr Ready operator|(Ready o) const noexcept { return Ready(bits_ | o.bits_); }
-  constexpr Ready operator&(Ready o) const noexcept { return Ready(bits_ & o.bits_); }
-  // Set difference.
-  constexpr Ready operator-(Ready o) const noexcept { return Ready(bits_ & ~o.bits_); }
-  constexpr Ready& operator|=(Ready o) noexcept {
-    bits_ |= o.bits_;
-    return *this;
-  }
-  friend constexpr bool operator==(Ready, Ready) noexcept = default;
-
-  // Bit values (shared with the readiness word).
-  static constexpr uint32_t kReadable = 1;
-  static constexpr uint32_t kWritable = 2;
-  static constexpr uint32_t kReadClosed = 4;
-  static constexpr uint32_t kWriteClosed = 8;
-  static constexpr uint32_t kPriority = 16;
-  static constexpr uint32_t kError = 32;
-  static constexpr uint32_t kAll = 63;
-  static constexpr uint32_t kClosed = kReadClosed | kWriteClosed;
-
- private:
-  constexpr explicit Ready(uint32_t b) noexcept : bits_(b) {}
-  uint32_t bits_ = 0;
-};
-
-inline constexpr Ready Ready::EMPTY{};
-inline constexpr Ready Ready::READABLE{kReadable};
-inline constexpr Ready Ready::WRITABLE{kWritable};
-inline constexpr Ready Ready::READ_CLOSED{kReadClosed};
-inline constexpr Ready Ready::WRITE_CLOSED{kWriteClosed};
-inline constexpr Ready Ready::PRIORITY{kPriority};
-inline constexpr Ready Ready::ERROR{kError};
-inline constexpr Ready Ready::ALL{kAll};
-
-class Interest {
- public:
-  static const Interest READABLE;
-  static const Interest WRITABLE;
-  static const Interest PRIORITY;
-  static const Interest ERROR;
-
-  constexpr bool is_readable() const noexcept { return bits_ & kR; }
-  constexpr bool is_writable() const noexcept { return bits_ & kW; }
-  constexpr bool is_priority() const noexcept { return bits_ & kP; }
-  constexpr bool is_error() const noexcept { return bits_ & kE; }
-
-  constexpr Interest operator|(Interest o) const noexcept { return Interest(bits_ | o.bits_); }
-  constexpr Interest add(Interest o) const noexcept { return *this | o; }
-  friend constexpr bool operator==(Interest, Interest) noexcept = default;
-
-  // The readiness bits that satisfy this interest. A closed direction counts as ready (the
-  // operation then reports EOF or the error), and so does ERROR (the syscall surfaces it).
-  constexpr uint32_t mask() const noexcept {
-    uint32_t m = Ready::kError;
-    if (bits_ & kR) m |= Ready::kReadable | Ready::kReadClosed;
-    if (bits_ & kW) m |= Ready::kWritable | Ready::kWriteClosed;
-    if (bits_ & kP) m |= Ready::kPriority | Ready::kReadClosed;
-    return m;
-  }
-  constexpr uint8_t bits() const noexcept { return bits_; }
-
- private:
-  static constexpr uint8_t kR = 1, kW = 2, kP = 4, kE = 8;
-  constexpr explicit Interest(uint8_t b) noexcept : bits_(b) {}
-  uint8_t bits_;
-};
-
-inline constexpr Interest Interest::READABLE{kR};
-inline constexpr Interest Interest::WRITABLE{kW};
-inline constexpr Interest Interest::PRIORITY{kP};
-inline constexpr Interest Interest::ERROR{kE};
-
-}  // namespace tokio::io
-/* end file src/tokio/io/interest.hpp */
-/* begin file src/tokio/io/reactor_error.hpp */
-// Errors the reactor itself reports (besides the OS's errno values).
-//
-//   io::ReactorErrc::shutdown   the runtime's I/O driver shut down, or the I/O object was
-//                               deregistered while an operation on it was still waiting.
-// It compares equal to std::errc::operation_canceled.
-
-/* #include <system_error> (already above) */
-/* #include <type_traits> (already above) */
-
-namespace tokio::io {
-
-enum class ReactorErrc { shutdown = 1 };
-
-const std::error_category& reactor_category() noexcept;
-
-inline std::error_code make_error_code(ReactorErrc e) noexcept {
-  return {static_cast<int>(e), reactor_category()};
-}
-
-}  // namespace tokio::io
-
-template <>
-struct std::is_error_code_enum<tokio::io::ReactorErrc> : std::true_type {};
-/* end file src/tokio/io/reactor_error.hpp */
-/* begin file src/tokio/io/async_fd.hpp */
-// io::AsyncFd<T>: registers any non-blocking file descriptor with the reactor and waits for
-// its readiness; the building block for I/O objects the library does not provide.
-//
-//   auto afd = tokio::io::AsyncFd<int>::create(fd);           // fd already O_NONBLOCK
-//   for (;;) {
-//     auto guard = co_await afd->readable();                  // io::Result<Guard>
-//     if (!guard) co_return guard.error();
-//     auto r = guard->try_io([&](auto& a) -> io::Result<std::size_t> {
-//       ssize_t n = ::read(a.as_raw_fd(), buf, sizeof buf);
-//       if (n < 0) return io::last_os_error();
-//       return std::size_t(n);
-//     });
-//     if (r) co_return *r;                                    // done (value or error)
-//     // else: EAGAIN, readiness was cleared; wait again
-//   }
-//
-// T is `int` (a raw fd the caller keeps ownership of) or any type with `int as_raw_fd()
-// const`; AsyncFd owns the T and destroys it after deregistering. Readiness is edge-based:
-// a guard says "the fd may be ready"; only clear_ready() (or try_io seeing EAGAIN) resets
-// it, and a clear is ignored if a newer event arrived meanwhile.
-//
-// Cancel safety: readable(), writable(), ready() and async_io() are cancel-safe (nothing
-// is consumed until the operation completes).
-
-/* #include <concepts> (already above) */
-/* #include <optional> (already above) */
-/* #include <type_traits> (already above) */
-/* #include <utility> (already above) */
-
-/* begin file src/tokio/io/detail/registration.hpp */
-// Registration: one fd registered with the current runtime's reactor, and the leaf
-// awaitables every I/O object is built from.
-//
-//   IoOp<Op>        waits until the fd is ready for the op's interest, runs one syscall
-//                   attempt, and on EAGAIN clears readiness (with the observed tick) and
-//                   waits again. The result is the op's finish(r).
-//   ReadinessAwait  waits for readiness only (readable(), writable(), AsyncFd guards).
-//   try_io_once     the non-waiting form (try_read, try_write...): EAGAIN when not ready.
-//
-// An attempt's raw result is an int64_t: >= 0 success value, < 0 a negated errno, or
-// kIoShutdown. Every awaitable spends one unit of coop budget per poll, and unregisters its
-// waiter node in its destructor, so destroying a suspended operation (abort, select,
-// timeout) leaves nothing behind in the reactor.
-//
-// A Registration holds a reference on its runtime, so the driver outlives every fd it
-// serves even when the Runtime object is dropped first (operations then fail with
-// io::ReactorErrc::shutdown).
-
-/* #include <cerrno> (already above) */
-/* #include <cstdint> (already above) */
-/* #include <system_error> (already above) */
-/* #include <utility> (already above) */
-
-/* begin file src/tokio/io/detail/scheduled_io.hpp */
-// ScheduledIo: the reactor's per-fd state, shared by the driver (which sets readiness from
-// epoll events) and the tasks doing I/O on the fd (which clear it when a syscall says
-// EAGAIN, and wait for it otherwise).
-//
-// Readiness word (`readiness`, 32 bits):
-//   bits 0-5   io::Ready bits: READABLE 1, WRITABLE 2, READ_CLOSED 4, WRITE_CLOSED 8,
-//              PRIORITY 16, ERROR 32
-//   bits 8-30  tick: advanced (mod 2^23) every time the driver ORs in an event
-//   bit 31     SHUTDOWN: the runtime's driver shut down; every wait completes with an error
-//
-// Edge-triggered epoll reports a transition once, so readiness is sticky: it is set by the
-// driver and cleared only by an operation that got EAGAIN (or a short read/write on a
-// stream, which proves the same). The clear carries the tick the operation observed before
-// its syscall; if the driver delivered a new edge since, the tick differs and the clear is
-// dropped, so a clear racing with a new edge can never hide it. READ_CLOSED / WRITE_CLOSED
-// are final and never cleared.
-//
-// Waiters: an intrusive doubly-linked list of IoWaiter nodes that live inside the awaiting
-// operations (no allocation per wait), guarded by `lock`. The driver unlinks every waiter
-// whose interest the new readiness satisfies, takes its waker and wakes it outside the
-// lock. A waiter's `linked` flag is written under the lock and read without it by the
-// owner: once it reads false (acquire), the driver will not touch the node again, so an
-// operation that completes after being woken never takes the lock.
-
-/* #include <atomic> (already above) */
-/* #include <cstddef> (already above) */
-/* #include <cstdint> (already above) */
-
-
-namespace tokio::detail {
-
-struct IoWaiter {
-  IoWaiter* prev = nullptr;
-  IoWaiter* next = nullptr;
-  Wakeable* waker = nullptr;  // owned reference while linked (guarded by the lock)
-  uint32_t mask = 0;          // readiness bits that complete this wait (Interest::mask)
-  std::atomic<bool> linked{false};
-
-  explicit IoWaiter(uint32_t m = 0) noexcept : mask(m) {}
-  // Awaitables are copied before they first suspend: a copy is never linked.
-  IoWaiter(const IoWaiter& o) noexcept : mask(o.mask) {}
-  IoWaiter& operator=(const IoWaiter&) = delete;
-};
-
-class alignas(64) ScheduledIo {
- public:
-  static constexpr uint32_t kReadyMask = io::Ready::kAll;
-  static constexpr uint32_t kTickShift = 8;
-  static constexpr uint32_t kTickMask = 0x7FFFFF00u;
-  static constexpr uint32_t kTickOne = 1u << kTickShift;
-  static constexpr uint32_t kShutdown = 0x80000000u;
-
-  uint32_t load() const noexcept { return readiness_.load(std::memory_order_acquire); }
-
-  // True when `snapshot` (a value of the readiness word) completes a wait with `mask`.
-  static bool is_ready(uint32_t snapshot, uint32_t mask) noexcept {
-    return (snapshot & (mask | kShutdown)) != 0;
-  }
-
-  // Returns true (with the readiness word in `snapshot`) when the waiter's interest is
-  // ready or the driver shut down; otherwise leaves `w` linked with the current waker and
-  // returns false. A linked waiter that becomes ready stays linked until remove_waiter.
-  bool poll_ready(task::Context& cx, IoWaiter& w, uint32_t& snapshot) noexcept {
-    snapshot = load();
-    if (TOKIO_LIKELY(is_ready(snapshot, w.mask))) return true;
-    return poll_ready_slow(cx, w, snapshot);
-  }
-
-  // Clears the bits of `mask` observed in `snapshot`, unless the driver delivered a new
-  // event since (tick changed). Closed bits are never cleared.
-  void clear_readiness(uint32_t snapshot, uint32_t mask) noexcept {
-    uint32_t bits = snapshot & mask & kReadyMask & ~io::Ready::kClosed;
-    if (bits == 0) return;
-    uint32_t cur = readiness_.load(std::memory_order_acquire);
-    for (;;) {
-      if ((cur & kTickMask) != (snapshot & kTickMask)) return;  // a newer edge: keep it
-      if ((cur & bits) == 0) return;
-      if (readiness_.compare_exchange_weak(cur, cur & ~bits, std::memory_order_acq_rel,
-                                           std::memory_order_acquire)) {
-        return;
-      }
-    }
-  }
-
-  // Unlinks `w` if it is still linked and drops its waker. Called when an operation
-  // completes or its awaitable is destroyed (cancellation).
-  void remove_waiter(IoWaiter& w) noexcept {
-    if (w.linked.load(std::memory_order_acquire)) remove_waiter_slow(w);
-  }
-
-  // Marks bits ready without an event (a socket known to be connected is writable before
-  // epoll says so). No tick change: like any readiness, it is cleared only by an
-  // operation that then sees EAGAIN.
-  void assume_ready(uint32_t bits) noexcept {
-    readiness_.fetch_or(bits & kReadyMask, std::memory_order_acq_rel);
-  }
-
-  // --- driver side
-  // ORs `ready` into the word, advances the tick and wakes the waiters it satisfies.
-  void set_readiness(uint32_t ready) noexcept;
-  // Marks the registration shut down and wakes every waiter.
-  void shutdown() noexcept;
-  // Wakes every waiter whose mask intersects `ready`.
-  void wake(uint32_t ready) noexcept;
-  // Prepares a released entry for reuse.
-  void reset() noexcept {
-    readiness_.store(0, std::memory_order_relaxed);
-    sock_state.store(0, std::memory_order_relaxed);
-  }
-
-  // Per-registration state owned by the socket layer (net/socket.hpp: whether TCP_INQ is
-  // on). Kept here because the registration's address is stable while the I/O object
-  // that owns it may move.
-  std::atomic<uint8_t> sock_state{0};
-
-  // Links in the driver's registration set (guarded by the driver's mutex).
-  ScheduledIo* set_prev = nullptr;
-  ScheduledIo* set_next = nullptr;
-
- private:
-  bool poll_ready_slow(task::Context& cx, IoWaiter& w, uint32_t& snapshot) noexcept;
-  void remove_waiter_slow(IoWaiter& w) noexcept;
-  void link(IoWaiter& w) noexcept;
-  void unlink(IoWaiter& w) noexcept;
-
-  std::atomic<uint32_t> readiness_{0};
-  SpinLock lock_;
-  IoWaiter* head_ = nullptr;  // guarded by lock_
-  IoWaiter* tail_ = nullptr;
-};
-
-}  // namespace tokio::detail
-/* end file src/tokio/io/detail/scheduled_io.hpp */
-
-namespace tokio::detail {
-
-class IoDriver;
-
-inline constexpr int64_t kIoShutdown = INT64_MIN;
-
-inline std::error_code io_error_code(int64_t r) noexcept {
-  if (r == kIoShutdown) return make_error_code(io::ReactorErrc::shutdown);
-  return {static_cast<int>(-r), std::system_category()};
-}
-inline tokio::unexpected<std::error_code> io_unexpected(int64_t r) noexcept {
-  return tokio::unexpected(io_error_code(r));
-}
-// The usual finish: a byte count.
-inline io::Result<std::size_t> finish_size(int64_t r) noexcept {
-  if (r < 0) return io_unexpected(r);
-  return static_cast<std::size_t>(r);
-}
-
-class Registration {
- public:
-  Registration() noexcept = default;
-  // Registers `fd` with the reactor of the runtime this thread is in, with `ready`
-  // (io::Ready bits) assumed until an operation sees EAGAIN. Throws std::logic_error
-  // (naming `what`) outside a runtime or when it has no I/O driver.
-  static io::Result<Registration> create(int fd, io::Interest interest, const char* what,
-                                         uint32_t ready = 0);
-
-  Registration(Registration&& o) noexcept
-      : driver_(std::exchange(o.driver_, nullptr)),
-        handle_(std::exchange(o.handle_, nullptr)),
-        io_(std::exchange(o.io_, nullptr)),
-        fd_(std::exchange(o.fd_, -1)) {}
-  Registration& operator=(Registration&& o) noexcept {
-    if (this != &o) {
-      (void)deregister();
-      driver_ = std::exchange(o.driver_, nullptr);
-      handle_ = std::exchange(o.handle_, nullptr);
-      io_ = std::exchange(o.io_, nullptr);
-      fd_ = std::exchange(o.fd_, -1);
-    }
-    return *this;
-  }
-  Registration(const Registration&) = delete;
-  Registration& operator=(const Registration&) = delete;
-  ~Registration() { (void)deregister(); }
-
-  // Removes the fd from epoll (it must still be open). Idempotent.
-  io::Result<void> deregister() noexcept;
-
-  ScheduledIo* io() const noexcept { return io_; }
-  int fd() const noexcept { return fd_; }
-  explicit operator bool() const noexcept { return io_ != nullptr; }
-
- private:
-  IoDriver* driver_ = nullptr;
-  HandleInner* handle_ = nullptr;  // one reference, keeps the driver alive
-  ScheduledIo* io_ = nullptr;
-  int fd_ = -1;
-};
-
-// Runs `op` once if the registration looks ready for `mask`; EAGAIN otherwise (and clears
-// the readiness when the syscall itself says EAGAIN).
-template <class Op>
-int64_t try_io_once(ScheduledIo* io, uint32_t mask, Op& op) noexcept {
-  if (!io) return -EBADF;
-  uint32_t snap = io->load();
-  if (snap & ScheduledIo::kShutdown) return kIoShutdown;
-  if (!(snap & mask)) return -EAGAIN;
-  int64_t r = op();
-  if (r == -EAGAIN || (r > 0 && op.drained(r))) io->clear_readiness(snap, mask);
-  return r;
-}
-
-// Base for op functors: no success proves readiness consumed unless the op says so.
-struct OpBase {
-  bool drained(int64_t) const noexcept { return false; }
-};
-
-template <class Op>
-class IoOp : public Leaf<IoOp<Op>> {
- public:
-  IoOp(ScheduledIo* io, io::Interest interest, Op op) noexcept
-      : io_(io), waiter_(interest.mask()), op_(std::move(op)) {}
-  IoOp(const IoOp& o) noexcept : Leaf<IoOp>(o), io_(o.io_), waiter_(o.waiter_), op_(o.op_) {}
-  ~IoOp() {
-    if (io_) io_->remove_waiter(waiter_);
-  }
-
-  bool poll(task::Context& cx) noexcept {
-    if (TOKIO_UNLIKELY(!io_)) {
-      res_ = -EBADF;  // a moved-from or closed I/O object
-      return true;
-    }
-    if (!coop_poll_proceed(cx)) return false;
-    for (;;) {
-      uint32_t snap;
-      if (!io_->poll_ready(cx, waiter_, snap)) return false;
-      if (TOKIO_UNLIKELY(snap & ScheduledIo::kShutdown)) {
-        res_ = kIoShutdown;
-        break;
-      }
-      int64_t r = op_();
-      if (r == -EAGAIN) {
-        io_->clear_readiness(snap, waiter_.mask);
-        uint32_t now = io_->load();
-        if (TOKIO_UNLIKELY((now & ScheduledIo::kTickMask) == (snap & ScheduledIo::kTickMask) &&
-                           ScheduledIo::is_ready(now, waiter_.mask))) {
-          // Only final states (hang-up, error) keep it "ready", yet the syscall would
-          // block (an odd device, or a user closure's own EAGAIN): yield and retry later
-          // instead of spinning inside this poll and starving the worker.
-          defer_wake(cx);
-          return false;
-        }
-        continue;
-      }
-      if (r > 0 && op_.drained(r)) io_->clear_readiness(snap, waiter_.mask);
-      res_ = r;
-      break;
-    }
-    io_->remove_waiter(waiter_);
-    return true;
-  }
-
-  decltype(auto) await_resume() { return op_.finish(res_); }
-
- private:
-  ScheduledIo* io_;
-  IoWaiter waiter_;
-  Op op_;
-  int64_t res_ = 0;
-};
-
-// What a readiness wait observed: the readiness word (ready bits, tick, shutdown).
-struct ReadyEvent {
-  uint32_t snapshot = 0;
-  uint32_t mask = 0;
-  io::Ready ready() const noexcept {
-    if (snapshot & ScheduledIo::kShutdown) return io::Ready::from_bits(mask);
-    return io::Ready::from_bits(snapshot & mask);
-  }
-  bool is_shutdown() const noexcept { return snapshot & ScheduledIo::kShutdown; }
-};
-
-// Waits until the registration is ready for `interest`. Finish(ReadyEvent-or-error) maps
-// the outcome to the awaitable's result type.
-template <class Finish>
-class ReadinessAwait : public Leaf<ReadinessAwait<Finish>> {
- public:
-  ReadinessAwait(ScheduledIo* io, io::Interest interest, Finish f = Finish()) noexcept
-      : io_(io), waiter_(interest.mask()), finish_(std::move(f)) {}
-  ReadinessAwait(const ReadinessAwait& o) noexcept
-      : Leaf<ReadinessAwait>(o), io_(o.io_), waiter_(o.waiter_), finish_(o.finish_) {}
-  ~ReadinessAwait() {
-    if (io_) io_->remove_waiter(waiter_);
-  }
-
-  bool poll(task::Context& cx) noexcept {
-    if (TOKIO_UNLIKELY(!io_)) return true;
-    if (!coop_poll_proceed(cx)) return false;
-    if (!io_->poll_ready(cx, waiter_, ev_.snapshot)) return false;
-    ev_.mask = waiter_.mask;
-    io_->remove_waiter(waiter_);
-    return true;
-  }
-
-  decltype(auto) await_resume() {
-    if (!io_) return finish_(io::Result<ReadyEvent>(tokio::unexpected(io_error_code(-EBADF))));
-    if (ev_.is_shutdown()) return finish_(io::Result<ReadyEvent>(io_unexpected(kIoShutdown)));
-    return finish_(io::Result<ReadyEvent>(ev_));
-  }
-
- private:
-  ScheduledIo* io_;
-  IoWaiter waiter_;
-  ReadyEvent ev_;
-  Finish finish_;
-};
-
-struct FinishVoid {
-  io::Result<void> operator()(io::Result<ReadyEvent> r) const noexcept {
-    if (!r) return tokio::unexpected(r.error());
-    return {};
-  }
-};
-struct FinishReady {
-  io::Result<io::Ready> operator()(io::Result<ReadyEvent> r) const noexcept {
-    if (!r) return tokio::unexpected(r.error());
-    return r->ready();
-  }
-};
-
-// An awaitable that is ready at once with a stored value (flush on a socket, errors found
-// before any waiting).
-template <class T>
-class ReadyValue : public Leaf<ReadyValue<T>> {
- public:
-  explicit ReadyValue(T v) : v_(std::move(v)) {}
-  ReadyValue(const ReadyValue& o) : Leaf<ReadyValue>(o), v_(o.v_) {}
-  bool poll(task::Context&) noexcept { return true; }
-  T await_resume() { return std::move(v_); }
-
- private:
-  T v_;
-};
-
-}  // namespace tokio::detail
-/* end file src/tokio/io/detail/registration.hpp */
-
-namespace tokio::io {
-
-template <class T>
-concept AsRawFd = std::same_as<T, int> || requires(const T& t) {
-  { t.as_raw_fd() } -> std::convertible_to<int>;
-};
-
-// try_io's "the operation would block" outcome (readiness has been cleared).
-struct TryIoError {
-  friend bool operator==(TryIoError, TryIoError) = default;
-};
-
-inline bool is_would_block(const std::error_code& e) noexcept {
-  return e == std::errc::resource_unavailable_try_again ||
-         e == std::errc::operation_would_block;
-}
-
-template <AsRawFd T>
-class AsyncFd;
-
-template <AsRawFd T>
-class AsyncFdReadyGuard {
- public:
-  AsyncFdReadyGuard(AsyncFd<T>* fd, detail::ReadyEvent ev) noexcept : fd_(fd), ev_(ev) {}
-
-  // The readiness this guard observed.
-  Ready ready() const noexcept { return ev_.ready(); }
-  // Forgets the observed readiness: the next readable()/writable() waits for a new event.
-  void clear_ready() noexcept { clear_ready_matching(Ready::ALL); }
-  void clear_ready_matching(Ready r) noexcept {
-    if (auto* io = fd_->reg_.io()) io->clear_readiness(ev_.snapshot, ev_.mask & r.bits());
-  }
-  // Keeps the readiness (the default when the guard is dropped).
-  void retain_ready() noexcept {}
-
-  // Runs f(AsyncFd<T>&) -> io::Result<R>. An EAGAIN/EWOULDBLOCK error clears the readiness
-  // and gives TryIoError; any other outcome is returned as is.
-  template <class F>
-  auto try_io(F&& f) -> tokio::Result<std::invoke_result_t<F&, AsyncFd<T>&>, TryIoError> {
-    auto r = f(*fd_);
-    if (!r && is_would_block(r.error())) {
-      clear_ready();
-      return tokio::unexpected(TryIoError{});
-    }
-    return r;
-  }
-
-  AsyncFd<T>& get_ref() const noexcept { return *fd_; }
-  T& get_inner() const noexcept { return fd_->get_ref(); }
-
- private:
-  AsyncFd<T>* fd_;
-  detail::ReadyEvent ev_;
-};
-
-namespace detail_afd {
-template <AsRawFd T>
-struct FinishGuard {
-  AsyncFd<T>* fd;
-  io::Result<AsyncFdReadyGuard<T>> operator()(io::Result<detail::ReadyEvent> r) const noexcept {
-    if (!r) return tokio::unexpected(r.error());
-    return AsyncFdReadyGuard<T>(fd, *r);
-  }
-};
-
-// async_io's op: calls the user's closure, maps would-block to EAGAIN for IoOp.
-template <AsRawFd T, class F>
-struct UserOp : detail::OpBase {
-  using R = std::invoke_result_t<F&, T&>;
-  T* inner;
-  F f;
-  std::optional<R> out;
-  UserOp(T* i, F fn) : inner(i), f(std::move(fn)) {}
-  UserOp(const UserOp& o) : inner(o.inner), f(o.f) {}
-  int64_t operator()() noexcept {
-    R r = f(*inner);
-    if (!r && is_would_block(r.error())) return -EAGAIN;
-    out.emplace(std::move(r));
-    return 0;
-  }
-  R finish(int64_t res) {
-    if (out) return std::move(*out);
-    return detail::io_unexpected(res);
-  }
-};
-}  // namespace detail_afd
-
-template <AsRawFd T>
-class AsyncFd {
- public:
-  // Registers inner's fd (which must be non-blocking) for `interest`. Needs a runtime with
-  // the I/O driver (throws std::logic_error otherwise).
-  static Result<AsyncFd> create(T inner, Interest interest = Interest::READABLE | Interest::WRITABLE) {
-    int fd = raw_fd_of(inner);
-    auto reg = detail::Registration::create(fd, interest, "io::AsyncFd::create");
-    if (!reg) return tokio::unexpected(reg.error());
-    return AsyncFd(std::move(inner), std::move(*reg), interest);
-  }
-
-  AsyncFd(AsyncFd&&) noexcept = default;
-  AsyncFd& operator=(AsyncFd&&) noexcept = default;
-
-  T& get_ref() noexcept { return *inner_; }
-  const T& get_ref() const noexcept { return *inner_; }
-  T& get_mut() noexcept { return *inner_; }
-  int as_raw_fd() const noexcept { return raw_fd_of(*inner_); }
-  Interest interest() const noexcept { return interest_; }
-
-  // Deregisters and hands the inner value back.
-  T into_inner() && {
-    (void)reg_.deregister();
-    T v = std::move(*inner_);
-    inner_.reset();
-    return v;
-  }
-
-  // Waits until the fd may be readable / writable / ready for `interest`.
-  auto readable() noexcept { return ready_guard(Interest::READABLE); }
-  auto writable() noexcept { return ready_guard(Interest::WRITABLE); }
-  auto ready(Interest interest) noexcept { return ready_guard(interest); }
-
-  // Waits for `interest` and runs f(T&) -> io::Result<R> until it does not fail with
-  // EAGAIN/EWOULDBLOCK (each would-block clears readiness first).
-  template <class F>
-  auto async_io(Interest interest, F f) {
-    return detail::IoOp<detail_afd::UserOp<T, F>>(reg_.io(), interest,
-                                                  detail_afd::UserOp<T, F>(&*inner_, std::move(f)));
-  }
-  // Runs f once if the fd looks ready for `interest`; EAGAIN (as an error) otherwise.
-  template <class F>
-  auto try_io(Interest interest, F f) -> std::invoke_result_t<F&, T&> {
-    detail_afd::UserOp<T, F> op(&*inner_, std::move(f));
-    int64_t r = detail::try_io_once(reg_.io(), interest.mask(), op);
-    return op.finish(r);
-  }
-
- private:
-  friend class AsyncFdReadyGuard<T>;
-
-  AsyncFd(T inner, detail::Registration reg, Interest interest)
-      : inner_(std::move(inner)), reg_(std::move(reg)), interest_(interest) {}
-
-  static int raw_fd_of(const T& t) noexcept {
-    if constexpr (std::is_same_v<T, int>) return t;
-    else return static_cast<int>(t.as_raw_fd());
-  }
-  auto ready_guard(Interest interest) noexcept {
-    return detail::ReadinessAwait<detail_afd::FinishGuard<T>>(reg_.io(), interest,
-                                                              detail_afd::FinishGuard<T>{this});
-  }
-
-  // Declared before reg_: the registration is removed while the fd is still open.
-  std::optional<T> inner_;
-  detail::Registration reg_;
-  Interest interest_;
-};
-
-}  // namespace tokio::io
-/* end file src/tokio/io/async_fd.hpp */
-/* begin file src/tokio/net/errors.hpp */
-// Errors of address parsing and name resolution.
-//
-//   net::AddrErrc    malformed addresses: compare equal to std::errc::invalid_argument,
-//                    except no_addresses (a name resolved to nothing usable)
-//   gai_category()   getaddrinfo(3) failures (EAI_* codes, gai_strerror messages), e.g.
-//                    "Name or service not known" for an unknown host
-
-/* #include <system_error> (already above) */
-/* #include <type_traits> (already above) */
-
-namespace tokio::net {
-
-enum class AddrErrc {
-  invalid_socket_address = 1,  // not "ip:port", "[v6]:port" or "host:port"
-  invalid_ip_address,          // not a dotted-quad IPv4 or an IPv6 literal
-  invalid_port,                // missing, not decimal, or above 65535
-  host_needs_lookup,           // a host name where only a literal address is accepted
-  no_addresses,                // the name resolved, but to no address of a usable family
-  path_too_long,               // a Unix socket path longer than sun_path
-};
-
-const std::error_category& addr_category() noexcept;
-const std::error_category& gai_category() noexcept;
-
-inline std::error_code make_error_code(AddrErrc e) noexcept {
-  return {static_cast<int>(e), addr_category()};
-}
-
-}  // namespace tokio::net
-
-template <>
-struct std::is_error_code_enum<tokio::net::AddrErrc> : std::true_type {};
-/* end file src/tokio/net/errors.hpp */
-/* begin file src/tokio/net/ip_addr.hpp */
-// net::Ipv4Addr, net::Ipv6Addr and net::IpAddr (either), as in Rust's std::net.
-//
-//   auto ip = tokio::net::IpAddr::parse("::1");       // io::Result<IpAddr>
-//   ip->is_loopback();  ip->to_string();               // "::1"
-//
-// Parsing accepts exactly what inet_pton accepts (dotted quad without leading zeros; any
-// RFC 4291 IPv6 text form); formatting is canonical (RFC 5952 for IPv6).
-
-/* #include <array> (already above) */
-/* #include <compare> (already above) */
-/* #include <cstdint> (already above) */
-/* #include <string> (already above) */
-/* #include <string_view> (already above) */
-
-
-namespace tokio::net {
-
-class Ipv4Addr {
- public:
-  constexpr Ipv4Addr() noexcept = default;  // 0.0.0.0
-  constexpr Ipv4Addr(uint8_t a, uint8_t b, uint8_t c, uint8_t d) noexcept : o_{a, b, c, d} {}
-  constexpr explicit Ipv4Addr(std::array<uint8_t, 4> octets) noexcept : o_(octets) {}
-  // From a host-order 32-bit value (0x7f000001 = 127.0.0.1).
-  static constexpr Ipv4Addr from_bits(uint32_t v) noexcept {
-    return Ipv4Addr(uint8_t(v >> 24), uint8_t(v >> 16), uint8_t(v >> 8), uint8_t(v));
-  }
-  static constexpr Ipv4Addr localhost() noexcept { return {127, 0, 0, 1}; }
-  static constexpr Ipv4Addr unspecified() noexcept { return {}; }
-  static constexpr Ipv4Addr broadcast() noexcept { return {255, 255, 255, 255}; }
-
-  static io::Result<Ipv4Addr> parse(std::string_view s);
-
-  constexpr std::array<uint8_t, 4> octets() const noexcept { return o_; }
-  constexpr uint32_t to_bits() const noexcept {
-    return uint32_t(o_[0]) << 24 | uint32_t(o_[1]) << 16 | uint32_t(o_[2]) << 8 | o_[3];
-  }
-  constexpr bool is_unspecified() const noexcept { return to_bits() == 0; }
-  constexpr bool is_loopback() const noexcept { return o_[0] == 127; }
-  constexpr bool is_multicast() const noexcept { return (o_[0] & 0xF0) == 0xE0; }
-  constexpr bool is_broadcast() const noexcept { return to_bits() == 0xFFFFFFFFu; }
-  constexpr bool is_private() const noexcept {
-    return o_[0] == 10 || (o_[0] == 172 && (o_[1] & 0xF0) == 16) ||
-           (o_[0] == 192 && o_[1] == 168);
-  }
-  std::string to_string() const;
-
-  friend constexpr auto operator<=>(const Ipv4Addr&, const Ipv4Addr&) = default;
-
- private:
-  std::array<uint8_t, 4> o_{};
-};
-
-class Ipv6Addr {
- public:
-  constexpr Ipv6Addr() noexcept = default;  // ::
-  constexpr explicit Ipv6Addr(std::array<uint8_t, 16> octets) noexcept : o_(octets) {}
-  // From eight 16-bit segments: Ipv6Addr(0, 0, 0, 0, 0, 0, 0, 1) is ::1.
-  constexpr Ipv6Addr(uint16_t a, uint16_t b, uint16_t c, uint16_t d, uint16_t e, uint16_t f,
-                     uint16_t g, uint16_t h) noexcept
-      : o_{uint8_t(a >> 8), uint8_t(a), uint8_t(b >> 8), uint8_t(b), uint8_t(c >> 8), uint8_t(c),
-           uint8_t(d >> 8), uint8_t(d), uint8_t(e >> 8), uint8_t(e), uint8_t(f >> 8), uint8_t(f),
-           uint8_t(g >> 8), uint8_t(g), uint8_t(h >> 8), uint8_t(h)} {}
-  static constexpr Ipv6Addr localhost() noexcept { return {0, 0, 0, 0, 0, 0, 0, 1}; }
-  static constexpr Ipv6Addr unspecified() noexcept { return {}; }
-
-  static io::Result<Ipv6Addr> parse(std::string_view s);
-
-  constexpr std::array<uint8_t, 16> octets() const noexcept { return o_; }
-  constexpr std::array<uint16_t, 8> segments() const noexcept {
-    std::array<uint16_t, 8> s{};
-    for (int i = 0; i < 8; ++i) s[i] = uint16_t(o_[2 * i] << 8 | o_[2 * i + 1]);
-    return s;
-  }
-  constexpr bool is_unspecified() const noexcept { return *this == Ipv6Addr(); }
-  constexpr bool is_loopback() const noexcept { return *this == localhost(); }
-  constexpr bool is_multicast() const noexcept { return o_[0] == 0xFF; }
-  // ::ffff:a.b.c.d
-  constexpr bool is_ipv4_mapped() const noexcept {
-    for (int i = 0; i < 10; ++i) {
-      if (o_[i]) return false;
-    }
-    return o_[10] == 0xFF && o_[11] == 0xFF;
-  }
-  constexpr Ipv4Addr to_ipv4_mapped() const noexcept { return {o_[12], o_[13], o_[14], o_[15]}; }
-  std::string to_string() const;
-
-  friend constexpr auto operator<=>(const Ipv6Addr&, const Ipv6Addr&) = default;
-
- private:
-  std::array<uint8_t, 16> o_{};
-};
-
-class IpAddr {
- public:
-  constexpr IpAddr() noexcept = default;  // 0.0.0.0
-  constexpr IpAddr(Ipv4Addr a) noexcept : v6_(false), v4a_(a) {}  // NOLINT: implicit, as Rust's From
-  constexpr IpAddr(Ipv6Addr a) noexcept : v6_(true), v6a_(a) {}   // NOLINT
-
-  static io::Result<IpAddr> parse(std::string_view s);
-
-  constexpr bool is_ipv4() const noexcept { return !v6_; }
-  constexpr bool is_ipv6() const noexcept { return v6_; }
-  // The address as the given family (check is_ipv4() first).
-  constexpr Ipv4Addr v4() const noexcept { return v4a_; }
-  constexpr Ipv6Addr v6() const noexcept { return v6a_; }
-
-  constexpr bool is_unspecified() const noexcept {
-    return v6_ ? v6a_.is_unspecified() : v4a_.is_unspecified();
-  }
-  constexpr bool is_loopback() const noexcept { return v6_ ? v6a_.is_loopback() : v4a_.is_loopback(); }
-  constexpr bool is_multicast() const noexcept {
-    return v6_ ? v6a_.is_multicast() : v4a_.is_multicast();
-  }
-  std::string to_string() const { return v6_ ? v6a_.to_string() : v4a_.to_string(); }
-
-  friend constexpr bool operator==(const IpAddr& a, const IpAddr& b) noexcept {
-    return a.v6_ == b.v6_ && (a.v6_ ? a.v6a_ == b.v6a_ : a.v4a_ == b.v4a_);
-  }
-  // IPv4 orders before IPv6, as in Rust.
-  friend constexpr std::strong_ordering operator<=>(const IpAddr& a, const IpAddr& b) noexcept {
-    if (a.v6_ != b.v6_) return a.v6_ ? std::strong_ordering::greater : std::strong_ordering::less;
-    return a.v6_ ? a.v6a_ <=> b.v6a_ : a.v4a_ <=> b.v4a_;
-  }
-
- private:
-  bool v6_ = false;
-  Ipv4Addr v4a_{};
-  Ipv6Addr v6a_{};
-};
-
-}  // namespace tokio::net
-/* end file src/tokio/net/ip_addr.hpp */
-/* begin file src/tokio/net/socket_addr.hpp */
-// net::SocketAddr: an IPv4 or IPv6 address with a port.
-//
-//   auto a = tokio::net::SocketAddr::parse("127.0.0.1:8080");   // io::Result<SocketAddr>
-//   auto b = tokio::net::SocketAddr::parse("[::1]:80");
-//   a->to_string();                                              // "127.0.0.1:8080"
-//   tokio::net::SocketAddr(tokio::net::Ipv4Addr::localhost(), 0);
-//
-// parse() accepts literal addresses only ("ip:port", "[ipv6]:port", "[ipv6%scope]:port");
-// host names go through net::lookup_host (every API taking an address does that itself).
-
-#include <netinet/in.h>
-#include <sys/socket.h>
-
-/* #include <cstddef> (already above) */
-/* #include <cstdint> (already above) */
-/* #include <functional> (already above) */
-/* #include <string> (already above) */
-/* #include <string_view> (already above) */
-
-
-namespace tokio::net {
-
-class SocketAddr {
- public:
-  constexpr SocketAddr() noexcept = default;  // 0.0.0.0:0
-  constexpr SocketAddr(IpAddr ip, uint16_t port) noexcept : ip_(ip), port_(port) {}
-  constexpr SocketAddr(Ipv4Addr ip, uint16_t port) noexcept : ip_(ip), port_(port) {}
-  constexpr SocketAddr(Ipv6Addr ip, uint16_t port, uint32_t flowinfo = 0,
-                       uint32_t scope_id = 0) noexcept
-      : ip_(ip), port_(port), flowinfo_(flowinfo), scope_id_(scope_id) {}
-
-  static io::Result<SocketAddr> parse(std::string_view s);
-
-  constexpr IpAddr ip() const noexcept { return ip_; }
-  constexpr uint16_t port() const noexcept { return port_; }
-  constexpr void set_ip(IpAddr ip) noexcept { ip_ = ip; }
-  constexpr void set_port(uint16_t p) noexcept { port_ = p; }
-  constexpr bool is_ipv4() const noexcept { return ip_.is_ipv4(); }
-  constexpr bool is_ipv6() const noexcept { return ip_.is_ipv6(); }
-  constexpr uint32_t flowinfo() const noexcept { return flowinfo_; }
-  constexpr uint32_t scope_id() const noexcept { return scope_id_; }
-
-  // "1.2.3.4:80", "[::1]:80", "[fe80::1%2]:80".
-  std::string to_string() const;
-
-  // Conversions to and from the C socket API.
-  socklen_t to_sockaddr(sockaddr_storage& out) const noexcept;
-  static io::Result<SocketAddr> from_sockaddr(const sockaddr* sa, socklen_t len) noexcept;
-  int family() const noexcept { return is_ipv4() ? AF_INET : AF_INET6; }
-
-  friend constexpr bool operator==(const SocketAddr& a, const SocketAddr& b) noexcept {
-    return a.ip_ == b.ip_ && a.port_ == b.port_ && a.flowinfo_ == b.flowinfo_ &&
-           a.scope_id_ == b.scope_id_;
-  }
-
- private:
-  IpAddr ip_{};
-  uint16_t port_ = 0;
-  uint32_t flowinfo_ = 0;
-  uint32_t scope_id_ = 0;
-};
-
-namespace detail_addr {
-// Parses a decimal port ("0".."65535").
-bool parse_port(std::string_view s, uint16_t& out) noexcept;
-}  // namespace detail_addr
-
-}  // namespace tokio::net
-
-template <>
-struct std::hash<tokio::net::SocketAddr> {
-  std::size_t operator()(const tokio::net::SocketAddr& a) const noexcept {
-    std::size_t h = a.port();
-    auto mix = [&](uint8_t b) { h = h * 131 + b; };
-    if (a.is_ipv4()) {
-      for (uint8_t b : a.ip().v4().octets()) mix(b);
-    } else {
-      for (uint8_t b : a.ip().v6().octets()) mix(b);
-      h ^= a.scope_id();
-    }
-    return h;
-  }
-};
-/* end file src/tokio/net/socket_addr.hpp */
-/* begin file src/tokio/net/lookup_host.hpp */
-// net::ToSocketAddrs (what every address-taking API accepts) and net::lookup_host.
-//
-//   co_await TcpStream::connect("127.0.0.1:8080");        // literal: no lookup
-//   co_await TcpStream::connect("localhost:8080");        // host:port, resolved
-//   co_await TcpStream::connect("example.test", 443);     // host and port
-//   co_await TcpStream::connect(SocketAddr(...));
-//   auto addrs = co_await tokio::net::lookup_host("localhost:80");  // io::Result<vector>
-//
-// Literal forms ("1.2.3.4:80", "[::1]:80", a SocketAddr, an IP and a port) resolve at once;
-// a host name is resolved with getaddrinfo(3) on the blocking pool, so it never blocks a
-// runtime thread. Malformed input gives an AddrErrc error (std::errc::invalid_argument),
-// an unknown host a gai_category() error ("Name or service not known").
-//
-// Cancel safety: destroying a pending lookup_host detaches the lookup; it finishes on the
-// blocking pool and its result is dropped.
-
-/* #include <cstdint> (already above) */
-/* #include <optional> (already above) */
-/* #include <span> (already above) */
-/* #include <string> (already above) */
-/* #include <string_view> (already above) */
-/* #include <vector> (already above) */
-
-
-namespace tokio::net {
-
-class ToSocketAddrs {
- public:
-  ToSocketAddrs(SocketAddr a) : kind_(Kind::List), addrs_{a} {}                      // NOLINT
-  ToSocketAddrs(IpAddr ip, uint16_t port) : kind_(Kind::List), addrs_{SocketAddr(ip, port)} {}
-  ToSocketAddrs(std::vector<SocketAddr> list) : kind_(Kind::List), addrs_(std::move(list)) {}  // NOLINT
-  ToSocketAddrs(std::span<const SocketAddr> list)                                     // NOLINT
-      : kind_(Kind::List), addrs_(list.begin(), list.end()) {}
-  ToSocketAddrs(const char* host_port) : kind_(Kind::Text), text_(host_port) {}      // NOLINT
-  ToSocketAddrs(std::string_view host_port) : kind_(Kind::Text), text_(host_port) {}  // NOLINT
-  ToSocketAddrs(const std::string& host_port) : kind_(Kind::Text), text_(host_port) {}  // NOLINT
-  ToSocketAddrs(std::string_view host, uint16_t port)
-      : kind_(Kind::HostPort), text_(host), port_(port) {}
-  ToSocketAddrs(const char* host, uint16_t port) : ToSocketAddrs(std::string_view(host), port) {}
-
-  // The addresses when no DNS lookup is needed (or the parse error); nullopt when a host
-  // name must be resolved with resolve_blocking().
-  std::optional<io::Result<std::vector<SocketAddr>>> try_resolve() const;
-  // Resolves with getaddrinfo (blocks: run it on the blocking pool).
-  io::Result<std::vector<SocketAddr>> resolve_blocking() const;
-
- private:
-  enum class Kind : uint8_t { List, Text, HostPort };
-  Kind kind_;
-  std::vector<SocketAddr> addrs_;
-  std::string text_;
-  uint16_t port_ = 0;
-};
-
-// Every address `target` stands for (literal at once, host names via the blocking pool).
-Task<io::Result<std::vector<SocketAddr>>> lookup_host(ToSocketAddrs target);
-inline Task<io::Result<std::vector<SocketAddr>>> lookup_host(std::string_view host, uint16_t port) {
-  return lookup_host(ToSocketAddrs(host, port));
-}
-
-}  // namespace tokio::net
-/* end file src/tokio/net/lookup_host.hpp */
-/* begin file src/tokio/net/tcp_stream.hpp */
-// net::TcpStream: a TCP connection (io::AsyncRead + io::AsyncWrite).
-//
-//   auto s = co_await tokio::net::TcpStream::connect("127.0.0.1:8080");
-//   if (!s) co_return s.error();
-//   co_await s->write_all("hello\n");
-//   char buf[4096];
-//   auto n = co_await s->read(buf);             // io::Result<size_t>, 0 = EOF
-//
-// connect() tries each address the target resolves to, in order, and returns the first
-// connection (or the last error). A reset peer gives ECONNRESET, a refused connect
-// ECONNREFUSED, writing to a closed peer EPIPE (never SIGPIPE). Half-close: shutdown()
-// ends our direction, the peer keeps writing until it closes its own.
-//
-// Cancel safety: connect is cancel-safe in that destroying it closes the half-open
-// socket; read, peek, write, readable and writable are cancel-safe (see net/stream.hpp);
-// write_all is not. Moving a stream while an operation on it is suspended is allowed (the
-// operation refers to the registration, not the object); destroying it is not.
-
-/* #include <chrono> (already above) */
-/* #include <cstdint> (already above) */
-/* #include <optional> (already above) */
-/* #include <span> (already above) */
-/* #include <utility> (already above) */
-
-/* begin file src/tokio/net/detail/socket.hpp */
-// The socket layer under every net type: an owned, non-blocking, registered fd
-// (PollSocket, Tokio's PollEvented) and the one-syscall operations the reactor's IoOp
-// retries (recv, send, sendmsg, accept...).
-//
-// Every op retries EINTR itself and returns a raw result (>= 0, or -errno); sends use
-// MSG_NOSIGNAL so a closed peer gives EPIPE instead of killing the process with SIGPIPE.
-// A short read or write on a stream socket proves the kernel buffer was drained / filled,
-// so the op reports it as `drained` and the readiness is cleared without one more EAGAIN
-// syscall (edge-triggered epoll reports the next change).
-
-/* #include <sys/socket.h> (already above) */
-/* #include <sys/uio.h> (already above) */
-
-/* #include <atomic> (already above) */
-/* #include <cerrno> (already above) */
-/* #include <chrono> (already above) */
-/* #include <cstddef> (already above) */
-/* #include <cstdint> (already above) */
-/* #include <optional> (already above) */
-/* #include <span> (already above) */
-/* #include <system_error> (already above) */
-/* #include <utility> (already above) */
-
-
-namespace tokio::net {
-// How to shut a socket down: std::net::Shutdown.
-enum class Shutdown { Read, Write, Both };
-}  // namespace tokio::net
-
-namespace tokio::detail {
-
-inline constexpr io::Interest kReadWrite = io::Interest::READABLE | io::Interest::WRITABLE;
-// Readiness assumed at registration, so a first operation tries its syscall instead of
-// waiting for the driver's first event: a connected socket is writable; an accepted one is
-// also assumed readable (clients usually speak first, so the request is often queued
-// already; if not, one EAGAIN clears it as after any event). A socket we connected
-// ourselves is not: servers rarely speak first, and its first event reports data anyway.
-inline constexpr uint32_t kConnected = io::Ready::kReadable | io::Ready::kWritable;
-
-inline int64_t sys_result(long r) noexcept { return r >= 0 ? r : -int64_t(errno); }
-
-// An owned file descriptor, closed on destruction.
-class OwnedFd {
- public:
-  OwnedFd() noexcept = default;
-  explicit OwnedFd(int fd) noexcept : fd_(fd) {}
-  OwnedFd(OwnedFd&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
-  OwnedFd& operator=(OwnedFd&& o) noexcept {
-    if (this != &o) {
-      reset();
-      fd_ = std::exchange(o.fd_, -1);
-    }
-    return *this;
-  }
-  ~OwnedFd() { reset(); }
-  int get() const noexcept { return fd_; }
-  int release() noexcept { return std::exchange(fd_, -1); }
-  void reset() noexcept;
-
- private:
-  int fd_ = -1;
-};
-
-// socket(2) with SOCK_NONBLOCK | SOCK_CLOEXEC.
-io::Result<OwnedFd> new_socket(int domain, int type, int protocol = 0) noexcept;
-io::Result<void> set_nonblocking(int fd) noexcept;
-io::Result<void> set_opt(int fd, int level, int name, int value) noexcept;
-io::Result<int> get_opt(int fd, int level, int name) noexcept;
-io::Result<net::SocketAddr> inet_sock_name(int fd) noexcept;
-io::Result<net::SocketAddr> inet_peer_name(int fd) noexcept;
-// SO_ERROR: the pending socket error, cleared by reading it.
-io::Result<std::optional<std::error_code>> take_socket_error(int fd) noexcept;
-io::Result<void> shutdown_socket(int fd, net::Shutdown how) noexcept;
-// SO_LINGER as an optional number of seconds.
-io::Result<void> set_linger(int fd, std::optional<std::chrono::seconds> d) noexcept;
-io::Result<std::optional<std::chrono::seconds>> get_linger(int fd) noexcept;
-
-// A socket fd registered with the reactor; deregistered and closed on destruction.
-class PollSocket {
- public:
-  PollSocket() noexcept = default;
-  // Takes ownership of the (non-blocking) fd and registers it, assuming `ready` (io::Ready
-  // bits: kConnected for a connected stream); closes it on failure.
-  static io::Result<PollSocket> adopt(OwnedFd fd, io::Interest interest, const char* what,
-                                      uint32_t ready = 0);
-
-  PollSocket(PollSocket&&) noexcept = default;
-  PollSocket& operator=(PollSocket&& o) noexcept {
-    if (this != &o) {
-      close();
-      reg_ = std::move(o.reg_);
-      fd_ = std::move(o.fd_);
-    }
-    return *this;
-  }
-  ~PollSocket() { close(); }
-
-  int fd() const noexcept { return fd_.get(); }
-  ScheduledIo* io() const noexcept { return reg_.io(); }
-  bool is_open() const noexcept { return fd_.get() >= 0; }
-  // Deregisters and closes.
-  void close() noexcept {
-    (void)reg_.deregister();
-    fd_.reset();
-  }
-  // Deregisters and gives the fd to the caller.
-  int release() noexcept {
-    (void)reg_.deregister();
-    return fd_.release();
-  }
-
- private:
-  // Declared first, destroyed last: the fd is still open when the registration goes.
-  OwnedFd fd_;
-  Registration reg_;
-};
-
-// --- one-attempt operations (see reactor/registration.hpp for the protocol) ---------------
-// TCP_INQ (Linux >= 4.18): recvmsg reports how many bytes are left in the receive queue,
-// so a read that filled the caller's buffer can still prove the queue empty and clear
-// readiness, saving the EAGAIN read that would otherwise follow. That pays off for
-// message-sized reads (request/response traffic: the peer now waits for us); for bulk
-// reads the peer is usually still sending, and retrying the read beats waiting for the
-// driver, so it only applies to reads of at most kInqMaxRead bytes. Enabled lazily, on a
-// stream's first such read that fills its buffer (ScheduledIo::sock_state):
-inline constexpr uint8_t kInqUnknown = 0;  // not tried yet
-inline constexpr uint8_t kInqOn = 1;       // enabled: reads use recvmsg and get the count
-inline constexpr uint8_t kInqOff = 2;      // not a TCP socket, or the kernel refused it
-inline constexpr std::size_t kInqMaxRead = 4096;
-
-// recv(2). For TCP streams (`inq` set) a filled buffer turns TCP_INQ on, and afterwards
-// the remaining-bytes count tells whether the queue is empty.
-struct RecvOp : OpBase {
-  int fd;
-  void* p;
-  std::size_t n;
-  int flags;
-  bool stream;
-  std::atomic<uint8_t>* inq = nullptr;  // ScheduledIo::sock_state of a TCP stream
-  bool empty = false;                   // TCP_INQ said nothing is left
-  int64_t operator()() noexcept {
-    if (inq && n <= kInqMaxRead) {
-      uint8_t st = inq->load(std::memory_order_relaxed);
-      if (st == kInqOn) return recv_inq();
-      int64_t r = recv_plain();
-      if (st == kInqUnknown && r > 0 && std::size_t(r) == n) enable_inq();
-      return r;
-    }
-    return recv_plain();
-  }
-  int64_t recv_plain() noexcept {
-    for (;;) {
-      long r = ::recv(fd, p, n, flags);
-      if (r >= 0 || errno != EINTR) return sys_result(r);
-    }
-  }
-  int64_t recv_inq() noexcept;
-  void enable_inq() noexcept;
-  bool drained(int64_t r) const noexcept { return stream && (std::size_t(r) < n || empty); }
-  io::Result<std::size_t> finish(int64_t r) const noexcept { return finish_size(r); }
-};
-
-struct SendOp : OpBase {
-  int fd;
-  const void* p;
-  std::size_t n;
-  bool stream;
-  int64_t operator()() noexcept {
-    for (;;) {
-      long r = ::send(fd, p, n, MSG_NOSIGNAL);
-      if (r >= 0 || errno != EINTR) return sys_result(r);
-    }
-  }
-  bool drained(int64_t r) const noexcept { return stream && std::size_t(r) < n; }
-  io::Result<std::size_t> finish(int64_t r) const noexcept { return finish_size(r); }
-};
-
-inline std::size_t iov_total(const iovec* v, std::size_t n) noexcept {
-  std::size_t t = 0;
-  for (std::size_t i = 0; i < n; ++i) t += v[i].iov_len;
-  return t;
-}
-
-// recvmsg / sendmsg over an iovec array (vectored read and write).
-struct MsgOp : OpBase {
-  int fd;
-  const iovec* iov;
-  std::size_t iovcnt;
-  bool write;
-  bool stream;
-  std::size_t total;
-  int64_t operator()() noexcept {
-    msghdr m{};
-    m.msg_iov = const_cast<iovec*>(iov);
-    m.msg_iovlen = iovcnt;
-    for (;;) {
-      long r = write ? ::sendmsg(fd, &m, MSG_NOSIGNAL) : ::recvmsg(fd, &m, 0);
-      if (r >= 0 || errno != EINTR) return sys_result(r);
-    }
-  }
-  bool drained(int64_t r) const noexcept { return stream && std::size_t(r) < total; }
-  io::Result<std::size_t> finish(int64_t r) const noexcept { return finish_size(r); }
-};
-
-// Sends the whole buffer, keeping its progress across waits (write_all).
-struct SendAllOp : OpBase {
-  int fd;
-  const std::byte* p;
-  std::size_t n;
-  std::size_t off = 0;
-  int64_t operator()() noexcept {
-    while (off < n) {
-      long r = ::send(fd, p + off, n - off, MSG_NOSIGNAL);
-      if (r < 0) {
-        if (errno == EINTR) continue;
-        return -int64_t(errno);  // EAGAIN: the IoOp waits and calls again
-      }
-      off += std::size_t(r);
-    }
-    return int64_t(n);
-  }
-  io::Result<void> finish(int64_t r) const noexcept {
-    if (r < 0) return io_unexpected(r);
-    return {};
-  }
-};
-
-// recvfrom: Conv::convert(const sockaddr_storage&, socklen_t) gives the sender's address.
-template <class Conv>
-struct RecvFromOp : OpBase {
-  int fd;
-  void* p;
-  std::size_t n;
-  int flags;
-  sockaddr_storage ss{};
-  socklen_t len = 0;
-  RecvFromOp(int f, void* buf, std::size_t size, int fl) noexcept : fd(f), p(buf), n(size), flags(fl) {}
-  RecvFromOp(const RecvFromOp& o) noexcept : OpBase(), fd(o.fd), p(o.p), n(o.n), flags(o.flags) {}
-  int64_t operator()() noexcept {
-    for (;;) {
-      len = sizeof ss;
-      long r = ::recvfrom(fd, p, n, flags, reinterpret_cast<sockaddr*>(&ss), &len);
-      if (r >= 0 || errno != EINTR) return sys_result(r);
-    }
-  }
-  auto finish(int64_t r) const -> io::Result<std::pair<std::size_t, typename Conv::type>> {
-    if (r < 0) return io_unexpected(r);
-    auto a = Conv::convert(ss, len);
-    if (!a) return tokio::unexpected(a.error());
-    return std::pair<std::size_t, typename Conv::type>(std::size_t(r), std::move(*a));
-  }
-};
-
-struct SendToOp : OpBase {
-  int fd;
-  const void* p;
-  std::size_t n;
-  sockaddr_storage ss{};
-  socklen_t len = 0;
-  int64_t operator()() noexcept {
-    for (;;) {
-      long r = ::sendto(fd, p, n, MSG_NOSIGNAL, reinterpret_cast<const sockaddr*>(&ss), len);
-      if (r >= 0 || errno != EINTR) return sys_result(r);
-    }
-  }
-  io::Result<std::size_t> finish(int64_t r) const noexcept { return finish_size(r); }
-};
-
-// accept4 (non-blocking, close-on-exec). The accepted fd is owned by the op until
-// Make::make(OwnedFd, const sockaddr_storage&, socklen_t) builds the result, so a
-// connection accepted by an operation that is then destroyed is closed, not leaked.
-// ECONNABORTED (the peer gave up while queued) is skipped: the next connection is taken.
-template <class Make>
-struct AcceptOp : OpBase {
-  int fd;
-  OwnedFd accepted;
-  sockaddr_storage ss{};
-  socklen_t len = 0;
-  explicit AcceptOp(int f) noexcept : fd(f) {}
-  AcceptOp(const AcceptOp& o) noexcept : OpBase(), fd(o.fd) {}
-  int64_t operator()() noexcept {
-    for (;;) {
-      len = sizeof ss;
-      int r = ::accept4(fd, reinterpret_cast<sockaddr*>(&ss), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
-      if (r >= 0) {
-        accepted = OwnedFd(r);
-        return 0;
-      }
-      if (errno != EINTR && errno != ECONNABORTED) return -int64_t(errno);
-    }
-  }
-  auto finish(int64_t r) -> decltype(Make::make(std::move(accepted), ss, len)) {
-    if (r < 0) return io_unexpected(r);
-    return Make::make(std::move(accepted), ss, len);
-  }
-};
-
-struct InetAddrConv {
-  using type = net::SocketAddr;
-  static io::Result<net::SocketAddr> convert(const sockaddr_storage& ss, socklen_t len) noexcept {
-    return net::SocketAddr::from_sockaddr(reinterpret_cast<const sockaddr*>(&ss), len);
-  }
-};
-
-}  // namespace tokio::detail
-/* end file src/tokio/net/detail/socket.hpp */
-/* begin file src/tokio/net/split.hpp */
-// Read and write halves of a stream (TcpStream, UnixStream), as tokio::net::tcp / unix:
-//
-//   auto [rd, wr] = stream.split();                  // borrowed: `stream` must outlive them
-//   auto [rd, wr] = std::move(stream).into_split();  // owned: move each to its own task
-//
-// The halves forward to the stream; a reading task and a writing task may use the two
-// halves at the same time (on different threads). Dropping an OwnedWriteHalf shuts the
-// write direction down (the peer reads end of stream), as in Tokio; forget() skips that.
-// OwnedReadHalf::reunite(OwnedWriteHalf) gives the stream back when both came from it.
-
-/* #include <memory> (already above) */
-/* #include <span> (already above) */
-/* #include <string_view> (already above) */
-/* #include <utility> (already above) */
-
-
-namespace tokio::net::detail_split {
-
-template <class S>
-class ReadHalf {
- public:
-  explicit ReadHalf(S& s) noexcept : s_(&s) {}
-  auto read(std::span<std::byte> b) noexcept { return s_->read(b); }
-  auto read(std::span<char> b) noexcept { return s_->read(b); }
-  auto read_vectored(std::span<const iovec> b) noexcept { return s_->read_vectored(b); }
-  auto peek(std::span<std::byte> b) noexcept { return s_->peek(b); }
-  auto peek(std::span<char> b) noexcept { return s_->peek(b); }
-  auto try_read(std::span<std::byte> b) noexcept { return s_->try_read(b); }
-  auto try_read(std::span<char> b) noexcept { return s_->try_read(b); }
-  auto readable() noexcept { return s_->readable(); }
-  auto ready(io::Interest i) noexcept { return s_->ready(i); }
-  auto local_addr() const { return s_->local_addr(); }
-  auto peer_addr() const { return s_->peer_addr(); }
-
- private:
-  S* s_;
-};
-
-template <class S>
-class WriteHalf {
- public:
-  explicit WriteHalf(S& s) noexcept : s_(&s) {}
-  auto write(std::span<const std::byte> b) noexcept { return s_->write(b); }
-  auto write(std::string_view b) noexcept { return s_->write(b); }
-  auto write_vectored(std::span<const iovec> b) noexcept { return s_->write_vectored(b); }
-  auto write_all(std::span<const std::byte> b) noexcept { return s_->write_all(b); }
-  auto write_all(std::string_view b) noexcept { return s_->write_all(b); }
-  auto try_write(std::span<const std::byte> b) noexcept { return s_->try_write(b); }
-  auto try_write(std::string_view b) noexcept { return s_->try_write(b); }
-  auto flush() noexcept { return s_->flush(); }
-  auto shutdown() noexcept { return s_->shutdown(); }
-  auto writable() noexcept { return s_->writable(); }
-  auto ready(io::Interest i) noexcept { return s_->ready(i); }
-  auto local_addr() const { return s_->local_addr(); }
-  auto peer_addr() const { return s_->peer_addr(); }
-
- private:
-  S* s_;
-};
-
-template <class S>
-class OwnedWriteHalf;
-
-template <class S>
-struct ReuniteError;
-
-template <class S>
-class OwnedReadHalf {
- public:
-  explicit OwnedReadHalf(std::shared_ptr<S> s) noexcept : s_(std::move(s)) {}
-  OwnedReadHalf(OwnedReadHalf&&) noexcept = default;
-  OwnedReadHalf& operator=(OwnedReadHalf&&) noexcept = default;
-
-  auto read(std::span<std::byte> b) noexcept { return s_->read(b); }
-  auto read(std::span<char> b) noexcept { return s_->read(b); }
-  auto read_vectored(std::span<const iovec> b) noexcept { return s_->read_vectored(b); }
-  auto peek(std::span<std::byte> b) noexcept { return s_->peek(b); }
-  auto peek(std::span<char> b) noexcept { return s_->peek(b); }
-  auto try_read(std::span<std::byte> b) noexcept { return s_->try_read(b); }
-  auto try_read(std::span<char> b) noexcept { return s_->try_read(b); }
-  auto readable() noexcept { return s_->readable(); }
-  auto ready(io::Interest i) noexcept { return s_->ready(i); }
-  auto local_addr() const { return s_->local_addr(); }
-  auto peer_addr() const { return s_->peer_addr(); }
-
-  // The original stream, when `w` is this half's partner; otherwise both halves back.
-  Result<S, ReuniteError<S>> reunite(OwnedWriteHalf<S> w) &&;
-
- private:
-  friend class OwnedWriteHalf<S>;
-  std::shared_ptr<S> s_;
-};
-
-template <class S>
-class OwnedWriteHalf {
- public:
-  explicit OwnedWriteHalf(std::shared_ptr<S> s) noexcept : s_(std::move(s)) {}
-  OwnedWriteHalf(OwnedWriteHalf&& o) noexcept
-      : s_(std::move(o.s_)), shutdown_on_drop_(std::exchange(o.shutdown_on_drop_, false)) {}
-  OwnedWriteHalf& operator=(OwnedWriteHalf&& o) noexcept {
-    if (this != &o) {
-      drop();
-      s_ = std::move(o.s_);
-      shutdown_on_drop_ = std::exchange(o.shutdown_on_drop_, false);
-    }
-    return *this;
-  }
-  ~OwnedWriteHalf() { drop(); }
-
-  auto write(std::span<const std::byte> b) noexcept { return s_->write(b); }
-  auto write(std::string_view b) noexcept { return s_->write(b); }
-  auto write_vectored(std::span<const iovec> b) noexcept { return s_->write_vectored(b); }
-  auto write_all(std::span<const std::byte> b) noexcept { return s_->write_all(b); }
-  auto write_all(std::string_view b) noexcept { return s_->write_all(b); }
-  auto try_write(std::span<const std::byte> b) noexcept { return s_->try_write(b); }
-  auto try_write(std::string_view b) noexcept { return s_->try_write(b); }
-  auto flush() noexcept { return s_->flush(); }
-  auto shutdown() noexcept { return s_->shutdown(); }
-  auto writable() noexcept { return s_->writable(); }
-  auto ready(io::Interest i) noexcept { return s_->ready(i); }
-  auto local_addr() const { return s_->local_addr(); }
-  auto peer_addr() const { return s_->peer_addr(); }
-
-  // Drops this half without shutting the write direction down.
-  void forget() && noexcept {
-    shutdown_on_drop_ = false;
-    s_.reset();
-  }
-
- private:
-  friend class OwnedReadHalf<S>;
-  void drop() noexcept {
-    if (s_ && shutdown_on_drop_) {
-      (void)detail::shutdown_socket(s_->as_raw_fd(), Shutdown::Write);
-    }
-    shutdown_on_drop_ = false;
-    s_.reset();
-  }
-  std::shared_ptr<S> s_;
-  bool shutdown_on_drop_ = true;
-};
-
-template <class S>
-struct ReuniteError {
-  OwnedReadHalf<S> read;
-  OwnedWriteHalf<S> write;
-};
-
-template <class S>
-Result<S, ReuniteError<S>> OwnedReadHalf<S>::reunite(OwnedWriteHalf<S> w) && {
-  if (s_ != w.s_) return tokio::unexpected(ReuniteError<S>{std::move(*this), std::move(w)});
-  w.shutdown_on_drop_ = false;
-  S s = std::move(*s_);
-  w.s_.reset();
-  s_.reset();
-  return s;
-}
-
-// Splits into halves that share ownership of the stream.
-template <class S>
-std::pair<OwnedReadHalf<S>, OwnedWriteHalf<S>> into_split(S&& s) {
-  auto p = std::make_shared<S>(std::move(s));
-  return {OwnedReadHalf<S>(p), OwnedWriteHalf<S>(p)};
-}
-
-}  // namespace tokio::net::detail_split
-/* end file src/tokio/net/split.hpp */
-/* begin file src/tokio/net/detail/stream.hpp */
-// StreamBase: the byte-stream half shared by TcpStream and UnixStream (io::AsyncRead and
-// io::AsyncWrite, vectored forms, try_ forms, readiness waits).
-//
-// Cancel safety (destroying the awaitable before it completes):
-//   read, read_vectored, write, write_vectored   cancel-safe: a destroyed read consumed no
-//                                                data, a destroyed write wrote nothing
-//   readable, writable, ready, flush, shutdown   cancel-safe
-//   write_all                                    NOT cancel-safe: part of the buffer may
-//                                                have been written when it is destroyed
-
-/* #include <sys/uio.h> (already above) */
-
-/* #include <cstddef> (already above) */
-/* #include <span> (already above) */
-/* #include <string_view> (already above) */
-
-
-namespace tokio::detail {
-
-// shutdown(SHUT_WR) when awaited (AsyncWrite::shutdown).
-class ShutdownAwait : public Leaf<ShutdownAwait> {
- public:
-  explicit ShutdownAwait(int fd) noexcept : fd_(fd) {}
-  ShutdownAwait(const ShutdownAwait& o) noexcept : Leaf<ShutdownAwait>(o), fd_(o.fd_) {}
-  bool poll(task::Context&) noexcept { return true; }
-  io::Result<void> await_resume() noexcept {
-    if (fd_ < 0) return io::os_error(EBADF);
-    return shutdown_socket(fd_, net::Shutdown::Write);
-  }
-
- private:
-  int fd_;
-};
-
-class StreamBase {
- public:
-  // Reads up to buf.size() bytes; 0 means end of stream (or an empty buffer).
-  auto read(std::span<std::byte> buf) noexcept {
-    return IoOp<RecvOp>(sock_.io(), io::Interest::READABLE,
-                        RecvOp{{}, sock_.fd(), buf.data(), buf.size(), 0, true, inq_state()});
-  }
-  auto read(std::span<char> buf) noexcept { return read(std::as_writable_bytes(buf)); }
-  auto read_vectored(std::span<const iovec> bufs) noexcept {
-    return IoOp<MsgOp>(sock_.io(), io::Interest::READABLE,
-                       MsgOp{{}, sock_.fd(), bufs.data(), bufs.size(), false, true,
-                             iov_total(bufs.data(), bufs.size())});
-  }
-
-  // Writes some prefix of buf (at least one byte unless buf is empty); returns its length.
-  auto write(std::span<const std::byte> buf) noexcept {
-    return IoOp<SendOp>(sock_.io(), io::Interest::WRITABLE,
-                        SendOp{{}, sock_.fd(), buf.data(), buf.size(), true});
-  }
-  auto write(std::string_view s) noexcept {
-    return write(std::span<const std::byte>(reinterpret_cast<const std::byte*>(s.data()), s.size()));
-  }
-  auto write_vectored(std::span<const iovec> bufs) noexcept {
-    return IoOp<MsgOp>(sock_.io(), io::Interest::WRITABLE,
-                       MsgOp{{}, sock_.fd(), bufs.data(), bufs.size(), true, true,
-                             iov_total(bufs.data(), bufs.size())});
-  }
-  // Writes the whole buffer (io::Result<void>). Not cancel-safe.
-  auto write_all(std::span<const std::byte> buf) noexcept {
-    return IoOp<SendAllOp>(sock_.io(), io::Interest::WRITABLE,
-                           SendAllOp{{}, sock_.fd(), buf.data(), buf.size()});
-  }
-  auto write_all(std::string_view s) noexcept {
-    return write_all(
-        std::span<const std::byte>(reinterpret_cast<const std::byte*>(s.data()), s.size()));
-  }
-  // Sockets have no user-space buffer: flush completes at once.
-  auto flush() noexcept { return ReadyValue<io::Result<void>>(io::Result<void>()); }
-  // Shuts the write direction down (the peer reads end of stream).
-  auto shutdown() noexcept { return ShutdownAwait(sock_.fd()); }
-
-  // Non-waiting forms: EAGAIN (std::errc::resource_unavailable_try_again) when not ready.
-  io::Result<std::size_t> try_read(std::span<std::byte> buf) noexcept {
-    RecvOp op{{}, sock_.fd(), buf.data(), buf.size(), 0, true, inq_state()};
-    return finish_size(try_io_once(sock_.io(), io::Interest::READABLE.mask(), op));
-  }
-  io::Result<std::size_t> try_read(std::span<char> buf) noexcept {
-    return try_read(std::as_writable_bytes(buf));
-  }
-  io::Result<std::size_t> try_read_vectored(std::span<const iovec> bufs) noexcept {
-    MsgOp op{{}, sock_.fd(), bufs.data(), bufs.size(), false, true, iov_total(bufs.data(), bufs.size())};
-    return finish_size(try_io_once(sock_.io(), io::Interest::READABLE.mask(), op));
-  }
-  io::Result<std::size_t> try_write(std::span<const std::byte> buf) noexcept {
-    SendOp op{{}, sock_.fd(), buf.data(), buf.size(), true};
-    return finish_size(try_io_once(sock_.io(), io::Interest::WRITABLE.mask(), op));
-  }
-  io::Result<std::size_t> try_write(std::string_view s) noexcept {
-    return try_write(std::span<const std::byte>(reinterpret_cast<const std::byte*>(s.data()), s.size()));
-  }
-  io::Result<std::size_t> try_write_vectored(std::span<const iovec> bufs) noexcept {
-    MsgOp op{{}, sock_.fd(), bufs.data(), bufs.size(), true, true, iov_total(bufs.data(), bufs.size())};
-    return finish_size(try_io_once(sock_.io(), io::Interest::WRITABLE.mask(), op));
-  }
-
-  // Waits until the stream may be readable / writable / ready for `interest`
-  // (io::Result<void>, io::Result<void>, io::Result<io::Ready>).
-  auto readable() noexcept { return ReadinessAwait<FinishVoid>(sock_.io(), io::Interest::READABLE); }
-  auto writable() noexcept { return ReadinessAwait<FinishVoid>(sock_.io(), io::Interest::WRITABLE); }
-  auto ready(io::Interest interest) noexcept {
-    return ReadinessAwait<FinishReady>(sock_.io(), interest);
-  }
-
-  int as_raw_fd() const noexcept { return sock_.fd(); }
-  // The pending socket error (SO_ERROR), if any; reading it clears it.
-  io::Result<std::optional<std::error_code>> take_error() const noexcept {
-    return take_socket_error(sock_.fd());
-  }
-
- protected:
-  StreamBase() noexcept = default;
-  explicit StreamBase(PollSocket s) noexcept : sock_(std::move(s)) {}
-  StreamBase(StreamBase&&) noexcept = default;
-  StreamBase& operator=(StreamBase&&) noexcept = default;
-  ~StreamBase() = default;
-
-  std::atomic<uint8_t>* inq_state() const noexcept {
-    ScheduledIo* io = sock_.io();
-    return io ? &io->sock_state : nullptr;
-  }
-
-  PollSocket sock_;
-};
-
-}  // namespace tokio::detail
-/* end file src/tokio/net/detail/stream.hpp */
-
-namespace tokio::net {
-
-class TcpStream;
-
-namespace tcp {
-using ReadHalf = detail_split::ReadHalf<TcpStream>;
-using WriteHalf = detail_split::WriteHalf<TcpStream>;
-using OwnedReadHalf = detail_split::OwnedReadHalf<TcpStream>;
-using OwnedWriteHalf = detail_split::OwnedWriteHalf<TcpStream>;
-using ReuniteError = detail_split::ReuniteError<TcpStream>;
-}  // namespace tcp
-
-class TcpStream : public detail::StreamBase {
- public:
-  // An empty stream (every operation fails with EBADF).
-  TcpStream() noexcept = default;
-  TcpStream(TcpStream&&) noexcept = default;
-  TcpStream& operator=(TcpStream&&) noexcept = default;
-
-  static Task<io::Result<TcpStream>> connect(ToSocketAddrs addr);
-  static Task<io::Result<TcpStream>> connect(std::string_view host, uint16_t port) {
-    return connect(ToSocketAddrs(host, port));
-  }
-  // Takes ownership of a connected TCP socket fd (made non-blocking) and registers it.
-  static io::Result<TcpStream> from_std(int fd);
-  // Deregisters and hands the fd to the caller (still non-blocking).
-  int into_raw_fd() && noexcept { return sock_.release(); }
-
-  // Reads without consuming (MSG_PEEK). Cancel-safe.
-  auto peek(std::span<std::byte> buf) noexcept {
-    return detail::IoOp<detail::RecvOp>(sock_.io(), io::Interest::READABLE,
-                                        detail::RecvOp{{}, sock_.fd(), buf.data(), buf.size(), MSG_PEEK, false});
-  }
-  auto peek(std::span<char> buf) noexcept { return peek(std::as_writable_bytes(buf)); }
-
-  io::Result<SocketAddr> local_addr() const noexcept { return detail::inet_sock_name(sock_.fd()); }
-  io::Result<SocketAddr> peer_addr() const noexcept { return detail::inet_peer_name(sock_.fd()); }
-
-  io::Result<bool> nodelay() const noexcept;
-  io::Result<void> set_nodelay(bool on) noexcept;
-  // SO_LINGER: nullopt = off; zero seconds makes close() send a reset.
-  io::Result<std::optional<std::chrono::seconds>> linger() const noexcept {
-    return detail::get_linger(sock_.fd());
-  }
-  io::Result<void> set_linger(std::optional<std::chrono::seconds> d) noexcept {
-    return detail::set_linger(sock_.fd(), d);
-  }
-  io::Result<uint32_t> ttl() const noexcept;
-  io::Result<void> set_ttl(uint32_t ttl) noexcept;
-
-  // Borrowed halves (this stream must outlive them).
-  std::pair<tcp::ReadHalf, tcp::WriteHalf> split() noexcept {
-    return {tcp::ReadHalf(*this), tcp::WriteHalf(*this)};
-  }
-  // Owned halves two tasks can use at the same time.
-  std::pair<tcp::OwnedReadHalf, tcp::OwnedWriteHalf> into_split() && {
-    return detail_split::into_split(std::move(*this));
-  }
-
- private:
-  friend class TcpListener;
-  friend class TcpSocket;
-  explicit TcpStream(detail::PollSocket s) noexcept : StreamBase(std::move(s)) {}
-  // Connects `fd` (a fresh socket) to `addr` and registers it.
-  static Task<io::Result<TcpStream>> connect_fd(detail::OwnedFd fd, SocketAddr addr);
-};
-
-}  // namespace tokio::net
-/* end file src/tokio/net/tcp_stream.hpp */
-/* begin file src/tokio/net/tcp_listener.hpp */
-// net::TcpListener: accepts TCP connections.
-//
-//   auto l = co_await tokio::net::TcpListener::bind("127.0.0.1:8080");
-//   for (;;) {
-//     auto c = co_await l->accept();     // io::Result<std::pair<TcpStream, SocketAddr>>
-//     if (!c) { /* EMFILE etc.: back off, then retry */ continue; }
-//     tokio::spawn(serve, std::move(c->first));
-//   }
-//
-// bind() tries each address the target resolves to and uses the first that binds; the
-// socket gets SO_REUSEADDR (as Tokio does) and a backlog of 1024.
-//
-// accept() is cancel-safe: a connection is only taken from the kernel when the operation
-// completes (one accepted by an operation destroyed at that instant is closed, never
-// leaked). Errors such as EMFILE / ENFILE (out of file descriptors) are returned as they
-// are and do not clear readiness, so calling accept() again retries at once: a server
-// should pause before retrying (see examples/echo_server.cpp), as with Tokio.
-
-/* #include <cstdint> (already above) */
-/* #include <utility> (already above) */
-
-
-namespace tokio::net {
-
-class TcpListener {
- public:
-  TcpListener() noexcept = default;
-  TcpListener(TcpListener&&) noexcept = default;
-  TcpListener& operator=(TcpListener&&) noexcept = default;
-
-  static Task<io::Result<TcpListener>> bind(ToSocketAddrs addr);
-  static Task<io::Result<TcpListener>> bind(std::string_view host, uint16_t port) {
-    return bind(ToSocketAddrs(host, port));
-  }
-  // Takes ownership of a listening socket fd (made non-blocking) and registers it.
-  static io::Result<TcpListener> from_std(int fd);
-  int into_raw_fd() && noexcept { return sock_.release(); }
-  int as_raw_fd() const noexcept { return sock_.fd(); }
-
-  struct MakeAccepted {
-    static io::Result<std::pair<TcpStream, SocketAddr>> make(detail::OwnedFd fd,
-                                                             const sockaddr_storage& ss,
-                                                             socklen_t len);
-  };
-  // Waits for a connection: io::Result<std::pair<TcpStream, SocketAddr>>. Cancel-safe.
-  auto accept() noexcept {
-    return detail::IoOp<detail::AcceptOp<MakeAccepted>>(
-        sock_.io(), io::Interest::READABLE, detail::AcceptOp<MakeAccepted>(sock_.fd()));
-  }
-
-  io::Result<SocketAddr> local_addr() const noexcept { return detail::inet_sock_name(sock_.fd()); }
-  io::Result<uint32_t> ttl() const noexcept;
-  io::Result<void> set_ttl(uint32_t ttl) noexcept;
-  io::Result<std::optional<std::error_code>> take_error() const noexcept {
-    return detail::take_socket_error(sock_.fd());
-  }
-
- private:
-  friend class TcpSocket;
-  explicit TcpListener(detail::PollSocket s) noexcept : sock_(std::move(s)) {}
-  detail::PollSocket sock_;
-};
-
-}  // namespace tokio::net
-/* end file src/tokio/net/tcp_listener.hpp */
-/* begin file src/tokio/net/tcp_socket.hpp */
-// net::TcpSocket: a TCP socket not yet connected or listening, for setting options first.
-//
-//   auto sock = tokio::net::TcpSocket::new_v4().value();
-//   (void)sock.set_reuseaddr(true);
-//   (void)sock.set_send_buffer_size(4096);
-//   (void)sock.bind("127.0.0.1:0");
-//   auto listener = std::move(sock).listen(128);          // io::Result<TcpListener>
-//   // or: auto stream = co_await std::move(sock).connect(addr);
-//
-// bind() (synchronous) takes literal addresses (a SocketAddr, "1.2.3.4:80", "[::1]:80"): a
-// host name gives AddrErrc::host_needs_lookup. connect() also resolves host names, and
-// connects to the first address of the socket's family.
-// Cancel safety: destroying a pending connect closes the socket.
-
-/* #include <chrono> (already above) */
-/* #include <cstdint> (already above) */
-/* #include <optional> (already above) */
-
-
-namespace tokio::net {
-
-class TcpSocket {
- public:
-  static io::Result<TcpSocket> new_v4() noexcept;
-  static io::Result<TcpSocket> new_v6() noexcept;
-  TcpSocket(TcpSocket&&) noexcept = default;
-  TcpSocket& operator=(TcpSocket&&) noexcept = default;
-
-  io::Result<void> set_reuseaddr(bool on) noexcept;
-  io::Result<bool> reuseaddr() const noexcept;
-  io::Result<void> set_reuseport(bool on) noexcept;
-  io::Result<bool> reuseport() const noexcept;
-  io::Result<void> set_keepalive(bool on) noexcept;
-  io::Result<bool> keepalive() const noexcept;
-  io::Result<void> set_nodelay(bool on) noexcept;
-  io::Result<bool> nodelay() const noexcept;
-  // SO_SNDBUF / SO_RCVBUF. Linux doubles the value set and enforces a minimum.
-  io::Result<void> set_send_buffer_size(uint32_t n) noexcept;
-  io::Result<uint32_t> send_buffer_size() const noexcept;
-  io::Result<void> set_recv_buffer_size(uint32_t n) noexcept;
-  io::Result<uint32_t> recv_buffer_size() const noexcept;
-  io::Result<void> set_linger(std::optional<std::chrono::seconds> d) noexcept {
-    return detail::set_linger(fd_.get(), d);
-  }
-  io::Result<std::optional<std::chrono::seconds>> linger() const noexcept {
-    return detail::get_linger(fd_.get());
-  }
-
-  io::Result<void> bind(const ToSocketAddrs& addr);
-  io::Result<SocketAddr> local_addr() const noexcept { return detail::inet_sock_name(fd_.get()); }
-  io::Result<std::optional<std::error_code>> take_error() const noexcept {
-    return detail::take_socket_error(fd_.get());
-  }
-
-  // Consumes the socket.
-  Task<io::Result<TcpStream>> connect(ToSocketAddrs addr) &&;
-  io::Result<TcpListener> listen(uint32_t backlog) &&;
-
-  int as_raw_fd() const noexcept { return fd_.get(); }
-  int into_raw_fd() && noexcept { return fd_.release(); }
-
- private:
-  explicit TcpSocket(detail::OwnedFd fd, int family) noexcept : fd_(std::move(fd)), family_(family) {}
-  static Task<io::Result<TcpStream>> connect_impl(detail::OwnedFd fd, int family, ToSocketAddrs addr);
-  detail::OwnedFd fd_;
-  int family_;
-};
-
-}  // namespace tokio::net
-/* end file src/tokio/net/tcp_socket.hpp */
-/* begin file src/tokio/net/udp_socket.hpp */
-// net::UdpSocket: datagrams.
-//
-//   auto sock = co_await tokio::net::UdpSocket::bind("127.0.0.1:0");
-//   char buf[1500];
-//   auto r = co_await sock->recv_from(buf);         // io::Result<pair<size_t, SocketAddr>>
-//   co_await sock->send_to({buf, r->first}, r->second);
-//
-// One socket may be shared by several tasks (through a pointer or shared_ptr): each
-// operation waits on its own waiter node. A datagram larger than the buffer is truncated
-// (the rest is discarded), as with recv(2).
-//
-// Cancel safety: every operation is cancel-safe: a destroyed recv/recv_from/peek_from
-// consumed no datagram, a destroyed send/send_to sent none.
-
-/* #include <netinet/in.h> (already above) */
-
-/* #include <cstdint> (already above) */
-/* #include <span> (already above) */
-/* #include <string_view> (already above) */
-/* #include <utility> (already above) */
-
-
-namespace tokio::net {
-
-class UdpSocket {
- public:
-  UdpSocket() noexcept = default;
-  UdpSocket(UdpSocket&&) noexcept = default;
-  UdpSocket& operator=(UdpSocket&&) noexcept = default;
-
-  // Binds to the first address of `addr` that works.
-  static Task<io::Result<UdpSocket>> bind(ToSocketAddrs addr);
-  static Task<io::Result<UdpSocket>> bind(std::string_view host, uint16_t port) {
-    return bind(ToSocketAddrs(host, port));
-  }
-  // Takes ownership of a UDP socket fd (made non-blocking) and registers it.
-  static io::Result<UdpSocket> from_std(int fd);
-  int into_raw_fd() && noexcept { return sock_.release(); }
-  int as_raw_fd() const noexcept { return sock_.fd(); }
-
-  // Sets the default destination (and the only accepted source): tries each address.
-  Task<io::Result<void>> connect(ToSocketAddrs addr);
-
-  // --- connected: send / recv
-  auto send(std::span<const std::byte> buf) noexcept {
-    return detail::IoOp<detail::SendOp>(sock_.io(), io::Interest::WRITABLE,
-                                        detail::SendOp{{}, sock_.fd(), buf.data(), buf.size(), false});
-  }
-  auto send(std::string_view s) noexcept { return send(as_span(s)); }
-  auto recv(std::span<std::byte> buf) noexcept {
-    return detail::IoOp<detail::RecvOp>(sock_.io(), io::Interest::READABLE,
-                                        detail::RecvOp{{}, sock_.fd(), buf.data(), buf.size(), 0, false});
-  }
-  auto recv(std::span<char> buf) noexcept { return recv(std::as_writable_bytes(buf)); }
-
-  // --- any peer
-  auto send_to(std::span<const std::byte> buf, const SocketAddr& target) noexcept {
-    detail::SendToOp op{{}, sock_.fd(), buf.data(), buf.size(), {}, 0};
-    op.len = target.to_sockaddr(op.ss);
-    return detail::IoOp<detail::SendToOp>(sock_.io(), io::Interest::WRITABLE, op);
-  }
-  auto send_to(std::string_view s, const SocketAddr& target) noexcept {
-    return send_to(as_span(s), target);
-  }
-  // With a host name to resolve first ("host:port"): io::Result<size_t>.
-  Task<io::Result<std::size_t>> send_to(std::span<const std::byte> buf, ToSocketAddrs target);
-  Task<io::Result<std::size_t>> send_to(std::string_view s, ToSocketAddrs target) {
-    return send_to(as_span(s), std::move(target));
-  }
-  // io::Result<std::pair<std::size_t, SocketAddr>>.
-  auto recv_from(std::span<std::byte> buf) noexcept {
-    using Op = detail::RecvFromOp<detail::InetAddrConv>;
-    return detail::IoOp<Op>(sock_.io(), io::Interest::READABLE, Op(sock_.fd(), buf.data(), buf.size(), 0));
-  }
-  auto recv_from(std::span<char> buf) noexcept { return recv_from(std::as_writable_bytes(buf)); }
-  // Like recv_from, leaving the datagram queued.
-  auto peek_from(std::span<std::byte> buf) noexcept {
-    using Op = detail::RecvFromOp<detail::InetAddrConv>;
-    return detail::IoOp<Op>(sock_.io(), io::Interest::READABLE,
-                            Op(sock_.fd(), buf.data(), buf.size(), MSG_PEEK));
-  }
-  auto peek_from(std::span<char> buf) noexcept { return peek_from(std::as_writable_bytes(buf)); }
-
-  // Non-waiting forms: EAGAIN when not ready.
-  io::Result<std::size_t> try_send(std::span<const std::byte> buf) noexcept;
-  io::Result<std::size_t> try_recv(std::span<std::byte> buf) noexcept;
-  io::Result<std::size_t> try_send_to(std::span<const std::byte> buf, const SocketAddr& target) noexcept;
-  io::Result<std::pair<std::size_t, SocketAddr>> try_recv_from(std::span<std::byte> buf) noexcept;
-
-  auto readable() noexcept {
-    return detail::ReadinessAwait<detail::FinishVoid>(sock_.io(), io::Interest::READABLE);
-  }
-  auto writable() noexcept {
-    return detail::ReadinessAwait<detail::FinishVoid>(sock_.io(), io::Interest::WRITABLE);
-  }
-  auto ready(io::Interest interest) noexcept {
-    return detail::ReadinessAwait<detail::FinishReady>(sock_.io(), interest);
-  }
-
-  io::Result<SocketAddr> local_addr() const noexcept { return detail::inet_sock_name(sock_.fd()); }
-  io::Result<SocketAddr> peer_addr() const noexcept { return detail::inet_peer_name(sock_.fd()); }
-  io::Result<std::optional<std::error_code>> take_error() const noexcept {
-    return detail::take_socket_error(sock_.fd());
-  }
-
-  // --- options
-  io::Result<bool> broadcast() const noexcept;
-  io::Result<void> set_broadcast(bool on) noexcept;
-  io::Result<uint32_t> ttl() const noexcept;
-  io::Result<void> set_ttl(uint32_t ttl) noexcept;
-  io::Result<bool> multicast_loop_v4() const noexcept;
-  io::Result<void> set_multicast_loop_v4(bool on) noexcept;
-  io::Result<uint32_t> multicast_ttl_v4() const noexcept;
-  io::Result<void> set_multicast_ttl_v4(uint32_t ttl) noexcept;
-  io::Result<bool> multicast_loop_v6() const noexcept;
-  io::Result<void> set_multicast_loop_v6(bool on) noexcept;
-  // Joins / leaves group `multiaddr` on the interface with address `iface`
-  // (Ipv4Addr::unspecified(): the system's choice) / index `ifindex` (0: any).
-  io::Result<void> join_multicast_v4(Ipv4Addr multiaddr, Ipv4Addr iface) noexcept;
-  io::Result<void> leave_multicast_v4(Ipv4Addr multiaddr, Ipv4Addr iface) noexcept;
-  io::Result<void> join_multicast_v6(const Ipv6Addr& multiaddr, uint32_t ifindex) noexcept;
-  io::Result<void> leave_multicast_v6(const Ipv6Addr& multiaddr, uint32_t ifindex) noexcept;
-
- private:
-  static std::span<const std::byte> as_span(std::string_view s) noexcept {
-    return {reinterpret_cast<const std::byte*>(s.data()), s.size()};
-  }
-  explicit UdpSocket(detail::PollSocket s) noexcept : sock_(std::move(s)) {}
-  detail::PollSocket sock_;
-};
-
-}  // namespace tokio::net
-/* end file src/tokio/net/udp_socket.hpp */
-/* begin file src/tokio/net/unix_addr.hpp */
-// net::UnixSocketAddr (the address of a Unix domain socket: a path, an abstract name, or
-// unnamed) and net::UCred (the credentials of the process at the other end).
-
-/* #include <sys/socket.h> (already above) */
-#include <sys/types.h>
-#include <sys/un.h>
-
-/* #include <cstddef> (already above) */
-/* #include <optional> (already above) */
-/* #include <string> (already above) */
-/* #include <string_view> (already above) */
-
-
-namespace tokio::net {
-
-class UnixSocketAddr {
- public:
-  UnixSocketAddr() noexcept;  // unnamed
-  // A filesystem path, or an abstract name when it starts with '\0'. Fails when longer
-  // than sun_path (AddrErrc::path_too_long) or empty.
-  static io::Result<UnixSocketAddr> from_pathname(std::string_view path);
-  static UnixSocketAddr from_raw(const sockaddr_un& sa, socklen_t len) noexcept;
-
-  bool is_unnamed() const noexcept { return kind() == Kind::Unnamed; }
-  // The filesystem path, if the address is one.
-  std::optional<std::string> as_pathname() const;
-  // The abstract name (without the leading NUL), if the address is one.
-  std::optional<std::string> as_abstract_name() const;
-  // The path, "@name" for an abstract name, "(unnamed)" otherwise.
-  std::string to_string() const;
-
-  const sockaddr* raw() const noexcept { return reinterpret_cast<const sockaddr*>(&sa_); }
-  socklen_t raw_len() const noexcept { return len_; }
-
-  friend bool operator==(const UnixSocketAddr& a, const UnixSocketAddr& b) noexcept;
-
- private:
-  enum class Kind { Unnamed, Path, Abstract };
-  Kind kind() const noexcept;
-  std::string_view name() const noexcept;  // path or abstract name bytes
-  sockaddr_un sa_;
-  socklen_t len_;
-};
-
-// SO_PEERCRED of a connected Unix socket.
-struct UCred {
-  pid_t pid_ = 0;
-  uid_t uid_ = 0;
-  gid_t gid_ = 0;
-  std::optional<pid_t> pid() const noexcept {
-    return pid_ ? std::optional<pid_t>(pid_) : std::nullopt;
-  }
-  uid_t uid() const noexcept { return uid_; }
-  gid_t gid() const noexcept { return gid_; }
-};
-
-namespace detail_unix {
-io::Result<UnixSocketAddr> sock_name(int fd) noexcept;
-io::Result<UnixSocketAddr> peer_name(int fd) noexcept;
-io::Result<UCred> peer_cred(int fd) noexcept;
-struct AddrConv {
-  using type = UnixSocketAddr;
-  static io::Result<UnixSocketAddr> convert(const sockaddr_storage& ss, socklen_t len) noexcept {
-    return UnixSocketAddr::from_raw(reinterpret_cast<const sockaddr_un&>(ss), len);
-  }
-};
-}  // namespace detail_unix
-
-}  // namespace tokio::net
-/* end file src/tokio/net/unix_addr.hpp */
-/* begin file src/tokio/net/unix_stream.hpp */
-// net::UnixStream: a connected Unix domain stream socket (io::AsyncRead + io::AsyncWrite).
-//
-//   auto s = co_await tokio::net::UnixStream::connect("/run/app.sock");
-//   auto [a, b] = tokio::net::UnixStream::pair().value();   // connected to each other
-//
-// I/O methods, halves and cancel safety are those of TcpStream (see net/stream.hpp).
-// connect() on a listener whose backlog is full fails with EAGAIN (Linux does not queue
-// non-blocking Unix connects), as with Tokio.
-
-/* #include <string_view> (already above) */
-/* #include <utility> (already above) */
-
-
-namespace tokio::net {
-
-class UnixStream;
-
-namespace unix {
-using ReadHalf = detail_split::ReadHalf<UnixStream>;
-using WriteHalf = detail_split::WriteHalf<UnixStream>;
-using OwnedReadHalf = detail_split::OwnedReadHalf<UnixStream>;
-using OwnedWriteHalf = detail_split::OwnedWriteHalf<UnixStream>;
-using ReuniteError = detail_split::ReuniteError<UnixStream>;
-}  // namespace unix
-
-class UnixStream : public detail::StreamBase {
- public:
-  UnixStream() noexcept = default;
-  UnixStream(UnixStream&&) noexcept = default;
-  UnixStream& operator=(UnixStream&&) noexcept = default;
-
-  // The path is copied before the coroutine starts.
-  static Task<io::Result<UnixStream>> connect(std::string_view path) {
-    return connect_addr(UnixSocketAddr::from_pathname(path));
-  }
-  // Two streams connected to each other (socketpair).
-  static io::Result<std::pair<UnixStream, UnixStream>> pair();
-  static io::Result<UnixStream> from_std(int fd);
-  int into_raw_fd() && noexcept { return sock_.release(); }
-
-  io::Result<UnixSocketAddr> local_addr() const noexcept { return detail_unix::sock_name(sock_.fd()); }
-  io::Result<UnixSocketAddr> peer_addr() const noexcept { return detail_unix::peer_name(sock_.fd()); }
-  io::Result<UCred> peer_cred() const noexcept { return detail_unix::peer_cred(sock_.fd()); }
-
-  std::pair<unix::ReadHalf, unix::WriteHalf> split() noexcept {
-    return {unix::ReadHalf(*this), unix::WriteHalf(*this)};
-  }
-  std::pair<unix::OwnedReadHalf, unix::OwnedWriteHalf> into_split() && {
-    return detail_split::into_split(std::move(*this));
-  }
-
- private:
-  friend class UnixListener;
-  explicit UnixStream(detail::PollSocket s) noexcept : StreamBase(std::move(s)) {
-    if (auto* st = inq_state()) st->store(detail::kInqOff, std::memory_order_relaxed);  // TCP only
-  }
-  static Task<io::Result<UnixStream>> connect_addr(io::Result<UnixSocketAddr> addr);
-};
-
-}  // namespace tokio::net
-/* end file src/tokio/net/unix_stream.hpp */
-/* begin file src/tokio/net/unix_listener.hpp */
-// net::UnixListener: accepts Unix domain stream connections.
-//
-//   auto l = tokio::net::UnixListener::bind("/tmp/app.sock");    // io::Result<UnixListener>
-//   auto c = co_await l->accept();        // io::Result<pair<UnixStream, UnixSocketAddr>>
-//
-// bind() does not remove an existing file at the path (EADDRINUSE), and dropping the
-// listener does not unlink it, as with Tokio. accept() is cancel-safe; errors such as
-// EMFILE are returned without clearing readiness (pause before retrying).
-
-/* #include <string_view> (already above) */
-/* #include <utility> (already above) */
-
-
-namespace tokio::net {
-
-class UnixListener {
- public:
-  UnixListener() noexcept = default;
-  UnixListener(UnixListener&&) noexcept = default;
-  UnixListener& operator=(UnixListener&&) noexcept = default;
-
-  static io::Result<UnixListener> bind(std::string_view path);
-  static io::Result<UnixListener> from_std(int fd);
-  int into_raw_fd() && noexcept { return sock_.release(); }
-  int as_raw_fd() const noexcept { return sock_.fd(); }
-
-  struct MakeAccepted {
-    static io::Result<std::pair<UnixStream, UnixSocketAddr>> make(detail::OwnedFd fd,
-                                                                  const sockaddr_storage& ss,
-                                                                  socklen_t len);
-  };
-  auto accept() noexcept {
-    return detail::IoOp<detail::AcceptOp<MakeAccepted>>(
-        sock_.io(), io::Interest::READABLE, detail::AcceptOp<MakeAccepted>(sock_.fd()));
-  }
-
-  io::Result<UnixSocketAddr> local_addr() const noexcept { return detail_unix::sock_name(sock_.fd()); }
-  io::Result<std::optional<std::error_code>> take_error() const noexcept {
-    return detail::take_socket_error(sock_.fd());
-  }
-
- private:
-  explicit UnixListener(detail::PollSocket s) noexcept : sock_(std::move(s)) {}
-  detail::PollSocket sock_;
-};
-
-}  // namespace tokio::net
-/* end file src/tokio/net/unix_listener.hpp */
-/* begin file src/tokio/net/unix_datagram.hpp */
-// net::UnixDatagram: Unix domain datagram sockets.
-//
-//   auto a = tokio::net::UnixDatagram::bind("/tmp/a.sock");     // io::Result<UnixDatagram>
-//   auto [x, y] = tokio::net::UnixDatagram::pair().value();
-//   co_await x.send("ping");  co_await y.recv(buf);
-//   co_await a->send_to("hi", "/tmp/b.sock");
-//
-// Cancel safety: every operation is cancel-safe (no datagram is consumed or sent by an
-// operation destroyed before it completes).
-
-/* #include <cstring> (already above) */
-/* #include <span> (already above) */
-/* #include <system_error> (already above) */
-/* #include <string_view> (already above) */
-/* #include <utility> (already above) */
-
-
-namespace tokio::net {
-
-namespace detail_unix {
-// sendto a path; a malformed path is reported when the operation completes.
-struct SendToPathOp : detail::SendToOp {
-  std::error_code addr_error;
-  int64_t operator()() noexcept { return addr_error ? 0 : SendToOp::operator()(); }
-  io::Result<std::size_t> finish(int64_t r) const noexcept {
-    if (addr_error) return tokio::unexpected(addr_error);
-    return detail::finish_size(r);
-  }
-};
-}  // namespace detail_unix
-
-class UnixDatagram {
- public:
-  UnixDatagram() noexcept = default;
-  UnixDatagram(UnixDatagram&&) noexcept = default;
-  UnixDatagram& operator=(UnixDatagram&&) noexcept = default;
-
-  static io::Result<UnixDatagram> bind(std::string_view path);
-  // A socket with no address (it can still send_to, and receive replies if the peer
-  // can address it: use bind for that).
-  static io::Result<UnixDatagram> unbound();
-  static io::Result<std::pair<UnixDatagram, UnixDatagram>> pair();
-  static io::Result<UnixDatagram> from_std(int fd);
-  int into_raw_fd() && noexcept { return sock_.release(); }
-  int as_raw_fd() const noexcept { return sock_.fd(); }
-
-  io::Result<void> connect(std::string_view path) noexcept;
-
-  auto send(std::span<const std::byte> buf) noexcept {
-    return detail::IoOp<detail::SendOp>(sock_.io(), io::Interest::WRITABLE,
-                                        detail::SendOp{{}, sock_.fd(), buf.data(), buf.size(), false});
-  }
-  auto send(std::string_view s) noexcept { return send(as_span(s)); }
-  auto recv(std::span<std::byte> buf) noexcept {
-    return detail::IoOp<detail::RecvOp>(sock_.io(), io::Interest::READABLE,
-                                        detail::RecvOp{{}, sock_.fd(), buf.data(), buf.size(), 0, false});
-  }
-  auto recv(std::span<char> buf) noexcept { return recv(std::as_writable_bytes(buf)); }
-
-  // io::Result<size_t>; an invalid path fails when awaited.
-  auto send_to(std::span<const std::byte> buf, std::string_view path) noexcept {
-    detail_unix::SendToPathOp op{{{}, sock_.fd(), buf.data(), buf.size(), {}, 0}, {}};
-    auto a = UnixSocketAddr::from_pathname(path);
-    if (a) {
-      std::memcpy(&op.ss, a->raw(), a->raw_len());
-      op.len = a->raw_len();
-    } else {
-      op.addr_error = a.error();
-    }
-    return detail::IoOp<detail_unix::SendToPathOp>(sock_.io(), io::Interest::WRITABLE, op);
-  }
-  auto send_to(std::string_view s, std::string_view path) noexcept {
-    return send_to(as_span(s), path);
-  }
-  // io::Result<std::pair<std::size_t, UnixSocketAddr>>.
-  auto recv_from(std::span<std::byte> buf) noexcept {
-    using Op = detail::RecvFromOp<detail_unix::AddrConv>;
-    return detail::IoOp<Op>(sock_.io(), io::Interest::READABLE, Op(sock_.fd(), buf.data(), buf.size(), 0));
-  }
-  auto recv_from(std::span<char> buf) noexcept { return recv_from(std::as_writable_bytes(buf)); }
-
-  io::Result<std::size_t> try_send(std::span<const std::byte> buf) noexcept;
-  io::Result<std::size_t> try_recv(std::span<std::byte> buf) noexcept;
-
-  auto readable() noexcept {
-    return detail::ReadinessAwait<detail::FinishVoid>(sock_.io(), io::Interest::READABLE);
-  }
-  auto writable() noexcept {
-    return detail::ReadinessAwait<detail::FinishVoid>(sock_.io(), io::Interest::WRITABLE);
-  }
-  auto ready(io::Interest interest) noexcept {
-    return detail::ReadinessAwait<detail::FinishReady>(sock_.io(), interest);
-  }
-
-  io::Result<UnixSocketAddr> local_addr() const noexcept { return detail_unix::sock_name(sock_.fd()); }
-  io::Result<UnixSocketAddr> peer_addr() const noexcept { return detail_unix::peer_name(sock_.fd()); }
-  io::Result<void> shutdown(Shutdown how) noexcept { return detail::shutdown_socket(sock_.fd(), how); }
-  io::Result<std::optional<std::error_code>> take_error() const noexcept {
-    return detail::take_socket_error(sock_.fd());
-  }
-
- private:
-  static std::span<const std::byte> as_span(std::string_view s) noexcept {
-    return {reinterpret_cast<const std::byte*>(s.data()), s.size()};
-  }
-  explicit UnixDatagram(detail::PollSocket s) noexcept : sock_(std::move(s)) {}
-  detail::PollSocket sock_;
-};
-
-}  // namespace tokio::net
-/* end file src/tokio/net/unix_datagram.hpp */
+// sync
 /* begin file src/tokio/sync/oneshot.hpp */
 // sync::oneshot: a channel for sending exactly one value between tasks (or threads).
 //
@@ -10370,6 +7719,170 @@ class UnixDatagram {
 /* #include <stdexcept> (already above) */
 /* #include <string> (already above) */
 
+/* begin file src/tokio/runtime/detail/park.hpp */
+// Thread parking.
+//
+// Parker: one thread parks, any thread unparks, and an unpark that happens before the park
+// is remembered (the park returns at once). State word encoding (`state_`, 32 bits so it
+// can be a futex):
+//   0 EMPTY     nobody parked, no pending unpark
+//   1 PARKED    the owner sleeps (or is about to) in futex_wait on this word
+//   2 NOTIFIED  an unpark is pending; the next park consumes it
+// unpark() swaps in NOTIFIED and issues the futex wake only if the owner was PARKED, so
+// unparking a running thread costs one atomic swap and no syscall.
+//
+// ParkThread: a refcounted Wakeable around a Parker, cached per thread; it is the waker of
+// a future driven by block_on on a thread that is not a worker.
+
+/* #include <atomic> (already above) */
+/* #include <chrono> (already above) */
+/* #include <cstdint> (already above) */
+/* #include <optional> (already above) */
+
+/* begin file src/tokio/core/detail/futex.hpp */
+// futex(2)-based primitives of the runtime: the raw wait/wake wrappers, a mutex that spins
+// briefly before sleeping, and its condition variable.
+
+/* #include <atomic> (already above) */
+/* #include <cerrno> (already above) */
+/* #include <chrono> (already above) */
+#include <climits>
+/* #include <cstdint> (already above) */
+#include <ctime>
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+
+namespace tokio::detail {
+
+// futex(2) wrappers on a 32-bit atomic word.
+inline void futex_wait(std::atomic<uint32_t>* word, uint32_t expected,
+                       const struct timespec* rel_timeout) noexcept {
+  syscall(SYS_futex, reinterpret_cast<uint32_t*>(word), FUTEX_WAIT_PRIVATE, expected,
+          rel_timeout, nullptr, 0);
+}
+inline void futex_wake(std::atomic<uint32_t>* word, int count) noexcept {
+  syscall(SYS_futex, reinterpret_cast<uint32_t*>(word), FUTEX_WAKE_PRIVATE, count, nullptr,
+          nullptr, 0);
+}
+
+// A futex mutex that spins briefly before sleeping. glibc's default pthread mutex goes to
+// the kernel on the first contended lock; the runtime's locks (inject queue, blocking pool,
+// sleepers) are held for a few dozen instructions, so a short spin avoids most context
+// switches (Rust's std Mutex, which Tokio uses, spins the same way).
+// `state_` encoding: 0 unlocked, 1 locked, 2 locked and a waiter may be asleep.
+class Mutex {
+ public:
+  void lock() noexcept {
+    uint32_t c = 0;
+    if (TOKIO_LIKELY(state_.compare_exchange_strong(c, 1, std::memory_order_acquire,
+                                                    std::memory_order_relaxed))) {
+      return;
+    }
+    lock_contended();
+  }
+  bool try_lock() noexcept {
+    uint32_t c = 0;
+    return state_.compare_exchange_strong(c, 1, std::memory_order_acquire,
+                                          std::memory_order_relaxed);
+  }
+  void unlock() noexcept {
+    if (state_.exchange(0, std::memory_order_release) == 2) futex_wake(&state_, 1);
+  }
+
+ private:
+  void lock_contended() noexcept {
+    for (int i = 0; i < 100; ++i) {
+      uint32_t c = state_.load(std::memory_order_relaxed);
+      if (c == 0 && state_.compare_exchange_weak(c, 1, std::memory_order_acquire,
+                                                 std::memory_order_relaxed)) {
+        return;
+      }
+      if (c == 2) break;  // others already sleep: join them
+      cpu_relax();
+    }
+    while (state_.exchange(2, std::memory_order_acquire) != 0) futex_wait(&state_, 2, nullptr);
+  }
+  std::atomic<uint32_t> state_{0};
+};
+
+// A condition variable for detail::Mutex: a futex sequence word. Waiters are counted so a
+// notify with nobody waiting costs no syscall.
+class Condvar {
+ public:
+  void notify_one() noexcept {
+    seq_.fetch_add(1, std::memory_order_release);
+    if (waiters_.load(std::memory_order_seq_cst) > 0) futex_wake(&seq_, 1);
+  }
+  void notify_all() noexcept {
+    seq_.fetch_add(1, std::memory_order_release);
+    if (waiters_.load(std::memory_order_seq_cst) > 0) futex_wake(&seq_, INT32_MAX);
+  }
+  // Waits for a notify (or spuriously). `m` is locked on entry and on return.
+  void wait(Mutex& m) noexcept { wait_rel(m, nullptr); }
+  // Returns false when the timeout passed (spurious returns may report true).
+  bool wait_for(Mutex& m, std::chrono::nanoseconds d) noexcept {
+    if (d.count() <= 0) return false;
+    struct timespec ts;
+    ts.tv_sec = static_cast<time_t>(d.count() / 1000000000);
+    ts.tv_nsec = static_cast<long>(d.count() % 1000000000);
+    return wait_rel(m, &ts);
+  }
+
+ private:
+  bool wait_rel(Mutex& m, const struct timespec* ts) noexcept {
+    uint32_t s = seq_.load(std::memory_order_acquire);
+    waiters_.fetch_add(1, std::memory_order_seq_cst);
+    m.unlock();
+    long rc = syscall(SYS_futex, reinterpret_cast<uint32_t*>(&seq_), FUTEX_WAIT_PRIVATE, s, ts,
+                      nullptr, 0);
+    bool timed_out = rc == -1 && errno == ETIMEDOUT;
+    waiters_.fetch_sub(1, std::memory_order_relaxed);
+    m.lock();
+    return !timed_out;
+  }
+  std::atomic<uint32_t> seq_{0};
+  std::atomic<uint32_t> waiters_{0};
+};
+
+}  // namespace tokio::detail
+/* end file src/tokio/core/detail/futex.hpp */
+
+namespace tokio::detail {
+
+// Polls of the state word (with a pause instruction between) before a parker sleeps in the
+// kernel: a few microseconds, enough for the common hand-off where the wake comes from a
+// task about to finish on another core, too short to matter when it does not.
+inline constexpr int kParkSpins = 64;
+
+class Parker {
+ public:
+  static constexpr uint32_t EMPTY = 0;
+  static constexpr uint32_t PARKED = 1;
+  static constexpr uint32_t NOTIFIED = 2;
+
+  // Sleeps until unpark() or the timeout (nullopt: no limit; zero: just consume a pending
+  // unpark). Returns true when woken by unpark().
+  bool park(std::optional<std::chrono::nanoseconds> timeout = std::nullopt) noexcept;
+  void unpark() noexcept {
+    if (state_.exchange(NOTIFIED, std::memory_order_release) == PARKED) futex_wake(&state_, 1);
+  }
+
+ private:
+  std::atomic<uint32_t> state_{EMPTY};
+};
+
+struct ParkThread {
+  Wakeable wakeable;  // offset 0
+  std::atomic<std::size_t> refs{1};
+  Parker parker;
+
+  static ParkThread* current();  // this thread's instance (not an added reference)
+};
+
+}  // namespace tokio::detail
+/* end file src/tokio/runtime/detail/park.hpp */
 
 namespace tokio::detail {
 
@@ -12946,6 +10459,391 @@ class MpscWeakSender {
 
 }  // namespace tokio::detail
 /* end file src/tokio/sync/detail/mpsc_sender_base.hpp */
+/* begin file src/tokio/time/detail/driver.hpp */
+// TimeDriver: the runtime's timer driver, in the driver stack (runtime/detail/driver.hpp)
+// when the Builder enables time.
+//
+// One wheel per runtime behind one mutex (Tokio's design). Timers register on their first
+// poll, cancel in O(1) under the lock, and are fired by whichever thread parks in the
+// driver (the current-thread scheduler's thread, or the multi-thread worker holding the
+// driver; busy workers poll it with zero-timeout parks every event_interval ticks). A
+// timer may register on one worker and fire on another: firing only wakes its waker.
+//
+//   before_park(timeout)  clamps the park to the next timer deadline and publishes that
+//                         deadline in `next_wake_`, so a thread registering an earlier
+//                         timer knows it must unpark the sleeping driver; on a paused,
+//                         idle clock it turns the park into a poll and plans a jump of the
+//                         clock to the next timer (auto-advance)
+//   after_park()          performs the jump unless something unparked the driver
+//                         meanwhile, then fires every due timer: wakers are collected
+//                         under the lock and woken in batches of 32 with the lock released
+//
+// `next_wake_` (64 bits): 0 = the driver is not blocked (it will look at the wheel before
+// it blocks, so registrations need not unpark it); kNone = blocked with no timer deadline;
+// otherwise the tick it sleeps until. Written by the parking thread, read under the lock
+// by registering threads; a stale read only costs one spurious unpark.
+// `next_due_` (64 bits): a lower bound of the next tick at which the wheel has work
+// (kNone when empty); lets after_park skip the lock when nothing is due.
+// `observed_tick_` (64 bits): the latest current tick after_park computed; registration
+// compares deadlines with it instead of reading the clock (only deadlines within a tick
+// of it need a clock read to tell whether they already passed).
+
+/* #include <atomic> (already above) */
+/* #include <chrono> (already above) */
+/* #include <cstdint> (already above) */
+/* #include <mutex> (already above) */
+/* #include <optional> (already above) */
+
+/* begin file src/tokio/runtime/detail/config.hpp */
+// Runtime configuration collected by runtime::Builder.
+
+/* #include <chrono> (already above) */
+/* #include <cstddef> (already above) */
+/* #include <cstdint> (already above) */
+/* #include <functional> (already above) */
+/* #include <optional> (already above) */
+/* #include <string> (already above) */
+
+
+namespace tokio::detail {
+
+struct Config {
+  runtime::RuntimeFlavor flavor = runtime::RuntimeFlavor::MultiThread;
+  std::size_t worker_threads = 0;  // 0: number of CPUs (or TOKIO_WORKER_THREADS)
+  std::string thread_name = "tokio-rt-worker";
+  std::function<std::string()> thread_name_fn;
+  std::size_t thread_stack_size = 0;  // 0: the platform default
+  std::function<void()> on_thread_start;
+  std::function<void()> on_thread_stop;
+  std::function<void()> on_thread_park;
+  std::function<void()> on_thread_unpark;
+  std::size_t max_blocking_threads = 512;
+  std::chrono::nanoseconds thread_keep_alive = std::chrono::seconds(10);
+  std::optional<uint32_t> global_queue_interval;  // nullopt: 31 current-thread, tuned multi
+  uint32_t event_interval = 61;
+  bool enable_io = false;
+  bool enable_time = false;
+  bool start_paused = false;
+  bool disable_lifo_slot = false;
+  std::size_t max_io_events_per_tick = 1024;
+  std::optional<uint64_t> rng_seed;
+};
+
+}  // namespace tokio::detail
+/* end file src/tokio/runtime/detail/config.hpp */
+/* begin file src/tokio/runtime/detail/driver.hpp */
+// Driver: what an idle runtime thread parks on.
+//
+// Exactly one thread at a time parks in the driver (the current-thread scheduler's thread,
+// or whichever multi-thread worker wins the driver lock); the other idle workers park on
+// their own futex. park() returns when unpark() is called, when the timeout passes, when
+// an fd becomes ready (I/O driver) or when a timer is due (time driver). unpark() may be
+// called from any thread.
+//
+// The stack, as in Tokio: time wraps I/O wraps the thread parker.
+//   park(timeout):  t = time_driver_before_park(timeout)      (clamp to the next deadline)
+//                   io ? io_driver_turn(t) : parker.park(t)   (epoll_wait or futex)
+//                   time_driver_after_park()                   (fire due timers)
+//
+// The two drivers belong to higher layers (io/detail/io_driver.hpp, time/detail/driver.hpp).
+// The runtime holds them through typed pointers and calls them only through the functions
+// declared below, which those layers define: the runtime never includes them, and never
+// needs to cast.
+
+/* #include <atomic> (already above) */
+/* #include <chrono> (already above) */
+/* #include <cstddef> (already above) */
+/* #include <optional> (already above) */
+
+
+namespace tokio::detail {
+
+class Driver;
+class IoDriver;
+class TimeDriver;
+
+// --- defined by the I/O layer (io/detail/io_driver.cpp) -----------------------------------
+IoDriver* io_driver_create(const Config& cfg, Driver& owner);
+void io_driver_destroy(IoDriver* d) noexcept;
+// Waits for events up to `timeout` (nullopt: until unpark), dispatches readiness.
+void io_driver_turn(IoDriver* d, std::optional<std::chrono::nanoseconds> timeout);
+void io_driver_unpark(IoDriver* d) noexcept;
+// The runtime is shutting down: fail every registration's pending and future waits.
+void io_driver_shutdown(IoDriver* d) noexcept;
+
+// --- defined by the time layer (time/detail/driver.cpp) -----------------------------------
+TimeDriver* time_driver_create(const Config& cfg, Driver& owner);
+void time_driver_destroy(TimeDriver* d) noexcept;
+// Returns the timeout to park with: `timeout` clamped to the next timer deadline.
+std::optional<std::chrono::nanoseconds> time_driver_before_park(
+    TimeDriver* d, std::optional<std::chrono::nanoseconds> timeout);
+// Fires every timer that is due.
+void time_driver_after_park(TimeDriver* d);
+void time_driver_shutdown(TimeDriver* d) noexcept;
+
+class Driver {
+ public:
+  explicit Driver(const Config& cfg);
+  ~Driver();
+  Driver(const Driver&) = delete;
+  Driver& operator=(const Driver&) = delete;
+
+  // nullopt: until unparked; zero: poll without blocking.
+  void park(std::optional<std::chrono::nanoseconds> timeout);
+  void unpark() noexcept {
+    unparked_.store(true, std::memory_order_release);
+    if (io_) io_driver_unpark(io_);
+    else parker_.unpark();
+  }
+  // True when unpark() was called since the previous call (clears the flag). The time
+  // driver uses it so a paused clock never jumps ahead while a wake-up is pending.
+  bool take_unparked() noexcept { return unparked_.exchange(false, std::memory_order_acq_rel); }
+  // True when a zero-timeout park can make progress (I/O or timers to poll).
+  bool has_drivers() const noexcept { return io_ || time_; }
+  void shutdown() noexcept;
+
+  // The drivers (null when the Builder did not enable them).
+  IoDriver* io() const noexcept { return io_; }
+  TimeDriver* time() const noexcept { return time_; }
+  const Config& config() const noexcept { return cfg_; }
+
+  // spawn_blocking tasks queued or running (maintained by the blocking pool): while any
+  // are in flight a paused clock does not auto-advance.
+  std::atomic<std::size_t> blocking_in_flight{0};
+
+ private:
+  const Config& cfg_;
+  Parker parker_;
+  std::atomic<bool> unparked_{false};
+  IoDriver* io_ = nullptr;
+  TimeDriver* time_ = nullptr;
+};
+
+}  // namespace tokio::detail
+/* end file src/tokio/runtime/detail/driver.hpp */
+/* begin file src/tokio/time/detail/clock.hpp */
+// Clock: one runtime's clock, paused or running (the public face is time/clock.hpp).
+
+/* #include <atomic> (already above) */
+/* #include <cstdint> (already above) */
+/* #include <mutex> (already above) */
+
+
+namespace tokio::detail {
+
+// One runtime's clock. Reads are lock-free until the clock is paused for the first time;
+// from then on they take a mutex (test code only), as in Tokio.
+//
+// now() = base_ while paused, base_ + (steady_clock::now() - unfrozen_) otherwise; so
+// time after a resume() continues from where the pause (and any advance) left it.
+class Clock {
+ public:
+  explicit Clock(bool start_paused);
+
+  time::Instant now() const noexcept {
+    if (TOKIO_LIKELY(!ever_paused_.load(std::memory_order_acquire))) {
+      return time::Instant(time::Instant::clock::now());
+    }
+    return now_locked();
+  }
+  bool is_paused() const noexcept { return paused_.load(std::memory_order_acquire); }
+
+  void pause();                       // throws std::logic_error when already paused
+  void resume();                      // throws std::logic_error when not paused
+  void advance(time::Duration d);     // throws std::logic_error when not paused
+  // Auto-advance: moves a paused clock forward to `t` (never backwards).
+  void advance_to(time::Instant t) noexcept;
+
+ private:
+  time::Instant now_locked() const noexcept;
+
+  std::atomic<bool> ever_paused_{false};
+  std::atomic<bool> paused_{false};  // written under mu_
+  mutable std::mutex mu_;
+  int64_t base_ns_;      // clock value while paused, or at `unfrozen_ns_`
+  int64_t unfrozen_ns_;  // real steady_clock time of the last resume
+};
+
+}  // namespace tokio::detail
+/* end file src/tokio/time/detail/clock.hpp */
+/* begin file src/tokio/time/detail/wheel.hpp */
+// Wheel: the hierarchical hashed timing wheel (Varghese & Lauck) the time driver files
+// timers in. Not thread-safe: the driver holds its lock around every call.
+//
+// Six levels of 64 slots; a slot of level k spans 64^k ticks (1 tick = 1 ms), so level 0
+// covers the next 64 ms at 1 ms resolution, level 1 the next ~4 s at 64 ms, ... level 5
+// ~2.2 years at ~12 days. A timer due at tick `when` is filed at the level of the highest
+// 6-bit digit in which `when` differs from `elapsed` (the last tick processed), in the slot
+// named by that digit of `when`; farther than the wheel's range it saturates at level 5
+// and is simply re-filed each time its slot comes round. Each level keeps a 64-bit
+// occupied bitmap, so finding the next due slot is a rotate and a count-trailing-zeros.
+//
+// Processing a slot of level k > 0 cascades its timers to lower levels (re-filed relative
+// to the slot's start, which becomes `elapsed`); level-0 slots hold only due timers, which
+// move to the pending list and are handed out one at a time by poll(). Every slot is an
+// intrusive doubly linked list, so removal is O(1) and needs no search.
+//
+// Invariant: a timer at level k, slot s has the same digits as `elapsed` above k and
+// digit k equal to s (> elapsed's digit k below the top level), so its slot's start is
+// after `elapsed` and no later than its tick: the wheel never processes a timer late, and
+// never early (a timer only fires from a level-0 slot whose tick is its own, or from a
+// cascade whose start already reached its tick).
+
+/* #include <cstddef> (already above) */
+/* #include <cstdint> (already above) */
+/* #include <optional> (already above) */
+
+
+namespace tokio::detail {
+
+class Wheel {
+ public:
+  static constexpr unsigned kLevels = 6;
+  static constexpr unsigned kBits = 6;
+  static constexpr unsigned kSlots = 1u << kBits;
+  static constexpr uint64_t kMaxDuration = uint64_t{1} << (kBits * kLevels);  // 2^36 ms
+
+  struct Expiration {
+    unsigned level;
+    unsigned slot;
+    uint64_t deadline;  // tick at which the slot is processed
+  };
+
+  uint64_t elapsed() const noexcept { return elapsed_; }
+  bool empty() const noexcept { return count_ == 0; }
+  std::size_t size() const noexcept { return count_; }
+  // Moves `elapsed` forward while the wheel is empty (keeps new timers at low levels when
+  // the driver skipped processing because nothing was due).
+  void advance_empty(uint64_t now) noexcept {
+    if (count_ == 0 && now > elapsed_) elapsed_ = now;
+  }
+
+  // Files `e` (state already holds its tick) to fire at `when` > elapsed(). Returns the
+  // tick at which its slot is processed (`when` itself at level 0, the slot's start,
+  // where it cascades, above).
+  uint64_t insert(TimerEntry* e, uint64_t when) noexcept;
+  // Unlinks `e` from its slot or from the pending list.
+  void remove(TimerEntry* e) noexcept;
+  // The next timer due at or before `now` (state kPending, already unlinked), or null when
+  // none is; then elapsed() == now.
+  TimerEntry* poll(uint64_t now) noexcept;
+  // The tick at which poll() next has work: elapsed() when timers are pending, the
+  // earliest occupied slot's start otherwise; nullopt for an empty wheel.
+  std::optional<uint64_t> next_expiration_tick() const noexcept;
+  // Unlinks and returns any timer, or null when the wheel is empty (shutdown).
+  TimerEntry* pop_any() noexcept;
+
+  static unsigned level_for(uint64_t elapsed, uint64_t when) noexcept {
+    uint64_t masked = (elapsed ^ when) | (kSlots - 1);
+    if (masked >= kMaxDuration) masked = kMaxDuration - 1;
+    unsigned significant = 63u - static_cast<unsigned>(__builtin_clzll(masked));
+    return significant / kBits;
+  }
+
+ private:
+  std::optional<Expiration> next_expiration() const noexcept;
+  void process(const Expiration& exp) noexcept;
+  void unlink_pending(TimerEntry* e) noexcept;
+
+  uint64_t elapsed_ = 0;
+  std::size_t count_ = 0;
+  uint64_t occupied_[kLevels] = {};
+  TimerEntry* slots_[kLevels][kSlots] = {};
+  TimerEntry* pending_ = nullptr;
+};
+
+}  // namespace tokio::detail
+/* end file src/tokio/time/detail/wheel.hpp */
+
+namespace tokio::detail {
+
+class TimeDriver {
+ public:
+  static constexpr uint64_t kNone = ~uint64_t{0};
+  static constexpr std::size_t kWakeBatch = 32;
+  // While the clock is paused but spawn_blocking work holds auto-advance back, the driver
+  // re-checks this often (real time) instead of sleeping through virtual deadlines.
+  static constexpr std::chrono::milliseconds kInhibitedPoll{1};
+
+  TimeDriver(const Config& cfg, Driver& owner);
+  ~TimeDriver();
+  TimeDriver(const TimeDriver&) = delete;
+  TimeDriver& operator=(const TimeDriver&) = delete;
+
+  std::optional<std::chrono::nanoseconds> before_park(
+      std::optional<std::chrono::nanoseconds> timeout);
+  void after_park();
+  void shutdown() noexcept;
+
+  Clock& clock() noexcept { return clock_; }
+
+  // --- timer operations (detail::Timer) -------------------------------------------------
+  // Registers `e` (kUnregistered) to fire at `deadline`, waking `w` (borrowed; the driver
+  // keeps its own reference). Returns true instead when the deadline has already passed or
+  // the runtime shut down: then `e` is kFired and not registered.
+  bool register_timer(TimerEntry& e, time::Instant deadline, Wakeable* w) noexcept;
+  // Unregisters `e` if it is still registered (any state).
+  void cancel_timer(TimerEntry& e) noexcept;
+  // Replaces the waker of a registered `e`; returns true if `e` has fired meanwhile.
+  bool set_waker(TimerEntry& e, Wakeable* w) noexcept;
+  // Moves a registered `e` to `deadline` (earlier or later), keeping its waker; fires it
+  // at once when the deadline has passed. An `e` that fired meanwhile becomes
+  // kUnregistered (its next poll registers it again).
+  void reregister(TimerEntry& e, time::Instant deadline) noexcept;
+
+  // Deadlines round up to the next millisecond tick (nothing fires early); the current
+  // time rounds down.
+  uint64_t deadline_to_tick(time::Instant t) const noexcept {
+    int64_t d = t.nanos() - start_ns_;
+    if (d <= 0) return 0;
+    uint64_t tick = (static_cast<uint64_t>(d) + 999999) / 1000000;
+    return tick < TimerEntry::kMaxTick ? tick : TimerEntry::kMaxTick;
+  }
+  uint64_t instant_to_tick(time::Instant t) const noexcept {
+    int64_t d = t.nanos() - start_ns_;
+    return d <= 0 ? 0 : static_cast<uint64_t>(d) / 1000000;
+  }
+  time::Instant tick_to_instant(uint64_t tick) const noexcept {
+    return time::Instant::from_ns(start_ns_).saturating_add(
+        std::chrono::milliseconds(static_cast<int64_t>(tick < TimerEntry::kMaxTick ? tick : TimerEntry::kMaxTick)));
+  }
+
+  // Timers registered right now (tests).
+  std::size_t num_registered() const;
+
+ private:
+  void fire_due(uint64_t now_tick) noexcept;
+  // Under mu_: completes every entry `pop()` hands out (kFired, waker taken), waking them in
+  // batches of kWakeBatch with the lock released; then runs `finish()` still under the lock
+  // and wakes the rest after unlocking.
+  template <class Pop, class Finish>
+  void fire_entries(Pop pop, Finish finish) noexcept;
+  static void wake_all(Wakeable** batch, std::size_t n) noexcept {
+    for (std::size_t i = 0; i < n; ++i) batch[i]->vtable->wake(batch[i]);
+  }
+  void lower_next_due(uint64_t tick) noexcept {
+    if (tick < next_due_.load(std::memory_order_relaxed)) {
+      next_due_.store(tick, std::memory_order_relaxed);
+    }
+  }
+
+  Driver& owner_;
+  Clock clock_;
+  int64_t start_ns_;
+  mutable std::mutex mu_;
+  Wheel wheel_;            // guarded by mu_
+  bool shutdown_ = false;  // guarded by mu_
+  std::atomic<uint64_t> next_due_{kNone};
+  std::atomic<uint64_t> next_wake_{0};
+  std::atomic<uint64_t> observed_tick_{0};  // the latest tick after_park saw (any thread reads)
+  std::optional<time::Instant> advance_to_;  // parking thread only
+};
+
+[[noreturn]] void throw_timers_disabled(const char* what);
+[[noreturn]] void throw_no_time_runtime(const char* what);
+
+}  // namespace tokio::detail
+/* end file src/tokio/time/detail/driver.hpp */
 
 namespace tokio::sync::mpsc {
 
@@ -14374,2491 +12272,1884 @@ inline CancellationToken DropGuard::disarm() noexcept {
 
 }  // namespace tokio::sync
 /* end file src/tokio/sync/cancellation_token.hpp */
-/* end file src/tokio/tokio.hpp */
-#endif // TOKIO_HPP_INCLUDED
+// net
+/* begin file src/tokio/net/errors.hpp */
+// Errors of address parsing and name resolution.
+//
+//   net::AddrErrc    malformed addresses: compare equal to std::errc::invalid_argument,
+//                    except no_addresses (a name resolved to nothing usable)
+//   gai_category()   getaddrinfo(3) failures (EAI_* codes, gai_strerror messages), e.g.
+//                    "Name or service not known" for an unknown host
 
-#if defined(TOKIO_IMPLEMENTATION) && !defined(TOKIO_IMPLEMENTATION_INCLUDED)
-#define TOKIO_IMPLEMENTATION_INCLUDED
-/* begin file src/tokio/core/detail/core.cpp */
-// Non-template definitions for core/: spin-lock back-off, random seeds.
-/* #include <sched.h> (already above) */
+/* #include <system_error> (already above) */
+/* #include <type_traits> (already above) */
 
-/* #include <chrono> (already above) */
-/* #include <mutex> (already above) */
-#include <random>
-#include <thread>
+namespace tokio::net {
 
+enum class AddrErrc {
+  invalid_socket_address = 1,  // not "ip:port", "[v6]:port" or "host:port"
+  invalid_ip_address,          // not a dotted-quad IPv4 or an IPv6 literal
+  invalid_port,                // missing, not decimal, or above 65535
+  host_needs_lookup,           // a host name where only a literal address is accepted
+  no_addresses,                // the name resolved, but to no address of a usable family
+  path_too_long,               // a Unix socket path longer than sun_path
+};
 
-namespace tokio::detail {
+const std::error_category& addr_category() noexcept;
+const std::error_category& gai_category() noexcept;
 
-void SpinLock::yield_thread() noexcept { sched_yield(); }
-
-uint64_t random_seed() noexcept {
-  static std::atomic<uint64_t> counter{0};
-  uint64_t t = static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
-  uint64_t c = counter.fetch_add(0x9E3779B97F4A7C15ull, std::memory_order_relaxed);
-  uint64_t x = t ^ c ^ reinterpret_cast<uintptr_t>(&c);
-  x ^= x >> 33;
-  x *= 0xff51afd7ed558ccdull;
-  x ^= x >> 33;
-  return x ? x : 1;
+inline std::error_code make_error_code(AddrErrc e) noexcept {
+  return {static_cast<int>(e), addr_category()};
 }
 
-}  // namespace tokio::detail
-/* end file src/tokio/core/detail/core.cpp */
-/* begin file src/tokio/core/detail/frame_alloc.cpp */
-// Slow paths of the frame allocator (see frame_alloc.hpp).
-#include <sys/mman.h>
+}  // namespace tokio::net
 
-/* #include <cstdlib> (already above) */
-/* #include <mutex> (already above) */
-/* #include <new> (already above) */
+template <>
+struct std::is_error_code_enum<tokio::net::AddrErrc> : std::true_type {};
+/* end file src/tokio/net/errors.hpp */
+/* begin file src/tokio/net/ip_addr.hpp */
+// net::Ipv4Addr, net::Ipv6Addr and net::IpAddr (either), as in Rust's std::net.
+//
+//   auto ip = tokio::net::IpAddr::parse("::1");       // io::Result<IpAddr>
+//   ip->is_loopback();  ip->to_string();               // "::1"
+//
+// Parsing accepts exactly what inet_pton accepts (dotted quad without leading zeros; any
+// RFC 4291 IPv6 text form); formatting is canonical (RFC 5952 for IPv6).
+
+/* #include <array> (already above) */
+/* #include <compare> (already above) */
+/* #include <cstdint> (already above) */
+/* #include <string> (already above) */
+/* #include <string_view> (already above) */
 
 
-namespace tokio::detail {
+namespace tokio::net {
 
-namespace {
+class Ipv4Addr {
+ public:
+  constexpr Ipv4Addr() noexcept = default;  // 0.0.0.0
+  constexpr Ipv4Addr(uint8_t a, uint8_t b, uint8_t c, uint8_t d) noexcept : o_{a, b, c, d} {}
+  constexpr explicit Ipv4Addr(std::array<uint8_t, 4> octets) noexcept : o_(octets) {}
+  // From a host-order 32-bit value (0x7f000001 = 127.0.0.1).
+  static constexpr Ipv4Addr from_bits(uint32_t v) noexcept {
+    return Ipv4Addr(uint8_t(v >> 24), uint8_t(v >> 16), uint8_t(v >> 8), uint8_t(v));
+  }
+  static constexpr Ipv4Addr localhost() noexcept { return {127, 0, 0, 1}; }
+  static constexpr Ipv4Addr unspecified() noexcept { return {}; }
+  static constexpr Ipv4Addr broadcast() noexcept { return {255, 255, 255, 255}; }
 
-std::atomic<std::size_t> g_mapped_slabs{0};
+  static io::Result<Ipv4Addr> parse(std::string_view s);
 
-// Caches whose thread exited, waiting to be adopted by a new thread.
-SpinLock g_orphans_lock;
-FrameCache* g_orphans = nullptr;
+  constexpr std::array<uint8_t, 4> octets() const noexcept { return o_; }
+  constexpr uint32_t to_bits() const noexcept {
+    return uint32_t(o_[0]) << 24 | uint32_t(o_[1]) << 16 | uint32_t(o_[2]) << 8 | o_[3];
+  }
+  constexpr bool is_unspecified() const noexcept { return to_bits() == 0; }
+  constexpr bool is_loopback() const noexcept { return o_[0] == 127; }
+  constexpr bool is_multicast() const noexcept { return (o_[0] & 0xF0) == 0xE0; }
+  constexpr bool is_broadcast() const noexcept { return to_bits() == 0xFFFFFFFFu; }
+  constexpr bool is_private() const noexcept {
+    return o_[0] == 10 || (o_[0] == 172 && (o_[1] & 0xF0) == 16) ||
+           (o_[0] == 192 && o_[1] == 168);
+  }
+  std::string to_string() const;
 
-// Orphans the calling thread's cache when the thread exits. Its slabs stay owned by the
-// cache (blocks freed into them later go to its remote stack) until a thread adopts it.
-struct FrameCacheOwner {
-  FrameCache* cache = nullptr;
-  ~FrameCacheOwner() {
-    if (!cache) return;
-    tls_frame_cache = nullptr;
-    std::lock_guard<SpinLock> g(g_orphans_lock);
-    cache->next_orphan = g_orphans;
-    g_orphans = cache;
+  friend constexpr auto operator<=>(const Ipv4Addr&, const Ipv4Addr&) = default;
+
+ private:
+  std::array<uint8_t, 4> o_{};
+};
+
+class Ipv6Addr {
+ public:
+  constexpr Ipv6Addr() noexcept = default;  // ::
+  constexpr explicit Ipv6Addr(std::array<uint8_t, 16> octets) noexcept : o_(octets) {}
+  // From eight 16-bit segments: Ipv6Addr(0, 0, 0, 0, 0, 0, 0, 1) is ::1.
+  constexpr Ipv6Addr(uint16_t a, uint16_t b, uint16_t c, uint16_t d, uint16_t e, uint16_t f,
+                     uint16_t g, uint16_t h) noexcept
+      : o_{uint8_t(a >> 8), uint8_t(a), uint8_t(b >> 8), uint8_t(b), uint8_t(c >> 8), uint8_t(c),
+           uint8_t(d >> 8), uint8_t(d), uint8_t(e >> 8), uint8_t(e), uint8_t(f >> 8), uint8_t(f),
+           uint8_t(g >> 8), uint8_t(g), uint8_t(h >> 8), uint8_t(h)} {}
+  static constexpr Ipv6Addr localhost() noexcept { return {0, 0, 0, 0, 0, 0, 0, 1}; }
+  static constexpr Ipv6Addr unspecified() noexcept { return {}; }
+
+  static io::Result<Ipv6Addr> parse(std::string_view s);
+
+  constexpr std::array<uint8_t, 16> octets() const noexcept { return o_; }
+  constexpr std::array<uint16_t, 8> segments() const noexcept {
+    std::array<uint16_t, 8> s{};
+    for (int i = 0; i < 8; ++i) s[i] = uint16_t(o_[2 * i] << 8 | o_[2 * i + 1]);
+    return s;
+  }
+  constexpr bool is_unspecified() const noexcept { return *this == Ipv6Addr(); }
+  constexpr bool is_loopback() const noexcept { return *this == localhost(); }
+  constexpr bool is_multicast() const noexcept { return o_[0] == 0xFF; }
+  // ::ffff:a.b.c.d
+  constexpr bool is_ipv4_mapped() const noexcept {
+    for (int i = 0; i < 10; ++i) {
+      if (o_[i]) return false;
+    }
+    return o_[10] == 0xFF && o_[11] == 0xFF;
+  }
+  constexpr Ipv4Addr to_ipv4_mapped() const noexcept { return {o_[12], o_[13], o_[14], o_[15]}; }
+  std::string to_string() const;
+
+  friend constexpr auto operator<=>(const Ipv6Addr&, const Ipv6Addr&) = default;
+
+ private:
+  std::array<uint8_t, 16> o_{};
+};
+
+class IpAddr {
+ public:
+  constexpr IpAddr() noexcept = default;  // 0.0.0.0
+  constexpr IpAddr(Ipv4Addr a) noexcept : v6_(false), v4a_(a) {}  // NOLINT: implicit, as Rust's From
+  constexpr IpAddr(Ipv6Addr a) noexcept : v6_(true), v6a_(a) {}   // NOLINT
+
+  static io::Result<IpAddr> parse(std::string_view s);
+
+  constexpr bool is_ipv4() const noexcept { return !v6_; }
+  constexpr bool is_ipv6() const noexcept { return v6_; }
+  // The address as the given family (check is_ipv4() first).
+  constexpr Ipv4Addr v4() const noexcept { return v4a_; }
+  constexpr Ipv6Addr v6() const noexcept { return v6a_; }
+
+  constexpr bool is_unspecified() const noexcept {
+    return v6_ ? v6a_.is_unspecified() : v4a_.is_unspecified();
+  }
+  constexpr bool is_loopback() const noexcept { return v6_ ? v6a_.is_loopback() : v4a_.is_loopback(); }
+  constexpr bool is_multicast() const noexcept {
+    return v6_ ? v6a_.is_multicast() : v4a_.is_multicast();
+  }
+  std::string to_string() const { return v6_ ? v6a_.to_string() : v4a_.to_string(); }
+
+  friend constexpr bool operator==(const IpAddr& a, const IpAddr& b) noexcept {
+    return a.v6_ == b.v6_ && (a.v6_ ? a.v6a_ == b.v6a_ : a.v4a_ == b.v4a_);
+  }
+  // IPv4 orders before IPv6, as in Rust.
+  friend constexpr std::strong_ordering operator<=>(const IpAddr& a, const IpAddr& b) noexcept {
+    if (a.v6_ != b.v6_) return a.v6_ ? std::strong_ordering::greater : std::strong_ordering::less;
+    return a.v6_ ? a.v6a_ <=> b.v6a_ : a.v4a_ <=> b.v4a_;
+  }
+
+ private:
+  bool v6_ = false;
+  Ipv4Addr v4a_{};
+  Ipv6Addr v6a_{};
+};
+
+}  // namespace tokio::net
+/* end file src/tokio/net/ip_addr.hpp */
+/* begin file src/tokio/net/socket_addr.hpp */
+// net::SocketAddr: an IPv4 or IPv6 address with a port.
+//
+//   auto a = tokio::net::SocketAddr::parse("127.0.0.1:8080");   // io::Result<SocketAddr>
+//   auto b = tokio::net::SocketAddr::parse("[::1]:80");
+//   a->to_string();                                              // "127.0.0.1:8080"
+//   tokio::net::SocketAddr(tokio::net::Ipv4Addr::localhost(), 0);
+//
+// parse() accepts literal addresses only ("ip:port", "[ipv6]:port", "[ipv6%scope]:port");
+// host names go through net::lookup_host (every API taking an address does that itself).
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+/* #include <cstddef> (already above) */
+/* #include <cstdint> (already above) */
+/* #include <functional> (already above) */
+/* #include <string> (already above) */
+/* #include <string_view> (already above) */
+
+
+namespace tokio::net {
+
+class SocketAddr {
+ public:
+  constexpr SocketAddr() noexcept = default;  // 0.0.0.0:0
+  constexpr SocketAddr(IpAddr ip, uint16_t port) noexcept : ip_(ip), port_(port) {}
+  constexpr SocketAddr(Ipv4Addr ip, uint16_t port) noexcept : ip_(ip), port_(port) {}
+  constexpr SocketAddr(Ipv6Addr ip, uint16_t port, uint32_t flowinfo = 0,
+                       uint32_t scope_id = 0) noexcept
+      : ip_(ip), port_(port), flowinfo_(flowinfo), scope_id_(scope_id) {}
+
+  static io::Result<SocketAddr> parse(std::string_view s);
+
+  constexpr IpAddr ip() const noexcept { return ip_; }
+  constexpr uint16_t port() const noexcept { return port_; }
+  constexpr void set_ip(IpAddr ip) noexcept { ip_ = ip; }
+  constexpr void set_port(uint16_t p) noexcept { port_ = p; }
+  constexpr bool is_ipv4() const noexcept { return ip_.is_ipv4(); }
+  constexpr bool is_ipv6() const noexcept { return ip_.is_ipv6(); }
+  constexpr uint32_t flowinfo() const noexcept { return flowinfo_; }
+  constexpr uint32_t scope_id() const noexcept { return scope_id_; }
+
+  // "1.2.3.4:80", "[::1]:80", "[fe80::1%2]:80".
+  std::string to_string() const;
+
+  // Conversions to and from the C socket API.
+  socklen_t to_sockaddr(sockaddr_storage& out) const noexcept;
+  static io::Result<SocketAddr> from_sockaddr(const sockaddr* sa, socklen_t len) noexcept;
+  int family() const noexcept { return is_ipv4() ? AF_INET : AF_INET6; }
+
+  friend constexpr bool operator==(const SocketAddr& a, const SocketAddr& b) noexcept {
+    return a.ip_ == b.ip_ && a.port_ == b.port_ && a.flowinfo_ == b.flowinfo_ &&
+           a.scope_id_ == b.scope_id_;
+  }
+
+ private:
+  IpAddr ip_{};
+  uint16_t port_ = 0;
+  uint32_t flowinfo_ = 0;
+  uint32_t scope_id_ = 0;
+};
+
+namespace detail_addr {
+// Parses a decimal port ("0".."65535").
+bool parse_port(std::string_view s, uint16_t& out) noexcept;
+}  // namespace detail_addr
+
+}  // namespace tokio::net
+
+template <>
+struct std::hash<tokio::net::SocketAddr> {
+  std::size_t operator()(const tokio::net::SocketAddr& a) const noexcept {
+    std::size_t h = a.port();
+    auto mix = [&](uint8_t b) { h = h * 131 + b; };
+    if (a.is_ipv4()) {
+      for (uint8_t b : a.ip().v4().octets()) mix(b);
+    } else {
+      for (uint8_t b : a.ip().v6().octets()) mix(b);
+      h ^= a.scope_id();
+    }
+    return h;
   }
 };
-thread_local FrameCacheOwner tls_frame_cache_owner;
+/* end file src/tokio/net/socket_addr.hpp */
+/* begin file src/tokio/net/lookup_host.hpp */
+// net::ToSocketAddrs (what every address-taking API accepts) and net::lookup_host.
+//
+//   co_await TcpStream::connect("127.0.0.1:8080");        // literal: no lookup
+//   co_await TcpStream::connect("localhost:8080");        // host:port, resolved
+//   co_await TcpStream::connect("example.test", 443);     // host and port
+//   co_await TcpStream::connect(SocketAddr(...));
+//   auto addrs = co_await tokio::net::lookup_host("localhost:80");  // io::Result<vector>
+//
+// Literal forms ("1.2.3.4:80", "[::1]:80", a SocketAddr, an IP and a port) resolve at once;
+// a host name is resolved with getaddrinfo(3) on the blocking pool, so it never blocks a
+// runtime thread. Malformed input gives an AddrErrc error (std::errc::invalid_argument),
+// an unknown host a gai_category() error ("Name or service not known").
+//
+// Cancel safety: destroying a pending lookup_host detaches the lookup; it finishes on the
+// blocking pool and its result is dropped.
 
-// Slabs come straight from mmap, trimmed to 64 KiB alignment: posix_memalign would touch
-// (and keep resident) an extra page or two of alignment slack per slab.
-void* aligned_region(std::size_t size) {
-  std::size_t len = (size + 4095) & ~std::size_t{4095};
-  void* raw = mmap(nullptr, len + kSlabSize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-                   -1, 0);
-  if (raw == MAP_FAILED) throw std::bad_alloc();
-  auto a = reinterpret_cast<uintptr_t>(raw);
-  uintptr_t aligned = (a + kSlabSize - 1) & ~(uintptr_t(kSlabSize) - 1);
-  if (aligned > a) munmap(raw, aligned - a);
-  uintptr_t tail = a + len + kSlabSize - (aligned + len);
-  if (tail) munmap(reinterpret_cast<void*>(aligned + len), tail);
-  g_mapped_slabs.fetch_add(1, std::memory_order_relaxed);
-  return reinterpret_cast<void*>(aligned);
-}
-void release_region(Slab* s, std::size_t size) noexcept {
-  munmap(s, (size + 4095) & ~std::size_t{4095});
-  g_mapped_slabs.fetch_sub(1, std::memory_order_relaxed);
-}
-
-FrameCache* acquire_cache() {
-  FrameCache* c = nullptr;
-  {
-    std::lock_guard<SpinLock> g(g_orphans_lock);
-    if ((c = g_orphans)) g_orphans = c->next_orphan;
-  }
-  if (!c) c = new FrameCache();
-  c->next_orphan = nullptr;
-  tls_frame_cache = c;
-  tls_frame_cache_owner.cache = c;  // also registers the thread-exit hook
-  return c;
-}
-
-void reset_slab(Slab* s) noexcept {
-  std::size_t bs = s->block_size;
-  char* start = reinterpret_cast<char*>(s) + kSlabHeader;
-  s->free = nullptr;
-  s->bump = start;
-  s->end = start + ((kSlabSize - kSlabHeader) / bs) * bs;
-  s->used = 0;
-  s->in_partial = false;
-  s->prev = s->next = nullptr;
-}
-
-Slab* new_slab(FrameCache* c, std::size_t cls) {
-  Slab* s = c->empty;
-  if (s) {
-    c->empty = s->next;
-    --c->empty_count;
-  } else {
-    s = static_cast<Slab*>(aligned_region(kSlabSize));
-  }
-  s->owner = c;
-  s->cls = static_cast<uint32_t>(cls);
-  s->block_size = static_cast<uint32_t>(frame_class_size(cls));
-  reset_slab(s);
-  return s;
-}
-
-void partial_push(FrameCache* c, Slab* s) noexcept {
-  Slab*& head = c->partial[s->cls];
-  s->prev = nullptr;
-  s->next = head;
-  if (head) head->prev = s;
-  head = s;
-  s->in_partial = true;
-}
-
-void partial_unlink(FrameCache* c, Slab* s) noexcept {
-  if (s->prev) s->prev->next = s->next;
-  else c->partial[s->cls] = s->next;
-  if (s->next) s->next->prev = s->prev;
-  s->prev = s->next = nullptr;
-  s->in_partial = false;
-}
-
-// A block of one of c's slabs comes back to c (on c's thread).
-void local_free(FrameCache* c, Slab* s, FreeBlock* b) noexcept {
-  b->next = s->free;
-  s->free = b;
-  --s->used;
-  std::size_t cls = s->cls;
-  if (s == c->current[cls]) return;  // the current slab keeps its place, even when empty
-  if (s->used == 0) {
-    // Every block is free: pool the slab for reuse (any class), or give it back.
-    if (s->in_partial) partial_unlink(c, s);
-    if (c->empty_count < kMaxEmptySlabs) {
-      s->next = c->empty;
-      c->empty = s;
-      ++c->empty_count;
-    } else {
-      release_region(s, kSlabSize);
-    }
-    return;
-  }
-  if (!s->in_partial) partial_push(c, s);  // it was full; now it has room
-}
-
-void drain_remote(FrameCache* c) noexcept {
-  FreeBlock* b = c->remote.exchange(nullptr, std::memory_order_acquire);
-  while (b) {
-    FreeBlock* next = b->next;
-    local_free(c, slab_of(b), b);
-    b = next;
-  }
-}
-
-}  // namespace
-
-// noinline: in the TOKIO_IMPLEMENTATION translation unit these definitions are visible to
-// every coroutine defined after them, and once inlined GCC's -Wmismatched-new-delete
-// misreads the task prefix offset again (seen with ASan at -O1).
-TOKIO_NOINLINE void* frame_alloc_plain(std::size_t size) { return ::operator new(size); }
-TOKIO_NOINLINE void frame_free_plain(void* p) noexcept { ::operator delete(p); }
-
-std::size_t frame_alloc_mapped_slabs() noexcept {
-  return g_mapped_slabs.load(std::memory_order_relaxed);
-}
-
-void frame_cache_drain() noexcept {
-  if (FrameCache* c = tls_frame_cache) drain_remote(c);
-}
-
-void* frame_alloc_slow(std::size_t size) {
-  FrameCache* c = tls_frame_cache;
-  if (!c) c = acquire_cache();
-  if (size > kMediumMax) {
-    // A region of its own, with the same header so free() recognises it: a cached one of
-    // at least the size (and at most twice it, so little is wasted), else a new mapping.
-    std::size_t len = (kSlabHeader + size + 4095) & ~std::size_t{4095};
-    for (std::size_t i = 0; i < c->large_count; ++i) {
-      Slab* s = c->large[i];
-      if (s->block_size >= len && s->block_size / 2 <= len) {
-        c->large[i] = c->large[--c->large_count];
-        return reinterpret_cast<char*>(s) + kSlabHeader;
-      }
-    }
-    auto* s = static_cast<Slab*>(aligned_region(len));
-    s->owner = nullptr;
-    s->cls = kLargeClass;
-    s->block_size = static_cast<uint32_t>(len);
-    return reinterpret_cast<char*>(s) + kSlabHeader;
-  }
-  std::size_t cls = frame_class_of(size);
-  if (c->remote.load(std::memory_order_relaxed)) drain_remote(c);
-  for (;;) {
-    if (Slab* s = c->current[cls]) {
-      if (void* p = slab_take(s)) return p;
-    }
-    // The current slab is full: it leaves the current slot (it rejoins the partial list
-    // when one of its blocks is freed). Take a partial slab, else a new one.
-    if (Slab* p = c->partial[cls]) {
-      partial_unlink(c, p);
-      c->current[cls] = p;
-      continue;
-    }
-    c->current[cls] = new_slab(c, cls);
-  }
-}
-
-void frame_free_slow(Slab* s, FreeBlock* b) noexcept {
-  FrameCache* c = tls_frame_cache;
-  if (s->cls == kLargeClass) {
-    // Kept by the freeing thread's cache (large regions have no owner); when the cache is
-    // full the oldest entry is unmapped instead.
-    if (c == nullptr || s->block_size > kLargeCacheMaxBytes) {
-      release_region(s, s->block_size);
-      return;
-    }
-    if (c->large_count == kLargeCacheSlots) {
-      release_region(c->large[0], c->large[0]->block_size);
-      c->large[0] = c->large[--c->large_count];
-    }
-    c->large[c->large_count++] = s;
-    return;
-  }
-  if (s->owner == c && c != nullptr) {
-    local_free(c, s, b);
-    return;
-  }
-  // Another thread's slab (or this thread has no cache yet): send the block home.
-  FrameCache* owner = s->owner;
-  FreeBlock* head = owner->remote.load(std::memory_order_relaxed);
-  do {
-    b->next = head;
-  } while (!owner->remote.compare_exchange_weak(head, b, std::memory_order_release,
-                                                std::memory_order_relaxed));
-}
-
-}  // namespace tokio::detail
-/* end file src/tokio/core/detail/frame_alloc.cpp */
-/* begin file src/tokio/io/detail/io_driver.cpp */
-#include <sys/eventfd.h>
-/* #include <unistd.h> (already above) */
-
-/* #include <cerrno> (already above) */
-/* #include <climits> (already above) */
-/* #include <stdexcept> (already above) */
+/* #include <cstdint> (already above) */
+/* #include <optional> (already above) */
+/* #include <span> (already above) */
 /* #include <string> (already above) */
-/* #include <system_error> (already above) */
+/* #include <string_view> (already above) */
+/* #include <vector> (already above) */
 
-/* begin file src/tokio/io/detail/io_driver.hpp */
-// IoDriver: the runtime's reactor (epoll, edge-triggered), the IoStack the scheduler parks
-// in when the Builder enabled I/O.
-//
-// turn(timeout) releases the registrations freed since the last turn, blocks in
-// epoll_wait, and ORs each event into its ScheduledIo (waking the waiters it satisfies).
-// Exactly one thread turns the driver at a time (the current-thread scheduler's thread, or
-// the multi-thread worker holding the driver lock), so events are dispatched by one thread.
-//
-// Registration set: every live ScheduledIo is on an intrusive list (for shutdown), guarded
-// by `mu_` together with the free list and the pending-release list. Deregistration first
-// removes the fd from epoll, then queues the ScheduledIo for release; it is reused only
-// after the *next* turn starts, so an event already returned by epoll_wait for it (being
-// dispatched on the driver thread right now) never touches a recycled entry.
-//
-// Park state (`park_state_`, 32 bits), so unpark() costs a syscall only when needed:
-//   0 IDLE      the driver thread is not blocked in epoll_wait
-//   1 PARKED    a thread is in (or entering) a blocking epoll_wait
-//   2 NOTIFIED  an unpark arrived while IDLE: the next blocking turn polls instead
-// unpark() swaps in NOTIFIED and writes the eventfd only when it replaced PARKED. An
-// unpark from the thread that is dispatching events is dropped: that thread is awake and
-// its scheduler looks for work as soon as turn() returns.
 
-#include <sys/epoll.h>
+namespace tokio::net {
+
+class ToSocketAddrs {
+ public:
+  ToSocketAddrs(SocketAddr a) : kind_(Kind::List), addrs_{a} {}                      // NOLINT
+  ToSocketAddrs(IpAddr ip, uint16_t port) : kind_(Kind::List), addrs_{SocketAddr(ip, port)} {}
+  ToSocketAddrs(std::vector<SocketAddr> list) : kind_(Kind::List), addrs_(std::move(list)) {}  // NOLINT
+  ToSocketAddrs(std::span<const SocketAddr> list)                                     // NOLINT
+      : kind_(Kind::List), addrs_(list.begin(), list.end()) {}
+  ToSocketAddrs(const char* host_port) : kind_(Kind::Text), text_(host_port) {}      // NOLINT
+  ToSocketAddrs(std::string_view host_port) : kind_(Kind::Text), text_(host_port) {}  // NOLINT
+  ToSocketAddrs(const std::string& host_port) : kind_(Kind::Text), text_(host_port) {}  // NOLINT
+  ToSocketAddrs(std::string_view host, uint16_t port)
+      : kind_(Kind::HostPort), text_(host), port_(port) {}
+  ToSocketAddrs(const char* host, uint16_t port) : ToSocketAddrs(std::string_view(host), port) {}
+
+  // The addresses when no DNS lookup is needed (or the parse error); nullopt when a host
+  // name must be resolved with resolve_blocking().
+  std::optional<io::Result<std::vector<SocketAddr>>> try_resolve() const;
+  // Resolves with getaddrinfo (blocks: run it on the blocking pool).
+  io::Result<std::vector<SocketAddr>> resolve_blocking() const;
+
+ private:
+  enum class Kind : uint8_t { List, Text, HostPort };
+  Kind kind_;
+  std::vector<SocketAddr> addrs_;
+  std::string text_;
+  uint16_t port_ = 0;
+};
+
+// Every address `target` stands for (literal at once, host names via the blocking pool).
+Task<io::Result<std::vector<SocketAddr>>> lookup_host(ToSocketAddrs target);
+inline Task<io::Result<std::vector<SocketAddr>>> lookup_host(std::string_view host, uint16_t port) {
+  return lookup_host(ToSocketAddrs(host, port));
+}
+
+}  // namespace tokio::net
+/* end file src/tokio/net/lookup_host.hpp */
+/* begin file src/tokio/net/tcp_stream.hpp */
+// net::TcpStream: a TCP connection (io::AsyncRead + io::AsyncWrite).
+//
+//   auto s = co_await tokio::net::TcpStream::connect("127.0.0.1:8080");
+//   if (!s) co_return s.error();
+//   co_await s->write_all("hello\n");
+//   char buf[4096];
+//   auto n = co_await s->read(buf);             // io::Result<size_t>, 0 = EOF
+//
+// connect() tries each address the target resolves to, in order, and returns the first
+// connection (or the last error). A reset peer gives ECONNRESET, a refused connect
+// ECONNREFUSED, writing to a closed peer EPIPE (never SIGPIPE). Half-close: shutdown()
+// ends our direction, the peer keeps writing until it closes its own.
+//
+// Cancel safety: connect is cancel-safe in that destroying it closes the half-open
+// socket; read, peek, write, readable and writable are cancel-safe (see net/stream.hpp);
+// write_all is not. Moving a stream while an operation on it is suspended is allowed (the
+// operation refers to the registration, not the object); destroying it is not.
+
+/* #include <chrono> (already above) */
+/* #include <cstdint> (already above) */
+/* #include <optional> (already above) */
+/* #include <span> (already above) */
+/* #include <utility> (already above) */
+
+/* begin file src/tokio/net/detail/socket.hpp */
+// The socket layer under every net type: an owned, non-blocking, registered fd
+// (PollSocket, Tokio's PollEvented) and the one-syscall operations the reactor's IoOp
+// retries (recv, send, sendmsg, accept...).
+//
+// Every op retries EINTR itself and returns a raw result (>= 0, or -errno); sends use
+// MSG_NOSIGNAL so a closed peer gives EPIPE instead of killing the process with SIGPIPE.
+// A short read or write on a stream socket proves the kernel buffer was drained / filled,
+// so the op reports it as `drained` and the readiness is cleared without one more EAGAIN
+// syscall (edge-triggered epoll reports the next change).
+
+/* #include <sys/socket.h> (already above) */
+/* #include <sys/uio.h> (already above) */
 
 /* #include <atomic> (already above) */
+/* #include <cerrno> (already above) */
 /* #include <chrono> (already above) */
 /* #include <cstddef> (already above) */
 /* #include <cstdint> (already above) */
-/* #include <mutex> (already above) */
 /* #include <optional> (already above) */
+/* #include <span> (already above) */
+/* #include <system_error> (already above) */
+/* #include <utility> (already above) */
+
+
+namespace tokio::net {
+// How to shut a socket down: std::net::Shutdown.
+enum class Shutdown { Read, Write, Both };
+}  // namespace tokio::net
+
+namespace tokio::detail {
+
+inline constexpr io::Interest kReadWrite = io::Interest::READABLE | io::Interest::WRITABLE;
+// Readiness assumed at registration, so a first operation tries its syscall instead of
+// waiting for the driver's first event: a connected socket is writable; an accepted one is
+// also assumed readable (clients usually speak first, so the request is often queued
+// already; if not, one EAGAIN clears it as after any event). A socket we connected
+// ourselves is not: servers rarely speak first, and its first event reports data anyway.
+inline constexpr uint32_t kConnected = io::Ready::kReadable | io::Ready::kWritable;
+
+inline int64_t sys_result(long r) noexcept { return r >= 0 ? r : -int64_t(errno); }
+
+// An owned file descriptor, closed on destruction.
+class OwnedFd {
+ public:
+  OwnedFd() noexcept = default;
+  explicit OwnedFd(int fd) noexcept : fd_(fd) {}
+  OwnedFd(OwnedFd&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
+  OwnedFd& operator=(OwnedFd&& o) noexcept {
+    if (this != &o) {
+      reset();
+      fd_ = std::exchange(o.fd_, -1);
+    }
+    return *this;
+  }
+  ~OwnedFd() { reset(); }
+  int get() const noexcept { return fd_; }
+  int release() noexcept { return std::exchange(fd_, -1); }
+  void reset() noexcept;
+
+ private:
+  int fd_ = -1;
+};
+
+// socket(2) with SOCK_NONBLOCK | SOCK_CLOEXEC.
+io::Result<OwnedFd> new_socket(int domain, int type, int protocol = 0) noexcept;
+io::Result<void> set_nonblocking(int fd) noexcept;
+io::Result<void> set_opt(int fd, int level, int name, int value) noexcept;
+io::Result<int> get_opt(int fd, int level, int name) noexcept;
+io::Result<net::SocketAddr> inet_sock_name(int fd) noexcept;
+io::Result<net::SocketAddr> inet_peer_name(int fd) noexcept;
+// SO_ERROR: the pending socket error, cleared by reading it.
+io::Result<std::optional<std::error_code>> take_socket_error(int fd) noexcept;
+io::Result<void> shutdown_socket(int fd, net::Shutdown how) noexcept;
+// SO_LINGER as an optional number of seconds.
+io::Result<void> set_linger(int fd, std::optional<std::chrono::seconds> d) noexcept;
+io::Result<std::optional<std::chrono::seconds>> get_linger(int fd) noexcept;
+
+// A socket fd registered with the reactor; deregistered and closed on destruction.
+class PollSocket {
+ public:
+  PollSocket() noexcept = default;
+  // Takes ownership of the (non-blocking) fd and registers it, assuming `ready` (io::Ready
+  // bits: kConnected for a connected stream); closes it on failure.
+  static io::Result<PollSocket> adopt(OwnedFd fd, io::Interest interest, const char* what,
+                                      uint32_t ready = 0);
+
+  PollSocket(PollSocket&&) noexcept = default;
+  PollSocket& operator=(PollSocket&& o) noexcept {
+    if (this != &o) {
+      close();
+      reg_ = std::move(o.reg_);
+      fd_ = std::move(o.fd_);
+    }
+    return *this;
+  }
+  ~PollSocket() { close(); }
+
+  int fd() const noexcept { return fd_.get(); }
+  ScheduledIo* io() const noexcept { return reg_.io(); }
+  bool is_open() const noexcept { return fd_.get() >= 0; }
+  // Deregisters and closes.
+  void close() noexcept {
+    (void)reg_.deregister();
+    fd_.reset();
+  }
+  // Deregisters and gives the fd to the caller.
+  int release() noexcept {
+    (void)reg_.deregister();
+    return fd_.release();
+  }
+
+ private:
+  // Declared first, destroyed last: the fd is still open when the registration goes.
+  OwnedFd fd_;
+  Registration reg_;
+};
+
+// --- one-attempt operations (see reactor/registration.hpp for the protocol) ---------------
+// TCP_INQ (Linux >= 4.18): recvmsg reports how many bytes are left in the receive queue,
+// so a read that filled the caller's buffer can still prove the queue empty and clear
+// readiness, saving the EAGAIN read that would otherwise follow. That pays off for
+// message-sized reads (request/response traffic: the peer now waits for us); for bulk
+// reads the peer is usually still sending, and retrying the read beats waiting for the
+// driver, so it only applies to reads of at most kInqMaxRead bytes. Enabled lazily, on a
+// stream's first such read that fills its buffer (ScheduledIo::sock_state):
+inline constexpr uint8_t kInqUnknown = 0;  // not tried yet
+inline constexpr uint8_t kInqOn = 1;       // enabled: reads use recvmsg and get the count
+inline constexpr uint8_t kInqOff = 2;      // not a TCP socket, or the kernel refused it
+inline constexpr std::size_t kInqMaxRead = 4096;
+
+// recv(2). For TCP streams (`inq` set) a filled buffer turns TCP_INQ on, and afterwards
+// the remaining-bytes count tells whether the queue is empty.
+struct RecvOp : OpBase {
+  int fd;
+  void* p;
+  std::size_t n;
+  int flags;
+  bool stream;
+  std::atomic<uint8_t>* inq = nullptr;  // ScheduledIo::sock_state of a TCP stream
+  bool empty = false;                   // TCP_INQ said nothing is left
+  int64_t operator()() noexcept {
+    if (inq && n <= kInqMaxRead) {
+      uint8_t st = inq->load(std::memory_order_relaxed);
+      if (st == kInqOn) return recv_inq();
+      int64_t r = recv_plain();
+      if (st == kInqUnknown && r > 0 && std::size_t(r) == n) enable_inq();
+      return r;
+    }
+    return recv_plain();
+  }
+  int64_t recv_plain() noexcept {
+    for (;;) {
+      long r = ::recv(fd, p, n, flags);
+      if (r >= 0 || errno != EINTR) return sys_result(r);
+    }
+  }
+  int64_t recv_inq() noexcept;
+  void enable_inq() noexcept;
+  bool drained(int64_t r) const noexcept { return stream && (std::size_t(r) < n || empty); }
+  io::Result<std::size_t> finish(int64_t r) const noexcept { return finish_size(r); }
+};
+
+struct SendOp : OpBase {
+  int fd;
+  const void* p;
+  std::size_t n;
+  bool stream;
+  int64_t operator()() noexcept {
+    for (;;) {
+      long r = ::send(fd, p, n, MSG_NOSIGNAL);
+      if (r >= 0 || errno != EINTR) return sys_result(r);
+    }
+  }
+  bool drained(int64_t r) const noexcept { return stream && std::size_t(r) < n; }
+  io::Result<std::size_t> finish(int64_t r) const noexcept { return finish_size(r); }
+};
+
+inline std::size_t iov_total(const iovec* v, std::size_t n) noexcept {
+  std::size_t t = 0;
+  for (std::size_t i = 0; i < n; ++i) t += v[i].iov_len;
+  return t;
+}
+
+// recvmsg / sendmsg over an iovec array (vectored read and write).
+struct MsgOp : OpBase {
+  int fd;
+  const iovec* iov;
+  std::size_t iovcnt;
+  bool write;
+  bool stream;
+  std::size_t total;
+  int64_t operator()() noexcept {
+    msghdr m{};
+    m.msg_iov = const_cast<iovec*>(iov);
+    m.msg_iovlen = iovcnt;
+    for (;;) {
+      long r = write ? ::sendmsg(fd, &m, MSG_NOSIGNAL) : ::recvmsg(fd, &m, 0);
+      if (r >= 0 || errno != EINTR) return sys_result(r);
+    }
+  }
+  bool drained(int64_t r) const noexcept { return stream && std::size_t(r) < total; }
+  io::Result<std::size_t> finish(int64_t r) const noexcept { return finish_size(r); }
+};
+
+// Sends the whole buffer, keeping its progress across waits (write_all).
+struct SendAllOp : OpBase {
+  int fd;
+  const std::byte* p;
+  std::size_t n;
+  std::size_t off = 0;
+  int64_t operator()() noexcept {
+    while (off < n) {
+      long r = ::send(fd, p + off, n - off, MSG_NOSIGNAL);
+      if (r < 0) {
+        if (errno == EINTR) continue;
+        return -int64_t(errno);  // EAGAIN: the IoOp waits and calls again
+      }
+      off += std::size_t(r);
+    }
+    return int64_t(n);
+  }
+  io::Result<void> finish(int64_t r) const noexcept {
+    if (r < 0) return io_unexpected(r);
+    return {};
+  }
+};
+
+// recvfrom: Conv::convert(const sockaddr_storage&, socklen_t) gives the sender's address.
+template <class Conv>
+struct RecvFromOp : OpBase {
+  int fd;
+  void* p;
+  std::size_t n;
+  int flags;
+  sockaddr_storage ss{};
+  socklen_t len = 0;
+  RecvFromOp(int f, void* buf, std::size_t size, int fl) noexcept : fd(f), p(buf), n(size), flags(fl) {}
+  RecvFromOp(const RecvFromOp& o) noexcept : OpBase(), fd(o.fd), p(o.p), n(o.n), flags(o.flags) {}
+  int64_t operator()() noexcept {
+    for (;;) {
+      len = sizeof ss;
+      long r = ::recvfrom(fd, p, n, flags, reinterpret_cast<sockaddr*>(&ss), &len);
+      if (r >= 0 || errno != EINTR) return sys_result(r);
+    }
+  }
+  auto finish(int64_t r) const -> io::Result<std::pair<std::size_t, typename Conv::type>> {
+    if (r < 0) return io_unexpected(r);
+    auto a = Conv::convert(ss, len);
+    if (!a) return tokio::unexpected(a.error());
+    return std::pair<std::size_t, typename Conv::type>(std::size_t(r), std::move(*a));
+  }
+};
+
+struct SendToOp : OpBase {
+  int fd;
+  const void* p;
+  std::size_t n;
+  sockaddr_storage ss{};
+  socklen_t len = 0;
+  int64_t operator()() noexcept {
+    for (;;) {
+      long r = ::sendto(fd, p, n, MSG_NOSIGNAL, reinterpret_cast<const sockaddr*>(&ss), len);
+      if (r >= 0 || errno != EINTR) return sys_result(r);
+    }
+  }
+  io::Result<std::size_t> finish(int64_t r) const noexcept { return finish_size(r); }
+};
+
+// accept4 (non-blocking, close-on-exec). The accepted fd is owned by the op until
+// Make::make(OwnedFd, const sockaddr_storage&, socklen_t) builds the result, so a
+// connection accepted by an operation that is then destroyed is closed, not leaked.
+// ECONNABORTED (the peer gave up while queued) is skipped: the next connection is taken.
+template <class Make>
+struct AcceptOp : OpBase {
+  int fd;
+  OwnedFd accepted;
+  sockaddr_storage ss{};
+  socklen_t len = 0;
+  explicit AcceptOp(int f) noexcept : fd(f) {}
+  AcceptOp(const AcceptOp& o) noexcept : OpBase(), fd(o.fd) {}
+  int64_t operator()() noexcept {
+    for (;;) {
+      len = sizeof ss;
+      int r = ::accept4(fd, reinterpret_cast<sockaddr*>(&ss), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+      if (r >= 0) {
+        accepted = OwnedFd(r);
+        return 0;
+      }
+      if (errno != EINTR && errno != ECONNABORTED) return -int64_t(errno);
+    }
+  }
+  auto finish(int64_t r) -> decltype(Make::make(std::move(accepted), ss, len)) {
+    if (r < 0) return io_unexpected(r);
+    return Make::make(std::move(accepted), ss, len);
+  }
+};
+
+struct InetAddrConv {
+  using type = net::SocketAddr;
+  static io::Result<net::SocketAddr> convert(const sockaddr_storage& ss, socklen_t len) noexcept {
+    return net::SocketAddr::from_sockaddr(reinterpret_cast<const sockaddr*>(&ss), len);
+  }
+};
+
+}  // namespace tokio::detail
+/* end file src/tokio/net/detail/socket.hpp */
+/* begin file src/tokio/net/split.hpp */
+// Read and write halves of a stream (TcpStream, UnixStream), as tokio::net::tcp / unix:
+//
+//   auto [rd, wr] = stream.split();                  // borrowed: `stream` must outlive them
+//   auto [rd, wr] = std::move(stream).into_split();  // owned: move each to its own task
+//
+// The halves forward to the stream; a reading task and a writing task may use the two
+// halves at the same time (on different threads). Dropping an OwnedWriteHalf shuts the
+// write direction down (the peer reads end of stream), as in Tokio; forget() skips that.
+// OwnedReadHalf::reunite(OwnedWriteHalf) gives the stream back when both came from it.
+
+/* #include <memory> (already above) */
+/* #include <span> (already above) */
+/* #include <string_view> (already above) */
+/* #include <utility> (already above) */
+
+
+namespace tokio::net::detail_split {
+
+template <class S>
+class ReadHalf {
+ public:
+  explicit ReadHalf(S& s) noexcept : s_(&s) {}
+  auto read(std::span<std::byte> b) noexcept { return s_->read(b); }
+  auto read(std::span<char> b) noexcept { return s_->read(b); }
+  auto read_vectored(std::span<const iovec> b) noexcept { return s_->read_vectored(b); }
+  auto peek(std::span<std::byte> b) noexcept { return s_->peek(b); }
+  auto peek(std::span<char> b) noexcept { return s_->peek(b); }
+  auto try_read(std::span<std::byte> b) noexcept { return s_->try_read(b); }
+  auto try_read(std::span<char> b) noexcept { return s_->try_read(b); }
+  auto readable() noexcept { return s_->readable(); }
+  auto ready(io::Interest i) noexcept { return s_->ready(i); }
+  auto local_addr() const { return s_->local_addr(); }
+  auto peer_addr() const { return s_->peer_addr(); }
+
+ private:
+  S* s_;
+};
+
+template <class S>
+class WriteHalf {
+ public:
+  explicit WriteHalf(S& s) noexcept : s_(&s) {}
+  auto write(std::span<const std::byte> b) noexcept { return s_->write(b); }
+  auto write(std::string_view b) noexcept { return s_->write(b); }
+  auto write_vectored(std::span<const iovec> b) noexcept { return s_->write_vectored(b); }
+  auto write_all(std::span<const std::byte> b) noexcept { return s_->write_all(b); }
+  auto write_all(std::string_view b) noexcept { return s_->write_all(b); }
+  auto try_write(std::span<const std::byte> b) noexcept { return s_->try_write(b); }
+  auto try_write(std::string_view b) noexcept { return s_->try_write(b); }
+  auto flush() noexcept { return s_->flush(); }
+  auto shutdown() noexcept { return s_->shutdown(); }
+  auto writable() noexcept { return s_->writable(); }
+  auto ready(io::Interest i) noexcept { return s_->ready(i); }
+  auto local_addr() const { return s_->local_addr(); }
+  auto peer_addr() const { return s_->peer_addr(); }
+
+ private:
+  S* s_;
+};
+
+template <class S>
+class OwnedWriteHalf;
+
+template <class S>
+struct ReuniteError;
+
+template <class S>
+class OwnedReadHalf {
+ public:
+  explicit OwnedReadHalf(std::shared_ptr<S> s) noexcept : s_(std::move(s)) {}
+  OwnedReadHalf(OwnedReadHalf&&) noexcept = default;
+  OwnedReadHalf& operator=(OwnedReadHalf&&) noexcept = default;
+
+  auto read(std::span<std::byte> b) noexcept { return s_->read(b); }
+  auto read(std::span<char> b) noexcept { return s_->read(b); }
+  auto read_vectored(std::span<const iovec> b) noexcept { return s_->read_vectored(b); }
+  auto peek(std::span<std::byte> b) noexcept { return s_->peek(b); }
+  auto peek(std::span<char> b) noexcept { return s_->peek(b); }
+  auto try_read(std::span<std::byte> b) noexcept { return s_->try_read(b); }
+  auto try_read(std::span<char> b) noexcept { return s_->try_read(b); }
+  auto readable() noexcept { return s_->readable(); }
+  auto ready(io::Interest i) noexcept { return s_->ready(i); }
+  auto local_addr() const { return s_->local_addr(); }
+  auto peer_addr() const { return s_->peer_addr(); }
+
+  // The original stream, when `w` is this half's partner; otherwise both halves back.
+  Result<S, ReuniteError<S>> reunite(OwnedWriteHalf<S> w) &&;
+
+ private:
+  friend class OwnedWriteHalf<S>;
+  std::shared_ptr<S> s_;
+};
+
+template <class S>
+class OwnedWriteHalf {
+ public:
+  explicit OwnedWriteHalf(std::shared_ptr<S> s) noexcept : s_(std::move(s)) {}
+  OwnedWriteHalf(OwnedWriteHalf&& o) noexcept
+      : s_(std::move(o.s_)), shutdown_on_drop_(std::exchange(o.shutdown_on_drop_, false)) {}
+  OwnedWriteHalf& operator=(OwnedWriteHalf&& o) noexcept {
+    if (this != &o) {
+      drop();
+      s_ = std::move(o.s_);
+      shutdown_on_drop_ = std::exchange(o.shutdown_on_drop_, false);
+    }
+    return *this;
+  }
+  ~OwnedWriteHalf() { drop(); }
+
+  auto write(std::span<const std::byte> b) noexcept { return s_->write(b); }
+  auto write(std::string_view b) noexcept { return s_->write(b); }
+  auto write_vectored(std::span<const iovec> b) noexcept { return s_->write_vectored(b); }
+  auto write_all(std::span<const std::byte> b) noexcept { return s_->write_all(b); }
+  auto write_all(std::string_view b) noexcept { return s_->write_all(b); }
+  auto try_write(std::span<const std::byte> b) noexcept { return s_->try_write(b); }
+  auto try_write(std::string_view b) noexcept { return s_->try_write(b); }
+  auto flush() noexcept { return s_->flush(); }
+  auto shutdown() noexcept { return s_->shutdown(); }
+  auto writable() noexcept { return s_->writable(); }
+  auto ready(io::Interest i) noexcept { return s_->ready(i); }
+  auto local_addr() const { return s_->local_addr(); }
+  auto peer_addr() const { return s_->peer_addr(); }
+
+  // Drops this half without shutting the write direction down.
+  void forget() && noexcept {
+    shutdown_on_drop_ = false;
+    s_.reset();
+  }
+
+ private:
+  friend class OwnedReadHalf<S>;
+  void drop() noexcept {
+    if (s_ && shutdown_on_drop_) {
+      (void)detail::shutdown_socket(s_->as_raw_fd(), Shutdown::Write);
+    }
+    shutdown_on_drop_ = false;
+    s_.reset();
+  }
+  std::shared_ptr<S> s_;
+  bool shutdown_on_drop_ = true;
+};
+
+template <class S>
+struct ReuniteError {
+  OwnedReadHalf<S> read;
+  OwnedWriteHalf<S> write;
+};
+
+template <class S>
+Result<S, ReuniteError<S>> OwnedReadHalf<S>::reunite(OwnedWriteHalf<S> w) && {
+  if (s_ != w.s_) return tokio::unexpected(ReuniteError<S>{std::move(*this), std::move(w)});
+  w.shutdown_on_drop_ = false;
+  S s = std::move(*s_);
+  w.s_.reset();
+  s_.reset();
+  return s;
+}
+
+// Splits into halves that share ownership of the stream.
+template <class S>
+std::pair<OwnedReadHalf<S>, OwnedWriteHalf<S>> into_split(S&& s) {
+  auto p = std::make_shared<S>(std::move(s));
+  return {OwnedReadHalf<S>(p), OwnedWriteHalf<S>(p)};
+}
+
+}  // namespace tokio::net::detail_split
+/* end file src/tokio/net/split.hpp */
+/* begin file src/tokio/net/detail/stream.hpp */
+// StreamBase: the byte-stream half shared by TcpStream and UnixStream (io::AsyncRead and
+// io::AsyncWrite, vectored forms, try_ forms, readiness waits).
+//
+// Cancel safety (destroying the awaitable before it completes):
+//   read, read_vectored, write, write_vectored   cancel-safe: a destroyed read consumed no
+//                                                data, a destroyed write wrote nothing
+//   readable, writable, ready, flush, shutdown   cancel-safe
+//   write_all                                    NOT cancel-safe: part of the buffer may
+//                                                have been written when it is destroyed
+
+/* #include <sys/uio.h> (already above) */
+
+/* #include <cstddef> (already above) */
+/* #include <span> (already above) */
+/* #include <string_view> (already above) */
+
+
+namespace tokio::detail {
+
+// shutdown(SHUT_WR) when awaited (AsyncWrite::shutdown).
+class ShutdownAwait : public Leaf<ShutdownAwait> {
+ public:
+  explicit ShutdownAwait(int fd) noexcept : fd_(fd) {}
+  ShutdownAwait(const ShutdownAwait& o) noexcept : Leaf<ShutdownAwait>(o), fd_(o.fd_) {}
+  bool poll(task::Context&) noexcept { return true; }
+  io::Result<void> await_resume() noexcept {
+    if (fd_ < 0) return io::os_error(EBADF);
+    return shutdown_socket(fd_, net::Shutdown::Write);
+  }
+
+ private:
+  int fd_;
+};
+
+class StreamBase {
+ public:
+  // Reads up to buf.size() bytes; 0 means end of stream (or an empty buffer).
+  auto read(std::span<std::byte> buf) noexcept {
+    return IoOp<RecvOp>(sock_.io(), io::Interest::READABLE,
+                        RecvOp{{}, sock_.fd(), buf.data(), buf.size(), 0, true, inq_state()});
+  }
+  auto read(std::span<char> buf) noexcept { return read(std::as_writable_bytes(buf)); }
+  auto read_vectored(std::span<const iovec> bufs) noexcept {
+    return IoOp<MsgOp>(sock_.io(), io::Interest::READABLE,
+                       MsgOp{{}, sock_.fd(), bufs.data(), bufs.size(), false, true,
+                             iov_total(bufs.data(), bufs.size())});
+  }
+
+  // Writes some prefix of buf (at least one byte unless buf is empty); returns its length.
+  auto write(std::span<const std::byte> buf) noexcept {
+    return IoOp<SendOp>(sock_.io(), io::Interest::WRITABLE,
+                        SendOp{{}, sock_.fd(), buf.data(), buf.size(), true});
+  }
+  auto write(std::string_view s) noexcept {
+    return write(std::span<const std::byte>(reinterpret_cast<const std::byte*>(s.data()), s.size()));
+  }
+  auto write_vectored(std::span<const iovec> bufs) noexcept {
+    return IoOp<MsgOp>(sock_.io(), io::Interest::WRITABLE,
+                       MsgOp{{}, sock_.fd(), bufs.data(), bufs.size(), true, true,
+                             iov_total(bufs.data(), bufs.size())});
+  }
+  // Writes the whole buffer (io::Result<void>). Not cancel-safe.
+  auto write_all(std::span<const std::byte> buf) noexcept {
+    return IoOp<SendAllOp>(sock_.io(), io::Interest::WRITABLE,
+                           SendAllOp{{}, sock_.fd(), buf.data(), buf.size()});
+  }
+  auto write_all(std::string_view s) noexcept {
+    return write_all(
+        std::span<const std::byte>(reinterpret_cast<const std::byte*>(s.data()), s.size()));
+  }
+  // Sockets have no user-space buffer: flush completes at once.
+  auto flush() noexcept { return ReadyValue<io::Result<void>>(io::Result<void>()); }
+  // Shuts the write direction down (the peer reads end of stream).
+  auto shutdown() noexcept { return ShutdownAwait(sock_.fd()); }
+
+  // Non-waiting forms: EAGAIN (std::errc::resource_unavailable_try_again) when not ready.
+  io::Result<std::size_t> try_read(std::span<std::byte> buf) noexcept {
+    RecvOp op{{}, sock_.fd(), buf.data(), buf.size(), 0, true, inq_state()};
+    return finish_size(try_io_once(sock_.io(), io::Interest::READABLE.mask(), op));
+  }
+  io::Result<std::size_t> try_read(std::span<char> buf) noexcept {
+    return try_read(std::as_writable_bytes(buf));
+  }
+  io::Result<std::size_t> try_read_vectored(std::span<const iovec> bufs) noexcept {
+    MsgOp op{{}, sock_.fd(), bufs.data(), bufs.size(), false, true, iov_total(bufs.data(), bufs.size())};
+    return finish_size(try_io_once(sock_.io(), io::Interest::READABLE.mask(), op));
+  }
+  io::Result<std::size_t> try_write(std::span<const std::byte> buf) noexcept {
+    SendOp op{{}, sock_.fd(), buf.data(), buf.size(), true};
+    return finish_size(try_io_once(sock_.io(), io::Interest::WRITABLE.mask(), op));
+  }
+  io::Result<std::size_t> try_write(std::string_view s) noexcept {
+    return try_write(std::span<const std::byte>(reinterpret_cast<const std::byte*>(s.data()), s.size()));
+  }
+  io::Result<std::size_t> try_write_vectored(std::span<const iovec> bufs) noexcept {
+    MsgOp op{{}, sock_.fd(), bufs.data(), bufs.size(), true, true, iov_total(bufs.data(), bufs.size())};
+    return finish_size(try_io_once(sock_.io(), io::Interest::WRITABLE.mask(), op));
+  }
+
+  // Waits until the stream may be readable / writable / ready for `interest`
+  // (io::Result<void>, io::Result<void>, io::Result<io::Ready>).
+  auto readable() noexcept { return ReadinessAwait<FinishVoid>(sock_.io(), io::Interest::READABLE); }
+  auto writable() noexcept { return ReadinessAwait<FinishVoid>(sock_.io(), io::Interest::WRITABLE); }
+  auto ready(io::Interest interest) noexcept {
+    return ReadinessAwait<FinishReady>(sock_.io(), interest);
+  }
+
+  int as_raw_fd() const noexcept { return sock_.fd(); }
+  // The pending socket error (SO_ERROR), if any; reading it clears it.
+  io::Result<std::optional<std::error_code>> take_error() const noexcept {
+    return take_socket_error(sock_.fd());
+  }
+
+ protected:
+  StreamBase() noexcept = default;
+  explicit StreamBase(PollSocket s) noexcept : sock_(std::move(s)) {}
+  StreamBase(StreamBase&&) noexcept = default;
+  StreamBase& operator=(StreamBase&&) noexcept = default;
+  ~StreamBase() = default;
+
+  std::atomic<uint8_t>* inq_state() const noexcept {
+    ScheduledIo* io = sock_.io();
+    return io ? &io->sock_state : nullptr;
+  }
+
+  PollSocket sock_;
+};
+
+}  // namespace tokio::detail
+/* end file src/tokio/net/detail/stream.hpp */
+
+namespace tokio::net {
+
+class TcpStream;
+
+namespace tcp {
+using ReadHalf = detail_split::ReadHalf<TcpStream>;
+using WriteHalf = detail_split::WriteHalf<TcpStream>;
+using OwnedReadHalf = detail_split::OwnedReadHalf<TcpStream>;
+using OwnedWriteHalf = detail_split::OwnedWriteHalf<TcpStream>;
+using ReuniteError = detail_split::ReuniteError<TcpStream>;
+}  // namespace tcp
+
+class TcpStream : public detail::StreamBase {
+ public:
+  // An empty stream (every operation fails with EBADF).
+  TcpStream() noexcept = default;
+  TcpStream(TcpStream&&) noexcept = default;
+  TcpStream& operator=(TcpStream&&) noexcept = default;
+
+  static Task<io::Result<TcpStream>> connect(ToSocketAddrs addr);
+  static Task<io::Result<TcpStream>> connect(std::string_view host, uint16_t port) {
+    return connect(ToSocketAddrs(host, port));
+  }
+  // Takes ownership of a connected TCP socket fd (made non-blocking) and registers it.
+  static io::Result<TcpStream> from_std(int fd);
+  // Deregisters and hands the fd to the caller (still non-blocking).
+  int into_raw_fd() && noexcept { return sock_.release(); }
+
+  // Reads without consuming (MSG_PEEK). Cancel-safe.
+  auto peek(std::span<std::byte> buf) noexcept {
+    return detail::IoOp<detail::RecvOp>(sock_.io(), io::Interest::READABLE,
+                                        detail::RecvOp{{}, sock_.fd(), buf.data(), buf.size(), MSG_PEEK, false});
+  }
+  auto peek(std::span<char> buf) noexcept { return peek(std::as_writable_bytes(buf)); }
+
+  io::Result<SocketAddr> local_addr() const noexcept { return detail::inet_sock_name(sock_.fd()); }
+  io::Result<SocketAddr> peer_addr() const noexcept { return detail::inet_peer_name(sock_.fd()); }
+
+  io::Result<bool> nodelay() const noexcept;
+  io::Result<void> set_nodelay(bool on) noexcept;
+  // SO_LINGER: nullopt = off; zero seconds makes close() send a reset.
+  io::Result<std::optional<std::chrono::seconds>> linger() const noexcept {
+    return detail::get_linger(sock_.fd());
+  }
+  io::Result<void> set_linger(std::optional<std::chrono::seconds> d) noexcept {
+    return detail::set_linger(sock_.fd(), d);
+  }
+  io::Result<uint32_t> ttl() const noexcept;
+  io::Result<void> set_ttl(uint32_t ttl) noexcept;
+
+  // Borrowed halves (this stream must outlive them).
+  std::pair<tcp::ReadHalf, tcp::WriteHalf> split() noexcept {
+    return {tcp::ReadHalf(*this), tcp::WriteHalf(*this)};
+  }
+  // Owned halves two tasks can use at the same time.
+  std::pair<tcp::OwnedReadHalf, tcp::OwnedWriteHalf> into_split() && {
+    return detail_split::into_split(std::move(*this));
+  }
+
+ private:
+  friend class TcpListener;
+  friend class TcpSocket;
+  explicit TcpStream(detail::PollSocket s) noexcept : StreamBase(std::move(s)) {}
+  // Connects `fd` (a fresh socket) to `addr` and registers it.
+  static Task<io::Result<TcpStream>> connect_fd(detail::OwnedFd fd, SocketAddr addr);
+};
+
+}  // namespace tokio::net
+/* end file src/tokio/net/tcp_stream.hpp */
+/* begin file src/tokio/net/tcp_listener.hpp */
+// net::TcpListener: accepts TCP connections.
+//
+//   auto l = co_await tokio::net::TcpListener::bind("127.0.0.1:8080");
+//   for (;;) {
+//     auto c = co_await l->accept();     // io::Result<std::pair<TcpStream, SocketAddr>>
+//     if (!c) { /* EMFILE etc.: back off, then retry */ continue; }
+//     tokio::spawn(serve, std::move(c->first));
+//   }
+//
+// bind() tries each address the target resolves to and uses the first that binds; the
+// socket gets SO_REUSEADDR (as Tokio does) and a backlog of 1024.
+//
+// accept() is cancel-safe: a connection is only taken from the kernel when the operation
+// completes (one accepted by an operation destroyed at that instant is closed, never
+// leaked). Errors such as EMFILE / ENFILE (out of file descriptors) are returned as they
+// are and do not clear readiness, so calling accept() again retries at once: a server
+// should pause before retrying (see examples/echo_server.cpp), as with Tokio.
+
+/* #include <cstdint> (already above) */
+/* #include <utility> (already above) */
+
+
+namespace tokio::net {
+
+class TcpListener {
+ public:
+  TcpListener() noexcept = default;
+  TcpListener(TcpListener&&) noexcept = default;
+  TcpListener& operator=(TcpListener&&) noexcept = default;
+
+  static Task<io::Result<TcpListener>> bind(ToSocketAddrs addr);
+  static Task<io::Result<TcpListener>> bind(std::string_view host, uint16_t port) {
+    return bind(ToSocketAddrs(host, port));
+  }
+  // Takes ownership of a listening socket fd (made non-blocking) and registers it.
+  static io::Result<TcpListener> from_std(int fd);
+  int into_raw_fd() && noexcept { return sock_.release(); }
+  int as_raw_fd() const noexcept { return sock_.fd(); }
+
+  struct MakeAccepted {
+    static io::Result<std::pair<TcpStream, SocketAddr>> make(detail::OwnedFd fd,
+                                                             const sockaddr_storage& ss,
+                                                             socklen_t len);
+  };
+  // Waits for a connection: io::Result<std::pair<TcpStream, SocketAddr>>. Cancel-safe.
+  auto accept() noexcept {
+    return detail::IoOp<detail::AcceptOp<MakeAccepted>>(
+        sock_.io(), io::Interest::READABLE, detail::AcceptOp<MakeAccepted>(sock_.fd()));
+  }
+
+  io::Result<SocketAddr> local_addr() const noexcept { return detail::inet_sock_name(sock_.fd()); }
+  io::Result<uint32_t> ttl() const noexcept;
+  io::Result<void> set_ttl(uint32_t ttl) noexcept;
+  io::Result<std::optional<std::error_code>> take_error() const noexcept {
+    return detail::take_socket_error(sock_.fd());
+  }
+
+ private:
+  friend class TcpSocket;
+  explicit TcpListener(detail::PollSocket s) noexcept : sock_(std::move(s)) {}
+  detail::PollSocket sock_;
+};
+
+}  // namespace tokio::net
+/* end file src/tokio/net/tcp_listener.hpp */
+/* begin file src/tokio/net/tcp_socket.hpp */
+// net::TcpSocket: a TCP socket not yet connected or listening, for setting options first.
+//
+//   auto sock = tokio::net::TcpSocket::new_v4().value();
+//   (void)sock.set_reuseaddr(true);
+//   (void)sock.set_send_buffer_size(4096);
+//   (void)sock.bind("127.0.0.1:0");
+//   auto listener = std::move(sock).listen(128);          // io::Result<TcpListener>
+//   // or: auto stream = co_await std::move(sock).connect(addr);
+//
+// bind() (synchronous) takes literal addresses (a SocketAddr, "1.2.3.4:80", "[::1]:80"): a
+// host name gives AddrErrc::host_needs_lookup. connect() also resolves host names, and
+// connects to the first address of the socket's family.
+// Cancel safety: destroying a pending connect closes the socket.
+
+/* #include <chrono> (already above) */
+/* #include <cstdint> (already above) */
+/* #include <optional> (already above) */
+
+
+namespace tokio::net {
+
+class TcpSocket {
+ public:
+  static io::Result<TcpSocket> new_v4() noexcept;
+  static io::Result<TcpSocket> new_v6() noexcept;
+  TcpSocket(TcpSocket&&) noexcept = default;
+  TcpSocket& operator=(TcpSocket&&) noexcept = default;
+
+  io::Result<void> set_reuseaddr(bool on) noexcept;
+  io::Result<bool> reuseaddr() const noexcept;
+  io::Result<void> set_reuseport(bool on) noexcept;
+  io::Result<bool> reuseport() const noexcept;
+  io::Result<void> set_keepalive(bool on) noexcept;
+  io::Result<bool> keepalive() const noexcept;
+  io::Result<void> set_nodelay(bool on) noexcept;
+  io::Result<bool> nodelay() const noexcept;
+  // SO_SNDBUF / SO_RCVBUF. Linux doubles the value set and enforces a minimum.
+  io::Result<void> set_send_buffer_size(uint32_t n) noexcept;
+  io::Result<uint32_t> send_buffer_size() const noexcept;
+  io::Result<void> set_recv_buffer_size(uint32_t n) noexcept;
+  io::Result<uint32_t> recv_buffer_size() const noexcept;
+  io::Result<void> set_linger(std::optional<std::chrono::seconds> d) noexcept {
+    return detail::set_linger(fd_.get(), d);
+  }
+  io::Result<std::optional<std::chrono::seconds>> linger() const noexcept {
+    return detail::get_linger(fd_.get());
+  }
+
+  io::Result<void> bind(const ToSocketAddrs& addr);
+  io::Result<SocketAddr> local_addr() const noexcept { return detail::inet_sock_name(fd_.get()); }
+  io::Result<std::optional<std::error_code>> take_error() const noexcept {
+    return detail::take_socket_error(fd_.get());
+  }
+
+  // Consumes the socket.
+  Task<io::Result<TcpStream>> connect(ToSocketAddrs addr) &&;
+  io::Result<TcpListener> listen(uint32_t backlog) &&;
+
+  int as_raw_fd() const noexcept { return fd_.get(); }
+  int into_raw_fd() && noexcept { return fd_.release(); }
+
+ private:
+  explicit TcpSocket(detail::OwnedFd fd, int family) noexcept : fd_(std::move(fd)), family_(family) {}
+  static Task<io::Result<TcpStream>> connect_impl(detail::OwnedFd fd, int family, ToSocketAddrs addr);
+  detail::OwnedFd fd_;
+  int family_;
+};
+
+}  // namespace tokio::net
+/* end file src/tokio/net/tcp_socket.hpp */
+/* begin file src/tokio/net/udp_socket.hpp */
+// net::UdpSocket: datagrams.
+//
+//   auto sock = co_await tokio::net::UdpSocket::bind("127.0.0.1:0");
+//   char buf[1500];
+//   auto r = co_await sock->recv_from(buf);         // io::Result<pair<size_t, SocketAddr>>
+//   co_await sock->send_to({buf, r->first}, r->second);
+//
+// One socket may be shared by several tasks (through a pointer or shared_ptr): each
+// operation waits on its own waiter node. A datagram larger than the buffer is truncated
+// (the rest is discarded), as with recv(2).
+//
+// Cancel safety: every operation is cancel-safe: a destroyed recv/recv_from/peek_from
+// consumed no datagram, a destroyed send/send_to sent none.
+
+/* #include <netinet/in.h> (already above) */
+
+/* #include <cstdint> (already above) */
+/* #include <span> (already above) */
+/* #include <string_view> (already above) */
+/* #include <utility> (already above) */
+
+
+namespace tokio::net {
+
+class UdpSocket {
+ public:
+  UdpSocket() noexcept = default;
+  UdpSocket(UdpSocket&&) noexcept = default;
+  UdpSocket& operator=(UdpSocket&&) noexcept = default;
+
+  // Binds to the first address of `addr` that works.
+  static Task<io::Result<UdpSocket>> bind(ToSocketAddrs addr);
+  static Task<io::Result<UdpSocket>> bind(std::string_view host, uint16_t port) {
+    return bind(ToSocketAddrs(host, port));
+  }
+  // Takes ownership of a UDP socket fd (made non-blocking) and registers it.
+  static io::Result<UdpSocket> from_std(int fd);
+  int into_raw_fd() && noexcept { return sock_.release(); }
+  int as_raw_fd() const noexcept { return sock_.fd(); }
+
+  // Sets the default destination (and the only accepted source): tries each address.
+  Task<io::Result<void>> connect(ToSocketAddrs addr);
+
+  // --- connected: send / recv
+  auto send(std::span<const std::byte> buf) noexcept {
+    return detail::IoOp<detail::SendOp>(sock_.io(), io::Interest::WRITABLE,
+                                        detail::SendOp{{}, sock_.fd(), buf.data(), buf.size(), false});
+  }
+  auto send(std::string_view s) noexcept { return send(as_span(s)); }
+  auto recv(std::span<std::byte> buf) noexcept {
+    return detail::IoOp<detail::RecvOp>(sock_.io(), io::Interest::READABLE,
+                                        detail::RecvOp{{}, sock_.fd(), buf.data(), buf.size(), 0, false});
+  }
+  auto recv(std::span<char> buf) noexcept { return recv(std::as_writable_bytes(buf)); }
+
+  // --- any peer
+  auto send_to(std::span<const std::byte> buf, const SocketAddr& target) noexcept {
+    detail::SendToOp op{{}, sock_.fd(), buf.data(), buf.size(), {}, 0};
+    op.len = target.to_sockaddr(op.ss);
+    return detail::IoOp<detail::SendToOp>(sock_.io(), io::Interest::WRITABLE, op);
+  }
+  auto send_to(std::string_view s, const SocketAddr& target) noexcept {
+    return send_to(as_span(s), target);
+  }
+  // With a host name to resolve first ("host:port"): io::Result<size_t>.
+  Task<io::Result<std::size_t>> send_to(std::span<const std::byte> buf, ToSocketAddrs target);
+  Task<io::Result<std::size_t>> send_to(std::string_view s, ToSocketAddrs target) {
+    return send_to(as_span(s), std::move(target));
+  }
+  // io::Result<std::pair<std::size_t, SocketAddr>>.
+  auto recv_from(std::span<std::byte> buf) noexcept {
+    using Op = detail::RecvFromOp<detail::InetAddrConv>;
+    return detail::IoOp<Op>(sock_.io(), io::Interest::READABLE, Op(sock_.fd(), buf.data(), buf.size(), 0));
+  }
+  auto recv_from(std::span<char> buf) noexcept { return recv_from(std::as_writable_bytes(buf)); }
+  // Like recv_from, leaving the datagram queued.
+  auto peek_from(std::span<std::byte> buf) noexcept {
+    using Op = detail::RecvFromOp<detail::InetAddrConv>;
+    return detail::IoOp<Op>(sock_.io(), io::Interest::READABLE,
+                            Op(sock_.fd(), buf.data(), buf.size(), MSG_PEEK));
+  }
+  auto peek_from(std::span<char> buf) noexcept { return peek_from(std::as_writable_bytes(buf)); }
+
+  // Non-waiting forms: EAGAIN when not ready.
+  io::Result<std::size_t> try_send(std::span<const std::byte> buf) noexcept;
+  io::Result<std::size_t> try_recv(std::span<std::byte> buf) noexcept;
+  io::Result<std::size_t> try_send_to(std::span<const std::byte> buf, const SocketAddr& target) noexcept;
+  io::Result<std::pair<std::size_t, SocketAddr>> try_recv_from(std::span<std::byte> buf) noexcept;
+
+  auto readable() noexcept {
+    return detail::ReadinessAwait<detail::FinishVoid>(sock_.io(), io::Interest::READABLE);
+  }
+  auto writable() noexcept {
+    return detail::ReadinessAwait<detail::FinishVoid>(sock_.io(), io::Interest::WRITABLE);
+  }
+  auto ready(io::Interest interest) noexcept {
+    return detail::ReadinessAwait<detail::FinishReady>(sock_.io(), interest);
+  }
+
+  io::Result<SocketAddr> local_addr() const noexcept { return detail::inet_sock_name(sock_.fd()); }
+  io::Result<SocketAddr> peer_addr() const noexcept { return detail::inet_peer_name(sock_.fd()); }
+  io::Result<std::optional<std::error_code>> take_error() const noexcept {
+    return detail::take_socket_error(sock_.fd());
+  }
+
+  // --- options
+  io::Result<bool> broadcast() const noexcept;
+  io::Result<void> set_broadcast(bool on) noexcept;
+  io::Result<uint32_t> ttl() const noexcept;
+  io::Result<void> set_ttl(uint32_t ttl) noexcept;
+  io::Result<bool> multicast_loop_v4() const noexcept;
+  io::Result<void> set_multicast_loop_v4(bool on) noexcept;
+  io::Result<uint32_t> multicast_ttl_v4() const noexcept;
+  io::Result<void> set_multicast_ttl_v4(uint32_t ttl) noexcept;
+  io::Result<bool> multicast_loop_v6() const noexcept;
+  io::Result<void> set_multicast_loop_v6(bool on) noexcept;
+  // Joins / leaves group `multiaddr` on the interface with address `iface`
+  // (Ipv4Addr::unspecified(): the system's choice) / index `ifindex` (0: any).
+  io::Result<void> join_multicast_v4(Ipv4Addr multiaddr, Ipv4Addr iface) noexcept;
+  io::Result<void> leave_multicast_v4(Ipv4Addr multiaddr, Ipv4Addr iface) noexcept;
+  io::Result<void> join_multicast_v6(const Ipv6Addr& multiaddr, uint32_t ifindex) noexcept;
+  io::Result<void> leave_multicast_v6(const Ipv6Addr& multiaddr, uint32_t ifindex) noexcept;
+
+ private:
+  static std::span<const std::byte> as_span(std::string_view s) noexcept {
+    return {reinterpret_cast<const std::byte*>(s.data()), s.size()};
+  }
+  explicit UdpSocket(detail::PollSocket s) noexcept : sock_(std::move(s)) {}
+  detail::PollSocket sock_;
+};
+
+}  // namespace tokio::net
+/* end file src/tokio/net/udp_socket.hpp */
+/* begin file src/tokio/net/unix_addr.hpp */
+// net::UnixSocketAddr (the address of a Unix domain socket: a path, an abstract name, or
+// unnamed) and net::UCred (the credentials of the process at the other end).
+
+/* #include <sys/socket.h> (already above) */
+#include <sys/types.h>
+#include <sys/un.h>
+
+/* #include <cstddef> (already above) */
+/* #include <optional> (already above) */
+/* #include <string> (already above) */
+/* #include <string_view> (already above) */
+
+
+namespace tokio::net {
+
+class UnixSocketAddr {
+ public:
+  UnixSocketAddr() noexcept;  // unnamed
+  // A filesystem path, or an abstract name when it starts with '\0'. Fails when longer
+  // than sun_path (AddrErrc::path_too_long) or empty.
+  static io::Result<UnixSocketAddr> from_pathname(std::string_view path);
+  static UnixSocketAddr from_raw(const sockaddr_un& sa, socklen_t len) noexcept;
+
+  bool is_unnamed() const noexcept { return kind() == Kind::Unnamed; }
+  // The filesystem path, if the address is one.
+  std::optional<std::string> as_pathname() const;
+  // The abstract name (without the leading NUL), if the address is one.
+  std::optional<std::string> as_abstract_name() const;
+  // The path, "@name" for an abstract name, "(unnamed)" otherwise.
+  std::string to_string() const;
+
+  const sockaddr* raw() const noexcept { return reinterpret_cast<const sockaddr*>(&sa_); }
+  socklen_t raw_len() const noexcept { return len_; }
+
+  friend bool operator==(const UnixSocketAddr& a, const UnixSocketAddr& b) noexcept;
+
+ private:
+  enum class Kind { Unnamed, Path, Abstract };
+  Kind kind() const noexcept;
+  std::string_view name() const noexcept;  // path or abstract name bytes
+  sockaddr_un sa_;
+  socklen_t len_;
+};
+
+// SO_PEERCRED of a connected Unix socket.
+struct UCred {
+  pid_t pid_ = 0;
+  uid_t uid_ = 0;
+  gid_t gid_ = 0;
+  std::optional<pid_t> pid() const noexcept {
+    return pid_ ? std::optional<pid_t>(pid_) : std::nullopt;
+  }
+  uid_t uid() const noexcept { return uid_; }
+  gid_t gid() const noexcept { return gid_; }
+};
+
+namespace detail_unix {
+io::Result<UnixSocketAddr> sock_name(int fd) noexcept;
+io::Result<UnixSocketAddr> peer_name(int fd) noexcept;
+io::Result<UCred> peer_cred(int fd) noexcept;
+struct AddrConv {
+  using type = UnixSocketAddr;
+  static io::Result<UnixSocketAddr> convert(const sockaddr_storage& ss, socklen_t len) noexcept {
+    return UnixSocketAddr::from_raw(reinterpret_cast<const sockaddr_un&>(ss), len);
+  }
+};
+}  // namespace detail_unix
+
+}  // namespace tokio::net
+/* end file src/tokio/net/unix_addr.hpp */
+/* begin file src/tokio/net/unix_stream.hpp */
+// net::UnixStream: a connected Unix domain stream socket (io::AsyncRead + io::AsyncWrite).
+//
+//   auto s = co_await tokio::net::UnixStream::connect("/run/app.sock");
+//   auto [a, b] = tokio::net::UnixStream::pair().value();   // connected to each other
+//
+// I/O methods, halves and cancel safety are those of TcpStream (see net/stream.hpp).
+// connect() on a listener whose backlog is full fails with EAGAIN (Linux does not queue
+// non-blocking Unix connects), as with Tokio.
+
+/* #include <string_view> (already above) */
+/* #include <utility> (already above) */
+
+
+namespace tokio::net {
+
+class UnixStream;
+
+namespace unix {
+using ReadHalf = detail_split::ReadHalf<UnixStream>;
+using WriteHalf = detail_split::WriteHalf<UnixStream>;
+using OwnedReadHalf = detail_split::OwnedReadHalf<UnixStream>;
+using OwnedWriteHalf = detail_split::OwnedWriteHalf<UnixStream>;
+using ReuniteError = detail_split::ReuniteError<UnixStream>;
+}  // namespace unix
+
+class UnixStream : public detail::StreamBase {
+ public:
+  UnixStream() noexcept = default;
+  UnixStream(UnixStream&&) noexcept = default;
+  UnixStream& operator=(UnixStream&&) noexcept = default;
+
+  // The path is copied before the coroutine starts.
+  static Task<io::Result<UnixStream>> connect(std::string_view path) {
+    return connect_addr(UnixSocketAddr::from_pathname(path));
+  }
+  // Two streams connected to each other (socketpair).
+  static io::Result<std::pair<UnixStream, UnixStream>> pair();
+  static io::Result<UnixStream> from_std(int fd);
+  int into_raw_fd() && noexcept { return sock_.release(); }
+
+  io::Result<UnixSocketAddr> local_addr() const noexcept { return detail_unix::sock_name(sock_.fd()); }
+  io::Result<UnixSocketAddr> peer_addr() const noexcept { return detail_unix::peer_name(sock_.fd()); }
+  io::Result<UCred> peer_cred() const noexcept { return detail_unix::peer_cred(sock_.fd()); }
+
+  std::pair<unix::ReadHalf, unix::WriteHalf> split() noexcept {
+    return {unix::ReadHalf(*this), unix::WriteHalf(*this)};
+  }
+  std::pair<unix::OwnedReadHalf, unix::OwnedWriteHalf> into_split() && {
+    return detail_split::into_split(std::move(*this));
+  }
+
+ private:
+  friend class UnixListener;
+  explicit UnixStream(detail::PollSocket s) noexcept : StreamBase(std::move(s)) {
+    if (auto* st = inq_state()) st->store(detail::kInqOff, std::memory_order_relaxed);  // TCP only
+  }
+  static Task<io::Result<UnixStream>> connect_addr(io::Result<UnixSocketAddr> addr);
+};
+
+}  // namespace tokio::net
+/* end file src/tokio/net/unix_stream.hpp */
+/* begin file src/tokio/net/unix_listener.hpp */
+// net::UnixListener: accepts Unix domain stream connections.
+//
+//   auto l = tokio::net::UnixListener::bind("/tmp/app.sock");    // io::Result<UnixListener>
+//   auto c = co_await l->accept();        // io::Result<pair<UnixStream, UnixSocketAddr>>
+//
+// bind() does not remove an existing file at the path (EADDRINUSE), and dropping the
+// listener does not unlink it, as with Tokio. accept() is cancel-safe; errors such as
+// EMFILE are returned without clearing readiness (pause before retrying).
+
+/* #include <string_view> (already above) */
+/* #include <utility> (already above) */
+
+
+namespace tokio::net {
+
+class UnixListener {
+ public:
+  UnixListener() noexcept = default;
+  UnixListener(UnixListener&&) noexcept = default;
+  UnixListener& operator=(UnixListener&&) noexcept = default;
+
+  static io::Result<UnixListener> bind(std::string_view path);
+  static io::Result<UnixListener> from_std(int fd);
+  int into_raw_fd() && noexcept { return sock_.release(); }
+  int as_raw_fd() const noexcept { return sock_.fd(); }
+
+  struct MakeAccepted {
+    static io::Result<std::pair<UnixStream, UnixSocketAddr>> make(detail::OwnedFd fd,
+                                                                  const sockaddr_storage& ss,
+                                                                  socklen_t len);
+  };
+  auto accept() noexcept {
+    return detail::IoOp<detail::AcceptOp<MakeAccepted>>(
+        sock_.io(), io::Interest::READABLE, detail::AcceptOp<MakeAccepted>(sock_.fd()));
+  }
+
+  io::Result<UnixSocketAddr> local_addr() const noexcept { return detail_unix::sock_name(sock_.fd()); }
+  io::Result<std::optional<std::error_code>> take_error() const noexcept {
+    return detail::take_socket_error(sock_.fd());
+  }
+
+ private:
+  explicit UnixListener(detail::PollSocket s) noexcept : sock_(std::move(s)) {}
+  detail::PollSocket sock_;
+};
+
+}  // namespace tokio::net
+/* end file src/tokio/net/unix_listener.hpp */
+/* begin file src/tokio/net/unix_datagram.hpp */
+// net::UnixDatagram: Unix domain datagram sockets.
+//
+//   auto a = tokio::net::UnixDatagram::bind("/tmp/a.sock");     // io::Result<UnixDatagram>
+//   auto [x, y] = tokio::net::UnixDatagram::pair().value();
+//   co_await x.send("ping");  co_await y.recv(buf);
+//   co_await a->send_to("hi", "/tmp/b.sock");
+//
+// Cancel safety: every operation is cancel-safe (no datagram is consumed or sent by an
+// operation destroyed before it completes).
+
+/* #include <cstring> (already above) */
+/* #include <span> (already above) */
+/* #include <system_error> (already above) */
+/* #include <string_view> (already above) */
+/* #include <utility> (already above) */
+
+
+namespace tokio::net {
+
+namespace detail_unix {
+// sendto a path; a malformed path is reported when the operation completes.
+struct SendToPathOp : detail::SendToOp {
+  std::error_code addr_error;
+  int64_t operator()() noexcept { return addr_error ? 0 : SendToOp::operator()(); }
+  io::Result<std::size_t> finish(int64_t r) const noexcept {
+    if (addr_error) return tokio::unexpected(addr_error);
+    return detail::finish_size(r);
+  }
+};
+}  // namespace detail_unix
+
+class UnixDatagram {
+ public:
+  UnixDatagram() noexcept = default;
+  UnixDatagram(UnixDatagram&&) noexcept = default;
+  UnixDatagram& operator=(UnixDatagram&&) noexcept = default;
+
+  static io::Result<UnixDatagram> bind(std::string_view path);
+  // A socket with no address (it can still send_to, and receive replies if the peer
+  // can address it: use bind for that).
+  static io::Result<UnixDatagram> unbound();
+  static io::Result<std::pair<UnixDatagram, UnixDatagram>> pair();
+  static io::Result<UnixDatagram> from_std(int fd);
+  int into_raw_fd() && noexcept { return sock_.release(); }
+  int as_raw_fd() const noexcept { return sock_.fd(); }
+
+  io::Result<void> connect(std::string_view path) noexcept;
+
+  auto send(std::span<const std::byte> buf) noexcept {
+    return detail::IoOp<detail::SendOp>(sock_.io(), io::Interest::WRITABLE,
+                                        detail::SendOp{{}, sock_.fd(), buf.data(), buf.size(), false});
+  }
+  auto send(std::string_view s) noexcept { return send(as_span(s)); }
+  auto recv(std::span<std::byte> buf) noexcept {
+    return detail::IoOp<detail::RecvOp>(sock_.io(), io::Interest::READABLE,
+                                        detail::RecvOp{{}, sock_.fd(), buf.data(), buf.size(), 0, false});
+  }
+  auto recv(std::span<char> buf) noexcept { return recv(std::as_writable_bytes(buf)); }
+
+  // io::Result<size_t>; an invalid path fails when awaited.
+  auto send_to(std::span<const std::byte> buf, std::string_view path) noexcept {
+    detail_unix::SendToPathOp op{{{}, sock_.fd(), buf.data(), buf.size(), {}, 0}, {}};
+    auto a = UnixSocketAddr::from_pathname(path);
+    if (a) {
+      std::memcpy(&op.ss, a->raw(), a->raw_len());
+      op.len = a->raw_len();
+    } else {
+      op.addr_error = a.error();
+    }
+    return detail::IoOp<detail_unix::SendToPathOp>(sock_.io(), io::Interest::WRITABLE, op);
+  }
+  auto send_to(std::string_view s, std::string_view path) noexcept {
+    return send_to(as_span(s), path);
+  }
+  // io::Result<std::pair<std::size_t, UnixSocketAddr>>.
+  auto recv_from(std::span<std::byte> buf) noexcept {
+    using Op = detail::RecvFromOp<detail_unix::AddrConv>;
+    return detail::IoOp<Op>(sock_.io(), io::Interest::READABLE, Op(sock_.fd(), buf.data(), buf.size(), 0));
+  }
+  auto recv_from(std::span<char> buf) noexcept { return recv_from(std::as_writable_bytes(buf)); }
+
+  io::Result<std::size_t> try_send(std::span<const std::byte> buf) noexcept;
+  io::Result<std::size_t> try_recv(std::span<std::byte> buf) noexcept;
+
+  auto readable() noexcept {
+    return detail::ReadinessAwait<detail::FinishVoid>(sock_.io(), io::Interest::READABLE);
+  }
+  auto writable() noexcept {
+    return detail::ReadinessAwait<detail::FinishVoid>(sock_.io(), io::Interest::WRITABLE);
+  }
+  auto ready(io::Interest interest) noexcept {
+    return detail::ReadinessAwait<detail::FinishReady>(sock_.io(), interest);
+  }
+
+  io::Result<UnixSocketAddr> local_addr() const noexcept { return detail_unix::sock_name(sock_.fd()); }
+  io::Result<UnixSocketAddr> peer_addr() const noexcept { return detail_unix::peer_name(sock_.fd()); }
+  io::Result<void> shutdown(Shutdown how) noexcept { return detail::shutdown_socket(sock_.fd(), how); }
+  io::Result<std::optional<std::error_code>> take_error() const noexcept {
+    return detail::take_socket_error(sock_.fd());
+  }
+
+ private:
+  static std::span<const std::byte> as_span(std::string_view s) noexcept {
+    return {reinterpret_cast<const std::byte*>(s.data()), s.size()};
+  }
+  explicit UnixDatagram(detail::PollSocket s) noexcept : sock_(std::move(s)) {}
+  detail::PollSocket sock_;
+};
+
+}  // namespace tokio::net
+/* end file src/tokio/net/unix_datagram.hpp */
+/* end file src/tokio/tokio.hpp */
+#endif // TOKIO_HPP_INCLUDED
+
+// Internal headers: parsed only by the implementation unit (or with TOKIO_INTERNALS,
+// by tests of the internals).
+#if (defined(TOKIO_IMPLEMENTATION) || defined(TOKIO_INTERNALS)) && !defined(TOKIO_INTERNALS_INCLUDED)
+#define TOKIO_INTERNALS_INCLUDED
+/* begin file src/tokio/core/detail/rand.hpp */
+// FastRand: per-worker xorshift64* randomness (steal start positions, select() order).
+
+/* #include <cstdint> (already above) */
+
+namespace tokio::detail {
+
+// xorshift64*: per-worker randomness for steal start positions and select() order.
+class FastRand {
+ public:
+  explicit FastRand(uint64_t seed = 0x9E3779B97F4A7C15ull) noexcept : s_(seed ? seed : 1) {}
+  uint32_t next() noexcept {
+    s_ ^= s_ >> 12;
+    s_ ^= s_ << 25;
+    s_ ^= s_ >> 27;
+    return static_cast<uint32_t>((s_ * 0x2545F4914F6CDD1Dull) >> 32);
+  }
+  // Uniform-ish in [0, n) without division (Lemire's multiply-shift).
+  uint32_t next_n(uint32_t n) noexcept {
+    return static_cast<uint32_t>((static_cast<uint64_t>(next()) * n) >> 32);
+  }
+
+ private:
+  uint64_t s_;
+};
+
+uint64_t random_seed() noexcept;
+
+}  // namespace tokio::detail
+/* end file src/tokio/core/detail/rand.hpp */
+/* begin file src/tokio/runtime/detail/blocking_pool.hpp */
+// The blocking pool: threads for spawn_blocking closures, for the multi-thread runtime's
+// workers, and for worker hand-offs during block_in_place.
+//
+// One mutex-protected FIFO and a condition variable, as in Tokio (spin-then-futex Mutex). A job goes to an idle
+// thread when there is one; otherwise a new thread starts while fewer than `thread_cap`
+// exist; otherwise it waits in the queue. Idle threads exit after `keep_alive`.
+// Shutdown cancels queued spawn_blocking tasks that have not started (their JoinHandles
+// report cancellation), lets running ones finish, and waits for the threads (bounded by
+// shutdown_timeout). Pool threads hold a reference on the runtime's shared state, so a
+// thread that outlives shutdown_timeout never touches freed memory.
+
+#include <pthread.h>
+
+/* #include <chrono> (already above) */
+/* #include <cstddef> (already above) */
+#include <deque>
+/* #include <optional> (already above) */
+/* #include <vector> (already above) */
+
+/* begin file src/tokio/runtime/detail/owned_tasks.hpp */
+// OwnedTasks: every live task of a scheduler, so shutdown can cancel the ones nobody will
+// ever wake again.
+//
+// Sharded by task id; each shard is a doubly linked intrusive list under a spin lock. The
+// list holds one task reference from bind() until the task completes (remove()). Separately
+// each shard counts the tasks bound to it that are not yet deallocated (`bound`); while any
+// shard is non-zero the scheduler's shared state holds a reference on itself, so a waker
+// that fires after the Runtime object is gone still finds a live scheduler. Tokio gets the
+// same guarantee by cloning an Arc<Handle> into every task, one contended atomic per spawn
+// and per free on a single cache line; here the count is per shard.
+
+/* #include <atomic> (already above) */
+/* #include <cstddef> (already above) */
+/* #include <cstdint> (already above) */
+/* #include <memory> (already above) */
 /* #include <vector> (already above) */
 
 
 namespace tokio::detail {
 
-class IoDriver final : public IoStack {
+// Intrusively reference-counted shared state (scheduler handles, LocalSet state).
+class RefCounted {
  public:
-  static constexpr uint32_t IDLE = 0;
-  static constexpr uint32_t PARKED = 1;
-  static constexpr uint32_t NOTIFIED = 2;
-
-  explicit IoDriver(const Config& cfg);
-  ~IoDriver() override;
-  IoDriver(const IoDriver&) = delete;
-  IoDriver& operator=(const IoDriver&) = delete;
-
-  void turn(std::optional<std::chrono::nanoseconds> timeout) override;
-  void unpark() noexcept override;
-  void shutdown() noexcept override;
-
-  // Registers `fd` with epoll for `interest`. Fails after shutdown.
-  io::Result<ScheduledIo*> add(int fd, io::Interest interest);
-  // Removes `fd` from epoll and queues `io` for release. The fd must still be open.
-  io::Result<void> remove(int fd, ScheduledIo* io) noexcept;
-
-  // Metrics.
-  uint64_t fd_registered_count() const noexcept { return registered_.load(std::memory_order_relaxed); }
-  uint64_t fd_deregistered_count() const noexcept {
-    return deregistered_.load(std::memory_order_relaxed);
+  void ref_inc() noexcept { refs_.fetch_add(1, std::memory_order_relaxed); }
+  void ref_dec() noexcept {
+    if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
   }
-  uint64_t ready_count() const noexcept { return ready_events_.load(std::memory_order_relaxed); }
-  std::size_t num_registered() const;
+
+ protected:
+  virtual ~RefCounted() = default;
 
  private:
-  static constexpr std::size_t kNotifyAfter = 16;  // pending releases before an unpark
-  static constexpr std::size_t kMaxFree = 4096;    // recycled entries kept
-
-  void release_pending() noexcept;
-  static uint32_t to_epoll(io::Interest interest) noexcept;
-  static uint32_t from_epoll(uint32_t events) noexcept;
-
-  int epfd_ = -1;
-  int evfd_ = -1;
-  std::vector<epoll_event> events_;
-  std::atomic<uint32_t> park_state_{IDLE};
-
-  mutable std::mutex mu_;
-  ScheduledIo* live_ = nullptr;         // registration set (guarded by mu_)
-  std::size_t num_live_ = 0;
-  std::vector<ScheduledIo*> free_;      // reusable entries (guarded by mu_)
-  std::vector<ScheduledIo*> pending_;   // deregistered, released at the next turn (mu_)
-  std::atomic<std::size_t> pending_count_{0};
-  bool is_shutdown_ = false;            // guarded by mu_
-
-  std::atomic<uint64_t> registered_{0};
-  std::atomic<uint64_t> deregistered_{0};
-  std::atomic<uint64_t> ready_events_{0};
+  std::atomic<std::size_t> refs_{1};
 };
 
-// The I/O driver of `h`'s runtime; throws std::logic_error naming `what` when the runtime
-// was built without enable_io().
-IoDriver* io_driver_of(HandleInner* h, const char* what);
-
-}  // namespace tokio::detail
-/* end file src/tokio/io/detail/io_driver.hpp */
-
-namespace tokio::detail {
-
-namespace {
-// The driver currently dispatching events on this thread (unpark from it is a no-op).
-thread_local IoDriver* tl_dispatching = nullptr;
-}  // namespace
-
-// The scheduler's hook (scheduler/driver.hpp): enable_io builds the reactor.
-std::unique_ptr<IoStack> make_io_stack(const Config& cfg, Driver&) {
-  return std::make_unique<IoDriver>(cfg);
-}
-
-IoDriver* io_driver_of(HandleInner* h, const char* what) {
-  if (IoStack* s = h->driver.io()) return static_cast<IoDriver*>(s);
-  throw std::logic_error(std::string("tokio: ") + what +
-                         " needs the I/O driver, but this runtime was built without it: call "
-                         "enable_io() (or enable_all()) on the runtime::Builder");
-}
-
-IoDriver::IoDriver(const Config& cfg) {
-  epfd_ = ::epoll_create1(EPOLL_CLOEXEC);
-  if (epfd_ < 0) throw std::system_error(errno, std::system_category(), "tokio: epoll_create1");
-  evfd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-  if (evfd_ < 0) {
-    int e = errno;
-    ::close(epfd_);
-    throw std::system_error(e, std::system_category(), "tokio: eventfd");
-  }
-  // The wake-up eventfd is edge-triggered and never read: each write is a new edge, and
-  // the 64-bit counter cannot overflow in practice (one increment per unpark of a parked
-  // driver).
-  epoll_event ev{};
-  ev.events = EPOLLIN | EPOLLET;
-  ev.data.ptr = nullptr;
-  if (::epoll_ctl(epfd_, EPOLL_CTL_ADD, evfd_, &ev) < 0) {
-    int e = errno;
-    ::close(evfd_);
-    ::close(epfd_);
-    throw std::system_error(e, std::system_category(), "tokio: epoll_ctl(eventfd)");
-  }
-  std::size_t n = cfg.max_io_events_per_tick ? cfg.max_io_events_per_tick : 1;
-  if (n > 65536) n = 65536;
-  events_.resize(n);
-}
-
-IoDriver::~IoDriver() {
-  // Registrations hold a reference on the runtime, so none is alive here; free the lists.
-  for (ScheduledIo* p : pending_) delete p;
-  for (ScheduledIo* p : free_) delete p;
-  while (live_) {
-    ScheduledIo* p = live_;
-    live_ = p->set_next;
-    delete p;
-  }
-  ::close(evfd_);
-  ::close(epfd_);
-}
-
-uint32_t IoDriver::to_epoll(io::Interest interest) noexcept {
-  uint32_t ev = EPOLLET;
-  if (interest.is_readable()) ev |= EPOLLIN | EPOLLRDHUP;
-  if (interest.is_writable()) ev |= EPOLLOUT;
-  if (interest.is_priority()) ev |= EPOLLPRI;
-  return ev;
-}
-
-uint32_t IoDriver::from_epoll(uint32_t events) noexcept {
-  using io::Ready;
-  uint32_t r = 0;
-  if (events & EPOLLIN) r |= Ready::kReadable;
-  if (events & EPOLLOUT) r |= Ready::kWritable;
-  if (events & EPOLLPRI) r |= Ready::kPriority;
-  if (events & EPOLLRDHUP) r |= Ready::kReadClosed;
-  if (events & EPOLLHUP) r |= Ready::kReadClosed | Ready::kWriteClosed;
-  if (events & EPOLLERR) r |= Ready::kError;
-  return r;
-}
-
-io::Result<ScheduledIo*> IoDriver::add(int fd, io::Interest interest) {
-  ScheduledIo* io = nullptr;
-  {
-    std::lock_guard<std::mutex> g(mu_);
-    if (is_shutdown_) {
-      return tokio::unexpected(make_error_code(io::ReactorErrc::shutdown));
-    }
-    if (!free_.empty()) {
-      io = free_.back();
-      free_.pop_back();
-    } else {
-      io = new ScheduledIo();
-    }
-    io->set_prev = nullptr;
-    io->set_next = live_;
-    if (live_) live_->set_prev = io;
-    live_ = io;
-    ++num_live_;
-  }
-  epoll_event ev{};
-  ev.events = to_epoll(interest);
-  ev.data.ptr = io;
-  if (::epoll_ctl(epfd_, EPOLL_CTL_ADD, fd, &ev) < 0) {
-    int e = errno;
-    std::lock_guard<std::mutex> g(mu_);
-    if (io->set_prev) io->set_prev->set_next = io->set_next;
-    else live_ = io->set_next;
-    if (io->set_next) io->set_next->set_prev = io->set_prev;
-    --num_live_;
-    free_.push_back(io);  // never seen by epoll: reusable at once
-    return io::os_error(e);
-  }
-  registered_.fetch_add(1, std::memory_order_relaxed);
-  return io;
-}
-
-io::Result<void> IoDriver::remove(int fd, ScheduledIo* io) noexcept {
-  int err = 0;
-  if (::epoll_ctl(epfd_, EPOLL_CTL_DEL, fd, nullptr) < 0) err = errno;
-  // Any waiter still linked belongs to an operation that outlived its I/O object: wake it
-  // so it fails instead of hanging. Done before the entry is queued for release (after
-  // that another thread's turn may recycle it).
-  io->shutdown();
-  bool notify = false;
-  {
-    std::lock_guard<std::mutex> g(mu_);
-    if (io->set_prev) io->set_prev->set_next = io->set_next;
-    else live_ = io->set_next;
-    if (io->set_next) io->set_next->set_prev = io->set_prev;
-    io->set_prev = io->set_next = nullptr;
-    --num_live_;
-    try {
-      pending_.push_back(io);
-    } catch (...) {
-      // Out of memory: leak the entry rather than free it under a possible dispatch.
-    }
-    notify = pending_.size() == kNotifyAfter;
-    pending_count_.store(pending_.size(), std::memory_order_relaxed);
-  }
-  deregistered_.fetch_add(1, std::memory_order_relaxed);
-  if (notify) unpark();
-  if (err) return io::os_error(err);
-  return {};
-}
-
-void IoDriver::release_pending() noexcept {
-  std::lock_guard<std::mutex> g(mu_);
-  for (ScheduledIo* p : pending_) {
-    if (free_.size() < kMaxFree) {
-      p->reset();
-      try {
-        free_.push_back(p);
-        continue;
-      } catch (...) {
-      }
-    }
-    delete p;
-  }
-  pending_.clear();
-  pending_count_.store(0, std::memory_order_relaxed);
-}
-
-std::size_t IoDriver::num_registered() const {
-  std::lock_guard<std::mutex> g(mu_);
-  return num_live_;
-}
-
-void IoDriver::turn(std::optional<std::chrono::nanoseconds> timeout) {
-  if (pending_count_.load(std::memory_order_relaxed) != 0) release_pending();
-
-  int ms = -1;
-  if (timeout) {
-    auto ns = timeout->count();
-    if (ns <= 0) {
-      ms = 0;
-    } else {
-      // Round up: waking early would only make the caller park again.
-      long long m = (ns + 999999) / 1000000;
-      ms = m > INT_MAX ? INT_MAX : static_cast<int>(m);
-    }
-  }
-  const bool blocking = ms != 0;
-  if (blocking && park_state_.exchange(PARKED, std::memory_order_acq_rel) == NOTIFIED) ms = 0;
-  int n = ::epoll_wait(epfd_, events_.data(), static_cast<int>(events_.size()), ms);
-  if (blocking) park_state_.exchange(IDLE, std::memory_order_acq_rel);
-  if (n <= 0) return;  // timeout, or EINTR (a signal): the caller re-checks its work
-
-  tl_dispatching = this;
-  uint64_t ready = 0;
-  for (int i = 0; i < n; ++i) {
-    auto* io = static_cast<ScheduledIo*>(events_[i].data.ptr);
-    if (!io) continue;  // the wake-up eventfd
-    io->set_readiness(from_epoll(events_[i].events));
-    ++ready;
-  }
-  tl_dispatching = nullptr;
-  if (ready) ready_events_.fetch_add(ready, std::memory_order_relaxed);
-}
-
-void IoDriver::unpark() noexcept {
-  if (tl_dispatching == this) return;
-  if (park_state_.exchange(NOTIFIED, std::memory_order_acq_rel) == PARKED) {
-    uint64_t one = 1;
-    ssize_t r;
-    do {
-      r = ::write(evfd_, &one, sizeof one);
-    } while (r < 0 && errno == EINTR);
-  }
-}
-
-void IoDriver::shutdown() noexcept {
-  std::lock_guard<std::mutex> g(mu_);
-  if (is_shutdown_) return;
-  is_shutdown_ = true;
-  // Woken under mu_ (so remove() cannot release an entry meanwhile): a wake only schedules
-  // or unparks, it never registers or deregisters.
-  for (ScheduledIo* p = live_; p; p = p->set_next) p->shutdown();
-}
-
-}  // namespace tokio::detail
-/* end file src/tokio/io/detail/io_driver.cpp */
-/* begin file src/tokio/io/detail/registration.cpp */
-
-namespace tokio::detail {
-
-io::Result<Registration> Registration::create(int fd, io::Interest interest, const char* what,
-                                              uint32_t ready) {
-  HandleInner* h = current_handle_or_throw(what);
-  IoDriver* d = io_driver_of(h, what);
-  auto io = d->add(fd, interest);
-  if (!io) return tokio::unexpected(io.error());
-  if (ready) (*io)->assume_ready(ready);
-  h->ref_inc();
-  Registration r;
-  r.driver_ = d;
-  r.handle_ = h;
-  r.io_ = *io;
-  r.fd_ = fd;
-  return r;
-}
-
-io::Result<void> Registration::deregister() noexcept {
-  ScheduledIo* io = std::exchange(io_, nullptr);
-  if (!io) return {};
-  auto r = driver_->remove(fd_, io);
-  driver_ = nullptr;
-  fd_ = -1;
-  std::exchange(handle_, nullptr)->ref_dec();
-  return r;
-}
-
-}  // namespace tokio::detail
-/* end file src/tokio/io/detail/registration.cpp */
-/* begin file src/tokio/io/detail/scheduled_io.cpp */
-
-namespace tokio::detail {
-
-void ScheduledIo::link(IoWaiter& w) noexcept {
-  w.next = nullptr;
-  w.prev = tail_;
-  if (tail_) tail_->next = &w;
-  else head_ = &w;
-  tail_ = &w;
-  w.linked.store(true, std::memory_order_relaxed);
-}
-
-void ScheduledIo::unlink(IoWaiter& w) noexcept {
-  if (w.prev) w.prev->next = w.next;
-  else head_ = w.next;
-  if (w.next) w.next->prev = w.prev;
-  else tail_ = w.prev;
-  w.prev = w.next = nullptr;
-}
-
-bool ScheduledIo::poll_ready_slow(task::Context& cx, IoWaiter& w, uint32_t& snapshot) noexcept {
-  Wakeable* old = nullptr;
-  lock_.lock();
-  // Re-check under the lock: the driver sets readiness before it takes the lock to wake,
-  // so either we see the new readiness here or the driver sees our node.
-  snapshot = readiness_.load(std::memory_order_acquire);
-  if (is_ready(snapshot, w.mask)) {
-    lock_.unlock();
-    return true;
-  }
-  Wakeable* cur = cx.raw_waker();
-  if (w.linked.load(std::memory_order_relaxed)) {
-    if (w.waker != cur) {
-      old = w.waker;
-      cur->vtable->clone(cur);
-      w.waker = cur;
-    }
-  } else {
-    cur->vtable->clone(cur);
-    w.waker = cur;
-    link(w);
-  }
-  lock_.unlock();
-  if (old) old->vtable->drop(old);
-  return false;
-}
-
-void ScheduledIo::remove_waiter_slow(IoWaiter& w) noexcept {
-  Wakeable* waker = nullptr;
-  lock_.lock();
-  if (w.linked.load(std::memory_order_relaxed)) {
-    unlink(w);
-    waker = w.waker;
-    w.waker = nullptr;
-    w.linked.store(false, std::memory_order_relaxed);
-  }
-  lock_.unlock();
-  if (waker) waker->vtable->drop(waker);
-}
-
-void ScheduledIo::set_readiness(uint32_t ready) noexcept {
-  uint32_t cur = readiness_.load(std::memory_order_relaxed);
-  for (;;) {
-    uint32_t tick = ((cur & kTickMask) + kTickOne) & kTickMask;
-    uint32_t next = (cur & (kShutdown | kReadyMask)) | ready | tick;
-    if (readiness_.compare_exchange_weak(cur, next, std::memory_order_acq_rel,
-                                         std::memory_order_relaxed)) {
-      break;
-    }
-  }
-  wake(ready);
-}
-
-void ScheduledIo::shutdown() noexcept {
-  readiness_.fetch_or(kShutdown, std::memory_order_acq_rel);
-  wake(kReadyMask);
-}
-
-void ScheduledIo::wake(uint32_t ready) noexcept {
-  // Wakers are collected under the lock and woken outside it (a wake may schedule a task,
-  // unpark a worker, take other locks); at most kBatch at a time.
-  constexpr std::size_t kBatch = 32;
-  Wakeable* batch[kBatch];
-  for (;;) {
-    std::size_t n = 0;
-    bool more = false;
-    lock_.lock();
-    IoWaiter* w = head_;
-    while (w) {
-      IoWaiter* next = w->next;
-      if (w->mask & ready) {
-        if (n == kBatch) {
-          more = true;
-          break;
-        }
-        unlink(*w);
-        batch[n++] = w->waker;
-        w->waker = nullptr;
-        // Last touch of the node: its owner may complete (and free it) from here on.
-        w->linked.store(false, std::memory_order_release);
-      }
-      w = next;
-    }
-    lock_.unlock();
-    for (std::size_t i = 0; i < n; ++i) batch[i]->vtable->wake(batch[i]);
-    if (!more) return;
-  }
-}
-
-}  // namespace tokio::detail
-/* end file src/tokio/io/detail/scheduled_io.cpp */
-/* begin file src/tokio/io/detail/utf8.cpp */
-// UTF-8 validation (see utf8.hpp).
-
-/* #include <cstring> (already above) */
-
-namespace tokio::detail {
-
-bool utf8_valid(const unsigned char* p, std::size_t n) noexcept {
-  std::size_t i = 0;
-  while (i < n) {
-    // ASCII fast path: 8 bytes at a time while none has the high bit.
-    while (i + 8 <= n) {
-      unsigned long long w;
-      std::memcpy(&w, p + i, 8);
-      if (w & 0x8080808080808080ULL) break;
-      i += 8;
-    }
-    if (i >= n) break;
-    unsigned char c = p[i];
-    if (c < 0x80) {
-      ++i;
-      continue;
-    }
-    std::size_t len;
-    unsigned char lo = 0x80, hi = 0xBF;  // allowed range of the second byte
-    if (c >= 0xC2 && c <= 0xDF) {
-      len = 2;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-      len = 3;
-      if (c == 0xE0) lo = 0xA0;       // overlong
-      else if (c == 0xED) hi = 0x9F;  // surrogates U+D800..DFFF
-    } else if (c >= 0xF0 && c <= 0xF4) {
-      len = 4;
-      if (c == 0xF0) lo = 0x90;       // overlong
-      else if (c == 0xF4) hi = 0x8F;  // above U+10FFFF
-    } else {
-      return false;  // continuation byte, C0/C1 (overlong), F5..FF
-    }
-    if (n - i < len) return false;
-    if (p[i + 1] < lo || p[i + 1] > hi) return false;
-    for (std::size_t k = 2; k < len; ++k) {
-      if ((p[i + k] & 0xC0) != 0x80) return false;
-    }
-    i += len;
-  }
-  return true;
-}
-
-}  // namespace tokio::detail
-/* end file src/tokio/io/detail/utf8.cpp */
-/* begin file src/tokio/io/duplex.cpp */
-// io::duplex: see duplex.hpp.
-
-/* #include <cstring> (already above) */
-/* #include <new> (already above) */
-/* #include <stdexcept> (already above) */
-
-namespace tokio::detail {
-
-// --- ByteRing ----------------------------------------------------------------------------
-ByteRing::~ByteRing() { ::operator delete(buf_); }
-
-void ByteRing::grow(std::size_t need, std::size_t max) {
-  std::size_t cap = cap_ ? cap_ : 4096;
-  while (cap < need) cap *= 2;
-  if (cap > max) cap = max;
-  auto* nb = static_cast<std::byte*>(::operator new(cap));
-  // Unwrap the old contents to the front of the new buffer.
-  std::size_t first = len_ < cap_ - head_ ? len_ : cap_ - head_;
-  if (first) std::memcpy(nb, buf_ + head_, first);
-  if (len_ > first) std::memcpy(nb + first, buf_, len_ - first);
-  ::operator delete(buf_);
-  buf_ = nb;
-  cap_ = cap;
-  head_ = 0;
-}
-
-void ByteRing::push(std::span<const std::byte> src, std::size_t max) {
-  if (src.empty()) return;
-  if (len_ + src.size() > cap_) grow(len_ + src.size(), max);
-  std::size_t tail = head_ + len_;
-  if (tail >= cap_) tail -= cap_;
-  std::size_t first = src.size() < cap_ - tail ? src.size() : cap_ - tail;
-  std::memcpy(buf_ + tail, src.data(), first);
-  if (src.size() > first) std::memcpy(buf_, src.data() + first, src.size() - first);
-  len_ += src.size();
-}
-
-std::size_t ByteRing::pop(std::span<std::byte> dst) noexcept {
-  std::size_t n = dst.size() < len_ ? dst.size() : len_;
-  if (n == 0) return 0;
-  std::size_t first = n < cap_ - head_ ? n : cap_ - head_;
-  std::memcpy(dst.data(), buf_ + head_, first);
-  if (n > first) std::memcpy(dst.data() + first, buf_, n - first);
-  head_ += n;
-  if (head_ >= cap_) head_ -= cap_;
-  len_ -= n;
-  if (len_ == 0) head_ = 0;
-  return n;
-}
-
-// --- waker slots --------------------------------------------------------------------------
-namespace {
-
-// Stores cx's waker in a slot (replacing a different one) and tags the registration.
-// Returns a waker reference the caller drops after unlocking (the replaced one), or null.
-Wakeable* register_waker(Wakeable*& slot, uint64_t& slot_tag, uint64_t& my_tag,
-                         uint64_t& next_tag, task::Context& cx) noexcept {
-  Wakeable* old = nullptr;
-  Wakeable* w = cx.raw_waker();
-  if (slot != w) {
-    old = slot;
-    w->vtable->clone(w);
-    slot = w;
-  }
-  my_tag = slot_tag = ++next_tag;
-  return old;
-}
-
-// Takes the waker out of a slot (to wake it after unlocking).
-Wakeable* take_waker(Wakeable*& slot, uint64_t& slot_tag) noexcept {
-  slot_tag = 0;
-  return std::exchange(slot, nullptr);
-}
-
-// Removes our own registration (a finished or cancelled operation); returns the waker
-// reference to drop after unlocking.
-Wakeable* unregister(Wakeable*& slot, uint64_t& slot_tag, uint64_t my_tag) noexcept {
-  if (my_tag != 0 && slot_tag == my_tag) return take_waker(slot, slot_tag);
-  return nullptr;
-}
-
-
-}  // namespace
-
-// --- read ---------------------------------------------------------------------------------
-bool DuplexReadOp::poll(task::Context& cx) noexcept {
-  if (!coop_poll_proceed(cx)) return false;
-  Wakeable* to_wake = nullptr;
-  Wakeable* to_drop = nullptr;
-  bool ready = true;
-  {
-    std::lock_guard<std::mutex> g(p_->mu);
-    if (p_->ring.size() > 0) {
-      n_ = p_->ring.pop(buf_);
-      if (n_ > 0) to_wake = take_waker(p_->write_waker, p_->write_tag);
-      to_drop = unregister(p_->read_waker, p_->read_tag, tag_);
-    } else if (p_->closed || buf_.empty()) {
-      n_ = 0;
-      to_drop = unregister(p_->read_waker, p_->read_tag, tag_);
-    } else {
-      to_drop = register_waker(p_->read_waker, p_->read_tag, tag_, p_->next_tag, cx);
-      ready = false;
-    }
-  }
-  if (ready) tag_ = 0;
-  drop_waker(to_drop);
-  wake_waker(to_wake);
-  return ready;
-}
-
-DuplexReadOp::~DuplexReadOp() {
-  if (tag_ == 0) return;
-  Wakeable* w;
-  {
-    std::lock_guard<std::mutex> g(p_->mu);
-    w = unregister(p_->read_waker, p_->read_tag, tag_);
-  }
-  drop_waker(w);
-}
-
-// --- write --------------------------------------------------------------------------------
-bool DuplexWriteOp::poll(task::Context& cx) noexcept {
-  if (!coop_poll_proceed(cx)) return false;
-  Wakeable* to_wake = nullptr;
-  Wakeable* to_drop = nullptr;
-  bool ready = true;
-  {
-    std::lock_guard<std::mutex> g(p_->mu);
-    if (p_->closed) {
-      broken_ = true;
-      to_drop = unregister(p_->write_waker, p_->write_tag, tag_);
-    } else if (buf_.empty()) {
-      n_ = 0;
-      to_drop = unregister(p_->write_waker, p_->write_tag, tag_);
-    } else if (p_->ring.size() == p_->max) {
-      to_drop = register_waker(p_->write_waker, p_->write_tag, tag_, p_->next_tag, cx);
-      ready = false;
-    } else {
-      std::size_t room = p_->max - p_->ring.size();
-      n_ = buf_.size() < room ? buf_.size() : room;
-      p_->ring.push(buf_.first(n_), p_->max);
-      to_wake = take_waker(p_->read_waker, p_->read_tag);
-      to_drop = unregister(p_->write_waker, p_->write_tag, tag_);
-    }
-  }
-  if (ready) tag_ = 0;
-  drop_waker(to_drop);
-  wake_waker(to_wake);
-  return ready;
-}
-
-io::Result<std::size_t> DuplexWriteOp::await_resume() noexcept {
-  if (broken_) return unexpected(std::make_error_code(std::errc::broken_pipe));
-  return n_;
-}
-
-DuplexWriteOp::~DuplexWriteOp() {
-  if (tag_ == 0) return;
-  Wakeable* w;
-  {
-    std::lock_guard<std::mutex> g(p_->mu);
-    w = unregister(p_->write_waker, p_->write_tag, tag_);
-  }
-  drop_waker(w);
-}
-
-// --- flush / shutdown -----------------------------------------------------------------------
-bool DuplexControlOp::poll(task::Context&) noexcept {
-  if (shutdown_) duplex_close(*p_);
-  return true;
-}
-
-void duplex_close(DuplexPipe& p) noexcept {
-  Wakeable* r;
-  Wakeable* w;
-  {
-    std::lock_guard<std::mutex> g(p.mu);
-    p.closed = true;
-    r = take_waker(p.read_waker, p.read_tag);
-    w = take_waker(p.write_waker, p.write_tag);
-  }
-  wake_waker(r);
-  wake_waker(w);
-}
-
-}  // namespace tokio::detail
-
-namespace tokio::io {
-
-DuplexStream& DuplexStream::operator=(DuplexStream&& o) noexcept {
-  if (this != &o) {
-    close();
-    s_ = std::exchange(o.s_, nullptr);
-    side_ = o.side_;
-  }
-  return *this;
-}
-
-void DuplexStream::check() const {
-  if (!s_) throw std::logic_error("operation on a moved-from io::DuplexStream");
-}
-
-void DuplexStream::close() noexcept {
-  detail::DuplexShared* s = std::exchange(s_, nullptr);
-  if (!s) return;
-  // Our writing direction: the peer reads what is buffered, then end of stream. Our
-  // reading direction: the peer's writes fail with broken_pipe from now on.
-  detail::duplex_close(s->pipes[1 - side_]);
-  detail::duplex_close(s->pipes[side_]);
-  if (s->ends.fetch_sub(1, std::memory_order_acq_rel) == 1) {
-    for (auto& p : s->pipes) {
-      if (p.read_waker) p.read_waker->vtable->drop(p.read_waker);
-      if (p.write_waker) p.write_waker->vtable->drop(p.write_waker);
-    }
-    delete s;
-  }
-}
-
-std::pair<DuplexStream, DuplexStream> duplex(std::size_t capacity) {
-  if (capacity == 0) {
-    throw std::invalid_argument("io::duplex: capacity must be > 0 (a 0-byte pipe can never transfer)");
-  }
-  auto* s = new detail::DuplexShared();
-  s->pipes[0].max = capacity;
-  s->pipes[1].max = capacity;
-  return {DuplexStream(s, 0), DuplexStream(s, 1)};
-}
-
-}  // namespace tokio::io
-/* end file src/tokio/io/duplex.cpp */
-/* begin file src/tokio/io/error.cpp */
-// io::Errc's error category.
-
-namespace tokio::io {
-
-namespace {
-class IoCategory final : public std::error_category {
+class OwnedTasks {
  public:
-  const char* name() const noexcept override { return "tokio.io"; }
-  std::string message(int ev) const override {
-    switch (static_cast<Errc>(ev)) {
-      case Errc::unexpected_eof:
-        return "unexpected end of file";
-      case Errc::write_zero:
-        return "write returned zero bytes: the writer can accept no more data";
-    }
-    return "unknown tokio.io error";
-  }
+  OwnedTasks(RefCounted* owner, std::size_t shards);
+
+  // Links a new task (taking over its owned-list reference). Returns false once closed;
+  // the caller then rejects the task.
+  bool bind(TaskHeader* t) noexcept;
+  // The task completed: unlink it. The caller drops the list's reference.
+  void remove(TaskHeader* t) noexcept;
+  // A bound task was freed.
+  void on_dealloc(uint64_t id) noexcept;
+
+  // Refuses further binds and cancels every task still listed. Tasks being polled on some
+  // thread right now are flagged and cancel themselves when their poll returns.
+  void close_and_shutdown_all() noexcept;
+  bool is_closed() const noexcept { return closed_.load(std::memory_order_acquire); }
+  bool is_empty() const noexcept { return alive() == 0; }
+  std::size_t alive() const noexcept;
+  uint64_t spawned() const noexcept;
+
+ private:
+  struct alignas(kCacheLine) Shard {
+    SpinLock lock;
+    TaskHeader* head = nullptr;
+    std::atomic<std::size_t> len{0};
+    std::atomic<uint64_t> bound{0};
+    std::atomic<uint64_t> spawned{0};  // written under `lock`
+  };
+  Shard& shard_of(uint64_t id) noexcept { return shards_[id & mask_]; }
+
+  RefCounted* owner_;
+  std::unique_ptr<Shard[]> shards_;
+  std::size_t mask_;
+  std::atomic<bool> closed_{false};
 };
-}  // namespace
 
-const std::error_category& io_category() noexcept {
-  static const IoCategory cat;
-  return cat;
-}
+}  // namespace tokio::detail
+/* end file src/tokio/runtime/detail/owned_tasks.hpp */
 
-}  // namespace tokio::io
-/* end file src/tokio/io/error.cpp */
-/* begin file src/tokio/io/reactor_error.cpp */
-/* #include <string> (already above) */
+namespace tokio::detail {
 
+struct HandleInner;
 
-namespace tokio::io {
-
-namespace {
-class ReactorCategory final : public std::error_category {
+class BlockingPool {
  public:
-  const char* name() const noexcept override { return "tokio.reactor"; }
-  std::string message(int) const override {
-    return "the runtime's I/O driver has shut down (or the I/O object was closed while an "
-           "operation on it was still waiting)";
-  }
-  std::error_condition default_error_condition(int) const noexcept override {
-    return std::errc::operation_canceled;
-  }
+  BlockingPool(HandleInner* owner, const Config& cfg, std::size_t thread_cap);
+  ~BlockingPool();
+
+  // Queues a spawn_blocking task (its header holds TaskState::INITIAL). When the pool is
+  // shut down the task is cancelled right away.
+  void spawn_task(TaskHeader* t);
+  // Runs fn(arg) on a pool thread even during shutdown (workers and core hand-offs).
+  // Throws std::system_error when no thread can be started.
+  void spawn_mandatory(void (*fn)(void*), void* arg);
+
+  // Stops accepting work, cancels queued tasks, waits up to `timeout` (nullopt: forever)
+  // for running jobs. Idempotent.
+  void shutdown(std::optional<std::chrono::nanoseconds> timeout);
+
+  std::size_t num_threads() const;
+  std::size_t num_idle_threads() const;
+  std::size_t queue_depth() const;
+  // Mandatory jobs (worker loops) queued or running: their threads are excluded from the
+  // blocking-thread metrics.
+  std::size_t num_mandatory_running() const;
+
+ private:
+  struct Job {
+    TaskHeader* task;  // spawn_blocking task, or null for a mandatory job
+    void (*fn)(void*);
+    void* arg;
+  };
+  bool submit(Job job);
+  void run_thread();
+  void join_finished();
+
+  HandleInner* owner_;
+  const Config& cfg_;
+  std::size_t thread_cap_;
+  mutable Mutex mu_;
+  Condvar cv_;       // idle threads wait here
+  Condvar exit_cv_;  // shutdown waits here for threads to exit
+  std::deque<Job> queue_;
+  std::size_t num_threads_ = 0;
+  std::size_t num_idle_ = 0;
+  std::size_t num_notified_ = 0;  // idle threads already promised a job
+  std::size_t num_mandatory_ = 0;
+  std::size_t thread_seq_ = 0;
+  bool shutdown_ = false;
+  std::vector<pthread_t> running_;   // threads still alive
+  std::vector<pthread_t> finished_;  // exited threads waiting to be joined
 };
-}  // namespace
-
-const std::error_category& reactor_category() noexcept {
-  static const ReactorCategory c;
-  return c;
-}
-
-}  // namespace tokio::io
-/* end file src/tokio/io/reactor_error.cpp */
-/* begin file src/tokio/io/read_ext.cpp */
-// Out-of-line pieces of read_ext.hpp.
-
-/* #include <stdexcept> (already above) */
-
-namespace tokio::detail {
-
-void throw_overlong_read() {
-  throw std::logic_error(
-      "an AsyncRead/AsyncWrite implementation reported more bytes than the buffer it was "
-      "given; fix its read/write to return at most buf.size()");
-}
 
 }  // namespace tokio::detail
-/* end file src/tokio/io/read_ext.cpp */
-/* begin file src/tokio/io/stdio.cpp */
-// io::stdin / stdout / stderr: see stdio.hpp.
+/* end file src/tokio/runtime/detail/blocking_pool.hpp */
+/* begin file src/tokio/runtime/detail/handle_inner.hpp */
+// HandleInner: the shared state of one runtime (what runtime::Handle points to). The two
+// scheduler flavours derive from it.
 
-#include <errno.h>
-/* #include <pthread.h> (already above) */
-#include <signal.h>
-/* #include <unistd.h> (already above) */
-
-#include <algorithm>
-/* #include <cstring> (already above) */
-/* #include <ctime> (already above) */
-/* #include <stdexcept> (already above) */
-/* #include <utility> (already above) */
-
-
-namespace tokio::detail {
-
-namespace {
-
-StdioJobOut blocking_read(int fd, std::vector<std::byte> buf) {
-  StdioJobOut out;
-  for (;;) {
-    ssize_t r = ::read(fd, buf.data(), buf.size());
-    if (r >= 0) {
-      out.n = static_cast<std::size_t>(r);
-      buf.resize(out.n);
-      break;
-    }
-    if (errno == EINTR) continue;
-    out.err = errno;
-    buf.clear();
-    break;
-  }
-  out.buf = std::move(buf);
-  return out;
-}
-
-// Writes all of buf. SIGPIPE is blocked meanwhile, and one this write raised is consumed,
-// so a closed pipe is reported as EPIPE instead of killing the process.
-StdioJobOut blocking_write_all(int fd, std::vector<std::byte> buf) {
-  StdioJobOut out;
-  sigset_t pipe_set, old_set, pending;
-  sigemptyset(&pipe_set);
-  sigaddset(&pipe_set, SIGPIPE);
-  pthread_sigmask(SIG_BLOCK, &pipe_set, &old_set);
-  sigemptyset(&pending);
-  sigpending(&pending);
-  bool was_pending = sigismember(&pending, SIGPIPE) == 1;
-  std::size_t off = 0;
-  while (off < buf.size()) {
-    ssize_t r = ::write(fd, buf.data() + off, buf.size() - off);
-    if (r > 0) {
-      off += static_cast<std::size_t>(r);
-      continue;
-    }
-    if (r < 0 && errno == EINTR) continue;
-    out.err = r == 0 ? -1 : errno;  // -1: the fd accepted nothing (write_zero)
-    break;
-  }
-  if (out.err == EPIPE && !was_pending) {
-    struct timespec zero = {0, 0};
-    while (sigtimedwait(&pipe_set, nullptr, &zero) < 0 && errno == EINTR) {
-    }
-  }
-  pthread_sigmask(SIG_SETMASK, &old_set, nullptr);
-  out.n = off;
-  buf.clear();
-  out.buf = std::move(buf);
-  return out;
-}
-
-std::error_code job_error(int err) {
-  if (err == -1) return io::Errc::write_zero;
-  return {err, std::system_category()};
-}
-
-}  // namespace
-
-bool BlockingFd::poll_job(task::Context& cx, StdioJobOut& done, std::error_code& err) {
-  task::JoinHandle<StdioJobOut>::Awaiter<false> aw(job_);
-  if (!aw.poll(cx)) return false;
-  auto r = aw.await_resume();
-  job_ = task::JoinHandle<StdioJobOut>();
-  if (!r) {
-    if (r.error().is_panic()) r.error().rethrow();
-    err = std::make_error_code(std::errc::operation_canceled);  // runtime shutting down
-    return true;
-  }
-  done = std::move(*r);
-  return true;
-}
-
-bool BlockingFd::poll_read(task::Context& cx, std::span<std::byte> dst,
-                           io::Result<std::size_t>& out) {
-  if (!job_.valid()) {
-    if (pos_ < buf_.size() || dst.empty()) {
-      std::size_t n = std::min(dst.size(), buf_.size() - pos_);
-      if (n) std::memcpy(dst.data(), buf_.data() + pos_, n);
-      pos_ += n;
-      out = n;
-      return true;
-    }
-    std::vector<std::byte> buf = std::move(buf_);
-    buf.resize(std::min(dst.size(), kStdioMaxBuf));
-    buf_.clear();
-    pos_ = 0;
-    job_ = spawn_blocking_on(current_handle_or_throw("io::stdin() read"),
-                             [fd = fd_, b = std::move(buf)]() mutable {
-                               return blocking_read(fd, std::move(b));
-                             });
-  }
-  StdioJobOut done;
-  std::error_code err;
-  if (!poll_job(cx, done, err)) return false;
-  if (err) {
-    out = unexpected(err);
-    return true;
-  }
-  buf_ = std::move(done.buf);
-  pos_ = 0;
-  if (done.err) {
-    buf_.clear();
-    out = unexpected(job_error(done.err));
-    return true;
-  }
-  std::size_t n = std::min(dst.size(), buf_.size());
-  if (n) std::memcpy(dst.data(), buf_.data(), n);
-  pos_ = n;
-  out = n;
-  return true;
-}
-
-bool BlockingFd::poll_write(task::Context& cx, std::span<const std::byte> src,
-                            io::Result<std::size_t>& out) {
-  if (job_.valid()) {
-    // One operation at a time: wait for the previous write, and report its error.
-    StdioJobOut done;
-    std::error_code err;
-    if (!poll_job(cx, done, err)) return false;
-    buf_ = std::move(done.buf);
-    if (!err && done.err) err = job_error(done.err);
-    if (err) {
-      out = unexpected(err);
-      return true;
-    }
-  }
-  if (src.empty()) {
-    out = std::size_t{0};
-    return true;
-  }
-  std::size_t n = std::min(src.size(), kStdioMaxBuf);
-  std::vector<std::byte> buf = std::move(buf_);
-  buf.assign(src.begin(), src.begin() + static_cast<std::ptrdiff_t>(n));
-  buf_.clear();
-  job_ = spawn_blocking_on(current_handle_or_throw("io::stdout()/stderr() write"),
-                           [fd = fd_, b = std::move(buf)]() mutable {
-                             return blocking_write_all(fd, std::move(b));
-                           });
-  out = n;
-  return true;
-}
-
-bool BlockingFd::poll_flush(task::Context& cx, io::Result<void>& out) {
-  if (job_.valid()) {
-    StdioJobOut done;
-    std::error_code err;
-    if (!poll_job(cx, done, err)) return false;
-    buf_ = std::move(done.buf);
-    if (!err && done.err) err = job_error(done.err);
-    if (err) {
-      out = unexpected(err);
-      return true;
-    }
-  }
-  out = {};
-  return true;
-}
-
-// --- leaves ----------------------------------------------------------------------------------
-bool StdioReadOp::poll(task::Context& cx) noexcept {
-  try {
-    return b_->poll_read(cx, dst_, out_);
-  } catch (...) {
-    exc_ = std::current_exception();
-    return true;
-  }
-}
-io::Result<std::size_t> StdioReadOp::await_resume() {
-  if (exc_) std::rethrow_exception(exc_);
-  return std::move(out_);
-}
-
-bool StdioWriteOp::poll(task::Context& cx) noexcept {
-  try {
-    return b_->poll_write(cx, src_, out_);
-  } catch (...) {
-    exc_ = std::current_exception();
-    return true;
-  }
-}
-io::Result<std::size_t> StdioWriteOp::await_resume() {
-  if (exc_) std::rethrow_exception(exc_);
-  return std::move(out_);
-}
-
-bool StdioFlushOp::poll(task::Context& cx) noexcept {
-  try {
-    return b_->poll_flush(cx, out_);
-  } catch (...) {
-    exc_ = std::current_exception();
-    return true;
-  }
-}
-io::Result<void> StdioFlushOp::await_resume() {
-  if (exc_) std::rethrow_exception(exc_);
-  return std::move(out_);
-}
-
-io::Stdin stdin_from_fd(int fd) { return io::Stdin(fd); }
-io::Stdout stdout_from_fd(int fd) { return io::Stdout(fd); }
-
-}  // namespace tokio::detail
-
-namespace tokio::io {
-
-detail::BlockingFd* Stdin::b() const {
-  if (!b_) throw std::logic_error("operation on a moved-from io::Stdin");
-  return b_.get();
-}
-detail::BlockingFd* StdWriter::b() const {
-  if (!b_) throw std::logic_error("operation on a moved-from io::Stdout/Stderr");
-  return b_.get();
-}
-
-Stdin stdin() { return Stdin(STDIN_FILENO); }
-Stdout stdout() { return Stdout(STDOUT_FILENO); }
-Stderr stderr() { return Stderr(STDERR_FILENO); }
-
-}  // namespace tokio::io
-/* end file src/tokio/io/stdio.cpp */
-/* begin file src/tokio/net/detail/socket.cpp */
-#include <fcntl.h>
-/* #include <netinet/in.h> (already above) */
-#include <netinet/tcp.h>
-/* #include <unistd.h> (already above) */
-
-/* #include <cstring> (already above) */
+/* #include <atomic> (already above) */
+/* #include <chrono> (already above) */
+/* #include <cstddef> (already above) */
+/* #include <cstdint> (already above) */
+/* #include <optional> (already above) */
 
 
 namespace tokio::detail {
 
-void OwnedFd::reset() noexcept {
-  if (fd_ >= 0) {
-    // close(2) is not retried on EINTR: on Linux the fd is released even then.
-    ::close(fd_);
-    fd_ = -1;
+// Per-worker counters. Written only by the worker that owns them (plain load+store, no
+// RMW), read by anyone through RuntimeMetrics.
+struct WorkerStats {
+  std::atomic<uint64_t> park_count{0};
+  std::atomic<uint64_t> park_unpark_count{0};
+  std::atomic<uint64_t> noop_count{0};
+  std::atomic<uint64_t> steal_count{0};
+  std::atomic<uint64_t> steal_operations{0};
+  std::atomic<uint64_t> poll_count{0};
+  std::atomic<uint64_t> local_schedule_count{0};
+  std::atomic<uint64_t> overflow_count{0};
+  std::atomic<uint64_t> busy_ns{0};
+
+  static void bump(std::atomic<uint64_t>& c, uint64_t n = 1) noexcept {
+    c.store(c.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
   }
-}
+};
 
-io::Result<OwnedFd> new_socket(int domain, int type, int protocol) noexcept {
-  int fd = ::socket(domain, type | SOCK_NONBLOCK | SOCK_CLOEXEC, protocol);
-  if (fd < 0) return io::last_os_error();
-  return OwnedFd(fd);
-}
+// What tls.worker points to: the base of each scheduler's per-worker context (the
+// multi-thread Worker, the current-thread core's context), so a scheduler can tell whether
+// the current thread is one of its own workers and reach its own state from it.
+struct WorkerContext {
+  HandleInner* handle;
+};
 
-io::Result<void> set_nonblocking(int fd) noexcept {
-  int fl = ::fcntl(fd, F_GETFL);
-  if (fl < 0) return io::last_os_error();
-  if (!(fl & O_NONBLOCK) && ::fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) return io::last_os_error();
-  return {};
-}
+struct HandleInner : RefCounted, Scheduler {
+  HandleInner(Config cfg, std::size_t owned_shards, std::size_t blocking_threads_extra);
 
-io::Result<void> set_opt(int fd, int level, int name, int value) noexcept {
-  if (::setsockopt(fd, level, name, &value, sizeof value) < 0) return io::last_os_error();
-  return {};
-}
-
-io::Result<int> get_opt(int fd, int level, int name) noexcept {
-  int v = 0;
-  socklen_t len = sizeof v;
-  if (::getsockopt(fd, level, name, &v, &len) < 0) return io::last_os_error();
-  return v;
-}
-
-io::Result<net::SocketAddr> inet_sock_name(int fd) noexcept {
-  sockaddr_storage ss{};
-  socklen_t len = sizeof ss;
-  if (::getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len) < 0) return io::last_os_error();
-  return net::SocketAddr::from_sockaddr(reinterpret_cast<sockaddr*>(&ss), len);
-}
-
-io::Result<net::SocketAddr> inet_peer_name(int fd) noexcept {
-  sockaddr_storage ss{};
-  socklen_t len = sizeof ss;
-  if (::getpeername(fd, reinterpret_cast<sockaddr*>(&ss), &len) < 0) return io::last_os_error();
-  return net::SocketAddr::from_sockaddr(reinterpret_cast<sockaddr*>(&ss), len);
-}
-
-io::Result<std::optional<std::error_code>> take_socket_error(int fd) noexcept {
-  auto e = get_opt(fd, SOL_SOCKET, SO_ERROR);
-  if (!e) return tokio::unexpected(e.error());
-  if (*e == 0) return std::optional<std::error_code>();
-  return std::optional<std::error_code>(std::error_code(*e, std::system_category()));
-}
-
-io::Result<void> shutdown_socket(int fd, net::Shutdown how) noexcept {
-  int h = how == net::Shutdown::Read ? SHUT_RD : how == net::Shutdown::Write ? SHUT_WR : SHUT_RDWR;
-  if (::shutdown(fd, h) < 0) return io::last_os_error();
-  return {};
-}
-
-io::Result<void> set_linger(int fd, std::optional<std::chrono::seconds> d) noexcept {
-  linger l{};
-  l.l_onoff = d.has_value();
-  l.l_linger = d ? static_cast<int>(d->count()) : 0;
-  if (::setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof l) < 0) return io::last_os_error();
-  return {};
-}
-
-io::Result<std::optional<std::chrono::seconds>> get_linger(int fd) noexcept {
-  linger l{};
-  socklen_t len = sizeof l;
-  if (::getsockopt(fd, SOL_SOCKET, SO_LINGER, &l, &len) < 0) return io::last_os_error();
-  if (!l.l_onoff) return std::optional<std::chrono::seconds>();
-  return std::optional<std::chrono::seconds>(std::chrono::seconds(l.l_linger));
-}
-
-int64_t RecvOp::recv_inq() noexcept {
-  iovec iov{p, n};
-  alignas(cmsghdr) char cbuf[CMSG_SPACE(sizeof(int))];
-  msghdr m{};
-  m.msg_iov = &iov;
-  m.msg_iovlen = 1;
-  for (;;) {
-    m.msg_control = cbuf;
-    m.msg_controllen = sizeof cbuf;
-    long r = ::recvmsg(fd, &m, flags);
-    if (r < 0 && errno == EINTR) continue;
-    if (r > 0) {
-      for (cmsghdr* c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c)) {
-        if (c->cmsg_level == SOL_TCP && c->cmsg_type == TCP_CM_INQ) {
-          int left;
-          std::memcpy(&left, CMSG_DATA(c), sizeof left);
-          empty = left == 0;
-        }
-      }
+  // Binds and schedules a new task, or cancels it when the runtime is shut down.
+  void spawn(TaskHeader* t) noexcept {
+    t->sched = this;
+    if (TOKIO_UNLIKELY(!owned.bind(t))) {
+      t->sched = nullptr;
+      task_reject(t);
+      return;
     }
-    return sys_result(r);
+    schedule(t, false);
   }
-}
 
-void RecvOp::enable_inq() noexcept {
-  int one = 1;
-  bool ok = ::setsockopt(fd, SOL_TCP, TCP_INQ, &one, sizeof one) == 0;
-  inq->store(ok ? kInqOn : kInqOff, std::memory_order_relaxed);
-}
+  // Drives a block_on root (its slot armed by set_starter) until it finishes.
+  virtual void block_on_slot(PollSlot& slot) = 0;
+  // Cancels every task, stops the workers and the blocking pool. Called once.
+  virtual void shutdown(std::optional<std::chrono::nanoseconds> blocking_timeout) = 0;
+  virtual runtime::RuntimeFlavor flavor() const noexcept = 0;
+  virtual std::size_t num_workers() const noexcept = 0;
+  virtual const WorkerStats& worker_stats(std::size_t i) const noexcept = 0;
+  virtual std::size_t worker_local_queue_depth(std::size_t i) const noexcept = 0;
+  virtual std::size_t global_queue_depth() const noexcept = 0;
+  virtual uint64_t remote_schedule_count() const noexcept = 0;
+  // Multi-thread only: hands this worker's core to another thread (block_in_place).
+  virtual void block_in_place_begin() {}
+  virtual void block_in_place_end() {}
 
-io::Result<PollSocket> PollSocket::adopt(OwnedFd fd, io::Interest interest, const char* what,
-                                        uint32_t ready) {
-  auto reg = Registration::create(fd.get(), interest, what, ready);
-  if (!reg) return tokio::unexpected(reg.error());  // fd closes here
-  PollSocket s;
-  s.fd_ = std::move(fd);
-  s.reg_ = std::move(*reg);
-  return s;
-}
+  void on_complete(TaskHeader* t) noexcept override { owned.remove(t); }
+  void on_dealloc(uint64_t id) noexcept override { owned.on_dealloc(id); }
+
+  // True when the calling thread is one of this runtime's workers holding a core.
+  bool on_worker_thread() const noexcept {
+    WorkerContext* w = tls.worker;
+    return w && w->handle == this;
+  }
+
+  Config config;
+  uint64_t id;
+  Driver driver;
+  OwnedTasks owned;
+  BlockingPool blocking;
+  std::atomic<bool> is_shutdown{false};
+  // Polls of this runtime's tasks that the coop budget forced to yield
+  // (RuntimeMetrics::budget_forced_yield_count; relaxed, a statistic).
+  std::atomic<uint64_t> budget_forced_yields{0};
+
+ protected:
+  ~HandleInner() override;
+};
+
+// Marks the calling thread as driving a runtime for the guard's lifetime; throws the
+// nested-runtime error when it already is.
+class EnterRuntime {
+ public:
+  EnterRuntime(HandleInner* h, const char* what);
+  ~EnterRuntime();
+  EnterRuntime(const EnterRuntime&) = delete;
+  EnterRuntime& operator=(const EnterRuntime&) = delete;
+
+ private:
+  HandleInner* prev_handle_;
+};
+
+HandleInner* make_current_thread(Config cfg);
+HandleInner* make_multi_thread(Config cfg);
+
 
 }  // namespace tokio::detail
-/* end file src/tokio/net/detail/socket.cpp */
-/* begin file src/tokio/net/errors.cpp */
-#include <netdb.h>
-
-/* #include <string> (already above) */
-
-
-namespace tokio::net {
-
-namespace {
-
-class AddrCategory final : public std::error_category {
- public:
-  const char* name() const noexcept override { return "tokio.net.addr"; }
-  std::string message(int c) const override {
-    switch (static_cast<AddrErrc>(c)) {
-      case AddrErrc::invalid_socket_address:
-        return "invalid socket address: expected \"1.2.3.4:80\", \"[::1]:80\" or \"host:80\"";
-      case AddrErrc::invalid_ip_address:
-        return "invalid IP address: expected a dotted-quad IPv4 address or an IPv6 address";
-      case AddrErrc::invalid_port:
-        return "invalid port: expected a decimal number from 0 to 65535";
-      case AddrErrc::host_needs_lookup:
-        return "a host name needs a DNS lookup here: pass an IP address (or resolve it first "
-               "with net::lookup_host)";
-      case AddrErrc::no_addresses:
-        return "the host name resolved to no usable address";
-      case AddrErrc::path_too_long:
-        return "Unix socket path too long (at most 107 bytes)";
-    }
-    return "unknown address error";
-  }
-  std::error_condition default_error_condition(int c) const noexcept override {
-    if (static_cast<AddrErrc>(c) == AddrErrc::no_addresses) {
-      return std::errc::address_not_available;
-    }
-    return std::errc::invalid_argument;
-  }
-};
-
-class GaiCategory final : public std::error_category {
- public:
-  const char* name() const noexcept override { return "getaddrinfo"; }
-  std::string message(int c) const override { return ::gai_strerror(c); }
-};
-
-}  // namespace
-
-const std::error_category& addr_category() noexcept {
-  static const AddrCategory c;
-  return c;
-}
-
-const std::error_category& gai_category() noexcept {
-  static const GaiCategory c;
-  return c;
-}
-
-}  // namespace tokio::net
-/* end file src/tokio/net/errors.cpp */
-/* begin file src/tokio/net/lookup_host.cpp */
-/* #include <netdb.h> (already above) */
-
-/* #include <algorithm> (already above) */
-
-
-namespace tokio::net {
-
-namespace {
-io::Result<std::vector<SocketAddr>> lookup_one(SocketAddr a) { return std::vector<SocketAddr>{a}; }
-io::Result<std::vector<SocketAddr>> lookup_fail(AddrErrc e) { return tokio::unexpected(make_error_code(e)); }
-
-// Splits "host:port" (host may be "[v6]"). Returns false when malformed.
-bool split_host_port(std::string_view s, std::string_view& host, uint16_t& port, AddrErrc& err) {
-  auto colon = s.rfind(':');
-  if (colon == std::string_view::npos) {
-    err = AddrErrc::invalid_socket_address;
-    return false;
-  }
-  host = s.substr(0, colon);
-  if (host.empty() || host.find(':') != std::string_view::npos || host.front() == '[') {
-    err = AddrErrc::invalid_socket_address;
-    return false;
-  }
-  if (!detail_addr::parse_port(s.substr(colon + 1), port)) {
-    err = AddrErrc::invalid_port;
-    return false;
-  }
-  return true;
-}
-}  // namespace
-
-std::optional<io::Result<std::vector<SocketAddr>>> ToSocketAddrs::try_resolve() const {
-  switch (kind_) {
-    case Kind::List:
-      return io::Result<std::vector<SocketAddr>>(addrs_);
-    case Kind::Text: {
-      auto lit = SocketAddr::parse(text_);
-      if (lit) return lookup_one(*lit);
-      std::string_view host;
-      uint16_t port;
-      AddrErrc err;
-      if (!split_host_port(text_, host, port, err)) return lookup_fail(err);
-      return std::nullopt;  // a host name
-    }
-    case Kind::HostPort: {
-      if (text_.empty()) return lookup_fail(AddrErrc::invalid_socket_address);
-      std::string_view h = text_;
-      if (h.size() >= 2 && h.front() == '[' && h.back() == ']') h = h.substr(1, h.size() - 2);
-      if (auto ip = IpAddr::parse(h)) return lookup_one(SocketAddr(*ip, port_));
-      if (h.find(':') != std::string_view::npos) return lookup_fail(AddrErrc::invalid_ip_address);
-      return std::nullopt;
-    }
-  }
-  return lookup_fail(AddrErrc::invalid_socket_address);
-}
-
-io::Result<std::vector<SocketAddr>> ToSocketAddrs::resolve_blocking() const {
-  if (auto r = try_resolve()) return std::move(*r);
-  std::string host;
-  uint16_t port = port_;
-  if (kind_ == Kind::Text) {
-    std::string_view h;
-    AddrErrc err;
-    if (!split_host_port(text_, h, port, err)) return lookup_fail(err);
-    host.assign(h);
-  } else {
-    host = text_;
-  }
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  addrinfo* res = nullptr;
-  int rc = ::getaddrinfo(host.c_str(), nullptr, &hints, &res);
-  if (rc == EAI_SYSTEM) return io::last_os_error();
-  if (rc != 0) return tokio::unexpected(std::error_code(rc, gai_category()));
-  std::vector<SocketAddr> out;
-  for (addrinfo* ai = res; ai; ai = ai->ai_next) {
-    auto a = SocketAddr::from_sockaddr(ai->ai_addr, ai->ai_addrlen);
-    if (!a) continue;
-    a->set_port(port);
-    if (std::find(out.begin(), out.end(), *a) == out.end()) out.push_back(*a);
-  }
-  ::freeaddrinfo(res);
-  if (out.empty()) return lookup_fail(AddrErrc::no_addresses);
-  return out;
-}
-
-Task<io::Result<std::vector<SocketAddr>>> lookup_host(ToSocketAddrs target) {
-  if (auto r = target.try_resolve()) co_return std::move(*r);
-  auto h = tokio::task::spawn_blocking([t = std::move(target)] { return t.resolve_blocking(); });
-  auto r = co_await h.result();
-  if (!r) co_return tokio::unexpected(std::make_error_code(std::errc::operation_canceled));
-  co_return std::move(*r);
-}
-
-}  // namespace tokio::net
-/* end file src/tokio/net/lookup_host.cpp */
-/* begin file src/tokio/net/socket_addr.cpp */
-#include <arpa/inet.h>
-
-/* #include <cstring> (already above) */
-
-
-namespace tokio::net {
-
-namespace {
-template <class T>
-io::Result<T> addr_error(AddrErrc e) {
-  return tokio::unexpected(make_error_code(e));
-}
-}  // namespace
-
-// --- Ipv4Addr / Ipv6Addr / IpAddr ---------------------------------------------------------
-io::Result<Ipv4Addr> Ipv4Addr::parse(std::string_view s) {
-  char buf[INET_ADDRSTRLEN];
-  if (s.empty() || s.size() >= sizeof buf) return addr_error<Ipv4Addr>(AddrErrc::invalid_ip_address);
-  std::memcpy(buf, s.data(), s.size());
-  buf[s.size()] = 0;
-  in_addr a;
-  if (::inet_pton(AF_INET, buf, &a) != 1) return addr_error<Ipv4Addr>(AddrErrc::invalid_ip_address);
-  std::array<uint8_t, 4> o;
-  std::memcpy(o.data(), &a, 4);
-  return Ipv4Addr(o);
-}
-
-std::string Ipv4Addr::to_string() const {
-  char buf[INET_ADDRSTRLEN];
-  ::inet_ntop(AF_INET, o_.data(), buf, sizeof buf);
-  return buf;
-}
-
-io::Result<Ipv6Addr> Ipv6Addr::parse(std::string_view s) {
-  char buf[INET6_ADDRSTRLEN];
-  if (s.empty() || s.size() >= sizeof buf) return addr_error<Ipv6Addr>(AddrErrc::invalid_ip_address);
-  std::memcpy(buf, s.data(), s.size());
-  buf[s.size()] = 0;
-  in6_addr a;
-  if (::inet_pton(AF_INET6, buf, &a) != 1) return addr_error<Ipv6Addr>(AddrErrc::invalid_ip_address);
-  std::array<uint8_t, 16> o;
-  std::memcpy(o.data(), &a, 16);
-  return Ipv6Addr(o);
-}
-
-std::string Ipv6Addr::to_string() const {
-  char buf[INET6_ADDRSTRLEN];
-  ::inet_ntop(AF_INET6, o_.data(), buf, sizeof buf);
-  return buf;
-}
-
-io::Result<IpAddr> IpAddr::parse(std::string_view s) {
-  if (s.find(':') != std::string_view::npos) {
-    auto a = Ipv6Addr::parse(s);
-    if (!a) return tokio::unexpected(a.error());
-    return IpAddr(*a);
-  }
-  auto a = Ipv4Addr::parse(s);
-  if (!a) return tokio::unexpected(a.error());
-  return IpAddr(*a);
-}
-
-// --- SocketAddr ---------------------------------------------------------------------------
-bool detail_addr::parse_port(std::string_view s, uint16_t& out) noexcept {
-  if (s.empty() || s.size() > 5) return false;
-  uint32_t v = 0;
-  for (char c : s) {
-    if (c < '0' || c > '9') return false;
-    v = v * 10 + uint32_t(c - '0');
-  }
-  if (v > 65535) return false;
-  out = static_cast<uint16_t>(v);
-  return true;
-}
-
-io::Result<SocketAddr> SocketAddr::parse(std::string_view s) {
-  if (!s.empty() && s.front() == '[') {
-    auto close = s.find(']');
-    if (close == std::string_view::npos || close + 1 >= s.size() || s[close + 1] != ':') {
-      return addr_error<SocketAddr>(AddrErrc::invalid_socket_address);
-    }
-    uint16_t port;
-    if (!detail_addr::parse_port(s.substr(close + 2), port)) {
-      return addr_error<SocketAddr>(AddrErrc::invalid_port);
-    }
-    std::string_view inner = s.substr(1, close - 1);
-    uint32_t scope = 0;
-    if (auto pct = inner.find('%'); pct != std::string_view::npos) {
-      std::string_view sc = inner.substr(pct + 1);
-      if (sc.empty() || sc.size() > 10) return addr_error<SocketAddr>(AddrErrc::invalid_socket_address);
-      uint64_t v = 0;
-      for (char c : sc) {
-        if (c < '0' || c > '9') return addr_error<SocketAddr>(AddrErrc::invalid_socket_address);
-        v = v * 10 + uint64_t(c - '0');
-      }
-      if (v > 0xFFFFFFFFull) return addr_error<SocketAddr>(AddrErrc::invalid_socket_address);
-      scope = static_cast<uint32_t>(v);
-      inner = inner.substr(0, pct);
-    }
-    auto ip = Ipv6Addr::parse(inner);
-    if (!ip) return tokio::unexpected(ip.error());
-    return SocketAddr(*ip, port, 0, scope);
-  }
-  auto colon = s.rfind(':');
-  if (colon == std::string_view::npos) return addr_error<SocketAddr>(AddrErrc::invalid_socket_address);
-  std::string_view host = s.substr(0, colon);
-  if (host.find(':') != std::string_view::npos) {
-    // An IPv6 address with a port must be bracketed: "[::1]:80".
-    return addr_error<SocketAddr>(AddrErrc::invalid_socket_address);
-  }
-  uint16_t port;
-  if (!detail_addr::parse_port(s.substr(colon + 1), port)) {
-    return addr_error<SocketAddr>(AddrErrc::invalid_port);
-  }
-  auto ip = Ipv4Addr::parse(host);
-  if (!ip) return tokio::unexpected(ip.error());
-  return SocketAddr(*ip, port);
-}
-
-std::string SocketAddr::to_string() const {
-  if (is_ipv4()) return ip_.to_string() + ":" + std::to_string(port_);
-  std::string s = "[" + ip_.to_string();
-  if (scope_id_) s += "%" + std::to_string(scope_id_);
-  return s + "]:" + std::to_string(port_);
-}
-
-socklen_t SocketAddr::to_sockaddr(sockaddr_storage& out) const noexcept {
-  std::memset(&out, 0, sizeof out);
-  if (is_ipv4()) {
-    auto* sin = reinterpret_cast<sockaddr_in*>(&out);
-    sin->sin_family = AF_INET;
-    sin->sin_port = htons(port_);
-    auto o = ip_.v4().octets();
-    std::memcpy(&sin->sin_addr, o.data(), 4);
-    return sizeof(sockaddr_in);
-  }
-  auto* sin6 = reinterpret_cast<sockaddr_in6*>(&out);
-  sin6->sin6_family = AF_INET6;
-  sin6->sin6_port = htons(port_);
-  sin6->sin6_flowinfo = htonl(flowinfo_);
-  sin6->sin6_scope_id = scope_id_;
-  auto o = ip_.v6().octets();
-  std::memcpy(&sin6->sin6_addr, o.data(), 16);
-  return sizeof(sockaddr_in6);
-}
-
-io::Result<SocketAddr> SocketAddr::from_sockaddr(const sockaddr* sa, socklen_t len) noexcept {
-  if (sa && sa->sa_family == AF_INET && len >= static_cast<socklen_t>(sizeof(sockaddr_in))) {
-    sockaddr_in sin;
-    std::memcpy(&sin, sa, sizeof sin);
-    std::array<uint8_t, 4> o;
-    std::memcpy(o.data(), &sin.sin_addr, 4);
-    return SocketAddr(Ipv4Addr(o), ntohs(sin.sin_port));
-  }
-  if (sa && sa->sa_family == AF_INET6 && len >= static_cast<socklen_t>(sizeof(sockaddr_in6))) {
-    sockaddr_in6 sin6;
-    std::memcpy(&sin6, sa, sizeof sin6);
-    std::array<uint8_t, 16> o;
-    std::memcpy(o.data(), &sin6.sin6_addr, 16);
-    return SocketAddr(Ipv6Addr(o), ntohs(sin6.sin6_port), ntohl(sin6.sin6_flowinfo),
-                      sin6.sin6_scope_id);
-  }
-  return tokio::unexpected(std::make_error_code(std::errc::address_family_not_supported));
-}
-
-}  // namespace tokio::net
-/* end file src/tokio/net/socket_addr.cpp */
-/* begin file src/tokio/net/tcp_listener.cpp */
-/* #include <netinet/in.h> (already above) */
-
-
-namespace tokio::net {
-
-namespace {
-constexpr int kBacklog = 1024;  // as Tokio's TcpListener::bind
-
-io::Result<void> tcp_bind_one(const SocketAddr& a, detail::PollSocket& out) {
-  auto fd = detail::new_socket(a.family(), SOCK_STREAM);
-  if (!fd) return tokio::unexpected(fd.error());
-  if (auto r = detail::set_opt(fd->get(), SOL_SOCKET, SO_REUSEADDR, 1); !r) {
-    return tokio::unexpected(r.error());
-  }
-  sockaddr_storage ss;
-  socklen_t len = a.to_sockaddr(ss);
-  if (::bind(fd->get(), reinterpret_cast<sockaddr*>(&ss), len) < 0) return io::last_os_error();
-  if (::listen(fd->get(), kBacklog) < 0) return io::last_os_error();
-  auto sock = detail::PollSocket::adopt(std::move(*fd), io::Interest::READABLE, "TcpListener::bind");
-  if (!sock) return tokio::unexpected(sock.error());
-  out = std::move(*sock);
-  return {};
-}
-}  // namespace
-
-Task<io::Result<TcpListener>> TcpListener::bind(ToSocketAddrs addr) {
-  // (No co_await inside ?: — GCC 12 destroys the wrong temporaries there.)
-  io::Result<std::vector<SocketAddr>> addrs;
-  if (auto lit = addr.try_resolve()) {
-    addrs = std::move(*lit);
-  } else {
-    addrs = co_await lookup_host(std::move(addr));
-  }
-  if (!addrs) co_return tokio::unexpected(addrs.error());
-  std::error_code last = make_error_code(AddrErrc::no_addresses);
-  for (const SocketAddr& a : *addrs) {
-    detail::PollSocket sock;
-    auto r = tcp_bind_one(a, sock);
-    if (r) co_return TcpListener(std::move(sock));
-    last = r.error();
-  }
-  co_return tokio::unexpected(last);
-}
-
-io::Result<TcpListener> TcpListener::from_std(int fd) {
-  detail::OwnedFd owned(fd);
-  if (auto r = detail::set_nonblocking(fd); !r) return tokio::unexpected(r.error());
-  auto sock = detail::PollSocket::adopt(std::move(owned), io::Interest::READABLE, "TcpListener::from_std");
-  if (!sock) return tokio::unexpected(sock.error());
-  return TcpListener(std::move(*sock));
-}
-
-io::Result<std::pair<TcpStream, SocketAddr>> TcpListener::MakeAccepted::make(
-    detail::OwnedFd fd, const sockaddr_storage& ss, socklen_t len) {
-  auto peer = SocketAddr::from_sockaddr(reinterpret_cast<const sockaddr*>(&ss), len);
-  if (!peer) return tokio::unexpected(peer.error());
-  auto sock = detail::PollSocket::adopt(std::move(fd), detail::kReadWrite, "TcpListener::accept", detail::kConnected);
-  if (!sock) return tokio::unexpected(sock.error());
-  return std::pair<TcpStream, SocketAddr>(TcpStream(std::move(*sock)), *peer);
-}
-
-io::Result<uint32_t> TcpListener::ttl() const noexcept {
-  auto v = detail::get_opt(sock_.fd(), IPPROTO_IP, IP_TTL);
-  if (!v) return tokio::unexpected(v.error());
-  return static_cast<uint32_t>(*v);
-}
-
-io::Result<void> TcpListener::set_ttl(uint32_t ttl) noexcept {
-  return detail::set_opt(sock_.fd(), IPPROTO_IP, IP_TTL, static_cast<int>(ttl));
-}
-
-}  // namespace tokio::net
-/* end file src/tokio/net/tcp_listener.cpp */
-/* begin file src/tokio/net/tcp_socket.cpp */
-/* #include <netinet/in.h> (already above) */
-/* #include <netinet/tcp.h> (already above) */
-
-
-namespace tokio::net {
-
-namespace {
-// The first literal address of `family` in `a`.
-io::Result<SocketAddr> tcp_socket_literal(const ToSocketAddrs& a, int family) {
-  auto r = a.try_resolve();
-  if (!r) return tokio::unexpected(make_error_code(AddrErrc::host_needs_lookup));
-  if (!*r) return tokio::unexpected(r->error());
-  for (const SocketAddr& s : **r) {
-    if (s.family() == family) return s;
-  }
-  return tokio::unexpected(std::make_error_code(std::errc::address_family_not_supported));
-}
-
-io::Result<bool> tcp_socket_flag(int fd, int level, int name) {
-  auto v = detail::get_opt(fd, level, name);
-  if (!v) return tokio::unexpected(v.error());
-  return *v != 0;
-}
-io::Result<uint32_t> tcp_socket_uint(int fd, int level, int name) {
-  auto v = detail::get_opt(fd, level, name);
-  if (!v) return tokio::unexpected(v.error());
-  return static_cast<uint32_t>(*v);
-}
-}  // namespace
-
-io::Result<TcpSocket> TcpSocket::new_v4() noexcept {
-  auto fd = detail::new_socket(AF_INET, SOCK_STREAM);
-  if (!fd) return tokio::unexpected(fd.error());
-  return TcpSocket(std::move(*fd), AF_INET);
-}
-
-io::Result<TcpSocket> TcpSocket::new_v6() noexcept {
-  auto fd = detail::new_socket(AF_INET6, SOCK_STREAM);
-  if (!fd) return tokio::unexpected(fd.error());
-  return TcpSocket(std::move(*fd), AF_INET6);
-}
-
-io::Result<void> TcpSocket::set_reuseaddr(bool on) noexcept {
-  return detail::set_opt(fd_.get(), SOL_SOCKET, SO_REUSEADDR, on);
-}
-io::Result<bool> TcpSocket::reuseaddr() const noexcept {
-  return tcp_socket_flag(fd_.get(), SOL_SOCKET, SO_REUSEADDR);
-}
-io::Result<void> TcpSocket::set_reuseport(bool on) noexcept {
-  return detail::set_opt(fd_.get(), SOL_SOCKET, SO_REUSEPORT, on);
-}
-io::Result<bool> TcpSocket::reuseport() const noexcept {
-  return tcp_socket_flag(fd_.get(), SOL_SOCKET, SO_REUSEPORT);
-}
-io::Result<void> TcpSocket::set_keepalive(bool on) noexcept {
-  return detail::set_opt(fd_.get(), SOL_SOCKET, SO_KEEPALIVE, on);
-}
-io::Result<bool> TcpSocket::keepalive() const noexcept {
-  return tcp_socket_flag(fd_.get(), SOL_SOCKET, SO_KEEPALIVE);
-}
-io::Result<void> TcpSocket::set_nodelay(bool on) noexcept {
-  return detail::set_opt(fd_.get(), IPPROTO_TCP, TCP_NODELAY, on);
-}
-io::Result<bool> TcpSocket::nodelay() const noexcept {
-  return tcp_socket_flag(fd_.get(), IPPROTO_TCP, TCP_NODELAY);
-}
-io::Result<void> TcpSocket::set_send_buffer_size(uint32_t n) noexcept {
-  return detail::set_opt(fd_.get(), SOL_SOCKET, SO_SNDBUF, static_cast<int>(n));
-}
-io::Result<uint32_t> TcpSocket::send_buffer_size() const noexcept {
-  return tcp_socket_uint(fd_.get(), SOL_SOCKET, SO_SNDBUF);
-}
-io::Result<void> TcpSocket::set_recv_buffer_size(uint32_t n) noexcept {
-  return detail::set_opt(fd_.get(), SOL_SOCKET, SO_RCVBUF, static_cast<int>(n));
-}
-io::Result<uint32_t> TcpSocket::recv_buffer_size() const noexcept {
-  return tcp_socket_uint(fd_.get(), SOL_SOCKET, SO_RCVBUF);
-}
-
-io::Result<void> TcpSocket::bind(const ToSocketAddrs& addr) {
-  auto a = tcp_socket_literal(addr, family_);
-  if (!a) return tokio::unexpected(a.error());
-  sockaddr_storage ss;
-  socklen_t len = a->to_sockaddr(ss);
-  if (::bind(fd_.get(), reinterpret_cast<sockaddr*>(&ss), len) < 0) return io::last_os_error();
-  return {};
-}
-
-io::Result<TcpListener> TcpSocket::listen(uint32_t backlog) && {
-  if (::listen(fd_.get(), static_cast<int>(backlog)) < 0) return io::last_os_error();
-  auto sock = detail::PollSocket::adopt(std::move(fd_), io::Interest::READABLE, "TcpSocket::listen");
-  if (!sock) return tokio::unexpected(sock.error());
-  return TcpListener(std::move(*sock));
-}
-
-Task<io::Result<TcpStream>> TcpSocket::connect(ToSocketAddrs addr) && {
-  return connect_impl(std::move(fd_), family_, std::move(addr));
-}
-
-Task<io::Result<TcpStream>> TcpSocket::connect_impl(detail::OwnedFd fd, int family, ToSocketAddrs addr) {
-  io::Result<std::vector<SocketAddr>> addrs;
-  if (auto lit = addr.try_resolve()) {
-    addrs = std::move(*lit);
-  } else {
-    addrs = co_await lookup_host(std::move(addr));
-  }
-  if (!addrs) co_return tokio::unexpected(addrs.error());
-  for (const SocketAddr& a : *addrs) {
-    // A socket can attempt one connection: the first address of its family.
-    if (a.family() == family) co_return co_await TcpStream::connect_fd(std::move(fd), a);
-  }
-  co_return tokio::unexpected(std::make_error_code(std::errc::address_family_not_supported));
-}
-
-}  // namespace tokio::net
-/* end file src/tokio/net/tcp_socket.cpp */
-/* begin file src/tokio/net/tcp_stream.cpp */
-/* #include <netinet/in.h> (already above) */
-/* #include <netinet/tcp.h> (already above) */
-
-
-namespace tokio::net {
-
-Task<io::Result<TcpStream>> TcpStream::connect_fd(detail::OwnedFd fd, SocketAddr addr) {
-  sockaddr_storage ss;
-  socklen_t len = addr.to_sockaddr(ss);
-  int r = ::connect(fd.get(), reinterpret_cast<sockaddr*>(&ss), len);
-  // EINTR: the connection attempt goes on asynchronously, exactly like EINPROGRESS.
-  bool pending = r < 0 && (errno == EINPROGRESS || errno == EINTR);
-  if (r < 0 && !pending) co_return io::last_os_error();
-  if (pending) {
-    // Over loopback the handshake has usually completed inside connect() already: one
-    // getpeername spares the wait for the driver (and the park it implies). ENOTCONN
-    // means still in progress, or failed (then SO_ERROR says why).
-    sockaddr_storage peer;
-    socklen_t plen = sizeof peer;
-    if (::getpeername(fd.get(), reinterpret_cast<sockaddr*>(&peer), &plen) == 0) {
-      pending = false;
-    } else {
-      auto e = detail::take_socket_error(fd.get());
-      if (!e) co_return tokio::unexpected(e.error());
-      if (*e) co_return tokio::unexpected(**e);
-    }
-  }
-  auto sock = detail::PollSocket::adopt(std::move(fd), detail::kReadWrite, "TcpStream::connect",
-                                        pending ? 0 : io::Ready::kWritable);
-  if (!sock) co_return tokio::unexpected(sock.error());
-  if (pending) {
-    // Writable (or an error / hang-up) once the handshake finished either way.
-    auto w = co_await detail::ReadinessAwait<detail::FinishVoid>(sock->io(), io::Interest::WRITABLE);
-    if (!w) co_return tokio::unexpected(w.error());
-    auto e = detail::take_socket_error(sock->fd());
-    if (!e) co_return tokio::unexpected(e.error());
-    if (*e) co_return tokio::unexpected(**e);
-  }
-  co_return TcpStream(std::move(*sock));
-}
-
-Task<io::Result<TcpStream>> TcpStream::connect(ToSocketAddrs addr) {
-  // (No co_await inside ?: — GCC 12 destroys the wrong temporaries there.)
-  io::Result<std::vector<SocketAddr>> addrs;
-  if (auto lit = addr.try_resolve()) {
-    addrs = std::move(*lit);
-  } else {
-    addrs = co_await lookup_host(std::move(addr));
-  }
-  if (!addrs) co_return tokio::unexpected(addrs.error());
-  std::error_code last = make_error_code(AddrErrc::no_addresses);
-  for (const SocketAddr& a : *addrs) {
-    auto fd = detail::new_socket(a.family(), SOCK_STREAM);
-    if (!fd) {
-      last = fd.error();
-      continue;
-    }
-    auto s = co_await connect_fd(std::move(*fd), a);
-    if (s) co_return std::move(*s);
-    last = s.error();
-  }
-  co_return tokio::unexpected(last);
-}
-
-io::Result<TcpStream> TcpStream::from_std(int fd) {
-  detail::OwnedFd owned(fd);
-  if (auto r = detail::set_nonblocking(fd); !r) return tokio::unexpected(r.error());
-  auto sock = detail::PollSocket::adopt(std::move(owned), detail::kReadWrite, "TcpStream::from_std");
-  if (!sock) return tokio::unexpected(sock.error());
-  return TcpStream(std::move(*sock));
-}
-
-io::Result<bool> TcpStream::nodelay() const noexcept {
-  auto v = detail::get_opt(sock_.fd(), IPPROTO_TCP, TCP_NODELAY);
-  if (!v) return tokio::unexpected(v.error());
-  return *v != 0;
-}
-
-io::Result<void> TcpStream::set_nodelay(bool on) noexcept {
-  return detail::set_opt(sock_.fd(), IPPROTO_TCP, TCP_NODELAY, on ? 1 : 0);
-}
-
-io::Result<uint32_t> TcpStream::ttl() const noexcept {
-  auto v = detail::get_opt(sock_.fd(), IPPROTO_IP, IP_TTL);
-  if (!v) return tokio::unexpected(v.error());
-  return static_cast<uint32_t>(*v);
-}
-
-io::Result<void> TcpStream::set_ttl(uint32_t ttl) noexcept {
-  return detail::set_opt(sock_.fd(), IPPROTO_IP, IP_TTL, static_cast<int>(ttl));
-}
-
-}  // namespace tokio::net
-/* end file src/tokio/net/tcp_stream.cpp */
-/* begin file src/tokio/net/udp_socket.cpp */
-/* #include <netinet/in.h> (already above) */
-
-/* #include <cstring> (already above) */
-
-
-namespace tokio::net {
-
-namespace {
-io::Result<bool> udp_flag(int fd, int level, int name) {
-  auto v = detail::get_opt(fd, level, name);
-  if (!v) return tokio::unexpected(v.error());
-  return *v != 0;
-}
-io::Result<uint32_t> udp_uint(int fd, int level, int name) {
-  auto v = detail::get_opt(fd, level, name);
-  if (!v) return tokio::unexpected(v.error());
-  return static_cast<uint32_t>(*v);
-}
-io::Result<void> udp_v4_membership(int fd, int opt, Ipv4Addr group, Ipv4Addr iface) {
-  ip_mreq m{};
-  auto g = group.octets();
-  auto i = iface.octets();
-  std::memcpy(&m.imr_multiaddr, g.data(), 4);
-  std::memcpy(&m.imr_interface, i.data(), 4);
-  if (::setsockopt(fd, IPPROTO_IP, opt, &m, sizeof m) < 0) return io::last_os_error();
-  return {};
-}
-io::Result<void> udp_v6_membership(int fd, int opt, const Ipv6Addr& group, uint32_t ifindex) {
-  ipv6_mreq m{};
-  auto g = group.octets();
-  std::memcpy(&m.ipv6mr_multiaddr, g.data(), 16);
-  m.ipv6mr_interface = ifindex;
-  if (::setsockopt(fd, IPPROTO_IPV6, opt, &m, sizeof m) < 0) return io::last_os_error();
-  return {};
-}
-}  // namespace
-
-Task<io::Result<UdpSocket>> UdpSocket::bind(ToSocketAddrs addr) {
-  io::Result<std::vector<SocketAddr>> addrs;
-  if (auto lit = addr.try_resolve()) {
-    addrs = std::move(*lit);
-  } else {
-    addrs = co_await lookup_host(std::move(addr));
-  }
-  if (!addrs) co_return tokio::unexpected(addrs.error());
-  std::error_code last = make_error_code(AddrErrc::no_addresses);
-  for (const SocketAddr& a : *addrs) {
-    auto fd = detail::new_socket(a.family(), SOCK_DGRAM);
-    if (!fd) {
-      last = fd.error();
-      continue;
-    }
-    sockaddr_storage ss;
-    socklen_t len = a.to_sockaddr(ss);
-    if (::bind(fd->get(), reinterpret_cast<sockaddr*>(&ss), len) < 0) {
-      last = std::error_code(errno, std::system_category());
-      continue;
-    }
-    auto sock = detail::PollSocket::adopt(std::move(*fd), detail::kReadWrite, "UdpSocket::bind", io::Ready::kWritable);
-    if (!sock) co_return tokio::unexpected(sock.error());
-    co_return UdpSocket(std::move(*sock));
-  }
-  co_return tokio::unexpected(last);
-}
-
-io::Result<UdpSocket> UdpSocket::from_std(int fd) {
-  detail::OwnedFd owned(fd);
-  if (auto r = detail::set_nonblocking(fd); !r) return tokio::unexpected(r.error());
-  auto sock = detail::PollSocket::adopt(std::move(owned), detail::kReadWrite, "UdpSocket::from_std");
-  if (!sock) return tokio::unexpected(sock.error());
-  return UdpSocket(std::move(*sock));
-}
-
-Task<io::Result<void>> UdpSocket::connect(ToSocketAddrs addr) {
-  io::Result<std::vector<SocketAddr>> addrs;
-  if (auto lit = addr.try_resolve()) {
-    addrs = std::move(*lit);
-  } else {
-    addrs = co_await lookup_host(std::move(addr));
-  }
-  if (!addrs) co_return tokio::unexpected(addrs.error());
-  std::error_code last = make_error_code(AddrErrc::no_addresses);
-  for (const SocketAddr& a : *addrs) {
-    sockaddr_storage ss;
-    socklen_t len = a.to_sockaddr(ss);
-    if (::connect(sock_.fd(), reinterpret_cast<sockaddr*>(&ss), len) == 0) co_return io::Result<void>();
-    last = std::error_code(errno, std::system_category());
-  }
-  co_return tokio::unexpected(last);
-}
-
-Task<io::Result<std::size_t>> UdpSocket::send_to(std::span<const std::byte> buf, ToSocketAddrs target) {
-  io::Result<std::vector<SocketAddr>> addrs;
-  if (auto lit = target.try_resolve()) {
-    addrs = std::move(*lit);
-  } else {
-    addrs = co_await lookup_host(std::move(target));
-  }
-  if (!addrs) co_return tokio::unexpected(addrs.error());
-  if (addrs->empty()) co_return tokio::unexpected(make_error_code(AddrErrc::no_addresses));
-  // Prefer an address of the socket's own family ("localhost" may list ::1 first).
-  const SocketAddr* pick = &addrs->front();
-  if (auto local = local_addr()) {
-    for (const SocketAddr& a : *addrs) {
-      if (a.family() == local->family()) {
-        pick = &a;
-        break;
-      }
-    }
-  }
-  co_return co_await send_to(buf, *pick);
-}
-
-io::Result<std::size_t> UdpSocket::try_send(std::span<const std::byte> buf) noexcept {
-  detail::SendOp op{{}, sock_.fd(), buf.data(), buf.size(), false};
-  return detail::finish_size(detail::try_io_once(sock_.io(), io::Interest::WRITABLE.mask(), op));
-}
-
-io::Result<std::size_t> UdpSocket::try_recv(std::span<std::byte> buf) noexcept {
-  detail::RecvOp op{{}, sock_.fd(), buf.data(), buf.size(), 0, false};
-  return detail::finish_size(detail::try_io_once(sock_.io(), io::Interest::READABLE.mask(), op));
-}
-
-io::Result<std::size_t> UdpSocket::try_send_to(std::span<const std::byte> buf,
-                                               const SocketAddr& target) noexcept {
-  detail::SendToOp op{{}, sock_.fd(), buf.data(), buf.size(), {}, 0};
-  op.len = target.to_sockaddr(op.ss);
-  return detail::finish_size(detail::try_io_once(sock_.io(), io::Interest::WRITABLE.mask(), op));
-}
-
-io::Result<std::pair<std::size_t, SocketAddr>> UdpSocket::try_recv_from(std::span<std::byte> buf) noexcept {
-  detail::RecvFromOp<detail::InetAddrConv> op(sock_.fd(), buf.data(), buf.size(), 0);
-  return op.finish(detail::try_io_once(sock_.io(), io::Interest::READABLE.mask(), op));
-}
-
-io::Result<bool> UdpSocket::broadcast() const noexcept { return udp_flag(sock_.fd(), SOL_SOCKET, SO_BROADCAST); }
-io::Result<void> UdpSocket::set_broadcast(bool on) noexcept {
-  return detail::set_opt(sock_.fd(), SOL_SOCKET, SO_BROADCAST, on);
-}
-io::Result<uint32_t> UdpSocket::ttl() const noexcept { return udp_uint(sock_.fd(), IPPROTO_IP, IP_TTL); }
-io::Result<void> UdpSocket::set_ttl(uint32_t ttl) noexcept {
-  return detail::set_opt(sock_.fd(), IPPROTO_IP, IP_TTL, static_cast<int>(ttl));
-}
-io::Result<bool> UdpSocket::multicast_loop_v4() const noexcept {
-  return udp_flag(sock_.fd(), IPPROTO_IP, IP_MULTICAST_LOOP);
-}
-io::Result<void> UdpSocket::set_multicast_loop_v4(bool on) noexcept {
-  return detail::set_opt(sock_.fd(), IPPROTO_IP, IP_MULTICAST_LOOP, on);
-}
-io::Result<uint32_t> UdpSocket::multicast_ttl_v4() const noexcept {
-  return udp_uint(sock_.fd(), IPPROTO_IP, IP_MULTICAST_TTL);
-}
-io::Result<void> UdpSocket::set_multicast_ttl_v4(uint32_t ttl) noexcept {
-  return detail::set_opt(sock_.fd(), IPPROTO_IP, IP_MULTICAST_TTL, static_cast<int>(ttl));
-}
-io::Result<bool> UdpSocket::multicast_loop_v6() const noexcept {
-  return udp_flag(sock_.fd(), IPPROTO_IPV6, IPV6_MULTICAST_LOOP);
-}
-io::Result<void> UdpSocket::set_multicast_loop_v6(bool on) noexcept {
-  return detail::set_opt(sock_.fd(), IPPROTO_IPV6, IPV6_MULTICAST_LOOP, on);
-}
-io::Result<void> UdpSocket::join_multicast_v4(Ipv4Addr multiaddr, Ipv4Addr iface) noexcept {
-  return udp_v4_membership(sock_.fd(), IP_ADD_MEMBERSHIP, multiaddr, iface);
-}
-io::Result<void> UdpSocket::leave_multicast_v4(Ipv4Addr multiaddr, Ipv4Addr iface) noexcept {
-  return udp_v4_membership(sock_.fd(), IP_DROP_MEMBERSHIP, multiaddr, iface);
-}
-io::Result<void> UdpSocket::join_multicast_v6(const Ipv6Addr& multiaddr, uint32_t ifindex) noexcept {
-  return udp_v6_membership(sock_.fd(), IPV6_ADD_MEMBERSHIP, multiaddr, ifindex);
-}
-io::Result<void> UdpSocket::leave_multicast_v6(const Ipv6Addr& multiaddr, uint32_t ifindex) noexcept {
-  return udp_v6_membership(sock_.fd(), IPV6_DROP_MEMBERSHIP, multiaddr, ifindex);
-}
-
-}  // namespace tokio::net
-/* end file src/tokio/net/udp_socket.cpp */
-/* begin file src/tokio/net/unix_addr.cpp */
-/* #include <cstring> (already above) */
-
-
-namespace tokio::net {
-
-namespace {
-constexpr socklen_t kUnixPathOffset = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path));
-}
-
-UnixSocketAddr::UnixSocketAddr() noexcept : sa_{}, len_(kUnixPathOffset) { sa_.sun_family = AF_UNIX; }
-
-io::Result<UnixSocketAddr> UnixSocketAddr::from_pathname(std::string_view path) {
-  UnixSocketAddr a;
-  if (path.empty()) return tokio::unexpected(make_error_code(AddrErrc::invalid_socket_address));
-  // A path needs room for its terminating NUL; an abstract name does not.
-  std::size_t cap = sizeof a.sa_.sun_path - (path[0] == '\0' ? 0 : 1);
-  if (path.size() > cap) return tokio::unexpected(make_error_code(AddrErrc::path_too_long));
-  std::memcpy(a.sa_.sun_path, path.data(), path.size());
-  a.len_ = kUnixPathOffset + static_cast<socklen_t>(path.size()) + (path[0] == '\0' ? 0 : 1);
-  return a;
-}
-
-UnixSocketAddr UnixSocketAddr::from_raw(const sockaddr_un& sa, socklen_t len) noexcept {
-  UnixSocketAddr a;
-  if (len > static_cast<socklen_t>(sizeof sa)) len = sizeof sa;
-  if (len < kUnixPathOffset) len = kUnixPathOffset;
-  std::memcpy(&a.sa_, &sa, len);
-  a.sa_.sun_family = AF_UNIX;
-  a.len_ = len;
-  return a;
-}
-
-UnixSocketAddr::Kind UnixSocketAddr::kind() const noexcept {
-  if (len_ <= kUnixPathOffset) return Kind::Unnamed;
-  return sa_.sun_path[0] == '\0' ? Kind::Abstract : Kind::Path;
-}
-
-std::string_view UnixSocketAddr::name() const noexcept {
-  std::size_t n = len_ - kUnixPathOffset;
-  if (kind() == Kind::Abstract) return {sa_.sun_path + 1, n - 1};
-  std::string_view s(sa_.sun_path, n);
-  if (auto z = s.find('\0'); z != std::string_view::npos) s = s.substr(0, z);
-  return s;
-}
-
-std::optional<std::string> UnixSocketAddr::as_pathname() const {
-  if (kind() != Kind::Path) return std::nullopt;
-  return std::string(name());
-}
-
-std::optional<std::string> UnixSocketAddr::as_abstract_name() const {
-  if (kind() != Kind::Abstract) return std::nullopt;
-  return std::string(name());
-}
-
-std::string UnixSocketAddr::to_string() const {
-  switch (kind()) {
-    case Kind::Unnamed:
-      return "(unnamed)";
-    case Kind::Abstract:
-      return "@" + std::string(name());
-    case Kind::Path:
-      break;
-  }
-  return std::string(name());
-}
-
-bool operator==(const UnixSocketAddr& a, const UnixSocketAddr& b) noexcept {
-  return a.kind() == b.kind() && a.name() == b.name();
-}
-
-namespace detail_unix {
-
-io::Result<UnixSocketAddr> sock_name(int fd) noexcept {
-  sockaddr_un sa{};
-  socklen_t len = sizeof sa;
-  if (::getsockname(fd, reinterpret_cast<sockaddr*>(&sa), &len) < 0) return io::last_os_error();
-  return UnixSocketAddr::from_raw(sa, len);
-}
-
-io::Result<UnixSocketAddr> peer_name(int fd) noexcept {
-  sockaddr_un sa{};
-  socklen_t len = sizeof sa;
-  if (::getpeername(fd, reinterpret_cast<sockaddr*>(&sa), &len) < 0) return io::last_os_error();
-  return UnixSocketAddr::from_raw(sa, len);
-}
-
-io::Result<UCred> peer_cred(int fd) noexcept {
-  ucred c{};
-  socklen_t len = sizeof c;
-  if (::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &c, &len) < 0) return io::last_os_error();
-  UCred out;
-  out.pid_ = c.pid;
-  out.uid_ = c.uid;
-  out.gid_ = c.gid;
-  return out;
-}
-
-}  // namespace detail_unix
-
-}  // namespace tokio::net
-/* end file src/tokio/net/unix_addr.cpp */
-/* begin file src/tokio/net/unix_datagram.cpp */
-
-namespace tokio::net {
-
-io::Result<UnixDatagram> UnixDatagram::bind(std::string_view path) {
-  auto addr = UnixSocketAddr::from_pathname(path);
-  if (!addr) return tokio::unexpected(addr.error());
-  auto fd = detail::new_socket(AF_UNIX, SOCK_DGRAM);
-  if (!fd) return tokio::unexpected(fd.error());
-  if (::bind(fd->get(), addr->raw(), addr->raw_len()) < 0) return io::last_os_error();
-  auto sock = detail::PollSocket::adopt(std::move(*fd), detail::kReadWrite, "UnixDatagram::bind", io::Ready::kWritable);
-  if (!sock) return tokio::unexpected(sock.error());
-  return UnixDatagram(std::move(*sock));
-}
-
-io::Result<UnixDatagram> UnixDatagram::unbound() {
-  auto fd = detail::new_socket(AF_UNIX, SOCK_DGRAM);
-  if (!fd) return tokio::unexpected(fd.error());
-  auto sock = detail::PollSocket::adopt(std::move(*fd), detail::kReadWrite, "UnixDatagram::unbound", io::Ready::kWritable);
-  if (!sock) return tokio::unexpected(sock.error());
-  return UnixDatagram(std::move(*sock));
-}
-
-io::Result<std::pair<UnixDatagram, UnixDatagram>> UnixDatagram::pair() {
-  int fds[2];
-  if (::socketpair(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds) < 0) {
-    return io::last_os_error();
-  }
-  detail::OwnedFd a(fds[0]), b(fds[1]);
-  auto sa = detail::PollSocket::adopt(std::move(a), detail::kReadWrite, "UnixDatagram::pair", io::Ready::kWritable);
-  if (!sa) return tokio::unexpected(sa.error());
-  auto sb = detail::PollSocket::adopt(std::move(b), detail::kReadWrite, "UnixDatagram::pair", io::Ready::kWritable);
-  if (!sb) return tokio::unexpected(sb.error());
-  return std::pair<UnixDatagram, UnixDatagram>(UnixDatagram(std::move(*sa)), UnixDatagram(std::move(*sb)));
-}
-
-io::Result<UnixDatagram> UnixDatagram::from_std(int fd) {
-  detail::OwnedFd owned(fd);
-  if (auto r = detail::set_nonblocking(fd); !r) return tokio::unexpected(r.error());
-  auto sock = detail::PollSocket::adopt(std::move(owned), detail::kReadWrite, "UnixDatagram::from_std");
-  if (!sock) return tokio::unexpected(sock.error());
-  return UnixDatagram(std::move(*sock));
-}
-
-io::Result<void> UnixDatagram::connect(std::string_view path) noexcept {
-  auto addr = UnixSocketAddr::from_pathname(path);
-  if (!addr) return tokio::unexpected(addr.error());
-  if (::connect(sock_.fd(), addr->raw(), addr->raw_len()) < 0) return io::last_os_error();
-  return {};
-}
-
-io::Result<std::size_t> UnixDatagram::try_send(std::span<const std::byte> buf) noexcept {
-  detail::SendOp op{{}, sock_.fd(), buf.data(), buf.size(), false};
-  return detail::finish_size(detail::try_io_once(sock_.io(), io::Interest::WRITABLE.mask(), op));
-}
-
-io::Result<std::size_t> UnixDatagram::try_recv(std::span<std::byte> buf) noexcept {
-  detail::RecvOp op{{}, sock_.fd(), buf.data(), buf.size(), 0, false};
-  return detail::finish_size(detail::try_io_once(sock_.io(), io::Interest::READABLE.mask(), op));
-}
-
-}  // namespace tokio::net
-/* end file src/tokio/net/unix_datagram.cpp */
-/* begin file src/tokio/net/unix_listener.cpp */
-
-namespace tokio::net {
-
-io::Result<UnixListener> UnixListener::bind(std::string_view path) {
-  auto addr = UnixSocketAddr::from_pathname(path);
-  if (!addr) return tokio::unexpected(addr.error());
-  auto fd = detail::new_socket(AF_UNIX, SOCK_STREAM);
-  if (!fd) return tokio::unexpected(fd.error());
-  if (::bind(fd->get(), addr->raw(), addr->raw_len()) < 0) return io::last_os_error();
-  if (::listen(fd->get(), 1024) < 0) return io::last_os_error();
-  auto sock = detail::PollSocket::adopt(std::move(*fd), io::Interest::READABLE, "UnixListener::bind");
-  if (!sock) return tokio::unexpected(sock.error());
-  return UnixListener(std::move(*sock));
-}
-
-io::Result<UnixListener> UnixListener::from_std(int fd) {
-  detail::OwnedFd owned(fd);
-  if (auto r = detail::set_nonblocking(fd); !r) return tokio::unexpected(r.error());
-  auto sock = detail::PollSocket::adopt(std::move(owned), io::Interest::READABLE, "UnixListener::from_std");
-  if (!sock) return tokio::unexpected(sock.error());
-  return UnixListener(std::move(*sock));
-}
-
-io::Result<std::pair<UnixStream, UnixSocketAddr>> UnixListener::MakeAccepted::make(
-    detail::OwnedFd fd, const sockaddr_storage& ss, socklen_t len) {
-  auto peer = detail_unix::AddrConv::convert(ss, len);
-  auto sock = detail::PollSocket::adopt(std::move(fd), detail::kReadWrite, "UnixListener::accept", detail::kConnected);
-  if (!sock) return tokio::unexpected(sock.error());
-  return std::pair<UnixStream, UnixSocketAddr>(UnixStream(std::move(*sock)), std::move(*peer));
-}
-
-}  // namespace tokio::net
-/* end file src/tokio/net/unix_listener.cpp */
-/* begin file src/tokio/net/unix_stream.cpp */
-
-namespace tokio::net {
-
-Task<io::Result<UnixStream>> UnixStream::connect_addr(io::Result<UnixSocketAddr> addr) {
-  if (!addr) co_return tokio::unexpected(addr.error());
-  auto fd = detail::new_socket(AF_UNIX, SOCK_STREAM);
-  if (!fd) co_return tokio::unexpected(fd.error());
-  int r = ::connect(fd->get(), addr->raw(), addr->raw_len());
-  bool pending = r < 0 && (errno == EINPROGRESS || errno == EINTR);
-  if (r < 0 && !pending) co_return io::last_os_error();
-  auto sock = detail::PollSocket::adopt(std::move(*fd), detail::kReadWrite, "UnixStream::connect",
-                                        pending ? 0 : io::Ready::kWritable);
-  if (!sock) co_return tokio::unexpected(sock.error());
-  if (pending) {
-    auto w = co_await detail::ReadinessAwait<detail::FinishVoid>(sock->io(), io::Interest::WRITABLE);
-    if (!w) co_return tokio::unexpected(w.error());
-    auto e = detail::take_socket_error(sock->fd());
-    if (!e) co_return tokio::unexpected(e.error());
-    if (*e) co_return tokio::unexpected(**e);
-  }
-  co_return UnixStream(std::move(*sock));
-}
-
-io::Result<std::pair<UnixStream, UnixStream>> UnixStream::pair() {
-  int fds[2];
-  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds) < 0) {
-    return io::last_os_error();
-  }
-  detail::OwnedFd a(fds[0]), b(fds[1]);
-  auto sa = detail::PollSocket::adopt(std::move(a), detail::kReadWrite, "UnixStream::pair", io::Ready::kWritable);
-  if (!sa) return tokio::unexpected(sa.error());
-  auto sb = detail::PollSocket::adopt(std::move(b), detail::kReadWrite, "UnixStream::pair", io::Ready::kWritable);
-  if (!sb) return tokio::unexpected(sb.error());
-  return std::pair<UnixStream, UnixStream>(UnixStream(std::move(*sa)), UnixStream(std::move(*sb)));
-}
-
-io::Result<UnixStream> UnixStream::from_std(int fd) {
-  detail::OwnedFd owned(fd);
-  if (auto r = detail::set_nonblocking(fd); !r) return tokio::unexpected(r.error());
-  auto sock = detail::PollSocket::adopt(std::move(owned), detail::kReadWrite, "UnixStream::from_std");
-  if (!sock) return tokio::unexpected(sock.error());
-  return UnixStream(std::move(*sock));
-}
-
-}  // namespace tokio::net
-/* end file src/tokio/net/unix_stream.cpp */
-/* begin file src/tokio/runtime/detail/blocking_pool.cpp */
-/* #include <algorithm> (already above) */
-/* #include <string> (already above) */
-
+/* end file src/tokio/runtime/detail/handle_inner.hpp */
 /* begin file src/tokio/runtime/detail/thread.hpp */
 // Native threads with a name and an optional stack size (std::thread offers neither).
 
@@ -16876,858 +14167,357 @@ pthread_t spawn_native_thread(const std::string& name, std::size_t stack_size,
 
 }  // namespace tokio::detail
 /* end file src/tokio/runtime/detail/thread.hpp */
+/* begin file src/tokio/core/detail/ring.hpp */
+// A growable FIFO ring of pointers (power-of-two capacity), single-threaded.
+
+/* #include <cstddef> (already above) */
+/* #include <cstdlib> (already above) */
+/* #include <memory> (already above) */
+/* #include <new> (already above) */
 
 namespace tokio::detail {
 
-BlockingPool::BlockingPool(HandleInner* owner, const Config& cfg, std::size_t thread_cap)
-    : owner_(owner), cfg_(cfg), thread_cap_(std::max<std::size_t>(thread_cap, 1)) {}
-
-BlockingPool::~BlockingPool() {
-  // Runs when the last reference to the runtime goes, possibly on one of our own threads
-  // (it held the last reference). Every other thread has already dropped its reference.
-  pthread_t self = pthread_self();
-  for (pthread_t th : finished_) {
-    if (pthread_equal(th, self)) pthread_detach(th);
-    else pthread_join(th, nullptr);
-  }
-  for (pthread_t th : running_) {
-    if (pthread_equal(th, self)) pthread_detach(th);
-    else pthread_join(th, nullptr);
-  }
-}
-
-void BlockingPool::spawn_task(TaskHeader* t) {
-  std::unique_lock<Mutex> lk(mu_);
-  if (shutdown_) {
-    lk.unlock();
-    task_reject(t);
-    return;
-  }
-  // In flight from now until it ran or was cancelled (holds a paused clock's auto-advance).
-  owner_->driver.blocking_in_flight.fetch_add(1, std::memory_order_acq_rel);
-  bool notify;
-  try {
-    notify = submit(Job{t, nullptr, nullptr});
-  } catch (...) {
-    owner_->driver.blocking_in_flight.fetch_sub(1, std::memory_order_acq_rel);
-    throw;
-  }
-  lk.unlock();
-  // Notified after unlocking: the woken thread's first act is to take the lock.
-  if (notify) cv_.notify_one();
-}
-
-void BlockingPool::spawn_mandatory(void (*fn)(void*), void* arg) {
-  std::unique_lock<Mutex> lk(mu_);
-  ++num_mandatory_;  // counted from submission, so metrics never see a worker as blocking
-  bool notify;
-  try {
-    notify = submit(Job{nullptr, fn, arg});
-  } catch (...) {
-    --num_mandatory_;
-    throw;
-  }
-  lk.unlock();
-  if (notify) cv_.notify_one();
-}
-
-// Called with mu_ held. Returns true when an idle thread must be notified (after unlock).
-bool BlockingPool::submit(Job job) {
-  queue_.push_back(job);
-  if (num_idle_ > num_notified_) {
-    ++num_notified_;
-    return true;
-  }
-  if (num_threads_ >= thread_cap_) return false;  // waits in the queue for a busy thread
-  join_finished();
-  std::string name =
-      cfg_.thread_name_fn ? cfg_.thread_name_fn() : cfg_.thread_name;
-  ++num_threads_;
-  owner_->ref_inc();  // released by the thread as it exits
-  try {
-    running_.push_back(spawn_native_thread(name, cfg_.thread_stack_size, [this] { run_thread(); }));
-  } catch (...) {
-    --num_threads_;
-    owner_->ref_dec();
-    if (num_threads_ == 0) {
-      queue_.pop_back();
-      throw;
-    }
-    // Other threads exist; the job waits for one of them.
-  }
-  return false;
-}
-
-// Called with mu_ held.
-void BlockingPool::join_finished() {
-  for (pthread_t th : finished_) pthread_join(th, nullptr);
-  finished_.clear();
-}
-
-void BlockingPool::run_thread() {
-  // Handle::current() works inside spawn_blocking closures, as in Tokio.
-  tls.handle = owner_;
-  if (cfg_.on_thread_start) cfg_.on_thread_start();
-  std::unique_lock<Mutex> lk(mu_);
-  for (;;) {
-    while (!queue_.empty()) {
-      Job job = queue_.front();
-      queue_.pop_front();
-      lk.unlock();
-      if (job.task) {
-        ++tls.blocking_region;
-        job.task->vt()->run(job.task);
-        --tls.blocking_region;
-        owner_->driver.blocking_in_flight.fetch_sub(1, std::memory_order_acq_rel);
-      } else {
-        job.fn(job.arg);
-      }
-      lk.lock();
-      if (job.task == nullptr) --num_mandatory_;
-    }
-    if (shutdown_) break;
-    ++num_idle_;
-    auto deadline = std::chrono::steady_clock::now() + cfg_.thread_keep_alive;
-    bool timed_out = false;
-    for (;;) {
-      if (num_notified_ > 0) {
-        --num_notified_;
-        break;
-      }
-      if (shutdown_) break;
-      if (timed_out) break;
-      auto left = deadline - std::chrono::steady_clock::now();
-      timed_out = left.count() <= 0 ||
-                  (!cv_.wait_for(mu_, std::chrono::duration_cast<std::chrono::nanoseconds>(left)) &&
-                   std::chrono::steady_clock::now() >= deadline);
-    }
-    --num_idle_;
-    if (queue_.empty() && (shutdown_ || timed_out)) break;
-  }
-  // Exit: hand our pthread_t to whoever joins next, then drop our runtime reference.
-  pthread_t self = pthread_self();
-  auto it = std::find_if(running_.begin(), running_.end(),
-                         [&](pthread_t th) { return pthread_equal(th, self); });
-  if (it != running_.end()) {
-    finished_.push_back(*it);
-    running_.erase(it);
-  }
-  --num_threads_;
-  exit_cv_.notify_all();
-  lk.unlock();
-  if (cfg_.on_thread_stop) cfg_.on_thread_stop();
-  tls.handle = nullptr;
-  owner_->ref_dec();
-}
-
-void BlockingPool::shutdown(std::optional<std::chrono::nanoseconds> timeout) {
-  std::deque<Job> cancelled;
-  std::unique_lock<Mutex> lk(mu_);
-  if (!shutdown_) {
-    shutdown_ = true;
-    // Queued spawn_blocking tasks that have not started are cancelled; mandatory jobs
-    // (worker loops) still run so they can observe shutdown.
-    std::deque<Job> keep;
-    for (Job& j : queue_) (j.task ? cancelled : keep).push_back(j);
-    queue_.swap(keep);
-    cv_.notify_all();
-  }
-  lk.unlock();
-  for (Job& j : cancelled) {
-    task_reject(j.task);
-    owner_->driver.blocking_in_flight.fetch_sub(1, std::memory_order_acq_rel);
-  }
-  lk.lock();
-  pthread_t self = pthread_self();
-  auto only_self_left = [&] {
-    return num_threads_ == 0 ||
-           (num_threads_ == 1 && running_.size() == 1 && pthread_equal(running_[0], self));
-  };
-  auto deadline = std::chrono::steady_clock::now() + timeout.value_or(std::chrono::hours(1));
-  while (!only_self_left()) {
-    if (!timeout) {
-      exit_cv_.wait(mu_);
-      continue;
-    }
-    auto left = deadline - std::chrono::steady_clock::now();
-    if (left.count() <= 0) break;
-    exit_cv_.wait_for(mu_, std::chrono::duration_cast<std::chrono::nanoseconds>(left));
-  }
-  join_finished();
-}
-
-std::size_t BlockingPool::num_threads() const {
-  std::lock_guard<Mutex> g(mu_);
-  return num_threads_;
-}
-std::size_t BlockingPool::num_idle_threads() const {
-  std::lock_guard<Mutex> g(mu_);
-  return num_idle_;
-}
-std::size_t BlockingPool::queue_depth() const {
-  std::lock_guard<Mutex> g(mu_);
-  std::size_t n = 0;
-  for (const Job& j : queue_) n += j.task != nullptr;
-  return n;
-}
-std::size_t BlockingPool::num_mandatory_running() const {
-  std::lock_guard<Mutex> g(mu_);
-  return num_mandatory_;
-}
-
-}  // namespace tokio::detail
-/* end file src/tokio/runtime/detail/blocking_pool.cpp */
-/* begin file src/tokio/runtime/detail/current_thread.cpp */
-// The current-thread scheduler: every task runs on the thread inside block_on.
-//
-// The "core" (local run queue and counters) is owned by at most one thread at a time: the
-// thread inside block_on that took it. Wakes from that thread push to the local queue with
-// no synchronisation; wakes from any other thread go through the inject queue and unpark
-// the driver. A second thread calling block_on while the core is taken drives its own
-// future with its thread parker and takes the core when it is released.
-/* #include <algorithm> (already above) */
-/* #include <mutex> (already above) */
-/* #include <vector> (already above) */
-
-
-namespace tokio::detail {
-
-namespace {
-
-class CurrentThread;
-
-struct CtCore {
-  PtrRing<TaskHeader> queue{64};
-  uint32_t tick = 0;
-  WorkerStats stats;
-};
-
-struct CtContext : WorkerContextBase {
-  CtCore* core;
-};
-
-// Installs a defer list on this thread for the scope.
-struct DeferScope {
-  DeferList list;
-  DeferList* prev;
-  DeferScope() : prev(tls.defer) { tls.defer = &list; }
-  ~DeferScope() {
-    tls.defer = prev;
-    wake_deferred(list);
-  }
-};
-
-class CurrentThread final : public HandleInner {
+template <class T>
+class PtrRing {
  public:
-  explicit CurrentThread(Config cfg) : HandleInner(std::move(cfg), 1, 0) {
-    core_.store(new CtCore(), std::memory_order_release);
-    interval_ = config.global_queue_interval.value_or(31);
-    if (interval_ == 0) interval_ = 1;
+  explicit PtrRing(std::size_t initial = 64) {
+    std::size_t c = 1;
+    while (c < initial) c <<= 1;
+    buf_ = std::make_unique<T*[]>(c);
+    mask_ = c - 1;
+    initial_ = c;
   }
-
-  runtime::RuntimeFlavor flavor() const noexcept override {
-    return runtime::RuntimeFlavor::CurrentThread;
+  std::size_t size() const noexcept { return tail_ - head_; }
+  bool empty() const noexcept { return head_ == tail_; }
+  // Grows (allocates) only when full; an allocation failure terminates, like a failed
+  // intrusive link would never happen.
+  void push_back(T* v) noexcept {
+    if (size() == mask_ + 1) grow();
+    buf_[tail_++ & mask_] = v;
   }
-  std::size_t num_workers() const noexcept override { return 1; }
-  const WorkerStats& worker_stats(std::size_t) const noexcept override { return stats_view(); }
-  std::size_t worker_local_queue_depth(std::size_t) const noexcept override {
-    return local_depth_.load(std::memory_order_relaxed);
-  }
-  std::size_t global_queue_depth() const noexcept override { return inject_.len(); }
-  uint64_t remote_schedule_count() const noexcept override { return inject_.remote_pushes(); }
-
-  void schedule(TaskHeader* t, bool /*yield*/) noexcept override {
-    auto* ctx = static_cast<CtContext*>(tls.worker);
-    if (ctx && ctx->handle == this && ctx->core) {
-      ctx->core->queue.push_back(t);
-      WorkerStats::bump(ctx->core->stats.local_schedule_count);
-      return;
-    }
-    inject_.push(t, true);
-    driver.unpark();
-  }
-
-  void block_on_slot(PollSlot& slot) override {
-    EnterRuntime enter(this, "Runtime::block_on");
-    for (;;) {
-      if (CtCore* core = core_.exchange(nullptr, std::memory_order_acq_rel)) {
-        run_with_core(core, slot);
-        return;
-      }
-      // Another thread runs the scheduler: drive our future with this thread's parker
-      // until it finishes or the core is released.
-      ParkThread* pt = ParkThread::current();
-      {
-        std::lock_guard<std::mutex> g(waiters_mu_);
-        waiters_.push_back(pt);
-      }
-      bool done = poll_root(slot, &pt->wakeable);
-      if (!done && core_.load(std::memory_order_acquire) == nullptr) pt->parker.park();
-      {
-        std::lock_guard<std::mutex> g(waiters_mu_);
-        waiters_.erase(std::find(waiters_.begin(), waiters_.end(), pt));
-      }
-      if (done) return;
-    }
-  }
-
-  void shutdown(std::optional<std::chrono::nanoseconds> timeout) override {
-    if (is_shutdown.exchange(true)) return;
-    CtCore* core = nullptr;
-    while (!(core = core_.exchange(nullptr, std::memory_order_acq_rel))) {
-      // A Handle::block_on on another thread holds the core: it observes is_shutdown
-      // only when its future finishes, so wait for it.
-      ParkThread* pt = ParkThread::current();
-      {
-        std::lock_guard<std::mutex> g(waiters_mu_);
-        waiters_.push_back(pt);
-      }
-      if (core_.load(std::memory_order_acquire) == nullptr) {
-        pt->parker.park(std::chrono::milliseconds(10));
-      }
-      std::lock_guard<std::mutex> g(waiters_mu_);
-      waiters_.erase(std::find(waiters_.begin(), waiters_.end(), pt));
-    }
-    {
-      CtContext ctx{{this}, core};
-      void* prev_worker = tls.worker;
-      HandleInner* prev_handle = tls.handle;
-      tls.worker = &ctx;
-      tls.handle = this;
-      owned.close_and_shutdown_all();
-      while (TaskHeader* t = core->queue.pop_front()) task_drop_ref(t);
-      // From here on a wake from another thread (a blocking closure finishing, a foreign
-      // thread) finds the queue closed and just releases its reference.
-      inject_.close_and_drain([](TaskHeader* t) { task_drop_ref(t); });
-      tls.worker = prev_worker;
-      tls.handle = prev_handle;
-    }
-    blocking.shutdown(timeout);
-    driver.shutdown();
-    delete core;
+  T* pop_front() noexcept {
+    if (head_ == tail_) return nullptr;
+    T* v = buf_[head_++ & mask_];
+    // A drained ring gives back what a burst made it grow to.
+    if (head_ == tail_ && mask_ + 1 > kShrinkAbove) shrink();
+    return v;
   }
 
  private:
-  static const WakeableVTable kRootWakerVTable;
-
-  const WorkerStats& stats_view() const noexcept { return stats_snapshot_; }
-
-  bool poll_root(PollSlot& slot, Wakeable* waker) {
-    ThreadContext& c = tls;
-    Wakeable* pw = c.waker;
-    TaskHeader* pt = c.task;
-    int32_t pb = c.budget;
-    c.waker = waker;
-    c.task = nullptr;
-    c.budget = kInitialBudget;
-    task::Context cx(waker);
-    bool done = drive_slot(slot, cx);
-    c.waker = pw;
-    c.task = pt;
-    c.budget = pb;
-    return done;
+  static constexpr std::size_t kShrinkAbove = 4096;
+  void shrink() noexcept {
+    buf_ = std::make_unique<T*[]>(initial_);
+    mask_ = initial_ - 1;
+    head_ = tail_ = 0;
   }
-
-  TaskHeader* next_task(CtCore* core) noexcept {
-    if (core->tick % interval_ == 0) {
-      if (TaskHeader* t = inject_.pop()) return t;
-      return core->queue.pop_front();
-    }
-    if (TaskHeader* t = core->queue.pop_front()) return t;
-    return inject_.pop();
+  void grow() noexcept {
+    std::size_t cap = (mask_ + 1) * 2;
+    auto nb = std::make_unique<T*[]>(cap);
+    std::size_t n = size();
+    for (std::size_t i = 0; i < n; ++i) nb[i] = buf_[(head_ + i) & mask_];
+    buf_ = std::move(nb);
+    mask_ = cap - 1;
+    head_ = 0;
+    tail_ = n;
   }
-
-  void run_task(CtCore* core, TaskHeader* t) noexcept {
-    tls.budget = kInitialBudget;
-    t->vt()->run(t);
-    tls.budget = -1;
-    WorkerStats::bump(core->stats.poll_count);
-  }
-
-  void park(CtCore* core, std::optional<std::chrono::nanoseconds> timeout) {
-    if (timeout && timeout->count() == 0 && !driver.has_drivers()) return;
-    if (config.on_thread_park) config.on_thread_park();
-    WorkerStats::bump(core->stats.park_count);
-    publish_stats(core);
-    driver.park(timeout);
-    WorkerStats::bump(core->stats.park_unpark_count);
-    if (config.on_thread_unpark) config.on_thread_unpark();
-  }
-
-  void publish_stats(CtCore* core) noexcept {
-    auto copy = [](std::atomic<uint64_t>& d, const std::atomic<uint64_t>& s) {
-      d.store(s.load(std::memory_order_relaxed), std::memory_order_relaxed);
-    };
-    copy(stats_snapshot_.park_count, core->stats.park_count);
-    copy(stats_snapshot_.park_unpark_count, core->stats.park_unpark_count);
-    copy(stats_snapshot_.poll_count, core->stats.poll_count);
-    copy(stats_snapshot_.local_schedule_count, core->stats.local_schedule_count);
-    copy(stats_snapshot_.busy_ns, core->stats.busy_ns);
-    local_depth_.store(core->queue.size(), std::memory_order_relaxed);
-  }
-
-  void run_with_core(CtCore* core, PollSlot& slot) {
-    CtContext ctx{{this}, core};
-    void* prev_worker = tls.worker;
-    tls.worker = &ctx;
-    struct Release {
-      CurrentThread* self;
-      CtCore* core;
-      void* prev;
-      ~Release() {
-        self->publish_stats(core);
-        tls.worker = prev;
-        self->core_.store(core, std::memory_order_release);
-        std::lock_guard<std::mutex> g(self->waiters_mu_);
-        for (ParkThread* p : self->waiters_) p->parker.unpark();
-      }
-    } release{this, core, prev_worker};
-
-    DeferScope defer;
-    root_woken_.store(true, std::memory_order_relaxed);
-    const uint32_t event_interval = std::max<uint32_t>(config.event_interval, 1);
-    auto busy_start = std::chrono::steady_clock::now();
-    for (;;) {
-      if (root_woken_.exchange(false, std::memory_order_acquire)) {
-        if (poll_root(slot, &root_waker_.wakeable)) break;
-      }
-      bool parked = false;
-      for (uint32_t i = 0; i < event_interval; ++i) {
-        ++core->tick;
-        TaskHeader* t = next_task(core);
-        if (!t) {
-          if (!defer.list.empty()) {
-            // Only yielded tasks are left: poll the drivers, then let them run again.
-            park(core, std::chrono::nanoseconds(0));
-            wake_deferred(defer.list);
-            parked = true;
-            break;
-          }
-          if (root_woken_.load(std::memory_order_acquire)) break;
-          auto now = std::chrono::steady_clock::now();
-          WorkerStats::bump(core->stats.busy_ns, static_cast<uint64_t>(
-              std::chrono::duration_cast<std::chrono::nanoseconds>(now - busy_start).count()));
-          park(core, std::nullopt);
-          busy_start = std::chrono::steady_clock::now();
-          parked = true;
-          break;
-        }
-        run_task(core, t);
-      }
-      if (!parked) {
-        park(core, std::chrono::nanoseconds(0));
-        wake_deferred(defer.list);
-      }
-    }
-    auto now = std::chrono::steady_clock::now();
-    WorkerStats::bump(core->stats.busy_ns, static_cast<uint64_t>(
-        std::chrono::duration_cast<std::chrono::nanoseconds>(now - busy_start).count()));
-  }
-
-  static void root_wake_by_ref(Wakeable* w) noexcept {
-    auto* self = container_of(w);
-    self->root_woken_.store(true, std::memory_order_release);
-    self->driver.unpark();
-  }
-  static void root_clone(Wakeable* w) noexcept { container_of(w)->ref_inc(); }
-  static void root_drop(Wakeable* w) noexcept { container_of(w)->ref_dec(); }
-  static void root_wake(Wakeable* w) noexcept {
-    root_wake_by_ref(w);
-    root_drop(w);
-  }
-  // The root's waker: a Wakeable with a back pointer (CurrentThread itself is not
-  // standard-layout, so no offsetof arithmetic).
-  struct RootWaker {
-    Wakeable wakeable;
-    CurrentThread* owner;
-  };
-  static CurrentThread* container_of(Wakeable* w) noexcept {
-    return reinterpret_cast<RootWaker*>(w)->owner;
-  }
-
-  std::atomic<CtCore*> core_{nullptr};
-  Inject inject_;
-  uint32_t interval_ = 31;
-  std::atomic<bool> root_woken_{false};
-  RootWaker root_waker_{{&kRootWakerVTable}, this};
-  std::mutex waiters_mu_;
-  std::vector<ParkThread*> waiters_;
-  WorkerStats stats_snapshot_;
-  std::atomic<std::size_t> local_depth_{0};
+  std::unique_ptr<T*[]> buf_;
+  std::size_t initial_ = 64;
+  std::size_t mask_ = 0;
+  std::size_t head_ = 0;
+  std::size_t tail_ = 0;
 };
 
-const WakeableVTable CurrentThread::kRootWakerVTable{
-    &CurrentThread::root_wake, &CurrentThread::root_wake_by_ref, &CurrentThread::root_clone,
-    &CurrentThread::root_drop};
-
-}  // namespace
-
-HandleInner* make_current_thread(Config cfg) { return new CurrentThread(std::move(cfg)); }
-
 }  // namespace tokio::detail
-/* end file src/tokio/runtime/detail/current_thread.cpp */
-/* begin file src/tokio/runtime/detail/driver.cpp */
+/* end file src/tokio/core/detail/ring.hpp */
+/* begin file src/tokio/runtime/detail/defer.hpp */
+// DeferList: wake-ups postponed until the scheduler has run everything else ready and
+// polled its drivers (yield_now; see defer_wake in core/detail/poll.hpp). Each scheduler
+// worker owns one and points tls.defer at it while it runs tasks.
 
-namespace tokio::detail {
-
-// The reactor (enable_io) is built by make_io_stack in reactor/io_driver.cpp; the timer
-// wheel (enable_time) by make_time_stack in timers/time_driver.cpp.
-
-Driver::Driver(const Config& cfg) : cfg_(cfg) {
-  if (cfg.enable_io) io_ = make_io_stack(cfg, *this);
-  if (cfg.enable_time) time_ = make_time_stack(cfg, *this);
-}
-
-Driver::~Driver() = default;
-
-void Driver::park(std::optional<std::chrono::nanoseconds> timeout) {
-  if (time_) timeout = time_->before_park(timeout);
-  if (io_) io_->turn(timeout);
-  else parker_.park(timeout);
-  if (time_) time_->after_park();
-}
-
-void Driver::shutdown() noexcept {
-  if (time_) time_->shutdown();
-  if (io_) io_->shutdown();
-}
-
-}  // namespace tokio::detail
-/* end file src/tokio/runtime/detail/driver.cpp */
-/* begin file src/tokio/runtime/detail/handle_inner.cpp */
-/* #include <stdexcept> (already above) */
-/* #include <string> (already above) */
-
-
-namespace tokio::detail {
-
-namespace {
-std::atomic<uint64_t> g_next_runtime_id{1};
-}
-
-HandleInner::HandleInner(Config cfg, std::size_t owned_shards, std::size_t blocking_threads_extra)
-    : config(std::move(cfg)),
-      id(g_next_runtime_id.fetch_add(1, std::memory_order_relaxed)),
-      driver(config),
-      owned(this, owned_shards),
-      blocking(this, config, config.max_blocking_threads + blocking_threads_extra) {}
-
-HandleInner::~HandleInner() = default;
-
-EnterRuntime::EnterRuntime(HandleInner* h, const char* what) {
-  ThreadContext& t = tls;
-  if (t.runtime_depth > 0) {
-    throw std::logic_error(
-        std::string("tokio: ") + what +
-        " called from a thread that is already driving a runtime (inside block_on or a "
-        "task). Await the future instead, or run the blocking code with "
-        "tokio::task::spawn_blocking / block_in_place.");
-  }
-  ++t.runtime_depth;
-  prev_handle_ = t.handle;
-  t.handle = h;
-}
-
-EnterRuntime::~EnterRuntime() {
-  ThreadContext& t = tls;
-  --t.runtime_depth;
-  t.handle = prev_handle_;
-}
-
-HandleInner* current_handle_or_throw(const char* what) {
-  if (HandleInner* h = tls.handle) return h;
-  throw std::logic_error(std::string("tokio: ") + what +
-                         " called outside a tokio runtime: call it from a task, inside "
-                         "Runtime::block_on, or while holding a Runtime::enter() guard");
-}
-
-}  // namespace tokio::detail
-/* end file src/tokio/runtime/detail/handle_inner.cpp */
-/* begin file src/tokio/runtime/detail/harness.cpp */
-// The task harness: waking, running, completing and joining spawned tasks.
-/* #include <atomic> (already above) */
-#include <cstdio>
-/* #include <cstdlib> (already above) */
-/* #include <stdexcept> (already above) */
-
-
-namespace tokio::detail {
-
-namespace {
-std::atomic<uint64_t> g_next_task_id_block{1};
-
-void dealloc_task(TaskHeader* t) noexcept {
-  Scheduler* s = t->sched;
-  uint64_t id = t->id;
-  t->vt()->dealloc(t);
-  if (s) s->on_dealloc(id);
-}
-
-// Runs with tls describing `t`, restoring the previous values afterwards (a LocalSet
-// polls its tasks from inside another task's poll).
-struct TaskPollScope {
-  ThreadContext& c;
-  Wakeable* waker;
-  PollSlot* slot;
-  TaskHeader* task;
-  TaskLocalBinding* locals;
-  bool yielded;
-  explicit TaskPollScope(TaskHeader* t) noexcept
-      : c(tls), waker(c.waker), slot(c.slot), task(c.task), locals(c.locals),
-        yielded(c.yield_requested) {
-    c.waker = &t->wakeable;
-    c.task = t;
-    c.locals = nullptr;  // task-locals are per task, never inherited
-    c.yield_requested = false;
-  }
-  ~TaskPollScope() {
-    c.waker = waker;
-    c.slot = slot;
-    c.task = task;
-    c.locals = locals;
-    c.yield_requested = yielded;
-  }
-};
-}  // namespace
-
-uint64_t allocate_task_id_block() noexcept {
-  return g_next_task_id_block.fetch_add(1024, std::memory_order_relaxed);
-}
-
-void throw_misuse(const char* msg) { throw std::logic_error(std::string("tokio: ") + msg); }
-
-void throw_not_in_task(const char* what) {
-  throw std::logic_error(std::string("tokio: ") + what +
-                         " outside a tokio task: await it inside a coroutine that runs on a "
-                         "runtime (Runtime::block_on, tokio::spawn)");
-}
-
-// --- waker vtable ------------------------------------------------------------------------
-void task_wake(Wakeable* w) noexcept {
-  TaskHeader* t = TaskHeader::from_wakeable(w);
-  switch (t->state.to_notified_by_val()) {
-    case TaskState::Notify::Submit:
-      t->sched->schedule(t, false);
-      break;
-    case TaskState::Notify::Dealloc:
-      dealloc_task(t);
-      break;
-    case TaskState::Notify::DoNothing:
-      break;
-  }
-}
-
-void task_wake_by_ref(Wakeable* w) noexcept {
-  TaskHeader* t = TaskHeader::from_wakeable(w);
-  if (t->state.to_notified_by_ref() == TaskState::Notify::Submit) t->sched->schedule(t, false);
-}
-
-void task_clone(Wakeable* w) noexcept { TaskHeader::from_wakeable(w)->state.ref_inc(); }
-
-void task_drop(Wakeable* w) noexcept { task_drop_ref(TaskHeader::from_wakeable(w)); }
-
-void task_drop_ref(TaskHeader* t) noexcept {
-  if (t->state.ref_dec()) dealloc_task(t);
-}
-
-// --- running -----------------------------------------------------------------------------
-bool task_begin_run(TaskHeader* t) noexcept {
-  switch (t->state.to_running()) {
-    case TaskState::ToRunning::Failed:
-      task_drop_ref(t);
-      return false;
-    case TaskState::ToRunning::Cancelled:
-      task_cancel_and_complete(t);
-      return false;
-    case TaskState::ToRunning::Success:
-      break;
-  }
-  return true;
-}
-
-void task_run_coroutine(TaskHeader* t) noexcept {
-  if (!task_begin_run(t)) return;
-  bool done;
-  bool yielded;
-  {
-    TaskPollScope scope(t);
-    task::Context cx(&t->wakeable);
-    done = drive_slot(t->slot, cx);
-    yielded = tls.yield_requested;
-  }
-  if (done) {
-    t->vt()->finish(t);
-    task_complete(t);
-    return;
-  }
-  if (yielded) {
-    // yield_now: back in line behind everything else ready, with no waker clone.
-    if (!t->state.to_notified_after_yield()) {
-      task_cancel_and_complete(t);
-      return;
-    }
-    if (DeferList* d = tls.defer) d->tasks.push_back(t);
-    else t->sched->schedule(t, true);
-    return;
-  }
-  switch (t->state.to_idle()) {
-    case TaskState::ToIdle::Ok:
-      return;
-    case TaskState::ToIdle::OkNotified:
-      t->sched->schedule(t, true);
-      return;
-    case TaskState::ToIdle::OkDealloc:
-      dealloc_task(t);
-      return;
-    case TaskState::ToIdle::Cancelled:
-      task_cancel_and_complete(t);
-      return;
-  }
-}
-
-void task_cancel_and_complete(TaskHeader* t) noexcept {
-  {
-    // Destructors of the cancelled frame may use the runtime (spawn, wake, deregister).
-    TaskPollScope scope(t);
-    t->vt()->cancel(t);
-  }
-  task_complete(t);
-}
-
-void task_complete(TaskHeader* t) noexcept {
-  uint64_t s = t->state.to_complete();
-  if (!(s & TaskState::JOIN_INTEREST)) {
-    t->vt()->drop_output(t);
-  } else if (s & TaskState::JOIN_WAKER) {
-    Wakeable* w = t->join_waker;
-    w->vtable->wake_by_ref(w);
-    uint64_t after = t->state.unset_join_waker_after_complete();
-    if (!(after & TaskState::JOIN_INTEREST)) {
-      t->join_waker = nullptr;
-      w->vtable->drop(w);
-    }
-  }
-  if (t->sched) t->sched->on_complete(t);
-  // The owned-list reference and the runner's reference.
-  if (t->state.ref_dec_n(2)) dealloc_task(t);
-}
-
-void task_schedule_new(TaskHeader* t) noexcept { t->sched->schedule(t, false); }
-
-void task_abort(TaskHeader* t) noexcept {
-  if (t->state.to_notified_and_cancel()) t->sched->schedule(t, false);
-}
-
-void task_shutdown(TaskHeader* t) noexcept {
-  // The caller holds a reference for us; it becomes the runner's reference when we claim.
-  if (t->state.to_shutdown()) {
-    task_cancel_and_complete(t);
-  } else {
-    task_drop_ref(t);
-  }
-}
-
-void task_reject(TaskHeader* t) noexcept {
-  // Unbound and never scheduled: we hold the notified ref from INITIAL.
-  if (t->state.to_running() == TaskState::ToRunning::Failed) {
-    task_drop_ref(t);
-    return;
-  }
-  task_cancel_and_complete(t);
-}
-
-// --- joining -----------------------------------------------------------------------------
-namespace {
-void replace_join_waker(TaskHeader* t, Wakeable* w) noexcept {
-  if (Wakeable* old = t->join_waker) old->vtable->drop(old);
-  w->vtable->clone(w);
-  t->join_waker = w;
-}
-void clear_join_waker(TaskHeader* t) noexcept {
-  if (Wakeable* old = t->join_waker) {
-    t->join_waker = nullptr;
-    old->vtable->drop(old);
-  }
-}
-}  // namespace
-
-bool task_join_poll_waker(TaskHeader* t, Wakeable* w) noexcept {
-  uint64_t s = t->state.load();
-  if (s & TaskState::COMPLETE) return true;
-  if (s & TaskState::JOIN_WAKER) {
-    if (t->join_waker == w) return false;
-    // Take the field back before replacing the waker.
-    if (!t->state.unset_join_waker()) return true;
-  }
-  replace_join_waker(t, w);
-  if (!t->state.set_join_waker()) {
-    clear_join_waker(t);
-    return true;
-  }
-  return false;
-}
-
-bool task_join_poll(TaskHeader* t, task::Context& cx) noexcept {
-  return task_join_poll_waker(t, cx.raw_waker());
-}
-
-bool task_join_release(TaskHeader* t) noexcept {
-  uint64_t after = t->state.drop_join_interest();
-  if (!(after & TaskState::JOIN_WAKER)) clear_join_waker(t);
-  return (after & TaskState::COMPLETE) != 0;
-}
-
-void wake_deferred(DeferList& d) noexcept {
-  // Index loops: a wake may run code that defers more (it lands after, and is woken too).
-  for (std::size_t i = 0; i < d.tasks.size(); ++i) d.tasks[i]->sched->schedule(d.tasks[i], true);
-  d.tasks.clear();
-  for (std::size_t i = 0; i < d.wakers.size(); ++i) d.wakers[i]->vtable->wake(d.wakers[i]);
-  d.wakers.clear();
-}
-
-// --- coop --------------------------------------------------------------------------------
-std::atomic<uint64_t> g_budget_forced_yields{0};
-
-bool coop_poll_proceed_slow(task::Context& cx) noexcept {
-  g_budget_forced_yields.fetch_add(1, std::memory_order_relaxed);
-  cx.wake_by_ref();
-  return false;
-}
-
-uint32_t thread_rand_n(uint32_t n) noexcept {
-  uint64_t& s = tls.rng_state;
-  if (s == 0) s = random_seed();
-  s ^= s >> 12;
-  s ^= s << 25;
-  s ^= s >> 27;
-  uint32_t r = static_cast<uint32_t>((s * 0x2545F4914F6CDD1Dull) >> 32);
-  return static_cast<uint32_t>((static_cast<uint64_t>(r) * n) >> 32);
-}
-
-}  // namespace tokio::detail
-/* end file src/tokio/runtime/detail/harness.cpp */
-/* begin file src/tokio/runtime/detail/multi_thread.cpp */
-// The multi-thread, work-stealing scheduler.
-//
-// Each worker owns a Core: a LIFO slot, a 256-slot local queue (stealable), counters. A
-// worker loop runs local tasks, checks the inject queue every `global_queue_interval`
-// ticks, steals half of another worker's queue when it runs dry (at most half the workers
-// search at once), and otherwise parks: the first idle worker in the driver, the rest on
-// their own futex. A freshly woken task goes to the LIFO slot so message-passing pairs run
-// back to back on a warm cache; the slot is capped at 3 consecutive polls per tick and
-// shares the coop budget so it cannot starve the queue.
-//
-// A Core can move to another thread: block_in_place parks it in Remote::handoff and starts
-// a new thread for it, so the blocking closure does not stall the worker's queue.
-/* #include <algorithm> (already above) */
-/* #include <chrono> (already above) */
-#include <cmath>
-#include <condition_variable>
-/* #include <memory> (already above) */
-/* #include <mutex> (already above) */
-/* #include <thread> (already above) */
 /* #include <vector> (already above) */
 
+
+namespace tokio::detail {
+
+struct DeferList {
+  std::vector<Wakeable*> wakers;   // cloned references (block_on roots)
+  std::vector<TaskHeader*> tasks;  // yielded tasks, each with its runner's reference
+  bool empty() const noexcept { return wakers.empty() && tasks.empty(); }
+};
+
+// Wakes (and empties) a defer list.
+void wake_deferred(DeferList& d) noexcept;
+
+}  // namespace tokio::detail
+/* end file src/tokio/runtime/detail/defer.hpp */
+/* begin file src/tokio/runtime/detail/inject.hpp */
+// Inject: the scheduler-wide FIFO of tasks woken or spawned from outside a worker, and the
+// overflow target of full local queues. A growable ring of task pointers under a
+// spin-then-futex Mutex (tasks carry no queue link: the header stays at 80 bytes); `len_` is
+// kept beside it so the emptiness checks on the hot path are a single load without the lock.
+// The ring only grows (to the deepest backlog seen), so a push allocates only then.
+
+/* #include <atomic> (already above) */
+/* #include <cstddef> (already above) */
+/* #include <mutex> (already above) */
+
+
+namespace tokio::detail {
+
+class Inject {
+ public:
+  bool is_empty() const noexcept { return len_.load(std::memory_order_acquire) == 0; }
+  std::size_t len() const noexcept { return len_.load(std::memory_order_acquire); }
+
+  // `remote`: counts toward the remote_schedule_count metric (a wake or spawn from outside
+  // a worker, as opposed to a local-queue overflow). Once closed (the scheduler shut down)
+  // the queue refuses tasks and releases the queue reference it was handed: the task is
+  // already cancelled or being cancelled, and nobody will drain the queue again.
+  void push(TaskHeader* t, bool remote = false) noexcept {
+    {
+      std::lock_guard<Mutex> g(mu_);
+      if (!closed_) {
+        ring_.push_back(t);
+        len_.store(ring_.size(), std::memory_order_release);
+        if (remote) remote_.store(remote_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+        return;
+      }
+    }
+    task_drop_ref(t);
+  }
+  // Refuses further pushes and returns every queued task (their queue references pass to
+  // the caller).
+  template <class F>
+  void close_and_drain(F&& each) noexcept {
+    PtrRing<TaskHeader> taken(1);
+    {
+      std::lock_guard<Mutex> g(mu_);
+      closed_ = true;
+      while (TaskHeader* t = ring_.pop_front()) taken.push_back(t);
+      len_.store(0, std::memory_order_release);
+    }
+    while (TaskHeader* t = taken.pop_front()) each(t);
+  }
+  void push_batch(TaskHeader* const* tasks, std::size_t n) noexcept {
+    {
+      std::lock_guard<Mutex> g(mu_);
+      if (!closed_) {
+        for (std::size_t i = 0; i < n; ++i) ring_.push_back(tasks[i]);
+        len_.store(ring_.size(), std::memory_order_release);
+        return;
+      }
+    }
+    for (std::size_t i = 0; i < n; ++i) task_drop_ref(tasks[i]);
+  }
+  uint64_t remote_pushes() const noexcept { return remote_.load(std::memory_order_relaxed); }
+
+  TaskHeader* pop() noexcept {
+    if (is_empty()) return nullptr;
+    std::lock_guard<Mutex> g(mu_);
+    TaskHeader* t = ring_.pop_front();
+    len_.store(ring_.size(), std::memory_order_release);
+    return t;
+  }
+  // Pops up to n tasks into out[]; returns how many.
+  std::size_t pop_n(TaskHeader** out, std::size_t n) noexcept {
+    if (is_empty()) return 0;
+    std::lock_guard<Mutex> g(mu_);
+    std::size_t k = 0;
+    while (k < n) {
+      TaskHeader* t = ring_.pop_front();
+      if (!t) break;
+      out[k++] = t;
+    }
+    len_.store(ring_.size(), std::memory_order_release);
+    return k;
+  }
+
+ private:
+  Mutex mu_;
+  bool closed_ = false;              // under mu_
+  PtrRing<TaskHeader> ring_{256};    // under mu_
+  std::atomic<std::size_t> len_{0};  // ring_.size(), written under mu_
+  std::atomic<uint64_t> remote_{0};  // written under mu_
+};
+
+}  // namespace tokio::detail
+/* end file src/tokio/runtime/detail/inject.hpp */
+/* begin file src/tokio/runtime/detail/task_state_ops.hpp */
+// The transitions of the task state word (encoding and invariants: task_state.hpp). Only
+// the task harness and the schedulers run them, so they are defined here, in a header the
+// implementation section alone parses.
+
+/* #include <atomic> (already above) */
+/* #include <cstdint> (already above) */
+/* #include <cstdlib> (already above) */
+
+
+namespace tokio::detail {
+
+inline TaskState::ToRunning TaskState::to_running() noexcept {
+  uint64_t cur = word_.load(std::memory_order_acquire);
+  for (;;) {
+    if (cur & LIFECYCLE) return ToRunning::Failed;
+    uint64_t next = (cur & ~NOTIFIED) | RUNNING;
+    if (word_.compare_exchange_weak(cur, next, std::memory_order_acq_rel,
+                                    std::memory_order_acquire)) {
+      return (cur & CANCELLED) ? ToRunning::Cancelled : ToRunning::Success;
+    }
+  }
+}
+
+inline TaskState::ToIdle TaskState::to_idle() noexcept {
+  uint64_t cur = word_.load(std::memory_order_acquire);
+  for (;;) {
+    if (cur & CANCELLED) return ToIdle::Cancelled;
+    uint64_t next = cur & ~RUNNING;
+    ToIdle r = ToIdle::OkNotified;
+    if (!(cur & NOTIFIED)) {
+      next -= REF_ONE;
+      r = refs(next) == 0 ? ToIdle::OkDealloc : ToIdle::Ok;
+    }
+    if (word_.compare_exchange_weak(cur, next, std::memory_order_acq_rel,
+                                    std::memory_order_acquire)) {
+      return r;
+    }
+  }
+}
+
+inline bool TaskState::to_notified_after_yield() noexcept {
+  uint64_t cur = word_.load(std::memory_order_acquire);
+  for (;;) {
+    if (cur & CANCELLED) return false;
+    uint64_t next = (cur & ~RUNNING) | NOTIFIED;
+    if (word_.compare_exchange_weak(cur, next, std::memory_order_acq_rel,
+                                    std::memory_order_acquire)) {
+      return true;
+    }
+  }
+}
+
+inline uint64_t TaskState::to_complete() noexcept {
+  return word_.fetch_xor(RUNNING | COMPLETE, std::memory_order_acq_rel) ^ (RUNNING | COMPLETE);
+}
+
+inline TaskState::Notify TaskState::to_notified_by_ref() noexcept {
+  uint64_t cur = word_.load(std::memory_order_acquire);
+  for (;;) {
+    if (cur & (COMPLETE | NOTIFIED)) return Notify::DoNothing;
+    uint64_t next = cur | NOTIFIED;
+    Notify r = Notify::DoNothing;
+    if (!(cur & RUNNING)) {
+      next += REF_ONE;
+      r = Notify::Submit;
+    }
+    if (word_.compare_exchange_weak(cur, next, std::memory_order_acq_rel,
+                                    std::memory_order_acquire)) {
+      return r;
+    }
+  }
+}
+
+inline TaskState::Notify TaskState::to_notified_by_val() noexcept {
+  uint64_t cur = word_.load(std::memory_order_acquire);
+  for (;;) {
+    uint64_t next;
+    Notify r;
+    if (cur & RUNNING) {
+      next = (cur | NOTIFIED) - REF_ONE;
+      r = Notify::DoNothing;
+    } else if (cur & (COMPLETE | NOTIFIED)) {
+      next = cur - REF_ONE;
+      r = refs(next) == 0 ? Notify::Dealloc : Notify::DoNothing;
+    } else {
+      next = cur | NOTIFIED;
+      r = Notify::Submit;
+    }
+    if (word_.compare_exchange_weak(cur, next, std::memory_order_acq_rel,
+                                    std::memory_order_acquire)) {
+      return r;
+    }
+  }
+}
+
+inline bool TaskState::to_notified_and_cancel() noexcept {
+  uint64_t cur = word_.load(std::memory_order_acquire);
+  for (;;) {
+    if (cur & (CANCELLED | COMPLETE)) return false;
+    uint64_t next = cur | CANCELLED;
+    bool submit = false;
+    if (cur & RUNNING) {
+      next |= NOTIFIED;
+    } else if (!(cur & NOTIFIED)) {
+      next |= NOTIFIED;
+      next += REF_ONE;
+      submit = true;
+    }
+    if (word_.compare_exchange_weak(cur, next, std::memory_order_acq_rel,
+                                    std::memory_order_acquire)) {
+      return submit;
+    }
+  }
+}
+
+inline bool TaskState::to_shutdown() noexcept {
+  uint64_t cur = word_.load(std::memory_order_acquire);
+  for (;;) {
+    uint64_t next = cur | CANCELLED;
+    bool claim = !(cur & LIFECYCLE);
+    if (claim) next |= RUNNING;
+    if (word_.compare_exchange_weak(cur, next, std::memory_order_acq_rel,
+                                    std::memory_order_acquire)) {
+      return claim;
+    }
+  }
+}
+
+inline bool TaskState::set_join_waker() noexcept {
+  uint64_t cur = word_.load(std::memory_order_acquire);
+  for (;;) {
+    if (cur & COMPLETE) return false;
+    if (word_.compare_exchange_weak(cur, cur | JOIN_WAKER, std::memory_order_acq_rel,
+                                    std::memory_order_acquire)) {
+      return true;
+    }
+  }
+}
+
+inline bool TaskState::unset_join_waker() noexcept {
+  uint64_t cur = word_.load(std::memory_order_acquire);
+  for (;;) {
+    if (cur & COMPLETE) return false;
+    if (word_.compare_exchange_weak(cur, cur & ~JOIN_WAKER, std::memory_order_acq_rel,
+                                    std::memory_order_acquire)) {
+      return true;
+    }
+  }
+}
+
+inline uint64_t TaskState::unset_join_waker_after_complete() noexcept {
+  return word_.fetch_and(~JOIN_WAKER, std::memory_order_acq_rel) & ~JOIN_WAKER;
+}
+
+inline uint64_t TaskState::drop_join_interest() noexcept {
+  uint64_t cur = word_.load(std::memory_order_acquire);
+  for (;;) {
+    uint64_t next = cur & ~JOIN_INTEREST;
+    if (!(cur & COMPLETE)) next &= ~JOIN_WAKER;
+    if (word_.compare_exchange_weak(cur, next, std::memory_order_acq_rel,
+                                    std::memory_order_acquire)) {
+      return next;
+    }
+  }
+}
+
+inline bool TaskState::ref_dec() noexcept { return ref_dec_n(1); }
+
+inline bool TaskState::ref_dec_n(uint64_t n) noexcept {
+  uint64_t prev = word_.fetch_sub(n * REF_ONE, std::memory_order_acq_rel);
+  return refs(prev) == n;
+}
+
+}  // namespace tokio::detail
+/* end file src/tokio/runtime/detail/task_state_ops.hpp */
 /* begin file src/tokio/runtime/detail/idle.hpp */
 // Idle: which multi-thread workers are parked, and how many are searching for work.
 //
@@ -18107,10 +14897,1312 @@ class WorkerParker {
 
 }  // namespace tokio::detail
 /* end file src/tokio/runtime/detail/worker_parker.hpp */
+/* begin file src/tokio/io/detail/io_driver.hpp */
+// IoDriver: the runtime's reactor (epoll, edge-triggered), what the scheduler parks in
+// (runtime/detail/driver.hpp) when the Builder enabled I/O.
+//
+// turn(timeout) releases the registrations freed since the last turn, blocks in
+// epoll_wait, and ORs each event into its ScheduledIo (waking the waiters it satisfies).
+// Exactly one thread turns the driver at a time (the current-thread scheduler's thread, or
+// the multi-thread worker holding the driver lock), so events are dispatched by one thread.
+//
+// Registration set: every live ScheduledIo is on an intrusive list (for shutdown), guarded
+// by `mu_` together with the free list and the pending-release list. Deregistration first
+// removes the fd from epoll, then queues the ScheduledIo for release; it is reused only
+// after the *next* turn starts, so an event already returned by epoll_wait for it (being
+// dispatched on the driver thread right now) never touches a recycled entry.
+//
+// Park state (`park_state_`, 32 bits), so unpark() costs a syscall only when needed:
+//   0 IDLE      the driver thread is not blocked in epoll_wait
+//   1 PARKED    a thread is in (or entering) a blocking epoll_wait
+//   2 NOTIFIED  an unpark arrived while IDLE: the next blocking turn polls instead
+// unpark() swaps in NOTIFIED and writes the eventfd only when it replaced PARKED. An
+// unpark from the thread that is dispatching events is dropped: that thread is awake and
+// its scheduler looks for work as soon as turn() returns.
+
+#include <sys/epoll.h>
+
+/* #include <atomic> (already above) */
+/* #include <chrono> (already above) */
+/* #include <cstddef> (already above) */
+/* #include <cstdint> (already above) */
+/* #include <mutex> (already above) */
+/* #include <optional> (already above) */
+/* #include <vector> (already above) */
+
 
 namespace tokio::detail {
 
-namespace {
+class IoDriver {
+ public:
+  static constexpr uint32_t IDLE = 0;
+  static constexpr uint32_t PARKED = 1;
+  static constexpr uint32_t NOTIFIED = 2;
+
+  explicit IoDriver(const Config& cfg);
+  ~IoDriver();
+  IoDriver(const IoDriver&) = delete;
+  IoDriver& operator=(const IoDriver&) = delete;
+
+  void turn(std::optional<std::chrono::nanoseconds> timeout);
+  void unpark() noexcept;
+  void shutdown() noexcept;
+
+  // Registers `fd` with epoll for `interest`. Fails after shutdown.
+  io::Result<ScheduledIo*> add(int fd, io::Interest interest);
+  // Removes `fd` from epoll and queues `io` for release. The fd must still be open.
+  io::Result<void> remove(int fd, ScheduledIo* io) noexcept;
+
+  // Metrics.
+  uint64_t fd_registered_count() const noexcept { return registered_.load(std::memory_order_relaxed); }
+  uint64_t fd_deregistered_count() const noexcept {
+    return deregistered_.load(std::memory_order_relaxed);
+  }
+  uint64_t ready_count() const noexcept { return ready_events_.load(std::memory_order_relaxed); }
+  std::size_t num_registered() const;
+
+ private:
+  static constexpr std::size_t kNotifyAfter = 16;  // pending releases before an unpark
+  static constexpr std::size_t kMaxFree = 4096;    // recycled entries kept
+
+  void release_pending() noexcept;
+  static uint32_t to_epoll(io::Interest interest) noexcept;
+  static uint32_t from_epoll(uint32_t events) noexcept;
+
+  int epfd_ = -1;
+  int evfd_ = -1;
+  std::vector<epoll_event> events_;
+  std::atomic<uint32_t> park_state_{IDLE};
+
+  mutable std::mutex mu_;
+  ScheduledIo* live_ = nullptr;         // registration set (guarded by mu_)
+  std::size_t num_live_ = 0;
+  std::vector<ScheduledIo*> free_;      // reusable entries (guarded by mu_)
+  std::vector<ScheduledIo*> pending_;   // deregistered, released at the next turn (mu_)
+  std::atomic<std::size_t> pending_count_{0};
+  bool is_shutdown_ = false;            // guarded by mu_
+
+  std::atomic<uint64_t> registered_{0};
+  std::atomic<uint64_t> deregistered_{0};
+  std::atomic<uint64_t> ready_events_{0};
+};
+
+// The I/O driver of `h`'s runtime; throws std::logic_error naming `what` when the runtime
+// was built without enable_io().
+IoDriver* io_driver_of(HandleInner* h, const char* what);
+
+}  // namespace tokio::detail
+/* end file src/tokio/io/detail/io_driver.hpp */
+#endif // TOKIO_INTERNALS
+
+#if defined(TOKIO_IMPLEMENTATION) && !defined(TOKIO_IMPLEMENTATION_INCLUDED)
+#define TOKIO_IMPLEMENTATION_INCLUDED
+/* begin file src/tokio/core/detail/core.cpp */
+// Non-template definitions for core/: spin-lock back-off, random seeds, misuse errors.
+/* #include <sched.h> (already above) */
+
+/* #include <atomic> (already above) */
+/* #include <chrono> (already above) */
+/* #include <cstdint> (already above) */
+/* #include <stdexcept> (already above) */
+/* #include <string> (already above) */
+
+
+namespace tokio::detail {
+
+void SpinLock::yield_thread() noexcept { sched_yield(); }
+
+uint64_t random_seed() noexcept {
+  static std::atomic<uint64_t> counter{0};
+  uint64_t t = static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
+  uint64_t c = counter.fetch_add(0x9E3779B97F4A7C15ull, std::memory_order_relaxed);
+  uint64_t x = t ^ c ^ reinterpret_cast<uintptr_t>(&c);
+  x ^= x >> 33;
+  x *= 0xff51afd7ed558ccdull;
+  x ^= x >> 33;
+  return x ? x : 1;
+}
+
+void throw_misuse(const char* msg) { throw std::logic_error(std::string("tokio: ") + msg); }
+
+void throw_not_in_task(const char* what) {
+  throw std::logic_error(std::string("tokio: ") + what +
+                         " outside a tokio task: await it inside a coroutine that runs on a "
+                         "runtime (Runtime::block_on, tokio::spawn)");
+}
+
+}  // namespace tokio::detail
+/* end file src/tokio/core/detail/core.cpp */
+/* begin file src/tokio/core/detail/frame_alloc.cpp */
+// Slow paths of the frame allocator (see frame_alloc.hpp).
+#include <sys/mman.h>
+
+/* #include <cstdlib> (already above) */
+/* #include <mutex> (already above) */
+/* #include <new> (already above) */
+
+
+namespace tokio::detail {
+
+namespace core_frame_alloc_impl {
+
+std::atomic<std::size_t> g_mapped_slabs{0};
+
+// Caches whose thread exited, waiting to be adopted by a new thread.
+SpinLock g_orphans_lock;
+FrameCache* g_orphans = nullptr;
+
+// Orphans the calling thread's cache when the thread exits. Its slabs stay owned by the
+// cache (blocks freed into them later go to its remote stack) until a thread adopts it.
+struct FrameCacheOwner {
+  FrameCache* cache = nullptr;
+  ~FrameCacheOwner() {
+    if (!cache) return;
+    tls_frame_cache = nullptr;
+    std::lock_guard<SpinLock> g(g_orphans_lock);
+    cache->next_orphan = g_orphans;
+    g_orphans = cache;
+  }
+};
+thread_local FrameCacheOwner tls_frame_cache_owner;
+
+// Slabs come straight from mmap, trimmed to 64 KiB alignment: posix_memalign would touch
+// (and keep resident) an extra page or two of alignment slack per slab.
+void* aligned_region(std::size_t size) {
+  std::size_t len = (size + 4095) & ~std::size_t{4095};
+  void* raw = mmap(nullptr, len + kSlabSize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                   -1, 0);
+  if (raw == MAP_FAILED) throw std::bad_alloc();
+  auto a = reinterpret_cast<uintptr_t>(raw);
+  uintptr_t aligned = (a + kSlabSize - 1) & ~(uintptr_t(kSlabSize) - 1);
+  if (aligned > a) munmap(raw, aligned - a);
+  uintptr_t tail = a + len + kSlabSize - (aligned + len);
+  if (tail) munmap(reinterpret_cast<void*>(aligned + len), tail);
+  g_mapped_slabs.fetch_add(1, std::memory_order_relaxed);
+  return reinterpret_cast<void*>(aligned);
+}
+void release_region(Slab* s, std::size_t size) noexcept {
+  munmap(s, (size + 4095) & ~std::size_t{4095});
+  g_mapped_slabs.fetch_sub(1, std::memory_order_relaxed);
+}
+
+FrameCache* acquire_cache() {
+  FrameCache* c = nullptr;
+  {
+    std::lock_guard<SpinLock> g(g_orphans_lock);
+    if ((c = g_orphans)) g_orphans = c->next_orphan;
+  }
+  if (!c) c = new FrameCache();
+  c->next_orphan = nullptr;
+  tls_frame_cache = c;
+  tls_frame_cache_owner.cache = c;  // also registers the thread-exit hook
+  return c;
+}
+
+void reset_slab(Slab* s) noexcept {
+  std::size_t bs = s->block_size;
+  char* start = reinterpret_cast<char*>(s) + kSlabHeader;
+  s->free = nullptr;
+  s->bump = start;
+  s->end = start + ((kSlabSize - kSlabHeader) / bs) * bs;
+  s->used = 0;
+  s->in_partial = false;
+  s->prev = s->next = nullptr;
+}
+
+Slab* new_slab(FrameCache* c, std::size_t cls) {
+  Slab* s = c->empty;
+  if (s) {
+    c->empty = s->next;
+    --c->empty_count;
+  } else {
+    s = static_cast<Slab*>(aligned_region(kSlabSize));
+  }
+  s->owner = c;
+  s->cls = static_cast<uint32_t>(cls);
+  s->block_size = static_cast<uint32_t>(frame_class_size(cls));
+  reset_slab(s);
+  return s;
+}
+
+void partial_push(FrameCache* c, Slab* s) noexcept {
+  Slab*& head = c->partial[s->cls];
+  s->prev = nullptr;
+  s->next = head;
+  if (head) head->prev = s;
+  head = s;
+  s->in_partial = true;
+}
+
+void partial_unlink(FrameCache* c, Slab* s) noexcept {
+  if (s->prev) s->prev->next = s->next;
+  else c->partial[s->cls] = s->next;
+  if (s->next) s->next->prev = s->prev;
+  s->prev = s->next = nullptr;
+  s->in_partial = false;
+}
+
+// A block of one of c's slabs comes back to c (on c's thread).
+void local_free(FrameCache* c, Slab* s, FreeBlock* b) noexcept {
+  b->next = s->free;
+  s->free = b;
+  --s->used;
+  std::size_t cls = s->cls;
+  if (s == c->current[cls]) return;  // the current slab keeps its place, even when empty
+  if (s->used == 0) {
+    // Every block is free: pool the slab for reuse (any class), or give it back.
+    if (s->in_partial) partial_unlink(c, s);
+    if (c->empty_count < kMaxEmptySlabs) {
+      s->next = c->empty;
+      c->empty = s;
+      ++c->empty_count;
+    } else {
+      release_region(s, kSlabSize);
+    }
+    return;
+  }
+  if (!s->in_partial) partial_push(c, s);  // it was full; now it has room
+}
+
+void drain_remote(FrameCache* c) noexcept {
+  FreeBlock* b = c->remote.exchange(nullptr, std::memory_order_acquire);
+  while (b) {
+    FreeBlock* next = b->next;
+    local_free(c, slab_of(b), b);
+    b = next;
+  }
+}
+
+}  // namespace (impl)
+
+// noinline: in the TOKIO_IMPLEMENTATION translation unit these definitions are visible to
+// every coroutine defined after them, and once inlined GCC's -Wmismatched-new-delete
+// misreads the task prefix offset again (seen with ASan at -O1).
+TOKIO_NOINLINE void* frame_alloc_plain(std::size_t size) { return ::operator new(size); }
+TOKIO_NOINLINE void frame_free_plain(void* p) noexcept { ::operator delete(p); }
+
+std::size_t frame_alloc_mapped_slabs() noexcept {
+  return core_frame_alloc_impl::g_mapped_slabs.load(std::memory_order_relaxed);
+}
+
+void frame_cache_drain() noexcept {
+  if (FrameCache* c = tls_frame_cache) core_frame_alloc_impl::drain_remote(c);
+}
+
+void* frame_alloc_slow(std::size_t size) {
+  FrameCache* c = tls_frame_cache;
+  if (!c) c = core_frame_alloc_impl::acquire_cache();
+  if (size > kMediumMax) {
+    // A region of its own, with the same header so free() recognises it: a cached one of
+    // at least the size (and at most twice it, so little is wasted), else a new mapping.
+    std::size_t len = (kSlabHeader + size + 4095) & ~std::size_t{4095};
+    for (std::size_t i = 0; i < c->large_count; ++i) {
+      Slab* s = c->large[i];
+      if (s->block_size >= len && s->block_size / 2 <= len) {
+        c->large[i] = c->large[--c->large_count];
+        return reinterpret_cast<char*>(s) + kSlabHeader;
+      }
+    }
+    auto* s = static_cast<Slab*>(core_frame_alloc_impl::aligned_region(len));
+    s->owner = nullptr;
+    s->cls = kLargeClass;
+    s->block_size = static_cast<uint32_t>(len);
+    return reinterpret_cast<char*>(s) + kSlabHeader;
+  }
+  std::size_t cls = frame_class_of(size);
+  if (c->remote.load(std::memory_order_relaxed)) core_frame_alloc_impl::drain_remote(c);
+  for (;;) {
+    if (Slab* s = c->current[cls]) {
+      if (void* p = slab_take(s)) return p;
+    }
+    // The current slab is full: it leaves the current slot (it rejoins the partial list
+    // when one of its blocks is freed). Take a partial slab, else a new one.
+    if (Slab* p = c->partial[cls]) {
+      core_frame_alloc_impl::partial_unlink(c, p);
+      c->current[cls] = p;
+      continue;
+    }
+    c->current[cls] = core_frame_alloc_impl::new_slab(c, cls);
+  }
+}
+
+void frame_free_slow(Slab* s, FreeBlock* b) noexcept {
+  FrameCache* c = tls_frame_cache;
+  if (s->cls == kLargeClass) {
+    // Kept by the freeing thread's cache (large regions have no owner); when the cache is
+    // full the oldest entry is unmapped instead.
+    if (c == nullptr || s->block_size > kLargeCacheMaxBytes) {
+      core_frame_alloc_impl::release_region(s, s->block_size);
+      return;
+    }
+    if (c->large_count == kLargeCacheSlots) {
+      core_frame_alloc_impl::release_region(c->large[0], c->large[0]->block_size);
+      c->large[0] = c->large[--c->large_count];
+    }
+    c->large[c->large_count++] = s;
+    return;
+  }
+  if (s->owner == c && c != nullptr) {
+    core_frame_alloc_impl::local_free(c, s, b);
+    return;
+  }
+  // Another thread's slab (or this thread has no cache yet): send the block home.
+  FrameCache* owner = s->owner;
+  FreeBlock* head = owner->remote.load(std::memory_order_relaxed);
+  do {
+    b->next = head;
+  } while (!owner->remote.compare_exchange_weak(head, b, std::memory_order_release,
+                                                std::memory_order_relaxed));
+}
+
+}  // namespace tokio::detail
+/* end file src/tokio/core/detail/frame_alloc.cpp */
+/* begin file src/tokio/runtime/detail/blocking_pool.cpp */
+#include <algorithm>
+/* #include <mutex> (already above) */
+/* #include <string> (already above) */
+
+
+namespace tokio::detail {
+
+BlockingPool::BlockingPool(HandleInner* owner, const Config& cfg, std::size_t thread_cap)
+    : owner_(owner), cfg_(cfg), thread_cap_(std::max<std::size_t>(thread_cap, 1)) {}
+
+BlockingPool::~BlockingPool() {
+  // Runs when the last reference to the runtime goes, possibly on one of our own threads
+  // (it held the last reference). Every other thread has already dropped its reference.
+  pthread_t self = pthread_self();
+  for (pthread_t th : finished_) {
+    if (pthread_equal(th, self)) pthread_detach(th);
+    else pthread_join(th, nullptr);
+  }
+  for (pthread_t th : running_) {
+    if (pthread_equal(th, self)) pthread_detach(th);
+    else pthread_join(th, nullptr);
+  }
+}
+
+void BlockingPool::spawn_task(TaskHeader* t) {
+  std::unique_lock<Mutex> lk(mu_);
+  if (shutdown_) {
+    lk.unlock();
+    task_reject(t);
+    return;
+  }
+  // In flight from now until it ran or was cancelled (holds a paused clock's auto-advance).
+  owner_->driver.blocking_in_flight.fetch_add(1, std::memory_order_acq_rel);
+  bool notify;
+  try {
+    notify = submit(Job{t, nullptr, nullptr});
+  } catch (...) {
+    owner_->driver.blocking_in_flight.fetch_sub(1, std::memory_order_acq_rel);
+    throw;
+  }
+  lk.unlock();
+  // Notified after unlocking: the woken thread's first act is to take the lock.
+  if (notify) cv_.notify_one();
+}
+
+void BlockingPool::spawn_mandatory(void (*fn)(void*), void* arg) {
+  std::unique_lock<Mutex> lk(mu_);
+  ++num_mandatory_;  // counted from submission, so metrics never see a worker as blocking
+  bool notify;
+  try {
+    notify = submit(Job{nullptr, fn, arg});
+  } catch (...) {
+    --num_mandatory_;
+    throw;
+  }
+  lk.unlock();
+  if (notify) cv_.notify_one();
+}
+
+// Called with mu_ held. Returns true when an idle thread must be notified (after unlock).
+bool BlockingPool::submit(Job job) {
+  queue_.push_back(job);
+  if (num_idle_ > num_notified_) {
+    ++num_notified_;
+    return true;
+  }
+  if (num_threads_ >= thread_cap_) return false;  // waits in the queue for a busy thread
+  join_finished();
+  std::string name =
+      cfg_.thread_name_fn ? cfg_.thread_name_fn() : cfg_.thread_name;
+  ++num_threads_;
+  owner_->ref_inc();  // released by the thread as it exits
+  try {
+    running_.push_back(spawn_native_thread(name, cfg_.thread_stack_size, [this] { run_thread(); }));
+  } catch (...) {
+    --num_threads_;
+    owner_->ref_dec();
+    if (num_threads_ == 0) {
+      queue_.pop_back();
+      throw;
+    }
+    // Other threads exist; the job waits for one of them.
+  }
+  return false;
+}
+
+// Called with mu_ held.
+void BlockingPool::join_finished() {
+  for (pthread_t th : finished_) pthread_join(th, nullptr);
+  finished_.clear();
+}
+
+void BlockingPool::run_thread() {
+  // Handle::current() works inside spawn_blocking closures, as in Tokio.
+  tls.handle = owner_;
+  if (cfg_.on_thread_start) cfg_.on_thread_start();
+  std::unique_lock<Mutex> lk(mu_);
+  for (;;) {
+    while (!queue_.empty()) {
+      Job job = queue_.front();
+      queue_.pop_front();
+      lk.unlock();
+      if (job.task) {
+        ++tls.blocking_region;
+        job.task->vt()->run(job.task);
+        --tls.blocking_region;
+        owner_->driver.blocking_in_flight.fetch_sub(1, std::memory_order_acq_rel);
+      } else {
+        job.fn(job.arg);
+      }
+      lk.lock();
+      if (job.task == nullptr) --num_mandatory_;
+    }
+    if (shutdown_) break;
+    ++num_idle_;
+    auto deadline = std::chrono::steady_clock::now() + cfg_.thread_keep_alive;
+    bool timed_out = false;
+    for (;;) {
+      if (num_notified_ > 0) {
+        --num_notified_;
+        break;
+      }
+      if (shutdown_) break;
+      if (timed_out) break;
+      auto left = deadline - std::chrono::steady_clock::now();
+      timed_out = left.count() <= 0 ||
+                  (!cv_.wait_for(mu_, std::chrono::duration_cast<std::chrono::nanoseconds>(left)) &&
+                   std::chrono::steady_clock::now() >= deadline);
+    }
+    --num_idle_;
+    if (queue_.empty() && (shutdown_ || timed_out)) break;
+  }
+  // Exit: hand our pthread_t to whoever joins next, then drop our runtime reference.
+  pthread_t self = pthread_self();
+  auto it = std::find_if(running_.begin(), running_.end(),
+                         [&](pthread_t th) { return pthread_equal(th, self); });
+  if (it != running_.end()) {
+    finished_.push_back(*it);
+    running_.erase(it);
+  }
+  --num_threads_;
+  exit_cv_.notify_all();
+  lk.unlock();
+  if (cfg_.on_thread_stop) cfg_.on_thread_stop();
+  tls.handle = nullptr;
+  owner_->ref_dec();
+}
+
+void BlockingPool::shutdown(std::optional<std::chrono::nanoseconds> timeout) {
+  std::deque<Job> cancelled;
+  std::unique_lock<Mutex> lk(mu_);
+  if (!shutdown_) {
+    shutdown_ = true;
+    // Queued spawn_blocking tasks that have not started are cancelled; mandatory jobs
+    // (worker loops) still run so they can observe shutdown.
+    std::deque<Job> keep;
+    for (Job& j : queue_) (j.task ? cancelled : keep).push_back(j);
+    queue_.swap(keep);
+    cv_.notify_all();
+  }
+  lk.unlock();
+  for (Job& j : cancelled) {
+    task_reject(j.task);
+    owner_->driver.blocking_in_flight.fetch_sub(1, std::memory_order_acq_rel);
+  }
+  lk.lock();
+  pthread_t self = pthread_self();
+  auto only_self_left = [&] {
+    return num_threads_ == 0 ||
+           (num_threads_ == 1 && running_.size() == 1 && pthread_equal(running_[0], self));
+  };
+  auto deadline = std::chrono::steady_clock::now() + timeout.value_or(std::chrono::hours(1));
+  while (!only_self_left()) {
+    if (!timeout) {
+      exit_cv_.wait(mu_);
+      continue;
+    }
+    auto left = deadline - std::chrono::steady_clock::now();
+    if (left.count() <= 0) break;
+    exit_cv_.wait_for(mu_, std::chrono::duration_cast<std::chrono::nanoseconds>(left));
+  }
+  join_finished();
+}
+
+std::size_t BlockingPool::num_threads() const {
+  std::lock_guard<Mutex> g(mu_);
+  return num_threads_;
+}
+std::size_t BlockingPool::num_idle_threads() const {
+  std::lock_guard<Mutex> g(mu_);
+  return num_idle_;
+}
+std::size_t BlockingPool::queue_depth() const {
+  std::lock_guard<Mutex> g(mu_);
+  std::size_t n = 0;
+  for (const Job& j : queue_) n += j.task != nullptr;
+  return n;
+}
+std::size_t BlockingPool::num_mandatory_running() const {
+  std::lock_guard<Mutex> g(mu_);
+  return num_mandatory_;
+}
+
+}  // namespace tokio::detail
+/* end file src/tokio/runtime/detail/blocking_pool.cpp */
+/* begin file src/tokio/runtime/detail/current_thread.cpp */
+// The current-thread scheduler: every task runs on the thread inside block_on.
+//
+// The "core" (local run queue and counters) is owned by at most one thread at a time: the
+// thread inside block_on that took it. Wakes from that thread push to the local queue with
+// no synchronisation; wakes from any other thread go through the inject queue and unpark
+// the driver. A second thread calling block_on while the core is taken drives its own
+// future with its thread parker and takes the core when it is released.
+/* #include <algorithm> (already above) */
+/* #include <mutex> (already above) */
+/* #include <vector> (already above) */
+
+
+namespace tokio::detail {
+
+namespace runtime_current_thread_impl {
+
+class CurrentThread;
+
+struct CtCore {
+  PtrRing<TaskHeader> queue{64};
+  uint32_t tick = 0;
+  WorkerStats stats;
+};
+
+struct CtContext : WorkerContext {
+  CtCore* core;
+};
+
+// Installs a defer list on this thread for the scope.
+struct DeferScope {
+  DeferList list;
+  DeferList* prev;
+  DeferScope() : prev(tls.defer) { tls.defer = &list; }
+  ~DeferScope() {
+    tls.defer = prev;
+    wake_deferred(list);
+  }
+};
+
+class CurrentThread final : public HandleInner {
+ public:
+  explicit CurrentThread(Config cfg) : HandleInner(std::move(cfg), 1, 0) {
+    core_.store(new CtCore(), std::memory_order_release);
+    interval_ = config.global_queue_interval.value_or(31);
+    if (interval_ == 0) interval_ = 1;
+  }
+
+  runtime::RuntimeFlavor flavor() const noexcept override {
+    return runtime::RuntimeFlavor::CurrentThread;
+  }
+  std::size_t num_workers() const noexcept override { return 1; }
+  const WorkerStats& worker_stats(std::size_t) const noexcept override { return stats_view(); }
+  std::size_t worker_local_queue_depth(std::size_t) const noexcept override {
+    return local_depth_.load(std::memory_order_relaxed);
+  }
+  std::size_t global_queue_depth() const noexcept override { return inject_.len(); }
+  uint64_t remote_schedule_count() const noexcept override { return inject_.remote_pushes(); }
+
+  void schedule(TaskHeader* t, bool /*yield*/) noexcept override {
+    auto* ctx = static_cast<CtContext*>(tls.worker);
+    if (ctx && ctx->handle == this && ctx->core) {
+      ctx->core->queue.push_back(t);
+      WorkerStats::bump(ctx->core->stats.local_schedule_count);
+      return;
+    }
+    inject_.push(t, true);
+    driver.unpark();
+  }
+
+  void block_on_slot(PollSlot& slot) override {
+    EnterRuntime enter(this, "Runtime::block_on");
+    for (;;) {
+      if (CtCore* core = core_.exchange(nullptr, std::memory_order_acq_rel)) {
+        run_with_core(core, slot);
+        return;
+      }
+      // Another thread runs the scheduler: drive our future with this thread's parker
+      // until it finishes or the core is released.
+      ParkThread* pt = ParkThread::current();
+      {
+        std::lock_guard<std::mutex> g(waiters_mu_);
+        waiters_.push_back(pt);
+      }
+      bool done = poll_root(slot, &pt->wakeable);
+      if (!done && core_.load(std::memory_order_acquire) == nullptr) pt->parker.park();
+      {
+        std::lock_guard<std::mutex> g(waiters_mu_);
+        waiters_.erase(std::find(waiters_.begin(), waiters_.end(), pt));
+      }
+      if (done) return;
+    }
+  }
+
+  void shutdown(std::optional<std::chrono::nanoseconds> timeout) override {
+    if (is_shutdown.exchange(true)) return;
+    CtCore* core = nullptr;
+    while (!(core = core_.exchange(nullptr, std::memory_order_acq_rel))) {
+      // A Handle::block_on on another thread holds the core: it observes is_shutdown
+      // only when its future finishes, so wait for it.
+      ParkThread* pt = ParkThread::current();
+      {
+        std::lock_guard<std::mutex> g(waiters_mu_);
+        waiters_.push_back(pt);
+      }
+      if (core_.load(std::memory_order_acquire) == nullptr) {
+        pt->parker.park(std::chrono::milliseconds(10));
+      }
+      std::lock_guard<std::mutex> g(waiters_mu_);
+      waiters_.erase(std::find(waiters_.begin(), waiters_.end(), pt));
+    }
+    {
+      CtContext ctx{{this}, core};
+      WorkerContext* prev_worker = tls.worker;
+      HandleInner* prev_handle = tls.handle;
+      tls.worker = &ctx;
+      tls.handle = this;
+      owned.close_and_shutdown_all();
+      while (TaskHeader* t = core->queue.pop_front()) task_drop_ref(t);
+      // From here on a wake from another thread (a blocking closure finishing, a foreign
+      // thread) finds the queue closed and just releases its reference.
+      inject_.close_and_drain([](TaskHeader* t) { task_drop_ref(t); });
+      tls.worker = prev_worker;
+      tls.handle = prev_handle;
+    }
+    blocking.shutdown(timeout);
+    driver.shutdown();
+    delete core;
+  }
+
+ private:
+  static const WakeableVTable kRootWakerVTable;
+
+  const WorkerStats& stats_view() const noexcept { return stats_snapshot_; }
+
+  bool poll_root(PollSlot& slot, Wakeable* waker) {
+    ThreadContext& c = tls;
+    Wakeable* pw = c.waker;
+    TaskHeader* pt = c.task;
+    int32_t pb = c.budget;
+    c.waker = waker;
+    c.task = nullptr;
+    c.budget = kInitialBudget;
+    task::Context cx(waker);
+    bool done = drive_slot(slot, cx);
+    c.waker = pw;
+    c.task = pt;
+    c.budget = pb;
+    return done;
+  }
+
+  TaskHeader* next_task(CtCore* core) noexcept {
+    if (core->tick % interval_ == 0) {
+      if (TaskHeader* t = inject_.pop()) return t;
+      return core->queue.pop_front();
+    }
+    if (TaskHeader* t = core->queue.pop_front()) return t;
+    return inject_.pop();
+  }
+
+  void run_task(CtCore* core, TaskHeader* t) noexcept {
+    tls.budget = kInitialBudget;
+    t->vt()->run(t);
+    tls.budget = -1;
+    WorkerStats::bump(core->stats.poll_count);
+  }
+
+  void park(CtCore* core, std::optional<std::chrono::nanoseconds> timeout) {
+    if (timeout && timeout->count() == 0 && !driver.has_drivers()) return;
+    if (config.on_thread_park) config.on_thread_park();
+    WorkerStats::bump(core->stats.park_count);
+    publish_stats(core);
+    driver.park(timeout);
+    WorkerStats::bump(core->stats.park_unpark_count);
+    if (config.on_thread_unpark) config.on_thread_unpark();
+  }
+
+  void publish_stats(CtCore* core) noexcept {
+    auto copy = [](std::atomic<uint64_t>& d, const std::atomic<uint64_t>& s) {
+      d.store(s.load(std::memory_order_relaxed), std::memory_order_relaxed);
+    };
+    copy(stats_snapshot_.park_count, core->stats.park_count);
+    copy(stats_snapshot_.park_unpark_count, core->stats.park_unpark_count);
+    copy(stats_snapshot_.poll_count, core->stats.poll_count);
+    copy(stats_snapshot_.local_schedule_count, core->stats.local_schedule_count);
+    copy(stats_snapshot_.busy_ns, core->stats.busy_ns);
+    local_depth_.store(core->queue.size(), std::memory_order_relaxed);
+  }
+
+  void run_with_core(CtCore* core, PollSlot& slot) {
+    CtContext ctx{{this}, core};
+    WorkerContext* prev_worker = tls.worker;
+    tls.worker = &ctx;
+    struct Release {
+      CurrentThread* self;
+      CtCore* core;
+      WorkerContext* prev;
+      ~Release() {
+        self->publish_stats(core);
+        tls.worker = prev;
+        self->core_.store(core, std::memory_order_release);
+        std::lock_guard<std::mutex> g(self->waiters_mu_);
+        for (ParkThread* p : self->waiters_) p->parker.unpark();
+      }
+    } release{this, core, prev_worker};
+
+    DeferScope defer;
+    root_woken_.store(true, std::memory_order_relaxed);
+    const uint32_t event_interval = std::max<uint32_t>(config.event_interval, 1);
+    auto busy_start = std::chrono::steady_clock::now();
+    for (;;) {
+      if (root_woken_.exchange(false, std::memory_order_acquire)) {
+        if (poll_root(slot, &root_waker_.wakeable)) break;
+      }
+      bool parked = false;
+      for (uint32_t i = 0; i < event_interval; ++i) {
+        ++core->tick;
+        TaskHeader* t = next_task(core);
+        if (!t) {
+          if (!defer.list.empty()) {
+            // Only yielded tasks are left: poll the drivers, then let them run again.
+            park(core, std::chrono::nanoseconds(0));
+            wake_deferred(defer.list);
+            parked = true;
+            break;
+          }
+          if (root_woken_.load(std::memory_order_acquire)) break;
+          auto now = std::chrono::steady_clock::now();
+          WorkerStats::bump(core->stats.busy_ns, static_cast<uint64_t>(
+              std::chrono::duration_cast<std::chrono::nanoseconds>(now - busy_start).count()));
+          park(core, std::nullopt);
+          busy_start = std::chrono::steady_clock::now();
+          parked = true;
+          break;
+        }
+        run_task(core, t);
+      }
+      if (!parked) {
+        park(core, std::chrono::nanoseconds(0));
+        wake_deferred(defer.list);
+      }
+    }
+    auto now = std::chrono::steady_clock::now();
+    WorkerStats::bump(core->stats.busy_ns, static_cast<uint64_t>(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(now - busy_start).count()));
+  }
+
+  static void root_wake_by_ref(Wakeable* w) noexcept {
+    auto* self = container_of(w);
+    self->root_woken_.store(true, std::memory_order_release);
+    self->driver.unpark();
+  }
+  static void root_clone(Wakeable* w) noexcept { container_of(w)->ref_inc(); }
+  static void root_drop(Wakeable* w) noexcept { container_of(w)->ref_dec(); }
+  static void root_wake(Wakeable* w) noexcept {
+    root_wake_by_ref(w);
+    root_drop(w);
+  }
+  // The root's waker: a Wakeable with a back pointer (CurrentThread itself is not
+  // standard-layout, so no offsetof arithmetic).
+  struct RootWaker {
+    Wakeable wakeable;
+    CurrentThread* owner;
+  };
+  static CurrentThread* container_of(Wakeable* w) noexcept {
+    return reinterpret_cast<RootWaker*>(w)->owner;
+  }
+
+  std::atomic<CtCore*> core_{nullptr};
+  Inject inject_;
+  uint32_t interval_ = 31;
+  std::atomic<bool> root_woken_{false};
+  RootWaker root_waker_{{&kRootWakerVTable}, this};
+  std::mutex waiters_mu_;
+  std::vector<ParkThread*> waiters_;
+  WorkerStats stats_snapshot_;
+  std::atomic<std::size_t> local_depth_{0};
+};
+
+const WakeableVTable CurrentThread::kRootWakerVTable{
+    &CurrentThread::root_wake, &CurrentThread::root_wake_by_ref, &CurrentThread::root_clone,
+    &CurrentThread::root_drop};
+
+}  // namespace (impl)
+
+HandleInner* make_current_thread(Config cfg) { return new runtime_current_thread_impl::CurrentThread(std::move(cfg)); }
+
+}  // namespace tokio::detail
+/* end file src/tokio/runtime/detail/current_thread.cpp */
+/* begin file src/tokio/runtime/detail/driver.cpp */
+// The driver stack (see driver.hpp). The I/O driver is built by io_driver_create
+// (io/detail/io_driver.cpp), the timer wheel by time_driver_create (time/detail/driver.cpp).
+/* #include <chrono> (already above) */
+/* #include <optional> (already above) */
+
+
+namespace tokio::detail {
+
+Driver::Driver(const Config& cfg) : cfg_(cfg) {
+  if (cfg.enable_io) io_ = io_driver_create(cfg, *this);
+  if (cfg.enable_time) {
+    try {
+      time_ = time_driver_create(cfg, *this);
+    } catch (...) {
+      if (io_) io_driver_destroy(io_);
+      throw;
+    }
+  }
+}
+
+Driver::~Driver() {
+  if (time_) time_driver_destroy(time_);
+  if (io_) io_driver_destroy(io_);
+}
+
+void Driver::park(std::optional<std::chrono::nanoseconds> timeout) {
+  if (time_) timeout = time_driver_before_park(time_, timeout);
+  if (io_) io_driver_turn(io_, timeout);
+  else parker_.park(timeout);
+  if (time_) time_driver_after_park(time_);
+}
+
+void Driver::shutdown() noexcept {
+  if (time_) time_driver_shutdown(time_);
+  if (io_) io_driver_shutdown(io_);
+}
+
+}  // namespace tokio::detail
+/* end file src/tokio/runtime/detail/driver.cpp */
+/* begin file src/tokio/runtime/detail/handle_inner.cpp */
+/* #include <stdexcept> (already above) */
+/* #include <string> (already above) */
+
+
+namespace tokio::detail {
+
+namespace runtime_handle_inner_impl {
+std::atomic<uint64_t> g_next_runtime_id{1};
+}
+
+HandleInner::HandleInner(Config cfg, std::size_t owned_shards, std::size_t blocking_threads_extra)
+    : config(std::move(cfg)),
+      id(runtime_handle_inner_impl::g_next_runtime_id.fetch_add(1, std::memory_order_relaxed)),
+      driver(config),
+      owned(this, owned_shards),
+      blocking(this, config, config.max_blocking_threads + blocking_threads_extra) {}
+
+HandleInner::~HandleInner() = default;
+
+EnterRuntime::EnterRuntime(HandleInner* h, const char* what) {
+  ThreadContext& t = tls;
+  if (t.runtime_depth > 0) {
+    throw std::logic_error(
+        std::string("tokio: ") + what +
+        " called from a thread that is already driving a runtime (inside block_on or a "
+        "task). Await the future instead, or run the blocking code with "
+        "tokio::task::spawn_blocking / block_in_place.");
+  }
+  ++t.runtime_depth;
+  prev_handle_ = t.handle;
+  t.handle = h;
+}
+
+EnterRuntime::~EnterRuntime() {
+  ThreadContext& t = tls;
+  --t.runtime_depth;
+  t.handle = prev_handle_;
+}
+
+HandleInner* current_handle_or_throw(const char* what) {
+  if (HandleInner* h = tls.handle) return h;
+  throw std::logic_error(std::string("tokio: ") + what +
+                         " called outside a tokio runtime: call it from a task, inside "
+                         "Runtime::block_on, or while holding a Runtime::enter() guard");
+}
+
+}  // namespace tokio::detail
+/* end file src/tokio/runtime/detail/handle_inner.cpp */
+/* begin file src/tokio/runtime/detail/harness.cpp */
+// The task harness: waking, running, completing and joining spawned tasks.
+/* #include <atomic> (already above) */
+#include <cstdio>
+/* #include <cstdlib> (already above) */
+/* #include <stdexcept> (already above) */
+
+
+namespace tokio::detail {
+
+namespace runtime_harness_impl {
+std::atomic<uint64_t> g_next_task_id_block{1};
+
+void dealloc_task(TaskHeader* t) noexcept {
+  Scheduler* s = t->sched;
+  uint64_t id = t->id;
+  t->vt()->dealloc(t);
+  if (s) s->on_dealloc(id);
+}
+
+// Runs with tls describing `t`, restoring the previous values afterwards (a LocalSet
+// polls its tasks from inside another task's poll).
+struct TaskPollScope {
+  ThreadContext& c;
+  Wakeable* waker;
+  PollSlot* slot;
+  TaskHeader* task;
+  TaskLocalBinding* locals;
+  bool yielded;
+  explicit TaskPollScope(TaskHeader* t) noexcept
+      : c(tls), waker(c.waker), slot(c.slot), task(c.task), locals(c.locals),
+        yielded(c.yield_requested) {
+    c.waker = &t->wakeable;
+    c.task = t;
+    c.locals = nullptr;  // task-locals are per task, never inherited
+    c.yield_requested = false;
+  }
+  ~TaskPollScope() {
+    c.waker = waker;
+    c.slot = slot;
+    c.task = task;
+    c.locals = locals;
+    c.yield_requested = yielded;
+  }
+};
+}  // namespace (impl)
+
+uint64_t allocate_task_id_block() noexcept {
+  return runtime_harness_impl::g_next_task_id_block.fetch_add(1024, std::memory_order_relaxed);
+}
+
+// --- waker vtable ------------------------------------------------------------------------
+void task_wake(Wakeable* w) noexcept {
+  TaskHeader* t = TaskHeader::from_wakeable(w);
+  switch (t->state.to_notified_by_val()) {
+    case TaskState::Notify::Submit:
+      t->sched->schedule(t, false);
+      break;
+    case TaskState::Notify::Dealloc:
+      runtime_harness_impl::dealloc_task(t);
+      break;
+    case TaskState::Notify::DoNothing:
+      break;
+  }
+}
+
+void task_wake_by_ref(Wakeable* w) noexcept {
+  TaskHeader* t = TaskHeader::from_wakeable(w);
+  if (t->state.to_notified_by_ref() == TaskState::Notify::Submit) t->sched->schedule(t, false);
+}
+
+void task_clone(Wakeable* w) noexcept { TaskHeader::from_wakeable(w)->state.ref_inc(); }
+
+void task_drop(Wakeable* w) noexcept { task_drop_ref(TaskHeader::from_wakeable(w)); }
+
+void task_drop_ref(TaskHeader* t) noexcept {
+  if (t->state.ref_dec()) runtime_harness_impl::dealloc_task(t);
+}
+
+// --- running -----------------------------------------------------------------------------
+bool task_begin_run(TaskHeader* t) noexcept {
+  switch (t->state.to_running()) {
+    case TaskState::ToRunning::Failed:
+      task_drop_ref(t);
+      return false;
+    case TaskState::ToRunning::Cancelled:
+      task_cancel_and_complete(t);
+      return false;
+    case TaskState::ToRunning::Success:
+      break;
+  }
+  return true;
+}
+
+void task_run_coroutine(TaskHeader* t) noexcept {
+  if (!task_begin_run(t)) return;
+  bool done;
+  bool yielded;
+  {
+    runtime_harness_impl::TaskPollScope scope(t);
+    task::Context cx(&t->wakeable);
+    done = drive_slot(t->slot, cx);
+    yielded = tls.yield_requested;
+  }
+  if (done) {
+    t->vt()->finish(t);
+    task_complete(t);
+    return;
+  }
+  if (yielded) {
+    // yield_now: back in line behind everything else ready, with no waker clone.
+    if (!t->state.to_notified_after_yield()) {
+      task_cancel_and_complete(t);
+      return;
+    }
+    if (DeferList* d = tls.defer) d->tasks.push_back(t);
+    else t->sched->schedule(t, true);
+    return;
+  }
+  switch (t->state.to_idle()) {
+    case TaskState::ToIdle::Ok:
+      return;
+    case TaskState::ToIdle::OkNotified:
+      t->sched->schedule(t, true);
+      return;
+    case TaskState::ToIdle::OkDealloc:
+      runtime_harness_impl::dealloc_task(t);
+      return;
+    case TaskState::ToIdle::Cancelled:
+      task_cancel_and_complete(t);
+      return;
+  }
+}
+
+void task_cancel_and_complete(TaskHeader* t) noexcept {
+  {
+    // Destructors of the cancelled frame may use the runtime (spawn, wake, deregister).
+    runtime_harness_impl::TaskPollScope scope(t);
+    t->vt()->cancel(t);
+  }
+  task_complete(t);
+}
+
+void task_complete(TaskHeader* t) noexcept {
+  uint64_t s = t->state.to_complete();
+  if (!(s & TaskState::JOIN_INTEREST)) {
+    t->vt()->drop_output(t);
+  } else if (s & TaskState::JOIN_WAKER) {
+    Wakeable* w = t->join_waker;
+    w->vtable->wake_by_ref(w);
+    uint64_t after = t->state.unset_join_waker_after_complete();
+    if (!(after & TaskState::JOIN_INTEREST)) {
+      t->join_waker = nullptr;
+      w->vtable->drop(w);
+    }
+  }
+  if (t->sched) t->sched->on_complete(t);
+  // The owned-list reference and the runner's reference.
+  if (t->state.ref_dec_n(2)) runtime_harness_impl::dealloc_task(t);
+}
+
+void task_schedule_new(TaskHeader* t) noexcept { t->sched->schedule(t, false); }
+
+void task_abort(TaskHeader* t) noexcept {
+  if (t->state.to_notified_and_cancel()) t->sched->schedule(t, false);
+}
+
+void task_shutdown(TaskHeader* t) noexcept {
+  // The caller holds a reference for us; it becomes the runner's reference when we claim.
+  if (t->state.to_shutdown()) {
+    task_cancel_and_complete(t);
+  } else {
+    task_drop_ref(t);
+  }
+}
+
+void task_reject(TaskHeader* t) noexcept {
+  // Unbound and never scheduled: we hold the notified ref from INITIAL.
+  if (t->state.to_running() == TaskState::ToRunning::Failed) {
+    task_drop_ref(t);
+    return;
+  }
+  task_cancel_and_complete(t);
+}
+
+// --- joining -----------------------------------------------------------------------------
+namespace runtime_harness_impl {
+void replace_join_waker(TaskHeader* t, Wakeable* w) noexcept {
+  if (Wakeable* old = t->join_waker) old->vtable->drop(old);
+  w->vtable->clone(w);
+  t->join_waker = w;
+}
+void clear_join_waker(TaskHeader* t) noexcept {
+  if (Wakeable* old = t->join_waker) {
+    t->join_waker = nullptr;
+    old->vtable->drop(old);
+  }
+}
+}  // namespace (impl)
+
+bool task_join_poll_waker(TaskHeader* t, Wakeable* w) noexcept {
+  uint64_t s = t->state.load();
+  if (s & TaskState::COMPLETE) return true;
+  if (s & TaskState::JOIN_WAKER) {
+    if (t->join_waker == w) return false;
+    // Take the field back before replacing the waker.
+    if (!t->state.unset_join_waker()) return true;
+  }
+  runtime_harness_impl::replace_join_waker(t, w);
+  if (!t->state.set_join_waker()) {
+    runtime_harness_impl::clear_join_waker(t);
+    return true;
+  }
+  return false;
+}
+
+bool task_join_poll(TaskHeader* t, task::Context& cx) noexcept {
+  return task_join_poll_waker(t, cx.raw_waker());
+}
+
+bool task_join_release(TaskHeader* t) noexcept {
+  uint64_t after = t->state.drop_join_interest();
+  if (!(after & TaskState::JOIN_WAKER)) runtime_harness_impl::clear_join_waker(t);
+  return (after & TaskState::COMPLETE) != 0;
+}
+
+void wake_deferred(DeferList& d) noexcept {
+  // Index loops: a wake may run code that defers more (it lands after, and is woken too).
+  for (std::size_t i = 0; i < d.tasks.size(); ++i) d.tasks[i]->sched->schedule(d.tasks[i], true);
+  d.tasks.clear();
+  for (std::size_t i = 0; i < d.wakers.size(); ++i) d.wakers[i]->vtable->wake(d.wakers[i]);
+  d.wakers.clear();
+}
+
+void defer_waker(Wakeable* w) {
+  w->vtable->clone(w);
+  tls.defer->wakers.push_back(w);
+}
+
+// --- coop --------------------------------------------------------------------------------
+bool coop_poll_proceed_slow(task::Context& cx) noexcept {
+  // Counted on the runtime of this thread (a LocalSet's tasks count on the runtime that
+  // drives the set); relaxed: a statistic read by RuntimeMetrics.
+  if (HandleInner* h = tls.handle) h->budget_forced_yields.fetch_add(1, std::memory_order_relaxed);
+  cx.wake_by_ref();
+  return false;
+}
+
+uint32_t thread_rand_n(uint32_t n) noexcept {
+  uint64_t& s = tls.rng_state;
+  if (s == 0) s = random_seed();
+  s ^= s >> 12;
+  s ^= s << 25;
+  s ^= s >> 27;
+  uint32_t r = static_cast<uint32_t>((s * 0x2545F4914F6CDD1Dull) >> 32);
+  return static_cast<uint32_t>((static_cast<uint64_t>(r) * n) >> 32);
+}
+
+}  // namespace tokio::detail
+/* end file src/tokio/runtime/detail/harness.cpp */
+/* begin file src/tokio/runtime/detail/metrics.cpp */
+// RuntimeMetrics: reads of the counters the schedulers, owned-task list and blocking pool
+// keep (see WorkerStats in handle_inner.hpp for who writes what).
+/* #include <atomic> (already above) */
+/* #include <chrono> (already above) */
+/* #include <cstddef> (already above) */
+/* #include <cstdint> (already above) */
+
+
+namespace tokio::runtime {
+
+namespace metrics_impl {
+std::size_t clamp(const detail::HandleInner* h, std::size_t w) noexcept {
+  return w < h->num_workers() ? w : h->num_workers() - 1;
+}
+const detail::WorkerStats& stats(const detail::HandleInner* h, std::size_t w) noexcept {
+  return h->worker_stats(clamp(h, w));
+}
+}  // namespace metrics_impl
+
+std::size_t RuntimeMetrics::num_workers() const noexcept { return h_->num_workers(); }
+std::size_t RuntimeMetrics::num_alive_tasks() const noexcept { return h_->owned.alive(); }
+std::size_t RuntimeMetrics::global_queue_depth() const noexcept {
+  return h_->global_queue_depth();
+}
+uint64_t RuntimeMetrics::spawned_tasks_count() const noexcept { return h_->owned.spawned(); }
+uint64_t RuntimeMetrics::remote_schedule_count() const noexcept {
+  return h_->remote_schedule_count();
+}
+std::size_t RuntimeMetrics::num_blocking_threads() const {
+  std::size_t total = h_->blocking.num_threads();
+  std::size_t workers = h_->blocking.num_mandatory_running();
+  return total > workers ? total - workers : 0;
+}
+std::size_t RuntimeMetrics::num_idle_blocking_threads() const {
+  return h_->blocking.num_idle_threads();
+}
+std::size_t RuntimeMetrics::blocking_queue_depth() const { return h_->blocking.queue_depth(); }
+uint64_t RuntimeMetrics::budget_forced_yield_count() const noexcept {
+  return h_->budget_forced_yields.load(std::memory_order_relaxed);
+}
+
+uint64_t RuntimeMetrics::worker_park_count(std::size_t w) const noexcept {
+  return metrics_impl::stats(h_, w).park_count.load(std::memory_order_relaxed);
+}
+uint64_t RuntimeMetrics::worker_park_unpark_count(std::size_t w) const noexcept {
+  return metrics_impl::stats(h_, w).park_unpark_count.load(std::memory_order_relaxed);
+}
+uint64_t RuntimeMetrics::worker_noop_count(std::size_t w) const noexcept {
+  return metrics_impl::stats(h_, w).noop_count.load(std::memory_order_relaxed);
+}
+uint64_t RuntimeMetrics::worker_steal_count(std::size_t w) const noexcept {
+  return metrics_impl::stats(h_, w).steal_count.load(std::memory_order_relaxed);
+}
+uint64_t RuntimeMetrics::worker_steal_operations(std::size_t w) const noexcept {
+  return metrics_impl::stats(h_, w).steal_operations.load(std::memory_order_relaxed);
+}
+uint64_t RuntimeMetrics::worker_poll_count(std::size_t w) const noexcept {
+  return metrics_impl::stats(h_, w).poll_count.load(std::memory_order_relaxed);
+}
+uint64_t RuntimeMetrics::worker_local_schedule_count(std::size_t w) const noexcept {
+  return metrics_impl::stats(h_, w).local_schedule_count.load(std::memory_order_relaxed);
+}
+uint64_t RuntimeMetrics::worker_overflow_count(std::size_t w) const noexcept {
+  return metrics_impl::stats(h_, w).overflow_count.load(std::memory_order_relaxed);
+}
+std::chrono::nanoseconds RuntimeMetrics::worker_total_busy_duration(std::size_t w) const noexcept {
+  return std::chrono::nanoseconds(
+      static_cast<int64_t>(metrics_impl::stats(h_, w).busy_ns.load(std::memory_order_relaxed)));
+}
+std::size_t RuntimeMetrics::worker_local_queue_depth(std::size_t w) const noexcept {
+  return h_->worker_local_queue_depth(metrics_impl::clamp(h_, w));
+}
+
+}  // namespace tokio::runtime
+/* end file src/tokio/runtime/detail/metrics.cpp */
+/* begin file src/tokio/runtime/detail/multi_thread.cpp */
+// The multi-thread, work-stealing scheduler.
+//
+// Each worker owns a Core: a LIFO slot, a 256-slot local queue (stealable), counters. A
+// worker loop runs local tasks, checks the inject queue every `global_queue_interval`
+// ticks, steals half of another worker's queue when it runs dry (at most half the workers
+// search at once), and otherwise parks: the first idle worker in the driver, the rest on
+// their own futex. A freshly woken task goes to the LIFO slot so message-passing pairs run
+// back to back on a warm cache; the slot is capped at 3 consecutive polls per tick and
+// shares the coop budget so it cannot starve the queue.
+//
+// A Core can move to another thread: block_in_place parks it in Remote::handoff and starts
+// a new thread for it, so the blocking closure does not stall the worker's queue.
+/* #include <algorithm> (already above) */
+/* #include <chrono> (already above) */
+#include <cmath>
+#include <condition_variable>
+/* #include <memory> (already above) */
+/* #include <mutex> (already above) */
+#include <thread>
+/* #include <vector> (already above) */
+
+
+namespace tokio::detail {
+
+namespace runtime_multi_thread_impl {
 
 constexpr uint32_t kMaxLifoPollsPerTick = 3;
 
@@ -18148,7 +16240,7 @@ struct alignas(kCacheLine) Remote {
   std::atomic<Core*> handoff{nullptr};  // the Core while no thread runs this worker
 };
 
-struct WorkerCtx : WorkerContextBase {
+struct WorkerCtx : WorkerContext {
   MultiThread* sched;
   uint32_t index;
   Core* core;  // null once block_in_place handed the core to another thread
@@ -18370,7 +16462,7 @@ void MultiThread::run_worker(uint32_t index) {
   ctx.index = index;
   ctx.core = core;
   ThreadContext& t = tls;
-  void* prev_worker = t.worker;
+  WorkerContext* prev_worker = t.worker;
   HandleInner* prev_handle = t.handle;
   t.worker = &ctx;
   t.handle = this;
@@ -18621,10 +16713,10 @@ void MultiThread::block_in_place_end() {
   }
 }
 
-}  // namespace
+}  // namespace (impl)
 
 HandleInner* make_multi_thread(Config cfg) {
-  auto* mt = new MultiThread(std::move(cfg));
+  auto* mt = new runtime_multi_thread_impl::MultiThread(std::move(cfg));
   try {
     mt->start();
   } catch (...) {
@@ -18774,7 +16866,7 @@ bool Parker::park(std::optional<std::chrono::nanoseconds> timeout) noexcept {
   }
 }
 
-namespace {
+namespace runtime_park_impl {
 void pt_wake_by_ref(Wakeable* w) noexcept { reinterpret_cast<ParkThread*>(w)->parker.unpark(); }
 void pt_drop(Wakeable* w) noexcept {
   auto* p = reinterpret_cast<ParkThread*>(w);
@@ -18796,13 +16888,13 @@ struct ParkThreadHolder {
   }
 };
 thread_local ParkThreadHolder tls_park_thread;
-}  // namespace
+}  // namespace (impl)
 
 ParkThread* ParkThread::current() {
-  ParkThreadHolder& h = tls_park_thread;
+  runtime_park_impl::ParkThreadHolder& h = runtime_park_impl::tls_park_thread;
   if (!h.p) {
     h.p = new ParkThread();
-    h.p->wakeable.vtable = &kParkThreadVTable;
+    h.p->wakeable.vtable = &runtime_park_impl::kParkThreadVTable;
   }
   return h.p;
 }
@@ -18817,13 +16909,13 @@ ParkThread* ParkThread::current() {
 
 namespace tokio::detail {
 
-namespace {
+namespace runtime_thread_impl {
 struct ThreadStart {
   std::string name;
   std::function<void()> body;
 };
 void* thread_trampoline(void* arg) {
-  std::unique_ptr<ThreadStart> s(static_cast<ThreadStart*>(arg));
+  std::unique_ptr<runtime_thread_impl::ThreadStart> s(static_cast<runtime_thread_impl::ThreadStart*>(arg));
   if (!s->name.empty()) {
     std::string n = s->name.substr(0, 15);  // the kernel keeps 15 bytes
     pthread_setname_np(pthread_self(), n.c_str());
@@ -18831,7 +16923,7 @@ void* thread_trampoline(void* arg) {
   s->body();
   return nullptr;
 }
-}  // namespace
+}  // namespace (impl)
 
 pthread_t spawn_native_thread(const std::string& name, std::size_t stack_size,
                               std::function<void()> body) {
@@ -18845,9 +16937,9 @@ pthread_t spawn_native_thread(const std::string& name, std::size_t stack_size,
                               "tokio: invalid thread_stack_size (must be at least PTHREAD_STACK_MIN)");
     }
   }
-  auto* start = new ThreadStart{name, std::move(body)};
+  auto* start = new runtime_thread_impl::ThreadStart{name, std::move(body)};
   pthread_t th;
-  int rc = pthread_create(&th, &attr, &thread_trampoline, start);
+  int rc = pthread_create(&th, &attr, &runtime_thread_impl::thread_trampoline, start);
   pthread_attr_destroy(&attr);
   if (rc != 0) {
     delete start;
@@ -18859,58 +16951,139 @@ pthread_t spawn_native_thread(const std::string& name, std::size_t stack_size,
 }  // namespace tokio::detail
 /* end file src/tokio/runtime/detail/thread.cpp */
 /* begin file src/tokio/runtime/runtime.cpp */
+// runtime::Builder, Runtime, Handle and EnterGuard, and the runtime's entry points for user
+// translation units (runtime/detail/entry.hpp).
 /* #include <cstdio> (already above) */
 /* #include <cstdlib> (already above) */
+/* #include <memory> (already above) */
 /* #include <stdexcept> (already above) */
+/* #include <utility> (already above) */
 
+
+namespace tokio::detail {
+
+void handle_ref_inc(HandleInner* h) noexcept { h->ref_inc(); }
+void handle_ref_dec(HandleInner* h) noexcept { h->ref_dec(); }
+void spawn_on(HandleInner* h, TaskHeader* t) noexcept { h->spawn(t); }
+void spawn_blocking_cell_on(HandleInner* h, TaskHeader* t) { h->blocking.spawn_task(t); }
+void block_on_slot(HandleInner* h, PollSlot& slot) { h->block_on_slot(slot); }
+runtime::RuntimeFlavor handle_flavor(const HandleInner* h) noexcept { return h->flavor(); }
+uint64_t handle_id(const HandleInner* h) noexcept { return h->id; }
+
+}  // namespace tokio::detail
 
 namespace tokio::runtime {
 
+// --- Builder -----------------------------------------------------------------------------
+Builder::Builder(RuntimeFlavor f) : cfg_(std::make_unique<detail::Config>()) { cfg_->flavor = f; }
+Builder::Builder(Builder&& o) noexcept = default;
+Builder& Builder::operator=(Builder&& o) noexcept = default;
+Builder::~Builder() = default;
+
+Builder Builder::new_current_thread() { return Builder(RuntimeFlavor::CurrentThread); }
+Builder Builder::new_multi_thread() { return Builder(RuntimeFlavor::MultiThread); }
+
 Builder& Builder::worker_threads(std::size_t n) {
   if (n == 0) throw std::invalid_argument("tokio: Builder::worker_threads must be at least 1");
-  cfg_.worker_threads = n;
+  cfg_->worker_threads = n;
   return *this;
 }
-
+Builder& Builder::thread_name(std::string name) {
+  cfg_->thread_name = std::move(name);
+  return *this;
+}
+Builder& Builder::thread_name_fn(std::function<std::string()> f) {
+  cfg_->thread_name_fn = std::move(f);
+  return *this;
+}
+Builder& Builder::thread_stack_size(std::size_t bytes) {
+  cfg_->thread_stack_size = bytes;
+  return *this;
+}
+Builder& Builder::on_thread_start(std::function<void()> f) {
+  cfg_->on_thread_start = std::move(f);
+  return *this;
+}
+Builder& Builder::on_thread_stop(std::function<void()> f) {
+  cfg_->on_thread_stop = std::move(f);
+  return *this;
+}
+Builder& Builder::on_thread_park(std::function<void()> f) {
+  cfg_->on_thread_park = std::move(f);
+  return *this;
+}
+Builder& Builder::on_thread_unpark(std::function<void()> f) {
+  cfg_->on_thread_unpark = std::move(f);
+  return *this;
+}
 Builder& Builder::max_blocking_threads(std::size_t n) {
   if (n == 0) {
     throw std::invalid_argument("tokio: Builder::max_blocking_threads must be at least 1");
   }
-  cfg_.max_blocking_threads = n;
+  cfg_->max_blocking_threads = n;
   return *this;
 }
-
+Builder& Builder::thread_keep_alive(std::chrono::nanoseconds d) {
+  cfg_->thread_keep_alive = d;
+  return *this;
+}
 Builder& Builder::global_queue_interval(uint32_t ticks) {
   if (ticks == 0) {
     throw std::invalid_argument("tokio: Builder::global_queue_interval must be at least 1");
   }
-  cfg_.global_queue_interval = ticks;
+  cfg_->global_queue_interval = ticks;
   return *this;
 }
-
 Builder& Builder::event_interval(uint32_t ticks) {
   if (ticks == 0) throw std::invalid_argument("tokio: Builder::event_interval must be at least 1");
-  cfg_.event_interval = ticks;
+  cfg_->event_interval = ticks;
+  return *this;
+}
+Builder& Builder::enable_io() {
+  cfg_->enable_io = true;
+  return *this;
+}
+Builder& Builder::enable_time() {
+  cfg_->enable_time = true;
+  return *this;
+}
+Builder& Builder::enable_all() { return enable_io().enable_time(); }
+Builder& Builder::start_paused(bool paused) {
+  cfg_->start_paused = paused;
+  return *this;
+}
+Builder& Builder::max_io_events_per_tick(std::size_t n) {
+  cfg_->max_io_events_per_tick = n ? n : 1;
+  return *this;
+}
+Builder& Builder::disable_lifo_slot() {
+  cfg_->disable_lifo_slot = true;
+  return *this;
+}
+Builder& Builder::rng_seed(uint64_t seed) {
+  cfg_->rng_seed = seed;
   return *this;
 }
 
 Runtime Builder::build() {
-  if (cfg_.start_paused && !cfg_.enable_time) {
+  const detail::Config& cfg = *cfg_;
+  if (cfg.start_paused && !cfg.enable_time) {
     throw std::invalid_argument(
         "tokio: Builder::start_paused(true) needs the time driver: call enable_time() or "
         "enable_all()");
   }
-  if (cfg_.start_paused && cfg_.flavor == RuntimeFlavor::MultiThread) {
+  if (cfg.start_paused && cfg.flavor == RuntimeFlavor::MultiThread) {
     throw std::invalid_argument(
         "tokio: start_paused(true) is only supported on the current-thread runtime "
         "(Builder::new_current_thread())");
   }
-  if (cfg_.flavor == RuntimeFlavor::CurrentThread) {
-    return Runtime(detail::make_current_thread(cfg_));
+  if (cfg.flavor == RuntimeFlavor::CurrentThread) {
+    return Runtime(detail::make_current_thread(cfg));
   }
-  return Runtime(detail::make_multi_thread(cfg_));
+  return Runtime(detail::make_multi_thread(cfg));
 }
 
+// --- Runtime, Handle, EnterGuard ---------------------------------------------------------
 Runtime Runtime::create() { return Builder::new_multi_thread().enable_all().build(); }
 
 detail::HandleInner* Runtime::checked() const {
@@ -18933,8 +17106,1962 @@ void Runtime::close(std::optional<std::chrono::nanoseconds> timeout) {
   h->ref_dec();
 }
 
+Handle Handle::current() { return Handle(detail::current_handle_or_throw("Handle::current()")); }
+
+std::optional<Handle> Handle::try_current() noexcept {
+  if (detail::HandleInner* h = detail::tls.handle) return Handle(h);
+  return std::nullopt;
+}
+
+EnterGuard::EnterGuard(detail::HandleInner* h) noexcept : prev_(detail::tls.handle) {
+  detail::tls.handle = h;
+}
+EnterGuard::~EnterGuard() { detail::tls.handle = prev_; }
+
 }  // namespace tokio::runtime
 /* end file src/tokio/runtime/runtime.cpp */
+/* begin file src/tokio/task/join_set.cpp */
+// The shared state of a task::JoinSet.
+//
+// Each member has an entry whose Wakeable is registered as its task's join waker. When the
+// task completes, the entry moves from the idle list to the notified list and the task
+// waiting in join_next() (if any) is woken, so join_next is O(1) whatever the set's size.
+// Destroying the set aborts every task still in it.
+//
+// Entry reference count (`refs`): one for membership in the set, one per join-waker clone
+// held by the task. The set's count (`refs_`): one for the JoinSet, one per entry. Both are
+// freed by whoever drops the last reference, so a task completing after its JoinSet is
+// gone is harmless.
+/* #include <atomic> (already above) */
+/* #include <cstddef> (already above) */
+/* #include <mutex> (already above) */
+/* #include <utility> (already above) */
+/* #include <vector> (already above) */
+
+
+namespace tokio::detail {
+
+struct JoinSetEntry {
+  enum class List : uint8_t { None, Idle, Notified };
+  Wakeable wakeable;  // offset 0: the task's join waker
+  std::atomic<uint32_t> refs{1};
+  JoinSetShared* set;
+  TaskHeader* task;  // the JoinHandle reference, owned by the entry
+  JoinSetEntry* prev = nullptr;
+  JoinSetEntry* next = nullptr;
+  List list = List::None;
+};
+
+class JoinSetShared {
+ public:
+  JoinSetShared() = default;
+  void ref_inc() noexcept { refs_.fetch_add(1, std::memory_order_relaxed); }
+  void ref_dec() noexcept {
+    if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
+  }
+
+  void insert(TaskHeader* t);
+  JoinSetEntry* pop_notified(Wakeable* waker);
+  std::size_t len() const;
+  void abort_all();
+  TaskHeader* take_one() noexcept;
+  void wake_entry(JoinSetEntry* e) noexcept;
+
+  static void entry_ref_dec(JoinSetEntry* e) noexcept;
+
+ private:
+  ~JoinSetShared();
+  void push_back(JoinSetEntry*& head, JoinSetEntry*& tail, JoinSetEntry* e) noexcept;
+  void unlink(JoinSetEntry*& head, JoinSetEntry*& tail, JoinSetEntry* e) noexcept;
+
+  std::atomic<std::size_t> refs_{1};
+  mutable SpinLock lock_;
+  JoinSetEntry* idle_head_ = nullptr;
+  JoinSetEntry* idle_tail_ = nullptr;
+  JoinSetEntry* notified_head_ = nullptr;
+  JoinSetEntry* notified_tail_ = nullptr;
+  std::size_t len_ = 0;
+  Wakeable* waiter_ = nullptr;  // cloned waker of the task in join_next
+};
+
+namespace task_join_set_impl {
+JoinSetEntry* entry_of(Wakeable* w) noexcept { return reinterpret_cast<JoinSetEntry*>(w); }
+void entry_clone(Wakeable* w) noexcept { entry_of(w)->refs.fetch_add(1, std::memory_order_relaxed); }
+void entry_drop(Wakeable* w) noexcept { JoinSetShared::entry_ref_dec(entry_of(w)); }
+void entry_wake_by_ref(Wakeable* w) noexcept {
+  JoinSetEntry* e = entry_of(w);
+  e->set->wake_entry(e);
+}
+void entry_wake(Wakeable* w) noexcept {
+  entry_wake_by_ref(w);
+  entry_drop(w);
+}
+const WakeableVTable kEntryVTable{&entry_wake, &entry_wake_by_ref, &entry_clone, &entry_drop};
+}  // namespace task_join_set_impl
+
+void JoinSetShared::wake_entry(JoinSetEntry* e) noexcept {
+  Wakeable* waiter = nullptr;
+  {
+    std::lock_guard<SpinLock> g(lock_);
+    if (e->list == JoinSetEntry::List::Idle) {
+      unlink(idle_head_, idle_tail_, e);
+      push_back(notified_head_, notified_tail_, e);
+      e->list = JoinSetEntry::List::Notified;
+      waiter = std::exchange(waiter_, nullptr);
+    }
+  }
+  if (waiter) waiter->vtable->wake(waiter);
+}
+
+void JoinSetShared::entry_ref_dec(JoinSetEntry* e) noexcept {
+  if (e->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+    JoinSetShared* s = e->set;
+    delete e;
+    s->ref_dec();
+  }
+}
+
+JoinSetShared::~JoinSetShared() {
+  if (waiter_) waiter_->vtable->drop(waiter_);
+}
+
+void JoinSetShared::push_back(JoinSetEntry*& head, JoinSetEntry*& tail, JoinSetEntry* e) noexcept {
+  e->next = nullptr;
+  e->prev = tail;
+  if (tail) tail->next = e;
+  else head = e;
+  tail = e;
+}
+
+void JoinSetShared::unlink(JoinSetEntry*& head, JoinSetEntry*& tail, JoinSetEntry* e) noexcept {
+  if (e->prev) e->prev->next = e->next;
+  else head = e->next;
+  if (e->next) e->next->prev = e->prev;
+  else tail = e->prev;
+  e->prev = e->next = nullptr;
+}
+
+void JoinSetShared::insert(TaskHeader* t) {
+  auto* e = new JoinSetEntry();
+  e->wakeable.vtable = &task_join_set_impl::kEntryVTable;
+  e->set = this;
+  e->task = t;
+  ref_inc();  // the entry's reference on the set
+  {
+    std::lock_guard<SpinLock> g(lock_);
+    push_back(idle_head_, idle_tail_, e);
+    e->list = JoinSetEntry::List::Idle;
+    ++len_;
+  }
+  // Register the entry as the task's join waker; a task that already finished goes
+  // straight to the notified list.
+  if (task_join_poll_waker(t, &e->wakeable)) wake_entry(e);
+}
+
+JoinSetEntry* JoinSetShared::pop_notified(Wakeable* waker) {
+  Wakeable* old = nullptr;
+  JoinSetEntry* e = nullptr;
+  {
+    std::lock_guard<SpinLock> g(lock_);
+    e = notified_head_;
+    if (e) {
+      unlink(notified_head_, notified_tail_, e);
+      e->list = JoinSetEntry::List::None;
+      --len_;
+    }
+    if (!e && waker && waiter_ != waker) {
+      old = waiter_;
+      waker->vtable->clone(waker);
+      waiter_ = waker;
+    }
+  }
+  if (old) old->vtable->drop(old);
+  return e;
+}
+
+std::size_t JoinSetShared::len() const {
+  std::lock_guard<SpinLock> g(lock_);
+  return len_;
+}
+
+void JoinSetShared::abort_all() {
+  std::vector<TaskHeader*> tasks;
+  {
+    std::lock_guard<SpinLock> g(lock_);
+    for (JoinSetEntry* e = idle_head_; e; e = e->next) {
+      task_ref_inc(e->task);
+      tasks.push_back(e->task);
+    }
+  }
+  for (TaskHeader* t : tasks) {
+    task_abort(t);
+    task_drop_ref(t);
+  }
+}
+
+TaskHeader* JoinSetShared::take_one() noexcept {
+  JoinSetEntry* e;
+  {
+    std::lock_guard<SpinLock> g(lock_);
+    JoinSetEntry*& head = idle_head_ ? idle_head_ : notified_head_;
+    e = head;
+    if (!e) return nullptr;
+    if (e->list == JoinSetEntry::List::Idle) unlink(idle_head_, idle_tail_, e);
+    else unlink(notified_head_, notified_tail_, e);
+    e->list = JoinSetEntry::List::None;
+    --len_;
+  }
+  TaskHeader* t = e->task;
+  entry_ref_dec(e);
+  return t;
+}
+
+// --- the functions task/join_set.hpp declares --------------------------------------------
+JoinSetShared* join_set_create() { return new JoinSetShared(); }
+void join_set_release(JoinSetShared* s) noexcept { s->ref_dec(); }
+void join_set_insert(JoinSetShared* s, TaskHeader* t) { s->insert(t); }
+JoinSetEntry* join_set_pop_notified(JoinSetShared* s, Wakeable* waker) {
+  return s->pop_notified(waker);
+}
+TaskHeader* join_set_entry_task(const JoinSetEntry* e) noexcept { return e->task; }
+void join_set_finish_entry(JoinSetEntry* e) noexcept { JoinSetShared::entry_ref_dec(e); }
+std::size_t join_set_len(const JoinSetShared* s) { return s->len(); }
+void join_set_abort_all(JoinSetShared* s) { s->abort_all(); }
+TaskHeader* join_set_take_one(JoinSetShared* s) noexcept { return s->take_one(); }
+
+}  // namespace tokio::detail
+/* end file src/tokio/task/join_set.cpp */
+/* begin file src/tokio/task/local_set.cpp */
+// The scheduler of a task::LocalSet.
+/* #include <cstdint> (already above) */
+/* #include <cstdio> (already above) */
+/* #include <cstdlib> (already above) */
+/* #include <mutex> (already above) */
+/* #include <pthread.h> (already above) */
+
+
+namespace tokio::detail {
+
+class LocalSetShared final : public RefCounted, public Scheduler {
+ public:
+  LocalSetShared();
+
+  void schedule(TaskHeader* t, bool yield) noexcept override;
+  void on_complete(TaskHeader* t) noexcept override { owned_.remove(t); }
+  void on_dealloc(uint64_t id) noexcept override { owned_.on_dealloc(id); }
+
+  void spawn(TaskHeader* t) noexcept;
+  // Runs up to one tick of local tasks; returns true when more are ready.
+  bool tick();
+  // Records cx's waker as the one to wake for remote wake-ups.
+  void register_waker(Wakeable* w);
+  void check_owner(const char* what) const;
+  bool is_idle() const noexcept { return owned_.is_empty(); }
+  std::size_t len() const noexcept { return owned_.alive(); }
+  void shutdown() noexcept;
+
+ private:
+  ~LocalSetShared() override;
+  TaskHeader* next_task() noexcept;
+  bool on_owner_thread() const noexcept { return pthread_equal(owner_, pthread_self()); }
+
+  pthread_t owner_;
+  PtrRing<TaskHeader> local_{64};  // owner thread only
+  bool closed_ = false;            // owner thread only: set by shutdown()
+  Inject remote_;
+  OwnedTasks owned_;
+  std::mutex waker_mu_;
+  Wakeable* waker_ = nullptr;
+  uint32_t tick_ = 0;
+};
+
+namespace task_local_set_impl {
+constexpr uint32_t kLocalMaxTasksPerTick = 61;
+constexpr uint32_t kLocalRemoteFirstInterval = 31;
+}  // namespace (impl)
+
+LocalSetShared::LocalSetShared() : owner_(pthread_self()), owned_(this, 1) {}
+
+LocalSetShared::~LocalSetShared() {
+  if (waker_) waker_->vtable->drop(waker_);
+}
+
+void LocalSetShared::schedule(TaskHeader* t, bool) noexcept {
+  if (on_owner_thread()) {
+    if (closed_) {  // shut down: the task is cancelled already, release the queue's ref
+      task_drop_ref(t);
+      return;
+    }
+    local_.push_back(t);
+    // Woken from our thread but outside our poll (another task of the runtime): make
+    // sure whoever drives the set polls it again.
+    if (tls.local_set != this) {
+      std::lock_guard<std::mutex> g(waker_mu_);
+      if (waker_) waker_->vtable->wake_by_ref(waker_);
+    }
+    return;
+  }
+  remote_.push(t, true);
+  std::lock_guard<std::mutex> g(waker_mu_);
+  if (waker_) waker_->vtable->wake_by_ref(waker_);
+}
+
+void LocalSetShared::spawn(TaskHeader* t) noexcept {
+  t->sched = this;
+  if (!owned_.bind(t)) {
+    t->sched = nullptr;
+    task_reject(t);
+    return;
+  }
+  schedule(t, false);
+}
+
+void LocalSetShared::register_waker(Wakeable* w) {
+  std::lock_guard<std::mutex> g(waker_mu_);
+  if (waker_ == w) return;
+  if (waker_) waker_->vtable->drop(waker_);
+  w->vtable->clone(w);
+  waker_ = w;
+}
+
+void LocalSetShared::check_owner(const char* what) const {
+  if (!on_owner_thread()) {
+    std::fprintf(stderr,
+                 "tokio: %s polled on a thread other than the one that created the LocalSet. "
+                 "A LocalSet is bound to its thread: drive it with Runtime::block_on on that "
+                 "thread, not from a task spawned on a multi-thread runtime.\n",
+                 what);
+    std::abort();
+  }
+}
+
+TaskHeader* LocalSetShared::next_task() noexcept {
+  if (tick_ % task_local_set_impl::kLocalRemoteFirstInterval == 0) {
+    if (TaskHeader* t = remote_.pop()) return t;
+    return local_.pop_front();
+  }
+  if (TaskHeader* t = local_.pop_front()) return t;
+  return remote_.pop();
+}
+
+bool LocalSetShared::tick() {
+  for (uint32_t i = 0; i < task_local_set_impl::kLocalMaxTasksPerTick; ++i) {
+    ++tick_;
+    TaskHeader* t = next_task();
+    if (!t) return false;
+    // Each local task gets its own budget, restored afterwards for the outer task.
+    int32_t saved = tls.budget;
+    tls.budget = kInitialBudget;
+    t->vt()->run(t);
+    tls.budget = saved;
+  }
+  return !local_.empty() || !remote_.is_empty();
+}
+
+void LocalSetShared::shutdown() noexcept {
+  LocalSetEnter enter(this);
+  owned_.close_and_shutdown_all();
+  if (on_owner_thread()) {
+    closed_ = true;
+    while (TaskHeader* t = local_.pop_front()) task_drop_ref(t);
+  }
+  remote_.close_and_drain([](TaskHeader* t) { task_drop_ref(t); });
+}
+
+// --- the functions task/local_set.hpp declares -------------------------------------------
+LocalSetShared* local_set_create() { return new LocalSetShared(); }
+void local_set_ref_inc(LocalSetShared* s) noexcept { s->ref_inc(); }
+void local_set_ref_dec(LocalSetShared* s) noexcept { s->ref_dec(); }
+void local_set_shutdown(LocalSetShared* s) noexcept { s->shutdown(); }
+void local_set_spawn(LocalSetShared* s, TaskHeader* t) noexcept { s->spawn(t); }
+std::size_t local_set_len(const LocalSetShared* s) noexcept { return s->len(); }
+bool local_set_is_idle(const LocalSetShared* s) noexcept { return s->is_idle(); }
+void local_set_poll_begin(LocalSetShared* s, Wakeable* waker, const char* what) {
+  s->check_owner(what);
+  s->register_waker(waker);
+}
+bool local_set_tick(LocalSetShared* s) { return s->tick(); }
+
+}  // namespace tokio::detail
+/* end file src/tokio/task/local_set.cpp */
+/* begin file src/tokio/task/spawn.cpp */
+// task::block_in_place's region.
+
+namespace tokio::detail {
+
+BlockInPlace block_in_place_enter() {
+  HandleInner* h = tls.handle;
+  if (!h || !h->on_worker_thread()) return {nullptr, 0};
+  if (h->flavor() == runtime::RuntimeFlavor::CurrentThread) {
+    throw_misuse(
+        "block_in_place can only be used on the multi-thread runtime; use spawn_blocking "
+        "on a current-thread runtime");
+  }
+  BlockInPlace s{h, tls.budget};
+  h->block_in_place_begin();
+  ++tls.blocking_region;
+  tls.budget = -1;
+  return s;
+}
+
+void block_in_place_exit(BlockInPlace s) noexcept {
+  if (!s.handle) return;
+  --tls.blocking_region;
+  tls.budget = s.budget;
+  s.handle->block_in_place_end();
+}
+
+}  // namespace tokio::detail
+/* end file src/tokio/task/spawn.cpp */
+/* begin file src/tokio/time/clock.cpp */
+/* #include <stdexcept> (already above) */
+/* #include <string> (already above) */
+
+
+namespace tokio::detail {
+
+namespace time_clock_impl {
+int64_t steady_now_ns() noexcept {
+  return time::Instant(time::Instant::clock::now()).nanos();
+}
+
+// The clock of the calling thread's runtime, for pause/resume/advance.
+Clock& current_clock(const char* what) {
+  HandleInner* h = tls.handle;
+  if (!h) {
+    throw std::logic_error(std::string("tokio: ") + what +
+                           " called outside a tokio runtime: time can only be paused from "
+                           "inside a current-thread runtime (a task or Runtime::block_on)");
+  }
+  TimeDriver* d = current_time_driver(what);
+  return d->clock();
+}
+}  // namespace time_clock_impl
+
+Clock::Clock(bool start_paused) {
+  base_ns_ = unfrozen_ns_ = time_clock_impl::steady_now_ns();
+  if (start_paused) {
+    paused_.store(true, std::memory_order_relaxed);
+    ever_paused_.store(true, std::memory_order_release);
+    g_clock_ever_paused.store(true, std::memory_order_release);
+  }
+}
+
+time::Instant Clock::now_locked() const noexcept {
+  std::lock_guard<std::mutex> g(mu_);
+  if (paused_.load(std::memory_order_relaxed)) return time::Instant::from_ns(base_ns_);
+  return time::Instant::from_ns(base_ns_ + (time_clock_impl::steady_now_ns() - unfrozen_ns_));
+}
+
+void Clock::pause() {
+  std::lock_guard<std::mutex> g(mu_);
+  if (paused_.load(std::memory_order_relaxed)) {
+    throw std::logic_error("tokio: time::pause() called while time is already paused");
+  }
+  base_ns_ += time_clock_impl::steady_now_ns() - unfrozen_ns_;
+  paused_.store(true, std::memory_order_release);
+  ever_paused_.store(true, std::memory_order_release);
+  g_clock_ever_paused.store(true, std::memory_order_release);
+}
+
+void Clock::resume() {
+  std::lock_guard<std::mutex> g(mu_);
+  if (!paused_.load(std::memory_order_relaxed)) {
+    throw std::logic_error("tokio: time::resume() called while time is not paused");
+  }
+  unfrozen_ns_ = time_clock_impl::steady_now_ns();
+  paused_.store(false, std::memory_order_release);
+}
+
+void Clock::advance(time::Duration d) {
+  std::lock_guard<std::mutex> g(mu_);
+  if (!paused_.load(std::memory_order_relaxed)) {
+    throw std::logic_error(
+        "tokio: time::advance() called while time is not paused: call time::pause() first "
+        "(or build the runtime with start_paused(true))");
+  }
+  base_ns_ = time::Instant::from_ns(base_ns_).saturating_add(d).nanos();
+}
+
+void Clock::advance_to(time::Instant t) noexcept {
+  std::lock_guard<std::mutex> g(mu_);
+  if (paused_.load(std::memory_order_relaxed) && t.nanos() > base_ns_) base_ns_ = t.nanos();
+}
+
+time::Instant clock_now_slow() noexcept {
+  if (HandleInner* h = tls.handle) {
+    if (TimeDriver* t = h->driver.time()) return t->clock().now();
+  }
+  return time::Instant(time::Instant::clock::now());
+}
+
+Task<> advance_clock(time::Duration d) {
+  if (d.count() < 0) {
+    throw std::invalid_argument("tokio: time::advance() needs a non-negative duration");
+  }
+  time_clock_impl::current_clock("time::advance()").advance(d);
+  // Let the driver fire what is now due before the caller continues.
+  co_await task::yield_now();
+}
+
+}  // namespace tokio::detail
+
+namespace tokio::time {
+
+void pause() {
+  detail::HandleInner* h = detail::tls.handle;
+  if (h && h->flavor() != runtime::RuntimeFlavor::CurrentThread) {
+    throw std::logic_error(
+        "tokio: time::pause() requires the current-thread runtime "
+        "(Builder::new_current_thread().enable_time()); the multi-thread runtime's clock "
+        "cannot be paused");
+  }
+  detail::time_clock_impl::current_clock("time::pause()").pause();
+}
+
+void resume() { detail::time_clock_impl::current_clock("time::resume()").resume(); }
+
+}  // namespace tokio::time
+/* end file src/tokio/time/clock.cpp */
+/* begin file src/tokio/time/detail/driver.cpp */
+/* #include <cstdio> (already above) */
+/* #include <cstdlib> (already above) */
+/* #include <stdexcept> (already above) */
+/* #include <string> (already above) */
+
+
+namespace tokio::detail {
+
+// --- the driver stack's calls (runtime/detail/driver.hpp) ---------------------------------
+TimeDriver* time_driver_create(const Config& cfg, Driver& owner) {
+  return new TimeDriver(cfg, owner);
+}
+void time_driver_destroy(TimeDriver* d) noexcept { delete d; }
+std::optional<std::chrono::nanoseconds> time_driver_before_park(
+    TimeDriver* d, std::optional<std::chrono::nanoseconds> timeout) {
+  return d->before_park(timeout);
+}
+void time_driver_after_park(TimeDriver* d) { d->after_park(); }
+void time_driver_shutdown(TimeDriver* d) noexcept { d->shutdown(); }
+
+// --- the timers' calls (time/detail/timer.hpp) --------------------------------------------
+TimeDriver* current_time_driver(const char* what) {
+  HandleInner* h = tls.handle;
+  if (!h) return nullptr;
+  TimeDriver* t = h->driver.time();
+  if (TOKIO_UNLIKELY(!t)) throw_timers_disabled(what);
+  return t;
+}
+
+TimeDriver* current_time_driver_or_throw(const char* what) {
+  if (TimeDriver* d = current_time_driver(what)) return d;
+  throw_no_time_runtime(what);
+}
+
+TimeDriver* current_time_driver_or_null() noexcept {
+  HandleInner* h = tls.handle;
+  return h ? h->driver.time() : nullptr;
+}
+
+bool timer_register(TimeDriver* d, TimerEntry& e, time::Instant deadline, Wakeable* w) noexcept {
+  return d->register_timer(e, deadline, w);
+}
+void timer_cancel(TimeDriver* d, TimerEntry& e) noexcept { d->cancel_timer(e); }
+bool timer_set_waker(TimeDriver* d, TimerEntry& e, Wakeable* w) noexcept {
+  return d->set_waker(e, w);
+}
+void timer_reset(TimeDriver* d, TimerEntry& e, time::Instant deadline) noexcept {
+  uint64_t s = e.state.load(std::memory_order_acquire);
+  if (TimerEntry::is_tick(s)) {
+    uint64_t when = d->deadline_to_tick(deadline);
+    // Later (or equal): raise the tick; the driver re-files the entry when it reaches the
+    // old slot. Fails only if the driver is taking the entry right now.
+    if (when >= s && e.state.compare_exchange_strong(s, when, std::memory_order_acq_rel,
+                                                     std::memory_order_acquire)) {
+      return;
+    }
+  }
+  d->reregister(e, deadline);
+}
+
+TimeDriver::TimeDriver(const Config& cfg, Driver& owner)
+    : owner_(owner), clock_(cfg.start_paused), start_ns_(clock_.now().nanos()) {}
+
+TimeDriver::~TimeDriver() = default;
+
+std::optional<std::chrono::nanoseconds> TimeDriver::before_park(
+    std::optional<std::chrono::nanoseconds> timeout) {
+  using std::chrono::nanoseconds;
+  if (timeout && timeout->count() <= 0) return timeout;  // a poll: nothing to plan
+  std::lock_guard<std::mutex> g(mu_);
+  std::optional<uint64_t> next = wheel_.next_expiration_tick();
+  if (clock_.is_paused()) {
+    if (owner_.blocking_in_flight.load(std::memory_order_acquire) == 0) {
+      // Idle on a paused clock: poll instead of sleeping, then jump to the next timer
+      // (or to the end of the requested timeout, whichever is first).
+      time::Instant now = clock_.now();
+      std::optional<time::Instant> target;
+      if (next) target = std::max(now, tick_to_instant(*next));
+      if (timeout) {
+        time::Instant limit = now.saturating_add(*timeout);
+        if (!target || limit < *target) target = limit;
+      }
+      if (target) {
+        advance_to_ = target;
+        next_wake_.store(0, std::memory_order_relaxed);
+        return nanoseconds(0);
+      }
+      next_wake_.store(kNone, std::memory_order_relaxed);
+      return timeout;
+    }
+    // spawn_blocking work holds the clock back: virtual deadlines mean nothing in real
+    // time, so wait in short real slices until that work is done.
+    next_wake_.store(0, std::memory_order_relaxed);
+    nanoseconds cap = kInhibitedPoll;
+    return timeout ? std::min(*timeout, cap) : cap;
+  }
+  if (!next) {
+    next_wake_.store(kNone, std::memory_order_relaxed);
+    return timeout;
+  }
+  next_wake_.store(std::max<uint64_t>(*next, 1), std::memory_order_relaxed);  // 0 = not parked
+  time::Instant when = tick_to_instant(*next);
+  nanoseconds d = when.saturating_duration_since(clock_.now());
+  return timeout ? std::min(*timeout, d) : d;
+}
+
+void TimeDriver::after_park() {
+  if (next_wake_.load(std::memory_order_relaxed) != 0) {
+    next_wake_.store(0, std::memory_order_relaxed);
+  }
+  if (advance_to_) {
+    // A wake-up during the poll means there is work now: don't jump past it.
+    if (!owner_.take_unparked()) clock_.advance_to(*advance_to_);
+    advance_to_.reset();
+  }
+  uint64_t now_tick = instant_to_tick(clock_.now());
+  if (now_tick > observed_tick_.load(std::memory_order_relaxed)) {
+    observed_tick_.store(now_tick, std::memory_order_relaxed);
+  }
+  if (now_tick < next_due_.load(std::memory_order_relaxed)) return;
+  fire_due(now_tick);
+}
+
+template <class Pop, class Finish>
+void TimeDriver::fire_entries(Pop pop, Finish finish) noexcept {
+  Wakeable* batch[kWakeBatch];
+  std::size_t n = 0;
+  std::unique_lock<std::mutex> lk(mu_);
+  while (TimerEntry* e = pop()) {
+    Wakeable* w = e->waker.load(std::memory_order_relaxed);
+    e->waker.store(nullptr, std::memory_order_relaxed);
+    // Last access to the entry: its owner may free it as soon as it reads kFired.
+    e->state.store(TimerEntry::kFired, std::memory_order_release);
+    if (!w) continue;
+    batch[n++] = w;
+    if (n == kWakeBatch) {
+      lk.unlock();
+      wake_all(batch, n);
+      n = 0;
+      lk.lock();
+    }
+  }
+  finish();
+  lk.unlock();
+  wake_all(batch, n);
+}
+
+void TimeDriver::fire_due(uint64_t now_tick) noexcept {
+  fire_entries([&] { return wheel_.poll(now_tick); }, [&] {
+    std::optional<uint64_t> next = wheel_.next_expiration_tick();
+    next_due_.store(next ? *next : kNone, std::memory_order_relaxed);
+  });
+}
+
+bool TimeDriver::register_timer(TimerEntry& e, time::Instant deadline, Wakeable* w) noexcept {
+  uint64_t when = deadline_to_tick(deadline);
+  uint64_t seen = observed_tick_.load(std::memory_order_relaxed);
+  // Only a deadline near (or before) the last tick the driver saw can have passed
+  // already: just then is the clock worth reading. Later ones register; if the driver's
+  // view was stale they fire at its next turn, which is never early.
+  if (when <= seen + 1 && deadline <= clock_.now()) {
+    e.state.store(TimerEntry::kFired, std::memory_order_relaxed);
+    return true;
+  }
+  w->vtable->clone(w);
+  bool unpark = false;
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    wheel_.advance_empty(seen);
+    // The driver may have processed a later tick meanwhile: then the deadline has passed.
+    if (!shutdown_ && when > wheel_.elapsed()) {
+      e.waker.store(w, std::memory_order_relaxed);
+      e.state.store(when, std::memory_order_relaxed);
+      lower_next_due(wheel_.insert(&e, when));
+      uint64_t nw = next_wake_.load(std::memory_order_relaxed);
+      unpark = nw != 0 && when < nw;
+      w = nullptr;
+    }
+  }
+  if (w) {
+    w->vtable->drop(w);
+    e.state.store(TimerEntry::kFired, std::memory_order_relaxed);
+    return true;
+  }
+  if (unpark) owner_.unpark();
+  return false;
+}
+
+void TimeDriver::cancel_timer(TimerEntry& e) noexcept {
+  Wakeable* w;
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    uint64_t s = e.state.load(std::memory_order_relaxed);
+    if (s == TimerEntry::kFired || s == TimerEntry::kUnregistered) return;
+    wheel_.remove(&e);
+    w = e.waker.load(std::memory_order_relaxed);
+    e.waker.store(nullptr, std::memory_order_relaxed);
+    e.state.store(TimerEntry::kUnregistered, std::memory_order_relaxed);
+  }
+  if (w) w->vtable->drop(w);
+}
+
+bool TimeDriver::set_waker(TimerEntry& e, Wakeable* w) noexcept {
+  w->vtable->clone(w);
+  bool fired;
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    fired = e.state.load(std::memory_order_relaxed) == TimerEntry::kFired;
+    if (!fired) w = e.waker.exchange(w, std::memory_order_relaxed);
+  }
+  if (w) w->vtable->drop(w);  // the replaced waker, or ours when it fired meanwhile
+  return fired;
+}
+
+void TimeDriver::reregister(TimerEntry& e, time::Instant deadline) noexcept {
+  time::Instant now = clock_.now();
+  Wakeable* wake = nullptr;
+  bool unpark = false;
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    uint64_t s = e.state.load(std::memory_order_relaxed);
+    if (s == TimerEntry::kFired || s == TimerEntry::kUnregistered) {
+      e.state.store(TimerEntry::kUnregistered, std::memory_order_relaxed);
+      return;
+    }
+    wheel_.remove(&e);
+    uint64_t when = deadline_to_tick(deadline);
+    if (shutdown_ || deadline <= now || when <= wheel_.elapsed()) {
+      wake = e.waker.load(std::memory_order_relaxed);
+      e.waker.store(nullptr, std::memory_order_relaxed);
+      e.state.store(TimerEntry::kFired, std::memory_order_release);
+    } else {
+      e.state.store(when, std::memory_order_relaxed);
+      lower_next_due(wheel_.insert(&e, when));
+      uint64_t nw = next_wake_.load(std::memory_order_relaxed);
+      unpark = nw != 0 && when < nw;
+    }
+  }
+  if (wake) wake->vtable->wake(wake);
+  if (unpark) owner_.unpark();
+}
+
+void TimeDriver::shutdown() noexcept {
+  // From here on registrations see shutdown_ and do not queue; every timer already
+  // registered completes now, so nothing waits on a dead runtime and no timer's destructor
+  // touches this driver afterwards.
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    shutdown_ = true;
+  }
+  fire_entries([&] { return wheel_.pop_any(); },
+               [&] { next_due_.store(kNone, std::memory_order_relaxed); });
+}
+
+std::size_t TimeDriver::num_registered() const {
+  std::lock_guard<std::mutex> g(mu_);
+  return wheel_.size();
+}
+
+void throw_timers_disabled(const char* what) {
+  throw std::logic_error(std::string("tokio: ") + what +
+                         ": timers are disabled on this runtime. Call enable_time() (or "
+                         "enable_all()) on the runtime Builder to enable them.");
+}
+
+void throw_no_time_runtime(const char* what) {
+  throw std::logic_error(std::string("tokio: ") + what +
+                         " used outside a tokio runtime: await it from a task or inside "
+                         "Runtime::block_on of a runtime built with enable_time()");
+}
+
+void abort_no_time_runtime(const char* what) noexcept {
+  std::fprintf(stderr,
+               "tokio: %s polled outside a tokio runtime with timers enabled; aborting\n",
+               what);
+  std::abort();
+}
+
+}  // namespace tokio::detail
+/* end file src/tokio/time/detail/driver.cpp */
+/* begin file src/tokio/time/detail/wheel.cpp */
+
+namespace tokio::detail {
+
+namespace time_wheel_impl {
+inline uint64_t rotate_right(uint64_t v, unsigned n) noexcept {
+  n &= 63;
+  return n == 0 ? v : (v >> n) | (v << (64 - n));
+}
+}  // namespace (impl)
+
+uint64_t Wheel::insert(TimerEntry* e, uint64_t when) noexcept {
+  unsigned level = level_for(elapsed_, when);
+  unsigned slot = static_cast<unsigned>(when >> (level * kBits)) & (kSlots - 1);
+  e->level = static_cast<uint8_t>(level);
+  e->slot = static_cast<uint8_t>(slot);
+  TimerEntry*& head = slots_[level][slot];
+  e->prev = nullptr;
+  e->next = head;
+  if (head) head->prev = e;
+  head = e;
+  occupied_[level] |= uint64_t{1} << slot;
+  ++count_;
+  unsigned shift = level * kBits;
+  uint64_t level_range = uint64_t{1} << (shift + kBits);
+  uint64_t start = (elapsed_ & ~(level_range - 1)) + (uint64_t{slot} << shift);
+  return start <= elapsed_ ? start + level_range : start;
+}
+
+void Wheel::remove(TimerEntry* e) noexcept {
+  if (e->level == TimerEntry::kPendingLevel) {
+    unlink_pending(e);
+    return;
+  }
+  TimerEntry*& head = slots_[e->level][e->slot];
+  if (e->prev) e->prev->next = e->next;
+  else head = e->next;
+  if (e->next) e->next->prev = e->prev;
+  if (!head) occupied_[e->level] &= ~(uint64_t{1} << e->slot);
+  e->prev = e->next = nullptr;
+  --count_;
+}
+
+void Wheel::unlink_pending(TimerEntry* e) noexcept {
+  if (e->prev) e->prev->next = e->next;
+  else pending_ = e->next;
+  if (e->next) e->next->prev = e->prev;
+  e->prev = e->next = nullptr;
+  --count_;
+}
+
+std::optional<Wheel::Expiration> Wheel::next_expiration() const noexcept {
+  for (unsigned level = 0; level < kLevels; ++level) {
+    uint64_t occ = occupied_[level];
+    if (!occ) continue;
+    unsigned shift = level * kBits;
+    uint64_t slot_range = uint64_t{1} << shift;
+    uint64_t level_range = slot_range << kBits;
+    // Search from the slot after elapsed's: elapsed's own slot can only hold timers of
+    // the top level that are a whole rotation away, so it comes last.
+    unsigned from = (static_cast<unsigned>(elapsed_ >> shift) + 1) & (kSlots - 1);
+    unsigned zeros = static_cast<unsigned>(__builtin_ctzll(time_wheel_impl::rotate_right(occ, from)));
+    unsigned slot = (zeros + from) & (kSlots - 1);
+    uint64_t deadline = (elapsed_ & ~(level_range - 1)) + slot * slot_range;
+    // Only the top level wraps: a timer beyond the wheel's range, filed in a slot that
+    // comes round in the next rotation.
+    if (deadline <= elapsed_) deadline += level_range;
+    return Expiration{level, slot, deadline};
+  }
+  return std::nullopt;
+}
+
+std::optional<uint64_t> Wheel::next_expiration_tick() const noexcept {
+  if (pending_) return elapsed_;
+  if (auto e = next_expiration()) return e->deadline;
+  return std::nullopt;
+}
+
+void Wheel::process(const Expiration& exp) noexcept {
+  // Take the whole slot first: a timer beyond the wheel's range may be re-filed into the
+  // very slot being processed, and must not be seen again in this pass.
+  TimerEntry* list = slots_[exp.level][exp.slot];
+  slots_[exp.level][exp.slot] = nullptr;
+  occupied_[exp.level] &= ~(uint64_t{1} << exp.slot);
+  elapsed_ = exp.deadline;
+  while (TimerEntry* e = list) {
+    list = e->next;
+    --count_;
+    uint64_t cur = e->state.load(std::memory_order_acquire);
+    for (;;) {
+      // Entries in slots are registered, so `cur` is a tick; the owner may raise it
+      // concurrently (lock-free reset to a later deadline), hence the CAS.
+      if (cur > exp.deadline) {
+        insert(e, cur);
+        break;
+      }
+      if (e->state.compare_exchange_weak(cur, TimerEntry::kPending, std::memory_order_acq_rel,
+                                         std::memory_order_acquire)) {
+        e->level = TimerEntry::kPendingLevel;
+        e->prev = nullptr;
+        e->next = pending_;
+        if (pending_) pending_->prev = e;
+        pending_ = e;
+        ++count_;
+        break;
+      }
+    }
+  }
+}
+
+TimerEntry* Wheel::pop_any() noexcept {
+  TimerEntry* e = pending_;
+  for (unsigned l = 0; !e && l < kLevels; ++l) {
+    if (occupied_[l]) e = slots_[l][__builtin_ctzll(occupied_[l])];
+  }
+  if (e) remove(e);
+  return e;
+}
+
+TimerEntry* Wheel::poll(uint64_t now) noexcept {
+  for (;;) {
+    if (TimerEntry* e = pending_) {
+      unlink_pending(e);
+      return e;
+    }
+    auto exp = next_expiration();
+    if (!exp || exp->deadline > now) {
+      if (now > elapsed_) elapsed_ = now;
+      return nullptr;
+    }
+    process(*exp);
+  }
+}
+
+}  // namespace tokio::detail
+/* end file src/tokio/time/detail/wheel.cpp */
+/* begin file src/tokio/time/interval.cpp */
+/* #include <stdexcept> (already above) */
+
+
+namespace tokio::time {
+
+namespace time_interval_impl {
+// A tick later than this counts as missed (Tokio's threshold).
+constexpr std::chrono::milliseconds kMissedTickTolerance{5};
+}  // namespace (impl)
+
+Interval::Interval(Instant start, Duration period)
+    : timer_(start, detail::current_time_driver("time::interval")), period_(period) {
+  if (period.count() <= 0) {
+    throw std::invalid_argument("tokio: time::interval needs a positive period");
+  }
+}
+
+bool Interval::poll_tick(task::Context& cx, Instant& out) noexcept {
+  if (!detail::coop_poll_proceed(cx)) return false;
+  if (!timer_.poll(cx)) return false;
+  Instant scheduled = timer_.deadline();
+  Instant now = Instant::now();
+  Instant next;
+  if (now > scheduled.saturating_add(time_interval_impl::kMissedTickTolerance)) {
+    next = next_after_missed(scheduled, now);
+  } else {
+    auto n = scheduled.checked_add(period_);
+    next = n ? *n : Instant::far_future();
+  }
+  // Re-arms lazily: the next tick registers when it is awaited.
+  timer_.reset(next);
+  out = scheduled;
+  return true;
+}
+
+Instant Interval::next_after_missed(Instant scheduled, Instant now) const noexcept {
+  switch (behavior_) {
+    case MissedTickBehavior::Burst:
+      return scheduled.saturating_add(period_);
+    case MissedTickBehavior::Delay:
+      return now.saturating_add(period_);
+    case MissedTickBehavior::Skip: {
+      // The next point of the original schedule strictly after now.
+      Duration behind = now - scheduled;
+      return now.saturating_add(period_ - Duration(behind.count() % period_.count()));
+    }
+  }
+  return scheduled.saturating_add(period_);
+}
+
+}  // namespace tokio::time
+/* end file src/tokio/time/interval.cpp */
+/* begin file src/tokio/io/detail/io_driver.cpp */
+#include <sys/eventfd.h>
+/* #include <unistd.h> (already above) */
+
+/* #include <cerrno> (already above) */
+/* #include <climits> (already above) */
+/* #include <stdexcept> (already above) */
+/* #include <string> (already above) */
+/* #include <system_error> (already above) */
+
+
+namespace tokio::detail {
+
+namespace io_io_driver_impl {
+// The driver currently dispatching events on this thread (unpark from it is a no-op).
+thread_local IoDriver* tl_dispatching = nullptr;
+}  // namespace io_io_driver_impl
+
+// --- the driver stack's calls (runtime/detail/driver.hpp) ---------------------------------
+IoDriver* io_driver_create(const Config& cfg, Driver&) { return new IoDriver(cfg); }
+void io_driver_destroy(IoDriver* d) noexcept { delete d; }
+void io_driver_turn(IoDriver* d, std::optional<std::chrono::nanoseconds> timeout) {
+  d->turn(timeout);
+}
+void io_driver_unpark(IoDriver* d) noexcept { d->unpark(); }
+void io_driver_shutdown(IoDriver* d) noexcept { d->shutdown(); }
+
+IoDriver* io_driver_of(HandleInner* h, const char* what) {
+  if (IoDriver* d = h->driver.io()) return d;
+  throw std::logic_error(std::string("tokio: ") + what +
+                         " needs the I/O driver, but this runtime was built without it: call "
+                         "enable_io() (or enable_all()) on the runtime::Builder");
+}
+
+IoDriver::IoDriver(const Config& cfg) {
+  epfd_ = ::epoll_create1(EPOLL_CLOEXEC);
+  if (epfd_ < 0) throw std::system_error(errno, std::system_category(), "tokio: epoll_create1");
+  evfd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (evfd_ < 0) {
+    int e = errno;
+    ::close(epfd_);
+    throw std::system_error(e, std::system_category(), "tokio: eventfd");
+  }
+  // The wake-up eventfd is edge-triggered and never read: each write is a new edge, and
+  // the 64-bit counter cannot overflow in practice (one increment per unpark of a parked
+  // driver).
+  epoll_event ev{};
+  ev.events = EPOLLIN | EPOLLET;
+  ev.data.ptr = nullptr;
+  if (::epoll_ctl(epfd_, EPOLL_CTL_ADD, evfd_, &ev) < 0) {
+    int e = errno;
+    ::close(evfd_);
+    ::close(epfd_);
+    throw std::system_error(e, std::system_category(), "tokio: epoll_ctl(eventfd)");
+  }
+  std::size_t n = cfg.max_io_events_per_tick ? cfg.max_io_events_per_tick : 1;
+  if (n > 65536) n = 65536;
+  events_.resize(n);
+}
+
+IoDriver::~IoDriver() {
+  // Registrations hold a reference on the runtime, so none is alive here; free the lists.
+  for (ScheduledIo* p : pending_) delete p;
+  for (ScheduledIo* p : free_) delete p;
+  while (live_) {
+    ScheduledIo* p = live_;
+    live_ = p->set_next;
+    delete p;
+  }
+  ::close(evfd_);
+  ::close(epfd_);
+}
+
+uint32_t IoDriver::to_epoll(io::Interest interest) noexcept {
+  uint32_t ev = EPOLLET;
+  if (interest.is_readable()) ev |= EPOLLIN | EPOLLRDHUP;
+  if (interest.is_writable()) ev |= EPOLLOUT;
+  if (interest.is_priority()) ev |= EPOLLPRI;
+  return ev;
+}
+
+uint32_t IoDriver::from_epoll(uint32_t events) noexcept {
+  using io::Ready;
+  uint32_t r = 0;
+  if (events & EPOLLIN) r |= Ready::kReadable;
+  if (events & EPOLLOUT) r |= Ready::kWritable;
+  if (events & EPOLLPRI) r |= Ready::kPriority;
+  if (events & EPOLLRDHUP) r |= Ready::kReadClosed;
+  if (events & EPOLLHUP) r |= Ready::kReadClosed | Ready::kWriteClosed;
+  if (events & EPOLLERR) r |= Ready::kError;
+  return r;
+}
+
+io::Result<ScheduledIo*> IoDriver::add(int fd, io::Interest interest) {
+  ScheduledIo* io = nullptr;
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    if (is_shutdown_) {
+      return tokio::unexpected(make_error_code(io::ReactorErrc::shutdown));
+    }
+    if (!free_.empty()) {
+      io = free_.back();
+      free_.pop_back();
+    } else {
+      io = new ScheduledIo();
+    }
+    io->set_prev = nullptr;
+    io->set_next = live_;
+    if (live_) live_->set_prev = io;
+    live_ = io;
+    ++num_live_;
+  }
+  epoll_event ev{};
+  ev.events = to_epoll(interest);
+  ev.data.ptr = io;
+  if (::epoll_ctl(epfd_, EPOLL_CTL_ADD, fd, &ev) < 0) {
+    int e = errno;
+    std::lock_guard<std::mutex> g(mu_);
+    if (io->set_prev) io->set_prev->set_next = io->set_next;
+    else live_ = io->set_next;
+    if (io->set_next) io->set_next->set_prev = io->set_prev;
+    --num_live_;
+    free_.push_back(io);  // never seen by epoll: reusable at once
+    return io::os_error(e);
+  }
+  registered_.fetch_add(1, std::memory_order_relaxed);
+  return io;
+}
+
+io::Result<void> IoDriver::remove(int fd, ScheduledIo* io) noexcept {
+  int err = 0;
+  if (::epoll_ctl(epfd_, EPOLL_CTL_DEL, fd, nullptr) < 0) err = errno;
+  // Any waiter still linked belongs to an operation that outlived its I/O object: wake it
+  // so it fails instead of hanging. Done before the entry is queued for release (after
+  // that another thread's turn may recycle it).
+  io->shutdown();
+  bool notify = false;
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    if (io->set_prev) io->set_prev->set_next = io->set_next;
+    else live_ = io->set_next;
+    if (io->set_next) io->set_next->set_prev = io->set_prev;
+    io->set_prev = io->set_next = nullptr;
+    --num_live_;
+    try {
+      pending_.push_back(io);
+    } catch (...) {
+      // Out of memory: leak the entry rather than free it under a possible dispatch.
+    }
+    notify = pending_.size() == kNotifyAfter;
+    pending_count_.store(pending_.size(), std::memory_order_relaxed);
+  }
+  deregistered_.fetch_add(1, std::memory_order_relaxed);
+  if (notify) unpark();
+  if (err) return io::os_error(err);
+  return {};
+}
+
+void IoDriver::release_pending() noexcept {
+  std::lock_guard<std::mutex> g(mu_);
+  for (ScheduledIo* p : pending_) {
+    if (free_.size() < kMaxFree) {
+      p->reset();
+      try {
+        free_.push_back(p);
+        continue;
+      } catch (...) {
+      }
+    }
+    delete p;
+  }
+  pending_.clear();
+  pending_count_.store(0, std::memory_order_relaxed);
+}
+
+std::size_t IoDriver::num_registered() const {
+  std::lock_guard<std::mutex> g(mu_);
+  return num_live_;
+}
+
+void IoDriver::turn(std::optional<std::chrono::nanoseconds> timeout) {
+  if (pending_count_.load(std::memory_order_relaxed) != 0) release_pending();
+
+  int ms = -1;
+  if (timeout) {
+    auto ns = timeout->count();
+    if (ns <= 0) {
+      ms = 0;
+    } else {
+      // Round up: waking early would only make the caller park again.
+      long long m = (ns + 999999) / 1000000;
+      ms = m > INT_MAX ? INT_MAX : static_cast<int>(m);
+    }
+  }
+  const bool blocking = ms != 0;
+  if (blocking && park_state_.exchange(PARKED, std::memory_order_acq_rel) == NOTIFIED) ms = 0;
+  int n = ::epoll_wait(epfd_, events_.data(), static_cast<int>(events_.size()), ms);
+  if (blocking) park_state_.exchange(IDLE, std::memory_order_acq_rel);
+  if (n <= 0) return;  // timeout, or EINTR (a signal): the caller re-checks its work
+
+  io_io_driver_impl::tl_dispatching = this;
+  uint64_t ready = 0;
+  for (int i = 0; i < n; ++i) {
+    auto* io = static_cast<ScheduledIo*>(events_[i].data.ptr);
+    if (!io) continue;  // the wake-up eventfd
+    io->set_readiness(from_epoll(events_[i].events));
+    ++ready;
+  }
+  io_io_driver_impl::tl_dispatching = nullptr;
+  if (ready) ready_events_.fetch_add(ready, std::memory_order_relaxed);
+}
+
+void IoDriver::unpark() noexcept {
+  if (io_io_driver_impl::tl_dispatching == this) return;
+  if (park_state_.exchange(NOTIFIED, std::memory_order_acq_rel) == PARKED) {
+    uint64_t one = 1;
+    ssize_t r;
+    do {
+      r = ::write(evfd_, &one, sizeof one);
+    } while (r < 0 && errno == EINTR);
+  }
+}
+
+void IoDriver::shutdown() noexcept {
+  std::lock_guard<std::mutex> g(mu_);
+  if (is_shutdown_) return;
+  is_shutdown_ = true;
+  // Woken under mu_ (so remove() cannot release an entry meanwhile): a wake only schedules
+  // or unparks, it never registers or deregisters.
+  for (ScheduledIo* p = live_; p; p = p->set_next) p->shutdown();
+}
+
+}  // namespace tokio::detail
+/* end file src/tokio/io/detail/io_driver.cpp */
+/* begin file src/tokio/io/detail/registration.cpp */
+
+namespace tokio::detail {
+
+io::Result<Registration> Registration::create(int fd, io::Interest interest, const char* what,
+                                              uint32_t ready) {
+  HandleInner* h = current_handle_or_throw(what);
+  IoDriver* d = io_driver_of(h, what);
+  auto io = d->add(fd, interest);
+  if (!io) return tokio::unexpected(io.error());
+  if (ready) (*io)->assume_ready(ready);
+  h->ref_inc();
+  Registration r;
+  r.driver_ = d;
+  r.handle_ = h;
+  r.io_ = *io;
+  r.fd_ = fd;
+  return r;
+}
+
+io::Result<void> Registration::deregister() noexcept {
+  ScheduledIo* io = std::exchange(io_, nullptr);
+  if (!io) return {};
+  auto r = driver_->remove(fd_, io);
+  driver_ = nullptr;
+  fd_ = -1;
+  std::exchange(handle_, nullptr)->ref_dec();
+  return r;
+}
+
+}  // namespace tokio::detail
+/* end file src/tokio/io/detail/registration.cpp */
+/* begin file src/tokio/io/detail/scheduled_io.cpp */
+
+namespace tokio::detail {
+
+void ScheduledIo::link(IoWaiter& w) noexcept {
+  w.next = nullptr;
+  w.prev = tail_;
+  if (tail_) tail_->next = &w;
+  else head_ = &w;
+  tail_ = &w;
+  w.linked.store(true, std::memory_order_relaxed);
+}
+
+void ScheduledIo::unlink(IoWaiter& w) noexcept {
+  if (w.prev) w.prev->next = w.next;
+  else head_ = w.next;
+  if (w.next) w.next->prev = w.prev;
+  else tail_ = w.prev;
+  w.prev = w.next = nullptr;
+}
+
+bool ScheduledIo::poll_ready_slow(task::Context& cx, IoWaiter& w, uint32_t& snapshot) noexcept {
+  Wakeable* old = nullptr;
+  lock_.lock();
+  // Re-check under the lock: the driver sets readiness before it takes the lock to wake,
+  // so either we see the new readiness here or the driver sees our node.
+  snapshot = readiness_.load(std::memory_order_acquire);
+  if (is_ready(snapshot, w.mask)) {
+    lock_.unlock();
+    return true;
+  }
+  Wakeable* cur = cx.raw_waker();
+  if (w.linked.load(std::memory_order_relaxed)) {
+    if (w.waker != cur) {
+      old = w.waker;
+      cur->vtable->clone(cur);
+      w.waker = cur;
+    }
+  } else {
+    cur->vtable->clone(cur);
+    w.waker = cur;
+    link(w);
+  }
+  lock_.unlock();
+  if (old) old->vtable->drop(old);
+  return false;
+}
+
+void ScheduledIo::remove_waiter_slow(IoWaiter& w) noexcept {
+  Wakeable* waker = nullptr;
+  lock_.lock();
+  if (w.linked.load(std::memory_order_relaxed)) {
+    unlink(w);
+    waker = w.waker;
+    w.waker = nullptr;
+    w.linked.store(false, std::memory_order_relaxed);
+  }
+  lock_.unlock();
+  if (waker) waker->vtable->drop(waker);
+}
+
+void ScheduledIo::set_readiness(uint32_t ready) noexcept {
+  uint32_t cur = readiness_.load(std::memory_order_relaxed);
+  for (;;) {
+    uint32_t tick = ((cur & kTickMask) + kTickOne) & kTickMask;
+    uint32_t next = (cur & (kShutdown | kReadyMask)) | ready | tick;
+    if (readiness_.compare_exchange_weak(cur, next, std::memory_order_acq_rel,
+                                         std::memory_order_relaxed)) {
+      break;
+    }
+  }
+  wake(ready);
+}
+
+void ScheduledIo::shutdown() noexcept {
+  readiness_.fetch_or(kShutdown, std::memory_order_acq_rel);
+  wake(kReadyMask);
+}
+
+void ScheduledIo::wake(uint32_t ready) noexcept {
+  // Wakers are collected under the lock and woken outside it (a wake may schedule a task,
+  // unpark a worker, take other locks); at most kBatch at a time.
+  constexpr std::size_t kBatch = 32;
+  Wakeable* batch[kBatch];
+  for (;;) {
+    std::size_t n = 0;
+    bool more = false;
+    lock_.lock();
+    IoWaiter* w = head_;
+    while (w) {
+      IoWaiter* next = w->next;
+      if (w->mask & ready) {
+        if (n == kBatch) {
+          more = true;
+          break;
+        }
+        unlink(*w);
+        batch[n++] = w->waker;
+        w->waker = nullptr;
+        // Last touch of the node: its owner may complete (and free it) from here on.
+        w->linked.store(false, std::memory_order_release);
+      }
+      w = next;
+    }
+    lock_.unlock();
+    for (std::size_t i = 0; i < n; ++i) batch[i]->vtable->wake(batch[i]);
+    if (!more) return;
+  }
+}
+
+}  // namespace tokio::detail
+/* end file src/tokio/io/detail/scheduled_io.cpp */
+/* begin file src/tokio/io/detail/utf8.cpp */
+// UTF-8 validation (see utf8.hpp).
+
+/* #include <cstring> (already above) */
+
+namespace tokio::detail {
+
+bool utf8_valid(const unsigned char* p, std::size_t n) noexcept {
+  std::size_t i = 0;
+  while (i < n) {
+    // ASCII fast path: 8 bytes at a time while none has the high bit.
+    while (i + 8 <= n) {
+      unsigned long long w;
+      std::memcpy(&w, p + i, 8);
+      if (w & 0x8080808080808080ULL) break;
+      i += 8;
+    }
+    if (i >= n) break;
+    unsigned char c = p[i];
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    std::size_t len;
+    unsigned char lo = 0x80, hi = 0xBF;  // allowed range of the second byte
+    if (c >= 0xC2 && c <= 0xDF) {
+      len = 2;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+      len = 3;
+      if (c == 0xE0) lo = 0xA0;       // overlong
+      else if (c == 0xED) hi = 0x9F;  // surrogates U+D800..DFFF
+    } else if (c >= 0xF0 && c <= 0xF4) {
+      len = 4;
+      if (c == 0xF0) lo = 0x90;       // overlong
+      else if (c == 0xF4) hi = 0x8F;  // above U+10FFFF
+    } else {
+      return false;  // continuation byte, C0/C1 (overlong), F5..FF
+    }
+    if (n - i < len) return false;
+    if (p[i + 1] < lo || p[i + 1] > hi) return false;
+    for (std::size_t k = 2; k < len; ++k) {
+      if ((p[i + k] & 0xC0) != 0x80) return false;
+    }
+    i += len;
+  }
+  return true;
+}
+
+}  // namespace tokio::detail
+/* end file src/tokio/io/detail/utf8.cpp */
+/* begin file src/tokio/io/duplex.cpp */
+// io::duplex: see duplex.hpp.
+
+/* #include <cstring> (already above) */
+/* #include <new> (already above) */
+/* #include <stdexcept> (already above) */
+
+namespace tokio::detail {
+
+// --- ByteRing ----------------------------------------------------------------------------
+ByteRing::~ByteRing() { ::operator delete(buf_); }
+
+void ByteRing::grow(std::size_t need, std::size_t max) {
+  std::size_t cap = cap_ ? cap_ : 4096;
+  while (cap < need) cap *= 2;
+  if (cap > max) cap = max;
+  auto* nb = static_cast<std::byte*>(::operator new(cap));
+  // Unwrap the old contents to the front of the new buffer.
+  std::size_t first = len_ < cap_ - head_ ? len_ : cap_ - head_;
+  if (first) std::memcpy(nb, buf_ + head_, first);
+  if (len_ > first) std::memcpy(nb + first, buf_, len_ - first);
+  ::operator delete(buf_);
+  buf_ = nb;
+  cap_ = cap;
+  head_ = 0;
+}
+
+void ByteRing::push(std::span<const std::byte> src, std::size_t max) {
+  if (src.empty()) return;
+  if (len_ + src.size() > cap_) grow(len_ + src.size(), max);
+  std::size_t tail = head_ + len_;
+  if (tail >= cap_) tail -= cap_;
+  std::size_t first = src.size() < cap_ - tail ? src.size() : cap_ - tail;
+  std::memcpy(buf_ + tail, src.data(), first);
+  if (src.size() > first) std::memcpy(buf_, src.data() + first, src.size() - first);
+  len_ += src.size();
+}
+
+std::size_t ByteRing::pop(std::span<std::byte> dst) noexcept {
+  std::size_t n = dst.size() < len_ ? dst.size() : len_;
+  if (n == 0) return 0;
+  std::size_t first = n < cap_ - head_ ? n : cap_ - head_;
+  std::memcpy(dst.data(), buf_ + head_, first);
+  if (n > first) std::memcpy(dst.data() + first, buf_, n - first);
+  head_ += n;
+  if (head_ >= cap_) head_ -= cap_;
+  len_ -= n;
+  if (len_ == 0) head_ = 0;
+  return n;
+}
+
+// --- waker slots --------------------------------------------------------------------------
+namespace io_duplex_impl {
+
+// Stores cx's waker in a slot (replacing a different one) and tags the registration.
+// Returns a waker reference the caller drops after unlocking (the replaced one), or null.
+Wakeable* register_waker(Wakeable*& slot, uint64_t& slot_tag, uint64_t& my_tag,
+                         uint64_t& next_tag, task::Context& cx) noexcept {
+  Wakeable* old = nullptr;
+  Wakeable* w = cx.raw_waker();
+  if (slot != w) {
+    old = slot;
+    w->vtable->clone(w);
+    slot = w;
+  }
+  my_tag = slot_tag = ++next_tag;
+  return old;
+}
+
+// Takes the waker out of a slot (to wake it after unlocking).
+Wakeable* take_waker(Wakeable*& slot, uint64_t& slot_tag) noexcept {
+  slot_tag = 0;
+  return std::exchange(slot, nullptr);
+}
+
+// Removes our own registration (a finished or cancelled operation); returns the waker
+// reference to drop after unlocking.
+Wakeable* unregister(Wakeable*& slot, uint64_t& slot_tag, uint64_t my_tag) noexcept {
+  if (my_tag != 0 && slot_tag == my_tag) return take_waker(slot, slot_tag);
+  return nullptr;
+}
+
+
+}  // namespace (impl)
+
+// --- read ---------------------------------------------------------------------------------
+bool DuplexReadOp::poll(task::Context& cx) noexcept {
+  if (!coop_poll_proceed(cx)) return false;
+  Wakeable* to_wake = nullptr;
+  Wakeable* to_drop = nullptr;
+  bool ready = true;
+  {
+    std::lock_guard<std::mutex> g(p_->mu);
+    if (p_->ring.size() > 0) {
+      n_ = p_->ring.pop(buf_);
+      if (n_ > 0) to_wake = io_duplex_impl::take_waker(p_->write_waker, p_->write_tag);
+      to_drop = io_duplex_impl::unregister(p_->read_waker, p_->read_tag, tag_);
+    } else if (p_->closed || buf_.empty()) {
+      n_ = 0;
+      to_drop = io_duplex_impl::unregister(p_->read_waker, p_->read_tag, tag_);
+    } else {
+      to_drop = io_duplex_impl::register_waker(p_->read_waker, p_->read_tag, tag_, p_->next_tag, cx);
+      ready = false;
+    }
+  }
+  if (ready) tag_ = 0;
+  drop_waker(to_drop);
+  wake_waker(to_wake);
+  return ready;
+}
+
+DuplexReadOp::~DuplexReadOp() {
+  if (tag_ == 0) return;
+  Wakeable* w;
+  {
+    std::lock_guard<std::mutex> g(p_->mu);
+    w = io_duplex_impl::unregister(p_->read_waker, p_->read_tag, tag_);
+  }
+  drop_waker(w);
+}
+
+// --- write --------------------------------------------------------------------------------
+bool DuplexWriteOp::poll(task::Context& cx) noexcept {
+  if (!coop_poll_proceed(cx)) return false;
+  Wakeable* to_wake = nullptr;
+  Wakeable* to_drop = nullptr;
+  bool ready = true;
+  {
+    std::lock_guard<std::mutex> g(p_->mu);
+    if (p_->closed) {
+      broken_ = true;
+      to_drop = io_duplex_impl::unregister(p_->write_waker, p_->write_tag, tag_);
+    } else if (buf_.empty()) {
+      n_ = 0;
+      to_drop = io_duplex_impl::unregister(p_->write_waker, p_->write_tag, tag_);
+    } else if (p_->ring.size() == p_->max) {
+      to_drop = io_duplex_impl::register_waker(p_->write_waker, p_->write_tag, tag_, p_->next_tag, cx);
+      ready = false;
+    } else {
+      std::size_t room = p_->max - p_->ring.size();
+      n_ = buf_.size() < room ? buf_.size() : room;
+      p_->ring.push(buf_.first(n_), p_->max);
+      to_wake = io_duplex_impl::take_waker(p_->read_waker, p_->read_tag);
+      to_drop = io_duplex_impl::unregister(p_->write_waker, p_->write_tag, tag_);
+    }
+  }
+  if (ready) tag_ = 0;
+  drop_waker(to_drop);
+  wake_waker(to_wake);
+  return ready;
+}
+
+io::Result<std::size_t> DuplexWriteOp::await_resume() noexcept {
+  if (broken_) return unexpected(std::make_error_code(std::errc::broken_pipe));
+  return n_;
+}
+
+DuplexWriteOp::~DuplexWriteOp() {
+  if (tag_ == 0) return;
+  Wakeable* w;
+  {
+    std::lock_guard<std::mutex> g(p_->mu);
+    w = io_duplex_impl::unregister(p_->write_waker, p_->write_tag, tag_);
+  }
+  drop_waker(w);
+}
+
+// --- flush / shutdown -----------------------------------------------------------------------
+bool DuplexControlOp::poll(task::Context&) noexcept {
+  if (shutdown_) duplex_close(*p_);
+  return true;
+}
+
+void duplex_close(DuplexPipe& p) noexcept {
+  Wakeable* r;
+  Wakeable* w;
+  {
+    std::lock_guard<std::mutex> g(p.mu);
+    p.closed = true;
+    r = io_duplex_impl::take_waker(p.read_waker, p.read_tag);
+    w = io_duplex_impl::take_waker(p.write_waker, p.write_tag);
+  }
+  wake_waker(r);
+  wake_waker(w);
+}
+
+}  // namespace tokio::detail
+
+namespace tokio::io {
+
+DuplexStream& DuplexStream::operator=(DuplexStream&& o) noexcept {
+  if (this != &o) {
+    close();
+    s_ = std::exchange(o.s_, nullptr);
+    side_ = o.side_;
+  }
+  return *this;
+}
+
+void DuplexStream::check() const {
+  if (!s_) throw std::logic_error("operation on a moved-from io::DuplexStream");
+}
+
+void DuplexStream::close() noexcept {
+  detail::DuplexShared* s = std::exchange(s_, nullptr);
+  if (!s) return;
+  // Our writing direction: the peer reads what is buffered, then end of stream. Our
+  // reading direction: the peer's writes fail with broken_pipe from now on.
+  detail::duplex_close(s->pipes[1 - side_]);
+  detail::duplex_close(s->pipes[side_]);
+  if (s->ends.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+    for (auto& p : s->pipes) {
+      if (p.read_waker) p.read_waker->vtable->drop(p.read_waker);
+      if (p.write_waker) p.write_waker->vtable->drop(p.write_waker);
+    }
+    delete s;
+  }
+}
+
+std::pair<DuplexStream, DuplexStream> duplex(std::size_t capacity) {
+  if (capacity == 0) {
+    throw std::invalid_argument("io::duplex: capacity must be > 0 (a 0-byte pipe can never transfer)");
+  }
+  auto* s = new detail::DuplexShared();
+  s->pipes[0].max = capacity;
+  s->pipes[1].max = capacity;
+  return {DuplexStream(s, 0), DuplexStream(s, 1)};
+}
+
+}  // namespace tokio::io
+/* end file src/tokio/io/duplex.cpp */
+/* begin file src/tokio/io/error.cpp */
+// io::Errc's error category.
+
+namespace tokio::io {
+
+namespace io_error_impl {
+class IoCategory final : public std::error_category {
+ public:
+  const char* name() const noexcept override { return "tokio.io"; }
+  std::string message(int ev) const override {
+    switch (static_cast<Errc>(ev)) {
+      case Errc::unexpected_eof:
+        return "unexpected end of file";
+      case Errc::write_zero:
+        return "write returned zero bytes: the writer can accept no more data";
+    }
+    return "unknown tokio.io error";
+  }
+};
+}  // namespace (impl)
+
+const std::error_category& io_category() noexcept {
+  static const io_error_impl::IoCategory cat;
+  return cat;
+}
+
+}  // namespace tokio::io
+/* end file src/tokio/io/error.cpp */
+/* begin file src/tokio/io/reactor_error.cpp */
+/* #include <string> (already above) */
+
+
+namespace tokio::io {
+
+namespace io_reactor_error_impl {
+class ReactorCategory final : public std::error_category {
+ public:
+  const char* name() const noexcept override { return "tokio.reactor"; }
+  std::string message(int) const override {
+    return "the runtime's I/O driver has shut down (or the I/O object was closed while an "
+           "operation on it was still waiting)";
+  }
+  std::error_condition default_error_condition(int) const noexcept override {
+    return std::errc::operation_canceled;
+  }
+};
+}  // namespace (impl)
+
+const std::error_category& reactor_category() noexcept {
+  static const io_reactor_error_impl::ReactorCategory c;
+  return c;
+}
+
+}  // namespace tokio::io
+/* end file src/tokio/io/reactor_error.cpp */
+/* begin file src/tokio/io/read_ext.cpp */
+// Out-of-line pieces of read_ext.hpp.
+
+/* #include <stdexcept> (already above) */
+
+namespace tokio::detail {
+
+void throw_overlong_read() {
+  throw std::logic_error(
+      "an AsyncRead/AsyncWrite implementation reported more bytes than the buffer it was "
+      "given; fix its read/write to return at most buf.size()");
+}
+
+}  // namespace tokio::detail
+/* end file src/tokio/io/read_ext.cpp */
+/* begin file src/tokio/io/stdio.cpp */
+// io::stdin / stdout / stderr: see stdio.hpp.
+
+#include <errno.h>
+/* #include <pthread.h> (already above) */
+#include <signal.h>
+/* #include <unistd.h> (already above) */
+
+/* #include <algorithm> (already above) */
+/* #include <cstring> (already above) */
+/* #include <ctime> (already above) */
+/* #include <stdexcept> (already above) */
+/* #include <utility> (already above) */
+
+
+namespace tokio::detail {
+
+namespace io_stdio_impl {
+
+StdioJobOut blocking_read(int fd, std::vector<std::byte> buf) {
+  StdioJobOut out;
+  for (;;) {
+    ssize_t r = ::read(fd, buf.data(), buf.size());
+    if (r >= 0) {
+      out.n = static_cast<std::size_t>(r);
+      buf.resize(out.n);
+      break;
+    }
+    if (errno == EINTR) continue;
+    out.err = errno;
+    buf.clear();
+    break;
+  }
+  out.buf = std::move(buf);
+  return out;
+}
+
+// Writes all of buf. SIGPIPE is blocked meanwhile, and one this write raised is consumed,
+// so a closed pipe is reported as EPIPE instead of killing the process.
+StdioJobOut blocking_write_all(int fd, std::vector<std::byte> buf) {
+  StdioJobOut out;
+  sigset_t pipe_set, old_set, pending;
+  sigemptyset(&pipe_set);
+  sigaddset(&pipe_set, SIGPIPE);
+  pthread_sigmask(SIG_BLOCK, &pipe_set, &old_set);
+  sigemptyset(&pending);
+  sigpending(&pending);
+  bool was_pending = sigismember(&pending, SIGPIPE) == 1;
+  std::size_t off = 0;
+  while (off < buf.size()) {
+    ssize_t r = ::write(fd, buf.data() + off, buf.size() - off);
+    if (r > 0) {
+      off += static_cast<std::size_t>(r);
+      continue;
+    }
+    if (r < 0 && errno == EINTR) continue;
+    out.err = r == 0 ? -1 : errno;  // -1: the fd accepted nothing (write_zero)
+    break;
+  }
+  if (out.err == EPIPE && !was_pending) {
+    struct timespec zero = {0, 0};
+    while (sigtimedwait(&pipe_set, nullptr, &zero) < 0 && errno == EINTR) {
+    }
+  }
+  pthread_sigmask(SIG_SETMASK, &old_set, nullptr);
+  out.n = off;
+  buf.clear();
+  out.buf = std::move(buf);
+  return out;
+}
+
+std::error_code job_error(int err) {
+  if (err == -1) return io::Errc::write_zero;
+  return {err, std::system_category()};
+}
+
+}  // namespace (impl)
+
+bool BlockingFd::poll_job(task::Context& cx, StdioJobOut& done, std::error_code& err) {
+  task::JoinHandle<StdioJobOut>::Awaiter<false> aw(job_);
+  if (!aw.poll(cx)) return false;
+  auto r = aw.await_resume();
+  job_ = task::JoinHandle<StdioJobOut>();
+  if (!r) {
+    if (r.error().is_panic()) r.error().rethrow();
+    err = std::make_error_code(std::errc::operation_canceled);  // runtime shutting down
+    return true;
+  }
+  done = std::move(*r);
+  return true;
+}
+
+bool BlockingFd::poll_read(task::Context& cx, std::span<std::byte> dst,
+                           io::Result<std::size_t>& out) {
+  if (!job_.valid()) {
+    if (pos_ < buf_.size() || dst.empty()) {
+      std::size_t n = std::min(dst.size(), buf_.size() - pos_);
+      if (n) std::memcpy(dst.data(), buf_.data() + pos_, n);
+      pos_ += n;
+      out = n;
+      return true;
+    }
+    std::vector<std::byte> buf = std::move(buf_);
+    buf.resize(std::min(dst.size(), kStdioMaxBuf));
+    buf_.clear();
+    pos_ = 0;
+    job_ = spawn_blocking_on(current_handle_or_throw("io::stdin() read"),
+                             [fd = fd_, b = std::move(buf)]() mutable {
+                               return io_stdio_impl::blocking_read(fd, std::move(b));
+                             });
+  }
+  StdioJobOut done;
+  std::error_code err;
+  if (!poll_job(cx, done, err)) return false;
+  if (err) {
+    out = unexpected(err);
+    return true;
+  }
+  buf_ = std::move(done.buf);
+  pos_ = 0;
+  if (done.err) {
+    buf_.clear();
+    out = unexpected(io_stdio_impl::job_error(done.err));
+    return true;
+  }
+  std::size_t n = std::min(dst.size(), buf_.size());
+  if (n) std::memcpy(dst.data(), buf_.data(), n);
+  pos_ = n;
+  out = n;
+  return true;
+}
+
+bool BlockingFd::poll_write(task::Context& cx, std::span<const std::byte> src,
+                            io::Result<std::size_t>& out) {
+  if (job_.valid()) {
+    // One operation at a time: wait for the previous write, and report its error.
+    StdioJobOut done;
+    std::error_code err;
+    if (!poll_job(cx, done, err)) return false;
+    buf_ = std::move(done.buf);
+    if (!err && done.err) err = io_stdio_impl::job_error(done.err);
+    if (err) {
+      out = unexpected(err);
+      return true;
+    }
+  }
+  if (src.empty()) {
+    out = std::size_t{0};
+    return true;
+  }
+  std::size_t n = std::min(src.size(), kStdioMaxBuf);
+  std::vector<std::byte> buf = std::move(buf_);
+  buf.assign(src.begin(), src.begin() + static_cast<std::ptrdiff_t>(n));
+  buf_.clear();
+  job_ = spawn_blocking_on(current_handle_or_throw("io::stdout()/stderr() write"),
+                           [fd = fd_, b = std::move(buf)]() mutable {
+                             return io_stdio_impl::blocking_write_all(fd, std::move(b));
+                           });
+  out = n;
+  return true;
+}
+
+bool BlockingFd::poll_flush(task::Context& cx, io::Result<void>& out) {
+  if (job_.valid()) {
+    StdioJobOut done;
+    std::error_code err;
+    if (!poll_job(cx, done, err)) return false;
+    buf_ = std::move(done.buf);
+    if (!err && done.err) err = io_stdio_impl::job_error(done.err);
+    if (err) {
+      out = unexpected(err);
+      return true;
+    }
+  }
+  out = {};
+  return true;
+}
+
+// --- leaves ----------------------------------------------------------------------------------
+bool StdioReadOp::poll(task::Context& cx) noexcept {
+  try {
+    return b_->poll_read(cx, dst_, out_);
+  } catch (...) {
+    exc_ = std::current_exception();
+    return true;
+  }
+}
+io::Result<std::size_t> StdioReadOp::await_resume() {
+  if (exc_) std::rethrow_exception(exc_);
+  return std::move(out_);
+}
+
+bool StdioWriteOp::poll(task::Context& cx) noexcept {
+  try {
+    return b_->poll_write(cx, src_, out_);
+  } catch (...) {
+    exc_ = std::current_exception();
+    return true;
+  }
+}
+io::Result<std::size_t> StdioWriteOp::await_resume() {
+  if (exc_) std::rethrow_exception(exc_);
+  return std::move(out_);
+}
+
+bool StdioFlushOp::poll(task::Context& cx) noexcept {
+  try {
+    return b_->poll_flush(cx, out_);
+  } catch (...) {
+    exc_ = std::current_exception();
+    return true;
+  }
+}
+io::Result<void> StdioFlushOp::await_resume() {
+  if (exc_) std::rethrow_exception(exc_);
+  return std::move(out_);
+}
+
+io::Stdin stdin_from_fd(int fd) { return io::Stdin(fd); }
+io::Stdout stdout_from_fd(int fd) { return io::Stdout(fd); }
+
+}  // namespace tokio::detail
+
+namespace tokio::io {
+
+detail::BlockingFd* Stdin::b() const {
+  if (!b_) throw std::logic_error("operation on a moved-from io::Stdin");
+  return b_.get();
+}
+detail::BlockingFd* StdWriter::b() const {
+  if (!b_) throw std::logic_error("operation on a moved-from io::Stdout/Stderr");
+  return b_.get();
+}
+
+Stdin stdin() { return Stdin(STDIN_FILENO); }
+Stdout stdout() { return Stdout(STDOUT_FILENO); }
+Stderr stderr() { return Stderr(STDERR_FILENO); }
+
+}  // namespace tokio::io
+/* end file src/tokio/io/stdio.cpp */
 /* begin file src/tokio/sync/barrier.cpp */
 
 namespace tokio::sync {
@@ -19301,7 +19428,7 @@ void BatchSemaphore::close() noexcept {
 
 namespace tokio::detail {
 
-namespace {
+namespace sync_raw_rwlock_impl {
 constexpr int kSpins = 100;
 }
 
@@ -19324,7 +19451,7 @@ void RawRwLock::lock_shared_slow() noexcept {
       }
       continue;
     }
-    if (spins++ < kSpins) {
+    if (spins++ < sync_raw_rwlock_impl::kSpins) {
       cpu_relax();
       continue;
     }
@@ -19348,7 +19475,7 @@ void RawRwLock::lock_slow() noexcept {
       state_.compare_exchange_weak(s, s | WRITER_WAITING, std::memory_order_relaxed);
       continue;
     }
-    if (spins++ < kSpins) {
+    if (spins++ < sync_raw_rwlock_impl::kSpins) {
       cpu_relax();
       continue;
     }
@@ -19374,22 +19501,22 @@ namespace tokio::sync {
 
 using detail::Wakeable;
 
-namespace {
+namespace sync_notify_impl {
 constexpr std::size_t state_of(std::size_t s) noexcept { return s & Notify::STATE_MASK; }
 constexpr std::size_t with_state(std::size_t s, std::size_t st) noexcept {
   return (s & ~Notify::STATE_MASK) | st;
 }
-}  // namespace
+}  // namespace (impl)
 
 // --- Notify ------------------------------------------------------------------------------
 
 void Notify::notify(uint32_t strategy) noexcept {
   std::size_t s = state_.load(std::memory_order_seq_cst);
   for (;;) {
-    if (state_of(s) != WAITING) {
+    if (sync_notify_impl::state_of(s) != WAITING) {
       // Store the permit (a permit already stored absorbs this one). The CAS, even when
       // the value does not change, detects a concurrent consumer of the stored permit.
-      if (state_.compare_exchange_weak(s, with_state(s, NOTIFIED), std::memory_order_seq_cst)) {
+      if (state_.compare_exchange_weak(s, sync_notify_impl::with_state(s, NOTIFIED), std::memory_order_seq_cst)) {
         return;
       }
       continue;
@@ -19405,8 +19532,8 @@ void Notify::notify(uint32_t strategy) noexcept {
 Wakeable* Notify::notify_locked(uint32_t strategy) noexcept {
   std::size_t s = state_.load(std::memory_order_seq_cst);
   for (;;) {
-    if (state_of(s) != WAITING) {
-      if (state_.compare_exchange_weak(s, with_state(s, NOTIFIED), std::memory_order_seq_cst)) {
+    if (sync_notify_impl::state_of(s) != WAITING) {
+      if (state_.compare_exchange_weak(s, sync_notify_impl::with_state(s, NOTIFIED), std::memory_order_seq_cst)) {
         return nullptr;
       }
       continue;
@@ -19416,7 +19543,7 @@ Wakeable* Notify::notify_locked(uint32_t strategy) noexcept {
     Wakeable* w = detail::take_waker(node->waker);
     node->notification.store(strategy, std::memory_order_release);  // node may go away now
     // While WAITING no lock-free transition applies, so a plain store is safe.
-    if (waiters_.empty()) state_.store(with_state(s, EMPTY), std::memory_order_seq_cst);
+    if (waiters_.empty()) state_.store(sync_notify_impl::with_state(s, EMPTY), std::memory_order_seq_cst);
     return w;
   }
 }
@@ -19426,7 +19553,7 @@ void Notify::notify_waiters() noexcept {
   // Notified queueing concurrently changes the state under the lock with a CAS, so one of
   // the two CASes fails and sees the other.
   std::size_t s = state_.load(std::memory_order_seq_cst);
-  while (state_of(s) != WAITING) {
+  while (sync_notify_impl::state_of(s) != WAITING) {
     if (state_.compare_exchange_weak(s, s + (std::size_t{1} << CALLS_SHIFT),
                                      std::memory_order_seq_cst)) {
       return;
@@ -19434,7 +19561,7 @@ void Notify::notify_waiters() noexcept {
   }
   lock_.lock();
   s = state_.load(std::memory_order_seq_cst);
-  if (state_of(s) != WAITING) {
+  if (sync_notify_impl::state_of(s) != WAITING) {
     // Nobody queued: only the call count moves (a stored permit stays).
     state_.fetch_add(std::size_t{1} << CALLS_SHIFT, std::memory_order_seq_cst);
     lock_.unlock();
@@ -19443,7 +19570,7 @@ void Notify::notify_waiters() noexcept {
   // Take the whole queue, so tasks that start waiting while we wake are not included.
   detail::WaitList local;
   local.splice_back(waiters_);
-  state_.store(with_state(s + (std::size_t{1} << CALLS_SHIFT), EMPTY), std::memory_order_seq_cst);
+  state_.store(sync_notify_impl::with_state(s + (std::size_t{1} << CALLS_SHIFT), EMPTY), std::memory_order_seq_cst);
   detail::WakeList wl;
   // A Notified destroyed while the lock is released for a batch unlinks itself from
   // `local` (the list is circular, so it needs no list head).
@@ -19499,8 +19626,8 @@ void Notified::release() noexcept {
     node_.unlink();
     detail::drop_waker(detail::take_waker(node_.waker));
     std::size_t s = n->state_.load(std::memory_order_seq_cst);
-    if (n->waiters_.empty() && state_of(s) == Notify::WAITING) {
-      n->state_.store(with_state(s, Notify::EMPTY), std::memory_order_seq_cst);
+    if (n->waiters_.empty() && sync_notify_impl::state_of(s) == Notify::WAITING) {
+      n->state_.store(sync_notify_impl::with_state(s, Notify::EMPTY), std::memory_order_seq_cst);
     }
     n->lock_.unlock();
     return;
@@ -19544,8 +19671,8 @@ bool Notified::poll_init(Wakeable* waker) noexcept {
       st_ = St::Done;
       return true;
     }
-    if (state_of(s) != Notify::NOTIFIED) break;
-    if (state.compare_exchange_weak(s, with_state(s, Notify::EMPTY), std::memory_order_seq_cst)) {
+    if (sync_notify_impl::state_of(s) != Notify::NOTIFIED) break;
+    if (state.compare_exchange_weak(s, sync_notify_impl::with_state(s, Notify::EMPTY), std::memory_order_seq_cst)) {
       st_ = St::Done;
       return true;
     }
@@ -19557,16 +19684,16 @@ bool Notified::poll_init(Wakeable* waker) noexcept {
       st_ = St::Done;
       return true;
     }
-    std::size_t st = state_of(s);
+    std::size_t st = sync_notify_impl::state_of(s);
     if (st == Notify::NOTIFIED) {
-      if (state.compare_exchange_weak(s, with_state(s, Notify::EMPTY), std::memory_order_seq_cst)) {
+      if (state.compare_exchange_weak(s, sync_notify_impl::with_state(s, Notify::EMPTY), std::memory_order_seq_cst)) {
         st_ = St::Done;
         return true;
       }
       continue;
     }
     if (st == Notify::EMPTY) {
-      if (!state.compare_exchange_weak(s, with_state(s, Notify::WAITING), std::memory_order_seq_cst)) {
+      if (!state.compare_exchange_weak(s, sync_notify_impl::with_state(s, Notify::WAITING), std::memory_order_seq_cst)) {
         continue;
       }
     }
@@ -19581,787 +19708,1168 @@ bool Notified::poll_init(Wakeable* waker) noexcept {
 
 }  // namespace tokio::sync
 /* end file src/tokio/sync/notify.cpp */
-/* begin file src/tokio/task/join_set.cpp */
-/* #include <mutex> (already above) */
+/* begin file src/tokio/net/detail/socket.cpp */
+#include <fcntl.h>
+/* #include <netinet/in.h> (already above) */
+#include <netinet/tcp.h>
+/* #include <unistd.h> (already above) */
+
+/* #include <cstring> (already above) */
 
 
 namespace tokio::detail {
 
-namespace {
-JoinSetEntry* entry_of(Wakeable* w) noexcept { return reinterpret_cast<JoinSetEntry*>(w); }
-void entry_clone(Wakeable* w) noexcept { entry_of(w)->refs.fetch_add(1, std::memory_order_relaxed); }
-void entry_drop(Wakeable* w) noexcept { JoinSetShared::entry_ref_dec(entry_of(w)); }
-}  // namespace
-
-void join_set_entry_wake_by_ref(Wakeable* w) noexcept {
-  JoinSetEntry* e = entry_of(w);
-  JoinSetShared* s = e->set;
-  Wakeable* waiter = nullptr;
-  {
-    std::lock_guard<SpinLock> g(s->lock_);
-    if (e->list == JoinSetEntry::List::Idle) {
-      s->unlink(s->idle_head_, s->idle_tail_, e);
-      s->push_back(s->notified_head_, s->notified_tail_, e);
-      e->list = JoinSetEntry::List::Notified;
-      waiter = std::exchange(s->waiter_, nullptr);
-    }
-  }
-  if (waiter) waiter->vtable->wake(waiter);
-}
-
-namespace {
-void entry_wake(Wakeable* w) noexcept {
-  join_set_entry_wake_by_ref(w);
-  entry_drop(w);
-}
-const WakeableVTable kEntryVTable{&entry_wake, &join_set_entry_wake_by_ref, &entry_clone,
-                                  &entry_drop};
-}  // namespace
-
-void JoinSetShared::entry_ref_dec(JoinSetEntry* e) noexcept {
-  if (e->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) {
-    JoinSetShared* s = e->set;
-    delete e;
-    s->ref_dec();
+void OwnedFd::reset() noexcept {
+  if (fd_ >= 0) {
+    // close(2) is not retried on EINTR: on Linux the fd is released even then.
+    ::close(fd_);
+    fd_ = -1;
   }
 }
 
-JoinSetShared::~JoinSetShared() {
-  if (waiter_) waiter_->vtable->drop(waiter_);
+io::Result<OwnedFd> new_socket(int domain, int type, int protocol) noexcept {
+  int fd = ::socket(domain, type | SOCK_NONBLOCK | SOCK_CLOEXEC, protocol);
+  if (fd < 0) return io::last_os_error();
+  return OwnedFd(fd);
 }
 
-void JoinSetShared::push_back(JoinSetEntry*& head, JoinSetEntry*& tail, JoinSetEntry* e) noexcept {
-  e->next = nullptr;
-  e->prev = tail;
-  if (tail) tail->next = e;
-  else head = e;
-  tail = e;
+io::Result<void> set_nonblocking(int fd) noexcept {
+  int fl = ::fcntl(fd, F_GETFL);
+  if (fl < 0) return io::last_os_error();
+  if (!(fl & O_NONBLOCK) && ::fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) return io::last_os_error();
+  return {};
 }
 
-void JoinSetShared::unlink(JoinSetEntry*& head, JoinSetEntry*& tail, JoinSetEntry* e) noexcept {
-  if (e->prev) e->prev->next = e->next;
-  else head = e->next;
-  if (e->next) e->next->prev = e->prev;
-  else tail = e->prev;
-  e->prev = e->next = nullptr;
+io::Result<void> set_opt(int fd, int level, int name, int value) noexcept {
+  if (::setsockopt(fd, level, name, &value, sizeof value) < 0) return io::last_os_error();
+  return {};
 }
 
-void JoinSetShared::insert(TaskHeader* t) {
-  auto* e = new JoinSetEntry();
-  e->wakeable.vtable = &kEntryVTable;
-  e->set = this;
-  e->task = t;
-  ref_inc();  // the entry's reference on the set
-  {
-    std::lock_guard<SpinLock> g(lock_);
-    push_back(idle_head_, idle_tail_, e);
-    e->list = JoinSetEntry::List::Idle;
-    ++len_;
-  }
-  // Register the entry as the task's join waker; a task that already finished goes
-  // straight to the notified list.
-  if (task_join_poll_waker(t, &e->wakeable)) join_set_entry_wake_by_ref(&e->wakeable);
+io::Result<int> get_opt(int fd, int level, int name) noexcept {
+  int v = 0;
+  socklen_t len = sizeof v;
+  if (::getsockopt(fd, level, name, &v, &len) < 0) return io::last_os_error();
+  return v;
 }
 
-JoinSetEntry* JoinSetShared::pop_notified(Wakeable* waker) {
-  Wakeable* old = nullptr;
-  JoinSetEntry* e = nullptr;
-  {
-    std::lock_guard<SpinLock> g(lock_);
-    e = notified_head_;
-    if (e) {
-      unlink(notified_head_, notified_tail_, e);
-      e->list = JoinSetEntry::List::None;
-      --len_;
-    }
-    if (!e && waker && waiter_ != waker) {
-      old = waiter_;
-      waker->vtable->clone(waker);
-      waiter_ = waker;
-    }
-  }
-  if (old) old->vtable->drop(old);
-  return e;
+io::Result<net::SocketAddr> inet_sock_name(int fd) noexcept {
+  sockaddr_storage ss{};
+  socklen_t len = sizeof ss;
+  if (::getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len) < 0) return io::last_os_error();
+  return net::SocketAddr::from_sockaddr(reinterpret_cast<sockaddr*>(&ss), len);
 }
 
-void JoinSetShared::finish_entry(JoinSetEntry* e) noexcept { entry_ref_dec(e); }
-
-std::size_t JoinSetShared::len() const {
-  std::lock_guard<SpinLock> g(lock_);
-  return len_;
+io::Result<net::SocketAddr> inet_peer_name(int fd) noexcept {
+  sockaddr_storage ss{};
+  socklen_t len = sizeof ss;
+  if (::getpeername(fd, reinterpret_cast<sockaddr*>(&ss), &len) < 0) return io::last_os_error();
+  return net::SocketAddr::from_sockaddr(reinterpret_cast<sockaddr*>(&ss), len);
 }
 
-void JoinSetShared::abort_all() {
-  std::vector<TaskHeader*> tasks;
-  {
-    std::lock_guard<SpinLock> g(lock_);
-    for (JoinSetEntry* e = idle_head_; e; e = e->next) {
-      task_ref_inc(e->task);
-      tasks.push_back(e->task);
-    }
-  }
-  for (TaskHeader* t : tasks) {
-    task_abort(t);
-    task_drop_ref(t);
-  }
+io::Result<std::optional<std::error_code>> take_socket_error(int fd) noexcept {
+  auto e = get_opt(fd, SOL_SOCKET, SO_ERROR);
+  if (!e) return tokio::unexpected(e.error());
+  if (*e == 0) return std::optional<std::error_code>();
+  return std::optional<std::error_code>(std::error_code(*e, std::system_category()));
 }
 
-std::vector<TaskHeader*> JoinSetShared::take_all() {
-  std::vector<JoinSetEntry*> entries;
-  {
-    std::lock_guard<SpinLock> g(lock_);
-    for (JoinSetEntry** head : {&idle_head_, &notified_head_}) {
-      for (JoinSetEntry* e = *head; e; e = e->next) {
-        e->list = JoinSetEntry::List::None;
-        entries.push_back(e);
-      }
-    }
-    idle_head_ = idle_tail_ = notified_head_ = notified_tail_ = nullptr;
-    len_ = 0;
-  }
-  std::vector<TaskHeader*> tasks;
-  tasks.reserve(entries.size());
-  for (JoinSetEntry* e : entries) {
-    tasks.push_back(e->task);
-    entry_ref_dec(e);
-  }
-  return tasks;
+io::Result<void> shutdown_socket(int fd, net::Shutdown how) noexcept {
+  int h = how == net::Shutdown::Read ? SHUT_RD : how == net::Shutdown::Write ? SHUT_WR : SHUT_RDWR;
+  if (::shutdown(fd, h) < 0) return io::last_os_error();
+  return {};
 }
 
-}  // namespace tokio::detail
-/* end file src/tokio/task/join_set.cpp */
-/* begin file src/tokio/task/local_set.cpp */
-/* #include <cstdio> (already above) */
-/* #include <cstdlib> (already above) */
-
-
-namespace tokio::detail {
-
-namespace {
-constexpr uint32_t kLocalMaxTasksPerTick = 61;
-constexpr uint32_t kLocalRemoteFirstInterval = 31;
-}  // namespace
-
-LocalSetShared::LocalSetShared() : owner_(pthread_self()), owned_(this, 1) {}
-
-LocalSetShared::~LocalSetShared() {
-  if (waker_) waker_->vtable->drop(waker_);
+io::Result<void> set_linger(int fd, std::optional<std::chrono::seconds> d) noexcept {
+  linger l{};
+  l.l_onoff = d.has_value();
+  l.l_linger = d ? static_cast<int>(d->count()) : 0;
+  if (::setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof l) < 0) return io::last_os_error();
+  return {};
 }
 
-void LocalSetShared::schedule(TaskHeader* t, bool) noexcept {
-  if (on_owner_thread()) {
-    if (closed_) {  // shut down: the task is cancelled already, release the queue's ref
-      task_drop_ref(t);
-      return;
-    }
-    local_.push_back(t);
-    // Woken from our thread but outside our poll (another task of the runtime): make
-    // sure whoever drives the set polls it again.
-    if (tls.local_set != this) {
-      std::lock_guard<std::mutex> g(waker_mu_);
-      if (waker_) waker_->vtable->wake_by_ref(waker_);
-    }
-    return;
-  }
-  remote_.push(t, true);
-  std::lock_guard<std::mutex> g(waker_mu_);
-  if (waker_) waker_->vtable->wake_by_ref(waker_);
+io::Result<std::optional<std::chrono::seconds>> get_linger(int fd) noexcept {
+  linger l{};
+  socklen_t len = sizeof l;
+  if (::getsockopt(fd, SOL_SOCKET, SO_LINGER, &l, &len) < 0) return io::last_os_error();
+  if (!l.l_onoff) return std::optional<std::chrono::seconds>();
+  return std::optional<std::chrono::seconds>(std::chrono::seconds(l.l_linger));
 }
 
-void LocalSetShared::spawn(TaskHeader* t) noexcept {
-  t->sched = this;
-  if (!owned_.bind(t)) {
-    t->sched = nullptr;
-    task_reject(t);
-    return;
-  }
-  schedule(t, false);
-}
-
-void LocalSetShared::register_waker(Wakeable* w) {
-  std::lock_guard<std::mutex> g(waker_mu_);
-  if (waker_ == w) return;
-  if (waker_) waker_->vtable->drop(waker_);
-  w->vtable->clone(w);
-  waker_ = w;
-}
-
-void LocalSetShared::check_owner(const char* what) const {
-  if (!on_owner_thread()) {
-    std::fprintf(stderr,
-                 "tokio: %s polled on a thread other than the one that created the LocalSet. "
-                 "A LocalSet is bound to its thread: drive it with Runtime::block_on on that "
-                 "thread, not from a task spawned on a multi-thread runtime.\n",
-                 what);
-    std::abort();
-  }
-}
-
-TaskHeader* LocalSetShared::next_task() noexcept {
-  if (tick_ % kLocalRemoteFirstInterval == 0) {
-    if (TaskHeader* t = remote_.pop()) return t;
-    return local_.pop_front();
-  }
-  if (TaskHeader* t = local_.pop_front()) return t;
-  return remote_.pop();
-}
-
-bool LocalSetShared::tick() {
-  for (uint32_t i = 0; i < kLocalMaxTasksPerTick; ++i) {
-    ++tick_;
-    TaskHeader* t = next_task();
-    if (!t) return false;
-    // Each local task gets its own budget, restored afterwards for the outer task.
-    int32_t saved = tls.budget;
-    tls.budget = kInitialBudget;
-    t->vt()->run(t);
-    tls.budget = saved;
-  }
-  return !local_.empty() || !remote_.is_empty();
-}
-
-void LocalSetShared::shutdown() noexcept {
-  LocalSetEnter enter(this);
-  owned_.close_and_shutdown_all();
-  if (on_owner_thread()) {
-    closed_ = true;
-    while (TaskHeader* t = local_.pop_front()) task_drop_ref(t);
-  }
-  remote_.close_and_drain([](TaskHeader* t) { task_drop_ref(t); });
-}
-
-}  // namespace tokio::detail
-/* end file src/tokio/task/local_set.cpp */
-/* begin file src/tokio/time/clock.cpp */
-/* #include <stdexcept> (already above) */
-/* #include <string> (already above) */
-
-
-namespace tokio::detail {
-
-namespace {
-int64_t steady_now_ns() noexcept {
-  return time::Instant(time::Instant::clock::now()).nanos();
-}
-
-// The clock of the calling thread's runtime, for pause/resume/advance.
-Clock& current_clock(const char* what) {
-  HandleInner* h = tls.handle;
-  if (!h) {
-    throw std::logic_error(std::string("tokio: ") + what +
-                           " called outside a tokio runtime: time can only be paused from "
-                           "inside a current-thread runtime (a task or Runtime::block_on)");
-  }
-  TimeDriver* d = current_time_driver(what);
-  return d->clock();
-}
-}  // namespace
-
-Clock::Clock(bool start_paused) {
-  base_ns_ = unfrozen_ns_ = steady_now_ns();
-  if (start_paused) {
-    paused_.store(true, std::memory_order_relaxed);
-    ever_paused_.store(true, std::memory_order_release);
-    g_clock_ever_paused.store(true, std::memory_order_release);
-  }
-}
-
-time::Instant Clock::now_locked() const noexcept {
-  std::lock_guard<std::mutex> g(mu_);
-  if (paused_.load(std::memory_order_relaxed)) return time::Instant::from_ns(base_ns_);
-  return time::Instant::from_ns(base_ns_ + (steady_now_ns() - unfrozen_ns_));
-}
-
-void Clock::pause() {
-  std::lock_guard<std::mutex> g(mu_);
-  if (paused_.load(std::memory_order_relaxed)) {
-    throw std::logic_error("tokio: time::pause() called while time is already paused");
-  }
-  base_ns_ += steady_now_ns() - unfrozen_ns_;
-  paused_.store(true, std::memory_order_release);
-  ever_paused_.store(true, std::memory_order_release);
-  g_clock_ever_paused.store(true, std::memory_order_release);
-}
-
-void Clock::resume() {
-  std::lock_guard<std::mutex> g(mu_);
-  if (!paused_.load(std::memory_order_relaxed)) {
-    throw std::logic_error("tokio: time::resume() called while time is not paused");
-  }
-  unfrozen_ns_ = steady_now_ns();
-  paused_.store(false, std::memory_order_release);
-}
-
-void Clock::advance(time::Duration d) {
-  std::lock_guard<std::mutex> g(mu_);
-  if (!paused_.load(std::memory_order_relaxed)) {
-    throw std::logic_error(
-        "tokio: time::advance() called while time is not paused: call time::pause() first "
-        "(or build the runtime with start_paused(true))");
-  }
-  base_ns_ = time::Instant::from_ns(base_ns_).saturating_add(d).nanos();
-}
-
-void Clock::advance_to(time::Instant t) noexcept {
-  std::lock_guard<std::mutex> g(mu_);
-  if (paused_.load(std::memory_order_relaxed) && t.nanos() > base_ns_) base_ns_ = t.nanos();
-}
-
-time::Instant clock_now_slow() noexcept {
-  if (HandleInner* h = tls.handle) {
-    if (TimeStack* t = h->driver.time()) return static_cast<TimeDriver*>(t)->clock().now();
-  }
-  return time::Instant(time::Instant::clock::now());
-}
-
-Task<> advance_clock(time::Duration d) {
-  if (d.count() < 0) {
-    throw std::invalid_argument("tokio: time::advance() needs a non-negative duration");
-  }
-  current_clock("time::advance()").advance(d);
-  // Let the driver fire what is now due before the caller continues.
-  co_await task::yield_now();
-}
-
-}  // namespace tokio::detail
-
-namespace tokio::time {
-
-void pause() {
-  detail::HandleInner* h = detail::tls.handle;
-  if (h && h->flavor() != runtime::RuntimeFlavor::CurrentThread) {
-    throw std::logic_error(
-        "tokio: time::pause() requires the current-thread runtime "
-        "(Builder::new_current_thread().enable_time()); the multi-thread runtime's clock "
-        "cannot be paused");
-  }
-  detail::current_clock("time::pause()").pause();
-}
-
-void resume() { detail::current_clock("time::resume()").resume(); }
-
-}  // namespace tokio::time
-/* end file src/tokio/time/clock.cpp */
-/* begin file src/tokio/time/detail/driver.cpp */
-/* #include <cstdio> (already above) */
-/* #include <cstdlib> (already above) */
-/* #include <stdexcept> (already above) */
-/* #include <string> (already above) */
-
-
-namespace tokio::detail {
-
-std::unique_ptr<TimeStack> make_time_stack(const Config& cfg, Driver& owner) {
-  return std::make_unique<TimeDriver>(cfg, owner);
-}
-
-TimeDriver::TimeDriver(const Config& cfg, Driver& owner)
-    : owner_(owner), clock_(cfg.start_paused), start_ns_(clock_.now().nanos()) {}
-
-TimeDriver::~TimeDriver() = default;
-
-std::optional<std::chrono::nanoseconds> TimeDriver::before_park(
-    std::optional<std::chrono::nanoseconds> timeout) {
-  using std::chrono::nanoseconds;
-  if (timeout && timeout->count() <= 0) return timeout;  // a poll: nothing to plan
-  std::lock_guard<std::mutex> g(mu_);
-  std::optional<uint64_t> next = wheel_.next_expiration_tick();
-  if (clock_.is_paused()) {
-    if (owner_.blocking_in_flight.load(std::memory_order_acquire) == 0) {
-      // Idle on a paused clock: poll instead of sleeping, then jump to the next timer
-      // (or to the end of the requested timeout, whichever is first).
-      time::Instant now = clock_.now();
-      std::optional<time::Instant> target;
-      if (next) target = std::max(now, tick_to_instant(*next));
-      if (timeout) {
-        time::Instant limit = now.saturating_add(*timeout);
-        if (!target || limit < *target) target = limit;
-      }
-      if (target) {
-        advance_to_ = target;
-        next_wake_.store(0, std::memory_order_relaxed);
-        return nanoseconds(0);
-      }
-      next_wake_.store(kNone, std::memory_order_relaxed);
-      return timeout;
-    }
-    // spawn_blocking work holds the clock back: virtual deadlines mean nothing in real
-    // time, so wait in short real slices until that work is done.
-    next_wake_.store(0, std::memory_order_relaxed);
-    nanoseconds cap = kInhibitedPoll;
-    return timeout ? std::min(*timeout, cap) : cap;
-  }
-  if (!next) {
-    next_wake_.store(kNone, std::memory_order_relaxed);
-    return timeout;
-  }
-  next_wake_.store(std::max<uint64_t>(*next, 1), std::memory_order_relaxed);  // 0 = not parked
-  time::Instant when = tick_to_instant(*next);
-  nanoseconds d = when.saturating_duration_since(clock_.now());
-  return timeout ? std::min(*timeout, d) : d;
-}
-
-void TimeDriver::after_park() {
-  if (next_wake_.load(std::memory_order_relaxed) != 0) {
-    next_wake_.store(0, std::memory_order_relaxed);
-  }
-  if (advance_to_) {
-    // A wake-up during the poll means there is work now: don't jump past it.
-    if (!owner_.take_unparked()) clock_.advance_to(*advance_to_);
-    advance_to_.reset();
-  }
-  uint64_t now_tick = instant_to_tick(clock_.now());
-  if (now_tick > observed_tick_.load(std::memory_order_relaxed)) {
-    observed_tick_.store(now_tick, std::memory_order_relaxed);
-  }
-  if (now_tick < next_due_.load(std::memory_order_relaxed)) return;
-  fire_due(now_tick);
-}
-
-template <class Pop, class Finish>
-void TimeDriver::fire_entries(Pop pop, Finish finish) noexcept {
-  Wakeable* batch[kWakeBatch];
-  std::size_t n = 0;
-  std::unique_lock<std::mutex> lk(mu_);
-  while (TimerEntry* e = pop()) {
-    Wakeable* w = e->waker.load(std::memory_order_relaxed);
-    e->waker.store(nullptr, std::memory_order_relaxed);
-    // Last access to the entry: its owner may free it as soon as it reads kFired.
-    e->state.store(TimerEntry::kFired, std::memory_order_release);
-    if (!w) continue;
-    batch[n++] = w;
-    if (n == kWakeBatch) {
-      lk.unlock();
-      wake_all(batch, n);
-      n = 0;
-      lk.lock();
-    }
-  }
-  finish();
-  lk.unlock();
-  wake_all(batch, n);
-}
-
-void TimeDriver::fire_due(uint64_t now_tick) noexcept {
-  fire_entries([&] { return wheel_.poll(now_tick); }, [&] {
-    std::optional<uint64_t> next = wheel_.next_expiration_tick();
-    next_due_.store(next ? *next : kNone, std::memory_order_relaxed);
-  });
-}
-
-bool TimeDriver::register_timer(TimerEntry& e, time::Instant deadline, Wakeable* w) noexcept {
-  uint64_t when = deadline_to_tick(deadline);
-  uint64_t seen = observed_tick_.load(std::memory_order_relaxed);
-  // Only a deadline near (or before) the last tick the driver saw can have passed
-  // already: just then is the clock worth reading. Later ones register; if the driver's
-  // view was stale they fire at its next turn, which is never early.
-  if (when <= seen + 1 && deadline <= clock_.now()) {
-    e.state.store(TimerEntry::kFired, std::memory_order_relaxed);
-    return true;
-  }
-  w->vtable->clone(w);
-  bool unpark = false;
-  {
-    std::lock_guard<std::mutex> g(mu_);
-    wheel_.advance_empty(seen);
-    // The driver may have processed a later tick meanwhile: then the deadline has passed.
-    if (!shutdown_ && when > wheel_.elapsed()) {
-      e.waker.store(w, std::memory_order_relaxed);
-      e.state.store(when, std::memory_order_relaxed);
-      lower_next_due(wheel_.insert(&e, when));
-      uint64_t nw = next_wake_.load(std::memory_order_relaxed);
-      unpark = nw != 0 && when < nw;
-      w = nullptr;
-    }
-  }
-  if (w) {
-    w->vtable->drop(w);
-    e.state.store(TimerEntry::kFired, std::memory_order_relaxed);
-    return true;
-  }
-  if (unpark) owner_.unpark();
-  return false;
-}
-
-void TimeDriver::cancel_timer(TimerEntry& e) noexcept {
-  Wakeable* w;
-  {
-    std::lock_guard<std::mutex> g(mu_);
-    uint64_t s = e.state.load(std::memory_order_relaxed);
-    if (s == TimerEntry::kFired || s == TimerEntry::kUnregistered) return;
-    wheel_.remove(&e);
-    w = e.waker.load(std::memory_order_relaxed);
-    e.waker.store(nullptr, std::memory_order_relaxed);
-    e.state.store(TimerEntry::kUnregistered, std::memory_order_relaxed);
-  }
-  if (w) w->vtable->drop(w);
-}
-
-bool TimeDriver::set_waker(TimerEntry& e, Wakeable* w) noexcept {
-  w->vtable->clone(w);
-  bool fired;
-  {
-    std::lock_guard<std::mutex> g(mu_);
-    fired = e.state.load(std::memory_order_relaxed) == TimerEntry::kFired;
-    if (!fired) w = e.waker.exchange(w, std::memory_order_relaxed);
-  }
-  if (w) w->vtable->drop(w);  // the replaced waker, or ours when it fired meanwhile
-  return fired;
-}
-
-void TimeDriver::reregister(TimerEntry& e, time::Instant deadline) noexcept {
-  time::Instant now = clock_.now();
-  Wakeable* wake = nullptr;
-  bool unpark = false;
-  {
-    std::lock_guard<std::mutex> g(mu_);
-    uint64_t s = e.state.load(std::memory_order_relaxed);
-    if (s == TimerEntry::kFired || s == TimerEntry::kUnregistered) {
-      e.state.store(TimerEntry::kUnregistered, std::memory_order_relaxed);
-      return;
-    }
-    wheel_.remove(&e);
-    uint64_t when = deadline_to_tick(deadline);
-    if (shutdown_ || deadline <= now || when <= wheel_.elapsed()) {
-      wake = e.waker.load(std::memory_order_relaxed);
-      e.waker.store(nullptr, std::memory_order_relaxed);
-      e.state.store(TimerEntry::kFired, std::memory_order_release);
-    } else {
-      e.state.store(when, std::memory_order_relaxed);
-      lower_next_due(wheel_.insert(&e, when));
-      uint64_t nw = next_wake_.load(std::memory_order_relaxed);
-      unpark = nw != 0 && when < nw;
-    }
-  }
-  if (wake) wake->vtable->wake(wake);
-  if (unpark) owner_.unpark();
-}
-
-void TimeDriver::shutdown() noexcept {
-  // From here on registrations see shutdown_ and do not queue; every timer already
-  // registered completes now, so nothing waits on a dead runtime and no timer's destructor
-  // touches this driver afterwards.
-  {
-    std::lock_guard<std::mutex> g(mu_);
-    shutdown_ = true;
-  }
-  fire_entries([&] { return wheel_.pop_any(); },
-               [&] { next_due_.store(kNone, std::memory_order_relaxed); });
-}
-
-std::size_t TimeDriver::num_registered() const {
-  std::lock_guard<std::mutex> g(mu_);
-  return wheel_.size();
-}
-
-void throw_timers_disabled(const char* what) {
-  throw std::logic_error(std::string("tokio: ") + what +
-                         ": timers are disabled on this runtime. Call enable_time() (or "
-                         "enable_all()) on the runtime Builder to enable them.");
-}
-
-void throw_no_time_runtime(const char* what) {
-  throw std::logic_error(std::string("tokio: ") + what +
-                         " used outside a tokio runtime: await it from a task or inside "
-                         "Runtime::block_on of a runtime built with enable_time()");
-}
-
-void abort_no_time_runtime(const char* what) noexcept {
-  std::fprintf(stderr,
-               "tokio: %s polled outside a tokio runtime with timers enabled; aborting\n",
-               what);
-  std::abort();
-}
-
-}  // namespace tokio::detail
-/* end file src/tokio/time/detail/driver.cpp */
-/* begin file src/tokio/time/detail/wheel.cpp */
-
-namespace tokio::detail {
-
-namespace {
-inline uint64_t rotate_right(uint64_t v, unsigned n) noexcept {
-  n &= 63;
-  return n == 0 ? v : (v >> n) | (v << (64 - n));
-}
-}  // namespace
-
-uint64_t Wheel::insert(TimerEntry* e, uint64_t when) noexcept {
-  unsigned level = level_for(elapsed_, when);
-  unsigned slot = static_cast<unsigned>(when >> (level * kBits)) & (kSlots - 1);
-  e->level = static_cast<uint8_t>(level);
-  e->slot = static_cast<uint8_t>(slot);
-  TimerEntry*& head = slots_[level][slot];
-  e->prev = nullptr;
-  e->next = head;
-  if (head) head->prev = e;
-  head = e;
-  occupied_[level] |= uint64_t{1} << slot;
-  ++count_;
-  unsigned shift = level * kBits;
-  uint64_t level_range = uint64_t{1} << (shift + kBits);
-  uint64_t start = (elapsed_ & ~(level_range - 1)) + (uint64_t{slot} << shift);
-  return start <= elapsed_ ? start + level_range : start;
-}
-
-void Wheel::remove(TimerEntry* e) noexcept {
-  if (e->level == TimerEntry::kPendingLevel) {
-    unlink_pending(e);
-    return;
-  }
-  TimerEntry*& head = slots_[e->level][e->slot];
-  if (e->prev) e->prev->next = e->next;
-  else head = e->next;
-  if (e->next) e->next->prev = e->prev;
-  if (!head) occupied_[e->level] &= ~(uint64_t{1} << e->slot);
-  e->prev = e->next = nullptr;
-  --count_;
-}
-
-void Wheel::unlink_pending(TimerEntry* e) noexcept {
-  if (e->prev) e->prev->next = e->next;
-  else pending_ = e->next;
-  if (e->next) e->next->prev = e->prev;
-  e->prev = e->next = nullptr;
-  --count_;
-}
-
-std::optional<Wheel::Expiration> Wheel::next_expiration() const noexcept {
-  for (unsigned level = 0; level < kLevels; ++level) {
-    uint64_t occ = occupied_[level];
-    if (!occ) continue;
-    unsigned shift = level * kBits;
-    uint64_t slot_range = uint64_t{1} << shift;
-    uint64_t level_range = slot_range << kBits;
-    // Search from the slot after elapsed's: elapsed's own slot can only hold timers of
-    // the top level that are a whole rotation away, so it comes last.
-    unsigned from = (static_cast<unsigned>(elapsed_ >> shift) + 1) & (kSlots - 1);
-    unsigned zeros = static_cast<unsigned>(__builtin_ctzll(rotate_right(occ, from)));
-    unsigned slot = (zeros + from) & (kSlots - 1);
-    uint64_t deadline = (elapsed_ & ~(level_range - 1)) + slot * slot_range;
-    // Only the top level wraps: a timer beyond the wheel's range, filed in a slot that
-    // comes round in the next rotation.
-    if (deadline <= elapsed_) deadline += level_range;
-    return Expiration{level, slot, deadline};
-  }
-  return std::nullopt;
-}
-
-std::optional<uint64_t> Wheel::next_expiration_tick() const noexcept {
-  if (pending_) return elapsed_;
-  if (auto e = next_expiration()) return e->deadline;
-  return std::nullopt;
-}
-
-void Wheel::process(const Expiration& exp) noexcept {
-  // Take the whole slot first: a timer beyond the wheel's range may be re-filed into the
-  // very slot being processed, and must not be seen again in this pass.
-  TimerEntry* list = slots_[exp.level][exp.slot];
-  slots_[exp.level][exp.slot] = nullptr;
-  occupied_[exp.level] &= ~(uint64_t{1} << exp.slot);
-  elapsed_ = exp.deadline;
-  while (TimerEntry* e = list) {
-    list = e->next;
-    --count_;
-    uint64_t cur = e->state.load(std::memory_order_acquire);
-    for (;;) {
-      // Entries in slots are registered, so `cur` is a tick; the owner may raise it
-      // concurrently (lock-free reset to a later deadline), hence the CAS.
-      if (cur > exp.deadline) {
-        insert(e, cur);
-        break;
-      }
-      if (e->state.compare_exchange_weak(cur, TimerEntry::kPending, std::memory_order_acq_rel,
-                                         std::memory_order_acquire)) {
-        e->level = TimerEntry::kPendingLevel;
-        e->prev = nullptr;
-        e->next = pending_;
-        if (pending_) pending_->prev = e;
-        pending_ = e;
-        ++count_;
-        break;
-      }
-    }
-  }
-}
-
-TimerEntry* Wheel::pop_any() noexcept {
-  TimerEntry* e = pending_;
-  for (unsigned l = 0; !e && l < kLevels; ++l) {
-    if (occupied_[l]) e = slots_[l][__builtin_ctzll(occupied_[l])];
-  }
-  if (e) remove(e);
-  return e;
-}
-
-TimerEntry* Wheel::poll(uint64_t now) noexcept {
+int64_t RecvOp::recv_inq() noexcept {
+  iovec iov{p, n};
+  alignas(cmsghdr) char cbuf[CMSG_SPACE(sizeof(int))];
+  msghdr m{};
+  m.msg_iov = &iov;
+  m.msg_iovlen = 1;
   for (;;) {
-    if (TimerEntry* e = pending_) {
-      unlink_pending(e);
-      return e;
+    m.msg_control = cbuf;
+    m.msg_controllen = sizeof cbuf;
+    long r = ::recvmsg(fd, &m, flags);
+    if (r < 0 && errno == EINTR) continue;
+    if (r > 0) {
+      for (cmsghdr* c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c)) {
+        if (c->cmsg_level == SOL_TCP && c->cmsg_type == TCP_CM_INQ) {
+          int left;
+          std::memcpy(&left, CMSG_DATA(c), sizeof left);
+          empty = left == 0;
+        }
+      }
     }
-    auto exp = next_expiration();
-    if (!exp || exp->deadline > now) {
-      if (now > elapsed_) elapsed_ = now;
-      return nullptr;
-    }
-    process(*exp);
+    return sys_result(r);
   }
+}
+
+void RecvOp::enable_inq() noexcept {
+  int one = 1;
+  bool ok = ::setsockopt(fd, SOL_TCP, TCP_INQ, &one, sizeof one) == 0;
+  inq->store(ok ? kInqOn : kInqOff, std::memory_order_relaxed);
+}
+
+io::Result<PollSocket> PollSocket::adopt(OwnedFd fd, io::Interest interest, const char* what,
+                                        uint32_t ready) {
+  auto reg = Registration::create(fd.get(), interest, what, ready);
+  if (!reg) return tokio::unexpected(reg.error());  // fd closes here
+  PollSocket s;
+  s.fd_ = std::move(fd);
+  s.reg_ = std::move(*reg);
+  return s;
 }
 
 }  // namespace tokio::detail
-/* end file src/tokio/time/detail/wheel.cpp */
-/* begin file src/tokio/time/interval.cpp */
-/* #include <stdexcept> (already above) */
+/* end file src/tokio/net/detail/socket.cpp */
+/* begin file src/tokio/net/errors.cpp */
+#include <netdb.h>
+
+/* #include <string> (already above) */
 
 
-namespace tokio::time {
+namespace tokio::net {
 
-namespace {
-// A tick later than this counts as missed (Tokio's threshold).
-constexpr std::chrono::milliseconds kMissedTickTolerance{5};
-}  // namespace
+namespace net_errors_impl {
 
-Interval::Interval(Instant start, Duration period)
-    : timer_(start, detail::current_time_driver("time::interval")), period_(period) {
-  if (period.count() <= 0) {
-    throw std::invalid_argument("tokio: time::interval needs a positive period");
+class AddrCategory final : public std::error_category {
+ public:
+  const char* name() const noexcept override { return "tokio.net.addr"; }
+  std::string message(int c) const override {
+    switch (static_cast<AddrErrc>(c)) {
+      case AddrErrc::invalid_socket_address:
+        return "invalid socket address: expected \"1.2.3.4:80\", \"[::1]:80\" or \"host:80\"";
+      case AddrErrc::invalid_ip_address:
+        return "invalid IP address: expected a dotted-quad IPv4 address or an IPv6 address";
+      case AddrErrc::invalid_port:
+        return "invalid port: expected a decimal number from 0 to 65535";
+      case AddrErrc::host_needs_lookup:
+        return "a host name needs a DNS lookup here: pass an IP address (or resolve it first "
+               "with net::lookup_host)";
+      case AddrErrc::no_addresses:
+        return "the host name resolved to no usable address";
+      case AddrErrc::path_too_long:
+        return "Unix socket path too long (at most 107 bytes)";
+    }
+    return "unknown address error";
   }
+  std::error_condition default_error_condition(int c) const noexcept override {
+    if (static_cast<AddrErrc>(c) == AddrErrc::no_addresses) {
+      return std::errc::address_not_available;
+    }
+    return std::errc::invalid_argument;
+  }
+};
+
+class GaiCategory final : public std::error_category {
+ public:
+  const char* name() const noexcept override { return "getaddrinfo"; }
+  std::string message(int c) const override { return ::gai_strerror(c); }
+};
+
+}  // namespace (impl)
+
+const std::error_category& addr_category() noexcept {
+  static const net_errors_impl::AddrCategory c;
+  return c;
 }
 
-bool Interval::poll_tick(task::Context& cx, Instant& out) noexcept {
-  if (!detail::coop_poll_proceed(cx)) return false;
-  if (!timer_.poll(cx)) return false;
-  Instant scheduled = timer_.deadline();
-  Instant now = Instant::now();
-  Instant next;
-  if (now > scheduled.saturating_add(kMissedTickTolerance)) {
-    next = next_after_missed(scheduled, now);
-  } else {
-    auto n = scheduled.checked_add(period_);
-    next = n ? *n : Instant::far_future();
+const std::error_category& gai_category() noexcept {
+  static const net_errors_impl::GaiCategory c;
+  return c;
+}
+
+}  // namespace tokio::net
+/* end file src/tokio/net/errors.cpp */
+/* begin file src/tokio/net/lookup_host.cpp */
+/* #include <netdb.h> (already above) */
+
+/* #include <algorithm> (already above) */
+
+
+namespace tokio::net {
+
+namespace net_lookup_host_impl {
+io::Result<std::vector<SocketAddr>> lookup_one(SocketAddr a) { return std::vector<SocketAddr>{a}; }
+io::Result<std::vector<SocketAddr>> lookup_fail(AddrErrc e) { return tokio::unexpected(make_error_code(e)); }
+
+// Splits "host:port" (host may be "[v6]"). Returns false when malformed.
+bool split_host_port(std::string_view s, std::string_view& host, uint16_t& port, AddrErrc& err) {
+  auto colon = s.rfind(':');
+  if (colon == std::string_view::npos) {
+    err = AddrErrc::invalid_socket_address;
+    return false;
   }
-  // Re-arms lazily: the next tick registers when it is awaited.
-  timer_.reset(next);
-  out = scheduled;
+  host = s.substr(0, colon);
+  if (host.empty() || host.find(':') != std::string_view::npos || host.front() == '[') {
+    err = AddrErrc::invalid_socket_address;
+    return false;
+  }
+  if (!detail_addr::parse_port(s.substr(colon + 1), port)) {
+    err = AddrErrc::invalid_port;
+    return false;
+  }
+  return true;
+}
+}  // namespace (impl)
+
+std::optional<io::Result<std::vector<SocketAddr>>> ToSocketAddrs::try_resolve() const {
+  switch (kind_) {
+    case Kind::List:
+      return io::Result<std::vector<SocketAddr>>(addrs_);
+    case Kind::Text: {
+      auto lit = SocketAddr::parse(text_);
+      if (lit) return net_lookup_host_impl::lookup_one(*lit);
+      std::string_view host;
+      uint16_t port;
+      AddrErrc err;
+      if (!net_lookup_host_impl::split_host_port(text_, host, port, err)) return net_lookup_host_impl::lookup_fail(err);
+      return std::nullopt;  // a host name
+    }
+    case Kind::HostPort: {
+      if (text_.empty()) return net_lookup_host_impl::lookup_fail(AddrErrc::invalid_socket_address);
+      std::string_view h = text_;
+      if (h.size() >= 2 && h.front() == '[' && h.back() == ']') h = h.substr(1, h.size() - 2);
+      if (auto ip = IpAddr::parse(h)) return net_lookup_host_impl::lookup_one(SocketAddr(*ip, port_));
+      if (h.find(':') != std::string_view::npos) return net_lookup_host_impl::lookup_fail(AddrErrc::invalid_ip_address);
+      return std::nullopt;
+    }
+  }
+  return net_lookup_host_impl::lookup_fail(AddrErrc::invalid_socket_address);
+}
+
+io::Result<std::vector<SocketAddr>> ToSocketAddrs::resolve_blocking() const {
+  if (auto r = try_resolve()) return std::move(*r);
+  std::string host;
+  uint16_t port = port_;
+  if (kind_ == Kind::Text) {
+    std::string_view h;
+    AddrErrc err;
+    if (!net_lookup_host_impl::split_host_port(text_, h, port, err)) return net_lookup_host_impl::lookup_fail(err);
+    host.assign(h);
+  } else {
+    host = text_;
+  }
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* res = nullptr;
+  int rc = ::getaddrinfo(host.c_str(), nullptr, &hints, &res);
+  if (rc == EAI_SYSTEM) return io::last_os_error();
+  if (rc != 0) return tokio::unexpected(std::error_code(rc, gai_category()));
+  std::vector<SocketAddr> out;
+  for (addrinfo* ai = res; ai; ai = ai->ai_next) {
+    auto a = SocketAddr::from_sockaddr(ai->ai_addr, ai->ai_addrlen);
+    if (!a) continue;
+    a->set_port(port);
+    if (std::find(out.begin(), out.end(), *a) == out.end()) out.push_back(*a);
+  }
+  ::freeaddrinfo(res);
+  if (out.empty()) return net_lookup_host_impl::lookup_fail(AddrErrc::no_addresses);
+  return out;
+}
+
+Task<io::Result<std::vector<SocketAddr>>> lookup_host(ToSocketAddrs target) {
+  if (auto r = target.try_resolve()) co_return std::move(*r);
+  auto h = tokio::task::spawn_blocking([t = std::move(target)] { return t.resolve_blocking(); });
+  auto r = co_await h.result();
+  if (!r) co_return tokio::unexpected(std::make_error_code(std::errc::operation_canceled));
+  co_return std::move(*r);
+}
+
+}  // namespace tokio::net
+/* end file src/tokio/net/lookup_host.cpp */
+/* begin file src/tokio/net/socket_addr.cpp */
+#include <arpa/inet.h>
+
+/* #include <cstring> (already above) */
+
+
+namespace tokio::net {
+
+namespace net_socket_addr_impl {
+template <class T>
+io::Result<T> addr_error(AddrErrc e) {
+  return tokio::unexpected(make_error_code(e));
+}
+}  // namespace (impl)
+
+// --- Ipv4Addr / Ipv6Addr / IpAddr ---------------------------------------------------------
+io::Result<Ipv4Addr> Ipv4Addr::parse(std::string_view s) {
+  char buf[INET_ADDRSTRLEN];
+  if (s.empty() || s.size() >= sizeof buf) return net_socket_addr_impl::addr_error<Ipv4Addr>(AddrErrc::invalid_ip_address);
+  std::memcpy(buf, s.data(), s.size());
+  buf[s.size()] = 0;
+  in_addr a;
+  if (::inet_pton(AF_INET, buf, &a) != 1) return net_socket_addr_impl::addr_error<Ipv4Addr>(AddrErrc::invalid_ip_address);
+  std::array<uint8_t, 4> o;
+  std::memcpy(o.data(), &a, 4);
+  return Ipv4Addr(o);
+}
+
+std::string Ipv4Addr::to_string() const {
+  char buf[INET_ADDRSTRLEN];
+  ::inet_ntop(AF_INET, o_.data(), buf, sizeof buf);
+  return buf;
+}
+
+io::Result<Ipv6Addr> Ipv6Addr::parse(std::string_view s) {
+  char buf[INET6_ADDRSTRLEN];
+  if (s.empty() || s.size() >= sizeof buf) return net_socket_addr_impl::addr_error<Ipv6Addr>(AddrErrc::invalid_ip_address);
+  std::memcpy(buf, s.data(), s.size());
+  buf[s.size()] = 0;
+  in6_addr a;
+  if (::inet_pton(AF_INET6, buf, &a) != 1) return net_socket_addr_impl::addr_error<Ipv6Addr>(AddrErrc::invalid_ip_address);
+  std::array<uint8_t, 16> o;
+  std::memcpy(o.data(), &a, 16);
+  return Ipv6Addr(o);
+}
+
+std::string Ipv6Addr::to_string() const {
+  char buf[INET6_ADDRSTRLEN];
+  ::inet_ntop(AF_INET6, o_.data(), buf, sizeof buf);
+  return buf;
+}
+
+io::Result<IpAddr> IpAddr::parse(std::string_view s) {
+  if (s.find(':') != std::string_view::npos) {
+    auto a = Ipv6Addr::parse(s);
+    if (!a) return tokio::unexpected(a.error());
+    return IpAddr(*a);
+  }
+  auto a = Ipv4Addr::parse(s);
+  if (!a) return tokio::unexpected(a.error());
+  return IpAddr(*a);
+}
+
+// --- SocketAddr ---------------------------------------------------------------------------
+bool detail_addr::parse_port(std::string_view s, uint16_t& out) noexcept {
+  if (s.empty() || s.size() > 5) return false;
+  uint32_t v = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9') return false;
+    v = v * 10 + uint32_t(c - '0');
+  }
+  if (v > 65535) return false;
+  out = static_cast<uint16_t>(v);
   return true;
 }
 
-Instant Interval::next_after_missed(Instant scheduled, Instant now) const noexcept {
-  switch (behavior_) {
-    case MissedTickBehavior::Burst:
-      return scheduled.saturating_add(period_);
-    case MissedTickBehavior::Delay:
-      return now.saturating_add(period_);
-    case MissedTickBehavior::Skip: {
-      // The next point of the original schedule strictly after now.
-      Duration behind = now - scheduled;
-      return now.saturating_add(period_ - Duration(behind.count() % period_.count()));
+io::Result<SocketAddr> SocketAddr::parse(std::string_view s) {
+  if (!s.empty() && s.front() == '[') {
+    auto close = s.find(']');
+    if (close == std::string_view::npos || close + 1 >= s.size() || s[close + 1] != ':') {
+      return net_socket_addr_impl::addr_error<SocketAddr>(AddrErrc::invalid_socket_address);
     }
+    uint16_t port;
+    if (!detail_addr::parse_port(s.substr(close + 2), port)) {
+      return net_socket_addr_impl::addr_error<SocketAddr>(AddrErrc::invalid_port);
+    }
+    std::string_view inner = s.substr(1, close - 1);
+    uint32_t scope = 0;
+    if (auto pct = inner.find('%'); pct != std::string_view::npos) {
+      std::string_view sc = inner.substr(pct + 1);
+      if (sc.empty() || sc.size() > 10) return net_socket_addr_impl::addr_error<SocketAddr>(AddrErrc::invalid_socket_address);
+      uint64_t v = 0;
+      for (char c : sc) {
+        if (c < '0' || c > '9') return net_socket_addr_impl::addr_error<SocketAddr>(AddrErrc::invalid_socket_address);
+        v = v * 10 + uint64_t(c - '0');
+      }
+      if (v > 0xFFFFFFFFull) return net_socket_addr_impl::addr_error<SocketAddr>(AddrErrc::invalid_socket_address);
+      scope = static_cast<uint32_t>(v);
+      inner = inner.substr(0, pct);
+    }
+    auto ip = Ipv6Addr::parse(inner);
+    if (!ip) return tokio::unexpected(ip.error());
+    return SocketAddr(*ip, port, 0, scope);
   }
-  return scheduled.saturating_add(period_);
+  auto colon = s.rfind(':');
+  if (colon == std::string_view::npos) return net_socket_addr_impl::addr_error<SocketAddr>(AddrErrc::invalid_socket_address);
+  std::string_view host = s.substr(0, colon);
+  if (host.find(':') != std::string_view::npos) {
+    // An IPv6 address with a port must be bracketed: "[::1]:80".
+    return net_socket_addr_impl::addr_error<SocketAddr>(AddrErrc::invalid_socket_address);
+  }
+  uint16_t port;
+  if (!detail_addr::parse_port(s.substr(colon + 1), port)) {
+    return net_socket_addr_impl::addr_error<SocketAddr>(AddrErrc::invalid_port);
+  }
+  auto ip = Ipv4Addr::parse(host);
+  if (!ip) return tokio::unexpected(ip.error());
+  return SocketAddr(*ip, port);
 }
 
-}  // namespace tokio::time
-/* end file src/tokio/time/interval.cpp */
+std::string SocketAddr::to_string() const {
+  if (is_ipv4()) return ip_.to_string() + ":" + std::to_string(port_);
+  std::string s = "[" + ip_.to_string();
+  if (scope_id_) s += "%" + std::to_string(scope_id_);
+  return s + "]:" + std::to_string(port_);
+}
+
+socklen_t SocketAddr::to_sockaddr(sockaddr_storage& out) const noexcept {
+  std::memset(&out, 0, sizeof out);
+  if (is_ipv4()) {
+    auto* sin = reinterpret_cast<sockaddr_in*>(&out);
+    sin->sin_family = AF_INET;
+    sin->sin_port = htons(port_);
+    auto o = ip_.v4().octets();
+    std::memcpy(&sin->sin_addr, o.data(), 4);
+    return sizeof(sockaddr_in);
+  }
+  auto* sin6 = reinterpret_cast<sockaddr_in6*>(&out);
+  sin6->sin6_family = AF_INET6;
+  sin6->sin6_port = htons(port_);
+  sin6->sin6_flowinfo = htonl(flowinfo_);
+  sin6->sin6_scope_id = scope_id_;
+  auto o = ip_.v6().octets();
+  std::memcpy(&sin6->sin6_addr, o.data(), 16);
+  return sizeof(sockaddr_in6);
+}
+
+io::Result<SocketAddr> SocketAddr::from_sockaddr(const sockaddr* sa, socklen_t len) noexcept {
+  if (sa && sa->sa_family == AF_INET && len >= static_cast<socklen_t>(sizeof(sockaddr_in))) {
+    sockaddr_in sin;
+    std::memcpy(&sin, sa, sizeof sin);
+    std::array<uint8_t, 4> o;
+    std::memcpy(o.data(), &sin.sin_addr, 4);
+    return SocketAddr(Ipv4Addr(o), ntohs(sin.sin_port));
+  }
+  if (sa && sa->sa_family == AF_INET6 && len >= static_cast<socklen_t>(sizeof(sockaddr_in6))) {
+    sockaddr_in6 sin6;
+    std::memcpy(&sin6, sa, sizeof sin6);
+    std::array<uint8_t, 16> o;
+    std::memcpy(o.data(), &sin6.sin6_addr, 16);
+    return SocketAddr(Ipv6Addr(o), ntohs(sin6.sin6_port), ntohl(sin6.sin6_flowinfo),
+                      sin6.sin6_scope_id);
+  }
+  return tokio::unexpected(std::make_error_code(std::errc::address_family_not_supported));
+}
+
+}  // namespace tokio::net
+/* end file src/tokio/net/socket_addr.cpp */
+/* begin file src/tokio/net/tcp_listener.cpp */
+/* #include <netinet/in.h> (already above) */
+
+
+namespace tokio::net {
+
+namespace net_tcp_listener_impl {
+constexpr int kBacklog = 1024;  // as Tokio's TcpListener::bind
+
+io::Result<void> tcp_bind_one(const SocketAddr& a, detail::PollSocket& out) {
+  auto fd = detail::new_socket(a.family(), SOCK_STREAM);
+  if (!fd) return tokio::unexpected(fd.error());
+  if (auto r = detail::set_opt(fd->get(), SOL_SOCKET, SO_REUSEADDR, 1); !r) {
+    return tokio::unexpected(r.error());
+  }
+  sockaddr_storage ss;
+  socklen_t len = a.to_sockaddr(ss);
+  if (::bind(fd->get(), reinterpret_cast<sockaddr*>(&ss), len) < 0) return io::last_os_error();
+  if (::listen(fd->get(), kBacklog) < 0) return io::last_os_error();
+  auto sock = detail::PollSocket::adopt(std::move(*fd), io::Interest::READABLE, "TcpListener::bind");
+  if (!sock) return tokio::unexpected(sock.error());
+  out = std::move(*sock);
+  return {};
+}
+}  // namespace (impl)
+
+Task<io::Result<TcpListener>> TcpListener::bind(ToSocketAddrs addr) {
+  // (No co_await inside ?: — GCC 12 destroys the wrong temporaries there.)
+  io::Result<std::vector<SocketAddr>> addrs;
+  if (auto lit = addr.try_resolve()) {
+    addrs = std::move(*lit);
+  } else {
+    addrs = co_await lookup_host(std::move(addr));
+  }
+  if (!addrs) co_return tokio::unexpected(addrs.error());
+  std::error_code last = make_error_code(AddrErrc::no_addresses);
+  for (const SocketAddr& a : *addrs) {
+    detail::PollSocket sock;
+    auto r = net_tcp_listener_impl::tcp_bind_one(a, sock);
+    if (r) co_return TcpListener(std::move(sock));
+    last = r.error();
+  }
+  co_return tokio::unexpected(last);
+}
+
+io::Result<TcpListener> TcpListener::from_std(int fd) {
+  detail::OwnedFd owned(fd);
+  if (auto r = detail::set_nonblocking(fd); !r) return tokio::unexpected(r.error());
+  auto sock = detail::PollSocket::adopt(std::move(owned), io::Interest::READABLE, "TcpListener::from_std");
+  if (!sock) return tokio::unexpected(sock.error());
+  return TcpListener(std::move(*sock));
+}
+
+io::Result<std::pair<TcpStream, SocketAddr>> TcpListener::MakeAccepted::make(
+    detail::OwnedFd fd, const sockaddr_storage& ss, socklen_t len) {
+  auto peer = SocketAddr::from_sockaddr(reinterpret_cast<const sockaddr*>(&ss), len);
+  if (!peer) return tokio::unexpected(peer.error());
+  auto sock = detail::PollSocket::adopt(std::move(fd), detail::kReadWrite, "TcpListener::accept", detail::kConnected);
+  if (!sock) return tokio::unexpected(sock.error());
+  return std::pair<TcpStream, SocketAddr>(TcpStream(std::move(*sock)), *peer);
+}
+
+io::Result<uint32_t> TcpListener::ttl() const noexcept {
+  auto v = detail::get_opt(sock_.fd(), IPPROTO_IP, IP_TTL);
+  if (!v) return tokio::unexpected(v.error());
+  return static_cast<uint32_t>(*v);
+}
+
+io::Result<void> TcpListener::set_ttl(uint32_t ttl) noexcept {
+  return detail::set_opt(sock_.fd(), IPPROTO_IP, IP_TTL, static_cast<int>(ttl));
+}
+
+}  // namespace tokio::net
+/* end file src/tokio/net/tcp_listener.cpp */
+/* begin file src/tokio/net/tcp_socket.cpp */
+/* #include <netinet/in.h> (already above) */
+/* #include <netinet/tcp.h> (already above) */
+
+
+namespace tokio::net {
+
+namespace net_tcp_socket_impl {
+// The first literal address of `family` in `a`.
+io::Result<SocketAddr> tcp_socket_literal(const ToSocketAddrs& a, int family) {
+  auto r = a.try_resolve();
+  if (!r) return tokio::unexpected(make_error_code(AddrErrc::host_needs_lookup));
+  if (!*r) return tokio::unexpected(r->error());
+  for (const SocketAddr& s : **r) {
+    if (s.family() == family) return s;
+  }
+  return tokio::unexpected(std::make_error_code(std::errc::address_family_not_supported));
+}
+
+io::Result<bool> tcp_socket_flag(int fd, int level, int name) {
+  auto v = detail::get_opt(fd, level, name);
+  if (!v) return tokio::unexpected(v.error());
+  return *v != 0;
+}
+io::Result<uint32_t> tcp_socket_uint(int fd, int level, int name) {
+  auto v = detail::get_opt(fd, level, name);
+  if (!v) return tokio::unexpected(v.error());
+  return static_cast<uint32_t>(*v);
+}
+}  // namespace (impl)
+
+io::Result<TcpSocket> TcpSocket::new_v4() noexcept {
+  auto fd = detail::new_socket(AF_INET, SOCK_STREAM);
+  if (!fd) return tokio::unexpected(fd.error());
+  return TcpSocket(std::move(*fd), AF_INET);
+}
+
+io::Result<TcpSocket> TcpSocket::new_v6() noexcept {
+  auto fd = detail::new_socket(AF_INET6, SOCK_STREAM);
+  if (!fd) return tokio::unexpected(fd.error());
+  return TcpSocket(std::move(*fd), AF_INET6);
+}
+
+io::Result<void> TcpSocket::set_reuseaddr(bool on) noexcept {
+  return detail::set_opt(fd_.get(), SOL_SOCKET, SO_REUSEADDR, on);
+}
+io::Result<bool> TcpSocket::reuseaddr() const noexcept {
+  return net_tcp_socket_impl::tcp_socket_flag(fd_.get(), SOL_SOCKET, SO_REUSEADDR);
+}
+io::Result<void> TcpSocket::set_reuseport(bool on) noexcept {
+  return detail::set_opt(fd_.get(), SOL_SOCKET, SO_REUSEPORT, on);
+}
+io::Result<bool> TcpSocket::reuseport() const noexcept {
+  return net_tcp_socket_impl::tcp_socket_flag(fd_.get(), SOL_SOCKET, SO_REUSEPORT);
+}
+io::Result<void> TcpSocket::set_keepalive(bool on) noexcept {
+  return detail::set_opt(fd_.get(), SOL_SOCKET, SO_KEEPALIVE, on);
+}
+io::Result<bool> TcpSocket::keepalive() const noexcept {
+  return net_tcp_socket_impl::tcp_socket_flag(fd_.get(), SOL_SOCKET, SO_KEEPALIVE);
+}
+io::Result<void> TcpSocket::set_nodelay(bool on) noexcept {
+  return detail::set_opt(fd_.get(), IPPROTO_TCP, TCP_NODELAY, on);
+}
+io::Result<bool> TcpSocket::nodelay() const noexcept {
+  return net_tcp_socket_impl::tcp_socket_flag(fd_.get(), IPPROTO_TCP, TCP_NODELAY);
+}
+io::Result<void> TcpSocket::set_send_buffer_size(uint32_t n) noexcept {
+  return detail::set_opt(fd_.get(), SOL_SOCKET, SO_SNDBUF, static_cast<int>(n));
+}
+io::Result<uint32_t> TcpSocket::send_buffer_size() const noexcept {
+  return net_tcp_socket_impl::tcp_socket_uint(fd_.get(), SOL_SOCKET, SO_SNDBUF);
+}
+io::Result<void> TcpSocket::set_recv_buffer_size(uint32_t n) noexcept {
+  return detail::set_opt(fd_.get(), SOL_SOCKET, SO_RCVBUF, static_cast<int>(n));
+}
+io::Result<uint32_t> TcpSocket::recv_buffer_size() const noexcept {
+  return net_tcp_socket_impl::tcp_socket_uint(fd_.get(), SOL_SOCKET, SO_RCVBUF);
+}
+
+io::Result<void> TcpSocket::bind(const ToSocketAddrs& addr) {
+  auto a = net_tcp_socket_impl::tcp_socket_literal(addr, family_);
+  if (!a) return tokio::unexpected(a.error());
+  sockaddr_storage ss;
+  socklen_t len = a->to_sockaddr(ss);
+  if (::bind(fd_.get(), reinterpret_cast<sockaddr*>(&ss), len) < 0) return io::last_os_error();
+  return {};
+}
+
+io::Result<TcpListener> TcpSocket::listen(uint32_t backlog) && {
+  if (::listen(fd_.get(), static_cast<int>(backlog)) < 0) return io::last_os_error();
+  auto sock = detail::PollSocket::adopt(std::move(fd_), io::Interest::READABLE, "TcpSocket::listen");
+  if (!sock) return tokio::unexpected(sock.error());
+  return TcpListener(std::move(*sock));
+}
+
+Task<io::Result<TcpStream>> TcpSocket::connect(ToSocketAddrs addr) && {
+  return connect_impl(std::move(fd_), family_, std::move(addr));
+}
+
+Task<io::Result<TcpStream>> TcpSocket::connect_impl(detail::OwnedFd fd, int family, ToSocketAddrs addr) {
+  io::Result<std::vector<SocketAddr>> addrs;
+  if (auto lit = addr.try_resolve()) {
+    addrs = std::move(*lit);
+  } else {
+    addrs = co_await lookup_host(std::move(addr));
+  }
+  if (!addrs) co_return tokio::unexpected(addrs.error());
+  for (const SocketAddr& a : *addrs) {
+    // A socket can attempt one connection: the first address of its family.
+    if (a.family() == family) co_return co_await TcpStream::connect_fd(std::move(fd), a);
+  }
+  co_return tokio::unexpected(std::make_error_code(std::errc::address_family_not_supported));
+}
+
+}  // namespace tokio::net
+/* end file src/tokio/net/tcp_socket.cpp */
+/* begin file src/tokio/net/tcp_stream.cpp */
+/* #include <netinet/in.h> (already above) */
+/* #include <netinet/tcp.h> (already above) */
+
+
+namespace tokio::net {
+
+Task<io::Result<TcpStream>> TcpStream::connect_fd(detail::OwnedFd fd, SocketAddr addr) {
+  sockaddr_storage ss;
+  socklen_t len = addr.to_sockaddr(ss);
+  int r = ::connect(fd.get(), reinterpret_cast<sockaddr*>(&ss), len);
+  // EINTR: the connection attempt goes on asynchronously, exactly like EINPROGRESS.
+  bool pending = r < 0 && (errno == EINPROGRESS || errno == EINTR);
+  if (r < 0 && !pending) co_return io::last_os_error();
+  if (pending) {
+    // Over loopback the handshake has usually completed inside connect() already: one
+    // getpeername spares the wait for the driver (and the park it implies). ENOTCONN
+    // means still in progress, or failed (then SO_ERROR says why).
+    sockaddr_storage peer;
+    socklen_t plen = sizeof peer;
+    if (::getpeername(fd.get(), reinterpret_cast<sockaddr*>(&peer), &plen) == 0) {
+      pending = false;
+    } else {
+      auto e = detail::take_socket_error(fd.get());
+      if (!e) co_return tokio::unexpected(e.error());
+      if (*e) co_return tokio::unexpected(**e);
+    }
+  }
+  auto sock = detail::PollSocket::adopt(std::move(fd), detail::kReadWrite, "TcpStream::connect",
+                                        pending ? 0 : io::Ready::kWritable);
+  if (!sock) co_return tokio::unexpected(sock.error());
+  if (pending) {
+    // Writable (or an error / hang-up) once the handshake finished either way.
+    auto w = co_await detail::ReadinessAwait<detail::FinishVoid>(sock->io(), io::Interest::WRITABLE);
+    if (!w) co_return tokio::unexpected(w.error());
+    auto e = detail::take_socket_error(sock->fd());
+    if (!e) co_return tokio::unexpected(e.error());
+    if (*e) co_return tokio::unexpected(**e);
+  }
+  co_return TcpStream(std::move(*sock));
+}
+
+Task<io::Result<TcpStream>> TcpStream::connect(ToSocketAddrs addr) {
+  // (No co_await inside ?: — GCC 12 destroys the wrong temporaries there.)
+  io::Result<std::vector<SocketAddr>> addrs;
+  if (auto lit = addr.try_resolve()) {
+    addrs = std::move(*lit);
+  } else {
+    addrs = co_await lookup_host(std::move(addr));
+  }
+  if (!addrs) co_return tokio::unexpected(addrs.error());
+  std::error_code last = make_error_code(AddrErrc::no_addresses);
+  for (const SocketAddr& a : *addrs) {
+    auto fd = detail::new_socket(a.family(), SOCK_STREAM);
+    if (!fd) {
+      last = fd.error();
+      continue;
+    }
+    auto s = co_await connect_fd(std::move(*fd), a);
+    if (s) co_return std::move(*s);
+    last = s.error();
+  }
+  co_return tokio::unexpected(last);
+}
+
+io::Result<TcpStream> TcpStream::from_std(int fd) {
+  detail::OwnedFd owned(fd);
+  if (auto r = detail::set_nonblocking(fd); !r) return tokio::unexpected(r.error());
+  auto sock = detail::PollSocket::adopt(std::move(owned), detail::kReadWrite, "TcpStream::from_std");
+  if (!sock) return tokio::unexpected(sock.error());
+  return TcpStream(std::move(*sock));
+}
+
+io::Result<bool> TcpStream::nodelay() const noexcept {
+  auto v = detail::get_opt(sock_.fd(), IPPROTO_TCP, TCP_NODELAY);
+  if (!v) return tokio::unexpected(v.error());
+  return *v != 0;
+}
+
+io::Result<void> TcpStream::set_nodelay(bool on) noexcept {
+  return detail::set_opt(sock_.fd(), IPPROTO_TCP, TCP_NODELAY, on ? 1 : 0);
+}
+
+io::Result<uint32_t> TcpStream::ttl() const noexcept {
+  auto v = detail::get_opt(sock_.fd(), IPPROTO_IP, IP_TTL);
+  if (!v) return tokio::unexpected(v.error());
+  return static_cast<uint32_t>(*v);
+}
+
+io::Result<void> TcpStream::set_ttl(uint32_t ttl) noexcept {
+  return detail::set_opt(sock_.fd(), IPPROTO_IP, IP_TTL, static_cast<int>(ttl));
+}
+
+}  // namespace tokio::net
+/* end file src/tokio/net/tcp_stream.cpp */
+/* begin file src/tokio/net/udp_socket.cpp */
+/* #include <netinet/in.h> (already above) */
+
+/* #include <cstring> (already above) */
+
+
+namespace tokio::net {
+
+namespace net_udp_socket_impl {
+io::Result<bool> udp_flag(int fd, int level, int name) {
+  auto v = detail::get_opt(fd, level, name);
+  if (!v) return tokio::unexpected(v.error());
+  return *v != 0;
+}
+io::Result<uint32_t> udp_uint(int fd, int level, int name) {
+  auto v = detail::get_opt(fd, level, name);
+  if (!v) return tokio::unexpected(v.error());
+  return static_cast<uint32_t>(*v);
+}
+io::Result<void> udp_v4_membership(int fd, int opt, Ipv4Addr group, Ipv4Addr iface) {
+  ip_mreq m{};
+  auto g = group.octets();
+  auto i = iface.octets();
+  std::memcpy(&m.imr_multiaddr, g.data(), 4);
+  std::memcpy(&m.imr_interface, i.data(), 4);
+  if (::setsockopt(fd, IPPROTO_IP, opt, &m, sizeof m) < 0) return io::last_os_error();
+  return {};
+}
+io::Result<void> udp_v6_membership(int fd, int opt, const Ipv6Addr& group, uint32_t ifindex) {
+  ipv6_mreq m{};
+  auto g = group.octets();
+  std::memcpy(&m.ipv6mr_multiaddr, g.data(), 16);
+  m.ipv6mr_interface = ifindex;
+  if (::setsockopt(fd, IPPROTO_IPV6, opt, &m, sizeof m) < 0) return io::last_os_error();
+  return {};
+}
+}  // namespace (impl)
+
+Task<io::Result<UdpSocket>> UdpSocket::bind(ToSocketAddrs addr) {
+  io::Result<std::vector<SocketAddr>> addrs;
+  if (auto lit = addr.try_resolve()) {
+    addrs = std::move(*lit);
+  } else {
+    addrs = co_await lookup_host(std::move(addr));
+  }
+  if (!addrs) co_return tokio::unexpected(addrs.error());
+  std::error_code last = make_error_code(AddrErrc::no_addresses);
+  for (const SocketAddr& a : *addrs) {
+    auto fd = detail::new_socket(a.family(), SOCK_DGRAM);
+    if (!fd) {
+      last = fd.error();
+      continue;
+    }
+    sockaddr_storage ss;
+    socklen_t len = a.to_sockaddr(ss);
+    if (::bind(fd->get(), reinterpret_cast<sockaddr*>(&ss), len) < 0) {
+      last = std::error_code(errno, std::system_category());
+      continue;
+    }
+    auto sock = detail::PollSocket::adopt(std::move(*fd), detail::kReadWrite, "UdpSocket::bind", io::Ready::kWritable);
+    if (!sock) co_return tokio::unexpected(sock.error());
+    co_return UdpSocket(std::move(*sock));
+  }
+  co_return tokio::unexpected(last);
+}
+
+io::Result<UdpSocket> UdpSocket::from_std(int fd) {
+  detail::OwnedFd owned(fd);
+  if (auto r = detail::set_nonblocking(fd); !r) return tokio::unexpected(r.error());
+  auto sock = detail::PollSocket::adopt(std::move(owned), detail::kReadWrite, "UdpSocket::from_std");
+  if (!sock) return tokio::unexpected(sock.error());
+  return UdpSocket(std::move(*sock));
+}
+
+Task<io::Result<void>> UdpSocket::connect(ToSocketAddrs addr) {
+  io::Result<std::vector<SocketAddr>> addrs;
+  if (auto lit = addr.try_resolve()) {
+    addrs = std::move(*lit);
+  } else {
+    addrs = co_await lookup_host(std::move(addr));
+  }
+  if (!addrs) co_return tokio::unexpected(addrs.error());
+  std::error_code last = make_error_code(AddrErrc::no_addresses);
+  for (const SocketAddr& a : *addrs) {
+    sockaddr_storage ss;
+    socklen_t len = a.to_sockaddr(ss);
+    if (::connect(sock_.fd(), reinterpret_cast<sockaddr*>(&ss), len) == 0) co_return io::Result<void>();
+    last = std::error_code(errno, std::system_category());
+  }
+  co_return tokio::unexpected(last);
+}
+
+Task<io::Result<std::size_t>> UdpSocket::send_to(std::span<const std::byte> buf, ToSocketAddrs target) {
+  io::Result<std::vector<SocketAddr>> addrs;
+  if (auto lit = target.try_resolve()) {
+    addrs = std::move(*lit);
+  } else {
+    addrs = co_await lookup_host(std::move(target));
+  }
+  if (!addrs) co_return tokio::unexpected(addrs.error());
+  if (addrs->empty()) co_return tokio::unexpected(make_error_code(AddrErrc::no_addresses));
+  // Prefer an address of the socket's own family ("localhost" may list ::1 first).
+  const SocketAddr* pick = &addrs->front();
+  if (auto local = local_addr()) {
+    for (const SocketAddr& a : *addrs) {
+      if (a.family() == local->family()) {
+        pick = &a;
+        break;
+      }
+    }
+  }
+  co_return co_await send_to(buf, *pick);
+}
+
+io::Result<std::size_t> UdpSocket::try_send(std::span<const std::byte> buf) noexcept {
+  detail::SendOp op{{}, sock_.fd(), buf.data(), buf.size(), false};
+  return detail::finish_size(detail::try_io_once(sock_.io(), io::Interest::WRITABLE.mask(), op));
+}
+
+io::Result<std::size_t> UdpSocket::try_recv(std::span<std::byte> buf) noexcept {
+  detail::RecvOp op{{}, sock_.fd(), buf.data(), buf.size(), 0, false};
+  return detail::finish_size(detail::try_io_once(sock_.io(), io::Interest::READABLE.mask(), op));
+}
+
+io::Result<std::size_t> UdpSocket::try_send_to(std::span<const std::byte> buf,
+                                               const SocketAddr& target) noexcept {
+  detail::SendToOp op{{}, sock_.fd(), buf.data(), buf.size(), {}, 0};
+  op.len = target.to_sockaddr(op.ss);
+  return detail::finish_size(detail::try_io_once(sock_.io(), io::Interest::WRITABLE.mask(), op));
+}
+
+io::Result<std::pair<std::size_t, SocketAddr>> UdpSocket::try_recv_from(std::span<std::byte> buf) noexcept {
+  detail::RecvFromOp<detail::InetAddrConv> op(sock_.fd(), buf.data(), buf.size(), 0);
+  return op.finish(detail::try_io_once(sock_.io(), io::Interest::READABLE.mask(), op));
+}
+
+io::Result<bool> UdpSocket::broadcast() const noexcept { return net_udp_socket_impl::udp_flag(sock_.fd(), SOL_SOCKET, SO_BROADCAST); }
+io::Result<void> UdpSocket::set_broadcast(bool on) noexcept {
+  return detail::set_opt(sock_.fd(), SOL_SOCKET, SO_BROADCAST, on);
+}
+io::Result<uint32_t> UdpSocket::ttl() const noexcept { return net_udp_socket_impl::udp_uint(sock_.fd(), IPPROTO_IP, IP_TTL); }
+io::Result<void> UdpSocket::set_ttl(uint32_t ttl) noexcept {
+  return detail::set_opt(sock_.fd(), IPPROTO_IP, IP_TTL, static_cast<int>(ttl));
+}
+io::Result<bool> UdpSocket::multicast_loop_v4() const noexcept {
+  return net_udp_socket_impl::udp_flag(sock_.fd(), IPPROTO_IP, IP_MULTICAST_LOOP);
+}
+io::Result<void> UdpSocket::set_multicast_loop_v4(bool on) noexcept {
+  return detail::set_opt(sock_.fd(), IPPROTO_IP, IP_MULTICAST_LOOP, on);
+}
+io::Result<uint32_t> UdpSocket::multicast_ttl_v4() const noexcept {
+  return net_udp_socket_impl::udp_uint(sock_.fd(), IPPROTO_IP, IP_MULTICAST_TTL);
+}
+io::Result<void> UdpSocket::set_multicast_ttl_v4(uint32_t ttl) noexcept {
+  return detail::set_opt(sock_.fd(), IPPROTO_IP, IP_MULTICAST_TTL, static_cast<int>(ttl));
+}
+io::Result<bool> UdpSocket::multicast_loop_v6() const noexcept {
+  return net_udp_socket_impl::udp_flag(sock_.fd(), IPPROTO_IPV6, IPV6_MULTICAST_LOOP);
+}
+io::Result<void> UdpSocket::set_multicast_loop_v6(bool on) noexcept {
+  return detail::set_opt(sock_.fd(), IPPROTO_IPV6, IPV6_MULTICAST_LOOP, on);
+}
+io::Result<void> UdpSocket::join_multicast_v4(Ipv4Addr multiaddr, Ipv4Addr iface) noexcept {
+  return net_udp_socket_impl::udp_v4_membership(sock_.fd(), IP_ADD_MEMBERSHIP, multiaddr, iface);
+}
+io::Result<void> UdpSocket::leave_multicast_v4(Ipv4Addr multiaddr, Ipv4Addr iface) noexcept {
+  return net_udp_socket_impl::udp_v4_membership(sock_.fd(), IP_DROP_MEMBERSHIP, multiaddr, iface);
+}
+io::Result<void> UdpSocket::join_multicast_v6(const Ipv6Addr& multiaddr, uint32_t ifindex) noexcept {
+  return net_udp_socket_impl::udp_v6_membership(sock_.fd(), IPV6_ADD_MEMBERSHIP, multiaddr, ifindex);
+}
+io::Result<void> UdpSocket::leave_multicast_v6(const Ipv6Addr& multiaddr, uint32_t ifindex) noexcept {
+  return net_udp_socket_impl::udp_v6_membership(sock_.fd(), IPV6_DROP_MEMBERSHIP, multiaddr, ifindex);
+}
+
+}  // namespace tokio::net
+/* end file src/tokio/net/udp_socket.cpp */
+/* begin file src/tokio/net/unix_addr.cpp */
+/* #include <cstring> (already above) */
+
+
+namespace tokio::net {
+
+namespace net_unix_addr_impl {
+constexpr socklen_t kUnixPathOffset = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path));
+}
+
+UnixSocketAddr::UnixSocketAddr() noexcept : sa_{}, len_(net_unix_addr_impl::kUnixPathOffset) { sa_.sun_family = AF_UNIX; }
+
+io::Result<UnixSocketAddr> UnixSocketAddr::from_pathname(std::string_view path) {
+  UnixSocketAddr a;
+  if (path.empty()) return tokio::unexpected(make_error_code(AddrErrc::invalid_socket_address));
+  // A path needs room for its terminating NUL; an abstract name does not.
+  std::size_t cap = sizeof a.sa_.sun_path - (path[0] == '\0' ? 0 : 1);
+  if (path.size() > cap) return tokio::unexpected(make_error_code(AddrErrc::path_too_long));
+  std::memcpy(a.sa_.sun_path, path.data(), path.size());
+  a.len_ = net_unix_addr_impl::kUnixPathOffset + static_cast<socklen_t>(path.size()) + (path[0] == '\0' ? 0 : 1);
+  return a;
+}
+
+UnixSocketAddr UnixSocketAddr::from_raw(const sockaddr_un& sa, socklen_t len) noexcept {
+  UnixSocketAddr a;
+  if (len > static_cast<socklen_t>(sizeof sa)) len = sizeof sa;
+  if (len < net_unix_addr_impl::kUnixPathOffset) len = net_unix_addr_impl::kUnixPathOffset;
+  std::memcpy(&a.sa_, &sa, len);
+  a.sa_.sun_family = AF_UNIX;
+  a.len_ = len;
+  return a;
+}
+
+UnixSocketAddr::Kind UnixSocketAddr::kind() const noexcept {
+  if (len_ <= net_unix_addr_impl::kUnixPathOffset) return Kind::Unnamed;
+  return sa_.sun_path[0] == '\0' ? Kind::Abstract : Kind::Path;
+}
+
+std::string_view UnixSocketAddr::name() const noexcept {
+  std::size_t n = len_ - net_unix_addr_impl::kUnixPathOffset;
+  if (kind() == Kind::Abstract) return {sa_.sun_path + 1, n - 1};
+  std::string_view s(sa_.sun_path, n);
+  if (auto z = s.find('\0'); z != std::string_view::npos) s = s.substr(0, z);
+  return s;
+}
+
+std::optional<std::string> UnixSocketAddr::as_pathname() const {
+  if (kind() != Kind::Path) return std::nullopt;
+  return std::string(name());
+}
+
+std::optional<std::string> UnixSocketAddr::as_abstract_name() const {
+  if (kind() != Kind::Abstract) return std::nullopt;
+  return std::string(name());
+}
+
+std::string UnixSocketAddr::to_string() const {
+  switch (kind()) {
+    case Kind::Unnamed:
+      return "(unnamed)";
+    case Kind::Abstract:
+      return "@" + std::string(name());
+    case Kind::Path:
+      break;
+  }
+  return std::string(name());
+}
+
+bool operator==(const UnixSocketAddr& a, const UnixSocketAddr& b) noexcept {
+  return a.kind() == b.kind() && a.name() == b.name();
+}
+
+namespace detail_unix {
+
+io::Result<UnixSocketAddr> sock_name(int fd) noexcept {
+  sockaddr_un sa{};
+  socklen_t len = sizeof sa;
+  if (::getsockname(fd, reinterpret_cast<sockaddr*>(&sa), &len) < 0) return io::last_os_error();
+  return UnixSocketAddr::from_raw(sa, len);
+}
+
+io::Result<UnixSocketAddr> peer_name(int fd) noexcept {
+  sockaddr_un sa{};
+  socklen_t len = sizeof sa;
+  if (::getpeername(fd, reinterpret_cast<sockaddr*>(&sa), &len) < 0) return io::last_os_error();
+  return UnixSocketAddr::from_raw(sa, len);
+}
+
+io::Result<UCred> peer_cred(int fd) noexcept {
+  ucred c{};
+  socklen_t len = sizeof c;
+  if (::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &c, &len) < 0) return io::last_os_error();
+  UCred out;
+  out.pid_ = c.pid;
+  out.uid_ = c.uid;
+  out.gid_ = c.gid;
+  return out;
+}
+
+}  // namespace detail_unix
+
+}  // namespace tokio::net
+/* end file src/tokio/net/unix_addr.cpp */
+/* begin file src/tokio/net/unix_datagram.cpp */
+
+namespace tokio::net {
+
+io::Result<UnixDatagram> UnixDatagram::bind(std::string_view path) {
+  auto addr = UnixSocketAddr::from_pathname(path);
+  if (!addr) return tokio::unexpected(addr.error());
+  auto fd = detail::new_socket(AF_UNIX, SOCK_DGRAM);
+  if (!fd) return tokio::unexpected(fd.error());
+  if (::bind(fd->get(), addr->raw(), addr->raw_len()) < 0) return io::last_os_error();
+  auto sock = detail::PollSocket::adopt(std::move(*fd), detail::kReadWrite, "UnixDatagram::bind", io::Ready::kWritable);
+  if (!sock) return tokio::unexpected(sock.error());
+  return UnixDatagram(std::move(*sock));
+}
+
+io::Result<UnixDatagram> UnixDatagram::unbound() {
+  auto fd = detail::new_socket(AF_UNIX, SOCK_DGRAM);
+  if (!fd) return tokio::unexpected(fd.error());
+  auto sock = detail::PollSocket::adopt(std::move(*fd), detail::kReadWrite, "UnixDatagram::unbound", io::Ready::kWritable);
+  if (!sock) return tokio::unexpected(sock.error());
+  return UnixDatagram(std::move(*sock));
+}
+
+io::Result<std::pair<UnixDatagram, UnixDatagram>> UnixDatagram::pair() {
+  int fds[2];
+  if (::socketpair(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds) < 0) {
+    return io::last_os_error();
+  }
+  detail::OwnedFd a(fds[0]), b(fds[1]);
+  auto sa = detail::PollSocket::adopt(std::move(a), detail::kReadWrite, "UnixDatagram::pair", io::Ready::kWritable);
+  if (!sa) return tokio::unexpected(sa.error());
+  auto sb = detail::PollSocket::adopt(std::move(b), detail::kReadWrite, "UnixDatagram::pair", io::Ready::kWritable);
+  if (!sb) return tokio::unexpected(sb.error());
+  return std::pair<UnixDatagram, UnixDatagram>(UnixDatagram(std::move(*sa)), UnixDatagram(std::move(*sb)));
+}
+
+io::Result<UnixDatagram> UnixDatagram::from_std(int fd) {
+  detail::OwnedFd owned(fd);
+  if (auto r = detail::set_nonblocking(fd); !r) return tokio::unexpected(r.error());
+  auto sock = detail::PollSocket::adopt(std::move(owned), detail::kReadWrite, "UnixDatagram::from_std");
+  if (!sock) return tokio::unexpected(sock.error());
+  return UnixDatagram(std::move(*sock));
+}
+
+io::Result<void> UnixDatagram::connect(std::string_view path) noexcept {
+  auto addr = UnixSocketAddr::from_pathname(path);
+  if (!addr) return tokio::unexpected(addr.error());
+  if (::connect(sock_.fd(), addr->raw(), addr->raw_len()) < 0) return io::last_os_error();
+  return {};
+}
+
+io::Result<std::size_t> UnixDatagram::try_send(std::span<const std::byte> buf) noexcept {
+  detail::SendOp op{{}, sock_.fd(), buf.data(), buf.size(), false};
+  return detail::finish_size(detail::try_io_once(sock_.io(), io::Interest::WRITABLE.mask(), op));
+}
+
+io::Result<std::size_t> UnixDatagram::try_recv(std::span<std::byte> buf) noexcept {
+  detail::RecvOp op{{}, sock_.fd(), buf.data(), buf.size(), 0, false};
+  return detail::finish_size(detail::try_io_once(sock_.io(), io::Interest::READABLE.mask(), op));
+}
+
+}  // namespace tokio::net
+/* end file src/tokio/net/unix_datagram.cpp */
+/* begin file src/tokio/net/unix_listener.cpp */
+
+namespace tokio::net {
+
+io::Result<UnixListener> UnixListener::bind(std::string_view path) {
+  auto addr = UnixSocketAddr::from_pathname(path);
+  if (!addr) return tokio::unexpected(addr.error());
+  auto fd = detail::new_socket(AF_UNIX, SOCK_STREAM);
+  if (!fd) return tokio::unexpected(fd.error());
+  if (::bind(fd->get(), addr->raw(), addr->raw_len()) < 0) return io::last_os_error();
+  if (::listen(fd->get(), 1024) < 0) return io::last_os_error();
+  auto sock = detail::PollSocket::adopt(std::move(*fd), io::Interest::READABLE, "UnixListener::bind");
+  if (!sock) return tokio::unexpected(sock.error());
+  return UnixListener(std::move(*sock));
+}
+
+io::Result<UnixListener> UnixListener::from_std(int fd) {
+  detail::OwnedFd owned(fd);
+  if (auto r = detail::set_nonblocking(fd); !r) return tokio::unexpected(r.error());
+  auto sock = detail::PollSocket::adopt(std::move(owned), io::Interest::READABLE, "UnixListener::from_std");
+  if (!sock) return tokio::unexpected(sock.error());
+  return UnixListener(std::move(*sock));
+}
+
+io::Result<std::pair<UnixStream, UnixSocketAddr>> UnixListener::MakeAccepted::make(
+    detail::OwnedFd fd, const sockaddr_storage& ss, socklen_t len) {
+  auto peer = detail_unix::AddrConv::convert(ss, len);
+  auto sock = detail::PollSocket::adopt(std::move(fd), detail::kReadWrite, "UnixListener::accept", detail::kConnected);
+  if (!sock) return tokio::unexpected(sock.error());
+  return std::pair<UnixStream, UnixSocketAddr>(UnixStream(std::move(*sock)), std::move(*peer));
+}
+
+}  // namespace tokio::net
+/* end file src/tokio/net/unix_listener.cpp */
+/* begin file src/tokio/net/unix_stream.cpp */
+
+namespace tokio::net {
+
+Task<io::Result<UnixStream>> UnixStream::connect_addr(io::Result<UnixSocketAddr> addr) {
+  if (!addr) co_return tokio::unexpected(addr.error());
+  auto fd = detail::new_socket(AF_UNIX, SOCK_STREAM);
+  if (!fd) co_return tokio::unexpected(fd.error());
+  int r = ::connect(fd->get(), addr->raw(), addr->raw_len());
+  bool pending = r < 0 && (errno == EINPROGRESS || errno == EINTR);
+  if (r < 0 && !pending) co_return io::last_os_error();
+  auto sock = detail::PollSocket::adopt(std::move(*fd), detail::kReadWrite, "UnixStream::connect",
+                                        pending ? 0 : io::Ready::kWritable);
+  if (!sock) co_return tokio::unexpected(sock.error());
+  if (pending) {
+    auto w = co_await detail::ReadinessAwait<detail::FinishVoid>(sock->io(), io::Interest::WRITABLE);
+    if (!w) co_return tokio::unexpected(w.error());
+    auto e = detail::take_socket_error(sock->fd());
+    if (!e) co_return tokio::unexpected(e.error());
+    if (*e) co_return tokio::unexpected(**e);
+  }
+  co_return UnixStream(std::move(*sock));
+}
+
+io::Result<std::pair<UnixStream, UnixStream>> UnixStream::pair() {
+  int fds[2];
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds) < 0) {
+    return io::last_os_error();
+  }
+  detail::OwnedFd a(fds[0]), b(fds[1]);
+  auto sa = detail::PollSocket::adopt(std::move(a), detail::kReadWrite, "UnixStream::pair", io::Ready::kWritable);
+  if (!sa) return tokio::unexpected(sa.error());
+  auto sb = detail::PollSocket::adopt(std::move(b), detail::kReadWrite, "UnixStream::pair", io::Ready::kWritable);
+  if (!sb) return tokio::unexpected(sb.error());
+  return std::pair<UnixStream, UnixStream>(UnixStream(std::move(*sa)), UnixStream(std::move(*sb)));
+}
+
+io::Result<UnixStream> UnixStream::from_std(int fd) {
+  detail::OwnedFd owned(fd);
+  if (auto r = detail::set_nonblocking(fd); !r) return tokio::unexpected(r.error());
+  auto sock = detail::PollSocket::adopt(std::move(owned), detail::kReadWrite, "UnixStream::from_std");
+  if (!sock) return tokio::unexpected(sock.error());
+  return UnixStream(std::move(*sock));
+}
+
+}  // namespace tokio::net
+/* end file src/tokio/net/unix_stream.cpp */
 #endif // TOKIO_IMPLEMENTATION

@@ -1,5 +1,5 @@
 #pragma once
-// tokio::join, tokio::try_join, tokio::select (and select_biased), task::unconstrained.
+// tokio::join, tokio::try_join, tokio::select (and select_biased).
 //
 // All run their operands concurrently inside the calling task (never in parallel), exactly
 // like Tokio's join!/try_join!/select! macros. Operands are tokio::Tasks or any other tokio
@@ -208,15 +208,6 @@ class TryJoin : public Leaf<TryJoin<E, Rs...>> {
   std::size_t next_start_ = 0;
 };
 
-struct UnconstrainedHooks {
-  int32_t before() noexcept {
-    int32_t saved = tls.budget;
-    tls.budget = -1;
-    return saved;
-  }
-  void after(int32_t saved) noexcept { tls.budget = saved; }
-};
-
 }  // namespace detail
 
 // Waits for the first operand to finish; the others are destroyed (cancelled) before this
@@ -258,15 +249,5 @@ auto try_join(A&&... operands) {
   return detail::TryJoin<E, detail::task_value_t<A>...>(detail::to_task(std::forward<A>(operands))...);
 }
 
-namespace task {
-// Runs the operand with no coop budget: its resource awaits never force a yield. Use with
-// care, it can starve other tasks on the same worker.
-template <class A>
-auto unconstrained(A&& operand) {
-  using T = detail::task_value_t<A>;
-  return detail::ScopedBranch<T, detail::UnconstrainedHooks>(
-      detail::to_task(std::forward<A>(operand)), detail::UnconstrainedHooks{});
-}
-}  // namespace task
 
 }  // namespace tokio

@@ -50,7 +50,7 @@ std::size_t ByteRing::pop(std::span<std::byte> dst) noexcept {
 }
 
 // --- waker slots --------------------------------------------------------------------------
-namespace {
+namespace io_duplex_impl {
 
 // Stores cx's waker in a slot (replacing a different one) and tags the registration.
 // Returns a waker reference the caller drops after unlocking (the replaced one), or null.
@@ -81,7 +81,7 @@ Wakeable* unregister(Wakeable*& slot, uint64_t& slot_tag, uint64_t my_tag) noexc
 }
 
 
-}  // namespace
+}  // namespace (impl)
 
 // --- read ---------------------------------------------------------------------------------
 bool DuplexReadOp::poll(task::Context& cx) noexcept {
@@ -93,13 +93,13 @@ bool DuplexReadOp::poll(task::Context& cx) noexcept {
     std::lock_guard<std::mutex> g(p_->mu);
     if (p_->ring.size() > 0) {
       n_ = p_->ring.pop(buf_);
-      if (n_ > 0) to_wake = take_waker(p_->write_waker, p_->write_tag);
-      to_drop = unregister(p_->read_waker, p_->read_tag, tag_);
+      if (n_ > 0) to_wake = io_duplex_impl::take_waker(p_->write_waker, p_->write_tag);
+      to_drop = io_duplex_impl::unregister(p_->read_waker, p_->read_tag, tag_);
     } else if (p_->closed || buf_.empty()) {
       n_ = 0;
-      to_drop = unregister(p_->read_waker, p_->read_tag, tag_);
+      to_drop = io_duplex_impl::unregister(p_->read_waker, p_->read_tag, tag_);
     } else {
-      to_drop = register_waker(p_->read_waker, p_->read_tag, tag_, p_->next_tag, cx);
+      to_drop = io_duplex_impl::register_waker(p_->read_waker, p_->read_tag, tag_, p_->next_tag, cx);
       ready = false;
     }
   }
@@ -114,7 +114,7 @@ DuplexReadOp::~DuplexReadOp() {
   Wakeable* w;
   {
     std::lock_guard<std::mutex> g(p_->mu);
-    w = unregister(p_->read_waker, p_->read_tag, tag_);
+    w = io_duplex_impl::unregister(p_->read_waker, p_->read_tag, tag_);
   }
   drop_waker(w);
 }
@@ -129,19 +129,19 @@ bool DuplexWriteOp::poll(task::Context& cx) noexcept {
     std::lock_guard<std::mutex> g(p_->mu);
     if (p_->closed) {
       broken_ = true;
-      to_drop = unregister(p_->write_waker, p_->write_tag, tag_);
+      to_drop = io_duplex_impl::unregister(p_->write_waker, p_->write_tag, tag_);
     } else if (buf_.empty()) {
       n_ = 0;
-      to_drop = unregister(p_->write_waker, p_->write_tag, tag_);
+      to_drop = io_duplex_impl::unregister(p_->write_waker, p_->write_tag, tag_);
     } else if (p_->ring.size() == p_->max) {
-      to_drop = register_waker(p_->write_waker, p_->write_tag, tag_, p_->next_tag, cx);
+      to_drop = io_duplex_impl::register_waker(p_->write_waker, p_->write_tag, tag_, p_->next_tag, cx);
       ready = false;
     } else {
       std::size_t room = p_->max - p_->ring.size();
       n_ = buf_.size() < room ? buf_.size() : room;
       p_->ring.push(buf_.first(n_), p_->max);
-      to_wake = take_waker(p_->read_waker, p_->read_tag);
-      to_drop = unregister(p_->write_waker, p_->write_tag, tag_);
+      to_wake = io_duplex_impl::take_waker(p_->read_waker, p_->read_tag);
+      to_drop = io_duplex_impl::unregister(p_->write_waker, p_->write_tag, tag_);
     }
   }
   if (ready) tag_ = 0;
@@ -160,7 +160,7 @@ DuplexWriteOp::~DuplexWriteOp() {
   Wakeable* w;
   {
     std::lock_guard<std::mutex> g(p_->mu);
-    w = unregister(p_->write_waker, p_->write_tag, tag_);
+    w = io_duplex_impl::unregister(p_->write_waker, p_->write_tag, tag_);
   }
   drop_waker(w);
 }
@@ -177,8 +177,8 @@ void duplex_close(DuplexPipe& p) noexcept {
   {
     std::lock_guard<std::mutex> g(p.mu);
     p.closed = true;
-    r = take_waker(p.read_waker, p.read_tag);
-    w = take_waker(p.write_waker, p.write_tag);
+    r = io_duplex_impl::take_waker(p.read_waker, p.read_tag);
+    w = io_duplex_impl::take_waker(p.write_waker, p.write_tag);
   }
   wake_waker(r);
   wake_waker(w);

@@ -3,7 +3,7 @@
 
 namespace tokio::io {
 
-namespace {
+namespace io_error_impl {
 class IoCategory final : public std::error_category {
  public:
   const char* name() const noexcept override { return "tokio.io"; }
@@ -17,10 +17,10 @@ class IoCategory final : public std::error_category {
     return "unknown tokio.io error";
   }
 };
-}  // namespace
+}  // namespace (impl)
 
 const std::error_category& io_category() noexcept {
-  static const IoCategory cat;
+  static const io_error_impl::IoCategory cat;
   return cat;
 }
 

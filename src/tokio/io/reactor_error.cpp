@@ -4,7 +4,7 @@
 
 namespace tokio::io {
 
-namespace {
+namespace io_reactor_error_impl {
 class ReactorCategory final : public std::error_category {
  public:
   const char* name() const noexcept override { return "tokio.reactor"; }
@@ -16,10 +16,10 @@ class ReactorCategory final : public std::error_category {
     return std::errc::operation_canceled;
   }
 };
-}  // namespace
+}  // namespace (impl)
 
 const std::error_category& reactor_category() noexcept {
-  static const ReactorCategory c;
+  static const io_reactor_error_impl::ReactorCategory c;
   return c;
 }
 

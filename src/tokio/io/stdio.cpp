@@ -17,7 +17,7 @@
 
 namespace tokio::detail {
 
-namespace {
+namespace io_stdio_impl {
 
 StdioJobOut blocking_read(int fd, std::vector<std::byte> buf) {
   StdioJobOut out;
@@ -76,7 +76,7 @@ std::error_code job_error(int err) {
   return {err, std::system_category()};
 }
 
-}  // namespace
+}  // namespace (impl)
 
 bool BlockingFd::poll_job(task::Context& cx, StdioJobOut& done, std::error_code& err) {
   task::JoinHandle<StdioJobOut>::Awaiter<false> aw(job_);
@@ -108,7 +108,7 @@ bool BlockingFd::poll_read(task::Context& cx, std::span<std::byte> dst,
     pos_ = 0;
     job_ = spawn_blocking_on(current_handle_or_throw("io::stdin() read"),
                              [fd = fd_, b = std::move(buf)]() mutable {
-                               return blocking_read(fd, std::move(b));
+                               return io_stdio_impl::blocking_read(fd, std::move(b));
                              });
   }
   StdioJobOut done;
@@ -122,7 +122,7 @@ bool BlockingFd::poll_read(task::Context& cx, std::span<std::byte> dst,
   pos_ = 0;
   if (done.err) {
     buf_.clear();
-    out = unexpected(job_error(done.err));
+    out = unexpected(io_stdio_impl::job_error(done.err));
     return true;
   }
   std::size_t n = std::min(dst.size(), buf_.size());
@@ -140,7 +140,7 @@ bool BlockingFd::poll_write(task::Context& cx, std::span<const std::byte> src,
     std::error_code err;
     if (!poll_job(cx, done, err)) return false;
     buf_ = std::move(done.buf);
-    if (!err && done.err) err = job_error(done.err);
+    if (!err && done.err) err = io_stdio_impl::job_error(done.err);
     if (err) {
       out = unexpected(err);
       return true;
@@ -156,7 +156,7 @@ bool BlockingFd::poll_write(task::Context& cx, std::span<const std::byte> src,
   buf_.clear();
   job_ = spawn_blocking_on(current_handle_or_throw("io::stdout()/stderr() write"),
                            [fd = fd_, b = std::move(buf)]() mutable {
-                             return blocking_write_all(fd, std::move(b));
+                             return io_stdio_impl::blocking_write_all(fd, std::move(b));
                            });
   out = n;
   return true;
@@ -168,7 +168,7 @@ bool BlockingFd::poll_flush(task::Context& cx, io::Result<void>& out) {
     std::error_code err;
     if (!poll_job(cx, done, err)) return false;
     buf_ = std::move(done.buf);
-    if (!err && done.err) err = job_error(done.err);
+    if (!err && done.err) err = io_stdio_impl::job_error(done.err);
     if (err) {
       out = unexpected(err);
       return true;

@@ -6,7 +6,7 @@
 
 namespace tokio::net {
 
-namespace {
+namespace net_errors_impl {
 
 class AddrCategory final : public std::error_category {
  public:
@@ -43,15 +43,15 @@ class GaiCategory final : public std::error_category {
   std::string message(int c) const override { return ::gai_strerror(c); }
 };
 
-}  // namespace
+}  // namespace (impl)
 
 const std::error_category& addr_category() noexcept {
-  static const AddrCategory c;
+  static const net_errors_impl::AddrCategory c;
   return c;
 }
 
 const std::error_category& gai_category() noexcept {
-  static const GaiCategory c;
+  static const net_errors_impl::GaiCategory c;
   return c;
 }
 

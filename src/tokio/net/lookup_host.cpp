@@ -8,7 +8,7 @@
 
 namespace tokio::net {
 
-namespace {
+namespace net_lookup_host_impl {
 io::Result<std::vector<SocketAddr>> lookup_one(SocketAddr a) { return std::vector<SocketAddr>{a}; }
 io::Result<std::vector<SocketAddr>> lookup_fail(AddrErrc e) { return tokio::unexpected(make_error_code(e)); }
 
@@ -30,7 +30,7 @@ bool split_host_port(std::string_view s, std::string_view& host, uint16_t& port,
   }
   return true;
 }
-}  // namespace
+}  // namespace (impl)
 
 std::optional<io::Result<std::vector<SocketAddr>>> ToSocketAddrs::try_resolve() const {
   switch (kind_) {
@@ -38,23 +38,23 @@ std::optional<io::Result<std::vector<SocketAddr>>> ToSocketAddrs::try_resolve() 
       return io::Result<std::vector<SocketAddr>>(addrs_);
     case Kind::Text: {
       auto lit = SocketAddr::parse(text_);
-      if (lit) return lookup_one(*lit);
+      if (lit) return net_lookup_host_impl::lookup_one(*lit);
       std::string_view host;
       uint16_t port;
       AddrErrc err;
-      if (!split_host_port(text_, host, port, err)) return lookup_fail(err);
+      if (!net_lookup_host_impl::split_host_port(text_, host, port, err)) return net_lookup_host_impl::lookup_fail(err);
       return std::nullopt;  // a host name
     }
     case Kind::HostPort: {
-      if (text_.empty()) return lookup_fail(AddrErrc::invalid_socket_address);
+      if (text_.empty()) return net_lookup_host_impl::lookup_fail(AddrErrc::invalid_socket_address);
       std::string_view h = text_;
       if (h.size() >= 2 && h.front() == '[' && h.back() == ']') h = h.substr(1, h.size() - 2);
-      if (auto ip = IpAddr::parse(h)) return lookup_one(SocketAddr(*ip, port_));
-      if (h.find(':') != std::string_view::npos) return lookup_fail(AddrErrc::invalid_ip_address);
+      if (auto ip = IpAddr::parse(h)) return net_lookup_host_impl::lookup_one(SocketAddr(*ip, port_));
+      if (h.find(':') != std::string_view::npos) return net_lookup_host_impl::lookup_fail(AddrErrc::invalid_ip_address);
       return std::nullopt;
     }
   }
-  return lookup_fail(AddrErrc::invalid_socket_address);
+  return net_lookup_host_impl::lookup_fail(AddrErrc::invalid_socket_address);
 }
 
 io::Result<std::vector<SocketAddr>> ToSocketAddrs::resolve_blocking() const {
@@ -64,7 +64,7 @@ io::Result<std::vector<SocketAddr>> ToSocketAddrs::resolve_blocking() const {
   if (kind_ == Kind::Text) {
     std::string_view h;
     AddrErrc err;
-    if (!split_host_port(text_, h, port, err)) return lookup_fail(err);
+    if (!net_lookup_host_impl::split_host_port(text_, h, port, err)) return net_lookup_host_impl::lookup_fail(err);
     host.assign(h);
   } else {
     host = text_;
@@ -84,7 +84,7 @@ io::Result<std::vector<SocketAddr>> ToSocketAddrs::resolve_blocking() const {
     if (std::find(out.begin(), out.end(), *a) == out.end()) out.push_back(*a);
   }
   ::freeaddrinfo(res);
-  if (out.empty()) return lookup_fail(AddrErrc::no_addresses);
+  if (out.empty()) return net_lookup_host_impl::lookup_fail(AddrErrc::no_addresses);
   return out;
 }
 

@@ -5,7 +5,7 @@
 
 namespace tokio::net {
 
-namespace {
+namespace net_tcp_listener_impl {
 constexpr int kBacklog = 1024;  // as Tokio's TcpListener::bind
 
 io::Result<void> tcp_bind_one(const SocketAddr& a, detail::PollSocket& out) {
@@ -23,7 +23,7 @@ io::Result<void> tcp_bind_one(const SocketAddr& a, detail::PollSocket& out) {
   out = std::move(*sock);
   return {};
 }
-}  // namespace
+}  // namespace (impl)
 
 Task<io::Result<TcpListener>> TcpListener::bind(ToSocketAddrs addr) {
   // (No co_await inside ?: — GCC 12 destroys the wrong temporaries there.)
@@ -37,7 +37,7 @@ Task<io::Result<TcpListener>> TcpListener::bind(ToSocketAddrs addr) {
   std::error_code last = make_error_code(AddrErrc::no_addresses);
   for (const SocketAddr& a : *addrs) {
     detail::PollSocket sock;
-    auto r = tcp_bind_one(a, sock);
+    auto r = net_tcp_listener_impl::tcp_bind_one(a, sock);
     if (r) co_return TcpListener(std::move(sock));
     last = r.error();
   }

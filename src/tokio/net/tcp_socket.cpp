@@ -6,7 +6,7 @@
 
 namespace tokio::net {
 
-namespace {
+namespace net_tcp_socket_impl {
 // The first literal address of `family` in `a`.
 io::Result<SocketAddr> tcp_socket_literal(const ToSocketAddrs& a, int family) {
   auto r = a.try_resolve();
@@ -28,7 +28,7 @@ io::Result<uint32_t> tcp_socket_uint(int fd, int level, int name) {
   if (!v) return tokio::unexpected(v.error());
   return static_cast<uint32_t>(*v);
 }
-}  // namespace
+}  // namespace (impl)
 
 io::Result<TcpSocket> TcpSocket::new_v4() noexcept {
   auto fd = detail::new_socket(AF_INET, SOCK_STREAM);
@@ -46,41 +46,41 @@ io::Result<void> TcpSocket::set_reuseaddr(bool on) noexcept {
   return detail::set_opt(fd_.get(), SOL_SOCKET, SO_REUSEADDR, on);
 }
 io::Result<bool> TcpSocket::reuseaddr() const noexcept {
-  return tcp_socket_flag(fd_.get(), SOL_SOCKET, SO_REUSEADDR);
+  return net_tcp_socket_impl::tcp_socket_flag(fd_.get(), SOL_SOCKET, SO_REUSEADDR);
 }
 io::Result<void> TcpSocket::set_reuseport(bool on) noexcept {
   return detail::set_opt(fd_.get(), SOL_SOCKET, SO_REUSEPORT, on);
 }
 io::Result<bool> TcpSocket::reuseport() const noexcept {
-  return tcp_socket_flag(fd_.get(), SOL_SOCKET, SO_REUSEPORT);
+  return net_tcp_socket_impl::tcp_socket_flag(fd_.get(), SOL_SOCKET, SO_REUSEPORT);
 }
 io::Result<void> TcpSocket::set_keepalive(bool on) noexcept {
   return detail::set_opt(fd_.get(), SOL_SOCKET, SO_KEEPALIVE, on);
 }
 io::Result<bool> TcpSocket::keepalive() const noexcept {
-  return tcp_socket_flag(fd_.get(), SOL_SOCKET, SO_KEEPALIVE);
+  return net_tcp_socket_impl::tcp_socket_flag(fd_.get(), SOL_SOCKET, SO_KEEPALIVE);
 }
 io::Result<void> TcpSocket::set_nodelay(bool on) noexcept {
   return detail::set_opt(fd_.get(), IPPROTO_TCP, TCP_NODELAY, on);
 }
 io::Result<bool> TcpSocket::nodelay() const noexcept {
-  return tcp_socket_flag(fd_.get(), IPPROTO_TCP, TCP_NODELAY);
+  return net_tcp_socket_impl::tcp_socket_flag(fd_.get(), IPPROTO_TCP, TCP_NODELAY);
 }
 io::Result<void> TcpSocket::set_send_buffer_size(uint32_t n) noexcept {
   return detail::set_opt(fd_.get(), SOL_SOCKET, SO_SNDBUF, static_cast<int>(n));
 }
 io::Result<uint32_t> TcpSocket::send_buffer_size() const noexcept {
-  return tcp_socket_uint(fd_.get(), SOL_SOCKET, SO_SNDBUF);
+  return net_tcp_socket_impl::tcp_socket_uint(fd_.get(), SOL_SOCKET, SO_SNDBUF);
 }
 io::Result<void> TcpSocket::set_recv_buffer_size(uint32_t n) noexcept {
   return detail::set_opt(fd_.get(), SOL_SOCKET, SO_RCVBUF, static_cast<int>(n));
 }
 io::Result<uint32_t> TcpSocket::recv_buffer_size() const noexcept {
-  return tcp_socket_uint(fd_.get(), SOL_SOCKET, SO_RCVBUF);
+  return net_tcp_socket_impl::tcp_socket_uint(fd_.get(), SOL_SOCKET, SO_RCVBUF);
 }
 
 io::Result<void> TcpSocket::bind(const ToSocketAddrs& addr) {
-  auto a = tcp_socket_literal(addr, family_);
+  auto a = net_tcp_socket_impl::tcp_socket_literal(addr, family_);
   if (!a) return tokio::unexpected(a.error());
   sockaddr_storage ss;
   socklen_t len = a->to_sockaddr(ss);

@@ -7,7 +7,7 @@
 
 namespace tokio::net {
 
-namespace {
+namespace net_udp_socket_impl {
 io::Result<bool> udp_flag(int fd, int level, int name) {
   auto v = detail::get_opt(fd, level, name);
   if (!v) return tokio::unexpected(v.error());
@@ -35,7 +35,7 @@ io::Result<void> udp_v6_membership(int fd, int opt, const Ipv6Addr& group, uint3
   if (::setsockopt(fd, IPPROTO_IPV6, opt, &m, sizeof m) < 0) return io::last_os_error();
   return {};
 }
-}  // namespace
+}  // namespace (impl)
 
 Task<io::Result<UdpSocket>> UdpSocket::bind(ToSocketAddrs addr) {
   io::Result<std::vector<SocketAddr>> addrs;
@@ -135,43 +135,43 @@ io::Result<std::pair<std::size_t, SocketAddr>> UdpSocket::try_recv_from(std::spa
   return op.finish(detail::try_io_once(sock_.io(), io::Interest::READABLE.mask(), op));
 }
 
-io::Result<bool> UdpSocket::broadcast() const noexcept { return udp_flag(sock_.fd(), SOL_SOCKET, SO_BROADCAST); }
+io::Result<bool> UdpSocket::broadcast() const noexcept { return net_udp_socket_impl::udp_flag(sock_.fd(), SOL_SOCKET, SO_BROADCAST); }
 io::Result<void> UdpSocket::set_broadcast(bool on) noexcept {
   return detail::set_opt(sock_.fd(), SOL_SOCKET, SO_BROADCAST, on);
 }
-io::Result<uint32_t> UdpSocket::ttl() const noexcept { return udp_uint(sock_.fd(), IPPROTO_IP, IP_TTL); }
+io::Result<uint32_t> UdpSocket::ttl() const noexcept { return net_udp_socket_impl::udp_uint(sock_.fd(), IPPROTO_IP, IP_TTL); }
 io::Result<void> UdpSocket::set_ttl(uint32_t ttl) noexcept {
   return detail::set_opt(sock_.fd(), IPPROTO_IP, IP_TTL, static_cast<int>(ttl));
 }
 io::Result<bool> UdpSocket::multicast_loop_v4() const noexcept {
-  return udp_flag(sock_.fd(), IPPROTO_IP, IP_MULTICAST_LOOP);
+  return net_udp_socket_impl::udp_flag(sock_.fd(), IPPROTO_IP, IP_MULTICAST_LOOP);
 }
 io::Result<void> UdpSocket::set_multicast_loop_v4(bool on) noexcept {
   return detail::set_opt(sock_.fd(), IPPROTO_IP, IP_MULTICAST_LOOP, on);
 }
 io::Result<uint32_t> UdpSocket::multicast_ttl_v4() const noexcept {
-  return udp_uint(sock_.fd(), IPPROTO_IP, IP_MULTICAST_TTL);
+  return net_udp_socket_impl::udp_uint(sock_.fd(), IPPROTO_IP, IP_MULTICAST_TTL);
 }
 io::Result<void> UdpSocket::set_multicast_ttl_v4(uint32_t ttl) noexcept {
   return detail::set_opt(sock_.fd(), IPPROTO_IP, IP_MULTICAST_TTL, static_cast<int>(ttl));
 }
 io::Result<bool> UdpSocket::multicast_loop_v6() const noexcept {
-  return udp_flag(sock_.fd(), IPPROTO_IPV6, IPV6_MULTICAST_LOOP);
+  return net_udp_socket_impl::udp_flag(sock_.fd(), IPPROTO_IPV6, IPV6_MULTICAST_LOOP);
 }
 io::Result<void> UdpSocket::set_multicast_loop_v6(bool on) noexcept {
   return detail::set_opt(sock_.fd(), IPPROTO_IPV6, IPV6_MULTICAST_LOOP, on);
 }
 io::Result<void> UdpSocket::join_multicast_v4(Ipv4Addr multiaddr, Ipv4Addr iface) noexcept {
-  return udp_v4_membership(sock_.fd(), IP_ADD_MEMBERSHIP, multiaddr, iface);
+  return net_udp_socket_impl::udp_v4_membership(sock_.fd(), IP_ADD_MEMBERSHIP, multiaddr, iface);
 }
 io::Result<void> UdpSocket::leave_multicast_v4(Ipv4Addr multiaddr, Ipv4Addr iface) noexcept {
-  return udp_v4_membership(sock_.fd(), IP_DROP_MEMBERSHIP, multiaddr, iface);
+  return net_udp_socket_impl::udp_v4_membership(sock_.fd(), IP_DROP_MEMBERSHIP, multiaddr, iface);
 }
 io::Result<void> UdpSocket::join_multicast_v6(const Ipv6Addr& multiaddr, uint32_t ifindex) noexcept {
-  return udp_v6_membership(sock_.fd(), IPV6_ADD_MEMBERSHIP, multiaddr, ifindex);
+  return net_udp_socket_impl::udp_v6_membership(sock_.fd(), IPV6_ADD_MEMBERSHIP, multiaddr, ifindex);
 }
 io::Result<void> UdpSocket::leave_multicast_v6(const Ipv6Addr& multiaddr, uint32_t ifindex) noexcept {
-  return udp_v6_membership(sock_.fd(), IPV6_DROP_MEMBERSHIP, multiaddr, ifindex);
+  return net_udp_socket_impl::udp_v6_membership(sock_.fd(), IPV6_DROP_MEMBERSHIP, multiaddr, ifindex);
 }
 
 }  // namespace tokio::net

@@ -5,11 +5,11 @@
 
 namespace tokio::net {
 
-namespace {
+namespace net_unix_addr_impl {
 constexpr socklen_t kUnixPathOffset = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path));
 }
 
-UnixSocketAddr::UnixSocketAddr() noexcept : sa_{}, len_(kUnixPathOffset) { sa_.sun_family = AF_UNIX; }
+UnixSocketAddr::UnixSocketAddr() noexcept : sa_{}, len_(net_unix_addr_impl::kUnixPathOffset) { sa_.sun_family = AF_UNIX; }
 
 io::Result<UnixSocketAddr> UnixSocketAddr::from_pathname(std::string_view path) {
   UnixSocketAddr a;
@@ -18,14 +18,14 @@ io::Result<UnixSocketAddr> UnixSocketAddr::from_pathname(std::string_view path) 
   std::size_t cap = sizeof a.sa_.sun_path - (path[0] == '\0' ? 0 : 1);
   if (path.size() > cap) return tokio::unexpected(make_error_code(AddrErrc::path_too_long));
   std::memcpy(a.sa_.sun_path, path.data(), path.size());
-  a.len_ = kUnixPathOffset + static_cast<socklen_t>(path.size()) + (path[0] == '\0' ? 0 : 1);
+  a.len_ = net_unix_addr_impl::kUnixPathOffset + static_cast<socklen_t>(path.size()) + (path[0] == '\0' ? 0 : 1);
   return a;
 }
 
 UnixSocketAddr UnixSocketAddr::from_raw(const sockaddr_un& sa, socklen_t len) noexcept {
   UnixSocketAddr a;
   if (len > static_cast<socklen_t>(sizeof sa)) len = sizeof sa;
-  if (len < kUnixPathOffset) len = kUnixPathOffset;
+  if (len < net_unix_addr_impl::kUnixPathOffset) len = net_unix_addr_impl::kUnixPathOffset;
   std::memcpy(&a.sa_, &sa, len);
   a.sa_.sun_family = AF_UNIX;
   a.len_ = len;
@@ -33,12 +33,12 @@ UnixSocketAddr UnixSocketAddr::from_raw(const sockaddr_un& sa, socklen_t len) no
 }
 
 UnixSocketAddr::Kind UnixSocketAddr::kind() const noexcept {
-  if (len_ <= kUnixPathOffset) return Kind::Unnamed;
+  if (len_ <= net_unix_addr_impl::kUnixPathOffset) return Kind::Unnamed;
   return sa_.sun_path[0] == '\0' ? Kind::Abstract : Kind::Path;
 }
 
 std::string_view UnixSocketAddr::name() const noexcept {
-  std::size_t n = len_ - kUnixPathOffset;
+  std::size_t n = len_ - net_unix_addr_impl::kUnixPathOffset;
   if (kind() == Kind::Abstract) return {sa_.sun_path + 1, n - 1};
   std::string_view s(sa_.sun_path, n);
   if (auto z = s.find('\0'); z != std::string_view::npos) s = s.substr(0, z);

@@ -1,57 +1,140 @@
+// runtime::Builder, Runtime, Handle and EnterGuard, and the runtime's entry points for user
+// translation units (runtime/detail/entry.hpp).
 #include <cstdio>
 #include <cstdlib>
+#include <memory>
 #include <stdexcept>
+#include <utility>
 
 #include "tokio/runtime/builder.hpp"
+#include "tokio/runtime/detail/config.hpp"
+#include "tokio/runtime/detail/handle_inner.hpp"
 #include "tokio/runtime/runtime.hpp"
+
+namespace tokio::detail {
+
+void handle_ref_inc(HandleInner* h) noexcept { h->ref_inc(); }
+void handle_ref_dec(HandleInner* h) noexcept { h->ref_dec(); }
+void spawn_on(HandleInner* h, TaskHeader* t) noexcept { h->spawn(t); }
+void spawn_blocking_cell_on(HandleInner* h, TaskHeader* t) { h->blocking.spawn_task(t); }
+void block_on_slot(HandleInner* h, PollSlot& slot) { h->block_on_slot(slot); }
+runtime::RuntimeFlavor handle_flavor(const HandleInner* h) noexcept { return h->flavor(); }
+uint64_t handle_id(const HandleInner* h) noexcept { return h->id; }
+
+}  // namespace tokio::detail
 
 namespace tokio::runtime {
 
+// --- Builder -----------------------------------------------------------------------------
+Builder::Builder(RuntimeFlavor f) : cfg_(std::make_unique<detail::Config>()) { cfg_->flavor = f; }
+Builder::Builder(Builder&& o) noexcept = default;
+Builder& Builder::operator=(Builder&& o) noexcept = default;
+Builder::~Builder() = default;
+
+Builder Builder::new_current_thread() { return Builder(RuntimeFlavor::CurrentThread); }
+Builder Builder::new_multi_thread() { return Builder(RuntimeFlavor::MultiThread); }
+
 Builder& Builder::worker_threads(std::size_t n) {
   if (n == 0) throw std::invalid_argument("tokio: Builder::worker_threads must be at least 1");
-  cfg_.worker_threads = n;
+  cfg_->worker_threads = n;
   return *this;
 }
-
+Builder& Builder::thread_name(std::string name) {
+  cfg_->thread_name = std::move(name);
+  return *this;
+}
+Builder& Builder::thread_name_fn(std::function<std::string()> f) {
+  cfg_->thread_name_fn = std::move(f);
+  return *this;
+}
+Builder& Builder::thread_stack_size(std::size_t bytes) {
+  cfg_->thread_stack_size = bytes;
+  return *this;
+}
+Builder& Builder::on_thread_start(std::function<void()> f) {
+  cfg_->on_thread_start = std::move(f);
+  return *this;
+}
+Builder& Builder::on_thread_stop(std::function<void()> f) {
+  cfg_->on_thread_stop = std::move(f);
+  return *this;
+}
+Builder& Builder::on_thread_park(std::function<void()> f) {
+  cfg_->on_thread_park = std::move(f);
+  return *this;
+}
+Builder& Builder::on_thread_unpark(std::function<void()> f) {
+  cfg_->on_thread_unpark = std::move(f);
+  return *this;
+}
 Builder& Builder::max_blocking_threads(std::size_t n) {
   if (n == 0) {
     throw std::invalid_argument("tokio: Builder::max_blocking_threads must be at least 1");
   }
-  cfg_.max_blocking_threads = n;
+  cfg_->max_blocking_threads = n;
   return *this;
 }
-
+Builder& Builder::thread_keep_alive(std::chrono::nanoseconds d) {
+  cfg_->thread_keep_alive = d;
+  return *this;
+}
 Builder& Builder::global_queue_interval(uint32_t ticks) {
   if (ticks == 0) {
     throw std::invalid_argument("tokio: Builder::global_queue_interval must be at least 1");
   }
-  cfg_.global_queue_interval = ticks;
+  cfg_->global_queue_interval = ticks;
   return *this;
 }
-
 Builder& Builder::event_interval(uint32_t ticks) {
   if (ticks == 0) throw std::invalid_argument("tokio: Builder::event_interval must be at least 1");
-  cfg_.event_interval = ticks;
+  cfg_->event_interval = ticks;
+  return *this;
+}
+Builder& Builder::enable_io() {
+  cfg_->enable_io = true;
+  return *this;
+}
+Builder& Builder::enable_time() {
+  cfg_->enable_time = true;
+  return *this;
+}
+Builder& Builder::enable_all() { return enable_io().enable_time(); }
+Builder& Builder::start_paused(bool paused) {
+  cfg_->start_paused = paused;
+  return *this;
+}
+Builder& Builder::max_io_events_per_tick(std::size_t n) {
+  cfg_->max_io_events_per_tick = n ? n : 1;
+  return *this;
+}
+Builder& Builder::disable_lifo_slot() {
+  cfg_->disable_lifo_slot = true;
+  return *this;
+}
+Builder& Builder::rng_seed(uint64_t seed) {
+  cfg_->rng_seed = seed;
   return *this;
 }
 
 Runtime Builder::build() {
-  if (cfg_.start_paused && !cfg_.enable_time) {
+  const detail::Config& cfg = *cfg_;
+  if (cfg.start_paused && !cfg.enable_time) {
     throw std::invalid_argument(
         "tokio: Builder::start_paused(true) needs the time driver: call enable_time() or "
         "enable_all()");
   }
-  if (cfg_.start_paused && cfg_.flavor == RuntimeFlavor::MultiThread) {
+  if (cfg.start_paused && cfg.flavor == RuntimeFlavor::MultiThread) {
     throw std::invalid_argument(
         "tokio: start_paused(true) is only supported on the current-thread runtime "
         "(Builder::new_current_thread())");
   }
-  if (cfg_.flavor == RuntimeFlavor::CurrentThread) {
-    return Runtime(detail::make_current_thread(cfg_));
+  if (cfg.flavor == RuntimeFlavor::CurrentThread) {
+    return Runtime(detail::make_current_thread(cfg));
   }
-  return Runtime(detail::make_multi_thread(cfg_));
+  return Runtime(detail::make_multi_thread(cfg));
 }
 
+// --- Runtime, Handle, EnterGuard ---------------------------------------------------------
 Runtime Runtime::create() { return Builder::new_multi_thread().enable_all().build(); }
 
 detail::HandleInner* Runtime::checked() const {
@@ -73,5 +156,17 @@ void Runtime::close(std::optional<std::chrono::nanoseconds> timeout) {
   h->shutdown(timeout);
   h->ref_dec();
 }
+
+Handle Handle::current() { return Handle(detail::current_handle_or_throw("Handle::current()")); }
+
+std::optional<Handle> Handle::try_current() noexcept {
+  if (detail::HandleInner* h = detail::tls.handle) return Handle(h);
+  return std::nullopt;
+}
+
+EnterGuard::EnterGuard(detail::HandleInner* h) noexcept : prev_(detail::tls.handle) {
+  detail::tls.handle = h;
+}
+EnterGuard::~EnterGuard() { detail::tls.handle = prev_; }
 
 }  // namespace tokio::runtime

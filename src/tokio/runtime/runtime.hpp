@@ -1,14 +1,19 @@
 #pragma once
 // runtime::Runtime, runtime::Handle and runtime::EnterGuard.
+//
+// spawn and spawn_blocking of Runtime and Handle are declared here and defined with the
+// rest of the task API (task/spawn.hpp): the public task layer sits above the runtime.
 
 #include <chrono>
+#include <cstdint>
 #include <optional>
 #include <utility>
 
-#include "tokio/runtime/detail/handle_inner.hpp"
-#include "tokio/runtime/metrics.hpp"
-#include "tokio/task/detail/spawn_impl.hpp"
+#include "tokio/core/detail/poll.hpp"
 #include "tokio/core/task.hpp"
+#include "tokio/runtime/detail/entry.hpp"
+#include "tokio/runtime/flavor.hpp"
+#include "tokio/runtime/metrics.hpp"
 
 namespace tokio::detail {
 
@@ -18,7 +23,7 @@ auto block_on_impl(HandleInner* h, A&& awaitable) {
   auto task = to_task(std::forward<A>(awaitable));
   PollSlot slot;
   set_starter(slot, task.handle());
-  h->block_on_slot(slot);
+  block_on_slot(h, slot);
   return task.handle().promise().take();
 }
 
@@ -26,18 +31,14 @@ auto block_on_impl(HandleInner* h, A&& awaitable) {
 
 namespace tokio::runtime {
 
-class Handle;
-
 // While alive, makes its runtime the calling thread's current one (so tokio::spawn and
 // Handle::current work from plain code). Guards must be destroyed in reverse order.
 class [[nodiscard]] EnterGuard {
  public:
-  explicit EnterGuard(detail::HandleInner* h) noexcept : prev_(detail::tls.handle) {
-    detail::tls.handle = h;
-  }
+  explicit EnterGuard(detail::HandleInner* h) noexcept;
   EnterGuard(const EnterGuard&) = delete;
   EnterGuard& operator=(const EnterGuard&) = delete;
-  ~EnterGuard() { detail::tls.handle = prev_; }
+  ~EnterGuard();
 
  private:
   detail::HandleInner* prev_;
@@ -52,7 +53,7 @@ struct Id {
 class Handle {
  public:
   explicit Handle(detail::HandleInner* h) noexcept : h_(h) {
-    if (h_) h_->ref_inc();
+    if (h_) detail::handle_ref_inc(h_);
   }
   Handle(const Handle& o) noexcept : Handle(o.h_) {}
   Handle(Handle&& o) noexcept : h_(std::exchange(o.h_, nullptr)) {}
@@ -61,25 +62,19 @@ class Handle {
     return *this;
   }
   ~Handle() {
-    if (h_) h_->ref_dec();
+    if (h_) detail::handle_ref_dec(h_);
   }
 
   // The runtime the calling thread is in. Throws std::logic_error outside a runtime.
-  static Handle current() { return Handle(detail::current_handle_or_throw("Handle::current()")); }
-  static std::optional<Handle> try_current() noexcept {
-    if (detail::HandleInner* h = detail::tls.handle) return Handle(h);
-    return std::nullopt;
-  }
+  static Handle current();
+  static std::optional<Handle> try_current() noexcept;
 
   // spawn(task), spawn(awaitable) or spawn(callable, args...); see tokio::spawn.
   template <class First, class... Rest>
-  auto spawn(First&& first, Rest&&... rest) const {
-    return detail::spawn_any_on(h_, std::forward<First>(first), std::forward<Rest>(rest)...);
-  }
-  template <class F>
-  auto spawn_blocking(F&& f) const {
-    return detail::spawn_blocking_on(h_, std::forward<F>(f));
-  }
+  auto spawn(First&& first, Rest&&... rest) const;
+  // spawn_blocking(f, args...); see task::spawn_blocking.
+  template <class F, class... Args>
+  auto spawn_blocking(F&& f, Args&&... args) const;
   // Runs the awaitable to completion on the calling thread. Must not be called from a
   // thread that is already driving a runtime.
   template <class A>
@@ -87,8 +82,8 @@ class Handle {
     return detail::block_on_impl(h_, std::forward<A>(awaitable));
   }
   EnterGuard enter() const noexcept { return EnterGuard(h_); }
-  RuntimeFlavor runtime_flavor() const noexcept { return h_->flavor(); }
-  Id id() const noexcept { return Id{h_->id}; }
+  RuntimeFlavor runtime_flavor() const noexcept { return detail::handle_flavor(h_); }
+  Id id() const noexcept { return Id{detail::handle_id(h_)}; }
   RuntimeMetrics metrics() const noexcept { return RuntimeMetrics(h_); }
 
   detail::HandleInner* inner() const noexcept { return h_; }
@@ -125,13 +120,9 @@ class Runtime {
     return detail::block_on_impl(checked(), std::forward<A>(awaitable));
   }
   template <class First, class... Rest>
-  auto spawn(First&& first, Rest&&... rest) {
-    return detail::spawn_any_on(checked(), std::forward<First>(first), std::forward<Rest>(rest)...);
-  }
-  template <class F>
-  auto spawn_blocking(F&& f) {
-    return detail::spawn_blocking_on(checked(), std::forward<F>(f));
-  }
+  auto spawn(First&& first, Rest&&... rest);
+  template <class F, class... Args>
+  auto spawn_blocking(F&& f, Args&&... args);
   Handle handle() const { return Handle(checked()); }
   EnterGuard enter() const { return EnterGuard(checked()); }
   RuntimeMetrics metrics() const { return RuntimeMetrics(checked()); }

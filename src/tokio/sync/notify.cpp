@@ -4,22 +4,22 @@ namespace tokio::sync {
 
 using detail::Wakeable;
 
-namespace {
+namespace sync_notify_impl {
 constexpr std::size_t state_of(std::size_t s) noexcept { return s & Notify::STATE_MASK; }
 constexpr std::size_t with_state(std::size_t s, std::size_t st) noexcept {
   return (s & ~Notify::STATE_MASK) | st;
 }
-}  // namespace
+}  // namespace (impl)
 
 // --- Notify ------------------------------------------------------------------------------
 
 void Notify::notify(uint32_t strategy) noexcept {
   std::size_t s = state_.load(std::memory_order_seq_cst);
   for (;;) {
-    if (state_of(s) != WAITING) {
+    if (sync_notify_impl::state_of(s) != WAITING) {
       // Store the permit (a permit already stored absorbs this one). The CAS, even when
       // the value does not change, detects a concurrent consumer of the stored permit.
-      if (state_.compare_exchange_weak(s, with_state(s, NOTIFIED), std::memory_order_seq_cst)) {
+      if (state_.compare_exchange_weak(s, sync_notify_impl::with_state(s, NOTIFIED), std::memory_order_seq_cst)) {
         return;
       }
       continue;
@@ -35,8 +35,8 @@ void Notify::notify(uint32_t strategy) noexcept {
 Wakeable* Notify::notify_locked(uint32_t strategy) noexcept {
   std::size_t s = state_.load(std::memory_order_seq_cst);
   for (;;) {
-    if (state_of(s) != WAITING) {
-      if (state_.compare_exchange_weak(s, with_state(s, NOTIFIED), std::memory_order_seq_cst)) {
+    if (sync_notify_impl::state_of(s) != WAITING) {
+      if (state_.compare_exchange_weak(s, sync_notify_impl::with_state(s, NOTIFIED), std::memory_order_seq_cst)) {
         return nullptr;
       }
       continue;
@@ -46,7 +46,7 @@ Wakeable* Notify::notify_locked(uint32_t strategy) noexcept {
     Wakeable* w = detail::take_waker(node->waker);
     node->notification.store(strategy, std::memory_order_release);  // node may go away now
     // While WAITING no lock-free transition applies, so a plain store is safe.
-    if (waiters_.empty()) state_.store(with_state(s, EMPTY), std::memory_order_seq_cst);
+    if (waiters_.empty()) state_.store(sync_notify_impl::with_state(s, EMPTY), std::memory_order_seq_cst);
     return w;
   }
 }
@@ -56,7 +56,7 @@ void Notify::notify_waiters() noexcept {
   // Notified queueing concurrently changes the state under the lock with a CAS, so one of
   // the two CASes fails and sees the other.
   std::size_t s = state_.load(std::memory_order_seq_cst);
-  while (state_of(s) != WAITING) {
+  while (sync_notify_impl::state_of(s) != WAITING) {
     if (state_.compare_exchange_weak(s, s + (std::size_t{1} << CALLS_SHIFT),
                                      std::memory_order_seq_cst)) {
       return;
@@ -64,7 +64,7 @@ void Notify::notify_waiters() noexcept {
   }
   lock_.lock();
   s = state_.load(std::memory_order_seq_cst);
-  if (state_of(s) != WAITING) {
+  if (sync_notify_impl::state_of(s) != WAITING) {
     // Nobody queued: only the call count moves (a stored permit stays).
     state_.fetch_add(std::size_t{1} << CALLS_SHIFT, std::memory_order_seq_cst);
     lock_.unlock();
@@ -73,7 +73,7 @@ void Notify::notify_waiters() noexcept {
   // Take the whole queue, so tasks that start waiting while we wake are not included.
   detail::WaitList local;
   local.splice_back(waiters_);
-  state_.store(with_state(s + (std::size_t{1} << CALLS_SHIFT), EMPTY), std::memory_order_seq_cst);
+  state_.store(sync_notify_impl::with_state(s + (std::size_t{1} << CALLS_SHIFT), EMPTY), std::memory_order_seq_cst);
   detail::WakeList wl;
   // A Notified destroyed while the lock is released for a batch unlinks itself from
   // `local` (the list is circular, so it needs no list head).
@@ -129,8 +129,8 @@ void Notified::release() noexcept {
     node_.unlink();
     detail::drop_waker(detail::take_waker(node_.waker));
     std::size_t s = n->state_.load(std::memory_order_seq_cst);
-    if (n->waiters_.empty() && state_of(s) == Notify::WAITING) {
-      n->state_.store(with_state(s, Notify::EMPTY), std::memory_order_seq_cst);
+    if (n->waiters_.empty() && sync_notify_impl::state_of(s) == Notify::WAITING) {
+      n->state_.store(sync_notify_impl::with_state(s, Notify::EMPTY), std::memory_order_seq_cst);
     }
     n->lock_.unlock();
     return;
@@ -174,8 +174,8 @@ bool Notified::poll_init(Wakeable* waker) noexcept {
       st_ = St::Done;
       return true;
     }
-    if (state_of(s) != Notify::NOTIFIED) break;
-    if (state.compare_exchange_weak(s, with_state(s, Notify::EMPTY), std::memory_order_seq_cst)) {
+    if (sync_notify_impl::state_of(s) != Notify::NOTIFIED) break;
+    if (state.compare_exchange_weak(s, sync_notify_impl::with_state(s, Notify::EMPTY), std::memory_order_seq_cst)) {
       st_ = St::Done;
       return true;
     }
@@ -187,16 +187,16 @@ bool Notified::poll_init(Wakeable* waker) noexcept {
       st_ = St::Done;
       return true;
     }
-    std::size_t st = state_of(s);
+    std::size_t st = sync_notify_impl::state_of(s);
     if (st == Notify::NOTIFIED) {
-      if (state.compare_exchange_weak(s, with_state(s, Notify::EMPTY), std::memory_order_seq_cst)) {
+      if (state.compare_exchange_weak(s, sync_notify_impl::with_state(s, Notify::EMPTY), std::memory_order_seq_cst)) {
         st_ = St::Done;
         return true;
       }
       continue;
     }
     if (st == Notify::EMPTY) {
-      if (!state.compare_exchange_weak(s, with_state(s, Notify::WAITING), std::memory_order_seq_cst)) {
+      if (!state.compare_exchange_weak(s, sync_notify_impl::with_state(s, Notify::WAITING), std::memory_order_seq_cst)) {
         continue;
       }
     }

@@ -1,17 +1,39 @@
 #pragma once
 // JoinHandle<T> (await a spawned task's output) and AbortHandle (cancel it from anywhere).
 
+#include <exception>
+#include <type_traits>
 #include <utility>
 
+#include "tokio/core/detail/outcome.hpp"
+#include "tokio/core/detail/poll.hpp"
 #include "tokio/core/result.hpp"
+#include "tokio/core/task.hpp"
 #include "tokio/runtime/detail/task_header.hpp"
 #include "tokio/task/join_error.hpp"
-#include "tokio/core/task.hpp"
 
 namespace tokio::detail {
-// Drops JOIN_INTEREST and the join waker. Returns true when the handle must drop the
-// output itself (the task already completed). The caller then calls task_drop_ref.
-bool task_join_release(TaskHeader* t) noexcept;
+
+// A completed task's output as JoinHandle and JoinSet hand it out: the value, or a
+// JoinError (the task threw, or was cancelled). The output is consumed.
+template <class T>
+Result<T, task::JoinError> take_join_result(TaskHeader* t) {
+  Outcome<T>* out = output_of<T>(t);
+  task::Id id{t->id};
+  if (out->state() == OutcomeState::Value) {
+    if constexpr (std::is_void_v<T>) {
+      out->take_value();
+      return {};
+    } else {
+      return Result<T, task::JoinError>(out->take_value());
+    }
+  }
+  if (std::exception_ptr e = out->take_exception()) {
+    return unexpected(task::JoinError::panic(id, std::move(e)));
+  }
+  return unexpected(task::JoinError::cancelled(id));
+}
+
 }  // namespace tokio::detail
 
 namespace tokio::task {
@@ -104,7 +126,7 @@ class JoinHandle {
     }
     auto await_resume() {
       h_.taken_ = true;
-      auto r = detail::output_of<T>(h_.t_)->take_result(Id{h_.t_->id});
+      auto r = detail::take_join_result<T>(h_.t_);
       if constexpr (Throwing) {
         if constexpr (std::is_void_v<T>) {
           if (!r) r.error().rethrow();

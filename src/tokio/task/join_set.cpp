@@ -1,39 +1,97 @@
+// The shared state of a task::JoinSet.
+//
+// Each member has an entry whose Wakeable is registered as its task's join waker. When the
+// task completes, the entry moves from the idle list to the notified list and the task
+// waiting in join_next() (if any) is woken, so join_next is O(1) whatever the set's size.
+// Destroying the set aborts every task still in it.
+//
+// Entry reference count (`refs`): one for membership in the set, one per join-waker clone
+// held by the task. The set's count (`refs_`): one for the JoinSet, one per entry. Both are
+// freed by whoever drops the last reference, so a task completing after its JoinSet is
+// gone is harmless.
+#include <atomic>
+#include <cstddef>
 #include <mutex>
+#include <utility>
+#include <vector>
 
+#include "tokio/core/detail/spin_lock.hpp"
+#include "tokio/runtime/detail/task_header.hpp"
 #include "tokio/task/join_set.hpp"
 
 namespace tokio::detail {
 
-namespace {
+struct JoinSetEntry {
+  enum class List : uint8_t { None, Idle, Notified };
+  Wakeable wakeable;  // offset 0: the task's join waker
+  std::atomic<uint32_t> refs{1};
+  JoinSetShared* set;
+  TaskHeader* task;  // the JoinHandle reference, owned by the entry
+  JoinSetEntry* prev = nullptr;
+  JoinSetEntry* next = nullptr;
+  List list = List::None;
+};
+
+class JoinSetShared {
+ public:
+  JoinSetShared() = default;
+  void ref_inc() noexcept { refs_.fetch_add(1, std::memory_order_relaxed); }
+  void ref_dec() noexcept {
+    if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
+  }
+
+  void insert(TaskHeader* t);
+  JoinSetEntry* pop_notified(Wakeable* waker);
+  std::size_t len() const;
+  void abort_all();
+  TaskHeader* take_one() noexcept;
+  void wake_entry(JoinSetEntry* e) noexcept;
+
+  static void entry_ref_dec(JoinSetEntry* e) noexcept;
+
+ private:
+  ~JoinSetShared();
+  void push_back(JoinSetEntry*& head, JoinSetEntry*& tail, JoinSetEntry* e) noexcept;
+  void unlink(JoinSetEntry*& head, JoinSetEntry*& tail, JoinSetEntry* e) noexcept;
+
+  std::atomic<std::size_t> refs_{1};
+  mutable SpinLock lock_;
+  JoinSetEntry* idle_head_ = nullptr;
+  JoinSetEntry* idle_tail_ = nullptr;
+  JoinSetEntry* notified_head_ = nullptr;
+  JoinSetEntry* notified_tail_ = nullptr;
+  std::size_t len_ = 0;
+  Wakeable* waiter_ = nullptr;  // cloned waker of the task in join_next
+};
+
+namespace task_join_set_impl {
 JoinSetEntry* entry_of(Wakeable* w) noexcept { return reinterpret_cast<JoinSetEntry*>(w); }
 void entry_clone(Wakeable* w) noexcept { entry_of(w)->refs.fetch_add(1, std::memory_order_relaxed); }
 void entry_drop(Wakeable* w) noexcept { JoinSetShared::entry_ref_dec(entry_of(w)); }
-}  // namespace
-
-void join_set_entry_wake_by_ref(Wakeable* w) noexcept {
+void entry_wake_by_ref(Wakeable* w) noexcept {
   JoinSetEntry* e = entry_of(w);
-  JoinSetShared* s = e->set;
+  e->set->wake_entry(e);
+}
+void entry_wake(Wakeable* w) noexcept {
+  entry_wake_by_ref(w);
+  entry_drop(w);
+}
+const WakeableVTable kEntryVTable{&entry_wake, &entry_wake_by_ref, &entry_clone, &entry_drop};
+}  // namespace task_join_set_impl
+
+void JoinSetShared::wake_entry(JoinSetEntry* e) noexcept {
   Wakeable* waiter = nullptr;
   {
-    std::lock_guard<SpinLock> g(s->lock_);
+    std::lock_guard<SpinLock> g(lock_);
     if (e->list == JoinSetEntry::List::Idle) {
-      s->unlink(s->idle_head_, s->idle_tail_, e);
-      s->push_back(s->notified_head_, s->notified_tail_, e);
+      unlink(idle_head_, idle_tail_, e);
+      push_back(notified_head_, notified_tail_, e);
       e->list = JoinSetEntry::List::Notified;
-      waiter = std::exchange(s->waiter_, nullptr);
+      waiter = std::exchange(waiter_, nullptr);
     }
   }
   if (waiter) waiter->vtable->wake(waiter);
 }
-
-namespace {
-void entry_wake(Wakeable* w) noexcept {
-  join_set_entry_wake_by_ref(w);
-  entry_drop(w);
-}
-const WakeableVTable kEntryVTable{&entry_wake, &join_set_entry_wake_by_ref, &entry_clone,
-                                  &entry_drop};
-}  // namespace
 
 void JoinSetShared::entry_ref_dec(JoinSetEntry* e) noexcept {
   if (e->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) {
@@ -65,7 +123,7 @@ void JoinSetShared::unlink(JoinSetEntry*& head, JoinSetEntry*& tail, JoinSetEntr
 
 void JoinSetShared::insert(TaskHeader* t) {
   auto* e = new JoinSetEntry();
-  e->wakeable.vtable = &kEntryVTable;
+  e->wakeable.vtable = &task_join_set_impl::kEntryVTable;
   e->set = this;
   e->task = t;
   ref_inc();  // the entry's reference on the set
@@ -77,7 +135,7 @@ void JoinSetShared::insert(TaskHeader* t) {
   }
   // Register the entry as the task's join waker; a task that already finished goes
   // straight to the notified list.
-  if (task_join_poll_waker(t, &e->wakeable)) join_set_entry_wake_by_ref(&e->wakeable);
+  if (task_join_poll_waker(t, &e->wakeable)) wake_entry(e);
 }
 
 JoinSetEntry* JoinSetShared::pop_notified(Wakeable* waker) {
@@ -101,8 +159,6 @@ JoinSetEntry* JoinSetShared::pop_notified(Wakeable* waker) {
   return e;
 }
 
-void JoinSetShared::finish_entry(JoinSetEntry* e) noexcept { entry_ref_dec(e); }
-
 std::size_t JoinSetShared::len() const {
   std::lock_guard<SpinLock> g(lock_);
   return len_;
@@ -123,26 +179,34 @@ void JoinSetShared::abort_all() {
   }
 }
 
-std::vector<TaskHeader*> JoinSetShared::take_all() {
-  std::vector<JoinSetEntry*> entries;
+TaskHeader* JoinSetShared::take_one() noexcept {
+  JoinSetEntry* e;
   {
     std::lock_guard<SpinLock> g(lock_);
-    for (JoinSetEntry** head : {&idle_head_, &notified_head_}) {
-      for (JoinSetEntry* e = *head; e; e = e->next) {
-        e->list = JoinSetEntry::List::None;
-        entries.push_back(e);
-      }
-    }
-    idle_head_ = idle_tail_ = notified_head_ = notified_tail_ = nullptr;
-    len_ = 0;
+    JoinSetEntry*& head = idle_head_ ? idle_head_ : notified_head_;
+    e = head;
+    if (!e) return nullptr;
+    if (e->list == JoinSetEntry::List::Idle) unlink(idle_head_, idle_tail_, e);
+    else unlink(notified_head_, notified_tail_, e);
+    e->list = JoinSetEntry::List::None;
+    --len_;
   }
-  std::vector<TaskHeader*> tasks;
-  tasks.reserve(entries.size());
-  for (JoinSetEntry* e : entries) {
-    tasks.push_back(e->task);
-    entry_ref_dec(e);
-  }
-  return tasks;
+  TaskHeader* t = e->task;
+  entry_ref_dec(e);
+  return t;
 }
+
+// --- the functions task/join_set.hpp declares --------------------------------------------
+JoinSetShared* join_set_create() { return new JoinSetShared(); }
+void join_set_release(JoinSetShared* s) noexcept { s->ref_dec(); }
+void join_set_insert(JoinSetShared* s, TaskHeader* t) { s->insert(t); }
+JoinSetEntry* join_set_pop_notified(JoinSetShared* s, Wakeable* waker) {
+  return s->pop_notified(waker);
+}
+TaskHeader* join_set_entry_task(const JoinSetEntry* e) noexcept { return e->task; }
+void join_set_finish_entry(JoinSetEntry* e) noexcept { JoinSetShared::entry_ref_dec(e); }
+std::size_t join_set_len(const JoinSetShared* s) { return s->len(); }
+void join_set_abort_all(JoinSetShared* s) { s->abort_all(); }
+TaskHeader* join_set_take_one(JoinSetShared* s) noexcept { return s->take_one(); }
 
 }  // namespace tokio::detail

@@ -10,76 +10,43 @@
 // held by the task. The entries and the shared lists are freed by whoever drops the last
 // reference, so a task completing after its JoinSet is gone is harmless.
 
-#include <atomic>
 #include <cstddef>
-#include <mutex>
 #include <optional>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
-#include "tokio/core/result.hpp"
-#include "tokio/core/detail/sync_primitives.hpp"
-#include "tokio/runtime/detail/handle_inner.hpp"
-#include "tokio/runtime/runtime.hpp"
-#include "tokio/task/detail/spawn_impl.hpp"
-#include "tokio/runtime/detail/task_header.hpp"
-#include "tokio/task/join_handle.hpp"
 #include "tokio/core/detail/poll.hpp"
+#include "tokio/core/result.hpp"
+#include "tokio/core/task.hpp"
+#include "tokio/runtime/detail/task_header.hpp"
+#include "tokio/runtime/runtime.hpp"
+#include "tokio/task/join_handle.hpp"
 #include "tokio/task/spawn.hpp"
 
 namespace tokio::detail {
 
+// The set's shared state and its entries live in task/join_set.cpp.
 class JoinSetShared;
+struct JoinSetEntry;
 
-struct JoinSetEntry {
-  enum class List : uint8_t { None, Idle, Notified };
-  Wakeable wakeable;  // offset 0: the task's join waker
-  std::atomic<uint32_t> refs{1};
-  JoinSetShared* set;
-  TaskHeader* task;  // the JoinHandle reference, owned by the entry
-  JoinSetEntry* prev = nullptr;
-  JoinSetEntry* next = nullptr;
-  List list = List::None;
-};
-
-class JoinSetShared {
- public:
-  JoinSetShared() = default;
-  void ref_inc() noexcept { refs_.fetch_add(1, std::memory_order_relaxed); }
-  void ref_dec() noexcept {
-    if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
-  }
-
-  // Adds a spawned task (taking over its JoinHandle reference).
-  void insert(TaskHeader* t);
-  // Pops a completed member (the entry's task reference passes to the caller, who must
-  // read the output and then call finish_entry). Returns null when none is ready; then,
-  // with `waker`, registers it to be woken by the next completion.
-  JoinSetEntry* pop_notified(Wakeable* waker);
-  // The caller is done with a popped entry (it keeps the task reference).
-  void finish_entry(JoinSetEntry* e) noexcept;
-  std::size_t len() const;
-  void abort_all();
-  // Removes every entry; returns their tasks (each with the JoinHandle reference).
-  std::vector<TaskHeader*> take_all();
-
-  static void entry_ref_dec(JoinSetEntry* e) noexcept;
-
- private:
-  friend void join_set_entry_wake_by_ref(Wakeable*) noexcept;
-  ~JoinSetShared();
-  void push_back(JoinSetEntry*& head, JoinSetEntry*& tail, JoinSetEntry* e) noexcept;
-  void unlink(JoinSetEntry*& head, JoinSetEntry*& tail, JoinSetEntry* e) noexcept;
-
-  std::atomic<std::size_t> refs_{1};
-  mutable SpinLock lock_;
-  JoinSetEntry* idle_head_ = nullptr;
-  JoinSetEntry* idle_tail_ = nullptr;
-  JoinSetEntry* notified_head_ = nullptr;
-  JoinSetEntry* notified_tail_ = nullptr;
-  std::size_t len_ = 0;
-  Wakeable* waiter_ = nullptr;  // cloned waker of the task in join_next
-};
+JoinSetShared* join_set_create();
+// Drops the JoinSet's reference (entries still held by tasks keep the state alive).
+void join_set_release(JoinSetShared* s) noexcept;
+// Adds a spawned task (taking over its JoinHandle reference).
+void join_set_insert(JoinSetShared* s, TaskHeader* t);
+// Pops a completed member (the entry's task reference passes to the caller, who reads the
+// output and then calls join_set_finish_entry). Returns null when none is ready; then,
+// with `waker`, registers it to be woken by the next completion.
+JoinSetEntry* join_set_pop_notified(JoinSetShared* s, Wakeable* waker);
+TaskHeader* join_set_entry_task(const JoinSetEntry* e) noexcept;
+// The caller is done with a popped entry (it keeps the task reference).
+void join_set_finish_entry(JoinSetEntry* e) noexcept;
+std::size_t join_set_len(const JoinSetShared* s);
+void join_set_abort_all(JoinSetShared* s);
+// Removes one member, finished or not, without aborting it; returns its task (with the
+// JoinHandle reference), or null when the set is empty.
+TaskHeader* join_set_take_one(JoinSetShared* s) noexcept;
 
 }  // namespace tokio::detail
 
@@ -88,7 +55,7 @@ namespace tokio::task {
 template <class T>
 class JoinSet {
  public:
-  JoinSet() : shared_(new detail::JoinSetShared()) {}
+  JoinSet() : shared_(detail::join_set_create()) {}
   JoinSet(JoinSet&& o) noexcept : shared_(std::exchange(o.shared_, nullptr)) {}
   JoinSet& operator=(JoinSet&& o) noexcept {
     if (this != &o) {
@@ -118,11 +85,11 @@ class JoinSet {
   AbortHandle add(JoinHandle<T>&& h) {
     detail::TaskHeader* t = release_handle(h);
     AbortHandle ah(t);
-    shared_->insert(t);
+    detail::join_set_insert(shared_, t);
     return ah;
   }
 
-  std::size_t len() const { return shared_ ? shared_->len() : 0; }
+  std::size_t len() const { return shared_ ? detail::join_set_len(shared_) : 0; }
   bool is_empty() const { return len() == 0; }
 
   // Awaits the next task to finish: nullopt when the set is empty, otherwise its value or
@@ -132,17 +99,17 @@ class JoinSet {
     explicit JoinNext(detail::JoinSetShared* s) : s_(s) {}
     bool poll(Context& cx) noexcept {
       if (!detail::coop_poll_proceed(cx)) return false;
-      if (s_->len() == 0) return true;
-      e_ = s_->pop_notified(cx.raw_waker());
+      if (detail::join_set_len(s_) == 0) return true;
+      e_ = detail::join_set_pop_notified(s_, cx.raw_waker());
       return e_ != nullptr;
     }
     std::optional<Result<T, JoinError>> await_resume() {
       if (!e_) return std::nullopt;
-      return take(s_, std::exchange(e_, nullptr));
+      return take(std::exchange(e_, nullptr));
     }
     ~JoinNext() {
       // Unreachable in practice: a ready poll resumes the awaiter in the same step.
-      if (e_) (void)take(s_, e_);
+      if (e_) (void)take(e_);
     }
 
    private:
@@ -153,17 +120,19 @@ class JoinSet {
 
   // A finished task's result if one is ready now.
   std::optional<Result<T, JoinError>> try_join_next() {
-    if (detail::JoinSetEntry* e = checked()->pop_notified(nullptr)) return take(shared_, e);
+    if (detail::JoinSetEntry* e = detail::join_set_pop_notified(checked(), nullptr)) {
+      return take(e);
+    }
     return std::nullopt;
   }
 
   void abort_all() {
-    if (shared_) shared_->abort_all();
+    if (shared_) detail::join_set_abort_all(shared_);
   }
   // Removes every task from the set without aborting them.
   void detach_all() {
     if (!shared_) return;
-    for (detail::TaskHeader* t : shared_->take_all()) drop_handle(t);
+    while (detail::TaskHeader* t = detail::join_set_take_one(shared_)) drop_handle(t);
   }
   // Aborts every task and waits until all have finished.
   Task<void> shutdown() {
@@ -212,18 +181,18 @@ class JoinSet {
     if (detail::task_join_release(t)) detail::output_of<T>(t)->clear();
     detail::task_drop_ref(t);
   }
-  static Result<T, JoinError> take(detail::JoinSetShared* s, detail::JoinSetEntry* e) {
-    detail::TaskHeader* t = e->task;
-    auto r = detail::output_of<T>(t)->take_result(Id{t->id});
-    s->finish_entry(e);
+  static Result<T, JoinError> take(detail::JoinSetEntry* e) {
+    detail::TaskHeader* t = detail::join_set_entry_task(e);
+    auto r = detail::take_join_result<T>(t);
+    detail::join_set_finish_entry(e);
     drop_handle(t);
     return r;
   }
   void close() noexcept {
     if (!shared_) return;
-    shared_->abort_all();
-    for (detail::TaskHeader* t : shared_->take_all()) drop_handle(t);
-    std::exchange(shared_, nullptr)->ref_dec();
+    detail::join_set_abort_all(shared_);
+    while (detail::TaskHeader* t = detail::join_set_take_one(shared_)) drop_handle(t);
+    detail::join_set_release(std::exchange(shared_, nullptr));
   }
 
   detail::JoinSetShared* shared_;

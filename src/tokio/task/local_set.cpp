@@ -1,14 +1,55 @@
+// The scheduler of a task::LocalSet.
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <mutex>
+#include <pthread.h>
 
+#include "tokio/core/detail/ring.hpp"
+#include "tokio/runtime/detail/inject.hpp"
+#include "tokio/runtime/detail/owned_tasks.hpp"
+#include "tokio/runtime/detail/task_header.hpp"
 #include "tokio/task/local_set.hpp"
 
 namespace tokio::detail {
 
-namespace {
+class LocalSetShared final : public RefCounted, public Scheduler {
+ public:
+  LocalSetShared();
+
+  void schedule(TaskHeader* t, bool yield) noexcept override;
+  void on_complete(TaskHeader* t) noexcept override { owned_.remove(t); }
+  void on_dealloc(uint64_t id) noexcept override { owned_.on_dealloc(id); }
+
+  void spawn(TaskHeader* t) noexcept;
+  // Runs up to one tick of local tasks; returns true when more are ready.
+  bool tick();
+  // Records cx's waker as the one to wake for remote wake-ups.
+  void register_waker(Wakeable* w);
+  void check_owner(const char* what) const;
+  bool is_idle() const noexcept { return owned_.is_empty(); }
+  std::size_t len() const noexcept { return owned_.alive(); }
+  void shutdown() noexcept;
+
+ private:
+  ~LocalSetShared() override;
+  TaskHeader* next_task() noexcept;
+  bool on_owner_thread() const noexcept { return pthread_equal(owner_, pthread_self()); }
+
+  pthread_t owner_;
+  PtrRing<TaskHeader> local_{64};  // owner thread only
+  bool closed_ = false;            // owner thread only: set by shutdown()
+  Inject remote_;
+  OwnedTasks owned_;
+  std::mutex waker_mu_;
+  Wakeable* waker_ = nullptr;
+  uint32_t tick_ = 0;
+};
+
+namespace task_local_set_impl {
 constexpr uint32_t kLocalMaxTasksPerTick = 61;
 constexpr uint32_t kLocalRemoteFirstInterval = 31;
-}  // namespace
+}  // namespace (impl)
 
 LocalSetShared::LocalSetShared() : owner_(pthread_self()), owned_(this, 1) {}
 
@@ -66,7 +107,7 @@ void LocalSetShared::check_owner(const char* what) const {
 }
 
 TaskHeader* LocalSetShared::next_task() noexcept {
-  if (tick_ % kLocalRemoteFirstInterval == 0) {
+  if (tick_ % task_local_set_impl::kLocalRemoteFirstInterval == 0) {
     if (TaskHeader* t = remote_.pop()) return t;
     return local_.pop_front();
   }
@@ -75,7 +116,7 @@ TaskHeader* LocalSetShared::next_task() noexcept {
 }
 
 bool LocalSetShared::tick() {
-  for (uint32_t i = 0; i < kLocalMaxTasksPerTick; ++i) {
+  for (uint32_t i = 0; i < task_local_set_impl::kLocalMaxTasksPerTick; ++i) {
     ++tick_;
     TaskHeader* t = next_task();
     if (!t) return false;
@@ -97,5 +138,19 @@ void LocalSetShared::shutdown() noexcept {
   }
   remote_.close_and_drain([](TaskHeader* t) { task_drop_ref(t); });
 }
+
+// --- the functions task/local_set.hpp declares -------------------------------------------
+LocalSetShared* local_set_create() { return new LocalSetShared(); }
+void local_set_ref_inc(LocalSetShared* s) noexcept { s->ref_inc(); }
+void local_set_ref_dec(LocalSetShared* s) noexcept { s->ref_dec(); }
+void local_set_shutdown(LocalSetShared* s) noexcept { s->shutdown(); }
+void local_set_spawn(LocalSetShared* s, TaskHeader* t) noexcept { s->spawn(t); }
+std::size_t local_set_len(const LocalSetShared* s) noexcept { return s->len(); }
+bool local_set_is_idle(const LocalSetShared* s) noexcept { return s->is_idle(); }
+void local_set_poll_begin(LocalSetShared* s, Wakeable* waker, const char* what) {
+  s->check_owner(what);
+  s->register_waker(waker);
+}
+bool local_set_tick(LocalSetShared* s) { return s->tick(); }
 
 }  // namespace tokio::detail

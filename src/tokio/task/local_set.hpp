@@ -9,81 +9,65 @@
 // to a plain local queue; woken from another thread they go to a locked remote queue and
 // wake the driving task. Destroying the set cancels its unfinished tasks.
 
-#include <cstdint>
-#include <mutex>
-#include <pthread.h>
+#include <cstddef>
+#include <type_traits>
 #include <utility>
 
-#include "tokio/core/detail/ring.hpp"
-#include "tokio/runtime/detail/inject.hpp"
-#include "tokio/runtime/detail/owned_tasks.hpp"
 #include "tokio/core/detail/branch.hpp"
-#include "tokio/task/join_handle.hpp"
-#include "tokio/task/spawn.hpp"
+#include "tokio/core/detail/poll.hpp"
+#include "tokio/core/detail/thread_context.hpp"
 #include "tokio/core/task.hpp"
+#include "tokio/runtime/detail/task_cell.hpp"
+#include "tokio/task/join_handle.hpp"
 
 namespace tokio::detail {
 
-class LocalSetShared final : public RefCounted, public Scheduler {
- public:
-  LocalSetShared();
+// The set's shared state (a scheduler of its own, task/local_set.cpp).
+class LocalSetShared;
 
-  void schedule(TaskHeader* t, bool yield) noexcept override;
-  void on_complete(TaskHeader* t) noexcept override { owned_.remove(t); }
-  void on_dealloc(uint64_t id) noexcept override { owned_.on_dealloc(id); }
+LocalSetShared* local_set_create();
+void local_set_ref_inc(LocalSetShared* s) noexcept;
+void local_set_ref_dec(LocalSetShared* s) noexcept;
+// The LocalSet object is going away: cancels the unfinished tasks.
+void local_set_shutdown(LocalSetShared* s) noexcept;
+// Binds a new task cell to the set and schedules it (or cancels it: set shut down).
+void local_set_spawn(LocalSetShared* s, TaskHeader* t) noexcept;
+std::size_t local_set_len(const LocalSetShared* s) noexcept;
+bool local_set_is_idle(const LocalSetShared* s) noexcept;
+// Start of a poll of a set's driver (run_until or co_await local): checks the thread (a
+// clear abort naming `what` on another one) and registers `waker` for remote wake-ups.
+void local_set_poll_begin(LocalSetShared* s, Wakeable* waker, const char* what);
+// Runs up to one tick of local tasks; returns true when more are ready.
+bool local_set_tick(LocalSetShared* s);
 
-  void spawn(TaskHeader* t) noexcept;
-  // Runs up to one tick of local tasks; returns true when more are ready.
-  bool tick();
-  // Records cx's waker as the one to wake for remote wake-ups.
-  void register_waker(Wakeable* w);
-  void check_owner(const char* what) const;
-  bool is_idle() const noexcept { return owned_.is_empty(); }
-  std::size_t len() const noexcept { return owned_.alive(); }
-  void shutdown() noexcept;
-
- private:
-  ~LocalSetShared() override;
-  TaskHeader* next_task() noexcept;
-  bool on_owner_thread() const noexcept { return pthread_equal(owner_, pthread_self()); }
-
-  pthread_t owner_;
-  PtrRing<TaskHeader> local_{64};  // owner thread only
-  bool closed_ = false;            // owner thread only: set by shutdown()
-  Inject remote_;
-  OwnedTasks owned_;
-  std::mutex waker_mu_;
-  Wakeable* waker_ = nullptr;
-  uint32_t tick_ = 0;
-};
-
-// Enters the LocalSet context for the duration of a poll.
+// Enters the LocalSet context for a scope.
 struct LocalSetEnter {
   LocalSetShared* prev;
   explicit LocalSetEnter(LocalSetShared* s) noexcept : prev(tls.local_set) { tls.local_set = s; }
   ~LocalSetEnter() { tls.local_set = prev; }
+  LocalSetEnter(const LocalSetEnter&) = delete;
+  LocalSetEnter& operator=(const LocalSetEnter&) = delete;
 };
 
 template <class T>
 class RunUntil : public Leaf<RunUntil<T>> {
  public:
-  RunUntil(LocalSetShared* s, Task<T> t) : s_(s), branch_(std::move(t)) { s_->ref_inc(); }
+  RunUntil(LocalSetShared* s, Task<T> t) : s_(s), branch_(std::move(t)) { local_set_ref_inc(s_); }
   RunUntil(RunUntil&& o) noexcept
       : Leaf<RunUntil<T>>(o), s_(std::exchange(o.s_, nullptr)), branch_(std::move(o.branch_)) {}
   ~RunUntil() {
     if (s_) {
       LocalSetEnter enter(s_);
       branch_.cancel();
-      s_->ref_dec();
+      local_set_ref_dec(s_);
     }
   }
 
   bool poll(task::Context& cx) noexcept {
-    s_->check_owner("LocalSet::run_until");
+    local_set_poll_begin(s_, cx.raw_waker(), "LocalSet::run_until");
     LocalSetEnter enter(s_);
-    s_->register_waker(cx.raw_waker());
     if (branch_.step(cx)) return true;
-    if (s_->tick()) cx.wake_by_ref();
+    if (local_set_tick(s_)) cx.wake_by_ref();
     return false;
   }
   T await_resume() { return branch_.take(); }
@@ -93,20 +77,29 @@ class RunUntil : public Leaf<RunUntil<T>> {
   Branch<T> branch_;
 };
 
+// Spawns any tokio awaitable, or callable(args...), onto the set (see make_spawn_task).
+template <class First, class... Rest>
+auto spawn_local_on(LocalSetShared* s, First&& first, Rest&&... rest) {
+  auto task = make_spawn_task(std::forward<First>(first), std::forward<Rest>(rest)...);
+  using T = typename decltype(task)::value_type;
+  TaskHeader* t = make_task_cell(std::move(task));
+  local_set_spawn(s, t);
+  return task::JoinHandle<T>(t);
+}
+
 // Drives the set until every local task has finished.
 class RunAll : public Leaf<RunAll> {
  public:
-  explicit RunAll(LocalSetShared* s) : s_(s) { s_->ref_inc(); }
+  explicit RunAll(LocalSetShared* s) : s_(s) { local_set_ref_inc(s_); }
   RunAll(RunAll&& o) noexcept : Leaf<RunAll>(o), s_(std::exchange(o.s_, nullptr)) {}
   ~RunAll() {
-    if (s_) s_->ref_dec();
+    if (s_) local_set_ref_dec(s_);
   }
   bool poll(task::Context& cx) noexcept {
-    s_->check_owner("LocalSet");
+    local_set_poll_begin(s_, cx.raw_waker(), "LocalSet");
     LocalSetEnter enter(s_);
-    s_->register_waker(cx.raw_waker());
-    if (s_->tick()) cx.wake_by_ref();
-    return s_->is_idle();
+    if (local_set_tick(s_)) cx.wake_by_ref();
+    return local_set_is_idle(s_);
   }
   void await_resume() const noexcept {}
 
@@ -120,22 +113,18 @@ namespace tokio::task {
 
 class LocalSet {
  public:
-  LocalSet() : s_(new detail::LocalSetShared()) {}
+  LocalSet() : s_(detail::local_set_create()) {}
   LocalSet(const LocalSet&) = delete;
   LocalSet& operator=(const LocalSet&) = delete;
   ~LocalSet() {
-    s_->shutdown();
-    s_->ref_dec();
+    detail::local_set_shutdown(s_);
+    detail::local_set_ref_dec(s_);
   }
 
   // Spawns a task that will only ever run on this set's thread.
   template <class First, class... Rest>
   auto spawn_local(First&& first, Rest&&... rest) {
-    auto task = to_task_any(std::forward<First>(first), std::forward<Rest>(rest)...);
-    using T = typename decltype(task)::value_type;
-    detail::TaskHeader* t = detail::make_task_cell(std::move(task));
-    s_->spawn(t);
-    return JoinHandle<T>(t);
+    return detail::spawn_local_on(s_, std::forward<First>(first), std::forward<Rest>(rest)...);
   }
 
   // Awaitable: runs `operand` and, meanwhile, this set's tasks.
@@ -154,19 +143,10 @@ class LocalSet {
   detail::RunAll operator co_await() & { return detail::RunAll(s_); }
   using tokio_awaitable = void;
 
-  std::size_t len() const noexcept { return s_->len(); }
-  bool is_empty() const noexcept { return s_->is_idle(); }
+  std::size_t len() const noexcept { return detail::local_set_len(s_); }
+  bool is_empty() const noexcept { return detail::local_set_is_idle(s_); }
 
  private:
-  template <class First, class... Rest>
-  static auto to_task_any(First&& first, Rest&&... rest) {
-    if constexpr (sizeof...(Rest) == 0 && detail::TokioAwaitable<First>) {
-      return detail::to_task(std::forward<First>(first));
-    } else {
-      return detail::invoke_owned(std::decay_t<First>(std::forward<First>(first)),
-                                  std::decay_t<Rest>(std::forward<Rest>(rest))...);
-    }
-  }
   detail::LocalSetShared* s_;
 };
 
@@ -180,18 +160,7 @@ auto spawn_local(First&& first, Rest&&... rest) {
         "spawn_local called outside a LocalSet: run the caller inside "
         "LocalSet::run_until (or use LocalSet::spawn_local)");
   }
-  auto task = [&] {
-    if constexpr (sizeof...(Rest) == 0 && detail::TokioAwaitable<First>) {
-      return detail::to_task(std::forward<First>(first));
-    } else {
-      return detail::invoke_owned(std::decay_t<First>(std::forward<First>(first)),
-                                  std::decay_t<Rest>(std::forward<Rest>(rest))...);
-    }
-  }();
-  using T = typename decltype(task)::value_type;
-  detail::TaskHeader* t = detail::make_task_cell(std::move(task));
-  s->spawn(t);
-  return JoinHandle<T>(t);
+  return detail::spawn_local_on(s, std::forward<First>(first), std::forward<Rest>(rest)...);
 }
 
 }  // namespace tokio::task

@@ -6,10 +6,26 @@
 #include <type_traits>
 #include <utility>
 
-#include "tokio/runtime/detail/handle_inner.hpp"
+#include "tokio/core/detail/poll.hpp"
+#include "tokio/core/detail/thread_context.hpp"
+#include "tokio/runtime/detail/entry.hpp"
+#include "tokio/runtime/detail/task_header.hpp"
+#include "tokio/runtime/runtime.hpp"
 #include "tokio/task/detail/spawn_impl.hpp"
 #include "tokio/task/join_handle.hpp"
-#include "tokio/core/detail/poll.hpp"
+
+namespace tokio::detail {
+
+// block_in_place's region (task/spawn.cpp): on a multi-thread worker, hands the worker's
+// core to a new thread and lifts the coop budget until exit; elsewhere does nothing.
+struct BlockInPlace {
+  HandleInner* handle;  // null when nothing was entered
+  int32_t budget;
+};
+BlockInPlace block_in_place_enter();
+void block_in_place_exit(BlockInPlace s) noexcept;
+
+}  // namespace tokio::detail
 
 namespace tokio {
 
@@ -29,13 +45,14 @@ namespace task {
 
 using tokio::spawn;
 
-// Runs a blocking closure on the runtime's blocking pool. The JoinHandle yields its result
-// (or rethrows what it threw). Once started it cannot be aborted; a closure still queued
-// when the runtime shuts down is cancelled.
-template <class F>
-auto spawn_blocking(F&& f) {
+// Runs a blocking closure on the runtime's blocking pool: spawn_blocking(f) or
+// spawn_blocking(f, args...) (f is called with decayed copies of args, moved in). The
+// JoinHandle yields its result (or rethrows what it threw). Once started it cannot be
+// aborted; a closure still queued when the runtime shuts down is cancelled.
+template <class F, class... Args>
+auto spawn_blocking(F&& f, Args&&... args) {
   return detail::spawn_blocking_on(detail::current_handle_or_throw("task::spawn_blocking"),
-                                   std::forward<F>(f));
+                                   std::forward<F>(f), std::forward<Args>(args)...);
 }
 
 // Runs blocking code on the current worker thread after handing the worker's other tasks
@@ -43,29 +60,11 @@ auto spawn_blocking(F&& f) {
 // std::logic_error on a current-thread runtime); outside any runtime it just calls f.
 template <class F>
 decltype(auto) block_in_place(F&& f) {
-  detail::HandleInner* h = detail::tls.handle;
-  if (h && h->on_worker_thread()) {
-    if (h->flavor() == runtime::RuntimeFlavor::CurrentThread) {
-      detail::throw_misuse(
-          "block_in_place can only be used on the multi-thread runtime; use spawn_blocking "
-          "on a current-thread runtime");
-    }
-    struct Region {
-      detail::HandleInner* h;
-      int32_t budget;
-      explicit Region(detail::HandleInner* hh) : h(hh), budget(detail::tls.budget) {
-        h->block_in_place_begin();
-        ++detail::tls.blocking_region;
-        detail::tls.budget = -1;
-      }
-      ~Region() {
-        --detail::tls.blocking_region;
-        detail::tls.budget = budget;
-        h->block_in_place_end();
-      }
-    } region(h);
-    return std::forward<F>(f)();
-  }
+  struct Region {
+    detail::BlockInPlace state;
+    Region() : state(detail::block_in_place_enter()) {}
+    ~Region() { detail::block_in_place_exit(state); }
+  } region;
   return std::forward<F>(f)();
 }
 
@@ -111,3 +110,25 @@ inline std::optional<Id> try_id() noexcept {
 
 }  // namespace task
 }  // namespace tokio
+
+// --- the spawn members of Runtime and Handle (declared in runtime/runtime.hpp) -----------
+namespace tokio::runtime {
+
+template <class First, class... Rest>
+auto Handle::spawn(First&& first, Rest&&... rest) const {
+  return detail::spawn_any_on(h_, std::forward<First>(first), std::forward<Rest>(rest)...);
+}
+template <class F, class... Args>
+auto Handle::spawn_blocking(F&& f, Args&&... args) const {
+  return detail::spawn_blocking_on(h_, std::forward<F>(f), std::forward<Args>(args)...);
+}
+template <class First, class... Rest>
+auto Runtime::spawn(First&& first, Rest&&... rest) {
+  return detail::spawn_any_on(checked(), std::forward<First>(first), std::forward<Rest>(rest)...);
+}
+template <class F, class... Args>
+auto Runtime::spawn_blocking(F&& f, Args&&... args) {
+  return detail::spawn_blocking_on(checked(), std::forward<F>(f), std::forward<Args>(args)...);
+}
+
+}  // namespace tokio::runtime

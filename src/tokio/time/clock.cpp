@@ -1,13 +1,16 @@
 #include <stdexcept>
 #include <string>
 
+#include "tokio/core/detail/thread_context.hpp"
+#include "tokio/runtime/detail/handle_inner.hpp"
 #include "tokio/task/spawn.hpp"
 #include "tokio/time/clock.hpp"
+#include "tokio/time/detail/clock.hpp"
 #include "tokio/time/detail/driver.hpp"
 
 namespace tokio::detail {
 
-namespace {
+namespace time_clock_impl {
 int64_t steady_now_ns() noexcept {
   return time::Instant(time::Instant::clock::now()).nanos();
 }
@@ -23,10 +26,10 @@ Clock& current_clock(const char* what) {
   TimeDriver* d = current_time_driver(what);
   return d->clock();
 }
-}  // namespace
+}  // namespace time_clock_impl
 
 Clock::Clock(bool start_paused) {
-  base_ns_ = unfrozen_ns_ = steady_now_ns();
+  base_ns_ = unfrozen_ns_ = time_clock_impl::steady_now_ns();
   if (start_paused) {
     paused_.store(true, std::memory_order_relaxed);
     ever_paused_.store(true, std::memory_order_release);
@@ -37,7 +40,7 @@ Clock::Clock(bool start_paused) {
 time::Instant Clock::now_locked() const noexcept {
   std::lock_guard<std::mutex> g(mu_);
   if (paused_.load(std::memory_order_relaxed)) return time::Instant::from_ns(base_ns_);
-  return time::Instant::from_ns(base_ns_ + (steady_now_ns() - unfrozen_ns_));
+  return time::Instant::from_ns(base_ns_ + (time_clock_impl::steady_now_ns() - unfrozen_ns_));
 }
 
 void Clock::pause() {
@@ -45,7 +48,7 @@ void Clock::pause() {
   if (paused_.load(std::memory_order_relaxed)) {
     throw std::logic_error("tokio: time::pause() called while time is already paused");
   }
-  base_ns_ += steady_now_ns() - unfrozen_ns_;
+  base_ns_ += time_clock_impl::steady_now_ns() - unfrozen_ns_;
   paused_.store(true, std::memory_order_release);
   ever_paused_.store(true, std::memory_order_release);
   g_clock_ever_paused.store(true, std::memory_order_release);
@@ -56,7 +59,7 @@ void Clock::resume() {
   if (!paused_.load(std::memory_order_relaxed)) {
     throw std::logic_error("tokio: time::resume() called while time is not paused");
   }
-  unfrozen_ns_ = steady_now_ns();
+  unfrozen_ns_ = time_clock_impl::steady_now_ns();
   paused_.store(false, std::memory_order_release);
 }
 
@@ -77,7 +80,7 @@ void Clock::advance_to(time::Instant t) noexcept {
 
 time::Instant clock_now_slow() noexcept {
   if (HandleInner* h = tls.handle) {
-    if (TimeStack* t = h->driver.time()) return static_cast<TimeDriver*>(t)->clock().now();
+    if (TimeDriver* t = h->driver.time()) return t->clock().now();
   }
   return time::Instant(time::Instant::clock::now());
 }
@@ -86,7 +89,7 @@ Task<> advance_clock(time::Duration d) {
   if (d.count() < 0) {
     throw std::invalid_argument("tokio: time::advance() needs a non-negative duration");
   }
-  current_clock("time::advance()").advance(d);
+  time_clock_impl::current_clock("time::advance()").advance(d);
   // Let the driver fire what is now due before the caller continues.
   co_await task::yield_now();
 }
@@ -103,9 +106,9 @@ void pause() {
         "(Builder::new_current_thread().enable_time()); the multi-thread runtime's clock "
         "cannot be paused");
   }
-  detail::current_clock("time::pause()").pause();
+  detail::time_clock_impl::current_clock("time::pause()").pause();
 }
 
-void resume() { detail::current_clock("time::resume()").resume(); }
+void resume() { detail::time_clock_impl::current_clock("time::resume()").resume(); }
 
 }  // namespace tokio::time

@@ -4,10 +4,10 @@
 
 namespace tokio::time {
 
-namespace {
+namespace time_interval_impl {
 // A tick later than this counts as missed (Tokio's threshold).
 constexpr std::chrono::milliseconds kMissedTickTolerance{5};
-}  // namespace
+}  // namespace (impl)
 
 Interval::Interval(Instant start, Duration period)
     : timer_(start, detail::current_time_driver("time::interval")), period_(period) {
@@ -22,7 +22,7 @@ bool Interval::poll_tick(task::Context& cx, Instant& out) noexcept {
   Instant scheduled = timer_.deadline();
   Instant now = Instant::now();
   Instant next;
-  if (now > scheduled.saturating_add(kMissedTickTolerance)) {
+  if (now > scheduled.saturating_add(time_interval_impl::kMissedTickTolerance)) {
     next = next_after_missed(scheduled, now);
   } else {
     auto n = scheduled.checked_add(period_);

@@ -26,7 +26,6 @@
 
 #include "tokio/core/detail/poll.hpp"
 #include "tokio/time/instant.hpp"
-#include "tokio/time/detail/driver.hpp"
 #include "tokio/time/detail/timer.hpp"
 
 namespace tokio::time {

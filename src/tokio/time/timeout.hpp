@@ -24,7 +24,6 @@
 #include "tokio/core/combinators.hpp"
 #include "tokio/core/detail/poll.hpp"
 #include "tokio/time/instant.hpp"
-#include "tokio/time/detail/driver.hpp"
 #include "tokio/time/detail/timer.hpp"
 
 namespace tokio::time {

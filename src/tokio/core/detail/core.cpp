@@ -1,12 +1,15 @@
-// Non-template definitions for core/: spin-lock back-off, random seeds.
+// Non-template definitions for core/: spin-lock back-off, random seeds, misuse errors.
 #include <sched.h>
 
+#include <atomic>
 #include <chrono>
-#include <mutex>
-#include <random>
-#include <thread>
+#include <cstdint>
+#include <stdexcept>
+#include <string>
 
-#include "tokio/core/detail/sync_primitives.hpp"
+#include "tokio/core/detail/poll.hpp"
+#include "tokio/core/detail/rand.hpp"
+#include "tokio/core/detail/spin_lock.hpp"
 
 namespace tokio::detail {
 
@@ -21,6 +24,14 @@ uint64_t random_seed() noexcept {
   x *= 0xff51afd7ed558ccdull;
   x ^= x >> 33;
   return x ? x : 1;
+}
+
+void throw_misuse(const char* msg) { throw std::logic_error(std::string("tokio: ") + msg); }
+
+void throw_not_in_task(const char* what) {
+  throw std::logic_error(std::string("tokio: ") + what +
+                         " outside a tokio task: await it inside a coroutine that runs on a "
+                         "runtime (Runtime::block_on, tokio::spawn)");
 }
 
 }  // namespace tokio::detail

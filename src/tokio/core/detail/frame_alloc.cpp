@@ -6,11 +6,11 @@
 #include <new>
 
 #include "tokio/core/detail/frame_alloc.hpp"
-#include "tokio/core/detail/sync_primitives.hpp"
+#include "tokio/core/detail/spin_lock.hpp"
 
 namespace tokio::detail {
 
-namespace {
+namespace core_frame_alloc_impl {
 
 std::atomic<std::size_t> g_mapped_slabs{0};
 
@@ -139,7 +139,7 @@ void drain_remote(FrameCache* c) noexcept {
   }
 }
 
-}  // namespace
+}  // namespace (impl)
 
 // noinline: in the TOKIO_IMPLEMENTATION translation unit these definitions are visible to
 // every coroutine defined after them, and once inlined GCC's -Wmismatched-new-delete
@@ -148,16 +148,16 @@ TOKIO_NOINLINE void* frame_alloc_plain(std::size_t size) { return ::operator new
 TOKIO_NOINLINE void frame_free_plain(void* p) noexcept { ::operator delete(p); }
 
 std::size_t frame_alloc_mapped_slabs() noexcept {
-  return g_mapped_slabs.load(std::memory_order_relaxed);
+  return core_frame_alloc_impl::g_mapped_slabs.load(std::memory_order_relaxed);
 }
 
 void frame_cache_drain() noexcept {
-  if (FrameCache* c = tls_frame_cache) drain_remote(c);
+  if (FrameCache* c = tls_frame_cache) core_frame_alloc_impl::drain_remote(c);
 }
 
 void* frame_alloc_slow(std::size_t size) {
   FrameCache* c = tls_frame_cache;
-  if (!c) c = acquire_cache();
+  if (!c) c = core_frame_alloc_impl::acquire_cache();
   if (size > kMediumMax) {
     // A region of its own, with the same header so free() recognises it: a cached one of
     // at least the size (and at most twice it, so little is wasted), else a new mapping.
@@ -169,14 +169,14 @@ void* frame_alloc_slow(std::size_t size) {
         return reinterpret_cast<char*>(s) + kSlabHeader;
       }
     }
-    auto* s = static_cast<Slab*>(aligned_region(len));
+    auto* s = static_cast<Slab*>(core_frame_alloc_impl::aligned_region(len));
     s->owner = nullptr;
     s->cls = kLargeClass;
     s->block_size = static_cast<uint32_t>(len);
     return reinterpret_cast<char*>(s) + kSlabHeader;
   }
   std::size_t cls = frame_class_of(size);
-  if (c->remote.load(std::memory_order_relaxed)) drain_remote(c);
+  if (c->remote.load(std::memory_order_relaxed)) core_frame_alloc_impl::drain_remote(c);
   for (;;) {
     if (Slab* s = c->current[cls]) {
       if (void* p = slab_take(s)) return p;
@@ -184,11 +184,11 @@ void* frame_alloc_slow(std::size_t size) {
     // The current slab is full: it leaves the current slot (it rejoins the partial list
     // when one of its blocks is freed). Take a partial slab, else a new one.
     if (Slab* p = c->partial[cls]) {
-      partial_unlink(c, p);
+      core_frame_alloc_impl::partial_unlink(c, p);
       c->current[cls] = p;
       continue;
     }
-    c->current[cls] = new_slab(c, cls);
+    c->current[cls] = core_frame_alloc_impl::new_slab(c, cls);
   }
 }
 
@@ -198,18 +198,18 @@ void frame_free_slow(Slab* s, FreeBlock* b) noexcept {
     // Kept by the freeing thread's cache (large regions have no owner); when the cache is
     // full the oldest entry is unmapped instead.
     if (c == nullptr || s->block_size > kLargeCacheMaxBytes) {
-      release_region(s, s->block_size);
+      core_frame_alloc_impl::release_region(s, s->block_size);
       return;
     }
     if (c->large_count == kLargeCacheSlots) {
-      release_region(c->large[0], c->large[0]->block_size);
+      core_frame_alloc_impl::release_region(c->large[0], c->large[0]->block_size);
       c->large[0] = c->large[--c->large_count];
     }
     c->large[c->large_count++] = s;
     return;
   }
   if (s->owner == c && c != nullptr) {
-    local_free(c, s, b);
+    core_frame_alloc_impl::local_free(c, s, b);
     return;
   }
   // Another thread's slab (or this thread has no cache yet): send the block home.

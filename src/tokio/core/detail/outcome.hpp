@@ -2,13 +2,13 @@
 // Outcome<T>: what a coroutine or task finished with: a value, an exception, or (for
 // spawned tasks) cancellation. Used by Task promises and task cells.
 
+#include <cstdint>
 #include <exception>
 #include <new>
 #include <type_traits>
 #include <utility>
 
-#include "tokio/core/result.hpp"
-#include "tokio/task/join_error.hpp"
+#include "tokio/core/config.hpp"
 
 namespace tokio::detail {
 
@@ -61,21 +61,21 @@ class Outcome {
     state_ = OutcomeState::Consumed;
     return v;
   }
-  // For JoinHandle/JoinSet: the value, or a JoinError.
-  Result<T, task::JoinError> take_result(task::Id id) {
-    OutcomeState s = state_;
-    if (s == OutcomeState::Value) {
-      Result<T, task::JoinError> r(std::move(value_));
-      clear();
-      state_ = OutcomeState::Consumed;
-      return r;
-    }
-    std::exception_ptr e;
-    if (s == OutcomeState::Exception) e = std::move(ex_);
+  // For JoinHandle/JoinSet (task/join_handle.hpp turns these into a JoinError): the value
+  // (state() == Value) or the exception (Exception; null when Cancelled or Empty); the
+  // outcome is Consumed afterwards.
+  T take_value() {
+    T v(std::move(value_));
     clear();
     state_ = OutcomeState::Consumed;
-    if (e) return unexpected(task::JoinError::panic(id, std::move(e)));
-    return unexpected(task::JoinError::cancelled(id));
+    return v;
+  }
+  std::exception_ptr take_exception() noexcept {
+    std::exception_ptr e;
+    if (state_ == OutcomeState::Exception) e = std::move(ex_);
+    clear();
+    state_ = OutcomeState::Consumed;
+    return e;
   }
   void clear() noexcept {
     if (state_ == OutcomeState::Value) value_.~T();
@@ -121,12 +121,10 @@ class Outcome<void> {
     OutcomeState s = std::exchange(state_, OutcomeState::Consumed);
     if (s == OutcomeState::Exception) std::rethrow_exception(std::exchange(ex_, nullptr));
   }
-  Result<void, task::JoinError> take_result(task::Id id) {
-    OutcomeState s = std::exchange(state_, OutcomeState::Consumed);
-    if (s == OutcomeState::Value) return {};
-    std::exception_ptr e = std::exchange(ex_, nullptr);
-    if (e) return unexpected(task::JoinError::panic(id, std::move(e)));
-    return unexpected(task::JoinError::cancelled(id));
+  void take_value() noexcept { state_ = OutcomeState::Consumed; }
+  std::exception_ptr take_exception() noexcept {
+    state_ = OutcomeState::Consumed;
+    return std::exchange(ex_, nullptr);
   }
   void clear() noexcept {
     ex_ = nullptr;

@@ -16,43 +16,15 @@
 #include <coroutine>
 #include <cstdint>
 #include <type_traits>
-#include <vector>
 
 #include "tokio/core/config.hpp"
-#include "tokio/core/waker.hpp"
+#include "tokio/core/context.hpp"
+#include "tokio/core/detail/thread_context.hpp"
 
 namespace tokio::detail {
 
-class Scheduler;
-struct TaskHeader;
-struct HandleInner;
-struct TaskLocalBinding;
-class LocalSetShared;
-
-}  // namespace tokio::detail
-
-namespace tokio::task {
-
-// Passed to every poll: gives access to the waker of the task being polled.
-class Context {
- public:
-  explicit Context(detail::Wakeable* w) noexcept : w_(w) {}
-  // A new reference to the current task's waker.
-  Waker waker() const noexcept { return Waker::clone_of(w_); }
-  // The current task's wakeable, borrowed for the duration of the poll.
-  detail::Wakeable* raw_waker() const noexcept { return w_; }
-  bool will_wake(const Waker& w) const noexcept { return w.raw() == w_; }
-  void wake_by_ref() const noexcept {
-    if (w_) w_->vtable->wake_by_ref(w_);
-  }
-
- private:
-  detail::Wakeable* w_;
-};
-
-}  // namespace tokio::task
-
-namespace tokio::detail {
+[[noreturn]] void throw_misuse(const char* msg);
+[[noreturn]] void throw_not_in_task(const char* what);
 
 // Base of every leaf awaitable (a tag: the leaf's state is its own business).
 struct Pollable {};
@@ -66,62 +38,6 @@ struct PollSlot {
   bool (*poll_fn)(Pollable*, task::Context&) noexcept = nullptr;  // true = ready
   std::coroutine_handle<> continuation;
 };
-
-// Wake-ups postponed until the scheduler has run everything else ready and polled its
-// drivers (yield_now goes here, as in Tokio, so a yielding task lets I/O, timers and the
-// block_on future make progress). A spawned task that yields is deferred as the task
-// itself: its poll ends with RUNNING -> NOTIFIED in one transition and the runner's
-// reference moves to `tasks` (Tokio clones a waker and wakes it later: two more atomic
-// read-modify-writes per yield). Other wakers (block_on roots) are deferred as clones.
-struct DeferList {
-  std::vector<Wakeable*> wakers;
-  std::vector<TaskHeader*> tasks;
-  bool empty() const noexcept { return wakers.empty() && tasks.empty(); }
-};
-
-// Per-thread state of the runtime. Trivially constructible and destructible, so an access
-// compiles to a plain TLS load.
-struct ThreadContext {
-  // --- the poll in progress on this thread
-  Wakeable* waker = nullptr;      // waker target of the task being polled
-  PollSlot* slot = nullptr;       // slot the next leaf registers in
-  TaskHeader* task = nullptr;     // the spawned task being polled (null for block_on roots)
-  int32_t budget = -1;            // coop budget left in this poll; -1 = unconstrained
-  TaskLocalBinding* locals = nullptr;  // task-local values visible to this poll
-  // --- the runtime this thread belongs to
-  HandleInner* handle = nullptr;  // Handle::current()
-  void* worker = nullptr;         // scheduler-specific state of the worker running here
-  LocalSetShared* local_set = nullptr;  // LocalSet whose tasks this thread is running
-  DeferList* defer = nullptr;     // the scheduler's defer list while it runs tasks here
-  bool yield_requested = false;   // the task being polled yielded (see defer_wake)
-  uint32_t runtime_depth = 0;     // > 0 while this thread is driving a runtime (no block_on)
-  uint32_t blocking_region = 0;   // > 0 inside block_in_place / spawn_blocking closures
-  // --- id allocation: task ids are handed out in per-thread blocks
-  uint64_t next_task_id = 0;
-  uint64_t task_id_end = 0;
-  uint64_t rng_state = 0;
-  // A task cell's frame being destroyed by finish/cancel: its operator delete must keep the
-  // block (the cell owns it). Any other frame address is freed normally.
-  void* keep_frame = nullptr;
-};
-
-inline thread_local constinit ThreadContext tls{};
-
-uint64_t allocate_task_id_block() noexcept;
-
-inline uint64_t next_task_id() noexcept {
-  ThreadContext& t = tls;
-  if (TOKIO_UNLIKELY(t.next_task_id == t.task_id_end)) {
-    t.next_task_id = allocate_task_id_block();
-    t.task_id_end = t.next_task_id + 1024;
-  }
-  return t.next_task_id++;
-}
-
-// Per-thread fast random numbers (select branch order, steal start).
-uint32_t thread_rand_n(uint32_t n) noexcept;
-
-[[noreturn]] void throw_not_in_task(const char* what);
 
 // --- coop budget -------------------------------------------------------------------------
 inline constexpr int32_t kInitialBudget = 128;
@@ -139,10 +55,17 @@ inline bool coop_poll_proceed(task::Context& cx) noexcept {
   return coop_poll_proceed_slow(cx);
 }
 
-// yield_now's wake-up: deferred when a scheduler runs this thread, immediate otherwise.
+// yield_now's wake-up: deferred until the scheduler has run everything else ready and
+// polled its drivers (as in Tokio, so a yielding task lets I/O, timers and the block_on
+// future make progress); immediate when no scheduler runs this thread. A spawned task that
+// yields is deferred as the task itself: its poll ends with RUNNING -> NOTIFIED in one
+// transition and the runner's reference moves to the defer list (Tokio clones a waker and
+// wakes it later: two more atomic read-modify-writes per yield). Other wakers (block_on
+// roots) are deferred as clones (defer_waker, runtime/detail/harness.cpp).
+void defer_waker(Wakeable* w);
 inline void defer_wake(task::Context& cx) {
   ThreadContext& t = tls;
-  if (DeferList* d = t.defer) {
+  if (t.defer) {
     Wakeable* w = cx.raw_waker();
     // A spawned task's own waker (TaskHeader starts with its Wakeable): the task run loop
     // re-queues it when this poll returns.
@@ -150,14 +73,11 @@ inline void defer_wake(task::Context& cx) {
       t.yield_requested = true;
       return;
     }
-    w->vtable->clone(w);
-    d->wakers.push_back(w);
+    defer_waker(w);
     return;
   }
   cx.wake_by_ref();
 }
-// Wakes (and empties) a defer list.
-void wake_deferred(DeferList& d) noexcept;
 
 // Marker checked by Task's await_transform: only awaitables that speak the poll protocol
 // may be co_awaited inside a tokio::Task.

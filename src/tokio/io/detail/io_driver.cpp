@@ -13,18 +13,22 @@
 
 namespace tokio::detail {
 
-namespace {
+namespace io_io_driver_impl {
 // The driver currently dispatching events on this thread (unpark from it is a no-op).
 thread_local IoDriver* tl_dispatching = nullptr;
-}  // namespace
+}  // namespace io_io_driver_impl
 
-// The scheduler's hook (scheduler/driver.hpp): enable_io builds the reactor.
-std::unique_ptr<IoStack> make_io_stack(const Config& cfg, Driver&) {
-  return std::make_unique<IoDriver>(cfg);
+// --- the driver stack's calls (runtime/detail/driver.hpp) ---------------------------------
+IoDriver* io_driver_create(const Config& cfg, Driver&) { return new IoDriver(cfg); }
+void io_driver_destroy(IoDriver* d) noexcept { delete d; }
+void io_driver_turn(IoDriver* d, std::optional<std::chrono::nanoseconds> timeout) {
+  d->turn(timeout);
 }
+void io_driver_unpark(IoDriver* d) noexcept { d->unpark(); }
+void io_driver_shutdown(IoDriver* d) noexcept { d->shutdown(); }
 
 IoDriver* io_driver_of(HandleInner* h, const char* what) {
-  if (IoStack* s = h->driver.io()) return static_cast<IoDriver*>(s);
+  if (IoDriver* d = h->driver.io()) return d;
   throw std::logic_error(std::string("tokio: ") + what +
                          " needs the I/O driver, but this runtime was built without it: call "
                          "enable_io() (or enable_all()) on the runtime::Builder");
@@ -196,7 +200,7 @@ void IoDriver::turn(std::optional<std::chrono::nanoseconds> timeout) {
   if (blocking) park_state_.exchange(IDLE, std::memory_order_acq_rel);
   if (n <= 0) return;  // timeout, or EINTR (a signal): the caller re-checks its work
 
-  tl_dispatching = this;
+  io_io_driver_impl::tl_dispatching = this;
   uint64_t ready = 0;
   for (int i = 0; i < n; ++i) {
     auto* io = static_cast<ScheduledIo*>(events_[i].data.ptr);
@@ -204,12 +208,12 @@ void IoDriver::turn(std::optional<std::chrono::nanoseconds> timeout) {
     io->set_readiness(from_epoll(events_[i].events));
     ++ready;
   }
-  tl_dispatching = nullptr;
+  io_io_driver_impl::tl_dispatching = nullptr;
   if (ready) ready_events_.fetch_add(ready, std::memory_order_relaxed);
 }
 
 void IoDriver::unpark() noexcept {
-  if (tl_dispatching == this) return;
+  if (io_io_driver_impl::tl_dispatching == this) return;
   if (park_state_.exchange(NOTIFIED, std::memory_order_acq_rel) == PARKED) {
     uint64_t one = 1;
     ssize_t r;

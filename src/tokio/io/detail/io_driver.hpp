@@ -1,6 +1,6 @@
 #pragma once
-// IoDriver: the runtime's reactor (epoll, edge-triggered), the IoStack the scheduler parks
-// in when the Builder enabled I/O.
+// IoDriver: the runtime's reactor (epoll, edge-triggered), what the scheduler parks in
+// (runtime/detail/driver.hpp) when the Builder enabled I/O.
 //
 // turn(timeout) releases the registrations freed since the last turn, blocks in
 // epoll_wait, and ORs each event into its ScheduledIo (waking the waiters it satisfies).
@@ -39,20 +39,20 @@
 
 namespace tokio::detail {
 
-class IoDriver final : public IoStack {
+class IoDriver {
  public:
   static constexpr uint32_t IDLE = 0;
   static constexpr uint32_t PARKED = 1;
   static constexpr uint32_t NOTIFIED = 2;
 
   explicit IoDriver(const Config& cfg);
-  ~IoDriver() override;
+  ~IoDriver();
   IoDriver(const IoDriver&) = delete;
   IoDriver& operator=(const IoDriver&) = delete;
 
-  void turn(std::optional<std::chrono::nanoseconds> timeout) override;
-  void unpark() noexcept override;
-  void shutdown() noexcept override;
+  void turn(std::optional<std::chrono::nanoseconds> timeout);
+  void unpark() noexcept;
+  void shutdown() noexcept;
 
   // Registers `fd` with epoll for `interest`. Fails after shutdown.
   io::Result<ScheduledIo*> add(int fd, io::Interest interest);

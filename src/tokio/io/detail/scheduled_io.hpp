@@ -28,7 +28,7 @@
 #include <cstdint>
 
 #include "tokio/core/config.hpp"
-#include "tokio/core/detail/sync_primitives.hpp"
+#include "tokio/core/detail/spin_lock.hpp"
 #include "tokio/io/interest.hpp"
 #include "tokio/core/detail/poll.hpp"
 #include "tokio/core/waker.hpp"

@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <mutex>
 #include <string>
 
 #include "tokio/runtime/detail/blocking_pool.hpp"

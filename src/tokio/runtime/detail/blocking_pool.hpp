@@ -18,7 +18,7 @@
 #include <optional>
 #include <vector>
 
-#include "tokio/core/detail/sync_primitives.hpp"
+#include "tokio/core/detail/futex.hpp"
 #include "tokio/runtime/detail/config.hpp"
 #include "tokio/runtime/detail/owned_tasks.hpp"
 #include "tokio/runtime/detail/task_header.hpp"

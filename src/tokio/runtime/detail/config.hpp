@@ -8,11 +8,7 @@
 #include <optional>
 #include <string>
 
-namespace tokio::runtime {
-
-enum class RuntimeFlavor { CurrentThread, MultiThread };
-
-}  // namespace tokio::runtime
+#include "tokio/runtime/flavor.hpp"
 
 namespace tokio::detail {
 

@@ -10,13 +10,14 @@
 #include <vector>
 
 #include "tokio/core/detail/ring.hpp"
+#include "tokio/runtime/detail/defer.hpp"
 #include "tokio/runtime/detail/handle_inner.hpp"
 #include "tokio/runtime/detail/inject.hpp"
 #include "tokio/runtime/detail/park.hpp"
 
 namespace tokio::detail {
 
-namespace {
+namespace runtime_current_thread_impl {
 
 class CurrentThread;
 
@@ -26,7 +27,7 @@ struct CtCore {
   WorkerStats stats;
 };
 
-struct CtContext : WorkerContextBase {
+struct CtContext : WorkerContext {
   CtCore* core;
 };
 
@@ -114,7 +115,7 @@ class CurrentThread final : public HandleInner {
     }
     {
       CtContext ctx{{this}, core};
-      void* prev_worker = tls.worker;
+      WorkerContext* prev_worker = tls.worker;
       HandleInner* prev_handle = tls.handle;
       tls.worker = &ctx;
       tls.handle = this;
@@ -192,12 +193,12 @@ class CurrentThread final : public HandleInner {
 
   void run_with_core(CtCore* core, PollSlot& slot) {
     CtContext ctx{{this}, core};
-    void* prev_worker = tls.worker;
+    WorkerContext* prev_worker = tls.worker;
     tls.worker = &ctx;
     struct Release {
       CurrentThread* self;
       CtCore* core;
-      void* prev;
+      WorkerContext* prev;
       ~Release() {
         self->publish_stats(core);
         tls.worker = prev;
@@ -284,8 +285,8 @@ const WakeableVTable CurrentThread::kRootWakerVTable{
     &CurrentThread::root_wake, &CurrentThread::root_wake_by_ref, &CurrentThread::root_clone,
     &CurrentThread::root_drop};
 
-}  // namespace
+}  // namespace (impl)
 
-HandleInner* make_current_thread(Config cfg) { return new CurrentThread(std::move(cfg)); }
+HandleInner* make_current_thread(Config cfg) { return new runtime_current_thread_impl::CurrentThread(std::move(cfg)); }
 
 }  // namespace tokio::detail

@@ -1,27 +1,39 @@
+// The driver stack (see driver.hpp). The I/O driver is built by io_driver_create
+// (io/detail/io_driver.cpp), the timer wheel by time_driver_create (time/detail/driver.cpp).
+#include <chrono>
+#include <optional>
+
 #include "tokio/runtime/detail/driver.hpp"
 
 namespace tokio::detail {
 
-// The reactor (enable_io) is built by make_io_stack in reactor/io_driver.cpp; the timer
-// wheel (enable_time) by make_time_stack in timers/time_driver.cpp.
-
 Driver::Driver(const Config& cfg) : cfg_(cfg) {
-  if (cfg.enable_io) io_ = make_io_stack(cfg, *this);
-  if (cfg.enable_time) time_ = make_time_stack(cfg, *this);
+  if (cfg.enable_io) io_ = io_driver_create(cfg, *this);
+  if (cfg.enable_time) {
+    try {
+      time_ = time_driver_create(cfg, *this);
+    } catch (...) {
+      if (io_) io_driver_destroy(io_);
+      throw;
+    }
+  }
 }
 
-Driver::~Driver() = default;
+Driver::~Driver() {
+  if (time_) time_driver_destroy(time_);
+  if (io_) io_driver_destroy(io_);
+}
 
 void Driver::park(std::optional<std::chrono::nanoseconds> timeout) {
-  if (time_) timeout = time_->before_park(timeout);
-  if (io_) io_->turn(timeout);
+  if (time_) timeout = time_driver_before_park(time_, timeout);
+  if (io_) io_driver_turn(io_, timeout);
   else parker_.park(timeout);
-  if (time_) time_->after_park();
+  if (time_) time_driver_after_park(time_);
 }
 
 void Driver::shutdown() noexcept {
-  if (time_) time_->shutdown();
-  if (io_) io_->shutdown();
+  if (time_) time_driver_shutdown(time_);
+  if (io_) io_driver_shutdown(io_);
 }
 
 }  // namespace tokio::detail

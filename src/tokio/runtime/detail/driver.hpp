@@ -4,21 +4,22 @@
 // Exactly one thread at a time parks in the driver (the current-thread scheduler's thread,
 // or whichever multi-thread worker wins the driver lock); the other idle workers park on
 // their own futex. park() returns when unpark() is called, when the timeout passes, when
-// an fd becomes ready (I/O stack) or when a timer is due (time stack). unpark() may be
+// an fd becomes ready (I/O driver) or when a timer is due (time driver). unpark() may be
 // called from any thread.
 //
 // The stack, as in Tokio: time wraps I/O wraps the thread parker.
-//   park(timeout):  t = time->before_park(timeout)        (clamp to the next deadline)
-//                   io ? io->turn(t) : parker.park(t)     (epoll_wait or futex)
-//                   time->after_park()                    (fire due timers)
-// The I/O stack (reactor/) and the time stack (timers/) implement the interfaces below;
-// make_io_stack (driver.cpp) and make_time_stack (timers/time_driver.cpp) create them when
-// the Builder enables them.
+//   park(timeout):  t = time_driver_before_park(timeout)      (clamp to the next deadline)
+//                   io ? io_driver_turn(t) : parker.park(t)   (epoll_wait or futex)
+//                   time_driver_after_park()                   (fire due timers)
+//
+// The two drivers belong to higher layers (io/detail/io_driver.hpp, time/detail/driver.hpp).
+// The runtime holds them through typed pointers and calls them only through the functions
+// declared below, which those layers define: the runtime never includes them, and never
+// needs to cast.
 
 #include <atomic>
 #include <chrono>
 #include <cstddef>
-#include <memory>
 #include <optional>
 
 #include "tokio/runtime/detail/config.hpp"
@@ -27,52 +28,52 @@
 namespace tokio::detail {
 
 class Driver;
+class IoDriver;
+class TimeDriver;
 
-class IoStack {
- public:
-  virtual ~IoStack() = default;
-  // Waits for events up to `timeout` (nullopt: until unpark), dispatches readiness.
-  virtual void turn(std::optional<std::chrono::nanoseconds> timeout) = 0;
-  virtual void unpark() noexcept = 0;
-  // The runtime is shutting down: fail every registration's pending and future waits.
-  virtual void shutdown() noexcept = 0;
-};
+// --- defined by the I/O layer (io/detail/io_driver.cpp) -----------------------------------
+IoDriver* io_driver_create(const Config& cfg, Driver& owner);
+void io_driver_destroy(IoDriver* d) noexcept;
+// Waits for events up to `timeout` (nullopt: until unpark), dispatches readiness.
+void io_driver_turn(IoDriver* d, std::optional<std::chrono::nanoseconds> timeout);
+void io_driver_unpark(IoDriver* d) noexcept;
+// The runtime is shutting down: fail every registration's pending and future waits.
+void io_driver_shutdown(IoDriver* d) noexcept;
 
-class TimeStack {
- public:
-  virtual ~TimeStack() = default;
-  // Returns the timeout to park with: `timeout` clamped to the next timer deadline.
-  virtual std::optional<std::chrono::nanoseconds> before_park(
-      std::optional<std::chrono::nanoseconds> timeout) = 0;
-  // Fires every timer that is due.
-  virtual void after_park() = 0;
-  virtual void shutdown() noexcept = 0;
-};
-
-std::unique_ptr<IoStack> make_io_stack(const Config& cfg, Driver& owner);
-std::unique_ptr<TimeStack> make_time_stack(const Config& cfg, Driver& owner);
+// --- defined by the time layer (time/detail/driver.cpp) -----------------------------------
+TimeDriver* time_driver_create(const Config& cfg, Driver& owner);
+void time_driver_destroy(TimeDriver* d) noexcept;
+// Returns the timeout to park with: `timeout` clamped to the next timer deadline.
+std::optional<std::chrono::nanoseconds> time_driver_before_park(
+    TimeDriver* d, std::optional<std::chrono::nanoseconds> timeout);
+// Fires every timer that is due.
+void time_driver_after_park(TimeDriver* d);
+void time_driver_shutdown(TimeDriver* d) noexcept;
 
 class Driver {
  public:
   explicit Driver(const Config& cfg);
   ~Driver();
+  Driver(const Driver&) = delete;
+  Driver& operator=(const Driver&) = delete;
 
   // nullopt: until unparked; zero: poll without blocking.
   void park(std::optional<std::chrono::nanoseconds> timeout);
   void unpark() noexcept {
     unparked_.store(true, std::memory_order_release);
-    if (io_) io_->unpark();
+    if (io_) io_driver_unpark(io_);
     else parker_.unpark();
   }
   // True when unpark() was called since the previous call (clears the flag). The time
-  // stack uses it so a paused clock never jumps ahead while a wake-up is pending.
+  // driver uses it so a paused clock never jumps ahead while a wake-up is pending.
   bool take_unparked() noexcept { return unparked_.exchange(false, std::memory_order_acq_rel); }
   // True when a zero-timeout park can make progress (I/O or timers to poll).
   bool has_drivers() const noexcept { return io_ || time_; }
   void shutdown() noexcept;
 
-  IoStack* io() const noexcept { return io_.get(); }
-  TimeStack* time() const noexcept { return time_.get(); }
+  // The drivers (null when the Builder did not enable them).
+  IoDriver* io() const noexcept { return io_; }
+  TimeDriver* time() const noexcept { return time_; }
   const Config& config() const noexcept { return cfg_; }
 
   // spawn_blocking tasks queued or running (maintained by the blocking pool): while any
@@ -83,8 +84,8 @@ class Driver {
   const Config& cfg_;
   Parker parker_;
   std::atomic<bool> unparked_{false};
-  std::unique_ptr<IoStack> io_;
-  std::unique_ptr<TimeStack> time_;
+  IoDriver* io_ = nullptr;
+  TimeDriver* time_ = nullptr;
 };
 
 }  // namespace tokio::detail

@@ -5,13 +5,13 @@
 
 namespace tokio::detail {
 
-namespace {
+namespace runtime_handle_inner_impl {
 std::atomic<uint64_t> g_next_runtime_id{1};
 }
 
 HandleInner::HandleInner(Config cfg, std::size_t owned_shards, std::size_t blocking_threads_extra)
     : config(std::move(cfg)),
-      id(g_next_runtime_id.fetch_add(1, std::memory_order_relaxed)),
+      id(runtime_handle_inner_impl::g_next_runtime_id.fetch_add(1, std::memory_order_relaxed)),
       driver(config),
       owned(this, owned_shards),
       blocking(this, config, config.max_blocking_threads + blocking_threads_extra) {}

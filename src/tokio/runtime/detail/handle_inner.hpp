@@ -8,12 +8,14 @@
 #include <cstdint>
 #include <optional>
 
+#include "tokio/core/detail/poll.hpp"
+#include "tokio/core/detail/thread_context.hpp"
 #include "tokio/runtime/detail/blocking_pool.hpp"
 #include "tokio/runtime/detail/config.hpp"
 #include "tokio/runtime/detail/driver.hpp"
+#include "tokio/runtime/detail/entry.hpp"
 #include "tokio/runtime/detail/owned_tasks.hpp"
 #include "tokio/runtime/detail/task_header.hpp"
-#include "tokio/core/detail/poll.hpp"
 
 namespace tokio::detail {
 
@@ -35,9 +37,10 @@ struct WorkerStats {
   }
 };
 
-// The first member of whatever tls.worker points to, so a scheduler can tell whether the
-// current thread is one of its own workers.
-struct WorkerContextBase {
+// What tls.worker points to: the base of each scheduler's per-worker context (the
+// multi-thread Worker, the current-thread core's context), so a scheduler can tell whether
+// the current thread is one of its own workers and reach its own state from it.
+struct WorkerContext {
   HandleInner* handle;
 };
 
@@ -74,7 +77,7 @@ struct HandleInner : RefCounted, Scheduler {
 
   // True when the calling thread is one of this runtime's workers holding a core.
   bool on_worker_thread() const noexcept {
-    auto* w = static_cast<WorkerContextBase*>(tls.worker);
+    WorkerContext* w = tls.worker;
     return w && w->handle == this;
   }
 
@@ -84,6 +87,9 @@ struct HandleInner : RefCounted, Scheduler {
   OwnedTasks owned;
   BlockingPool blocking;
   std::atomic<bool> is_shutdown{false};
+  // Polls of this runtime's tasks that the coop budget forced to yield
+  // (RuntimeMetrics::budget_forced_yield_count; relaxed, a statistic).
+  std::atomic<uint64_t> budget_forced_yields{0};
 
  protected:
   ~HandleInner() override;
@@ -105,7 +111,5 @@ class EnterRuntime {
 HandleInner* make_current_thread(Config cfg);
 HandleInner* make_multi_thread(Config cfg);
 
-// The runtime of the calling thread, or a clear error naming `what`.
-HandleInner* current_handle_or_throw(const char* what);
 
 }  // namespace tokio::detail

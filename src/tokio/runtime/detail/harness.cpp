@@ -4,13 +4,16 @@
 #include <cstdlib>
 #include <stdexcept>
 
+#include "tokio/core/detail/thread_context.hpp"
+#include "tokio/runtime/detail/defer.hpp"
+#include "tokio/runtime/detail/handle_inner.hpp"
 #include "tokio/runtime/detail/task_header.hpp"
-#include "tokio/task/join_handle.hpp"
-#include "tokio/core/task.hpp"
+#include "tokio/core/detail/rand.hpp"
+#include "tokio/runtime/detail/task_state_ops.hpp"
 
 namespace tokio::detail {
 
-namespace {
+namespace runtime_harness_impl {
 std::atomic<uint64_t> g_next_task_id_block{1};
 
 void dealloc_task(TaskHeader* t) noexcept {
@@ -45,18 +48,10 @@ struct TaskPollScope {
     c.yield_requested = yielded;
   }
 };
-}  // namespace
+}  // namespace (impl)
 
 uint64_t allocate_task_id_block() noexcept {
-  return g_next_task_id_block.fetch_add(1024, std::memory_order_relaxed);
-}
-
-void throw_misuse(const char* msg) { throw std::logic_error(std::string("tokio: ") + msg); }
-
-void throw_not_in_task(const char* what) {
-  throw std::logic_error(std::string("tokio: ") + what +
-                         " outside a tokio task: await it inside a coroutine that runs on a "
-                         "runtime (Runtime::block_on, tokio::spawn)");
+  return runtime_harness_impl::g_next_task_id_block.fetch_add(1024, std::memory_order_relaxed);
 }
 
 // --- waker vtable ------------------------------------------------------------------------
@@ -67,7 +62,7 @@ void task_wake(Wakeable* w) noexcept {
       t->sched->schedule(t, false);
       break;
     case TaskState::Notify::Dealloc:
-      dealloc_task(t);
+      runtime_harness_impl::dealloc_task(t);
       break;
     case TaskState::Notify::DoNothing:
       break;
@@ -84,7 +79,7 @@ void task_clone(Wakeable* w) noexcept { TaskHeader::from_wakeable(w)->state.ref_
 void task_drop(Wakeable* w) noexcept { task_drop_ref(TaskHeader::from_wakeable(w)); }
 
 void task_drop_ref(TaskHeader* t) noexcept {
-  if (t->state.ref_dec()) dealloc_task(t);
+  if (t->state.ref_dec()) runtime_harness_impl::dealloc_task(t);
 }
 
 // --- running -----------------------------------------------------------------------------
@@ -107,7 +102,7 @@ void task_run_coroutine(TaskHeader* t) noexcept {
   bool done;
   bool yielded;
   {
-    TaskPollScope scope(t);
+    runtime_harness_impl::TaskPollScope scope(t);
     task::Context cx(&t->wakeable);
     done = drive_slot(t->slot, cx);
     yielded = tls.yield_requested;
@@ -134,7 +129,7 @@ void task_run_coroutine(TaskHeader* t) noexcept {
       t->sched->schedule(t, true);
       return;
     case TaskState::ToIdle::OkDealloc:
-      dealloc_task(t);
+      runtime_harness_impl::dealloc_task(t);
       return;
     case TaskState::ToIdle::Cancelled:
       task_cancel_and_complete(t);
@@ -145,7 +140,7 @@ void task_run_coroutine(TaskHeader* t) noexcept {
 void task_cancel_and_complete(TaskHeader* t) noexcept {
   {
     // Destructors of the cancelled frame may use the runtime (spawn, wake, deregister).
-    TaskPollScope scope(t);
+    runtime_harness_impl::TaskPollScope scope(t);
     t->vt()->cancel(t);
   }
   task_complete(t);
@@ -166,7 +161,7 @@ void task_complete(TaskHeader* t) noexcept {
   }
   if (t->sched) t->sched->on_complete(t);
   // The owned-list reference and the runner's reference.
-  if (t->state.ref_dec_n(2)) dealloc_task(t);
+  if (t->state.ref_dec_n(2)) runtime_harness_impl::dealloc_task(t);
 }
 
 void task_schedule_new(TaskHeader* t) noexcept { t->sched->schedule(t, false); }
@@ -194,7 +189,7 @@ void task_reject(TaskHeader* t) noexcept {
 }
 
 // --- joining -----------------------------------------------------------------------------
-namespace {
+namespace runtime_harness_impl {
 void replace_join_waker(TaskHeader* t, Wakeable* w) noexcept {
   if (Wakeable* old = t->join_waker) old->vtable->drop(old);
   w->vtable->clone(w);
@@ -206,7 +201,7 @@ void clear_join_waker(TaskHeader* t) noexcept {
     old->vtable->drop(old);
   }
 }
-}  // namespace
+}  // namespace (impl)
 
 bool task_join_poll_waker(TaskHeader* t, Wakeable* w) noexcept {
   uint64_t s = t->state.load();
@@ -216,9 +211,9 @@ bool task_join_poll_waker(TaskHeader* t, Wakeable* w) noexcept {
     // Take the field back before replacing the waker.
     if (!t->state.unset_join_waker()) return true;
   }
-  replace_join_waker(t, w);
+  runtime_harness_impl::replace_join_waker(t, w);
   if (!t->state.set_join_waker()) {
-    clear_join_waker(t);
+    runtime_harness_impl::clear_join_waker(t);
     return true;
   }
   return false;
@@ -230,7 +225,7 @@ bool task_join_poll(TaskHeader* t, task::Context& cx) noexcept {
 
 bool task_join_release(TaskHeader* t) noexcept {
   uint64_t after = t->state.drop_join_interest();
-  if (!(after & TaskState::JOIN_WAKER)) clear_join_waker(t);
+  if (!(after & TaskState::JOIN_WAKER)) runtime_harness_impl::clear_join_waker(t);
   return (after & TaskState::COMPLETE) != 0;
 }
 
@@ -242,11 +237,16 @@ void wake_deferred(DeferList& d) noexcept {
   d.wakers.clear();
 }
 
-// --- coop --------------------------------------------------------------------------------
-std::atomic<uint64_t> g_budget_forced_yields{0};
+void defer_waker(Wakeable* w) {
+  w->vtable->clone(w);
+  tls.defer->wakers.push_back(w);
+}
 
+// --- coop --------------------------------------------------------------------------------
 bool coop_poll_proceed_slow(task::Context& cx) noexcept {
-  g_budget_forced_yields.fetch_add(1, std::memory_order_relaxed);
+  // Counted on the runtime of this thread (a LocalSet's tasks count on the runtime that
+  // drives the set); relaxed: a statistic read by RuntimeMetrics.
+  if (HandleInner* h = tls.handle) h->budget_forced_yields.fetch_add(1, std::memory_order_relaxed);
   cx.wake_by_ref();
   return false;
 }

@@ -16,7 +16,7 @@
 #include <optional>
 #include <vector>
 
-#include "tokio/core/detail/sync_primitives.hpp"
+#include "tokio/core/detail/futex.hpp"
 
 namespace tokio::detail {
 

@@ -10,7 +10,7 @@
 #include <mutex>
 
 #include "tokio/core/detail/ring.hpp"
-#include "tokio/core/detail/sync_primitives.hpp"
+#include "tokio/core/detail/futex.hpp"
 #include "tokio/runtime/detail/task_header.hpp"
 
 namespace tokio::detail {

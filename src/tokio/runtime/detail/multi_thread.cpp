@@ -19,7 +19,9 @@
 #include <thread>
 #include <vector>
 
-#include "tokio/core/detail/sync_primitives.hpp"
+#include "tokio/core/detail/spin_lock.hpp"
+#include "tokio/core/detail/rand.hpp"
+#include "tokio/runtime/detail/defer.hpp"
 #include "tokio/runtime/detail/handle_inner.hpp"
 #include "tokio/runtime/detail/idle.hpp"
 #include "tokio/runtime/detail/inject.hpp"
@@ -29,7 +31,7 @@
 
 namespace tokio::detail {
 
-namespace {
+namespace runtime_multi_thread_impl {
 
 constexpr uint32_t kMaxLifoPollsPerTick = 3;
 
@@ -67,7 +69,7 @@ struct alignas(kCacheLine) Remote {
   std::atomic<Core*> handoff{nullptr};  // the Core while no thread runs this worker
 };
 
-struct WorkerCtx : WorkerContextBase {
+struct WorkerCtx : WorkerContext {
   MultiThread* sched;
   uint32_t index;
   Core* core;  // null once block_in_place handed the core to another thread
@@ -289,7 +291,7 @@ void MultiThread::run_worker(uint32_t index) {
   ctx.index = index;
   ctx.core = core;
   ThreadContext& t = tls;
-  void* prev_worker = t.worker;
+  WorkerContext* prev_worker = t.worker;
   HandleInner* prev_handle = t.handle;
   t.worker = &ctx;
   t.handle = this;
@@ -540,10 +542,10 @@ void MultiThread::block_in_place_end() {
   }
 }
 
-}  // namespace
+}  // namespace (impl)
 
 HandleInner* make_multi_thread(Config cfg) {
-  auto* mt = new MultiThread(std::move(cfg));
+  auto* mt = new runtime_multi_thread_impl::MultiThread(std::move(cfg));
   try {
     mt->start();
   } catch (...) {

@@ -16,7 +16,7 @@
 #include <memory>
 #include <vector>
 
-#include "tokio/core/detail/sync_primitives.hpp"
+#include "tokio/core/detail/spin_lock.hpp"
 #include "tokio/runtime/detail/task_header.hpp"
 
 namespace tokio::detail {

@@ -49,7 +49,7 @@ bool Parker::park(std::optional<std::chrono::nanoseconds> timeout) noexcept {
   }
 }
 
-namespace {
+namespace runtime_park_impl {
 void pt_wake_by_ref(Wakeable* w) noexcept { reinterpret_cast<ParkThread*>(w)->parker.unpark(); }
 void pt_drop(Wakeable* w) noexcept {
   auto* p = reinterpret_cast<ParkThread*>(w);
@@ -71,13 +71,13 @@ struct ParkThreadHolder {
   }
 };
 thread_local ParkThreadHolder tls_park_thread;
-}  // namespace
+}  // namespace (impl)
 
 ParkThread* ParkThread::current() {
-  ParkThreadHolder& h = tls_park_thread;
+  runtime_park_impl::ParkThreadHolder& h = runtime_park_impl::tls_park_thread;
   if (!h.p) {
     h.p = new ParkThread();
-    h.p->wakeable.vtable = &kParkThreadVTable;
+    h.p->wakeable.vtable = &runtime_park_impl::kParkThreadVTable;
   }
   return h.p;
 }

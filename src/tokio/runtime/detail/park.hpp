@@ -18,7 +18,7 @@
 #include <cstdint>
 #include <optional>
 
-#include "tokio/core/detail/sync_primitives.hpp"
+#include "tokio/core/detail/futex.hpp"
 #include "tokio/core/waker.hpp"
 
 namespace tokio::detail {

@@ -25,8 +25,9 @@
 #include "tokio/core/detail/frame_alloc.hpp"
 #include "tokio/core/detail/outcome.hpp"
 #include "tokio/core/detail/poll.hpp"
-#include "tokio/runtime/detail/task_state.hpp"
+#include "tokio/core/task.hpp"
 #include "tokio/core/waker.hpp"
+#include "tokio/runtime/detail/task_state.hpp"
 
 namespace tokio::detail {
 
@@ -73,9 +74,8 @@ struct TaskHeader {
 };
 static_assert(offsetof(TaskHeader, wakeable) == 0);
 
-inline constexpr std::size_t kTaskPrefix = sizeof(TaskHeader);
-static_assert(kTaskPrefix % 16 == 0, "frames must stay 16-byte aligned");
-static_assert(kTaskPrefix == 80, "the task header's size is part of the memory budget");
+static_assert(sizeof(TaskHeader) == kTaskPrefix,
+              "the task header fills the prefix every Task frame reserves (core/task.hpp)");
 
 // Where a completed task's output lives (over the dead frame, or after a blocking cell's
 // header).
@@ -107,7 +107,9 @@ void task_shutdown(TaskHeader* t) noexcept;
 // JoinHandle side: true when the output is ready to read; otherwise registers cx's waker.
 bool task_join_poll(TaskHeader* t, task::Context& cx) noexcept;
 bool task_join_poll_waker(TaskHeader* t, Wakeable* w) noexcept;
-void task_join_drop(TaskHeader* t) noexcept;
+// Drops JOIN_INTEREST and the join waker. Returns true when the handle must drop the
+// output itself (the task already completed). The caller then calls task_drop_ref.
+bool task_join_release(TaskHeader* t) noexcept;
 // A spawn was refused (runtime shut down): cancel the unstarted task and complete it.
 void task_reject(TaskHeader* t) noexcept;
 

@@ -53,186 +53,52 @@ class TaskState {
   enum class ToRunning { Success, Cancelled, Failed };
   // Called by the holder of the notified ref. Failed: already running or complete (the
   // caller drops its ref). Cancelled: RUNNING is now held and the task must be cancelled.
-  ToRunning to_running() noexcept {
-    uint64_t cur = word_.load(std::memory_order_acquire);
-    for (;;) {
-      if (cur & LIFECYCLE) return ToRunning::Failed;
-      uint64_t next = (cur & ~NOTIFIED) | RUNNING;
-      if (word_.compare_exchange_weak(cur, next, std::memory_order_acq_rel,
-                                      std::memory_order_acquire)) {
-        return (cur & CANCELLED) ? ToRunning::Cancelled : ToRunning::Success;
-      }
-    }
-  }
+  ToRunning to_running() noexcept;
 
   enum class ToIdle { Ok, OkNotified, OkDealloc, Cancelled };
   // After a poll returned pending. OkNotified: woken during the poll, the runner's ref is
   // handed to a queue again. Ok/OkDealloc: the runner's ref was released.
-  ToIdle to_idle() noexcept {
-    uint64_t cur = word_.load(std::memory_order_acquire);
-    for (;;) {
-      if (cur & CANCELLED) return ToIdle::Cancelled;
-      uint64_t next = cur & ~RUNNING;
-      ToIdle r = ToIdle::OkNotified;
-      if (!(cur & NOTIFIED)) {
-        next -= REF_ONE;
-        r = refs(next) == 0 ? ToIdle::OkDealloc : ToIdle::Ok;
-      }
-      if (word_.compare_exchange_weak(cur, next, std::memory_order_acq_rel,
-                                      std::memory_order_acquire)) {
-        return r;
-      }
-    }
-  }
+  ToIdle to_idle() noexcept;
 
   // After a poll that yielded (yield_now): RUNNING -> NOTIFIED in one step, keeping the
   // runner's reference for the queue entry the caller creates. Returns false when
   // CANCELLED (the caller cancels the task instead; it still holds RUNNING).
-  bool to_notified_after_yield() noexcept {
-    uint64_t cur = word_.load(std::memory_order_acquire);
-    for (;;) {
-      if (cur & CANCELLED) return false;
-      uint64_t next = (cur & ~RUNNING) | NOTIFIED;
-      if (word_.compare_exchange_weak(cur, next, std::memory_order_acq_rel,
-                                      std::memory_order_acquire)) {
-        return true;
-      }
-    }
-  }
+  bool to_notified_after_yield() noexcept;
 
   // RUNNING -> COMPLETE. Returns the state after the transition.
-  uint64_t to_complete() noexcept {
-    return word_.fetch_xor(RUNNING | COMPLETE, std::memory_order_acq_rel) ^ (RUNNING | COMPLETE);
-  }
+  uint64_t to_complete() noexcept;
 
   enum class Notify { DoNothing, Submit, Dealloc };
   // Waker::wake_by_ref. Submit: the caller now holds a new ref and must schedule the task.
-  Notify to_notified_by_ref() noexcept {
-    uint64_t cur = word_.load(std::memory_order_acquire);
-    for (;;) {
-      if (cur & (COMPLETE | NOTIFIED)) return Notify::DoNothing;
-      uint64_t next = cur | NOTIFIED;
-      Notify r = Notify::DoNothing;
-      if (!(cur & RUNNING)) {
-        next += REF_ONE;
-        r = Notify::Submit;
-      }
-      if (word_.compare_exchange_weak(cur, next, std::memory_order_acq_rel,
-                                      std::memory_order_acquire)) {
-        return r;
-      }
-    }
-  }
+  Notify to_notified_by_ref() noexcept;
 
   // Waker::wake (consumes the waker's ref). Submit: that ref now belongs to the queue.
-  Notify to_notified_by_val() noexcept {
-    uint64_t cur = word_.load(std::memory_order_acquire);
-    for (;;) {
-      uint64_t next;
-      Notify r;
-      if (cur & RUNNING) {
-        next = (cur | NOTIFIED) - REF_ONE;
-        r = Notify::DoNothing;
-      } else if (cur & (COMPLETE | NOTIFIED)) {
-        next = cur - REF_ONE;
-        r = refs(next) == 0 ? Notify::Dealloc : Notify::DoNothing;
-      } else {
-        next = cur | NOTIFIED;
-        r = Notify::Submit;
-      }
-      if (word_.compare_exchange_weak(cur, next, std::memory_order_acq_rel,
-                                      std::memory_order_acquire)) {
-        return r;
-      }
-    }
-  }
+  Notify to_notified_by_val() noexcept;
 
   // abort(): returns true when the caller must schedule the task (it holds a new ref) so a
   // runner observes CANCELLED.
-  bool to_notified_and_cancel() noexcept {
-    uint64_t cur = word_.load(std::memory_order_acquire);
-    for (;;) {
-      if (cur & (CANCELLED | COMPLETE)) return false;
-      uint64_t next = cur | CANCELLED;
-      bool submit = false;
-      if (cur & RUNNING) {
-        next |= NOTIFIED;
-      } else if (!(cur & NOTIFIED)) {
-        next |= NOTIFIED;
-        next += REF_ONE;
-        submit = true;
-      }
-      if (word_.compare_exchange_weak(cur, next, std::memory_order_acq_rel,
-                                      std::memory_order_acquire)) {
-        return submit;
-      }
-    }
-  }
+  bool to_notified_and_cancel() noexcept;
 
   // Runtime shutdown: marks CANCELLED and, when nobody is running the task, takes RUNNING
   // so the caller cancels it right away. Returns true in that case.
-  bool to_shutdown() noexcept {
-    uint64_t cur = word_.load(std::memory_order_acquire);
-    for (;;) {
-      uint64_t next = cur | CANCELLED;
-      bool claim = !(cur & LIFECYCLE);
-      if (claim) next |= RUNNING;
-      if (word_.compare_exchange_weak(cur, next, std::memory_order_acq_rel,
-                                      std::memory_order_acquire)) {
-        return claim;
-      }
-    }
-  }
+  bool to_shutdown() noexcept;
 
   // JoinHandle side. Returns false (and leaves the state alone) when the task is COMPLETE.
-  bool set_join_waker() noexcept {
-    uint64_t cur = word_.load(std::memory_order_acquire);
-    for (;;) {
-      if (cur & COMPLETE) return false;
-      if (word_.compare_exchange_weak(cur, cur | JOIN_WAKER, std::memory_order_acq_rel,
-                                      std::memory_order_acquire)) {
-        return true;
-      }
-    }
-  }
-  bool unset_join_waker() noexcept {
-    uint64_t cur = word_.load(std::memory_order_acquire);
-    for (;;) {
-      if (cur & COMPLETE) return false;
-      if (word_.compare_exchange_weak(cur, cur & ~JOIN_WAKER, std::memory_order_acq_rel,
-                                      std::memory_order_acquire)) {
-        return true;
-      }
-    }
-  }
+  bool set_join_waker() noexcept;
+  bool unset_join_waker() noexcept;
   // Runtime side, after waking the join waker: returns the state after clearing the bit.
-  uint64_t unset_join_waker_after_complete() noexcept {
-    return word_.fetch_and(~JOIN_WAKER, std::memory_order_acq_rel) & ~JOIN_WAKER;
-  }
+  uint64_t unset_join_waker_after_complete() noexcept;
   // JoinHandle dropped: clears JOIN_INTEREST (and, before completion, JOIN_WAKER so the
   // handle side owns the waker field). Returns the state after the transition.
-  uint64_t drop_join_interest() noexcept {
-    uint64_t cur = word_.load(std::memory_order_acquire);
-    for (;;) {
-      uint64_t next = cur & ~JOIN_INTEREST;
-      if (!(cur & COMPLETE)) next &= ~JOIN_WAKER;
-      if (word_.compare_exchange_weak(cur, next, std::memory_order_acq_rel,
-                                      std::memory_order_acquire)) {
-        return next;
-      }
-    }
-  }
+  uint64_t drop_join_interest() noexcept;
 
   void ref_inc() noexcept {
     uint64_t prev = word_.fetch_add(REF_ONE, std::memory_order_relaxed);
     if (TOKIO_UNLIKELY(prev > (uint64_t{1} << 62))) std::abort();  // refcount overflow
   }
   // Returns true when this released the last reference.
-  bool ref_dec() noexcept { return ref_dec_n(1); }
-  bool ref_dec_n(uint64_t n) noexcept {
-    uint64_t prev = word_.fetch_sub(n * REF_ONE, std::memory_order_acq_rel);
-    return refs(prev) == n;
-  }
+  bool ref_dec() noexcept;
+  bool ref_dec_n(uint64_t n) noexcept;
 
  private:
   std::atomic<uint64_t> word_;

@@ -6,13 +6,13 @@
 
 namespace tokio::detail {
 
-namespace {
+namespace runtime_thread_impl {
 struct ThreadStart {
   std::string name;
   std::function<void()> body;
 };
 void* thread_trampoline(void* arg) {
-  std::unique_ptr<ThreadStart> s(static_cast<ThreadStart*>(arg));
+  std::unique_ptr<runtime_thread_impl::ThreadStart> s(static_cast<runtime_thread_impl::ThreadStart*>(arg));
   if (!s->name.empty()) {
     std::string n = s->name.substr(0, 15);  // the kernel keeps 15 bytes
     pthread_setname_np(pthread_self(), n.c_str());
@@ -20,7 +20,7 @@ void* thread_trampoline(void* arg) {
   s->body();
   return nullptr;
 }
-}  // namespace
+}  // namespace (impl)
 
 pthread_t spawn_native_thread(const std::string& name, std::size_t stack_size,
                               std::function<void()> body) {
@@ -34,9 +34,9 @@ pthread_t spawn_native_thread(const std::string& name, std::size_t stack_size,
                               "tokio: invalid thread_stack_size (must be at least PTHREAD_STACK_MIN)");
     }
   }
-  auto* start = new ThreadStart{name, std::move(body)};
+  auto* start = new runtime_thread_impl::ThreadStart{name, std::move(body)};
   pthread_t th;
-  int rc = pthread_create(&th, &attr, &thread_trampoline, start);
+  int rc = pthread_create(&th, &attr, &runtime_thread_impl::thread_trampoline, start);
   pthread_attr_destroy(&attr);
   if (rc != 0) {
     delete start;

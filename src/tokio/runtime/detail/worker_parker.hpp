@@ -15,7 +15,8 @@
 #include <cstdint>
 #include <optional>
 
-#include "tokio/core/detail/sync_primitives.hpp"
+#include "tokio/core/detail/futex.hpp"
+#include "tokio/core/detail/spin_lock.hpp"
 #include "tokio/runtime/detail/driver.hpp"
 #include "tokio/runtime/detail/park.hpp"
 

@@ -33,7 +33,7 @@
 #include <utility>
 
 #include "tokio/core/config.hpp"
-#include "tokio/core/detail/sync_primitives.hpp"
+#include "tokio/core/detail/spin_lock.hpp"
 
 namespace tokio::detail {
 

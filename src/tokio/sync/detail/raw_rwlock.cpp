@@ -2,7 +2,7 @@
 
 namespace tokio::detail {
 
-namespace {
+namespace sync_raw_rwlock_impl {
 constexpr int kSpins = 100;
 }
 
@@ -25,7 +25,7 @@ void RawRwLock::lock_shared_slow() noexcept {
       }
       continue;
     }
-    if (spins++ < kSpins) {
+    if (spins++ < sync_raw_rwlock_impl::kSpins) {
       cpu_relax();
       continue;
     }
@@ -49,7 +49,7 @@ void RawRwLock::lock_slow() noexcept {
       state_.compare_exchange_weak(s, s | WRITER_WAITING, std::memory_order_relaxed);
       continue;
     }
-    if (spins++ < kSpins) {
+    if (spins++ < sync_raw_rwlock_impl::kSpins) {
       cpu_relax();
       continue;
     }

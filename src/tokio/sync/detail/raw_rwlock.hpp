@@ -15,7 +15,7 @@
 #include <atomic>
 #include <cstdint>
 
-#include "tokio/core/detail/sync_primitives.hpp"
+#include "tokio/core/detail/futex.hpp"
 
 namespace tokio::detail {
 

@@ -19,7 +19,7 @@
 #include <cstddef>
 #include <mutex>
 
-#include "tokio/core/detail/sync_primitives.hpp"
+#include "tokio/core/detail/spin_lock.hpp"
 #include "tokio/core/waker.hpp"
 
 namespace tokio::detail {

@@ -1,36 +1,34 @@
 #pragma once
-// Spawning onto a runtime: coroutine tasks and spawn_blocking closures.
+// Spawning onto a runtime: coroutine tasks and spawn_blocking closures. The runtime itself
+// is reached through runtime/detail/entry.hpp only.
 
-#include <exception>
 #include <functional>
+#include <new>
 #include <type_traits>
 #include <utility>
 
-#include "tokio/runtime/detail/handle_inner.hpp"
-#include "tokio/task/join_handle.hpp"
+#include "tokio/core/detail/frame_alloc.hpp"
+#include "tokio/core/detail/outcome.hpp"
+#include "tokio/core/detail/thread_context.hpp"
 #include "tokio/core/task.hpp"
+#include "tokio/runtime/detail/entry.hpp"
+#include "tokio/runtime/detail/task_cell.hpp"
+#include "tokio/runtime/detail/task_header.hpp"
+#include "tokio/task/join_handle.hpp"
 
 namespace tokio::detail {
 
 template <class T>
 task::JoinHandle<T> spawn_task_on(HandleInner* h, Task<T>&& task) {
   TaskHeader* t = make_task_cell(std::move(task));
-  h->spawn(t);
+  spawn_on(h, t);
   return task::JoinHandle<T>(t);
 }
 
-// Spawns any tokio awaitable, or callable(args...) returning one (see invoke_owned).
+// Spawns any tokio awaitable, or callable(args...) returning one (see make_spawn_task).
 template <class First, class... Rest>
 auto spawn_any_on(HandleInner* h, First&& first, Rest&&... rest) {
-  if constexpr (sizeof...(Rest) == 0 && TokioAwaitable<First>) {
-    return spawn_task_on(h, to_task(std::forward<First>(first)));
-  } else {
-    static_assert(std::is_invocable_v<std::decay_t<First>&, std::decay_t<Rest>&&...>,
-                  "spawn(f, args...) needs a callable f(args...) returning a tokio::Task or "
-                  "another tokio awaitable");
-    return spawn_task_on(h, invoke_owned(std::decay_t<First>(std::forward<First>(first)),
-                                         std::decay_t<Rest>(std::forward<Rest>(rest))...));
-  }
+  return spawn_task_on(h, make_spawn_task(std::forward<First>(first), std::forward<Rest>(rest)...));
 }
 
 // A spawn_blocking task: header, output, then the closure. No coroutine frame.
@@ -78,25 +76,41 @@ struct BlockingCell {
       &drop_output, &dealloc};
 };
 
-template <class F>
-auto spawn_blocking_on(HandleInner* h, F&& f) {
-  using Fn = std::decay_t<F>;
+// The closure a blocking cell runs: `f` alone, or f bound to decayed copies of `args`
+// (moved into the call, so by-value parameters take them over).
+template <class F, class... Args>
+auto make_blocking_fn(F&& f, Args&&... args) {
+  if constexpr (sizeof...(Args) == 0) {
+    return std::decay_t<F>(std::forward<F>(f));
+  } else {
+    static_assert(std::is_invocable_v<std::decay_t<F>&, std::decay_t<Args>&&...>,
+                  "spawn_blocking(f, args...) needs a callable f(args...)");
+    return [fn = std::decay_t<F>(std::forward<F>(f)),
+            ... a = std::decay_t<Args>(std::forward<Args>(args))]() mutable -> decltype(auto) {
+      return std::invoke(fn, std::move(a)...);
+    };
+  }
+}
+
+template <class F, class... Args>
+auto spawn_blocking_on(HandleInner* h, F&& f, Args&&... args) {
+  using Fn = decltype(make_blocking_fn(std::forward<F>(f), std::forward<Args>(args)...));
   using R = std::invoke_result_t<Fn&>;
   using Cell = BlockingCell<Fn, R>;
   void* mem = frame_alloc(sizeof(Cell));
   Cell* c;
   try {
-    c = new (mem) Cell(Fn(std::forward<F>(f)));
+    c = new (mem) Cell(make_blocking_fn(std::forward<F>(f), std::forward<Args>(args)...));
   } catch (...) {
     frame_free(mem);
     throw;
   }
-  // output_of<R> finds the output right after the 64-byte header.
+  // output_of<R> finds the output right after the header.
   static_assert(kTaskPrefix % alignof(Outcome<R>) == 0);
   TaskHeader* t = &c->header;
   t->wakeable.vtable = &Cell::vtable.waker;
   t->id = next_task_id();
-  h->blocking.spawn_task(t);
+  spawn_blocking_cell_on(h, t);
   return task::JoinHandle<R>(t);
 }
 

@@ -3,12 +3,63 @@
 #include <stdexcept>
 #include <string>
 
+#include "tokio/core/detail/thread_context.hpp"
+#include "tokio/runtime/detail/handle_inner.hpp"
 #include "tokio/time/detail/driver.hpp"
+#include "tokio/time/detail/timer.hpp"
 
 namespace tokio::detail {
 
-std::unique_ptr<TimeStack> make_time_stack(const Config& cfg, Driver& owner) {
-  return std::make_unique<TimeDriver>(cfg, owner);
+// --- the driver stack's calls (runtime/detail/driver.hpp) ---------------------------------
+TimeDriver* time_driver_create(const Config& cfg, Driver& owner) {
+  return new TimeDriver(cfg, owner);
+}
+void time_driver_destroy(TimeDriver* d) noexcept { delete d; }
+std::optional<std::chrono::nanoseconds> time_driver_before_park(
+    TimeDriver* d, std::optional<std::chrono::nanoseconds> timeout) {
+  return d->before_park(timeout);
+}
+void time_driver_after_park(TimeDriver* d) { d->after_park(); }
+void time_driver_shutdown(TimeDriver* d) noexcept { d->shutdown(); }
+
+// --- the timers' calls (time/detail/timer.hpp) --------------------------------------------
+TimeDriver* current_time_driver(const char* what) {
+  HandleInner* h = tls.handle;
+  if (!h) return nullptr;
+  TimeDriver* t = h->driver.time();
+  if (TOKIO_UNLIKELY(!t)) throw_timers_disabled(what);
+  return t;
+}
+
+TimeDriver* current_time_driver_or_throw(const char* what) {
+  if (TimeDriver* d = current_time_driver(what)) return d;
+  throw_no_time_runtime(what);
+}
+
+TimeDriver* current_time_driver_or_null() noexcept {
+  HandleInner* h = tls.handle;
+  return h ? h->driver.time() : nullptr;
+}
+
+bool timer_register(TimeDriver* d, TimerEntry& e, time::Instant deadline, Wakeable* w) noexcept {
+  return d->register_timer(e, deadline, w);
+}
+void timer_cancel(TimeDriver* d, TimerEntry& e) noexcept { d->cancel_timer(e); }
+bool timer_set_waker(TimeDriver* d, TimerEntry& e, Wakeable* w) noexcept {
+  return d->set_waker(e, w);
+}
+void timer_reset(TimeDriver* d, TimerEntry& e, time::Instant deadline) noexcept {
+  uint64_t s = e.state.load(std::memory_order_acquire);
+  if (TimerEntry::is_tick(s)) {
+    uint64_t when = d->deadline_to_tick(deadline);
+    // Later (or equal): raise the tick; the driver re-files the entry when it reaches the
+    // old slot. Fails only if the driver is taking the entry right now.
+    if (when >= s && e.state.compare_exchange_strong(s, when, std::memory_order_acq_rel,
+                                                     std::memory_order_acquire)) {
+      return;
+    }
+  }
+  d->reregister(e, deadline);
 }
 
 TimeDriver::TimeDriver(const Config& cfg, Driver& owner)

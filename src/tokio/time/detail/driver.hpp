@@ -1,6 +1,6 @@
 #pragma once
-// TimeDriver: the runtime's timer driver, plugged into the driver stack as its TimeStack
-// (scheduler/driver.hpp) when the Builder enables time.
+// TimeDriver: the runtime's timer driver, in the driver stack (runtime/detail/driver.hpp)
+// when the Builder enables time.
 //
 // One wheel per runtime behind one mutex (Tokio's design). Timers register on their first
 // poll, cancel in O(1) under the lock, and are fired by whichever thread parks in the
@@ -33,18 +33,18 @@
 #include <mutex>
 #include <optional>
 
+#include "tokio/core/waker.hpp"
 #include "tokio/runtime/detail/config.hpp"
 #include "tokio/runtime/detail/driver.hpp"
-#include "tokio/runtime/detail/handle_inner.hpp"
-#include "tokio/core/waker.hpp"
-#include "tokio/time/clock.hpp"
+#include "tokio/time/detail/clock.hpp"
 #include "tokio/time/detail/entry.hpp"
-#include "tokio/time/instant.hpp"
+#include "tokio/time/detail/timer.hpp"
 #include "tokio/time/detail/wheel.hpp"
+#include "tokio/time/instant.hpp"
 
 namespace tokio::detail {
 
-class TimeDriver final : public TimeStack {
+class TimeDriver {
  public:
   static constexpr uint64_t kNone = ~uint64_t{0};
   static constexpr std::size_t kWakeBatch = 32;
@@ -53,12 +53,14 @@ class TimeDriver final : public TimeStack {
   static constexpr std::chrono::milliseconds kInhibitedPoll{1};
 
   TimeDriver(const Config& cfg, Driver& owner);
-  ~TimeDriver() override;
+  ~TimeDriver();
+  TimeDriver(const TimeDriver&) = delete;
+  TimeDriver& operator=(const TimeDriver&) = delete;
 
   std::optional<std::chrono::nanoseconds> before_park(
-      std::optional<std::chrono::nanoseconds> timeout) override;
-  void after_park() override;
-  void shutdown() noexcept override;
+      std::optional<std::chrono::nanoseconds> timeout);
+  void after_park();
+  void shutdown() noexcept;
 
   Clock& clock() noexcept { return clock_; }
 
@@ -126,21 +128,5 @@ class TimeDriver final : public TimeStack {
 
 [[noreturn]] void throw_timers_disabled(const char* what);
 [[noreturn]] void throw_no_time_runtime(const char* what);
-[[noreturn]] void abort_no_time_runtime(const char* what) noexcept;
-
-// The time driver of the calling thread's runtime; null outside any runtime. Throws
-// std::logic_error naming `what` when the runtime was built without enable_time.
-inline TimeDriver* current_time_driver(const char* what) {
-  HandleInner* h = tls.handle;
-  if (!h) return nullptr;
-  TimeStack* t = h->driver.time();
-  if (TOKIO_UNLIKELY(!t)) throw_timers_disabled(what);
-  return static_cast<TimeDriver*>(t);  // TimeDriver is the only TimeStack
-}
-
-inline TimeDriver* current_time_driver_or_throw(const char* what) {
-  if (TimeDriver* d = current_time_driver(what)) return d;
-  throw_no_time_runtime(what);
-}
 
 }  // namespace tokio::detail

@@ -16,12 +16,37 @@
 #include <atomic>
 #include <cstdint>
 
+#include "tokio/core/context.hpp"
 #include "tokio/core/detail/poll.hpp"
 #include "tokio/time/detail/entry.hpp"
 #include "tokio/time/instant.hpp"
-#include "tokio/time/detail/driver.hpp"
 
 namespace tokio::detail {
+
+// The time driver of a runtime (time/detail/driver.hpp). Timers reach it through these
+// out-of-line calls only; each takes the driver lock or reads the clock, so the call costs
+// nothing next to the work.
+class TimeDriver;
+
+// The time driver of the calling thread's runtime; null outside any runtime. Throws
+// std::logic_error naming `what` when the runtime was built without enable_time.
+TimeDriver* current_time_driver(const char* what);
+// As above, and outside a runtime a std::logic_error naming `what` as well.
+TimeDriver* current_time_driver_or_throw(const char* what);
+// As current_time_driver, but never throws: null when there is no runtime or no driver.
+TimeDriver* current_time_driver_or_null() noexcept;
+[[noreturn]] void abort_no_time_runtime(const char* what) noexcept;
+
+// Registers `e` (kUnregistered) to fire at `deadline`, waking `w` (borrowed; the driver
+// keeps its own reference). Returns true instead when the deadline has already passed or
+// the runtime shut down: then `e` is kFired and not registered.
+bool timer_register(TimeDriver* d, TimerEntry& e, time::Instant deadline, Wakeable* w) noexcept;
+// Unregisters `e` if it is still registered (any state).
+void timer_cancel(TimeDriver* d, TimerEntry& e) noexcept;
+// Replaces the waker of a registered `e`; returns true if `e` has fired meanwhile.
+bool timer_set_waker(TimeDriver* d, TimerEntry& e, Wakeable* w) noexcept;
+// Moves a registered `e` to `deadline` (see Timer::reset).
+void timer_reset(TimeDriver* d, TimerEntry& e, time::Instant deadline) noexcept;
 
 class Timer {
  public:
@@ -51,9 +76,9 @@ class Timer {
   bool poll(task::Context& cx) noexcept {
     uint64_t s = entry_.state.load(std::memory_order_acquire);
     if (s == TimerEntry::kFired) return true;
-    if (s == TimerEntry::kUnregistered) return driver()->register_timer(entry_, deadline_, cx.raw_waker());
+    if (s == TimerEntry::kUnregistered) return timer_register(driver(), entry_, deadline_, cx.raw_waker());
     if (TOKIO_LIKELY(entry_.waker.load(std::memory_order_relaxed) == cx.raw_waker())) return false;
-    return driver_->set_waker(entry_, cx.raw_waker());
+    return timer_set_waker(driver_, entry_, cx.raw_waker());
   }
 
   // Sets a new deadline. A registered timer moves in the wheel (to a later deadline
@@ -66,23 +91,14 @@ class Timer {
       entry_.state.store(TimerEntry::kUnregistered, std::memory_order_relaxed);
       return;
     }
-    if (TimerEntry::is_tick(s)) {
-      uint64_t when = driver_->deadline_to_tick(deadline);
-      // Later (or equal): raise the tick; the driver re-files the entry when it reaches
-      // the old slot. Fails only if the driver is taking the entry right now.
-      if (when >= s && entry_.state.compare_exchange_strong(s, when, std::memory_order_acq_rel,
-                                                            std::memory_order_acquire)) {
-        return;
-      }
-    }
-    driver_->reregister(entry_, deadline);
+    timer_reset(driver_, entry_, deadline);
   }
 
   // Unregisters the timer if it is registered.
   void cancel() noexcept {
     uint64_t s = entry_.state.load(std::memory_order_acquire);
     if (s == TimerEntry::kUnregistered || s == TimerEntry::kFired) return;
-    driver_->cancel_timer(entry_);
+    timer_cancel(driver_, entry_);
   }
 
   time::Instant deadline() const noexcept { return deadline_; }
@@ -100,15 +116,10 @@ class Timer {
  private:
   TimeDriver* driver() noexcept {
     if (TOKIO_UNLIKELY(!driver_)) {
-      driver_ = current_time_driver_or_null_noexcept();
+      driver_ = current_time_driver_or_null();
       if (!driver_) abort_no_time_runtime("a tokio::time timer");
     }
     return driver_;
-  }
-  static TimeDriver* current_time_driver_or_null_noexcept() noexcept {
-    HandleInner* h = tls.handle;
-    if (!h || !h->driver.time()) return nullptr;
-    return static_cast<TimeDriver*>(h->driver.time());
   }
 
   TimerEntry entry_;

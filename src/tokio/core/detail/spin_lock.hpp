@@ -1,0 +1,50 @@
+#pragma once
+// SpinLock: a test-and-test-and-set lock for critical sections of a few instructions
+// (waiter lists, owned-task list links, a readiness registration's waiters), and
+// cpu_relax, the pause between polls of a word another core is about to change.
+
+#include <atomic>
+
+#include "tokio/core/config.hpp"
+
+namespace tokio::detail {
+
+inline void cpu_relax() noexcept {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  asm volatile("yield");
+#endif
+}
+
+// Test-and-test-and-set lock for critical sections of a few instructions (owned-task list
+// links, waiter lists). Falls back to sched_yield after spinning so a preempted holder on
+// a 2-core machine does not burn the other core for a whole time slice.
+class SpinLock {
+ public:
+  void lock() noexcept {
+    for (;;) {
+      if (!locked_.exchange(true, std::memory_order_acquire)) return;
+      int spins = 0;
+      while (locked_.load(std::memory_order_relaxed)) {
+        if (++spins < 64) {
+          cpu_relax();
+        } else {
+          yield_thread();
+          spins = 0;
+        }
+      }
+    }
+  }
+  bool try_lock() noexcept {
+    return !locked_.load(std::memory_order_relaxed) &&
+           !locked_.exchange(true, std::memory_order_acquire);
+  }
+  void unlock() noexcept { locked_.store(false, std::memory_order_release); }
+
+ private:
+  static void yield_thread() noexcept;
+  std::atomic<bool> locked_{false};
+};
+
+}  // namespace tokio::detail

@@ -1,0 +1,65 @@
+#pragma once
+// The per-thread context: what the thread is polling right now and which runtime, worker
+// and LocalSet it belongs to. One thread_local struct, trivially constructible and
+// destructible, so every access is a plain TLS load (no init guard).
+//
+// The pointers name types of the runtime and task layers, declared here and defined there
+// (runtime/detail/handle_inner.hpp, task/local_set.cpp...): this header sits in the lowest
+// layer because every awaitable's poll reads it, but it only ever holds pointers.
+
+#include <cstdint>
+
+#include "tokio/core/config.hpp"
+
+namespace tokio::detail {
+
+struct Wakeable;
+struct PollSlot;
+struct TaskHeader;
+struct HandleInner;
+struct WorkerContext;
+struct TaskLocalBinding;
+class LocalSetShared;
+struct DeferList;
+
+struct ThreadContext {
+  // --- the poll in progress on this thread
+  Wakeable* waker = nullptr;      // waker target of the task being polled
+  PollSlot* slot = nullptr;       // slot the next leaf registers in
+  TaskHeader* task = nullptr;     // the spawned task being polled (null for block_on roots)
+  int32_t budget = -1;            // coop budget left in this poll; -1 = unconstrained
+  TaskLocalBinding* locals = nullptr;  // task-local values visible to this poll
+  bool yield_requested = false;   // the task being polled yielded (see defer_wake)
+  // --- the runtime this thread belongs to
+  HandleInner* handle = nullptr;  // Handle::current()
+  WorkerContext* worker = nullptr;  // the scheduler worker (or current-thread core) running here
+  LocalSetShared* local_set = nullptr;  // LocalSet whose tasks this thread is running
+  DeferList* defer = nullptr;     // the scheduler's defer list while it runs tasks here
+  uint32_t runtime_depth = 0;     // > 0 while this thread is driving a runtime (no block_on)
+  uint32_t blocking_region = 0;   // > 0 inside block_in_place / spawn_blocking closures
+  // --- id allocation: task ids are handed out in per-thread blocks
+  uint64_t next_task_id = 0;
+  uint64_t task_id_end = 0;
+  uint64_t rng_state = 0;
+  // A task cell's frame being destroyed by finish/cancel: its operator delete must keep the
+  // block (the cell owns it). Any other frame address is freed normally.
+  void* keep_frame = nullptr;
+};
+
+inline thread_local constinit ThreadContext tls{};
+
+uint64_t allocate_task_id_block() noexcept;
+
+inline uint64_t next_task_id() noexcept {
+  ThreadContext& t = tls;
+  if (TOKIO_UNLIKELY(t.next_task_id == t.task_id_end)) {
+    t.next_task_id = allocate_task_id_block();
+    t.task_id_end = t.next_task_id + 1024;
+  }
+  return t.next_task_id++;
+}
+
+// Per-thread fast random numbers (select branch order, steal start).
+uint32_t thread_rand_n(uint32_t n) noexcept;
+
+}  // namespace tokio::detail
