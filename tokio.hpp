@@ -7710,200 +7710,28 @@ Stderr stderr();
 // The blocking_* forms of the sync primitives (internal helper): drive one leaf awaitable
 // to completion on a plain thread, parking the thread between polls.
 //
-// The leaf is polled with the thread's ParkThread waker, exactly as a task would poll it;
-// a wake unparks the thread, which polls again. Calling this from a thread that drives a
-// runtime (a worker, or inside block_on) would block every task of that worker, so it
-// throws std::logic_error there, as Tokio panics. Inside spawn_blocking and
-// block_in_place it is allowed.
-
-/* #include <stdexcept> (already above) */
-/* #include <string> (already above) */
-
-/* begin file src/tokio/runtime/detail/park.hpp */
-// Thread parking.
-//
-// Parker: one thread parks, any thread unparks, and an unpark that happens before the park
-// is remembered (the park returns at once). State word encoding (`state_`, 32 bits so it
-// can be a futex):
-//   0 EMPTY     nobody parked, no pending unpark
-//   1 PARKED    the owner sleeps (or is about to) in futex_wait on this word
-//   2 NOTIFIED  an unpark is pending; the next park consumes it
-// unpark() swaps in NOTIFIED and issues the futex wake only if the owner was PARKED, so
-// unparking a running thread costs one atomic swap and no syscall.
-//
-// ParkThread: a refcounted Wakeable around a Parker, cached per thread; it is the waker of
-// a future driven by block_on on a thread that is not a worker.
-
-/* #include <atomic> (already above) */
-/* #include <chrono> (already above) */
-/* #include <cstdint> (already above) */
-/* #include <optional> (already above) */
-
-/* begin file src/tokio/core/detail/futex.hpp */
-// futex(2)-based primitives of the runtime: the raw wait/wake wrappers, a mutex that spins
-// briefly before sleeping, and its condition variable.
-
-/* #include <atomic> (already above) */
-/* #include <cerrno> (already above) */
-/* #include <chrono> (already above) */
-#include <climits>
-/* #include <cstdint> (already above) */
-#include <ctime>
-#include <linux/futex.h>
-#include <sys/syscall.h>
-#include <unistd.h>
+// The leaf is polled with the thread's own waker (a ParkThread, runtime/detail/park.hpp),
+// exactly as a task would poll it; a wake unparks the thread, which polls again. Calling
+// this from a thread that drives a runtime (a worker, or inside block_on) would block every
+// task of that worker, so it throws std::logic_error there, as Tokio panics. Inside
+// spawn_blocking and block_in_place it is allowed.
 
 
 namespace tokio::detail {
 
-// futex(2) wrappers on a 32-bit atomic word.
-inline void futex_wait(std::atomic<uint32_t>* word, uint32_t expected,
-                       const struct timespec* rel_timeout) noexcept {
-  syscall(SYS_futex, reinterpret_cast<uint32_t*>(word), FUTEX_WAIT_PRIVATE, expected,
-          rel_timeout, nullptr, 0);
-}
-inline void futex_wake(std::atomic<uint32_t>* word, int count) noexcept {
-  syscall(SYS_futex, reinterpret_cast<uint32_t*>(word), FUTEX_WAKE_PRIVATE, count, nullptr,
-          nullptr, 0);
-}
-
-// A futex mutex that spins briefly before sleeping. glibc's default pthread mutex goes to
-// the kernel on the first contended lock; the runtime's locks (inject queue, blocking pool,
-// sleepers) are held for a few dozen instructions, so a short spin avoids most context
-// switches (Rust's std Mutex, which Tokio uses, spins the same way).
-// `state_` encoding: 0 unlocked, 1 locked, 2 locked and a waiter may be asleep.
-class Mutex {
- public:
-  void lock() noexcept {
-    uint32_t c = 0;
-    if (TOKIO_LIKELY(state_.compare_exchange_strong(c, 1, std::memory_order_acquire,
-                                                    std::memory_order_relaxed))) {
-      return;
-    }
-    lock_contended();
-  }
-  bool try_lock() noexcept {
-    uint32_t c = 0;
-    return state_.compare_exchange_strong(c, 1, std::memory_order_acquire,
-                                          std::memory_order_relaxed);
-  }
-  void unlock() noexcept {
-    if (state_.exchange(0, std::memory_order_release) == 2) futex_wake(&state_, 1);
-  }
-
- private:
-  void lock_contended() noexcept {
-    for (int i = 0; i < 100; ++i) {
-      uint32_t c = state_.load(std::memory_order_relaxed);
-      if (c == 0 && state_.compare_exchange_weak(c, 1, std::memory_order_acquire,
-                                                 std::memory_order_relaxed)) {
-        return;
-      }
-      if (c == 2) break;  // others already sleep: join them
-      cpu_relax();
-    }
-    while (state_.exchange(2, std::memory_order_acquire) != 0) futex_wait(&state_, 2, nullptr);
-  }
-  std::atomic<uint32_t> state_{0};
-};
-
-// A condition variable for detail::Mutex: a futex sequence word. Waiters are counted so a
-// notify with nobody waiting costs no syscall.
-class Condvar {
- public:
-  void notify_one() noexcept {
-    seq_.fetch_add(1, std::memory_order_release);
-    if (waiters_.load(std::memory_order_seq_cst) > 0) futex_wake(&seq_, 1);
-  }
-  void notify_all() noexcept {
-    seq_.fetch_add(1, std::memory_order_release);
-    if (waiters_.load(std::memory_order_seq_cst) > 0) futex_wake(&seq_, INT32_MAX);
-  }
-  // Waits for a notify (or spuriously). `m` is locked on entry and on return.
-  void wait(Mutex& m) noexcept { wait_rel(m, nullptr); }
-  // Returns false when the timeout passed (spurious returns may report true).
-  bool wait_for(Mutex& m, std::chrono::nanoseconds d) noexcept {
-    if (d.count() <= 0) return false;
-    struct timespec ts;
-    ts.tv_sec = static_cast<time_t>(d.count() / 1000000000);
-    ts.tv_nsec = static_cast<long>(d.count() % 1000000000);
-    return wait_rel(m, &ts);
-  }
-
- private:
-  bool wait_rel(Mutex& m, const struct timespec* ts) noexcept {
-    uint32_t s = seq_.load(std::memory_order_acquire);
-    waiters_.fetch_add(1, std::memory_order_seq_cst);
-    m.unlock();
-    long rc = syscall(SYS_futex, reinterpret_cast<uint32_t*>(&seq_), FUTEX_WAIT_PRIVATE, s, ts,
-                      nullptr, 0);
-    bool timed_out = rc == -1 && errno == ETIMEDOUT;
-    waiters_.fetch_sub(1, std::memory_order_relaxed);
-    m.lock();
-    return !timed_out;
-  }
-  std::atomic<uint32_t> seq_{0};
-  std::atomic<uint32_t> waiters_{0};
-};
-
-}  // namespace tokio::detail
-/* end file src/tokio/core/detail/futex.hpp */
-
-namespace tokio::detail {
-
-// Polls of the state word (with a pause instruction between) before a parker sleeps in the
-// kernel: a few microseconds, enough for the common hand-off where the wake comes from a
-// task about to finish on another core, too short to matter when it does not.
-inline constexpr int kParkSpins = 64;
-
-class Parker {
- public:
-  static constexpr uint32_t EMPTY = 0;
-  static constexpr uint32_t PARKED = 1;
-  static constexpr uint32_t NOTIFIED = 2;
-
-  // Sleeps until unpark() or the timeout (nullopt: no limit; zero: just consume a pending
-  // unpark). Returns true when woken by unpark().
-  bool park(std::optional<std::chrono::nanoseconds> timeout = std::nullopt) noexcept;
-  void unpark() noexcept {
-    if (state_.exchange(NOTIFIED, std::memory_order_release) == PARKED) futex_wake(&state_, 1);
-  }
-
- private:
-  std::atomic<uint32_t> state_{EMPTY};
-};
-
-struct ParkThread {
-  Wakeable wakeable;  // offset 0
-  std::atomic<std::size_t> refs{1};
-  Parker parker;
-
-  static ParkThread* current();  // this thread's instance (not an added reference)
-};
-
-}  // namespace tokio::detail
-/* end file src/tokio/runtime/detail/park.hpp */
-
-namespace tokio::detail {
-
-inline void assert_blocking_allowed(const char* what) {
-  const ThreadContext& t = tls;
-  if (t.runtime_depth > 0 && t.blocking_region == 0) {
-    throw std::logic_error(
-        std::string("tokio: ") + what +
-        " called from inside an asynchronous runtime: it would block the worker thread. "
-        "Await the async form instead, or call it from spawn_blocking, block_in_place or "
-        "a plain thread.");
-  }
-}
+// Throws std::logic_error naming `what` on a thread that drives a runtime.
+void assert_blocking_allowed(const char* what);
+// The calling thread's waker (borrowed) and its park: returns after a wake-up of it (or
+// spuriously).
+Wakeable* blocking_thread_waker();
+void blocking_thread_park() noexcept;
 
 // Polls `leaf` until it is ready, then returns its result.
 template <class L>
 decltype(auto) blocking_wait(L& leaf, const char* what) {
   assert_blocking_allowed(what);
-  ParkThread* pt = ParkThread::current();
-  task::Context cx(&pt->wakeable);
-  while (!leaf.poll(cx)) pt->parker.park();
+  task::Context cx(blocking_thread_waker());
+  while (!leaf.poll(cx)) blocking_thread_park();
   return leaf.await_resume();
 }
 
@@ -10459,391 +10287,6 @@ class MpscWeakSender {
 
 }  // namespace tokio::detail
 /* end file src/tokio/sync/detail/mpsc_sender_base.hpp */
-/* begin file src/tokio/time/detail/driver.hpp */
-// TimeDriver: the runtime's timer driver, in the driver stack (runtime/detail/driver.hpp)
-// when the Builder enables time.
-//
-// One wheel per runtime behind one mutex (Tokio's design). Timers register on their first
-// poll, cancel in O(1) under the lock, and are fired by whichever thread parks in the
-// driver (the current-thread scheduler's thread, or the multi-thread worker holding the
-// driver; busy workers poll it with zero-timeout parks every event_interval ticks). A
-// timer may register on one worker and fire on another: firing only wakes its waker.
-//
-//   before_park(timeout)  clamps the park to the next timer deadline and publishes that
-//                         deadline in `next_wake_`, so a thread registering an earlier
-//                         timer knows it must unpark the sleeping driver; on a paused,
-//                         idle clock it turns the park into a poll and plans a jump of the
-//                         clock to the next timer (auto-advance)
-//   after_park()          performs the jump unless something unparked the driver
-//                         meanwhile, then fires every due timer: wakers are collected
-//                         under the lock and woken in batches of 32 with the lock released
-//
-// `next_wake_` (64 bits): 0 = the driver is not blocked (it will look at the wheel before
-// it blocks, so registrations need not unpark it); kNone = blocked with no timer deadline;
-// otherwise the tick it sleeps until. Written by the parking thread, read under the lock
-// by registering threads; a stale read only costs one spurious unpark.
-// `next_due_` (64 bits): a lower bound of the next tick at which the wheel has work
-// (kNone when empty); lets after_park skip the lock when nothing is due.
-// `observed_tick_` (64 bits): the latest current tick after_park computed; registration
-// compares deadlines with it instead of reading the clock (only deadlines within a tick
-// of it need a clock read to tell whether they already passed).
-
-/* #include <atomic> (already above) */
-/* #include <chrono> (already above) */
-/* #include <cstdint> (already above) */
-/* #include <mutex> (already above) */
-/* #include <optional> (already above) */
-
-/* begin file src/tokio/runtime/detail/config.hpp */
-// Runtime configuration collected by runtime::Builder.
-
-/* #include <chrono> (already above) */
-/* #include <cstddef> (already above) */
-/* #include <cstdint> (already above) */
-/* #include <functional> (already above) */
-/* #include <optional> (already above) */
-/* #include <string> (already above) */
-
-
-namespace tokio::detail {
-
-struct Config {
-  runtime::RuntimeFlavor flavor = runtime::RuntimeFlavor::MultiThread;
-  std::size_t worker_threads = 0;  // 0: number of CPUs (or TOKIO_WORKER_THREADS)
-  std::string thread_name = "tokio-rt-worker";
-  std::function<std::string()> thread_name_fn;
-  std::size_t thread_stack_size = 0;  // 0: the platform default
-  std::function<void()> on_thread_start;
-  std::function<void()> on_thread_stop;
-  std::function<void()> on_thread_park;
-  std::function<void()> on_thread_unpark;
-  std::size_t max_blocking_threads = 512;
-  std::chrono::nanoseconds thread_keep_alive = std::chrono::seconds(10);
-  std::optional<uint32_t> global_queue_interval;  // nullopt: 31 current-thread, tuned multi
-  uint32_t event_interval = 61;
-  bool enable_io = false;
-  bool enable_time = false;
-  bool start_paused = false;
-  bool disable_lifo_slot = false;
-  std::size_t max_io_events_per_tick = 1024;
-  std::optional<uint64_t> rng_seed;
-};
-
-}  // namespace tokio::detail
-/* end file src/tokio/runtime/detail/config.hpp */
-/* begin file src/tokio/runtime/detail/driver.hpp */
-// Driver: what an idle runtime thread parks on.
-//
-// Exactly one thread at a time parks in the driver (the current-thread scheduler's thread,
-// or whichever multi-thread worker wins the driver lock); the other idle workers park on
-// their own futex. park() returns when unpark() is called, when the timeout passes, when
-// an fd becomes ready (I/O driver) or when a timer is due (time driver). unpark() may be
-// called from any thread.
-//
-// The stack, as in Tokio: time wraps I/O wraps the thread parker.
-//   park(timeout):  t = time_driver_before_park(timeout)      (clamp to the next deadline)
-//                   io ? io_driver_turn(t) : parker.park(t)   (epoll_wait or futex)
-//                   time_driver_after_park()                   (fire due timers)
-//
-// The two drivers belong to higher layers (io/detail/io_driver.hpp, time/detail/driver.hpp).
-// The runtime holds them through typed pointers and calls them only through the functions
-// declared below, which those layers define: the runtime never includes them, and never
-// needs to cast.
-
-/* #include <atomic> (already above) */
-/* #include <chrono> (already above) */
-/* #include <cstddef> (already above) */
-/* #include <optional> (already above) */
-
-
-namespace tokio::detail {
-
-class Driver;
-class IoDriver;
-class TimeDriver;
-
-// --- defined by the I/O layer (io/detail/io_driver.cpp) -----------------------------------
-IoDriver* io_driver_create(const Config& cfg, Driver& owner);
-void io_driver_destroy(IoDriver* d) noexcept;
-// Waits for events up to `timeout` (nullopt: until unpark), dispatches readiness.
-void io_driver_turn(IoDriver* d, std::optional<std::chrono::nanoseconds> timeout);
-void io_driver_unpark(IoDriver* d) noexcept;
-// The runtime is shutting down: fail every registration's pending and future waits.
-void io_driver_shutdown(IoDriver* d) noexcept;
-
-// --- defined by the time layer (time/detail/driver.cpp) -----------------------------------
-TimeDriver* time_driver_create(const Config& cfg, Driver& owner);
-void time_driver_destroy(TimeDriver* d) noexcept;
-// Returns the timeout to park with: `timeout` clamped to the next timer deadline.
-std::optional<std::chrono::nanoseconds> time_driver_before_park(
-    TimeDriver* d, std::optional<std::chrono::nanoseconds> timeout);
-// Fires every timer that is due.
-void time_driver_after_park(TimeDriver* d);
-void time_driver_shutdown(TimeDriver* d) noexcept;
-
-class Driver {
- public:
-  explicit Driver(const Config& cfg);
-  ~Driver();
-  Driver(const Driver&) = delete;
-  Driver& operator=(const Driver&) = delete;
-
-  // nullopt: until unparked; zero: poll without blocking.
-  void park(std::optional<std::chrono::nanoseconds> timeout);
-  void unpark() noexcept {
-    unparked_.store(true, std::memory_order_release);
-    if (io_) io_driver_unpark(io_);
-    else parker_.unpark();
-  }
-  // True when unpark() was called since the previous call (clears the flag). The time
-  // driver uses it so a paused clock never jumps ahead while a wake-up is pending.
-  bool take_unparked() noexcept { return unparked_.exchange(false, std::memory_order_acq_rel); }
-  // True when a zero-timeout park can make progress (I/O or timers to poll).
-  bool has_drivers() const noexcept { return io_ || time_; }
-  void shutdown() noexcept;
-
-  // The drivers (null when the Builder did not enable them).
-  IoDriver* io() const noexcept { return io_; }
-  TimeDriver* time() const noexcept { return time_; }
-  const Config& config() const noexcept { return cfg_; }
-
-  // spawn_blocking tasks queued or running (maintained by the blocking pool): while any
-  // are in flight a paused clock does not auto-advance.
-  std::atomic<std::size_t> blocking_in_flight{0};
-
- private:
-  const Config& cfg_;
-  Parker parker_;
-  std::atomic<bool> unparked_{false};
-  IoDriver* io_ = nullptr;
-  TimeDriver* time_ = nullptr;
-};
-
-}  // namespace tokio::detail
-/* end file src/tokio/runtime/detail/driver.hpp */
-/* begin file src/tokio/time/detail/clock.hpp */
-// Clock: one runtime's clock, paused or running (the public face is time/clock.hpp).
-
-/* #include <atomic> (already above) */
-/* #include <cstdint> (already above) */
-/* #include <mutex> (already above) */
-
-
-namespace tokio::detail {
-
-// One runtime's clock. Reads are lock-free until the clock is paused for the first time;
-// from then on they take a mutex (test code only), as in Tokio.
-//
-// now() = base_ while paused, base_ + (steady_clock::now() - unfrozen_) otherwise; so
-// time after a resume() continues from where the pause (and any advance) left it.
-class Clock {
- public:
-  explicit Clock(bool start_paused);
-
-  time::Instant now() const noexcept {
-    if (TOKIO_LIKELY(!ever_paused_.load(std::memory_order_acquire))) {
-      return time::Instant(time::Instant::clock::now());
-    }
-    return now_locked();
-  }
-  bool is_paused() const noexcept { return paused_.load(std::memory_order_acquire); }
-
-  void pause();                       // throws std::logic_error when already paused
-  void resume();                      // throws std::logic_error when not paused
-  void advance(time::Duration d);     // throws std::logic_error when not paused
-  // Auto-advance: moves a paused clock forward to `t` (never backwards).
-  void advance_to(time::Instant t) noexcept;
-
- private:
-  time::Instant now_locked() const noexcept;
-
-  std::atomic<bool> ever_paused_{false};
-  std::atomic<bool> paused_{false};  // written under mu_
-  mutable std::mutex mu_;
-  int64_t base_ns_;      // clock value while paused, or at `unfrozen_ns_`
-  int64_t unfrozen_ns_;  // real steady_clock time of the last resume
-};
-
-}  // namespace tokio::detail
-/* end file src/tokio/time/detail/clock.hpp */
-/* begin file src/tokio/time/detail/wheel.hpp */
-// Wheel: the hierarchical hashed timing wheel (Varghese & Lauck) the time driver files
-// timers in. Not thread-safe: the driver holds its lock around every call.
-//
-// Six levels of 64 slots; a slot of level k spans 64^k ticks (1 tick = 1 ms), so level 0
-// covers the next 64 ms at 1 ms resolution, level 1 the next ~4 s at 64 ms, ... level 5
-// ~2.2 years at ~12 days. A timer due at tick `when` is filed at the level of the highest
-// 6-bit digit in which `when` differs from `elapsed` (the last tick processed), in the slot
-// named by that digit of `when`; farther than the wheel's range it saturates at level 5
-// and is simply re-filed each time its slot comes round. Each level keeps a 64-bit
-// occupied bitmap, so finding the next due slot is a rotate and a count-trailing-zeros.
-//
-// Processing a slot of level k > 0 cascades its timers to lower levels (re-filed relative
-// to the slot's start, which becomes `elapsed`); level-0 slots hold only due timers, which
-// move to the pending list and are handed out one at a time by poll(). Every slot is an
-// intrusive doubly linked list, so removal is O(1) and needs no search.
-//
-// Invariant: a timer at level k, slot s has the same digits as `elapsed` above k and
-// digit k equal to s (> elapsed's digit k below the top level), so its slot's start is
-// after `elapsed` and no later than its tick: the wheel never processes a timer late, and
-// never early (a timer only fires from a level-0 slot whose tick is its own, or from a
-// cascade whose start already reached its tick).
-
-/* #include <cstddef> (already above) */
-/* #include <cstdint> (already above) */
-/* #include <optional> (already above) */
-
-
-namespace tokio::detail {
-
-class Wheel {
- public:
-  static constexpr unsigned kLevels = 6;
-  static constexpr unsigned kBits = 6;
-  static constexpr unsigned kSlots = 1u << kBits;
-  static constexpr uint64_t kMaxDuration = uint64_t{1} << (kBits * kLevels);  // 2^36 ms
-
-  struct Expiration {
-    unsigned level;
-    unsigned slot;
-    uint64_t deadline;  // tick at which the slot is processed
-  };
-
-  uint64_t elapsed() const noexcept { return elapsed_; }
-  bool empty() const noexcept { return count_ == 0; }
-  std::size_t size() const noexcept { return count_; }
-  // Moves `elapsed` forward while the wheel is empty (keeps new timers at low levels when
-  // the driver skipped processing because nothing was due).
-  void advance_empty(uint64_t now) noexcept {
-    if (count_ == 0 && now > elapsed_) elapsed_ = now;
-  }
-
-  // Files `e` (state already holds its tick) to fire at `when` > elapsed(). Returns the
-  // tick at which its slot is processed (`when` itself at level 0, the slot's start,
-  // where it cascades, above).
-  uint64_t insert(TimerEntry* e, uint64_t when) noexcept;
-  // Unlinks `e` from its slot or from the pending list.
-  void remove(TimerEntry* e) noexcept;
-  // The next timer due at or before `now` (state kPending, already unlinked), or null when
-  // none is; then elapsed() == now.
-  TimerEntry* poll(uint64_t now) noexcept;
-  // The tick at which poll() next has work: elapsed() when timers are pending, the
-  // earliest occupied slot's start otherwise; nullopt for an empty wheel.
-  std::optional<uint64_t> next_expiration_tick() const noexcept;
-  // Unlinks and returns any timer, or null when the wheel is empty (shutdown).
-  TimerEntry* pop_any() noexcept;
-
-  static unsigned level_for(uint64_t elapsed, uint64_t when) noexcept {
-    uint64_t masked = (elapsed ^ when) | (kSlots - 1);
-    if (masked >= kMaxDuration) masked = kMaxDuration - 1;
-    unsigned significant = 63u - static_cast<unsigned>(__builtin_clzll(masked));
-    return significant / kBits;
-  }
-
- private:
-  std::optional<Expiration> next_expiration() const noexcept;
-  void process(const Expiration& exp) noexcept;
-  void unlink_pending(TimerEntry* e) noexcept;
-
-  uint64_t elapsed_ = 0;
-  std::size_t count_ = 0;
-  uint64_t occupied_[kLevels] = {};
-  TimerEntry* slots_[kLevels][kSlots] = {};
-  TimerEntry* pending_ = nullptr;
-};
-
-}  // namespace tokio::detail
-/* end file src/tokio/time/detail/wheel.hpp */
-
-namespace tokio::detail {
-
-class TimeDriver {
- public:
-  static constexpr uint64_t kNone = ~uint64_t{0};
-  static constexpr std::size_t kWakeBatch = 32;
-  // While the clock is paused but spawn_blocking work holds auto-advance back, the driver
-  // re-checks this often (real time) instead of sleeping through virtual deadlines.
-  static constexpr std::chrono::milliseconds kInhibitedPoll{1};
-
-  TimeDriver(const Config& cfg, Driver& owner);
-  ~TimeDriver();
-  TimeDriver(const TimeDriver&) = delete;
-  TimeDriver& operator=(const TimeDriver&) = delete;
-
-  std::optional<std::chrono::nanoseconds> before_park(
-      std::optional<std::chrono::nanoseconds> timeout);
-  void after_park();
-  void shutdown() noexcept;
-
-  Clock& clock() noexcept { return clock_; }
-
-  // --- timer operations (detail::Timer) -------------------------------------------------
-  // Registers `e` (kUnregistered) to fire at `deadline`, waking `w` (borrowed; the driver
-  // keeps its own reference). Returns true instead when the deadline has already passed or
-  // the runtime shut down: then `e` is kFired and not registered.
-  bool register_timer(TimerEntry& e, time::Instant deadline, Wakeable* w) noexcept;
-  // Unregisters `e` if it is still registered (any state).
-  void cancel_timer(TimerEntry& e) noexcept;
-  // Replaces the waker of a registered `e`; returns true if `e` has fired meanwhile.
-  bool set_waker(TimerEntry& e, Wakeable* w) noexcept;
-  // Moves a registered `e` to `deadline` (earlier or later), keeping its waker; fires it
-  // at once when the deadline has passed. An `e` that fired meanwhile becomes
-  // kUnregistered (its next poll registers it again).
-  void reregister(TimerEntry& e, time::Instant deadline) noexcept;
-
-  // Deadlines round up to the next millisecond tick (nothing fires early); the current
-  // time rounds down.
-  uint64_t deadline_to_tick(time::Instant t) const noexcept {
-    int64_t d = t.nanos() - start_ns_;
-    if (d <= 0) return 0;
-    uint64_t tick = (static_cast<uint64_t>(d) + 999999) / 1000000;
-    return tick < TimerEntry::kMaxTick ? tick : TimerEntry::kMaxTick;
-  }
-  uint64_t instant_to_tick(time::Instant t) const noexcept {
-    int64_t d = t.nanos() - start_ns_;
-    return d <= 0 ? 0 : static_cast<uint64_t>(d) / 1000000;
-  }
-  time::Instant tick_to_instant(uint64_t tick) const noexcept {
-    return time::Instant::from_ns(start_ns_).saturating_add(
-        std::chrono::milliseconds(static_cast<int64_t>(tick < TimerEntry::kMaxTick ? tick : TimerEntry::kMaxTick)));
-  }
-
-  // Timers registered right now (tests).
-  std::size_t num_registered() const;
-
- private:
-  void fire_due(uint64_t now_tick) noexcept;
-  // Under mu_: completes every entry `pop()` hands out (kFired, waker taken), waking them in
-  // batches of kWakeBatch with the lock released; then runs `finish()` still under the lock
-  // and wakes the rest after unlocking.
-  template <class Pop, class Finish>
-  void fire_entries(Pop pop, Finish finish) noexcept;
-  static void wake_all(Wakeable** batch, std::size_t n) noexcept {
-    for (std::size_t i = 0; i < n; ++i) batch[i]->vtable->wake(batch[i]);
-  }
-  void lower_next_due(uint64_t tick) noexcept {
-    if (tick < next_due_.load(std::memory_order_relaxed)) {
-      next_due_.store(tick, std::memory_order_relaxed);
-    }
-  }
-
-  Driver& owner_;
-  Clock clock_;
-  int64_t start_ns_;
-  mutable std::mutex mu_;
-  Wheel wheel_;            // guarded by mu_
-  bool shutdown_ = false;  // guarded by mu_
-  std::atomic<uint64_t> next_due_{kNone};
-  std::atomic<uint64_t> next_wake_{0};
-  std::atomic<uint64_t> observed_tick_{0};  // the latest tick after_park saw (any thread reads)
-  std::optional<time::Instant> advance_to_;  // parking thread only
-};
-
-[[noreturn]] void throw_timers_disabled(const char* what);
-[[noreturn]] void throw_no_time_runtime(const char* what);
-
-}  // namespace tokio::detail
-/* end file src/tokio/time/detail/driver.hpp */
 
 namespace tokio::sync::mpsc {
 
@@ -11324,13 +10767,14 @@ class RawRwLock {
   }
   void unlock() noexcept {
     uint32_t prev = state_.fetch_and(~(WRITE_LOCKED | PARKED), std::memory_order_release);
-    if (TOKIO_UNLIKELY(prev & PARKED)) futex_wake(&state_, INT32_MAX);
+    if (TOKIO_UNLIKELY(prev & PARKED)) wake_all();
   }
 
  private:
   void lock_shared_slow() noexcept;
   void lock_slow() noexcept;
   void wake_parked() noexcept;
+  void wake_all() noexcept;  // futex wake of every sleeper
   // Sleeps while the word still equals `s | PARKED` (sets PARKED first). Returns after a
   // wake-up or when the word changed.
   void park(uint32_t s) noexcept;
@@ -13911,6 +13355,152 @@ uint64_t random_seed() noexcept;
 /* #include <optional> (already above) */
 /* #include <vector> (already above) */
 
+/* begin file src/tokio/core/detail/futex.hpp */
+// futex(2)-based primitives of the runtime: the raw wait/wake wrappers, a mutex that spins
+// briefly before sleeping, and its condition variable.
+
+/* #include <atomic> (already above) */
+/* #include <cerrno> (already above) */
+/* #include <chrono> (already above) */
+#include <climits>
+/* #include <cstdint> (already above) */
+#include <ctime>
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+
+namespace tokio::detail {
+
+// futex(2) wrappers on a 32-bit atomic word.
+inline void futex_wait(std::atomic<uint32_t>* word, uint32_t expected,
+                       const struct timespec* rel_timeout) noexcept {
+  syscall(SYS_futex, reinterpret_cast<uint32_t*>(word), FUTEX_WAIT_PRIVATE, expected,
+          rel_timeout, nullptr, 0);
+}
+inline void futex_wake(std::atomic<uint32_t>* word, int count) noexcept {
+  syscall(SYS_futex, reinterpret_cast<uint32_t*>(word), FUTEX_WAKE_PRIVATE, count, nullptr,
+          nullptr, 0);
+}
+
+// A futex mutex that spins briefly before sleeping. glibc's default pthread mutex goes to
+// the kernel on the first contended lock; the runtime's locks (inject queue, blocking pool,
+// sleepers) are held for a few dozen instructions, so a short spin avoids most context
+// switches (Rust's std Mutex, which Tokio uses, spins the same way).
+// `state_` encoding: 0 unlocked, 1 locked, 2 locked and a waiter may be asleep.
+class Mutex {
+ public:
+  void lock() noexcept {
+    uint32_t c = 0;
+    if (TOKIO_LIKELY(state_.compare_exchange_strong(c, 1, std::memory_order_acquire,
+                                                    std::memory_order_relaxed))) {
+      return;
+    }
+    lock_contended();
+  }
+  bool try_lock() noexcept {
+    uint32_t c = 0;
+    return state_.compare_exchange_strong(c, 1, std::memory_order_acquire,
+                                          std::memory_order_relaxed);
+  }
+  void unlock() noexcept {
+    if (state_.exchange(0, std::memory_order_release) == 2) futex_wake(&state_, 1);
+  }
+
+ private:
+  void lock_contended() noexcept {
+    for (int i = 0; i < 100; ++i) {
+      uint32_t c = state_.load(std::memory_order_relaxed);
+      if (c == 0 && state_.compare_exchange_weak(c, 1, std::memory_order_acquire,
+                                                 std::memory_order_relaxed)) {
+        return;
+      }
+      if (c == 2) break;  // others already sleep: join them
+      cpu_relax();
+    }
+    while (state_.exchange(2, std::memory_order_acquire) != 0) futex_wait(&state_, 2, nullptr);
+  }
+  std::atomic<uint32_t> state_{0};
+};
+
+// A condition variable for detail::Mutex: a futex sequence word. Waiters are counted so a
+// notify with nobody waiting costs no syscall.
+class Condvar {
+ public:
+  void notify_one() noexcept {
+    seq_.fetch_add(1, std::memory_order_release);
+    if (waiters_.load(std::memory_order_seq_cst) > 0) futex_wake(&seq_, 1);
+  }
+  void notify_all() noexcept {
+    seq_.fetch_add(1, std::memory_order_release);
+    if (waiters_.load(std::memory_order_seq_cst) > 0) futex_wake(&seq_, INT32_MAX);
+  }
+  // Waits for a notify (or spuriously). `m` is locked on entry and on return.
+  void wait(Mutex& m) noexcept { wait_rel(m, nullptr); }
+  // Returns false when the timeout passed (spurious returns may report true).
+  bool wait_for(Mutex& m, std::chrono::nanoseconds d) noexcept {
+    if (d.count() <= 0) return false;
+    struct timespec ts;
+    ts.tv_sec = static_cast<time_t>(d.count() / 1000000000);
+    ts.tv_nsec = static_cast<long>(d.count() % 1000000000);
+    return wait_rel(m, &ts);
+  }
+
+ private:
+  bool wait_rel(Mutex& m, const struct timespec* ts) noexcept {
+    uint32_t s = seq_.load(std::memory_order_acquire);
+    waiters_.fetch_add(1, std::memory_order_seq_cst);
+    m.unlock();
+    long rc = syscall(SYS_futex, reinterpret_cast<uint32_t*>(&seq_), FUTEX_WAIT_PRIVATE, s, ts,
+                      nullptr, 0);
+    bool timed_out = rc == -1 && errno == ETIMEDOUT;
+    waiters_.fetch_sub(1, std::memory_order_relaxed);
+    m.lock();
+    return !timed_out;
+  }
+  std::atomic<uint32_t> seq_{0};
+  std::atomic<uint32_t> waiters_{0};
+};
+
+}  // namespace tokio::detail
+/* end file src/tokio/core/detail/futex.hpp */
+/* begin file src/tokio/runtime/detail/config.hpp */
+// Runtime configuration collected by runtime::Builder.
+
+/* #include <chrono> (already above) */
+/* #include <cstddef> (already above) */
+/* #include <cstdint> (already above) */
+/* #include <functional> (already above) */
+/* #include <optional> (already above) */
+/* #include <string> (already above) */
+
+
+namespace tokio::detail {
+
+struct Config {
+  runtime::RuntimeFlavor flavor = runtime::RuntimeFlavor::MultiThread;
+  std::size_t worker_threads = 0;  // 0: number of CPUs (or TOKIO_WORKER_THREADS)
+  std::string thread_name = "tokio-rt-worker";
+  std::function<std::string()> thread_name_fn;
+  std::size_t thread_stack_size = 0;  // 0: the platform default
+  std::function<void()> on_thread_start;
+  std::function<void()> on_thread_stop;
+  std::function<void()> on_thread_park;
+  std::function<void()> on_thread_unpark;
+  std::size_t max_blocking_threads = 512;
+  std::chrono::nanoseconds thread_keep_alive = std::chrono::seconds(10);
+  std::optional<uint32_t> global_queue_interval;  // nullopt: 31 current-thread, tuned multi
+  uint32_t event_interval = 61;
+  bool enable_io = false;
+  bool enable_time = false;
+  bool start_paused = false;
+  bool disable_lifo_slot = false;
+  std::size_t max_io_events_per_tick = 1024;
+  std::optional<uint64_t> rng_seed;
+};
+
+}  // namespace tokio::detail
+/* end file src/tokio/runtime/detail/config.hpp */
 /* begin file src/tokio/runtime/detail/owned_tasks.hpp */
 // OwnedTasks: every live task of a scheduler, so shutdown can cancel the ones nobody will
 // ever wake again.
@@ -14052,6 +13642,151 @@ class BlockingPool {
 /* #include <cstdint> (already above) */
 /* #include <optional> (already above) */
 
+/* begin file src/tokio/runtime/detail/driver.hpp */
+// Driver: what an idle runtime thread parks on.
+//
+// Exactly one thread at a time parks in the driver (the current-thread scheduler's thread,
+// or whichever multi-thread worker wins the driver lock); the other idle workers park on
+// their own futex. park() returns when unpark() is called, when the timeout passes, when
+// an fd becomes ready (I/O driver) or when a timer is due (time driver). unpark() may be
+// called from any thread.
+//
+// The stack, as in Tokio: time wraps I/O wraps the thread parker.
+//   park(timeout):  t = time_driver_before_park(timeout)      (clamp to the next deadline)
+//                   io ? io_driver_turn(t) : parker.park(t)   (epoll_wait or futex)
+//                   time_driver_after_park()                   (fire due timers)
+//
+// The two drivers belong to higher layers (io/detail/io_driver.hpp, time/detail/driver.hpp).
+// The runtime holds them through typed pointers and calls them only through the functions
+// declared below, which those layers define: the runtime never includes them, and never
+// needs to cast.
+
+/* #include <atomic> (already above) */
+/* #include <chrono> (already above) */
+/* #include <cstddef> (already above) */
+/* #include <optional> (already above) */
+
+/* begin file src/tokio/runtime/detail/park.hpp */
+// Thread parking.
+//
+// Parker: one thread parks, any thread unparks, and an unpark that happens before the park
+// is remembered (the park returns at once). State word encoding (`state_`, 32 bits so it
+// can be a futex):
+//   0 EMPTY     nobody parked, no pending unpark
+//   1 PARKED    the owner sleeps (or is about to) in futex_wait on this word
+//   2 NOTIFIED  an unpark is pending; the next park consumes it
+// unpark() swaps in NOTIFIED and issues the futex wake only if the owner was PARKED, so
+// unparking a running thread costs one atomic swap and no syscall.
+//
+// ParkThread: a refcounted Wakeable around a Parker, cached per thread; it is the waker of
+// a future driven by block_on on a thread that is not a worker.
+
+/* #include <atomic> (already above) */
+/* #include <chrono> (already above) */
+/* #include <cstdint> (already above) */
+/* #include <optional> (already above) */
+
+
+namespace tokio::detail {
+
+// Polls of the state word (with a pause instruction between) before a parker sleeps in the
+// kernel: a few microseconds, enough for the common hand-off where the wake comes from a
+// task about to finish on another core, too short to matter when it does not.
+inline constexpr int kParkSpins = 64;
+
+class Parker {
+ public:
+  static constexpr uint32_t EMPTY = 0;
+  static constexpr uint32_t PARKED = 1;
+  static constexpr uint32_t NOTIFIED = 2;
+
+  // Sleeps until unpark() or the timeout (nullopt: no limit; zero: just consume a pending
+  // unpark). Returns true when woken by unpark().
+  bool park(std::optional<std::chrono::nanoseconds> timeout = std::nullopt) noexcept;
+  void unpark() noexcept {
+    if (state_.exchange(NOTIFIED, std::memory_order_release) == PARKED) futex_wake(&state_, 1);
+  }
+
+ private:
+  std::atomic<uint32_t> state_{EMPTY};
+};
+
+struct ParkThread {
+  Wakeable wakeable;  // offset 0
+  std::atomic<std::size_t> refs{1};
+  Parker parker;
+
+  static ParkThread* current();  // this thread's instance (not an added reference)
+};
+
+}  // namespace tokio::detail
+/* end file src/tokio/runtime/detail/park.hpp */
+
+namespace tokio::detail {
+
+class Driver;
+class IoDriver;
+class TimeDriver;
+
+// --- defined by the I/O layer (io/detail/io_driver.cpp) -----------------------------------
+IoDriver* io_driver_create(const Config& cfg, Driver& owner);
+void io_driver_destroy(IoDriver* d) noexcept;
+// Waits for events up to `timeout` (nullopt: until unpark), dispatches readiness.
+void io_driver_turn(IoDriver* d, std::optional<std::chrono::nanoseconds> timeout);
+void io_driver_unpark(IoDriver* d) noexcept;
+// The runtime is shutting down: fail every registration's pending and future waits.
+void io_driver_shutdown(IoDriver* d) noexcept;
+
+// --- defined by the time layer (time/detail/driver.cpp) -----------------------------------
+TimeDriver* time_driver_create(const Config& cfg, Driver& owner);
+void time_driver_destroy(TimeDriver* d) noexcept;
+// Returns the timeout to park with: `timeout` clamped to the next timer deadline.
+std::optional<std::chrono::nanoseconds> time_driver_before_park(
+    TimeDriver* d, std::optional<std::chrono::nanoseconds> timeout);
+// Fires every timer that is due.
+void time_driver_after_park(TimeDriver* d);
+void time_driver_shutdown(TimeDriver* d) noexcept;
+
+class Driver {
+ public:
+  explicit Driver(const Config& cfg);
+  ~Driver();
+  Driver(const Driver&) = delete;
+  Driver& operator=(const Driver&) = delete;
+
+  // nullopt: until unparked; zero: poll without blocking.
+  void park(std::optional<std::chrono::nanoseconds> timeout);
+  void unpark() noexcept {
+    unparked_.store(true, std::memory_order_release);
+    if (io_) io_driver_unpark(io_);
+    else parker_.unpark();
+  }
+  // True when unpark() was called since the previous call (clears the flag). The time
+  // driver uses it so a paused clock never jumps ahead while a wake-up is pending.
+  bool take_unparked() noexcept { return unparked_.exchange(false, std::memory_order_acq_rel); }
+  // True when a zero-timeout park can make progress (I/O or timers to poll).
+  bool has_drivers() const noexcept { return io_ || time_; }
+  void shutdown() noexcept;
+
+  // The drivers (null when the Builder did not enable them).
+  IoDriver* io() const noexcept { return io_; }
+  TimeDriver* time() const noexcept { return time_; }
+  const Config& config() const noexcept { return cfg_; }
+
+  // spawn_blocking tasks queued or running (maintained by the blocking pool): while any
+  // are in flight a paused clock does not auto-advance.
+  std::atomic<std::size_t> blocking_in_flight{0};
+
+ private:
+  const Config& cfg_;
+  Parker parker_;
+  std::atomic<bool> unparked_{false};
+  IoDriver* io_ = nullptr;
+  TimeDriver* time_ = nullptr;
+};
+
+}  // namespace tokio::detail
+/* end file src/tokio/runtime/detail/driver.hpp */
 
 namespace tokio::detail {
 
@@ -14897,6 +14632,264 @@ class WorkerParker {
 
 }  // namespace tokio::detail
 /* end file src/tokio/runtime/detail/worker_parker.hpp */
+/* begin file src/tokio/time/detail/clock.hpp */
+// Clock: one runtime's clock, paused or running (the public face is time/clock.hpp).
+
+/* #include <atomic> (already above) */
+/* #include <cstdint> (already above) */
+/* #include <mutex> (already above) */
+
+
+namespace tokio::detail {
+
+// One runtime's clock. Reads are lock-free until the clock is paused for the first time;
+// from then on they take a mutex (test code only), as in Tokio.
+//
+// now() = base_ while paused, base_ + (steady_clock::now() - unfrozen_) otherwise; so
+// time after a resume() continues from where the pause (and any advance) left it.
+class Clock {
+ public:
+  explicit Clock(bool start_paused);
+
+  time::Instant now() const noexcept {
+    if (TOKIO_LIKELY(!ever_paused_.load(std::memory_order_acquire))) {
+      return time::Instant(time::Instant::clock::now());
+    }
+    return now_locked();
+  }
+  bool is_paused() const noexcept { return paused_.load(std::memory_order_acquire); }
+
+  void pause();                       // throws std::logic_error when already paused
+  void resume();                      // throws std::logic_error when not paused
+  void advance(time::Duration d);     // throws std::logic_error when not paused
+  // Auto-advance: moves a paused clock forward to `t` (never backwards).
+  void advance_to(time::Instant t) noexcept;
+
+ private:
+  time::Instant now_locked() const noexcept;
+
+  std::atomic<bool> ever_paused_{false};
+  std::atomic<bool> paused_{false};  // written under mu_
+  mutable std::mutex mu_;
+  int64_t base_ns_;      // clock value while paused, or at `unfrozen_ns_`
+  int64_t unfrozen_ns_;  // real steady_clock time of the last resume
+};
+
+}  // namespace tokio::detail
+/* end file src/tokio/time/detail/clock.hpp */
+/* begin file src/tokio/time/detail/driver.hpp */
+// TimeDriver: the runtime's timer driver, in the driver stack (runtime/detail/driver.hpp)
+// when the Builder enables time.
+//
+// One wheel per runtime behind one mutex (Tokio's design). Timers register on their first
+// poll, cancel in O(1) under the lock, and are fired by whichever thread parks in the
+// driver (the current-thread scheduler's thread, or the multi-thread worker holding the
+// driver; busy workers poll it with zero-timeout parks every event_interval ticks). A
+// timer may register on one worker and fire on another: firing only wakes its waker.
+//
+//   before_park(timeout)  clamps the park to the next timer deadline and publishes that
+//                         deadline in `next_wake_`, so a thread registering an earlier
+//                         timer knows it must unpark the sleeping driver; on a paused,
+//                         idle clock it turns the park into a poll and plans a jump of the
+//                         clock to the next timer (auto-advance)
+//   after_park()          performs the jump unless something unparked the driver
+//                         meanwhile, then fires every due timer: wakers are collected
+//                         under the lock and woken in batches of 32 with the lock released
+//
+// `next_wake_` (64 bits): 0 = the driver is not blocked (it will look at the wheel before
+// it blocks, so registrations need not unpark it); kNone = blocked with no timer deadline;
+// otherwise the tick it sleeps until. Written by the parking thread, read under the lock
+// by registering threads; a stale read only costs one spurious unpark.
+// `next_due_` (64 bits): a lower bound of the next tick at which the wheel has work
+// (kNone when empty); lets after_park skip the lock when nothing is due.
+// `observed_tick_` (64 bits): the latest current tick after_park computed; registration
+// compares deadlines with it instead of reading the clock (only deadlines within a tick
+// of it need a clock read to tell whether they already passed).
+
+/* #include <atomic> (already above) */
+/* #include <chrono> (already above) */
+/* #include <cstdint> (already above) */
+/* #include <mutex> (already above) */
+/* #include <optional> (already above) */
+
+/* begin file src/tokio/time/detail/wheel.hpp */
+// Wheel: the hierarchical hashed timing wheel (Varghese & Lauck) the time driver files
+// timers in. Not thread-safe: the driver holds its lock around every call.
+//
+// Six levels of 64 slots; a slot of level k spans 64^k ticks (1 tick = 1 ms), so level 0
+// covers the next 64 ms at 1 ms resolution, level 1 the next ~4 s at 64 ms, ... level 5
+// ~2.2 years at ~12 days. A timer due at tick `when` is filed at the level of the highest
+// 6-bit digit in which `when` differs from `elapsed` (the last tick processed), in the slot
+// named by that digit of `when`; farther than the wheel's range it saturates at level 5
+// and is simply re-filed each time its slot comes round. Each level keeps a 64-bit
+// occupied bitmap, so finding the next due slot is a rotate and a count-trailing-zeros.
+//
+// Processing a slot of level k > 0 cascades its timers to lower levels (re-filed relative
+// to the slot's start, which becomes `elapsed`); level-0 slots hold only due timers, which
+// move to the pending list and are handed out one at a time by poll(). Every slot is an
+// intrusive doubly linked list, so removal is O(1) and needs no search.
+//
+// Invariant: a timer at level k, slot s has the same digits as `elapsed` above k and
+// digit k equal to s (> elapsed's digit k below the top level), so its slot's start is
+// after `elapsed` and no later than its tick: the wheel never processes a timer late, and
+// never early (a timer only fires from a level-0 slot whose tick is its own, or from a
+// cascade whose start already reached its tick).
+
+/* #include <cstddef> (already above) */
+/* #include <cstdint> (already above) */
+/* #include <optional> (already above) */
+
+
+namespace tokio::detail {
+
+class Wheel {
+ public:
+  static constexpr unsigned kLevels = 6;
+  static constexpr unsigned kBits = 6;
+  static constexpr unsigned kSlots = 1u << kBits;
+  static constexpr uint64_t kMaxDuration = uint64_t{1} << (kBits * kLevels);  // 2^36 ms
+
+  struct Expiration {
+    unsigned level;
+    unsigned slot;
+    uint64_t deadline;  // tick at which the slot is processed
+  };
+
+  uint64_t elapsed() const noexcept { return elapsed_; }
+  bool empty() const noexcept { return count_ == 0; }
+  std::size_t size() const noexcept { return count_; }
+  // Moves `elapsed` forward while the wheel is empty (keeps new timers at low levels when
+  // the driver skipped processing because nothing was due).
+  void advance_empty(uint64_t now) noexcept {
+    if (count_ == 0 && now > elapsed_) elapsed_ = now;
+  }
+
+  // Files `e` (state already holds its tick) to fire at `when` > elapsed(). Returns the
+  // tick at which its slot is processed (`when` itself at level 0, the slot's start,
+  // where it cascades, above).
+  uint64_t insert(TimerEntry* e, uint64_t when) noexcept;
+  // Unlinks `e` from its slot or from the pending list.
+  void remove(TimerEntry* e) noexcept;
+  // The next timer due at or before `now` (state kPending, already unlinked), or null when
+  // none is; then elapsed() == now.
+  TimerEntry* poll(uint64_t now) noexcept;
+  // The tick at which poll() next has work: elapsed() when timers are pending, the
+  // earliest occupied slot's start otherwise; nullopt for an empty wheel.
+  std::optional<uint64_t> next_expiration_tick() const noexcept;
+  // Unlinks and returns any timer, or null when the wheel is empty (shutdown).
+  TimerEntry* pop_any() noexcept;
+
+  static unsigned level_for(uint64_t elapsed, uint64_t when) noexcept {
+    uint64_t masked = (elapsed ^ when) | (kSlots - 1);
+    if (masked >= kMaxDuration) masked = kMaxDuration - 1;
+    unsigned significant = 63u - static_cast<unsigned>(__builtin_clzll(masked));
+    return significant / kBits;
+  }
+
+ private:
+  std::optional<Expiration> next_expiration() const noexcept;
+  void process(const Expiration& exp) noexcept;
+  void unlink_pending(TimerEntry* e) noexcept;
+
+  uint64_t elapsed_ = 0;
+  std::size_t count_ = 0;
+  uint64_t occupied_[kLevels] = {};
+  TimerEntry* slots_[kLevels][kSlots] = {};
+  TimerEntry* pending_ = nullptr;
+};
+
+}  // namespace tokio::detail
+/* end file src/tokio/time/detail/wheel.hpp */
+
+namespace tokio::detail {
+
+class TimeDriver {
+ public:
+  static constexpr uint64_t kNone = ~uint64_t{0};
+  static constexpr std::size_t kWakeBatch = 32;
+  // While the clock is paused but spawn_blocking work holds auto-advance back, the driver
+  // re-checks this often (real time) instead of sleeping through virtual deadlines.
+  static constexpr std::chrono::milliseconds kInhibitedPoll{1};
+
+  TimeDriver(const Config& cfg, Driver& owner);
+  ~TimeDriver();
+  TimeDriver(const TimeDriver&) = delete;
+  TimeDriver& operator=(const TimeDriver&) = delete;
+
+  std::optional<std::chrono::nanoseconds> before_park(
+      std::optional<std::chrono::nanoseconds> timeout);
+  void after_park();
+  void shutdown() noexcept;
+
+  Clock& clock() noexcept { return clock_; }
+
+  // --- timer operations (detail::Timer) -------------------------------------------------
+  // Registers `e` (kUnregistered) to fire at `deadline`, waking `w` (borrowed; the driver
+  // keeps its own reference). Returns true instead when the deadline has already passed or
+  // the runtime shut down: then `e` is kFired and not registered.
+  bool register_timer(TimerEntry& e, time::Instant deadline, Wakeable* w) noexcept;
+  // Unregisters `e` if it is still registered (any state).
+  void cancel_timer(TimerEntry& e) noexcept;
+  // Replaces the waker of a registered `e`; returns true if `e` has fired meanwhile.
+  bool set_waker(TimerEntry& e, Wakeable* w) noexcept;
+  // Moves a registered `e` to `deadline` (earlier or later), keeping its waker; fires it
+  // at once when the deadline has passed. An `e` that fired meanwhile becomes
+  // kUnregistered (its next poll registers it again).
+  void reregister(TimerEntry& e, time::Instant deadline) noexcept;
+
+  // Deadlines round up to the next millisecond tick (nothing fires early); the current
+  // time rounds down.
+  uint64_t deadline_to_tick(time::Instant t) const noexcept {
+    int64_t d = t.nanos() - start_ns_;
+    if (d <= 0) return 0;
+    uint64_t tick = (static_cast<uint64_t>(d) + 999999) / 1000000;
+    return tick < TimerEntry::kMaxTick ? tick : TimerEntry::kMaxTick;
+  }
+  uint64_t instant_to_tick(time::Instant t) const noexcept {
+    int64_t d = t.nanos() - start_ns_;
+    return d <= 0 ? 0 : static_cast<uint64_t>(d) / 1000000;
+  }
+  time::Instant tick_to_instant(uint64_t tick) const noexcept {
+    return time::Instant::from_ns(start_ns_).saturating_add(
+        std::chrono::milliseconds(static_cast<int64_t>(tick < TimerEntry::kMaxTick ? tick : TimerEntry::kMaxTick)));
+  }
+
+  // Timers registered right now (tests).
+  std::size_t num_registered() const;
+
+ private:
+  void fire_due(uint64_t now_tick) noexcept;
+  // Under mu_: completes every entry `pop()` hands out (kFired, waker taken), waking them in
+  // batches of kWakeBatch with the lock released; then runs `finish()` still under the lock
+  // and wakes the rest after unlocking.
+  template <class Pop, class Finish>
+  void fire_entries(Pop pop, Finish finish) noexcept;
+  static void wake_all(Wakeable** batch, std::size_t n) noexcept {
+    for (std::size_t i = 0; i < n; ++i) batch[i]->vtable->wake(batch[i]);
+  }
+  void lower_next_due(uint64_t tick) noexcept {
+    if (tick < next_due_.load(std::memory_order_relaxed)) {
+      next_due_.store(tick, std::memory_order_relaxed);
+    }
+  }
+
+  Driver& owner_;
+  Clock clock_;
+  int64_t start_ns_;
+  mutable std::mutex mu_;
+  Wheel wheel_;            // guarded by mu_
+  bool shutdown_ = false;  // guarded by mu_
+  std::atomic<uint64_t> next_due_{kNone};
+  std::atomic<uint64_t> next_wake_{0};
+  std::atomic<uint64_t> observed_tick_{0};  // the latest tick after_park saw (any thread reads)
+  std::optional<time::Instant> advance_to_;  // parking thread only
+};
+
+[[noreturn]] void throw_timers_disabled(const char* what);
+[[noreturn]] void throw_no_time_runtime(const char* what);
+
+}  // namespace tokio::detail
+/* end file src/tokio/time/detail/driver.hpp */
 /* begin file src/tokio/io/detail/io_driver.hpp */
 // IoDriver: the runtime's reactor (epoll, edge-triggered), what the scheduler parks in
 // (runtime/detail/driver.hpp) when the Builder enabled I/O.
@@ -19424,13 +19417,43 @@ void BatchSemaphore::close() noexcept {
 
 }  // namespace tokio::detail
 /* end file src/tokio/sync/detail/batch_semaphore.cpp */
+/* begin file src/tokio/sync/detail/blocking.cpp */
+// The blocking_* forms' thread waiting (sync/detail/blocking.hpp).
+/* #include <stdexcept> (already above) */
+/* #include <string> (already above) */
+
+
+namespace tokio::detail {
+
+void assert_blocking_allowed(const char* what) {
+  const ThreadContext& t = tls;
+  if (t.runtime_depth > 0 && t.blocking_region == 0) {
+    throw std::logic_error(
+        std::string("tokio: ") + what +
+        " called from inside an asynchronous runtime: it would block the worker thread. "
+        "Await the async form instead, or call it from spawn_blocking, block_in_place or "
+        "a plain thread.");
+  }
+}
+
+Wakeable* blocking_thread_waker() { return &ParkThread::current()->wakeable; }
+
+void blocking_thread_park() noexcept { ParkThread::current()->parker.park(); }
+
+}  // namespace tokio::detail
+/* end file src/tokio/sync/detail/blocking.cpp */
 /* begin file src/tokio/sync/detail/raw_rwlock.cpp */
+// RawRwLock's contended paths (the futex waits and wakes).
+/* #include <climits> (already above) */
+
 
 namespace tokio::detail {
 
 namespace sync_raw_rwlock_impl {
 constexpr int kSpins = 100;
-}
+}  // namespace sync_raw_rwlock_impl
+
+void RawRwLock::wake_all() noexcept { futex_wake(&state_, INT32_MAX); }
 
 void RawRwLock::park(uint32_t s) noexcept {
   if (!(s & PARKED)) {

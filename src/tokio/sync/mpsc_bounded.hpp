@@ -38,7 +38,6 @@
 #include "tokio/sync/detail/mpsc_sender_base.hpp"
 #include "tokio/core/detail/poll.hpp"
 #include "tokio/time/instant.hpp"
-#include "tokio/time/detail/driver.hpp"
 #include "tokio/time/detail/timer.hpp"
 
 namespace tokio::sync::mpsc {

@@ -1,10 +1,16 @@
+// RawRwLock's contended paths (the futex waits and wakes).
+#include <climits>
+
+#include "tokio/core/detail/futex.hpp"
 #include "tokio/sync/detail/raw_rwlock.hpp"
 
 namespace tokio::detail {
 
 namespace sync_raw_rwlock_impl {
 constexpr int kSpins = 100;
-}
+}  // namespace sync_raw_rwlock_impl
+
+void RawRwLock::wake_all() noexcept { futex_wake(&state_, INT32_MAX); }
 
 void RawRwLock::park(uint32_t s) noexcept {
   if (!(s & PARKED)) {

@@ -15,7 +15,7 @@
 #include <atomic>
 #include <cstdint>
 
-#include "tokio/core/detail/futex.hpp"
+#include "tokio/core/config.hpp"
 
 namespace tokio::detail {
 
@@ -50,13 +50,14 @@ class RawRwLock {
   }
   void unlock() noexcept {
     uint32_t prev = state_.fetch_and(~(WRITE_LOCKED | PARKED), std::memory_order_release);
-    if (TOKIO_UNLIKELY(prev & PARKED)) futex_wake(&state_, INT32_MAX);
+    if (TOKIO_UNLIKELY(prev & PARKED)) wake_all();
   }
 
  private:
   void lock_shared_slow() noexcept;
   void lock_slow() noexcept;
   void wake_parked() noexcept;
+  void wake_all() noexcept;  // futex wake of every sleeper
   // Sleeps while the word still equals `s | PARKED` (sets PARKED first). Returns after a
   // wake-up or when the word changed.
   void park(uint32_t s) noexcept;
