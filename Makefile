@@ -69,7 +69,7 @@ $(PCH_OUT): $(PCH_HDR) tokio.hpp | $(DOCTEST_HDR)
 	$(CXX) $(CXXFLAGS) -x c++-header $< -o $@
 
 # main.cpp defines the implementation macros before including, so it cannot use the PCH.
-$(BUILD)/tests/main.o: tests/main.cpp tokio.hpp tests/test_util.hpp tests/net_test_util.hpp | $(DOCTEST_HDR)
+$(BUILD)/tests/main.o: tests/main.cpp tokio.hpp $(wildcard tests/*.hpp) | $(DOCTEST_HDR)
 	@mkdir -p $(dir $@)
 	$(CXX) $(CXXFLAGS) -c $< -o $@
 

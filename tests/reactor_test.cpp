@@ -11,6 +11,7 @@
 #include <thread>
 #include <vector>
 
+#include "internals.hpp"
 #include "net_test_util.hpp"
 
 using tokio::Task;

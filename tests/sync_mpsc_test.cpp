@@ -7,6 +7,7 @@
 #include <thread>
 #include <vector>
 
+#include "internals.hpp"
 #include "sync_test_util.hpp"
 
 using tokio::Task;

@@ -4,6 +4,7 @@
 
 #include <atomic>
 
+#include "internals.hpp"
 #include "test_util.hpp"
 
 namespace timetest {
