@@ -48,6 +48,8 @@ LAYERS = ["core", "runtime", "task", "time", "io", "sync", "net", "signal", "pro
 
 INCLUDE_RE = re.compile(r'^\s*#\s*include\s*([<"])([^>"]+)[>"]')
 PRAGMA_ONCE_RE = re.compile(r"^\s*#\s*pragma\s+once\b")
+IF_RE = re.compile(r"^\s*#\s*if")
+ENDIF_RE = re.compile(r"^\s*#\s*endif\b")
 ANON_NS_RE = re.compile(r"^\s*namespace\s*\{")
 USING_DIRECTIVE_RE = re.compile(r"^using\s+namespace\b")
 
@@ -96,8 +98,13 @@ class Amalgamator:
         self.stack.append(path)
         self.out.append("/* begin file %s */\n" % rel(path))
         is_cpp = path.endswith(".cpp")
+        depth = 0  # conditional nesting: a system include under #if is kept and not recorded
         with open(path, encoding="utf-8") as f:
             for lineno, line in enumerate(f, 1):
+                if IF_RE.match(line):
+                    depth += 1
+                elif ENDIF_RE.match(line):
+                    depth -= 1
                 if PRAGMA_ONCE_RE.match(line):
                     continue
                 if is_cpp and (ANON_NS_RE.match(line) or USING_DIRECTIVE_RE.match(line)):
@@ -123,7 +130,8 @@ class Amalgamator:
                     if name in self.system:
                         self.out.append("/* #include <%s> (already above) */\n" % name)
                         continue
-                    self.system.add(name)
+                    if depth == 0:
+                        self.system.add(name)
                 if not line.endswith("\n"):
                     line += "\n"
                 self.out.append(line)

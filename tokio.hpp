@@ -67,7 +67,6 @@ inline constexpr std::size_t kCacheLine = 128;
 
 #include <cerrno>
 #include <exception>
-#include <functional>
 #include <memory>
 #include <new>
 #include <stdexcept>
@@ -439,7 +438,6 @@ class Context {
 
 #include <coroutine>
 /* #include <exception> (already above) */
-/* #include <functional> (already above) */
 /* #include <new> (already above) */
 /* #include <stdexcept> (already above) */
 /* #include <type_traits> (already above) */
@@ -631,6 +629,41 @@ inline void frame_free(void* p, std::size_t /*size*/ = 0) noexcept {
 
 }  // namespace tokio::detail
 /* end file src/tokio/core/detail/frame_alloc.hpp */
+/* begin file src/tokio/core/detail/invoke.hpp */
+// detail::invoke: std::invoke without <functional> (a heavy header in C++20 that a user TU
+// would otherwise parse only for this). Calls a callable, or a pointer to member (function
+// or data) on an object, a reference to one, or a pointer (raw or smart) to one.
+
+/* #include <type_traits> (already above) */
+/* #include <utility> (already above) */
+
+namespace tokio::detail {
+
+template <class M, class C, class Obj, class... A>
+constexpr decltype(auto) invoke_member(M C::*pm, Obj&& obj, A&&... a) {
+  if constexpr (std::is_base_of_v<C, std::remove_cvref_t<Obj>>) {
+    if constexpr (std::is_function_v<M>) {
+      return (std::forward<Obj>(obj).*pm)(std::forward<A>(a)...);
+    } else {
+      static_assert(sizeof...(A) == 0, "a pointer to data member takes no arguments");
+      return std::forward<Obj>(obj).*pm;
+    }
+  } else {
+    return invoke_member(pm, *std::forward<Obj>(obj), std::forward<A>(a)...);
+  }
+}
+
+template <class F, class... A>
+constexpr decltype(auto) invoke(F&& f, A&&... a) {
+  if constexpr (std::is_member_pointer_v<std::remove_cvref_t<F>>) {
+    return invoke_member(f, std::forward<A>(a)...);
+  } else {
+    return std::forward<F>(f)(std::forward<A>(a)...);
+  }
+}
+
+}  // namespace tokio::detail
+/* end file src/tokio/core/detail/invoke.hpp */
 /* begin file src/tokio/core/detail/outcome.hpp */
 // Outcome<T>: what a coroutine or task finished with: a value, an exception, or (for
 // spawned tasks) cancellation. Used by Task promises and task cells.
@@ -1180,11 +1213,11 @@ auto to_task(A&& a) {
 // cannot dangle. The arguments are passed as rvalues: by-value parameters take them over,
 // reference parameters point into the wrapper's frame, which outlives the call.
 template <class F, class... A>
-using invoke_task_t = decltype(to_task(std::invoke(std::declval<F&>(), std::declval<A&&>()...)));
+using invoke_task_t = decltype(to_task(detail::invoke(std::declval<F&>(), std::declval<A&&>()...)));
 
 template <class F, class... A>
 invoke_task_t<F, A...> invoke_owned(F f, A... a) {
-  co_return co_await to_task(std::invoke(f, std::move(a)...));
+  co_return co_await to_task(detail::invoke(f, std::move(a)...));
 }
 
 // The Task a spawn-like call runs: spawn(awaitable) or spawn(callable, args...) (see
@@ -1809,10 +1842,61 @@ class Runtime {
 /* #include <chrono> (already above) */
 /* #include <cstddef> (already above) */
 /* #include <cstdint> (already above) */
-/* #include <functional> (already above) */
 /* #include <memory> (already above) */
 /* #include <string> (already above) */
 
+/* begin file src/tokio/runtime/detail/callback.hpp */
+// Callback<R>: a copyable, type-erased `R()` callable for the runtime's hooks
+// (Builder::on_thread_start, thread_name_fn...). std::function would do, but <functional>
+// is one of the heaviest headers of C++20 and every user TU would parse it for these setters.
+
+/* #include <new> (already above) */
+/* #include <type_traits> (already above) */
+/* #include <utility> (already above) */
+
+namespace tokio::detail {
+
+template <class R>
+class Callback {
+ public:
+  Callback() noexcept = default;
+  template <class F>
+    requires(!std::is_same_v<std::decay_t<F>, Callback> && std::is_invocable_r_v<R, std::decay_t<F>&>)
+  Callback(F&& f)  // NOLINT: implicit, like std::function
+      : obj_(new std::decay_t<F>(std::forward<F>(f))), ops_(&kOps<std::decay_t<F>>) {}
+  Callback(const Callback& o) : obj_(o.obj_ ? o.ops_->clone(o.obj_) : nullptr), ops_(o.ops_) {}
+  Callback(Callback&& o) noexcept
+      : obj_(std::exchange(o.obj_, nullptr)), ops_(std::exchange(o.ops_, nullptr)) {}
+  Callback& operator=(Callback o) noexcept {
+    std::swap(obj_, o.obj_);
+    std::swap(ops_, o.ops_);
+    return *this;
+  }
+  ~Callback() {
+    if (obj_) ops_->destroy(obj_);
+  }
+
+  explicit operator bool() const noexcept { return obj_ != nullptr; }
+  R operator()() const { return ops_->call(obj_); }
+
+ private:
+  struct Ops {
+    R (*call)(void*);
+    void* (*clone)(const void*);
+    void (*destroy)(void*) noexcept;
+  };
+  template <class F>
+  static constexpr Ops kOps{
+      [](void* p) -> R { return static_cast<R>((*static_cast<F*>(p))()); },
+      [](const void* p) -> void* { return new F(*static_cast<const F*>(p)); },
+      [](void* p) noexcept { delete static_cast<F*>(p); }};
+
+  void* obj_ = nullptr;
+  const Ops* ops_ = nullptr;
+};
+
+}  // namespace tokio::detail
+/* end file src/tokio/runtime/detail/callback.hpp */
 
 namespace tokio::detail {
 struct Config;  // runtime/detail/config.hpp
@@ -1834,12 +1918,14 @@ class Builder {
   // Number of worker threads (multi-thread only). Must be at least 1.
   Builder& worker_threads(std::size_t n);
   Builder& thread_name(std::string name);
-  Builder& thread_name_fn(std::function<std::string()> f);
+  // Names each worker thread with f() (any callable returning std::string).
+  Builder& thread_name_fn(detail::Callback<std::string> f);
   Builder& thread_stack_size(std::size_t bytes);
-  Builder& on_thread_start(std::function<void()> f);
-  Builder& on_thread_stop(std::function<void()> f);
-  Builder& on_thread_park(std::function<void()> f);
-  Builder& on_thread_unpark(std::function<void()> f);
+  // Hooks run on each worker thread (any callable taking no argument; a std::function works).
+  Builder& on_thread_start(detail::Callback<void> f);
+  Builder& on_thread_stop(detail::Callback<void> f);
+  Builder& on_thread_park(detail::Callback<void> f);
+  Builder& on_thread_unpark(detail::Callback<void> f);
   // Upper bound on spawn_blocking threads (default 512). Must be at least 1.
   Builder& max_blocking_threads(std::size_t n);
   // How long an idle blocking thread waits for work before exiting (default 10 s).
@@ -2323,7 +2409,6 @@ using task::JoinHandle;
 // Spawning onto a runtime: coroutine tasks and spawn_blocking closures. The runtime itself
 // is reached through runtime/detail/entry.hpp only.
 
-/* #include <functional> (already above) */
 /* #include <new> (already above) */
 /* #include <type_traits> (already above) */
 /* #include <utility> (already above) */
@@ -2431,10 +2516,10 @@ struct BlockingCell {
     BlockingCell* c = of(t);
     try {
       if constexpr (std::is_void_v<R>) {
-        std::invoke(c->fn);
+        detail::invoke(c->fn);
         c->output.set_value();
       } else {
-        c->output.set_value(std::invoke(c->fn));
+        c->output.set_value(detail::invoke(c->fn));
       }
     } catch (...) {
       c->output.set_exception(std::current_exception());
@@ -2469,7 +2554,7 @@ auto make_blocking_fn(F&& f, Args&&... args) {
                   "spawn_blocking(f, args...) needs a callable f(args...)");
     return [fn = std::decay_t<F>(std::forward<F>(f)),
             ... a = std::decay_t<Args>(std::forward<Args>(args))]() mutable -> decltype(auto) {
-      return std::invoke(fn, std::move(a)...);
+      return detail::invoke(fn, std::move(a)...);
     };
   }
 }
@@ -4156,6 +4241,10 @@ inline constexpr Interest Interest::ERROR{kE};
 
 namespace tokio::detail {
 
+// sched_yield(2), out of line (core/detail/core.cpp): a spinning thread gives its core to
+// whoever it waits for.
+void yield_thread() noexcept;
+
 inline void cpu_relax() noexcept {
 #if defined(__x86_64__) || defined(__i386__)
   __builtin_ia32_pause();
@@ -4190,7 +4279,6 @@ class SpinLock {
   void unlock() noexcept { locked_.store(false, std::memory_order_release); }
 
  private:
-  static void yield_thread() noexcept;
   std::atomic<bool> locked_{false};
 };
 
@@ -7362,7 +7450,64 @@ S unsplit(ReadHalf<S> r, WriteHalf<S> w) {
 /* #include <atomic> (already above) */
 /* #include <cstddef> (already above) */
 /* #include <cstdint> (already above) */
-#include <mutex>
+/* begin file src/tokio/core/detail/mutex.hpp */
+// detail::Mutex: the runtime's lock for short critical sections that may meet contention
+// (inject queue, blocking pool, cancellation trees, duplex pipes). Uncontended lock and
+// unlock are one atomic RMW each; the spin and the futex sleep are out of line. And
+// LockGuard, so headers need not include <mutex> for std::lock_guard.
+
+/* #include <atomic> (already above) */
+/* #include <cstdint> (already above) */
+
+
+namespace tokio::detail {
+
+// A futex mutex that spins briefly before sleeping. glibc's default pthread mutex goes to
+// the kernel on the first contended lock; the runtime's locks (inject queue, blocking pool,
+// sleepers) are held for a few dozen instructions, so a short spin avoids most context
+// switches (Rust's std Mutex, which Tokio uses, spins the same way).
+// `state_` encoding: 0 unlocked, 1 locked, 2 locked and a waiter may be asleep.
+class Mutex {
+ public:
+  void lock() noexcept {
+    uint32_t c = 0;
+    if (TOKIO_LIKELY(state_.compare_exchange_strong(c, 1, std::memory_order_acquire,
+                                                    std::memory_order_relaxed))) {
+      return;
+    }
+    lock_contended();
+  }
+  bool try_lock() noexcept {
+    uint32_t c = 0;
+    return state_.compare_exchange_strong(c, 1, std::memory_order_acquire,
+                                          std::memory_order_relaxed);
+  }
+  void unlock() noexcept {
+    // Pairs with the acquire of the next lock(); 2 means a waiter may sleep in the kernel.
+    if (state_.exchange(0, std::memory_order_release) == 2) wake_one();
+  }
+
+ private:
+  void lock_contended() noexcept;  // spin, then sleep (core/detail/core.cpp)
+  void wake_one() noexcept;
+  std::atomic<uint32_t> state_{0};
+};
+
+// A scoped lock for any type with lock()/unlock() (Mutex, SpinLock, RawRwLock...).
+template <class L>
+class LockGuard {
+ public:
+  explicit LockGuard(L& l) noexcept : l_(l) { l_.lock(); }
+  LockGuard(const LockGuard&) = delete;
+  LockGuard& operator=(const LockGuard&) = delete;
+  ~LockGuard() { l_.unlock(); }
+
+ private:
+  L& l_;
+};
+
+}  // namespace tokio::detail
+/* end file src/tokio/core/detail/mutex.hpp */
 /* #include <span> (already above) */
 /* #include <utility> (already above) */
 
@@ -7393,7 +7538,7 @@ class ByteRing {
 
 // One direction of a duplex pair.
 struct DuplexPipe {
-  std::mutex mu;
+  Mutex mu;
   ByteRing ring;
   std::size_t max = 0;
   bool closed = false;           // writer shut down / an end was destroyed
@@ -8093,13 +8238,12 @@ std::pair<Sender<T>, Receiver<T>> channel() {
 
 /* #include <atomic> (already above) */
 /* #include <cstddef> (already above) */
-/* #include <mutex> (already above) */
 
 
 namespace tokio::detail {
 
 using WaitLock = SpinLock;
-using WaitGuard = std::lock_guard<WaitLock>;
+using WaitGuard = LockGuard<WaitLock>;
 
 struct WaitNode {
   WaitNode* prev = nullptr;
@@ -9248,7 +9392,10 @@ class Barrier {
 // half-initialized; a cancelled initializer lets the next caller initialize.
 
 /* #include <atomic> (already above) */
-/* #include <functional> (already above) */
+/* #include <memory> (already above) */
+#if !defined(__GLIBCXX__)
+#include <functional>  // elsewhere only <functional> promises it
+#endif
 /* #include <new> (already above) */
 /* #include <optional> (already above) */
 /* #include <type_traits> (already above) */
@@ -9414,8 +9561,6 @@ class OnceCell {
 // receiver closes, recv keeps returning buffered values and reports the end once the
 // queue is empty and the channel is idle, so a send that already got its permit is
 // never lost.
-
-#include <sched.h>
 
 /* #include <atomic> (already above) */
 /* #include <cstddef> (already above) */
@@ -10007,7 +10152,7 @@ struct Chan {
       // A producer claimed the next position and is writing it right now: wait for it
       // (a handful of instructions) rather than report a spurious Empty.
       if (spins < 64) cpu_relax();
-      else sched_yield();
+      else yield_thread();
     }
   }
 
@@ -11553,7 +11698,7 @@ std::pair<Sender<T>, Receiver<T>> channel(T init) {
 
 /* #include <atomic> (already above) */
 /* #include <cstddef> (already above) */
-/* #include <mutex> (already above) */
+
 /* #include <optional> (already above) */
 /* #include <utility> (already above) */
 
@@ -11561,7 +11706,7 @@ std::pair<Sender<T>, Receiver<T>> channel(T init) {
 namespace tokio::detail {
 
 struct CancelTree {
-  std::mutex m;
+  Mutex m;
   std::atomic<std::size_t> refs{1};
   void release() noexcept {
     if (refs.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
@@ -11900,7 +12045,6 @@ class IpAddr {
 
 /* #include <cstddef> (already above) */
 /* #include <cstdint> (already above) */
-/* #include <functional> (already above) */
 /* #include <string> (already above) */
 /* #include <string_view> (already above) */
 
@@ -13305,6 +13449,65 @@ class UnixDatagram {
 // by tests of the internals).
 #if (defined(TOKIO_IMPLEMENTATION) || defined(TOKIO_INTERNALS)) && !defined(TOKIO_INTERNALS_INCLUDED)
 #define TOKIO_INTERNALS_INCLUDED
+/* begin file src/tokio/core/detail/futex.hpp */
+// futex(2) wait and wake on a 32-bit atomic word (out of line: a syscall costs far more
+// than the call, and no user TU needs <linux/futex.h>), and a condition variable for
+// detail::Mutex.
+
+/* #include <atomic> (already above) */
+/* #include <chrono> (already above) */
+#include <climits>
+/* #include <cstdint> (already above) */
+#include <ctime>
+
+
+namespace tokio::detail {
+
+// Sleeps while *word == expected (up to rel_timeout when given). Returns false when the
+// timeout passed; true on a wake-up, a changed word, or a signal (callers re-check).
+bool futex_wait(std::atomic<uint32_t>* word, uint32_t expected,
+                const struct timespec* rel_timeout) noexcept;
+void futex_wake(std::atomic<uint32_t>* word, int count) noexcept;
+
+// A condition variable for detail::Mutex: a futex sequence word. Waiters are counted so a
+// notify with nobody waiting costs no syscall.
+class Condvar {
+ public:
+  void notify_one() noexcept {
+    seq_.fetch_add(1, std::memory_order_release);
+    if (waiters_.load(std::memory_order_seq_cst) > 0) futex_wake(&seq_, 1);
+  }
+  void notify_all() noexcept {
+    seq_.fetch_add(1, std::memory_order_release);
+    if (waiters_.load(std::memory_order_seq_cst) > 0) futex_wake(&seq_, INT32_MAX);
+  }
+  // Waits for a notify (or spuriously). `m` is locked on entry and on return.
+  void wait(Mutex& m) noexcept { wait_rel(m, nullptr); }
+  // Returns false when the timeout passed (spurious returns may report true).
+  bool wait_for(Mutex& m, std::chrono::nanoseconds d) noexcept {
+    if (d.count() <= 0) return false;
+    struct timespec ts;
+    ts.tv_sec = static_cast<time_t>(d.count() / 1000000000);
+    ts.tv_nsec = static_cast<long>(d.count() % 1000000000);
+    return wait_rel(m, &ts);
+  }
+
+ private:
+  bool wait_rel(Mutex& m, const struct timespec* ts) noexcept {
+    uint32_t s = seq_.load(std::memory_order_acquire);
+    waiters_.fetch_add(1, std::memory_order_seq_cst);
+    m.unlock();
+    bool woken = futex_wait(&seq_, s, ts);
+    waiters_.fetch_sub(1, std::memory_order_relaxed);
+    m.lock();
+    return woken;
+  }
+  std::atomic<uint32_t> seq_{0};
+  std::atomic<uint32_t> waiters_{0};
+};
+
+}  // namespace tokio::detail
+/* end file src/tokio/core/detail/futex.hpp */
 /* begin file src/tokio/core/detail/rand.hpp */
 // FastRand: per-worker xorshift64* randomness (steal start positions, select() order).
 
@@ -13355,122 +13558,12 @@ uint64_t random_seed() noexcept;
 /* #include <optional> (already above) */
 /* #include <vector> (already above) */
 
-/* begin file src/tokio/core/detail/futex.hpp */
-// futex(2)-based primitives of the runtime: the raw wait/wake wrappers, a mutex that spins
-// briefly before sleeping, and its condition variable.
-
-/* #include <atomic> (already above) */
-/* #include <cerrno> (already above) */
-/* #include <chrono> (already above) */
-#include <climits>
-/* #include <cstdint> (already above) */
-#include <ctime>
-#include <linux/futex.h>
-#include <sys/syscall.h>
-#include <unistd.h>
-
-
-namespace tokio::detail {
-
-// futex(2) wrappers on a 32-bit atomic word.
-inline void futex_wait(std::atomic<uint32_t>* word, uint32_t expected,
-                       const struct timespec* rel_timeout) noexcept {
-  syscall(SYS_futex, reinterpret_cast<uint32_t*>(word), FUTEX_WAIT_PRIVATE, expected,
-          rel_timeout, nullptr, 0);
-}
-inline void futex_wake(std::atomic<uint32_t>* word, int count) noexcept {
-  syscall(SYS_futex, reinterpret_cast<uint32_t*>(word), FUTEX_WAKE_PRIVATE, count, nullptr,
-          nullptr, 0);
-}
-
-// A futex mutex that spins briefly before sleeping. glibc's default pthread mutex goes to
-// the kernel on the first contended lock; the runtime's locks (inject queue, blocking pool,
-// sleepers) are held for a few dozen instructions, so a short spin avoids most context
-// switches (Rust's std Mutex, which Tokio uses, spins the same way).
-// `state_` encoding: 0 unlocked, 1 locked, 2 locked and a waiter may be asleep.
-class Mutex {
- public:
-  void lock() noexcept {
-    uint32_t c = 0;
-    if (TOKIO_LIKELY(state_.compare_exchange_strong(c, 1, std::memory_order_acquire,
-                                                    std::memory_order_relaxed))) {
-      return;
-    }
-    lock_contended();
-  }
-  bool try_lock() noexcept {
-    uint32_t c = 0;
-    return state_.compare_exchange_strong(c, 1, std::memory_order_acquire,
-                                          std::memory_order_relaxed);
-  }
-  void unlock() noexcept {
-    if (state_.exchange(0, std::memory_order_release) == 2) futex_wake(&state_, 1);
-  }
-
- private:
-  void lock_contended() noexcept {
-    for (int i = 0; i < 100; ++i) {
-      uint32_t c = state_.load(std::memory_order_relaxed);
-      if (c == 0 && state_.compare_exchange_weak(c, 1, std::memory_order_acquire,
-                                                 std::memory_order_relaxed)) {
-        return;
-      }
-      if (c == 2) break;  // others already sleep: join them
-      cpu_relax();
-    }
-    while (state_.exchange(2, std::memory_order_acquire) != 0) futex_wait(&state_, 2, nullptr);
-  }
-  std::atomic<uint32_t> state_{0};
-};
-
-// A condition variable for detail::Mutex: a futex sequence word. Waiters are counted so a
-// notify with nobody waiting costs no syscall.
-class Condvar {
- public:
-  void notify_one() noexcept {
-    seq_.fetch_add(1, std::memory_order_release);
-    if (waiters_.load(std::memory_order_seq_cst) > 0) futex_wake(&seq_, 1);
-  }
-  void notify_all() noexcept {
-    seq_.fetch_add(1, std::memory_order_release);
-    if (waiters_.load(std::memory_order_seq_cst) > 0) futex_wake(&seq_, INT32_MAX);
-  }
-  // Waits for a notify (or spuriously). `m` is locked on entry and on return.
-  void wait(Mutex& m) noexcept { wait_rel(m, nullptr); }
-  // Returns false when the timeout passed (spurious returns may report true).
-  bool wait_for(Mutex& m, std::chrono::nanoseconds d) noexcept {
-    if (d.count() <= 0) return false;
-    struct timespec ts;
-    ts.tv_sec = static_cast<time_t>(d.count() / 1000000000);
-    ts.tv_nsec = static_cast<long>(d.count() % 1000000000);
-    return wait_rel(m, &ts);
-  }
-
- private:
-  bool wait_rel(Mutex& m, const struct timespec* ts) noexcept {
-    uint32_t s = seq_.load(std::memory_order_acquire);
-    waiters_.fetch_add(1, std::memory_order_seq_cst);
-    m.unlock();
-    long rc = syscall(SYS_futex, reinterpret_cast<uint32_t*>(&seq_), FUTEX_WAIT_PRIVATE, s, ts,
-                      nullptr, 0);
-    bool timed_out = rc == -1 && errno == ETIMEDOUT;
-    waiters_.fetch_sub(1, std::memory_order_relaxed);
-    m.lock();
-    return !timed_out;
-  }
-  std::atomic<uint32_t> seq_{0};
-  std::atomic<uint32_t> waiters_{0};
-};
-
-}  // namespace tokio::detail
-/* end file src/tokio/core/detail/futex.hpp */
 /* begin file src/tokio/runtime/detail/config.hpp */
 // Runtime configuration collected by runtime::Builder.
 
 /* #include <chrono> (already above) */
 /* #include <cstddef> (already above) */
 /* #include <cstdint> (already above) */
-/* #include <functional> (already above) */
 /* #include <optional> (already above) */
 /* #include <string> (already above) */
 
@@ -13481,12 +13574,12 @@ struct Config {
   runtime::RuntimeFlavor flavor = runtime::RuntimeFlavor::MultiThread;
   std::size_t worker_threads = 0;  // 0: number of CPUs (or TOKIO_WORKER_THREADS)
   std::string thread_name = "tokio-rt-worker";
-  std::function<std::string()> thread_name_fn;
+  Callback<std::string> thread_name_fn;
   std::size_t thread_stack_size = 0;  // 0: the platform default
-  std::function<void()> on_thread_start;
-  std::function<void()> on_thread_stop;
-  std::function<void()> on_thread_park;
-  std::function<void()> on_thread_unpark;
+  Callback<void> on_thread_start;
+  Callback<void> on_thread_stop;
+  Callback<void> on_thread_park;
+  Callback<void> on_thread_unpark;
   std::size_t max_blocking_threads = 512;
   std::chrono::nanoseconds thread_keep_alive = std::chrono::seconds(10);
   std::optional<uint32_t> global_queue_interval;  // nullopt: 31 current-thread, tuned multi
@@ -13624,7 +13717,6 @@ class BlockingPool {
   std::size_t num_idle_ = 0;
   std::size_t num_notified_ = 0;  // idle threads already promised a job
   std::size_t num_mandatory_ = 0;
-  std::size_t thread_seq_ = 0;
   bool shutdown_ = false;
   std::vector<pthread_t> running_;   // threads still alive
   std::vector<pthread_t> finished_;  // exited threads waiting to be joined
@@ -13891,7 +13983,7 @@ HandleInner* make_multi_thread(Config cfg);
 /* #include <pthread.h> (already above) */
 
 /* #include <cstddef> (already above) */
-/* #include <functional> (already above) */
+#include <functional>
 /* #include <string> (already above) */
 
 namespace tokio::detail {
@@ -13994,7 +14086,7 @@ void wake_deferred(DeferList& d) noexcept;
 
 /* #include <atomic> (already above) */
 /* #include <cstddef> (already above) */
-/* #include <mutex> (already above) */
+#include <mutex>
 
 
 namespace tokio::detail {
@@ -14992,7 +15084,12 @@ IoDriver* io_driver_of(HandleInner* h, const char* what);
 #define TOKIO_IMPLEMENTATION_INCLUDED
 /* begin file src/tokio/core/detail/core.cpp */
 // Non-template definitions for core/: spin-lock back-off, random seeds, misuse errors.
-/* #include <sched.h> (already above) */
+#include <linux/futex.h>
+#include <sched.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+/* #include <cerrno> (already above) */
 
 /* #include <atomic> (already above) */
 /* #include <chrono> (already above) */
@@ -15003,7 +15100,34 @@ IoDriver* io_driver_of(HandleInner* h, const char* what);
 
 namespace tokio::detail {
 
-void SpinLock::yield_thread() noexcept { sched_yield(); }
+void yield_thread() noexcept { sched_yield(); }
+
+bool futex_wait(std::atomic<uint32_t>* word, uint32_t expected,
+                const struct timespec* rel_timeout) noexcept {
+  long rc = syscall(SYS_futex, reinterpret_cast<uint32_t*>(word), FUTEX_WAIT_PRIVATE, expected,
+                    rel_timeout, nullptr, 0);
+  return !(rc == -1 && errno == ETIMEDOUT);
+}
+
+void futex_wake(std::atomic<uint32_t>* word, int count) noexcept {
+  syscall(SYS_futex, reinterpret_cast<uint32_t*>(word), FUTEX_WAKE_PRIVATE, count, nullptr,
+          nullptr, 0);
+}
+
+void Mutex::lock_contended() noexcept {
+  for (int i = 0; i < 100; ++i) {
+    uint32_t c = state_.load(std::memory_order_relaxed);
+    if (c == 0 && state_.compare_exchange_weak(c, 1, std::memory_order_acquire,
+                                               std::memory_order_relaxed)) {
+      return;
+    }
+    if (c == 2) break;  // others already sleep: join them
+    cpu_relax();
+  }
+  while (state_.exchange(2, std::memory_order_acquire) != 0) futex_wait(&state_, 2, nullptr);
+}
+
+void Mutex::wake_one() noexcept { futex_wake(&state_, 1); }
 
 uint64_t random_seed() noexcept {
   static std::atomic<uint64_t> counter{0};
@@ -16985,7 +17109,7 @@ Builder& Builder::thread_name(std::string name) {
   cfg_->thread_name = std::move(name);
   return *this;
 }
-Builder& Builder::thread_name_fn(std::function<std::string()> f) {
+Builder& Builder::thread_name_fn(detail::Callback<std::string> f) {
   cfg_->thread_name_fn = std::move(f);
   return *this;
 }
@@ -16993,19 +17117,19 @@ Builder& Builder::thread_stack_size(std::size_t bytes) {
   cfg_->thread_stack_size = bytes;
   return *this;
 }
-Builder& Builder::on_thread_start(std::function<void()> f) {
+Builder& Builder::on_thread_start(detail::Callback<void> f) {
   cfg_->on_thread_start = std::move(f);
   return *this;
 }
-Builder& Builder::on_thread_stop(std::function<void()> f) {
+Builder& Builder::on_thread_stop(detail::Callback<void> f) {
   cfg_->on_thread_stop = std::move(f);
   return *this;
 }
-Builder& Builder::on_thread_park(std::function<void()> f) {
+Builder& Builder::on_thread_park(detail::Callback<void> f) {
   cfg_->on_thread_park = std::move(f);
   return *this;
 }
-Builder& Builder::on_thread_unpark(std::function<void()> f) {
+Builder& Builder::on_thread_unpark(detail::Callback<void> f) {
   cfg_->on_thread_unpark = std::move(f);
   return *this;
 }
@@ -18606,7 +18730,7 @@ bool DuplexReadOp::poll(task::Context& cx) noexcept {
   Wakeable* to_drop = nullptr;
   bool ready = true;
   {
-    std::lock_guard<std::mutex> g(p_->mu);
+    LockGuard<Mutex> g(p_->mu);
     if (p_->ring.size() > 0) {
       n_ = p_->ring.pop(buf_);
       if (n_ > 0) to_wake = io_duplex_impl::take_waker(p_->write_waker, p_->write_tag);
@@ -18629,7 +18753,7 @@ DuplexReadOp::~DuplexReadOp() {
   if (tag_ == 0) return;
   Wakeable* w;
   {
-    std::lock_guard<std::mutex> g(p_->mu);
+    LockGuard<Mutex> g(p_->mu);
     w = io_duplex_impl::unregister(p_->read_waker, p_->read_tag, tag_);
   }
   drop_waker(w);
@@ -18642,7 +18766,7 @@ bool DuplexWriteOp::poll(task::Context& cx) noexcept {
   Wakeable* to_drop = nullptr;
   bool ready = true;
   {
-    std::lock_guard<std::mutex> g(p_->mu);
+    LockGuard<Mutex> g(p_->mu);
     if (p_->closed) {
       broken_ = true;
       to_drop = io_duplex_impl::unregister(p_->write_waker, p_->write_tag, tag_);
@@ -18675,7 +18799,7 @@ DuplexWriteOp::~DuplexWriteOp() {
   if (tag_ == 0) return;
   Wakeable* w;
   {
-    std::lock_guard<std::mutex> g(p_->mu);
+    LockGuard<Mutex> g(p_->mu);
     w = io_duplex_impl::unregister(p_->write_waker, p_->write_tag, tag_);
   }
   drop_waker(w);
@@ -18691,7 +18815,7 @@ void duplex_close(DuplexPipe& p) noexcept {
   Wakeable* r;
   Wakeable* w;
   {
-    std::lock_guard<std::mutex> g(p.mu);
+    LockGuard<Mutex> g(p.mu);
     p.closed = true;
     r = io_duplex_impl::take_waker(p.read_waker, p.read_tag);
     w = io_duplex_impl::take_waker(p.write_waker, p.write_tag);
@@ -19148,7 +19272,7 @@ CancelNode* CancelNode::new_child(CancelNode* parent) {
   CancelTree* t = parent->tree;
   t->refs.fetch_add(1, std::memory_order_relaxed);
   auto* child = new CancelNode(t);
-  std::lock_guard<std::mutex> g(t->m);
+  LockGuard<Mutex> g(t->m);
   if (parent->cancelled.load(std::memory_order_relaxed)) {
     child->cancelled.store(true, std::memory_order_release);
   } else {
@@ -19163,7 +19287,7 @@ void CancelNode::cancel() {
   std::vector<CancelNode*> todo;    // the subtree (each with a reference taken)
   CancelNode* outer_parent = nullptr;  // our parent: loses its link reference to us
   {
-    std::lock_guard<std::mutex> g(tree->m);
+    LockGuard<Mutex> g(tree->m);
     if (cancelled.load(std::memory_order_relaxed)) return;
     todo.push_back(this);
     ref();
@@ -19196,7 +19320,7 @@ void CancelNode::drop_handle() noexcept {
   std::size_t moved = 0;
   CancelNode* old_parent = nullptr;
   {
-    std::lock_guard<std::mutex> g(tree->m);
+    LockGuard<Mutex> g(tree->m);
     while (WaitNode* c = children.pop_front()) {
       auto* child = static_cast<CancelNode*>(c);
       child->parent = parent;

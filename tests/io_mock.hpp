@@ -3,6 +3,7 @@
 // pieces, report "not ready" (waking themselves, like a spurious wake-up) and fail on
 // demand, so every partial-read/partial-write/error path of the utilities is reachable.
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>

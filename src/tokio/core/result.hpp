@@ -4,7 +4,6 @@
 
 #include <cerrno>
 #include <exception>
-#include <functional>
 #include <memory>
 #include <new>
 #include <stdexcept>

@@ -8,13 +8,13 @@
 
 #include <coroutine>
 #include <exception>
-#include <functional>
 #include <new>
 #include <stdexcept>
 #include <type_traits>
 #include <utility>
 
 #include "tokio/core/detail/frame_alloc.hpp"
+#include "tokio/core/detail/invoke.hpp"
 #include "tokio/core/detail/outcome.hpp"
 #include "tokio/core/detail/poll.hpp"
 #include "tokio/core/detail/thread_context.hpp"
@@ -225,11 +225,11 @@ auto to_task(A&& a) {
 // cannot dangle. The arguments are passed as rvalues: by-value parameters take them over,
 // reference parameters point into the wrapper's frame, which outlives the call.
 template <class F, class... A>
-using invoke_task_t = decltype(to_task(std::invoke(std::declval<F&>(), std::declval<A&&>()...)));
+using invoke_task_t = decltype(to_task(detail::invoke(std::declval<F&>(), std::declval<A&&>()...)));
 
 template <class F, class... A>
 invoke_task_t<F, A...> invoke_owned(F f, A... a) {
-  co_return co_await to_task(std::invoke(f, std::move(a)...));
+  co_return co_await to_task(detail::invoke(f, std::move(a)...));
 }
 
 // The Task a spawn-like call runs: spawn(awaitable) or spawn(callable, args...) (see

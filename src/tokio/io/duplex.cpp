@@ -90,7 +90,7 @@ bool DuplexReadOp::poll(task::Context& cx) noexcept {
   Wakeable* to_drop = nullptr;
   bool ready = true;
   {
-    std::lock_guard<std::mutex> g(p_->mu);
+    LockGuard<Mutex> g(p_->mu);
     if (p_->ring.size() > 0) {
       n_ = p_->ring.pop(buf_);
       if (n_ > 0) to_wake = io_duplex_impl::take_waker(p_->write_waker, p_->write_tag);
@@ -113,7 +113,7 @@ DuplexReadOp::~DuplexReadOp() {
   if (tag_ == 0) return;
   Wakeable* w;
   {
-    std::lock_guard<std::mutex> g(p_->mu);
+    LockGuard<Mutex> g(p_->mu);
     w = io_duplex_impl::unregister(p_->read_waker, p_->read_tag, tag_);
   }
   drop_waker(w);
@@ -126,7 +126,7 @@ bool DuplexWriteOp::poll(task::Context& cx) noexcept {
   Wakeable* to_drop = nullptr;
   bool ready = true;
   {
-    std::lock_guard<std::mutex> g(p_->mu);
+    LockGuard<Mutex> g(p_->mu);
     if (p_->closed) {
       broken_ = true;
       to_drop = io_duplex_impl::unregister(p_->write_waker, p_->write_tag, tag_);
@@ -159,7 +159,7 @@ DuplexWriteOp::~DuplexWriteOp() {
   if (tag_ == 0) return;
   Wakeable* w;
   {
-    std::lock_guard<std::mutex> g(p_->mu);
+    LockGuard<Mutex> g(p_->mu);
     w = io_duplex_impl::unregister(p_->write_waker, p_->write_tag, tag_);
   }
   drop_waker(w);
@@ -175,7 +175,7 @@ void duplex_close(DuplexPipe& p) noexcept {
   Wakeable* r;
   Wakeable* w;
   {
-    std::lock_guard<std::mutex> g(p.mu);
+    LockGuard<Mutex> g(p.mu);
     p.closed = true;
     r = io_duplex_impl::take_waker(p.read_waker, p.read_tag);
     w = io_duplex_impl::take_waker(p.write_waker, p.write_tag);

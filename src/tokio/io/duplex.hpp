@@ -23,7 +23,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
-#include <mutex>
+#include "tokio/core/detail/mutex.hpp"
 #include <span>
 #include <utility>
 
@@ -57,7 +57,7 @@ class ByteRing {
 
 // One direction of a duplex pair.
 struct DuplexPipe {
-  std::mutex mu;
+  Mutex mu;
   ByteRing ring;
   std::size_t max = 0;
   bool closed = false;           // writer shut down / an end was destroyed

@@ -9,10 +9,10 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
-#include <functional>
 #include <memory>
 #include <string>
 
+#include "tokio/runtime/detail/callback.hpp"
 #include "tokio/runtime/flavor.hpp"
 #include "tokio/runtime/runtime.hpp"
 
@@ -36,12 +36,14 @@ class Builder {
   // Number of worker threads (multi-thread only). Must be at least 1.
   Builder& worker_threads(std::size_t n);
   Builder& thread_name(std::string name);
-  Builder& thread_name_fn(std::function<std::string()> f);
+  // Names each worker thread with f() (any callable returning std::string).
+  Builder& thread_name_fn(detail::Callback<std::string> f);
   Builder& thread_stack_size(std::size_t bytes);
-  Builder& on_thread_start(std::function<void()> f);
-  Builder& on_thread_stop(std::function<void()> f);
-  Builder& on_thread_park(std::function<void()> f);
-  Builder& on_thread_unpark(std::function<void()> f);
+  // Hooks run on each worker thread (any callable taking no argument; a std::function works).
+  Builder& on_thread_start(detail::Callback<void> f);
+  Builder& on_thread_stop(detail::Callback<void> f);
+  Builder& on_thread_park(detail::Callback<void> f);
+  Builder& on_thread_unpark(detail::Callback<void> f);
   // Upper bound on spawn_blocking threads (default 512). Must be at least 1.
   Builder& max_blocking_threads(std::size_t n);
   // How long an idle blocking thread waits for work before exiting (default 10 s).

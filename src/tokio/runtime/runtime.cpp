@@ -43,7 +43,7 @@ Builder& Builder::thread_name(std::string name) {
   cfg_->thread_name = std::move(name);
   return *this;
 }
-Builder& Builder::thread_name_fn(std::function<std::string()> f) {
+Builder& Builder::thread_name_fn(detail::Callback<std::string> f) {
   cfg_->thread_name_fn = std::move(f);
   return *this;
 }
@@ -51,19 +51,19 @@ Builder& Builder::thread_stack_size(std::size_t bytes) {
   cfg_->thread_stack_size = bytes;
   return *this;
 }
-Builder& Builder::on_thread_start(std::function<void()> f) {
+Builder& Builder::on_thread_start(detail::Callback<void> f) {
   cfg_->on_thread_start = std::move(f);
   return *this;
 }
-Builder& Builder::on_thread_stop(std::function<void()> f) {
+Builder& Builder::on_thread_stop(detail::Callback<void> f) {
   cfg_->on_thread_stop = std::move(f);
   return *this;
 }
-Builder& Builder::on_thread_park(std::function<void()> f) {
+Builder& Builder::on_thread_park(detail::Callback<void> f) {
   cfg_->on_thread_park = std::move(f);
   return *this;
 }
-Builder& Builder::on_thread_unpark(std::function<void()> f) {
+Builder& Builder::on_thread_unpark(detail::Callback<void> f) {
   cfg_->on_thread_unpark = std::move(f);
   return *this;
 }

@@ -10,7 +10,7 @@ CancelNode* CancelNode::new_child(CancelNode* parent) {
   CancelTree* t = parent->tree;
   t->refs.fetch_add(1, std::memory_order_relaxed);
   auto* child = new CancelNode(t);
-  std::lock_guard<std::mutex> g(t->m);
+  LockGuard<Mutex> g(t->m);
   if (parent->cancelled.load(std::memory_order_relaxed)) {
     child->cancelled.store(true, std::memory_order_release);
   } else {
@@ -25,7 +25,7 @@ void CancelNode::cancel() {
   std::vector<CancelNode*> todo;    // the subtree (each with a reference taken)
   CancelNode* outer_parent = nullptr;  // our parent: loses its link reference to us
   {
-    std::lock_guard<std::mutex> g(tree->m);
+    LockGuard<Mutex> g(tree->m);
     if (cancelled.load(std::memory_order_relaxed)) return;
     todo.push_back(this);
     ref();
@@ -58,7 +58,7 @@ void CancelNode::drop_handle() noexcept {
   std::size_t moved = 0;
   CancelNode* old_parent = nullptr;
   {
-    std::lock_guard<std::mutex> g(tree->m);
+    LockGuard<Mutex> g(tree->m);
     while (WaitNode* c = children.pop_front()) {
       auto* child = static_cast<CancelNode*>(c);
       child->parent = parent;

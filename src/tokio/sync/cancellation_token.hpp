@@ -26,10 +26,11 @@
 
 #include <atomic>
 #include <cstddef>
-#include <mutex>
+
 #include <optional>
 #include <utility>
 
+#include "tokio/core/detail/mutex.hpp"
 #include "tokio/sync/notify.hpp"
 #include "tokio/sync/detail/wait_list.hpp"
 #include "tokio/core/combinators.hpp"
@@ -39,7 +40,7 @@
 namespace tokio::detail {
 
 struct CancelTree {
-  std::mutex m;
+  Mutex m;
   std::atomic<std::size_t> refs{1};
   void release() noexcept {
     if (refs.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;

@@ -15,7 +15,10 @@
 // half-initialized; a cancelled initializer lets the next caller initialize.
 
 #include <atomic>
-#include <functional>
+#include <memory>  // libstdc++ defines std::reference_wrapper here (bits/refwrap.h)
+#if !defined(__GLIBCXX__)
+#include <functional>  // elsewhere only <functional> promises it
+#endif
 #include <new>
 #include <optional>
 #include <type_traits>

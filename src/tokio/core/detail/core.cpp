@@ -1,5 +1,10 @@
 // Non-template definitions for core/: spin-lock back-off, random seeds, misuse errors.
+#include <linux/futex.h>
 #include <sched.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
 
 #include <atomic>
 #include <chrono>
@@ -7,13 +12,42 @@
 #include <stdexcept>
 #include <string>
 
+#include "tokio/core/detail/futex.hpp"
+#include "tokio/core/detail/mutex.hpp"
 #include "tokio/core/detail/poll.hpp"
 #include "tokio/core/detail/rand.hpp"
 #include "tokio/core/detail/spin_lock.hpp"
 
 namespace tokio::detail {
 
-void SpinLock::yield_thread() noexcept { sched_yield(); }
+void yield_thread() noexcept { sched_yield(); }
+
+bool futex_wait(std::atomic<uint32_t>* word, uint32_t expected,
+                const struct timespec* rel_timeout) noexcept {
+  long rc = syscall(SYS_futex, reinterpret_cast<uint32_t*>(word), FUTEX_WAIT_PRIVATE, expected,
+                    rel_timeout, nullptr, 0);
+  return !(rc == -1 && errno == ETIMEDOUT);
+}
+
+void futex_wake(std::atomic<uint32_t>* word, int count) noexcept {
+  syscall(SYS_futex, reinterpret_cast<uint32_t*>(word), FUTEX_WAKE_PRIVATE, count, nullptr,
+          nullptr, 0);
+}
+
+void Mutex::lock_contended() noexcept {
+  for (int i = 0; i < 100; ++i) {
+    uint32_t c = state_.load(std::memory_order_relaxed);
+    if (c == 0 && state_.compare_exchange_weak(c, 1, std::memory_order_acquire,
+                                               std::memory_order_relaxed)) {
+      return;
+    }
+    if (c == 2) break;  // others already sleep: join them
+    cpu_relax();
+  }
+  while (state_.exchange(2, std::memory_order_acquire) != 0) futex_wait(&state_, 2, nullptr);
+}
+
+void Mutex::wake_one() noexcept { futex_wake(&state_, 1); }
 
 uint64_t random_seed() noexcept {
   static std::atomic<uint64_t> counter{0};

@@ -1,72 +1,24 @@
 #pragma once
-// futex(2)-based primitives of the runtime: the raw wait/wake wrappers, a mutex that spins
-// briefly before sleeping, and its condition variable.
+// futex(2) wait and wake on a 32-bit atomic word (out of line: a syscall costs far more
+// than the call, and no user TU needs <linux/futex.h>), and a condition variable for
+// detail::Mutex.
 
 #include <atomic>
-#include <cerrno>
 #include <chrono>
 #include <climits>
 #include <cstdint>
 #include <ctime>
-#include <linux/futex.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 
 #include "tokio/core/config.hpp"
-#include "tokio/core/detail/spin_lock.hpp"
+#include "tokio/core/detail/mutex.hpp"
 
 namespace tokio::detail {
 
-// futex(2) wrappers on a 32-bit atomic word.
-inline void futex_wait(std::atomic<uint32_t>* word, uint32_t expected,
-                       const struct timespec* rel_timeout) noexcept {
-  syscall(SYS_futex, reinterpret_cast<uint32_t*>(word), FUTEX_WAIT_PRIVATE, expected,
-          rel_timeout, nullptr, 0);
-}
-inline void futex_wake(std::atomic<uint32_t>* word, int count) noexcept {
-  syscall(SYS_futex, reinterpret_cast<uint32_t*>(word), FUTEX_WAKE_PRIVATE, count, nullptr,
-          nullptr, 0);
-}
-
-// A futex mutex that spins briefly before sleeping. glibc's default pthread mutex goes to
-// the kernel on the first contended lock; the runtime's locks (inject queue, blocking pool,
-// sleepers) are held for a few dozen instructions, so a short spin avoids most context
-// switches (Rust's std Mutex, which Tokio uses, spins the same way).
-// `state_` encoding: 0 unlocked, 1 locked, 2 locked and a waiter may be asleep.
-class Mutex {
- public:
-  void lock() noexcept {
-    uint32_t c = 0;
-    if (TOKIO_LIKELY(state_.compare_exchange_strong(c, 1, std::memory_order_acquire,
-                                                    std::memory_order_relaxed))) {
-      return;
-    }
-    lock_contended();
-  }
-  bool try_lock() noexcept {
-    uint32_t c = 0;
-    return state_.compare_exchange_strong(c, 1, std::memory_order_acquire,
-                                          std::memory_order_relaxed);
-  }
-  void unlock() noexcept {
-    if (state_.exchange(0, std::memory_order_release) == 2) futex_wake(&state_, 1);
-  }
-
- private:
-  void lock_contended() noexcept {
-    for (int i = 0; i < 100; ++i) {
-      uint32_t c = state_.load(std::memory_order_relaxed);
-      if (c == 0 && state_.compare_exchange_weak(c, 1, std::memory_order_acquire,
-                                                 std::memory_order_relaxed)) {
-        return;
-      }
-      if (c == 2) break;  // others already sleep: join them
-      cpu_relax();
-    }
-    while (state_.exchange(2, std::memory_order_acquire) != 0) futex_wait(&state_, 2, nullptr);
-  }
-  std::atomic<uint32_t> state_{0};
-};
+// Sleeps while *word == expected (up to rel_timeout when given). Returns false when the
+// timeout passed; true on a wake-up, a changed word, or a signal (callers re-check).
+bool futex_wait(std::atomic<uint32_t>* word, uint32_t expected,
+                const struct timespec* rel_timeout) noexcept;
+void futex_wake(std::atomic<uint32_t>* word, int count) noexcept;
 
 // A condition variable for detail::Mutex: a futex sequence word. Waiters are counted so a
 // notify with nobody waiting costs no syscall.
@@ -96,12 +48,10 @@ class Condvar {
     uint32_t s = seq_.load(std::memory_order_acquire);
     waiters_.fetch_add(1, std::memory_order_seq_cst);
     m.unlock();
-    long rc = syscall(SYS_futex, reinterpret_cast<uint32_t*>(&seq_), FUTEX_WAIT_PRIVATE, s, ts,
-                      nullptr, 0);
-    bool timed_out = rc == -1 && errno == ETIMEDOUT;
+    bool woken = futex_wait(&seq_, s, ts);
     waiters_.fetch_sub(1, std::memory_order_relaxed);
     m.lock();
-    return !timed_out;
+    return woken;
   }
   std::atomic<uint32_t> seq_{0};
   std::atomic<uint32_t> waiters_{0};

@@ -9,6 +9,10 @@
 
 namespace tokio::detail {
 
+// sched_yield(2), out of line (core/detail/core.cpp): a spinning thread gives its core to
+// whoever it waits for.
+void yield_thread() noexcept;
+
 inline void cpu_relax() noexcept {
 #if defined(__x86_64__) || defined(__i386__)
   __builtin_ia32_pause();
@@ -43,7 +47,6 @@ class SpinLock {
   void unlock() noexcept { locked_.store(false, std::memory_order_release); }
 
  private:
-  static void yield_thread() noexcept;
   std::atomic<bool> locked_{false};
 };
 

@@ -71,7 +71,6 @@ class BlockingPool {
   std::size_t num_idle_ = 0;
   std::size_t num_notified_ = 0;  // idle threads already promised a job
   std::size_t num_mandatory_ = 0;
-  std::size_t thread_seq_ = 0;
   bool shutdown_ = false;
   std::vector<pthread_t> running_;   // threads still alive
   std::vector<pthread_t> finished_;  // exited threads waiting to be joined

@@ -4,10 +4,10 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
-#include <functional>
 #include <optional>
 #include <string>
 
+#include "tokio/runtime/detail/callback.hpp"
 #include "tokio/runtime/flavor.hpp"
 
 namespace tokio::detail {
@@ -16,12 +16,12 @@ struct Config {
   runtime::RuntimeFlavor flavor = runtime::RuntimeFlavor::MultiThread;
   std::size_t worker_threads = 0;  // 0: number of CPUs (or TOKIO_WORKER_THREADS)
   std::string thread_name = "tokio-rt-worker";
-  std::function<std::string()> thread_name_fn;
+  Callback<std::string> thread_name_fn;
   std::size_t thread_stack_size = 0;  // 0: the platform default
-  std::function<void()> on_thread_start;
-  std::function<void()> on_thread_stop;
-  std::function<void()> on_thread_park;
-  std::function<void()> on_thread_unpark;
+  Callback<void> on_thread_start;
+  Callback<void> on_thread_stop;
+  Callback<void> on_thread_park;
+  Callback<void> on_thread_unpark;
   std::size_t max_blocking_threads = 512;
   std::chrono::nanoseconds thread_keep_alive = std::chrono::seconds(10);
   std::optional<uint32_t> global_queue_interval;  // nullopt: 31 current-thread, tuned multi

@@ -16,8 +16,6 @@
 // queue is empty and the channel is idle, so a send that already got its permit is
 // never lost.
 
-#include <sched.h>
-
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
@@ -216,7 +214,7 @@ struct Chan {
       // A producer claimed the next position and is writing it right now: wait for it
       // (a handful of instructions) rather than report a spurious Empty.
       if (spins < 64) cpu_relax();
-      else sched_yield();
+      else yield_thread();
     }
   }
 

@@ -17,7 +17,7 @@
 
 #include <atomic>
 #include <cstddef>
-#include <mutex>
+#include "tokio/core/detail/mutex.hpp"
 
 #include "tokio/core/detail/spin_lock.hpp"
 #include "tokio/core/waker.hpp"
@@ -25,7 +25,7 @@
 namespace tokio::detail {
 
 using WaitLock = SpinLock;
-using WaitGuard = std::lock_guard<WaitLock>;
+using WaitGuard = LockGuard<WaitLock>;
 
 struct WaitNode {
   WaitNode* prev = nullptr;

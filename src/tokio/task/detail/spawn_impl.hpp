@@ -2,12 +2,12 @@
 // Spawning onto a runtime: coroutine tasks and spawn_blocking closures. The runtime itself
 // is reached through runtime/detail/entry.hpp only.
 
-#include <functional>
 #include <new>
 #include <type_traits>
 #include <utility>
 
 #include "tokio/core/detail/frame_alloc.hpp"
+#include "tokio/core/detail/invoke.hpp"
 #include "tokio/core/detail/outcome.hpp"
 #include "tokio/core/detail/thread_context.hpp"
 #include "tokio/core/task.hpp"
@@ -49,10 +49,10 @@ struct BlockingCell {
     BlockingCell* c = of(t);
     try {
       if constexpr (std::is_void_v<R>) {
-        std::invoke(c->fn);
+        detail::invoke(c->fn);
         c->output.set_value();
       } else {
-        c->output.set_value(std::invoke(c->fn));
+        c->output.set_value(detail::invoke(c->fn));
       }
     } catch (...) {
       c->output.set_exception(std::current_exception());
@@ -87,7 +87,7 @@ auto make_blocking_fn(F&& f, Args&&... args) {
                   "spawn_blocking(f, args...) needs a callable f(args...)");
     return [fn = std::decay_t<F>(std::forward<F>(f)),
             ... a = std::decay_t<Args>(std::forward<Args>(args))]() mutable -> decltype(auto) {
-      return std::invoke(fn, std::move(a)...);
+      return detail::invoke(fn, std::move(a)...);
     };
   }
 }
