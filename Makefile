@@ -6,7 +6,13 @@
 #   make test-tsan       the suite under ThreadSanitizer
 #   make check           freshness, self-contained headers, two-TU link, then test
 #   make bench           every benchmark beside real Tokio (hyperfine) -> bench/RESULTS.md
+#   make weight          what including tokio.hpp costs a user TU (compile times)
 #   make examples demo clean
+#
+# The implementation section is compiled once per configuration (tokio.cpp -> tokio.o) and
+# linked into the tests and examples; they are compiled with -DTOKIO_COMPILED_LIB, so an
+# example's own `#define TOKIO_IMPLEMENTATION` (there for users who copy it) is ignored.
+# `make check-link` still builds a program the documented way (one TU defines the macro).
 
 CXX      ?= g++
 STD      := -std=c++20
@@ -15,6 +21,9 @@ OPT      ?= -O2 -g
 SAN      ?=
 LDLIBS   := -lpthread
 JOBS     ?= $(shell nproc 2>/dev/null || echo 2)
+# Parallel by default (the implementation object and the program using it build side by
+# side); `make -j1` still works.
+MAKEFLAGS += --jobs=$(JOBS)
 
 ifeq ($(SAN),asan)
   SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
@@ -34,12 +43,14 @@ TEST_SRCS := $(sort $(wildcard tests/*.cpp))
 TEST_OBJS := $(patsubst tests/%.cpp,$(BUILD)/tests/%.o,$(TEST_SRCS))
 TEST_BIN  := $(BUILD)/tests/run_tests
 
+IMPL_OBJ := $(BUILD)/tokio.o
+
 EXAMPLE_SRCS := $(sort $(wildcard examples/*.cpp))
 EXAMPLE_BINS := $(patsubst examples/%.cpp,$(BUILD)/examples/%,$(EXAMPLE_SRCS))
 
 SRC_FILES := $(shell find src -name '*.hpp' -o -name '*.cpp' | sort)
 
-.PHONY: all test test-asan test-tsan check check-fresh check-headers check-link examples demo bench bench-build clean doctest
+.PHONY: all test test-asan test-tsan check check-fresh check-headers check-link examples demo bench bench-build weight clean doctest
 
 all: tokio.hpp $(TEST_BIN) examples
 
@@ -68,8 +79,13 @@ $(PCH_HDR): tests/test_util.hpp
 $(PCH_OUT): $(PCH_HDR) tokio.hpp | $(DOCTEST_HDR)
 	$(CXX) $(CXXFLAGS) -x c++-header $< -o $@
 
-# main.cpp defines the implementation macros before including, so it cannot use the PCH.
+# main.cpp defines doctest's implementation macro before including, so it cannot use the PCH.
 $(BUILD)/tests/main.o: tests/main.cpp tokio.hpp $(wildcard tests/*.hpp) | $(DOCTEST_HDR)
+	@mkdir -p $(dir $@)
+	$(CXX) $(CXXFLAGS) -c $< -o $@
+
+# The implementation section, compiled once per configuration.
+$(IMPL_OBJ): tokio.cpp tokio.hpp
 	@mkdir -p $(dir $@)
 	$(CXX) $(CXXFLAGS) -c $< -o $@
 
@@ -77,7 +93,7 @@ $(BUILD)/tests/%.o: tests/%.cpp tokio.hpp $(wildcard tests/*.hpp) $(PCH_OUT)
 	@mkdir -p $(dir $@)
 	$(CXX) $(CXXFLAGS) -include $(PCH_HDR) -c $< -o $@
 
-$(TEST_BIN): $(TEST_OBJS)
+$(TEST_BIN): $(TEST_OBJS) $(IMPL_OBJ)
 	$(CXX) $(CXXFLAGS) $^ -o $@ $(LDLIBS)
 
 # The networking suites drive the example programs (they look for them next to the test
@@ -91,9 +107,12 @@ test-asan:
 test-tsan:
 	$(MAKE) test SAN=tsan TEST_ARGS="$(TEST_ARGS)"
 
-$(BUILD)/examples/%: examples/%.cpp tokio.hpp
+$(BUILD)/examples/%.o: examples/%.cpp tokio.hpp
 	@mkdir -p $(dir $@)
-	$(CXX) $(CXXFLAGS) $< -o $@ $(LDLIBS)
+	$(CXX) $(CXXFLAGS) -DTOKIO_COMPILED_LIB -c $< -o $@
+
+$(BUILD)/examples/%: $(BUILD)/examples/%.o $(IMPL_OBJ)
+	$(CXX) $(CXXFLAGS) $^ -o $@ $(LDLIBS)
 
 examples: $(EXAMPLE_BINS)
 
@@ -130,9 +149,16 @@ BENCH_SRCS := $(sort $(wildcard bench/cpp/*.cpp))
 BENCH_BINS := $(patsubst bench/cpp/%.cpp,build/bench/%,$(BENCH_SRCS))
 BENCH_FLAGS := -std=c++20 -O2 -DNDEBUG -I. -Ibench/cpp
 
-build/bench/%: bench/cpp/%.cpp bench/cpp/bench_common.hpp tokio.hpp
+build/bench/tokio.o: tokio.cpp tokio.hpp
 	@mkdir -p $(dir $@)
-	$(CXX) $(BENCH_FLAGS) $< -o $@ $(LDLIBS)
+	$(CXX) $(BENCH_FLAGS) -c $< -o $@
+
+build/bench/%.o: bench/cpp/%.cpp $(wildcard bench/cpp/*.hpp) tokio.hpp
+	@mkdir -p $(dir $@)
+	$(CXX) $(BENCH_FLAGS) -DTOKIO_COMPILED_LIB -c $< -o $@
+
+build/bench/%: build/bench/%.o build/bench/tokio.o
+	$(CXX) $(BENCH_FLAGS) $^ -o $@ $(LDLIBS)
 
 bench-build: $(BENCH_BINS)
 
@@ -140,6 +166,12 @@ bench-build: $(BENCH_BINS)
 # bench/RESULTS.md. BENCH_FILTER=regex limits the cases.
 bench: bench-build
 	python3 bench/run.py $(if $(BENCH_FILTER),--filter '$(BENCH_FILTER)',)
+
+weight: tokio.hpp
+	python3 bench/weight.py
+
+# Keep the object files of examples and benchmarks (intermediates of a rule chain).
+.SECONDARY:
 
 clean:
 	rm -rf build bench/out

@@ -190,15 +190,18 @@ def build():
     a.out.append(
         "// Internal headers: parsed only by the implementation unit (or with TOKIO_INTERNALS,\n"
         "// by tests of the internals).\n"
-        "#if (defined(TOKIO_IMPLEMENTATION) || defined(TOKIO_INTERNALS)) && "
-        "!defined(TOKIO_INTERNALS_INCLUDED)\n"
+        "#if ((defined(TOKIO_IMPLEMENTATION) && !defined(TOKIO_COMPILED_LIB)) || "
+        "defined(TOKIO_INTERNALS)) && !defined(TOKIO_INTERNALS_INCLUDED)\n"
         "#define TOKIO_INTERNALS_INCLUDED\n")
     for cpp in cpps:
         a.paste_headers_of(cpp)
     a.out.append("#endif // TOKIO_INTERNALS\n\n")
 
     a.out.append(
-        "#if defined(TOKIO_IMPLEMENTATION) && !defined(TOKIO_IMPLEMENTATION_INCLUDED)\n"
+        "// TOKIO_COMPILED_LIB: the implementation is linked in from a compiled object or library\n"
+        "// (tokio.cpp), so TOKIO_IMPLEMENTATION in a source file is ignored.\n"
+        "#if defined(TOKIO_IMPLEMENTATION) && !defined(TOKIO_COMPILED_LIB) && "
+        "!defined(TOKIO_IMPLEMENTATION_INCLUDED)\n"
         "#define TOKIO_IMPLEMENTATION_INCLUDED\n")
     for cpp in cpps:
         a.paste(cpp)

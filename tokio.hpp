@@ -13447,7 +13447,7 @@ class UnixDatagram {
 
 // Internal headers: parsed only by the implementation unit (or with TOKIO_INTERNALS,
 // by tests of the internals).
-#if (defined(TOKIO_IMPLEMENTATION) || defined(TOKIO_INTERNALS)) && !defined(TOKIO_INTERNALS_INCLUDED)
+#if ((defined(TOKIO_IMPLEMENTATION) && !defined(TOKIO_COMPILED_LIB)) || defined(TOKIO_INTERNALS)) && !defined(TOKIO_INTERNALS_INCLUDED)
 #define TOKIO_INTERNALS_INCLUDED
 /* begin file src/tokio/core/detail/futex.hpp */
 // futex(2) wait and wake on a 32-bit atomic word (out of line: a syscall costs far more
@@ -15080,7 +15080,9 @@ IoDriver* io_driver_of(HandleInner* h, const char* what);
 /* end file src/tokio/io/detail/io_driver.hpp */
 #endif // TOKIO_INTERNALS
 
-#if defined(TOKIO_IMPLEMENTATION) && !defined(TOKIO_IMPLEMENTATION_INCLUDED)
+// TOKIO_COMPILED_LIB: the implementation is linked in from a compiled object or library
+// (tokio.cpp), so TOKIO_IMPLEMENTATION in a source file is ignored.
+#if defined(TOKIO_IMPLEMENTATION) && !defined(TOKIO_COMPILED_LIB) && !defined(TOKIO_IMPLEMENTATION_INCLUDED)
 #define TOKIO_IMPLEMENTATION_INCLUDED
 /* begin file src/tokio/core/detail/core.cpp */
 // Non-template definitions for core/: spin-lock back-off, random seeds, misuse errors.

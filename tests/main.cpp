@@ -1,4 +1,3 @@
-// The test binary's single implementation TU: doctest's main and tokio's definitions.
+// The test binary's doctest main. tokio's implementation is linked in from tokio.o (tokio.cpp).
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
-#define TOKIO_IMPLEMENTATION
 #include "test_util.hpp"

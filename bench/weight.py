@@ -1,0 +1,143 @@
+#!/usr/bin/env python3
+"""Compile weight of tokio.hpp (`make weight`): what including it costs a user.
+
+Measures, with each compiler found (g++, clang++):
+  user TU   `#include "tokio.hpp"` and one coroutine, at -O0 and -O2
+  std TU    the same coroutine with <vector> <string> <thread> <mutex> <coroutine>
+            <chrono> <memory> <functional> and no tokio.hpp (the yardstick)
+  impl TU   `#define TOKIO_IMPLEMENTATION` + `#include "tokio.hpp"` at -O2
+and prints the user/std ratio. Times are the minimum CPU time (user+sys) of --runs runs:
+CPU time, not wall time, so a busy machine skews the figures less.
+
+  python3 bench/weight.py [--runs N] [--results]   (--results rewrites the "Compile
+                                                    weight" section of bench/RESULTS.md)
+"""
+import argparse
+import os
+import re
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+RESULTS = os.path.join(ROOT, "bench", "RESULTS.md")
+
+USER_TU = """#include "tokio.hpp"
+tokio::Task<int> add_one(int x) {
+  co_await tokio::task::yield_now();
+  co_return x + 1;
+}
+"""
+
+STD_TU = """#include <vector>
+#include <string>
+#include <thread>
+#include <mutex>
+#include <coroutine>
+#include <chrono>
+#include <memory>
+#include <functional>
+struct Coro {
+  struct promise_type {
+    Coro get_return_object() { return {}; }
+    std::suspend_never initial_suspend() noexcept { return {}; }
+    std::suspend_never final_suspend() noexcept { return {}; }
+    void return_value(int) {}
+    void unhandled_exception() {}
+  };
+};
+Coro add_one(int x) {
+  co_await std::suspend_never{};
+  co_return x + 1;
+}
+"""
+
+IMPL_TU = """#define TOKIO_IMPLEMENTATION
+#include "tokio.hpp"
+"""
+
+
+def cpu_time(cmd, runs):
+    best = None
+    for _ in range(runs):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        t = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+        best = t if best is None else min(best, t)
+    return best
+
+
+def measure(runs):
+    rows = []
+    with tempfile.TemporaryDirectory() as d:
+        files = {}
+        for name, text in (("user", USER_TU), ("std", STD_TU), ("impl", IMPL_TU)):
+            files[name] = os.path.join(d, name + ".cpp")
+            with open(files[name], "w") as f:
+                f.write(text)
+        for cxx in ("g++", "clang++"):
+            if not shutil.which(cxx):
+                continue
+            base = [cxx, "-std=c++20", "-I" + ROOT, "-c", "-o", os.devnull]
+            for opt in ("-O0", "-O2"):
+                user = cpu_time(base + [opt, files["user"]], runs)
+                std = cpu_time(base + [opt, files["std"]], runs)
+                rows.append((cxx, opt, user, std))
+            impl = cpu_time(base + ["-O2", files["impl"]], max(1, runs // 2))
+            rows.append((cxx, "impl -O2", impl, None))
+    return rows
+
+
+def header_lines():
+    with open(os.path.join(ROOT, "tokio.hpp"), encoding="utf-8") as f:
+        text = f.read()
+    user = text.split("#endif // TOKIO_HPP_INCLUDED")[0].count("\n")
+    return user, text.count("\n")
+
+
+def render(rows):
+    user_lines, total_lines = header_lines()
+    out = ["| compiler | TU | tokio.hpp user TU (s) | std-headers TU (s) | ratio |",
+           "|---|---|---|---|---|"]
+    for cxx, opt, t, std in rows:
+        if std is None:
+            out.append("| %s | implementation TU, -O2 | %.2f | | |" % (cxx, t))
+        else:
+            out.append("| %s | one coroutine, %s | %.2f | %.2f | %.2f |" % (cxx, opt, t, std, t / std))
+    out.append("")
+    out.append("tokio.hpp: %d lines, of which %d in the part every user TU parses "
+               "(the rest is parsed only with TOKIO_IMPLEMENTATION)." % (total_lines, user_lines))
+    return "\n".join(out)
+
+
+def update_results(table):
+    section = ("## Compile weight\n\n"
+               "`make weight` (bench/weight.py): minimum CPU time of repeated compiles. The "
+               "user TU includes tokio.hpp and defines one coroutine; the std TU defines the "
+               "same coroutine with eight standard headers instead.\n\n" + table + "\n")
+    text = open(RESULTS, encoding="utf-8").read() if os.path.exists(RESULTS) else ""
+    if "## Compile weight" in text:
+        text = re.sub(r"## Compile weight\n.*?(?=\n## |\Z)", section, text, flags=re.S)
+    else:
+        text = text.rstrip("\n") + "\n\n" + section
+    with open(RESULTS, "w", encoding="utf-8") as f:
+        f.write(text)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--results", action="store_true")
+    args = ap.parse_args()
+    table = render(measure(args.runs))
+    print(table)
+    if args.results:
+        update_results(table)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
