@@ -436,7 +436,9 @@ class Context {
 // thrown in the body propagate to whoever awaits it. Destroying a Task destroys its frame
 // and, with it, every suspended operation inside (this is how cancellation works).
 
+#include <atomic>
 #include <coroutine>
+/* #include <cstddef> (already above) */
 /* #include <exception> (already above) */
 /* #include <new> (already above) */
 /* #include <stdexcept> (already above) */
@@ -471,7 +473,7 @@ class Context {
 // Under AddressSanitizer everything goes to ::operator new/delete so the sanitizer sees every
 // allocation and use-after-free.
 
-#include <atomic>
+/* #include <atomic> (already above) */
 /* #include <cstddef> (already above) */
 /* #include <cstdint> (already above) */
 /* #include <new> (already above) */
@@ -831,6 +833,7 @@ class Outcome<void> {
 // (runtime/detail/handle_inner.hpp, task/local_set.cpp...): this header sits in the lowest
 // layer because every awaitable's poll reads it, but it only ever holds pointers.
 
+/* #include <cstddef> (already above) */
 /* #include <cstdint> (already above) */
 
 
@@ -867,6 +870,14 @@ struct ThreadContext {
   // A task cell's frame being destroyed by finish/cancel: its operator delete must keep the
   // block (the cell owns it). Any other frame address is freed normally.
   void* keep_frame = nullptr;
+  // spawn(callable, args...) in one allocation (runtime/detail/task_cell.hpp): while the
+  // callable runs, the address of the callable object, and either the memory reserved for
+  // the frame of the coroutine it starts (`arena_frame`, exactly `arena_size` bytes) or, in
+  // probe mode (`arena_frame` null), a request to report that frame's size in `arena_size`.
+  // Read by the Task promise's operator new (core/task.hpp).
+  const void* arena_closure = nullptr;
+  void* arena_frame = nullptr;
+  std::size_t arena_size = 0;
 };
 
 inline thread_local constinit ThreadContext tls{};
@@ -1049,6 +1060,22 @@ class PromiseBase {
   static void* operator new(std::size_t n) {
     return static_cast<char*>(frame_alloc(kTaskPrefix + n)) + kTaskPrefix;
   }
+  // Coroutines with parameters allocate here: C++ passes the parameters after the size and,
+  // for a member function, the object first (GCC does so for lambdas too; Clang leaves a
+  // lambda's object out). spawn(callable, args...) uses it to put the frame of the
+  // callable's coroutine in the block that already holds the callable
+  // (runtime/detail/task_cell.hpp): the coroutine whose object is tls.arena_closure gets
+  // tls.arena_frame when its size is the one reserved, and reports its size otherwise.
+  template <class Self, class... Rest>
+  static void* operator new(std::size_t n, Self& self, Rest&...) {
+    ThreadContext& t = tls;
+    if (TOKIO_UNLIKELY(t.arena_closure == static_cast<const void*>(__builtin_addressof(self)))) {
+      t.arena_closure = nullptr;
+      if (t.arena_frame && n == t.arena_size) return t.arena_frame;
+      t.arena_size = n;
+    }
+    return operator new(n);
+  }
   static void operator delete(void* p) noexcept {
     ThreadContext& t = tls;
     if (p == t.keep_frame) {  // a task cell owns this block and frees it on dealloc
@@ -1215,24 +1242,53 @@ auto to_task(A&& a) {
 template <class F, class... A>
 using invoke_task_t = decltype(to_task(detail::invoke(std::declval<F&>(), std::declval<A&&>()...)));
 
+// The frame size (without the task prefix) of the coroutine that callable type F starts when
+// called with A..., learned by its first spawn; 0 while unknown. Relaxed: every thread that
+// learns it stores the same value, and a stale 0 only costs the two-frame form once more.
 template <class F, class... A>
-invoke_task_t<F, A...> invoke_owned(F f, A... a) {
-  co_return co_await to_task(detail::invoke(f, std::move(a)...));
+inline std::atomic<std::size_t> g_spawn_frame_size{0};
+
+// Sets the tls arena fields for a scope and restores the previous ones (a callable may spawn
+// another callable before it starts its own coroutine).
+class ArenaScope {
+ public:
+  ArenaScope(const void* closure, void* frame, std::size_t size) noexcept
+      : t_(tls), closure_(t_.arena_closure), frame_(t_.arena_frame), size_(t_.arena_size) {
+    t_.arena_closure = closure;
+    t_.arena_frame = frame;
+    t_.arena_size = size;
+  }
+  ArenaScope(const ArenaScope&) = delete;
+  ArenaScope& operator=(const ArenaScope&) = delete;
+  ~ArenaScope() {
+    t_.arena_closure = closure_;
+    t_.arena_frame = frame_;
+    t_.arena_size = size_;
+  }
+  // The frame size the probed coroutine reported (0: it never allocated with our callable
+  // as its object, e.g. a plain function returning a Task, or a compiler that does not pass
+  // a lambda's object to operator new).
+  std::size_t reported() const noexcept { return t_.arena_closure ? 0 : t_.arena_size; }
+
+ private:
+  ThreadContext& t_;
+  const void* closure_;
+  void* frame_;
+  std::size_t size_;
+};
+
+// Calls f(a...) as a probe: the frame size it reports is learned for its type.
+template <class F, class... A>
+invoke_task_t<F, A...> probe_invoke(F& f, A&... a) {
+  ArenaScope scope(__builtin_addressof(f), nullptr, 0);
+  auto task = to_task(detail::invoke(f, std::move(a)...));
+  if (std::size_t n = scope.reported()) g_spawn_frame_size<F, A...>.store(n, std::memory_order_relaxed);
+  return task;
 }
 
-// The Task a spawn-like call runs: spawn(awaitable) or spawn(callable, args...) (see
-// invoke_owned). Shared by tokio::spawn, Handle::spawn, JoinSet and spawn_local.
-template <class First, class... Rest>
-auto make_spawn_task(First&& first, Rest&&... rest) {
-  if constexpr (sizeof...(Rest) == 0 && TokioAwaitable<First>) {
-    return to_task(std::forward<First>(first));
-  } else {
-    static_assert(std::is_invocable_v<std::decay_t<First>&, std::decay_t<Rest>&&...>,
-                  "spawn(f, args...) needs a callable f(args...) returning a tokio::Task or "
-                  "another tokio awaitable");
-    return invoke_owned(std::decay_t<First>(std::forward<First>(first)),
-                        std::decay_t<Rest>(std::forward<Rest>(rest))...);
-  }
+template <class F, class... A>
+invoke_task_t<F, A...> invoke_owned(F f, A... a) {
+  co_return co_await probe_invoke(f, a...);
 }
 
 }  // namespace detail
@@ -2414,11 +2470,29 @@ using task::JoinHandle;
 /* #include <utility> (already above) */
 
 /* begin file src/tokio/runtime/detail/task_cell.hpp */
-// Task cells for coroutine tasks: the vtable of a spawned tokio::Task<T> and the step that
-// turns an unstarted Task into a cell in its own frame block (see task_header.hpp).
+// Task cells for coroutine tasks: the vtable of a spawned tokio::Task<T>, the step that
+// turns an unstarted Task into a cell in its own frame block (see task_header.hpp), and
+// spawn(callable, args...) in one allocation.
+//
+// spawn(callable, args...) must keep the callable and decayed copies of the arguments alive
+// while the coroutine the callable starts runs (a lambda coroutine reads its captures
+// through its object; a reference parameter points into the copies). Its block:
+//
+//   [ SpawnClosure C (callable, args) ][ TaskHeader ][ coroutine frame of callable(args) ]
+//
+// The closure is built first; the frame is then placed right after the header by the Task
+// promise's operator new, which recognises the coroutine by its object (the callable, at a
+// known address) and needs the frame size: that is learned by the first spawn of each
+// callable type, which takes the two-frame form (invoke_owned: a wrapper frame owning the
+// closure) and probes the size. Where the compiler does not pass a lambda's object to
+// operator new (Clang) or the callable is not itself a coroutine, the two-frame form stays.
+// A plain function whose parameters are all values needs neither: it is called directly.
 
 /* #include <coroutine> (already above) */
+/* #include <cstddef> (already above) */
 /* #include <new> (already above) */
+/* #include <tuple> (already above) */
+/* #include <type_traits> (already above) */
 /* #include <utility> (already above) */
 
 
@@ -2429,7 +2503,7 @@ void task_wake_by_ref(Wakeable* w) noexcept;
 void task_clone(Wakeable* w) noexcept;
 void task_drop(Wakeable* w) noexcept;
 
-template <class T>
+template <class T, class Closure = void>
 struct TaskCellOps {
   using Handle = std::coroutine_handle<Promise<T>>;
   static Handle root(TaskHeader* t) noexcept {
@@ -2445,18 +2519,35 @@ struct TaskCellOps {
     c.keep_frame = saved;
     return new (frame) Outcome<T>();
   }
+  // Bytes in front of the header: the spawn closure, if any (16-aligned).
+  static constexpr std::size_t kClosureBytes = [] {
+    if constexpr (std::is_void_v<Closure>) return std::size_t{0};
+    else return (sizeof(Closure) + 15) & ~std::size_t{15};
+  }();
+  // The closure dies after the frame (the frame's destructors may still read captures).
+  static void destroy_closure(TaskHeader* t) noexcept {
+    if constexpr (!std::is_void_v<Closure>) {
+      std::launder(reinterpret_cast<Closure*>(reinterpret_cast<char*>(t) - kClosureBytes))->~Closure();
+    }
+  }
   static void finish(TaskHeader* t) noexcept {
     Handle h = root(t);
     Outcome<T> result;
     h.promise().move_to(result);
-    destroy_frame(h)->move_from(result);
+    Outcome<T>* out = destroy_frame(h);
+    destroy_closure(t);
+    out->move_from(result);
   }
-  static void cancel(TaskHeader* t) noexcept { destroy_frame(root(t))->set_cancelled(); }
+  static void cancel(TaskHeader* t) noexcept {
+    Outcome<T>* out = destroy_frame(root(t));
+    destroy_closure(t);
+    out->set_cancelled();
+  }
   static void drop_output(TaskHeader* t) noexcept { output_of<T>(t)->clear(); }
   static void dealloc(TaskHeader* t) noexcept {
     output_of<T>(t)->~Outcome<T>();
     t->~TaskHeader();
-    frame_free(t);
+    frame_free(reinterpret_cast<char*>(t) - kClosureBytes);
   }
   static constexpr TaskVTable vtable{
       {&task_wake, &task_wake_by_ref, &task_clone, &task_drop},
@@ -2465,7 +2556,7 @@ struct TaskCellOps {
 
 // Converts an unstarted Task into a task cell in its own frame block. The header starts
 // with the refs in TaskState::INITIAL; the caller binds it to a scheduler and schedules it.
-template <class T>
+template <class T, class Closure = void>
 TaskHeader* make_task_cell(Task<T>&& task) {
   auto h = task.release();
   if (!h) throw_misuse("spawn of an empty tokio::Task (moved-from or default)");
@@ -2473,10 +2564,117 @@ TaskHeader* make_task_cell(Task<T>&& task) {
   // The frame address is what the promise's operator new returned (GCC and Clang), so the
   // prefix is right in front of it.
   auto* t = new (static_cast<char*>(h.address()) - kTaskPrefix) TaskHeader();
-  t->wakeable.vtable = &TaskCellOps<T>::vtable.waker;
+  t->wakeable.vtable = &TaskCellOps<T, Closure>::vtable.waker;
   t->id = next_task_id();
   set_starter(t->slot, h);
   return t;
+}
+
+// A new task cell and the type of its output (the JoinHandle's T).
+template <class T>
+struct SpawnedCell {
+  using value_type = T;
+  TaskHeader* header;
+};
+template <class T>
+SpawnedCell<T> spawned_cell(Task<T>&& task) {
+  return {make_task_cell(std::move(task))};
+}
+
+// What spawn(callable, args...) keeps alive for the task's life.
+template <class F, class... A>
+struct SpawnClosure {
+  F f;
+  std::tuple<A...> args;
+};
+
+// Owns a closure built in a frame block of its own (the fallback of make_closure_cell).
+template <class C>
+class ClosureBlock {
+ public:
+  explicit ClosureBlock(C* c) noexcept : c_(c) {}
+  ClosureBlock(ClosureBlock&& o) noexcept : c_(std::exchange(o.c_, nullptr)) {}
+  ClosureBlock(const ClosureBlock&) = delete;
+  ClosureBlock& operator=(const ClosureBlock&) = delete;
+  ~ClosureBlock() {
+    if (c_) {
+      c_->~C();
+      frame_free(c_);
+    }
+  }
+
+ private:
+  C* c_;
+};
+template <class C, class T>
+Task<T> hold_closure(ClosureBlock<C> owner, Task<T> task) {
+  (void)owner;
+  co_return co_await std::move(task);
+}
+
+// A plain function (pointer or reference) whose parameters are all values: once called,
+// nothing refers to the callable or the argument copies.
+template <class F>
+struct takes_values_only : std::false_type {};
+template <class R, class... P>
+struct takes_values_only<R (*)(P...)> : std::bool_constant<(!std::is_reference_v<P> && ...)> {};
+template <class R, class... P>
+struct takes_values_only<R (*)(P...) noexcept> : takes_values_only<R (*)(P...)> {};
+
+// spawn(callable, args...) as one task cell (see the top of this file).
+template <class F, class... A>
+auto make_closure_cell(F&& f, A&&... a) {
+  using Fn = std::decay_t<F>;
+  using C = SpawnClosure<Fn, std::decay_t<A>...>;
+  using T = typename invoke_task_t<Fn, std::decay_t<A>...>::value_type;
+  if constexpr (takes_values_only<Fn>::value) {
+    return spawned_cell(to_task(detail::invoke(Fn(std::forward<F>(f)), std::decay_t<A>(std::forward<A>(a))...)));
+  } else {
+    std::size_t n = g_spawn_frame_size<Fn, std::decay_t<A>...>.load(std::memory_order_relaxed);
+    if (n != 0 && alignof(C) <= 16) {
+      using Ops = TaskCellOps<T, C>;
+      void* block = frame_alloc(Ops::kClosureBytes + kTaskPrefix + n);
+      char* header = static_cast<char*>(block) + Ops::kClosureBytes;
+      C* c;
+      try {
+        c = new (block) C{Fn(std::forward<F>(f)), {std::decay_t<A>(std::forward<A>(a))...}};
+      } catch (...) {
+        frame_free(block);
+        throw;
+      }
+      Task<T> task;
+      try {
+        ArenaScope scope(__builtin_addressof(c->f), header + kTaskPrefix, n);
+        task = to_task(std::apply(
+            [c](auto&... args) { return detail::invoke(c->f, std::move(args)...); }, c->args));
+      } catch (...) {
+        c->~C();
+        frame_free(block);
+        throw;
+      }
+      if (TOKIO_LIKELY(task.handle().address() == header + kTaskPrefix)) {
+        return SpawnedCell<T>{make_task_cell<T, C>(std::move(task))};
+      }
+      // The learned size did not fit this call (cannot happen for one callable type, but
+      // nothing here may dangle if it does): a frame elsewhere may still refer to the
+      // closure, so a wrapper owns it until the task ends.
+      return spawned_cell(hold_closure(ClosureBlock<C>(c), std::move(task)));
+    }
+    return spawned_cell(invoke_owned(Fn(std::forward<F>(f)), std::decay_t<A>(std::forward<A>(a))...));
+  }
+}
+
+// The cell of a spawn-like call: spawn(awaitable) or spawn(callable, args...).
+template <class First, class... Rest>
+auto make_spawn_cell(First&& first, Rest&&... rest) {
+  if constexpr (sizeof...(Rest) == 0 && TokioAwaitable<First>) {
+    return spawned_cell(to_task(std::forward<First>(first)));
+  } else {
+    static_assert(std::is_invocable_v<std::decay_t<First>&, std::decay_t<Rest>&&...>,
+                  "spawn(f, args...) needs a callable f(args...) returning a tokio::Task or "
+                  "another tokio awaitable");
+    return make_closure_cell(std::forward<First>(first), std::forward<Rest>(rest)...);
+  }
 }
 
 
@@ -2485,17 +2683,12 @@ TaskHeader* make_task_cell(Task<T>&& task) {
 
 namespace tokio::detail {
 
-template <class T>
-task::JoinHandle<T> spawn_task_on(HandleInner* h, Task<T>&& task) {
-  TaskHeader* t = make_task_cell(std::move(task));
-  spawn_on(h, t);
-  return task::JoinHandle<T>(t);
-}
-
-// Spawns any tokio awaitable, or callable(args...) returning one (see make_spawn_task).
+// Spawns any tokio awaitable, or callable(args...) returning one (see make_spawn_cell).
 template <class First, class... Rest>
 auto spawn_any_on(HandleInner* h, First&& first, Rest&&... rest) {
-  return spawn_task_on(h, make_spawn_task(std::forward<First>(first), std::forward<Rest>(rest)...));
+  auto cell = make_spawn_cell(std::forward<First>(first), std::forward<Rest>(rest)...);
+  spawn_on(h, cell.header);
+  return task::JoinHandle<typename decltype(cell)::value_type>(cell.header);
 }
 
 // A spawn_blocking task: header, output, then the closure. No coroutine frame.
@@ -3156,14 +3349,12 @@ class RunUntil : public Leaf<RunUntil<T>> {
   Branch<T> branch_;
 };
 
-// Spawns any tokio awaitable, or callable(args...), onto the set (see make_spawn_task).
+// Spawns any tokio awaitable, or callable(args...), onto the set (see make_spawn_cell).
 template <class First, class... Rest>
 auto spawn_local_on(LocalSetShared* s, First&& first, Rest&&... rest) {
-  auto task = make_spawn_task(std::forward<First>(first), std::forward<Rest>(rest)...);
-  using T = typename decltype(task)::value_type;
-  TaskHeader* t = make_task_cell(std::move(task));
-  local_set_spawn(s, t);
-  return task::JoinHandle<T>(t);
+  auto cell = make_spawn_cell(std::forward<First>(first), std::forward<Rest>(rest)...);
+  local_set_spawn(s, cell.header);
+  return task::JoinHandle<typename decltype(cell)::value_type>(cell.header);
 }
 
 // Drives the set until every local task has finished.

@@ -113,6 +113,20 @@ TEST_CASE("the coop budget forces a yield after 128 ready operations") {
   CHECK(rt.metrics().budget_forced_yield_count() > 0);
 }
 
+TEST_CASE("forced yields are counted per runtime") {
+  auto busy = test::current_thread();
+  auto idle = test::current_thread();
+  busy.block_on([]() -> Task<> {
+    auto h = tokio::spawn([]() -> Task<> {
+      for (int i = 0; i < 1000; ++i) co_await tokio::task::consume_budget();
+    });
+    co_await h;
+  }());
+  idle.block_on([]() -> Task<> { co_return; }());
+  CHECK(busy.metrics().budget_forced_yield_count() >= 7);  // 1000 / 128 budgets
+  CHECK(idle.metrics().budget_forced_yield_count() == 0);
+}
+
 TEST_CASE("unconstrained lifts the coop budget") {
   auto rt = test::current_thread();
   int steps = rt.block_on([]() -> Task<int> {

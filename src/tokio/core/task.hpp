@@ -6,7 +6,9 @@
 // thrown in the body propagate to whoever awaits it. Destroying a Task destroys its frame
 // and, with it, every suspended operation inside (this is how cancellation works).
 
+#include <atomic>
 #include <coroutine>
+#include <cstddef>
 #include <exception>
 #include <new>
 #include <stdexcept>
@@ -60,6 +62,22 @@ class PromiseBase {
   // Every frame gets kTaskPrefix bytes in front, where spawn() builds the task header.
   static void* operator new(std::size_t n) {
     return static_cast<char*>(frame_alloc(kTaskPrefix + n)) + kTaskPrefix;
+  }
+  // Coroutines with parameters allocate here: C++ passes the parameters after the size and,
+  // for a member function, the object first (GCC does so for lambdas too; Clang leaves a
+  // lambda's object out). spawn(callable, args...) uses it to put the frame of the
+  // callable's coroutine in the block that already holds the callable
+  // (runtime/detail/task_cell.hpp): the coroutine whose object is tls.arena_closure gets
+  // tls.arena_frame when its size is the one reserved, and reports its size otherwise.
+  template <class Self, class... Rest>
+  static void* operator new(std::size_t n, Self& self, Rest&...) {
+    ThreadContext& t = tls;
+    if (TOKIO_UNLIKELY(t.arena_closure == static_cast<const void*>(__builtin_addressof(self)))) {
+      t.arena_closure = nullptr;
+      if (t.arena_frame && n == t.arena_size) return t.arena_frame;
+      t.arena_size = n;
+    }
+    return operator new(n);
   }
   static void operator delete(void* p) noexcept {
     ThreadContext& t = tls;
@@ -227,24 +245,53 @@ auto to_task(A&& a) {
 template <class F, class... A>
 using invoke_task_t = decltype(to_task(detail::invoke(std::declval<F&>(), std::declval<A&&>()...)));
 
+// The frame size (without the task prefix) of the coroutine that callable type F starts when
+// called with A..., learned by its first spawn; 0 while unknown. Relaxed: every thread that
+// learns it stores the same value, and a stale 0 only costs the two-frame form once more.
 template <class F, class... A>
-invoke_task_t<F, A...> invoke_owned(F f, A... a) {
-  co_return co_await to_task(detail::invoke(f, std::move(a)...));
+inline std::atomic<std::size_t> g_spawn_frame_size{0};
+
+// Sets the tls arena fields for a scope and restores the previous ones (a callable may spawn
+// another callable before it starts its own coroutine).
+class ArenaScope {
+ public:
+  ArenaScope(const void* closure, void* frame, std::size_t size) noexcept
+      : t_(tls), closure_(t_.arena_closure), frame_(t_.arena_frame), size_(t_.arena_size) {
+    t_.arena_closure = closure;
+    t_.arena_frame = frame;
+    t_.arena_size = size;
+  }
+  ArenaScope(const ArenaScope&) = delete;
+  ArenaScope& operator=(const ArenaScope&) = delete;
+  ~ArenaScope() {
+    t_.arena_closure = closure_;
+    t_.arena_frame = frame_;
+    t_.arena_size = size_;
+  }
+  // The frame size the probed coroutine reported (0: it never allocated with our callable
+  // as its object, e.g. a plain function returning a Task, or a compiler that does not pass
+  // a lambda's object to operator new).
+  std::size_t reported() const noexcept { return t_.arena_closure ? 0 : t_.arena_size; }
+
+ private:
+  ThreadContext& t_;
+  const void* closure_;
+  void* frame_;
+  std::size_t size_;
+};
+
+// Calls f(a...) as a probe: the frame size it reports is learned for its type.
+template <class F, class... A>
+invoke_task_t<F, A...> probe_invoke(F& f, A&... a) {
+  ArenaScope scope(__builtin_addressof(f), nullptr, 0);
+  auto task = to_task(detail::invoke(f, std::move(a)...));
+  if (std::size_t n = scope.reported()) g_spawn_frame_size<F, A...>.store(n, std::memory_order_relaxed);
+  return task;
 }
 
-// The Task a spawn-like call runs: spawn(awaitable) or spawn(callable, args...) (see
-// invoke_owned). Shared by tokio::spawn, Handle::spawn, JoinSet and spawn_local.
-template <class First, class... Rest>
-auto make_spawn_task(First&& first, Rest&&... rest) {
-  if constexpr (sizeof...(Rest) == 0 && TokioAwaitable<First>) {
-    return to_task(std::forward<First>(first));
-  } else {
-    static_assert(std::is_invocable_v<std::decay_t<First>&, std::decay_t<Rest>&&...>,
-                  "spawn(f, args...) needs a callable f(args...) returning a tokio::Task or "
-                  "another tokio awaitable");
-    return invoke_owned(std::decay_t<First>(std::forward<First>(first)),
-                        std::decay_t<Rest>(std::forward<Rest>(rest))...);
-  }
+template <class F, class... A>
+invoke_task_t<F, A...> invoke_owned(F f, A... a) {
+  co_return co_await probe_invoke(f, a...);
 }
 
 }  // namespace detail

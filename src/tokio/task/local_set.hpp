@@ -77,14 +77,12 @@ class RunUntil : public Leaf<RunUntil<T>> {
   Branch<T> branch_;
 };
 
-// Spawns any tokio awaitable, or callable(args...), onto the set (see make_spawn_task).
+// Spawns any tokio awaitable, or callable(args...), onto the set (see make_spawn_cell).
 template <class First, class... Rest>
 auto spawn_local_on(LocalSetShared* s, First&& first, Rest&&... rest) {
-  auto task = make_spawn_task(std::forward<First>(first), std::forward<Rest>(rest)...);
-  using T = typename decltype(task)::value_type;
-  TaskHeader* t = make_task_cell(std::move(task));
-  local_set_spawn(s, t);
-  return task::JoinHandle<T>(t);
+  auto cell = make_spawn_cell(std::forward<First>(first), std::forward<Rest>(rest)...);
+  local_set_spawn(s, cell.header);
+  return task::JoinHandle<typename decltype(cell)::value_type>(cell.header);
 }
 
 // Drives the set until every local task has finished.

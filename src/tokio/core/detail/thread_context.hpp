@@ -7,6 +7,7 @@
 // (runtime/detail/handle_inner.hpp, task/local_set.cpp...): this header sits in the lowest
 // layer because every awaitable's poll reads it, but it only ever holds pointers.
 
+#include <cstddef>
 #include <cstdint>
 
 #include "tokio/core/config.hpp"
@@ -44,6 +45,14 @@ struct ThreadContext {
   // A task cell's frame being destroyed by finish/cancel: its operator delete must keep the
   // block (the cell owns it). Any other frame address is freed normally.
   void* keep_frame = nullptr;
+  // spawn(callable, args...) in one allocation (runtime/detail/task_cell.hpp): while the
+  // callable runs, the address of the callable object, and either the memory reserved for
+  // the frame of the coroutine it starts (`arena_frame`, exactly `arena_size` bytes) or, in
+  // probe mode (`arena_frame` null), a request to report that frame's size in `arena_size`.
+  // Read by the Task promise's operator new (core/task.hpp).
+  const void* arena_closure = nullptr;
+  void* arena_frame = nullptr;
+  std::size_t arena_size = 0;
 };
 
 inline thread_local constinit ThreadContext tls{};

@@ -1,9 +1,27 @@
 #pragma once
-// Task cells for coroutine tasks: the vtable of a spawned tokio::Task<T> and the step that
-// turns an unstarted Task into a cell in its own frame block (see task_header.hpp).
+// Task cells for coroutine tasks: the vtable of a spawned tokio::Task<T>, the step that
+// turns an unstarted Task into a cell in its own frame block (see task_header.hpp), and
+// spawn(callable, args...) in one allocation.
+//
+// spawn(callable, args...) must keep the callable and decayed copies of the arguments alive
+// while the coroutine the callable starts runs (a lambda coroutine reads its captures
+// through its object; a reference parameter points into the copies). Its block:
+//
+//   [ SpawnClosure C (callable, args) ][ TaskHeader ][ coroutine frame of callable(args) ]
+//
+// The closure is built first; the frame is then placed right after the header by the Task
+// promise's operator new, which recognises the coroutine by its object (the callable, at a
+// known address) and needs the frame size: that is learned by the first spawn of each
+// callable type, which takes the two-frame form (invoke_owned: a wrapper frame owning the
+// closure) and probes the size. Where the compiler does not pass a lambda's object to
+// operator new (Clang) or the callable is not itself a coroutine, the two-frame form stays.
+// A plain function whose parameters are all values needs neither: it is called directly.
 
 #include <coroutine>
+#include <cstddef>
 #include <new>
+#include <tuple>
+#include <type_traits>
 #include <utility>
 
 #include "tokio/core/detail/frame_alloc.hpp"
@@ -20,7 +38,7 @@ void task_wake_by_ref(Wakeable* w) noexcept;
 void task_clone(Wakeable* w) noexcept;
 void task_drop(Wakeable* w) noexcept;
 
-template <class T>
+template <class T, class Closure = void>
 struct TaskCellOps {
   using Handle = std::coroutine_handle<Promise<T>>;
   static Handle root(TaskHeader* t) noexcept {
@@ -36,18 +54,35 @@ struct TaskCellOps {
     c.keep_frame = saved;
     return new (frame) Outcome<T>();
   }
+  // Bytes in front of the header: the spawn closure, if any (16-aligned).
+  static constexpr std::size_t kClosureBytes = [] {
+    if constexpr (std::is_void_v<Closure>) return std::size_t{0};
+    else return (sizeof(Closure) + 15) & ~std::size_t{15};
+  }();
+  // The closure dies after the frame (the frame's destructors may still read captures).
+  static void destroy_closure(TaskHeader* t) noexcept {
+    if constexpr (!std::is_void_v<Closure>) {
+      std::launder(reinterpret_cast<Closure*>(reinterpret_cast<char*>(t) - kClosureBytes))->~Closure();
+    }
+  }
   static void finish(TaskHeader* t) noexcept {
     Handle h = root(t);
     Outcome<T> result;
     h.promise().move_to(result);
-    destroy_frame(h)->move_from(result);
+    Outcome<T>* out = destroy_frame(h);
+    destroy_closure(t);
+    out->move_from(result);
   }
-  static void cancel(TaskHeader* t) noexcept { destroy_frame(root(t))->set_cancelled(); }
+  static void cancel(TaskHeader* t) noexcept {
+    Outcome<T>* out = destroy_frame(root(t));
+    destroy_closure(t);
+    out->set_cancelled();
+  }
   static void drop_output(TaskHeader* t) noexcept { output_of<T>(t)->clear(); }
   static void dealloc(TaskHeader* t) noexcept {
     output_of<T>(t)->~Outcome<T>();
     t->~TaskHeader();
-    frame_free(t);
+    frame_free(reinterpret_cast<char*>(t) - kClosureBytes);
   }
   static constexpr TaskVTable vtable{
       {&task_wake, &task_wake_by_ref, &task_clone, &task_drop},
@@ -56,7 +91,7 @@ struct TaskCellOps {
 
 // Converts an unstarted Task into a task cell in its own frame block. The header starts
 // with the refs in TaskState::INITIAL; the caller binds it to a scheduler and schedules it.
-template <class T>
+template <class T, class Closure = void>
 TaskHeader* make_task_cell(Task<T>&& task) {
   auto h = task.release();
   if (!h) throw_misuse("spawn of an empty tokio::Task (moved-from or default)");
@@ -64,10 +99,117 @@ TaskHeader* make_task_cell(Task<T>&& task) {
   // The frame address is what the promise's operator new returned (GCC and Clang), so the
   // prefix is right in front of it.
   auto* t = new (static_cast<char*>(h.address()) - kTaskPrefix) TaskHeader();
-  t->wakeable.vtable = &TaskCellOps<T>::vtable.waker;
+  t->wakeable.vtable = &TaskCellOps<T, Closure>::vtable.waker;
   t->id = next_task_id();
   set_starter(t->slot, h);
   return t;
+}
+
+// A new task cell and the type of its output (the JoinHandle's T).
+template <class T>
+struct SpawnedCell {
+  using value_type = T;
+  TaskHeader* header;
+};
+template <class T>
+SpawnedCell<T> spawned_cell(Task<T>&& task) {
+  return {make_task_cell(std::move(task))};
+}
+
+// What spawn(callable, args...) keeps alive for the task's life.
+template <class F, class... A>
+struct SpawnClosure {
+  F f;
+  std::tuple<A...> args;
+};
+
+// Owns a closure built in a frame block of its own (the fallback of make_closure_cell).
+template <class C>
+class ClosureBlock {
+ public:
+  explicit ClosureBlock(C* c) noexcept : c_(c) {}
+  ClosureBlock(ClosureBlock&& o) noexcept : c_(std::exchange(o.c_, nullptr)) {}
+  ClosureBlock(const ClosureBlock&) = delete;
+  ClosureBlock& operator=(const ClosureBlock&) = delete;
+  ~ClosureBlock() {
+    if (c_) {
+      c_->~C();
+      frame_free(c_);
+    }
+  }
+
+ private:
+  C* c_;
+};
+template <class C, class T>
+Task<T> hold_closure(ClosureBlock<C> owner, Task<T> task) {
+  (void)owner;
+  co_return co_await std::move(task);
+}
+
+// A plain function (pointer or reference) whose parameters are all values: once called,
+// nothing refers to the callable or the argument copies.
+template <class F>
+struct takes_values_only : std::false_type {};
+template <class R, class... P>
+struct takes_values_only<R (*)(P...)> : std::bool_constant<(!std::is_reference_v<P> && ...)> {};
+template <class R, class... P>
+struct takes_values_only<R (*)(P...) noexcept> : takes_values_only<R (*)(P...)> {};
+
+// spawn(callable, args...) as one task cell (see the top of this file).
+template <class F, class... A>
+auto make_closure_cell(F&& f, A&&... a) {
+  using Fn = std::decay_t<F>;
+  using C = SpawnClosure<Fn, std::decay_t<A>...>;
+  using T = typename invoke_task_t<Fn, std::decay_t<A>...>::value_type;
+  if constexpr (takes_values_only<Fn>::value) {
+    return spawned_cell(to_task(detail::invoke(Fn(std::forward<F>(f)), std::decay_t<A>(std::forward<A>(a))...)));
+  } else {
+    std::size_t n = g_spawn_frame_size<Fn, std::decay_t<A>...>.load(std::memory_order_relaxed);
+    if (n != 0 && alignof(C) <= 16) {
+      using Ops = TaskCellOps<T, C>;
+      void* block = frame_alloc(Ops::kClosureBytes + kTaskPrefix + n);
+      char* header = static_cast<char*>(block) + Ops::kClosureBytes;
+      C* c;
+      try {
+        c = new (block) C{Fn(std::forward<F>(f)), {std::decay_t<A>(std::forward<A>(a))...}};
+      } catch (...) {
+        frame_free(block);
+        throw;
+      }
+      Task<T> task;
+      try {
+        ArenaScope scope(__builtin_addressof(c->f), header + kTaskPrefix, n);
+        task = to_task(std::apply(
+            [c](auto&... args) { return detail::invoke(c->f, std::move(args)...); }, c->args));
+      } catch (...) {
+        c->~C();
+        frame_free(block);
+        throw;
+      }
+      if (TOKIO_LIKELY(task.handle().address() == header + kTaskPrefix)) {
+        return SpawnedCell<T>{make_task_cell<T, C>(std::move(task))};
+      }
+      // The learned size did not fit this call (cannot happen for one callable type, but
+      // nothing here may dangle if it does): a frame elsewhere may still refer to the
+      // closure, so a wrapper owns it until the task ends.
+      return spawned_cell(hold_closure(ClosureBlock<C>(c), std::move(task)));
+    }
+    return spawned_cell(invoke_owned(Fn(std::forward<F>(f)), std::decay_t<A>(std::forward<A>(a))...));
+  }
+}
+
+// The cell of a spawn-like call: spawn(awaitable) or spawn(callable, args...).
+template <class First, class... Rest>
+auto make_spawn_cell(First&& first, Rest&&... rest) {
+  if constexpr (sizeof...(Rest) == 0 && TokioAwaitable<First>) {
+    return spawned_cell(to_task(std::forward<First>(first)));
+  } else {
+    static_assert(std::is_invocable_v<std::decay_t<First>&, std::decay_t<Rest>&&...>,
+                  "spawn(f, args...) needs a callable f(args...) returning a tokio::Task or "
+                  "another tokio awaitable");
+    return make_closure_cell(std::forward<First>(first), std::forward<Rest>(rest)...);
+  }
 }
 
 

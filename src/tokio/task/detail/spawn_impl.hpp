@@ -18,17 +18,12 @@
 
 namespace tokio::detail {
 
-template <class T>
-task::JoinHandle<T> spawn_task_on(HandleInner* h, Task<T>&& task) {
-  TaskHeader* t = make_task_cell(std::move(task));
-  spawn_on(h, t);
-  return task::JoinHandle<T>(t);
-}
-
-// Spawns any tokio awaitable, or callable(args...) returning one (see make_spawn_task).
+// Spawns any tokio awaitable, or callable(args...) returning one (see make_spawn_cell).
 template <class First, class... Rest>
 auto spawn_any_on(HandleInner* h, First&& first, Rest&&... rest) {
-  return spawn_task_on(h, make_spawn_task(std::forward<First>(first), std::forward<Rest>(rest)...));
+  auto cell = make_spawn_cell(std::forward<First>(first), std::forward<Rest>(rest)...);
+  spawn_on(h, cell.header);
+  return task::JoinHandle<typename decltype(cell)::value_type>(cell.header);
 }
 
 // A spawn_blocking task: header, output, then the closure. No coroutine frame.
