@@ -119,9 +119,17 @@ class MultiThread final : public HandleInner {
     WorkerStats& st = remotes_[core->index].stats;
     WorkerStats::bump(st.local_schedule_count);
     bool notify;
-    if (yield || !core->lifo_enabled) {
+    if (yield) {
       push_local(core, t);
       notify = true;
+    } else if (!core->lifo_enabled) {
+      // The LIFO slot is capped for this tick (or disabled). A task queued behind nothing
+      // is the one this worker runs next, as it would have from the slot: waking another
+      // worker for it only invites a steal that moves a sequential chain (each task
+      // spawning the next) from core to core. A second queued task is real extra work,
+      // and notifies as before, so fan-out still gets help.
+      notify = !remotes_[core->index].queue.is_empty();
+      push_local(core, t);
     } else {
       TaskHeader* prev = core->lifo_slot;
       core->lifo_slot = t;
