@@ -50,7 +50,7 @@ EXAMPLE_BINS := $(patsubst examples/%.cpp,$(BUILD)/examples/%,$(EXAMPLE_SRCS))
 
 SRC_FILES := $(shell find src -name '*.hpp' -o -name '*.cpp' | sort)
 
-.PHONY: all test test-asan test-tsan check check-fresh check-headers check-link examples demo bench bench-build weight clean doctest
+.PHONY: all test test-asan test-tsan check check-fresh check-headers check-link check-compiler examples demo bench bench-build weight clean doctest
 
 all: tokio.hpp $(TEST_BIN) examples
 
@@ -119,10 +119,16 @@ examples: $(EXAMPLE_BINS)
 demo: $(BUILD)/examples/hello
 	$(BUILD)/examples/hello
 
-check: check-fresh check-headers check-link test
+check: check-fresh check-headers check-link check-compiler test
 
 check-fresh:
 	python3 amalgamate.py --check
+
+# Prints whether $(CXX) has the co_await closure bug of g++ 12 (README, "Compilers").
+check-compiler:
+	@mkdir -p $(BUILD)/probe
+	@$(CXX) $(STD) -O1 tests/probe/gcc_co_await_closure.cpp -o $(BUILD)/probe/co_await_closure
+	@printf '%s: ' "$(CXX)"; $(BUILD)/probe/co_await_closure
 
 # Every src/ file compiles on its own: each header, and each .cpp (the amalgamation pastes
 # the .cpp files into one unit, so one that leans on what an earlier one included would

@@ -878,6 +878,18 @@ struct ThreadContext {
   const void* arena_closure = nullptr;
   void* arena_frame = nullptr;
   std::size_t arena_size = 0;
+  // Depth-independent resumption and destruction of Task chains (core/task.hpp):
+  // `transfers` counts symmetric transfers since control last returned to drive_slot's
+  // loop, `bounce` is the coroutine a transfer left for that loop to resume instead, and
+  // `destroyed_child` the frame a bottom-up chain destruction destroyed just before.
+  uint32_t transfers = 0;
+  void* bounce = nullptr;
+  void* destroyed_child = nullptr;
+  // A suspended frame being destroyed (destroy_coroutine, core/task.hpp) and where an
+  // exception thrown by one of its destructors goes: C++ routes it to the promise's
+  // unhandled_exception, which parks it there instead of in the promise.
+  void* destroying_frame = nullptr;
+  void* destroy_exception = nullptr;  // std::exception_ptr*
 };
 
 inline thread_local constinit ThreadContext tls{};
@@ -965,15 +977,30 @@ concept TokioAwaitable = requires { typename std::remove_cvref_t<A>::tokio_await
 // Runs one step of the chain registered in `slot`: polls its leaf and, when ready, resumes
 // the chain until it suspends again (registering a new leaf) or finishes (leaving none).
 // Returns true when the chain finished.
+//
+// Resumption is depth-independent: a Task awaiting a Task hands control over by symmetric
+// transfer, which GCC turns into a tail call only from -O2; so after kMaxTransfers
+// transfers in a row a transfer suspends instead and leaves the next coroutine in
+// tls.bounce, and this loop resumes it with an empty stack (see transfer_to, core/task.hpp).
+inline constexpr uint32_t kMaxTransfers = 64;
 inline bool drive_slot(PollSlot& slot, task::Context& cx) {
   if (!slot.poll_fn(slot.leaf, cx)) return false;
   std::coroutine_handle<> h = slot.continuation;
   slot.leaf = nullptr;
   slot.poll_fn = nullptr;
-  PollSlot* saved = tls.slot;
-  tls.slot = &slot;
+  ThreadContext& t = tls;
+  PollSlot* saved = t.slot;
+  uint32_t saved_transfers = t.transfers;
+  t.slot = &slot;
+  t.transfers = 0;
   h.resume();
-  tls.slot = saved;
+  while (void* next = t.bounce) {
+    t.bounce = nullptr;
+    t.transfers = 0;
+    std::coroutine_handle<>::from_address(next).resume();
+  }
+  t.slot = saved;
+  t.transfers = saved_transfers;
   return slot.poll_fn == nullptr;
 }
 
@@ -1032,6 +1059,66 @@ namespace detail {
 inline constexpr std::size_t kTaskPrefix = 80;
 static_assert(kTaskPrefix % 16 == 0, "frames must stay 16-byte aligned");
 
+// Symmetric transfer to `h`, or, after kMaxTransfers in a row, a bounce through
+// drive_slot's loop (core/detail/poll.hpp) so the native stack stays bounded when the
+// compiler emits the transfer as a call rather than a jump (GCC below -O2).
+inline std::coroutine_handle<> transfer_to(std::coroutine_handle<> h) noexcept {
+  ThreadContext& t = tls;
+  if (TOKIO_LIKELY(++t.transfers < kMaxTransfers)) return h;
+  t.bounce = h.address();
+  return std::noop_coroutine();
+}
+
+// Reports an exception nobody can receive (a destructor that threw while a suspended frame
+// was destroyed: abort, a lost select, an elapsed timeout, runtime shutdown) on stderr,
+// with the task it came from (runtime/detail/harness.cpp).
+void report_destroy_exception(std::exception_ptr e) noexcept;
+
+// Destroys a coroutine frame. A frame that finished (at its final suspend) has no locals
+// left and is simply destroyed. A suspended one may run destructors that throw: C++ then
+// calls the promise's unhandled_exception and parks the coroutine at its final suspend
+// instead of freeing it, which would lose the exception and leak the frame. Here the
+// exception is caught (see Promise::unhandled_exception), the parked frame destroyed for
+// good, and the exception reported.
+void destroy_suspended(std::coroutine_handle<> h) noexcept;
+inline void destroy_coroutine(std::coroutine_handle<> h) noexcept {
+  if (h.done()) h.destroy();
+  else destroy_suspended(h);
+}
+
+// The frame an awaited Task's frame returns to, kept in the last word of its task prefix
+// (raw memory for a frame that is only awaited; a spawned root, whose prefix holds the
+// task header, is never awaited). Chain destruction walks these links upwards.
+inline void set_parent_link(void* frame, void* parent) noexcept {
+  *reinterpret_cast<void**>(static_cast<char*>(frame) - sizeof(void*)) = parent;
+}
+inline void* parent_link(void* frame) noexcept {
+  return *reinterpret_cast<void**>(static_cast<char*>(frame) - sizeof(void*));
+}
+
+// Destroys a suspended chain of Task frames from its innermost frame (`deepest`, the one
+// suspended at a leaf) outwards to `root`, without recursion: destroying a frame destroys
+// the Task it awaits, which would destroy the next frame down, and so on, a native stack
+// frame per level. Each frame's Task of the child already destroyed sees its address in
+// tls.destroyed_child and lets go instead. The order is the recursive one: the innermost
+// frame's locals first.
+inline void destroy_chain(std::coroutine_handle<> deepest, std::coroutine_handle<> root) noexcept {
+  ThreadContext& t = tls;
+  void* saved = t.destroyed_child;
+  void* below = nullptr;
+  std::coroutine_handle<> h = deepest;
+  for (;;) {
+    bool last = h.address() == root.address();
+    void* parent = last ? nullptr : parent_link(h.address());
+    t.destroyed_child = below;
+    destroy_coroutine(h);
+    if (last) break;
+    below = h.address();  // compared only, never dereferenced
+    h = std::coroutine_handle<>::from_address(parent);
+  }
+  t.destroyed_child = saved;
+}
+
 class PromiseBase {
  public:
   std::suspend_always initial_suspend() noexcept { return {}; }
@@ -1041,7 +1128,7 @@ class PromiseBase {
     template <class P>
     std::coroutine_handle<> await_suspend(std::coroutine_handle<P> h) noexcept {
       std::coroutine_handle<> c = h.promise().continuation_;
-      return c ? c : std::noop_coroutine();
+      return c ? transfer_to(c) : std::noop_coroutine();
     }
     void await_resume() const noexcept {}
   };
@@ -1085,6 +1172,17 @@ class PromiseBase {
     frame_free(static_cast<char*>(p) - kTaskPrefix);
   }
 
+  // Called from a Promise's unhandled_exception: true (and the exception kept for
+  // destroy_suspended) when the frame is being destroyed and a destructor threw.
+  bool caught_while_destroyed(void* frame) noexcept {
+    ThreadContext& t = tls;
+    if (TOKIO_LIKELY(t.destroying_frame != frame)) return false;
+    auto* slot = static_cast<std::exception_ptr*>(t.destroy_exception);
+    if (!*slot) *slot = std::current_exception();
+    continuation_ = nullptr;  // its final suspend must not resume the awaiting frame
+    return true;
+  }
+
   std::coroutine_handle<> continuation_;
 };
 
@@ -1096,7 +1194,10 @@ class Promise : public PromiseBase {
   void return_value(U&& v) {
     result_.set_value(std::forward<U>(v));
   }
-  void unhandled_exception() noexcept { result_.set_exception(std::current_exception()); }
+  void unhandled_exception() noexcept {
+    if (caught_while_destroyed(std::coroutine_handle<Promise>::from_promise(*this).address())) return;
+    result_.set_exception(std::current_exception());
+  }
   T take() { return result_.take(); }
   bool has_exception() const noexcept { return result_.state() == OutcomeState::Exception; }
   // Moves the result into a task cell's output.
@@ -1111,7 +1212,10 @@ class Promise<void> : public PromiseBase {
  public:
   Task<void> get_return_object() noexcept;
   void return_void() noexcept {}
-  void unhandled_exception() noexcept { ex_ = std::current_exception(); }
+  void unhandled_exception() noexcept {
+    if (caught_while_destroyed(std::coroutine_handle<Promise>::from_promise(*this).address())) return;
+    ex_ = std::current_exception();
+  }
   void take() {
     if (ex_) std::rethrow_exception(std::exchange(ex_, nullptr));
   }
@@ -1153,7 +1257,13 @@ class [[nodiscard]] Task {
   handle_type handle() const noexcept { return h_; }
   handle_type release() noexcept { return std::exchange(h_, nullptr); }
   void reset() noexcept {
-    if (auto h = std::exchange(h_, nullptr)) h.destroy();
+    if (auto h = std::exchange(h_, nullptr)) {
+      if (TOKIO_UNLIKELY(h.address() == detail::tls.destroyed_child)) {
+        detail::tls.destroyed_child = nullptr;  // destroyed already, bottom-up (destroy_chain)
+        return;
+      }
+      detail::destroy_coroutine(h);
+    }
   }
 
   // Awaiting: starts the child by symmetric transfer; the child's final suspend transfers
@@ -1167,7 +1277,8 @@ class [[nodiscard]] Task {
     }
     std::coroutine_handle<> await_suspend(std::coroutine_handle<> parent) noexcept {
       h.promise().continuation_ = parent;
-      return h;
+      detail::set_parent_link(h.address(), parent.address());
+      return detail::transfer_to(h);
     }
     T await_resume() { return h.promise().take(); }
   };
@@ -1357,8 +1468,16 @@ class Branch {
       return take();
     }
   }
-  // Destroys the branch's coroutines now (cancellation).
-  void cancel() noexcept { task_.reset(); }
+  // Destroys the branch's coroutines now (cancellation), innermost frame first.
+  void cancel() noexcept {
+    if (started_ && !done_ && slot_.poll_fn) {
+      auto root = task_.release();
+      destroy_chain(slot_.continuation, root);
+      return;
+    }
+    task_.reset();
+  }
+  ~Branch() { cancel(); }
   Task<T>& task() noexcept { return task_; }
 
  private:
@@ -2509,13 +2628,16 @@ struct TaskCellOps {
   static Handle root(TaskHeader* t) noexcept {
     return Handle::from_address(reinterpret_cast<char*>(t) + kTaskPrefix);
   }
-  // Destroys the frame but keeps its block, then builds the output where the frame was.
-  static Outcome<T>* destroy_frame(Handle h) noexcept {
+  // Destroys the task's frames (a suspended chain innermost first, see destroy_chain) but
+  // keeps the root's block, then builds the output where the root frame was.
+  static Outcome<T>* destroy_frame(TaskHeader* t) noexcept {
+    Handle h = root(t);
     void* frame = h.address();
     ThreadContext& c = tls;
     void* saved = c.keep_frame;  // a destructor may finish another task cell meanwhile
     c.keep_frame = frame;
-    h.destroy();
+    if (t->slot.poll_fn && t->slot.continuation) destroy_chain(t->slot.continuation, h);
+    else destroy_coroutine(h);
     c.keep_frame = saved;
     return new (frame) Outcome<T>();
   }
@@ -2534,12 +2656,12 @@ struct TaskCellOps {
     Handle h = root(t);
     Outcome<T> result;
     h.promise().move_to(result);
-    Outcome<T>* out = destroy_frame(h);
+    Outcome<T>* out = destroy_frame(t);
     destroy_closure(t);
     out->move_from(result);
   }
   static void cancel(TaskHeader* t) noexcept {
-    Outcome<T>* out = destroy_frame(root(t));
+    Outcome<T>* out = destroy_frame(t);
     destroy_closure(t);
     out->set_cancelled();
   }
@@ -3803,6 +3925,9 @@ TimeDriver* current_time_driver_or_throw(const char* what);
 // As current_time_driver, but never throws: null when there is no runtime or no driver.
 TimeDriver* current_time_driver_or_null() noexcept;
 [[noreturn]] void abort_no_time_runtime(const char* what) noexcept;
+// Throws std::logic_error naming `what` when `d`'s runtime has been shut down (a timer
+// awaited through a Handle that outlived its Runtime would otherwise complete at once).
+void check_time_driver_alive(TimeDriver* d, const char* what);
 
 // Registers `e` (kUnregistered) to fire at `deadline`, waking `w` (borrowed; the driver
 // keeps its own reference). Returns true instead when the deadline has already passed or
@@ -3836,6 +3961,7 @@ class Timer {
   // is allowed.
   void resolve_or_throw(const char* what) {
     if (TOKIO_UNLIKELY(!driver_)) driver_ = current_time_driver_or_throw(what);
+    check_time_driver_alive(driver_, what);
   }
 
   // True once the deadline has passed; registers the current waker otherwise. No coop
@@ -4655,9 +4781,12 @@ int64_t try_io_once(ScheduledIo* io, uint32_t mask, Op& op) noexcept {
   return r;
 }
 
-// Base for op functors: no success proves readiness consumed unless the op says so.
+// Base for op functors: no success proves readiness consumed unless the op says so, and
+// every op waits for readiness unless it has nothing to do (a stream read into an empty
+// buffer completes with 0 at once, as POSIX read(2) and a 0-byte write do).
 struct OpBase {
   bool drained(int64_t) const noexcept { return false; }
+  bool nothing_to_do() const noexcept { return false; }
 };
 
 template <class Op>
@@ -4673,6 +4802,10 @@ class IoOp : public Leaf<IoOp<Op>> {
   bool poll(task::Context& cx) noexcept {
     if (TOKIO_UNLIKELY(!io_)) {
       res_ = -EBADF;  // a moved-from or closed I/O object
+      return true;
+    }
+    if (TOKIO_UNLIKELY(op_.nothing_to_do())) {
+      res_ = 0;
       return true;
     }
     if (!coop_poll_proceed(cx)) return false;
@@ -12073,6 +12206,8 @@ enum class AddrErrc {
   host_needs_lookup,           // a host name where only a literal address is accepted
   no_addresses,                // the name resolved, but to no address of a usable family
   path_too_long,               // a Unix socket path longer than sun_path
+  invalid_host_name,           // a byte no host name has (NUL, space, '/'...)
+  invalid_path,                // a Unix socket pathname with a NUL inside
 };
 
 const std::error_category& addr_category() noexcept;
@@ -12533,6 +12668,10 @@ struct RecvOp : OpBase {
   bool stream;
   std::atomic<uint8_t>* inq = nullptr;  // ScheduledIo::sock_state of a TCP stream
   bool empty = false;                   // TCP_INQ said nothing is left
+  // A stream read or peek into an empty buffer: 0 at once, without waiting for the peer.
+  // A datagram recv into an empty buffer still waits (it consumes a datagram); on a stream
+  // socket `stream` is set, except for TcpStream::peek, which passes MSG_PEEK.
+  bool nothing_to_do() const noexcept { return n == 0 && (stream || (flags & MSG_PEEK)); }
   int64_t operator()() noexcept {
     if (inq && n <= kInqMaxRead) {
       uint8_t st = inq->load(std::memory_order_relaxed);
@@ -15105,6 +15244,8 @@ class TimeDriver {
   void shutdown() noexcept;
 
   Clock& clock() noexcept { return clock_; }
+  // True once the runtime shut the driver down (relaxed: set once, read for a clear error).
+  bool is_shut_down() const noexcept { return shut_down_.load(std::memory_order_relaxed); }
 
   // --- timer operations (detail::Timer) -------------------------------------------------
   // Registers `e` (kUnregistered) to fire at `deadline`, waking `w` (borrowed; the driver
@@ -15162,6 +15303,7 @@ class TimeDriver {
   mutable std::mutex mu_;
   Wheel wheel_;            // guarded by mu_
   bool shutdown_ = false;  // guarded by mu_
+  std::atomic<bool> shut_down_{false};  // shutdown_, readable without the lock
   std::atomic<uint64_t> next_due_{kNone};
   std::atomic<uint64_t> next_wake_{0};
   std::atomic<uint64_t> observed_tick_{0};  // the latest tick after_park saw (any thread reads)
@@ -16156,7 +16298,10 @@ HandleInner* current_handle_or_throw(const char* what) {
 /* #include <atomic> (already above) */
 #include <cstdio>
 /* #include <cstdlib> (already above) */
+/* #include <coroutine> (already above) */
+/* #include <exception> (already above) */
 /* #include <stdexcept> (already above) */
+/* #include <string> (already above) */
 
 
 namespace tokio::detail {
@@ -16383,6 +16528,39 @@ void wake_deferred(DeferList& d) noexcept {
   d.tasks.clear();
   for (std::size_t i = 0; i < d.wakers.size(); ++i) d.wakers[i]->vtable->wake(d.wakers[i]);
   d.wakers.clear();
+}
+
+void destroy_suspended(std::coroutine_handle<> h) noexcept {
+  ThreadContext& t = tls;
+  std::exception_ptr caught;
+  void* saved_frame = t.destroying_frame;
+  void* saved_slot = t.destroy_exception;
+  t.destroying_frame = h.address();
+  t.destroy_exception = &caught;
+  h.destroy();
+  t.destroying_frame = saved_frame;
+  t.destroy_exception = saved_slot;
+  if (TOKIO_UNLIKELY(caught != nullptr)) {
+    h.destroy();  // parked at its final suspend: promise, parameters and memory go now
+    report_destroy_exception(std::move(caught));
+  }
+}
+
+void report_destroy_exception(std::exception_ptr e) noexcept {
+  std::string what = "an exception that is not a std::exception";
+  try {
+    std::rethrow_exception(e);
+  } catch (const std::exception& ex) {
+    what = ex.what();
+  } catch (...) {
+  }
+  if (TaskHeader* task = tls.task) {
+    std::fprintf(stderr, "tokio: task %llu: a destructor threw while the task was being cancelled: %s\n",
+                 static_cast<unsigned long long>(task->id), what.c_str());
+  } else {
+    std::fprintf(stderr, "tokio: a destructor threw while a coroutine was being cancelled: %s\n",
+                 what.c_str());
+  }
 }
 
 void defer_waker(Wakeable* w) {
@@ -17284,7 +17462,15 @@ void handle_ref_inc(HandleInner* h) noexcept { h->ref_inc(); }
 void handle_ref_dec(HandleInner* h) noexcept { h->ref_dec(); }
 void spawn_on(HandleInner* h, TaskHeader* t) noexcept { h->spawn(t); }
 void spawn_blocking_cell_on(HandleInner* h, TaskHeader* t) { h->blocking.spawn_task(t); }
-void block_on_slot(HandleInner* h, PollSlot& slot) { h->block_on_slot(slot); }
+void block_on_slot(HandleInner* h, PollSlot& slot) {
+  if (TOKIO_UNLIKELY(h->is_shutdown.load(std::memory_order_acquire))) {
+    throw std::logic_error(
+        "tokio: Handle::block_on on a runtime that has been shut down (its Runtime was "
+        "dropped while this Handle lived on): nothing would drive the future; keep the Runtime "
+        "alive as long as its handles are used");
+  }
+  h->block_on_slot(slot);
+}
 runtime::RuntimeFlavor handle_flavor(const HandleInner* h) noexcept { return h->flavor(); }
 uint64_t handle_id(const HandleInner* h) noexcept { return h->id; }
 
@@ -17968,7 +18154,16 @@ TimeDriver* current_time_driver(const char* what) {
   if (!h) return nullptr;
   TimeDriver* t = h->driver.time();
   if (TOKIO_UNLIKELY(!t)) throw_timers_disabled(what);
+  check_time_driver_alive(t, what);
   return t;
+}
+
+void check_time_driver_alive(TimeDriver* d, const char* what) {
+  if (TOKIO_UNLIKELY(d->is_shut_down())) {
+    throw std::logic_error(std::string("tokio: ") + what +
+                           " on a runtime that has been shut down (its Runtime was dropped while "
+                           "a Handle to it lived on): a timer there would never fire");
+  }
 }
 
 TimeDriver* current_time_driver_or_throw(const char* what) {
@@ -18191,6 +18386,7 @@ void TimeDriver::shutdown() noexcept {
   {
     std::lock_guard<std::mutex> g(mu_);
     shutdown_ = true;
+    shut_down_.store(true, std::memory_order_relaxed);
   }
   fire_entries([&] { return wheel_.pop_any(); },
                [&] { next_due_.store(kNone, std::memory_order_relaxed); });
@@ -20213,6 +20409,12 @@ class AddrCategory final : public std::error_category {
         return "the host name resolved to no usable address";
       case AddrErrc::path_too_long:
         return "Unix socket path too long (at most 107 bytes)";
+      case AddrErrc::invalid_host_name:
+        return "invalid host name: only letters, digits, '-', '_' and '.' are allowed (a NUL "
+               "or any other byte would be cut off or misread by the resolver)";
+      case AddrErrc::invalid_path:
+        return "invalid Unix socket path: a pathname cannot contain a NUL byte (only an "
+               "abstract name, which starts with one, may)";
     }
     return "unknown address error";
   }
@@ -20256,6 +20458,20 @@ namespace net_lookup_host_impl {
 io::Result<std::vector<SocketAddr>> lookup_one(SocketAddr a) { return std::vector<SocketAddr>{a}; }
 io::Result<std::vector<SocketAddr>> lookup_fail(AddrErrc e) { return tokio::unexpected(make_error_code(e)); }
 
+// A name getaddrinfo may see: letters, digits, '-', '_' and '.', at most 253 bytes (RFC 1123,
+// plus the underscore real zones use). Anything else, a NUL above all, is refused before
+// the resolver could cut the name short ("localhost\0.evil.example" must not resolve
+// localhost).
+bool valid_host_name(std::string_view h) noexcept {
+  if (h.empty() || h.size() > 253) return false;
+  for (char c : h) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '-' || c == '_' || c == '.';
+    if (!ok) return false;
+  }
+  return true;
+}
+
 // Splits "host:port" (host may be "[v6]"). Returns false when malformed.
 bool split_host_port(std::string_view s, std::string_view& host, uint16_t& port, AddrErrc& err) {
   auto colon = s.rfind(':');
@@ -20287,6 +20503,9 @@ std::optional<io::Result<std::vector<SocketAddr>>> ToSocketAddrs::try_resolve() 
       uint16_t port;
       AddrErrc err;
       if (!net_lookup_host_impl::split_host_port(text_, host, port, err)) return net_lookup_host_impl::lookup_fail(err);
+      if (!net_lookup_host_impl::valid_host_name(host)) {
+        return net_lookup_host_impl::lookup_fail(AddrErrc::invalid_host_name);
+      }
       return std::nullopt;  // a host name
     }
     case Kind::HostPort: {
@@ -20295,6 +20514,9 @@ std::optional<io::Result<std::vector<SocketAddr>>> ToSocketAddrs::try_resolve() 
       if (h.size() >= 2 && h.front() == '[' && h.back() == ']') h = h.substr(1, h.size() - 2);
       if (auto ip = IpAddr::parse(h)) return net_lookup_host_impl::lookup_one(SocketAddr(*ip, port_));
       if (h.find(':') != std::string_view::npos) return net_lookup_host_impl::lookup_fail(AddrErrc::invalid_ip_address);
+      if (!net_lookup_host_impl::valid_host_name(h)) {
+        return net_lookup_host_impl::lookup_fail(AddrErrc::invalid_host_name);
+      }
       return std::nullopt;
     }
   }
@@ -20360,7 +20582,8 @@ io::Result<T> addr_error(AddrErrc e) {
 // --- Ipv4Addr / Ipv6Addr / IpAddr ---------------------------------------------------------
 io::Result<Ipv4Addr> Ipv4Addr::parse(std::string_view s) {
   char buf[INET_ADDRSTRLEN];
-  if (s.empty() || s.size() >= sizeof buf) return net_socket_addr_impl::addr_error<Ipv4Addr>(AddrErrc::invalid_ip_address);
+  // A NUL inside would end inet_pton's string early: "127.0.0.1\0junk" is not an address.
+  if (s.empty() || s.size() >= sizeof buf || s.find('\0') != std::string_view::npos) return net_socket_addr_impl::addr_error<Ipv4Addr>(AddrErrc::invalid_ip_address);
   std::memcpy(buf, s.data(), s.size());
   buf[s.size()] = 0;
   in_addr a;
@@ -20378,7 +20601,7 @@ std::string Ipv4Addr::to_string() const {
 
 io::Result<Ipv6Addr> Ipv6Addr::parse(std::string_view s) {
   char buf[INET6_ADDRSTRLEN];
-  if (s.empty() || s.size() >= sizeof buf) return net_socket_addr_impl::addr_error<Ipv6Addr>(AddrErrc::invalid_ip_address);
+  if (s.empty() || s.size() >= sizeof buf || s.find('\0') != std::string_view::npos) return net_socket_addr_impl::addr_error<Ipv6Addr>(AddrErrc::invalid_ip_address);
   std::memcpy(buf, s.data(), s.size());
   buf[s.size()] = 0;
   in6_addr a;
@@ -20991,6 +21214,10 @@ io::Result<UnixSocketAddr> UnixSocketAddr::from_pathname(std::string_view path) 
   // A path needs room for its terminating NUL; an abstract name does not.
   std::size_t cap = sizeof a.sa_.sun_path - (path[0] == '\0' ? 0 : 1);
   if (path.size() > cap) return tokio::unexpected(make_error_code(AddrErrc::path_too_long));
+  // bind/connect would stop at an inner NUL of a pathname: "/tmp/a\0b" must not mean "/tmp/a".
+  if (path[0] != '\0' && path.find('\0') != std::string_view::npos) {
+    return tokio::unexpected(make_error_code(AddrErrc::invalid_path));
+  }
   std::memcpy(a.sa_.sun_path, path.data(), path.size());
   a.len_ = net_unix_addr_impl::kUnixPathOffset + static_cast<socklen_t>(path.size()) + (path[0] == '\0' ? 0 : 1);
   return a;

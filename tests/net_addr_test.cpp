@@ -136,6 +136,47 @@ TEST_CASE("net addr: lookup_host resolves literals, host names and reports bad i
   }());
 }
 
+TEST_CASE("net addr: a NUL or any byte outside the grammar is refused, never cut short") {
+  using namespace std::string_view_literals;
+  // Parsers: the bytes after a NUL must not be ignored.
+  for (std::string_view bad : {"127.0.0.1\0"sv, "127.0.0.1\0.5"sv, "::1\0"sv, "1.2.3.4 "sv}) {
+    CHECK_FALSE(tokio::net::IpAddr::parse(bad).has_value());
+  }
+  for (std::string_view bad : {"127.0.0.1\0:80"sv, "127.0.0.1:8\0"sv, "[::1\0]:80"sv, "[::1]:80\0"sv}) {
+    auto r = SocketAddr::parse(bad);
+    REQUIRE_FALSE(r.has_value());
+    CHECK(r.error() == std::errc::invalid_argument);
+  }
+  // Host names: refused before the resolver sees them.
+  auto rt = nt::io_multi(2);
+  rt.block_on([]() -> Task<> {
+    std::string nul_host("localhost\0.evil.example:80", 26);
+    auto a = co_await tokio::net::lookup_host(nul_host);
+    REQUIRE_FALSE(a.has_value());
+    CHECK(a.error() == tokio::net::AddrErrc::invalid_host_name);
+    CHECK(a.error() == std::errc::invalid_argument);
+    std::string nul_name("localhost\0x", 11);
+    auto b = co_await tokio::net::lookup_host(nul_name, 80);
+    REQUIRE_FALSE(b.has_value());
+    CHECK(b.error() == tokio::net::AddrErrc::invalid_host_name);
+    for (const char* bad : {"local host:80", "a/b:80", "x;rm:80", "h\tx:80"}) {
+      auto r = co_await tokio::net::lookup_host(bad);
+      REQUIRE_MESSAGE(!r.has_value(), bad);
+      CHECK_MESSAGE(r.error() == std::errc::invalid_argument, bad);
+    }
+    auto connect = co_await tokio::net::TcpStream::connect(std::string_view(nul_host));
+    REQUIRE_FALSE(connect.has_value());
+    CHECK(connect.error() == tokio::net::AddrErrc::invalid_host_name);
+    auto ok = co_await tokio::net::lookup_host("local_host-1.localdomain.invalid:80");
+    CHECK((ok.has_value() || ok.error().category() == tokio::net::gai_category()));  // reached the resolver
+  }());
+  // Unix socket paths: a NUL inside a pathname is refused; an abstract name may have NULs.
+  auto p = tokio::net::UnixSocketAddr::from_pathname(std::string_view("/tmp/a\0b", 8));
+  REQUIRE_FALSE(p.has_value());
+  CHECK(p.error() == tokio::net::AddrErrc::invalid_path);
+  CHECK(tokio::net::UnixSocketAddr::from_pathname(std::string_view("\0abs\0tract", 10)).has_value());
+}
+
 TEST_CASE("net addr: every address-taking API accepts host:port, a SocketAddr, or host and port") {
   nt::Watchdog wd("address forms");
   auto rt = nt::io_current();

@@ -222,6 +222,35 @@ TEST_CASE("tcp: resets in every state give ECONNRESET / EPIPE and never SIGPIPE"
   }
 }
 
+TEST_CASE("tcp and unix: a read or peek into an empty buffer returns 0 at once on an idle stream") {
+  nt::Watchdog wd("empty reads");
+  auto rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build();
+  rt.block_on([]() -> Task<> {
+    auto listener = (co_await TcpListener::bind("127.0.0.1:0")).value();
+    auto addr = listener.local_addr().value();
+    auto client = (co_await TcpStream::connect(addr)).value();
+    auto server = (co_await listener.accept()).value().first;
+    std::span<std::byte> none;
+    // The peer sends nothing: without the fix these waited for it forever.
+    auto r1 = co_await tokio::time::timeout(std::chrono::seconds(5), client.read(none));
+    REQUIRE(r1.has_value());
+    CHECK(r1->value() == 0);
+    auto r2 = co_await tokio::time::timeout(std::chrono::seconds(5), server.peek(none));
+    REQUIRE(r2.has_value());
+    CHECK(r2->value() == 0);
+    // Data that arrives afterwards is still all there.
+    CHECK((co_await client.write_all(std::string_view("hi"))).has_value());
+    char buf[2];
+    CHECK((co_await tokio::io::read_exact(server, buf)).value() == 2);
+
+    auto [ua, ub] = tokio::net::UnixStream::pair().value();
+    auto r3 = co_await tokio::time::timeout(std::chrono::seconds(5), ua.read(none));
+    REQUIRE(r3.has_value());
+    CHECK(r3->value() == 0);
+    (void)ub;
+  }());
+}
+
 TEST_CASE("tcp: vectored I/O, peek, try_read / try_write and readiness waits") {
   nt::Watchdog wd("tcp misc io");
   auto rt = nt::io_multi(2);

@@ -1,4 +1,5 @@
 // Runtime, Builder, Handle: block_on, entering, misuse, shutdown with tasks in flight.
+#include <optional>
 #include <set>
 #include <stdexcept>
 #include <string>
@@ -206,6 +207,34 @@ TEST_CASE("spawn after shutdown is refused with a cancelled JoinHandle") {
   REQUIRE_FALSE(res.has_value());
   CHECK(res.error().is_cancelled());
   CHECK_THROWS_AS(r.block_on(value(1)), std::logic_error);  // moved-out runtime
+}
+
+TEST_CASE("a Handle that outlives its Runtime fails loudly instead of completing at once") {
+  for (int flavour = 0; flavour < 2; ++flavour) {
+    std::optional<tokio::runtime::Handle> h;
+    {
+      auto rt = flavour == 0 ? tokio::runtime::Builder::new_current_thread().enable_all().build()
+                             : tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build();
+      h = rt.handle();
+    }
+    // block_on: nothing would drive the future.
+    CHECK_THROWS_WITH_AS(h->block_on([]() -> Task<> {
+      co_await tokio::time::sleep(std::chrono::milliseconds(300));
+    }()), doctest::Contains("shut down"), std::logic_error);
+    // A timer created through the dead runtime's context would never fire: it says so
+    // instead of returning at once (a retry loop would spin).
+    {
+      auto guard = h->enter();
+      CHECK_THROWS_WITH_AS((void)tokio::time::sleep(std::chrono::milliseconds(300)),
+                           doctest::Contains("shut down"), std::logic_error);
+    }
+    // spawn: refused, as in Tokio, with a cancelled JoinHandle.
+    auto jh = h->spawn([]() -> Task<int> { co_return 1; });
+    auto live = tokio::runtime::Builder::new_current_thread().build();
+    auto r = live.block_on(jh.result());
+    REQUIRE(!r);
+    CHECK(r.error().is_cancelled());
+  }
 }
 
 TEST_CASE("shutdown_timeout and shutdown_background do not wait for stuck blocking work") {

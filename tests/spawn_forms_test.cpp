@@ -178,3 +178,53 @@ TEST_CASE("spawn(callable): one allocation holds the callable, the header and th
   }());
 #endif
 }
+
+namespace spawn_forms {
+
+// A destructor that throws (allowed with noexcept(false)); cancellation must still free
+// everything and report what it threw.
+struct ThrowsOnDestroy {
+  std::atomic<int>* destroyed;
+  ~ThrowsOnDestroy() noexcept(false) {
+    destroyed->fetch_add(1);
+    throw std::runtime_error("thrown by a destructor during cancellation");
+  }
+};
+
+Task<> holds_throwing(std::atomic<int>* destroyed, std::atomic<int>* live) {
+  Tracked t(std::shared_ptr<std::atomic<int>>(std::shared_ptr<void>(), live));
+  ThrowsOnDestroy boom{destroyed};
+  co_await tokio::time::sleep(std::chrono::hours(1));
+}
+
+}  // namespace spawn_forms
+
+TEST_CASE("a destructor that throws during cancellation: everything freed, the exception reported") {
+  std::atomic<int> destroyed{0};
+  std::atomic<int> live{0};
+  {
+    auto rt = tokio::runtime::Builder::new_current_thread().enable_time().build();
+    rt.block_on([](std::atomic<int>* destroyed, std::atomic<int>* live) -> Task<> {
+      // abort
+      auto h = tokio::spawn(spawn_forms::holds_throwing(destroyed, live));
+      co_await tokio::task::yield_now();
+      h.abort();
+      auto r = co_await h.result();
+      REQUIRE(!r);
+      CHECK(r.error().is_cancelled());
+      // losing a select
+      auto sel = co_await tokio::select(spawn_forms::holds_throwing(destroyed, live),
+                                        tokio::time::sleep(std::chrono::milliseconds(1)));
+      CHECK(sel.index() == 1);
+      // an elapsed timeout
+      auto to = co_await tokio::time::timeout(std::chrono::milliseconds(1),
+                                              spawn_forms::holds_throwing(destroyed, live));
+      CHECK(!to.has_value());
+      // runtime shutdown
+      tokio::spawn(spawn_forms::holds_throwing(destroyed, live)).detach();
+      co_await tokio::task::yield_now();
+    }(&destroyed, &live));
+  }
+  CHECK(destroyed.load() == 4);
+  CHECK(live.load() == 0);  // the locals around the throwing one were destroyed too
+}

@@ -35,6 +35,66 @@ namespace detail {
 inline constexpr std::size_t kTaskPrefix = 80;
 static_assert(kTaskPrefix % 16 == 0, "frames must stay 16-byte aligned");
 
+// Symmetric transfer to `h`, or, after kMaxTransfers in a row, a bounce through
+// drive_slot's loop (core/detail/poll.hpp) so the native stack stays bounded when the
+// compiler emits the transfer as a call rather than a jump (GCC below -O2).
+inline std::coroutine_handle<> transfer_to(std::coroutine_handle<> h) noexcept {
+  ThreadContext& t = tls;
+  if (TOKIO_LIKELY(++t.transfers < kMaxTransfers)) return h;
+  t.bounce = h.address();
+  return std::noop_coroutine();
+}
+
+// Reports an exception nobody can receive (a destructor that threw while a suspended frame
+// was destroyed: abort, a lost select, an elapsed timeout, runtime shutdown) on stderr,
+// with the task it came from (runtime/detail/harness.cpp).
+void report_destroy_exception(std::exception_ptr e) noexcept;
+
+// Destroys a coroutine frame. A frame that finished (at its final suspend) has no locals
+// left and is simply destroyed. A suspended one may run destructors that throw: C++ then
+// calls the promise's unhandled_exception and parks the coroutine at its final suspend
+// instead of freeing it, which would lose the exception and leak the frame. Here the
+// exception is caught (see Promise::unhandled_exception), the parked frame destroyed for
+// good, and the exception reported.
+void destroy_suspended(std::coroutine_handle<> h) noexcept;
+inline void destroy_coroutine(std::coroutine_handle<> h) noexcept {
+  if (h.done()) h.destroy();
+  else destroy_suspended(h);
+}
+
+// The frame an awaited Task's frame returns to, kept in the last word of its task prefix
+// (raw memory for a frame that is only awaited; a spawned root, whose prefix holds the
+// task header, is never awaited). Chain destruction walks these links upwards.
+inline void set_parent_link(void* frame, void* parent) noexcept {
+  *reinterpret_cast<void**>(static_cast<char*>(frame) - sizeof(void*)) = parent;
+}
+inline void* parent_link(void* frame) noexcept {
+  return *reinterpret_cast<void**>(static_cast<char*>(frame) - sizeof(void*));
+}
+
+// Destroys a suspended chain of Task frames from its innermost frame (`deepest`, the one
+// suspended at a leaf) outwards to `root`, without recursion: destroying a frame destroys
+// the Task it awaits, which would destroy the next frame down, and so on, a native stack
+// frame per level. Each frame's Task of the child already destroyed sees its address in
+// tls.destroyed_child and lets go instead. The order is the recursive one: the innermost
+// frame's locals first.
+inline void destroy_chain(std::coroutine_handle<> deepest, std::coroutine_handle<> root) noexcept {
+  ThreadContext& t = tls;
+  void* saved = t.destroyed_child;
+  void* below = nullptr;
+  std::coroutine_handle<> h = deepest;
+  for (;;) {
+    bool last = h.address() == root.address();
+    void* parent = last ? nullptr : parent_link(h.address());
+    t.destroyed_child = below;
+    destroy_coroutine(h);
+    if (last) break;
+    below = h.address();  // compared only, never dereferenced
+    h = std::coroutine_handle<>::from_address(parent);
+  }
+  t.destroyed_child = saved;
+}
+
 class PromiseBase {
  public:
   std::suspend_always initial_suspend() noexcept { return {}; }
@@ -44,7 +104,7 @@ class PromiseBase {
     template <class P>
     std::coroutine_handle<> await_suspend(std::coroutine_handle<P> h) noexcept {
       std::coroutine_handle<> c = h.promise().continuation_;
-      return c ? c : std::noop_coroutine();
+      return c ? transfer_to(c) : std::noop_coroutine();
     }
     void await_resume() const noexcept {}
   };
@@ -88,6 +148,17 @@ class PromiseBase {
     frame_free(static_cast<char*>(p) - kTaskPrefix);
   }
 
+  // Called from a Promise's unhandled_exception: true (and the exception kept for
+  // destroy_suspended) when the frame is being destroyed and a destructor threw.
+  bool caught_while_destroyed(void* frame) noexcept {
+    ThreadContext& t = tls;
+    if (TOKIO_LIKELY(t.destroying_frame != frame)) return false;
+    auto* slot = static_cast<std::exception_ptr*>(t.destroy_exception);
+    if (!*slot) *slot = std::current_exception();
+    continuation_ = nullptr;  // its final suspend must not resume the awaiting frame
+    return true;
+  }
+
   std::coroutine_handle<> continuation_;
 };
 
@@ -99,7 +170,10 @@ class Promise : public PromiseBase {
   void return_value(U&& v) {
     result_.set_value(std::forward<U>(v));
   }
-  void unhandled_exception() noexcept { result_.set_exception(std::current_exception()); }
+  void unhandled_exception() noexcept {
+    if (caught_while_destroyed(std::coroutine_handle<Promise>::from_promise(*this).address())) return;
+    result_.set_exception(std::current_exception());
+  }
   T take() { return result_.take(); }
   bool has_exception() const noexcept { return result_.state() == OutcomeState::Exception; }
   // Moves the result into a task cell's output.
@@ -114,7 +188,10 @@ class Promise<void> : public PromiseBase {
  public:
   Task<void> get_return_object() noexcept;
   void return_void() noexcept {}
-  void unhandled_exception() noexcept { ex_ = std::current_exception(); }
+  void unhandled_exception() noexcept {
+    if (caught_while_destroyed(std::coroutine_handle<Promise>::from_promise(*this).address())) return;
+    ex_ = std::current_exception();
+  }
   void take() {
     if (ex_) std::rethrow_exception(std::exchange(ex_, nullptr));
   }
@@ -156,7 +233,13 @@ class [[nodiscard]] Task {
   handle_type handle() const noexcept { return h_; }
   handle_type release() noexcept { return std::exchange(h_, nullptr); }
   void reset() noexcept {
-    if (auto h = std::exchange(h_, nullptr)) h.destroy();
+    if (auto h = std::exchange(h_, nullptr)) {
+      if (TOKIO_UNLIKELY(h.address() == detail::tls.destroyed_child)) {
+        detail::tls.destroyed_child = nullptr;  // destroyed already, bottom-up (destroy_chain)
+        return;
+      }
+      detail::destroy_coroutine(h);
+    }
   }
 
   // Awaiting: starts the child by symmetric transfer; the child's final suspend transfers
@@ -170,7 +253,8 @@ class [[nodiscard]] Task {
     }
     std::coroutine_handle<> await_suspend(std::coroutine_handle<> parent) noexcept {
       h.promise().continuation_ = parent;
-      return h;
+      detail::set_parent_link(h.address(), parent.address());
+      return detail::transfer_to(h);
     }
     T await_resume() { return h.promise().take(); }
   };

@@ -26,6 +26,12 @@ class AddrCategory final : public std::error_category {
         return "the host name resolved to no usable address";
       case AddrErrc::path_too_long:
         return "Unix socket path too long (at most 107 bytes)";
+      case AddrErrc::invalid_host_name:
+        return "invalid host name: only letters, digits, '-', '_' and '.' are allowed (a NUL "
+               "or any other byte would be cut off or misread by the resolver)";
+      case AddrErrc::invalid_path:
+        return "invalid Unix socket path: a pathname cannot contain a NUL byte (only an "
+               "abstract name, which starts with one, may)";
     }
     return "unknown address error";
   }

@@ -18,6 +18,8 @@ enum class AddrErrc {
   host_needs_lookup,           // a host name where only a literal address is accepted
   no_addresses,                // the name resolved, but to no address of a usable family
   path_too_long,               // a Unix socket path longer than sun_path
+  invalid_host_name,           // a byte no host name has (NUL, space, '/'...)
+  invalid_path,                // a Unix socket pathname with a NUL inside
 };
 
 const std::error_category& addr_category() noexcept;

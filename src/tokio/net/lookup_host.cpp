@@ -12,6 +12,20 @@ namespace net_lookup_host_impl {
 io::Result<std::vector<SocketAddr>> lookup_one(SocketAddr a) { return std::vector<SocketAddr>{a}; }
 io::Result<std::vector<SocketAddr>> lookup_fail(AddrErrc e) { return tokio::unexpected(make_error_code(e)); }
 
+// A name getaddrinfo may see: letters, digits, '-', '_' and '.', at most 253 bytes (RFC 1123,
+// plus the underscore real zones use). Anything else, a NUL above all, is refused before
+// the resolver could cut the name short ("localhost\0.evil.example" must not resolve
+// localhost).
+bool valid_host_name(std::string_view h) noexcept {
+  if (h.empty() || h.size() > 253) return false;
+  for (char c : h) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '-' || c == '_' || c == '.';
+    if (!ok) return false;
+  }
+  return true;
+}
+
 // Splits "host:port" (host may be "[v6]"). Returns false when malformed.
 bool split_host_port(std::string_view s, std::string_view& host, uint16_t& port, AddrErrc& err) {
   auto colon = s.rfind(':');
@@ -43,6 +57,9 @@ std::optional<io::Result<std::vector<SocketAddr>>> ToSocketAddrs::try_resolve() 
       uint16_t port;
       AddrErrc err;
       if (!net_lookup_host_impl::split_host_port(text_, host, port, err)) return net_lookup_host_impl::lookup_fail(err);
+      if (!net_lookup_host_impl::valid_host_name(host)) {
+        return net_lookup_host_impl::lookup_fail(AddrErrc::invalid_host_name);
+      }
       return std::nullopt;  // a host name
     }
     case Kind::HostPort: {
@@ -51,6 +68,9 @@ std::optional<io::Result<std::vector<SocketAddr>>> ToSocketAddrs::try_resolve() 
       if (h.size() >= 2 && h.front() == '[' && h.back() == ']') h = h.substr(1, h.size() - 2);
       if (auto ip = IpAddr::parse(h)) return net_lookup_host_impl::lookup_one(SocketAddr(*ip, port_));
       if (h.find(':') != std::string_view::npos) return net_lookup_host_impl::lookup_fail(AddrErrc::invalid_ip_address);
+      if (!net_lookup_host_impl::valid_host_name(h)) {
+        return net_lookup_host_impl::lookup_fail(AddrErrc::invalid_host_name);
+      }
       return std::nullopt;
     }
   }

@@ -17,7 +17,8 @@ io::Result<T> addr_error(AddrErrc e) {
 // --- Ipv4Addr / Ipv6Addr / IpAddr ---------------------------------------------------------
 io::Result<Ipv4Addr> Ipv4Addr::parse(std::string_view s) {
   char buf[INET_ADDRSTRLEN];
-  if (s.empty() || s.size() >= sizeof buf) return net_socket_addr_impl::addr_error<Ipv4Addr>(AddrErrc::invalid_ip_address);
+  // A NUL inside would end inet_pton's string early: "127.0.0.1\0junk" is not an address.
+  if (s.empty() || s.size() >= sizeof buf || s.find('\0') != std::string_view::npos) return net_socket_addr_impl::addr_error<Ipv4Addr>(AddrErrc::invalid_ip_address);
   std::memcpy(buf, s.data(), s.size());
   buf[s.size()] = 0;
   in_addr a;
@@ -35,7 +36,7 @@ std::string Ipv4Addr::to_string() const {
 
 io::Result<Ipv6Addr> Ipv6Addr::parse(std::string_view s) {
   char buf[INET6_ADDRSTRLEN];
-  if (s.empty() || s.size() >= sizeof buf) return net_socket_addr_impl::addr_error<Ipv6Addr>(AddrErrc::invalid_ip_address);
+  if (s.empty() || s.size() >= sizeof buf || s.find('\0') != std::string_view::npos) return net_socket_addr_impl::addr_error<Ipv6Addr>(AddrErrc::invalid_ip_address);
   std::memcpy(buf, s.data(), s.size());
   buf[s.size()] = 0;
   in6_addr a;

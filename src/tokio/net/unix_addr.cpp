@@ -17,6 +17,10 @@ io::Result<UnixSocketAddr> UnixSocketAddr::from_pathname(std::string_view path) 
   // A path needs room for its terminating NUL; an abstract name does not.
   std::size_t cap = sizeof a.sa_.sun_path - (path[0] == '\0' ? 0 : 1);
   if (path.size() > cap) return tokio::unexpected(make_error_code(AddrErrc::path_too_long));
+  // bind/connect would stop at an inner NUL of a pathname: "/tmp/a\0b" must not mean "/tmp/a".
+  if (path[0] != '\0' && path.find('\0') != std::string_view::npos) {
+    return tokio::unexpected(make_error_code(AddrErrc::invalid_path));
+  }
   std::memcpy(a.sa_.sun_path, path.data(), path.size());
   a.len_ = net_unix_addr_impl::kUnixPathOffset + static_cast<socklen_t>(path.size()) + (path[0] == '\0' ? 0 : 1);
   return a;

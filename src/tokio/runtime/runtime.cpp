@@ -17,7 +17,15 @@ void handle_ref_inc(HandleInner* h) noexcept { h->ref_inc(); }
 void handle_ref_dec(HandleInner* h) noexcept { h->ref_dec(); }
 void spawn_on(HandleInner* h, TaskHeader* t) noexcept { h->spawn(t); }
 void spawn_blocking_cell_on(HandleInner* h, TaskHeader* t) { h->blocking.spawn_task(t); }
-void block_on_slot(HandleInner* h, PollSlot& slot) { h->block_on_slot(slot); }
+void block_on_slot(HandleInner* h, PollSlot& slot) {
+  if (TOKIO_UNLIKELY(h->is_shutdown.load(std::memory_order_acquire))) {
+    throw std::logic_error(
+        "tokio: Handle::block_on on a runtime that has been shut down (its Runtime was "
+        "dropped while this Handle lived on): nothing would drive the future; keep the Runtime "
+        "alive as long as its handles are used");
+  }
+  h->block_on_slot(slot);
+}
 runtime::RuntimeFlavor handle_flavor(const HandleInner* h) noexcept { return h->flavor(); }
 uint64_t handle_id(const HandleInner* h) noexcept { return h->id; }
 

@@ -49,8 +49,16 @@ class Branch {
       return take();
     }
   }
-  // Destroys the branch's coroutines now (cancellation).
-  void cancel() noexcept { task_.reset(); }
+  // Destroys the branch's coroutines now (cancellation), innermost frame first.
+  void cancel() noexcept {
+    if (started_ && !done_ && slot_.poll_fn) {
+      auto root = task_.release();
+      destroy_chain(slot_.continuation, root);
+      return;
+    }
+    task_.reset();
+  }
+  ~Branch() { cancel(); }
   Task<T>& task() noexcept { return task_; }
 
  private:

@@ -87,15 +87,30 @@ concept TokioAwaitable = requires { typename std::remove_cvref_t<A>::tokio_await
 // Runs one step of the chain registered in `slot`: polls its leaf and, when ready, resumes
 // the chain until it suspends again (registering a new leaf) or finishes (leaving none).
 // Returns true when the chain finished.
+//
+// Resumption is depth-independent: a Task awaiting a Task hands control over by symmetric
+// transfer, which GCC turns into a tail call only from -O2; so after kMaxTransfers
+// transfers in a row a transfer suspends instead and leaves the next coroutine in
+// tls.bounce, and this loop resumes it with an empty stack (see transfer_to, core/task.hpp).
+inline constexpr uint32_t kMaxTransfers = 64;
 inline bool drive_slot(PollSlot& slot, task::Context& cx) {
   if (!slot.poll_fn(slot.leaf, cx)) return false;
   std::coroutine_handle<> h = slot.continuation;
   slot.leaf = nullptr;
   slot.poll_fn = nullptr;
-  PollSlot* saved = tls.slot;
-  tls.slot = &slot;
+  ThreadContext& t = tls;
+  PollSlot* saved = t.slot;
+  uint32_t saved_transfers = t.transfers;
+  t.slot = &slot;
+  t.transfers = 0;
   h.resume();
-  tls.slot = saved;
+  while (void* next = t.bounce) {
+    t.bounce = nullptr;
+    t.transfers = 0;
+    std::coroutine_handle<>::from_address(next).resume();
+  }
+  t.slot = saved;
+  t.transfers = saved_transfers;
   return slot.poll_fn == nullptr;
 }
 

@@ -53,6 +53,18 @@ struct ThreadContext {
   const void* arena_closure = nullptr;
   void* arena_frame = nullptr;
   std::size_t arena_size = 0;
+  // Depth-independent resumption and destruction of Task chains (core/task.hpp):
+  // `transfers` counts symmetric transfers since control last returned to drive_slot's
+  // loop, `bounce` is the coroutine a transfer left for that loop to resume instead, and
+  // `destroyed_child` the frame a bottom-up chain destruction destroyed just before.
+  uint32_t transfers = 0;
+  void* bounce = nullptr;
+  void* destroyed_child = nullptr;
+  // A suspended frame being destroyed (destroy_coroutine, core/task.hpp) and where an
+  // exception thrown by one of its destructors goes: C++ routes it to the promise's
+  // unhandled_exception, which parks it there instead of in the promise.
+  void* destroying_frame = nullptr;
+  void* destroy_exception = nullptr;  // std::exception_ptr*
 };
 
 inline thread_local constinit ThreadContext tls{};

@@ -102,9 +102,12 @@ int64_t try_io_once(ScheduledIo* io, uint32_t mask, Op& op) noexcept {
   return r;
 }
 
-// Base for op functors: no success proves readiness consumed unless the op says so.
+// Base for op functors: no success proves readiness consumed unless the op says so, and
+// every op waits for readiness unless it has nothing to do (a stream read into an empty
+// buffer completes with 0 at once, as POSIX read(2) and a 0-byte write do).
 struct OpBase {
   bool drained(int64_t) const noexcept { return false; }
+  bool nothing_to_do() const noexcept { return false; }
 };
 
 template <class Op>
@@ -120,6 +123,10 @@ class IoOp : public Leaf<IoOp<Op>> {
   bool poll(task::Context& cx) noexcept {
     if (TOKIO_UNLIKELY(!io_)) {
       res_ = -EBADF;  // a moved-from or closed I/O object
+      return true;
+    }
+    if (TOKIO_UNLIKELY(op_.nothing_to_do())) {
+      res_ = 0;
       return true;
     }
     if (!coop_poll_proceed(cx)) return false;

@@ -143,6 +143,10 @@ struct RecvOp : OpBase {
   bool stream;
   std::atomic<uint8_t>* inq = nullptr;  // ScheduledIo::sock_state of a TCP stream
   bool empty = false;                   // TCP_INQ said nothing is left
+  // A stream read or peek into an empty buffer: 0 at once, without waiting for the peer.
+  // A datagram recv into an empty buffer still waits (it consumes a datagram); on a stream
+  // socket `stream` is set, except for TcpStream::peek, which passes MSG_PEEK.
+  bool nothing_to_do() const noexcept { return n == 0 && (stream || (flags & MSG_PEEK)); }
   int64_t operator()() noexcept {
     if (inq && n <= kInqMaxRead) {
       uint8_t st = inq->load(std::memory_order_relaxed);

@@ -2,7 +2,10 @@
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
+#include <coroutine>
+#include <exception>
 #include <stdexcept>
+#include <string>
 
 #include "tokio/core/detail/thread_context.hpp"
 #include "tokio/runtime/detail/defer.hpp"
@@ -235,6 +238,39 @@ void wake_deferred(DeferList& d) noexcept {
   d.tasks.clear();
   for (std::size_t i = 0; i < d.wakers.size(); ++i) d.wakers[i]->vtable->wake(d.wakers[i]);
   d.wakers.clear();
+}
+
+void destroy_suspended(std::coroutine_handle<> h) noexcept {
+  ThreadContext& t = tls;
+  std::exception_ptr caught;
+  void* saved_frame = t.destroying_frame;
+  void* saved_slot = t.destroy_exception;
+  t.destroying_frame = h.address();
+  t.destroy_exception = &caught;
+  h.destroy();
+  t.destroying_frame = saved_frame;
+  t.destroy_exception = saved_slot;
+  if (TOKIO_UNLIKELY(caught != nullptr)) {
+    h.destroy();  // parked at its final suspend: promise, parameters and memory go now
+    report_destroy_exception(std::move(caught));
+  }
+}
+
+void report_destroy_exception(std::exception_ptr e) noexcept {
+  std::string what = "an exception that is not a std::exception";
+  try {
+    std::rethrow_exception(e);
+  } catch (const std::exception& ex) {
+    what = ex.what();
+  } catch (...) {
+  }
+  if (TaskHeader* task = tls.task) {
+    std::fprintf(stderr, "tokio: task %llu: a destructor threw while the task was being cancelled: %s\n",
+                 static_cast<unsigned long long>(task->id), what.c_str());
+  } else {
+    std::fprintf(stderr, "tokio: a destructor threw while a coroutine was being cancelled: %s\n",
+                 what.c_str());
+  }
 }
 
 void defer_waker(Wakeable* w) {

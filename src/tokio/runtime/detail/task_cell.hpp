@@ -44,13 +44,16 @@ struct TaskCellOps {
   static Handle root(TaskHeader* t) noexcept {
     return Handle::from_address(reinterpret_cast<char*>(t) + kTaskPrefix);
   }
-  // Destroys the frame but keeps its block, then builds the output where the frame was.
-  static Outcome<T>* destroy_frame(Handle h) noexcept {
+  // Destroys the task's frames (a suspended chain innermost first, see destroy_chain) but
+  // keeps the root's block, then builds the output where the root frame was.
+  static Outcome<T>* destroy_frame(TaskHeader* t) noexcept {
+    Handle h = root(t);
     void* frame = h.address();
     ThreadContext& c = tls;
     void* saved = c.keep_frame;  // a destructor may finish another task cell meanwhile
     c.keep_frame = frame;
-    h.destroy();
+    if (t->slot.poll_fn && t->slot.continuation) destroy_chain(t->slot.continuation, h);
+    else destroy_coroutine(h);
     c.keep_frame = saved;
     return new (frame) Outcome<T>();
   }
@@ -69,12 +72,12 @@ struct TaskCellOps {
     Handle h = root(t);
     Outcome<T> result;
     h.promise().move_to(result);
-    Outcome<T>* out = destroy_frame(h);
+    Outcome<T>* out = destroy_frame(t);
     destroy_closure(t);
     out->move_from(result);
   }
   static void cancel(TaskHeader* t) noexcept {
-    Outcome<T>* out = destroy_frame(root(t));
+    Outcome<T>* out = destroy_frame(t);
     destroy_closure(t);
     out->set_cancelled();
   }

@@ -28,7 +28,16 @@ TimeDriver* current_time_driver(const char* what) {
   if (!h) return nullptr;
   TimeDriver* t = h->driver.time();
   if (TOKIO_UNLIKELY(!t)) throw_timers_disabled(what);
+  check_time_driver_alive(t, what);
   return t;
+}
+
+void check_time_driver_alive(TimeDriver* d, const char* what) {
+  if (TOKIO_UNLIKELY(d->is_shut_down())) {
+    throw std::logic_error(std::string("tokio: ") + what +
+                           " on a runtime that has been shut down (its Runtime was dropped while "
+                           "a Handle to it lived on): a timer there would never fire");
+  }
 }
 
 TimeDriver* current_time_driver_or_throw(const char* what) {
@@ -251,6 +260,7 @@ void TimeDriver::shutdown() noexcept {
   {
     std::lock_guard<std::mutex> g(mu_);
     shutdown_ = true;
+    shut_down_.store(true, std::memory_order_relaxed);
   }
   fire_entries([&] { return wheel_.pop_any(); },
                [&] { next_due_.store(kNone, std::memory_order_relaxed); });

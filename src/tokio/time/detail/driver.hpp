@@ -63,6 +63,8 @@ class TimeDriver {
   void shutdown() noexcept;
 
   Clock& clock() noexcept { return clock_; }
+  // True once the runtime shut the driver down (relaxed: set once, read for a clear error).
+  bool is_shut_down() const noexcept { return shut_down_.load(std::memory_order_relaxed); }
 
   // --- timer operations (detail::Timer) -------------------------------------------------
   // Registers `e` (kUnregistered) to fire at `deadline`, waking `w` (borrowed; the driver
@@ -120,6 +122,7 @@ class TimeDriver {
   mutable std::mutex mu_;
   Wheel wheel_;            // guarded by mu_
   bool shutdown_ = false;  // guarded by mu_
+  std::atomic<bool> shut_down_{false};  // shutdown_, readable without the lock
   std::atomic<uint64_t> next_due_{kNone};
   std::atomic<uint64_t> next_wake_{0};
   std::atomic<uint64_t> observed_tick_{0};  // the latest tick after_park saw (any thread reads)

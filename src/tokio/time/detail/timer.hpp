@@ -36,6 +36,9 @@ TimeDriver* current_time_driver_or_throw(const char* what);
 // As current_time_driver, but never throws: null when there is no runtime or no driver.
 TimeDriver* current_time_driver_or_null() noexcept;
 [[noreturn]] void abort_no_time_runtime(const char* what) noexcept;
+// Throws std::logic_error naming `what` when `d`'s runtime has been shut down (a timer
+// awaited through a Handle that outlived its Runtime would otherwise complete at once).
+void check_time_driver_alive(TimeDriver* d, const char* what);
 
 // Registers `e` (kUnregistered) to fire at `deadline`, waking `w` (borrowed; the driver
 // keeps its own reference). Returns true instead when the deadline has already passed or
@@ -69,6 +72,7 @@ class Timer {
   // is allowed.
   void resolve_or_throw(const char* what) {
     if (TOKIO_UNLIKELY(!driver_)) driver_ = current_time_driver_or_throw(what);
+    check_time_driver_alive(driver_, what);
   }
 
   // True once the deadline has passed; registers the current waker otherwise. No coop
