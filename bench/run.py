@@ -163,7 +163,7 @@ def run_memory(c, runs):
 
 # --- tail latency ---------------------------------------------------------------------------
 LAT_CONNS = (50, 1000)
-LAT_LOADS = (0.5, 1.0)     # fractions of the reference (Tokio's) closed-loop maximum
+LAT_LOADS = (0.5, 1.0)     # fractions of the reference (Tokio's) closed-loop maximum (default)
 LAT_WORKERS = 2
 LAT_REFERENCE = "rust"
 LOADGEN = os.path.join(CPP, "latency_loadgen")
@@ -208,20 +208,31 @@ def stop_server(p):
         p.wait(timeout=5)
 
 
+def cpu_seconds(pid):
+    """User + system CPU time of a whole process (all its threads), from /proc."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def loadgen(server, addr, conns, rate, seconds, warmup):
     """One run of the load generator against a running server; a dict of its key=value
-    output (floats)."""
+    output (floats), plus the server's CPU time per answered request (cpu_us)."""
     proc, _ = server
+    cpu0 = cpu_seconds(proc.pid)
     cmd = [LOADGEN, addr, str(conns), "%.0f" % rate, "%g" % seconds, "%g" % warmup, "1"]
     out = subprocess.run(cmd, check=True, capture_output=True, text=True,
                          timeout=warmup + 2 * max(seconds, 2) + 30,
                          preexec_fn=raise_nofile).stdout
     if proc.poll() is not None:
         raise RuntimeError("echo server exited (status %s)" % proc.returncode)
-    return {k: float(v) for k, v in re.findall(r"([a-z0-9_]+)=([0-9.]+)", out)}
+    res = {k: float(v) for k, v in re.findall(r"([a-z0-9_]+)=([0-9.]+)", out)}
+    if res.get("answers"):
+        res["cpu_us"] = (cpu_seconds(proc.pid) - cpu0) * 1e6 / res["answers"]
+    return res
 
 
-def run_latency(conns_list, runs, seconds):
+def run_latency(conns_list, runs, seconds, loads=LAT_LOADS):
     """Closed-loop maximum per server, then open loop at LAT_LOADS x the reference maximum,
     both servers alternating, `runs` times; medians per metric."""
     exes = {"cpp": os.path.join(CPP, "latency_echo"), "rust": os.path.join(RUST, "latency_echo")}
@@ -235,17 +246,20 @@ def run_latency(conns_list, runs, seconds):
         for conns in conns_list:
             # Each server's maximum at this concurrency: closed loop, 3 runs, median.
             maxima = {side: [] for side in sides}
+            max_cpu = {side: [] for side in sides}
             for i in range(3):
                 for side in (sides if i % 2 == 0 else sides[::-1]):
                     r = loadgen(servers[side], servers[side][1], conns, 0, 2, 0.5)
                     maxima[side].append(r["achieved"])
+                    max_cpu[side].append(r.get("cpu_us", 0.0))
             cal = {side: statistics.median(v) for side, v in maxima.items()}
+            cal_cpu = {side: statistics.median(v) for side, v in max_cpu.items()}
             print("    c=%d closed-loop max req/s: %s" % (conns, {k: round(v) for k, v in cal.items()}),
                   flush=True)
-            for load in LAT_LOADS:
+            for load in loads:
                 rate = load * cal[LAT_REFERENCE]
                 row = {"id": lat_id(conns), "conns": conns, "load": load, "rate": rate,
-                       "max": cal, "max_runs": maxima}
+                       "max": cal, "max_runs": maxima, "max_cpu_us": cal_cpu}
                 samples = {side: [] for side in sides}
                 for i in range(runs):
                     for side in (sides if i % 2 == 0 else sides[::-1]):
@@ -253,8 +267,8 @@ def run_latency(conns_list, runs, seconds):
                                                      rate, seconds, 1))
                 for side in sides:
                     med = {}
-                    for k in ("achieved", "p50_us", "p99_us", "p999_us", "max_us", "lag_p99_us",
-                              "unfinished"):
+                    for k in ("achieved", "p50_us", "p99_us", "p999_us", "max_us", "rtt_p99_us",
+                              "lag_p99_us", "timer_sends", "unfinished", "cpu_us"):
                         vals = [s.get(k, 0.0) for s in samples[side]]
                         med[k] = statistics.median(vals)
                         med[k + "_range"] = [min(vals), max(vals)]
@@ -323,7 +337,7 @@ def load_previous_md():
                     continue
                 cells = [x.strip() for x in line.strip().strip("|").split("|")]
                 if i == 0 and len(cells) == 5:
-                    r = {"id": cells[0], "iters": cells[1]}
+                    r = {"id": cells[0], "iters": cells[1], "ratio_text": cells[4]}
                     for side, cell in (("cpp", cells[2]), ("rust", cells[3])):
                         r[side] = parse_s(cell)
                         if r[side] is None and cell != "n/a":
@@ -334,7 +348,7 @@ def load_previous_md():
                     mib = lambda x: float(x.split()[0]) * 1024 if x.endswith("MiB") else None
                     r = {"id": cells[0], "iters": cells[1], "cpp": num(cells[2]),
                          "rust": num(cells[3]), "cpp_rss_kb": mib(cells[5]),
-                         "rust_rss_kb": mib(cells[6])}
+                         "rust_rss_kb": mib(cells[6]), "ratio_text": cells[4]}
                     if len(cells) >= 10:
                         r["cpp_time"], r["rust_time"] = parse_s(cells[7]), parse_s(cells[8])
                     prev[r["id"]] = r
@@ -362,11 +376,15 @@ def latency_markdown(lat):
         "requests, one in flight per connection. First each server's maximum rate is measured "
         "closed loop (median of 3 runs of 2 s). Then both are driven open loop at fixed fractions "
         "of **Tokio's** maximum (the same offered rate for both), %g s per run after 1 s of "
-        "warm-up, servers alternating, %d runs; latency is measured from each request's "
+        "warm-up, servers alternating, runs per cell: %d; latency is measured from each request's "
         "*scheduled* send time (coordinated omission corrected). Figures are medians over the "
-        "runs; the p99 range is the lowest and highest p99 of the runs. *client lag p99*: how "
+        "runs; the p99 range is the lowest and highest p99 of the runs. *p99 from send*: the "
+        "p99 measured from when each request actually left the client instead (what a "
+        "closed-loop tool would report). *client lag p99*: how "
         "late the client itself sent timer-driven requests (on a busy machine the client is "
-        "delayed too, which inflates every percentile alike). **ratio = tokio.hpp / Tokio**.\n"
+        "delayed too, which inflates every percentile alike). *server CPU/req*: the server "
+        "process's user + system CPU time over the run divided by the answers it sent, the "
+        "figure least disturbed by a busy machine. **ratio = tokio.hpp / Tokio**.\n"
         % (lat.get("workers", 2), lat.get("seconds", 5), lat.get("runs", 1)))
     seen = []
     for r in lat["rows"]:
@@ -375,21 +393,27 @@ def latency_markdown(lat):
     for conns in seen:
         rows = [r for r in lat["rows"] if r["conns"] == conns]
         mx = rows[0]["max"]
+        cpu = rows[0].get("max_cpu_us")
         out.append("Closed-loop maximum with %d connections: tokio.hpp %.0f req/s, Tokio %.0f "
-                   "req/s.\n" % (conns, mx["cpp"], mx["rust"]))
+                   "req/s%s.\n" % (conns, mx["cpp"], mx["rust"],
+                                   "; server CPU per request %.2f µs and %.2f µs" % (cpu["cpp"], cpu["rust"])
+                                   if cpu else ""))
     out.append("| connections | load | offered req/s | server | achieved req/s | p50 | p99 | p99.9 | max "
-               "| p99 range | client lag p99 | p99 ratio | p99.9 ratio |")
-    out.append("|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+               "| p99 range | p99 from send | client lag p99 | server CPU/req | p99 ratio | p99.9 ratio |")
+    out.append("|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in lat["rows"]:
         for side, name in (("cpp", "tokio.hpp"), ("rust", "Tokio")):
             d = r[side]
             ratio = lambda k: ("%.2f" % (d[k] / r["rust"][k])) if side == "cpp" and r["rust"][k] else ""
             unfinished = " (%d unanswered)" % d["unfinished"] if d.get("unfinished") else ""
-            out.append("| %d | %.0f%% | %.0f | %s | %.0f%s | %s | %s | %s | %s | %s–%s | %s | %s | %s |" % (
+            out.append("| %d | %.0f%% | %.0f | %s | %.0f%s | %s | %s | %s | %s | %s–%s | %s | %s | %s | %s | %s |" % (
                 r["conns"], r["load"] * 100, r["rate"], name, d["achieved"], unfinished,
                 fmt_us(d["p50_us"]), fmt_us(d["p99_us"]), fmt_us(d["p999_us"]),
                 fmt_us(d["max_us"]), fmt_us(d["p99_us_range"][0]), fmt_us(d["p99_us_range"][1]),
-                fmt_us(d["lag_p99_us"]), ratio("p99_us"), ratio("p999_us")))
+                fmt_us(d.get("rtt_p99_us")),
+                fmt_us(d["lag_p99_us"]) if d.get("timer_sends", 1) else "n/a",
+                "%.2f µs" % d["cpu_us"] if d.get("cpu_us") else "n/a",
+                ratio("p99_us"), ratio("p999_us")))
     return "\n".join(out)
 
 
@@ -416,6 +440,7 @@ def write_report(timings, memory, syscalls=None, latency=None):
     for r in timings:
         cpp, rust = r.get("cpp"), r.get("rust")
         ratio = "%.2f" % (cpp / rust) if cpp and rust else "—"
+        ratio = r.get("ratio_text", ratio)  # a row parsed back from RESULTS.md keeps its ratio
         cs = fmt_s(cpp) if cpp is not None else r.get("cpp_note", "n/a")
         rs = fmt_s(rust) if rust is not None else r.get("rust_note", "n/a")
         lines.append("| %s | %s | %s | %s | %s |" % (r["id"], r["iters"], cs, rs, ratio))
@@ -438,6 +463,7 @@ def write_report(timings, memory, syscalls=None, latency=None):
         for r in memory:
             cpp, rust = r.get("cpp"), r.get("rust")
             ratio = "%.2f" % (cpp / rust) if cpp and rust else "—"
+            ratio = r.get("ratio_text", ratio)
             rss = lambda k: "%.1f MiB" % (r[k] / 1024) if r.get(k) else "n/a"
             ct, rt = r.get("cpp_time"), r.get("rust_time")
             tratio = "%.2f" % (ct / rt) if ct and rt else "—"
@@ -469,6 +495,8 @@ def main():
                     help="open-loop runs per server and load level (tail latency)")
     ap.add_argument("--latency-seconds", type=float, default=5,
                     help="measured seconds per open-loop run (after 1 s of warm-up)")
+    ap.add_argument("--latency-loads", default=",".join("%g" % x for x in LAT_LOADS),
+                    help="open-loop rates as fractions of Tokio's closed-loop maximum")
     ap.add_argument("--no-build", action="store_true")
     a = ap.parse_args()
     os.makedirs(OUT, exist_ok=True)
@@ -522,7 +550,8 @@ def main():
     if lat_conns:
         print("bench: latency echo (connections %s)" % ", ".join(map(str, lat_conns)), flush=True)
         try:
-            latency = run_latency(lat_conns, a.latency_runs, a.latency_seconds)
+            latency = run_latency(lat_conns, a.latency_runs, a.latency_seconds,
+                                  [float(x) for x in a.latency_loads.split(",")])
         except (subprocess.SubprocessError, RuntimeError, OSError) as e:
             print("    latency benchmark failed:", e, flush=True)
             latency = {"error": str(e)}

@@ -19,8 +19,10 @@
 //
 // Requests scheduled in the first WARMUP_S seconds (default 1) are sent but not recorded.
 // Prints one line of key=value: offered and achieved rate, latency percentiles in
-// microseconds, and the client's own lateness (lag: how late the client itself sent
-// requests that were not waiting for an answer; a busy machine shows up there first).
+// microseconds, the p99 round trip measured from the actual send (rtt: what a closed-loop
+// client would report, blind to queueing before the send), and the client's own lateness
+// (lag: how late the client itself sent requests that were not waiting for an answer; a
+// busy machine shows up there first).
 // Exits 1 on any connection error, 2 on bad arguments.
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -83,6 +85,7 @@ struct Conn {
   int fd = -1;
   std::size_t global = 0;       // index among all connections (sets its phase)
   std::uint64_t sched = 0;      // scheduled send time of the next/outstanding request
+  std::uint64_t sent = 0;       // when the outstanding request actually went out
   std::size_t got = 0;          // bytes of the answer received so far
   bool in_flight = false;
   bool done = false;            // no more requests to send inside the window
@@ -90,8 +93,10 @@ struct Conn {
 
 struct Stats {
   std::vector<std::uint64_t> latency;  // ns, recorded requests
+  std::vector<std::uint64_t> rtt;      // ns, recorded requests, from the actual send
   std::vector<std::uint64_t> lag;      // ns, client lateness on timer-driven sends
   std::uint64_t answers_in_window = 0; // answers that arrived in [warm_end, end)
+  std::uint64_t answers = 0;           // all answers, warm-up and drain included
   std::uint64_t unfinished = 0;
 };
 
@@ -112,6 +117,7 @@ class Worker {
       timers_.push({c.sched, i});
     }
     stats_.latency.reserve(expected_requests());
+    stats_.rtt.reserve(expected_requests());
     epoll_event events[256];
     for (;;) {
       std::uint64_t now = now_ns();
@@ -152,6 +158,7 @@ class Worker {
     // One 64-byte request in flight per connection: the send buffer cannot be full.
     if (n != static_cast<ssize_t>(kMsg)) die("send");
     c.in_flight = true;
+    c.sent = now_ns();
     c.got = 0;
     ++in_flight_;
   }
@@ -177,7 +184,11 @@ class Worker {
     std::uint64_t now = now_ns();
     c.in_flight = false;
     --in_flight_;
-    if (c.sched >= plan_.warm_end && c.sched < plan_.end) stats_.latency.push_back(now - c.sched);
+    ++stats_.answers;
+    if (c.sched >= plan_.warm_end && c.sched < plan_.end) {
+      stats_.latency.push_back(now - c.sched);
+      stats_.rtt.push_back(now - c.sent);
+    }
     if (now >= plan_.warm_end && now < plan_.end) ++stats_.answers_in_window;
     // Next request: the next slot (open loop) or right away (closed loop).
     c.sched = plan_.interval ? c.sched + plan_.interval : now;
@@ -297,23 +308,28 @@ int main(int argc, char** argv) {
   for (auto& w : workers) threads.emplace_back([&w] { w.run(); });
   for (auto& t : threads) t.join();
 
-  std::vector<std::uint64_t> lat, lag;
-  std::uint64_t answers = 0, unfinished = 0;
+  std::vector<std::uint64_t> lat, rtt, lag;
+  std::uint64_t answers = 0, all_answers = 0, unfinished = 0;
   for (auto& w : workers) {
     Stats& s = w.stats();
     lat.insert(lat.end(), s.latency.begin(), s.latency.end());
+    rtt.insert(rtt.end(), s.rtt.begin(), s.rtt.end());
     lag.insert(lag.end(), s.lag.begin(), s.lag.end());
     answers += s.answers_in_window;
+    all_answers += s.answers;
     unfinished += s.unfinished;
   }
   std::sort(lat.begin(), lat.end());
+  std::sort(rtt.begin(), rtt.end());
   std::sort(lag.begin(), lag.end());
   std::printf(
-      "conns=%zu offered=%.0f achieved=%.0f requests=%zu unfinished=%llu p50_us=%.1f "
-      "p90_us=%.1f p99_us=%.1f p999_us=%.1f max_us=%.1f lag_p99_us=%.1f lag_max_us=%.1f\n",
-      cfg.conns, cfg.rate, static_cast<double>(answers) / cfg.seconds, lat.size(),
+      "conns=%zu offered=%.0f achieved=%.0f answers=%llu requests=%zu unfinished=%llu p50_us=%.1f "
+      "p90_us=%.1f p99_us=%.1f p999_us=%.1f max_us=%.1f rtt_p99_us=%.1f timer_sends=%zu "
+      "lag_p99_us=%.1f lag_max_us=%.1f\n",
+      cfg.conns, cfg.rate, static_cast<double>(answers) / cfg.seconds,
+      static_cast<unsigned long long>(all_answers), lat.size(),
       static_cast<unsigned long long>(unfinished), percentile(lat, 0.50), percentile(lat, 0.90),
       percentile(lat, 0.99), percentile(lat, 0.999), lat.empty() ? 0.0 : lat.back() / 1000.0,
-      percentile(lag, 0.99), lag.empty() ? 0.0 : lag.back() / 1000.0);
+      percentile(rtt, 0.99), lag.size(), percentile(lag, 0.99), lag.empty() ? 0.0 : lag.back() / 1000.0);
   return 0;  // the connections close with the process
 }
