@@ -1,0 +1,187 @@
+// User-shaped programs (issue 10): written the way the README tells users to write them,
+// not tuned twins of Tokio's benches. Shared state travels in std::shared_ptr, tasks are
+// spawned with the two forms the README shows, and the program is one block_on of an
+// async main. The Rust twin is bench/tokio-rs/src/bin/user.rs, written as a Rust user
+// would (Arc, async move blocks, #[tokio::main]-style block_on).
+//
+//   memory/idle_notify_callable   `iters` tasks, each spawned as
+//                                 tokio::spawn(lambda, shared_ptr<Notify>, shared_ptr<...>),
+//                                 bump a counter and await notify->notified(); once every
+//                                 task has bumped it, notify_waiters() is called (again
+//                                 every millisecond until all have woken: a task counted
+//                                 may not be registered yet). Prints peak RSS and
+//                                 bytes_per_task = peak RSS / tasks.
+//   memory/idle_notify_coroutine  the same, spawned as tokio::spawn(waiter(notify, progress)).
+//   chained_spawn/callable        Tokio's chained_spawn shape: each task spawns the next,
+//                                 1,000 deep; the block_on thread waits on a std::future the
+//                                 last task fulfils. `iters` chains. The task is spawned as
+//                                 tokio::spawn(lambda, shared_ptr<promise>, depth).
+//   chained_spawn/coroutine       the same, spawned as tokio::spawn(link(done, depth)).
+//   mpsc_bounded                  channel of capacity 100, 5 producers x 1,000 sends (spawned
+//                                 as tokio::spawn(lambda, Sender)), the async main receives
+//                                 until the channel closes. `iters` rounds.
+#define TOKIO_IMPLEMENTATION
+#include <atomic>
+#include <future>
+#include <memory>
+
+#include "bench_common.hpp"
+
+using tokio::Task;
+using tokio::sync::Notify;
+namespace mpsc = tokio::sync::mpsc;
+
+namespace {
+
+[[noreturn]] void fail(const char* what) {
+  std::fprintf(stderr, "user: %s\n", what);
+  std::exit(1);
+}
+
+tokio::runtime::Runtime runtime(std::size_t workers) {
+  return tokio::runtime::Builder::new_multi_thread().worker_threads(workers).enable_all().build();
+}
+
+// --- 1,000,000 idle tasks on one Notify ---------------------------------------------------
+struct Progress {
+  std::atomic<std::size_t> waiting{0};
+  std::atomic<std::size_t> woken{0};
+};
+
+Task<> waiter(std::shared_ptr<Notify> notify, std::shared_ptr<Progress> progress) {
+  progress->waiting.fetch_add(1, std::memory_order_relaxed);
+  co_await notify->notified();
+  progress->woken.fetch_add(1, std::memory_order_relaxed);
+}
+
+Task<> idle_notify(std::size_t tasks, bool callable) {
+  auto notify = std::make_shared<Notify>();
+  auto progress = std::make_shared<Progress>();
+  for (std::size_t i = 0; i < tasks; ++i) {
+    if (callable) {
+      tokio::spawn([](std::shared_ptr<Notify> notify, std::shared_ptr<Progress> progress) -> Task<> {
+        progress->waiting.fetch_add(1, std::memory_order_relaxed);
+        co_await notify->notified();
+        progress->woken.fetch_add(1, std::memory_order_relaxed);
+      }, notify, progress);
+    } else {
+      tokio::spawn(waiter(notify, progress));
+    }
+  }
+  // Every loop is bounded (120 s) so a broken runtime fails instead of hanging the run.
+  for (int ms = 0; progress->waiting.load(std::memory_order_relaxed) < tasks; ++ms) {
+    if (ms > 120000) fail("tasks did not start waiting within 120 s");
+    co_await tokio::time::sleep(std::chrono::milliseconds(1));
+  }
+  for (int ms = 0; progress->woken.load(std::memory_order_relaxed) < tasks; ++ms) {
+    if (ms > 120000) fail("tasks were not woken within 120 s");
+    notify->notify_waiters();
+    co_await tokio::time::sleep(std::chrono::milliseconds(1));
+  }
+}
+
+void idle_notify_main(std::size_t workers, std::size_t tasks, bool callable) {
+  {
+    auto rt = runtime(workers);
+    rt.block_on(idle_notify(tasks, callable));
+  }
+  long rss = bench::max_rss_kb();
+  std::printf("tasks=%zu rss_kb=%ld bytes_per_task=%.1f\n", tasks, rss,
+              rss * 1024.0 / static_cast<double>(tasks));
+}
+
+// --- chained spawn ------------------------------------------------------------------------
+constexpr std::size_t kChainDepth = 1000;
+using Done = std::shared_ptr<std::promise<void>>;
+
+void chain_callable(Done done, std::size_t n) {
+  if (n == 0) {
+    done->set_value();
+    return;
+  }
+  tokio::spawn([](Done done, std::size_t n) -> Task<> {
+    chain_callable(std::move(done), n - 1);
+    co_return;
+  }, std::move(done), n);
+}
+
+Task<> chain_link(Done done, std::size_t n);
+void chain_coroutine(Done done, std::size_t n) {
+  if (n == 0) {
+    done->set_value();
+    return;
+  }
+  tokio::spawn(chain_link(std::move(done), n - 1));
+}
+Task<> chain_link(Done done, std::size_t n) {
+  chain_coroutine(std::move(done), n);
+  co_return;
+}
+
+Task<> chained_once(bool callable) {
+  auto done = std::make_shared<std::promise<void>>();
+  std::future<void> finished = done->get_future();
+  if (callable) {
+    tokio::spawn([](Done done, std::size_t n) -> Task<> {
+      chain_callable(std::move(done), n);
+      co_return;
+    }, std::move(done), kChainDepth);
+  } else {
+    tokio::spawn(chain_link(std::move(done), kChainDepth));
+  }
+  // As in Tokio's chained_spawn bench, the block_on thread blocks (not awaits) until the
+  // chain ends.
+  if (finished.wait_for(std::chrono::seconds(60)) != std::future_status::ready) {
+    fail("chain did not finish within 60 s");
+  }
+  co_return;
+}
+
+void chained_main(std::size_t workers, std::size_t iters, bool callable) {
+  auto rt = runtime(workers);
+  for (std::size_t i = 0; i < iters; ++i) rt.block_on(chained_once(callable));
+}
+
+// --- bounded mpsc -------------------------------------------------------------------------
+constexpr std::size_t kProducers = 5;
+constexpr std::size_t kSends = 1000;
+
+Task<> mpsc_round() {
+  auto [tx0, rx] = mpsc::channel<std::size_t>(100);
+  {
+    auto tx = std::move(tx0);  // dropped at the end of this scope: recv ends with the producers
+    for (std::size_t p = 0; p < kProducers; ++p) {
+      tokio::spawn([](mpsc::Sender<std::size_t> tx) -> Task<> {
+        for (std::size_t i = 0; i < kSends; ++i) {
+          auto sent = co_await tx.send(i);
+          if (!sent) fail("send on a closed channel");
+        }
+      }, tx);
+    }
+  }
+  std::size_t received = 0;
+  for (;;) {
+    auto v = co_await rx.recv();
+    if (!v) break;
+    ++received;
+  }
+  if (received != kProducers * kSends) fail("lost messages");
+}
+
+Task<> mpsc_main(std::size_t rounds) {
+  for (std::size_t i = 0; i < rounds; ++i) co_await mpsc_round();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  bench::Args a = bench::parse(argc, argv);
+  const std::string& n = a.name;
+  if (n == "memory/idle_notify_callable") idle_notify_main(a.workers, a.iters, true);
+  else if (n == "memory/idle_notify_coroutine") idle_notify_main(a.workers, a.iters, false);
+  else if (n == "chained_spawn/callable") chained_main(a.workers, a.iters, true);
+  else if (n == "chained_spawn/coroutine") chained_main(a.workers, a.iters, false);
+  else if (n == "mpsc_bounded") runtime(a.workers).block_on(mpsc_main(a.iters));
+  else bench::unknown(a);
+  return 0;
+}
