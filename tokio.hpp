@@ -1006,8 +1006,28 @@ inline bool drive_slot(PollSlot& slot, task::Context& cx) {
 
 inline bool poll_always_ready(Pollable*, task::Context&) noexcept { return true; }
 
+// The frame a Task frame returns to when it finishes: kept, tagged with bit 0, in the last
+// word of its task prefix (core/task.hpp: every Task frame has kTaskPrefix bytes in front,
+// raw memory unless the frame is a spawned task's root, whose prefix is the task header).
+// Written when the frame is awaited; cleared when it becomes the root of a chain
+// (set_starter): a root has no parent, and a task header's last word is a pointer, so its
+// bit 0 is clear. Keeping the link here rather than in the promise saves a word per frame,
+// and lets a cancelled chain be destroyed from its innermost frame upwards (destroy_chain).
+inline void set_parent_link(void* frame, void* parent) noexcept {
+  *reinterpret_cast<uintptr_t*>(static_cast<char*>(frame) - sizeof(uintptr_t)) =
+      reinterpret_cast<uintptr_t>(parent) | 1;
+}
+inline void clear_parent_link(void* frame) noexcept {
+  *reinterpret_cast<uintptr_t*>(static_cast<char*>(frame) - sizeof(uintptr_t)) = 0;
+}
+inline void* parent_link(void* frame) noexcept {
+  uintptr_t w = *reinterpret_cast<uintptr_t*>(static_cast<char*>(frame) - sizeof(uintptr_t));
+  return (w & 1) ? reinterpret_cast<void*>(w & ~uintptr_t{1}) : nullptr;
+}
+
 // Arms a slot so that its first poll starts the coroutine `h`.
 inline void set_starter(PollSlot& slot, std::coroutine_handle<> h) noexcept {
+  clear_parent_link(h.address());
   slot.leaf = nullptr;
   slot.poll_fn = &poll_always_ready;
   slot.continuation = h;
@@ -1086,16 +1106,6 @@ inline void destroy_coroutine(std::coroutine_handle<> h) noexcept {
   else destroy_suspended(h);
 }
 
-// The frame an awaited Task's frame returns to, kept in the last word of its task prefix
-// (raw memory for a frame that is only awaited; a spawned root, whose prefix holds the
-// task header, is never awaited). Chain destruction walks these links upwards.
-inline void set_parent_link(void* frame, void* parent) noexcept {
-  *reinterpret_cast<void**>(static_cast<char*>(frame) - sizeof(void*)) = parent;
-}
-inline void* parent_link(void* frame) noexcept {
-  return *reinterpret_cast<void**>(static_cast<char*>(frame) - sizeof(void*));
-}
-
 // Destroys a suspended chain of Task frames from its innermost frame (`deepest`, the one
 // suspended at a leaf) outwards to `root`, without recursion: destroying a frame destroys
 // the Task it awaits, which would destroy the next frame down, and so on, a native stack
@@ -1127,8 +1137,9 @@ class PromiseBase {
     bool await_ready() const noexcept { return false; }
     template <class P>
     std::coroutine_handle<> await_suspend(std::coroutine_handle<P> h) noexcept {
-      std::coroutine_handle<> c = h.promise().continuation_;
-      return c ? transfer_to(c) : std::noop_coroutine();
+      void* parent = parent_link(h.address());
+      return parent ? transfer_to(std::coroutine_handle<>::from_address(parent))
+                    : std::noop_coroutine();
     }
     void await_resume() const noexcept {}
   };
@@ -1144,8 +1155,12 @@ class PromiseBase {
   }
 
   // Every frame gets kTaskPrefix bytes in front, where spawn() builds the task header.
+  // The parent link (the prefix's last word) starts cleared: a frame resumed as a root
+  // returns to nobody.
   static void* operator new(std::size_t n) {
-    return static_cast<char*>(frame_alloc(kTaskPrefix + n)) + kTaskPrefix;
+    void* frame = static_cast<char*>(frame_alloc(kTaskPrefix + n)) + kTaskPrefix;
+    clear_parent_link(frame);
+    return frame;
   }
   // Coroutines with parameters allocate here: C++ passes the parameters after the size and,
   // for a member function, the object first (GCC does so for lambdas too; Clang leaves a
@@ -1158,7 +1173,10 @@ class PromiseBase {
     ThreadContext& t = tls;
     if (TOKIO_UNLIKELY(t.arena_closure == static_cast<const void*>(__builtin_addressof(self)))) {
       t.arena_closure = nullptr;
-      if (t.arena_frame && n == t.arena_size) return t.arena_frame;
+      if (t.arena_frame && n == t.arena_size) {
+        clear_parent_link(t.arena_frame);
+        return t.arena_frame;
+      }
       t.arena_size = n;
     }
     return operator new(n);
@@ -1179,11 +1197,9 @@ class PromiseBase {
     if (TOKIO_LIKELY(t.destroying_frame != frame)) return false;
     auto* slot = static_cast<std::exception_ptr*>(t.destroy_exception);
     if (!*slot) *slot = std::current_exception();
-    continuation_ = nullptr;  // its final suspend must not resume the awaiting frame
+    clear_parent_link(frame);  // its final suspend must not resume the awaiting frame
     return true;
   }
-
-  std::coroutine_handle<> continuation_;
 };
 
 template <class T>
@@ -1276,7 +1292,6 @@ class [[nodiscard]] Task {
       return false;
     }
     std::coroutine_handle<> await_suspend(std::coroutine_handle<> parent) noexcept {
-      h.promise().continuation_ = parent;
       detail::set_parent_link(h.address(), parent.address());
       return detail::transfer_to(h);
     }
@@ -1472,6 +1487,7 @@ class Branch {
   void cancel() noexcept {
     if (started_ && !done_ && slot_.poll_fn) {
       auto root = task_.release();
+      slot_.poll_fn = nullptr;  // idempotent: the destructor cancels again
       destroy_chain(slot_.continuation, root);
       return;
     }
@@ -2364,6 +2380,9 @@ struct TaskHeader {
 };
 static_assert(offsetof(TaskHeader, wakeable) == 0);
 
+// The header's last word is what a root frame's FinalAwaiter reads as its parent link
+// (core/detail/poll.hpp): a pointer, so its tag bit is clear and a root returns to nobody.
+static_assert(offsetof(TaskHeader, owned_next) == kTaskPrefix - sizeof(void*));
 static_assert(sizeof(TaskHeader) == kTaskPrefix,
               "the task header fills the prefix every Task frame reserves (core/task.hpp)");
 

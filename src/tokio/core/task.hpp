@@ -62,16 +62,6 @@ inline void destroy_coroutine(std::coroutine_handle<> h) noexcept {
   else destroy_suspended(h);
 }
 
-// The frame an awaited Task's frame returns to, kept in the last word of its task prefix
-// (raw memory for a frame that is only awaited; a spawned root, whose prefix holds the
-// task header, is never awaited). Chain destruction walks these links upwards.
-inline void set_parent_link(void* frame, void* parent) noexcept {
-  *reinterpret_cast<void**>(static_cast<char*>(frame) - sizeof(void*)) = parent;
-}
-inline void* parent_link(void* frame) noexcept {
-  return *reinterpret_cast<void**>(static_cast<char*>(frame) - sizeof(void*));
-}
-
 // Destroys a suspended chain of Task frames from its innermost frame (`deepest`, the one
 // suspended at a leaf) outwards to `root`, without recursion: destroying a frame destroys
 // the Task it awaits, which would destroy the next frame down, and so on, a native stack
@@ -103,8 +93,9 @@ class PromiseBase {
     bool await_ready() const noexcept { return false; }
     template <class P>
     std::coroutine_handle<> await_suspend(std::coroutine_handle<P> h) noexcept {
-      std::coroutine_handle<> c = h.promise().continuation_;
-      return c ? transfer_to(c) : std::noop_coroutine();
+      void* parent = parent_link(h.address());
+      return parent ? transfer_to(std::coroutine_handle<>::from_address(parent))
+                    : std::noop_coroutine();
     }
     void await_resume() const noexcept {}
   };
@@ -120,8 +111,12 @@ class PromiseBase {
   }
 
   // Every frame gets kTaskPrefix bytes in front, where spawn() builds the task header.
+  // The parent link (the prefix's last word) starts cleared: a frame resumed as a root
+  // returns to nobody.
   static void* operator new(std::size_t n) {
-    return static_cast<char*>(frame_alloc(kTaskPrefix + n)) + kTaskPrefix;
+    void* frame = static_cast<char*>(frame_alloc(kTaskPrefix + n)) + kTaskPrefix;
+    clear_parent_link(frame);
+    return frame;
   }
   // Coroutines with parameters allocate here: C++ passes the parameters after the size and,
   // for a member function, the object first (GCC does so for lambdas too; Clang leaves a
@@ -134,7 +129,10 @@ class PromiseBase {
     ThreadContext& t = tls;
     if (TOKIO_UNLIKELY(t.arena_closure == static_cast<const void*>(__builtin_addressof(self)))) {
       t.arena_closure = nullptr;
-      if (t.arena_frame && n == t.arena_size) return t.arena_frame;
+      if (t.arena_frame && n == t.arena_size) {
+        clear_parent_link(t.arena_frame);
+        return t.arena_frame;
+      }
       t.arena_size = n;
     }
     return operator new(n);
@@ -155,11 +153,9 @@ class PromiseBase {
     if (TOKIO_LIKELY(t.destroying_frame != frame)) return false;
     auto* slot = static_cast<std::exception_ptr*>(t.destroy_exception);
     if (!*slot) *slot = std::current_exception();
-    continuation_ = nullptr;  // its final suspend must not resume the awaiting frame
+    clear_parent_link(frame);  // its final suspend must not resume the awaiting frame
     return true;
   }
-
-  std::coroutine_handle<> continuation_;
 };
 
 template <class T>
@@ -252,7 +248,6 @@ class [[nodiscard]] Task {
       return false;
     }
     std::coroutine_handle<> await_suspend(std::coroutine_handle<> parent) noexcept {
-      h.promise().continuation_ = parent;
       detail::set_parent_link(h.address(), parent.address());
       return detail::transfer_to(h);
     }

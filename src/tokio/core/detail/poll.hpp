@@ -116,8 +116,28 @@ inline bool drive_slot(PollSlot& slot, task::Context& cx) {
 
 inline bool poll_always_ready(Pollable*, task::Context&) noexcept { return true; }
 
+// The frame a Task frame returns to when it finishes: kept, tagged with bit 0, in the last
+// word of its task prefix (core/task.hpp: every Task frame has kTaskPrefix bytes in front,
+// raw memory unless the frame is a spawned task's root, whose prefix is the task header).
+// Written when the frame is awaited; cleared when it becomes the root of a chain
+// (set_starter): a root has no parent, and a task header's last word is a pointer, so its
+// bit 0 is clear. Keeping the link here rather than in the promise saves a word per frame,
+// and lets a cancelled chain be destroyed from its innermost frame upwards (destroy_chain).
+inline void set_parent_link(void* frame, void* parent) noexcept {
+  *reinterpret_cast<uintptr_t*>(static_cast<char*>(frame) - sizeof(uintptr_t)) =
+      reinterpret_cast<uintptr_t>(parent) | 1;
+}
+inline void clear_parent_link(void* frame) noexcept {
+  *reinterpret_cast<uintptr_t*>(static_cast<char*>(frame) - sizeof(uintptr_t)) = 0;
+}
+inline void* parent_link(void* frame) noexcept {
+  uintptr_t w = *reinterpret_cast<uintptr_t*>(static_cast<char*>(frame) - sizeof(uintptr_t));
+  return (w & 1) ? reinterpret_cast<void*>(w & ~uintptr_t{1}) : nullptr;
+}
+
 // Arms a slot so that its first poll starts the coroutine `h`.
 inline void set_starter(PollSlot& slot, std::coroutine_handle<> h) noexcept {
+  clear_parent_link(h.address());
   slot.leaf = nullptr;
   slot.poll_fn = &poll_always_ready;
   slot.continuation = h;

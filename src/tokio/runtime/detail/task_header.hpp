@@ -74,6 +74,9 @@ struct TaskHeader {
 };
 static_assert(offsetof(TaskHeader, wakeable) == 0);
 
+// The header's last word is what a root frame's FinalAwaiter reads as its parent link
+// (core/detail/poll.hpp): a pointer, so its tag bit is clear and a root returns to nobody.
+static_assert(offsetof(TaskHeader, owned_next) == kTaskPrefix - sizeof(void*));
 static_assert(sizeof(TaskHeader) == kTaskPrefix,
               "the task header fills the prefix every Task frame reserves (core/task.hpp)");
 
