@@ -3093,6 +3093,15 @@ auto poll_fn(F f) {
                 "poll_fn's function must return std::optional<T> (nullopt = pending)");
   return PollFn<F>(std::move(f));
 }
+// poll_fn(f, args...): f(cx, args&...) with decayed copies of args kept in the awaitable, so
+// f can be a capture-less lambda (README, "Compilers").
+template <class F, class A, class... Rest>
+auto poll_fn(F f, A&& arg, Rest&&... rest) {
+  return poll_fn([f = std::move(f), a = std::decay_t<A>(std::forward<A>(arg)),
+                  ... r = std::decay_t<Rest>(std::forward<Rest>(rest))](Context& cx) mutable {
+    return f(cx, a, r...);
+  });
+}
 
 }  // namespace tokio::task
 /* end file src/tokio/task/poll_fn.hpp */
@@ -3294,9 +3303,10 @@ class JoinSet {
   AbortHandle spawn_on(A&& operand, const runtime::Handle& h) {
     return add(h.spawn(std::forward<A>(operand)));
   }
-  template <class F>
-  AbortHandle spawn_blocking(F&& f) {
-    return add(task::spawn_blocking(std::forward<F>(f)));
+  // spawn_blocking(f) or spawn_blocking(f, args...), as task::spawn_blocking.
+  template <class F, class... Args>
+  AbortHandle spawn_blocking(F&& f, Args&&... args) {
+    return add(task::spawn_blocking(std::forward<F>(f), std::forward<Args>(args)...));
   }
   // Adopts an existing handle.
   AbortHandle add(JoinHandle<T>&& h) {
@@ -5065,10 +5075,19 @@ class AsyncFd {
 
   // Waits for `interest` and runs f(T&) -> io::Result<R> until it does not fail with
   // EAGAIN/EWOULDBLOCK (each would-block clears readiness first).
+  // async_io(interest, f, args...) calls f(T&, args&...) with decayed copies of args kept
+  // in the operation (so f can be a capture-less lambda; README, "Compilers").
   template <class F>
   auto async_io(Interest interest, F f) {
     return detail::IoOp<detail_afd::UserOp<T, F>>(reg_.io(), interest,
                                                   detail_afd::UserOp<T, F>(&*inner_, std::move(f)));
+  }
+  template <class F, class A, class... Rest>
+  auto async_io(Interest interest, F f, A&& arg, Rest&&... rest) {
+    return async_io(interest, [f = std::move(f), a = std::decay_t<A>(std::forward<A>(arg)),
+                               ... r = std::decay_t<Rest>(std::forward<Rest>(rest))](T& t) mutable {
+      return f(t, a, r...);
+    });
   }
   // Runs f once if the fd looks ready for `interest`; EAGAIN (as an error) otherwise.
   template <class F>

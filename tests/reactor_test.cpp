@@ -140,7 +140,10 @@ TEST_CASE("reactor: async_io retries on would-block, guard clear_ready forgets r
       CHECK(::write(w, "y", 1) == 1);
     }).detach();
     char buf[8];
-    auto n = co_await afd->async_io(Interest::READABLE, [&](int& fd) { return read_fd(fd, buf, sizeof buf); });
+    // The f, args... form: the buffer and its size travel as arguments.
+    auto n = co_await afd->async_io(
+        Interest::READABLE, [](int& fd, char* b, std::size_t len) { return read_fd(fd, b, len); },
+        buf, sizeof buf);
     REQUIRE(n.has_value());
     CHECK(std::string(buf, *n) == "xy");
   }(&p));

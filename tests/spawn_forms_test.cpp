@@ -228,3 +228,45 @@ TEST_CASE("a destructor that throws during cancellation: everything freed, the e
   CHECK(destroyed.load() == 4);
   CHECK(live.load() == 0);  // the locals around the throwing one were destroyed too
 }
+
+TEST_CASE("f, args... forms: spawn_blocking, JoinSet::spawn_blocking, poll_fn") {
+  auto rt = test::multi_thread(2);
+  rt.block_on([]() -> Task<> {
+    auto counter = std::make_shared<std::atomic<int>>(0);
+    // The shape README recommends instead of a capturing lambda inside the co_await.
+    auto same_runtime = tokio::task::spawn_blocking(
+        [](tokio::runtime::Handle h, std::shared_ptr<std::atomic<int>> c) {
+          c->fetch_add(1);
+          return h == tokio::runtime::Handle::current();
+        },
+        tokio::runtime::Handle::current(), counter);
+    CHECK(co_await same_runtime);
+
+    tokio::task::JoinSet<int> set;
+    for (int i = 0; i < 4; ++i) {
+      set.spawn_blocking([](int k, std::string s) { return k + static_cast<int>(s.size()); }, i,
+                         std::string("xy"));
+    }
+    int sum = 0;
+    for (;;) {
+      auto r = co_await set.join_next();
+      if (!r) break;
+      sum += r->value();
+    }
+    CHECK(sum == (0 + 1 + 2 + 3) + 4 * 2);
+
+    // poll_fn(f, args...): the arguments live in the awaitable across polls.
+    int polls = 0;
+    auto pending_twice = tokio::task::poll_fn(
+        [](tokio::task::Context& cx, int& n, std::shared_ptr<std::atomic<int>>& c) -> std::optional<int> {
+          if (++n < 3) {
+            cx.wake_by_ref();
+            return std::nullopt;
+          }
+          return c->load() + n;
+        },
+        polls, counter);
+    CHECK(co_await pending_twice == 1 + 3);
+    CHECK(counter->load() == 1);
+  }());
+}

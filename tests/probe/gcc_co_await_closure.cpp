@@ -1,7 +1,8 @@
-// Compiler probe (make check): does this compiler destroy a closure temporary that appears
-// inside a co_await expression twice? g++ 12.2 does (one copy is never constructed, two
-// are destroyed); clang 14 and 19 do not. tokio.hpp offers f(callable, args...) forms so no
-// capturing temporary needs to sit inside a co_await; README, "Compilers".
+// Compiler probe (make check): does this compiler destroy an aggregate temporary (here a
+// lambda's closure) with a non-trivially destructible member twice when it appears inside a
+// co_await expression? g++ 12.2 does (one copy is never constructed, two are destroyed);
+// clang 14 and 19 do not. tokio.hpp offers f(callable, args...) forms so no such temporary
+// needs to sit inside a co_await; README, "Compilers".
 #include <coroutine>
 #include <cstdio>
 #include <exception>

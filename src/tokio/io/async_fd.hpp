@@ -155,10 +155,19 @@ class AsyncFd {
 
   // Waits for `interest` and runs f(T&) -> io::Result<R> until it does not fail with
   // EAGAIN/EWOULDBLOCK (each would-block clears readiness first).
+  // async_io(interest, f, args...) calls f(T&, args&...) with decayed copies of args kept
+  // in the operation (so f can be a capture-less lambda; README, "Compilers").
   template <class F>
   auto async_io(Interest interest, F f) {
     return detail::IoOp<detail_afd::UserOp<T, F>>(reg_.io(), interest,
                                                   detail_afd::UserOp<T, F>(&*inner_, std::move(f)));
+  }
+  template <class F, class A, class... Rest>
+  auto async_io(Interest interest, F f, A&& arg, Rest&&... rest) {
+    return async_io(interest, [f = std::move(f), a = std::decay_t<A>(std::forward<A>(arg)),
+                               ... r = std::decay_t<Rest>(std::forward<Rest>(rest))](T& t) mutable {
+      return f(t, a, r...);
+    });
   }
   // Runs f once if the fd looks ready for `interest`; EAGAIN (as an error) otherwise.
   template <class F>

@@ -77,9 +77,10 @@ class JoinSet {
   AbortHandle spawn_on(A&& operand, const runtime::Handle& h) {
     return add(h.spawn(std::forward<A>(operand)));
   }
-  template <class F>
-  AbortHandle spawn_blocking(F&& f) {
-    return add(task::spawn_blocking(std::forward<F>(f)));
+  // spawn_blocking(f) or spawn_blocking(f, args...), as task::spawn_blocking.
+  template <class F, class... Args>
+  AbortHandle spawn_blocking(F&& f, Args&&... args) {
+    return add(task::spawn_blocking(std::forward<F>(f), std::forward<Args>(args)...));
   }
   // Adopts an existing handle.
   AbortHandle add(JoinHandle<T>&& h) {

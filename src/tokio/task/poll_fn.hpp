@@ -55,5 +55,14 @@ auto poll_fn(F f) {
                 "poll_fn's function must return std::optional<T> (nullopt = pending)");
   return PollFn<F>(std::move(f));
 }
+// poll_fn(f, args...): f(cx, args&...) with decayed copies of args kept in the awaitable, so
+// f can be a capture-less lambda (README, "Compilers").
+template <class F, class A, class... Rest>
+auto poll_fn(F f, A&& arg, Rest&&... rest) {
+  return poll_fn([f = std::move(f), a = std::decay_t<A>(std::forward<A>(arg)),
+                  ... r = std::decay_t<Rest>(std::forward<Rest>(rest))](Context& cx) mutable {
+    return f(cx, a, r...);
+  });
+}
 
 }  // namespace tokio::task
