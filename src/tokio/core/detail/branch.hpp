@@ -53,6 +53,7 @@ class Branch {
   void cancel() noexcept {
     if (started_ && !done_ && slot_.poll_fn) {
       auto root = task_.release();
+      slot_.poll_fn = nullptr;  // idempotent: the destructor cancels again
       destroy_chain(slot_.continuation, root);
       return;
     }
