@@ -7,6 +7,10 @@
 #   make check           freshness, self-contained headers, two-TU link, then test
 #   make bench           every benchmark beside real Tokio (hyperfine) -> bench/RESULTS.md
 #   make weight          what including tokio.hpp costs a user TU (compile times)
+#   make stress          the stress cases (tests/stress_*_test.cpp) at full size
+#   make test-tsan-full  the suite under ThreadSanitizer without the 1/20 workload scaling
+#   make fuzz            every libFuzzer target in fuzz/ for FUZZ_SECONDS each (default 30)
+#   make fuzz-smoke      the same, a few seconds each (for CI)
 #   make examples demo clean
 #
 # The implementation section is compiled once per configuration (tokio.cpp -> tokio.o) and
@@ -50,6 +54,7 @@ EXAMPLE_BINS := $(patsubst examples/%.cpp,$(BUILD)/examples/%,$(EXAMPLE_SRCS))
 
 SRC_FILES := $(shell find src -name '*.hpp' -o -name '*.cpp' | sort)
 
+.PHONY: stress test-tsan-full fuzz fuzz-build fuzz-smoke
 .PHONY: all test test-asan test-tsan check check-fresh check-headers check-link check-compiler examples demo bench bench-build weight clean doctest
 
 all: tokio.hpp $(TEST_BIN) examples
@@ -175,6 +180,48 @@ bench: bench-build
 
 weight: tokio.hpp
 	python3 bench/weight.py
+
+# --- Checks of issue 11 §2: stress, full-scale TSan, fuzzing --------------------------------
+# The stress cases run scaled down in every `make test`; TOKIO_STRESS=1 selects full size
+# (10,000 connections, 1,000,000 tasks and timers, a 60 s soak: TOKIO_STRESS_SECONDS sets
+# its length). Works with any configuration: `make stress SAN=asan`, `CXX=clang++`...
+stress: $(TEST_BIN) $(EXAMPLE_BINS)
+	TOKIO_STRESS=1 $(TEST_BIN) -tc='stress:*' $(TEST_ARGS)
+
+# The whole suite under TSan with test::kScale = 1 (every workload at its normal size), in
+# its own build directory so it never mixes objects with `make test-tsan`.
+test-tsan-full:
+	$(MAKE) test SAN=tsan BUILD=build/$(COMPILER)-tsan-full \
+	  EXTRA_CXXFLAGS="$(EXTRA_CXXFLAGS) -DTOKIO_TEST_SCALE=1" TEST_ARGS="$(TEST_ARGS)"
+
+# libFuzzer targets: every fuzz/<name>.cpp becomes build/fuzz/<name>, linked with the
+# implementation compiled once with the same sanitizers (clang only: -fsanitize=fuzzer).
+# Seeds: fuzz/corpus/<name>/; fuzz/run.sh runs each target for FUZZ_SECONDS.
+FUZZ_CXX     ?= clang++
+FUZZ_SECONDS ?= 30
+# -fno-sanitize=function: clang 14's function-type check puts a prologue in each coroutine's
+# .resume clone that refers across sections ("Cannot represent a difference across sections").
+FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize=function -fno-sanitize-recover=undefined \
+                -fno-omit-frame-pointer
+FUZZ_CFLAGS  := $(STD) $(WARN) -O1 -g $(FUZZ_SAN) -I. -Ifuzz
+FUZZ_SRCS    := $(sort $(wildcard fuzz/*.cpp))
+FUZZ_BINS    := $(patsubst fuzz/%.cpp,build/fuzz/%,$(FUZZ_SRCS))
+
+build/fuzz/tokio.o: tokio.cpp tokio.hpp
+	@mkdir -p $(dir $@)
+	$(FUZZ_CXX) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+
+build/fuzz/%: fuzz/%.cpp build/fuzz/tokio.o $(wildcard fuzz/*.hpp) tokio.hpp
+	@mkdir -p $(dir $@)
+	$(FUZZ_CXX) $(FUZZ_CFLAGS) -fsanitize=fuzzer -DTOKIO_COMPILED_LIB $< build/fuzz/tokio.o -o $@ $(LDLIBS)
+
+fuzz-build: $(FUZZ_BINS)
+
+fuzz: fuzz-build
+	FUZZ_SECONDS=$(FUZZ_SECONDS) sh fuzz/run.sh $(FUZZ_BINS)
+
+fuzz-smoke: fuzz-build
+	FUZZ_SECONDS=$(or $(FUZZ_SMOKE_SECONDS),5) sh fuzz/run.sh $(FUZZ_BINS)
 
 # Keep the object files of examples and benchmarks (intermediates of a rule chain).
 .SECONDARY:

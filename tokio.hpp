@@ -20549,9 +20549,13 @@ std::optional<io::Result<std::vector<SocketAddr>>> ToSocketAddrs::try_resolve() 
     case Kind::HostPort: {
       if (text_.empty()) return net_lookup_host_impl::lookup_fail(AddrErrc::invalid_socket_address);
       std::string_view h = text_;
-      if (h.size() >= 2 && h.front() == '[' && h.back() == ']') h = h.substr(1, h.size() - 2);
+      const bool bracketed = h.size() >= 2 && h.front() == '[' && h.back() == ']';
+      if (bracketed) h = h.substr(1, h.size() - 2);
       if (auto ip = IpAddr::parse(h)) return net_lookup_host_impl::lookup_one(SocketAddr(*ip, port_));
-      if (h.find(':') != std::string_view::npos) return net_lookup_host_impl::lookup_fail(AddrErrc::invalid_ip_address);
+      // Brackets only ever enclose an IP literal: "[name]" must not reach the resolver.
+      if (bracketed || h.find(':') != std::string_view::npos) {
+        return net_lookup_host_impl::lookup_fail(AddrErrc::invalid_ip_address);
+      }
       if (!net_lookup_host_impl::valid_host_name(h)) {
         return net_lookup_host_impl::lookup_fail(AddrErrc::invalid_host_name);
       }
@@ -20751,14 +20755,15 @@ socklen_t SocketAddr::to_sockaddr(sockaddr_storage& out) const noexcept {
 }
 
 io::Result<SocketAddr> SocketAddr::from_sockaddr(const sockaddr* sa, socklen_t len) noexcept {
-  if (sa && sa->sa_family == AF_INET && len >= static_cast<socklen_t>(sizeof(sockaddr_in))) {
+  // The length first: sa_family itself lies past a buffer shorter than 2 bytes.
+  if (sa && len >= static_cast<socklen_t>(sizeof(sockaddr_in)) && sa->sa_family == AF_INET) {
     sockaddr_in sin;
     std::memcpy(&sin, sa, sizeof sin);
     std::array<uint8_t, 4> o;
     std::memcpy(o.data(), &sin.sin_addr, 4);
     return SocketAddr(Ipv4Addr(o), ntohs(sin.sin_port));
   }
-  if (sa && sa->sa_family == AF_INET6 && len >= static_cast<socklen_t>(sizeof(sockaddr_in6))) {
+  if (sa && len >= static_cast<socklen_t>(sizeof(sockaddr_in6)) && sa->sa_family == AF_INET6) {
     sockaddr_in6 sin6;
     std::memcpy(&sin6, sa, sizeof sin6);
     std::array<uint8_t, 16> o;

@@ -19,7 +19,11 @@ namespace test {
 
 // Large workloads shrink under ThreadSanitizer, whose 5-15x slowdown would otherwise
 // dominate the CI budget. Every other build (including ASan) runs them at full size.
-#if defined(__SANITIZE_THREAD__)
+// -DTOKIO_TEST_SCALE=N overrides the divisor (`make test-tsan-full` builds with 1).
+#if defined(TOKIO_TEST_SCALE)
+inline constexpr std::size_t kScale = TOKIO_TEST_SCALE;
+static_assert(kScale >= 1, "TOKIO_TEST_SCALE must be at least 1");
+#elif defined(__SANITIZE_THREAD__)
 inline constexpr std::size_t kScale = 20;
 #elif defined(__has_feature)
 #if __has_feature(thread_sanitizer)

@@ -65,9 +65,13 @@ std::optional<io::Result<std::vector<SocketAddr>>> ToSocketAddrs::try_resolve() 
     case Kind::HostPort: {
       if (text_.empty()) return net_lookup_host_impl::lookup_fail(AddrErrc::invalid_socket_address);
       std::string_view h = text_;
-      if (h.size() >= 2 && h.front() == '[' && h.back() == ']') h = h.substr(1, h.size() - 2);
+      const bool bracketed = h.size() >= 2 && h.front() == '[' && h.back() == ']';
+      if (bracketed) h = h.substr(1, h.size() - 2);
       if (auto ip = IpAddr::parse(h)) return net_lookup_host_impl::lookup_one(SocketAddr(*ip, port_));
-      if (h.find(':') != std::string_view::npos) return net_lookup_host_impl::lookup_fail(AddrErrc::invalid_ip_address);
+      // Brackets only ever enclose an IP literal: "[name]" must not reach the resolver.
+      if (bracketed || h.find(':') != std::string_view::npos) {
+        return net_lookup_host_impl::lookup_fail(AddrErrc::invalid_ip_address);
+      }
       if (!net_lookup_host_impl::valid_host_name(h)) {
         return net_lookup_host_impl::lookup_fail(AddrErrc::invalid_host_name);
       }

@@ -148,14 +148,15 @@ socklen_t SocketAddr::to_sockaddr(sockaddr_storage& out) const noexcept {
 }
 
 io::Result<SocketAddr> SocketAddr::from_sockaddr(const sockaddr* sa, socklen_t len) noexcept {
-  if (sa && sa->sa_family == AF_INET && len >= static_cast<socklen_t>(sizeof(sockaddr_in))) {
+  // The length first: sa_family itself lies past a buffer shorter than 2 bytes.
+  if (sa && len >= static_cast<socklen_t>(sizeof(sockaddr_in)) && sa->sa_family == AF_INET) {
     sockaddr_in sin;
     std::memcpy(&sin, sa, sizeof sin);
     std::array<uint8_t, 4> o;
     std::memcpy(o.data(), &sin.sin_addr, 4);
     return SocketAddr(Ipv4Addr(o), ntohs(sin.sin_port));
   }
-  if (sa && sa->sa_family == AF_INET6 && len >= static_cast<socklen_t>(sizeof(sockaddr_in6))) {
+  if (sa && len >= static_cast<socklen_t>(sizeof(sockaddr_in6)) && sa->sa_family == AF_INET6) {
     sockaddr_in6 sin6;
     std::memcpy(&sin6, sa, sizeof sin6);
     std::array<uint8_t, 16> o;
