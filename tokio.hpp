@@ -4912,30 +4912,54 @@ using fill_buf_op_t = decltype(std::declval<R&>().fill_buf());
 /* #include <utility> (already above) */
 
 /* begin file src/tokio/io/detail/child_op.hpp */
-// detail::ChildOp<A> and detail::CompositeLeaf<D>: how the I/O adaptors (BufReader, Take,
-// split halves, copy, read_exact...) drive the read/write operations of the stream they
-// wrap from inside their own poll, the way a Rust adaptor's poll_read calls the inner
-// poll_read.
+// The skeleton every I/O adaptor operation shares (BufReader, Take, Chain, split halves,
+// copy, read_exact, write_all...), so that each adaptor states only its own state and
+// step, the way a Rust adaptor's poll_read calls the inner poll_read:
+//
+//   detail::ChildOp<A>    one operation of the wrapped stream, driven from inside the
+//                         adaptor's poll: poll_with(cx, make) starts it if none is live,
+//                         polls it, and hands back its result once it is ready.
+//   detail::Poll<T>       what one poll produces: empty = pending (Rust's Poll::Pending),
+//                         else the result (an io::Result). `return detail::pending;`
+//   detail::AdaptorOp<S>  the leaf awaitable: S holds the operation's state (back pointer,
+//                         buffers, ChildOps) and `Poll<Out> poll(task::Context&)`; the leaf
+//                         keeps the output and hands it to the awaiting coroutine.
 //
 // A leaf operand (a class deriving from detail::Leaf, e.g. a socket or duplex read) is
-// constructed in place and polled directly with the outer poll's Context: no allocation,
-// no extra indirection. Any other tokio awaitable (a Task, a JoinHandle...) runs as a
-// Branch: a child coroutine chain with its own PollSlot, stepped on each outer poll.
+// constructed in place inside the ChildOp and polled directly with the outer poll's
+// Context: no allocation, no extra indirection. Any other tokio awaitable (a Task, a
+// JoinHandle...) runs as a Branch: a child coroutine chain with its own PollSlot, stepped
+// on each outer poll.
 //
-// Lifecycle: start(make) builds the operand from make()'s prvalue (guaranteed elision, so
-// a leaf is never moved); poll(cx) until it returns true; take() returns the result and
-// destroys the operand. reset() cancels an unfinished operand (its destructor unregisters
-// it). The holder must not move while an operand is live: a composite leaf only moves or
-// copies before its first poll, when every ChildOp in it is empty.
+// ChildOp lifecycle: the operand is built from make()'s prvalue (guaranteed elision, so a
+// leaf is never moved) when poll_with finds none live; once it is ready its result is
+// taken and the operand destroyed. reset() cancels an unfinished operand (its destructor
+// unregisters it). The holder must not move while an operand is live: an adaptor op only
+// moves or copies before its first poll, when every ChildOp in it is empty.
 
 /* #include <concepts> (already above) */
 /* #include <exception> (already above) */
 /* #include <new> (already above) */
+/* #include <optional> (already above) */
 /* #include <type_traits> (already above) */
 /* #include <utility> (already above) */
 
 
 namespace tokio::detail {
+
+// The outcome of one poll: empty while pending.
+template <class T>
+using Poll = std::optional<T>;
+inline constexpr std::nullopt_t pending = std::nullopt;
+
+// Once `d` is ready: its error, or f() when it succeeded (f runs only then).
+template <class U, class F>
+auto map_ok(Poll<Result<U, std::error_code>>&& d, F&& f)
+    -> Poll<Result<decltype(std::forward<F>(f)()), std::error_code>> {
+  if (!d) return pending;
+  if (!*d) return unexpected(std::move(*d).error());
+  return std::forward<F>(f)();
+}
 
 template <class A>
 class ChildOp {
@@ -4952,9 +4976,27 @@ class ChildOp {
 
   bool live() const noexcept { return live_; }
 
+  // Starts an operand from make() unless one is live (make runs only then, so it may also
+  // prepare the buffer the operand will use), polls it, and once it is ready returns its
+  // result (rethrowing what a coroutine operand threw), destroying the operand.
+  template <class F>
+  Poll<Value> poll_with(task::Context& cx, F&& make) {
+    if (!live_) start(std::forward<F>(make));
+    if (!poll(cx)) return pending;
+    return take();
+  }
+
+  // Cancels (destroys) the operand, finished or not.
+  void reset() noexcept {
+    if (live_) {
+      live_ = false;
+      s_.~Stored();
+    }
+  }
+
+ private:
   template <class F>
   void start(F&& make) {
-    reset();
     if constexpr (kIsLeaf) {
       new (&s_) A(std::forward<F>(make)());
     } else {
@@ -4963,7 +5005,6 @@ class ChildOp {
     live_ = true;
   }
 
-  // Polls the live operand; true once its result is ready.
   bool poll(task::Context& cx) {
     if constexpr (kIsLeaf) {
       if constexpr (requires(A& a, task::Context& c) { { a.poll(c) } -> std::same_as<bool>; }) {
@@ -4976,8 +5017,6 @@ class ChildOp {
     }
   }
 
-  // The finished operand's result (rethrows what a coroutine operand threw); the operand
-  // is destroyed.
   Value take() {
     struct Reset {
       ChildOp* c;
@@ -4990,42 +5029,42 @@ class ChildOp {
     }
   }
 
-  // Cancels (destroys) the operand, finished or not.
-  void reset() noexcept {
-    if (live_) {
-      live_ = false;
-      s_.~Stored();
-    }
-  }
-
- private:
   union {
     Stored s_;
   };
   bool live_ = false;
 };
 
-// A leaf whose poll drives ChildOps. Derived implements `bool step(task::Context&)`; an
-// exception escaping it (a coroutine operand that threw) completes the leaf and is
-// rethrown by check() in await_resume, so the awaiting task sees it.
-template <class Derived>
-class CompositeLeaf : public Leaf<Derived> {
+// The leaf of an adaptor operation. S is the operation's state with
+// `Poll<Out> poll(task::Context&)`; an exception escaping it (a coroutine operand that
+// threw, a broken reader) completes the leaf and is rethrown by await_resume, so the
+// awaiting task sees it. The ops are built from their state: `return {{this, buf}};`.
+template <class S>
+class AdaptorOp : public Leaf<AdaptorOp<S>> {
  public:
+  using Out = typename decltype(std::declval<S&>().poll(std::declval<task::Context&>()))::value_type;
+
+  AdaptorOp(S s) noexcept(std::is_nothrow_move_constructible_v<S>) : s_(std::move(s)) {}  // NOLINT
+
   bool poll(task::Context& cx) noexcept {
     try {
-      return static_cast<Derived*>(this)->step(cx);
+      Poll<Out> r = s_.poll(cx);
+      if (!r) return false;
+      out_.emplace(std::move(*r));
+      return true;
     } catch (...) {
       exc_ = std::current_exception();
       return true;
     }
   }
-
- protected:
-  void check() {
+  Out await_resume() {
     if (exc_) std::rethrow_exception(std::exchange(exc_, nullptr));
+    return std::move(*out_);
   }
 
  private:
+  S s_;
+  Poll<Out> out_;
   std::exception_ptr exc_;
 };
 
@@ -5098,6 +5137,21 @@ namespace tokio::detail {
 
 [[noreturn]] void throw_overlong_read();
 
+// Appends bytes to a ByteContainer.
+template <class C>
+void append_bytes(C& c, std::span<const std::byte> s) {
+  if (s.empty()) return;
+  using T = std::remove_cv_t<std::remove_reference_t<decltype(*c.data())>>;
+  const T* p = reinterpret_cast<const T*>(s.data());
+  if constexpr (requires { c.insert(c.end(), p, p + s.size()); }) {
+    c.insert(c.end(), p, p + s.size());  // one copy, amortized growth, no zero-fill
+  } else {
+    std::size_t old = c.size();
+    c.resize(old + s.size());
+    std::memcpy(reinterpret_cast<std::byte*>(c.data()) + old, s.data(), s.size());
+  }
+}
+
 // A reader that reports more bytes than the buffer it was given is broken; carrying on
 // would read past the buffer. The exception surfaces from the await.
 inline std::size_t checked_count(std::size_t n, std::size_t asked) {
@@ -5105,190 +5159,148 @@ inline std::size_t checked_count(std::size_t n, std::size_t asked) {
   return n;
 }
 
+// Reads into buf[filled..] until buf is full (the shared loop of read_exact and the
+// integer readers); fails with the read's error or Errc::unexpected_eof. `filled` counts
+// what arrived so far and survives across polls.
 template <class R>
-class ReadExactOp : public CompositeLeaf<ReadExactOp<R>> {
- public:
-  ReadExactOp(R& r, std::span<std::byte> buf) noexcept : r_(&r), buf_(buf) {}
-
-  bool step(task::Context& cx) {
-    while (filled_ < buf_.size()) {
-      if (!op_.live()) op_.start([&] { return r_->read(buf_.subspan(filled_)); });
-      if (!op_.poll(cx)) return false;
-      io::Result<std::size_t> n = op_.take();
-      if (!n) {
-        err_ = n.error();
-        return true;
-      }
-      if (*n == 0) {
-        err_ = io::Errc::unexpected_eof;
-        return true;
-      }
-      filled_ += checked_count(*n, buf_.size() - filled_);
-    }
-    return true;
+Poll<io::Result<void>> poll_read_exact(task::Context& cx, R& r, ChildOp<read_op_t<R>>& op,
+                                       std::span<std::byte> buf, std::size_t& filled) {
+  while (filled < buf.size()) {
+    auto n = op.poll_with(cx, [&] { return r.read(buf.subspan(filled)); });
+    if (!n) return pending;
+    if (!*n) return unexpected(n->error());
+    if (**n == 0) return unexpected(make_error_code(io::Errc::unexpected_eof));
+    filled += checked_count(**n, buf.size() - filled);
   }
-  io::Result<std::size_t> await_resume() {
-    this->check();
-    if (err_) return unexpected(err_);
-    return filled_;
-  }
+  return io::Result<void>();
+}
 
- private:
-  R* r_;
-  std::span<std::byte> buf_;
-  std::size_t filled_ = 0;
-  std::error_code err_;
-  ChildOp<read_op_t<R>> op_;
+template <class R>
+struct ReadExact {
+  R* r;
+  std::span<std::byte> buf;
+  std::size_t filled = 0;
+  ChildOp<read_op_t<R>> op{};
+
+  Poll<io::Result<std::size_t>> poll(task::Context& cx) {
+    return map_ok(poll_read_exact(cx, *r, op, buf, filled), [&] { return filled; });
+  }
 };
 
 // read_to_end / read_to_string. While the operation runs the container is sized to its
-// capacity (so the spare room is only zero-filled once per growth) and valid_ counts the
-// real bytes; completion, failure and cancellation all shrink it back to valid_.
+// capacity (so the spare room is only zero-filled once per growth) and valid counts the
+// real bytes; completion, failure and cancellation all shrink it back to valid.
 template <class R, class C, bool Utf8>
-class ReadToEndOp : public CompositeLeaf<ReadToEndOp<R, C, Utf8>> {
- public:
-  ReadToEndOp(R& r, C& c) noexcept : r_(&r), c_(&c) {}
-  ReadToEndOp(const ReadToEndOp& o) noexcept
-      : CompositeLeaf<ReadToEndOp>(o), r_(o.r_), c_(o.c_) {}
-  ~ReadToEndOp() {
-    op_.reset();  // no read may still target the container
-    if (started_ && !finished_) c_->resize(valid_);
+struct ReadToEnd {
+  R* r;
+  C* c;
+  std::size_t start = 0;
+  std::size_t valid = 0;
+  bool started = false;
+  bool finished = false;
+  ChildOp<read_op_t<R>> op{};
+
+  ReadToEnd(R* rd, C* cont) noexcept : r(rd), c(cont) {}
+  ReadToEnd(const ReadToEnd& o) noexcept : r(o.r), c(o.c) {}
+  ~ReadToEnd() {
+    op.reset();  // no read may still target the container
+    if (started && !finished) c->resize(valid);
   }
 
-  bool step(task::Context& cx) {
-    if (!started_) {
-      started_ = true;
-      start_ = valid_ = c_->size();
+  Poll<io::Result<std::size_t>> poll(task::Context& cx) {
+    if (!started) {
+      started = true;
+      start = valid = c->size();
     }
     for (;;) {
-      if (!op_.live()) {
-        if (valid_ == c_->capacity()) {
-          std::size_t cap = c_->capacity();
-          c_->reserve(cap < 32 ? 32 : cap * 2);
-        }
-        if (c_->size() != c_->capacity()) c_->resize(c_->capacity());
-        op_.start([&] {
-          auto* p = reinterpret_cast<std::byte*>(c_->data()) + valid_;
-          return r_->read(std::span<std::byte>(p, c_->size() - valid_));
-        });
-      }
-      if (!op_.poll(cx)) return false;
-      io::Result<std::size_t> n = op_.take();
-      if (!n) {
-        err_ = n.error();
-        return finish();
-      }
-      if (*n == 0) return finish();
-      valid_ += checked_count(*n, c_->size() - valid_);
+      auto n = op.poll_with(cx, [&] {
+        if (valid == c->capacity()) c->reserve(c->capacity() < 32 ? 32 : c->capacity() * 2);
+        if (c->size() != c->capacity()) c->resize(c->capacity());
+        auto* p = reinterpret_cast<std::byte*>(c->data()) + valid;
+        return r->read(std::span<std::byte>(p, c->size() - valid));
+      });
+      if (!n) return pending;
+      if (!*n || **n == 0) return finish(n->has_value() ? std::error_code() : n->error());
+      valid += checked_count(**n, c->size() - valid);
     }
-  }
-
-  io::Result<std::size_t> await_resume() {
-    this->check();
-    if (err_) return unexpected(err_);
-    return valid_ - start_;
   }
 
  private:
-  bool finish() {
-    finished_ = true;
+  io::Result<std::size_t> finish(std::error_code err) {
+    finished = true;
     if constexpr (Utf8) {
       // Like Tokio's read_to_string: on any failure the string is left as it was.
-      const auto* p = reinterpret_cast<const unsigned char*>(c_->data()) + start_;
-      if (!err_ && !utf8_valid(p, valid_ - start_)) {
-        err_ = std::make_error_code(std::errc::illegal_byte_sequence);
+      const auto* p = reinterpret_cast<const unsigned char*>(c->data()) + start;
+      if (!err && !utf8_valid(p, valid - start)) {
+        err = std::make_error_code(std::errc::illegal_byte_sequence);
       }
-      if (err_) valid_ = start_;
+      if (err) valid = start;
     }
-    c_->resize(valid_);
-    return true;
+    c->resize(valid);
+    if (err) return unexpected(err);
+    return valid - start;
   }
-
-  R* r_;
-  C* c_;
-  std::size_t start_ = 0;
-  std::size_t valid_ = 0;
-  bool started_ = false;
-  bool finished_ = false;
-  std::error_code err_;
-  ChildOp<read_op_t<R>> op_;
 };
 
 // One read into a ReadBuf's unfilled part.
 template <class R>
-class ReadIntoBufOp : public CompositeLeaf<ReadIntoBufOp<R>> {
- public:
-  ReadIntoBufOp(R& r, io::ReadBuf& b) noexcept : r_(&r), b_(&b) {}
-  bool step(task::Context& cx) {
-    if (b_->remaining() == 0) return true;
-    if (!op_.live()) op_.start([&] { return r_->read(b_->unfilled()); });
-    if (!op_.poll(cx)) return false;
-    res_ = op_.take();
-    if (res_) b_->advance(checked_count(*res_, b_->remaining()));
-    return true;
-  }
-  io::Result<std::size_t> await_resume() {
-    this->check();
-    return std::move(res_);
-  }
+struct ReadIntoBuf {
+  R* r;
+  io::ReadBuf* b;
+  ChildOp<read_op_t<R>> op{};
 
- private:
-  R* r_;
-  io::ReadBuf* b_;
-  io::Result<std::size_t> res_ = std::size_t{0};
-  ChildOp<read_op_t<R>> op_;
+  Poll<io::Result<std::size_t>> poll(task::Context& cx) {
+    if (b->remaining() == 0) return std::size_t{0};
+    auto n = op.poll_with(cx, [&] { return r->read(b->unfilled()); });
+    if (n && *n) b->advance(checked_count(**n, b->remaining()));
+    return n;
+  }
 };
 
 // One read appended to a container's spare room (at most kReadBufWindow bytes per call:
-// std containers zero-fill what they grow into).
+// std containers zero-fill what they grow into). The container is grown while the read
+// is in flight and shrunk to what arrived when it completes or is cancelled.
 inline constexpr std::size_t kReadBufWindow = 64 * 1024;
 
 template <class R, class C>
-class ReadIntoContainerOp : public CompositeLeaf<ReadIntoContainerOp<R, C>> {
- public:
-  ReadIntoContainerOp(R& r, C& c) noexcept : r_(&r), c_(&c) {}
-  ReadIntoContainerOp(const ReadIntoContainerOp& o) noexcept
-      : CompositeLeaf<ReadIntoContainerOp>(o), r_(o.r_), c_(o.c_) {}
-  ~ReadIntoContainerOp() {
-    op_.reset();
-    if (grown_) c_->resize(base_);
+struct ReadIntoContainer {
+  R* r;
+  C* c;
+  std::size_t base = 0;
+  bool grown = false;
+  ChildOp<read_op_t<R>> op{};
+
+  ReadIntoContainer(R* rd, C* cont) noexcept : r(rd), c(cont) {}
+  ReadIntoContainer(const ReadIntoContainer& o) noexcept : r(o.r), c(o.c) {}
+  ~ReadIntoContainer() {
+    op.reset();
+    if (grown) c->resize(base);
   }
 
-  bool step(task::Context& cx) {
-    if (!op_.live()) {
-      base_ = c_->size();
-      std::size_t spare = c_->capacity() - base_;
+  Poll<io::Result<std::size_t>> poll(task::Context& cx) {
+    auto n = op.poll_with(cx, [&] {
+      base = c->size();
+      std::size_t spare = c->capacity() - base;
       if (spare < 64) {
-        c_->reserve(base_ + (base_ < 64 ? 64 : base_));
-        spare = c_->capacity() - base_;
+        c->reserve(base + (base < 64 ? 64 : base));
+        spare = c->capacity() - base;
       }
-      c_->resize(base_ + (spare < kReadBufWindow ? spare : kReadBufWindow));
-      grown_ = true;
-      op_.start([&] {
-        auto* p = reinterpret_cast<std::byte*>(c_->data()) + base_;
-        return r_->read(std::span<std::byte>(p, c_->size() - base_));
-      });
-    }
-    if (!op_.poll(cx)) return false;
-    res_ = op_.take();
-    std::size_t n = res_ ? checked_count(*res_, c_->size() - base_) : 0;
-    grown_ = false;
-    c_->resize(base_ + n);
-    return true;
+      c->resize(base + (spare < kReadBufWindow ? spare : kReadBufWindow));
+      grown = true;
+      return r->read(std::span<std::byte>(reinterpret_cast<std::byte*>(c->data()) + base, c->size() - base));
+    });
+    if (!n) return pending;
+    std::size_t got = *n ? checked_count(**n, c->size() - base) : 0;
+    grown = false;
+    c->resize(base + got);
+    return n;
   }
-  io::Result<std::size_t> await_resume() {
-    this->check();
-    return std::move(res_);
-  }
-
- private:
-  R* r_;
-  C* c_;
-  std::size_t base_ = 0;
-  bool grown_ = false;
-  io::Result<std::size_t> res_ = std::size_t{0};
-  ChildOp<read_op_t<R>> op_;
 };
+
+template <class R>
+using ReadExactOp = AdaptorOp<ReadExact<R>>;
+template <class R, class C, bool Utf8>
+using ReadToEndOp = AdaptorOp<ReadToEnd<R, C, Utf8>>;
 
 }  // namespace tokio::detail
 
@@ -5309,11 +5321,11 @@ auto read(R& r, std::span<char> buf) {
 // NOT cancel-safe: bytes already read into buf are not reported on cancellation.
 template <AsyncRead R>
 detail::ReadExactOp<R> read_exact(R& r, std::span<std::byte> buf) {
-  return {r, buf};
+  return {{&r, buf}};
 }
 template <AsyncRead R>
 detail::ReadExactOp<R> read_exact(R& r, std::span<char> buf) {
-  return {r, as_writable_bytes(buf)};
+  return {{&r, as_writable_bytes(buf)}};
 }
 
 // Reads until end of stream, appending to c; returns how many bytes were appended. On an
@@ -5321,7 +5333,7 @@ detail::ReadExactOp<R> read_exact(R& r, std::span<char> buf) {
 // data is not: it stays in c).
 template <AsyncRead R, ByteContainer C>
 detail::ReadToEndOp<R, C, false> read_to_end(R& r, C& c) {
-  return {r, c};
+  return {{&r, &c}};
 }
 
 // read_to_end into a string, then checks that what was appended is UTF-8: if not, fails
@@ -5329,19 +5341,19 @@ detail::ReadToEndOp<R, C, false> read_to_end(R& r, C& c) {
 // read are dropped), as in Tokio. NOT cancel-safe (see the top of this file).
 template <AsyncRead R>
 detail::ReadToEndOp<R, std::string, true> read_to_string(R& r, std::string& s) {
-  return {r, s};
+  return {{&r, &s}};
 }
 
 // One read into the unfilled part of b, advancing its cursor. Cancel-safe.
 template <AsyncRead R>
-detail::ReadIntoBufOp<R> read_buf(R& r, ReadBuf& b) {
-  return {r, b};
+detail::AdaptorOp<detail::ReadIntoBuf<R>> read_buf(R& r, ReadBuf& b) {
+  return {{&r, &b}};
 }
 // One read appended to c's spare capacity (growing it when it has less than 64 bytes
 // spare); returns the bytes appended, 0 at end of stream. Cancel-safe.
 template <AsyncRead R, ByteContainer C>
-detail::ReadIntoContainerOp<R, C> read_buf(R& r, C& c) {
-  return {r, c};
+detail::AdaptorOp<detail::ReadIntoContainer<R, C>> read_buf(R& r, C& c) {
+  return {{&r, &c}};
 }
 
 }  // namespace tokio::io
@@ -5412,86 +5424,67 @@ auto shutdown(W& w) {
 
 namespace tokio::detail {
 
+// Writes buf[done..] until all of buf is written (the shared loop of write_all, the
+// integer writers and BufWriter's flush); fails with the write's error or Errc::write_zero.
+// `done` advances after every write, so a cancelled or failed call never writes a byte
+// twice when it is polled again.
 template <class W>
-class WriteAllOp : public CompositeLeaf<WriteAllOp<W>> {
- public:
-  WriteAllOp(W& w, std::span<const std::byte> buf) noexcept : w_(&w), buf_(buf) {}
-
-  bool step(task::Context& cx) {
-    while (done_ < buf_.size()) {
-      if (!op_.live()) op_.start([&] { return w_->write(buf_.subspan(done_)); });
-      if (!op_.poll(cx)) return false;
-      io::Result<std::size_t> n = op_.take();
-      if (!n) {
-        err_ = n.error();
-        return true;
-      }
-      if (*n == 0) {
-        err_ = io::Errc::write_zero;
-        return true;
-      }
-      done_ += checked_count(*n, buf_.size() - done_);
-    }
-    return true;
+Poll<io::Result<void>> poll_write_all(task::Context& cx, W& w, ChildOp<write_op_t<W>>& op,
+                                      std::span<const std::byte> buf, std::size_t& done) {
+  while (done < buf.size()) {
+    auto n = op.poll_with(cx, [&] { return w.write(buf.subspan(done)); });
+    if (!n) return pending;
+    if (!*n) return unexpected(n->error());
+    if (**n == 0) return unexpected(make_error_code(io::Errc::write_zero));
+    done += checked_count(**n, buf.size() - done);
   }
-  io::Result<void> await_resume() {
-    this->check();
-    if (err_) return unexpected(err_);
-    return {};
-  }
+  return io::Result<void>();
+}
 
- private:
-  W* w_;
-  std::span<const std::byte> buf_;
-  std::size_t done_ = 0;
-  std::error_code err_;
-  ChildOp<write_op_t<W>> op_;
+template <class W>
+struct WriteAll {
+  W* w;
+  std::span<const std::byte> buf;
+  std::size_t done = 0;
+  ChildOp<write_op_t<W>> op{};
+
+  Poll<io::Result<void>> poll(task::Context& cx) { return poll_write_all(cx, *w, op, buf, done); }
 };
 
 template <class W>
-class WriteAllVectoredOp : public CompositeLeaf<WriteAllVectoredOp<W>> {
- public:
-  WriteAllVectoredOp(W& w, std::span<io::IoSlice> bufs) noexcept : w_(&w), bufs_(bufs) {}
+using write_vectored_child_t =
+    decltype(io::write_vectored(std::declval<W&>(), std::span<const io::IoSlice>()));
 
-  bool step(task::Context& cx) {
+// The slices are consumed as they are written; empty ones are skipped.
+template <class W>
+struct WriteAllVectored {
+  W* w;
+  std::span<io::IoSlice> bufs;
+  ChildOp<write_vectored_child_t<W>> op{};
+
+  Poll<io::Result<void>> poll(task::Context& cx) {
     for (;;) {
-      if (!op_.live()) {
-        while (!bufs_.empty() && bufs_.front().empty()) bufs_ = bufs_.subspan(1);
-        if (bufs_.empty()) return true;
-        op_.start([&] { return io::write_vectored(*w_, std::span<const io::IoSlice>(bufs_)); });
+      if (!op.live()) {
+        while (!bufs.empty() && bufs.front().empty()) bufs = bufs.subspan(1);
+        if (bufs.empty()) return io::Result<void>();
       }
-      if (!op_.poll(cx)) return false;
-      io::Result<std::size_t> n = op_.take();
-      if (!n) {
-        err_ = n.error();
-        return true;
-      }
-      if (*n == 0) {
-        err_ = io::Errc::write_zero;
-        return true;
-      }
-      std::size_t left = *n;
-      while (left > 0) {
-        if (bufs_.empty()) throw_overlong_read();
-        std::size_t k = bufs_.front().size() < left ? bufs_.front().size() : left;
-        bufs_.front().advance(k);
+      auto n = op.poll_with(cx, [&] { return io::write_vectored(*w, std::span<const io::IoSlice>(bufs)); });
+      if (!n) return pending;
+      if (!*n) return unexpected(n->error());
+      if (**n == 0) return unexpected(make_error_code(io::Errc::write_zero));
+      for (std::size_t left = **n; left > 0;) {
+        if (bufs.empty()) throw_overlong_read();
+        std::size_t k = bufs.front().size() < left ? bufs.front().size() : left;
+        bufs.front().advance(k);
         left -= k;
-        if (bufs_.front().empty()) bufs_ = bufs_.subspan(1);
+        if (bufs.front().empty()) bufs = bufs.subspan(1);
       }
     }
   }
-  io::Result<void> await_resume() {
-    this->check();
-    if (err_) return unexpected(err_);
-    return {};
-  }
-
- private:
-  W* w_;
-  std::span<io::IoSlice> bufs_;
-  std::error_code err_;
-  ChildOp<decltype(io::write_vectored(std::declval<W&>(), std::span<const io::IoSlice>()))> op_;
 };
+
+template <class W>
+using WriteAllOp = AdaptorOp<WriteAll<W>>;
 
 }  // namespace tokio::detail
 
@@ -5500,19 +5493,19 @@ namespace tokio::io {
 // Writes the whole buffer (looping over partial writes). NOT cancel-safe.
 template <AsyncWrite W>
 detail::WriteAllOp<W> write_all(W& w, std::span<const std::byte> buf) {
-  return {w, buf};
+  return {{&w, buf}};
 }
 template <AsyncWrite W>
 detail::WriteAllOp<W> write_all(W& w, std::string_view s) {
-  return {w, as_bytes(s)};
+  return {{&w, as_bytes(s)}};
 }
 
 // Writes every byte of every slice, in order, with as few writes as the writer allows.
 // The slices are consumed as they are written (like Rust's write_all_vectored): afterwards
 // they are all empty; after a failure they describe what was not written. NOT cancel-safe.
 template <AsyncWrite W>
-detail::WriteAllVectoredOp<W> write_all_vectored(W& w, std::span<IoSlice> bufs) {
-  return {w, bufs};
+detail::AdaptorOp<detail::WriteAllVectored<W>> write_all_vectored(W& w, std::span<IoSlice> bufs) {
+  return {{&w, bufs}};
 }
 
 }  // namespace tokio::io
@@ -5589,77 +5582,28 @@ std::array<std::byte, sizeof(T)> encode_int(T v) noexcept {
 }
 
 template <class R, class T, bool BigEndian>
-class ReadIntOp : public CompositeLeaf<ReadIntOp<R, T, BigEndian>> {
- public:
-  explicit ReadIntOp(R& r) noexcept : r_(&r) {}
+struct ReadInt {
+  R* r;
+  std::array<std::byte, sizeof(T)> buf{};
+  std::size_t filled = 0;
+  ChildOp<read_op_t<R>> op{};
 
-  bool step(task::Context& cx) {
-    while (filled_ < sizeof(T)) {
-      if (!op_.live()) op_.start([&] { return r_->read(std::span<std::byte>(buf_).subspan(filled_)); });
-      if (!op_.poll(cx)) return false;
-      io::Result<std::size_t> n = op_.take();
-      if (!n) {
-        err_ = n.error();
-        return true;
-      }
-      if (*n == 0) {
-        err_ = io::Errc::unexpected_eof;
-        return true;
-      }
-      filled_ += checked_count(*n, sizeof(T) - filled_);
-    }
-    return true;
+  Poll<io::Result<T>> poll(task::Context& cx) {
+    return map_ok(poll_read_exact(cx, *r, op, std::span<std::byte>(buf), filled),
+                  [&] { return decode_int<T, BigEndian>(buf); });
   }
-  io::Result<T> await_resume() {
-    this->check();
-    if (err_) return unexpected(err_);
-    return decode_int<T, BigEndian>(buf_);
-  }
-
- private:
-  R* r_;
-  std::array<std::byte, sizeof(T)> buf_{};
-  std::size_t filled_ = 0;
-  std::error_code err_;
-  ChildOp<read_op_t<R>> op_;
 };
 
 template <class W, std::size_t N>
-class WriteIntOp : public CompositeLeaf<WriteIntOp<W, N>> {
- public:
-  WriteIntOp(W& w, const std::array<std::byte, N>& bytes) noexcept : w_(&w), buf_(bytes) {}
+struct WriteInt {
+  W* w;
+  std::array<std::byte, N> buf;
+  std::size_t done = 0;
+  ChildOp<write_op_t<W>> op{};
 
-  bool step(task::Context& cx) {
-    while (done_ < N) {
-      if (!op_.live()) {
-        op_.start([&] { return w_->write(std::span<const std::byte>(buf_).subspan(done_)); });
-      }
-      if (!op_.poll(cx)) return false;
-      io::Result<std::size_t> n = op_.take();
-      if (!n) {
-        err_ = n.error();
-        return true;
-      }
-      if (*n == 0) {
-        err_ = io::Errc::write_zero;
-        return true;
-      }
-      done_ += checked_count(*n, N - done_);
-    }
-    return true;
+  Poll<io::Result<void>> poll(task::Context& cx) {
+    return poll_write_all(cx, *w, op, std::span<const std::byte>(buf), done);
   }
-  io::Result<void> await_resume() {
-    this->check();
-    if (err_) return unexpected(err_);
-    return {};
-  }
-
- private:
-  W* w_;
-  std::array<std::byte, N> buf_;
-  std::size_t done_ = 0;
-  std::error_code err_;
-  ChildOp<write_op_t<W>> op_;
 };
 
 }  // namespace tokio::detail
@@ -5668,14 +5612,14 @@ namespace tokio::io {
 
 // Generic forms: io::read_int<uint32_t>(r), io::write_int<int16_t, false>(w, v).
 template <class T, bool BigEndian = true, AsyncRead R>
-detail::ReadIntOp<R, T, BigEndian> read_int(R& r) {
+detail::AdaptorOp<detail::ReadInt<R, T, BigEndian>> read_int(R& r) {
   static_assert(sizeof(T) == 1 || sizeof(T) == 2 || sizeof(T) == 4 || sizeof(T) == 8 ||
                 sizeof(T) == 16);
-  return detail::ReadIntOp<R, T, BigEndian>(r);
+  return {{&r}};
 }
 template <class T, bool BigEndian = true, AsyncWrite W>
-detail::WriteIntOp<W, sizeof(T)> write_int(W& w, T v) {
-  return {w, detail::encode_int<T, BigEndian>(v)};
+detail::AdaptorOp<detail::WriteInt<W, sizeof(T)>> write_int(W& w, T v) {
+  return {{&w, detail::encode_int<T, BigEndian>(v)}};
 }
 
 #define TOKIO_IO_INT_FNS(name, T)                                                          \
@@ -5838,7 +5782,7 @@ class VecWriter {
 
   auto write(std::span<const std::byte> buf) {
     return detail::instant_op<false>([this, buf]() -> Result<std::size_t> {
-      append(buf);
+      detail::append_bytes(*c_, buf);
       return buf.size();
     });
   }
@@ -5846,7 +5790,7 @@ class VecWriter {
     return detail::instant_op<false>([this, bufs]() -> Result<std::size_t> {
       std::size_t total = 0;
       for (const IoSlice& b : bufs) total += b.size();
-      for (const IoSlice& b : bufs) append(b.bytes());
+      for (const IoSlice& b : bufs) detail::append_bytes(*c_, b.bytes());
       return total;
     });
   }
@@ -5858,18 +5802,6 @@ class VecWriter {
   }
 
  private:
-  void append(std::span<const std::byte> buf) {
-    if (buf.empty()) return;
-    using T = std::remove_cv_t<std::remove_reference_t<decltype(*c_->data())>>;
-    const T* p = reinterpret_cast<const T*>(buf.data());
-    if constexpr (requires { c_->insert(c_->end(), p, p + buf.size()); }) {
-      c_->insert(c_->end(), p, p + buf.size());  // one copy, amortized growth
-    } else {
-      std::size_t old = c_->size();
-      c_->resize(old + buf.size());
-      std::memcpy(reinterpret_cast<std::byte*>(c_->data()) + old, buf.data(), buf.size());
-    }
-  }
   C* c_;
 };
 
@@ -6007,60 +5939,40 @@ class Take {
   Inner& get_mut() noexcept { return inner_; }
   Inner into_inner() && { return std::move(inner_); }
 
-  class ReadOp : public detail::CompositeLeaf<ReadOp> {
-   public:
-    ReadOp(Take& t, std::span<std::byte> buf) noexcept : t_(&t), buf_(buf) {}
-    bool step(task::Context& cx) {
-      if (t_->limit_ == 0 || buf_.empty()) return true;
-      if (!op_.live()) {
-        std::size_t n = t_->limit_ < buf_.size() ? static_cast<std::size_t>(t_->limit_) : buf_.size();
-        op_.start([&] { return t_->inner_.read(buf_.first(n)); });
-        asked_ = n;
-      }
-      if (!op_.poll(cx)) return false;
-      res_ = op_.take();
-      if (res_) t_->limit_ -= detail::checked_count(*res_, asked_);
-      return true;
-    }
-    Result<std::size_t> await_resume() {
-      this->check();
-      return std::move(res_);
-    }
+ private:
+  struct ReadStep {
+    Take* t;
+    std::span<std::byte> buf;
+    std::size_t asked = 0;
+    detail::ChildOp<detail::read_op_t<Inner>> op{};
 
-   private:
-    Take* t_;
-    std::span<std::byte> buf_;
-    std::size_t asked_ = 0;
-    Result<std::size_t> res_ = std::size_t{0};
-    detail::ChildOp<detail::read_op_t<Inner>> op_;
+    detail::Poll<Result<std::size_t>> poll(task::Context& cx) {
+      if (t->limit_ == 0 || buf.empty()) return std::size_t{0};
+      auto n = op.poll_with(cx, [&] {
+        asked = t->limit_ < buf.size() ? static_cast<std::size_t>(t->limit_) : buf.size();
+        return t->inner_.read(buf.first(asked));
+      });
+      if (n && *n) t->limit_ -= detail::checked_count(**n, asked);
+      return n;
+    }
   };
+  struct FillBufStep {
+    Take* t;
+    detail::ChildOp<detail::fill_buf_op_t<Inner>> op{};
 
-  class FillBufOp : public detail::CompositeLeaf<FillBufOp> {
-   public:
-    explicit FillBufOp(Take& t) noexcept : t_(&t) {}
-    bool step(task::Context& cx) {
-      if (t_->limit_ == 0) return true;
-      if (!op_.live()) op_.start([&] { return t_->inner_.fill_buf(); });
-      if (!op_.poll(cx)) return false;
-      res_ = op_.take();
-      return true;
+    detail::Poll<Result<std::span<const std::byte>>> poll(task::Context& cx) {
+      if (t->limit_ == 0) return std::span<const std::byte>();
+      auto r = op.poll_with(cx, [&] { return t->inner_.fill_buf(); });
+      if (r && *r && (*r)->size() > t->limit_) **r = (*r)->first(static_cast<std::size_t>(t->limit_));
+      return r;
     }
-    Result<std::span<const std::byte>> await_resume() {
-      this->check();
-      if (!res_) return std::move(res_);
-      std::span<const std::byte> s = *res_;
-      if (s.size() > t_->limit_) s = s.first(static_cast<std::size_t>(t_->limit_));
-      return s;
-    }
-
-   private:
-    Take* t_;
-    Result<std::span<const std::byte>> res_ = std::span<const std::byte>();
-    detail::ChildOp<detail::fill_buf_op_t<Inner>> op_;
   };
+ public:
+  using ReadOp = detail::AdaptorOp<ReadStep>;
+  using FillBufOp = detail::AdaptorOp<FillBufStep>;
 
-  ReadOp read(std::span<std::byte> buf) noexcept { return ReadOp(*this, buf); }
-  FillBufOp fill_buf() noexcept requires AsyncBufRead<Inner> { return FillBufOp(*this); }
+  ReadOp read(std::span<std::byte> buf) noexcept { return {{this, buf}}; }
+  FillBufOp fill_buf() noexcept requires AsyncBufRead<Inner> { return {{this}}; }
   void consume(std::size_t n) requires AsyncBufRead<Inner> {
     if (n > limit_) n = static_cast<std::size_t>(limit_);
     inner_.consume(n);
@@ -6106,66 +6018,47 @@ class Chain {
   Second& second() noexcept { return b_; }
   std::pair<First, Second> into_inner() && { return {std::move(a_), std::move(b_)}; }
 
-  class ReadOp : public detail::CompositeLeaf<ReadOp> {
-   public:
-    ReadOp(Chain& c, std::span<std::byte> buf) noexcept : c_(&c), buf_(buf) {}
-    bool step(task::Context& cx) {
-      if (!c_->first_done_) {
-        if (!a_op_.live()) a_op_.start([&] { return c_->a_.read(buf_); });
-        if (!a_op_.poll(cx)) return false;
-        res_ = a_op_.take();
-        if (!res_ || *res_ > 0 || buf_.empty()) return true;
-        c_->first_done_ = true;  // the first reader ended: go on with the second
-      }
-      if (!b_op_.live()) b_op_.start([&] { return c_->b_.read(buf_); });
-      if (!b_op_.poll(cx)) return false;
-      res_ = b_op_.take();
-      return true;
+ private:
+  // Polls an operation on the first reader until ended(result) says it reached its end,
+  // then the same operation on the second.
+  template <class AOp, class BOp, class MakeA, class MakeB, class Ended>
+  auto poll_chain(task::Context& cx, AOp& a, BOp& b, MakeA&& ma, MakeB&& mb, Ended&& ended) {
+    if (!first_done_) {
+      auto r = a.poll_with(cx, ma);
+      if (!r || !ended(*r)) return r;
+      first_done_ = true;  // the first reader ended: go on with the second
     }
-    Result<std::size_t> await_resume() {
-      this->check();
-      return std::move(res_);
-    }
+    return b.poll_with(cx, mb);
+  }
+  struct ReadStep {
+    Chain* c;
+    std::span<std::byte> buf;
+    detail::ChildOp<detail::read_op_t<First>> a{};
+    detail::ChildOp<detail::read_op_t<Second>> b{};
 
-   private:
-    Chain* c_;
-    std::span<std::byte> buf_;
-    Result<std::size_t> res_ = std::size_t{0};
-    detail::ChildOp<detail::read_op_t<First>> a_op_;
-    detail::ChildOp<detail::read_op_t<Second>> b_op_;
+    detail::Poll<Result<std::size_t>> poll(task::Context& cx) {
+      return c->poll_chain(cx, a, b, [&] { return c->a_.read(buf); }, [&] { return c->b_.read(buf); },
+                           [&](const Result<std::size_t>& r) { return r && *r == 0 && !buf.empty(); });
+    }
+  };
+  struct FillBufStep {
+    Chain* c;
+    detail::ChildOp<detail::fill_buf_op_t<First>> a{};
+    detail::ChildOp<detail::fill_buf_op_t<Second>> b{};
+
+    detail::Poll<Result<std::span<const std::byte>>> poll(task::Context& cx) {
+      return c->poll_chain(cx, a, b, [&] { return c->a_.fill_buf(); }, [&] { return c->b_.fill_buf(); },
+                           [](const Result<std::span<const std::byte>>& r) { return r && r->empty(); });
+    }
   };
 
-  class FillBufOp : public detail::CompositeLeaf<FillBufOp> {
-   public:
-    explicit FillBufOp(Chain& c) noexcept : c_(&c) {}
-    bool step(task::Context& cx) {
-      if (!c_->first_done_) {
-        if (!a_op_.live()) a_op_.start([&] { return c_->a_.fill_buf(); });
-        if (!a_op_.poll(cx)) return false;
-        res_ = a_op_.take();
-        if (!res_ || !res_->empty()) return true;
-        c_->first_done_ = true;
-      }
-      if (!b_op_.live()) b_op_.start([&] { return c_->b_.fill_buf(); });
-      if (!b_op_.poll(cx)) return false;
-      res_ = b_op_.take();
-      return true;
-    }
-    Result<std::span<const std::byte>> await_resume() {
-      this->check();
-      return std::move(res_);
-    }
+ public:
+  using ReadOp = detail::AdaptorOp<ReadStep>;
+  using FillBufOp = detail::AdaptorOp<FillBufStep>;
 
-   private:
-    Chain* c_;
-    Result<std::span<const std::byte>> res_ = std::span<const std::byte>();
-    detail::ChildOp<detail::fill_buf_op_t<First>> a_op_;
-    detail::ChildOp<detail::fill_buf_op_t<Second>> b_op_;
-  };
-
-  ReadOp read(std::span<std::byte> buf) noexcept { return ReadOp(*this, buf); }
+  ReadOp read(std::span<std::byte> buf) noexcept { return {{this, buf}}; }
   FillBufOp fill_buf() noexcept requires(AsyncBufRead<First> && AsyncBufRead<Second>) {
-    return FillBufOp(*this);
+    return {{this}};
   }
   void consume(std::size_t n) requires(AsyncBufRead<First> && AsyncBufRead<Second>) {
     if (!first_done_) a_.consume(n);
@@ -6240,11 +6133,16 @@ class BufReader {
   // Drops the buffered bytes.
   void discard_buffer() noexcept { pos_ = filled_ = 0; }
 
-  class ReadOp;
-  class FillBufOp;
+ private:
+  struct ReadStep;
+  struct FillBufStep;
 
-  ReadOp read(std::span<std::byte> buf) noexcept { return ReadOp(*this, buf); }
-  FillBufOp fill_buf() noexcept { return FillBufOp(*this); }
+ public:
+  using ReadOp = detail::AdaptorOp<ReadStep>;
+  using FillBufOp = detail::AdaptorOp<FillBufStep>;
+
+  ReadOp read(std::span<std::byte> buf) noexcept { return {{this, buf}}; }
+  FillBufOp fill_buf() noexcept { return {{this}}; }
   // Marks n buffered bytes as used (clamped to what is buffered).
   void consume(std::size_t n) noexcept {
     pos_ = (n < filled_ - pos_) ? pos_ + n : filled_;
@@ -6261,18 +6159,21 @@ class BufReader {
  private:
   using InnerRead = detail::ChildOp<detail::read_op_t<Inner>>;
 
-  // Refills the (empty) buffer through op. True when done; err set on failure.
-  bool poll_refill(task::Context& cx, InnerRead& op, std::error_code& err) {
-    if (!op.live()) op.start([&] { return inner_.read(std::span<std::byte>(buf_.get(), cap_)); });
-    if (!op.poll(cx)) return false;
-    Result<std::size_t> n = op.take();
-    if (!n) {
-      err = n.error();
-      return true;
-    }
+  // Refills the (empty) buffer through op.
+  detail::Poll<Result<void>> poll_refill(task::Context& cx, InnerRead& op) {
+    auto n = op.poll_with(cx, [&] { return inner_.read(std::span<std::byte>(buf_.get(), cap_)); });
+    if (!n) return detail::pending;
+    if (!*n) return unexpected(n->error());
     pos_ = 0;
-    filled_ = detail::checked_count(*n, cap_);
-    return true;
+    filled_ = detail::checked_count(**n, cap_);
+    return Result<void>();
+  }
+  // Moves buffered bytes to dst; returns how many.
+  std::size_t copy_out(std::span<std::byte> dst) noexcept {
+    std::size_t n = filled_ - pos_ < dst.size() ? filled_ - pos_ : dst.size();
+    if (n) std::memcpy(dst.data(), buf_.get() + pos_, n);
+    pos_ += n;
+    return n;
   }
 
   R inner_;
@@ -6281,65 +6182,30 @@ class BufReader {
   std::size_t pos_ = 0;
   std::size_t filled_ = 0;
 
- public:
-  class ReadOp : public detail::CompositeLeaf<ReadOp> {
-   public:
-    ReadOp(BufReader& br, std::span<std::byte> buf) noexcept : br_(&br), buf_(buf) {}
+  struct ReadStep {
+    BufReader* b;
+    std::span<std::byte> buf;
+    InnerRead op{};
 
-    bool step(task::Context& cx) {
-      BufReader& b = *br_;
-      if (buf_.empty()) return true;
-      if (b.pos_ == b.filled_) {
-        if (buf_.size() >= b.cap_) {  // large read, empty buffer: skip the copy
-          if (!op_.live()) op_.start([&] { return b.inner_.read(buf_); });
-          if (!op_.poll(cx)) return false;
-          Result<std::size_t> n = op_.take();
-          if (!n) err_ = n.error();
-          else n_ = detail::checked_count(*n, buf_.size());
-          return true;
-        }
-        if (!b.poll_refill(cx, op_, err_)) return false;
-        if (err_) return true;
+    detail::Poll<Result<std::size_t>> poll(task::Context& cx) {
+      if (buf.empty()) return std::size_t{0};
+      if (b->pos_ < b->filled_) return b->copy_out(buf);
+      if (buf.size() >= b->cap_) {  // large read, empty buffer: skip the copy
+        auto n = op.poll_with(cx, [&] { return b->inner_.read(buf); });
+        if (n && *n) detail::checked_count(**n, buf.size());
+        return n;
       }
-      std::size_t avail = b.filled_ - b.pos_;
-      n_ = avail < buf_.size() ? avail : buf_.size();
-      if (n_) std::memcpy(buf_.data(), b.buf_.get() + b.pos_, n_);
-      b.pos_ += n_;
-      return true;
+      return detail::map_ok(b->poll_refill(cx, op), [&] { return b->copy_out(buf); });
     }
-    Result<std::size_t> await_resume() {
-      this->check();
-      if (err_) return unexpected(err_);
-      return n_;
-    }
-
-   private:
-    BufReader* br_;
-    std::span<std::byte> buf_;
-    std::size_t n_ = 0;
-    std::error_code err_;
-    InnerRead op_;
   };
+  struct FillBufStep {
+    BufReader* b;
+    InnerRead op{};
 
-  class FillBufOp : public detail::CompositeLeaf<FillBufOp> {
-   public:
-    explicit FillBufOp(BufReader& br) noexcept : br_(&br) {}
-
-    bool step(task::Context& cx) {
-      BufReader& b = *br_;
-      if (b.pos_ == b.filled_) return b.poll_refill(cx, op_, err_);
-      return true;
+    detail::Poll<Result<std::span<const std::byte>>> poll(task::Context& cx) {
+      if (b->pos_ < b->filled_) return b->buffer();
+      return detail::map_ok(b->poll_refill(cx, op), [&] { return b->buffer(); });
     }
-    Result<std::span<const std::byte>> await_resume() {
-      this->check();
-      if (err_) return unexpected(err_);
-      return br_->buffer();
-    }
-
-   private:
-    BufReader* br_;
-    std::error_code err_;
-    InnerRead op_;
   };
 };
 
@@ -6402,19 +6268,24 @@ class BufWriter {
   std::span<const std::byte> buffer() const noexcept { return {buf_.get() + head_, len_ - head_}; }
   std::size_t capacity() const noexcept { return cap_; }
 
-  class WriteOp;
-  class WriteVectoredOp;
+ private:
+  struct WriteStep;
+  struct WriteVectoredStep;
   template <bool Shutdown>
-  class FlushOp;
+  struct FlushStep;
 
-  WriteOp write(std::span<const std::byte> buf) noexcept { return WriteOp(*this, buf); }
-  WriteVectoredOp write_vectored(std::span<const IoSlice> bufs) noexcept {
-    return WriteVectoredOp(*this, bufs);
-  }
+ public:
+  using WriteOp = detail::AdaptorOp<WriteStep>;
+  using WriteVectoredOp = detail::AdaptorOp<WriteVectoredStep>;
+  template <bool Shutdown>
+  using FlushOp = detail::AdaptorOp<FlushStep<Shutdown>>;
+
+  WriteOp write(std::span<const std::byte> buf) noexcept { return {{this, buf}}; }
+  WriteVectoredOp write_vectored(std::span<const IoSlice> bufs) noexcept { return {{this, bufs}}; }
   // Writes the buffer out, then flushes the inner writer.
-  FlushOp<false> flush() noexcept { return FlushOp<false>(*this); }
+  FlushOp<false> flush() noexcept { return {{this}}; }
   // Writes the buffer out, then shuts the inner writer down.
-  FlushOp<true> shutdown() noexcept { return FlushOp<true>(*this); }
+  FlushOp<true> shutdown() noexcept { return {{this}}; }
 
   // Reads pass through to the inner stream.
   auto read(std::span<std::byte> buf) requires AsyncRead<Inner> { return inner_.read(buf); }
@@ -6437,28 +6308,12 @@ class BufWriter {
     len_ += src.size();
   }
 
-  // Writes the whole buffer to the inner writer through op. True when done (err set on
-  // failure). head_ advances after every inner write, so a cancelled or failed flush
-  // never writes a byte twice.
-  bool poll_flush_buf(task::Context& cx, InnerWrite& op, std::error_code& err) {
-    while (head_ < len_) {
-      if (!op.live()) {
-        op.start([&] { return inner_.write(std::span<const std::byte>(buf_.get() + head_, len_ - head_)); });
-      }
-      if (!op.poll(cx)) return false;
-      Result<std::size_t> n = op.take();
-      if (!n) {
-        err = n.error();
-        return true;
-      }
-      if (*n == 0) {
-        err = Errc::write_zero;
-        return true;
-      }
-      head_ += detail::checked_count(*n, len_ - head_);
-    }
-    head_ = len_ = 0;
-    return true;
+  // Writes the whole buffer to the inner writer through op. head_ advances after every
+  // inner write, so a cancelled or failed flush never writes a byte twice.
+  detail::Poll<Result<void>> poll_flush_buf(task::Context& cx, InnerWrite& op) {
+    auto r = detail::poll_write_all(cx, inner_, op, std::span<const std::byte>(buf_.get(), len_), head_);
+    if (r && *r) head_ = len_ = 0;
+    return r;
   }
 
   W inner_;
@@ -6467,127 +6322,76 @@ class BufWriter {
   std::size_t head_ = 0;  // buf_[head_, len_) is buffered, not yet written
   std::size_t len_ = 0;
 
- public:
-  class WriteOp : public detail::CompositeLeaf<WriteOp> {
-   public:
-    WriteOp(BufWriter& bw, std::span<const std::byte> buf) noexcept : bw_(&bw), buf_(buf) {}
+  struct WriteStep {
+    BufWriter* b;
+    std::span<const std::byte> buf;
+    bool direct = false;
+    InnerWrite op{};
 
-    bool step(task::Context& cx) {
-      BufWriter& b = *bw_;
-      if (!direct_) {
-        if (b.buffered() + buf_.size() > b.cap_) {
-          if (!b.poll_flush_buf(cx, op_, err_)) return false;
-          if (err_) return true;
+    detail::Poll<Result<std::size_t>> poll(task::Context& cx) {
+      if (!direct) {
+        if (b->buffered() + buf.size() > b->cap_) {
+          auto d = b->poll_flush_buf(cx, op);
+          if (!d) return detail::pending;
+          if (!*d) return unexpected(d->error());
         }
-        if (buf_.size() < b.cap_) {
-          b.append(buf_);
-          n_ = buf_.size();
-          return true;
+        if (buf.size() < b->cap_) {
+          b->append(buf);
+          return buf.size();
         }
-        direct_ = true;  // the buffer is empty now and buf would fill it: write through
+        direct = true;  // the buffer is empty now and buf would fill it: write through
       }
-      if (!op_.live()) op_.start([&] { return b.inner_.write(buf_); });
-      if (!op_.poll(cx)) return false;
-      Result<std::size_t> n = op_.take();
-      if (!n) err_ = n.error();
-      else n_ = detail::checked_count(*n, buf_.size());
-      return true;
+      auto n = op.poll_with(cx, [&] { return b->inner_.write(buf); });
+      if (n && *n) detail::checked_count(**n, buf.size());
+      return n;
     }
-    Result<std::size_t> await_resume() {
-      this->check();
-      if (err_) return unexpected(err_);
-      return n_;
-    }
-
-   private:
-    BufWriter* bw_;
-    std::span<const std::byte> buf_;
-    std::size_t n_ = 0;
-    bool direct_ = false;
-    std::error_code err_;
-    InnerWrite op_;
   };
 
   // Buffers every slice that fits; slices too large for the buffer go to the inner writer
   // (vectored when it supports it, else its first non-empty slice).
-  class WriteVectoredOp : public detail::CompositeLeaf<WriteVectoredOp> {
-    using DirectOp = decltype(io::write_vectored(std::declval<Inner&>(), std::span<const IoSlice>()));
+  struct WriteVectoredStep {
+    BufWriter* b;
+    std::span<const IoSlice> bufs;
+    bool direct = false;
+    InnerWrite flush_op{};
+    detail::ChildOp<detail::write_vectored_child_t<Inner>> op{};
 
-   public:
-    WriteVectoredOp(BufWriter& bw, std::span<const IoSlice> bufs) noexcept : bw_(&bw), bufs_(bufs) {}
-
-    bool step(task::Context& cx) {
-      BufWriter& b = *bw_;
-      if (!direct_) {
+    detail::Poll<Result<std::size_t>> poll(task::Context& cx) {
+      if (!direct) {
         std::size_t total = 0;
-        for (const IoSlice& s : bufs_) total += s.size();
-        if (b.buffered() + total > b.cap_) {
-          if (!b.poll_flush_buf(cx, flush_op_, err_)) return false;
-          if (err_) return true;
+        for (const IoSlice& s : bufs) total += s.size();
+        if (b->buffered() + total > b->cap_) {
+          auto d = b->poll_flush_buf(cx, flush_op);
+          if (!d) return detail::pending;
+          if (!*d) return unexpected(d->error());
         }
-        if (total < b.cap_) {
-          for (const IoSlice& s : bufs_) b.append(s.bytes());
-          n_ = total;
-          return true;
+        if (total < b->cap_) {
+          for (const IoSlice& s : bufs) b->append(s.bytes());
+          return total;
         }
-        direct_ = true;
+        direct = true;
       }
-      if (!op_.live()) op_.start([&] { return io::write_vectored(b.inner_, bufs_); });
-      if (!op_.poll(cx)) return false;
-      Result<std::size_t> n = op_.take();
-      if (!n) err_ = n.error();
-      else n_ = *n;
-      return true;
+      return op.poll_with(cx, [&] { return io::write_vectored(b->inner_, bufs); });
     }
-    Result<std::size_t> await_resume() {
-      this->check();
-      if (err_) return unexpected(err_);
-      return n_;
-    }
-
-   private:
-    BufWriter* bw_;
-    std::span<const IoSlice> bufs_;
-    std::size_t n_ = 0;
-    bool direct_ = false;
-    std::error_code err_;
-    InnerWrite flush_op_;
-    detail::ChildOp<DirectOp> op_;
   };
 
   template <bool Shutdown>
-  class FlushOp : public detail::CompositeLeaf<FlushOp<Shutdown>> {
+  struct FlushStep {
     using Last = std::conditional_t<Shutdown, detail::shutdown_op_t<Inner>, detail::flush_op_t<Inner>>;
+    BufWriter* b;
+    InnerWrite op{};
+    detail::ChildOp<Last> last{};
 
-   public:
-    explicit FlushOp(BufWriter& bw) noexcept : bw_(&bw) {}
-
-    bool step(task::Context& cx) {
-      BufWriter& b = *bw_;
-      if (!last_.live()) {
-        if (!b.poll_flush_buf(cx, op_, err_)) return false;
-        if (err_) return true;
-        last_.start([&] {
-          if constexpr (Shutdown) return b.inner_.shutdown();
-          else return b.inner_.flush();
-        });
+    detail::Poll<Result<void>> poll(task::Context& cx) {
+      if (!last.live()) {
+        auto d = b->poll_flush_buf(cx, op);
+        if (!d || !*d) return d;
       }
-      if (!last_.poll(cx)) return false;
-      Result<void> r = last_.take();
-      if (!r) err_ = r.error();
-      return true;
+      return last.poll_with(cx, [&] {
+        if constexpr (Shutdown) return b->inner_.shutdown();
+        else return b->inner_.flush();
+      });
     }
-    Result<void> await_resume() {
-      this->check();
-      if (err_) return unexpected(err_);
-      return {};
-    }
-
-   private:
-    BufWriter* bw_;
-    std::error_code err_;
-    InnerWrite op_;
-    detail::ChildOp<Last> last_;
   };
 };
 
@@ -6695,83 +6499,68 @@ template <class R>
 using FillBufChild = ChildOp<fill_buf_op_t<R>>;
 
 // Moves bytes from r's buffer into append(span) up to and including delim, or to end of
-// stream. True when done: found says whether delim was seen; err is set on failure.
+// stream. Ready with whether delim was seen, or the error.
 template <class R, class Append>
-bool poll_read_until(task::Context& cx, R& r, FillBufChild<R>& op, std::byte delim,
-                     Append&& append, bool& found, std::error_code& err) {
+Poll<io::Result<bool>> poll_read_until(task::Context& cx, R& r, FillBufChild<R>& op, std::byte delim,
+                                       Append&& append) {
   for (;;) {
-    if (!op.live()) op.start([&] { return r.fill_buf(); });
-    if (!op.poll(cx)) return false;
-    io::Result<std::span<const std::byte>> avail = op.take();
-    if (!avail) {
-      err = avail.error();
-      return true;
-    }
-    std::span<const std::byte> a = *avail;
-    if (a.empty()) return true;  // end of stream
+    auto avail = op.poll_with(cx, [&] { return r.fill_buf(); });
+    if (!avail) return pending;
+    if (!*avail) return unexpected(avail->error());
+    std::span<const std::byte> a = **avail;
+    if (a.empty()) return false;  // end of stream
     const void* hit = std::memchr(a.data(), std::to_integer<int>(delim), a.size());
     std::size_t used = hit ? static_cast<std::size_t>(static_cast<const std::byte*>(hit) - a.data()) + 1
                            : a.size();
     append(a.first(used));
     r.consume(used);
-    if (hit) {
-      found = true;
-      return true;
-    }
-  }
-}
-
-template <class C>
-void append_bytes(C& c, std::span<const std::byte> s) {
-  using T = std::remove_cv_t<std::remove_reference_t<decltype(*c.data())>>;
-  const T* p = reinterpret_cast<const T*>(s.data());
-  if constexpr (requires { c.insert(c.end(), p, p + s.size()); }) {
-    c.insert(c.end(), p, p + s.size());  // one copy, no zero-fill
-  } else {
-    std::size_t old = c.size();
-    c.resize(old + s.size());
-    std::memcpy(reinterpret_cast<std::byte*>(c.data()) + old, s.data(), s.size());
+    if (hit) return true;
   }
 }
 
 template <class R, class C, bool Line>
-class ReadUntilOp : public CompositeLeaf<ReadUntilOp<R, C, Line>> {
- public:
-  ReadUntilOp(R& r, std::byte delim, C& c) noexcept : r_(&r), c_(&c), delim_(delim) {}
+struct ReadUntil {
+  R* r;
+  std::byte delim;
+  C* c;
+  bool started = false;
+  std::size_t start = 0;
+  FillBufChild<R> op{};
 
-  bool step(task::Context& cx) {
-    if (!started_) {
-      started_ = true;
-      start_ = c_->size();
+  Poll<io::Result<std::size_t>> poll(task::Context& cx) {
+    if (!started) {
+      started = true;
+      start = c->size();
     }
-    bool found = false;
-    if (!poll_read_until(cx, *r_, op_, delim_, [&](std::span<const std::byte> s) { append_bytes(*c_, s); },
-                         found, err_)) {
-      return false;
-    }
+    auto found = poll_read_until(cx, *r, op, delim, [&](std::span<const std::byte> s) { append_bytes(*c, s); });
+    if (!found) return pending;
     if constexpr (Line) {
-      const auto* p = reinterpret_cast<const unsigned char*>(c_->data()) + start_;
-      if (!utf8_valid(p, c_->size() - start_)) {
-        c_->resize(start_);
-        if (!err_) err_ = std::make_error_code(std::errc::illegal_byte_sequence);
+      const auto* p = reinterpret_cast<const unsigned char*>(c->data()) + start;
+      if (!utf8_valid(p, c->size() - start)) {
+        c->resize(start);
+        if (*found) return unexpected(std::make_error_code(std::errc::illegal_byte_sequence));
       }
     }
-    return true;
+    return map_ok(std::move(found), [&] { return c->size() - start; });
   }
-  io::Result<std::size_t> await_resume() {
-    this->check();
-    if (err_) return unexpected(err_);
-    return c_->size() - start_;
-  }
+};
 
- private:
-  R* r_;
-  C* c_;
-  std::byte delim_;
-  bool started_ = false;
-  std::size_t start_ = 0;
-  std::error_code err_;
-  FillBufChild<R> op_;
+// next_line / next_segment: appends to the owner's buffer through the delimiter, then
+// owner.take_chunk(found) turns what was collected into the result. A partial chunk stays
+// in the owner when the call is cancelled.
+template <class Owner, class R>
+struct NextChunk {
+  Owner* o;
+  FillBufChild<R> op{};
+
+  auto poll(task::Context& cx) -> Poll<decltype(o->take_chunk(true))> {
+    auto found = poll_read_until(cx, o->r_, op, o->delim(), [&](std::span<const std::byte> s) {
+      append_bytes(o->buf_, s);
+    });
+    if (!found) return pending;
+    if (!*found) return unexpected(found->error());
+    return o->take_chunk(**found);
+  }
 };
 
 }  // namespace tokio::detail
@@ -6781,18 +6570,18 @@ namespace tokio::io {
 // Appends bytes to c until delim (included) or end of stream; returns how many were
 // appended (0 = end of stream). On an error the bytes read before it stay appended.
 template <AsyncBufRead R, ByteContainer C>
-detail::ReadUntilOp<R, C, false> read_until(R& r, std::byte delim, C& c) {
-  return {r, delim, c};
+detail::AdaptorOp<detail::ReadUntil<R, C, false>> read_until(R& r, std::byte delim, C& c) {
+  return {{&r, delim, &c}};
 }
 template <AsyncBufRead R, ByteContainer C>
-detail::ReadUntilOp<R, C, false> read_until(R& r, char delim, C& c) {
-  return {r, static_cast<std::byte>(delim), c};
+detail::AdaptorOp<detail::ReadUntil<R, C, false>> read_until(R& r, char delim, C& c) {
+  return {{&r, static_cast<std::byte>(delim), &c}};
 }
 
 // Appends one line (with its '\n', if the stream has one) to s; 0 = end of stream.
 template <AsyncBufRead R>
-detail::ReadUntilOp<R, std::string, true> read_line(R& r, std::string& s) {
-  return {r, std::byte{'\n'}, s};
+detail::AdaptorOp<detail::ReadUntil<R, std::string, true>> read_line(R& r, std::string& s) {
+  return {{&r, std::byte{'\n'}, &s}};
 }
 
 // The lines of a buffered reader, without their "\n" or "\r\n".
@@ -6804,49 +6593,33 @@ class Lines {
   static_assert(AsyncBufRead<Inner>, "io::lines needs an io::AsyncBufRead (wrap it in a BufReader)");
   explicit Lines(R r) : r_(std::forward<R>(r)) {}
 
-  class NextLineOp : public detail::CompositeLeaf<NextLineOp> {
-   public:
-    explicit NextLineOp(Lines& l) noexcept : l_(&l) {}
-    bool step(task::Context& cx) {
-      found_ = false;
-      return detail::poll_read_until(
-          cx, l_->r_, op_, std::byte{'\n'},
-          [&](std::span<const std::byte> s) { detail::append_bytes(l_->buf_, s); }, found_, err_);
-    }
-    // The next line; nullopt once the stream has ended. Invalid UTF-8 fails with
-    // std::errc::illegal_byte_sequence (that line is dropped).
-    Result<std::optional<std::string>> await_resume() {
-      this->check();
-      if (err_) return unexpected(err_);
-      std::string& b = l_->buf_;
-      if (!found_ && b.empty()) return std::optional<std::string>();
-      if (found_) {
-        b.pop_back();
-        if (!b.empty() && b.back() == '\r') b.pop_back();
-      }
-      std::string line = std::move(b);
-      b.clear();
-      if (!detail::utf8_valid(reinterpret_cast<const unsigned char*>(line.data()), line.size())) {
-        return unexpected(std::make_error_code(std::errc::illegal_byte_sequence));
-      }
-      return std::optional<std::string>(std::move(line));
-    }
-
-   private:
-    Lines* l_;
-    bool found_ = false;
-    std::error_code err_;
-    detail::FillBufChild<Inner> op_;
-  };
+  using NextLineOp = detail::AdaptorOp<detail::NextChunk<Lines, Inner>>;
 
   // Cancel-safe: a partial line stays buffered in this object.
-  NextLineOp next_line() noexcept { return NextLineOp(*this); }
+  NextLineOp next_line() noexcept { return {{this}}; }
 
   Inner& get_ref() noexcept { return r_; }
   Inner& get_mut() noexcept { return r_; }
   Inner into_inner() && { return std::move(r_); }
 
  private:
+  friend struct detail::NextChunk<Lines, Inner>;
+  std::byte delim() const noexcept { return std::byte{'\n'}; }
+  // The next line; nullopt once the stream has ended. Invalid UTF-8 fails with
+  // std::errc::illegal_byte_sequence (that line is dropped).
+  Result<std::optional<std::string>> take_chunk(bool found) {
+    if (!found && buf_.empty()) return std::optional<std::string>();
+    if (found) {
+      buf_.pop_back();
+      if (!buf_.empty() && buf_.back() == '\r') buf_.pop_back();
+    }
+    std::string line = std::exchange(buf_, std::string());
+    if (!detail::utf8_valid(reinterpret_cast<const unsigned char*>(line.data()), line.size())) {
+      return unexpected(std::make_error_code(std::errc::illegal_byte_sequence));
+    }
+    return std::optional<std::string>(std::move(line));
+  }
+
   R r_;
   std::string buf_;
 };
@@ -6860,42 +6633,25 @@ class Split {
   static_assert(AsyncBufRead<Inner>, "io::split(reader, delim) needs an io::AsyncBufRead");
   Split(R r, std::byte delim) : r_(std::forward<R>(r)), delim_(delim) {}
 
-  class NextSegmentOp : public detail::CompositeLeaf<NextSegmentOp> {
-   public:
-    explicit NextSegmentOp(Split& s) noexcept : s_(&s) {}
-    bool step(task::Context& cx) {
-      found_ = false;
-      return detail::poll_read_until(
-          cx, s_->r_, op_, s_->delim_,
-          [&](std::span<const std::byte> b) { detail::append_bytes(s_->buf_, b); }, found_, err_);
-    }
-    // The next segment; nullopt once the stream has ended.
-    Result<std::optional<std::vector<std::byte>>> await_resume() {
-      this->check();
-      if (err_) return unexpected(err_);
-      std::vector<std::byte>& b = s_->buf_;
-      if (!found_ && b.empty()) return std::optional<std::vector<std::byte>>();
-      if (found_) b.pop_back();
-      std::vector<std::byte> seg = std::move(b);
-      b.clear();
-      return std::optional<std::vector<std::byte>>(std::move(seg));
-    }
-
-   private:
-    Split* s_;
-    bool found_ = false;
-    std::error_code err_;
-    detail::FillBufChild<Inner> op_;
-  };
+  using NextSegmentOp = detail::AdaptorOp<detail::NextChunk<Split, Inner>>;
 
   // Cancel-safe: a partial segment stays buffered in this object.
-  NextSegmentOp next_segment() noexcept { return NextSegmentOp(*this); }
+  NextSegmentOp next_segment() noexcept { return {{this}}; }
 
   Inner& get_ref() noexcept { return r_; }
   Inner& get_mut() noexcept { return r_; }
   Inner into_inner() && { return std::move(r_); }
 
  private:
+  friend struct detail::NextChunk<Split, Inner>;
+  std::byte delim() const noexcept { return delim_; }
+  // The next segment; nullopt once the stream has ended.
+  Result<std::optional<std::vector<std::byte>>> take_chunk(bool found) {
+    if (!found && buf_.empty()) return std::optional<std::vector<std::byte>>();
+    if (found) buf_.pop_back();
+    return std::optional<std::vector<std::byte>>(std::exchange(buf_, std::vector<std::byte>()));
+  }
+
   R r_;
   std::byte delim_;
   std::vector<std::byte> buf_;
@@ -6957,90 +6713,65 @@ class CopyBuffer {
   explicit CopyBuffer(std::size_t size) noexcept : size_(size) {}
   CopyBuffer(const CopyBuffer& o) noexcept : size_(o.size_) {}
 
-  // Copies until the reader ends; true when finished (err set on failure).
-  bool poll_copy(task::Context& cx, R& r, W& w, std::error_code& err) {
+  // Copies until the reader ends, then flushes the writer.
+  Poll<io::Result<void>> poll_copy(task::Context& cx, R& r, W& w) {
     if (!buf_) buf_ = std::make_unique_for_overwrite<std::byte[]>(size_);
     for (;;) {
       // Need data: start a read (or keep polling the top-up read started while writing).
       if (pos_ == cap_ && !read_done_) {
-        if (!read_.live()) {
-          pos_ = cap_ = 0;
-          start_read(r);
-        }
-        if (!read_.poll(cx)) {
-          if (need_flush_) {
-            // The reader has nothing for now: push what was written so far through the
-            // writer, in case the reader is waiting for it.
-            if (!flush_.live()) flush_.start([&] { return w.flush(); });
-            if (!flush_.poll(cx)) return false;
-            io::Result<void> f = flush_.take();
-            if (!f) {
-              err = f.error();
-              return true;
-            }
-            need_flush_ = false;
-          }
-          return false;
+        auto n = poll_read(cx, r, true);
+        if (!n) {
+          if (!need_flush_) return pending;
+          // The reader has nothing for now: push what was written so far through the
+          // writer, in case the reader is waiting for it.
+          auto f = flush_.poll_with(cx, [&] { return w.flush(); });
+          if (!f || !*f) return f;
+          need_flush_ = false;
+          return pending;
         }
         flush_.reset();  // the read made progress; the flush is retried when needed
-        if (!finish_read(err)) return true;
+        if (!*n) return n;
       }
 
       while (pos_ < cap_) {
-        if (!write_.live()) {
-          write_.start([&] { return w.write(std::span<const std::byte>(buf_.get() + pos_, cap_ - pos_)); });
-        }
-        if (!write_.poll(cx)) {
+        auto n = write_.poll_with(cx, [&] { return w.write(std::span<const std::byte>(buf_.get() + pos_, cap_ - pos_)); });
+        if (!n) {
           // The writer is busy: top the buffer up meanwhile, for a larger next write. Keep
           // reading until the reader is pending (its waker is then registered, so new data
           // wakes us even while the writer stays blocked) or the buffer is full.
           while (!read_done_ && cap_ < size_) {
-            if (!read_.live()) start_read(r);
-            if (!read_.poll(cx)) break;
-            if (!finish_read(err)) return true;
+            auto t = poll_read(cx, r, false);
+            if (!t) break;
+            if (!*t) return t;
           }
-          return false;
+          return pending;
         }
-        io::Result<std::size_t> n = write_.take();
-        if (!n) {
-          err = n.error();
-          return true;
-        }
-        if (*n == 0) {
-          err = io::Errc::write_zero;
-          return true;
-        }
-        pos_ += checked_count(*n, cap_ - pos_);
-        amt_ += *n;
+        if (!*n) return unexpected(n->error());
+        if (**n == 0) return unexpected(make_error_code(io::Errc::write_zero));
+        pos_ += checked_count(**n, cap_ - pos_);
+        amt_ += **n;
         need_flush_ = true;
       }
 
-      if (pos_ == cap_ && read_done_) {
-        if (!flush_.live()) flush_.start([&] { return w.flush(); });
-        if (!flush_.poll(cx)) return false;
-        io::Result<void> f = flush_.take();
-        if (!f) err = f.error();
-        return true;
-      }
+      if (pos_ == cap_ && read_done_) return flush_.poll_with(cx, [&] { return w.flush(); });
     }
   }
 
   uint64_t amount() const noexcept { return amt_; }
 
  private:
-  void start_read(R& r) {
-    read_.start([&] { return r.read(std::span<std::byte>(buf_.get() + cap_, size_ - cap_)); });
-  }
-  // Accounts a finished read; false (err set) on failure.
-  bool finish_read(std::error_code& err) {
-    io::Result<std::size_t> n = read_.take();
-    if (!n) {
-      err = n.error();
-      return false;
-    }
-    if (*n == 0) read_done_ = true;
-    else cap_ += checked_count(*n, size_ - cap_);
-    return true;
+  // One read into the free end of the buffer (from its start when `restart`); accounts
+  // what arrived.
+  Poll<io::Result<void>> poll_read(task::Context& cx, R& r, bool restart) {
+    auto n = read_.poll_with(cx, [&] {
+      if (restart) pos_ = cap_ = 0;
+      return r.read(std::span<std::byte>(buf_.get() + cap_, size_ - cap_));
+    });
+    if (!n) return pending;
+    if (!*n) return unexpected(n->error());
+    if (**n == 0) read_done_ = true;
+    else cap_ += checked_count(**n, size_ - cap_);
+    return io::Result<void>();
   }
 
   std::size_t size_;
@@ -7056,82 +6787,48 @@ class CopyBuffer {
 };
 
 template <class R, class W>
-class CopyOp : public CompositeLeaf<CopyOp<R, W>> {
- public:
-  CopyOp(R& r, W& w, std::size_t size) noexcept : r_(&r), w_(&w), buf_(size) {}
-  bool step(task::Context& cx) { return buf_.poll_copy(cx, *r_, *w_, err_); }
-  io::Result<uint64_t> await_resume() {
-    this->check();
-    if (err_) return unexpected(err_);
-    return buf_.amount();
-  }
+struct Copy {
+  R* r;
+  W* w;
+  CopyBuffer<R, W> buf;
 
- private:
-  R* r_;
-  W* w_;
-  CopyBuffer<R, W> buf_;
-  std::error_code err_;
+  Poll<io::Result<uint64_t>> poll(task::Context& cx) {
+    return map_ok(buf.poll_copy(cx, *r, *w), [&] { return buf.amount(); });
+  }
 };
 
 template <class R, class W>
-class CopyBufOp : public CompositeLeaf<CopyBufOp<R, W>> {
- public:
-  CopyBufOp(R& r, W& w) noexcept : r_(&r), w_(&w) {}
+struct CopyBuf {
+  R* r;
+  W* w;
+  std::span<const std::byte> pending_bytes{};  // the reader's buffered bytes being written
+  uint64_t amt = 0;
+  bool flushing = false;
+  ChildOp<fill_buf_op_t<R>> fill{};
+  ChildOp<write_op_t<W>> write{};
+  ChildOp<flush_op_t<W>> flush{};
 
-  bool step(task::Context& cx) {
+  Poll<io::Result<uint64_t>> poll(task::Context& cx) {
     for (;;) {
-      if (flushing_) {
-        if (!flush_.live()) flush_.start([&] { return w_->flush(); });
-        if (!flush_.poll(cx)) return false;
-        io::Result<void> f = flush_.take();
-        if (!f) err_ = f.error();
-        return true;
-      }
-      if (!write_.live()) {
-        if (!fill_.live()) fill_.start([&] { return r_->fill_buf(); });
-        if (!fill_.poll(cx)) return false;
-        io::Result<std::span<const std::byte>> a = fill_.take();
-        if (!a) {
-          err_ = a.error();
-          return true;
-        }
-        if (a->empty()) {
-          flushing_ = true;
+      if (flushing) return map_ok(flush.poll_with(cx, [&] { return w->flush(); }), [&] { return amt; });
+      if (!write.live()) {
+        auto a = fill.poll_with(cx, [&] { return r->fill_buf(); });
+        if (!a) return pending;
+        if (!*a) return unexpected(a->error());
+        if ((*a)->empty()) {
+          flushing = true;
           continue;
         }
-        pending_ = *a;
-        write_.start([&] { return w_->write(pending_); });
+        pending_bytes = **a;
       }
-      if (!write_.poll(cx)) return false;
-      io::Result<std::size_t> n = write_.take();
-      if (!n) {
-        err_ = n.error();
-        return true;
-      }
-      if (*n == 0) {
-        err_ = io::Errc::write_zero;
-        return true;
-      }
-      r_->consume(checked_count(*n, pending_.size()));
-      amt_ += *n;
+      auto n = write.poll_with(cx, [&] { return w->write(pending_bytes); });
+      if (!n) return pending;
+      if (!*n) return unexpected(n->error());
+      if (**n == 0) return unexpected(make_error_code(io::Errc::write_zero));
+      r->consume(checked_count(**n, pending_bytes.size()));
+      amt += **n;
     }
   }
-  io::Result<uint64_t> await_resume() {
-    this->check();
-    if (err_) return unexpected(err_);
-    return amt_;
-  }
-
- private:
-  R* r_;
-  W* w_;
-  std::span<const std::byte> pending_;  // the reader's buffered bytes being written
-  uint64_t amt_ = 0;
-  bool flushing_ = false;
-  std::error_code err_;
-  ChildOp<fill_buf_op_t<R>> fill_;
-  ChildOp<write_op_t<W>> write_;
-  ChildOp<flush_op_t<W>> flush_;
 };
 
 // One direction of copy_bidirectional: copy, then shut the writer down.
@@ -7139,22 +6836,18 @@ template <class R, class W>
 class Transfer {
  public:
   explicit Transfer(std::size_t size) noexcept : buf_(size) {}
-  Transfer(const Transfer& o) noexcept : buf_(o.buf_) {}
 
-  // True once this direction is done (err set on failure).
-  bool poll(task::Context& cx, R& r, W& w, std::error_code& err) {
-    if (done_) return true;
+  // Ready once this direction is done (an error included); stays ready.
+  Poll<io::Result<void>> poll(task::Context& cx, R& r, W& w) {
+    if (done_) return io::Result<void>();
     if (!shutting_down_) {
-      if (!buf_.poll_copy(cx, r, w, err)) return false;
-      if (err) return true;
+      auto c = buf_.poll_copy(cx, r, w);
+      if (!c || !*c) return c;
       shutting_down_ = true;
     }
-    if (!shutdown_.live()) shutdown_.start([&] { return w.shutdown(); });
-    if (!shutdown_.poll(cx)) return false;
-    io::Result<void> s = shutdown_.take();
-    if (!s) err = s.error();
-    done_ = true;
-    return true;
+    auto s = shutdown_.poll_with(cx, [&] { return w.shutdown(); });
+    if (s) done_ = true;
+    return s;
   }
   uint64_t amount() const noexcept { return buf_.amount(); }
 
@@ -7165,32 +6858,25 @@ class Transfer {
   ChildOp<shutdown_op_t<W>> shutdown_;
 };
 
+// Both directions at once; the first error in either ends it.
 template <class A, class B>
-class CopyBidirectionalOp : public CompositeLeaf<CopyBidirectionalOp<A, B>> {
- public:
-  CopyBidirectionalOp(A& a, B& b, std::size_t a_to_b_size, std::size_t b_to_a_size) noexcept
-      : a_(&a), b_(&b), ab_(a_to_b_size), ba_(b_to_a_size) {}
+struct CopyBidirectional {
+  A* a;
+  B* b;
+  Transfer<A, B> ab;
+  Transfer<B, A> ba;
 
-  bool step(task::Context& cx) {
-    bool ab = ab_.poll(cx, *a_, *b_, err_);
-    if (err_) return true;
-    bool ba = ba_.poll(cx, *b_, *a_, err_);
-    if (err_) return true;
-    return ab && ba;
+  Poll<io::Result<std::pair<uint64_t, uint64_t>>> poll(task::Context& cx) {
+    auto x = ab.poll(cx, *a, *b);
+    if (x && !*x) return unexpected(x->error());
+    auto y = ba.poll(cx, *b, *a);
+    if (y && !*y) return unexpected(y->error());
+    if (!x || !y) return pending;
+    return std::pair<uint64_t, uint64_t>(ab.amount(), ba.amount());
   }
-  io::Result<std::pair<uint64_t, uint64_t>> await_resume() {
-    this->check();
-    if (err_) return unexpected(err_);
-    return std::pair<uint64_t, uint64_t>(ab_.amount(), ba_.amount());
-  }
-
- private:
-  A* a_;
-  B* b_;
-  Transfer<A, B> ab_;
-  Transfer<B, A> ba_;
-  std::error_code err_;
 };
+template <class A, class B>
+using CopyBidirectionalOp = AdaptorOp<CopyBidirectional<A, B>>;
 
 }  // namespace tokio::detail
 
@@ -7198,21 +6884,21 @@ namespace tokio::io {
 
 // Copies everything r produces into w, then flushes w; returns the byte count.
 template <AsyncRead R, AsyncWrite W>
-detail::CopyOp<R, W> copy(R& r, W& w) {
-  return {r, w, kDefaultBufSize};
+detail::AdaptorOp<detail::Copy<R, W>> copy(R& r, W& w) {
+  return {{&r, &w, detail::CopyBuffer<R, W>(kDefaultBufSize)}};
 }
 
 // Like copy, but writes straight from r's own buffer (no second buffer).
 template <AsyncBufRead R, AsyncWrite W>
-detail::CopyBufOp<R, W> copy_buf(R& r, W& w) {
-  return {r, w};
+detail::AdaptorOp<detail::CopyBuf<R, W>> copy_buf(R& r, W& w) {
+  return {{&r, &w}};
 }
 
 // Copies a->b and b->a at once (a proxy); see the top of this file.
 template <class A, class B>
   requires AsyncRead<A> && AsyncWrite<A> && AsyncRead<B> && AsyncWrite<B>
 detail::CopyBidirectionalOp<A, B> copy_bidirectional(A& a, B& b) {
-  return {a, b, kDefaultBufSize, kDefaultBufSize};
+  return {{&a, &b, detail::Transfer<A, B>(kDefaultBufSize), detail::Transfer<B, A>(kDefaultBufSize)}};
 }
 // The same with chosen buffer sizes for each direction (must be > 0).
 template <class A, class B>
@@ -7222,7 +6908,7 @@ detail::CopyBidirectionalOp<A, B> copy_bidirectional_with_sizes(A& a, B& b, std:
   if (a_to_b == 0 || b_to_a == 0) {
     throw std::invalid_argument("io::copy_bidirectional_with_sizes: buffer sizes must be > 0");
   }
-  return {a, b, a_to_b, b_to_a};
+  return {{&a, &b, detail::Transfer<A, B>(a_to_b), detail::Transfer<B, A>(b_to_a)}};
 }
 
 }  // namespace tokio::io
@@ -7246,7 +6932,6 @@ detail::CopyBidirectionalOp<A, B> copy_bidirectional_with_sizes(A& a, B& b, std:
 // when the stream's read is).
 
 /* #include <atomic> (already above) */
-/* #include <optional> (already above) */
 /* #include <span> (already above) */
 /* #include <stdexcept> (already above) */
 /* #include <type_traits> (already above) */
@@ -7278,52 +6963,61 @@ struct SplitShared {
 
 // An operation on the shared stream, polled (and created and destroyed) under its lock.
 template <class S, class Make>
-class LockedOp : public CompositeLeaf<LockedOp<S, Make>> {
-  using Stream = std::remove_reference_t<S>;
-  using Inner = decltype(std::declval<Make&>()(std::declval<Stream&>()));
-  using Value = await_result_t<Inner>;
+struct Locked {
+  using Inner = decltype(std::declval<Make&>()(std::declval<std::remove_reference_t<S>&>()));
+  SplitShared<S>* sh;
+  Make make;
+  ChildOp<Inner> op{};
 
- public:
-  LockedOp(SplitShared<S>* sh, Make make) noexcept : sh_(sh), make_(std::move(make)) {}
-  LockedOp(const LockedOp& o) noexcept : CompositeLeaf<LockedOp>(o), sh_(o.sh_), make_(o.make_) {}
-  ~LockedOp() {
-    if (op_.live()) {
-      sh_->lock.lock();
-      op_.reset();
-      sh_->lock.unlock();
+  Locked(SplitShared<S>* s, Make m) noexcept : sh(s), make(std::move(m)) {}
+  Locked(const Locked& o) noexcept : sh(o.sh), make(o.make) {}
+  ~Locked() {
+    if (op.live()) {
+      sh->lock.lock();
+      op.reset();
+      sh->lock.unlock();
     }
   }
 
-  bool step(task::Context& cx) {
-    if (!sh_->try_lock_briefly()) {
+  Poll<await_result_t<Inner>> poll(task::Context& cx) {
+    if (!sh->try_lock_briefly()) {
       cx.wake_by_ref();  // the other half is mid-poll: retry on the next turn
-      return false;
+      return pending;
     }
     struct Unlock {
       SpinLock& l;
       ~Unlock() { l.unlock(); }
-    } unlock{sh_->lock};
-    if (!op_.live()) op_.start([&] { return make_(sh_->stream); });
-    if (!op_.poll(cx)) return false;
-    value_.emplace(op_.take());
-    return true;
+    } unlock{sh->lock};
+    return op.poll_with(cx, [&] { return make(sh->stream); });
   }
-  Value await_resume() {
-    this->check();
-    return std::move(*value_);
-  }
-
- private:
-  SplitShared<S>* sh_;
-  Make make_;
-  std::optional<Value> value_;
-  ChildOp<Inner> op_;
 };
 
 template <class S, class Make>
-LockedOp<S, Make> locked_op(SplitShared<S>* sh, Make make) noexcept {
-  return LockedOp<S, Make>(sh, std::move(make));
+AdaptorOp<Locked<S, Make>> locked_op(SplitShared<S>* sh, Make make) noexcept {
+  return {Locked<S, Make>(sh, std::move(make))};
 }
+
+// What both halves hold: a counted reference to the shared stream (moves leave null).
+template <class S>
+class SplitHandle {
+ public:
+  explicit SplitHandle(SplitShared<S>* sh) noexcept : sh_(sh) {}
+  SplitHandle(SplitHandle&& o) noexcept : sh_(std::exchange(o.sh_, nullptr)) {}
+  SplitHandle& operator=(SplitHandle&& o) noexcept {
+    if (this != &o) {
+      if (sh_) sh_->release();
+      sh_ = std::exchange(o.sh_, nullptr);
+    }
+    return *this;
+  }
+  ~SplitHandle() {
+    if (sh_) sh_->release();
+  }
+  SplitShared<S>* get() const noexcept { return sh_; }
+
+ private:
+  SplitShared<S>* sh_;
+};
 
 }  // namespace tokio::detail
 
@@ -7337,30 +7031,19 @@ class ReadHalf {
   using Stream = std::remove_reference_t<S>;
 
  public:
-  explicit ReadHalf(detail::SplitShared<S>* sh) noexcept : sh_(sh) {}
-  ReadHalf(ReadHalf&& o) noexcept : sh_(std::exchange(o.sh_, nullptr)) {}
-  ReadHalf& operator=(ReadHalf&& o) noexcept {
-    if (this != &o) {
-      if (sh_) sh_->release();
-      sh_ = std::exchange(o.sh_, nullptr);
-    }
-    return *this;
-  }
-  ~ReadHalf() {
-    if (sh_) sh_->release();
-  }
+  explicit ReadHalf(detail::SplitShared<S>* sh) noexcept : h_(sh) {}
 
   auto read(std::span<std::byte> buf) {
-    return detail::locked_op(sh_, [buf](Stream& s) { return s.read(buf); });
+    return detail::locked_op(h_.get(), [buf](Stream& s) { return s.read(buf); });
   }
-  bool is_pair_of(const WriteHalf<S>& w) const noexcept { return sh_ && sh_ == w.sh_; }
+  bool is_pair_of(const WriteHalf<S>& w) const noexcept { return h_.get() && h_.get() == w.h_.get(); }
 
  private:
   template <class>
   friend class WriteHalf;
   template <class T>
   friend T unsplit(ReadHalf<T> r, WriteHalf<T> w);
-  detail::SplitShared<S>* sh_;
+  detail::SplitHandle<S> h_;
 };
 
 template <class S>
@@ -7368,39 +7051,26 @@ class WriteHalf {
   using Stream = std::remove_reference_t<S>;
 
  public:
-  explicit WriteHalf(detail::SplitShared<S>* sh) noexcept : sh_(sh) {}
-  WriteHalf(WriteHalf&& o) noexcept : sh_(std::exchange(o.sh_, nullptr)) {}
-  WriteHalf& operator=(WriteHalf&& o) noexcept {
-    if (this != &o) {
-      if (sh_) sh_->release();
-      sh_ = std::exchange(o.sh_, nullptr);
-    }
-    return *this;
-  }
-  ~WriteHalf() {
-    if (sh_) sh_->release();
-  }
+  explicit WriteHalf(detail::SplitShared<S>* sh) noexcept : h_(sh) {}
 
   auto write(std::span<const std::byte> buf) {
-    return detail::locked_op(sh_, [buf](Stream& s) { return s.write(buf); });
+    return detail::locked_op(h_.get(), [buf](Stream& s) { return s.write(buf); });
   }
   auto write_vectored(std::span<const IoSlice> bufs) requires AsyncWriteVectored<Stream> {
-    return detail::locked_op(sh_, [bufs](Stream& s) { return s.write_vectored(bufs); });
+    return detail::locked_op(h_.get(), [bufs](Stream& s) { return s.write_vectored(bufs); });
   }
   auto flush() {
-    return detail::locked_op(sh_, [](Stream& s) { return s.flush(); });
+    return detail::locked_op(h_.get(), [](Stream& s) { return s.flush(); });
   }
   auto shutdown() {
-    return detail::locked_op(sh_, [](Stream& s) { return s.shutdown(); });
+    return detail::locked_op(h_.get(), [](Stream& s) { return s.shutdown(); });
   }
-  bool is_pair_of(const ReadHalf<S>& r) const noexcept { return sh_ && sh_ == r.sh_; }
+  bool is_pair_of(const ReadHalf<S>& r) const noexcept { return r.is_pair_of(*this); }
 
  private:
   template <class>
   friend class ReadHalf;
-  template <class T>
-  friend T unsplit(ReadHalf<T> r, WriteHalf<T> w);
-  detail::SplitShared<S>* sh_;
+  detail::SplitHandle<S> h_;
 };
 
 // Splits a stream into halves that can be used from different tasks at once.
@@ -7419,7 +7089,7 @@ S unsplit(ReadHalf<S> r, WriteHalf<S> w) {
   if (!r.is_pair_of(w)) {
     throw std::invalid_argument("io::unsplit: the halves do not come from the same io::split");
   }
-  S s = static_cast<S&&>(r.sh_->stream);
+  S s = static_cast<S&&>(r.h_.get()->stream);
   return s;
 }
 
@@ -7447,144 +7117,59 @@ S unsplit(ReadHalf<S> r, WriteHalf<S> w) {
 // (one each: one reader and one writer per direction); the registration is tagged with a
 // sequence number so a cancelled operation only removes its own.
 
-/* #include <atomic> (already above) */
 /* #include <cstddef> (already above) */
 /* #include <cstdint> (already above) */
-/* begin file src/tokio/core/detail/mutex.hpp */
-// detail::Mutex: the runtime's lock for short critical sections that may meet contention
-// (inject queue, blocking pool, cancellation trees, duplex pipes). Uncontended lock and
-// unlock are one atomic RMW each; the spin and the futex sleep are out of line. And
-// LockGuard, so headers need not include <mutex> for std::lock_guard.
-
-/* #include <atomic> (already above) */
-/* #include <cstdint> (already above) */
-
-
-namespace tokio::detail {
-
-// A futex mutex that spins briefly before sleeping. glibc's default pthread mutex goes to
-// the kernel on the first contended lock; the runtime's locks (inject queue, blocking pool,
-// sleepers) are held for a few dozen instructions, so a short spin avoids most context
-// switches (Rust's std Mutex, which Tokio uses, spins the same way).
-// `state_` encoding: 0 unlocked, 1 locked, 2 locked and a waiter may be asleep.
-class Mutex {
- public:
-  void lock() noexcept {
-    uint32_t c = 0;
-    if (TOKIO_LIKELY(state_.compare_exchange_strong(c, 1, std::memory_order_acquire,
-                                                    std::memory_order_relaxed))) {
-      return;
-    }
-    lock_contended();
-  }
-  bool try_lock() noexcept {
-    uint32_t c = 0;
-    return state_.compare_exchange_strong(c, 1, std::memory_order_acquire,
-                                          std::memory_order_relaxed);
-  }
-  void unlock() noexcept {
-    // Pairs with the acquire of the next lock(); 2 means a waiter may sleep in the kernel.
-    if (state_.exchange(0, std::memory_order_release) == 2) wake_one();
-  }
-
- private:
-  void lock_contended() noexcept;  // spin, then sleep (core/detail/core.cpp)
-  void wake_one() noexcept;
-  std::atomic<uint32_t> state_{0};
-};
-
-// A scoped lock for any type with lock()/unlock() (Mutex, SpinLock, RawRwLock...).
-template <class L>
-class LockGuard {
- public:
-  explicit LockGuard(L& l) noexcept : l_(l) { l_.lock(); }
-  LockGuard(const LockGuard&) = delete;
-  LockGuard& operator=(const LockGuard&) = delete;
-  ~LockGuard() { l_.unlock(); }
-
- private:
-  L& l_;
-};
-
-}  // namespace tokio::detail
-/* end file src/tokio/core/detail/mutex.hpp */
 /* #include <span> (already above) */
 /* #include <utility> (already above) */
 
 
 namespace tokio::detail {
 
-// A byte FIFO that grows (doubling) up to a maximum size. Not synchronized.
-class ByteRing {
+// One direction of a pair (a ring buffer, its lock and the waiting read and write) and
+// the pair itself; defined in duplex.cpp, so a user TU never parses them.
+struct DuplexPipe;
+struct DuplexShared;
+
+// Removes the registration `tag` of a destroyed read (write = false) or write.
+void duplex_cancel(DuplexPipe& p, bool write, uint64_t tag) noexcept;
+
+// What a read and a write share: the pipe, the side they wait on (reader or writer) and
+// the tag of their registration, removed when the operation is destroyed unfinished.
+template <class D, bool Write>
+class DuplexOp : public Leaf<D> {
  public:
-  ByteRing() noexcept = default;
-  ByteRing(const ByteRing&) = delete;
-  ByteRing& operator=(const ByteRing&) = delete;
-  ~ByteRing();
+  explicit DuplexOp(DuplexPipe* p) noexcept : p_(p) {}
+  DuplexOp(const DuplexOp& o) noexcept : Leaf<D>(o), p_(o.p_) {}  // before the first poll
+  ~DuplexOp() {
+    if (tag_ != 0) duplex_cancel(*p_, Write, tag_);
+  }
 
-  std::size_t size() const noexcept { return len_; }
-  // Appends all of src; the caller guarantees size() + src.size() <= max.
-  void push(std::span<const std::byte> src, std::size_t max);
-  // Moves up to dst.size() bytes out; returns how many.
-  std::size_t pop(std::span<std::byte> dst) noexcept;
-
- private:
-  void grow(std::size_t need, std::size_t max);
-  std::byte* buf_ = nullptr;
-  std::size_t cap_ = 0;
-  std::size_t head_ = 0;
-  std::size_t len_ = 0;
+ protected:
+  DuplexPipe* p_;
+  uint64_t tag_ = 0;
 };
 
-// One direction of a duplex pair.
-struct DuplexPipe {
-  Mutex mu;
-  ByteRing ring;
-  std::size_t max = 0;
-  bool closed = false;           // writer shut down / an end was destroyed
-  Wakeable* read_waker = nullptr;   // registered by a waiting read (owned reference)
-  Wakeable* write_waker = nullptr;  // registered by a waiting write
-  uint64_t read_tag = 0;         // tag of the read_waker registration (0 = none)
-  uint64_t write_tag = 0;
-  uint64_t next_tag = 0;
-};
-
-// Both directions of a pair and the count of live ends.
-struct DuplexShared {
-  DuplexPipe pipes[2];
-  std::atomic<int> ends{2};
-};
-
-class DuplexReadOp : public Leaf<DuplexReadOp> {
+class DuplexReadOp : public DuplexOp<DuplexReadOp, false> {
  public:
-  DuplexReadOp(DuplexPipe* p, std::span<std::byte> buf) noexcept : p_(p), buf_(buf) {}
-  DuplexReadOp(const DuplexReadOp& o) noexcept : Leaf<DuplexReadOp>(o), p_(o.p_), buf_(o.buf_) {}
-  ~DuplexReadOp();
+  DuplexReadOp(DuplexPipe* p, std::span<std::byte> buf) noexcept : DuplexOp(p), buf_(buf) {}
   bool poll(task::Context& cx) noexcept;
   io::Result<std::size_t> await_resume() noexcept { return n_; }
 
  private:
-  DuplexPipe* p_;
   std::span<std::byte> buf_;
   std::size_t n_ = 0;
-  uint64_t tag_ = 0;
 };
 
-class DuplexWriteOp : public Leaf<DuplexWriteOp> {
+class DuplexWriteOp : public DuplexOp<DuplexWriteOp, true> {
  public:
-  DuplexWriteOp(DuplexPipe* p, std::span<const std::byte> buf) noexcept : p_(p), buf_(buf) {}
-  DuplexWriteOp(const DuplexWriteOp& o) noexcept
-      : Leaf<DuplexWriteOp>(o), p_(o.p_), buf_(o.buf_) {}
-  ~DuplexWriteOp();
+  DuplexWriteOp(DuplexPipe* p, std::span<const std::byte> buf) noexcept : DuplexOp(p), buf_(buf) {}
   bool poll(task::Context& cx) noexcept;
   io::Result<std::size_t> await_resume() noexcept;
 
  private:
-  DuplexPipe* p_;
   std::span<const std::byte> buf_;
   std::size_t n_ = 0;
   bool broken_ = false;
-  uint64_t tag_ = 0;
 };
 
 // flush (nothing to do) and shutdown (close the writing direction). Never wait.
@@ -7598,9 +7183,6 @@ class DuplexControlOp : public Leaf<DuplexControlOp> {
   DuplexPipe* p_;
   bool shutdown_;
 };
-
-// Closes a direction and wakes whoever waits on it.
-void duplex_close(DuplexPipe& p) noexcept;
 
 }  // namespace tokio::detail
 
@@ -7626,15 +7208,9 @@ class DuplexStream {
  private:
   friend std::pair<DuplexStream, DuplexStream> duplex(std::size_t);
   DuplexStream(detail::DuplexShared* s, int side) noexcept : s_(s), side_(side) {}
-  detail::DuplexPipe* rd() const {
-    check();
-    return &s_->pipes[side_];
-  }
-  detail::DuplexPipe* wr() const {
-    check();
-    return &s_->pipes[1 - side_];
-  }
-  void check() const;
+  // This end's reading and writing directions; throw std::logic_error when moved-from.
+  detail::DuplexPipe* rd() const;
+  detail::DuplexPipe* wr() const;
   void close() noexcept;
 
   detail::DuplexShared* s_ = nullptr;
@@ -8238,6 +7814,64 @@ std::pair<Sender<T>, Receiver<T>> channel() {
 
 /* #include <atomic> (already above) */
 /* #include <cstddef> (already above) */
+/* begin file src/tokio/core/detail/mutex.hpp */
+// detail::Mutex: the runtime's lock for short critical sections that may meet contention
+// (inject queue, blocking pool, cancellation trees, duplex pipes). Uncontended lock and
+// unlock are one atomic RMW each; the spin and the futex sleep are out of line. And
+// LockGuard, so headers need not include <mutex> for std::lock_guard.
+
+/* #include <atomic> (already above) */
+/* #include <cstdint> (already above) */
+
+
+namespace tokio::detail {
+
+// A futex mutex that spins briefly before sleeping. glibc's default pthread mutex goes to
+// the kernel on the first contended lock; the runtime's locks (inject queue, blocking pool,
+// sleepers) are held for a few dozen instructions, so a short spin avoids most context
+// switches (Rust's std Mutex, which Tokio uses, spins the same way).
+// `state_` encoding: 0 unlocked, 1 locked, 2 locked and a waiter may be asleep.
+class Mutex {
+ public:
+  void lock() noexcept {
+    uint32_t c = 0;
+    if (TOKIO_LIKELY(state_.compare_exchange_strong(c, 1, std::memory_order_acquire,
+                                                    std::memory_order_relaxed))) {
+      return;
+    }
+    lock_contended();
+  }
+  bool try_lock() noexcept {
+    uint32_t c = 0;
+    return state_.compare_exchange_strong(c, 1, std::memory_order_acquire,
+                                          std::memory_order_relaxed);
+  }
+  void unlock() noexcept {
+    // Pairs with the acquire of the next lock(); 2 means a waiter may sleep in the kernel.
+    if (state_.exchange(0, std::memory_order_release) == 2) wake_one();
+  }
+
+ private:
+  void lock_contended() noexcept;  // spin, then sleep (core/detail/core.cpp)
+  void wake_one() noexcept;
+  std::atomic<uint32_t> state_{0};
+};
+
+// A scoped lock for any type with lock()/unlock() (Mutex, SpinLock, RawRwLock...).
+template <class L>
+class LockGuard {
+ public:
+  explicit LockGuard(L& l) noexcept : l_(l) { l_.lock(); }
+  LockGuard(const LockGuard&) = delete;
+  LockGuard& operator=(const LockGuard&) = delete;
+  ~LockGuard() { l_.unlock(); }
+
+ private:
+  L& l_;
+};
+
+}  // namespace tokio::detail
+/* end file src/tokio/core/detail/mutex.hpp */
 
 
 namespace tokio::detail {
@@ -18641,15 +18275,88 @@ bool utf8_valid(const unsigned char* p, std::size_t n) noexcept {
 /* begin file src/tokio/io/duplex.cpp */
 // io::duplex: see duplex.hpp.
 
+/* #include <atomic> (already above) */
 /* #include <cstring> (already above) */
 /* #include <new> (already above) */
 /* #include <stdexcept> (already above) */
 
+
 namespace tokio::detail {
 
-// --- ByteRing ----------------------------------------------------------------------------
-ByteRing::~ByteRing() { ::operator delete(buf_); }
+// A byte FIFO that grows (doubling) up to a maximum size. Not synchronized.
+class ByteRing {
+ public:
+  ByteRing() noexcept = default;
+  ByteRing(const ByteRing&) = delete;
+  ByteRing& operator=(const ByteRing&) = delete;
+  ~ByteRing() { ::operator delete(buf_); }
 
+  std::size_t size() const noexcept { return len_; }
+  // Appends all of src; the caller guarantees size() + src.size() <= max.
+  void push(std::span<const std::byte> src, std::size_t max);
+  // Moves up to dst.size() bytes out; returns how many.
+  std::size_t pop(std::span<std::byte> dst) noexcept;
+
+ private:
+  void grow(std::size_t need, std::size_t max);
+  std::byte* buf_ = nullptr;
+  std::size_t cap_ = 0;
+  std::size_t head_ = 0;
+  std::size_t len_ = 0;
+};
+
+// The waker of the one operation waiting on a pipe end (a read or a write). The
+// registration is tagged so that a finished or cancelled operation only removes its own.
+struct DuplexWaiter {
+  Wakeable* waker = nullptr;  // owned reference
+  uint64_t tag = 0;           // tag of the registration (0 = none)
+
+  // Takes the waker out (to wake or drop after unlocking).
+  Wakeable* take() noexcept {
+    tag = 0;
+    return std::exchange(waker, nullptr);
+  }
+  // Removes the registration `mine` (a finished or cancelled operation's) if it is still
+  // there; returns the waker reference to drop after unlocking.
+  Wakeable* unregister(uint64_t mine) noexcept {
+    if (mine != 0 && tag == mine) return take();
+    return nullptr;
+  }
+};
+
+// One direction of a duplex pair. Every field is guarded by mu.
+struct DuplexPipe {
+  Mutex mu;
+  ByteRing ring;
+  std::size_t max = 0;
+  bool closed = false;  // writer shut down / an end was destroyed
+  DuplexWaiter reader;  // a read waiting for data
+  DuplexWaiter writer;  // a write waiting for room
+  uint64_t next_tag = 0;
+
+  DuplexWaiter& waiter(bool write) noexcept { return write ? writer : reader; }
+  // Stores cx's waker for `w` (replacing a different one) and tags the registration in
+  // `mine`. Returns the replaced waker reference, to drop after unlocking, or null.
+  Wakeable* register_waiter(DuplexWaiter& w, uint64_t& mine, task::Context& cx) noexcept {
+    Wakeable* old = nullptr;
+    Wakeable* k = cx.raw_waker();
+    if (w.waker != k) {
+      old = w.waker;
+      k->vtable->clone(k);
+      w.waker = k;
+    }
+    mine = w.tag = ++next_tag;
+    return old;
+  }
+};
+
+// Both directions of a pair and the count of live ends.
+struct DuplexShared {
+  DuplexPipe pipes[2];
+  std::atomic<int> ends{2};
+};
+
+// --- ByteRing ----------------------------------------------------------------------------
 void ByteRing::grow(std::size_t need, std::size_t max) {
   std::size_t cap = cap_ ? cap_ : 4096;
   while (cap < need) cap *= 2;
@@ -18689,105 +18396,77 @@ std::size_t ByteRing::pop(std::span<std::byte> dst) noexcept {
   return n;
 }
 
-// --- waker slots --------------------------------------------------------------------------
+// --- read and write -----------------------------------------------------------------------
 namespace io_duplex_impl {
 
-// Stores cx's waker in a slot (replacing a different one) and tags the registration.
-// Returns a waker reference the caller drops after unlocking (the replaced one), or null.
-Wakeable* register_waker(Wakeable*& slot, uint64_t& slot_tag, uint64_t& my_tag,
-                         uint64_t& next_tag, task::Context& cx) noexcept {
-  Wakeable* old = nullptr;
-  Wakeable* w = cx.raw_waker();
-  if (slot != w) {
-    old = slot;
-    w->vtable->clone(w);
-    slot = w;
-  }
-  my_tag = slot_tag = ++next_tag;
-  return old;
-}
+// What one attempt of a read or write decided, under the pipe's lock.
+enum class Step { Done, Moved, Wait };  // Moved: done, and the other side may proceed now
 
-// Takes the waker out of a slot (to wake it after unlocking).
-Wakeable* take_waker(Wakeable*& slot, uint64_t& slot_tag) noexcept {
-  slot_tag = 0;
-  return std::exchange(slot, nullptr);
-}
-
-// Removes our own registration (a finished or cancelled operation); returns the waker
-// reference to drop after unlocking.
-Wakeable* unregister(Wakeable*& slot, uint64_t& slot_tag, uint64_t my_tag) noexcept {
-  if (my_tag != 0 && slot_tag == my_tag) return take_waker(slot, slot_tag);
-  return nullptr;
-}
-
-
-}  // namespace (impl)
-
-// --- read ---------------------------------------------------------------------------------
-bool DuplexReadOp::poll(task::Context& cx) noexcept {
+// The poll shared by reads and writes: `attempt` runs under the lock; Wait registers the
+// operation's waker (tag in `tag`), anything else removes its registration and, for Moved,
+// takes the other side's waker. Wakers are woken and dropped after unlocking.
+template <class F>
+bool poll_pipe(DuplexPipe& p, bool write, uint64_t& tag, task::Context& cx, F&& attempt) {
   if (!coop_poll_proceed(cx)) return false;
   Wakeable* to_wake = nullptr;
-  Wakeable* to_drop = nullptr;
-  bool ready = true;
+  Wakeable* to_drop;
+  Step s;
   {
-    LockGuard<Mutex> g(p_->mu);
-    if (p_->ring.size() > 0) {
-      n_ = p_->ring.pop(buf_);
-      if (n_ > 0) to_wake = io_duplex_impl::take_waker(p_->write_waker, p_->write_tag);
-      to_drop = io_duplex_impl::unregister(p_->read_waker, p_->read_tag, tag_);
-    } else if (p_->closed || buf_.empty()) {
-      n_ = 0;
-      to_drop = io_duplex_impl::unregister(p_->read_waker, p_->read_tag, tag_);
+    LockGuard<Mutex> g(p.mu);
+    s = attempt();
+    if (s == Step::Wait) {
+      to_drop = p.register_waiter(p.waiter(write), tag, cx);
     } else {
-      to_drop = io_duplex_impl::register_waker(p_->read_waker, p_->read_tag, tag_, p_->next_tag, cx);
-      ready = false;
+      if (s == Step::Moved) to_wake = p.waiter(!write).take();
+      to_drop = p.waiter(write).unregister(tag);
     }
   }
-  if (ready) tag_ = 0;
+  if (s != Step::Wait) tag = 0;
   drop_waker(to_drop);
   wake_waker(to_wake);
-  return ready;
+  return s != Step::Wait;
 }
 
-DuplexReadOp::~DuplexReadOp() {
-  if (tag_ == 0) return;
+// Closes a direction and wakes whoever waits on it.
+void close(DuplexPipe& p) noexcept {
+  Wakeable* r;
   Wakeable* w;
   {
-    LockGuard<Mutex> g(p_->mu);
-    w = io_duplex_impl::unregister(p_->read_waker, p_->read_tag, tag_);
+    LockGuard<Mutex> g(p.mu);
+    p.closed = true;
+    r = p.reader.take();
+    w = p.writer.take();
   }
-  drop_waker(w);
+  wake_waker(r);
+  wake_waker(w);
 }
 
-// --- write --------------------------------------------------------------------------------
-bool DuplexWriteOp::poll(task::Context& cx) noexcept {
-  if (!coop_poll_proceed(cx)) return false;
-  Wakeable* to_wake = nullptr;
-  Wakeable* to_drop = nullptr;
-  bool ready = true;
-  {
-    LockGuard<Mutex> g(p_->mu);
-    if (p_->closed) {
-      broken_ = true;
-      to_drop = io_duplex_impl::unregister(p_->write_waker, p_->write_tag, tag_);
-    } else if (buf_.empty()) {
-      n_ = 0;
-      to_drop = io_duplex_impl::unregister(p_->write_waker, p_->write_tag, tag_);
-    } else if (p_->ring.size() == p_->max) {
-      to_drop = io_duplex_impl::register_waker(p_->write_waker, p_->write_tag, tag_, p_->next_tag, cx);
-      ready = false;
-    } else {
-      std::size_t room = p_->max - p_->ring.size();
-      n_ = buf_.size() < room ? buf_.size() : room;
-      p_->ring.push(buf_.first(n_), p_->max);
-      to_wake = io_duplex_impl::take_waker(p_->read_waker, p_->read_tag);
-      to_drop = io_duplex_impl::unregister(p_->write_waker, p_->write_tag, tag_);
+}  // namespace io_duplex_impl
+
+bool DuplexReadOp::poll(task::Context& cx) noexcept {
+  using io_duplex_impl::Step;
+  return io_duplex_impl::poll_pipe(*p_, false, tag_, cx, [&] {
+    if (p_->ring.size() > 0) {
+      n_ = p_->ring.pop(buf_);
+      return n_ > 0 ? Step::Moved : Step::Done;
     }
-  }
-  if (ready) tag_ = 0;
-  drop_waker(to_drop);
-  wake_waker(to_wake);
-  return ready;
+    n_ = 0;
+    return p_->closed || buf_.empty() ? Step::Done : Step::Wait;
+  });
+}
+
+bool DuplexWriteOp::poll(task::Context& cx) noexcept {
+  using io_duplex_impl::Step;
+  return io_duplex_impl::poll_pipe(*p_, true, tag_, cx, [&] {
+    broken_ = p_->closed;
+    n_ = 0;
+    if (broken_ || buf_.empty()) return Step::Done;
+    if (p_->ring.size() == p_->max) return Step::Wait;
+    std::size_t room = p_->max - p_->ring.size();
+    n_ = buf_.size() < room ? buf_.size() : room;
+    p_->ring.push(buf_.first(n_), p_->max);
+    return Step::Moved;
+  });
 }
 
 io::Result<std::size_t> DuplexWriteOp::await_resume() noexcept {
@@ -18795,33 +18474,19 @@ io::Result<std::size_t> DuplexWriteOp::await_resume() noexcept {
   return n_;
 }
 
-DuplexWriteOp::~DuplexWriteOp() {
-  if (tag_ == 0) return;
+void duplex_cancel(DuplexPipe& p, bool write, uint64_t tag) noexcept {
   Wakeable* w;
   {
-    LockGuard<Mutex> g(p_->mu);
-    w = io_duplex_impl::unregister(p_->write_waker, p_->write_tag, tag_);
+    LockGuard<Mutex> g(p.mu);
+    w = p.waiter(write).unregister(tag);
   }
   drop_waker(w);
 }
 
 // --- flush / shutdown -----------------------------------------------------------------------
 bool DuplexControlOp::poll(task::Context&) noexcept {
-  if (shutdown_) duplex_close(*p_);
+  if (shutdown_) io_duplex_impl::close(*p_);
   return true;
-}
-
-void duplex_close(DuplexPipe& p) noexcept {
-  Wakeable* r;
-  Wakeable* w;
-  {
-    LockGuard<Mutex> g(p.mu);
-    p.closed = true;
-    r = io_duplex_impl::take_waker(p.read_waker, p.read_tag);
-    w = io_duplex_impl::take_waker(p.write_waker, p.write_tag);
-  }
-  wake_waker(r);
-  wake_waker(w);
 }
 
 }  // namespace tokio::detail
@@ -18837,8 +18502,14 @@ DuplexStream& DuplexStream::operator=(DuplexStream&& o) noexcept {
   return *this;
 }
 
-void DuplexStream::check() const {
+detail::DuplexPipe* DuplexStream::rd() const {
   if (!s_) throw std::logic_error("operation on a moved-from io::DuplexStream");
+  return &s_->pipes[side_];
+}
+
+detail::DuplexPipe* DuplexStream::wr() const {
+  if (!s_) throw std::logic_error("operation on a moved-from io::DuplexStream");
+  return &s_->pipes[1 - side_];
 }
 
 void DuplexStream::close() noexcept {
@@ -18846,12 +18517,12 @@ void DuplexStream::close() noexcept {
   if (!s) return;
   // Our writing direction: the peer reads what is buffered, then end of stream. Our
   // reading direction: the peer's writes fail with broken_pipe from now on.
-  detail::duplex_close(s->pipes[1 - side_]);
-  detail::duplex_close(s->pipes[side_]);
+  detail::io_duplex_impl::close(s->pipes[1 - side_]);
+  detail::io_duplex_impl::close(s->pipes[side_]);
   if (s->ends.fetch_sub(1, std::memory_order_acq_rel) == 1) {
     for (auto& p : s->pipes) {
-      if (p.read_waker) p.read_waker->vtable->drop(p.read_waker);
-      if (p.write_waker) p.write_waker->vtable->drop(p.write_waker);
+      detail::drop_waker(p.reader.take());
+      detail::drop_waker(p.writer.take());
     }
     delete s;
   }

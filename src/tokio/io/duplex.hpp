@@ -20,10 +20,8 @@
 // (one each: one reader and one writer per direction); the registration is tagged with a
 // sequence number so a cancelled operation only removes its own.
 
-#include <atomic>
 #include <cstddef>
 #include <cstdint>
-#include "tokio/core/detail/mutex.hpp"
 #include <span>
 #include <utility>
 
@@ -33,77 +31,51 @@
 
 namespace tokio::detail {
 
-// A byte FIFO that grows (doubling) up to a maximum size. Not synchronized.
-class ByteRing {
+// One direction of a pair (a ring buffer, its lock and the waiting read and write) and
+// the pair itself; defined in duplex.cpp, so a user TU never parses them.
+struct DuplexPipe;
+struct DuplexShared;
+
+// Removes the registration `tag` of a destroyed read (write = false) or write.
+void duplex_cancel(DuplexPipe& p, bool write, uint64_t tag) noexcept;
+
+// What a read and a write share: the pipe, the side they wait on (reader or writer) and
+// the tag of their registration, removed when the operation is destroyed unfinished.
+template <class D, bool Write>
+class DuplexOp : public Leaf<D> {
  public:
-  ByteRing() noexcept = default;
-  ByteRing(const ByteRing&) = delete;
-  ByteRing& operator=(const ByteRing&) = delete;
-  ~ByteRing();
+  explicit DuplexOp(DuplexPipe* p) noexcept : p_(p) {}
+  DuplexOp(const DuplexOp& o) noexcept : Leaf<D>(o), p_(o.p_) {}  // before the first poll
+  ~DuplexOp() {
+    if (tag_ != 0) duplex_cancel(*p_, Write, tag_);
+  }
 
-  std::size_t size() const noexcept { return len_; }
-  // Appends all of src; the caller guarantees size() + src.size() <= max.
-  void push(std::span<const std::byte> src, std::size_t max);
-  // Moves up to dst.size() bytes out; returns how many.
-  std::size_t pop(std::span<std::byte> dst) noexcept;
-
- private:
-  void grow(std::size_t need, std::size_t max);
-  std::byte* buf_ = nullptr;
-  std::size_t cap_ = 0;
-  std::size_t head_ = 0;
-  std::size_t len_ = 0;
+ protected:
+  DuplexPipe* p_;
+  uint64_t tag_ = 0;
 };
 
-// One direction of a duplex pair.
-struct DuplexPipe {
-  Mutex mu;
-  ByteRing ring;
-  std::size_t max = 0;
-  bool closed = false;           // writer shut down / an end was destroyed
-  Wakeable* read_waker = nullptr;   // registered by a waiting read (owned reference)
-  Wakeable* write_waker = nullptr;  // registered by a waiting write
-  uint64_t read_tag = 0;         // tag of the read_waker registration (0 = none)
-  uint64_t write_tag = 0;
-  uint64_t next_tag = 0;
-};
-
-// Both directions of a pair and the count of live ends.
-struct DuplexShared {
-  DuplexPipe pipes[2];
-  std::atomic<int> ends{2};
-};
-
-class DuplexReadOp : public Leaf<DuplexReadOp> {
+class DuplexReadOp : public DuplexOp<DuplexReadOp, false> {
  public:
-  DuplexReadOp(DuplexPipe* p, std::span<std::byte> buf) noexcept : p_(p), buf_(buf) {}
-  DuplexReadOp(const DuplexReadOp& o) noexcept : Leaf<DuplexReadOp>(o), p_(o.p_), buf_(o.buf_) {}
-  ~DuplexReadOp();
+  DuplexReadOp(DuplexPipe* p, std::span<std::byte> buf) noexcept : DuplexOp(p), buf_(buf) {}
   bool poll(task::Context& cx) noexcept;
   io::Result<std::size_t> await_resume() noexcept { return n_; }
 
  private:
-  DuplexPipe* p_;
   std::span<std::byte> buf_;
   std::size_t n_ = 0;
-  uint64_t tag_ = 0;
 };
 
-class DuplexWriteOp : public Leaf<DuplexWriteOp> {
+class DuplexWriteOp : public DuplexOp<DuplexWriteOp, true> {
  public:
-  DuplexWriteOp(DuplexPipe* p, std::span<const std::byte> buf) noexcept : p_(p), buf_(buf) {}
-  DuplexWriteOp(const DuplexWriteOp& o) noexcept
-      : Leaf<DuplexWriteOp>(o), p_(o.p_), buf_(o.buf_) {}
-  ~DuplexWriteOp();
+  DuplexWriteOp(DuplexPipe* p, std::span<const std::byte> buf) noexcept : DuplexOp(p), buf_(buf) {}
   bool poll(task::Context& cx) noexcept;
   io::Result<std::size_t> await_resume() noexcept;
 
  private:
-  DuplexPipe* p_;
   std::span<const std::byte> buf_;
   std::size_t n_ = 0;
   bool broken_ = false;
-  uint64_t tag_ = 0;
 };
 
 // flush (nothing to do) and shutdown (close the writing direction). Never wait.
@@ -117,9 +89,6 @@ class DuplexControlOp : public Leaf<DuplexControlOp> {
   DuplexPipe* p_;
   bool shutdown_;
 };
-
-// Closes a direction and wakes whoever waits on it.
-void duplex_close(DuplexPipe& p) noexcept;
 
 }  // namespace tokio::detail
 
@@ -145,15 +114,9 @@ class DuplexStream {
  private:
   friend std::pair<DuplexStream, DuplexStream> duplex(std::size_t);
   DuplexStream(detail::DuplexShared* s, int side) noexcept : s_(s), side_(side) {}
-  detail::DuplexPipe* rd() const {
-    check();
-    return &s_->pipes[side_];
-  }
-  detail::DuplexPipe* wr() const {
-    check();
-    return &s_->pipes[1 - side_];
-  }
-  void check() const;
+  // This end's reading and writing directions; throw std::logic_error when moved-from.
+  detail::DuplexPipe* rd() const;
+  detail::DuplexPipe* wr() const;
   void close() noexcept;
 
   detail::DuplexShared* s_ = nullptr;

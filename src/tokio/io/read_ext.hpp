@@ -86,6 +86,21 @@ namespace tokio::detail {
 
 [[noreturn]] void throw_overlong_read();
 
+// Appends bytes to a ByteContainer.
+template <class C>
+void append_bytes(C& c, std::span<const std::byte> s) {
+  if (s.empty()) return;
+  using T = std::remove_cv_t<std::remove_reference_t<decltype(*c.data())>>;
+  const T* p = reinterpret_cast<const T*>(s.data());
+  if constexpr (requires { c.insert(c.end(), p, p + s.size()); }) {
+    c.insert(c.end(), p, p + s.size());  // one copy, amortized growth, no zero-fill
+  } else {
+    std::size_t old = c.size();
+    c.resize(old + s.size());
+    std::memcpy(reinterpret_cast<std::byte*>(c.data()) + old, s.data(), s.size());
+  }
+}
+
 // A reader that reports more bytes than the buffer it was given is broken; carrying on
 // would read past the buffer. The exception surfaces from the await.
 inline std::size_t checked_count(std::size_t n, std::size_t asked) {
@@ -93,190 +108,148 @@ inline std::size_t checked_count(std::size_t n, std::size_t asked) {
   return n;
 }
 
+// Reads into buf[filled..] until buf is full (the shared loop of read_exact and the
+// integer readers); fails with the read's error or Errc::unexpected_eof. `filled` counts
+// what arrived so far and survives across polls.
 template <class R>
-class ReadExactOp : public CompositeLeaf<ReadExactOp<R>> {
- public:
-  ReadExactOp(R& r, std::span<std::byte> buf) noexcept : r_(&r), buf_(buf) {}
-
-  bool step(task::Context& cx) {
-    while (filled_ < buf_.size()) {
-      if (!op_.live()) op_.start([&] { return r_->read(buf_.subspan(filled_)); });
-      if (!op_.poll(cx)) return false;
-      io::Result<std::size_t> n = op_.take();
-      if (!n) {
-        err_ = n.error();
-        return true;
-      }
-      if (*n == 0) {
-        err_ = io::Errc::unexpected_eof;
-        return true;
-      }
-      filled_ += checked_count(*n, buf_.size() - filled_);
-    }
-    return true;
+Poll<io::Result<void>> poll_read_exact(task::Context& cx, R& r, ChildOp<read_op_t<R>>& op,
+                                       std::span<std::byte> buf, std::size_t& filled) {
+  while (filled < buf.size()) {
+    auto n = op.poll_with(cx, [&] { return r.read(buf.subspan(filled)); });
+    if (!n) return pending;
+    if (!*n) return unexpected(n->error());
+    if (**n == 0) return unexpected(make_error_code(io::Errc::unexpected_eof));
+    filled += checked_count(**n, buf.size() - filled);
   }
-  io::Result<std::size_t> await_resume() {
-    this->check();
-    if (err_) return unexpected(err_);
-    return filled_;
-  }
+  return io::Result<void>();
+}
 
- private:
-  R* r_;
-  std::span<std::byte> buf_;
-  std::size_t filled_ = 0;
-  std::error_code err_;
-  ChildOp<read_op_t<R>> op_;
+template <class R>
+struct ReadExact {
+  R* r;
+  std::span<std::byte> buf;
+  std::size_t filled = 0;
+  ChildOp<read_op_t<R>> op{};
+
+  Poll<io::Result<std::size_t>> poll(task::Context& cx) {
+    return map_ok(poll_read_exact(cx, *r, op, buf, filled), [&] { return filled; });
+  }
 };
 
 // read_to_end / read_to_string. While the operation runs the container is sized to its
-// capacity (so the spare room is only zero-filled once per growth) and valid_ counts the
-// real bytes; completion, failure and cancellation all shrink it back to valid_.
+// capacity (so the spare room is only zero-filled once per growth) and valid counts the
+// real bytes; completion, failure and cancellation all shrink it back to valid.
 template <class R, class C, bool Utf8>
-class ReadToEndOp : public CompositeLeaf<ReadToEndOp<R, C, Utf8>> {
- public:
-  ReadToEndOp(R& r, C& c) noexcept : r_(&r), c_(&c) {}
-  ReadToEndOp(const ReadToEndOp& o) noexcept
-      : CompositeLeaf<ReadToEndOp>(o), r_(o.r_), c_(o.c_) {}
-  ~ReadToEndOp() {
-    op_.reset();  // no read may still target the container
-    if (started_ && !finished_) c_->resize(valid_);
+struct ReadToEnd {
+  R* r;
+  C* c;
+  std::size_t start = 0;
+  std::size_t valid = 0;
+  bool started = false;
+  bool finished = false;
+  ChildOp<read_op_t<R>> op{};
+
+  ReadToEnd(R* rd, C* cont) noexcept : r(rd), c(cont) {}
+  ReadToEnd(const ReadToEnd& o) noexcept : r(o.r), c(o.c) {}
+  ~ReadToEnd() {
+    op.reset();  // no read may still target the container
+    if (started && !finished) c->resize(valid);
   }
 
-  bool step(task::Context& cx) {
-    if (!started_) {
-      started_ = true;
-      start_ = valid_ = c_->size();
+  Poll<io::Result<std::size_t>> poll(task::Context& cx) {
+    if (!started) {
+      started = true;
+      start = valid = c->size();
     }
     for (;;) {
-      if (!op_.live()) {
-        if (valid_ == c_->capacity()) {
-          std::size_t cap = c_->capacity();
-          c_->reserve(cap < 32 ? 32 : cap * 2);
-        }
-        if (c_->size() != c_->capacity()) c_->resize(c_->capacity());
-        op_.start([&] {
-          auto* p = reinterpret_cast<std::byte*>(c_->data()) + valid_;
-          return r_->read(std::span<std::byte>(p, c_->size() - valid_));
-        });
-      }
-      if (!op_.poll(cx)) return false;
-      io::Result<std::size_t> n = op_.take();
-      if (!n) {
-        err_ = n.error();
-        return finish();
-      }
-      if (*n == 0) return finish();
-      valid_ += checked_count(*n, c_->size() - valid_);
+      auto n = op.poll_with(cx, [&] {
+        if (valid == c->capacity()) c->reserve(c->capacity() < 32 ? 32 : c->capacity() * 2);
+        if (c->size() != c->capacity()) c->resize(c->capacity());
+        auto* p = reinterpret_cast<std::byte*>(c->data()) + valid;
+        return r->read(std::span<std::byte>(p, c->size() - valid));
+      });
+      if (!n) return pending;
+      if (!*n || **n == 0) return finish(n->has_value() ? std::error_code() : n->error());
+      valid += checked_count(**n, c->size() - valid);
     }
-  }
-
-  io::Result<std::size_t> await_resume() {
-    this->check();
-    if (err_) return unexpected(err_);
-    return valid_ - start_;
   }
 
  private:
-  bool finish() {
-    finished_ = true;
+  io::Result<std::size_t> finish(std::error_code err) {
+    finished = true;
     if constexpr (Utf8) {
       // Like Tokio's read_to_string: on any failure the string is left as it was.
-      const auto* p = reinterpret_cast<const unsigned char*>(c_->data()) + start_;
-      if (!err_ && !utf8_valid(p, valid_ - start_)) {
-        err_ = std::make_error_code(std::errc::illegal_byte_sequence);
+      const auto* p = reinterpret_cast<const unsigned char*>(c->data()) + start;
+      if (!err && !utf8_valid(p, valid - start)) {
+        err = std::make_error_code(std::errc::illegal_byte_sequence);
       }
-      if (err_) valid_ = start_;
+      if (err) valid = start;
     }
-    c_->resize(valid_);
-    return true;
+    c->resize(valid);
+    if (err) return unexpected(err);
+    return valid - start;
   }
-
-  R* r_;
-  C* c_;
-  std::size_t start_ = 0;
-  std::size_t valid_ = 0;
-  bool started_ = false;
-  bool finished_ = false;
-  std::error_code err_;
-  ChildOp<read_op_t<R>> op_;
 };
 
 // One read into a ReadBuf's unfilled part.
 template <class R>
-class ReadIntoBufOp : public CompositeLeaf<ReadIntoBufOp<R>> {
- public:
-  ReadIntoBufOp(R& r, io::ReadBuf& b) noexcept : r_(&r), b_(&b) {}
-  bool step(task::Context& cx) {
-    if (b_->remaining() == 0) return true;
-    if (!op_.live()) op_.start([&] { return r_->read(b_->unfilled()); });
-    if (!op_.poll(cx)) return false;
-    res_ = op_.take();
-    if (res_) b_->advance(checked_count(*res_, b_->remaining()));
-    return true;
-  }
-  io::Result<std::size_t> await_resume() {
-    this->check();
-    return std::move(res_);
-  }
+struct ReadIntoBuf {
+  R* r;
+  io::ReadBuf* b;
+  ChildOp<read_op_t<R>> op{};
 
- private:
-  R* r_;
-  io::ReadBuf* b_;
-  io::Result<std::size_t> res_ = std::size_t{0};
-  ChildOp<read_op_t<R>> op_;
+  Poll<io::Result<std::size_t>> poll(task::Context& cx) {
+    if (b->remaining() == 0) return std::size_t{0};
+    auto n = op.poll_with(cx, [&] { return r->read(b->unfilled()); });
+    if (n && *n) b->advance(checked_count(**n, b->remaining()));
+    return n;
+  }
 };
 
 // One read appended to a container's spare room (at most kReadBufWindow bytes per call:
-// std containers zero-fill what they grow into).
+// std containers zero-fill what they grow into). The container is grown while the read
+// is in flight and shrunk to what arrived when it completes or is cancelled.
 inline constexpr std::size_t kReadBufWindow = 64 * 1024;
 
 template <class R, class C>
-class ReadIntoContainerOp : public CompositeLeaf<ReadIntoContainerOp<R, C>> {
- public:
-  ReadIntoContainerOp(R& r, C& c) noexcept : r_(&r), c_(&c) {}
-  ReadIntoContainerOp(const ReadIntoContainerOp& o) noexcept
-      : CompositeLeaf<ReadIntoContainerOp>(o), r_(o.r_), c_(o.c_) {}
-  ~ReadIntoContainerOp() {
-    op_.reset();
-    if (grown_) c_->resize(base_);
+struct ReadIntoContainer {
+  R* r;
+  C* c;
+  std::size_t base = 0;
+  bool grown = false;
+  ChildOp<read_op_t<R>> op{};
+
+  ReadIntoContainer(R* rd, C* cont) noexcept : r(rd), c(cont) {}
+  ReadIntoContainer(const ReadIntoContainer& o) noexcept : r(o.r), c(o.c) {}
+  ~ReadIntoContainer() {
+    op.reset();
+    if (grown) c->resize(base);
   }
 
-  bool step(task::Context& cx) {
-    if (!op_.live()) {
-      base_ = c_->size();
-      std::size_t spare = c_->capacity() - base_;
+  Poll<io::Result<std::size_t>> poll(task::Context& cx) {
+    auto n = op.poll_with(cx, [&] {
+      base = c->size();
+      std::size_t spare = c->capacity() - base;
       if (spare < 64) {
-        c_->reserve(base_ + (base_ < 64 ? 64 : base_));
-        spare = c_->capacity() - base_;
+        c->reserve(base + (base < 64 ? 64 : base));
+        spare = c->capacity() - base;
       }
-      c_->resize(base_ + (spare < kReadBufWindow ? spare : kReadBufWindow));
-      grown_ = true;
-      op_.start([&] {
-        auto* p = reinterpret_cast<std::byte*>(c_->data()) + base_;
-        return r_->read(std::span<std::byte>(p, c_->size() - base_));
-      });
-    }
-    if (!op_.poll(cx)) return false;
-    res_ = op_.take();
-    std::size_t n = res_ ? checked_count(*res_, c_->size() - base_) : 0;
-    grown_ = false;
-    c_->resize(base_ + n);
-    return true;
+      c->resize(base + (spare < kReadBufWindow ? spare : kReadBufWindow));
+      grown = true;
+      return r->read(std::span<std::byte>(reinterpret_cast<std::byte*>(c->data()) + base, c->size() - base));
+    });
+    if (!n) return pending;
+    std::size_t got = *n ? checked_count(**n, c->size() - base) : 0;
+    grown = false;
+    c->resize(base + got);
+    return n;
   }
-  io::Result<std::size_t> await_resume() {
-    this->check();
-    return std::move(res_);
-  }
-
- private:
-  R* r_;
-  C* c_;
-  std::size_t base_ = 0;
-  bool grown_ = false;
-  io::Result<std::size_t> res_ = std::size_t{0};
-  ChildOp<read_op_t<R>> op_;
 };
+
+template <class R>
+using ReadExactOp = AdaptorOp<ReadExact<R>>;
+template <class R, class C, bool Utf8>
+using ReadToEndOp = AdaptorOp<ReadToEnd<R, C, Utf8>>;
 
 }  // namespace tokio::detail
 
@@ -297,11 +270,11 @@ auto read(R& r, std::span<char> buf) {
 // NOT cancel-safe: bytes already read into buf are not reported on cancellation.
 template <AsyncRead R>
 detail::ReadExactOp<R> read_exact(R& r, std::span<std::byte> buf) {
-  return {r, buf};
+  return {{&r, buf}};
 }
 template <AsyncRead R>
 detail::ReadExactOp<R> read_exact(R& r, std::span<char> buf) {
-  return {r, as_writable_bytes(buf)};
+  return {{&r, as_writable_bytes(buf)}};
 }
 
 // Reads until end of stream, appending to c; returns how many bytes were appended. On an
@@ -309,7 +282,7 @@ detail::ReadExactOp<R> read_exact(R& r, std::span<char> buf) {
 // data is not: it stays in c).
 template <AsyncRead R, ByteContainer C>
 detail::ReadToEndOp<R, C, false> read_to_end(R& r, C& c) {
-  return {r, c};
+  return {{&r, &c}};
 }
 
 // read_to_end into a string, then checks that what was appended is UTF-8: if not, fails
@@ -317,19 +290,19 @@ detail::ReadToEndOp<R, C, false> read_to_end(R& r, C& c) {
 // read are dropped), as in Tokio. NOT cancel-safe (see the top of this file).
 template <AsyncRead R>
 detail::ReadToEndOp<R, std::string, true> read_to_string(R& r, std::string& s) {
-  return {r, s};
+  return {{&r, &s}};
 }
 
 // One read into the unfilled part of b, advancing its cursor. Cancel-safe.
 template <AsyncRead R>
-detail::ReadIntoBufOp<R> read_buf(R& r, ReadBuf& b) {
-  return {r, b};
+detail::AdaptorOp<detail::ReadIntoBuf<R>> read_buf(R& r, ReadBuf& b) {
+  return {{&r, &b}};
 }
 // One read appended to c's spare capacity (growing it when it has less than 64 bytes
 // spare); returns the bytes appended, 0 at end of stream. Cancel-safe.
 template <AsyncRead R, ByteContainer C>
-detail::ReadIntoContainerOp<R, C> read_buf(R& r, C& c) {
-  return {r, c};
+detail::AdaptorOp<detail::ReadIntoContainer<R, C>> read_buf(R& r, C& c) {
+  return {{&r, &c}};
 }
 
 }  // namespace tokio::io

@@ -2,6 +2,7 @@
 #include <climits>
 
 #include "tokio/core/detail/futex.hpp"
+#include "tokio/core/detail/spin_lock.hpp"
 #include "tokio/sync/detail/raw_rwlock.hpp"
 
 namespace tokio::detail {
