@@ -7396,6 +7396,156 @@ Stderr stderr();
 }  // namespace tokio::io
 /* end file src/tokio/io/stdio.hpp */
 // sync
+/* begin file src/tokio/sync/error.hpp */
+// The errors of tokio::sync, one definition each, with Tokio's names and meanings. The
+// definitions shared by several primitives live in tokio::sync::error and each namespace
+// re-exports the ones it uses (mpsc::SendError, broadcast::SendError and watch::SendError
+// are all error::SendError; oneshot::RecvError and watch::RecvError are error::RecvError).
+// An error that hands back the value a failed call consumed holds it in `value` and gives
+// it up with into_inner(); a kind says why the call failed (is_full(), is_closed()...).
+
+/* #include <cstdint> (already above) */
+/* #include <utility> (already above) */
+
+namespace tokio::detail {
+
+// An error of kind K that hands back the value the failed call consumed (T = void: none).
+template <class K, class T>
+struct KindedError {
+  K kind;
+  T value;
+  T into_inner() && { return std::move(value); }
+};
+template <class K>
+struct KindedError<K, void> {
+  K kind;
+  friend bool operator==(const KindedError&, const KindedError&) = default;
+};
+
+}  // namespace tokio::detail
+
+namespace tokio::sync::error {
+
+// A send failed because nobody can receive the value any more (the receiver is gone or
+// closed: mpsc; no receiver: broadcast, watch); the value is handed back. SendError<> holds
+// none (mpsc's reserve).
+template <class T = void>
+struct SendError {
+  T value;
+  T into_inner() && { return std::move(value); }
+};
+template <>
+struct SendError<void> {
+  friend bool operator==(SendError, SendError) = default;
+};
+
+// mpsc try_send / try_reserve: the channel is full (bounded only) or closed.
+enum class TrySendErrorKind { Full, Closed };
+template <class T = void>
+struct TrySendError : detail::KindedError<TrySendErrorKind, T> {
+  using Kind = TrySendErrorKind;
+  bool is_full() const noexcept { return this->kind == Kind::Full; }
+  bool is_closed() const noexcept { return this->kind == Kind::Closed; }
+};
+
+// mpsc send_timeout: the deadline passed before a slot freed up, or the receiver is gone
+// or closed.
+enum class SendTimeoutErrorKind { Timeout, Closed };
+template <class T>
+struct SendTimeoutError : detail::KindedError<SendTimeoutErrorKind, T> {
+  using Kind = SendTimeoutErrorKind;
+  bool is_timeout() const noexcept { return this->kind == Kind::Timeout; }
+  bool is_closed() const noexcept { return this->kind == Kind::Closed; }
+};
+
+// The sender is gone (oneshot receive; watch changed / wait_for / has_changed).
+struct RecvError {
+  friend bool operator==(RecvError, RecvError) = default;
+};
+
+}  // namespace tokio::sync::error
+
+namespace tokio::sync {
+
+// try_lock / try_read / try_write found the lock held.
+struct TryLockError {
+  friend bool operator==(TryLockError, TryLockError) = default;
+};
+
+// The semaphore was closed.
+struct AcquireError {
+  friend bool operator==(AcquireError, AcquireError) = default;
+};
+enum class TryAcquireError { Closed, NoPermits };
+
+// OnceCell::set: the cell is already set, or an initializer is running right now.
+enum class SetErrorKind { AlreadyInitialized, InitializingError };
+template <class T>
+struct SetError : detail::KindedError<SetErrorKind, T> {
+  using Kind = SetErrorKind;
+  bool is_already_init_err() const noexcept { return this->kind == Kind::AlreadyInitialized; }
+  bool is_initializing_err() const noexcept { return this->kind == Kind::InitializingError; }
+};
+
+}  // namespace tokio::sync
+
+namespace tokio::sync::mpsc {
+
+using error::SendError;
+using error::SendTimeoutError;
+using error::TrySendError;
+// try_recv() found nothing: the channel is empty (Empty) or empty and closed
+// (Disconnected).
+enum class TryRecvError { Empty, Disconnected };
+
+}  // namespace tokio::sync::mpsc
+
+namespace tokio::sync::oneshot {
+
+using error::RecvError;
+// try_recv(): nothing sent yet (Empty), or the value was taken, the sender was dropped or
+// the channel was closed (Closed).
+enum class TryRecvError { Empty, Closed };
+
+}  // namespace tokio::sync::oneshot
+
+namespace tokio::sync::watch {
+
+using error::RecvError;
+using error::SendError;
+
+}  // namespace tokio::sync::watch
+
+namespace tokio::sync::broadcast {
+
+using error::SendError;
+
+// recv(): every sender is gone and every value was read (Closed), or this receiver fell
+// behind and `missed` values were overwritten before it read them (Lagged).
+struct RecvError {
+  enum class Kind { Closed, Lagged };
+  Kind kind;
+  uint64_t missed = 0;
+  static RecvError closed() noexcept { return {Kind::Closed, 0}; }
+  static RecvError lagged(uint64_t n) noexcept { return {Kind::Lagged, n}; }
+  bool is_closed() const noexcept { return kind == Kind::Closed; }
+  bool is_lagged() const noexcept { return kind == Kind::Lagged; }
+  friend bool operator==(const RecvError&, const RecvError&) = default;
+};
+
+// try_recv(): as RecvError, or nothing new yet (Empty).
+struct TryRecvError {
+  enum class Kind { Empty, Closed, Lagged };
+  Kind kind;
+  uint64_t missed = 0;
+  bool is_empty() const noexcept { return kind == Kind::Empty; }
+  bool is_closed() const noexcept { return kind == Kind::Closed; }
+  bool is_lagged() const noexcept { return kind == Kind::Lagged; }
+  friend bool operator==(const TryRecvError&, const TryRecvError&) = default;
+};
+
+}  // namespace tokio::sync::broadcast
+/* end file src/tokio/sync/error.hpp */
 /* begin file src/tokio/sync/oneshot.hpp */
 // sync::oneshot: a channel for sending exactly one value between tasks (or threads).
 //
@@ -7424,6 +7574,7 @@ Stderr stderr();
 
 /* #include <atomic> (already above) */
 /* #include <cstdint> (already above) */
+/* #include <memory> (already above) */
 /* #include <optional> (already above) */
 /* #include <utility> (already above) */
 
@@ -7458,16 +7609,6 @@ decltype(auto) blocking_wait(L& leaf, const char* what) {
 
 }  // namespace tokio::detail
 /* end file src/tokio/sync/detail/blocking.hpp */
-
-namespace tokio::sync::oneshot {
-
-// The sender was dropped without sending.
-struct RecvError {
-  friend bool operator==(RecvError, RecvError) = default;
-};
-enum class TryRecvError { Empty, Closed };
-
-}  // namespace tokio::sync::oneshot
 
 namespace tokio::detail {
 
@@ -7550,6 +7691,20 @@ struct OneshotShared {
       }
     }
   }
+  // What dropping each end does (the deleters of their handles).
+  struct DropTx {
+    void operator()(OneshotShared* s) const noexcept {
+      s->complete();
+      s->release();
+    }
+  };
+  struct DropRx {
+    void operator()(OneshotShared* s) const noexcept {
+      // After VALUE_SENT the sender no longer touches the value: it is ours to destroy.
+      if (s->close() & VALUE_SENT) s->value.reset();
+      s->release();
+    }
+  };
   bool clear_unless(uint32_t bit, uint32_t done) noexcept {
     uint32_t cur = state.load(std::memory_order_acquire);
     for (;;) {
@@ -7566,6 +7721,8 @@ struct OneshotShared {
 
 namespace tokio::sync::oneshot {
 
+// Sender and Receiver are move-only handles on the shared state (a moved-from one is
+// empty): dropping one runs its side's drop (Shared::drop_tx / drop_rx).
 template <class T>
 class Sender {
   using Shared = detail::OneshotShared<T>;
@@ -7573,20 +7730,11 @@ class Sender {
  public:
   Sender() noexcept = default;
   explicit Sender(Shared* s) noexcept : s_(s) {}
-  Sender(Sender&& o) noexcept : s_(std::exchange(o.s_, nullptr)) {}
-  Sender& operator=(Sender&& o) noexcept {
-    if (this != &o) {
-      drop();
-      s_ = std::exchange(o.s_, nullptr);
-    }
-    return *this;
-  }
-  ~Sender() { drop(); }
 
   // Sends the value. Fails, handing the value back, when the receiver is gone or closed.
   // Consumes the sender: a second send fails the same way.
   Result<void, T> send(T value) {
-    Shared* s = std::exchange(s_, nullptr);
+    Shared* s = s_.release();
     if (!s) return unexpected(std::move(value));
     if (s->state.load(std::memory_order_acquire) & Shared::CLOSED) {
       s->release();
@@ -7613,7 +7761,7 @@ class Sender {
    public:
     explicit Closed(Sender& tx) noexcept : tx_(tx) {}
     bool poll(task::Context& cx) noexcept {
-      Shared* s = tx_.s_;
+      Shared* s = tx_.s_.get();
       if (!s) return true;
       if (!detail::coop_poll_proceed(cx)) return false;
       return s->poll_side(s->tx_waker, Shared::TX_TASK_SET, Shared::CLOSED, cx.raw_waker());
@@ -7626,13 +7774,7 @@ class Sender {
   Closed closed() noexcept { return Closed(*this); }
 
  private:
-  void drop() noexcept {
-    if (Shared* s = std::exchange(s_, nullptr)) {
-      s->complete();
-      s->release();
-    }
-  }
-  Shared* s_ = nullptr;
+  std::unique_ptr<Shared, typename Shared::DropTx> s_;
 };
 
 template <class T>
@@ -7644,15 +7786,6 @@ class Receiver {
 
   Receiver() noexcept = default;
   explicit Receiver(Shared* s) noexcept : s_(s) {}
-  Receiver(Receiver&& o) noexcept : s_(std::exchange(o.s_, nullptr)) {}
-  Receiver& operator=(Receiver&& o) noexcept {
-    if (this != &o) {
-      drop();
-      s_ = std::exchange(o.s_, nullptr);
-    }
-    return *this;
-  }
-  ~Receiver() { drop(); }
 
   // Stops the sender from sending; a value already sent can still be received.
   void close() noexcept {
@@ -7683,7 +7816,7 @@ class Receiver {
    public:
     explicit Awaiter(Receiver& r) noexcept : r_(r) {}
     bool poll(task::Context& cx) noexcept {
-      Shared* s = r_.s_;
+      Shared* s = r_.s_.get();
       if (!s) return true;
       if (!detail::coop_poll_proceed(cx)) return false;
       return s->poll_side(s->rx_waker, Shared::RX_TASK_SET, Shared::VALUE_SENT | Shared::CLOSED,
@@ -7718,20 +7851,13 @@ class Receiver {
         s->state.fetch_or(Shared::CLOSED, std::memory_order_acq_rel);
         s->release();
       }
-    } rel{std::exchange(s_, nullptr)};
+    } rel{s_.release()};
     if (!rel.s->value.has_value()) return unexpected(err);
     Result<T, E> r(std::move(*rel.s->value));
     rel.s->value.reset();
     return r;
   }
-  void drop() noexcept {
-    if (Shared* s = std::exchange(s_, nullptr)) {
-      // After VALUE_SENT the sender no longer touches the value: it is ours to destroy.
-      if (s->close() & Shared::VALUE_SENT) s->value.reset();
-      s->release();
-    }
-  }
-  Shared* s_ = nullptr;
+  std::unique_ptr<Shared, typename Shared::DropRx> s_;
 };
 
 template <class T>
@@ -7969,6 +8095,41 @@ class WakeList {
   std::size_t n_ = 0;
 };
 
+// With `lock` held: takes every node off `list` (a list detached from a waiter queue, whose
+// nodes unlink themselves under `lock` when destroyed meanwhile), lets `take(node)` mark it
+// served and return its waker, and wakes those in batches of WakeList::kCapacity with the
+// lock released in between (a woken task never contends on the lock we hold). Returns with
+// `lock` released.
+template <class F>
+void wake_all_and_unlock(WaitLock& lock, WaitList& list, F&& take) noexcept {
+  WakeList wl;
+  while (WaitNode* n = list.front()) {
+    if (!wl.can_push()) {
+      lock.unlock();
+      wl.wake_all();
+      lock.lock();
+      continue;
+    }
+    list.pop_front();
+    wl.push(take(n));
+  }
+  lock.unlock();
+  wl.wake_all();
+}
+
+// Moves a waiting awaitable's registration from node `from` to node `to` (the awaitable
+// moved to a new address while waiting), under `lock`: `to` takes `from`'s state word and
+// waker, and its place in the queue while still_queued(state) says it was not dequeued yet.
+template <class Node, class S, class StillQueued>
+void move_waiter(WaitLock& lock, Node& from, Node& to, std::atomic<S> Node::*state,
+                 StillQueued&& still_queued) noexcept {
+  WaitGuard g(lock);
+  S s = (from.*state).load(std::memory_order_acquire);
+  (to.*state).store(s, std::memory_order_relaxed);
+  to.waker.store(from.waker.exchange(nullptr, std::memory_order_relaxed), std::memory_order_relaxed);
+  if (still_queued(s)) WaitList::replace(&from, &to);
+}
+
 // Replaces the waker stored in `slot` with `w` (cloned) unless it is already `w`; the
 // previous one is dropped. `slot` is an atomic pointer that notifiers take with
 // exchange(nullptr); the caller holds the lock that serializes replacements.
@@ -8094,6 +8255,9 @@ class BatchSemaphore {
   // Returns the permits still to distribute when `wl` filled up (the caller wakes and
   // calls again), else 0.
   std::size_t distribute_locked(std::size_t n, WakeList& wl) noexcept;
+  // With lock_ held: distributes n permits, waking in batches with the lock released in
+  // between; returns with lock_ released.
+  void distribute_and_unlock(std::size_t n) noexcept;
 
   std::atomic<std::size_t> permits_;
   WaitLock lock_;
@@ -8143,120 +8307,224 @@ class AcquireOp {
   bool acquired_ = false;
 };
 
-// A leaf acquiring n permits; yields true when they were acquired (then owned by the
-// caller, who must release them) and false when the semaphore is closed.
-class SemaphoreAcquire : public Leaf<SemaphoreAcquire> {
+}  // namespace tokio::detail
+/* end file src/tokio/sync/detail/batch_semaphore.hpp */
+/* begin file src/tokio/sync/detail/permits.hpp */
+// HeldPermits, SemaphoreGuard and PermitAcquire (internal): what every permit, lock guard
+// and acquiring await of the sync primitives is, written once.
+//
+// HeldPermits<Keep> holds n permits of a BatchSemaphore and gives them back when destroyed
+// or assigned over. Keep is what else it holds: the owner (a pointer, or a std::shared_ptr
+// that keeps a Semaphore/Mutex/RwLock alive for the "owned" forms) or nothing (NoKeep).
+// SemaphoreGuard<U, Keep> adds a pointer to the value the permits protect: Mutex's
+// MutexGuard / OwnedMutexGuard / MappedMutexGuard / OwnedMappedMutexGuard and RwLock's
+// read and write guards (borrowed, owned, mapped) all derive from it. Releasing the
+// permits happens before Keep is let go, so an owned guard never outlives its lock.
+//
+// PermitAcquire<Make, E> is the leaf that waits for n permits (FIFO, see BatchSemaphore)
+// and hands them to make(n), which builds what the await yields: a guard (Mutex::lock,
+// RwLock::read...), a permit (Semaphore::acquire, mpsc reserve). With E = void the
+// semaphore never closes (a lock's) and the await yields make's result; otherwise it yields
+// Result<Out, E>, E{} once the semaphore is closed. Cancel safety: destroyed while waiting,
+// it leaves the queue and passes on any permits it had been handed (AcquireOp).
+//
+// Move rules, the same for every permit and guard: movable and move-assignable (assigning
+// releases what the target held first); a moved-from one holds nothing and releases
+// nothing; no copies.
+
+/* #include <cstddef> (already above) */
+/* #include <type_traits> (already above) */
+/* #include <utility> (already above) */
+
+
+namespace tokio::detail {
+
+struct NoKeep {};
+
+template <class Keep>
+class HeldPermits {
  public:
-  SemaphoreAcquire(BatchSemaphore* s, std::size_t n) noexcept : op_(s, n) {}
-  SemaphoreAcquire(const SemaphoreAcquire& o) noexcept : Leaf<SemaphoreAcquire>(o), op_(o.op_) {}
+  using keep_type = Keep;
+
+  HeldPermits() noexcept = default;
+  HeldPermits(BatchSemaphore* s, std::size_t n, Keep keep) noexcept
+      : s_(s), n_(n), keep_(std::move(keep)) {}
+  HeldPermits(HeldPermits&& o) noexcept
+      : s_(std::exchange(o.s_, nullptr)), n_(std::exchange(o.n_, 0)), keep_(std::move(o.keep_)) {}
+  HeldPermits& operator=(HeldPermits&& o) noexcept {
+    if (this != &o) {
+      release();
+      s_ = std::exchange(o.s_, nullptr);
+      n_ = std::exchange(o.n_, 0);
+      keep_ = std::move(o.keep_);
+    }
+    return *this;
+  }
+  ~HeldPermits() { release(); }
+
+ protected:
+  // Gives the permits back, then lets go of Keep.
+  void release() noexcept {
+    if (BatchSemaphore* s = std::exchange(s_, nullptr)) s->release(n_);
+    n_ = 0;
+    keep_ = Keep();
+  }
+  // Takes other's permits; both must come from the same semaphore (else throws
+  // std::logic_error with `mismatch`).
+  void merge_from(HeldPermits& other, const char* mismatch) {
+    if (other.s_ && s_ && other.s_ != s_) throw_misuse(mismatch);
+    if (!s_) {
+      s_ = other.s_;
+      keep_ = std::move(other.keep_);
+    }
+    n_ += other.n_;
+    other.disown();
+    other.keep_ = Keep();
+  }
+  // Gives up holding without releasing: the permits now belong to whoever takes them (a
+  // mapped or downgraded guard, or forget()).
+  BatchSemaphore* disown() noexcept {
+    n_ = 0;
+    return std::exchange(s_, nullptr);
+  }
+
+  BatchSemaphore* s_ = nullptr;
+  std::size_t n_ = 0;
+  [[no_unique_address]] Keep keep_{};
+};
+
+template <class U, class Keep>
+class SemaphoreGuard : public HeldPermits<Keep> {
+ public:
+  SemaphoreGuard(BatchSemaphore* s, std::size_t n, U* v, Keep keep = Keep()) noexcept
+      : HeldPermits<Keep>(s, n, std::move(keep)), v_(v) {}
+
+  U& operator*() const noexcept { return *v_; }
+  U* operator->() const noexcept { return v_; }
+
+ protected:
+  // Moves the permits of g into a guard G on f(value) (a pointer into the value), keeping
+  // `keep_permits` of them and releasing the rest now (a downgrade; the release happens
+  // after G holds its share, so no writer can slip in between). G keeps g's Keep when it
+  // has the same kind of Keep.
+  template <class G, class Self, class F>
+  static G transfer(Self&& g, F&& f, std::size_t keep_permits) {
+    static_assert(std::is_pointer_v<decltype(std::forward<F>(f)(*g.v_))>,
+                  "map: the function must return a pointer into the guarded value");
+    auto* v = std::forward<F>(f)(*g.v_);
+    std::size_t n = g.n_;
+    typename G::keep_type keep{};
+    if constexpr (std::is_same_v<typename G::keep_type, Keep>) keep = std::move(g.keep_);
+    BatchSemaphore* s = g.disown();
+    G out(s, keep_permits, v, std::move(keep));
+    if (keep_permits < n) s->release(n - keep_permits);
+    return out;
+  }
+  template <class G, class Self, class F>
+  static G map_into(Self&& g, F&& f) {
+    std::size_t n = g.n_;
+    return transfer<G>(std::forward<Self>(g), std::forward<F>(f), n);
+  }
+
+  U* v_;
+};
+
+template <class Make, class E = void>
+class PermitAcquire : public Leaf<PermitAcquire<Make, E>> {
+  using Out = decltype(std::declval<Make&>()(std::size_t{}));
+  using PR = BatchSemaphore::PollResult;
+
+ public:
+  // `fail`: yield E{} at once without waiting (a request that can never be served).
+  PermitAcquire(BatchSemaphore* s, std::size_t n, Make make, bool fail = false) noexcept
+      : op_(s, n), make_(std::move(make)), closed_(fail) {}
+  // Copies and moves happen only before the first poll.
+  PermitAcquire(const PermitAcquire& o) noexcept requires std::is_copy_constructible_v<Make>
+      : Leaf<PermitAcquire>(o), op_(o.op_), make_(o.make_), closed_(o.closed_) {}
+  PermitAcquire(PermitAcquire&& o) noexcept
+      : Leaf<PermitAcquire>(o), op_(o.op_), make_(std::move(o.make_)), closed_(o.closed_) {}
+
   bool poll(task::Context& cx) noexcept {
+    if (closed_) return true;
     if (!coop_poll_proceed(cx)) return false;
-    auto r = op_.poll(cx.raw_waker());
-    if (r == BatchSemaphore::PollResult::Pending) return false;
-    closed_ = r == BatchSemaphore::PollResult::Closed;
+    PR r = op_.poll(cx.raw_waker());
+    if (r == PR::Pending) return false;
+    closed_ = r == PR::Closed;
     return true;
   }
-  bool await_resume() noexcept {
-    if (closed_) return false;
-    op_.take();
-    return true;
+  auto await_resume() {
+    if constexpr (std::is_void_v<E>) {
+      op_.take();
+      return make_(op_.permits());
+    } else {
+      if (closed_) return Result<Out, E>(unexpected(E{}));
+      op_.take();
+      return Result<Out, E>(make_(op_.permits()));
+    }
   }
 
  private:
   AcquireOp op_;
-  bool closed_ = false;
+  Make make_;
+  bool closed_;
+};
+
+// A Make for the lock guards: builds Guard from the lock's owner handle (a pointer, or the
+// std::shared_ptr of an owned guard).
+template <class Guard, class Owner>
+struct MakeGuard {
+  Owner owner;
+  Guard operator()(std::size_t) noexcept { return Guard(std::move(owner)); }
 };
 
 }  // namespace tokio::detail
-/* end file src/tokio/sync/detail/batch_semaphore.hpp */
+/* end file src/tokio/sync/detail/permits.hpp */
 
 namespace tokio::sync {
-
-// The semaphore was closed.
-struct AcquireError {
-  friend bool operator==(AcquireError, AcquireError) = default;
-};
-enum class TryAcquireError { Closed, NoPermits };
 
 class Semaphore;
 
 // Permits borrowed from a Semaphore; released when destroyed.
-class SemaphorePermit {
+class SemaphorePermit : public detail::HeldPermits<detail::NoKeep> {
  public:
   SemaphorePermit() noexcept = default;
-  SemaphorePermit(detail::BatchSemaphore* s, std::size_t n) noexcept : sem_(s), n_(n) {}
-  SemaphorePermit(SemaphorePermit&& o) noexcept
-      : sem_(std::exchange(o.sem_, nullptr)), n_(std::exchange(o.n_, 0)) {}
-  SemaphorePermit& operator=(SemaphorePermit&& o) noexcept {
-    if (this != &o) {
-      release();
-      sem_ = std::exchange(o.sem_, nullptr);
-      n_ = std::exchange(o.n_, 0);
-    }
-    return *this;
-  }
-  ~SemaphorePermit() { release(); }
+  SemaphorePermit(detail::BatchSemaphore* s, std::size_t n) noexcept : HeldPermits(s, n, {}) {}
 
   std::size_t num_permits() const noexcept { return n_; }
   // Keeps the permits out of the semaphore for good (they are not returned).
-  void forget() noexcept {
-    sem_ = nullptr;
-    n_ = 0;
-  }
+  void forget() noexcept { disown(); }
   // Adds `other`'s permits to this one. Both must come from the same semaphore.
-  void merge(SemaphorePermit&& other);
+  void merge(SemaphorePermit&& other) {
+    merge_from(other, "SemaphorePermit::merge: the permits belong to different semaphores");
+  }
   // Splits n permits off into a new permit; fails (empty optional) when n > num_permits().
   std::optional<SemaphorePermit> split(std::size_t n) noexcept {
-    if (n > n_ || !sem_) return std::nullopt;
+    if (n > n_ || !s_) return std::nullopt;
     n_ -= n;
-    return SemaphorePermit(sem_, n);
+    return SemaphorePermit(s_, n);
   }
-
- private:
-  void release() noexcept {
-    if (sem_ && n_) sem_->release(n_);
-    sem_ = nullptr;
-    n_ = 0;
-  }
-  detail::BatchSemaphore* sem_ = nullptr;
-  std::size_t n_ = 0;
 };
 
 // Permits owned together with a reference to their Semaphore.
-class OwnedSemaphorePermit {
+class OwnedSemaphorePermit : public detail::HeldPermits<std::shared_ptr<Semaphore>> {
  public:
   OwnedSemaphorePermit() noexcept = default;
-  OwnedSemaphorePermit(std::shared_ptr<Semaphore> s, std::size_t n) noexcept
-      : sem_(std::move(s)), n_(n) {}
-  OwnedSemaphorePermit(OwnedSemaphorePermit&& o) noexcept
-      : sem_(std::move(o.sem_)), n_(std::exchange(o.n_, 0)) {}
-  OwnedSemaphorePermit& operator=(OwnedSemaphorePermit&& o) noexcept {
-    if (this != &o) {
-      release();
-      sem_ = std::move(o.sem_);
-      n_ = std::exchange(o.n_, 0);
-    }
-    return *this;
-  }
-  ~OwnedSemaphorePermit() { release(); }
+  inline OwnedSemaphorePermit(std::shared_ptr<Semaphore> s, std::size_t n) noexcept;
 
   std::size_t num_permits() const noexcept { return n_; }
-  const std::shared_ptr<Semaphore>& semaphore() const noexcept { return sem_; }
+  const std::shared_ptr<Semaphore>& semaphore() const noexcept { return keep_; }
   void forget() noexcept {
-    sem_.reset();
-    n_ = 0;
+    disown();
+    keep_.reset();
   }
-  void merge(OwnedSemaphorePermit&& other);
+  void merge(OwnedSemaphorePermit&& other) {
+    merge_from(other, "OwnedSemaphorePermit::merge: the permits belong to different semaphores");
+  }
   std::optional<OwnedSemaphorePermit> split(std::size_t n) noexcept {
-    if (n > n_ || !sem_) return std::nullopt;
+    if (n > n_ || !s_) return std::nullopt;
     n_ -= n;
-    return OwnedSemaphorePermit(sem_, n);
+    return OwnedSemaphorePermit(keep_, n);
   }
-
- private:
-  inline void release() noexcept;
-  std::shared_ptr<Semaphore> sem_;
-  std::size_t n_ = 0;
 };
 
 class Semaphore {
@@ -8280,33 +8548,6 @@ class Semaphore {
   bool is_closed() const noexcept { return sem_.is_closed(); }
 
   // --- async acquisition -----------------------------------------------------------------
-  template <class Out, class Make>
-  class AcquireAwaiter : public detail::Leaf<AcquireAwaiter<Out, Make>> {
-   public:
-    AcquireAwaiter(detail::BatchSemaphore* s, std::size_t n, Make make) noexcept
-        : op_(s, n), make_(std::move(make)) {}
-    AcquireAwaiter(const AcquireAwaiter& o) noexcept
-        : detail::Leaf<AcquireAwaiter>(o), op_(o.op_), make_(o.make_) {}
-
-    bool poll(task::Context& cx) noexcept {
-      if (!detail::coop_poll_proceed(cx)) return false;
-      auto r = op_.poll(cx.raw_waker());
-      if (r == detail::BatchSemaphore::PollResult::Pending) return false;
-      closed_ = r == detail::BatchSemaphore::PollResult::Closed;
-      return true;
-    }
-    Result<Out, AcquireError> await_resume() {
-      if (closed_) return unexpected(AcquireError{});
-      op_.take();
-      return make_(op_.permits());
-    }
-
-   private:
-    detail::AcquireOp op_;
-    Make make_;
-    bool closed_ = false;
-  };
-
   struct MakeBorrowed {
     detail::BatchSemaphore* s;
     SemaphorePermit operator()(std::size_t n) const noexcept { return SemaphorePermit(s, n); }
@@ -8317,8 +8558,8 @@ class Semaphore {
       return OwnedSemaphorePermit(s, n);
     }
   };
-  using Acquire = AcquireAwaiter<SemaphorePermit, MakeBorrowed>;
-  using AcquireOwned = AcquireAwaiter<OwnedSemaphorePermit, MakeOwned>;
+  using Acquire = detail::PermitAcquire<MakeBorrowed, AcquireError>;
+  using AcquireOwned = detail::PermitAcquire<MakeOwned, AcquireError>;
 
   // Waits for one permit. Yields Result<SemaphorePermit, AcquireError>.
   Acquire acquire() noexcept { return Acquire(&sem_, 1, MakeBorrowed{&sem_}); }
@@ -8370,31 +8611,9 @@ class Semaphore {
   detail::BatchSemaphore sem_;
 };
 
-inline void SemaphorePermit::merge(SemaphorePermit&& other) {
-  if (other.sem_ && sem_ && other.sem_ != sem_) {
-    detail::throw_misuse("SemaphorePermit::merge: the permits belong to different semaphores");
-  }
-  if (!sem_) sem_ = other.sem_;
-  n_ += other.n_;
-  other.sem_ = nullptr;
-  other.n_ = 0;
-}
-
-inline void OwnedSemaphorePermit::merge(OwnedSemaphorePermit&& other) {
-  if (other.sem_ && sem_ && other.sem_ != sem_) {
-    detail::throw_misuse(
-        "OwnedSemaphorePermit::merge: the permits belong to different semaphores");
-  }
-  if (!sem_) sem_ = other.sem_;
-  n_ += other.n_;
-  other.sem_.reset();
-  other.n_ = 0;
-}
-
-inline void OwnedSemaphorePermit::release() noexcept {
-  if (sem_ && n_) sem_->raw().release(n_);
-  sem_.reset();
-  n_ = 0;
+inline OwnedSemaphorePermit::OwnedSemaphorePermit(std::shared_ptr<Semaphore> s, std::size_t n) noexcept
+    : HeldPermits(nullptr, n, std::move(s)) {
+  if (keep_) s_ = &keep_->raw();
 }
 
 }  // namespace tokio::sync
@@ -8427,94 +8646,64 @@ inline void OwnedSemaphorePermit::release() noexcept {
 
 namespace tokio::sync {
 
-// try_lock found the mutex locked.
-struct TryLockError {
-  friend bool operator==(TryLockError, TryLockError) = default;
-};
-
 template <class T>
 class Mutex;
 
 // A locked view of a part of the protected value (MutexGuard::map).
 template <class U>
-class MappedMutexGuard {
+class [[nodiscard]] MappedMutexGuard : public detail::SemaphoreGuard<U, detail::NoKeep> {
  public:
-  MappedMutexGuard(detail::BatchSemaphore* s, U* v) noexcept : s_(s), v_(v) {}
-  MappedMutexGuard(MappedMutexGuard&& o) noexcept
-      : s_(std::exchange(o.s_, nullptr)), v_(std::exchange(o.v_, nullptr)) {}
-  MappedMutexGuard& operator=(MappedMutexGuard&&) = delete;
-  ~MappedMutexGuard() {
-    if (s_) s_->release(1);
-  }
-  U& operator*() const noexcept { return *v_; }
-  U* operator->() const noexcept { return v_; }
+  using detail::SemaphoreGuard<U, detail::NoKeep>::SemaphoreGuard;
+};
 
- private:
-  detail::BatchSemaphore* s_;
-  U* v_;
+// The same for an owned guard (OwnedMutexGuard::map): keeps the mutex alive.
+template <class T, class U>
+class [[nodiscard]] OwnedMappedMutexGuard
+    : public detail::SemaphoreGuard<U, std::shared_ptr<Mutex<T>>> {
+ public:
+  using detail::SemaphoreGuard<U, std::shared_ptr<Mutex<T>>>::SemaphoreGuard;
 };
 
 template <class T>
-class [[nodiscard]] MutexGuard {
- public:
-  explicit MutexGuard(Mutex<T>* m) noexcept : m_(m) {}
-  MutexGuard(MutexGuard&& o) noexcept : m_(std::exchange(o.m_, nullptr)) {}
-  MutexGuard& operator=(MutexGuard&& o) noexcept {
-    if (this != &o) {
-      unlock();
-      m_ = std::exchange(o.m_, nullptr);
-    }
-    return *this;
-  }
-  ~MutexGuard() { unlock(); }
+class [[nodiscard]] MutexGuard : public detail::SemaphoreGuard<T, Mutex<T>*> {
+  using Base = detail::SemaphoreGuard<T, Mutex<T>*>;
 
-  T& operator*() const noexcept { return m_->value_; }
-  T* operator->() const noexcept { return &m_->value_; }
-  Mutex<T>* mutex() const noexcept { return m_; }
+ public:
+  using Base::Base;
+  explicit MutexGuard(Mutex<T>* m) noexcept : Base(&m->sem_, 1, &m->value_, m) {}
+
+  Mutex<T>* mutex() const noexcept { return this->keep_; }
 
   // Narrows the guard to a part of the value: map(std::move(g), [](T& v) { return &v.x; }).
   template <class F>
   static auto map(MutexGuard&& g, F&& f) {
-    using P = std::invoke_result_t<F, T&>;
-    static_assert(std::is_pointer_v<P>, "MutexGuard::map: the function must return a pointer");
-    P p = std::forward<F>(f)(*g);
-    Mutex<T>* m = std::exchange(g.m_, nullptr);
-    return MappedMutexGuard<std::remove_pointer_t<P>>(&m->sem_, p);
+    using U = std::remove_pointer_t<decltype(std::forward<F>(f)(*g))>;
+    return Base::template map_into<MappedMutexGuard<U>>(std::move(g), std::forward<F>(f));
   }
-
- private:
-  void unlock() noexcept {
-    if (auto* m = std::exchange(m_, nullptr)) m->sem_.release(1);
-  }
-  Mutex<T>* m_;
 };
 
+// A guard that holds its mutex by std::shared_ptr (Mutex::lock_owned): it may be moved
+// into another task and keeps the mutex alive.
 template <class T>
-class [[nodiscard]] OwnedMutexGuard {
- public:
-  explicit OwnedMutexGuard(std::shared_ptr<Mutex<T>> m) noexcept : m_(std::move(m)) {}
-  OwnedMutexGuard(OwnedMutexGuard&& o) noexcept = default;
-  OwnedMutexGuard& operator=(OwnedMutexGuard&& o) noexcept {
-    if (this != &o) {
-      unlock();
-      m_ = std::move(o.m_);
-    }
-    return *this;
-  }
-  ~OwnedMutexGuard() { unlock(); }
+class [[nodiscard]] OwnedMutexGuard : public detail::SemaphoreGuard<T, std::shared_ptr<Mutex<T>>> {
+  using Base = detail::SemaphoreGuard<T, std::shared_ptr<Mutex<T>>>;
 
-  T& operator*() const noexcept { return m_->value_; }
-  T* operator->() const noexcept { return &m_->value_; }
-  const std::shared_ptr<Mutex<T>>& mutex() const noexcept { return m_; }
+ public:
+  using Base::Base;
+  explicit OwnedMutexGuard(std::shared_ptr<Mutex<T>> m) noexcept : OwnedMutexGuard(m.get(), m) {}
+
+  const std::shared_ptr<Mutex<T>>& mutex() const noexcept { return this->keep_; }
+
+  template <class F>
+  static auto map(OwnedMutexGuard&& g, F&& f) {
+    using U = std::remove_pointer_t<decltype(std::forward<F>(f)(*g))>;
+    return Base::template map_into<OwnedMappedMutexGuard<T, U>>(std::move(g), std::forward<F>(f));
+  }
 
  private:
-  void unlock() noexcept {
-    if (m_) {
-      m_->sem_.release(1);
-      m_.reset();
-    }
-  }
-  std::shared_ptr<Mutex<T>> m_;
+  // (m is read through `raw` because the argument initializing Keep may be moved first.)
+  OwnedMutexGuard(Mutex<T>* raw, std::shared_ptr<Mutex<T>>& m) noexcept
+      : Base(&raw->sem_, 1, &raw->value_, std::move(m)) {}
 };
 
 template <class T>
@@ -8527,31 +8716,11 @@ class Mutex {
   Mutex(const Mutex&) = delete;
   Mutex& operator=(const Mutex&) = delete;
 
-  template <class Guard, class Owner>
-  class LockAwaiter : public detail::Leaf<LockAwaiter<Guard, Owner>> {
-   public:
-    LockAwaiter(Owner owner, detail::BatchSemaphore* s) noexcept
-        : owner_(std::move(owner)), op_(s, 1) {}
-    LockAwaiter(const LockAwaiter& o) noexcept
-        : detail::Leaf<LockAwaiter>(o), owner_(o.owner_), op_(o.op_) {}
-    bool poll(task::Context& cx) noexcept {
-      if (!detail::coop_poll_proceed(cx)) return false;
-      return op_.poll(cx.raw_waker()) == detail::BatchSemaphore::PollResult::Ready;
-    }
-    Guard await_resume() noexcept {
-      op_.take();
-      return Guard(std::move(owner_));
-    }
-
-   private:
-    Owner owner_;
-    detail::AcquireOp op_;
-  };
-  using Lock = LockAwaiter<MutexGuard<T>, Mutex*>;
-  using LockOwned = LockAwaiter<OwnedMutexGuard<T>, std::shared_ptr<Mutex>>;
+  using Lock = detail::PermitAcquire<detail::MakeGuard<MutexGuard<T>, Mutex*>>;
+  using LockOwned = detail::PermitAcquire<detail::MakeGuard<OwnedMutexGuard<T>, std::shared_ptr<Mutex>>>;
 
   // Waits for the lock; yields a MutexGuard<T>.
-  Lock lock() noexcept { return Lock(this, &sem_); }
+  Lock lock() noexcept { return Lock(&sem_, 1, {this}); }
   Result<MutexGuard<T>, TryLockError> try_lock() noexcept {
     if (sem_.try_acquire(1) == detail::BatchSemaphore::TryResult::Ok) return MutexGuard<T>(this);
     return unexpected(TryLockError{});
@@ -8565,7 +8734,7 @@ class Mutex {
   static LockOwned lock_owned(std::shared_ptr<Mutex> m) {
     if (!m) detail::throw_misuse("Mutex::lock_owned on a null shared_ptr");
     detail::BatchSemaphore* s = &m->sem_;
-    return LockOwned(std::move(m), s);
+    return LockOwned(s, 1, {std::move(m)});
   }
   static Result<OwnedMutexGuard<T>, TryLockError> try_lock_owned(std::shared_ptr<Mutex> m) {
     if (!m) detail::throw_misuse("Mutex::try_lock_owned on a null shared_ptr");
@@ -8619,82 +8788,102 @@ namespace tokio::sync {
 template <class T>
 class RwLock;
 
+// Shared access to a value (RwLock::read, or a part of it after map).
 template <class T>
-class [[nodiscard]] RwLockReadGuard {
- public:
-  explicit RwLockReadGuard(const RwLock<T>* l) noexcept : l_(l) {}
-  RwLockReadGuard(RwLockReadGuard&& o) noexcept : l_(std::exchange(o.l_, nullptr)) {}
-  RwLockReadGuard& operator=(RwLockReadGuard&&) = delete;
-  ~RwLockReadGuard() {
-    if (l_) l_->sem_.release(1);
-  }
-  const T& operator*() const noexcept { return l_->value_; }
-  const T* operator->() const noexcept { return &l_->value_; }
+class [[nodiscard]] RwLockReadGuard : public detail::SemaphoreGuard<const T, detail::NoKeep> {
+  using Base = detail::SemaphoreGuard<const T, detail::NoKeep>;
 
- private:
-  const RwLock<T>* l_;
+ public:
+  using Base::Base;
+  explicit RwLockReadGuard(const RwLock<T>* l) noexcept : Base(&l->sem_, 1, &l->value_) {}
+
+  // Narrows the guard to a part of the value: map(std::move(g), [](const T& v) { return &v.x; }).
+  template <class F>
+  static auto map(RwLockReadGuard&& g, F&& f) {
+    using U = std::remove_const_t<std::remove_pointer_t<decltype(std::forward<F>(f)(*g))>>;
+    return Base::template map_into<RwLockReadGuard<U>>(std::move(g), std::forward<F>(f));
+  }
+};
+
+// Exclusive access to a part of the value (RwLockWriteGuard::map).
+template <class U>
+class [[nodiscard]] RwLockMappedWriteGuard : public detail::SemaphoreGuard<U, detail::NoKeep> {
+ public:
+  using detail::SemaphoreGuard<U, detail::NoKeep>::SemaphoreGuard;
 };
 
 template <class T>
-class [[nodiscard]] RwLockWriteGuard {
- public:
-  explicit RwLockWriteGuard(RwLock<T>* l) noexcept : l_(l) {}
-  RwLockWriteGuard(RwLockWriteGuard&& o) noexcept : l_(std::exchange(o.l_, nullptr)) {}
-  RwLockWriteGuard& operator=(RwLockWriteGuard&&) = delete;
-  ~RwLockWriteGuard() {
-    if (l_) l_->sem_.release(l_->max_readers_);
-  }
-  T& operator*() const noexcept { return l_->value_; }
-  T* operator->() const noexcept { return &l_->value_; }
+class [[nodiscard]] RwLockWriteGuard : public detail::SemaphoreGuard<T, detail::NoKeep> {
+  using Base = detail::SemaphoreGuard<T, detail::NoKeep>;
 
+ public:
+  using Base::Base;
+  explicit RwLockWriteGuard(RwLock<T>* l) noexcept : Base(&l->sem_, l->max_readers_, &l->value_) {}
+
+  template <class F>
+  static auto map(RwLockWriteGuard&& g, F&& f) {
+    using U = std::remove_pointer_t<decltype(std::forward<F>(f)(*g))>;
+    return Base::template map_into<RwLockMappedWriteGuard<U>>(std::move(g), std::forward<F>(f));
+  }
   // Turns the write lock into a read lock atomically (no writer can slip in between);
   // readers waiting behind it may proceed.
   static RwLockReadGuard<T> downgrade(RwLockWriteGuard&& g) noexcept {
-    RwLock<T>* l = std::exchange(g.l_, nullptr);
-    l->sem_.release(l->max_readers_ - 1);
-    return RwLockReadGuard<T>(l);
+    return Base::template transfer<RwLockReadGuard<T>>(std::move(g), [](T& v) -> const T* { return &v; }, 1);
+  }
+};
+
+// The owned forms (RwLock::read_owned / write_owned) hold the lock by std::shared_ptr:
+// they may be moved into another task and keep the lock alive. U is the part of the value
+// they give access to after map.
+template <class T, class U = T>
+class [[nodiscard]] OwnedRwLockReadGuard
+    : public detail::SemaphoreGuard<const U, std::shared_ptr<RwLock<T>>> {
+  using Base = detail::SemaphoreGuard<const U, std::shared_ptr<RwLock<T>>>;
+
+ public:
+  using Base::Base;
+  explicit OwnedRwLockReadGuard(std::shared_ptr<RwLock<T>> l) noexcept requires std::is_same_v<T, U>
+      : OwnedRwLockReadGuard(l.get(), l) {}
+
+  template <class F>
+  static auto map(OwnedRwLockReadGuard&& g, F&& f) {
+    using V = std::remove_const_t<std::remove_pointer_t<decltype(std::forward<F>(f)(*g))>>;
+    return Base::template map_into<OwnedRwLockReadGuard<T, V>>(std::move(g), std::forward<F>(f));
   }
 
  private:
-  RwLock<T>* l_;
+  // (l is read through `raw` because the argument initializing Keep may be moved first.)
+  OwnedRwLockReadGuard(const RwLock<T>* raw, std::shared_ptr<RwLock<T>>& l) noexcept
+      : Base(&raw->sem_, 1, &raw->value_, std::move(l)) {}
+};
+
+template <class T, class U = T>
+class [[nodiscard]] OwnedRwLockMappedWriteGuard
+    : public detail::SemaphoreGuard<U, std::shared_ptr<RwLock<T>>> {
+ public:
+  using detail::SemaphoreGuard<U, std::shared_ptr<RwLock<T>>>::SemaphoreGuard;
 };
 
 template <class T>
-class [[nodiscard]] OwnedRwLockReadGuard {
+class [[nodiscard]] OwnedRwLockWriteGuard : public detail::SemaphoreGuard<T, std::shared_ptr<RwLock<T>>> {
+  using Base = detail::SemaphoreGuard<T, std::shared_ptr<RwLock<T>>>;
+
  public:
-  explicit OwnedRwLockReadGuard(std::shared_ptr<RwLock<T>> l) noexcept : l_(std::move(l)) {}
-  OwnedRwLockReadGuard(OwnedRwLockReadGuard&&) noexcept = default;
-  OwnedRwLockReadGuard& operator=(OwnedRwLockReadGuard&&) = delete;
-  ~OwnedRwLockReadGuard() {
-    if (l_) l_->sem_.release(1);
+  using Base::Base;
+  explicit OwnedRwLockWriteGuard(std::shared_ptr<RwLock<T>> l) noexcept : OwnedRwLockWriteGuard(l.get(), l) {}
+
+  template <class F>
+  static auto map(OwnedRwLockWriteGuard&& g, F&& f) {
+    using U = std::remove_pointer_t<decltype(std::forward<F>(f)(*g))>;
+    return Base::template map_into<OwnedRwLockMappedWriteGuard<T, U>>(std::move(g), std::forward<F>(f));
   }
-  const T& operator*() const noexcept { return l_->value_; }
-  const T* operator->() const noexcept { return &l_->value_; }
-
- private:
-  std::shared_ptr<RwLock<T>> l_;
-};
-
-template <class T>
-class [[nodiscard]] OwnedRwLockWriteGuard {
- public:
-  explicit OwnedRwLockWriteGuard(std::shared_ptr<RwLock<T>> l) noexcept : l_(std::move(l)) {}
-  OwnedRwLockWriteGuard(OwnedRwLockWriteGuard&&) noexcept = default;
-  OwnedRwLockWriteGuard& operator=(OwnedRwLockWriteGuard&&) = delete;
-  ~OwnedRwLockWriteGuard() {
-    if (l_) l_->sem_.release(l_->max_readers_);
-  }
-  T& operator*() const noexcept { return l_->value_; }
-  T* operator->() const noexcept { return &l_->value_; }
-
   static OwnedRwLockReadGuard<T> downgrade(OwnedRwLockWriteGuard&& g) noexcept {
-    std::shared_ptr<RwLock<T>> l = std::move(g.l_);
-    l->sem_.release(l->max_readers_ - 1);
-    return OwnedRwLockReadGuard<T>(std::move(l));
+    return Base::template transfer<OwnedRwLockReadGuard<T>>(std::move(g), [](T& v) -> const T* { return &v; }, 1);
   }
 
  private:
-  std::shared_ptr<RwLock<T>> l_;
+  OwnedRwLockWriteGuard(RwLock<T>* raw, std::shared_ptr<RwLock<T>>& l) noexcept
+      : Base(&raw->sem_, raw->max_readers_, &raw->value_, std::move(l)) {}
 };
 
 template <class T>
@@ -8715,33 +8904,16 @@ class RwLock {
   RwLock& operator=(const RwLock&) = delete;
 
   template <class Guard, class Owner>
-  class Awaiter : public detail::Leaf<Awaiter<Guard, Owner>> {
-   public:
-    Awaiter(Owner owner, detail::BatchSemaphore* s, std::size_t n) noexcept
-        : owner_(std::move(owner)), op_(s, n) {}
-    Awaiter(const Awaiter& o) noexcept : detail::Leaf<Awaiter>(o), owner_(o.owner_), op_(o.op_) {}
-    bool poll(task::Context& cx) noexcept {
-      if (!detail::coop_poll_proceed(cx)) return false;
-      return op_.poll(cx.raw_waker()) == detail::BatchSemaphore::PollResult::Ready;
-    }
-    Guard await_resume() noexcept {
-      op_.take();
-      return Guard(std::move(owner_));
-    }
-
-   private:
-    Owner owner_;
-    detail::AcquireOp op_;
-  };
-  using Read = Awaiter<RwLockReadGuard<T>, const RwLock*>;
-  using Write = Awaiter<RwLockWriteGuard<T>, RwLock*>;
-  using ReadOwned = Awaiter<OwnedRwLockReadGuard<T>, std::shared_ptr<RwLock>>;
-  using WriteOwned = Awaiter<OwnedRwLockWriteGuard<T>, std::shared_ptr<RwLock>>;
+  using Acquire = detail::PermitAcquire<detail::MakeGuard<Guard, Owner>>;
+  using Read = Acquire<RwLockReadGuard<T>, const RwLock*>;
+  using Write = Acquire<RwLockWriteGuard<T>, RwLock*>;
+  using ReadOwned = Acquire<OwnedRwLockReadGuard<T>, std::shared_ptr<RwLock>>;
+  using WriteOwned = Acquire<OwnedRwLockWriteGuard<T>, std::shared_ptr<RwLock>>;
 
   // Shared access; yields RwLockReadGuard<T>.
-  Read read() const noexcept { return Read(this, &sem_, 1); }
+  Read read() const noexcept { return Read(&sem_, 1, {this}); }
   // Exclusive access; yields RwLockWriteGuard<T>.
-  Write write() noexcept { return Write(this, &sem_, max_readers_); }
+  Write write() noexcept { return Write(&sem_, max_readers_, {this}); }
 
   Result<RwLockReadGuard<T>, TryLockError> try_read() const noexcept {
     if (sem_.try_acquire(1) == detail::BatchSemaphore::TryResult::Ok) return RwLockReadGuard<T>(this);
@@ -8767,13 +8939,13 @@ class RwLock {
   static ReadOwned read_owned(std::shared_ptr<RwLock> l) {
     if (!l) detail::throw_misuse("RwLock::read_owned on a null shared_ptr");
     detail::BatchSemaphore* s = &l->sem_;
-    return ReadOwned(std::move(l), s, 1);
+    return ReadOwned(s, 1, {std::move(l)});
   }
   static WriteOwned write_owned(std::shared_ptr<RwLock> l) {
     if (!l) detail::throw_misuse("RwLock::write_owned on a null shared_ptr");
     detail::BatchSemaphore* s = &l->sem_;
     std::size_t n = l->max_readers_;
-    return WriteOwned(std::move(l), s, n);
+    return WriteOwned(s, n, {std::move(l)});
   }
   static Result<OwnedRwLockReadGuard<T>, TryLockError> try_read_owned(std::shared_ptr<RwLock> l) {
     if (l && l->sem_.try_acquire(1) == detail::BatchSemaphore::TryResult::Ok) {
@@ -8796,7 +8968,7 @@ class RwLock {
   using Unchecked = detail::BatchSemaphore::Unchecked;
   friend class RwLockReadGuard<T>;
   friend class RwLockWriteGuard<T>;
-  friend class OwnedRwLockReadGuard<T>;
+  friend class OwnedRwLockReadGuard<T, T>;
   friend class OwnedRwLockWriteGuard<T>;
 
   static uint32_t check_max(uint32_t n) {
@@ -9038,16 +9210,6 @@ class Barrier {
 
 namespace tokio::sync {
 
-// set() failed; the value is handed back.
-template <class T>
-struct SetError {
-  enum class Kind { AlreadyInitialized, InitializingError };
-  Kind kind;
-  T value;
-  bool is_already_init_err() const noexcept { return kind == Kind::AlreadyInitialized; }
-  bool is_initializing_err() const noexcept { return kind == Kind::InitializingError; }
-};
-
 template <class T>
 class OnceCell {
  public:
@@ -9084,12 +9246,11 @@ class OnceCell {
   template <class F>
   Task<std::reference_wrapper<const T>> get_or_init(F init) {
     if (initialized()) co_return std::cref(value_);
-    bool holds = co_await detail::SemaphoreAcquire(&sem_, 1);
-    if (!holds) co_return std::cref(value_);  // closed: another call set the value
-    PermitGuard guard{&sem_};
+    auto permit = co_await Semaphore::Acquire(&sem_, 1, {&sem_});
+    if (!permit) co_return std::cref(value_);  // closed: another call set the value
     T v = co_await init();
     emplace(std::move(v));
-    guard.sem = nullptr;  // the semaphore is closed now; nothing to give back
+    permit->forget();  // the semaphore is closed now; nothing to give back
     co_return std::cref(value_);
   }
 
@@ -9100,13 +9261,12 @@ class OnceCell {
       -> Task<Result<std::reference_wrapper<const T>,
                      typename detail::await_result_t<std::invoke_result_t<F&>>::error_type>> {
     if (initialized()) co_return std::cref(value_);
-    bool holds = co_await detail::SemaphoreAcquire(&sem_, 1);
-    if (!holds) co_return std::cref(value_);
-    PermitGuard guard{&sem_};
+    auto permit = co_await Semaphore::Acquire(&sem_, 1, {&sem_});
+    if (!permit) co_return std::cref(value_);
     auto r = co_await init();
     if (!r.has_value()) co_return unexpected(std::move(r).error());
     emplace(std::move(*r));
-    guard.sem = nullptr;
+    permit->forget();
     co_return std::cref(value_);
   }
 
@@ -9122,12 +9282,6 @@ class OnceCell {
   }
 
  private:
-  struct PermitGuard {
-    detail::BatchSemaphore* sem;
-    ~PermitGuard() {
-      if (sem) sem->release(1);
-    }
-  };
   void emplace(T&& v) {
     new (&value_) T(std::move(v));
     init_.store(true, std::memory_order_release);
@@ -9172,6 +9326,7 @@ class OnceCell {
 /* #include <coroutine> (already above) */
 /* #include <cstddef> (already above) */
 /* #include <cstdint> (already above) */
+/* #include <memory> (already above) */
 /* #include <optional> (already above) */
 /* #include <stdexcept> (already above) */
 /* #include <string> (already above) */
@@ -9303,62 +9458,6 @@ class AtomicWaker {
 
 }  // namespace tokio::detail
 /* end file src/tokio/sync/detail/atomic_waker.hpp */
-/* begin file src/tokio/sync/mpsc_error.hpp */
-// Errors of the mpsc channels (Tokio's names).
-
-/* #include <utility> (already above) */
-
-namespace tokio::sync::mpsc {
-
-// send() failed because the receiver is gone or closed; the value is handed back.
-template <class T = void>
-struct SendError {
-  T value;
-  T into_inner() && { return std::move(value); }
-};
-// reserve() failed because the receiver is gone or closed.
-template <>
-struct SendError<void> {
-  friend bool operator==(SendError, SendError) = default;
-};
-
-// try_send() failed: the channel is full (bounded only) or closed; the value is handed back.
-template <class T = void>
-struct TrySendError {
-  enum class Kind { Full, Closed };
-  Kind kind;
-  T value;
-  bool is_full() const noexcept { return kind == Kind::Full; }
-  bool is_closed() const noexcept { return kind == Kind::Closed; }
-  T into_inner() && { return std::move(value); }
-};
-template <>
-struct TrySendError<void> {
-  enum class Kind { Full, Closed };
-  Kind kind;
-  bool is_full() const noexcept { return kind == Kind::Full; }
-  bool is_closed() const noexcept { return kind == Kind::Closed; }
-  friend bool operator==(TrySendError, TrySendError) = default;
-};
-
-// send_timeout() failed: the deadline passed before a slot freed up (Timeout) or the
-// receiver is gone or closed (Closed); either way the value is handed back.
-template <class T>
-struct SendTimeoutError {
-  enum class Kind { Timeout, Closed };
-  Kind kind;
-  T value;
-  bool is_timeout() const noexcept { return kind == Kind::Timeout; }
-  bool is_closed() const noexcept { return kind == Kind::Closed; }
-  T into_inner() && { return std::move(value); }
-};
-
-// try_recv() found nothing: the channel is empty (Empty) or empty and closed
-// (Disconnected).
-enum class TryRecvError { Empty, Disconnected };
-
-}  // namespace tokio::sync::mpsc
-/* end file src/tokio/sync/mpsc_error.hpp */
 /* begin file src/tokio/sync/detail/mpsc_list.hpp */
 // MpscList<T> (internal): the lock-free, unbounded, multi-producer single-consumer queue
 // under both mpsc channels: a linked list of fixed-size blocks, as in Tokio.
@@ -9817,6 +9916,7 @@ struct Chan {
 // and destroys the buffered messages.
 
 /* #include <cstddef> (already above) */
+/* #include <memory> (already above) */
 /* #include <optional> (already above) */
 /* #include <utility> (already above) */
 /* #include <vector> (already above) */
@@ -9829,17 +9929,9 @@ class BasicReceiver {
   using Chan = detail::Chan<T, Bounded>;
 
  public:
+  // Move-only; dropping the receiver closes the channel and destroys what is buffered.
   BasicReceiver() noexcept = default;
   explicit BasicReceiver(Chan* c) noexcept : c_(c) {}
-  BasicReceiver(BasicReceiver&& o) noexcept : c_(std::exchange(o.c_, nullptr)) {}
-  BasicReceiver& operator=(BasicReceiver&& o) noexcept {
-    if (this != &o) {
-      reset();
-      c_ = std::exchange(o.c_, nullptr);
-    }
-    return *this;
-  }
-  ~BasicReceiver() { reset(); }
 
   class Recv : public detail::Leaf<Recv> {
    public:
@@ -9923,12 +10015,12 @@ class BasicReceiver {
  private:
   Chan* checked() const {
     if (!c_) detail::throw_misuse("mpsc receive on an empty (moved-from) Receiver");
-    return c_;
+    return c_.get();
   }
-  void reset() noexcept {
-    if (Chan* c = std::exchange(c_, nullptr)) c->rx_drop();
-  }
-  Chan* c_ = nullptr;
+  struct Drop {
+    void operator()(Chan* c) const noexcept { c->rx_drop(); }
+  };
+  std::unique_ptr<Chan, Drop> c_;
 };
 
 template <class T>
@@ -10078,29 +10170,21 @@ class [[nodiscard]] Permit {
   using Chan = detail::Chan<T, true>;
 
  public:
+  // Move-only; dropping an unused permit gives the slot back.
   explicit Permit(Chan* c) noexcept : c_(c) {}
-  Permit(Permit&& o) noexcept : c_(std::exchange(o.c_, nullptr)) {}
-  Permit& operator=(Permit&& o) noexcept {
-    if (this != &o) {
-      drop();
-      c_ = std::exchange(o.c_, nullptr);
-    }
-    return *this;
-  }
-  ~Permit() { drop(); }
 
   // Sends into the reserved slot (never waits, never fails). Consumes the permit.
   void send(T value) {
-    Chan* c = std::exchange(c_, nullptr);
+    Chan* c = c_.release();
     if (!c) detail::throw_misuse("mpsc::Permit::send on a used (or moved-from) permit");
     c->push(std::move(value));
   }
 
  private:
-  void drop() noexcept {
-    if (Chan* c = std::exchange(c_, nullptr)) c->release_permit(1);
-  }
-  Chan* c_;
+  struct Drop {
+    void operator()(Chan* c) const noexcept { c->release_permit(1); }
+  };
+  std::unique_ptr<Chan, Drop> c_;
 };
 
 // n reserved slots, handed out one Permit at a time; the rest are released on destruction.
@@ -10278,34 +10362,6 @@ class Sender : public detail::MpscSenderBase<T, true> {
   }
 
   // --- reserve ----------------------------------------------------------------------------
-  template <class Out, class Make>
-  class ReserveAwaiter : public detail::Leaf<ReserveAwaiter<Out, Make>> {
-   public:
-    ReserveAwaiter(Chan* c, std::size_t n, Make make, bool fail) noexcept
-        : op_(&c->sem, n), make_(std::move(make)), fail_(fail) {}
-    ReserveAwaiter(ReserveAwaiter&& o) noexcept
-        : detail::Leaf<ReserveAwaiter>(o), op_(o.op_), make_(std::move(o.make_)), fail_(o.fail_) {}
-    ReserveAwaiter(const ReserveAwaiter& o) noexcept requires std::is_copy_constructible_v<Make>
-        : detail::Leaf<ReserveAwaiter>(o), op_(o.op_), make_(o.make_), fail_(o.fail_) {}
-    bool poll(task::Context& cx) noexcept {
-      if (fail_) return true;
-      if (!detail::coop_poll_proceed(cx)) return false;
-      PR r = op_.poll(cx.raw_waker());
-      if (r == PR::Pending) return false;
-      fail_ = r == PR::Closed;
-      return true;
-    }
-    Result<Out, SendError<>> await_resume() {
-      if (fail_) return unexpected(SendError<>{});
-      op_.take();
-      return make_(op_.permits());
-    }
-
-   private:
-    detail::AcquireOp op_;
-    Make make_;
-    bool fail_;
-  };
   struct MakePermit {
     Chan* c;
     Permit<T> operator()(std::size_t) const noexcept { return Permit<T>(c); }
@@ -10326,25 +10382,25 @@ class Sender : public detail::MpscSenderBase<T, true> {
       return OwnedPermit<T>(Sender(std::exchange(c, nullptr)));
     }
   };
-  using Reserve = ReserveAwaiter<Permit<T>, MakePermit>;
-  using ReserveMany = ReserveAwaiter<PermitIterator<T>, MakeIter>;
-  using ReserveOwned = ReserveAwaiter<OwnedPermit<T>, MakeOwned>;
+  using Reserve = detail::PermitAcquire<MakePermit, SendError<>>;
+  using ReserveMany = detail::PermitAcquire<MakeIter, SendError<>>;
+  using ReserveOwned = detail::PermitAcquire<MakeOwned, SendError<>>;
 
   // Waits for one free slot; yields Result<Permit<T>, SendError<>>.
   Reserve reserve() const {
     Chan* c = this->checked();
-    return Reserve(c, 1, MakePermit{c}, false);
+    return Reserve(&c->sem, 1, MakePermit{c});
   }
   // Waits for n free slots at once; fails at once when n > max_capacity().
   ReserveMany reserve_many(std::size_t n) const {
     Chan* c = this->checked();
-    return ReserveMany(c, n, MakeIter{c}, n > c->bound);
+    return ReserveMany(&c->sem, n, MakeIter{c}, n > c->bound);
   }
   // Like reserve(), consuming this sender into the OwnedPermit (use
   // `Sender(tx).reserve_owned()` to keep tx).
   ReserveOwned reserve_owned() && {
     Chan* c = this->checked();
-    return ReserveOwned(c, 1, MakeOwned(this->release_chan()), false);
+    return ReserveOwned(&c->sem, 1, MakeOwned(this->release_chan()));
   }
 
   Result<Permit<T>, TrySendError<>> try_reserve() const {
@@ -10586,37 +10642,6 @@ class ExclusiveGuard {
 }  // namespace tokio::detail
 /* end file src/tokio/sync/detail/raw_rwlock.hpp */
 
-namespace tokio::sync::broadcast {
-
-// send() found no receiver; the value is handed back.
-template <class T>
-struct SendError {
-  T value;
-};
-
-struct RecvError {
-  enum class Kind { Closed, Lagged };
-  Kind kind;
-  uint64_t missed = 0;  // Lagged: how many values were skipped
-  static RecvError closed() noexcept { return {Kind::Closed, 0}; }
-  static RecvError lagged(uint64_t n) noexcept { return {Kind::Lagged, n}; }
-  bool is_closed() const noexcept { return kind == Kind::Closed; }
-  bool is_lagged() const noexcept { return kind == Kind::Lagged; }
-  friend bool operator==(const RecvError&, const RecvError&) = default;
-};
-
-struct TryRecvError {
-  enum class Kind { Empty, Closed, Lagged };
-  Kind kind;
-  uint64_t missed = 0;
-  bool is_empty() const noexcept { return kind == Kind::Empty; }
-  bool is_closed() const noexcept { return kind == Kind::Closed; }
-  bool is_lagged() const noexcept { return kind == Kind::Lagged; }
-  friend bool operator==(const TryRecvError&, const TryRecvError&) = default;
-};
-
-}  // namespace tokio::sync::broadcast
-
 namespace tokio::detail {
 
 template <class T>
@@ -10657,21 +10682,12 @@ struct BroadcastShared {
   void notify_rx_and_unlock() noexcept {
     WaitList local;
     local.splice_back(waiters);
-    WakeList wl;
-    while (WaitNode* n = local.front()) {
-      if (!wl.can_push()) {
-        tail_lock.unlock();
-        wl.wake_all();
-        tail_lock.lock();
-        continue;
-      }
-      local.pop_front();
+    wake_all_and_unlock(tail_lock, local, [](WaitNode* n) noexcept {
       auto* w = static_cast<Waiter*>(n);
-      wl.push(std::exchange(w->waker, nullptr));
+      Wakeable* k = std::exchange(w->waker, nullptr);
       w->queued.store(false, std::memory_order_release);  // the owner may free `w` now
-    }
-    tail_lock.unlock();
-    wl.wake_all();
+      return k;
+    });
   }
 
   enum class Read { Value, Empty, Closed, Lagged };
@@ -10997,24 +11013,11 @@ std::pair<Sender<T>, Receiver<T>> channel(std::size_t capacity) {
 /* #include <atomic> (already above) */
 /* #include <cstddef> (already above) */
 /* #include <cstdint> (already above) */
+/* #include <memory> (already above) */
 /* #include <optional> (already above) */
 /* #include <type_traits> (already above) */
 /* #include <utility> (already above) */
 
-
-namespace tokio::sync::watch {
-
-// The sender is gone (changed / wait_for / has_changed).
-struct RecvError {
-  friend bool operator==(RecvError, RecvError) = default;
-};
-// send() found no receiver; the value is handed back (and not stored).
-template <class T>
-struct SendError {
-  T value;
-};
-
-}  // namespace tokio::sync::watch
 
 namespace tokio::detail {
 
@@ -11196,17 +11199,8 @@ class Sender {
   using Shared = detail::WatchShared<T>;
 
  public:
+  // Move-only; dropping the sender closes the channel (changed() then fails).
   explicit Sender(Shared* s) noexcept : s_(s) {}
-  Sender(Sender&& o) noexcept : s_(std::exchange(o.s_, nullptr)) {}
-  Sender& operator=(Sender&& o) noexcept {
-    if (this != &o) {
-      reset();
-      s_ = std::exchange(o.s_, nullptr);
-    }
-    return *this;
-  }
-  Sender(const Sender&) = delete;
-  ~Sender() { reset(); }
 
   // Replaces the value and notifies the receivers; fails (value handed back, nothing
   // stored) when there is no receiver.
@@ -11260,7 +11254,7 @@ class Sender {
   Receiver<T> subscribe() const noexcept {
     s_->rx_count.fetch_add(1, std::memory_order_acq_rel);
     s_->ref();
-    return Receiver<T>(s_, s_->version());
+    return Receiver<T>(s_.get(), s_->version());
   }
 
   // Completes when every receiver is gone.
@@ -11283,17 +11277,17 @@ class Sender {
     Shared* s_;
     Notified n_;
   };
-  Closed closed() const noexcept { return Closed(s_); }
+  Closed closed() const noexcept { return Closed(s_.get()); }
 
  private:
-  void reset() noexcept {
-    Shared* s = std::exchange(s_, nullptr);
-    if (!s) return;
-    s->state.fetch_or(Shared::CLOSED, std::memory_order_release);
-    s->notify_all_rx();
-    s->release();
-  }
-  Shared* s_;
+  struct Drop {
+    void operator()(Shared* s) const noexcept {
+      s->state.fetch_or(Shared::CLOSED, std::memory_order_release);
+      s->notify_all_rx();
+      s->release();
+    }
+  };
+  std::unique_ptr<Shared, Drop> s_;
 };
 
 template <class T>
@@ -18856,16 +18850,9 @@ namespace tokio::sync {
 
 Barrier::Wait::Wait(Wait&& o) noexcept
     : detail::Leaf<Wait>(o), b_(o.b_), st_(o.st_), leader_(o.leader_) {
-  if (st_ != St::Waiting) {
-    o.st_ = St::Done;
-    return;
+  if (st_ == St::Waiting) {
+    detail::move_waiter(b_->lock_, o.node_, node_, &Node::released, [](bool r) { return !r; });
   }
-  detail::WaitGuard g(b_->lock_);
-  bool released = o.node_.released.load(std::memory_order_acquire);
-  node_.released.store(released, std::memory_order_relaxed);
-  node_.waker.store(o.node_.waker.exchange(nullptr, std::memory_order_relaxed),
-                    std::memory_order_relaxed);
-  if (!released) detail::WaitList::replace(&o.node_, &node_);
   o.st_ = St::Done;
 }
 
@@ -19130,18 +19117,20 @@ std::size_t BatchSemaphore::distribute_locked(std::size_t n, WakeList& wl) noexc
   return 0;
 }
 
-void BatchSemaphore::release_slow(std::size_t n) noexcept {
+void BatchSemaphore::distribute_and_unlock(std::size_t n) noexcept {
   WakeList wl;
-  lock_.lock();
-  n = distribute_locked(n, wl);
-  while (n > 0) {
+  while ((n = distribute_locked(n, wl)) > 0) {
     lock_.unlock();
     wl.wake_all();
     lock_.lock();
-    n = distribute_locked(n, wl);
   }
   lock_.unlock();
   wl.wake_all();
+}
+
+void BatchSemaphore::release_slow(std::size_t n) noexcept {
+  lock_.lock();
+  distribute_and_unlock(n);
 }
 
 void BatchSemaphore::cancel_acquire(Waiter& w, std::size_t n, bool& queued) noexcept {
@@ -19171,43 +19160,24 @@ void BatchSemaphore::cancel_acquire(Waiter& w, std::size_t n, bool& queued) noex
   drop_waker(take_waker(w.waker));
   got = n - s;
   // Even with nothing to pass on, this clears HAS_WAITERS if we were the last waiter.
-  WakeList wl;
-  std::size_t rest = distribute_locked(got, wl);
-  while (rest > 0) {
-    lock_.unlock();
-    wl.wake_all();
-    lock_.lock();
-    rest = distribute_locked(rest, wl);
-  }
-  lock_.unlock();
-  wl.wake_all();
+  distribute_and_unlock(got);
 }
 
 void BatchSemaphore::close() noexcept {
   // Nobody queued: setting the bit is enough (an enqueue after this sees CLOSED in its CAS).
   if (!(permits_.fetch_or(CLOSED, std::memory_order_acq_rel) & HAS_WAITERS)) return;
-  WakeList wl;
   WaitList closing;
   lock_.lock();
   permits_.fetch_or(CLOSED, std::memory_order_acq_rel);
   permits_.fetch_and(~HAS_WAITERS, std::memory_order_acq_rel);
   closing.splice_back(waiters_);
-  // Waiters destroyed while we wake a batch unlink themselves from `closing` (under lock_).
-  while (WaitNode* f = closing.front()) {
-    if (!wl.can_push()) {
-      lock_.unlock();
-      wl.wake_all();
-      lock_.lock();
-      continue;
-    }
-    closing.pop_front();
+  wake_all_and_unlock(lock_, closing, [](WaitNode* f) noexcept {
     auto* w = static_cast<Waiter*>(f);
-    wl.push(take_waker(w->waker));
+    Wakeable* k = take_waker(w->waker);
     std::size_t s = w->state.load(std::memory_order_relaxed);
-    w->state.store(s | WAITER_CLOSED, std::memory_order_release);
-  }
-  lock_.unlock();
-  wl.wake_all();
+    w->state.store(s | WAITER_CLOSED, std::memory_order_release);  // the owner may free `w` now
+    return k;
+  });
 }
 
 }  // namespace tokio::detail
@@ -19389,39 +19359,24 @@ void Notify::notify_waiters() noexcept {
   detail::WaitList local;
   local.splice_back(waiters_);
   state_.store(sync_notify_impl::with_state(s + (std::size_t{1} << CALLS_SHIFT), EMPTY), std::memory_order_seq_cst);
-  detail::WakeList wl;
   // A Notified destroyed while the lock is released for a batch unlinks itself from
   // `local` (the list is circular, so it needs no list head).
-  while (detail::WaitNode* n = local.front()) {
-    if (!wl.can_push()) {
-      lock_.unlock();
-      wl.wake_all();
-      lock_.lock();
-      continue;
-    }
-    local.pop_front();
+  detail::wake_all_and_unlock(lock_, local, [](detail::WaitNode* n) noexcept {
     auto* node = static_cast<Notified::Node*>(n);
-    wl.push(detail::take_waker(node->waker));
+    detail::Wakeable* k = detail::take_waker(node->waker);
     node->notification.store(Notified::ALL, std::memory_order_release);
-  }
-  lock_.unlock();
-  wl.wake_all();
+    return k;
+  });
 }
 
 // --- Notified ----------------------------------------------------------------------------
 
 Notified::Notified(Notified&& o) noexcept : n_(o.n_), calls_(o.calls_), st_(o.st_) {
-  if (st_ != St::Waiting) {
-    o.st_ = St::Done;
-    return;
-  }
   // A queued Notified moved to a new address: put the new node in its place.
-  detail::WaitGuard g(n_->lock_);
-  uint32_t note = o.node_.notification.load(std::memory_order_acquire);
-  node_.notification.store(note, std::memory_order_relaxed);
-  node_.waker.store(o.node_.waker.exchange(nullptr, std::memory_order_relaxed),
-                    std::memory_order_relaxed);
-  if (note == NONE) detail::WaitList::replace(&o.node_, &node_);
+  if (st_ == St::Waiting) {
+    detail::move_waiter(n_->lock_, o.node_, node_, &Node::notification,
+                        [](uint32_t note) { return note == NONE; });
+  }
   o.st_ = St::Done;
 }
 

@@ -25,98 +25,58 @@
 #include <utility>
 
 #include "tokio/core/result.hpp"
+#include "tokio/sync/error.hpp"
 #include "tokio/sync/detail/batch_semaphore.hpp"
 #include "tokio/sync/detail/blocking.hpp"
+#include "tokio/sync/detail/permits.hpp"
 #include "tokio/core/detail/poll.hpp"
 #include "tokio/core/task.hpp"
 
 namespace tokio::sync {
 
-// The semaphore was closed.
-struct AcquireError {
-  friend bool operator==(AcquireError, AcquireError) = default;
-};
-enum class TryAcquireError { Closed, NoPermits };
-
 class Semaphore;
 
 // Permits borrowed from a Semaphore; released when destroyed.
-class SemaphorePermit {
+class SemaphorePermit : public detail::HeldPermits<detail::NoKeep> {
  public:
   SemaphorePermit() noexcept = default;
-  SemaphorePermit(detail::BatchSemaphore* s, std::size_t n) noexcept : sem_(s), n_(n) {}
-  SemaphorePermit(SemaphorePermit&& o) noexcept
-      : sem_(std::exchange(o.sem_, nullptr)), n_(std::exchange(o.n_, 0)) {}
-  SemaphorePermit& operator=(SemaphorePermit&& o) noexcept {
-    if (this != &o) {
-      release();
-      sem_ = std::exchange(o.sem_, nullptr);
-      n_ = std::exchange(o.n_, 0);
-    }
-    return *this;
-  }
-  ~SemaphorePermit() { release(); }
+  SemaphorePermit(detail::BatchSemaphore* s, std::size_t n) noexcept : HeldPermits(s, n, {}) {}
 
   std::size_t num_permits() const noexcept { return n_; }
   // Keeps the permits out of the semaphore for good (they are not returned).
-  void forget() noexcept {
-    sem_ = nullptr;
-    n_ = 0;
-  }
+  void forget() noexcept { disown(); }
   // Adds `other`'s permits to this one. Both must come from the same semaphore.
-  void merge(SemaphorePermit&& other);
+  void merge(SemaphorePermit&& other) {
+    merge_from(other, "SemaphorePermit::merge: the permits belong to different semaphores");
+  }
   // Splits n permits off into a new permit; fails (empty optional) when n > num_permits().
   std::optional<SemaphorePermit> split(std::size_t n) noexcept {
-    if (n > n_ || !sem_) return std::nullopt;
+    if (n > n_ || !s_) return std::nullopt;
     n_ -= n;
-    return SemaphorePermit(sem_, n);
+    return SemaphorePermit(s_, n);
   }
-
- private:
-  void release() noexcept {
-    if (sem_ && n_) sem_->release(n_);
-    sem_ = nullptr;
-    n_ = 0;
-  }
-  detail::BatchSemaphore* sem_ = nullptr;
-  std::size_t n_ = 0;
 };
 
 // Permits owned together with a reference to their Semaphore.
-class OwnedSemaphorePermit {
+class OwnedSemaphorePermit : public detail::HeldPermits<std::shared_ptr<Semaphore>> {
  public:
   OwnedSemaphorePermit() noexcept = default;
-  OwnedSemaphorePermit(std::shared_ptr<Semaphore> s, std::size_t n) noexcept
-      : sem_(std::move(s)), n_(n) {}
-  OwnedSemaphorePermit(OwnedSemaphorePermit&& o) noexcept
-      : sem_(std::move(o.sem_)), n_(std::exchange(o.n_, 0)) {}
-  OwnedSemaphorePermit& operator=(OwnedSemaphorePermit&& o) noexcept {
-    if (this != &o) {
-      release();
-      sem_ = std::move(o.sem_);
-      n_ = std::exchange(o.n_, 0);
-    }
-    return *this;
-  }
-  ~OwnedSemaphorePermit() { release(); }
+  inline OwnedSemaphorePermit(std::shared_ptr<Semaphore> s, std::size_t n) noexcept;
 
   std::size_t num_permits() const noexcept { return n_; }
-  const std::shared_ptr<Semaphore>& semaphore() const noexcept { return sem_; }
+  const std::shared_ptr<Semaphore>& semaphore() const noexcept { return keep_; }
   void forget() noexcept {
-    sem_.reset();
-    n_ = 0;
+    disown();
+    keep_.reset();
   }
-  void merge(OwnedSemaphorePermit&& other);
+  void merge(OwnedSemaphorePermit&& other) {
+    merge_from(other, "OwnedSemaphorePermit::merge: the permits belong to different semaphores");
+  }
   std::optional<OwnedSemaphorePermit> split(std::size_t n) noexcept {
-    if (n > n_ || !sem_) return std::nullopt;
+    if (n > n_ || !s_) return std::nullopt;
     n_ -= n;
-    return OwnedSemaphorePermit(sem_, n);
+    return OwnedSemaphorePermit(keep_, n);
   }
-
- private:
-  inline void release() noexcept;
-  std::shared_ptr<Semaphore> sem_;
-  std::size_t n_ = 0;
 };
 
 class Semaphore {
@@ -140,33 +100,6 @@ class Semaphore {
   bool is_closed() const noexcept { return sem_.is_closed(); }
 
   // --- async acquisition -----------------------------------------------------------------
-  template <class Out, class Make>
-  class AcquireAwaiter : public detail::Leaf<AcquireAwaiter<Out, Make>> {
-   public:
-    AcquireAwaiter(detail::BatchSemaphore* s, std::size_t n, Make make) noexcept
-        : op_(s, n), make_(std::move(make)) {}
-    AcquireAwaiter(const AcquireAwaiter& o) noexcept
-        : detail::Leaf<AcquireAwaiter>(o), op_(o.op_), make_(o.make_) {}
-
-    bool poll(task::Context& cx) noexcept {
-      if (!detail::coop_poll_proceed(cx)) return false;
-      auto r = op_.poll(cx.raw_waker());
-      if (r == detail::BatchSemaphore::PollResult::Pending) return false;
-      closed_ = r == detail::BatchSemaphore::PollResult::Closed;
-      return true;
-    }
-    Result<Out, AcquireError> await_resume() {
-      if (closed_) return unexpected(AcquireError{});
-      op_.take();
-      return make_(op_.permits());
-    }
-
-   private:
-    detail::AcquireOp op_;
-    Make make_;
-    bool closed_ = false;
-  };
-
   struct MakeBorrowed {
     detail::BatchSemaphore* s;
     SemaphorePermit operator()(std::size_t n) const noexcept { return SemaphorePermit(s, n); }
@@ -177,8 +110,8 @@ class Semaphore {
       return OwnedSemaphorePermit(s, n);
     }
   };
-  using Acquire = AcquireAwaiter<SemaphorePermit, MakeBorrowed>;
-  using AcquireOwned = AcquireAwaiter<OwnedSemaphorePermit, MakeOwned>;
+  using Acquire = detail::PermitAcquire<MakeBorrowed, AcquireError>;
+  using AcquireOwned = detail::PermitAcquire<MakeOwned, AcquireError>;
 
   // Waits for one permit. Yields Result<SemaphorePermit, AcquireError>.
   Acquire acquire() noexcept { return Acquire(&sem_, 1, MakeBorrowed{&sem_}); }
@@ -230,31 +163,9 @@ class Semaphore {
   detail::BatchSemaphore sem_;
 };
 
-inline void SemaphorePermit::merge(SemaphorePermit&& other) {
-  if (other.sem_ && sem_ && other.sem_ != sem_) {
-    detail::throw_misuse("SemaphorePermit::merge: the permits belong to different semaphores");
-  }
-  if (!sem_) sem_ = other.sem_;
-  n_ += other.n_;
-  other.sem_ = nullptr;
-  other.n_ = 0;
-}
-
-inline void OwnedSemaphorePermit::merge(OwnedSemaphorePermit&& other) {
-  if (other.sem_ && sem_ && other.sem_ != sem_) {
-    detail::throw_misuse(
-        "OwnedSemaphorePermit::merge: the permits belong to different semaphores");
-  }
-  if (!sem_) sem_ = other.sem_;
-  n_ += other.n_;
-  other.sem_.reset();
-  other.n_ = 0;
-}
-
-inline void OwnedSemaphorePermit::release() noexcept {
-  if (sem_ && n_) sem_->raw().release(n_);
-  sem_.reset();
-  n_ = 0;
+inline OwnedSemaphorePermit::OwnedSemaphorePermit(std::shared_ptr<Semaphore> s, std::size_t n) noexcept
+    : HeldPermits(nullptr, n, std::move(s)) {
+  if (keep_) s_ = &keep_->raw();
 }
 
 }  // namespace tokio::sync
