@@ -4904,6 +4904,7 @@ using fill_buf_op_t = decltype(std::declval<R&>().fill_buf());
 // call when the reader's read is a leaf.
 
 /* #include <cstddef> (already above) */
+/* #include <cstdint> (already above) */
 #include <cstring>
 /* #include <span> (already above) */
 /* #include <stdexcept> (already above) */
@@ -4919,8 +4920,9 @@ using fill_buf_op_t = decltype(std::declval<R&>().fill_buf());
 //   detail::ChildOp<A>    one operation of the wrapped stream, driven from inside the
 //                         adaptor's poll: poll_with(cx, make) starts it if none is live,
 //                         polls it, and hands back its result once it is ready.
-//   detail::Poll<T>       what one poll produces: empty = pending (Rust's Poll::Pending),
-//                         else the result (an io::Result). `return detail::pending;`
+//   detail::Poll<T>       what one poll produces: pending (`return detail::pending;`,
+//                         Rust's Poll::Pending) or ready with the result (an io::Result);
+//                         map_ok chains a step onto a ready, successful one.
 //   detail::AdaptorOp<S>  the leaf awaitable: S holds the operation's state (back pointer,
 //                         buffers, ChildOps) and `Poll<Out> poll(task::Context&)`; the leaf
 //                         keeps the output and hands it to the awaiting coroutine.
@@ -4940,17 +4942,61 @@ using fill_buf_op_t = decltype(std::declval<R&>().fill_buf());
 /* #include <concepts> (already above) */
 /* #include <exception> (already above) */
 /* #include <new> (already above) */
-/* #include <optional> (already above) */
 /* #include <type_traits> (already above) */
 /* #include <utility> (already above) */
 
 
 namespace tokio::detail {
 
-// The outcome of one poll: empty while pending.
+// The outcome of one poll: pending, or ready with a T (an io::Result). A small optional of
+// its own: it is instantiated for a handful of result types in every user TU that
+// includes the I/O headers, and std::optional costs several times more to instantiate.
+struct Pending {};
+inline constexpr Pending pending{};
+
 template <class T>
-using Poll = std::optional<T>;
-inline constexpr std::nullopt_t pending = std::nullopt;
+class [[nodiscard]] Poll {
+ public:
+  using value_type = T;
+
+  Poll() noexcept {}
+  Poll(Pending) noexcept {}  // NOLINT: implicit, `return pending;`
+  template <class U>
+    requires(!std::is_same_v<std::remove_cvref_t<U>, Poll> &&
+             !std::is_same_v<std::remove_cvref_t<U>, Pending>)
+  Poll(U&& v) : ready_(true) {  // NOLINT: implicit, `return n;` for a ready value
+    ::new (&v_) T(std::forward<U>(v));
+  }
+  Poll(const Poll& o) : ready_(o.ready_) {
+    if (ready_) ::new (&v_) T(o.v_);
+  }
+  Poll(Poll&& o) noexcept(std::is_nothrow_move_constructible_v<T>) : ready_(o.ready_) {
+    if (ready_) ::new (&v_) T(std::move(o.v_));
+  }
+  Poll& operator=(Poll&& o) noexcept(std::is_nothrow_move_constructible_v<T>) {
+    if (this != &o) {
+      reset();
+      if (o.ready_) ::new (&v_) T(std::move(o.v_));
+      ready_ = o.ready_;
+    }
+    return *this;
+  }
+  ~Poll() { reset(); }
+
+  bool has_value() const noexcept { return ready_; }
+  explicit operator bool() const noexcept { return ready_; }
+  T& operator*() noexcept { return v_; }
+  T* operator->() noexcept { return &v_; }
+
+ private:
+  void reset() noexcept {
+    if (std::exchange(ready_, false)) v_.~T();
+  }
+  union {
+    T v_;
+  };
+  bool ready_ = false;
+};
 
 // Once `d` is ready: its error, or f() when it succeeded (f runs only then).
 template <class U, class F>
@@ -5048,10 +5094,8 @@ class AdaptorOp : public Leaf<AdaptorOp<S>> {
 
   bool poll(task::Context& cx) noexcept {
     try {
-      Poll<Out> r = s_.poll(cx);
-      if (!r) return false;
-      out_.emplace(std::move(*r));
-      return true;
+      out_ = s_.poll(cx);
+      return out_.has_value();
     } catch (...) {
       exc_ = std::current_exception();
       return true;
@@ -5159,20 +5203,30 @@ inline std::size_t checked_count(std::size_t n, std::size_t asked) {
   return n;
 }
 
-// Reads into buf[filled..] until buf is full (the shared loop of read_exact and the
-// integer readers); fails with the read's error or Errc::unexpected_eof. `filled` counts
-// what arrived so far and survives across polls.
+// Moves all of buf through op, one transfer(rest of buf) after another until `done`
+// reaches buf.size() (`done` survives across polls, so a cancelled or failed call never
+// moves a byte twice when polled again). Fails with the transfer's error, or with
+// `on_zero` when a transfer makes no progress. The shared loop of read_exact, write_all,
+// the integer readers and writers and BufWriter's flush.
+template <class Op, class Buf, class Transfer>
+Poll<io::Result<void>> poll_all(task::Context& cx, Op& op, Buf buf, std::size_t& done, io::Errc on_zero,
+                                Transfer&& transfer) {
+  while (done < buf.size()) {
+    auto n = op.poll_with(cx, [&] { return transfer(buf.subspan(done)); });
+    if (!n) return pending;
+    if (!*n) return unexpected(n->error());
+    if (**n == 0) return unexpected(make_error_code(on_zero));
+    done += checked_count(**n, buf.size() - done);
+  }
+  return io::Result<void>();
+}
+
+// Reads into buf[filled..] until buf is full; end of stream first is Errc::unexpected_eof.
 template <class R>
 Poll<io::Result<void>> poll_read_exact(task::Context& cx, R& r, ChildOp<read_op_t<R>>& op,
                                        std::span<std::byte> buf, std::size_t& filled) {
-  while (filled < buf.size()) {
-    auto n = op.poll_with(cx, [&] { return r.read(buf.subspan(filled)); });
-    if (!n) return pending;
-    if (!*n) return unexpected(n->error());
-    if (**n == 0) return unexpected(make_error_code(io::Errc::unexpected_eof));
-    filled += checked_count(**n, buf.size() - filled);
-  }
-  return io::Result<void>();
+  return poll_all(cx, op, buf, filled, io::Errc::unexpected_eof,
+                  [&](std::span<std::byte> b) { return r.read(b); });
 }
 
 template <class R>
@@ -5187,58 +5241,69 @@ struct ReadExact {
   }
 };
 
-// read_to_end / read_to_string. While the operation runs the container is sized to its
-// capacity (so the spare room is only zero-filled once per growth) and valid counts the
-// real bytes; completion, failure and cancellation all shrink it back to valid.
-template <class R, class C, bool Utf8>
-struct ReadToEnd {
+// A read into a container's spare room (read_to_end, read_to_string, read_buf into a
+// container). While a read is in flight the container is grown past its `valid` real bytes
+// (std containers zero-fill what they grow into, so growth is batched); what the read
+// brings is added to valid, and shrink() sizes the container back to valid. Destroying the
+// operation unfinished (cancellation) shrinks it too, once the read is gone.
+template <class R, class C>
+struct SpareRoomRead {
   R* r;
   C* c;
-  std::size_t start = 0;
   std::size_t valid = 0;
-  bool started = false;
-  bool finished = false;
+  bool grown = false;
   ChildOp<read_op_t<R>> op{};
 
-  ReadToEnd(R* rd, C* cont) noexcept : r(rd), c(cont) {}
-  ReadToEnd(const ReadToEnd& o) noexcept : r(o.r), c(o.c) {}
-  ~ReadToEnd() {
+  ~SpareRoomRead() {
     op.reset();  // no read may still target the container
-    if (started && !finished) c->resize(valid);
+    shrink();
   }
+  void shrink() {
+    if (std::exchange(grown, false)) c->resize(valid);
+  }
+  // Polls a read into c[valid, size()); grow() makes that room when a read starts.
+  template <class Grow>
+  Poll<io::Result<std::size_t>> poll_read(task::Context& cx, Grow&& grow) {
+    auto n = op.poll_with(cx, [&] {
+      grow(*c);
+      grown = true;
+      auto* p = reinterpret_cast<std::byte*>(c->data()) + valid;
+      return r->read(std::span<std::byte>(p, c->size() - valid));
+    });
+    if (n && *n) valid += checked_count(**n, c->size() - valid);
+    return n;
+  }
+};
+
+// read_to_end / read_to_string: the container stays sized to its capacity while the
+// operation runs (the spare room is zero-filled once per growth).
+template <class R, class C, bool Utf8>
+struct ReadToEnd {
+  SpareRoomRead<R, C> rd;
+  std::size_t start = SIZE_MAX;  // the container's size before the call (SIZE_MAX: not polled yet)
 
   Poll<io::Result<std::size_t>> poll(task::Context& cx) {
-    if (!started) {
-      started = true;
-      start = valid = c->size();
-    }
+    if (start == SIZE_MAX) start = rd.valid = rd.c->size();
     for (;;) {
-      auto n = op.poll_with(cx, [&] {
-        if (valid == c->capacity()) c->reserve(c->capacity() < 32 ? 32 : c->capacity() * 2);
-        if (c->size() != c->capacity()) c->resize(c->capacity());
-        auto* p = reinterpret_cast<std::byte*>(c->data()) + valid;
-        return r->read(std::span<std::byte>(p, c->size() - valid));
+      auto n = rd.poll_read(cx, [&](C& c) {
+        if (rd.valid == c.capacity()) c.reserve(c.capacity() < 32 ? 32 : c.capacity() * 2);
+        c.resize(c.capacity());
       });
       if (!n) return pending;
-      if (!*n || **n == 0) return finish(n->has_value() ? std::error_code() : n->error());
-      valid += checked_count(**n, c->size() - valid);
-    }
-  }
-
- private:
-  io::Result<std::size_t> finish(std::error_code err) {
-    finished = true;
-    if constexpr (Utf8) {
-      // Like Tokio's read_to_string: on any failure the string is left as it was.
-      const auto* p = reinterpret_cast<const unsigned char*>(c->data()) + start;
-      if (!err && !utf8_valid(p, valid - start)) {
-        err = std::make_error_code(std::errc::illegal_byte_sequence);
+      if (*n && **n > 0) continue;
+      std::error_code err = *n ? std::error_code() : n->error();
+      if constexpr (Utf8) {
+        // Like Tokio's read_to_string: on any failure the string is left as it was.
+        const auto* p = reinterpret_cast<const unsigned char*>(rd.c->data()) + start;
+        if (!err && !utf8_valid(p, rd.valid - start)) {
+          err = std::make_error_code(std::errc::illegal_byte_sequence);
+        }
+        if (err) rd.valid = start;
       }
-      if (err) valid = start;
+      rd.shrink();
+      if (err) return unexpected(err);
+      return rd.valid - start;
     }
-    c->resize(valid);
-    if (err) return unexpected(err);
-    return valid - start;
   }
 };
 
@@ -5257,42 +5322,22 @@ struct ReadIntoBuf {
   }
 };
 
-// One read appended to a container's spare room (at most kReadBufWindow bytes per call:
-// std containers zero-fill what they grow into). The container is grown while the read
-// is in flight and shrunk to what arrived when it completes or is cancelled.
+// One read appended to a container's spare room: at least 64 bytes of it (growing the
+// container when it has less), at most kReadBufWindow bytes per call.
 inline constexpr std::size_t kReadBufWindow = 64 * 1024;
 
 template <class R, class C>
 struct ReadIntoContainer {
-  R* r;
-  C* c;
-  std::size_t base = 0;
-  bool grown = false;
-  ChildOp<read_op_t<R>> op{};
-
-  ReadIntoContainer(R* rd, C* cont) noexcept : r(rd), c(cont) {}
-  ReadIntoContainer(const ReadIntoContainer& o) noexcept : r(o.r), c(o.c) {}
-  ~ReadIntoContainer() {
-    op.reset();
-    if (grown) c->resize(base);
-  }
+  SpareRoomRead<R, C> rd;
 
   Poll<io::Result<std::size_t>> poll(task::Context& cx) {
-    auto n = op.poll_with(cx, [&] {
-      base = c->size();
-      std::size_t spare = c->capacity() - base;
-      if (spare < 64) {
-        c->reserve(base + (base < 64 ? 64 : base));
-        spare = c->capacity() - base;
-      }
-      c->resize(base + (spare < kReadBufWindow ? spare : kReadBufWindow));
-      grown = true;
-      return r->read(std::span<std::byte>(reinterpret_cast<std::byte*>(c->data()) + base, c->size() - base));
+    auto n = rd.poll_read(cx, [&](C& c) {
+      std::size_t base = rd.valid = c.size();
+      if (c.capacity() - base < 64) c.reserve(base + (base < 64 ? 64 : base));
+      std::size_t spare = c.capacity() - base;
+      c.resize(base + (spare < kReadBufWindow ? spare : kReadBufWindow));
     });
-    if (!n) return pending;
-    std::size_t got = *n ? checked_count(**n, c->size() - base) : 0;
-    grown = false;
-    c->resize(base + got);
+    if (n) rd.shrink();
     return n;
   }
 };
@@ -5333,7 +5378,7 @@ detail::ReadExactOp<R> read_exact(R& r, std::span<char> buf) {
 // data is not: it stays in c).
 template <AsyncRead R, ByteContainer C>
 detail::ReadToEndOp<R, C, false> read_to_end(R& r, C& c) {
-  return {{&r, &c}};
+  return {{{&r, &c}}};
 }
 
 // read_to_end into a string, then checks that what was appended is UTF-8: if not, fails
@@ -5341,7 +5386,7 @@ detail::ReadToEndOp<R, C, false> read_to_end(R& r, C& c) {
 // read are dropped), as in Tokio. NOT cancel-safe (see the top of this file).
 template <AsyncRead R>
 detail::ReadToEndOp<R, std::string, true> read_to_string(R& r, std::string& s) {
-  return {{&r, &s}};
+  return {{{&r, &s}}};
 }
 
 // One read into the unfilled part of b, advancing its cursor. Cancel-safe.
@@ -5353,7 +5398,7 @@ detail::AdaptorOp<detail::ReadIntoBuf<R>> read_buf(R& r, ReadBuf& b) {
 // spare); returns the bytes appended, 0 at end of stream. Cancel-safe.
 template <AsyncRead R, ByteContainer C>
 detail::AdaptorOp<detail::ReadIntoContainer<R, C>> read_buf(R& r, C& c) {
-  return {{&r, &c}};
+  return {{{&r, &c}}};
 }
 
 }  // namespace tokio::io
@@ -5424,21 +5469,13 @@ auto shutdown(W& w) {
 
 namespace tokio::detail {
 
-// Writes buf[done..] until all of buf is written (the shared loop of write_all, the
-// integer writers and BufWriter's flush); fails with the write's error or Errc::write_zero.
-// `done` advances after every write, so a cancelled or failed call never writes a byte
-// twice when it is polled again.
+// Writes buf[done..] until all of buf is written; a writer accepting 0 bytes is
+// Errc::write_zero.
 template <class W>
 Poll<io::Result<void>> poll_write_all(task::Context& cx, W& w, ChildOp<write_op_t<W>>& op,
                                       std::span<const std::byte> buf, std::size_t& done) {
-  while (done < buf.size()) {
-    auto n = op.poll_with(cx, [&] { return w.write(buf.subspan(done)); });
-    if (!n) return pending;
-    if (!*n) return unexpected(n->error());
-    if (**n == 0) return unexpected(make_error_code(io::Errc::write_zero));
-    done += checked_count(**n, buf.size() - done);
-  }
-  return io::Result<void>();
+  return poll_all(cx, op, buf, done, io::Errc::write_zero,
+                  [&](std::span<const std::byte> b) { return w.write(b); });
 }
 
 template <class W>
@@ -5455,6 +5492,10 @@ template <class W>
 using write_vectored_child_t =
     decltype(io::write_vectored(std::declval<W&>(), std::span<const io::IoSlice>()));
 
+inline std::span<const io::IoSlice> as_const_slices(std::span<io::IoSlice> s) noexcept {
+  return {s.data(), s.size()};
+}
+
 // The slices are consumed as they are written; empty ones are skipped.
 template <class W>
 struct WriteAllVectored {
@@ -5468,7 +5509,7 @@ struct WriteAllVectored {
         while (!bufs.empty() && bufs.front().empty()) bufs = bufs.subspan(1);
         if (bufs.empty()) return io::Result<void>();
       }
-      auto n = op.poll_with(cx, [&] { return io::write_vectored(*w, std::span<const io::IoSlice>(bufs)); });
+      auto n = op.poll_with(cx, [&] { return io::write_vectored(*w, as_const_slices(bufs)); });
       if (!n) return pending;
       if (!*n) return unexpected(n->error());
       if (**n == 0) return unexpected(make_error_code(io::Errc::write_zero));
@@ -5696,6 +5737,7 @@ static_assert(sizeof(float) == 4 && sizeof(double) == 8);
 // Coop = true the poll first takes a unit of the task's coop budget, so an endless stream
 // (repeat, sink, empty) cannot starve the worker: the task yields every 128 operations.
 
+/* #include <cstddef> (already above) */
 /* #include <new> (already above) */
 /* #include <utility> (already above) */
 
@@ -5738,6 +5780,19 @@ template <bool Coop, class Fn>
 InstantOp<Fn, Coop> instant_op(Fn fn) noexcept {
   return InstantOp<Fn, Coop>(std::move(fn));
 }
+
+// The two operations the in-memory streams share: a count known in advance (Empty's and
+// Sink's writes, Empty's read of 0 bytes), with a unit of coop budget; and nothing to do
+// (their flush and shutdown).
+struct ReadyCount {
+  std::size_t n;
+  io::Result<std::size_t> operator()() const noexcept { return n; }
+};
+struct NothingToDo {
+  io::Result<void> operator()() const noexcept { return {}; }
+};
+using ReadyCountOp = InstantOp<ReadyCount, true>;
+using NothingToDoOp = InstantOp<NothingToDo, false>;
 
 }  // namespace tokio::detail
 /* end file src/tokio/io/detail/ready_op.hpp */
@@ -5794,12 +5849,8 @@ class VecWriter {
       return total;
     });
   }
-  auto flush() {
-    return detail::instant_op<false>([]() -> Result<void> { return {}; });
-  }
-  auto shutdown() {
-    return detail::instant_op<false>([]() -> Result<void> { return {}; });
-  }
+  detail::NothingToDoOp flush() noexcept { return detail::NothingToDoOp({}); }
+  detail::NothingToDoOp shutdown() noexcept { return detail::NothingToDoOp({}); }
 
  private:
   C* c_;
@@ -5819,23 +5870,17 @@ namespace tokio::io {
 
 class Empty {
  public:
-  auto read(std::span<std::byte>) {
-    return detail::instant_op<true>([]() -> Result<std::size_t> { return std::size_t{0}; });
-  }
+  detail::ReadyCountOp read(std::span<std::byte>) noexcept { return detail::ReadyCountOp({0}); }
   auto fill_buf() {
     return detail::instant_op<true>(
         []() -> Result<std::span<const std::byte>> { return std::span<const std::byte>(); });
   }
   void consume(std::size_t) noexcept {}
-  auto write(std::span<const std::byte> buf) {
-    return detail::instant_op<true>([n = buf.size()]() -> Result<std::size_t> { return n; });
+  detail::ReadyCountOp write(std::span<const std::byte> buf) noexcept {
+    return detail::ReadyCountOp({buf.size()});
   }
-  auto flush() {
-    return detail::instant_op<false>([]() -> Result<void> { return {}; });
-  }
-  auto shutdown() {
-    return detail::instant_op<false>([]() -> Result<void> { return {}; });
-  }
+  detail::NothingToDoOp flush() noexcept { return detail::NothingToDoOp({}); }
+  detail::NothingToDoOp shutdown() noexcept { return detail::NothingToDoOp({}); }
 };
 
 inline Empty empty() noexcept { return {}; }
@@ -5886,20 +5931,16 @@ namespace tokio::io {
 
 class Sink {
  public:
-  auto write(std::span<const std::byte> buf) {
-    return detail::instant_op<true>([n = buf.size()]() -> Result<std::size_t> { return n; });
+  detail::ReadyCountOp write(std::span<const std::byte> buf) noexcept {
+    return detail::ReadyCountOp({buf.size()});
   }
-  auto write_vectored(std::span<const IoSlice> bufs) {
+  detail::ReadyCountOp write_vectored(std::span<const IoSlice> bufs) noexcept {
     std::size_t n = 0;
     for (const IoSlice& b : bufs) n += b.size();
-    return detail::instant_op<true>([n]() -> Result<std::size_t> { return n; });
+    return detail::ReadyCountOp({n});
   }
-  auto flush() {
-    return detail::instant_op<false>([]() -> Result<void> { return {}; });
-  }
-  auto shutdown() {
-    return detail::instant_op<false>([]() -> Result<void> { return {}; });
-  }
+  detail::NothingToDoOp flush() noexcept { return detail::NothingToDoOp({}); }
+  detail::NothingToDoOp shutdown() noexcept { return detail::NothingToDoOp({}); }
 };
 
 inline Sink sink() noexcept { return {}; }
@@ -6269,14 +6310,15 @@ class BufWriter {
   std::size_t capacity() const noexcept { return cap_; }
 
  private:
+  template <class Bufs, class Direct>
   struct WriteStep;
-  struct WriteVectoredStep;
   template <bool Shutdown>
   struct FlushStep;
 
  public:
-  using WriteOp = detail::AdaptorOp<WriteStep>;
-  using WriteVectoredOp = detail::AdaptorOp<WriteVectoredStep>;
+  using WriteOp = detail::AdaptorOp<WriteStep<std::span<const std::byte>, detail::write_op_t<Inner>>>;
+  using WriteVectoredOp =
+      detail::AdaptorOp<WriteStep<std::span<const IoSlice>, detail::write_vectored_child_t<Inner>>>;
   template <bool Shutdown>
   using FlushOp = detail::AdaptorOp<FlushStep<Shutdown>>;
 
@@ -6311,7 +6353,7 @@ class BufWriter {
   // Writes the whole buffer to the inner writer through op. head_ advances after every
   // inner write, so a cancelled or failed flush never writes a byte twice.
   detail::Poll<Result<void>> poll_flush_buf(task::Context& cx, InnerWrite& op) {
-    auto r = detail::poll_write_all(cx, inner_, op, std::span<const std::byte>(buf_.get(), len_), head_);
+    auto r = detail::poll_write_all(cx, inner_, op, {buf_.get(), len_}, head_);
     if (r && *r) head_ = len_ = 0;
     return r;
   }
@@ -6322,58 +6364,48 @@ class BufWriter {
   std::size_t head_ = 0;  // buf_[head_, len_) is buffered, not yet written
   std::size_t len_ = 0;
 
+  // write and write_vectored: when the data does not fit beside what is buffered, the
+  // buffer is written out first; then data smaller than the buffer is buffered, larger
+  // data goes straight to the inner writer (vectored when it supports it, else its first
+  // non-empty slice).
+  template <class Bufs, class Direct>
   struct WriteStep {
     BufWriter* b;
-    std::span<const std::byte> buf;
-    bool direct = false;
-    InnerWrite op{};
-
-    detail::Poll<Result<std::size_t>> poll(task::Context& cx) {
-      if (!direct) {
-        if (b->buffered() + buf.size() > b->cap_) {
-          auto d = b->poll_flush_buf(cx, op);
-          if (!d) return detail::pending;
-          if (!*d) return unexpected(d->error());
-        }
-        if (buf.size() < b->cap_) {
-          b->append(buf);
-          return buf.size();
-        }
-        direct = true;  // the buffer is empty now and buf would fill it: write through
-      }
-      auto n = op.poll_with(cx, [&] { return b->inner_.write(buf); });
-      if (n && *n) detail::checked_count(**n, buf.size());
-      return n;
-    }
-  };
-
-  // Buffers every slice that fits; slices too large for the buffer go to the inner writer
-  // (vectored when it supports it, else its first non-empty slice).
-  struct WriteVectoredStep {
-    BufWriter* b;
-    std::span<const IoSlice> bufs;
+    Bufs bufs;
     bool direct = false;
     InnerWrite flush_op{};
-    detail::ChildOp<detail::write_vectored_child_t<Inner>> op{};
+    detail::ChildOp<Direct> op{};
 
     detail::Poll<Result<std::size_t>> poll(task::Context& cx) {
+      std::size_t total = total_size(bufs);
       if (!direct) {
-        std::size_t total = 0;
-        for (const IoSlice& s : bufs) total += s.size();
         if (b->buffered() + total > b->cap_) {
           auto d = b->poll_flush_buf(cx, flush_op);
           if (!d) return detail::pending;
           if (!*d) return unexpected(d->error());
         }
         if (total < b->cap_) {
-          for (const IoSlice& s : bufs) b->append(s.bytes());
+          b->append(bufs);
           return total;
         }
         direct = true;
       }
-      return op.poll_with(cx, [&] { return io::write_vectored(b->inner_, bufs); });
+      auto n = op.poll_with(cx, [&] { return b->write_direct(bufs); });
+      if (n && *n) detail::checked_count(**n, total);
+      return n;
     }
   };
+  static std::size_t total_size(std::span<const std::byte> buf) noexcept { return buf.size(); }
+  static std::size_t total_size(std::span<const IoSlice> bufs) noexcept {
+    std::size_t total = 0;
+    for (const IoSlice& s : bufs) total += s.size();
+    return total;
+  }
+  void append(std::span<const IoSlice> bufs) noexcept {
+    for (const IoSlice& s : bufs) append(s.bytes());
+  }
+  auto write_direct(std::span<const std::byte> buf) { return inner_.write(buf); }
+  auto write_direct(std::span<const IoSlice> bufs) { return io::write_vectored(inner_, bufs); }
 
   template <bool Shutdown>
   struct FlushStep {
@@ -6483,6 +6515,7 @@ BufStream(S&&) -> BufStream<std::remove_cvref_t<S>>;
 // offending line is dropped (read_line leaves the string as it was, as in Tokio).
 
 /* #include <cstddef> (already above) */
+/* #include <cstdint> (already above) */
 /* #include <cstring> (already above) */
 /* #include <optional> (already above) */
 /* #include <span> (already above) */
@@ -6523,16 +6556,13 @@ struct ReadUntil {
   R* r;
   std::byte delim;
   C* c;
-  bool started = false;
-  std::size_t start = 0;
+  std::size_t start = SIZE_MAX;  // the container's size before the call (SIZE_MAX: not polled yet)
   FillBufChild<R> op{};
 
   Poll<io::Result<std::size_t>> poll(task::Context& cx) {
-    if (!started) {
-      started = true;
-      start = c->size();
-    }
-    auto found = poll_read_until(cx, *r, op, delim, [&](std::span<const std::byte> s) { append_bytes(*c, s); });
+    if (start == SIZE_MAX) start = c->size();
+    auto found =
+        poll_read_until(cx, *r, op, delim, [&](std::span<const std::byte> s) { append_bytes(*c, s); });
     if (!found) return pending;
     if constexpr (Line) {
       const auto* p = reinterpret_cast<const unsigned char*>(c->data()) + start;
@@ -6545,22 +6575,52 @@ struct ReadUntil {
   }
 };
 
-// next_line / next_segment: appends to the owner's buffer through the delimiter, then
-// owner.take_chunk(found) turns what was collected into the result. A partial chunk stays
-// in the owner when the call is cancelled.
-template <class Owner, class R>
-struct NextChunk {
-  Owner* o;
-  FillBufChild<R> op{};
+// What next_line / next_segment yield once the owner's buffer holds a whole chunk (found:
+// it ends with the delimiter) or the stream ended; the buffer is left empty. A line loses
+// its "\n" or "\r\n" and must be UTF-8 (else std::errc::illegal_byte_sequence: the line
+// is dropped); a segment loses its delimiter. nullopt: the stream ended.
+io::Result<std::optional<std::string>> take_chunk(std::string& buf, bool found);
+io::Result<std::optional<std::vector<std::byte>>> take_chunk(std::vector<std::byte>& buf, bool found);
 
-  auto poll(task::Context& cx) -> Poll<decltype(o->take_chunk(true))> {
-    auto found = poll_read_until(cx, o->r_, op, o->delim(), [&](std::span<const std::byte> s) {
-      append_bytes(o->buf_, s);
-    });
-    if (!found) return pending;
-    if (!*found) return unexpected(found->error());
-    return o->take_chunk(**found);
-  }
+// Lines and Split: a buffered reader cut into chunks at a delimiter byte. A partial chunk
+// stays in the object's buffer when next() is cancelled and is completed by the next call.
+template <class R, class Buf>
+class ChunkReader {
+  using Inner = std::remove_reference_t<R>;
+
+  // next(): appends to buf_ through the delimiter, then take_chunk turns what was
+  // collected into the result.
+  struct Next {
+    ChunkReader* o;
+    FillBufChild<Inner> op{};
+
+    auto poll(task::Context& cx) -> Poll<decltype(take_chunk(o->buf_, true))> {
+      auto found = poll_read_until(cx, o->r_, op, o->delim_, [&](std::span<const std::byte> s) {
+        append_bytes(o->buf_, s);
+      });
+      if (!found) return pending;
+      if (!*found) return unexpected(found->error());
+      return take_chunk(o->buf_, **found);
+    }
+  };
+
+ public:
+  static_assert(io::AsyncBufRead<Inner>,
+                "io::lines / io::split(reader, delim) need an io::AsyncBufRead (wrap it in a BufReader)");
+  ChunkReader(R r, std::byte delim) : r_(std::forward<R>(r)), delim_(delim) {}
+
+  Inner& get_ref() noexcept { return r_; }
+  Inner& get_mut() noexcept { return r_; }
+  Inner into_inner() && { return std::move(r_); }
+
+ protected:
+  using NextOp = AdaptorOp<Next>;
+  NextOp next() noexcept { return {{this}}; }
+
+ private:
+  R r_;
+  std::byte delim_;
+  Buf buf_;
 };
 
 }  // namespace tokio::detail
@@ -6586,75 +6646,28 @@ detail::AdaptorOp<detail::ReadUntil<R, std::string, true>> read_line(R& r, std::
 
 // The lines of a buffered reader, without their "\n" or "\r\n".
 template <class R>
-class Lines {
-  using Inner = std::remove_reference_t<R>;
-
+class Lines : public detail::ChunkReader<R, std::string> {
  public:
-  static_assert(AsyncBufRead<Inner>, "io::lines needs an io::AsyncBufRead (wrap it in a BufReader)");
-  explicit Lines(R r) : r_(std::forward<R>(r)) {}
+  explicit Lines(R r) : detail::ChunkReader<R, std::string>(std::forward<R>(r), std::byte{'\n'}) {}
 
-  using NextLineOp = detail::AdaptorOp<detail::NextChunk<Lines, Inner>>;
-
-  // Cancel-safe: a partial line stays buffered in this object.
-  NextLineOp next_line() noexcept { return {{this}}; }
-
-  Inner& get_ref() noexcept { return r_; }
-  Inner& get_mut() noexcept { return r_; }
-  Inner into_inner() && { return std::move(r_); }
-
- private:
-  friend struct detail::NextChunk<Lines, Inner>;
-  std::byte delim() const noexcept { return std::byte{'\n'}; }
+  using NextLineOp = typename detail::ChunkReader<R, std::string>::NextOp;
   // The next line; nullopt once the stream has ended. Invalid UTF-8 fails with
-  // std::errc::illegal_byte_sequence (that line is dropped).
-  Result<std::optional<std::string>> take_chunk(bool found) {
-    if (!found && buf_.empty()) return std::optional<std::string>();
-    if (found) {
-      buf_.pop_back();
-      if (!buf_.empty() && buf_.back() == '\r') buf_.pop_back();
-    }
-    std::string line = std::exchange(buf_, std::string());
-    if (!detail::utf8_valid(reinterpret_cast<const unsigned char*>(line.data()), line.size())) {
-      return unexpected(std::make_error_code(std::errc::illegal_byte_sequence));
-    }
-    return std::optional<std::string>(std::move(line));
-  }
-
-  R r_;
-  std::string buf_;
+  // std::errc::illegal_byte_sequence (that line is dropped). Cancel-safe: a partial line
+  // stays buffered in this object.
+  NextLineOp next_line() noexcept { return this->next(); }
 };
 
 // The segments of a buffered reader separated by a delimiter byte (not included).
 template <class R>
-class Split {
-  using Inner = std::remove_reference_t<R>;
-
+class Split : public detail::ChunkReader<R, std::vector<std::byte>> {
  public:
-  static_assert(AsyncBufRead<Inner>, "io::split(reader, delim) needs an io::AsyncBufRead");
-  Split(R r, std::byte delim) : r_(std::forward<R>(r)), delim_(delim) {}
+  Split(R r, std::byte delim)
+      : detail::ChunkReader<R, std::vector<std::byte>>(std::forward<R>(r), delim) {}
 
-  using NextSegmentOp = detail::AdaptorOp<detail::NextChunk<Split, Inner>>;
-
-  // Cancel-safe: a partial segment stays buffered in this object.
-  NextSegmentOp next_segment() noexcept { return {{this}}; }
-
-  Inner& get_ref() noexcept { return r_; }
-  Inner& get_mut() noexcept { return r_; }
-  Inner into_inner() && { return std::move(r_); }
-
- private:
-  friend struct detail::NextChunk<Split, Inner>;
-  std::byte delim() const noexcept { return delim_; }
-  // The next segment; nullopt once the stream has ended.
-  Result<std::optional<std::vector<std::byte>>> take_chunk(bool found) {
-    if (!found && buf_.empty()) return std::optional<std::vector<std::byte>>();
-    if (found) buf_.pop_back();
-    return std::optional<std::vector<std::byte>>(std::exchange(buf_, std::vector<std::byte>()));
-  }
-
-  R r_;
-  std::byte delim_;
-  std::vector<std::byte> buf_;
+  using NextSegmentOp = typename detail::ChunkReader<R, std::vector<std::byte>>::NextOp;
+  // The next segment; nullopt once the stream has ended. Cancel-safe: a partial segment
+  // stays buffered in this object.
+  NextSegmentOp next_segment() noexcept { return this->next(); }
 };
 
 template <class R>
@@ -6720,21 +6733,21 @@ class CopyBuffer {
       // Need data: start a read (or keep polling the top-up read started while writing).
       if (pos_ == cap_ && !read_done_) {
         auto n = poll_read(cx, r, true);
-        if (!n) {
-          if (!need_flush_) return pending;
+        if (!n && need_flush_) {
           // The reader has nothing for now: push what was written so far through the
           // writer, in case the reader is waiting for it.
           auto f = flush_.poll_with(cx, [&] { return w.flush(); });
-          if (!f || !*f) return f;
-          need_flush_ = false;
-          return pending;
+          if (f && !*f) return f;
+          need_flush_ = !f;
         }
+        if (!n) return pending;
         flush_.reset();  // the read made progress; the flush is retried when needed
         if (!*n) return n;
       }
 
       while (pos_ < cap_) {
-        auto n = write_.poll_with(cx, [&] { return w.write(std::span<const std::byte>(buf_.get() + pos_, cap_ - pos_)); });
+        auto n = write_.poll_with(
+            cx, [&] { return w.write(std::span<const std::byte>(&buf_[pos_], cap_ - pos_)); });
         if (!n) {
           // The writer is busy: top the buffer up meanwhile, for a larger next write. Keep
           // reading until the reader is pending (its waker is then registered, so new data
@@ -6753,7 +6766,7 @@ class CopyBuffer {
         need_flush_ = true;
       }
 
-      if (pos_ == cap_ && read_done_) return flush_.poll_with(cx, [&] { return w.flush(); });
+      if (read_done_) return flush_.poll_with(cx, [&] { return w.flush(); });  // pos_ == cap_ here
     }
   }
 
@@ -6803,23 +6816,21 @@ struct CopyBuf {
   W* w;
   std::span<const std::byte> pending_bytes{};  // the reader's buffered bytes being written
   uint64_t amt = 0;
-  bool flushing = false;
   ChildOp<fill_buf_op_t<R>> fill{};
   ChildOp<write_op_t<W>> write{};
   ChildOp<flush_op_t<W>> flush{};
 
   Poll<io::Result<uint64_t>> poll(task::Context& cx) {
     for (;;) {
-      if (flushing) return map_ok(flush.poll_with(cx, [&] { return w->flush(); }), [&] { return amt; });
-      if (!write.live()) {
+      if (!write.live() && !flush.live()) {
         auto a = fill.poll_with(cx, [&] { return r->fill_buf(); });
         if (!a) return pending;
         if (!*a) return unexpected(a->error());
-        if ((*a)->empty()) {
-          flushing = true;
-          continue;
-        }
         pending_bytes = **a;
+      }
+      // End of stream: flush the writer.
+      if (pending_bytes.empty()) {
+        return map_ok(flush.poll_with(cx, [&] { return w->flush(); }), [&] { return amt; });
       }
       auto n = write.poll_with(cx, [&] { return w->write(pending_bytes); });
       if (!n) return pending;
@@ -6831,31 +6842,24 @@ struct CopyBuf {
   }
 };
 
-// One direction of copy_bidirectional: copy, then shut the writer down.
+// One direction of copy_bidirectional: copy, then shut the writer down. Ready once done
+// (an error included); stays ready.
 template <class R, class W>
-class Transfer {
- public:
-  explicit Transfer(std::size_t size) noexcept : buf_(size) {}
+struct Transfer {
+  CopyBuffer<R, W> buf;
+  bool done = false;
+  ChildOp<shutdown_op_t<W>> shutdown{};
 
-  // Ready once this direction is done (an error included); stays ready.
   Poll<io::Result<void>> poll(task::Context& cx, R& r, W& w) {
-    if (done_) return io::Result<void>();
-    if (!shutting_down_) {
-      auto c = buf_.poll_copy(cx, r, w);
+    if (done) return io::Result<void>();
+    if (!shutdown.live()) {
+      auto c = buf.poll_copy(cx, r, w);
       if (!c || !*c) return c;
-      shutting_down_ = true;
     }
-    auto s = shutdown_.poll_with(cx, [&] { return w.shutdown(); });
-    if (s) done_ = true;
+    auto s = shutdown.poll_with(cx, [&] { return w.shutdown(); });
+    done = s.has_value();
     return s;
   }
-  uint64_t amount() const noexcept { return buf_.amount(); }
-
- private:
-  CopyBuffer<R, W> buf_;
-  bool shutting_down_ = false;
-  bool done_ = false;
-  ChildOp<shutdown_op_t<W>> shutdown_;
 };
 
 // Both directions at once; the first error in either ends it.
@@ -6872,7 +6876,7 @@ struct CopyBidirectional {
     auto y = ba.poll(cx, *b, *a);
     if (y && !*y) return unexpected(y->error());
     if (!x || !y) return pending;
-    return std::pair<uint64_t, uint64_t>(ab.amount(), ba.amount());
+    return std::pair<uint64_t, uint64_t>(ab.buf.amount(), ba.buf.amount());
   }
 };
 template <class A, class B>
@@ -6898,7 +6902,9 @@ detail::AdaptorOp<detail::CopyBuf<R, W>> copy_buf(R& r, W& w) {
 template <class A, class B>
   requires AsyncRead<A> && AsyncWrite<A> && AsyncRead<B> && AsyncWrite<B>
 detail::CopyBidirectionalOp<A, B> copy_bidirectional(A& a, B& b) {
-  return {{&a, &b, detail::Transfer<A, B>(kDefaultBufSize), detail::Transfer<B, A>(kDefaultBufSize)}};
+  using AB = detail::CopyBuffer<A, B>;
+  using BA = detail::CopyBuffer<B, A>;
+  return {{&a, &b, {AB(kDefaultBufSize)}, {BA(kDefaultBufSize)}}};
 }
 // The same with chosen buffer sizes for each direction (must be > 0).
 template <class A, class B>
@@ -6908,7 +6914,7 @@ detail::CopyBidirectionalOp<A, B> copy_bidirectional_with_sizes(A& a, B& b, std:
   if (a_to_b == 0 || b_to_a == 0) {
     throw std::invalid_argument("io::copy_bidirectional_with_sizes: buffer sizes must be > 0");
   }
-  return {{&a, &b, detail::Transfer<A, B>(a_to_b), detail::Transfer<B, A>(b_to_a)}};
+  return {{&a, &b, {detail::CopyBuffer<A, B>(a_to_b)}, {detail::CopyBuffer<B, A>(b_to_a)}}};
 }
 
 }  // namespace tokio::io
@@ -6932,11 +6938,70 @@ detail::CopyBidirectionalOp<A, B> copy_bidirectional_with_sizes(A& a, B& b, std:
 // when the stream's read is).
 
 /* #include <atomic> (already above) */
+/* #include <memory> (already above) */
 /* #include <span> (already above) */
 /* #include <stdexcept> (already above) */
 /* #include <type_traits> (already above) */
 /* #include <utility> (already above) */
 
+/* begin file src/tokio/core/detail/mutex.hpp */
+// detail::Mutex: the runtime's lock for short critical sections that may meet contention
+// (inject queue, blocking pool, cancellation trees, duplex pipes). Uncontended lock and
+// unlock are one atomic RMW each; the spin and the futex sleep are out of line. And
+// LockGuard, so headers need not include <mutex> for std::lock_guard.
+
+/* #include <atomic> (already above) */
+/* #include <cstdint> (already above) */
+
+
+namespace tokio::detail {
+
+// A futex mutex that spins briefly before sleeping. glibc's default pthread mutex goes to
+// the kernel on the first contended lock; the runtime's locks (inject queue, blocking pool,
+// sleepers) are held for a few dozen instructions, so a short spin avoids most context
+// switches (Rust's std Mutex, which Tokio uses, spins the same way).
+// `state_` encoding: 0 unlocked, 1 locked, 2 locked and a waiter may be asleep.
+class Mutex {
+ public:
+  void lock() noexcept {
+    uint32_t c = 0;
+    if (TOKIO_LIKELY(state_.compare_exchange_strong(c, 1, std::memory_order_acquire,
+                                                    std::memory_order_relaxed))) {
+      return;
+    }
+    lock_contended();
+  }
+  bool try_lock() noexcept {
+    uint32_t c = 0;
+    return state_.compare_exchange_strong(c, 1, std::memory_order_acquire,
+                                          std::memory_order_relaxed);
+  }
+  void unlock() noexcept {
+    // Pairs with the acquire of the next lock(); 2 means a waiter may sleep in the kernel.
+    if (state_.exchange(0, std::memory_order_release) == 2) wake_one();
+  }
+
+ private:
+  void lock_contended() noexcept;  // spin, then sleep (core/detail/core.cpp)
+  void wake_one() noexcept;
+  std::atomic<uint32_t> state_{0};
+};
+
+// A scoped lock for any type with lock()/unlock() (Mutex, SpinLock, RawRwLock...).
+template <class L>
+class LockGuard {
+ public:
+  explicit LockGuard(L& l) noexcept : l_(l) { l_.lock(); }
+  LockGuard(const LockGuard&) = delete;
+  LockGuard& operator=(const LockGuard&) = delete;
+  ~LockGuard() { l_.unlock(); }
+
+ private:
+  L& l_;
+};
+
+}  // namespace tokio::detail
+/* end file src/tokio/core/detail/mutex.hpp */
 
 namespace tokio::detail {
 
@@ -6949,9 +7014,11 @@ struct SplitShared {
   SpinLock lock;             // held while one half polls an operation
   std::atomic<int> refs{2};  // one per half
 
-  void release() noexcept {
-    if (refs.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
-  }
+  struct Release {
+    void operator()(SplitShared* s) const noexcept {
+      if (s->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) delete s;
+    }
+  };
   bool try_lock_briefly() noexcept {
     for (int i = 0; i < 32; ++i) {
       if (lock.try_lock()) return true;
@@ -6969,13 +7036,10 @@ struct Locked {
   Make make;
   ChildOp<Inner> op{};
 
-  Locked(SplitShared<S>* s, Make m) noexcept : sh(s), make(std::move(m)) {}
-  Locked(const Locked& o) noexcept : sh(o.sh), make(o.make) {}
   ~Locked() {
     if (op.live()) {
-      sh->lock.lock();
+      LockGuard<SpinLock> g(sh->lock);
       op.reset();
-      sh->lock.unlock();
     }
   }
 
@@ -6994,30 +7058,12 @@ struct Locked {
 
 template <class S, class Make>
 AdaptorOp<Locked<S, Make>> locked_op(SplitShared<S>* sh, Make make) noexcept {
-  return {Locked<S, Make>(sh, std::move(make))};
+  return {Locked<S, Make>{sh, std::move(make)}};
 }
 
-// What both halves hold: a counted reference to the shared stream (moves leave null).
+// What each half holds: a counted reference to the shared stream (moves leave it null).
 template <class S>
-class SplitHandle {
- public:
-  explicit SplitHandle(SplitShared<S>* sh) noexcept : sh_(sh) {}
-  SplitHandle(SplitHandle&& o) noexcept : sh_(std::exchange(o.sh_, nullptr)) {}
-  SplitHandle& operator=(SplitHandle&& o) noexcept {
-    if (this != &o) {
-      if (sh_) sh_->release();
-      sh_ = std::exchange(o.sh_, nullptr);
-    }
-    return *this;
-  }
-  ~SplitHandle() {
-    if (sh_) sh_->release();
-  }
-  SplitShared<S>* get() const noexcept { return sh_; }
-
- private:
-  SplitShared<S>* sh_;
-};
+using SplitHandle = std::unique_ptr<SplitShared<S>, typename SplitShared<S>::Release>;
 
 }  // namespace tokio::detail
 
@@ -7039,8 +7085,6 @@ class ReadHalf {
   bool is_pair_of(const WriteHalf<S>& w) const noexcept { return h_.get() && h_.get() == w.h_.get(); }
 
  private:
-  template <class>
-  friend class WriteHalf;
   template <class T>
   friend T unsplit(ReadHalf<T> r, WriteHalf<T> w);
   detail::SplitHandle<S> h_;
@@ -7120,6 +7164,8 @@ S unsplit(ReadHalf<S> r, WriteHalf<S> w) {
 /* #include <cstddef> (already above) */
 /* #include <cstdint> (already above) */
 /* #include <span> (already above) */
+/* #include <system_error> (already above) */
+/* #include <type_traits> (already above) */
 /* #include <utility> (already above) */
 
 
@@ -7133,44 +7179,38 @@ struct DuplexShared;
 // Removes the registration `tag` of a destroyed read (write = false) or write.
 void duplex_cancel(DuplexPipe& p, bool write, uint64_t tag) noexcept;
 
-// What a read and a write share: the pipe, the side they wait on (reader or writer) and
-// the tag of their registration, removed when the operation is destroyed unfinished.
-template <class D, bool Write>
-class DuplexOp : public Leaf<D> {
+// A read (Write = false) or a write on one direction. While it waits its waker is
+// registered in the direction's reader or writer slot under a tag, removed when the
+// operation completes or is destroyed. A read never fails; a write fails with broken_pipe
+// once the direction is closed.
+template <bool Write>
+class DuplexIoOp : public Leaf<DuplexIoOp<Write>> {
+  using Buf = std::conditional_t<Write, std::span<const std::byte>, std::span<std::byte>>;
+
  public:
-  explicit DuplexOp(DuplexPipe* p) noexcept : p_(p) {}
-  DuplexOp(const DuplexOp& o) noexcept : Leaf<D>(o), p_(o.p_) {}  // before the first poll
-  ~DuplexOp() {
+  DuplexIoOp(DuplexPipe* p, Buf buf) noexcept : p_(p), buf_(buf) {}
+  ~DuplexIoOp() {
     if (tag_ != 0) duplex_cancel(*p_, Write, tag_);
   }
+  bool poll(task::Context& cx) noexcept;
+  io::Result<std::size_t> await_resume() noexcept {
+    if (broken_) return unexpected(std::make_error_code(std::errc::broken_pipe));
+    return n_;
+  }
 
- protected:
+ private:
   DuplexPipe* p_;
+  Buf buf_;
+  std::size_t n_ = 0;
   uint64_t tag_ = 0;
-};
-
-class DuplexReadOp : public DuplexOp<DuplexReadOp, false> {
- public:
-  DuplexReadOp(DuplexPipe* p, std::span<std::byte> buf) noexcept : DuplexOp(p), buf_(buf) {}
-  bool poll(task::Context& cx) noexcept;
-  io::Result<std::size_t> await_resume() noexcept { return n_; }
-
- private:
-  std::span<std::byte> buf_;
-  std::size_t n_ = 0;
-};
-
-class DuplexWriteOp : public DuplexOp<DuplexWriteOp, true> {
- public:
-  DuplexWriteOp(DuplexPipe* p, std::span<const std::byte> buf) noexcept : DuplexOp(p), buf_(buf) {}
-  bool poll(task::Context& cx) noexcept;
-  io::Result<std::size_t> await_resume() noexcept;
-
- private:
-  std::span<const std::byte> buf_;
-  std::size_t n_ = 0;
   bool broken_ = false;
 };
+template <>
+bool DuplexIoOp<false>::poll(task::Context& cx) noexcept;
+template <>
+bool DuplexIoOp<true>::poll(task::Context& cx) noexcept;
+using DuplexReadOp = DuplexIoOp<false>;
+using DuplexWriteOp = DuplexIoOp<true>;
 
 // flush (nothing to do) and shutdown (close the writing direction). Never wait.
 class DuplexControlOp : public Leaf<DuplexControlOp> {
@@ -7250,11 +7290,8 @@ std::pair<DuplexStream, DuplexStream> duplex(std::size_t capacity);
 // would be ambiguous with C's FILE* stdout.
 
 /* #include <cstddef> (already above) */
-/* #include <exception> (already above) */
 /* #include <memory> (already above) */
 /* #include <span> (already above) */
-/* #include <system_error> (already above) */
-/* #include <vector> (already above) */
 
 
 namespace tokio::io {
@@ -7269,111 +7306,62 @@ namespace tokio::detail {
 io::Stdin stdin_from_fd(int fd);
 io::Stdout stdout_from_fd(int fd);
 
-inline constexpr std::size_t kStdioMaxBuf = 16 * 1024;
-
-// What a blocking job hands back: the byte count or errno, and the buffer it used.
-struct StdioJobOut {
-  std::size_t n = 0;
-  int err = 0;
-  std::vector<std::byte> buf;
+// The state shared by the operations of one stdio object (Tokio's Blocking<T>): idle with
+// possibly some read-ahead data, or busy with one blocking job. Defined in stdio.cpp.
+class BlockingFd;
+struct BlockingFdDelete {
+  void operator()(BlockingFd* b) const noexcept;
 };
 
-// The state shared by the leaves of one stdio object (Tokio's Blocking<T>): idle with
-// possibly some read-ahead data in buf_, or busy with one blocking job.
-class BlockingFd {
- public:
-  explicit BlockingFd(int fd) noexcept : fd_(fd) {}
-  BlockingFd(const BlockingFd&) = delete;
-  BlockingFd& operator=(const BlockingFd&) = delete;
-
-  bool poll_read(task::Context& cx, std::span<std::byte> dst, io::Result<std::size_t>& out);
-  bool poll_write(task::Context& cx, std::span<const std::byte> src, io::Result<std::size_t>& out);
-  bool poll_flush(task::Context& cx, io::Result<void>& out);
-
- private:
-  // Polls the busy job; true when it finished (then job_ is empty and the result is in
-  // `done`, or a cancellation error in `err`).
-  bool poll_job(task::Context& cx, StdioJobOut& done, std::error_code& err);
-
-  int fd_;
-  std::vector<std::byte> buf_;  // idle: read-ahead bytes buf_[pos_, size)
-  std::size_t pos_ = 0;
-  task::JoinHandle<StdioJobOut> job_;  // valid while busy
+// The operations (adaptor ops over the object's BlockingFd; polled out of line).
+struct StdioRead {
+  BlockingFd* b;
+  std::span<std::byte> dst;
+  Poll<io::Result<std::size_t>> poll(task::Context& cx);
 };
-
-// The leaves: each polls the object's BlockingFd.
-class StdioReadOp : public Leaf<StdioReadOp> {
- public:
-  StdioReadOp(BlockingFd* b, std::span<std::byte> dst) noexcept : b_(b), dst_(dst) {}
-  StdioReadOp(const StdioReadOp& o) noexcept : Leaf<StdioReadOp>(o), b_(o.b_), dst_(o.dst_) {}
-  bool poll(task::Context& cx) noexcept;
-  io::Result<std::size_t> await_resume();
-
- private:
-  BlockingFd* b_;
-  std::span<std::byte> dst_;
-  io::Result<std::size_t> out_ = std::size_t{0};
-  std::exception_ptr exc_;
+struct StdioWrite {
+  BlockingFd* b;
+  std::span<const std::byte> src;
+  Poll<io::Result<std::size_t>> poll(task::Context& cx);
 };
-
-class StdioWriteOp : public Leaf<StdioWriteOp> {
- public:
-  StdioWriteOp(BlockingFd* b, std::span<const std::byte> src) noexcept : b_(b), src_(src) {}
-  StdioWriteOp(const StdioWriteOp& o) noexcept : Leaf<StdioWriteOp>(o), b_(o.b_), src_(o.src_) {}
-  bool poll(task::Context& cx) noexcept;
-  io::Result<std::size_t> await_resume();
-
- private:
-  BlockingFd* b_;
-  std::span<const std::byte> src_;
-  io::Result<std::size_t> out_ = std::size_t{0};
-  std::exception_ptr exc_;
+struct StdioFlush {
+  BlockingFd* b;
+  Poll<io::Result<void>> poll(task::Context& cx);
 };
-
-class StdioFlushOp : public Leaf<StdioFlushOp> {
- public:
-  explicit StdioFlushOp(BlockingFd* b) noexcept : b_(b) {}
-  StdioFlushOp(const StdioFlushOp& o) noexcept : Leaf<StdioFlushOp>(o), b_(o.b_) {}
-  bool poll(task::Context& cx) noexcept;
-  io::Result<void> await_resume();
-
- private:
-  BlockingFd* b_;
-  io::Result<void> out_;
-  std::exception_ptr exc_;
-};
+using StdioReadOp = AdaptorOp<StdioRead>;
+using StdioWriteOp = AdaptorOp<StdioWrite>;
+using StdioFlushOp = AdaptorOp<StdioFlush>;
 
 }  // namespace tokio::detail
 
 namespace tokio::io {
 
-// Standard input. read is cancel-safe.
+// Standard input. read is cancel-safe. The operations throw std::logic_error on a
+// moved-from object.
 class Stdin {
  public:
-  detail::StdioReadOp read(std::span<std::byte> buf) { return {b(), buf}; }
+  detail::StdioReadOp read(std::span<std::byte> buf);
 
  private:
   friend Stdin stdin();
   friend Stdin detail::stdin_from_fd(int);
-  explicit Stdin(int fd) : b_(std::make_unique<detail::BlockingFd>(fd)) {}
-  detail::BlockingFd* b() const;
-  std::unique_ptr<detail::BlockingFd> b_;
+  explicit Stdin(int fd);
+  std::unique_ptr<detail::BlockingFd, detail::BlockingFdDelete> b_;
 };
 
 // Standard output / error. write is cancel-safe (a cancelled write buffered nothing);
 // flush and shutdown wait for the write in flight.
 class StdWriter {
  public:
-  detail::StdioWriteOp write(std::span<const std::byte> buf) { return {b(), buf}; }
-  detail::StdioFlushOp flush() { return detail::StdioFlushOp(b()); }
-  detail::StdioFlushOp shutdown() { return detail::StdioFlushOp(b()); }
+  detail::StdioWriteOp write(std::span<const std::byte> buf);
+  detail::StdioFlushOp flush();
+  detail::StdioFlushOp shutdown();
 
  protected:
-  explicit StdWriter(int fd) : b_(std::make_unique<detail::BlockingFd>(fd)) {}
+  explicit StdWriter(int fd);
 
  private:
-  detail::BlockingFd* b() const;
-  std::unique_ptr<detail::BlockingFd> b_;
+  std::unique_ptr<detail::BlockingFd, detail::BlockingFdDelete> b_;
 };
 
 class Stdout : public StdWriter {
@@ -7420,6 +7408,16 @@ template <class K>
 struct KindedError<K, void> {
   K kind;
   friend bool operator==(const KindedError&, const KindedError&) = default;
+};
+
+// broadcast's receive errors: Closed, or Lagged with how many values were missed.
+template <class K>
+struct LagError {
+  K kind;
+  uint64_t missed = 0;  // Lagged: how many values were skipped
+  bool is_closed() const noexcept { return kind == K::Closed; }
+  bool is_lagged() const noexcept { return kind == K::Lagged; }
+  friend bool operator==(const LagError&, const LagError&) = default;
 };
 
 }  // namespace tokio::detail
@@ -7522,26 +7520,18 @@ using error::SendError;
 
 // recv(): every sender is gone and every value was read (Closed), or this receiver fell
 // behind and `missed` values were overwritten before it read them (Lagged).
-struct RecvError {
-  enum class Kind { Closed, Lagged };
-  Kind kind;
-  uint64_t missed = 0;
-  static RecvError closed() noexcept { return {Kind::Closed, 0}; }
-  static RecvError lagged(uint64_t n) noexcept { return {Kind::Lagged, n}; }
-  bool is_closed() const noexcept { return kind == Kind::Closed; }
-  bool is_lagged() const noexcept { return kind == Kind::Lagged; }
-  friend bool operator==(const RecvError&, const RecvError&) = default;
+enum class RecvErrorKind { Closed, Lagged };
+struct RecvError : detail::LagError<RecvErrorKind> {
+  using Kind = RecvErrorKind;
+  static RecvError closed() noexcept { return {{Kind::Closed, 0}}; }
+  static RecvError lagged(uint64_t n) noexcept { return {{Kind::Lagged, n}}; }
 };
 
 // try_recv(): as RecvError, or nothing new yet (Empty).
-struct TryRecvError {
-  enum class Kind { Empty, Closed, Lagged };
-  Kind kind;
-  uint64_t missed = 0;
+enum class TryRecvErrorKind { Empty, Closed, Lagged };
+struct TryRecvError : detail::LagError<TryRecvErrorKind> {
+  using Kind = TryRecvErrorKind;
   bool is_empty() const noexcept { return kind == Kind::Empty; }
-  bool is_closed() const noexcept { return kind == Kind::Closed; }
-  bool is_lagged() const noexcept { return kind == Kind::Lagged; }
-  friend bool operator==(const TryRecvError&, const TryRecvError&) = default;
 };
 
 }  // namespace tokio::sync::broadcast
@@ -7668,6 +7658,14 @@ struct OneshotShared {
     return prev;
   }
 
+  // The poll of a waiting side (the receiver's await, the sender's closed()): ready at once
+  // for a used handle (s null); else one unit of coop budget, then poll_side.
+  static bool poll_wait(OneshotShared* s, task::Context& cx, Wakeable* OneshotShared::*slot,
+                        uint32_t bit, uint32_t done) noexcept {
+    if (!s) return true;
+    if (!coop_poll_proceed(cx)) return false;
+    return s->poll_side(s->*slot, bit, done, cx.raw_waker());
+  }
   // Registers `w` in `slot` under the protocol of `bit`; `done` is the bit that makes the
   // wait complete (VALUE_SENT|CLOSED for the receiver, CLOSED for the sender). Returns true
   // when complete.
@@ -7761,10 +7759,8 @@ class Sender {
    public:
     explicit Closed(Sender& tx) noexcept : tx_(tx) {}
     bool poll(task::Context& cx) noexcept {
-      Shared* s = tx_.s_.get();
-      if (!s) return true;
-      if (!detail::coop_poll_proceed(cx)) return false;
-      return s->poll_side(s->tx_waker, Shared::TX_TASK_SET, Shared::CLOSED, cx.raw_waker());
+      return Shared::poll_wait(tx_.s_.get(), cx, &Shared::tx_waker, Shared::TX_TASK_SET,
+                               Shared::CLOSED);
     }
     void await_resume() const noexcept {}
 
@@ -7816,11 +7812,8 @@ class Receiver {
    public:
     explicit Awaiter(Receiver& r) noexcept : r_(r) {}
     bool poll(task::Context& cx) noexcept {
-      Shared* s = r_.s_.get();
-      if (!s) return true;
-      if (!detail::coop_poll_proceed(cx)) return false;
-      return s->poll_side(s->rx_waker, Shared::RX_TASK_SET, Shared::VALUE_SENT | Shared::CLOSED,
-                          cx.raw_waker());
+      return Shared::poll_wait(r_.s_.get(), cx, &Shared::rx_waker, Shared::RX_TASK_SET,
+                               Shared::VALUE_SENT | Shared::CLOSED);
     }
     Result<T, RecvError> await_resume() {
       if (!r_.s_) return unexpected(RecvError{});
@@ -7940,64 +7933,6 @@ std::pair<Sender<T>, Receiver<T>> channel() {
 
 /* #include <atomic> (already above) */
 /* #include <cstddef> (already above) */
-/* begin file src/tokio/core/detail/mutex.hpp */
-// detail::Mutex: the runtime's lock for short critical sections that may meet contention
-// (inject queue, blocking pool, cancellation trees, duplex pipes). Uncontended lock and
-// unlock are one atomic RMW each; the spin and the futex sleep are out of line. And
-// LockGuard, so headers need not include <mutex> for std::lock_guard.
-
-/* #include <atomic> (already above) */
-/* #include <cstdint> (already above) */
-
-
-namespace tokio::detail {
-
-// A futex mutex that spins briefly before sleeping. glibc's default pthread mutex goes to
-// the kernel on the first contended lock; the runtime's locks (inject queue, blocking pool,
-// sleepers) are held for a few dozen instructions, so a short spin avoids most context
-// switches (Rust's std Mutex, which Tokio uses, spins the same way).
-// `state_` encoding: 0 unlocked, 1 locked, 2 locked and a waiter may be asleep.
-class Mutex {
- public:
-  void lock() noexcept {
-    uint32_t c = 0;
-    if (TOKIO_LIKELY(state_.compare_exchange_strong(c, 1, std::memory_order_acquire,
-                                                    std::memory_order_relaxed))) {
-      return;
-    }
-    lock_contended();
-  }
-  bool try_lock() noexcept {
-    uint32_t c = 0;
-    return state_.compare_exchange_strong(c, 1, std::memory_order_acquire,
-                                          std::memory_order_relaxed);
-  }
-  void unlock() noexcept {
-    // Pairs with the acquire of the next lock(); 2 means a waiter may sleep in the kernel.
-    if (state_.exchange(0, std::memory_order_release) == 2) wake_one();
-  }
-
- private:
-  void lock_contended() noexcept;  // spin, then sleep (core/detail/core.cpp)
-  void wake_one() noexcept;
-  std::atomic<uint32_t> state_{0};
-};
-
-// A scoped lock for any type with lock()/unlock() (Mutex, SpinLock, RawRwLock...).
-template <class L>
-class LockGuard {
- public:
-  explicit LockGuard(L& l) noexcept : l_(l) { l_.lock(); }
-  LockGuard(const LockGuard&) = delete;
-  LockGuard& operator=(const LockGuard&) = delete;
-  ~LockGuard() { l_.unlock(); }
-
- private:
-  L& l_;
-};
-
-}  // namespace tokio::detail
-/* end file src/tokio/core/detail/mutex.hpp */
 
 
 namespace tokio::detail {
@@ -8350,13 +8285,15 @@ class HeldPermits {
   HeldPermits(BatchSemaphore* s, std::size_t n, Keep keep) noexcept
       : s_(s), n_(n), keep_(std::move(keep)) {}
   HeldPermits(HeldPermits&& o) noexcept
-      : s_(std::exchange(o.s_, nullptr)), n_(std::exchange(o.n_, 0)), keep_(std::move(o.keep_)) {}
+      : s_(std::exchange(o.s_, nullptr)),
+        n_(std::exchange(o.n_, 0)),
+        keep_(std::exchange(o.keep_, Keep())) {}
   HeldPermits& operator=(HeldPermits&& o) noexcept {
     if (this != &o) {
       release();
       s_ = std::exchange(o.s_, nullptr);
       n_ = std::exchange(o.n_, 0);
-      keep_ = std::move(o.keep_);
+      keep_ = std::exchange(o.keep_, Keep());
     }
     return *this;
   }
@@ -8380,6 +8317,12 @@ class HeldPermits {
     n_ += other.n_;
     other.disown();
     other.keep_ = Keep();
+  }
+  // Takes n of the permits off (for a split); false, taking nothing, when fewer are held.
+  bool split_off(std::size_t n) noexcept {
+    if (n > n_ || !s_) return false;
+    n_ -= n;
+    return true;
   }
   // Gives up holding without releasing: the permits now belong to whoever takes them (a
   // mapped or downgraded guard, or forget()).
@@ -8428,6 +8371,12 @@ class SemaphoreGuard : public HeldPermits<Keep> {
 
   U* v_;
 };
+
+// For downgrade: the read-only view of a write guard's value.
+template <class T>
+const T* as_const_ptr(T& v) noexcept {
+  return &v;
+}
 
 template <class Make, class E = void>
 class PermitAcquire : public Leaf<PermitAcquire<Make, E>> {
@@ -8493,38 +8442,24 @@ class SemaphorePermit : public detail::HeldPermits<detail::NoKeep> {
   std::size_t num_permits() const noexcept { return n_; }
   // Keeps the permits out of the semaphore for good (they are not returned).
   void forget() noexcept { disown(); }
-  // Adds `other`'s permits to this one. Both must come from the same semaphore.
-  void merge(SemaphorePermit&& other) {
-    merge_from(other, "SemaphorePermit::merge: the permits belong to different semaphores");
-  }
+  // Adds `other`'s permits to this one. Both must come from the same semaphore (else
+  // std::logic_error).
+  void merge(SemaphorePermit&& other);
   // Splits n permits off into a new permit; fails (empty optional) when n > num_permits().
-  std::optional<SemaphorePermit> split(std::size_t n) noexcept {
-    if (n > n_ || !s_) return std::nullopt;
-    n_ -= n;
-    return SemaphorePermit(s_, n);
-  }
+  std::optional<SemaphorePermit> split(std::size_t n) noexcept;
 };
 
 // Permits owned together with a reference to their Semaphore.
 class OwnedSemaphorePermit : public detail::HeldPermits<std::shared_ptr<Semaphore>> {
  public:
   OwnedSemaphorePermit() noexcept = default;
-  inline OwnedSemaphorePermit(std::shared_ptr<Semaphore> s, std::size_t n) noexcept;
+  OwnedSemaphorePermit(std::shared_ptr<Semaphore> s, std::size_t n) noexcept;
 
   std::size_t num_permits() const noexcept { return n_; }
   const std::shared_ptr<Semaphore>& semaphore() const noexcept { return keep_; }
-  void forget() noexcept {
-    disown();
-    keep_.reset();
-  }
-  void merge(OwnedSemaphorePermit&& other) {
-    merge_from(other, "OwnedSemaphorePermit::merge: the permits belong to different semaphores");
-  }
-  std::optional<OwnedSemaphorePermit> split(std::size_t n) noexcept {
-    if (n > n_ || !s_) return std::nullopt;
-    n_ -= n;
-    return OwnedSemaphorePermit(keep_, n);
-  }
+  void forget() noexcept;
+  void merge(OwnedSemaphorePermit&& other);
+  std::optional<OwnedSemaphorePermit> split(std::size_t n) noexcept;
 };
 
 class Semaphore {
@@ -8576,45 +8511,23 @@ class Semaphore {
   }
 
   // Owned forms: the permit holds a reference to the semaphore.
-  static AcquireOwned acquire_owned(std::shared_ptr<Semaphore> s) {
-    return acquire_many_owned(std::move(s), 1);
-  }
-  static AcquireOwned acquire_many_owned(std::shared_ptr<Semaphore> s, uint32_t n) {
-    if (!s) detail::throw_misuse("Semaphore::acquire_owned on a null shared_ptr");
-    detail::BatchSemaphore* raw = &s->sem_;
-    return AcquireOwned(raw, n, MakeOwned{std::move(s)});
-  }
-  static Result<OwnedSemaphorePermit, TryAcquireError> try_acquire_owned(
-      std::shared_ptr<Semaphore> s) {
-    return try_acquire_many_owned(std::move(s), 1);
-  }
-  static Result<OwnedSemaphorePermit, TryAcquireError> try_acquire_many_owned(
-      std::shared_ptr<Semaphore> s, uint32_t n) {
-    if (!s) detail::throw_misuse("Semaphore::try_acquire_owned on a null shared_ptr");
-    switch (s->sem_.try_acquire(n)) {
-      case detail::BatchSemaphore::TryResult::Ok: return OwnedSemaphorePermit(std::move(s), n);
-      case detail::BatchSemaphore::TryResult::Closed: return unexpected(TryAcquireError::Closed);
-      default: return unexpected(TryAcquireError::NoPermits);
-    }
-  }
+  // (Out of line, in semaphore.cpp: a user TU that does not call them does not
+  // instantiate what they return.) Throw std::logic_error on a null shared_ptr.
+  static AcquireOwned acquire_owned(std::shared_ptr<Semaphore> s);
+  static AcquireOwned acquire_many_owned(std::shared_ptr<Semaphore> s, uint32_t n);
+  using TryOwned = Result<OwnedSemaphorePermit, TryAcquireError>;
+  static TryOwned try_acquire_owned(std::shared_ptr<Semaphore> s);
+  static TryOwned try_acquire_many_owned(std::shared_ptr<Semaphore> s, uint32_t n);
 
   // Blocking forms for plain threads (throw std::logic_error on a runtime thread).
-  Result<SemaphorePermit, AcquireError> blocking_acquire() { return blocking_acquire_many(1); }
-  Result<SemaphorePermit, AcquireError> blocking_acquire_many(uint32_t n) {
-    Acquire a = acquire_many(n);
-    return detail::blocking_wait(a, "Semaphore::blocking_acquire");
-  }
+  Result<SemaphorePermit, AcquireError> blocking_acquire();
+  Result<SemaphorePermit, AcquireError> blocking_acquire_many(uint32_t n);
 
   detail::BatchSemaphore& raw() noexcept { return sem_; }
 
  private:
   detail::BatchSemaphore sem_;
 };
-
-inline OwnedSemaphorePermit::OwnedSemaphorePermit(std::shared_ptr<Semaphore> s, std::size_t n) noexcept
-    : HeldPermits(nullptr, n, std::move(s)) {
-  if (keep_) s_ = &keep_->raw();
-}
 
 }  // namespace tokio::sync
 /* end file src/tokio/sync/semaphore.hpp */
@@ -8716,8 +8629,10 @@ class Mutex {
   Mutex(const Mutex&) = delete;
   Mutex& operator=(const Mutex&) = delete;
 
-  using Lock = detail::PermitAcquire<detail::MakeGuard<MutexGuard<T>, Mutex*>>;
-  using LockOwned = detail::PermitAcquire<detail::MakeGuard<OwnedMutexGuard<T>, std::shared_ptr<Mutex>>>;
+  template <class Guard, class Owner>
+  using Acquire = detail::PermitAcquire<detail::MakeGuard<Guard, Owner>>;
+  using Lock = Acquire<MutexGuard<T>, Mutex*>;
+  using LockOwned = Acquire<OwnedMutexGuard<T>, std::shared_ptr<Mutex>>;
 
   // Waits for the lock; yields a MutexGuard<T>.
   Lock lock() noexcept { return Lock(&sem_, 1, {this}); }
@@ -8828,7 +8743,7 @@ class [[nodiscard]] RwLockWriteGuard : public detail::SemaphoreGuard<T, detail::
   // Turns the write lock into a read lock atomically (no writer can slip in between);
   // readers waiting behind it may proceed.
   static RwLockReadGuard<T> downgrade(RwLockWriteGuard&& g) noexcept {
-    return Base::template transfer<RwLockReadGuard<T>>(std::move(g), [](T& v) -> const T* { return &v; }, 1);
+    return Base::template transfer<RwLockReadGuard<T>>(std::move(g), detail::as_const_ptr<T>, 1);
   }
 };
 
@@ -8865,12 +8780,14 @@ class [[nodiscard]] OwnedRwLockMappedWriteGuard
 };
 
 template <class T>
-class [[nodiscard]] OwnedRwLockWriteGuard : public detail::SemaphoreGuard<T, std::shared_ptr<RwLock<T>>> {
+class [[nodiscard]] OwnedRwLockWriteGuard
+    : public detail::SemaphoreGuard<T, std::shared_ptr<RwLock<T>>> {
   using Base = detail::SemaphoreGuard<T, std::shared_ptr<RwLock<T>>>;
 
  public:
   using Base::Base;
-  explicit OwnedRwLockWriteGuard(std::shared_ptr<RwLock<T>> l) noexcept : OwnedRwLockWriteGuard(l.get(), l) {}
+  explicit OwnedRwLockWriteGuard(std::shared_ptr<RwLock<T>> l) noexcept
+      : OwnedRwLockWriteGuard(l.get(), l) {}
 
   template <class F>
   static auto map(OwnedRwLockWriteGuard&& g, F&& f) {
@@ -8878,7 +8795,7 @@ class [[nodiscard]] OwnedRwLockWriteGuard : public detail::SemaphoreGuard<T, std
     return Base::template map_into<OwnedRwLockMappedWriteGuard<T, U>>(std::move(g), std::forward<F>(f));
   }
   static OwnedRwLockReadGuard<T> downgrade(OwnedRwLockWriteGuard&& g) noexcept {
-    return Base::template transfer<OwnedRwLockReadGuard<T>>(std::move(g), [](T& v) -> const T* { return &v; }, 1);
+    return Base::template transfer<OwnedRwLockReadGuard<T>>(std::move(g), detail::as_const_ptr<T>, 1);
   }
 
  private:
@@ -8893,7 +8810,8 @@ class RwLock {
   static constexpr uint32_t MAX_READS = UINT32_MAX >> 3;
 
   RwLock() requires std::is_default_constructible_v<T> : RwLock(T()) {}
-  explicit RwLock(T value) : sem_(MAX_READS, Unchecked{}), max_readers_(MAX_READS), value_(std::move(value)) {}
+  explicit RwLock(T value)
+      : sem_(MAX_READS, Unchecked{}), max_readers_(MAX_READS), value_(std::move(value)) {}
   // At most max_reads readers at once (1..MAX_READS; throws std::invalid_argument otherwise).
   static RwLock with_max_readers(T value, uint32_t max_reads) {
     return RwLock(std::move(value), max_reads);
@@ -10608,6 +10526,11 @@ class RawRwLock {
  private:
   void lock_shared_slow() noexcept;
   void lock_slow() noexcept;
+  // The contended path of both: attempt(s) tries to take the lock from state s; while it
+  // reports Busy, spin briefly, then park (raw_rwlock.cpp).
+  enum class Attempt { Taken, Retry, Busy };
+  template <class F>
+  void acquire_slow(F&& attempt) noexcept;
   void wake_parked() noexcept;
   void wake_all() noexcept;  // futex wake of every sleeper
   // Sleeps while the word still equals `s | PARKED` (sets PARKED first). Returns after a
@@ -10617,27 +10540,8 @@ class RawRwLock {
   std::atomic<uint32_t> state_{0};
 };
 
-// RAII helpers.
-class SharedGuard {
- public:
-  explicit SharedGuard(RawRwLock& l) noexcept : l_(&l) { l_->lock_shared(); }
-  SharedGuard(const SharedGuard&) = delete;
-  SharedGuard& operator=(const SharedGuard&) = delete;
-  ~SharedGuard() { l_->unlock_shared(); }
-
- private:
-  RawRwLock* l_;
-};
-class ExclusiveGuard {
- public:
-  explicit ExclusiveGuard(RawRwLock& l) noexcept : l_(&l) { l_->lock(); }
-  ExclusiveGuard(const ExclusiveGuard&) = delete;
-  ExclusiveGuard& operator=(const ExclusiveGuard&) = delete;
-  ~ExclusiveGuard() { l_->unlock(); }
-
- private:
-  RawRwLock* l_;
-};
+// Holds the lock exclusively for a scope.
+using ExclusiveGuard = LockGuard<RawRwLock>;
 
 }  // namespace tokio::detail
 /* end file src/tokio/sync/detail/raw_rwlock.hpp */
@@ -10900,9 +10804,9 @@ class Receiver {
     uint64_t missed = 0;
     switch (s->recv(next_, &out, missed, nullptr, nullptr)) {
       case Read::Value: return std::move(*out);
-      case Read::Lagged: return unexpected(TryRecvError{TryRecvError::Kind::Lagged, missed});
-      case Read::Closed: return unexpected(TryRecvError{TryRecvError::Kind::Closed, 0});
-      default: return unexpected(TryRecvError{TryRecvError::Kind::Empty, 0});
+      case Read::Lagged: return unexpected(TryRecvError{{TryRecvError::Kind::Lagged, missed}});
+      case Read::Closed: return unexpected(TryRecvError{{TryRecvError::Kind::Closed, 0}});
+      default: return unexpected(TryRecvError{{TryRecvError::Kind::Empty, 0}});
     }
   }
   // For plain threads; throws std::logic_error on a runtime thread.
@@ -11333,17 +11237,12 @@ std::pair<Sender<T>, Receiver<T>> channel(T init) {
 
 namespace tokio::detail {
 
-struct CancelTree {
-  Mutex m;
-  std::atomic<std::size_t> refs{1};
-  void release() noexcept {
-    if (refs.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
-  }
-};
+// The tree's mutex and reference count (defined in cancellation_token.cpp).
+struct CancelTree;
 
 struct CancelNode : WaitNode {  // WaitNode: the link in the parent's `children`
   explicit CancelNode(CancelTree* t) noexcept : tree(t) {}
-  ~CancelNode() { tree->release(); }
+  ~CancelNode();
 
   std::atomic<std::size_t> handles{1};
   std::atomic<std::size_t> refs{1};
@@ -11448,9 +11347,7 @@ class CancellationToken {
   // increment and decrement on the token (no allocation).
   Cancelled cancelled() const noexcept { return Cancelled(n_); }
   // Like cancelled(), holding its own clone of the token.
-  Task<> cancelled_owned() const {
-    return [](CancellationToken t) -> Task<> { co_await t.cancelled(); }(*this);
-  }
+  Task<> cancelled_owned() const;
 
   // Runs `fut` until it finishes (its value) or the token is cancelled (nullopt; `fut` is
   // then destroyed).
@@ -17838,6 +17735,32 @@ Instant Interval::next_after_missed(Instant scheduled, Instant now) const noexce
 
 }  // namespace tokio::time
 /* end file src/tokio/time/interval.cpp */
+/* begin file src/tokio/io/buf_read_ext.cpp */
+// Out-of-line pieces of buf_read_ext.hpp.
+
+namespace tokio::detail {
+
+io::Result<std::optional<std::string>> take_chunk(std::string& buf, bool found) {
+  if (!found && buf.empty()) return std::optional<std::string>();
+  if (found) {
+    buf.pop_back();
+    if (!buf.empty() && buf.back() == '\r') buf.pop_back();
+  }
+  std::string line = std::exchange(buf, std::string());
+  if (!utf8_valid(reinterpret_cast<const unsigned char*>(line.data()), line.size())) {
+    return unexpected(std::make_error_code(std::errc::illegal_byte_sequence));
+  }
+  return std::optional<std::string>(std::move(line));
+}
+
+io::Result<std::optional<std::vector<std::byte>>> take_chunk(std::vector<std::byte>& buf, bool found) {
+  if (!found && buf.empty()) return std::optional<std::vector<std::byte>>();
+  if (found) buf.pop_back();
+  return std::optional<std::vector<std::byte>>(std::exchange(buf, std::vector<std::byte>()));
+}
+
+}  // namespace tokio::detail
+/* end file src/tokio/io/buf_read_ext.cpp */
 /* begin file src/tokio/io/detail/io_driver.cpp */
 #include <sys/eventfd.h>
 /* #include <unistd.h> (already above) */
@@ -18305,16 +18228,12 @@ struct DuplexWaiter {
   Wakeable* waker = nullptr;  // owned reference
   uint64_t tag = 0;           // tag of the registration (0 = none)
 
-  // Takes the waker out (to wake or drop after unlocking).
-  Wakeable* take() noexcept {
+  // Takes the waker out (to wake or drop after unlocking) if `mine` (non-zero) is the
+  // current registration, or whatever it is when `mine` is 0.
+  Wakeable* take(uint64_t mine = 0) noexcept {
+    if (mine != 0 && mine != tag) return nullptr;
     tag = 0;
     return std::exchange(waker, nullptr);
-  }
-  // Removes the registration `mine` (a finished or cancelled operation's) if it is still
-  // there; returns the waker reference to drop after unlocking.
-  Wakeable* unregister(uint64_t mine) noexcept {
-    if (mine != 0 && tag == mine) return take();
-    return nullptr;
   }
 };
 
@@ -18329,19 +18248,6 @@ struct DuplexPipe {
   uint64_t next_tag = 0;
 
   DuplexWaiter& waiter(bool write) noexcept { return write ? writer : reader; }
-  // Stores cx's waker for `w` (replacing a different one) and tags the registration in
-  // `mine`. Returns the replaced waker reference, to drop after unlocking, or null.
-  Wakeable* register_waiter(DuplexWaiter& w, uint64_t& mine, task::Context& cx) noexcept {
-    Wakeable* old = nullptr;
-    Wakeable* k = cx.raw_waker();
-    if (w.waker != k) {
-      old = w.waker;
-      k->vtable->clone(k);
-      w.waker = k;
-    }
-    mine = w.tag = ++next_tag;
-    return old;
-  }
 };
 
 // Both directions of a pair and the count of live ends.
@@ -18397,25 +18303,32 @@ namespace io_duplex_impl {
 enum class Step { Done, Moved, Wait };  // Moved: done, and the other side may proceed now
 
 // The poll shared by reads and writes: `attempt` runs under the lock; Wait registers the
-// operation's waker (tag in `tag`), anything else removes its registration and, for Moved,
-// takes the other side's waker. Wakers are woken and dropped after unlocking.
+// operation's waker (replacing a different one) under a new tag, anything else removes its
+// registration and, for Moved, takes the other side's waker. Wakers are woken and dropped
+// after unlocking.
 template <class F>
 bool poll_pipe(DuplexPipe& p, bool write, uint64_t& tag, task::Context& cx, F&& attempt) {
   if (!coop_poll_proceed(cx)) return false;
   Wakeable* to_wake = nullptr;
-  Wakeable* to_drop;
+  Wakeable* to_drop = nullptr;
   Step s;
   {
     LockGuard<Mutex> g(p.mu);
+    DuplexWaiter& mine = p.waiter(write);
     s = attempt();
     if (s == Step::Wait) {
-      to_drop = p.register_waiter(p.waiter(write), tag, cx);
+      Wakeable* k = cx.raw_waker();
+      if (mine.waker != k) {
+        to_drop = mine.take();
+        k->vtable->clone(k);
+        mine.waker = k;
+      }
+      tag = mine.tag = ++p.next_tag;
     } else {
       if (s == Step::Moved) to_wake = p.waiter(!write).take();
-      to_drop = p.waiter(write).unregister(tag);
+      if (tag != 0) to_drop = mine.take(std::exchange(tag, 0));
     }
   }
-  if (s != Step::Wait) tag = 0;
   drop_waker(to_drop);
   wake_waker(to_wake);
   return s != Step::Wait;
@@ -18437,19 +18350,18 @@ void close(DuplexPipe& p) noexcept {
 
 }  // namespace io_duplex_impl
 
-bool DuplexReadOp::poll(task::Context& cx) noexcept {
+template <>
+bool DuplexIoOp<false>::poll(task::Context& cx) noexcept {
   using io_duplex_impl::Step;
   return io_duplex_impl::poll_pipe(*p_, false, tag_, cx, [&] {
-    if (p_->ring.size() > 0) {
-      n_ = p_->ring.pop(buf_);
-      return n_ > 0 ? Step::Moved : Step::Done;
-    }
-    n_ = 0;
+    n_ = p_->ring.pop(buf_);  // 0 when the ring or buf_ is empty
+    if (n_ > 0) return Step::Moved;
     return p_->closed || buf_.empty() ? Step::Done : Step::Wait;
   });
 }
 
-bool DuplexWriteOp::poll(task::Context& cx) noexcept {
+template <>
+bool DuplexIoOp<true>::poll(task::Context& cx) noexcept {
   using io_duplex_impl::Step;
   return io_duplex_impl::poll_pipe(*p_, true, tag_, cx, [&] {
     broken_ = p_->closed;
@@ -18463,16 +18375,11 @@ bool DuplexWriteOp::poll(task::Context& cx) noexcept {
   });
 }
 
-io::Result<std::size_t> DuplexWriteOp::await_resume() noexcept {
-  if (broken_) return unexpected(std::make_error_code(std::errc::broken_pipe));
-  return n_;
-}
-
 void duplex_cancel(DuplexPipe& p, bool write, uint64_t tag) noexcept {
   Wakeable* w;
   {
     LockGuard<Mutex> g(p.mu);
-    w = p.waiter(write).unregister(tag);
+    w = p.waiter(write).take(tag);
   }
   drop_waker(w);
 }
@@ -18617,9 +18524,44 @@ void throw_overlong_read() {
 /* #include <ctime> (already above) */
 /* #include <stdexcept> (already above) */
 /* #include <utility> (already above) */
+/* #include <vector> (already above) */
 
 
 namespace tokio::detail {
+
+inline constexpr std::size_t kStdioMaxBuf = 16 * 1024;
+
+// What a blocking job hands back: the byte count or errno, and the buffer it used.
+struct StdioJobOut {
+  std::size_t n = 0;
+  int err = 0;
+  std::vector<std::byte> buf;
+};
+
+class BlockingFd {
+ public:
+  explicit BlockingFd(int fd) noexcept : fd_(fd) {}
+  BlockingFd(const BlockingFd&) = delete;
+  BlockingFd& operator=(const BlockingFd&) = delete;
+
+  Poll<io::Result<std::size_t>> poll_read(task::Context& cx, std::span<std::byte> dst);
+  Poll<io::Result<std::size_t>> poll_write(task::Context& cx, std::span<const std::byte> src);
+  // Waits for the write in flight, if any (one operation at a time), and reports its
+  // error: flush and shutdown, and the start of every write.
+  Poll<io::Result<void>> poll_idle(task::Context& cx);
+
+ private:
+  // Polls the busy job; true when it finished (then job_ is empty and the result is in
+  // `done`, or a cancellation error in `err`).
+  bool poll_job(task::Context& cx, StdioJobOut& done, std::error_code& err);
+
+  int fd_;
+  std::vector<std::byte> buf_;  // idle: read-ahead bytes buf_[pos_, size)
+  std::size_t pos_ = 0;
+  task::JoinHandle<StdioJobOut> job_;  // valid while busy
+};
+
+void BlockingFdDelete::operator()(BlockingFd* b) const noexcept { delete b; }
 
 namespace io_stdio_impl {
 
@@ -18696,15 +18638,13 @@ bool BlockingFd::poll_job(task::Context& cx, StdioJobOut& done, std::error_code&
   return true;
 }
 
-bool BlockingFd::poll_read(task::Context& cx, std::span<std::byte> dst,
-                           io::Result<std::size_t>& out) {
+Poll<io::Result<std::size_t>> BlockingFd::poll_read(task::Context& cx, std::span<std::byte> dst) {
   if (!job_.valid()) {
     if (pos_ < buf_.size() || dst.empty()) {
       std::size_t n = std::min(dst.size(), buf_.size() - pos_);
       if (n) std::memcpy(dst.data(), buf_.data() + pos_, n);
       pos_ += n;
-      out = n;
-      return true;
+      return n;
     }
     std::vector<std::byte> buf = std::move(buf_);
     buf.resize(std::min(dst.size(), kStdioMaxBuf));
@@ -18717,43 +18657,37 @@ bool BlockingFd::poll_read(task::Context& cx, std::span<std::byte> dst,
   }
   StdioJobOut done;
   std::error_code err;
-  if (!poll_job(cx, done, err)) return false;
-  if (err) {
-    out = unexpected(err);
-    return true;
-  }
+  if (!poll_job(cx, done, err)) return pending;
+  if (err) return unexpected(err);
   buf_ = std::move(done.buf);
   pos_ = 0;
   if (done.err) {
     buf_.clear();
-    out = unexpected(io_stdio_impl::job_error(done.err));
-    return true;
+    return unexpected(io_stdio_impl::job_error(done.err));
   }
   std::size_t n = std::min(dst.size(), buf_.size());
   if (n) std::memcpy(dst.data(), buf_.data(), n);
   pos_ = n;
-  out = n;
-  return true;
+  return n;
 }
 
-bool BlockingFd::poll_write(task::Context& cx, std::span<const std::byte> src,
-                            io::Result<std::size_t>& out) {
-  if (job_.valid()) {
-    // One operation at a time: wait for the previous write, and report its error.
-    StdioJobOut done;
-    std::error_code err;
-    if (!poll_job(cx, done, err)) return false;
-    buf_ = std::move(done.buf);
-    if (!err && done.err) err = io_stdio_impl::job_error(done.err);
-    if (err) {
-      out = unexpected(err);
-      return true;
-    }
-  }
-  if (src.empty()) {
-    out = std::size_t{0};
-    return true;
-  }
+Poll<io::Result<void>> BlockingFd::poll_idle(task::Context& cx) {
+  if (!job_.valid()) return io::Result<void>();
+  StdioJobOut done;
+  std::error_code err;
+  if (!poll_job(cx, done, err)) return pending;
+  buf_ = std::move(done.buf);
+  if (!err && done.err) err = io_stdio_impl::job_error(done.err);
+  if (err) return unexpected(err);
+  return io::Result<void>();
+}
+
+Poll<io::Result<std::size_t>> BlockingFd::poll_write(task::Context& cx,
+                                                     std::span<const std::byte> src) {
+  auto idle = poll_idle(cx);
+  if (!idle) return pending;
+  if (!*idle) return unexpected(idle->error());
+  if (src.empty()) return std::size_t{0};
   std::size_t n = std::min(src.size(), kStdioMaxBuf);
   std::vector<std::byte> buf = std::move(buf_);
   buf.assign(src.begin(), src.begin() + static_cast<std::ptrdiff_t>(n));
@@ -18762,65 +18696,13 @@ bool BlockingFd::poll_write(task::Context& cx, std::span<const std::byte> src,
                            [fd = fd_, b = std::move(buf)]() mutable {
                              return io_stdio_impl::blocking_write_all(fd, std::move(b));
                            });
-  out = n;
-  return true;
+  return n;
 }
 
-bool BlockingFd::poll_flush(task::Context& cx, io::Result<void>& out) {
-  if (job_.valid()) {
-    StdioJobOut done;
-    std::error_code err;
-    if (!poll_job(cx, done, err)) return false;
-    buf_ = std::move(done.buf);
-    if (!err && done.err) err = io_stdio_impl::job_error(done.err);
-    if (err) {
-      out = unexpected(err);
-      return true;
-    }
-  }
-  out = {};
-  return true;
-}
-
-// --- leaves ----------------------------------------------------------------------------------
-bool StdioReadOp::poll(task::Context& cx) noexcept {
-  try {
-    return b_->poll_read(cx, dst_, out_);
-  } catch (...) {
-    exc_ = std::current_exception();
-    return true;
-  }
-}
-io::Result<std::size_t> StdioReadOp::await_resume() {
-  if (exc_) std::rethrow_exception(exc_);
-  return std::move(out_);
-}
-
-bool StdioWriteOp::poll(task::Context& cx) noexcept {
-  try {
-    return b_->poll_write(cx, src_, out_);
-  } catch (...) {
-    exc_ = std::current_exception();
-    return true;
-  }
-}
-io::Result<std::size_t> StdioWriteOp::await_resume() {
-  if (exc_) std::rethrow_exception(exc_);
-  return std::move(out_);
-}
-
-bool StdioFlushOp::poll(task::Context& cx) noexcept {
-  try {
-    return b_->poll_flush(cx, out_);
-  } catch (...) {
-    exc_ = std::current_exception();
-    return true;
-  }
-}
-io::Result<void> StdioFlushOp::await_resume() {
-  if (exc_) std::rethrow_exception(exc_);
-  return std::move(out_);
-}
+// --- operations ------------------------------------------------------------------------------
+Poll<io::Result<std::size_t>> StdioRead::poll(task::Context& cx) { return b->poll_read(cx, dst); }
+Poll<io::Result<std::size_t>> StdioWrite::poll(task::Context& cx) { return b->poll_write(cx, src); }
+Poll<io::Result<void>> StdioFlush::poll(task::Context& cx) { return b->poll_idle(cx); }
 
 io::Stdin stdin_from_fd(int fd) { return io::Stdin(fd); }
 io::Stdout stdout_from_fd(int fd) { return io::Stdout(fd); }
@@ -18829,14 +18711,22 @@ io::Stdout stdout_from_fd(int fd) { return io::Stdout(fd); }
 
 namespace tokio::io {
 
-detail::BlockingFd* Stdin::b() const {
+Stdin::Stdin(int fd) : b_(new detail::BlockingFd(fd)) {}
+StdWriter::StdWriter(int fd) : b_(new detail::BlockingFd(fd)) {}
+
+detail::StdioReadOp Stdin::read(std::span<std::byte> buf) {
   if (!b_) throw std::logic_error("operation on a moved-from io::Stdin");
-  return b_.get();
+  return {{b_.get(), buf}};
 }
-detail::BlockingFd* StdWriter::b() const {
+detail::StdioWriteOp StdWriter::write(std::span<const std::byte> buf) {
   if (!b_) throw std::logic_error("operation on a moved-from io::Stdout/Stderr");
-  return b_.get();
+  return {{b_.get(), buf}};
 }
+detail::StdioFlushOp StdWriter::flush() {
+  if (!b_) throw std::logic_error("operation on a moved-from io::Stdout/Stderr");
+  return {{b_.get()}};
+}
+detail::StdioFlushOp StdWriter::shutdown() { return flush(); }
 
 Stdin stdin() { return Stdin(STDIN_FILENO); }
 Stdout stdout() { return Stdout(STDOUT_FILENO); }
@@ -18922,7 +18812,18 @@ bool Barrier::Wait::poll(task::Context& cx) noexcept {
 /* #include <vector> (already above) */
 
 
+
 namespace tokio::detail {
+
+struct CancelTree {
+  Mutex m;
+  std::atomic<std::size_t> refs{1};
+  void release() noexcept {
+    if (refs.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
+  }
+};
+
+CancelNode::~CancelNode() { tree->release(); }
 
 CancelNode* CancelNode::new_root() { return new CancelNode(new CancelTree()); }
 
@@ -19000,6 +18901,14 @@ void CancelNode::drop_handle() noexcept {
 }
 
 }  // namespace tokio::detail
+
+namespace tokio::sync {
+
+Task<> CancellationToken::cancelled_owned() const {
+  return [](CancellationToken t) -> Task<> { co_await t.cancelled(); }(*this);
+}
+
+}  // namespace tokio::sync
 /* end file src/tokio/sync/cancellation_token.cpp */
 /* begin file src/tokio/sync/detail/batch_semaphore.cpp */
 /* #include <stdexcept> (already above) */
@@ -19228,17 +19137,13 @@ void RawRwLock::park(uint32_t s) noexcept {
   futex_wait(&state_, s, nullptr);
 }
 
-void RawRwLock::lock_shared_slow() noexcept {
-  int spins = 0;
-  for (;;) {
+template <class F>
+void RawRwLock::acquire_slow(F&& attempt) noexcept {
+  for (int spins = 0;;) {
     uint32_t s = state_.load(std::memory_order_relaxed);
-    if (!(s & (WRITE_LOCKED | WRITER_WAITING))) {
-      if (state_.compare_exchange_weak(s, s + 1, std::memory_order_acquire,
-                                       std::memory_order_relaxed)) {
-        return;
-      }
-      continue;
-    }
+    Attempt a = attempt(s);
+    if (a == Attempt::Taken) return;
+    if (a == Attempt::Retry) continue;
     if (spins++ < sync_raw_rwlock_impl::kSpins) {
       cpu_relax();
       continue;
@@ -19247,28 +19152,30 @@ void RawRwLock::lock_shared_slow() noexcept {
   }
 }
 
+void RawRwLock::lock_shared_slow() noexcept {
+  acquire_slow([this](uint32_t s) {
+    if (s & (WRITE_LOCKED | WRITER_WAITING)) return Attempt::Busy;
+    return state_.compare_exchange_weak(s, s + 1, std::memory_order_acquire, std::memory_order_relaxed)
+               ? Attempt::Taken
+               : Attempt::Retry;
+  });
+}
+
 void RawRwLock::lock_slow() noexcept {
-  int spins = 0;
-  for (;;) {
-    uint32_t s = state_.load(std::memory_order_relaxed);
+  acquire_slow([this](uint32_t s) {
     if (!(s & (READER_MASK | WRITE_LOCKED))) {
       // Free: take it (clearing WRITER_WAITING; other waiting writers set it again).
-      if (state_.compare_exchange_weak(s, (s & PARKED) | WRITE_LOCKED, std::memory_order_acquire,
-                                       std::memory_order_relaxed)) {
-        return;
-      }
-      continue;
+      return state_.compare_exchange_weak(s, (s & PARKED) | WRITE_LOCKED, std::memory_order_acquire,
+                                          std::memory_order_relaxed)
+                 ? Attempt::Taken
+                 : Attempt::Retry;
     }
     if (!(s & WRITER_WAITING)) {
       state_.compare_exchange_weak(s, s | WRITER_WAITING, std::memory_order_relaxed);
-      continue;
+      return Attempt::Retry;
     }
-    if (spins++ < sync_raw_rwlock_impl::kSpins) {
-      cpu_relax();
-      continue;
-    }
-    park(s);
-  }
+    return Attempt::Busy;
+  });
 }
 
 void RawRwLock::wake_parked() noexcept {
@@ -19481,6 +19388,72 @@ bool Notified::poll_init(Wakeable* waker) noexcept {
 
 }  // namespace tokio::sync
 /* end file src/tokio/sync/notify.cpp */
+/* begin file src/tokio/sync/semaphore.cpp */
+// Out-of-line pieces of semaphore.hpp: the owned and blocking forms and the permit
+// bookkeeping (what most user TUs never call).
+
+namespace tokio::sync {
+
+void SemaphorePermit::merge(SemaphorePermit&& other) {
+  merge_from(other, "SemaphorePermit::merge: the permits belong to different semaphores");
+}
+
+std::optional<SemaphorePermit> SemaphorePermit::split(std::size_t n) noexcept {
+  if (!split_off(n)) return std::nullopt;
+  return SemaphorePermit(s_, n);
+}
+
+OwnedSemaphorePermit::OwnedSemaphorePermit(std::shared_ptr<Semaphore> s, std::size_t n) noexcept
+    : HeldPermits(nullptr, n, std::move(s)) {
+  if (keep_) s_ = &keep_->raw();
+}
+
+void OwnedSemaphorePermit::forget() noexcept {
+  disown();
+  keep_.reset();
+}
+
+void OwnedSemaphorePermit::merge(OwnedSemaphorePermit&& other) {
+  merge_from(other, "OwnedSemaphorePermit::merge: the permits belong to different semaphores");
+}
+
+std::optional<OwnedSemaphorePermit> OwnedSemaphorePermit::split(std::size_t n) noexcept {
+  if (!split_off(n)) return std::nullopt;
+  return OwnedSemaphorePermit(keep_, n);
+}
+
+Semaphore::AcquireOwned Semaphore::acquire_owned(std::shared_ptr<Semaphore> s) {
+  return acquire_many_owned(std::move(s), 1);
+}
+
+Semaphore::AcquireOwned Semaphore::acquire_many_owned(std::shared_ptr<Semaphore> s, uint32_t n) {
+  if (!s) detail::throw_misuse("Semaphore::acquire_owned on a null shared_ptr");
+  detail::BatchSemaphore* raw = &s->sem_;
+  return AcquireOwned(raw, n, MakeOwned{std::move(s)});
+}
+
+Semaphore::TryOwned Semaphore::try_acquire_owned(std::shared_ptr<Semaphore> s) {
+  return try_acquire_many_owned(std::move(s), 1);
+}
+
+Semaphore::TryOwned Semaphore::try_acquire_many_owned(std::shared_ptr<Semaphore> s, uint32_t n) {
+  if (!s) detail::throw_misuse("Semaphore::try_acquire_owned on a null shared_ptr");
+  switch (s->sem_.try_acquire(n)) {
+    case detail::BatchSemaphore::TryResult::Ok: return OwnedSemaphorePermit(std::move(s), n);
+    case detail::BatchSemaphore::TryResult::Closed: return unexpected(TryAcquireError::Closed);
+    default: return unexpected(TryAcquireError::NoPermits);
+  }
+}
+
+Result<SemaphorePermit, AcquireError> Semaphore::blocking_acquire() { return blocking_acquire_many(1); }
+
+Result<SemaphorePermit, AcquireError> Semaphore::blocking_acquire_many(uint32_t n) {
+  Acquire a = acquire_many(n);
+  return detail::blocking_wait(a, "Semaphore::blocking_acquire");
+}
+
+}  // namespace tokio::sync
+/* end file src/tokio/sync/semaphore.cpp */
 /* begin file src/tokio/net/detail/socket.cpp */
 #include <fcntl.h>
 /* #include <netinet/in.h> (already above) */

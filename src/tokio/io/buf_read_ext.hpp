@@ -20,6 +20,7 @@
 // offending line is dropped (read_line leaves the string as it was, as in Tokio).
 
 #include <cstddef>
+#include <cstdint>
 #include <cstring>
 #include <optional>
 #include <span>
@@ -65,16 +66,13 @@ struct ReadUntil {
   R* r;
   std::byte delim;
   C* c;
-  bool started = false;
-  std::size_t start = 0;
+  std::size_t start = SIZE_MAX;  // the container's size before the call (SIZE_MAX: not polled yet)
   FillBufChild<R> op{};
 
   Poll<io::Result<std::size_t>> poll(task::Context& cx) {
-    if (!started) {
-      started = true;
-      start = c->size();
-    }
-    auto found = poll_read_until(cx, *r, op, delim, [&](std::span<const std::byte> s) { append_bytes(*c, s); });
+    if (start == SIZE_MAX) start = c->size();
+    auto found =
+        poll_read_until(cx, *r, op, delim, [&](std::span<const std::byte> s) { append_bytes(*c, s); });
     if (!found) return pending;
     if constexpr (Line) {
       const auto* p = reinterpret_cast<const unsigned char*>(c->data()) + start;
@@ -87,22 +85,52 @@ struct ReadUntil {
   }
 };
 
-// next_line / next_segment: appends to the owner's buffer through the delimiter, then
-// owner.take_chunk(found) turns what was collected into the result. A partial chunk stays
-// in the owner when the call is cancelled.
-template <class Owner, class R>
-struct NextChunk {
-  Owner* o;
-  FillBufChild<R> op{};
+// What next_line / next_segment yield once the owner's buffer holds a whole chunk (found:
+// it ends with the delimiter) or the stream ended; the buffer is left empty. A line loses
+// its "\n" or "\r\n" and must be UTF-8 (else std::errc::illegal_byte_sequence: the line
+// is dropped); a segment loses its delimiter. nullopt: the stream ended.
+io::Result<std::optional<std::string>> take_chunk(std::string& buf, bool found);
+io::Result<std::optional<std::vector<std::byte>>> take_chunk(std::vector<std::byte>& buf, bool found);
 
-  auto poll(task::Context& cx) -> Poll<decltype(o->take_chunk(true))> {
-    auto found = poll_read_until(cx, o->r_, op, o->delim(), [&](std::span<const std::byte> s) {
-      append_bytes(o->buf_, s);
-    });
-    if (!found) return pending;
-    if (!*found) return unexpected(found->error());
-    return o->take_chunk(**found);
-  }
+// Lines and Split: a buffered reader cut into chunks at a delimiter byte. A partial chunk
+// stays in the object's buffer when next() is cancelled and is completed by the next call.
+template <class R, class Buf>
+class ChunkReader {
+  using Inner = std::remove_reference_t<R>;
+
+  // next(): appends to buf_ through the delimiter, then take_chunk turns what was
+  // collected into the result.
+  struct Next {
+    ChunkReader* o;
+    FillBufChild<Inner> op{};
+
+    auto poll(task::Context& cx) -> Poll<decltype(take_chunk(o->buf_, true))> {
+      auto found = poll_read_until(cx, o->r_, op, o->delim_, [&](std::span<const std::byte> s) {
+        append_bytes(o->buf_, s);
+      });
+      if (!found) return pending;
+      if (!*found) return unexpected(found->error());
+      return take_chunk(o->buf_, **found);
+    }
+  };
+
+ public:
+  static_assert(io::AsyncBufRead<Inner>,
+                "io::lines / io::split(reader, delim) need an io::AsyncBufRead (wrap it in a BufReader)");
+  ChunkReader(R r, std::byte delim) : r_(std::forward<R>(r)), delim_(delim) {}
+
+  Inner& get_ref() noexcept { return r_; }
+  Inner& get_mut() noexcept { return r_; }
+  Inner into_inner() && { return std::move(r_); }
+
+ protected:
+  using NextOp = AdaptorOp<Next>;
+  NextOp next() noexcept { return {{this}}; }
+
+ private:
+  R r_;
+  std::byte delim_;
+  Buf buf_;
 };
 
 }  // namespace tokio::detail
@@ -128,75 +156,28 @@ detail::AdaptorOp<detail::ReadUntil<R, std::string, true>> read_line(R& r, std::
 
 // The lines of a buffered reader, without their "\n" or "\r\n".
 template <class R>
-class Lines {
-  using Inner = std::remove_reference_t<R>;
-
+class Lines : public detail::ChunkReader<R, std::string> {
  public:
-  static_assert(AsyncBufRead<Inner>, "io::lines needs an io::AsyncBufRead (wrap it in a BufReader)");
-  explicit Lines(R r) : r_(std::forward<R>(r)) {}
+  explicit Lines(R r) : detail::ChunkReader<R, std::string>(std::forward<R>(r), std::byte{'\n'}) {}
 
-  using NextLineOp = detail::AdaptorOp<detail::NextChunk<Lines, Inner>>;
-
-  // Cancel-safe: a partial line stays buffered in this object.
-  NextLineOp next_line() noexcept { return {{this}}; }
-
-  Inner& get_ref() noexcept { return r_; }
-  Inner& get_mut() noexcept { return r_; }
-  Inner into_inner() && { return std::move(r_); }
-
- private:
-  friend struct detail::NextChunk<Lines, Inner>;
-  std::byte delim() const noexcept { return std::byte{'\n'}; }
+  using NextLineOp = typename detail::ChunkReader<R, std::string>::NextOp;
   // The next line; nullopt once the stream has ended. Invalid UTF-8 fails with
-  // std::errc::illegal_byte_sequence (that line is dropped).
-  Result<std::optional<std::string>> take_chunk(bool found) {
-    if (!found && buf_.empty()) return std::optional<std::string>();
-    if (found) {
-      buf_.pop_back();
-      if (!buf_.empty() && buf_.back() == '\r') buf_.pop_back();
-    }
-    std::string line = std::exchange(buf_, std::string());
-    if (!detail::utf8_valid(reinterpret_cast<const unsigned char*>(line.data()), line.size())) {
-      return unexpected(std::make_error_code(std::errc::illegal_byte_sequence));
-    }
-    return std::optional<std::string>(std::move(line));
-  }
-
-  R r_;
-  std::string buf_;
+  // std::errc::illegal_byte_sequence (that line is dropped). Cancel-safe: a partial line
+  // stays buffered in this object.
+  NextLineOp next_line() noexcept { return this->next(); }
 };
 
 // The segments of a buffered reader separated by a delimiter byte (not included).
 template <class R>
-class Split {
-  using Inner = std::remove_reference_t<R>;
-
+class Split : public detail::ChunkReader<R, std::vector<std::byte>> {
  public:
-  static_assert(AsyncBufRead<Inner>, "io::split(reader, delim) needs an io::AsyncBufRead");
-  Split(R r, std::byte delim) : r_(std::forward<R>(r)), delim_(delim) {}
+  Split(R r, std::byte delim)
+      : detail::ChunkReader<R, std::vector<std::byte>>(std::forward<R>(r), delim) {}
 
-  using NextSegmentOp = detail::AdaptorOp<detail::NextChunk<Split, Inner>>;
-
-  // Cancel-safe: a partial segment stays buffered in this object.
-  NextSegmentOp next_segment() noexcept { return {{this}}; }
-
-  Inner& get_ref() noexcept { return r_; }
-  Inner& get_mut() noexcept { return r_; }
-  Inner into_inner() && { return std::move(r_); }
-
- private:
-  friend struct detail::NextChunk<Split, Inner>;
-  std::byte delim() const noexcept { return delim_; }
-  // The next segment; nullopt once the stream has ended.
-  Result<std::optional<std::vector<std::byte>>> take_chunk(bool found) {
-    if (!found && buf_.empty()) return std::optional<std::vector<std::byte>>();
-    if (found) buf_.pop_back();
-    return std::optional<std::vector<std::byte>>(std::exchange(buf_, std::vector<std::byte>()));
-  }
-
-  R r_;
-  std::byte delim_;
-  std::vector<std::byte> buf_;
+  using NextSegmentOp = typename detail::ChunkReader<R, std::vector<std::byte>>::NextOp;
+  // The next segment; nullopt once the stream has ended. Cancel-safe: a partial segment
+  // stays buffered in this object.
+  NextSegmentOp next_segment() noexcept { return this->next(); }
 };
 
 template <class R>

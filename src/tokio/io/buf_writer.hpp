@@ -60,14 +60,15 @@ class BufWriter {
   std::size_t capacity() const noexcept { return cap_; }
 
  private:
+  template <class Bufs, class Direct>
   struct WriteStep;
-  struct WriteVectoredStep;
   template <bool Shutdown>
   struct FlushStep;
 
  public:
-  using WriteOp = detail::AdaptorOp<WriteStep>;
-  using WriteVectoredOp = detail::AdaptorOp<WriteVectoredStep>;
+  using WriteOp = detail::AdaptorOp<WriteStep<std::span<const std::byte>, detail::write_op_t<Inner>>>;
+  using WriteVectoredOp =
+      detail::AdaptorOp<WriteStep<std::span<const IoSlice>, detail::write_vectored_child_t<Inner>>>;
   template <bool Shutdown>
   using FlushOp = detail::AdaptorOp<FlushStep<Shutdown>>;
 
@@ -102,7 +103,7 @@ class BufWriter {
   // Writes the whole buffer to the inner writer through op. head_ advances after every
   // inner write, so a cancelled or failed flush never writes a byte twice.
   detail::Poll<Result<void>> poll_flush_buf(task::Context& cx, InnerWrite& op) {
-    auto r = detail::poll_write_all(cx, inner_, op, std::span<const std::byte>(buf_.get(), len_), head_);
+    auto r = detail::poll_write_all(cx, inner_, op, {buf_.get(), len_}, head_);
     if (r && *r) head_ = len_ = 0;
     return r;
   }
@@ -113,58 +114,48 @@ class BufWriter {
   std::size_t head_ = 0;  // buf_[head_, len_) is buffered, not yet written
   std::size_t len_ = 0;
 
+  // write and write_vectored: when the data does not fit beside what is buffered, the
+  // buffer is written out first; then data smaller than the buffer is buffered, larger
+  // data goes straight to the inner writer (vectored when it supports it, else its first
+  // non-empty slice).
+  template <class Bufs, class Direct>
   struct WriteStep {
     BufWriter* b;
-    std::span<const std::byte> buf;
-    bool direct = false;
-    InnerWrite op{};
-
-    detail::Poll<Result<std::size_t>> poll(task::Context& cx) {
-      if (!direct) {
-        if (b->buffered() + buf.size() > b->cap_) {
-          auto d = b->poll_flush_buf(cx, op);
-          if (!d) return detail::pending;
-          if (!*d) return unexpected(d->error());
-        }
-        if (buf.size() < b->cap_) {
-          b->append(buf);
-          return buf.size();
-        }
-        direct = true;  // the buffer is empty now and buf would fill it: write through
-      }
-      auto n = op.poll_with(cx, [&] { return b->inner_.write(buf); });
-      if (n && *n) detail::checked_count(**n, buf.size());
-      return n;
-    }
-  };
-
-  // Buffers every slice that fits; slices too large for the buffer go to the inner writer
-  // (vectored when it supports it, else its first non-empty slice).
-  struct WriteVectoredStep {
-    BufWriter* b;
-    std::span<const IoSlice> bufs;
+    Bufs bufs;
     bool direct = false;
     InnerWrite flush_op{};
-    detail::ChildOp<detail::write_vectored_child_t<Inner>> op{};
+    detail::ChildOp<Direct> op{};
 
     detail::Poll<Result<std::size_t>> poll(task::Context& cx) {
+      std::size_t total = total_size(bufs);
       if (!direct) {
-        std::size_t total = 0;
-        for (const IoSlice& s : bufs) total += s.size();
         if (b->buffered() + total > b->cap_) {
           auto d = b->poll_flush_buf(cx, flush_op);
           if (!d) return detail::pending;
           if (!*d) return unexpected(d->error());
         }
         if (total < b->cap_) {
-          for (const IoSlice& s : bufs) b->append(s.bytes());
+          b->append(bufs);
           return total;
         }
         direct = true;
       }
-      return op.poll_with(cx, [&] { return io::write_vectored(b->inner_, bufs); });
+      auto n = op.poll_with(cx, [&] { return b->write_direct(bufs); });
+      if (n && *n) detail::checked_count(**n, total);
+      return n;
     }
   };
+  static std::size_t total_size(std::span<const std::byte> buf) noexcept { return buf.size(); }
+  static std::size_t total_size(std::span<const IoSlice> bufs) noexcept {
+    std::size_t total = 0;
+    for (const IoSlice& s : bufs) total += s.size();
+    return total;
+  }
+  void append(std::span<const IoSlice> bufs) noexcept {
+    for (const IoSlice& s : bufs) append(s.bytes());
+  }
+  auto write_direct(std::span<const std::byte> buf) { return inner_.write(buf); }
+  auto write_direct(std::span<const IoSlice> bufs) { return io::write_vectored(inner_, bufs); }
 
   template <bool Shutdown>
   struct FlushStep {

@@ -52,21 +52,21 @@ class CopyBuffer {
       // Need data: start a read (or keep polling the top-up read started while writing).
       if (pos_ == cap_ && !read_done_) {
         auto n = poll_read(cx, r, true);
-        if (!n) {
-          if (!need_flush_) return pending;
+        if (!n && need_flush_) {
           // The reader has nothing for now: push what was written so far through the
           // writer, in case the reader is waiting for it.
           auto f = flush_.poll_with(cx, [&] { return w.flush(); });
-          if (!f || !*f) return f;
-          need_flush_ = false;
-          return pending;
+          if (f && !*f) return f;
+          need_flush_ = !f;
         }
+        if (!n) return pending;
         flush_.reset();  // the read made progress; the flush is retried when needed
         if (!*n) return n;
       }
 
       while (pos_ < cap_) {
-        auto n = write_.poll_with(cx, [&] { return w.write(std::span<const std::byte>(buf_.get() + pos_, cap_ - pos_)); });
+        auto n = write_.poll_with(
+            cx, [&] { return w.write(std::span<const std::byte>(&buf_[pos_], cap_ - pos_)); });
         if (!n) {
           // The writer is busy: top the buffer up meanwhile, for a larger next write. Keep
           // reading until the reader is pending (its waker is then registered, so new data
@@ -85,7 +85,7 @@ class CopyBuffer {
         need_flush_ = true;
       }
 
-      if (pos_ == cap_ && read_done_) return flush_.poll_with(cx, [&] { return w.flush(); });
+      if (read_done_) return flush_.poll_with(cx, [&] { return w.flush(); });  // pos_ == cap_ here
     }
   }
 
@@ -135,23 +135,21 @@ struct CopyBuf {
   W* w;
   std::span<const std::byte> pending_bytes{};  // the reader's buffered bytes being written
   uint64_t amt = 0;
-  bool flushing = false;
   ChildOp<fill_buf_op_t<R>> fill{};
   ChildOp<write_op_t<W>> write{};
   ChildOp<flush_op_t<W>> flush{};
 
   Poll<io::Result<uint64_t>> poll(task::Context& cx) {
     for (;;) {
-      if (flushing) return map_ok(flush.poll_with(cx, [&] { return w->flush(); }), [&] { return amt; });
-      if (!write.live()) {
+      if (!write.live() && !flush.live()) {
         auto a = fill.poll_with(cx, [&] { return r->fill_buf(); });
         if (!a) return pending;
         if (!*a) return unexpected(a->error());
-        if ((*a)->empty()) {
-          flushing = true;
-          continue;
-        }
         pending_bytes = **a;
+      }
+      // End of stream: flush the writer.
+      if (pending_bytes.empty()) {
+        return map_ok(flush.poll_with(cx, [&] { return w->flush(); }), [&] { return amt; });
       }
       auto n = write.poll_with(cx, [&] { return w->write(pending_bytes); });
       if (!n) return pending;
@@ -163,31 +161,24 @@ struct CopyBuf {
   }
 };
 
-// One direction of copy_bidirectional: copy, then shut the writer down.
+// One direction of copy_bidirectional: copy, then shut the writer down. Ready once done
+// (an error included); stays ready.
 template <class R, class W>
-class Transfer {
- public:
-  explicit Transfer(std::size_t size) noexcept : buf_(size) {}
+struct Transfer {
+  CopyBuffer<R, W> buf;
+  bool done = false;
+  ChildOp<shutdown_op_t<W>> shutdown{};
 
-  // Ready once this direction is done (an error included); stays ready.
   Poll<io::Result<void>> poll(task::Context& cx, R& r, W& w) {
-    if (done_) return io::Result<void>();
-    if (!shutting_down_) {
-      auto c = buf_.poll_copy(cx, r, w);
+    if (done) return io::Result<void>();
+    if (!shutdown.live()) {
+      auto c = buf.poll_copy(cx, r, w);
       if (!c || !*c) return c;
-      shutting_down_ = true;
     }
-    auto s = shutdown_.poll_with(cx, [&] { return w.shutdown(); });
-    if (s) done_ = true;
+    auto s = shutdown.poll_with(cx, [&] { return w.shutdown(); });
+    done = s.has_value();
     return s;
   }
-  uint64_t amount() const noexcept { return buf_.amount(); }
-
- private:
-  CopyBuffer<R, W> buf_;
-  bool shutting_down_ = false;
-  bool done_ = false;
-  ChildOp<shutdown_op_t<W>> shutdown_;
 };
 
 // Both directions at once; the first error in either ends it.
@@ -204,7 +195,7 @@ struct CopyBidirectional {
     auto y = ba.poll(cx, *b, *a);
     if (y && !*y) return unexpected(y->error());
     if (!x || !y) return pending;
-    return std::pair<uint64_t, uint64_t>(ab.amount(), ba.amount());
+    return std::pair<uint64_t, uint64_t>(ab.buf.amount(), ba.buf.amount());
   }
 };
 template <class A, class B>
@@ -230,7 +221,9 @@ detail::AdaptorOp<detail::CopyBuf<R, W>> copy_buf(R& r, W& w) {
 template <class A, class B>
   requires AsyncRead<A> && AsyncWrite<A> && AsyncRead<B> && AsyncWrite<B>
 detail::CopyBidirectionalOp<A, B> copy_bidirectional(A& a, B& b) {
-  return {{&a, &b, detail::Transfer<A, B>(kDefaultBufSize), detail::Transfer<B, A>(kDefaultBufSize)}};
+  using AB = detail::CopyBuffer<A, B>;
+  using BA = detail::CopyBuffer<B, A>;
+  return {{&a, &b, {AB(kDefaultBufSize)}, {BA(kDefaultBufSize)}}};
 }
 // The same with chosen buffer sizes for each direction (must be > 0).
 template <class A, class B>
@@ -240,7 +233,7 @@ detail::CopyBidirectionalOp<A, B> copy_bidirectional_with_sizes(A& a, B& b, std:
   if (a_to_b == 0 || b_to_a == 0) {
     throw std::invalid_argument("io::copy_bidirectional_with_sizes: buffer sizes must be > 0");
   }
-  return {{&a, &b, detail::Transfer<A, B>(a_to_b), detail::Transfer<B, A>(b_to_a)}};
+  return {{&a, &b, {detail::CopyBuffer<A, B>(a_to_b)}, {detail::CopyBuffer<B, A>(b_to_a)}}};
 }
 
 }  // namespace tokio::io

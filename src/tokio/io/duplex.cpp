@@ -39,16 +39,12 @@ struct DuplexWaiter {
   Wakeable* waker = nullptr;  // owned reference
   uint64_t tag = 0;           // tag of the registration (0 = none)
 
-  // Takes the waker out (to wake or drop after unlocking).
-  Wakeable* take() noexcept {
+  // Takes the waker out (to wake or drop after unlocking) if `mine` (non-zero) is the
+  // current registration, or whatever it is when `mine` is 0.
+  Wakeable* take(uint64_t mine = 0) noexcept {
+    if (mine != 0 && mine != tag) return nullptr;
     tag = 0;
     return std::exchange(waker, nullptr);
-  }
-  // Removes the registration `mine` (a finished or cancelled operation's) if it is still
-  // there; returns the waker reference to drop after unlocking.
-  Wakeable* unregister(uint64_t mine) noexcept {
-    if (mine != 0 && tag == mine) return take();
-    return nullptr;
   }
 };
 
@@ -63,19 +59,6 @@ struct DuplexPipe {
   uint64_t next_tag = 0;
 
   DuplexWaiter& waiter(bool write) noexcept { return write ? writer : reader; }
-  // Stores cx's waker for `w` (replacing a different one) and tags the registration in
-  // `mine`. Returns the replaced waker reference, to drop after unlocking, or null.
-  Wakeable* register_waiter(DuplexWaiter& w, uint64_t& mine, task::Context& cx) noexcept {
-    Wakeable* old = nullptr;
-    Wakeable* k = cx.raw_waker();
-    if (w.waker != k) {
-      old = w.waker;
-      k->vtable->clone(k);
-      w.waker = k;
-    }
-    mine = w.tag = ++next_tag;
-    return old;
-  }
 };
 
 // Both directions of a pair and the count of live ends.
@@ -131,25 +114,32 @@ namespace io_duplex_impl {
 enum class Step { Done, Moved, Wait };  // Moved: done, and the other side may proceed now
 
 // The poll shared by reads and writes: `attempt` runs under the lock; Wait registers the
-// operation's waker (tag in `tag`), anything else removes its registration and, for Moved,
-// takes the other side's waker. Wakers are woken and dropped after unlocking.
+// operation's waker (replacing a different one) under a new tag, anything else removes its
+// registration and, for Moved, takes the other side's waker. Wakers are woken and dropped
+// after unlocking.
 template <class F>
 bool poll_pipe(DuplexPipe& p, bool write, uint64_t& tag, task::Context& cx, F&& attempt) {
   if (!coop_poll_proceed(cx)) return false;
   Wakeable* to_wake = nullptr;
-  Wakeable* to_drop;
+  Wakeable* to_drop = nullptr;
   Step s;
   {
     LockGuard<Mutex> g(p.mu);
+    DuplexWaiter& mine = p.waiter(write);
     s = attempt();
     if (s == Step::Wait) {
-      to_drop = p.register_waiter(p.waiter(write), tag, cx);
+      Wakeable* k = cx.raw_waker();
+      if (mine.waker != k) {
+        to_drop = mine.take();
+        k->vtable->clone(k);
+        mine.waker = k;
+      }
+      tag = mine.tag = ++p.next_tag;
     } else {
       if (s == Step::Moved) to_wake = p.waiter(!write).take();
-      to_drop = p.waiter(write).unregister(tag);
+      if (tag != 0) to_drop = mine.take(std::exchange(tag, 0));
     }
   }
-  if (s != Step::Wait) tag = 0;
   drop_waker(to_drop);
   wake_waker(to_wake);
   return s != Step::Wait;
@@ -171,19 +161,18 @@ void close(DuplexPipe& p) noexcept {
 
 }  // namespace io_duplex_impl
 
-bool DuplexReadOp::poll(task::Context& cx) noexcept {
+template <>
+bool DuplexIoOp<false>::poll(task::Context& cx) noexcept {
   using io_duplex_impl::Step;
   return io_duplex_impl::poll_pipe(*p_, false, tag_, cx, [&] {
-    if (p_->ring.size() > 0) {
-      n_ = p_->ring.pop(buf_);
-      return n_ > 0 ? Step::Moved : Step::Done;
-    }
-    n_ = 0;
+    n_ = p_->ring.pop(buf_);  // 0 when the ring or buf_ is empty
+    if (n_ > 0) return Step::Moved;
     return p_->closed || buf_.empty() ? Step::Done : Step::Wait;
   });
 }
 
-bool DuplexWriteOp::poll(task::Context& cx) noexcept {
+template <>
+bool DuplexIoOp<true>::poll(task::Context& cx) noexcept {
   using io_duplex_impl::Step;
   return io_duplex_impl::poll_pipe(*p_, true, tag_, cx, [&] {
     broken_ = p_->closed;
@@ -197,16 +186,11 @@ bool DuplexWriteOp::poll(task::Context& cx) noexcept {
   });
 }
 
-io::Result<std::size_t> DuplexWriteOp::await_resume() noexcept {
-  if (broken_) return unexpected(std::make_error_code(std::errc::broken_pipe));
-  return n_;
-}
-
 void duplex_cancel(DuplexPipe& p, bool write, uint64_t tag) noexcept {
   Wakeable* w;
   {
     LockGuard<Mutex> g(p.mu);
-    w = p.waiter(write).unregister(tag);
+    w = p.waiter(write).take(tag);
   }
   drop_waker(w);
 }

@@ -23,6 +23,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <span>
+#include <system_error>
+#include <type_traits>
 #include <utility>
 
 #include "tokio/core/result.hpp"
@@ -39,44 +41,38 @@ struct DuplexShared;
 // Removes the registration `tag` of a destroyed read (write = false) or write.
 void duplex_cancel(DuplexPipe& p, bool write, uint64_t tag) noexcept;
 
-// What a read and a write share: the pipe, the side they wait on (reader or writer) and
-// the tag of their registration, removed when the operation is destroyed unfinished.
-template <class D, bool Write>
-class DuplexOp : public Leaf<D> {
+// A read (Write = false) or a write on one direction. While it waits its waker is
+// registered in the direction's reader or writer slot under a tag, removed when the
+// operation completes or is destroyed. A read never fails; a write fails with broken_pipe
+// once the direction is closed.
+template <bool Write>
+class DuplexIoOp : public Leaf<DuplexIoOp<Write>> {
+  using Buf = std::conditional_t<Write, std::span<const std::byte>, std::span<std::byte>>;
+
  public:
-  explicit DuplexOp(DuplexPipe* p) noexcept : p_(p) {}
-  DuplexOp(const DuplexOp& o) noexcept : Leaf<D>(o), p_(o.p_) {}  // before the first poll
-  ~DuplexOp() {
+  DuplexIoOp(DuplexPipe* p, Buf buf) noexcept : p_(p), buf_(buf) {}
+  ~DuplexIoOp() {
     if (tag_ != 0) duplex_cancel(*p_, Write, tag_);
   }
+  bool poll(task::Context& cx) noexcept;
+  io::Result<std::size_t> await_resume() noexcept {
+    if (broken_) return unexpected(std::make_error_code(std::errc::broken_pipe));
+    return n_;
+  }
 
- protected:
+ private:
   DuplexPipe* p_;
+  Buf buf_;
+  std::size_t n_ = 0;
   uint64_t tag_ = 0;
-};
-
-class DuplexReadOp : public DuplexOp<DuplexReadOp, false> {
- public:
-  DuplexReadOp(DuplexPipe* p, std::span<std::byte> buf) noexcept : DuplexOp(p), buf_(buf) {}
-  bool poll(task::Context& cx) noexcept;
-  io::Result<std::size_t> await_resume() noexcept { return n_; }
-
- private:
-  std::span<std::byte> buf_;
-  std::size_t n_ = 0;
-};
-
-class DuplexWriteOp : public DuplexOp<DuplexWriteOp, true> {
- public:
-  DuplexWriteOp(DuplexPipe* p, std::span<const std::byte> buf) noexcept : DuplexOp(p), buf_(buf) {}
-  bool poll(task::Context& cx) noexcept;
-  io::Result<std::size_t> await_resume() noexcept;
-
- private:
-  std::span<const std::byte> buf_;
-  std::size_t n_ = 0;
   bool broken_ = false;
 };
+template <>
+bool DuplexIoOp<false>::poll(task::Context& cx) noexcept;
+template <>
+bool DuplexIoOp<true>::poll(task::Context& cx) noexcept;
+using DuplexReadOp = DuplexIoOp<false>;
+using DuplexWriteOp = DuplexIoOp<true>;
 
 // flush (nothing to do) and shutdown (close the writing direction). Never wait.
 class DuplexControlOp : public Leaf<DuplexControlOp> {

@@ -71,12 +71,8 @@ class VecWriter {
       return total;
     });
   }
-  auto flush() {
-    return detail::instant_op<false>([]() -> Result<void> { return {}; });
-  }
-  auto shutdown() {
-    return detail::instant_op<false>([]() -> Result<void> { return {}; });
-  }
+  detail::NothingToDoOp flush() noexcept { return detail::NothingToDoOp({}); }
+  detail::NothingToDoOp shutdown() noexcept { return detail::NothingToDoOp({}); }
 
  private:
   C* c_;

@@ -20,6 +20,7 @@
 // call when the reader's read is a leaf.
 
 #include <cstddef>
+#include <cstdint>
 #include <cstring>
 #include <span>
 #include <stdexcept>
@@ -108,20 +109,30 @@ inline std::size_t checked_count(std::size_t n, std::size_t asked) {
   return n;
 }
 
-// Reads into buf[filled..] until buf is full (the shared loop of read_exact and the
-// integer readers); fails with the read's error or Errc::unexpected_eof. `filled` counts
-// what arrived so far and survives across polls.
+// Moves all of buf through op, one transfer(rest of buf) after another until `done`
+// reaches buf.size() (`done` survives across polls, so a cancelled or failed call never
+// moves a byte twice when polled again). Fails with the transfer's error, or with
+// `on_zero` when a transfer makes no progress. The shared loop of read_exact, write_all,
+// the integer readers and writers and BufWriter's flush.
+template <class Op, class Buf, class Transfer>
+Poll<io::Result<void>> poll_all(task::Context& cx, Op& op, Buf buf, std::size_t& done, io::Errc on_zero,
+                                Transfer&& transfer) {
+  while (done < buf.size()) {
+    auto n = op.poll_with(cx, [&] { return transfer(buf.subspan(done)); });
+    if (!n) return pending;
+    if (!*n) return unexpected(n->error());
+    if (**n == 0) return unexpected(make_error_code(on_zero));
+    done += checked_count(**n, buf.size() - done);
+  }
+  return io::Result<void>();
+}
+
+// Reads into buf[filled..] until buf is full; end of stream first is Errc::unexpected_eof.
 template <class R>
 Poll<io::Result<void>> poll_read_exact(task::Context& cx, R& r, ChildOp<read_op_t<R>>& op,
                                        std::span<std::byte> buf, std::size_t& filled) {
-  while (filled < buf.size()) {
-    auto n = op.poll_with(cx, [&] { return r.read(buf.subspan(filled)); });
-    if (!n) return pending;
-    if (!*n) return unexpected(n->error());
-    if (**n == 0) return unexpected(make_error_code(io::Errc::unexpected_eof));
-    filled += checked_count(**n, buf.size() - filled);
-  }
-  return io::Result<void>();
+  return poll_all(cx, op, buf, filled, io::Errc::unexpected_eof,
+                  [&](std::span<std::byte> b) { return r.read(b); });
 }
 
 template <class R>
@@ -136,58 +147,69 @@ struct ReadExact {
   }
 };
 
-// read_to_end / read_to_string. While the operation runs the container is sized to its
-// capacity (so the spare room is only zero-filled once per growth) and valid counts the
-// real bytes; completion, failure and cancellation all shrink it back to valid.
-template <class R, class C, bool Utf8>
-struct ReadToEnd {
+// A read into a container's spare room (read_to_end, read_to_string, read_buf into a
+// container). While a read is in flight the container is grown past its `valid` real bytes
+// (std containers zero-fill what they grow into, so growth is batched); what the read
+// brings is added to valid, and shrink() sizes the container back to valid. Destroying the
+// operation unfinished (cancellation) shrinks it too, once the read is gone.
+template <class R, class C>
+struct SpareRoomRead {
   R* r;
   C* c;
-  std::size_t start = 0;
   std::size_t valid = 0;
-  bool started = false;
-  bool finished = false;
+  bool grown = false;
   ChildOp<read_op_t<R>> op{};
 
-  ReadToEnd(R* rd, C* cont) noexcept : r(rd), c(cont) {}
-  ReadToEnd(const ReadToEnd& o) noexcept : r(o.r), c(o.c) {}
-  ~ReadToEnd() {
+  ~SpareRoomRead() {
     op.reset();  // no read may still target the container
-    if (started && !finished) c->resize(valid);
+    shrink();
   }
+  void shrink() {
+    if (std::exchange(grown, false)) c->resize(valid);
+  }
+  // Polls a read into c[valid, size()); grow() makes that room when a read starts.
+  template <class Grow>
+  Poll<io::Result<std::size_t>> poll_read(task::Context& cx, Grow&& grow) {
+    auto n = op.poll_with(cx, [&] {
+      grow(*c);
+      grown = true;
+      auto* p = reinterpret_cast<std::byte*>(c->data()) + valid;
+      return r->read(std::span<std::byte>(p, c->size() - valid));
+    });
+    if (n && *n) valid += checked_count(**n, c->size() - valid);
+    return n;
+  }
+};
+
+// read_to_end / read_to_string: the container stays sized to its capacity while the
+// operation runs (the spare room is zero-filled once per growth).
+template <class R, class C, bool Utf8>
+struct ReadToEnd {
+  SpareRoomRead<R, C> rd;
+  std::size_t start = SIZE_MAX;  // the container's size before the call (SIZE_MAX: not polled yet)
 
   Poll<io::Result<std::size_t>> poll(task::Context& cx) {
-    if (!started) {
-      started = true;
-      start = valid = c->size();
-    }
+    if (start == SIZE_MAX) start = rd.valid = rd.c->size();
     for (;;) {
-      auto n = op.poll_with(cx, [&] {
-        if (valid == c->capacity()) c->reserve(c->capacity() < 32 ? 32 : c->capacity() * 2);
-        if (c->size() != c->capacity()) c->resize(c->capacity());
-        auto* p = reinterpret_cast<std::byte*>(c->data()) + valid;
-        return r->read(std::span<std::byte>(p, c->size() - valid));
+      auto n = rd.poll_read(cx, [&](C& c) {
+        if (rd.valid == c.capacity()) c.reserve(c.capacity() < 32 ? 32 : c.capacity() * 2);
+        c.resize(c.capacity());
       });
       if (!n) return pending;
-      if (!*n || **n == 0) return finish(n->has_value() ? std::error_code() : n->error());
-      valid += checked_count(**n, c->size() - valid);
-    }
-  }
-
- private:
-  io::Result<std::size_t> finish(std::error_code err) {
-    finished = true;
-    if constexpr (Utf8) {
-      // Like Tokio's read_to_string: on any failure the string is left as it was.
-      const auto* p = reinterpret_cast<const unsigned char*>(c->data()) + start;
-      if (!err && !utf8_valid(p, valid - start)) {
-        err = std::make_error_code(std::errc::illegal_byte_sequence);
+      if (*n && **n > 0) continue;
+      std::error_code err = *n ? std::error_code() : n->error();
+      if constexpr (Utf8) {
+        // Like Tokio's read_to_string: on any failure the string is left as it was.
+        const auto* p = reinterpret_cast<const unsigned char*>(rd.c->data()) + start;
+        if (!err && !utf8_valid(p, rd.valid - start)) {
+          err = std::make_error_code(std::errc::illegal_byte_sequence);
+        }
+        if (err) rd.valid = start;
       }
-      if (err) valid = start;
+      rd.shrink();
+      if (err) return unexpected(err);
+      return rd.valid - start;
     }
-    c->resize(valid);
-    if (err) return unexpected(err);
-    return valid - start;
   }
 };
 
@@ -206,42 +228,22 @@ struct ReadIntoBuf {
   }
 };
 
-// One read appended to a container's spare room (at most kReadBufWindow bytes per call:
-// std containers zero-fill what they grow into). The container is grown while the read
-// is in flight and shrunk to what arrived when it completes or is cancelled.
+// One read appended to a container's spare room: at least 64 bytes of it (growing the
+// container when it has less), at most kReadBufWindow bytes per call.
 inline constexpr std::size_t kReadBufWindow = 64 * 1024;
 
 template <class R, class C>
 struct ReadIntoContainer {
-  R* r;
-  C* c;
-  std::size_t base = 0;
-  bool grown = false;
-  ChildOp<read_op_t<R>> op{};
-
-  ReadIntoContainer(R* rd, C* cont) noexcept : r(rd), c(cont) {}
-  ReadIntoContainer(const ReadIntoContainer& o) noexcept : r(o.r), c(o.c) {}
-  ~ReadIntoContainer() {
-    op.reset();
-    if (grown) c->resize(base);
-  }
+  SpareRoomRead<R, C> rd;
 
   Poll<io::Result<std::size_t>> poll(task::Context& cx) {
-    auto n = op.poll_with(cx, [&] {
-      base = c->size();
-      std::size_t spare = c->capacity() - base;
-      if (spare < 64) {
-        c->reserve(base + (base < 64 ? 64 : base));
-        spare = c->capacity() - base;
-      }
-      c->resize(base + (spare < kReadBufWindow ? spare : kReadBufWindow));
-      grown = true;
-      return r->read(std::span<std::byte>(reinterpret_cast<std::byte*>(c->data()) + base, c->size() - base));
+    auto n = rd.poll_read(cx, [&](C& c) {
+      std::size_t base = rd.valid = c.size();
+      if (c.capacity() - base < 64) c.reserve(base + (base < 64 ? 64 : base));
+      std::size_t spare = c.capacity() - base;
+      c.resize(base + (spare < kReadBufWindow ? spare : kReadBufWindow));
     });
-    if (!n) return pending;
-    std::size_t got = *n ? checked_count(**n, c->size() - base) : 0;
-    grown = false;
-    c->resize(base + got);
+    if (n) rd.shrink();
     return n;
   }
 };
@@ -282,7 +284,7 @@ detail::ReadExactOp<R> read_exact(R& r, std::span<char> buf) {
 // data is not: it stays in c).
 template <AsyncRead R, ByteContainer C>
 detail::ReadToEndOp<R, C, false> read_to_end(R& r, C& c) {
-  return {{&r, &c}};
+  return {{{&r, &c}}};
 }
 
 // read_to_end into a string, then checks that what was appended is UTF-8: if not, fails
@@ -290,7 +292,7 @@ detail::ReadToEndOp<R, C, false> read_to_end(R& r, C& c) {
 // read are dropped), as in Tokio. NOT cancel-safe (see the top of this file).
 template <AsyncRead R>
 detail::ReadToEndOp<R, std::string, true> read_to_string(R& r, std::string& s) {
-  return {{&r, &s}};
+  return {{{&r, &s}}};
 }
 
 // One read into the unfilled part of b, advancing its cursor. Cancel-safe.
@@ -302,7 +304,7 @@ detail::AdaptorOp<detail::ReadIntoBuf<R>> read_buf(R& r, ReadBuf& b) {
 // spare); returns the bytes appended, 0 at end of stream. Cancel-safe.
 template <AsyncRead R, ByteContainer C>
 detail::AdaptorOp<detail::ReadIntoContainer<R, C>> read_buf(R& r, C& c) {
-  return {{&r, &c}};
+  return {{{&r, &c}}};
 }
 
 }  // namespace tokio::io

@@ -17,11 +17,13 @@
 // when the stream's read is).
 
 #include <atomic>
+#include <memory>
 #include <span>
 #include <stdexcept>
 #include <type_traits>
 #include <utility>
 
+#include "tokio/core/detail/mutex.hpp"
 #include "tokio/core/detail/spin_lock.hpp"
 #include "tokio/io/async_io.hpp"
 #include "tokio/io/detail/child_op.hpp"
@@ -37,9 +39,11 @@ struct SplitShared {
   SpinLock lock;             // held while one half polls an operation
   std::atomic<int> refs{2};  // one per half
 
-  void release() noexcept {
-    if (refs.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
-  }
+  struct Release {
+    void operator()(SplitShared* s) const noexcept {
+      if (s->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) delete s;
+    }
+  };
   bool try_lock_briefly() noexcept {
     for (int i = 0; i < 32; ++i) {
       if (lock.try_lock()) return true;
@@ -57,13 +61,10 @@ struct Locked {
   Make make;
   ChildOp<Inner> op{};
 
-  Locked(SplitShared<S>* s, Make m) noexcept : sh(s), make(std::move(m)) {}
-  Locked(const Locked& o) noexcept : sh(o.sh), make(o.make) {}
   ~Locked() {
     if (op.live()) {
-      sh->lock.lock();
+      LockGuard<SpinLock> g(sh->lock);
       op.reset();
-      sh->lock.unlock();
     }
   }
 
@@ -82,30 +83,12 @@ struct Locked {
 
 template <class S, class Make>
 AdaptorOp<Locked<S, Make>> locked_op(SplitShared<S>* sh, Make make) noexcept {
-  return {Locked<S, Make>(sh, std::move(make))};
+  return {Locked<S, Make>{sh, std::move(make)}};
 }
 
-// What both halves hold: a counted reference to the shared stream (moves leave null).
+// What each half holds: a counted reference to the shared stream (moves leave it null).
 template <class S>
-class SplitHandle {
- public:
-  explicit SplitHandle(SplitShared<S>* sh) noexcept : sh_(sh) {}
-  SplitHandle(SplitHandle&& o) noexcept : sh_(std::exchange(o.sh_, nullptr)) {}
-  SplitHandle& operator=(SplitHandle&& o) noexcept {
-    if (this != &o) {
-      if (sh_) sh_->release();
-      sh_ = std::exchange(o.sh_, nullptr);
-    }
-    return *this;
-  }
-  ~SplitHandle() {
-    if (sh_) sh_->release();
-  }
-  SplitShared<S>* get() const noexcept { return sh_; }
-
- private:
-  SplitShared<S>* sh_;
-};
+using SplitHandle = std::unique_ptr<SplitShared<S>, typename SplitShared<S>::Release>;
 
 }  // namespace tokio::detail
 
@@ -127,8 +110,6 @@ class ReadHalf {
   bool is_pair_of(const WriteHalf<S>& w) const noexcept { return h_.get() && h_.get() == w.h_.get(); }
 
  private:
-  template <class>
-  friend class WriteHalf;
   template <class T>
   friend T unsplit(ReadHalf<T> r, WriteHalf<T> w);
   detail::SplitHandle<S> h_;

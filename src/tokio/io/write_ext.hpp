@@ -69,21 +69,13 @@ auto shutdown(W& w) {
 
 namespace tokio::detail {
 
-// Writes buf[done..] until all of buf is written (the shared loop of write_all, the
-// integer writers and BufWriter's flush); fails with the write's error or Errc::write_zero.
-// `done` advances after every write, so a cancelled or failed call never writes a byte
-// twice when it is polled again.
+// Writes buf[done..] until all of buf is written; a writer accepting 0 bytes is
+// Errc::write_zero.
 template <class W>
 Poll<io::Result<void>> poll_write_all(task::Context& cx, W& w, ChildOp<write_op_t<W>>& op,
                                       std::span<const std::byte> buf, std::size_t& done) {
-  while (done < buf.size()) {
-    auto n = op.poll_with(cx, [&] { return w.write(buf.subspan(done)); });
-    if (!n) return pending;
-    if (!*n) return unexpected(n->error());
-    if (**n == 0) return unexpected(make_error_code(io::Errc::write_zero));
-    done += checked_count(**n, buf.size() - done);
-  }
-  return io::Result<void>();
+  return poll_all(cx, op, buf, done, io::Errc::write_zero,
+                  [&](std::span<const std::byte> b) { return w.write(b); });
 }
 
 template <class W>
@@ -100,6 +92,10 @@ template <class W>
 using write_vectored_child_t =
     decltype(io::write_vectored(std::declval<W&>(), std::span<const io::IoSlice>()));
 
+inline std::span<const io::IoSlice> as_const_slices(std::span<io::IoSlice> s) noexcept {
+  return {s.data(), s.size()};
+}
+
 // The slices are consumed as they are written; empty ones are skipped.
 template <class W>
 struct WriteAllVectored {
@@ -113,7 +109,7 @@ struct WriteAllVectored {
         while (!bufs.empty() && bufs.front().empty()) bufs = bufs.subspan(1);
         if (bufs.empty()) return io::Result<void>();
       }
-      auto n = op.poll_with(cx, [&] { return io::write_vectored(*w, std::span<const io::IoSlice>(bufs)); });
+      auto n = op.poll_with(cx, [&] { return io::write_vectored(*w, as_const_slices(bufs)); });
       if (!n) return pending;
       if (!*n) return unexpected(n->error());
       if (**n == 0) return unexpected(make_error_code(io::Errc::write_zero));

@@ -297,9 +297,9 @@ class Receiver {
     uint64_t missed = 0;
     switch (s->recv(next_, &out, missed, nullptr, nullptr)) {
       case Read::Value: return std::move(*out);
-      case Read::Lagged: return unexpected(TryRecvError{TryRecvError::Kind::Lagged, missed});
-      case Read::Closed: return unexpected(TryRecvError{TryRecvError::Kind::Closed, 0});
-      default: return unexpected(TryRecvError{TryRecvError::Kind::Empty, 0});
+      case Read::Lagged: return unexpected(TryRecvError{{TryRecvError::Kind::Lagged, missed}});
+      case Read::Closed: return unexpected(TryRecvError{{TryRecvError::Kind::Closed, 0}});
+      default: return unexpected(TryRecvError{{TryRecvError::Kind::Empty, 0}});
     }
   }
   // For plain threads; throws std::logic_error on a runtime thread.

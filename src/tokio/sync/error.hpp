@@ -24,6 +24,16 @@ struct KindedError<K, void> {
   friend bool operator==(const KindedError&, const KindedError&) = default;
 };
 
+// broadcast's receive errors: Closed, or Lagged with how many values were missed.
+template <class K>
+struct LagError {
+  K kind;
+  uint64_t missed = 0;  // Lagged: how many values were skipped
+  bool is_closed() const noexcept { return kind == K::Closed; }
+  bool is_lagged() const noexcept { return kind == K::Lagged; }
+  friend bool operator==(const LagError&, const LagError&) = default;
+};
+
 }  // namespace tokio::detail
 
 namespace tokio::sync::error {
@@ -124,26 +134,18 @@ using error::SendError;
 
 // recv(): every sender is gone and every value was read (Closed), or this receiver fell
 // behind and `missed` values were overwritten before it read them (Lagged).
-struct RecvError {
-  enum class Kind { Closed, Lagged };
-  Kind kind;
-  uint64_t missed = 0;
-  static RecvError closed() noexcept { return {Kind::Closed, 0}; }
-  static RecvError lagged(uint64_t n) noexcept { return {Kind::Lagged, n}; }
-  bool is_closed() const noexcept { return kind == Kind::Closed; }
-  bool is_lagged() const noexcept { return kind == Kind::Lagged; }
-  friend bool operator==(const RecvError&, const RecvError&) = default;
+enum class RecvErrorKind { Closed, Lagged };
+struct RecvError : detail::LagError<RecvErrorKind> {
+  using Kind = RecvErrorKind;
+  static RecvError closed() noexcept { return {{Kind::Closed, 0}}; }
+  static RecvError lagged(uint64_t n) noexcept { return {{Kind::Lagged, n}}; }
 };
 
 // try_recv(): as RecvError, or nothing new yet (Empty).
-struct TryRecvError {
-  enum class Kind { Empty, Closed, Lagged };
-  Kind kind;
-  uint64_t missed = 0;
+enum class TryRecvErrorKind { Empty, Closed, Lagged };
+struct TryRecvError : detail::LagError<TryRecvErrorKind> {
+  using Kind = TryRecvErrorKind;
   bool is_empty() const noexcept { return kind == Kind::Empty; }
-  bool is_closed() const noexcept { return kind == Kind::Closed; }
-  bool is_lagged() const noexcept { return kind == Kind::Lagged; }
-  friend bool operator==(const TryRecvError&, const TryRecvError&) = default;
 };
 
 }  // namespace tokio::sync::broadcast

@@ -103,8 +103,10 @@ class Mutex {
   Mutex(const Mutex&) = delete;
   Mutex& operator=(const Mutex&) = delete;
 
-  using Lock = detail::PermitAcquire<detail::MakeGuard<MutexGuard<T>, Mutex*>>;
-  using LockOwned = detail::PermitAcquire<detail::MakeGuard<OwnedMutexGuard<T>, std::shared_ptr<Mutex>>>;
+  template <class Guard, class Owner>
+  using Acquire = detail::PermitAcquire<detail::MakeGuard<Guard, Owner>>;
+  using Lock = Acquire<MutexGuard<T>, Mutex*>;
+  using LockOwned = Acquire<OwnedMutexGuard<T>, std::shared_ptr<Mutex>>;
 
   // Waits for the lock; yields a MutexGuard<T>.
   Lock lock() noexcept { return Lock(&sem_, 1, {this}); }

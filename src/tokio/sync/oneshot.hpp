@@ -95,6 +95,14 @@ struct OneshotShared {
     return prev;
   }
 
+  // The poll of a waiting side (the receiver's await, the sender's closed()): ready at once
+  // for a used handle (s null); else one unit of coop budget, then poll_side.
+  static bool poll_wait(OneshotShared* s, task::Context& cx, Wakeable* OneshotShared::*slot,
+                        uint32_t bit, uint32_t done) noexcept {
+    if (!s) return true;
+    if (!coop_poll_proceed(cx)) return false;
+    return s->poll_side(s->*slot, bit, done, cx.raw_waker());
+  }
   // Registers `w` in `slot` under the protocol of `bit`; `done` is the bit that makes the
   // wait complete (VALUE_SENT|CLOSED for the receiver, CLOSED for the sender). Returns true
   // when complete.
@@ -188,10 +196,8 @@ class Sender {
    public:
     explicit Closed(Sender& tx) noexcept : tx_(tx) {}
     bool poll(task::Context& cx) noexcept {
-      Shared* s = tx_.s_.get();
-      if (!s) return true;
-      if (!detail::coop_poll_proceed(cx)) return false;
-      return s->poll_side(s->tx_waker, Shared::TX_TASK_SET, Shared::CLOSED, cx.raw_waker());
+      return Shared::poll_wait(tx_.s_.get(), cx, &Shared::tx_waker, Shared::TX_TASK_SET,
+                               Shared::CLOSED);
     }
     void await_resume() const noexcept {}
 
@@ -243,11 +249,8 @@ class Receiver {
    public:
     explicit Awaiter(Receiver& r) noexcept : r_(r) {}
     bool poll(task::Context& cx) noexcept {
-      Shared* s = r_.s_.get();
-      if (!s) return true;
-      if (!detail::coop_poll_proceed(cx)) return false;
-      return s->poll_side(s->rx_waker, Shared::RX_TASK_SET, Shared::VALUE_SENT | Shared::CLOSED,
-                          cx.raw_waker());
+      return Shared::poll_wait(r_.s_.get(), cx, &Shared::rx_waker, Shared::RX_TASK_SET,
+                               Shared::VALUE_SENT | Shared::CLOSED);
     }
     Result<T, RecvError> await_resume() {
       if (!r_.s_) return unexpected(RecvError{});

@@ -74,7 +74,7 @@ class [[nodiscard]] RwLockWriteGuard : public detail::SemaphoreGuard<T, detail::
   // Turns the write lock into a read lock atomically (no writer can slip in between);
   // readers waiting behind it may proceed.
   static RwLockReadGuard<T> downgrade(RwLockWriteGuard&& g) noexcept {
-    return Base::template transfer<RwLockReadGuard<T>>(std::move(g), [](T& v) -> const T* { return &v; }, 1);
+    return Base::template transfer<RwLockReadGuard<T>>(std::move(g), detail::as_const_ptr<T>, 1);
   }
 };
 
@@ -111,12 +111,14 @@ class [[nodiscard]] OwnedRwLockMappedWriteGuard
 };
 
 template <class T>
-class [[nodiscard]] OwnedRwLockWriteGuard : public detail::SemaphoreGuard<T, std::shared_ptr<RwLock<T>>> {
+class [[nodiscard]] OwnedRwLockWriteGuard
+    : public detail::SemaphoreGuard<T, std::shared_ptr<RwLock<T>>> {
   using Base = detail::SemaphoreGuard<T, std::shared_ptr<RwLock<T>>>;
 
  public:
   using Base::Base;
-  explicit OwnedRwLockWriteGuard(std::shared_ptr<RwLock<T>> l) noexcept : OwnedRwLockWriteGuard(l.get(), l) {}
+  explicit OwnedRwLockWriteGuard(std::shared_ptr<RwLock<T>> l) noexcept
+      : OwnedRwLockWriteGuard(l.get(), l) {}
 
   template <class F>
   static auto map(OwnedRwLockWriteGuard&& g, F&& f) {
@@ -124,7 +126,7 @@ class [[nodiscard]] OwnedRwLockWriteGuard : public detail::SemaphoreGuard<T, std
     return Base::template map_into<OwnedRwLockMappedWriteGuard<T, U>>(std::move(g), std::forward<F>(f));
   }
   static OwnedRwLockReadGuard<T> downgrade(OwnedRwLockWriteGuard&& g) noexcept {
-    return Base::template transfer<OwnedRwLockReadGuard<T>>(std::move(g), [](T& v) -> const T* { return &v; }, 1);
+    return Base::template transfer<OwnedRwLockReadGuard<T>>(std::move(g), detail::as_const_ptr<T>, 1);
   }
 
  private:
@@ -139,7 +141,8 @@ class RwLock {
   static constexpr uint32_t MAX_READS = UINT32_MAX >> 3;
 
   RwLock() requires std::is_default_constructible_v<T> : RwLock(T()) {}
-  explicit RwLock(T value) : sem_(MAX_READS, Unchecked{}), max_readers_(MAX_READS), value_(std::move(value)) {}
+  explicit RwLock(T value)
+      : sem_(MAX_READS, Unchecked{}), max_readers_(MAX_READS), value_(std::move(value)) {}
   // At most max_reads readers at once (1..MAX_READS; throws std::invalid_argument otherwise).
   static RwLock with_max_readers(T value, uint32_t max_reads) {
     return RwLock(std::move(value), max_reads);

@@ -45,38 +45,24 @@ class SemaphorePermit : public detail::HeldPermits<detail::NoKeep> {
   std::size_t num_permits() const noexcept { return n_; }
   // Keeps the permits out of the semaphore for good (they are not returned).
   void forget() noexcept { disown(); }
-  // Adds `other`'s permits to this one. Both must come from the same semaphore.
-  void merge(SemaphorePermit&& other) {
-    merge_from(other, "SemaphorePermit::merge: the permits belong to different semaphores");
-  }
+  // Adds `other`'s permits to this one. Both must come from the same semaphore (else
+  // std::logic_error).
+  void merge(SemaphorePermit&& other);
   // Splits n permits off into a new permit; fails (empty optional) when n > num_permits().
-  std::optional<SemaphorePermit> split(std::size_t n) noexcept {
-    if (n > n_ || !s_) return std::nullopt;
-    n_ -= n;
-    return SemaphorePermit(s_, n);
-  }
+  std::optional<SemaphorePermit> split(std::size_t n) noexcept;
 };
 
 // Permits owned together with a reference to their Semaphore.
 class OwnedSemaphorePermit : public detail::HeldPermits<std::shared_ptr<Semaphore>> {
  public:
   OwnedSemaphorePermit() noexcept = default;
-  inline OwnedSemaphorePermit(std::shared_ptr<Semaphore> s, std::size_t n) noexcept;
+  OwnedSemaphorePermit(std::shared_ptr<Semaphore> s, std::size_t n) noexcept;
 
   std::size_t num_permits() const noexcept { return n_; }
   const std::shared_ptr<Semaphore>& semaphore() const noexcept { return keep_; }
-  void forget() noexcept {
-    disown();
-    keep_.reset();
-  }
-  void merge(OwnedSemaphorePermit&& other) {
-    merge_from(other, "OwnedSemaphorePermit::merge: the permits belong to different semaphores");
-  }
-  std::optional<OwnedSemaphorePermit> split(std::size_t n) noexcept {
-    if (n > n_ || !s_) return std::nullopt;
-    n_ -= n;
-    return OwnedSemaphorePermit(keep_, n);
-  }
+  void forget() noexcept;
+  void merge(OwnedSemaphorePermit&& other);
+  std::optional<OwnedSemaphorePermit> split(std::size_t n) noexcept;
 };
 
 class Semaphore {
@@ -128,44 +114,22 @@ class Semaphore {
   }
 
   // Owned forms: the permit holds a reference to the semaphore.
-  static AcquireOwned acquire_owned(std::shared_ptr<Semaphore> s) {
-    return acquire_many_owned(std::move(s), 1);
-  }
-  static AcquireOwned acquire_many_owned(std::shared_ptr<Semaphore> s, uint32_t n) {
-    if (!s) detail::throw_misuse("Semaphore::acquire_owned on a null shared_ptr");
-    detail::BatchSemaphore* raw = &s->sem_;
-    return AcquireOwned(raw, n, MakeOwned{std::move(s)});
-  }
-  static Result<OwnedSemaphorePermit, TryAcquireError> try_acquire_owned(
-      std::shared_ptr<Semaphore> s) {
-    return try_acquire_many_owned(std::move(s), 1);
-  }
-  static Result<OwnedSemaphorePermit, TryAcquireError> try_acquire_many_owned(
-      std::shared_ptr<Semaphore> s, uint32_t n) {
-    if (!s) detail::throw_misuse("Semaphore::try_acquire_owned on a null shared_ptr");
-    switch (s->sem_.try_acquire(n)) {
-      case detail::BatchSemaphore::TryResult::Ok: return OwnedSemaphorePermit(std::move(s), n);
-      case detail::BatchSemaphore::TryResult::Closed: return unexpected(TryAcquireError::Closed);
-      default: return unexpected(TryAcquireError::NoPermits);
-    }
-  }
+  // (Out of line, in semaphore.cpp: a user TU that does not call them does not
+  // instantiate what they return.) Throw std::logic_error on a null shared_ptr.
+  static AcquireOwned acquire_owned(std::shared_ptr<Semaphore> s);
+  static AcquireOwned acquire_many_owned(std::shared_ptr<Semaphore> s, uint32_t n);
+  using TryOwned = Result<OwnedSemaphorePermit, TryAcquireError>;
+  static TryOwned try_acquire_owned(std::shared_ptr<Semaphore> s);
+  static TryOwned try_acquire_many_owned(std::shared_ptr<Semaphore> s, uint32_t n);
 
   // Blocking forms for plain threads (throw std::logic_error on a runtime thread).
-  Result<SemaphorePermit, AcquireError> blocking_acquire() { return blocking_acquire_many(1); }
-  Result<SemaphorePermit, AcquireError> blocking_acquire_many(uint32_t n) {
-    Acquire a = acquire_many(n);
-    return detail::blocking_wait(a, "Semaphore::blocking_acquire");
-  }
+  Result<SemaphorePermit, AcquireError> blocking_acquire();
+  Result<SemaphorePermit, AcquireError> blocking_acquire_many(uint32_t n);
 
   detail::BatchSemaphore& raw() noexcept { return sem_; }
 
  private:
   detail::BatchSemaphore sem_;
 };
-
-inline OwnedSemaphorePermit::OwnedSemaphorePermit(std::shared_ptr<Semaphore> s, std::size_t n) noexcept
-    : HeldPermits(nullptr, n, std::move(s)) {
-  if (keep_) s_ = &keep_->raw();
-}
 
 }  // namespace tokio::sync

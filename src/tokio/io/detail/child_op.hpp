@@ -6,8 +6,9 @@
 //   detail::ChildOp<A>    one operation of the wrapped stream, driven from inside the
 //                         adaptor's poll: poll_with(cx, make) starts it if none is live,
 //                         polls it, and hands back its result once it is ready.
-//   detail::Poll<T>       what one poll produces: empty = pending (Rust's Poll::Pending),
-//                         else the result (an io::Result). `return detail::pending;`
+//   detail::Poll<T>       what one poll produces: pending (`return detail::pending;`,
+//                         Rust's Poll::Pending) or ready with the result (an io::Result);
+//                         map_ok chains a step onto a ready, successful one.
 //   detail::AdaptorOp<S>  the leaf awaitable: S holds the operation's state (back pointer,
 //                         buffers, ChildOps) and `Poll<Out> poll(task::Context&)`; the leaf
 //                         keeps the output and hands it to the awaiting coroutine.
@@ -27,7 +28,6 @@
 #include <concepts>
 #include <exception>
 #include <new>
-#include <optional>
 #include <type_traits>
 #include <utility>
 
@@ -38,10 +38,55 @@
 
 namespace tokio::detail {
 
-// The outcome of one poll: empty while pending.
+// The outcome of one poll: pending, or ready with a T (an io::Result). A small optional of
+// its own: it is instantiated for a handful of result types in every user TU that
+// includes the I/O headers, and std::optional costs several times more to instantiate.
+struct Pending {};
+inline constexpr Pending pending{};
+
 template <class T>
-using Poll = std::optional<T>;
-inline constexpr std::nullopt_t pending = std::nullopt;
+class [[nodiscard]] Poll {
+ public:
+  using value_type = T;
+
+  Poll() noexcept {}
+  Poll(Pending) noexcept {}  // NOLINT: implicit, `return pending;`
+  template <class U>
+    requires(!std::is_same_v<std::remove_cvref_t<U>, Poll> &&
+             !std::is_same_v<std::remove_cvref_t<U>, Pending>)
+  Poll(U&& v) : ready_(true) {  // NOLINT: implicit, `return n;` for a ready value
+    ::new (&v_) T(std::forward<U>(v));
+  }
+  Poll(const Poll& o) : ready_(o.ready_) {
+    if (ready_) ::new (&v_) T(o.v_);
+  }
+  Poll(Poll&& o) noexcept(std::is_nothrow_move_constructible_v<T>) : ready_(o.ready_) {
+    if (ready_) ::new (&v_) T(std::move(o.v_));
+  }
+  Poll& operator=(Poll&& o) noexcept(std::is_nothrow_move_constructible_v<T>) {
+    if (this != &o) {
+      reset();
+      if (o.ready_) ::new (&v_) T(std::move(o.v_));
+      ready_ = o.ready_;
+    }
+    return *this;
+  }
+  ~Poll() { reset(); }
+
+  bool has_value() const noexcept { return ready_; }
+  explicit operator bool() const noexcept { return ready_; }
+  T& operator*() noexcept { return v_; }
+  T* operator->() noexcept { return &v_; }
+
+ private:
+  void reset() noexcept {
+    if (std::exchange(ready_, false)) v_.~T();
+  }
+  union {
+    T v_;
+  };
+  bool ready_ = false;
+};
 
 // Once `d` is ready: its error, or f() when it succeeded (f runs only then).
 template <class U, class F>
@@ -139,10 +184,8 @@ class AdaptorOp : public Leaf<AdaptorOp<S>> {
 
   bool poll(task::Context& cx) noexcept {
     try {
-      Poll<Out> r = s_.poll(cx);
-      if (!r) return false;
-      out_.emplace(std::move(*r));
-      return true;
+      out_ = s_.poll(cx);
+      return out_.has_value();
     } catch (...) {
       exc_ = std::current_exception();
       return true;

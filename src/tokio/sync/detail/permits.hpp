@@ -42,13 +42,15 @@ class HeldPermits {
   HeldPermits(BatchSemaphore* s, std::size_t n, Keep keep) noexcept
       : s_(s), n_(n), keep_(std::move(keep)) {}
   HeldPermits(HeldPermits&& o) noexcept
-      : s_(std::exchange(o.s_, nullptr)), n_(std::exchange(o.n_, 0)), keep_(std::move(o.keep_)) {}
+      : s_(std::exchange(o.s_, nullptr)),
+        n_(std::exchange(o.n_, 0)),
+        keep_(std::exchange(o.keep_, Keep())) {}
   HeldPermits& operator=(HeldPermits&& o) noexcept {
     if (this != &o) {
       release();
       s_ = std::exchange(o.s_, nullptr);
       n_ = std::exchange(o.n_, 0);
-      keep_ = std::move(o.keep_);
+      keep_ = std::exchange(o.keep_, Keep());
     }
     return *this;
   }
@@ -72,6 +74,12 @@ class HeldPermits {
     n_ += other.n_;
     other.disown();
     other.keep_ = Keep();
+  }
+  // Takes n of the permits off (for a split); false, taking nothing, when fewer are held.
+  bool split_off(std::size_t n) noexcept {
+    if (n > n_ || !s_) return false;
+    n_ -= n;
+    return true;
   }
   // Gives up holding without releasing: the permits now belong to whoever takes them (a
   // mapped or downgraded guard, or forget()).
@@ -120,6 +128,12 @@ class SemaphoreGuard : public HeldPermits<Keep> {
 
   U* v_;
 };
+
+// For downgrade: the read-only view of a write guard's value.
+template <class T>
+const T* as_const_ptr(T& v) noexcept {
+  return &v;
+}
 
 template <class Make, class E = void>
 class PermitAcquire : public Leaf<PermitAcquire<Make, E>> {
