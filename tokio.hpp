@@ -5266,6 +5266,7 @@ using fill_buf_op_t = decltype(std::declval<R&>().fill_buf());
 // call when the reader's read is a leaf.
 
 /* #include <cstddef> (already above) */
+/* #include <cstdint> (already above) */
 #include <cstring>
 /* #include <span> (already above) */
 /* #include <stdexcept> (already above) */
@@ -5274,21 +5275,31 @@ using fill_buf_op_t = decltype(std::declval<R&>().fill_buf());
 /* #include <utility> (already above) */
 
 /* begin file src/tokio/io/detail/child_op.hpp */
-// detail::ChildOp<A> and detail::CompositeLeaf<D>: how the I/O adaptors (BufReader, Take,
-// split halves, copy, read_exact...) drive the read/write operations of the stream they
-// wrap from inside their own poll, the way a Rust adaptor's poll_read calls the inner
-// poll_read.
+// The skeleton every I/O adaptor operation shares (BufReader, Take, Chain, split halves,
+// copy, read_exact, write_all...), so that each adaptor states only its own state and
+// step, the way a Rust adaptor's poll_read calls the inner poll_read:
+//
+//   detail::ChildOp<A>    one operation of the wrapped stream, driven from inside the
+//                         adaptor's poll: poll_with(cx, make) starts it if none is live,
+//                         polls it, and hands back its result once it is ready.
+//   detail::Poll<T>       what one poll produces: pending (`return detail::pending;`,
+//                         Rust's Poll::Pending) or ready with the result (an io::Result);
+//                         map_ok chains a step onto a ready, successful one.
+//   detail::AdaptorOp<S>  the leaf awaitable: S holds the operation's state (back pointer,
+//                         buffers, ChildOps) and `Poll<Out> poll(task::Context&)`; the leaf
+//                         keeps the output and hands it to the awaiting coroutine.
 //
 // A leaf operand (a class deriving from detail::Leaf, e.g. a socket or duplex read) is
-// constructed in place and polled directly with the outer poll's Context: no allocation,
-// no extra indirection. Any other tokio awaitable (a Task, a JoinHandle...) runs as a
-// Branch: a child coroutine chain with its own PollSlot, stepped on each outer poll.
+// constructed in place inside the ChildOp and polled directly with the outer poll's
+// Context: no allocation, no extra indirection. Any other tokio awaitable (a Task, a
+// JoinHandle...) runs as a Branch: a child coroutine chain with its own PollSlot, stepped
+// on each outer poll.
 //
-// Lifecycle: start(make) builds the operand from make()'s prvalue (guaranteed elision, so
-// a leaf is never moved); poll(cx) until it returns true; take() returns the result and
-// destroys the operand. reset() cancels an unfinished operand (its destructor unregisters
-// it). The holder must not move while an operand is live: a composite leaf only moves or
-// copies before its first poll, when every ChildOp in it is empty.
+// ChildOp lifecycle: the operand is built from make()'s prvalue (guaranteed elision, so a
+// leaf is never moved) when poll_with finds none live; once it is ready its result is
+// taken and the operand destroyed. reset() cancels an unfinished operand (its destructor
+// unregisters it). The holder must not move while an operand is live: an adaptor op only
+// moves or copies before its first poll, when every ChildOp in it is empty.
 
 /* #include <concepts> (already above) */
 /* #include <exception> (already above) */
@@ -5298,6 +5309,65 @@ using fill_buf_op_t = decltype(std::declval<R&>().fill_buf());
 
 
 namespace tokio::detail {
+
+// The outcome of one poll: pending, or ready with a T (an io::Result). A small optional of
+// its own: it is instantiated for a handful of result types in every user TU that
+// includes the I/O headers, and std::optional costs several times more to instantiate.
+struct Pending {};
+inline constexpr Pending pending{};
+
+template <class T>
+class [[nodiscard]] Poll {
+ public:
+  using value_type = T;
+
+  Poll() noexcept {}
+  Poll(Pending) noexcept {}  // NOLINT: implicit, `return pending;`
+  template <class U>
+    requires(!std::is_same_v<std::remove_cvref_t<U>, Poll> &&
+             !std::is_same_v<std::remove_cvref_t<U>, Pending>)
+  Poll(U&& v) : ready_(true) {  // NOLINT: implicit, `return n;` for a ready value
+    ::new (&v_) T(std::forward<U>(v));
+  }
+  Poll(const Poll& o) : ready_(o.ready_) {
+    if (ready_) ::new (&v_) T(o.v_);
+  }
+  Poll(Poll&& o) noexcept(std::is_nothrow_move_constructible_v<T>) : ready_(o.ready_) {
+    if (ready_) ::new (&v_) T(std::move(o.v_));
+  }
+  Poll& operator=(Poll&& o) noexcept(std::is_nothrow_move_constructible_v<T>) {
+    if (this != &o) {
+      reset();
+      if (o.ready_) ::new (&v_) T(std::move(o.v_));
+      ready_ = o.ready_;
+    }
+    return *this;
+  }
+  ~Poll() { reset(); }
+
+  bool has_value() const noexcept { return ready_; }
+  explicit operator bool() const noexcept { return ready_; }
+  T& operator*() noexcept { return v_; }
+  T* operator->() noexcept { return &v_; }
+
+ private:
+  void reset() noexcept {
+    if (std::exchange(ready_, false)) v_.~T();
+  }
+  union {
+    T v_;
+  };
+  bool ready_ = false;
+};
+
+// Once `d` is ready: its error, or f() when it succeeded (f runs only then).
+template <class U, class F>
+auto map_ok(Poll<Result<U, std::error_code>>&& d, F&& f)
+    -> Poll<Result<decltype(std::forward<F>(f)()), std::error_code>> {
+  if (!d) return pending;
+  if (!*d) return unexpected(std::move(*d).error());
+  return std::forward<F>(f)();
+}
 
 template <class A>
 class ChildOp {
@@ -5314,9 +5384,27 @@ class ChildOp {
 
   bool live() const noexcept { return live_; }
 
+  // Starts an operand from make() unless one is live (make runs only then, so it may also
+  // prepare the buffer the operand will use), polls it, and once it is ready returns its
+  // result (rethrowing what a coroutine operand threw), destroying the operand.
+  template <class F>
+  Poll<Value> poll_with(task::Context& cx, F&& make) {
+    if (!live_) start(std::forward<F>(make));
+    if (!poll(cx)) return pending;
+    return take();
+  }
+
+  // Cancels (destroys) the operand, finished or not.
+  void reset() noexcept {
+    if (live_) {
+      live_ = false;
+      s_.~Stored();
+    }
+  }
+
+ private:
   template <class F>
   void start(F&& make) {
-    reset();
     if constexpr (kIsLeaf) {
       new (&s_) A(std::forward<F>(make)());
     } else {
@@ -5325,7 +5413,6 @@ class ChildOp {
     live_ = true;
   }
 
-  // Polls the live operand; true once its result is ready.
   bool poll(task::Context& cx) {
     if constexpr (kIsLeaf) {
       if constexpr (requires(A& a, task::Context& c) { { a.poll(c) } -> std::same_as<bool>; }) {
@@ -5338,8 +5425,6 @@ class ChildOp {
     }
   }
 
-  // The finished operand's result (rethrows what a coroutine operand threw); the operand
-  // is destroyed.
   Value take() {
     struct Reset {
       ChildOp* c;
@@ -5352,42 +5437,40 @@ class ChildOp {
     }
   }
 
-  // Cancels (destroys) the operand, finished or not.
-  void reset() noexcept {
-    if (live_) {
-      live_ = false;
-      s_.~Stored();
-    }
-  }
-
- private:
   union {
     Stored s_;
   };
   bool live_ = false;
 };
 
-// A leaf whose poll drives ChildOps. Derived implements `bool step(task::Context&)`; an
-// exception escaping it (a coroutine operand that threw) completes the leaf and is
-// rethrown by check() in await_resume, so the awaiting task sees it.
-template <class Derived>
-class CompositeLeaf : public Leaf<Derived> {
+// The leaf of an adaptor operation. S is the operation's state with
+// `Poll<Out> poll(task::Context&)`; an exception escaping it (a coroutine operand that
+// threw, a broken reader) completes the leaf and is rethrown by await_resume, so the
+// awaiting task sees it. The ops are built from their state: `return {{this, buf}};`.
+template <class S>
+class AdaptorOp : public Leaf<AdaptorOp<S>> {
  public:
+  using Out = typename decltype(std::declval<S&>().poll(std::declval<task::Context&>()))::value_type;
+
+  AdaptorOp(S s) noexcept(std::is_nothrow_move_constructible_v<S>) : s_(std::move(s)) {}  // NOLINT
+
   bool poll(task::Context& cx) noexcept {
     try {
-      return static_cast<Derived*>(this)->step(cx);
+      out_ = s_.poll(cx);
+      return out_.has_value();
     } catch (...) {
       exc_ = std::current_exception();
       return true;
     }
   }
-
- protected:
-  void check() {
+  Out await_resume() {
     if (exc_) std::rethrow_exception(std::exchange(exc_, nullptr));
+    return std::move(*out_);
   }
 
  private:
+  S s_;
+  Poll<Out> out_;
   std::exception_ptr exc_;
 };
 
@@ -5460,6 +5543,21 @@ namespace tokio::detail {
 
 [[noreturn]] void throw_overlong_read();
 
+// Appends bytes to a ByteContainer.
+template <class C>
+void append_bytes(C& c, std::span<const std::byte> s) {
+  if (s.empty()) return;
+  using T = std::remove_cv_t<std::remove_reference_t<decltype(*c.data())>>;
+  const T* p = reinterpret_cast<const T*>(s.data());
+  if constexpr (requires { c.insert(c.end(), p, p + s.size()); }) {
+    c.insert(c.end(), p, p + s.size());  // one copy, amortized growth, no zero-fill
+  } else {
+    std::size_t old = c.size();
+    c.resize(old + s.size());
+    std::memcpy(reinterpret_cast<std::byte*>(c.data()) + old, s.data(), s.size());
+  }
+}
+
 // A reader that reports more bytes than the buffer it was given is broken; carrying on
 // would read past the buffer. The exception surfaces from the await.
 inline std::size_t checked_count(std::size_t n, std::size_t asked) {
@@ -5467,190 +5565,149 @@ inline std::size_t checked_count(std::size_t n, std::size_t asked) {
   return n;
 }
 
+// Moves all of buf through op, one transfer(rest of buf) after another until `done`
+// reaches buf.size() (`done` survives across polls, so a cancelled or failed call never
+// moves a byte twice when polled again). Fails with the transfer's error, or with
+// `on_zero` when a transfer makes no progress. The shared loop of read_exact, write_all,
+// the integer readers and writers and BufWriter's flush.
+template <class Op, class Buf, class Transfer>
+Poll<io::Result<void>> poll_all(task::Context& cx, Op& op, Buf buf, std::size_t& done, io::Errc on_zero,
+                                Transfer&& transfer) {
+  while (done < buf.size()) {
+    auto n = op.poll_with(cx, [&] { return transfer(buf.subspan(done)); });
+    if (!n) return pending;
+    if (!*n) return unexpected(n->error());
+    if (**n == 0) return unexpected(make_error_code(on_zero));
+    done += checked_count(**n, buf.size() - done);
+  }
+  return io::Result<void>();
+}
+
+// Reads into buf[filled..] until buf is full; end of stream first is Errc::unexpected_eof.
 template <class R>
-class ReadExactOp : public CompositeLeaf<ReadExactOp<R>> {
- public:
-  ReadExactOp(R& r, std::span<std::byte> buf) noexcept : r_(&r), buf_(buf) {}
+Poll<io::Result<void>> poll_read_exact(task::Context& cx, R& r, ChildOp<read_op_t<R>>& op,
+                                       std::span<std::byte> buf, std::size_t& filled) {
+  return poll_all(cx, op, buf, filled, io::Errc::unexpected_eof,
+                  [&](std::span<std::byte> b) { return r.read(b); });
+}
 
-  bool step(task::Context& cx) {
-    while (filled_ < buf_.size()) {
-      if (!op_.live()) op_.start([&] { return r_->read(buf_.subspan(filled_)); });
-      if (!op_.poll(cx)) return false;
-      io::Result<std::size_t> n = op_.take();
-      if (!n) {
-        err_ = n.error();
-        return true;
-      }
-      if (*n == 0) {
-        err_ = io::Errc::unexpected_eof;
-        return true;
-      }
-      filled_ += checked_count(*n, buf_.size() - filled_);
-    }
-    return true;
-  }
-  io::Result<std::size_t> await_resume() {
-    this->check();
-    if (err_) return unexpected(err_);
-    return filled_;
-  }
+template <class R>
+struct ReadExact {
+  R* r;
+  std::span<std::byte> buf;
+  std::size_t filled = 0;
+  ChildOp<read_op_t<R>> op{};
 
- private:
-  R* r_;
-  std::span<std::byte> buf_;
-  std::size_t filled_ = 0;
-  std::error_code err_;
-  ChildOp<read_op_t<R>> op_;
+  Poll<io::Result<std::size_t>> poll(task::Context& cx) {
+    return map_ok(poll_read_exact(cx, *r, op, buf, filled), [&] { return filled; });
+  }
 };
 
-// read_to_end / read_to_string. While the operation runs the container is sized to its
-// capacity (so the spare room is only zero-filled once per growth) and valid_ counts the
-// real bytes; completion, failure and cancellation all shrink it back to valid_.
+// A read into a container's spare room (read_to_end, read_to_string, read_buf into a
+// container). While a read is in flight the container is grown past its `valid` real bytes
+// (std containers zero-fill what they grow into, so growth is batched); what the read
+// brings is added to valid, and shrink() sizes the container back to valid. Destroying the
+// operation unfinished (cancellation) shrinks it too, once the read is gone.
+template <class R, class C>
+struct SpareRoomRead {
+  R* r;
+  C* c;
+  std::size_t valid = 0;
+  bool grown = false;
+  ChildOp<read_op_t<R>> op{};
+
+  ~SpareRoomRead() {
+    op.reset();  // no read may still target the container
+    shrink();
+  }
+  void shrink() {
+    if (std::exchange(grown, false)) c->resize(valid);
+  }
+  // Polls a read into c[valid, size()); grow() makes that room when a read starts.
+  template <class Grow>
+  Poll<io::Result<std::size_t>> poll_read(task::Context& cx, Grow&& grow) {
+    auto n = op.poll_with(cx, [&] {
+      grow(*c);
+      grown = true;
+      auto* p = reinterpret_cast<std::byte*>(c->data()) + valid;
+      return r->read(std::span<std::byte>(p, c->size() - valid));
+    });
+    if (n && *n) valid += checked_count(**n, c->size() - valid);
+    return n;
+  }
+};
+
+// read_to_end / read_to_string: the container stays sized to its capacity while the
+// operation runs (the spare room is zero-filled once per growth).
 template <class R, class C, bool Utf8>
-class ReadToEndOp : public CompositeLeaf<ReadToEndOp<R, C, Utf8>> {
- public:
-  ReadToEndOp(R& r, C& c) noexcept : r_(&r), c_(&c) {}
-  ReadToEndOp(const ReadToEndOp& o) noexcept
-      : CompositeLeaf<ReadToEndOp>(o), r_(o.r_), c_(o.c_) {}
-  ~ReadToEndOp() {
-    op_.reset();  // no read may still target the container
-    if (started_ && !finished_) c_->resize(valid_);
-  }
+struct ReadToEnd {
+  SpareRoomRead<R, C> rd;
+  std::size_t start = SIZE_MAX;  // the container's size before the call (SIZE_MAX: not polled yet)
 
-  bool step(task::Context& cx) {
-    if (!started_) {
-      started_ = true;
-      start_ = valid_ = c_->size();
-    }
+  Poll<io::Result<std::size_t>> poll(task::Context& cx) {
+    if (start == SIZE_MAX) start = rd.valid = rd.c->size();
     for (;;) {
-      if (!op_.live()) {
-        if (valid_ == c_->capacity()) {
-          std::size_t cap = c_->capacity();
-          c_->reserve(cap < 32 ? 32 : cap * 2);
+      auto n = rd.poll_read(cx, [&](C& c) {
+        if (rd.valid == c.capacity()) c.reserve(c.capacity() < 32 ? 32 : c.capacity() * 2);
+        c.resize(c.capacity());
+      });
+      if (!n) return pending;
+      if (*n && **n > 0) continue;
+      std::error_code err = *n ? std::error_code() : n->error();
+      if constexpr (Utf8) {
+        // Like Tokio's read_to_string: on any failure the string is left as it was.
+        const auto* p = reinterpret_cast<const unsigned char*>(rd.c->data()) + start;
+        if (!err && !utf8_valid(p, rd.valid - start)) {
+          err = std::make_error_code(std::errc::illegal_byte_sequence);
         }
-        if (c_->size() != c_->capacity()) c_->resize(c_->capacity());
-        op_.start([&] {
-          auto* p = reinterpret_cast<std::byte*>(c_->data()) + valid_;
-          return r_->read(std::span<std::byte>(p, c_->size() - valid_));
-        });
+        if (err) rd.valid = start;
       }
-      if (!op_.poll(cx)) return false;
-      io::Result<std::size_t> n = op_.take();
-      if (!n) {
-        err_ = n.error();
-        return finish();
-      }
-      if (*n == 0) return finish();
-      valid_ += checked_count(*n, c_->size() - valid_);
+      rd.shrink();
+      if (err) return unexpected(err);
+      return rd.valid - start;
     }
   }
-
-  io::Result<std::size_t> await_resume() {
-    this->check();
-    if (err_) return unexpected(err_);
-    return valid_ - start_;
-  }
-
- private:
-  bool finish() {
-    finished_ = true;
-    if constexpr (Utf8) {
-      // Like Tokio's read_to_string: on any failure the string is left as it was.
-      const auto* p = reinterpret_cast<const unsigned char*>(c_->data()) + start_;
-      if (!err_ && !utf8_valid(p, valid_ - start_)) {
-        err_ = std::make_error_code(std::errc::illegal_byte_sequence);
-      }
-      if (err_) valid_ = start_;
-    }
-    c_->resize(valid_);
-    return true;
-  }
-
-  R* r_;
-  C* c_;
-  std::size_t start_ = 0;
-  std::size_t valid_ = 0;
-  bool started_ = false;
-  bool finished_ = false;
-  std::error_code err_;
-  ChildOp<read_op_t<R>> op_;
 };
 
 // One read into a ReadBuf's unfilled part.
 template <class R>
-class ReadIntoBufOp : public CompositeLeaf<ReadIntoBufOp<R>> {
- public:
-  ReadIntoBufOp(R& r, io::ReadBuf& b) noexcept : r_(&r), b_(&b) {}
-  bool step(task::Context& cx) {
-    if (b_->remaining() == 0) return true;
-    if (!op_.live()) op_.start([&] { return r_->read(b_->unfilled()); });
-    if (!op_.poll(cx)) return false;
-    res_ = op_.take();
-    if (res_) b_->advance(checked_count(*res_, b_->remaining()));
-    return true;
-  }
-  io::Result<std::size_t> await_resume() {
-    this->check();
-    return std::move(res_);
-  }
+struct ReadIntoBuf {
+  R* r;
+  io::ReadBuf* b;
+  ChildOp<read_op_t<R>> op{};
 
- private:
-  R* r_;
-  io::ReadBuf* b_;
-  io::Result<std::size_t> res_ = std::size_t{0};
-  ChildOp<read_op_t<R>> op_;
+  Poll<io::Result<std::size_t>> poll(task::Context& cx) {
+    if (b->remaining() == 0) return std::size_t{0};
+    auto n = op.poll_with(cx, [&] { return r->read(b->unfilled()); });
+    if (n && *n) b->advance(checked_count(**n, b->remaining()));
+    return n;
+  }
 };
 
-// One read appended to a container's spare room (at most kReadBufWindow bytes per call:
-// std containers zero-fill what they grow into).
+// One read appended to a container's spare room: at least 64 bytes of it (growing the
+// container when it has less), at most kReadBufWindow bytes per call.
 inline constexpr std::size_t kReadBufWindow = 64 * 1024;
 
 template <class R, class C>
-class ReadIntoContainerOp : public CompositeLeaf<ReadIntoContainerOp<R, C>> {
- public:
-  ReadIntoContainerOp(R& r, C& c) noexcept : r_(&r), c_(&c) {}
-  ReadIntoContainerOp(const ReadIntoContainerOp& o) noexcept
-      : CompositeLeaf<ReadIntoContainerOp>(o), r_(o.r_), c_(o.c_) {}
-  ~ReadIntoContainerOp() {
-    op_.reset();
-    if (grown_) c_->resize(base_);
-  }
+struct ReadIntoContainer {
+  SpareRoomRead<R, C> rd;
 
-  bool step(task::Context& cx) {
-    if (!op_.live()) {
-      base_ = c_->size();
-      std::size_t spare = c_->capacity() - base_;
-      if (spare < 64) {
-        c_->reserve(base_ + (base_ < 64 ? 64 : base_));
-        spare = c_->capacity() - base_;
-      }
-      c_->resize(base_ + (spare < kReadBufWindow ? spare : kReadBufWindow));
-      grown_ = true;
-      op_.start([&] {
-        auto* p = reinterpret_cast<std::byte*>(c_->data()) + base_;
-        return r_->read(std::span<std::byte>(p, c_->size() - base_));
-      });
-    }
-    if (!op_.poll(cx)) return false;
-    res_ = op_.take();
-    std::size_t n = res_ ? checked_count(*res_, c_->size() - base_) : 0;
-    grown_ = false;
-    c_->resize(base_ + n);
-    return true;
+  Poll<io::Result<std::size_t>> poll(task::Context& cx) {
+    auto n = rd.poll_read(cx, [&](C& c) {
+      std::size_t base = rd.valid = c.size();
+      if (c.capacity() - base < 64) c.reserve(base + (base < 64 ? 64 : base));
+      std::size_t spare = c.capacity() - base;
+      c.resize(base + (spare < kReadBufWindow ? spare : kReadBufWindow));
+    });
+    if (n) rd.shrink();
+    return n;
   }
-  io::Result<std::size_t> await_resume() {
-    this->check();
-    return std::move(res_);
-  }
-
- private:
-  R* r_;
-  C* c_;
-  std::size_t base_ = 0;
-  bool grown_ = false;
-  io::Result<std::size_t> res_ = std::size_t{0};
-  ChildOp<read_op_t<R>> op_;
 };
+
+template <class R>
+using ReadExactOp = AdaptorOp<ReadExact<R>>;
+template <class R, class C, bool Utf8>
+using ReadToEndOp = AdaptorOp<ReadToEnd<R, C, Utf8>>;
 
 }  // namespace tokio::detail
 
@@ -5671,11 +5728,11 @@ auto read(R& r, std::span<char> buf) {
 // NOT cancel-safe: bytes already read into buf are not reported on cancellation.
 template <AsyncRead R>
 detail::ReadExactOp<R> read_exact(R& r, std::span<std::byte> buf) {
-  return {r, buf};
+  return {{&r, buf}};
 }
 template <AsyncRead R>
 detail::ReadExactOp<R> read_exact(R& r, std::span<char> buf) {
-  return {r, as_writable_bytes(buf)};
+  return {{&r, as_writable_bytes(buf)}};
 }
 
 // Reads until end of stream, appending to c; returns how many bytes were appended. On an
@@ -5683,7 +5740,7 @@ detail::ReadExactOp<R> read_exact(R& r, std::span<char> buf) {
 // data is not: it stays in c).
 template <AsyncRead R, ByteContainer C>
 detail::ReadToEndOp<R, C, false> read_to_end(R& r, C& c) {
-  return {r, c};
+  return {{{&r, &c}}};
 }
 
 // read_to_end into a string, then checks that what was appended is UTF-8: if not, fails
@@ -5691,19 +5748,19 @@ detail::ReadToEndOp<R, C, false> read_to_end(R& r, C& c) {
 // read are dropped), as in Tokio. NOT cancel-safe (see the top of this file).
 template <AsyncRead R>
 detail::ReadToEndOp<R, std::string, true> read_to_string(R& r, std::string& s) {
-  return {r, s};
+  return {{{&r, &s}}};
 }
 
 // One read into the unfilled part of b, advancing its cursor. Cancel-safe.
 template <AsyncRead R>
-detail::ReadIntoBufOp<R> read_buf(R& r, ReadBuf& b) {
-  return {r, b};
+detail::AdaptorOp<detail::ReadIntoBuf<R>> read_buf(R& r, ReadBuf& b) {
+  return {{&r, &b}};
 }
 // One read appended to c's spare capacity (growing it when it has less than 64 bytes
 // spare); returns the bytes appended, 0 at end of stream. Cancel-safe.
 template <AsyncRead R, ByteContainer C>
-detail::ReadIntoContainerOp<R, C> read_buf(R& r, C& c) {
-  return {r, c};
+detail::AdaptorOp<detail::ReadIntoContainer<R, C>> read_buf(R& r, C& c) {
+  return {{{&r, &c}}};
 }
 
 }  // namespace tokio::io
@@ -5774,86 +5831,63 @@ auto shutdown(W& w) {
 
 namespace tokio::detail {
 
+// Writes buf[done..] until all of buf is written; a writer accepting 0 bytes is
+// Errc::write_zero.
 template <class W>
-class WriteAllOp : public CompositeLeaf<WriteAllOp<W>> {
- public:
-  WriteAllOp(W& w, std::span<const std::byte> buf) noexcept : w_(&w), buf_(buf) {}
+Poll<io::Result<void>> poll_write_all(task::Context& cx, W& w, ChildOp<write_op_t<W>>& op,
+                                      std::span<const std::byte> buf, std::size_t& done) {
+  return poll_all(cx, op, buf, done, io::Errc::write_zero,
+                  [&](std::span<const std::byte> b) { return w.write(b); });
+}
 
-  bool step(task::Context& cx) {
-    while (done_ < buf_.size()) {
-      if (!op_.live()) op_.start([&] { return w_->write(buf_.subspan(done_)); });
-      if (!op_.poll(cx)) return false;
-      io::Result<std::size_t> n = op_.take();
-      if (!n) {
-        err_ = n.error();
-        return true;
-      }
-      if (*n == 0) {
-        err_ = io::Errc::write_zero;
-        return true;
-      }
-      done_ += checked_count(*n, buf_.size() - done_);
-    }
-    return true;
-  }
-  io::Result<void> await_resume() {
-    this->check();
-    if (err_) return unexpected(err_);
-    return {};
-  }
+template <class W>
+struct WriteAll {
+  W* w;
+  std::span<const std::byte> buf;
+  std::size_t done = 0;
+  ChildOp<write_op_t<W>> op{};
 
- private:
-  W* w_;
-  std::span<const std::byte> buf_;
-  std::size_t done_ = 0;
-  std::error_code err_;
-  ChildOp<write_op_t<W>> op_;
+  Poll<io::Result<void>> poll(task::Context& cx) { return poll_write_all(cx, *w, op, buf, done); }
 };
 
 template <class W>
-class WriteAllVectoredOp : public CompositeLeaf<WriteAllVectoredOp<W>> {
- public:
-  WriteAllVectoredOp(W& w, std::span<io::IoSlice> bufs) noexcept : w_(&w), bufs_(bufs) {}
+using write_vectored_child_t =
+    decltype(io::write_vectored(std::declval<W&>(), std::span<const io::IoSlice>()));
 
-  bool step(task::Context& cx) {
+inline std::span<const io::IoSlice> as_const_slices(std::span<io::IoSlice> s) noexcept {
+  return {s.data(), s.size()};
+}
+
+// The slices are consumed as they are written; empty ones are skipped.
+template <class W>
+struct WriteAllVectored {
+  W* w;
+  std::span<io::IoSlice> bufs;
+  ChildOp<write_vectored_child_t<W>> op{};
+
+  Poll<io::Result<void>> poll(task::Context& cx) {
     for (;;) {
-      if (!op_.live()) {
-        while (!bufs_.empty() && bufs_.front().empty()) bufs_ = bufs_.subspan(1);
-        if (bufs_.empty()) return true;
-        op_.start([&] { return io::write_vectored(*w_, std::span<const io::IoSlice>(bufs_)); });
+      if (!op.live()) {
+        while (!bufs.empty() && bufs.front().empty()) bufs = bufs.subspan(1);
+        if (bufs.empty()) return io::Result<void>();
       }
-      if (!op_.poll(cx)) return false;
-      io::Result<std::size_t> n = op_.take();
-      if (!n) {
-        err_ = n.error();
-        return true;
-      }
-      if (*n == 0) {
-        err_ = io::Errc::write_zero;
-        return true;
-      }
-      std::size_t left = *n;
-      while (left > 0) {
-        if (bufs_.empty()) throw_overlong_read();
-        std::size_t k = bufs_.front().size() < left ? bufs_.front().size() : left;
-        bufs_.front().advance(k);
+      auto n = op.poll_with(cx, [&] { return io::write_vectored(*w, as_const_slices(bufs)); });
+      if (!n) return pending;
+      if (!*n) return unexpected(n->error());
+      if (**n == 0) return unexpected(make_error_code(io::Errc::write_zero));
+      for (std::size_t left = **n; left > 0;) {
+        if (bufs.empty()) throw_overlong_read();
+        std::size_t k = bufs.front().size() < left ? bufs.front().size() : left;
+        bufs.front().advance(k);
         left -= k;
-        if (bufs_.front().empty()) bufs_ = bufs_.subspan(1);
+        if (bufs.front().empty()) bufs = bufs.subspan(1);
       }
     }
   }
-  io::Result<void> await_resume() {
-    this->check();
-    if (err_) return unexpected(err_);
-    return {};
-  }
-
- private:
-  W* w_;
-  std::span<io::IoSlice> bufs_;
-  std::error_code err_;
-  ChildOp<decltype(io::write_vectored(std::declval<W&>(), std::span<const io::IoSlice>()))> op_;
 };
+
+template <class W>
+using WriteAllOp = AdaptorOp<WriteAll<W>>;
 
 }  // namespace tokio::detail
 
@@ -5862,19 +5896,19 @@ namespace tokio::io {
 // Writes the whole buffer (looping over partial writes). NOT cancel-safe.
 template <AsyncWrite W>
 detail::WriteAllOp<W> write_all(W& w, std::span<const std::byte> buf) {
-  return {w, buf};
+  return {{&w, buf}};
 }
 template <AsyncWrite W>
 detail::WriteAllOp<W> write_all(W& w, std::string_view s) {
-  return {w, as_bytes(s)};
+  return {{&w, as_bytes(s)}};
 }
 
 // Writes every byte of every slice, in order, with as few writes as the writer allows.
 // The slices are consumed as they are written (like Rust's write_all_vectored): afterwards
 // they are all empty; after a failure they describe what was not written. NOT cancel-safe.
 template <AsyncWrite W>
-detail::WriteAllVectoredOp<W> write_all_vectored(W& w, std::span<IoSlice> bufs) {
-  return {w, bufs};
+detail::AdaptorOp<detail::WriteAllVectored<W>> write_all_vectored(W& w, std::span<IoSlice> bufs) {
+  return {{&w, bufs}};
 }
 
 }  // namespace tokio::io
@@ -5951,77 +5985,28 @@ std::array<std::byte, sizeof(T)> encode_int(T v) noexcept {
 }
 
 template <class R, class T, bool BigEndian>
-class ReadIntOp : public CompositeLeaf<ReadIntOp<R, T, BigEndian>> {
- public:
-  explicit ReadIntOp(R& r) noexcept : r_(&r) {}
+struct ReadInt {
+  R* r;
+  std::array<std::byte, sizeof(T)> buf{};
+  std::size_t filled = 0;
+  ChildOp<read_op_t<R>> op{};
 
-  bool step(task::Context& cx) {
-    while (filled_ < sizeof(T)) {
-      if (!op_.live()) op_.start([&] { return r_->read(std::span<std::byte>(buf_).subspan(filled_)); });
-      if (!op_.poll(cx)) return false;
-      io::Result<std::size_t> n = op_.take();
-      if (!n) {
-        err_ = n.error();
-        return true;
-      }
-      if (*n == 0) {
-        err_ = io::Errc::unexpected_eof;
-        return true;
-      }
-      filled_ += checked_count(*n, sizeof(T) - filled_);
-    }
-    return true;
+  Poll<io::Result<T>> poll(task::Context& cx) {
+    return map_ok(poll_read_exact(cx, *r, op, std::span<std::byte>(buf), filled),
+                  [&] { return decode_int<T, BigEndian>(buf); });
   }
-  io::Result<T> await_resume() {
-    this->check();
-    if (err_) return unexpected(err_);
-    return decode_int<T, BigEndian>(buf_);
-  }
-
- private:
-  R* r_;
-  std::array<std::byte, sizeof(T)> buf_{};
-  std::size_t filled_ = 0;
-  std::error_code err_;
-  ChildOp<read_op_t<R>> op_;
 };
 
 template <class W, std::size_t N>
-class WriteIntOp : public CompositeLeaf<WriteIntOp<W, N>> {
- public:
-  WriteIntOp(W& w, const std::array<std::byte, N>& bytes) noexcept : w_(&w), buf_(bytes) {}
+struct WriteInt {
+  W* w;
+  std::array<std::byte, N> buf;
+  std::size_t done = 0;
+  ChildOp<write_op_t<W>> op{};
 
-  bool step(task::Context& cx) {
-    while (done_ < N) {
-      if (!op_.live()) {
-        op_.start([&] { return w_->write(std::span<const std::byte>(buf_).subspan(done_)); });
-      }
-      if (!op_.poll(cx)) return false;
-      io::Result<std::size_t> n = op_.take();
-      if (!n) {
-        err_ = n.error();
-        return true;
-      }
-      if (*n == 0) {
-        err_ = io::Errc::write_zero;
-        return true;
-      }
-      done_ += checked_count(*n, N - done_);
-    }
-    return true;
+  Poll<io::Result<void>> poll(task::Context& cx) {
+    return poll_write_all(cx, *w, op, std::span<const std::byte>(buf), done);
   }
-  io::Result<void> await_resume() {
-    this->check();
-    if (err_) return unexpected(err_);
-    return {};
-  }
-
- private:
-  W* w_;
-  std::array<std::byte, N> buf_;
-  std::size_t done_ = 0;
-  std::error_code err_;
-  ChildOp<write_op_t<W>> op_;
 };
 
 }  // namespace tokio::detail
@@ -6030,14 +6015,14 @@ namespace tokio::io {
 
 // Generic forms: io::read_int<uint32_t>(r), io::write_int<int16_t, false>(w, v).
 template <class T, bool BigEndian = true, AsyncRead R>
-detail::ReadIntOp<R, T, BigEndian> read_int(R& r) {
+detail::AdaptorOp<detail::ReadInt<R, T, BigEndian>> read_int(R& r) {
   static_assert(sizeof(T) == 1 || sizeof(T) == 2 || sizeof(T) == 4 || sizeof(T) == 8 ||
                 sizeof(T) == 16);
-  return detail::ReadIntOp<R, T, BigEndian>(r);
+  return {{&r}};
 }
 template <class T, bool BigEndian = true, AsyncWrite W>
-detail::WriteIntOp<W, sizeof(T)> write_int(W& w, T v) {
-  return {w, detail::encode_int<T, BigEndian>(v)};
+detail::AdaptorOp<detail::WriteInt<W, sizeof(T)>> write_int(W& w, T v) {
+  return {{&w, detail::encode_int<T, BigEndian>(v)}};
 }
 
 #define TOKIO_IO_INT_FNS(name, T)                                                          \
@@ -6114,6 +6099,7 @@ static_assert(sizeof(float) == 4 && sizeof(double) == 8);
 // Coop = true the poll first takes a unit of the task's coop budget, so an endless stream
 // (repeat, sink, empty) cannot starve the worker: the task yields every 128 operations.
 
+/* #include <cstddef> (already above) */
 /* #include <new> (already above) */
 /* #include <utility> (already above) */
 
@@ -6156,6 +6142,19 @@ template <bool Coop, class Fn>
 InstantOp<Fn, Coop> instant_op(Fn fn) noexcept {
   return InstantOp<Fn, Coop>(std::move(fn));
 }
+
+// The two operations the in-memory streams share: a count known in advance (Empty's and
+// Sink's writes, Empty's read of 0 bytes), with a unit of coop budget; and nothing to do
+// (their flush and shutdown).
+struct ReadyCount {
+  std::size_t n;
+  io::Result<std::size_t> operator()() const noexcept { return n; }
+};
+struct NothingToDo {
+  io::Result<void> operator()() const noexcept { return {}; }
+};
+using ReadyCountOp = InstantOp<ReadyCount, true>;
+using NothingToDoOp = InstantOp<NothingToDo, false>;
 
 }  // namespace tokio::detail
 /* end file src/tokio/io/detail/ready_op.hpp */
@@ -6200,7 +6199,7 @@ class VecWriter {
 
   auto write(std::span<const std::byte> buf) {
     return detail::instant_op<false>([this, buf]() -> Result<std::size_t> {
-      append(buf);
+      detail::append_bytes(*c_, buf);
       return buf.size();
     });
   }
@@ -6208,30 +6207,14 @@ class VecWriter {
     return detail::instant_op<false>([this, bufs]() -> Result<std::size_t> {
       std::size_t total = 0;
       for (const IoSlice& b : bufs) total += b.size();
-      for (const IoSlice& b : bufs) append(b.bytes());
+      for (const IoSlice& b : bufs) detail::append_bytes(*c_, b.bytes());
       return total;
     });
   }
-  auto flush() {
-    return detail::instant_op<false>([]() -> Result<void> { return {}; });
-  }
-  auto shutdown() {
-    return detail::instant_op<false>([]() -> Result<void> { return {}; });
-  }
+  detail::NothingToDoOp flush() noexcept { return detail::NothingToDoOp({}); }
+  detail::NothingToDoOp shutdown() noexcept { return detail::NothingToDoOp({}); }
 
  private:
-  void append(std::span<const std::byte> buf) {
-    if (buf.empty()) return;
-    using T = std::remove_cv_t<std::remove_reference_t<decltype(*c_->data())>>;
-    const T* p = reinterpret_cast<const T*>(buf.data());
-    if constexpr (requires { c_->insert(c_->end(), p, p + buf.size()); }) {
-      c_->insert(c_->end(), p, p + buf.size());  // one copy, amortized growth
-    } else {
-      std::size_t old = c_->size();
-      c_->resize(old + buf.size());
-      std::memcpy(reinterpret_cast<std::byte*>(c_->data()) + old, buf.data(), buf.size());
-    }
-  }
   C* c_;
 };
 
@@ -6249,23 +6232,17 @@ namespace tokio::io {
 
 class Empty {
  public:
-  auto read(std::span<std::byte>) {
-    return detail::instant_op<true>([]() -> Result<std::size_t> { return std::size_t{0}; });
-  }
+  detail::ReadyCountOp read(std::span<std::byte>) noexcept { return detail::ReadyCountOp({0}); }
   auto fill_buf() {
     return detail::instant_op<true>(
         []() -> Result<std::span<const std::byte>> { return std::span<const std::byte>(); });
   }
   void consume(std::size_t) noexcept {}
-  auto write(std::span<const std::byte> buf) {
-    return detail::instant_op<true>([n = buf.size()]() -> Result<std::size_t> { return n; });
+  detail::ReadyCountOp write(std::span<const std::byte> buf) noexcept {
+    return detail::ReadyCountOp({buf.size()});
   }
-  auto flush() {
-    return detail::instant_op<false>([]() -> Result<void> { return {}; });
-  }
-  auto shutdown() {
-    return detail::instant_op<false>([]() -> Result<void> { return {}; });
-  }
+  detail::NothingToDoOp flush() noexcept { return detail::NothingToDoOp({}); }
+  detail::NothingToDoOp shutdown() noexcept { return detail::NothingToDoOp({}); }
 };
 
 inline Empty empty() noexcept { return {}; }
@@ -6316,20 +6293,16 @@ namespace tokio::io {
 
 class Sink {
  public:
-  auto write(std::span<const std::byte> buf) {
-    return detail::instant_op<true>([n = buf.size()]() -> Result<std::size_t> { return n; });
+  detail::ReadyCountOp write(std::span<const std::byte> buf) noexcept {
+    return detail::ReadyCountOp({buf.size()});
   }
-  auto write_vectored(std::span<const IoSlice> bufs) {
+  detail::ReadyCountOp write_vectored(std::span<const IoSlice> bufs) noexcept {
     std::size_t n = 0;
     for (const IoSlice& b : bufs) n += b.size();
-    return detail::instant_op<true>([n]() -> Result<std::size_t> { return n; });
+    return detail::ReadyCountOp({n});
   }
-  auto flush() {
-    return detail::instant_op<false>([]() -> Result<void> { return {}; });
-  }
-  auto shutdown() {
-    return detail::instant_op<false>([]() -> Result<void> { return {}; });
-  }
+  detail::NothingToDoOp flush() noexcept { return detail::NothingToDoOp({}); }
+  detail::NothingToDoOp shutdown() noexcept { return detail::NothingToDoOp({}); }
 };
 
 inline Sink sink() noexcept { return {}; }
@@ -6369,60 +6342,40 @@ class Take {
   Inner& get_mut() noexcept { return inner_; }
   Inner into_inner() && { return std::move(inner_); }
 
-  class ReadOp : public detail::CompositeLeaf<ReadOp> {
-   public:
-    ReadOp(Take& t, std::span<std::byte> buf) noexcept : t_(&t), buf_(buf) {}
-    bool step(task::Context& cx) {
-      if (t_->limit_ == 0 || buf_.empty()) return true;
-      if (!op_.live()) {
-        std::size_t n = t_->limit_ < buf_.size() ? static_cast<std::size_t>(t_->limit_) : buf_.size();
-        op_.start([&] { return t_->inner_.read(buf_.first(n)); });
-        asked_ = n;
-      }
-      if (!op_.poll(cx)) return false;
-      res_ = op_.take();
-      if (res_) t_->limit_ -= detail::checked_count(*res_, asked_);
-      return true;
-    }
-    Result<std::size_t> await_resume() {
-      this->check();
-      return std::move(res_);
-    }
+ private:
+  struct ReadStep {
+    Take* t;
+    std::span<std::byte> buf;
+    std::size_t asked = 0;
+    detail::ChildOp<detail::read_op_t<Inner>> op{};
 
-   private:
-    Take* t_;
-    std::span<std::byte> buf_;
-    std::size_t asked_ = 0;
-    Result<std::size_t> res_ = std::size_t{0};
-    detail::ChildOp<detail::read_op_t<Inner>> op_;
+    detail::Poll<Result<std::size_t>> poll(task::Context& cx) {
+      if (t->limit_ == 0 || buf.empty()) return std::size_t{0};
+      auto n = op.poll_with(cx, [&] {
+        asked = t->limit_ < buf.size() ? static_cast<std::size_t>(t->limit_) : buf.size();
+        return t->inner_.read(buf.first(asked));
+      });
+      if (n && *n) t->limit_ -= detail::checked_count(**n, asked);
+      return n;
+    }
   };
+  struct FillBufStep {
+    Take* t;
+    detail::ChildOp<detail::fill_buf_op_t<Inner>> op{};
 
-  class FillBufOp : public detail::CompositeLeaf<FillBufOp> {
-   public:
-    explicit FillBufOp(Take& t) noexcept : t_(&t) {}
-    bool step(task::Context& cx) {
-      if (t_->limit_ == 0) return true;
-      if (!op_.live()) op_.start([&] { return t_->inner_.fill_buf(); });
-      if (!op_.poll(cx)) return false;
-      res_ = op_.take();
-      return true;
+    detail::Poll<Result<std::span<const std::byte>>> poll(task::Context& cx) {
+      if (t->limit_ == 0) return std::span<const std::byte>();
+      auto r = op.poll_with(cx, [&] { return t->inner_.fill_buf(); });
+      if (r && *r && (*r)->size() > t->limit_) **r = (*r)->first(static_cast<std::size_t>(t->limit_));
+      return r;
     }
-    Result<std::span<const std::byte>> await_resume() {
-      this->check();
-      if (!res_) return std::move(res_);
-      std::span<const std::byte> s = *res_;
-      if (s.size() > t_->limit_) s = s.first(static_cast<std::size_t>(t_->limit_));
-      return s;
-    }
-
-   private:
-    Take* t_;
-    Result<std::span<const std::byte>> res_ = std::span<const std::byte>();
-    detail::ChildOp<detail::fill_buf_op_t<Inner>> op_;
   };
+ public:
+  using ReadOp = detail::AdaptorOp<ReadStep>;
+  using FillBufOp = detail::AdaptorOp<FillBufStep>;
 
-  ReadOp read(std::span<std::byte> buf) noexcept { return ReadOp(*this, buf); }
-  FillBufOp fill_buf() noexcept requires AsyncBufRead<Inner> { return FillBufOp(*this); }
+  ReadOp read(std::span<std::byte> buf) noexcept { return {{this, buf}}; }
+  FillBufOp fill_buf() noexcept requires AsyncBufRead<Inner> { return {{this}}; }
   void consume(std::size_t n) requires AsyncBufRead<Inner> {
     if (n > limit_) n = static_cast<std::size_t>(limit_);
     inner_.consume(n);
@@ -6468,66 +6421,47 @@ class Chain {
   Second& second() noexcept { return b_; }
   std::pair<First, Second> into_inner() && { return {std::move(a_), std::move(b_)}; }
 
-  class ReadOp : public detail::CompositeLeaf<ReadOp> {
-   public:
-    ReadOp(Chain& c, std::span<std::byte> buf) noexcept : c_(&c), buf_(buf) {}
-    bool step(task::Context& cx) {
-      if (!c_->first_done_) {
-        if (!a_op_.live()) a_op_.start([&] { return c_->a_.read(buf_); });
-        if (!a_op_.poll(cx)) return false;
-        res_ = a_op_.take();
-        if (!res_ || *res_ > 0 || buf_.empty()) return true;
-        c_->first_done_ = true;  // the first reader ended: go on with the second
-      }
-      if (!b_op_.live()) b_op_.start([&] { return c_->b_.read(buf_); });
-      if (!b_op_.poll(cx)) return false;
-      res_ = b_op_.take();
-      return true;
+ private:
+  // Polls an operation on the first reader until ended(result) says it reached its end,
+  // then the same operation on the second.
+  template <class AOp, class BOp, class MakeA, class MakeB, class Ended>
+  auto poll_chain(task::Context& cx, AOp& a, BOp& b, MakeA&& ma, MakeB&& mb, Ended&& ended) {
+    if (!first_done_) {
+      auto r = a.poll_with(cx, ma);
+      if (!r || !ended(*r)) return r;
+      first_done_ = true;  // the first reader ended: go on with the second
     }
-    Result<std::size_t> await_resume() {
-      this->check();
-      return std::move(res_);
-    }
+    return b.poll_with(cx, mb);
+  }
+  struct ReadStep {
+    Chain* c;
+    std::span<std::byte> buf;
+    detail::ChildOp<detail::read_op_t<First>> a{};
+    detail::ChildOp<detail::read_op_t<Second>> b{};
 
-   private:
-    Chain* c_;
-    std::span<std::byte> buf_;
-    Result<std::size_t> res_ = std::size_t{0};
-    detail::ChildOp<detail::read_op_t<First>> a_op_;
-    detail::ChildOp<detail::read_op_t<Second>> b_op_;
+    detail::Poll<Result<std::size_t>> poll(task::Context& cx) {
+      return c->poll_chain(cx, a, b, [&] { return c->a_.read(buf); }, [&] { return c->b_.read(buf); },
+                           [&](const Result<std::size_t>& r) { return r && *r == 0 && !buf.empty(); });
+    }
+  };
+  struct FillBufStep {
+    Chain* c;
+    detail::ChildOp<detail::fill_buf_op_t<First>> a{};
+    detail::ChildOp<detail::fill_buf_op_t<Second>> b{};
+
+    detail::Poll<Result<std::span<const std::byte>>> poll(task::Context& cx) {
+      return c->poll_chain(cx, a, b, [&] { return c->a_.fill_buf(); }, [&] { return c->b_.fill_buf(); },
+                           [](const Result<std::span<const std::byte>>& r) { return r && r->empty(); });
+    }
   };
 
-  class FillBufOp : public detail::CompositeLeaf<FillBufOp> {
-   public:
-    explicit FillBufOp(Chain& c) noexcept : c_(&c) {}
-    bool step(task::Context& cx) {
-      if (!c_->first_done_) {
-        if (!a_op_.live()) a_op_.start([&] { return c_->a_.fill_buf(); });
-        if (!a_op_.poll(cx)) return false;
-        res_ = a_op_.take();
-        if (!res_ || !res_->empty()) return true;
-        c_->first_done_ = true;
-      }
-      if (!b_op_.live()) b_op_.start([&] { return c_->b_.fill_buf(); });
-      if (!b_op_.poll(cx)) return false;
-      res_ = b_op_.take();
-      return true;
-    }
-    Result<std::span<const std::byte>> await_resume() {
-      this->check();
-      return std::move(res_);
-    }
+ public:
+  using ReadOp = detail::AdaptorOp<ReadStep>;
+  using FillBufOp = detail::AdaptorOp<FillBufStep>;
 
-   private:
-    Chain* c_;
-    Result<std::span<const std::byte>> res_ = std::span<const std::byte>();
-    detail::ChildOp<detail::fill_buf_op_t<First>> a_op_;
-    detail::ChildOp<detail::fill_buf_op_t<Second>> b_op_;
-  };
-
-  ReadOp read(std::span<std::byte> buf) noexcept { return ReadOp(*this, buf); }
+  ReadOp read(std::span<std::byte> buf) noexcept { return {{this, buf}}; }
   FillBufOp fill_buf() noexcept requires(AsyncBufRead<First> && AsyncBufRead<Second>) {
-    return FillBufOp(*this);
+    return {{this}};
   }
   void consume(std::size_t n) requires(AsyncBufRead<First> && AsyncBufRead<Second>) {
     if (!first_done_) a_.consume(n);
@@ -6602,11 +6536,16 @@ class BufReader {
   // Drops the buffered bytes.
   void discard_buffer() noexcept { pos_ = filled_ = 0; }
 
-  class ReadOp;
-  class FillBufOp;
+ private:
+  struct ReadStep;
+  struct FillBufStep;
 
-  ReadOp read(std::span<std::byte> buf) noexcept { return ReadOp(*this, buf); }
-  FillBufOp fill_buf() noexcept { return FillBufOp(*this); }
+ public:
+  using ReadOp = detail::AdaptorOp<ReadStep>;
+  using FillBufOp = detail::AdaptorOp<FillBufStep>;
+
+  ReadOp read(std::span<std::byte> buf) noexcept { return {{this, buf}}; }
+  FillBufOp fill_buf() noexcept { return {{this}}; }
   // Marks n buffered bytes as used (clamped to what is buffered).
   void consume(std::size_t n) noexcept {
     pos_ = (n < filled_ - pos_) ? pos_ + n : filled_;
@@ -6623,18 +6562,21 @@ class BufReader {
  private:
   using InnerRead = detail::ChildOp<detail::read_op_t<Inner>>;
 
-  // Refills the (empty) buffer through op. True when done; err set on failure.
-  bool poll_refill(task::Context& cx, InnerRead& op, std::error_code& err) {
-    if (!op.live()) op.start([&] { return inner_.read(std::span<std::byte>(buf_.get(), cap_)); });
-    if (!op.poll(cx)) return false;
-    Result<std::size_t> n = op.take();
-    if (!n) {
-      err = n.error();
-      return true;
-    }
+  // Refills the (empty) buffer through op.
+  detail::Poll<Result<void>> poll_refill(task::Context& cx, InnerRead& op) {
+    auto n = op.poll_with(cx, [&] { return inner_.read(std::span<std::byte>(buf_.get(), cap_)); });
+    if (!n) return detail::pending;
+    if (!*n) return unexpected(n->error());
     pos_ = 0;
-    filled_ = detail::checked_count(*n, cap_);
-    return true;
+    filled_ = detail::checked_count(**n, cap_);
+    return Result<void>();
+  }
+  // Moves buffered bytes to dst; returns how many.
+  std::size_t copy_out(std::span<std::byte> dst) noexcept {
+    std::size_t n = filled_ - pos_ < dst.size() ? filled_ - pos_ : dst.size();
+    if (n) std::memcpy(dst.data(), buf_.get() + pos_, n);
+    pos_ += n;
+    return n;
   }
 
   R inner_;
@@ -6643,65 +6585,30 @@ class BufReader {
   std::size_t pos_ = 0;
   std::size_t filled_ = 0;
 
- public:
-  class ReadOp : public detail::CompositeLeaf<ReadOp> {
-   public:
-    ReadOp(BufReader& br, std::span<std::byte> buf) noexcept : br_(&br), buf_(buf) {}
+  struct ReadStep {
+    BufReader* b;
+    std::span<std::byte> buf;
+    InnerRead op{};
 
-    bool step(task::Context& cx) {
-      BufReader& b = *br_;
-      if (buf_.empty()) return true;
-      if (b.pos_ == b.filled_) {
-        if (buf_.size() >= b.cap_) {  // large read, empty buffer: skip the copy
-          if (!op_.live()) op_.start([&] { return b.inner_.read(buf_); });
-          if (!op_.poll(cx)) return false;
-          Result<std::size_t> n = op_.take();
-          if (!n) err_ = n.error();
-          else n_ = detail::checked_count(*n, buf_.size());
-          return true;
-        }
-        if (!b.poll_refill(cx, op_, err_)) return false;
-        if (err_) return true;
+    detail::Poll<Result<std::size_t>> poll(task::Context& cx) {
+      if (buf.empty()) return std::size_t{0};
+      if (b->pos_ < b->filled_) return b->copy_out(buf);
+      if (buf.size() >= b->cap_) {  // large read, empty buffer: skip the copy
+        auto n = op.poll_with(cx, [&] { return b->inner_.read(buf); });
+        if (n && *n) detail::checked_count(**n, buf.size());
+        return n;
       }
-      std::size_t avail = b.filled_ - b.pos_;
-      n_ = avail < buf_.size() ? avail : buf_.size();
-      if (n_) std::memcpy(buf_.data(), b.buf_.get() + b.pos_, n_);
-      b.pos_ += n_;
-      return true;
+      return detail::map_ok(b->poll_refill(cx, op), [&] { return b->copy_out(buf); });
     }
-    Result<std::size_t> await_resume() {
-      this->check();
-      if (err_) return unexpected(err_);
-      return n_;
-    }
-
-   private:
-    BufReader* br_;
-    std::span<std::byte> buf_;
-    std::size_t n_ = 0;
-    std::error_code err_;
-    InnerRead op_;
   };
+  struct FillBufStep {
+    BufReader* b;
+    InnerRead op{};
 
-  class FillBufOp : public detail::CompositeLeaf<FillBufOp> {
-   public:
-    explicit FillBufOp(BufReader& br) noexcept : br_(&br) {}
-
-    bool step(task::Context& cx) {
-      BufReader& b = *br_;
-      if (b.pos_ == b.filled_) return b.poll_refill(cx, op_, err_);
-      return true;
+    detail::Poll<Result<std::span<const std::byte>>> poll(task::Context& cx) {
+      if (b->pos_ < b->filled_) return b->buffer();
+      return detail::map_ok(b->poll_refill(cx, op), [&] { return b->buffer(); });
     }
-    Result<std::span<const std::byte>> await_resume() {
-      this->check();
-      if (err_) return unexpected(err_);
-      return br_->buffer();
-    }
-
-   private:
-    BufReader* br_;
-    std::error_code err_;
-    InnerRead op_;
   };
 };
 
@@ -6764,19 +6671,25 @@ class BufWriter {
   std::span<const std::byte> buffer() const noexcept { return {buf_.get() + head_, len_ - head_}; }
   std::size_t capacity() const noexcept { return cap_; }
 
-  class WriteOp;
-  class WriteVectoredOp;
+ private:
+  template <class Bufs, class Direct>
+  struct WriteStep;
   template <bool Shutdown>
-  class FlushOp;
+  struct FlushStep;
 
-  WriteOp write(std::span<const std::byte> buf) noexcept { return WriteOp(*this, buf); }
-  WriteVectoredOp write_vectored(std::span<const IoSlice> bufs) noexcept {
-    return WriteVectoredOp(*this, bufs);
-  }
+ public:
+  using WriteOp = detail::AdaptorOp<WriteStep<std::span<const std::byte>, detail::write_op_t<Inner>>>;
+  using WriteVectoredOp =
+      detail::AdaptorOp<WriteStep<std::span<const IoSlice>, detail::write_vectored_child_t<Inner>>>;
+  template <bool Shutdown>
+  using FlushOp = detail::AdaptorOp<FlushStep<Shutdown>>;
+
+  WriteOp write(std::span<const std::byte> buf) noexcept { return {{this, buf}}; }
+  WriteVectoredOp write_vectored(std::span<const IoSlice> bufs) noexcept { return {{this, bufs}}; }
   // Writes the buffer out, then flushes the inner writer.
-  FlushOp<false> flush() noexcept { return FlushOp<false>(*this); }
+  FlushOp<false> flush() noexcept { return {{this}}; }
   // Writes the buffer out, then shuts the inner writer down.
-  FlushOp<true> shutdown() noexcept { return FlushOp<true>(*this); }
+  FlushOp<true> shutdown() noexcept { return {{this}}; }
 
   // Reads pass through to the inner stream.
   auto read(std::span<std::byte> buf) requires AsyncRead<Inner> { return inner_.read(buf); }
@@ -6799,28 +6712,12 @@ class BufWriter {
     len_ += src.size();
   }
 
-  // Writes the whole buffer to the inner writer through op. True when done (err set on
-  // failure). head_ advances after every inner write, so a cancelled or failed flush
-  // never writes a byte twice.
-  bool poll_flush_buf(task::Context& cx, InnerWrite& op, std::error_code& err) {
-    while (head_ < len_) {
-      if (!op.live()) {
-        op.start([&] { return inner_.write(std::span<const std::byte>(buf_.get() + head_, len_ - head_)); });
-      }
-      if (!op.poll(cx)) return false;
-      Result<std::size_t> n = op.take();
-      if (!n) {
-        err = n.error();
-        return true;
-      }
-      if (*n == 0) {
-        err = Errc::write_zero;
-        return true;
-      }
-      head_ += detail::checked_count(*n, len_ - head_);
-    }
-    head_ = len_ = 0;
-    return true;
+  // Writes the whole buffer to the inner writer through op. head_ advances after every
+  // inner write, so a cancelled or failed flush never writes a byte twice.
+  detail::Poll<Result<void>> poll_flush_buf(task::Context& cx, InnerWrite& op) {
+    auto r = detail::poll_write_all(cx, inner_, op, {buf_.get(), len_}, head_);
+    if (r && *r) head_ = len_ = 0;
+    return r;
   }
 
   W inner_;
@@ -6829,127 +6726,66 @@ class BufWriter {
   std::size_t head_ = 0;  // buf_[head_, len_) is buffered, not yet written
   std::size_t len_ = 0;
 
- public:
-  class WriteOp : public detail::CompositeLeaf<WriteOp> {
-   public:
-    WriteOp(BufWriter& bw, std::span<const std::byte> buf) noexcept : bw_(&bw), buf_(buf) {}
+  // write and write_vectored: when the data does not fit beside what is buffered, the
+  // buffer is written out first; then data smaller than the buffer is buffered, larger
+  // data goes straight to the inner writer (vectored when it supports it, else its first
+  // non-empty slice).
+  template <class Bufs, class Direct>
+  struct WriteStep {
+    BufWriter* b;
+    Bufs bufs;
+    bool direct = false;
+    InnerWrite flush_op{};
+    detail::ChildOp<Direct> op{};
 
-    bool step(task::Context& cx) {
-      BufWriter& b = *bw_;
-      if (!direct_) {
-        if (b.buffered() + buf_.size() > b.cap_) {
-          if (!b.poll_flush_buf(cx, op_, err_)) return false;
-          if (err_) return true;
+    detail::Poll<Result<std::size_t>> poll(task::Context& cx) {
+      std::size_t total = total_size(bufs);
+      if (!direct) {
+        if (b->buffered() + total > b->cap_) {
+          auto d = b->poll_flush_buf(cx, flush_op);
+          if (!d) return detail::pending;
+          if (!*d) return unexpected(d->error());
         }
-        if (buf_.size() < b.cap_) {
-          b.append(buf_);
-          n_ = buf_.size();
-          return true;
+        if (total < b->cap_) {
+          b->append(bufs);
+          return total;
         }
-        direct_ = true;  // the buffer is empty now and buf would fill it: write through
+        direct = true;
       }
-      if (!op_.live()) op_.start([&] { return b.inner_.write(buf_); });
-      if (!op_.poll(cx)) return false;
-      Result<std::size_t> n = op_.take();
-      if (!n) err_ = n.error();
-      else n_ = detail::checked_count(*n, buf_.size());
-      return true;
+      auto n = op.poll_with(cx, [&] { return b->write_direct(bufs); });
+      if (n && *n) detail::checked_count(**n, total);
+      return n;
     }
-    Result<std::size_t> await_resume() {
-      this->check();
-      if (err_) return unexpected(err_);
-      return n_;
-    }
-
-   private:
-    BufWriter* bw_;
-    std::span<const std::byte> buf_;
-    std::size_t n_ = 0;
-    bool direct_ = false;
-    std::error_code err_;
-    InnerWrite op_;
   };
-
-  // Buffers every slice that fits; slices too large for the buffer go to the inner writer
-  // (vectored when it supports it, else its first non-empty slice).
-  class WriteVectoredOp : public detail::CompositeLeaf<WriteVectoredOp> {
-    using DirectOp = decltype(io::write_vectored(std::declval<Inner&>(), std::span<const IoSlice>()));
-
-   public:
-    WriteVectoredOp(BufWriter& bw, std::span<const IoSlice> bufs) noexcept : bw_(&bw), bufs_(bufs) {}
-
-    bool step(task::Context& cx) {
-      BufWriter& b = *bw_;
-      if (!direct_) {
-        std::size_t total = 0;
-        for (const IoSlice& s : bufs_) total += s.size();
-        if (b.buffered() + total > b.cap_) {
-          if (!b.poll_flush_buf(cx, flush_op_, err_)) return false;
-          if (err_) return true;
-        }
-        if (total < b.cap_) {
-          for (const IoSlice& s : bufs_) b.append(s.bytes());
-          n_ = total;
-          return true;
-        }
-        direct_ = true;
-      }
-      if (!op_.live()) op_.start([&] { return io::write_vectored(b.inner_, bufs_); });
-      if (!op_.poll(cx)) return false;
-      Result<std::size_t> n = op_.take();
-      if (!n) err_ = n.error();
-      else n_ = *n;
-      return true;
-    }
-    Result<std::size_t> await_resume() {
-      this->check();
-      if (err_) return unexpected(err_);
-      return n_;
-    }
-
-   private:
-    BufWriter* bw_;
-    std::span<const IoSlice> bufs_;
-    std::size_t n_ = 0;
-    bool direct_ = false;
-    std::error_code err_;
-    InnerWrite flush_op_;
-    detail::ChildOp<DirectOp> op_;
-  };
+  static std::size_t total_size(std::span<const std::byte> buf) noexcept { return buf.size(); }
+  static std::size_t total_size(std::span<const IoSlice> bufs) noexcept {
+    std::size_t total = 0;
+    for (const IoSlice& s : bufs) total += s.size();
+    return total;
+  }
+  void append(std::span<const IoSlice> bufs) noexcept {
+    for (const IoSlice& s : bufs) append(s.bytes());
+  }
+  auto write_direct(std::span<const std::byte> buf) { return inner_.write(buf); }
+  auto write_direct(std::span<const IoSlice> bufs) { return io::write_vectored(inner_, bufs); }
 
   template <bool Shutdown>
-  class FlushOp : public detail::CompositeLeaf<FlushOp<Shutdown>> {
+  struct FlushStep {
     using Last = std::conditional_t<Shutdown, detail::shutdown_op_t<Inner>, detail::flush_op_t<Inner>>;
+    BufWriter* b;
+    InnerWrite op{};
+    detail::ChildOp<Last> last{};
 
-   public:
-    explicit FlushOp(BufWriter& bw) noexcept : bw_(&bw) {}
-
-    bool step(task::Context& cx) {
-      BufWriter& b = *bw_;
-      if (!last_.live()) {
-        if (!b.poll_flush_buf(cx, op_, err_)) return false;
-        if (err_) return true;
-        last_.start([&] {
-          if constexpr (Shutdown) return b.inner_.shutdown();
-          else return b.inner_.flush();
-        });
+    detail::Poll<Result<void>> poll(task::Context& cx) {
+      if (!last.live()) {
+        auto d = b->poll_flush_buf(cx, op);
+        if (!d || !*d) return d;
       }
-      if (!last_.poll(cx)) return false;
-      Result<void> r = last_.take();
-      if (!r) err_ = r.error();
-      return true;
+      return last.poll_with(cx, [&] {
+        if constexpr (Shutdown) return b->inner_.shutdown();
+        else return b->inner_.flush();
+      });
     }
-    Result<void> await_resume() {
-      this->check();
-      if (err_) return unexpected(err_);
-      return {};
-    }
-
-   private:
-    BufWriter* bw_;
-    std::error_code err_;
-    InnerWrite op_;
-    detail::ChildOp<Last> last_;
   };
 };
 
@@ -7041,6 +6877,7 @@ BufStream(S&&) -> BufStream<std::remove_cvref_t<S>>;
 // offending line is dropped (read_line leaves the string as it was, as in Tokio).
 
 /* #include <cstddef> (already above) */
+/* #include <cstdint> (already above) */
 /* #include <cstring> (already above) */
 /* #include <optional> (already above) */
 /* #include <span> (already above) */
@@ -7057,83 +6894,95 @@ template <class R>
 using FillBufChild = ChildOp<fill_buf_op_t<R>>;
 
 // Moves bytes from r's buffer into append(span) up to and including delim, or to end of
-// stream. True when done: found says whether delim was seen; err is set on failure.
+// stream. Ready with whether delim was seen, or the error.
 template <class R, class Append>
-bool poll_read_until(task::Context& cx, R& r, FillBufChild<R>& op, std::byte delim,
-                     Append&& append, bool& found, std::error_code& err) {
+Poll<io::Result<bool>> poll_read_until(task::Context& cx, R& r, FillBufChild<R>& op, std::byte delim,
+                                       Append&& append) {
   for (;;) {
-    if (!op.live()) op.start([&] { return r.fill_buf(); });
-    if (!op.poll(cx)) return false;
-    io::Result<std::span<const std::byte>> avail = op.take();
-    if (!avail) {
-      err = avail.error();
-      return true;
-    }
-    std::span<const std::byte> a = *avail;
-    if (a.empty()) return true;  // end of stream
+    auto avail = op.poll_with(cx, [&] { return r.fill_buf(); });
+    if (!avail) return pending;
+    if (!*avail) return unexpected(avail->error());
+    std::span<const std::byte> a = **avail;
+    if (a.empty()) return false;  // end of stream
     const void* hit = std::memchr(a.data(), std::to_integer<int>(delim), a.size());
     std::size_t used = hit ? static_cast<std::size_t>(static_cast<const std::byte*>(hit) - a.data()) + 1
                            : a.size();
     append(a.first(used));
     r.consume(used);
-    if (hit) {
-      found = true;
-      return true;
-    }
-  }
-}
-
-template <class C>
-void append_bytes(C& c, std::span<const std::byte> s) {
-  using T = std::remove_cv_t<std::remove_reference_t<decltype(*c.data())>>;
-  const T* p = reinterpret_cast<const T*>(s.data());
-  if constexpr (requires { c.insert(c.end(), p, p + s.size()); }) {
-    c.insert(c.end(), p, p + s.size());  // one copy, no zero-fill
-  } else {
-    std::size_t old = c.size();
-    c.resize(old + s.size());
-    std::memcpy(reinterpret_cast<std::byte*>(c.data()) + old, s.data(), s.size());
+    if (hit) return true;
   }
 }
 
 template <class R, class C, bool Line>
-class ReadUntilOp : public CompositeLeaf<ReadUntilOp<R, C, Line>> {
- public:
-  ReadUntilOp(R& r, std::byte delim, C& c) noexcept : r_(&r), c_(&c), delim_(delim) {}
+struct ReadUntil {
+  R* r;
+  std::byte delim;
+  C* c;
+  std::size_t start = SIZE_MAX;  // the container's size before the call (SIZE_MAX: not polled yet)
+  FillBufChild<R> op{};
 
-  bool step(task::Context& cx) {
-    if (!started_) {
-      started_ = true;
-      start_ = c_->size();
-    }
-    bool found = false;
-    if (!poll_read_until(cx, *r_, op_, delim_, [&](std::span<const std::byte> s) { append_bytes(*c_, s); },
-                         found, err_)) {
-      return false;
-    }
+  Poll<io::Result<std::size_t>> poll(task::Context& cx) {
+    if (start == SIZE_MAX) start = c->size();
+    auto found =
+        poll_read_until(cx, *r, op, delim, [&](std::span<const std::byte> s) { append_bytes(*c, s); });
+    if (!found) return pending;
     if constexpr (Line) {
-      const auto* p = reinterpret_cast<const unsigned char*>(c_->data()) + start_;
-      if (!utf8_valid(p, c_->size() - start_)) {
-        c_->resize(start_);
-        if (!err_) err_ = std::make_error_code(std::errc::illegal_byte_sequence);
+      const auto* p = reinterpret_cast<const unsigned char*>(c->data()) + start;
+      if (!utf8_valid(p, c->size() - start)) {
+        c->resize(start);
+        if (*found) return unexpected(std::make_error_code(std::errc::illegal_byte_sequence));
       }
     }
-    return true;
+    return map_ok(std::move(found), [&] { return c->size() - start; });
   }
-  io::Result<std::size_t> await_resume() {
-    this->check();
-    if (err_) return unexpected(err_);
-    return c_->size() - start_;
-  }
+};
+
+// What next_line / next_segment yield once the owner's buffer holds a whole chunk (found:
+// it ends with the delimiter) or the stream ended; the buffer is left empty. A line loses
+// its "\n" or "\r\n" and must be UTF-8 (else std::errc::illegal_byte_sequence: the line
+// is dropped); a segment loses its delimiter. nullopt: the stream ended.
+io::Result<std::optional<std::string>> take_chunk(std::string& buf, bool found);
+io::Result<std::optional<std::vector<std::byte>>> take_chunk(std::vector<std::byte>& buf, bool found);
+
+// Lines and Split: a buffered reader cut into chunks at a delimiter byte. A partial chunk
+// stays in the object's buffer when next() is cancelled and is completed by the next call.
+template <class R, class Buf>
+class ChunkReader {
+  using Inner = std::remove_reference_t<R>;
+
+  // next(): appends to buf_ through the delimiter, then take_chunk turns what was
+  // collected into the result.
+  struct Next {
+    ChunkReader* o;
+    FillBufChild<Inner> op{};
+
+    auto poll(task::Context& cx) -> Poll<decltype(take_chunk(o->buf_, true))> {
+      auto found = poll_read_until(cx, o->r_, op, o->delim_, [&](std::span<const std::byte> s) {
+        append_bytes(o->buf_, s);
+      });
+      if (!found) return pending;
+      if (!*found) return unexpected(found->error());
+      return take_chunk(o->buf_, **found);
+    }
+  };
+
+ public:
+  static_assert(io::AsyncBufRead<Inner>,
+                "io::lines / io::split(reader, delim) need an io::AsyncBufRead (wrap it in a BufReader)");
+  ChunkReader(R r, std::byte delim) : r_(std::forward<R>(r)), delim_(delim) {}
+
+  Inner& get_ref() noexcept { return r_; }
+  Inner& get_mut() noexcept { return r_; }
+  Inner into_inner() && { return std::move(r_); }
+
+ protected:
+  using NextOp = AdaptorOp<Next>;
+  NextOp next() noexcept { return {{this}}; }
 
  private:
-  R* r_;
-  C* c_;
+  R r_;
   std::byte delim_;
-  bool started_ = false;
-  std::size_t start_ = 0;
-  std::error_code err_;
-  FillBufChild<R> op_;
+  Buf buf_;
 };
 
 }  // namespace tokio::detail
@@ -7143,124 +6992,44 @@ namespace tokio::io {
 // Appends bytes to c until delim (included) or end of stream; returns how many were
 // appended (0 = end of stream). On an error the bytes read before it stay appended.
 template <AsyncBufRead R, ByteContainer C>
-detail::ReadUntilOp<R, C, false> read_until(R& r, std::byte delim, C& c) {
-  return {r, delim, c};
+detail::AdaptorOp<detail::ReadUntil<R, C, false>> read_until(R& r, std::byte delim, C& c) {
+  return {{&r, delim, &c}};
 }
 template <AsyncBufRead R, ByteContainer C>
-detail::ReadUntilOp<R, C, false> read_until(R& r, char delim, C& c) {
-  return {r, static_cast<std::byte>(delim), c};
+detail::AdaptorOp<detail::ReadUntil<R, C, false>> read_until(R& r, char delim, C& c) {
+  return {{&r, static_cast<std::byte>(delim), &c}};
 }
 
 // Appends one line (with its '\n', if the stream has one) to s; 0 = end of stream.
 template <AsyncBufRead R>
-detail::ReadUntilOp<R, std::string, true> read_line(R& r, std::string& s) {
-  return {r, std::byte{'\n'}, s};
+detail::AdaptorOp<detail::ReadUntil<R, std::string, true>> read_line(R& r, std::string& s) {
+  return {{&r, std::byte{'\n'}, &s}};
 }
 
 // The lines of a buffered reader, without their "\n" or "\r\n".
 template <class R>
-class Lines {
-  using Inner = std::remove_reference_t<R>;
-
+class Lines : public detail::ChunkReader<R, std::string> {
  public:
-  static_assert(AsyncBufRead<Inner>, "io::lines needs an io::AsyncBufRead (wrap it in a BufReader)");
-  explicit Lines(R r) : r_(std::forward<R>(r)) {}
+  explicit Lines(R r) : detail::ChunkReader<R, std::string>(std::forward<R>(r), std::byte{'\n'}) {}
 
-  class NextLineOp : public detail::CompositeLeaf<NextLineOp> {
-   public:
-    explicit NextLineOp(Lines& l) noexcept : l_(&l) {}
-    bool step(task::Context& cx) {
-      found_ = false;
-      return detail::poll_read_until(
-          cx, l_->r_, op_, std::byte{'\n'},
-          [&](std::span<const std::byte> s) { detail::append_bytes(l_->buf_, s); }, found_, err_);
-    }
-    // The next line; nullopt once the stream has ended. Invalid UTF-8 fails with
-    // std::errc::illegal_byte_sequence (that line is dropped).
-    Result<std::optional<std::string>> await_resume() {
-      this->check();
-      if (err_) return unexpected(err_);
-      std::string& b = l_->buf_;
-      if (!found_ && b.empty()) return std::optional<std::string>();
-      if (found_) {
-        b.pop_back();
-        if (!b.empty() && b.back() == '\r') b.pop_back();
-      }
-      std::string line = std::move(b);
-      b.clear();
-      if (!detail::utf8_valid(reinterpret_cast<const unsigned char*>(line.data()), line.size())) {
-        return unexpected(std::make_error_code(std::errc::illegal_byte_sequence));
-      }
-      return std::optional<std::string>(std::move(line));
-    }
-
-   private:
-    Lines* l_;
-    bool found_ = false;
-    std::error_code err_;
-    detail::FillBufChild<Inner> op_;
-  };
-
-  // Cancel-safe: a partial line stays buffered in this object.
-  NextLineOp next_line() noexcept { return NextLineOp(*this); }
-
-  Inner& get_ref() noexcept { return r_; }
-  Inner& get_mut() noexcept { return r_; }
-  Inner into_inner() && { return std::move(r_); }
-
- private:
-  R r_;
-  std::string buf_;
+  using NextLineOp = typename detail::ChunkReader<R, std::string>::NextOp;
+  // The next line; nullopt once the stream has ended. Invalid UTF-8 fails with
+  // std::errc::illegal_byte_sequence (that line is dropped). Cancel-safe: a partial line
+  // stays buffered in this object.
+  NextLineOp next_line() noexcept { return this->next(); }
 };
 
 // The segments of a buffered reader separated by a delimiter byte (not included).
 template <class R>
-class Split {
-  using Inner = std::remove_reference_t<R>;
-
+class Split : public detail::ChunkReader<R, std::vector<std::byte>> {
  public:
-  static_assert(AsyncBufRead<Inner>, "io::split(reader, delim) needs an io::AsyncBufRead");
-  Split(R r, std::byte delim) : r_(std::forward<R>(r)), delim_(delim) {}
+  Split(R r, std::byte delim)
+      : detail::ChunkReader<R, std::vector<std::byte>>(std::forward<R>(r), delim) {}
 
-  class NextSegmentOp : public detail::CompositeLeaf<NextSegmentOp> {
-   public:
-    explicit NextSegmentOp(Split& s) noexcept : s_(&s) {}
-    bool step(task::Context& cx) {
-      found_ = false;
-      return detail::poll_read_until(
-          cx, s_->r_, op_, s_->delim_,
-          [&](std::span<const std::byte> b) { detail::append_bytes(s_->buf_, b); }, found_, err_);
-    }
-    // The next segment; nullopt once the stream has ended.
-    Result<std::optional<std::vector<std::byte>>> await_resume() {
-      this->check();
-      if (err_) return unexpected(err_);
-      std::vector<std::byte>& b = s_->buf_;
-      if (!found_ && b.empty()) return std::optional<std::vector<std::byte>>();
-      if (found_) b.pop_back();
-      std::vector<std::byte> seg = std::move(b);
-      b.clear();
-      return std::optional<std::vector<std::byte>>(std::move(seg));
-    }
-
-   private:
-    Split* s_;
-    bool found_ = false;
-    std::error_code err_;
-    detail::FillBufChild<Inner> op_;
-  };
-
-  // Cancel-safe: a partial segment stays buffered in this object.
-  NextSegmentOp next_segment() noexcept { return NextSegmentOp(*this); }
-
-  Inner& get_ref() noexcept { return r_; }
-  Inner& get_mut() noexcept { return r_; }
-  Inner into_inner() && { return std::move(r_); }
-
- private:
-  R r_;
-  std::byte delim_;
-  std::vector<std::byte> buf_;
+  using NextSegmentOp = typename detail::ChunkReader<R, std::vector<std::byte>>::NextOp;
+  // The next segment; nullopt once the stream has ended. Cancel-safe: a partial segment
+  // stays buffered in this object.
+  NextSegmentOp next_segment() noexcept { return this->next(); }
 };
 
 template <class R>
@@ -7319,90 +7088,65 @@ class CopyBuffer {
   explicit CopyBuffer(std::size_t size) noexcept : size_(size) {}
   CopyBuffer(const CopyBuffer& o) noexcept : size_(o.size_) {}
 
-  // Copies until the reader ends; true when finished (err set on failure).
-  bool poll_copy(task::Context& cx, R& r, W& w, std::error_code& err) {
+  // Copies until the reader ends, then flushes the writer.
+  Poll<io::Result<void>> poll_copy(task::Context& cx, R& r, W& w) {
     if (!buf_) buf_ = std::make_unique_for_overwrite<std::byte[]>(size_);
     for (;;) {
       // Need data: start a read (or keep polling the top-up read started while writing).
       if (pos_ == cap_ && !read_done_) {
-        if (!read_.live()) {
-          pos_ = cap_ = 0;
-          start_read(r);
+        auto n = poll_read(cx, r, true);
+        if (!n && need_flush_) {
+          // The reader has nothing for now: push what was written so far through the
+          // writer, in case the reader is waiting for it.
+          auto f = flush_.poll_with(cx, [&] { return w.flush(); });
+          if (f && !*f) return f;
+          need_flush_ = !f;
         }
-        if (!read_.poll(cx)) {
-          if (need_flush_) {
-            // The reader has nothing for now: push what was written so far through the
-            // writer, in case the reader is waiting for it.
-            if (!flush_.live()) flush_.start([&] { return w.flush(); });
-            if (!flush_.poll(cx)) return false;
-            io::Result<void> f = flush_.take();
-            if (!f) {
-              err = f.error();
-              return true;
-            }
-            need_flush_ = false;
-          }
-          return false;
-        }
+        if (!n) return pending;
         flush_.reset();  // the read made progress; the flush is retried when needed
-        if (!finish_read(err)) return true;
+        if (!*n) return n;
       }
 
       while (pos_ < cap_) {
-        if (!write_.live()) {
-          write_.start([&] { return w.write(std::span<const std::byte>(buf_.get() + pos_, cap_ - pos_)); });
-        }
-        if (!write_.poll(cx)) {
+        auto n = write_.poll_with(
+            cx, [&] { return w.write(std::span<const std::byte>(&buf_[pos_], cap_ - pos_)); });
+        if (!n) {
           // The writer is busy: top the buffer up meanwhile, for a larger next write. Keep
           // reading until the reader is pending (its waker is then registered, so new data
           // wakes us even while the writer stays blocked) or the buffer is full.
           while (!read_done_ && cap_ < size_) {
-            if (!read_.live()) start_read(r);
-            if (!read_.poll(cx)) break;
-            if (!finish_read(err)) return true;
+            auto t = poll_read(cx, r, false);
+            if (!t) break;
+            if (!*t) return t;
           }
-          return false;
+          return pending;
         }
-        io::Result<std::size_t> n = write_.take();
-        if (!n) {
-          err = n.error();
-          return true;
-        }
-        if (*n == 0) {
-          err = io::Errc::write_zero;
-          return true;
-        }
-        pos_ += checked_count(*n, cap_ - pos_);
-        amt_ += *n;
+        if (!*n) return unexpected(n->error());
+        if (**n == 0) return unexpected(make_error_code(io::Errc::write_zero));
+        pos_ += checked_count(**n, cap_ - pos_);
+        amt_ += **n;
         need_flush_ = true;
       }
 
-      if (pos_ == cap_ && read_done_) {
-        if (!flush_.live()) flush_.start([&] { return w.flush(); });
-        if (!flush_.poll(cx)) return false;
-        io::Result<void> f = flush_.take();
-        if (!f) err = f.error();
-        return true;
-      }
+      if (read_done_) return flush_.poll_with(cx, [&] { return w.flush(); });  // pos_ == cap_ here
     }
   }
 
   uint64_t amount() const noexcept { return amt_; }
 
  private:
-  void start_read(R& r) {
-    read_.start([&] { return r.read(std::span<std::byte>(buf_.get() + cap_, size_ - cap_)); });
-  }
-  // Accounts a finished read; false (err set) on failure.
-  bool finish_read(std::error_code& err) {
-    io::Result<std::size_t> n = read_.take();
-    if (!n) {
-      err = n.error();
-      return false;
-    }
-    if (*n == 0) read_done_ = true;
-    else cap_ += checked_count(*n, size_ - cap_);
-    return true;
+  // One read into the free end of the buffer (from its start when `restart`); accounts
+  // what arrived.
+  Poll<io::Result<void>> poll_read(task::Context& cx, R& r, bool restart) {
+    auto n = read_.poll_with(cx, [&] {
+      if (restart) pos_ = cap_ = 0;
+      return r.read(std::span<std::byte>(buf_.get() + cap_, size_ - cap_));
+    });
+    if (!n) return pending;
+    if (!*n) return unexpected(n->error());
+    if (**n == 0) read_done_ = true;
+    else cap_ += checked_count(**n, size_ - cap_);
+    return io::Result<void>();
   }
 
   std::size_t size_;
@@ -7418,141 +7162,87 @@ class CopyBuffer {
 };
 
 template <class R, class W>
-class CopyOp : public CompositeLeaf<CopyOp<R, W>> {
- public:
-  CopyOp(R& r, W& w, std::size_t size) noexcept : r_(&r), w_(&w), buf_(size) {}
-  bool step(task::Context& cx) { return buf_.poll_copy(cx, *r_, *w_, err_); }
-  io::Result<uint64_t> await_resume() {
-    this->check();
-    if (err_) return unexpected(err_);
-    return buf_.amount();
-  }
+struct Copy {
+  R* r;
+  W* w;
+  CopyBuffer<R, W> buf;
 
- private:
-  R* r_;
-  W* w_;
-  CopyBuffer<R, W> buf_;
-  std::error_code err_;
+  Poll<io::Result<uint64_t>> poll(task::Context& cx) {
+    return map_ok(buf.poll_copy(cx, *r, *w), [&] { return buf.amount(); });
+  }
 };
 
 template <class R, class W>
-class CopyBufOp : public CompositeLeaf<CopyBufOp<R, W>> {
- public:
-  CopyBufOp(R& r, W& w) noexcept : r_(&r), w_(&w) {}
+struct CopyBuf {
+  R* r;
+  W* w;
+  std::span<const std::byte> pending_bytes{};  // the reader's buffered bytes being written
+  uint64_t amt = 0;
+  ChildOp<fill_buf_op_t<R>> fill{};
+  ChildOp<write_op_t<W>> write{};
+  ChildOp<flush_op_t<W>> flush{};
 
-  bool step(task::Context& cx) {
+  Poll<io::Result<uint64_t>> poll(task::Context& cx) {
     for (;;) {
-      if (flushing_) {
-        if (!flush_.live()) flush_.start([&] { return w_->flush(); });
-        if (!flush_.poll(cx)) return false;
-        io::Result<void> f = flush_.take();
-        if (!f) err_ = f.error();
-        return true;
+      if (!write.live() && !flush.live()) {
+        auto a = fill.poll_with(cx, [&] { return r->fill_buf(); });
+        if (!a) return pending;
+        if (!*a) return unexpected(a->error());
+        pending_bytes = **a;
       }
-      if (!write_.live()) {
-        if (!fill_.live()) fill_.start([&] { return r_->fill_buf(); });
-        if (!fill_.poll(cx)) return false;
-        io::Result<std::span<const std::byte>> a = fill_.take();
-        if (!a) {
-          err_ = a.error();
-          return true;
-        }
-        if (a->empty()) {
-          flushing_ = true;
-          continue;
-        }
-        pending_ = *a;
-        write_.start([&] { return w_->write(pending_); });
+      // End of stream: flush the writer.
+      if (pending_bytes.empty()) {
+        return map_ok(flush.poll_with(cx, [&] { return w->flush(); }), [&] { return amt; });
       }
-      if (!write_.poll(cx)) return false;
-      io::Result<std::size_t> n = write_.take();
-      if (!n) {
-        err_ = n.error();
-        return true;
-      }
-      if (*n == 0) {
-        err_ = io::Errc::write_zero;
-        return true;
-      }
-      r_->consume(checked_count(*n, pending_.size()));
-      amt_ += *n;
+      auto n = write.poll_with(cx, [&] { return w->write(pending_bytes); });
+      if (!n) return pending;
+      if (!*n) return unexpected(n->error());
+      if (**n == 0) return unexpected(make_error_code(io::Errc::write_zero));
+      r->consume(checked_count(**n, pending_bytes.size()));
+      amt += **n;
     }
   }
-  io::Result<uint64_t> await_resume() {
-    this->check();
-    if (err_) return unexpected(err_);
-    return amt_;
-  }
-
- private:
-  R* r_;
-  W* w_;
-  std::span<const std::byte> pending_;  // the reader's buffered bytes being written
-  uint64_t amt_ = 0;
-  bool flushing_ = false;
-  std::error_code err_;
-  ChildOp<fill_buf_op_t<R>> fill_;
-  ChildOp<write_op_t<W>> write_;
-  ChildOp<flush_op_t<W>> flush_;
 };
 
-// One direction of copy_bidirectional: copy, then shut the writer down.
+// One direction of copy_bidirectional: copy, then shut the writer down. Ready once done
+// (an error included); stays ready.
 template <class R, class W>
-class Transfer {
- public:
-  explicit Transfer(std::size_t size) noexcept : buf_(size) {}
-  Transfer(const Transfer& o) noexcept : buf_(o.buf_) {}
+struct Transfer {
+  CopyBuffer<R, W> buf;
+  bool done = false;
+  ChildOp<shutdown_op_t<W>> shutdown{};
 
-  // True once this direction is done (err set on failure).
-  bool poll(task::Context& cx, R& r, W& w, std::error_code& err) {
-    if (done_) return true;
-    if (!shutting_down_) {
-      if (!buf_.poll_copy(cx, r, w, err)) return false;
-      if (err) return true;
-      shutting_down_ = true;
+  Poll<io::Result<void>> poll(task::Context& cx, R& r, W& w) {
+    if (done) return io::Result<void>();
+    if (!shutdown.live()) {
+      auto c = buf.poll_copy(cx, r, w);
+      if (!c || !*c) return c;
     }
-    if (!shutdown_.live()) shutdown_.start([&] { return w.shutdown(); });
-    if (!shutdown_.poll(cx)) return false;
-    io::Result<void> s = shutdown_.take();
-    if (!s) err = s.error();
-    done_ = true;
-    return true;
+    auto s = shutdown.poll_with(cx, [&] { return w.shutdown(); });
+    done = s.has_value();
+    return s;
   }
-  uint64_t amount() const noexcept { return buf_.amount(); }
-
- private:
-  CopyBuffer<R, W> buf_;
-  bool shutting_down_ = false;
-  bool done_ = false;
-  ChildOp<shutdown_op_t<W>> shutdown_;
 };
 
+// Both directions at once; the first error in either ends it.
 template <class A, class B>
-class CopyBidirectionalOp : public CompositeLeaf<CopyBidirectionalOp<A, B>> {
- public:
-  CopyBidirectionalOp(A& a, B& b, std::size_t a_to_b_size, std::size_t b_to_a_size) noexcept
-      : a_(&a), b_(&b), ab_(a_to_b_size), ba_(b_to_a_size) {}
+struct CopyBidirectional {
+  A* a;
+  B* b;
+  Transfer<A, B> ab;
+  Transfer<B, A> ba;
 
-  bool step(task::Context& cx) {
-    bool ab = ab_.poll(cx, *a_, *b_, err_);
-    if (err_) return true;
-    bool ba = ba_.poll(cx, *b_, *a_, err_);
-    if (err_) return true;
-    return ab && ba;
+  Poll<io::Result<std::pair<uint64_t, uint64_t>>> poll(task::Context& cx) {
+    auto x = ab.poll(cx, *a, *b);
+    if (x && !*x) return unexpected(x->error());
+    auto y = ba.poll(cx, *b, *a);
+    if (y && !*y) return unexpected(y->error());
+    if (!x || !y) return pending;
+    return std::pair<uint64_t, uint64_t>(ab.buf.amount(), ba.buf.amount());
   }
-  io::Result<std::pair<uint64_t, uint64_t>> await_resume() {
-    this->check();
-    if (err_) return unexpected(err_);
-    return std::pair<uint64_t, uint64_t>(ab_.amount(), ba_.amount());
-  }
-
- private:
-  A* a_;
-  B* b_;
-  Transfer<A, B> ab_;
-  Transfer<B, A> ba_;
-  std::error_code err_;
 };
+template <class A, class B>
+using CopyBidirectionalOp = AdaptorOp<CopyBidirectional<A, B>>;
 
 }  // namespace tokio::detail
 
@@ -7560,21 +7250,23 @@ namespace tokio::io {
 
 // Copies everything r produces into w, then flushes w; returns the byte count.
 template <AsyncRead R, AsyncWrite W>
-detail::CopyOp<R, W> copy(R& r, W& w) {
-  return {r, w, kDefaultBufSize};
+detail::AdaptorOp<detail::Copy<R, W>> copy(R& r, W& w) {
+  return {{&r, &w, detail::CopyBuffer<R, W>(kDefaultBufSize)}};
 }
 
 // Like copy, but writes straight from r's own buffer (no second buffer).
 template <AsyncBufRead R, AsyncWrite W>
-detail::CopyBufOp<R, W> copy_buf(R& r, W& w) {
-  return {r, w};
+detail::AdaptorOp<detail::CopyBuf<R, W>> copy_buf(R& r, W& w) {
+  return {{&r, &w}};
 }
 
 // Copies a->b and b->a at once (a proxy); see the top of this file.
 template <class A, class B>
   requires AsyncRead<A> && AsyncWrite<A> && AsyncRead<B> && AsyncWrite<B>
 detail::CopyBidirectionalOp<A, B> copy_bidirectional(A& a, B& b) {
-  return {a, b, kDefaultBufSize, kDefaultBufSize};
+  using AB = detail::CopyBuffer<A, B>;
+  using BA = detail::CopyBuffer<B, A>;
+  return {{&a, &b, {AB(kDefaultBufSize)}, {BA(kDefaultBufSize)}}};
 }
 // The same with chosen buffer sizes for each direction (must be > 0).
 template <class A, class B>
@@ -7584,7 +7276,7 @@ detail::CopyBidirectionalOp<A, B> copy_bidirectional_with_sizes(A& a, B& b, std:
   if (a_to_b == 0 || b_to_a == 0) {
     throw std::invalid_argument("io::copy_bidirectional_with_sizes: buffer sizes must be > 0");
   }
-  return {a, b, a_to_b, b_to_a};
+  return {{&a, &b, {detail::CopyBuffer<A, B>(a_to_b)}, {detail::CopyBuffer<B, A>(b_to_a)}}};
 }
 
 }  // namespace tokio::io
@@ -7608,210 +7300,12 @@ detail::CopyBidirectionalOp<A, B> copy_bidirectional_with_sizes(A& a, B& b, std:
 // when the stream's read is).
 
 /* #include <atomic> (already above) */
-/* #include <optional> (already above) */
+/* #include <memory> (already above) */
 /* #include <span> (already above) */
 /* #include <stdexcept> (already above) */
 /* #include <type_traits> (already above) */
 /* #include <utility> (already above) */
 
-
-namespace tokio::detail {
-
-template <class S>
-struct SplitShared {
-  template <class A>
-  explicit SplitShared(A&& a) : stream(std::forward<A>(a)) {}
-
-  S stream;
-  SpinLock lock;             // held while one half polls an operation
-  std::atomic<int> refs{2};  // one per half
-
-  void release() noexcept {
-    if (refs.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
-  }
-  bool try_lock_briefly() noexcept {
-    for (int i = 0; i < 32; ++i) {
-      if (lock.try_lock()) return true;
-      cpu_relax();
-    }
-    return false;
-  }
-};
-
-// An operation on the shared stream, polled (and created and destroyed) under its lock.
-template <class S, class Make>
-class LockedOp : public CompositeLeaf<LockedOp<S, Make>> {
-  using Stream = std::remove_reference_t<S>;
-  using Inner = decltype(std::declval<Make&>()(std::declval<Stream&>()));
-  using Value = await_result_t<Inner>;
-
- public:
-  LockedOp(SplitShared<S>* sh, Make make) noexcept : sh_(sh), make_(std::move(make)) {}
-  LockedOp(const LockedOp& o) noexcept : CompositeLeaf<LockedOp>(o), sh_(o.sh_), make_(o.make_) {}
-  ~LockedOp() {
-    if (op_.live()) {
-      sh_->lock.lock();
-      op_.reset();
-      sh_->lock.unlock();
-    }
-  }
-
-  bool step(task::Context& cx) {
-    if (!sh_->try_lock_briefly()) {
-      cx.wake_by_ref();  // the other half is mid-poll: retry on the next turn
-      return false;
-    }
-    struct Unlock {
-      SpinLock& l;
-      ~Unlock() { l.unlock(); }
-    } unlock{sh_->lock};
-    if (!op_.live()) op_.start([&] { return make_(sh_->stream); });
-    if (!op_.poll(cx)) return false;
-    value_.emplace(op_.take());
-    return true;
-  }
-  Value await_resume() {
-    this->check();
-    return std::move(*value_);
-  }
-
- private:
-  SplitShared<S>* sh_;
-  Make make_;
-  std::optional<Value> value_;
-  ChildOp<Inner> op_;
-};
-
-template <class S, class Make>
-LockedOp<S, Make> locked_op(SplitShared<S>* sh, Make make) noexcept {
-  return LockedOp<S, Make>(sh, std::move(make));
-}
-
-}  // namespace tokio::detail
-
-namespace tokio::io {
-
-template <class S>
-class WriteHalf;
-
-template <class S>
-class ReadHalf {
-  using Stream = std::remove_reference_t<S>;
-
- public:
-  explicit ReadHalf(detail::SplitShared<S>* sh) noexcept : sh_(sh) {}
-  ReadHalf(ReadHalf&& o) noexcept : sh_(std::exchange(o.sh_, nullptr)) {}
-  ReadHalf& operator=(ReadHalf&& o) noexcept {
-    if (this != &o) {
-      if (sh_) sh_->release();
-      sh_ = std::exchange(o.sh_, nullptr);
-    }
-    return *this;
-  }
-  ~ReadHalf() {
-    if (sh_) sh_->release();
-  }
-
-  auto read(std::span<std::byte> buf) {
-    return detail::locked_op(sh_, [buf](Stream& s) { return s.read(buf); });
-  }
-  bool is_pair_of(const WriteHalf<S>& w) const noexcept { return sh_ && sh_ == w.sh_; }
-
- private:
-  template <class>
-  friend class WriteHalf;
-  template <class T>
-  friend T unsplit(ReadHalf<T> r, WriteHalf<T> w);
-  detail::SplitShared<S>* sh_;
-};
-
-template <class S>
-class WriteHalf {
-  using Stream = std::remove_reference_t<S>;
-
- public:
-  explicit WriteHalf(detail::SplitShared<S>* sh) noexcept : sh_(sh) {}
-  WriteHalf(WriteHalf&& o) noexcept : sh_(std::exchange(o.sh_, nullptr)) {}
-  WriteHalf& operator=(WriteHalf&& o) noexcept {
-    if (this != &o) {
-      if (sh_) sh_->release();
-      sh_ = std::exchange(o.sh_, nullptr);
-    }
-    return *this;
-  }
-  ~WriteHalf() {
-    if (sh_) sh_->release();
-  }
-
-  auto write(std::span<const std::byte> buf) {
-    return detail::locked_op(sh_, [buf](Stream& s) { return s.write(buf); });
-  }
-  auto write_vectored(std::span<const IoSlice> bufs) requires AsyncWriteVectored<Stream> {
-    return detail::locked_op(sh_, [bufs](Stream& s) { return s.write_vectored(bufs); });
-  }
-  auto flush() {
-    return detail::locked_op(sh_, [](Stream& s) { return s.flush(); });
-  }
-  auto shutdown() {
-    return detail::locked_op(sh_, [](Stream& s) { return s.shutdown(); });
-  }
-  bool is_pair_of(const ReadHalf<S>& r) const noexcept { return sh_ && sh_ == r.sh_; }
-
- private:
-  template <class>
-  friend class ReadHalf;
-  template <class T>
-  friend T unsplit(ReadHalf<T> r, WriteHalf<T> w);
-  detail::SplitShared<S>* sh_;
-};
-
-// Splits a stream into halves that can be used from different tasks at once.
-template <class S>
-  requires AsyncRead<std::remove_reference_t<S>> && AsyncWrite<std::remove_reference_t<S>>
-std::pair<ReadHalf<S>, WriteHalf<S>> split(S&& stream) {
-  auto* sh = new detail::SplitShared<S>(std::forward<S>(stream));
-  return {ReadHalf<S>(sh), WriteHalf<S>(sh)};
-}
-
-// Joins the halves of one split back into the stream. Throws std::invalid_argument when
-// they come from different splits (or were moved from). No operation on either half may
-// be in flight.
-template <class S>
-S unsplit(ReadHalf<S> r, WriteHalf<S> w) {
-  if (!r.is_pair_of(w)) {
-    throw std::invalid_argument("io::unsplit: the halves do not come from the same io::split");
-  }
-  S s = static_cast<S&&>(r.sh_->stream);
-  return s;
-}
-
-}  // namespace tokio::io
-/* end file src/tokio/io/split.hpp */
-/* begin file src/tokio/io/duplex.hpp */
-// io::duplex(capacity): an in-memory, bidirectional pipe. Bytes written to one end are read
-// from the other; each direction buffers at most `capacity` bytes.
-//
-//   auto [client, server] = io::duplex(64 * 1024);
-//   co_await io::write_all(client, "ping");      // server reads "ping"
-//
-// Behaviour, as Tokio's DuplexStream:
-//   - backpressure: a write to a full direction waits until the other end reads;
-//   - shutdown() (or destroying an end) closes that end's writing direction: the other
-//     end reads what is buffered, then end of stream (0);
-//   - a write after the other end was destroyed, or after this end's shutdown, fails with
-//     std::errc::broken_pipe; a read after the other end was destroyed still returns what
-//     was buffered, then 0.
-// Reads and writes are cancel-safe. Each end may be used by one task for reading and one
-// for writing at the same time (it is thread-safe); both ends may live on different threads.
-//
-// Each direction is a mutex-guarded ring buffer that grows on demand up to `capacity`.
-// Waiting operations register their task's waker in the direction's reader or writer slot
-// (one each: one reader and one writer per direction); the registration is tagged with a
-// sequence number so a cancelled operation only removes its own.
-
-/* #include <atomic> (already above) */
-/* #include <cstddef> (already above) */
-/* #include <cstdint> (already above) */
 /* begin file src/tokio/core/detail/mutex.hpp */
 // detail::Mutex: the runtime's lock for short critical sections that may meet contention
 // (inject queue, blocking pool, cancellation trees, duplex pipes). Uncontended lock and
@@ -7870,84 +7364,215 @@ class LockGuard {
 
 }  // namespace tokio::detail
 /* end file src/tokio/core/detail/mutex.hpp */
+
+namespace tokio::detail {
+
+template <class S>
+struct SplitShared {
+  template <class A>
+  explicit SplitShared(A&& a) : stream(std::forward<A>(a)) {}
+
+  S stream;
+  SpinLock lock;             // held while one half polls an operation
+  std::atomic<int> refs{2};  // one per half
+
+  struct Release {
+    void operator()(SplitShared* s) const noexcept {
+      if (s->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) delete s;
+    }
+  };
+  bool try_lock_briefly() noexcept {
+    for (int i = 0; i < 32; ++i) {
+      if (lock.try_lock()) return true;
+      cpu_relax();
+    }
+    return false;
+  }
+};
+
+// An operation on the shared stream, polled (and created and destroyed) under its lock.
+template <class S, class Make>
+struct Locked {
+  using Inner = decltype(std::declval<Make&>()(std::declval<std::remove_reference_t<S>&>()));
+  SplitShared<S>* sh;
+  Make make;
+  ChildOp<Inner> op{};
+
+  ~Locked() {
+    if (op.live()) {
+      LockGuard<SpinLock> g(sh->lock);
+      op.reset();
+    }
+  }
+
+  Poll<await_result_t<Inner>> poll(task::Context& cx) {
+    if (!sh->try_lock_briefly()) {
+      cx.wake_by_ref();  // the other half is mid-poll: retry on the next turn
+      return pending;
+    }
+    struct Unlock {
+      SpinLock& l;
+      ~Unlock() { l.unlock(); }
+    } unlock{sh->lock};
+    return op.poll_with(cx, [&] { return make(sh->stream); });
+  }
+};
+
+template <class S, class Make>
+AdaptorOp<Locked<S, Make>> locked_op(SplitShared<S>* sh, Make make) noexcept {
+  return {Locked<S, Make>{sh, std::move(make)}};
+}
+
+// What each half holds: a counted reference to the shared stream (moves leave it null).
+template <class S>
+using SplitHandle = std::unique_ptr<SplitShared<S>, typename SplitShared<S>::Release>;
+
+}  // namespace tokio::detail
+
+namespace tokio::io {
+
+template <class S>
+class WriteHalf;
+
+template <class S>
+class ReadHalf {
+  using Stream = std::remove_reference_t<S>;
+
+ public:
+  explicit ReadHalf(detail::SplitShared<S>* sh) noexcept : h_(sh) {}
+
+  auto read(std::span<std::byte> buf) {
+    return detail::locked_op(h_.get(), [buf](Stream& s) { return s.read(buf); });
+  }
+  bool is_pair_of(const WriteHalf<S>& w) const noexcept { return h_.get() && h_.get() == w.h_.get(); }
+
+ private:
+  template <class T>
+  friend T unsplit(ReadHalf<T> r, WriteHalf<T> w);
+  detail::SplitHandle<S> h_;
+};
+
+template <class S>
+class WriteHalf {
+  using Stream = std::remove_reference_t<S>;
+
+ public:
+  explicit WriteHalf(detail::SplitShared<S>* sh) noexcept : h_(sh) {}
+
+  auto write(std::span<const std::byte> buf) {
+    return detail::locked_op(h_.get(), [buf](Stream& s) { return s.write(buf); });
+  }
+  auto write_vectored(std::span<const IoSlice> bufs) requires AsyncWriteVectored<Stream> {
+    return detail::locked_op(h_.get(), [bufs](Stream& s) { return s.write_vectored(bufs); });
+  }
+  auto flush() {
+    return detail::locked_op(h_.get(), [](Stream& s) { return s.flush(); });
+  }
+  auto shutdown() {
+    return detail::locked_op(h_.get(), [](Stream& s) { return s.shutdown(); });
+  }
+  bool is_pair_of(const ReadHalf<S>& r) const noexcept { return r.is_pair_of(*this); }
+
+ private:
+  template <class>
+  friend class ReadHalf;
+  detail::SplitHandle<S> h_;
+};
+
+// Splits a stream into halves that can be used from different tasks at once.
+template <class S>
+  requires AsyncRead<std::remove_reference_t<S>> && AsyncWrite<std::remove_reference_t<S>>
+std::pair<ReadHalf<S>, WriteHalf<S>> split(S&& stream) {
+  auto* sh = new detail::SplitShared<S>(std::forward<S>(stream));
+  return {ReadHalf<S>(sh), WriteHalf<S>(sh)};
+}
+
+// Joins the halves of one split back into the stream. Throws std::invalid_argument when
+// they come from different splits (or were moved from). No operation on either half may
+// be in flight.
+template <class S>
+S unsplit(ReadHalf<S> r, WriteHalf<S> w) {
+  if (!r.is_pair_of(w)) {
+    throw std::invalid_argument("io::unsplit: the halves do not come from the same io::split");
+  }
+  S s = static_cast<S&&>(r.h_.get()->stream);
+  return s;
+}
+
+}  // namespace tokio::io
+/* end file src/tokio/io/split.hpp */
+/* begin file src/tokio/io/duplex.hpp */
+// io::duplex(capacity): an in-memory, bidirectional pipe. Bytes written to one end are read
+// from the other; each direction buffers at most `capacity` bytes.
+//
+//   auto [client, server] = io::duplex(64 * 1024);
+//   co_await io::write_all(client, "ping");      // server reads "ping"
+//
+// Behaviour, as Tokio's DuplexStream:
+//   - backpressure: a write to a full direction waits until the other end reads;
+//   - shutdown() (or destroying an end) closes that end's writing direction: the other
+//     end reads what is buffered, then end of stream (0);
+//   - a write after the other end was destroyed, or after this end's shutdown, fails with
+//     std::errc::broken_pipe; a read after the other end was destroyed still returns what
+//     was buffered, then 0.
+// Reads and writes are cancel-safe. Each end may be used by one task for reading and one
+// for writing at the same time (it is thread-safe); both ends may live on different threads.
+//
+// Each direction is a mutex-guarded ring buffer that grows on demand up to `capacity`.
+// Waiting operations register their task's waker in the direction's reader or writer slot
+// (one each: one reader and one writer per direction); the registration is tagged with a
+// sequence number so a cancelled operation only removes its own.
+
+/* #include <cstddef> (already above) */
+/* #include <cstdint> (already above) */
 /* #include <span> (already above) */
+/* #include <system_error> (already above) */
+/* #include <type_traits> (already above) */
 /* #include <utility> (already above) */
 
 
 namespace tokio::detail {
 
-// A byte FIFO that grows (doubling) up to a maximum size. Not synchronized.
-class ByteRing {
+// One direction of a pair (a ring buffer, its lock and the waiting read and write) and
+// the pair itself; defined in duplex.cpp, so a user TU never parses them.
+struct DuplexPipe;
+struct DuplexShared;
+
+// Removes the registration `tag` of a destroyed read (write = false) or write.
+void duplex_cancel(DuplexPipe& p, bool write, uint64_t tag) noexcept;
+
+// A read (Write = false) or a write on one direction. While it waits its waker is
+// registered in the direction's reader or writer slot under a tag, removed when the
+// operation completes or is destroyed. A read never fails; a write fails with broken_pipe
+// once the direction is closed.
+template <bool Write>
+class DuplexIoOp : public Leaf<DuplexIoOp<Write>> {
+  using Buf = std::conditional_t<Write, std::span<const std::byte>, std::span<std::byte>>;
+
  public:
-  ByteRing() noexcept = default;
-  ByteRing(const ByteRing&) = delete;
-  ByteRing& operator=(const ByteRing&) = delete;
-  ~ByteRing();
-
-  std::size_t size() const noexcept { return len_; }
-  // Appends all of src; the caller guarantees size() + src.size() <= max.
-  void push(std::span<const std::byte> src, std::size_t max);
-  // Moves up to dst.size() bytes out; returns how many.
-  std::size_t pop(std::span<std::byte> dst) noexcept;
-
- private:
-  void grow(std::size_t need, std::size_t max);
-  std::byte* buf_ = nullptr;
-  std::size_t cap_ = 0;
-  std::size_t head_ = 0;
-  std::size_t len_ = 0;
-};
-
-// One direction of a duplex pair.
-struct DuplexPipe {
-  Mutex mu;
-  ByteRing ring;
-  std::size_t max = 0;
-  bool closed = false;           // writer shut down / an end was destroyed
-  Wakeable* read_waker = nullptr;   // registered by a waiting read (owned reference)
-  Wakeable* write_waker = nullptr;  // registered by a waiting write
-  uint64_t read_tag = 0;         // tag of the read_waker registration (0 = none)
-  uint64_t write_tag = 0;
-  uint64_t next_tag = 0;
-};
-
-// Both directions of a pair and the count of live ends.
-struct DuplexShared {
-  DuplexPipe pipes[2];
-  std::atomic<int> ends{2};
-};
-
-class DuplexReadOp : public Leaf<DuplexReadOp> {
- public:
-  DuplexReadOp(DuplexPipe* p, std::span<std::byte> buf) noexcept : p_(p), buf_(buf) {}
-  DuplexReadOp(const DuplexReadOp& o) noexcept : Leaf<DuplexReadOp>(o), p_(o.p_), buf_(o.buf_) {}
-  ~DuplexReadOp();
+  DuplexIoOp(DuplexPipe* p, Buf buf) noexcept : p_(p), buf_(buf) {}
+  ~DuplexIoOp() {
+    if (tag_ != 0) duplex_cancel(*p_, Write, tag_);
+  }
   bool poll(task::Context& cx) noexcept;
-  io::Result<std::size_t> await_resume() noexcept { return n_; }
+  io::Result<std::size_t> await_resume() noexcept {
+    if (broken_) return unexpected(std::make_error_code(std::errc::broken_pipe));
+    return n_;
+  }
 
  private:
   DuplexPipe* p_;
-  std::span<std::byte> buf_;
+  Buf buf_;
   std::size_t n_ = 0;
   uint64_t tag_ = 0;
-};
-
-class DuplexWriteOp : public Leaf<DuplexWriteOp> {
- public:
-  DuplexWriteOp(DuplexPipe* p, std::span<const std::byte> buf) noexcept : p_(p), buf_(buf) {}
-  DuplexWriteOp(const DuplexWriteOp& o) noexcept
-      : Leaf<DuplexWriteOp>(o), p_(o.p_), buf_(o.buf_) {}
-  ~DuplexWriteOp();
-  bool poll(task::Context& cx) noexcept;
-  io::Result<std::size_t> await_resume() noexcept;
-
- private:
-  DuplexPipe* p_;
-  std::span<const std::byte> buf_;
-  std::size_t n_ = 0;
   bool broken_ = false;
-  uint64_t tag_ = 0;
 };
+template <>
+bool DuplexIoOp<false>::poll(task::Context& cx) noexcept;
+template <>
+bool DuplexIoOp<true>::poll(task::Context& cx) noexcept;
+using DuplexReadOp = DuplexIoOp<false>;
+using DuplexWriteOp = DuplexIoOp<true>;
 
 // flush (nothing to do) and shutdown (close the writing direction). Never wait.
 class DuplexControlOp : public Leaf<DuplexControlOp> {
@@ -7960,9 +7585,6 @@ class DuplexControlOp : public Leaf<DuplexControlOp> {
   DuplexPipe* p_;
   bool shutdown_;
 };
-
-// Closes a direction and wakes whoever waits on it.
-void duplex_close(DuplexPipe& p) noexcept;
 
 }  // namespace tokio::detail
 
@@ -7988,15 +7610,9 @@ class DuplexStream {
  private:
   friend std::pair<DuplexStream, DuplexStream> duplex(std::size_t);
   DuplexStream(detail::DuplexShared* s, int side) noexcept : s_(s), side_(side) {}
-  detail::DuplexPipe* rd() const {
-    check();
-    return &s_->pipes[side_];
-  }
-  detail::DuplexPipe* wr() const {
-    check();
-    return &s_->pipes[1 - side_];
-  }
-  void check() const;
+  // This end's reading and writing directions; throw std::logic_error when moved-from.
+  detail::DuplexPipe* rd() const;
+  detail::DuplexPipe* wr() const;
   void close() noexcept;
 
   detail::DuplexShared* s_ = nullptr;
@@ -8036,11 +7652,8 @@ std::pair<DuplexStream, DuplexStream> duplex(std::size_t capacity);
 // would be ambiguous with C's FILE* stdout.
 
 /* #include <cstddef> (already above) */
-/* #include <exception> (already above) */
 /* #include <memory> (already above) */
 /* #include <span> (already above) */
-/* #include <system_error> (already above) */
-/* #include <vector> (already above) */
 
 
 namespace tokio::io {
@@ -8055,111 +7668,62 @@ namespace tokio::detail {
 io::Stdin stdin_from_fd(int fd);
 io::Stdout stdout_from_fd(int fd);
 
-inline constexpr std::size_t kStdioMaxBuf = 16 * 1024;
-
-// What a blocking job hands back: the byte count or errno, and the buffer it used.
-struct StdioJobOut {
-  std::size_t n = 0;
-  int err = 0;
-  std::vector<std::byte> buf;
+// The state shared by the operations of one stdio object (Tokio's Blocking<T>): idle with
+// possibly some read-ahead data, or busy with one blocking job. Defined in stdio.cpp.
+class BlockingFd;
+struct BlockingFdDelete {
+  void operator()(BlockingFd* b) const noexcept;
 };
 
-// The state shared by the leaves of one stdio object (Tokio's Blocking<T>): idle with
-// possibly some read-ahead data in buf_, or busy with one blocking job.
-class BlockingFd {
- public:
-  explicit BlockingFd(int fd) noexcept : fd_(fd) {}
-  BlockingFd(const BlockingFd&) = delete;
-  BlockingFd& operator=(const BlockingFd&) = delete;
-
-  bool poll_read(task::Context& cx, std::span<std::byte> dst, io::Result<std::size_t>& out);
-  bool poll_write(task::Context& cx, std::span<const std::byte> src, io::Result<std::size_t>& out);
-  bool poll_flush(task::Context& cx, io::Result<void>& out);
-
- private:
-  // Polls the busy job; true when it finished (then job_ is empty and the result is in
-  // `done`, or a cancellation error in `err`).
-  bool poll_job(task::Context& cx, StdioJobOut& done, std::error_code& err);
-
-  int fd_;
-  std::vector<std::byte> buf_;  // idle: read-ahead bytes buf_[pos_, size)
-  std::size_t pos_ = 0;
-  task::JoinHandle<StdioJobOut> job_;  // valid while busy
+// The operations (adaptor ops over the object's BlockingFd; polled out of line).
+struct StdioRead {
+  BlockingFd* b;
+  std::span<std::byte> dst;
+  Poll<io::Result<std::size_t>> poll(task::Context& cx);
 };
-
-// The leaves: each polls the object's BlockingFd.
-class StdioReadOp : public Leaf<StdioReadOp> {
- public:
-  StdioReadOp(BlockingFd* b, std::span<std::byte> dst) noexcept : b_(b), dst_(dst) {}
-  StdioReadOp(const StdioReadOp& o) noexcept : Leaf<StdioReadOp>(o), b_(o.b_), dst_(o.dst_) {}
-  bool poll(task::Context& cx) noexcept;
-  io::Result<std::size_t> await_resume();
-
- private:
-  BlockingFd* b_;
-  std::span<std::byte> dst_;
-  io::Result<std::size_t> out_ = std::size_t{0};
-  std::exception_ptr exc_;
+struct StdioWrite {
+  BlockingFd* b;
+  std::span<const std::byte> src;
+  Poll<io::Result<std::size_t>> poll(task::Context& cx);
 };
-
-class StdioWriteOp : public Leaf<StdioWriteOp> {
- public:
-  StdioWriteOp(BlockingFd* b, std::span<const std::byte> src) noexcept : b_(b), src_(src) {}
-  StdioWriteOp(const StdioWriteOp& o) noexcept : Leaf<StdioWriteOp>(o), b_(o.b_), src_(o.src_) {}
-  bool poll(task::Context& cx) noexcept;
-  io::Result<std::size_t> await_resume();
-
- private:
-  BlockingFd* b_;
-  std::span<const std::byte> src_;
-  io::Result<std::size_t> out_ = std::size_t{0};
-  std::exception_ptr exc_;
+struct StdioFlush {
+  BlockingFd* b;
+  Poll<io::Result<void>> poll(task::Context& cx);
 };
-
-class StdioFlushOp : public Leaf<StdioFlushOp> {
- public:
-  explicit StdioFlushOp(BlockingFd* b) noexcept : b_(b) {}
-  StdioFlushOp(const StdioFlushOp& o) noexcept : Leaf<StdioFlushOp>(o), b_(o.b_) {}
-  bool poll(task::Context& cx) noexcept;
-  io::Result<void> await_resume();
-
- private:
-  BlockingFd* b_;
-  io::Result<void> out_;
-  std::exception_ptr exc_;
-};
+using StdioReadOp = AdaptorOp<StdioRead>;
+using StdioWriteOp = AdaptorOp<StdioWrite>;
+using StdioFlushOp = AdaptorOp<StdioFlush>;
 
 }  // namespace tokio::detail
 
 namespace tokio::io {
 
-// Standard input. read is cancel-safe.
+// Standard input. read is cancel-safe. The operations throw std::logic_error on a
+// moved-from object.
 class Stdin {
  public:
-  detail::StdioReadOp read(std::span<std::byte> buf) { return {b(), buf}; }
+  detail::StdioReadOp read(std::span<std::byte> buf);
 
  private:
   friend Stdin stdin();
   friend Stdin detail::stdin_from_fd(int);
-  explicit Stdin(int fd) : b_(std::make_unique<detail::BlockingFd>(fd)) {}
-  detail::BlockingFd* b() const;
-  std::unique_ptr<detail::BlockingFd> b_;
+  explicit Stdin(int fd);
+  std::unique_ptr<detail::BlockingFd, detail::BlockingFdDelete> b_;
 };
 
 // Standard output / error. write is cancel-safe (a cancelled write buffered nothing);
 // flush and shutdown wait for the write in flight.
 class StdWriter {
  public:
-  detail::StdioWriteOp write(std::span<const std::byte> buf) { return {b(), buf}; }
-  detail::StdioFlushOp flush() { return detail::StdioFlushOp(b()); }
-  detail::StdioFlushOp shutdown() { return detail::StdioFlushOp(b()); }
+  detail::StdioWriteOp write(std::span<const std::byte> buf);
+  detail::StdioFlushOp flush();
+  detail::StdioFlushOp shutdown();
 
  protected:
-  explicit StdWriter(int fd) : b_(std::make_unique<detail::BlockingFd>(fd)) {}
+  explicit StdWriter(int fd);
 
  private:
-  detail::BlockingFd* b() const;
-  std::unique_ptr<detail::BlockingFd> b_;
+  std::unique_ptr<detail::BlockingFd, detail::BlockingFdDelete> b_;
 };
 
 class Stdout : public StdWriter {
@@ -8182,6 +7746,158 @@ Stderr stderr();
 }  // namespace tokio::io
 /* end file src/tokio/io/stdio.hpp */
 // sync
+/* begin file src/tokio/sync/error.hpp */
+// The errors of tokio::sync, one definition each, with Tokio's names and meanings. The
+// definitions shared by several primitives live in tokio::sync::error and each namespace
+// re-exports the ones it uses (mpsc::SendError, broadcast::SendError and watch::SendError
+// are all error::SendError; oneshot::RecvError and watch::RecvError are error::RecvError).
+// An error that hands back the value a failed call consumed holds it in `value` and gives
+// it up with into_inner(); a kind says why the call failed (is_full(), is_closed()...).
+
+/* #include <cstdint> (already above) */
+/* #include <utility> (already above) */
+
+namespace tokio::detail {
+
+// An error of kind K that hands back the value the failed call consumed (T = void: none).
+template <class K, class T>
+struct KindedError {
+  K kind;
+  T value;
+  T into_inner() && { return std::move(value); }
+};
+template <class K>
+struct KindedError<K, void> {
+  K kind;
+  friend bool operator==(const KindedError&, const KindedError&) = default;
+};
+
+// broadcast's receive errors: Closed, or Lagged with how many values were missed.
+template <class K>
+struct LagError {
+  K kind;
+  uint64_t missed = 0;  // Lagged: how many values were skipped
+  bool is_closed() const noexcept { return kind == K::Closed; }
+  bool is_lagged() const noexcept { return kind == K::Lagged; }
+  friend bool operator==(const LagError&, const LagError&) = default;
+};
+
+}  // namespace tokio::detail
+
+namespace tokio::sync::error {
+
+// A send failed because nobody can receive the value any more (the receiver is gone or
+// closed: mpsc; no receiver: broadcast, watch); the value is handed back. SendError<> holds
+// none (mpsc's reserve).
+template <class T = void>
+struct SendError {
+  T value;
+  T into_inner() && { return std::move(value); }
+};
+template <>
+struct SendError<void> {
+  friend bool operator==(SendError, SendError) = default;
+};
+
+// mpsc try_send / try_reserve: the channel is full (bounded only) or closed.
+enum class TrySendErrorKind { Full, Closed };
+template <class T = void>
+struct TrySendError : detail::KindedError<TrySendErrorKind, T> {
+  using Kind = TrySendErrorKind;
+  bool is_full() const noexcept { return this->kind == Kind::Full; }
+  bool is_closed() const noexcept { return this->kind == Kind::Closed; }
+};
+
+// mpsc send_timeout: the deadline passed before a slot freed up, or the receiver is gone
+// or closed.
+enum class SendTimeoutErrorKind { Timeout, Closed };
+template <class T>
+struct SendTimeoutError : detail::KindedError<SendTimeoutErrorKind, T> {
+  using Kind = SendTimeoutErrorKind;
+  bool is_timeout() const noexcept { return this->kind == Kind::Timeout; }
+  bool is_closed() const noexcept { return this->kind == Kind::Closed; }
+};
+
+// The sender is gone (oneshot receive; watch changed / wait_for / has_changed).
+struct RecvError {
+  friend bool operator==(RecvError, RecvError) = default;
+};
+
+}  // namespace tokio::sync::error
+
+namespace tokio::sync {
+
+// try_lock / try_read / try_write found the lock held.
+struct TryLockError {
+  friend bool operator==(TryLockError, TryLockError) = default;
+};
+
+// The semaphore was closed.
+struct AcquireError {
+  friend bool operator==(AcquireError, AcquireError) = default;
+};
+enum class TryAcquireError { Closed, NoPermits };
+
+// OnceCell::set: the cell is already set, or an initializer is running right now.
+enum class SetErrorKind { AlreadyInitialized, InitializingError };
+template <class T>
+struct SetError : detail::KindedError<SetErrorKind, T> {
+  using Kind = SetErrorKind;
+  bool is_already_init_err() const noexcept { return this->kind == Kind::AlreadyInitialized; }
+  bool is_initializing_err() const noexcept { return this->kind == Kind::InitializingError; }
+};
+
+}  // namespace tokio::sync
+
+namespace tokio::sync::mpsc {
+
+using error::SendError;
+using error::SendTimeoutError;
+using error::TrySendError;
+// try_recv() found nothing: the channel is empty (Empty) or empty and closed
+// (Disconnected).
+enum class TryRecvError { Empty, Disconnected };
+
+}  // namespace tokio::sync::mpsc
+
+namespace tokio::sync::oneshot {
+
+using error::RecvError;
+// try_recv(): nothing sent yet (Empty), or the value was taken, the sender was dropped or
+// the channel was closed (Closed).
+enum class TryRecvError { Empty, Closed };
+
+}  // namespace tokio::sync::oneshot
+
+namespace tokio::sync::watch {
+
+using error::RecvError;
+using error::SendError;
+
+}  // namespace tokio::sync::watch
+
+namespace tokio::sync::broadcast {
+
+using error::SendError;
+
+// recv(): every sender is gone and every value was read (Closed), or this receiver fell
+// behind and `missed` values were overwritten before it read them (Lagged).
+enum class RecvErrorKind { Closed, Lagged };
+struct RecvError : detail::LagError<RecvErrorKind> {
+  using Kind = RecvErrorKind;
+  static RecvError closed() noexcept { return {{Kind::Closed, 0}}; }
+  static RecvError lagged(uint64_t n) noexcept { return {{Kind::Lagged, n}}; }
+};
+
+// try_recv(): as RecvError, or nothing new yet (Empty).
+enum class TryRecvErrorKind { Empty, Closed, Lagged };
+struct TryRecvError : detail::LagError<TryRecvErrorKind> {
+  using Kind = TryRecvErrorKind;
+  bool is_empty() const noexcept { return kind == Kind::Empty; }
+};
+
+}  // namespace tokio::sync::broadcast
+/* end file src/tokio/sync/error.hpp */
 /* begin file src/tokio/sync/oneshot.hpp */
 // sync::oneshot: a channel for sending exactly one value between tasks (or threads).
 //
@@ -8210,6 +7926,7 @@ Stderr stderr();
 
 /* #include <atomic> (already above) */
 /* #include <cstdint> (already above) */
+/* #include <memory> (already above) */
 /* #include <optional> (already above) */
 /* #include <utility> (already above) */
 
@@ -8244,16 +7961,6 @@ decltype(auto) blocking_wait(L& leaf, const char* what) {
 
 }  // namespace tokio::detail
 /* end file src/tokio/sync/detail/blocking.hpp */
-
-namespace tokio::sync::oneshot {
-
-// The sender was dropped without sending.
-struct RecvError {
-  friend bool operator==(RecvError, RecvError) = default;
-};
-enum class TryRecvError { Empty, Closed };
-
-}  // namespace tokio::sync::oneshot
 
 namespace tokio::detail {
 
@@ -8313,6 +8020,14 @@ struct OneshotShared {
     return prev;
   }
 
+  // The poll of a waiting side (the receiver's await, the sender's closed()): ready at once
+  // for a used handle (s null); else one unit of coop budget, then poll_side.
+  static bool poll_wait(OneshotShared* s, task::Context& cx, Wakeable* OneshotShared::*slot,
+                        uint32_t bit, uint32_t done) noexcept {
+    if (!s) return true;
+    if (!coop_poll_proceed(cx)) return false;
+    return s->poll_side(s->*slot, bit, done, cx.raw_waker());
+  }
   // Registers `w` in `slot` under the protocol of `bit`; `done` is the bit that makes the
   // wait complete (VALUE_SENT|CLOSED for the receiver, CLOSED for the sender). Returns true
   // when complete.
@@ -8336,6 +8051,20 @@ struct OneshotShared {
       }
     }
   }
+  // What dropping each end does (the deleters of their handles).
+  struct DropTx {
+    void operator()(OneshotShared* s) const noexcept {
+      s->complete();
+      s->release();
+    }
+  };
+  struct DropRx {
+    void operator()(OneshotShared* s) const noexcept {
+      // After VALUE_SENT the sender no longer touches the value: it is ours to destroy.
+      if (s->close() & VALUE_SENT) s->value.reset();
+      s->release();
+    }
+  };
   bool clear_unless(uint32_t bit, uint32_t done) noexcept {
     uint32_t cur = state.load(std::memory_order_acquire);
     for (;;) {
@@ -8352,6 +8081,8 @@ struct OneshotShared {
 
 namespace tokio::sync::oneshot {
 
+// Sender and Receiver are move-only handles on the shared state (a moved-from one is
+// empty): dropping one runs its side's drop (Shared::drop_tx / drop_rx).
 template <class T>
 class Sender {
   using Shared = detail::OneshotShared<T>;
@@ -8359,20 +8090,11 @@ class Sender {
  public:
   Sender() noexcept = default;
   explicit Sender(Shared* s) noexcept : s_(s) {}
-  Sender(Sender&& o) noexcept : s_(std::exchange(o.s_, nullptr)) {}
-  Sender& operator=(Sender&& o) noexcept {
-    if (this != &o) {
-      drop();
-      s_ = std::exchange(o.s_, nullptr);
-    }
-    return *this;
-  }
-  ~Sender() { drop(); }
 
   // Sends the value. Fails, handing the value back, when the receiver is gone or closed.
   // Consumes the sender: a second send fails the same way.
   Result<void, T> send(T value) {
-    Shared* s = std::exchange(s_, nullptr);
+    Shared* s = s_.release();
     if (!s) return unexpected(std::move(value));
     if (s->state.load(std::memory_order_acquire) & Shared::CLOSED) {
       s->release();
@@ -8399,10 +8121,8 @@ class Sender {
    public:
     explicit Closed(Sender& tx) noexcept : tx_(tx) {}
     bool poll(task::Context& cx) noexcept {
-      Shared* s = tx_.s_;
-      if (!s) return true;
-      if (!detail::coop_poll_proceed(cx)) return false;
-      return s->poll_side(s->tx_waker, Shared::TX_TASK_SET, Shared::CLOSED, cx.raw_waker());
+      return Shared::poll_wait(tx_.s_.get(), cx, &Shared::tx_waker, Shared::TX_TASK_SET,
+                               Shared::CLOSED);
     }
     void await_resume() const noexcept {}
 
@@ -8412,13 +8132,7 @@ class Sender {
   Closed closed() noexcept { return Closed(*this); }
 
  private:
-  void drop() noexcept {
-    if (Shared* s = std::exchange(s_, nullptr)) {
-      s->complete();
-      s->release();
-    }
-  }
-  Shared* s_ = nullptr;
+  std::unique_ptr<Shared, typename Shared::DropTx> s_;
 };
 
 template <class T>
@@ -8430,15 +8144,6 @@ class Receiver {
 
   Receiver() noexcept = default;
   explicit Receiver(Shared* s) noexcept : s_(s) {}
-  Receiver(Receiver&& o) noexcept : s_(std::exchange(o.s_, nullptr)) {}
-  Receiver& operator=(Receiver&& o) noexcept {
-    if (this != &o) {
-      drop();
-      s_ = std::exchange(o.s_, nullptr);
-    }
-    return *this;
-  }
-  ~Receiver() { drop(); }
 
   // Stops the sender from sending; a value already sent can still be received.
   void close() noexcept {
@@ -8469,11 +8174,8 @@ class Receiver {
    public:
     explicit Awaiter(Receiver& r) noexcept : r_(r) {}
     bool poll(task::Context& cx) noexcept {
-      Shared* s = r_.s_;
-      if (!s) return true;
-      if (!detail::coop_poll_proceed(cx)) return false;
-      return s->poll_side(s->rx_waker, Shared::RX_TASK_SET, Shared::VALUE_SENT | Shared::CLOSED,
-                          cx.raw_waker());
+      return Shared::poll_wait(r_.s_.get(), cx, &Shared::rx_waker, Shared::RX_TASK_SET,
+                               Shared::VALUE_SENT | Shared::CLOSED);
     }
     Result<T, RecvError> await_resume() {
       if (!r_.s_) return unexpected(RecvError{});
@@ -8504,20 +8206,13 @@ class Receiver {
         s->state.fetch_or(Shared::CLOSED, std::memory_order_acq_rel);
         s->release();
       }
-    } rel{std::exchange(s_, nullptr)};
+    } rel{s_.release()};
     if (!rel.s->value.has_value()) return unexpected(err);
     Result<T, E> r(std::move(*rel.s->value));
     rel.s->value.reset();
     return r;
   }
-  void drop() noexcept {
-    if (Shared* s = std::exchange(s_, nullptr)) {
-      // After VALUE_SENT the sender no longer touches the value: it is ours to destroy.
-      if (s->close() & Shared::VALUE_SENT) s->value.reset();
-      s->release();
-    }
-  }
-  Shared* s_ = nullptr;
+  std::unique_ptr<Shared, typename Shared::DropRx> s_;
 };
 
 template <class T>
@@ -8697,6 +8392,41 @@ class WakeList {
   std::size_t n_ = 0;
 };
 
+// With `lock` held: takes every node off `list` (a list detached from a waiter queue, whose
+// nodes unlink themselves under `lock` when destroyed meanwhile), lets `take(node)` mark it
+// served and return its waker, and wakes those in batches of WakeList::kCapacity with the
+// lock released in between (a woken task never contends on the lock we hold). Returns with
+// `lock` released.
+template <class F>
+void wake_all_and_unlock(WaitLock& lock, WaitList& list, F&& take) noexcept {
+  WakeList wl;
+  while (WaitNode* n = list.front()) {
+    if (!wl.can_push()) {
+      lock.unlock();
+      wl.wake_all();
+      lock.lock();
+      continue;
+    }
+    list.pop_front();
+    wl.push(take(n));
+  }
+  lock.unlock();
+  wl.wake_all();
+}
+
+// Moves a waiting awaitable's registration from node `from` to node `to` (the awaitable
+// moved to a new address while waiting), under `lock`: `to` takes `from`'s state word and
+// waker, and its place in the queue while still_queued(state) says it was not dequeued yet.
+template <class Node, class S, class StillQueued>
+void move_waiter(WaitLock& lock, Node& from, Node& to, std::atomic<S> Node::*state,
+                 StillQueued&& still_queued) noexcept {
+  WaitGuard g(lock);
+  S s = (from.*state).load(std::memory_order_acquire);
+  (to.*state).store(s, std::memory_order_relaxed);
+  to.waker.store(from.waker.exchange(nullptr, std::memory_order_relaxed), std::memory_order_relaxed);
+  if (still_queued(s)) WaitList::replace(&from, &to);
+}
+
 // Replaces the waker stored in `slot` with `w` (cloned) unless it is already `w`; the
 // previous one is dropped. `slot` is an atomic pointer that notifiers take with
 // exchange(nullptr); the caller holds the lock that serializes replacements.
@@ -8822,6 +8552,9 @@ class BatchSemaphore {
   // Returns the permits still to distribute when `wl` filled up (the caller wakes and
   // calls again), else 0.
   std::size_t distribute_locked(std::size_t n, WakeList& wl) noexcept;
+  // With lock_ held: distributes n permits, waking in batches with the lock released in
+  // between; returns with lock_ released.
+  void distribute_and_unlock(std::size_t n) noexcept;
 
   std::atomic<std::size_t> permits_;
   WaitLock lock_;
@@ -8871,120 +8604,224 @@ class AcquireOp {
   bool acquired_ = false;
 };
 
-// A leaf acquiring n permits; yields true when they were acquired (then owned by the
-// caller, who must release them) and false when the semaphore is closed.
-class SemaphoreAcquire : public Leaf<SemaphoreAcquire> {
+}  // namespace tokio::detail
+/* end file src/tokio/sync/detail/batch_semaphore.hpp */
+/* begin file src/tokio/sync/detail/permits.hpp */
+// HeldPermits, SemaphoreGuard and PermitAcquire (internal): what every permit, lock guard
+// and acquiring await of the sync primitives is, written once.
+//
+// HeldPermits<Keep> holds n permits of a BatchSemaphore and gives them back when destroyed
+// or assigned over. Keep is what else it holds: the owner (a pointer, or a std::shared_ptr
+// that keeps a Semaphore/Mutex/RwLock alive for the "owned" forms) or nothing (NoKeep).
+// SemaphoreGuard<U, Keep> adds a pointer to the value the permits protect: Mutex's
+// MutexGuard / OwnedMutexGuard / MappedMutexGuard / OwnedMappedMutexGuard and RwLock's
+// read and write guards (borrowed, owned, mapped) all derive from it. Releasing the
+// permits happens before Keep is let go, so an owned guard never outlives its lock.
+//
+// PermitAcquire<Make, E> is the leaf that waits for n permits (FIFO, see BatchSemaphore)
+// and hands them to make(n), which builds what the await yields: a guard (Mutex::lock,
+// RwLock::read...), a permit (Semaphore::acquire, mpsc reserve). With E = void the
+// semaphore never closes (a lock's) and the await yields make's result; otherwise it yields
+// Result<Out, E>, E{} once the semaphore is closed. Cancel safety: destroyed while waiting,
+// it leaves the queue and passes on any permits it had been handed (AcquireOp).
+//
+// Move rules, the same for every permit and guard: movable and move-assignable (assigning
+// releases what the target held first); a moved-from one holds nothing and releases
+// nothing; no copies.
+
+/* #include <cstddef> (already above) */
+/* #include <type_traits> (already above) */
+/* #include <utility> (already above) */
+
+
+namespace tokio::detail {
+
+struct NoKeep {};
+
+template <class Keep>
+class HeldPermits {
  public:
-  SemaphoreAcquire(BatchSemaphore* s, std::size_t n) noexcept : op_(s, n) {}
-  SemaphoreAcquire(const SemaphoreAcquire& o) noexcept : Leaf<SemaphoreAcquire>(o), op_(o.op_) {}
-  bool poll(task::Context& cx) noexcept {
-    if (!coop_poll_proceed(cx)) return false;
-    auto r = op_.poll(cx.raw_waker());
-    if (r == BatchSemaphore::PollResult::Pending) return false;
-    closed_ = r == BatchSemaphore::PollResult::Closed;
+  using keep_type = Keep;
+
+  HeldPermits() noexcept = default;
+  HeldPermits(BatchSemaphore* s, std::size_t n, Keep keep) noexcept
+      : s_(s), n_(n), keep_(std::move(keep)) {}
+  HeldPermits(HeldPermits&& o) noexcept
+      : s_(std::exchange(o.s_, nullptr)),
+        n_(std::exchange(o.n_, 0)),
+        keep_(std::exchange(o.keep_, Keep())) {}
+  HeldPermits& operator=(HeldPermits&& o) noexcept {
+    if (this != &o) {
+      release();
+      s_ = std::exchange(o.s_, nullptr);
+      n_ = std::exchange(o.n_, 0);
+      keep_ = std::exchange(o.keep_, Keep());
+    }
+    return *this;
+  }
+  ~HeldPermits() { release(); }
+
+ protected:
+  // Gives the permits back, then lets go of Keep.
+  void release() noexcept {
+    if (BatchSemaphore* s = std::exchange(s_, nullptr)) s->release(n_);
+    n_ = 0;
+    keep_ = Keep();
+  }
+  // Takes other's permits; both must come from the same semaphore (else throws
+  // std::logic_error with `mismatch`).
+  void merge_from(HeldPermits& other, const char* mismatch) {
+    if (other.s_ && s_ && other.s_ != s_) throw_misuse(mismatch);
+    if (!s_) {
+      s_ = other.s_;
+      keep_ = std::move(other.keep_);
+    }
+    n_ += other.n_;
+    other.disown();
+    other.keep_ = Keep();
+  }
+  // Takes n of the permits off (for a split); false, taking nothing, when fewer are held.
+  bool split_off(std::size_t n) noexcept {
+    if (n > n_ || !s_) return false;
+    n_ -= n;
     return true;
   }
-  bool await_resume() noexcept {
-    if (closed_) return false;
-    op_.take();
+  // Gives up holding without releasing: the permits now belong to whoever takes them (a
+  // mapped or downgraded guard, or forget()).
+  BatchSemaphore* disown() noexcept {
+    n_ = 0;
+    return std::exchange(s_, nullptr);
+  }
+
+  BatchSemaphore* s_ = nullptr;
+  std::size_t n_ = 0;
+  [[no_unique_address]] Keep keep_{};
+};
+
+template <class U, class Keep>
+class SemaphoreGuard : public HeldPermits<Keep> {
+ public:
+  SemaphoreGuard(BatchSemaphore* s, std::size_t n, U* v, Keep keep = Keep()) noexcept
+      : HeldPermits<Keep>(s, n, std::move(keep)), v_(v) {}
+
+  U& operator*() const noexcept { return *v_; }
+  U* operator->() const noexcept { return v_; }
+
+ protected:
+  // Moves the permits of g into a guard G on f(value) (a pointer into the value), keeping
+  // `keep_permits` of them and releasing the rest now (a downgrade; the release happens
+  // after G holds its share, so no writer can slip in between). G keeps g's Keep when it
+  // has the same kind of Keep.
+  template <class G, class Self, class F>
+  static G transfer(Self&& g, F&& f, std::size_t keep_permits) {
+    static_assert(std::is_pointer_v<decltype(std::forward<F>(f)(*g.v_))>,
+                  "map: the function must return a pointer into the guarded value");
+    auto* v = std::forward<F>(f)(*g.v_);
+    std::size_t n = g.n_;
+    typename G::keep_type keep{};
+    if constexpr (std::is_same_v<typename G::keep_type, Keep>) keep = std::move(g.keep_);
+    BatchSemaphore* s = g.disown();
+    G out(s, keep_permits, v, std::move(keep));
+    if (keep_permits < n) s->release(n - keep_permits);
+    return out;
+  }
+  template <class G, class Self, class F>
+  static G map_into(Self&& g, F&& f) {
+    std::size_t n = g.n_;
+    return transfer<G>(std::forward<Self>(g), std::forward<F>(f), n);
+  }
+
+  U* v_;
+};
+
+// For downgrade: the read-only view of a write guard's value.
+template <class T>
+const T* as_const_ptr(T& v) noexcept {
+  return &v;
+}
+
+template <class Make, class E = void>
+class PermitAcquire : public Leaf<PermitAcquire<Make, E>> {
+  using Out = decltype(std::declval<Make&>()(std::size_t{}));
+  using PR = BatchSemaphore::PollResult;
+
+ public:
+  // `fail`: yield E{} at once without waiting (a request that can never be served).
+  PermitAcquire(BatchSemaphore* s, std::size_t n, Make make, bool fail = false) noexcept
+      : op_(s, n), make_(std::move(make)), closed_(fail) {}
+  // Copies and moves happen only before the first poll.
+  PermitAcquire(const PermitAcquire& o) noexcept requires std::is_copy_constructible_v<Make>
+      : Leaf<PermitAcquire>(o), op_(o.op_), make_(o.make_), closed_(o.closed_) {}
+  PermitAcquire(PermitAcquire&& o) noexcept
+      : Leaf<PermitAcquire>(o), op_(o.op_), make_(std::move(o.make_)), closed_(o.closed_) {}
+
+  bool poll(task::Context& cx) noexcept {
+    if (closed_) return true;
+    if (!coop_poll_proceed(cx)) return false;
+    PR r = op_.poll(cx.raw_waker());
+    if (r == PR::Pending) return false;
+    closed_ = r == PR::Closed;
     return true;
+  }
+  auto await_resume() {
+    if constexpr (std::is_void_v<E>) {
+      op_.take();
+      return make_(op_.permits());
+    } else {
+      if (closed_) return Result<Out, E>(unexpected(E{}));
+      op_.take();
+      return Result<Out, E>(make_(op_.permits()));
+    }
   }
 
  private:
   AcquireOp op_;
-  bool closed_ = false;
+  Make make_;
+  bool closed_;
+};
+
+// A Make for the lock guards: builds Guard from the lock's owner handle (a pointer, or the
+// std::shared_ptr of an owned guard).
+template <class Guard, class Owner>
+struct MakeGuard {
+  Owner owner;
+  Guard operator()(std::size_t) noexcept { return Guard(std::move(owner)); }
 };
 
 }  // namespace tokio::detail
-/* end file src/tokio/sync/detail/batch_semaphore.hpp */
+/* end file src/tokio/sync/detail/permits.hpp */
 
 namespace tokio::sync {
-
-// The semaphore was closed.
-struct AcquireError {
-  friend bool operator==(AcquireError, AcquireError) = default;
-};
-enum class TryAcquireError { Closed, NoPermits };
 
 class Semaphore;
 
 // Permits borrowed from a Semaphore; released when destroyed.
-class SemaphorePermit {
+class SemaphorePermit : public detail::HeldPermits<detail::NoKeep> {
  public:
   SemaphorePermit() noexcept = default;
-  SemaphorePermit(detail::BatchSemaphore* s, std::size_t n) noexcept : sem_(s), n_(n) {}
-  SemaphorePermit(SemaphorePermit&& o) noexcept
-      : sem_(std::exchange(o.sem_, nullptr)), n_(std::exchange(o.n_, 0)) {}
-  SemaphorePermit& operator=(SemaphorePermit&& o) noexcept {
-    if (this != &o) {
-      release();
-      sem_ = std::exchange(o.sem_, nullptr);
-      n_ = std::exchange(o.n_, 0);
-    }
-    return *this;
-  }
-  ~SemaphorePermit() { release(); }
+  SemaphorePermit(detail::BatchSemaphore* s, std::size_t n) noexcept : HeldPermits(s, n, {}) {}
 
   std::size_t num_permits() const noexcept { return n_; }
   // Keeps the permits out of the semaphore for good (they are not returned).
-  void forget() noexcept {
-    sem_ = nullptr;
-    n_ = 0;
-  }
-  // Adds `other`'s permits to this one. Both must come from the same semaphore.
+  void forget() noexcept { disown(); }
+  // Adds `other`'s permits to this one. Both must come from the same semaphore (else
+  // std::logic_error).
   void merge(SemaphorePermit&& other);
   // Splits n permits off into a new permit; fails (empty optional) when n > num_permits().
-  std::optional<SemaphorePermit> split(std::size_t n) noexcept {
-    if (n > n_ || !sem_) return std::nullopt;
-    n_ -= n;
-    return SemaphorePermit(sem_, n);
-  }
-
- private:
-  void release() noexcept {
-    if (sem_ && n_) sem_->release(n_);
-    sem_ = nullptr;
-    n_ = 0;
-  }
-  detail::BatchSemaphore* sem_ = nullptr;
-  std::size_t n_ = 0;
+  std::optional<SemaphorePermit> split(std::size_t n) noexcept;
 };
 
 // Permits owned together with a reference to their Semaphore.
-class OwnedSemaphorePermit {
+class OwnedSemaphorePermit : public detail::HeldPermits<std::shared_ptr<Semaphore>> {
  public:
   OwnedSemaphorePermit() noexcept = default;
-  OwnedSemaphorePermit(std::shared_ptr<Semaphore> s, std::size_t n) noexcept
-      : sem_(std::move(s)), n_(n) {}
-  OwnedSemaphorePermit(OwnedSemaphorePermit&& o) noexcept
-      : sem_(std::move(o.sem_)), n_(std::exchange(o.n_, 0)) {}
-  OwnedSemaphorePermit& operator=(OwnedSemaphorePermit&& o) noexcept {
-    if (this != &o) {
-      release();
-      sem_ = std::move(o.sem_);
-      n_ = std::exchange(o.n_, 0);
-    }
-    return *this;
-  }
-  ~OwnedSemaphorePermit() { release(); }
+  OwnedSemaphorePermit(std::shared_ptr<Semaphore> s, std::size_t n) noexcept;
 
   std::size_t num_permits() const noexcept { return n_; }
-  const std::shared_ptr<Semaphore>& semaphore() const noexcept { return sem_; }
-  void forget() noexcept {
-    sem_.reset();
-    n_ = 0;
-  }
+  const std::shared_ptr<Semaphore>& semaphore() const noexcept { return keep_; }
+  void forget() noexcept;
   void merge(OwnedSemaphorePermit&& other);
-  std::optional<OwnedSemaphorePermit> split(std::size_t n) noexcept {
-    if (n > n_ || !sem_) return std::nullopt;
-    n_ -= n;
-    return OwnedSemaphorePermit(sem_, n);
-  }
-
- private:
-  inline void release() noexcept;
-  std::shared_ptr<Semaphore> sem_;
-  std::size_t n_ = 0;
+  std::optional<OwnedSemaphorePermit> split(std::size_t n) noexcept;
 };
 
 class Semaphore {
@@ -9008,33 +8845,6 @@ class Semaphore {
   bool is_closed() const noexcept { return sem_.is_closed(); }
 
   // --- async acquisition -----------------------------------------------------------------
-  template <class Out, class Make>
-  class AcquireAwaiter : public detail::Leaf<AcquireAwaiter<Out, Make>> {
-   public:
-    AcquireAwaiter(detail::BatchSemaphore* s, std::size_t n, Make make) noexcept
-        : op_(s, n), make_(std::move(make)) {}
-    AcquireAwaiter(const AcquireAwaiter& o) noexcept
-        : detail::Leaf<AcquireAwaiter>(o), op_(o.op_), make_(o.make_) {}
-
-    bool poll(task::Context& cx) noexcept {
-      if (!detail::coop_poll_proceed(cx)) return false;
-      auto r = op_.poll(cx.raw_waker());
-      if (r == detail::BatchSemaphore::PollResult::Pending) return false;
-      closed_ = r == detail::BatchSemaphore::PollResult::Closed;
-      return true;
-    }
-    Result<Out, AcquireError> await_resume() {
-      if (closed_) return unexpected(AcquireError{});
-      op_.take();
-      return make_(op_.permits());
-    }
-
-   private:
-    detail::AcquireOp op_;
-    Make make_;
-    bool closed_ = false;
-  };
-
   struct MakeBorrowed {
     detail::BatchSemaphore* s;
     SemaphorePermit operator()(std::size_t n) const noexcept { return SemaphorePermit(s, n); }
@@ -9045,8 +8855,8 @@ class Semaphore {
       return OwnedSemaphorePermit(s, n);
     }
   };
-  using Acquire = AcquireAwaiter<SemaphorePermit, MakeBorrowed>;
-  using AcquireOwned = AcquireAwaiter<OwnedSemaphorePermit, MakeOwned>;
+  using Acquire = detail::PermitAcquire<MakeBorrowed, AcquireError>;
+  using AcquireOwned = detail::PermitAcquire<MakeOwned, AcquireError>;
 
   // Waits for one permit. Yields Result<SemaphorePermit, AcquireError>.
   Acquire acquire() noexcept { return Acquire(&sem_, 1, MakeBorrowed{&sem_}); }
@@ -9063,67 +8873,23 @@ class Semaphore {
   }
 
   // Owned forms: the permit holds a reference to the semaphore.
-  static AcquireOwned acquire_owned(std::shared_ptr<Semaphore> s) {
-    return acquire_many_owned(std::move(s), 1);
-  }
-  static AcquireOwned acquire_many_owned(std::shared_ptr<Semaphore> s, uint32_t n) {
-    if (!s) detail::throw_misuse("Semaphore::acquire_owned on a null shared_ptr");
-    detail::BatchSemaphore* raw = &s->sem_;
-    return AcquireOwned(raw, n, MakeOwned{std::move(s)});
-  }
-  static Result<OwnedSemaphorePermit, TryAcquireError> try_acquire_owned(
-      std::shared_ptr<Semaphore> s) {
-    return try_acquire_many_owned(std::move(s), 1);
-  }
-  static Result<OwnedSemaphorePermit, TryAcquireError> try_acquire_many_owned(
-      std::shared_ptr<Semaphore> s, uint32_t n) {
-    if (!s) detail::throw_misuse("Semaphore::try_acquire_owned on a null shared_ptr");
-    switch (s->sem_.try_acquire(n)) {
-      case detail::BatchSemaphore::TryResult::Ok: return OwnedSemaphorePermit(std::move(s), n);
-      case detail::BatchSemaphore::TryResult::Closed: return unexpected(TryAcquireError::Closed);
-      default: return unexpected(TryAcquireError::NoPermits);
-    }
-  }
+  // (Out of line, in semaphore.cpp: a user TU that does not call them does not
+  // instantiate what they return.) Throw std::logic_error on a null shared_ptr.
+  static AcquireOwned acquire_owned(std::shared_ptr<Semaphore> s);
+  static AcquireOwned acquire_many_owned(std::shared_ptr<Semaphore> s, uint32_t n);
+  using TryOwned = Result<OwnedSemaphorePermit, TryAcquireError>;
+  static TryOwned try_acquire_owned(std::shared_ptr<Semaphore> s);
+  static TryOwned try_acquire_many_owned(std::shared_ptr<Semaphore> s, uint32_t n);
 
   // Blocking forms for plain threads (throw std::logic_error on a runtime thread).
-  Result<SemaphorePermit, AcquireError> blocking_acquire() { return blocking_acquire_many(1); }
-  Result<SemaphorePermit, AcquireError> blocking_acquire_many(uint32_t n) {
-    Acquire a = acquire_many(n);
-    return detail::blocking_wait(a, "Semaphore::blocking_acquire");
-  }
+  Result<SemaphorePermit, AcquireError> blocking_acquire();
+  Result<SemaphorePermit, AcquireError> blocking_acquire_many(uint32_t n);
 
   detail::BatchSemaphore& raw() noexcept { return sem_; }
 
  private:
   detail::BatchSemaphore sem_;
 };
-
-inline void SemaphorePermit::merge(SemaphorePermit&& other) {
-  if (other.sem_ && sem_ && other.sem_ != sem_) {
-    detail::throw_misuse("SemaphorePermit::merge: the permits belong to different semaphores");
-  }
-  if (!sem_) sem_ = other.sem_;
-  n_ += other.n_;
-  other.sem_ = nullptr;
-  other.n_ = 0;
-}
-
-inline void OwnedSemaphorePermit::merge(OwnedSemaphorePermit&& other) {
-  if (other.sem_ && sem_ && other.sem_ != sem_) {
-    detail::throw_misuse(
-        "OwnedSemaphorePermit::merge: the permits belong to different semaphores");
-  }
-  if (!sem_) sem_ = other.sem_;
-  n_ += other.n_;
-  other.sem_.reset();
-  other.n_ = 0;
-}
-
-inline void OwnedSemaphorePermit::release() noexcept {
-  if (sem_ && n_) sem_->raw().release(n_);
-  sem_.reset();
-  n_ = 0;
-}
 
 }  // namespace tokio::sync
 /* end file src/tokio/sync/semaphore.hpp */
@@ -9155,94 +8921,64 @@ inline void OwnedSemaphorePermit::release() noexcept {
 
 namespace tokio::sync {
 
-// try_lock found the mutex locked.
-struct TryLockError {
-  friend bool operator==(TryLockError, TryLockError) = default;
-};
-
 template <class T>
 class Mutex;
 
 // A locked view of a part of the protected value (MutexGuard::map).
 template <class U>
-class MappedMutexGuard {
+class [[nodiscard]] MappedMutexGuard : public detail::SemaphoreGuard<U, detail::NoKeep> {
  public:
-  MappedMutexGuard(detail::BatchSemaphore* s, U* v) noexcept : s_(s), v_(v) {}
-  MappedMutexGuard(MappedMutexGuard&& o) noexcept
-      : s_(std::exchange(o.s_, nullptr)), v_(std::exchange(o.v_, nullptr)) {}
-  MappedMutexGuard& operator=(MappedMutexGuard&&) = delete;
-  ~MappedMutexGuard() {
-    if (s_) s_->release(1);
-  }
-  U& operator*() const noexcept { return *v_; }
-  U* operator->() const noexcept { return v_; }
+  using detail::SemaphoreGuard<U, detail::NoKeep>::SemaphoreGuard;
+};
 
- private:
-  detail::BatchSemaphore* s_;
-  U* v_;
+// The same for an owned guard (OwnedMutexGuard::map): keeps the mutex alive.
+template <class T, class U>
+class [[nodiscard]] OwnedMappedMutexGuard
+    : public detail::SemaphoreGuard<U, std::shared_ptr<Mutex<T>>> {
+ public:
+  using detail::SemaphoreGuard<U, std::shared_ptr<Mutex<T>>>::SemaphoreGuard;
 };
 
 template <class T>
-class [[nodiscard]] MutexGuard {
- public:
-  explicit MutexGuard(Mutex<T>* m) noexcept : m_(m) {}
-  MutexGuard(MutexGuard&& o) noexcept : m_(std::exchange(o.m_, nullptr)) {}
-  MutexGuard& operator=(MutexGuard&& o) noexcept {
-    if (this != &o) {
-      unlock();
-      m_ = std::exchange(o.m_, nullptr);
-    }
-    return *this;
-  }
-  ~MutexGuard() { unlock(); }
+class [[nodiscard]] MutexGuard : public detail::SemaphoreGuard<T, Mutex<T>*> {
+  using Base = detail::SemaphoreGuard<T, Mutex<T>*>;
 
-  T& operator*() const noexcept { return m_->value_; }
-  T* operator->() const noexcept { return &m_->value_; }
-  Mutex<T>* mutex() const noexcept { return m_; }
+ public:
+  using Base::Base;
+  explicit MutexGuard(Mutex<T>* m) noexcept : Base(&m->sem_, 1, &m->value_, m) {}
+
+  Mutex<T>* mutex() const noexcept { return this->keep_; }
 
   // Narrows the guard to a part of the value: map(std::move(g), [](T& v) { return &v.x; }).
   template <class F>
   static auto map(MutexGuard&& g, F&& f) {
-    using P = std::invoke_result_t<F, T&>;
-    static_assert(std::is_pointer_v<P>, "MutexGuard::map: the function must return a pointer");
-    P p = std::forward<F>(f)(*g);
-    Mutex<T>* m = std::exchange(g.m_, nullptr);
-    return MappedMutexGuard<std::remove_pointer_t<P>>(&m->sem_, p);
+    using U = std::remove_pointer_t<decltype(std::forward<F>(f)(*g))>;
+    return Base::template map_into<MappedMutexGuard<U>>(std::move(g), std::forward<F>(f));
   }
-
- private:
-  void unlock() noexcept {
-    if (auto* m = std::exchange(m_, nullptr)) m->sem_.release(1);
-  }
-  Mutex<T>* m_;
 };
 
+// A guard that holds its mutex by std::shared_ptr (Mutex::lock_owned): it may be moved
+// into another task and keeps the mutex alive.
 template <class T>
-class [[nodiscard]] OwnedMutexGuard {
- public:
-  explicit OwnedMutexGuard(std::shared_ptr<Mutex<T>> m) noexcept : m_(std::move(m)) {}
-  OwnedMutexGuard(OwnedMutexGuard&& o) noexcept = default;
-  OwnedMutexGuard& operator=(OwnedMutexGuard&& o) noexcept {
-    if (this != &o) {
-      unlock();
-      m_ = std::move(o.m_);
-    }
-    return *this;
-  }
-  ~OwnedMutexGuard() { unlock(); }
+class [[nodiscard]] OwnedMutexGuard : public detail::SemaphoreGuard<T, std::shared_ptr<Mutex<T>>> {
+  using Base = detail::SemaphoreGuard<T, std::shared_ptr<Mutex<T>>>;
 
-  T& operator*() const noexcept { return m_->value_; }
-  T* operator->() const noexcept { return &m_->value_; }
-  const std::shared_ptr<Mutex<T>>& mutex() const noexcept { return m_; }
+ public:
+  using Base::Base;
+  explicit OwnedMutexGuard(std::shared_ptr<Mutex<T>> m) noexcept : OwnedMutexGuard(m.get(), m) {}
+
+  const std::shared_ptr<Mutex<T>>& mutex() const noexcept { return this->keep_; }
+
+  template <class F>
+  static auto map(OwnedMutexGuard&& g, F&& f) {
+    using U = std::remove_pointer_t<decltype(std::forward<F>(f)(*g))>;
+    return Base::template map_into<OwnedMappedMutexGuard<T, U>>(std::move(g), std::forward<F>(f));
+  }
 
  private:
-  void unlock() noexcept {
-    if (m_) {
-      m_->sem_.release(1);
-      m_.reset();
-    }
-  }
-  std::shared_ptr<Mutex<T>> m_;
+  // (m is read through `raw` because the argument initializing Keep may be moved first.)
+  OwnedMutexGuard(Mutex<T>* raw, std::shared_ptr<Mutex<T>>& m) noexcept
+      : Base(&raw->sem_, 1, &raw->value_, std::move(m)) {}
 };
 
 template <class T>
@@ -9256,30 +8992,12 @@ class Mutex {
   Mutex& operator=(const Mutex&) = delete;
 
   template <class Guard, class Owner>
-  class LockAwaiter : public detail::Leaf<LockAwaiter<Guard, Owner>> {
-   public:
-    LockAwaiter(Owner owner, detail::BatchSemaphore* s) noexcept
-        : owner_(std::move(owner)), op_(s, 1) {}
-    LockAwaiter(const LockAwaiter& o) noexcept
-        : detail::Leaf<LockAwaiter>(o), owner_(o.owner_), op_(o.op_) {}
-    bool poll(task::Context& cx) noexcept {
-      if (!detail::coop_poll_proceed(cx)) return false;
-      return op_.poll(cx.raw_waker()) == detail::BatchSemaphore::PollResult::Ready;
-    }
-    Guard await_resume() noexcept {
-      op_.take();
-      return Guard(std::move(owner_));
-    }
-
-   private:
-    Owner owner_;
-    detail::AcquireOp op_;
-  };
-  using Lock = LockAwaiter<MutexGuard<T>, Mutex*>;
-  using LockOwned = LockAwaiter<OwnedMutexGuard<T>, std::shared_ptr<Mutex>>;
+  using Acquire = detail::PermitAcquire<detail::MakeGuard<Guard, Owner>>;
+  using Lock = Acquire<MutexGuard<T>, Mutex*>;
+  using LockOwned = Acquire<OwnedMutexGuard<T>, std::shared_ptr<Mutex>>;
 
   // Waits for the lock; yields a MutexGuard<T>.
-  Lock lock() noexcept { return Lock(this, &sem_); }
+  Lock lock() noexcept { return Lock(&sem_, 1, {this}); }
   Result<MutexGuard<T>, TryLockError> try_lock() noexcept {
     if (sem_.try_acquire(1) == detail::BatchSemaphore::TryResult::Ok) return MutexGuard<T>(this);
     return unexpected(TryLockError{});
@@ -9293,7 +9011,7 @@ class Mutex {
   static LockOwned lock_owned(std::shared_ptr<Mutex> m) {
     if (!m) detail::throw_misuse("Mutex::lock_owned on a null shared_ptr");
     detail::BatchSemaphore* s = &m->sem_;
-    return LockOwned(std::move(m), s);
+    return LockOwned(s, 1, {std::move(m)});
   }
   static Result<OwnedMutexGuard<T>, TryLockError> try_lock_owned(std::shared_ptr<Mutex> m) {
     if (!m) detail::throw_misuse("Mutex::try_lock_owned on a null shared_ptr");
@@ -9347,82 +9065,104 @@ namespace tokio::sync {
 template <class T>
 class RwLock;
 
+// Shared access to a value (RwLock::read, or a part of it after map).
 template <class T>
-class [[nodiscard]] RwLockReadGuard {
- public:
-  explicit RwLockReadGuard(const RwLock<T>* l) noexcept : l_(l) {}
-  RwLockReadGuard(RwLockReadGuard&& o) noexcept : l_(std::exchange(o.l_, nullptr)) {}
-  RwLockReadGuard& operator=(RwLockReadGuard&&) = delete;
-  ~RwLockReadGuard() {
-    if (l_) l_->sem_.release(1);
-  }
-  const T& operator*() const noexcept { return l_->value_; }
-  const T* operator->() const noexcept { return &l_->value_; }
+class [[nodiscard]] RwLockReadGuard : public detail::SemaphoreGuard<const T, detail::NoKeep> {
+  using Base = detail::SemaphoreGuard<const T, detail::NoKeep>;
 
- private:
-  const RwLock<T>* l_;
+ public:
+  using Base::Base;
+  explicit RwLockReadGuard(const RwLock<T>* l) noexcept : Base(&l->sem_, 1, &l->value_) {}
+
+  // Narrows the guard to a part of the value: map(std::move(g), [](const T& v) { return &v.x; }).
+  template <class F>
+  static auto map(RwLockReadGuard&& g, F&& f) {
+    using U = std::remove_const_t<std::remove_pointer_t<decltype(std::forward<F>(f)(*g))>>;
+    return Base::template map_into<RwLockReadGuard<U>>(std::move(g), std::forward<F>(f));
+  }
+};
+
+// Exclusive access to a part of the value (RwLockWriteGuard::map).
+template <class U>
+class [[nodiscard]] RwLockMappedWriteGuard : public detail::SemaphoreGuard<U, detail::NoKeep> {
+ public:
+  using detail::SemaphoreGuard<U, detail::NoKeep>::SemaphoreGuard;
 };
 
 template <class T>
-class [[nodiscard]] RwLockWriteGuard {
- public:
-  explicit RwLockWriteGuard(RwLock<T>* l) noexcept : l_(l) {}
-  RwLockWriteGuard(RwLockWriteGuard&& o) noexcept : l_(std::exchange(o.l_, nullptr)) {}
-  RwLockWriteGuard& operator=(RwLockWriteGuard&&) = delete;
-  ~RwLockWriteGuard() {
-    if (l_) l_->sem_.release(l_->max_readers_);
-  }
-  T& operator*() const noexcept { return l_->value_; }
-  T* operator->() const noexcept { return &l_->value_; }
+class [[nodiscard]] RwLockWriteGuard : public detail::SemaphoreGuard<T, detail::NoKeep> {
+  using Base = detail::SemaphoreGuard<T, detail::NoKeep>;
 
+ public:
+  using Base::Base;
+  explicit RwLockWriteGuard(RwLock<T>* l) noexcept : Base(&l->sem_, l->max_readers_, &l->value_) {}
+
+  template <class F>
+  static auto map(RwLockWriteGuard&& g, F&& f) {
+    using U = std::remove_pointer_t<decltype(std::forward<F>(f)(*g))>;
+    return Base::template map_into<RwLockMappedWriteGuard<U>>(std::move(g), std::forward<F>(f));
+  }
   // Turns the write lock into a read lock atomically (no writer can slip in between);
   // readers waiting behind it may proceed.
   static RwLockReadGuard<T> downgrade(RwLockWriteGuard&& g) noexcept {
-    RwLock<T>* l = std::exchange(g.l_, nullptr);
-    l->sem_.release(l->max_readers_ - 1);
-    return RwLockReadGuard<T>(l);
+    return Base::template transfer<RwLockReadGuard<T>>(std::move(g), detail::as_const_ptr<T>, 1);
+  }
+};
+
+// The owned forms (RwLock::read_owned / write_owned) hold the lock by std::shared_ptr:
+// they may be moved into another task and keep the lock alive. U is the part of the value
+// they give access to after map.
+template <class T, class U = T>
+class [[nodiscard]] OwnedRwLockReadGuard
+    : public detail::SemaphoreGuard<const U, std::shared_ptr<RwLock<T>>> {
+  using Base = detail::SemaphoreGuard<const U, std::shared_ptr<RwLock<T>>>;
+
+ public:
+  using Base::Base;
+  explicit OwnedRwLockReadGuard(std::shared_ptr<RwLock<T>> l) noexcept requires std::is_same_v<T, U>
+      : OwnedRwLockReadGuard(l.get(), l) {}
+
+  template <class F>
+  static auto map(OwnedRwLockReadGuard&& g, F&& f) {
+    using V = std::remove_const_t<std::remove_pointer_t<decltype(std::forward<F>(f)(*g))>>;
+    return Base::template map_into<OwnedRwLockReadGuard<T, V>>(std::move(g), std::forward<F>(f));
   }
 
  private:
-  RwLock<T>* l_;
+  // (l is read through `raw` because the argument initializing Keep may be moved first.)
+  OwnedRwLockReadGuard(const RwLock<T>* raw, std::shared_ptr<RwLock<T>>& l) noexcept
+      : Base(&raw->sem_, 1, &raw->value_, std::move(l)) {}
+};
+
+template <class T, class U = T>
+class [[nodiscard]] OwnedRwLockMappedWriteGuard
+    : public detail::SemaphoreGuard<U, std::shared_ptr<RwLock<T>>> {
+ public:
+  using detail::SemaphoreGuard<U, std::shared_ptr<RwLock<T>>>::SemaphoreGuard;
 };
 
 template <class T>
-class [[nodiscard]] OwnedRwLockReadGuard {
+class [[nodiscard]] OwnedRwLockWriteGuard
+    : public detail::SemaphoreGuard<T, std::shared_ptr<RwLock<T>>> {
+  using Base = detail::SemaphoreGuard<T, std::shared_ptr<RwLock<T>>>;
+
  public:
-  explicit OwnedRwLockReadGuard(std::shared_ptr<RwLock<T>> l) noexcept : l_(std::move(l)) {}
-  OwnedRwLockReadGuard(OwnedRwLockReadGuard&&) noexcept = default;
-  OwnedRwLockReadGuard& operator=(OwnedRwLockReadGuard&&) = delete;
-  ~OwnedRwLockReadGuard() {
-    if (l_) l_->sem_.release(1);
+  using Base::Base;
+  explicit OwnedRwLockWriteGuard(std::shared_ptr<RwLock<T>> l) noexcept
+      : OwnedRwLockWriteGuard(l.get(), l) {}
+
+  template <class F>
+  static auto map(OwnedRwLockWriteGuard&& g, F&& f) {
+    using U = std::remove_pointer_t<decltype(std::forward<F>(f)(*g))>;
+    return Base::template map_into<OwnedRwLockMappedWriteGuard<T, U>>(std::move(g), std::forward<F>(f));
   }
-  const T& operator*() const noexcept { return l_->value_; }
-  const T* operator->() const noexcept { return &l_->value_; }
-
- private:
-  std::shared_ptr<RwLock<T>> l_;
-};
-
-template <class T>
-class [[nodiscard]] OwnedRwLockWriteGuard {
- public:
-  explicit OwnedRwLockWriteGuard(std::shared_ptr<RwLock<T>> l) noexcept : l_(std::move(l)) {}
-  OwnedRwLockWriteGuard(OwnedRwLockWriteGuard&&) noexcept = default;
-  OwnedRwLockWriteGuard& operator=(OwnedRwLockWriteGuard&&) = delete;
-  ~OwnedRwLockWriteGuard() {
-    if (l_) l_->sem_.release(l_->max_readers_);
-  }
-  T& operator*() const noexcept { return l_->value_; }
-  T* operator->() const noexcept { return &l_->value_; }
-
   static OwnedRwLockReadGuard<T> downgrade(OwnedRwLockWriteGuard&& g) noexcept {
-    std::shared_ptr<RwLock<T>> l = std::move(g.l_);
-    l->sem_.release(l->max_readers_ - 1);
-    return OwnedRwLockReadGuard<T>(std::move(l));
+    return Base::template transfer<OwnedRwLockReadGuard<T>>(std::move(g), detail::as_const_ptr<T>, 1);
   }
 
  private:
-  std::shared_ptr<RwLock<T>> l_;
+  OwnedRwLockWriteGuard(RwLock<T>* raw, std::shared_ptr<RwLock<T>>& l) noexcept
+      : Base(&raw->sem_, raw->max_readers_, &raw->value_, std::move(l)) {}
 };
 
 template <class T>
@@ -9432,7 +9172,8 @@ class RwLock {
   static constexpr uint32_t MAX_READS = UINT32_MAX >> 3;
 
   RwLock() requires std::is_default_constructible_v<T> : RwLock(T()) {}
-  explicit RwLock(T value) : sem_(MAX_READS, Unchecked{}), max_readers_(MAX_READS), value_(std::move(value)) {}
+  explicit RwLock(T value)
+      : sem_(MAX_READS, Unchecked{}), max_readers_(MAX_READS), value_(std::move(value)) {}
   // At most max_reads readers at once (1..MAX_READS; throws std::invalid_argument otherwise).
   static RwLock with_max_readers(T value, uint32_t max_reads) {
     return RwLock(std::move(value), max_reads);
@@ -9443,33 +9184,16 @@ class RwLock {
   RwLock& operator=(const RwLock&) = delete;
 
   template <class Guard, class Owner>
-  class Awaiter : public detail::Leaf<Awaiter<Guard, Owner>> {
-   public:
-    Awaiter(Owner owner, detail::BatchSemaphore* s, std::size_t n) noexcept
-        : owner_(std::move(owner)), op_(s, n) {}
-    Awaiter(const Awaiter& o) noexcept : detail::Leaf<Awaiter>(o), owner_(o.owner_), op_(o.op_) {}
-    bool poll(task::Context& cx) noexcept {
-      if (!detail::coop_poll_proceed(cx)) return false;
-      return op_.poll(cx.raw_waker()) == detail::BatchSemaphore::PollResult::Ready;
-    }
-    Guard await_resume() noexcept {
-      op_.take();
-      return Guard(std::move(owner_));
-    }
-
-   private:
-    Owner owner_;
-    detail::AcquireOp op_;
-  };
-  using Read = Awaiter<RwLockReadGuard<T>, const RwLock*>;
-  using Write = Awaiter<RwLockWriteGuard<T>, RwLock*>;
-  using ReadOwned = Awaiter<OwnedRwLockReadGuard<T>, std::shared_ptr<RwLock>>;
-  using WriteOwned = Awaiter<OwnedRwLockWriteGuard<T>, std::shared_ptr<RwLock>>;
+  using Acquire = detail::PermitAcquire<detail::MakeGuard<Guard, Owner>>;
+  using Read = Acquire<RwLockReadGuard<T>, const RwLock*>;
+  using Write = Acquire<RwLockWriteGuard<T>, RwLock*>;
+  using ReadOwned = Acquire<OwnedRwLockReadGuard<T>, std::shared_ptr<RwLock>>;
+  using WriteOwned = Acquire<OwnedRwLockWriteGuard<T>, std::shared_ptr<RwLock>>;
 
   // Shared access; yields RwLockReadGuard<T>.
-  Read read() const noexcept { return Read(this, &sem_, 1); }
+  Read read() const noexcept { return Read(&sem_, 1, {this}); }
   // Exclusive access; yields RwLockWriteGuard<T>.
-  Write write() noexcept { return Write(this, &sem_, max_readers_); }
+  Write write() noexcept { return Write(&sem_, max_readers_, {this}); }
 
   Result<RwLockReadGuard<T>, TryLockError> try_read() const noexcept {
     if (sem_.try_acquire(1) == detail::BatchSemaphore::TryResult::Ok) return RwLockReadGuard<T>(this);
@@ -9495,13 +9219,13 @@ class RwLock {
   static ReadOwned read_owned(std::shared_ptr<RwLock> l) {
     if (!l) detail::throw_misuse("RwLock::read_owned on a null shared_ptr");
     detail::BatchSemaphore* s = &l->sem_;
-    return ReadOwned(std::move(l), s, 1);
+    return ReadOwned(s, 1, {std::move(l)});
   }
   static WriteOwned write_owned(std::shared_ptr<RwLock> l) {
     if (!l) detail::throw_misuse("RwLock::write_owned on a null shared_ptr");
     detail::BatchSemaphore* s = &l->sem_;
     std::size_t n = l->max_readers_;
-    return WriteOwned(std::move(l), s, n);
+    return WriteOwned(s, n, {std::move(l)});
   }
   static Result<OwnedRwLockReadGuard<T>, TryLockError> try_read_owned(std::shared_ptr<RwLock> l) {
     if (l && l->sem_.try_acquire(1) == detail::BatchSemaphore::TryResult::Ok) {
@@ -9524,7 +9248,7 @@ class RwLock {
   using Unchecked = detail::BatchSemaphore::Unchecked;
   friend class RwLockReadGuard<T>;
   friend class RwLockWriteGuard<T>;
-  friend class OwnedRwLockReadGuard<T>;
+  friend class OwnedRwLockReadGuard<T, T>;
   friend class OwnedRwLockWriteGuard<T>;
 
   static uint32_t check_max(uint32_t n) {
@@ -9766,16 +9490,6 @@ class Barrier {
 
 namespace tokio::sync {
 
-// set() failed; the value is handed back.
-template <class T>
-struct SetError {
-  enum class Kind { AlreadyInitialized, InitializingError };
-  Kind kind;
-  T value;
-  bool is_already_init_err() const noexcept { return kind == Kind::AlreadyInitialized; }
-  bool is_initializing_err() const noexcept { return kind == Kind::InitializingError; }
-};
-
 template <class T>
 class OnceCell {
  public:
@@ -9812,12 +9526,11 @@ class OnceCell {
   template <class F>
   Task<std::reference_wrapper<const T>> get_or_init(F init) {
     if (initialized()) co_return std::cref(value_);
-    bool holds = co_await detail::SemaphoreAcquire(&sem_, 1);
-    if (!holds) co_return std::cref(value_);  // closed: another call set the value
-    PermitGuard guard{&sem_};
+    auto permit = co_await Semaphore::Acquire(&sem_, 1, {&sem_});
+    if (!permit) co_return std::cref(value_);  // closed: another call set the value
     T v = co_await init();
     emplace(std::move(v));
-    guard.sem = nullptr;  // the semaphore is closed now; nothing to give back
+    permit->forget();  // the semaphore is closed now; nothing to give back
     co_return std::cref(value_);
   }
 
@@ -9828,13 +9541,12 @@ class OnceCell {
       -> Task<Result<std::reference_wrapper<const T>,
                      typename detail::await_result_t<std::invoke_result_t<F&>>::error_type>> {
     if (initialized()) co_return std::cref(value_);
-    bool holds = co_await detail::SemaphoreAcquire(&sem_, 1);
-    if (!holds) co_return std::cref(value_);
-    PermitGuard guard{&sem_};
+    auto permit = co_await Semaphore::Acquire(&sem_, 1, {&sem_});
+    if (!permit) co_return std::cref(value_);
     auto r = co_await init();
     if (!r.has_value()) co_return unexpected(std::move(r).error());
     emplace(std::move(*r));
-    guard.sem = nullptr;
+    permit->forget();
     co_return std::cref(value_);
   }
 
@@ -9850,12 +9562,6 @@ class OnceCell {
   }
 
  private:
-  struct PermitGuard {
-    detail::BatchSemaphore* sem;
-    ~PermitGuard() {
-      if (sem) sem->release(1);
-    }
-  };
   void emplace(T&& v) {
     new (&value_) T(std::move(v));
     init_.store(true, std::memory_order_release);
@@ -9900,6 +9606,7 @@ class OnceCell {
 /* #include <coroutine> (already above) */
 /* #include <cstddef> (already above) */
 /* #include <cstdint> (already above) */
+/* #include <memory> (already above) */
 /* #include <optional> (already above) */
 /* #include <stdexcept> (already above) */
 /* #include <string> (already above) */
@@ -10031,62 +9738,6 @@ class AtomicWaker {
 
 }  // namespace tokio::detail
 /* end file src/tokio/sync/detail/atomic_waker.hpp */
-/* begin file src/tokio/sync/mpsc_error.hpp */
-// Errors of the mpsc channels (Tokio's names).
-
-/* #include <utility> (already above) */
-
-namespace tokio::sync::mpsc {
-
-// send() failed because the receiver is gone or closed; the value is handed back.
-template <class T = void>
-struct SendError {
-  T value;
-  T into_inner() && { return std::move(value); }
-};
-// reserve() failed because the receiver is gone or closed.
-template <>
-struct SendError<void> {
-  friend bool operator==(SendError, SendError) = default;
-};
-
-// try_send() failed: the channel is full (bounded only) or closed; the value is handed back.
-template <class T = void>
-struct TrySendError {
-  enum class Kind { Full, Closed };
-  Kind kind;
-  T value;
-  bool is_full() const noexcept { return kind == Kind::Full; }
-  bool is_closed() const noexcept { return kind == Kind::Closed; }
-  T into_inner() && { return std::move(value); }
-};
-template <>
-struct TrySendError<void> {
-  enum class Kind { Full, Closed };
-  Kind kind;
-  bool is_full() const noexcept { return kind == Kind::Full; }
-  bool is_closed() const noexcept { return kind == Kind::Closed; }
-  friend bool operator==(TrySendError, TrySendError) = default;
-};
-
-// send_timeout() failed: the deadline passed before a slot freed up (Timeout) or the
-// receiver is gone or closed (Closed); either way the value is handed back.
-template <class T>
-struct SendTimeoutError {
-  enum class Kind { Timeout, Closed };
-  Kind kind;
-  T value;
-  bool is_timeout() const noexcept { return kind == Kind::Timeout; }
-  bool is_closed() const noexcept { return kind == Kind::Closed; }
-  T into_inner() && { return std::move(value); }
-};
-
-// try_recv() found nothing: the channel is empty (Empty) or empty and closed
-// (Disconnected).
-enum class TryRecvError { Empty, Disconnected };
-
-}  // namespace tokio::sync::mpsc
-/* end file src/tokio/sync/mpsc_error.hpp */
 /* begin file src/tokio/sync/detail/mpsc_list.hpp */
 // MpscList<T> (internal): the lock-free, unbounded, multi-producer single-consumer queue
 // under both mpsc channels: a linked list of fixed-size blocks, as in Tokio.
@@ -10545,6 +10196,7 @@ struct Chan {
 // and destroys the buffered messages.
 
 /* #include <cstddef> (already above) */
+/* #include <memory> (already above) */
 /* #include <optional> (already above) */
 /* #include <utility> (already above) */
 /* #include <vector> (already above) */
@@ -10557,17 +10209,9 @@ class BasicReceiver {
   using Chan = detail::Chan<T, Bounded>;
 
  public:
+  // Move-only; dropping the receiver closes the channel and destroys what is buffered.
   BasicReceiver() noexcept = default;
   explicit BasicReceiver(Chan* c) noexcept : c_(c) {}
-  BasicReceiver(BasicReceiver&& o) noexcept : c_(std::exchange(o.c_, nullptr)) {}
-  BasicReceiver& operator=(BasicReceiver&& o) noexcept {
-    if (this != &o) {
-      reset();
-      c_ = std::exchange(o.c_, nullptr);
-    }
-    return *this;
-  }
-  ~BasicReceiver() { reset(); }
 
   class Recv : public detail::Leaf<Recv> {
    public:
@@ -10651,12 +10295,12 @@ class BasicReceiver {
  private:
   Chan* checked() const {
     if (!c_) detail::throw_misuse("mpsc receive on an empty (moved-from) Receiver");
-    return c_;
+    return c_.get();
   }
-  void reset() noexcept {
-    if (Chan* c = std::exchange(c_, nullptr)) c->rx_drop();
-  }
-  Chan* c_ = nullptr;
+  struct Drop {
+    void operator()(Chan* c) const noexcept { c->rx_drop(); }
+  };
+  std::unique_ptr<Chan, Drop> c_;
 };
 
 template <class T>
@@ -10806,29 +10450,21 @@ class [[nodiscard]] Permit {
   using Chan = detail::Chan<T, true>;
 
  public:
+  // Move-only; dropping an unused permit gives the slot back.
   explicit Permit(Chan* c) noexcept : c_(c) {}
-  Permit(Permit&& o) noexcept : c_(std::exchange(o.c_, nullptr)) {}
-  Permit& operator=(Permit&& o) noexcept {
-    if (this != &o) {
-      drop();
-      c_ = std::exchange(o.c_, nullptr);
-    }
-    return *this;
-  }
-  ~Permit() { drop(); }
 
   // Sends into the reserved slot (never waits, never fails). Consumes the permit.
   void send(T value) {
-    Chan* c = std::exchange(c_, nullptr);
+    Chan* c = c_.release();
     if (!c) detail::throw_misuse("mpsc::Permit::send on a used (or moved-from) permit");
     c->push(std::move(value));
   }
 
  private:
-  void drop() noexcept {
-    if (Chan* c = std::exchange(c_, nullptr)) c->release_permit(1);
-  }
-  Chan* c_;
+  struct Drop {
+    void operator()(Chan* c) const noexcept { c->release_permit(1); }
+  };
+  std::unique_ptr<Chan, Drop> c_;
 };
 
 // n reserved slots, handed out one Permit at a time; the rest are released on destruction.
@@ -11006,34 +10642,6 @@ class Sender : public detail::MpscSenderBase<T, true> {
   }
 
   // --- reserve ----------------------------------------------------------------------------
-  template <class Out, class Make>
-  class ReserveAwaiter : public detail::Leaf<ReserveAwaiter<Out, Make>> {
-   public:
-    ReserveAwaiter(Chan* c, std::size_t n, Make make, bool fail) noexcept
-        : op_(&c->sem, n), make_(std::move(make)), fail_(fail) {}
-    ReserveAwaiter(ReserveAwaiter&& o) noexcept
-        : detail::Leaf<ReserveAwaiter>(o), op_(o.op_), make_(std::move(o.make_)), fail_(o.fail_) {}
-    ReserveAwaiter(const ReserveAwaiter& o) noexcept requires std::is_copy_constructible_v<Make>
-        : detail::Leaf<ReserveAwaiter>(o), op_(o.op_), make_(o.make_), fail_(o.fail_) {}
-    bool poll(task::Context& cx) noexcept {
-      if (fail_) return true;
-      if (!detail::coop_poll_proceed(cx)) return false;
-      PR r = op_.poll(cx.raw_waker());
-      if (r == PR::Pending) return false;
-      fail_ = r == PR::Closed;
-      return true;
-    }
-    Result<Out, SendError<>> await_resume() {
-      if (fail_) return unexpected(SendError<>{});
-      op_.take();
-      return make_(op_.permits());
-    }
-
-   private:
-    detail::AcquireOp op_;
-    Make make_;
-    bool fail_;
-  };
   struct MakePermit {
     Chan* c;
     Permit<T> operator()(std::size_t) const noexcept { return Permit<T>(c); }
@@ -11054,25 +10662,25 @@ class Sender : public detail::MpscSenderBase<T, true> {
       return OwnedPermit<T>(Sender(std::exchange(c, nullptr)));
     }
   };
-  using Reserve = ReserveAwaiter<Permit<T>, MakePermit>;
-  using ReserveMany = ReserveAwaiter<PermitIterator<T>, MakeIter>;
-  using ReserveOwned = ReserveAwaiter<OwnedPermit<T>, MakeOwned>;
+  using Reserve = detail::PermitAcquire<MakePermit, SendError<>>;
+  using ReserveMany = detail::PermitAcquire<MakeIter, SendError<>>;
+  using ReserveOwned = detail::PermitAcquire<MakeOwned, SendError<>>;
 
   // Waits for one free slot; yields Result<Permit<T>, SendError<>>.
   Reserve reserve() const {
     Chan* c = this->checked();
-    return Reserve(c, 1, MakePermit{c}, false);
+    return Reserve(&c->sem, 1, MakePermit{c});
   }
   // Waits for n free slots at once; fails at once when n > max_capacity().
   ReserveMany reserve_many(std::size_t n) const {
     Chan* c = this->checked();
-    return ReserveMany(c, n, MakeIter{c}, n > c->bound);
+    return ReserveMany(&c->sem, n, MakeIter{c}, n > c->bound);
   }
   // Like reserve(), consuming this sender into the OwnedPermit (use
   // `Sender(tx).reserve_owned()` to keep tx).
   ReserveOwned reserve_owned() && {
     Chan* c = this->checked();
-    return ReserveOwned(c, 1, MakeOwned(this->release_chan()), false);
+    return ReserveOwned(&c->sem, 1, MakeOwned(this->release_chan()));
   }
 
   Result<Permit<T>, TrySendError<>> try_reserve() const {
@@ -11280,6 +10888,11 @@ class RawRwLock {
  private:
   void lock_shared_slow() noexcept;
   void lock_slow() noexcept;
+  // The contended path of both: attempt(s) tries to take the lock from state s; while it
+  // reports Busy, spin briefly, then park (raw_rwlock.cpp).
+  enum class Attempt { Taken, Retry, Busy };
+  template <class F>
+  void acquire_slow(F&& attempt) noexcept;
   void wake_parked() noexcept;
   void wake_all() noexcept;  // futex wake of every sleeper
   // Sleeps while the word still equals `s | PARKED` (sets PARKED first). Returns after a
@@ -11289,61 +10902,11 @@ class RawRwLock {
   std::atomic<uint32_t> state_{0};
 };
 
-// RAII helpers.
-class SharedGuard {
- public:
-  explicit SharedGuard(RawRwLock& l) noexcept : l_(&l) { l_->lock_shared(); }
-  SharedGuard(const SharedGuard&) = delete;
-  SharedGuard& operator=(const SharedGuard&) = delete;
-  ~SharedGuard() { l_->unlock_shared(); }
-
- private:
-  RawRwLock* l_;
-};
-class ExclusiveGuard {
- public:
-  explicit ExclusiveGuard(RawRwLock& l) noexcept : l_(&l) { l_->lock(); }
-  ExclusiveGuard(const ExclusiveGuard&) = delete;
-  ExclusiveGuard& operator=(const ExclusiveGuard&) = delete;
-  ~ExclusiveGuard() { l_->unlock(); }
-
- private:
-  RawRwLock* l_;
-};
+// Holds the lock exclusively for a scope.
+using ExclusiveGuard = LockGuard<RawRwLock>;
 
 }  // namespace tokio::detail
 /* end file src/tokio/sync/detail/raw_rwlock.hpp */
-
-namespace tokio::sync::broadcast {
-
-// send() found no receiver; the value is handed back.
-template <class T>
-struct SendError {
-  T value;
-};
-
-struct RecvError {
-  enum class Kind { Closed, Lagged };
-  Kind kind;
-  uint64_t missed = 0;  // Lagged: how many values were skipped
-  static RecvError closed() noexcept { return {Kind::Closed, 0}; }
-  static RecvError lagged(uint64_t n) noexcept { return {Kind::Lagged, n}; }
-  bool is_closed() const noexcept { return kind == Kind::Closed; }
-  bool is_lagged() const noexcept { return kind == Kind::Lagged; }
-  friend bool operator==(const RecvError&, const RecvError&) = default;
-};
-
-struct TryRecvError {
-  enum class Kind { Empty, Closed, Lagged };
-  Kind kind;
-  uint64_t missed = 0;
-  bool is_empty() const noexcept { return kind == Kind::Empty; }
-  bool is_closed() const noexcept { return kind == Kind::Closed; }
-  bool is_lagged() const noexcept { return kind == Kind::Lagged; }
-  friend bool operator==(const TryRecvError&, const TryRecvError&) = default;
-};
-
-}  // namespace tokio::sync::broadcast
 
 namespace tokio::detail {
 
@@ -11385,21 +10948,12 @@ struct BroadcastShared {
   void notify_rx_and_unlock() noexcept {
     WaitList local;
     local.splice_back(waiters);
-    WakeList wl;
-    while (WaitNode* n = local.front()) {
-      if (!wl.can_push()) {
-        tail_lock.unlock();
-        wl.wake_all();
-        tail_lock.lock();
-        continue;
-      }
-      local.pop_front();
+    wake_all_and_unlock(tail_lock, local, [](WaitNode* n) noexcept {
       auto* w = static_cast<Waiter*>(n);
-      wl.push(std::exchange(w->waker, nullptr));
+      Wakeable* k = std::exchange(w->waker, nullptr);
       w->queued.store(false, std::memory_order_release);  // the owner may free `w` now
-    }
-    tail_lock.unlock();
-    wl.wake_all();
+      return k;
+    });
   }
 
   enum class Read { Value, Empty, Closed, Lagged };
@@ -11612,9 +11166,9 @@ class Receiver {
     uint64_t missed = 0;
     switch (s->recv(next_, &out, missed, nullptr, nullptr)) {
       case Read::Value: return std::move(*out);
-      case Read::Lagged: return unexpected(TryRecvError{TryRecvError::Kind::Lagged, missed});
-      case Read::Closed: return unexpected(TryRecvError{TryRecvError::Kind::Closed, 0});
-      default: return unexpected(TryRecvError{TryRecvError::Kind::Empty, 0});
+      case Read::Lagged: return unexpected(TryRecvError{{TryRecvError::Kind::Lagged, missed}});
+      case Read::Closed: return unexpected(TryRecvError{{TryRecvError::Kind::Closed, 0}});
+      default: return unexpected(TryRecvError{{TryRecvError::Kind::Empty, 0}});
     }
   }
   // For plain threads; throws std::logic_error on a runtime thread.
@@ -11725,24 +11279,11 @@ std::pair<Sender<T>, Receiver<T>> channel(std::size_t capacity) {
 /* #include <atomic> (already above) */
 /* #include <cstddef> (already above) */
 /* #include <cstdint> (already above) */
+/* #include <memory> (already above) */
 /* #include <optional> (already above) */
 /* #include <type_traits> (already above) */
 /* #include <utility> (already above) */
 
-
-namespace tokio::sync::watch {
-
-// The sender is gone (changed / wait_for / has_changed).
-struct RecvError {
-  friend bool operator==(RecvError, RecvError) = default;
-};
-// send() found no receiver; the value is handed back (and not stored).
-template <class T>
-struct SendError {
-  T value;
-};
-
-}  // namespace tokio::sync::watch
 
 namespace tokio::detail {
 
@@ -11924,17 +11465,8 @@ class Sender {
   using Shared = detail::WatchShared<T>;
 
  public:
+  // Move-only; dropping the sender closes the channel (changed() then fails).
   explicit Sender(Shared* s) noexcept : s_(s) {}
-  Sender(Sender&& o) noexcept : s_(std::exchange(o.s_, nullptr)) {}
-  Sender& operator=(Sender&& o) noexcept {
-    if (this != &o) {
-      reset();
-      s_ = std::exchange(o.s_, nullptr);
-    }
-    return *this;
-  }
-  Sender(const Sender&) = delete;
-  ~Sender() { reset(); }
 
   // Replaces the value and notifies the receivers; fails (value handed back, nothing
   // stored) when there is no receiver.
@@ -11988,7 +11520,7 @@ class Sender {
   Receiver<T> subscribe() const noexcept {
     s_->rx_count.fetch_add(1, std::memory_order_acq_rel);
     s_->ref();
-    return Receiver<T>(s_, s_->version());
+    return Receiver<T>(s_.get(), s_->version());
   }
 
   // Completes when every receiver is gone.
@@ -12011,17 +11543,17 @@ class Sender {
     Shared* s_;
     Notified n_;
   };
-  Closed closed() const noexcept { return Closed(s_); }
+  Closed closed() const noexcept { return Closed(s_.get()); }
 
  private:
-  void reset() noexcept {
-    Shared* s = std::exchange(s_, nullptr);
-    if (!s) return;
-    s->state.fetch_or(Shared::CLOSED, std::memory_order_release);
-    s->notify_all_rx();
-    s->release();
-  }
-  Shared* s_;
+  struct Drop {
+    void operator()(Shared* s) const noexcept {
+      s->state.fetch_or(Shared::CLOSED, std::memory_order_release);
+      s->notify_all_rx();
+      s->release();
+    }
+  };
+  std::unique_ptr<Shared, Drop> s_;
 };
 
 template <class T>
@@ -12067,17 +11599,12 @@ std::pair<Sender<T>, Receiver<T>> channel(T init) {
 
 namespace tokio::detail {
 
-struct CancelTree {
-  Mutex m;
-  std::atomic<std::size_t> refs{1};
-  void release() noexcept {
-    if (refs.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
-  }
-};
+// The tree's mutex and reference count (defined in cancellation_token.cpp).
+struct CancelTree;
 
 struct CancelNode : WaitNode {  // WaitNode: the link in the parent's `children`
   explicit CancelNode(CancelTree* t) noexcept : tree(t) {}
-  ~CancelNode() { tree->release(); }
+  ~CancelNode();
 
   std::atomic<std::size_t> handles{1};
   std::atomic<std::size_t> refs{1};
@@ -12182,9 +11709,7 @@ class CancellationToken {
   // increment and decrement on the token (no allocation).
   Cancelled cancelled() const noexcept { return Cancelled(n_); }
   // Like cancelled(), holding its own clone of the token.
-  Task<> cancelled_owned() const {
-    return [](CancellationToken t) -> Task<> { co_await t.cancelled(); }(*this);
-  }
+  Task<> cancelled_owned() const;
 
   // Runs `fut` until it finishes (its value) or the token is cancelled (nullopt; `fut` is
   // then destroyed).
@@ -18645,6 +18170,32 @@ Instant Interval::next_after_missed(Instant scheduled, Instant now) const noexce
 
 }  // namespace tokio::time
 /* end file src/tokio/time/interval.cpp */
+/* begin file src/tokio/io/buf_read_ext.cpp */
+// Out-of-line pieces of buf_read_ext.hpp.
+
+namespace tokio::detail {
+
+io::Result<std::optional<std::string>> take_chunk(std::string& buf, bool found) {
+  if (!found && buf.empty()) return std::optional<std::string>();
+  if (found) {
+    buf.pop_back();
+    if (!buf.empty() && buf.back() == '\r') buf.pop_back();
+  }
+  std::string line = std::exchange(buf, std::string());
+  if (!utf8_valid(reinterpret_cast<const unsigned char*>(line.data()), line.size())) {
+    return unexpected(std::make_error_code(std::errc::illegal_byte_sequence));
+  }
+  return std::optional<std::string>(std::move(line));
+}
+
+io::Result<std::optional<std::vector<std::byte>>> take_chunk(std::vector<std::byte>& buf, bool found) {
+  if (!found && buf.empty()) return std::optional<std::vector<std::byte>>();
+  if (found) buf.pop_back();
+  return std::optional<std::vector<std::byte>>(std::exchange(buf, std::vector<std::byte>()));
+}
+
+}  // namespace tokio::detail
+/* end file src/tokio/io/buf_read_ext.cpp */
 /* begin file src/tokio/io/detail/io_driver.cpp */
 #include <sys/eventfd.h>
 /* #include <unistd.h> (already above) */
@@ -19076,15 +18627,71 @@ bool utf8_valid(const unsigned char* p, std::size_t n) noexcept {
 /* begin file src/tokio/io/duplex.cpp */
 // io::duplex: see duplex.hpp.
 
+/* #include <atomic> (already above) */
 /* #include <cstring> (already above) */
 /* #include <new> (already above) */
 /* #include <stdexcept> (already above) */
 
+
 namespace tokio::detail {
 
-// --- ByteRing ----------------------------------------------------------------------------
-ByteRing::~ByteRing() { ::operator delete(buf_); }
+// A byte FIFO that grows (doubling) up to a maximum size. Not synchronized.
+class ByteRing {
+ public:
+  ByteRing() noexcept = default;
+  ByteRing(const ByteRing&) = delete;
+  ByteRing& operator=(const ByteRing&) = delete;
+  ~ByteRing() { ::operator delete(buf_); }
 
+  std::size_t size() const noexcept { return len_; }
+  // Appends all of src; the caller guarantees size() + src.size() <= max.
+  void push(std::span<const std::byte> src, std::size_t max);
+  // Moves up to dst.size() bytes out; returns how many.
+  std::size_t pop(std::span<std::byte> dst) noexcept;
+
+ private:
+  void grow(std::size_t need, std::size_t max);
+  std::byte* buf_ = nullptr;
+  std::size_t cap_ = 0;
+  std::size_t head_ = 0;
+  std::size_t len_ = 0;
+};
+
+// The waker of the one operation waiting on a pipe end (a read or a write). The
+// registration is tagged so that a finished or cancelled operation only removes its own.
+struct DuplexWaiter {
+  Wakeable* waker = nullptr;  // owned reference
+  uint64_t tag = 0;           // tag of the registration (0 = none)
+
+  // Takes the waker out (to wake or drop after unlocking) if `mine` (non-zero) is the
+  // current registration, or whatever it is when `mine` is 0.
+  Wakeable* take(uint64_t mine = 0) noexcept {
+    if (mine != 0 && mine != tag) return nullptr;
+    tag = 0;
+    return std::exchange(waker, nullptr);
+  }
+};
+
+// One direction of a duplex pair. Every field is guarded by mu.
+struct DuplexPipe {
+  Mutex mu;
+  ByteRing ring;
+  std::size_t max = 0;
+  bool closed = false;  // writer shut down / an end was destroyed
+  DuplexWaiter reader;  // a read waiting for data
+  DuplexWaiter writer;  // a write waiting for room
+  uint64_t next_tag = 0;
+
+  DuplexWaiter& waiter(bool write) noexcept { return write ? writer : reader; }
+};
+
+// Both directions of a pair and the count of live ends.
+struct DuplexShared {
+  DuplexPipe pipes[2];
+  std::atomic<int> ends{2};
+};
+
+// --- ByteRing ----------------------------------------------------------------------------
 void ByteRing::grow(std::size_t need, std::size_t max) {
   std::size_t cap = cap_ ? cap_ : 4096;
   while (cap < need) cap *= 2;
@@ -19124,139 +18731,98 @@ std::size_t ByteRing::pop(std::span<std::byte> dst) noexcept {
   return n;
 }
 
-// --- waker slots --------------------------------------------------------------------------
+// --- read and write -----------------------------------------------------------------------
 namespace io_duplex_impl {
 
-// Stores cx's waker in a slot (replacing a different one) and tags the registration.
-// Returns a waker reference the caller drops after unlocking (the replaced one), or null.
-Wakeable* register_waker(Wakeable*& slot, uint64_t& slot_tag, uint64_t& my_tag,
-                         uint64_t& next_tag, task::Context& cx) noexcept {
-  Wakeable* old = nullptr;
-  Wakeable* w = cx.raw_waker();
-  if (slot != w) {
-    old = slot;
-    w->vtable->clone(w);
-    slot = w;
-  }
-  my_tag = slot_tag = ++next_tag;
-  return old;
-}
+// What one attempt of a read or write decided, under the pipe's lock.
+enum class Step { Done, Moved, Wait };  // Moved: done, and the other side may proceed now
 
-// Takes the waker out of a slot (to wake it after unlocking).
-Wakeable* take_waker(Wakeable*& slot, uint64_t& slot_tag) noexcept {
-  slot_tag = 0;
-  return std::exchange(slot, nullptr);
-}
-
-// Removes our own registration (a finished or cancelled operation); returns the waker
-// reference to drop after unlocking.
-Wakeable* unregister(Wakeable*& slot, uint64_t& slot_tag, uint64_t my_tag) noexcept {
-  if (my_tag != 0 && slot_tag == my_tag) return take_waker(slot, slot_tag);
-  return nullptr;
-}
-
-
-}  // namespace (impl)
-
-// --- read ---------------------------------------------------------------------------------
-bool DuplexReadOp::poll(task::Context& cx) noexcept {
+// The poll shared by reads and writes: `attempt` runs under the lock; Wait registers the
+// operation's waker (replacing a different one) under a new tag, anything else removes its
+// registration and, for Moved, takes the other side's waker. Wakers are woken and dropped
+// after unlocking.
+template <class F>
+bool poll_pipe(DuplexPipe& p, bool write, uint64_t& tag, task::Context& cx, F&& attempt) {
   if (!coop_poll_proceed(cx)) return false;
   Wakeable* to_wake = nullptr;
   Wakeable* to_drop = nullptr;
-  bool ready = true;
+  Step s;
   {
-    LockGuard<Mutex> g(p_->mu);
-    if (p_->ring.size() > 0) {
-      n_ = p_->ring.pop(buf_);
-      if (n_ > 0) to_wake = io_duplex_impl::take_waker(p_->write_waker, p_->write_tag);
-      to_drop = io_duplex_impl::unregister(p_->read_waker, p_->read_tag, tag_);
-    } else if (p_->closed || buf_.empty()) {
-      n_ = 0;
-      to_drop = io_duplex_impl::unregister(p_->read_waker, p_->read_tag, tag_);
+    LockGuard<Mutex> g(p.mu);
+    DuplexWaiter& mine = p.waiter(write);
+    s = attempt();
+    if (s == Step::Wait) {
+      Wakeable* k = cx.raw_waker();
+      if (mine.waker != k) {
+        to_drop = mine.take();
+        k->vtable->clone(k);
+        mine.waker = k;
+      }
+      tag = mine.tag = ++p.next_tag;
     } else {
-      to_drop = io_duplex_impl::register_waker(p_->read_waker, p_->read_tag, tag_, p_->next_tag, cx);
-      ready = false;
+      if (s == Step::Moved) to_wake = p.waiter(!write).take();
+      if (tag != 0) to_drop = mine.take(std::exchange(tag, 0));
     }
   }
-  if (ready) tag_ = 0;
   drop_waker(to_drop);
   wake_waker(to_wake);
-  return ready;
+  return s != Step::Wait;
 }
 
-DuplexReadOp::~DuplexReadOp() {
-  if (tag_ == 0) return;
+// Closes a direction and wakes whoever waits on it.
+void close(DuplexPipe& p) noexcept {
+  Wakeable* r;
   Wakeable* w;
   {
-    LockGuard<Mutex> g(p_->mu);
-    w = io_duplex_impl::unregister(p_->read_waker, p_->read_tag, tag_);
+    LockGuard<Mutex> g(p.mu);
+    p.closed = true;
+    r = p.reader.take();
+    w = p.writer.take();
   }
-  drop_waker(w);
+  wake_waker(r);
+  wake_waker(w);
 }
 
-// --- write --------------------------------------------------------------------------------
-bool DuplexWriteOp::poll(task::Context& cx) noexcept {
-  if (!coop_poll_proceed(cx)) return false;
-  Wakeable* to_wake = nullptr;
-  Wakeable* to_drop = nullptr;
-  bool ready = true;
-  {
-    LockGuard<Mutex> g(p_->mu);
-    if (p_->closed) {
-      broken_ = true;
-      to_drop = io_duplex_impl::unregister(p_->write_waker, p_->write_tag, tag_);
-    } else if (buf_.empty()) {
-      n_ = 0;
-      to_drop = io_duplex_impl::unregister(p_->write_waker, p_->write_tag, tag_);
-    } else if (p_->ring.size() == p_->max) {
-      to_drop = io_duplex_impl::register_waker(p_->write_waker, p_->write_tag, tag_, p_->next_tag, cx);
-      ready = false;
-    } else {
-      std::size_t room = p_->max - p_->ring.size();
-      n_ = buf_.size() < room ? buf_.size() : room;
-      p_->ring.push(buf_.first(n_), p_->max);
-      to_wake = io_duplex_impl::take_waker(p_->read_waker, p_->read_tag);
-      to_drop = io_duplex_impl::unregister(p_->write_waker, p_->write_tag, tag_);
-    }
-  }
-  if (ready) tag_ = 0;
-  drop_waker(to_drop);
-  wake_waker(to_wake);
-  return ready;
+}  // namespace io_duplex_impl
+
+template <>
+bool DuplexIoOp<false>::poll(task::Context& cx) noexcept {
+  using io_duplex_impl::Step;
+  return io_duplex_impl::poll_pipe(*p_, false, tag_, cx, [&] {
+    n_ = p_->ring.pop(buf_);  // 0 when the ring or buf_ is empty
+    if (n_ > 0) return Step::Moved;
+    return p_->closed || buf_.empty() ? Step::Done : Step::Wait;
+  });
 }
 
-io::Result<std::size_t> DuplexWriteOp::await_resume() noexcept {
-  if (broken_) return unexpected(std::make_error_code(std::errc::broken_pipe));
-  return n_;
+template <>
+bool DuplexIoOp<true>::poll(task::Context& cx) noexcept {
+  using io_duplex_impl::Step;
+  return io_duplex_impl::poll_pipe(*p_, true, tag_, cx, [&] {
+    broken_ = p_->closed;
+    n_ = 0;
+    if (broken_ || buf_.empty()) return Step::Done;
+    if (p_->ring.size() == p_->max) return Step::Wait;
+    std::size_t room = p_->max - p_->ring.size();
+    n_ = buf_.size() < room ? buf_.size() : room;
+    p_->ring.push(buf_.first(n_), p_->max);
+    return Step::Moved;
+  });
 }
 
-DuplexWriteOp::~DuplexWriteOp() {
-  if (tag_ == 0) return;
+void duplex_cancel(DuplexPipe& p, bool write, uint64_t tag) noexcept {
   Wakeable* w;
   {
-    LockGuard<Mutex> g(p_->mu);
-    w = io_duplex_impl::unregister(p_->write_waker, p_->write_tag, tag_);
+    LockGuard<Mutex> g(p.mu);
+    w = p.waiter(write).take(tag);
   }
   drop_waker(w);
 }
 
 // --- flush / shutdown -----------------------------------------------------------------------
 bool DuplexControlOp::poll(task::Context&) noexcept {
-  if (shutdown_) duplex_close(*p_);
+  if (shutdown_) io_duplex_impl::close(*p_);
   return true;
-}
-
-void duplex_close(DuplexPipe& p) noexcept {
-  Wakeable* r;
-  Wakeable* w;
-  {
-    LockGuard<Mutex> g(p.mu);
-    p.closed = true;
-    r = io_duplex_impl::take_waker(p.read_waker, p.read_tag);
-    w = io_duplex_impl::take_waker(p.write_waker, p.write_tag);
-  }
-  wake_waker(r);
-  wake_waker(w);
 }
 
 }  // namespace tokio::detail
@@ -19272,8 +18838,14 @@ DuplexStream& DuplexStream::operator=(DuplexStream&& o) noexcept {
   return *this;
 }
 
-void DuplexStream::check() const {
+detail::DuplexPipe* DuplexStream::rd() const {
   if (!s_) throw std::logic_error("operation on a moved-from io::DuplexStream");
+  return &s_->pipes[side_];
+}
+
+detail::DuplexPipe* DuplexStream::wr() const {
+  if (!s_) throw std::logic_error("operation on a moved-from io::DuplexStream");
+  return &s_->pipes[1 - side_];
 }
 
 void DuplexStream::close() noexcept {
@@ -19281,12 +18853,12 @@ void DuplexStream::close() noexcept {
   if (!s) return;
   // Our writing direction: the peer reads what is buffered, then end of stream. Our
   // reading direction: the peer's writes fail with broken_pipe from now on.
-  detail::duplex_close(s->pipes[1 - side_]);
-  detail::duplex_close(s->pipes[side_]);
+  detail::io_duplex_impl::close(s->pipes[1 - side_]);
+  detail::io_duplex_impl::close(s->pipes[side_]);
   if (s->ends.fetch_sub(1, std::memory_order_acq_rel) == 1) {
     for (auto& p : s->pipes) {
-      if (p.read_waker) p.read_waker->vtable->drop(p.read_waker);
-      if (p.write_waker) p.write_waker->vtable->drop(p.write_waker);
+      detail::drop_waker(p.reader.take());
+      detail::drop_waker(p.writer.take());
     }
     delete s;
   }
@@ -19387,9 +18959,44 @@ void throw_overlong_read() {
 /* #include <ctime> (already above) */
 /* #include <stdexcept> (already above) */
 /* #include <utility> (already above) */
+/* #include <vector> (already above) */
 
 
 namespace tokio::detail {
+
+inline constexpr std::size_t kStdioMaxBuf = 16 * 1024;
+
+// What a blocking job hands back: the byte count or errno, and the buffer it used.
+struct StdioJobOut {
+  std::size_t n = 0;
+  int err = 0;
+  std::vector<std::byte> buf;
+};
+
+class BlockingFd {
+ public:
+  explicit BlockingFd(int fd) noexcept : fd_(fd) {}
+  BlockingFd(const BlockingFd&) = delete;
+  BlockingFd& operator=(const BlockingFd&) = delete;
+
+  Poll<io::Result<std::size_t>> poll_read(task::Context& cx, std::span<std::byte> dst);
+  Poll<io::Result<std::size_t>> poll_write(task::Context& cx, std::span<const std::byte> src);
+  // Waits for the write in flight, if any (one operation at a time), and reports its
+  // error: flush and shutdown, and the start of every write.
+  Poll<io::Result<void>> poll_idle(task::Context& cx);
+
+ private:
+  // Polls the busy job; true when it finished (then job_ is empty and the result is in
+  // `done`, or a cancellation error in `err`).
+  bool poll_job(task::Context& cx, StdioJobOut& done, std::error_code& err);
+
+  int fd_;
+  std::vector<std::byte> buf_;  // idle: read-ahead bytes buf_[pos_, size)
+  std::size_t pos_ = 0;
+  task::JoinHandle<StdioJobOut> job_;  // valid while busy
+};
+
+void BlockingFdDelete::operator()(BlockingFd* b) const noexcept { delete b; }
 
 namespace io_stdio_impl {
 
@@ -19466,15 +19073,13 @@ bool BlockingFd::poll_job(task::Context& cx, StdioJobOut& done, std::error_code&
   return true;
 }
 
-bool BlockingFd::poll_read(task::Context& cx, std::span<std::byte> dst,
-                           io::Result<std::size_t>& out) {
+Poll<io::Result<std::size_t>> BlockingFd::poll_read(task::Context& cx, std::span<std::byte> dst) {
   if (!job_.valid()) {
     if (pos_ < buf_.size() || dst.empty()) {
       std::size_t n = std::min(dst.size(), buf_.size() - pos_);
       if (n) std::memcpy(dst.data(), buf_.data() + pos_, n);
       pos_ += n;
-      out = n;
-      return true;
+      return n;
     }
     std::vector<std::byte> buf = std::move(buf_);
     buf.resize(std::min(dst.size(), kStdioMaxBuf));
@@ -19487,43 +19092,37 @@ bool BlockingFd::poll_read(task::Context& cx, std::span<std::byte> dst,
   }
   StdioJobOut done;
   std::error_code err;
-  if (!poll_job(cx, done, err)) return false;
-  if (err) {
-    out = unexpected(err);
-    return true;
-  }
+  if (!poll_job(cx, done, err)) return pending;
+  if (err) return unexpected(err);
   buf_ = std::move(done.buf);
   pos_ = 0;
   if (done.err) {
     buf_.clear();
-    out = unexpected(io_stdio_impl::job_error(done.err));
-    return true;
+    return unexpected(io_stdio_impl::job_error(done.err));
   }
   std::size_t n = std::min(dst.size(), buf_.size());
   if (n) std::memcpy(dst.data(), buf_.data(), n);
   pos_ = n;
-  out = n;
-  return true;
+  return n;
 }
 
-bool BlockingFd::poll_write(task::Context& cx, std::span<const std::byte> src,
-                            io::Result<std::size_t>& out) {
-  if (job_.valid()) {
-    // One operation at a time: wait for the previous write, and report its error.
-    StdioJobOut done;
-    std::error_code err;
-    if (!poll_job(cx, done, err)) return false;
-    buf_ = std::move(done.buf);
-    if (!err && done.err) err = io_stdio_impl::job_error(done.err);
-    if (err) {
-      out = unexpected(err);
-      return true;
-    }
-  }
-  if (src.empty()) {
-    out = std::size_t{0};
-    return true;
-  }
+Poll<io::Result<void>> BlockingFd::poll_idle(task::Context& cx) {
+  if (!job_.valid()) return io::Result<void>();
+  StdioJobOut done;
+  std::error_code err;
+  if (!poll_job(cx, done, err)) return pending;
+  buf_ = std::move(done.buf);
+  if (!err && done.err) err = io_stdio_impl::job_error(done.err);
+  if (err) return unexpected(err);
+  return io::Result<void>();
+}
+
+Poll<io::Result<std::size_t>> BlockingFd::poll_write(task::Context& cx,
+                                                     std::span<const std::byte> src) {
+  auto idle = poll_idle(cx);
+  if (!idle) return pending;
+  if (!*idle) return unexpected(idle->error());
+  if (src.empty()) return std::size_t{0};
   std::size_t n = std::min(src.size(), kStdioMaxBuf);
   std::vector<std::byte> buf = std::move(buf_);
   buf.assign(src.begin(), src.begin() + static_cast<std::ptrdiff_t>(n));
@@ -19532,65 +19131,13 @@ bool BlockingFd::poll_write(task::Context& cx, std::span<const std::byte> src,
                            [fd = fd_, b = std::move(buf)]() mutable {
                              return io_stdio_impl::blocking_write_all(fd, std::move(b));
                            });
-  out = n;
-  return true;
+  return n;
 }
 
-bool BlockingFd::poll_flush(task::Context& cx, io::Result<void>& out) {
-  if (job_.valid()) {
-    StdioJobOut done;
-    std::error_code err;
-    if (!poll_job(cx, done, err)) return false;
-    buf_ = std::move(done.buf);
-    if (!err && done.err) err = io_stdio_impl::job_error(done.err);
-    if (err) {
-      out = unexpected(err);
-      return true;
-    }
-  }
-  out = {};
-  return true;
-}
-
-// --- leaves ----------------------------------------------------------------------------------
-bool StdioReadOp::poll(task::Context& cx) noexcept {
-  try {
-    return b_->poll_read(cx, dst_, out_);
-  } catch (...) {
-    exc_ = std::current_exception();
-    return true;
-  }
-}
-io::Result<std::size_t> StdioReadOp::await_resume() {
-  if (exc_) std::rethrow_exception(exc_);
-  return std::move(out_);
-}
-
-bool StdioWriteOp::poll(task::Context& cx) noexcept {
-  try {
-    return b_->poll_write(cx, src_, out_);
-  } catch (...) {
-    exc_ = std::current_exception();
-    return true;
-  }
-}
-io::Result<std::size_t> StdioWriteOp::await_resume() {
-  if (exc_) std::rethrow_exception(exc_);
-  return std::move(out_);
-}
-
-bool StdioFlushOp::poll(task::Context& cx) noexcept {
-  try {
-    return b_->poll_flush(cx, out_);
-  } catch (...) {
-    exc_ = std::current_exception();
-    return true;
-  }
-}
-io::Result<void> StdioFlushOp::await_resume() {
-  if (exc_) std::rethrow_exception(exc_);
-  return std::move(out_);
-}
+// --- operations ------------------------------------------------------------------------------
+Poll<io::Result<std::size_t>> StdioRead::poll(task::Context& cx) { return b->poll_read(cx, dst); }
+Poll<io::Result<std::size_t>> StdioWrite::poll(task::Context& cx) { return b->poll_write(cx, src); }
+Poll<io::Result<void>> StdioFlush::poll(task::Context& cx) { return b->poll_idle(cx); }
 
 io::Stdin stdin_from_fd(int fd) { return io::Stdin(fd); }
 io::Stdout stdout_from_fd(int fd) { return io::Stdout(fd); }
@@ -19599,14 +19146,22 @@ io::Stdout stdout_from_fd(int fd) { return io::Stdout(fd); }
 
 namespace tokio::io {
 
-detail::BlockingFd* Stdin::b() const {
+Stdin::Stdin(int fd) : b_(new detail::BlockingFd(fd)) {}
+StdWriter::StdWriter(int fd) : b_(new detail::BlockingFd(fd)) {}
+
+detail::StdioReadOp Stdin::read(std::span<std::byte> buf) {
   if (!b_) throw std::logic_error("operation on a moved-from io::Stdin");
-  return b_.get();
+  return {{b_.get(), buf}};
 }
-detail::BlockingFd* StdWriter::b() const {
+detail::StdioWriteOp StdWriter::write(std::span<const std::byte> buf) {
   if (!b_) throw std::logic_error("operation on a moved-from io::Stdout/Stderr");
-  return b_.get();
+  return {{b_.get(), buf}};
 }
+detail::StdioFlushOp StdWriter::flush() {
+  if (!b_) throw std::logic_error("operation on a moved-from io::Stdout/Stderr");
+  return {{b_.get()}};
+}
+detail::StdioFlushOp StdWriter::shutdown() { return flush(); }
 
 Stdin stdin() { return Stdin(STDIN_FILENO); }
 Stdout stdout() { return Stdout(STDOUT_FILENO); }
@@ -19620,16 +19175,9 @@ namespace tokio::sync {
 
 Barrier::Wait::Wait(Wait&& o) noexcept
     : detail::Leaf<Wait>(o), b_(o.b_), st_(o.st_), leader_(o.leader_) {
-  if (st_ != St::Waiting) {
-    o.st_ = St::Done;
-    return;
+  if (st_ == St::Waiting) {
+    detail::move_waiter(b_->lock_, o.node_, node_, &Node::released, [](bool r) { return !r; });
   }
-  detail::WaitGuard g(b_->lock_);
-  bool released = o.node_.released.load(std::memory_order_acquire);
-  node_.released.store(released, std::memory_order_relaxed);
-  node_.waker.store(o.node_.waker.exchange(nullptr, std::memory_order_relaxed),
-                    std::memory_order_relaxed);
-  if (!released) detail::WaitList::replace(&o.node_, &node_);
   o.st_ = St::Done;
 }
 
@@ -19699,7 +19247,18 @@ bool Barrier::Wait::poll(task::Context& cx) noexcept {
 /* #include <vector> (already above) */
 
 
+
 namespace tokio::detail {
+
+struct CancelTree {
+  Mutex m;
+  std::atomic<std::size_t> refs{1};
+  void release() noexcept {
+    if (refs.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
+  }
+};
+
+CancelNode::~CancelNode() { tree->release(); }
 
 CancelNode* CancelNode::new_root() { return new CancelNode(new CancelTree()); }
 
@@ -19777,6 +19336,14 @@ void CancelNode::drop_handle() noexcept {
 }
 
 }  // namespace tokio::detail
+
+namespace tokio::sync {
+
+Task<> CancellationToken::cancelled_owned() const {
+  return [](CancellationToken t) -> Task<> { co_await t.cancelled(); }(*this);
+}
+
+}  // namespace tokio::sync
 /* end file src/tokio/sync/cancellation_token.cpp */
 /* begin file src/tokio/sync/detail/batch_semaphore.cpp */
 /* #include <stdexcept> (already above) */
@@ -19894,18 +19461,20 @@ std::size_t BatchSemaphore::distribute_locked(std::size_t n, WakeList& wl) noexc
   return 0;
 }
 
-void BatchSemaphore::release_slow(std::size_t n) noexcept {
+void BatchSemaphore::distribute_and_unlock(std::size_t n) noexcept {
   WakeList wl;
-  lock_.lock();
-  n = distribute_locked(n, wl);
-  while (n > 0) {
+  while ((n = distribute_locked(n, wl)) > 0) {
     lock_.unlock();
     wl.wake_all();
     lock_.lock();
-    n = distribute_locked(n, wl);
   }
   lock_.unlock();
   wl.wake_all();
+}
+
+void BatchSemaphore::release_slow(std::size_t n) noexcept {
+  lock_.lock();
+  distribute_and_unlock(n);
 }
 
 void BatchSemaphore::cancel_acquire(Waiter& w, std::size_t n, bool& queued) noexcept {
@@ -19935,43 +19504,24 @@ void BatchSemaphore::cancel_acquire(Waiter& w, std::size_t n, bool& queued) noex
   drop_waker(take_waker(w.waker));
   got = n - s;
   // Even with nothing to pass on, this clears HAS_WAITERS if we were the last waiter.
-  WakeList wl;
-  std::size_t rest = distribute_locked(got, wl);
-  while (rest > 0) {
-    lock_.unlock();
-    wl.wake_all();
-    lock_.lock();
-    rest = distribute_locked(rest, wl);
-  }
-  lock_.unlock();
-  wl.wake_all();
+  distribute_and_unlock(got);
 }
 
 void BatchSemaphore::close() noexcept {
   // Nobody queued: setting the bit is enough (an enqueue after this sees CLOSED in its CAS).
   if (!(permits_.fetch_or(CLOSED, std::memory_order_acq_rel) & HAS_WAITERS)) return;
-  WakeList wl;
   WaitList closing;
   lock_.lock();
   permits_.fetch_or(CLOSED, std::memory_order_acq_rel);
   permits_.fetch_and(~HAS_WAITERS, std::memory_order_acq_rel);
   closing.splice_back(waiters_);
-  // Waiters destroyed while we wake a batch unlink themselves from `closing` (under lock_).
-  while (WaitNode* f = closing.front()) {
-    if (!wl.can_push()) {
-      lock_.unlock();
-      wl.wake_all();
-      lock_.lock();
-      continue;
-    }
-    closing.pop_front();
+  wake_all_and_unlock(lock_, closing, [](WaitNode* f) noexcept {
     auto* w = static_cast<Waiter*>(f);
-    wl.push(take_waker(w->waker));
+    Wakeable* k = take_waker(w->waker);
     std::size_t s = w->state.load(std::memory_order_relaxed);
-    w->state.store(s | WAITER_CLOSED, std::memory_order_release);
-  }
-  lock_.unlock();
-  wl.wake_all();
+    w->state.store(s | WAITER_CLOSED, std::memory_order_release);  // the owner may free `w` now
+    return k;
+  });
 }
 
 }  // namespace tokio::detail
@@ -20022,17 +19572,13 @@ void RawRwLock::park(uint32_t s) noexcept {
   futex_wait(&state_, s, nullptr);
 }
 
-void RawRwLock::lock_shared_slow() noexcept {
-  int spins = 0;
-  for (;;) {
+template <class F>
+void RawRwLock::acquire_slow(F&& attempt) noexcept {
+  for (int spins = 0;;) {
     uint32_t s = state_.load(std::memory_order_relaxed);
-    if (!(s & (WRITE_LOCKED | WRITER_WAITING))) {
-      if (state_.compare_exchange_weak(s, s + 1, std::memory_order_acquire,
-                                       std::memory_order_relaxed)) {
-        return;
-      }
-      continue;
-    }
+    Attempt a = attempt(s);
+    if (a == Attempt::Taken) return;
+    if (a == Attempt::Retry) continue;
     if (spins++ < sync_raw_rwlock_impl::kSpins) {
       cpu_relax();
       continue;
@@ -20041,28 +19587,30 @@ void RawRwLock::lock_shared_slow() noexcept {
   }
 }
 
+void RawRwLock::lock_shared_slow() noexcept {
+  acquire_slow([this](uint32_t s) {
+    if (s & (WRITE_LOCKED | WRITER_WAITING)) return Attempt::Busy;
+    return state_.compare_exchange_weak(s, s + 1, std::memory_order_acquire, std::memory_order_relaxed)
+               ? Attempt::Taken
+               : Attempt::Retry;
+  });
+}
+
 void RawRwLock::lock_slow() noexcept {
-  int spins = 0;
-  for (;;) {
-    uint32_t s = state_.load(std::memory_order_relaxed);
+  acquire_slow([this](uint32_t s) {
     if (!(s & (READER_MASK | WRITE_LOCKED))) {
       // Free: take it (clearing WRITER_WAITING; other waiting writers set it again).
-      if (state_.compare_exchange_weak(s, (s & PARKED) | WRITE_LOCKED, std::memory_order_acquire,
-                                       std::memory_order_relaxed)) {
-        return;
-      }
-      continue;
+      return state_.compare_exchange_weak(s, (s & PARKED) | WRITE_LOCKED, std::memory_order_acquire,
+                                          std::memory_order_relaxed)
+                 ? Attempt::Taken
+                 : Attempt::Retry;
     }
     if (!(s & WRITER_WAITING)) {
       state_.compare_exchange_weak(s, s | WRITER_WAITING, std::memory_order_relaxed);
-      continue;
+      return Attempt::Retry;
     }
-    if (spins++ < sync_raw_rwlock_impl::kSpins) {
-      cpu_relax();
-      continue;
-    }
-    park(s);
-  }
+    return Attempt::Busy;
+  });
 }
 
 void RawRwLock::wake_parked() noexcept {
@@ -20153,39 +19701,24 @@ void Notify::notify_waiters() noexcept {
   detail::WaitList local;
   local.splice_back(waiters_);
   state_.store(sync_notify_impl::with_state(s + (std::size_t{1} << CALLS_SHIFT), EMPTY), std::memory_order_seq_cst);
-  detail::WakeList wl;
   // A Notified destroyed while the lock is released for a batch unlinks itself from
   // `local` (the list is circular, so it needs no list head).
-  while (detail::WaitNode* n = local.front()) {
-    if (!wl.can_push()) {
-      lock_.unlock();
-      wl.wake_all();
-      lock_.lock();
-      continue;
-    }
-    local.pop_front();
+  detail::wake_all_and_unlock(lock_, local, [](detail::WaitNode* n) noexcept {
     auto* node = static_cast<Notified::Node*>(n);
-    wl.push(detail::take_waker(node->waker));
+    detail::Wakeable* k = detail::take_waker(node->waker);
     node->notification.store(Notified::ALL, std::memory_order_release);
-  }
-  lock_.unlock();
-  wl.wake_all();
+    return k;
+  });
 }
 
 // --- Notified ----------------------------------------------------------------------------
 
 Notified::Notified(Notified&& o) noexcept : n_(o.n_), calls_(o.calls_), st_(o.st_) {
-  if (st_ != St::Waiting) {
-    o.st_ = St::Done;
-    return;
-  }
   // A queued Notified moved to a new address: put the new node in its place.
-  detail::WaitGuard g(n_->lock_);
-  uint32_t note = o.node_.notification.load(std::memory_order_acquire);
-  node_.notification.store(note, std::memory_order_relaxed);
-  node_.waker.store(o.node_.waker.exchange(nullptr, std::memory_order_relaxed),
-                    std::memory_order_relaxed);
-  if (note == NONE) detail::WaitList::replace(&o.node_, &node_);
+  if (st_ == St::Waiting) {
+    detail::move_waiter(n_->lock_, o.node_, node_, &Node::notification,
+                        [](uint32_t note) { return note == NONE; });
+  }
   o.st_ = St::Done;
 }
 
@@ -20290,6 +19823,72 @@ bool Notified::poll_init(Wakeable* waker) noexcept {
 
 }  // namespace tokio::sync
 /* end file src/tokio/sync/notify.cpp */
+/* begin file src/tokio/sync/semaphore.cpp */
+// Out-of-line pieces of semaphore.hpp: the owned and blocking forms and the permit
+// bookkeeping (what most user TUs never call).
+
+namespace tokio::sync {
+
+void SemaphorePermit::merge(SemaphorePermit&& other) {
+  merge_from(other, "SemaphorePermit::merge: the permits belong to different semaphores");
+}
+
+std::optional<SemaphorePermit> SemaphorePermit::split(std::size_t n) noexcept {
+  if (!split_off(n)) return std::nullopt;
+  return SemaphorePermit(s_, n);
+}
+
+OwnedSemaphorePermit::OwnedSemaphorePermit(std::shared_ptr<Semaphore> s, std::size_t n) noexcept
+    : HeldPermits(nullptr, n, std::move(s)) {
+  if (keep_) s_ = &keep_->raw();
+}
+
+void OwnedSemaphorePermit::forget() noexcept {
+  disown();
+  keep_.reset();
+}
+
+void OwnedSemaphorePermit::merge(OwnedSemaphorePermit&& other) {
+  merge_from(other, "OwnedSemaphorePermit::merge: the permits belong to different semaphores");
+}
+
+std::optional<OwnedSemaphorePermit> OwnedSemaphorePermit::split(std::size_t n) noexcept {
+  if (!split_off(n)) return std::nullopt;
+  return OwnedSemaphorePermit(keep_, n);
+}
+
+Semaphore::AcquireOwned Semaphore::acquire_owned(std::shared_ptr<Semaphore> s) {
+  return acquire_many_owned(std::move(s), 1);
+}
+
+Semaphore::AcquireOwned Semaphore::acquire_many_owned(std::shared_ptr<Semaphore> s, uint32_t n) {
+  if (!s) detail::throw_misuse("Semaphore::acquire_owned on a null shared_ptr");
+  detail::BatchSemaphore* raw = &s->sem_;
+  return AcquireOwned(raw, n, MakeOwned{std::move(s)});
+}
+
+Semaphore::TryOwned Semaphore::try_acquire_owned(std::shared_ptr<Semaphore> s) {
+  return try_acquire_many_owned(std::move(s), 1);
+}
+
+Semaphore::TryOwned Semaphore::try_acquire_many_owned(std::shared_ptr<Semaphore> s, uint32_t n) {
+  if (!s) detail::throw_misuse("Semaphore::try_acquire_owned on a null shared_ptr");
+  switch (s->sem_.try_acquire(n)) {
+    case detail::BatchSemaphore::TryResult::Ok: return OwnedSemaphorePermit(std::move(s), n);
+    case detail::BatchSemaphore::TryResult::Closed: return unexpected(TryAcquireError::Closed);
+    default: return unexpected(TryAcquireError::NoPermits);
+  }
+}
+
+Result<SemaphorePermit, AcquireError> Semaphore::blocking_acquire() { return blocking_acquire_many(1); }
+
+Result<SemaphorePermit, AcquireError> Semaphore::blocking_acquire_many(uint32_t n) {
+  Acquire a = acquire_many(n);
+  return detail::blocking_wait(a, "Semaphore::blocking_acquire");
+}
+
+}  // namespace tokio::sync
+/* end file src/tokio/sync/semaphore.cpp */
 /* begin file src/tokio/net/detail/socket.cpp */
 #include <fcntl.h>
 /* #include <netinet/in.h> (already above) */

@@ -385,3 +385,29 @@ TEST_CASE("watch: changed() losing selects and many receivers across threads") {
     for (auto& h : *hs) CHECK(co_await h == n);  // everyone saw the final value
   }(&hs, n));
 }
+
+// --- the shared error types -----------------------------------------------------------------
+
+TEST_CASE("sync errors: one definition each, into_inner hands the value back") {
+  namespace mpsc = tokio::sync::mpsc;
+  static_assert(std::is_same_v<mpsc::SendError<int>, broadcast::SendError<int>>);
+  static_assert(std::is_same_v<broadcast::SendError<int>, watch::SendError<int>>);
+  static_assert(std::is_same_v<tokio::sync::oneshot::RecvError, watch::RecvError>);
+  auto [btx, brx] = broadcast::channel<std::string>(2);
+  { auto drop = std::move(brx); }
+  auto be = btx.send("b");
+  REQUIRE_FALSE(be.has_value());
+  CHECK(std::move(be.error()).into_inner() == "b");
+  auto [wtx, wrx] = watch::channel<std::string>("a");
+  { auto drop = std::move(wrx); }
+  auto we = wtx.send("w");
+  REQUIRE_FALSE(we.has_value());
+  CHECK(std::move(we.error()).into_inner() == "w");
+  tokio::sync::OnceCell<std::string> cell(std::string("x"));
+  auto se = cell.set("y");
+  REQUIRE_FALSE(se.has_value());
+  CHECK(se.error().is_already_init_err());
+  CHECK(std::move(se.error()).into_inner() == "y");
+  CHECK(broadcast::RecvError::lagged(3) == broadcast::RecvError::lagged(3));
+  CHECK_FALSE(broadcast::RecvError::lagged(3) == broadcast::RecvError::closed());
+}

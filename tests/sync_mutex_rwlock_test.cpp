@@ -117,6 +117,80 @@ TEST_CASE("mutex: map narrows a guard") {
   CHECK(m.try_lock().value()->y == 7);
 }
 
+TEST_CASE("guards: owned and rwlock map forms, one set of move rules") {
+  struct P {
+    int x = 0;
+    int y = 0;
+  };
+  using tokio::sync::MutexGuard;
+  using tokio::sync::OwnedMutexGuard;
+  using tokio::sync::OwnedRwLockReadGuard;
+  using tokio::sync::OwnedRwLockWriteGuard;
+  using tokio::sync::RwLockReadGuard;
+  using tokio::sync::RwLockWriteGuard;
+  // Move-assigning over a guard releases what it held first; a moved-from guard releases
+  // nothing.
+  Mutex<int> m1(1);
+  Mutex<int> m2(2);
+  {
+    auto a = m1.try_lock().value();
+    auto b = m2.try_lock().value();
+    CHECK(a.mutex() == &m1);
+    a = std::move(b);
+    CHECK(m1.try_lock().has_value());
+    CHECK_FALSE(m2.try_lock().has_value());
+    CHECK(*a == 2);
+  }
+  CHECK(m2.try_lock().has_value());
+  // Owned mutex map: the mapped guard keeps the mutex alive and locked.
+  auto om = std::make_shared<Mutex<P>>();
+  std::weak_ptr<Mutex<P>> weak = om;
+  {
+    auto g = Mutex<P>::try_lock_owned(om).value();
+    CHECK(g.mutex() == om);
+    auto x = OwnedMutexGuard<P>::map(std::move(g), [](P& p) { return &p.x; });
+    om.reset();
+    CHECK_FALSE(weak.expired());
+    *x = 5;
+    CHECK_FALSE(Mutex<P>::try_lock_owned(weak.lock()).has_value());
+  }
+  CHECK(weak.expired());
+  // RwLock maps: a mapped read guard is still a read guard, a mapped write guard still
+  // excludes everyone.
+  RwLock<P> l(P{1, 2});
+  {
+    auto r = RwLockReadGuard<P>::map(l.try_read().value(), [](const P& p) { return &p.y; });
+    CHECK(*r == 2);
+    CHECK(l.try_read().has_value());
+    CHECK_FALSE(l.try_write().has_value());
+  }
+  {
+    auto w = RwLockWriteGuard<P>::map(l.try_write().value(), [](P& p) { return &p.x; });
+    *w = 3;
+    CHECK_FALSE(l.try_read().has_value());
+  }
+  CHECK(l.try_read().value()->x == 3);
+  auto ol = std::make_shared<RwLock<P>>(P{4, 5});
+  {
+    auto r = OwnedRwLockReadGuard<P>::map(RwLock<P>::try_read_owned(ol).value(),
+                                          [](const P& p) { return &p.x; });
+    CHECK(*r == 4);
+    CHECK(RwLock<P>::try_read_owned(ol).has_value());
+    CHECK_FALSE(RwLock<P>::try_write_owned(ol).has_value());
+  }
+  std::weak_ptr<RwLock<P>> lweak = ol;
+  {
+    auto w = OwnedRwLockWriteGuard<P>::map(RwLock<P>::try_write_owned(ol).value(),
+                                           [](P& p) { return &p.y; });
+    CHECK_FALSE(RwLock<P>::try_read_owned(ol).has_value());
+    ol.reset();  // the mapped guard keeps the lock alive
+    CHECK_FALSE(lweak.expired());
+    *w = 6;
+    ol = lweak.lock();
+  }
+  CHECK(RwLock<P>::try_read_owned(ol).value()->y == 6);
+}
+
 TEST_CASE("mutex: blocking_lock from plain threads, refused inside the runtime") {
   Mutex<int> m(0);
   std::vector<std::thread> ts;

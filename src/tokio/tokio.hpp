@@ -54,6 +54,7 @@
 #include "tokio/io/duplex.hpp"
 #include "tokio/io/stdio.hpp"
 // sync
+#include "tokio/sync/error.hpp"
 #include "tokio/sync/oneshot.hpp"
 #include "tokio/sync/semaphore.hpp"
 #include "tokio/sync/mutex.hpp"

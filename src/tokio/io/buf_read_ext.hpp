@@ -20,6 +20,7 @@
 // offending line is dropped (read_line leaves the string as it was, as in Tokio).
 
 #include <cstddef>
+#include <cstdint>
 #include <cstring>
 #include <optional>
 #include <span>
@@ -41,83 +42,95 @@ template <class R>
 using FillBufChild = ChildOp<fill_buf_op_t<R>>;
 
 // Moves bytes from r's buffer into append(span) up to and including delim, or to end of
-// stream. True when done: found says whether delim was seen; err is set on failure.
+// stream. Ready with whether delim was seen, or the error.
 template <class R, class Append>
-bool poll_read_until(task::Context& cx, R& r, FillBufChild<R>& op, std::byte delim,
-                     Append&& append, bool& found, std::error_code& err) {
+Poll<io::Result<bool>> poll_read_until(task::Context& cx, R& r, FillBufChild<R>& op, std::byte delim,
+                                       Append&& append) {
   for (;;) {
-    if (!op.live()) op.start([&] { return r.fill_buf(); });
-    if (!op.poll(cx)) return false;
-    io::Result<std::span<const std::byte>> avail = op.take();
-    if (!avail) {
-      err = avail.error();
-      return true;
-    }
-    std::span<const std::byte> a = *avail;
-    if (a.empty()) return true;  // end of stream
+    auto avail = op.poll_with(cx, [&] { return r.fill_buf(); });
+    if (!avail) return pending;
+    if (!*avail) return unexpected(avail->error());
+    std::span<const std::byte> a = **avail;
+    if (a.empty()) return false;  // end of stream
     const void* hit = std::memchr(a.data(), std::to_integer<int>(delim), a.size());
     std::size_t used = hit ? static_cast<std::size_t>(static_cast<const std::byte*>(hit) - a.data()) + 1
                            : a.size();
     append(a.first(used));
     r.consume(used);
-    if (hit) {
-      found = true;
-      return true;
-    }
-  }
-}
-
-template <class C>
-void append_bytes(C& c, std::span<const std::byte> s) {
-  using T = std::remove_cv_t<std::remove_reference_t<decltype(*c.data())>>;
-  const T* p = reinterpret_cast<const T*>(s.data());
-  if constexpr (requires { c.insert(c.end(), p, p + s.size()); }) {
-    c.insert(c.end(), p, p + s.size());  // one copy, no zero-fill
-  } else {
-    std::size_t old = c.size();
-    c.resize(old + s.size());
-    std::memcpy(reinterpret_cast<std::byte*>(c.data()) + old, s.data(), s.size());
+    if (hit) return true;
   }
 }
 
 template <class R, class C, bool Line>
-class ReadUntilOp : public CompositeLeaf<ReadUntilOp<R, C, Line>> {
- public:
-  ReadUntilOp(R& r, std::byte delim, C& c) noexcept : r_(&r), c_(&c), delim_(delim) {}
+struct ReadUntil {
+  R* r;
+  std::byte delim;
+  C* c;
+  std::size_t start = SIZE_MAX;  // the container's size before the call (SIZE_MAX: not polled yet)
+  FillBufChild<R> op{};
 
-  bool step(task::Context& cx) {
-    if (!started_) {
-      started_ = true;
-      start_ = c_->size();
-    }
-    bool found = false;
-    if (!poll_read_until(cx, *r_, op_, delim_, [&](std::span<const std::byte> s) { append_bytes(*c_, s); },
-                         found, err_)) {
-      return false;
-    }
+  Poll<io::Result<std::size_t>> poll(task::Context& cx) {
+    if (start == SIZE_MAX) start = c->size();
+    auto found =
+        poll_read_until(cx, *r, op, delim, [&](std::span<const std::byte> s) { append_bytes(*c, s); });
+    if (!found) return pending;
     if constexpr (Line) {
-      const auto* p = reinterpret_cast<const unsigned char*>(c_->data()) + start_;
-      if (!utf8_valid(p, c_->size() - start_)) {
-        c_->resize(start_);
-        if (!err_) err_ = std::make_error_code(std::errc::illegal_byte_sequence);
+      const auto* p = reinterpret_cast<const unsigned char*>(c->data()) + start;
+      if (!utf8_valid(p, c->size() - start)) {
+        c->resize(start);
+        if (*found) return unexpected(std::make_error_code(std::errc::illegal_byte_sequence));
       }
     }
-    return true;
+    return map_ok(std::move(found), [&] { return c->size() - start; });
   }
-  io::Result<std::size_t> await_resume() {
-    this->check();
-    if (err_) return unexpected(err_);
-    return c_->size() - start_;
-  }
+};
+
+// What next_line / next_segment yield once the owner's buffer holds a whole chunk (found:
+// it ends with the delimiter) or the stream ended; the buffer is left empty. A line loses
+// its "\n" or "\r\n" and must be UTF-8 (else std::errc::illegal_byte_sequence: the line
+// is dropped); a segment loses its delimiter. nullopt: the stream ended.
+io::Result<std::optional<std::string>> take_chunk(std::string& buf, bool found);
+io::Result<std::optional<std::vector<std::byte>>> take_chunk(std::vector<std::byte>& buf, bool found);
+
+// Lines and Split: a buffered reader cut into chunks at a delimiter byte. A partial chunk
+// stays in the object's buffer when next() is cancelled and is completed by the next call.
+template <class R, class Buf>
+class ChunkReader {
+  using Inner = std::remove_reference_t<R>;
+
+  // next(): appends to buf_ through the delimiter, then take_chunk turns what was
+  // collected into the result.
+  struct Next {
+    ChunkReader* o;
+    FillBufChild<Inner> op{};
+
+    auto poll(task::Context& cx) -> Poll<decltype(take_chunk(o->buf_, true))> {
+      auto found = poll_read_until(cx, o->r_, op, o->delim_, [&](std::span<const std::byte> s) {
+        append_bytes(o->buf_, s);
+      });
+      if (!found) return pending;
+      if (!*found) return unexpected(found->error());
+      return take_chunk(o->buf_, **found);
+    }
+  };
+
+ public:
+  static_assert(io::AsyncBufRead<Inner>,
+                "io::lines / io::split(reader, delim) need an io::AsyncBufRead (wrap it in a BufReader)");
+  ChunkReader(R r, std::byte delim) : r_(std::forward<R>(r)), delim_(delim) {}
+
+  Inner& get_ref() noexcept { return r_; }
+  Inner& get_mut() noexcept { return r_; }
+  Inner into_inner() && { return std::move(r_); }
+
+ protected:
+  using NextOp = AdaptorOp<Next>;
+  NextOp next() noexcept { return {{this}}; }
 
  private:
-  R* r_;
-  C* c_;
+  R r_;
   std::byte delim_;
-  bool started_ = false;
-  std::size_t start_ = 0;
-  std::error_code err_;
-  FillBufChild<R> op_;
+  Buf buf_;
 };
 
 }  // namespace tokio::detail
@@ -127,124 +140,44 @@ namespace tokio::io {
 // Appends bytes to c until delim (included) or end of stream; returns how many were
 // appended (0 = end of stream). On an error the bytes read before it stay appended.
 template <AsyncBufRead R, ByteContainer C>
-detail::ReadUntilOp<R, C, false> read_until(R& r, std::byte delim, C& c) {
-  return {r, delim, c};
+detail::AdaptorOp<detail::ReadUntil<R, C, false>> read_until(R& r, std::byte delim, C& c) {
+  return {{&r, delim, &c}};
 }
 template <AsyncBufRead R, ByteContainer C>
-detail::ReadUntilOp<R, C, false> read_until(R& r, char delim, C& c) {
-  return {r, static_cast<std::byte>(delim), c};
+detail::AdaptorOp<detail::ReadUntil<R, C, false>> read_until(R& r, char delim, C& c) {
+  return {{&r, static_cast<std::byte>(delim), &c}};
 }
 
 // Appends one line (with its '\n', if the stream has one) to s; 0 = end of stream.
 template <AsyncBufRead R>
-detail::ReadUntilOp<R, std::string, true> read_line(R& r, std::string& s) {
-  return {r, std::byte{'\n'}, s};
+detail::AdaptorOp<detail::ReadUntil<R, std::string, true>> read_line(R& r, std::string& s) {
+  return {{&r, std::byte{'\n'}, &s}};
 }
 
 // The lines of a buffered reader, without their "\n" or "\r\n".
 template <class R>
-class Lines {
-  using Inner = std::remove_reference_t<R>;
-
+class Lines : public detail::ChunkReader<R, std::string> {
  public:
-  static_assert(AsyncBufRead<Inner>, "io::lines needs an io::AsyncBufRead (wrap it in a BufReader)");
-  explicit Lines(R r) : r_(std::forward<R>(r)) {}
+  explicit Lines(R r) : detail::ChunkReader<R, std::string>(std::forward<R>(r), std::byte{'\n'}) {}
 
-  class NextLineOp : public detail::CompositeLeaf<NextLineOp> {
-   public:
-    explicit NextLineOp(Lines& l) noexcept : l_(&l) {}
-    bool step(task::Context& cx) {
-      found_ = false;
-      return detail::poll_read_until(
-          cx, l_->r_, op_, std::byte{'\n'},
-          [&](std::span<const std::byte> s) { detail::append_bytes(l_->buf_, s); }, found_, err_);
-    }
-    // The next line; nullopt once the stream has ended. Invalid UTF-8 fails with
-    // std::errc::illegal_byte_sequence (that line is dropped).
-    Result<std::optional<std::string>> await_resume() {
-      this->check();
-      if (err_) return unexpected(err_);
-      std::string& b = l_->buf_;
-      if (!found_ && b.empty()) return std::optional<std::string>();
-      if (found_) {
-        b.pop_back();
-        if (!b.empty() && b.back() == '\r') b.pop_back();
-      }
-      std::string line = std::move(b);
-      b.clear();
-      if (!detail::utf8_valid(reinterpret_cast<const unsigned char*>(line.data()), line.size())) {
-        return unexpected(std::make_error_code(std::errc::illegal_byte_sequence));
-      }
-      return std::optional<std::string>(std::move(line));
-    }
-
-   private:
-    Lines* l_;
-    bool found_ = false;
-    std::error_code err_;
-    detail::FillBufChild<Inner> op_;
-  };
-
-  // Cancel-safe: a partial line stays buffered in this object.
-  NextLineOp next_line() noexcept { return NextLineOp(*this); }
-
-  Inner& get_ref() noexcept { return r_; }
-  Inner& get_mut() noexcept { return r_; }
-  Inner into_inner() && { return std::move(r_); }
-
- private:
-  R r_;
-  std::string buf_;
+  using NextLineOp = typename detail::ChunkReader<R, std::string>::NextOp;
+  // The next line; nullopt once the stream has ended. Invalid UTF-8 fails with
+  // std::errc::illegal_byte_sequence (that line is dropped). Cancel-safe: a partial line
+  // stays buffered in this object.
+  NextLineOp next_line() noexcept { return this->next(); }
 };
 
 // The segments of a buffered reader separated by a delimiter byte (not included).
 template <class R>
-class Split {
-  using Inner = std::remove_reference_t<R>;
-
+class Split : public detail::ChunkReader<R, std::vector<std::byte>> {
  public:
-  static_assert(AsyncBufRead<Inner>, "io::split(reader, delim) needs an io::AsyncBufRead");
-  Split(R r, std::byte delim) : r_(std::forward<R>(r)), delim_(delim) {}
+  Split(R r, std::byte delim)
+      : detail::ChunkReader<R, std::vector<std::byte>>(std::forward<R>(r), delim) {}
 
-  class NextSegmentOp : public detail::CompositeLeaf<NextSegmentOp> {
-   public:
-    explicit NextSegmentOp(Split& s) noexcept : s_(&s) {}
-    bool step(task::Context& cx) {
-      found_ = false;
-      return detail::poll_read_until(
-          cx, s_->r_, op_, s_->delim_,
-          [&](std::span<const std::byte> b) { detail::append_bytes(s_->buf_, b); }, found_, err_);
-    }
-    // The next segment; nullopt once the stream has ended.
-    Result<std::optional<std::vector<std::byte>>> await_resume() {
-      this->check();
-      if (err_) return unexpected(err_);
-      std::vector<std::byte>& b = s_->buf_;
-      if (!found_ && b.empty()) return std::optional<std::vector<std::byte>>();
-      if (found_) b.pop_back();
-      std::vector<std::byte> seg = std::move(b);
-      b.clear();
-      return std::optional<std::vector<std::byte>>(std::move(seg));
-    }
-
-   private:
-    Split* s_;
-    bool found_ = false;
-    std::error_code err_;
-    detail::FillBufChild<Inner> op_;
-  };
-
-  // Cancel-safe: a partial segment stays buffered in this object.
-  NextSegmentOp next_segment() noexcept { return NextSegmentOp(*this); }
-
-  Inner& get_ref() noexcept { return r_; }
-  Inner& get_mut() noexcept { return r_; }
-  Inner into_inner() && { return std::move(r_); }
-
- private:
-  R r_;
-  std::byte delim_;
-  std::vector<std::byte> buf_;
+  using NextSegmentOp = typename detail::ChunkReader<R, std::vector<std::byte>>::NextOp;
+  // The next segment; nullopt once the stream has ended. Cancel-safe: a partial segment
+  // stays buffered in this object.
+  NextSegmentOp next_segment() noexcept { return this->next(); }
 };
 
 template <class R>

@@ -57,11 +57,16 @@ class BufReader {
   // Drops the buffered bytes.
   void discard_buffer() noexcept { pos_ = filled_ = 0; }
 
-  class ReadOp;
-  class FillBufOp;
+ private:
+  struct ReadStep;
+  struct FillBufStep;
 
-  ReadOp read(std::span<std::byte> buf) noexcept { return ReadOp(*this, buf); }
-  FillBufOp fill_buf() noexcept { return FillBufOp(*this); }
+ public:
+  using ReadOp = detail::AdaptorOp<ReadStep>;
+  using FillBufOp = detail::AdaptorOp<FillBufStep>;
+
+  ReadOp read(std::span<std::byte> buf) noexcept { return {{this, buf}}; }
+  FillBufOp fill_buf() noexcept { return {{this}}; }
   // Marks n buffered bytes as used (clamped to what is buffered).
   void consume(std::size_t n) noexcept {
     pos_ = (n < filled_ - pos_) ? pos_ + n : filled_;
@@ -78,18 +83,21 @@ class BufReader {
  private:
   using InnerRead = detail::ChildOp<detail::read_op_t<Inner>>;
 
-  // Refills the (empty) buffer through op. True when done; err set on failure.
-  bool poll_refill(task::Context& cx, InnerRead& op, std::error_code& err) {
-    if (!op.live()) op.start([&] { return inner_.read(std::span<std::byte>(buf_.get(), cap_)); });
-    if (!op.poll(cx)) return false;
-    Result<std::size_t> n = op.take();
-    if (!n) {
-      err = n.error();
-      return true;
-    }
+  // Refills the (empty) buffer through op.
+  detail::Poll<Result<void>> poll_refill(task::Context& cx, InnerRead& op) {
+    auto n = op.poll_with(cx, [&] { return inner_.read(std::span<std::byte>(buf_.get(), cap_)); });
+    if (!n) return detail::pending;
+    if (!*n) return unexpected(n->error());
     pos_ = 0;
-    filled_ = detail::checked_count(*n, cap_);
-    return true;
+    filled_ = detail::checked_count(**n, cap_);
+    return Result<void>();
+  }
+  // Moves buffered bytes to dst; returns how many.
+  std::size_t copy_out(std::span<std::byte> dst) noexcept {
+    std::size_t n = filled_ - pos_ < dst.size() ? filled_ - pos_ : dst.size();
+    if (n) std::memcpy(dst.data(), buf_.get() + pos_, n);
+    pos_ += n;
+    return n;
   }
 
   R inner_;
@@ -98,65 +106,30 @@ class BufReader {
   std::size_t pos_ = 0;
   std::size_t filled_ = 0;
 
- public:
-  class ReadOp : public detail::CompositeLeaf<ReadOp> {
-   public:
-    ReadOp(BufReader& br, std::span<std::byte> buf) noexcept : br_(&br), buf_(buf) {}
+  struct ReadStep {
+    BufReader* b;
+    std::span<std::byte> buf;
+    InnerRead op{};
 
-    bool step(task::Context& cx) {
-      BufReader& b = *br_;
-      if (buf_.empty()) return true;
-      if (b.pos_ == b.filled_) {
-        if (buf_.size() >= b.cap_) {  // large read, empty buffer: skip the copy
-          if (!op_.live()) op_.start([&] { return b.inner_.read(buf_); });
-          if (!op_.poll(cx)) return false;
-          Result<std::size_t> n = op_.take();
-          if (!n) err_ = n.error();
-          else n_ = detail::checked_count(*n, buf_.size());
-          return true;
-        }
-        if (!b.poll_refill(cx, op_, err_)) return false;
-        if (err_) return true;
+    detail::Poll<Result<std::size_t>> poll(task::Context& cx) {
+      if (buf.empty()) return std::size_t{0};
+      if (b->pos_ < b->filled_) return b->copy_out(buf);
+      if (buf.size() >= b->cap_) {  // large read, empty buffer: skip the copy
+        auto n = op.poll_with(cx, [&] { return b->inner_.read(buf); });
+        if (n && *n) detail::checked_count(**n, buf.size());
+        return n;
       }
-      std::size_t avail = b.filled_ - b.pos_;
-      n_ = avail < buf_.size() ? avail : buf_.size();
-      if (n_) std::memcpy(buf_.data(), b.buf_.get() + b.pos_, n_);
-      b.pos_ += n_;
-      return true;
+      return detail::map_ok(b->poll_refill(cx, op), [&] { return b->copy_out(buf); });
     }
-    Result<std::size_t> await_resume() {
-      this->check();
-      if (err_) return unexpected(err_);
-      return n_;
-    }
-
-   private:
-    BufReader* br_;
-    std::span<std::byte> buf_;
-    std::size_t n_ = 0;
-    std::error_code err_;
-    InnerRead op_;
   };
+  struct FillBufStep {
+    BufReader* b;
+    InnerRead op{};
 
-  class FillBufOp : public detail::CompositeLeaf<FillBufOp> {
-   public:
-    explicit FillBufOp(BufReader& br) noexcept : br_(&br) {}
-
-    bool step(task::Context& cx) {
-      BufReader& b = *br_;
-      if (b.pos_ == b.filled_) return b.poll_refill(cx, op_, err_);
-      return true;
+    detail::Poll<Result<std::span<const std::byte>>> poll(task::Context& cx) {
+      if (b->pos_ < b->filled_) return b->buffer();
+      return detail::map_ok(b->poll_refill(cx, op), [&] { return b->buffer(); });
     }
-    Result<std::span<const std::byte>> await_resume() {
-      this->check();
-      if (err_) return unexpected(err_);
-      return br_->buffer();
-    }
-
-   private:
-    BufReader* br_;
-    std::error_code err_;
-    InnerRead op_;
   };
 };
 

@@ -59,19 +59,25 @@ class BufWriter {
   std::span<const std::byte> buffer() const noexcept { return {buf_.get() + head_, len_ - head_}; }
   std::size_t capacity() const noexcept { return cap_; }
 
-  class WriteOp;
-  class WriteVectoredOp;
+ private:
+  template <class Bufs, class Direct>
+  struct WriteStep;
   template <bool Shutdown>
-  class FlushOp;
+  struct FlushStep;
 
-  WriteOp write(std::span<const std::byte> buf) noexcept { return WriteOp(*this, buf); }
-  WriteVectoredOp write_vectored(std::span<const IoSlice> bufs) noexcept {
-    return WriteVectoredOp(*this, bufs);
-  }
+ public:
+  using WriteOp = detail::AdaptorOp<WriteStep<std::span<const std::byte>, detail::write_op_t<Inner>>>;
+  using WriteVectoredOp =
+      detail::AdaptorOp<WriteStep<std::span<const IoSlice>, detail::write_vectored_child_t<Inner>>>;
+  template <bool Shutdown>
+  using FlushOp = detail::AdaptorOp<FlushStep<Shutdown>>;
+
+  WriteOp write(std::span<const std::byte> buf) noexcept { return {{this, buf}}; }
+  WriteVectoredOp write_vectored(std::span<const IoSlice> bufs) noexcept { return {{this, bufs}}; }
   // Writes the buffer out, then flushes the inner writer.
-  FlushOp<false> flush() noexcept { return FlushOp<false>(*this); }
+  FlushOp<false> flush() noexcept { return {{this}}; }
   // Writes the buffer out, then shuts the inner writer down.
-  FlushOp<true> shutdown() noexcept { return FlushOp<true>(*this); }
+  FlushOp<true> shutdown() noexcept { return {{this}}; }
 
   // Reads pass through to the inner stream.
   auto read(std::span<std::byte> buf) requires AsyncRead<Inner> { return inner_.read(buf); }
@@ -94,28 +100,12 @@ class BufWriter {
     len_ += src.size();
   }
 
-  // Writes the whole buffer to the inner writer through op. True when done (err set on
-  // failure). head_ advances after every inner write, so a cancelled or failed flush
-  // never writes a byte twice.
-  bool poll_flush_buf(task::Context& cx, InnerWrite& op, std::error_code& err) {
-    while (head_ < len_) {
-      if (!op.live()) {
-        op.start([&] { return inner_.write(std::span<const std::byte>(buf_.get() + head_, len_ - head_)); });
-      }
-      if (!op.poll(cx)) return false;
-      Result<std::size_t> n = op.take();
-      if (!n) {
-        err = n.error();
-        return true;
-      }
-      if (*n == 0) {
-        err = Errc::write_zero;
-        return true;
-      }
-      head_ += detail::checked_count(*n, len_ - head_);
-    }
-    head_ = len_ = 0;
-    return true;
+  // Writes the whole buffer to the inner writer through op. head_ advances after every
+  // inner write, so a cancelled or failed flush never writes a byte twice.
+  detail::Poll<Result<void>> poll_flush_buf(task::Context& cx, InnerWrite& op) {
+    auto r = detail::poll_write_all(cx, inner_, op, {buf_.get(), len_}, head_);
+    if (r && *r) head_ = len_ = 0;
+    return r;
   }
 
   W inner_;
@@ -124,127 +114,66 @@ class BufWriter {
   std::size_t head_ = 0;  // buf_[head_, len_) is buffered, not yet written
   std::size_t len_ = 0;
 
- public:
-  class WriteOp : public detail::CompositeLeaf<WriteOp> {
-   public:
-    WriteOp(BufWriter& bw, std::span<const std::byte> buf) noexcept : bw_(&bw), buf_(buf) {}
+  // write and write_vectored: when the data does not fit beside what is buffered, the
+  // buffer is written out first; then data smaller than the buffer is buffered, larger
+  // data goes straight to the inner writer (vectored when it supports it, else its first
+  // non-empty slice).
+  template <class Bufs, class Direct>
+  struct WriteStep {
+    BufWriter* b;
+    Bufs bufs;
+    bool direct = false;
+    InnerWrite flush_op{};
+    detail::ChildOp<Direct> op{};
 
-    bool step(task::Context& cx) {
-      BufWriter& b = *bw_;
-      if (!direct_) {
-        if (b.buffered() + buf_.size() > b.cap_) {
-          if (!b.poll_flush_buf(cx, op_, err_)) return false;
-          if (err_) return true;
+    detail::Poll<Result<std::size_t>> poll(task::Context& cx) {
+      std::size_t total = total_size(bufs);
+      if (!direct) {
+        if (b->buffered() + total > b->cap_) {
+          auto d = b->poll_flush_buf(cx, flush_op);
+          if (!d) return detail::pending;
+          if (!*d) return unexpected(d->error());
         }
-        if (buf_.size() < b.cap_) {
-          b.append(buf_);
-          n_ = buf_.size();
-          return true;
+        if (total < b->cap_) {
+          b->append(bufs);
+          return total;
         }
-        direct_ = true;  // the buffer is empty now and buf would fill it: write through
+        direct = true;
       }
-      if (!op_.live()) op_.start([&] { return b.inner_.write(buf_); });
-      if (!op_.poll(cx)) return false;
-      Result<std::size_t> n = op_.take();
-      if (!n) err_ = n.error();
-      else n_ = detail::checked_count(*n, buf_.size());
-      return true;
+      auto n = op.poll_with(cx, [&] { return b->write_direct(bufs); });
+      if (n && *n) detail::checked_count(**n, total);
+      return n;
     }
-    Result<std::size_t> await_resume() {
-      this->check();
-      if (err_) return unexpected(err_);
-      return n_;
-    }
-
-   private:
-    BufWriter* bw_;
-    std::span<const std::byte> buf_;
-    std::size_t n_ = 0;
-    bool direct_ = false;
-    std::error_code err_;
-    InnerWrite op_;
   };
-
-  // Buffers every slice that fits; slices too large for the buffer go to the inner writer
-  // (vectored when it supports it, else its first non-empty slice).
-  class WriteVectoredOp : public detail::CompositeLeaf<WriteVectoredOp> {
-    using DirectOp = decltype(io::write_vectored(std::declval<Inner&>(), std::span<const IoSlice>()));
-
-   public:
-    WriteVectoredOp(BufWriter& bw, std::span<const IoSlice> bufs) noexcept : bw_(&bw), bufs_(bufs) {}
-
-    bool step(task::Context& cx) {
-      BufWriter& b = *bw_;
-      if (!direct_) {
-        std::size_t total = 0;
-        for (const IoSlice& s : bufs_) total += s.size();
-        if (b.buffered() + total > b.cap_) {
-          if (!b.poll_flush_buf(cx, flush_op_, err_)) return false;
-          if (err_) return true;
-        }
-        if (total < b.cap_) {
-          for (const IoSlice& s : bufs_) b.append(s.bytes());
-          n_ = total;
-          return true;
-        }
-        direct_ = true;
-      }
-      if (!op_.live()) op_.start([&] { return io::write_vectored(b.inner_, bufs_); });
-      if (!op_.poll(cx)) return false;
-      Result<std::size_t> n = op_.take();
-      if (!n) err_ = n.error();
-      else n_ = *n;
-      return true;
-    }
-    Result<std::size_t> await_resume() {
-      this->check();
-      if (err_) return unexpected(err_);
-      return n_;
-    }
-
-   private:
-    BufWriter* bw_;
-    std::span<const IoSlice> bufs_;
-    std::size_t n_ = 0;
-    bool direct_ = false;
-    std::error_code err_;
-    InnerWrite flush_op_;
-    detail::ChildOp<DirectOp> op_;
-  };
+  static std::size_t total_size(std::span<const std::byte> buf) noexcept { return buf.size(); }
+  static std::size_t total_size(std::span<const IoSlice> bufs) noexcept {
+    std::size_t total = 0;
+    for (const IoSlice& s : bufs) total += s.size();
+    return total;
+  }
+  void append(std::span<const IoSlice> bufs) noexcept {
+    for (const IoSlice& s : bufs) append(s.bytes());
+  }
+  auto write_direct(std::span<const std::byte> buf) { return inner_.write(buf); }
+  auto write_direct(std::span<const IoSlice> bufs) { return io::write_vectored(inner_, bufs); }
 
   template <bool Shutdown>
-  class FlushOp : public detail::CompositeLeaf<FlushOp<Shutdown>> {
+  struct FlushStep {
     using Last = std::conditional_t<Shutdown, detail::shutdown_op_t<Inner>, detail::flush_op_t<Inner>>;
+    BufWriter* b;
+    InnerWrite op{};
+    detail::ChildOp<Last> last{};
 
-   public:
-    explicit FlushOp(BufWriter& bw) noexcept : bw_(&bw) {}
-
-    bool step(task::Context& cx) {
-      BufWriter& b = *bw_;
-      if (!last_.live()) {
-        if (!b.poll_flush_buf(cx, op_, err_)) return false;
-        if (err_) return true;
-        last_.start([&] {
-          if constexpr (Shutdown) return b.inner_.shutdown();
-          else return b.inner_.flush();
-        });
+    detail::Poll<Result<void>> poll(task::Context& cx) {
+      if (!last.live()) {
+        auto d = b->poll_flush_buf(cx, op);
+        if (!d || !*d) return d;
       }
-      if (!last_.poll(cx)) return false;
-      Result<void> r = last_.take();
-      if (!r) err_ = r.error();
-      return true;
+      return last.poll_with(cx, [&] {
+        if constexpr (Shutdown) return b->inner_.shutdown();
+        else return b->inner_.flush();
+      });
     }
-    Result<void> await_resume() {
-      this->check();
-      if (err_) return unexpected(err_);
-      return {};
-    }
-
-   private:
-    BufWriter* bw_;
-    std::error_code err_;
-    InnerWrite op_;
-    detail::ChildOp<Last> last_;
   };
 };
 

@@ -27,66 +27,47 @@ class Chain {
   Second& second() noexcept { return b_; }
   std::pair<First, Second> into_inner() && { return {std::move(a_), std::move(b_)}; }
 
-  class ReadOp : public detail::CompositeLeaf<ReadOp> {
-   public:
-    ReadOp(Chain& c, std::span<std::byte> buf) noexcept : c_(&c), buf_(buf) {}
-    bool step(task::Context& cx) {
-      if (!c_->first_done_) {
-        if (!a_op_.live()) a_op_.start([&] { return c_->a_.read(buf_); });
-        if (!a_op_.poll(cx)) return false;
-        res_ = a_op_.take();
-        if (!res_ || *res_ > 0 || buf_.empty()) return true;
-        c_->first_done_ = true;  // the first reader ended: go on with the second
-      }
-      if (!b_op_.live()) b_op_.start([&] { return c_->b_.read(buf_); });
-      if (!b_op_.poll(cx)) return false;
-      res_ = b_op_.take();
-      return true;
+ private:
+  // Polls an operation on the first reader until ended(result) says it reached its end,
+  // then the same operation on the second.
+  template <class AOp, class BOp, class MakeA, class MakeB, class Ended>
+  auto poll_chain(task::Context& cx, AOp& a, BOp& b, MakeA&& ma, MakeB&& mb, Ended&& ended) {
+    if (!first_done_) {
+      auto r = a.poll_with(cx, ma);
+      if (!r || !ended(*r)) return r;
+      first_done_ = true;  // the first reader ended: go on with the second
     }
-    Result<std::size_t> await_resume() {
-      this->check();
-      return std::move(res_);
-    }
+    return b.poll_with(cx, mb);
+  }
+  struct ReadStep {
+    Chain* c;
+    std::span<std::byte> buf;
+    detail::ChildOp<detail::read_op_t<First>> a{};
+    detail::ChildOp<detail::read_op_t<Second>> b{};
 
-   private:
-    Chain* c_;
-    std::span<std::byte> buf_;
-    Result<std::size_t> res_ = std::size_t{0};
-    detail::ChildOp<detail::read_op_t<First>> a_op_;
-    detail::ChildOp<detail::read_op_t<Second>> b_op_;
+    detail::Poll<Result<std::size_t>> poll(task::Context& cx) {
+      return c->poll_chain(cx, a, b, [&] { return c->a_.read(buf); }, [&] { return c->b_.read(buf); },
+                           [&](const Result<std::size_t>& r) { return r && *r == 0 && !buf.empty(); });
+    }
+  };
+  struct FillBufStep {
+    Chain* c;
+    detail::ChildOp<detail::fill_buf_op_t<First>> a{};
+    detail::ChildOp<detail::fill_buf_op_t<Second>> b{};
+
+    detail::Poll<Result<std::span<const std::byte>>> poll(task::Context& cx) {
+      return c->poll_chain(cx, a, b, [&] { return c->a_.fill_buf(); }, [&] { return c->b_.fill_buf(); },
+                           [](const Result<std::span<const std::byte>>& r) { return r && r->empty(); });
+    }
   };
 
-  class FillBufOp : public detail::CompositeLeaf<FillBufOp> {
-   public:
-    explicit FillBufOp(Chain& c) noexcept : c_(&c) {}
-    bool step(task::Context& cx) {
-      if (!c_->first_done_) {
-        if (!a_op_.live()) a_op_.start([&] { return c_->a_.fill_buf(); });
-        if (!a_op_.poll(cx)) return false;
-        res_ = a_op_.take();
-        if (!res_ || !res_->empty()) return true;
-        c_->first_done_ = true;
-      }
-      if (!b_op_.live()) b_op_.start([&] { return c_->b_.fill_buf(); });
-      if (!b_op_.poll(cx)) return false;
-      res_ = b_op_.take();
-      return true;
-    }
-    Result<std::span<const std::byte>> await_resume() {
-      this->check();
-      return std::move(res_);
-    }
+ public:
+  using ReadOp = detail::AdaptorOp<ReadStep>;
+  using FillBufOp = detail::AdaptorOp<FillBufStep>;
 
-   private:
-    Chain* c_;
-    Result<std::span<const std::byte>> res_ = std::span<const std::byte>();
-    detail::ChildOp<detail::fill_buf_op_t<First>> a_op_;
-    detail::ChildOp<detail::fill_buf_op_t<Second>> b_op_;
-  };
-
-  ReadOp read(std::span<std::byte> buf) noexcept { return ReadOp(*this, buf); }
+  ReadOp read(std::span<std::byte> buf) noexcept { return {{this, buf}}; }
   FillBufOp fill_buf() noexcept requires(AsyncBufRead<First> && AsyncBufRead<Second>) {
-    return FillBufOp(*this);
+    return {{this}};
   }
   void consume(std::size_t n) requires(AsyncBufRead<First> && AsyncBufRead<Second>) {
     if (!first_done_) a_.consume(n);

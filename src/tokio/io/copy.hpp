@@ -45,90 +45,65 @@ class CopyBuffer {
   explicit CopyBuffer(std::size_t size) noexcept : size_(size) {}
   CopyBuffer(const CopyBuffer& o) noexcept : size_(o.size_) {}
 
-  // Copies until the reader ends; true when finished (err set on failure).
-  bool poll_copy(task::Context& cx, R& r, W& w, std::error_code& err) {
+  // Copies until the reader ends, then flushes the writer.
+  Poll<io::Result<void>> poll_copy(task::Context& cx, R& r, W& w) {
     if (!buf_) buf_ = std::make_unique_for_overwrite<std::byte[]>(size_);
     for (;;) {
       // Need data: start a read (or keep polling the top-up read started while writing).
       if (pos_ == cap_ && !read_done_) {
-        if (!read_.live()) {
-          pos_ = cap_ = 0;
-          start_read(r);
+        auto n = poll_read(cx, r, true);
+        if (!n && need_flush_) {
+          // The reader has nothing for now: push what was written so far through the
+          // writer, in case the reader is waiting for it.
+          auto f = flush_.poll_with(cx, [&] { return w.flush(); });
+          if (f && !*f) return f;
+          need_flush_ = !f;
         }
-        if (!read_.poll(cx)) {
-          if (need_flush_) {
-            // The reader has nothing for now: push what was written so far through the
-            // writer, in case the reader is waiting for it.
-            if (!flush_.live()) flush_.start([&] { return w.flush(); });
-            if (!flush_.poll(cx)) return false;
-            io::Result<void> f = flush_.take();
-            if (!f) {
-              err = f.error();
-              return true;
-            }
-            need_flush_ = false;
-          }
-          return false;
-        }
+        if (!n) return pending;
         flush_.reset();  // the read made progress; the flush is retried when needed
-        if (!finish_read(err)) return true;
+        if (!*n) return n;
       }
 
       while (pos_ < cap_) {
-        if (!write_.live()) {
-          write_.start([&] { return w.write(std::span<const std::byte>(buf_.get() + pos_, cap_ - pos_)); });
-        }
-        if (!write_.poll(cx)) {
+        auto n = write_.poll_with(
+            cx, [&] { return w.write(std::span<const std::byte>(&buf_[pos_], cap_ - pos_)); });
+        if (!n) {
           // The writer is busy: top the buffer up meanwhile, for a larger next write. Keep
           // reading until the reader is pending (its waker is then registered, so new data
           // wakes us even while the writer stays blocked) or the buffer is full.
           while (!read_done_ && cap_ < size_) {
-            if (!read_.live()) start_read(r);
-            if (!read_.poll(cx)) break;
-            if (!finish_read(err)) return true;
+            auto t = poll_read(cx, r, false);
+            if (!t) break;
+            if (!*t) return t;
           }
-          return false;
+          return pending;
         }
-        io::Result<std::size_t> n = write_.take();
-        if (!n) {
-          err = n.error();
-          return true;
-        }
-        if (*n == 0) {
-          err = io::Errc::write_zero;
-          return true;
-        }
-        pos_ += checked_count(*n, cap_ - pos_);
-        amt_ += *n;
+        if (!*n) return unexpected(n->error());
+        if (**n == 0) return unexpected(make_error_code(io::Errc::write_zero));
+        pos_ += checked_count(**n, cap_ - pos_);
+        amt_ += **n;
         need_flush_ = true;
       }
 
-      if (pos_ == cap_ && read_done_) {
-        if (!flush_.live()) flush_.start([&] { return w.flush(); });
-        if (!flush_.poll(cx)) return false;
-        io::Result<void> f = flush_.take();
-        if (!f) err = f.error();
-        return true;
-      }
+      if (read_done_) return flush_.poll_with(cx, [&] { return w.flush(); });  // pos_ == cap_ here
     }
   }
 
   uint64_t amount() const noexcept { return amt_; }
 
  private:
-  void start_read(R& r) {
-    read_.start([&] { return r.read(std::span<std::byte>(buf_.get() + cap_, size_ - cap_)); });
-  }
-  // Accounts a finished read; false (err set) on failure.
-  bool finish_read(std::error_code& err) {
-    io::Result<std::size_t> n = read_.take();
-    if (!n) {
-      err = n.error();
-      return false;
-    }
-    if (*n == 0) read_done_ = true;
-    else cap_ += checked_count(*n, size_ - cap_);
-    return true;
+  // One read into the free end of the buffer (from its start when `restart`); accounts
+  // what arrived.
+  Poll<io::Result<void>> poll_read(task::Context& cx, R& r, bool restart) {
+    auto n = read_.poll_with(cx, [&] {
+      if (restart) pos_ = cap_ = 0;
+      return r.read(std::span<std::byte>(buf_.get() + cap_, size_ - cap_));
+    });
+    if (!n) return pending;
+    if (!*n) return unexpected(n->error());
+    if (**n == 0) read_done_ = true;
+    else cap_ += checked_count(**n, size_ - cap_);
+    return io::Result<void>();
   }
 
   std::size_t size_;
@@ -144,141 +119,87 @@ class CopyBuffer {
 };
 
 template <class R, class W>
-class CopyOp : public CompositeLeaf<CopyOp<R, W>> {
- public:
-  CopyOp(R& r, W& w, std::size_t size) noexcept : r_(&r), w_(&w), buf_(size) {}
-  bool step(task::Context& cx) { return buf_.poll_copy(cx, *r_, *w_, err_); }
-  io::Result<uint64_t> await_resume() {
-    this->check();
-    if (err_) return unexpected(err_);
-    return buf_.amount();
-  }
+struct Copy {
+  R* r;
+  W* w;
+  CopyBuffer<R, W> buf;
 
- private:
-  R* r_;
-  W* w_;
-  CopyBuffer<R, W> buf_;
-  std::error_code err_;
+  Poll<io::Result<uint64_t>> poll(task::Context& cx) {
+    return map_ok(buf.poll_copy(cx, *r, *w), [&] { return buf.amount(); });
+  }
 };
 
 template <class R, class W>
-class CopyBufOp : public CompositeLeaf<CopyBufOp<R, W>> {
- public:
-  CopyBufOp(R& r, W& w) noexcept : r_(&r), w_(&w) {}
+struct CopyBuf {
+  R* r;
+  W* w;
+  std::span<const std::byte> pending_bytes{};  // the reader's buffered bytes being written
+  uint64_t amt = 0;
+  ChildOp<fill_buf_op_t<R>> fill{};
+  ChildOp<write_op_t<W>> write{};
+  ChildOp<flush_op_t<W>> flush{};
 
-  bool step(task::Context& cx) {
+  Poll<io::Result<uint64_t>> poll(task::Context& cx) {
     for (;;) {
-      if (flushing_) {
-        if (!flush_.live()) flush_.start([&] { return w_->flush(); });
-        if (!flush_.poll(cx)) return false;
-        io::Result<void> f = flush_.take();
-        if (!f) err_ = f.error();
-        return true;
+      if (!write.live() && !flush.live()) {
+        auto a = fill.poll_with(cx, [&] { return r->fill_buf(); });
+        if (!a) return pending;
+        if (!*a) return unexpected(a->error());
+        pending_bytes = **a;
       }
-      if (!write_.live()) {
-        if (!fill_.live()) fill_.start([&] { return r_->fill_buf(); });
-        if (!fill_.poll(cx)) return false;
-        io::Result<std::span<const std::byte>> a = fill_.take();
-        if (!a) {
-          err_ = a.error();
-          return true;
-        }
-        if (a->empty()) {
-          flushing_ = true;
-          continue;
-        }
-        pending_ = *a;
-        write_.start([&] { return w_->write(pending_); });
+      // End of stream: flush the writer.
+      if (pending_bytes.empty()) {
+        return map_ok(flush.poll_with(cx, [&] { return w->flush(); }), [&] { return amt; });
       }
-      if (!write_.poll(cx)) return false;
-      io::Result<std::size_t> n = write_.take();
-      if (!n) {
-        err_ = n.error();
-        return true;
-      }
-      if (*n == 0) {
-        err_ = io::Errc::write_zero;
-        return true;
-      }
-      r_->consume(checked_count(*n, pending_.size()));
-      amt_ += *n;
+      auto n = write.poll_with(cx, [&] { return w->write(pending_bytes); });
+      if (!n) return pending;
+      if (!*n) return unexpected(n->error());
+      if (**n == 0) return unexpected(make_error_code(io::Errc::write_zero));
+      r->consume(checked_count(**n, pending_bytes.size()));
+      amt += **n;
     }
   }
-  io::Result<uint64_t> await_resume() {
-    this->check();
-    if (err_) return unexpected(err_);
-    return amt_;
-  }
-
- private:
-  R* r_;
-  W* w_;
-  std::span<const std::byte> pending_;  // the reader's buffered bytes being written
-  uint64_t amt_ = 0;
-  bool flushing_ = false;
-  std::error_code err_;
-  ChildOp<fill_buf_op_t<R>> fill_;
-  ChildOp<write_op_t<W>> write_;
-  ChildOp<flush_op_t<W>> flush_;
 };
 
-// One direction of copy_bidirectional: copy, then shut the writer down.
+// One direction of copy_bidirectional: copy, then shut the writer down. Ready once done
+// (an error included); stays ready.
 template <class R, class W>
-class Transfer {
- public:
-  explicit Transfer(std::size_t size) noexcept : buf_(size) {}
-  Transfer(const Transfer& o) noexcept : buf_(o.buf_) {}
+struct Transfer {
+  CopyBuffer<R, W> buf;
+  bool done = false;
+  ChildOp<shutdown_op_t<W>> shutdown{};
 
-  // True once this direction is done (err set on failure).
-  bool poll(task::Context& cx, R& r, W& w, std::error_code& err) {
-    if (done_) return true;
-    if (!shutting_down_) {
-      if (!buf_.poll_copy(cx, r, w, err)) return false;
-      if (err) return true;
-      shutting_down_ = true;
+  Poll<io::Result<void>> poll(task::Context& cx, R& r, W& w) {
+    if (done) return io::Result<void>();
+    if (!shutdown.live()) {
+      auto c = buf.poll_copy(cx, r, w);
+      if (!c || !*c) return c;
     }
-    if (!shutdown_.live()) shutdown_.start([&] { return w.shutdown(); });
-    if (!shutdown_.poll(cx)) return false;
-    io::Result<void> s = shutdown_.take();
-    if (!s) err = s.error();
-    done_ = true;
-    return true;
+    auto s = shutdown.poll_with(cx, [&] { return w.shutdown(); });
+    done = s.has_value();
+    return s;
   }
-  uint64_t amount() const noexcept { return buf_.amount(); }
-
- private:
-  CopyBuffer<R, W> buf_;
-  bool shutting_down_ = false;
-  bool done_ = false;
-  ChildOp<shutdown_op_t<W>> shutdown_;
 };
 
+// Both directions at once; the first error in either ends it.
 template <class A, class B>
-class CopyBidirectionalOp : public CompositeLeaf<CopyBidirectionalOp<A, B>> {
- public:
-  CopyBidirectionalOp(A& a, B& b, std::size_t a_to_b_size, std::size_t b_to_a_size) noexcept
-      : a_(&a), b_(&b), ab_(a_to_b_size), ba_(b_to_a_size) {}
+struct CopyBidirectional {
+  A* a;
+  B* b;
+  Transfer<A, B> ab;
+  Transfer<B, A> ba;
 
-  bool step(task::Context& cx) {
-    bool ab = ab_.poll(cx, *a_, *b_, err_);
-    if (err_) return true;
-    bool ba = ba_.poll(cx, *b_, *a_, err_);
-    if (err_) return true;
-    return ab && ba;
+  Poll<io::Result<std::pair<uint64_t, uint64_t>>> poll(task::Context& cx) {
+    auto x = ab.poll(cx, *a, *b);
+    if (x && !*x) return unexpected(x->error());
+    auto y = ba.poll(cx, *b, *a);
+    if (y && !*y) return unexpected(y->error());
+    if (!x || !y) return pending;
+    return std::pair<uint64_t, uint64_t>(ab.buf.amount(), ba.buf.amount());
   }
-  io::Result<std::pair<uint64_t, uint64_t>> await_resume() {
-    this->check();
-    if (err_) return unexpected(err_);
-    return std::pair<uint64_t, uint64_t>(ab_.amount(), ba_.amount());
-  }
-
- private:
-  A* a_;
-  B* b_;
-  Transfer<A, B> ab_;
-  Transfer<B, A> ba_;
-  std::error_code err_;
 };
+template <class A, class B>
+using CopyBidirectionalOp = AdaptorOp<CopyBidirectional<A, B>>;
 
 }  // namespace tokio::detail
 
@@ -286,21 +207,23 @@ namespace tokio::io {
 
 // Copies everything r produces into w, then flushes w; returns the byte count.
 template <AsyncRead R, AsyncWrite W>
-detail::CopyOp<R, W> copy(R& r, W& w) {
-  return {r, w, kDefaultBufSize};
+detail::AdaptorOp<detail::Copy<R, W>> copy(R& r, W& w) {
+  return {{&r, &w, detail::CopyBuffer<R, W>(kDefaultBufSize)}};
 }
 
 // Like copy, but writes straight from r's own buffer (no second buffer).
 template <AsyncBufRead R, AsyncWrite W>
-detail::CopyBufOp<R, W> copy_buf(R& r, W& w) {
-  return {r, w};
+detail::AdaptorOp<detail::CopyBuf<R, W>> copy_buf(R& r, W& w) {
+  return {{&r, &w}};
 }
 
 // Copies a->b and b->a at once (a proxy); see the top of this file.
 template <class A, class B>
   requires AsyncRead<A> && AsyncWrite<A> && AsyncRead<B> && AsyncWrite<B>
 detail::CopyBidirectionalOp<A, B> copy_bidirectional(A& a, B& b) {
-  return {a, b, kDefaultBufSize, kDefaultBufSize};
+  using AB = detail::CopyBuffer<A, B>;
+  using BA = detail::CopyBuffer<B, A>;
+  return {{&a, &b, {AB(kDefaultBufSize)}, {BA(kDefaultBufSize)}}};
 }
 // The same with chosen buffer sizes for each direction (must be > 0).
 template <class A, class B>
@@ -310,7 +233,7 @@ detail::CopyBidirectionalOp<A, B> copy_bidirectional_with_sizes(A& a, B& b, std:
   if (a_to_b == 0 || b_to_a == 0) {
     throw std::invalid_argument("io::copy_bidirectional_with_sizes: buffer sizes must be > 0");
   }
-  return {a, b, a_to_b, b_to_a};
+  return {{&a, &b, {detail::CopyBuffer<A, B>(a_to_b)}, {detail::CopyBuffer<B, A>(b_to_a)}}};
 }
 
 }  // namespace tokio::io

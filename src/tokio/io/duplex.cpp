@@ -1,15 +1,73 @@
 // io::duplex: see duplex.hpp.
 #include "tokio/io/duplex.hpp"
 
+#include <atomic>
 #include <cstring>
 #include <new>
 #include <stdexcept>
 
+#include "tokio/core/detail/mutex.hpp"
+#include "tokio/core/waker.hpp"
+
 namespace tokio::detail {
 
-// --- ByteRing ----------------------------------------------------------------------------
-ByteRing::~ByteRing() { ::operator delete(buf_); }
+// A byte FIFO that grows (doubling) up to a maximum size. Not synchronized.
+class ByteRing {
+ public:
+  ByteRing() noexcept = default;
+  ByteRing(const ByteRing&) = delete;
+  ByteRing& operator=(const ByteRing&) = delete;
+  ~ByteRing() { ::operator delete(buf_); }
 
+  std::size_t size() const noexcept { return len_; }
+  // Appends all of src; the caller guarantees size() + src.size() <= max.
+  void push(std::span<const std::byte> src, std::size_t max);
+  // Moves up to dst.size() bytes out; returns how many.
+  std::size_t pop(std::span<std::byte> dst) noexcept;
+
+ private:
+  void grow(std::size_t need, std::size_t max);
+  std::byte* buf_ = nullptr;
+  std::size_t cap_ = 0;
+  std::size_t head_ = 0;
+  std::size_t len_ = 0;
+};
+
+// The waker of the one operation waiting on a pipe end (a read or a write). The
+// registration is tagged so that a finished or cancelled operation only removes its own.
+struct DuplexWaiter {
+  Wakeable* waker = nullptr;  // owned reference
+  uint64_t tag = 0;           // tag of the registration (0 = none)
+
+  // Takes the waker out (to wake or drop after unlocking) if `mine` (non-zero) is the
+  // current registration, or whatever it is when `mine` is 0.
+  Wakeable* take(uint64_t mine = 0) noexcept {
+    if (mine != 0 && mine != tag) return nullptr;
+    tag = 0;
+    return std::exchange(waker, nullptr);
+  }
+};
+
+// One direction of a duplex pair. Every field is guarded by mu.
+struct DuplexPipe {
+  Mutex mu;
+  ByteRing ring;
+  std::size_t max = 0;
+  bool closed = false;  // writer shut down / an end was destroyed
+  DuplexWaiter reader;  // a read waiting for data
+  DuplexWaiter writer;  // a write waiting for room
+  uint64_t next_tag = 0;
+
+  DuplexWaiter& waiter(bool write) noexcept { return write ? writer : reader; }
+};
+
+// Both directions of a pair and the count of live ends.
+struct DuplexShared {
+  DuplexPipe pipes[2];
+  std::atomic<int> ends{2};
+};
+
+// --- ByteRing ----------------------------------------------------------------------------
 void ByteRing::grow(std::size_t need, std::size_t max) {
   std::size_t cap = cap_ ? cap_ : 4096;
   while (cap < need) cap *= 2;
@@ -49,139 +107,98 @@ std::size_t ByteRing::pop(std::span<std::byte> dst) noexcept {
   return n;
 }
 
-// --- waker slots --------------------------------------------------------------------------
+// --- read and write -----------------------------------------------------------------------
 namespace io_duplex_impl {
 
-// Stores cx's waker in a slot (replacing a different one) and tags the registration.
-// Returns a waker reference the caller drops after unlocking (the replaced one), or null.
-Wakeable* register_waker(Wakeable*& slot, uint64_t& slot_tag, uint64_t& my_tag,
-                         uint64_t& next_tag, task::Context& cx) noexcept {
-  Wakeable* old = nullptr;
-  Wakeable* w = cx.raw_waker();
-  if (slot != w) {
-    old = slot;
-    w->vtable->clone(w);
-    slot = w;
-  }
-  my_tag = slot_tag = ++next_tag;
-  return old;
-}
+// What one attempt of a read or write decided, under the pipe's lock.
+enum class Step { Done, Moved, Wait };  // Moved: done, and the other side may proceed now
 
-// Takes the waker out of a slot (to wake it after unlocking).
-Wakeable* take_waker(Wakeable*& slot, uint64_t& slot_tag) noexcept {
-  slot_tag = 0;
-  return std::exchange(slot, nullptr);
-}
-
-// Removes our own registration (a finished or cancelled operation); returns the waker
-// reference to drop after unlocking.
-Wakeable* unregister(Wakeable*& slot, uint64_t& slot_tag, uint64_t my_tag) noexcept {
-  if (my_tag != 0 && slot_tag == my_tag) return take_waker(slot, slot_tag);
-  return nullptr;
-}
-
-
-}  // namespace (impl)
-
-// --- read ---------------------------------------------------------------------------------
-bool DuplexReadOp::poll(task::Context& cx) noexcept {
+// The poll shared by reads and writes: `attempt` runs under the lock; Wait registers the
+// operation's waker (replacing a different one) under a new tag, anything else removes its
+// registration and, for Moved, takes the other side's waker. Wakers are woken and dropped
+// after unlocking.
+template <class F>
+bool poll_pipe(DuplexPipe& p, bool write, uint64_t& tag, task::Context& cx, F&& attempt) {
   if (!coop_poll_proceed(cx)) return false;
   Wakeable* to_wake = nullptr;
   Wakeable* to_drop = nullptr;
-  bool ready = true;
+  Step s;
   {
-    LockGuard<Mutex> g(p_->mu);
-    if (p_->ring.size() > 0) {
-      n_ = p_->ring.pop(buf_);
-      if (n_ > 0) to_wake = io_duplex_impl::take_waker(p_->write_waker, p_->write_tag);
-      to_drop = io_duplex_impl::unregister(p_->read_waker, p_->read_tag, tag_);
-    } else if (p_->closed || buf_.empty()) {
-      n_ = 0;
-      to_drop = io_duplex_impl::unregister(p_->read_waker, p_->read_tag, tag_);
+    LockGuard<Mutex> g(p.mu);
+    DuplexWaiter& mine = p.waiter(write);
+    s = attempt();
+    if (s == Step::Wait) {
+      Wakeable* k = cx.raw_waker();
+      if (mine.waker != k) {
+        to_drop = mine.take();
+        k->vtable->clone(k);
+        mine.waker = k;
+      }
+      tag = mine.tag = ++p.next_tag;
     } else {
-      to_drop = io_duplex_impl::register_waker(p_->read_waker, p_->read_tag, tag_, p_->next_tag, cx);
-      ready = false;
+      if (s == Step::Moved) to_wake = p.waiter(!write).take();
+      if (tag != 0) to_drop = mine.take(std::exchange(tag, 0));
     }
   }
-  if (ready) tag_ = 0;
   drop_waker(to_drop);
   wake_waker(to_wake);
-  return ready;
+  return s != Step::Wait;
 }
 
-DuplexReadOp::~DuplexReadOp() {
-  if (tag_ == 0) return;
+// Closes a direction and wakes whoever waits on it.
+void close(DuplexPipe& p) noexcept {
+  Wakeable* r;
   Wakeable* w;
   {
-    LockGuard<Mutex> g(p_->mu);
-    w = io_duplex_impl::unregister(p_->read_waker, p_->read_tag, tag_);
+    LockGuard<Mutex> g(p.mu);
+    p.closed = true;
+    r = p.reader.take();
+    w = p.writer.take();
   }
-  drop_waker(w);
+  wake_waker(r);
+  wake_waker(w);
 }
 
-// --- write --------------------------------------------------------------------------------
-bool DuplexWriteOp::poll(task::Context& cx) noexcept {
-  if (!coop_poll_proceed(cx)) return false;
-  Wakeable* to_wake = nullptr;
-  Wakeable* to_drop = nullptr;
-  bool ready = true;
-  {
-    LockGuard<Mutex> g(p_->mu);
-    if (p_->closed) {
-      broken_ = true;
-      to_drop = io_duplex_impl::unregister(p_->write_waker, p_->write_tag, tag_);
-    } else if (buf_.empty()) {
-      n_ = 0;
-      to_drop = io_duplex_impl::unregister(p_->write_waker, p_->write_tag, tag_);
-    } else if (p_->ring.size() == p_->max) {
-      to_drop = io_duplex_impl::register_waker(p_->write_waker, p_->write_tag, tag_, p_->next_tag, cx);
-      ready = false;
-    } else {
-      std::size_t room = p_->max - p_->ring.size();
-      n_ = buf_.size() < room ? buf_.size() : room;
-      p_->ring.push(buf_.first(n_), p_->max);
-      to_wake = io_duplex_impl::take_waker(p_->read_waker, p_->read_tag);
-      to_drop = io_duplex_impl::unregister(p_->write_waker, p_->write_tag, tag_);
-    }
-  }
-  if (ready) tag_ = 0;
-  drop_waker(to_drop);
-  wake_waker(to_wake);
-  return ready;
+}  // namespace io_duplex_impl
+
+template <>
+bool DuplexIoOp<false>::poll(task::Context& cx) noexcept {
+  using io_duplex_impl::Step;
+  return io_duplex_impl::poll_pipe(*p_, false, tag_, cx, [&] {
+    n_ = p_->ring.pop(buf_);  // 0 when the ring or buf_ is empty
+    if (n_ > 0) return Step::Moved;
+    return p_->closed || buf_.empty() ? Step::Done : Step::Wait;
+  });
 }
 
-io::Result<std::size_t> DuplexWriteOp::await_resume() noexcept {
-  if (broken_) return unexpected(std::make_error_code(std::errc::broken_pipe));
-  return n_;
+template <>
+bool DuplexIoOp<true>::poll(task::Context& cx) noexcept {
+  using io_duplex_impl::Step;
+  return io_duplex_impl::poll_pipe(*p_, true, tag_, cx, [&] {
+    broken_ = p_->closed;
+    n_ = 0;
+    if (broken_ || buf_.empty()) return Step::Done;
+    if (p_->ring.size() == p_->max) return Step::Wait;
+    std::size_t room = p_->max - p_->ring.size();
+    n_ = buf_.size() < room ? buf_.size() : room;
+    p_->ring.push(buf_.first(n_), p_->max);
+    return Step::Moved;
+  });
 }
 
-DuplexWriteOp::~DuplexWriteOp() {
-  if (tag_ == 0) return;
+void duplex_cancel(DuplexPipe& p, bool write, uint64_t tag) noexcept {
   Wakeable* w;
   {
-    LockGuard<Mutex> g(p_->mu);
-    w = io_duplex_impl::unregister(p_->write_waker, p_->write_tag, tag_);
+    LockGuard<Mutex> g(p.mu);
+    w = p.waiter(write).take(tag);
   }
   drop_waker(w);
 }
 
 // --- flush / shutdown -----------------------------------------------------------------------
 bool DuplexControlOp::poll(task::Context&) noexcept {
-  if (shutdown_) duplex_close(*p_);
+  if (shutdown_) io_duplex_impl::close(*p_);
   return true;
-}
-
-void duplex_close(DuplexPipe& p) noexcept {
-  Wakeable* r;
-  Wakeable* w;
-  {
-    LockGuard<Mutex> g(p.mu);
-    p.closed = true;
-    r = io_duplex_impl::take_waker(p.read_waker, p.read_tag);
-    w = io_duplex_impl::take_waker(p.write_waker, p.write_tag);
-  }
-  wake_waker(r);
-  wake_waker(w);
 }
 
 }  // namespace tokio::detail
@@ -197,8 +214,14 @@ DuplexStream& DuplexStream::operator=(DuplexStream&& o) noexcept {
   return *this;
 }
 
-void DuplexStream::check() const {
+detail::DuplexPipe* DuplexStream::rd() const {
   if (!s_) throw std::logic_error("operation on a moved-from io::DuplexStream");
+  return &s_->pipes[side_];
+}
+
+detail::DuplexPipe* DuplexStream::wr() const {
+  if (!s_) throw std::logic_error("operation on a moved-from io::DuplexStream");
+  return &s_->pipes[1 - side_];
 }
 
 void DuplexStream::close() noexcept {
@@ -206,12 +229,12 @@ void DuplexStream::close() noexcept {
   if (!s) return;
   // Our writing direction: the peer reads what is buffered, then end of stream. Our
   // reading direction: the peer's writes fail with broken_pipe from now on.
-  detail::duplex_close(s->pipes[1 - side_]);
-  detail::duplex_close(s->pipes[side_]);
+  detail::io_duplex_impl::close(s->pipes[1 - side_]);
+  detail::io_duplex_impl::close(s->pipes[side_]);
   if (s->ends.fetch_sub(1, std::memory_order_acq_rel) == 1) {
     for (auto& p : s->pipes) {
-      if (p.read_waker) p.read_waker->vtable->drop(p.read_waker);
-      if (p.write_waker) p.write_waker->vtable->drop(p.write_waker);
+      detail::drop_waker(p.reader.take());
+      detail::drop_waker(p.writer.take());
     }
     delete s;
   }

@@ -20,11 +20,11 @@
 // (one each: one reader and one writer per direction); the registration is tagged with a
 // sequence number so a cancelled operation only removes its own.
 
-#include <atomic>
 #include <cstddef>
 #include <cstdint>
-#include "tokio/core/detail/mutex.hpp"
 #include <span>
+#include <system_error>
+#include <type_traits>
 #include <utility>
 
 #include "tokio/core/result.hpp"
@@ -33,78 +33,46 @@
 
 namespace tokio::detail {
 
-// A byte FIFO that grows (doubling) up to a maximum size. Not synchronized.
-class ByteRing {
+// One direction of a pair (a ring buffer, its lock and the waiting read and write) and
+// the pair itself; defined in duplex.cpp, so a user TU never parses them.
+struct DuplexPipe;
+struct DuplexShared;
+
+// Removes the registration `tag` of a destroyed read (write = false) or write.
+void duplex_cancel(DuplexPipe& p, bool write, uint64_t tag) noexcept;
+
+// A read (Write = false) or a write on one direction. While it waits its waker is
+// registered in the direction's reader or writer slot under a tag, removed when the
+// operation completes or is destroyed. A read never fails; a write fails with broken_pipe
+// once the direction is closed.
+template <bool Write>
+class DuplexIoOp : public Leaf<DuplexIoOp<Write>> {
+  using Buf = std::conditional_t<Write, std::span<const std::byte>, std::span<std::byte>>;
+
  public:
-  ByteRing() noexcept = default;
-  ByteRing(const ByteRing&) = delete;
-  ByteRing& operator=(const ByteRing&) = delete;
-  ~ByteRing();
-
-  std::size_t size() const noexcept { return len_; }
-  // Appends all of src; the caller guarantees size() + src.size() <= max.
-  void push(std::span<const std::byte> src, std::size_t max);
-  // Moves up to dst.size() bytes out; returns how many.
-  std::size_t pop(std::span<std::byte> dst) noexcept;
-
- private:
-  void grow(std::size_t need, std::size_t max);
-  std::byte* buf_ = nullptr;
-  std::size_t cap_ = 0;
-  std::size_t head_ = 0;
-  std::size_t len_ = 0;
-};
-
-// One direction of a duplex pair.
-struct DuplexPipe {
-  Mutex mu;
-  ByteRing ring;
-  std::size_t max = 0;
-  bool closed = false;           // writer shut down / an end was destroyed
-  Wakeable* read_waker = nullptr;   // registered by a waiting read (owned reference)
-  Wakeable* write_waker = nullptr;  // registered by a waiting write
-  uint64_t read_tag = 0;         // tag of the read_waker registration (0 = none)
-  uint64_t write_tag = 0;
-  uint64_t next_tag = 0;
-};
-
-// Both directions of a pair and the count of live ends.
-struct DuplexShared {
-  DuplexPipe pipes[2];
-  std::atomic<int> ends{2};
-};
-
-class DuplexReadOp : public Leaf<DuplexReadOp> {
- public:
-  DuplexReadOp(DuplexPipe* p, std::span<std::byte> buf) noexcept : p_(p), buf_(buf) {}
-  DuplexReadOp(const DuplexReadOp& o) noexcept : Leaf<DuplexReadOp>(o), p_(o.p_), buf_(o.buf_) {}
-  ~DuplexReadOp();
+  DuplexIoOp(DuplexPipe* p, Buf buf) noexcept : p_(p), buf_(buf) {}
+  ~DuplexIoOp() {
+    if (tag_ != 0) duplex_cancel(*p_, Write, tag_);
+  }
   bool poll(task::Context& cx) noexcept;
-  io::Result<std::size_t> await_resume() noexcept { return n_; }
+  io::Result<std::size_t> await_resume() noexcept {
+    if (broken_) return unexpected(std::make_error_code(std::errc::broken_pipe));
+    return n_;
+  }
 
  private:
   DuplexPipe* p_;
-  std::span<std::byte> buf_;
+  Buf buf_;
   std::size_t n_ = 0;
   uint64_t tag_ = 0;
-};
-
-class DuplexWriteOp : public Leaf<DuplexWriteOp> {
- public:
-  DuplexWriteOp(DuplexPipe* p, std::span<const std::byte> buf) noexcept : p_(p), buf_(buf) {}
-  DuplexWriteOp(const DuplexWriteOp& o) noexcept
-      : Leaf<DuplexWriteOp>(o), p_(o.p_), buf_(o.buf_) {}
-  ~DuplexWriteOp();
-  bool poll(task::Context& cx) noexcept;
-  io::Result<std::size_t> await_resume() noexcept;
-
- private:
-  DuplexPipe* p_;
-  std::span<const std::byte> buf_;
-  std::size_t n_ = 0;
   bool broken_ = false;
-  uint64_t tag_ = 0;
 };
+template <>
+bool DuplexIoOp<false>::poll(task::Context& cx) noexcept;
+template <>
+bool DuplexIoOp<true>::poll(task::Context& cx) noexcept;
+using DuplexReadOp = DuplexIoOp<false>;
+using DuplexWriteOp = DuplexIoOp<true>;
 
 // flush (nothing to do) and shutdown (close the writing direction). Never wait.
 class DuplexControlOp : public Leaf<DuplexControlOp> {
@@ -117,9 +85,6 @@ class DuplexControlOp : public Leaf<DuplexControlOp> {
   DuplexPipe* p_;
   bool shutdown_;
 };
-
-// Closes a direction and wakes whoever waits on it.
-void duplex_close(DuplexPipe& p) noexcept;
 
 }  // namespace tokio::detail
 
@@ -145,15 +110,9 @@ class DuplexStream {
  private:
   friend std::pair<DuplexStream, DuplexStream> duplex(std::size_t);
   DuplexStream(detail::DuplexShared* s, int side) noexcept : s_(s), side_(side) {}
-  detail::DuplexPipe* rd() const {
-    check();
-    return &s_->pipes[side_];
-  }
-  detail::DuplexPipe* wr() const {
-    check();
-    return &s_->pipes[1 - side_];
-  }
-  void check() const;
+  // This end's reading and writing directions; throw std::logic_error when moved-from.
+  detail::DuplexPipe* rd() const;
+  detail::DuplexPipe* wr() const;
   void close() noexcept;
 
   detail::DuplexShared* s_ = nullptr;

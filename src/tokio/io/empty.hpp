@@ -13,23 +13,17 @@ namespace tokio::io {
 
 class Empty {
  public:
-  auto read(std::span<std::byte>) {
-    return detail::instant_op<true>([]() -> Result<std::size_t> { return std::size_t{0}; });
-  }
+  detail::ReadyCountOp read(std::span<std::byte>) noexcept { return detail::ReadyCountOp({0}); }
   auto fill_buf() {
     return detail::instant_op<true>(
         []() -> Result<std::span<const std::byte>> { return std::span<const std::byte>(); });
   }
   void consume(std::size_t) noexcept {}
-  auto write(std::span<const std::byte> buf) {
-    return detail::instant_op<true>([n = buf.size()]() -> Result<std::size_t> { return n; });
+  detail::ReadyCountOp write(std::span<const std::byte> buf) noexcept {
+    return detail::ReadyCountOp({buf.size()});
   }
-  auto flush() {
-    return detail::instant_op<false>([]() -> Result<void> { return {}; });
-  }
-  auto shutdown() {
-    return detail::instant_op<false>([]() -> Result<void> { return {}; });
-  }
+  detail::NothingToDoOp flush() noexcept { return detail::NothingToDoOp({}); }
+  detail::NothingToDoOp shutdown() noexcept { return detail::NothingToDoOp({}); }
 };
 
 inline Empty empty() noexcept { return {}; }

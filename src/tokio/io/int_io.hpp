@@ -24,6 +24,7 @@
 #include "tokio/io/detail/child_op.hpp"
 #include "tokio/io/error.hpp"
 #include "tokio/io/read_ext.hpp"
+#include "tokio/io/write_ext.hpp"
 
 namespace tokio::io {
 
@@ -75,77 +76,28 @@ std::array<std::byte, sizeof(T)> encode_int(T v) noexcept {
 }
 
 template <class R, class T, bool BigEndian>
-class ReadIntOp : public CompositeLeaf<ReadIntOp<R, T, BigEndian>> {
- public:
-  explicit ReadIntOp(R& r) noexcept : r_(&r) {}
+struct ReadInt {
+  R* r;
+  std::array<std::byte, sizeof(T)> buf{};
+  std::size_t filled = 0;
+  ChildOp<read_op_t<R>> op{};
 
-  bool step(task::Context& cx) {
-    while (filled_ < sizeof(T)) {
-      if (!op_.live()) op_.start([&] { return r_->read(std::span<std::byte>(buf_).subspan(filled_)); });
-      if (!op_.poll(cx)) return false;
-      io::Result<std::size_t> n = op_.take();
-      if (!n) {
-        err_ = n.error();
-        return true;
-      }
-      if (*n == 0) {
-        err_ = io::Errc::unexpected_eof;
-        return true;
-      }
-      filled_ += checked_count(*n, sizeof(T) - filled_);
-    }
-    return true;
+  Poll<io::Result<T>> poll(task::Context& cx) {
+    return map_ok(poll_read_exact(cx, *r, op, std::span<std::byte>(buf), filled),
+                  [&] { return decode_int<T, BigEndian>(buf); });
   }
-  io::Result<T> await_resume() {
-    this->check();
-    if (err_) return unexpected(err_);
-    return decode_int<T, BigEndian>(buf_);
-  }
-
- private:
-  R* r_;
-  std::array<std::byte, sizeof(T)> buf_{};
-  std::size_t filled_ = 0;
-  std::error_code err_;
-  ChildOp<read_op_t<R>> op_;
 };
 
 template <class W, std::size_t N>
-class WriteIntOp : public CompositeLeaf<WriteIntOp<W, N>> {
- public:
-  WriteIntOp(W& w, const std::array<std::byte, N>& bytes) noexcept : w_(&w), buf_(bytes) {}
+struct WriteInt {
+  W* w;
+  std::array<std::byte, N> buf;
+  std::size_t done = 0;
+  ChildOp<write_op_t<W>> op{};
 
-  bool step(task::Context& cx) {
-    while (done_ < N) {
-      if (!op_.live()) {
-        op_.start([&] { return w_->write(std::span<const std::byte>(buf_).subspan(done_)); });
-      }
-      if (!op_.poll(cx)) return false;
-      io::Result<std::size_t> n = op_.take();
-      if (!n) {
-        err_ = n.error();
-        return true;
-      }
-      if (*n == 0) {
-        err_ = io::Errc::write_zero;
-        return true;
-      }
-      done_ += checked_count(*n, N - done_);
-    }
-    return true;
+  Poll<io::Result<void>> poll(task::Context& cx) {
+    return poll_write_all(cx, *w, op, std::span<const std::byte>(buf), done);
   }
-  io::Result<void> await_resume() {
-    this->check();
-    if (err_) return unexpected(err_);
-    return {};
-  }
-
- private:
-  W* w_;
-  std::array<std::byte, N> buf_;
-  std::size_t done_ = 0;
-  std::error_code err_;
-  ChildOp<write_op_t<W>> op_;
 };
 
 }  // namespace tokio::detail
@@ -154,14 +106,14 @@ namespace tokio::io {
 
 // Generic forms: io::read_int<uint32_t>(r), io::write_int<int16_t, false>(w, v).
 template <class T, bool BigEndian = true, AsyncRead R>
-detail::ReadIntOp<R, T, BigEndian> read_int(R& r) {
+detail::AdaptorOp<detail::ReadInt<R, T, BigEndian>> read_int(R& r) {
   static_assert(sizeof(T) == 1 || sizeof(T) == 2 || sizeof(T) == 4 || sizeof(T) == 8 ||
                 sizeof(T) == 16);
-  return detail::ReadIntOp<R, T, BigEndian>(r);
+  return {{&r}};
 }
 template <class T, bool BigEndian = true, AsyncWrite W>
-detail::WriteIntOp<W, sizeof(T)> write_int(W& w, T v) {
-  return {w, detail::encode_int<T, BigEndian>(v)};
+detail::AdaptorOp<detail::WriteInt<W, sizeof(T)>> write_int(W& w, T v) {
+  return {{&w, detail::encode_int<T, BigEndian>(v)}};
 }
 
 #define TOKIO_IO_INT_FNS(name, T)                                                          \

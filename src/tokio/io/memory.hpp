@@ -59,7 +59,7 @@ class VecWriter {
 
   auto write(std::span<const std::byte> buf) {
     return detail::instant_op<false>([this, buf]() -> Result<std::size_t> {
-      append(buf);
+      detail::append_bytes(*c_, buf);
       return buf.size();
     });
   }
@@ -67,30 +67,14 @@ class VecWriter {
     return detail::instant_op<false>([this, bufs]() -> Result<std::size_t> {
       std::size_t total = 0;
       for (const IoSlice& b : bufs) total += b.size();
-      for (const IoSlice& b : bufs) append(b.bytes());
+      for (const IoSlice& b : bufs) detail::append_bytes(*c_, b.bytes());
       return total;
     });
   }
-  auto flush() {
-    return detail::instant_op<false>([]() -> Result<void> { return {}; });
-  }
-  auto shutdown() {
-    return detail::instant_op<false>([]() -> Result<void> { return {}; });
-  }
+  detail::NothingToDoOp flush() noexcept { return detail::NothingToDoOp({}); }
+  detail::NothingToDoOp shutdown() noexcept { return detail::NothingToDoOp({}); }
 
  private:
-  void append(std::span<const std::byte> buf) {
-    if (buf.empty()) return;
-    using T = std::remove_cv_t<std::remove_reference_t<decltype(*c_->data())>>;
-    const T* p = reinterpret_cast<const T*>(buf.data());
-    if constexpr (requires { c_->insert(c_->end(), p, p + buf.size()); }) {
-      c_->insert(c_->end(), p, p + buf.size());  // one copy, amortized growth
-    } else {
-      std::size_t old = c_->size();
-      c_->resize(old + buf.size());
-      std::memcpy(reinterpret_cast<std::byte*>(c_->data()) + old, buf.data(), buf.size());
-    }
-  }
   C* c_;
 };
 

@@ -20,6 +20,7 @@
 // call when the reader's read is a leaf.
 
 #include <cstddef>
+#include <cstdint>
 #include <cstring>
 #include <span>
 #include <stdexcept>
@@ -86,6 +87,21 @@ namespace tokio::detail {
 
 [[noreturn]] void throw_overlong_read();
 
+// Appends bytes to a ByteContainer.
+template <class C>
+void append_bytes(C& c, std::span<const std::byte> s) {
+  if (s.empty()) return;
+  using T = std::remove_cv_t<std::remove_reference_t<decltype(*c.data())>>;
+  const T* p = reinterpret_cast<const T*>(s.data());
+  if constexpr (requires { c.insert(c.end(), p, p + s.size()); }) {
+    c.insert(c.end(), p, p + s.size());  // one copy, amortized growth, no zero-fill
+  } else {
+    std::size_t old = c.size();
+    c.resize(old + s.size());
+    std::memcpy(reinterpret_cast<std::byte*>(c.data()) + old, s.data(), s.size());
+  }
+}
+
 // A reader that reports more bytes than the buffer it was given is broken; carrying on
 // would read past the buffer. The exception surfaces from the await.
 inline std::size_t checked_count(std::size_t n, std::size_t asked) {
@@ -93,190 +109,149 @@ inline std::size_t checked_count(std::size_t n, std::size_t asked) {
   return n;
 }
 
+// Moves all of buf through op, one transfer(rest of buf) after another until `done`
+// reaches buf.size() (`done` survives across polls, so a cancelled or failed call never
+// moves a byte twice when polled again). Fails with the transfer's error, or with
+// `on_zero` when a transfer makes no progress. The shared loop of read_exact, write_all,
+// the integer readers and writers and BufWriter's flush.
+template <class Op, class Buf, class Transfer>
+Poll<io::Result<void>> poll_all(task::Context& cx, Op& op, Buf buf, std::size_t& done, io::Errc on_zero,
+                                Transfer&& transfer) {
+  while (done < buf.size()) {
+    auto n = op.poll_with(cx, [&] { return transfer(buf.subspan(done)); });
+    if (!n) return pending;
+    if (!*n) return unexpected(n->error());
+    if (**n == 0) return unexpected(make_error_code(on_zero));
+    done += checked_count(**n, buf.size() - done);
+  }
+  return io::Result<void>();
+}
+
+// Reads into buf[filled..] until buf is full; end of stream first is Errc::unexpected_eof.
 template <class R>
-class ReadExactOp : public CompositeLeaf<ReadExactOp<R>> {
- public:
-  ReadExactOp(R& r, std::span<std::byte> buf) noexcept : r_(&r), buf_(buf) {}
+Poll<io::Result<void>> poll_read_exact(task::Context& cx, R& r, ChildOp<read_op_t<R>>& op,
+                                       std::span<std::byte> buf, std::size_t& filled) {
+  return poll_all(cx, op, buf, filled, io::Errc::unexpected_eof,
+                  [&](std::span<std::byte> b) { return r.read(b); });
+}
 
-  bool step(task::Context& cx) {
-    while (filled_ < buf_.size()) {
-      if (!op_.live()) op_.start([&] { return r_->read(buf_.subspan(filled_)); });
-      if (!op_.poll(cx)) return false;
-      io::Result<std::size_t> n = op_.take();
-      if (!n) {
-        err_ = n.error();
-        return true;
-      }
-      if (*n == 0) {
-        err_ = io::Errc::unexpected_eof;
-        return true;
-      }
-      filled_ += checked_count(*n, buf_.size() - filled_);
-    }
-    return true;
-  }
-  io::Result<std::size_t> await_resume() {
-    this->check();
-    if (err_) return unexpected(err_);
-    return filled_;
-  }
+template <class R>
+struct ReadExact {
+  R* r;
+  std::span<std::byte> buf;
+  std::size_t filled = 0;
+  ChildOp<read_op_t<R>> op{};
 
- private:
-  R* r_;
-  std::span<std::byte> buf_;
-  std::size_t filled_ = 0;
-  std::error_code err_;
-  ChildOp<read_op_t<R>> op_;
+  Poll<io::Result<std::size_t>> poll(task::Context& cx) {
+    return map_ok(poll_read_exact(cx, *r, op, buf, filled), [&] { return filled; });
+  }
 };
 
-// read_to_end / read_to_string. While the operation runs the container is sized to its
-// capacity (so the spare room is only zero-filled once per growth) and valid_ counts the
-// real bytes; completion, failure and cancellation all shrink it back to valid_.
+// A read into a container's spare room (read_to_end, read_to_string, read_buf into a
+// container). While a read is in flight the container is grown past its `valid` real bytes
+// (std containers zero-fill what they grow into, so growth is batched); what the read
+// brings is added to valid, and shrink() sizes the container back to valid. Destroying the
+// operation unfinished (cancellation) shrinks it too, once the read is gone.
+template <class R, class C>
+struct SpareRoomRead {
+  R* r;
+  C* c;
+  std::size_t valid = 0;
+  bool grown = false;
+  ChildOp<read_op_t<R>> op{};
+
+  ~SpareRoomRead() {
+    op.reset();  // no read may still target the container
+    shrink();
+  }
+  void shrink() {
+    if (std::exchange(grown, false)) c->resize(valid);
+  }
+  // Polls a read into c[valid, size()); grow() makes that room when a read starts.
+  template <class Grow>
+  Poll<io::Result<std::size_t>> poll_read(task::Context& cx, Grow&& grow) {
+    auto n = op.poll_with(cx, [&] {
+      grow(*c);
+      grown = true;
+      auto* p = reinterpret_cast<std::byte*>(c->data()) + valid;
+      return r->read(std::span<std::byte>(p, c->size() - valid));
+    });
+    if (n && *n) valid += checked_count(**n, c->size() - valid);
+    return n;
+  }
+};
+
+// read_to_end / read_to_string: the container stays sized to its capacity while the
+// operation runs (the spare room is zero-filled once per growth).
 template <class R, class C, bool Utf8>
-class ReadToEndOp : public CompositeLeaf<ReadToEndOp<R, C, Utf8>> {
- public:
-  ReadToEndOp(R& r, C& c) noexcept : r_(&r), c_(&c) {}
-  ReadToEndOp(const ReadToEndOp& o) noexcept
-      : CompositeLeaf<ReadToEndOp>(o), r_(o.r_), c_(o.c_) {}
-  ~ReadToEndOp() {
-    op_.reset();  // no read may still target the container
-    if (started_ && !finished_) c_->resize(valid_);
-  }
+struct ReadToEnd {
+  SpareRoomRead<R, C> rd;
+  std::size_t start = SIZE_MAX;  // the container's size before the call (SIZE_MAX: not polled yet)
 
-  bool step(task::Context& cx) {
-    if (!started_) {
-      started_ = true;
-      start_ = valid_ = c_->size();
-    }
+  Poll<io::Result<std::size_t>> poll(task::Context& cx) {
+    if (start == SIZE_MAX) start = rd.valid = rd.c->size();
     for (;;) {
-      if (!op_.live()) {
-        if (valid_ == c_->capacity()) {
-          std::size_t cap = c_->capacity();
-          c_->reserve(cap < 32 ? 32 : cap * 2);
+      auto n = rd.poll_read(cx, [&](C& c) {
+        if (rd.valid == c.capacity()) c.reserve(c.capacity() < 32 ? 32 : c.capacity() * 2);
+        c.resize(c.capacity());
+      });
+      if (!n) return pending;
+      if (*n && **n > 0) continue;
+      std::error_code err = *n ? std::error_code() : n->error();
+      if constexpr (Utf8) {
+        // Like Tokio's read_to_string: on any failure the string is left as it was.
+        const auto* p = reinterpret_cast<const unsigned char*>(rd.c->data()) + start;
+        if (!err && !utf8_valid(p, rd.valid - start)) {
+          err = std::make_error_code(std::errc::illegal_byte_sequence);
         }
-        if (c_->size() != c_->capacity()) c_->resize(c_->capacity());
-        op_.start([&] {
-          auto* p = reinterpret_cast<std::byte*>(c_->data()) + valid_;
-          return r_->read(std::span<std::byte>(p, c_->size() - valid_));
-        });
+        if (err) rd.valid = start;
       }
-      if (!op_.poll(cx)) return false;
-      io::Result<std::size_t> n = op_.take();
-      if (!n) {
-        err_ = n.error();
-        return finish();
-      }
-      if (*n == 0) return finish();
-      valid_ += checked_count(*n, c_->size() - valid_);
+      rd.shrink();
+      if (err) return unexpected(err);
+      return rd.valid - start;
     }
   }
-
-  io::Result<std::size_t> await_resume() {
-    this->check();
-    if (err_) return unexpected(err_);
-    return valid_ - start_;
-  }
-
- private:
-  bool finish() {
-    finished_ = true;
-    if constexpr (Utf8) {
-      // Like Tokio's read_to_string: on any failure the string is left as it was.
-      const auto* p = reinterpret_cast<const unsigned char*>(c_->data()) + start_;
-      if (!err_ && !utf8_valid(p, valid_ - start_)) {
-        err_ = std::make_error_code(std::errc::illegal_byte_sequence);
-      }
-      if (err_) valid_ = start_;
-    }
-    c_->resize(valid_);
-    return true;
-  }
-
-  R* r_;
-  C* c_;
-  std::size_t start_ = 0;
-  std::size_t valid_ = 0;
-  bool started_ = false;
-  bool finished_ = false;
-  std::error_code err_;
-  ChildOp<read_op_t<R>> op_;
 };
 
 // One read into a ReadBuf's unfilled part.
 template <class R>
-class ReadIntoBufOp : public CompositeLeaf<ReadIntoBufOp<R>> {
- public:
-  ReadIntoBufOp(R& r, io::ReadBuf& b) noexcept : r_(&r), b_(&b) {}
-  bool step(task::Context& cx) {
-    if (b_->remaining() == 0) return true;
-    if (!op_.live()) op_.start([&] { return r_->read(b_->unfilled()); });
-    if (!op_.poll(cx)) return false;
-    res_ = op_.take();
-    if (res_) b_->advance(checked_count(*res_, b_->remaining()));
-    return true;
-  }
-  io::Result<std::size_t> await_resume() {
-    this->check();
-    return std::move(res_);
-  }
+struct ReadIntoBuf {
+  R* r;
+  io::ReadBuf* b;
+  ChildOp<read_op_t<R>> op{};
 
- private:
-  R* r_;
-  io::ReadBuf* b_;
-  io::Result<std::size_t> res_ = std::size_t{0};
-  ChildOp<read_op_t<R>> op_;
+  Poll<io::Result<std::size_t>> poll(task::Context& cx) {
+    if (b->remaining() == 0) return std::size_t{0};
+    auto n = op.poll_with(cx, [&] { return r->read(b->unfilled()); });
+    if (n && *n) b->advance(checked_count(**n, b->remaining()));
+    return n;
+  }
 };
 
-// One read appended to a container's spare room (at most kReadBufWindow bytes per call:
-// std containers zero-fill what they grow into).
+// One read appended to a container's spare room: at least 64 bytes of it (growing the
+// container when it has less), at most kReadBufWindow bytes per call.
 inline constexpr std::size_t kReadBufWindow = 64 * 1024;
 
 template <class R, class C>
-class ReadIntoContainerOp : public CompositeLeaf<ReadIntoContainerOp<R, C>> {
- public:
-  ReadIntoContainerOp(R& r, C& c) noexcept : r_(&r), c_(&c) {}
-  ReadIntoContainerOp(const ReadIntoContainerOp& o) noexcept
-      : CompositeLeaf<ReadIntoContainerOp>(o), r_(o.r_), c_(o.c_) {}
-  ~ReadIntoContainerOp() {
-    op_.reset();
-    if (grown_) c_->resize(base_);
-  }
+struct ReadIntoContainer {
+  SpareRoomRead<R, C> rd;
 
-  bool step(task::Context& cx) {
-    if (!op_.live()) {
-      base_ = c_->size();
-      std::size_t spare = c_->capacity() - base_;
-      if (spare < 64) {
-        c_->reserve(base_ + (base_ < 64 ? 64 : base_));
-        spare = c_->capacity() - base_;
-      }
-      c_->resize(base_ + (spare < kReadBufWindow ? spare : kReadBufWindow));
-      grown_ = true;
-      op_.start([&] {
-        auto* p = reinterpret_cast<std::byte*>(c_->data()) + base_;
-        return r_->read(std::span<std::byte>(p, c_->size() - base_));
-      });
-    }
-    if (!op_.poll(cx)) return false;
-    res_ = op_.take();
-    std::size_t n = res_ ? checked_count(*res_, c_->size() - base_) : 0;
-    grown_ = false;
-    c_->resize(base_ + n);
-    return true;
+  Poll<io::Result<std::size_t>> poll(task::Context& cx) {
+    auto n = rd.poll_read(cx, [&](C& c) {
+      std::size_t base = rd.valid = c.size();
+      if (c.capacity() - base < 64) c.reserve(base + (base < 64 ? 64 : base));
+      std::size_t spare = c.capacity() - base;
+      c.resize(base + (spare < kReadBufWindow ? spare : kReadBufWindow));
+    });
+    if (n) rd.shrink();
+    return n;
   }
-  io::Result<std::size_t> await_resume() {
-    this->check();
-    return std::move(res_);
-  }
-
- private:
-  R* r_;
-  C* c_;
-  std::size_t base_ = 0;
-  bool grown_ = false;
-  io::Result<std::size_t> res_ = std::size_t{0};
-  ChildOp<read_op_t<R>> op_;
 };
+
+template <class R>
+using ReadExactOp = AdaptorOp<ReadExact<R>>;
+template <class R, class C, bool Utf8>
+using ReadToEndOp = AdaptorOp<ReadToEnd<R, C, Utf8>>;
 
 }  // namespace tokio::detail
 
@@ -297,11 +272,11 @@ auto read(R& r, std::span<char> buf) {
 // NOT cancel-safe: bytes already read into buf are not reported on cancellation.
 template <AsyncRead R>
 detail::ReadExactOp<R> read_exact(R& r, std::span<std::byte> buf) {
-  return {r, buf};
+  return {{&r, buf}};
 }
 template <AsyncRead R>
 detail::ReadExactOp<R> read_exact(R& r, std::span<char> buf) {
-  return {r, as_writable_bytes(buf)};
+  return {{&r, as_writable_bytes(buf)}};
 }
 
 // Reads until end of stream, appending to c; returns how many bytes were appended. On an
@@ -309,7 +284,7 @@ detail::ReadExactOp<R> read_exact(R& r, std::span<char> buf) {
 // data is not: it stays in c).
 template <AsyncRead R, ByteContainer C>
 detail::ReadToEndOp<R, C, false> read_to_end(R& r, C& c) {
-  return {r, c};
+  return {{{&r, &c}}};
 }
 
 // read_to_end into a string, then checks that what was appended is UTF-8: if not, fails
@@ -317,19 +292,19 @@ detail::ReadToEndOp<R, C, false> read_to_end(R& r, C& c) {
 // read are dropped), as in Tokio. NOT cancel-safe (see the top of this file).
 template <AsyncRead R>
 detail::ReadToEndOp<R, std::string, true> read_to_string(R& r, std::string& s) {
-  return {r, s};
+  return {{{&r, &s}}};
 }
 
 // One read into the unfilled part of b, advancing its cursor. Cancel-safe.
 template <AsyncRead R>
-detail::ReadIntoBufOp<R> read_buf(R& r, ReadBuf& b) {
-  return {r, b};
+detail::AdaptorOp<detail::ReadIntoBuf<R>> read_buf(R& r, ReadBuf& b) {
+  return {{&r, &b}};
 }
 // One read appended to c's spare capacity (growing it when it has less than 64 bytes
 // spare); returns the bytes appended, 0 at end of stream. Cancel-safe.
 template <AsyncRead R, ByteContainer C>
-detail::ReadIntoContainerOp<R, C> read_buf(R& r, C& c) {
-  return {r, c};
+detail::AdaptorOp<detail::ReadIntoContainer<R, C>> read_buf(R& r, C& c) {
+  return {{{&r, &c}}};
 }
 
 }  // namespace tokio::io

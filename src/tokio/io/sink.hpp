@@ -13,20 +13,16 @@ namespace tokio::io {
 
 class Sink {
  public:
-  auto write(std::span<const std::byte> buf) {
-    return detail::instant_op<true>([n = buf.size()]() -> Result<std::size_t> { return n; });
+  detail::ReadyCountOp write(std::span<const std::byte> buf) noexcept {
+    return detail::ReadyCountOp({buf.size()});
   }
-  auto write_vectored(std::span<const IoSlice> bufs) {
+  detail::ReadyCountOp write_vectored(std::span<const IoSlice> bufs) noexcept {
     std::size_t n = 0;
     for (const IoSlice& b : bufs) n += b.size();
-    return detail::instant_op<true>([n]() -> Result<std::size_t> { return n; });
+    return detail::ReadyCountOp({n});
   }
-  auto flush() {
-    return detail::instant_op<false>([]() -> Result<void> { return {}; });
-  }
-  auto shutdown() {
-    return detail::instant_op<false>([]() -> Result<void> { return {}; });
-  }
+  detail::NothingToDoOp flush() noexcept { return detail::NothingToDoOp({}); }
+  detail::NothingToDoOp shutdown() noexcept { return detail::NothingToDoOp({}); }
 };
 
 inline Sink sink() noexcept { return {}; }

@@ -17,12 +17,13 @@
 // when the stream's read is).
 
 #include <atomic>
-#include <optional>
+#include <memory>
 #include <span>
 #include <stdexcept>
 #include <type_traits>
 #include <utility>
 
+#include "tokio/core/detail/mutex.hpp"
 #include "tokio/core/detail/spin_lock.hpp"
 #include "tokio/io/async_io.hpp"
 #include "tokio/io/detail/child_op.hpp"
@@ -38,9 +39,11 @@ struct SplitShared {
   SpinLock lock;             // held while one half polls an operation
   std::atomic<int> refs{2};  // one per half
 
-  void release() noexcept {
-    if (refs.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
-  }
+  struct Release {
+    void operator()(SplitShared* s) const noexcept {
+      if (s->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) delete s;
+    }
+  };
   bool try_lock_briefly() noexcept {
     for (int i = 0; i < 32; ++i) {
       if (lock.try_lock()) return true;
@@ -52,52 +55,40 @@ struct SplitShared {
 
 // An operation on the shared stream, polled (and created and destroyed) under its lock.
 template <class S, class Make>
-class LockedOp : public CompositeLeaf<LockedOp<S, Make>> {
-  using Stream = std::remove_reference_t<S>;
-  using Inner = decltype(std::declval<Make&>()(std::declval<Stream&>()));
-  using Value = await_result_t<Inner>;
+struct Locked {
+  using Inner = decltype(std::declval<Make&>()(std::declval<std::remove_reference_t<S>&>()));
+  SplitShared<S>* sh;
+  Make make;
+  ChildOp<Inner> op{};
 
- public:
-  LockedOp(SplitShared<S>* sh, Make make) noexcept : sh_(sh), make_(std::move(make)) {}
-  LockedOp(const LockedOp& o) noexcept : CompositeLeaf<LockedOp>(o), sh_(o.sh_), make_(o.make_) {}
-  ~LockedOp() {
-    if (op_.live()) {
-      sh_->lock.lock();
-      op_.reset();
-      sh_->lock.unlock();
+  ~Locked() {
+    if (op.live()) {
+      LockGuard<SpinLock> g(sh->lock);
+      op.reset();
     }
   }
 
-  bool step(task::Context& cx) {
-    if (!sh_->try_lock_briefly()) {
+  Poll<await_result_t<Inner>> poll(task::Context& cx) {
+    if (!sh->try_lock_briefly()) {
       cx.wake_by_ref();  // the other half is mid-poll: retry on the next turn
-      return false;
+      return pending;
     }
     struct Unlock {
       SpinLock& l;
       ~Unlock() { l.unlock(); }
-    } unlock{sh_->lock};
-    if (!op_.live()) op_.start([&] { return make_(sh_->stream); });
-    if (!op_.poll(cx)) return false;
-    value_.emplace(op_.take());
-    return true;
+    } unlock{sh->lock};
+    return op.poll_with(cx, [&] { return make(sh->stream); });
   }
-  Value await_resume() {
-    this->check();
-    return std::move(*value_);
-  }
-
- private:
-  SplitShared<S>* sh_;
-  Make make_;
-  std::optional<Value> value_;
-  ChildOp<Inner> op_;
 };
 
 template <class S, class Make>
-LockedOp<S, Make> locked_op(SplitShared<S>* sh, Make make) noexcept {
-  return LockedOp<S, Make>(sh, std::move(make));
+AdaptorOp<Locked<S, Make>> locked_op(SplitShared<S>* sh, Make make) noexcept {
+  return {Locked<S, Make>{sh, std::move(make)}};
 }
+
+// What each half holds: a counted reference to the shared stream (moves leave it null).
+template <class S>
+using SplitHandle = std::unique_ptr<SplitShared<S>, typename SplitShared<S>::Release>;
 
 }  // namespace tokio::detail
 
@@ -111,30 +102,17 @@ class ReadHalf {
   using Stream = std::remove_reference_t<S>;
 
  public:
-  explicit ReadHalf(detail::SplitShared<S>* sh) noexcept : sh_(sh) {}
-  ReadHalf(ReadHalf&& o) noexcept : sh_(std::exchange(o.sh_, nullptr)) {}
-  ReadHalf& operator=(ReadHalf&& o) noexcept {
-    if (this != &o) {
-      if (sh_) sh_->release();
-      sh_ = std::exchange(o.sh_, nullptr);
-    }
-    return *this;
-  }
-  ~ReadHalf() {
-    if (sh_) sh_->release();
-  }
+  explicit ReadHalf(detail::SplitShared<S>* sh) noexcept : h_(sh) {}
 
   auto read(std::span<std::byte> buf) {
-    return detail::locked_op(sh_, [buf](Stream& s) { return s.read(buf); });
+    return detail::locked_op(h_.get(), [buf](Stream& s) { return s.read(buf); });
   }
-  bool is_pair_of(const WriteHalf<S>& w) const noexcept { return sh_ && sh_ == w.sh_; }
+  bool is_pair_of(const WriteHalf<S>& w) const noexcept { return h_.get() && h_.get() == w.h_.get(); }
 
  private:
-  template <class>
-  friend class WriteHalf;
   template <class T>
   friend T unsplit(ReadHalf<T> r, WriteHalf<T> w);
-  detail::SplitShared<S>* sh_;
+  detail::SplitHandle<S> h_;
 };
 
 template <class S>
@@ -142,39 +120,26 @@ class WriteHalf {
   using Stream = std::remove_reference_t<S>;
 
  public:
-  explicit WriteHalf(detail::SplitShared<S>* sh) noexcept : sh_(sh) {}
-  WriteHalf(WriteHalf&& o) noexcept : sh_(std::exchange(o.sh_, nullptr)) {}
-  WriteHalf& operator=(WriteHalf&& o) noexcept {
-    if (this != &o) {
-      if (sh_) sh_->release();
-      sh_ = std::exchange(o.sh_, nullptr);
-    }
-    return *this;
-  }
-  ~WriteHalf() {
-    if (sh_) sh_->release();
-  }
+  explicit WriteHalf(detail::SplitShared<S>* sh) noexcept : h_(sh) {}
 
   auto write(std::span<const std::byte> buf) {
-    return detail::locked_op(sh_, [buf](Stream& s) { return s.write(buf); });
+    return detail::locked_op(h_.get(), [buf](Stream& s) { return s.write(buf); });
   }
   auto write_vectored(std::span<const IoSlice> bufs) requires AsyncWriteVectored<Stream> {
-    return detail::locked_op(sh_, [bufs](Stream& s) { return s.write_vectored(bufs); });
+    return detail::locked_op(h_.get(), [bufs](Stream& s) { return s.write_vectored(bufs); });
   }
   auto flush() {
-    return detail::locked_op(sh_, [](Stream& s) { return s.flush(); });
+    return detail::locked_op(h_.get(), [](Stream& s) { return s.flush(); });
   }
   auto shutdown() {
-    return detail::locked_op(sh_, [](Stream& s) { return s.shutdown(); });
+    return detail::locked_op(h_.get(), [](Stream& s) { return s.shutdown(); });
   }
-  bool is_pair_of(const ReadHalf<S>& r) const noexcept { return sh_ && sh_ == r.sh_; }
+  bool is_pair_of(const ReadHalf<S>& r) const noexcept { return r.is_pair_of(*this); }
 
  private:
   template <class>
   friend class ReadHalf;
-  template <class T>
-  friend T unsplit(ReadHalf<T> r, WriteHalf<T> w);
-  detail::SplitShared<S>* sh_;
+  detail::SplitHandle<S> h_;
 };
 
 // Splits a stream into halves that can be used from different tasks at once.
@@ -193,7 +158,7 @@ S unsplit(ReadHalf<S> r, WriteHalf<S> w) {
   if (!r.is_pair_of(w)) {
     throw std::invalid_argument("io::unsplit: the halves do not come from the same io::split");
   }
-  S s = static_cast<S&&>(r.sh_->stream);
+  S s = static_cast<S&&>(r.h_.get()->stream);
   return s;
 }
 

@@ -11,11 +11,47 @@
 #include <ctime>
 #include <stdexcept>
 #include <utility>
+#include <vector>
 
 #include "tokio/runtime/detail/handle_inner.hpp"
+#include "tokio/task/join_handle.hpp"
 #include "tokio/task/detail/spawn_impl.hpp"
 
 namespace tokio::detail {
+
+inline constexpr std::size_t kStdioMaxBuf = 16 * 1024;
+
+// What a blocking job hands back: the byte count or errno, and the buffer it used.
+struct StdioJobOut {
+  std::size_t n = 0;
+  int err = 0;
+  std::vector<std::byte> buf;
+};
+
+class BlockingFd {
+ public:
+  explicit BlockingFd(int fd) noexcept : fd_(fd) {}
+  BlockingFd(const BlockingFd&) = delete;
+  BlockingFd& operator=(const BlockingFd&) = delete;
+
+  Poll<io::Result<std::size_t>> poll_read(task::Context& cx, std::span<std::byte> dst);
+  Poll<io::Result<std::size_t>> poll_write(task::Context& cx, std::span<const std::byte> src);
+  // Waits for the write in flight, if any (one operation at a time), and reports its
+  // error: flush and shutdown, and the start of every write.
+  Poll<io::Result<void>> poll_idle(task::Context& cx);
+
+ private:
+  // Polls the busy job; true when it finished (then job_ is empty and the result is in
+  // `done`, or a cancellation error in `err`).
+  bool poll_job(task::Context& cx, StdioJobOut& done, std::error_code& err);
+
+  int fd_;
+  std::vector<std::byte> buf_;  // idle: read-ahead bytes buf_[pos_, size)
+  std::size_t pos_ = 0;
+  task::JoinHandle<StdioJobOut> job_;  // valid while busy
+};
+
+void BlockingFdDelete::operator()(BlockingFd* b) const noexcept { delete b; }
 
 namespace io_stdio_impl {
 
@@ -92,15 +128,13 @@ bool BlockingFd::poll_job(task::Context& cx, StdioJobOut& done, std::error_code&
   return true;
 }
 
-bool BlockingFd::poll_read(task::Context& cx, std::span<std::byte> dst,
-                           io::Result<std::size_t>& out) {
+Poll<io::Result<std::size_t>> BlockingFd::poll_read(task::Context& cx, std::span<std::byte> dst) {
   if (!job_.valid()) {
     if (pos_ < buf_.size() || dst.empty()) {
       std::size_t n = std::min(dst.size(), buf_.size() - pos_);
       if (n) std::memcpy(dst.data(), buf_.data() + pos_, n);
       pos_ += n;
-      out = n;
-      return true;
+      return n;
     }
     std::vector<std::byte> buf = std::move(buf_);
     buf.resize(std::min(dst.size(), kStdioMaxBuf));
@@ -113,43 +147,37 @@ bool BlockingFd::poll_read(task::Context& cx, std::span<std::byte> dst,
   }
   StdioJobOut done;
   std::error_code err;
-  if (!poll_job(cx, done, err)) return false;
-  if (err) {
-    out = unexpected(err);
-    return true;
-  }
+  if (!poll_job(cx, done, err)) return pending;
+  if (err) return unexpected(err);
   buf_ = std::move(done.buf);
   pos_ = 0;
   if (done.err) {
     buf_.clear();
-    out = unexpected(io_stdio_impl::job_error(done.err));
-    return true;
+    return unexpected(io_stdio_impl::job_error(done.err));
   }
   std::size_t n = std::min(dst.size(), buf_.size());
   if (n) std::memcpy(dst.data(), buf_.data(), n);
   pos_ = n;
-  out = n;
-  return true;
+  return n;
 }
 
-bool BlockingFd::poll_write(task::Context& cx, std::span<const std::byte> src,
-                            io::Result<std::size_t>& out) {
-  if (job_.valid()) {
-    // One operation at a time: wait for the previous write, and report its error.
-    StdioJobOut done;
-    std::error_code err;
-    if (!poll_job(cx, done, err)) return false;
-    buf_ = std::move(done.buf);
-    if (!err && done.err) err = io_stdio_impl::job_error(done.err);
-    if (err) {
-      out = unexpected(err);
-      return true;
-    }
-  }
-  if (src.empty()) {
-    out = std::size_t{0};
-    return true;
-  }
+Poll<io::Result<void>> BlockingFd::poll_idle(task::Context& cx) {
+  if (!job_.valid()) return io::Result<void>();
+  StdioJobOut done;
+  std::error_code err;
+  if (!poll_job(cx, done, err)) return pending;
+  buf_ = std::move(done.buf);
+  if (!err && done.err) err = io_stdio_impl::job_error(done.err);
+  if (err) return unexpected(err);
+  return io::Result<void>();
+}
+
+Poll<io::Result<std::size_t>> BlockingFd::poll_write(task::Context& cx,
+                                                     std::span<const std::byte> src) {
+  auto idle = poll_idle(cx);
+  if (!idle) return pending;
+  if (!*idle) return unexpected(idle->error());
+  if (src.empty()) return std::size_t{0};
   std::size_t n = std::min(src.size(), kStdioMaxBuf);
   std::vector<std::byte> buf = std::move(buf_);
   buf.assign(src.begin(), src.begin() + static_cast<std::ptrdiff_t>(n));
@@ -158,65 +186,13 @@ bool BlockingFd::poll_write(task::Context& cx, std::span<const std::byte> src,
                            [fd = fd_, b = std::move(buf)]() mutable {
                              return io_stdio_impl::blocking_write_all(fd, std::move(b));
                            });
-  out = n;
-  return true;
+  return n;
 }
 
-bool BlockingFd::poll_flush(task::Context& cx, io::Result<void>& out) {
-  if (job_.valid()) {
-    StdioJobOut done;
-    std::error_code err;
-    if (!poll_job(cx, done, err)) return false;
-    buf_ = std::move(done.buf);
-    if (!err && done.err) err = io_stdio_impl::job_error(done.err);
-    if (err) {
-      out = unexpected(err);
-      return true;
-    }
-  }
-  out = {};
-  return true;
-}
-
-// --- leaves ----------------------------------------------------------------------------------
-bool StdioReadOp::poll(task::Context& cx) noexcept {
-  try {
-    return b_->poll_read(cx, dst_, out_);
-  } catch (...) {
-    exc_ = std::current_exception();
-    return true;
-  }
-}
-io::Result<std::size_t> StdioReadOp::await_resume() {
-  if (exc_) std::rethrow_exception(exc_);
-  return std::move(out_);
-}
-
-bool StdioWriteOp::poll(task::Context& cx) noexcept {
-  try {
-    return b_->poll_write(cx, src_, out_);
-  } catch (...) {
-    exc_ = std::current_exception();
-    return true;
-  }
-}
-io::Result<std::size_t> StdioWriteOp::await_resume() {
-  if (exc_) std::rethrow_exception(exc_);
-  return std::move(out_);
-}
-
-bool StdioFlushOp::poll(task::Context& cx) noexcept {
-  try {
-    return b_->poll_flush(cx, out_);
-  } catch (...) {
-    exc_ = std::current_exception();
-    return true;
-  }
-}
-io::Result<void> StdioFlushOp::await_resume() {
-  if (exc_) std::rethrow_exception(exc_);
-  return std::move(out_);
-}
+// --- operations ------------------------------------------------------------------------------
+Poll<io::Result<std::size_t>> StdioRead::poll(task::Context& cx) { return b->poll_read(cx, dst); }
+Poll<io::Result<std::size_t>> StdioWrite::poll(task::Context& cx) { return b->poll_write(cx, src); }
+Poll<io::Result<void>> StdioFlush::poll(task::Context& cx) { return b->poll_idle(cx); }
 
 io::Stdin stdin_from_fd(int fd) { return io::Stdin(fd); }
 io::Stdout stdout_from_fd(int fd) { return io::Stdout(fd); }
@@ -225,14 +201,22 @@ io::Stdout stdout_from_fd(int fd) { return io::Stdout(fd); }
 
 namespace tokio::io {
 
-detail::BlockingFd* Stdin::b() const {
+Stdin::Stdin(int fd) : b_(new detail::BlockingFd(fd)) {}
+StdWriter::StdWriter(int fd) : b_(new detail::BlockingFd(fd)) {}
+
+detail::StdioReadOp Stdin::read(std::span<std::byte> buf) {
   if (!b_) throw std::logic_error("operation on a moved-from io::Stdin");
-  return b_.get();
+  return {{b_.get(), buf}};
 }
-detail::BlockingFd* StdWriter::b() const {
+detail::StdioWriteOp StdWriter::write(std::span<const std::byte> buf) {
   if (!b_) throw std::logic_error("operation on a moved-from io::Stdout/Stderr");
-  return b_.get();
+  return {{b_.get(), buf}};
 }
+detail::StdioFlushOp StdWriter::flush() {
+  if (!b_) throw std::logic_error("operation on a moved-from io::Stdout/Stderr");
+  return {{b_.get()}};
+}
+detail::StdioFlushOp StdWriter::shutdown() { return flush(); }
 
 Stdin stdin() { return Stdin(STDIN_FILENO); }
 Stdout stdout() { return Stdout(STDOUT_FILENO); }

@@ -25,16 +25,12 @@
 // would be ambiguous with C's FILE* stdout.
 
 #include <cstddef>
-#include <exception>
 #include <memory>
 #include <span>
-#include <system_error>
-#include <vector>
 
 #include "tokio/core/result.hpp"
 #include "tokio/io/async_io.hpp"
-#include "tokio/task/join_handle.hpp"
-#include "tokio/core/detail/poll.hpp"
+#include "tokio/io/detail/child_op.hpp"
 
 namespace tokio::io {
 class Stdin;
@@ -48,111 +44,62 @@ namespace tokio::detail {
 io::Stdin stdin_from_fd(int fd);
 io::Stdout stdout_from_fd(int fd);
 
-inline constexpr std::size_t kStdioMaxBuf = 16 * 1024;
-
-// What a blocking job hands back: the byte count or errno, and the buffer it used.
-struct StdioJobOut {
-  std::size_t n = 0;
-  int err = 0;
-  std::vector<std::byte> buf;
+// The state shared by the operations of one stdio object (Tokio's Blocking<T>): idle with
+// possibly some read-ahead data, or busy with one blocking job. Defined in stdio.cpp.
+class BlockingFd;
+struct BlockingFdDelete {
+  void operator()(BlockingFd* b) const noexcept;
 };
 
-// The state shared by the leaves of one stdio object (Tokio's Blocking<T>): idle with
-// possibly some read-ahead data in buf_, or busy with one blocking job.
-class BlockingFd {
- public:
-  explicit BlockingFd(int fd) noexcept : fd_(fd) {}
-  BlockingFd(const BlockingFd&) = delete;
-  BlockingFd& operator=(const BlockingFd&) = delete;
-
-  bool poll_read(task::Context& cx, std::span<std::byte> dst, io::Result<std::size_t>& out);
-  bool poll_write(task::Context& cx, std::span<const std::byte> src, io::Result<std::size_t>& out);
-  bool poll_flush(task::Context& cx, io::Result<void>& out);
-
- private:
-  // Polls the busy job; true when it finished (then job_ is empty and the result is in
-  // `done`, or a cancellation error in `err`).
-  bool poll_job(task::Context& cx, StdioJobOut& done, std::error_code& err);
-
-  int fd_;
-  std::vector<std::byte> buf_;  // idle: read-ahead bytes buf_[pos_, size)
-  std::size_t pos_ = 0;
-  task::JoinHandle<StdioJobOut> job_;  // valid while busy
+// The operations (adaptor ops over the object's BlockingFd; polled out of line).
+struct StdioRead {
+  BlockingFd* b;
+  std::span<std::byte> dst;
+  Poll<io::Result<std::size_t>> poll(task::Context& cx);
 };
-
-// The leaves: each polls the object's BlockingFd.
-class StdioReadOp : public Leaf<StdioReadOp> {
- public:
-  StdioReadOp(BlockingFd* b, std::span<std::byte> dst) noexcept : b_(b), dst_(dst) {}
-  StdioReadOp(const StdioReadOp& o) noexcept : Leaf<StdioReadOp>(o), b_(o.b_), dst_(o.dst_) {}
-  bool poll(task::Context& cx) noexcept;
-  io::Result<std::size_t> await_resume();
-
- private:
-  BlockingFd* b_;
-  std::span<std::byte> dst_;
-  io::Result<std::size_t> out_ = std::size_t{0};
-  std::exception_ptr exc_;
+struct StdioWrite {
+  BlockingFd* b;
+  std::span<const std::byte> src;
+  Poll<io::Result<std::size_t>> poll(task::Context& cx);
 };
-
-class StdioWriteOp : public Leaf<StdioWriteOp> {
- public:
-  StdioWriteOp(BlockingFd* b, std::span<const std::byte> src) noexcept : b_(b), src_(src) {}
-  StdioWriteOp(const StdioWriteOp& o) noexcept : Leaf<StdioWriteOp>(o), b_(o.b_), src_(o.src_) {}
-  bool poll(task::Context& cx) noexcept;
-  io::Result<std::size_t> await_resume();
-
- private:
-  BlockingFd* b_;
-  std::span<const std::byte> src_;
-  io::Result<std::size_t> out_ = std::size_t{0};
-  std::exception_ptr exc_;
+struct StdioFlush {
+  BlockingFd* b;
+  Poll<io::Result<void>> poll(task::Context& cx);
 };
-
-class StdioFlushOp : public Leaf<StdioFlushOp> {
- public:
-  explicit StdioFlushOp(BlockingFd* b) noexcept : b_(b) {}
-  StdioFlushOp(const StdioFlushOp& o) noexcept : Leaf<StdioFlushOp>(o), b_(o.b_) {}
-  bool poll(task::Context& cx) noexcept;
-  io::Result<void> await_resume();
-
- private:
-  BlockingFd* b_;
-  io::Result<void> out_;
-  std::exception_ptr exc_;
-};
+using StdioReadOp = AdaptorOp<StdioRead>;
+using StdioWriteOp = AdaptorOp<StdioWrite>;
+using StdioFlushOp = AdaptorOp<StdioFlush>;
 
 }  // namespace tokio::detail
 
 namespace tokio::io {
 
-// Standard input. read is cancel-safe.
+// Standard input. read is cancel-safe. The operations throw std::logic_error on a
+// moved-from object.
 class Stdin {
  public:
-  detail::StdioReadOp read(std::span<std::byte> buf) { return {b(), buf}; }
+  detail::StdioReadOp read(std::span<std::byte> buf);
 
  private:
   friend Stdin stdin();
   friend Stdin detail::stdin_from_fd(int);
-  explicit Stdin(int fd) : b_(std::make_unique<detail::BlockingFd>(fd)) {}
-  detail::BlockingFd* b() const;
-  std::unique_ptr<detail::BlockingFd> b_;
+  explicit Stdin(int fd);
+  std::unique_ptr<detail::BlockingFd, detail::BlockingFdDelete> b_;
 };
 
 // Standard output / error. write is cancel-safe (a cancelled write buffered nothing);
 // flush and shutdown wait for the write in flight.
 class StdWriter {
  public:
-  detail::StdioWriteOp write(std::span<const std::byte> buf) { return {b(), buf}; }
-  detail::StdioFlushOp flush() { return detail::StdioFlushOp(b()); }
-  detail::StdioFlushOp shutdown() { return detail::StdioFlushOp(b()); }
+  detail::StdioWriteOp write(std::span<const std::byte> buf);
+  detail::StdioFlushOp flush();
+  detail::StdioFlushOp shutdown();
 
  protected:
-  explicit StdWriter(int fd) : b_(std::make_unique<detail::BlockingFd>(fd)) {}
+  explicit StdWriter(int fd);
 
  private:
-  detail::BlockingFd* b() const;
-  std::unique_ptr<detail::BlockingFd> b_;
+  std::unique_ptr<detail::BlockingFd, detail::BlockingFdDelete> b_;
 };
 
 class Stdout : public StdWriter {

@@ -35,60 +35,40 @@ class Take {
   Inner& get_mut() noexcept { return inner_; }
   Inner into_inner() && { return std::move(inner_); }
 
-  class ReadOp : public detail::CompositeLeaf<ReadOp> {
-   public:
-    ReadOp(Take& t, std::span<std::byte> buf) noexcept : t_(&t), buf_(buf) {}
-    bool step(task::Context& cx) {
-      if (t_->limit_ == 0 || buf_.empty()) return true;
-      if (!op_.live()) {
-        std::size_t n = t_->limit_ < buf_.size() ? static_cast<std::size_t>(t_->limit_) : buf_.size();
-        op_.start([&] { return t_->inner_.read(buf_.first(n)); });
-        asked_ = n;
-      }
-      if (!op_.poll(cx)) return false;
-      res_ = op_.take();
-      if (res_) t_->limit_ -= detail::checked_count(*res_, asked_);
-      return true;
-    }
-    Result<std::size_t> await_resume() {
-      this->check();
-      return std::move(res_);
-    }
+ private:
+  struct ReadStep {
+    Take* t;
+    std::span<std::byte> buf;
+    std::size_t asked = 0;
+    detail::ChildOp<detail::read_op_t<Inner>> op{};
 
-   private:
-    Take* t_;
-    std::span<std::byte> buf_;
-    std::size_t asked_ = 0;
-    Result<std::size_t> res_ = std::size_t{0};
-    detail::ChildOp<detail::read_op_t<Inner>> op_;
+    detail::Poll<Result<std::size_t>> poll(task::Context& cx) {
+      if (t->limit_ == 0 || buf.empty()) return std::size_t{0};
+      auto n = op.poll_with(cx, [&] {
+        asked = t->limit_ < buf.size() ? static_cast<std::size_t>(t->limit_) : buf.size();
+        return t->inner_.read(buf.first(asked));
+      });
+      if (n && *n) t->limit_ -= detail::checked_count(**n, asked);
+      return n;
+    }
   };
+  struct FillBufStep {
+    Take* t;
+    detail::ChildOp<detail::fill_buf_op_t<Inner>> op{};
 
-  class FillBufOp : public detail::CompositeLeaf<FillBufOp> {
-   public:
-    explicit FillBufOp(Take& t) noexcept : t_(&t) {}
-    bool step(task::Context& cx) {
-      if (t_->limit_ == 0) return true;
-      if (!op_.live()) op_.start([&] { return t_->inner_.fill_buf(); });
-      if (!op_.poll(cx)) return false;
-      res_ = op_.take();
-      return true;
+    detail::Poll<Result<std::span<const std::byte>>> poll(task::Context& cx) {
+      if (t->limit_ == 0) return std::span<const std::byte>();
+      auto r = op.poll_with(cx, [&] { return t->inner_.fill_buf(); });
+      if (r && *r && (*r)->size() > t->limit_) **r = (*r)->first(static_cast<std::size_t>(t->limit_));
+      return r;
     }
-    Result<std::span<const std::byte>> await_resume() {
-      this->check();
-      if (!res_) return std::move(res_);
-      std::span<const std::byte> s = *res_;
-      if (s.size() > t_->limit_) s = s.first(static_cast<std::size_t>(t_->limit_));
-      return s;
-    }
-
-   private:
-    Take* t_;
-    Result<std::span<const std::byte>> res_ = std::span<const std::byte>();
-    detail::ChildOp<detail::fill_buf_op_t<Inner>> op_;
   };
+ public:
+  using ReadOp = detail::AdaptorOp<ReadStep>;
+  using FillBufOp = detail::AdaptorOp<FillBufStep>;
 
-  ReadOp read(std::span<std::byte> buf) noexcept { return ReadOp(*this, buf); }
-  FillBufOp fill_buf() noexcept requires AsyncBufRead<Inner> { return FillBufOp(*this); }
+  ReadOp read(std::span<std::byte> buf) noexcept { return {{this, buf}}; }
+  FillBufOp fill_buf() noexcept requires AsyncBufRead<Inner> { return {{this}}; }
   void consume(std::size_t n) requires AsyncBufRead<Inner> {
     if (n > limit_) n = static_cast<std::size_t>(limit_);
     inner_.consume(n);

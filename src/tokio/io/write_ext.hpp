@@ -69,86 +69,63 @@ auto shutdown(W& w) {
 
 namespace tokio::detail {
 
+// Writes buf[done..] until all of buf is written; a writer accepting 0 bytes is
+// Errc::write_zero.
 template <class W>
-class WriteAllOp : public CompositeLeaf<WriteAllOp<W>> {
- public:
-  WriteAllOp(W& w, std::span<const std::byte> buf) noexcept : w_(&w), buf_(buf) {}
+Poll<io::Result<void>> poll_write_all(task::Context& cx, W& w, ChildOp<write_op_t<W>>& op,
+                                      std::span<const std::byte> buf, std::size_t& done) {
+  return poll_all(cx, op, buf, done, io::Errc::write_zero,
+                  [&](std::span<const std::byte> b) { return w.write(b); });
+}
 
-  bool step(task::Context& cx) {
-    while (done_ < buf_.size()) {
-      if (!op_.live()) op_.start([&] { return w_->write(buf_.subspan(done_)); });
-      if (!op_.poll(cx)) return false;
-      io::Result<std::size_t> n = op_.take();
-      if (!n) {
-        err_ = n.error();
-        return true;
-      }
-      if (*n == 0) {
-        err_ = io::Errc::write_zero;
-        return true;
-      }
-      done_ += checked_count(*n, buf_.size() - done_);
-    }
-    return true;
-  }
-  io::Result<void> await_resume() {
-    this->check();
-    if (err_) return unexpected(err_);
-    return {};
-  }
+template <class W>
+struct WriteAll {
+  W* w;
+  std::span<const std::byte> buf;
+  std::size_t done = 0;
+  ChildOp<write_op_t<W>> op{};
 
- private:
-  W* w_;
-  std::span<const std::byte> buf_;
-  std::size_t done_ = 0;
-  std::error_code err_;
-  ChildOp<write_op_t<W>> op_;
+  Poll<io::Result<void>> poll(task::Context& cx) { return poll_write_all(cx, *w, op, buf, done); }
 };
 
 template <class W>
-class WriteAllVectoredOp : public CompositeLeaf<WriteAllVectoredOp<W>> {
- public:
-  WriteAllVectoredOp(W& w, std::span<io::IoSlice> bufs) noexcept : w_(&w), bufs_(bufs) {}
+using write_vectored_child_t =
+    decltype(io::write_vectored(std::declval<W&>(), std::span<const io::IoSlice>()));
 
-  bool step(task::Context& cx) {
+inline std::span<const io::IoSlice> as_const_slices(std::span<io::IoSlice> s) noexcept {
+  return {s.data(), s.size()};
+}
+
+// The slices are consumed as they are written; empty ones are skipped.
+template <class W>
+struct WriteAllVectored {
+  W* w;
+  std::span<io::IoSlice> bufs;
+  ChildOp<write_vectored_child_t<W>> op{};
+
+  Poll<io::Result<void>> poll(task::Context& cx) {
     for (;;) {
-      if (!op_.live()) {
-        while (!bufs_.empty() && bufs_.front().empty()) bufs_ = bufs_.subspan(1);
-        if (bufs_.empty()) return true;
-        op_.start([&] { return io::write_vectored(*w_, std::span<const io::IoSlice>(bufs_)); });
+      if (!op.live()) {
+        while (!bufs.empty() && bufs.front().empty()) bufs = bufs.subspan(1);
+        if (bufs.empty()) return io::Result<void>();
       }
-      if (!op_.poll(cx)) return false;
-      io::Result<std::size_t> n = op_.take();
-      if (!n) {
-        err_ = n.error();
-        return true;
-      }
-      if (*n == 0) {
-        err_ = io::Errc::write_zero;
-        return true;
-      }
-      std::size_t left = *n;
-      while (left > 0) {
-        if (bufs_.empty()) throw_overlong_read();
-        std::size_t k = bufs_.front().size() < left ? bufs_.front().size() : left;
-        bufs_.front().advance(k);
+      auto n = op.poll_with(cx, [&] { return io::write_vectored(*w, as_const_slices(bufs)); });
+      if (!n) return pending;
+      if (!*n) return unexpected(n->error());
+      if (**n == 0) return unexpected(make_error_code(io::Errc::write_zero));
+      for (std::size_t left = **n; left > 0;) {
+        if (bufs.empty()) throw_overlong_read();
+        std::size_t k = bufs.front().size() < left ? bufs.front().size() : left;
+        bufs.front().advance(k);
         left -= k;
-        if (bufs_.front().empty()) bufs_ = bufs_.subspan(1);
+        if (bufs.front().empty()) bufs = bufs.subspan(1);
       }
     }
   }
-  io::Result<void> await_resume() {
-    this->check();
-    if (err_) return unexpected(err_);
-    return {};
-  }
-
- private:
-  W* w_;
-  std::span<io::IoSlice> bufs_;
-  std::error_code err_;
-  ChildOp<decltype(io::write_vectored(std::declval<W&>(), std::span<const io::IoSlice>()))> op_;
 };
+
+template <class W>
+using WriteAllOp = AdaptorOp<WriteAll<W>>;
 
 }  // namespace tokio::detail
 
@@ -157,19 +134,19 @@ namespace tokio::io {
 // Writes the whole buffer (looping over partial writes). NOT cancel-safe.
 template <AsyncWrite W>
 detail::WriteAllOp<W> write_all(W& w, std::span<const std::byte> buf) {
-  return {w, buf};
+  return {{&w, buf}};
 }
 template <AsyncWrite W>
 detail::WriteAllOp<W> write_all(W& w, std::string_view s) {
-  return {w, as_bytes(s)};
+  return {{&w, as_bytes(s)}};
 }
 
 // Writes every byte of every slice, in order, with as few writes as the writer allows.
 // The slices are consumed as they are written (like Rust's write_all_vectored): afterwards
 // they are all empty; after a failure they describe what was not written. NOT cancel-safe.
 template <AsyncWrite W>
-detail::WriteAllVectoredOp<W> write_all_vectored(W& w, std::span<IoSlice> bufs) {
-  return {w, bufs};
+detail::AdaptorOp<detail::WriteAllVectored<W>> write_all_vectored(W& w, std::span<IoSlice> bufs) {
+  return {{&w, bufs}};
 }
 
 }  // namespace tokio::io

@@ -4,16 +4,9 @@ namespace tokio::sync {
 
 Barrier::Wait::Wait(Wait&& o) noexcept
     : detail::Leaf<Wait>(o), b_(o.b_), st_(o.st_), leader_(o.leader_) {
-  if (st_ != St::Waiting) {
-    o.st_ = St::Done;
-    return;
+  if (st_ == St::Waiting) {
+    detail::move_waiter(b_->lock_, o.node_, node_, &Node::released, [](bool r) { return !r; });
   }
-  detail::WaitGuard g(b_->lock_);
-  bool released = o.node_.released.load(std::memory_order_acquire);
-  node_.released.store(released, std::memory_order_relaxed);
-  node_.waker.store(o.node_.waker.exchange(nullptr, std::memory_order_relaxed),
-                    std::memory_order_relaxed);
-  if (!released) detail::WaitList::replace(&o.node_, &node_);
   o.st_ = St::Done;
 }
 

@@ -33,41 +33,11 @@
 
 #include "tokio/core/result.hpp"
 #include "tokio/sync/detail/blocking.hpp"
+#include "tokio/sync/error.hpp"
 #include "tokio/sync/detail/raw_rwlock.hpp"
 #include "tokio/sync/detail/wait_list.hpp"
 #include "tokio/core/detail/poll.hpp"
 #include "tokio/core/task.hpp"
-
-namespace tokio::sync::broadcast {
-
-// send() found no receiver; the value is handed back.
-template <class T>
-struct SendError {
-  T value;
-};
-
-struct RecvError {
-  enum class Kind { Closed, Lagged };
-  Kind kind;
-  uint64_t missed = 0;  // Lagged: how many values were skipped
-  static RecvError closed() noexcept { return {Kind::Closed, 0}; }
-  static RecvError lagged(uint64_t n) noexcept { return {Kind::Lagged, n}; }
-  bool is_closed() const noexcept { return kind == Kind::Closed; }
-  bool is_lagged() const noexcept { return kind == Kind::Lagged; }
-  friend bool operator==(const RecvError&, const RecvError&) = default;
-};
-
-struct TryRecvError {
-  enum class Kind { Empty, Closed, Lagged };
-  Kind kind;
-  uint64_t missed = 0;
-  bool is_empty() const noexcept { return kind == Kind::Empty; }
-  bool is_closed() const noexcept { return kind == Kind::Closed; }
-  bool is_lagged() const noexcept { return kind == Kind::Lagged; }
-  friend bool operator==(const TryRecvError&, const TryRecvError&) = default;
-};
-
-}  // namespace tokio::sync::broadcast
 
 namespace tokio::detail {
 
@@ -109,21 +79,12 @@ struct BroadcastShared {
   void notify_rx_and_unlock() noexcept {
     WaitList local;
     local.splice_back(waiters);
-    WakeList wl;
-    while (WaitNode* n = local.front()) {
-      if (!wl.can_push()) {
-        tail_lock.unlock();
-        wl.wake_all();
-        tail_lock.lock();
-        continue;
-      }
-      local.pop_front();
+    wake_all_and_unlock(tail_lock, local, [](WaitNode* n) noexcept {
       auto* w = static_cast<Waiter*>(n);
-      wl.push(std::exchange(w->waker, nullptr));
+      Wakeable* k = std::exchange(w->waker, nullptr);
       w->queued.store(false, std::memory_order_release);  // the owner may free `w` now
-    }
-    tail_lock.unlock();
-    wl.wake_all();
+      return k;
+    });
   }
 
   enum class Read { Value, Empty, Closed, Lagged };
@@ -336,9 +297,9 @@ class Receiver {
     uint64_t missed = 0;
     switch (s->recv(next_, &out, missed, nullptr, nullptr)) {
       case Read::Value: return std::move(*out);
-      case Read::Lagged: return unexpected(TryRecvError{TryRecvError::Kind::Lagged, missed});
-      case Read::Closed: return unexpected(TryRecvError{TryRecvError::Kind::Closed, 0});
-      default: return unexpected(TryRecvError{TryRecvError::Kind::Empty, 0});
+      case Read::Lagged: return unexpected(TryRecvError{{TryRecvError::Kind::Lagged, missed}});
+      case Read::Closed: return unexpected(TryRecvError{{TryRecvError::Kind::Closed, 0}});
+      default: return unexpected(TryRecvError{{TryRecvError::Kind::Empty, 0}});
     }
   }
   // For plain threads; throws std::logic_error on a runtime thread.

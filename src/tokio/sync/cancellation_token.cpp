@@ -2,7 +2,19 @@
 
 #include "tokio/sync/cancellation_token.hpp"
 
+#include "tokio/core/detail/mutex.hpp"
+
 namespace tokio::detail {
+
+struct CancelTree {
+  Mutex m;
+  std::atomic<std::size_t> refs{1};
+  void release() noexcept {
+    if (refs.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
+  }
+};
+
+CancelNode::~CancelNode() { tree->release(); }
 
 CancelNode* CancelNode::new_root() { return new CancelNode(new CancelTree()); }
 
@@ -80,3 +92,11 @@ void CancelNode::drop_handle() noexcept {
 }
 
 }  // namespace tokio::detail
+
+namespace tokio::sync {
+
+Task<> CancellationToken::cancelled_owned() const {
+  return [](CancellationToken t) -> Task<> { co_await t.cancelled(); }(*this);
+}
+
+}  // namespace tokio::sync

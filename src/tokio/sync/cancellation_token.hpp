@@ -30,7 +30,6 @@
 #include <optional>
 #include <utility>
 
-#include "tokio/core/detail/mutex.hpp"
 #include "tokio/sync/notify.hpp"
 #include "tokio/sync/detail/wait_list.hpp"
 #include "tokio/core/combinators.hpp"
@@ -39,17 +38,12 @@
 
 namespace tokio::detail {
 
-struct CancelTree {
-  Mutex m;
-  std::atomic<std::size_t> refs{1};
-  void release() noexcept {
-    if (refs.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
-  }
-};
+// The tree's mutex and reference count (defined in cancellation_token.cpp).
+struct CancelTree;
 
 struct CancelNode : WaitNode {  // WaitNode: the link in the parent's `children`
   explicit CancelNode(CancelTree* t) noexcept : tree(t) {}
-  ~CancelNode() { tree->release(); }
+  ~CancelNode();
 
   std::atomic<std::size_t> handles{1};
   std::atomic<std::size_t> refs{1};
@@ -154,9 +148,7 @@ class CancellationToken {
   // increment and decrement on the token (no allocation).
   Cancelled cancelled() const noexcept { return Cancelled(n_); }
   // Like cancelled(), holding its own clone of the token.
-  Task<> cancelled_owned() const {
-    return [](CancellationToken t) -> Task<> { co_await t.cancelled(); }(*this);
-  }
+  Task<> cancelled_owned() const;
 
   // Runs `fut` until it finishes (its value) or the token is cancelled (nullopt; `fut` is
   // then destroyed).

@@ -3,6 +3,6 @@
 // (unbounded_channel). See mpsc_bounded.hpp, mpsc_unbounded.hpp and mpsc_receiver.hpp.
 
 #include "tokio/sync/mpsc_bounded.hpp"
-#include "tokio/sync/mpsc_error.hpp"
+#include "tokio/sync/error.hpp"
 #include "tokio/sync/mpsc_receiver.hpp"
 #include "tokio/sync/mpsc_unbounded.hpp"

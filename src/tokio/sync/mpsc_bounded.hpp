@@ -23,6 +23,7 @@
 #include <coroutine>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -32,8 +33,9 @@
 #include "tokio/core/result.hpp"
 #include "tokio/sync/detail/batch_semaphore.hpp"
 #include "tokio/sync/detail/blocking.hpp"
+#include "tokio/sync/detail/permits.hpp"
 #include "tokio/sync/detail/mpsc_chan.hpp"
-#include "tokio/sync/mpsc_error.hpp"
+#include "tokio/sync/error.hpp"
 #include "tokio/sync/mpsc_receiver.hpp"
 #include "tokio/sync/detail/mpsc_sender_base.hpp"
 #include "tokio/core/detail/poll.hpp"
@@ -51,29 +53,21 @@ class [[nodiscard]] Permit {
   using Chan = detail::Chan<T, true>;
 
  public:
+  // Move-only; dropping an unused permit gives the slot back.
   explicit Permit(Chan* c) noexcept : c_(c) {}
-  Permit(Permit&& o) noexcept : c_(std::exchange(o.c_, nullptr)) {}
-  Permit& operator=(Permit&& o) noexcept {
-    if (this != &o) {
-      drop();
-      c_ = std::exchange(o.c_, nullptr);
-    }
-    return *this;
-  }
-  ~Permit() { drop(); }
 
   // Sends into the reserved slot (never waits, never fails). Consumes the permit.
   void send(T value) {
-    Chan* c = std::exchange(c_, nullptr);
+    Chan* c = c_.release();
     if (!c) detail::throw_misuse("mpsc::Permit::send on a used (or moved-from) permit");
     c->push(std::move(value));
   }
 
  private:
-  void drop() noexcept {
-    if (Chan* c = std::exchange(c_, nullptr)) c->release_permit(1);
-  }
-  Chan* c_;
+  struct Drop {
+    void operator()(Chan* c) const noexcept { c->release_permit(1); }
+  };
+  std::unique_ptr<Chan, Drop> c_;
 };
 
 // n reserved slots, handed out one Permit at a time; the rest are released on destruction.
@@ -251,34 +245,6 @@ class Sender : public detail::MpscSenderBase<T, true> {
   }
 
   // --- reserve ----------------------------------------------------------------------------
-  template <class Out, class Make>
-  class ReserveAwaiter : public detail::Leaf<ReserveAwaiter<Out, Make>> {
-   public:
-    ReserveAwaiter(Chan* c, std::size_t n, Make make, bool fail) noexcept
-        : op_(&c->sem, n), make_(std::move(make)), fail_(fail) {}
-    ReserveAwaiter(ReserveAwaiter&& o) noexcept
-        : detail::Leaf<ReserveAwaiter>(o), op_(o.op_), make_(std::move(o.make_)), fail_(o.fail_) {}
-    ReserveAwaiter(const ReserveAwaiter& o) noexcept requires std::is_copy_constructible_v<Make>
-        : detail::Leaf<ReserveAwaiter>(o), op_(o.op_), make_(o.make_), fail_(o.fail_) {}
-    bool poll(task::Context& cx) noexcept {
-      if (fail_) return true;
-      if (!detail::coop_poll_proceed(cx)) return false;
-      PR r = op_.poll(cx.raw_waker());
-      if (r == PR::Pending) return false;
-      fail_ = r == PR::Closed;
-      return true;
-    }
-    Result<Out, SendError<>> await_resume() {
-      if (fail_) return unexpected(SendError<>{});
-      op_.take();
-      return make_(op_.permits());
-    }
-
-   private:
-    detail::AcquireOp op_;
-    Make make_;
-    bool fail_;
-  };
   struct MakePermit {
     Chan* c;
     Permit<T> operator()(std::size_t) const noexcept { return Permit<T>(c); }
@@ -299,25 +265,25 @@ class Sender : public detail::MpscSenderBase<T, true> {
       return OwnedPermit<T>(Sender(std::exchange(c, nullptr)));
     }
   };
-  using Reserve = ReserveAwaiter<Permit<T>, MakePermit>;
-  using ReserveMany = ReserveAwaiter<PermitIterator<T>, MakeIter>;
-  using ReserveOwned = ReserveAwaiter<OwnedPermit<T>, MakeOwned>;
+  using Reserve = detail::PermitAcquire<MakePermit, SendError<>>;
+  using ReserveMany = detail::PermitAcquire<MakeIter, SendError<>>;
+  using ReserveOwned = detail::PermitAcquire<MakeOwned, SendError<>>;
 
   // Waits for one free slot; yields Result<Permit<T>, SendError<>>.
   Reserve reserve() const {
     Chan* c = this->checked();
-    return Reserve(c, 1, MakePermit{c}, false);
+    return Reserve(&c->sem, 1, MakePermit{c});
   }
   // Waits for n free slots at once; fails at once when n > max_capacity().
   ReserveMany reserve_many(std::size_t n) const {
     Chan* c = this->checked();
-    return ReserveMany(c, n, MakeIter{c}, n > c->bound);
+    return ReserveMany(&c->sem, n, MakeIter{c}, n > c->bound);
   }
   // Like reserve(), consuming this sender into the OwnedPermit (use
   // `Sender(tx).reserve_owned()` to keep tx).
   ReserveOwned reserve_owned() && {
     Chan* c = this->checked();
-    return ReserveOwned(c, 1, MakeOwned(this->release_chan()), false);
+    return ReserveOwned(&c->sem, 1, MakeOwned(this->release_chan()));
   }
 
   Result<Permit<T>, TrySendError<>> try_reserve() const {

@@ -12,6 +12,7 @@
 // and destroys the buffered messages.
 
 #include <cstddef>
+#include <memory>
 #include <optional>
 #include <utility>
 #include <vector>
@@ -29,17 +30,9 @@ class BasicReceiver {
   using Chan = detail::Chan<T, Bounded>;
 
  public:
+  // Move-only; dropping the receiver closes the channel and destroys what is buffered.
   BasicReceiver() noexcept = default;
   explicit BasicReceiver(Chan* c) noexcept : c_(c) {}
-  BasicReceiver(BasicReceiver&& o) noexcept : c_(std::exchange(o.c_, nullptr)) {}
-  BasicReceiver& operator=(BasicReceiver&& o) noexcept {
-    if (this != &o) {
-      reset();
-      c_ = std::exchange(o.c_, nullptr);
-    }
-    return *this;
-  }
-  ~BasicReceiver() { reset(); }
 
   class Recv : public detail::Leaf<Recv> {
    public:
@@ -123,12 +116,12 @@ class BasicReceiver {
  private:
   Chan* checked() const {
     if (!c_) detail::throw_misuse("mpsc receive on an empty (moved-from) Receiver");
-    return c_;
+    return c_.get();
   }
-  void reset() noexcept {
-    if (Chan* c = std::exchange(c_, nullptr)) c->rx_drop();
-  }
-  Chan* c_ = nullptr;
+  struct Drop {
+    void operator()(Chan* c) const noexcept { c->rx_drop(); }
+  };
+  std::unique_ptr<Chan, Drop> c_;
 };
 
 template <class T>

@@ -13,7 +13,7 @@
 
 #include "tokio/core/result.hpp"
 #include "tokio/sync/detail/mpsc_chan.hpp"
-#include "tokio/sync/mpsc_error.hpp"
+#include "tokio/sync/error.hpp"
 #include "tokio/sync/mpsc_receiver.hpp"
 #include "tokio/sync/detail/mpsc_sender_base.hpp"
 

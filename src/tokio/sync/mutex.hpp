@@ -26,99 +26,71 @@
 #include "tokio/core/result.hpp"
 #include "tokio/sync/detail/batch_semaphore.hpp"
 #include "tokio/sync/detail/blocking.hpp"
+#include "tokio/sync/detail/permits.hpp"
+#include "tokio/sync/error.hpp"
 #include "tokio/core/detail/poll.hpp"
 #include "tokio/core/task.hpp"
 
 namespace tokio::sync {
-
-// try_lock found the mutex locked.
-struct TryLockError {
-  friend bool operator==(TryLockError, TryLockError) = default;
-};
 
 template <class T>
 class Mutex;
 
 // A locked view of a part of the protected value (MutexGuard::map).
 template <class U>
-class MappedMutexGuard {
+class [[nodiscard]] MappedMutexGuard : public detail::SemaphoreGuard<U, detail::NoKeep> {
  public:
-  MappedMutexGuard(detail::BatchSemaphore* s, U* v) noexcept : s_(s), v_(v) {}
-  MappedMutexGuard(MappedMutexGuard&& o) noexcept
-      : s_(std::exchange(o.s_, nullptr)), v_(std::exchange(o.v_, nullptr)) {}
-  MappedMutexGuard& operator=(MappedMutexGuard&&) = delete;
-  ~MappedMutexGuard() {
-    if (s_) s_->release(1);
-  }
-  U& operator*() const noexcept { return *v_; }
-  U* operator->() const noexcept { return v_; }
+  using detail::SemaphoreGuard<U, detail::NoKeep>::SemaphoreGuard;
+};
 
- private:
-  detail::BatchSemaphore* s_;
-  U* v_;
+// The same for an owned guard (OwnedMutexGuard::map): keeps the mutex alive.
+template <class T, class U>
+class [[nodiscard]] OwnedMappedMutexGuard
+    : public detail::SemaphoreGuard<U, std::shared_ptr<Mutex<T>>> {
+ public:
+  using detail::SemaphoreGuard<U, std::shared_ptr<Mutex<T>>>::SemaphoreGuard;
 };
 
 template <class T>
-class [[nodiscard]] MutexGuard {
- public:
-  explicit MutexGuard(Mutex<T>* m) noexcept : m_(m) {}
-  MutexGuard(MutexGuard&& o) noexcept : m_(std::exchange(o.m_, nullptr)) {}
-  MutexGuard& operator=(MutexGuard&& o) noexcept {
-    if (this != &o) {
-      unlock();
-      m_ = std::exchange(o.m_, nullptr);
-    }
-    return *this;
-  }
-  ~MutexGuard() { unlock(); }
+class [[nodiscard]] MutexGuard : public detail::SemaphoreGuard<T, Mutex<T>*> {
+  using Base = detail::SemaphoreGuard<T, Mutex<T>*>;
 
-  T& operator*() const noexcept { return m_->value_; }
-  T* operator->() const noexcept { return &m_->value_; }
-  Mutex<T>* mutex() const noexcept { return m_; }
+ public:
+  using Base::Base;
+  explicit MutexGuard(Mutex<T>* m) noexcept : Base(&m->sem_, 1, &m->value_, m) {}
+
+  Mutex<T>* mutex() const noexcept { return this->keep_; }
 
   // Narrows the guard to a part of the value: map(std::move(g), [](T& v) { return &v.x; }).
   template <class F>
   static auto map(MutexGuard&& g, F&& f) {
-    using P = std::invoke_result_t<F, T&>;
-    static_assert(std::is_pointer_v<P>, "MutexGuard::map: the function must return a pointer");
-    P p = std::forward<F>(f)(*g);
-    Mutex<T>* m = std::exchange(g.m_, nullptr);
-    return MappedMutexGuard<std::remove_pointer_t<P>>(&m->sem_, p);
+    using U = std::remove_pointer_t<decltype(std::forward<F>(f)(*g))>;
+    return Base::template map_into<MappedMutexGuard<U>>(std::move(g), std::forward<F>(f));
   }
-
- private:
-  void unlock() noexcept {
-    if (auto* m = std::exchange(m_, nullptr)) m->sem_.release(1);
-  }
-  Mutex<T>* m_;
 };
 
+// A guard that holds its mutex by std::shared_ptr (Mutex::lock_owned): it may be moved
+// into another task and keeps the mutex alive.
 template <class T>
-class [[nodiscard]] OwnedMutexGuard {
- public:
-  explicit OwnedMutexGuard(std::shared_ptr<Mutex<T>> m) noexcept : m_(std::move(m)) {}
-  OwnedMutexGuard(OwnedMutexGuard&& o) noexcept = default;
-  OwnedMutexGuard& operator=(OwnedMutexGuard&& o) noexcept {
-    if (this != &o) {
-      unlock();
-      m_ = std::move(o.m_);
-    }
-    return *this;
-  }
-  ~OwnedMutexGuard() { unlock(); }
+class [[nodiscard]] OwnedMutexGuard : public detail::SemaphoreGuard<T, std::shared_ptr<Mutex<T>>> {
+  using Base = detail::SemaphoreGuard<T, std::shared_ptr<Mutex<T>>>;
 
-  T& operator*() const noexcept { return m_->value_; }
-  T* operator->() const noexcept { return &m_->value_; }
-  const std::shared_ptr<Mutex<T>>& mutex() const noexcept { return m_; }
+ public:
+  using Base::Base;
+  explicit OwnedMutexGuard(std::shared_ptr<Mutex<T>> m) noexcept : OwnedMutexGuard(m.get(), m) {}
+
+  const std::shared_ptr<Mutex<T>>& mutex() const noexcept { return this->keep_; }
+
+  template <class F>
+  static auto map(OwnedMutexGuard&& g, F&& f) {
+    using U = std::remove_pointer_t<decltype(std::forward<F>(f)(*g))>;
+    return Base::template map_into<OwnedMappedMutexGuard<T, U>>(std::move(g), std::forward<F>(f));
+  }
 
  private:
-  void unlock() noexcept {
-    if (m_) {
-      m_->sem_.release(1);
-      m_.reset();
-    }
-  }
-  std::shared_ptr<Mutex<T>> m_;
+  // (m is read through `raw` because the argument initializing Keep may be moved first.)
+  OwnedMutexGuard(Mutex<T>* raw, std::shared_ptr<Mutex<T>>& m) noexcept
+      : Base(&raw->sem_, 1, &raw->value_, std::move(m)) {}
 };
 
 template <class T>
@@ -132,30 +104,12 @@ class Mutex {
   Mutex& operator=(const Mutex&) = delete;
 
   template <class Guard, class Owner>
-  class LockAwaiter : public detail::Leaf<LockAwaiter<Guard, Owner>> {
-   public:
-    LockAwaiter(Owner owner, detail::BatchSemaphore* s) noexcept
-        : owner_(std::move(owner)), op_(s, 1) {}
-    LockAwaiter(const LockAwaiter& o) noexcept
-        : detail::Leaf<LockAwaiter>(o), owner_(o.owner_), op_(o.op_) {}
-    bool poll(task::Context& cx) noexcept {
-      if (!detail::coop_poll_proceed(cx)) return false;
-      return op_.poll(cx.raw_waker()) == detail::BatchSemaphore::PollResult::Ready;
-    }
-    Guard await_resume() noexcept {
-      op_.take();
-      return Guard(std::move(owner_));
-    }
-
-   private:
-    Owner owner_;
-    detail::AcquireOp op_;
-  };
-  using Lock = LockAwaiter<MutexGuard<T>, Mutex*>;
-  using LockOwned = LockAwaiter<OwnedMutexGuard<T>, std::shared_ptr<Mutex>>;
+  using Acquire = detail::PermitAcquire<detail::MakeGuard<Guard, Owner>>;
+  using Lock = Acquire<MutexGuard<T>, Mutex*>;
+  using LockOwned = Acquire<OwnedMutexGuard<T>, std::shared_ptr<Mutex>>;
 
   // Waits for the lock; yields a MutexGuard<T>.
-  Lock lock() noexcept { return Lock(this, &sem_); }
+  Lock lock() noexcept { return Lock(&sem_, 1, {this}); }
   Result<MutexGuard<T>, TryLockError> try_lock() noexcept {
     if (sem_.try_acquire(1) == detail::BatchSemaphore::TryResult::Ok) return MutexGuard<T>(this);
     return unexpected(TryLockError{});
@@ -169,7 +123,7 @@ class Mutex {
   static LockOwned lock_owned(std::shared_ptr<Mutex> m) {
     if (!m) detail::throw_misuse("Mutex::lock_owned on a null shared_ptr");
     detail::BatchSemaphore* s = &m->sem_;
-    return LockOwned(std::move(m), s);
+    return LockOwned(s, 1, {std::move(m)});
   }
   static Result<OwnedMutexGuard<T>, TryLockError> try_lock_owned(std::shared_ptr<Mutex> m) {
     if (!m) detail::throw_misuse("Mutex::try_lock_owned on a null shared_ptr");

@@ -74,39 +74,24 @@ void Notify::notify_waiters() noexcept {
   detail::WaitList local;
   local.splice_back(waiters_);
   state_.store(sync_notify_impl::with_state(s + (std::size_t{1} << CALLS_SHIFT), EMPTY), std::memory_order_seq_cst);
-  detail::WakeList wl;
   // A Notified destroyed while the lock is released for a batch unlinks itself from
   // `local` (the list is circular, so it needs no list head).
-  while (detail::WaitNode* n = local.front()) {
-    if (!wl.can_push()) {
-      lock_.unlock();
-      wl.wake_all();
-      lock_.lock();
-      continue;
-    }
-    local.pop_front();
+  detail::wake_all_and_unlock(lock_, local, [](detail::WaitNode* n) noexcept {
     auto* node = static_cast<Notified::Node*>(n);
-    wl.push(detail::take_waker(node->waker));
+    detail::Wakeable* k = detail::take_waker(node->waker);
     node->notification.store(Notified::ALL, std::memory_order_release);
-  }
-  lock_.unlock();
-  wl.wake_all();
+    return k;
+  });
 }
 
 // --- Notified ----------------------------------------------------------------------------
 
 Notified::Notified(Notified&& o) noexcept : n_(o.n_), calls_(o.calls_), st_(o.st_) {
-  if (st_ != St::Waiting) {
-    o.st_ = St::Done;
-    return;
-  }
   // A queued Notified moved to a new address: put the new node in its place.
-  detail::WaitGuard g(n_->lock_);
-  uint32_t note = o.node_.notification.load(std::memory_order_acquire);
-  node_.notification.store(note, std::memory_order_relaxed);
-  node_.waker.store(o.node_.waker.exchange(nullptr, std::memory_order_relaxed),
-                    std::memory_order_relaxed);
-  if (note == NONE) detail::WaitList::replace(&o.node_, &node_);
+  if (st_ == St::Waiting) {
+    detail::move_waiter(n_->lock_, o.node_, node_, &Node::notification,
+                        [](uint32_t note) { return note == NONE; });
+  }
   o.st_ = St::Done;
 }
 

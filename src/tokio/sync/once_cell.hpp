@@ -25,20 +25,12 @@
 #include <utility>
 
 #include "tokio/core/result.hpp"
+#include "tokio/sync/error.hpp"
 #include "tokio/sync/detail/batch_semaphore.hpp"
+#include "tokio/sync/semaphore.hpp"
 #include "tokio/core/task.hpp"
 
 namespace tokio::sync {
-
-// set() failed; the value is handed back.
-template <class T>
-struct SetError {
-  enum class Kind { AlreadyInitialized, InitializingError };
-  Kind kind;
-  T value;
-  bool is_already_init_err() const noexcept { return kind == Kind::AlreadyInitialized; }
-  bool is_initializing_err() const noexcept { return kind == Kind::InitializingError; }
-};
 
 template <class T>
 class OnceCell {
@@ -76,12 +68,11 @@ class OnceCell {
   template <class F>
   Task<std::reference_wrapper<const T>> get_or_init(F init) {
     if (initialized()) co_return std::cref(value_);
-    bool holds = co_await detail::SemaphoreAcquire(&sem_, 1);
-    if (!holds) co_return std::cref(value_);  // closed: another call set the value
-    PermitGuard guard{&sem_};
+    auto permit = co_await Semaphore::Acquire(&sem_, 1, {&sem_});
+    if (!permit) co_return std::cref(value_);  // closed: another call set the value
     T v = co_await init();
     emplace(std::move(v));
-    guard.sem = nullptr;  // the semaphore is closed now; nothing to give back
+    permit->forget();  // the semaphore is closed now; nothing to give back
     co_return std::cref(value_);
   }
 
@@ -92,13 +83,12 @@ class OnceCell {
       -> Task<Result<std::reference_wrapper<const T>,
                      typename detail::await_result_t<std::invoke_result_t<F&>>::error_type>> {
     if (initialized()) co_return std::cref(value_);
-    bool holds = co_await detail::SemaphoreAcquire(&sem_, 1);
-    if (!holds) co_return std::cref(value_);
-    PermitGuard guard{&sem_};
+    auto permit = co_await Semaphore::Acquire(&sem_, 1, {&sem_});
+    if (!permit) co_return std::cref(value_);
     auto r = co_await init();
     if (!r.has_value()) co_return unexpected(std::move(r).error());
     emplace(std::move(*r));
-    guard.sem = nullptr;
+    permit->forget();
     co_return std::cref(value_);
   }
 
@@ -114,12 +104,6 @@ class OnceCell {
   }
 
  private:
-  struct PermitGuard {
-    detail::BatchSemaphore* sem;
-    ~PermitGuard() {
-      if (sem) sem->release(1);
-    }
-  };
   void emplace(T&& v) {
     new (&value_) T(std::move(v));
     init_.store(true, std::memory_order_release);

@@ -26,24 +26,16 @@
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <utility>
 
 #include "tokio/core/detail/frame_alloc.hpp"
 #include "tokio/core/result.hpp"
 #include "tokio/sync/detail/blocking.hpp"
+#include "tokio/sync/error.hpp"
 #include "tokio/core/detail/poll.hpp"
 #include "tokio/core/waker.hpp"
-
-namespace tokio::sync::oneshot {
-
-// The sender was dropped without sending.
-struct RecvError {
-  friend bool operator==(RecvError, RecvError) = default;
-};
-enum class TryRecvError { Empty, Closed };
-
-}  // namespace tokio::sync::oneshot
 
 namespace tokio::detail {
 
@@ -103,6 +95,14 @@ struct OneshotShared {
     return prev;
   }
 
+  // The poll of a waiting side (the receiver's await, the sender's closed()): ready at once
+  // for a used handle (s null); else one unit of coop budget, then poll_side.
+  static bool poll_wait(OneshotShared* s, task::Context& cx, Wakeable* OneshotShared::*slot,
+                        uint32_t bit, uint32_t done) noexcept {
+    if (!s) return true;
+    if (!coop_poll_proceed(cx)) return false;
+    return s->poll_side(s->*slot, bit, done, cx.raw_waker());
+  }
   // Registers `w` in `slot` under the protocol of `bit`; `done` is the bit that makes the
   // wait complete (VALUE_SENT|CLOSED for the receiver, CLOSED for the sender). Returns true
   // when complete.
@@ -126,6 +126,20 @@ struct OneshotShared {
       }
     }
   }
+  // What dropping each end does (the deleters of their handles).
+  struct DropTx {
+    void operator()(OneshotShared* s) const noexcept {
+      s->complete();
+      s->release();
+    }
+  };
+  struct DropRx {
+    void operator()(OneshotShared* s) const noexcept {
+      // After VALUE_SENT the sender no longer touches the value: it is ours to destroy.
+      if (s->close() & VALUE_SENT) s->value.reset();
+      s->release();
+    }
+  };
   bool clear_unless(uint32_t bit, uint32_t done) noexcept {
     uint32_t cur = state.load(std::memory_order_acquire);
     for (;;) {
@@ -142,6 +156,8 @@ struct OneshotShared {
 
 namespace tokio::sync::oneshot {
 
+// Sender and Receiver are move-only handles on the shared state (a moved-from one is
+// empty): dropping one runs its side's drop (Shared::drop_tx / drop_rx).
 template <class T>
 class Sender {
   using Shared = detail::OneshotShared<T>;
@@ -149,20 +165,11 @@ class Sender {
  public:
   Sender() noexcept = default;
   explicit Sender(Shared* s) noexcept : s_(s) {}
-  Sender(Sender&& o) noexcept : s_(std::exchange(o.s_, nullptr)) {}
-  Sender& operator=(Sender&& o) noexcept {
-    if (this != &o) {
-      drop();
-      s_ = std::exchange(o.s_, nullptr);
-    }
-    return *this;
-  }
-  ~Sender() { drop(); }
 
   // Sends the value. Fails, handing the value back, when the receiver is gone or closed.
   // Consumes the sender: a second send fails the same way.
   Result<void, T> send(T value) {
-    Shared* s = std::exchange(s_, nullptr);
+    Shared* s = s_.release();
     if (!s) return unexpected(std::move(value));
     if (s->state.load(std::memory_order_acquire) & Shared::CLOSED) {
       s->release();
@@ -189,10 +196,8 @@ class Sender {
    public:
     explicit Closed(Sender& tx) noexcept : tx_(tx) {}
     bool poll(task::Context& cx) noexcept {
-      Shared* s = tx_.s_;
-      if (!s) return true;
-      if (!detail::coop_poll_proceed(cx)) return false;
-      return s->poll_side(s->tx_waker, Shared::TX_TASK_SET, Shared::CLOSED, cx.raw_waker());
+      return Shared::poll_wait(tx_.s_.get(), cx, &Shared::tx_waker, Shared::TX_TASK_SET,
+                               Shared::CLOSED);
     }
     void await_resume() const noexcept {}
 
@@ -202,13 +207,7 @@ class Sender {
   Closed closed() noexcept { return Closed(*this); }
 
  private:
-  void drop() noexcept {
-    if (Shared* s = std::exchange(s_, nullptr)) {
-      s->complete();
-      s->release();
-    }
-  }
-  Shared* s_ = nullptr;
+  std::unique_ptr<Shared, typename Shared::DropTx> s_;
 };
 
 template <class T>
@@ -220,15 +219,6 @@ class Receiver {
 
   Receiver() noexcept = default;
   explicit Receiver(Shared* s) noexcept : s_(s) {}
-  Receiver(Receiver&& o) noexcept : s_(std::exchange(o.s_, nullptr)) {}
-  Receiver& operator=(Receiver&& o) noexcept {
-    if (this != &o) {
-      drop();
-      s_ = std::exchange(o.s_, nullptr);
-    }
-    return *this;
-  }
-  ~Receiver() { drop(); }
 
   // Stops the sender from sending; a value already sent can still be received.
   void close() noexcept {
@@ -259,11 +249,8 @@ class Receiver {
    public:
     explicit Awaiter(Receiver& r) noexcept : r_(r) {}
     bool poll(task::Context& cx) noexcept {
-      Shared* s = r_.s_;
-      if (!s) return true;
-      if (!detail::coop_poll_proceed(cx)) return false;
-      return s->poll_side(s->rx_waker, Shared::RX_TASK_SET, Shared::VALUE_SENT | Shared::CLOSED,
-                          cx.raw_waker());
+      return Shared::poll_wait(r_.s_.get(), cx, &Shared::rx_waker, Shared::RX_TASK_SET,
+                               Shared::VALUE_SENT | Shared::CLOSED);
     }
     Result<T, RecvError> await_resume() {
       if (!r_.s_) return unexpected(RecvError{});
@@ -294,20 +281,13 @@ class Receiver {
         s->state.fetch_or(Shared::CLOSED, std::memory_order_acq_rel);
         s->release();
       }
-    } rel{std::exchange(s_, nullptr)};
+    } rel{s_.release()};
     if (!rel.s->value.has_value()) return unexpected(err);
     Result<T, E> r(std::move(*rel.s->value));
     rel.s->value.reset();
     return r;
   }
-  void drop() noexcept {
-    if (Shared* s = std::exchange(s_, nullptr)) {
-      // After VALUE_SENT the sender no longer touches the value: it is ours to destroy.
-      if (s->close() & Shared::VALUE_SENT) s->value.reset();
-      s->release();
-    }
-  }
-  Shared* s_ = nullptr;
+  std::unique_ptr<Shared, typename Shared::DropRx> s_;
 };
 
 template <class T>

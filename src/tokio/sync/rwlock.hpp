@@ -24,7 +24,8 @@
 #include "tokio/core/result.hpp"
 #include "tokio/sync/detail/batch_semaphore.hpp"
 #include "tokio/sync/detail/blocking.hpp"
-#include "tokio/sync/mutex.hpp"
+#include "tokio/sync/detail/permits.hpp"
+#include "tokio/sync/error.hpp"
 #include "tokio/core/detail/poll.hpp"
 #include "tokio/core/task.hpp"
 
@@ -33,82 +34,104 @@ namespace tokio::sync {
 template <class T>
 class RwLock;
 
+// Shared access to a value (RwLock::read, or a part of it after map).
 template <class T>
-class [[nodiscard]] RwLockReadGuard {
- public:
-  explicit RwLockReadGuard(const RwLock<T>* l) noexcept : l_(l) {}
-  RwLockReadGuard(RwLockReadGuard&& o) noexcept : l_(std::exchange(o.l_, nullptr)) {}
-  RwLockReadGuard& operator=(RwLockReadGuard&&) = delete;
-  ~RwLockReadGuard() {
-    if (l_) l_->sem_.release(1);
-  }
-  const T& operator*() const noexcept { return l_->value_; }
-  const T* operator->() const noexcept { return &l_->value_; }
+class [[nodiscard]] RwLockReadGuard : public detail::SemaphoreGuard<const T, detail::NoKeep> {
+  using Base = detail::SemaphoreGuard<const T, detail::NoKeep>;
 
- private:
-  const RwLock<T>* l_;
+ public:
+  using Base::Base;
+  explicit RwLockReadGuard(const RwLock<T>* l) noexcept : Base(&l->sem_, 1, &l->value_) {}
+
+  // Narrows the guard to a part of the value: map(std::move(g), [](const T& v) { return &v.x; }).
+  template <class F>
+  static auto map(RwLockReadGuard&& g, F&& f) {
+    using U = std::remove_const_t<std::remove_pointer_t<decltype(std::forward<F>(f)(*g))>>;
+    return Base::template map_into<RwLockReadGuard<U>>(std::move(g), std::forward<F>(f));
+  }
+};
+
+// Exclusive access to a part of the value (RwLockWriteGuard::map).
+template <class U>
+class [[nodiscard]] RwLockMappedWriteGuard : public detail::SemaphoreGuard<U, detail::NoKeep> {
+ public:
+  using detail::SemaphoreGuard<U, detail::NoKeep>::SemaphoreGuard;
 };
 
 template <class T>
-class [[nodiscard]] RwLockWriteGuard {
- public:
-  explicit RwLockWriteGuard(RwLock<T>* l) noexcept : l_(l) {}
-  RwLockWriteGuard(RwLockWriteGuard&& o) noexcept : l_(std::exchange(o.l_, nullptr)) {}
-  RwLockWriteGuard& operator=(RwLockWriteGuard&&) = delete;
-  ~RwLockWriteGuard() {
-    if (l_) l_->sem_.release(l_->max_readers_);
-  }
-  T& operator*() const noexcept { return l_->value_; }
-  T* operator->() const noexcept { return &l_->value_; }
+class [[nodiscard]] RwLockWriteGuard : public detail::SemaphoreGuard<T, detail::NoKeep> {
+  using Base = detail::SemaphoreGuard<T, detail::NoKeep>;
 
+ public:
+  using Base::Base;
+  explicit RwLockWriteGuard(RwLock<T>* l) noexcept : Base(&l->sem_, l->max_readers_, &l->value_) {}
+
+  template <class F>
+  static auto map(RwLockWriteGuard&& g, F&& f) {
+    using U = std::remove_pointer_t<decltype(std::forward<F>(f)(*g))>;
+    return Base::template map_into<RwLockMappedWriteGuard<U>>(std::move(g), std::forward<F>(f));
+  }
   // Turns the write lock into a read lock atomically (no writer can slip in between);
   // readers waiting behind it may proceed.
   static RwLockReadGuard<T> downgrade(RwLockWriteGuard&& g) noexcept {
-    RwLock<T>* l = std::exchange(g.l_, nullptr);
-    l->sem_.release(l->max_readers_ - 1);
-    return RwLockReadGuard<T>(l);
+    return Base::template transfer<RwLockReadGuard<T>>(std::move(g), detail::as_const_ptr<T>, 1);
+  }
+};
+
+// The owned forms (RwLock::read_owned / write_owned) hold the lock by std::shared_ptr:
+// they may be moved into another task and keep the lock alive. U is the part of the value
+// they give access to after map.
+template <class T, class U = T>
+class [[nodiscard]] OwnedRwLockReadGuard
+    : public detail::SemaphoreGuard<const U, std::shared_ptr<RwLock<T>>> {
+  using Base = detail::SemaphoreGuard<const U, std::shared_ptr<RwLock<T>>>;
+
+ public:
+  using Base::Base;
+  explicit OwnedRwLockReadGuard(std::shared_ptr<RwLock<T>> l) noexcept requires std::is_same_v<T, U>
+      : OwnedRwLockReadGuard(l.get(), l) {}
+
+  template <class F>
+  static auto map(OwnedRwLockReadGuard&& g, F&& f) {
+    using V = std::remove_const_t<std::remove_pointer_t<decltype(std::forward<F>(f)(*g))>>;
+    return Base::template map_into<OwnedRwLockReadGuard<T, V>>(std::move(g), std::forward<F>(f));
   }
 
  private:
-  RwLock<T>* l_;
+  // (l is read through `raw` because the argument initializing Keep may be moved first.)
+  OwnedRwLockReadGuard(const RwLock<T>* raw, std::shared_ptr<RwLock<T>>& l) noexcept
+      : Base(&raw->sem_, 1, &raw->value_, std::move(l)) {}
+};
+
+template <class T, class U = T>
+class [[nodiscard]] OwnedRwLockMappedWriteGuard
+    : public detail::SemaphoreGuard<U, std::shared_ptr<RwLock<T>>> {
+ public:
+  using detail::SemaphoreGuard<U, std::shared_ptr<RwLock<T>>>::SemaphoreGuard;
 };
 
 template <class T>
-class [[nodiscard]] OwnedRwLockReadGuard {
+class [[nodiscard]] OwnedRwLockWriteGuard
+    : public detail::SemaphoreGuard<T, std::shared_ptr<RwLock<T>>> {
+  using Base = detail::SemaphoreGuard<T, std::shared_ptr<RwLock<T>>>;
+
  public:
-  explicit OwnedRwLockReadGuard(std::shared_ptr<RwLock<T>> l) noexcept : l_(std::move(l)) {}
-  OwnedRwLockReadGuard(OwnedRwLockReadGuard&&) noexcept = default;
-  OwnedRwLockReadGuard& operator=(OwnedRwLockReadGuard&&) = delete;
-  ~OwnedRwLockReadGuard() {
-    if (l_) l_->sem_.release(1);
+  using Base::Base;
+  explicit OwnedRwLockWriteGuard(std::shared_ptr<RwLock<T>> l) noexcept
+      : OwnedRwLockWriteGuard(l.get(), l) {}
+
+  template <class F>
+  static auto map(OwnedRwLockWriteGuard&& g, F&& f) {
+    using U = std::remove_pointer_t<decltype(std::forward<F>(f)(*g))>;
+    return Base::template map_into<OwnedRwLockMappedWriteGuard<T, U>>(std::move(g), std::forward<F>(f));
   }
-  const T& operator*() const noexcept { return l_->value_; }
-  const T* operator->() const noexcept { return &l_->value_; }
-
- private:
-  std::shared_ptr<RwLock<T>> l_;
-};
-
-template <class T>
-class [[nodiscard]] OwnedRwLockWriteGuard {
- public:
-  explicit OwnedRwLockWriteGuard(std::shared_ptr<RwLock<T>> l) noexcept : l_(std::move(l)) {}
-  OwnedRwLockWriteGuard(OwnedRwLockWriteGuard&&) noexcept = default;
-  OwnedRwLockWriteGuard& operator=(OwnedRwLockWriteGuard&&) = delete;
-  ~OwnedRwLockWriteGuard() {
-    if (l_) l_->sem_.release(l_->max_readers_);
-  }
-  T& operator*() const noexcept { return l_->value_; }
-  T* operator->() const noexcept { return &l_->value_; }
-
   static OwnedRwLockReadGuard<T> downgrade(OwnedRwLockWriteGuard&& g) noexcept {
-    std::shared_ptr<RwLock<T>> l = std::move(g.l_);
-    l->sem_.release(l->max_readers_ - 1);
-    return OwnedRwLockReadGuard<T>(std::move(l));
+    return Base::template transfer<OwnedRwLockReadGuard<T>>(std::move(g), detail::as_const_ptr<T>, 1);
   }
 
  private:
-  std::shared_ptr<RwLock<T>> l_;
+  OwnedRwLockWriteGuard(RwLock<T>* raw, std::shared_ptr<RwLock<T>>& l) noexcept
+      : Base(&raw->sem_, raw->max_readers_, &raw->value_, std::move(l)) {}
 };
 
 template <class T>
@@ -118,7 +141,8 @@ class RwLock {
   static constexpr uint32_t MAX_READS = UINT32_MAX >> 3;
 
   RwLock() requires std::is_default_constructible_v<T> : RwLock(T()) {}
-  explicit RwLock(T value) : sem_(MAX_READS, Unchecked{}), max_readers_(MAX_READS), value_(std::move(value)) {}
+  explicit RwLock(T value)
+      : sem_(MAX_READS, Unchecked{}), max_readers_(MAX_READS), value_(std::move(value)) {}
   // At most max_reads readers at once (1..MAX_READS; throws std::invalid_argument otherwise).
   static RwLock with_max_readers(T value, uint32_t max_reads) {
     return RwLock(std::move(value), max_reads);
@@ -129,33 +153,16 @@ class RwLock {
   RwLock& operator=(const RwLock&) = delete;
 
   template <class Guard, class Owner>
-  class Awaiter : public detail::Leaf<Awaiter<Guard, Owner>> {
-   public:
-    Awaiter(Owner owner, detail::BatchSemaphore* s, std::size_t n) noexcept
-        : owner_(std::move(owner)), op_(s, n) {}
-    Awaiter(const Awaiter& o) noexcept : detail::Leaf<Awaiter>(o), owner_(o.owner_), op_(o.op_) {}
-    bool poll(task::Context& cx) noexcept {
-      if (!detail::coop_poll_proceed(cx)) return false;
-      return op_.poll(cx.raw_waker()) == detail::BatchSemaphore::PollResult::Ready;
-    }
-    Guard await_resume() noexcept {
-      op_.take();
-      return Guard(std::move(owner_));
-    }
-
-   private:
-    Owner owner_;
-    detail::AcquireOp op_;
-  };
-  using Read = Awaiter<RwLockReadGuard<T>, const RwLock*>;
-  using Write = Awaiter<RwLockWriteGuard<T>, RwLock*>;
-  using ReadOwned = Awaiter<OwnedRwLockReadGuard<T>, std::shared_ptr<RwLock>>;
-  using WriteOwned = Awaiter<OwnedRwLockWriteGuard<T>, std::shared_ptr<RwLock>>;
+  using Acquire = detail::PermitAcquire<detail::MakeGuard<Guard, Owner>>;
+  using Read = Acquire<RwLockReadGuard<T>, const RwLock*>;
+  using Write = Acquire<RwLockWriteGuard<T>, RwLock*>;
+  using ReadOwned = Acquire<OwnedRwLockReadGuard<T>, std::shared_ptr<RwLock>>;
+  using WriteOwned = Acquire<OwnedRwLockWriteGuard<T>, std::shared_ptr<RwLock>>;
 
   // Shared access; yields RwLockReadGuard<T>.
-  Read read() const noexcept { return Read(this, &sem_, 1); }
+  Read read() const noexcept { return Read(&sem_, 1, {this}); }
   // Exclusive access; yields RwLockWriteGuard<T>.
-  Write write() noexcept { return Write(this, &sem_, max_readers_); }
+  Write write() noexcept { return Write(&sem_, max_readers_, {this}); }
 
   Result<RwLockReadGuard<T>, TryLockError> try_read() const noexcept {
     if (sem_.try_acquire(1) == detail::BatchSemaphore::TryResult::Ok) return RwLockReadGuard<T>(this);
@@ -181,13 +188,13 @@ class RwLock {
   static ReadOwned read_owned(std::shared_ptr<RwLock> l) {
     if (!l) detail::throw_misuse("RwLock::read_owned on a null shared_ptr");
     detail::BatchSemaphore* s = &l->sem_;
-    return ReadOwned(std::move(l), s, 1);
+    return ReadOwned(s, 1, {std::move(l)});
   }
   static WriteOwned write_owned(std::shared_ptr<RwLock> l) {
     if (!l) detail::throw_misuse("RwLock::write_owned on a null shared_ptr");
     detail::BatchSemaphore* s = &l->sem_;
     std::size_t n = l->max_readers_;
-    return WriteOwned(std::move(l), s, n);
+    return WriteOwned(s, n, {std::move(l)});
   }
   static Result<OwnedRwLockReadGuard<T>, TryLockError> try_read_owned(std::shared_ptr<RwLock> l) {
     if (l && l->sem_.try_acquire(1) == detail::BatchSemaphore::TryResult::Ok) {
@@ -210,7 +217,7 @@ class RwLock {
   using Unchecked = detail::BatchSemaphore::Unchecked;
   friend class RwLockReadGuard<T>;
   friend class RwLockWriteGuard<T>;
-  friend class OwnedRwLockReadGuard<T>;
+  friend class OwnedRwLockReadGuard<T, T>;
   friend class OwnedRwLockWriteGuard<T>;
 
   static uint32_t check_max(uint32_t n) {

@@ -25,98 +25,44 @@
 #include <utility>
 
 #include "tokio/core/result.hpp"
+#include "tokio/sync/error.hpp"
 #include "tokio/sync/detail/batch_semaphore.hpp"
 #include "tokio/sync/detail/blocking.hpp"
+#include "tokio/sync/detail/permits.hpp"
 #include "tokio/core/detail/poll.hpp"
 #include "tokio/core/task.hpp"
 
 namespace tokio::sync {
 
-// The semaphore was closed.
-struct AcquireError {
-  friend bool operator==(AcquireError, AcquireError) = default;
-};
-enum class TryAcquireError { Closed, NoPermits };
-
 class Semaphore;
 
 // Permits borrowed from a Semaphore; released when destroyed.
-class SemaphorePermit {
+class SemaphorePermit : public detail::HeldPermits<detail::NoKeep> {
  public:
   SemaphorePermit() noexcept = default;
-  SemaphorePermit(detail::BatchSemaphore* s, std::size_t n) noexcept : sem_(s), n_(n) {}
-  SemaphorePermit(SemaphorePermit&& o) noexcept
-      : sem_(std::exchange(o.sem_, nullptr)), n_(std::exchange(o.n_, 0)) {}
-  SemaphorePermit& operator=(SemaphorePermit&& o) noexcept {
-    if (this != &o) {
-      release();
-      sem_ = std::exchange(o.sem_, nullptr);
-      n_ = std::exchange(o.n_, 0);
-    }
-    return *this;
-  }
-  ~SemaphorePermit() { release(); }
+  SemaphorePermit(detail::BatchSemaphore* s, std::size_t n) noexcept : HeldPermits(s, n, {}) {}
 
   std::size_t num_permits() const noexcept { return n_; }
   // Keeps the permits out of the semaphore for good (they are not returned).
-  void forget() noexcept {
-    sem_ = nullptr;
-    n_ = 0;
-  }
-  // Adds `other`'s permits to this one. Both must come from the same semaphore.
+  void forget() noexcept { disown(); }
+  // Adds `other`'s permits to this one. Both must come from the same semaphore (else
+  // std::logic_error).
   void merge(SemaphorePermit&& other);
   // Splits n permits off into a new permit; fails (empty optional) when n > num_permits().
-  std::optional<SemaphorePermit> split(std::size_t n) noexcept {
-    if (n > n_ || !sem_) return std::nullopt;
-    n_ -= n;
-    return SemaphorePermit(sem_, n);
-  }
-
- private:
-  void release() noexcept {
-    if (sem_ && n_) sem_->release(n_);
-    sem_ = nullptr;
-    n_ = 0;
-  }
-  detail::BatchSemaphore* sem_ = nullptr;
-  std::size_t n_ = 0;
+  std::optional<SemaphorePermit> split(std::size_t n) noexcept;
 };
 
 // Permits owned together with a reference to their Semaphore.
-class OwnedSemaphorePermit {
+class OwnedSemaphorePermit : public detail::HeldPermits<std::shared_ptr<Semaphore>> {
  public:
   OwnedSemaphorePermit() noexcept = default;
-  OwnedSemaphorePermit(std::shared_ptr<Semaphore> s, std::size_t n) noexcept
-      : sem_(std::move(s)), n_(n) {}
-  OwnedSemaphorePermit(OwnedSemaphorePermit&& o) noexcept
-      : sem_(std::move(o.sem_)), n_(std::exchange(o.n_, 0)) {}
-  OwnedSemaphorePermit& operator=(OwnedSemaphorePermit&& o) noexcept {
-    if (this != &o) {
-      release();
-      sem_ = std::move(o.sem_);
-      n_ = std::exchange(o.n_, 0);
-    }
-    return *this;
-  }
-  ~OwnedSemaphorePermit() { release(); }
+  OwnedSemaphorePermit(std::shared_ptr<Semaphore> s, std::size_t n) noexcept;
 
   std::size_t num_permits() const noexcept { return n_; }
-  const std::shared_ptr<Semaphore>& semaphore() const noexcept { return sem_; }
-  void forget() noexcept {
-    sem_.reset();
-    n_ = 0;
-  }
+  const std::shared_ptr<Semaphore>& semaphore() const noexcept { return keep_; }
+  void forget() noexcept;
   void merge(OwnedSemaphorePermit&& other);
-  std::optional<OwnedSemaphorePermit> split(std::size_t n) noexcept {
-    if (n > n_ || !sem_) return std::nullopt;
-    n_ -= n;
-    return OwnedSemaphorePermit(sem_, n);
-  }
-
- private:
-  inline void release() noexcept;
-  std::shared_ptr<Semaphore> sem_;
-  std::size_t n_ = 0;
+  std::optional<OwnedSemaphorePermit> split(std::size_t n) noexcept;
 };
 
 class Semaphore {
@@ -140,33 +86,6 @@ class Semaphore {
   bool is_closed() const noexcept { return sem_.is_closed(); }
 
   // --- async acquisition -----------------------------------------------------------------
-  template <class Out, class Make>
-  class AcquireAwaiter : public detail::Leaf<AcquireAwaiter<Out, Make>> {
-   public:
-    AcquireAwaiter(detail::BatchSemaphore* s, std::size_t n, Make make) noexcept
-        : op_(s, n), make_(std::move(make)) {}
-    AcquireAwaiter(const AcquireAwaiter& o) noexcept
-        : detail::Leaf<AcquireAwaiter>(o), op_(o.op_), make_(o.make_) {}
-
-    bool poll(task::Context& cx) noexcept {
-      if (!detail::coop_poll_proceed(cx)) return false;
-      auto r = op_.poll(cx.raw_waker());
-      if (r == detail::BatchSemaphore::PollResult::Pending) return false;
-      closed_ = r == detail::BatchSemaphore::PollResult::Closed;
-      return true;
-    }
-    Result<Out, AcquireError> await_resume() {
-      if (closed_) return unexpected(AcquireError{});
-      op_.take();
-      return make_(op_.permits());
-    }
-
-   private:
-    detail::AcquireOp op_;
-    Make make_;
-    bool closed_ = false;
-  };
-
   struct MakeBorrowed {
     detail::BatchSemaphore* s;
     SemaphorePermit operator()(std::size_t n) const noexcept { return SemaphorePermit(s, n); }
@@ -177,8 +96,8 @@ class Semaphore {
       return OwnedSemaphorePermit(s, n);
     }
   };
-  using Acquire = AcquireAwaiter<SemaphorePermit, MakeBorrowed>;
-  using AcquireOwned = AcquireAwaiter<OwnedSemaphorePermit, MakeOwned>;
+  using Acquire = detail::PermitAcquire<MakeBorrowed, AcquireError>;
+  using AcquireOwned = detail::PermitAcquire<MakeOwned, AcquireError>;
 
   // Waits for one permit. Yields Result<SemaphorePermit, AcquireError>.
   Acquire acquire() noexcept { return Acquire(&sem_, 1, MakeBorrowed{&sem_}); }
@@ -195,66 +114,22 @@ class Semaphore {
   }
 
   // Owned forms: the permit holds a reference to the semaphore.
-  static AcquireOwned acquire_owned(std::shared_ptr<Semaphore> s) {
-    return acquire_many_owned(std::move(s), 1);
-  }
-  static AcquireOwned acquire_many_owned(std::shared_ptr<Semaphore> s, uint32_t n) {
-    if (!s) detail::throw_misuse("Semaphore::acquire_owned on a null shared_ptr");
-    detail::BatchSemaphore* raw = &s->sem_;
-    return AcquireOwned(raw, n, MakeOwned{std::move(s)});
-  }
-  static Result<OwnedSemaphorePermit, TryAcquireError> try_acquire_owned(
-      std::shared_ptr<Semaphore> s) {
-    return try_acquire_many_owned(std::move(s), 1);
-  }
-  static Result<OwnedSemaphorePermit, TryAcquireError> try_acquire_many_owned(
-      std::shared_ptr<Semaphore> s, uint32_t n) {
-    if (!s) detail::throw_misuse("Semaphore::try_acquire_owned on a null shared_ptr");
-    switch (s->sem_.try_acquire(n)) {
-      case detail::BatchSemaphore::TryResult::Ok: return OwnedSemaphorePermit(std::move(s), n);
-      case detail::BatchSemaphore::TryResult::Closed: return unexpected(TryAcquireError::Closed);
-      default: return unexpected(TryAcquireError::NoPermits);
-    }
-  }
+  // (Out of line, in semaphore.cpp: a user TU that does not call them does not
+  // instantiate what they return.) Throw std::logic_error on a null shared_ptr.
+  static AcquireOwned acquire_owned(std::shared_ptr<Semaphore> s);
+  static AcquireOwned acquire_many_owned(std::shared_ptr<Semaphore> s, uint32_t n);
+  using TryOwned = Result<OwnedSemaphorePermit, TryAcquireError>;
+  static TryOwned try_acquire_owned(std::shared_ptr<Semaphore> s);
+  static TryOwned try_acquire_many_owned(std::shared_ptr<Semaphore> s, uint32_t n);
 
   // Blocking forms for plain threads (throw std::logic_error on a runtime thread).
-  Result<SemaphorePermit, AcquireError> blocking_acquire() { return blocking_acquire_many(1); }
-  Result<SemaphorePermit, AcquireError> blocking_acquire_many(uint32_t n) {
-    Acquire a = acquire_many(n);
-    return detail::blocking_wait(a, "Semaphore::blocking_acquire");
-  }
+  Result<SemaphorePermit, AcquireError> blocking_acquire();
+  Result<SemaphorePermit, AcquireError> blocking_acquire_many(uint32_t n);
 
   detail::BatchSemaphore& raw() noexcept { return sem_; }
 
  private:
   detail::BatchSemaphore sem_;
 };
-
-inline void SemaphorePermit::merge(SemaphorePermit&& other) {
-  if (other.sem_ && sem_ && other.sem_ != sem_) {
-    detail::throw_misuse("SemaphorePermit::merge: the permits belong to different semaphores");
-  }
-  if (!sem_) sem_ = other.sem_;
-  n_ += other.n_;
-  other.sem_ = nullptr;
-  other.n_ = 0;
-}
-
-inline void OwnedSemaphorePermit::merge(OwnedSemaphorePermit&& other) {
-  if (other.sem_ && sem_ && other.sem_ != sem_) {
-    detail::throw_misuse(
-        "OwnedSemaphorePermit::merge: the permits belong to different semaphores");
-  }
-  if (!sem_) sem_ = other.sem_;
-  n_ += other.n_;
-  other.sem_.reset();
-  other.n_ = 0;
-}
-
-inline void OwnedSemaphorePermit::release() noexcept {
-  if (sem_ && n_) sem_->raw().release(n_);
-  sem_.reset();
-  n_ = 0;
-}
 
 }  // namespace tokio::sync

@@ -24,29 +24,17 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <type_traits>
 #include <utility>
 
 #include "tokio/core/result.hpp"
+#include "tokio/sync/error.hpp"
 #include "tokio/sync/notify.hpp"
 #include "tokio/sync/detail/raw_rwlock.hpp"
 #include "tokio/core/detail/poll.hpp"
 #include "tokio/core/task.hpp"
-
-namespace tokio::sync::watch {
-
-// The sender is gone (changed / wait_for / has_changed).
-struct RecvError {
-  friend bool operator==(RecvError, RecvError) = default;
-};
-// send() found no receiver; the value is handed back (and not stored).
-template <class T>
-struct SendError {
-  T value;
-};
-
-}  // namespace tokio::sync::watch
 
 namespace tokio::detail {
 
@@ -228,17 +216,8 @@ class Sender {
   using Shared = detail::WatchShared<T>;
 
  public:
+  // Move-only; dropping the sender closes the channel (changed() then fails).
   explicit Sender(Shared* s) noexcept : s_(s) {}
-  Sender(Sender&& o) noexcept : s_(std::exchange(o.s_, nullptr)) {}
-  Sender& operator=(Sender&& o) noexcept {
-    if (this != &o) {
-      reset();
-      s_ = std::exchange(o.s_, nullptr);
-    }
-    return *this;
-  }
-  Sender(const Sender&) = delete;
-  ~Sender() { reset(); }
 
   // Replaces the value and notifies the receivers; fails (value handed back, nothing
   // stored) when there is no receiver.
@@ -292,7 +271,7 @@ class Sender {
   Receiver<T> subscribe() const noexcept {
     s_->rx_count.fetch_add(1, std::memory_order_acq_rel);
     s_->ref();
-    return Receiver<T>(s_, s_->version());
+    return Receiver<T>(s_.get(), s_->version());
   }
 
   // Completes when every receiver is gone.
@@ -315,17 +294,17 @@ class Sender {
     Shared* s_;
     Notified n_;
   };
-  Closed closed() const noexcept { return Closed(s_); }
+  Closed closed() const noexcept { return Closed(s_.get()); }
 
  private:
-  void reset() noexcept {
-    Shared* s = std::exchange(s_, nullptr);
-    if (!s) return;
-    s->state.fetch_or(Shared::CLOSED, std::memory_order_release);
-    s->notify_all_rx();
-    s->release();
-  }
-  Shared* s_;
+  struct Drop {
+    void operator()(Shared* s) const noexcept {
+      s->state.fetch_or(Shared::CLOSED, std::memory_order_release);
+      s->notify_all_rx();
+      s->release();
+    }
+  };
+  std::unique_ptr<Shared, Drop> s_;
 };
 
 template <class T>

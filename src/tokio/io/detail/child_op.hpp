@@ -1,19 +1,29 @@
 #pragma once
-// detail::ChildOp<A> and detail::CompositeLeaf<D>: how the I/O adaptors (BufReader, Take,
-// split halves, copy, read_exact...) drive the read/write operations of the stream they
-// wrap from inside their own poll, the way a Rust adaptor's poll_read calls the inner
-// poll_read.
+// The skeleton every I/O adaptor operation shares (BufReader, Take, Chain, split halves,
+// copy, read_exact, write_all...), so that each adaptor states only its own state and
+// step, the way a Rust adaptor's poll_read calls the inner poll_read:
+//
+//   detail::ChildOp<A>    one operation of the wrapped stream, driven from inside the
+//                         adaptor's poll: poll_with(cx, make) starts it if none is live,
+//                         polls it, and hands back its result once it is ready.
+//   detail::Poll<T>       what one poll produces: pending (`return detail::pending;`,
+//                         Rust's Poll::Pending) or ready with the result (an io::Result);
+//                         map_ok chains a step onto a ready, successful one.
+//   detail::AdaptorOp<S>  the leaf awaitable: S holds the operation's state (back pointer,
+//                         buffers, ChildOps) and `Poll<Out> poll(task::Context&)`; the leaf
+//                         keeps the output and hands it to the awaiting coroutine.
 //
 // A leaf operand (a class deriving from detail::Leaf, e.g. a socket or duplex read) is
-// constructed in place and polled directly with the outer poll's Context: no allocation,
-// no extra indirection. Any other tokio awaitable (a Task, a JoinHandle...) runs as a
-// Branch: a child coroutine chain with its own PollSlot, stepped on each outer poll.
+// constructed in place inside the ChildOp and polled directly with the outer poll's
+// Context: no allocation, no extra indirection. Any other tokio awaitable (a Task, a
+// JoinHandle...) runs as a Branch: a child coroutine chain with its own PollSlot, stepped
+// on each outer poll.
 //
-// Lifecycle: start(make) builds the operand from make()'s prvalue (guaranteed elision, so
-// a leaf is never moved); poll(cx) until it returns true; take() returns the result and
-// destroys the operand. reset() cancels an unfinished operand (its destructor unregisters
-// it). The holder must not move while an operand is live: a composite leaf only moves or
-// copies before its first poll, when every ChildOp in it is empty.
+// ChildOp lifecycle: the operand is built from make()'s prvalue (guaranteed elision, so a
+// leaf is never moved) when poll_with finds none live; once it is ready its result is
+// taken and the operand destroyed. reset() cancels an unfinished operand (its destructor
+// unregisters it). The holder must not move while an operand is live: an adaptor op only
+// moves or copies before its first poll, when every ChildOp in it is empty.
 
 #include <concepts>
 #include <exception>
@@ -23,9 +33,69 @@
 
 #include "tokio/core/detail/branch.hpp"
 #include "tokio/core/detail/poll.hpp"
+#include "tokio/core/result.hpp"
 #include "tokio/core/task.hpp"
 
 namespace tokio::detail {
+
+// The outcome of one poll: pending, or ready with a T (an io::Result). A small optional of
+// its own: it is instantiated for a handful of result types in every user TU that
+// includes the I/O headers, and std::optional costs several times more to instantiate.
+struct Pending {};
+inline constexpr Pending pending{};
+
+template <class T>
+class [[nodiscard]] Poll {
+ public:
+  using value_type = T;
+
+  Poll() noexcept {}
+  Poll(Pending) noexcept {}  // NOLINT: implicit, `return pending;`
+  template <class U>
+    requires(!std::is_same_v<std::remove_cvref_t<U>, Poll> &&
+             !std::is_same_v<std::remove_cvref_t<U>, Pending>)
+  Poll(U&& v) : ready_(true) {  // NOLINT: implicit, `return n;` for a ready value
+    ::new (&v_) T(std::forward<U>(v));
+  }
+  Poll(const Poll& o) : ready_(o.ready_) {
+    if (ready_) ::new (&v_) T(o.v_);
+  }
+  Poll(Poll&& o) noexcept(std::is_nothrow_move_constructible_v<T>) : ready_(o.ready_) {
+    if (ready_) ::new (&v_) T(std::move(o.v_));
+  }
+  Poll& operator=(Poll&& o) noexcept(std::is_nothrow_move_constructible_v<T>) {
+    if (this != &o) {
+      reset();
+      if (o.ready_) ::new (&v_) T(std::move(o.v_));
+      ready_ = o.ready_;
+    }
+    return *this;
+  }
+  ~Poll() { reset(); }
+
+  bool has_value() const noexcept { return ready_; }
+  explicit operator bool() const noexcept { return ready_; }
+  T& operator*() noexcept { return v_; }
+  T* operator->() noexcept { return &v_; }
+
+ private:
+  void reset() noexcept {
+    if (std::exchange(ready_, false)) v_.~T();
+  }
+  union {
+    T v_;
+  };
+  bool ready_ = false;
+};
+
+// Once `d` is ready: its error, or f() when it succeeded (f runs only then).
+template <class U, class F>
+auto map_ok(Poll<Result<U, std::error_code>>&& d, F&& f)
+    -> Poll<Result<decltype(std::forward<F>(f)()), std::error_code>> {
+  if (!d) return pending;
+  if (!*d) return unexpected(std::move(*d).error());
+  return std::forward<F>(f)();
+}
 
 template <class A>
 class ChildOp {
@@ -42,9 +112,27 @@ class ChildOp {
 
   bool live() const noexcept { return live_; }
 
+  // Starts an operand from make() unless one is live (make runs only then, so it may also
+  // prepare the buffer the operand will use), polls it, and once it is ready returns its
+  // result (rethrowing what a coroutine operand threw), destroying the operand.
+  template <class F>
+  Poll<Value> poll_with(task::Context& cx, F&& make) {
+    if (!live_) start(std::forward<F>(make));
+    if (!poll(cx)) return pending;
+    return take();
+  }
+
+  // Cancels (destroys) the operand, finished or not.
+  void reset() noexcept {
+    if (live_) {
+      live_ = false;
+      s_.~Stored();
+    }
+  }
+
+ private:
   template <class F>
   void start(F&& make) {
-    reset();
     if constexpr (kIsLeaf) {
       new (&s_) A(std::forward<F>(make)());
     } else {
@@ -53,7 +141,6 @@ class ChildOp {
     live_ = true;
   }
 
-  // Polls the live operand; true once its result is ready.
   bool poll(task::Context& cx) {
     if constexpr (kIsLeaf) {
       if constexpr (requires(A& a, task::Context& c) { { a.poll(c) } -> std::same_as<bool>; }) {
@@ -66,8 +153,6 @@ class ChildOp {
     }
   }
 
-  // The finished operand's result (rethrows what a coroutine operand threw); the operand
-  // is destroyed.
   Value take() {
     struct Reset {
       ChildOp* c;
@@ -80,42 +165,40 @@ class ChildOp {
     }
   }
 
-  // Cancels (destroys) the operand, finished or not.
-  void reset() noexcept {
-    if (live_) {
-      live_ = false;
-      s_.~Stored();
-    }
-  }
-
- private:
   union {
     Stored s_;
   };
   bool live_ = false;
 };
 
-// A leaf whose poll drives ChildOps. Derived implements `bool step(task::Context&)`; an
-// exception escaping it (a coroutine operand that threw) completes the leaf and is
-// rethrown by check() in await_resume, so the awaiting task sees it.
-template <class Derived>
-class CompositeLeaf : public Leaf<Derived> {
+// The leaf of an adaptor operation. S is the operation's state with
+// `Poll<Out> poll(task::Context&)`; an exception escaping it (a coroutine operand that
+// threw, a broken reader) completes the leaf and is rethrown by await_resume, so the
+// awaiting task sees it. The ops are built from their state: `return {{this, buf}};`.
+template <class S>
+class AdaptorOp : public Leaf<AdaptorOp<S>> {
  public:
+  using Out = typename decltype(std::declval<S&>().poll(std::declval<task::Context&>()))::value_type;
+
+  AdaptorOp(S s) noexcept(std::is_nothrow_move_constructible_v<S>) : s_(std::move(s)) {}  // NOLINT
+
   bool poll(task::Context& cx) noexcept {
     try {
-      return static_cast<Derived*>(this)->step(cx);
+      out_ = s_.poll(cx);
+      return out_.has_value();
     } catch (...) {
       exc_ = std::current_exception();
       return true;
     }
   }
-
- protected:
-  void check() {
+  Out await_resume() {
     if (exc_) std::rethrow_exception(std::exchange(exc_, nullptr));
+    return std::move(*out_);
   }
 
  private:
+  S s_;
+  Poll<Out> out_;
   std::exception_ptr exc_;
 };
 

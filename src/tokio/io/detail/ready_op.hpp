@@ -5,10 +5,12 @@
 // Coop = true the poll first takes a unit of the task's coop budget, so an endless stream
 // (repeat, sink, empty) cannot starve the worker: the task yields every 128 operations.
 
+#include <cstddef>
 #include <new>
 #include <utility>
 
 #include "tokio/core/detail/poll.hpp"
+#include "tokio/core/result.hpp"
 
 namespace tokio::detail {
 
@@ -48,5 +50,18 @@ template <bool Coop, class Fn>
 InstantOp<Fn, Coop> instant_op(Fn fn) noexcept {
   return InstantOp<Fn, Coop>(std::move(fn));
 }
+
+// The two operations the in-memory streams share: a count known in advance (Empty's and
+// Sink's writes, Empty's read of 0 bytes), with a unit of coop budget; and nothing to do
+// (their flush and shutdown).
+struct ReadyCount {
+  std::size_t n;
+  io::Result<std::size_t> operator()() const noexcept { return n; }
+};
+struct NothingToDo {
+  io::Result<void> operator()() const noexcept { return {}; }
+};
+using ReadyCountOp = InstantOp<ReadyCount, true>;
+using NothingToDoOp = InstantOp<NothingToDo, false>;
 
 }  // namespace tokio::detail

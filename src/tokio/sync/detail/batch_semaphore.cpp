@@ -114,18 +114,20 @@ std::size_t BatchSemaphore::distribute_locked(std::size_t n, WakeList& wl) noexc
   return 0;
 }
 
-void BatchSemaphore::release_slow(std::size_t n) noexcept {
+void BatchSemaphore::distribute_and_unlock(std::size_t n) noexcept {
   WakeList wl;
-  lock_.lock();
-  n = distribute_locked(n, wl);
-  while (n > 0) {
+  while ((n = distribute_locked(n, wl)) > 0) {
     lock_.unlock();
     wl.wake_all();
     lock_.lock();
-    n = distribute_locked(n, wl);
   }
   lock_.unlock();
   wl.wake_all();
+}
+
+void BatchSemaphore::release_slow(std::size_t n) noexcept {
+  lock_.lock();
+  distribute_and_unlock(n);
 }
 
 void BatchSemaphore::cancel_acquire(Waiter& w, std::size_t n, bool& queued) noexcept {
@@ -155,43 +157,24 @@ void BatchSemaphore::cancel_acquire(Waiter& w, std::size_t n, bool& queued) noex
   drop_waker(take_waker(w.waker));
   got = n - s;
   // Even with nothing to pass on, this clears HAS_WAITERS if we were the last waiter.
-  WakeList wl;
-  std::size_t rest = distribute_locked(got, wl);
-  while (rest > 0) {
-    lock_.unlock();
-    wl.wake_all();
-    lock_.lock();
-    rest = distribute_locked(rest, wl);
-  }
-  lock_.unlock();
-  wl.wake_all();
+  distribute_and_unlock(got);
 }
 
 void BatchSemaphore::close() noexcept {
   // Nobody queued: setting the bit is enough (an enqueue after this sees CLOSED in its CAS).
   if (!(permits_.fetch_or(CLOSED, std::memory_order_acq_rel) & HAS_WAITERS)) return;
-  WakeList wl;
   WaitList closing;
   lock_.lock();
   permits_.fetch_or(CLOSED, std::memory_order_acq_rel);
   permits_.fetch_and(~HAS_WAITERS, std::memory_order_acq_rel);
   closing.splice_back(waiters_);
-  // Waiters destroyed while we wake a batch unlink themselves from `closing` (under lock_).
-  while (WaitNode* f = closing.front()) {
-    if (!wl.can_push()) {
-      lock_.unlock();
-      wl.wake_all();
-      lock_.lock();
-      continue;
-    }
-    closing.pop_front();
+  wake_all_and_unlock(lock_, closing, [](WaitNode* f) noexcept {
     auto* w = static_cast<Waiter*>(f);
-    wl.push(take_waker(w->waker));
+    Wakeable* k = take_waker(w->waker);
     std::size_t s = w->state.load(std::memory_order_relaxed);
-    w->state.store(s | WAITER_CLOSED, std::memory_order_release);
-  }
-  lock_.unlock();
-  wl.wake_all();
+    w->state.store(s | WAITER_CLOSED, std::memory_order_release);  // the owner may free `w` now
+    return k;
+  });
 }
 
 }  // namespace tokio::detail

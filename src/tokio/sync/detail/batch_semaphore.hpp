@@ -135,6 +135,9 @@ class BatchSemaphore {
   // Returns the permits still to distribute when `wl` filled up (the caller wakes and
   // calls again), else 0.
   std::size_t distribute_locked(std::size_t n, WakeList& wl) noexcept;
+  // With lock_ held: distributes n permits, waking in batches with the lock released in
+  // between; returns with lock_ released.
+  void distribute_and_unlock(std::size_t n) noexcept;
 
   std::atomic<std::size_t> permits_;
   WaitLock lock_;
@@ -182,30 +185,6 @@ class AcquireOp {
   BatchSemaphore::Waiter node_;
   bool queued_ = false;
   bool acquired_ = false;
-};
-
-// A leaf acquiring n permits; yields true when they were acquired (then owned by the
-// caller, who must release them) and false when the semaphore is closed.
-class SemaphoreAcquire : public Leaf<SemaphoreAcquire> {
- public:
-  SemaphoreAcquire(BatchSemaphore* s, std::size_t n) noexcept : op_(s, n) {}
-  SemaphoreAcquire(const SemaphoreAcquire& o) noexcept : Leaf<SemaphoreAcquire>(o), op_(o.op_) {}
-  bool poll(task::Context& cx) noexcept {
-    if (!coop_poll_proceed(cx)) return false;
-    auto r = op_.poll(cx.raw_waker());
-    if (r == BatchSemaphore::PollResult::Pending) return false;
-    closed_ = r == BatchSemaphore::PollResult::Closed;
-    return true;
-  }
-  bool await_resume() noexcept {
-    if (closed_) return false;
-    op_.take();
-    return true;
-  }
-
- private:
-  AcquireOp op_;
-  bool closed_ = false;
 };
 
 }  // namespace tokio::detail

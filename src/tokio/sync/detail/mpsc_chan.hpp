@@ -29,7 +29,7 @@
 #include "tokio/core/result.hpp"
 #include "tokio/sync/detail/atomic_waker.hpp"
 #include "tokio/sync/detail/batch_semaphore.hpp"
-#include "tokio/sync/mpsc_error.hpp"
+#include "tokio/sync/error.hpp"
 #include "tokio/sync/detail/mpsc_list.hpp"
 #include "tokio/sync/notify.hpp"
 #include "tokio/core/detail/poll.hpp"

@@ -2,6 +2,7 @@
 #include <climits>
 
 #include "tokio/core/detail/futex.hpp"
+#include "tokio/core/detail/spin_lock.hpp"
 #include "tokio/sync/detail/raw_rwlock.hpp"
 
 namespace tokio::detail {
@@ -20,17 +21,13 @@ void RawRwLock::park(uint32_t s) noexcept {
   futex_wait(&state_, s, nullptr);
 }
 
-void RawRwLock::lock_shared_slow() noexcept {
-  int spins = 0;
-  for (;;) {
+template <class F>
+void RawRwLock::acquire_slow(F&& attempt) noexcept {
+  for (int spins = 0;;) {
     uint32_t s = state_.load(std::memory_order_relaxed);
-    if (!(s & (WRITE_LOCKED | WRITER_WAITING))) {
-      if (state_.compare_exchange_weak(s, s + 1, std::memory_order_acquire,
-                                       std::memory_order_relaxed)) {
-        return;
-      }
-      continue;
-    }
+    Attempt a = attempt(s);
+    if (a == Attempt::Taken) return;
+    if (a == Attempt::Retry) continue;
     if (spins++ < sync_raw_rwlock_impl::kSpins) {
       cpu_relax();
       continue;
@@ -39,28 +36,30 @@ void RawRwLock::lock_shared_slow() noexcept {
   }
 }
 
+void RawRwLock::lock_shared_slow() noexcept {
+  acquire_slow([this](uint32_t s) {
+    if (s & (WRITE_LOCKED | WRITER_WAITING)) return Attempt::Busy;
+    return state_.compare_exchange_weak(s, s + 1, std::memory_order_acquire, std::memory_order_relaxed)
+               ? Attempt::Taken
+               : Attempt::Retry;
+  });
+}
+
 void RawRwLock::lock_slow() noexcept {
-  int spins = 0;
-  for (;;) {
-    uint32_t s = state_.load(std::memory_order_relaxed);
+  acquire_slow([this](uint32_t s) {
     if (!(s & (READER_MASK | WRITE_LOCKED))) {
       // Free: take it (clearing WRITER_WAITING; other waiting writers set it again).
-      if (state_.compare_exchange_weak(s, (s & PARKED) | WRITE_LOCKED, std::memory_order_acquire,
-                                       std::memory_order_relaxed)) {
-        return;
-      }
-      continue;
+      return state_.compare_exchange_weak(s, (s & PARKED) | WRITE_LOCKED, std::memory_order_acquire,
+                                          std::memory_order_relaxed)
+                 ? Attempt::Taken
+                 : Attempt::Retry;
     }
     if (!(s & WRITER_WAITING)) {
       state_.compare_exchange_weak(s, s | WRITER_WAITING, std::memory_order_relaxed);
-      continue;
+      return Attempt::Retry;
     }
-    if (spins++ < sync_raw_rwlock_impl::kSpins) {
-      cpu_relax();
-      continue;
-    }
-    park(s);
-  }
+    return Attempt::Busy;
+  });
 }
 
 void RawRwLock::wake_parked() noexcept {

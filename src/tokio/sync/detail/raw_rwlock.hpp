@@ -16,6 +16,7 @@
 #include <cstdint>
 
 #include "tokio/core/config.hpp"
+#include "tokio/core/detail/mutex.hpp"
 
 namespace tokio::detail {
 
@@ -56,6 +57,11 @@ class RawRwLock {
  private:
   void lock_shared_slow() noexcept;
   void lock_slow() noexcept;
+  // The contended path of both: attempt(s) tries to take the lock from state s; while it
+  // reports Busy, spin briefly, then park (raw_rwlock.cpp).
+  enum class Attempt { Taken, Retry, Busy };
+  template <class F>
+  void acquire_slow(F&& attempt) noexcept;
   void wake_parked() noexcept;
   void wake_all() noexcept;  // futex wake of every sleeper
   // Sleeps while the word still equals `s | PARKED` (sets PARKED first). Returns after a
@@ -65,26 +71,7 @@ class RawRwLock {
   std::atomic<uint32_t> state_{0};
 };
 
-// RAII helpers.
-class SharedGuard {
- public:
-  explicit SharedGuard(RawRwLock& l) noexcept : l_(&l) { l_->lock_shared(); }
-  SharedGuard(const SharedGuard&) = delete;
-  SharedGuard& operator=(const SharedGuard&) = delete;
-  ~SharedGuard() { l_->unlock_shared(); }
-
- private:
-  RawRwLock* l_;
-};
-class ExclusiveGuard {
- public:
-  explicit ExclusiveGuard(RawRwLock& l) noexcept : l_(&l) { l_->lock(); }
-  ExclusiveGuard(const ExclusiveGuard&) = delete;
-  ExclusiveGuard& operator=(const ExclusiveGuard&) = delete;
-  ~ExclusiveGuard() { l_->unlock(); }
-
- private:
-  RawRwLock* l_;
-};
+// Holds the lock exclusively for a scope.
+using ExclusiveGuard = LockGuard<RawRwLock>;
 
 }  // namespace tokio::detail

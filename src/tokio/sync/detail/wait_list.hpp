@@ -117,6 +117,41 @@ class WakeList {
   std::size_t n_ = 0;
 };
 
+// With `lock` held: takes every node off `list` (a list detached from a waiter queue, whose
+// nodes unlink themselves under `lock` when destroyed meanwhile), lets `take(node)` mark it
+// served and return its waker, and wakes those in batches of WakeList::kCapacity with the
+// lock released in between (a woken task never contends on the lock we hold). Returns with
+// `lock` released.
+template <class F>
+void wake_all_and_unlock(WaitLock& lock, WaitList& list, F&& take) noexcept {
+  WakeList wl;
+  while (WaitNode* n = list.front()) {
+    if (!wl.can_push()) {
+      lock.unlock();
+      wl.wake_all();
+      lock.lock();
+      continue;
+    }
+    list.pop_front();
+    wl.push(take(n));
+  }
+  lock.unlock();
+  wl.wake_all();
+}
+
+// Moves a waiting awaitable's registration from node `from` to node `to` (the awaitable
+// moved to a new address while waiting), under `lock`: `to` takes `from`'s state word and
+// waker, and its place in the queue while still_queued(state) says it was not dequeued yet.
+template <class Node, class S, class StillQueued>
+void move_waiter(WaitLock& lock, Node& from, Node& to, std::atomic<S> Node::*state,
+                 StillQueued&& still_queued) noexcept {
+  WaitGuard g(lock);
+  S s = (from.*state).load(std::memory_order_acquire);
+  (to.*state).store(s, std::memory_order_relaxed);
+  to.waker.store(from.waker.exchange(nullptr, std::memory_order_relaxed), std::memory_order_relaxed);
+  if (still_queued(s)) WaitList::replace(&from, &to);
+}
+
 // Replaces the waker stored in `slot` with `w` (cloned) unless it is already `w`; the
 // previous one is dropped. `slot` is an atomic pointer that notifiers take with
 // exchange(nullptr); the caller holds the lock that serializes replacements.

@@ -1,0 +1,25 @@
+// Out-of-line pieces of buf_read_ext.hpp.
+#include "tokio/io/buf_read_ext.hpp"
+
+namespace tokio::detail {
+
+io::Result<std::optional<std::string>> take_chunk(std::string& buf, bool found) {
+  if (!found && buf.empty()) return std::optional<std::string>();
+  if (found) {
+    buf.pop_back();
+    if (!buf.empty() && buf.back() == '\r') buf.pop_back();
+  }
+  std::string line = std::exchange(buf, std::string());
+  if (!utf8_valid(reinterpret_cast<const unsigned char*>(line.data()), line.size())) {
+    return unexpected(std::make_error_code(std::errc::illegal_byte_sequence));
+  }
+  return std::optional<std::string>(std::move(line));
+}
+
+io::Result<std::optional<std::vector<std::byte>>> take_chunk(std::vector<std::byte>& buf, bool found) {
+  if (!found && buf.empty()) return std::optional<std::vector<std::byte>>();
+  if (found) buf.pop_back();
+  return std::optional<std::vector<std::byte>>(std::exchange(buf, std::vector<std::byte>()));
+}
+
+}  // namespace tokio::detail

@@ -1,0 +1,151 @@
+#pragma once
+// The errors of tokio::sync, one definition each, with Tokio's names and meanings. The
+// definitions shared by several primitives live in tokio::sync::error and each namespace
+// re-exports the ones it uses (mpsc::SendError, broadcast::SendError and watch::SendError
+// are all error::SendError; oneshot::RecvError and watch::RecvError are error::RecvError).
+// An error that hands back the value a failed call consumed holds it in `value` and gives
+// it up with into_inner(); a kind says why the call failed (is_full(), is_closed()...).
+
+#include <cstdint>
+#include <utility>
+
+namespace tokio::detail {
+
+// An error of kind K that hands back the value the failed call consumed (T = void: none).
+template <class K, class T>
+struct KindedError {
+  K kind;
+  T value;
+  T into_inner() && { return std::move(value); }
+};
+template <class K>
+struct KindedError<K, void> {
+  K kind;
+  friend bool operator==(const KindedError&, const KindedError&) = default;
+};
+
+// broadcast's receive errors: Closed, or Lagged with how many values were missed.
+template <class K>
+struct LagError {
+  K kind;
+  uint64_t missed = 0;  // Lagged: how many values were skipped
+  bool is_closed() const noexcept { return kind == K::Closed; }
+  bool is_lagged() const noexcept { return kind == K::Lagged; }
+  friend bool operator==(const LagError&, const LagError&) = default;
+};
+
+}  // namespace tokio::detail
+
+namespace tokio::sync::error {
+
+// A send failed because nobody can receive the value any more (the receiver is gone or
+// closed: mpsc; no receiver: broadcast, watch); the value is handed back. SendError<> holds
+// none (mpsc's reserve).
+template <class T = void>
+struct SendError {
+  T value;
+  T into_inner() && { return std::move(value); }
+};
+template <>
+struct SendError<void> {
+  friend bool operator==(SendError, SendError) = default;
+};
+
+// mpsc try_send / try_reserve: the channel is full (bounded only) or closed.
+enum class TrySendErrorKind { Full, Closed };
+template <class T = void>
+struct TrySendError : detail::KindedError<TrySendErrorKind, T> {
+  using Kind = TrySendErrorKind;
+  bool is_full() const noexcept { return this->kind == Kind::Full; }
+  bool is_closed() const noexcept { return this->kind == Kind::Closed; }
+};
+
+// mpsc send_timeout: the deadline passed before a slot freed up, or the receiver is gone
+// or closed.
+enum class SendTimeoutErrorKind { Timeout, Closed };
+template <class T>
+struct SendTimeoutError : detail::KindedError<SendTimeoutErrorKind, T> {
+  using Kind = SendTimeoutErrorKind;
+  bool is_timeout() const noexcept { return this->kind == Kind::Timeout; }
+  bool is_closed() const noexcept { return this->kind == Kind::Closed; }
+};
+
+// The sender is gone (oneshot receive; watch changed / wait_for / has_changed).
+struct RecvError {
+  friend bool operator==(RecvError, RecvError) = default;
+};
+
+}  // namespace tokio::sync::error
+
+namespace tokio::sync {
+
+// try_lock / try_read / try_write found the lock held.
+struct TryLockError {
+  friend bool operator==(TryLockError, TryLockError) = default;
+};
+
+// The semaphore was closed.
+struct AcquireError {
+  friend bool operator==(AcquireError, AcquireError) = default;
+};
+enum class TryAcquireError { Closed, NoPermits };
+
+// OnceCell::set: the cell is already set, or an initializer is running right now.
+enum class SetErrorKind { AlreadyInitialized, InitializingError };
+template <class T>
+struct SetError : detail::KindedError<SetErrorKind, T> {
+  using Kind = SetErrorKind;
+  bool is_already_init_err() const noexcept { return this->kind == Kind::AlreadyInitialized; }
+  bool is_initializing_err() const noexcept { return this->kind == Kind::InitializingError; }
+};
+
+}  // namespace tokio::sync
+
+namespace tokio::sync::mpsc {
+
+using error::SendError;
+using error::SendTimeoutError;
+using error::TrySendError;
+// try_recv() found nothing: the channel is empty (Empty) or empty and closed
+// (Disconnected).
+enum class TryRecvError { Empty, Disconnected };
+
+}  // namespace tokio::sync::mpsc
+
+namespace tokio::sync::oneshot {
+
+using error::RecvError;
+// try_recv(): nothing sent yet (Empty), or the value was taken, the sender was dropped or
+// the channel was closed (Closed).
+enum class TryRecvError { Empty, Closed };
+
+}  // namespace tokio::sync::oneshot
+
+namespace tokio::sync::watch {
+
+using error::RecvError;
+using error::SendError;
+
+}  // namespace tokio::sync::watch
+
+namespace tokio::sync::broadcast {
+
+using error::SendError;
+
+// recv(): every sender is gone and every value was read (Closed), or this receiver fell
+// behind and `missed` values were overwritten before it read them (Lagged).
+enum class RecvErrorKind { Closed, Lagged };
+struct RecvError : detail::LagError<RecvErrorKind> {
+  using Kind = RecvErrorKind;
+  static RecvError closed() noexcept { return {{Kind::Closed, 0}}; }
+  static RecvError lagged(uint64_t n) noexcept { return {{Kind::Lagged, n}}; }
+};
+
+// try_recv(): as RecvError, or nothing new yet (Empty).
+enum class TryRecvErrorKind { Empty, Closed, Lagged };
+struct TryRecvError : detail::LagError<TryRecvErrorKind> {
+  using Kind = TryRecvErrorKind;
+  bool is_empty() const noexcept { return kind == Kind::Empty; }
+};
+
+}  // namespace tokio::sync::broadcast
