@@ -13298,6 +13298,306 @@ class UnixDatagram {
 
 }  // namespace tokio::net
 /* end file src/tokio/net/unix_datagram.hpp */
+// signal: ctrl_c, unix::signal(SignalKind) -> Signal
+/* begin file src/tokio/signal/signal_kind.hpp */
+// signal::unix::SignalKind: which Unix signal a Signal listens for (Tokio's SignalKind).
+//
+//   auto s = tokio::signal::unix::signal(SignalKind::terminate());
+//   auto rt = SignalKind::from_raw(SIGRTMIN + 1);   // any signal number
+//
+// <csignal> gives the signal numbers; it is a small standard header.
+
+#include <csignal>
+
+namespace tokio::signal::unix {
+
+class SignalKind {
+ public:
+  // Any signal number. signal() refuses the ones that cannot be caught (SIGKILL, SIGSTOP),
+  // the synchronous faults (SIGSEGV, SIGILL, SIGFPE, SIGBUS) and numbers out of range.
+  static constexpr SignalKind from_raw(int signum) noexcept { return SignalKind(signum); }
+
+  static constexpr SignalKind alarm() noexcept { return SignalKind(SIGALRM); }
+  static constexpr SignalKind child() noexcept { return SignalKind(SIGCHLD); }
+  static constexpr SignalKind hangup() noexcept { return SignalKind(SIGHUP); }
+  static constexpr SignalKind interrupt() noexcept { return SignalKind(SIGINT); }
+  static constexpr SignalKind io() noexcept { return SignalKind(SIGIO); }
+  static constexpr SignalKind pipe() noexcept { return SignalKind(SIGPIPE); }
+  static constexpr SignalKind quit() noexcept { return SignalKind(SIGQUIT); }
+  static constexpr SignalKind terminate() noexcept { return SignalKind(SIGTERM); }
+  static constexpr SignalKind user_defined1() noexcept { return SignalKind(SIGUSR1); }
+  static constexpr SignalKind user_defined2() noexcept { return SignalKind(SIGUSR2); }
+  static constexpr SignalKind window_change() noexcept { return SignalKind(SIGWINCH); }
+
+  constexpr int as_raw_value() const noexcept { return signum_; }
+  friend constexpr bool operator==(SignalKind, SignalKind) noexcept = default;
+
+ private:
+  constexpr explicit SignalKind(int s) noexcept : signum_(s) {}
+  int signum_;
+};
+
+}  // namespace tokio::signal::unix
+/* end file src/tokio/signal/signal_kind.hpp */
+/* begin file src/tokio/signal/errors.hpp */
+// Errors of tokio::signal, and signal names.
+//
+// signal::unix::signal() refuses SIGKILL and SIGSTOP (they cannot be caught) and the
+// synchronous faults SIGSEGV, SIGILL, SIGFPE and SIGBUS (a handler that returns restarts
+// the faulting instruction, so a listener could never run). The error it returns has the
+// "tokio.signal" category, the signal number as its value, a message naming the signal,
+// and compares equal to std::errc::invalid_argument:
+//
+//   auto s = signal::unix::signal(SignalKind::from_raw(SIGKILL));
+//   s.error() == std::errc::invalid_argument      // true
+//   s.error().message()                           // "refusing to listen for SIGKILL: ..."
+//
+// A number outside 1..SIGRTMAX is plain std::errc::invalid_argument.
+
+/* #include <string> (already above) */
+/* #include <system_error> (already above) */
+
+namespace tokio::signal {
+
+const std::error_category& signal_category() noexcept;
+
+// The error for a signal that signal() refuses (the value is the signal number).
+inline std::error_code refused_signal_error(int signum) noexcept {
+  return {signum, signal_category()};
+}
+
+}  // namespace tokio::signal
+
+namespace tokio::detail {
+
+// "SIGINT", "SIGRTMIN+3", or "signal 99" for a number with no name.
+std::string signal_name(int signum);
+
+// True for the signals signal() refuses.
+bool signal_is_forbidden(int signum) noexcept;
+
+}  // namespace tokio::detail
+/* end file src/tokio/signal/errors.hpp */
+/* begin file src/tokio/signal/unix.hpp */
+// signal::unix::signal(kind) and Signal: a stream of deliveries of one Unix signal.
+//
+//   auto term = tokio::signal::unix::signal(SignalKind::terminate());   // io::Result<Signal>
+//   if (!term) ...;                                                     // e.g. SIGKILL refused
+//   for (;;) {
+//     co_await term->recv();                                            // the next SIGTERM
+//     ...
+//   }
+//
+// Semantics, as Tokio's:
+//   - every listener of a signal is woken by each delivery (any number of Signals, on any
+//     runtimes of the process);
+//   - deliveries between two recv()s coalesce into one: recv() reports "at least one
+//     delivery since the last recv" (the OS itself coalesces a signal still pending);
+//   - a listener only sees deliveries made after it was created;
+//   - the first listener of a signal installs a process-wide handler FOR THE LIFE OF THE
+//     PROCESS: dropping every Signal does not restore the previous disposition. The
+//     signal's default action is replaced: after signal(SignalKind::interrupt()), Ctrl-C
+//     no longer terminates the process even once no Signal is left. A handler installed
+//     before ours (sigaction, plain or SA_SIGINFO) still runs, after ours; one installed
+//     after ours replaces it (then no listener sees the signal).
+//   - no thread needs to block the signal; the handler only sets a flag and writes to an
+//     eventfd that the runtime's reactor watches (see signal/detail/registry.hpp).
+//
+// signal() needs a runtime with the I/O driver (std::logic_error otherwise) and refuses
+// SIGKILL, SIGSTOP, SIGSEGV, SIGILL, SIGFPE and SIGBUS (see signal/errors.hpp).
+//
+// recv() is cancel-safe: a recv destroyed before it completes (select, timeout, abort)
+// consumes nothing, and the next recv still reports the delivery. A Signal must not be
+// moved or destroyed while a recv on it is in flight, and serves one recv at a time.
+
+/* #include <utility> (already above) */
+
+/* begin file src/tokio/signal/detail/registry.hpp */
+// The process-wide signal registry behind signal::unix::Signal (and the SIGCHLD fallback
+// of tokio::process).
+//
+// Delivery path. The first listener of a signal installs one OS handler for it, for the life
+// of the process. The handler is async-signal-safe and does two things only: it sets the
+// signal's bit in a pending mask (a lock-free atomic) and writes to one process-wide
+// eventfd (the self-pipe); then it chains to the handler that was installed before it.
+// Listeners are woken from there through the reactor:
+//
+//   handler ─ pending |= bit; write(eventfd) ─▶ epoll of every runtime that has listeners
+//            (each registers its own dup of the eventfd) ─▶ waiting listeners' tasks woken
+//   a woken listener dispatches: read(eventfd) (drains it), pending.exchange(0), and for
+//   each pending signal bumps its version and wakes every waiter of that signal
+//
+// Dispatch runs inside any listener's poll (and when a listener is created), on whichever
+// runtime gets there first; there is no driver task and no owner runtime. A signal slot's
+// version is a counter of dispatched deliveries: a listener remembers the version it last
+// saw, so deliveries between two recv()s coalesce into one, and a listener created after a
+// delivery (creation dispatches first, then snapshots the version) does not see it.
+//
+// Several runtimes. Each runtime that has listeners has one SignalWatcher: a dup of the
+// eventfd registered with that runtime's reactor, shared by its listeners and released
+// with the last of them. Every watcher's epoll sees each write, so whichever runtime is
+// awake dispatches and wakes all listeners, in every runtime, through the signal's waiter
+// list; the other epolls may then find the eventfd already drained, which is harmless
+// because their listeners were woken through the list. Dropping one runtime therefore
+// never affects listeners of another. A listener whose watcher's runtime shut down (a
+// Signal created on runtime A and awaited on B after A was dropped) re-binds to the
+// runtime it is being polled on.
+//
+// Ordering (the handler vs a dispatch): the handler sets the bit before writing the
+// eventfd; a dispatch reads the eventfd before exchanging the mask. A bit set after the
+// exchange is followed by a write after the read, i.e. a new readiness edge, so it is
+// dispatched later; a bit set before the exchange is dispatched now (its write may cause
+// one spurious wake-up). A version bump and the wake of the waiter list happen under the
+// slot's lock, and a waiter links itself under that lock after re-checking the version,
+// so a waiter either sees the new version or is on the list when it is woken.
+
+/* #include <atomic> (already above) */
+/* #include <cstdint> (already above) */
+
+
+namespace tokio::detail {
+
+// Linux signal numbers run from 1 to SIGRTMAX (64).
+inline constexpr int kMaxSignal = 64;
+
+// A wait node in one signal's waiter list (inside the awaiting operation: no allocation per
+// wait). prev/next/waker are guarded by the slot's lock; `linked` is written under it and
+// read without it by the owner: once it reads false (acquire), the list no longer touches
+// the node.
+struct SignalWaiter {
+  SignalWaiter* prev = nullptr;
+  SignalWaiter* next = nullptr;
+  Wakeable* waker = nullptr;  // an owned reference while linked
+  std::atomic<bool> linked{false};
+
+  SignalWaiter() noexcept = default;
+  // Awaitables are copied before they first suspend: a copy is never linked.
+  SignalWaiter(const SignalWaiter&) noexcept {}
+  SignalWaiter& operator=(const SignalWaiter&) = delete;
+};
+
+class SignalWatcher;
+
+// One listener: the state of a Signal.
+struct SignalListener {
+  int sig = 0;                       // 0: none (moved-from)
+  uint64_t seen = 0;                 // the slot version this listener has seen
+  SignalWatcher* watcher = nullptr;  // one reference; null when no runtime watches for it
+};
+
+// The waits of one recv: on the signal's list, and on the watcher's reactor entry.
+struct SignalRecvNode {
+  SignalWaiter list;
+  IoWaiter io{io::Ready::kReadable | io::Ready::kReadClosed};
+};
+
+// Installs the handler for `sig` (once per process), binds the listener to the current
+// runtime's watcher, dispatches pending deliveries and snapshots the version. Errors: a
+// forbidden or out-of-range signal, sigaction's or eventfd's errno. Throws
+// std::logic_error (naming `what`) outside a runtime or on one without the I/O driver.
+io::Result<void> signal_listener_init(SignalListener& l, int sig, const char* what);
+// Drops the listener's watcher reference (idempotent).
+void signal_listener_release(SignalListener& l) noexcept;
+
+// One step of a recv: true when a delivery the listener has not seen was dispatched (and
+// marks it seen); otherwise leaves the node waiting with cx's waker.
+bool signal_poll_recv(SignalListener& l, SignalRecvNode& n, task::Context& cx) noexcept;
+// Unlinks the node from whatever it waits on (a recv that completed or was destroyed).
+void signal_cancel_recv(SignalListener& l, SignalRecvNode& n) noexcept;
+
+// --- for waiters that are not tasks (the process reaper thread) ----------------------------
+// Installs the handler for `sig` if needed (sig must be allowed).
+io::Result<void> signal_install(int sig);
+// Reads the eventfd and broadcasts every pending delivery.
+void signal_dispatch() noexcept;
+uint64_t signal_version(int sig) noexcept;
+// Links `w` with `waker` (cloned) on sig's list unless the version moved past `seen`
+// (then returns false and links nothing). Linking a linked node only swaps its waker.
+bool signal_link_waiter(int sig, uint64_t seen, SignalWaiter& w, Wakeable* waker) noexcept;
+void signal_unlink_waiter(int sig, SignalWaiter& w) noexcept;
+// A new close-on-exec dup of the self-pipe's eventfd (non-blocking), or -1 with errno.
+int signal_dup_event_fd() noexcept;
+
+}  // namespace tokio::detail
+/* end file src/tokio/signal/detail/registry.hpp */
+
+namespace tokio::signal::unix {
+class Signal;
+}  // namespace tokio::signal::unix
+
+namespace tokio::detail {
+
+// Signal::recv(): true once a delivery arrived; false at once on a moved-from Signal
+// (Tokio's recv() -> Option<()>: Some(()) / None).
+class SignalRecvOp : public Leaf<SignalRecvOp> {
+ public:
+  explicit SignalRecvOp(SignalListener* l) noexcept : l_(l) {}
+  SignalRecvOp(const SignalRecvOp& o) noexcept : Leaf<SignalRecvOp>(o), l_(o.l_) {}
+  ~SignalRecvOp() { signal_cancel_recv(*l_, node_); }
+  bool poll(task::Context& cx) noexcept { return signal_poll_recv(*l_, node_, cx); }
+  bool await_resume() const noexcept { return l_->sig != 0; }
+
+ private:
+  SignalListener* l_;
+  SignalRecvNode node_;
+};
+
+}  // namespace tokio::detail
+
+namespace tokio::signal::unix {
+
+class Signal {
+ public:
+  Signal(Signal&& o) noexcept : l_(std::exchange(o.l_, detail::SignalListener{})) {}
+  Signal& operator=(Signal&& o) noexcept {
+    if (this != &o) {
+      detail::signal_listener_release(l_);
+      l_ = std::exchange(o.l_, detail::SignalListener{});
+    }
+    return *this;
+  }
+  Signal(const Signal&) = delete;
+  Signal& operator=(const Signal&) = delete;
+  ~Signal() { detail::signal_listener_release(l_); }
+
+  // Waits for the next delivery (bool: true, or false on a moved-from Signal). Cancel-safe.
+  detail::SignalRecvOp recv() noexcept { return detail::SignalRecvOp(&l_); }
+
+  // The signal number listened for (0 for a moved-from Signal).
+  int signum() const noexcept { return l_.sig; }
+
+ private:
+  friend io::Result<Signal> signal(SignalKind kind);
+  Signal() noexcept = default;
+
+  detail::SignalListener l_;
+};
+
+// Starts listening for `kind` (installing the process-wide handler on first use).
+io::Result<Signal> signal(SignalKind kind);
+
+}  // namespace tokio::signal::unix
+/* end file src/tokio/signal/unix.hpp */
+/* begin file src/tokio/signal/ctrl_c.hpp */
+// signal::ctrl_c(): completes on the next SIGINT (Ctrl-C in a terminal).
+//
+//   co_await tokio::signal::ctrl_c();    // io::Result<void>
+//   std::puts("shutting down");
+//
+// The listener is created when the task first runs (a Ctrl-C before that is not seen),
+// as in Tokio. The first use installs a SIGINT handler for the life of the process: from
+// then on Ctrl-C no longer terminates the program by default, so keep listening (or exit)
+// when you rely on it. Cancel-safe in select: losing the race drops the listener, so a
+// SIGINT after that is not reported to a later ctrl_c() (create a Signal and call recv()
+// in a loop to see every delivery). Needs a runtime with the I/O driver.
+
+
+namespace tokio::signal {
+
+Task<io::Result<void>> ctrl_c();
+
+}  // namespace tokio::signal
+/* end file src/tokio/signal/ctrl_c.hpp */
 /* end file src/tokio/tokio.hpp */
 #endif // TOKIO_HPP_INCLUDED
 
@@ -20895,4 +21195,556 @@ io::Result<UnixStream> UnixStream::from_std(int fd) {
 
 }  // namespace tokio::net
 /* end file src/tokio/net/unix_stream.cpp */
+/* begin file src/tokio/signal/ctrl_c.cpp */
+
+namespace tokio::signal {
+
+Task<io::Result<void>> ctrl_c() {
+  auto s = unix::signal(unix::SignalKind::interrupt());
+  if (!s) co_return tokio::unexpected(s.error());
+  (void)co_await s->recv();
+  co_return io::Result<void>();
+}
+
+}  // namespace tokio::signal
+/* end file src/tokio/signal/ctrl_c.cpp */
+/* begin file src/tokio/signal/detail/registry.cpp */
+/* #include <fcntl.h> (already above) */
+/* #include <signal.h> (already above) */
+/* #include <sys/eventfd.h> (already above) */
+/* #include <unistd.h> (already above) */
+
+/* #include <atomic> (already above) */
+/* #include <cerrno> (already above) */
+/* #include <cstdint> (already above) */
+/* #include <mutex> (already above) */
+/* #include <system_error> (already above) */
+
+
+namespace tokio::detail {
+
+// One runtime's registration of the self-pipe (see registry.hpp). Guarded by Registry::mu
+// except `reg`, whose ScheduledIo listeners use through their watcher reference.
+class SignalWatcher {
+ public:
+  HandleInner* handle = nullptr;  // the runtime (a key only; `reg` holds the reference)
+  int fd = -1;                    // our dup of the eventfd
+  Registration reg;
+  std::size_t refs = 0;           // listeners bound to this watcher
+  SignalWatcher* next = nullptr;  // Registry::watchers
+};
+
+namespace signal_registry_impl {
+
+struct Slot {
+  SpinLock lock;                 // guards the waiter list and version bumps
+  SignalWaiter* head = nullptr;  // waiters (guarded by lock)
+  SignalWaiter* tail = nullptr;
+  // Dispatched deliveries. Bumped under `lock` (release); read with acquire by listeners
+  // checking for news, and under `lock` by waiters about to link.
+  std::atomic<uint64_t> version{0};
+  // The disposition our handler replaced, which it chains to. Written (under Registry::mu)
+  // before sigaction installs our handler, read only by the handler afterwards.
+  struct sigaction prev {};
+  bool installed = false;  // guarded by Registry::mu
+};
+
+struct Registry {
+  std::mutex mu;  // handler installation and the watcher list
+  Slot slots[kMaxSignal + 1];
+  SignalWatcher* watchers = nullptr;
+};
+
+// What the handler touches: all lock-free atomics (async-signal-safe).
+static_assert(std::atomic<uint64_t>::is_always_lock_free && std::atomic<int>::is_always_lock_free &&
+              std::atomic<void*>::is_always_lock_free);
+// Pending deliveries: bit (sig - 1). Set by the handler (seq_cst, before its eventfd
+// write); taken by dispatch with an exchange (after its eventfd read).
+std::atomic<uint64_t> g_pending{0};
+// The self-pipe: an eventfd (non-blocking, close-on-exec), created by the first install
+// and never closed. Published (release) before any handler that reads it is installed.
+std::atomic<int> g_event_fd{-1};
+// The registry, allocated on first use and never freed (handlers stay installed for the
+// life of the process). The handler reads it (acquire) to find the chained handler.
+std::atomic<Registry*> g_registry{nullptr};
+
+Registry& registry() {
+  static Registry* r = [] {
+    auto* p = new Registry();
+    g_registry.store(p, std::memory_order_release);
+    return p;
+  }();
+  return *r;
+}
+
+void chain(const struct sigaction& p, int sig, siginfo_t* info, void* ctx) noexcept {
+  if (p.sa_flags & SA_SIGINFO) {
+    if (p.sa_sigaction) p.sa_sigaction(sig, info, ctx);
+    return;
+  }
+  // SIG_DFL: our listeners replace the default action (a SIGINT no longer terminates the
+  // process, as in Tokio); SIG_IGN: nothing to run.
+  if (p.sa_handler == SIG_DFL || p.sa_handler == SIG_IGN) return;
+  p.sa_handler(sig);
+}
+
+// The OS handler. Async-signal-safe: lock-free atomics, write(2), the chained handler.
+void handler(int sig, siginfo_t* info, void* ctx) {
+  int saved = errno;
+  if (sig >= 1 && sig <= kMaxSignal) {
+    g_pending.fetch_or(uint64_t(1) << (sig - 1), std::memory_order_seq_cst);
+    int fd = g_event_fd.load(std::memory_order_acquire);
+    if (fd >= 0) {
+      uint64_t one = 1;
+      ssize_t r = ::write(fd, &one, sizeof one);  // EAGAIN only at a 2^64-2 count: never
+      (void)r;
+    }
+    if (Registry* reg = g_registry.load(std::memory_order_acquire)) chain(reg->slots[sig].prev, sig, info, ctx);
+  }
+  errno = saved;
+}
+
+// Creates the self-pipe on first use (Registry::mu held).
+io::Result<void> ensure_event_fd_locked() {
+  if (g_event_fd.load(std::memory_order_relaxed) >= 0) return {};
+  int fd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (fd < 0) return io::last_os_error();
+  g_event_fd.store(fd, std::memory_order_release);
+  return {};
+}
+
+// Installs our handler for `sig` once (Registry::mu held).
+io::Result<void> install_locked(Registry& r, int sig) {
+  Slot& s = r.slots[sig];
+  if (s.installed) return {};
+  if (auto e = ensure_event_fd_locked(); !e) return e;
+  struct sigaction cur {};
+  if (::sigaction(sig, nullptr, &cur) < 0) return io::last_os_error();
+  s.prev = cur;
+  struct sigaction sa {};
+  sa.sa_sigaction = &handler;
+  // SA_RESTART: interrupted syscalls elsewhere in the program resume; SA_ONSTACK: runs on
+  // an alternate stack when the program set one up. No bits blocked while it runs.
+  sa.sa_flags = SA_SIGINFO | SA_RESTART | SA_ONSTACK;
+  sigemptyset(&sa.sa_mask);
+  struct sigaction old {};
+  if (::sigaction(sig, &sa, &old) < 0) return io::last_os_error();
+  // Someone changed the disposition between our two calls: chain to what we replaced.
+  if (old.sa_flags != cur.sa_flags || old.sa_sigaction != cur.sa_sigaction) s.prev = old;
+  s.installed = true;
+  return {};
+}
+
+void broadcast(Slot& s) noexcept {
+  constexpr std::size_t kBatch = 32;
+  Wakeable* batch[kBatch];
+  s.lock.lock();
+  s.version.store(s.version.load(std::memory_order_relaxed) + 1, std::memory_order_release);
+  for (;;) {
+    std::size_t n = 0;
+    while (s.head && n < kBatch) {
+      SignalWaiter* w = s.head;
+      s.head = w->next;
+      if (s.head) s.head->prev = nullptr;
+      else s.tail = nullptr;
+      w->prev = w->next = nullptr;
+      batch[n++] = w->waker;
+      w->waker = nullptr;
+      // Last touch of the node: its owner may complete (and free it) from here on.
+      w->linked.store(false, std::memory_order_release);
+    }
+    bool more = s.head != nullptr;
+    s.lock.unlock();
+    for (std::size_t i = 0; i < n; ++i) batch[i]->vtable->wake(batch[i]);
+    if (!more) return;
+    s.lock.lock();
+  }
+}
+
+// Drains the eventfd (clearing `io`'s readiness observed in `snap`, when given) and
+// broadcasts every pending delivery.
+void dispatch_with(ScheduledIo* io, uint32_t snap) noexcept {
+  int fd = g_event_fd.load(std::memory_order_acquire);
+  if (fd >= 0) {
+    uint64_t v;
+    ssize_t n;
+    do {
+      n = ::read(fd, &v, sizeof v);
+    } while (n < 0 && errno == EINTR);
+  }
+  // The eventfd is empty now (its read takes the whole count). A write since our read
+  // advanced the registration's tick, which makes this clear a no-op.
+  if (io) io->clear_readiness(snap, io::Ready::kReadable);
+  uint64_t mask = g_pending.exchange(0, std::memory_order_seq_cst);
+  if (mask == 0) return;
+  Registry* reg = g_registry.load(std::memory_order_acquire);
+  while (mask) {
+    int bit = __builtin_ctzll(mask);
+    mask &= mask - 1;
+    broadcast(reg->slots[bit + 1]);
+  }
+}
+
+bool link_waiter(Slot& s, uint64_t seen, SignalWaiter& w, Wakeable* waker) noexcept {
+  Wakeable* old = nullptr;
+  s.lock.lock();
+  if (s.version.load(std::memory_order_relaxed) != seen) {
+    s.lock.unlock();
+    return false;
+  }
+  if (w.linked.load(std::memory_order_relaxed)) {
+    if (w.waker != waker) {
+      old = w.waker;
+      waker->vtable->clone(waker);
+      w.waker = waker;
+    }
+  } else {
+    waker->vtable->clone(waker);
+    w.waker = waker;
+    w.next = nullptr;
+    w.prev = s.tail;
+    if (s.tail) s.tail->next = &w;
+    else s.head = &w;
+    s.tail = &w;
+    w.linked.store(true, std::memory_order_relaxed);
+  }
+  s.lock.unlock();
+  if (old) old->vtable->drop(old);
+  return true;
+}
+
+void unlink_waiter(Slot& s, SignalWaiter& w) noexcept {
+  if (!w.linked.load(std::memory_order_acquire)) return;
+  Wakeable* waker = nullptr;
+  s.lock.lock();
+  if (w.linked.load(std::memory_order_relaxed)) {
+    if (w.prev) w.prev->next = w.next;
+    else s.head = w.next;
+    if (w.next) w.next->prev = w.prev;
+    else s.tail = w.prev;
+    w.prev = w.next = nullptr;
+    waker = w.waker;
+    w.waker = nullptr;
+    w.linked.store(false, std::memory_order_relaxed);
+  }
+  s.lock.unlock();
+  if (waker) waker->vtable->drop(waker);
+}
+
+int dup_event_fd() noexcept {
+  int fd = g_event_fd.load(std::memory_order_acquire);
+  if (fd < 0) {
+    errno = EBADF;
+    return -1;
+  }
+  return ::fcntl(fd, F_DUPFD_CLOEXEC, 0);
+}
+
+// The current runtime's watcher, created on first use (Registry::mu held). Throws
+// std::logic_error outside a runtime or without the I/O driver.
+io::Result<SignalWatcher*> watcher_acquire_locked(Registry& r, HandleInner* h, const char* what) {
+  (void)io_driver_of(h, what);
+  for (SignalWatcher* w = r.watchers; w; w = w->next) {
+    if (w->handle == h) {
+      ++w->refs;
+      return w;
+    }
+  }
+  if (auto e = ensure_event_fd_locked(); !e) return tokio::unexpected(e.error());
+  int fd = dup_event_fd();
+  if (fd < 0) return io::last_os_error();
+  auto reg = Registration::create(fd, io::Interest::READABLE, what);
+  if (!reg) {
+    ::close(fd);
+    return tokio::unexpected(reg.error());
+  }
+  auto* w = new SignalWatcher();
+  w->handle = h;
+  w->fd = fd;
+  w->reg = std::move(*reg);
+  w->refs = 1;
+  w->next = r.watchers;
+  r.watchers = w;
+  return w;
+}
+
+// Drops one reference (Registry::mu held); returns the watcher to destroy, if it was the last.
+SignalWatcher* watcher_release_locked(Registry& r, SignalWatcher* w) noexcept {
+  if (--w->refs != 0) return nullptr;
+  for (SignalWatcher** p = &r.watchers; *p; p = &(*p)->next) {
+    if (*p == w) {
+      *p = w->next;
+      break;
+    }
+  }
+  return w;
+}
+
+void watcher_destroy(SignalWatcher* w) noexcept {
+  if (!w) return;
+  // Deregistering wakes any waiter still linked on its reactor entry.
+  (void)w->reg.deregister();
+  ::close(w->fd);
+  delete w;
+}
+
+// The listener's watcher's reactor entry. When that runtime's driver shut down, the node's
+// wait there is dropped and the listener re-binds to the runtime this thread runs (if
+// any); failing that it waits on the signal's list only, woken by other runtimes'
+// dispatches.
+ScheduledIo* watcher_io(SignalListener& l, SignalRecvNode& n) noexcept {
+  if (!l.watcher) return nullptr;
+  ScheduledIo* io = l.watcher->reg.io();
+  if (io && !(io->load() & ScheduledIo::kShutdown)) return io;
+  if (io) io->remove_waiter(n.io);
+  Registry& r = registry();
+  SignalWatcher* dead[2] = {nullptr, nullptr};
+  {
+    std::lock_guard<std::mutex> g(r.mu);
+    HandleInner* old_handle = l.watcher->handle;
+    dead[0] = watcher_release_locked(r, l.watcher);
+    l.watcher = nullptr;
+    HandleInner* h = tls.handle;
+    if (h && h != old_handle) {
+      try {
+        auto w = watcher_acquire_locked(r, h, "signal::unix::Signal::recv");
+        if (w) l.watcher = *w;
+      } catch (...) {
+        // This runtime has no I/O driver: wait on the signal's list only.
+      }
+      if (l.watcher && (l.watcher->reg.io()->load() & ScheduledIo::kShutdown)) {
+        dead[1] = watcher_release_locked(r, l.watcher);
+        l.watcher = nullptr;
+      }
+    }
+  }
+  watcher_destroy(dead[0]);
+  watcher_destroy(dead[1]);
+  return l.watcher ? l.watcher->reg.io() : nullptr;
+}
+
+}  // namespace signal_registry_impl
+
+io::Result<void> signal_listener_init(SignalListener& l, int sig, const char* what) {
+  namespace impl = signal_registry_impl;
+  if (sig < 1 || sig > kMaxSignal || sig >= NSIG) return io::os_error(EINVAL);
+  if (signal_is_forbidden(sig)) return tokio::unexpected(signal::refused_signal_error(sig));
+  HandleInner* h = current_handle_or_throw(what);
+  impl::Registry& r = impl::registry();
+  SignalWatcher* dead = nullptr;
+  std::error_code err;
+  {
+    std::lock_guard<std::mutex> g(r.mu);
+    auto w = impl::watcher_acquire_locked(r, h, what);
+    if (!w) return tokio::unexpected(w.error());
+    auto ok = impl::install_locked(r, sig);
+    if (!ok) {
+      dead = impl::watcher_release_locked(r, *w);
+      err = ok.error();
+    } else {
+      l.watcher = *w;
+    }
+  }
+  if (err) {
+    impl::watcher_destroy(dead);
+    return tokio::unexpected(err);
+  }
+  l.sig = sig;
+  // Deliveries that happened before this listener existed are not its own: dispatch them
+  // to the listeners that were there, then start from the current version.
+  impl::dispatch_with(nullptr, 0);
+  l.seen = r.slots[sig].version.load(std::memory_order_acquire);
+  return {};
+}
+
+void signal_listener_release(SignalListener& l) noexcept {
+  namespace impl = signal_registry_impl;
+  l.sig = 0;
+  SignalWatcher* w = std::exchange(l.watcher, nullptr);
+  if (!w) return;
+  impl::Registry& r = impl::registry();
+  SignalWatcher* dead;
+  {
+    std::lock_guard<std::mutex> g(r.mu);
+    dead = impl::watcher_release_locked(r, w);
+  }
+  impl::watcher_destroy(dead);
+}
+
+bool signal_poll_recv(SignalListener& l, SignalRecvNode& n, task::Context& cx) noexcept {
+  namespace impl = signal_registry_impl;
+  if (l.sig == 0) return true;  // a moved-from Signal: recv reports "no more"
+  if (!coop_poll_proceed(cx)) return false;
+  impl::Slot& s = impl::registry().slots[l.sig];
+  for (;;) {
+    // Off the list first, so a dispatch by this very poll does not wake this task.
+    impl::unlink_waiter(s, n.list);
+    ScheduledIo* io = impl::watcher_io(l, n);
+    uint32_t snap = io ? io->load() : 0;
+    if ((snap & io::Ready::kReadable) || impl::g_pending.load(std::memory_order_acquire) != 0) {
+      impl::dispatch_with(io, snap);
+    }
+    uint64_t v = s.version.load(std::memory_order_acquire);
+    if (v != l.seen) {
+      l.seen = v;
+      if (io) io->remove_waiter(n.io);
+      return true;
+    }
+    if (!impl::link_waiter(s, l.seen, n.list, cx.raw_waker())) continue;  // news: take it
+    if (io) {
+      uint32_t now;
+      // Ready: the eventfd was written since our snapshot, go and dispatch. (A shut-down
+      // driver is handled by watcher_io on the next round.)
+      if (io->poll_ready(cx, n.io, now)) continue;
+    }
+    return false;
+  }
+}
+
+void signal_cancel_recv(SignalListener& l, SignalRecvNode& n) noexcept {
+  namespace impl = signal_registry_impl;
+  if (l.sig != 0) impl::unlink_waiter(impl::registry().slots[l.sig], n.list);
+  if (l.watcher) {
+    if (ScheduledIo* io = l.watcher->reg.io()) io->remove_waiter(n.io);
+  }
+}
+
+io::Result<void> signal_install(int sig) {
+  namespace impl = signal_registry_impl;
+  if (sig < 1 || sig > kMaxSignal || sig >= NSIG) return io::os_error(EINVAL);
+  if (signal_is_forbidden(sig)) return tokio::unexpected(signal::refused_signal_error(sig));
+  impl::Registry& r = impl::registry();
+  std::lock_guard<std::mutex> g(r.mu);
+  return impl::install_locked(r, sig);
+}
+
+void signal_dispatch() noexcept { signal_registry_impl::dispatch_with(nullptr, 0); }
+
+uint64_t signal_version(int sig) noexcept {
+  return signal_registry_impl::registry().slots[sig].version.load(std::memory_order_acquire);
+}
+
+bool signal_link_waiter(int sig, uint64_t seen, SignalWaiter& w, Wakeable* waker) noexcept {
+  return signal_registry_impl::link_waiter(signal_registry_impl::registry().slots[sig], seen, w, waker);
+}
+
+void signal_unlink_waiter(int sig, SignalWaiter& w) noexcept {
+  signal_registry_impl::unlink_waiter(signal_registry_impl::registry().slots[sig], w);
+}
+
+int signal_dup_event_fd() noexcept { return signal_registry_impl::dup_event_fd(); }
+
+}  // namespace tokio::detail
+/* end file src/tokio/signal/detail/registry.cpp */
+/* begin file src/tokio/signal/errors.cpp */
+/* #include <csignal> (already above) */
+/* #include <string> (already above) */
+
+
+namespace tokio::detail::signal_errors_impl {
+
+const char* abbrev(int s) noexcept {
+  switch (s) {
+    case SIGHUP: return "SIGHUP";
+    case SIGINT: return "SIGINT";
+    case SIGQUIT: return "SIGQUIT";
+    case SIGILL: return "SIGILL";
+    case SIGTRAP: return "SIGTRAP";
+    case SIGABRT: return "SIGABRT";
+    case SIGBUS: return "SIGBUS";
+    case SIGFPE: return "SIGFPE";
+    case SIGKILL: return "SIGKILL";
+    case SIGUSR1: return "SIGUSR1";
+    case SIGSEGV: return "SIGSEGV";
+    case SIGUSR2: return "SIGUSR2";
+    case SIGPIPE: return "SIGPIPE";
+    case SIGALRM: return "SIGALRM";
+    case SIGTERM: return "SIGTERM";
+#ifdef SIGSTKFLT
+    case SIGSTKFLT: return "SIGSTKFLT";
+#endif
+    case SIGCHLD: return "SIGCHLD";
+    case SIGCONT: return "SIGCONT";
+    case SIGSTOP: return "SIGSTOP";
+    case SIGTSTP: return "SIGTSTP";
+    case SIGTTIN: return "SIGTTIN";
+    case SIGTTOU: return "SIGTTOU";
+    case SIGURG: return "SIGURG";
+    case SIGXCPU: return "SIGXCPU";
+    case SIGXFSZ: return "SIGXFSZ";
+    case SIGVTALRM: return "SIGVTALRM";
+    case SIGPROF: return "SIGPROF";
+    case SIGWINCH: return "SIGWINCH";
+    case SIGIO: return "SIGIO";
+#ifdef SIGPWR
+    case SIGPWR: return "SIGPWR";
+#endif
+    case SIGSYS: return "SIGSYS";
+    default: return nullptr;
+  }
+}
+
+class SignalCategory final : public std::error_category {
+ public:
+  const char* name() const noexcept override { return "tokio.signal"; }
+  std::string message(int sig) const override {
+    std::string n = signal_name(sig);
+    if (sig == SIGKILL || sig == SIGSTOP) {
+      return "refusing to listen for " + n + ": it cannot be caught or ignored";
+    }
+    if (signal_is_forbidden(sig)) {
+      return "refusing to listen for " + n +
+             ": it is a synchronous fault (the faulting instruction would run again as soon "
+             "as a handler returned)";
+    }
+    return "refusing to listen for " + n;
+  }
+  std::error_condition default_error_condition(int) const noexcept override {
+    return std::errc::invalid_argument;
+  }
+};
+
+}  // namespace tokio::detail::signal_errors_impl
+
+namespace tokio::signal {
+
+const std::error_category& signal_category() noexcept {
+  static const detail::signal_errors_impl::SignalCategory cat;
+  return cat;
+}
+
+}  // namespace tokio::signal
+
+namespace tokio::detail {
+
+std::string signal_name(int signum) {
+  if (const char* a = signal_errors_impl::abbrev(signum)) return a;
+  if (signum >= SIGRTMIN && signum <= SIGRTMAX) {
+    if (signum == SIGRTMIN) return "SIGRTMIN";
+    if (signum == SIGRTMAX) return "SIGRTMAX";
+    return "SIGRTMIN+" + std::to_string(signum - SIGRTMIN);
+  }
+  return "signal " + std::to_string(signum);
+}
+
+bool signal_is_forbidden(int signum) noexcept {
+  return signum == SIGKILL || signum == SIGSTOP || signum == SIGSEGV || signum == SIGILL ||
+         signum == SIGFPE || signum == SIGBUS;
+}
+
+}  // namespace tokio::detail
+/* end file src/tokio/signal/errors.cpp */
+/* begin file src/tokio/signal/unix.cpp */
+
+namespace tokio::signal::unix {
+
+io::Result<Signal> signal(SignalKind kind) {
+  Signal s;
+  auto r = detail::signal_listener_init(s.l_, kind.as_raw_value(), "signal::unix::signal");
+  if (!r) return tokio::unexpected(r.error());
+  return s;
+}
+
+}  // namespace tokio::signal::unix
+/* end file src/tokio/signal/unix.cpp */
 #endif // TOKIO_IMPLEMENTATION

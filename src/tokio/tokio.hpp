@@ -78,3 +78,8 @@
 #include "tokio/net/unix_stream.hpp"
 #include "tokio/net/unix_listener.hpp"
 #include "tokio/net/unix_datagram.hpp"
+// signal: ctrl_c, unix::signal(SignalKind) -> Signal
+#include "tokio/signal/signal_kind.hpp"
+#include "tokio/signal/errors.hpp"
+#include "tokio/signal/unix.hpp"
+#include "tokio/signal/ctrl_c.hpp"
