@@ -83,3 +83,9 @@
 #include "tokio/signal/errors.hpp"
 #include "tokio/signal/unix.hpp"
 #include "tokio/signal/ctrl_c.hpp"
+// process: Command, Child, Stdio, ChildStdin/ChildStdout/ChildStderr, ExitStatus
+#include "tokio/process/exit_status.hpp"
+#include "tokio/process/stdio.hpp"
+#include "tokio/process/child_io.hpp"
+#include "tokio/process/child.hpp"
+#include "tokio/process/command.hpp"
