@@ -162,7 +162,7 @@ TEST_CASE("process stress: the SIGCHLD fallback (no pidfd) waits, kills, cancels
   for (int flavour = 0; flavour < 2; ++flavour) {
     CAPTURE(flavour);
     auto rt = pt::runtime(flavour);
-    rt.block_on([]() -> Task<> {
+    auto body = []() -> Task<> {
       auto t = co_await Command("true").status();
       REQUIRE(t.has_value());
       CHECK(t->success());
@@ -187,13 +187,14 @@ TEST_CASE("process stress: the SIGCHLD fallback (no pidfd) waits, kills, cancels
       // Many at once: every SIGCHLD re-checks every waiting child.
       auto pids = co_await many_children(test::scaled(100));
       for (int pid : pids) CHECK(pt::reaped(pid));
-    }());
+    };
+    pt::off_main([&] { rt.block_on(body()); });
   }
   // Dropped children are reaped by the background reaper on SIGCHLD, runtime gone or not.
   std::vector<int> pids;
   {
     auto rt = pt::runtime(0);
-    rt.block_on([](std::vector<int>* pids) -> Task<> {
+    auto body = [](std::vector<int>* pids) -> Task<> {
       for (int i = 0; i < 20; ++i) {
         Command c("sh");
         c.arg("-c").arg("sleep 0.05");
@@ -207,7 +208,8 @@ TEST_CASE("process stress: the SIGCHLD fallback (no pidfd) waits, kills, cancels
       REQUIRE(killed.has_value());
       pids->push_back(static_cast<int>(*killed->id()));
       co_return;
-    }(&pids));
+    };
+    pt::off_main([&] { rt.block_on(body(&pids)); });
   }
   CHECK(test::eventually([&] {
     for (int p : pids) {

@@ -14,7 +14,7 @@
 #include <thread>
 #include <vector>
 
-#include "net_test_util.hpp"
+#include "process_test_util.hpp"  // pt::off_main
 
 using tokio::Task;
 using tokio::signal::unix::Signal;
@@ -32,6 +32,13 @@ Signal listen(int signum) {
   auto s = tsig::signal(SignalKind::from_raw(signum));
   REQUIRE_MESSAGE(s.has_value(), s.error().message());
   return std::move(*s);
+}
+
+// A oneshot that is already complete: select_biased(fired(), op) never polls `op`.
+tokio::sync::oneshot::Receiver<int> fired() {
+  auto [tx, rx] = tokio::sync::oneshot::channel<int>();
+  (void)tx.send(1);
+  return std::move(rx);
 }
 
 // True when a recv completes within `d`.
@@ -123,7 +130,8 @@ TEST_CASE("signal: raise and kill wake a listener, on both flavours") {
     CAPTURE(flavour);
     nt::Watchdog wd("signal wake");
     auto rt = sig_runtime(flavour);
-    rt.block_on([]() -> Task<> {
+    // (Run off the main thread: see pt::off_main.)
+    auto body = []() -> Task<> {
       auto s = listen(SIGUSR1);
       // raise() from this task: the handler runs right here, the reactor wakes the recv.
       REQUIRE(::raise(SIGUSR1) == 0);
@@ -144,7 +152,8 @@ TEST_CASE("signal: raise and kill wake a listener, on both flavours") {
       std::thread t2([] { ::raise(SIGUSR1); });
       t2.join();
       CHECK(co_await h);
-    }());
+    };
+    pt::off_main([&] { rt.block_on(body()); });
   }
 }
 
@@ -220,8 +229,8 @@ TEST_CASE("signal: recv is cancel-safe (timeout, select, abort)") {
       for (int i = 0; i < 20; ++i) CHECK_FALSE(co_await recv_within(s, 1ms));
       // A delivery while no recv is in flight is kept for the next recv.
       REQUIRE(::raise(SIGUSR1) == 0);
-      auto v = co_await tokio::select_biased(tokio::time::sleep(0ms), s.recv());
-      CHECK(v.index() == 0);  // the sleep won; the recv was destroyed unpolled or pending
+      auto v = co_await tokio::select_biased(fired(), s.recv());
+      CHECK(v.index() == 0);  // the ready branch won; the recv was destroyed unpolled
       CHECK(co_await recv_within(s, 5000ms));
       // A task aborted while waiting in recv.
       std::atomic<int> drops{0};
