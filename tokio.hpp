@@ -13801,6 +13801,8 @@ struct PipeWritevOp : OpBase {
 
 namespace tokio::detail {
 
+struct ChildFactory;  // process/command.cpp: builds Child objects around spawned processes
+
 // shutdown() of a ChildStdin: deregisters and closes the pipe when awaited.
 class PipeCloseOp : public Leaf<PipeCloseOp> {
  public:
@@ -13882,7 +13884,7 @@ class ChildStdin : public detail::ChildPipe {
   }
 
  private:
-  friend class Command;
+  friend struct detail::ChildFactory;
   friend class Stdio;
   explicit ChildStdin(detail::PollSocket p) noexcept : ChildPipe(std::move(p)) {}
 };
@@ -13898,7 +13900,7 @@ class ChildStdout : public detail::ChildPipe {
   io::Result<std::size_t> try_read(std::span<std::byte> buf) noexcept { return try_read_op(buf); }
 
  private:
-  friend class Command;
+  friend struct detail::ChildFactory;
   friend class Stdio;
   explicit ChildStdout(detail::PollSocket p) noexcept : ChildPipe(std::move(p)) {}
 };
@@ -13913,7 +13915,7 @@ class ChildStderr : public detail::ChildPipe {
   io::Result<std::size_t> try_read(std::span<std::byte> buf) noexcept { return try_read_op(buf); }
 
  private:
-  friend class Command;
+  friend struct detail::ChildFactory;
   friend class Stdio;
   explicit ChildStderr(detail::PollSocket p) noexcept : ChildPipe(std::move(p)) {}
 };
@@ -13952,7 +13954,8 @@ class ChildStderr : public detail::ChildPipe {
 
 namespace tokio::detail {
 
-struct ChildState;  // process/detail/child_state.hpp
+struct ChildState;    // process/detail/child_state.hpp
+struct ChildFactory;  // process/command.cpp
 
 class ChildWaitOp : public Leaf<ChildWaitOp> {
  public:
@@ -13999,7 +14002,7 @@ class Child {
   Task<io::Result<Output>> wait_with_output() &&;
 
  private:
-  friend class Command;
+  friend struct detail::ChildFactory;
   explicit Child(detail::ChildState* s) noexcept : st_(s) {}
 
   detail::ChildState* st_ = nullptr;
@@ -14024,12 +14027,21 @@ class Child {
 //           a bad current_dir, uid/gid/process_group refused... come back as an io::Result
 //           error whose message names the program and the cause (process/detail/
 //           spawn_error.hpp), never as a child that exits with 127. Needs a runtime with
-//           the I/O driver (std::logic_error otherwise).
-// status()  spawns at the call (stdio inherited unless set), the Task waits for the exit.
-// output()  spawns at the call with stdout and stderr piped and stdin from /dev/null
-//           (unless set) and collects both outputs concurrently while waiting.
-// (Tokio's status()/output() spawn when first polled; these spawn when called, so the
-// returned Task does not refer to the Command and may outlive it.)
+//           the I/O driver (std::logic_error otherwise). Like Tokio's (and std's) spawn,
+//           it blocks the calling thread until the child has called execve: about a
+//           millisecond for a small program here, more for big ones or in VMs.
+// status()  runs the child (stdio inherited unless set) and waits for its exit.
+// output()  runs it with stdout and stderr piped and stdin from /dev/null (unless set)
+//           and collects both outputs concurrently while waiting.
+// status() and output() copy what they need from the Command when called (the Task does
+// not refer to the Command and may outlive it), then run the blocking vfork on the
+// runtime's blocking pool, so a worker is never held while a child starts and many
+// children start at once. A status()/output() Task dropped midway leaves no zombie: the
+// child is reaped in the background (killed first if kill_on_drop).
+//
+// GCC 12: keep braced lists out of co_await expressions (`co_await
+// Command("x").args({"a"}).output()` fails to compile with "array used as initializer");
+// build the Command in a statement first.
 //
 // A Command can spawn any number of children. `program` without a '/' is looked up in
 // PATH (the PATH given with env() if any, else the parent's). Spawning uses vfork (no
@@ -14106,8 +14118,6 @@ class Command {
   Task<io::Result<Output>> output();
 
  private:
-  io::Result<Child> spawn_with(const Stdio::Kind defaults[3]);
-
   std::unique_ptr<detail::CommandSpec> spec_;
 };
 
@@ -15835,6 +15845,9 @@ int child_try_reap(ChildState& s) noexcept;
 io::Result<void> child_watch(ChildState& s);
 // Kills (kill_on_drop) and/or hands an unreaped child to the reaper, then frees `s`.
 void child_state_drop(ChildState* s) noexcept;
+// Reaps `pid` now if it has exited, else hands it to the reaper (with a pidfd when pidfds
+// are in use). For children that never got a ChildState.
+void orphan_child(int pid) noexcept;
 
 // Test and configuration switch: true = SIGCHLD mode for children spawned from now on.
 void process_force_sigchld(bool on) noexcept;
@@ -15901,6 +15914,7 @@ std::error_code error_with_message(int errnum, std::string message);
 #include <map>
 /* #include <optional> (already above) */
 /* #include <string> (already above) */
+/* #include <utility> (already above) */
 /* #include <vector> (already above) */
 
 
@@ -15921,13 +15935,46 @@ struct CommandSpec {
   std::optional<uint32_t> gid;
 };
 
-struct Spawned {
-  int pid = -1;
-  OwnedFd pipes[3];  // the parent's ends of piped stdin, stdout, stderr (-1 otherwise)
+// Everything the child needs, prepared by the parent (allocations, PATH search, pipes,
+// descriptors): a self-contained value, so the vfork itself may run on another thread
+// (Command::status()/output() run it on the blocking pool: see command.hpp).
+struct SpawnPlan {
+  std::string program;                  // as given, for messages
+  std::string path;                     // resolved
+  std::vector<std::string> argv_strings;
+  std::vector<std::string> env_strings;
+  bool inherit_env = true;              // use `environ` as it is at the vfork
+  std::optional<std::string> cwd;
+  std::optional<int> pgroup;
+  std::optional<uint32_t> uid;
+  std::optional<uint32_t> gid;
+  bool kill_on_drop = false;
+  int fds[3] = {-1, -1, -1};            // what the child gets on 0, 1, 2 (-1: inherit)
+  std::vector<OwnedFd> child_side;      // owned sources of fds[], closed after the vfork
+  OwnedFd pipes[3];                     // the parent's ends of piped streams
 };
 
-// Spawns spec's program; unset stdio entries use `defaults` (inherit/piped/null).
-io::Result<Spawned> spawn_process(const CommandSpec& spec, const process::Stdio::Kind defaults[3]);
+// A started child not yet adopted by a Child: destroying it hands the process to the
+// orphan reaper (killing it first when kill_on_drop), so a spawn whose caller went away
+// (a cancelled status()) never leaves a zombie.
+struct Spawned {
+  int pid = -1;
+  bool kill_on_drop = false;
+  OwnedFd pipes[3];  // the parent's ends of piped stdin, stdout, stderr (-1 otherwise)
+
+  Spawned() noexcept = default;
+  Spawned(Spawned&& o) noexcept
+      : pid(std::exchange(o.pid, -1)), kill_on_drop(o.kill_on_drop),
+        pipes{std::move(o.pipes[0]), std::move(o.pipes[1]), std::move(o.pipes[2])} {}
+  Spawned& operator=(Spawned&&) = delete;
+  ~Spawned();
+  int release() noexcept { return std::exchange(pid, -1); }
+};
+
+// Checks and prepares spec's program; unset stdio entries use `defaults`.
+io::Result<SpawnPlan> prepare_spawn(const CommandSpec& spec, const process::Stdio::Kind defaults[3]);
+// vfork + execve (see above). Errors name the program and the failing step.
+io::Result<Spawned> execute_spawn(SpawnPlan plan);
 
 }  // namespace tokio::detail
 /* end file src/tokio/process/detail/spawn.hpp */
@@ -22601,18 +22648,77 @@ io::Result<PollSocket> register_pipe(OwnedFd fd, io::Interest interest) {
 /* end file src/tokio/process/child_io.cpp */
 /* begin file src/tokio/process/command.cpp */
 
+namespace tokio::detail {
+
+// Wraps a started process in a Child: exit watching, pipe registration. A child that
+// cannot be watched or talked to is not handed out: it is killed (and reaped by the
+// reaper) and the error returned.
+struct ChildFactory {
+  static io::Result<process::Child> adopt(Spawned sp) {
+    auto* st = new ChildState();
+    st->pid = sp.release();
+    st->kill_on_drop = sp.kill_on_drop;
+    process::Child child(st);
+    auto fail = [&](std::error_code e) -> io::Result<process::Child> {
+      st->kill_on_drop = true;
+      return tokio::unexpected(e);
+    };
+    if (auto w = child_watch(*st); !w) return fail(w.error());
+    if (sp.pipes[0].get() >= 0) {
+      auto p = register_pipe(std::move(sp.pipes[0]), io::Interest::WRITABLE);
+      if (!p) return fail(p.error());
+      child.stdin.emplace(process::ChildStdin(std::move(*p)));
+    }
+    if (sp.pipes[1].get() >= 0) {
+      auto p = register_pipe(std::move(sp.pipes[1]), io::Interest::READABLE);
+      if (!p) return fail(p.error());
+      child.stdout.emplace(process::ChildStdout(std::move(*p)));
+    }
+    if (sp.pipes[2].get() >= 0) {
+      auto p = register_pipe(std::move(sp.pipes[2]), io::Interest::READABLE);
+      if (!p) return fail(p.error());
+      child.stderr.emplace(process::ChildStderr(std::move(*p)));
+    }
+    return child;
+  }
+};
+
+}  // namespace tokio::detail
+
 namespace tokio::detail::process_command_impl {
 
-Task<io::Result<process::ExitStatus>> status_of(io::Result<process::Child> c) {
+// Misuse fails at the call, before any process exists.
+void require_io_runtime(const char* what) {
+  HandleInner* h = current_handle_or_throw(what);
+  (void)io_driver_of(h, what);
+}
+
+// The vfork, on the blocking pool: it suspends the calling thread until the child has
+// called execve, which takes a millisecond or more for a typical program (longer in VMs),
+// so the workers keep running tasks meanwhile and many spawns proceed at once.
+Task<io::Result<process::Child>> spawn_off_worker(io::Result<SpawnPlan> plan) {
+  if (!plan) co_return tokio::unexpected(plan.error());
+  auto job = tokio::task::spawn_blocking(&execute_spawn, std::move(*plan));
+  // If this task is cancelled meanwhile, the job still finishes and its Spawned, dropped
+  // unread, hands the process to the reaper (see spawn.hpp).
+  auto r = co_await job.result();
+  if (!r) co_return tokio::unexpected(std::make_error_code(std::errc::operation_canceled));
+  if (!*r) co_return tokio::unexpected(r->error());
+  co_return ChildFactory::adopt(std::move(**r));
+}
+
+Task<io::Result<process::ExitStatus>> status_of(io::Result<SpawnPlan> plan) {
+  auto c = co_await spawn_off_worker(std::move(plan));
   if (!c) co_return tokio::unexpected(c.error());
-  // As Tokio: the child's ends of any pipes are closed, so it cannot block on them.
+  // As Tokio: the parent's ends of any pipes are closed, so the child cannot block on them.
   c->stdin.reset();
   c->stdout.reset();
   c->stderr.reset();
   co_return co_await c->wait();
 }
 
-Task<io::Result<process::Output>> output_of(io::Result<process::Child> c) {
+Task<io::Result<process::Output>> output_of(io::Result<SpawnPlan> plan) {
+  auto c = co_await spawn_off_worker(std::move(plan));
   if (!c) co_return tokio::unexpected(c.error());
   co_return co_await std::move(*c).wait_with_output();
 }
@@ -22687,56 +22793,29 @@ std::vector<std::string> Command::get_args() const { return spec_->args; }
 std::optional<std::string> Command::get_current_dir() const { return spec_->cwd; }
 bool Command::get_kill_on_drop() const noexcept { return spec_->kill_on_drop; }
 
-io::Result<Child> Command::spawn_with(const Stdio::Kind defaults[3]) {
-  // Fail on misuse before a process exists.
-  detail::HandleInner* h = detail::current_handle_or_throw("process::Command::spawn");
-  (void)detail::io_driver_of(h, "process::Command::spawn");
-  auto sp = detail::spawn_process(*spec_, defaults);
-  if (!sp) return tokio::unexpected(sp.error());
-  auto* st = new detail::ChildState();
-  st->pid = sp->pid;
-  st->kill_on_drop = spec_->kill_on_drop;
-  Child child(st);
-  auto fail = [&](std::error_code e) -> io::Result<Child> {
-    // A child we cannot watch or talk to is not handed out: kill it (the reaper reaps it).
-    st->kill_on_drop = true;
-    return tokio::unexpected(e);
-  };
-  if (auto w = detail::child_watch(*st); !w) return fail(w.error());
-  if (sp->pipes[0].get() >= 0) {
-    auto p = detail::register_pipe(std::move(sp->pipes[0]), io::Interest::WRITABLE);
-    if (!p) return fail(p.error());
-    child.stdin.emplace(ChildStdin(std::move(*p)));
-  }
-  if (sp->pipes[1].get() >= 0) {
-    auto p = detail::register_pipe(std::move(sp->pipes[1]), io::Interest::READABLE);
-    if (!p) return fail(p.error());
-    child.stdout.emplace(ChildStdout(std::move(*p)));
-  }
-  if (sp->pipes[2].get() >= 0) {
-    auto p = detail::register_pipe(std::move(sp->pipes[2]), io::Interest::READABLE);
-    if (!p) return fail(p.error());
-    child.stderr.emplace(ChildStderr(std::move(*p)));
-  }
-  return child;
-}
-
 io::Result<Child> Command::spawn() {
   static constexpr Stdio::Kind kDefaults[3] = {Stdio::Kind::inherit, Stdio::Kind::inherit,
                                                Stdio::Kind::inherit};
-  return spawn_with(kDefaults);
+  detail::process_command_impl::require_io_runtime("process::Command::spawn");
+  auto plan = detail::prepare_spawn(*spec_, kDefaults);
+  if (!plan) return tokio::unexpected(plan.error());
+  auto sp = detail::execute_spawn(std::move(*plan));
+  if (!sp) return tokio::unexpected(sp.error());
+  return detail::ChildFactory::adopt(std::move(*sp));
 }
 
 Task<io::Result<ExitStatus>> Command::status() {
   static constexpr Stdio::Kind kDefaults[3] = {Stdio::Kind::inherit, Stdio::Kind::inherit,
                                                Stdio::Kind::inherit};
-  return detail::process_command_impl::status_of(spawn_with(kDefaults));
+  detail::process_command_impl::require_io_runtime("process::Command::status");
+  return detail::process_command_impl::status_of(detail::prepare_spawn(*spec_, kDefaults));
 }
 
 Task<io::Result<Output>> Command::output() {
   static constexpr Stdio::Kind kDefaults[3] = {Stdio::Kind::null, Stdio::Kind::piped,
                                                Stdio::Kind::piped};
-  return detail::process_command_impl::output_of(spawn_with(kDefaults));
+  detail::process_command_impl::require_io_runtime("process::Command::output");
+  return detail::process_command_impl::output_of(detail::prepare_spawn(*spec_, kDefaults));
 }
 
 }  // namespace tokio::process
@@ -22812,6 +22891,17 @@ io::Result<void> child_watch(ChildState& s) {
     if (errno == ENOSYS || errno == EPERM) process_force_sigchld(true);
   }
   return signal_listener_init(s.chld, SIGCHLD, "process::Command::spawn");
+}
+
+void orphan_child(int pid) noexcept {
+  int st;
+  pid_t r;
+  do {
+    r = ::waitpid(pid, &st, WNOHANG);
+  } while (r < 0 && errno == EINTR);
+  if (r != 0) return;  // reaped now (or not ours any more)
+  long fd = process_child_state_impl::use_pidfd() ? ::syscall(SYS_pidfd_open, pid, 0) : -1;
+  reaper_adopt(pid, fd < 0 ? -1 : static_cast<int>(fd));
 }
 
 void child_state_drop(ChildState* s) noexcept {
@@ -23264,7 +23354,13 @@ const char* stream_name(int i) noexcept {
 
 namespace tokio::detail {
 
-io::Result<Spawned> spawn_process(const CommandSpec& spec, const process::Stdio::Kind defaults[3]) {
+Spawned::~Spawned() {
+  if (pid < 0) return;
+  if (kill_on_drop) ::kill(pid, SIGKILL);
+  orphan_child(pid);
+}
+
+io::Result<SpawnPlan> prepare_spawn(const CommandSpec& spec, const process::Stdio::Kind defaults[3]) {
   namespace impl = process_spawn_impl;
   using Kind = process::Stdio::Kind;
   const std::string& prog = spec.program;
@@ -23280,50 +23376,44 @@ io::Result<Spawned> spawn_process(const CommandSpec& spec, const process::Stdio:
   for (const auto& [k, v] : spec.env) nul = nul || impl::has_nul(k) || (v && impl::has_nul(*v));
   if (nul) return fail(EINVAL, "an argument, variable or path contains a NUL byte");
 
-  std::string path;
+  SpawnPlan plan;
+  plan.program = prog;
   if (prog.find('/') != std::string::npos) {
-    path = prog;
+    plan.path = prog;
   } else {
     int err = 0;
-    path = impl::search_path(spec, err);
-    if (path.empty()) {
+    plan.path = impl::search_path(spec, err);
+    if (plan.path.empty()) {
       return fail(err, err == EACCES ? "found in PATH but not executable" : "program not found in PATH");
     }
   }
 
-  // --- argv and envp (pointers into spec and into `env_strings`)
-  std::vector<char*> argv;
-  argv.reserve(spec.args.size() + 2);
-  argv.push_back(const_cast<char*>(spec.arg0 ? spec.arg0->c_str() : prog.c_str()));
-  for (const auto& a : spec.args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-
-  std::vector<std::string> env_strings;
-  std::vector<char*> envp;
-  char* const* envpp = environ;
+  // --- argv and the environment
+  plan.argv_strings.reserve(spec.args.size() + 1);
+  plan.argv_strings.push_back(spec.arg0 ? *spec.arg0 : prog);
+  plan.argv_strings.insert(plan.argv_strings.end(), spec.args.begin(), spec.args.end());
   if (spec.env_clear || !spec.env.empty()) {
+    plan.inherit_env = false;
     if (!spec.env_clear && environ) {
       for (char** e = environ; *e; ++e) {
         std::string_view kv(*e);
         std::string key(kv.substr(0, kv.find('=')));
         if (spec.env.count(key)) continue;  // set or removed by the Command
-        env_strings.emplace_back(kv);
+        plan.env_strings.emplace_back(kv);
       }
     }
     for (const auto& [k, v] : spec.env) {
-      if (v) env_strings.push_back(k + "=" + *v);
+      if (v) plan.env_strings.push_back(k + "=" + *v);
     }
-    envp.reserve(env_strings.size() + 1);
-    for (auto& s : env_strings) envp.push_back(s.data());
-    envp.push_back(nullptr);
-    envpp = envp.data();
   }
+  plan.cwd = spec.cwd;
+  plan.pgroup = spec.pgroup;
+  plan.uid = spec.uid;
+  plan.gid = spec.gid;
+  plan.kill_on_drop = spec.kill_on_drop;
 
   // --- the child's stdin/stdout/stderr
-  Spawned out;
-  std::vector<OwnedFd> child_side;  // closed when we return (the child has its copies)
-  child_side.reserve(6);
-  int fds[3] = {-1, -1, -1};
+  plan.child_side.reserve(6);
   for (int i = 0; i < 3; ++i) {
     Kind k = spec.stdio[i] ? spec.stdio[i]->kind() : defaults[i];
     switch (k) {
@@ -23332,8 +23422,8 @@ io::Result<Spawned> spawn_process(const CommandSpec& spec, const process::Stdio:
       case Kind::null: {
         int fd = ::open("/dev/null", (i == 0 ? O_RDONLY : O_WRONLY) | O_CLOEXEC);
         if (fd < 0) return fail(errno, std::string("opening /dev/null for ") + impl::stream_name(i));
-        child_side.emplace_back(fd);
-        fds[i] = fd;
+        plan.child_side.emplace_back(fd);
+        plan.fds[i] = fd;
         break;
       }
       case Kind::piped: {
@@ -23343,46 +23433,74 @@ io::Result<Spawned> spawn_process(const CommandSpec& spec, const process::Stdio:
         }
         int parent = i == 0 ? p[1] : p[0];
         int child = i == 0 ? p[0] : p[1];
-        out.pipes[i] = OwnedFd(parent);
-        child_side.emplace_back(child);
+        plan.pipes[i] = OwnedFd(parent);
+        plan.child_side.emplace_back(child);
         if (auto nb = set_nonblocking(parent); !nb) {
           return fail(nb.error().value(), std::string("making the ") + impl::stream_name(i) + " pipe non-blocking");
         }
-        fds[i] = child;
+        plan.fds[i] = child;
         break;
       }
-      case Kind::fd:
-        fds[i] = spec.stdio[i]->as_raw_fd();
-        if (fds[i] < 0) return fail(EBADF, std::string("Stdio::from_fd for ") + impl::stream_name(i));
+      case Kind::fd: {
+        // Our own copy: the Command (and its Stdio) may be gone before the vfork runs.
+        // At least 3, so no dup3 in the child can overwrite it before it is used.
+        int src = spec.stdio[i]->as_raw_fd();
+        int fd = src < 0 ? -1 : ::fcntl(src, F_DUPFD_CLOEXEC, 3);
+        if (fd < 0) {
+          return fail(src < 0 ? EBADF : errno, std::string("Stdio::from_fd for ") + impl::stream_name(i));
+        }
+        plan.child_side.emplace_back(fd);
+        plan.fds[i] = fd;
         break;
+      }
     }
   }
-  // A source below 3 that is not already in place could be overwritten by an earlier
-  // dup3 in the child: give it a number >= 3.
+  // (Every source is now a descriptor of our own numbered >= 3, or inherit: pipe2 and
+  // open return the lowest free numbers, which are >= 3 unless the program closed one of
+  // 0, 1, 2; move those out of the way too.)
   for (int i = 0; i < 3; ++i) {
-    if (fds[i] >= 0 && fds[i] < 3 && fds[i] != i) {
-      int fd = ::fcntl(fds[i], F_DUPFD_CLOEXEC, 3);
+    if (plan.fds[i] >= 0 && plan.fds[i] < 3) {
+      int fd = ::fcntl(plan.fds[i], F_DUPFD_CLOEXEC, 3);
       if (fd < 0) return fail(errno, std::string("duplicating the descriptor for ") + impl::stream_name(i));
-      child_side.emplace_back(fd);
-      fds[i] = fd;
+      plan.child_side.emplace_back(fd);
+      plan.fds[i] = fd;
     }
+  }
+  return plan;
+}
+
+io::Result<Spawned> execute_spawn(SpawnPlan plan) {
+  namespace impl = process_spawn_impl;
+  auto fail = [&](int err, const std::string& cause) {
+    return tokio::unexpected(impl::spawn_error(plan.program, cause, err));
+  };
+
+  std::vector<char*> argv;
+  argv.reserve(plan.argv_strings.size() + 1);
+  for (auto& a : plan.argv_strings) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  std::vector<char*> envp;
+  if (!plan.inherit_env) {
+    envp.reserve(plan.env_strings.size() + 1);
+    for (auto& e : plan.env_strings) envp.push_back(e.data());
+    envp.push_back(nullptr);
   }
 
   int ep[2];
   if (::pipe2(ep, O_CLOEXEC) < 0) return fail(errno, "creating the error pipe");
 
   impl::ChildArgs a{};
-  a.path = path.c_str();
+  a.path = plan.path.c_str();
   a.argv = argv.data();
-  a.envp = envpp;
-  for (int i = 0; i < 3; ++i) a.fds[i] = fds[i];
-  a.cwd = spec.cwd ? spec.cwd->c_str() : nullptr;
-  a.set_pgroup = spec.pgroup.has_value();
-  a.pgroup = spec.pgroup.value_or(0);
-  a.set_gid = spec.gid.has_value();
-  a.gid = spec.gid.value_or(0);
-  a.set_uid = spec.uid.has_value();
-  a.uid = spec.uid.value_or(0);
+  a.envp = plan.inherit_env ? environ : envp.data();
+  for (int i = 0; i < 3; ++i) a.fds[i] = plan.fds[i];
+  a.cwd = plan.cwd ? plan.cwd->c_str() : nullptr;
+  a.set_pgroup = plan.pgroup.has_value();
+  a.pgroup = plan.pgroup.value_or(0);
+  a.set_gid = plan.gid.has_value();
+  a.gid = plan.gid.value_or(0);
+  a.set_uid = plan.uid.has_value();
+  a.uid = plan.uid.value_or(0);
   a.errfd = ep[1];
 
   // Every signal blocked while the child shares our memory: no handler may run in it
@@ -23421,7 +23539,7 @@ io::Result<Spawned> spawn_process(const CommandSpec& spec, const process::Stdio:
       case impl::kStepUid:
         return fail(ce.err, "uid(" + std::to_string(a.uid) + ")");
       case impl::kStepCwd:
-        return fail(ce.err, "current_dir '" + *spec.cwd + "'");
+        return fail(ce.err, "current_dir '" + *plan.cwd + "'");
       case impl::kStepMask:
         return fail(ce.err, "clearing the signal mask");
       default:
@@ -23431,7 +23549,10 @@ io::Result<Spawned> spawn_process(const CommandSpec& spec, const process::Stdio:
         return fail(ce.err, "execve");
     }
   }
+  Spawned out;
   out.pid = pid;
+  out.kill_on_drop = plan.kill_on_drop;
+  for (int i = 0; i < 3; ++i) out.pipes[i] = std::move(plan.pipes[i]);
   return out;
 }
 

@@ -37,7 +37,8 @@
 
 namespace tokio::detail {
 
-struct ChildState;  // process/detail/child_state.hpp
+struct ChildState;    // process/detail/child_state.hpp
+struct ChildFactory;  // process/command.cpp
 
 class ChildWaitOp : public Leaf<ChildWaitOp> {
  public:
@@ -84,7 +85,7 @@ class Child {
   Task<io::Result<Output>> wait_with_output() &&;
 
  private:
-  friend class Command;
+  friend struct detail::ChildFactory;
   explicit Child(detail::ChildState* s) noexcept : st_(s) {}
 
   detail::ChildState* st_ = nullptr;

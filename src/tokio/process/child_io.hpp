@@ -29,6 +29,8 @@
 
 namespace tokio::detail {
 
+struct ChildFactory;  // process/command.cpp: builds Child objects around spawned processes
+
 // shutdown() of a ChildStdin: deregisters and closes the pipe when awaited.
 class PipeCloseOp : public Leaf<PipeCloseOp> {
  public:
@@ -110,7 +112,7 @@ class ChildStdin : public detail::ChildPipe {
   }
 
  private:
-  friend class Command;
+  friend struct detail::ChildFactory;
   friend class Stdio;
   explicit ChildStdin(detail::PollSocket p) noexcept : ChildPipe(std::move(p)) {}
 };
@@ -126,7 +128,7 @@ class ChildStdout : public detail::ChildPipe {
   io::Result<std::size_t> try_read(std::span<std::byte> buf) noexcept { return try_read_op(buf); }
 
  private:
-  friend class Command;
+  friend struct detail::ChildFactory;
   friend class Stdio;
   explicit ChildStdout(detail::PollSocket p) noexcept : ChildPipe(std::move(p)) {}
 };
@@ -141,7 +143,7 @@ class ChildStderr : public detail::ChildPipe {
   io::Result<std::size_t> try_read(std::span<std::byte> buf) noexcept { return try_read_op(buf); }
 
  private:
-  friend class Command;
+  friend struct detail::ChildFactory;
   friend class Stdio;
   explicit ChildStderr(detail::PollSocket p) noexcept : ChildPipe(std::move(p)) {}
 };

@@ -3,19 +3,79 @@
 #include "tokio/process/detail/child_state.hpp"
 #include "tokio/process/detail/spawn.hpp"
 #include "tokio/runtime/detail/entry.hpp"
+#include "tokio/task/spawn.hpp"
+
+namespace tokio::detail {
+
+// Wraps a started process in a Child: exit watching, pipe registration. A child that
+// cannot be watched or talked to is not handed out: it is killed (and reaped by the
+// reaper) and the error returned.
+struct ChildFactory {
+  static io::Result<process::Child> adopt(Spawned sp) {
+    auto* st = new ChildState();
+    st->pid = sp.release();
+    st->kill_on_drop = sp.kill_on_drop;
+    process::Child child(st);
+    auto fail = [&](std::error_code e) -> io::Result<process::Child> {
+      st->kill_on_drop = true;
+      return tokio::unexpected(e);
+    };
+    if (auto w = child_watch(*st); !w) return fail(w.error());
+    if (sp.pipes[0].get() >= 0) {
+      auto p = register_pipe(std::move(sp.pipes[0]), io::Interest::WRITABLE);
+      if (!p) return fail(p.error());
+      child.stdin.emplace(process::ChildStdin(std::move(*p)));
+    }
+    if (sp.pipes[1].get() >= 0) {
+      auto p = register_pipe(std::move(sp.pipes[1]), io::Interest::READABLE);
+      if (!p) return fail(p.error());
+      child.stdout.emplace(process::ChildStdout(std::move(*p)));
+    }
+    if (sp.pipes[2].get() >= 0) {
+      auto p = register_pipe(std::move(sp.pipes[2]), io::Interest::READABLE);
+      if (!p) return fail(p.error());
+      child.stderr.emplace(process::ChildStderr(std::move(*p)));
+    }
+    return child;
+  }
+};
+
+}  // namespace tokio::detail
 
 namespace tokio::detail::process_command_impl {
 
-Task<io::Result<process::ExitStatus>> status_of(io::Result<process::Child> c) {
+// Misuse fails at the call, before any process exists.
+void require_io_runtime(const char* what) {
+  HandleInner* h = current_handle_or_throw(what);
+  (void)io_driver_of(h, what);
+}
+
+// The vfork, on the blocking pool: it suspends the calling thread until the child has
+// called execve, which takes a millisecond or more for a typical program (longer in VMs),
+// so the workers keep running tasks meanwhile and many spawns proceed at once.
+Task<io::Result<process::Child>> spawn_off_worker(io::Result<SpawnPlan> plan) {
+  if (!plan) co_return tokio::unexpected(plan.error());
+  auto job = tokio::task::spawn_blocking(&execute_spawn, std::move(*plan));
+  // If this task is cancelled meanwhile, the job still finishes and its Spawned, dropped
+  // unread, hands the process to the reaper (see spawn.hpp).
+  auto r = co_await job.result();
+  if (!r) co_return tokio::unexpected(std::make_error_code(std::errc::operation_canceled));
+  if (!*r) co_return tokio::unexpected(r->error());
+  co_return ChildFactory::adopt(std::move(**r));
+}
+
+Task<io::Result<process::ExitStatus>> status_of(io::Result<SpawnPlan> plan) {
+  auto c = co_await spawn_off_worker(std::move(plan));
   if (!c) co_return tokio::unexpected(c.error());
-  // As Tokio: the child's ends of any pipes are closed, so it cannot block on them.
+  // As Tokio: the parent's ends of any pipes are closed, so the child cannot block on them.
   c->stdin.reset();
   c->stdout.reset();
   c->stderr.reset();
   co_return co_await c->wait();
 }
 
-Task<io::Result<process::Output>> output_of(io::Result<process::Child> c) {
+Task<io::Result<process::Output>> output_of(io::Result<SpawnPlan> plan) {
+  auto c = co_await spawn_off_worker(std::move(plan));
   if (!c) co_return tokio::unexpected(c.error());
   co_return co_await std::move(*c).wait_with_output();
 }
@@ -90,56 +150,29 @@ std::vector<std::string> Command::get_args() const { return spec_->args; }
 std::optional<std::string> Command::get_current_dir() const { return spec_->cwd; }
 bool Command::get_kill_on_drop() const noexcept { return spec_->kill_on_drop; }
 
-io::Result<Child> Command::spawn_with(const Stdio::Kind defaults[3]) {
-  // Fail on misuse before a process exists.
-  detail::HandleInner* h = detail::current_handle_or_throw("process::Command::spawn");
-  (void)detail::io_driver_of(h, "process::Command::spawn");
-  auto sp = detail::spawn_process(*spec_, defaults);
-  if (!sp) return tokio::unexpected(sp.error());
-  auto* st = new detail::ChildState();
-  st->pid = sp->pid;
-  st->kill_on_drop = spec_->kill_on_drop;
-  Child child(st);
-  auto fail = [&](std::error_code e) -> io::Result<Child> {
-    // A child we cannot watch or talk to is not handed out: kill it (the reaper reaps it).
-    st->kill_on_drop = true;
-    return tokio::unexpected(e);
-  };
-  if (auto w = detail::child_watch(*st); !w) return fail(w.error());
-  if (sp->pipes[0].get() >= 0) {
-    auto p = detail::register_pipe(std::move(sp->pipes[0]), io::Interest::WRITABLE);
-    if (!p) return fail(p.error());
-    child.stdin.emplace(ChildStdin(std::move(*p)));
-  }
-  if (sp->pipes[1].get() >= 0) {
-    auto p = detail::register_pipe(std::move(sp->pipes[1]), io::Interest::READABLE);
-    if (!p) return fail(p.error());
-    child.stdout.emplace(ChildStdout(std::move(*p)));
-  }
-  if (sp->pipes[2].get() >= 0) {
-    auto p = detail::register_pipe(std::move(sp->pipes[2]), io::Interest::READABLE);
-    if (!p) return fail(p.error());
-    child.stderr.emplace(ChildStderr(std::move(*p)));
-  }
-  return child;
-}
-
 io::Result<Child> Command::spawn() {
   static constexpr Stdio::Kind kDefaults[3] = {Stdio::Kind::inherit, Stdio::Kind::inherit,
                                                Stdio::Kind::inherit};
-  return spawn_with(kDefaults);
+  detail::process_command_impl::require_io_runtime("process::Command::spawn");
+  auto plan = detail::prepare_spawn(*spec_, kDefaults);
+  if (!plan) return tokio::unexpected(plan.error());
+  auto sp = detail::execute_spawn(std::move(*plan));
+  if (!sp) return tokio::unexpected(sp.error());
+  return detail::ChildFactory::adopt(std::move(*sp));
 }
 
 Task<io::Result<ExitStatus>> Command::status() {
   static constexpr Stdio::Kind kDefaults[3] = {Stdio::Kind::inherit, Stdio::Kind::inherit,
                                                Stdio::Kind::inherit};
-  return detail::process_command_impl::status_of(spawn_with(kDefaults));
+  detail::process_command_impl::require_io_runtime("process::Command::status");
+  return detail::process_command_impl::status_of(detail::prepare_spawn(*spec_, kDefaults));
 }
 
 Task<io::Result<Output>> Command::output() {
   static constexpr Stdio::Kind kDefaults[3] = {Stdio::Kind::null, Stdio::Kind::piped,
                                                Stdio::Kind::piped};
-  return detail::process_command_impl::output_of(spawn_with(kDefaults));
+  detail::process_command_impl::require_io_runtime("process::Command::output");
+  return detail::process_command_impl::output_of(detail::prepare_spawn(*spec_, kDefaults));
 }
 
 }  // namespace tokio::process

@@ -15,12 +15,21 @@
 //           a bad current_dir, uid/gid/process_group refused... come back as an io::Result
 //           error whose message names the program and the cause (process/detail/
 //           spawn_error.hpp), never as a child that exits with 127. Needs a runtime with
-//           the I/O driver (std::logic_error otherwise).
-// status()  spawns at the call (stdio inherited unless set), the Task waits for the exit.
-// output()  spawns at the call with stdout and stderr piped and stdin from /dev/null
-//           (unless set) and collects both outputs concurrently while waiting.
-// (Tokio's status()/output() spawn when first polled; these spawn when called, so the
-// returned Task does not refer to the Command and may outlive it.)
+//           the I/O driver (std::logic_error otherwise). Like Tokio's (and std's) spawn,
+//           it blocks the calling thread until the child has called execve: about a
+//           millisecond for a small program here, more for big ones or in VMs.
+// status()  runs the child (stdio inherited unless set) and waits for its exit.
+// output()  runs it with stdout and stderr piped and stdin from /dev/null (unless set)
+//           and collects both outputs concurrently while waiting.
+// status() and output() copy what they need from the Command when called (the Task does
+// not refer to the Command and may outlive it), then run the blocking vfork on the
+// runtime's blocking pool, so a worker is never held while a child starts and many
+// children start at once. A status()/output() Task dropped midway leaves no zombie: the
+// child is reaped in the background (killed first if kill_on_drop).
+//
+// GCC 12: keep braced lists out of co_await expressions (`co_await
+// Command("x").args({"a"}).output()` fails to compile with "array used as initializer");
+// build the Command in a statement first.
 //
 // A Command can spawn any number of children. `program` without a '/' is looked up in
 // PATH (the PATH given with env() if any, else the parent's). Spawning uses vfork (no
@@ -102,8 +111,6 @@ class Command {
   Task<io::Result<Output>> output();
 
  private:
-  io::Result<Child> spawn_with(const Stdio::Kind defaults[3]);
-
   std::unique_ptr<detail::CommandSpec> spec_;
 };
 

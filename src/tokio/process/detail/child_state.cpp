@@ -72,6 +72,17 @@ io::Result<void> child_watch(ChildState& s) {
   return signal_listener_init(s.chld, SIGCHLD, "process::Command::spawn");
 }
 
+void orphan_child(int pid) noexcept {
+  int st;
+  pid_t r;
+  do {
+    r = ::waitpid(pid, &st, WNOHANG);
+  } while (r < 0 && errno == EINTR);
+  if (r != 0) return;  // reaped now (or not ours any more)
+  long fd = process_child_state_impl::use_pidfd() ? ::syscall(SYS_pidfd_open, pid, 0) : -1;
+  reaper_adopt(pid, fd < 0 ? -1 : static_cast<int>(fd));
+}
+
 void child_state_drop(ChildState* s) noexcept {
   if (!s) return;
   if (!s->reaped) {

@@ -35,6 +35,9 @@ int child_try_reap(ChildState& s) noexcept;
 io::Result<void> child_watch(ChildState& s);
 // Kills (kill_on_drop) and/or hands an unreaped child to the reaper, then frees `s`.
 void child_state_drop(ChildState* s) noexcept;
+// Reaps `pid` now if it has exited, else hands it to the reaper (with a pidfd when pidfds
+// are in use). For children that never got a ChildState.
+void orphan_child(int pid) noexcept;
 
 // Test and configuration switch: true = SIGCHLD mode for children spawned from now on.
 void process_force_sigchld(bool on) noexcept;

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "tokio/process/detail/spawn.hpp"
+#include "tokio/process/detail/child_state.hpp"
 #include "tokio/process/detail/spawn_error.hpp"
 
 extern char** environ;
@@ -173,7 +174,13 @@ const char* stream_name(int i) noexcept {
 
 namespace tokio::detail {
 
-io::Result<Spawned> spawn_process(const CommandSpec& spec, const process::Stdio::Kind defaults[3]) {
+Spawned::~Spawned() {
+  if (pid < 0) return;
+  if (kill_on_drop) ::kill(pid, SIGKILL);
+  orphan_child(pid);
+}
+
+io::Result<SpawnPlan> prepare_spawn(const CommandSpec& spec, const process::Stdio::Kind defaults[3]) {
   namespace impl = process_spawn_impl;
   using Kind = process::Stdio::Kind;
   const std::string& prog = spec.program;
@@ -189,50 +196,44 @@ io::Result<Spawned> spawn_process(const CommandSpec& spec, const process::Stdio:
   for (const auto& [k, v] : spec.env) nul = nul || impl::has_nul(k) || (v && impl::has_nul(*v));
   if (nul) return fail(EINVAL, "an argument, variable or path contains a NUL byte");
 
-  std::string path;
+  SpawnPlan plan;
+  plan.program = prog;
   if (prog.find('/') != std::string::npos) {
-    path = prog;
+    plan.path = prog;
   } else {
     int err = 0;
-    path = impl::search_path(spec, err);
-    if (path.empty()) {
+    plan.path = impl::search_path(spec, err);
+    if (plan.path.empty()) {
       return fail(err, err == EACCES ? "found in PATH but not executable" : "program not found in PATH");
     }
   }
 
-  // --- argv and envp (pointers into spec and into `env_strings`)
-  std::vector<char*> argv;
-  argv.reserve(spec.args.size() + 2);
-  argv.push_back(const_cast<char*>(spec.arg0 ? spec.arg0->c_str() : prog.c_str()));
-  for (const auto& a : spec.args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-
-  std::vector<std::string> env_strings;
-  std::vector<char*> envp;
-  char* const* envpp = environ;
+  // --- argv and the environment
+  plan.argv_strings.reserve(spec.args.size() + 1);
+  plan.argv_strings.push_back(spec.arg0 ? *spec.arg0 : prog);
+  plan.argv_strings.insert(plan.argv_strings.end(), spec.args.begin(), spec.args.end());
   if (spec.env_clear || !spec.env.empty()) {
+    plan.inherit_env = false;
     if (!spec.env_clear && environ) {
       for (char** e = environ; *e; ++e) {
         std::string_view kv(*e);
         std::string key(kv.substr(0, kv.find('=')));
         if (spec.env.count(key)) continue;  // set or removed by the Command
-        env_strings.emplace_back(kv);
+        plan.env_strings.emplace_back(kv);
       }
     }
     for (const auto& [k, v] : spec.env) {
-      if (v) env_strings.push_back(k + "=" + *v);
+      if (v) plan.env_strings.push_back(k + "=" + *v);
     }
-    envp.reserve(env_strings.size() + 1);
-    for (auto& s : env_strings) envp.push_back(s.data());
-    envp.push_back(nullptr);
-    envpp = envp.data();
   }
+  plan.cwd = spec.cwd;
+  plan.pgroup = spec.pgroup;
+  plan.uid = spec.uid;
+  plan.gid = spec.gid;
+  plan.kill_on_drop = spec.kill_on_drop;
 
   // --- the child's stdin/stdout/stderr
-  Spawned out;
-  std::vector<OwnedFd> child_side;  // closed when we return (the child has its copies)
-  child_side.reserve(6);
-  int fds[3] = {-1, -1, -1};
+  plan.child_side.reserve(6);
   for (int i = 0; i < 3; ++i) {
     Kind k = spec.stdio[i] ? spec.stdio[i]->kind() : defaults[i];
     switch (k) {
@@ -241,8 +242,8 @@ io::Result<Spawned> spawn_process(const CommandSpec& spec, const process::Stdio:
       case Kind::null: {
         int fd = ::open("/dev/null", (i == 0 ? O_RDONLY : O_WRONLY) | O_CLOEXEC);
         if (fd < 0) return fail(errno, std::string("opening /dev/null for ") + impl::stream_name(i));
-        child_side.emplace_back(fd);
-        fds[i] = fd;
+        plan.child_side.emplace_back(fd);
+        plan.fds[i] = fd;
         break;
       }
       case Kind::piped: {
@@ -252,46 +253,74 @@ io::Result<Spawned> spawn_process(const CommandSpec& spec, const process::Stdio:
         }
         int parent = i == 0 ? p[1] : p[0];
         int child = i == 0 ? p[0] : p[1];
-        out.pipes[i] = OwnedFd(parent);
-        child_side.emplace_back(child);
+        plan.pipes[i] = OwnedFd(parent);
+        plan.child_side.emplace_back(child);
         if (auto nb = set_nonblocking(parent); !nb) {
           return fail(nb.error().value(), std::string("making the ") + impl::stream_name(i) + " pipe non-blocking");
         }
-        fds[i] = child;
+        plan.fds[i] = child;
         break;
       }
-      case Kind::fd:
-        fds[i] = spec.stdio[i]->as_raw_fd();
-        if (fds[i] < 0) return fail(EBADF, std::string("Stdio::from_fd for ") + impl::stream_name(i));
+      case Kind::fd: {
+        // Our own copy: the Command (and its Stdio) may be gone before the vfork runs.
+        // At least 3, so no dup3 in the child can overwrite it before it is used.
+        int src = spec.stdio[i]->as_raw_fd();
+        int fd = src < 0 ? -1 : ::fcntl(src, F_DUPFD_CLOEXEC, 3);
+        if (fd < 0) {
+          return fail(src < 0 ? EBADF : errno, std::string("Stdio::from_fd for ") + impl::stream_name(i));
+        }
+        plan.child_side.emplace_back(fd);
+        plan.fds[i] = fd;
         break;
+      }
     }
   }
-  // A source below 3 that is not already in place could be overwritten by an earlier
-  // dup3 in the child: give it a number >= 3.
+  // (Every source is now a descriptor of our own numbered >= 3, or inherit: pipe2 and
+  // open return the lowest free numbers, which are >= 3 unless the program closed one of
+  // 0, 1, 2; move those out of the way too.)
   for (int i = 0; i < 3; ++i) {
-    if (fds[i] >= 0 && fds[i] < 3 && fds[i] != i) {
-      int fd = ::fcntl(fds[i], F_DUPFD_CLOEXEC, 3);
+    if (plan.fds[i] >= 0 && plan.fds[i] < 3) {
+      int fd = ::fcntl(plan.fds[i], F_DUPFD_CLOEXEC, 3);
       if (fd < 0) return fail(errno, std::string("duplicating the descriptor for ") + impl::stream_name(i));
-      child_side.emplace_back(fd);
-      fds[i] = fd;
+      plan.child_side.emplace_back(fd);
+      plan.fds[i] = fd;
     }
+  }
+  return plan;
+}
+
+io::Result<Spawned> execute_spawn(SpawnPlan plan) {
+  namespace impl = process_spawn_impl;
+  auto fail = [&](int err, const std::string& cause) {
+    return tokio::unexpected(impl::spawn_error(plan.program, cause, err));
+  };
+
+  std::vector<char*> argv;
+  argv.reserve(plan.argv_strings.size() + 1);
+  for (auto& a : plan.argv_strings) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  std::vector<char*> envp;
+  if (!plan.inherit_env) {
+    envp.reserve(plan.env_strings.size() + 1);
+    for (auto& e : plan.env_strings) envp.push_back(e.data());
+    envp.push_back(nullptr);
   }
 
   int ep[2];
   if (::pipe2(ep, O_CLOEXEC) < 0) return fail(errno, "creating the error pipe");
 
   impl::ChildArgs a{};
-  a.path = path.c_str();
+  a.path = plan.path.c_str();
   a.argv = argv.data();
-  a.envp = envpp;
-  for (int i = 0; i < 3; ++i) a.fds[i] = fds[i];
-  a.cwd = spec.cwd ? spec.cwd->c_str() : nullptr;
-  a.set_pgroup = spec.pgroup.has_value();
-  a.pgroup = spec.pgroup.value_or(0);
-  a.set_gid = spec.gid.has_value();
-  a.gid = spec.gid.value_or(0);
-  a.set_uid = spec.uid.has_value();
-  a.uid = spec.uid.value_or(0);
+  a.envp = plan.inherit_env ? environ : envp.data();
+  for (int i = 0; i < 3; ++i) a.fds[i] = plan.fds[i];
+  a.cwd = plan.cwd ? plan.cwd->c_str() : nullptr;
+  a.set_pgroup = plan.pgroup.has_value();
+  a.pgroup = plan.pgroup.value_or(0);
+  a.set_gid = plan.gid.has_value();
+  a.gid = plan.gid.value_or(0);
+  a.set_uid = plan.uid.has_value();
+  a.uid = plan.uid.value_or(0);
   a.errfd = ep[1];
 
   // Every signal blocked while the child shares our memory: no handler may run in it
@@ -330,7 +359,7 @@ io::Result<Spawned> spawn_process(const CommandSpec& spec, const process::Stdio:
       case impl::kStepUid:
         return fail(ce.err, "uid(" + std::to_string(a.uid) + ")");
       case impl::kStepCwd:
-        return fail(ce.err, "current_dir '" + *spec.cwd + "'");
+        return fail(ce.err, "current_dir '" + *plan.cwd + "'");
       case impl::kStepMask:
         return fail(ce.err, "clearing the signal mask");
       default:
@@ -340,7 +369,10 @@ io::Result<Spawned> spawn_process(const CommandSpec& spec, const process::Stdio:
         return fail(ce.err, "execve");
     }
   }
+  Spawned out;
   out.pid = pid;
+  out.kill_on_drop = plan.kill_on_drop;
+  for (int i = 0; i < 3; ++i) out.pipes[i] = std::move(plan.pipes[i]);
   return out;
 }
 
