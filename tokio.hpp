@@ -14197,11 +14197,37 @@ uint64_t random_seed() noexcept;
 
 namespace tokio::detail {
 
-// futex(2) wrappers on a 32-bit atomic word.
+#ifdef TOKIO_TSAN
+// (Hook for tokio::signal / tokio::process, ThreadSanitizer builds only.) TSan runs a
+// signal handler only when the thread that took the signal passes through a call TSan
+// intercepts, and a raw futex wait is not one: a thread parked in one (block_on on a
+// multi-thread runtime, an idle blocking-pool thread: the threads the kernel tends to pick
+// for a process-directed signal or a SIGCHLD) would hold a SIGTERM or a SIGCHLD
+// undelivered until something else woke it. So under TSan a futex wait lasts at most
+// 10 ms, and usleep(0), which TSan intercepts, then runs any deferred handler; callers
+// already treat an early return as spurious.
+inline const struct timespec* tsan_wait_slice(const struct timespec* rel,
+                                              struct timespec& slice) noexcept {
+  slice = {0, 10 * 1000 * 1000};
+  if (!rel || rel->tv_sec > 0 || rel->tv_nsec > slice.tv_nsec) return &slice;
+  return rel;
+}
+inline void tsan_after_wait() noexcept { ::usleep(0); }
+#endif
+
+// futex(2) wrappers on a 32-bit atomic word. futex_wait may return spuriously: callers
+// re-check their word.
 inline void futex_wait(std::atomic<uint32_t>* word, uint32_t expected,
                        const struct timespec* rel_timeout) noexcept {
+#ifdef TOKIO_TSAN
+  struct timespec slice;
+  rel_timeout = tsan_wait_slice(rel_timeout, slice);
+#endif
   syscall(SYS_futex, reinterpret_cast<uint32_t*>(word), FUTEX_WAIT_PRIVATE, expected,
           rel_timeout, nullptr, 0);
+#ifdef TOKIO_TSAN
+  tsan_after_wait();
+#endif
 }
 inline void futex_wake(std::atomic<uint32_t>* word, int count) noexcept {
   syscall(SYS_futex, reinterpret_cast<uint32_t*>(word), FUTEX_WAKE_PRIVATE, count, nullptr,
@@ -14276,9 +14302,18 @@ class Condvar {
     uint32_t s = seq_.load(std::memory_order_acquire);
     waiters_.fetch_add(1, std::memory_order_seq_cst);
     m.unlock();
+#ifdef TOKIO_TSAN
+    struct timespec slice;
+    const struct timespec* given = ts;
+    ts = tsan_wait_slice(ts, slice);
+#endif
     long rc = syscall(SYS_futex, reinterpret_cast<uint32_t*>(&seq_), FUTEX_WAIT_PRIVATE, s, ts,
                       nullptr, 0);
     bool timed_out = rc == -1 && errno == ETIMEDOUT;
+#ifdef TOKIO_TSAN
+    tsan_after_wait();
+    if (ts != given) timed_out = false;  // a slice ran out, not the caller's timeout
+#endif
     waiters_.fetch_sub(1, std::memory_order_relaxed);
     m.lock();
     return !timed_out;

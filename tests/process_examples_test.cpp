@@ -23,10 +23,8 @@ TEST_CASE("examples: pipeline sorts its input and reports the status") {
   // Two stages connected directly.
   CHECK(nt::sh("printf \"b\\na\\nb\\n\" | " + pipeline() + " sort \"|\" uniq -c 2>/dev/null") ==
         "      1 a\n      2 b\n");
-  // The same through the SIGCHLD fallback (no pidfd). Not under ThreadSanitizer: there the
-  // example's own runtime threads take SIGCHLD while parked where TSan defers handlers
-  // (see pt::kTsan); the unit tests cover the fallback under TSan.
-  if (!pt::kTsan) CHECK(nt::sh("printf \"b\\na\\nb\\n\" | TOKIO_PROCESS_NO_PIDFD=1 " + pipeline() +
+  // The same through the SIGCHLD fallback (no pidfd).
+  CHECK(nt::sh("printf \"b\\na\\nb\\n\" | TOKIO_PROCESS_NO_PIDFD=1 " + pipeline() +
                " sort \"|\" uniq -c 2>&1") ==
         "      1 a\n      2 b\nsort: exit status: 0\nuniq: exit status: 0\n");
 }

@@ -162,7 +162,7 @@ TEST_CASE("process stress: the SIGCHLD fallback (no pidfd) waits, kills, cancels
   for (int flavour = 0; flavour < 2; ++flavour) {
     CAPTURE(flavour);
     auto rt = pt::runtime(flavour);
-    auto body = []() -> Task<> {
+    rt.block_on([]() -> Task<> {
       auto t = co_await Command("true").status();
       REQUIRE(t.has_value());
       CHECK(t->success());
@@ -187,14 +187,13 @@ TEST_CASE("process stress: the SIGCHLD fallback (no pidfd) waits, kills, cancels
       // Many at once: every SIGCHLD re-checks every waiting child.
       auto pids = co_await many_children(test::scaled(100));
       for (int pid : pids) CHECK(pt::reaped(pid));
-    };
-    pt::off_main([&] { rt.block_on(body()); });
+    }());
   }
   // Dropped children are reaped by the background reaper on SIGCHLD, runtime gone or not.
   std::vector<int> pids;
   {
     auto rt = pt::runtime(0);
-    auto body = [](std::vector<int>* pids) -> Task<> {
+    rt.block_on([](std::vector<int>* pids) -> Task<> {
       for (int i = 0; i < 20; ++i) {
         Command c("sh");
         c.arg("-c").arg("sleep 0.05");
@@ -208,8 +207,7 @@ TEST_CASE("process stress: the SIGCHLD fallback (no pidfd) waits, kills, cancels
       REQUIRE(killed.has_value());
       pids->push_back(static_cast<int>(*killed->id()));
       co_return;
-    };
-    pt::off_main([&] { rt.block_on(body(&pids)); });
+    }(&pids));
   }
   CHECK(test::eventually([&] {
     for (int p : pids) {

@@ -1,90 +1,22 @@
 #pragma once
 // Helpers for the tokio::process suites: runtimes, /proc inspection (zombies, process
 // groups), temporary files.
-#include <pthread.h>
-#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <exception>
-#include <optional>
 #include <string>
-#include <thread>
-#include <type_traits>
 #include <vector>
 
 #include "net_test_util.hpp"
 
 namespace pt {
 
-// ThreadSanitizer runs a signal handler only once the thread that took the signal reaches
-// a call TSan intercepts. The runtime parks its threads (and a multi-thread block_on) in
-// raw futex syscalls, which TSan does not see, and the kernel prefers to deliver SIGCHLD to
-// the thread that spawned the child (usually such a runtime thread): under TSan alone, a
-// SIGCHLD-mode wait could then stall until that thread happens to wake. So, under TSan
-// only, the test runtimes' threads and the off_main() threads block SIGCHLD, and the
-// kernel hands it to a thread waiting in an intercepted call (pthread_join, a condition
-// variable, nanosleep). Plain and ASan builds run with nothing blocked.
-inline constexpr bool kTsan = test::kScale > 1;
-
-inline void block_sigchld_under_tsan() {
-  if constexpr (kTsan) {
-    sigset_t s;
-    sigemptyset(&s);
-    sigaddset(&s, SIGCHLD);
-    pthread_sigmask(SIG_BLOCK, &s, nullptr);
-  }
-}
-
 inline tokio::runtime::Runtime runtime(int flavour) {
   if (flavour == 0) return tokio::runtime::Builder::new_current_thread().enable_all().build();
-  return tokio::runtime::Builder::new_multi_thread()
-      .worker_threads(2)
-      .enable_all()
-      .on_thread_start(&block_sigchld_under_tsan)
-      .build();
-}
-
-// Runs f() on a new thread while this one waits in pthread_join, and returns its result
-// (rethrowing its exception, doctest's REQUIRE included).
-//
-// Why: see kTsan above. The kernel prefers the main thread for a process-directed signal
-// (kill(getpid())); pthread_join is intercepted (a "blocking call" in which TSan runs
-// handlers at once), while block_on may park the thread it runs on in a raw futex. The new
-// thread blocks SIGCHLD under TSan (it runs block_on, and spawns children). Elsewhere this
-// changes nothing.
-template <class F>
-auto off_main(F f) -> std::invoke_result_t<F&> {
-  using R = std::invoke_result_t<F&>;
-  std::exception_ptr err;
-  if constexpr (std::is_void_v<R>) {
-    std::thread t([&] {
-      block_sigchld_under_tsan();
-      try {
-        f();
-      } catch (...) {
-        err = std::current_exception();
-      }
-    });
-    t.join();
-    if (err) std::rethrow_exception(err);
-  } else {
-    std::optional<R> out;
-    std::thread t([&] {
-      block_sigchld_under_tsan();
-      try {
-        out.emplace(f());
-      } catch (...) {
-        err = std::current_exception();
-      }
-    });
-    t.join();
-    if (err) std::rethrow_exception(err);
-    return std::move(*out);
-  }
+  return tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build();
 }
 
 // /proc/PID/stat of one of our children: its state letter ('R', 'S', 'Z'...) and process

@@ -14,7 +14,7 @@
 #include <thread>
 #include <vector>
 
-#include "process_test_util.hpp"  // pt::off_main
+#include "net_test_util.hpp"
 
 using tokio::Task;
 using tokio::signal::unix::Signal;
@@ -130,8 +130,7 @@ TEST_CASE("signal: raise and kill wake a listener, on both flavours") {
     CAPTURE(flavour);
     nt::Watchdog wd("signal wake");
     auto rt = sig_runtime(flavour);
-    // (Run off the main thread: see pt::off_main.)
-    auto body = []() -> Task<> {
+    rt.block_on([]() -> Task<> {
       auto s = listen(SIGUSR1);
       // raise() from this task: the handler runs right here, the reactor wakes the recv.
       REQUIRE(::raise(SIGUSR1) == 0);
@@ -152,8 +151,7 @@ TEST_CASE("signal: raise and kill wake a listener, on both flavours") {
       std::thread t2([] { ::raise(SIGUSR1); });
       t2.join();
       CHECK(co_await h);
-    };
-    pt::off_main([&] { rt.block_on(body()); });
+    }());
   }
 }
 
