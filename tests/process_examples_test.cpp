@@ -32,7 +32,8 @@ TEST_CASE("examples: pipeline sorts its input and reports the status") {
 TEST_CASE("examples: pipeline streams binary data unchanged and survives an early-exiting stage") {
   nt::Watchdog wd("pipeline data", std::chrono::seconds(60));
   std::string file = "/tmp/tokio-pipeline-" + std::to_string(::getpid()) + ".bin";
-  std::string in = nt::sh("head -c 4000000 /dev/urandom > " + file + " && sha256sum < " + file);
+  std::string size = std::to_string(test::scaled(4000000));
+  std::string in = nt::sh("head -c " + size + " /dev/urandom > " + file + " && sha256sum < " + file);
   std::string out = nt::sh(pipeline() + " cat < " + file + " 2>/dev/null | sha256sum; rm -f " + file);
   CHECK(in.size() > 64);
   CHECK(in == out);
