@@ -13335,6 +13335,831 @@ class UnixDatagram {
 
 }  // namespace tokio::net
 /* end file src/tokio/net/unix_datagram.hpp */
+// signal: ctrl_c, unix::signal(SignalKind) -> Signal
+/* begin file src/tokio/signal/signal_kind.hpp */
+// signal::unix::SignalKind: which Unix signal a Signal listens for (Tokio's SignalKind).
+//
+//   auto s = tokio::signal::unix::signal(SignalKind::terminate());
+//   auto rt = SignalKind::from_raw(SIGRTMIN + 1);   // any signal number
+//
+// <csignal> gives the signal numbers; it is a small standard header.
+
+#include <csignal>
+
+namespace tokio::signal::unix {
+
+class SignalKind {
+ public:
+  // Any signal number. signal() refuses the ones that cannot be caught (SIGKILL, SIGSTOP),
+  // the synchronous faults (SIGSEGV, SIGILL, SIGFPE, SIGBUS) and numbers out of range.
+  static constexpr SignalKind from_raw(int signum) noexcept { return SignalKind(signum); }
+
+  static constexpr SignalKind alarm() noexcept { return SignalKind(SIGALRM); }
+  static constexpr SignalKind child() noexcept { return SignalKind(SIGCHLD); }
+  static constexpr SignalKind hangup() noexcept { return SignalKind(SIGHUP); }
+  static constexpr SignalKind interrupt() noexcept { return SignalKind(SIGINT); }
+  static constexpr SignalKind io() noexcept { return SignalKind(SIGIO); }
+  static constexpr SignalKind pipe() noexcept { return SignalKind(SIGPIPE); }
+  static constexpr SignalKind quit() noexcept { return SignalKind(SIGQUIT); }
+  static constexpr SignalKind terminate() noexcept { return SignalKind(SIGTERM); }
+  static constexpr SignalKind user_defined1() noexcept { return SignalKind(SIGUSR1); }
+  static constexpr SignalKind user_defined2() noexcept { return SignalKind(SIGUSR2); }
+  static constexpr SignalKind window_change() noexcept { return SignalKind(SIGWINCH); }
+
+  constexpr int as_raw_value() const noexcept { return signum_; }
+  friend constexpr bool operator==(SignalKind, SignalKind) noexcept = default;
+
+ private:
+  constexpr explicit SignalKind(int s) noexcept : signum_(s) {}
+  int signum_;
+};
+
+}  // namespace tokio::signal::unix
+/* end file src/tokio/signal/signal_kind.hpp */
+/* begin file src/tokio/signal/errors.hpp */
+// Errors of tokio::signal, and signal names.
+//
+// signal::unix::signal() refuses SIGKILL and SIGSTOP (they cannot be caught) and the
+// synchronous faults SIGSEGV, SIGILL, SIGFPE and SIGBUS (a handler that returns restarts
+// the faulting instruction, so a listener could never run). The error it returns has the
+// "tokio.signal" category, the signal number as its value, a message naming the signal,
+// and compares equal to std::errc::invalid_argument:
+//
+//   auto s = signal::unix::signal(SignalKind::from_raw(SIGKILL));
+//   s.error() == std::errc::invalid_argument      // true
+//   s.error().message()                           // "refusing to listen for SIGKILL: ..."
+//
+// A number outside 1..SIGRTMAX is plain std::errc::invalid_argument.
+
+/* #include <string> (already above) */
+/* #include <system_error> (already above) */
+
+namespace tokio::signal {
+
+const std::error_category& signal_category() noexcept;
+
+// The error for a signal that signal() refuses (the value is the signal number).
+inline std::error_code refused_signal_error(int signum) noexcept {
+  return {signum, signal_category()};
+}
+
+}  // namespace tokio::signal
+
+namespace tokio::detail {
+
+// "SIGINT", "SIGRTMIN+3", or "signal 99" for a number with no name.
+std::string signal_name(int signum);
+
+// True for the signals signal() refuses.
+bool signal_is_forbidden(int signum) noexcept;
+
+}  // namespace tokio::detail
+/* end file src/tokio/signal/errors.hpp */
+/* begin file src/tokio/signal/unix.hpp */
+// signal::unix::signal(kind) and Signal: a stream of deliveries of one Unix signal.
+//
+//   auto term = tokio::signal::unix::signal(SignalKind::terminate());   // io::Result<Signal>
+//   if (!term) ...;                                                     // e.g. SIGKILL refused
+//   for (;;) {
+//     co_await term->recv();                                            // the next SIGTERM
+//     ...
+//   }
+//
+// Semantics, as Tokio's:
+//   - every listener of a signal is woken by each delivery (any number of Signals, on any
+//     runtimes of the process);
+//   - deliveries between two recv()s coalesce into one: recv() reports "at least one
+//     delivery since the last recv" (the OS itself coalesces a signal still pending);
+//   - a listener only sees deliveries made after it was created;
+//   - the first listener of a signal installs a process-wide handler FOR THE LIFE OF THE
+//     PROCESS: dropping every Signal does not restore the previous disposition. The
+//     signal's default action is replaced: after signal(SignalKind::interrupt()), Ctrl-C
+//     no longer terminates the process even once no Signal is left. A handler installed
+//     before ours (sigaction, plain or SA_SIGINFO) still runs, after ours; one installed
+//     after ours replaces it (then no listener sees the signal).
+//   - no thread needs to block the signal; the handler only sets a flag and writes to an
+//     eventfd that the runtime's reactor watches (see signal/detail/registry.hpp).
+//
+// signal() needs a runtime with the I/O driver (std::logic_error otherwise) and refuses
+// SIGKILL, SIGSTOP, SIGSEGV, SIGILL, SIGFPE and SIGBUS (see signal/errors.hpp).
+//
+// recv() is cancel-safe: a recv destroyed before it completes (select, timeout, abort)
+// consumes nothing, and the next recv still reports the delivery. A Signal must not be
+// moved or destroyed while a recv on it is in flight, and serves one recv at a time.
+
+/* #include <utility> (already above) */
+
+/* begin file src/tokio/signal/detail/registry.hpp */
+// The process-wide signal registry behind signal::unix::Signal (and the SIGCHLD fallback
+// of tokio::process).
+//
+// Delivery path. The first listener of a signal installs one OS handler for it, for the life
+// of the process. The handler is async-signal-safe and does two things only: it sets the
+// signal's bit in a pending mask (a lock-free atomic) and writes to one process-wide
+// eventfd (the self-pipe); then it chains to the handler that was installed before it.
+// Listeners are woken from there through the reactor:
+//
+//   handler ─ pending |= bit; write(eventfd) ─▶ epoll of every runtime that has listeners
+//            (each registers its own dup of the eventfd) ─▶ waiting listeners' tasks woken
+//   a woken listener dispatches: read(eventfd) (drains it), pending.exchange(0), and for
+//   each pending signal bumps its version and wakes every waiter of that signal
+//
+// Dispatch runs inside any listener's poll (and when a listener is created), on whichever
+// runtime gets there first; there is no driver task and no owner runtime. A signal slot's
+// version is a counter of dispatched deliveries: a listener remembers the version it last
+// saw, so deliveries between two recv()s coalesce into one, and a listener created after a
+// delivery (creation dispatches first, then snapshots the version) does not see it.
+//
+// Several runtimes. Each runtime that has listeners has one SignalWatcher: a dup of the
+// eventfd registered with that runtime's reactor, shared by its listeners and released
+// with the last of them. Every watcher's epoll sees each write, so whichever runtime is
+// awake dispatches and wakes all listeners, in every runtime, through the signal's waiter
+// list; the other epolls may then find the eventfd already drained, which is harmless
+// because their listeners were woken through the list. Dropping one runtime therefore
+// never affects listeners of another. A listener whose watcher's runtime shut down (a
+// Signal created on runtime A and awaited on B after A was dropped) re-binds to the
+// runtime it is being polled on.
+//
+// Ordering (the handler vs a dispatch): the handler sets the bit before writing the
+// eventfd; a dispatch reads the eventfd before exchanging the mask. A bit set after the
+// exchange is followed by a write after the read, i.e. a new readiness edge, so it is
+// dispatched later; a bit set before the exchange is dispatched now (its write may cause
+// one spurious wake-up). A version bump and the wake of the waiter list happen under the
+// slot's lock, and a waiter links itself under that lock after re-checking the version,
+// so a waiter either sees the new version or is on the list when it is woken.
+
+/* #include <atomic> (already above) */
+/* #include <cstdint> (already above) */
+
+
+namespace tokio::detail {
+
+// Linux signal numbers run from 1 to SIGRTMAX (64).
+inline constexpr int kMaxSignal = 64;
+
+// A wait node in one signal's waiter list (inside the awaiting operation: no allocation per
+// wait). prev/next/waker are guarded by the slot's lock; `linked` is written under it and
+// read without it by the owner: once it reads false (acquire), the list no longer touches
+// the node.
+struct SignalWaiter {
+  SignalWaiter* prev = nullptr;
+  SignalWaiter* next = nullptr;
+  Wakeable* waker = nullptr;  // an owned reference while linked
+  std::atomic<bool> linked{false};
+
+  SignalWaiter() noexcept = default;
+  // Awaitables are copied before they first suspend: a copy is never linked.
+  SignalWaiter(const SignalWaiter&) noexcept {}
+  SignalWaiter& operator=(const SignalWaiter&) = delete;
+};
+
+class SignalWatcher;
+
+// One listener: the state of a Signal.
+struct SignalListener {
+  int sig = 0;                       // 0: none (moved-from)
+  uint64_t seen = 0;                 // the slot version this listener has seen
+  SignalWatcher* watcher = nullptr;  // one reference; null when no runtime watches for it
+};
+
+// The waits of one recv: on the signal's list, and on the watcher's reactor entry.
+struct SignalRecvNode {
+  SignalWaiter list;
+  IoWaiter io{io::Ready::kReadable | io::Ready::kReadClosed};
+};
+
+// Installs the handler for `sig` (once per process), binds the listener to the current
+// runtime's watcher, dispatches pending deliveries and snapshots the version. Errors: a
+// forbidden or out-of-range signal, sigaction's or eventfd's errno. Throws
+// std::logic_error (naming `what`) outside a runtime or on one without the I/O driver.
+io::Result<void> signal_listener_init(SignalListener& l, int sig, const char* what);
+// Drops the listener's watcher reference (idempotent).
+void signal_listener_release(SignalListener& l) noexcept;
+
+// One step of a recv: true when a delivery the listener has not seen was dispatched (and
+// marks it seen); otherwise leaves the node waiting with cx's waker.
+bool signal_poll_recv(SignalListener& l, SignalRecvNode& n, task::Context& cx) noexcept;
+// Unlinks the node from whatever it waits on (a recv that completed or was destroyed).
+void signal_cancel_recv(SignalListener& l, SignalRecvNode& n) noexcept;
+
+// --- for waiters that are not tasks (the process reaper thread) ----------------------------
+// Installs the handler for `sig` if needed (sig must be allowed).
+io::Result<void> signal_install(int sig);
+// Reads the eventfd and broadcasts every pending delivery.
+void signal_dispatch() noexcept;
+uint64_t signal_version(int sig) noexcept;
+// Links `w` with `waker` (cloned) on sig's list unless the version moved past `seen`
+// (then returns false and links nothing). Linking a linked node only swaps its waker.
+bool signal_link_waiter(int sig, uint64_t seen, SignalWaiter& w, Wakeable* waker) noexcept;
+void signal_unlink_waiter(int sig, SignalWaiter& w) noexcept;
+// A new close-on-exec dup of the self-pipe's eventfd (non-blocking), or -1 with errno.
+int signal_dup_event_fd() noexcept;
+
+}  // namespace tokio::detail
+/* end file src/tokio/signal/detail/registry.hpp */
+
+namespace tokio::signal::unix {
+class Signal;
+}  // namespace tokio::signal::unix
+
+namespace tokio::detail {
+
+// Signal::recv(): true once a delivery arrived; false at once on a moved-from Signal
+// (Tokio's recv() -> Option<()>: Some(()) / None).
+class SignalRecvOp : public Leaf<SignalRecvOp> {
+ public:
+  explicit SignalRecvOp(SignalListener* l) noexcept : l_(l) {}
+  SignalRecvOp(const SignalRecvOp& o) noexcept : Leaf<SignalRecvOp>(o), l_(o.l_) {}
+  ~SignalRecvOp() { signal_cancel_recv(*l_, node_); }
+  bool poll(task::Context& cx) noexcept { return signal_poll_recv(*l_, node_, cx); }
+  bool await_resume() const noexcept { return l_->sig != 0; }
+
+ private:
+  SignalListener* l_;
+  SignalRecvNode node_;
+};
+
+}  // namespace tokio::detail
+
+namespace tokio::signal::unix {
+
+class Signal {
+ public:
+  Signal(Signal&& o) noexcept : l_(std::exchange(o.l_, detail::SignalListener{})) {}
+  Signal& operator=(Signal&& o) noexcept {
+    if (this != &o) {
+      detail::signal_listener_release(l_);
+      l_ = std::exchange(o.l_, detail::SignalListener{});
+    }
+    return *this;
+  }
+  Signal(const Signal&) = delete;
+  Signal& operator=(const Signal&) = delete;
+  ~Signal() { detail::signal_listener_release(l_); }
+
+  // Waits for the next delivery (bool: true, or false on a moved-from Signal). Cancel-safe.
+  detail::SignalRecvOp recv() noexcept { return detail::SignalRecvOp(&l_); }
+
+  // The signal number listened for (0 for a moved-from Signal).
+  int signum() const noexcept { return l_.sig; }
+
+ private:
+  friend io::Result<Signal> signal(SignalKind kind);
+  Signal() noexcept = default;
+
+  detail::SignalListener l_;
+};
+
+// Starts listening for `kind` (installing the process-wide handler on first use).
+io::Result<Signal> signal(SignalKind kind);
+
+}  // namespace tokio::signal::unix
+/* end file src/tokio/signal/unix.hpp */
+/* begin file src/tokio/signal/ctrl_c.hpp */
+// signal::ctrl_c(): completes on the next SIGINT (Ctrl-C in a terminal).
+//
+//   co_await tokio::signal::ctrl_c();    // io::Result<void>
+//   std::puts("shutting down");
+//
+// The listener is created when the task first runs (a Ctrl-C before that is not seen),
+// as in Tokio. The first use installs a SIGINT handler for the life of the process: from
+// then on Ctrl-C no longer terminates the program by default, so keep listening (or exit)
+// when you rely on it. Cancel-safe in select: losing the race drops the listener, so a
+// SIGINT after that is not reported to a later ctrl_c() (create a Signal and call recv()
+// in a loop to see every delivery). Needs a runtime with the I/O driver.
+
+
+namespace tokio::signal {
+
+Task<io::Result<void>> ctrl_c();
+
+}  // namespace tokio::signal
+/* end file src/tokio/signal/ctrl_c.hpp */
+// process: Command, Child, Stdio, ChildStdin/ChildStdout/ChildStderr, ExitStatus
+/* begin file src/tokio/process/exit_status.hpp */
+// process::ExitStatus and process::Output: how a child process ended, and what it wrote.
+//
+//   auto st = co_await child.wait();            // io::Result<ExitStatus>
+//   if (st && st->success()) ...
+//   st->code()          // std::optional<int>: the exit code, when it exited normally
+//   st->signal()        // std::optional<int>: the signal that terminated it
+//   st->to_string()     // "exit status: 3", "signal: 9 (SIGKILL)", "signal: 11 (SIGSEGV) (core dumped)"
+//
+// ExitStatus wraps the raw wait status (waitpid's int), as Rust's ExitStatus does on Unix
+// (from_raw / into_raw); Output holds stdout and stderr as std::string (bytes, not
+// necessarily text; Rust: Vec<u8>).
+
+/* #include <optional> (already above) */
+/* #include <string> (already above) */
+
+namespace tokio::process {
+
+class ExitStatus {
+ public:
+  // A status that reports success (exit code 0).
+  constexpr ExitStatus() noexcept = default;
+  static constexpr ExitStatus from_raw(int raw) noexcept { return ExitStatus(raw); }
+  constexpr int into_raw() const noexcept { return raw_; }
+
+  // Exited normally with code 0.
+  bool success() const noexcept;
+  // The exit code (0-255) when the process exited normally.
+  std::optional<int> code() const noexcept;
+  // The signal that terminated the process.
+  std::optional<int> signal() const noexcept;
+  // Terminated by a signal and dumped core.
+  bool core_dumped() const noexcept;
+  // Stopped by this signal (only seen with waitpid(WUNTRACED), never by wait()).
+  std::optional<int> stopped_signal() const noexcept;
+  bool continued() const noexcept;
+
+  // "exit status: N", "signal: N (SIGNAME)", with " (core dumped)" when it did.
+  std::string to_string() const;
+
+  friend constexpr bool operator==(ExitStatus, ExitStatus) noexcept = default;
+
+ private:
+  constexpr explicit ExitStatus(int raw) noexcept : raw_(raw) {}
+  int raw_ = 0;
+};
+
+// What Command::output() and Child::wait_with_output() collect.
+struct Output {
+  ExitStatus status;
+  std::string stdout;
+  std::string stderr;
+};
+
+}  // namespace tokio::process
+/* end file src/tokio/process/exit_status.hpp */
+/* begin file src/tokio/process/stdio.hpp */
+// process::Stdio: what a child's stdin, stdout or stderr is connected to.
+//
+//   Stdio::piped()     a new pipe; the parent's end becomes Child::stdin / stdout / stderr
+//   Stdio::inherit()   the parent's own descriptor (the default for spawn() and status())
+//   Stdio::null()      /dev/null (output(): the default for stdin)
+//   Stdio::from_fd(fd) that descriptor, owned by the Stdio from now on (closed with it;
+//                      Tokio/Rust: Stdio::from(OwnedFd))
+//   Stdio::from(std::move(*child.stdout))   chains two children (see process/child_io.hpp)
+//
+// A Command keeps its Stdio values, so one Command can spawn several children with the
+// same configuration (each gets its own pipes; a from_fd descriptor is shared by all).
+
+/* #include <utility> (already above) */
+
+
+namespace tokio::process {
+
+class ChildStdin;
+class ChildStdout;
+class ChildStderr;
+
+class Stdio {
+ public:
+  enum class Kind { inherit, piped, null, fd };
+
+  static Stdio piped() noexcept { return Stdio(Kind::piped, -1); }
+  static Stdio inherit() noexcept { return Stdio(Kind::inherit, -1); }
+  static Stdio null() noexcept { return Stdio(Kind::null, -1); }
+  // Takes ownership of `fd`. The child gets a copy (dup2), in blocking mode if `fd` is.
+  static Stdio from_fd(int fd) noexcept { return Stdio(Kind::fd, fd); }
+  // The parent's end of another child's pipe, switched back to blocking mode (the next
+  // child reads or writes it directly). Tokio: ChildStdout::try_into::<Stdio>().
+  static io::Result<Stdio> from(ChildStdin&& s);
+  static io::Result<Stdio> from(ChildStdout&& s);
+  static io::Result<Stdio> from(ChildStderr&& s);
+
+  Stdio(Stdio&& o) noexcept : kind_(o.kind_), fd_(std::exchange(o.fd_, -1)) {}
+  Stdio& operator=(Stdio&& o) noexcept {
+    if (this != &o) {
+      close();
+      kind_ = o.kind_;
+      fd_ = std::exchange(o.fd_, -1);
+    }
+    return *this;
+  }
+  Stdio(const Stdio&) = delete;
+  Stdio& operator=(const Stdio&) = delete;
+  ~Stdio() { close(); }
+
+  Kind kind() const noexcept { return kind_; }
+  // The owned descriptor of a from_fd Stdio (-1 otherwise).
+  int as_raw_fd() const noexcept { return fd_; }
+
+ private:
+  Stdio(Kind k, int fd) noexcept : kind_(k), fd_(fd) {}
+  void close() noexcept;
+
+  Kind kind_;
+  int fd_;
+};
+
+}  // namespace tokio::process
+/* end file src/tokio/process/stdio.hpp */
+/* begin file src/tokio/process/child_io.hpp */
+// ChildStdin (io::AsyncWrite), ChildStdout and ChildStderr (io::AsyncRead): the parent's
+// ends of a child's pipes (Stdio::piped()), non-blocking and registered with the reactor
+// of the runtime that spawned the child. They work with every I/O utility:
+//
+//   co_await io::write_all(*child.stdin, "3\n1\n2\n");
+//   child.stdin.reset();                               // close: the child reads EOF
+//   std::string out;
+//   co_await io::read_to_end(*child.stdout, out);
+//   io::BufReader lines(std::move(*child.stderr));     // lines(), copy(), split()...
+//
+// Cancel safety: read, write and write_vectored are cancel-safe (a destroyed read
+// consumed nothing, a destroyed write wrote nothing). A write to a pipe the child closed
+// fails with std::errc::broken_pipe; SIGPIPE is never raised (see process/detail/pipe.hpp).
+//
+// ChildStdin::shutdown() closes the pipe so the child reads end of file (Tokio's is a
+// no-op there and the pipe closes when ChildStdin is dropped; resetting the optional in
+// Child::stdin, or destroying the object, closes it too). Writes after it fail with EBADF.
+
+/* #include <cstddef> (already above) */
+/* #include <span> (already above) */
+/* #include <string_view> (already above) */
+
+/* begin file src/tokio/process/detail/pipe.hpp */
+// The one-syscall operations on a child's pipe ends (see io/detail/registration.hpp for
+// the IoOp protocol): read(2), write(2), writev(2), each retrying EINTR.
+//
+// A short read or write proves the pipe was drained / filled, so the op reports it as
+// `drained` and the readiness is cleared without one more EAGAIN syscall.
+//
+// SIGPIPE: a write to a pipe whose reader is gone raises SIGPIPE, whose default action
+// kills the process (sockets avoid it with MSG_NOSIGNAL; pipes have no such flag, and
+// unlike Rust programs, C++ programs do not ignore SIGPIPE). pipe_write blocks SIGPIPE in
+// the calling thread around the write and, when the write failed with EPIPE, takes the
+// SIGPIPE it raised (if SIGPIPE was not already blocked there) before restoring the mask,
+// so the caller gets std::errc::broken_pipe and the process is left alone.
+
+/* #include <sys/uio.h> (already above) */
+
+/* #include <cstddef> (already above) */
+/* #include <cstdint> (already above) */
+
+
+namespace tokio::detail {
+
+int64_t pipe_read(int fd, void* p, std::size_t n) noexcept;
+int64_t pipe_write(int fd, const void* p, std::size_t n) noexcept;
+int64_t pipe_writev(int fd, const iovec* iov, std::size_t cnt) noexcept;
+
+struct PipeReadOp : OpBase {
+  int fd;
+  void* p;
+  std::size_t n;
+  int64_t operator()() noexcept { return pipe_read(fd, p, n); }
+  bool drained(int64_t r) const noexcept { return std::size_t(r) < n; }
+  io::Result<std::size_t> finish(int64_t r) const noexcept { return finish_size(r); }
+};
+
+struct PipeWriteOp : OpBase {
+  int fd;
+  const void* p;
+  std::size_t n;
+  int64_t operator()() noexcept { return pipe_write(fd, p, n); }
+  bool drained(int64_t r) const noexcept { return std::size_t(r) < n; }
+  io::Result<std::size_t> finish(int64_t r) const noexcept { return finish_size(r); }
+};
+
+struct PipeWritevOp : OpBase {
+  int fd;
+  const iovec* iov;
+  std::size_t cnt;
+  std::size_t total;
+  int64_t operator()() noexcept { return pipe_writev(fd, iov, cnt); }
+  bool drained(int64_t r) const noexcept { return std::size_t(r) < total; }
+  io::Result<std::size_t> finish(int64_t r) const noexcept { return finish_size(r); }
+};
+
+}  // namespace tokio::detail
+/* end file src/tokio/process/detail/pipe.hpp */
+
+namespace tokio::detail {
+
+struct ChildFactory;  // process/command.cpp: builds Child objects around spawned processes
+
+// shutdown() of a ChildStdin: deregisters and closes the pipe when awaited.
+class PipeCloseOp : public Leaf<PipeCloseOp> {
+ public:
+  explicit PipeCloseOp(PollSocket* p) noexcept : p_(p) {}
+  PipeCloseOp(const PipeCloseOp& o) noexcept : Leaf<PipeCloseOp>(o), p_(o.p_) {}
+  bool poll(task::Context&) noexcept {
+    p_->close();
+    return true;
+  }
+  io::Result<void> await_resume() const noexcept { return {}; }
+
+ private:
+  PollSocket* p_;
+};
+
+// A registered pipe end (the common part of the three types).
+class ChildPipe {
+ public:
+  int as_raw_fd() const noexcept { return pipe_.fd(); }
+
+ protected:
+  ChildPipe() noexcept = default;
+  explicit ChildPipe(PollSocket p) noexcept : pipe_(std::move(p)) {}
+  ChildPipe(ChildPipe&&) noexcept = default;
+  ChildPipe& operator=(ChildPipe&&) noexcept = default;
+  ~ChildPipe() = default;
+
+  auto read_op(std::span<std::byte> buf) noexcept {
+    return IoOp<PipeReadOp>(pipe_.io(), io::Interest::READABLE,
+                            PipeReadOp{{}, pipe_.fd(), buf.data(), buf.size()});
+  }
+  io::Result<std::size_t> try_read_op(std::span<std::byte> buf) noexcept {
+    PipeReadOp op{{}, pipe_.fd(), buf.data(), buf.size()};
+    return finish_size(try_io_once(pipe_.io(), io::Interest::READABLE.mask(), op));
+  }
+
+  // Hands the descriptor over in blocking mode (Stdio::from); -1 with errno on failure.
+  int release_blocking() noexcept;
+
+  PollSocket pipe_;
+};
+
+// Registers the parent's end of a pipe with the current runtime's reactor (the fd is
+// already non-blocking); closes it on failure.
+io::Result<PollSocket> register_pipe(OwnedFd fd, io::Interest interest);
+
+}  // namespace tokio::detail
+
+namespace tokio::process {
+
+class Stdio;
+
+class ChildStdin : public detail::ChildPipe {
+ public:
+  ChildStdin(ChildStdin&&) noexcept = default;
+  ChildStdin& operator=(ChildStdin&&) noexcept = default;
+
+  // Writes some prefix of buf (io::Result<std::size_t>).
+  auto write(std::span<const std::byte> buf) noexcept {
+    return detail::IoOp<detail::PipeWriteOp>(pipe_.io(), io::Interest::WRITABLE,
+                                             detail::PipeWriteOp{{}, pipe_.fd(), buf.data(), buf.size()});
+  }
+  auto write(std::string_view s) noexcept { return write(io::as_bytes(std::span<const char>(s))); }
+  auto write_vectored(std::span<const io::IoSlice> bufs) noexcept {
+    std::size_t total = 0;
+    for (const auto& b : bufs) total += b.size();
+    return detail::IoOp<detail::PipeWritevOp>(
+        pipe_.io(), io::Interest::WRITABLE,
+        detail::PipeWritevOp{{}, pipe_.fd(), io::as_iovecs(bufs), bufs.size(), total});
+  }
+  // Pipes have no user-space buffer: completes at once.
+  auto flush() noexcept { return detail::ReadyValue<io::Result<void>>(io::Result<void>()); }
+  // Closes the pipe: the child reads end of file.
+  auto shutdown() noexcept { return detail::PipeCloseOp(&pipe_); }
+  // EAGAIN when the pipe is full.
+  io::Result<std::size_t> try_write(std::span<const std::byte> buf) noexcept {
+    detail::PipeWriteOp op{{}, pipe_.fd(), buf.data(), buf.size()};
+    return detail::finish_size(detail::try_io_once(pipe_.io(), io::Interest::WRITABLE.mask(), op));
+  }
+
+ private:
+  friend struct detail::ChildFactory;
+  friend class Stdio;
+  explicit ChildStdin(detail::PollSocket p) noexcept : ChildPipe(std::move(p)) {}
+};
+
+class ChildStdout : public detail::ChildPipe {
+ public:
+  ChildStdout(ChildStdout&&) noexcept = default;
+  ChildStdout& operator=(ChildStdout&&) noexcept = default;
+
+  // Reads up to buf.size() bytes; 0 = the child closed its end (usually: it exited).
+  auto read(std::span<std::byte> buf) noexcept { return read_op(buf); }
+  auto read(std::span<char> buf) noexcept { return read_op(io::as_writable_bytes(buf)); }
+  io::Result<std::size_t> try_read(std::span<std::byte> buf) noexcept { return try_read_op(buf); }
+
+ private:
+  friend struct detail::ChildFactory;
+  friend class Stdio;
+  explicit ChildStdout(detail::PollSocket p) noexcept : ChildPipe(std::move(p)) {}
+};
+
+class ChildStderr : public detail::ChildPipe {
+ public:
+  ChildStderr(ChildStderr&&) noexcept = default;
+  ChildStderr& operator=(ChildStderr&&) noexcept = default;
+
+  auto read(std::span<std::byte> buf) noexcept { return read_op(buf); }
+  auto read(std::span<char> buf) noexcept { return read_op(io::as_writable_bytes(buf)); }
+  io::Result<std::size_t> try_read(std::span<std::byte> buf) noexcept { return try_read_op(buf); }
+
+ private:
+  friend struct detail::ChildFactory;
+  friend class Stdio;
+  explicit ChildStderr(detail::PollSocket p) noexcept : ChildPipe(std::move(p)) {}
+};
+
+}  // namespace tokio::process
+/* end file src/tokio/process/child_io.hpp */
+/* begin file src/tokio/process/child.hpp */
+// process::Child: a spawned child process (Command::spawn()).
+//
+//   auto child = Command("sort").stdin(Stdio::piped()).stdout(Stdio::piped()).spawn();
+//   co_await io::write_all(*child->stdin, "b\na\n");
+//   child->stdin.reset();                          // EOF for sort
+//   auto out = co_await std::move(*child).wait_with_output();   // io::Result<Output>
+//
+// wait()             io::Result<ExitStatus>; cancel-safe: a wait destroyed before the exit
+//                    loses nothing, and once reaped the status is kept (every later wait
+//                    and try_wait returns it). Closes stdin first, as Tokio does, so a
+//                    child reading its stdin cannot deadlock against the wait.
+// try_wait()         the status if the child has exited (reaping it), else nullopt.
+// start_kill()       sends SIGKILL; an error once the child has been reaped.
+// kill()             start_kill() then wait().
+// wait_with_output() closes stdin, reads stdout and stderr to their end concurrently while
+//                    waiting (no deadlock on large output); consumes the Child.
+// id()               the pid, until the child is reaped.
+//
+// Dropping a Child does not kill the process (unless Command::kill_on_drop(true)), as in
+// Tokio: it keeps running, and is reaped in the background when it exits (no zombies; see
+// process/detail/reaper.hpp). Exit is watched with a pidfd registered with the reactor of
+// the runtime that spawned the child, or SIGCHLD where pidfds are not available (see
+// process/detail/child_state.hpp). A Child serves one wait at a time.
+
+/* #include <cstdint> (already above) */
+/* #include <optional> (already above) */
+/* #include <utility> (already above) */
+
+
+namespace tokio::detail {
+
+struct ChildState;    // process/detail/child_state.hpp
+struct ChildFactory;  // process/command.cpp
+
+class ChildWaitOp : public Leaf<ChildWaitOp> {
+ public:
+  explicit ChildWaitOp(ChildState* s) noexcept : s_(s) {}
+  ChildWaitOp(const ChildWaitOp& o) noexcept : Leaf<ChildWaitOp>(o), s_(o.s_) {}
+  ~ChildWaitOp();
+  bool poll(task::Context& cx) noexcept;
+  io::Result<process::ExitStatus> await_resume() const noexcept;
+
+ private:
+  ChildState* s_;
+  IoWaiter io_{io::Ready::kReadable | io::Ready::kReadClosed};  // pidfd mode
+  SignalRecvNode sig_;                                          // SIGCHLD mode
+  int err_ = 0;  // errno, or -1: the reactor shut down
+};
+
+}  // namespace tokio::detail
+
+namespace tokio::process {
+
+class Child {
+ public:
+  // The parent's ends of the pipes requested with Stdio::piped() (empty otherwise).
+  std::optional<ChildStdin> stdin;
+  std::optional<ChildStdout> stdout;
+  std::optional<ChildStderr> stderr;
+
+  Child(Child&& o) noexcept
+      : stdin(std::move(o.stdin)), stdout(std::move(o.stdout)), stderr(std::move(o.stderr)),
+        st_(std::exchange(o.st_, nullptr)) {}
+  Child& operator=(Child&& o) noexcept;
+  Child(const Child&) = delete;
+  Child& operator=(const Child&) = delete;
+  ~Child();
+
+  // The OS pid, until the child has been reaped (then nullopt).
+  std::optional<uint32_t> id() const noexcept;
+
+  detail::ChildWaitOp wait() noexcept;
+  io::Result<std::optional<ExitStatus>> try_wait() noexcept;
+  io::Result<void> start_kill() noexcept;
+  Task<io::Result<void>> kill();
+  // Consumes the child (call as std::move(child).wait_with_output()).
+  Task<io::Result<Output>> wait_with_output() &&;
+
+ private:
+  friend struct detail::ChildFactory;
+  explicit Child(detail::ChildState* s) noexcept : st_(s) {}
+
+  detail::ChildState* st_ = nullptr;
+};
+
+}  // namespace tokio::process
+/* end file src/tokio/process/child.hpp */
+/* begin file src/tokio/process/command.hpp */
+// process::Command: builds and spawns a child process (Tokio's Command, itself
+// std::process::Command with async waiting).
+//
+//   using tokio::process::Command, tokio::process::Stdio;
+//   auto out = co_await Command("git").args({"log", "-1"}).current_dir("/src").output();
+//   if (out && out->status.success()) std::cout << out->stdout;
+//
+//   Command cmd("sort");
+//   cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).kill_on_drop(true);
+//   auto child = cmd.spawn();                      // io::Result<Child>
+//
+// spawn()   starts the child now (stdin/stdout/stderr inherited unless set); the errors of
+//           starting it are spawn()'s: a missing program, a file that is not executable,
+//           a bad current_dir, uid/gid/process_group refused... come back as an io::Result
+//           error whose message names the program and the cause (process/detail/
+//           spawn_error.hpp), never as a child that exits with 127. Needs a runtime with
+//           the I/O driver (std::logic_error otherwise). Like Tokio's (and std's) spawn,
+//           it blocks the calling thread until the child has called execve: about a
+//           millisecond for a small program here, more for big ones or in VMs.
+// status()  runs the child (stdio inherited unless set) and waits for its exit.
+// output()  runs it with stdout and stderr piped and stdin from /dev/null (unless set)
+//           and collects both outputs concurrently while waiting.
+// status() and output() copy what they need from the Command when called (the Task does
+// not refer to the Command and may outlive it), then run the blocking vfork on the
+// runtime's blocking pool, so a worker is never held while a child starts and many
+// children start at once. A status()/output() Task dropped midway leaves no zombie: the
+// child is reaped in the background (killed first if kill_on_drop).
+//
+// GCC 12: keep braced lists out of co_await expressions (`co_await
+// Command("x").args({"a"}).output()` fails to compile with "array used as initializer");
+// build the Command in a statement first.
+//
+// A Command can spawn any number of children. `program` without a '/' is looked up in
+// PATH (the PATH given with env() if any, else the parent's). Spawning uses vfork (no
+// copy of the parent's address space); see process/detail/spawn.hpp.
+
+/* #include <cstdint> (already above) */
+#include <initializer_list>
+/* #include <memory> (already above) */
+/* #include <optional> (already above) */
+/* #include <string> (already above) */
+/* #include <string_view> (already above) */
+/* #include <utility> (already above) */
+/* #include <vector> (already above) */
+
+
+namespace tokio::detail {
+struct CommandSpec;  // process/detail/spawn.hpp
+}  // namespace tokio::detail
+
+namespace tokio::process {
+
+class Command {
+ public:
+  explicit Command(std::string program);
+  Command(Command&&) noexcept;
+  Command& operator=(Command&&) noexcept;
+  Command(const Command&) = delete;
+  Command& operator=(const Command&) = delete;
+  ~Command();
+
+  Command& arg(std::string a);
+  // Any range of things convertible to std::string (vector<string>, array of const char*...).
+  template <class R>
+  Command& args(const R& range) {
+    for (const auto& a : range) arg(std::string(a));
+    return *this;
+  }
+  Command& args(std::initializer_list<std::string_view> l) {
+    for (auto a : l) arg(std::string(a));
+    return *this;
+  }
+  // argv[0] as the program sees it (default: the program as given). Unix only in Rust.
+  Command& arg0(std::string a);
+
+  Command& env(std::string key, std::string value);
+  // Any range of pairs (map<string,string>, vector<pair<...>>...).
+  template <class R>
+  Command& envs(const R& range) {
+    for (const auto& [k, v] : range) env(std::string(k), std::string(v));
+    return *this;
+  }
+  Command& env_remove(std::string key);
+  Command& env_clear();
+  Command& current_dir(std::string dir);
+
+  Command& stdin(Stdio s);
+  Command& stdout(Stdio s);
+  Command& stderr(Stdio s);
+
+  // Kill the child (SIGKILL) when its Child object is destroyed before it was reaped.
+  Command& kill_on_drop(bool on);
+  // setpgid(0, pgroup) in the child: 0 = a new group led by the child.
+  Command& process_group(int pgroup);
+  Command& uid(uint32_t id);
+  Command& gid(uint32_t id);
+
+  const std::string& get_program() const noexcept;
+  std::vector<std::string> get_args() const;
+  std::optional<std::string> get_current_dir() const;
+  bool get_kill_on_drop() const noexcept;
+
+  io::Result<Child> spawn();
+  Task<io::Result<ExitStatus>> status();
+  Task<io::Result<Output>> output();
+
+ private:
+  std::unique_ptr<detail::CommandSpec> spec_;
+};
+
+}  // namespace tokio::process
+/* end file src/tokio/process/command.hpp */
 /* end file src/tokio/tokio.hpp */
 #endif // TOKIO_HPP_INCLUDED
 
@@ -14974,6 +15799,201 @@ IoDriver* io_driver_of(HandleInner* h, const char* what);
 
 }  // namespace tokio::detail
 /* end file src/tokio/io/detail/io_driver.hpp */
+/* begin file src/tokio/process/detail/child_state.hpp */
+// ChildState: what a Child owns (heap-allocated, so a Child can move while a wait() on
+// it is suspended, and its destructor can hand the process to the orphan reaper).
+//
+// Exit notification, one of:
+//   pidfd   (Linux >= 5.3) pidfd_open(pid) registered with the spawning runtime's reactor:
+//           it becomes readable when the child exits, one wake-up per exit;
+//   SIGCHLD a signal::unix listener for SIGCHLD: every SIGCHLD wakes every waiting Child,
+//           which each try waitpid(pid, WNOHANG) (Tokio 1.24's scheme; O(children) per
+//           SIGCHLD).
+// pidfd is used when the kernel has it. TOKIO_PROCESS_NO_PIDFD=1 in the environment (read
+// at the first spawn), or process_force_sigchld(true), selects SIGCHLD for the children
+// spawned from then on (tests use both).
+
+/* #include <cstdint> (already above) */
+
+
+namespace tokio::detail {
+
+struct ChildState {
+  int pid = -1;
+  bool reaped = false;
+  int status = 0;            // the raw wait status, once reaped
+  bool kill_on_drop = false;
+  PollSocket pidfd;          // pidfd mode: registered with the reactor
+  SignalListener chld;       // SIGCHLD mode (chld.sig == SIGCHLD)
+};
+
+// waitpid(pid, WNOHANG) unless reaped: 1 reaped (status stored), 0 still running, -errno.
+int child_try_reap(ChildState& s) noexcept;
+// Sets up exit notification for a freshly spawned child (pidfd, else SIGCHLD).
+io::Result<void> child_watch(ChildState& s);
+// Kills (kill_on_drop) and/or hands an unreaped child to the reaper, then frees `s`.
+void child_state_drop(ChildState* s) noexcept;
+// Reaps `pid` now if it has exited, else hands it to the reaper (with a pidfd when pidfds
+// are in use). For children that never got a ChildState.
+void orphan_child(int pid) noexcept;
+
+// Test and configuration switch: true = SIGCHLD mode for children spawned from now on.
+void process_force_sigchld(bool on) noexcept;
+bool process_uses_pidfd() noexcept;
+
+}  // namespace tokio::detail
+/* end file src/tokio/process/detail/child_state.hpp */
+/* begin file src/tokio/process/detail/spawn_error.hpp */
+// Errors that carry a message: Command::spawn() reports which program failed and why
+// ("failed to spawn 'nope': program not found in PATH: No such file or directory") through
+// a plain std::error_code, as io::Result requires.
+//
+// A std::error_code is a value and a category, so the text lives in the category: each
+// distinct message gets its own category object, kept for the life of the process (an
+// error_code may outlive anything) and shared by every error with the same text, so a
+// loop that keeps failing the same way allocates once. After kMaxMessages distinct texts,
+// new ones fall back to one category without details.
+//
+// The codes compare equal to the std::errc of their errno value (default_error_condition
+// maps them to std::generic_category):
+//   r.error() == std::errc::no_such_file_or_directory   // true for a missing program
+//   r.error().value()                                   // ENOENT
+//   r.error().message()                                 // the full text
+//   r.error().category().name()                         // "tokio.process"
+
+/* #include <string> (already above) */
+/* #include <system_error> (already above) */
+
+namespace tokio::detail {
+
+inline constexpr std::size_t kMaxMessages = 4096;
+
+std::error_code error_with_message(int errnum, std::string message);
+
+}  // namespace tokio::detail
+/* end file src/tokio/process/detail/spawn_error.hpp */
+/* begin file src/tokio/process/detail/spawn.hpp */
+// Spawning a child process (what Command::spawn() runs).
+//
+// The parent prepares everything that allocates (the resolved program path, argv, envp,
+// the descriptors each of the child's stdin/stdout/stderr gets), then vfork()s. The child
+// shares the parent's memory until it calls execve (the parent's thread is suspended
+// meanwhile; other threads run on), so nothing is copied and the child only makes raw
+// system calls on prepared data:
+//   1. resets every signal with a handler to SIG_DFL (a handler of the parent, say our
+//      signal handler, must never run in the child);
+//   2. dup2()s the prepared descriptors onto 0, 1, 2;
+//   3. setpgid (process_group), setgroups/setgid/setuid (gid, uid);
+//   4. chdir (current_dir);
+//   5. clears its signal mask (the parent blocked every signal around vfork, so no
+//      handler can run in the child before step 1);
+//   6. execve.
+// A failing step writes {step, errno} to a close-on-exec pipe and exits; the parent reads
+// that pipe after vfork returns (EOF = execve succeeded), reaps the failed child and
+// returns an error naming the program and the step ("current_dir '/x': No such file or
+// directory"). So a missing program, a file that is not executable or a bad directory is
+// an error of spawn(), never a child exiting with 127. (Under ThreadSanitizer vfork()
+// behaves as fork(); the pipe works the same.)
+//
+// Every descriptor the library opens is close-on-exec; the child inherits only 0, 1, 2
+// and the descriptors the program itself left inheritable.
+
+/* #include <cstdint> (already above) */
+#include <map>
+/* #include <optional> (already above) */
+/* #include <string> (already above) */
+/* #include <utility> (already above) */
+/* #include <vector> (already above) */
+
+
+namespace tokio::detail {
+
+// Everything a Command holds.
+struct CommandSpec {
+  std::string program;
+  std::vector<std::string> args;
+  std::optional<std::string> arg0;
+  std::map<std::string, std::optional<std::string>> env;  // nullopt: removed
+  bool env_clear = false;
+  std::optional<std::string> cwd;
+  std::optional<process::Stdio> stdio[3];
+  bool kill_on_drop = false;
+  std::optional<int> pgroup;
+  std::optional<uint32_t> uid;
+  std::optional<uint32_t> gid;
+};
+
+// Everything the child needs, prepared by the parent (allocations, PATH search, pipes,
+// descriptors): a self-contained value, so the vfork itself may run on another thread
+// (Command::status()/output() run it on the blocking pool: see command.hpp).
+struct SpawnPlan {
+  std::string program;                  // as given, for messages
+  std::string path;                     // resolved
+  std::vector<std::string> argv_strings;
+  std::vector<std::string> env_strings;
+  bool inherit_env = true;              // use `environ` as it is at the vfork
+  std::optional<std::string> cwd;
+  std::optional<int> pgroup;
+  std::optional<uint32_t> uid;
+  std::optional<uint32_t> gid;
+  bool kill_on_drop = false;
+  int fds[3] = {-1, -1, -1};            // what the child gets on 0, 1, 2 (-1: inherit)
+  std::vector<OwnedFd> child_side;      // owned sources of fds[], closed after the vfork
+  OwnedFd pipes[3];                     // the parent's ends of piped streams
+};
+
+// A started child not yet adopted by a Child: destroying it hands the process to the
+// orphan reaper (killing it first when kill_on_drop), so a spawn whose caller went away
+// (a cancelled status()) never leaves a zombie.
+struct Spawned {
+  int pid = -1;
+  bool kill_on_drop = false;
+  OwnedFd pipes[3];  // the parent's ends of piped stdin, stdout, stderr (-1 otherwise)
+
+  Spawned() noexcept = default;
+  Spawned(Spawned&& o) noexcept
+      : pid(std::exchange(o.pid, -1)), kill_on_drop(o.kill_on_drop),
+        pipes{std::move(o.pipes[0]), std::move(o.pipes[1]), std::move(o.pipes[2])} {}
+  Spawned& operator=(Spawned&&) = delete;
+  ~Spawned();
+  int release() noexcept { return std::exchange(pid, -1); }
+};
+
+// Checks and prepares spec's program; unset stdio entries use `defaults`.
+io::Result<SpawnPlan> prepare_spawn(const CommandSpec& spec, const process::Stdio::Kind defaults[3]);
+// vfork + execve (see above). Errors name the program and the failing step.
+io::Result<Spawned> execute_spawn(SpawnPlan plan);
+
+}  // namespace tokio::detail
+/* end file src/tokio/process/detail/spawn.hpp */
+/* begin file src/tokio/process/detail/reaper.hpp */
+// The orphan reaper: children whose Child was dropped before they were waited for are
+// reaped in the background, so they never linger as zombies, even after the runtime that
+// spawned them is gone (Tokio reaps them on later SIGCHLDs, best-effort).
+//
+// A lazily started thread ("tokio-reaper") owns an epoll instance:
+//   - pidfd mode: each orphan's pidfd is in the epoll set; its exit wakes the thread,
+//     which reaps exactly that child (waitpid(pid, WNOHANG)) and closes the pidfd;
+//   - SIGCHLD mode (no pidfd): the thread waits on the SIGCHLD slot of the signal registry
+//     (a waiter whose waker writes the thread's eventfd) and also watches a dup of the
+//     signal self-pipe, dispatching deliveries itself when no runtime does; on each
+//     SIGCHLD it tries waitpid(pid, WNOHANG) on every such orphan, and once a second as
+//     a safety net (a program that replaced our SIGCHLD handler).
+// Only the orphans' own pids are ever waited for (never waitpid(-1)), so children the
+// program spawned by other means are left alone.
+
+/* #include <cstddef> (already above) */
+
+namespace tokio::detail {
+
+// Takes over `pid` (not yet reaped) and its pidfd (-1 in SIGCHLD mode).
+void reaper_adopt(int pid, int pidfd) noexcept;
+
+// Orphans not reaped yet (for tests).
+std::size_t reaper_orphans() noexcept;
+
+}  // namespace tokio::detail
+/* end file src/tokio/process/detail/reaper.hpp */
 #endif // TOKIO_INTERNALS
 
 // TOKIO_COMPILED_LIB: the implementation is linked in from a compiled object or library
@@ -15000,11 +16020,29 @@ namespace tokio::detail {
 
 void yield_thread() noexcept { sched_yield(); }
 
+// (For tokio::signal / tokio::process, ThreadSanitizer builds only.) TSan runs a signal
+// handler only when the thread that took the signal passes through a call TSan intercepts,
+// and a raw futex wait is not one: a thread parked in one (block_on on a multi-thread
+// runtime, an idle blocking-pool thread: the threads the kernel tends to pick for a
+// process-directed signal or a SIGCHLD) would hold a SIGTERM or a SIGCHLD undelivered until
+// something else woke it. So under TSan a futex wait lasts at most 10 ms, and usleep(0),
+// which TSan intercepts, then runs any deferred handler; callers already treat an early
+// return as spurious (a slice that ends reports a wake-up, not a timeout).
 bool futex_wait(std::atomic<uint32_t>* word, uint32_t expected,
                 const struct timespec* rel_timeout) noexcept {
+#ifdef TOKIO_TSAN
+  struct timespec slice = {0, 10 * 1000 * 1000};
+  bool sliced = !rel_timeout || rel_timeout->tv_sec > 0 || rel_timeout->tv_nsec > slice.tv_nsec;
+  if (sliced) rel_timeout = &slice;
+#endif
   long rc = syscall(SYS_futex, reinterpret_cast<uint32_t*>(word), FUTEX_WAIT_PRIVATE, expected,
                     rel_timeout, nullptr, 0);
-  return !(rc == -1 && errno == ETIMEDOUT);
+  bool timed_out = rc == -1 && errno == ETIMEDOUT;
+#ifdef TOKIO_TSAN
+  ::usleep(0);
+  if (sliced) return true;
+#endif
+  return !timed_out;
 }
 
 void futex_wake(std::atomic<uint32_t>* word, int count) noexcept {
@@ -21089,4 +22127,1783 @@ io::Result<UnixStream> UnixStream::from_std(int fd) {
 
 }  // namespace tokio::net
 /* end file src/tokio/net/unix_stream.cpp */
+/* begin file src/tokio/signal/ctrl_c.cpp */
+
+namespace tokio::signal {
+
+Task<io::Result<void>> ctrl_c() {
+  auto s = unix::signal(unix::SignalKind::interrupt());
+  if (!s) co_return tokio::unexpected(s.error());
+  (void)co_await s->recv();
+  co_return io::Result<void>();
+}
+
+}  // namespace tokio::signal
+/* end file src/tokio/signal/ctrl_c.cpp */
+/* begin file src/tokio/signal/detail/registry.cpp */
+/* #include <fcntl.h> (already above) */
+/* #include <signal.h> (already above) */
+/* #include <sys/eventfd.h> (already above) */
+/* #include <unistd.h> (already above) */
+
+/* #include <atomic> (already above) */
+/* #include <cerrno> (already above) */
+/* #include <cstdint> (already above) */
+/* #include <mutex> (already above) */
+/* #include <system_error> (already above) */
+
+
+namespace tokio::detail {
+
+// One runtime's registration of the self-pipe (see registry.hpp). Guarded by Registry::mu
+// except `reg`, whose ScheduledIo listeners use through their watcher reference.
+class SignalWatcher {
+ public:
+  HandleInner* handle = nullptr;  // the runtime (a key only; `reg` holds the reference)
+  int fd = -1;                    // our dup of the eventfd
+  Registration reg;
+  std::size_t refs = 0;           // listeners bound to this watcher
+  SignalWatcher* next = nullptr;  // Registry::watchers
+};
+
+namespace signal_registry_impl {
+
+struct Slot {
+  SpinLock lock;                 // guards the waiter list and version bumps
+  SignalWaiter* head = nullptr;  // waiters (guarded by lock)
+  SignalWaiter* tail = nullptr;
+  // Dispatched deliveries. Bumped under `lock` (release); read with acquire by listeners
+  // checking for news, and under `lock` by waiters about to link.
+  std::atomic<uint64_t> version{0};
+  // The disposition our handler replaced, which it chains to. Written (under Registry::mu)
+  // before sigaction installs our handler, read only by the handler afterwards.
+  struct sigaction prev {};
+  bool installed = false;  // guarded by Registry::mu
+};
+
+struct Registry {
+  std::mutex mu;  // handler installation and the watcher list
+  Slot slots[kMaxSignal + 1];
+  SignalWatcher* watchers = nullptr;
+};
+
+// What the handler touches: all lock-free atomics (async-signal-safe).
+static_assert(std::atomic<uint64_t>::is_always_lock_free && std::atomic<int>::is_always_lock_free &&
+              std::atomic<void*>::is_always_lock_free);
+// Pending deliveries: bit (sig - 1). Set by the handler (seq_cst, before its eventfd
+// write); taken by dispatch with an exchange (after its eventfd read).
+std::atomic<uint64_t> g_pending{0};
+// The self-pipe: an eventfd (non-blocking, close-on-exec), created by the first install
+// and never closed. Published (release) before any handler that reads it is installed.
+std::atomic<int> g_event_fd{-1};
+// The registry, allocated on first use and never freed (handlers stay installed for the
+// life of the process). The handler reads it (acquire) to find the chained handler.
+std::atomic<Registry*> g_registry{nullptr};
+
+Registry& registry() {
+  static Registry* r = [] {
+    auto* p = new Registry();
+    g_registry.store(p, std::memory_order_release);
+    return p;
+  }();
+  return *r;
+}
+
+void chain(const struct sigaction& p, int sig, siginfo_t* info, void* ctx) noexcept {
+  if (p.sa_flags & SA_SIGINFO) {
+    if (p.sa_sigaction) p.sa_sigaction(sig, info, ctx);
+    return;
+  }
+  // SIG_DFL: our listeners replace the default action (a SIGINT no longer terminates the
+  // process, as in Tokio); SIG_IGN: nothing to run.
+  if (p.sa_handler == SIG_DFL || p.sa_handler == SIG_IGN) return;
+  p.sa_handler(sig);
+}
+
+// The OS handler. Async-signal-safe: lock-free atomics, write(2), the chained handler.
+void handler(int sig, siginfo_t* info, void* ctx) {
+  int saved = errno;
+  if (sig >= 1 && sig <= kMaxSignal) {
+    g_pending.fetch_or(uint64_t(1) << (sig - 1), std::memory_order_seq_cst);
+    int fd = g_event_fd.load(std::memory_order_acquire);
+    if (fd >= 0) {
+      uint64_t one = 1;
+      ssize_t r = ::write(fd, &one, sizeof one);  // EAGAIN only at a 2^64-2 count: never
+      (void)r;
+    }
+    if (Registry* reg = g_registry.load(std::memory_order_acquire)) chain(reg->slots[sig].prev, sig, info, ctx);
+  }
+  errno = saved;
+}
+
+// Creates the self-pipe on first use (Registry::mu held).
+io::Result<void> ensure_event_fd_locked() {
+  if (g_event_fd.load(std::memory_order_relaxed) >= 0) return {};
+  int fd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (fd < 0) return io::last_os_error();
+  g_event_fd.store(fd, std::memory_order_release);
+  return {};
+}
+
+// Installs our handler for `sig` once (Registry::mu held).
+io::Result<void> install_locked(Registry& r, int sig) {
+  Slot& s = r.slots[sig];
+  if (s.installed) return {};
+  if (auto e = ensure_event_fd_locked(); !e) return e;
+  struct sigaction cur {};
+  if (::sigaction(sig, nullptr, &cur) < 0) return io::last_os_error();
+  s.prev = cur;
+  struct sigaction sa {};
+  sa.sa_sigaction = &handler;
+  // SA_RESTART: interrupted syscalls elsewhere in the program resume; SA_ONSTACK: runs on
+  // an alternate stack when the program set one up. No bits blocked while it runs.
+  sa.sa_flags = SA_SIGINFO | SA_RESTART | SA_ONSTACK;
+  sigemptyset(&sa.sa_mask);
+  struct sigaction old {};
+  if (::sigaction(sig, &sa, &old) < 0) return io::last_os_error();
+  // Someone changed the disposition between our two calls: chain to what we replaced.
+  if (old.sa_flags != cur.sa_flags || old.sa_sigaction != cur.sa_sigaction) s.prev = old;
+  s.installed = true;
+  return {};
+}
+
+void broadcast(Slot& s) noexcept {
+  constexpr std::size_t kBatch = 32;
+  Wakeable* batch[kBatch];
+  s.lock.lock();
+  s.version.store(s.version.load(std::memory_order_relaxed) + 1, std::memory_order_release);
+  for (;;) {
+    std::size_t n = 0;
+    while (s.head && n < kBatch) {
+      SignalWaiter* w = s.head;
+      s.head = w->next;
+      if (s.head) s.head->prev = nullptr;
+      else s.tail = nullptr;
+      w->prev = w->next = nullptr;
+      batch[n++] = w->waker;
+      w->waker = nullptr;
+      // Last touch of the node: its owner may complete (and free it) from here on.
+      w->linked.store(false, std::memory_order_release);
+    }
+    bool more = s.head != nullptr;
+    s.lock.unlock();
+    for (std::size_t i = 0; i < n; ++i) batch[i]->vtable->wake(batch[i]);
+    if (!more) return;
+    s.lock.lock();
+  }
+}
+
+// Drains the eventfd (clearing `io`'s readiness observed in `snap`, when given) and
+// broadcasts every pending delivery.
+void dispatch_with(ScheduledIo* io, uint32_t snap) noexcept {
+  int fd = g_event_fd.load(std::memory_order_acquire);
+  if (fd >= 0) {
+    uint64_t v;
+    ssize_t n;
+    do {
+      n = ::read(fd, &v, sizeof v);
+    } while (n < 0 && errno == EINTR);
+  }
+  // The eventfd is empty now (its read takes the whole count). A write since our read
+  // advanced the registration's tick, which makes this clear a no-op.
+  if (io) io->clear_readiness(snap, io::Ready::kReadable);
+  uint64_t mask = g_pending.exchange(0, std::memory_order_seq_cst);
+  if (mask == 0) return;
+  Registry* reg = g_registry.load(std::memory_order_acquire);
+  while (mask) {
+    int bit = __builtin_ctzll(mask);
+    mask &= mask - 1;
+    broadcast(reg->slots[bit + 1]);
+  }
+}
+
+bool link_waiter(Slot& s, uint64_t seen, SignalWaiter& w, Wakeable* waker) noexcept {
+  Wakeable* old = nullptr;
+  s.lock.lock();
+  if (s.version.load(std::memory_order_relaxed) != seen) {
+    s.lock.unlock();
+    return false;
+  }
+  if (w.linked.load(std::memory_order_relaxed)) {
+    if (w.waker != waker) {
+      old = w.waker;
+      waker->vtable->clone(waker);
+      w.waker = waker;
+    }
+  } else {
+    waker->vtable->clone(waker);
+    w.waker = waker;
+    w.next = nullptr;
+    w.prev = s.tail;
+    if (s.tail) s.tail->next = &w;
+    else s.head = &w;
+    s.tail = &w;
+    w.linked.store(true, std::memory_order_relaxed);
+  }
+  s.lock.unlock();
+  if (old) old->vtable->drop(old);
+  return true;
+}
+
+void unlink_waiter(Slot& s, SignalWaiter& w) noexcept {
+  if (!w.linked.load(std::memory_order_acquire)) return;
+  Wakeable* waker = nullptr;
+  s.lock.lock();
+  if (w.linked.load(std::memory_order_relaxed)) {
+    if (w.prev) w.prev->next = w.next;
+    else s.head = w.next;
+    if (w.next) w.next->prev = w.prev;
+    else s.tail = w.prev;
+    w.prev = w.next = nullptr;
+    waker = w.waker;
+    w.waker = nullptr;
+    w.linked.store(false, std::memory_order_relaxed);
+  }
+  s.lock.unlock();
+  if (waker) waker->vtable->drop(waker);
+}
+
+int dup_event_fd() noexcept {
+  int fd = g_event_fd.load(std::memory_order_acquire);
+  if (fd < 0) {
+    errno = EBADF;
+    return -1;
+  }
+  return ::fcntl(fd, F_DUPFD_CLOEXEC, 0);
+}
+
+// The current runtime's watcher, created on first use (Registry::mu held). Throws
+// std::logic_error outside a runtime or without the I/O driver.
+io::Result<SignalWatcher*> watcher_acquire_locked(Registry& r, HandleInner* h, const char* what) {
+  (void)io_driver_of(h, what);
+  for (SignalWatcher* w = r.watchers; w; w = w->next) {
+    if (w->handle == h) {
+      ++w->refs;
+      return w;
+    }
+  }
+  if (auto e = ensure_event_fd_locked(); !e) return tokio::unexpected(e.error());
+  int fd = dup_event_fd();
+  if (fd < 0) return io::last_os_error();
+  auto reg = Registration::create(fd, io::Interest::READABLE, what);
+  if (!reg) {
+    ::close(fd);
+    return tokio::unexpected(reg.error());
+  }
+  auto* w = new SignalWatcher();
+  w->handle = h;
+  w->fd = fd;
+  w->reg = std::move(*reg);
+  w->refs = 1;
+  w->next = r.watchers;
+  r.watchers = w;
+  return w;
+}
+
+// Drops one reference (Registry::mu held); returns the watcher to destroy, if it was the last.
+SignalWatcher* watcher_release_locked(Registry& r, SignalWatcher* w) noexcept {
+  if (--w->refs != 0) return nullptr;
+  for (SignalWatcher** p = &r.watchers; *p; p = &(*p)->next) {
+    if (*p == w) {
+      *p = w->next;
+      break;
+    }
+  }
+  return w;
+}
+
+void watcher_destroy(SignalWatcher* w) noexcept {
+  if (!w) return;
+  // Deregistering wakes any waiter still linked on its reactor entry.
+  (void)w->reg.deregister();
+  ::close(w->fd);
+  delete w;
+}
+
+// The listener's watcher's reactor entry. When that runtime's driver shut down, the node's
+// wait there is dropped and the listener re-binds to the runtime this thread runs (if
+// any); failing that it waits on the signal's list only, woken by other runtimes'
+// dispatches.
+ScheduledIo* watcher_io(SignalListener& l, SignalRecvNode& n) noexcept {
+  if (!l.watcher) return nullptr;
+  ScheduledIo* io = l.watcher->reg.io();
+  if (io && !(io->load() & ScheduledIo::kShutdown)) return io;
+  if (io) io->remove_waiter(n.io);
+  Registry& r = registry();
+  SignalWatcher* dead[2] = {nullptr, nullptr};
+  {
+    std::lock_guard<std::mutex> g(r.mu);
+    HandleInner* old_handle = l.watcher->handle;
+    dead[0] = watcher_release_locked(r, l.watcher);
+    l.watcher = nullptr;
+    HandleInner* h = tls.handle;
+    if (h && h != old_handle) {
+      try {
+        auto w = watcher_acquire_locked(r, h, "signal::unix::Signal::recv");
+        if (w) l.watcher = *w;
+      } catch (...) {
+        // This runtime has no I/O driver: wait on the signal's list only.
+      }
+      if (l.watcher && (l.watcher->reg.io()->load() & ScheduledIo::kShutdown)) {
+        dead[1] = watcher_release_locked(r, l.watcher);
+        l.watcher = nullptr;
+      }
+    }
+  }
+  watcher_destroy(dead[0]);
+  watcher_destroy(dead[1]);
+  return l.watcher ? l.watcher->reg.io() : nullptr;
+}
+
+}  // namespace signal_registry_impl
+
+io::Result<void> signal_listener_init(SignalListener& l, int sig, const char* what) {
+  namespace impl = signal_registry_impl;
+  if (sig < 1 || sig > kMaxSignal || sig >= NSIG) return io::os_error(EINVAL);
+  if (signal_is_forbidden(sig)) return tokio::unexpected(signal::refused_signal_error(sig));
+  HandleInner* h = current_handle_or_throw(what);
+  impl::Registry& r = impl::registry();
+  SignalWatcher* dead = nullptr;
+  std::error_code err;
+  {
+    std::lock_guard<std::mutex> g(r.mu);
+    auto w = impl::watcher_acquire_locked(r, h, what);
+    if (!w) return tokio::unexpected(w.error());
+    auto ok = impl::install_locked(r, sig);
+    if (!ok) {
+      dead = impl::watcher_release_locked(r, *w);
+      err = ok.error();
+    } else {
+      l.watcher = *w;
+    }
+  }
+  if (err) {
+    impl::watcher_destroy(dead);
+    return tokio::unexpected(err);
+  }
+  l.sig = sig;
+  // Deliveries that happened before this listener existed are not its own: dispatch them
+  // to the listeners that were there, then start from the current version.
+  impl::dispatch_with(nullptr, 0);
+  l.seen = r.slots[sig].version.load(std::memory_order_acquire);
+  return {};
+}
+
+void signal_listener_release(SignalListener& l) noexcept {
+  namespace impl = signal_registry_impl;
+  l.sig = 0;
+  SignalWatcher* w = std::exchange(l.watcher, nullptr);
+  if (!w) return;
+  impl::Registry& r = impl::registry();
+  SignalWatcher* dead;
+  {
+    std::lock_guard<std::mutex> g(r.mu);
+    dead = impl::watcher_release_locked(r, w);
+  }
+  impl::watcher_destroy(dead);
+}
+
+bool signal_poll_recv(SignalListener& l, SignalRecvNode& n, task::Context& cx) noexcept {
+  namespace impl = signal_registry_impl;
+  if (l.sig == 0) return true;  // a moved-from Signal: recv reports "no more"
+  if (!coop_poll_proceed(cx)) return false;
+  impl::Slot& s = impl::registry().slots[l.sig];
+  for (;;) {
+    // Off the list first, so a dispatch by this very poll does not wake this task.
+    impl::unlink_waiter(s, n.list);
+    ScheduledIo* io = impl::watcher_io(l, n);
+    uint32_t snap = io ? io->load() : 0;
+    if ((snap & io::Ready::kReadable) || impl::g_pending.load(std::memory_order_acquire) != 0) {
+      impl::dispatch_with(io, snap);
+    }
+    uint64_t v = s.version.load(std::memory_order_acquire);
+    if (v != l.seen) {
+      l.seen = v;
+      if (io) io->remove_waiter(n.io);
+      return true;
+    }
+    if (!impl::link_waiter(s, l.seen, n.list, cx.raw_waker())) continue;  // news: take it
+    if (io) {
+      uint32_t now;
+      // Ready: the eventfd was written since our snapshot, go and dispatch. (A shut-down
+      // driver is handled by watcher_io on the next round.)
+      if (io->poll_ready(cx, n.io, now)) continue;
+    }
+    return false;
+  }
+}
+
+void signal_cancel_recv(SignalListener& l, SignalRecvNode& n) noexcept {
+  namespace impl = signal_registry_impl;
+  if (l.sig != 0) impl::unlink_waiter(impl::registry().slots[l.sig], n.list);
+  if (l.watcher) {
+    if (ScheduledIo* io = l.watcher->reg.io()) io->remove_waiter(n.io);
+  }
+}
+
+io::Result<void> signal_install(int sig) {
+  namespace impl = signal_registry_impl;
+  if (sig < 1 || sig > kMaxSignal || sig >= NSIG) return io::os_error(EINVAL);
+  if (signal_is_forbidden(sig)) return tokio::unexpected(signal::refused_signal_error(sig));
+  impl::Registry& r = impl::registry();
+  std::lock_guard<std::mutex> g(r.mu);
+  return impl::install_locked(r, sig);
+}
+
+void signal_dispatch() noexcept { signal_registry_impl::dispatch_with(nullptr, 0); }
+
+uint64_t signal_version(int sig) noexcept {
+  return signal_registry_impl::registry().slots[sig].version.load(std::memory_order_acquire);
+}
+
+bool signal_link_waiter(int sig, uint64_t seen, SignalWaiter& w, Wakeable* waker) noexcept {
+  return signal_registry_impl::link_waiter(signal_registry_impl::registry().slots[sig], seen, w, waker);
+}
+
+void signal_unlink_waiter(int sig, SignalWaiter& w) noexcept {
+  signal_registry_impl::unlink_waiter(signal_registry_impl::registry().slots[sig], w);
+}
+
+int signal_dup_event_fd() noexcept { return signal_registry_impl::dup_event_fd(); }
+
+}  // namespace tokio::detail
+/* end file src/tokio/signal/detail/registry.cpp */
+/* begin file src/tokio/signal/errors.cpp */
+/* #include <csignal> (already above) */
+/* #include <string> (already above) */
+
+
+namespace tokio::detail::signal_errors_impl {
+
+const char* abbrev(int s) noexcept {
+  switch (s) {
+    case SIGHUP: return "SIGHUP";
+    case SIGINT: return "SIGINT";
+    case SIGQUIT: return "SIGQUIT";
+    case SIGILL: return "SIGILL";
+    case SIGTRAP: return "SIGTRAP";
+    case SIGABRT: return "SIGABRT";
+    case SIGBUS: return "SIGBUS";
+    case SIGFPE: return "SIGFPE";
+    case SIGKILL: return "SIGKILL";
+    case SIGUSR1: return "SIGUSR1";
+    case SIGSEGV: return "SIGSEGV";
+    case SIGUSR2: return "SIGUSR2";
+    case SIGPIPE: return "SIGPIPE";
+    case SIGALRM: return "SIGALRM";
+    case SIGTERM: return "SIGTERM";
+#ifdef SIGSTKFLT
+    case SIGSTKFLT: return "SIGSTKFLT";
+#endif
+    case SIGCHLD: return "SIGCHLD";
+    case SIGCONT: return "SIGCONT";
+    case SIGSTOP: return "SIGSTOP";
+    case SIGTSTP: return "SIGTSTP";
+    case SIGTTIN: return "SIGTTIN";
+    case SIGTTOU: return "SIGTTOU";
+    case SIGURG: return "SIGURG";
+    case SIGXCPU: return "SIGXCPU";
+    case SIGXFSZ: return "SIGXFSZ";
+    case SIGVTALRM: return "SIGVTALRM";
+    case SIGPROF: return "SIGPROF";
+    case SIGWINCH: return "SIGWINCH";
+    case SIGIO: return "SIGIO";
+#ifdef SIGPWR
+    case SIGPWR: return "SIGPWR";
+#endif
+    case SIGSYS: return "SIGSYS";
+    default: return nullptr;
+  }
+}
+
+class SignalCategory final : public std::error_category {
+ public:
+  const char* name() const noexcept override { return "tokio.signal"; }
+  std::string message(int sig) const override {
+    std::string n = signal_name(sig);
+    if (sig == SIGKILL || sig == SIGSTOP) {
+      return "refusing to listen for " + n + ": it cannot be caught or ignored";
+    }
+    if (signal_is_forbidden(sig)) {
+      return "refusing to listen for " + n +
+             ": it is a synchronous fault (the faulting instruction would run again as soon "
+             "as a handler returned)";
+    }
+    return "refusing to listen for " + n;
+  }
+  std::error_condition default_error_condition(int) const noexcept override {
+    return std::errc::invalid_argument;
+  }
+};
+
+}  // namespace tokio::detail::signal_errors_impl
+
+namespace tokio::signal {
+
+const std::error_category& signal_category() noexcept {
+  static const detail::signal_errors_impl::SignalCategory cat;
+  return cat;
+}
+
+}  // namespace tokio::signal
+
+namespace tokio::detail {
+
+std::string signal_name(int signum) {
+  if (const char* a = signal_errors_impl::abbrev(signum)) return a;
+  if (signum >= SIGRTMIN && signum <= SIGRTMAX) {
+    if (signum == SIGRTMIN) return "SIGRTMIN";
+    if (signum == SIGRTMAX) return "SIGRTMAX";
+    return "SIGRTMIN+" + std::to_string(signum - SIGRTMIN);
+  }
+  return "signal " + std::to_string(signum);
+}
+
+bool signal_is_forbidden(int signum) noexcept {
+  return signum == SIGKILL || signum == SIGSTOP || signum == SIGSEGV || signum == SIGILL ||
+         signum == SIGFPE || signum == SIGBUS;
+}
+
+}  // namespace tokio::detail
+/* end file src/tokio/signal/errors.cpp */
+/* begin file src/tokio/signal/unix.cpp */
+
+namespace tokio::signal::unix {
+
+io::Result<Signal> signal(SignalKind kind) {
+  Signal s;
+  auto r = detail::signal_listener_init(s.l_, kind.as_raw_value(), "signal::unix::signal");
+  if (!r) return tokio::unexpected(r.error());
+  return s;
+}
+
+}  // namespace tokio::signal::unix
+/* end file src/tokio/signal/unix.cpp */
+/* begin file src/tokio/process/child.cpp */
+/* #include <signal.h> (already above) */
+
+/* #include <string> (already above) */
+
+
+namespace tokio::detail {
+
+ChildWaitOp::~ChildWaitOp() {
+  if (!s_) return;
+  if (ScheduledIo* io = s_->pidfd.io()) io->remove_waiter(io_);
+  if (s_->chld.sig) signal_cancel_recv(s_->chld, sig_);
+}
+
+bool ChildWaitOp::poll(task::Context& cx) noexcept {
+  if (!s_) {
+    err_ = EINVAL;  // a moved-from Child
+    return true;
+  }
+  if (s_->reaped) return true;
+  if (!coop_poll_proceed(cx)) return false;
+  for (;;) {
+    ScheduledIo* io = s_->pidfd.io();
+    uint32_t snap = io ? io->load() : 0;
+    int r = child_try_reap(*s_);
+    if (r != 0) {
+      if (r < 0) err_ = -r;
+      break;
+    }
+    if (io) {
+      if (snap & ScheduledIo::kShutdown) {
+        err_ = -1;
+        break;
+      }
+      // Readable means exited, which the waitpid above would have seen: a stale edge.
+      if (snap & io::Ready::kReadable) io->clear_readiness(snap, io::Ready::kReadable);
+      uint32_t now;
+      if (io->poll_ready(cx, io_, now)) continue;  // exited meanwhile (or shut down)
+      return false;
+    }
+    if (s_->chld.sig) {
+      if (signal_poll_recv(s_->chld, sig_, cx)) continue;  // a SIGCHLD: look again
+      return false;
+    }
+    err_ = ECHILD;  // not watched (cannot happen for a spawned Child)
+    break;
+  }
+  if (ScheduledIo* io = s_->pidfd.io()) io->remove_waiter(io_);
+  if (s_->chld.sig) signal_cancel_recv(s_->chld, sig_);
+  return true;
+}
+
+io::Result<process::ExitStatus> ChildWaitOp::await_resume() const noexcept {
+  if (err_ == -1) return tokio::unexpected(make_error_code(io::ReactorErrc::shutdown));
+  if (err_) return io::os_error(err_);
+  return process::ExitStatus::from_raw(s_->status);
+}
+
+}  // namespace tokio::detail
+
+namespace tokio::detail::process_child_impl {
+
+template <class P>
+Task<io::Result<std::string>> read_all(std::optional<P> p) {
+  std::string s;
+  if (!p) co_return s;
+  auto r = co_await io::read_to_end(*p, s);
+  if (!r) co_return tokio::unexpected(r.error());
+  co_return s;
+}
+
+// The coroutine owns the Child, so the Task may outlive the object it was called on.
+Task<io::Result<process::Output>> wait_with_output(process::Child c) {
+  c.stdin.reset();
+  auto out = read_all(std::move(c.stdout));
+  auto err = read_all(std::move(c.stderr));
+  auto [st, o, e] = co_await tokio::join(c.wait(), std::move(out), std::move(err));
+  if (!st) co_return tokio::unexpected(st.error());
+  if (!o) co_return tokio::unexpected(o.error());
+  if (!e) co_return tokio::unexpected(e.error());
+  co_return process::Output{*st, std::move(*o), std::move(*e)};
+}
+
+}  // namespace tokio::detail::process_child_impl
+
+namespace tokio::process {
+
+Child& Child::operator=(Child&& o) noexcept {
+  if (this != &o) {
+    stdin = std::move(o.stdin);
+    stdout = std::move(o.stdout);
+    stderr = std::move(o.stderr);
+    detail::child_state_drop(std::exchange(st_, std::exchange(o.st_, nullptr)));
+  }
+  return *this;
+}
+
+Child::~Child() {
+  // The pipes close first (members are destroyed after this body runs, so close them
+  // here): a child blocked writing to us sees EPIPE instead of hanging.
+  stdin.reset();
+  stdout.reset();
+  stderr.reset();
+  detail::child_state_drop(st_);
+}
+
+std::optional<uint32_t> Child::id() const noexcept {
+  if (!st_ || st_->reaped) return std::nullopt;
+  return static_cast<uint32_t>(st_->pid);
+}
+
+detail::ChildWaitOp Child::wait() noexcept {
+  stdin.reset();
+  return detail::ChildWaitOp(st_);
+}
+
+io::Result<std::optional<ExitStatus>> Child::try_wait() noexcept {
+  if (!st_) return io::os_error(EINVAL);
+  int r = detail::child_try_reap(*st_);
+  if (r < 0) return io::os_error(-r);
+  if (r == 0) return std::optional<ExitStatus>();
+  return std::optional<ExitStatus>(ExitStatus::from_raw(st_->status));
+}
+
+io::Result<void> Child::start_kill() noexcept {
+  if (!st_) return io::os_error(EINVAL);
+  if (st_->reaped) {
+    return tokio::unexpected(
+        detail::error_with_message(EINVAL, "invalid argument: can't kill an exited process"));
+  }
+  // Not reaped yet, so the pid still names our child (a zombie at worst).
+  if (::kill(st_->pid, SIGKILL) < 0) return io::last_os_error();
+  return {};
+}
+
+Task<io::Result<void>> Child::kill() {
+  auto k = start_kill();
+  if (!k) co_return k;
+  auto st = co_await wait();
+  if (!st) co_return tokio::unexpected(st.error());
+  co_return io::Result<void>();
+}
+
+Task<io::Result<Output>> Child::wait_with_output() && {
+  return detail::process_child_impl::wait_with_output(std::move(*this));
+}
+
+}  // namespace tokio::process
+/* end file src/tokio/process/child.cpp */
+/* begin file src/tokio/process/child_io.cpp */
+/* #include <fcntl.h> (already above) */
+
+/* #include <cerrno> (already above) */
+
+
+namespace tokio::detail {
+
+int ChildPipe::release_blocking() noexcept {
+  int fd = pipe_.release();
+  if (fd < 0) {
+    errno = EBADF;
+    return -1;
+  }
+  int fl = ::fcntl(fd, F_GETFL);
+  if (fl < 0 || ::fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0) {
+    int e = errno;
+    ::close(fd);
+    errno = e;
+    return -1;
+  }
+  return fd;
+}
+
+io::Result<PollSocket> register_pipe(OwnedFd fd, io::Interest interest) {
+  return PollSocket::adopt(std::move(fd), interest, "process::Command::spawn");
+}
+
+}  // namespace tokio::detail
+/* end file src/tokio/process/child_io.cpp */
+/* begin file src/tokio/process/command.cpp */
+
+namespace tokio::detail {
+
+// Wraps a started process in a Child: exit watching, pipe registration. A child that
+// cannot be watched or talked to is not handed out: it is killed (and reaped by the
+// reaper) and the error returned.
+struct ChildFactory {
+  static io::Result<process::Child> adopt(Spawned sp) {
+    auto* st = new ChildState();
+    st->pid = sp.release();
+    st->kill_on_drop = sp.kill_on_drop;
+    process::Child child(st);
+    auto fail = [&](std::error_code e) -> io::Result<process::Child> {
+      st->kill_on_drop = true;
+      return tokio::unexpected(e);
+    };
+    if (auto w = child_watch(*st); !w) return fail(w.error());
+    if (sp.pipes[0].get() >= 0) {
+      auto p = register_pipe(std::move(sp.pipes[0]), io::Interest::WRITABLE);
+      if (!p) return fail(p.error());
+      child.stdin.emplace(process::ChildStdin(std::move(*p)));
+    }
+    if (sp.pipes[1].get() >= 0) {
+      auto p = register_pipe(std::move(sp.pipes[1]), io::Interest::READABLE);
+      if (!p) return fail(p.error());
+      child.stdout.emplace(process::ChildStdout(std::move(*p)));
+    }
+    if (sp.pipes[2].get() >= 0) {
+      auto p = register_pipe(std::move(sp.pipes[2]), io::Interest::READABLE);
+      if (!p) return fail(p.error());
+      child.stderr.emplace(process::ChildStderr(std::move(*p)));
+    }
+    return child;
+  }
+};
+
+}  // namespace tokio::detail
+
+namespace tokio::detail::process_command_impl {
+
+// Misuse fails at the call, before any process exists.
+void require_io_runtime(const char* what) {
+  HandleInner* h = current_handle_or_throw(what);
+  (void)io_driver_of(h, what);
+}
+
+// The vfork, on the blocking pool: it suspends the calling thread until the child has
+// called execve, which takes a millisecond or more for a typical program (longer in VMs),
+// so the workers keep running tasks meanwhile and many spawns proceed at once.
+Task<io::Result<process::Child>> spawn_off_worker(io::Result<SpawnPlan> plan) {
+  if (!plan) co_return tokio::unexpected(plan.error());
+  auto job = tokio::task::spawn_blocking(&execute_spawn, std::move(*plan));
+  // If this task is cancelled meanwhile, the job still finishes and its Spawned, dropped
+  // unread, hands the process to the reaper (see spawn.hpp).
+  auto r = co_await job.result();
+  if (!r) co_return tokio::unexpected(std::make_error_code(std::errc::operation_canceled));
+  if (!*r) co_return tokio::unexpected(r->error());
+  co_return ChildFactory::adopt(std::move(**r));
+}
+
+Task<io::Result<process::ExitStatus>> status_of(io::Result<SpawnPlan> plan) {
+  auto c = co_await spawn_off_worker(std::move(plan));
+  if (!c) co_return tokio::unexpected(c.error());
+  // As Tokio: the parent's ends of any pipes are closed, so the child cannot block on them.
+  c->stdin.reset();
+  c->stdout.reset();
+  c->stderr.reset();
+  co_return co_await c->wait();
+}
+
+Task<io::Result<process::Output>> output_of(io::Result<SpawnPlan> plan) {
+  auto c = co_await spawn_off_worker(std::move(plan));
+  if (!c) co_return tokio::unexpected(c.error());
+  co_return co_await std::move(*c).wait_with_output();
+}
+
+}  // namespace tokio::detail::process_command_impl
+
+namespace tokio::process {
+
+Command::Command(std::string program) : spec_(std::make_unique<detail::CommandSpec>()) {
+  spec_->program = std::move(program);
+}
+Command::Command(Command&&) noexcept = default;
+Command& Command::operator=(Command&&) noexcept = default;
+Command::~Command() = default;
+
+Command& Command::arg(std::string a) {
+  spec_->args.push_back(std::move(a));
+  return *this;
+}
+Command& Command::arg0(std::string a) {
+  spec_->arg0 = std::move(a);
+  return *this;
+}
+Command& Command::env(std::string key, std::string value) {
+  spec_->env[std::move(key)] = std::move(value);
+  return *this;
+}
+Command& Command::env_remove(std::string key) {
+  spec_->env[std::move(key)] = std::nullopt;
+  return *this;
+}
+Command& Command::env_clear() {
+  spec_->env.clear();
+  spec_->env_clear = true;
+  return *this;
+}
+Command& Command::current_dir(std::string dir) {
+  spec_->cwd = std::move(dir);
+  return *this;
+}
+Command& Command::stdin(Stdio s) {
+  spec_->stdio[0] = std::move(s);
+  return *this;
+}
+Command& Command::stdout(Stdio s) {
+  spec_->stdio[1] = std::move(s);
+  return *this;
+}
+Command& Command::stderr(Stdio s) {
+  spec_->stdio[2] = std::move(s);
+  return *this;
+}
+Command& Command::kill_on_drop(bool on) {
+  spec_->kill_on_drop = on;
+  return *this;
+}
+Command& Command::process_group(int pgroup) {
+  spec_->pgroup = pgroup;
+  return *this;
+}
+Command& Command::uid(uint32_t id) {
+  spec_->uid = id;
+  return *this;
+}
+Command& Command::gid(uint32_t id) {
+  spec_->gid = id;
+  return *this;
+}
+
+const std::string& Command::get_program() const noexcept { return spec_->program; }
+std::vector<std::string> Command::get_args() const { return spec_->args; }
+std::optional<std::string> Command::get_current_dir() const { return spec_->cwd; }
+bool Command::get_kill_on_drop() const noexcept { return spec_->kill_on_drop; }
+
+io::Result<Child> Command::spawn() {
+  static constexpr Stdio::Kind kDefaults[3] = {Stdio::Kind::inherit, Stdio::Kind::inherit,
+                                               Stdio::Kind::inherit};
+  detail::process_command_impl::require_io_runtime("process::Command::spawn");
+  auto plan = detail::prepare_spawn(*spec_, kDefaults);
+  if (!plan) return tokio::unexpected(plan.error());
+  auto sp = detail::execute_spawn(std::move(*plan));
+  if (!sp) return tokio::unexpected(sp.error());
+  return detail::ChildFactory::adopt(std::move(*sp));
+}
+
+Task<io::Result<ExitStatus>> Command::status() {
+  static constexpr Stdio::Kind kDefaults[3] = {Stdio::Kind::inherit, Stdio::Kind::inherit,
+                                               Stdio::Kind::inherit};
+  detail::process_command_impl::require_io_runtime("process::Command::status");
+  return detail::process_command_impl::status_of(detail::prepare_spawn(*spec_, kDefaults));
+}
+
+Task<io::Result<Output>> Command::output() {
+  static constexpr Stdio::Kind kDefaults[3] = {Stdio::Kind::null, Stdio::Kind::piped,
+                                               Stdio::Kind::piped};
+  detail::process_command_impl::require_io_runtime("process::Command::output");
+  return detail::process_command_impl::output_of(detail::prepare_spawn(*spec_, kDefaults));
+}
+
+}  // namespace tokio::process
+/* end file src/tokio/process/command.cpp */
+/* begin file src/tokio/process/detail/child_state.cpp */
+/* #include <signal.h> (already above) */
+/* #include <sys/syscall.h> (already above) */
+#include <sys/wait.h>
+/* #include <unistd.h> (already above) */
+
+/* #include <atomic> (already above) */
+/* #include <cerrno> (already above) */
+/* #include <cstdlib> (already above) */
+/* #include <cstring> (already above) */
+
+
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434  // the same number on every architecture
+#endif
+
+namespace tokio::detail::process_child_state_impl {
+
+// -1: not decided yet (TOKIO_PROCESS_NO_PIDFD is read at the first spawn), 0: pidfd,
+// 1: SIGCHLD. Relaxed: a configuration flag; any value is a valid choice.
+std::atomic<int> g_mode{-1};
+
+bool use_pidfd() noexcept {
+  int m = g_mode.load(std::memory_order_relaxed);
+  if (m < 0) {
+    const char* e = std::getenv("TOKIO_PROCESS_NO_PIDFD");
+    m = (e && *e && std::strcmp(e, "0") != 0) ? 1 : 0;
+    int expected = -1;
+    if (!g_mode.compare_exchange_strong(expected, m, std::memory_order_relaxed)) m = expected;
+  }
+  return m == 0;
+}
+
+}  // namespace tokio::detail::process_child_state_impl
+
+namespace tokio::detail {
+
+void process_force_sigchld(bool on) noexcept {
+  process_child_state_impl::g_mode.store(on ? 1 : 0, std::memory_order_relaxed);
+}
+bool process_uses_pidfd() noexcept { return process_child_state_impl::use_pidfd(); }
+
+int child_try_reap(ChildState& s) noexcept {
+  if (s.reaped) return 1;
+  int st = 0;
+  for (;;) {
+    pid_t r = ::waitpid(s.pid, &st, WNOHANG);
+    if (r == s.pid) {
+      s.reaped = true;
+      s.status = st;
+      return 1;
+    }
+    if (r == 0) return 0;
+    if (errno != EINTR) return -errno;
+  }
+}
+
+io::Result<void> child_watch(ChildState& s) {
+  if (process_child_state_impl::use_pidfd()) {
+    long fd = ::syscall(SYS_pidfd_open, s.pid, 0);  // close-on-exec
+    if (fd >= 0) {
+      auto p = PollSocket::adopt(OwnedFd(static_cast<int>(fd)), io::Interest::READABLE,
+                                 "process::Command::spawn");
+      if (!p) return tokio::unexpected(p.error());
+      s.pidfd = std::move(*p);
+      return {};
+    }
+    // No pidfd here (kernel < 5.3, or a seccomp filter): SIGCHLD from now on.
+    if (errno == ENOSYS || errno == EPERM) process_force_sigchld(true);
+  }
+  return signal_listener_init(s.chld, SIGCHLD, "process::Command::spawn");
+}
+
+void orphan_child(int pid) noexcept {
+  int st;
+  pid_t r;
+  do {
+    r = ::waitpid(pid, &st, WNOHANG);
+  } while (r < 0 && errno == EINTR);
+  if (r != 0) return;  // reaped now (or not ours any more)
+  long fd = process_child_state_impl::use_pidfd() ? ::syscall(SYS_pidfd_open, pid, 0) : -1;
+  reaper_adopt(pid, fd < 0 ? -1 : static_cast<int>(fd));
+}
+
+void child_state_drop(ChildState* s) noexcept {
+  if (!s) return;
+  if (!s->reaped) {
+    if (s->kill_on_drop) ::kill(s->pid, SIGKILL);
+    if (child_try_reap(*s) == 0) {
+      int pidfd = s->pidfd.is_open() ? s->pidfd.release() : -1;
+      reaper_adopt(s->pid, pidfd);
+    }
+  }
+  signal_listener_release(s->chld);
+  delete s;
+}
+
+}  // namespace tokio::detail
+/* end file src/tokio/process/detail/child_state.cpp */
+/* begin file src/tokio/process/detail/pipe.cpp */
+/* #include <pthread.h> (already above) */
+/* #include <signal.h> (already above) */
+/* #include <unistd.h> (already above) */
+
+/* #include <cerrno> (already above) */
+/* #include <climits> (already above) */
+/* #include <ctime> (already above) */
+
+
+namespace tokio::detail::process_pipe_impl {
+
+// Runs write_fn with SIGPIPE blocked in this thread (see pipe.hpp).
+template <class F>
+int64_t without_sigpipe(F write_fn) noexcept {
+  sigset_t pipe_set, old;
+  sigemptyset(&pipe_set);
+  sigaddset(&pipe_set, SIGPIPE);
+  pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
+  int64_t r;
+  for (;;) {
+    r = sys_result(write_fn());
+    if (r != -EINTR) break;
+  }
+  if (r == -EPIPE && !sigismember(&old, SIGPIPE)) {
+    // The write raised SIGPIPE at this thread: take it while it is blocked. (A SIGPIPE
+    // sent to the process by someone else at the same moment would be taken too; the
+    // OS coalesces a pending signal anyway.)
+    timespec zero{0, 0};
+    int s;
+    do {
+      s = ::sigtimedwait(&pipe_set, nullptr, &zero);
+    } while (s < 0 && errno == EINTR);
+  }
+  pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  return r;
+}
+
+}  // namespace tokio::detail::process_pipe_impl
+
+namespace tokio::detail {
+
+int64_t pipe_read(int fd, void* p, std::size_t n) noexcept {
+  for (;;) {
+    ssize_t r = ::read(fd, p, n);
+    if (r >= 0 || errno != EINTR) return sys_result(r);
+  }
+}
+
+int64_t pipe_write(int fd, const void* p, std::size_t n) noexcept {
+  return process_pipe_impl::without_sigpipe([&] { return ::write(fd, p, n); });
+}
+
+int64_t pipe_writev(int fd, const iovec* iov, std::size_t cnt) noexcept {
+  if (cnt > IOV_MAX) cnt = IOV_MAX;
+  return process_pipe_impl::without_sigpipe([&] { return ::writev(fd, iov, static_cast<int>(cnt)); });
+}
+
+}  // namespace tokio::detail
+/* end file src/tokio/process/detail/pipe.cpp */
+/* begin file src/tokio/process/detail/reaper.cpp */
+/* #include <sys/epoll.h> (already above) */
+/* #include <sys/eventfd.h> (already above) */
+/* #include <sys/wait.h> (already above) */
+/* #include <pthread.h> (already above) */
+/* #include <signal.h> (already above) */
+/* #include <unistd.h> (already above) */
+
+/* #include <cerrno> (already above) */
+/* #include <cstdint> (already above) */
+/* #include <mutex> (already above) */
+/* #include <thread> (already above) */
+/* #include <vector> (already above) */
+
+
+namespace tokio::detail::process_reaper_impl {
+
+constexpr uint64_t kKick = UINT64_MAX;     // epoll data: the thread's own eventfd
+constexpr uint64_t kSelfPipe = UINT64_MAX - 1;  // epoll data: the signal self-pipe dup
+
+struct Orphan {
+  int pid;
+  int pidfd;  // -1: SIGCHLD mode
+};
+
+void kick(int fd) noexcept {
+  uint64_t one = 1;
+  ssize_t r = ::write(fd, &one, sizeof one);
+  (void)r;
+}
+
+// The waker the SIGCHLD slot wakes: a static object, so clone/drop are no-ops.
+void waker_wake(Wakeable* w) noexcept;
+void waker_noop(Wakeable*) noexcept {}
+constexpr WakeableVTable kWakerVTable{&waker_wake, &waker_wake, &waker_noop, &waker_noop};
+
+struct Reaper {
+  std::mutex mu;                // guards everything below except `chld` (thread-owned)
+  std::vector<Orphan> orphans;
+  bool started = false;
+  bool failed = false;          // the thread could not be started: reap opportunistically
+  int epfd = -1;
+  int kickfd = -1;
+  int selfpipe = -1;            // dup of the signal self-pipe, added on the first SIGCHLD orphan
+  Wakeable waker{&kWakerVTable};
+  SignalWaiter chld;            // the thread's wait on SIGCHLD
+};
+
+Reaper& reaper() {
+  static Reaper* r = new Reaper();  // never destroyed: its thread runs for the process's life
+  return *r;
+}
+
+void waker_wake(Wakeable*) noexcept { kick(reaper().kickfd); }
+
+// waitpid(pid, WNOHANG): true when the child is gone (reaped now, or by someone else).
+bool try_reap(int pid) noexcept {
+  int st;
+  for (;;) {
+    pid_t r = ::waitpid(pid, &st, WNOHANG);
+    if (r == pid) return true;
+    if (r == 0) return false;
+    if (errno != EINTR) return true;  // ECHILD: not ours any more
+  }
+}
+
+// Reaps what can be reaped: the orphan with `pidfd` (>= 0), or every SIGCHLD-mode orphan.
+// Returns whether SIGCHLD-mode orphans remain. (Reaper::mu held.)
+bool reap_locked(Reaper& r, int pidfd) noexcept {
+  bool fallback_left = false;
+  for (std::size_t i = 0; i < r.orphans.size();) {
+    Orphan o = r.orphans[i];
+    bool candidate = pidfd >= 0 ? o.pidfd == pidfd : o.pidfd < 0;
+    if (candidate && try_reap(o.pid)) {
+      if (o.pidfd >= 0) {
+        if (r.epfd >= 0) ::epoll_ctl(r.epfd, EPOLL_CTL_DEL, o.pidfd, nullptr);
+        ::close(o.pidfd);
+      }
+      r.orphans[i] = r.orphans.back();
+      r.orphans.pop_back();
+      continue;
+    }
+    if (o.pidfd < 0) fallback_left = true;
+    ++i;
+  }
+  return fallback_left;
+}
+
+[[noreturn]] void run(Reaper& r) {
+  epoll_event evs[64];
+  for (;;) {
+    int timeout = -1;
+    {
+      std::lock_guard<std::mutex> g(r.mu);
+      bool fallback = false;
+      for (const Orphan& o : r.orphans) fallback = fallback || o.pidfd < 0;
+      if (fallback) {
+        // Wait for the next SIGCHLD before looking, so an exit after the look wakes us.
+        signal_dispatch();
+        uint64_t v = signal_version(SIGCHLD);
+        bool waiting = signal_link_waiter(SIGCHLD, v, r.chld, &r.waker);
+        bool left = reap_locked(r, -1);
+        timeout = !waiting ? 0 : left ? 1000 : -1;
+        if (!left) signal_unlink_waiter(SIGCHLD, r.chld);
+      }
+    }
+    int n = ::epoll_wait(r.epfd, evs, 64, timeout);
+    std::lock_guard<std::mutex> g(r.mu);
+    for (int i = 0; i < n; ++i) {
+      uint64_t d = evs[i].data.u64;
+      if (d == kKick) {
+        uint64_t v;
+        ssize_t k = ::read(r.kickfd, &v, sizeof v);
+        (void)k;
+      } else if (d == kSelfPipe) {
+        // Dispatched at the top of the loop.
+      } else {
+        reap_locked(r, static_cast<int>(d));
+      }
+    }
+  }
+}
+
+// Starts the thread (Reaper::mu held). False when it cannot be started.
+bool start_locked(Reaper& r) noexcept {
+  if (r.started) return true;
+  if (r.failed) return false;
+  r.epfd = ::epoll_create1(EPOLL_CLOEXEC);
+  r.kickfd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.u64 = kKick;
+  if (r.epfd < 0 || r.kickfd < 0 || ::epoll_ctl(r.epfd, EPOLL_CTL_ADD, r.kickfd, &ev) < 0) {
+    r.failed = true;
+    return false;
+  }
+  try {
+    // The thread must not take the program's signals (it never blocks them otherwise).
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    std::thread t([&r] { run(r); });
+    pthread_sigmask(SIG_SETMASK, &old, nullptr);
+    pthread_setname_np(t.native_handle(), "tokio-reaper");
+    t.detach();
+  } catch (...) {
+    r.failed = true;
+    return false;
+  }
+  r.started = true;
+  return true;
+}
+
+}  // namespace tokio::detail::process_reaper_impl
+
+namespace tokio::detail {
+
+void reaper_adopt(int pid, int pidfd) noexcept {
+  namespace impl = process_reaper_impl;
+  impl::Reaper& r = impl::reaper();
+  std::lock_guard<std::mutex> g(r.mu);
+  try {
+    r.orphans.push_back({pid, pidfd});
+  } catch (...) {
+    // Out of memory: the child stays a zombie until the process exits.
+    if (pidfd >= 0) ::close(pidfd);
+    return;
+  }
+  if (!impl::start_locked(r)) {
+    impl::reap_locked(r, -1);  // no thread: reap what already exited, keep trying later
+    return;
+  }
+  if (pidfd >= 0) {
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.u64 = static_cast<uint64_t>(pidfd);
+    ::epoll_ctl(r.epfd, EPOLL_CTL_ADD, pidfd, &ev);
+  } else {
+    (void)signal_install(SIGCHLD);
+    if (r.selfpipe < 0) {
+      r.selfpipe = signal_dup_event_fd();
+      if (r.selfpipe >= 0) {
+        epoll_event ev{};
+        ev.events = EPOLLIN | EPOLLET;
+        ev.data.u64 = impl::kSelfPipe;
+        ::epoll_ctl(r.epfd, EPOLL_CTL_ADD, r.selfpipe, &ev);
+      }
+    }
+  }
+  impl::kick(r.kickfd);
+}
+
+std::size_t reaper_orphans() noexcept {
+  namespace impl = process_reaper_impl;
+  impl::Reaper& r = impl::reaper();
+  std::lock_guard<std::mutex> g(r.mu);
+  return r.orphans.size();
+}
+
+}  // namespace tokio::detail
+/* end file src/tokio/process/detail/reaper.cpp */
+/* begin file src/tokio/process/detail/spawn.cpp */
+/* #include <fcntl.h> (already above) */
+/* #include <pthread.h> (already above) */
+/* #include <signal.h> (already above) */
+#include <sys/stat.h>
+/* #include <sys/syscall.h> (already above) */
+/* #include <sys/wait.h> (already above) */
+/* #include <unistd.h> (already above) */
+
+/* #include <cerrno> (already above) */
+/* #include <cstdint> (already above) */
+/* #include <cstdlib> (already above) */
+/* #include <string> (already above) */
+/* #include <string_view> (already above) */
+/* #include <system_error> (already above) */
+/* #include <vector> (already above) */
+
+
+extern char** environ;
+
+// The child's code must not be instrumented: under ASan and in plain builds vfork() shares
+// the parent's memory (and its sanitizer state) until execve.
+#if defined(__clang__) || defined(__GNUC__)
+#define TOKIO_CHILD_CODE __attribute__((noinline, no_sanitize("address", "thread", "undefined")))
+#else
+#define TOKIO_CHILD_CODE
+#endif
+
+namespace tokio::detail::process_spawn_impl {
+
+// The steps of the child (see spawn.hpp); a failure reports {step, errno}.
+enum Step : int {
+  kStepStdio = 1,
+  kStepPgroup,
+  kStepGid,
+  kStepUid,
+  kStepCwd,
+  kStepMask,
+  kStepExec,
+};
+
+struct ChildError {
+  int step;
+  int err;
+};
+
+// The kernel's struct sigaction (rt_sigaction(2) takes it, not glibc's).
+struct KernelSigaction {
+  void (*handler)(int);
+  unsigned long flags;
+  void (*restorer)();
+  uint64_t mask;
+};
+
+// Everything the child reads, prepared by the parent.
+struct ChildArgs {
+  const char* path;
+  char* const* argv;
+  char* const* envp;
+  int fds[3];       // the descriptor to put on 0, 1, 2 (-1: inherit)
+  const char* cwd;  // null: stay
+  bool set_pgroup;
+  int pgroup;
+  bool set_gid;
+  unsigned gid;
+  bool set_uid;
+  unsigned uid;
+  int errfd;        // write end of the close-on-exec error pipe
+};
+
+[[noreturn]] TOKIO_CHILD_CODE void child_fail(const ChildArgs* a, int step) noexcept {
+  ChildError e{step, errno};
+  syscall(SYS_write, a->errfd, &e, sizeof e);
+  syscall(SYS_exit_group, 127);
+  __builtin_unreachable();
+}
+
+// Runs in the vfork()ed child: raw system calls on prepared data only (no allocation, no
+// locks, no glibc wrappers with process-wide state such as setuid's thread broadcast).
+[[noreturn]] TOKIO_CHILD_CODE void child_exec(const ChildArgs* a) noexcept {
+  // 1. No handler of the parent may run in the child: reset caught signals to default.
+  // Ignored ones stay ignored, as exec itself would keep them.
+  KernelSigaction dfl{};
+  for (int sig = 1; sig <= 64; ++sig) {
+    if (sig == SIGKILL || sig == SIGSTOP) continue;
+    KernelSigaction old{};
+    if (syscall(SYS_rt_sigaction, sig, nullptr, &old, sizeof(uint64_t)) != 0) continue;
+    if (old.handler == SIG_DFL || old.handler == SIG_IGN) continue;
+    syscall(SYS_rt_sigaction, sig, &dfl, nullptr, sizeof(uint64_t));
+  }
+  // 2. stdin, stdout, stderr. (The parent moved every source below 3 that is not already
+  // in place out of the way, so no dup3 clobbers a later source.)
+  for (int i = 0; i < 3; ++i) {
+    int fd = a->fds[i];
+    if (fd < 0) continue;
+    long r = fd == i ? syscall(SYS_fcntl, i, F_SETFD, 0)  // in place: just inheritable
+                     : syscall(SYS_dup3, fd, i, 0);
+    if (r < 0) child_fail(a, kStepStdio);
+  }
+  // 3. Process group, groups, gid, uid (gid first: after setuid it may be too late).
+  if (a->set_pgroup && syscall(SYS_setpgid, 0, a->pgroup) < 0) child_fail(a, kStepPgroup);
+  if (a->set_gid && syscall(SYS_setgid, a->gid) < 0) child_fail(a, kStepGid);
+  if (a->set_uid) {
+    // Dropping root: drop the supplementary groups too (as Rust's Command does).
+    if (syscall(SYS_getuid) == 0) syscall(SYS_setgroups, 0, nullptr);
+    if (syscall(SYS_setuid, a->uid) < 0) child_fail(a, kStepUid);
+  }
+  // 4. Working directory.
+  if (a->cwd && syscall(SYS_chdir, a->cwd) < 0) child_fail(a, kStepCwd);
+  // 5. The parent blocked everything around vfork; the program starts with nothing blocked.
+  uint64_t none = 0;
+  if (syscall(SYS_rt_sigprocmask, SIG_SETMASK, &none, nullptr, sizeof none) < 0) {
+    child_fail(a, kStepMask);
+  }
+  // 6.
+  syscall(SYS_execve, a->path, a->argv, a->envp);
+  child_fail(a, kStepExec);
+}
+
+TOKIO_CHILD_CODE pid_t do_vfork(const ChildArgs* a) noexcept {
+  pid_t pid = vfork();
+  if (pid == 0) child_exec(a);
+  return pid;
+}
+
+std::error_code spawn_error(const std::string& program, const std::string& cause, int err) {
+  std::string msg = "failed to spawn '" + program + "': ";
+  if (!cause.empty()) msg += cause + ": ";
+  msg += std::generic_category().message(err);
+  return error_with_message(err, std::move(msg));
+}
+
+bool has_nul(std::string_view s) noexcept { return s.find('\0') != std::string_view::npos; }
+
+// Finds `prog` (no '/') in PATH: the child's PATH when the Command sets one, else ours.
+// Returns the path, or sets `err` (ENOENT, or EACCES when only non-executable files were
+// found).
+std::string search_path(const CommandSpec& spec, int& err) {
+  std::string path_var;
+  auto it = spec.env.find("PATH");
+  if (it != spec.env.end() && it->second) {
+    path_var = *it->second;
+  } else if (const char* p = std::getenv("PATH")) {
+    path_var = p;
+  } else {
+    path_var = "/usr/local/bin:/usr/bin:/bin";
+  }
+  bool saw_eacces = false;
+  std::size_t start = 0;
+  for (;;) {
+    std::size_t end = path_var.find(':', start);
+    std::string dir = path_var.substr(start, end == std::string::npos ? std::string::npos : end - start);
+    if (dir.empty()) dir = ".";
+    std::string cand = dir + "/" + spec.program;
+    struct stat st;
+    if (::stat(cand.c_str(), &st) == 0 && S_ISREG(st.st_mode)) {
+      if (::access(cand.c_str(), X_OK) == 0) return cand;
+      saw_eacces = true;
+    }
+    if (end == std::string::npos) break;
+    start = end + 1;
+  }
+  err = saw_eacces ? EACCES : ENOENT;
+  return {};
+}
+
+const char* stream_name(int i) noexcept {
+  return i == 0 ? "stdin" : i == 1 ? "stdout" : "stderr";
+}
+
+}  // namespace tokio::detail::process_spawn_impl
+
+namespace tokio::detail {
+
+Spawned::~Spawned() {
+  if (pid < 0) return;
+  if (kill_on_drop) ::kill(pid, SIGKILL);
+  orphan_child(pid);
+}
+
+io::Result<SpawnPlan> prepare_spawn(const CommandSpec& spec, const process::Stdio::Kind defaults[3]) {
+  namespace impl = process_spawn_impl;
+  using Kind = process::Stdio::Kind;
+  const std::string& prog = spec.program;
+  auto fail = [&](int err, const std::string& cause) {
+    return tokio::unexpected(impl::spawn_error(prog, cause, err));
+  };
+
+  // --- check and resolve
+  if (prog.empty()) return fail(EINVAL, "empty program name");
+  bool nul = impl::has_nul(prog) || (spec.arg0 && impl::has_nul(*spec.arg0)) ||
+             (spec.cwd && impl::has_nul(*spec.cwd));
+  for (const auto& a : spec.args) nul = nul || impl::has_nul(a);
+  for (const auto& [k, v] : spec.env) nul = nul || impl::has_nul(k) || (v && impl::has_nul(*v));
+  if (nul) return fail(EINVAL, "an argument, variable or path contains a NUL byte");
+
+  SpawnPlan plan;
+  plan.program = prog;
+  if (prog.find('/') != std::string::npos) {
+    plan.path = prog;
+  } else {
+    int err = 0;
+    plan.path = impl::search_path(spec, err);
+    if (plan.path.empty()) {
+      return fail(err, err == EACCES ? "found in PATH but not executable" : "program not found in PATH");
+    }
+  }
+
+  // --- argv and the environment
+  plan.argv_strings.reserve(spec.args.size() + 1);
+  plan.argv_strings.push_back(spec.arg0 ? *spec.arg0 : prog);
+  plan.argv_strings.insert(plan.argv_strings.end(), spec.args.begin(), spec.args.end());
+  if (spec.env_clear || !spec.env.empty()) {
+    plan.inherit_env = false;
+    if (!spec.env_clear && environ) {
+      for (char** e = environ; *e; ++e) {
+        std::string_view kv(*e);
+        std::string key(kv.substr(0, kv.find('=')));
+        if (spec.env.count(key)) continue;  // set or removed by the Command
+        plan.env_strings.emplace_back(kv);
+      }
+    }
+    for (const auto& [k, v] : spec.env) {
+      if (v) plan.env_strings.push_back(k + "=" + *v);
+    }
+  }
+  plan.cwd = spec.cwd;
+  plan.pgroup = spec.pgroup;
+  plan.uid = spec.uid;
+  plan.gid = spec.gid;
+  plan.kill_on_drop = spec.kill_on_drop;
+
+  // --- the child's stdin/stdout/stderr
+  plan.child_side.reserve(6);
+  for (int i = 0; i < 3; ++i) {
+    Kind k = spec.stdio[i] ? spec.stdio[i]->kind() : defaults[i];
+    switch (k) {
+      case Kind::inherit:
+        break;
+      case Kind::null: {
+        int fd = ::open("/dev/null", (i == 0 ? O_RDONLY : O_WRONLY) | O_CLOEXEC);
+        if (fd < 0) return fail(errno, std::string("opening /dev/null for ") + impl::stream_name(i));
+        plan.child_side.emplace_back(fd);
+        plan.fds[i] = fd;
+        break;
+      }
+      case Kind::piped: {
+        int p[2];
+        if (::pipe2(p, O_CLOEXEC) < 0) {
+          return fail(errno, std::string("creating the pipe for ") + impl::stream_name(i));
+        }
+        int parent = i == 0 ? p[1] : p[0];
+        int child = i == 0 ? p[0] : p[1];
+        plan.pipes[i] = OwnedFd(parent);
+        plan.child_side.emplace_back(child);
+        if (auto nb = set_nonblocking(parent); !nb) {
+          return fail(nb.error().value(), std::string("making the ") + impl::stream_name(i) + " pipe non-blocking");
+        }
+        plan.fds[i] = child;
+        break;
+      }
+      case Kind::fd: {
+        // Our own copy: the Command (and its Stdio) may be gone before the vfork runs.
+        // At least 3, so no dup3 in the child can overwrite it before it is used.
+        int src = spec.stdio[i]->as_raw_fd();
+        int fd = src < 0 ? -1 : ::fcntl(src, F_DUPFD_CLOEXEC, 3);
+        if (fd < 0) {
+          return fail(src < 0 ? EBADF : errno, std::string("Stdio::from_fd for ") + impl::stream_name(i));
+        }
+        plan.child_side.emplace_back(fd);
+        plan.fds[i] = fd;
+        break;
+      }
+    }
+  }
+  // (Every source is now a descriptor of our own numbered >= 3, or inherit: pipe2 and
+  // open return the lowest free numbers, which are >= 3 unless the program closed one of
+  // 0, 1, 2; move those out of the way too.)
+  for (int i = 0; i < 3; ++i) {
+    if (plan.fds[i] >= 0 && plan.fds[i] < 3) {
+      int fd = ::fcntl(plan.fds[i], F_DUPFD_CLOEXEC, 3);
+      if (fd < 0) return fail(errno, std::string("duplicating the descriptor for ") + impl::stream_name(i));
+      plan.child_side.emplace_back(fd);
+      plan.fds[i] = fd;
+    }
+  }
+  return plan;
+}
+
+io::Result<Spawned> execute_spawn(SpawnPlan plan) {
+  namespace impl = process_spawn_impl;
+  auto fail = [&](int err, const std::string& cause) {
+    return tokio::unexpected(impl::spawn_error(plan.program, cause, err));
+  };
+
+  std::vector<char*> argv;
+  argv.reserve(plan.argv_strings.size() + 1);
+  for (auto& a : plan.argv_strings) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  std::vector<char*> envp;
+  if (!plan.inherit_env) {
+    envp.reserve(plan.env_strings.size() + 1);
+    for (auto& e : plan.env_strings) envp.push_back(e.data());
+    envp.push_back(nullptr);
+  }
+
+  int ep[2];
+  if (::pipe2(ep, O_CLOEXEC) < 0) return fail(errno, "creating the error pipe");
+
+  impl::ChildArgs a{};
+  a.path = plan.path.c_str();
+  a.argv = argv.data();
+  a.envp = plan.inherit_env ? environ : envp.data();
+  for (int i = 0; i < 3; ++i) a.fds[i] = plan.fds[i];
+  a.cwd = plan.cwd ? plan.cwd->c_str() : nullptr;
+  a.set_pgroup = plan.pgroup.has_value();
+  a.pgroup = plan.pgroup.value_or(0);
+  a.set_gid = plan.gid.has_value();
+  a.gid = plan.gid.value_or(0);
+  a.set_uid = plan.uid.has_value();
+  a.uid = plan.uid.value_or(0);
+  a.errfd = ep[1];
+
+  // Every signal blocked while the child shares our memory: no handler may run in it
+  // before it reset them (see spawn.hpp).
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &old);
+  pid_t pid = impl::do_vfork(&a);
+  int vfork_errno = errno;
+  pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  ::close(ep[1]);
+  if (pid < 0) {
+    ::close(ep[0]);
+    return fail(vfork_errno, "vfork");
+  }
+
+  impl::ChildError ce{};
+  ssize_t n;
+  do {
+    n = ::read(ep[0], &ce, sizeof ce);
+  } while (n < 0 && errno == EINTR);
+  ::close(ep[0]);
+  if (n != 0) {
+    // The child failed before or at execve and exited: reap it, report why.
+    int st;
+    while (::waitpid(pid, &st, 0) < 0 && errno == EINTR) {
+    }
+    if (n != sizeof ce) return fail(EIO, "reading the child's error report");
+    switch (ce.step) {
+      case impl::kStepStdio:
+        return fail(ce.err, "setting up stdin/stdout/stderr");
+      case impl::kStepPgroup:
+        return fail(ce.err, "process_group(" + std::to_string(a.pgroup) + ")");
+      case impl::kStepGid:
+        return fail(ce.err, "gid(" + std::to_string(a.gid) + ")");
+      case impl::kStepUid:
+        return fail(ce.err, "uid(" + std::to_string(a.uid) + ")");
+      case impl::kStepCwd:
+        return fail(ce.err, "current_dir '" + *plan.cwd + "'");
+      case impl::kStepMask:
+        return fail(ce.err, "clearing the signal mask");
+      default:
+        if (ce.err == ENOENT) return fail(ce.err, "program not found");
+        if (ce.err == EACCES) return fail(ce.err, "program not executable");
+        if (ce.err == ENOEXEC) return fail(ce.err, "not an executable format");
+        return fail(ce.err, "execve");
+    }
+  }
+  Spawned out;
+  out.pid = pid;
+  out.kill_on_drop = plan.kill_on_drop;
+  for (int i = 0; i < 3; ++i) out.pipes[i] = std::move(plan.pipes[i]);
+  return out;
+}
+
+}  // namespace tokio::detail
+/* end file src/tokio/process/detail/spawn.cpp */
+/* begin file src/tokio/process/detail/spawn_error.cpp */
+/* #include <cstring> (already above) */
+/* #include <deque> (already above) */
+/* #include <mutex> (already above) */
+/* #include <string> (already above) */
+#include <unordered_map>
+
+
+namespace tokio::detail::process_spawn_error_impl {
+
+class MessageCategory final : public std::error_category {
+ public:
+  MessageCategory(int errnum, std::string msg) : errnum_(errnum), msg_(std::move(msg)) {}
+  const char* name() const noexcept override { return "tokio.process"; }
+  std::string message(int ev) const override {
+    if (ev == errnum_) return msg_;
+    return std::generic_category().message(ev);
+  }
+  std::error_condition default_error_condition(int ev) const noexcept override {
+    return {ev, std::generic_category()};
+  }
+
+ private:
+  int errnum_;
+  std::string msg_;
+};
+
+struct Interned {
+  std::mutex mu;
+  std::deque<MessageCategory> cats;  // stable addresses
+  std::unordered_map<std::string, MessageCategory*> by_key;
+  // Past kMaxMessages: the plain errno text.
+  MessageCategory overflow{-1, ""};
+};
+
+Interned& interned() {
+  // Never destroyed: error codes referring to these categories may outlive static
+  // destruction.
+  static Interned* i = new Interned();
+  return *i;
+}
+
+}  // namespace tokio::detail::process_spawn_error_impl
+
+namespace tokio::detail {
+
+std::error_code error_with_message(int errnum, std::string message) {
+  namespace impl = process_spawn_error_impl;
+  impl::Interned& in = impl::interned();
+  std::string key = std::to_string(errnum) + ":" + message;
+  std::lock_guard<std::mutex> g(in.mu);
+  auto it = in.by_key.find(key);
+  if (it != in.by_key.end()) return {errnum, *it->second};
+  if (in.cats.size() >= kMaxMessages) return {errnum, in.overflow};
+  in.cats.emplace_back(errnum, std::move(message));
+  in.by_key.emplace(std::move(key), &in.cats.back());
+  return {errnum, in.cats.back()};
+}
+
+}  // namespace tokio::detail
+/* end file src/tokio/process/detail/spawn_error.cpp */
+/* begin file src/tokio/process/exit_status.cpp */
+/* #include <sys/wait.h> (already above) */
+
+
+namespace tokio::process {
+
+bool ExitStatus::success() const noexcept { return WIFEXITED(raw_) && WEXITSTATUS(raw_) == 0; }
+
+std::optional<int> ExitStatus::code() const noexcept {
+  if (WIFEXITED(raw_)) return WEXITSTATUS(raw_);
+  return std::nullopt;
+}
+
+std::optional<int> ExitStatus::signal() const noexcept {
+  if (WIFSIGNALED(raw_)) return WTERMSIG(raw_);
+  return std::nullopt;
+}
+
+bool ExitStatus::core_dumped() const noexcept { return WIFSIGNALED(raw_) && WCOREDUMP(raw_); }
+
+std::optional<int> ExitStatus::stopped_signal() const noexcept {
+  if (WIFSTOPPED(raw_)) return WSTOPSIG(raw_);
+  return std::nullopt;
+}
+
+bool ExitStatus::continued() const noexcept { return WIFCONTINUED(raw_); }
+
+std::string ExitStatus::to_string() const {
+  if (auto c = code()) return "exit status: " + std::to_string(*c);
+  if (auto s = signal()) {
+    std::string r = "signal: " + std::to_string(*s) + " (" + detail::signal_name(*s) + ")";
+    if (core_dumped()) r += " (core dumped)";
+    return r;
+  }
+  if (auto s = stopped_signal()) {
+    return "stopped (not terminated) by signal: " + std::to_string(*s) + " (" +
+           detail::signal_name(*s) + ")";
+  }
+  if (continued()) return "continued (WIFCONTINUED)";
+  return "unrecognised wait status: " + std::to_string(raw_);
+}
+
+}  // namespace tokio::process
+/* end file src/tokio/process/exit_status.cpp */
+/* begin file src/tokio/process/stdio.cpp */
+/* #include <unistd.h> (already above) */
+
+
+namespace tokio::process {
+
+void Stdio::close() noexcept {
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+}
+
+// (Stdio is a friend of the three pipe types, so it may call their protected
+// ChildPipe::release_blocking through them.)
+io::Result<Stdio> Stdio::from(ChildStdin&& s) {
+  int fd = s.release_blocking();
+  if (fd < 0) return io::last_os_error();
+  return Stdio(Kind::fd, fd);
+}
+io::Result<Stdio> Stdio::from(ChildStdout&& s) {
+  int fd = s.release_blocking();
+  if (fd < 0) return io::last_os_error();
+  return Stdio(Kind::fd, fd);
+}
+io::Result<Stdio> Stdio::from(ChildStderr&& s) {
+  int fd = s.release_blocking();
+  if (fd < 0) return io::last_os_error();
+  return Stdio(Kind::fd, fd);
+}
+
+}  // namespace tokio::process
+/* end file src/tokio/process/stdio.cpp */
 #endif // TOKIO_IMPLEMENTATION

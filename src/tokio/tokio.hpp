@@ -79,3 +79,14 @@
 #include "tokio/net/unix_stream.hpp"
 #include "tokio/net/unix_listener.hpp"
 #include "tokio/net/unix_datagram.hpp"
+// signal: ctrl_c, unix::signal(SignalKind) -> Signal
+#include "tokio/signal/signal_kind.hpp"
+#include "tokio/signal/errors.hpp"
+#include "tokio/signal/unix.hpp"
+#include "tokio/signal/ctrl_c.hpp"
+// process: Command, Child, Stdio, ChildStdin/ChildStdout/ChildStderr, ExitStatus
+#include "tokio/process/exit_status.hpp"
+#include "tokio/process/stdio.hpp"
+#include "tokio/process/child_io.hpp"
+#include "tokio/process/child.hpp"
+#include "tokio/process/command.hpp"

@@ -22,11 +22,29 @@ namespace tokio::detail {
 
 void yield_thread() noexcept { sched_yield(); }
 
+// (For tokio::signal / tokio::process, ThreadSanitizer builds only.) TSan runs a signal
+// handler only when the thread that took the signal passes through a call TSan intercepts,
+// and a raw futex wait is not one: a thread parked in one (block_on on a multi-thread
+// runtime, an idle blocking-pool thread: the threads the kernel tends to pick for a
+// process-directed signal or a SIGCHLD) would hold a SIGTERM or a SIGCHLD undelivered until
+// something else woke it. So under TSan a futex wait lasts at most 10 ms, and usleep(0),
+// which TSan intercepts, then runs any deferred handler; callers already treat an early
+// return as spurious (a slice that ends reports a wake-up, not a timeout).
 bool futex_wait(std::atomic<uint32_t>* word, uint32_t expected,
                 const struct timespec* rel_timeout) noexcept {
+#ifdef TOKIO_TSAN
+  struct timespec slice = {0, 10 * 1000 * 1000};
+  bool sliced = !rel_timeout || rel_timeout->tv_sec > 0 || rel_timeout->tv_nsec > slice.tv_nsec;
+  if (sliced) rel_timeout = &slice;
+#endif
   long rc = syscall(SYS_futex, reinterpret_cast<uint32_t*>(word), FUTEX_WAIT_PRIVATE, expected,
                     rel_timeout, nullptr, 0);
-  return !(rc == -1 && errno == ETIMEDOUT);
+  bool timed_out = rc == -1 && errno == ETIMEDOUT;
+#ifdef TOKIO_TSAN
+  ::usleep(0);
+  if (sliced) return true;
+#endif
+  return !timed_out;
 }
 
 void futex_wake(std::atomic<uint32_t>* word, int count) noexcept {

@@ -1,0 +1,153 @@
+#include <signal.h>
+
+#include <string>
+
+#include "tokio/core/combinators.hpp"
+#include "tokio/io/read_ext.hpp"
+#include "tokio/io/reactor_error.hpp"
+#include "tokio/process/child.hpp"
+#include "tokio/process/detail/child_state.hpp"
+#include "tokio/process/detail/spawn_error.hpp"
+
+namespace tokio::detail {
+
+ChildWaitOp::~ChildWaitOp() {
+  if (!s_) return;
+  if (ScheduledIo* io = s_->pidfd.io()) io->remove_waiter(io_);
+  if (s_->chld.sig) signal_cancel_recv(s_->chld, sig_);
+}
+
+bool ChildWaitOp::poll(task::Context& cx) noexcept {
+  if (!s_) {
+    err_ = EINVAL;  // a moved-from Child
+    return true;
+  }
+  if (s_->reaped) return true;
+  if (!coop_poll_proceed(cx)) return false;
+  for (;;) {
+    ScheduledIo* io = s_->pidfd.io();
+    uint32_t snap = io ? io->load() : 0;
+    int r = child_try_reap(*s_);
+    if (r != 0) {
+      if (r < 0) err_ = -r;
+      break;
+    }
+    if (io) {
+      if (snap & ScheduledIo::kShutdown) {
+        err_ = -1;
+        break;
+      }
+      // Readable means exited, which the waitpid above would have seen: a stale edge.
+      if (snap & io::Ready::kReadable) io->clear_readiness(snap, io::Ready::kReadable);
+      uint32_t now;
+      if (io->poll_ready(cx, io_, now)) continue;  // exited meanwhile (or shut down)
+      return false;
+    }
+    if (s_->chld.sig) {
+      if (signal_poll_recv(s_->chld, sig_, cx)) continue;  // a SIGCHLD: look again
+      return false;
+    }
+    err_ = ECHILD;  // not watched (cannot happen for a spawned Child)
+    break;
+  }
+  if (ScheduledIo* io = s_->pidfd.io()) io->remove_waiter(io_);
+  if (s_->chld.sig) signal_cancel_recv(s_->chld, sig_);
+  return true;
+}
+
+io::Result<process::ExitStatus> ChildWaitOp::await_resume() const noexcept {
+  if (err_ == -1) return tokio::unexpected(make_error_code(io::ReactorErrc::shutdown));
+  if (err_) return io::os_error(err_);
+  return process::ExitStatus::from_raw(s_->status);
+}
+
+}  // namespace tokio::detail
+
+namespace tokio::detail::process_child_impl {
+
+template <class P>
+Task<io::Result<std::string>> read_all(std::optional<P> p) {
+  std::string s;
+  if (!p) co_return s;
+  auto r = co_await io::read_to_end(*p, s);
+  if (!r) co_return tokio::unexpected(r.error());
+  co_return s;
+}
+
+// The coroutine owns the Child, so the Task may outlive the object it was called on.
+Task<io::Result<process::Output>> wait_with_output(process::Child c) {
+  c.stdin.reset();
+  auto out = read_all(std::move(c.stdout));
+  auto err = read_all(std::move(c.stderr));
+  auto [st, o, e] = co_await tokio::join(c.wait(), std::move(out), std::move(err));
+  if (!st) co_return tokio::unexpected(st.error());
+  if (!o) co_return tokio::unexpected(o.error());
+  if (!e) co_return tokio::unexpected(e.error());
+  co_return process::Output{*st, std::move(*o), std::move(*e)};
+}
+
+}  // namespace tokio::detail::process_child_impl
+
+namespace tokio::process {
+
+Child& Child::operator=(Child&& o) noexcept {
+  if (this != &o) {
+    stdin = std::move(o.stdin);
+    stdout = std::move(o.stdout);
+    stderr = std::move(o.stderr);
+    detail::child_state_drop(std::exchange(st_, std::exchange(o.st_, nullptr)));
+  }
+  return *this;
+}
+
+Child::~Child() {
+  // The pipes close first (members are destroyed after this body runs, so close them
+  // here): a child blocked writing to us sees EPIPE instead of hanging.
+  stdin.reset();
+  stdout.reset();
+  stderr.reset();
+  detail::child_state_drop(st_);
+}
+
+std::optional<uint32_t> Child::id() const noexcept {
+  if (!st_ || st_->reaped) return std::nullopt;
+  return static_cast<uint32_t>(st_->pid);
+}
+
+detail::ChildWaitOp Child::wait() noexcept {
+  stdin.reset();
+  return detail::ChildWaitOp(st_);
+}
+
+io::Result<std::optional<ExitStatus>> Child::try_wait() noexcept {
+  if (!st_) return io::os_error(EINVAL);
+  int r = detail::child_try_reap(*st_);
+  if (r < 0) return io::os_error(-r);
+  if (r == 0) return std::optional<ExitStatus>();
+  return std::optional<ExitStatus>(ExitStatus::from_raw(st_->status));
+}
+
+io::Result<void> Child::start_kill() noexcept {
+  if (!st_) return io::os_error(EINVAL);
+  if (st_->reaped) {
+    return tokio::unexpected(
+        detail::error_with_message(EINVAL, "invalid argument: can't kill an exited process"));
+  }
+  // Not reaped yet, so the pid still names our child (a zombie at worst).
+  if (::kill(st_->pid, SIGKILL) < 0) return io::last_os_error();
+  return {};
+}
+
+Task<io::Result<void>> Child::kill() {
+  auto k = start_kill();
+  if (!k) co_return k;
+  auto st = co_await wait();
+  if (!st) co_return tokio::unexpected(st.error());
+  co_return io::Result<void>();
+}
+
+Task<io::Result<Output>> Child::wait_with_output() && {
+  return detail::process_child_impl::wait_with_output(std::move(*this));
+}
+
+}  // namespace tokio::process

@@ -1,0 +1,94 @@
+#pragma once
+// process::Child: a spawned child process (Command::spawn()).
+//
+//   auto child = Command("sort").stdin(Stdio::piped()).stdout(Stdio::piped()).spawn();
+//   co_await io::write_all(*child->stdin, "b\na\n");
+//   child->stdin.reset();                          // EOF for sort
+//   auto out = co_await std::move(*child).wait_with_output();   // io::Result<Output>
+//
+// wait()             io::Result<ExitStatus>; cancel-safe: a wait destroyed before the exit
+//                    loses nothing, and once reaped the status is kept (every later wait
+//                    and try_wait returns it). Closes stdin first, as Tokio does, so a
+//                    child reading its stdin cannot deadlock against the wait.
+// try_wait()         the status if the child has exited (reaping it), else nullopt.
+// start_kill()       sends SIGKILL; an error once the child has been reaped.
+// kill()             start_kill() then wait().
+// wait_with_output() closes stdin, reads stdout and stderr to their end concurrently while
+//                    waiting (no deadlock on large output); consumes the Child.
+// id()               the pid, until the child is reaped.
+//
+// Dropping a Child does not kill the process (unless Command::kill_on_drop(true)), as in
+// Tokio: it keeps running, and is reaped in the background when it exits (no zombies; see
+// process/detail/reaper.hpp). Exit is watched with a pidfd registered with the reactor of
+// the runtime that spawned the child, or SIGCHLD where pidfds are not available (see
+// process/detail/child_state.hpp). A Child serves one wait at a time.
+
+#include <cstdint>
+#include <optional>
+#include <utility>
+
+#include "tokio/core/result.hpp"
+#include "tokio/core/task.hpp"
+#include "tokio/process/child_io.hpp"
+#include "tokio/process/exit_status.hpp"
+#include "tokio/signal/detail/registry.hpp"
+#include "tokio/io/detail/scheduled_io.hpp"
+#include "tokio/core/detail/poll.hpp"
+
+namespace tokio::detail {
+
+struct ChildState;    // process/detail/child_state.hpp
+struct ChildFactory;  // process/command.cpp
+
+class ChildWaitOp : public Leaf<ChildWaitOp> {
+ public:
+  explicit ChildWaitOp(ChildState* s) noexcept : s_(s) {}
+  ChildWaitOp(const ChildWaitOp& o) noexcept : Leaf<ChildWaitOp>(o), s_(o.s_) {}
+  ~ChildWaitOp();
+  bool poll(task::Context& cx) noexcept;
+  io::Result<process::ExitStatus> await_resume() const noexcept;
+
+ private:
+  ChildState* s_;
+  IoWaiter io_{io::Ready::kReadable | io::Ready::kReadClosed};  // pidfd mode
+  SignalRecvNode sig_;                                          // SIGCHLD mode
+  int err_ = 0;  // errno, or -1: the reactor shut down
+};
+
+}  // namespace tokio::detail
+
+namespace tokio::process {
+
+class Child {
+ public:
+  // The parent's ends of the pipes requested with Stdio::piped() (empty otherwise).
+  std::optional<ChildStdin> stdin;
+  std::optional<ChildStdout> stdout;
+  std::optional<ChildStderr> stderr;
+
+  Child(Child&& o) noexcept
+      : stdin(std::move(o.stdin)), stdout(std::move(o.stdout)), stderr(std::move(o.stderr)),
+        st_(std::exchange(o.st_, nullptr)) {}
+  Child& operator=(Child&& o) noexcept;
+  Child(const Child&) = delete;
+  Child& operator=(const Child&) = delete;
+  ~Child();
+
+  // The OS pid, until the child has been reaped (then nullopt).
+  std::optional<uint32_t> id() const noexcept;
+
+  detail::ChildWaitOp wait() noexcept;
+  io::Result<std::optional<ExitStatus>> try_wait() noexcept;
+  io::Result<void> start_kill() noexcept;
+  Task<io::Result<void>> kill();
+  // Consumes the child (call as std::move(child).wait_with_output()).
+  Task<io::Result<Output>> wait_with_output() &&;
+
+ private:
+  friend struct detail::ChildFactory;
+  explicit Child(detail::ChildState* s) noexcept : st_(s) {}
+
+  detail::ChildState* st_ = nullptr;
+};
+
+}  // namespace tokio::process

@@ -1,0 +1,178 @@
+#include "tokio/io/detail/io_driver.hpp"
+#include "tokio/process/command.hpp"
+#include "tokio/process/detail/child_state.hpp"
+#include "tokio/process/detail/spawn.hpp"
+#include "tokio/runtime/detail/entry.hpp"
+#include "tokio/task/spawn.hpp"
+
+namespace tokio::detail {
+
+// Wraps a started process in a Child: exit watching, pipe registration. A child that
+// cannot be watched or talked to is not handed out: it is killed (and reaped by the
+// reaper) and the error returned.
+struct ChildFactory {
+  static io::Result<process::Child> adopt(Spawned sp) {
+    auto* st = new ChildState();
+    st->pid = sp.release();
+    st->kill_on_drop = sp.kill_on_drop;
+    process::Child child(st);
+    auto fail = [&](std::error_code e) -> io::Result<process::Child> {
+      st->kill_on_drop = true;
+      return tokio::unexpected(e);
+    };
+    if (auto w = child_watch(*st); !w) return fail(w.error());
+    if (sp.pipes[0].get() >= 0) {
+      auto p = register_pipe(std::move(sp.pipes[0]), io::Interest::WRITABLE);
+      if (!p) return fail(p.error());
+      child.stdin.emplace(process::ChildStdin(std::move(*p)));
+    }
+    if (sp.pipes[1].get() >= 0) {
+      auto p = register_pipe(std::move(sp.pipes[1]), io::Interest::READABLE);
+      if (!p) return fail(p.error());
+      child.stdout.emplace(process::ChildStdout(std::move(*p)));
+    }
+    if (sp.pipes[2].get() >= 0) {
+      auto p = register_pipe(std::move(sp.pipes[2]), io::Interest::READABLE);
+      if (!p) return fail(p.error());
+      child.stderr.emplace(process::ChildStderr(std::move(*p)));
+    }
+    return child;
+  }
+};
+
+}  // namespace tokio::detail
+
+namespace tokio::detail::process_command_impl {
+
+// Misuse fails at the call, before any process exists.
+void require_io_runtime(const char* what) {
+  HandleInner* h = current_handle_or_throw(what);
+  (void)io_driver_of(h, what);
+}
+
+// The vfork, on the blocking pool: it suspends the calling thread until the child has
+// called execve, which takes a millisecond or more for a typical program (longer in VMs),
+// so the workers keep running tasks meanwhile and many spawns proceed at once.
+Task<io::Result<process::Child>> spawn_off_worker(io::Result<SpawnPlan> plan) {
+  if (!plan) co_return tokio::unexpected(plan.error());
+  auto job = tokio::task::spawn_blocking(&execute_spawn, std::move(*plan));
+  // If this task is cancelled meanwhile, the job still finishes and its Spawned, dropped
+  // unread, hands the process to the reaper (see spawn.hpp).
+  auto r = co_await job.result();
+  if (!r) co_return tokio::unexpected(std::make_error_code(std::errc::operation_canceled));
+  if (!*r) co_return tokio::unexpected(r->error());
+  co_return ChildFactory::adopt(std::move(**r));
+}
+
+Task<io::Result<process::ExitStatus>> status_of(io::Result<SpawnPlan> plan) {
+  auto c = co_await spawn_off_worker(std::move(plan));
+  if (!c) co_return tokio::unexpected(c.error());
+  // As Tokio: the parent's ends of any pipes are closed, so the child cannot block on them.
+  c->stdin.reset();
+  c->stdout.reset();
+  c->stderr.reset();
+  co_return co_await c->wait();
+}
+
+Task<io::Result<process::Output>> output_of(io::Result<SpawnPlan> plan) {
+  auto c = co_await spawn_off_worker(std::move(plan));
+  if (!c) co_return tokio::unexpected(c.error());
+  co_return co_await std::move(*c).wait_with_output();
+}
+
+}  // namespace tokio::detail::process_command_impl
+
+namespace tokio::process {
+
+Command::Command(std::string program) : spec_(std::make_unique<detail::CommandSpec>()) {
+  spec_->program = std::move(program);
+}
+Command::Command(Command&&) noexcept = default;
+Command& Command::operator=(Command&&) noexcept = default;
+Command::~Command() = default;
+
+Command& Command::arg(std::string a) {
+  spec_->args.push_back(std::move(a));
+  return *this;
+}
+Command& Command::arg0(std::string a) {
+  spec_->arg0 = std::move(a);
+  return *this;
+}
+Command& Command::env(std::string key, std::string value) {
+  spec_->env[std::move(key)] = std::move(value);
+  return *this;
+}
+Command& Command::env_remove(std::string key) {
+  spec_->env[std::move(key)] = std::nullopt;
+  return *this;
+}
+Command& Command::env_clear() {
+  spec_->env.clear();
+  spec_->env_clear = true;
+  return *this;
+}
+Command& Command::current_dir(std::string dir) {
+  spec_->cwd = std::move(dir);
+  return *this;
+}
+Command& Command::stdin(Stdio s) {
+  spec_->stdio[0] = std::move(s);
+  return *this;
+}
+Command& Command::stdout(Stdio s) {
+  spec_->stdio[1] = std::move(s);
+  return *this;
+}
+Command& Command::stderr(Stdio s) {
+  spec_->stdio[2] = std::move(s);
+  return *this;
+}
+Command& Command::kill_on_drop(bool on) {
+  spec_->kill_on_drop = on;
+  return *this;
+}
+Command& Command::process_group(int pgroup) {
+  spec_->pgroup = pgroup;
+  return *this;
+}
+Command& Command::uid(uint32_t id) {
+  spec_->uid = id;
+  return *this;
+}
+Command& Command::gid(uint32_t id) {
+  spec_->gid = id;
+  return *this;
+}
+
+const std::string& Command::get_program() const noexcept { return spec_->program; }
+std::vector<std::string> Command::get_args() const { return spec_->args; }
+std::optional<std::string> Command::get_current_dir() const { return spec_->cwd; }
+bool Command::get_kill_on_drop() const noexcept { return spec_->kill_on_drop; }
+
+io::Result<Child> Command::spawn() {
+  static constexpr Stdio::Kind kDefaults[3] = {Stdio::Kind::inherit, Stdio::Kind::inherit,
+                                               Stdio::Kind::inherit};
+  detail::process_command_impl::require_io_runtime("process::Command::spawn");
+  auto plan = detail::prepare_spawn(*spec_, kDefaults);
+  if (!plan) return tokio::unexpected(plan.error());
+  auto sp = detail::execute_spawn(std::move(*plan));
+  if (!sp) return tokio::unexpected(sp.error());
+  return detail::ChildFactory::adopt(std::move(*sp));
+}
+
+Task<io::Result<ExitStatus>> Command::status() {
+  static constexpr Stdio::Kind kDefaults[3] = {Stdio::Kind::inherit, Stdio::Kind::inherit,
+                                               Stdio::Kind::inherit};
+  detail::process_command_impl::require_io_runtime("process::Command::status");
+  return detail::process_command_impl::status_of(detail::prepare_spawn(*spec_, kDefaults));
+}
+
+Task<io::Result<Output>> Command::output() {
+  static constexpr Stdio::Kind kDefaults[3] = {Stdio::Kind::null, Stdio::Kind::piped,
+                                               Stdio::Kind::piped};
+  detail::process_command_impl::require_io_runtime("process::Command::output");
+  return detail::process_command_impl::output_of(detail::prepare_spawn(*spec_, kDefaults));
+}
+
+}  // namespace tokio::process

@@ -1,0 +1,99 @@
+#include <signal.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+
+#include "tokio/process/detail/child_state.hpp"
+#include "tokio/process/detail/reaper.hpp"
+
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434  // the same number on every architecture
+#endif
+
+namespace tokio::detail::process_child_state_impl {
+
+// -1: not decided yet (TOKIO_PROCESS_NO_PIDFD is read at the first spawn), 0: pidfd,
+// 1: SIGCHLD. Relaxed: a configuration flag; any value is a valid choice.
+std::atomic<int> g_mode{-1};
+
+bool use_pidfd() noexcept {
+  int m = g_mode.load(std::memory_order_relaxed);
+  if (m < 0) {
+    const char* e = std::getenv("TOKIO_PROCESS_NO_PIDFD");
+    m = (e && *e && std::strcmp(e, "0") != 0) ? 1 : 0;
+    int expected = -1;
+    if (!g_mode.compare_exchange_strong(expected, m, std::memory_order_relaxed)) m = expected;
+  }
+  return m == 0;
+}
+
+}  // namespace tokio::detail::process_child_state_impl
+
+namespace tokio::detail {
+
+void process_force_sigchld(bool on) noexcept {
+  process_child_state_impl::g_mode.store(on ? 1 : 0, std::memory_order_relaxed);
+}
+bool process_uses_pidfd() noexcept { return process_child_state_impl::use_pidfd(); }
+
+int child_try_reap(ChildState& s) noexcept {
+  if (s.reaped) return 1;
+  int st = 0;
+  for (;;) {
+    pid_t r = ::waitpid(s.pid, &st, WNOHANG);
+    if (r == s.pid) {
+      s.reaped = true;
+      s.status = st;
+      return 1;
+    }
+    if (r == 0) return 0;
+    if (errno != EINTR) return -errno;
+  }
+}
+
+io::Result<void> child_watch(ChildState& s) {
+  if (process_child_state_impl::use_pidfd()) {
+    long fd = ::syscall(SYS_pidfd_open, s.pid, 0);  // close-on-exec
+    if (fd >= 0) {
+      auto p = PollSocket::adopt(OwnedFd(static_cast<int>(fd)), io::Interest::READABLE,
+                                 "process::Command::spawn");
+      if (!p) return tokio::unexpected(p.error());
+      s.pidfd = std::move(*p);
+      return {};
+    }
+    // No pidfd here (kernel < 5.3, or a seccomp filter): SIGCHLD from now on.
+    if (errno == ENOSYS || errno == EPERM) process_force_sigchld(true);
+  }
+  return signal_listener_init(s.chld, SIGCHLD, "process::Command::spawn");
+}
+
+void orphan_child(int pid) noexcept {
+  int st;
+  pid_t r;
+  do {
+    r = ::waitpid(pid, &st, WNOHANG);
+  } while (r < 0 && errno == EINTR);
+  if (r != 0) return;  // reaped now (or not ours any more)
+  long fd = process_child_state_impl::use_pidfd() ? ::syscall(SYS_pidfd_open, pid, 0) : -1;
+  reaper_adopt(pid, fd < 0 ? -1 : static_cast<int>(fd));
+}
+
+void child_state_drop(ChildState* s) noexcept {
+  if (!s) return;
+  if (!s->reaped) {
+    if (s->kill_on_drop) ::kill(s->pid, SIGKILL);
+    if (child_try_reap(*s) == 0) {
+      int pidfd = s->pidfd.is_open() ? s->pidfd.release() : -1;
+      reaper_adopt(s->pid, pidfd);
+    }
+  }
+  signal_listener_release(s->chld);
+  delete s;
+}
+
+}  // namespace tokio::detail

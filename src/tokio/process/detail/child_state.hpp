@@ -1,0 +1,46 @@
+#pragma once
+// ChildState: what a Child owns (heap-allocated, so a Child can move while a wait() on
+// it is suspended, and its destructor can hand the process to the orphan reaper).
+//
+// Exit notification, one of:
+//   pidfd   (Linux >= 5.3) pidfd_open(pid) registered with the spawning runtime's reactor:
+//           it becomes readable when the child exits, one wake-up per exit;
+//   SIGCHLD a signal::unix listener for SIGCHLD: every SIGCHLD wakes every waiting Child,
+//           which each try waitpid(pid, WNOHANG) (Tokio 1.24's scheme; O(children) per
+//           SIGCHLD).
+// pidfd is used when the kernel has it. TOKIO_PROCESS_NO_PIDFD=1 in the environment (read
+// at the first spawn), or process_force_sigchld(true), selects SIGCHLD for the children
+// spawned from then on (tests use both).
+
+#include <cstdint>
+
+#include "tokio/core/result.hpp"
+#include "tokio/net/detail/socket.hpp"
+#include "tokio/signal/detail/registry.hpp"
+
+namespace tokio::detail {
+
+struct ChildState {
+  int pid = -1;
+  bool reaped = false;
+  int status = 0;            // the raw wait status, once reaped
+  bool kill_on_drop = false;
+  PollSocket pidfd;          // pidfd mode: registered with the reactor
+  SignalListener chld;       // SIGCHLD mode (chld.sig == SIGCHLD)
+};
+
+// waitpid(pid, WNOHANG) unless reaped: 1 reaped (status stored), 0 still running, -errno.
+int child_try_reap(ChildState& s) noexcept;
+// Sets up exit notification for a freshly spawned child (pidfd, else SIGCHLD).
+io::Result<void> child_watch(ChildState& s);
+// Kills (kill_on_drop) and/or hands an unreaped child to the reaper, then frees `s`.
+void child_state_drop(ChildState* s) noexcept;
+// Reaps `pid` now if it has exited, else hands it to the reaper (with a pidfd when pidfds
+// are in use). For children that never got a ChildState.
+void orphan_child(int pid) noexcept;
+
+// Test and configuration switch: true = SIGCHLD mode for children spawned from now on.
+void process_force_sigchld(bool on) noexcept;
+bool process_uses_pidfd() noexcept;
+
+}  // namespace tokio::detail

@@ -1,0 +1,379 @@
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdint>
+#include <cstdlib>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <vector>
+
+#include "tokio/process/detail/spawn.hpp"
+#include "tokio/process/detail/child_state.hpp"
+#include "tokio/process/detail/spawn_error.hpp"
+
+extern char** environ;
+
+// The child's code must not be instrumented: under ASan and in plain builds vfork() shares
+// the parent's memory (and its sanitizer state) until execve.
+#if defined(__clang__) || defined(__GNUC__)
+#define TOKIO_CHILD_CODE __attribute__((noinline, no_sanitize("address", "thread", "undefined")))
+#else
+#define TOKIO_CHILD_CODE
+#endif
+
+namespace tokio::detail::process_spawn_impl {
+
+// The steps of the child (see spawn.hpp); a failure reports {step, errno}.
+enum Step : int {
+  kStepStdio = 1,
+  kStepPgroup,
+  kStepGid,
+  kStepUid,
+  kStepCwd,
+  kStepMask,
+  kStepExec,
+};
+
+struct ChildError {
+  int step;
+  int err;
+};
+
+// The kernel's struct sigaction (rt_sigaction(2) takes it, not glibc's).
+struct KernelSigaction {
+  void (*handler)(int);
+  unsigned long flags;
+  void (*restorer)();
+  uint64_t mask;
+};
+
+// Everything the child reads, prepared by the parent.
+struct ChildArgs {
+  const char* path;
+  char* const* argv;
+  char* const* envp;
+  int fds[3];       // the descriptor to put on 0, 1, 2 (-1: inherit)
+  const char* cwd;  // null: stay
+  bool set_pgroup;
+  int pgroup;
+  bool set_gid;
+  unsigned gid;
+  bool set_uid;
+  unsigned uid;
+  int errfd;        // write end of the close-on-exec error pipe
+};
+
+[[noreturn]] TOKIO_CHILD_CODE void child_fail(const ChildArgs* a, int step) noexcept {
+  ChildError e{step, errno};
+  syscall(SYS_write, a->errfd, &e, sizeof e);
+  syscall(SYS_exit_group, 127);
+  __builtin_unreachable();
+}
+
+// Runs in the vfork()ed child: raw system calls on prepared data only (no allocation, no
+// locks, no glibc wrappers with process-wide state such as setuid's thread broadcast).
+[[noreturn]] TOKIO_CHILD_CODE void child_exec(const ChildArgs* a) noexcept {
+  // 1. No handler of the parent may run in the child: reset caught signals to default.
+  // Ignored ones stay ignored, as exec itself would keep them.
+  KernelSigaction dfl{};
+  for (int sig = 1; sig <= 64; ++sig) {
+    if (sig == SIGKILL || sig == SIGSTOP) continue;
+    KernelSigaction old{};
+    if (syscall(SYS_rt_sigaction, sig, nullptr, &old, sizeof(uint64_t)) != 0) continue;
+    if (old.handler == SIG_DFL || old.handler == SIG_IGN) continue;
+    syscall(SYS_rt_sigaction, sig, &dfl, nullptr, sizeof(uint64_t));
+  }
+  // 2. stdin, stdout, stderr. (The parent moved every source below 3 that is not already
+  // in place out of the way, so no dup3 clobbers a later source.)
+  for (int i = 0; i < 3; ++i) {
+    int fd = a->fds[i];
+    if (fd < 0) continue;
+    long r = fd == i ? syscall(SYS_fcntl, i, F_SETFD, 0)  // in place: just inheritable
+                     : syscall(SYS_dup3, fd, i, 0);
+    if (r < 0) child_fail(a, kStepStdio);
+  }
+  // 3. Process group, groups, gid, uid (gid first: after setuid it may be too late).
+  if (a->set_pgroup && syscall(SYS_setpgid, 0, a->pgroup) < 0) child_fail(a, kStepPgroup);
+  if (a->set_gid && syscall(SYS_setgid, a->gid) < 0) child_fail(a, kStepGid);
+  if (a->set_uid) {
+    // Dropping root: drop the supplementary groups too (as Rust's Command does).
+    if (syscall(SYS_getuid) == 0) syscall(SYS_setgroups, 0, nullptr);
+    if (syscall(SYS_setuid, a->uid) < 0) child_fail(a, kStepUid);
+  }
+  // 4. Working directory.
+  if (a->cwd && syscall(SYS_chdir, a->cwd) < 0) child_fail(a, kStepCwd);
+  // 5. The parent blocked everything around vfork; the program starts with nothing blocked.
+  uint64_t none = 0;
+  if (syscall(SYS_rt_sigprocmask, SIG_SETMASK, &none, nullptr, sizeof none) < 0) {
+    child_fail(a, kStepMask);
+  }
+  // 6.
+  syscall(SYS_execve, a->path, a->argv, a->envp);
+  child_fail(a, kStepExec);
+}
+
+TOKIO_CHILD_CODE pid_t do_vfork(const ChildArgs* a) noexcept {
+  pid_t pid = vfork();
+  if (pid == 0) child_exec(a);
+  return pid;
+}
+
+std::error_code spawn_error(const std::string& program, const std::string& cause, int err) {
+  std::string msg = "failed to spawn '" + program + "': ";
+  if (!cause.empty()) msg += cause + ": ";
+  msg += std::generic_category().message(err);
+  return error_with_message(err, std::move(msg));
+}
+
+bool has_nul(std::string_view s) noexcept { return s.find('\0') != std::string_view::npos; }
+
+// Finds `prog` (no '/') in PATH: the child's PATH when the Command sets one, else ours.
+// Returns the path, or sets `err` (ENOENT, or EACCES when only non-executable files were
+// found).
+std::string search_path(const CommandSpec& spec, int& err) {
+  std::string path_var;
+  auto it = spec.env.find("PATH");
+  if (it != spec.env.end() && it->second) {
+    path_var = *it->second;
+  } else if (const char* p = std::getenv("PATH")) {
+    path_var = p;
+  } else {
+    path_var = "/usr/local/bin:/usr/bin:/bin";
+  }
+  bool saw_eacces = false;
+  std::size_t start = 0;
+  for (;;) {
+    std::size_t end = path_var.find(':', start);
+    std::string dir = path_var.substr(start, end == std::string::npos ? std::string::npos : end - start);
+    if (dir.empty()) dir = ".";
+    std::string cand = dir + "/" + spec.program;
+    struct stat st;
+    if (::stat(cand.c_str(), &st) == 0 && S_ISREG(st.st_mode)) {
+      if (::access(cand.c_str(), X_OK) == 0) return cand;
+      saw_eacces = true;
+    }
+    if (end == std::string::npos) break;
+    start = end + 1;
+  }
+  err = saw_eacces ? EACCES : ENOENT;
+  return {};
+}
+
+const char* stream_name(int i) noexcept {
+  return i == 0 ? "stdin" : i == 1 ? "stdout" : "stderr";
+}
+
+}  // namespace tokio::detail::process_spawn_impl
+
+namespace tokio::detail {
+
+Spawned::~Spawned() {
+  if (pid < 0) return;
+  if (kill_on_drop) ::kill(pid, SIGKILL);
+  orphan_child(pid);
+}
+
+io::Result<SpawnPlan> prepare_spawn(const CommandSpec& spec, const process::Stdio::Kind defaults[3]) {
+  namespace impl = process_spawn_impl;
+  using Kind = process::Stdio::Kind;
+  const std::string& prog = spec.program;
+  auto fail = [&](int err, const std::string& cause) {
+    return tokio::unexpected(impl::spawn_error(prog, cause, err));
+  };
+
+  // --- check and resolve
+  if (prog.empty()) return fail(EINVAL, "empty program name");
+  bool nul = impl::has_nul(prog) || (spec.arg0 && impl::has_nul(*spec.arg0)) ||
+             (spec.cwd && impl::has_nul(*spec.cwd));
+  for (const auto& a : spec.args) nul = nul || impl::has_nul(a);
+  for (const auto& [k, v] : spec.env) nul = nul || impl::has_nul(k) || (v && impl::has_nul(*v));
+  if (nul) return fail(EINVAL, "an argument, variable or path contains a NUL byte");
+
+  SpawnPlan plan;
+  plan.program = prog;
+  if (prog.find('/') != std::string::npos) {
+    plan.path = prog;
+  } else {
+    int err = 0;
+    plan.path = impl::search_path(spec, err);
+    if (plan.path.empty()) {
+      return fail(err, err == EACCES ? "found in PATH but not executable" : "program not found in PATH");
+    }
+  }
+
+  // --- argv and the environment
+  plan.argv_strings.reserve(spec.args.size() + 1);
+  plan.argv_strings.push_back(spec.arg0 ? *spec.arg0 : prog);
+  plan.argv_strings.insert(plan.argv_strings.end(), spec.args.begin(), spec.args.end());
+  if (spec.env_clear || !spec.env.empty()) {
+    plan.inherit_env = false;
+    if (!spec.env_clear && environ) {
+      for (char** e = environ; *e; ++e) {
+        std::string_view kv(*e);
+        std::string key(kv.substr(0, kv.find('=')));
+        if (spec.env.count(key)) continue;  // set or removed by the Command
+        plan.env_strings.emplace_back(kv);
+      }
+    }
+    for (const auto& [k, v] : spec.env) {
+      if (v) plan.env_strings.push_back(k + "=" + *v);
+    }
+  }
+  plan.cwd = spec.cwd;
+  plan.pgroup = spec.pgroup;
+  plan.uid = spec.uid;
+  plan.gid = spec.gid;
+  plan.kill_on_drop = spec.kill_on_drop;
+
+  // --- the child's stdin/stdout/stderr
+  plan.child_side.reserve(6);
+  for (int i = 0; i < 3; ++i) {
+    Kind k = spec.stdio[i] ? spec.stdio[i]->kind() : defaults[i];
+    switch (k) {
+      case Kind::inherit:
+        break;
+      case Kind::null: {
+        int fd = ::open("/dev/null", (i == 0 ? O_RDONLY : O_WRONLY) | O_CLOEXEC);
+        if (fd < 0) return fail(errno, std::string("opening /dev/null for ") + impl::stream_name(i));
+        plan.child_side.emplace_back(fd);
+        plan.fds[i] = fd;
+        break;
+      }
+      case Kind::piped: {
+        int p[2];
+        if (::pipe2(p, O_CLOEXEC) < 0) {
+          return fail(errno, std::string("creating the pipe for ") + impl::stream_name(i));
+        }
+        int parent = i == 0 ? p[1] : p[0];
+        int child = i == 0 ? p[0] : p[1];
+        plan.pipes[i] = OwnedFd(parent);
+        plan.child_side.emplace_back(child);
+        if (auto nb = set_nonblocking(parent); !nb) {
+          return fail(nb.error().value(), std::string("making the ") + impl::stream_name(i) + " pipe non-blocking");
+        }
+        plan.fds[i] = child;
+        break;
+      }
+      case Kind::fd: {
+        // Our own copy: the Command (and its Stdio) may be gone before the vfork runs.
+        // At least 3, so no dup3 in the child can overwrite it before it is used.
+        int src = spec.stdio[i]->as_raw_fd();
+        int fd = src < 0 ? -1 : ::fcntl(src, F_DUPFD_CLOEXEC, 3);
+        if (fd < 0) {
+          return fail(src < 0 ? EBADF : errno, std::string("Stdio::from_fd for ") + impl::stream_name(i));
+        }
+        plan.child_side.emplace_back(fd);
+        plan.fds[i] = fd;
+        break;
+      }
+    }
+  }
+  // (Every source is now a descriptor of our own numbered >= 3, or inherit: pipe2 and
+  // open return the lowest free numbers, which are >= 3 unless the program closed one of
+  // 0, 1, 2; move those out of the way too.)
+  for (int i = 0; i < 3; ++i) {
+    if (plan.fds[i] >= 0 && plan.fds[i] < 3) {
+      int fd = ::fcntl(plan.fds[i], F_DUPFD_CLOEXEC, 3);
+      if (fd < 0) return fail(errno, std::string("duplicating the descriptor for ") + impl::stream_name(i));
+      plan.child_side.emplace_back(fd);
+      plan.fds[i] = fd;
+    }
+  }
+  return plan;
+}
+
+io::Result<Spawned> execute_spawn(SpawnPlan plan) {
+  namespace impl = process_spawn_impl;
+  auto fail = [&](int err, const std::string& cause) {
+    return tokio::unexpected(impl::spawn_error(plan.program, cause, err));
+  };
+
+  std::vector<char*> argv;
+  argv.reserve(plan.argv_strings.size() + 1);
+  for (auto& a : plan.argv_strings) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  std::vector<char*> envp;
+  if (!plan.inherit_env) {
+    envp.reserve(plan.env_strings.size() + 1);
+    for (auto& e : plan.env_strings) envp.push_back(e.data());
+    envp.push_back(nullptr);
+  }
+
+  int ep[2];
+  if (::pipe2(ep, O_CLOEXEC) < 0) return fail(errno, "creating the error pipe");
+
+  impl::ChildArgs a{};
+  a.path = plan.path.c_str();
+  a.argv = argv.data();
+  a.envp = plan.inherit_env ? environ : envp.data();
+  for (int i = 0; i < 3; ++i) a.fds[i] = plan.fds[i];
+  a.cwd = plan.cwd ? plan.cwd->c_str() : nullptr;
+  a.set_pgroup = plan.pgroup.has_value();
+  a.pgroup = plan.pgroup.value_or(0);
+  a.set_gid = plan.gid.has_value();
+  a.gid = plan.gid.value_or(0);
+  a.set_uid = plan.uid.has_value();
+  a.uid = plan.uid.value_or(0);
+  a.errfd = ep[1];
+
+  // Every signal blocked while the child shares our memory: no handler may run in it
+  // before it reset them (see spawn.hpp).
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &old);
+  pid_t pid = impl::do_vfork(&a);
+  int vfork_errno = errno;
+  pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  ::close(ep[1]);
+  if (pid < 0) {
+    ::close(ep[0]);
+    return fail(vfork_errno, "vfork");
+  }
+
+  impl::ChildError ce{};
+  ssize_t n;
+  do {
+    n = ::read(ep[0], &ce, sizeof ce);
+  } while (n < 0 && errno == EINTR);
+  ::close(ep[0]);
+  if (n != 0) {
+    // The child failed before or at execve and exited: reap it, report why.
+    int st;
+    while (::waitpid(pid, &st, 0) < 0 && errno == EINTR) {
+    }
+    if (n != sizeof ce) return fail(EIO, "reading the child's error report");
+    switch (ce.step) {
+      case impl::kStepStdio:
+        return fail(ce.err, "setting up stdin/stdout/stderr");
+      case impl::kStepPgroup:
+        return fail(ce.err, "process_group(" + std::to_string(a.pgroup) + ")");
+      case impl::kStepGid:
+        return fail(ce.err, "gid(" + std::to_string(a.gid) + ")");
+      case impl::kStepUid:
+        return fail(ce.err, "uid(" + std::to_string(a.uid) + ")");
+      case impl::kStepCwd:
+        return fail(ce.err, "current_dir '" + *plan.cwd + "'");
+      case impl::kStepMask:
+        return fail(ce.err, "clearing the signal mask");
+      default:
+        if (ce.err == ENOENT) return fail(ce.err, "program not found");
+        if (ce.err == EACCES) return fail(ce.err, "program not executable");
+        if (ce.err == ENOEXEC) return fail(ce.err, "not an executable format");
+        return fail(ce.err, "execve");
+    }
+  }
+  Spawned out;
+  out.pid = pid;
+  out.kill_on_drop = plan.kill_on_drop;
+  for (int i = 0; i < 3; ++i) out.pipes[i] = std::move(plan.pipes[i]);
+  return out;
+}
+
+}  // namespace tokio::detail

@@ -1,0 +1,433 @@
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstdint>
+#include <mutex>
+#include <system_error>
+
+#include "tokio/core/detail/spin_lock.hpp"
+#include "tokio/core/detail/thread_context.hpp"
+#include "tokio/io/detail/io_driver.hpp"
+#include "tokio/io/detail/registration.hpp"
+#include "tokio/runtime/detail/entry.hpp"
+#include "tokio/signal/detail/registry.hpp"
+#include "tokio/signal/errors.hpp"
+
+namespace tokio::detail {
+
+// One runtime's registration of the self-pipe (see registry.hpp). Guarded by Registry::mu
+// except `reg`, whose ScheduledIo listeners use through their watcher reference.
+class SignalWatcher {
+ public:
+  HandleInner* handle = nullptr;  // the runtime (a key only; `reg` holds the reference)
+  int fd = -1;                    // our dup of the eventfd
+  Registration reg;
+  std::size_t refs = 0;           // listeners bound to this watcher
+  SignalWatcher* next = nullptr;  // Registry::watchers
+};
+
+namespace signal_registry_impl {
+
+struct Slot {
+  SpinLock lock;                 // guards the waiter list and version bumps
+  SignalWaiter* head = nullptr;  // waiters (guarded by lock)
+  SignalWaiter* tail = nullptr;
+  // Dispatched deliveries. Bumped under `lock` (release); read with acquire by listeners
+  // checking for news, and under `lock` by waiters about to link.
+  std::atomic<uint64_t> version{0};
+  // The disposition our handler replaced, which it chains to. Written (under Registry::mu)
+  // before sigaction installs our handler, read only by the handler afterwards.
+  struct sigaction prev {};
+  bool installed = false;  // guarded by Registry::mu
+};
+
+struct Registry {
+  std::mutex mu;  // handler installation and the watcher list
+  Slot slots[kMaxSignal + 1];
+  SignalWatcher* watchers = nullptr;
+};
+
+// What the handler touches: all lock-free atomics (async-signal-safe).
+static_assert(std::atomic<uint64_t>::is_always_lock_free && std::atomic<int>::is_always_lock_free &&
+              std::atomic<void*>::is_always_lock_free);
+// Pending deliveries: bit (sig - 1). Set by the handler (seq_cst, before its eventfd
+// write); taken by dispatch with an exchange (after its eventfd read).
+std::atomic<uint64_t> g_pending{0};
+// The self-pipe: an eventfd (non-blocking, close-on-exec), created by the first install
+// and never closed. Published (release) before any handler that reads it is installed.
+std::atomic<int> g_event_fd{-1};
+// The registry, allocated on first use and never freed (handlers stay installed for the
+// life of the process). The handler reads it (acquire) to find the chained handler.
+std::atomic<Registry*> g_registry{nullptr};
+
+Registry& registry() {
+  static Registry* r = [] {
+    auto* p = new Registry();
+    g_registry.store(p, std::memory_order_release);
+    return p;
+  }();
+  return *r;
+}
+
+void chain(const struct sigaction& p, int sig, siginfo_t* info, void* ctx) noexcept {
+  if (p.sa_flags & SA_SIGINFO) {
+    if (p.sa_sigaction) p.sa_sigaction(sig, info, ctx);
+    return;
+  }
+  // SIG_DFL: our listeners replace the default action (a SIGINT no longer terminates the
+  // process, as in Tokio); SIG_IGN: nothing to run.
+  if (p.sa_handler == SIG_DFL || p.sa_handler == SIG_IGN) return;
+  p.sa_handler(sig);
+}
+
+// The OS handler. Async-signal-safe: lock-free atomics, write(2), the chained handler.
+void handler(int sig, siginfo_t* info, void* ctx) {
+  int saved = errno;
+  if (sig >= 1 && sig <= kMaxSignal) {
+    g_pending.fetch_or(uint64_t(1) << (sig - 1), std::memory_order_seq_cst);
+    int fd = g_event_fd.load(std::memory_order_acquire);
+    if (fd >= 0) {
+      uint64_t one = 1;
+      ssize_t r = ::write(fd, &one, sizeof one);  // EAGAIN only at a 2^64-2 count: never
+      (void)r;
+    }
+    if (Registry* reg = g_registry.load(std::memory_order_acquire)) chain(reg->slots[sig].prev, sig, info, ctx);
+  }
+  errno = saved;
+}
+
+// Creates the self-pipe on first use (Registry::mu held).
+io::Result<void> ensure_event_fd_locked() {
+  if (g_event_fd.load(std::memory_order_relaxed) >= 0) return {};
+  int fd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (fd < 0) return io::last_os_error();
+  g_event_fd.store(fd, std::memory_order_release);
+  return {};
+}
+
+// Installs our handler for `sig` once (Registry::mu held).
+io::Result<void> install_locked(Registry& r, int sig) {
+  Slot& s = r.slots[sig];
+  if (s.installed) return {};
+  if (auto e = ensure_event_fd_locked(); !e) return e;
+  struct sigaction cur {};
+  if (::sigaction(sig, nullptr, &cur) < 0) return io::last_os_error();
+  s.prev = cur;
+  struct sigaction sa {};
+  sa.sa_sigaction = &handler;
+  // SA_RESTART: interrupted syscalls elsewhere in the program resume; SA_ONSTACK: runs on
+  // an alternate stack when the program set one up. No bits blocked while it runs.
+  sa.sa_flags = SA_SIGINFO | SA_RESTART | SA_ONSTACK;
+  sigemptyset(&sa.sa_mask);
+  struct sigaction old {};
+  if (::sigaction(sig, &sa, &old) < 0) return io::last_os_error();
+  // Someone changed the disposition between our two calls: chain to what we replaced.
+  if (old.sa_flags != cur.sa_flags || old.sa_sigaction != cur.sa_sigaction) s.prev = old;
+  s.installed = true;
+  return {};
+}
+
+void broadcast(Slot& s) noexcept {
+  constexpr std::size_t kBatch = 32;
+  Wakeable* batch[kBatch];
+  s.lock.lock();
+  s.version.store(s.version.load(std::memory_order_relaxed) + 1, std::memory_order_release);
+  for (;;) {
+    std::size_t n = 0;
+    while (s.head && n < kBatch) {
+      SignalWaiter* w = s.head;
+      s.head = w->next;
+      if (s.head) s.head->prev = nullptr;
+      else s.tail = nullptr;
+      w->prev = w->next = nullptr;
+      batch[n++] = w->waker;
+      w->waker = nullptr;
+      // Last touch of the node: its owner may complete (and free it) from here on.
+      w->linked.store(false, std::memory_order_release);
+    }
+    bool more = s.head != nullptr;
+    s.lock.unlock();
+    for (std::size_t i = 0; i < n; ++i) batch[i]->vtable->wake(batch[i]);
+    if (!more) return;
+    s.lock.lock();
+  }
+}
+
+// Drains the eventfd (clearing `io`'s readiness observed in `snap`, when given) and
+// broadcasts every pending delivery.
+void dispatch_with(ScheduledIo* io, uint32_t snap) noexcept {
+  int fd = g_event_fd.load(std::memory_order_acquire);
+  if (fd >= 0) {
+    uint64_t v;
+    ssize_t n;
+    do {
+      n = ::read(fd, &v, sizeof v);
+    } while (n < 0 && errno == EINTR);
+  }
+  // The eventfd is empty now (its read takes the whole count). A write since our read
+  // advanced the registration's tick, which makes this clear a no-op.
+  if (io) io->clear_readiness(snap, io::Ready::kReadable);
+  uint64_t mask = g_pending.exchange(0, std::memory_order_seq_cst);
+  if (mask == 0) return;
+  Registry* reg = g_registry.load(std::memory_order_acquire);
+  while (mask) {
+    int bit = __builtin_ctzll(mask);
+    mask &= mask - 1;
+    broadcast(reg->slots[bit + 1]);
+  }
+}
+
+bool link_waiter(Slot& s, uint64_t seen, SignalWaiter& w, Wakeable* waker) noexcept {
+  Wakeable* old = nullptr;
+  s.lock.lock();
+  if (s.version.load(std::memory_order_relaxed) != seen) {
+    s.lock.unlock();
+    return false;
+  }
+  if (w.linked.load(std::memory_order_relaxed)) {
+    if (w.waker != waker) {
+      old = w.waker;
+      waker->vtable->clone(waker);
+      w.waker = waker;
+    }
+  } else {
+    waker->vtable->clone(waker);
+    w.waker = waker;
+    w.next = nullptr;
+    w.prev = s.tail;
+    if (s.tail) s.tail->next = &w;
+    else s.head = &w;
+    s.tail = &w;
+    w.linked.store(true, std::memory_order_relaxed);
+  }
+  s.lock.unlock();
+  if (old) old->vtable->drop(old);
+  return true;
+}
+
+void unlink_waiter(Slot& s, SignalWaiter& w) noexcept {
+  if (!w.linked.load(std::memory_order_acquire)) return;
+  Wakeable* waker = nullptr;
+  s.lock.lock();
+  if (w.linked.load(std::memory_order_relaxed)) {
+    if (w.prev) w.prev->next = w.next;
+    else s.head = w.next;
+    if (w.next) w.next->prev = w.prev;
+    else s.tail = w.prev;
+    w.prev = w.next = nullptr;
+    waker = w.waker;
+    w.waker = nullptr;
+    w.linked.store(false, std::memory_order_relaxed);
+  }
+  s.lock.unlock();
+  if (waker) waker->vtable->drop(waker);
+}
+
+int dup_event_fd() noexcept {
+  int fd = g_event_fd.load(std::memory_order_acquire);
+  if (fd < 0) {
+    errno = EBADF;
+    return -1;
+  }
+  return ::fcntl(fd, F_DUPFD_CLOEXEC, 0);
+}
+
+// The current runtime's watcher, created on first use (Registry::mu held). Throws
+// std::logic_error outside a runtime or without the I/O driver.
+io::Result<SignalWatcher*> watcher_acquire_locked(Registry& r, HandleInner* h, const char* what) {
+  (void)io_driver_of(h, what);
+  for (SignalWatcher* w = r.watchers; w; w = w->next) {
+    if (w->handle == h) {
+      ++w->refs;
+      return w;
+    }
+  }
+  if (auto e = ensure_event_fd_locked(); !e) return tokio::unexpected(e.error());
+  int fd = dup_event_fd();
+  if (fd < 0) return io::last_os_error();
+  auto reg = Registration::create(fd, io::Interest::READABLE, what);
+  if (!reg) {
+    ::close(fd);
+    return tokio::unexpected(reg.error());
+  }
+  auto* w = new SignalWatcher();
+  w->handle = h;
+  w->fd = fd;
+  w->reg = std::move(*reg);
+  w->refs = 1;
+  w->next = r.watchers;
+  r.watchers = w;
+  return w;
+}
+
+// Drops one reference (Registry::mu held); returns the watcher to destroy, if it was the last.
+SignalWatcher* watcher_release_locked(Registry& r, SignalWatcher* w) noexcept {
+  if (--w->refs != 0) return nullptr;
+  for (SignalWatcher** p = &r.watchers; *p; p = &(*p)->next) {
+    if (*p == w) {
+      *p = w->next;
+      break;
+    }
+  }
+  return w;
+}
+
+void watcher_destroy(SignalWatcher* w) noexcept {
+  if (!w) return;
+  // Deregistering wakes any waiter still linked on its reactor entry.
+  (void)w->reg.deregister();
+  ::close(w->fd);
+  delete w;
+}
+
+// The listener's watcher's reactor entry. When that runtime's driver shut down, the node's
+// wait there is dropped and the listener re-binds to the runtime this thread runs (if
+// any); failing that it waits on the signal's list only, woken by other runtimes'
+// dispatches.
+ScheduledIo* watcher_io(SignalListener& l, SignalRecvNode& n) noexcept {
+  if (!l.watcher) return nullptr;
+  ScheduledIo* io = l.watcher->reg.io();
+  if (io && !(io->load() & ScheduledIo::kShutdown)) return io;
+  if (io) io->remove_waiter(n.io);
+  Registry& r = registry();
+  SignalWatcher* dead[2] = {nullptr, nullptr};
+  {
+    std::lock_guard<std::mutex> g(r.mu);
+    HandleInner* old_handle = l.watcher->handle;
+    dead[0] = watcher_release_locked(r, l.watcher);
+    l.watcher = nullptr;
+    HandleInner* h = tls.handle;
+    if (h && h != old_handle) {
+      try {
+        auto w = watcher_acquire_locked(r, h, "signal::unix::Signal::recv");
+        if (w) l.watcher = *w;
+      } catch (...) {
+        // This runtime has no I/O driver: wait on the signal's list only.
+      }
+      if (l.watcher && (l.watcher->reg.io()->load() & ScheduledIo::kShutdown)) {
+        dead[1] = watcher_release_locked(r, l.watcher);
+        l.watcher = nullptr;
+      }
+    }
+  }
+  watcher_destroy(dead[0]);
+  watcher_destroy(dead[1]);
+  return l.watcher ? l.watcher->reg.io() : nullptr;
+}
+
+}  // namespace signal_registry_impl
+
+io::Result<void> signal_listener_init(SignalListener& l, int sig, const char* what) {
+  namespace impl = signal_registry_impl;
+  if (sig < 1 || sig > kMaxSignal || sig >= NSIG) return io::os_error(EINVAL);
+  if (signal_is_forbidden(sig)) return tokio::unexpected(signal::refused_signal_error(sig));
+  HandleInner* h = current_handle_or_throw(what);
+  impl::Registry& r = impl::registry();
+  SignalWatcher* dead = nullptr;
+  std::error_code err;
+  {
+    std::lock_guard<std::mutex> g(r.mu);
+    auto w = impl::watcher_acquire_locked(r, h, what);
+    if (!w) return tokio::unexpected(w.error());
+    auto ok = impl::install_locked(r, sig);
+    if (!ok) {
+      dead = impl::watcher_release_locked(r, *w);
+      err = ok.error();
+    } else {
+      l.watcher = *w;
+    }
+  }
+  if (err) {
+    impl::watcher_destroy(dead);
+    return tokio::unexpected(err);
+  }
+  l.sig = sig;
+  // Deliveries that happened before this listener existed are not its own: dispatch them
+  // to the listeners that were there, then start from the current version.
+  impl::dispatch_with(nullptr, 0);
+  l.seen = r.slots[sig].version.load(std::memory_order_acquire);
+  return {};
+}
+
+void signal_listener_release(SignalListener& l) noexcept {
+  namespace impl = signal_registry_impl;
+  l.sig = 0;
+  SignalWatcher* w = std::exchange(l.watcher, nullptr);
+  if (!w) return;
+  impl::Registry& r = impl::registry();
+  SignalWatcher* dead;
+  {
+    std::lock_guard<std::mutex> g(r.mu);
+    dead = impl::watcher_release_locked(r, w);
+  }
+  impl::watcher_destroy(dead);
+}
+
+bool signal_poll_recv(SignalListener& l, SignalRecvNode& n, task::Context& cx) noexcept {
+  namespace impl = signal_registry_impl;
+  if (l.sig == 0) return true;  // a moved-from Signal: recv reports "no more"
+  if (!coop_poll_proceed(cx)) return false;
+  impl::Slot& s = impl::registry().slots[l.sig];
+  for (;;) {
+    // Off the list first, so a dispatch by this very poll does not wake this task.
+    impl::unlink_waiter(s, n.list);
+    ScheduledIo* io = impl::watcher_io(l, n);
+    uint32_t snap = io ? io->load() : 0;
+    if ((snap & io::Ready::kReadable) || impl::g_pending.load(std::memory_order_acquire) != 0) {
+      impl::dispatch_with(io, snap);
+    }
+    uint64_t v = s.version.load(std::memory_order_acquire);
+    if (v != l.seen) {
+      l.seen = v;
+      if (io) io->remove_waiter(n.io);
+      return true;
+    }
+    if (!impl::link_waiter(s, l.seen, n.list, cx.raw_waker())) continue;  // news: take it
+    if (io) {
+      uint32_t now;
+      // Ready: the eventfd was written since our snapshot, go and dispatch. (A shut-down
+      // driver is handled by watcher_io on the next round.)
+      if (io->poll_ready(cx, n.io, now)) continue;
+    }
+    return false;
+  }
+}
+
+void signal_cancel_recv(SignalListener& l, SignalRecvNode& n) noexcept {
+  namespace impl = signal_registry_impl;
+  if (l.sig != 0) impl::unlink_waiter(impl::registry().slots[l.sig], n.list);
+  if (l.watcher) {
+    if (ScheduledIo* io = l.watcher->reg.io()) io->remove_waiter(n.io);
+  }
+}
+
+io::Result<void> signal_install(int sig) {
+  namespace impl = signal_registry_impl;
+  if (sig < 1 || sig > kMaxSignal || sig >= NSIG) return io::os_error(EINVAL);
+  if (signal_is_forbidden(sig)) return tokio::unexpected(signal::refused_signal_error(sig));
+  impl::Registry& r = impl::registry();
+  std::lock_guard<std::mutex> g(r.mu);
+  return impl::install_locked(r, sig);
+}
+
+void signal_dispatch() noexcept { signal_registry_impl::dispatch_with(nullptr, 0); }
+
+uint64_t signal_version(int sig) noexcept {
+  return signal_registry_impl::registry().slots[sig].version.load(std::memory_order_acquire);
+}
+
+bool signal_link_waiter(int sig, uint64_t seen, SignalWaiter& w, Wakeable* waker) noexcept {
+  return signal_registry_impl::link_waiter(signal_registry_impl::registry().slots[sig], seen, w, waker);
+}
+
+void signal_unlink_waiter(int sig, SignalWaiter& w) noexcept {
+  signal_registry_impl::unlink_waiter(signal_registry_impl::registry().slots[sig], w);
+}
+
+int signal_dup_event_fd() noexcept { return signal_registry_impl::dup_event_fd(); }
+
+}  // namespace tokio::detail

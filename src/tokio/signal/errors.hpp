@@ -1,0 +1,38 @@
+#pragma once
+// Errors of tokio::signal, and signal names.
+//
+// signal::unix::signal() refuses SIGKILL and SIGSTOP (they cannot be caught) and the
+// synchronous faults SIGSEGV, SIGILL, SIGFPE and SIGBUS (a handler that returns restarts
+// the faulting instruction, so a listener could never run). The error it returns has the
+// "tokio.signal" category, the signal number as its value, a message naming the signal,
+// and compares equal to std::errc::invalid_argument:
+//
+//   auto s = signal::unix::signal(SignalKind::from_raw(SIGKILL));
+//   s.error() == std::errc::invalid_argument      // true
+//   s.error().message()                           // "refusing to listen for SIGKILL: ..."
+//
+// A number outside 1..SIGRTMAX is plain std::errc::invalid_argument.
+
+#include <string>
+#include <system_error>
+
+namespace tokio::signal {
+
+const std::error_category& signal_category() noexcept;
+
+// The error for a signal that signal() refuses (the value is the signal number).
+inline std::error_code refused_signal_error(int signum) noexcept {
+  return {signum, signal_category()};
+}
+
+}  // namespace tokio::signal
+
+namespace tokio::detail {
+
+// "SIGINT", "SIGRTMIN+3", or "signal 99" for a number with no name.
+std::string signal_name(int signum);
+
+// True for the signals signal() refuses.
+bool signal_is_forbidden(int signum) noexcept;
+
+}  // namespace tokio::detail

@@ -1,0 +1,96 @@
+#pragma once
+// signal::unix::signal(kind) and Signal: a stream of deliveries of one Unix signal.
+//
+//   auto term = tokio::signal::unix::signal(SignalKind::terminate());   // io::Result<Signal>
+//   if (!term) ...;                                                     // e.g. SIGKILL refused
+//   for (;;) {
+//     co_await term->recv();                                            // the next SIGTERM
+//     ...
+//   }
+//
+// Semantics, as Tokio's:
+//   - every listener of a signal is woken by each delivery (any number of Signals, on any
+//     runtimes of the process);
+//   - deliveries between two recv()s coalesce into one: recv() reports "at least one
+//     delivery since the last recv" (the OS itself coalesces a signal still pending);
+//   - a listener only sees deliveries made after it was created;
+//   - the first listener of a signal installs a process-wide handler FOR THE LIFE OF THE
+//     PROCESS: dropping every Signal does not restore the previous disposition. The
+//     signal's default action is replaced: after signal(SignalKind::interrupt()), Ctrl-C
+//     no longer terminates the process even once no Signal is left. A handler installed
+//     before ours (sigaction, plain or SA_SIGINFO) still runs, after ours; one installed
+//     after ours replaces it (then no listener sees the signal).
+//   - no thread needs to block the signal; the handler only sets a flag and writes to an
+//     eventfd that the runtime's reactor watches (see signal/detail/registry.hpp).
+//
+// signal() needs a runtime with the I/O driver (std::logic_error otherwise) and refuses
+// SIGKILL, SIGSTOP, SIGSEGV, SIGILL, SIGFPE and SIGBUS (see signal/errors.hpp).
+//
+// recv() is cancel-safe: a recv destroyed before it completes (select, timeout, abort)
+// consumes nothing, and the next recv still reports the delivery. A Signal must not be
+// moved or destroyed while a recv on it is in flight, and serves one recv at a time.
+
+#include <utility>
+
+#include "tokio/core/result.hpp"
+#include "tokio/signal/errors.hpp"
+#include "tokio/signal/signal_kind.hpp"
+#include "tokio/signal/detail/registry.hpp"
+#include "tokio/core/detail/poll.hpp"
+
+namespace tokio::signal::unix {
+class Signal;
+}  // namespace tokio::signal::unix
+
+namespace tokio::detail {
+
+// Signal::recv(): true once a delivery arrived; false at once on a moved-from Signal
+// (Tokio's recv() -> Option<()>: Some(()) / None).
+class SignalRecvOp : public Leaf<SignalRecvOp> {
+ public:
+  explicit SignalRecvOp(SignalListener* l) noexcept : l_(l) {}
+  SignalRecvOp(const SignalRecvOp& o) noexcept : Leaf<SignalRecvOp>(o), l_(o.l_) {}
+  ~SignalRecvOp() { signal_cancel_recv(*l_, node_); }
+  bool poll(task::Context& cx) noexcept { return signal_poll_recv(*l_, node_, cx); }
+  bool await_resume() const noexcept { return l_->sig != 0; }
+
+ private:
+  SignalListener* l_;
+  SignalRecvNode node_;
+};
+
+}  // namespace tokio::detail
+
+namespace tokio::signal::unix {
+
+class Signal {
+ public:
+  Signal(Signal&& o) noexcept : l_(std::exchange(o.l_, detail::SignalListener{})) {}
+  Signal& operator=(Signal&& o) noexcept {
+    if (this != &o) {
+      detail::signal_listener_release(l_);
+      l_ = std::exchange(o.l_, detail::SignalListener{});
+    }
+    return *this;
+  }
+  Signal(const Signal&) = delete;
+  Signal& operator=(const Signal&) = delete;
+  ~Signal() { detail::signal_listener_release(l_); }
+
+  // Waits for the next delivery (bool: true, or false on a moved-from Signal). Cancel-safe.
+  detail::SignalRecvOp recv() noexcept { return detail::SignalRecvOp(&l_); }
+
+  // The signal number listened for (0 for a moved-from Signal).
+  int signum() const noexcept { return l_.sig; }
+
+ private:
+  friend io::Result<Signal> signal(SignalKind kind);
+  Signal() noexcept = default;
+
+  detail::SignalListener l_;
+};
+
+// Starts listening for `kind` (installing the process-wide handler on first use).
+io::Result<Signal> signal(SignalKind kind);
+
+}  // namespace tokio::signal::unix

@@ -1,0 +1,509 @@
+// tokio::process: Command options (args, env, cwd, arg0, process group, uid/gid, stdio),
+// status/output, exit statuses (codes, signals), spawn errors naming the program and the
+// cause, Child (wait/try_wait/kill/start_kill/wait_with_output), cancellation of wait and
+// of pipe reads, kill_on_drop, dropped children reaped, pipes with the io utilities,
+// SIGPIPE, descriptor leaks. On both runtime flavours where it matters.
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <map>
+#include <set>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "internals.hpp"  // detail::reaper_orphans
+#include "process_test_util.hpp"
+
+using tokio::Task;
+using tokio::process::Child;
+using tokio::process::Command;
+using tokio::process::ExitStatus;
+using tokio::process::Output;
+using tokio::process::Stdio;
+namespace io = tokio::io;
+
+namespace {
+
+// The descriptors open in /proc/WHO/fd.
+std::vector<int> fds_of(const std::string& who) {
+  std::vector<int> out;
+  std::string list = nt::sh("ls /proc/" + who + "/fd");
+  std::size_t pos = 0;
+  while (pos < list.size()) {
+    std::size_t nl = list.find('\n', pos);
+    if (nl == std::string::npos) nl = list.size();
+    if (nl > pos) out.push_back(std::stoi(list.substr(pos, nl - pos)));
+    pos = nl + 1;
+  }
+  return out;
+}
+
+Output run_output(Command& cmd, int flavour = 1) {
+  auto rt = pt::runtime(flavour);
+  auto out = rt.block_on([](Command* c) -> Task<tokio::io::Result<Output>> { co_return co_await c->output(); }(&cmd));
+  REQUIRE_MESSAGE(out.has_value(), out.error().message());
+  return std::move(*out);
+}
+
+}  // namespace
+
+TEST_CASE("process: status and output, on both flavours") {
+  for (int flavour = 0; flavour < 2; ++flavour) {
+    CAPTURE(flavour);
+    nt::Watchdog wd("process status");
+    auto rt = pt::runtime(flavour);
+    rt.block_on([]() -> Task<> {
+      auto t = co_await Command("true").status();
+      REQUIRE(t.has_value());
+      CHECK(t->success());
+      CHECK(t->code() == 0);
+      CHECK(t->to_string() == "exit status: 0");
+      auto f = co_await Command("false").status();
+      REQUIRE(f.has_value());
+      CHECK_FALSE(f->success());
+      CHECK(f->code() == 1);
+      CHECK_FALSE(f->signal().has_value());
+      CHECK(f->to_string() == "exit status: 1");
+      Command sh("sh");
+      sh.arg("-c").arg("printf out; printf err >&2; exit 7");
+      auto o = co_await sh.output();
+      REQUIRE(o.has_value());
+      CHECK(o->stdout == "out");
+      CHECK(o->stderr == "err");
+      CHECK(o->status.code() == 7);
+      // output() gives the child /dev/null as stdin: a reader sees EOF at once.
+      auto c = co_await Command("cat").output();
+      REQUIRE(c.has_value());
+      CHECK(c->stdout.empty());
+      CHECK(c->status.success());
+      // The same Command spawns again.
+      auto o2 = co_await sh.output();
+      REQUIRE(o2.has_value());
+      CHECK(o2->stdout == "out");
+    }());
+  }
+}
+
+TEST_CASE("process: args, arg0, env, env_remove, env_clear, current_dir") {
+  nt::Watchdog wd("process options");
+  pt::TempDir dir;
+  ::setenv("TOKIO_TEST_INHERITED", "from-parent", 1);
+  {
+    Command c("sh");
+    c.args(std::vector<std::string>{"-c", "printf '%s|' \"$0\" \"$1\" \"$2\" \"$FOO\" \"$TOKIO_TEST_INHERITED\"; pwd"})
+        .arg("one two")
+        .arg("")
+        .env("FOO", "bar baz")
+        .current_dir(dir.path);
+    CHECK(c.get_program() == "sh");
+    CHECK(c.get_args().size() == 4);
+    CHECK(c.get_current_dir() == dir.path);
+    auto out = run_output(c);
+    // (sh -c SCRIPT A B: $0 is A, $1 is B.)
+    CHECK(out.stdout == "one two|||bar baz|from-parent|" + dir.path + "\n");
+  }
+  {
+    Command c("sh");
+    c.arg0("custom-name").arg("-c").arg("printf '%s|%s' \"$0\" \"${TOKIO_TEST_INHERITED-unset}\"");
+    c.env_remove("TOKIO_TEST_INHERITED");
+    CHECK(run_output(c).stdout == "custom-name|unset");
+  }
+  {
+    // env_clear: only what we set; PATH is not inherited either (so give the full path).
+    Command c("/usr/bin/env");
+    c.env_clear().env("ONLY", "this");
+    CHECK(run_output(c).stdout == "ONLY=this\n");
+  }
+  {
+    // The PATH given to the child is the one searched.
+    pt::TempDir bin;
+    bin.write("tokio-test-prog", "#!/bin/sh\necho found-in-custom-path\n", 0755);
+    Command c("tokio-test-prog");
+    c.env("PATH", bin.path + ":/usr/bin:/bin");
+    CHECK(run_output(c).stdout == "found-in-custom-path\n");
+  }
+  {
+    std::map<std::string, std::string> vars{{"A", "1"}, {"B", "2"}};
+    Command c("sh");
+    c.arg("-c").arg("printf $A$B").envs(vars);
+    CHECK(run_output(c).stdout == "12");
+  }
+  ::unsetenv("TOKIO_TEST_INHERITED");
+}
+
+TEST_CASE("process: spawn errors name the program and the cause; no child is left") {
+  nt::Watchdog wd("process errors");
+  pt::TempDir dir;
+  std::string not_exec = dir.write("not-exec", "#!/bin/sh\necho hi\n", 0644);
+  std::string garbage = dir.write("garbage", "\x7f" "ELF not really", 0755);
+  auto rt = pt::runtime(1);
+  rt.block_on([](std::string dir, std::string not_exec, std::string garbage) -> Task<> {
+    auto zombies_before = pt::zombie_children().size();
+    struct Case {
+      Command cmd;
+      std::errc errc;
+      std::vector<std::string> words;  // expected in the message
+    };
+    std::vector<Case> cases;
+    cases.push_back({Command("tokio-no-such-program"), std::errc::no_such_file_or_directory,
+                     {"tokio-no-such-program", "not found in PATH"}});
+    cases.push_back({Command("/nonexistent/prog"), std::errc::no_such_file_or_directory,
+                     {"/nonexistent/prog", "not found"}});
+    cases.push_back({Command(not_exec), std::errc::permission_denied, {not_exec, "not executable"}});
+    cases.push_back({Command(dir), std::errc::permission_denied, {dir}});  // a directory
+    cases.push_back({Command(garbage), std::errc::executable_format_error, {garbage, "executable format"}});
+    {
+      Command c("ls");
+      c.current_dir(dir + "/missing");
+      cases.push_back({std::move(c), std::errc::no_such_file_or_directory,
+                       {"'ls'", "current_dir", dir + "/missing"}});
+    }
+    {
+      Command c("ls");
+      c.current_dir(not_exec);  // a file, not a directory
+      cases.push_back({std::move(c), std::errc::not_a_directory, {"current_dir", not_exec}});
+    }
+    {
+      Command c("true");
+      c.arg(std::string("nul\0inside", 10));
+      cases.push_back({std::move(c), std::errc::invalid_argument, {"NUL"}});
+    }
+    {
+      Command c("true");
+      c.stdin(Stdio::from_fd(-1));
+      cases.push_back({std::move(c), std::errc::bad_file_descriptor, {"stdin"}});
+    }
+    for (auto& c : cases) {
+      auto r = c.cmd.spawn();
+      REQUIRE_FALSE(r.has_value());
+      std::string msg = r.error().message();
+      CAPTURE(msg);
+      CHECK(r.error() == c.errc);
+      CHECK(std::string(r.error().category().name()) == "tokio.process");
+      for (const auto& w : c.words) CHECK_MESSAGE(msg.find(w) != std::string::npos, w);
+      // status() and output() report the same error through their Task.
+      auto s = co_await c.cmd.status();
+      CHECK_FALSE(s.has_value());
+      CHECK(s.error() == c.errc);
+    }
+    // Failed children were reaped at once.
+    CHECK(pt::zombie_children().size() == zombies_before);
+  }(dir.path, not_exec, garbage));
+}
+
+TEST_CASE("process: misuse outside a runtime, or without the I/O driver, throws") {
+  Command c("true");
+  CHECK_THROWS_AS((void)c.spawn(), std::logic_error);
+  auto rt = tokio::runtime::Builder::new_current_thread().enable_time().build();
+  bool threw = rt.block_on([](Command* c) -> Task<bool> {
+    try {
+      (void)c->spawn();
+    } catch (const std::logic_error& e) {
+      co_return std::string(e.what()).find("enable_io") != std::string::npos;
+    }
+    co_return false;
+  }(&c));
+  CHECK(threw);
+  CHECK(pt::zombie_children().empty());
+}
+
+TEST_CASE("process: a child killed by a signal; kill, start_kill, try_wait, id") {
+  for (int flavour = 0; flavour < 2; ++flavour) {
+    CAPTURE(flavour);
+    nt::Watchdog wd("process kill");
+    auto rt = pt::runtime(flavour);
+    rt.block_on([]() -> Task<> {
+      auto child = Command("sleep").arg("30").spawn();
+      REQUIRE(child.has_value());
+      auto pid = child->id();
+      REQUIRE(pid.has_value());
+      auto tw = child->try_wait();
+      REQUIRE(tw.has_value());
+      CHECK_FALSE(tw->has_value());  // still running
+      REQUIRE(child->start_kill().has_value());
+      auto st = co_await child->wait();
+      REQUIRE(st.has_value());
+      CHECK_FALSE(st->success());
+      CHECK_FALSE(st->code().has_value());
+      CHECK(st->signal() == SIGKILL);
+      CHECK(st->to_string() == "signal: 9 (SIGKILL)");
+      CHECK_FALSE(child->id().has_value());  // reaped
+      CHECK(pt::reaped(static_cast<int>(*pid)));
+      // The status is kept: wait and try_wait again.
+      auto again = co_await child->wait();
+      REQUIRE(again.has_value());
+      CHECK(*again == *st);
+      auto tw2 = child->try_wait();
+      REQUIRE((tw2.has_value() && tw2->has_value()));
+      CHECK(**tw2 == *st);
+      // Killing a reaped child is an error.
+      auto k = child->start_kill();
+      REQUIRE_FALSE(k.has_value());
+      CHECK(k.error() == std::errc::invalid_argument);
+      // A child that kills itself with SIGTERM; the status names it.
+      Command self_term("sh");
+      self_term.arg("-c").arg("kill -TERM $$");
+      auto t = co_await self_term.status();
+      REQUIRE(t.has_value());
+      CHECK(t->signal() == SIGTERM);
+      CHECK(t->to_string() == "signal: 15 (SIGTERM)");
+      // kill() = start_kill + wait.
+      auto c2 = Command("sleep").arg("30").spawn();
+      REQUIRE(c2.has_value());
+      auto kr = co_await c2->kill();
+      CHECK(kr.has_value());
+      CHECK_FALSE(c2->id().has_value());
+      // ExitStatus raw round trip.
+      CHECK(ExitStatus::from_raw(st->into_raw()) == *st);
+      CHECK(ExitStatus().success());
+    }());
+  }
+}
+
+TEST_CASE("process: wait() is cancel-safe (timeout, select, abort)") {
+  for (int flavour = 0; flavour < 2; ++flavour) {
+    CAPTURE(flavour);
+    nt::Watchdog wd("process wait cancel");
+    auto rt = pt::runtime(flavour);
+    rt.block_on([]() -> Task<> {
+      auto child = Command("sleep").arg("30").spawn();
+      REQUIRE(child.has_value());
+      for (int i = 0; i < 5; ++i) {
+        auto r = co_await tokio::time::timeout(2ms, child->wait());
+        CHECK_FALSE(r.has_value());  // timed out: the wait was destroyed
+      }
+      auto v = co_await tokio::select(child->wait(), tokio::time::sleep(2ms));
+      CHECK(v.index() == 1);
+      // An aborted task that was waiting.
+      auto h = tokio::spawn([](Child* c) -> Task<> { (void)co_await c->wait(); }, &*child);
+      co_await tokio::time::sleep(2ms);
+      h.abort();
+      (void)co_await h.result();
+      // The child dies while no wait is in flight; nothing was lost: the next wait has it.
+      REQUIRE(child->start_kill().has_value());
+      co_await tokio::time::sleep(20ms);
+      auto st = co_await tokio::time::timeout(5000ms, child->wait());
+      REQUIRE(st.has_value());
+      REQUIRE(st->has_value());
+      CHECK((*st)->signal() == SIGKILL);
+    }());
+  }
+}
+
+TEST_CASE("process: pipes: stdin/stdout/stderr with io utilities, and cancelled reads") {
+  for (int flavour = 0; flavour < 2; ++flavour) {
+    CAPTURE(flavour);
+    nt::Watchdog wd("process pipes");
+    auto rt = pt::runtime(flavour);
+    rt.block_on([]() -> Task<> {
+      Command cmd("cat");
+      cmd.stdin(Stdio::piped()).stdout(Stdio::piped());
+      auto child = cmd.spawn();
+      REQUIRE(child.has_value());
+      REQUIRE(child->stdin.has_value());
+      REQUIRE(child->stdout.has_value());
+      CHECK_FALSE(child->stderr.has_value());
+      // A read cancelled before data arrives loses nothing.
+      char buf[64];
+      for (int i = 0; i < 3; ++i) {
+        auto v = co_await tokio::select_biased(tokio::time::sleep(2ms),
+                                               child->stdout->read(std::span<char>(buf)));
+        CHECK(v.index() == 0);
+      }
+      auto w = co_await io::write_all(*child->stdin, std::string_view("line one\nline two\n"));
+      REQUIRE(w.has_value());
+      io::BufReader reader(std::move(*child->stdout));
+      child->stdout.reset();
+      std::string line;
+      auto n = co_await io::read_line(reader, line);
+      REQUIRE(n.has_value());
+      CHECK(line == "line one\n");
+      // shutdown() closes the pipe: cat sees EOF and exits.
+      REQUIRE((co_await child->stdin->shutdown()).has_value());
+      std::string rest;
+      auto r = co_await io::read_to_string(reader, rest);
+      REQUIRE(r.has_value());
+      CHECK(rest == "line two\n");
+      auto st = co_await child->wait();
+      REQUIRE(st.has_value());
+      CHECK(st->success());
+      // stderr piped alone, through io::copy into memory.
+      Command err("sh");
+      err.arg("-c").arg("echo to-stderr >&2").stderr(Stdio::piped());
+      auto e = err.spawn();
+      REQUIRE(e.has_value());
+      std::vector<char> sink;
+      io::VecWriter vw(sink);
+      auto copied = co_await io::copy(*e->stderr, vw);
+      REQUIRE(copied.has_value());
+      CHECK(std::string(sink.begin(), sink.end()) == "to-stderr\n");
+      (void)co_await e->wait();
+    }());
+  }
+}
+
+TEST_CASE("process: chaining children with Stdio::from(ChildStdout)") {
+  nt::Watchdog wd("process chain");
+  auto rt = pt::runtime(1);
+  rt.block_on([]() -> Task<> {
+    Command first("printf");
+    first.arg("b\\na\\nc\\n").stdout(Stdio::piped());
+    auto a = first.spawn();
+    REQUIRE(a.has_value());
+    auto s = Stdio::from(std::move(*a->stdout));
+    a->stdout.reset();
+    REQUIRE(s.has_value());
+    Command second("sort");
+    second.stdin(std::move(*s)).stdout(Stdio::piped());
+    auto b = second.spawn();
+    REQUIRE(b.has_value());
+    auto out = co_await std::move(*b).wait_with_output();
+    REQUIRE(out.has_value());
+    CHECK(out->stdout == "a\nb\nc\n");
+    auto st = co_await a->wait();
+    CHECK((st.has_value() && st->success()));
+  }());
+}
+
+TEST_CASE("process: writing to a child that closed its stdin is broken_pipe, never SIGPIPE") {
+  for (int flavour = 0; flavour < 2; ++flavour) {
+    CAPTURE(flavour);
+    nt::Watchdog wd("process sigpipe");
+    auto rt = pt::runtime(flavour);
+    rt.block_on([]() -> Task<> {
+      Command cmd("true");
+      cmd.stdin(Stdio::piped());
+      auto child = cmd.spawn();
+      REQUIRE(child.has_value());
+      auto in = std::move(*child->stdin);
+      child->stdin.reset();
+      auto st = co_await child->wait();
+      REQUIRE(st.has_value());
+      std::string big(1 << 20, 'x');
+      auto w = co_await io::write_all(in, std::string_view(big));
+      REQUIRE_FALSE(w.has_value());
+      CHECK(w.error() == std::errc::broken_pipe);
+      // No SIGPIPE is left pending in this thread either.
+      sigset_t pending;
+      sigpending(&pending);
+      CHECK_FALSE(sigismember(&pending, SIGPIPE));
+    }());
+  }
+}
+
+TEST_CASE("process: kill_on_drop kills and reaps; a dropped child runs on and is reaped later") {
+  nt::Watchdog wd("process drop");
+  auto rt = pt::runtime(1);
+  rt.block_on([]() -> Task<> {
+    int killed_pid, running_pid;
+    {
+      Command c("sleep");
+      c.arg("30").kill_on_drop(true);
+      CHECK(c.get_kill_on_drop());
+      auto child = c.spawn();
+      REQUIRE(child.has_value());
+      killed_pid = static_cast<int>(*child->id());
+    }
+    CHECK(test::eventually([&] { return pt::reaped(killed_pid); }));
+    {
+      auto child = Command("sleep").arg("30").spawn();
+      REQUIRE(child.has_value());
+      running_pid = static_cast<int>(*child->id());
+    }
+    // Not killed: still running after the drop.
+    co_await tokio::time::sleep(50ms);
+    auto st = pt::proc_stat(running_pid);
+    CHECK((st.state != 0 && st.state != 'Z'));
+    // When it exits, the background reaper reaps it.
+    ::kill(running_pid, SIGKILL);
+    CHECK(test::eventually([&] { return pt::reaped(running_pid); }));
+    CHECK(test::eventually([] { return tokio::detail::reaper_orphans() == 0; }));
+  }());
+}
+
+TEST_CASE("process: children dropped without a wait never linger as zombies") {
+  nt::Watchdog wd("process orphans");
+  std::vector<int> pids;
+  {
+    auto rt = pt::runtime(0);
+    rt.block_on([](std::vector<int>* pids) -> Task<> {
+      for (int i = 0; i < 50; ++i) {
+        auto c = Command("true").spawn();
+        REQUIRE(c.has_value());
+        pids->push_back(static_cast<int>(*c->id()));
+      }  // each dropped at once, most still running
+      co_return;
+    }(&pids));
+  }  // and the runtime is gone too
+  CHECK(test::eventually([&] {
+    for (int p : pids) {
+      if (!pt::reaped(p)) return false;
+    }
+    return true;
+  }));
+  CHECK(pt::zombie_children().empty());
+}
+
+TEST_CASE("process: process_group, and uid/gid") {
+  nt::Watchdog wd("process group uid");
+  auto rt = pt::runtime(1);
+  rt.block_on([]() -> Task<> {
+    Command c("sleep");
+    c.arg("30").process_group(0).kill_on_drop(true);
+    auto child = c.spawn();
+    REQUIRE(child.has_value());
+    int pid = static_cast<int>(*child->id());
+    CHECK(pt::proc_stat(pid).pgrp == pid);  // leads a new group
+    CHECK(::getpgid(0) != pid);
+    (void)child->start_kill();
+    (void)co_await child->wait();
+    if (::getuid() == 0) {
+      Command u("sh");
+      u.arg("-c").arg("id -u; id -g").uid(65534).gid(65534);
+      auto o = co_await u.output();
+      REQUIRE(o.has_value());
+      CHECK(o->stdout == "65534\n65534\n");
+    } else {
+      Command u("true");
+      u.uid(0);
+      auto r = u.spawn();
+      REQUIRE_FALSE(r.has_value());
+      CHECK(r.error() == std::errc::operation_not_permitted);
+      CHECK(r.error().message().find("uid(0)") != std::string::npos);
+    }
+  }());
+}
+
+TEST_CASE("process: no descriptor leaks, into children or in the parent") {
+  nt::Watchdog wd("process fds");
+  auto rt = pt::runtime(1);
+  int before = nt::open_fds();
+  rt.block_on([]() -> Task<> {
+    // The child holds 0, 1, 2 and only what the test process itself left inheritable
+    // (descriptors it inherited from whoever started it): none of ours.
+    Command cat("cat");
+    cat.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    auto c = cat.spawn();
+    REQUIRE(c.has_value());
+    std::set<int> inheritable{0, 1, 2};
+    for (int fd : fds_of(std::to_string(::getpid()))) {
+      int fl = ::fcntl(fd, F_GETFD);
+      if (fd > 2 && fl >= 0 && !(fl & FD_CLOEXEC)) inheritable.insert(fd);
+    }
+    auto in_child = fds_of(std::to_string(*c->id()));
+    CHECK(std::set<int>(in_child.begin(), in_child.end()) == inheritable);
+    (void)co_await std::move(*c).wait_with_output();
+    for (int i = 0; i < 20; ++i) {
+      Command c("cat");
+      c.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+      auto child = c.spawn();
+      REQUIRE(child.has_value());
+      (void)co_await std::move(*child).wait_with_output();
+    }
+    (void)co_await Command("tokio-no-such-program").status();
+  }());
+  CHECK(nt::open_fds() <= before + 2);  // (the runtime's own, if any are cached)
+}
