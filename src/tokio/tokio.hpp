@@ -53,6 +53,7 @@
 #include "tokio/io/split.hpp"
 #include "tokio/io/duplex.hpp"
 #include "tokio/io/stdio.hpp"
+#include "tokio/io/seek.hpp"
 // sync
 #include "tokio/sync/oneshot.hpp"
 #include "tokio/sync/semaphore.hpp"
@@ -78,3 +79,8 @@
 #include "tokio/net/unix_stream.hpp"
 #include "tokio/net/unix_listener.hpp"
 #include "tokio/net/unix_datagram.hpp"
+// fs: files and directories (io_uring engine, blocking-pool fallback)
+#include "tokio/fs/metadata.hpp"
+#include "tokio/fs/functions.hpp"
+#include "tokio/fs/read_dir.hpp"
+#include "tokio/fs/file.hpp"
