@@ -13357,6 +13357,39 @@ class UnixDatagram {
 }  // namespace tokio::net
 /* end file src/tokio/net/unix_datagram.hpp */
 // fs: files and directories (io_uring engine, blocking-pool fallback)
+/* begin file src/tokio/fs/path_arg.hpp */
+// fs::PathArg: the path parameter of every tokio::fs function. Built implicitly from a
+// std::filesystem::path, a std::string (moved in), a std::string_view or a const char*,
+// and kept as the native string the system calls take.
+//
+// Why not take std::filesystem::path directly: building a path from a string splits it
+// into components (libstdc++ allocates a component list), which costs more than the
+// io_uring submission of a cached open; the operations only need the bytes.
+
+#include <filesystem>
+/* #include <string> (already above) */
+/* #include <string_view> (already above) */
+/* #include <utility> (already above) */
+
+namespace tokio::fs {
+
+class PathArg {
+ public:
+  PathArg(const std::filesystem::path& p) : s_(p.native()) {}  // NOLINT: implicit
+  PathArg(std::string s) noexcept : s_(std::move(s)) {}        // NOLINT
+  PathArg(std::string_view s) : s_(s) {}                       // NOLINT
+  PathArg(const char* s) : s_(s) {}                            // NOLINT
+
+  const std::string& str() const& noexcept { return s_; }
+  std::string&& str() && noexcept { return std::move(s_); }
+  std::filesystem::path path() const { return std::filesystem::path(s_); }
+
+ private:
+  std::string s_;
+};
+
+}  // namespace tokio::fs
+/* end file src/tokio/fs/path_arg.hpp */
 /* begin file src/tokio/fs/metadata.hpp */
 // fs::Metadata: what fs::metadata, fs::symlink_metadata, File::metadata and
 // DirEntry::metadata return (Rust's std::fs::Metadata with its Unix MetadataExt), in
@@ -13374,7 +13407,7 @@ class UnixDatagram {
 
 /* #include <chrono> (already above) */
 /* #include <cstdint> (already above) */
-#include <filesystem>
+/* #include <filesystem> (already above) */
 
 
 namespace tokio::detail {
@@ -13449,7 +13482,8 @@ std::filesystem::file_type file_type_from_mode(uint32_t mode) noexcept;
 /* end file src/tokio/fs/metadata.hpp */
 /* begin file src/tokio/fs/functions.hpp */
 // tokio::fs free functions, Tokio's names. Each returns an awaitable; nothing happens until
-// it is awaited (or spawned). Paths are std::filesystem::path (strings convert).
+// it is awaited (or spawned). Paths: a std::filesystem::path, std::string, string_view or
+// const char* (fs::PathArg).
 //
 //   auto data = co_await fs::read("/etc/hosts");               // io::Result<std::vector<std::byte>>
 //   auto text = co_await fs::read_to_string("/etc/hosts");     // io::Result<std::string> (UTF-8 checked)
@@ -13545,45 +13579,45 @@ class ReadDir;
 
 // The whole contents of a file. (io_uring: open, read and an end-of-file probe in one
 // linked submission for files up to 32 KiB.)
-detail::FsAwait<std::vector<std::byte>> read(std::filesystem::path path);
+detail::FsAwait<std::vector<std::byte>> read(PathArg path);
 // The whole contents as a std::string; std::errc::illegal_byte_sequence if it is not UTF-8.
-detail::FsAwait<std::string> read_to_string(std::filesystem::path path);
+detail::FsAwait<std::string> read_to_string(PathArg path);
 // Creates the file (mode 0666 & ~umask) or truncates it, and writes `contents` (copied
 // first, as Tokio does, so the caller's buffer may go away at once).
-detail::FsAwait<void> write(std::filesystem::path path, std::span<const std::byte> contents);
-detail::FsAwait<void> write(std::filesystem::path path, std::string_view contents);
+detail::FsAwait<void> write(PathArg path, std::span<const std::byte> contents);
+detail::FsAwait<void> write(PathArg path, std::string_view contents);
 // Copies a regular file's contents and permission bits; returns the bytes copied.
-detail::FsAwait<uint64_t> copy(std::filesystem::path from, std::filesystem::path to);
+detail::FsAwait<uint64_t> copy(PathArg from, PathArg to);
 
-detail::FsAwait<void> create_dir(std::filesystem::path path);
+detail::FsAwait<void> create_dir(PathArg path);
 // Creates every missing directory on the way (an existing directory is fine).
-detail::FsAwait<void> create_dir_all(std::filesystem::path path);
-detail::FsAwait<void> remove_file(std::filesystem::path path);
+detail::FsAwait<void> create_dir_all(PathArg path);
+detail::FsAwait<void> remove_file(PathArg path);
 // Removes an empty directory.
-detail::FsAwait<void> remove_dir(std::filesystem::path path);
+detail::FsAwait<void> remove_dir(PathArg path);
 // Removes a directory and everything in it; never follows a symlink (a symlink given as
 // `path` is itself removed).
-detail::FsAwait<void> remove_dir_all(std::filesystem::path path);
-detail::FsAwait<void> rename(std::filesystem::path from, std::filesystem::path to);
+detail::FsAwait<void> remove_dir_all(PathArg path);
+detail::FsAwait<void> rename(PathArg from, PathArg to);
 
 // Follows symlinks.
-detail::FsAwait<Metadata> metadata(std::filesystem::path path);
+detail::FsAwait<Metadata> metadata(PathArg path);
 // Describes a symlink itself.
-detail::FsAwait<Metadata> symlink_metadata(std::filesystem::path path);
+detail::FsAwait<Metadata> symlink_metadata(PathArg path);
 // true / false when the path does (not) exist; an error when that cannot be told (e.g.
 // std::errc::permission_denied on a parent directory).
-detail::FsAwait<bool> try_exists(std::filesystem::path path);
+detail::FsAwait<bool> try_exists(PathArg path);
 
-detail::FsAwait<std::filesystem::path> canonicalize(std::filesystem::path path);
+detail::FsAwait<std::filesystem::path> canonicalize(PathArg path);
 // Creates `dst` as a new name for `src` (not following a symlink `src`).
-detail::FsAwait<void> hard_link(std::filesystem::path src, std::filesystem::path dst);
+detail::FsAwait<void> hard_link(PathArg src, PathArg dst);
 // Creates a symlink at `dst` pointing to `src` (Rust's std::os::unix::fs::symlink order).
-detail::FsAwait<void> symlink(std::filesystem::path src, std::filesystem::path dst);
-detail::FsAwait<std::filesystem::path> read_link(std::filesystem::path path);
-detail::FsAwait<void> set_permissions(std::filesystem::path path, std::filesystem::perms perms);
+detail::FsAwait<void> symlink(PathArg src, PathArg dst);
+detail::FsAwait<std::filesystem::path> read_link(PathArg path);
+detail::FsAwait<void> set_permissions(PathArg path, std::filesystem::perms perms);
 
 // The entries of a directory (see read_dir.hpp).
-detail::FsAwait<ReadDir> read_dir(std::filesystem::path path);
+detail::FsAwait<ReadDir> read_dir(PathArg path);
 
 // Whether the current runtime's fs engine is io_uring (false: the blocking pool). Creates
 // the engine if this is the runtime's first fs call; throws std::logic_error outside a
@@ -13759,7 +13793,6 @@ class ReadDir {
 
 /* #include <cstddef> (already above) */
 /* #include <cstdint> (already above) */
-/* #include <filesystem> (already above) */
 /* #include <span> (already above) */
 /* #include <string_view> (already above) */
 
@@ -13878,12 +13911,12 @@ class OpenOptions;
 class File {
  public:
   // Opens for reading.
-  static detail::FsAwait<File> open(std::filesystem::path path);
+  static detail::FsAwait<File> open(PathArg path);
   // Opens for writing, creating it (mode 0666 & ~umask) or truncating it.
-  static detail::FsAwait<File> create(std::filesystem::path path);
+  static detail::FsAwait<File> create(PathArg path);
   // Creates a new file for reading and writing; fails with std::errc::file_exists if it
   // exists.
-  static detail::FsAwait<File> create_new(std::filesystem::path path);
+  static detail::FsAwait<File> create_new(PathArg path);
   static OpenOptions options();
   // Wraps an open file descriptor (the File owns it from now on).
   static File from_std(int fd);
@@ -13966,7 +13999,7 @@ class OpenOptions {
   }
   // Invalid combinations (truncate without write, no access mode at all...) fail with
   // std::errc::invalid_argument.
-  detail::FsAwait<File> open(std::filesystem::path path) const;
+  detail::FsAwait<File> open(PathArg path) const;
 
  private:
   static constexpr unsigned kRead = 1, kWrite = 2, kAppend = 4, kTruncate = 8, kCreate = 16,
@@ -15855,7 +15888,7 @@ inline constexpr uint64_t kOffSqes = 0x10000000ull;
 
 // --- register opcodes
 inline constexpr unsigned kRegisterFiles = 2;
-inline constexpr unsigned kRegisterEventfdAsync = 7;
+inline constexpr unsigned kRegisterEventfd = 4;
 inline constexpr unsigned kRegisterProbe = 8;
 inline constexpr unsigned kRegisterFiles2 = 13;
 inline constexpr unsigned kRegisterIowqMaxWorkers = 19;
@@ -16093,9 +16126,10 @@ class BlockingEngine final : public FsEngine {
 //
 // Completions: every submitter reaps its ring right after entering (the inline ones are
 // there already). Completions that arrive later (work the kernel punted to its io-wq
-// threads, polled pipes) signal an eventfd registered with the ring
-// (IORING_REGISTER_EVENTFD_ASYNC) and with the runtime's reactor: the reactor wakes a
-// waiter node the engine owns, whose wake function reaps every ring on the reactor thread.
+// threads, polled pipes, buffered reads retried by task work once their page is in)
+// signal an eventfd registered with the ring (IORING_REGISTER_EVENTFD) and with the
+// runtime's reactor: the reactor wakes a waiter node the engine owns, whose wake function
+// reaps every ring on the reactor thread.
 //
 // Budget: at most `cap` entries of operations in flight per ring (below the completion
 // queue's size, so completions never overflow); further operations wait in a FIFO backlog
@@ -16171,7 +16205,10 @@ class Ring {
   unsigned cq_take(uring::Cqe* out, unsigned max) noexcept;
 
   // --- registration
-  int register_eventfd_async(int efd) noexcept;
+  // Every completion posted signals `efd` (IORING_REGISTER_EVENTFD). Not the _ASYNC
+  // variant: that one stays silent for completions posted by task work in the submitting
+  // thread (a buffered read retried after its page came in), which nobody would reap.
+  int register_eventfd(int efd) noexcept;
   // A table of `n` direct descriptors, all empty. Returns 0 or -errno.
   int register_sparse_files(unsigned n) noexcept;
   // Caps the kernel's worker threads for this ring's submitters: [bounded, unbounded]
@@ -16218,22 +16255,28 @@ namespace tokio::detail {
 class IoDriver;
 class UringEngine;
 
-struct UringRing {
+// One ring and its bookkeeping. Cache-line aligned: each worker hammers its own ring,
+// and two rings sharing a line would bounce it between the cores.
+struct alignas(128) UringRing {
   // The deferred-flush waker (first member: its address is the ring's).
   Wakeable flush_waker;
   UringEngine* owner = nullptr;
   std::unique_ptr<Ring> ring;
+  uint32_t cap = 0;  // op entries allowed in flight
+  std::atomic<bool> flush_scheduled{false};
 
-  Mutex sq_mu;
-  Mutex cq_mu;
-  // Entries queued or in the kernel, awaiting their completion (increments under sq_mu).
-  std::atomic<uint32_t> inflight{0};
-  uint32_t cap = 0;              // op entries allowed in flight
+  // --- submission side
+  alignas(64) Mutex sq_mu;
   FsOp* backlog_head = nullptr;  // sq_mu
   FsOp* backlog_tail = nullptr;  // sq_mu
   std::vector<int> free_slots;   // sq_mu: free direct-descriptor slots
   bool closed = false;           // sq_mu: shut down, no more submissions
-  std::atomic<bool> flush_scheduled{false};
+  // Entries queued or in the kernel, awaiting their completion (increments under sq_mu,
+  // decrements by the reaper).
+  std::atomic<uint32_t> inflight{0};
+
+  // --- completion side
+  alignas(64) Mutex cq_mu;
 };
 
 class UringEngine final : public FsEngine {
@@ -16260,6 +16303,10 @@ class UringEngine final : public FsEngine {
   // Under r.sq_mu: makes room for `n` more entries, entering the kernel if the SQ is full.
   void reserve_sq(UringRing& r, unsigned n) noexcept;
   void queue_slot_close(UringRing& r, int slot) noexcept;
+  // Under r.sq_mu: one slot close entry (published by the caller).
+  void write_slot_close(UringRing& r, int slot) noexcept;
+  // Queues the slot closes this thread's reap loop collected (one lock per ring).
+  void flush_pending_closes() noexcept;
   // Enters the kernel now, or at the end of this worker's run of tasks.
   void kick(UringRing& r) noexcept;
   void flush(UringRing& r) noexcept;
@@ -16268,6 +16315,8 @@ class UringEngine final : public FsEngine {
   void dispatch(UringRing& r, uint64_t user_data, int32_t res) noexcept;
   void step_done(UringRing& r, FsOp* op) noexcept;
   void finish_op(UringRing& r, FsOp* op) noexcept;
+  // Gives the op's direct-descriptor slot back (closing the file in it first if open).
+  void release_slot(UringRing& r, FsOp* op) noexcept;
   // Under r.sq_mu: moves backlogged ops into the ring while the budget allows.
   bool drain_backlog(UringRing& r) noexcept;
   UringCaps caps_for(FsOp* op) const noexcept;
@@ -16318,7 +16367,7 @@ class UringEngine final : public FsEngine {
 //   MiscOp      what io_uring has no opcode for, on the blocking pool under both engines:
 //               copy, create_dir_all, remove_dir_all, canonicalize, read_link,
 //               set_permissions
-// Every op keeps its inputs (paths as std::filesystem::path, data) and its buffers until
+// Every op keeps its inputs (paths as native strings, data) and its buffers until
 // it is destroyed, which is after the kernel's last completion for it (see op.hpp).
 
 #include <fcntl.h>
@@ -16337,7 +16386,7 @@ namespace tokio::detail {
 class PathOp final : public FsOp {
  public:
   enum class Kind : uint8_t { Mkdir, Unlink, Rmdir, Rename, Link, Symlink, Stat, Lstat };
-  PathOp(Kind k, std::filesystem::path a, std::filesystem::path b = {}) noexcept
+  PathOp(Kind k, std::string a, std::string b = {}) noexcept
       : kind(k), p1(std::move(a)), p2(std::move(b)) {}
 
   unsigned uring_plan(const UringCaps& caps) noexcept override;
@@ -16353,7 +16402,7 @@ class PathOp final : public FsOp {
   }
 
   Kind kind;
-  std::filesystem::path p1, p2;  // p1 (and p2) also name the error
+  std::string p1, p2;  // p1 (and p2) also name the error
   int dirfd = AT_FDCWD;
   std::string at_name;
   std::shared_ptr<const void> keep;
@@ -16364,7 +16413,7 @@ class PathOp final : public FsOp {
 
 class OpenOp final : public FsOp {
  public:
-  OpenOp(std::filesystem::path p, int flags, unsigned mode) noexcept
+  OpenOp(std::string p, int flags, unsigned mode) noexcept
       : path(std::move(p)), flags(flags), mode(mode) {}
   ~OpenOp() override { close_fd(); }
 
@@ -16380,7 +16429,7 @@ class OpenOp final : public FsOp {
   int take_fd() noexcept { return std::exchange(fd, -1); }
   void close_fd() noexcept;
 
-  std::filesystem::path path;
+  std::string path;
   int flags;
   unsigned mode;
   int fd = -1;   // outcome
@@ -16390,7 +16439,7 @@ class OpenOp final : public FsOp {
 template <class C>
 class ReadFileOp final : public FsOp {
  public:
-  explicit ReadFileOp(std::filesystem::path p) noexcept : path(std::move(p)) {}
+  explicit ReadFileOp(std::string p) noexcept : path(std::move(p)) {}
   ~ReadFileOp() override;
 
   bool wants_slot() const noexcept override { return true; }
@@ -16400,7 +16449,7 @@ class ReadFileOp final : public FsOp {
   void run_blocking() noexcept override;
   void fail(int e) noexcept override { err = e; }
 
-  std::filesystem::path path;
+  std::string path;
   C out;        // outcome: the contents
   int err = 0;
 
@@ -16413,7 +16462,7 @@ class ReadFileOp final : public FsOp {
   }
 
   static constexpr std::size_t kFirst = 32 * 1024;  // first read
-  static constexpr std::size_t kProbe = 32 * 1024;  // second read (normally 0: EOF)
+  static constexpr std::size_t kProbe = 4 * 1024;   // second read (normally 0: EOF)
   Phase phase = Phase::Open;
   int fd = -1;                    // without a direct slot: the plain fd
   std::byte* scratch = nullptr;   // kFirst + kProbe bytes for the first two reads
@@ -16422,7 +16471,7 @@ class ReadFileOp final : public FsOp {
 
 class WriteFileOp final : public FsOp {
  public:
-  WriteFileOp(std::filesystem::path p, std::vector<std::byte> d) noexcept
+  WriteFileOp(std::string p, std::vector<std::byte> d) noexcept
       : path(std::move(p)), data(std::move(d)) {}
   ~WriteFileOp() override;
 
@@ -16433,7 +16482,7 @@ class WriteFileOp final : public FsOp {
   void run_blocking() noexcept override;
   void fail(int e) noexcept override { err = e; }
 
-  std::filesystem::path path;
+  std::string path;
   std::vector<std::byte> data;
   int err = 0;
 
@@ -16449,13 +16498,13 @@ class MiscOp final : public FsOp {
   enum class Kind : uint8_t {
     Copy, CreateDirAll, RemoveDirAll, Canonicalize, ReadLink, SetPermissions
   };
-  MiscOp(Kind k, std::filesystem::path a, std::filesystem::path b = {}) noexcept
+  MiscOp(Kind k, std::string a, std::string b = {}) noexcept
       : kind(k), p1(std::move(a)), p2(std::move(b)) {}
   void run_blocking() noexcept override;
   void fail(int e) noexcept override { err = e; }
 
   Kind kind;
-  std::filesystem::path p1, p2;
+  std::string p1, p2;
   unsigned perms = 0;          // SetPermissions input
   int err = 0;                 // outcome
   uint64_t count = 0;          // Copy: bytes copied
@@ -16522,7 +16571,6 @@ int fs_errno() noexcept;
 // Only comparisons against a std::error_code of std::system_category are affected (a
 // different category): compare with std::errc, or with value().
 
-/* #include <filesystem> (already above) */
 /* #include <string_view> (already above) */
 /* #include <system_error> (already above) */
 
@@ -16531,9 +16579,8 @@ namespace tokio::detail {
 // An error code for `err` (an errno value) about `context` (the text shown after the
 // errno's description).
 std::error_code fs_error_ctx(int err, std::string_view context);
-std::error_code fs_error(int err, const std::filesystem::path& p);
-std::error_code fs_error(int err, const std::filesystem::path& from,
-                         const std::filesystem::path& to);
+std::error_code fs_error(int err, std::string_view path);
+std::error_code fs_error(int err, std::string_view from, std::string_view to);
 
 }  // namespace tokio::detail
 /* end file src/tokio/fs/detail/path_error.hpp */
@@ -16555,7 +16602,7 @@ std::error_code fs_error(int err, const std::filesystem::path& from,
 
 /* #include <cstddef> (already above) */
 /* #include <cstdint> (already above) */
-/* #include <filesystem> (already above) */
+/* #include <string> (already above) */
 /* #include <system_error> (already above) */
 
 
@@ -16597,7 +16644,7 @@ struct FileInner {
 
   int fd = -1;
   FsEngine* engine = nullptr;      // one reference; resolved at the first operation
-  std::filesystem::path path;      // for error messages (empty after from_std)
+  std::string path;                // for error messages (empty after from_std)
   FileOp* op = nullptr;            // one reference; created with the File
   bool busy = false;               // op in flight
   std::size_t rpos = 0, rlen = 0;  // idle read-ahead: op->buf[rpos, rlen)
@@ -22837,34 +22884,35 @@ int copy_file(const char* from, const char* to, uint64_t& copied) noexcept {
   return e;
 }
 
-int create_dir_all(const std::filesystem::path& p) noexcept {
+int create_dir_all(std::string p) {
+  while (p.size() > 1 && p.back() == '/') p.pop_back();
   if (p.empty()) return 0;
   if (::mkdir(p.c_str(), 0777) == 0) return 0;
   int e = errno;
   struct stat st;
   if (e == EEXIST) return (::stat(p.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) ? 0 : EEXIST;
   if (e != ENOENT) return e;
-  std::filesystem::path parent = p.parent_path();
-  if (parent.empty() || parent == p) return e;
-  if (int pe = create_dir_all(parent)) return pe;
+  std::size_t slash = p.rfind('/');
+  if (slash == std::string::npos || p == "/") return e;
+  if (int pe = create_dir_all(slash == 0 ? std::string("/") : p.substr(0, slash))) return pe;
   if (::mkdir(p.c_str(), 0777) == 0) return 0;
   e = errno;
   if (e == EEXIST && ::stat(p.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) return 0;
   return e;
 }
 
-int remove_dir_all(const std::filesystem::path& p) noexcept {
+int remove_dir_all(const char* p) noexcept {
   struct stat st;
-  if (::lstat(p.c_str(), &st) != 0) return fs_errno();
+  if (::lstat(p, &st) != 0) return fs_errno();
   // A symlink is removed itself, never followed.
-  if (!S_ISDIR(st.st_mode)) return S_ISLNK(st.st_mode) ? (::unlink(p.c_str()) ? fs_errno() : 0)
+  if (!S_ISDIR(st.st_mode)) return S_ISLNK(st.st_mode) ? (::unlink(p) ? fs_errno() : 0)
                                                         : ENOTDIR;
-  int fd = fs_sys_open(AT_FDCWD, p.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW, 0);
+  int fd = fs_sys_open(AT_FDCWD, p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, 0);
   if (fd < 0) return -fd;
   int e = fs_remove_dir_contents(fd);
   fs_sys_close(fd);
   if (e) return e;
-  return ::rmdir(p.c_str()) ? fs_errno() : 0;
+  return ::rmdir(p) ? fs_errno() : 0;
 }
 
 int read_link(const char* p, std::filesystem::path& out) noexcept {
@@ -22942,10 +22990,14 @@ void MiscOp::run_blocking() noexcept {
       err = fs_misc_ops_impl::copy_file(p1.c_str(), p2.c_str(), count);
       break;
     case Kind::CreateDirAll:
-      err = fs_misc_ops_impl::create_dir_all(p1);
+      try {
+        err = fs_misc_ops_impl::create_dir_all(p1);
+      } catch (...) {
+        err = ENOMEM;
+      }
       break;
     case Kind::RemoveDirAll:
-      err = fs_misc_ops_impl::remove_dir_all(p1);
+      err = fs_misc_ops_impl::remove_dir_all(p1.c_str());
       break;
     case Kind::Canonicalize: {
       char* r = ::realpath(p1.c_str(), nullptr);
@@ -23021,9 +23073,9 @@ Registry& registry() {
   return *r;
 }
 
-void append_quoted(std::string& out, const std::filesystem::path& p) {
+void append_quoted(std::string& out, std::string_view p) {
   out += '"';
-  out += p.native();
+  out += p;
   out += '"';
 }
 
@@ -23051,14 +23103,13 @@ std::error_code fs_error_ctx(int err, std::string_view context) {
   }
 }
 
-std::error_code fs_error(int err, const std::filesystem::path& p) {
+std::error_code fs_error(int err, std::string_view p) {
   std::string ctx;
   fs_path_error_impl::append_quoted(ctx, p);
   return fs_error_ctx(err, ctx);
 }
 
-std::error_code fs_error(int err, const std::filesystem::path& from,
-                         const std::filesystem::path& to) {
+std::error_code fs_error(int err, std::string_view from, std::string_view to) {
   std::string ctx;
   fs_path_error_impl::append_quoted(ctx, from);
   ctx += " -> ";
@@ -23111,6 +23162,36 @@ uint8_t path_opcode(PathOp::Kind k) noexcept {
 }
 
 int ret(int r) noexcept { return r == 0 ? 0 : fs_errno(); }
+
+bool is_fifo(const char* path) noexcept {
+  struct stat st;
+  return ::stat(path, &st) == 0 && S_ISFIFO(st.st_mode);
+}
+
+// fs::read's scratch buffers (the first two reads land there before the exact-size copy),
+// cached per thread: a 64 KiB malloc/free per file makes glibc grow and trim its arenas
+// (an mprotect or madvise system call every few files).
+struct ScratchCache {
+  static constexpr int kMax = 64;
+  std::byte* bufs[kMax];
+  int n = 0;
+  ~ScratchCache() {
+    while (n > 0) std::free(bufs[--n]);
+  }
+};
+thread_local ScratchCache tl_scratch;
+
+std::byte* scratch_get(std::size_t size) noexcept {
+  ScratchCache& c = tl_scratch;
+  if (c.n > 0) return c.bufs[--c.n];
+  return static_cast<std::byte*>(std::malloc(size));
+}
+void scratch_put(std::byte* p) noexcept {
+  if (!p) return;
+  ScratchCache& c = tl_scratch;
+  if (c.n < ScratchCache::kMax) c.bufs[c.n++] = p;
+  else std::free(p);
+}
 
 }  // namespace fs_path_ops_impl
 
@@ -23238,13 +23319,13 @@ void OpenOp::run_blocking() noexcept {
 template <class C>
 ReadFileOp<C>::~ReadFileOp() {
   fs_sys_close(fd);
-  std::free(scratch);
+  fs_path_ops_impl::scratch_put(scratch);
 }
 
 template <class C>
 unsigned ReadFileOp<C>::uring_plan(const UringCaps& caps) noexcept {
   if (phase != Phase::More && !scratch) {
-    scratch = static_cast<std::byte*>(std::malloc(kFirst + kProbe));
+    scratch = fs_path_ops_impl::scratch_get(kFirst + kProbe);
     if (!scratch) return 0;
   }
   switch (phase) {
@@ -23352,7 +23433,15 @@ StepOutcome ReadFileOp<C>::uring_step_done() noexcept {
   auto* src = reinterpret_cast<const Elem*>(scratch);
   try {
     if (b == 0) {
+      if (a == 0 && fs_path_ops_impl::is_fifo(path.c_str())) {
+        // io_uring's first, non-blocking open of a FIFO succeeds without a writer and
+        // then reads end of file, where open(2) waits for a writer: redo it on the
+        // blocking pool. (Only an empty result is checked; the path was just resolved,
+        // so this stat does not block.)
+        return StepOutcome::Blocking;
+      }
       out.assign(src, src + a);  // the whole file, exactly sized
+      fs_path_ops_impl::scratch_put(std::exchange(scratch, nullptr));
       return StepOutcome::Finished;
     }
     // Bigger than the first read: keep going into `out`, doubling as needed.
@@ -23369,6 +23458,7 @@ StepOutcome ReadFileOp<C>::uring_step_done() noexcept {
 
 template <class C>
 void ReadFileOp<C>::run_blocking() noexcept {
+  fs_sys_close(std::exchange(fd, -1));  // from an io_uring attempt handed over (a FIFO)
   int r = fs_sys_open(AT_FDCWD, path.c_str(), O_RDONLY, 0);
   if (r < 0) {
     err = -r;
@@ -23662,8 +23752,8 @@ unsigned Ring::cq_take(uring::Cqe* out, unsigned max) noexcept {
   return n;
 }
 
-int Ring::register_eventfd_async(int efd) noexcept {
-  if (fs_ring_impl::sys_register(fd_, uring::kRegisterEventfdAsync, &efd, 1) < 0) return -errno;
+int Ring::register_eventfd(int efd) noexcept {
+  if (fs_ring_impl::sys_register(fd_, uring::kRegisterEventfd, &efd, 1) < 0) return -errno;
   return 0;
 }
 
@@ -23831,8 +23921,14 @@ constexpr unsigned kTakeBatch = 64;
 std::atomic<uint64_t> g_next_gen{1};
 
 // Set while this thread runs a reap loop: steps queued by completions are pushed out by
-// the loop itself instead of a nested enter-and-reap.
+// the loop itself instead of a nested enter-and-reap, and finished ops' slot closes are
+// queued in one batch per completion batch (tl_closes) instead of one lock each.
 thread_local bool tl_reaping = false;
+struct PendingClose {
+  UringRing* ring;
+  int slot;
+};
+thread_local std::vector<PendingClose> tl_closes;
 
 uint64_t op_tag(FsOp* op, unsigned idx) noexcept {
   return reinterpret_cast<uint64_t>(op) | (uint64_t{idx} << 2) | kTagOp;
@@ -23901,7 +23997,7 @@ bool UringEngine::init(unsigned entries) noexcept {
                        uring::kOpStatx, uring::kOpAsyncCancel}) {
       if (!ring.supports(op)) return false;
     }
-    if (ring.register_eventfd_async(efd_) < 0) return false;
+    if (ring.register_eventfd(efd_) < 0) return false;
     unsigned control = std::min(fs_uring_impl::kControlReserve, ring.sq_entries() / 4);
     r.cap = ring.sq_entries() - control;
     // Direct descriptors (5.19 sparse tables) for linked open -> read/write -> close.
@@ -24021,14 +24117,31 @@ void UringEngine::write_step(UringRing& r, FsOp* op, unsigned n) noexcept {
 
 void UringEngine::queue_slot_close(UringRing& r, int slot) noexcept {
   r.sq_mu.lock();
+  write_slot_close(r, slot);
+  r.ring->sq_publish();
+  r.sq_mu.unlock();
+}
+
+void UringEngine::write_slot_close(UringRing& r, int slot) noexcept {
   reserve_sq(r, 1);
   uring::Sqe* e = r.ring->sq_next();
   e->opcode = uring::kOpClose;
   e->file_index = static_cast<uint32_t>(slot) + 1;
   e->user_data = (static_cast<uint64_t>(slot) << 4) | fs_uring_impl::kTagSlotClose;
   r.inflight.fetch_add(1, std::memory_order_relaxed);
-  r.ring->sq_publish();
-  r.sq_mu.unlock();
+}
+
+void UringEngine::flush_pending_closes() noexcept {
+  auto& v = fs_uring_impl::tl_closes;
+  std::size_t i = 0;
+  while (i < v.size()) {
+    UringRing& r = *v[i].ring;
+    r.sq_mu.lock();
+    for (; i < v.size() && v[i].ring == &r; ++i) write_slot_close(r, v[i].slot);
+    r.ring->sq_publish();
+    r.sq_mu.unlock();
+  }
+  v.clear();
 }
 
 void UringEngine::kick(UringRing& r) noexcept {
@@ -24069,7 +24182,22 @@ void UringEngine::reap(UringRing& r) noexcept {
     r.cq_mu.unlock();
     if (n) {
       r.inflight.fetch_sub(n, std::memory_order_relaxed);
-      for (unsigned i = 0; i < n; ++i) dispatch(r, buf[i].user_data, buf[i].res);
+      int freed[fs_uring_impl::kTakeBatch];
+      unsigned nfreed = 0;
+      for (unsigned i = 0; i < n; ++i) {
+        uint64_t ud = buf[i].user_data;
+        if ((ud & fs_uring_impl::kTagMask) == fs_uring_impl::kTagSlotClose) {
+          freed[nfreed++] = static_cast<int>(ud >> 4);
+        } else {
+          dispatch(r, ud, buf[i].res);
+        }
+      }
+      if (nfreed) {
+        r.sq_mu.lock();
+        for (unsigned i = 0; i < nfreed; ++i) r.free_slots.push_back(freed[i]);
+        r.sq_mu.unlock();
+      }
+      if (!fs_uring_impl::tl_closes.empty()) flush_pending_closes();
       continue;
     }
     if (!outer) break;  // a nested call (from dispatch): the outer loop carries on
@@ -24127,11 +24255,7 @@ void UringEngine::step_done(UringRing& r, FsOp* op) noexcept {
       if (queue_step(r, op, false)) kick(r);
       return;
     case StepOutcome::Blocking:
-      if (op->slot >= 0) {
-        r.sq_mu.lock();
-        r.free_slots.push_back(std::exchange(op->slot, -1));
-        r.sq_mu.unlock();
-      }
+      release_slot(r, op);
       op->ring.store(nullptr, std::memory_order_release);
       submit_blocking(op);
       return;
@@ -24142,18 +24266,30 @@ void UringEngine::step_done(UringRing& r, FsOp* op) noexcept {
 }
 
 void UringEngine::finish_op(UringRing& r, FsOp* op) noexcept {
+  release_slot(r, op);
+  fs_op_finish(op);
+}
+
+void UringEngine::release_slot(UringRing& r, FsOp* op) noexcept {
   if (op->slot >= 0) {
     int slot = std::exchange(op->slot, -1);
     if (std::exchange(op->slot_open, false)) {
-      queue_slot_close(r, slot);
-      kick(r);
+      if (fs_uring_impl::tl_reaping) {
+        try {
+          fs_uring_impl::tl_closes.push_back({&r, slot});  // queued after this batch
+        } catch (...) {
+          queue_slot_close(r, slot);
+        }
+      } else {
+        queue_slot_close(r, slot);
+        kick(r);
+      }
     } else {
       r.sq_mu.lock();
       r.free_slots.push_back(slot);
       r.sq_mu.unlock();
     }
   }
-  fs_op_finish(op);
 }
 
 bool UringEngine::drain_backlog(UringRing& r) noexcept {
@@ -24344,7 +24480,7 @@ namespace fs_file_impl {
 constexpr uint64_t kCurPos = ~uint64_t{0};
 const char kEmptyPath[] = "";
 
-FileInner* make_inner(int fd, FsEngine* engine, std::filesystem::path path);
+FileInner* make_inner(int fd, FsEngine* engine, std::string path);
 
 }  // namespace fs_file_impl
 
@@ -24786,7 +24922,7 @@ void fs_file_free(FileInner* f) noexcept {
 
 namespace fs_file_impl {
 
-FileInner* make_inner(int fd, FsEngine* engine, std::filesystem::path path) {
+FileInner* make_inner(int fd, FsEngine* engine, std::string path) {
   auto* f = new FileInner();
   f->fd = fd;
   f->engine = engine;
@@ -24805,7 +24941,7 @@ io::Result<fs::File> take_file(FsOp* o) {
   return FileInner::wrap(f);
 }
 
-FsAwait<fs::File> open_with(std::filesystem::path path, int flags, unsigned mode, int err) {
+FsAwait<fs::File> open_with(std::string path, int flags, unsigned mode, int err) {
   auto* op = new OpenOp(std::move(path), flags, mode);
   if (err) {
     // Rejected before any system call: done at once.
@@ -24821,20 +24957,22 @@ FsAwait<fs::File> open_with(std::filesystem::path path, int flags, unsigned mode
 
 namespace tokio::fs {
 
-detail::FsAwait<File> File::open(std::filesystem::path path) {
-  return detail::fs_file_impl::open_with(std::move(path), O_RDONLY, 0666, 0);
+detail::FsAwait<File> File::open(PathArg path) {
+  return detail::fs_file_impl::open_with(std::move(path).str(), O_RDONLY, 0666, 0);
 }
 
-detail::FsAwait<File> File::create(std::filesystem::path path) {
-  return detail::fs_file_impl::open_with(std::move(path), O_WRONLY | O_CREAT | O_TRUNC, 0666, 0);
+detail::FsAwait<File> File::create(PathArg path) {
+  return detail::fs_file_impl::open_with(std::move(path).str(), O_WRONLY | O_CREAT | O_TRUNC,
+                                         0666, 0);
 }
 
-detail::FsAwait<File> File::create_new(std::filesystem::path path) {
-  return detail::fs_file_impl::open_with(std::move(path), O_RDWR | O_CREAT | O_EXCL, 0666, 0);
+detail::FsAwait<File> File::create_new(PathArg path) {
+  return detail::fs_file_impl::open_with(std::move(path).str(), O_RDWR | O_CREAT | O_EXCL,
+                                         0666, 0);
 }
 
 File File::from_std(int fd) {
-  return File(detail::fs_file_impl::make_inner(fd, nullptr, std::filesystem::path()));
+  return File(detail::fs_file_impl::make_inner(fd, nullptr, std::string()));
 }
 
 
@@ -24844,7 +24982,7 @@ void File::set_max_buf_size(std::size_t n) noexcept {
   if (f_) f_->max_buf = n ? n : 1;
 }
 
-detail::FsAwait<File> OpenOptions::open(std::filesystem::path path) const {
+detail::FsAwait<File> OpenOptions::open(PathArg path) const {
   const bool rd = bits_ & kRead, wr = bits_ & kWrite, ap = bits_ & kAppend;
   const bool tr = bits_ & kTruncate, cr = bits_ & kCreate, cn = bits_ & kCreateNew;
   int err = 0;
@@ -24865,7 +25003,7 @@ detail::FsAwait<File> OpenOptions::open(std::filesystem::path path) const {
   else if (cr) flags |= O_CREAT | (tr ? O_TRUNC : 0);
   else if (tr) flags |= O_TRUNC;
   flags |= custom_ & ~O_ACCMODE;
-  return detail::fs_file_impl::open_with(std::move(path), flags, mode_, err);
+  return detail::fs_file_impl::open_with(std::move(path).str(), flags, mode_, err);
 }
 
 }  // namespace tokio::fs
@@ -24882,12 +25020,11 @@ namespace tokio::detail {
 
 namespace fs_functions_impl {
 
-tokio::unexpected<std::error_code> err1(int e, const std::filesystem::path& p) {
+tokio::unexpected<std::error_code> err1(int e, std::string_view p) {
   if (e == -1) return tokio::unexpected(std::error_code(io::Errc::write_zero));
   return tokio::unexpected(fs_error(e, p));
 }
-tokio::unexpected<std::error_code> err2(int e, const std::filesystem::path& a,
-                                        const std::filesystem::path& b) {
+tokio::unexpected<std::error_code> err2(int e, std::string_view a, std::string_view b) {
   return tokio::unexpected(fs_error(e, a, b));
 }
 
@@ -24957,11 +25094,11 @@ io::Result<std::filesystem::path> take_misc_path(FsOp* o) {
   return std::move(op->out);
 }
 
-FsAwait<void> path_void(PathOp::Kind k, std::filesystem::path a, std::filesystem::path b = {}) {
+FsAwait<void> path_void(PathOp::Kind k, std::string a, std::string b = {}) {
   return {new PathOp(k, std::move(a), std::move(b)), &take_path_void};
 }
 
-FsAwait<void> misc_void(MiscOp::Kind k, std::filesystem::path a, std::filesystem::path b = {}) {
+FsAwait<void> misc_void(MiscOp::Kind k, std::string a, std::string b = {}) {
   return {new MiscOp(k, std::move(a), std::move(b)), &take_misc_void};
 }
 
@@ -24976,71 +25113,71 @@ using detail::FsAwait;
 using detail::MiscOp;
 using detail::PathOp;
 
-FsAwait<std::vector<std::byte>> read(std::filesystem::path path) {
-  return {new detail::ReadFileOp<std::vector<std::byte>>(std::move(path)), &fs_impl::take_read};
+FsAwait<std::vector<std::byte>> read(PathArg path) {
+  return {new detail::ReadFileOp<std::vector<std::byte>>(std::move(path).str()), &fs_impl::take_read};
 }
 
-FsAwait<std::string> read_to_string(std::filesystem::path path) {
-  return {new detail::ReadFileOp<std::string>(std::move(path)), &fs_impl::take_read_string};
+FsAwait<std::string> read_to_string(PathArg path) {
+  return {new detail::ReadFileOp<std::string>(std::move(path).str()), &fs_impl::take_read_string};
 }
 
-FsAwait<void> write(std::filesystem::path path, std::span<const std::byte> contents) {
+FsAwait<void> write(PathArg path, std::span<const std::byte> contents) {
   std::vector<std::byte> data(contents.begin(), contents.end());
-  return {new detail::WriteFileOp(std::move(path), std::move(data)), &fs_impl::take_write};
+  return {new detail::WriteFileOp(std::move(path).str(), std::move(data)), &fs_impl::take_write};
 }
 
-FsAwait<void> write(std::filesystem::path path, std::string_view contents) {
+FsAwait<void> write(PathArg path, std::string_view contents) {
   auto* p = reinterpret_cast<const std::byte*>(contents.data());
-  return write(std::move(path), std::span<const std::byte>(p, contents.size()));
+  return write(std::move(path).str(), std::span<const std::byte>(p, contents.size()));
 }
 
-FsAwait<uint64_t> copy(std::filesystem::path from, std::filesystem::path to) {
-  return {new MiscOp(MiscOp::Kind::Copy, std::move(from), std::move(to)), &fs_impl::take_copy};
+FsAwait<uint64_t> copy(PathArg from, PathArg to) {
+  return {new MiscOp(MiscOp::Kind::Copy, std::move(from).str(), std::move(to).str()), &fs_impl::take_copy};
 }
 
-FsAwait<void> create_dir(std::filesystem::path path) {
-  return fs_impl::path_void(PathOp::Kind::Mkdir, std::move(path));
+FsAwait<void> create_dir(PathArg path) {
+  return fs_impl::path_void(PathOp::Kind::Mkdir, std::move(path).str());
 }
-FsAwait<void> create_dir_all(std::filesystem::path path) {
-  return fs_impl::misc_void(MiscOp::Kind::CreateDirAll, std::move(path));
+FsAwait<void> create_dir_all(PathArg path) {
+  return fs_impl::misc_void(MiscOp::Kind::CreateDirAll, std::move(path).str());
 }
-FsAwait<void> remove_file(std::filesystem::path path) {
-  return fs_impl::path_void(PathOp::Kind::Unlink, std::move(path));
+FsAwait<void> remove_file(PathArg path) {
+  return fs_impl::path_void(PathOp::Kind::Unlink, std::move(path).str());
 }
-FsAwait<void> remove_dir(std::filesystem::path path) {
-  return fs_impl::path_void(PathOp::Kind::Rmdir, std::move(path));
+FsAwait<void> remove_dir(PathArg path) {
+  return fs_impl::path_void(PathOp::Kind::Rmdir, std::move(path).str());
 }
-FsAwait<void> remove_dir_all(std::filesystem::path path) {
-  return fs_impl::misc_void(MiscOp::Kind::RemoveDirAll, std::move(path));
+FsAwait<void> remove_dir_all(PathArg path) {
+  return fs_impl::misc_void(MiscOp::Kind::RemoveDirAll, std::move(path).str());
 }
-FsAwait<void> rename(std::filesystem::path from, std::filesystem::path to) {
-  return fs_impl::path_void(PathOp::Kind::Rename, std::move(from), std::move(to));
-}
-
-FsAwait<Metadata> metadata(std::filesystem::path path) {
-  return {new PathOp(PathOp::Kind::Stat, std::move(path)), &fs_impl::take_metadata};
-}
-FsAwait<Metadata> symlink_metadata(std::filesystem::path path) {
-  return {new PathOp(PathOp::Kind::Lstat, std::move(path)), &fs_impl::take_metadata};
-}
-FsAwait<bool> try_exists(std::filesystem::path path) {
-  return {new PathOp(PathOp::Kind::Stat, std::move(path)), &fs_impl::take_exists};
+FsAwait<void> rename(PathArg from, PathArg to) {
+  return fs_impl::path_void(PathOp::Kind::Rename, std::move(from).str(), std::move(to).str());
 }
 
-FsAwait<std::filesystem::path> canonicalize(std::filesystem::path path) {
-  return {new MiscOp(MiscOp::Kind::Canonicalize, std::move(path)), &fs_impl::take_misc_path};
+FsAwait<Metadata> metadata(PathArg path) {
+  return {new PathOp(PathOp::Kind::Stat, std::move(path).str()), &fs_impl::take_metadata};
 }
-FsAwait<void> hard_link(std::filesystem::path src, std::filesystem::path dst) {
-  return fs_impl::path_void(PathOp::Kind::Link, std::move(src), std::move(dst));
+FsAwait<Metadata> symlink_metadata(PathArg path) {
+  return {new PathOp(PathOp::Kind::Lstat, std::move(path).str()), &fs_impl::take_metadata};
 }
-FsAwait<void> symlink(std::filesystem::path src, std::filesystem::path dst) {
-  return fs_impl::path_void(PathOp::Kind::Symlink, std::move(src), std::move(dst));
+FsAwait<bool> try_exists(PathArg path) {
+  return {new PathOp(PathOp::Kind::Stat, std::move(path).str()), &fs_impl::take_exists};
 }
-FsAwait<std::filesystem::path> read_link(std::filesystem::path path) {
-  return {new MiscOp(MiscOp::Kind::ReadLink, std::move(path)), &fs_impl::take_misc_path};
+
+FsAwait<std::filesystem::path> canonicalize(PathArg path) {
+  return {new MiscOp(MiscOp::Kind::Canonicalize, std::move(path).str()), &fs_impl::take_misc_path};
 }
-FsAwait<void> set_permissions(std::filesystem::path path, std::filesystem::perms perms) {
-  auto* op = new MiscOp(MiscOp::Kind::SetPermissions, std::move(path));
+FsAwait<void> hard_link(PathArg src, PathArg dst) {
+  return fs_impl::path_void(PathOp::Kind::Link, std::move(src).str(), std::move(dst).str());
+}
+FsAwait<void> symlink(PathArg src, PathArg dst) {
+  return fs_impl::path_void(PathOp::Kind::Symlink, std::move(src).str(), std::move(dst).str());
+}
+FsAwait<std::filesystem::path> read_link(PathArg path) {
+  return {new MiscOp(MiscOp::Kind::ReadLink, std::move(path).str()), &fs_impl::take_misc_path};
+}
+FsAwait<void> set_permissions(PathArg path, std::filesystem::perms perms) {
+  auto* op = new MiscOp(MiscOp::Kind::SetPermissions, std::move(path).str());
   op->perms = static_cast<unsigned>(perms) & 07777;
   return {op, &fs_impl::take_misc_void};
 }
@@ -25239,7 +25376,7 @@ bool fs_read_dir_poll(ReadDirInner* rd, task::Context& cx,
       continue;
     }
     if (rd->err) {
-      out = tokio::unexpected(fs_error(std::exchange(rd->err, 0), rd->dir->path));
+      out = tokio::unexpected(fs_error(std::exchange(rd->err, 0), rd->dir->path.native()));
       rd->eof = true;
       return true;
     }
@@ -25264,7 +25401,8 @@ io::Result<fs::ReadDir> take_read_dir(FsOp* o) {
   auto* op = static_cast<OpenOp*>(o);
   if (op->err) return tokio::unexpected(fs_error(op->err, op->path));
   auto* rd = new ReadDirInner();
-  rd->dir = std::make_shared<const DirShared>(op->path, op->take_fd());
+  rd->dir = std::make_shared<const DirShared>(std::filesystem::path(op->path), op->fd);
+  op->fd = -1;  // DirShared owns it now
   rd->engine = op->engine;
   rd->engine->ref_inc();
   rd->start_batch();  // the first batch starts with the ReadDir
@@ -25277,8 +25415,8 @@ io::Result<fs::ReadDir> take_read_dir(FsOp* o) {
 
 namespace tokio::fs {
 
-detail::FsAwait<ReadDir> read_dir(std::filesystem::path path) {
-  auto* op = new detail::OpenOp(std::move(path), O_RDONLY | O_DIRECTORY, 0);
+detail::FsAwait<ReadDir> read_dir(PathArg path) {
+  auto* op = new detail::OpenOp(std::move(path).str(), O_RDONLY | O_DIRECTORY, 0);
   return {op, &detail::fs_read_dir_impl::take_read_dir};
 }
 
@@ -25307,7 +25445,7 @@ detail::FileTypeAwait DirEntry::file_type() const {
 }
 
 detail::FsAwait<Metadata> DirEntry::metadata() const {
-  auto* op = new detail::PathOp(detail::PathOp::Kind::Lstat, path());
+  auto* op = new detail::PathOp(detail::PathOp::Kind::Lstat, path().native());
   op->dirfd = dir_->fd;
   op->at_name = name_;
   op->keep = dir_;

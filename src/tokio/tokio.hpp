@@ -80,6 +80,7 @@
 #include "tokio/net/unix_listener.hpp"
 #include "tokio/net/unix_datagram.hpp"
 // fs: files and directories (io_uring engine, blocking-pool fallback)
+#include "tokio/fs/path_arg.hpp"
 #include "tokio/fs/metadata.hpp"
 #include "tokio/fs/functions.hpp"
 #include "tokio/fs/read_dir.hpp"

@@ -26,7 +26,7 @@ namespace fs_file_impl {
 constexpr uint64_t kCurPos = ~uint64_t{0};
 const char kEmptyPath[] = "";
 
-FileInner* make_inner(int fd, FsEngine* engine, std::filesystem::path path);
+FileInner* make_inner(int fd, FsEngine* engine, std::string path);
 
 }  // namespace fs_file_impl
 
@@ -468,7 +468,7 @@ void fs_file_free(FileInner* f) noexcept {
 
 namespace fs_file_impl {
 
-FileInner* make_inner(int fd, FsEngine* engine, std::filesystem::path path) {
+FileInner* make_inner(int fd, FsEngine* engine, std::string path) {
   auto* f = new FileInner();
   f->fd = fd;
   f->engine = engine;
@@ -487,7 +487,7 @@ io::Result<fs::File> take_file(FsOp* o) {
   return FileInner::wrap(f);
 }
 
-FsAwait<fs::File> open_with(std::filesystem::path path, int flags, unsigned mode, int err) {
+FsAwait<fs::File> open_with(std::string path, int flags, unsigned mode, int err) {
   auto* op = new OpenOp(std::move(path), flags, mode);
   if (err) {
     // Rejected before any system call: done at once.
@@ -503,20 +503,22 @@ FsAwait<fs::File> open_with(std::filesystem::path path, int flags, unsigned mode
 
 namespace tokio::fs {
 
-detail::FsAwait<File> File::open(std::filesystem::path path) {
-  return detail::fs_file_impl::open_with(std::move(path), O_RDONLY, 0666, 0);
+detail::FsAwait<File> File::open(PathArg path) {
+  return detail::fs_file_impl::open_with(std::move(path).str(), O_RDONLY, 0666, 0);
 }
 
-detail::FsAwait<File> File::create(std::filesystem::path path) {
-  return detail::fs_file_impl::open_with(std::move(path), O_WRONLY | O_CREAT | O_TRUNC, 0666, 0);
+detail::FsAwait<File> File::create(PathArg path) {
+  return detail::fs_file_impl::open_with(std::move(path).str(), O_WRONLY | O_CREAT | O_TRUNC,
+                                         0666, 0);
 }
 
-detail::FsAwait<File> File::create_new(std::filesystem::path path) {
-  return detail::fs_file_impl::open_with(std::move(path), O_RDWR | O_CREAT | O_EXCL, 0666, 0);
+detail::FsAwait<File> File::create_new(PathArg path) {
+  return detail::fs_file_impl::open_with(std::move(path).str(), O_RDWR | O_CREAT | O_EXCL,
+                                         0666, 0);
 }
 
 File File::from_std(int fd) {
-  return File(detail::fs_file_impl::make_inner(fd, nullptr, std::filesystem::path()));
+  return File(detail::fs_file_impl::make_inner(fd, nullptr, std::string()));
 }
 
 
@@ -526,7 +528,7 @@ void File::set_max_buf_size(std::size_t n) noexcept {
   if (f_) f_->max_buf = n ? n : 1;
 }
 
-detail::FsAwait<File> OpenOptions::open(std::filesystem::path path) const {
+detail::FsAwait<File> OpenOptions::open(PathArg path) const {
   const bool rd = bits_ & kRead, wr = bits_ & kWrite, ap = bits_ & kAppend;
   const bool tr = bits_ & kTruncate, cr = bits_ & kCreate, cn = bits_ & kCreateNew;
   int err = 0;
@@ -547,7 +549,7 @@ detail::FsAwait<File> OpenOptions::open(std::filesystem::path path) const {
   else if (cr) flags |= O_CREAT | (tr ? O_TRUNC : 0);
   else if (tr) flags |= O_TRUNC;
   flags |= custom_ & ~O_ACCMODE;
-  return detail::fs_file_impl::open_with(std::move(path), flags, mode_, err);
+  return detail::fs_file_impl::open_with(std::move(path).str(), flags, mode_, err);
 }
 
 }  // namespace tokio::fs

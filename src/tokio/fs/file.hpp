@@ -32,7 +32,6 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <filesystem>
 #include <span>
 #include <string_view>
 
@@ -40,6 +39,7 @@
 #include "tokio/core/result.hpp"
 #include "tokio/fs/detail/op_await.hpp"
 #include "tokio/fs/metadata.hpp"
+#include "tokio/fs/path_arg.hpp"
 #include "tokio/io/seek.hpp"
 
 namespace tokio::fs {
@@ -156,12 +156,12 @@ class OpenOptions;
 class File {
  public:
   // Opens for reading.
-  static detail::FsAwait<File> open(std::filesystem::path path);
+  static detail::FsAwait<File> open(PathArg path);
   // Opens for writing, creating it (mode 0666 & ~umask) or truncating it.
-  static detail::FsAwait<File> create(std::filesystem::path path);
+  static detail::FsAwait<File> create(PathArg path);
   // Creates a new file for reading and writing; fails with std::errc::file_exists if it
   // exists.
-  static detail::FsAwait<File> create_new(std::filesystem::path path);
+  static detail::FsAwait<File> create_new(PathArg path);
   static OpenOptions options();
   // Wraps an open file descriptor (the File owns it from now on).
   static File from_std(int fd);
@@ -244,7 +244,7 @@ class OpenOptions {
   }
   // Invalid combinations (truncate without write, no access mode at all...) fail with
   // std::errc::invalid_argument.
-  detail::FsAwait<File> open(std::filesystem::path path) const;
+  detail::FsAwait<File> open(PathArg path) const;
 
  private:
   static constexpr unsigned kRead = 1, kWrite = 2, kAppend = 4, kTruncate = 8, kCreate = 16,

@@ -16,12 +16,11 @@ namespace tokio::detail {
 
 namespace fs_functions_impl {
 
-tokio::unexpected<std::error_code> err1(int e, const std::filesystem::path& p) {
+tokio::unexpected<std::error_code> err1(int e, std::string_view p) {
   if (e == -1) return tokio::unexpected(std::error_code(io::Errc::write_zero));
   return tokio::unexpected(fs_error(e, p));
 }
-tokio::unexpected<std::error_code> err2(int e, const std::filesystem::path& a,
-                                        const std::filesystem::path& b) {
+tokio::unexpected<std::error_code> err2(int e, std::string_view a, std::string_view b) {
   return tokio::unexpected(fs_error(e, a, b));
 }
 
@@ -91,11 +90,11 @@ io::Result<std::filesystem::path> take_misc_path(FsOp* o) {
   return std::move(op->out);
 }
 
-FsAwait<void> path_void(PathOp::Kind k, std::filesystem::path a, std::filesystem::path b = {}) {
+FsAwait<void> path_void(PathOp::Kind k, std::string a, std::string b = {}) {
   return {new PathOp(k, std::move(a), std::move(b)), &take_path_void};
 }
 
-FsAwait<void> misc_void(MiscOp::Kind k, std::filesystem::path a, std::filesystem::path b = {}) {
+FsAwait<void> misc_void(MiscOp::Kind k, std::string a, std::string b = {}) {
   return {new MiscOp(k, std::move(a), std::move(b)), &take_misc_void};
 }
 
@@ -110,71 +109,71 @@ using detail::FsAwait;
 using detail::MiscOp;
 using detail::PathOp;
 
-FsAwait<std::vector<std::byte>> read(std::filesystem::path path) {
-  return {new detail::ReadFileOp<std::vector<std::byte>>(std::move(path)), &fs_impl::take_read};
+FsAwait<std::vector<std::byte>> read(PathArg path) {
+  return {new detail::ReadFileOp<std::vector<std::byte>>(std::move(path).str()), &fs_impl::take_read};
 }
 
-FsAwait<std::string> read_to_string(std::filesystem::path path) {
-  return {new detail::ReadFileOp<std::string>(std::move(path)), &fs_impl::take_read_string};
+FsAwait<std::string> read_to_string(PathArg path) {
+  return {new detail::ReadFileOp<std::string>(std::move(path).str()), &fs_impl::take_read_string};
 }
 
-FsAwait<void> write(std::filesystem::path path, std::span<const std::byte> contents) {
+FsAwait<void> write(PathArg path, std::span<const std::byte> contents) {
   std::vector<std::byte> data(contents.begin(), contents.end());
-  return {new detail::WriteFileOp(std::move(path), std::move(data)), &fs_impl::take_write};
+  return {new detail::WriteFileOp(std::move(path).str(), std::move(data)), &fs_impl::take_write};
 }
 
-FsAwait<void> write(std::filesystem::path path, std::string_view contents) {
+FsAwait<void> write(PathArg path, std::string_view contents) {
   auto* p = reinterpret_cast<const std::byte*>(contents.data());
-  return write(std::move(path), std::span<const std::byte>(p, contents.size()));
+  return write(std::move(path).str(), std::span<const std::byte>(p, contents.size()));
 }
 
-FsAwait<uint64_t> copy(std::filesystem::path from, std::filesystem::path to) {
-  return {new MiscOp(MiscOp::Kind::Copy, std::move(from), std::move(to)), &fs_impl::take_copy};
+FsAwait<uint64_t> copy(PathArg from, PathArg to) {
+  return {new MiscOp(MiscOp::Kind::Copy, std::move(from).str(), std::move(to).str()), &fs_impl::take_copy};
 }
 
-FsAwait<void> create_dir(std::filesystem::path path) {
-  return fs_impl::path_void(PathOp::Kind::Mkdir, std::move(path));
+FsAwait<void> create_dir(PathArg path) {
+  return fs_impl::path_void(PathOp::Kind::Mkdir, std::move(path).str());
 }
-FsAwait<void> create_dir_all(std::filesystem::path path) {
-  return fs_impl::misc_void(MiscOp::Kind::CreateDirAll, std::move(path));
+FsAwait<void> create_dir_all(PathArg path) {
+  return fs_impl::misc_void(MiscOp::Kind::CreateDirAll, std::move(path).str());
 }
-FsAwait<void> remove_file(std::filesystem::path path) {
-  return fs_impl::path_void(PathOp::Kind::Unlink, std::move(path));
+FsAwait<void> remove_file(PathArg path) {
+  return fs_impl::path_void(PathOp::Kind::Unlink, std::move(path).str());
 }
-FsAwait<void> remove_dir(std::filesystem::path path) {
-  return fs_impl::path_void(PathOp::Kind::Rmdir, std::move(path));
+FsAwait<void> remove_dir(PathArg path) {
+  return fs_impl::path_void(PathOp::Kind::Rmdir, std::move(path).str());
 }
-FsAwait<void> remove_dir_all(std::filesystem::path path) {
-  return fs_impl::misc_void(MiscOp::Kind::RemoveDirAll, std::move(path));
+FsAwait<void> remove_dir_all(PathArg path) {
+  return fs_impl::misc_void(MiscOp::Kind::RemoveDirAll, std::move(path).str());
 }
-FsAwait<void> rename(std::filesystem::path from, std::filesystem::path to) {
-  return fs_impl::path_void(PathOp::Kind::Rename, std::move(from), std::move(to));
-}
-
-FsAwait<Metadata> metadata(std::filesystem::path path) {
-  return {new PathOp(PathOp::Kind::Stat, std::move(path)), &fs_impl::take_metadata};
-}
-FsAwait<Metadata> symlink_metadata(std::filesystem::path path) {
-  return {new PathOp(PathOp::Kind::Lstat, std::move(path)), &fs_impl::take_metadata};
-}
-FsAwait<bool> try_exists(std::filesystem::path path) {
-  return {new PathOp(PathOp::Kind::Stat, std::move(path)), &fs_impl::take_exists};
+FsAwait<void> rename(PathArg from, PathArg to) {
+  return fs_impl::path_void(PathOp::Kind::Rename, std::move(from).str(), std::move(to).str());
 }
 
-FsAwait<std::filesystem::path> canonicalize(std::filesystem::path path) {
-  return {new MiscOp(MiscOp::Kind::Canonicalize, std::move(path)), &fs_impl::take_misc_path};
+FsAwait<Metadata> metadata(PathArg path) {
+  return {new PathOp(PathOp::Kind::Stat, std::move(path).str()), &fs_impl::take_metadata};
 }
-FsAwait<void> hard_link(std::filesystem::path src, std::filesystem::path dst) {
-  return fs_impl::path_void(PathOp::Kind::Link, std::move(src), std::move(dst));
+FsAwait<Metadata> symlink_metadata(PathArg path) {
+  return {new PathOp(PathOp::Kind::Lstat, std::move(path).str()), &fs_impl::take_metadata};
 }
-FsAwait<void> symlink(std::filesystem::path src, std::filesystem::path dst) {
-  return fs_impl::path_void(PathOp::Kind::Symlink, std::move(src), std::move(dst));
+FsAwait<bool> try_exists(PathArg path) {
+  return {new PathOp(PathOp::Kind::Stat, std::move(path).str()), &fs_impl::take_exists};
 }
-FsAwait<std::filesystem::path> read_link(std::filesystem::path path) {
-  return {new MiscOp(MiscOp::Kind::ReadLink, std::move(path)), &fs_impl::take_misc_path};
+
+FsAwait<std::filesystem::path> canonicalize(PathArg path) {
+  return {new MiscOp(MiscOp::Kind::Canonicalize, std::move(path).str()), &fs_impl::take_misc_path};
 }
-FsAwait<void> set_permissions(std::filesystem::path path, std::filesystem::perms perms) {
-  auto* op = new MiscOp(MiscOp::Kind::SetPermissions, std::move(path));
+FsAwait<void> hard_link(PathArg src, PathArg dst) {
+  return fs_impl::path_void(PathOp::Kind::Link, std::move(src).str(), std::move(dst).str());
+}
+FsAwait<void> symlink(PathArg src, PathArg dst) {
+  return fs_impl::path_void(PathOp::Kind::Symlink, std::move(src).str(), std::move(dst).str());
+}
+FsAwait<std::filesystem::path> read_link(PathArg path) {
+  return {new MiscOp(MiscOp::Kind::ReadLink, std::move(path).str()), &fs_impl::take_misc_path};
+}
+FsAwait<void> set_permissions(PathArg path, std::filesystem::perms perms) {
+  auto* op = new MiscOp(MiscOp::Kind::SetPermissions, std::move(path).str());
   op->perms = static_cast<unsigned>(perms) & 07777;
   return {op, &fs_impl::take_misc_void};
 }

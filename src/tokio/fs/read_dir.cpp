@@ -131,7 +131,7 @@ bool fs_read_dir_poll(ReadDirInner* rd, task::Context& cx,
       continue;
     }
     if (rd->err) {
-      out = tokio::unexpected(fs_error(std::exchange(rd->err, 0), rd->dir->path));
+      out = tokio::unexpected(fs_error(std::exchange(rd->err, 0), rd->dir->path.native()));
       rd->eof = true;
       return true;
     }
@@ -156,7 +156,8 @@ io::Result<fs::ReadDir> take_read_dir(FsOp* o) {
   auto* op = static_cast<OpenOp*>(o);
   if (op->err) return tokio::unexpected(fs_error(op->err, op->path));
   auto* rd = new ReadDirInner();
-  rd->dir = std::make_shared<const DirShared>(op->path, op->take_fd());
+  rd->dir = std::make_shared<const DirShared>(std::filesystem::path(op->path), op->fd);
+  op->fd = -1;  // DirShared owns it now
   rd->engine = op->engine;
   rd->engine->ref_inc();
   rd->start_batch();  // the first batch starts with the ReadDir
@@ -169,8 +170,8 @@ io::Result<fs::ReadDir> take_read_dir(FsOp* o) {
 
 namespace tokio::fs {
 
-detail::FsAwait<ReadDir> read_dir(std::filesystem::path path) {
-  auto* op = new detail::OpenOp(std::move(path), O_RDONLY | O_DIRECTORY, 0);
+detail::FsAwait<ReadDir> read_dir(PathArg path) {
+  auto* op = new detail::OpenOp(std::move(path).str(), O_RDONLY | O_DIRECTORY, 0);
   return {op, &detail::fs_read_dir_impl::take_read_dir};
 }
 
@@ -199,7 +200,7 @@ detail::FileTypeAwait DirEntry::file_type() const {
 }
 
 detail::FsAwait<Metadata> DirEntry::metadata() const {
-  auto* op = new detail::PathOp(detail::PathOp::Kind::Lstat, path());
+  auto* op = new detail::PathOp(detail::PathOp::Kind::Lstat, path().native());
   op->dirfd = dir_->fd;
   op->at_name = name_;
   op->keep = dir_;

@@ -16,7 +16,7 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <filesystem>
+#include <string>
 #include <system_error>
 
 #include "tokio/fs/detail/op.hpp"
@@ -61,7 +61,7 @@ struct FileInner {
 
   int fd = -1;
   FsEngine* engine = nullptr;      // one reference; resolved at the first operation
-  std::filesystem::path path;      // for error messages (empty after from_std)
+  std::string path;                // for error messages (empty after from_std)
   FileOp* op = nullptr;            // one reference; created with the File
   bool busy = false;               // op in flight
   std::size_t rpos = 0, rlen = 0;  // idle read-ahead: op->buf[rpos, rlen)

@@ -75,34 +75,35 @@ int copy_file(const char* from, const char* to, uint64_t& copied) noexcept {
   return e;
 }
 
-int create_dir_all(const std::filesystem::path& p) noexcept {
+int create_dir_all(std::string p) {
+  while (p.size() > 1 && p.back() == '/') p.pop_back();
   if (p.empty()) return 0;
   if (::mkdir(p.c_str(), 0777) == 0) return 0;
   int e = errno;
   struct stat st;
   if (e == EEXIST) return (::stat(p.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) ? 0 : EEXIST;
   if (e != ENOENT) return e;
-  std::filesystem::path parent = p.parent_path();
-  if (parent.empty() || parent == p) return e;
-  if (int pe = create_dir_all(parent)) return pe;
+  std::size_t slash = p.rfind('/');
+  if (slash == std::string::npos || p == "/") return e;
+  if (int pe = create_dir_all(slash == 0 ? std::string("/") : p.substr(0, slash))) return pe;
   if (::mkdir(p.c_str(), 0777) == 0) return 0;
   e = errno;
   if (e == EEXIST && ::stat(p.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) return 0;
   return e;
 }
 
-int remove_dir_all(const std::filesystem::path& p) noexcept {
+int remove_dir_all(const char* p) noexcept {
   struct stat st;
-  if (::lstat(p.c_str(), &st) != 0) return fs_errno();
+  if (::lstat(p, &st) != 0) return fs_errno();
   // A symlink is removed itself, never followed.
-  if (!S_ISDIR(st.st_mode)) return S_ISLNK(st.st_mode) ? (::unlink(p.c_str()) ? fs_errno() : 0)
+  if (!S_ISDIR(st.st_mode)) return S_ISLNK(st.st_mode) ? (::unlink(p) ? fs_errno() : 0)
                                                         : ENOTDIR;
-  int fd = fs_sys_open(AT_FDCWD, p.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW, 0);
+  int fd = fs_sys_open(AT_FDCWD, p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, 0);
   if (fd < 0) return -fd;
   int e = fs_remove_dir_contents(fd);
   fs_sys_close(fd);
   if (e) return e;
-  return ::rmdir(p.c_str()) ? fs_errno() : 0;
+  return ::rmdir(p) ? fs_errno() : 0;
 }
 
 int read_link(const char* p, std::filesystem::path& out) noexcept {
@@ -180,10 +181,14 @@ void MiscOp::run_blocking() noexcept {
       err = fs_misc_ops_impl::copy_file(p1.c_str(), p2.c_str(), count);
       break;
     case Kind::CreateDirAll:
-      err = fs_misc_ops_impl::create_dir_all(p1);
+      try {
+        err = fs_misc_ops_impl::create_dir_all(p1);
+      } catch (...) {
+        err = ENOMEM;
+      }
       break;
     case Kind::RemoveDirAll:
-      err = fs_misc_ops_impl::remove_dir_all(p1);
+      err = fs_misc_ops_impl::remove_dir_all(p1.c_str());
       break;
     case Kind::Canonicalize: {
       char* r = ::realpath(p1.c_str(), nullptr);

@@ -47,9 +47,9 @@ Registry& registry() {
   return *r;
 }
 
-void append_quoted(std::string& out, const std::filesystem::path& p) {
+void append_quoted(std::string& out, std::string_view p) {
   out += '"';
-  out += p.native();
+  out += p;
   out += '"';
 }
 
@@ -77,14 +77,13 @@ std::error_code fs_error_ctx(int err, std::string_view context) {
   }
 }
 
-std::error_code fs_error(int err, const std::filesystem::path& p) {
+std::error_code fs_error(int err, std::string_view p) {
   std::string ctx;
   fs_path_error_impl::append_quoted(ctx, p);
   return fs_error_ctx(err, ctx);
 }
 
-std::error_code fs_error(int err, const std::filesystem::path& from,
-                         const std::filesystem::path& to) {
+std::error_code fs_error(int err, std::string_view from, std::string_view to) {
   std::string ctx;
   fs_path_error_impl::append_quoted(ctx, from);
   ctx += " -> ";

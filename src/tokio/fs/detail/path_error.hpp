@@ -16,7 +16,6 @@
 // Only comparisons against a std::error_code of std::system_category are affected (a
 // different category): compare with std::errc, or with value().
 
-#include <filesystem>
 #include <string_view>
 #include <system_error>
 
@@ -25,8 +24,7 @@ namespace tokio::detail {
 // An error code for `err` (an errno value) about `context` (the text shown after the
 // errno's description).
 std::error_code fs_error_ctx(int err, std::string_view context);
-std::error_code fs_error(int err, const std::filesystem::path& p);
-std::error_code fs_error(int err, const std::filesystem::path& from,
-                         const std::filesystem::path& to);
+std::error_code fs_error(int err, std::string_view path);
+std::error_code fs_error(int err, std::string_view from, std::string_view to);
 
 }  // namespace tokio::detail

@@ -43,6 +43,36 @@ uint8_t path_opcode(PathOp::Kind k) noexcept {
 
 int ret(int r) noexcept { return r == 0 ? 0 : fs_errno(); }
 
+bool is_fifo(const char* path) noexcept {
+  struct stat st;
+  return ::stat(path, &st) == 0 && S_ISFIFO(st.st_mode);
+}
+
+// fs::read's scratch buffers (the first two reads land there before the exact-size copy),
+// cached per thread: a 64 KiB malloc/free per file makes glibc grow and trim its arenas
+// (an mprotect or madvise system call every few files).
+struct ScratchCache {
+  static constexpr int kMax = 64;
+  std::byte* bufs[kMax];
+  int n = 0;
+  ~ScratchCache() {
+    while (n > 0) std::free(bufs[--n]);
+  }
+};
+thread_local ScratchCache tl_scratch;
+
+std::byte* scratch_get(std::size_t size) noexcept {
+  ScratchCache& c = tl_scratch;
+  if (c.n > 0) return c.bufs[--c.n];
+  return static_cast<std::byte*>(std::malloc(size));
+}
+void scratch_put(std::byte* p) noexcept {
+  if (!p) return;
+  ScratchCache& c = tl_scratch;
+  if (c.n < ScratchCache::kMax) c.bufs[c.n++] = p;
+  else std::free(p);
+}
+
 }  // namespace fs_path_ops_impl
 
 // --- PathOp ------------------------------------------------------------------------------
@@ -169,13 +199,13 @@ void OpenOp::run_blocking() noexcept {
 template <class C>
 ReadFileOp<C>::~ReadFileOp() {
   fs_sys_close(fd);
-  std::free(scratch);
+  fs_path_ops_impl::scratch_put(scratch);
 }
 
 template <class C>
 unsigned ReadFileOp<C>::uring_plan(const UringCaps& caps) noexcept {
   if (phase != Phase::More && !scratch) {
-    scratch = static_cast<std::byte*>(std::malloc(kFirst + kProbe));
+    scratch = fs_path_ops_impl::scratch_get(kFirst + kProbe);
     if (!scratch) return 0;
   }
   switch (phase) {
@@ -283,7 +313,15 @@ StepOutcome ReadFileOp<C>::uring_step_done() noexcept {
   auto* src = reinterpret_cast<const Elem*>(scratch);
   try {
     if (b == 0) {
+      if (a == 0 && fs_path_ops_impl::is_fifo(path.c_str())) {
+        // io_uring's first, non-blocking open of a FIFO succeeds without a writer and
+        // then reads end of file, where open(2) waits for a writer: redo it on the
+        // blocking pool. (Only an empty result is checked; the path was just resolved,
+        // so this stat does not block.)
+        return StepOutcome::Blocking;
+      }
       out.assign(src, src + a);  // the whole file, exactly sized
+      fs_path_ops_impl::scratch_put(std::exchange(scratch, nullptr));
       return StepOutcome::Finished;
     }
     // Bigger than the first read: keep going into `out`, doubling as needed.
@@ -300,6 +338,7 @@ StepOutcome ReadFileOp<C>::uring_step_done() noexcept {
 
 template <class C>
 void ReadFileOp<C>::run_blocking() noexcept {
+  fs_sys_close(std::exchange(fd, -1));  // from an io_uring attempt handed over (a FIFO)
   int r = fs_sys_open(AT_FDCWD, path.c_str(), O_RDONLY, 0);
   if (r < 0) {
     err = -r;

@@ -10,7 +10,7 @@
 //   MiscOp      what io_uring has no opcode for, on the blocking pool under both engines:
 //               copy, create_dir_all, remove_dir_all, canonicalize, read_link,
 //               set_permissions
-// Every op keeps its inputs (paths as std::filesystem::path, data) and its buffers until
+// Every op keeps its inputs (paths as native strings, data) and its buffers until
 // it is destroyed, which is after the kernel's last completion for it (see op.hpp).
 
 #include <fcntl.h>
@@ -31,7 +31,7 @@ namespace tokio::detail {
 class PathOp final : public FsOp {
  public:
   enum class Kind : uint8_t { Mkdir, Unlink, Rmdir, Rename, Link, Symlink, Stat, Lstat };
-  PathOp(Kind k, std::filesystem::path a, std::filesystem::path b = {}) noexcept
+  PathOp(Kind k, std::string a, std::string b = {}) noexcept
       : kind(k), p1(std::move(a)), p2(std::move(b)) {}
 
   unsigned uring_plan(const UringCaps& caps) noexcept override;
@@ -47,7 +47,7 @@ class PathOp final : public FsOp {
   }
 
   Kind kind;
-  std::filesystem::path p1, p2;  // p1 (and p2) also name the error
+  std::string p1, p2;  // p1 (and p2) also name the error
   int dirfd = AT_FDCWD;
   std::string at_name;
   std::shared_ptr<const void> keep;
@@ -58,7 +58,7 @@ class PathOp final : public FsOp {
 
 class OpenOp final : public FsOp {
  public:
-  OpenOp(std::filesystem::path p, int flags, unsigned mode) noexcept
+  OpenOp(std::string p, int flags, unsigned mode) noexcept
       : path(std::move(p)), flags(flags), mode(mode) {}
   ~OpenOp() override { close_fd(); }
 
@@ -74,7 +74,7 @@ class OpenOp final : public FsOp {
   int take_fd() noexcept { return std::exchange(fd, -1); }
   void close_fd() noexcept;
 
-  std::filesystem::path path;
+  std::string path;
   int flags;
   unsigned mode;
   int fd = -1;   // outcome
@@ -84,7 +84,7 @@ class OpenOp final : public FsOp {
 template <class C>
 class ReadFileOp final : public FsOp {
  public:
-  explicit ReadFileOp(std::filesystem::path p) noexcept : path(std::move(p)) {}
+  explicit ReadFileOp(std::string p) noexcept : path(std::move(p)) {}
   ~ReadFileOp() override;
 
   bool wants_slot() const noexcept override { return true; }
@@ -94,7 +94,7 @@ class ReadFileOp final : public FsOp {
   void run_blocking() noexcept override;
   void fail(int e) noexcept override { err = e; }
 
-  std::filesystem::path path;
+  std::string path;
   C out;        // outcome: the contents
   int err = 0;
 
@@ -107,7 +107,7 @@ class ReadFileOp final : public FsOp {
   }
 
   static constexpr std::size_t kFirst = 32 * 1024;  // first read
-  static constexpr std::size_t kProbe = 32 * 1024;  // second read (normally 0: EOF)
+  static constexpr std::size_t kProbe = 4 * 1024;   // second read (normally 0: EOF)
   Phase phase = Phase::Open;
   int fd = -1;                    // without a direct slot: the plain fd
   std::byte* scratch = nullptr;   // kFirst + kProbe bytes for the first two reads
@@ -116,7 +116,7 @@ class ReadFileOp final : public FsOp {
 
 class WriteFileOp final : public FsOp {
  public:
-  WriteFileOp(std::filesystem::path p, std::vector<std::byte> d) noexcept
+  WriteFileOp(std::string p, std::vector<std::byte> d) noexcept
       : path(std::move(p)), data(std::move(d)) {}
   ~WriteFileOp() override;
 
@@ -127,7 +127,7 @@ class WriteFileOp final : public FsOp {
   void run_blocking() noexcept override;
   void fail(int e) noexcept override { err = e; }
 
-  std::filesystem::path path;
+  std::string path;
   std::vector<std::byte> data;
   int err = 0;
 
@@ -143,13 +143,13 @@ class MiscOp final : public FsOp {
   enum class Kind : uint8_t {
     Copy, CreateDirAll, RemoveDirAll, Canonicalize, ReadLink, SetPermissions
   };
-  MiscOp(Kind k, std::filesystem::path a, std::filesystem::path b = {}) noexcept
+  MiscOp(Kind k, std::string a, std::string b = {}) noexcept
       : kind(k), p1(std::move(a)), p2(std::move(b)) {}
   void run_blocking() noexcept override;
   void fail(int e) noexcept override { err = e; }
 
   Kind kind;
-  std::filesystem::path p1, p2;
+  std::string p1, p2;
   unsigned perms = 0;          // SetPermissions input
   int err = 0;                 // outcome
   uint64_t count = 0;          // Copy: bytes copied

@@ -178,8 +178,8 @@ unsigned Ring::cq_take(uring::Cqe* out, unsigned max) noexcept {
   return n;
 }
 
-int Ring::register_eventfd_async(int efd) noexcept {
-  if (fs_ring_impl::sys_register(fd_, uring::kRegisterEventfdAsync, &efd, 1) < 0) return -errno;
+int Ring::register_eventfd(int efd) noexcept {
+  if (fs_ring_impl::sys_register(fd_, uring::kRegisterEventfd, &efd, 1) < 0) return -errno;
   return 0;
 }
 

@@ -58,7 +58,10 @@ class Ring {
   unsigned cq_take(uring::Cqe* out, unsigned max) noexcept;
 
   // --- registration
-  int register_eventfd_async(int efd) noexcept;
+  // Every completion posted signals `efd` (IORING_REGISTER_EVENTFD). Not the _ASYNC
+  // variant: that one stays silent for completions posted by task work in the submitting
+  // thread (a buffered read retried after its page came in), which nobody would reap.
+  int register_eventfd(int efd) noexcept;
   // A table of `n` direct descriptors, all empty. Returns 0 or -errno.
   int register_sparse_files(unsigned n) noexcept;
   // Caps the kernel's worker threads for this ring's submitters: [bounded, unbounded]

@@ -112,7 +112,7 @@ inline constexpr uint64_t kOffSqes = 0x10000000ull;
 
 // --- register opcodes
 inline constexpr unsigned kRegisterFiles = 2;
-inline constexpr unsigned kRegisterEventfdAsync = 7;
+inline constexpr unsigned kRegisterEventfd = 4;
 inline constexpr unsigned kRegisterProbe = 8;
 inline constexpr unsigned kRegisterFiles2 = 13;
 inline constexpr unsigned kRegisterIowqMaxWorkers = 19;

@@ -31,8 +31,14 @@ constexpr unsigned kTakeBatch = 64;
 std::atomic<uint64_t> g_next_gen{1};
 
 // Set while this thread runs a reap loop: steps queued by completions are pushed out by
-// the loop itself instead of a nested enter-and-reap.
+// the loop itself instead of a nested enter-and-reap, and finished ops' slot closes are
+// queued in one batch per completion batch (tl_closes) instead of one lock each.
 thread_local bool tl_reaping = false;
+struct PendingClose {
+  UringRing* ring;
+  int slot;
+};
+thread_local std::vector<PendingClose> tl_closes;
 
 uint64_t op_tag(FsOp* op, unsigned idx) noexcept {
   return reinterpret_cast<uint64_t>(op) | (uint64_t{idx} << 2) | kTagOp;
@@ -101,7 +107,7 @@ bool UringEngine::init(unsigned entries) noexcept {
                        uring::kOpStatx, uring::kOpAsyncCancel}) {
       if (!ring.supports(op)) return false;
     }
-    if (ring.register_eventfd_async(efd_) < 0) return false;
+    if (ring.register_eventfd(efd_) < 0) return false;
     unsigned control = std::min(fs_uring_impl::kControlReserve, ring.sq_entries() / 4);
     r.cap = ring.sq_entries() - control;
     // Direct descriptors (5.19 sparse tables) for linked open -> read/write -> close.
@@ -221,14 +227,31 @@ void UringEngine::write_step(UringRing& r, FsOp* op, unsigned n) noexcept {
 
 void UringEngine::queue_slot_close(UringRing& r, int slot) noexcept {
   r.sq_mu.lock();
+  write_slot_close(r, slot);
+  r.ring->sq_publish();
+  r.sq_mu.unlock();
+}
+
+void UringEngine::write_slot_close(UringRing& r, int slot) noexcept {
   reserve_sq(r, 1);
   uring::Sqe* e = r.ring->sq_next();
   e->opcode = uring::kOpClose;
   e->file_index = static_cast<uint32_t>(slot) + 1;
   e->user_data = (static_cast<uint64_t>(slot) << 4) | fs_uring_impl::kTagSlotClose;
   r.inflight.fetch_add(1, std::memory_order_relaxed);
-  r.ring->sq_publish();
-  r.sq_mu.unlock();
+}
+
+void UringEngine::flush_pending_closes() noexcept {
+  auto& v = fs_uring_impl::tl_closes;
+  std::size_t i = 0;
+  while (i < v.size()) {
+    UringRing& r = *v[i].ring;
+    r.sq_mu.lock();
+    for (; i < v.size() && v[i].ring == &r; ++i) write_slot_close(r, v[i].slot);
+    r.ring->sq_publish();
+    r.sq_mu.unlock();
+  }
+  v.clear();
 }
 
 void UringEngine::kick(UringRing& r) noexcept {
@@ -269,7 +292,22 @@ void UringEngine::reap(UringRing& r) noexcept {
     r.cq_mu.unlock();
     if (n) {
       r.inflight.fetch_sub(n, std::memory_order_relaxed);
-      for (unsigned i = 0; i < n; ++i) dispatch(r, buf[i].user_data, buf[i].res);
+      int freed[fs_uring_impl::kTakeBatch];
+      unsigned nfreed = 0;
+      for (unsigned i = 0; i < n; ++i) {
+        uint64_t ud = buf[i].user_data;
+        if ((ud & fs_uring_impl::kTagMask) == fs_uring_impl::kTagSlotClose) {
+          freed[nfreed++] = static_cast<int>(ud >> 4);
+        } else {
+          dispatch(r, ud, buf[i].res);
+        }
+      }
+      if (nfreed) {
+        r.sq_mu.lock();
+        for (unsigned i = 0; i < nfreed; ++i) r.free_slots.push_back(freed[i]);
+        r.sq_mu.unlock();
+      }
+      if (!fs_uring_impl::tl_closes.empty()) flush_pending_closes();
       continue;
     }
     if (!outer) break;  // a nested call (from dispatch): the outer loop carries on
@@ -327,11 +365,7 @@ void UringEngine::step_done(UringRing& r, FsOp* op) noexcept {
       if (queue_step(r, op, false)) kick(r);
       return;
     case StepOutcome::Blocking:
-      if (op->slot >= 0) {
-        r.sq_mu.lock();
-        r.free_slots.push_back(std::exchange(op->slot, -1));
-        r.sq_mu.unlock();
-      }
+      release_slot(r, op);
       op->ring.store(nullptr, std::memory_order_release);
       submit_blocking(op);
       return;
@@ -342,18 +376,30 @@ void UringEngine::step_done(UringRing& r, FsOp* op) noexcept {
 }
 
 void UringEngine::finish_op(UringRing& r, FsOp* op) noexcept {
+  release_slot(r, op);
+  fs_op_finish(op);
+}
+
+void UringEngine::release_slot(UringRing& r, FsOp* op) noexcept {
   if (op->slot >= 0) {
     int slot = std::exchange(op->slot, -1);
     if (std::exchange(op->slot_open, false)) {
-      queue_slot_close(r, slot);
-      kick(r);
+      if (fs_uring_impl::tl_reaping) {
+        try {
+          fs_uring_impl::tl_closes.push_back({&r, slot});  // queued after this batch
+        } catch (...) {
+          queue_slot_close(r, slot);
+        }
+      } else {
+        queue_slot_close(r, slot);
+        kick(r);
+      }
     } else {
       r.sq_mu.lock();
       r.free_slots.push_back(slot);
       r.sq_mu.unlock();
     }
   }
-  fs_op_finish(op);
 }
 
 bool UringEngine::drain_backlog(UringRing& r) noexcept {

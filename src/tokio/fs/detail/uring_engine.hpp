@@ -20,9 +20,10 @@
 //
 // Completions: every submitter reaps its ring right after entering (the inline ones are
 // there already). Completions that arrive later (work the kernel punted to its io-wq
-// threads, polled pipes) signal an eventfd registered with the ring
-// (IORING_REGISTER_EVENTFD_ASYNC) and with the runtime's reactor: the reactor wakes a
-// waiter node the engine owns, whose wake function reaps every ring on the reactor thread.
+// threads, polled pipes, buffered reads retried by task work once their page is in)
+// signal an eventfd registered with the ring (IORING_REGISTER_EVENTFD) and with the
+// runtime's reactor: the reactor wakes a waiter node the engine owns, whose wake function
+// reaps every ring on the reactor thread.
 //
 // Budget: at most `cap` entries of operations in flight per ring (below the completion
 // queue's size, so completions never overflow); further operations wait in a FIFO backlog
@@ -50,22 +51,28 @@ namespace tokio::detail {
 class IoDriver;
 class UringEngine;
 
-struct UringRing {
+// One ring and its bookkeeping. Cache-line aligned: each worker hammers its own ring,
+// and two rings sharing a line would bounce it between the cores.
+struct alignas(128) UringRing {
   // The deferred-flush waker (first member: its address is the ring's).
   Wakeable flush_waker;
   UringEngine* owner = nullptr;
   std::unique_ptr<Ring> ring;
+  uint32_t cap = 0;  // op entries allowed in flight
+  std::atomic<bool> flush_scheduled{false};
 
-  Mutex sq_mu;
-  Mutex cq_mu;
-  // Entries queued or in the kernel, awaiting their completion (increments under sq_mu).
-  std::atomic<uint32_t> inflight{0};
-  uint32_t cap = 0;              // op entries allowed in flight
+  // --- submission side
+  alignas(64) Mutex sq_mu;
   FsOp* backlog_head = nullptr;  // sq_mu
   FsOp* backlog_tail = nullptr;  // sq_mu
   std::vector<int> free_slots;   // sq_mu: free direct-descriptor slots
   bool closed = false;           // sq_mu: shut down, no more submissions
-  std::atomic<bool> flush_scheduled{false};
+  // Entries queued or in the kernel, awaiting their completion (increments under sq_mu,
+  // decrements by the reaper).
+  std::atomic<uint32_t> inflight{0};
+
+  // --- completion side
+  alignas(64) Mutex cq_mu;
 };
 
 class UringEngine final : public FsEngine {
@@ -92,6 +99,10 @@ class UringEngine final : public FsEngine {
   // Under r.sq_mu: makes room for `n` more entries, entering the kernel if the SQ is full.
   void reserve_sq(UringRing& r, unsigned n) noexcept;
   void queue_slot_close(UringRing& r, int slot) noexcept;
+  // Under r.sq_mu: one slot close entry (published by the caller).
+  void write_slot_close(UringRing& r, int slot) noexcept;
+  // Queues the slot closes this thread's reap loop collected (one lock per ring).
+  void flush_pending_closes() noexcept;
   // Enters the kernel now, or at the end of this worker's run of tasks.
   void kick(UringRing& r) noexcept;
   void flush(UringRing& r) noexcept;
@@ -100,6 +111,8 @@ class UringEngine final : public FsEngine {
   void dispatch(UringRing& r, uint64_t user_data, int32_t res) noexcept;
   void step_done(UringRing& r, FsOp* op) noexcept;
   void finish_op(UringRing& r, FsOp* op) noexcept;
+  // Gives the op's direct-descriptor slot back (closing the file in it first if open).
+  void release_slot(UringRing& r, FsOp* op) noexcept;
   // Under r.sq_mu: moves backlogged ops into the ring while the budget allows.
   bool drain_backlog(UringRing& r) noexcept;
   UringCaps caps_for(FsOp* op) const noexcept;
