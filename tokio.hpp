@@ -16551,6 +16551,30 @@ void fs_sys_close(int fd) noexcept;
 // The errno of the current thread as a positive value (EIO if it is somehow zero).
 int fs_errno() noexcept;
 
+// Blocks SIGPIPE on this thread for its scope, so a write to a pipe or FIFO whose reader
+// is gone fails with EPIPE (std::errc::broken_pipe) instead of killing the process (C++
+// programs keep SIGPIPE's default action; Rust's runtime ignores it). Call epipe() after
+// a write failed with EPIPE: the SIGPIPE it raised is consumed before the mask is
+// restored (unless SIGPIPE was blocked already: then it is not ours to take). Two system
+// calls per scope.
+class SigpipeGuard {
+ public:
+  SigpipeGuard() noexcept;
+  ~SigpipeGuard();
+  SigpipeGuard(const SigpipeGuard&) = delete;
+  SigpipeGuard& operator=(const SigpipeGuard&) = delete;
+  void epipe() noexcept { epipe_ = true; }
+
+ private:
+  unsigned long old_[16];  // sigset_t storage (128 bytes), kept out of this header
+  bool was_blocked_ = false;
+  bool epipe_ = false;
+};
+
+// write_all under a SigpipeGuard.
+int fs_sys_write_all_nosig(int fd, const std::byte* buf, std::size_t len,
+                           std::size_t& written) noexcept;
+
 }  // namespace tokio::detail
 /* end file src/tokio/fs/detail/sys.hpp */
 /* begin file src/tokio/fs/detail/path_error.hpp */
@@ -16603,6 +16627,7 @@ std::error_code fs_error(int err, std::string_view from, std::string_view to);
 /* #include <cstddef> (already above) */
 /* #include <cstdint> (already above) */
 /* #include <string> (already above) */
+/* #include <string> (already above) */
 /* #include <system_error> (already above) */
 
 
@@ -16623,6 +16648,7 @@ class FileOp final : public FsOp {
 
   int fd = -1;
   bool own_fd = false;      // close fd when the op is destroyed (its File is gone)
+  bool async_write = false;  // a pipe or socket: writes run in io_uring's worker (SIGPIPE)
   Kind kind = Kind::None;
   std::byte* buf = nullptr;  // the File's buffer
   std::size_t cap = 0;
@@ -16650,6 +16676,7 @@ struct FileInner {
   std::size_t rpos = 0, rlen = 0;  // idle read-ahead: op->buf[rpos, rlen)
   std::error_code last_write_err;  // a write-behind failed: reported by the next write
   std::size_t max_buf = 2 * 1024 * 1024;
+  int8_t pipe_like = -1;           // fd is a FIFO or socket (-1: not checked yet)
 
   std::error_code error(int64_t negated_errno) const;
   // Throws std::logic_error outside a runtime (first operation of a from_std File).
@@ -22859,6 +22886,7 @@ int copy_fds(int in, int out, uint64_t& copied) noexcept {
 }
 
 int copy_file(const char* from, const char* to, uint64_t& copied) noexcept {
+  SigpipeGuard guard;  // the target may be a FIFO whose reader leaves
   int in = fs_sys_open(AT_FDCWD, from, O_RDONLY, 0);
   if (in < 0) return -in;
   struct stat st;
@@ -22877,6 +22905,7 @@ int copy_file(const char* from, const char* to, uint64_t& copied) noexcept {
     return -out;
   }
   int e = copy_fds(in, out, copied);
+  if (e == EPIPE) guard.epipe();
   // The copy gets the source's permission bits even if the target existed.
   if (!e && ::fchmod(out, st.st_mode & 07777) != 0) e = fs_errno();
   fs_sys_close(in);
@@ -23503,7 +23532,10 @@ void WriteFileOp::uring_prep(uring::Sqe* const* sqes, unsigned) noexcept {
     uring::Sqe* w = sqes[i++];
     w->opcode = uring::kOpWrite;
     w->fd = direct ? slot : fd;
-    w->flags = direct ? (uring::kSqeFixedFile | uring::kSqeIoLink) : 0;
+    // IOSQE_ASYNC: run in io_uring's worker, whose signals are blocked. Written inline
+    // (or retried by task work) in our thread, a FIFO whose reader left would raise
+    // SIGPIPE here and kill the process; the worker just returns EPIPE.
+    w->flags = uring::kSqeAsync | (direct ? (uring::kSqeFixedFile | uring::kSqeIoLink) : 0);
     w->addr = ptr(data.data() + written);
     w->len = static_cast<uint32_t>(std::min<std::size_t>(data.size() - written, 1u << 30));
     w->off = kCurPos;
@@ -23565,7 +23597,7 @@ void WriteFileOp::run_blocking() noexcept {
     return;
   }
   std::size_t n = 0;
-  int w = fs_sys_write_all(r, data.data(), data.size(), n);
+  int w = fs_sys_write_all_nosig(r, data.data(), data.size(), n);
   if (w != 0) err = w == -1 ? -1 : -w;
   fs_sys_close(r);
 }
@@ -23777,8 +23809,12 @@ int Ring::set_max_workers(unsigned bounded, unsigned unbounded) noexcept {
 // Blocking system-call helpers: see sys.hpp.
 
 /* #include <fcntl.h> (already above) */
+/* #include <pthread.h> (already above) */
+/* #include <signal.h> (already above) */
 #include <sys/sysmacros.h>
 /* #include <unistd.h> (already above) */
+
+/* #include <ctime> (already above) */
 
 /* #include <cerrno> (already above) */
 /* #include <new> (already above) */
@@ -23787,6 +23823,41 @@ int Ring::set_max_workers(unsigned bounded, unsigned unbounded) noexcept {
 namespace tokio::detail {
 
 int fs_errno() noexcept { return errno ? errno : EIO; }
+
+static_assert(sizeof(sigset_t) <= sizeof(unsigned long) * 16);
+
+SigpipeGuard::SigpipeGuard() noexcept {
+  sigset_t pipe_set;
+  sigemptyset(&pipe_set);
+  sigaddset(&pipe_set, SIGPIPE);
+  auto* old = reinterpret_cast<sigset_t*>(old_);
+  pthread_sigmask(SIG_BLOCK, &pipe_set, old);
+  // Unblocked before: nothing of SIGPIPE could be pending (it would have been delivered),
+  // so one pending after an EPIPE is ours.
+  was_blocked_ = sigismember(old, SIGPIPE) == 1;
+}
+
+SigpipeGuard::~SigpipeGuard() {
+  int saved = errno;
+  if (epipe_ && !was_blocked_) {
+    sigset_t pipe_set;
+    sigemptyset(&pipe_set);
+    sigaddset(&pipe_set, SIGPIPE);
+    struct timespec zero = {0, 0};
+    while (sigtimedwait(&pipe_set, nullptr, &zero) < 0 && errno == EINTR) {
+    }
+  }
+  pthread_sigmask(SIG_SETMASK, reinterpret_cast<sigset_t*>(old_), nullptr);
+  errno = saved;
+}
+
+int fs_sys_write_all_nosig(int fd, const std::byte* buf, std::size_t len,
+                           std::size_t& written) noexcept {
+  SigpipeGuard guard;
+  int e = fs_sys_write_all(fd, buf, len, written);
+  if (e == -EPIPE) guard.epipe();
+  return e;
+}
 
 void fs_stat_from_statx(const struct statx& s, StatData& d) noexcept {
   d.mask = s.stx_mask;
@@ -24463,6 +24534,7 @@ void UringEngine::shutdown() noexcept {
 // detail/file_inner.hpp).
 
 /* #include <fcntl.h> (already above) */
+/* #include <sys/stat.h> (already above) */
 /* #include <unistd.h> (already above) */
 
 /* #include <algorithm> (already above) */
@@ -24526,6 +24598,9 @@ void FileOp::uring_prep(uring::Sqe* const* sqes, unsigned) noexcept {
       break;
     case Kind::Write:
       e->opcode = uring::kOpWrite;
+      // A pipe or socket: written by io_uring's worker (signals blocked) so a reader that
+      // left gives EPIPE instead of a SIGPIPE raised in our thread.
+      if (async_write) e->flags = uring::kSqeAsync;
       e->addr = reinterpret_cast<uint64_t>(buf + done);
       e->len = static_cast<uint32_t>(len - done);
       e->off = fs_file_impl::kCurPos;
@@ -24582,7 +24657,7 @@ void FileOp::run_blocking() noexcept {
       result = fs_sys_read(fd, buf, len);
       break;
     case Kind::Write: {
-      int e = fs_sys_write_all(fd, buf, len, done);
+      int e = fs_sys_write_all_nosig(fd, buf, len, done);
       result = e == 0 ? static_cast<int64_t>(done) : e == -1 ? kFileWriteZero : e;
       break;
     }
@@ -24756,6 +24831,11 @@ bool fs_file_poll_write(FileInner* f, task::Context& cx, std::span<const std::by
     std::memcpy(f->op->buf, src.data(), n);
     f->op->len = n;
     f->op->done = 0;
+    if (f->pipe_like < 0) {
+      struct stat st;
+      f->pipe_like = ::fstat(f->fd, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode));
+    }
+    f->op->async_write = f->pipe_like > 0;
     f->start(FileOp::Kind::Write);
     out = n;  // accepted: written behind the caller's back
     return true;

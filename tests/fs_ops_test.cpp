@@ -342,7 +342,7 @@ Task<> no_space(std::string dir) {
 
 void run_both(Task<> (*scenario)(std::string), int flavour = 1) {
   for (Engine e : {Engine::Uring, Engine::Blocking}) {
-    CAPTURE(fst::name(e));
+    CAPTURE(std::string(fst::name(e)));
     nt::Watchdog wd("fs ops test", std::chrono::seconds(60));
     fst::TempDir dir;
     auto rt = fst::runtime(e, flavour);

@@ -56,12 +56,12 @@ inline void check_engine(tokio::runtime::Runtime& rt, Engine e) {
   else if (uring_available()) CHECK(u);
 }
 
-// A fresh directory under /tmp, removed with everything in it at scope exit.
+// A fresh directory under /tmp (or `base`), removed with everything in it at scope exit.
 class TempDir {
  public:
-  TempDir() {
-    char t[] = "/tmp/tokio-fs-test-XXXXXX";
-    REQUIRE(::mkdtemp(t) != nullptr);
+  explicit TempDir(const char* base = "/tmp") {
+    std::string t = std::string(base) + "/tokio-fs-test-XXXXXX";
+    REQUIRE(::mkdtemp(t.data()) != nullptr);
     path_ = t;
   }
   ~TempDir() {
@@ -85,6 +85,12 @@ class TempDir {
  private:
   std::string path_;
 };
+
+// A tmpfs for tests that create many files (much faster than a disk file system), or
+// /tmp when /dev/shm is not there.
+inline const char* fast_base() {
+  return ::access("/dev/shm", W_OK | X_OK) == 0 ? "/dev/shm" : "/tmp";
+}
 
 // Test setup and checks with plain system calls.
 inline void put(const std::string& path, std::string_view data, mode_t mode = 0644) {

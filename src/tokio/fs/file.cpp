@@ -3,6 +3,7 @@
 #include "tokio/fs/file.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -72,6 +73,9 @@ void FileOp::uring_prep(uring::Sqe* const* sqes, unsigned) noexcept {
       break;
     case Kind::Write:
       e->opcode = uring::kOpWrite;
+      // A pipe or socket: written by io_uring's worker (signals blocked) so a reader that
+      // left gives EPIPE instead of a SIGPIPE raised in our thread.
+      if (async_write) e->flags = uring::kSqeAsync;
       e->addr = reinterpret_cast<uint64_t>(buf + done);
       e->len = static_cast<uint32_t>(len - done);
       e->off = fs_file_impl::kCurPos;
@@ -128,7 +132,7 @@ void FileOp::run_blocking() noexcept {
       result = fs_sys_read(fd, buf, len);
       break;
     case Kind::Write: {
-      int e = fs_sys_write_all(fd, buf, len, done);
+      int e = fs_sys_write_all_nosig(fd, buf, len, done);
       result = e == 0 ? static_cast<int64_t>(done) : e == -1 ? kFileWriteZero : e;
       break;
     }
@@ -302,6 +306,11 @@ bool fs_file_poll_write(FileInner* f, task::Context& cx, std::span<const std::by
     std::memcpy(f->op->buf, src.data(), n);
     f->op->len = n;
     f->op->done = 0;
+    if (f->pipe_like < 0) {
+      struct stat st;
+      f->pipe_like = ::fstat(f->fd, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode));
+    }
+    f->op->async_write = f->pipe_like > 0;
     f->start(FileOp::Kind::Write);
     out = n;  // accepted: written behind the caller's back
     return true;

@@ -17,6 +17,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <string>
 #include <system_error>
 
 #include "tokio/fs/detail/op.hpp"
@@ -40,6 +41,7 @@ class FileOp final : public FsOp {
 
   int fd = -1;
   bool own_fd = false;      // close fd when the op is destroyed (its File is gone)
+  bool async_write = false;  // a pipe or socket: writes run in io_uring's worker (SIGPIPE)
   Kind kind = Kind::None;
   std::byte* buf = nullptr;  // the File's buffer
   std::size_t cap = 0;
@@ -67,6 +69,7 @@ struct FileInner {
   std::size_t rpos = 0, rlen = 0;  // idle read-ahead: op->buf[rpos, rlen)
   std::error_code last_write_err;  // a write-behind failed: reported by the next write
   std::size_t max_buf = 2 * 1024 * 1024;
+  int8_t pipe_like = -1;           // fd is a FIFO or socket (-1: not checked yet)
 
   std::error_code error(int64_t negated_errno) const;
   // Throws std::logic_error outside a runtime (first operation of a from_std File).

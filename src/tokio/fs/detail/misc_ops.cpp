@@ -50,6 +50,7 @@ int copy_fds(int in, int out, uint64_t& copied) noexcept {
 }
 
 int copy_file(const char* from, const char* to, uint64_t& copied) noexcept {
+  SigpipeGuard guard;  // the target may be a FIFO whose reader leaves
   int in = fs_sys_open(AT_FDCWD, from, O_RDONLY, 0);
   if (in < 0) return -in;
   struct stat st;
@@ -68,6 +69,7 @@ int copy_file(const char* from, const char* to, uint64_t& copied) noexcept {
     return -out;
   }
   int e = copy_fds(in, out, copied);
+  if (e == EPIPE) guard.epipe();
   // The copy gets the source's permission bits even if the target existed.
   if (!e && ::fchmod(out, st.st_mode & 07777) != 0) e = fs_errno();
   fs_sys_close(in);

@@ -383,7 +383,10 @@ void WriteFileOp::uring_prep(uring::Sqe* const* sqes, unsigned) noexcept {
     uring::Sqe* w = sqes[i++];
     w->opcode = uring::kOpWrite;
     w->fd = direct ? slot : fd;
-    w->flags = direct ? (uring::kSqeFixedFile | uring::kSqeIoLink) : 0;
+    // IOSQE_ASYNC: run in io_uring's worker, whose signals are blocked. Written inline
+    // (or retried by task work) in our thread, a FIFO whose reader left would raise
+    // SIGPIPE here and kill the process; the worker just returns EPIPE.
+    w->flags = uring::kSqeAsync | (direct ? (uring::kSqeFixedFile | uring::kSqeIoLink) : 0);
     w->addr = ptr(data.data() + written);
     w->len = static_cast<uint32_t>(std::min<std::size_t>(data.size() - written, 1u << 30));
     w->off = kCurPos;
@@ -445,7 +448,7 @@ void WriteFileOp::run_blocking() noexcept {
     return;
   }
   std::size_t n = 0;
-  int w = fs_sys_write_all(r, data.data(), data.size(), n);
+  int w = fs_sys_write_all_nosig(r, data.data(), data.size(), n);
   if (w != 0) err = w == -1 ? -1 : -w;
   fs_sys_close(r);
 }
