@@ -23971,6 +23971,7 @@ void fs_sys_close(int fd) noexcept {
 /* #include <cerrno> (already above) */
 /* #include <chrono> (already above) */
 /* #include <cstdlib> (already above) */
+/* #include <algorithm> (already above) */
 /* #include <cstring> (already above) */
 /* #include <mutex> (already above) */
 /* #include <new> (already above) */
@@ -24005,11 +24006,14 @@ uint64_t op_tag(FsOp* op, unsigned idx) noexcept {
   return reinterpret_cast<uint64_t>(op) | (uint64_t{idx} << 2) | kTagOp;
 }
 
+// Tuning knobs read once per engine (TOKIO_FS_URING_ENTRIES / _RINGS / _DIRECT / _SUBMIT):
+// for measurements and tests, not part of the documented interface.
 unsigned env_unsigned(const char* name, unsigned dflt) noexcept {
   const char* v = std::getenv(name);
   if (!v || !*v) return dflt;
-  long n = std::strtol(v, nullptr, 10);
-  return n > 0 ? static_cast<unsigned>(n) : dflt;
+  char* end = nullptr;
+  long n = std::strtol(v, &end, 10);
+  return (end && *end == '\0' && n >= 0 && n < (1 << 20)) ? static_cast<unsigned>(n) : dflt;
 }
 
 }  // namespace fs_uring_impl
@@ -24042,7 +24046,8 @@ bool UringEngine::init(unsigned entries) noexcept {
   if (h_->flavor() == runtime::RuntimeFlavor::MultiThread) {
     n = static_cast<unsigned>(h_->num_workers());
   }
-  n = fs_uring_impl::env_unsigned("TOKIO_FS_URING_RINGS", n);
+  n = std::max(1u, fs_uring_impl::env_unsigned("TOKIO_FS_URING_RINGS", n));
+  entries = std::max(8u, entries);  // room for a 4-entry step plus control entries
   if (const char* m = std::getenv("TOKIO_FS_URING_SUBMIT")) {
     deferred_ = std::strcmp(m, "immediate") != 0;
   }
@@ -24073,7 +24078,8 @@ bool UringEngine::init(unsigned entries) noexcept {
     r.cap = ring.sq_entries() - control;
     // Direct descriptors (5.19 sparse tables) for linked open -> read/write -> close.
     unsigned slots = ring.sq_entries();
-    if (ring.register_sparse_files(slots) == 0) {
+    if (fs_uring_impl::env_unsigned("TOKIO_FS_URING_DIRECT", 1) != 0 &&
+        ring.register_sparse_files(slots) == 0) {
       r.free_slots.reserve(slots);
       for (unsigned s = slots; s-- > 0;) r.free_slots.push_back(static_cast<int>(s));
     }

@@ -2,10 +2,12 @@
 """Run every benchmark pair (tokio.hpp vs real Tokio) with hyperfine; write bench/RESULTS.md.
 
 bench/benchmarks.tsv lists the cases, one per line:
-    <binary> <case> <workers> <iters> [timeout_s]
+    <binary> <case> <workers> <iters> [timeout_s [baseline_case]]
 Both build/bench/<binary> and bench/tokio-rs/target/release/<binary> are run as
     <exe> <case> <workers> <iters>
-in the same hyperfine invocation. Lines whose case starts with "memory/" are run once
+in the same hyperfine invocation. A baseline_case adds a third command to that invocation,
+build/bench/<binary> <baseline_case> <workers> <iters> (e.g. a plain blocking loop),
+reported in its own table. Lines whose case starts with "memory/" are run once
 each instead; the programs print `bytes_per_task=...` and peak RSS.
 
 A command that exceeds its timeout (default 60 s per run) is reported as such instead of
@@ -57,11 +59,12 @@ def load_manifest(flt):
             parts = line.split()
             binary, case, workers, iters = parts[:4]
             timeout = int(parts[4]) if len(parts) > 4 else 60
+            baseline = parts[5] if len(parts) > 5 else None
             cid = "%s %s w=%s" % (binary, case, workers)
             if flt and not re.search(flt, cid):
                 continue
             cases.append(dict(binary=binary, case=case, workers=workers, iters=iters,
-                              timeout=timeout, id=cid))
+                              timeout=timeout, id=cid, baseline=baseline))
     return cases
 
 
@@ -97,6 +100,9 @@ def run_timing(c, runs):
           "--style", "basic"]
     for side, exe in cmds:
         hf += ["-n", side, "%s %s" % (exe, args)]
+    if c.get("baseline"):
+        hf += ["-n", "baseline", "%s %s %s %s" % (cpp, c["baseline"], c["workers"], c["iters"])]
+        res["baseline_case"] = c["baseline"]
     subprocess.run(hf, check=True, stdout=subprocess.DEVNULL)
     with open(js) as f:
         data = json.load(f)
@@ -144,6 +150,20 @@ def write_report(timings, memory, syscalls=None):
         cs = fmt_s(cpp) if cpp is not None else r.get("cpp_note", "n/a")
         rs = fmt_s(rust) if rust is not None else r.get("rust_note", "n/a")
         lines.append("| %s | %s | %s | %s | %s |" % (r["id"], r["iters"], cs, rs, ratio))
+    based = [r for r in timings if r.get("baseline_case")]
+    if based:
+        lines.append("\n## Against a plain blocking loop\n")
+        lines.append("Rows with a baseline ran a third command in the same hyperfine invocation: "
+                     "the same work as a single-threaded loop of plain system calls, no runtime "
+                     "(`<case>` given after the timeout in bench/benchmarks.tsv). "
+                     "**vs loop = tokio.hpp / loop**.\n")
+        lines.append("| benchmark | tokio.hpp | Tokio | loop | vs loop |")
+        lines.append("|---|---:|---:|---:|---:|")
+        for r in based:
+            cpp, loop = r.get("cpp"), r.get("baseline")
+            ratio = "%.2f" % (cpp / loop) if cpp and loop else "—"
+            lines.append("| %s (loop: `%s`) | %s | %s | %s | %s |" % (
+                r["id"], r["baseline_case"], fmt_s(cpp), fmt_s(r.get("rust")), fmt_s(loop), ratio))
     if memory:
         lines.append("\n## Memory\n")
         lines.append("`memory/parked_tasks`: RSS growth per task while N tasks are parked, each "

@@ -95,7 +95,7 @@ Task<> list_big(std::string dir, std::size_t n) {
     auto e = co_await rd->next_entry();
     REQUIRE(e.has_value());
     if (!*e) break;
-    const std::string& name = (*e)->file_name().native();
+    std::string name = (*e)->file_name().native();
     std::size_t i = std::stoul(name.substr(1));
     REQUIRE(i < n);
     if (seen[i]) FAIL("entry listed twice: " << name);
