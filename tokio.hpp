@@ -16608,6 +16608,47 @@ std::error_code fs_error(int err, std::string_view from, std::string_view to);
 
 }  // namespace tokio::detail
 /* end file src/tokio/fs/detail/path_error.hpp */
+/* begin file src/tokio/fs/detail/tsan.hpp */
+// ThreadSanitizer annotations for the one synchronisation TSan cannot see: the kernel.
+// An op's fields written before its submission entries are published (SQ tail, release)
+// are read by whichever thread takes its completion (CQ tail, acquire); the ordering comes
+// from io_uring's ring barriers, which TSan does not model, so the engine tells TSan with
+// an explicit release (submission) / acquire (completion) on the op's address. No code
+// outside TSan builds.
+
+#if defined(__SANITIZE_THREAD__)
+#define TOKIO_FS_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define TOKIO_FS_TSAN 1
+#endif
+#endif
+
+#ifdef TOKIO_FS_TSAN
+extern "C" void __tsan_acquire(void* addr);
+extern "C" void __tsan_release(void* addr);
+#endif
+
+namespace tokio::detail {
+
+inline void fs_tsan_release(void* p) noexcept {
+#ifdef TOKIO_FS_TSAN
+  __tsan_release(p);
+#else
+  (void)p;
+#endif
+}
+
+inline void fs_tsan_acquire(void* p) noexcept {
+#ifdef TOKIO_FS_TSAN
+  __tsan_acquire(p);
+#else
+  (void)p;
+#endif
+}
+
+}  // namespace tokio::detail
+/* end file src/tokio/fs/detail/tsan.hpp */
 /* begin file src/tokio/fs/detail/file_inner.hpp */
 // FileInner and FileOp: the state behind fs::File (internal; see file.hpp for behaviour).
 //
@@ -23989,6 +24030,7 @@ constexpr uint64_t kTagMask = 3;
 constexpr unsigned kDefaultEntries = 1024;
 constexpr unsigned kControlReserve = 64;  // entries kept for cancellations and slot closes
 constexpr unsigned kTakeBatch = 64;
+constexpr unsigned kIowqWorkers = 0;  // 0: the kernel's default
 
 std::atomic<uint64_t> g_next_gen{1};
 
@@ -24082,6 +24124,14 @@ bool UringEngine::init(unsigned entries) noexcept {
         ring.register_sparse_files(slots) == 0) {
       r.free_slots.reserve(slots);
       for (unsigned s = slots; s-- > 0;) r.free_slots.push_back(static_cast<int>(s));
+    }
+    // io_uring's workers (for what cannot complete inline: creating or truncating opens,
+    // blocked writes...) default to 4 per CPU per submitting thread; file work that waits on
+    // the disk (a truncate waiting for writeback) wants more in flight, as Tokio's blocking
+    // pool has.
+    if (unsigned w = fs_uring_impl::env_unsigned("TOKIO_FS_URING_WORKERS",
+                                                 fs_uring_impl::kIowqWorkers)) {
+      (void)ring.set_max_workers(w, 0);
     }
     if (i == 0) {
       for (unsigned op = 0; op < uring::kOpLast; ++op) {
@@ -24189,6 +24239,7 @@ void UringEngine::write_step(UringRing& r, FsOp* op, unsigned n) noexcept {
   op->uring_prep(sqes, n);
   for (unsigned i = 0; i < n; ++i) sqes[i]->user_data = fs_uring_impl::op_tag(op, i);
   r.inflight.fetch_add(n, std::memory_order_relaxed);
+  fs_tsan_release(op);  // pairs with the acquire in dispatch (through the kernel)
   r.ring->sq_publish();
 }
 
@@ -24300,6 +24351,7 @@ void UringEngine::dispatch(UringRing& r, uint64_t ud, int32_t res) noexcept {
     case fs_uring_impl::kTagOp: {
       auto* op = reinterpret_cast<FsOp*>(ud & ~uint64_t{15});
       unsigned idx = static_cast<unsigned>((ud >> 2) & 3);
+      fs_tsan_acquire(op);
       op->res[idx] = res;
       // acq_rel: the last completion of the step sees the other entries' results.
       if (op->cqes_left.fetch_sub(1, std::memory_order_acq_rel) == 1) step_done(r, op);

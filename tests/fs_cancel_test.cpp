@@ -6,6 +6,7 @@
 #include "test_util.hpp"
 
 #include <fcntl.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 
@@ -180,7 +181,12 @@ Task<> broken_pipes(std::string fifo) {
   int r = ::open(fifo.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
   REQUIRE(r >= 0);
   std::thread closer([r] {
-    std::this_thread::sleep_for(50ms);
+    // Close once the writer is connected and has filled the pipe.
+    int queued = 0;
+    for (int i = 0; i < 20000 && queued < 65536; ++i) {
+      std::this_thread::sleep_for(1ms);
+      if (::ioctl(r, FIONREAD, &queued) != 0) break;
+    }
     ::close(r);
   });
   auto w = co_await fs::write(fifo, std::string(1 << 20, 'p'));

@@ -13,6 +13,7 @@
 #include <mutex>
 #include <new>
 
+#include "tokio/fs/detail/tsan.hpp"
 #include "tokio/io/detail/io_driver.hpp"
 #include "tokio/runtime/detail/handle_inner.hpp"
 
@@ -28,6 +29,7 @@ constexpr uint64_t kTagMask = 3;
 constexpr unsigned kDefaultEntries = 1024;
 constexpr unsigned kControlReserve = 64;  // entries kept for cancellations and slot closes
 constexpr unsigned kTakeBatch = 64;
+constexpr unsigned kIowqWorkers = 0;  // 0: the kernel's default
 
 std::atomic<uint64_t> g_next_gen{1};
 
@@ -121,6 +123,14 @@ bool UringEngine::init(unsigned entries) noexcept {
         ring.register_sparse_files(slots) == 0) {
       r.free_slots.reserve(slots);
       for (unsigned s = slots; s-- > 0;) r.free_slots.push_back(static_cast<int>(s));
+    }
+    // io_uring's workers (for what cannot complete inline: creating or truncating opens,
+    // blocked writes...) default to 4 per CPU per submitting thread; file work that waits on
+    // the disk (a truncate waiting for writeback) wants more in flight, as Tokio's blocking
+    // pool has.
+    if (unsigned w = fs_uring_impl::env_unsigned("TOKIO_FS_URING_WORKERS",
+                                                 fs_uring_impl::kIowqWorkers)) {
+      (void)ring.set_max_workers(w, 0);
     }
     if (i == 0) {
       for (unsigned op = 0; op < uring::kOpLast; ++op) {
@@ -228,6 +238,7 @@ void UringEngine::write_step(UringRing& r, FsOp* op, unsigned n) noexcept {
   op->uring_prep(sqes, n);
   for (unsigned i = 0; i < n; ++i) sqes[i]->user_data = fs_uring_impl::op_tag(op, i);
   r.inflight.fetch_add(n, std::memory_order_relaxed);
+  fs_tsan_release(op);  // pairs with the acquire in dispatch (through the kernel)
   r.ring->sq_publish();
 }
 
@@ -339,6 +350,7 @@ void UringEngine::dispatch(UringRing& r, uint64_t ud, int32_t res) noexcept {
     case fs_uring_impl::kTagOp: {
       auto* op = reinterpret_cast<FsOp*>(ud & ~uint64_t{15});
       unsigned idx = static_cast<unsigned>((ud >> 2) & 3);
+      fs_tsan_acquire(op);
       op->res[idx] = res;
       // acq_rel: the last completion of the step sees the other entries' results.
       if (op->cqes_left.fetch_sub(1, std::memory_order_acq_rel) == 1) step_done(r, op);
