@@ -15988,7 +15988,10 @@ struct alignas(16) FsOp {
   void take_waker_and_drop() noexcept;
   // Makes a finished op ready for another run (File reuses one op per file). Only when
   // no engine holds it.
-  void reset_for_reuse() noexcept { state.store(0, std::memory_order_relaxed); }
+  void reset_for_reuse() noexcept {
+    state.store(0, std::memory_order_relaxed);
+    stepped = false;
+  }
 
   void ref_inc() noexcept { refs.fetch_add(1, std::memory_order_relaxed); }
   void ref_dec() noexcept {
@@ -16009,6 +16012,7 @@ struct alignas(16) FsOp {
   FsOp* next = nullptr;         // io_uring: backlog link (guarded by the ring's SQ lock)
   int slot = -1;                // io_uring: reserved direct-descriptor slot, or -1
   bool slot_open = false;       // io_uring: the slot holds a file the engine must close
+  bool stepped = false;         // io_uring: a step was submitted (slots are only given before)
   bool mandatory = false;       // runs even while the runtime shuts down (File writes)
   uint8_t nsqe = 0;             // entries of the current step
   std::atomic<uint8_t> cqes_left{0};
@@ -24193,7 +24197,7 @@ bool UringEngine::queue_step(UringRing& r, FsOp* op, bool first) noexcept {
     finish_op(r, op);
     return false;
   }
-  if (first && op->slot < 0 && op->wants_slot() && !r.free_slots.empty()) {
+  if (!op->stepped && op->slot < 0 && op->wants_slot() && !r.free_slots.empty()) {
     op->slot = r.free_slots.back();
     r.free_slots.pop_back();
   }
@@ -24235,6 +24239,7 @@ void UringEngine::write_step(UringRing& r, FsOp* op, unsigned n) noexcept {
   uring::Sqe* sqes[kFsMaxSqes];
   for (unsigned i = 0; i < n; ++i) sqes[i] = r.ring->sq_next();
   op->nsqe = static_cast<uint8_t>(n);
+  op->stepped = true;
   op->cqes_left.store(static_cast<uint8_t>(n), std::memory_order_relaxed);
   op->uring_prep(sqes, n);
   for (unsigned i = 0; i < n; ++i) sqes[i]->user_data = fs_uring_impl::op_tag(op, i);
@@ -24424,7 +24429,8 @@ void UringEngine::release_slot(UringRing& r, FsOp* op) noexcept {
 bool UringEngine::drain_backlog(UringRing& r) noexcept {
   bool moved = false;
   while (FsOp* op = r.backlog_head) {
-    if (op->slot < 0 && op->wants_slot() && !r.free_slots.empty()) {
+    // A slot only before the first step: an op already running on a plain fd keeps it.
+    if (!op->stepped && op->slot < 0 && op->wants_slot() && !r.free_slots.empty()) {
       op->slot = r.free_slots.back();
       r.free_slots.pop_back();
     }

@@ -98,7 +98,10 @@ struct alignas(16) FsOp {
   void take_waker_and_drop() noexcept;
   // Makes a finished op ready for another run (File reuses one op per file). Only when
   // no engine holds it.
-  void reset_for_reuse() noexcept { state.store(0, std::memory_order_relaxed); }
+  void reset_for_reuse() noexcept {
+    state.store(0, std::memory_order_relaxed);
+    stepped = false;
+  }
 
   void ref_inc() noexcept { refs.fetch_add(1, std::memory_order_relaxed); }
   void ref_dec() noexcept {
@@ -119,6 +122,7 @@ struct alignas(16) FsOp {
   FsOp* next = nullptr;         // io_uring: backlog link (guarded by the ring's SQ lock)
   int slot = -1;                // io_uring: reserved direct-descriptor slot, or -1
   bool slot_open = false;       // io_uring: the slot holds a file the engine must close
+  bool stepped = false;         // io_uring: a step was submitted (slots are only given before)
   bool mandatory = false;       // runs even while the runtime shuts down (File writes)
   uint8_t nsqe = 0;             // entries of the current step
   std::atomic<uint8_t> cqes_left{0};

@@ -192,7 +192,7 @@ bool UringEngine::queue_step(UringRing& r, FsOp* op, bool first) noexcept {
     finish_op(r, op);
     return false;
   }
-  if (first && op->slot < 0 && op->wants_slot() && !r.free_slots.empty()) {
+  if (!op->stepped && op->slot < 0 && op->wants_slot() && !r.free_slots.empty()) {
     op->slot = r.free_slots.back();
     r.free_slots.pop_back();
   }
@@ -234,6 +234,7 @@ void UringEngine::write_step(UringRing& r, FsOp* op, unsigned n) noexcept {
   uring::Sqe* sqes[kFsMaxSqes];
   for (unsigned i = 0; i < n; ++i) sqes[i] = r.ring->sq_next();
   op->nsqe = static_cast<uint8_t>(n);
+  op->stepped = true;
   op->cqes_left.store(static_cast<uint8_t>(n), std::memory_order_relaxed);
   op->uring_prep(sqes, n);
   for (unsigned i = 0; i < n; ++i) sqes[i]->user_data = fs_uring_impl::op_tag(op, i);
@@ -423,7 +424,8 @@ void UringEngine::release_slot(UringRing& r, FsOp* op) noexcept {
 bool UringEngine::drain_backlog(UringRing& r) noexcept {
   bool moved = false;
   while (FsOp* op = r.backlog_head) {
-    if (op->slot < 0 && op->wants_slot() && !r.free_slots.empty()) {
+    // A slot only before the first step: an op already running on a plain fd keeps it.
+    if (!op->stepped && op->slot < 0 && op->wants_slot() && !r.free_slots.empty()) {
       op->slot = r.free_slots.back();
       r.free_slots.pop_back();
     }
