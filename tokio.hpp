@@ -2134,6 +2134,10 @@ class Builder {
   Builder& max_io_events_per_tick(std::size_t n);
   Builder& disable_lifo_slot();
   Builder& rng_seed(uint64_t seed);
+  // tokio::fs runs its operations on the blocking pool (as Tokio does) instead of io_uring.
+  // Also: TOKIO_FS_ENGINE=blocking in the environment. Without it, io_uring is used when
+  // the kernel allows it and the runtime has the I/O driver (enable_io).
+  Builder& disable_io_uring();
 
   // Builds the runtime. Throws std::system_error when threads cannot be started and
   // std::invalid_argument for an inconsistent configuration.
@@ -7745,6 +7749,60 @@ Stderr stderr();
 
 }  // namespace tokio::io
 /* end file src/tokio/io/stdio.hpp */
+/* begin file src/tokio/io/seek.hpp */
+// io::SeekFrom and io::AsyncSeek (Tokio's AsyncSeek + AsyncSeekExt::seek in one call):
+//
+//   AsyncSeek  `co_await s.seek(io::SeekFrom::start(0))` -> io::Result<uint64_t>
+//              (the new position from the start of the stream)
+//
+//   co_await io::stream_position(s)   -> io::Result<uint64_t>   (seek(current(0)))
+//   co_await io::rewind(s)            -> io::Result<uint64_t>   (seek(start(0)))
+//
+// fs::File is the seekable stream of the library; any type with such a seek() works with
+// these helpers.
+
+/* #include <cstdint> (already above) */
+/* #include <type_traits> (already above) */
+
+
+namespace tokio::io {
+
+// Where a seek is measured from (Rust's std::io::SeekFrom).
+struct SeekFrom {
+  enum class Whence : uint8_t { Start, End, Current };
+
+  static constexpr SeekFrom start(uint64_t offset) noexcept {
+    return {Whence::Start, static_cast<int64_t>(offset), offset};
+  }
+  static constexpr SeekFrom end(int64_t offset) noexcept {
+    return {Whence::End, offset, 0};
+  }
+  static constexpr SeekFrom current(int64_t offset) noexcept {
+    return {Whence::Current, offset, 0};
+  }
+
+  Whence whence = Whence::Start;
+  int64_t offset = 0;     // End / Current: relative offset (Start: the same as `position`)
+  uint64_t position = 0;  // Start: absolute position
+};
+
+template <class S>
+concept AsyncSeek = requires(S& s, SeekFrom pos) {
+  requires std::is_same_v<detail::await_result_t<decltype(s.seek(pos))>, Result<uint64_t>>;
+};
+
+template <AsyncSeek S>
+auto stream_position(S& s) {
+  return s.seek(SeekFrom::current(0));
+}
+
+template <AsyncSeek S>
+auto rewind(S& s) {
+  return s.seek(SeekFrom::start(0));
+}
+
+}  // namespace tokio::io
+/* end file src/tokio/io/seek.hpp */
 // sync
 /* begin file src/tokio/sync/error.hpp */
 // The errors of tokio::sync, one definition each, with Tokio's names and meanings. The
@@ -14160,6 +14218,667 @@ class Command {
 
 }  // namespace tokio::process
 /* end file src/tokio/process/command.hpp */
+// fs: files and directories (io_uring engine, blocking-pool fallback)
+/* begin file src/tokio/fs/path_arg.hpp */
+// fs::PathArg: the path parameter of every tokio::fs function. Built implicitly from a
+// std::filesystem::path, a std::string (moved in), a std::string_view or a const char*,
+// and kept as the native string the system calls take.
+//
+// Why not take std::filesystem::path directly: building a path from a string splits it
+// into components (libstdc++ allocates a component list), which costs more than the
+// io_uring submission of a cached open; the operations only need the bytes.
+
+#include <filesystem>
+/* #include <string> (already above) */
+/* #include <string_view> (already above) */
+/* #include <utility> (already above) */
+
+namespace tokio::fs {
+
+class PathArg {
+ public:
+  PathArg(const std::filesystem::path& p) : s_(p.native()) {}  // NOLINT: implicit
+  PathArg(std::string s) noexcept : s_(std::move(s)) {}        // NOLINT
+  PathArg(std::string_view s) : s_(s) {}                       // NOLINT
+  PathArg(const char* s) : s_(s) {}                            // NOLINT
+
+  const std::string& str() const& noexcept { return s_; }
+  std::string&& str() && noexcept { return std::move(s_); }
+  std::filesystem::path path() const { return std::filesystem::path(s_); }
+
+ private:
+  std::string s_;
+};
+
+}  // namespace tokio::fs
+/* end file src/tokio/fs/path_arg.hpp */
+/* begin file src/tokio/fs/metadata.hpp */
+// fs::Metadata: what fs::metadata, fs::symlink_metadata, File::metadata and
+// DirEntry::metadata return (Rust's std::fs::Metadata with its Unix MetadataExt), in
+// std::filesystem's vocabulary where it fits:
+//
+//   auto m = co_await fs::metadata("/etc/hosts");          // io::Result<Metadata>
+//   if (m && m->is_file()) std::printf("%llu bytes\n", (unsigned long long)m->len());
+//   m->file_type()      -> std::filesystem::file_type   (regular, directory, symlink...)
+//   m->permissions()    -> std::filesystem::perms       (the 07777 mode bits)
+//   m->modified()       -> io::Result<std::chrono::system_clock::time_point>
+//   m->created()        -> birth time; std::errc::not_supported where the file system
+//                          does not record it
+//
+// Filled from one statx(2) (IORING_OP_STATX under the io_uring engine).
+
+/* #include <chrono> (already above) */
+/* #include <cstdint> (already above) */
+/* #include <filesystem> (already above) */
+
+
+namespace tokio::detail {
+// The fields of a statx result the library keeps (no <sys/stat.h> in user TUs).
+struct StatData {
+  uint32_t mask = 0;  // statx's stx_mask: which fields the kernel filled
+  uint32_t mode = 0;
+  uint32_t nlink = 0;
+  uint32_t uid = 0;
+  uint32_t gid = 0;
+  uint32_t blksize = 0;
+  uint64_t ino = 0;
+  uint64_t size = 0;
+  uint64_t blocks = 0;
+  uint64_t dev = 0;
+  uint64_t rdev = 0;
+  int64_t atime_sec = 0, mtime_sec = 0, ctime_sec = 0, btime_sec = 0;
+  uint32_t atime_nsec = 0, mtime_nsec = 0, ctime_nsec = 0, btime_nsec = 0;
+};
+}  // namespace tokio::detail
+
+namespace tokio::fs {
+
+class Metadata {
+ public:
+  Metadata() noexcept = default;
+  explicit Metadata(const detail::StatData& d) noexcept : d_(d) {}
+
+  std::filesystem::file_type file_type() const noexcept;
+  bool is_dir() const noexcept { return file_type() == std::filesystem::file_type::directory; }
+  bool is_file() const noexcept { return file_type() == std::filesystem::file_type::regular; }
+  bool is_symlink() const noexcept { return file_type() == std::filesystem::file_type::symlink; }
+  // Size in bytes.
+  uint64_t len() const noexcept { return d_.size; }
+  // The permission bits (including set-user-ID, set-group-ID and sticky).
+  std::filesystem::perms permissions() const noexcept {
+    return static_cast<std::filesystem::perms>(d_.mode & 07777);
+  }
+  // True when nobody may write (Rust's Permissions::readonly).
+  bool readonly() const noexcept { return (d_.mode & 0222) == 0; }
+
+  io::Result<std::chrono::system_clock::time_point> modified() const;
+  io::Result<std::chrono::system_clock::time_point> accessed() const;
+  io::Result<std::chrono::system_clock::time_point> created() const;
+
+  // --- Unix (Rust's std::os::unix::fs::MetadataExt)
+  uint64_t dev() const noexcept { return d_.dev; }
+  uint64_t ino() const noexcept { return d_.ino; }
+  uint32_t mode() const noexcept { return d_.mode; }
+  uint64_t nlink() const noexcept { return d_.nlink; }
+  uint32_t uid() const noexcept { return d_.uid; }
+  uint32_t gid() const noexcept { return d_.gid; }
+  uint64_t rdev() const noexcept { return d_.rdev; }
+  uint64_t size() const noexcept { return d_.size; }
+  int64_t atime() const noexcept { return d_.atime_sec; }
+  int64_t atime_nsec() const noexcept { return d_.atime_nsec; }
+  int64_t mtime() const noexcept { return d_.mtime_sec; }
+  int64_t mtime_nsec() const noexcept { return d_.mtime_nsec; }
+  int64_t ctime() const noexcept { return d_.ctime_sec; }
+  int64_t ctime_nsec() const noexcept { return d_.ctime_nsec; }
+  uint64_t blksize() const noexcept { return d_.blksize; }
+  uint64_t blocks() const noexcept { return d_.blocks; }
+
+ private:
+  detail::StatData d_;
+};
+
+// The std::filesystem::file_type of a Unix mode word (S_IFMT bits).
+std::filesystem::file_type file_type_from_mode(uint32_t mode) noexcept;
+
+}  // namespace tokio::fs
+/* end file src/tokio/fs/metadata.hpp */
+/* begin file src/tokio/fs/functions.hpp */
+// tokio::fs free functions, Tokio's names. Each returns an awaitable; nothing happens until
+// it is awaited (or spawned). Paths: a std::filesystem::path, std::string, string_view or
+// const char* (fs::PathArg).
+//
+//   auto data = co_await fs::read("/etc/hosts");               // io::Result<std::vector<std::byte>>
+//   auto text = co_await fs::read_to_string("/etc/hosts");     // io::Result<std::string> (UTF-8 checked)
+//   auto ok   = co_await fs::write("/tmp/x", "hello\n");         // io::Result<void>
+//   auto meta = co_await fs::metadata("/tmp/x");               // io::Result<fs::Metadata>
+//
+// Errors: an io::Result error whose code is the errno (compare with std::errc) and whose
+// message() names the path(s): "No such file or directory (os error 2): \"/tmp/nope\"".
+// No function throws, except std::logic_error when awaited outside a runtime.
+//
+// Engine: io_uring when the kernel allows it, else the blocking pool (see
+// fs/detail/engine.hpp and the README); the results are the same.
+//
+// Cancel safety: destroying the await (select, timeout, abort) stops the operation as soon
+// as the kernel allows (IORING_OP_ASYNC_CANCEL; a blocking-pool job that has not started
+// is skipped) and never frees a buffer the kernel may still write. Whether a cancelled
+// operation took effect is unknown: write, create_dir, remove_file, rename... may have
+// happened. Reading functions lose nothing but the data they were reading.
+
+/* #include <cstddef> (already above) */
+/* #include <cstdint> (already above) */
+/* #include <filesystem> (already above) */
+/* #include <span> (already above) */
+/* #include <string> (already above) */
+/* #include <string_view> (already above) */
+/* #include <vector> (already above) */
+
+/* begin file src/tokio/fs/detail/op_await.hpp */
+// FsAwait<T>: the leaf awaitable every fs free function returns. It owns one reference on
+// an operation object (FsOp, opaque here: defined in fs/detail/op.hpp and reached only
+// through the out-of-line calls below, so a user TU never parses the engines).
+//
+// Lifecycle: the function that returns the FsAwait builds the operation (nothing runs
+// yet, as a Rust future does nothing until polled); the first poll hands it to the
+// runtime's fs engine (io_uring or the blocking pool); later polls check for completion.
+// Destroying an FsAwait whose operation is still running cancels it: the engine asks the
+// kernel to stop (IORING_OP_ASYNC_CANCEL) or skips a blocking job that has not started,
+// and keeps the operation's buffers alive until the kernel (or the blocking thread) is
+// done with them. Nothing the kernel may still write is ever freed early.
+
+/* #include <cstddef> (already above) */
+/* #include <utility> (already above) */
+
+
+namespace tokio::detail {
+
+struct FsOp;
+
+// First call: submits the op to the current runtime's engine (throws std::logic_error
+// outside a runtime). Returns true once the op finished; otherwise the task is woken when
+// it does. Spends one unit of coop budget.
+bool fs_op_poll(FsOp* op, task::Context& cx);
+// Hands `op` to `engine` now (fs_op_poll's first step, for callers that start an op
+// themselves: ReadDir prefetches its next batch).
+class FsEngine;
+void fs_op_start(FsOp* op, FsEngine* engine) noexcept;
+// The awaiting side is done with the op: cancels it if it is still running, then drops
+// the waiter's reference.
+void fs_op_release(FsOp* op) noexcept;
+
+template <class T>
+class FsAwait : public Leaf<FsAwait<T>> {
+ public:
+  using Take = io::Result<T> (*)(FsOp*);
+
+  FsAwait(FsOp* op, Take take) noexcept : op_(op), take_(take) {}
+  // Moves happen before the first poll only (a suspended leaf never moves).
+  FsAwait(FsAwait&& o) noexcept : op_(std::exchange(o.op_, nullptr)), take_(o.take_) {}
+  FsAwait(const FsAwait&) = delete;
+  FsAwait& operator=(const FsAwait&) = delete;
+  FsAwait& operator=(FsAwait&&) = delete;
+  ~FsAwait() {
+    if (op_) fs_op_release(op_);
+  }
+
+  bool poll(task::Context& cx) {
+    if (!coop_poll_proceed(cx)) return false;
+    return fs_op_poll(op_, cx);
+  }
+  io::Result<T> await_resume() { return take_(op_); }
+
+ private:
+  FsOp* op_;
+  Take take_;
+};
+
+}  // namespace tokio::detail
+/* end file src/tokio/fs/detail/op_await.hpp */
+
+namespace tokio::fs {
+
+class ReadDir;
+
+// The whole contents of a file. (io_uring: open, read and an end-of-file probe in one
+// linked submission for files up to 32 KiB.)
+detail::FsAwait<std::vector<std::byte>> read(PathArg path);
+// The whole contents as a std::string; std::errc::illegal_byte_sequence if it is not UTF-8.
+detail::FsAwait<std::string> read_to_string(PathArg path);
+// Creates the file (mode 0666 & ~umask) or truncates it, and writes `contents` (copied
+// first, as Tokio does, so the caller's buffer may go away at once).
+detail::FsAwait<void> write(PathArg path, std::span<const std::byte> contents);
+detail::FsAwait<void> write(PathArg path, std::string_view contents);
+// Copies a regular file's contents and permission bits; returns the bytes copied.
+detail::FsAwait<uint64_t> copy(PathArg from, PathArg to);
+
+detail::FsAwait<void> create_dir(PathArg path);
+// Creates every missing directory on the way (an existing directory is fine).
+detail::FsAwait<void> create_dir_all(PathArg path);
+detail::FsAwait<void> remove_file(PathArg path);
+// Removes an empty directory.
+detail::FsAwait<void> remove_dir(PathArg path);
+// Removes a directory and everything in it; never follows a symlink (a symlink given as
+// `path` is itself removed).
+detail::FsAwait<void> remove_dir_all(PathArg path);
+detail::FsAwait<void> rename(PathArg from, PathArg to);
+
+// Follows symlinks.
+detail::FsAwait<Metadata> metadata(PathArg path);
+// Describes a symlink itself.
+detail::FsAwait<Metadata> symlink_metadata(PathArg path);
+// true / false when the path does (not) exist; an error when that cannot be told (e.g.
+// std::errc::permission_denied on a parent directory).
+detail::FsAwait<bool> try_exists(PathArg path);
+
+detail::FsAwait<std::filesystem::path> canonicalize(PathArg path);
+// Creates `dst` as a new name for `src` (not following a symlink `src`).
+detail::FsAwait<void> hard_link(PathArg src, PathArg dst);
+// Creates a symlink at `dst` pointing to `src` (Rust's std::os::unix::fs::symlink order).
+detail::FsAwait<void> symlink(PathArg src, PathArg dst);
+detail::FsAwait<std::filesystem::path> read_link(PathArg path);
+detail::FsAwait<void> set_permissions(PathArg path, std::filesystem::perms perms);
+
+// The entries of a directory (see read_dir.hpp).
+detail::FsAwait<ReadDir> read_dir(PathArg path);
+
+// Whether the current runtime's fs engine is io_uring (false: the blocking pool). Creates
+// the engine if this is the runtime's first fs call; throws std::logic_error outside a
+// runtime.
+bool uses_io_uring();
+
+}  // namespace tokio::fs
+/* end file src/tokio/fs/functions.hpp */
+/* begin file src/tokio/fs/read_dir.hpp */
+// fs::read_dir, ReadDir and DirEntry (Tokio's names):
+//
+//   auto rd = co_await fs::read_dir("/tmp");                  // io::Result<ReadDir>
+//   if (!rd) co_return;
+//   for (;;) {
+//     auto e = co_await rd->next_entry();                      // io::Result<std::optional<DirEntry>>
+//     if (!e || !*e) break;                                    // error, or the end
+//     std::printf("%s\n", (*e)->file_name().c_str());
+//   }
+//
+// Entries come in batches read by one getdents64 call (about 2,000 short names) on the
+// blocking pool (io_uring has no opcode for it), and the next batch is fetched while the
+// current one is consumed. "." and ".." are skipped; order is the file system's.
+//
+// Cancel safety: next_entry is cancel-safe (a batch that arrives after its await was
+// destroyed is kept for the next call). DirEntry::metadata and file_type are cancel-safe
+// (they only read).
+
+/* #include <cstddef> (already above) */
+/* #include <cstdint> (already above) */
+/* #include <filesystem> (already above) */
+/* #include <memory> (already above) */
+/* #include <optional> (already above) */
+/* #include <string> (already above) */
+
+
+namespace tokio::detail {
+// The open directory shared by a ReadDir, its entries and its batch jobs (closed when the
+// last one goes).
+struct DirShared;
+struct ReadDirInner;
+class FileTypeAwait;
+}  // namespace tokio::detail
+
+namespace tokio::fs {
+
+class DirEntry {
+ public:
+  DirEntry(std::shared_ptr<const detail::DirShared> dir, std::string name, uint64_t ino,
+           uint8_t d_type) noexcept
+      : dir_(std::move(dir)), name_(std::move(name)), ino_(ino), type_(d_type) {}
+
+  // The directory's path (as given to read_dir) joined with file_name().
+  std::filesystem::path path() const;
+  std::filesystem::path file_name() const { return std::filesystem::path(name_); }
+  uint64_t ino() const noexcept { return ino_; }
+  // The entry's type, not following a symlink.
+  detail::FileTypeAwait file_type() const;
+  // The entry's metadata, not following a symlink (symlink_metadata of path()).
+  detail::FsAwait<Metadata> metadata() const;
+
+ private:
+  std::shared_ptr<const detail::DirShared> dir_;
+  std::string name_;
+  uint64_t ino_;
+  uint8_t type_;  // the listing's d_type (DT_UNKNOWN: ask the file system)
+};
+
+}  // namespace tokio::fs
+
+namespace tokio::detail {
+
+bool fs_read_dir_poll(ReadDirInner* rd, task::Context& cx,
+                      io::Result<std::optional<fs::DirEntry>>& out);
+void fs_read_dir_free(ReadDirInner* rd) noexcept;
+
+class ReadDirNext : public Leaf<ReadDirNext> {
+ public:
+  explicit ReadDirNext(ReadDirInner* rd) noexcept : rd_(rd) {}
+  ReadDirNext(const ReadDirNext& o) noexcept : Leaf<ReadDirNext>(o), rd_(o.rd_) {}
+  bool poll(task::Context& cx) {
+    if (!coop_poll_proceed(cx)) return false;
+    return fs_read_dir_poll(rd_, cx, out_);
+  }
+  io::Result<std::optional<fs::DirEntry>> await_resume() { return std::move(out_); }
+
+ private:
+  ReadDirInner* rd_;
+  io::Result<std::optional<fs::DirEntry>> out_ = std::optional<fs::DirEntry>();
+};
+
+// DirEntry::file_type: ready at once when the directory listing said the type, else an
+// lstat of the entry.
+class FileTypeAwait : public Leaf<FileTypeAwait> {
+ public:
+  explicit FileTypeAwait(std::filesystem::file_type t) noexcept : type_(t) {}
+  explicit FileTypeAwait(FsAwait<fs::Metadata>&& m) noexcept : meta_(std::move(m)) {}
+  FileTypeAwait(FileTypeAwait&& o) noexcept : type_(o.type_), meta_(std::move(o.meta_)) {}
+
+  bool poll(task::Context& cx) { return meta_ ? meta_->poll(cx) : true; }
+  io::Result<std::filesystem::file_type> await_resume() {
+    if (!meta_) return type_;
+    auto m = meta_->await_resume();
+    if (!m) return tokio::unexpected(m.error());
+    return m->file_type();
+  }
+
+ private:
+  std::filesystem::file_type type_ = std::filesystem::file_type::unknown;
+  std::optional<FsAwait<fs::Metadata>> meta_;
+};
+
+}  // namespace tokio::detail
+
+namespace tokio::fs {
+
+class ReadDir {
+ public:
+  explicit ReadDir(detail::ReadDirInner* rd) noexcept : rd_(rd) {}
+  ReadDir(ReadDir&& o) noexcept : rd_(std::exchange(o.rd_, nullptr)) {}
+  ReadDir& operator=(ReadDir&& o) noexcept {
+    if (this != &o) {
+      if (rd_) detail::fs_read_dir_free(rd_);
+      rd_ = std::exchange(o.rd_, nullptr);
+    }
+    return *this;
+  }
+  ReadDir(const ReadDir&) = delete;
+  ReadDir& operator=(const ReadDir&) = delete;
+  ~ReadDir() {
+    if (rd_) detail::fs_read_dir_free(rd_);
+  }
+
+  // The next entry, or an empty optional at the end. Cancel-safe.
+  detail::ReadDirNext next_entry() noexcept { return detail::ReadDirNext(rd_); }
+
+ private:
+  detail::ReadDirInner* rd_;
+};
+
+}  // namespace tokio::fs
+/* end file src/tokio/fs/read_dir.hpp */
+/* begin file src/tokio/fs/file.hpp */
+// fs::File and fs::OpenOptions (Tokio's names and semantics).
+//
+//   auto f = co_await fs::File::open("/etc/hosts");          // io::Result<File>
+//   auto g = co_await fs::File::create("/tmp/out");          // write, create, truncate
+//   auto h = co_await fs::OpenOptions().append(true).create(true).open("/tmp/log");
+//   co_await io::write_all(*g, "hello\n");
+//   co_await g->flush();                                      // wait for the write-behind
+//   co_await g->sync_all();                                   // fsync
+//
+// File is an io::AsyncRead, io::AsyncWrite and io::AsyncSeek, so BufReader, BufWriter,
+// lines, copy, read_to_end... work on it. As Tokio's File, it owns one buffer and runs at
+// most one operation at a time:
+//   read   copies buffered data, or reads up to the buffer size (2 MiB by default,
+//          set_max_buf_size) into the buffer and copies from it (the kernel never writes
+//          into the caller's memory, which may be gone after a cancellation).
+//   write  copies the data into the buffer, starts writing it and returns at once: the
+//          write happens behind the caller's back, and its error is reported by the next
+//          write, flush or shutdown. A write that was accepted always reaches the file
+//          (it finishes even if the File is dropped or the runtime shuts down); call
+//          flush() to know it did, and sync_all() to know it is on disk.
+//   seek   waits for the operation in flight, discards read-ahead, lseek(2).
+// Use one File from one task at a time (the operations take it by reference); share it
+// behind a sync::Mutex otherwise.
+//
+// Cancel safety: read is cancel-safe (data read for a destroyed await stays buffered for
+// the next read); write is cancel-safe (a destroyed await either copied nothing or its
+// data is being written); flush and seek are cancel-safe; sync_all, sync_data, set_len,
+// metadata are not (the operation continues, its result is lost). Dropping a File with a
+// read in flight cancels that read (IORING_OP_ASYNC_CANCEL); the file descriptor is
+// closed once nothing uses it.
+
+/* #include <cstddef> (already above) */
+/* #include <cstdint> (already above) */
+/* #include <span> (already above) */
+/* #include <string_view> (already above) */
+
+
+namespace tokio::fs {
+class File;
+}
+
+namespace tokio::detail {
+
+struct FileInner;
+
+bool fs_file_poll_read(FileInner* f, task::Context& cx, std::span<std::byte> dst,
+                       io::Result<std::size_t>& out);
+bool fs_file_poll_write(FileInner* f, task::Context& cx, std::span<const std::byte> src,
+                        io::Result<std::size_t>& out);
+bool fs_file_poll_flush(FileInner* f, task::Context& cx, io::Result<void>& out);
+bool fs_file_poll_seek(FileInner* f, task::Context& cx, io::SeekFrom pos,
+                       io::Result<uint64_t>& out);
+
+enum class FileCmd : uint8_t { SyncAll, SyncData, SetLen, Metadata, TryClone, IntoStd };
+// `out` points to the awaitable's io::Result of the command's type (void, void, void,
+// fs::Metadata, fs::File, int).
+bool fs_file_poll_cmd(FileInner* f, task::Context& cx, FileCmd cmd, uint64_t arg,
+                      bool& started, void* out);
+void fs_file_free(FileInner* f) noexcept;
+
+class FileReadOp : public Leaf<FileReadOp> {
+ public:
+  FileReadOp(FileInner* f, std::span<std::byte> dst) noexcept : f_(f), dst_(dst) {}
+  FileReadOp(const FileReadOp& o) noexcept : Leaf<FileReadOp>(o), f_(o.f_), dst_(o.dst_) {}
+  bool poll(task::Context& cx) {
+    if (!coop_poll_proceed(cx)) return false;
+    return fs_file_poll_read(f_, cx, dst_, out_);
+  }
+  io::Result<std::size_t> await_resume() { return std::move(out_); }
+
+ private:
+  FileInner* f_;
+  std::span<std::byte> dst_;
+  io::Result<std::size_t> out_ = std::size_t{0};
+};
+
+class FileWriteOp : public Leaf<FileWriteOp> {
+ public:
+  FileWriteOp(FileInner* f, std::span<const std::byte> src) noexcept : f_(f), src_(src) {}
+  FileWriteOp(const FileWriteOp& o) noexcept : Leaf<FileWriteOp>(o), f_(o.f_), src_(o.src_) {}
+  bool poll(task::Context& cx) {
+    if (!coop_poll_proceed(cx)) return false;
+    return fs_file_poll_write(f_, cx, src_, out_);
+  }
+  io::Result<std::size_t> await_resume() { return std::move(out_); }
+
+ private:
+  FileInner* f_;
+  std::span<const std::byte> src_;
+  io::Result<std::size_t> out_ = std::size_t{0};
+};
+
+class FileFlushOp : public Leaf<FileFlushOp> {
+ public:
+  explicit FileFlushOp(FileInner* f) noexcept : f_(f) {}
+  FileFlushOp(const FileFlushOp& o) noexcept : Leaf<FileFlushOp>(o), f_(o.f_) {}
+  bool poll(task::Context& cx) {
+    if (!coop_poll_proceed(cx)) return false;
+    return fs_file_poll_flush(f_, cx, out_);
+  }
+  io::Result<void> await_resume() { return std::move(out_); }
+
+ private:
+  FileInner* f_;
+  io::Result<void> out_;
+};
+
+class FileSeekOp : public Leaf<FileSeekOp> {
+ public:
+  FileSeekOp(FileInner* f, io::SeekFrom pos) noexcept : f_(f), pos_(pos) {}
+  FileSeekOp(const FileSeekOp& o) noexcept : Leaf<FileSeekOp>(o), f_(o.f_), pos_(o.pos_) {}
+  bool poll(task::Context& cx) {
+    if (!coop_poll_proceed(cx)) return false;
+    return fs_file_poll_seek(f_, cx, pos_, out_);
+  }
+  io::Result<uint64_t> await_resume() { return std::move(out_); }
+
+ private:
+  FileInner* f_;
+  io::SeekFrom pos_;
+  io::Result<uint64_t> out_ = uint64_t{0};
+};
+
+template <class T>
+class FileCmdOp : public Leaf<FileCmdOp<T>> {
+ public:
+  FileCmdOp(FileInner* f, FileCmd cmd, uint64_t arg = 0) noexcept : f_(f), cmd_(cmd), arg_(arg) {}
+  FileCmdOp(FileCmdOp&& o) noexcept : f_(o.f_), cmd_(o.cmd_), arg_(o.arg_) {}
+  bool poll(task::Context& cx) {
+    if (!coop_poll_proceed(cx)) return false;
+    return fs_file_poll_cmd(f_, cx, cmd_, arg_, started_, &out_);
+  }
+  io::Result<T> await_resume() { return std::move(out_); }
+
+ private:
+  FileInner* f_;
+  FileCmd cmd_;
+  uint64_t arg_;
+  bool started_ = false;
+  io::Result<T> out_ = tokio::unexpected(std::make_error_code(std::errc::bad_file_descriptor));
+};
+
+}  // namespace tokio::detail
+
+namespace tokio::fs {
+
+class OpenOptions;
+
+class File {
+ public:
+  // Opens for reading.
+  static detail::FsAwait<File> open(PathArg path);
+  // Opens for writing, creating it (mode 0666 & ~umask) or truncating it.
+  static detail::FsAwait<File> create(PathArg path);
+  // Creates a new file for reading and writing; fails with std::errc::file_exists if it
+  // exists.
+  static detail::FsAwait<File> create_new(PathArg path);
+  static OpenOptions options();
+  // Wraps an open file descriptor (the File owns it from now on).
+  static File from_std(int fd);
+
+  File(File&& o) noexcept : f_(std::exchange(o.f_, nullptr)) {}
+  File& operator=(File&& o) noexcept {
+    if (this != &o) {
+      if (f_) detail::fs_file_free(f_);
+      f_ = std::exchange(o.f_, nullptr);
+    }
+    return *this;
+  }
+  File(const File&) = delete;
+  File& operator=(const File&) = delete;
+  ~File() {
+    if (f_) detail::fs_file_free(f_);
+  }
+
+  // io::AsyncRead / AsyncWrite / AsyncSeek.
+  detail::FileReadOp read(std::span<std::byte> buf) noexcept { return {f_, buf}; }
+  detail::FileReadOp read(std::span<char> buf) noexcept {
+    return {f_, {reinterpret_cast<std::byte*>(buf.data()), buf.size()}};
+  }
+  detail::FileWriteOp write(std::span<const std::byte> buf) noexcept { return {f_, buf}; }
+  detail::FileWriteOp write(std::string_view s) noexcept {
+    return {f_, {reinterpret_cast<const std::byte*>(s.data()), s.size()}};
+  }
+  // Waits for the write in flight; its error, or one reported earlier, comes back here.
+  detail::FileFlushOp flush() noexcept { return detail::FileFlushOp(f_); }
+  detail::FileFlushOp shutdown() noexcept { return detail::FileFlushOp(f_); }
+  detail::FileSeekOp seek(io::SeekFrom pos) noexcept { return {f_, pos}; }
+
+  // fsync(2) / fdatasync(2), after the write in flight.
+  detail::FileCmdOp<void> sync_all() noexcept { return {f_, detail::FileCmd::SyncAll}; }
+  detail::FileCmdOp<void> sync_data() noexcept { return {f_, detail::FileCmd::SyncData}; }
+  // Truncates or extends (with zeros) to `size` bytes; the position does not move.
+  detail::FileCmdOp<void> set_len(uint64_t size) noexcept {
+    return {f_, detail::FileCmd::SetLen, size};
+  }
+  detail::FileCmdOp<Metadata> metadata() noexcept { return {f_, detail::FileCmd::Metadata}; }
+  // A second File on the same open file description (dup: shared position and flags).
+  detail::FileCmdOp<File> try_clone() noexcept { return {f_, detail::FileCmd::TryClone}; }
+  // Waits for the operation in flight, then hands over the file descriptor (the caller
+  // closes it); this File is empty afterwards. Pending write errors are dropped: flush
+  // first to see them. (Tokio's into_std returns a std::fs::File.)
+  detail::FileCmdOp<int> into_std() noexcept { return {f_, detail::FileCmd::IntoStd}; }
+
+  // The file descriptor (still owned by the File), or -1.
+  int as_raw_fd() const noexcept;
+  // The largest single read or write (default 2 MiB).
+  void set_max_buf_size(std::size_t n) noexcept;
+
+ private:
+  friend struct detail::FileInner;
+  explicit File(detail::FileInner* f) noexcept : f_(f) {}
+  detail::FileInner* f_;
+};
+
+// How a file is opened (Rust's std::fs::OpenOptions with its Unix extensions). The
+// defaults open nothing: ask for read, write or append.
+class OpenOptions {
+ public:
+  OpenOptions& read(bool on) noexcept { return set(kRead, on); }
+  OpenOptions& write(bool on) noexcept { return set(kWrite, on); }
+  // Writes go to the end of the file (implies write).
+  OpenOptions& append(bool on) noexcept { return set(kAppend, on); }
+  OpenOptions& truncate(bool on) noexcept { return set(kTruncate, on); }
+  OpenOptions& create(bool on) noexcept { return set(kCreate, on); }
+  // Fails with std::errc::file_exists if the file exists (O_CREAT | O_EXCL).
+  OpenOptions& create_new(bool on) noexcept { return set(kCreateNew, on); }
+  // Permission bits for a created file (default 0666, minus the umask).
+  OpenOptions& mode(uint32_t m) noexcept {
+    mode_ = m;
+    return *this;
+  }
+  // Extra open(2) flags (O_NOFOLLOW, O_DIRECT...); the access mode bits are ignored.
+  OpenOptions& custom_flags(int flags) noexcept {
+    custom_ = flags;
+    return *this;
+  }
+  // Invalid combinations (truncate without write, no access mode at all...) fail with
+  // std::errc::invalid_argument.
+  detail::FsAwait<File> open(PathArg path) const;
+
+ private:
+  static constexpr unsigned kRead = 1, kWrite = 2, kAppend = 4, kTruncate = 8, kCreate = 16,
+                            kCreateNew = 32;
+  OpenOptions& set(unsigned bit, bool on) noexcept {
+    bits_ = on ? (bits_ | bit) : (bits_ & ~bit);
+    return *this;
+  }
+  unsigned bits_ = 0;
+  uint32_t mode_ = 0666;
+  int custom_ = 0;
+};
+
+inline OpenOptions File::options() { return OpenOptions(); }
+
+}  // namespace tokio::fs
+/* end file src/tokio/fs/file.hpp */
 /* end file src/tokio/tokio.hpp */
 #endif // TOKIO_HPP_INCLUDED
 
@@ -14308,6 +15027,8 @@ struct Config {
   bool disable_lifo_slot = false;
   std::size_t max_io_events_per_tick = 1024;
   std::optional<uint64_t> rng_seed;
+  // fs: run file operations on the blocking pool even where io_uring works (fs/ layer).
+  bool disable_io_uring = false;
 };
 
 }  // namespace tokio::detail
@@ -14537,6 +15258,7 @@ namespace tokio::detail {
 class Driver;
 class IoDriver;
 class TimeDriver;
+class FsEngine;
 
 // --- defined by the I/O layer (io/detail/io_driver.cpp) -----------------------------------
 IoDriver* io_driver_create(const Config& cfg, Driver& owner);
@@ -14556,6 +15278,13 @@ std::optional<std::chrono::nanoseconds> time_driver_before_park(
 // Fires every timer that is due.
 void time_driver_after_park(TimeDriver* d);
 void time_driver_shutdown(TimeDriver* d) noexcept;
+
+// --- defined by the fs layer (fs/detail/engine.cpp) -------------------------------------
+// The fs engine (io_uring or blocking pool) is created on a runtime's first fs operation
+// and kept in Driver::fs_engine_slot(). At shutdown this closes the slot (no engine is
+// created afterwards), cancels the operations their waiters abandoned and waits until the
+// kernel is done with every buffer. Idempotent.
+void fs_engine_close(std::atomic<FsEngine*>& slot) noexcept;
 
 class Driver {
  public:
@@ -14580,6 +15309,8 @@ class Driver {
 
   // The drivers (null when the Builder did not enable them).
   IoDriver* io() const noexcept { return io_; }
+  // The fs layer's engine slot (see fs_engine_close).
+  std::atomic<FsEngine*>& fs_engine_slot() noexcept { return fs_; }
   TimeDriver* time() const noexcept { return time_; }
   const Config& config() const noexcept { return cfg_; }
 
@@ -14593,6 +15324,7 @@ class Driver {
   std::atomic<bool> unparked_{false};
   IoDriver* io_ = nullptr;
   TimeDriver* time_ = nullptr;
+  std::atomic<FsEngine*> fs_{nullptr};
 };
 
 }  // namespace tokio::detail
@@ -15994,6 +16726,1025 @@ std::size_t reaper_orphans() noexcept;
 
 }  // namespace tokio::detail
 /* end file src/tokio/process/detail/reaper.hpp */
+/* begin file src/tokio/fs/detail/engine.hpp */
+// FsEngine: what runs the fs operations of one runtime. Two implementations:
+//   UringEngine     io_uring through raw system calls, completions fed to the reactor
+//                   (fs/detail/uring_engine.hpp);
+//   BlockingEngine  every operation on the runtime's blocking pool, as Tokio does.
+// Operations io_uring has no opcode for (read_dir, copy, canonicalize...) use the blocking
+// pool under both engines (submit_blocking).
+//
+// One engine per runtime, created on the first fs operation and kept in the runtime's
+// driver (Driver::fs_engine_slot, runtime/detail/driver.hpp). The choice:
+//   - Builder::disable_io_uring(), or TOKIO_FS_ENGINE=blocking in the environment, or a
+//     runtime without the I/O driver (enable_io), or /proc/sys/kernel/io_uring_disabled
+//     = 2: the blocking engine;
+//   - otherwise io_uring, falling back to the blocking engine when the kernel refuses it
+//     (ENOSYS on old kernels, EPERM under seccomp or io_uring_disabled = 1, a kernel too
+//     old for the opcodes the engine needs).
+// Shutdown (fs_engine_close, from Driver::shutdown): stops accepting operations (later
+// ones fail with std::errc::operation_canceled), cancels the ones whose waiter is gone,
+// and waits (bounded) until the kernel and the blocking threads are done with every
+// buffer. The engine object is reference counted: every File holds a reference, so a File
+// outliving its runtime stays safe (its operations then fail).
+
+/* #include <atomic> (already above) */
+/* #include <cstdint> (already above) */
+
+/* begin file src/tokio/fs/detail/op.hpp */
+// FsOp: one file-system operation, shared by the awaiting leaf and an engine.
+//
+// An operation is a small state machine both engines can run:
+//   - the blocking engine calls run_blocking() on a blocking-pool thread: plain system
+//     calls, the whole operation in one go;
+//   - the io_uring engine asks uring_plan() how many submission entries the next step
+//     needs, lets uring_prep() fill them, collects one completion per entry into res[],
+//     then calls uring_step_done(), which either finishes the operation or plans another
+//     step (a fs::read that needs more reads, a write that was short). Steps run inside
+//     the engine, so a multi-step operation costs its task a single wake-up.
+// Either way the engine ends with complete(), which publishes the outcome and wakes the
+// waiter.
+//
+// Ownership: reference counted. The leaf holds one reference from creation; the engine
+// holds one from submission until after complete(); a cancellation request in the kernel
+// (IORING_OP_ASYNC_CANCEL) holds one until its own completion, so an op address is never
+// reused while a cancellation could still name it. Whoever drops the last reference
+// deletes the op, and with it every buffer the kernel was given: that can only happen
+// after the kernel's last completion for it.
+//
+// Completion state (`state`, 32 bits):
+//   bit 0 DONE       complete() ran: the outcome fields are published (release/acquire)
+//   bit 1 SUBMITTED  the leaf handed the op to an engine (set by the leaf's first poll)
+//   bit 2 CANCEL     the waiter is gone: stop at the next opportunity
+// The waiter's waker sits in `waker` under `lock` (a leaf registers, complete() takes).
+
+/* #include <atomic> (already above) */
+/* #include <cstdint> (already above) */
+/* #include <string> (already above) */
+
+/* begin file src/tokio/fs/detail/uring_abi.hpp */
+// The io_uring kernel ABI, as much of it as the fs engine uses: the setup parameters, the
+// ring layout offsets, the 64-byte submission entry, the 16-byte completion entry, and the
+// opcode / flag numbers. Spelled out here (not taken from <linux/io_uring.h>) so that the
+// engine builds against old kernel headers and has no dependency beyond the kernel's stable
+// ABI; the numbers are fixed by the kernel (include/uapi/linux/io_uring.h) and never change.
+// x86_64 and aarch64 share the system call numbers 425/426/427.
+
+#include <sys/syscall.h>
+
+/* #include <cstdint> (already above) */
+
+namespace tokio::detail::uring {
+
+#ifdef __NR_io_uring_setup
+inline constexpr long kSysSetup = __NR_io_uring_setup;
+inline constexpr long kSysEnter = __NR_io_uring_enter;
+inline constexpr long kSysRegister = __NR_io_uring_register;
+#else
+inline constexpr long kSysSetup = 425;
+inline constexpr long kSysEnter = 426;
+inline constexpr long kSysRegister = 427;
+#endif
+
+struct SqringOffsets {
+  uint32_t head, tail, ring_mask, ring_entries, flags, dropped, array, resv1;
+  uint64_t user_addr;
+};
+struct CqringOffsets {
+  uint32_t head, tail, ring_mask, ring_entries, overflow, cqes, flags, resv1;
+  uint64_t user_addr;
+};
+struct Params {
+  uint32_t sq_entries, cq_entries, flags, sq_thread_cpu, sq_thread_idle, features, wq_fd;
+  uint32_t resv[3];
+  SqringOffsets sq_off;
+  CqringOffsets cq_off;
+};
+static_assert(sizeof(Params) == 120);
+
+// One submission queue entry (64 bytes). Only the fields the engine fills are named; the
+// unions of the kernel's struct are reduced to the member each opcode reads.
+struct Sqe {
+  uint8_t opcode;
+  uint8_t flags;     // kSqe* below
+  uint16_t ioprio;
+  int32_t fd;
+  uint64_t off;      // offset; addr2 (second path, statx buffer) for the *at opcodes
+  uint64_t addr;     // buffer or path
+  uint32_t len;      // byte count; mode (openat, mkdirat); new dirfd (renameat, linkat)
+  uint32_t op_flags; // open_flags, statx_flags, rename/unlink/hardlink flags, fsync_flags,
+                     // cancel_flags, rw_flags
+  uint64_t user_data;
+  uint16_t buf_index;
+  uint16_t personality;
+  uint32_t file_index;  // openat into / close of a direct descriptor: slot + 1
+  uint64_t addr3;
+  uint64_t pad2;
+};
+static_assert(sizeof(Sqe) == 64);
+
+struct Cqe {
+  uint64_t user_data;
+  int32_t res;
+  uint32_t flags;
+};
+static_assert(sizeof(Cqe) == 16);
+
+// --- opcodes
+inline constexpr uint8_t kOpNop = 0;
+inline constexpr uint8_t kOpFsync = 3;
+inline constexpr uint8_t kOpAsyncCancel = 14;
+inline constexpr uint8_t kOpOpenat = 18;
+inline constexpr uint8_t kOpClose = 19;
+inline constexpr uint8_t kOpStatx = 21;
+inline constexpr uint8_t kOpRead = 22;
+inline constexpr uint8_t kOpWrite = 23;
+inline constexpr uint8_t kOpRenameat = 35;
+inline constexpr uint8_t kOpUnlinkat = 36;
+inline constexpr uint8_t kOpMkdirat = 37;
+inline constexpr uint8_t kOpSymlinkat = 38;
+inline constexpr uint8_t kOpLinkat = 39;
+inline constexpr uint8_t kOpFtruncate = 55;  // Linux 6.9
+inline constexpr unsigned kOpLast = 64;      // probe table size we ask for
+
+// --- sqe flags
+inline constexpr uint8_t kSqeFixedFile = 1u << 0;
+inline constexpr uint8_t kSqeIoLink = 1u << 2;
+inline constexpr uint8_t kSqeIoHardlink = 1u << 3;
+inline constexpr uint8_t kSqeAsync = 1u << 4;
+
+// --- setup flags
+inline constexpr uint32_t kSetupCqSize = 1u << 3;
+inline constexpr uint32_t kSetupClamp = 1u << 4;
+inline constexpr uint32_t kSetupSubmitAll = 1u << 7;
+
+// --- features
+inline constexpr uint32_t kFeatSingleMmap = 1u << 0;
+inline constexpr uint32_t kFeatNodrop = 1u << 1;
+inline constexpr uint32_t kFeatRwCurPos = 1u << 3;
+
+// --- enter flags
+inline constexpr uint32_t kEnterGetEvents = 1u << 0;
+
+// --- sq ring flags
+inline constexpr uint32_t kSqCqOverflow = 1u << 1;
+
+// --- mmap offsets
+inline constexpr uint64_t kOffSqRing = 0;
+inline constexpr uint64_t kOffCqRing = 0x8000000ull;
+inline constexpr uint64_t kOffSqes = 0x10000000ull;
+
+// --- register opcodes
+inline constexpr unsigned kRegisterFiles = 2;
+inline constexpr unsigned kRegisterEventfd = 4;
+inline constexpr unsigned kRegisterProbe = 8;
+inline constexpr unsigned kRegisterFiles2 = 13;
+inline constexpr unsigned kRegisterIowqMaxWorkers = 19;
+
+inline constexpr uint32_t kRsrcRegisterSparse = 1u << 0;
+struct RsrcRegister {
+  uint32_t nr;
+  uint32_t flags;
+  uint64_t resv2;
+  uint64_t data;
+  uint64_t tags;
+};
+
+struct ProbeOp {
+  uint8_t op;
+  uint8_t resv;
+  uint16_t flags;  // kProbeOpSupported
+  uint32_t resv2;
+};
+inline constexpr uint16_t kProbeOpSupported = 1u << 0;
+struct Probe {
+  uint8_t last_op;
+  uint8_t ops_len;
+  uint16_t resv;
+  uint32_t resv2[3];
+  ProbeOp ops[kOpLast];
+};
+
+// --- per-opcode flags
+inline constexpr uint32_t kFsyncDatasync = 1u << 0;
+inline constexpr uint32_t kCancelAll = 1u << 0;
+
+}  // namespace tokio::detail::uring
+/* end file src/tokio/fs/detail/uring_abi.hpp */
+
+namespace tokio::detail {
+
+class FsEngine;
+class UringEngine;
+struct UringRing;
+
+inline constexpr unsigned kFsMaxSqes = 4;
+
+// What the io_uring engine offers an op when it plans a step.
+struct UringCaps {
+  bool direct_slots = false;  // a direct-descriptor slot is reserved for this op (op->slot)
+  const bool* ops = nullptr;  // opcode -> supported (probe)
+  bool supports(uint8_t op) const noexcept { return ops && op < uring::kOpLast && ops[op]; }
+};
+
+// Finished: complete the op. Continue: plan and submit its next step. Blocking: hand the
+// op (no slot held) to the blocking pool, which runs it from the start with run_blocking().
+enum class StepOutcome : uint8_t { Finished, Continue, Blocking };
+
+struct alignas(16) FsOp {
+  static constexpr uint32_t DONE = 1;
+  static constexpr uint32_t SUBMITTED = 2;
+  static constexpr uint32_t CANCEL = 4;
+
+  FsOp() noexcept = default;
+  FsOp(const FsOp&) = delete;
+  FsOp& operator=(const FsOp&) = delete;
+  virtual ~FsOp() = default;
+
+  // --- io_uring protocol (all optional: an op that returns 0 from uring_plan runs on the
+  // blocking pool even under the io_uring engine)
+  // Entries the next step needs (<= kFsMaxSqes), or 0 for "run me on the blocking pool".
+  // `wants_slot` asks for a direct-descriptor slot before the first step.
+  virtual unsigned uring_plan(const UringCaps& caps) noexcept {
+    (void)caps;
+    return 0;
+  }
+  virtual bool wants_slot() const noexcept { return false; }
+  // Fills the zeroed entries (user_data is the engine's); called under the ring's lock.
+  virtual void uring_prep(uring::Sqe* const* sqes, unsigned n) noexcept {
+    (void)sqes;
+    (void)n;
+  }
+  // Every completion of the step is in res[0..n).
+  virtual StepOutcome uring_step_done() noexcept { return StepOutcome::Finished; }
+
+  // --- blocking protocol: the whole operation with plain system calls.
+  virtual void run_blocking() noexcept = 0;
+  // The operation will not run (engine shut down, job cancelled before it started,
+  // submission impossible): record `err` as its outcome.
+  virtual void fail(int err) noexcept = 0;
+
+  // --- completion
+  // Publishes the outcome and wakes the waiter. Called once, by the engine.
+  void complete() noexcept;
+  // Leaf side: true when DONE; otherwise stores cx's waker (replacing an older one).
+  bool poll_done(task::Context& cx) noexcept;
+  bool is_done() const noexcept { return state.load(std::memory_order_acquire) & DONE; }
+  bool cancel_requested() const noexcept {
+    return state.load(std::memory_order_acquire) & CANCEL;
+  }
+  void take_waker_and_drop() noexcept;
+  // Makes a finished op ready for another run (File reuses one op per file). Only when
+  // no engine holds it.
+  void reset_for_reuse() noexcept {
+    state.store(0, std::memory_order_relaxed);
+    stepped = false;
+  }
+
+  void ref_inc() noexcept { refs.fetch_add(1, std::memory_order_relaxed); }
+  void ref_dec() noexcept {
+    // acq_rel: the last owner sees every write of the others (outcome, buffers).
+    if (refs.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
+  }
+
+  std::atomic<uint32_t> refs{1};
+  std::atomic<uint32_t> state{0};
+  SpinLock lock;
+  Wakeable* waker = nullptr;  // guarded by lock
+
+  // --- engine bookkeeping
+  FsEngine* engine = nullptr;   // set at submission
+  // io_uring: the ring this op's steps go to (null once handed to the blocking pool; read
+  // by cancel() on the waiter's thread).
+  std::atomic<UringRing*> ring{nullptr};
+  FsOp* next = nullptr;         // io_uring: backlog link (guarded by the ring's SQ lock)
+  int slot = -1;                // io_uring: reserved direct-descriptor slot, or -1
+  bool slot_open = false;       // io_uring: the slot holds a file the engine must close
+  bool stepped = false;         // io_uring: a step was submitted (slots are only given before)
+  bool mandatory = false;       // runs even while the runtime shuts down (File writes)
+  uint8_t nsqe = 0;             // entries of the current step
+  std::atomic<uint8_t> cqes_left{0};
+  int32_t res[kFsMaxSqes] = {};
+};
+
+// The op's reference held by the engine from submission to completion.
+inline void fs_op_finish(FsOp* op) noexcept {
+  op->complete();
+  op->ref_dec();
+}
+
+}  // namespace tokio::detail
+/* end file src/tokio/fs/detail/op.hpp */
+
+namespace tokio::detail {
+
+struct HandleInner;
+
+class FsEngine {
+ public:
+  enum class Kind : uint8_t { IoUring, Blocking, Closed };
+
+  explicit FsEngine(HandleInner* h) noexcept;
+  virtual ~FsEngine() = default;
+  FsEngine(const FsEngine&) = delete;
+  FsEngine& operator=(const FsEngine&) = delete;
+
+  virtual Kind kind() const noexcept = 0;
+  // Takes `op` (the caller already added the engine's reference) and runs it; may
+  // complete it before returning.
+  virtual void submit(FsOp* op) noexcept = 0;
+  // The op's waiter is gone (CANCEL is set): stop it early if possible.
+  virtual void cancel(FsOp* op) noexcept = 0;
+  // See above. Called once, from fs_engine_close.
+  virtual void shutdown() noexcept = 0;
+
+  // Runs `op` on the runtime's blocking pool: a job that calls op->run_blocking(), or
+  // fails it with ECANCELED if the job is dropped unstarted (runtime shutdown) or the
+  // waiter left before it started. Mandatory ops (File writes) run even during shutdown.
+  void submit_blocking(FsOp* op) noexcept;
+
+  void ref_inc() noexcept { refs_.fetch_add(1, std::memory_order_relaxed); }
+  void ref_dec() noexcept {
+    if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
+  }
+
+ protected:
+  // Stops submit_blocking (later calls fail the op) and waits for the ones in progress,
+  // then releases the runtime reference.
+  void close_blocking() noexcept;
+
+ private:
+  std::atomic<uint32_t> refs_{1};
+  // The runtime (one reference, dropped by close_blocking) whose blocking pool runs jobs.
+  HandleInner* handle_;
+  // submit_blocking in progress / closed: a tiny reader-writer gate so shutdown never
+  // releases the runtime while a submission is using it. seq_cst on both sides (the
+  // submitter's increment then check, the closer's store then check).
+  std::atomic<uint32_t> active_{0};
+  std::atomic<bool> closed_{false};
+};
+
+// The engine of the runtime this thread is in (created on first use); throws
+// std::logic_error naming `what` outside a runtime. After the runtime shut down, an engine
+// that fails every operation.
+FsEngine* fs_engine_current(const char* what);
+
+// Tests and benchmarks: the SQ size of rings created from now on (0: the default).
+void fs_set_uring_entries(unsigned entries) noexcept;
+
+}  // namespace tokio::detail
+/* end file src/tokio/fs/detail/engine.hpp */
+/* begin file src/tokio/fs/detail/blocking_engine.hpp */
+// BlockingEngine: the fallback. Every operation is one job on the runtime's blocking
+// pool running op->run_blocking() (the same code the io_uring engine uses for what it has
+// no opcode for), so both engines behave identically by construction. Cancellation: a job
+// that has not started when its waiter leaves does nothing (FsOp::CANCEL); one already
+// running finishes (a blocking system call cannot be interrupted), and its buffers live
+// until it does because the job holds a reference on the op.
+
+
+namespace tokio::detail {
+
+class BlockingEngine final : public FsEngine {
+ public:
+  explicit BlockingEngine(HandleInner* h) noexcept : FsEngine(h) {}
+  Kind kind() const noexcept override { return Kind::Blocking; }
+  void submit(FsOp* op) noexcept override { submit_blocking(op); }
+  void cancel(FsOp*) noexcept override {}
+  void shutdown() noexcept override { close_blocking(); }
+};
+
+}  // namespace tokio::detail
+/* end file src/tokio/fs/detail/blocking_engine.hpp */
+/* begin file src/tokio/fs/detail/uring_engine.hpp */
+// UringEngine: fs operations on io_uring.
+//
+// Rings: one per worker of a multi-thread runtime (one for a current-thread runtime). A
+// thread submits to "its" ring (workers get distinct rings first come, first served; other
+// threads share them round-robin), so the workers' inline kernel work (a cached open, a
+// page-cache read) runs in parallel instead of queueing on one ring's kernel lock. Each
+// ring has two locks: `sq_mu` for writing entries (plus the backlog, the direct-descriptor
+// slots and the in-flight budget) and `cq_mu` for taking completions; neither is held
+// across a system call except when the submission queue is full.
+//
+// Submission is batched: an operation's entries go into the ring and, on a runtime
+// worker, the io_uring_enter is deferred to the end of the worker's current run of tasks
+// (a waker on the scheduler's defer list, the same hook yield_now uses), so a worker that
+// polls 200 tasks issuing reads enters the kernel once. Off a worker (block_on's thread, a
+// blocking-pool thread) the enter happens at once. Linked entries (IOSQE_IO_LINK) let one
+// submission open, read and probe for end-of-file a whole small file (fs::read) or open,
+// write and close it (fs::write), using a direct descriptor (a registered-file slot) so
+// the read can name the file the open creates.
+//
+// Completions: every submitter reaps its ring right after entering (the inline ones are
+// there already). Completions that arrive later (work the kernel punted to its io-wq
+// threads, polled pipes, buffered reads retried by task work once their page is in)
+// signal an eventfd registered with the ring (IORING_REGISTER_EVENTFD) and with the
+// runtime's reactor: the reactor wakes a waiter node the engine owns, whose wake function
+// reaps every ring on the reactor thread.
+//
+// Budget: at most `cap` entries of operations in flight per ring (below the completion
+// queue's size, so completions never overflow); further operations wait in a FIFO backlog
+// that completions drain. Control entries (cancellations, slot closes) use a reserve.
+//
+// user_data encoding (ops are 16-byte aligned): bits 0-1 kind (0 an op's entry, 1 a
+// cancellation holding one op reference, 2 a slot close, with the slot in bits 4+),
+// bits 2-3 the entry's index within its step.
+
+/* #include <sys/types.h> (already above) */
+
+/* #include <atomic> (already above) */
+/* #include <cstdint> (already above) */
+/* #include <memory> (already above) */
+/* #include <vector> (already above) */
+
+/* begin file src/tokio/fs/detail/ring.hpp */
+// Ring: one io_uring instance through raw system calls (no liburing): setup, the three
+// mmapped regions, and the submission / completion queue accessors.
+//
+// Memory ordering with the kernel (the kernel's side is in io_uring/io_uring.c):
+//   SQ tail    written by us (release) after the entries it publishes; the kernel reads it
+//              with acquire.
+//   SQ head    written by the kernel as it consumes entries; read by us with acquire
+//              before we overwrite an entry slot.
+//   CQ tail    written by the kernel (release) after the entries; read by us with acquire.
+//   CQ head    written by us (release) once we copied the entries out.
+// The Ring itself is not thread-safe: its owner (UringEngine) guards the SQ side and the CQ
+// side with one lock each.
+
+/* #include <cstddef> (already above) */
+/* #include <cstdint> (already above) */
+/* #include <memory> (already above) */
+
+
+namespace tokio::detail {
+
+class Ring {
+ public:
+  // Sets up a ring with `entries` submission slots and `cq_entries` completion slots.
+  // Returns null with the errno in `err` when the kernel refuses (ENOSYS: no io_uring;
+  // EPERM: seccomp or io_uring_disabled; ENOMEM: locked-memory limit...).
+  static std::unique_ptr<Ring> create(unsigned entries, unsigned cq_entries, int& err);
+  ~Ring();
+  Ring(const Ring&) = delete;
+  Ring& operator=(const Ring&) = delete;
+
+  int fd() const noexcept { return fd_; }
+  unsigned sq_entries() const noexcept { return sq_entries_; }
+  unsigned cq_entries() const noexcept { return cq_entries_; }
+  bool supports(uint8_t opcode) const noexcept { return opcode < uring::kOpLast && ops_[opcode]; }
+  bool submit_all() const noexcept { return submit_all_; }
+
+  // --- submission side (caller holds the SQ lock)
+  // Free submission slots (entries the kernel has consumed are free again).
+  unsigned sq_space() const noexcept;
+  // The next free entry, zeroed; call sq_space() first. Not visible to the kernel until
+  // sq_publish().
+  uring::Sqe* sq_next() noexcept;
+  void sq_publish() noexcept;
+  // Entries published and not yet consumed by the kernel.
+  unsigned sq_unsubmitted() const noexcept;
+
+  // io_uring_enter(2): submits up to `to_submit` entries; with `wait` blocks until at
+  // least one completion is available. Returns the count submitted, or -errno.
+  int enter(unsigned to_submit, bool wait) noexcept;
+  // True when the kernel holds completions that did not fit the CQ (an enter with
+  // GETEVENTS moves them in).
+  bool cq_overflowed() const noexcept;
+
+  // --- completion side (caller holds the CQ lock)
+  // Copies up to `max` completions into `out` and releases their slots. Returns the count.
+  unsigned cq_take(uring::Cqe* out, unsigned max) noexcept;
+
+  // --- registration
+  // Every completion posted signals `efd` (IORING_REGISTER_EVENTFD). Not the _ASYNC
+  // variant: that one stays silent for completions posted by task work in the submitting
+  // thread (a buffered read retried after its page came in), which nobody would reap.
+  int register_eventfd(int efd) noexcept;
+  // A table of `n` direct descriptors, all empty. Returns 0 or -errno.
+  int register_sparse_files(unsigned n) noexcept;
+  // Caps the kernel's worker threads for this ring's submitters: [bounded, unbounded]
+  // (0 keeps the current value). Returns 0 or -errno.
+  int set_max_workers(unsigned bounded, unsigned unbounded) noexcept;
+
+ private:
+  Ring() = default;
+  int map(const uring::Params& p) noexcept;
+  void probe() noexcept;
+
+  int fd_ = -1;
+  unsigned sq_entries_ = 0;
+  unsigned cq_entries_ = 0;
+  bool submit_all_ = false;
+  bool single_mmap_ = false;
+
+  void* sq_map_ = nullptr;
+  std::size_t sq_map_len_ = 0;
+  void* cq_map_ = nullptr;
+  std::size_t cq_map_len_ = 0;
+  uring::Sqe* sqes_ = nullptr;
+  std::size_t sqes_len_ = 0;
+
+  uint32_t* sq_khead_ = nullptr;
+  uint32_t* sq_ktail_ = nullptr;
+  uint32_t* sq_kflags_ = nullptr;
+  uint32_t sq_mask_ = 0;
+  uint32_t sq_tail_ = 0;  // our next tail (published by sq_publish)
+
+  uint32_t* cq_khead_ = nullptr;
+  uint32_t* cq_ktail_ = nullptr;
+  uint32_t cq_mask_ = 0;
+  uring::Cqe* cqes_ = nullptr;
+
+  bool ops_[uring::kOpLast] = {};
+};
+
+}  // namespace tokio::detail
+/* end file src/tokio/fs/detail/ring.hpp */
+
+namespace tokio::detail {
+
+class IoDriver;
+class UringEngine;
+
+// One ring and its bookkeeping. Cache-line aligned: each worker hammers its own ring,
+// and two rings sharing a line would bounce it between the cores.
+struct alignas(128) UringRing {
+  // The deferred-flush waker (first member: its address is the ring's).
+  Wakeable flush_waker;
+  UringEngine* owner = nullptr;
+  std::unique_ptr<Ring> ring;
+  uint32_t cap = 0;  // op entries allowed in flight
+  std::atomic<bool> flush_scheduled{false};
+
+  // --- submission side
+  alignas(64) Mutex sq_mu;
+  FsOp* backlog_head = nullptr;  // sq_mu
+  FsOp* backlog_tail = nullptr;  // sq_mu
+  std::vector<int> free_slots;   // sq_mu: free direct-descriptor slots
+  bool closed = false;           // sq_mu: shut down, no more submissions
+  // Entries queued or in the kernel, awaiting their completion (increments under sq_mu,
+  // decrements by the reaper).
+  std::atomic<uint32_t> inflight{0};
+
+  // --- completion side
+  alignas(64) Mutex cq_mu;
+};
+
+class UringEngine final : public FsEngine {
+ public:
+  // Null when io_uring is unavailable or unusable (the caller falls back).
+  static UringEngine* create(HandleInner* h, unsigned entries);
+  ~UringEngine() override;
+
+  Kind kind() const noexcept override { return Kind::IoUring; }
+  void submit(FsOp* op) noexcept override;
+  void cancel(FsOp* op) noexcept override;
+  void shutdown() noexcept override;
+
+ private:
+  explicit UringEngine(HandleInner* h) noexcept;
+  bool init(unsigned entries) noexcept;
+
+  UringRing& ring_for_thread() noexcept;
+  // Queues the op's next step (or backlogs it, or runs it on the blocking pool). Returns
+  // true when the caller must enter the kernel to push it out.
+  bool queue_step(UringRing& r, FsOp* op, bool first) noexcept;
+  // Under r.sq_mu: writes the op's entries (n of them).
+  void write_step(UringRing& r, FsOp* op, unsigned n) noexcept;
+  // Under r.sq_mu: makes room for `n` more entries, entering the kernel if the SQ is full.
+  void reserve_sq(UringRing& r, unsigned n) noexcept;
+  void queue_slot_close(UringRing& r, int slot) noexcept;
+  // Under r.sq_mu: one slot close entry (published by the caller).
+  void write_slot_close(UringRing& r, int slot) noexcept;
+  // Queues the slot closes this thread's reap loop collected (one lock per ring).
+  void flush_pending_closes() noexcept;
+  // Enters the kernel now, or at the end of this worker's run of tasks.
+  void kick(UringRing& r) noexcept;
+  void flush(UringRing& r) noexcept;
+  // Takes and dispatches completions until the ring is idle, pushing out what they queue.
+  void reap(UringRing& r) noexcept;
+  void dispatch(UringRing& r, uint64_t user_data, int32_t res) noexcept;
+  void step_done(UringRing& r, FsOp* op) noexcept;
+  void finish_op(UringRing& r, FsOp* op) noexcept;
+  // Gives the op's direct-descriptor slot back (closing the file in it first if open).
+  void release_slot(UringRing& r, FsOp* op) noexcept;
+  // Under r.sq_mu: moves backlogged ops into the ring while the budget allows.
+  bool drain_backlog(UringRing& r) noexcept;
+  UringCaps caps_for(FsOp* op) const noexcept;
+
+  // The reactor side: the eventfd's readiness wakes this node.
+  static void on_event(Wakeable* w) noexcept;
+  static void noop_ref(Wakeable*) noexcept {}
+  static void on_flush(Wakeable* w) noexcept;
+  void handle_event() noexcept;
+  void unregister_reactor() noexcept;
+
+  static const WakeableVTable kEventVTable;
+  static const WakeableVTable kFlushVTable;
+
+  HandleInner* h_;  // no reference: used only while the runtime runs (reactor, workers)
+  uint64_t gen_;    // identifies this engine in the per-thread ring cache
+  std::unique_ptr<UringRing[]> rings_;
+  uint32_t nrings_ = 0;
+  std::atomic<uint32_t> next_worker_{0};
+  std::atomic<uint32_t> next_other_{0};
+  bool deferred_ = true;  // batch submissions on runtime workers
+  int efd_ = -1;
+  IoDriver* driver_ = nullptr;
+  ScheduledIo* io_ = nullptr;
+  // The reactor's waiter wakes this (a Wakeable with a back pointer: the engine itself is
+  // not standard-layout).
+  struct EventWaker {
+    Wakeable wakeable;
+    UringEngine* self;
+  };
+  EventWaker event_waker_{{&kEventVTable}, this};
+  IoWaiter waiter_;
+  std::atomic<bool> shutting_down_{false};
+  bool ops_[uring::kOpLast] = {};
+};
+
+}  // namespace tokio::detail
+/* end file src/tokio/fs/detail/uring_engine.hpp */
+/* begin file src/tokio/fs/detail/path_ops.hpp */
+// The operations behind the fs free functions (internal; included by .cpp files only).
+//
+//   PathOp      one path system call with an io_uring opcode: mkdirat, unlinkat (file or
+//               directory), renameat, linkat, symlinkat, statx (metadata,
+//               symlink_metadata, try_exists)
+//   OpenOp      openat -> fd (File::open, OpenOptions::open, read_dir's directory)
+//   ReadFileOp  fs::read / fs::read_to_string: the whole file
+//   WriteFileOp fs::write: create or truncate, write everything, close
+//   MiscOp      what io_uring has no opcode for, on the blocking pool under both engines:
+//               copy, create_dir_all, remove_dir_all, canonicalize, read_link,
+//               set_permissions
+// Every op keeps its inputs (paths as native strings, data) and its buffers until
+// it is destroyed, which is after the kernel's last completion for it (see op.hpp).
+
+#include <fcntl.h>
+#include <sys/stat.h>
+
+/* #include <cstddef> (already above) */
+/* #include <cstdint> (already above) */
+/* #include <filesystem> (already above) */
+/* #include <memory> (already above) */
+/* #include <string> (already above) */
+/* #include <vector> (already above) */
+
+
+namespace tokio::detail {
+
+class PathOp final : public FsOp {
+ public:
+  enum class Kind : uint8_t { Mkdir, Unlink, Rmdir, Rename, Link, Symlink, Stat, Lstat };
+  PathOp(Kind k, std::string a, std::string b = {}) noexcept
+      : kind(k), p1(std::move(a)), p2(std::move(b)) {}
+
+  unsigned uring_plan(const UringCaps& caps) noexcept override;
+  void uring_prep(uring::Sqe* const* sqes, unsigned n) noexcept override;
+  StepOutcome uring_step_done() noexcept override;
+  void run_blocking() noexcept override;
+  void fail(int e) noexcept override { err = e; }
+
+  // The name the system call uses: p1, or `at_name` relative to `dirfd` when set
+  // (DirEntry::metadata: fstatat on the directory being listed, kept open by `keep`).
+  const char* target() const noexcept {
+    return dirfd == AT_FDCWD ? p1.c_str() : at_name.c_str();
+  }
+
+  Kind kind;
+  std::string p1, p2;  // p1 (and p2) also name the error
+  int dirfd = AT_FDCWD;
+  std::string at_name;
+  std::shared_ptr<const void> keep;
+  int err = 0;            // outcome: 0 or an errno
+  StatData stat;          // Stat / Lstat outcome
+  struct statx sx;        // io_uring's statx buffer (the kernel writes it)
+};
+
+class OpenOp final : public FsOp {
+ public:
+  OpenOp(std::string p, int flags, unsigned mode) noexcept
+      : path(std::move(p)), flags(flags), mode(mode) {}
+  ~OpenOp() override { close_fd(); }
+
+  unsigned uring_plan(const UringCaps& caps) noexcept override;
+  void uring_prep(uring::Sqe* const* sqes, unsigned n) noexcept override;
+  StepOutcome uring_step_done() noexcept override;
+  void run_blocking() noexcept override;
+  void fail(int e) noexcept override {
+    close_fd();
+    err = e;
+  }
+  // The fd, now owned by the caller.
+  int take_fd() noexcept { return std::exchange(fd, -1); }
+  void close_fd() noexcept;
+
+  std::string path;
+  int flags;
+  unsigned mode;
+  int fd = -1;   // outcome
+  int err = 0;
+};
+
+template <class C>
+class ReadFileOp final : public FsOp {
+ public:
+  explicit ReadFileOp(std::string p) noexcept : path(std::move(p)) {}
+  ~ReadFileOp() override;
+
+  bool wants_slot() const noexcept override { return true; }
+  unsigned uring_plan(const UringCaps& caps) noexcept override;
+  void uring_prep(uring::Sqe* const* sqes, unsigned n) noexcept override;
+  StepOutcome uring_step_done() noexcept override;
+  void run_blocking() noexcept override;
+  void fail(int e) noexcept override { err = e; }
+
+  std::string path;
+  C out;        // outcome: the contents
+  int err = 0;
+
+ private:
+  enum class Phase : uint8_t { Open, First, More };
+  StepOutcome more_or_done(std::size_t got) noexcept;
+  StepOutcome error(int e) noexcept {
+    err = e;
+    return StepOutcome::Finished;
+  }
+
+  static constexpr std::size_t kFirst = 32 * 1024;  // first read
+  static constexpr std::size_t kProbe = 4 * 1024;   // second read (normally 0: EOF)
+  Phase phase = Phase::Open;
+  int fd = -1;                    // without a direct slot: the plain fd
+  std::byte* scratch = nullptr;   // kFirst + kProbe bytes for the first two reads
+  std::size_t len = 0;            // bytes of `out` filled (phase More)
+};
+
+class WriteFileOp final : public FsOp {
+ public:
+  WriteFileOp(std::string p, std::vector<std::byte> d) noexcept
+      : path(std::move(p)), data(std::move(d)) {}
+  ~WriteFileOp() override;
+
+  bool wants_slot() const noexcept override { return true; }
+  unsigned uring_plan(const UringCaps& caps) noexcept override;
+  void uring_prep(uring::Sqe* const* sqes, unsigned n) noexcept override;
+  StepOutcome uring_step_done() noexcept override;
+  void run_blocking() noexcept override;
+  void fail(int e) noexcept override { err = e; }
+
+  std::string path;
+  std::vector<std::byte> data;
+  int err = 0;
+
+ private:
+  enum class Phase : uint8_t { Open, Write };
+  Phase phase = Phase::Open;
+  int fd = -1;
+  std::size_t written = 0;
+};
+
+class MiscOp final : public FsOp {
+ public:
+  enum class Kind : uint8_t {
+    Copy, CreateDirAll, RemoveDirAll, Canonicalize, ReadLink, SetPermissions
+  };
+  MiscOp(Kind k, std::string a, std::string b = {}) noexcept
+      : kind(k), p1(std::move(a)), p2(std::move(b)) {}
+  void run_blocking() noexcept override;
+  void fail(int e) noexcept override { err = e; }
+
+  Kind kind;
+  std::string p1, p2;
+  unsigned perms = 0;          // SetPermissions input
+  int err = 0;                 // outcome
+  uint64_t count = 0;          // Copy: bytes copied
+  std::filesystem::path out;   // Canonicalize / ReadLink
+};
+
+// Recursive removal below an open directory (no symlink is followed). 0 or errno.
+int fs_remove_dir_contents(int dirfd) noexcept;
+
+}  // namespace tokio::detail
+/* end file src/tokio/fs/detail/path_ops.hpp */
+/* begin file src/tokio/fs/detail/sys.hpp */
+// Plain system-call helpers for the blocking paths (the blocking engine, and whatever the
+// io_uring engine runs on the blocking pool): EINTR retried, errno returned as a value.
+
+/* #include <sys/stat.h> (already above) */
+
+/* #include <cstddef> (already above) */
+/* #include <cstdint> (already above) */
+/* #include <string> (already above) */
+
+
+namespace tokio::detail {
+
+// The statx mask every metadata call asks for.
+inline constexpr unsigned kFsStatxMask = STATX_BASIC_STATS | STATX_BTIME;
+
+void fs_stat_from_statx(const struct statx& s, StatData& out) noexcept;
+// statx(dirfd, path, flags); 0 or an errno.
+int fs_sys_statx(int dirfd, const char* path, int flags, StatData& out) noexcept;
+// open(2) with O_CLOEXEC added; the fd, or -errno.
+int fs_sys_open(int dirfd, const char* path, int flags, unsigned mode) noexcept;
+// One read/write; the count or -errno.
+int64_t fs_sys_read(int fd, void* buf, std::size_t len) noexcept;
+int64_t fs_sys_write(int fd, const void* buf, std::size_t len) noexcept;
+// Writes all of buf; 0, or -errno (-EIO... ), or -1 for "the file accepted nothing".
+int fs_sys_write_all(int fd, const std::byte* buf, std::size_t len, std::size_t& written) noexcept;
+// Reads from the current position until end of file, appending to `out` (a
+// std::string or std::vector<std::byte>), starting with room for `hint` bytes. 0 or errno.
+template <class C>
+int fs_sys_read_to_end(int fd, C& out, std::size_t hint) noexcept;
+void fs_sys_close(int fd) noexcept;
+
+// The errno of the current thread as a positive value (EIO if it is somehow zero).
+int fs_errno() noexcept;
+
+// Blocks SIGPIPE on this thread for its scope, so a write to a pipe or FIFO whose reader
+// is gone fails with EPIPE (std::errc::broken_pipe) instead of killing the process (C++
+// programs keep SIGPIPE's default action; Rust's runtime ignores it). Call epipe() after
+// a write failed with EPIPE: the SIGPIPE it raised is consumed before the mask is
+// restored (unless SIGPIPE was blocked already: then it is not ours to take). Two system
+// calls per scope.
+class SigpipeGuard {
+ public:
+  SigpipeGuard() noexcept;
+  ~SigpipeGuard();
+  SigpipeGuard(const SigpipeGuard&) = delete;
+  SigpipeGuard& operator=(const SigpipeGuard&) = delete;
+  void epipe() noexcept { epipe_ = true; }
+
+ private:
+  unsigned long old_[16];  // sigset_t storage (128 bytes), kept out of this header
+  bool was_blocked_ = false;
+  bool epipe_ = false;
+};
+
+// write_all under a SigpipeGuard.
+int fs_sys_write_all_nosig(int fd, const std::byte* buf, std::size_t len,
+                           std::size_t& written) noexcept;
+
+}  // namespace tokio::detail
+/* end file src/tokio/fs/detail/sys.hpp */
+/* begin file src/tokio/fs/detail/path_error.hpp */
+// Errors that name their path. Every tokio::fs failure is an io::Result error whose
+// std::error_code keeps the errno as its value() and compares equal to the matching
+// std::errc (`r.error() == std::errc::no_such_file_or_directory`), while its message()
+// names the path(s) involved:
+//
+//   "No such file or directory (os error 2): \"/etc/nope\""
+//   "File exists (os error 17): \"/tmp/a\" -> \"/tmp/b\""
+//
+// How: the code's category is a "tokio.fs" category object per distinct path text,
+// created on the first error about that path and kept for the life of the process (an
+// error_code holds a bare category pointer, so categories are never freed). Its
+// default_error_condition maps the value to std::generic_category, which is what makes
+// the std::errc comparisons work. To bound memory, after 4096 distinct paths further
+// errors use one shared "tokio.fs" category whose message says the path was not recorded.
+// Only comparisons against a std::error_code of std::system_category are affected (a
+// different category): compare with std::errc, or with value().
+
+/* #include <string_view> (already above) */
+/* #include <system_error> (already above) */
+
+namespace tokio::detail {
+
+// An error code for `err` (an errno value) about `context` (the text shown after the
+// errno's description).
+std::error_code fs_error_ctx(int err, std::string_view context);
+std::error_code fs_error(int err, std::string_view path);
+std::error_code fs_error(int err, std::string_view from, std::string_view to);
+
+}  // namespace tokio::detail
+/* end file src/tokio/fs/detail/path_error.hpp */
+/* begin file src/tokio/fs/detail/tsan.hpp */
+// ThreadSanitizer annotations for the one synchronisation TSan cannot see: the kernel.
+// An op's fields written before its submission entries are published (SQ tail, release)
+// are read by whichever thread takes its completion (CQ tail, acquire); the ordering comes
+// from io_uring's ring barriers, which TSan does not model, so the engine tells TSan with
+// an explicit release (submission) / acquire (completion) on the op's address. No code
+// outside TSan builds.
+
+#if defined(__SANITIZE_THREAD__)
+#define TOKIO_FS_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define TOKIO_FS_TSAN 1
+#endif
+#endif
+
+#ifdef TOKIO_FS_TSAN
+extern "C" void __tsan_acquire(void* addr);
+extern "C" void __tsan_release(void* addr);
+#endif
+
+namespace tokio::detail {
+
+inline void fs_tsan_release(void* p) noexcept {
+#ifdef TOKIO_FS_TSAN
+  __tsan_release(p);
+#else
+  (void)p;
+#endif
+}
+
+inline void fs_tsan_acquire(void* p) noexcept {
+#ifdef TOKIO_FS_TSAN
+  __tsan_acquire(p);
+#else
+  (void)p;
+#endif
+}
+
+}  // namespace tokio::detail
+/* end file src/tokio/fs/detail/tsan.hpp */
+/* begin file src/tokio/fs/detail/file_inner.hpp */
+// FileInner and FileOp: the state behind fs::File (internal; see file.hpp for behaviour).
+//
+// A File owns one FileOp for its whole life and reuses it for every operation; the op
+// owns the File's buffer, so a File dropped while an operation is in flight just lets go
+// of its reference and the buffer lives until the kernel's (or the blocking thread's)
+// completion. Such an orphaned op also takes over the file descriptor (own_fd) and
+// closes it once it finishes.
+//
+// At most one operation is in flight (`busy`). When idle, the buffer may hold read-ahead:
+// bytes [rpos, rlen) read from the file but not yet given to the caller; the file
+// position is then rlen - rpos bytes past the caller's logical position (a write or seek
+// first moves it back, as Tokio does).
+
+/* #include <sys/stat.h> (already above) */
+
+/* #include <cstddef> (already above) */
+/* #include <cstdint> (already above) */
+/* #include <string> (already above) */
+/* #include <string> (already above) */
+/* #include <system_error> (already above) */
+
+
+namespace tokio::detail {
+
+class FileOp final : public FsOp {
+ public:
+  enum class Kind : uint8_t { None, Read, Write, Fsync, Fdatasync, Truncate, Stat };
+
+  ~FileOp() override;
+  unsigned uring_plan(const UringCaps& caps) noexcept override;
+  void uring_prep(uring::Sqe* const* sqes, unsigned n) noexcept override;
+  StepOutcome uring_step_done() noexcept override;
+  void run_blocking() noexcept override;
+  void fail(int e) noexcept override { result = -e; }
+  // Makes room for n bytes in the buffer (only while idle). False when out of memory.
+  bool reserve(std::size_t n) noexcept;
+
+  int fd = -1;
+  bool own_fd = false;      // close fd when the op is destroyed (its File is gone)
+  bool async_write = false;  // a pipe or socket: writes run in io_uring's worker (SIGPIPE)
+  Kind kind = Kind::None;
+  std::byte* buf = nullptr;  // the File's buffer
+  std::size_t cap = 0;
+  std::size_t len = 0;       // Read: bytes asked; Write: bytes to write
+  std::size_t done = 0;      // Write: bytes written so far
+  uint64_t arg = 0;          // Truncate: the length
+  int64_t result = 0;        // outcome: count or 0, or -errno (-1 - write_zero: see below)
+  StatData stat;             // Stat outcome
+  struct statx sx;           // io_uring's statx buffer
+};
+
+// A write whose file accepted zero bytes (FileOp::result).
+inline constexpr int64_t kFileWriteZero = INT64_MIN;
+
+struct FileInner {
+  ~FileInner();
+  // A File owning `f` (File's constructor is private; FileInner is its friend).
+  static fs::File wrap(FileInner* f) noexcept;
+
+  int fd = -1;
+  FsEngine* engine = nullptr;      // one reference; resolved at the first operation
+  std::string path;                // for error messages (empty after from_std)
+  FileOp* op = nullptr;            // one reference; created with the File
+  bool busy = false;               // op in flight
+  std::size_t rpos = 0, rlen = 0;  // idle read-ahead: op->buf[rpos, rlen)
+  std::error_code last_write_err;  // a write-behind failed: reported by the next write
+  std::size_t max_buf = 2 * 1024 * 1024;
+  int8_t pipe_like = -1;           // fd is a FIFO or socket (-1: not checked yet)
+
+  std::error_code error(int64_t negated_errno) const;
+  // Throws std::logic_error outside a runtime (first operation of a from_std File).
+  void ensure_engine();
+  void start(FileOp::Kind kind) noexcept;
+  // Waits for the op in flight and applies its outcome to the idle state; true once idle.
+  // A failed write-behind is stored in last_write_err; a finished read becomes read-ahead
+  // (when `keep_read` is false it is dropped and the position moved back).
+  bool settle(task::Context& cx, bool keep_read);
+  // Moves the file position back over unread read-ahead and drops it. 0 or an errno.
+  int discard_read_ahead() noexcept;
+};
+
+}  // namespace tokio::detail
+/* end file src/tokio/fs/detail/file_inner.hpp */
 #endif // TOKIO_INTERNALS
 
 // TOKIO_COMPILED_LIB: the implementation is linked in from a compiled object or library
@@ -16004,7 +17755,7 @@ std::size_t reaper_orphans() noexcept;
 // Non-template definitions for core/: spin-lock back-off, random seeds, misuse errors.
 #include <linux/futex.h>
 #include <sched.h>
-#include <sys/syscall.h>
+/* #include <sys/syscall.h> (already above) */
 #include <unistd.h>
 
 /* #include <cerrno> (already above) */
@@ -16827,6 +18578,7 @@ Driver::Driver(const Config& cfg) : cfg_(cfg) {
 }
 
 Driver::~Driver() {
+  fs_engine_close(fs_);
   if (time_) time_driver_destroy(time_);
   if (io_) io_driver_destroy(io_);
 }
@@ -16839,6 +18591,8 @@ void Driver::park(std::optional<std::chrono::nanoseconds> timeout) {
 }
 
 void Driver::shutdown() noexcept {
+  // First: the fs engine's in-flight operations complete through the I/O driver.
+  fs_engine_close(fs_);
   if (time_) time_driver_shutdown(time_);
   if (io_) io_driver_shutdown(io_);
 }
@@ -18167,6 +19921,10 @@ Builder& Builder::disable_lifo_slot() {
 }
 Builder& Builder::rng_seed(uint64_t seed) {
   cfg_->rng_seed = seed;
+  return *this;
+}
+Builder& Builder::disable_io_uring() {
+  cfg_->disable_io_uring = true;
   return *this;
 }
 
@@ -20928,7 +22686,7 @@ Result<SemaphorePermit, AcquireError> Semaphore::blocking_acquire_many(uint32_t 
 }  // namespace tokio::sync
 /* end file src/tokio/sync/semaphore.cpp */
 /* begin file src/tokio/net/detail/socket.cpp */
-#include <fcntl.h>
+/* #include <fcntl.h> (already above) */
 /* #include <netinet/in.h> (already above) */
 #include <netinet/tcp.h>
 /* #include <unistd.h> (already above) */
@@ -23396,7 +25154,7 @@ std::size_t reaper_orphans() noexcept {
 /* #include <fcntl.h> (already above) */
 /* #include <pthread.h> (already above) */
 /* #include <signal.h> (already above) */
-#include <sys/stat.h>
+/* #include <sys/stat.h> (already above) */
 /* #include <sys/syscall.h> (already above) */
 /* #include <sys/wait.h> (already above) */
 /* #include <unistd.h> (already above) */
@@ -23906,4 +25664,2953 @@ io::Result<Stdio> Stdio::from(ChildStderr&& s) {
 
 }  // namespace tokio::process
 /* end file src/tokio/process/stdio.cpp */
+/* begin file src/tokio/fs/detail/engine.cpp */
+// FsEngine selection and lifetime, the blocking-pool path both engines share, and the
+// FsOp completion protocol (see engine.hpp and op.hpp).
+
+/* #include <fcntl.h> (already above) */
+/* #include <unistd.h> (already above) */
+
+/* #include <cerrno> (already above) */
+/* #include <cstdlib> (already above) */
+/* #include <cstring> (already above) */
+/* #include <mutex> (already above) */
+/* #include <new> (already above) */
+
+
+namespace tokio::detail {
+
+namespace fs_engine_impl {
+
+// What a runtime's engine slot holds once the runtime shut down: fails every operation.
+class ClosedEngine final : public FsEngine {
+ public:
+  ClosedEngine() noexcept : FsEngine(nullptr) { ref_inc(); }  // static: never deleted
+  Kind kind() const noexcept override { return Kind::Closed; }
+  void submit(FsOp* op) noexcept override {
+    op->fail(ECANCELED);
+    fs_op_finish(op);
+  }
+  void cancel(FsOp*) noexcept override {}
+  void shutdown() noexcept override {}
+};
+
+ClosedEngine& closed_engine() noexcept {
+  static ClosedEngine e;
+  return e;
+}
+
+// Guards engine creation and closing (rare; one process-wide lock is plenty).
+std::mutex& create_mu() {
+  static std::mutex mu;
+  return mu;
+}
+
+std::atomic<unsigned> g_uring_entries{0};
+
+bool env_forces_blocking() noexcept {
+  const char* v = std::getenv("TOKIO_FS_ENGINE");
+  return v && (std::strcmp(v, "blocking") == 0 || std::strcmp(v, "fallback") == 0);
+}
+
+// /proc/sys/kernel/io_uring_disabled: 0 allowed, 1 restricted to a group (setup tells us),
+// 2 disabled for everyone (do not even try).
+bool io_uring_disabled_by_sysctl() noexcept {
+  int fd = ::open("/proc/sys/kernel/io_uring_disabled", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  char c = 0;
+  ssize_t n = ::read(fd, &c, 1);
+  ::close(fd);
+  return n == 1 && c == '2';
+}
+
+FsEngine* create_engine(HandleInner* h) {
+  const Config& cfg = h->config;
+  bool try_uring = !cfg.disable_io_uring && h->driver.io() != nullptr && !env_forces_blocking() &&
+                   !io_uring_disabled_by_sysctl();
+  if (try_uring) {
+    if (FsEngine* e = UringEngine::create(h, g_uring_entries.load(std::memory_order_relaxed))) {
+      return e;
+    }
+  }
+  return new BlockingEngine(h);
+}
+
+// The blocking-pool job of one op; holds the engine's reference on it. A job dropped
+// before it ran (a runtime shutting down cancels queued jobs) fails the op instead.
+struct BlockingJob {
+  FsOp* op;
+  explicit BlockingJob(FsOp* o) noexcept : op(o) {}
+  BlockingJob(BlockingJob&& o) noexcept : op(std::exchange(o.op, nullptr)) {}
+  BlockingJob(const BlockingJob&) = delete;
+  ~BlockingJob() {
+    if (op) {
+      op->fail(ECANCELED);
+      fs_op_finish(op);
+    }
+  }
+  void operator()() noexcept {
+    FsOp* o = std::exchange(op, nullptr);
+    if (o->cancel_requested()) o->fail(ECANCELED);
+    else o->run_blocking();
+    fs_op_finish(o);
+  }
+  static void run_mandatory(void* arg) noexcept {
+    BlockingJob job(static_cast<FsOp*>(arg));
+    job();
+  }
+};
+
+}  // namespace fs_engine_impl
+
+// --- the runtime's hook (runtime/detail/driver.hpp) ---------------------------------------
+void fs_engine_close(std::atomic<FsEngine*>& slot) noexcept {
+  FsEngine* closed = &fs_engine_impl::closed_engine();
+  FsEngine* e;
+  {
+    std::lock_guard<std::mutex> g(fs_engine_impl::create_mu());
+    e = slot.exchange(closed, std::memory_order_acq_rel);
+  }
+  if (e && e != closed) {
+    e->shutdown();
+    e->ref_dec();
+  }
+}
+
+FsEngine* fs_engine_current(const char* what) {
+  HandleInner* h = current_handle_or_throw(what);
+  std::atomic<FsEngine*>& slot = h->driver.fs_engine_slot();
+  if (FsEngine* e = slot.load(std::memory_order_acquire)) return e;
+  std::lock_guard<std::mutex> g(fs_engine_impl::create_mu());
+  if (FsEngine* e = slot.load(std::memory_order_acquire)) return e;
+  FsEngine* e = fs_engine_impl::create_engine(h);
+  slot.store(e, std::memory_order_release);
+  return e;
+}
+
+void fs_set_uring_entries(unsigned entries) noexcept {
+  fs_engine_impl::g_uring_entries.store(entries, std::memory_order_relaxed);
+}
+
+// --- FsEngine ----------------------------------------------------------------------------
+FsEngine::FsEngine(HandleInner* h) noexcept : handle_(h) {
+  if (h) h->ref_inc();
+}
+
+void FsEngine::submit_blocking(FsOp* op) noexcept {
+  active_.fetch_add(1, std::memory_order_seq_cst);
+  if (closed_.load(std::memory_order_seq_cst)) {
+    active_.fetch_sub(1, std::memory_order_release);
+    op->fail(ECANCELED);
+    fs_op_finish(op);
+    return;
+  }
+  try {
+    if (op->mandatory) {
+      // As Tokio's File writes (spawn_mandatory_blocking): runs even if the runtime is
+      // shutting down, so a write accepted by write() reaches the file.
+      handle_->blocking.spawn_mandatory(&fs_engine_impl::BlockingJob::run_mandatory, op);
+    } else {
+      (void)spawn_blocking_on(handle_, fs_engine_impl::BlockingJob(op));
+    }
+  } catch (...) {
+    // No thread could be started: the job (and its reference) is gone unless mandatory.
+    if (op->mandatory) {
+      op->fail(EAGAIN);
+      fs_op_finish(op);
+    }
+  }
+  active_.fetch_sub(1, std::memory_order_release);
+}
+
+void FsEngine::close_blocking() noexcept {
+  closed_.store(true, std::memory_order_seq_cst);
+  while (active_.load(std::memory_order_seq_cst) != 0) ::sched_yield();
+  if (HandleInner* h = std::exchange(handle_, nullptr)) h->ref_dec();
+}
+
+// --- FsOp completion protocol ----------------------------------------------------------
+void FsOp::complete() noexcept {
+  lock.lock();
+  state.fetch_or(DONE, std::memory_order_release);
+  Wakeable* w = std::exchange(waker, nullptr);
+  lock.unlock();
+  if (w) w->vtable->wake(w);
+}
+
+bool FsOp::poll_done(task::Context& cx) noexcept {
+  if (state.load(std::memory_order_acquire) & DONE) return true;
+  Wakeable* old = nullptr;
+  Wakeable* cur = cx.raw_waker();
+  lock.lock();
+  if (state.load(std::memory_order_acquire) & DONE) {
+    lock.unlock();
+    return true;
+  }
+  if (waker != cur) {
+    old = waker;
+    cur->vtable->clone(cur);
+    waker = cur;
+  }
+  lock.unlock();
+  if (old) old->vtable->drop(old);
+  return false;
+}
+
+void FsOp::take_waker_and_drop() noexcept {
+  lock.lock();
+  Wakeable* w = std::exchange(waker, nullptr);
+  lock.unlock();
+  if (w) w->vtable->drop(w);
+}
+
+bool fs_op_poll(FsOp* op, task::Context& cx) {
+  if (TOKIO_UNLIKELY(!(op->state.load(std::memory_order_relaxed) & FsOp::SUBMITTED))) {
+    if (op->is_done()) return true;  // failed before it could start (invalid input)
+    fs_op_start(op, fs_engine_current("a tokio::fs operation"));
+  }
+  return op->poll_done(cx);
+}
+
+void fs_op_start(FsOp* op, FsEngine* e) noexcept {
+  op->state.fetch_or(FsOp::SUBMITTED, std::memory_order_relaxed);
+  op->engine = e;
+  op->ref_inc();  // the engine's reference, released after complete()
+  e->submit(op);
+}
+
+void fs_op_release(FsOp* op) noexcept {
+  uint32_t s = op->state.load(std::memory_order_acquire);
+  if ((s & FsOp::SUBMITTED) && !(s & FsOp::DONE)) {
+    op->state.fetch_or(FsOp::CANCEL, std::memory_order_acq_rel);
+    if (!op->is_done()) op->engine->cancel(op);
+  }
+  op->take_waker_and_drop();
+  op->ref_dec();
+}
+
+}  // namespace tokio::detail
+/* end file src/tokio/fs/detail/engine.cpp */
+/* begin file src/tokio/fs/detail/misc_ops.cpp */
+// MiscOp: the operations io_uring has no opcode for, run on the blocking pool by both
+// engines (see path_ops.hpp).
+#include <dirent.h>
+/* #include <fcntl.h> (already above) */
+#include <sys/sendfile.h>
+/* #include <unistd.h> (already above) */
+
+/* #include <cerrno> (already above) */
+/* #include <climits> (already above) */
+/* #include <cstdlib> (already above) */
+/* #include <cstring> (already above) */
+/* #include <string> (already above) */
+/* #include <vector> (already above) */
+
+
+namespace tokio::detail {
+
+namespace fs_misc_ops_impl {
+
+int copy_fds(int in, int out, uint64_t& copied) noexcept {
+  copied = 0;
+  // copy_file_range shares extents or copies in the kernel; it refuses some pairs
+  // (across file systems before 5.3, special files): then a read/write loop.
+  for (;;) {
+    ssize_t n = ::copy_file_range(in, nullptr, out, nullptr, 1u << 30, 0);
+    if (n > 0) {
+      copied += static_cast<uint64_t>(n);
+      continue;
+    }
+    if (n == 0) return 0;
+    if (errno == EINTR) continue;
+    if (copied == 0 && (errno == EXDEV || errno == ENOSYS || errno == EINVAL ||
+                        errno == EOPNOTSUPP || errno == EPERM)) {
+      break;
+    }
+    return fs_errno();
+  }
+  std::vector<std::byte> buf(64 * 1024);
+  for (;;) {
+    int64_t n = fs_sys_read(in, buf.data(), buf.size());
+    if (n < 0) return static_cast<int>(-n);
+    if (n == 0) return 0;
+    std::size_t w = 0;
+    int e = fs_sys_write_all(out, buf.data(), static_cast<std::size_t>(n), w);
+    copied += w;
+    if (e) return e == -1 ? EIO : -e;
+  }
+}
+
+int copy_file(const char* from, const char* to, uint64_t& copied) noexcept {
+  SigpipeGuard guard;  // the target may be a FIFO whose reader leaves
+  int in = fs_sys_open(AT_FDCWD, from, O_RDONLY, 0);
+  if (in < 0) return -in;
+  struct stat st;
+  if (::fstat(in, &st) != 0) {
+    int e = fs_errno();
+    fs_sys_close(in);
+    return e;
+  }
+  if (!S_ISREG(st.st_mode)) {  // as Rust's fs::copy: only regular files
+    fs_sys_close(in);
+    return EINVAL;
+  }
+  int out = fs_sys_open(AT_FDCWD, to, O_WRONLY | O_CREAT | O_TRUNC, st.st_mode & 07777);
+  if (out < 0) {
+    fs_sys_close(in);
+    return -out;
+  }
+  int e = copy_fds(in, out, copied);
+  if (e == EPIPE) guard.epipe();
+  // The copy gets the source's permission bits even if the target existed.
+  if (!e && ::fchmod(out, st.st_mode & 07777) != 0) e = fs_errno();
+  fs_sys_close(in);
+  fs_sys_close(out);
+  return e;
+}
+
+int create_dir_all(std::string p) {
+  while (p.size() > 1 && p.back() == '/') p.pop_back();
+  if (p.empty()) return 0;
+  if (::mkdir(p.c_str(), 0777) == 0) return 0;
+  int e = errno;
+  struct stat st;
+  if (e == EEXIST) return (::stat(p.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) ? 0 : EEXIST;
+  if (e != ENOENT) return e;
+  std::size_t slash = p.rfind('/');
+  if (slash == std::string::npos || p == "/") return e;
+  if (int pe = create_dir_all(slash == 0 ? std::string("/") : p.substr(0, slash))) return pe;
+  if (::mkdir(p.c_str(), 0777) == 0) return 0;
+  e = errno;
+  if (e == EEXIST && ::stat(p.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) return 0;
+  return e;
+}
+
+int remove_dir_all(const char* p) noexcept {
+  struct stat st;
+  if (::lstat(p, &st) != 0) return fs_errno();
+  // A symlink is removed itself, never followed.
+  if (!S_ISDIR(st.st_mode)) return S_ISLNK(st.st_mode) ? (::unlink(p) ? fs_errno() : 0)
+                                                        : ENOTDIR;
+  int fd = fs_sys_open(AT_FDCWD, p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, 0);
+  if (fd < 0) return -fd;
+  int e = fs_remove_dir_contents(fd);
+  fs_sys_close(fd);
+  if (e) return e;
+  return ::rmdir(p) ? fs_errno() : 0;
+}
+
+int read_link(const char* p, std::filesystem::path& out) noexcept {
+  try {
+    std::string buf(256, '\0');
+    for (;;) {
+      ssize_t n = ::readlink(p, buf.data(), buf.size());
+      if (n < 0) return fs_errno();
+      if (static_cast<std::size_t>(n) < buf.size()) {
+        buf.resize(static_cast<std::size_t>(n));
+        out = std::move(buf);
+        return 0;
+      }
+      buf.resize(buf.size() * 2);
+    }
+  } catch (...) {
+    return ENOMEM;
+  }
+}
+
+}  // namespace fs_misc_ops_impl
+
+int fs_remove_dir_contents(int dirfd) noexcept {
+  int dup = ::fcntl(dirfd, F_DUPFD_CLOEXEC, 0);
+  if (dup < 0) return fs_errno();
+  DIR* d = ::fdopendir(dup);
+  if (!d) {
+    int e = fs_errno();
+    fs_sys_close(dup);
+    return e;
+  }
+  int err = 0;
+  for (;;) {
+    errno = 0;
+    struct dirent* ent = ::readdir(d);
+    if (!ent) {
+      if (errno) err = errno;
+      break;
+    }
+    const char* name = ent->d_name;
+    if (name[0] == '.' && (name[1] == '\0' || (name[1] == '.' && name[2] == '\0'))) continue;
+    bool is_dir = ent->d_type == DT_DIR;
+    if (ent->d_type == DT_UNKNOWN) {
+      struct stat st;
+      if (::fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+        if (errno == ENOENT) continue;
+        err = errno;
+        break;
+      }
+      is_dir = S_ISDIR(st.st_mode);
+    }
+    if (is_dir) {
+      int child = ::openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      if (child < 0) {
+        if (errno == ENOENT) continue;
+        err = errno;
+        break;
+      }
+      err = fs_remove_dir_contents(child);
+      fs_sys_close(child);
+      if (err) break;
+    }
+    if (::unlinkat(dirfd, name, is_dir ? AT_REMOVEDIR : 0) != 0 && errno != ENOENT) {
+      err = errno;
+      break;
+    }
+  }
+  ::closedir(d);
+  return err;
+}
+
+void MiscOp::run_blocking() noexcept {
+  switch (kind) {
+    case Kind::Copy:
+      err = fs_misc_ops_impl::copy_file(p1.c_str(), p2.c_str(), count);
+      break;
+    case Kind::CreateDirAll:
+      try {
+        err = fs_misc_ops_impl::create_dir_all(p1);
+      } catch (...) {
+        err = ENOMEM;
+      }
+      break;
+    case Kind::RemoveDirAll:
+      err = fs_misc_ops_impl::remove_dir_all(p1.c_str());
+      break;
+    case Kind::Canonicalize: {
+      char* r = ::realpath(p1.c_str(), nullptr);
+      if (!r) {
+        err = fs_errno();
+        break;
+      }
+      try {
+        out = r;
+      } catch (...) {
+        err = ENOMEM;
+      }
+      std::free(r);
+      break;
+    }
+    case Kind::ReadLink:
+      err = fs_misc_ops_impl::read_link(p1.c_str(), out);
+      break;
+    case Kind::SetPermissions:
+      err = ::chmod(p1.c_str(), perms & 07777) ? fs_errno() : 0;
+      break;
+  }
+}
+
+}  // namespace tokio::detail
+/* end file src/tokio/fs/detail/misc_ops.cpp */
+/* begin file src/tokio/fs/detail/path_error.cpp */
+// Path-carrying error codes: see path_error.hpp.
+
+/* #include <cstring> (already above) */
+/* #include <mutex> (already above) */
+/* #include <string> (already above) */
+/* #include <unordered_map> (already above) */
+
+namespace tokio::detail {
+
+namespace fs_path_error_impl {
+
+constexpr std::size_t kMaxCategories = 4096;
+
+class PathCategory final : public std::error_category {
+ public:
+  explicit PathCategory(std::string ctx) : ctx_(std::move(ctx)) {}
+  const char* name() const noexcept override { return "tokio.fs"; }
+  std::string message(int ev) const override {
+    std::string m = std::generic_category().message(ev);
+    m += " (os error ";
+    m += std::to_string(ev);
+    m += ")";
+    if (!ctx_.empty()) {
+      m += ": ";
+      m += ctx_;
+    }
+    return m;
+  }
+  std::error_condition default_error_condition(int ev) const noexcept override {
+    return {ev, std::generic_category()};
+  }
+
+ private:
+  std::string ctx_;
+};
+
+struct Registry {
+  std::mutex mu;
+  std::unordered_map<std::string, const PathCategory*> map;
+  const PathCategory* overflow = nullptr;
+};
+
+Registry& registry() {
+  // Never destroyed: error codes may be examined during static destruction.
+  static Registry* r = new Registry();
+  return *r;
+}
+
+void append_quoted(std::string& out, std::string_view p) {
+  out += '"';
+  out += p;
+  out += '"';
+}
+
+}  // namespace fs_path_error_impl
+
+std::error_code fs_error_ctx(int err, std::string_view context) {
+  using fs_path_error_impl::PathCategory;
+  auto& reg = fs_path_error_impl::registry();
+  try {
+    std::lock_guard<std::mutex> g(reg.mu);
+    std::string key(context);
+    auto it = reg.map.find(key);
+    if (it != reg.map.end()) return {err, *it->second};
+    if (reg.map.size() < fs_path_error_impl::kMaxCategories) {
+      auto* c = new PathCategory(key);
+      reg.map.emplace(std::move(key), c);
+      return {err, *c};
+    }
+    if (!reg.overflow) {
+      reg.overflow = new PathCategory("(path not recorded: too many distinct failing paths)");
+    }
+    return {err, *reg.overflow};
+  } catch (...) {
+    return {err, std::system_category()};  // out of memory: the errno alone
+  }
+}
+
+std::error_code fs_error(int err, std::string_view p) {
+  std::string ctx;
+  fs_path_error_impl::append_quoted(ctx, p);
+  return fs_error_ctx(err, ctx);
+}
+
+std::error_code fs_error(int err, std::string_view from, std::string_view to) {
+  std::string ctx;
+  fs_path_error_impl::append_quoted(ctx, from);
+  ctx += " -> ";
+  fs_path_error_impl::append_quoted(ctx, to);
+  return fs_error_ctx(err, ctx);
+}
+
+}  // namespace tokio::detail
+/* end file src/tokio/fs/detail/path_error.cpp */
+/* begin file src/tokio/fs/detail/path_ops.cpp */
+// PathOp, OpenOp, ReadFileOp, WriteFileOp: see path_ops.hpp. (MiscOp: misc_ops.cpp.)
+
+/* #include <fcntl.h> (already above) */
+/* #include <unistd.h> (already above) */
+
+/* #include <algorithm> (already above) */
+/* #include <cerrno> (already above) */
+/* #include <cstdlib> (already above) */
+/* #include <cstring> (already above) */
+/* #include <new> (already above) */
+
+
+namespace tokio::detail {
+
+namespace fs_path_ops_impl {
+
+constexpr uint64_t kCurPos = ~uint64_t{0};  // read/write at the file position
+
+uint64_t ptr(const void* p) noexcept { return reinterpret_cast<uint64_t>(p); }
+uint32_t fdcwd() noexcept { return static_cast<uint32_t>(AT_FDCWD); }
+
+uint8_t path_opcode(PathOp::Kind k) noexcept {
+  switch (k) {
+    case PathOp::Kind::Mkdir:
+      return uring::kOpMkdirat;
+    case PathOp::Kind::Unlink:
+    case PathOp::Kind::Rmdir:
+      return uring::kOpUnlinkat;
+    case PathOp::Kind::Rename:
+      return uring::kOpRenameat;
+    case PathOp::Kind::Link:
+      return uring::kOpLinkat;
+    case PathOp::Kind::Symlink:
+      return uring::kOpSymlinkat;
+    case PathOp::Kind::Stat:
+    case PathOp::Kind::Lstat:
+      return uring::kOpStatx;
+  }
+  return uring::kOpNop;
+}
+
+int ret(int r) noexcept { return r == 0 ? 0 : fs_errno(); }
+
+bool is_fifo(const char* path) noexcept {
+  struct stat st;
+  return ::stat(path, &st) == 0 && S_ISFIFO(st.st_mode);
+}
+
+// fs::read's scratch buffers (the first two reads land there before the exact-size copy),
+// cached per thread: a 64 KiB malloc/free per file makes glibc grow and trim its arenas
+// (an mprotect or madvise system call every few files).
+struct ScratchCache {
+  static constexpr int kMax = 64;
+  std::byte* bufs[kMax];
+  int n = 0;
+  ~ScratchCache() {
+    while (n > 0) std::free(bufs[--n]);
+  }
+};
+thread_local ScratchCache tl_scratch;
+
+std::byte* scratch_get(std::size_t size) noexcept {
+  ScratchCache& c = tl_scratch;
+  if (c.n > 0) return c.bufs[--c.n];
+  return static_cast<std::byte*>(std::malloc(size));
+}
+void scratch_put(std::byte* p) noexcept {
+  if (!p) return;
+  ScratchCache& c = tl_scratch;
+  if (c.n < ScratchCache::kMax) c.bufs[c.n++] = p;
+  else std::free(p);
+}
+
+}  // namespace fs_path_ops_impl
+
+// --- PathOp ------------------------------------------------------------------------------
+unsigned PathOp::uring_plan(const UringCaps& caps) noexcept {
+  return caps.supports(fs_path_ops_impl::path_opcode(kind)) ? 1 : 0;
+}
+
+void PathOp::uring_prep(uring::Sqe* const* sqes, unsigned) noexcept {
+  using fs_path_ops_impl::fdcwd;
+  using fs_path_ops_impl::ptr;
+  uring::Sqe* e = sqes[0];
+  e->opcode = fs_path_ops_impl::path_opcode(kind);
+  e->fd = dirfd;
+  e->addr = ptr(target());
+  switch (kind) {
+    case Kind::Mkdir:
+      e->len = 0777;
+      break;
+    case Kind::Unlink:
+      break;
+    case Kind::Rmdir:
+      e->op_flags = AT_REMOVEDIR;
+      break;
+    case Kind::Rename:
+    case Kind::Link:
+      e->len = fdcwd();
+      e->off = ptr(p2.c_str());
+      break;
+    case Kind::Symlink:
+      e->off = ptr(p2.c_str());
+      break;
+    case Kind::Stat:
+    case Kind::Lstat:
+      e->len = kFsStatxMask;
+      e->off = ptr(&sx);
+      e->op_flags = kind == Kind::Lstat ? AT_SYMLINK_NOFOLLOW : 0;
+      break;
+  }
+}
+
+StepOutcome PathOp::uring_step_done() noexcept {
+  if (res[0] < 0) {
+    err = -res[0];
+  } else if (kind == Kind::Stat || kind == Kind::Lstat) {
+    fs_stat_from_statx(sx, stat);
+  }
+  return StepOutcome::Finished;
+}
+
+void PathOp::run_blocking() noexcept {
+  using fs_path_ops_impl::ret;
+  switch (kind) {
+    case Kind::Mkdir:
+      err = ret(::mkdir(p1.c_str(), 0777));
+      break;
+    case Kind::Unlink:
+      err = ret(::unlink(p1.c_str()));
+      break;
+    case Kind::Rmdir:
+      err = ret(::rmdir(p1.c_str()));
+      break;
+    case Kind::Rename:
+      err = ret(::rename(p1.c_str(), p2.c_str()));
+      break;
+    case Kind::Link:
+      err = ret(::linkat(AT_FDCWD, p1.c_str(), AT_FDCWD, p2.c_str(), 0));
+      break;
+    case Kind::Symlink:
+      err = ret(::symlink(p1.c_str(), p2.c_str()));
+      break;
+    case Kind::Stat:
+      err = fs_sys_statx(dirfd, target(), 0, stat);
+      break;
+    case Kind::Lstat:
+      err = fs_sys_statx(dirfd, target(), AT_SYMLINK_NOFOLLOW, stat);
+      break;
+  }
+}
+
+// --- OpenOp ------------------------------------------------------------------------------
+void OpenOp::close_fd() noexcept { fs_sys_close(std::exchange(fd, -1)); }
+
+unsigned OpenOp::uring_plan(const UringCaps&) noexcept { return 1; }
+
+void OpenOp::uring_prep(uring::Sqe* const* sqes, unsigned) noexcept {
+  uring::Sqe* e = sqes[0];
+  e->opcode = uring::kOpOpenat;
+  e->fd = AT_FDCWD;
+  e->addr = fs_path_ops_impl::ptr(path.c_str());
+  e->len = mode;
+  e->op_flags = static_cast<uint32_t>(flags | O_CLOEXEC);
+}
+
+StepOutcome OpenOp::uring_step_done() noexcept {
+  const bool blocking_open =
+      !(flags & (O_NONBLOCK | O_DIRECTORY)) && (flags & O_ACCMODE) != O_RDWR;
+  if (res[0] < 0) {
+    // A FIFO opened for writing with no reader: io_uring's first, non-blocking attempt
+    // says ENXIO where open(2) would wait for a reader. Let the blocking pool wait.
+    if (res[0] == -ENXIO && blocking_open) return StepOutcome::Blocking;
+    err = -res[0];
+    return StepOutcome::Finished;
+  }
+  fd = res[0];
+  if (blocking_open) {
+    // Same for a FIFO opened for reading: the non-blocking attempt succeeds without a
+    // writer, where open(2) waits for one. Redo it on the blocking pool.
+    struct stat st;
+    if (::fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode)) {
+      close_fd();
+      return StepOutcome::Blocking;
+    }
+  }
+  return StepOutcome::Finished;
+}
+
+void OpenOp::run_blocking() noexcept {
+  int r = fs_sys_open(AT_FDCWD, path.c_str(), flags, mode);
+  if (r < 0) err = -r;
+  else fd = r;
+}
+
+// --- ReadFileOp ----------------------------------------------------------------------------
+template <class C>
+ReadFileOp<C>::~ReadFileOp() {
+  fs_sys_close(fd);
+  fs_path_ops_impl::scratch_put(scratch);
+}
+
+template <class C>
+unsigned ReadFileOp<C>::uring_plan(const UringCaps& caps) noexcept {
+  if (phase != Phase::More && !scratch) {
+    scratch = fs_path_ops_impl::scratch_get(kFirst + kProbe);
+    if (!scratch) return 0;
+  }
+  switch (phase) {
+    case Phase::Open:
+      return caps.direct_slots ? 3 : 1;
+    case Phase::First:
+      return 2;
+    case Phase::More:
+      return 1;
+  }
+  return 0;
+}
+
+template <class C>
+void ReadFileOp<C>::uring_prep(uring::Sqe* const* sqes, unsigned n) noexcept {
+  using fs_path_ops_impl::kCurPos;
+  using fs_path_ops_impl::ptr;
+  const bool direct = slot >= 0;
+  const int file = direct ? slot : fd;
+  const uint8_t fixed = direct ? uring::kSqeFixedFile : 0;
+  unsigned i = 0;
+  if (phase == Phase::Open) {
+    uring::Sqe* o = sqes[i++];
+    o->opcode = uring::kOpOpenat;
+    o->fd = AT_FDCWD;
+    o->addr = ptr(path.c_str());
+    if (direct) {
+      // A direct descriptor cannot be O_CLOEXEC (it is not in the fd table at all).
+      o->op_flags = O_RDONLY;
+      o->file_index = static_cast<uint32_t>(slot) + 1;
+      o->flags = uring::kSqeIoLink;  // a failed open cancels the reads
+    } else {
+      o->op_flags = O_RDONLY | O_CLOEXEC;
+    }
+  }
+  if (phase == Phase::More) {
+    uring::Sqe* r = sqes[i++];
+    r->opcode = uring::kOpRead;
+    r->fd = file;
+    r->flags = fixed;
+    r->addr = ptr(reinterpret_cast<std::byte*>(out.data()) + len);
+    r->len = static_cast<uint32_t>(std::min<std::size_t>(out.size() - len, 1u << 30));
+    r->off = kCurPos;
+    return;
+  }
+  if (i == n) return;  // open alone (no direct slot): the reads follow once the fd exists
+  // The first read, hard-linked to a second one: the second runs even when the first is
+  // short (a short read "fails" a plain link), and returns 0 at end of file, which proves
+  // the file was read whole in one submission.
+  uring::Sqe* r1 = sqes[i++];
+  r1->opcode = uring::kOpRead;
+  r1->fd = file;
+  r1->flags = fixed | uring::kSqeIoHardlink;
+  r1->addr = ptr(scratch);
+  r1->len = kFirst;
+  r1->off = kCurPos;
+  uring::Sqe* r2 = sqes[i++];
+  r2->opcode = uring::kOpRead;
+  r2->fd = file;
+  r2->flags = fixed;
+  r2->addr = ptr(scratch + kFirst);
+  r2->len = kProbe;
+  r2->off = kCurPos;
+}
+
+template <class C>
+StepOutcome ReadFileOp<C>::more_or_done(std::size_t got) noexcept {
+  len += got;
+  try {
+    if (len == out.size()) out.resize(out.size() * 2);
+  } catch (...) {
+    return error(ENOMEM);
+  }
+  phase = Phase::More;
+  if (cancel_requested()) return error(ECANCELED);
+  return StepOutcome::Continue;
+}
+
+template <class C>
+StepOutcome ReadFileOp<C>::uring_step_done() noexcept {
+  using Elem = std::remove_reference_t<decltype(*out.data())>;
+  unsigned i = 0;
+  if (phase == Phase::Open) {
+    if (res[0] < 0) return error(-res[0]);
+    if (slot < 0) {
+      fd = res[0];
+      phase = Phase::First;
+      return cancel_requested() ? error(ECANCELED) : StepOutcome::Continue;
+    }
+    slot_open = true;
+    i = 1;
+  }
+  if (phase == Phase::More) {
+    if (res[0] < 0) return error(-res[0]);
+    if (res[0] == 0) {
+      out.resize(len);
+      return StepOutcome::Finished;
+    }
+    return more_or_done(static_cast<std::size_t>(res[0]));
+  }
+  // The first two reads.
+  int32_t a = res[i], b = res[i + 1];
+  if (a < 0) return error(-a);
+  if (b < 0) return error(-b);
+  auto* src = reinterpret_cast<const Elem*>(scratch);
+  try {
+    if (b == 0) {
+      if (a == 0 && fs_path_ops_impl::is_fifo(path.c_str())) {
+        // io_uring's first, non-blocking open of a FIFO succeeds without a writer and
+        // then reads end of file, where open(2) waits for a writer: redo it on the
+        // blocking pool. (Only an empty result is checked; the path was just resolved,
+        // so this stat does not block.)
+        return StepOutcome::Blocking;
+      }
+      out.assign(src, src + a);  // the whole file, exactly sized
+      fs_path_ops_impl::scratch_put(std::exchange(scratch, nullptr));
+      return StepOutcome::Finished;
+    }
+    // Bigger than the first read: keep going into `out`, doubling as needed.
+    out.resize(std::max<std::size_t>(2 * (static_cast<std::size_t>(a) + b), 4 * kFirst));
+    std::memcpy(out.data(), scratch, static_cast<std::size_t>(a));
+    std::memcpy(reinterpret_cast<std::byte*>(out.data()) + a, scratch + kFirst,
+                static_cast<std::size_t>(b));
+  } catch (...) {
+    return error(ENOMEM);
+  }
+  len = static_cast<std::size_t>(a);
+  return more_or_done(static_cast<std::size_t>(b));
+}
+
+template <class C>
+void ReadFileOp<C>::run_blocking() noexcept {
+  fs_sys_close(std::exchange(fd, -1));  // from an io_uring attempt handed over (a FIFO)
+  int r = fs_sys_open(AT_FDCWD, path.c_str(), O_RDONLY, 0);
+  if (r < 0) {
+    err = -r;
+    return;
+  }
+  struct stat st;
+  std::size_t hint = 0;
+  if (::fstat(r, &st) == 0 && S_ISREG(st.st_mode)) hint = static_cast<std::size_t>(st.st_size);
+  err = fs_sys_read_to_end(r, out, hint);
+  fs_sys_close(r);
+}
+
+template class ReadFileOp<std::vector<std::byte>>;
+template class ReadFileOp<std::string>;
+
+// --- WriteFileOp ---------------------------------------------------------------------------
+WriteFileOp::~WriteFileOp() { fs_sys_close(fd); }
+
+unsigned WriteFileOp::uring_plan(const UringCaps& caps) noexcept {
+  const bool direct = caps.direct_slots;
+  if (phase == Phase::Open) return direct ? (data.empty() ? 2 : 3) : 1;
+  return direct ? 2 : 1;
+}
+
+void WriteFileOp::uring_prep(uring::Sqe* const* sqes, unsigned) noexcept {
+  using fs_path_ops_impl::kCurPos;
+  using fs_path_ops_impl::ptr;
+  const bool direct = slot >= 0;
+  unsigned i = 0;
+  if (phase == Phase::Open) {
+    uring::Sqe* o = sqes[i++];
+    o->opcode = uring::kOpOpenat;
+    o->fd = AT_FDCWD;
+    o->addr = ptr(path.c_str());
+    o->len = 0666;
+    o->op_flags = O_WRONLY | O_CREAT | O_TRUNC | (direct ? 0 : O_CLOEXEC);
+    if (!direct) return;
+    o->file_index = static_cast<uint32_t>(slot) + 1;
+    o->flags = uring::kSqeIoLink;
+  }
+  if (written < data.size()) {
+    uring::Sqe* w = sqes[i++];
+    w->opcode = uring::kOpWrite;
+    w->fd = direct ? slot : fd;
+    // IOSQE_ASYNC: run in io_uring's worker, whose signals are blocked. Written inline
+    // (or retried by task work) in our thread, a FIFO whose reader left would raise
+    // SIGPIPE here and kill the process; the worker just returns EPIPE.
+    w->flags = uring::kSqeAsync | (direct ? (uring::kSqeFixedFile | uring::kSqeIoLink) : 0);
+    w->addr = ptr(data.data() + written);
+    w->len = static_cast<uint32_t>(std::min<std::size_t>(data.size() - written, 1u << 30));
+    w->off = kCurPos;
+  }
+  if (direct) {
+    // Linked: runs only if the write wrote everything (a short write fails the link).
+    uring::Sqe* c = sqes[i++];
+    c->opcode = uring::kOpClose;
+    c->file_index = static_cast<uint32_t>(slot) + 1;
+  }
+}
+
+StepOutcome WriteFileOp::uring_step_done() noexcept {
+  const bool direct = slot >= 0;
+  unsigned i = 0;
+  if (phase == Phase::Open) {
+    if (res[0] < 0) {
+      err = -res[0];
+      return StepOutcome::Finished;
+    }
+    phase = Phase::Write;
+    if (!direct) {
+      fd = res[0];
+      if (data.empty()) {
+        fs_sys_close(std::exchange(fd, -1));
+        return StepOutcome::Finished;
+      }
+      return cancel_requested() ? (err = ECANCELED, StepOutcome::Finished) : StepOutcome::Continue;
+    }
+    slot_open = true;
+    i = 1;
+  }
+  if (written < data.size()) {
+    int32_t w = res[i++];
+    if (w < 0) {
+      err = -w;
+    } else if (w == 0) {
+      err = -1;  // write_zero
+    } else {
+      written += static_cast<std::size_t>(w);
+      if (written < data.size()) {
+        if (cancel_requested()) err = ECANCELED;
+        else return StepOutcome::Continue;
+      }
+    }
+  }
+  if (direct) {
+    if (!err && res[i] == 0) slot_open = false;  // the linked close ran
+  } else {
+    fs_sys_close(std::exchange(fd, -1));
+  }
+  return StepOutcome::Finished;
+}
+
+void WriteFileOp::run_blocking() noexcept {
+  int r = fs_sys_open(AT_FDCWD, path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0666);
+  if (r < 0) {
+    err = -r;
+    return;
+  }
+  std::size_t n = 0;
+  int w = fs_sys_write_all_nosig(r, data.data(), data.size(), n);
+  if (w != 0) err = w == -1 ? -1 : -w;
+  fs_sys_close(r);
+}
+
+}  // namespace tokio::detail
+/* end file src/tokio/fs/detail/path_ops.cpp */
+/* begin file src/tokio/fs/detail/ring.cpp */
+// Ring: see ring.hpp.
+
+/* #include <sys/mman.h> (already above) */
+/* #include <unistd.h> (already above) */
+
+/* #include <atomic> (already above) */
+/* #include <cerrno> (already above) */
+/* #include <cstring> (already above) */
+/* #include <new> (already above) */
+
+namespace tokio::detail {
+
+namespace fs_ring_impl {
+
+long sys_setup(unsigned entries, uring::Params* p) noexcept {
+  return ::syscall(uring::kSysSetup, entries, p);
+}
+long sys_register(int fd, unsigned op, const void* arg, unsigned nr) noexcept {
+  return ::syscall(uring::kSysRegister, fd, op, arg, nr);
+}
+
+uint32_t load_acquire(const uint32_t* p) noexcept {
+  return std::atomic_ref<const uint32_t>(*p).load(std::memory_order_acquire);
+}
+void store_release(uint32_t* p, uint32_t v) noexcept {
+  std::atomic_ref<uint32_t>(*p).store(v, std::memory_order_release);
+}
+
+}  // namespace fs_ring_impl
+
+std::unique_ptr<Ring> Ring::create(unsigned entries, unsigned cq_entries, int& err) {
+  std::unique_ptr<Ring> r(new Ring());
+  // Newest flags first: SUBMIT_ALL (5.18) keeps submitting past an entry that fails its
+  // preparation; without it the rest of the batch waits for the next enter.
+  const uint32_t tries[] = {uring::kSetupCqSize | uring::kSetupClamp | uring::kSetupSubmitAll,
+                            uring::kSetupCqSize | uring::kSetupClamp, 0};
+  long fd = -1;
+  uring::Params p;
+  for (uint32_t flags : tries) {
+    std::memset(&p, 0, sizeof p);
+    p.flags = flags;
+    p.cq_entries = cq_entries;
+    fd = fs_ring_impl::sys_setup(entries, &p);
+    if (fd >= 0) {
+      r->submit_all_ = (flags & uring::kSetupSubmitAll) != 0;
+      break;
+    }
+    if (errno != EINVAL) break;  // ENOSYS, EPERM, ENOMEM...: no io_uring for us
+  }
+  if (fd < 0) {
+    err = errno;
+    return nullptr;
+  }
+  r->fd_ = static_cast<int>(fd);
+  // The kernel clamps or rounds what we asked for; NODROP (5.5) keeps completions that do
+  // not fit the CQ instead of losing them, and RW_CUR_POS (5.6) lets reads and writes use
+  // the file position (offset -1), both of which the engine relies on.
+  if (!(p.features & uring::kFeatNodrop) || !(p.features & uring::kFeatRwCurPos)) {
+    err = ENOSYS;
+    return nullptr;
+  }
+  if (int e = r->map(p)) {
+    err = e;
+    return nullptr;
+  }
+  r->probe();
+  return r;
+}
+
+int Ring::map(const uring::Params& p) noexcept {
+  sq_entries_ = p.sq_entries;
+  cq_entries_ = p.cq_entries;
+  single_mmap_ = (p.features & uring::kFeatSingleMmap) != 0;
+  sq_map_len_ = p.sq_off.array + p.sq_entries * sizeof(uint32_t);
+  cq_map_len_ = p.cq_off.cqes + p.cq_entries * sizeof(uring::Cqe);
+  if (single_mmap_ && cq_map_len_ > sq_map_len_) sq_map_len_ = cq_map_len_;
+  sq_map_ = ::mmap(nullptr, sq_map_len_, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd_,
+                   uring::kOffSqRing);
+  if (sq_map_ == MAP_FAILED) {
+    sq_map_ = nullptr;
+    return errno;
+  }
+  if (single_mmap_) {
+    cq_map_ = sq_map_;
+  } else {
+    cq_map_ = ::mmap(nullptr, cq_map_len_, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE,
+                     fd_, uring::kOffCqRing);
+    if (cq_map_ == MAP_FAILED) {
+      cq_map_ = nullptr;
+      return errno;
+    }
+  }
+  sqes_len_ = p.sq_entries * sizeof(uring::Sqe);
+  void* s = ::mmap(nullptr, sqes_len_, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd_,
+                   uring::kOffSqes);
+  if (s == MAP_FAILED) return errno;
+  sqes_ = static_cast<uring::Sqe*>(s);
+
+  auto* sq = static_cast<char*>(sq_map_);
+  sq_khead_ = reinterpret_cast<uint32_t*>(sq + p.sq_off.head);
+  sq_ktail_ = reinterpret_cast<uint32_t*>(sq + p.sq_off.tail);
+  sq_kflags_ = reinterpret_cast<uint32_t*>(sq + p.sq_off.flags);
+  sq_mask_ = *reinterpret_cast<uint32_t*>(sq + p.sq_off.ring_mask);
+  // The indirection array maps ring positions to entries: identity, set once.
+  auto* array = reinterpret_cast<uint32_t*>(sq + p.sq_off.array);
+  for (uint32_t i = 0; i < p.sq_entries; ++i) array[i] = i;
+  sq_tail_ = *sq_ktail_;
+
+  auto* cq = static_cast<char*>(cq_map_);
+  cq_khead_ = reinterpret_cast<uint32_t*>(cq + p.cq_off.head);
+  cq_ktail_ = reinterpret_cast<uint32_t*>(cq + p.cq_off.tail);
+  cq_mask_ = *reinterpret_cast<uint32_t*>(cq + p.cq_off.ring_mask);
+  cqes_ = reinterpret_cast<uring::Cqe*>(cq + p.cq_off.cqes);
+  return 0;
+}
+
+void Ring::probe() noexcept {
+  auto* pr = new (std::nothrow) uring::Probe();
+  if (!pr) return;
+  std::memset(pr, 0, sizeof *pr);
+  if (fs_ring_impl::sys_register(fd_, uring::kRegisterProbe, pr, uring::kOpLast) == 0) {
+    for (unsigned i = 0; i < pr->ops_len && i < uring::kOpLast; ++i) {
+      if (pr->ops[i].flags & uring::kProbeOpSupported) ops_[pr->ops[i].op] = true;
+    }
+  }
+  delete pr;
+}
+
+Ring::~Ring() {
+  if (sqes_) ::munmap(sqes_, sqes_len_);
+  if (cq_map_ && cq_map_ != sq_map_) ::munmap(cq_map_, cq_map_len_);
+  if (sq_map_) ::munmap(sq_map_, sq_map_len_);
+  if (fd_ >= 0) ::close(fd_);
+}
+
+unsigned Ring::sq_space() const noexcept {
+  return sq_entries_ - (sq_tail_ - fs_ring_impl::load_acquire(sq_khead_));
+}
+
+uring::Sqe* Ring::sq_next() noexcept {
+  uring::Sqe* e = &sqes_[sq_tail_ & sq_mask_];
+  std::memset(e, 0, sizeof *e);
+  ++sq_tail_;
+  return e;
+}
+
+void Ring::sq_publish() noexcept { fs_ring_impl::store_release(sq_ktail_, sq_tail_); }
+
+unsigned Ring::sq_unsubmitted() const noexcept {
+  return sq_tail_ - fs_ring_impl::load_acquire(sq_khead_);
+}
+
+int Ring::enter(unsigned to_submit, bool wait) noexcept {
+  unsigned flags = wait ? uring::kEnterGetEvents : 0;
+  if (cq_overflowed()) flags |= uring::kEnterGetEvents;
+  for (;;) {
+    long r = ::syscall(uring::kSysEnter, fd_, to_submit, wait ? 1u : 0u, flags, nullptr, 0);
+    if (r >= 0) return static_cast<int>(r);
+    if (errno == EINTR && !wait) continue;
+    return -errno;
+  }
+}
+
+bool Ring::cq_overflowed() const noexcept {
+  return (fs_ring_impl::load_acquire(sq_kflags_) & uring::kSqCqOverflow) != 0;
+}
+
+unsigned Ring::cq_take(uring::Cqe* out, unsigned max) noexcept {
+  uint32_t head = *cq_khead_;  // only we write it (under the CQ lock)
+  uint32_t tail = fs_ring_impl::load_acquire(cq_ktail_);
+  unsigned n = 0;
+  while (head != tail && n < max) {
+    out[n++] = cqes_[head & cq_mask_];
+    ++head;
+  }
+  if (n) fs_ring_impl::store_release(cq_khead_, head);
+  return n;
+}
+
+int Ring::register_eventfd(int efd) noexcept {
+  if (fs_ring_impl::sys_register(fd_, uring::kRegisterEventfd, &efd, 1) < 0) return -errno;
+  return 0;
+}
+
+int Ring::register_sparse_files(unsigned n) noexcept {
+  uring::RsrcRegister reg{};
+  reg.nr = n;
+  reg.flags = uring::kRsrcRegisterSparse;
+  if (fs_ring_impl::sys_register(fd_, uring::kRegisterFiles2, &reg, sizeof reg) == 0) return 0;
+  return -errno;
+}
+
+int Ring::set_max_workers(unsigned bounded, unsigned unbounded) noexcept {
+  unsigned vals[2] = {bounded, unbounded};
+  if (fs_ring_impl::sys_register(fd_, uring::kRegisterIowqMaxWorkers, vals, 2) == 0) return 0;
+  return -errno;
+}
+
+}  // namespace tokio::detail
+/* end file src/tokio/fs/detail/ring.cpp */
+/* begin file src/tokio/fs/detail/sys.cpp */
+// Blocking system-call helpers: see sys.hpp.
+
+/* #include <fcntl.h> (already above) */
+/* #include <pthread.h> (already above) */
+/* #include <signal.h> (already above) */
+#include <sys/sysmacros.h>
+/* #include <unistd.h> (already above) */
+
+/* #include <ctime> (already above) */
+
+/* #include <cerrno> (already above) */
+/* #include <new> (already above) */
+/* #include <vector> (already above) */
+
+namespace tokio::detail {
+
+int fs_errno() noexcept { return errno ? errno : EIO; }
+
+static_assert(sizeof(sigset_t) <= sizeof(unsigned long) * 16);
+
+SigpipeGuard::SigpipeGuard() noexcept {
+  sigset_t pipe_set;
+  sigemptyset(&pipe_set);
+  sigaddset(&pipe_set, SIGPIPE);
+  auto* old = reinterpret_cast<sigset_t*>(old_);
+  pthread_sigmask(SIG_BLOCK, &pipe_set, old);
+  // Unblocked before: nothing of SIGPIPE could be pending (it would have been delivered),
+  // so one pending after an EPIPE is ours.
+  was_blocked_ = sigismember(old, SIGPIPE) == 1;
+}
+
+SigpipeGuard::~SigpipeGuard() {
+  int saved = errno;
+  if (epipe_ && !was_blocked_) {
+    sigset_t pipe_set;
+    sigemptyset(&pipe_set);
+    sigaddset(&pipe_set, SIGPIPE);
+    struct timespec zero = {0, 0};
+    while (sigtimedwait(&pipe_set, nullptr, &zero) < 0 && errno == EINTR) {
+    }
+  }
+  pthread_sigmask(SIG_SETMASK, reinterpret_cast<sigset_t*>(old_), nullptr);
+  errno = saved;
+}
+
+int fs_sys_write_all_nosig(int fd, const std::byte* buf, std::size_t len,
+                           std::size_t& written) noexcept {
+  SigpipeGuard guard;
+  int e = fs_sys_write_all(fd, buf, len, written);
+  if (e == -EPIPE) guard.epipe();
+  return e;
+}
+
+void fs_stat_from_statx(const struct statx& s, StatData& d) noexcept {
+  d.mask = s.stx_mask;
+  d.mode = s.stx_mode;
+  d.nlink = s.stx_nlink;
+  d.uid = s.stx_uid;
+  d.gid = s.stx_gid;
+  d.blksize = s.stx_blksize;
+  d.ino = s.stx_ino;
+  d.size = s.stx_size;
+  d.blocks = s.stx_blocks;
+  d.dev = makedev(s.stx_dev_major, s.stx_dev_minor);
+  d.rdev = makedev(s.stx_rdev_major, s.stx_rdev_minor);
+  d.atime_sec = s.stx_atime.tv_sec;
+  d.atime_nsec = s.stx_atime.tv_nsec;
+  d.mtime_sec = s.stx_mtime.tv_sec;
+  d.mtime_nsec = s.stx_mtime.tv_nsec;
+  d.ctime_sec = s.stx_ctime.tv_sec;
+  d.ctime_nsec = s.stx_ctime.tv_nsec;
+  d.btime_sec = s.stx_btime.tv_sec;
+  d.btime_nsec = s.stx_btime.tv_nsec;
+}
+
+int fs_sys_statx(int dirfd, const char* path, int flags, StatData& out) noexcept {
+  struct statx s;
+  for (;;) {
+    if (::statx(dirfd, path, flags, kFsStatxMask, &s) == 0) break;
+    if (errno != EINTR) return fs_errno();
+  }
+  fs_stat_from_statx(s, out);
+  return 0;
+}
+
+int fs_sys_open(int dirfd, const char* path, int flags, unsigned mode) noexcept {
+  for (;;) {
+    int fd = ::openat(dirfd, path, flags | O_CLOEXEC, mode);
+    if (fd >= 0) return fd;
+    if (errno != EINTR) return -fs_errno();
+  }
+}
+
+int64_t fs_sys_read(int fd, void* buf, std::size_t len) noexcept {
+  for (;;) {
+    ssize_t n = ::read(fd, buf, len);
+    if (n >= 0) return n;
+    if (errno != EINTR) return -fs_errno();
+  }
+}
+
+int64_t fs_sys_write(int fd, const void* buf, std::size_t len) noexcept {
+  for (;;) {
+    ssize_t n = ::write(fd, buf, len);
+    if (n >= 0) return n;
+    if (errno != EINTR) return -fs_errno();
+  }
+}
+
+int fs_sys_write_all(int fd, const std::byte* buf, std::size_t len, std::size_t& written) noexcept {
+  written = 0;
+  while (written < len) {
+    int64_t n = fs_sys_write(fd, buf + written, len - written);
+    if (n < 0) return static_cast<int>(n);
+    if (n == 0) return -1;
+    written += static_cast<std::size_t>(n);
+  }
+  return 0;
+}
+
+template <class C>
+int fs_sys_read_to_end(int fd, C& out, std::size_t hint) noexcept {
+  try {
+    std::size_t len = out.size();
+    // Room for the hint and one more byte, so a file of exactly `hint` bytes ends with a
+    // read of 0 into the spare room instead of a second allocation.
+    if (out.capacity() < len + hint + 1) out.reserve(len + hint + 1);
+    for (;;) {
+      if (len == out.capacity()) out.reserve(out.capacity() * 2);
+      out.resize(out.capacity());
+      int64_t n = fs_sys_read(fd, out.data() + len, out.size() - len);
+      if (n < 0) {
+        out.resize(len);
+        return static_cast<int>(-n);
+      }
+      if (n == 0) break;
+      len += static_cast<std::size_t>(n);
+    }
+    out.resize(len);
+    return 0;
+  } catch (const std::bad_alloc&) {
+    return ENOMEM;
+  } catch (const std::length_error&) {
+    return ENOMEM;
+  }
+}
+template int fs_sys_read_to_end(int, std::vector<std::byte>&, std::size_t) noexcept;
+template int fs_sys_read_to_end(int, std::string&, std::size_t) noexcept;
+
+void fs_sys_close(int fd) noexcept {
+  if (fd >= 0) ::close(fd);  // EINTR: the fd is gone on Linux either way
+}
+
+}  // namespace tokio::detail
+/* end file src/tokio/fs/detail/sys.cpp */
+/* begin file src/tokio/fs/detail/uring_engine.cpp */
+// UringEngine: see uring_engine.hpp.
+
+#include <poll.h>
+/* #include <sys/eventfd.h> (already above) */
+/* #include <unistd.h> (already above) */
+
+/* #include <cerrno> (already above) */
+/* #include <chrono> (already above) */
+/* #include <cstdlib> (already above) */
+/* #include <algorithm> (already above) */
+/* #include <cstring> (already above) */
+/* #include <mutex> (already above) */
+/* #include <new> (already above) */
+
+
+namespace tokio::detail {
+
+namespace fs_uring_impl {
+
+constexpr uint64_t kTagOp = 0;
+constexpr uint64_t kTagCancel = 1;
+constexpr uint64_t kTagSlotClose = 2;
+constexpr uint64_t kTagMask = 3;
+
+constexpr unsigned kDefaultEntries = 1024;
+constexpr unsigned kControlReserve = 64;  // entries kept for cancellations and slot closes
+constexpr unsigned kTakeBatch = 64;
+constexpr unsigned kIowqWorkers = 0;  // 0: the kernel's default
+
+std::atomic<uint64_t> g_next_gen{1};
+
+// Set while this thread runs a reap loop: steps queued by completions are pushed out by
+// the loop itself instead of a nested enter-and-reap, and finished ops' slot closes are
+// queued in one batch per completion batch (tl_closes) instead of one lock each.
+thread_local bool tl_reaping = false;
+struct PendingClose {
+  UringRing* ring;
+  int slot;
+};
+thread_local std::vector<PendingClose> tl_closes;
+
+uint64_t op_tag(FsOp* op, unsigned idx) noexcept {
+  return reinterpret_cast<uint64_t>(op) | (uint64_t{idx} << 2) | kTagOp;
+}
+
+// Tuning knobs read once per engine (TOKIO_FS_URING_ENTRIES / _RINGS / _DIRECT / _SUBMIT):
+// for measurements and tests, not part of the documented interface.
+unsigned env_unsigned(const char* name, unsigned dflt) noexcept {
+  const char* v = std::getenv(name);
+  if (!v || !*v) return dflt;
+  char* end = nullptr;
+  long n = std::strtol(v, &end, 10);
+  return (end && *end == '\0' && n >= 0 && n < (1 << 20)) ? static_cast<unsigned>(n) : dflt;
+}
+
+}  // namespace fs_uring_impl
+
+const WakeableVTable UringEngine::kEventVTable{&UringEngine::on_event, &UringEngine::on_event,
+                                               &UringEngine::noop_ref, &UringEngine::noop_ref};
+const WakeableVTable UringEngine::kFlushVTable{&UringEngine::on_flush, &UringEngine::on_flush,
+                                               &UringEngine::noop_ref, &UringEngine::noop_ref};
+
+UringEngine::UringEngine(HandleInner* h) noexcept
+    : FsEngine(h), h_(h), gen_(fs_uring_impl::g_next_gen.fetch_add(1)),
+      waiter_(io::Interest::READABLE.mask()) {}
+
+UringEngine* UringEngine::create(HandleInner* h, unsigned entries) {
+  auto* e = new UringEngine(h);
+  if (!e->init(entries)) {
+    e->shutdown();
+    e->ref_dec();
+    return nullptr;
+  }
+  return e;
+}
+
+bool UringEngine::init(unsigned entries) noexcept {
+  driver_ = h_->driver.io();
+  if (!driver_) return false;
+  if (entries == 0) entries = fs_uring_impl::env_unsigned("TOKIO_FS_URING_ENTRIES", 0);
+  if (entries == 0) entries = fs_uring_impl::kDefaultEntries;
+  unsigned n = 1;
+  if (h_->flavor() == runtime::RuntimeFlavor::MultiThread) {
+    n = static_cast<unsigned>(h_->num_workers());
+  }
+  n = std::max(1u, fs_uring_impl::env_unsigned("TOKIO_FS_URING_RINGS", n));
+  entries = std::max(8u, entries);  // room for a 4-entry step plus control entries
+  if (const char* m = std::getenv("TOKIO_FS_URING_SUBMIT")) {
+    deferred_ = std::strcmp(m, "immediate") != 0;
+  }
+  rings_.reset(new (std::nothrow) UringRing[n]);
+  if (!rings_) return false;
+  nrings_ = n;
+  efd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (efd_ < 0) return false;
+  for (unsigned i = 0; i < n; ++i) {
+    UringRing& r = rings_[i];
+    r.flush_waker.vtable = &kFlushVTable;
+    r.owner = this;
+    int err = 0;
+    // Smaller rings when the locked-memory limit (kernels before 5.12) refuses big ones.
+    for (unsigned want = entries; want >= 8 && !r.ring; want /= 4) {
+      r.ring = Ring::create(want, want * 2, err);
+      if (!r.ring && err != ENOMEM) break;
+    }
+    if (!r.ring) return false;
+    Ring& ring = *r.ring;
+    // The engine needs these (Linux 5.6+); the rest fall back per operation.
+    for (uint8_t op : {uring::kOpOpenat, uring::kOpRead, uring::kOpWrite, uring::kOpClose,
+                       uring::kOpStatx, uring::kOpAsyncCancel}) {
+      if (!ring.supports(op)) return false;
+    }
+    if (ring.register_eventfd(efd_) < 0) return false;
+    unsigned control = std::min(fs_uring_impl::kControlReserve, ring.sq_entries() / 4);
+    r.cap = ring.sq_entries() - control;
+    // Direct descriptors (5.19 sparse tables) for linked open -> read/write -> close.
+    unsigned slots = ring.sq_entries();
+    if (fs_uring_impl::env_unsigned("TOKIO_FS_URING_DIRECT", 1) != 0 &&
+        ring.register_sparse_files(slots) == 0) {
+      r.free_slots.reserve(slots);
+      for (unsigned s = slots; s-- > 0;) r.free_slots.push_back(static_cast<int>(s));
+    }
+    // io_uring's workers (for what cannot complete inline: creating or truncating opens,
+    // blocked writes...) default to 4 per CPU per submitting thread; file work that waits on
+    // the disk (a truncate waiting for writeback) wants more in flight, as Tokio's blocking
+    // pool has.
+    if (unsigned w = fs_uring_impl::env_unsigned("TOKIO_FS_URING_WORKERS",
+                                                 fs_uring_impl::kIowqWorkers)) {
+      (void)ring.set_max_workers(w, 0);
+    }
+    if (i == 0) {
+      for (unsigned op = 0; op < uring::kOpLast; ++op) {
+        ops_[op] = ring.supports(static_cast<uint8_t>(op));
+      }
+    }
+  }
+  auto reg = driver_->add(efd_, io::Interest::READABLE);
+  if (!reg) return false;
+  io_ = *reg;
+  // Arm the waiter: from now on the reactor calls on_event when a completion arrives.
+  task::Context cx(&event_waker_.wakeable);
+  uint32_t snap;
+  if (io_->poll_ready(cx, waiter_, snap)) handle_event();
+  return true;
+}
+
+UringEngine::~UringEngine() {
+  // shutdown() ran (fs_engine_close, or create's failure path) before the last reference.
+  if (efd_ >= 0) ::close(efd_);
+}
+
+UringCaps UringEngine::caps_for(FsOp* op) const noexcept {
+  UringCaps c;
+  c.direct_slots = op->slot >= 0;
+  c.ops = ops_;
+  return c;
+}
+
+UringRing& UringEngine::ring_for_thread() noexcept {
+  struct Cache {
+    uint64_t gen;
+    uint32_t idx;
+  };
+  static thread_local Cache tl{0, 0};
+  if (TOKIO_UNLIKELY(tl.gen != gen_)) {
+    WorkerContext* w = tls.worker;
+    bool worker = w && w->handle == h_;
+    uint32_t k = worker ? next_worker_.fetch_add(1, std::memory_order_relaxed)
+                        : next_other_.fetch_add(1, std::memory_order_relaxed);
+    tl.gen = gen_;
+    tl.idx = k % nrings_;
+  }
+  return rings_[tl.idx];
+}
+
+// --- submission --------------------------------------------------------------------------
+void UringEngine::submit(FsOp* op) noexcept {
+  UringRing& r = ring_for_thread();
+  op->ring.store(&r, std::memory_order_release);
+  if (queue_step(r, op, true)) kick(r);
+}
+
+bool UringEngine::queue_step(UringRing& r, FsOp* op, bool first) noexcept {
+  r.sq_mu.lock();
+  if (TOKIO_UNLIKELY(r.closed || (!first && op->cancel_requested()))) {
+    r.sq_mu.unlock();
+    op->fail(ECANCELED);
+    finish_op(r, op);
+    return false;
+  }
+  if (!op->stepped && op->slot < 0 && op->wants_slot() && !r.free_slots.empty()) {
+    op->slot = r.free_slots.back();
+    r.free_slots.pop_back();
+  }
+  unsigned n = op->uring_plan(caps_for(op));
+  if (n == 0) {
+    // No opcode for it on this kernel: the blocking pool runs the whole operation.
+    int slot = std::exchange(op->slot, -1);
+    if (slot >= 0) r.free_slots.push_back(slot);
+    r.sq_mu.unlock();
+    op->ring.store(nullptr, std::memory_order_release);
+    submit_blocking(op);
+    return false;
+  }
+  if (r.backlog_head || r.inflight.load(std::memory_order_relaxed) + n > r.cap) {
+    op->next = nullptr;
+    if (r.backlog_tail) r.backlog_tail->next = op;
+    else r.backlog_head = op;
+    r.backlog_tail = op;
+    r.sq_mu.unlock();
+    return false;
+  }
+  write_step(r, op, n);
+  r.sq_mu.unlock();
+  return true;
+}
+
+void UringEngine::reserve_sq(UringRing& r, unsigned n) noexcept {
+  // The budget keeps op entries below the SQ size; only control entries piling up behind
+  // a deferred flush can fill it. Push the queue out (rare; under the lock).
+  while (r.ring->sq_space() < n) {
+    int rc = r.ring->enter(r.ring->sq_unsubmitted(), false);
+    if (rc < 0 && rc != -EAGAIN && rc != -EBUSY) break;
+    if (rc <= 0) ::sched_yield();
+  }
+}
+
+void UringEngine::write_step(UringRing& r, FsOp* op, unsigned n) noexcept {
+  reserve_sq(r, n);
+  uring::Sqe* sqes[kFsMaxSqes];
+  for (unsigned i = 0; i < n; ++i) sqes[i] = r.ring->sq_next();
+  op->nsqe = static_cast<uint8_t>(n);
+  op->stepped = true;
+  op->cqes_left.store(static_cast<uint8_t>(n), std::memory_order_relaxed);
+  op->uring_prep(sqes, n);
+  for (unsigned i = 0; i < n; ++i) sqes[i]->user_data = fs_uring_impl::op_tag(op, i);
+  r.inflight.fetch_add(n, std::memory_order_relaxed);
+  fs_tsan_release(op);  // pairs with the acquire in dispatch (through the kernel)
+  r.ring->sq_publish();
+}
+
+void UringEngine::queue_slot_close(UringRing& r, int slot) noexcept {
+  r.sq_mu.lock();
+  write_slot_close(r, slot);
+  r.ring->sq_publish();
+  r.sq_mu.unlock();
+}
+
+void UringEngine::write_slot_close(UringRing& r, int slot) noexcept {
+  reserve_sq(r, 1);
+  uring::Sqe* e = r.ring->sq_next();
+  e->opcode = uring::kOpClose;
+  e->file_index = static_cast<uint32_t>(slot) + 1;
+  e->user_data = (static_cast<uint64_t>(slot) << 4) | fs_uring_impl::kTagSlotClose;
+  r.inflight.fetch_add(1, std::memory_order_relaxed);
+}
+
+void UringEngine::flush_pending_closes() noexcept {
+  auto& v = fs_uring_impl::tl_closes;
+  std::size_t i = 0;
+  while (i < v.size()) {
+    UringRing& r = *v[i].ring;
+    r.sq_mu.lock();
+    for (; i < v.size() && v[i].ring == &r; ++i) write_slot_close(r, v[i].slot);
+    r.ring->sq_publish();
+    r.sq_mu.unlock();
+  }
+  v.clear();
+}
+
+void UringEngine::kick(UringRing& r) noexcept {
+  if (fs_uring_impl::tl_reaping) return;  // the reap loop in progress pushes it out
+  ThreadContext& t = tls;
+  if (deferred_ && t.defer && t.worker && t.worker->handle == h_) {
+    // End of this worker's current run of tasks (see defer_wake in core/detail/poll.hpp).
+    if (!r.flush_scheduled.exchange(true, std::memory_order_acq_rel)) {
+      defer_waker(&r.flush_waker);
+    }
+    return;
+  }
+  flush(r);
+}
+
+void UringEngine::on_flush(Wakeable* w) noexcept {
+  auto* r = reinterpret_cast<UringRing*>(w);  // flush_waker is the first member
+  r->flush_scheduled.store(false, std::memory_order_release);
+  r->owner->flush(*r);
+}
+
+void UringEngine::flush(UringRing& r) noexcept {
+  r.sq_mu.lock();
+  unsigned pending = r.ring->sq_unsubmitted();
+  r.sq_mu.unlock();
+  if (pending) (void)r.ring->enter(pending, false);
+  reap(r);
+}
+
+// --- completion --------------------------------------------------------------------------
+void UringEngine::reap(UringRing& r) noexcept {
+  bool outer = !fs_uring_impl::tl_reaping;
+  fs_uring_impl::tl_reaping = true;
+  uring::Cqe buf[fs_uring_impl::kTakeBatch];
+  for (;;) {
+    r.cq_mu.lock();
+    unsigned n = r.ring->cq_take(buf, fs_uring_impl::kTakeBatch);
+    r.cq_mu.unlock();
+    if (n) {
+      r.inflight.fetch_sub(n, std::memory_order_relaxed);
+      int freed[fs_uring_impl::kTakeBatch];
+      unsigned nfreed = 0;
+      for (unsigned i = 0; i < n; ++i) {
+        uint64_t ud = buf[i].user_data;
+        if ((ud & fs_uring_impl::kTagMask) == fs_uring_impl::kTagSlotClose) {
+          freed[nfreed++] = static_cast<int>(ud >> 4);
+        } else {
+          dispatch(r, ud, buf[i].res);
+        }
+      }
+      if (nfreed) {
+        r.sq_mu.lock();
+        for (unsigned i = 0; i < nfreed; ++i) r.free_slots.push_back(freed[i]);
+        r.sq_mu.unlock();
+      }
+      if (!fs_uring_impl::tl_closes.empty()) flush_pending_closes();
+      continue;
+    }
+    if (!outer) break;  // a nested call (from dispatch): the outer loop carries on
+    r.sq_mu.lock();
+    bool moved = r.backlog_head && drain_backlog(r);
+    unsigned pending = r.ring->sq_unsubmitted();
+    r.sq_mu.unlock();
+    if (pending) {
+      int rc = r.ring->enter(pending, false);
+      if (rc > 0 || moved) continue;
+    }
+    if (r.ring->cq_overflowed()) {
+      (void)r.ring->enter(0, false);
+      continue;
+    }
+    break;
+  }
+  if (outer) fs_uring_impl::tl_reaping = false;
+}
+
+void UringEngine::dispatch(UringRing& r, uint64_t ud, int32_t res) noexcept {
+  switch (ud & fs_uring_impl::kTagMask) {
+    case fs_uring_impl::kTagOp: {
+      auto* op = reinterpret_cast<FsOp*>(ud & ~uint64_t{15});
+      unsigned idx = static_cast<unsigned>((ud >> 2) & 3);
+      fs_tsan_acquire(op);
+      op->res[idx] = res;
+      // acq_rel: the last completion of the step sees the other entries' results.
+      if (op->cqes_left.fetch_sub(1, std::memory_order_acq_rel) == 1) step_done(r, op);
+      break;
+    }
+    case fs_uring_impl::kTagCancel:
+      reinterpret_cast<FsOp*>(ud & ~uint64_t{15})->ref_dec();
+      break;
+    case fs_uring_impl::kTagSlotClose:
+      r.sq_mu.lock();
+      r.free_slots.push_back(static_cast<int>(ud >> 4));
+      r.sq_mu.unlock();
+      break;
+    default:
+      break;
+  }
+}
+
+void UringEngine::step_done(UringRing& r, FsOp* op) noexcept {
+  // A request the kernel cancelled on its own (the thread that submitted it exited, e.g.
+  // an idle blocking-pool thread) or interrupted: the step did nothing, run it again.
+  int32_t head = op->res[0];
+  if ((head == -ECANCELED || head == -EINTR) && !op->cancel_requested() &&
+      !shutting_down_.load(std::memory_order_acquire)) {
+    if (queue_step(r, op, false)) kick(r);
+    return;
+  }
+  switch (op->uring_step_done()) {
+    case StepOutcome::Continue:
+      if (queue_step(r, op, false)) kick(r);
+      return;
+    case StepOutcome::Blocking:
+      release_slot(r, op);
+      op->ring.store(nullptr, std::memory_order_release);
+      submit_blocking(op);
+      return;
+    case StepOutcome::Finished:
+      break;
+  }
+  finish_op(r, op);
+}
+
+void UringEngine::finish_op(UringRing& r, FsOp* op) noexcept {
+  release_slot(r, op);
+  fs_op_finish(op);
+}
+
+void UringEngine::release_slot(UringRing& r, FsOp* op) noexcept {
+  if (op->slot >= 0) {
+    int slot = std::exchange(op->slot, -1);
+    if (std::exchange(op->slot_open, false)) {
+      if (fs_uring_impl::tl_reaping) {
+        try {
+          fs_uring_impl::tl_closes.push_back({&r, slot});  // queued after this batch
+        } catch (...) {
+          queue_slot_close(r, slot);
+        }
+      } else {
+        queue_slot_close(r, slot);
+        kick(r);
+      }
+    } else {
+      r.sq_mu.lock();
+      r.free_slots.push_back(slot);
+      r.sq_mu.unlock();
+    }
+  }
+}
+
+bool UringEngine::drain_backlog(UringRing& r) noexcept {
+  bool moved = false;
+  while (FsOp* op = r.backlog_head) {
+    // A slot only before the first step: an op already running on a plain fd keeps it.
+    if (!op->stepped && op->slot < 0 && op->wants_slot() && !r.free_slots.empty()) {
+      op->slot = r.free_slots.back();
+      r.free_slots.pop_back();
+    }
+    unsigned n = op->uring_plan(caps_for(op));
+    if (r.inflight.load(std::memory_order_relaxed) + n > r.cap) break;
+    r.backlog_head = op->next;
+    if (!r.backlog_head) r.backlog_tail = nullptr;
+    op->next = nullptr;
+    write_step(r, op, n);
+    moved = true;
+  }
+  return moved;
+}
+
+// --- cancellation --------------------------------------------------------------------------
+void UringEngine::cancel(FsOp* op) noexcept {
+  UringRing* rp = op->ring.load(std::memory_order_acquire);
+  if (!rp) return;  // running on the blocking pool: the job checks CANCEL
+  UringRing& r = *rp;
+  r.sq_mu.lock();
+  if (r.closed) {
+    r.sq_mu.unlock();
+    return;
+  }
+  // Still in the backlog: the kernel never saw it.
+  FsOp* prev = nullptr;
+  for (FsOp* p = r.backlog_head; p; prev = p, p = p->next) {
+    if (p != op) continue;
+    if (prev) prev->next = p->next;
+    else r.backlog_head = p->next;
+    if (r.backlog_tail == p) r.backlog_tail = prev;
+    p->next = nullptr;
+    r.sq_mu.unlock();
+    op->fail(ECANCELED);
+    finish_op(r, op);
+    return;
+  }
+  if (op->is_done()) {
+    r.sq_mu.unlock();
+    return;
+  }
+  // In the kernel (or queued for it): one cancellation per entry of the current step. Each
+  // holds a reference, so this op's address cannot be reused while one is pending.
+  unsigned n = op->nsqe;
+  reserve_sq(r, n);
+  for (unsigned i = 0; i < n; ++i) {
+    uring::Sqe* e = r.ring->sq_next();
+    e->opcode = uring::kOpAsyncCancel;
+    e->addr = fs_uring_impl::op_tag(op, i);
+    e->user_data = reinterpret_cast<uint64_t>(op) | fs_uring_impl::kTagCancel;
+    op->ref_inc();
+  }
+  r.inflight.fetch_add(n, std::memory_order_relaxed);
+  r.ring->sq_publish();
+  r.sq_mu.unlock();
+  kick(r);
+}
+
+// --- the reactor side --------------------------------------------------------------------
+void UringEngine::on_event(Wakeable* w) noexcept {
+  reinterpret_cast<EventWaker*>(w)->self->handle_event();
+}
+
+void UringEngine::handle_event() noexcept {
+  for (;;) {
+    uint32_t snap = io_->load();
+    // The eventfd is never read: it is edge-triggered in epoll and every signal is a new
+    // edge. Clearing with the observed tick keeps an edge that arrives meanwhile.
+    io_->clear_readiness(snap, io::Interest::READABLE.mask());
+    for (uint32_t i = 0; i < nrings_; ++i) reap(rings_[i]);
+    if (snap & ScheduledIo::kShutdown) return;
+    task::Context cx(&event_waker_.wakeable);
+    uint32_t now;
+    if (!io_->poll_ready(cx, waiter_, now)) return;  // armed again
+    if (now & ScheduledIo::kShutdown) return;
+  }
+}
+
+void UringEngine::unregister_reactor() noexcept {
+  if (!io_) return;
+  io_->remove_waiter(waiter_);
+  (void)driver_->remove(efd_, io_);
+  io_ = nullptr;
+}
+
+// --- shutdown ----------------------------------------------------------------------------
+void UringEngine::shutdown() noexcept {
+  shutting_down_.store(true, std::memory_order_release);
+  // 1. No more submissions; what waits in a backlog never reached the kernel.
+  for (uint32_t i = 0; i < nrings_; ++i) {
+    UringRing& r = rings_[i];
+    if (!r.ring) continue;
+    r.sq_mu.lock();
+    r.closed = true;
+    FsOp* list = std::exchange(r.backlog_head, nullptr);
+    r.backlog_tail = nullptr;
+    r.sq_mu.unlock();
+    while (list) {
+      FsOp* op = list;
+      list = op->next;
+      op->next = nullptr;
+      op->fail(ECANCELED);
+      finish_op(r, op);
+    }
+  }
+  // 2. Let the kernel finish: abandoned operations were cancelled by their waiters, File
+  // writes complete. After a grace period, cancel everything; after another, give up and
+  // leak what is left (never free memory the kernel may still write).
+  auto idle = [&] {
+    for (uint32_t i = 0; i < nrings_; ++i) {
+      UringRing& r = rings_[i];
+      if (r.ring && r.inflight.load(std::memory_order_acquire) != 0) return false;
+    }
+    return true;
+  };
+  auto drive = [&](std::chrono::milliseconds limit) {
+    auto deadline = std::chrono::steady_clock::now() + limit;
+    for (;;) {
+      for (uint32_t i = 0; i < nrings_; ++i) {
+        if (rings_[i].ring) flush(rings_[i]);
+      }
+      if (idle()) return true;
+      if (std::chrono::steady_clock::now() >= deadline) return false;
+      struct pollfd p = {efd_, POLLIN, 0};
+      (void)::poll(&p, 1, 5);
+      uint64_t v;
+      while (::read(efd_, &v, sizeof v) > 0) {
+      }
+    }
+  };
+  if (efd_ >= 0 && !drive(std::chrono::milliseconds(2000))) {
+    for (uint32_t i = 0; i < nrings_; ++i) {
+      UringRing& r = rings_[i];
+      if (!r.ring) continue;
+      r.sq_mu.lock();
+      reserve_sq(r, 1);
+      uring::Sqe* e = r.ring->sq_next();
+      e->opcode = uring::kOpAsyncCancel;
+      e->op_flags = uring::kCancelAll | (1u << 2);  // IORING_ASYNC_CANCEL_ANY (5.19)
+      e->user_data = 3;                            // an ignored tag
+      r.inflight.fetch_add(1, std::memory_order_relaxed);
+      r.ring->sq_publish();
+      r.sq_mu.unlock();
+    }
+    (void)drive(std::chrono::milliseconds(2000));
+  }
+  unregister_reactor();
+  // Operations that fell back to the blocking pool.
+  close_blocking();
+  // 3. Close the rings. Ops still in flight here are leaked on purpose.
+  for (uint32_t i = 0; i < nrings_; ++i) {
+    UringRing& r = rings_[i];
+    r.cq_mu.lock();
+    r.sq_mu.lock();
+    r.ring.reset();
+    r.sq_mu.unlock();
+    r.cq_mu.unlock();
+  }
+}
+
+}  // namespace tokio::detail
+/* end file src/tokio/fs/detail/uring_engine.cpp */
+/* begin file src/tokio/fs/file.cpp */
+// fs::File, fs::OpenOptions, and the FileOp / FileInner machinery (see file.hpp and
+// detail/file_inner.hpp).
+
+/* #include <fcntl.h> (already above) */
+/* #include <sys/stat.h> (already above) */
+/* #include <unistd.h> (already above) */
+
+/* #include <algorithm> (already above) */
+/* #include <cerrno> (already above) */
+/* #include <climits> (already above) */
+/* #include <cstdlib> (already above) */
+/* #include <cstring> (already above) */
+/* #include <new> (already above) */
+
+
+namespace tokio::detail {
+
+namespace fs_file_impl {
+
+constexpr uint64_t kCurPos = ~uint64_t{0};
+const char kEmptyPath[] = "";
+
+FileInner* make_inner(int fd, FsEngine* engine, std::string path);
+
+}  // namespace fs_file_impl
+
+// --- FileOp ------------------------------------------------------------------------------
+FileOp::~FileOp() {
+  std::free(buf);
+  if (own_fd) fs_sys_close(fd);
+}
+
+bool FileOp::reserve(std::size_t n) noexcept {
+  if (cap >= n) return true;
+  auto* p = static_cast<std::byte*>(std::malloc(n));
+  if (!p) return false;
+  std::free(buf);
+  buf = p;
+  cap = n;
+  return true;
+}
+
+unsigned FileOp::uring_plan(const UringCaps& caps) noexcept {
+  switch (kind) {
+    case Kind::Fsync:
+    case Kind::Fdatasync:
+      return caps.supports(uring::kOpFsync) ? 1 : 0;
+    case Kind::Truncate:
+      return caps.supports(uring::kOpFtruncate) ? 1 : 0;  // Linux 6.9
+    case Kind::None:
+      return 0;
+    default:
+      return 1;
+  }
+}
+
+void FileOp::uring_prep(uring::Sqe* const* sqes, unsigned) noexcept {
+  uring::Sqe* e = sqes[0];
+  e->fd = fd;
+  switch (kind) {
+    case Kind::Read:
+      e->opcode = uring::kOpRead;
+      e->addr = reinterpret_cast<uint64_t>(buf);
+      e->len = static_cast<uint32_t>(len);
+      e->off = fs_file_impl::kCurPos;
+      break;
+    case Kind::Write:
+      e->opcode = uring::kOpWrite;
+      // A pipe or socket: written by io_uring's worker (signals blocked) so a reader that
+      // left gives EPIPE instead of a SIGPIPE raised in our thread.
+      if (async_write) e->flags = uring::kSqeAsync;
+      e->addr = reinterpret_cast<uint64_t>(buf + done);
+      e->len = static_cast<uint32_t>(len - done);
+      e->off = fs_file_impl::kCurPos;
+      break;
+    case Kind::Fsync:
+    case Kind::Fdatasync:
+      e->opcode = uring::kOpFsync;
+      e->op_flags = kind == Kind::Fdatasync ? uring::kFsyncDatasync : 0;
+      break;
+    case Kind::Truncate:
+      e->opcode = uring::kOpFtruncate;
+      e->off = arg;
+      break;
+    case Kind::Stat:
+      e->opcode = uring::kOpStatx;
+      e->addr = reinterpret_cast<uint64_t>(fs_file_impl::kEmptyPath);
+      e->len = kFsStatxMask;
+      e->off = reinterpret_cast<uint64_t>(&sx);
+      e->op_flags = AT_EMPTY_PATH;
+      break;
+    case Kind::None:
+      e->opcode = uring::kOpNop;
+      break;
+  }
+}
+
+StepOutcome FileOp::uring_step_done() noexcept {
+  int32_t r = res[0];
+  switch (kind) {
+    case Kind::Write:
+      if (r < 0) {
+        result = r;
+      } else if (r == 0) {
+        result = kFileWriteZero;
+      } else {
+        done += static_cast<std::size_t>(r);
+        if (done < len) return StepOutcome::Continue;  // short: write the rest
+        result = static_cast<int64_t>(done);
+      }
+      return StepOutcome::Finished;
+    case Kind::Stat:
+      if (r >= 0) fs_stat_from_statx(sx, stat);
+      result = r < 0 ? r : 0;
+      return StepOutcome::Finished;
+    default:
+      result = r;
+      return StepOutcome::Finished;
+  }
+}
+
+void FileOp::run_blocking() noexcept {
+  switch (kind) {
+    case Kind::Read:
+      result = fs_sys_read(fd, buf, len);
+      break;
+    case Kind::Write: {
+      int e = fs_sys_write_all_nosig(fd, buf, len, done);
+      result = e == 0 ? static_cast<int64_t>(done) : e == -1 ? kFileWriteZero : e;
+      break;
+    }
+    case Kind::Fsync:
+    case Kind::Fdatasync: {
+      int r;
+      do {
+        r = kind == Kind::Fsync ? ::fsync(fd) : ::fdatasync(fd);
+      } while (r != 0 && errno == EINTR);
+      result = r == 0 ? 0 : -fs_errno();
+      break;
+    }
+    case Kind::Truncate: {
+      int r;
+      do {
+        r = ::ftruncate(fd, static_cast<off_t>(arg));
+      } while (r != 0 && errno == EINTR);
+      result = r == 0 ? 0 : -fs_errno();
+      break;
+    }
+    case Kind::Stat:
+      result = -fs_sys_statx(fd, fs_file_impl::kEmptyPath, AT_EMPTY_PATH, stat);
+      break;
+    case Kind::None:
+      result = 0;
+      break;
+  }
+}
+
+// --- FileInner ---------------------------------------------------------------------------
+FileInner::~FileInner() = default;
+
+fs::File FileInner::wrap(FileInner* f) noexcept { return fs::File(f); }
+
+std::error_code FileInner::error(int64_t neg) const {
+  if (neg == kFileWriteZero) return io::Errc::write_zero;
+  int e = static_cast<int>(-neg);
+  if (path.empty()) return {e, std::system_category()};
+  return fs_error(e, path);
+}
+
+void FileInner::ensure_engine() {
+  if (TOKIO_LIKELY(engine != nullptr)) return;
+  engine = fs_engine_current("fs::File");
+  engine->ref_inc();
+}
+
+void FileInner::start(FileOp::Kind kind) noexcept {
+  op->reset_for_reuse();
+  op->kind = kind;
+  op->fd = fd;
+  // A write accepted by write() must reach the file: never cancelled, runs through a
+  // runtime shutdown (Tokio: spawn_mandatory_blocking).
+  op->mandatory = kind == FileOp::Kind::Write;
+  busy = true;
+  fs_op_start(op, engine);
+}
+
+bool FileInner::settle(task::Context& cx, bool keep_read) {
+  if (!busy) return true;
+  if (!op->poll_done(cx)) return false;
+  busy = false;
+  FileOp::Kind kind = std::exchange(op->kind, FileOp::Kind::None);
+  if (kind == FileOp::Kind::Read && op->result > 0) {
+    rpos = 0;
+    rlen = static_cast<std::size_t>(op->result);
+    if (!keep_read) (void)discard_read_ahead();
+  } else if (kind == FileOp::Kind::Write && op->result < 0) {
+    last_write_err = error(op->result);
+  }
+  return true;
+}
+
+int FileInner::discard_read_ahead() noexcept {
+  std::size_t unread = rlen - rpos;
+  rpos = rlen = 0;
+  if (unread == 0) return 0;
+  if (::lseek(fd, -static_cast<off_t>(unread), SEEK_CUR) < 0) return fs_errno();
+  return 0;
+}
+
+// --- the leaves' polls ---------------------------------------------------------------------
+bool fs_file_poll_read(FileInner* f, task::Context& cx, std::span<std::byte> dst,
+                       io::Result<std::size_t>& out) {
+  if (!f || f->fd < 0) {
+    out = tokio::unexpected(std::make_error_code(std::errc::bad_file_descriptor));
+    return true;
+  }
+  f->ensure_engine();
+  for (;;) {
+    if (f->busy) {
+      if (!f->op->poll_done(cx)) return false;
+      f->busy = false;
+      FileOp& op = *f->op;
+      FileOp::Kind kind = std::exchange(op.kind, FileOp::Kind::None);
+      if (kind == FileOp::Kind::Read) {
+        if (op.result < 0) {
+          out = tokio::unexpected(f->error(op.result));
+          return true;
+        }
+        f->rpos = 0;
+        f->rlen = static_cast<std::size_t>(op.result);
+        std::size_t n = std::min(dst.size(), f->rlen);
+        if (n) std::memcpy(dst.data(), op.buf, n);
+        f->rpos = n;
+        if (f->rpos == f->rlen) f->rpos = f->rlen = 0;
+        out = n;  // 0: end of file
+        return true;
+      }
+      if (kind == FileOp::Kind::Write && op.result < 0) f->last_write_err = f->error(op.result);
+      continue;
+    }
+    if (f->rpos < f->rlen || dst.empty()) {
+      std::size_t n = std::min(dst.size(), f->rlen - f->rpos);
+      if (n) std::memcpy(dst.data(), f->op->buf + f->rpos, n);
+      f->rpos += n;
+      if (f->rpos == f->rlen) f->rpos = f->rlen = 0;
+      out = n;
+      return true;
+    }
+    std::size_t n = std::min(dst.size(), f->max_buf);
+    if (!f->op->reserve(n)) {
+      out = tokio::unexpected(std::make_error_code(std::errc::not_enough_memory));
+      return true;
+    }
+    f->op->len = n;
+    f->start(FileOp::Kind::Read);
+  }
+}
+
+bool fs_file_poll_write(FileInner* f, task::Context& cx, std::span<const std::byte> src,
+                        io::Result<std::size_t>& out) {
+  if (!f || f->fd < 0) {
+    out = tokio::unexpected(std::make_error_code(std::errc::bad_file_descriptor));
+    return true;
+  }
+  f->ensure_engine();
+  if (f->last_write_err) {
+    out = tokio::unexpected(std::exchange(f->last_write_err, std::error_code()));
+    return true;
+  }
+  for (;;) {
+    if (f->busy) {
+      if (!f->op->poll_done(cx)) return false;
+      f->busy = false;
+      FileOp& op = *f->op;
+      FileOp::Kind kind = std::exchange(op.kind, FileOp::Kind::None);
+      if (kind == FileOp::Kind::Read && op.result > 0) {
+        f->rpos = 0;
+        f->rlen = static_cast<std::size_t>(op.result);
+      } else if (kind == FileOp::Kind::Write && op.result < 0) {
+        out = tokio::unexpected(f->error(op.result));
+        return true;
+      }
+      continue;
+    }
+    // The write lands where the caller is, not where read-ahead left the file.
+    if (int e = f->discard_read_ahead()) {
+      out = tokio::unexpected(f->error(-e));
+      return true;
+    }
+    if (src.empty()) {
+      out = std::size_t{0};
+      return true;
+    }
+    std::size_t n = std::min(src.size(), f->max_buf);
+    if (!f->op->reserve(n)) {
+      out = tokio::unexpected(std::make_error_code(std::errc::not_enough_memory));
+      return true;
+    }
+    std::memcpy(f->op->buf, src.data(), n);
+    f->op->len = n;
+    f->op->done = 0;
+    if (f->pipe_like < 0) {
+      struct stat st;
+      f->pipe_like = ::fstat(f->fd, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode));
+    }
+    f->op->async_write = f->pipe_like > 0;
+    f->start(FileOp::Kind::Write);
+    out = n;  // accepted: written behind the caller's back
+    return true;
+  }
+}
+
+bool fs_file_poll_flush(FileInner* f, task::Context& cx, io::Result<void>& out) {
+  if (!f || f->fd < 0) {
+    out = tokio::unexpected(std::make_error_code(std::errc::bad_file_descriptor));
+    return true;
+  }
+  f->ensure_engine();
+  if (f->last_write_err) {
+    out = tokio::unexpected(std::exchange(f->last_write_err, std::error_code()));
+    return true;
+  }
+  if (!f->settle(cx, true)) return false;
+  if (f->last_write_err) {
+    out = tokio::unexpected(std::exchange(f->last_write_err, std::error_code()));
+    return true;
+  }
+  out = {};
+  return true;
+}
+
+bool fs_file_poll_seek(FileInner* f, task::Context& cx, io::SeekFrom pos,
+                       io::Result<uint64_t>& out) {
+  if (!f || f->fd < 0) {
+    out = tokio::unexpected(std::make_error_code(std::errc::bad_file_descriptor));
+    return true;
+  }
+  f->ensure_engine();
+  if (!f->settle(cx, true)) return false;
+  int whence = SEEK_SET;
+  int64_t off = pos.offset;
+  switch (pos.whence) {
+    case io::SeekFrom::Whence::Start:
+      if (pos.position > static_cast<uint64_t>(INT64_MAX)) {
+        out = tokio::unexpected(f->error(-EINVAL));
+        return true;
+      }
+      off = static_cast<int64_t>(pos.position);
+      break;
+    case io::SeekFrom::Whence::End:
+      whence = SEEK_END;
+      break;
+    case io::SeekFrom::Whence::Current:
+      whence = SEEK_CUR;
+      // Relative to the caller's position, which is behind the file's by the unread
+      // read-ahead.
+      off -= static_cast<int64_t>(f->rlen - f->rpos);
+      break;
+  }
+  f->rpos = f->rlen = 0;
+  off_t r = ::lseek(f->fd, static_cast<off_t>(off), whence);
+  if (r < 0) {
+    out = tokio::unexpected(f->error(-fs_errno()));
+    return true;
+  }
+  out = static_cast<uint64_t>(r);
+  return true;
+}
+
+bool fs_file_poll_cmd(FileInner* f, task::Context& cx, FileCmd cmd, uint64_t arg,
+                      bool& started, void* out) {
+  auto set_err = [&](std::error_code e) {
+    switch (cmd) {
+      case FileCmd::Metadata:
+        *static_cast<io::Result<fs::Metadata>*>(out) = tokio::unexpected(e);
+        break;
+      case FileCmd::TryClone:
+        *static_cast<io::Result<fs::File>*>(out) = tokio::unexpected(e);
+        break;
+      case FileCmd::IntoStd:
+        *static_cast<io::Result<int>*>(out) = tokio::unexpected(e);
+        break;
+      default:
+        *static_cast<io::Result<void>*>(out) = tokio::unexpected(e);
+        break;
+    }
+  };
+  if (!f || f->fd < 0) {
+    set_err(std::make_error_code(std::errc::bad_file_descriptor));
+    return true;
+  }
+  f->ensure_engine();
+  if (!started) {
+    if (!f->settle(cx, true)) return false;
+    switch (cmd) {
+      case FileCmd::TryClone: {
+        int fd = ::fcntl(f->fd, F_DUPFD_CLOEXEC, 0);
+        if (fd < 0) {
+          set_err(f->error(-fs_errno()));
+          return true;
+        }
+        try {
+          *static_cast<io::Result<fs::File>*>(out) =
+              FileInner::wrap(fs_file_impl::make_inner(fd, f->engine, f->path));
+        } catch (...) {
+          fs_sys_close(fd);
+          set_err(std::make_error_code(std::errc::not_enough_memory));
+        }
+        return true;
+      }
+      case FileCmd::IntoStd: {
+        // Hand over the fd at the caller's logical position.
+        (void)f->discard_read_ahead();
+        *static_cast<io::Result<int>*>(out) = std::exchange(f->fd, -1);
+        return true;
+      }
+      case FileCmd::SetLen:
+        if (int e = f->discard_read_ahead()) {
+          set_err(f->error(-e));
+          return true;
+        }
+        f->op->arg = arg;
+        f->start(FileOp::Kind::Truncate);
+        break;
+      case FileCmd::SyncAll:
+        f->start(FileOp::Kind::Fsync);
+        break;
+      case FileCmd::SyncData:
+        f->start(FileOp::Kind::Fdatasync);
+        break;
+      case FileCmd::Metadata:
+        f->start(FileOp::Kind::Stat);
+        break;
+    }
+    started = true;
+  }
+  if (!f->op->poll_done(cx)) return false;
+  f->busy = false;
+  FileOp& op = *f->op;
+  op.kind = FileOp::Kind::None;
+  if (op.result < 0) {
+    set_err(f->error(op.result));
+  } else if (cmd == FileCmd::Metadata) {
+    *static_cast<io::Result<fs::Metadata>*>(out) = fs::Metadata(op.stat);
+  } else {
+    *static_cast<io::Result<void>*>(out) = io::Result<void>();
+  }
+  return true;
+}
+
+void fs_file_free(FileInner* f) noexcept {
+  FileOp* op = f->op;
+  if (f->busy) {
+    // The op finishes on its own and then closes the file (own_fd). A write completes
+    // (it was accepted); anything else is cancelled.
+    op->own_fd = f->fd >= 0;
+    if (op->kind == FileOp::Kind::Write) {
+      op->take_waker_and_drop();
+      op->ref_dec();
+    } else {
+      fs_op_release(op);
+    }
+  } else {
+    fs_sys_close(f->fd);
+    op->ref_dec();
+  }
+  if (f->engine) f->engine->ref_dec();
+  delete f;
+}
+
+namespace fs_file_impl {
+
+FileInner* make_inner(int fd, FsEngine* engine, std::string path) {
+  auto* f = new FileInner();
+  f->fd = fd;
+  f->engine = engine;
+  if (engine) engine->ref_inc();
+  f->path = std::move(path);
+  f->op = new FileOp();
+  f->op->fd = fd;
+  return f;
+}
+
+io::Result<fs::File> take_file(FsOp* o) {
+  auto* op = static_cast<OpenOp*>(o);
+  if (op->err) return tokio::unexpected(fs_error(op->err, op->path));
+  FileInner* f = make_inner(op->fd, op->engine, std::move(op->path));
+  op->fd = -1;  // the File owns it now
+  return FileInner::wrap(f);
+}
+
+FsAwait<fs::File> open_with(std::string path, int flags, unsigned mode, int err) {
+  auto* op = new OpenOp(std::move(path), flags, mode);
+  if (err) {
+    // Rejected before any system call: done at once.
+    op->err = err;
+    op->state.store(FsOp::DONE, std::memory_order_relaxed);
+  }
+  return {op, &take_file};
+}
+
+}  // namespace fs_file_impl
+
+}  // namespace tokio::detail
+
+namespace tokio::fs {
+
+detail::FsAwait<File> File::open(PathArg path) {
+  return detail::fs_file_impl::open_with(std::move(path).str(), O_RDONLY, 0666, 0);
+}
+
+detail::FsAwait<File> File::create(PathArg path) {
+  return detail::fs_file_impl::open_with(std::move(path).str(), O_WRONLY | O_CREAT | O_TRUNC,
+                                         0666, 0);
+}
+
+detail::FsAwait<File> File::create_new(PathArg path) {
+  return detail::fs_file_impl::open_with(std::move(path).str(), O_RDWR | O_CREAT | O_EXCL,
+                                         0666, 0);
+}
+
+File File::from_std(int fd) {
+  return File(detail::fs_file_impl::make_inner(fd, nullptr, std::string()));
+}
+
+
+int File::as_raw_fd() const noexcept { return f_ ? f_->fd : -1; }
+
+void File::set_max_buf_size(std::size_t n) noexcept {
+  if (f_) f_->max_buf = n ? n : 1;
+}
+
+detail::FsAwait<File> OpenOptions::open(PathArg path) const {
+  const bool rd = bits_ & kRead, wr = bits_ & kWrite, ap = bits_ & kAppend;
+  const bool tr = bits_ & kTruncate, cr = bits_ & kCreate, cn = bits_ & kCreateNew;
+  int err = 0;
+  int flags = 0;
+  // Access mode (Rust's OpenOptions::get_access_mode).
+  if (ap) flags = (rd ? O_RDWR : O_WRONLY) | O_APPEND;
+  else if (rd && wr) flags = O_RDWR;
+  else if (wr) flags = O_WRONLY;
+  else if (rd) flags = O_RDONLY;
+  else err = EINVAL;
+  // Creation mode (get_creation_mode).
+  if (!wr && !ap) {
+    if (tr || cr || cn) err = EINVAL;
+  } else if (ap && tr && !cn) {
+    err = EINVAL;
+  }
+  if (cn) flags |= O_CREAT | O_EXCL;
+  else if (cr) flags |= O_CREAT | (tr ? O_TRUNC : 0);
+  else if (tr) flags |= O_TRUNC;
+  flags |= custom_ & ~O_ACCMODE;
+  return detail::fs_file_impl::open_with(std::move(path).str(), flags, mode_, err);
+}
+
+}  // namespace tokio::fs
+/* end file src/tokio/fs/file.cpp */
+/* begin file src/tokio/fs/functions.cpp */
+// tokio::fs free functions: see functions.hpp.
+
+/* #include <cerrno> (already above) */
+/* #include <new> (already above) */
+/* #include <system_error> (already above) */
+
+
+namespace tokio::detail {
+
+namespace fs_functions_impl {
+
+tokio::unexpected<std::error_code> err1(int e, std::string_view p) {
+  if (e == -1) return tokio::unexpected(std::error_code(io::Errc::write_zero));
+  return tokio::unexpected(fs_error(e, p));
+}
+tokio::unexpected<std::error_code> err2(int e, std::string_view a, std::string_view b) {
+  return tokio::unexpected(fs_error(e, a, b));
+}
+
+template <class Op>
+Op* as(FsOp* op) noexcept {
+  return static_cast<Op*>(op);
+}
+
+io::Result<void> take_path_void(FsOp* o) {
+  auto* op = as<PathOp>(o);
+  if (!op->err) return {};
+  bool two = op->kind == PathOp::Kind::Rename || op->kind == PathOp::Kind::Link ||
+             op->kind == PathOp::Kind::Symlink;
+  return two ? err2(op->err, op->p1, op->p2) : err1(op->err, op->p1);
+}
+
+io::Result<fs::Metadata> take_metadata(FsOp* o) {
+  auto* op = as<PathOp>(o);
+  if (op->err) return err1(op->err, op->p1);
+  return fs::Metadata(op->stat);
+}
+
+io::Result<bool> take_exists(FsOp* o) {
+  auto* op = as<PathOp>(o);
+  if (op->err == ENOENT) return false;
+  if (op->err) return err1(op->err, op->p1);
+  return true;
+}
+
+io::Result<std::vector<std::byte>> take_read(FsOp* o) {
+  auto* op = as<ReadFileOp<std::vector<std::byte>>>(o);
+  if (op->err) return err1(op->err, op->path);
+  return std::move(op->out);
+}
+
+io::Result<std::string> take_read_string(FsOp* o) {
+  auto* op = as<ReadFileOp<std::string>>(o);
+  if (op->err) return err1(op->err, op->path);
+  if (!utf8_valid(reinterpret_cast<const unsigned char*>(op->out.data()), op->out.size())) {
+    return err1(EILSEQ, op->path);
+  }
+  return std::move(op->out);
+}
+
+io::Result<void> take_write(FsOp* o) {
+  auto* op = as<WriteFileOp>(o);
+  if (op->err) return err1(op->err, op->path);
+  return {};
+}
+
+io::Result<void> take_misc_void(FsOp* o) {
+  auto* op = as<MiscOp>(o);
+  if (!op->err) return {};
+  if (op->kind == MiscOp::Kind::Copy) return err2(op->err, op->p1, op->p2);
+  return err1(op->err, op->p1);
+}
+
+io::Result<uint64_t> take_copy(FsOp* o) {
+  auto* op = as<MiscOp>(o);
+  if (op->err) return err2(op->err, op->p1, op->p2);
+  return op->count;
+}
+
+io::Result<std::filesystem::path> take_misc_path(FsOp* o) {
+  auto* op = as<MiscOp>(o);
+  if (op->err) return err1(op->err, op->p1);
+  return std::move(op->out);
+}
+
+FsAwait<void> path_void(PathOp::Kind k, std::string a, std::string b = {}) {
+  return {new PathOp(k, std::move(a), std::move(b)), &take_path_void};
+}
+
+FsAwait<void> misc_void(MiscOp::Kind k, std::string a, std::string b = {}) {
+  return {new MiscOp(k, std::move(a), std::move(b)), &take_misc_void};
+}
+
+}  // namespace fs_functions_impl
+
+}  // namespace tokio::detail
+
+namespace tokio::fs {
+
+namespace fs_impl = tokio::detail::fs_functions_impl;
+using detail::FsAwait;
+using detail::MiscOp;
+using detail::PathOp;
+
+FsAwait<std::vector<std::byte>> read(PathArg path) {
+  return {new detail::ReadFileOp<std::vector<std::byte>>(std::move(path).str()), &fs_impl::take_read};
+}
+
+FsAwait<std::string> read_to_string(PathArg path) {
+  return {new detail::ReadFileOp<std::string>(std::move(path).str()), &fs_impl::take_read_string};
+}
+
+FsAwait<void> write(PathArg path, std::span<const std::byte> contents) {
+  std::vector<std::byte> data(contents.begin(), contents.end());
+  return {new detail::WriteFileOp(std::move(path).str(), std::move(data)), &fs_impl::take_write};
+}
+
+FsAwait<void> write(PathArg path, std::string_view contents) {
+  auto* p = reinterpret_cast<const std::byte*>(contents.data());
+  return write(std::move(path).str(), std::span<const std::byte>(p, contents.size()));
+}
+
+FsAwait<uint64_t> copy(PathArg from, PathArg to) {
+  return {new MiscOp(MiscOp::Kind::Copy, std::move(from).str(), std::move(to).str()), &fs_impl::take_copy};
+}
+
+FsAwait<void> create_dir(PathArg path) {
+  return fs_impl::path_void(PathOp::Kind::Mkdir, std::move(path).str());
+}
+FsAwait<void> create_dir_all(PathArg path) {
+  return fs_impl::misc_void(MiscOp::Kind::CreateDirAll, std::move(path).str());
+}
+FsAwait<void> remove_file(PathArg path) {
+  return fs_impl::path_void(PathOp::Kind::Unlink, std::move(path).str());
+}
+FsAwait<void> remove_dir(PathArg path) {
+  return fs_impl::path_void(PathOp::Kind::Rmdir, std::move(path).str());
+}
+FsAwait<void> remove_dir_all(PathArg path) {
+  return fs_impl::misc_void(MiscOp::Kind::RemoveDirAll, std::move(path).str());
+}
+FsAwait<void> rename(PathArg from, PathArg to) {
+  return fs_impl::path_void(PathOp::Kind::Rename, std::move(from).str(), std::move(to).str());
+}
+
+FsAwait<Metadata> metadata(PathArg path) {
+  return {new PathOp(PathOp::Kind::Stat, std::move(path).str()), &fs_impl::take_metadata};
+}
+FsAwait<Metadata> symlink_metadata(PathArg path) {
+  return {new PathOp(PathOp::Kind::Lstat, std::move(path).str()), &fs_impl::take_metadata};
+}
+FsAwait<bool> try_exists(PathArg path) {
+  return {new PathOp(PathOp::Kind::Stat, std::move(path).str()), &fs_impl::take_exists};
+}
+
+FsAwait<std::filesystem::path> canonicalize(PathArg path) {
+  return {new MiscOp(MiscOp::Kind::Canonicalize, std::move(path).str()), &fs_impl::take_misc_path};
+}
+FsAwait<void> hard_link(PathArg src, PathArg dst) {
+  return fs_impl::path_void(PathOp::Kind::Link, std::move(src).str(), std::move(dst).str());
+}
+FsAwait<void> symlink(PathArg src, PathArg dst) {
+  return fs_impl::path_void(PathOp::Kind::Symlink, std::move(src).str(), std::move(dst).str());
+}
+FsAwait<std::filesystem::path> read_link(PathArg path) {
+  return {new MiscOp(MiscOp::Kind::ReadLink, std::move(path).str()), &fs_impl::take_misc_path};
+}
+FsAwait<void> set_permissions(PathArg path, std::filesystem::perms perms) {
+  auto* op = new MiscOp(MiscOp::Kind::SetPermissions, std::move(path).str());
+  op->perms = static_cast<unsigned>(perms) & 07777;
+  return {op, &fs_impl::take_misc_void};
+}
+
+bool uses_io_uring() {
+  return detail::fs_engine_current("fs::uses_io_uring()")->kind() ==
+         detail::FsEngine::Kind::IoUring;
+}
+
+}  // namespace tokio::fs
+/* end file src/tokio/fs/functions.cpp */
+/* begin file src/tokio/fs/metadata.cpp */
+// fs::Metadata: see metadata.hpp.
+
+/* #include <sys/stat.h> (already above) */
+
+/* #include <cerrno> (already above) */
+
+namespace tokio::fs {
+
+namespace fs_metadata_impl {
+
+io::Result<std::chrono::system_clock::time_point> to_time(bool present, int64_t sec,
+                                                          uint32_t nsec) {
+  if (!present) return tokio::unexpected(std::make_error_code(std::errc::not_supported));
+  auto d = std::chrono::seconds(sec) + std::chrono::nanoseconds(nsec);
+  return std::chrono::system_clock::time_point(
+      std::chrono::duration_cast<std::chrono::system_clock::duration>(d));
+}
+
+}  // namespace fs_metadata_impl
+
+std::filesystem::file_type file_type_from_mode(uint32_t mode) noexcept {
+  using std::filesystem::file_type;
+  switch (mode & S_IFMT) {
+    case S_IFREG:
+      return file_type::regular;
+    case S_IFDIR:
+      return file_type::directory;
+    case S_IFLNK:
+      return file_type::symlink;
+    case S_IFBLK:
+      return file_type::block;
+    case S_IFCHR:
+      return file_type::character;
+    case S_IFIFO:
+      return file_type::fifo;
+    case S_IFSOCK:
+      return file_type::socket;
+    default:
+      return file_type::unknown;
+  }
+}
+
+std::filesystem::file_type Metadata::file_type() const noexcept {
+  return file_type_from_mode(d_.mode);
+}
+
+io::Result<std::chrono::system_clock::time_point> Metadata::modified() const {
+  return fs_metadata_impl::to_time(d_.mask & STATX_MTIME, d_.mtime_sec, d_.mtime_nsec);
+}
+io::Result<std::chrono::system_clock::time_point> Metadata::accessed() const {
+  return fs_metadata_impl::to_time(d_.mask & STATX_ATIME, d_.atime_sec, d_.atime_nsec);
+}
+io::Result<std::chrono::system_clock::time_point> Metadata::created() const {
+  return fs_metadata_impl::to_time(d_.mask & STATX_BTIME, d_.btime_sec, d_.btime_nsec);
+}
+
+}  // namespace tokio::fs
+/* end file src/tokio/fs/metadata.cpp */
+/* begin file src/tokio/fs/read_dir.cpp */
+// fs::read_dir, ReadDir, DirEntry: see read_dir.hpp.
+
+/* #include <dirent.h> (already above) */
+/* #include <fcntl.h> (already above) */
+/* #include <sys/syscall.h> (already above) */
+/* #include <unistd.h> (already above) */
+
+/* #include <cerrno> (already above) */
+/* #include <cstring> (already above) */
+/* #include <memory> (already above) */
+/* #include <vector> (already above) */
+
+
+namespace tokio::detail {
+
+struct DirShared {
+  DirShared(std::filesystem::path p, int f) noexcept : path(std::move(p)), fd(f) {}
+  ~DirShared() { fs_sys_close(fd); }
+  std::filesystem::path path;
+  int fd;
+};
+
+namespace fs_read_dir_impl {
+
+struct RawEntry {
+  std::string name;
+  uint64_t ino;
+  uint8_t type;
+};
+
+constexpr std::size_t kDentsBuf = 64 * 1024;
+constexpr std::size_t kBatch = 2048;  // entries per job (at least; whole getdents calls)
+
+// One batch: getdents64 until kBatch entries or the end of the directory.
+class DirBatchOp final : public FsOp {
+ public:
+  explicit DirBatchOp(std::shared_ptr<const DirShared> d) noexcept : dir(std::move(d)) {}
+  void run_blocking() noexcept override;
+  void fail(int e) noexcept override { err = e; }
+
+  std::shared_ptr<const DirShared> dir;  // keeps the fd open while the job reads it
+  std::vector<RawEntry> entries;
+  bool eof = false;
+  int err = 0;
+};
+
+void DirBatchOp::run_blocking() noexcept {
+  try {
+    std::unique_ptr<char[]> buf(new char[kDentsBuf]);
+    while (entries.size() < kBatch) {
+      long n = ::syscall(SYS_getdents64, dir->fd, buf.get(), kDentsBuf);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        err = fs_errno();
+        return;
+      }
+      if (n == 0) {
+        eof = true;
+        return;
+      }
+      if (entries.capacity() < entries.size() + static_cast<std::size_t>(n) / 24) {
+        entries.reserve(entries.size() + static_cast<std::size_t>(n) / 24);
+      }
+      // struct linux_dirent64: u64 d_ino, s64 d_off, u16 d_reclen, u8 d_type, char d_name[].
+      for (long off = 0; off < n;) {
+        const char* rec = buf.get() + off;
+        uint64_t ino;
+        uint16_t reclen;
+        std::memcpy(&ino, rec, sizeof ino);
+        std::memcpy(&reclen, rec + 16, sizeof reclen);
+        uint8_t type = static_cast<uint8_t>(rec[18]);
+        const char* name = rec + 19;
+        off += reclen;
+        if (name[0] == '.' && (name[1] == '\0' || (name[1] == '.' && name[2] == '\0'))) continue;
+        entries.push_back(RawEntry{std::string(name), ino, type});
+      }
+    }
+  } catch (...) {
+    err = ENOMEM;
+  }
+}
+
+}  // namespace fs_read_dir_impl
+
+struct ReadDirInner {
+  std::shared_ptr<const DirShared> dir;
+  FsEngine* engine = nullptr;  // one reference
+  std::vector<fs_read_dir_impl::RawEntry> buf;
+  std::size_t pos = 0;
+  fs_read_dir_impl::DirBatchOp* op = nullptr;  // the batch in flight (one reference)
+  bool eof = false;
+  int err = 0;  // reported once the entries read before it are consumed
+
+  void start_batch() noexcept {
+    try {
+      op = new fs_read_dir_impl::DirBatchOp(dir);
+    } catch (...) {
+      err = ENOMEM;
+      return;
+    }
+    fs_op_start(op, engine);
+  }
+};
+
+bool fs_read_dir_poll(ReadDirInner* rd, task::Context& cx,
+                      io::Result<std::optional<fs::DirEntry>>& out) {
+  for (;;) {
+    if (rd->pos < rd->buf.size()) {
+      fs_read_dir_impl::RawEntry& e = rd->buf[rd->pos++];
+      out = std::optional<fs::DirEntry>(std::in_place, rd->dir, std::move(e.name), e.ino, e.type);
+      // Fetch the next batch while this one is consumed.
+      if (!rd->op && !rd->eof && !rd->err && rd->buf.size() - rd->pos <= rd->buf.size() / 2) {
+        rd->start_batch();
+      }
+      return true;
+    }
+    if (rd->op) {
+      if (!rd->op->poll_done(cx)) return false;
+      fs_read_dir_impl::DirBatchOp* op = std::exchange(rd->op, nullptr);
+      rd->buf = std::move(op->entries);
+      rd->pos = 0;
+      rd->eof = op->eof;
+      if (op->err) rd->err = op->err;
+      fs_op_release(op);
+      continue;
+    }
+    if (rd->err) {
+      out = tokio::unexpected(fs_error(std::exchange(rd->err, 0), rd->dir->path.native()));
+      rd->eof = true;
+      return true;
+    }
+    if (rd->eof) {
+      out = std::optional<fs::DirEntry>();
+      return true;
+    }
+    rd->start_batch();
+  }
+}
+
+void fs_read_dir_free(ReadDirInner* rd) noexcept {
+  // A batch still running keeps the directory open through its own reference.
+  if (rd->op) fs_op_release(rd->op);
+  rd->engine->ref_dec();
+  delete rd;
+}
+
+namespace fs_read_dir_impl {
+
+io::Result<fs::ReadDir> take_read_dir(FsOp* o) {
+  auto* op = static_cast<OpenOp*>(o);
+  if (op->err) return tokio::unexpected(fs_error(op->err, op->path));
+  auto* rd = new ReadDirInner();
+  rd->dir = std::make_shared<const DirShared>(std::filesystem::path(op->path), op->fd);
+  op->fd = -1;  // DirShared owns it now
+  rd->engine = op->engine;
+  rd->engine->ref_inc();
+  rd->start_batch();  // the first batch starts with the ReadDir
+  return fs::ReadDir(rd);
+}
+
+}  // namespace fs_read_dir_impl
+
+}  // namespace tokio::detail
+
+namespace tokio::fs {
+
+detail::FsAwait<ReadDir> read_dir(PathArg path) {
+  auto* op = new detail::OpenOp(std::move(path).str(), O_RDONLY | O_DIRECTORY, 0);
+  return {op, &detail::fs_read_dir_impl::take_read_dir};
+}
+
+std::filesystem::path DirEntry::path() const { return dir_->path / name_; }
+
+detail::FileTypeAwait DirEntry::file_type() const {
+  using std::filesystem::file_type;
+  switch (type_) {
+    case DT_REG:
+      return detail::FileTypeAwait(file_type::regular);
+    case DT_DIR:
+      return detail::FileTypeAwait(file_type::directory);
+    case DT_LNK:
+      return detail::FileTypeAwait(file_type::symlink);
+    case DT_BLK:
+      return detail::FileTypeAwait(file_type::block);
+    case DT_CHR:
+      return detail::FileTypeAwait(file_type::character);
+    case DT_FIFO:
+      return detail::FileTypeAwait(file_type::fifo);
+    case DT_SOCK:
+      return detail::FileTypeAwait(file_type::socket);
+    default:
+      return detail::FileTypeAwait(metadata());
+  }
+}
+
+detail::FsAwait<Metadata> DirEntry::metadata() const {
+  auto* op = new detail::PathOp(detail::PathOp::Kind::Lstat, path().native());
+  op->dirfd = dir_->fd;
+  op->at_name = name_;
+  op->keep = dir_;
+  return {op, [](detail::FsOp* o) -> io::Result<Metadata> {
+            auto* p = static_cast<detail::PathOp*>(o);
+            if (p->err) return tokio::unexpected(detail::fs_error(p->err, p->p1));
+            return Metadata(p->stat);
+          }};
+}
+
+}  // namespace tokio::fs
+/* end file src/tokio/fs/read_dir.cpp */
 #endif // TOKIO_IMPLEMENTATION

@@ -72,11 +72,12 @@ def load_manifest(flt):
             parts = line.split()
             binary, case, workers, iters = parts[:4]
             timeout = int(parts[4]) if len(parts) > 4 else 60
+            baseline = parts[5] if len(parts) > 5 else None
             cid = "%s %s w=%s" % (binary, case, workers)
             if flt and not re.search(flt, cid):
                 continue
             cases.append(dict(binary=binary, case=case, workers=workers, iters=iters,
-                              timeout=timeout, id=cid))
+                              timeout=timeout, id=cid, baseline=baseline))
     return cases
 
 
@@ -112,6 +113,9 @@ def run_timing(c, runs):
           "--style", "basic"]
     for side, exe in cmds:
         hf += ["-n", side, "%s %s" % (exe, args)]
+    if c.get("baseline"):
+        hf += ["-n", "baseline", "%s %s %s %s" % (cpp, c["baseline"], c["workers"], c["iters"])]
+        res["baseline_case"] = c["baseline"]
     subprocess.run(hf, check=True, stdout=subprocess.DEVNULL)
     with open(js) as f:
         data = json.load(f)
@@ -446,6 +450,20 @@ def write_report(timings, memory, syscalls=None, latency=None, partial=False):
         cs = fmt_s(cpp) if cpp is not None else r.get("cpp_note", "n/a")
         rs = fmt_s(rust) if rust is not None else r.get("rust_note", "n/a")
         lines.append("| %s | %s | %s | %s | %s |" % (r["id"], r["iters"], cs, rs, ratio))
+    based = [r for r in timings if r.get("baseline_case")]
+    if based:
+        lines.append("\n## Against a plain blocking loop\n")
+        lines.append("Rows with a baseline ran a third command in the same hyperfine invocation: "
+                     "the same work as a single-threaded loop of plain system calls, no runtime "
+                     "(`<case>` given after the timeout in bench/benchmarks.tsv). "
+                     "**vs loop = tokio.hpp / loop**.\n")
+        lines.append("| benchmark | tokio.hpp | Tokio | loop | vs loop |")
+        lines.append("|---|---:|---:|---:|---:|")
+        for r in based:
+            cpp, loop = r.get("cpp"), r.get("baseline")
+            ratio = "%.2f" % (cpp / loop) if cpp and loop else "—"
+            lines.append("| %s (loop: `%s`) | %s | %s | %s | %s |" % (
+                r["id"], r["baseline_case"], fmt_s(cpp), fmt_s(r.get("rust")), fmt_s(loop), ratio))
     if memory:
         lines.append("\n## Memory\n")
         lines.append("`memory/parked_tasks`: RSS growth per task while N tasks are parked, each "

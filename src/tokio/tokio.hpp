@@ -53,6 +53,7 @@
 #include "tokio/io/split.hpp"
 #include "tokio/io/duplex.hpp"
 #include "tokio/io/stdio.hpp"
+#include "tokio/io/seek.hpp"
 // sync
 #include "tokio/sync/error.hpp"
 #include "tokio/sync/oneshot.hpp"
@@ -90,3 +91,9 @@
 #include "tokio/process/child_io.hpp"
 #include "tokio/process/child.hpp"
 #include "tokio/process/command.hpp"
+// fs: files and directories (io_uring engine, blocking-pool fallback)
+#include "tokio/fs/path_arg.hpp"
+#include "tokio/fs/metadata.hpp"
+#include "tokio/fs/functions.hpp"
+#include "tokio/fs/read_dir.hpp"
+#include "tokio/fs/file.hpp"

@@ -61,6 +61,10 @@ class Builder {
   Builder& max_io_events_per_tick(std::size_t n);
   Builder& disable_lifo_slot();
   Builder& rng_seed(uint64_t seed);
+  // tokio::fs runs its operations on the blocking pool (as Tokio does) instead of io_uring.
+  // Also: TOKIO_FS_ENGINE=blocking in the environment. Without it, io_uring is used when
+  // the kernel allows it and the runtime has the I/O driver (enable_io).
+  Builder& disable_io_uring();
 
   // Builds the runtime. Throws std::system_error when threads cannot be started and
   // std::invalid_argument for an inconsistent configuration.

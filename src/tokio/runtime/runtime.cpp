@@ -123,6 +123,10 @@ Builder& Builder::rng_seed(uint64_t seed) {
   cfg_->rng_seed = seed;
   return *this;
 }
+Builder& Builder::disable_io_uring() {
+  cfg_->disable_io_uring = true;
+  return *this;
+}
 
 Runtime Builder::build() {
   const detail::Config& cfg = *cfg_;

@@ -32,6 +32,8 @@ struct Config {
   bool disable_lifo_slot = false;
   std::size_t max_io_events_per_tick = 1024;
   std::optional<uint64_t> rng_seed;
+  // fs: run file operations on the blocking pool even where io_uring works (fs/ layer).
+  bool disable_io_uring = false;
 };
 
 }  // namespace tokio::detail

@@ -20,6 +20,7 @@ Driver::Driver(const Config& cfg) : cfg_(cfg) {
 }
 
 Driver::~Driver() {
+  fs_engine_close(fs_);
   if (time_) time_driver_destroy(time_);
   if (io_) io_driver_destroy(io_);
 }
@@ -32,6 +33,8 @@ void Driver::park(std::optional<std::chrono::nanoseconds> timeout) {
 }
 
 void Driver::shutdown() noexcept {
+  // First: the fs engine's in-flight operations complete through the I/O driver.
+  fs_engine_close(fs_);
   if (time_) time_driver_shutdown(time_);
   if (io_) io_driver_shutdown(io_);
 }

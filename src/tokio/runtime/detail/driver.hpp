@@ -30,6 +30,7 @@ namespace tokio::detail {
 class Driver;
 class IoDriver;
 class TimeDriver;
+class FsEngine;
 
 // --- defined by the I/O layer (io/detail/io_driver.cpp) -----------------------------------
 IoDriver* io_driver_create(const Config& cfg, Driver& owner);
@@ -49,6 +50,13 @@ std::optional<std::chrono::nanoseconds> time_driver_before_park(
 // Fires every timer that is due.
 void time_driver_after_park(TimeDriver* d);
 void time_driver_shutdown(TimeDriver* d) noexcept;
+
+// --- defined by the fs layer (fs/detail/engine.cpp) -------------------------------------
+// The fs engine (io_uring or blocking pool) is created on a runtime's first fs operation
+// and kept in Driver::fs_engine_slot(). At shutdown this closes the slot (no engine is
+// created afterwards), cancels the operations their waiters abandoned and waits until the
+// kernel is done with every buffer. Idempotent.
+void fs_engine_close(std::atomic<FsEngine*>& slot) noexcept;
 
 class Driver {
  public:
@@ -73,6 +81,8 @@ class Driver {
 
   // The drivers (null when the Builder did not enable them).
   IoDriver* io() const noexcept { return io_; }
+  // The fs layer's engine slot (see fs_engine_close).
+  std::atomic<FsEngine*>& fs_engine_slot() noexcept { return fs_; }
   TimeDriver* time() const noexcept { return time_; }
   const Config& config() const noexcept { return cfg_; }
 
@@ -86,6 +96,7 @@ class Driver {
   std::atomic<bool> unparked_{false};
   IoDriver* io_ = nullptr;
   TimeDriver* time_ = nullptr;
+  std::atomic<FsEngine*> fs_{nullptr};
 };
 
 }  // namespace tokio::detail

@@ -1,0 +1,162 @@
+#pragma once
+// The operations behind the fs free functions (internal; included by .cpp files only).
+//
+//   PathOp      one path system call with an io_uring opcode: mkdirat, unlinkat (file or
+//               directory), renameat, linkat, symlinkat, statx (metadata,
+//               symlink_metadata, try_exists)
+//   OpenOp      openat -> fd (File::open, OpenOptions::open, read_dir's directory)
+//   ReadFileOp  fs::read / fs::read_to_string: the whole file
+//   WriteFileOp fs::write: create or truncate, write everything, close
+//   MiscOp      what io_uring has no opcode for, on the blocking pool under both engines:
+//               copy, create_dir_all, remove_dir_all, canonicalize, read_link,
+//               set_permissions
+// Every op keeps its inputs (paths as native strings, data) and its buffers until
+// it is destroyed, which is after the kernel's last completion for it (see op.hpp).
+
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "tokio/fs/detail/op.hpp"
+#include "tokio/fs/metadata.hpp"
+
+namespace tokio::detail {
+
+class PathOp final : public FsOp {
+ public:
+  enum class Kind : uint8_t { Mkdir, Unlink, Rmdir, Rename, Link, Symlink, Stat, Lstat };
+  PathOp(Kind k, std::string a, std::string b = {}) noexcept
+      : kind(k), p1(std::move(a)), p2(std::move(b)) {}
+
+  unsigned uring_plan(const UringCaps& caps) noexcept override;
+  void uring_prep(uring::Sqe* const* sqes, unsigned n) noexcept override;
+  StepOutcome uring_step_done() noexcept override;
+  void run_blocking() noexcept override;
+  void fail(int e) noexcept override { err = e; }
+
+  // The name the system call uses: p1, or `at_name` relative to `dirfd` when set
+  // (DirEntry::metadata: fstatat on the directory being listed, kept open by `keep`).
+  const char* target() const noexcept {
+    return dirfd == AT_FDCWD ? p1.c_str() : at_name.c_str();
+  }
+
+  Kind kind;
+  std::string p1, p2;  // p1 (and p2) also name the error
+  int dirfd = AT_FDCWD;
+  std::string at_name;
+  std::shared_ptr<const void> keep;
+  int err = 0;            // outcome: 0 or an errno
+  StatData stat;          // Stat / Lstat outcome
+  struct statx sx;        // io_uring's statx buffer (the kernel writes it)
+};
+
+class OpenOp final : public FsOp {
+ public:
+  OpenOp(std::string p, int flags, unsigned mode) noexcept
+      : path(std::move(p)), flags(flags), mode(mode) {}
+  ~OpenOp() override { close_fd(); }
+
+  unsigned uring_plan(const UringCaps& caps) noexcept override;
+  void uring_prep(uring::Sqe* const* sqes, unsigned n) noexcept override;
+  StepOutcome uring_step_done() noexcept override;
+  void run_blocking() noexcept override;
+  void fail(int e) noexcept override {
+    close_fd();
+    err = e;
+  }
+  // The fd, now owned by the caller.
+  int take_fd() noexcept { return std::exchange(fd, -1); }
+  void close_fd() noexcept;
+
+  std::string path;
+  int flags;
+  unsigned mode;
+  int fd = -1;   // outcome
+  int err = 0;
+};
+
+template <class C>
+class ReadFileOp final : public FsOp {
+ public:
+  explicit ReadFileOp(std::string p) noexcept : path(std::move(p)) {}
+  ~ReadFileOp() override;
+
+  bool wants_slot() const noexcept override { return true; }
+  unsigned uring_plan(const UringCaps& caps) noexcept override;
+  void uring_prep(uring::Sqe* const* sqes, unsigned n) noexcept override;
+  StepOutcome uring_step_done() noexcept override;
+  void run_blocking() noexcept override;
+  void fail(int e) noexcept override { err = e; }
+
+  std::string path;
+  C out;        // outcome: the contents
+  int err = 0;
+
+ private:
+  enum class Phase : uint8_t { Open, First, More };
+  StepOutcome more_or_done(std::size_t got) noexcept;
+  StepOutcome error(int e) noexcept {
+    err = e;
+    return StepOutcome::Finished;
+  }
+
+  static constexpr std::size_t kFirst = 32 * 1024;  // first read
+  static constexpr std::size_t kProbe = 4 * 1024;   // second read (normally 0: EOF)
+  Phase phase = Phase::Open;
+  int fd = -1;                    // without a direct slot: the plain fd
+  std::byte* scratch = nullptr;   // kFirst + kProbe bytes for the first two reads
+  std::size_t len = 0;            // bytes of `out` filled (phase More)
+};
+
+class WriteFileOp final : public FsOp {
+ public:
+  WriteFileOp(std::string p, std::vector<std::byte> d) noexcept
+      : path(std::move(p)), data(std::move(d)) {}
+  ~WriteFileOp() override;
+
+  bool wants_slot() const noexcept override { return true; }
+  unsigned uring_plan(const UringCaps& caps) noexcept override;
+  void uring_prep(uring::Sqe* const* sqes, unsigned n) noexcept override;
+  StepOutcome uring_step_done() noexcept override;
+  void run_blocking() noexcept override;
+  void fail(int e) noexcept override { err = e; }
+
+  std::string path;
+  std::vector<std::byte> data;
+  int err = 0;
+
+ private:
+  enum class Phase : uint8_t { Open, Write };
+  Phase phase = Phase::Open;
+  int fd = -1;
+  std::size_t written = 0;
+};
+
+class MiscOp final : public FsOp {
+ public:
+  enum class Kind : uint8_t {
+    Copy, CreateDirAll, RemoveDirAll, Canonicalize, ReadLink, SetPermissions
+  };
+  MiscOp(Kind k, std::string a, std::string b = {}) noexcept
+      : kind(k), p1(std::move(a)), p2(std::move(b)) {}
+  void run_blocking() noexcept override;
+  void fail(int e) noexcept override { err = e; }
+
+  Kind kind;
+  std::string p1, p2;
+  unsigned perms = 0;          // SetPermissions input
+  int err = 0;                 // outcome
+  uint64_t count = 0;          // Copy: bytes copied
+  std::filesystem::path out;   // Canonicalize / ReadLink
+};
+
+// Recursive removal below an open directory (no symlink is followed). 0 or errno.
+int fs_remove_dir_contents(int dirfd) noexcept;
+
+}  // namespace tokio::detail

@@ -1,0 +1,155 @@
+// Blocking system-call helpers: see sys.hpp.
+#include "tokio/fs/detail/sys.hpp"
+
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include <ctime>
+
+#include <cerrno>
+#include <new>
+#include <vector>
+
+namespace tokio::detail {
+
+int fs_errno() noexcept { return errno ? errno : EIO; }
+
+static_assert(sizeof(sigset_t) <= sizeof(unsigned long) * 16);
+
+SigpipeGuard::SigpipeGuard() noexcept {
+  sigset_t pipe_set;
+  sigemptyset(&pipe_set);
+  sigaddset(&pipe_set, SIGPIPE);
+  auto* old = reinterpret_cast<sigset_t*>(old_);
+  pthread_sigmask(SIG_BLOCK, &pipe_set, old);
+  // Unblocked before: nothing of SIGPIPE could be pending (it would have been delivered),
+  // so one pending after an EPIPE is ours.
+  was_blocked_ = sigismember(old, SIGPIPE) == 1;
+}
+
+SigpipeGuard::~SigpipeGuard() {
+  int saved = errno;
+  if (epipe_ && !was_blocked_) {
+    sigset_t pipe_set;
+    sigemptyset(&pipe_set);
+    sigaddset(&pipe_set, SIGPIPE);
+    struct timespec zero = {0, 0};
+    while (sigtimedwait(&pipe_set, nullptr, &zero) < 0 && errno == EINTR) {
+    }
+  }
+  pthread_sigmask(SIG_SETMASK, reinterpret_cast<sigset_t*>(old_), nullptr);
+  errno = saved;
+}
+
+int fs_sys_write_all_nosig(int fd, const std::byte* buf, std::size_t len,
+                           std::size_t& written) noexcept {
+  SigpipeGuard guard;
+  int e = fs_sys_write_all(fd, buf, len, written);
+  if (e == -EPIPE) guard.epipe();
+  return e;
+}
+
+void fs_stat_from_statx(const struct statx& s, StatData& d) noexcept {
+  d.mask = s.stx_mask;
+  d.mode = s.stx_mode;
+  d.nlink = s.stx_nlink;
+  d.uid = s.stx_uid;
+  d.gid = s.stx_gid;
+  d.blksize = s.stx_blksize;
+  d.ino = s.stx_ino;
+  d.size = s.stx_size;
+  d.blocks = s.stx_blocks;
+  d.dev = makedev(s.stx_dev_major, s.stx_dev_minor);
+  d.rdev = makedev(s.stx_rdev_major, s.stx_rdev_minor);
+  d.atime_sec = s.stx_atime.tv_sec;
+  d.atime_nsec = s.stx_atime.tv_nsec;
+  d.mtime_sec = s.stx_mtime.tv_sec;
+  d.mtime_nsec = s.stx_mtime.tv_nsec;
+  d.ctime_sec = s.stx_ctime.tv_sec;
+  d.ctime_nsec = s.stx_ctime.tv_nsec;
+  d.btime_sec = s.stx_btime.tv_sec;
+  d.btime_nsec = s.stx_btime.tv_nsec;
+}
+
+int fs_sys_statx(int dirfd, const char* path, int flags, StatData& out) noexcept {
+  struct statx s;
+  for (;;) {
+    if (::statx(dirfd, path, flags, kFsStatxMask, &s) == 0) break;
+    if (errno != EINTR) return fs_errno();
+  }
+  fs_stat_from_statx(s, out);
+  return 0;
+}
+
+int fs_sys_open(int dirfd, const char* path, int flags, unsigned mode) noexcept {
+  for (;;) {
+    int fd = ::openat(dirfd, path, flags | O_CLOEXEC, mode);
+    if (fd >= 0) return fd;
+    if (errno != EINTR) return -fs_errno();
+  }
+}
+
+int64_t fs_sys_read(int fd, void* buf, std::size_t len) noexcept {
+  for (;;) {
+    ssize_t n = ::read(fd, buf, len);
+    if (n >= 0) return n;
+    if (errno != EINTR) return -fs_errno();
+  }
+}
+
+int64_t fs_sys_write(int fd, const void* buf, std::size_t len) noexcept {
+  for (;;) {
+    ssize_t n = ::write(fd, buf, len);
+    if (n >= 0) return n;
+    if (errno != EINTR) return -fs_errno();
+  }
+}
+
+int fs_sys_write_all(int fd, const std::byte* buf, std::size_t len, std::size_t& written) noexcept {
+  written = 0;
+  while (written < len) {
+    int64_t n = fs_sys_write(fd, buf + written, len - written);
+    if (n < 0) return static_cast<int>(n);
+    if (n == 0) return -1;
+    written += static_cast<std::size_t>(n);
+  }
+  return 0;
+}
+
+template <class C>
+int fs_sys_read_to_end(int fd, C& out, std::size_t hint) noexcept {
+  try {
+    std::size_t len = out.size();
+    // Room for the hint and one more byte, so a file of exactly `hint` bytes ends with a
+    // read of 0 into the spare room instead of a second allocation.
+    if (out.capacity() < len + hint + 1) out.reserve(len + hint + 1);
+    for (;;) {
+      if (len == out.capacity()) out.reserve(out.capacity() * 2);
+      out.resize(out.capacity());
+      int64_t n = fs_sys_read(fd, out.data() + len, out.size() - len);
+      if (n < 0) {
+        out.resize(len);
+        return static_cast<int>(-n);
+      }
+      if (n == 0) break;
+      len += static_cast<std::size_t>(n);
+    }
+    out.resize(len);
+    return 0;
+  } catch (const std::bad_alloc&) {
+    return ENOMEM;
+  } catch (const std::length_error&) {
+    return ENOMEM;
+  }
+}
+template int fs_sys_read_to_end(int, std::vector<std::byte>&, std::size_t) noexcept;
+template int fs_sys_read_to_end(int, std::string&, std::size_t) noexcept;
+
+void fs_sys_close(int fd) noexcept {
+  if (fd >= 0) ::close(fd);  // EINTR: the fd is gone on Linux either way
+}
+
+}  // namespace tokio::detail

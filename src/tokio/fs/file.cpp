@@ -1,0 +1,564 @@
+// fs::File, fs::OpenOptions, and the FileOp / FileInner machinery (see file.hpp and
+// detail/file_inner.hpp).
+#include "tokio/fs/file.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <climits>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+
+#include "tokio/fs/detail/engine.hpp"
+#include "tokio/fs/detail/file_inner.hpp"
+#include "tokio/fs/detail/path_error.hpp"
+#include "tokio/fs/detail/path_ops.hpp"
+#include "tokio/fs/detail/sys.hpp"
+#include "tokio/io/error.hpp"
+
+namespace tokio::detail {
+
+namespace fs_file_impl {
+
+constexpr uint64_t kCurPos = ~uint64_t{0};
+const char kEmptyPath[] = "";
+
+FileInner* make_inner(int fd, FsEngine* engine, std::string path);
+
+}  // namespace fs_file_impl
+
+// --- FileOp ------------------------------------------------------------------------------
+FileOp::~FileOp() {
+  std::free(buf);
+  if (own_fd) fs_sys_close(fd);
+}
+
+bool FileOp::reserve(std::size_t n) noexcept {
+  if (cap >= n) return true;
+  auto* p = static_cast<std::byte*>(std::malloc(n));
+  if (!p) return false;
+  std::free(buf);
+  buf = p;
+  cap = n;
+  return true;
+}
+
+unsigned FileOp::uring_plan(const UringCaps& caps) noexcept {
+  switch (kind) {
+    case Kind::Fsync:
+    case Kind::Fdatasync:
+      return caps.supports(uring::kOpFsync) ? 1 : 0;
+    case Kind::Truncate:
+      return caps.supports(uring::kOpFtruncate) ? 1 : 0;  // Linux 6.9
+    case Kind::None:
+      return 0;
+    default:
+      return 1;
+  }
+}
+
+void FileOp::uring_prep(uring::Sqe* const* sqes, unsigned) noexcept {
+  uring::Sqe* e = sqes[0];
+  e->fd = fd;
+  switch (kind) {
+    case Kind::Read:
+      e->opcode = uring::kOpRead;
+      e->addr = reinterpret_cast<uint64_t>(buf);
+      e->len = static_cast<uint32_t>(len);
+      e->off = fs_file_impl::kCurPos;
+      break;
+    case Kind::Write:
+      e->opcode = uring::kOpWrite;
+      // A pipe or socket: written by io_uring's worker (signals blocked) so a reader that
+      // left gives EPIPE instead of a SIGPIPE raised in our thread.
+      if (async_write) e->flags = uring::kSqeAsync;
+      e->addr = reinterpret_cast<uint64_t>(buf + done);
+      e->len = static_cast<uint32_t>(len - done);
+      e->off = fs_file_impl::kCurPos;
+      break;
+    case Kind::Fsync:
+    case Kind::Fdatasync:
+      e->opcode = uring::kOpFsync;
+      e->op_flags = kind == Kind::Fdatasync ? uring::kFsyncDatasync : 0;
+      break;
+    case Kind::Truncate:
+      e->opcode = uring::kOpFtruncate;
+      e->off = arg;
+      break;
+    case Kind::Stat:
+      e->opcode = uring::kOpStatx;
+      e->addr = reinterpret_cast<uint64_t>(fs_file_impl::kEmptyPath);
+      e->len = kFsStatxMask;
+      e->off = reinterpret_cast<uint64_t>(&sx);
+      e->op_flags = AT_EMPTY_PATH;
+      break;
+    case Kind::None:
+      e->opcode = uring::kOpNop;
+      break;
+  }
+}
+
+StepOutcome FileOp::uring_step_done() noexcept {
+  int32_t r = res[0];
+  switch (kind) {
+    case Kind::Write:
+      if (r < 0) {
+        result = r;
+      } else if (r == 0) {
+        result = kFileWriteZero;
+      } else {
+        done += static_cast<std::size_t>(r);
+        if (done < len) return StepOutcome::Continue;  // short: write the rest
+        result = static_cast<int64_t>(done);
+      }
+      return StepOutcome::Finished;
+    case Kind::Stat:
+      if (r >= 0) fs_stat_from_statx(sx, stat);
+      result = r < 0 ? r : 0;
+      return StepOutcome::Finished;
+    default:
+      result = r;
+      return StepOutcome::Finished;
+  }
+}
+
+void FileOp::run_blocking() noexcept {
+  switch (kind) {
+    case Kind::Read:
+      result = fs_sys_read(fd, buf, len);
+      break;
+    case Kind::Write: {
+      int e = fs_sys_write_all_nosig(fd, buf, len, done);
+      result = e == 0 ? static_cast<int64_t>(done) : e == -1 ? kFileWriteZero : e;
+      break;
+    }
+    case Kind::Fsync:
+    case Kind::Fdatasync: {
+      int r;
+      do {
+        r = kind == Kind::Fsync ? ::fsync(fd) : ::fdatasync(fd);
+      } while (r != 0 && errno == EINTR);
+      result = r == 0 ? 0 : -fs_errno();
+      break;
+    }
+    case Kind::Truncate: {
+      int r;
+      do {
+        r = ::ftruncate(fd, static_cast<off_t>(arg));
+      } while (r != 0 && errno == EINTR);
+      result = r == 0 ? 0 : -fs_errno();
+      break;
+    }
+    case Kind::Stat:
+      result = -fs_sys_statx(fd, fs_file_impl::kEmptyPath, AT_EMPTY_PATH, stat);
+      break;
+    case Kind::None:
+      result = 0;
+      break;
+  }
+}
+
+// --- FileInner ---------------------------------------------------------------------------
+FileInner::~FileInner() = default;
+
+fs::File FileInner::wrap(FileInner* f) noexcept { return fs::File(f); }
+
+std::error_code FileInner::error(int64_t neg) const {
+  if (neg == kFileWriteZero) return io::Errc::write_zero;
+  int e = static_cast<int>(-neg);
+  if (path.empty()) return {e, std::system_category()};
+  return fs_error(e, path);
+}
+
+void FileInner::ensure_engine() {
+  if (TOKIO_LIKELY(engine != nullptr)) return;
+  engine = fs_engine_current("fs::File");
+  engine->ref_inc();
+}
+
+void FileInner::start(FileOp::Kind kind) noexcept {
+  op->reset_for_reuse();
+  op->kind = kind;
+  op->fd = fd;
+  // A write accepted by write() must reach the file: never cancelled, runs through a
+  // runtime shutdown (Tokio: spawn_mandatory_blocking).
+  op->mandatory = kind == FileOp::Kind::Write;
+  busy = true;
+  fs_op_start(op, engine);
+}
+
+bool FileInner::settle(task::Context& cx, bool keep_read) {
+  if (!busy) return true;
+  if (!op->poll_done(cx)) return false;
+  busy = false;
+  FileOp::Kind kind = std::exchange(op->kind, FileOp::Kind::None);
+  if (kind == FileOp::Kind::Read && op->result > 0) {
+    rpos = 0;
+    rlen = static_cast<std::size_t>(op->result);
+    if (!keep_read) (void)discard_read_ahead();
+  } else if (kind == FileOp::Kind::Write && op->result < 0) {
+    last_write_err = error(op->result);
+  }
+  return true;
+}
+
+int FileInner::discard_read_ahead() noexcept {
+  std::size_t unread = rlen - rpos;
+  rpos = rlen = 0;
+  if (unread == 0) return 0;
+  if (::lseek(fd, -static_cast<off_t>(unread), SEEK_CUR) < 0) return fs_errno();
+  return 0;
+}
+
+// --- the leaves' polls ---------------------------------------------------------------------
+bool fs_file_poll_read(FileInner* f, task::Context& cx, std::span<std::byte> dst,
+                       io::Result<std::size_t>& out) {
+  if (!f || f->fd < 0) {
+    out = tokio::unexpected(std::make_error_code(std::errc::bad_file_descriptor));
+    return true;
+  }
+  f->ensure_engine();
+  for (;;) {
+    if (f->busy) {
+      if (!f->op->poll_done(cx)) return false;
+      f->busy = false;
+      FileOp& op = *f->op;
+      FileOp::Kind kind = std::exchange(op.kind, FileOp::Kind::None);
+      if (kind == FileOp::Kind::Read) {
+        if (op.result < 0) {
+          out = tokio::unexpected(f->error(op.result));
+          return true;
+        }
+        f->rpos = 0;
+        f->rlen = static_cast<std::size_t>(op.result);
+        std::size_t n = std::min(dst.size(), f->rlen);
+        if (n) std::memcpy(dst.data(), op.buf, n);
+        f->rpos = n;
+        if (f->rpos == f->rlen) f->rpos = f->rlen = 0;
+        out = n;  // 0: end of file
+        return true;
+      }
+      if (kind == FileOp::Kind::Write && op.result < 0) f->last_write_err = f->error(op.result);
+      continue;
+    }
+    if (f->rpos < f->rlen || dst.empty()) {
+      std::size_t n = std::min(dst.size(), f->rlen - f->rpos);
+      if (n) std::memcpy(dst.data(), f->op->buf + f->rpos, n);
+      f->rpos += n;
+      if (f->rpos == f->rlen) f->rpos = f->rlen = 0;
+      out = n;
+      return true;
+    }
+    std::size_t n = std::min(dst.size(), f->max_buf);
+    if (!f->op->reserve(n)) {
+      out = tokio::unexpected(std::make_error_code(std::errc::not_enough_memory));
+      return true;
+    }
+    f->op->len = n;
+    f->start(FileOp::Kind::Read);
+  }
+}
+
+bool fs_file_poll_write(FileInner* f, task::Context& cx, std::span<const std::byte> src,
+                        io::Result<std::size_t>& out) {
+  if (!f || f->fd < 0) {
+    out = tokio::unexpected(std::make_error_code(std::errc::bad_file_descriptor));
+    return true;
+  }
+  f->ensure_engine();
+  if (f->last_write_err) {
+    out = tokio::unexpected(std::exchange(f->last_write_err, std::error_code()));
+    return true;
+  }
+  for (;;) {
+    if (f->busy) {
+      if (!f->op->poll_done(cx)) return false;
+      f->busy = false;
+      FileOp& op = *f->op;
+      FileOp::Kind kind = std::exchange(op.kind, FileOp::Kind::None);
+      if (kind == FileOp::Kind::Read && op.result > 0) {
+        f->rpos = 0;
+        f->rlen = static_cast<std::size_t>(op.result);
+      } else if (kind == FileOp::Kind::Write && op.result < 0) {
+        out = tokio::unexpected(f->error(op.result));
+        return true;
+      }
+      continue;
+    }
+    // The write lands where the caller is, not where read-ahead left the file.
+    if (int e = f->discard_read_ahead()) {
+      out = tokio::unexpected(f->error(-e));
+      return true;
+    }
+    if (src.empty()) {
+      out = std::size_t{0};
+      return true;
+    }
+    std::size_t n = std::min(src.size(), f->max_buf);
+    if (!f->op->reserve(n)) {
+      out = tokio::unexpected(std::make_error_code(std::errc::not_enough_memory));
+      return true;
+    }
+    std::memcpy(f->op->buf, src.data(), n);
+    f->op->len = n;
+    f->op->done = 0;
+    if (f->pipe_like < 0) {
+      struct stat st;
+      f->pipe_like = ::fstat(f->fd, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode));
+    }
+    f->op->async_write = f->pipe_like > 0;
+    f->start(FileOp::Kind::Write);
+    out = n;  // accepted: written behind the caller's back
+    return true;
+  }
+}
+
+bool fs_file_poll_flush(FileInner* f, task::Context& cx, io::Result<void>& out) {
+  if (!f || f->fd < 0) {
+    out = tokio::unexpected(std::make_error_code(std::errc::bad_file_descriptor));
+    return true;
+  }
+  f->ensure_engine();
+  if (f->last_write_err) {
+    out = tokio::unexpected(std::exchange(f->last_write_err, std::error_code()));
+    return true;
+  }
+  if (!f->settle(cx, true)) return false;
+  if (f->last_write_err) {
+    out = tokio::unexpected(std::exchange(f->last_write_err, std::error_code()));
+    return true;
+  }
+  out = {};
+  return true;
+}
+
+bool fs_file_poll_seek(FileInner* f, task::Context& cx, io::SeekFrom pos,
+                       io::Result<uint64_t>& out) {
+  if (!f || f->fd < 0) {
+    out = tokio::unexpected(std::make_error_code(std::errc::bad_file_descriptor));
+    return true;
+  }
+  f->ensure_engine();
+  if (!f->settle(cx, true)) return false;
+  int whence = SEEK_SET;
+  int64_t off = pos.offset;
+  switch (pos.whence) {
+    case io::SeekFrom::Whence::Start:
+      if (pos.position > static_cast<uint64_t>(INT64_MAX)) {
+        out = tokio::unexpected(f->error(-EINVAL));
+        return true;
+      }
+      off = static_cast<int64_t>(pos.position);
+      break;
+    case io::SeekFrom::Whence::End:
+      whence = SEEK_END;
+      break;
+    case io::SeekFrom::Whence::Current:
+      whence = SEEK_CUR;
+      // Relative to the caller's position, which is behind the file's by the unread
+      // read-ahead.
+      off -= static_cast<int64_t>(f->rlen - f->rpos);
+      break;
+  }
+  f->rpos = f->rlen = 0;
+  off_t r = ::lseek(f->fd, static_cast<off_t>(off), whence);
+  if (r < 0) {
+    out = tokio::unexpected(f->error(-fs_errno()));
+    return true;
+  }
+  out = static_cast<uint64_t>(r);
+  return true;
+}
+
+bool fs_file_poll_cmd(FileInner* f, task::Context& cx, FileCmd cmd, uint64_t arg,
+                      bool& started, void* out) {
+  auto set_err = [&](std::error_code e) {
+    switch (cmd) {
+      case FileCmd::Metadata:
+        *static_cast<io::Result<fs::Metadata>*>(out) = tokio::unexpected(e);
+        break;
+      case FileCmd::TryClone:
+        *static_cast<io::Result<fs::File>*>(out) = tokio::unexpected(e);
+        break;
+      case FileCmd::IntoStd:
+        *static_cast<io::Result<int>*>(out) = tokio::unexpected(e);
+        break;
+      default:
+        *static_cast<io::Result<void>*>(out) = tokio::unexpected(e);
+        break;
+    }
+  };
+  if (!f || f->fd < 0) {
+    set_err(std::make_error_code(std::errc::bad_file_descriptor));
+    return true;
+  }
+  f->ensure_engine();
+  if (!started) {
+    if (!f->settle(cx, true)) return false;
+    switch (cmd) {
+      case FileCmd::TryClone: {
+        int fd = ::fcntl(f->fd, F_DUPFD_CLOEXEC, 0);
+        if (fd < 0) {
+          set_err(f->error(-fs_errno()));
+          return true;
+        }
+        try {
+          *static_cast<io::Result<fs::File>*>(out) =
+              FileInner::wrap(fs_file_impl::make_inner(fd, f->engine, f->path));
+        } catch (...) {
+          fs_sys_close(fd);
+          set_err(std::make_error_code(std::errc::not_enough_memory));
+        }
+        return true;
+      }
+      case FileCmd::IntoStd: {
+        // Hand over the fd at the caller's logical position.
+        (void)f->discard_read_ahead();
+        *static_cast<io::Result<int>*>(out) = std::exchange(f->fd, -1);
+        return true;
+      }
+      case FileCmd::SetLen:
+        if (int e = f->discard_read_ahead()) {
+          set_err(f->error(-e));
+          return true;
+        }
+        f->op->arg = arg;
+        f->start(FileOp::Kind::Truncate);
+        break;
+      case FileCmd::SyncAll:
+        f->start(FileOp::Kind::Fsync);
+        break;
+      case FileCmd::SyncData:
+        f->start(FileOp::Kind::Fdatasync);
+        break;
+      case FileCmd::Metadata:
+        f->start(FileOp::Kind::Stat);
+        break;
+    }
+    started = true;
+  }
+  if (!f->op->poll_done(cx)) return false;
+  f->busy = false;
+  FileOp& op = *f->op;
+  op.kind = FileOp::Kind::None;
+  if (op.result < 0) {
+    set_err(f->error(op.result));
+  } else if (cmd == FileCmd::Metadata) {
+    *static_cast<io::Result<fs::Metadata>*>(out) = fs::Metadata(op.stat);
+  } else {
+    *static_cast<io::Result<void>*>(out) = io::Result<void>();
+  }
+  return true;
+}
+
+void fs_file_free(FileInner* f) noexcept {
+  FileOp* op = f->op;
+  if (f->busy) {
+    // The op finishes on its own and then closes the file (own_fd). A write completes
+    // (it was accepted); anything else is cancelled.
+    op->own_fd = f->fd >= 0;
+    if (op->kind == FileOp::Kind::Write) {
+      op->take_waker_and_drop();
+      op->ref_dec();
+    } else {
+      fs_op_release(op);
+    }
+  } else {
+    fs_sys_close(f->fd);
+    op->ref_dec();
+  }
+  if (f->engine) f->engine->ref_dec();
+  delete f;
+}
+
+namespace fs_file_impl {
+
+FileInner* make_inner(int fd, FsEngine* engine, std::string path) {
+  auto* f = new FileInner();
+  f->fd = fd;
+  f->engine = engine;
+  if (engine) engine->ref_inc();
+  f->path = std::move(path);
+  f->op = new FileOp();
+  f->op->fd = fd;
+  return f;
+}
+
+io::Result<fs::File> take_file(FsOp* o) {
+  auto* op = static_cast<OpenOp*>(o);
+  if (op->err) return tokio::unexpected(fs_error(op->err, op->path));
+  FileInner* f = make_inner(op->fd, op->engine, std::move(op->path));
+  op->fd = -1;  // the File owns it now
+  return FileInner::wrap(f);
+}
+
+FsAwait<fs::File> open_with(std::string path, int flags, unsigned mode, int err) {
+  auto* op = new OpenOp(std::move(path), flags, mode);
+  if (err) {
+    // Rejected before any system call: done at once.
+    op->err = err;
+    op->state.store(FsOp::DONE, std::memory_order_relaxed);
+  }
+  return {op, &take_file};
+}
+
+}  // namespace fs_file_impl
+
+}  // namespace tokio::detail
+
+namespace tokio::fs {
+
+detail::FsAwait<File> File::open(PathArg path) {
+  return detail::fs_file_impl::open_with(std::move(path).str(), O_RDONLY, 0666, 0);
+}
+
+detail::FsAwait<File> File::create(PathArg path) {
+  return detail::fs_file_impl::open_with(std::move(path).str(), O_WRONLY | O_CREAT | O_TRUNC,
+                                         0666, 0);
+}
+
+detail::FsAwait<File> File::create_new(PathArg path) {
+  return detail::fs_file_impl::open_with(std::move(path).str(), O_RDWR | O_CREAT | O_EXCL,
+                                         0666, 0);
+}
+
+File File::from_std(int fd) {
+  return File(detail::fs_file_impl::make_inner(fd, nullptr, std::string()));
+}
+
+
+int File::as_raw_fd() const noexcept { return f_ ? f_->fd : -1; }
+
+void File::set_max_buf_size(std::size_t n) noexcept {
+  if (f_) f_->max_buf = n ? n : 1;
+}
+
+detail::FsAwait<File> OpenOptions::open(PathArg path) const {
+  const bool rd = bits_ & kRead, wr = bits_ & kWrite, ap = bits_ & kAppend;
+  const bool tr = bits_ & kTruncate, cr = bits_ & kCreate, cn = bits_ & kCreateNew;
+  int err = 0;
+  int flags = 0;
+  // Access mode (Rust's OpenOptions::get_access_mode).
+  if (ap) flags = (rd ? O_RDWR : O_WRONLY) | O_APPEND;
+  else if (rd && wr) flags = O_RDWR;
+  else if (wr) flags = O_WRONLY;
+  else if (rd) flags = O_RDONLY;
+  else err = EINVAL;
+  // Creation mode (get_creation_mode).
+  if (!wr && !ap) {
+    if (tr || cr || cn) err = EINVAL;
+  } else if (ap && tr && !cn) {
+    err = EINVAL;
+  }
+  if (cn) flags |= O_CREAT | O_EXCL;
+  else if (cr) flags |= O_CREAT | (tr ? O_TRUNC : 0);
+  else if (tr) flags |= O_TRUNC;
+  flags |= custom_ & ~O_ACCMODE;
+  return detail::fs_file_impl::open_with(std::move(path).str(), flags, mode_, err);
+}
+
+}  // namespace tokio::fs

@@ -1,0 +1,58 @@
+// fs::Metadata: see metadata.hpp.
+#include "tokio/fs/metadata.hpp"
+
+#include <sys/stat.h>
+
+#include <cerrno>
+
+namespace tokio::fs {
+
+namespace fs_metadata_impl {
+
+io::Result<std::chrono::system_clock::time_point> to_time(bool present, int64_t sec,
+                                                          uint32_t nsec) {
+  if (!present) return tokio::unexpected(std::make_error_code(std::errc::not_supported));
+  auto d = std::chrono::seconds(sec) + std::chrono::nanoseconds(nsec);
+  return std::chrono::system_clock::time_point(
+      std::chrono::duration_cast<std::chrono::system_clock::duration>(d));
+}
+
+}  // namespace fs_metadata_impl
+
+std::filesystem::file_type file_type_from_mode(uint32_t mode) noexcept {
+  using std::filesystem::file_type;
+  switch (mode & S_IFMT) {
+    case S_IFREG:
+      return file_type::regular;
+    case S_IFDIR:
+      return file_type::directory;
+    case S_IFLNK:
+      return file_type::symlink;
+    case S_IFBLK:
+      return file_type::block;
+    case S_IFCHR:
+      return file_type::character;
+    case S_IFIFO:
+      return file_type::fifo;
+    case S_IFSOCK:
+      return file_type::socket;
+    default:
+      return file_type::unknown;
+  }
+}
+
+std::filesystem::file_type Metadata::file_type() const noexcept {
+  return file_type_from_mode(d_.mode);
+}
+
+io::Result<std::chrono::system_clock::time_point> Metadata::modified() const {
+  return fs_metadata_impl::to_time(d_.mask & STATX_MTIME, d_.mtime_sec, d_.mtime_nsec);
+}
+io::Result<std::chrono::system_clock::time_point> Metadata::accessed() const {
+  return fs_metadata_impl::to_time(d_.mask & STATX_ATIME, d_.atime_sec, d_.atime_nsec);
+}
+io::Result<std::chrono::system_clock::time_point> Metadata::created() const {
+  return fs_metadata_impl::to_time(d_.mask & STATX_BTIME, d_.btime_sec, d_.btime_nsec);
+}
+
+}  // namespace tokio::fs

@@ -1,0 +1,90 @@
+#pragma once
+// fs::Metadata: what fs::metadata, fs::symlink_metadata, File::metadata and
+// DirEntry::metadata return (Rust's std::fs::Metadata with its Unix MetadataExt), in
+// std::filesystem's vocabulary where it fits:
+//
+//   auto m = co_await fs::metadata("/etc/hosts");          // io::Result<Metadata>
+//   if (m && m->is_file()) std::printf("%llu bytes\n", (unsigned long long)m->len());
+//   m->file_type()      -> std::filesystem::file_type   (regular, directory, symlink...)
+//   m->permissions()    -> std::filesystem::perms       (the 07777 mode bits)
+//   m->modified()       -> io::Result<std::chrono::system_clock::time_point>
+//   m->created()        -> birth time; std::errc::not_supported where the file system
+//                          does not record it
+//
+// Filled from one statx(2) (IORING_OP_STATX under the io_uring engine).
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+
+#include "tokio/core/result.hpp"
+
+namespace tokio::detail {
+// The fields of a statx result the library keeps (no <sys/stat.h> in user TUs).
+struct StatData {
+  uint32_t mask = 0;  // statx's stx_mask: which fields the kernel filled
+  uint32_t mode = 0;
+  uint32_t nlink = 0;
+  uint32_t uid = 0;
+  uint32_t gid = 0;
+  uint32_t blksize = 0;
+  uint64_t ino = 0;
+  uint64_t size = 0;
+  uint64_t blocks = 0;
+  uint64_t dev = 0;
+  uint64_t rdev = 0;
+  int64_t atime_sec = 0, mtime_sec = 0, ctime_sec = 0, btime_sec = 0;
+  uint32_t atime_nsec = 0, mtime_nsec = 0, ctime_nsec = 0, btime_nsec = 0;
+};
+}  // namespace tokio::detail
+
+namespace tokio::fs {
+
+class Metadata {
+ public:
+  Metadata() noexcept = default;
+  explicit Metadata(const detail::StatData& d) noexcept : d_(d) {}
+
+  std::filesystem::file_type file_type() const noexcept;
+  bool is_dir() const noexcept { return file_type() == std::filesystem::file_type::directory; }
+  bool is_file() const noexcept { return file_type() == std::filesystem::file_type::regular; }
+  bool is_symlink() const noexcept { return file_type() == std::filesystem::file_type::symlink; }
+  // Size in bytes.
+  uint64_t len() const noexcept { return d_.size; }
+  // The permission bits (including set-user-ID, set-group-ID and sticky).
+  std::filesystem::perms permissions() const noexcept {
+    return static_cast<std::filesystem::perms>(d_.mode & 07777);
+  }
+  // True when nobody may write (Rust's Permissions::readonly).
+  bool readonly() const noexcept { return (d_.mode & 0222) == 0; }
+
+  io::Result<std::chrono::system_clock::time_point> modified() const;
+  io::Result<std::chrono::system_clock::time_point> accessed() const;
+  io::Result<std::chrono::system_clock::time_point> created() const;
+
+  // --- Unix (Rust's std::os::unix::fs::MetadataExt)
+  uint64_t dev() const noexcept { return d_.dev; }
+  uint64_t ino() const noexcept { return d_.ino; }
+  uint32_t mode() const noexcept { return d_.mode; }
+  uint64_t nlink() const noexcept { return d_.nlink; }
+  uint32_t uid() const noexcept { return d_.uid; }
+  uint32_t gid() const noexcept { return d_.gid; }
+  uint64_t rdev() const noexcept { return d_.rdev; }
+  uint64_t size() const noexcept { return d_.size; }
+  int64_t atime() const noexcept { return d_.atime_sec; }
+  int64_t atime_nsec() const noexcept { return d_.atime_nsec; }
+  int64_t mtime() const noexcept { return d_.mtime_sec; }
+  int64_t mtime_nsec() const noexcept { return d_.mtime_nsec; }
+  int64_t ctime() const noexcept { return d_.ctime_sec; }
+  int64_t ctime_nsec() const noexcept { return d_.ctime_nsec; }
+  uint64_t blksize() const noexcept { return d_.blksize; }
+  uint64_t blocks() const noexcept { return d_.blocks; }
+
+ private:
+  detail::StatData d_;
+};
+
+// The std::filesystem::file_type of a Unix mode word (S_IFMT bits).
+std::filesystem::file_type file_type_from_mode(uint32_t mode) noexcept;
+
+}  // namespace tokio::fs

@@ -1,0 +1,214 @@
+// fs::read_dir, ReadDir, DirEntry: see read_dir.hpp.
+#include "tokio/fs/read_dir.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <memory>
+#include <vector>
+
+#include "tokio/fs/detail/engine.hpp"
+#include "tokio/fs/detail/path_error.hpp"
+#include "tokio/fs/detail/path_ops.hpp"
+#include "tokio/fs/detail/sys.hpp"
+#include "tokio/fs/functions.hpp"
+
+namespace tokio::detail {
+
+struct DirShared {
+  DirShared(std::filesystem::path p, int f) noexcept : path(std::move(p)), fd(f) {}
+  ~DirShared() { fs_sys_close(fd); }
+  std::filesystem::path path;
+  int fd;
+};
+
+namespace fs_read_dir_impl {
+
+struct RawEntry {
+  std::string name;
+  uint64_t ino;
+  uint8_t type;
+};
+
+constexpr std::size_t kDentsBuf = 64 * 1024;
+constexpr std::size_t kBatch = 2048;  // entries per job (at least; whole getdents calls)
+
+// One batch: getdents64 until kBatch entries or the end of the directory.
+class DirBatchOp final : public FsOp {
+ public:
+  explicit DirBatchOp(std::shared_ptr<const DirShared> d) noexcept : dir(std::move(d)) {}
+  void run_blocking() noexcept override;
+  void fail(int e) noexcept override { err = e; }
+
+  std::shared_ptr<const DirShared> dir;  // keeps the fd open while the job reads it
+  std::vector<RawEntry> entries;
+  bool eof = false;
+  int err = 0;
+};
+
+void DirBatchOp::run_blocking() noexcept {
+  try {
+    std::unique_ptr<char[]> buf(new char[kDentsBuf]);
+    while (entries.size() < kBatch) {
+      long n = ::syscall(SYS_getdents64, dir->fd, buf.get(), kDentsBuf);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        err = fs_errno();
+        return;
+      }
+      if (n == 0) {
+        eof = true;
+        return;
+      }
+      if (entries.capacity() < entries.size() + static_cast<std::size_t>(n) / 24) {
+        entries.reserve(entries.size() + static_cast<std::size_t>(n) / 24);
+      }
+      // struct linux_dirent64: u64 d_ino, s64 d_off, u16 d_reclen, u8 d_type, char d_name[].
+      for (long off = 0; off < n;) {
+        const char* rec = buf.get() + off;
+        uint64_t ino;
+        uint16_t reclen;
+        std::memcpy(&ino, rec, sizeof ino);
+        std::memcpy(&reclen, rec + 16, sizeof reclen);
+        uint8_t type = static_cast<uint8_t>(rec[18]);
+        const char* name = rec + 19;
+        off += reclen;
+        if (name[0] == '.' && (name[1] == '\0' || (name[1] == '.' && name[2] == '\0'))) continue;
+        entries.push_back(RawEntry{std::string(name), ino, type});
+      }
+    }
+  } catch (...) {
+    err = ENOMEM;
+  }
+}
+
+}  // namespace fs_read_dir_impl
+
+struct ReadDirInner {
+  std::shared_ptr<const DirShared> dir;
+  FsEngine* engine = nullptr;  // one reference
+  std::vector<fs_read_dir_impl::RawEntry> buf;
+  std::size_t pos = 0;
+  fs_read_dir_impl::DirBatchOp* op = nullptr;  // the batch in flight (one reference)
+  bool eof = false;
+  int err = 0;  // reported once the entries read before it are consumed
+
+  void start_batch() noexcept {
+    try {
+      op = new fs_read_dir_impl::DirBatchOp(dir);
+    } catch (...) {
+      err = ENOMEM;
+      return;
+    }
+    fs_op_start(op, engine);
+  }
+};
+
+bool fs_read_dir_poll(ReadDirInner* rd, task::Context& cx,
+                      io::Result<std::optional<fs::DirEntry>>& out) {
+  for (;;) {
+    if (rd->pos < rd->buf.size()) {
+      fs_read_dir_impl::RawEntry& e = rd->buf[rd->pos++];
+      out = std::optional<fs::DirEntry>(std::in_place, rd->dir, std::move(e.name), e.ino, e.type);
+      // Fetch the next batch while this one is consumed.
+      if (!rd->op && !rd->eof && !rd->err && rd->buf.size() - rd->pos <= rd->buf.size() / 2) {
+        rd->start_batch();
+      }
+      return true;
+    }
+    if (rd->op) {
+      if (!rd->op->poll_done(cx)) return false;
+      fs_read_dir_impl::DirBatchOp* op = std::exchange(rd->op, nullptr);
+      rd->buf = std::move(op->entries);
+      rd->pos = 0;
+      rd->eof = op->eof;
+      if (op->err) rd->err = op->err;
+      fs_op_release(op);
+      continue;
+    }
+    if (rd->err) {
+      out = tokio::unexpected(fs_error(std::exchange(rd->err, 0), rd->dir->path.native()));
+      rd->eof = true;
+      return true;
+    }
+    if (rd->eof) {
+      out = std::optional<fs::DirEntry>();
+      return true;
+    }
+    rd->start_batch();
+  }
+}
+
+void fs_read_dir_free(ReadDirInner* rd) noexcept {
+  // A batch still running keeps the directory open through its own reference.
+  if (rd->op) fs_op_release(rd->op);
+  rd->engine->ref_dec();
+  delete rd;
+}
+
+namespace fs_read_dir_impl {
+
+io::Result<fs::ReadDir> take_read_dir(FsOp* o) {
+  auto* op = static_cast<OpenOp*>(o);
+  if (op->err) return tokio::unexpected(fs_error(op->err, op->path));
+  auto* rd = new ReadDirInner();
+  rd->dir = std::make_shared<const DirShared>(std::filesystem::path(op->path), op->fd);
+  op->fd = -1;  // DirShared owns it now
+  rd->engine = op->engine;
+  rd->engine->ref_inc();
+  rd->start_batch();  // the first batch starts with the ReadDir
+  return fs::ReadDir(rd);
+}
+
+}  // namespace fs_read_dir_impl
+
+}  // namespace tokio::detail
+
+namespace tokio::fs {
+
+detail::FsAwait<ReadDir> read_dir(PathArg path) {
+  auto* op = new detail::OpenOp(std::move(path).str(), O_RDONLY | O_DIRECTORY, 0);
+  return {op, &detail::fs_read_dir_impl::take_read_dir};
+}
+
+std::filesystem::path DirEntry::path() const { return dir_->path / name_; }
+
+detail::FileTypeAwait DirEntry::file_type() const {
+  using std::filesystem::file_type;
+  switch (type_) {
+    case DT_REG:
+      return detail::FileTypeAwait(file_type::regular);
+    case DT_DIR:
+      return detail::FileTypeAwait(file_type::directory);
+    case DT_LNK:
+      return detail::FileTypeAwait(file_type::symlink);
+    case DT_BLK:
+      return detail::FileTypeAwait(file_type::block);
+    case DT_CHR:
+      return detail::FileTypeAwait(file_type::character);
+    case DT_FIFO:
+      return detail::FileTypeAwait(file_type::fifo);
+    case DT_SOCK:
+      return detail::FileTypeAwait(file_type::socket);
+    default:
+      return detail::FileTypeAwait(metadata());
+  }
+}
+
+detail::FsAwait<Metadata> DirEntry::metadata() const {
+  auto* op = new detail::PathOp(detail::PathOp::Kind::Lstat, path().native());
+  op->dirfd = dir_->fd;
+  op->at_name = name_;
+  op->keep = dir_;
+  return {op, [](detail::FsOp* o) -> io::Result<Metadata> {
+            auto* p = static_cast<detail::PathOp*>(o);
+            if (p->err) return tokio::unexpected(detail::fs_error(p->err, p->p1));
+            return Metadata(p->stat);
+          }};
+}
+
+}  // namespace tokio::fs

@@ -1,0 +1,136 @@
+#pragma once
+// fs::read_dir, ReadDir and DirEntry (Tokio's names):
+//
+//   auto rd = co_await fs::read_dir("/tmp");                  // io::Result<ReadDir>
+//   if (!rd) co_return;
+//   for (;;) {
+//     auto e = co_await rd->next_entry();                      // io::Result<std::optional<DirEntry>>
+//     if (!e || !*e) break;                                    // error, or the end
+//     std::printf("%s\n", (*e)->file_name().c_str());
+//   }
+//
+// Entries come in batches read by one getdents64 call (about 2,000 short names) on the
+// blocking pool (io_uring has no opcode for it), and the next batch is fetched while the
+// current one is consumed. "." and ".." are skipped; order is the file system's.
+//
+// Cancel safety: next_entry is cancel-safe (a batch that arrives after its await was
+// destroyed is kept for the next call). DirEntry::metadata and file_type are cancel-safe
+// (they only read).
+
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "tokio/core/detail/poll.hpp"
+#include "tokio/core/result.hpp"
+#include "tokio/fs/detail/op_await.hpp"
+#include "tokio/fs/metadata.hpp"
+
+namespace tokio::detail {
+// The open directory shared by a ReadDir, its entries and its batch jobs (closed when the
+// last one goes).
+struct DirShared;
+struct ReadDirInner;
+class FileTypeAwait;
+}  // namespace tokio::detail
+
+namespace tokio::fs {
+
+class DirEntry {
+ public:
+  DirEntry(std::shared_ptr<const detail::DirShared> dir, std::string name, uint64_t ino,
+           uint8_t d_type) noexcept
+      : dir_(std::move(dir)), name_(std::move(name)), ino_(ino), type_(d_type) {}
+
+  // The directory's path (as given to read_dir) joined with file_name().
+  std::filesystem::path path() const;
+  std::filesystem::path file_name() const { return std::filesystem::path(name_); }
+  uint64_t ino() const noexcept { return ino_; }
+  // The entry's type, not following a symlink.
+  detail::FileTypeAwait file_type() const;
+  // The entry's metadata, not following a symlink (symlink_metadata of path()).
+  detail::FsAwait<Metadata> metadata() const;
+
+ private:
+  std::shared_ptr<const detail::DirShared> dir_;
+  std::string name_;
+  uint64_t ino_;
+  uint8_t type_;  // the listing's d_type (DT_UNKNOWN: ask the file system)
+};
+
+}  // namespace tokio::fs
+
+namespace tokio::detail {
+
+bool fs_read_dir_poll(ReadDirInner* rd, task::Context& cx,
+                      io::Result<std::optional<fs::DirEntry>>& out);
+void fs_read_dir_free(ReadDirInner* rd) noexcept;
+
+class ReadDirNext : public Leaf<ReadDirNext> {
+ public:
+  explicit ReadDirNext(ReadDirInner* rd) noexcept : rd_(rd) {}
+  ReadDirNext(const ReadDirNext& o) noexcept : Leaf<ReadDirNext>(o), rd_(o.rd_) {}
+  bool poll(task::Context& cx) {
+    if (!coop_poll_proceed(cx)) return false;
+    return fs_read_dir_poll(rd_, cx, out_);
+  }
+  io::Result<std::optional<fs::DirEntry>> await_resume() { return std::move(out_); }
+
+ private:
+  ReadDirInner* rd_;
+  io::Result<std::optional<fs::DirEntry>> out_ = std::optional<fs::DirEntry>();
+};
+
+// DirEntry::file_type: ready at once when the directory listing said the type, else an
+// lstat of the entry.
+class FileTypeAwait : public Leaf<FileTypeAwait> {
+ public:
+  explicit FileTypeAwait(std::filesystem::file_type t) noexcept : type_(t) {}
+  explicit FileTypeAwait(FsAwait<fs::Metadata>&& m) noexcept : meta_(std::move(m)) {}
+  FileTypeAwait(FileTypeAwait&& o) noexcept : type_(o.type_), meta_(std::move(o.meta_)) {}
+
+  bool poll(task::Context& cx) { return meta_ ? meta_->poll(cx) : true; }
+  io::Result<std::filesystem::file_type> await_resume() {
+    if (!meta_) return type_;
+    auto m = meta_->await_resume();
+    if (!m) return tokio::unexpected(m.error());
+    return m->file_type();
+  }
+
+ private:
+  std::filesystem::file_type type_ = std::filesystem::file_type::unknown;
+  std::optional<FsAwait<fs::Metadata>> meta_;
+};
+
+}  // namespace tokio::detail
+
+namespace tokio::fs {
+
+class ReadDir {
+ public:
+  explicit ReadDir(detail::ReadDirInner* rd) noexcept : rd_(rd) {}
+  ReadDir(ReadDir&& o) noexcept : rd_(std::exchange(o.rd_, nullptr)) {}
+  ReadDir& operator=(ReadDir&& o) noexcept {
+    if (this != &o) {
+      if (rd_) detail::fs_read_dir_free(rd_);
+      rd_ = std::exchange(o.rd_, nullptr);
+    }
+    return *this;
+  }
+  ReadDir(const ReadDir&) = delete;
+  ReadDir& operator=(const ReadDir&) = delete;
+  ~ReadDir() {
+    if (rd_) detail::fs_read_dir_free(rd_);
+  }
+
+  // The next entry, or an empty optional at the end. Cancel-safe.
+  detail::ReadDirNext next_entry() noexcept { return detail::ReadDirNext(rd_); }
+
+ private:
+  detail::ReadDirInner* rd_;
+};
+
+}  // namespace tokio::fs

@@ -1,0 +1,337 @@
+// fs cancellation, shutdown and capacity on both engines: reads and writes cancelled in
+// flight (the buffers the kernel holds stay alive: ASan), Files dropped mid-read, aborted
+// tasks at every suspension point, runtime shutdown with operations in flight (no leak,
+// no hang, accepted writes reach the file), and more operations and open files than the
+// ring has entries.
+#include "test_util.hpp"
+
+#include <fcntl.h>
+#include <sys/ioctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+
+#include <atomic>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "fs_test_util.hpp"
+#include "internals.hpp"
+
+using tokio::Task;
+namespace fs = tokio::fs;
+namespace io = tokio::io;
+using fst::Engine;
+using namespace std::chrono_literals;
+
+namespace {
+
+void write_fd(int fd, std::string_view s) {
+  REQUIRE(::write(fd, s.data(), s.size()) == static_cast<ssize_t>(s.size()));
+}
+
+// A File read blocked on an empty FIFO, cancelled by a timeout; the data written later is
+// returned by the next read (read is cancel-safe: the read in flight keeps its buffer in
+// the File and its bytes for the next call).
+Task<> cancel_file_read(std::string fifo, int writer) {
+  auto f = co_await fs::OpenOptions().read(true).write(true).open(fifo);  // O_RDWR: no wait
+  REQUIRE(f.has_value());
+  char buf[64];
+  auto t = co_await tokio::time::timeout(30ms, f->read(buf));
+  CHECK_FALSE(t.has_value());  // elapsed: the read is still in flight inside the File
+  write_fd(writer, "late data");
+  auto n = co_await tokio::time::timeout(10s, f->read(buf));
+  REQUIRE(n.has_value());
+  REQUIRE(n->has_value());
+  CHECK(std::string(buf, **n) == "late data");
+}
+
+// A File dropped while its read is blocked in the kernel: io_uring cancels it
+// (IORING_OP_ASYNC_CANCEL); the blocking engine's thread stays in read(2) until data
+// arrives. Either way the buffer outlives the kernel's use of it.
+Task<> drop_file_mid_read(std::string fifo) {
+  for (int i = 0; i < 20; ++i) {
+    auto f = co_await fs::OpenOptions().read(true).write(true).open(fifo);
+    REQUIRE(f.has_value());
+    char buf[16];
+    auto t = co_await tokio::time::timeout(1ms, f->read(buf));
+    CHECK_FALSE(t.has_value());
+  }  // each File dropped with a read in flight
+}
+
+// fs::write into a FIFO nobody reads: the open blocks (in io_uring's worker or a blocking
+// thread). Cancelled by a timeout; the test then opens a reader to release a blocked
+// blocking-pool thread. Same for fs::read of another FIFO nobody writes.
+Task<> cancel_fs_write(std::string fifo_w, std::string fifo_r) {
+  auto t = co_await tokio::time::timeout(30ms, fs::write(fifo_w, "never read"));
+  CHECK_FALSE(t.has_value());
+  auto r = co_await tokio::time::timeout(30ms, fs::read(fifo_r));
+  CHECK_FALSE(r.has_value());
+}
+
+Task<> wait_accepted(std::shared_ptr<std::atomic<std::size_t>> accepted) {
+  for (int i = 0; i < 5000 && accepted->load() == 0; ++i) co_await tokio::time::sleep(1ms);
+  co_await tokio::time::sleep(5ms);  // let the other tasks get going
+}
+
+Task<> busy_loop(std::string dir, int id) {
+  std::string p = dir + "/w" + std::to_string(id % 16);
+  for (int i = 0;; ++i) {
+    switch (i % 5) {
+      case 0:
+        (void)co_await fs::write(p, fst::pattern(3000 + static_cast<std::size_t>(i % 7) * 10000));
+        break;
+      case 1:
+        (void)co_await fs::read(p);
+        break;
+      case 2:
+        (void)co_await fs::metadata(p);
+        break;
+      case 3: {
+        auto f = co_await fs::File::open(p);
+        if (f) {
+          char b[100];
+          (void)co_await f->read(b);
+        }
+        break;
+      }
+      default: {
+        auto rd = co_await fs::read_dir(dir);
+        if (rd) (void)co_await rd->next_entry();
+        break;
+      }
+    }
+  }
+}
+
+// Tasks doing every kind of fs operation, aborted at random points (after 0..N polls),
+// many times over.
+Task<> abort_storm(std::string dir, std::size_t rounds) {
+  for (std::size_t r = 0; r < rounds; ++r) {
+    std::vector<tokio::task::JoinHandle<void>> hs;
+    for (int t = 0; t < 24; ++t) hs.push_back(tokio::spawn(busy_loop(dir, t)));
+    for (std::size_t k = 0; k < (r % 5); ++k) co_await tokio::task::yield_now();
+    if (r % 3 == 0) co_await tokio::time::sleep(std::chrono::microseconds(300 * (r % 7)));
+    for (auto& h : hs) h.abort();
+    for (auto& h : hs) (void)co_await h.result();
+  }
+}
+
+Task<> hold_open_read(std::string path, std::shared_ptr<std::atomic<int>> opened, int total,
+                      std::shared_ptr<std::atomic<int>> ok) {
+  auto f = co_await fs::File::open(path);
+  REQUIRE(f.has_value());
+  opened->fetch_add(1);
+  // Every File stays open until all are: more open files than ring entries.
+  while (opened->load() < total) co_await tokio::time::sleep(1ms);
+  char b[16];
+  auto n = co_await f->read(b);
+  if (n && *n == 5) ok->fetch_add(1);
+}
+
+Task<std::string> read_one(std::string path) {
+  auto v = co_await fs::read(path);
+  if (!v) co_return v.error().message();
+  co_return fst::as_string(*v);
+}
+
+Task<> beyond_ring(std::string dir) {
+  std::string p = dir + "/f";
+  fst::put(p, "hello");
+  // 400 Files open at the same time, each with a read.
+  const int files = 400;
+  auto opened = std::make_shared<std::atomic<int>>(0);
+  auto ok = std::make_shared<std::atomic<int>>(0);
+  std::vector<tokio::task::JoinHandle<void>> hs;
+  for (int i = 0; i < files; ++i) hs.push_back(tokio::spawn(hold_open_read(p, opened, files, ok)));
+  for (auto& h : hs) co_await h;
+  CHECK(ok->load() == files);
+  // 2,000 fs::read at once: most wait in the ring's backlog.
+  std::vector<tokio::task::JoinHandle<std::string>> rs;
+  for (int i = 0; i < 2000; ++i) rs.push_back(tokio::spawn(read_one(p)));
+  int good = 0;
+  for (auto& h : rs) {
+    std::string got = co_await h;
+    if (got == "hello") ++good;
+    else CHECK(got == "hello");
+  }
+  CHECK(good == 2000);
+}
+
+// A task that writes through a File and then waits forever: the runtime is dropped
+// under it.
+Task<> write_and_hang(std::string path, std::shared_ptr<std::atomic<std::size_t>> accepted,
+                      tokio::sync::oneshot::Receiver<int> never) {
+  auto f = co_await fs::File::create(path);
+  REQUIRE(f.has_value());
+  std::string data = fst::pattern(1 << 20);
+  auto n = co_await f->write(std::string_view(data));
+  REQUIRE(n.has_value());
+  accepted->store(*n);
+  (void)co_await std::move(never);
+}
+
+// Writes to a pipe or FIFO whose reader left fail with EPIPE; SIGPIPE (whose default
+// action kills the process) is never raised in a thread that would deliver it.
+Task<> broken_pipes(std::string fifo) {
+  int p[2];
+  REQUIRE(::pipe2(p, O_CLOEXEC) == 0);
+  ::close(p[0]);
+  fs::File f = fs::File::from_std(p[1]);
+  REQUIRE((co_await f.write(std::string_view("nobody reads"))).has_value());
+  auto fl = co_await f.flush();
+  CHECK((!fl && fl.error() == std::errc::broken_pipe));
+  // fs::write of 1 MiB into a FIFO whose reader goes away after the first bytes: the
+  // write blocks on the full pipe, then fails.
+  int r = ::open(fifo.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  REQUIRE(r >= 0);
+  std::thread closer([r] {
+    // Close once the writer is connected and has filled the pipe.
+    int queued = 0;
+    for (int i = 0; i < 20000 && queued < 65536; ++i) {
+      std::this_thread::sleep_for(1ms);
+      if (::ioctl(r, FIONREAD, &queued) != 0) break;
+    }
+    ::close(r);
+  });
+  auto w = co_await fs::write(fifo, std::string(1 << 20, 'p'));
+  closer.join();
+  CHECK((!w && w.error() == std::errc::broken_pipe && fst::names(w.error(), fifo)));
+}
+
+}  // namespace
+
+TEST_CASE("fs: EPIPE instead of SIGPIPE for pipes and FIFOs whose reader left") {
+  for (Engine e : {Engine::Uring, Engine::Blocking}) {
+    CAPTURE(std::string(fst::name(e)));
+    nt::Watchdog wd("fs broken pipes", 60s);
+    fst::TempDir dir;
+    std::string fifo = dir / "fifo";
+    REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+    auto rt = fst::runtime(e);
+    rt.block_on(broken_pipes(fifo));
+  }
+}
+
+TEST_CASE("fs cancel: a File read cancelled in flight keeps its data for the next read") {
+  for (Engine e : {Engine::Uring, Engine::Blocking}) {
+    CAPTURE(std::string(fst::name(e)));
+    nt::Watchdog wd("fs cancel read", 60s);
+    fst::TempDir dir;
+    std::string fifo = dir / "fifo";
+    REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+    int writer = ::open(fifo.c_str(), O_RDWR | O_CLOEXEC);
+    REQUIRE(writer >= 0);
+    {
+      auto rt = fst::runtime(e);
+      rt.block_on(cancel_file_read(fifo, writer));
+    }
+    ::close(writer);
+  }
+}
+
+TEST_CASE("fs cancel: Files dropped with a read in flight; fs::write / fs::read cancelled") {
+  for (Engine e : {Engine::Uring, Engine::Blocking}) {
+    CAPTURE(std::string(fst::name(e)));
+    nt::Watchdog wd("fs drop mid-read", 60s);
+    fst::TempDir dir;
+    std::string fifo = dir / "fifo";
+    std::string fifo2 = dir / "fifo2";
+    std::string fifo3 = dir / "fifo3";
+    REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+    REQUIRE(::mkfifo(fifo2.c_str(), 0600) == 0);
+    REQUIRE(::mkfifo(fifo3.c_str(), 0600) == 0);
+    {
+      auto rt = fst::runtime(e);
+      rt.block_on(drop_file_mid_read(fifo));
+      rt.block_on(cancel_fs_write(fifo2, fifo3));
+      // Release what the blocking engine's threads are still blocked in (open(2) waiting
+      // for the other end, read(2) waiting for data): a reader and a writer that
+      // connect, write and go away, until the runtime can shut down.
+      std::atomic<bool> stop{false};
+      std::thread releaser([&] {
+        while (!stop.load()) {
+          for (const std::string* f : {&fifo, &fifo2, &fifo3}) {
+            int r = ::open(f->c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+            int w = ::open(f->c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+            if (w >= 0) {
+              (void)!::write(w, "xxxxxxxxxxxxxxxx", 16);
+              ::close(w);
+            }
+            if (r >= 0) {
+              char b[256];
+              while (::read(r, b, sizeof b) > 0) {
+              }
+              ::close(r);
+            }
+          }
+          std::this_thread::sleep_for(1ms);
+        }
+      });
+      rt.shutdown_timeout(10s);
+      stop.store(true);
+      releaser.join();
+    }
+  }
+}
+
+TEST_CASE("fs cancel: tasks aborted at every point of every kind of operation") {
+  for (Engine e : {Engine::Uring, Engine::Blocking}) {
+    for (int flavour : {0, 1}) {
+      CAPTURE(std::string(fst::name(e)));
+      CAPTURE(flavour);
+      nt::Watchdog wd("fs abort storm", 60s);
+      fst::TempDir dir;
+      auto rt = fst::runtime(e, flavour);
+      rt.block_on(abort_storm(dir.path(), test::scaled(60)));
+    }
+  }
+}
+
+TEST_CASE("fs shutdown: runtime dropped with operations in flight; accepted writes land") {
+  for (Engine e : {Engine::Uring, Engine::Blocking}) {
+    for (int flavour : {0, 1}) {
+      CAPTURE(std::string(fst::name(e)));
+      CAPTURE(flavour);
+      nt::Watchdog wd("fs shutdown", 60s);
+      fst::TempDir dir;
+      auto accepted = std::make_shared<std::atomic<std::size_t>>(0);
+      std::optional<tokio::sync::oneshot::Sender<int>> keep;
+      {
+        auto rt = fst::runtime(e, flavour);
+        auto [tx, rx] = tokio::sync::oneshot::channel<int>();
+        keep.emplace(std::move(tx));
+        rt.spawn(write_and_hang(dir / "written", accepted, std::move(rx)));
+        for (int t = 0; t < 32; ++t) rt.spawn(busy_loop(dir.path(), t));
+        rt.block_on(wait_accepted(accepted));  // (a current-thread runtime runs in block_on)
+        REQUIRE(accepted->load() != 0);
+      }  // dropped: tasks cancelled, kernel operations cancelled or finished, no hang
+      // The write accepted by File::write reached the file (Tokio's mandatory write).
+      CHECK(fst::get(dir / "written").size() == accepted->load());
+    }
+  }
+}
+
+TEST_CASE("fs capacity: 400 open Files and 2,000 reads in flight on tiny rings") {
+  tokio::detail::fs_set_uring_entries(8);  // 8 submission entries per ring
+  struct Reset {
+    ~Reset() { tokio::detail::fs_set_uring_entries(0); }
+  } reset;
+  struct rlimit rl;
+  REQUIRE(::getrlimit(RLIMIT_NOFILE, &rl) == 0);
+  if (rl.rlim_cur < 2048 && rl.rlim_max >= 2048) {
+    rl.rlim_cur = 2048;
+    ::setrlimit(RLIMIT_NOFILE, &rl);
+  }
+  for (Engine e : {Engine::Uring, Engine::Blocking}) {
+    for (int flavour : {0, 1}) {
+      CAPTURE(std::string(fst::name(e)));
+      CAPTURE(flavour);
+      nt::Watchdog wd("fs capacity", 60s);
+      fst::TempDir dir;
+      auto rt = fst::runtime(e, flavour);
+      fst::check_engine(rt, e);
+      rt.block_on(beyond_ring(dir.path()));
+    }
+  }
+}

@@ -1,0 +1,147 @@
+// fs::read_dir, ReadDir and DirEntry on both engines: entry kinds, metadata, a directory
+// of 100,000 entries (scaled under TSan), cancel safety of next_entry.
+#include "test_util.hpp"
+
+#include <sys/stat.h>
+
+#include <set>
+#include <string>
+#include <vector>
+
+#include "fs_test_util.hpp"
+
+using tokio::Task;
+namespace fs = tokio::fs;
+using fst::Engine;
+
+namespace {
+
+Task<> list_kinds(std::string dir) {
+  fst::put(dir + "/file", "12345");
+  REQUIRE(::mkdir((dir + "/sub").c_str(), 0755) == 0);
+  REQUIRE(::symlink("file", (dir + "/link").c_str()) == 0);
+  REQUIRE(::mkfifo((dir + "/fifo").c_str(), 0644) == 0);
+  auto rd = co_await fs::read_dir(dir);
+  REQUIRE(rd.has_value());
+  std::set<std::string> seen;
+  for (;;) {
+    auto e = co_await rd->next_entry();
+    REQUIRE(e.has_value());
+    if (!*e) break;
+    const fs::DirEntry& ent = **e;
+    std::string name = ent.file_name().string();
+    CHECK(seen.insert(name).second);
+    CHECK(ent.path() == std::filesystem::path(dir) / name);
+    auto t = co_await ent.file_type();
+    REQUIRE(t.has_value());
+    auto m = co_await ent.metadata();  // not following symlinks
+    REQUIRE(m.has_value());
+    CHECK(m->file_type() == *t);
+    CHECK(m->ino() == ent.ino());
+    if (name == "file") {
+      CHECK(*t == std::filesystem::file_type::regular);
+      CHECK(m->len() == 5);
+    } else if (name == "sub") {
+      CHECK(*t == std::filesystem::file_type::directory);
+    } else if (name == "link") {
+      CHECK(*t == std::filesystem::file_type::symlink);
+    } else if (name == "fifo") {
+      CHECK(*t == std::filesystem::file_type::fifo);
+    }
+  }
+  CHECK(seen == std::set<std::string>{"file", "sub", "link", "fifo"});  // no "." / ".."
+  // Past the end: stays at the end.
+  auto again = co_await rd->next_entry();
+  CHECK((again.has_value() && !*again));
+  // An empty directory.
+  auto empty = co_await fs::read_dir(dir + "/sub");
+  REQUIRE(empty.has_value());
+  auto none = co_await empty->next_entry();
+  CHECK((none.has_value() && !*none));
+  // An entry removed after listing: its metadata fails with the entry's path.
+  auto rd2 = co_await fs::read_dir(dir);
+  REQUIRE(rd2.has_value());
+  auto first = co_await rd2->next_entry();
+  REQUIRE((first.has_value() && *first));
+  std::string p = (*first)->path().string();
+  REQUIRE(::rename(p.c_str(), (dir + "/sub/moved").c_str()) == 0);
+  auto gone = co_await (*first)->metadata();
+  CHECK((!gone && gone.error() == std::errc::no_such_file_or_directory && fst::names(gone.error(), p)));
+}
+
+// Lists `dir`, which holds entries e0 .. e(n-1); every one must come exactly once.
+Task<> list_big(std::string dir, std::size_t n) {
+  auto rd = co_await fs::read_dir(dir);
+  REQUIRE(rd.has_value());
+  std::vector<bool> seen(n, false);
+  std::size_t count = 0;
+  bool cancelled_once = false;
+  for (;;) {
+    if (!cancelled_once) {
+      // Cancel-safe: an await destroyed while its batch is in flight loses nothing.
+      auto t = co_await tokio::time::timeout(std::chrono::milliseconds(0), rd->next_entry());
+      cancelled_once = true;
+      if (t) {
+        REQUIRE(t->has_value());
+        if (!**t) break;
+        std::size_t i = std::stoul((**t)->file_name().string().substr(1));
+        REQUIRE(i < n);
+        CHECK_FALSE(seen[i]);
+        seen[i] = true;
+        ++count;
+      }
+      continue;
+    }
+    auto e = co_await rd->next_entry();
+    REQUIRE(e.has_value());
+    if (!*e) break;
+    std::string name = (*e)->file_name().native();
+    std::size_t i = std::stoul(name.substr(1));
+    REQUIRE(i < n);
+    if (seen[i]) FAIL("entry listed twice: " << name);
+    seen[i] = true;
+    ++count;
+  }
+  CHECK(count == n);
+}
+
+void run_both(Task<> (*scenario)(std::string), int flavour = 1) {
+  for (Engine e : {Engine::Uring, Engine::Blocking}) {
+    CAPTURE(std::string(fst::name(e)));
+    nt::Watchdog wd("fs dir test", std::chrono::seconds(60));
+    fst::TempDir dir;
+    auto rt = fst::runtime(e, flavour);
+    fst::check_engine(rt, e);
+    rt.block_on(scenario(dir.path()));
+  }
+}
+
+}  // namespace
+
+TEST_CASE("fs::read_dir: entry kinds, file_type, metadata, path; no . and ..") {
+  run_both(&list_kinds);
+  run_both(&list_kinds, 0);
+}
+
+TEST_CASE("fs::read_dir: a directory of 100,000 entries, each listed once, on both engines") {
+  nt::Watchdog wd("fs big dir", std::chrono::seconds(120));
+  const std::size_t n = test::scaled(100000);
+  fst::TempDir dir(fst::fast_base());
+  {
+    int dfd = ::open(dir.path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    REQUIRE(dfd >= 0);
+    char name[32];
+    for (std::size_t i = 0; i < n; ++i) {
+      std::snprintf(name, sizeof name, "e%zu", i);
+      int fd = ::openat(dfd, name, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+      REQUIRE(fd >= 0);
+      ::close(fd);
+    }
+    ::close(dfd);
+  }
+  for (Engine e : {Engine::Uring, Engine::Blocking}) {
+    CAPTURE(std::string(fst::name(e)));
+    auto rt = fst::runtime(e, 1);
+    rt.block_on(list_big(dir.path(), n));
+  }
+}

@@ -1,0 +1,381 @@
+// tokio::fs free functions on both engines: contents round-trip, directories, links,
+// metadata, permissions, and every error case with its path in the message.
+#include "test_util.hpp"
+
+#include <sys/stat.h>
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "fs_test_util.hpp"
+
+using tokio::Task;
+namespace fs = tokio::fs;
+using fst::Engine;
+
+namespace {
+
+Task<> round_trip(std::string dir) {
+  // Sizes around the io_uring fast path (one linked open/read/probe for up to 32 KiB,
+  // more reads after), empty, and big.
+  for (std::size_t n : {0u, 1u, 4095u, 4096u, 32767u, 32768u, 32769u, 36864u, 36865u,
+                        200000u, 3u << 20}) {
+    CAPTURE(n);
+    std::string path = dir + "/f" + std::to_string(n);
+    std::string data = fst::pattern(n, static_cast<unsigned>(n));
+    REQUIRE((co_await fs::write(path, fst::bytes(data))).has_value());
+    CHECK(fst::get(path) == data);
+    auto v = co_await fs::read(path);
+    REQUIRE(v.has_value());
+    CHECK(fst::as_string(*v) == data);
+  }
+  // Overwrite with shorter contents: truncated, not merged.
+  std::string path = dir + "/short";
+  REQUIRE((co_await fs::write(path, std::string(10000, 'x'))).has_value());
+  REQUIRE((co_await fs::write(path, "abc")).has_value());
+  CHECK(fst::get(path) == "abc");
+  auto s = co_await fs::read_to_string(path);
+  REQUIRE(s.has_value());
+  CHECK(*s == "abc");
+  // std::filesystem::path, std::string, string_view and const char* all work as paths.
+  auto p = co_await fs::read(std::filesystem::path(path));
+  CHECK((p.has_value() && p->size() == 3));
+  // A file that is not a regular file: /proc is read until EOF, not by its stat size (0).
+  auto proc = co_await fs::read_to_string("/proc/self/status");
+  REQUIRE(proc.has_value());
+  CHECK(proc->find("Name:") != std::string::npos);
+}
+
+Task<> utf8_checked(std::string dir) {
+  std::string path = dir + "/bad-utf8";
+  fst::put(path, std::string("ok \xff\xfe end"));
+  auto s = co_await fs::read_to_string(path);
+  REQUIRE_FALSE(s.has_value());
+  CHECK(s.error() == std::errc::illegal_byte_sequence);
+  CHECK(fst::names(s.error(), path));
+  fst::put(path, "h\xc3\xa9llo");  // valid UTF-8
+  auto ok = co_await fs::read_to_string(path);
+  CHECK((ok.has_value() && *ok == "h\xc3\xa9llo"));
+}
+
+Task<> error_cases(std::string dir) {
+  const std::string missing = dir + "/missing";
+  const std::string file = dir + "/file";
+  const std::string sub = dir + "/sub";
+  fst::put(file, "data");
+  REQUIRE(::mkdir(sub.c_str(), 0755) == 0);
+  fst::put(sub + "/inner", "x");
+
+  // ENOENT, with the path in the message, compared with std::errc.
+  auto r1 = co_await fs::read(missing);
+  REQUIRE_FALSE(r1.has_value());
+  CHECK(r1.error() == std::errc::no_such_file_or_directory);
+  CHECK(r1.error().value() == ENOENT);
+  CHECK(std::string(r1.error().category().name()) == "tokio.fs");
+  CHECK(fst::names(r1.error(), missing));
+  auto r2 = co_await fs::metadata(missing);
+  CHECK((!r2 && r2.error() == std::errc::no_such_file_or_directory && fst::names(r2.error(), missing)));
+  auto r3 = co_await fs::remove_file(missing);
+  CHECK((!r3 && r3.error() == std::errc::no_such_file_or_directory));
+  auto r4 = co_await fs::write(missing + "/x", "y");  // missing parent
+  CHECK((!r4 && r4.error() == std::errc::no_such_file_or_directory && fst::names(r4.error(), missing + "/x")));
+  auto r5 = co_await fs::File::open(missing);
+  CHECK((!r5 && r5.error() == std::errc::no_such_file_or_directory && fst::names(r5.error(), missing)));
+  auto r6 = co_await fs::read_dir(missing);
+  CHECK((!r6 && r6.error() == std::errc::no_such_file_or_directory));
+  auto r7 = co_await fs::canonicalize(missing);
+  CHECK((!r7 && r7.error() == std::errc::no_such_file_or_directory && fst::names(r7.error(), missing)));
+  auto r8 = co_await fs::read_link(missing);
+  CHECK((!r8 && r8.error() == std::errc::no_such_file_or_directory));
+  auto r9 = co_await fs::remove_dir_all(missing);
+  CHECK((!r9 && r9.error() == std::errc::no_such_file_or_directory));
+  auto r10 = co_await fs::set_permissions(missing, std::filesystem::perms::owner_all);
+  CHECK((!r10 && r10.error() == std::errc::no_such_file_or_directory));
+
+  // EISDIR: reading or removing a directory as a file.
+  auto d1 = co_await fs::read(sub);
+  CHECK((!d1 && d1.error() == std::errc::is_a_directory && fst::names(d1.error(), sub)));
+  auto d2 = co_await fs::write(sub, "x");
+  CHECK((!d2 && d2.error() == std::errc::is_a_directory));
+  auto d3 = co_await fs::remove_file(sub);
+  CHECK((!d3 && d3.error() == std::errc::is_a_directory));
+
+  // ENOTDIR: a file used as a directory.
+  auto n1 = co_await fs::read(file + "/child");
+  CHECK((!n1 && n1.error() == std::errc::not_a_directory && fst::names(n1.error(), file + "/child")));
+  auto n2 = co_await fs::read_dir(file);
+  CHECK((!n2 && n2.error() == std::errc::not_a_directory));
+  auto n3 = co_await fs::remove_dir(file);
+  CHECK((!n3 && n3.error() == std::errc::not_a_directory));
+  auto n4 = co_await fs::create_dir_all(file + "/a/b");
+  CHECK((!n4 && n4.error() == std::errc::not_a_directory));
+  auto n5 = co_await fs::remove_dir_all(file);
+  CHECK((!n5 && n5.error() == std::errc::not_a_directory));
+  auto n6 = co_await fs::try_exists(file + "/child");  // an error, not "false"
+  CHECK((!n6 && n6.error() == std::errc::not_a_directory));
+
+  // EEXIST.
+  auto e1 = co_await fs::create_dir(sub);
+  CHECK((!e1 && e1.error() == std::errc::file_exists && fst::names(e1.error(), sub)));
+  auto e2 = co_await fs::hard_link(file, sub + "/inner");
+  CHECK((!e2 && e2.error() == std::errc::file_exists));
+  CHECK((fst::names(e2.error(), file) && fst::names(e2.error(), sub + "/inner")));
+  auto e3 = co_await fs::symlink("anything", file);
+  CHECK((!e3 && e3.error() == std::errc::file_exists));
+  auto e4 = co_await fs::File::create_new(file);
+  CHECK((!e4 && e4.error() == std::errc::file_exists && fst::names(e4.error(), file)));
+  auto e5 = co_await fs::create_dir_all(file);
+  CHECK((!e5 && e5.error() == std::errc::file_exists));
+
+  // ENOTEMPTY, EINVAL, and two-path messages.
+  auto x1 = co_await fs::remove_dir(sub);
+  CHECK((!x1 && x1.error() == std::errc::directory_not_empty));
+  auto x2 = co_await fs::rename(missing, dir + "/to");
+  CHECK((!x2 && x2.error() == std::errc::no_such_file_or_directory));
+  CHECK((fst::names(x2.error(), missing) && fst::names(x2.error(), dir + "/to")));
+  auto x3 = co_await fs::rename(sub, sub + "/inside");  // a directory into itself
+  CHECK((!x3 && x3.error() == std::errc::invalid_argument));
+  auto x4 = co_await fs::copy(sub, dir + "/copy");  // not a regular file
+  CHECK((!x4 && x4.error() == std::errc::invalid_argument));
+  auto x5 = co_await fs::read_link(file);  // not a symlink
+  CHECK((!x5 && x5.error() == std::errc::invalid_argument));
+  auto x6 = co_await fs::read("");
+  CHECK((!x6 && x6.error() == std::errc::no_such_file_or_directory));
+  // Nothing was created by the failures.
+  CHECK_FALSE(fst::exists(dir + "/to"));
+  CHECK_FALSE(fst::exists(dir + "/copy"));
+}
+
+Task<> directories(std::string dir) {
+  std::string a = dir + "/a";
+  REQUIRE((co_await fs::create_dir(a)).has_value());
+  REQUIRE((co_await fs::create_dir_all(a + "/b/c/d")).has_value());
+  REQUIRE((co_await fs::create_dir_all(a + "/b/c/d")).has_value());  // exists: fine
+  REQUIRE((co_await fs::create_dir_all(a + "/b//e/")).has_value());
+  CHECK(fst::exists(a + "/b/c/d"));
+  CHECK(fst::exists(a + "/b/e"));
+  REQUIRE((co_await fs::write(a + "/b/c/d/file", "x")).has_value());
+  REQUIRE((co_await fs::remove_file(a + "/b/c/d/file")).has_value());
+  REQUIRE((co_await fs::remove_dir(a + "/b/c/d")).has_value());
+  CHECK_FALSE(fst::exists(a + "/b/c/d"));
+
+  // remove_dir_all: a tree with files, a nested directory and a symlink to a directory
+  // outside the tree, which must survive (never followed).
+  std::string outside = dir + "/outside";
+  REQUIRE(::mkdir(outside.c_str(), 0755) == 0);
+  fst::put(outside + "/keep", "keep me");
+  fst::put(a + "/b/c/f1", "1");
+  fst::put(a + "/b/f2", "2");
+  REQUIRE(::symlink(outside.c_str(), (a + "/b/link").c_str()) == 0);
+  REQUIRE((co_await fs::remove_dir_all(a)).has_value());
+  CHECK_FALSE(fst::exists(a));
+  CHECK(fst::get(outside + "/keep") == "keep me");
+  // On a symlink: removes the link only.
+  std::string link = dir + "/dirlink";
+  REQUIRE(::symlink(outside.c_str(), link.c_str()) == 0);
+  REQUIRE((co_await fs::remove_dir_all(link)).has_value());
+  CHECK_FALSE(fst::exists(link));
+  CHECK(fst::get(outside + "/keep") == "keep me");
+}
+
+Task<> links_and_moves(std::string dir) {
+  std::string f = dir + "/f";
+  fst::put(f, "contents", 0640);
+  // rename
+  REQUIRE((co_await fs::rename(f, dir + "/g")).has_value());
+  CHECK_FALSE(fst::exists(f));
+  CHECK(fst::get(dir + "/g") == "contents");
+  // copy: contents and permission bits, returns the byte count; overwrites.
+  fst::put(dir + "/h", "old and longer contents");
+  auto n = co_await fs::copy(dir + "/g", dir + "/h");
+  REQUIRE(n.has_value());
+  CHECK(*n == 8);
+  CHECK(fst::get(dir + "/h") == "contents");
+  struct stat st;
+  REQUIRE(::stat((dir + "/h").c_str(), &st) == 0);
+  CHECK((st.st_mode & 07777) == 0640);
+  std::string big = fst::pattern(1 << 20);
+  fst::put(dir + "/big", big);
+  auto nb = co_await fs::copy(dir + "/big", dir + "/big2");
+  CHECK((nb.has_value() && *nb == big.size()));
+  CHECK(fst::get(dir + "/big2") == big);
+  // hard_link: same inode, two links.
+  REQUIRE((co_await fs::hard_link(dir + "/g", dir + "/hard")).has_value());
+  auto m = co_await fs::metadata(dir + "/hard");
+  REQUIRE(m.has_value());
+  CHECK(m->nlink() == 2);
+  auto m2 = co_await fs::metadata(dir + "/g");
+  CHECK(m2->ino() == m->ino());
+  // symlink, read_link, canonicalize.
+  REQUIRE((co_await fs::symlink("g", dir + "/sym")).has_value());
+  auto target = co_await fs::read_link(dir + "/sym");
+  REQUIRE(target.has_value());
+  CHECK(*target == std::filesystem::path("g"));
+  auto via = co_await fs::read_to_string(dir + "/sym");
+  CHECK((via.has_value() && *via == "contents"));
+  auto canon = co_await fs::canonicalize(dir + "/./sym/../sym");
+  CHECK_FALSE(canon.has_value());  // sym is a file: "sym/.." is ENOTDIR
+  auto canon2 = co_await fs::canonicalize(dir + "/../" +
+                                          std::filesystem::path(dir).filename().string() +
+                                          "/./sym");
+  REQUIRE(canon2.has_value());
+  char real[4096];
+  REQUIRE(::realpath((dir + "/g").c_str(), real) != nullptr);
+  CHECK(*canon2 == std::filesystem::path(real));
+  // A dangling symlink.
+  REQUIRE((co_await fs::symlink(dir + "/nowhere", dir + "/dangling")).has_value());
+  auto dm = co_await fs::metadata(dir + "/dangling");
+  CHECK((!dm && dm.error() == std::errc::no_such_file_or_directory));
+  auto dl = co_await fs::symlink_metadata(dir + "/dangling");
+  REQUIRE(dl.has_value());
+  CHECK(dl->is_symlink());
+  auto de = co_await fs::try_exists(dir + "/dangling");
+  CHECK((de.has_value() && !*de));
+}
+
+Task<> metadata_and_permissions(std::string dir) {
+  std::string f = dir + "/f";
+  auto before = std::chrono::system_clock::now() - std::chrono::seconds(5);
+  fst::put(f, std::string(12345, 'z'), 0600);
+  auto m = co_await fs::metadata(f);
+  REQUIRE(m.has_value());
+  CHECK(m->is_file());
+  CHECK_FALSE(m->is_dir());
+  CHECK_FALSE(m->is_symlink());
+  CHECK(m->file_type() == std::filesystem::file_type::regular);
+  CHECK(m->len() == 12345);
+  CHECK(m->permissions() == (std::filesystem::perms::owner_read | std::filesystem::perms::owner_write));
+  CHECK_FALSE(m->readonly());
+  CHECK(m->uid() == ::geteuid());
+  auto mod = m->modified();
+  REQUIRE(mod.has_value());
+  CHECK(*mod > before);
+  CHECK(*mod < std::chrono::system_clock::now() + std::chrono::seconds(5));
+  CHECK(m->accessed().has_value());
+  auto created = m->created();  // ext4/tmpfs record it; other file systems may not
+  if (!created) CHECK(created.error() == std::errc::not_supported);
+
+  auto d = co_await fs::metadata(dir);
+  REQUIRE(d.has_value());
+  CHECK(d->is_dir());
+  CHECK(d->file_type() == std::filesystem::file_type::directory);
+
+  REQUIRE(::symlink("f", (dir + "/l").c_str()) == 0);
+  auto lm = co_await fs::symlink_metadata(dir + "/l");
+  REQUIRE(lm.has_value());
+  CHECK(lm->is_symlink());
+  auto fm = co_await fs::metadata(dir + "/l");
+  CHECK((fm.has_value() && fm->is_file() && fm->len() == 12345));
+
+  auto dev = co_await fs::metadata("/dev/null");
+  CHECK((dev.has_value() && dev->file_type() == std::filesystem::file_type::character));
+
+  // set_permissions, including the set-gid / sticky bits on a directory.
+  REQUIRE((co_await fs::set_permissions(f, std::filesystem::perms::owner_read)).has_value());
+  auto ro = co_await fs::metadata(f);
+  CHECK(ro->permissions() == std::filesystem::perms::owner_read);
+  CHECK(ro->readonly());
+  auto sd = dir + "/sd";
+  REQUIRE(::mkdir(sd.c_str(), 0700) == 0);
+  auto perms = std::filesystem::perms::owner_all | std::filesystem::perms::group_read |
+               std::filesystem::perms::sticky_bit;
+  REQUIRE((co_await fs::set_permissions(sd, perms)).has_value());
+  struct stat st;
+  REQUIRE(::stat(sd.c_str(), &st) == 0);
+  CHECK((st.st_mode & 07777) == 01740);
+
+  auto t = co_await fs::try_exists(f);
+  CHECK((t.has_value() && *t));
+  auto t2 = co_await fs::try_exists(dir + "/nope");
+  CHECK((t2.has_value() && !*t2));
+}
+
+Task<> permission_denied(std::string dir) {
+  // A root-owned tree nobody else may enter: 0700 directory, 0600 file.
+  std::string secret = dir + "/secret";
+  REQUIRE(::mkdir(secret.c_str(), 0700) == 0);
+  fst::put(secret + "/file", "hidden", 0600);
+  std::string ro = dir + "/ro";
+  fst::put(ro, "read only", 0444);
+  REQUIRE(::chmod(dir.c_str(), 0755) == 0);
+  {
+    fst::AsNobody nobody;  // root ignores permission bits; "nobody" does not
+    auto r1 = co_await fs::read(secret + "/file");
+    CHECK((!r1 && r1.error() == std::errc::permission_denied && fst::names(r1.error(), secret + "/file")));
+    auto r2 = co_await fs::metadata(secret + "/file");
+    CHECK((!r2 && r2.error() == std::errc::permission_denied));
+    auto r3 = co_await fs::try_exists(secret + "/file");  // cannot tell: an error
+    CHECK((!r3 && r3.error() == std::errc::permission_denied));
+    auto r4 = co_await fs::write(ro, "x");
+    CHECK((!r4 && r4.error() == std::errc::permission_denied && fst::names(r4.error(), ro)));
+    auto r5 = co_await fs::read_dir(secret);
+    CHECK((!r5 && r5.error() == std::errc::permission_denied));
+    auto r6 = co_await fs::create_dir(secret + "/d");
+    CHECK((!r6 && r6.error() == std::errc::permission_denied));
+    auto r7 = co_await fs::remove_file(secret + "/file");
+    CHECK((!r7 && r7.error() == std::errc::permission_denied));
+    auto r8 = co_await fs::OpenOptions().write(true).open(ro);
+    CHECK((!r8 && r8.error() == std::errc::permission_denied));
+    auto r9 = co_await fs::read_to_string(ro);  // readable by all
+    CHECK((r9.has_value() && *r9 == "read only"));
+  }
+  CHECK(fst::get(secret + "/file") == "hidden");  // untouched
+}
+
+Task<> no_space(std::string dir) {
+  // /dev/full: every write fails with ENOSPC (no privileges needed).
+  auto r = co_await fs::write("/dev/full", "data");
+  REQUIRE_FALSE(r.has_value());
+  CHECK(r.error() == std::errc::no_space_on_device);
+  CHECK(fst::names(r.error(), "/dev/full"));
+  auto f = co_await fs::OpenOptions().write(true).open("/dev/full");
+  REQUIRE(f.has_value());
+  auto w = co_await f->write(std::string_view("accepted: written behind"));
+  CHECK(w.has_value());  // write-behind: the failure comes with the flush
+  auto fl = co_await f->flush();
+  CHECK((!fl && fl.error() == std::errc::no_space_on_device));
+  auto fl2 = co_await f->flush();  // reported once
+  CHECK(fl2.has_value());
+  (void)dir;
+}
+
+void run_both(Task<> (*scenario)(std::string), int flavour = 1) {
+  for (Engine e : {Engine::Uring, Engine::Blocking}) {
+    CAPTURE(std::string(fst::name(e)));
+    nt::Watchdog wd("fs ops test", std::chrono::seconds(60));
+    fst::TempDir dir;
+    auto rt = fst::runtime(e, flavour);
+    fst::check_engine(rt, e);
+    rt.block_on(scenario(dir.path()));
+  }
+}
+
+}  // namespace
+
+TEST_CASE("fs: read/write round-trip, truncation, sizes around the fast path, both engines") {
+  run_both(&round_trip);
+  run_both(&round_trip, 0);
+}
+
+TEST_CASE("fs: read_to_string checks UTF-8") { run_both(&utf8_checked); }
+
+TEST_CASE("fs: ENOENT, EISDIR, ENOTDIR, EEXIST, ENOTEMPTY, EINVAL name their paths") {
+  run_both(&error_cases);
+}
+
+TEST_CASE("fs: create_dir(_all), remove_dir(_all) never follows symlinks") {
+  run_both(&directories);
+}
+
+TEST_CASE("fs: rename, copy, hard_link, symlink, read_link, canonicalize") {
+  run_both(&links_and_moves);
+}
+
+TEST_CASE("fs: metadata, symlink_metadata, set_permissions, try_exists") {
+  run_both(&metadata_and_permissions);
+}
+
+TEST_CASE("fs: EACCES (as nobody when running as root)") { run_both(&permission_denied); }
+
+TEST_CASE("fs: ENOSPC from /dev/full, write-behind error on flush") { run_both(&no_space); }
