@@ -12410,6 +12410,7 @@ class WriteHalf {
   auto write(std::span<const std::byte> b) noexcept { return s_->write(b); }
   auto write(std::string_view b) noexcept { return s_->write(b); }
   auto write_vectored(std::span<const iovec> b) noexcept { return s_->write_vectored(b); }
+  auto write_vectored(std::span<const io::IoSlice> b) noexcept { return s_->write_vectored(b); }
   auto write_all(std::span<const std::byte> b) noexcept { return s_->write_all(b); }
   auto write_all(std::string_view b) noexcept { return s_->write_all(b); }
   auto try_write(std::span<const std::byte> b) noexcept { return s_->try_write(b); }
@@ -12477,6 +12478,7 @@ class OwnedWriteHalf {
   auto write(std::span<const std::byte> b) noexcept { return s_->write(b); }
   auto write(std::string_view b) noexcept { return s_->write(b); }
   auto write_vectored(std::span<const iovec> b) noexcept { return s_->write_vectored(b); }
+  auto write_vectored(std::span<const io::IoSlice> b) noexcept { return s_->write_vectored(b); }
   auto write_all(std::span<const std::byte> b) noexcept { return s_->write_all(b); }
   auto write_all(std::string_view b) noexcept { return s_->write_all(b); }
   auto try_write(std::span<const std::byte> b) noexcept { return s_->try_write(b); }
@@ -12545,6 +12547,7 @@ std::pair<OwnedReadHalf<S>, OwnedWriteHalf<S>> into_split(S&& s) {
 
 /* #include <sys/uio.h> (already above) */
 
+#include <climits>
 /* #include <cstddef> (already above) */
 /* #include <span> (already above) */
 /* #include <string_view> (already above) */
@@ -12593,6 +12596,14 @@ class StreamBase {
     return IoOp<MsgOp>(sock_.io(), io::Interest::WRITABLE,
                        MsgOp{{}, sock_.fd(), bufs.data(), bufs.size(), true, true,
                              iov_total(bufs.data(), bufs.size())});
+  }
+  // io::AsyncWriteVectored: every slice in one sendmsg (io::IoSlice is an iovec), so
+  // io::write_vectored / write_all_vectored send a header and a body in one system call.
+  // At most IOV_MAX slices go per call (the kernel refuses more); the count says how much
+  // was written, as for any partial write.
+  auto write_vectored(std::span<const io::IoSlice> bufs) noexcept {
+    return write_vectored(std::span<const iovec>(
+        io::as_iovecs(bufs), bufs.size() < std::size_t(IOV_MAX) ? bufs.size() : std::size_t(IOV_MAX)));
   }
   // Writes the whole buffer (io::Result<void>). Not cancel-safe.
   auto write_all(std::span<const std::byte> buf) noexcept {
@@ -13298,6 +13309,1879 @@ class UnixDatagram {
 
 }  // namespace tokio::net
 /* end file src/tokio/net/unix_datagram.hpp */
+// stream: the Stream concept, generators, combinators, StreamMap, wrappers
+/* begin file src/tokio/stream/stream.hpp */
+// stream::Stream: an asynchronous sequence of values, tokio-stream's Stream in C++ form.
+//
+//   for (;;) {
+//     std::optional<int> v = co_await s.next();   // nullopt: the stream has ended
+//     if (!v) break;
+//     use(*v);
+//   }
+//
+// Anything whose `next()` returns a tokio awaitable yielding std::optional<T> is a
+// Stream<T>: a type with a `Task<std::optional<T>> next()` member qualifies. The library's
+// own streams (the combinators, the wrappers, Generator, FramedRead...) are written at the
+// poll level, like Rust's Stream::poll_next: they derive from PollStream<Derived, T> and
+// implement
+//
+//   bool poll_next(task::Context& cx, std::optional<T>& out);
+//
+// which returns false (Pending, with the task's waker registered wherever the stream waits)
+// or true (Ready: `out` holds the next item, or stays empty at the end of the stream). A
+// combinator calls its inner stream's poll_next directly, so a chain of combinators costs
+// no allocation and no extra coroutine frame per item.
+//
+// Cancel safety: whatever a stream is waiting on (an inner stream's next(), a channel
+// receive, a read, the future of `then`) lives in the stream object, not in the awaitable
+// next() returns, so destroying a next() before it completes (a lost select, a timeout)
+// loses nothing: the next call carries on where it stopped. next() is therefore
+// cancel-safe for every stream of this library whose sources are (each wrapper says so).
+// A stream that is moved drops whatever it was waiting on, exactly as if that wait had
+// been cancelled: harmless for cancel-safe sources, but move a stream before its first
+// next() or between items if in doubt (Rust needs Pin for the same reason).
+//
+// A stream is used by one task at a time; next() must not be called again while a
+// previous next() of the same stream is still being awaited.
+
+/* #include <concepts> (already above) */
+/* #include <exception> (already above) */
+/* #include <optional> (already above) */
+/* #include <type_traits> (already above) */
+/* #include <utility> (already above) */
+
+
+namespace tokio::detail {
+
+template <class T>
+struct is_std_optional : std::false_type {};
+template <class T>
+struct is_std_optional<std::optional<T>> : std::true_type {};
+
+template <class S>
+using stream_next_t = decltype(std::declval<S&>().next());
+
+}  // namespace tokio::detail
+
+namespace tokio::stream {
+
+template <class S>
+concept Stream = std::is_object_v<S> && requires(S& s) {
+  { s.next() } -> tokio::detail::TokioAwaitable;
+  requires tokio::detail::is_std_optional<
+      tokio::detail::await_result_t<tokio::detail::stream_next_t<S>>>::value;
+};
+
+// The item type of a stream (T of Stream<T>).
+template <Stream S>
+using item_t =
+    typename tokio::detail::await_result_t<tokio::detail::stream_next_t<S>>::value_type;
+
+// Base of the streams written at the poll level (see the top of this file). Derived
+// implements `bool poll_next(task::Context&, std::optional<T>& out)`; this base supplies
+// next(). poll_next may throw: the exception comes out of the `co_await s.next()`.
+template <class Derived, class T>
+class PollStream {
+ public:
+  using Item = T;
+
+  // The awaitable of next(): it only refers to the stream (all waiting state lives there).
+  class Next : public tokio::detail::Leaf<Next> {
+   public:
+    explicit Next(Derived& s) noexcept : s_(&s) {}
+    Next(const Next& o) noexcept : tokio::detail::Leaf<Next>(o), s_(o.s_) {}  // before the first poll
+    bool poll(task::Context& cx) noexcept {
+      try {
+        return s_->poll_next(cx, out_);
+      } catch (...) {
+        err_ = std::current_exception();
+        return true;
+      }
+    }
+    std::optional<T> await_resume() {
+      if (err_) std::rethrow_exception(std::exchange(err_, nullptr));
+      return std::move(out_);
+    }
+
+   private:
+    Derived* s_;
+    std::optional<T> out_;
+    std::exception_ptr err_;
+  };
+
+  // The next item, or std::nullopt once the stream has ended. Cancel-safe when the
+  // stream's sources are (see the top of this file).
+  Next next() noexcept { return Next(static_cast<Derived&>(*this)); }
+
+ protected:
+  PollStream() = default;
+  ~PollStream() = default;
+  PollStream(const PollStream&) = default;
+  PollStream& operator=(const PollStream&) = default;
+  PollStream(PollStream&&) noexcept = default;
+  PollStream& operator=(PollStream&&) noexcept = default;
+};
+
+}  // namespace tokio::stream
+
+namespace tokio::detail {
+
+// A stream written at the poll level (it has poll_next for its item type).
+template <class S>
+concept PollNextStream = stream::Stream<S> &&
+    requires(S& s, task::Context& cx, std::optional<stream::item_t<S>>& out) {
+      { s.poll_next(cx, out) } -> std::same_as<bool>;
+    };
+
+}  // namespace tokio::detail
+/* end file src/tokio/stream/stream.hpp */
+/* begin file src/tokio/stream/iter.hpp */
+// Streams from values: stream::iter (any range), stream::once, stream::empty,
+// stream::pending, and stream::by_ref (borrow a stream instead of moving it into a
+// combinator).
+//
+//   auto s = tokio::stream::iter(std::vector<int>{1, 2, 3});     // owns the vector
+//   auto r = tokio::stream::iter(std::array{"a", "b"});
+//   auto firsts = tokio::stream::take(tokio::stream::by_ref(s), 2);  // s keeps the rest
+//
+// iter spends one unit of the task's coop budget per item (as Tokio's iter yields every
+// few items), so a long iteration lets the other tasks of its worker run. Every next() of
+// these streams is cancel-safe.
+
+/* #include <cstddef> (already above) */
+#include <iterator>
+/* #include <optional> (already above) */
+/* #include <type_traits> (already above) */
+/* #include <utility> (already above) */
+
+/* begin file src/tokio/stream/detail/upstream.hpp */
+// detail::Upstream<S>: how a combinator holds and polls the stream it wraps.
+//
+// A poll-level stream (PollNextStream) is polled through its poll_next, nothing else is
+// stored. Any other Stream (say, a class whose next() is a Task) has its next() awaitable
+// kept in flight here, in a ChildOp, between polls: a combinator's next() that is
+// destroyed mid-way leaves the inner next() running, and the following call resumes it.
+//
+// Moving: the in-flight next() may refer to the stream (a leaf registered by address, a
+// coroutine holding `this`), so a move first cancels it on the source, then moves the
+// stream; the destructor cancels it before the stream goes. Combinators built on Upstream
+// therefore get correct implicit moves.
+
+/* #include <optional> (already above) */
+/* #include <type_traits> (already above) */
+/* #include <utility> (already above) */
+
+
+namespace tokio::detail {
+
+template <class S, bool = PollNextStream<S>>
+class StreamPoller {
+ public:
+  bool poll(S& s, task::Context& cx, std::optional<stream::item_t<S>>& out) {
+    return s.poll_next(cx, out);
+  }
+  void reset() noexcept {}
+};
+
+template <class S>
+class StreamPoller<S, false> {
+ public:
+  bool poll(S& s, task::Context& cx, std::optional<stream::item_t<S>>& out) {
+    if (!op_.live()) op_.start([&] { return s.next(); });
+    if (!op_.poll(cx)) return false;
+    out = op_.take();
+    return true;
+  }
+  void reset() noexcept { op_.reset(); }
+
+ private:
+  ChildOp<stream_next_t<S>> op_;
+};
+
+template <class S>
+class Upstream {
+  static_assert(stream::Stream<S>, "expected a tokio::stream::Stream");
+
+ public:
+  using Item = stream::item_t<S>;
+
+  template <class U>
+  explicit Upstream(U&& s) : s_(std::forward<U>(s)) {}
+  Upstream(Upstream&& o) noexcept(std::is_nothrow_move_constructible_v<S>)
+      : s_((o.p_.reset(), std::move(o.s_))) {}
+  Upstream& operator=(Upstream&& o) noexcept(std::is_nothrow_move_assignable_v<S>) {
+    if (this != &o) {
+      p_.reset();
+      o.p_.reset();
+      s_ = std::move(o.s_);
+    }
+    return *this;
+  }
+  ~Upstream() { p_.reset(); }
+
+  // S::poll_next semantics: false = pending; true = `out` holds an item or stays empty.
+  bool poll(task::Context& cx, std::optional<Item>& out) { return p_.poll(s_, cx, out); }
+  // Cancels an in-flight next() (nothing to do for poll-level streams).
+  void cancel() noexcept { p_.reset(); }
+
+  S& get() noexcept { return s_; }
+  const S& get() const noexcept { return s_; }
+  S take() && {
+    p_.reset();
+    return std::move(s_);
+  }
+
+ private:
+  S s_;
+  [[no_unique_address]] StreamPoller<S> p_;
+};
+
+// Combinators take their stream by value: an lvalue that cannot be copied gets this hint.
+template <class S>
+using owned_stream_t = std::remove_cvref_t<S>;
+
+template <class S>
+constexpr void check_stream_arg() {
+  static_assert(stream::Stream<std::remove_cvref_t<S>>,
+                "expected a tokio::stream::Stream (something with next() yielding std::optional<T>)");
+  static_assert(std::is_constructible_v<std::remove_cvref_t<S>, S&&>,
+                "this stream cannot be copied: pass std::move(s), or stream::by_ref(s) to "
+                "borrow it");
+}
+
+// The pipe form of a combinator: `std::move(s) | stream::map(f)`. F is called with the
+// stream (perfectly forwarded).
+template <class F>
+struct StreamPipe {
+  F f;
+};
+template <class F>
+StreamPipe(F) -> StreamPipe<F>;
+
+template <class S, class F>
+  requires stream::Stream<std::remove_cvref_t<S>>
+auto operator|(S&& s, StreamPipe<F> p) {
+  return std::move(p.f)(std::forward<S>(s));
+}
+
+}  // namespace tokio::detail
+/* end file src/tokio/stream/detail/upstream.hpp */
+
+namespace tokio::stream {
+
+// The items of a range (anything std::begin/std::end accept), in order. The range is
+// owned; its elements are moved out when it holds them (a container), copied otherwise.
+template <class R>
+class Iter : public PollStream<Iter<R>, std::remove_cvref_t<decltype(*std::begin(std::declval<R&>()))>> {
+  using It = decltype(std::begin(std::declval<R&>()));
+  using Ref = decltype(*std::declval<It&>());
+
+ public:
+  using T = std::remove_cvref_t<Ref>;
+  explicit Iter(R r) : r_(std::move(r)), it_(std::begin(r_)) {}
+  // The position is re-established in the moved range (its iterators may not survive).
+  Iter(Iter&& o) : r_(std::move(o.r_)), it_(std::next(std::begin(r_), o.pos_)), pos_(o.pos_) {}
+  Iter& operator=(Iter&&) = delete;
+
+  bool poll_next(task::Context& cx, std::optional<T>& out) {
+    if (it_ == std::end(r_)) return true;
+    if (!tokio::detail::coop_poll_proceed(cx)) return false;
+    if constexpr (std::is_lvalue_reference_v<Ref> && !std::is_const_v<std::remove_reference_t<Ref>>) {
+      out.emplace(std::move(*it_));
+    } else {
+      out.emplace(*it_);
+    }
+    ++it_;
+    ++pos_;
+    return true;
+  }
+
+ private:
+  R r_;
+  It it_;
+  std::ptrdiff_t pos_ = 0;
+};
+
+template <class R>
+Iter<std::remove_cvref_t<R>> iter(R&& r) {
+  return Iter<std::remove_cvref_t<R>>(std::forward<R>(r));
+}
+
+// One item, then the end.
+template <class T>
+class Once : public PollStream<Once<T>, T> {
+ public:
+  explicit Once(T v) : v_(std::move(v)) {}
+  bool poll_next(task::Context&, std::optional<T>& out) {
+    if (v_) {
+      out.emplace(std::move(*v_));
+      v_.reset();
+    }
+    return true;
+  }
+
+ private:
+  std::optional<T> v_;
+};
+
+template <class T>
+Once<std::decay_t<T>> once(T&& v) {
+  return Once<std::decay_t<T>>(std::forward<T>(v));
+}
+
+// Ends at once.
+template <class T>
+class Empty : public PollStream<Empty<T>, T> {
+ public:
+  bool poll_next(task::Context&, std::optional<T>&) noexcept { return true; }
+};
+template <class T>
+Empty<T> empty() {
+  return {};
+}
+
+// Never yields and never ends.
+template <class T>
+class Pending : public PollStream<Pending<T>, T> {
+ public:
+  bool poll_next(task::Context&, std::optional<T>&) noexcept { return false; }
+};
+template <class T>
+Pending<T> pending() {
+  return {};
+}
+
+// Borrows a stream: combinators applied to by_ref(s) pull items from s, which must
+// outlive them, and s keeps whatever they did not take. (Rust's `&mut stream`.)
+template <Stream S>
+class ByRef : public PollStream<ByRef<S>, item_t<S>> {
+ public:
+  explicit ByRef(S& s) noexcept : s_(&s) {}
+  ByRef(ByRef&& o) noexcept : s_((o.p_.reset(), o.s_)) {}
+  ByRef& operator=(ByRef&&) = delete;
+  ~ByRef() { p_.reset(); }
+
+  bool poll_next(task::Context& cx, std::optional<item_t<S>>& out) { return p_.poll(*s_, cx, out); }
+  S& get() noexcept { return *s_; }
+
+ private:
+  S* s_;
+  [[no_unique_address]] tokio::detail::StreamPoller<S> p_;
+};
+
+template <Stream S>
+ByRef<S> by_ref(S& s) noexcept {
+  return ByRef<S>(s);
+}
+
+}  // namespace tokio::stream
+/* end file src/tokio/stream/iter.hpp */
+/* begin file src/tokio/stream/generator.hpp */
+// stream::Generator<T>: a stream written as a coroutine (async-stream's `stream!` in C++).
+//
+//   tokio::stream::Generator<int> countdown(int n) {
+//     for (int i = n; i > 0; --i) {
+//       co_await tokio::time::sleep(10ms);   // any tokio awaitable
+//       co_yield i;
+//     }
+//   }
+//   auto g = countdown(3);
+//   for (;;) { auto v = co_await g.next(); if (!v) break; ... }
+//
+// How it runs: the generator is polled by the task that calls next(), inside that task's
+// poll, like a select branch: its body runs until it reaches `co_yield` (next() completes
+// with the value) or a tokio awaitable that is not ready (next() is pending with that
+// task's waker registered), or returns (next() yields std::nullopt, and so do all later
+// calls). Nothing runs between two next() calls: a generator is lazy and never runs
+// concurrently with its consumer.
+//
+// Cancellation: the suspended body is kept in the Generator, not in the awaitable next()
+// returns, so destroying a next() mid-way (a lost select, a timeout) is safe and loses
+// nothing: the next call resumes the body where it waits. Destroying the Generator
+// destroys its body (its destructors run; whatever it awaited unregisters itself), exactly
+// like aborting a task. An exception thrown by the body comes out of that next(); the
+// generator has then ended.
+//
+// A Generator can be moved freely (its body lives in its own frame), also while a wait
+// is in progress. Like a tokio::Task, its body can only co_await tokio awaitables.
+
+/* #include <coroutine> (already above) */
+/* #include <exception> (already above) */
+/* #include <optional> (already above) */
+/* #include <type_traits> (already above) */
+/* #include <utility> (already above) */
+
+
+namespace tokio::stream {
+
+template <class T>
+class Generator : public PollStream<Generator<T>, T> {
+  static_assert(std::is_object_v<T> && !std::is_const_v<T>,
+                "Generator<T> yields values: T must be a non-const object type");
+
+ public:
+  class promise_type {
+   public:
+    Generator get_return_object() noexcept {
+      return Generator(std::coroutine_handle<promise_type>::from_promise(*this));
+    }
+    std::suspend_always initial_suspend() noexcept { return {}; }
+    std::suspend_always final_suspend() noexcept { return {}; }
+
+    template <class U = T>
+      requires std::is_constructible_v<T, U&&>
+    std::suspend_always yield_value(U&& v) {
+      value_.emplace(std::forward<U>(v));
+      return {};
+    }
+    void return_void() noexcept {}
+    void unhandled_exception() noexcept { ex_ = std::current_exception(); }
+
+    template <class A>
+    A&& await_transform(A&& a) noexcept {
+      static_assert(tokio::detail::TokioAwaitable<A>,
+                    "a tokio::stream::Generator can only co_await tokio awaitables (Task, "
+                    "sleep, channels, I/O...)");
+      return std::forward<A>(a);
+    }
+
+    static void* operator new(std::size_t n) { return tokio::detail::frame_alloc(n); }
+    static void operator delete(void* p) noexcept { tokio::detail::frame_free(p); }
+
+   private:
+    friend class Generator;
+    std::optional<T> value_;
+    std::exception_ptr ex_;
+  };
+
+  Generator() noexcept = default;
+  Generator(Generator&& o) noexcept
+      : h_(std::exchange(o.h_, nullptr)), slot_(o.slot_), started_(o.started_) {}
+  Generator& operator=(Generator&& o) noexcept {
+    if (this != &o) {
+      reset();
+      h_ = std::exchange(o.h_, nullptr);
+      slot_ = o.slot_;
+      started_ = o.started_;
+    }
+    return *this;
+  }
+  Generator(const Generator&) = delete;
+  Generator& operator=(const Generator&) = delete;
+  ~Generator() { reset(); }
+
+  // True once the body has returned (or thrown, or was never there).
+  bool is_done() const noexcept { return !h_ || h_.done(); }
+
+  bool poll_next(task::Context& cx, std::optional<T>& out) {
+    if (is_done()) return true;
+    if (!started_) {
+      started_ = true;
+      tokio::detail::set_starter(slot_, h_);
+    }
+    // Runs the body (and anything it awaits, which registers in slot_) until it yields,
+    // returns, or waits on a leaf that is not ready.
+    if (!tokio::detail::drive_slot(slot_, cx)) return false;
+    promise_type& p = h_.promise();
+    if (p.ex_) {
+      std::exception_ptr e = std::exchange(p.ex_, nullptr);
+      reset();
+      std::rethrow_exception(e);
+    }
+    if (h_.done()) {
+      reset();
+      return true;
+    }
+    out.emplace(std::move(*p.value_));
+    p.value_.reset();
+    tokio::detail::set_starter(slot_, h_);  // the next poll resumes after the co_yield
+    return true;
+  }
+
+ private:
+  explicit Generator(std::coroutine_handle<promise_type> h) noexcept : h_(h) {}
+  void reset() noexcept {
+    if (auto h = std::exchange(h_, nullptr)) h.destroy();
+  }
+
+  std::coroutine_handle<promise_type> h_;
+  tokio::detail::PollSlot slot_;
+  bool started_ = false;
+};
+
+}  // namespace tokio::stream
+/* end file src/tokio/stream/generator.hpp */
+/* begin file src/tokio/stream/adapters.hpp */
+// Item-by-item combinators (tokio-stream's StreamExt): map, filter, filter_map, take,
+// take_while, skip, skip_while.
+//
+//   auto evens = stream::filter(std::move(s), [](const int& v) { return v % 2 == 0; });
+//   auto strs  = std::move(evens) | stream::map([](int v) { return std::to_string(v); })
+//                                  | stream::take(10);
+//
+// Each takes the stream by value (std::move it in, or pass stream::by_ref(s) to borrow it)
+// and returns a new stream; the second form of each (without the stream) composes with
+// `|`. The functions run inside the consumer's next(), synchronously; use stream::then
+// for an asynchronous one. next() of each is cancel-safe when the inner stream's is.
+//
+//   map(s, f)          f(T) -> U, every item
+//   filter(s, p)       keeps the items for which p(const T&) is true
+//   filter_map(s, f)   f(T) -> std::optional<U>: keeps the engaged results
+//   take(s, n)         the first n items, then the end (the inner stream is not polled
+//                      further)
+//   take_while(s, p)   items while p(const T&) holds; the first one failing it is dropped
+//                      and ends the stream
+//   skip(s, n)         all but the first n items
+//   skip_while(s, p)   drops items while p(const T&) holds, then yields the rest
+
+/* #include <cstddef> (already above) */
+/* #include <functional> (already above) */
+/* #include <optional> (already above) */
+/* #include <type_traits> (already above) */
+/* #include <utility> (already above) */
+
+
+namespace tokio::stream {
+
+template <class S, class F>
+using map_item_t = std::remove_cvref_t<std::invoke_result_t<F&, item_t<S>&&>>;
+
+template <Stream S, class F>
+class Map : public PollStream<Map<S, F>, map_item_t<S, F>> {
+ public:
+  template <class U>
+  Map(U&& s, F f) : in_(std::forward<U>(s)), f_(std::move(f)) {}
+  bool poll_next(task::Context& cx, std::optional<map_item_t<S, F>>& out) {
+    std::optional<item_t<S>> v;
+    if (!in_.poll(cx, v)) return false;
+    if (v) out.emplace(std::invoke(f_, std::move(*v)));
+    return true;
+  }
+  S& get_mut() noexcept { return in_.get(); }
+  S into_inner() && { return std::move(in_).take(); }
+
+ private:
+  tokio::detail::Upstream<S> in_;
+  F f_;
+};
+
+template <Stream S, class F>
+class Filter : public PollStream<Filter<S, F>, item_t<S>> {
+ public:
+  template <class U>
+  Filter(U&& s, F f) : in_(std::forward<U>(s)), f_(std::move(f)) {}
+  bool poll_next(task::Context& cx, std::optional<item_t<S>>& out) {
+    for (;;) {
+      std::optional<item_t<S>> v;
+      if (!in_.poll(cx, v)) return false;
+      if (!v || std::invoke(f_, std::as_const(*v))) {
+        out = std::move(v);
+        return true;
+      }
+    }
+  }
+  S& get_mut() noexcept { return in_.get(); }
+
+ private:
+  tokio::detail::Upstream<S> in_;
+  F f_;
+};
+
+template <class S, class F>
+using filter_map_item_t = typename std::remove_cvref_t<std::invoke_result_t<F&, item_t<S>&&>>::value_type;
+
+template <Stream S, class F>
+class FilterMap : public PollStream<FilterMap<S, F>, filter_map_item_t<S, F>> {
+  static_assert(tokio::detail::is_std_optional<std::remove_cvref_t<std::invoke_result_t<F&, item_t<S>&&>>>::value,
+                "filter_map's function must return std::optional<U>");
+
+ public:
+  template <class U>
+  FilterMap(U&& s, F f) : in_(std::forward<U>(s)), f_(std::move(f)) {}
+  bool poll_next(task::Context& cx, std::optional<filter_map_item_t<S, F>>& out) {
+    for (;;) {
+      std::optional<item_t<S>> v;
+      if (!in_.poll(cx, v)) return false;
+      if (!v) return true;
+      auto r = std::invoke(f_, std::move(*v));
+      if (r) {
+        out.emplace(std::move(*r));
+        return true;
+      }
+    }
+  }
+  S& get_mut() noexcept { return in_.get(); }
+
+ private:
+  tokio::detail::Upstream<S> in_;
+  F f_;
+};
+
+template <Stream S>
+class Take : public PollStream<Take<S>, item_t<S>> {
+ public:
+  template <class U>
+  Take(U&& s, std::size_t n) : in_(std::forward<U>(s)), left_(n) {}
+  bool poll_next(task::Context& cx, std::optional<item_t<S>>& out) {
+    if (left_ == 0) return true;
+    if (!in_.poll(cx, out)) return false;
+    left_ = out ? left_ - 1 : 0;
+    return true;
+  }
+  S& get_mut() noexcept { return in_.get(); }
+  S into_inner() && { return std::move(in_).take(); }
+
+ private:
+  tokio::detail::Upstream<S> in_;
+  std::size_t left_;
+};
+
+template <Stream S, class F>
+class TakeWhile : public PollStream<TakeWhile<S, F>, item_t<S>> {
+ public:
+  template <class U>
+  TakeWhile(U&& s, F f) : in_(std::forward<U>(s)), f_(std::move(f)) {}
+  bool poll_next(task::Context& cx, std::optional<item_t<S>>& out) {
+    if (done_) return true;
+    std::optional<item_t<S>> v;
+    if (!in_.poll(cx, v)) return false;
+    if (v && std::invoke(f_, std::as_const(*v))) {
+      out = std::move(v);
+    } else {
+      done_ = true;
+    }
+    return true;
+  }
+  S& get_mut() noexcept { return in_.get(); }
+
+ private:
+  tokio::detail::Upstream<S> in_;
+  F f_;
+  bool done_ = false;
+};
+
+template <Stream S>
+class Skip : public PollStream<Skip<S>, item_t<S>> {
+ public:
+  template <class U>
+  Skip(U&& s, std::size_t n) : in_(std::forward<U>(s)), left_(n) {}
+  bool poll_next(task::Context& cx, std::optional<item_t<S>>& out) {
+    for (;;) {
+      std::optional<item_t<S>> v;
+      if (!in_.poll(cx, v)) return false;
+      if (v && left_ > 0) {
+        --left_;
+        continue;
+      }
+      out = std::move(v);
+      return true;
+    }
+  }
+  S& get_mut() noexcept { return in_.get(); }
+  S into_inner() && { return std::move(in_).take(); }
+
+ private:
+  tokio::detail::Upstream<S> in_;
+  std::size_t left_;
+};
+
+template <Stream S, class F>
+class SkipWhile : public PollStream<SkipWhile<S, F>, item_t<S>> {
+ public:
+  template <class U>
+  SkipWhile(U&& s, F f) : in_(std::forward<U>(s)), f_(std::move(f)) {}
+  bool poll_next(task::Context& cx, std::optional<item_t<S>>& out) {
+    for (;;) {
+      std::optional<item_t<S>> v;
+      if (!in_.poll(cx, v)) return false;
+      if (v && skipping_ && std::invoke(f_, std::as_const(*v))) continue;
+      skipping_ = false;
+      out = std::move(v);
+      return true;
+    }
+  }
+  S& get_mut() noexcept { return in_.get(); }
+
+ private:
+  tokio::detail::Upstream<S> in_;
+  F f_;
+  bool skipping_ = true;
+};
+
+// --- the functions ------------------------------------------------------------------------
+// (Each also has a pipe form taking everything but the stream.)
+
+template <class S, class F>
+  requires Stream<std::remove_cvref_t<S>>
+auto map(S&& s, F f) {
+  tokio::detail::check_stream_arg<S>();
+  return Map<std::remove_cvref_t<S>, F>(std::forward<S>(s), std::move(f));
+}
+template <class F>
+auto map(F f) {
+  return tokio::detail::StreamPipe{[f = std::move(f)](auto&& s) mutable {
+    return tokio::stream::map(std::forward<decltype(s)>(s), std::move(f));
+  }};
+}
+
+template <class S, class F>
+  requires Stream<std::remove_cvref_t<S>>
+auto filter(S&& s, F f) {
+  tokio::detail::check_stream_arg<S>();
+  return Filter<std::remove_cvref_t<S>, F>(std::forward<S>(s), std::move(f));
+}
+template <class F>
+auto filter(F f) {
+  return tokio::detail::StreamPipe{[f = std::move(f)](auto&& s) mutable {
+    return tokio::stream::filter(std::forward<decltype(s)>(s), std::move(f));
+  }};
+}
+
+template <class S, class F>
+  requires Stream<std::remove_cvref_t<S>>
+auto filter_map(S&& s, F f) {
+  tokio::detail::check_stream_arg<S>();
+  return FilterMap<std::remove_cvref_t<S>, F>(std::forward<S>(s), std::move(f));
+}
+template <class F>
+auto filter_map(F f) {
+  return tokio::detail::StreamPipe{[f = std::move(f)](auto&& s) mutable {
+    return tokio::stream::filter_map(std::forward<decltype(s)>(s), std::move(f));
+  }};
+}
+
+template <class S>
+  requires Stream<std::remove_cvref_t<S>>
+auto take(S&& s, std::size_t n) {
+  tokio::detail::check_stream_arg<S>();
+  return Take<std::remove_cvref_t<S>>(std::forward<S>(s), n);
+}
+inline auto take(std::size_t n) {
+  return tokio::detail::StreamPipe{[n](auto&& s) { return tokio::stream::take(std::forward<decltype(s)>(s), n); }};
+}
+
+template <class S, class F>
+  requires Stream<std::remove_cvref_t<S>>
+auto take_while(S&& s, F f) {
+  tokio::detail::check_stream_arg<S>();
+  return TakeWhile<std::remove_cvref_t<S>, F>(std::forward<S>(s), std::move(f));
+}
+template <class F>
+auto take_while(F f) {
+  return tokio::detail::StreamPipe{[f = std::move(f)](auto&& s) mutable {
+    return tokio::stream::take_while(std::forward<decltype(s)>(s), std::move(f));
+  }};
+}
+
+template <class S>
+  requires Stream<std::remove_cvref_t<S>>
+auto skip(S&& s, std::size_t n) {
+  tokio::detail::check_stream_arg<S>();
+  return Skip<std::remove_cvref_t<S>>(std::forward<S>(s), n);
+}
+inline auto skip(std::size_t n) {
+  return tokio::detail::StreamPipe{[n](auto&& s) { return tokio::stream::skip(std::forward<decltype(s)>(s), n); }};
+}
+
+template <class S, class F>
+  requires Stream<std::remove_cvref_t<S>>
+auto skip_while(S&& s, F f) {
+  tokio::detail::check_stream_arg<S>();
+  return SkipWhile<std::remove_cvref_t<S>, F>(std::forward<S>(s), std::move(f));
+}
+template <class F>
+auto skip_while(F f) {
+  return tokio::detail::StreamPipe{[f = std::move(f)](auto&& s) mutable {
+    return tokio::stream::skip_while(std::forward<decltype(s)>(s), std::move(f));
+  }};
+}
+
+}  // namespace tokio::stream
+/* end file src/tokio/stream/adapters.hpp */
+/* begin file src/tokio/stream/then.hpp */
+// stream::then: maps every item through an asynchronous function, one at a time.
+//
+//   auto bodies = stream::then(std::move(urls), [](std::string u) { return fetch(std::move(u)); });
+//
+// f(T) returns a tokio awaitable (a Task<U>, a channel receive...); the stream yields what
+// it completes with, in order. The pending call lives in the Then object: a next()
+// destroyed while f's awaitable is running leaves it running, and the following next()
+// picks its result up (next() is cancel-safe when the inner stream's is). Moving a Then
+// while f's awaitable is in progress cancels that awaitable and drops its item.
+//
+// As with tokio::spawn, a capturing lambda coroutine must not be used as f if the frames
+// it creates could outlive the Then object (they refer to the lambda inside it).
+
+/* #include <functional> (already above) */
+/* #include <optional> (already above) */
+/* #include <type_traits> (already above) */
+/* #include <utility> (already above) */
+
+
+namespace tokio::stream {
+
+template <class S, class F>
+using then_future_t = std::invoke_result_t<F&, item_t<S>&&>;
+template <class S, class F>
+using then_item_t = tokio::detail::await_result_t<then_future_t<S, F>>;
+
+template <Stream S, class F>
+class Then : public PollStream<Then<S, F>, then_item_t<S, F>> {
+  static_assert(tokio::detail::TokioAwaitable<then_future_t<S, F>>,
+                "then's function must return a tokio awaitable (for instance a tokio::Task<U>)");
+  static_assert(!std::is_void_v<then_item_t<S, F>>, "then's awaitable must produce a value");
+
+ public:
+  template <class U>
+  Then(U&& s, F f) : in_(std::forward<U>(s)), f_(std::move(f)) {}
+  Then(Then&& o) : in_((o.fut_.reset(), std::move(o.in_))), f_(std::move(o.f_)) {}
+  Then& operator=(Then&&) = delete;
+  ~Then() { fut_.reset(); }
+
+  bool poll_next(task::Context& cx, std::optional<then_item_t<S, F>>& out) {
+    if (!fut_.live()) {
+      std::optional<item_t<S>> v;
+      if (!in_.poll(cx, v)) return false;
+      if (!v) return true;
+      fut_.start([&] { return std::invoke(f_, std::move(*v)); });
+    }
+    if (!fut_.poll(cx)) return false;
+    out.emplace(fut_.take());
+    return true;
+  }
+
+ private:
+  tokio::detail::Upstream<S> in_;
+  F f_;
+  tokio::detail::ChildOp<then_future_t<S, F>> fut_;
+};
+
+template <class S, class F>
+  requires Stream<std::remove_cvref_t<S>>
+auto then(S&& s, F f) {
+  tokio::detail::check_stream_arg<S>();
+  return Then<std::remove_cvref_t<S>, F>(std::forward<S>(s), std::move(f));
+}
+template <class F>
+auto then(F f) {
+  return tokio::detail::StreamPipe{[f = std::move(f)](auto&& s) mutable {
+    return tokio::stream::then(std::forward<decltype(s)>(s), std::move(f));
+  }};
+}
+
+}  // namespace tokio::stream
+/* end file src/tokio/stream/then.hpp */
+/* begin file src/tokio/stream/combine.hpp */
+// Combining two streams: chain, merge, zip.
+//
+//   chain(a, b)   every item of a, then every item of b
+//   merge(a, b)   items of both as they come; when both are ready at once, the two
+//                 streams take turns going first (fair); ends when both have ended
+//   zip(a, b)     std::pair of the i-th items of a and b; ends as soon as either ends
+//                 (an item already taken from the other one is then dropped)
+//
+// chain and merge need the same item type on both sides. The pipe forms take the second
+// stream: `std::move(a) | stream::merge(std::move(b))`. next() is cancel-safe when both
+// inner streams' are (zip keeps an item that arrived first until its partner arrives).
+
+/* #include <optional> (already above) */
+/* #include <type_traits> (already above) */
+/* #include <utility> (already above) */
+
+
+namespace tokio::stream {
+
+template <Stream A, Stream B>
+class Chain : public PollStream<Chain<A, B>, item_t<A>> {
+  static_assert(std::is_same_v<item_t<A>, item_t<B>>, "chain needs two streams of the same item type");
+
+ public:
+  template <class U, class V>
+  Chain(U&& a, V&& b) : a_(std::forward<U>(a)), b_(std::forward<V>(b)) {}
+  bool poll_next(task::Context& cx, std::optional<item_t<A>>& out) {
+    if (!first_done_) {
+      if (!a_.poll(cx, out)) return false;
+      if (out) return true;
+      first_done_ = true;
+    }
+    if (second_done_) return true;
+    if (!b_.poll(cx, out)) return false;
+    if (!out) second_done_ = true;
+    return true;
+  }
+
+ private:
+  tokio::detail::Upstream<A> a_;
+  tokio::detail::Upstream<B> b_;
+  bool first_done_ = false;
+  bool second_done_ = false;
+};
+
+template <Stream A, Stream B>
+class Merge : public PollStream<Merge<A, B>, item_t<A>> {
+  static_assert(std::is_same_v<item_t<A>, item_t<B>>, "merge needs two streams of the same item type");
+
+ public:
+  template <class U, class V>
+  Merge(U&& a, V&& b) : a_(std::forward<U>(a)), b_(std::forward<V>(b)) {}
+  bool poll_next(task::Context& cx, std::optional<item_t<A>>& out) {
+    bool a_first = a_first_;
+    a_first_ = !a_first_;
+    return a_first ? poll_pair(cx, out, a_, a_done_, b_, b_done_)
+                   : poll_pair(cx, out, b_, b_done_, a_, a_done_);
+  }
+
+ private:
+  template <class X, class Y>
+  static bool poll_pair(task::Context& cx, std::optional<item_t<A>>& out, X& x, bool& x_done, Y& y,
+                        bool& y_done) {
+    if (!x_done) {
+      if (x.poll(cx, out)) {
+        if (out) return true;
+        x_done = true;
+      }
+    }
+    if (!y_done) {
+      if (y.poll(cx, out)) {
+        if (out) return true;
+        y_done = true;
+      }
+    }
+    return x_done && y_done;
+  }
+
+  tokio::detail::Upstream<A> a_;
+  tokio::detail::Upstream<B> b_;
+  bool a_done_ = false;
+  bool b_done_ = false;
+  bool a_first_ = true;
+};
+
+template <Stream A, Stream B>
+class Zip : public PollStream<Zip<A, B>, std::pair<item_t<A>, item_t<B>>> {
+ public:
+  template <class U, class V>
+  Zip(U&& a, V&& b) : a_(std::forward<U>(a)), b_(std::forward<V>(b)) {}
+  bool poll_next(task::Context& cx, std::optional<std::pair<item_t<A>, item_t<B>>>& out) {
+    if (done_) return true;
+    if (!va_) {
+      if (a_.poll(cx, va_) && !va_) return end();
+    }
+    if (!vb_) {
+      if (b_.poll(cx, vb_) && !vb_) return end();
+    }
+    if (!va_ || !vb_) return false;
+    out.emplace(std::move(*va_), std::move(*vb_));
+    va_.reset();
+    vb_.reset();
+    return true;
+  }
+
+ private:
+  bool end() {
+    done_ = true;
+    va_.reset();
+    vb_.reset();
+    return true;
+  }
+
+  tokio::detail::Upstream<A> a_;
+  tokio::detail::Upstream<B> b_;
+  std::optional<item_t<A>> va_;
+  std::optional<item_t<B>> vb_;
+  bool done_ = false;
+};
+
+template <class A, class B>
+  requires Stream<std::remove_cvref_t<A>> && Stream<std::remove_cvref_t<B>>
+auto chain(A&& a, B&& b) {
+  tokio::detail::check_stream_arg<A>();
+  tokio::detail::check_stream_arg<B>();
+  return Chain<std::remove_cvref_t<A>, std::remove_cvref_t<B>>(std::forward<A>(a), std::forward<B>(b));
+}
+template <class B>
+  requires Stream<std::remove_cvref_t<B>>
+auto chain(B&& b) {
+  tokio::detail::check_stream_arg<B>();
+  return tokio::detail::StreamPipe{[b = std::remove_cvref_t<B>(std::forward<B>(b))](auto&& a) mutable {
+    return tokio::stream::chain(std::forward<decltype(a)>(a), std::move(b));
+  }};
+}
+
+template <class A, class B>
+  requires Stream<std::remove_cvref_t<A>> && Stream<std::remove_cvref_t<B>>
+auto merge(A&& a, B&& b) {
+  tokio::detail::check_stream_arg<A>();
+  tokio::detail::check_stream_arg<B>();
+  return Merge<std::remove_cvref_t<A>, std::remove_cvref_t<B>>(std::forward<A>(a), std::forward<B>(b));
+}
+template <class B>
+  requires Stream<std::remove_cvref_t<B>>
+auto merge(B&& b) {
+  tokio::detail::check_stream_arg<B>();
+  return tokio::detail::StreamPipe{[b = std::remove_cvref_t<B>(std::forward<B>(b))](auto&& a) mutable {
+    return tokio::stream::merge(std::forward<decltype(a)>(a), std::move(b));
+  }};
+}
+
+template <class A, class B>
+  requires Stream<std::remove_cvref_t<A>> && Stream<std::remove_cvref_t<B>>
+auto zip(A&& a, B&& b) {
+  tokio::detail::check_stream_arg<A>();
+  tokio::detail::check_stream_arg<B>();
+  return Zip<std::remove_cvref_t<A>, std::remove_cvref_t<B>>(std::forward<A>(a), std::forward<B>(b));
+}
+template <class B>
+  requires Stream<std::remove_cvref_t<B>>
+auto zip(B&& b) {
+  tokio::detail::check_stream_arg<B>();
+  return tokio::detail::StreamPipe{[b = std::remove_cvref_t<B>(std::forward<B>(b))](auto&& a) mutable {
+    return tokio::stream::zip(std::forward<decltype(a)>(a), std::move(b));
+  }};
+}
+
+}  // namespace tokio::stream
+/* end file src/tokio/stream/combine.hpp */
+/* begin file src/tokio/stream/consume.hpp */
+// Consuming a stream: fold and collect (tokio-stream's StreamExt::fold / collect).
+//
+//   int sum = co_await stream::fold(s, 0, [](int acc, int v) { return acc + v; });
+//   auto all = co_await stream::collect<std::vector<std::string>>(std::move(lines));
+//
+// Both run until the stream ends. An lvalue stream is borrowed (it must outlive the await),
+// an rvalue one is moved into the awaitable. Neither is cancel-safe: the accumulated value
+// is lost when the await is destroyed (the items it had taken are gone from the stream).
+// With g++ 12, bind a capturing lambda to a variable before passing it (see README).
+
+/* #include <functional> (already above) */
+/* #include <iterator> (already above) */
+/* #include <optional> (already above) */
+/* #include <type_traits> (already above) */
+/* #include <utility> (already above) */
+
+
+namespace tokio::detail {
+
+// An lvalue stream is borrowed through ByRef, an rvalue one owned.
+template <class S>
+using held_stream_t = std::conditional_t<std::is_lvalue_reference_v<S>,
+                                         stream::ByRef<std::remove_reference_t<S>>,
+                                         std::remove_cvref_t<S>>;
+
+template <class S, class B, class F>
+class FoldOp : public CompositeLeaf<FoldOp<S, B, F>> {
+ public:
+  template <class U>
+  FoldOp(U&& s, B init, F f) : in_(std::forward<U>(s)), acc_(std::move(init)), f_(std::move(f)) {}
+  FoldOp(FoldOp&& o) : CompositeLeaf<FoldOp>(o), in_(std::move(o.in_)), acc_(std::move(o.acc_)), f_(std::move(o.f_)) {}
+
+  bool step(task::Context& cx) {
+    for (;;) {
+      std::optional<stream::item_t<S>> v;
+      if (!in_.poll(cx, v)) return false;
+      if (!v) return true;
+      acc_ = std::invoke(f_, std::move(acc_), std::move(*v));
+    }
+  }
+  B await_resume() {
+    this->check();
+    return std::move(acc_);
+  }
+
+ private:
+  Upstream<S> in_;
+  B acc_;
+  F f_;
+};
+
+template <class C, class T>
+void collect_push(C& c, T&& v) {
+  if constexpr (requires { c.push_back(std::forward<T>(v)); }) {
+    c.push_back(std::forward<T>(v));
+  } else {
+    c.insert(c.end(), std::forward<T>(v));
+  }
+}
+
+template <class S, class C>
+class CollectOp : public CompositeLeaf<CollectOp<S, C>> {
+ public:
+  template <class U>
+  explicit CollectOp(U&& s) : in_(std::forward<U>(s)) {}
+  CollectOp(CollectOp&& o) : CompositeLeaf<CollectOp>(o), in_(std::move(o.in_)), c_(std::move(o.c_)) {}
+
+  bool step(task::Context& cx) {
+    for (;;) {
+      std::optional<stream::item_t<S>> v;
+      if (!in_.poll(cx, v)) return false;
+      if (!v) return true;
+      collect_push(c_, std::move(*v));
+    }
+  }
+  C await_resume() {
+    this->check();
+    return std::move(c_);
+  }
+
+ private:
+  Upstream<S> in_;
+  C c_;
+};
+
+}  // namespace tokio::detail
+
+namespace tokio::stream {
+
+// Folds every item into an accumulator: acc = f(std::move(acc), item); returns the last
+// acc (init for an empty stream).
+template <class S, class B, class F>
+  requires Stream<std::remove_cvref_t<S>>
+auto fold(S&& s, B init, F f) {
+  using H = tokio::detail::held_stream_t<S>;
+  if constexpr (std::is_lvalue_reference_v<S>) {
+    return tokio::detail::FoldOp<H, B, F>(H(s), std::move(init), std::move(f));
+  } else {
+    return tokio::detail::FoldOp<H, B, F>(std::move(s), std::move(init), std::move(f));
+  }
+}
+
+// Collects every item into a default-constructed C (push_back, or insert at the end:
+// vectors, deques, lists, sets, maps of pairs, strings of chars...).
+template <class C, class S>
+  requires Stream<std::remove_cvref_t<S>>
+auto collect(S&& s) {
+  using H = tokio::detail::held_stream_t<S>;
+  if constexpr (std::is_lvalue_reference_v<S>) {
+    return tokio::detail::CollectOp<H, C>(H(s));
+  } else {
+    return tokio::detail::CollectOp<H, C>(std::move(s));
+  }
+}
+
+}  // namespace tokio::stream
+/* end file src/tokio/stream/consume.hpp */
+/* begin file src/tokio/stream/timing.hpp */
+// Combinators driven by the runtime's timer: timeout, throttle, chunks_timeout.
+//
+//   timeout(s, d)             items as Result<T, time::Elapsed>: when no item arrives within
+//                             d of the previous one (or of the first poll), one Elapsed
+//                             error is yielded and the stream goes on waiting (the next
+//                             Elapsed comes d after the next item); the inner stream is
+//                             never cancelled.
+//   throttle(s, d)            at most one item per d: after an item, the next one is not
+//                             taken from the inner stream before d has passed (the first
+//                             one is not delayed).
+//   chunks_timeout(s, n, d)   std::vector<T> of up to n items: a chunk is yielded when it
+//                             is full, or d after its first item arrived, or at the end of
+//                             the inner stream (never an empty one).
+//
+// The runtime needs enable_time(). next() is cancel-safe when the inner stream's is (the
+// items of a chunk being gathered stay in the ChunksTimeout).
+
+/* #include <chrono> (already above) */
+/* #include <cstddef> (already above) */
+/* #include <optional> (already above) */
+/* #include <stdexcept> (already above) */
+/* #include <type_traits> (already above) */
+/* #include <utility> (already above) */
+/* #include <vector> (already above) */
+
+
+namespace tokio::stream {
+
+template <Stream S>
+class Timeout : public PollStream<Timeout<S>, Result<item_t<S>, time::Elapsed>> {
+ public:
+  template <class U>
+  Timeout(U&& s, time::Duration d) : in_(std::forward<U>(s)), d_(d) {}
+
+  bool poll_next(task::Context& cx, std::optional<Result<item_t<S>, time::Elapsed>>& out) {
+    // The deadline is armed on the first poll (construction may happen off the runtime).
+    if (!deadline_) deadline_.emplace(time::Instant::now().saturating_add(d_));
+    std::optional<item_t<S>> v;
+    if (in_.poll(cx, v)) {
+      if (v) {
+        deadline_->reset(time::Instant::now().saturating_add(d_));
+        armed_ = true;
+        out.emplace(std::move(*v));
+      }
+      return true;
+    }
+    if (armed_ && deadline_->poll(cx)) {
+      armed_ = false;
+      out.emplace(unexpected(time::Elapsed{}));
+      return true;
+    }
+    return false;
+  }
+  S& get_mut() noexcept { return in_.get(); }
+
+ private:
+  tokio::detail::Upstream<S> in_;
+  time::Duration d_;
+  std::optional<time::Sleep> deadline_;
+  bool armed_ = true;
+};
+
+template <Stream S>
+class Throttle : public PollStream<Throttle<S>, item_t<S>> {
+ public:
+  template <class U>
+  Throttle(U&& s, time::Duration d) : in_(std::forward<U>(s)), d_(d) {}
+
+  bool poll_next(task::Context& cx, std::optional<item_t<S>>& out) {
+    if (delay_ && !delayed_) {
+      if (!delay_->poll(cx)) return false;
+      delayed_ = true;
+    }
+    if (!in_.poll(cx, out)) return false;
+    if (out && d_.count() > 0) {
+      time::Instant next = time::Instant::now().saturating_add(d_);
+      if (delay_) {
+        delay_->reset(next);
+      } else {
+        delay_.emplace(next);
+      }
+      delayed_ = false;
+    }
+    return true;
+  }
+  S& get_mut() noexcept { return in_.get(); }
+
+ private:
+  tokio::detail::Upstream<S> in_;
+  time::Duration d_;
+  std::optional<time::Sleep> delay_;
+  bool delayed_ = true;
+};
+
+template <Stream S>
+class ChunksTimeout : public PollStream<ChunksTimeout<S>, std::vector<item_t<S>>> {
+ public:
+  template <class U>
+  ChunksTimeout(U&& s, std::size_t max, time::Duration d) : in_(std::forward<U>(s)), max_(max), d_(d) {
+    if (max == 0) throw std::invalid_argument("tokio: stream::chunks_timeout needs a chunk size > 0");
+  }
+
+  bool poll_next(task::Context& cx, std::optional<std::vector<item_t<S>>>& out) {
+    while (!ended_) {
+      std::optional<item_t<S>> v;
+      if (!in_.poll(cx, v)) {
+        if (!items_.empty() && deadline_->poll(cx)) return flush(out);
+        return false;
+      }
+      if (!v) {
+        ended_ = true;
+        break;
+      }
+      if (items_.empty()) {
+        time::Instant at = time::Instant::now().saturating_add(d_);
+        if (deadline_) {
+          deadline_->reset(at);
+        } else {
+          deadline_.emplace(at);
+        }
+        items_.reserve(max_);
+      }
+      items_.push_back(std::move(*v));
+      if (items_.size() >= max_) return flush(out);
+    }
+    if (!items_.empty()) return flush(out);
+    return true;
+  }
+  S& get_mut() noexcept { return in_.get(); }
+
+ private:
+  bool flush(std::optional<std::vector<item_t<S>>>& out) {
+    out.emplace(std::move(items_));
+    items_ = {};
+    return true;
+  }
+
+  tokio::detail::Upstream<S> in_;
+  std::size_t max_;
+  time::Duration d_;
+  std::vector<item_t<S>> items_;
+  std::optional<time::Sleep> deadline_;
+  bool ended_ = false;
+};
+
+template <class S, class Rep, class Period>
+  requires Stream<std::remove_cvref_t<S>>
+auto timeout(S&& s, std::chrono::duration<Rep, Period> d) {
+  tokio::detail::check_stream_arg<S>();
+  return Timeout<std::remove_cvref_t<S>>(std::forward<S>(s), tokio::detail::non_negative_ns(d));
+}
+template <class Rep, class Period>
+auto timeout(std::chrono::duration<Rep, Period> d) {
+  return tokio::detail::StreamPipe{[d](auto&& s) { return tokio::stream::timeout(std::forward<decltype(s)>(s), d); }};
+}
+
+template <class S, class Rep, class Period>
+  requires Stream<std::remove_cvref_t<S>>
+auto throttle(S&& s, std::chrono::duration<Rep, Period> d) {
+  tokio::detail::check_stream_arg<S>();
+  return Throttle<std::remove_cvref_t<S>>(std::forward<S>(s), tokio::detail::non_negative_ns(d));
+}
+template <class Rep, class Period>
+auto throttle(std::chrono::duration<Rep, Period> d) {
+  return tokio::detail::StreamPipe{[d](auto&& s) { return tokio::stream::throttle(std::forward<decltype(s)>(s), d); }};
+}
+
+template <class S, class Rep, class Period>
+  requires Stream<std::remove_cvref_t<S>>
+auto chunks_timeout(S&& s, std::size_t max, std::chrono::duration<Rep, Period> d) {
+  tokio::detail::check_stream_arg<S>();
+  return ChunksTimeout<std::remove_cvref_t<S>>(std::forward<S>(s), max, tokio::detail::non_negative_ns(d));
+}
+template <class Rep, class Period>
+auto chunks_timeout(std::size_t max, std::chrono::duration<Rep, Period> d) {
+  return tokio::detail::StreamPipe{[max, d](auto&& s) {
+    return tokio::stream::chunks_timeout(std::forward<decltype(s)>(s), max, d);
+  }};
+}
+
+}  // namespace tokio::stream
+/* end file src/tokio/stream/timing.hpp */
+/* begin file src/tokio/stream/stream_map.hpp */
+// stream::StreamMap<K, S>: many streams of one type merged into one, each under a key
+// (tokio-stream's StreamMap).
+//
+//   tokio::stream::StreamMap<std::string, BroadcastStream<Msg>> subs;
+//   subs.insert("news", BroadcastStream(tx.subscribe()));
+//   auto [key, msg] = *co_await subs.next();      // std::pair<K, T>
+//   subs.remove("news");                          // gives the stream back
+//
+// next() yields (key, item) from whichever stream is ready. Each poll starts at a random
+// entry, so a busy stream cannot starve the others. A stream that ends is removed from the
+// map (its key with it). next() yields std::nullopt when the map is empty: in a select
+// loop, guard it with is_empty() or keep a stream that never ends in the map.
+//
+// Streams sit in their own heap nodes, so inserting and removing never moves the others
+// (an in-flight next() of a stream survives). insert() of an existing key replaces the
+// stream and returns the old one; remove() returns the stream (with any wait it had in
+// progress cancelled). Keys are compared with ==; lookups are linear, as in tokio-stream
+// (a StreamMap holds tens of streams, not millions). next() is cancel-safe when every
+// stream's next() is.
+
+/* #include <cstddef> (already above) */
+/* #include <memory> (already above) */
+/* #include <optional> (already above) */
+/* #include <utility> (already above) */
+/* #include <vector> (already above) */
+
+
+namespace tokio::stream {
+
+template <class K, Stream S>
+class StreamMap : public PollStream<StreamMap<K, S>, std::pair<K, item_t<S>>> {
+  struct Entry {
+    template <class U>
+    Entry(K k, U&& s) : key(std::move(k)), in(std::forward<U>(s)) {}
+    K key;
+    tokio::detail::Upstream<S> in;
+  };
+
+ public:
+  using Item = std::pair<K, item_t<S>>;
+
+  StreamMap() = default;
+  StreamMap(StreamMap&&) noexcept = default;
+  StreamMap& operator=(StreamMap&&) noexcept = default;
+
+  // Adds `s` under `k`; returns the stream that had that key, if any.
+  std::optional<S> insert(K k, S s) {
+    std::optional<S> old;
+    for (auto& e : entries_) {
+      if (e->key == k) {
+        old.emplace(std::move(e->in).take());
+        entries_.erase(entries_.begin() + (&e - entries_.data()));
+        break;
+      }
+    }
+    entries_.push_back(std::make_unique<Entry>(std::move(k), std::move(s)));
+    return old;
+  }
+  // Removes the stream under `k` and returns it (nullopt when there is none).
+  template <class Q>
+  std::optional<S> remove(const Q& k) {
+    for (std::size_t i = 0; i < entries_.size(); ++i) {
+      if (entries_[i]->key == k) {
+        std::optional<S> s(std::move(entries_[i]->in).take());
+        swap_remove(i);
+        return s;
+      }
+    }
+    return std::nullopt;
+  }
+  template <class Q>
+  bool contains_key(const Q& k) const {
+    for (const auto& e : entries_) {
+      if (e->key == k) return true;
+    }
+    return false;
+  }
+  // The stream under `k`, or null.
+  template <class Q>
+  S* get(const Q& k) {
+    for (auto& e : entries_) {
+      if (e->key == k) return &e->in.get();
+    }
+    return nullptr;
+  }
+  std::size_t len() const noexcept { return entries_.size(); }
+  bool is_empty() const noexcept { return entries_.empty(); }
+  void clear() noexcept { entries_.clear(); }
+  // The keys, in the map's (arbitrary) order.
+  std::vector<K> keys() const {
+    std::vector<K> ks;
+    ks.reserve(entries_.size());
+    for (const auto& e : entries_) ks.push_back(e->key);
+    return ks;
+  }
+
+  bool poll_next(task::Context& cx, std::optional<Item>& out) {
+    std::size_t n = entries_.size();
+    if (n == 0) return true;
+    std::size_t idx = tokio::detail::thread_rand_n(static_cast<uint32_t>(n));
+    const std::size_t start = idx;
+    // Visits every entry once, starting at `start`; an ended entry is swap-removed and the
+    // one moved into its place is visited in turn (or skipped when it was already seen).
+    for (std::size_t visits = n; visits > 0; --visits) {
+      Entry& e = *entries_[idx];
+      std::optional<item_t<S>> v;
+      if (e.in.poll(cx, v)) {
+        if (v) {
+          out.emplace(e.key, std::move(*v));
+          return true;
+        }
+        swap_remove(idx);
+        if (entries_.empty()) return true;
+        if (idx == entries_.size()) {
+          idx = 0;
+        } else if (idx < start && start <= entries_.size()) {
+          idx = (idx + 1) % entries_.size();
+        }
+      } else {
+        idx = (idx + 1) % entries_.size();
+      }
+    }
+    return entries_.empty();
+  }
+
+ private:
+  void swap_remove(std::size_t i) {
+    if (i + 1 != entries_.size()) std::swap(entries_[i], entries_.back());
+    entries_.pop_back();
+  }
+
+  std::vector<std::unique_ptr<Entry>> entries_;
+};
+
+}  // namespace tokio::stream
+/* end file src/tokio/stream/stream_map.hpp */
+/* begin file src/tokio/stream/wrappers/mpsc.hpp */
+// wrappers::ReceiverStream<T> / UnboundedReceiverStream<T>: an mpsc receiver as a stream.
+//
+//   auto [tx, rx] = tokio::sync::mpsc::channel<int>(16);
+//   tokio::stream::wrappers::ReceiverStream s(std::move(rx));
+//   auto v = co_await s.next();          // std::optional<int>; nullopt once all senders
+//                                        // are gone and the channel is empty
+//
+// next() is cancel-safe: a message is taken from the channel only by the poll that
+// completes it (mpsc recv is cancel-safe). close() closes the receiver (buffered messages
+// are still yielded); into_inner() gives the receiver back.
+
+/* #include <utility> (already above) */
+
+/* begin file src/tokio/stream/detail/source_stream.hpp */
+// detail::SourceStream<Src, Policy>: the skeleton of the wrapper streams (ReceiverStream,
+// BroadcastStream, WatchStream, IntervalStream, listener and lines streams).
+//
+// The wrapper owns its source (a receiver, an interval, a listener...) and keeps the
+// source's receive operation in flight between polls, so a destroyed next() leaves it
+// running and the next call picks its result up. Policy says how:
+//   auto op(Src&)                         starts one receive (returns a tokio awaitable)
+//   bool map(Result&&, optional<Item>&)   turns its result into an item (true: done, with
+//                                         an item or, left empty, the end of the stream;
+//                                         false: nothing to yield, receive again)
+//   bool ready(Src&, optional<Item>&)     optional: an item available without receiving
+//                                         (WatchStream's first value)
+// Moving the wrapper cancels the receive in flight first (every source's receive is
+// cancel-safe, so no item is lost).
+
+/* #include <optional> (already above) */
+/* #include <utility> (already above) */
+
+
+namespace tokio::detail {
+
+template <class Src, class Policy>
+class SourceStream : public stream::PollStream<SourceStream<Src, Policy>, typename Policy::Item> {
+  using Item = typename Policy::Item;
+  using Op = decltype(std::declval<Policy&>().op(std::declval<Src&>()));
+
+ public:
+  explicit SourceStream(Src src) : src_(std::move(src)) {}
+  SourceStream(SourceStream&& o) : src_((o.op_.reset(), std::move(o.src_))), pol_(std::move(o.pol_)) {}
+  SourceStream& operator=(SourceStream&& o) {
+    if (this != &o) {
+      op_.reset();
+      o.op_.reset();
+      src_ = std::move(o.src_);
+      pol_ = std::move(o.pol_);
+    }
+    return *this;
+  }
+  ~SourceStream() { op_.reset(); }
+
+  bool poll_next(task::Context& cx, std::optional<Item>& out) {
+    if constexpr (requires(Policy& p, Src& s, std::optional<Item>& o) { p.ready(s, o); }) {
+      if (pol_.ready(src_, out)) return true;
+    }
+    for (;;) {
+      if (!op_.live()) op_.start([&] { return pol_.op(src_); });
+      if (!op_.poll(cx)) return false;
+      if (pol_.map(op_.take(), out)) return true;
+    }
+  }
+
+  // The source (get_ref / get_mut in tokio-stream).
+  Src& get_ref() noexcept { return src_; }
+  Src& get_mut() noexcept { return src_; }
+  // Gives the source back (a receive in flight is cancelled).
+  Src into_inner() && {
+    op_.reset();
+    return std::move(src_);
+  }
+
+ protected:
+  Src src_;
+  [[no_unique_address]] Policy pol_;
+  ChildOp<Op> op_;
+};
+
+}  // namespace tokio::detail
+/* end file src/tokio/stream/detail/source_stream.hpp */
+
+namespace tokio::detail {
+
+template <class T>
+struct MpscRecvPolicy {
+  using Item = T;
+  template <class Rx>
+  auto op(Rx& rx) {
+    return rx.recv();
+  }
+  bool map(std::optional<T>&& r, std::optional<T>& out) {
+    out = std::move(r);
+    return true;
+  }
+};
+
+}  // namespace tokio::detail
+
+namespace tokio::stream::wrappers {
+
+template <class T>
+class ReceiverStream : public tokio::detail::SourceStream<sync::mpsc::Receiver<T>, tokio::detail::MpscRecvPolicy<T>> {
+  using Base = tokio::detail::SourceStream<sync::mpsc::Receiver<T>, tokio::detail::MpscRecvPolicy<T>>;
+
+ public:
+  explicit ReceiverStream(sync::mpsc::Receiver<T> rx) : Base(std::move(rx)) {}
+  // Closes the receiving half (senders fail from now on; buffered messages still come).
+  void close() noexcept { this->src_.close(); }
+};
+template <class T>
+ReceiverStream(sync::mpsc::BasicReceiver<T, true>) -> ReceiverStream<T>;
+
+template <class T>
+class UnboundedReceiverStream
+    : public tokio::detail::SourceStream<sync::mpsc::UnboundedReceiver<T>, tokio::detail::MpscRecvPolicy<T>> {
+  using Base = tokio::detail::SourceStream<sync::mpsc::UnboundedReceiver<T>, tokio::detail::MpscRecvPolicy<T>>;
+
+ public:
+  explicit UnboundedReceiverStream(sync::mpsc::UnboundedReceiver<T> rx) : Base(std::move(rx)) {}
+  void close() noexcept { this->src_.close(); }
+};
+template <class T>
+UnboundedReceiverStream(sync::mpsc::BasicReceiver<T, false>) -> UnboundedReceiverStream<T>;
+
+}  // namespace tokio::stream::wrappers
+/* end file src/tokio/stream/wrappers/mpsc.hpp */
+/* begin file src/tokio/stream/wrappers/broadcast.hpp */
+// wrappers::BroadcastStream<T>: a broadcast receiver as a stream of
+// Result<T, BroadcastStreamRecvError>.
+//
+//   tokio::stream::wrappers::BroadcastStream s(tx.subscribe());
+//   auto v = co_await s.next();   // value, or Lagged(n) when n values were overwritten
+//                                 // before this receiver read them; nullopt once every
+//                                 // sender is gone and everything was read
+//
+// A Lagged error does not end the stream: the next item is the oldest value still held.
+// next() is cancel-safe (broadcast recv is).
+
+/* #include <cstdint> (already above) */
+/* #include <optional> (already above) */
+/* #include <utility> (already above) */
+
+
+namespace tokio::stream::wrappers {
+
+// The receiver fell behind: `skipped` values were overwritten before it read them.
+struct BroadcastStreamRecvError {
+  uint64_t skipped = 0;
+  friend bool operator==(const BroadcastStreamRecvError&, const BroadcastStreamRecvError&) = default;
+};
+
+}  // namespace tokio::stream::wrappers
+
+namespace tokio::detail {
+
+template <class T>
+struct BroadcastRecvPolicy {
+  using Item = Result<T, stream::wrappers::BroadcastStreamRecvError>;
+  auto op(sync::broadcast::Receiver<T>& rx) { return rx.recv(); }
+  bool map(Result<T, sync::broadcast::RecvError>&& r, std::optional<Item>& out) {
+    if (r) {
+      out.emplace(std::move(*r));
+    } else if (r.error().is_lagged()) {
+      out.emplace(unexpected(stream::wrappers::BroadcastStreamRecvError{r.error().missed}));
+    }
+    return true;  // Closed: the end
+  }
+};
+
+}  // namespace tokio::detail
+
+namespace tokio::stream::wrappers {
+
+template <class T>
+class BroadcastStream
+    : public tokio::detail::SourceStream<sync::broadcast::Receiver<T>, tokio::detail::BroadcastRecvPolicy<T>> {
+  using Base = tokio::detail::SourceStream<sync::broadcast::Receiver<T>, tokio::detail::BroadcastRecvPolicy<T>>;
+
+ public:
+  explicit BroadcastStream(sync::broadcast::Receiver<T> rx) : Base(std::move(rx)) {}
+};
+template <class T>
+BroadcastStream(sync::broadcast::Receiver<T>) -> BroadcastStream<T>;
+
+}  // namespace tokio::stream::wrappers
+/* end file src/tokio/stream/wrappers/broadcast.hpp */
+/* begin file src/tokio/stream/wrappers/watch.hpp */
+// wrappers::WatchStream<T>: the values of a watch channel as a stream (copies of T).
+//
+//   tokio::stream::wrappers::WatchStream s(std::move(rx));
+//   auto v = co_await s.next();   // first the current value, then each new one
+//
+// Like every watch receiver it sees the latest value, not every value: several sends
+// between two next() calls yield only the last. The stream ends when the sender is gone
+// (after the last value was seen). from_changes() skips the current value and waits for
+// the next change. next() is cancel-safe (watch changed() is).
+
+/* #include <optional> (already above) */
+/* #include <utility> (already above) */
+
+
+namespace tokio::stream::wrappers {
+
+template <class T>
+class WatchStream : public PollStream<WatchStream<T>, T> {
+ public:
+  // Yields the current value first, then every change.
+  explicit WatchStream(sync::watch::Receiver<T> rx) : rx_(std::move(rx)) {}
+  // Yields only changes made after this call.
+  static WatchStream from_changes(sync::watch::Receiver<T> rx) {
+    WatchStream s(std::move(rx));
+    s.first_ = false;
+    return s;
+  }
+  WatchStream(WatchStream&& o) : rx_((o.op_.reset(), std::move(o.rx_))), first_(o.first_) {}
+  WatchStream& operator=(WatchStream&&) = delete;
+  ~WatchStream() { op_.reset(); }
+
+  bool poll_next(task::Context& cx, std::optional<T>& out) {
+    if (first_) {
+      first_ = false;
+      out.emplace(*rx_.borrow_and_update());
+      return true;
+    }
+    if (!op_.live()) op_.start([&] { return rx_.changed(); });
+    if (!op_.poll(cx)) return false;
+    if (op_.take()) out.emplace(*rx_.borrow_and_update());
+    return true;
+  }
+
+  sync::watch::Receiver<T>& get_mut() noexcept { return rx_; }
+  sync::watch::Receiver<T> into_inner() && {
+    op_.reset();
+    return std::move(rx_);
+  }
+
+ private:
+  sync::watch::Receiver<T> rx_;
+  bool first_ = true;
+  tokio::detail::ChildOp<decltype(std::declval<sync::watch::Receiver<T>&>().changed())> op_;
+};
+template <class T>
+WatchStream(sync::watch::Receiver<T>) -> WatchStream<T>;
+
+}  // namespace tokio::stream::wrappers
+/* end file src/tokio/stream/wrappers/watch.hpp */
+/* begin file src/tokio/stream/wrappers/interval.hpp */
+// wrappers::IntervalStream: the ticks of a time::Interval as a stream of time::Instant
+// (each tick's scheduled instant). It never ends. next() is cancel-safe (Interval::tick
+// loses no tick when cancelled).
+//
+//   tokio::stream::wrappers::IntervalStream ticks(tokio::time::interval(100ms));
+
+/* #include <optional> (already above) */
+/* #include <utility> (already above) */
+
+
+namespace tokio::detail {
+
+struct IntervalPolicy {
+  using Item = time::Instant;
+  auto op(time::Interval& iv) { return iv.tick(); }
+  bool map(time::Instant t, std::optional<time::Instant>& out) {
+    out.emplace(t);
+    return true;
+  }
+};
+
+}  // namespace tokio::detail
+
+namespace tokio::stream::wrappers {
+
+class IntervalStream : public tokio::detail::SourceStream<time::Interval, tokio::detail::IntervalPolicy> {
+ public:
+  explicit IntervalStream(time::Interval iv) : SourceStream(std::move(iv)) {}
+};
+
+}  // namespace tokio::stream::wrappers
+/* end file src/tokio/stream/wrappers/interval.hpp */
+/* begin file src/tokio/stream/wrappers/listener.hpp */
+// wrappers::TcpListenerStream / UnixListenerStream: the incoming connections of a
+// listener as a stream of io::Result<TcpStream> (io::Result<UnixStream>).
+//
+//   tokio::stream::wrappers::TcpListenerStream incoming(std::move(*listener));
+//   for (;;) {
+//     auto conn = co_await incoming.next();   // never nullopt: a listener does not end
+//     if (!*conn) { /* accept error, e.g. EMFILE: back off */ continue; }
+//     tokio::spawn(serve, std::move(**conn));
+//   }
+//
+// Accept errors are items, not the end of the stream. next() is cancel-safe (accept is:
+// a connection is taken from the kernel only by the poll that completes it).
+
+/* #include <optional> (already above) */
+/* #include <utility> (already above) */
+
+
+namespace tokio::detail {
+
+template <class L, class S>
+struct AcceptPolicy {
+  using Item = io::Result<S>;
+  auto op(L& l) { return l.accept(); }
+  template <class R>
+  bool map(R&& r, std::optional<Item>& out) {
+    if (r) {
+      out.emplace(std::move(r->first));
+    } else {
+      out.emplace(unexpected(r.error()));
+    }
+    return true;
+  }
+};
+
+}  // namespace tokio::detail
+
+namespace tokio::stream::wrappers {
+
+class TcpListenerStream
+    : public tokio::detail::SourceStream<net::TcpListener, tokio::detail::AcceptPolicy<net::TcpListener, net::TcpStream>> {
+ public:
+  explicit TcpListenerStream(net::TcpListener l) : SourceStream(std::move(l)) {}
+};
+
+class UnixListenerStream
+    : public tokio::detail::SourceStream<net::UnixListener, tokio::detail::AcceptPolicy<net::UnixListener, net::UnixStream>> {
+ public:
+  explicit UnixListenerStream(net::UnixListener l) : SourceStream(std::move(l)) {}
+};
+
+}  // namespace tokio::stream::wrappers
+/* end file src/tokio/stream/wrappers/listener.hpp */
+/* begin file src/tokio/stream/wrappers/lines.hpp */
+// wrappers::LinesStream<R> / SplitStream<R>: io::Lines / io::Split as streams.
+//
+//   tokio::stream::wrappers::LinesStream lines(tokio::io::lines(tokio::io::BufReader(std::move(sock))));
+//   auto l = co_await lines.next();   // std::optional<io::Result<std::string>>
+//
+// Each line (without "\n" or "\r\n"), each error as an item (invalid UTF-8 drops that line
+// and yields std::errc::illegal_byte_sequence; the stream goes on), nullopt at the end of
+// the input. next() is cancel-safe: a partial line stays in the Lines object.
+
+/* #include <cstddef> (already above) */
+/* #include <optional> (already above) */
+/* #include <string> (already above) */
+/* #include <utility> (already above) */
+/* #include <vector> (already above) */
+
+
+namespace tokio::detail {
+
+template <class T>
+struct NextPolicy {
+  using Item = io::Result<T>;
+  template <class L>
+  auto op(L& l) {
+    if constexpr (requires { l.next_line(); }) {
+      return l.next_line();
+    } else {
+      return l.next_segment();
+    }
+  }
+  bool map(io::Result<std::optional<T>>&& r, std::optional<Item>& out) {
+    if (!r) {
+      out.emplace(unexpected(r.error()));
+    } else if (*r) {
+      out.emplace(std::move(**r));
+    }
+    return true;
+  }
+};
+
+}  // namespace tokio::detail
+
+namespace tokio::stream::wrappers {
+
+template <class R>
+class LinesStream : public tokio::detail::SourceStream<io::Lines<R>, tokio::detail::NextPolicy<std::string>> {
+  using Base = tokio::detail::SourceStream<io::Lines<R>, tokio::detail::NextPolicy<std::string>>;
+
+ public:
+  explicit LinesStream(io::Lines<R> l) : Base(std::move(l)) {}
+};
+template <class R>
+LinesStream(io::Lines<R>) -> LinesStream<R>;
+
+template <class R>
+class SplitStream
+    : public tokio::detail::SourceStream<io::Split<R>, tokio::detail::NextPolicy<std::vector<std::byte>>> {
+  using Base = tokio::detail::SourceStream<io::Split<R>, tokio::detail::NextPolicy<std::vector<std::byte>>>;
+
+ public:
+  explicit SplitStream(io::Split<R> s) : Base(std::move(s)) {}
+};
+template <class R>
+SplitStream(io::Split<R>) -> SplitStream<R>;
+
+}  // namespace tokio::stream::wrappers
+/* end file src/tokio/stream/wrappers/lines.hpp */
 /* end file src/tokio/tokio.hpp */
 #endif // TOKIO_HPP_INCLUDED
 
@@ -13362,7 +15246,7 @@ uint64_t random_seed() noexcept;
 /* #include <atomic> (already above) */
 /* #include <cerrno> (already above) */
 /* #include <chrono> (already above) */
-#include <climits>
+/* #include <climits> (already above) */
 /* #include <cstdint> (already above) */
 #include <ctime>
 #include <linux/futex.h>
