@@ -15182,6 +15182,1246 @@ SplitStream(io::Split<R>) -> SplitStream<R>;
 
 }  // namespace tokio::stream::wrappers
 /* end file src/tokio/stream/wrappers/lines.hpp */
+// codec: byte buffers, Decoder/Encoder, FramedRead/FramedWrite/Framed, the codecs
+/* begin file src/tokio/codec/bytes.hpp */
+// codec::BytesMut and codec::Bytes: the byte buffers of the codecs (the `bytes` crate's
+// roles).
+//
+//   BytesMut buf = BytesMut::with_capacity(8192);
+//   buf.put("PING\r\n");                   // append (grows as needed)
+//   BytesMut frame = buf.split_to(4);      // O(1): the frame shares buf's storage
+//   buf.advance(2);                        // O(1): drop the "\r\n"
+//   Bytes shared = std::move(frame).freeze();   // immutable, cheap to copy
+//
+// Storage is one reference-counted block; a BytesMut is a window on it with exclusive
+// rights over its own bytes and spare capacity. split_to / split_off / split hand a part
+// of the window to a new BytesMut sharing the block (a reference count, no copy), and
+// advance just moves the start. The space consumed at the front is reclaimed by reserve:
+// when this BytesMut is the block's only user and the bytes it still holds are no more
+// than the bytes consumed in front of them, they are moved to the start of the block
+// (each byte consumed pays for at most one byte moved: amortised O(1), never a memmove
+// of the whole buffer per frame); otherwise a new block (at least twice the old size) is
+// allocated. A decoder can therefore cut frame after frame off the front of a read buffer
+// without copying the rest.
+//
+// Bytes is an immutable view of a block (or of static data: from_static); copying it adds
+// a reference. A BytesMut copy is a deep copy (as in Rust). The reference count is
+// atomic: Bytes and BytesMut may move to and be dropped on other threads.
+//
+// Indexing out of range and advancing past the end throw std::out_of_range.
+
+/* #include <atomic> (already above) */
+/* #include <cstddef> (already above) */
+/* #include <cstdint> (already above) */
+/* #include <cstring> (already above) */
+/* #include <span> (already above) */
+/* #include <string> (already above) */
+/* #include <string_view> (already above) */
+/* #include <utility> (already above) */
+
+
+namespace tokio::detail {
+
+// A block of bytes shared by the Bytes/BytesMut windows on it. `refs` counts them: an
+// increment (a new window) needs no ordering (the new window is made from an existing
+// one); a decrement is release, and the one that drops it to zero acquires before
+// freeing, so every window's writes happen before the block is freed. `cap` bytes follow
+// the header.
+struct BytesBlock {
+  std::atomic<std::size_t> refs;
+  std::size_t cap;
+  std::byte* data() noexcept { return reinterpret_cast<std::byte*>(this + 1); }
+};
+static_assert(sizeof(BytesBlock) % 16 == 0);
+
+BytesBlock* bytes_block_alloc(std::size_t cap);
+void bytes_block_free(BytesBlock* b) noexcept;
+[[noreturn]] void throw_bytes_range(const char* what);
+
+inline void bytes_block_ref(BytesBlock* b) noexcept {
+  if (b) b->refs.fetch_add(1, std::memory_order_relaxed);
+}
+inline void bytes_block_unref(BytesBlock* b) noexcept {
+  if (!b) return;
+  // Sole owner: no other window exists, so none can be made concurrently (acquire: their
+  // writes, before they were dropped, happen before the free).
+  if (b->refs.load(std::memory_order_acquire) == 1 ||
+      b->refs.fetch_sub(1, std::memory_order_release) == 1) {
+    std::atomic_thread_fence(std::memory_order_acquire);
+    bytes_block_free(b);
+  }
+}
+inline bool bytes_block_unique(const BytesBlock* b) noexcept {
+  return b && b->refs.load(std::memory_order_acquire) == 1;
+}
+
+}  // namespace tokio::detail
+
+namespace tokio::codec {
+
+class BytesMut;
+
+// An immutable, cheaply copyable byte string.
+class Bytes {
+ public:
+  Bytes() noexcept = default;
+  // A copy of `s` in a new block.
+  explicit Bytes(std::string_view s) : Bytes(copy_from_slice(std::as_bytes(std::span(s.data(), s.size())))) {}
+  static Bytes copy_from_slice(std::span<const std::byte> s);
+  // Refers to `s` without copying: it must outlive every copy (a string literal).
+  static Bytes from_static(std::string_view s) noexcept {
+    Bytes b;
+    b.ptr_ = reinterpret_cast<const std::byte*>(s.data());
+    b.len_ = s.size();
+    return b;
+  }
+
+  Bytes(const Bytes& o) noexcept : blk_(o.blk_), ptr_(o.ptr_), len_(o.len_) { detail::bytes_block_ref(blk_); }
+  Bytes(Bytes&& o) noexcept
+      : blk_(std::exchange(o.blk_, nullptr)), ptr_(std::exchange(o.ptr_, nullptr)), len_(std::exchange(o.len_, 0)) {}
+  Bytes& operator=(Bytes o) noexcept {
+    std::swap(blk_, o.blk_);
+    std::swap(ptr_, o.ptr_);
+    std::swap(len_, o.len_);
+    return *this;
+  }
+  ~Bytes() { detail::bytes_block_unref(blk_); }
+
+  std::size_t len() const noexcept { return len_; }
+  std::size_t size() const noexcept { return len_; }
+  bool is_empty() const noexcept { return len_ == 0; }
+  bool empty() const noexcept { return len_ == 0; }
+  const std::byte* data() const noexcept { return ptr_; }
+  const std::byte* begin() const noexcept { return ptr_; }
+  const std::byte* end() const noexcept { return ptr_ + len_; }
+  std::byte operator[](std::size_t i) const {
+    if (i >= len_) detail::throw_bytes_range("Bytes::operator[]");
+    return ptr_[i];
+  }
+  std::span<const std::byte> as_span() const noexcept { return {ptr_, len_}; }
+  operator std::span<const std::byte>() const noexcept { return {ptr_, len_}; }  // NOLINT
+  std::string_view as_string_view() const noexcept { return {reinterpret_cast<const char*>(ptr_), len_}; }
+  std::string to_string() const { return std::string(as_string_view()); }
+
+  // The bytes [begin, end) as a Bytes sharing this one's storage.
+  Bytes slice(std::size_t begin, std::size_t end) const {
+    if (begin > end || end > len_) detail::throw_bytes_range("Bytes::slice");
+    Bytes b(*this);
+    b.ptr_ += begin;
+    b.len_ = end - begin;
+    return b;
+  }
+  // Splits off and returns the first `at` bytes; this keeps the rest.
+  Bytes split_to(std::size_t at) {
+    if (at > len_) detail::throw_bytes_range("Bytes::split_to");
+    Bytes b = slice(0, at);
+    ptr_ += at;
+    len_ -= at;
+    return b;
+  }
+  // Splits off and returns the bytes from `at`; this keeps the first `at`.
+  Bytes split_off(std::size_t at) {
+    if (at > len_) detail::throw_bytes_range("Bytes::split_off");
+    Bytes b = slice(at, len_);
+    len_ = at;
+    return b;
+  }
+  void advance(std::size_t n) {
+    if (n > len_) detail::throw_bytes_range("Bytes::advance");
+    ptr_ += n;
+    len_ -= n;
+  }
+  void truncate(std::size_t n) noexcept {
+    if (n < len_) len_ = n;
+  }
+  void clear() noexcept { len_ = 0; }
+
+  friend bool operator==(const Bytes& a, const Bytes& b) noexcept {
+    return a.len_ == b.len_ && (a.len_ == 0 || std::memcmp(a.ptr_, b.ptr_, a.len_) == 0);
+  }
+  friend bool operator==(const Bytes& a, std::string_view b) noexcept { return a.as_string_view() == b; }
+
+ private:
+  friend class BytesMut;
+  detail::BytesBlock* blk_ = nullptr;  // null: static data or empty
+  const std::byte* ptr_ = nullptr;
+  std::size_t len_ = 0;
+};
+
+// A growable byte buffer with O(1) splits (see the top of this file).
+class BytesMut {
+ public:
+  BytesMut() noexcept = default;
+  static BytesMut with_capacity(std::size_t n) {
+    BytesMut b;
+    if (n > 0) b.reserve(n);
+    return b;
+  }
+  explicit BytesMut(std::string_view s) { put(s); }
+  BytesMut(const BytesMut& o) { extend_from_slice(o.as_span()); }
+  BytesMut& operator=(const BytesMut& o) {
+    if (this != &o) {
+      clear();
+      extend_from_slice(o.as_span());
+    }
+    return *this;
+  }
+  BytesMut(BytesMut&& o) noexcept
+      : blk_(std::exchange(o.blk_, nullptr)),
+        ptr_(std::exchange(o.ptr_, nullptr)),
+        len_(std::exchange(o.len_, 0)),
+        cap_(std::exchange(o.cap_, 0)) {}
+  BytesMut& operator=(BytesMut&& o) noexcept {
+    if (this != &o) {
+      detail::bytes_block_unref(blk_);
+      blk_ = std::exchange(o.blk_, nullptr);
+      ptr_ = std::exchange(o.ptr_, nullptr);
+      len_ = std::exchange(o.len_, 0);
+      cap_ = std::exchange(o.cap_, 0);
+    }
+    return *this;
+  }
+  ~BytesMut() { detail::bytes_block_unref(blk_); }
+
+  std::size_t len() const noexcept { return len_; }
+  std::size_t size() const noexcept { return len_; }
+  bool is_empty() const noexcept { return len_ == 0; }
+  bool empty() const noexcept { return len_ == 0; }
+  // Bytes this BytesMut can hold without reallocating (from its current start).
+  std::size_t capacity() const noexcept { return cap_; }
+  std::byte* data() noexcept { return ptr_; }
+  const std::byte* data() const noexcept { return ptr_; }
+  std::byte* begin() noexcept { return ptr_; }
+  std::byte* end() noexcept { return ptr_ + len_; }
+  const std::byte* begin() const noexcept { return ptr_; }
+  const std::byte* end() const noexcept { return ptr_ + len_; }
+  std::byte& operator[](std::size_t i) {
+    if (i >= len_) detail::throw_bytes_range("BytesMut::operator[]");
+    return ptr_[i];
+  }
+  std::byte operator[](std::size_t i) const {
+    if (i >= len_) detail::throw_bytes_range("BytesMut::operator[]");
+    return ptr_[i];
+  }
+  std::span<std::byte> as_span() noexcept { return {ptr_, len_}; }
+  std::span<const std::byte> as_span() const noexcept { return {ptr_, len_}; }
+  operator std::span<const std::byte>() const noexcept { return {ptr_, len_}; }  // NOLINT
+  std::string_view as_string_view() const noexcept { return {reinterpret_cast<const char*>(ptr_), len_}; }
+  std::string to_string() const { return std::string(as_string_view()); }
+
+  // Makes room for at least `additional` more bytes (see the top of this file).
+  void reserve(std::size_t additional) {
+    if (cap_ - len_ < additional) reserve_slow(additional);
+  }
+
+  // --- appending
+  void extend_from_slice(std::span<const std::byte> s) {
+    reserve(s.size());
+    if (!s.empty()) std::memcpy(ptr_ + len_, s.data(), s.size());
+    len_ += s.size();
+  }
+  void put_slice(std::span<const std::byte> s) { extend_from_slice(s); }
+  void put(std::string_view s) { extend_from_slice(std::as_bytes(std::span(s.data(), s.size()))); }
+  void put(std::span<const std::byte> s) { extend_from_slice(s); }
+  void put_u8(uint8_t v) {
+    reserve(1);
+    ptr_[len_++] = std::byte{v};
+  }
+  // An unsigned integer in its low `nbytes` bytes (1..8), big- or little-endian.
+  void put_uint(uint64_t v, std::size_t nbytes) { put_int_bytes(v, nbytes, true); }
+  void put_uint_le(uint64_t v, std::size_t nbytes) { put_int_bytes(v, nbytes, false); }
+  void put_u16(uint16_t v) { put_int_bytes(v, 2, true); }
+  void put_u16_le(uint16_t v) { put_int_bytes(v, 2, false); }
+  void put_u32(uint32_t v) { put_int_bytes(v, 4, true); }
+  void put_u32_le(uint32_t v) { put_int_bytes(v, 4, false); }
+  void put_u64(uint64_t v) { put_int_bytes(v, 8, true); }
+  void put_u64_le(uint64_t v) { put_int_bytes(v, 8, false); }
+
+  // --- writing into the spare capacity (reads land here)
+  // The bytes after the data that this BytesMut may fill (capacity() - len()).
+  std::span<std::byte> spare_capacity_mut() noexcept { return {ptr_ + len_, cap_ - len_}; }
+  // Marks `n` bytes of spare_capacity_mut() as data.
+  void advance_mut(std::size_t n) {
+    if (n > cap_ - len_) detail::throw_bytes_range("BytesMut::advance_mut");
+    len_ += n;
+  }
+
+  // --- taking bytes off
+  // Returns the first `at` bytes (sharing the storage); this keeps the rest.
+  BytesMut split_to(std::size_t at) {
+    if (at > len_) detail::throw_bytes_range("BytesMut::split_to");
+    BytesMut head = share(ptr_, at, at);
+    ptr_ += at;
+    len_ -= at;
+    cap_ -= at;
+    return head;
+  }
+  // Returns the bytes from `at` on (and the spare capacity); this keeps the first `at`.
+  BytesMut split_off(std::size_t at) {
+    if (at > len_) detail::throw_bytes_range("BytesMut::split_off");
+    BytesMut tail = share(ptr_ + at, len_ - at, cap_ - at);
+    len_ = at;
+    cap_ = at;
+    return tail;
+  }
+  // Returns all the bytes; this keeps the spare capacity.
+  BytesMut split() {
+    BytesMut all = share(ptr_, len_, len_);
+    ptr_ += len_;
+    cap_ -= len_;
+    len_ = 0;
+    return all;
+  }
+  // Drops the first `n` bytes (O(1)).
+  void advance(std::size_t n) {
+    if (n > len_) detail::throw_bytes_range("BytesMut::advance");
+    ptr_ += n;
+    len_ -= n;
+    cap_ -= n;
+  }
+  void truncate(std::size_t n) noexcept {
+    if (n < len_) len_ = n;
+  }
+  void clear() noexcept { len_ = 0; }
+  void resize(std::size_t n, std::byte fill = std::byte{0}) {
+    if (n > len_) {
+      reserve(n - len_);
+      std::memset(ptr_ + len_, std::to_integer<int>(fill), n - len_);
+    }
+    len_ = n;
+  }
+
+  // An immutable Bytes of the same bytes (no copy).
+  Bytes freeze() && noexcept {
+    Bytes b;
+    b.blk_ = std::exchange(blk_, nullptr);
+    b.ptr_ = std::exchange(ptr_, nullptr);
+    b.len_ = std::exchange(len_, 0);
+    cap_ = 0;
+    return b;
+  }
+
+  friend bool operator==(const BytesMut& a, const BytesMut& b) noexcept {
+    return a.len_ == b.len_ && (a.len_ == 0 || std::memcmp(a.ptr_, b.ptr_, a.len_) == 0);
+  }
+  friend bool operator==(const BytesMut& a, std::string_view b) noexcept { return a.as_string_view() == b; }
+
+ private:
+  BytesMut share(std::byte* p, std::size_t len, std::size_t cap) const noexcept {
+    BytesMut b;
+    if (!blk_) return b;
+    detail::bytes_block_ref(blk_);
+    b.blk_ = blk_;
+    b.ptr_ = p;
+    b.len_ = len;
+    b.cap_ = cap;
+    return b;
+  }
+  void put_int_bytes(uint64_t v, std::size_t nbytes, bool big_endian) {
+    if (nbytes == 0 || nbytes > 8) detail::throw_bytes_range("BytesMut::put_uint width");
+    reserve(nbytes);
+    for (std::size_t i = 0; i < nbytes; ++i) {
+      std::size_t shift = 8 * (big_endian ? nbytes - 1 - i : i);
+      ptr_[len_ + i] = std::byte(static_cast<uint8_t>(v >> shift));
+    }
+    len_ += nbytes;
+  }
+  void reserve_slow(std::size_t additional);
+
+  detail::BytesBlock* blk_ = nullptr;
+  std::byte* ptr_ = nullptr;  // start of this window's data
+  std::size_t len_ = 0;       // data bytes
+  std::size_t cap_ = 0;       // bytes of the block this window owns from ptr_ (>= len_)
+};
+
+// Reads an unsigned integer of `nbytes` bytes (1..8) at p, big- or little-endian.
+inline uint64_t get_uint(const std::byte* p, std::size_t nbytes, bool big_endian) noexcept {
+  uint64_t v = 0;
+  for (std::size_t i = 0; i < nbytes; ++i) {
+    uint64_t b = std::to_integer<uint64_t>(p[i]);
+    v |= b << (8 * (big_endian ? nbytes - 1 - i : i));
+  }
+  return v;
+}
+
+}  // namespace tokio::codec
+/* end file src/tokio/codec/bytes.hpp */
+/* begin file src/tokio/codec/error.hpp */
+// codec::Errc: the errors the codecs report, as std::error_code values ("tokio.codec").
+//
+//   auto item = co_await framed.next();            // std::optional<io::Result<Frame>>
+//   if (item && !*item && item->error() == codec::Errc::max_line_length_exceeded) ...
+//
+// I/O errors of the underlying stream come through unchanged (errno codes, io::Errc).
+// Invalid UTF-8 in a LinesCodec line is std::errc::illegal_byte_sequence, as for
+// io::lines.
+
+/* #include <system_error> (already above) */
+/* #include <type_traits> (already above) */
+
+namespace tokio::codec {
+
+enum class Errc {
+  // LinesCodec: a line longer than max_length (the rest of it is discarded).
+  max_line_length_exceeded = 1,
+  // AnyDelimiterCodec: a chunk longer than max_length (the rest of it is discarded).
+  max_chunk_length_exceeded = 2,
+  // LengthDelimitedCodec: a frame longer than max_frame_length (decoding skips it;
+  // encoding refuses it), or a length that does not fit the length field.
+  frame_too_large = 3,
+  // LengthDelimitedCodec: the length and the length adjustment give a negative or
+  // overflowing frame length.
+  invalid_frame_length = 4,
+  // The stream ended in the middle of a frame (the default decode_eof).
+  bytes_remaining_on_stream = 5,
+};
+
+const std::error_category& codec_category() noexcept;
+
+inline std::error_code make_error_code(Errc e) noexcept { return {static_cast<int>(e), codec_category()}; }
+
+}  // namespace tokio::codec
+
+template <>
+struct std::is_error_code_enum<tokio::codec::Errc> : std::true_type {};
+/* end file src/tokio/codec/error.hpp */
+/* begin file src/tokio/codec/decoder.hpp */
+// codec::Decoder: turns bytes into frames (tokio-util's Decoder trait).
+//
+//   struct MyDecoder {
+//     // A frame from the front of `src` (consuming its bytes), std::nullopt when `src`
+//     // does not hold a whole frame yet (consume nothing then, or keep your own state),
+//     // or an error.
+//     io::Result<std::optional<Frame>> decode(BytesMut& src);
+//     // Optional: called at the end of the input instead of decode (see decode_eof).
+//     io::Result<std::optional<Frame>> decode_eof(BytesMut& src);
+//   };
+//
+// FramedRead / Framed call decode after every read, and decode_eof once the reader hit its
+// end. Errors are std::error_codes (codec::Errc, errno codes, or your own category).
+// After an error, FramedRead goes on decoding if decode consumed input while failing (it
+// skipped the bad bytes, as LinesCodec does with an overlong line) and ends the stream if
+// it consumed nothing (it could not get past them).
+
+/* #include <optional> (already above) */
+/* #include <type_traits> (already above) */
+/* #include <utility> (already above) */
+
+
+namespace tokio::detail {
+
+template <class R>
+struct decode_result : std::false_type {};
+template <class T>
+struct decode_result<Result<std::optional<T>, std::error_code>> : std::true_type {
+  using item = T;
+};
+
+}  // namespace tokio::detail
+
+namespace tokio::codec {
+
+template <class D>
+concept Decoder = requires(D& d, BytesMut& src) {
+  requires tokio::detail::decode_result<decltype(d.decode(src))>::value;
+};
+
+// The frame type of a decoder.
+template <Decoder D>
+using decoder_item_t = typename tokio::detail::decode_result<decltype(std::declval<D&>().decode(
+    std::declval<BytesMut&>()))>::item;
+
+// Decodes at the end of the input: D::decode_eof when the decoder has one; otherwise
+// decode, and bytes left over that make no frame are an error
+// (Errc::bytes_remaining_on_stream): a partial frame at the end of a stream is never
+// silently dropped.
+template <Decoder D>
+io::Result<std::optional<decoder_item_t<D>>> decode_eof(D& d, BytesMut& src) {
+  if constexpr (requires { d.decode_eof(src); }) {
+    return d.decode_eof(src);
+  } else {
+    auto r = d.decode(src);
+    if (!r || *r || src.is_empty()) return r;
+    return tokio::unexpected(make_error_code(Errc::bytes_remaining_on_stream));
+  }
+}
+
+}  // namespace tokio::codec
+/* end file src/tokio/codec/decoder.hpp */
+/* begin file src/tokio/codec/encoder.hpp */
+// codec::Encoder<E, Item>: turns items into bytes (tokio-util's Encoder<Item> trait).
+//
+//   struct MyEncoder {
+//     io::Result<void> encode(const Frame& item, BytesMut& dst);   // appends to dst
+//   };
+//
+// FramedWrite / Framed append each item to their write buffer with encode and write the
+// buffer out on flush (or once it passes the back-pressure boundary). An encoder may take
+// several item types (overloads or a template).
+
+/* #include <concepts> (already above) */
+/* #include <system_error> (already above) */
+/* #include <utility> (already above) */
+
+
+namespace tokio::codec {
+
+template <class E, class Item>
+concept Encoder = requires(E& e, Item&& item, BytesMut& dst) {
+  { e.encode(std::forward<Item>(item), dst) } -> std::same_as<Result<void, std::error_code>>;
+};
+
+}  // namespace tokio::codec
+/* end file src/tokio/codec/encoder.hpp */
+/* begin file src/tokio/codec/framed_read.hpp */
+// codec::FramedRead<R, D>: the frames a Decoder finds in an io::AsyncRead, as a stream of
+// io::Result<Frame> (tokio-util's FramedRead).
+//
+//   tokio::codec::FramedRead lines(std::move(sock), tokio::codec::LinesCodec::new_with_max_length(1024));
+//   for (;;) {
+//     auto line = co_await lines.next();       // std::optional<io::Result<std::string>>
+//     if (!line) break;                         // end of the input
+//     if (!*line) { /* decode or I/O error */ continue; }
+//     use(**line);
+//   }
+//
+// Reads go into a BytesMut of 8 KiB to start with (with_capacity to change it), which
+// grows as frames need; frames are cut off its front without copying the rest (see
+// codec/bytes.hpp). At the end of the input the decoder's decode_eof decides: a partial
+// frame left over is an error by default (codec::Errc::bytes_remaining_on_stream). After
+// the end, or an I/O error, next() yields nullopt. A decode error is an item: the stream
+// goes on if the decoder skipped the bad input, and ends otherwise (see decoder.hpp).
+//
+// R may be an lvalue reference (the reader is borrowed) or an object type (owned); the
+// deduction guide picks by the argument. next() is cancel-safe: the read in progress and
+// a partial frame stay in the FramedRead. Moving a FramedRead cancels a read in progress
+// (no data is lost: a cancelled read read nothing).
+
+/* #include <cstddef> (already above) */
+/* #include <optional> (already above) */
+/* #include <type_traits> (already above) */
+/* #include <utility> (already above) */
+
+/* begin file src/tokio/codec/detail/framed_impl.hpp */
+// The engine shared by FramedRead, FramedWrite and Framed.
+//
+// Read side (FramedReadState + framed_poll_next): decode what the buffer holds; when that
+// gives no frame, read more into the buffer's spare capacity (the read operation is kept
+// in the framed object between polls; a read is cancel-safe, so a next() destroyed
+// mid-frame loses nothing: the partial frame stays in the buffer) and decode again. At
+// the end of the input, decode_eof decides what the leftovers are (a partial frame is an
+// error by default); after the end, or an I/O error, the stream yields nullopt for good.
+//
+// Write side (FramedWriteApi): items are encoded into the write buffer; a flush writes
+// the buffer out (looping over partial writes) and then flushes the writer. feed() first
+// flushes when the buffer holds the back-pressure boundary (8 KiB by default) or more, so
+// a producer faster than the peer waits instead of growing the buffer without bound;
+// send() also flushes after encoding. The write in progress belongs to the awaitable:
+// destroying one mid-flush leaves the unwritten bytes in the buffer for the next flush.
+
+/* #include <cstddef> (already above) */
+/* #include <optional> (already above) */
+/* #include <system_error> (already above) */
+/* #include <type_traits> (already above) */
+/* #include <utility> (already above) */
+
+
+namespace tokio::detail {
+
+inline constexpr std::size_t kFramedInitialCapacity = 8 * 1024;
+inline constexpr std::size_t kFramedBackpressure = 8 * 1024;
+
+struct FramedReadState {
+  explicit FramedReadState(std::size_t capacity)
+      : buf(codec::BytesMut::with_capacity(capacity)), min_read(capacity / 4 > 0 ? capacity / 4 : 1) {}
+  codec::BytesMut buf;
+  std::size_t min_read;   // spare room guaranteed before each read
+  bool readable = false;  // the buffer may hold a frame: decode before reading
+  bool eof = false;       // the reader returned 0
+  bool done = false;      // nothing more will be yielded
+};
+
+// Decodes one frame from the buffer (no I/O). True when it produced an item (a frame or
+// an error) in `out`.
+template <class D>
+bool framed_decode_buffered(D& codec, FramedReadState& st,
+                            std::optional<io::Result<codec::decoder_item_t<D>>>& out) {
+  const std::size_t before = st.buf.len();
+  auto r = codec.decode(st.buf);
+  if (!r) {
+    // Input consumed while failing: the decoder skipped the bad bytes and can go on.
+    // Nothing consumed: it would fail the same way forever, so the stream ends.
+    if (st.buf.len() == before) st.done = true;
+    out.emplace(unexpected(r.error()));
+    return true;
+  }
+  if (*r) {
+    out.emplace(std::move(**r));
+    return true;
+  }
+  st.readable = false;
+  return false;
+}
+
+template <class R, class D>
+bool framed_poll_next(R& io, D& codec, FramedReadState& st, ChildOp<read_op_t<R>>& op, task::Context& cx,
+                      std::optional<io::Result<codec::decoder_item_t<D>>>& out) {
+  for (;;) {
+    if (st.done) return true;
+    if (st.readable) {
+      if (st.eof) {
+        auto r = codec::decode_eof(codec, st.buf);
+        if (!r) {
+          st.done = true;
+          out.emplace(unexpected(r.error()));
+          return true;
+        }
+        if (*r) {
+          out.emplace(std::move(**r));
+          return true;
+        }
+        st.done = true;
+        return true;
+      }
+      if (framed_decode_buffered(codec, st, out)) return true;
+    }
+    if (!op.live()) {
+      st.buf.reserve(st.min_read);
+      op.start([&] { return io.read(st.buf.spare_capacity_mut()); });
+    }
+    if (!op.poll(cx)) return false;
+    io::Result<std::size_t> n = op.take();
+    if (!n) {
+      st.done = true;
+      out.emplace(unexpected(n.error()));
+      return true;
+    }
+    if (*n == 0) {
+      st.eof = true;
+    } else {
+      st.buf.advance_mut(checked_count(*n, st.buf.capacity() - st.buf.len()));
+    }
+    st.readable = true;
+  }
+}
+
+// Writes `buf` out (advancing it over what was written), then flushes the writer when
+// `flush_inner`. True when done; `err` tells how.
+template <class W>
+class FlushDriver {
+ public:
+  bool poll(W& w, codec::BytesMut& buf, bool flush_inner, task::Context& cx, std::error_code& err) {
+    while (!buf.is_empty()) {
+      if (!wop_.live()) wop_.start([&] { return w.write(std::span<const std::byte>(buf.as_span())); });
+      if (!wop_.poll(cx)) return false;
+      io::Result<std::size_t> n = wop_.take();
+      if (!n) {
+        err = n.error();
+        return true;
+      }
+      if (*n == 0) {
+        err = io::Errc::write_zero;
+        return true;
+      }
+      buf.advance(checked_count(*n, buf.len()));
+    }
+    if (flush_inner) {
+      if (!fop_.live()) fop_.start([&] { return w.flush(); });
+      if (!fop_.poll(cx)) return false;
+      io::Result<void> r = fop_.take();
+      if (!r) err = r.error();
+    }
+    return true;
+  }
+
+ private:
+  ChildOp<write_op_t<W>> wop_;
+  ChildOp<flush_op_t<W>> fop_;
+};
+
+// feed (Flush = false) and send (Flush = true): wait for room (flush when the buffer is at
+// the boundary), encode the item, and for send flush everything.
+template <class F, class Item, bool Flush>
+class FramedSendOp : public CompositeLeaf<FramedSendOp<F, Item, Flush>> {
+ public:
+  template <class U>
+  FramedSendOp(F& f, U&& item) : f_(&f), item_(std::forward<U>(item)) {}
+
+  bool step(task::Context& cx) {
+    auto& buf = f_->write_buffer_mut();
+    if (phase_ == 0) {
+      if (buf.len() >= f_->backpressure_boundary()) {
+        if (!fl_.poll(f_->get_mut(), buf, true, cx, err_)) return false;
+        if (err_) return true;
+      }
+      phase_ = 1;
+      io::Result<void> r = f_->encoder_mut().encode(std::move(item_), buf);
+      if (!r) {
+        err_ = r.error();
+        return true;
+      }
+    }
+    if constexpr (Flush) {
+      return fl_.poll(f_->get_mut(), buf, true, cx, err_);
+    } else {
+      return true;
+    }
+  }
+  io::Result<void> await_resume() {
+    this->check();
+    if (err_) return unexpected(err_);
+    return {};
+  }
+
+ private:
+  F* f_;
+  Item item_;
+  int phase_ = 0;  // 0: waiting for room, then encoding; 1: encoded (flushing for send)
+  std::error_code err_;
+  FlushDriver<std::remove_reference_t<decltype(std::declval<F&>().get_mut())>> fl_;
+};
+
+// flush (Shutdown = false) and close (Shutdown = true: flush, then shut the writer down).
+template <class F, bool Shutdown>
+class FramedFlushOp : public CompositeLeaf<FramedFlushOp<F, Shutdown>> {
+  using W = std::remove_reference_t<decltype(std::declval<F&>().get_mut())>;
+
+ public:
+  explicit FramedFlushOp(F& f) noexcept : f_(&f) {}
+  bool step(task::Context& cx) {
+    if (!flushed_) {
+      if (!fl_.poll(f_->get_mut(), f_->write_buffer_mut(), true, cx, err_)) return false;
+      flushed_ = true;
+      if (err_) return true;
+    }
+    if constexpr (Shutdown) {
+      if (!sop_.live()) sop_.start([&] { return f_->get_mut().shutdown(); });
+      if (!sop_.poll(cx)) return false;
+      io::Result<void> r = sop_.take();
+      if (!r) err_ = r.error();
+    }
+    return true;
+  }
+  io::Result<void> await_resume() {
+    this->check();
+    if (err_) return unexpected(err_);
+    return {};
+  }
+
+ private:
+  F* f_;
+  bool flushed_ = false;
+  std::error_code err_;
+  FlushDriver<W> fl_;
+  ChildOp<shutdown_op_t<W>> sop_;
+};
+
+// The sink half of FramedWrite and Framed (CRTP: Derived has get_mut(), encoder_mut(),
+// write_buffer_mut() and backpressure_boundary()).
+template <class Derived>
+class FramedWriteApi {
+ public:
+  // Encodes `item` into the write buffer (after flushing it when it is at the
+  // back-pressure boundary); does not flush otherwise. NOT cancel-safe: the item is
+  // dropped if the await is destroyed before it was encoded.
+  template <class Item>
+  auto feed(Item&& item) {
+    return FramedSendOp<Derived, std::decay_t<Item>, false>(self(), std::forward<Item>(item));
+  }
+  // feed, then flush everything (SinkExt::send). NOT cancel-safe, as feed; once encoded
+  // the item is in the buffer and a later flush writes it.
+  template <class Item>
+  auto send(Item&& item) {
+    return FramedSendOp<Derived, std::decay_t<Item>, true>(self(), std::forward<Item>(item));
+  }
+  // Writes the whole write buffer out, then flushes the writer. Cancel-safe in that what
+  // was not written stays buffered.
+  auto flush() noexcept { return FramedFlushOp<Derived, false>(self()); }
+  // flush, then shuts the writer down (the peer reads end of stream).
+  auto close() noexcept { return FramedFlushOp<Derived, true>(self()); }
+
+ private:
+  Derived& self() noexcept { return static_cast<Derived&>(*this); }
+};
+
+}  // namespace tokio::detail
+/* end file src/tokio/codec/detail/framed_impl.hpp */
+
+namespace tokio::codec {
+
+template <class R, Decoder D>
+class FramedRead : public stream::PollStream<FramedRead<R, D>, io::Result<decoder_item_t<D>>> {
+  using Io = std::remove_reference_t<R>;
+  static_assert(io::AsyncRead<Io>, "FramedRead needs an io::AsyncRead");
+
+ public:
+  using Item = io::Result<decoder_item_t<D>>;
+
+  FramedRead(R&& inner, D decoder, std::size_t capacity = tokio::detail::kFramedInitialCapacity)
+      : io_(std::forward<R>(inner)), codec_(std::move(decoder)), st_(capacity) {}
+  static FramedRead with_capacity(R&& inner, D decoder, std::size_t capacity) {
+    return FramedRead(std::forward<R>(inner), std::move(decoder), capacity);
+  }
+  FramedRead(FramedRead&& o)
+      : io_((o.op_.reset(), std::forward<R>(o.io_))), codec_(std::move(o.codec_)), st_(std::move(o.st_)) {}
+  FramedRead& operator=(FramedRead&&) = delete;
+  ~FramedRead() { op_.reset(); }
+
+  bool poll_next(task::Context& cx, std::optional<Item>& out) {
+    return tokio::detail::framed_poll_next(io_, codec_, st_, op_, cx, out);
+  }
+  // A frame from the bytes already read, without reading: nullopt when the buffer holds
+  // no whole frame (or the stream has ended). Lets a server answer every pipelined
+  // request it has before flushing and waiting for more.
+  std::optional<Item> next_buffered() {
+    std::optional<Item> out;
+    op_.reset();  // a read in flight targets the buffer's spare room (reads are cancel-safe)
+    if (!st_.done && !st_.eof) tokio::detail::framed_decode_buffered(codec_, st_, out);
+    return out;
+  }
+
+  Io& get_ref() noexcept { return io_; }
+  Io& get_mut() noexcept { return io_; }
+  R into_inner() && {
+    op_.reset();
+    return std::forward<R>(io_);
+  }
+  D& decoder() noexcept { return codec_; }
+  D& decoder_mut() noexcept { return codec_; }
+  const BytesMut& read_buffer() const noexcept { return st_.buf; }
+  BytesMut& read_buffer_mut() noexcept {
+    op_.reset();
+    st_.readable = true;
+    return st_.buf;
+  }
+
+ private:
+  R io_;
+  D codec_;
+  tokio::detail::FramedReadState st_;
+  tokio::detail::ChildOp<tokio::detail::read_op_t<Io>> op_;
+};
+
+template <class R, class D>
+FramedRead(R&&, D) -> FramedRead<R, D>;
+template <class R, class D>
+FramedRead(R&&, D, std::size_t) -> FramedRead<R, D>;
+
+}  // namespace tokio::codec
+/* end file src/tokio/codec/framed_read.hpp */
+/* begin file src/tokio/codec/framed_write.hpp */
+// codec::FramedWrite<W, E>: an io::AsyncWrite that takes items, encoded by an Encoder
+// (tokio-util's FramedWrite, with SinkExt's send/feed/flush/close as members).
+//
+//   tokio::codec::FramedWrite out(std::move(sock), tokio::codec::LinesCodec());
+//   co_await out.feed("one");          // encoded into the write buffer
+//   co_await out.send("two");          // encoded, then everything is written out
+//   co_await out.close();              // flush, then shut the writer down
+//
+// Back-pressure: feed() flushes first when the buffer holds backpressure_boundary() bytes
+// (8 KiB by default) or more, so a fast producer waits for a slow peer instead of
+// buffering without bound. Every operation returns io::Result<void>. Cancel safety: an
+// item whose send/feed was destroyed before it was encoded is dropped; bytes not yet
+// written stay in the buffer for the next flush. W may be an lvalue reference (borrowed).
+
+/* #include <cstddef> (already above) */
+/* #include <type_traits> (already above) */
+/* #include <utility> (already above) */
+
+
+namespace tokio::codec {
+
+template <class W, class E>
+class FramedWrite : public tokio::detail::FramedWriteApi<FramedWrite<W, E>> {
+  using Io = std::remove_reference_t<W>;
+  static_assert(io::AsyncWrite<Io>, "FramedWrite needs an io::AsyncWrite");
+
+ public:
+  FramedWrite(W&& inner, E encoder)
+      : io_(std::forward<W>(inner)),
+        codec_(std::move(encoder)),
+        buf_(BytesMut::with_capacity(tokio::detail::kFramedInitialCapacity)) {}
+  FramedWrite(FramedWrite&& o)
+      : io_(std::forward<W>(o.io_)), codec_(std::move(o.codec_)), buf_(std::move(o.buf_)), hwm_(o.hwm_) {}
+  FramedWrite& operator=(FramedWrite&&) = delete;
+
+  Io& get_ref() noexcept { return io_; }
+  Io& get_mut() noexcept { return io_; }
+  W into_inner() && { return std::forward<W>(io_); }
+  E& encoder() noexcept { return codec_; }
+  E& encoder_mut() noexcept { return codec_; }
+  const BytesMut& write_buffer() const noexcept { return buf_; }
+  BytesMut& write_buffer_mut() noexcept { return buf_; }
+  std::size_t backpressure_boundary() const noexcept { return hwm_; }
+  void set_backpressure_boundary(std::size_t n) noexcept { hwm_ = n; }
+
+ private:
+  W io_;
+  E codec_;
+  BytesMut buf_;
+  std::size_t hwm_ = tokio::detail::kFramedBackpressure;
+};
+
+template <class W, class E>
+FramedWrite(W&&, E) -> FramedWrite<W, E>;
+
+}  // namespace tokio::codec
+/* end file src/tokio/codec/framed_write.hpp */
+/* begin file src/tokio/codec/framed.hpp */
+// codec::Framed<T, C>: FramedRead and FramedWrite over one io::AsyncRead + io::AsyncWrite
+// with one codec (a Decoder and an Encoder): a stream of io::Result<Frame> (next()) and a
+// sink (feed / send / flush / close), as tokio-util's Framed.
+//
+//   tokio::codec::Framed conn(std::move(sock), tokio::codec::LinesCodec::new_with_max_length(4096));
+//   for (;;) {
+//     auto line = co_await conn.next();
+//     if (!line || !*line) break;
+//     if (!co_await conn.send("you said: " + **line)) break;
+//   }
+//
+// Reading and writing keep separate buffers, so one task may have a next() and a
+// send() in flight at once (under select or join). The semantics of each side, and of
+// next_buffered(), are those of FramedRead and FramedWrite. T may be an lvalue reference.
+
+/* #include <cstddef> (already above) */
+/* #include <optional> (already above) */
+/* #include <type_traits> (already above) */
+/* #include <utility> (already above) */
+
+
+namespace tokio::codec {
+
+template <class T, Decoder C>
+class Framed : public stream::PollStream<Framed<T, C>, io::Result<decoder_item_t<C>>>,
+               public tokio::detail::FramedWriteApi<Framed<T, C>> {
+  using Io = std::remove_reference_t<T>;
+  static_assert(io::AsyncRead<Io> && io::AsyncWrite<Io>, "Framed needs an io::AsyncRead + io::AsyncWrite");
+
+ public:
+  using Item = io::Result<decoder_item_t<C>>;
+
+  Framed(T&& inner, C codec, std::size_t capacity = tokio::detail::kFramedInitialCapacity)
+      : io_(std::forward<T>(inner)),
+        codec_(std::move(codec)),
+        rd_(capacity),
+        wbuf_(BytesMut::with_capacity(tokio::detail::kFramedInitialCapacity)) {}
+  static Framed with_capacity(T&& inner, C codec, std::size_t capacity) {
+    return Framed(std::forward<T>(inner), std::move(codec), capacity);
+  }
+  Framed(Framed&& o)
+      : io_((o.rop_.reset(), std::forward<T>(o.io_))),
+        codec_(std::move(o.codec_)),
+        rd_(std::move(o.rd_)),
+        wbuf_(std::move(o.wbuf_)),
+        hwm_(o.hwm_) {}
+  Framed& operator=(Framed&&) = delete;
+  ~Framed() { rop_.reset(); }
+
+  bool poll_next(task::Context& cx, std::optional<Item>& out) {
+    return tokio::detail::framed_poll_next(io_, codec_, rd_, rop_, cx, out);
+  }
+  // See FramedRead::next_buffered.
+  std::optional<Item> next_buffered() {
+    std::optional<Item> out;
+    rop_.reset();
+    if (!rd_.done && !rd_.eof) tokio::detail::framed_decode_buffered(codec_, rd_, out);
+    return out;
+  }
+
+  Io& get_ref() noexcept { return io_; }
+  Io& get_mut() noexcept { return io_; }
+  T into_inner() && {
+    rop_.reset();
+    return std::forward<T>(io_);
+  }
+  C& codec() noexcept { return codec_; }
+  C& codec_mut() noexcept { return codec_; }
+  C& encoder_mut() noexcept { return codec_; }
+  const BytesMut& read_buffer() const noexcept { return rd_.buf; }
+  BytesMut& read_buffer_mut() noexcept {
+    rop_.reset();
+    rd_.readable = true;
+    return rd_.buf;
+  }
+  const BytesMut& write_buffer() const noexcept { return wbuf_; }
+  BytesMut& write_buffer_mut() noexcept { return wbuf_; }
+  std::size_t backpressure_boundary() const noexcept { return hwm_; }
+  void set_backpressure_boundary(std::size_t n) noexcept { hwm_ = n; }
+
+ private:
+  T io_;
+  C codec_;
+  tokio::detail::FramedReadState rd_;
+  BytesMut wbuf_;
+  std::size_t hwm_ = tokio::detail::kFramedBackpressure;
+  tokio::detail::ChildOp<tokio::detail::read_op_t<Io>> rop_;
+};
+
+template <class T, class C>
+Framed(T&&, C) -> Framed<T, C>;
+template <class T, class C>
+Framed(T&&, C, std::size_t) -> Framed<T, C>;
+
+}  // namespace tokio::codec
+/* end file src/tokio/codec/framed.hpp */
+/* begin file src/tokio/codec/lines_codec.hpp */
+// codec::LinesCodec: lines of text, tokio-util's LinesCodec.
+//
+//   Framed conn(std::move(sock), LinesCodec::new_with_max_length(8 * 1024));
+//
+// Decoding yields each line as a std::string without its "\n" (and a "\r" before it);
+// encoding appends the string and "\n". A line must be UTF-8 (else
+// std::errc::illegal_byte_sequence, that line dropped, decoding goes on). At the end of
+// the input, bytes after the last "\n" are one more line (as in tokio-util).
+//
+// Maximum length: with new_with_max_length(n), a line longer than n bytes is the error
+// codec::Errc::max_line_length_exceeded, reported as soon as n + 1 bytes without a newline
+// have arrived; the line's bytes are discarded up to and including its newline, then
+// decoding goes on with the next line. Memory stays bounded by about n plus one read,
+// whatever the peer sends: a FramedRead keeps going (the codec skipped the bad line), so
+// the application can answer the error and carry on, or close the connection.
+// LinesCodec() has no limit (as in tokio-util): use it only with trusted input.
+
+/* #include <cstddef> (already above) */
+/* #include <cstdint> (already above) */
+/* #include <limits> (already above) */
+/* #include <optional> (already above) */
+/* #include <string> (already above) */
+/* #include <string_view> (already above) */
+
+
+namespace tokio::codec {
+
+class LinesCodec {
+ public:
+  LinesCodec() noexcept = default;
+  static LinesCodec new_with_max_length(std::size_t max_length) noexcept {
+    LinesCodec c;
+    c.max_length_ = max_length;
+    return c;
+  }
+  std::size_t max_length() const noexcept { return max_length_; }
+
+  Result<std::optional<std::string>, std::error_code> decode(BytesMut& buf);
+  Result<std::optional<std::string>, std::error_code> decode_eof(BytesMut& buf);
+  Result<void, std::error_code> encode(std::string_view line, BytesMut& dst);
+
+ private:
+  std::size_t max_length_ = std::numeric_limits<std::size_t>::max();
+  std::size_t next_index_ = 0;  // bytes already searched for a newline
+  bool discarding_ = false;     // inside an overlong line: drop through its newline
+};
+
+}  // namespace tokio::codec
+/* end file src/tokio/codec/lines_codec.hpp */
+/* begin file src/tokio/codec/any_delimiter_codec.hpp */
+// codec::AnyDelimiterCodec: chunks separated by any of a set of delimiter bytes
+// (tokio-util's AnyDelimiterCodec).
+//
+//   AnyDelimiterCodec c(",;\n", ";");   // split on ',' ';' or '\n'; write ';' after chunks
+//
+// Decoding yields each chunk (a Bytes, without its delimiter); at the end of the input the
+// bytes after the last delimiter are one more chunk. Encoding writes the chunk followed by
+// the sequence_writer bytes. With a maximum length, a longer chunk is the error
+// codec::Errc::max_chunk_length_exceeded and is discarded up to its delimiter; decoding
+// goes on after it (memory stays bounded), exactly as LinesCodec does with long lines.
+
+/* #include <array> (already above) */
+/* #include <cstddef> (already above) */
+/* #include <cstdint> (already above) */
+/* #include <limits> (already above) */
+/* #include <optional> (already above) */
+/* #include <span> (already above) */
+/* #include <string> (already above) */
+/* #include <string_view> (already above) */
+
+
+namespace tokio::codec {
+
+class AnyDelimiterCodec {
+ public:
+  AnyDelimiterCodec(std::string_view seek_delimiters, std::string_view sequence_writer,
+                    std::size_t max_length = std::numeric_limits<std::size_t>::max());
+  static AnyDelimiterCodec new_with_max_length(std::string_view seek_delimiters, std::string_view sequence_writer,
+                                               std::size_t max_length) {
+    return AnyDelimiterCodec(seek_delimiters, sequence_writer, max_length);
+  }
+  std::size_t max_length() const noexcept { return max_length_; }
+
+  Result<std::optional<Bytes>, std::error_code> decode(BytesMut& buf);
+  Result<std::optional<Bytes>, std::error_code> decode_eof(BytesMut& buf);
+  Result<void, std::error_code> encode(std::span<const std::byte> chunk, BytesMut& dst);
+  Result<void, std::error_code> encode(std::string_view chunk, BytesMut& dst) {
+    return encode(std::as_bytes(std::span(chunk.data(), chunk.size())), dst);
+  }
+  Result<void, std::error_code> encode(const Bytes& chunk, BytesMut& dst) { return encode(chunk.as_span(), dst); }
+
+ private:
+  // Index of the first delimiter in p[from, to), or `to`.
+  std::size_t find(const std::byte* p, std::size_t from, std::size_t to) const noexcept;
+
+  std::array<uint64_t, 4> is_delim_{};  // 256-bit set
+  std::string writer_;
+  std::size_t max_length_;
+  std::size_t next_index_ = 0;
+  bool discarding_ = false;
+};
+
+}  // namespace tokio::codec
+/* end file src/tokio/codec/any_delimiter_codec.hpp */
+/* begin file src/tokio/codec/bytes_codec.hpp */
+// codec::BytesCodec: raw bytes, no framing (tokio-util's BytesCodec). Decoding yields
+// whatever bytes have arrived (a BytesMut, never empty); encoding copies the bytes.
+
+/* #include <optional> (already above) */
+/* #include <span> (already above) */
+/* #include <string_view> (already above) */
+
+
+namespace tokio::codec {
+
+class BytesCodec {
+ public:
+  Result<std::optional<BytesMut>, std::error_code> decode(BytesMut& buf) {
+    if (buf.is_empty()) return std::optional<BytesMut>();
+    return std::optional<BytesMut>(buf.split());
+  }
+  Result<void, std::error_code> encode(std::span<const std::byte> data, BytesMut& dst) {
+    dst.extend_from_slice(data);
+    return {};
+  }
+  Result<void, std::error_code> encode(const Bytes& data, BytesMut& dst) { return encode(data.as_span(), dst); }
+  Result<void, std::error_code> encode(const BytesMut& data, BytesMut& dst) { return encode(data.as_span(), dst); }
+  Result<void, std::error_code> encode(std::string_view data, BytesMut& dst) {
+    dst.put(data);
+    return {};
+  }
+};
+
+}  // namespace tokio::codec
+/* end file src/tokio/codec/bytes_codec.hpp */
+/* begin file src/tokio/codec/length_delimited.hpp */
+// codec::LengthDelimitedCodec: frames prefixed by their length (tokio-util's
+// LengthDelimitedCodec and its Builder).
+//
+//   auto c = LengthDelimitedCodec();                       // 4-byte big-endian length, max 8 MiB
+//   auto c2 = LengthDelimitedCodec::builder()
+//                 .length_field_offset(1)                  // a type byte comes first
+//                 .length_field_length(2)                  // 1, 2, 3, 4 or 8 bytes (any of 1..8)
+//                 .length_adjustment(-3)                   // the length counts the 3 header bytes
+//                 .num_skip(0)                             // keep the header in the frame
+//                 .little_endian()
+//                 .max_frame_length(64 * 1024)
+//                 .new_codec();
+//
+// Decoding: once length_field_offset + length_field_length bytes (or num_skip, if more)
+// have arrived, the length field is read; frame length = field + length_adjustment;
+// num_skip bytes (by default the offset and the field) are dropped from the front and the
+// next frame-length bytes are the frame (a BytesMut, cut off the read buffer without a
+// copy). A frame longer than max_frame_length is the error codec::Errc::frame_too_large:
+// its bytes are skipped as they arrive (never buffered) and decoding goes on with the
+// next frame. A field + adjustment below zero or past SIZE_MAX is
+// codec::Errc::invalid_frame_length, which a FramedRead reports and then ends (the input
+// cannot be resynchronised). A partial frame at the end of the input is
+// codec::Errc::bytes_remaining_on_stream.
+//
+// Encoding writes the length field (payload length - length_adjustment, in the field's
+// width and byte order: frame_too_large when it does not fit or the payload is longer
+// than max_frame_length) and the payload. As in tokio-util, it writes neither the bytes
+// before the field (length_field_offset) nor anything num_skip would drop.
+
+/* #include <cstddef> (already above) */
+/* #include <cstdint> (already above) */
+/* #include <optional> (already above) */
+/* #include <span> (already above) */
+/* #include <string_view> (already above) */
+
+
+namespace tokio::codec {
+
+class LengthDelimitedCodec {
+ public:
+  class Builder {
+   public:
+    Builder& length_field_offset(std::size_t n) noexcept {
+      offset_ = n;
+      return *this;
+    }
+    // Width of the length field in bytes, 1..8 (std::invalid_argument otherwise, from
+    // new_codec).
+    Builder& length_field_length(std::size_t n) noexcept {
+      width_ = n;
+      return *this;
+    }
+    Builder& length_adjustment(std::ptrdiff_t n) noexcept {
+      adjust_ = n;
+      return *this;
+    }
+    // Header bytes dropped before the frame (default: offset + field width).
+    Builder& num_skip(std::size_t n) noexcept {
+      skip_ = n;
+      return *this;
+    }
+    Builder& max_frame_length(std::size_t n) noexcept {
+      max_ = n;
+      return *this;
+    }
+    Builder& big_endian() noexcept {
+      big_ = true;
+      return *this;
+    }
+    Builder& little_endian() noexcept {
+      big_ = false;
+      return *this;
+    }
+    Builder& native_endian() noexcept {
+      big_ = is_big_endian_host();
+      return *this;
+    }
+    LengthDelimitedCodec new_codec() const;
+
+   private:
+    friend class LengthDelimitedCodec;
+    static bool is_big_endian_host() noexcept;
+    std::size_t offset_ = 0;
+    std::size_t width_ = 4;
+    std::ptrdiff_t adjust_ = 0;
+    std::optional<std::size_t> skip_;
+    std::size_t max_ = 8 * 1024 * 1024;
+    bool big_ = true;
+  };
+
+  LengthDelimitedCodec() = default;
+  static Builder builder() noexcept { return {}; }
+
+  std::size_t max_frame_length() const noexcept { return b_.max_; }
+  void set_max_frame_length(std::size_t n) noexcept { b_.max_ = n; }
+
+  Result<std::optional<BytesMut>, std::error_code> decode(BytesMut& buf);
+  Result<void, std::error_code> encode(std::span<const std::byte> payload, BytesMut& dst);
+  Result<void, std::error_code> encode(std::string_view payload, BytesMut& dst) {
+    return encode(std::as_bytes(std::span(payload.data(), payload.size())), dst);
+  }
+  Result<void, std::error_code> encode(const Bytes& payload, BytesMut& dst) { return encode(payload.as_span(), dst); }
+  Result<void, std::error_code> encode(const BytesMut& payload, BytesMut& dst) {
+    return encode(payload.as_span(), dst);
+  }
+
+ private:
+  std::size_t head_len() const noexcept {
+    std::size_t h = b_.offset_ + b_.width_;
+    return b_.skip_ && *b_.skip_ > h ? *b_.skip_ : h;
+  }
+  std::size_t num_skip() const noexcept { return b_.skip_ ? *b_.skip_ : b_.offset_ + b_.width_; }
+
+  enum class State { Head, Data, Skip };
+  Builder b_;
+  State state_ = State::Head;
+  std::size_t n_ = 0;  // Data: frame bytes expected; Skip: bytes left to drop
+};
+
+}  // namespace tokio::codec
+/* end file src/tokio/codec/length_delimited.hpp */
 /* end file src/tokio/tokio.hpp */
 #endif // TOKIO_HPP_INCLUDED
 
@@ -22779,4 +24019,381 @@ io::Result<UnixStream> UnixStream::from_std(int fd) {
 
 }  // namespace tokio::net
 /* end file src/tokio/net/unix_stream.cpp */
+/* begin file src/tokio/codec/any_delimiter_codec.cpp */
+
+namespace tokio::codec {
+
+AnyDelimiterCodec::AnyDelimiterCodec(std::string_view seek_delimiters, std::string_view sequence_writer,
+                                     std::size_t max_length)
+    : writer_(sequence_writer), max_length_(max_length) {
+  for (char c : seek_delimiters) {
+    auto b = static_cast<unsigned char>(c);
+    is_delim_[b >> 6] |= uint64_t{1} << (b & 63);
+  }
+}
+
+std::size_t AnyDelimiterCodec::find(const std::byte* p, std::size_t from, std::size_t to) const noexcept {
+  for (std::size_t i = from; i < to; ++i) {
+    auto b = std::to_integer<unsigned>(p[i]);
+    if (is_delim_[b >> 6] & (uint64_t{1} << (b & 63))) return i;
+  }
+  return to;
+}
+
+Result<std::optional<Bytes>, std::error_code> AnyDelimiterCodec::decode(BytesMut& buf) {
+  for (;;) {
+    const std::byte* p = buf.data();
+    const std::size_t len = buf.len();
+    if (discarding_) {
+      std::size_t i = find(p, 0, len);
+      if (i == len) {
+        buf.advance(len);
+        return std::optional<Bytes>();
+      }
+      buf.advance(i + 1);
+      discarding_ = false;
+      continue;
+    }
+    const std::size_t limit = max_length_ >= len ? len : max_length_ + 1;
+    std::size_t i = find(p, next_index_ < limit ? next_index_ : limit, limit);
+    if (i < limit) {
+      next_index_ = 0;
+      Bytes chunk = buf.split_to(i).freeze();
+      buf.advance(1);
+      return std::optional<Bytes>(std::move(chunk));
+    }
+    if (len > max_length_) {
+      buf.advance(limit);
+      next_index_ = 0;
+      discarding_ = true;
+      return unexpected(make_error_code(Errc::max_chunk_length_exceeded));
+    }
+    next_index_ = len;
+    return std::optional<Bytes>();
+  }
+}
+
+Result<std::optional<Bytes>, std::error_code> AnyDelimiterCodec::decode_eof(BytesMut& buf) {
+  auto r = decode(buf);
+  if (!r || *r) return r;
+  next_index_ = 0;
+  if (discarding_) {
+    discarding_ = false;
+    buf.clear();
+    return std::optional<Bytes>();
+  }
+  if (buf.is_empty()) return std::optional<Bytes>();
+  return std::optional<Bytes>(buf.split().freeze());
+}
+
+Result<void, std::error_code> AnyDelimiterCodec::encode(std::span<const std::byte> chunk, BytesMut& dst) {
+  dst.reserve(chunk.size() + writer_.size());
+  dst.put(chunk);
+  dst.put(writer_);
+  return {};
+}
+
+}  // namespace tokio::codec
+/* end file src/tokio/codec/any_delimiter_codec.cpp */
+/* begin file src/tokio/codec/bytes.cpp */
+/* #include <limits> (already above) */
+/* #include <new> (already above) */
+/* #include <stdexcept> (already above) */
+
+
+namespace tokio::detail {
+
+BytesBlock* bytes_block_alloc(std::size_t cap) {
+  if (cap > std::numeric_limits<std::size_t>::max() - sizeof(BytesBlock)) throw std::bad_alloc();
+  void* p = ::operator new(sizeof(BytesBlock) + cap);
+  auto* b = static_cast<BytesBlock*>(p);
+  new (&b->refs) std::atomic<std::size_t>(1);
+  b->cap = cap;
+  return b;
+}
+
+void bytes_block_free(BytesBlock* b) noexcept {
+  b->refs.~atomic();
+  ::operator delete(static_cast<void*>(b));
+}
+
+void throw_bytes_range(const char* what) {
+  throw std::out_of_range(std::string("tokio::codec: ") + what + ": out of range");
+}
+
+}  // namespace tokio::detail
+
+namespace tokio::codec {
+
+Bytes Bytes::copy_from_slice(std::span<const std::byte> s) {
+  Bytes b;
+  if (s.empty()) return b;
+  b.blk_ = detail::bytes_block_alloc(s.size());
+  std::memcpy(b.blk_->data(), s.data(), s.size());
+  b.ptr_ = b.blk_->data();
+  b.len_ = s.size();
+  return b;
+}
+
+void BytesMut::reserve_slow(std::size_t additional) {
+  if (additional > std::numeric_limits<std::size_t>::max() / 2 - len_) {
+    throw std::length_error("tokio::codec::BytesMut::reserve: capacity overflow");
+  }
+  const std::size_t need = len_ + additional;
+  if (detail::bytes_block_unique(blk_)) {
+    std::byte* base = blk_->data();
+    const std::size_t front = static_cast<std::size_t>(ptr_ - base);
+    // Reclaim the consumed front of the block when the data to move is no larger than
+    // it: the move is paid for by the bytes consumed since the last one (amortised O(1)).
+    if (blk_->cap >= need && front >= len_) {
+      if (len_ > 0) std::memmove(base, ptr_, len_);
+      ptr_ = base;
+      cap_ = blk_->cap;
+      return;
+    }
+  }
+  // A new block. Growing our own block doubles it (amortised O(1) appends); leaving a
+  // block still shared with split-off frames takes one of the same size, so a buffer that
+  // hands out every byte it reads (BytesCodec) does not grow for ever.
+  const std::size_t old = blk_ ? blk_->cap : 0;
+  const std::size_t grown = detail::bytes_block_unique(blk_) ? 2 * old : old;
+  std::size_t cap = need > grown ? need : grown;
+  if (cap < 64) cap = 64;
+  detail::BytesBlock* nb = detail::bytes_block_alloc(cap);
+  if (len_ > 0) std::memcpy(nb->data(), ptr_, len_);
+  detail::bytes_block_unref(blk_);
+  blk_ = nb;
+  ptr_ = nb->data();
+  cap_ = cap;
+}
+
+}  // namespace tokio::codec
+/* end file src/tokio/codec/bytes.cpp */
+/* begin file src/tokio/codec/error.cpp */
+/* #include <string> (already above) */
+
+
+namespace tokio::detail::codec_error_impl {
+
+class Category : public std::error_category {
+ public:
+  const char* name() const noexcept override { return "tokio.codec"; }
+  std::string message(int c) const override {
+    switch (static_cast<codec::Errc>(c)) {
+      case codec::Errc::max_line_length_exceeded: return "line length limit exceeded";
+      case codec::Errc::max_chunk_length_exceeded: return "chunk length limit exceeded";
+      case codec::Errc::frame_too_large: return "frame size too big";
+      case codec::Errc::invalid_frame_length: return "provided length would overflow after adjustment";
+      case codec::Errc::bytes_remaining_on_stream: return "bytes remaining on stream";
+    }
+    return "unknown codec error";
+  }
+};
+
+}  // namespace tokio::detail::codec_error_impl
+
+namespace tokio::codec {
+
+const std::error_category& codec_category() noexcept {
+  static const detail::codec_error_impl::Category c;
+  return c;
+}
+
+}  // namespace tokio::codec
+/* end file src/tokio/codec/error.cpp */
+/* begin file src/tokio/codec/length_delimited.cpp */
+/* #include <bit> (already above) */
+/* #include <limits> (already above) */
+/* #include <stdexcept> (already above) */
+
+
+namespace tokio::codec {
+
+bool LengthDelimitedCodec::Builder::is_big_endian_host() noexcept {
+  return std::endian::native == std::endian::big;
+}
+
+LengthDelimitedCodec LengthDelimitedCodec::Builder::new_codec() const {
+  if (width_ < 1 || width_ > 8) {
+    throw std::invalid_argument("tokio::codec::LengthDelimitedCodec: length_field_length must be 1..8");
+  }
+  LengthDelimitedCodec c;
+  c.b_ = *this;
+  return c;
+}
+
+Result<std::optional<BytesMut>, std::error_code> LengthDelimitedCodec::decode(BytesMut& buf) {
+  for (;;) {
+    switch (state_) {
+      case State::Skip: {
+        std::size_t k = n_ < buf.len() ? n_ : buf.len();
+        buf.advance(k);
+        n_ -= k;
+        if (n_ > 0) return std::optional<BytesMut>();
+        state_ = State::Head;
+        continue;
+      }
+      case State::Head: {
+        const std::size_t head = head_len();
+        if (buf.len() < head) {
+          buf.reserve(head - buf.len());
+          return std::optional<BytesMut>();
+        }
+        const uint64_t field = get_uint(buf.data() + b_.offset_, b_.width_, b_.big_);
+        // frame length = field + adjustment, in range [0, SIZE_MAX].
+        uint64_t len;
+        if (b_.adjust_ < 0) {
+          const uint64_t sub = uint64_t(0) - static_cast<uint64_t>(b_.adjust_);
+          if (field < sub) return unexpected(make_error_code(Errc::invalid_frame_length));
+          len = field - sub;
+        } else {
+          const uint64_t add = static_cast<uint64_t>(b_.adjust_);
+          if (field > std::numeric_limits<uint64_t>::max() - add) {
+            return unexpected(make_error_code(Errc::invalid_frame_length));
+          }
+          len = field + add;
+        }
+        if constexpr (sizeof(std::size_t) < sizeof(uint64_t)) {
+          if (len > std::numeric_limits<std::size_t>::max()) {
+            return unexpected(make_error_code(Errc::invalid_frame_length));
+          }
+        }
+        buf.advance(num_skip());
+        n_ = static_cast<std::size_t>(len);
+        if (len > b_.max_) {
+          // Too large: drop its bytes as they come, never buffer them.
+          state_ = State::Skip;
+          std::size_t k = n_ < buf.len() ? n_ : buf.len();
+          buf.advance(k);
+          n_ -= k;
+          if (n_ == 0) state_ = State::Head;
+          return unexpected(make_error_code(Errc::frame_too_large));
+        }
+        state_ = State::Data;
+        continue;
+      }
+      case State::Data: {
+        if (buf.len() < n_) {
+          buf.reserve(n_ - buf.len());
+          return std::optional<BytesMut>();
+        }
+        BytesMut frame = buf.split_to(n_);
+        state_ = State::Head;
+        n_ = 0;
+        return std::optional<BytesMut>(std::move(frame));
+      }
+    }
+  }
+}
+
+Result<void, std::error_code> LengthDelimitedCodec::encode(std::span<const std::byte> payload, BytesMut& dst) {
+  const std::size_t n = payload.size();
+  if (n > b_.max_) return unexpected(make_error_code(Errc::frame_too_large));
+  // field = n - adjustment
+  uint64_t field;
+  if (b_.adjust_ < 0) {
+    const uint64_t add = uint64_t(0) - static_cast<uint64_t>(b_.adjust_);
+    if (n > std::numeric_limits<uint64_t>::max() - add) return unexpected(make_error_code(Errc::invalid_frame_length));
+    field = n + add;
+  } else {
+    const uint64_t sub = static_cast<uint64_t>(b_.adjust_);
+    if (n < sub) return unexpected(make_error_code(Errc::invalid_frame_length));
+    field = n - sub;
+  }
+  if (b_.width_ < 8 && field >> (8 * b_.width_) != 0) return unexpected(make_error_code(Errc::frame_too_large));
+  dst.reserve(b_.width_ + n);
+  if (b_.big_) {
+    dst.put_uint(field, b_.width_);
+  } else {
+    dst.put_uint_le(field, b_.width_);
+  }
+  dst.extend_from_slice(payload);
+  return {};
+}
+
+}  // namespace tokio::codec
+/* end file src/tokio/codec/length_delimited.cpp */
+/* begin file src/tokio/codec/lines_codec.cpp */
+/* #include <cstring> (already above) */
+
+
+namespace tokio::detail::lines_codec_impl {
+
+// The line in p[0, n) (its newline excluded) with a trailing '\r' removed, checked UTF-8.
+inline Result<std::optional<std::string>, std::error_code> make_line(const std::byte* p, std::size_t n) {
+  if (n > 0 && p[n - 1] == std::byte{'\r'}) --n;
+  if (!utf8_valid(reinterpret_cast<const unsigned char*>(p), n)) {
+    return unexpected(std::make_error_code(std::errc::illegal_byte_sequence));
+  }
+  return std::optional<std::string>(std::string(reinterpret_cast<const char*>(p), n));
+}
+
+}  // namespace tokio::detail::lines_codec_impl
+
+namespace tokio::codec {
+
+Result<std::optional<std::string>, std::error_code> LinesCodec::decode(BytesMut& buf) {
+  for (;;) {
+    const std::byte* p = buf.data();
+    const std::size_t len = buf.len();
+    if (discarding_) {
+      const void* nl = len ? std::memchr(p, '\n', len) : nullptr;
+      if (!nl) {
+        buf.advance(len);
+        return std::optional<std::string>();
+      }
+      buf.advance(static_cast<std::size_t>(static_cast<const std::byte*>(nl) - p) + 1);
+      discarding_ = false;
+      continue;
+    }
+    // A newline further than max_length bytes in would end a line that is too long: the
+    // search never looks past max_length + 1 bytes.
+    const std::size_t limit = max_length_ >= len ? len : max_length_ + 1;
+    const void* nl = next_index_ < limit ? std::memchr(p + next_index_, '\n', limit - next_index_) : nullptr;
+    if (nl) {
+      std::size_t i = static_cast<std::size_t>(static_cast<const std::byte*>(nl) - p);
+      auto line = detail::lines_codec_impl::make_line(p, i);
+      next_index_ = 0;
+      buf.advance(i + 1);
+      return line;
+    }
+    if (len > max_length_) {
+      // Too long: drop what was searched, and the rest of the line as it arrives.
+      buf.advance(limit);
+      next_index_ = 0;
+      discarding_ = true;
+      return unexpected(make_error_code(Errc::max_line_length_exceeded));
+    }
+    next_index_ = len;
+    return std::optional<std::string>();
+  }
+}
+
+Result<std::optional<std::string>, std::error_code> LinesCodec::decode_eof(BytesMut& buf) {
+  auto r = decode(buf);
+  if (!r || *r) return r;
+  next_index_ = 0;
+  if (discarding_) {
+    discarding_ = false;
+    buf.clear();
+    return std::optional<std::string>();
+  }
+  if (buf.is_empty() || (buf.len() == 1 && buf[0] == std::byte{'\r'})) {
+    buf.clear();
+    return std::optional<std::string>();
+  }
+  auto line = detail::lines_codec_impl::make_line(buf.data(), buf.len());
+  buf.clear();
+  return line;
+}
+
+Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut& dst) {
+  dst.reserve(line.size() + 1);
+  dst.put(line);
+  dst.put_u8('\n');
+  return {};
+}
+
+}  // namespace tokio::codec
+/* end file src/tokio/codec/lines_codec.cpp */
 #endif // TOKIO_IMPLEMENTATION
