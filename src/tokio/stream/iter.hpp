@@ -88,6 +88,7 @@ Once<std::decay_t<T>> once(T&& v) {
 template <class T>
 class Empty : public PollStream<Empty<T>, T> {
  public:
+  Empty() noexcept = default;
   bool poll_next(task::Context&, std::optional<T>&) noexcept { return true; }
 };
 template <class T>
@@ -99,6 +100,7 @@ Empty<T> empty() {
 template <class T>
 class Pending : public PollStream<Pending<T>, T> {
  public:
+  Pending() noexcept = default;
   bool poll_next(task::Context&, std::optional<T>&) noexcept { return false; }
 };
 template <class T>
