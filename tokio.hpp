@@ -15718,8 +15718,9 @@ concept Encoder = requires(E& e, Item&& item, BytesMut& dst) {
 // the buffer out (looping over partial writes) and then flushes the writer. feed() first
 // flushes when the buffer holds the back-pressure boundary (8 KiB by default) or more, so
 // a producer faster than the peer waits instead of growing the buffer without bound;
-// send() also flushes after encoding. The write in progress belongs to the awaitable:
-// destroying one mid-flush leaves the unwritten bytes in the buffer for the next flush.
+// send() also flushes after encoding. The write in progress belongs to the awaitable
+// (or, for poll_flush, to the framed object): destroying one mid-flush leaves the
+// unwritten bytes in the buffer for the next flush.
 
 /* #include <cstddef> (already above) */
 /* #include <optional> (already above) */
@@ -15835,11 +15836,19 @@ class FlushDriver {
     }
     return true;
   }
+  // Cancels a write or flush in progress (both are cancel-safe).
+  void reset() noexcept {
+    wop_.reset();
+    fop_.reset();
+  }
 
  private:
   ChildOp<write_op_t<W>> wop_;
   ChildOp<flush_op_t<W>> fop_;
 };
+
+template <class Derived, class W>
+class FramedWriteApi;
 
 // feed (Flush = false) and send (Flush = true): wait for room (flush when the buffer is at
 // the boundary), encode the item, and for send flush everything.
@@ -15850,7 +15859,8 @@ class FramedSendOp : public CompositeLeaf<FramedSendOp<F, Item, Flush>> {
   FramedSendOp(F& f, U&& item) : f_(&f), item_(std::forward<U>(item)) {}
 
   bool step(task::Context& cx) {
-    auto& buf = f_->write_buffer_mut();
+    // (write_buffer_mut cancels a poll_flush in progress: this op writes from now on.)
+    codec::BytesMut& buf = f_->write_buffer_mut();
     if (phase_ == 0) {
       if (buf.len() >= f_->backpressure_boundary()) {
         if (!fl_.poll(f_->get_mut(), buf, true, cx, err_)) return false;
@@ -15918,9 +15928,10 @@ class FramedFlushOp : public CompositeLeaf<FramedFlushOp<F, Shutdown>> {
   ChildOp<shutdown_op_t<W>> sop_;
 };
 
-// The sink half of FramedWrite and Framed (CRTP: Derived has get_mut(), encoder_mut(),
-// write_buffer_mut() and backpressure_boundary()).
-template <class Derived>
+// The sink half of FramedWrite and Framed: the write buffer, its back-pressure boundary,
+// and the operations on them. Derived (CRTP) supplies get_mut() (the writer, of type W)
+// and encoder_mut().
+template <class Derived, class W>
 class FramedWriteApi {
  public:
   // Encodes `item` into the write buffer (after flushing it when it is at the
@@ -15942,8 +15953,46 @@ class FramedWriteApi {
   // flush, then shuts the writer down (the peer reads end of stream).
   auto close() noexcept { return FramedFlushOp<Derived, true>(self()); }
 
+  // Poll form of flush (Rust's Sink::poll_flush), to combine with other polls (a
+  // deadline...): true once everything buffered is written and the writer flushed (`out`
+  // says how that went); false with the task's waker registered. The write in progress is
+  // kept here between polls; anything else that touches the buffer (feed, send, flush,
+  // write_buffer_mut) cancels it first, which loses nothing (a cancelled write wrote
+  // nothing).
+  bool poll_flush(task::Context& cx, io::Result<void>& out) {
+    std::error_code err;
+    if (!flusher_.poll(self().get_mut(), wbuf_, true, cx, err)) return false;
+    if (err) {
+      out = unexpected(err);
+    } else {
+      out = io::Result<void>();
+    }
+    return true;
+  }
+
+  const codec::BytesMut& write_buffer() const noexcept { return wbuf_; }
+  codec::BytesMut& write_buffer_mut() noexcept {
+    flusher_.reset();
+    return wbuf_;
+  }
+  std::size_t backpressure_boundary() const noexcept { return hwm_; }
+  void set_backpressure_boundary(std::size_t n) noexcept { hwm_ = n; }
+
+ protected:
+  FramedWriteApi() : wbuf_(codec::BytesMut::with_capacity(kFramedInitialCapacity)) {}
+  // A write in flight refers to the buffer: it is cancelled before the buffer moves.
+  FramedWriteApi(FramedWriteApi&& o) : wbuf_((o.flusher_.reset(), std::move(o.wbuf_))), hwm_(o.hwm_) {}
+  FramedWriteApi& operator=(FramedWriteApi&&) = delete;
+  ~FramedWriteApi() = default;
+  // Derived's destructor calls this: the write in progress must go before the writer does.
+  void cancel_flush() noexcept { flusher_.reset(); }
+
  private:
   Derived& self() noexcept { return static_cast<Derived&>(*this); }
+
+  codec::BytesMut wbuf_;
+  std::size_t hwm_ = kFramedBackpressure;
+  FlushDriver<W> flusher_;  // poll_flush's write in progress
 };
 
 }  // namespace tokio::detail
@@ -16022,9 +16071,10 @@ FramedRead(R&&, D, std::size_t) -> FramedRead<R, D>;
 //
 // Back-pressure: feed() flushes first when the buffer holds backpressure_boundary() bytes
 // (8 KiB by default) or more, so a fast producer waits for a slow peer instead of
-// buffering without bound. Every operation returns io::Result<void>. Cancel safety: an
-// item whose send/feed was destroyed before it was encoded is dropped; bytes not yet
-// written stay in the buffer for the next flush. W may be an lvalue reference (borrowed).
+// buffering without bound. Every operation returns io::Result<void>; poll_flush is the
+// poll-level form of flush. Cancel safety: an item whose send/feed was destroyed before
+// it was encoded is dropped; bytes not yet written stay in the buffer for the next flush.
+// W may be an lvalue reference (borrowed).
 
 /* #include <cstddef> (already above) */
 /* #include <type_traits> (already above) */
@@ -16034,34 +16084,26 @@ FramedRead(R&&, D, std::size_t) -> FramedRead<R, D>;
 namespace tokio::codec {
 
 template <class W, class E>
-class FramedWrite : public tokio::detail::FramedWriteApi<FramedWrite<W, E>> {
+class FramedWrite : public tokio::detail::FramedWriteApi<FramedWrite<W, E>, std::remove_reference_t<W>> {
   using Io = std::remove_reference_t<W>;
+  using Api = tokio::detail::FramedWriteApi<FramedWrite<W, E>, Io>;
   static_assert(io::AsyncWrite<Io>, "FramedWrite needs an io::AsyncWrite");
 
  public:
-  FramedWrite(W&& inner, E encoder)
-      : io_(std::forward<W>(inner)),
-        codec_(std::move(encoder)),
-        buf_(BytesMut::with_capacity(tokio::detail::kFramedInitialCapacity)) {}
-  FramedWrite(FramedWrite&& o)
-      : io_(std::forward<W>(o.io_)), codec_(std::move(o.codec_)), buf_(std::move(o.buf_)), hwm_(o.hwm_) {}
+  FramedWrite(W&& inner, E encoder) : io_(std::forward<W>(inner)), codec_(std::move(encoder)) {}
+  FramedWrite(FramedWrite&& o) : Api(std::move(o)), io_(std::forward<W>(o.io_)), codec_(std::move(o.codec_)) {}
   FramedWrite& operator=(FramedWrite&&) = delete;
+  ~FramedWrite() { this->cancel_flush(); }
 
   Io& get_ref() noexcept { return io_; }
   Io& get_mut() noexcept { return io_; }
   W into_inner() && { return std::forward<W>(io_); }
   E& encoder() noexcept { return codec_; }
   E& encoder_mut() noexcept { return codec_; }
-  const BytesMut& write_buffer() const noexcept { return buf_; }
-  BytesMut& write_buffer_mut() noexcept { return buf_; }
-  std::size_t backpressure_boundary() const noexcept { return hwm_; }
-  void set_backpressure_boundary(std::size_t n) noexcept { hwm_ = n; }
 
  private:
   W io_;
   E codec_;
-  BytesMut buf_;
-  std::size_t hwm_ = tokio::detail::kFramedBackpressure;
 };
 
 template <class W, class E>
@@ -16083,7 +16125,8 @@ FramedWrite(W&&, E) -> FramedWrite<W, E>;
 //
 // Reading and writing keep separate buffers, so one task may have a next() and a
 // send() in flight at once (under select or join). The semantics of each side, and of
-// next_buffered(), are those of FramedRead and FramedWrite. T may be an lvalue reference.
+// next_buffered() and the poll forms (poll_next, poll_flush), are those of FramedRead and
+// FramedWrite. T may be an lvalue reference.
 
 /* #include <cstddef> (already above) */
 /* #include <optional> (already above) */
@@ -16095,29 +16138,26 @@ namespace tokio::codec {
 
 template <class T, Decoder C>
 class Framed : public stream::PollStream<Framed<T, C>, io::Result<decoder_item_t<C>>>,
-               public tokio::detail::FramedWriteApi<Framed<T, C>> {
+               public tokio::detail::FramedWriteApi<Framed<T, C>, std::remove_reference_t<T>> {
   using Io = std::remove_reference_t<T>;
+  using Api = tokio::detail::FramedWriteApi<Framed<T, C>, Io>;
   static_assert(io::AsyncRead<Io> && io::AsyncWrite<Io>, "Framed needs an io::AsyncRead + io::AsyncWrite");
 
  public:
   using Item = io::Result<decoder_item_t<C>>;
 
   Framed(T&& inner, C codec, std::size_t capacity = tokio::detail::kFramedInitialCapacity)
-      : io_(std::forward<T>(inner)),
-        codec_(std::move(codec)),
-        rd_(capacity),
-        wbuf_(BytesMut::with_capacity(tokio::detail::kFramedInitialCapacity)) {}
+      : io_(std::forward<T>(inner)), codec_(std::move(codec)), rd_(capacity) {}
   static Framed with_capacity(T&& inner, C codec, std::size_t capacity) {
     return Framed(std::forward<T>(inner), std::move(codec), capacity);
   }
   Framed(Framed&& o)
-      : io_((o.rop_.reset(), std::forward<T>(o.io_))),
-        codec_(std::move(o.codec_)),
-        rd_(std::move(o.rd_)),
-        wbuf_(std::move(o.wbuf_)),
-        hwm_(o.hwm_) {}
+      : Api(std::move(o)), io_((o.rop_.reset(), std::forward<T>(o.io_))), codec_(std::move(o.codec_)), rd_(std::move(o.rd_)) {}
   Framed& operator=(Framed&&) = delete;
-  ~Framed() { rop_.reset(); }
+  ~Framed() {
+    rop_.reset();
+    this->cancel_flush();
+  }
 
   bool poll_next(task::Context& cx, std::optional<Item>& out) {
     return tokio::detail::framed_poll_next(io_, codec_, rd_, rop_, cx, out);
@@ -16145,17 +16185,11 @@ class Framed : public stream::PollStream<Framed<T, C>, io::Result<decoder_item_t
     rd_.readable = true;
     return rd_.buf;
   }
-  const BytesMut& write_buffer() const noexcept { return wbuf_; }
-  BytesMut& write_buffer_mut() noexcept { return wbuf_; }
-  std::size_t backpressure_boundary() const noexcept { return hwm_; }
-  void set_backpressure_boundary(std::size_t n) noexcept { hwm_ = n; }
 
  private:
   T io_;
   C codec_;
   tokio::detail::FramedReadState rd_;
-  BytesMut wbuf_;
-  std::size_t hwm_ = tokio::detail::kFramedBackpressure;
   tokio::detail::ChildOp<tokio::detail::read_op_t<Io>> rop_;
 };
 

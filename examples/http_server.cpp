@@ -89,16 +89,25 @@ std::string_view reason(int status) {
   return "Unknown";
 }
 
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
+char ascii_lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; }
+// Case-insensitive equality; `lower` is already lower-case.
+bool iequals(std::string_view a, std::string_view lower) {
+  if (a.size() != lower.size()) return false;
   for (std::size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
+    if (ascii_lower(a[i]) != lower[i]) return false;
   }
   return true;
 }
-bool is_tchar(char c) {
-  return std::isalnum(static_cast<unsigned char>(c)) || std::strchr("!#$%&'*+-.^_`|~", c) != nullptr;
-}
+// RFC 9110 token characters.
+constexpr std::array<bool, 256> kTchar = [] {
+  std::array<bool, 256> t{};
+  for (int c = 0; c < 256; ++c) {
+    t[static_cast<std::size_t>(c)] = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+  }
+  for (char c : std::string_view("!#$%&'*+-.^_`|~")) t[static_cast<unsigned char>(c)] = true;
+  return t;
+}();
+inline bool is_tchar(char c) { return kTchar[static_cast<unsigned char>(c)]; }
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
@@ -121,21 +130,33 @@ struct Request {
   codec::BytesMut head;  // request line and headers; the views below point into it
   std::string_view method, target;
   int minor = 1;  // HTTP/1.minor
-  struct Header {
-    std::string_view name, value;
-  };
-  std::vector<Header> headers;
   codec::BytesMut body;
   bool keep_alive = true;
   // Not a request: the head asked for "100 Continue" and its body has not come yet (the
   // request itself follows once it has).
   bool continue_only = false;
 
+  // The value of the first header called `name` (lower-case), found in the raw head (the
+  // codec validated every line); empty when there is none.
   std::string_view header(std::string_view name) const {
-    for (const auto& h : headers) {
-      if (iequals(h.name, name)) return h.value;
+    std::string_view h = head.as_string_view();
+    h.remove_prefix(std::min(h.size(), h.find('\n') + 1));  // the request line
+    while (!h.empty()) {
+      std::size_t nl = h.find('\n');
+      std::string_view line = h.substr(0, nl);
+      h.remove_prefix(nl == std::string_view::npos ? h.size() : nl + 1);
+      std::size_t colon = line.find(':');
+      if (colon != std::string_view::npos && iequals(line.substr(0, colon), name)) {
+        return trim_value(line.substr(colon + 1));
+      }
     }
     return {};
+  }
+  static std::string_view trim_value(std::string_view v) {
+    if (!v.empty() && v.back() == '\r') v.remove_suffix(1);
+    while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
+    while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
+    return v;
   }
 };
 
@@ -258,14 +279,14 @@ class HttpCodec {
     return std::optional<Request>(std::move(req));
   }
 
-  // 0, or the status of the error.
+  // 0, or the status of the error. Validates every line; keeps what the server needs.
   int parse_head(Request& req) {
     std::string_view h = req.head.as_string_view();
     auto next_line = [&h]() {
-      std::size_t nl = h.find('\n');
-      std::string_view line = h.substr(0, nl);
+      const void* nlp = std::memchr(h.data(), '\n', h.size());
+      std::size_t nl = static_cast<std::size_t>(static_cast<const char*>(nlp) - h.data());
+      std::string_view line = h.substr(0, nl > 0 && h[nl - 1] == '\r' ? nl - 1 : nl);
       h.remove_prefix(nl + 1);
-      if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
       return line;
     };
     // Request line: METHOD SP TARGET SP HTTP/1.x
@@ -283,52 +304,64 @@ class HttpCodec {
     for (char c : req.target) {
       if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f) return 400;
     }
-    if (version.size() != 8 || version.substr(0, 5) != "HTTP/" || !std::isdigit(static_cast<unsigned char>(version[5])) ||
-        version[6] != '.' || !std::isdigit(static_cast<unsigned char>(version[7]))) {
+    if (version.size() != 8 || version.substr(0, 5) != "HTTP/" || version[5] < '0' || version[5] > '9' ||
+        version[6] != '.' || version[7] < '0' || version[7] > '9') {
       return 400;
     }
     if (version[5] != '1' || (version[7] != '0' && version[7] != '1')) return 505;
     req.minor = version[7] - '0';
-    // Headers.
+    // Headers: each line validated; the framing ones understood.
     std::optional<std::size_t> length;
-    bool chunked = false, te = false, host = false;
+    bool chunked = false, te = false, host = false, conn_close = false, conn_keep = false;
+    std::size_t count = 0;
     for (;;) {
       line = next_line();
       if (line.empty()) break;
       if (line.front() == ' ' || line.front() == '\t') return 400;  // obsolete line folding
-      std::size_t colon = line.find(':');
-      if (colon == 0 || colon == std::string_view::npos) return 400;
+      if (++count > limits_.max_headers) return 431;
+      std::size_t colon = 0;
+      while (colon < line.size() && is_tchar(line[colon])) ++colon;
+      if (colon == 0 || colon == line.size() || line[colon] != ':') return 400;
       std::string_view name = line.substr(0, colon);
-      for (char c : name) {
-        if (!is_tchar(c)) return 400;
-      }
       std::string_view value = trim(line.substr(colon + 1));
-      for (char c : value) {
-        if (c == '\0' || c == '\r' || c == '\n') return 400;
-      }
-      if (req.headers.size() >= limits_.max_headers) return 431;
-      req.headers.push_back({name, value});
-      if (iequals(name, "content-length")) {
-        std::size_t v = 0;
-        auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), v);
-        if (value.empty() || ec != std::errc() || end != value.data() + value.size()) return 400;
-        if (length && *length != v) return 400;  // conflicting lengths
-        length = v;
-      } else if (iequals(name, "transfer-encoding")) {
-        te = true;
-        std::size_t last = value.rfind(',');
-        chunked = iequals(trim(last == std::string_view::npos ? value : value.substr(last + 1)), "chunked");
-      } else if (iequals(name, "host")) {
-        if (host) return 400;  // two Host headers
-        host = true;
-      } else if (iequals(name, "connection")) {
-        if (has_token(value, "close")) req.keep_alive = false;
-        if (req.minor == 0 && has_token(value, "keep-alive")) req.keep_alive = true;
-      } else if (iequals(name, "expect") && iequals(value, "100-continue")) {
-        want_continue_ = true;
+      if (std::memchr(value.data(), '\0', value.size()) || std::memchr(value.data(), '\r', value.size())) return 400;
+      switch (name.size()) {  // (only names of these lengths matter)
+        case 4:
+          if (iequals(name, "host")) {
+            if (host) return 400;  // two Host headers
+            host = true;
+          }
+          break;
+        case 6:
+          if (iequals(name, "expect") && iequals(value, "100-continue")) want_continue_ = true;
+          break;
+        case 10:
+          if (iequals(name, "connection")) {
+            conn_close = conn_close || has_token(value, "close");
+            conn_keep = conn_keep || has_token(value, "keep-alive");
+          }
+          break;
+        case 14:
+          if (iequals(name, "content-length")) {
+            std::size_t v = 0;
+            auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), v);
+            if (value.empty() || ec != std::errc() || end != value.data() + value.size()) return 400;
+            if (length && *length != v) return 400;  // conflicting lengths
+            length = v;
+          }
+          break;
+        case 17:
+          if (iequals(name, "transfer-encoding")) {
+            te = true;
+            std::size_t last = value.rfind(',');
+            chunked = iequals(trim(last == std::string_view::npos ? value : value.substr(last + 1)), "chunked");
+          }
+          break;
+        default:
+          break;
       }
     }
-    if (req.minor == 0 && !has_token(req.header("connection"), "keep-alive")) req.keep_alive = false;
+    req.keep_alive = req.minor == 1 ? !conn_close : conn_keep && !conn_close;
     if (req.minor == 1 && !host) return 400;
     if (te) {
       if (length) return 400;  // both: refused (request smuggling)
@@ -514,62 +547,63 @@ std::string_view content_type_of(std::string_view path) {
   return "application/octet-stream";
 }
 
-Task<Response> route(const Ctx& ctx, Request& req) {
-  std::string_view path = req.target.substr(0, req.target.find('?'));
+Response not_allowed(std::string_view allow) {
+  Response r = Response::text(405, "method not allowed\n");
+  r.extra = allow;
+  return r;
+}
+
+bool is_static(const Ctx& ctx, std::string_view path) { return !ctx.root.empty() && path.rfind("/static/", 0) == 0; }
+
+// GET/HEAD /static/PATH: the file, read on the blocking pool.
+Task<Response> static_file(const Ctx& ctx, const Request& req, std::string_view path) {
+  const bool head = req.method == "HEAD";
+  if (req.method != "GET" && !head) co_return not_allowed("allow: GET, HEAD\r\n");
+  std::string rel;
+  if (!url_decode(path.substr(8), rel)) co_return Response::text(400, "bad path\n");
+  // No way out of the root: no "..", no absolute path.
+  bool bad = rel.empty() || rel.front() == '/';
+  for (std::size_t i = 0; i < rel.size() && !bad;) {
+    std::size_t e = rel.find('/', i);
+    std::string_view seg = std::string_view(rel).substr(i, e == std::string::npos ? std::string::npos : e - i);
+    bad = seg == ".." || seg == ".";
+    if (e == std::string::npos) break;
+    i = e + 1;
+  }
+  if (bad) co_return Response::text(404, "not found\n");
+  FileResult f = co_await tokio::task::spawn_blocking(read_file, ctx.root + "/" + rel);
+  if (f.status != 200) co_return Response::text(f.status, f.status == 404 ? "not found\n" : "error\n");
+  Response r;
+  r.content_type = content_type_of(rel);
+  r.body = codec::Bytes(f.data);
+  r.head_only = head;
+  co_return r;
+}
+
+// Every other route answers at once (no coroutine frame per request).
+Response route(Request& req, std::string_view path) {
   const bool get = req.method == "GET", head = req.method == "HEAD";
-  if (path == "/" || path == "/health") {
-    if (!get && !head) {
-      Response r = Response::text(405, "method not allowed\n");
-      r.extra = "allow: GET, HEAD\r\n";
-      co_return r;
-    }
+  if (path == "/") {
+    if (!get && !head) return not_allowed("allow: GET, HEAD\r\n");
     Response r;
-    if (path == "/") {
-      r.body = codec::Bytes::from_static("Hello, World!");
-    } else {
-      r = Response::text(200, "ok\n");
-    }
+    r.body = codec::Bytes::from_static("Hello, World!");
     r.head_only = head;
-    co_return r;
+    return r;
+  }
+  if (path == "/health") {
+    if (!get && !head) return not_allowed("allow: GET, HEAD\r\n");
+    Response r = Response::text(200, "ok\n");
+    r.head_only = head;
+    return r;
   }
   if (path == "/echo") {
-    if (req.method != "POST") {
-      Response r = Response::text(405, "method not allowed\n");
-      r.extra = "allow: POST\r\n";
-      co_return r;
-    }
+    if (req.method != "POST") return not_allowed("allow: POST\r\n");
     Response r;
     r.content_type = "application/octet-stream";
     r.body = std::move(req.body).freeze();
-    co_return r;
+    return r;
   }
-  if (path.rfind("/static/", 0) == 0 && !ctx.root.empty()) {
-    if (!get && !head) {
-      Response r = Response::text(405, "method not allowed\n");
-      r.extra = "allow: GET, HEAD\r\n";
-      co_return r;
-    }
-    std::string rel;
-    if (!url_decode(path.substr(8), rel)) co_return Response::text(400, "bad path\n");
-    // No way out of the root: no "..", no absolute path, no empty segment games.
-    bool bad = rel.empty() || rel.front() == '/';
-    for (std::size_t i = 0; i < rel.size() && !bad;) {
-      std::size_t s = rel.find('/', i);
-      std::string_view seg = std::string_view(rel).substr(i, s == std::string::npos ? std::string::npos : s - i);
-      bad = seg == ".." || seg == ".";
-      if (s == std::string::npos) break;
-      i = s + 1;
-    }
-    if (bad) co_return Response::text(404, "not found\n");
-    FileResult f = co_await tokio::task::spawn_blocking(read_file, ctx.root + "/" + rel);
-    if (f.status != 200) co_return Response::text(f.status, f.status == 404 ? "not found\n" : "error\n");
-    Response r;
-    r.content_type = content_type_of(rel);
-    r.body = codec::Bytes(f.data);
-    r.head_only = head;
-    co_return r;
-  }
-  co_return Response::text(404, "not found\n");
+  return Response::text(404, "not found\n");
 }
 
 // --- connections -------------------------------------------------------------------------
@@ -577,43 +611,57 @@ Task<Response> route(const Ctx& ctx, Request& req) {
 using Conn = codec::Framed<net::TcpStream, HttpCodec>;
 constexpr std::size_t kDirectWrite = 64 * 1024;  // bodies this big go out with writev
 
-// Writes everything buffered, within the time limit.
-Task<bool> flush_in_time(Conn& conn, std::chrono::milliseconds limit) {
-  auto r = co_await tokio::time::timeout(limit, conn.flush());
-  co_return r.has_value() && r->has_value();
-}
-
 Task<> serve(net::TcpStream stream, Ctx* ctx, Limits limits) {
   (void)stream.set_nodelay(true);
-  // Each request must be complete within `timeout` of the previous one (slow clients).
-  auto conn = tokio::stream::timeout(Conn(std::move(stream), HttpCodec(limits)), limits.timeout);
-  Conn& c = conn.get_mut();
+  Conn c(std::move(stream), HttpCodec(limits));
+  // One timer per connection, moved forward before each wait: a request must be complete
+  // within `timeout` of when the server starts waiting for it, and a response written out
+  // within `timeout` (slow or silent clients are cut off).
+  tokio::time::Sleep deadline = tokio::time::sleep(limits.timeout);
+  auto arm = [&] { deadline.reset(tokio::time::Instant::now() + limits.timeout); };
+  // The waits, at the poll level: the connection's poll form or the deadline, whichever
+  // is ready first (no allocation, no extra task).
+  std::optional<io::Result<Request>> item;
+  auto next_request = [&](tokio::task::Context& cx) -> std::optional<bool> {
+    if (c.poll_next(cx, item)) return true;  // a request, an error, or (empty) the end
+    if (deadline.poll(cx)) return false;
+    return std::nullopt;
+  };
+  io::Result<void> flushed;
+  auto flush_out = [&](tokio::task::Context& cx) -> std::optional<bool> {
+    if (c.poll_flush(cx, flushed)) return flushed.has_value();
+    if (deadline.poll(cx)) return false;
+    return std::nullopt;
+  };
+  auto reply_and_close = [&](Response r) -> Task<> {
+    r.close = true;
+    if (!co_await c.feed(std::move(r))) co_return;
+    arm();
+    (void)co_await tokio::task::poll_fn(flush_out);
+  };
+
   for (;;) {
-    auto item = c.next_buffered();  // pipelined requests already read: no waiting
+    item = c.next_buffered();  // pipelined requests already read: no waiting
     if (!item) {
-      if (!c.write_buffer().is_empty() && !co_await flush_in_time(c, limits.timeout)) co_return;
-      auto next = co_await conn.next();
-      if (!next) co_return;  // the client closed the connection
-      if (!*next) {          // nothing complete in time
+      if (!c.write_buffer().is_empty()) {
+        arm();
+        if (!co_await tokio::task::poll_fn(flush_out)) co_return;
+      }
+      arm();
+      if (!co_await tokio::task::poll_fn(next_request)) {  // nothing complete in time
         if (c.codec().in_request() || !c.read_buffer().is_empty()) {
-          Response r = Response::text(408, "request timeout\n");
-          r.close = true;
-          (void)co_await c.feed(std::move(r));
-          (void)co_await flush_in_time(c, 1000ms);
+          co_await reply_and_close(Response::text(408, "request timeout\n"));
         }
         co_return;
       }
-      item = std::move(**next);
+      if (!item) co_return;  // the client closed the connection
     }
     if (!*item) {
       const std::error_code& e = item->error();
       if (e.category() != http_category()) co_return;  // I/O error, or cut short at the end
-      Response r = Response::text(e.value(), e.value() == 431 ? "request header too large\n"
-                                              : e.value() == 413 ? "payload too large\n"
-                                                                 : "bad request\n");
-      r.close = true;
-      (void)co_await c.feed(std::move(r));
-      (void)co_await flush_in_time(c, 1000ms);
+      co_await reply_and_close(Response::text(e.value(), e.value() == 431   ? "request header too large\n"
+                                                         : e.value() == 413 ? "payload too large\n"
+                                                                            : "bad request\n"));
       co_return;
     }
     Request& req = **item;
@@ -621,12 +669,19 @@ Task<> serve(net::TcpStream stream, Ctx* ctx, Limits limits) {
       c.write_buffer_mut().put("HTTP/1.1 100 Continue\r\n\r\n");
       continue;
     }
-    Response resp = co_await route(*ctx, req);
+    std::string_view path = req.target.substr(0, req.target.find('?'));
+    Response resp;
+    if (is_static(*ctx, path)) {  // (not `?:` around a co_await: g++ 12 mishandles it)
+      resp = co_await static_file(*ctx, req, path);
+    } else {
+      resp = route(req, path);
+    }
     resp.close = !req.keep_alive;
     resp.keep_alive_header = req.keep_alive && req.minor == 0;
     if (resp.body.size() >= kDirectWrite && !resp.head_only) {
       // Header and body in one gathering write, without copying the body.
-      if (!co_await flush_in_time(c, limits.timeout)) co_return;
+      arm();
+      if (!co_await tokio::task::poll_fn(flush_out)) co_return;
       codec::BytesMut head;
       encode_head(resp, head);
       io::IoSlice parts[] = {io::IoSlice(head.as_span()), io::IoSlice(resp.body.as_span())};
@@ -637,7 +692,8 @@ Task<> serve(net::TcpStream stream, Ctx* ctx, Limits limits) {
       co_return;
     }
     if (!req.keep_alive) {
-      (void)co_await flush_in_time(c, limits.timeout);
+      arm();
+      (void)co_await tokio::task::poll_fn(flush_out);
       co_return;
     }
   }

@@ -226,9 +226,21 @@ class RespCodec {
       return tokio::unexpected(resp_error(err));
     }
     if (i + 1 >= n) return std::optional<std::pair<int64_t, std::size_t>>();
+    // At most 20 characters (checked above), so a plain loop cannot overflow past the
+    // limits checked by the callers... except 20 digits: from_chars handles that case.
     int64_t v = 0;
-    auto [end, ec] = std::from_chars(p + pos, p + i, v);
-    if (ec != std::errc() || end != p + i || i == pos || p[i + 1] != '\n') return tokio::unexpected(resp_error(err));
+    bool neg = p[pos] == '-';
+    std::size_t j = pos + (neg ? 1 : 0);
+    if (j == i || i - j > 18 || p[i + 1] != '\n') {
+      auto [end, ec] = std::from_chars(p + pos, p + i, v);
+      if (ec != std::errc() || end != p + i || i == pos || p[i + 1] != '\n') return tokio::unexpected(resp_error(err));
+    } else {
+      for (; j < i; ++j) {
+        if (p[j] < '0' || p[j] > '9') return tokio::unexpected(resp_error(err));
+        v = v * 10 + (p[j] - '0');
+      }
+      if (neg) v = -v;
+    }
     return std::optional<std::pair<int64_t, std::size_t>>(std::pair<int64_t, std::size_t>(v, i + 2));
   }
 
@@ -468,7 +480,14 @@ class Db {
     std::mutex mu;
     std::unordered_map<std::string, Entry, StringHash, std::equal_to<>> map;
   };
-  Shard& shard(std::string_view key) { return shards_[StringHash{}(key) % shards_.size()]; }
+  // The shard: FNV-1a of the key's last 16 bytes (cheap; the map hashes the whole key).
+  Shard& shard(std::string_view key) {
+    uint32_t h = 2166136261u;
+    for (std::size_t i = key.size() > 16 ? key.size() - 16 : 0; i < key.size(); ++i) {
+      h = (h ^ static_cast<unsigned char>(key[i])) * 16777619u;
+    }
+    return shards_[h % shards_.size()];
+  }
 
   // (Called with the key's shard locked: shard lock, then exp_mu_, never the reverse.)
   void schedule(Instant when, std::string_view key) {

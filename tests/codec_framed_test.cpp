@@ -302,3 +302,44 @@ TEST_CASE("TcpStream / UnixStream write_vectored sends every slice in one call")
     CHECK(got3 == "unix writev");
   }());
 }
+
+TEST_CASE("FramedWrite::poll_flush: the poll form, combined with a deadline; feed after a cancelled poll_flush loses nothing") {
+  auto rt = rt_paused();
+  rt.block_on([]() -> Task<> {
+    iotest::MockWriter w(4, 2);  // 4 bytes per write, "not ready" every 2nd op
+    codec::FramedWrite fw(w, LinesCodec());
+    for (int i = 0; i < 10; ++i) REQUIRE((co_await fw.feed("line " + std::to_string(i))).has_value());
+    // Poll it once by hand and give up: part of the buffer may be written, the rest stays.
+    tio::Result<void> out;
+    auto once = [&](tokio::task::Context& cx) -> std::optional<bool> { return fw.poll_flush(cx, out); };
+    (void)co_await tokio::task::poll_fn(once);  // ready at once or pending once: either way
+    // A feed now cancels any write left in progress, then appends.
+    REQUIRE((co_await fw.feed("last")).has_value());
+    auto sleep = ttime::sleep(milliseconds(50));
+    auto flush_or_deadline = [&](tokio::task::Context& cx) -> std::optional<bool> {
+      if (fw.poll_flush(cx, out)) return true;
+      if (sleep.poll(cx)) return false;
+      return std::nullopt;
+    };
+    CHECK(co_await tokio::task::poll_fn(flush_or_deadline));
+    CHECK(out.has_value());
+    std::string want;
+    for (int i = 0; i < 10; ++i) want += "line " + std::to_string(i) + "\n";
+    want += "last\n";
+    CHECK(w.text() == want);
+    CHECK(fw.write_buffer().is_empty());
+    // A writer that never accepts: the deadline wins.
+    iotest::MockWriter stuck;
+    stuck.block_forever = true;
+    codec::FramedWrite fs(stuck, LinesCodec());
+    REQUIRE((co_await fs.feed("x")).has_value());
+    auto deadline = ttime::sleep(milliseconds(20));
+    auto stuck_or_deadline = [&](tokio::task::Context& cx) -> std::optional<bool> {
+      if (fs.poll_flush(cx, out)) return true;
+      if (deadline.poll(cx)) return false;
+      return std::nullopt;
+    };
+    CHECK(!co_await tokio::task::poll_fn(stuck_or_deadline));
+    CHECK(fs.write_buffer().len() == 2);  // still buffered
+  }());
+}

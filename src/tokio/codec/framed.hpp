@@ -12,7 +12,8 @@
 //
 // Reading and writing keep separate buffers, so one task may have a next() and a
 // send() in flight at once (under select or join). The semantics of each side, and of
-// next_buffered(), are those of FramedRead and FramedWrite. T may be an lvalue reference.
+// next_buffered() and the poll forms (poll_next, poll_flush), are those of FramedRead and
+// FramedWrite. T may be an lvalue reference.
 
 #include <cstddef>
 #include <optional>
@@ -31,29 +32,26 @@ namespace tokio::codec {
 
 template <class T, Decoder C>
 class Framed : public stream::PollStream<Framed<T, C>, io::Result<decoder_item_t<C>>>,
-               public tokio::detail::FramedWriteApi<Framed<T, C>> {
+               public tokio::detail::FramedWriteApi<Framed<T, C>, std::remove_reference_t<T>> {
   using Io = std::remove_reference_t<T>;
+  using Api = tokio::detail::FramedWriteApi<Framed<T, C>, Io>;
   static_assert(io::AsyncRead<Io> && io::AsyncWrite<Io>, "Framed needs an io::AsyncRead + io::AsyncWrite");
 
  public:
   using Item = io::Result<decoder_item_t<C>>;
 
   Framed(T&& inner, C codec, std::size_t capacity = tokio::detail::kFramedInitialCapacity)
-      : io_(std::forward<T>(inner)),
-        codec_(std::move(codec)),
-        rd_(capacity),
-        wbuf_(BytesMut::with_capacity(tokio::detail::kFramedInitialCapacity)) {}
+      : io_(std::forward<T>(inner)), codec_(std::move(codec)), rd_(capacity) {}
   static Framed with_capacity(T&& inner, C codec, std::size_t capacity) {
     return Framed(std::forward<T>(inner), std::move(codec), capacity);
   }
   Framed(Framed&& o)
-      : io_((o.rop_.reset(), std::forward<T>(o.io_))),
-        codec_(std::move(o.codec_)),
-        rd_(std::move(o.rd_)),
-        wbuf_(std::move(o.wbuf_)),
-        hwm_(o.hwm_) {}
+      : Api(std::move(o)), io_((o.rop_.reset(), std::forward<T>(o.io_))), codec_(std::move(o.codec_)), rd_(std::move(o.rd_)) {}
   Framed& operator=(Framed&&) = delete;
-  ~Framed() { rop_.reset(); }
+  ~Framed() {
+    rop_.reset();
+    this->cancel_flush();
+  }
 
   bool poll_next(task::Context& cx, std::optional<Item>& out) {
     return tokio::detail::framed_poll_next(io_, codec_, rd_, rop_, cx, out);
@@ -81,17 +79,11 @@ class Framed : public stream::PollStream<Framed<T, C>, io::Result<decoder_item_t
     rd_.readable = true;
     return rd_.buf;
   }
-  const BytesMut& write_buffer() const noexcept { return wbuf_; }
-  BytesMut& write_buffer_mut() noexcept { return wbuf_; }
-  std::size_t backpressure_boundary() const noexcept { return hwm_; }
-  void set_backpressure_boundary(std::size_t n) noexcept { hwm_ = n; }
 
  private:
   T io_;
   C codec_;
   tokio::detail::FramedReadState rd_;
-  BytesMut wbuf_;
-  std::size_t hwm_ = tokio::detail::kFramedBackpressure;
   tokio::detail::ChildOp<tokio::detail::read_op_t<Io>> rop_;
 };
 

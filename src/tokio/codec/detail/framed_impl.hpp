@@ -12,8 +12,9 @@
 // the buffer out (looping over partial writes) and then flushes the writer. feed() first
 // flushes when the buffer holds the back-pressure boundary (8 KiB by default) or more, so
 // a producer faster than the peer waits instead of growing the buffer without bound;
-// send() also flushes after encoding. The write in progress belongs to the awaitable:
-// destroying one mid-flush leaves the unwritten bytes in the buffer for the next flush.
+// send() also flushes after encoding. The write in progress belongs to the awaitable
+// (or, for poll_flush, to the framed object): destroying one mid-flush leaves the
+// unwritten bytes in the buffer for the next flush.
 
 #include <cstddef>
 #include <optional>
@@ -137,11 +138,19 @@ class FlushDriver {
     }
     return true;
   }
+  // Cancels a write or flush in progress (both are cancel-safe).
+  void reset() noexcept {
+    wop_.reset();
+    fop_.reset();
+  }
 
  private:
   ChildOp<write_op_t<W>> wop_;
   ChildOp<flush_op_t<W>> fop_;
 };
+
+template <class Derived, class W>
+class FramedWriteApi;
 
 // feed (Flush = false) and send (Flush = true): wait for room (flush when the buffer is at
 // the boundary), encode the item, and for send flush everything.
@@ -152,7 +161,8 @@ class FramedSendOp : public CompositeLeaf<FramedSendOp<F, Item, Flush>> {
   FramedSendOp(F& f, U&& item) : f_(&f), item_(std::forward<U>(item)) {}
 
   bool step(task::Context& cx) {
-    auto& buf = f_->write_buffer_mut();
+    // (write_buffer_mut cancels a poll_flush in progress: this op writes from now on.)
+    codec::BytesMut& buf = f_->write_buffer_mut();
     if (phase_ == 0) {
       if (buf.len() >= f_->backpressure_boundary()) {
         if (!fl_.poll(f_->get_mut(), buf, true, cx, err_)) return false;
@@ -220,9 +230,10 @@ class FramedFlushOp : public CompositeLeaf<FramedFlushOp<F, Shutdown>> {
   ChildOp<shutdown_op_t<W>> sop_;
 };
 
-// The sink half of FramedWrite and Framed (CRTP: Derived has get_mut(), encoder_mut(),
-// write_buffer_mut() and backpressure_boundary()).
-template <class Derived>
+// The sink half of FramedWrite and Framed: the write buffer, its back-pressure boundary,
+// and the operations on them. Derived (CRTP) supplies get_mut() (the writer, of type W)
+// and encoder_mut().
+template <class Derived, class W>
 class FramedWriteApi {
  public:
   // Encodes `item` into the write buffer (after flushing it when it is at the
@@ -244,8 +255,46 @@ class FramedWriteApi {
   // flush, then shuts the writer down (the peer reads end of stream).
   auto close() noexcept { return FramedFlushOp<Derived, true>(self()); }
 
+  // Poll form of flush (Rust's Sink::poll_flush), to combine with other polls (a
+  // deadline...): true once everything buffered is written and the writer flushed (`out`
+  // says how that went); false with the task's waker registered. The write in progress is
+  // kept here between polls; anything else that touches the buffer (feed, send, flush,
+  // write_buffer_mut) cancels it first, which loses nothing (a cancelled write wrote
+  // nothing).
+  bool poll_flush(task::Context& cx, io::Result<void>& out) {
+    std::error_code err;
+    if (!flusher_.poll(self().get_mut(), wbuf_, true, cx, err)) return false;
+    if (err) {
+      out = unexpected(err);
+    } else {
+      out = io::Result<void>();
+    }
+    return true;
+  }
+
+  const codec::BytesMut& write_buffer() const noexcept { return wbuf_; }
+  codec::BytesMut& write_buffer_mut() noexcept {
+    flusher_.reset();
+    return wbuf_;
+  }
+  std::size_t backpressure_boundary() const noexcept { return hwm_; }
+  void set_backpressure_boundary(std::size_t n) noexcept { hwm_ = n; }
+
+ protected:
+  FramedWriteApi() : wbuf_(codec::BytesMut::with_capacity(kFramedInitialCapacity)) {}
+  // A write in flight refers to the buffer: it is cancelled before the buffer moves.
+  FramedWriteApi(FramedWriteApi&& o) : wbuf_((o.flusher_.reset(), std::move(o.wbuf_))), hwm_(o.hwm_) {}
+  FramedWriteApi& operator=(FramedWriteApi&&) = delete;
+  ~FramedWriteApi() = default;
+  // Derived's destructor calls this: the write in progress must go before the writer does.
+  void cancel_flush() noexcept { flusher_.reset(); }
+
  private:
   Derived& self() noexcept { return static_cast<Derived&>(*this); }
+
+  codec::BytesMut wbuf_;
+  std::size_t hwm_ = kFramedBackpressure;
+  FlushDriver<W> flusher_;  // poll_flush's write in progress
 };
 
 }  // namespace tokio::detail
