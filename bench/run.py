@@ -191,10 +191,15 @@ def update_servers_section(server_results):
     if start >= 0:
         end = text.find("\n## ", start + len(head))
         text = text[:start] + ("\n" + text[end + 1:] if end >= 0 else "\n")
-    # Before the notes (their first heading), like write_report.
+    # Then the notes, refreshed from NOTES.md, as write_report lays them out.
     notes_at = text.find("\n## Where ")
-    section = servers.report(server_results)
-    text = text[:notes_at] + section + text[notes_at:] if notes_at >= 0 else text + section
+    if notes_at >= 0:
+        text = text[:notes_at]
+    text = text.rstrip("\n") + "\n" + servers.report(server_results)
+    notes = os.path.join(ROOT, "bench", "NOTES.md")
+    if os.path.exists(notes):
+        with open(notes) as f:
+            text += "\n" + f.read().strip() + "\n"
     with open(RESULTS, "w") as f:
         f.write(text)
 

@@ -69,6 +69,12 @@ class Server:
                     raise RuntimeError("%s does not accept connections" % cmd[0])
                 time.sleep(0.05)
 
+    def cpu_seconds(self):
+        """User + system CPU time of the server so far (/proc/PID/stat, clock ticks)."""
+        with open("/proc/%d/stat" % self.proc.pid) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def stop(self):
         if self.proc.poll() is None:
             self.proc.terminate()
@@ -87,7 +93,8 @@ def run_wrk(port, conns, seconds):
     out = subprocess.run(["wrk", "-t1", "-c%d" % conns, "-d%ds" % seconds, "--latency",
                           "http://127.0.0.1:%d/" % port], capture_output=True, text=True,
                          preexec_fn=_nofile, timeout=seconds + 60).stdout
-    r = {"rps": float(re.search(r"Requests/sec:\s+([0-9.]+)", out).group(1))}
+    r = {"rps": float(re.search(r"Requests/sec:\s+([0-9.]+)", out).group(1)),
+         "requests": int(re.search(r"(\d+) requests in", out).group(1))}
     for pct in ("50", "75", "90", "99"):
         m = re.search(r"^\s+%s%%\s+([0-9.]+)(us|ms|s)\s*$" % pct, out, re.M)
         r["p" + pct] = _to_ms(m.group(1), m.group(2)) if m else None
@@ -127,12 +134,14 @@ def run_case(c, root, rounds):
         ours = Server([os.path.join(cpp_dir, "http_server"), "127.0.0.1:0", "--workers", str(c["workers"])])
         peer = Server([os.path.join(rust_dir, "hyper_hello"), "127.0.0.1:0", str(c["workers"])])
         run = lambda s: run_wrk(s.port, c["conns"], int(os.environ.get("WRK_SECONDS", "5")))
+        count = lambda r: r["requests"]
     else:
         ours = Server([os.path.join(cpp_dir, "mini_redis"), "127.0.0.1:0", "--workers", str(c["workers"])])
         port = _free_port()
         peer = Server(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
                        "--appendonly", "no", "--protected-mode", "no"], port=port)
         run = lambda s: run_redis_benchmark(s.port, c["pipeline"], c["requests"])
+        count = lambda r: 2 * c["requests"]  # SET and GET
     try:
         runs = {"cpp": [], "peer": []}
         for side, s in (("cpp", ours), ("peer", peer)):  # warm-up, not counted
@@ -140,21 +149,31 @@ def run_case(c, root, rounds):
         for i in range(rounds):
             order = (("cpp", ours), ("peer", peer)) if i % 2 == 0 else (("peer", peer), ("cpp", ours))
             for side, s in order:
-                runs[side].append(run(s))
+                t0 = s.cpu_seconds()
+                r = run(s)
+                # The server's CPU time per request (user + system): the load generator
+                # shares the cores, so this is the figure least disturbed by it.
+                cpu_us = (s.cpu_seconds() - t0) * 1e6 / count(r)
+                if c["kind"] == "http":
+                    r["cpu_us"] = cpu_us
+                else:
+                    for t in r.values():
+                        t["cpu_us"] = cpu_us
+                runs[side].append(r)
     finally:
         ours.stop()
         peer.stop()
     res = {"id": c["id"], "kind": c["kind"], "rounds": rounds}
     if c["kind"] == "http":
         for side in ("cpp", "peer"):
-            res[side] = _summary(runs[side], ("rps", "p50", "p75", "p90", "p99", "errors", "non2xx"))
+            res[side] = _summary(runs[side], ("rps", "p50", "p75", "p90", "p99", "errors", "non2xx", "cpu_us"))
             res[side]["all_rps"] = [r["rps"] for r in runs[side]]
     else:
         for side in ("cpp", "peer"):
             res[side] = {}
             for test in ("SET", "GET"):
                 rs = [r[test] for r in runs[side] if test in r]
-                res[side][test] = _summary(rs, ("rps", "avg", "p50", "p95", "p99", "max"))
+                res[side][test] = _summary(rs, ("rps", "avg", "p50", "p95", "p99", "max", "cpu_us"))
                 res[side][test]["all_rps"] = [r["rps"] for r in rs]
     return res
 
@@ -173,14 +192,16 @@ def report(results):
              "script on loopback, same machine, load generator and servers sharing its cores. "
              "Figures are medians over the rounds (one run of each side per round, alternating "
              "order, after a warm-up run each); **ratio = tokio.hpp / peer requests per second**: "
-             "above 1.0 means tokio.hpp serves more. Latencies in ms, from the same runs.\n"]
+             "above 1.0 means tokio.hpp serves more. Latencies in ms, from the same runs. CPU µs/req: "
+             "the server process's user + system CPU time per request over the same runs "
+             "(for redis, over the SET and GET runs together).\n"]
     http = [r for r in results if r.get("kind") == "http"]
     if http:
         lines.append("HTTP: `examples/http_server` vs hyper 0.14.19 on Tokio 1.24.2 "
                      "(`bench/tokio-rs/src/bin/hyper_hello.rs`), both answering `GET /` with the "
                      "same 89 bytes, same worker count; `wrk -t1 -cN -d5s --latency`.\n")
-        lines.append("| case | rounds | tokio.hpp req/s | hyper req/s | ratio | tokio.hpp p50 / p90 / p99 | hyper p50 / p90 / p99 |")
-        lines.append("|---|---:|---:|---:|---:|---:|---:|")
+        lines.append("| case | rounds | tokio.hpp req/s | hyper req/s | ratio | tokio.hpp p50 / p90 / p99 | hyper p50 / p90 / p99 | CPU µs/req tokio.hpp / hyper |")
+        lines.append("|---|---:|---:|---:|---:|---:|---:|---:|")
         for r in http:
             a, b = r["cpp"], r["peer"]
             ratio = "%.2f" % (a["rps"] / b["rps"]) if a.get("rps") and b.get("rps") else "—"
@@ -189,21 +210,21 @@ def report(results):
             if (a.get("errors") or 0) + (a.get("non2xx") or 0) + (b.get("errors") or 0) + (b.get("non2xx") or 0):
                 errs = " (socket errors / non-2xx: tokio.hpp %s/%s, hyper %s/%s)" % (
                     a.get("errors"), a.get("non2xx"), b.get("errors"), b.get("non2xx"))
-            lines.append("| %s%s | %d | %s | %s | %s | %s | %s |" % (
+            lines.append("| %s%s | %d | %s | %s | %s | %s | %s | %s / %s |" % (
                 r["id"].replace("server ", ""), errs, r["rounds"], _fmt_rps(a.get("rps")),
-                _fmt_rps(b.get("rps")), ratio, lat(a), lat(b)))
+                _fmt_rps(b.get("rps")), ratio, lat(a), lat(b), _fmt_ms(a.get("cpu_us")), _fmt_ms(b.get("cpu_us"))))
     redis = [r for r in results if r.get("kind") == "redis"]
     if redis:
         lines.append("\nRESP: `examples/mini_redis --workers 2` vs redis-server 7.0.15 (`--save \"\" "
                      "--appendonly no`); `redis-benchmark -t set,get -c 50 -P N --csv`.\n")
-        lines.append("| case | test | rounds | tokio.hpp req/s | redis req/s | ratio | tokio.hpp p50 / p95 / p99 | redis p50 / p95 / p99 |")
-        lines.append("|---|---|---:|---:|---:|---:|---:|---:|")
+        lines.append("| case | test | rounds | tokio.hpp req/s | redis req/s | ratio | tokio.hpp p50 / p95 / p99 | redis p50 / p95 / p99 | CPU µs/req tokio.hpp / redis |")
+        lines.append("|---|---|---:|---:|---:|---:|---:|---:|---:|")
         for r in redis:
             for test in ("SET", "GET"):
                 a, b = r["cpp"].get(test, {}), r["peer"].get(test, {})
                 ratio = "%.2f" % (a["rps"] / b["rps"]) if a.get("rps") and b.get("rps") else "—"
                 lat = lambda s: "%s / %s / %s" % (_fmt_ms(s.get("p50")), _fmt_ms(s.get("p95")), _fmt_ms(s.get("p99")))
-                lines.append("| %s | %s | %d | %s | %s | %s | %s | %s |" % (
+                lines.append("| %s | %s | %d | %s | %s | %s | %s | %s | %s / %s |" % (
                     r["id"].replace("server ", ""), test, r["rounds"], _fmt_rps(a.get("rps")),
-                    _fmt_rps(b.get("rps")), ratio, lat(a), lat(b)))
+                    _fmt_rps(b.get("rps")), ratio, lat(a), lat(b), _fmt_ms(a.get("cpu_us")), _fmt_ms(b.get("cpu_us"))))
     return "\n".join(lines) + "\n"
