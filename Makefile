@@ -171,7 +171,13 @@ build/bench/%.o: bench/cpp/%.cpp $(wildcard bench/cpp/*.hpp) tokio.hpp
 build/bench/%: build/bench/%.o build/bench/tokio.o
 	$(CXX) $(BENCH_FLAGS) $^ -o $@ $(LDLIBS)
 
-bench-build: $(BENCH_BINS)
+# The protocol servers of bench/servers.py, built from examples/ with the benchmark flags.
+BENCH_SERVERS := build/bench/http_server build/bench/mini_redis
+$(BENCH_SERVERS): build/bench/%: examples/%.cpp tokio.hpp
+	@mkdir -p $(dir $@)
+	$(CXX) $(BENCH_FLAGS) $< -o $@ $(LDLIBS)
+
+bench-build: $(BENCH_BINS) $(BENCH_SERVERS)
 
 # Builds every C++ benchmark and its Tokio twin, runs each pair with hyperfine and writes
 # bench/RESULTS.md. BENCH_FILTER=regex limits the cases.

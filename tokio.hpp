@@ -12505,6 +12505,7 @@ class WriteHalf {
   auto write(std::span<const std::byte> b) noexcept { return s_->write(b); }
   auto write(std::string_view b) noexcept { return s_->write(b); }
   auto write_vectored(std::span<const iovec> b) noexcept { return s_->write_vectored(b); }
+  auto write_vectored(std::span<const io::IoSlice> b) noexcept { return s_->write_vectored(b); }
   auto write_all(std::span<const std::byte> b) noexcept { return s_->write_all(b); }
   auto write_all(std::string_view b) noexcept { return s_->write_all(b); }
   auto try_write(std::span<const std::byte> b) noexcept { return s_->try_write(b); }
@@ -12572,6 +12573,7 @@ class OwnedWriteHalf {
   auto write(std::span<const std::byte> b) noexcept { return s_->write(b); }
   auto write(std::string_view b) noexcept { return s_->write(b); }
   auto write_vectored(std::span<const iovec> b) noexcept { return s_->write_vectored(b); }
+  auto write_vectored(std::span<const io::IoSlice> b) noexcept { return s_->write_vectored(b); }
   auto write_all(std::span<const std::byte> b) noexcept { return s_->write_all(b); }
   auto write_all(std::string_view b) noexcept { return s_->write_all(b); }
   auto try_write(std::span<const std::byte> b) noexcept { return s_->try_write(b); }
@@ -12640,6 +12642,7 @@ std::pair<OwnedReadHalf<S>, OwnedWriteHalf<S>> into_split(S&& s) {
 
 /* #include <sys/uio.h> (already above) */
 
+#include <climits>
 /* #include <cstddef> (already above) */
 /* #include <span> (already above) */
 /* #include <string_view> (already above) */
@@ -12688,6 +12691,14 @@ class StreamBase {
     return IoOp<MsgOp>(sock_.io(), io::Interest::WRITABLE,
                        MsgOp{{}, sock_.fd(), bufs.data(), bufs.size(), true, true,
                              iov_total(bufs.data(), bufs.size())});
+  }
+  // io::AsyncWriteVectored: every slice in one sendmsg (io::IoSlice is an iovec), so
+  // io::write_vectored / write_all_vectored send a header and a body in one system call.
+  // At most IOV_MAX slices go per call (the kernel refuses more); the count says how much
+  // was written, as for any partial write.
+  auto write_vectored(std::span<const io::IoSlice> bufs) noexcept {
+    return write_vectored(std::span<const iovec>(
+        io::as_iovecs(bufs), bufs.size() < std::size_t(IOV_MAX) ? bufs.size() : std::size_t(IOV_MAX)));
   }
   // Writes the whole buffer (io::Result<void>). Not cancel-safe.
   auto write_all(std::span<const std::byte> buf) noexcept {
@@ -14879,6 +14890,3155 @@ inline OpenOptions File::options() { return OpenOptions(); }
 
 }  // namespace tokio::fs
 /* end file src/tokio/fs/file.hpp */
+// stream: the Stream concept, generators, combinators, StreamMap, wrappers
+/* begin file src/tokio/stream/stream.hpp */
+// stream::Stream: an asynchronous sequence of values, tokio-stream's Stream in C++ form.
+//
+//   for (;;) {
+//     std::optional<int> v = co_await s.next();   // nullopt: the stream has ended
+//     if (!v) break;
+//     use(*v);
+//   }
+//
+// Anything whose `next()` returns a tokio awaitable yielding std::optional<T> is a
+// Stream<T>: a type with a `Task<std::optional<T>> next()` member qualifies. The library's
+// own streams (the combinators, the wrappers, Generator, FramedRead...) are written at the
+// poll level, like Rust's Stream::poll_next: they derive from PollStream<Derived, T> and
+// implement
+//
+//   bool poll_next(task::Context& cx, std::optional<T>& out);
+//
+// which returns false (Pending, with the task's waker registered wherever the stream waits)
+// or true (Ready: `out` holds the next item, or stays empty at the end of the stream). A
+// combinator calls its inner stream's poll_next directly, so a chain of combinators costs
+// no allocation and no extra coroutine frame per item.
+//
+// Cancel safety: whatever a stream is waiting on (an inner stream's next(), a channel
+// receive, a read, the future of `then`) lives in the stream object, not in the awaitable
+// next() returns, so destroying a next() before it completes (a lost select, a timeout)
+// loses nothing: the next call carries on where it stopped. next() is therefore
+// cancel-safe for every stream of this library whose sources are (each wrapper says so).
+// A stream that is moved drops whatever it was waiting on, exactly as if that wait had
+// been cancelled: harmless for cancel-safe sources, but move a stream before its first
+// next() or between items if in doubt (Rust needs Pin for the same reason).
+//
+// A stream is used by one task at a time; next() must not be called again while a
+// previous next() of the same stream is still being awaited.
+
+/* #include <concepts> (already above) */
+/* #include <exception> (already above) */
+/* #include <optional> (already above) */
+/* #include <type_traits> (already above) */
+/* #include <utility> (already above) */
+
+
+namespace tokio::detail {
+
+template <class T>
+struct is_std_optional : std::false_type {};
+template <class T>
+struct is_std_optional<std::optional<T>> : std::true_type {};
+
+template <class S>
+using stream_next_t = decltype(std::declval<S&>().next());
+
+}  // namespace tokio::detail
+
+namespace tokio::stream {
+
+template <class S>
+concept Stream = std::is_object_v<S> && requires(S& s) {
+  { s.next() } -> tokio::detail::TokioAwaitable;
+  requires tokio::detail::is_std_optional<
+      tokio::detail::await_result_t<tokio::detail::stream_next_t<S>>>::value;
+};
+
+// The item type of a stream (T of Stream<T>).
+template <Stream S>
+using item_t =
+    typename tokio::detail::await_result_t<tokio::detail::stream_next_t<S>>::value_type;
+
+// Base of the streams written at the poll level (see the top of this file). Derived
+// implements `bool poll_next(task::Context&, std::optional<T>& out)`; this base supplies
+// next(). poll_next may throw: the exception comes out of the `co_await s.next()`.
+template <class Derived, class T>
+class PollStream {
+ public:
+  using Item = T;
+
+  // The awaitable of next(): it only refers to the stream (all waiting state lives there).
+  class Next : public tokio::detail::Leaf<Next> {
+   public:
+    explicit Next(Derived& s) noexcept : s_(&s) {}
+    Next(const Next& o) noexcept : tokio::detail::Leaf<Next>(o), s_(o.s_) {}  // before the first poll
+    bool poll(task::Context& cx) noexcept {
+      try {
+        return s_->poll_next(cx, out_);
+      } catch (...) {
+        err_ = std::current_exception();
+        return true;
+      }
+    }
+    std::optional<T> await_resume() {
+      if (err_) std::rethrow_exception(std::exchange(err_, nullptr));
+      return std::move(out_);
+    }
+
+   private:
+    Derived* s_;
+    std::optional<T> out_;
+    std::exception_ptr err_;
+  };
+
+  // The next item, or std::nullopt once the stream has ended. Cancel-safe when the
+  // stream's sources are (see the top of this file).
+  Next next() noexcept { return Next(static_cast<Derived&>(*this)); }
+
+ protected:
+  PollStream() = default;
+  ~PollStream() = default;
+  PollStream(const PollStream&) = default;
+  PollStream& operator=(const PollStream&) = default;
+  PollStream(PollStream&&) noexcept = default;
+  PollStream& operator=(PollStream&&) noexcept = default;
+};
+
+}  // namespace tokio::stream
+
+namespace tokio::detail {
+
+// A stream written at the poll level (it has poll_next for its item type).
+template <class S>
+concept PollNextStream = stream::Stream<S> &&
+    requires(S& s, task::Context& cx, std::optional<stream::item_t<S>>& out) {
+      { s.poll_next(cx, out) } -> std::same_as<bool>;
+    };
+
+}  // namespace tokio::detail
+/* end file src/tokio/stream/stream.hpp */
+/* begin file src/tokio/stream/iter.hpp */
+// Streams from values: stream::iter (any range), stream::once, stream::empty,
+// stream::pending, and stream::by_ref (borrow a stream instead of moving it into a
+// combinator).
+//
+//   auto s = tokio::stream::iter(std::vector<int>{1, 2, 3});     // owns the vector
+//   auto r = tokio::stream::iter(std::array{"a", "b"});
+//   auto firsts = tokio::stream::take(tokio::stream::by_ref(s), 2);  // s keeps the rest
+//
+// iter spends one unit of the task's coop budget per item (as Tokio's iter yields every
+// few items), so a long iteration lets the other tasks of its worker run. Every next() of
+// these streams is cancel-safe.
+
+/* #include <cstddef> (already above) */
+#include <iterator>
+/* #include <optional> (already above) */
+/* #include <type_traits> (already above) */
+/* #include <utility> (already above) */
+
+/* begin file src/tokio/stream/detail/upstream.hpp */
+// detail::Upstream<S>: how a combinator holds and polls the stream it wraps.
+//
+// A poll-level stream (PollNextStream) is polled through its poll_next, nothing else is
+// stored. Any other Stream (say, a class whose next() is a Task) has its next() awaitable
+// kept in flight here, in a ChildOp, between polls: a combinator's next() that is
+// destroyed mid-way leaves the inner next() running, and the following call resumes it.
+//
+// Moving: the in-flight next() may refer to the stream (a leaf registered by address, a
+// coroutine holding `this`), so a move first cancels it on the source, then moves the
+// stream; the destructor cancels it before the stream goes. Combinators built on Upstream
+// therefore get correct implicit moves.
+
+/* #include <optional> (already above) */
+/* #include <type_traits> (already above) */
+/* #include <utility> (already above) */
+
+
+namespace tokio::detail {
+
+template <class S, bool = PollNextStream<S>>
+class StreamPoller {
+ public:
+  bool poll(S& s, task::Context& cx, std::optional<stream::item_t<S>>& out) {
+    return s.poll_next(cx, out);
+  }
+  void reset() noexcept {}
+};
+
+template <class S>
+class StreamPoller<S, false> {
+ public:
+  bool poll(S& s, task::Context& cx, std::optional<stream::item_t<S>>& out) {
+    if (!op_.live()) op_.start([&] { return s.next(); });
+    if (!op_.poll(cx)) return false;
+    out = op_.take();
+    return true;
+  }
+  void reset() noexcept { op_.reset(); }
+
+ private:
+  ChildOp<stream_next_t<S>> op_;
+};
+
+template <class S>
+class Upstream {
+  static_assert(stream::Stream<S>, "expected a tokio::stream::Stream");
+
+ public:
+  using Item = stream::item_t<S>;
+
+  template <class U>
+  explicit Upstream(U&& s) : s_(std::forward<U>(s)) {}
+  Upstream(Upstream&& o) noexcept(std::is_nothrow_move_constructible_v<S>)
+      : s_((o.p_.reset(), std::move(o.s_))) {}
+  Upstream& operator=(Upstream&& o) noexcept(std::is_nothrow_move_assignable_v<S>) {
+    if (this != &o) {
+      p_.reset();
+      o.p_.reset();
+      s_ = std::move(o.s_);
+    }
+    return *this;
+  }
+  ~Upstream() { p_.reset(); }
+
+  // S::poll_next semantics: false = pending; true = `out` holds an item or stays empty.
+  bool poll(task::Context& cx, std::optional<Item>& out) { return p_.poll(s_, cx, out); }
+  // Cancels an in-flight next() (nothing to do for poll-level streams).
+  void cancel() noexcept { p_.reset(); }
+
+  S& get() noexcept { return s_; }
+  const S& get() const noexcept { return s_; }
+  S take() && {
+    p_.reset();
+    return std::move(s_);
+  }
+
+ private:
+  S s_;
+  [[no_unique_address]] StreamPoller<S> p_;
+};
+
+// Combinators take their stream by value: an lvalue that cannot be copied gets this hint.
+template <class S>
+using owned_stream_t = std::remove_cvref_t<S>;
+
+template <class S>
+constexpr void check_stream_arg() {
+  static_assert(stream::Stream<std::remove_cvref_t<S>>,
+                "expected a tokio::stream::Stream (something with next() yielding std::optional<T>)");
+  static_assert(std::is_constructible_v<std::remove_cvref_t<S>, S&&>,
+                "this stream cannot be copied: pass std::move(s), or stream::by_ref(s) to "
+                "borrow it");
+}
+
+// The pipe form of a combinator: `std::move(s) | stream::map(f)`. F is called with the
+// stream (perfectly forwarded).
+template <class F>
+struct StreamPipe {
+  F f;
+};
+template <class F>
+StreamPipe(F) -> StreamPipe<F>;
+
+template <class S, class F>
+  requires stream::Stream<std::remove_cvref_t<S>>
+auto operator|(S&& s, StreamPipe<F> p) {
+  return std::move(p.f)(std::forward<S>(s));
+}
+
+}  // namespace tokio::detail
+/* end file src/tokio/stream/detail/upstream.hpp */
+
+namespace tokio::stream {
+
+// The items of a range (anything std::begin/std::end accept), in order. The range is
+// owned; its elements are moved out when it holds them (a container), copied otherwise.
+template <class R>
+class Iter : public PollStream<Iter<R>, std::remove_cvref_t<decltype(*std::begin(std::declval<R&>()))>> {
+  using It = decltype(std::begin(std::declval<R&>()));
+  using Ref = decltype(*std::declval<It&>());
+
+ public:
+  using T = std::remove_cvref_t<Ref>;
+  explicit Iter(R r) : r_(std::move(r)), it_(std::begin(r_)) {}
+  // The position is re-established in the moved range (its iterators may not survive).
+  Iter(Iter&& o) : r_(std::move(o.r_)), it_(std::next(std::begin(r_), o.pos_)), pos_(o.pos_) {}
+  Iter& operator=(Iter&&) = delete;
+
+  bool poll_next(task::Context& cx, std::optional<T>& out) {
+    if (it_ == std::end(r_)) return true;
+    if (!tokio::detail::coop_poll_proceed(cx)) return false;
+    if constexpr (std::is_lvalue_reference_v<Ref> && !std::is_const_v<std::remove_reference_t<Ref>>) {
+      out.emplace(std::move(*it_));
+    } else {
+      out.emplace(*it_);
+    }
+    ++it_;
+    ++pos_;
+    return true;
+  }
+
+ private:
+  R r_;
+  It it_;
+  std::ptrdiff_t pos_ = 0;
+};
+
+template <class R>
+Iter<std::remove_cvref_t<R>> iter(R&& r) {
+  return Iter<std::remove_cvref_t<R>>(std::forward<R>(r));
+}
+
+// One item, then the end.
+template <class T>
+class Once : public PollStream<Once<T>, T> {
+ public:
+  explicit Once(T v) : v_(std::move(v)) {}
+  bool poll_next(task::Context&, std::optional<T>& out) {
+    if (v_) {
+      out.emplace(std::move(*v_));
+      v_.reset();
+    }
+    return true;
+  }
+
+ private:
+  std::optional<T> v_;
+};
+
+template <class T>
+Once<std::decay_t<T>> once(T&& v) {
+  return Once<std::decay_t<T>>(std::forward<T>(v));
+}
+
+// Ends at once.
+template <class T>
+class Empty : public PollStream<Empty<T>, T> {
+ public:
+  Empty() noexcept = default;
+  bool poll_next(task::Context&, std::optional<T>&) noexcept { return true; }
+};
+template <class T>
+Empty<T> empty() {
+  return {};
+}
+
+// Never yields and never ends.
+template <class T>
+class Pending : public PollStream<Pending<T>, T> {
+ public:
+  Pending() noexcept = default;
+  bool poll_next(task::Context&, std::optional<T>&) noexcept { return false; }
+};
+template <class T>
+Pending<T> pending() {
+  return {};
+}
+
+// Borrows a stream: combinators applied to by_ref(s) pull items from s, which must
+// outlive them, and s keeps whatever they did not take. (Rust's `&mut stream`.)
+template <Stream S>
+class ByRef : public PollStream<ByRef<S>, item_t<S>> {
+ public:
+  explicit ByRef(S& s) noexcept : s_(&s) {}
+  ByRef(ByRef&& o) noexcept : s_((o.p_.reset(), o.s_)) {}
+  ByRef& operator=(ByRef&&) = delete;
+  ~ByRef() { p_.reset(); }
+
+  bool poll_next(task::Context& cx, std::optional<item_t<S>>& out) { return p_.poll(*s_, cx, out); }
+  S& get() noexcept { return *s_; }
+
+ private:
+  S* s_;
+  [[no_unique_address]] tokio::detail::StreamPoller<S> p_;
+};
+
+template <Stream S>
+ByRef<S> by_ref(S& s) noexcept {
+  return ByRef<S>(s);
+}
+
+}  // namespace tokio::stream
+/* end file src/tokio/stream/iter.hpp */
+/* begin file src/tokio/stream/generator.hpp */
+// stream::Generator<T>: a stream written as a coroutine (async-stream's `stream!` in C++).
+//
+//   tokio::stream::Generator<int> countdown(int n) {
+//     for (int i = n; i > 0; --i) {
+//       co_await tokio::time::sleep(10ms);   // any tokio awaitable
+//       co_yield i;
+//     }
+//   }
+//   auto g = countdown(3);
+//   for (;;) { auto v = co_await g.next(); if (!v) break; ... }
+//
+// How it runs: the generator is polled by the task that calls next(), inside that task's
+// poll, like a select branch: its body runs until it reaches `co_yield` (next() completes
+// with the value) or a tokio awaitable that is not ready (next() is pending with that
+// task's waker registered), or returns (next() yields std::nullopt, and so do all later
+// calls). Nothing runs between two next() calls: a generator is lazy and never runs
+// concurrently with its consumer.
+//
+// Cancellation: the suspended body is kept in the Generator, not in the awaitable next()
+// returns, so destroying a next() mid-way (a lost select, a timeout) is safe and loses
+// nothing: the next call resumes the body where it waits. Destroying the Generator
+// destroys its body (its destructors run; whatever it awaited unregisters itself), exactly
+// like aborting a task. An exception thrown by the body comes out of that next(); the
+// generator has then ended.
+//
+// A Generator can be moved freely (its body lives in its own frame), also while a wait
+// is in progress. Like a tokio::Task, its body can only co_await tokio awaitables.
+
+/* #include <coroutine> (already above) */
+/* #include <exception> (already above) */
+/* #include <optional> (already above) */
+/* #include <type_traits> (already above) */
+/* #include <utility> (already above) */
+
+
+namespace tokio::stream {
+
+template <class T>
+class Generator : public PollStream<Generator<T>, T> {
+  static_assert(std::is_object_v<T> && !std::is_const_v<T>,
+                "Generator<T> yields values: T must be a non-const object type");
+
+ public:
+  class promise_type {
+   public:
+    Generator get_return_object() noexcept {
+      return Generator(std::coroutine_handle<promise_type>::from_promise(*this));
+    }
+    std::suspend_always initial_suspend() noexcept { return {}; }
+    std::suspend_always final_suspend() noexcept { return {}; }
+
+    template <class U = T>
+      requires std::is_constructible_v<T, U&&>
+    std::suspend_always yield_value(U&& v) {
+      value_.emplace(std::forward<U>(v));
+      return {};
+    }
+    void return_void() noexcept {}
+    void unhandled_exception() noexcept { ex_ = std::current_exception(); }
+
+    template <class A>
+    A&& await_transform(A&& a) noexcept {
+      static_assert(tokio::detail::TokioAwaitable<A>,
+                    "a tokio::stream::Generator can only co_await tokio awaitables (Task, "
+                    "sleep, channels, I/O...)");
+      return std::forward<A>(a);
+    }
+
+    static void* operator new(std::size_t n) { return tokio::detail::frame_alloc(n); }
+    static void operator delete(void* p) noexcept { tokio::detail::frame_free(p); }
+
+   private:
+    friend class Generator;
+    std::optional<T> value_;
+    std::exception_ptr ex_;
+  };
+
+  Generator() noexcept = default;
+  Generator(Generator&& o) noexcept
+      : h_(std::exchange(o.h_, nullptr)), slot_(o.slot_), started_(o.started_) {}
+  Generator& operator=(Generator&& o) noexcept {
+    if (this != &o) {
+      reset();
+      h_ = std::exchange(o.h_, nullptr);
+      slot_ = o.slot_;
+      started_ = o.started_;
+    }
+    return *this;
+  }
+  Generator(const Generator&) = delete;
+  Generator& operator=(const Generator&) = delete;
+  ~Generator() { reset(); }
+
+  // True once the body has returned (or thrown, or was never there).
+  bool is_done() const noexcept { return !h_ || h_.done(); }
+
+  bool poll_next(task::Context& cx, std::optional<T>& out) {
+    if (is_done()) return true;
+    if (!started_) {
+      started_ = true;
+      tokio::detail::set_starter(slot_, h_);
+    }
+    // Runs the body (and anything it awaits, which registers in slot_) until it yields,
+    // returns, or waits on a leaf that is not ready.
+    if (!tokio::detail::drive_slot(slot_, cx)) return false;
+    promise_type& p = h_.promise();
+    if (p.ex_) {
+      std::exception_ptr e = std::exchange(p.ex_, nullptr);
+      reset();
+      std::rethrow_exception(e);
+    }
+    if (h_.done()) {
+      reset();
+      return true;
+    }
+    out.emplace(std::move(*p.value_));
+    p.value_.reset();
+    tokio::detail::set_starter(slot_, h_);  // the next poll resumes after the co_yield
+    return true;
+  }
+
+ private:
+  explicit Generator(std::coroutine_handle<promise_type> h) noexcept : h_(h) {}
+  void reset() noexcept {
+    if (auto h = std::exchange(h_, nullptr)) h.destroy();
+  }
+
+  std::coroutine_handle<promise_type> h_;
+  tokio::detail::PollSlot slot_;
+  bool started_ = false;
+};
+
+}  // namespace tokio::stream
+/* end file src/tokio/stream/generator.hpp */
+/* begin file src/tokio/stream/adapters.hpp */
+// Item-by-item combinators (tokio-stream's StreamExt): map, filter, filter_map, take,
+// take_while, skip, skip_while.
+//
+//   auto evens = stream::filter(std::move(s), [](const int& v) { return v % 2 == 0; });
+//   auto strs  = std::move(evens) | stream::map([](int v) { return std::to_string(v); })
+//                                  | stream::take(10);
+//
+// Each takes the stream by value (std::move it in, or pass stream::by_ref(s) to borrow it)
+// and returns a new stream; the second form of each (without the stream) composes with
+// `|`. The functions run inside the consumer's next(), synchronously; use stream::then
+// for an asynchronous one. next() of each is cancel-safe when the inner stream's is.
+//
+//   map(s, f)          f(T) -> U, every item
+//   filter(s, p)       keeps the items for which p(const T&) is true
+//   filter_map(s, f)   f(T) -> std::optional<U>: keeps the engaged results
+//   take(s, n)         the first n items, then the end (the inner stream is not polled
+//                      further)
+//   take_while(s, p)   items while p(const T&) holds; the first one failing it is dropped
+//                      and ends the stream
+//   skip(s, n)         all but the first n items
+//   skip_while(s, p)   drops items while p(const T&) holds, then yields the rest
+
+/* #include <cstddef> (already above) */
+#include <functional>
+/* #include <optional> (already above) */
+/* #include <type_traits> (already above) */
+/* #include <utility> (already above) */
+
+
+namespace tokio::stream {
+
+template <class S, class F>
+using map_item_t = std::remove_cvref_t<std::invoke_result_t<F&, item_t<S>&&>>;
+
+template <Stream S, class F>
+class Map : public PollStream<Map<S, F>, map_item_t<S, F>> {
+ public:
+  template <class U>
+  Map(U&& s, F f) : in_(std::forward<U>(s)), f_(std::move(f)) {}
+  bool poll_next(task::Context& cx, std::optional<map_item_t<S, F>>& out) {
+    std::optional<item_t<S>> v;
+    if (!in_.poll(cx, v)) return false;
+    if (v) out.emplace(std::invoke(f_, std::move(*v)));
+    return true;
+  }
+  S& get_mut() noexcept { return in_.get(); }
+  S into_inner() && { return std::move(in_).take(); }
+
+ private:
+  tokio::detail::Upstream<S> in_;
+  F f_;
+};
+
+template <Stream S, class F>
+class Filter : public PollStream<Filter<S, F>, item_t<S>> {
+ public:
+  template <class U>
+  Filter(U&& s, F f) : in_(std::forward<U>(s)), f_(std::move(f)) {}
+  bool poll_next(task::Context& cx, std::optional<item_t<S>>& out) {
+    for (;;) {
+      std::optional<item_t<S>> v;
+      if (!in_.poll(cx, v)) return false;
+      if (!v || std::invoke(f_, std::as_const(*v))) {
+        out = std::move(v);
+        return true;
+      }
+    }
+  }
+  S& get_mut() noexcept { return in_.get(); }
+
+ private:
+  tokio::detail::Upstream<S> in_;
+  F f_;
+};
+
+template <class S, class F>
+using filter_map_item_t = typename std::remove_cvref_t<std::invoke_result_t<F&, item_t<S>&&>>::value_type;
+
+template <Stream S, class F>
+class FilterMap : public PollStream<FilterMap<S, F>, filter_map_item_t<S, F>> {
+  static_assert(tokio::detail::is_std_optional<std::remove_cvref_t<std::invoke_result_t<F&, item_t<S>&&>>>::value,
+                "filter_map's function must return std::optional<U>");
+
+ public:
+  template <class U>
+  FilterMap(U&& s, F f) : in_(std::forward<U>(s)), f_(std::move(f)) {}
+  bool poll_next(task::Context& cx, std::optional<filter_map_item_t<S, F>>& out) {
+    for (;;) {
+      std::optional<item_t<S>> v;
+      if (!in_.poll(cx, v)) return false;
+      if (!v) return true;
+      auto r = std::invoke(f_, std::move(*v));
+      if (r) {
+        out.emplace(std::move(*r));
+        return true;
+      }
+    }
+  }
+  S& get_mut() noexcept { return in_.get(); }
+
+ private:
+  tokio::detail::Upstream<S> in_;
+  F f_;
+};
+
+template <Stream S>
+class Take : public PollStream<Take<S>, item_t<S>> {
+ public:
+  template <class U>
+  Take(U&& s, std::size_t n) : in_(std::forward<U>(s)), left_(n) {}
+  bool poll_next(task::Context& cx, std::optional<item_t<S>>& out) {
+    if (left_ == 0) return true;
+    if (!in_.poll(cx, out)) return false;
+    left_ = out ? left_ - 1 : 0;
+    return true;
+  }
+  S& get_mut() noexcept { return in_.get(); }
+  S into_inner() && { return std::move(in_).take(); }
+
+ private:
+  tokio::detail::Upstream<S> in_;
+  std::size_t left_;
+};
+
+template <Stream S, class F>
+class TakeWhile : public PollStream<TakeWhile<S, F>, item_t<S>> {
+ public:
+  template <class U>
+  TakeWhile(U&& s, F f) : in_(std::forward<U>(s)), f_(std::move(f)) {}
+  bool poll_next(task::Context& cx, std::optional<item_t<S>>& out) {
+    if (done_) return true;
+    std::optional<item_t<S>> v;
+    if (!in_.poll(cx, v)) return false;
+    if (v && std::invoke(f_, std::as_const(*v))) {
+      out = std::move(v);
+    } else {
+      done_ = true;
+    }
+    return true;
+  }
+  S& get_mut() noexcept { return in_.get(); }
+
+ private:
+  tokio::detail::Upstream<S> in_;
+  F f_;
+  bool done_ = false;
+};
+
+template <Stream S>
+class Skip : public PollStream<Skip<S>, item_t<S>> {
+ public:
+  template <class U>
+  Skip(U&& s, std::size_t n) : in_(std::forward<U>(s)), left_(n) {}
+  bool poll_next(task::Context& cx, std::optional<item_t<S>>& out) {
+    for (;;) {
+      std::optional<item_t<S>> v;
+      if (!in_.poll(cx, v)) return false;
+      if (v && left_ > 0) {
+        --left_;
+        continue;
+      }
+      out = std::move(v);
+      return true;
+    }
+  }
+  S& get_mut() noexcept { return in_.get(); }
+  S into_inner() && { return std::move(in_).take(); }
+
+ private:
+  tokio::detail::Upstream<S> in_;
+  std::size_t left_;
+};
+
+template <Stream S, class F>
+class SkipWhile : public PollStream<SkipWhile<S, F>, item_t<S>> {
+ public:
+  template <class U>
+  SkipWhile(U&& s, F f) : in_(std::forward<U>(s)), f_(std::move(f)) {}
+  bool poll_next(task::Context& cx, std::optional<item_t<S>>& out) {
+    for (;;) {
+      std::optional<item_t<S>> v;
+      if (!in_.poll(cx, v)) return false;
+      if (v && skipping_ && std::invoke(f_, std::as_const(*v))) continue;
+      skipping_ = false;
+      out = std::move(v);
+      return true;
+    }
+  }
+  S& get_mut() noexcept { return in_.get(); }
+
+ private:
+  tokio::detail::Upstream<S> in_;
+  F f_;
+  bool skipping_ = true;
+};
+
+// --- the functions ------------------------------------------------------------------------
+// (Each also has a pipe form taking everything but the stream.)
+
+template <class S, class F>
+  requires Stream<std::remove_cvref_t<S>>
+auto map(S&& s, F f) {
+  tokio::detail::check_stream_arg<S>();
+  return Map<std::remove_cvref_t<S>, F>(std::forward<S>(s), std::move(f));
+}
+template <class F>
+auto map(F f) {
+  return tokio::detail::StreamPipe{[f = std::move(f)](auto&& s) mutable {
+    return tokio::stream::map(std::forward<decltype(s)>(s), std::move(f));
+  }};
+}
+
+template <class S, class F>
+  requires Stream<std::remove_cvref_t<S>>
+auto filter(S&& s, F f) {
+  tokio::detail::check_stream_arg<S>();
+  return Filter<std::remove_cvref_t<S>, F>(std::forward<S>(s), std::move(f));
+}
+template <class F>
+auto filter(F f) {
+  return tokio::detail::StreamPipe{[f = std::move(f)](auto&& s) mutable {
+    return tokio::stream::filter(std::forward<decltype(s)>(s), std::move(f));
+  }};
+}
+
+template <class S, class F>
+  requires Stream<std::remove_cvref_t<S>>
+auto filter_map(S&& s, F f) {
+  tokio::detail::check_stream_arg<S>();
+  return FilterMap<std::remove_cvref_t<S>, F>(std::forward<S>(s), std::move(f));
+}
+template <class F>
+auto filter_map(F f) {
+  return tokio::detail::StreamPipe{[f = std::move(f)](auto&& s) mutable {
+    return tokio::stream::filter_map(std::forward<decltype(s)>(s), std::move(f));
+  }};
+}
+
+template <class S>
+  requires Stream<std::remove_cvref_t<S>>
+auto take(S&& s, std::size_t n) {
+  tokio::detail::check_stream_arg<S>();
+  return Take<std::remove_cvref_t<S>>(std::forward<S>(s), n);
+}
+inline auto take(std::size_t n) {
+  return tokio::detail::StreamPipe{[n](auto&& s) { return tokio::stream::take(std::forward<decltype(s)>(s), n); }};
+}
+
+template <class S, class F>
+  requires Stream<std::remove_cvref_t<S>>
+auto take_while(S&& s, F f) {
+  tokio::detail::check_stream_arg<S>();
+  return TakeWhile<std::remove_cvref_t<S>, F>(std::forward<S>(s), std::move(f));
+}
+template <class F>
+auto take_while(F f) {
+  return tokio::detail::StreamPipe{[f = std::move(f)](auto&& s) mutable {
+    return tokio::stream::take_while(std::forward<decltype(s)>(s), std::move(f));
+  }};
+}
+
+template <class S>
+  requires Stream<std::remove_cvref_t<S>>
+auto skip(S&& s, std::size_t n) {
+  tokio::detail::check_stream_arg<S>();
+  return Skip<std::remove_cvref_t<S>>(std::forward<S>(s), n);
+}
+inline auto skip(std::size_t n) {
+  return tokio::detail::StreamPipe{[n](auto&& s) { return tokio::stream::skip(std::forward<decltype(s)>(s), n); }};
+}
+
+template <class S, class F>
+  requires Stream<std::remove_cvref_t<S>>
+auto skip_while(S&& s, F f) {
+  tokio::detail::check_stream_arg<S>();
+  return SkipWhile<std::remove_cvref_t<S>, F>(std::forward<S>(s), std::move(f));
+}
+template <class F>
+auto skip_while(F f) {
+  return tokio::detail::StreamPipe{[f = std::move(f)](auto&& s) mutable {
+    return tokio::stream::skip_while(std::forward<decltype(s)>(s), std::move(f));
+  }};
+}
+
+}  // namespace tokio::stream
+/* end file src/tokio/stream/adapters.hpp */
+/* begin file src/tokio/stream/then.hpp */
+// stream::then: maps every item through an asynchronous function, one at a time.
+//
+//   auto bodies = stream::then(std::move(urls), [](std::string u) { return fetch(std::move(u)); });
+//
+// f(T) returns a tokio awaitable (a Task<U>, a channel receive...); the stream yields what
+// it completes with, in order. The pending call lives in the Then object: a next()
+// destroyed while f's awaitable is running leaves it running, and the following next()
+// picks its result up (next() is cancel-safe when the inner stream's is). Moving a Then
+// while f's awaitable is in progress cancels that awaitable and drops its item.
+//
+// As with tokio::spawn, a capturing lambda coroutine must not be used as f if the frames
+// it creates could outlive the Then object (they refer to the lambda inside it).
+
+/* #include <functional> (already above) */
+/* #include <optional> (already above) */
+/* #include <type_traits> (already above) */
+/* #include <utility> (already above) */
+
+
+namespace tokio::stream {
+
+template <class S, class F>
+using then_future_t = std::invoke_result_t<F&, item_t<S>&&>;
+template <class S, class F>
+using then_item_t = tokio::detail::await_result_t<then_future_t<S, F>>;
+
+template <Stream S, class F>
+class Then : public PollStream<Then<S, F>, then_item_t<S, F>> {
+  static_assert(tokio::detail::TokioAwaitable<then_future_t<S, F>>,
+                "then's function must return a tokio awaitable (for instance a tokio::Task<U>)");
+  static_assert(!std::is_void_v<then_item_t<S, F>>, "then's awaitable must produce a value");
+
+ public:
+  template <class U>
+  Then(U&& s, F f) : in_(std::forward<U>(s)), f_(std::move(f)) {}
+  Then(Then&& o) : in_((o.fut_.reset(), std::move(o.in_))), f_(std::move(o.f_)) {}
+  Then& operator=(Then&&) = delete;
+  ~Then() { fut_.reset(); }
+
+  bool poll_next(task::Context& cx, std::optional<then_item_t<S, F>>& out) {
+    if (!fut_.live()) {
+      std::optional<item_t<S>> v;
+      if (!in_.poll(cx, v)) return false;
+      if (!v) return true;
+      fut_.start([&] { return std::invoke(f_, std::move(*v)); });
+    }
+    if (!fut_.poll(cx)) return false;
+    out.emplace(fut_.take());
+    return true;
+  }
+
+ private:
+  tokio::detail::Upstream<S> in_;
+  F f_;
+  tokio::detail::ChildOp<then_future_t<S, F>> fut_;
+};
+
+template <class S, class F>
+  requires Stream<std::remove_cvref_t<S>>
+auto then(S&& s, F f) {
+  tokio::detail::check_stream_arg<S>();
+  return Then<std::remove_cvref_t<S>, F>(std::forward<S>(s), std::move(f));
+}
+template <class F>
+auto then(F f) {
+  return tokio::detail::StreamPipe{[f = std::move(f)](auto&& s) mutable {
+    return tokio::stream::then(std::forward<decltype(s)>(s), std::move(f));
+  }};
+}
+
+}  // namespace tokio::stream
+/* end file src/tokio/stream/then.hpp */
+/* begin file src/tokio/stream/combine.hpp */
+// Combining two streams: chain, merge, zip.
+//
+//   chain(a, b)   every item of a, then every item of b
+//   merge(a, b)   items of both as they come; when both are ready at once, the two
+//                 streams take turns going first (fair); ends when both have ended
+//   zip(a, b)     std::pair of the i-th items of a and b; ends as soon as either ends
+//                 (an item already taken from the other one is then dropped)
+//
+// chain and merge need the same item type on both sides. The pipe forms take the second
+// stream: `std::move(a) | stream::merge(std::move(b))`. next() is cancel-safe when both
+// inner streams' are (zip keeps an item that arrived first until its partner arrives).
+
+/* #include <optional> (already above) */
+/* #include <type_traits> (already above) */
+/* #include <utility> (already above) */
+
+
+namespace tokio::stream {
+
+template <Stream A, Stream B>
+class Chain : public PollStream<Chain<A, B>, item_t<A>> {
+  static_assert(std::is_same_v<item_t<A>, item_t<B>>, "chain needs two streams of the same item type");
+
+ public:
+  template <class U, class V>
+  Chain(U&& a, V&& b) : a_(std::forward<U>(a)), b_(std::forward<V>(b)) {}
+  bool poll_next(task::Context& cx, std::optional<item_t<A>>& out) {
+    if (!first_done_) {
+      if (!a_.poll(cx, out)) return false;
+      if (out) return true;
+      first_done_ = true;
+    }
+    if (second_done_) return true;
+    if (!b_.poll(cx, out)) return false;
+    if (!out) second_done_ = true;
+    return true;
+  }
+
+ private:
+  tokio::detail::Upstream<A> a_;
+  tokio::detail::Upstream<B> b_;
+  bool first_done_ = false;
+  bool second_done_ = false;
+};
+
+template <Stream A, Stream B>
+class Merge : public PollStream<Merge<A, B>, item_t<A>> {
+  static_assert(std::is_same_v<item_t<A>, item_t<B>>, "merge needs two streams of the same item type");
+
+ public:
+  template <class U, class V>
+  Merge(U&& a, V&& b) : a_(std::forward<U>(a)), b_(std::forward<V>(b)) {}
+  bool poll_next(task::Context& cx, std::optional<item_t<A>>& out) {
+    bool a_first = a_first_;
+    a_first_ = !a_first_;
+    return a_first ? poll_pair(cx, out, a_, a_done_, b_, b_done_)
+                   : poll_pair(cx, out, b_, b_done_, a_, a_done_);
+  }
+
+ private:
+  template <class X, class Y>
+  static bool poll_pair(task::Context& cx, std::optional<item_t<A>>& out, X& x, bool& x_done, Y& y,
+                        bool& y_done) {
+    if (!x_done) {
+      if (x.poll(cx, out)) {
+        if (out) return true;
+        x_done = true;
+      }
+    }
+    if (!y_done) {
+      if (y.poll(cx, out)) {
+        if (out) return true;
+        y_done = true;
+      }
+    }
+    return x_done && y_done;
+  }
+
+  tokio::detail::Upstream<A> a_;
+  tokio::detail::Upstream<B> b_;
+  bool a_done_ = false;
+  bool b_done_ = false;
+  bool a_first_ = true;
+};
+
+template <Stream A, Stream B>
+class Zip : public PollStream<Zip<A, B>, std::pair<item_t<A>, item_t<B>>> {
+ public:
+  template <class U, class V>
+  Zip(U&& a, V&& b) : a_(std::forward<U>(a)), b_(std::forward<V>(b)) {}
+  bool poll_next(task::Context& cx, std::optional<std::pair<item_t<A>, item_t<B>>>& out) {
+    if (done_) return true;
+    if (!va_) {
+      if (a_.poll(cx, va_) && !va_) return end();
+    }
+    if (!vb_) {
+      if (b_.poll(cx, vb_) && !vb_) return end();
+    }
+    if (!va_ || !vb_) return false;
+    out.emplace(std::move(*va_), std::move(*vb_));
+    va_.reset();
+    vb_.reset();
+    return true;
+  }
+
+ private:
+  bool end() {
+    done_ = true;
+    va_.reset();
+    vb_.reset();
+    return true;
+  }
+
+  tokio::detail::Upstream<A> a_;
+  tokio::detail::Upstream<B> b_;
+  std::optional<item_t<A>> va_;
+  std::optional<item_t<B>> vb_;
+  bool done_ = false;
+};
+
+template <class A, class B>
+  requires Stream<std::remove_cvref_t<A>> && Stream<std::remove_cvref_t<B>>
+auto chain(A&& a, B&& b) {
+  tokio::detail::check_stream_arg<A>();
+  tokio::detail::check_stream_arg<B>();
+  return Chain<std::remove_cvref_t<A>, std::remove_cvref_t<B>>(std::forward<A>(a), std::forward<B>(b));
+}
+template <class B>
+  requires Stream<std::remove_cvref_t<B>>
+auto chain(B&& b) {
+  tokio::detail::check_stream_arg<B>();
+  return tokio::detail::StreamPipe{[b = std::remove_cvref_t<B>(std::forward<B>(b))](auto&& a) mutable {
+    return tokio::stream::chain(std::forward<decltype(a)>(a), std::move(b));
+  }};
+}
+
+template <class A, class B>
+  requires Stream<std::remove_cvref_t<A>> && Stream<std::remove_cvref_t<B>>
+auto merge(A&& a, B&& b) {
+  tokio::detail::check_stream_arg<A>();
+  tokio::detail::check_stream_arg<B>();
+  return Merge<std::remove_cvref_t<A>, std::remove_cvref_t<B>>(std::forward<A>(a), std::forward<B>(b));
+}
+template <class B>
+  requires Stream<std::remove_cvref_t<B>>
+auto merge(B&& b) {
+  tokio::detail::check_stream_arg<B>();
+  return tokio::detail::StreamPipe{[b = std::remove_cvref_t<B>(std::forward<B>(b))](auto&& a) mutable {
+    return tokio::stream::merge(std::forward<decltype(a)>(a), std::move(b));
+  }};
+}
+
+template <class A, class B>
+  requires Stream<std::remove_cvref_t<A>> && Stream<std::remove_cvref_t<B>>
+auto zip(A&& a, B&& b) {
+  tokio::detail::check_stream_arg<A>();
+  tokio::detail::check_stream_arg<B>();
+  return Zip<std::remove_cvref_t<A>, std::remove_cvref_t<B>>(std::forward<A>(a), std::forward<B>(b));
+}
+template <class B>
+  requires Stream<std::remove_cvref_t<B>>
+auto zip(B&& b) {
+  tokio::detail::check_stream_arg<B>();
+  return tokio::detail::StreamPipe{[b = std::remove_cvref_t<B>(std::forward<B>(b))](auto&& a) mutable {
+    return tokio::stream::zip(std::forward<decltype(a)>(a), std::move(b));
+  }};
+}
+
+}  // namespace tokio::stream
+/* end file src/tokio/stream/combine.hpp */
+/* begin file src/tokio/stream/consume.hpp */
+// Consuming a stream: fold and collect (tokio-stream's StreamExt::fold / collect).
+//
+//   int sum = co_await stream::fold(s, 0, [](int acc, int v) { return acc + v; });
+//   auto all = co_await stream::collect<std::vector<std::string>>(std::move(lines));
+//
+// Both run until the stream ends. An lvalue stream is borrowed (it must outlive the await),
+// an rvalue one is moved into the awaitable. Neither is cancel-safe: the accumulated value
+// is lost when the await is destroyed (the items it had taken are gone from the stream).
+// With g++ 12, bind a capturing lambda to a variable before passing it (see README).
+
+/* #include <functional> (already above) */
+/* #include <iterator> (already above) */
+/* #include <optional> (already above) */
+/* #include <type_traits> (already above) */
+/* #include <utility> (already above) */
+
+
+namespace tokio::detail {
+
+// An lvalue stream is borrowed through ByRef, an rvalue one owned.
+template <class S>
+using held_stream_t = std::conditional_t<std::is_lvalue_reference_v<S>,
+                                         stream::ByRef<std::remove_reference_t<S>>,
+                                         std::remove_cvref_t<S>>;
+
+template <class S, class B, class F>
+class FoldOp : public CompositeLeaf<FoldOp<S, B, F>> {
+ public:
+  template <class U>
+  FoldOp(U&& s, B init, F f) : in_(std::forward<U>(s)), acc_(std::move(init)), f_(std::move(f)) {}
+  FoldOp(FoldOp&& o) : CompositeLeaf<FoldOp>(o), in_(std::move(o.in_)), acc_(std::move(o.acc_)), f_(std::move(o.f_)) {}
+
+  bool step(task::Context& cx) {
+    for (;;) {
+      std::optional<stream::item_t<S>> v;
+      if (!in_.poll(cx, v)) return false;
+      if (!v) return true;
+      acc_ = std::invoke(f_, std::move(acc_), std::move(*v));
+    }
+  }
+  B await_resume() {
+    this->check();
+    return std::move(acc_);
+  }
+
+ private:
+  Upstream<S> in_;
+  B acc_;
+  F f_;
+};
+
+template <class C, class T>
+void collect_push(C& c, T&& v) {
+  if constexpr (requires { c.push_back(std::forward<T>(v)); }) {
+    c.push_back(std::forward<T>(v));
+  } else {
+    c.insert(c.end(), std::forward<T>(v));
+  }
+}
+
+template <class S, class C>
+class CollectOp : public CompositeLeaf<CollectOp<S, C>> {
+ public:
+  template <class U>
+  explicit CollectOp(U&& s) : in_(std::forward<U>(s)) {}
+  CollectOp(CollectOp&& o) : CompositeLeaf<CollectOp>(o), in_(std::move(o.in_)), c_(std::move(o.c_)) {}
+
+  bool step(task::Context& cx) {
+    for (;;) {
+      std::optional<stream::item_t<S>> v;
+      if (!in_.poll(cx, v)) return false;
+      if (!v) return true;
+      collect_push(c_, std::move(*v));
+    }
+  }
+  C await_resume() {
+    this->check();
+    return std::move(c_);
+  }
+
+ private:
+  Upstream<S> in_;
+  C c_;
+};
+
+}  // namespace tokio::detail
+
+namespace tokio::stream {
+
+// Folds every item into an accumulator: acc = f(std::move(acc), item); returns the last
+// acc (init for an empty stream).
+template <class S, class B, class F>
+  requires Stream<std::remove_cvref_t<S>>
+auto fold(S&& s, B init, F f) {
+  using H = tokio::detail::held_stream_t<S>;
+  if constexpr (std::is_lvalue_reference_v<S>) {
+    return tokio::detail::FoldOp<H, B, F>(H(s), std::move(init), std::move(f));
+  } else {
+    return tokio::detail::FoldOp<H, B, F>(std::move(s), std::move(init), std::move(f));
+  }
+}
+
+// Collects every item into a default-constructed C (push_back, or insert at the end:
+// vectors, deques, lists, sets, maps of pairs, strings of chars...).
+template <class C, class S>
+  requires Stream<std::remove_cvref_t<S>>
+auto collect(S&& s) {
+  using H = tokio::detail::held_stream_t<S>;
+  if constexpr (std::is_lvalue_reference_v<S>) {
+    return tokio::detail::CollectOp<H, C>(H(s));
+  } else {
+    return tokio::detail::CollectOp<H, C>(std::move(s));
+  }
+}
+
+}  // namespace tokio::stream
+/* end file src/tokio/stream/consume.hpp */
+/* begin file src/tokio/stream/timing.hpp */
+// Combinators driven by the runtime's timer: timeout, throttle, chunks_timeout.
+//
+//   timeout(s, d)             items as Result<T, time::Elapsed>: when no item arrives within
+//                             d of the previous one (or of the first poll), one Elapsed
+//                             error is yielded and the stream goes on waiting (the next
+//                             Elapsed comes d after the next item); the inner stream is
+//                             never cancelled.
+//   throttle(s, d)            at most one item per d: after an item, the next one is not
+//                             taken from the inner stream before d has passed (the first
+//                             one is not delayed).
+//   chunks_timeout(s, n, d)   std::vector<T> of up to n items: a chunk is yielded when it
+//                             is full, or d after its first item arrived, or at the end of
+//                             the inner stream (never an empty one).
+//
+// The runtime needs enable_time(). next() is cancel-safe when the inner stream's is (the
+// items of a chunk being gathered stay in the ChunksTimeout).
+
+/* #include <chrono> (already above) */
+/* #include <cstddef> (already above) */
+/* #include <optional> (already above) */
+/* #include <stdexcept> (already above) */
+/* #include <type_traits> (already above) */
+/* #include <utility> (already above) */
+/* #include <vector> (already above) */
+
+
+namespace tokio::stream {
+
+template <Stream S>
+class Timeout : public PollStream<Timeout<S>, Result<item_t<S>, time::Elapsed>> {
+ public:
+  template <class U>
+  Timeout(U&& s, time::Duration d) : in_(std::forward<U>(s)), d_(d) {}
+
+  bool poll_next(task::Context& cx, std::optional<Result<item_t<S>, time::Elapsed>>& out) {
+    // The deadline is armed on the first poll (construction may happen off the runtime).
+    if (!deadline_) deadline_.emplace(time::Instant::now().saturating_add(d_));
+    std::optional<item_t<S>> v;
+    if (in_.poll(cx, v)) {
+      if (v) {
+        deadline_->reset(time::Instant::now().saturating_add(d_));
+        armed_ = true;
+        out.emplace(std::move(*v));
+      }
+      return true;
+    }
+    if (armed_ && deadline_->poll(cx)) {
+      armed_ = false;
+      out.emplace(unexpected(time::Elapsed{}));
+      return true;
+    }
+    return false;
+  }
+  S& get_mut() noexcept { return in_.get(); }
+
+ private:
+  tokio::detail::Upstream<S> in_;
+  time::Duration d_;
+  std::optional<time::Sleep> deadline_;
+  bool armed_ = true;
+};
+
+template <Stream S>
+class Throttle : public PollStream<Throttle<S>, item_t<S>> {
+ public:
+  template <class U>
+  Throttle(U&& s, time::Duration d) : in_(std::forward<U>(s)), d_(d) {}
+
+  bool poll_next(task::Context& cx, std::optional<item_t<S>>& out) {
+    if (delay_ && !delayed_) {
+      if (!delay_->poll(cx)) return false;
+      delayed_ = true;
+    }
+    if (!in_.poll(cx, out)) return false;
+    if (out && d_.count() > 0) {
+      time::Instant next = time::Instant::now().saturating_add(d_);
+      if (delay_) {
+        delay_->reset(next);
+      } else {
+        delay_.emplace(next);
+      }
+      delayed_ = false;
+    }
+    return true;
+  }
+  S& get_mut() noexcept { return in_.get(); }
+
+ private:
+  tokio::detail::Upstream<S> in_;
+  time::Duration d_;
+  std::optional<time::Sleep> delay_;
+  bool delayed_ = true;
+};
+
+template <Stream S>
+class ChunksTimeout : public PollStream<ChunksTimeout<S>, std::vector<item_t<S>>> {
+ public:
+  template <class U>
+  ChunksTimeout(U&& s, std::size_t max, time::Duration d) : in_(std::forward<U>(s)), max_(max), d_(d) {
+    if (max == 0) throw std::invalid_argument("tokio: stream::chunks_timeout needs a chunk size > 0");
+  }
+
+  bool poll_next(task::Context& cx, std::optional<std::vector<item_t<S>>>& out) {
+    while (!ended_) {
+      std::optional<item_t<S>> v;
+      if (!in_.poll(cx, v)) {
+        if (!items_.empty() && deadline_->poll(cx)) return flush(out);
+        return false;
+      }
+      if (!v) {
+        ended_ = true;
+        break;
+      }
+      if (items_.empty()) {
+        time::Instant at = time::Instant::now().saturating_add(d_);
+        if (deadline_) {
+          deadline_->reset(at);
+        } else {
+          deadline_.emplace(at);
+        }
+        items_.reserve(max_);
+      }
+      items_.push_back(std::move(*v));
+      if (items_.size() >= max_) return flush(out);
+    }
+    if (!items_.empty()) return flush(out);
+    return true;
+  }
+  S& get_mut() noexcept { return in_.get(); }
+
+ private:
+  bool flush(std::optional<std::vector<item_t<S>>>& out) {
+    out.emplace(std::move(items_));
+    items_ = {};
+    return true;
+  }
+
+  tokio::detail::Upstream<S> in_;
+  std::size_t max_;
+  time::Duration d_;
+  std::vector<item_t<S>> items_;
+  std::optional<time::Sleep> deadline_;
+  bool ended_ = false;
+};
+
+template <class S, class Rep, class Period>
+  requires Stream<std::remove_cvref_t<S>>
+auto timeout(S&& s, std::chrono::duration<Rep, Period> d) {
+  tokio::detail::check_stream_arg<S>();
+  return Timeout<std::remove_cvref_t<S>>(std::forward<S>(s), tokio::detail::non_negative_ns(d));
+}
+template <class Rep, class Period>
+auto timeout(std::chrono::duration<Rep, Period> d) {
+  return tokio::detail::StreamPipe{[d](auto&& s) { return tokio::stream::timeout(std::forward<decltype(s)>(s), d); }};
+}
+
+template <class S, class Rep, class Period>
+  requires Stream<std::remove_cvref_t<S>>
+auto throttle(S&& s, std::chrono::duration<Rep, Period> d) {
+  tokio::detail::check_stream_arg<S>();
+  return Throttle<std::remove_cvref_t<S>>(std::forward<S>(s), tokio::detail::non_negative_ns(d));
+}
+template <class Rep, class Period>
+auto throttle(std::chrono::duration<Rep, Period> d) {
+  return tokio::detail::StreamPipe{[d](auto&& s) { return tokio::stream::throttle(std::forward<decltype(s)>(s), d); }};
+}
+
+template <class S, class Rep, class Period>
+  requires Stream<std::remove_cvref_t<S>>
+auto chunks_timeout(S&& s, std::size_t max, std::chrono::duration<Rep, Period> d) {
+  tokio::detail::check_stream_arg<S>();
+  return ChunksTimeout<std::remove_cvref_t<S>>(std::forward<S>(s), max, tokio::detail::non_negative_ns(d));
+}
+template <class Rep, class Period>
+auto chunks_timeout(std::size_t max, std::chrono::duration<Rep, Period> d) {
+  return tokio::detail::StreamPipe{[max, d](auto&& s) {
+    return tokio::stream::chunks_timeout(std::forward<decltype(s)>(s), max, d);
+  }};
+}
+
+}  // namespace tokio::stream
+/* end file src/tokio/stream/timing.hpp */
+/* begin file src/tokio/stream/stream_map.hpp */
+// stream::StreamMap<K, S>: many streams of one type merged into one, each under a key
+// (tokio-stream's StreamMap).
+//
+//   tokio::stream::StreamMap<std::string, BroadcastStream<Msg>> subs;
+//   subs.insert("news", BroadcastStream(tx.subscribe()));
+//   auto [key, msg] = *co_await subs.next();      // std::pair<K, T>
+//   subs.remove("news");                          // gives the stream back
+//
+// next() yields (key, item) from whichever stream is ready. Each poll starts at a random
+// entry, so a busy stream cannot starve the others. A stream that ends is removed from the
+// map (its key with it). next() yields std::nullopt when the map is empty: in a select
+// loop, guard it with is_empty() or keep a stream that never ends in the map.
+//
+// Streams sit in their own heap nodes, so inserting and removing never moves the others
+// (an in-flight next() of a stream survives). insert() of an existing key replaces the
+// stream and returns the old one; remove() returns the stream (with any wait it had in
+// progress cancelled). Keys are compared with ==; lookups are linear, as in tokio-stream
+// (a StreamMap holds tens of streams, not millions). next() is cancel-safe when every
+// stream's next() is.
+
+/* #include <cstddef> (already above) */
+/* #include <memory> (already above) */
+/* #include <optional> (already above) */
+/* #include <utility> (already above) */
+/* #include <vector> (already above) */
+
+
+namespace tokio::stream {
+
+template <class K, Stream S>
+class StreamMap : public PollStream<StreamMap<K, S>, std::pair<K, item_t<S>>> {
+  struct Entry {
+    template <class U>
+    Entry(K k, U&& s) : key(std::move(k)), in(std::forward<U>(s)) {}
+    K key;
+    tokio::detail::Upstream<S> in;
+  };
+
+ public:
+  using Item = std::pair<K, item_t<S>>;
+
+  StreamMap() = default;
+  StreamMap(StreamMap&&) noexcept = default;
+  StreamMap& operator=(StreamMap&&) noexcept = default;
+
+  // Adds `s` under `k`; returns the stream that had that key, if any.
+  std::optional<S> insert(K k, S s) {
+    std::optional<S> old;
+    for (auto& e : entries_) {
+      if (e->key == k) {
+        old.emplace(std::move(e->in).take());
+        entries_.erase(entries_.begin() + (&e - entries_.data()));
+        break;
+      }
+    }
+    entries_.push_back(std::make_unique<Entry>(std::move(k), std::move(s)));
+    return old;
+  }
+  // Removes the stream under `k` and returns it (nullopt when there is none).
+  template <class Q>
+  std::optional<S> remove(const Q& k) {
+    for (std::size_t i = 0; i < entries_.size(); ++i) {
+      if (entries_[i]->key == k) {
+        std::optional<S> s(std::move(entries_[i]->in).take());
+        swap_remove(i);
+        return s;
+      }
+    }
+    return std::nullopt;
+  }
+  template <class Q>
+  bool contains_key(const Q& k) const {
+    for (const auto& e : entries_) {
+      if (e->key == k) return true;
+    }
+    return false;
+  }
+  // The stream under `k`, or null.
+  template <class Q>
+  S* get(const Q& k) {
+    for (auto& e : entries_) {
+      if (e->key == k) return &e->in.get();
+    }
+    return nullptr;
+  }
+  std::size_t len() const noexcept { return entries_.size(); }
+  bool is_empty() const noexcept { return entries_.empty(); }
+  void clear() noexcept { entries_.clear(); }
+  // The keys, in the map's (arbitrary) order.
+  std::vector<K> keys() const {
+    std::vector<K> ks;
+    ks.reserve(entries_.size());
+    for (const auto& e : entries_) ks.push_back(e->key);
+    return ks;
+  }
+
+  bool poll_next(task::Context& cx, std::optional<Item>& out) {
+    std::size_t n = entries_.size();
+    if (n == 0) return true;
+    std::size_t idx = tokio::detail::thread_rand_n(static_cast<uint32_t>(n));
+    const std::size_t start = idx;
+    // Visits every entry once, starting at `start`; an ended entry is swap-removed and the
+    // one moved into its place is visited in turn (or skipped when it was already seen).
+    for (std::size_t visits = n; visits > 0; --visits) {
+      Entry& e = *entries_[idx];
+      std::optional<item_t<S>> v;
+      if (e.in.poll(cx, v)) {
+        if (v) {
+          out.emplace(e.key, std::move(*v));
+          return true;
+        }
+        swap_remove(idx);
+        if (entries_.empty()) return true;
+        if (idx == entries_.size()) {
+          idx = 0;
+        } else if (idx < start && start <= entries_.size()) {
+          idx = (idx + 1) % entries_.size();
+        }
+      } else {
+        idx = (idx + 1) % entries_.size();
+      }
+    }
+    return entries_.empty();
+  }
+
+ private:
+  void swap_remove(std::size_t i) {
+    if (i + 1 != entries_.size()) std::swap(entries_[i], entries_.back());
+    entries_.pop_back();
+  }
+
+  std::vector<std::unique_ptr<Entry>> entries_;
+};
+
+}  // namespace tokio::stream
+/* end file src/tokio/stream/stream_map.hpp */
+/* begin file src/tokio/stream/wrappers/mpsc.hpp */
+// wrappers::ReceiverStream<T> / UnboundedReceiverStream<T>: an mpsc receiver as a stream.
+//
+//   auto [tx, rx] = tokio::sync::mpsc::channel<int>(16);
+//   tokio::stream::wrappers::ReceiverStream s(std::move(rx));
+//   auto v = co_await s.next();          // std::optional<int>; nullopt once all senders
+//                                        // are gone and the channel is empty
+//
+// next() is cancel-safe: a message is taken from the channel only by the poll that
+// completes it (mpsc recv is cancel-safe). close() closes the receiver (buffered messages
+// are still yielded); into_inner() gives the receiver back.
+
+/* #include <utility> (already above) */
+
+/* begin file src/tokio/stream/detail/source_stream.hpp */
+// detail::SourceStream<Src, Policy>: the skeleton of the wrapper streams (ReceiverStream,
+// BroadcastStream, WatchStream, IntervalStream, listener and lines streams).
+//
+// The wrapper owns its source (a receiver, an interval, a listener...) and keeps the
+// source's receive operation in flight between polls, so a destroyed next() leaves it
+// running and the next call picks its result up. Policy says how:
+//   auto op(Src&)                         starts one receive (returns a tokio awaitable)
+//   bool map(Result&&, optional<Item>&)   turns its result into an item (true: done, with
+//                                         an item or, left empty, the end of the stream;
+//                                         false: nothing to yield, receive again)
+//   bool ready(Src&, optional<Item>&)     optional: an item available without receiving
+//                                         (WatchStream's first value)
+// Moving the wrapper cancels the receive in flight first (every source's receive is
+// cancel-safe, so no item is lost).
+
+/* #include <optional> (already above) */
+/* #include <utility> (already above) */
+
+
+namespace tokio::detail {
+
+template <class Src, class Policy>
+class SourceStream : public stream::PollStream<SourceStream<Src, Policy>, typename Policy::Item> {
+  using Item = typename Policy::Item;
+  using Op = decltype(std::declval<Policy&>().op(std::declval<Src&>()));
+
+ public:
+  explicit SourceStream(Src src) : src_(std::move(src)) {}
+  SourceStream(SourceStream&& o) : src_((o.op_.reset(), std::move(o.src_))), pol_(std::move(o.pol_)) {}
+  SourceStream& operator=(SourceStream&& o) {
+    if (this != &o) {
+      op_.reset();
+      o.op_.reset();
+      src_ = std::move(o.src_);
+      pol_ = std::move(o.pol_);
+    }
+    return *this;
+  }
+  ~SourceStream() { op_.reset(); }
+
+  bool poll_next(task::Context& cx, std::optional<Item>& out) {
+    if constexpr (requires(Policy& p, Src& s, std::optional<Item>& o) { p.ready(s, o); }) {
+      if (pol_.ready(src_, out)) return true;
+    }
+    for (;;) {
+      if (!op_.live()) op_.start([&] { return pol_.op(src_); });
+      if (!op_.poll(cx)) return false;
+      if (pol_.map(op_.take(), out)) return true;
+    }
+  }
+
+  // The source (get_ref / get_mut in tokio-stream).
+  Src& get_ref() noexcept { return src_; }
+  Src& get_mut() noexcept { return src_; }
+  // Gives the source back (a receive in flight is cancelled).
+  Src into_inner() && {
+    op_.reset();
+    return std::move(src_);
+  }
+
+ protected:
+  Src src_;
+  [[no_unique_address]] Policy pol_;
+  ChildOp<Op> op_;
+};
+
+}  // namespace tokio::detail
+/* end file src/tokio/stream/detail/source_stream.hpp */
+
+namespace tokio::detail {
+
+template <class T>
+struct MpscRecvPolicy {
+  using Item = T;
+  template <class Rx>
+  auto op(Rx& rx) {
+    return rx.recv();
+  }
+  bool map(std::optional<T>&& r, std::optional<T>& out) {
+    out = std::move(r);
+    return true;
+  }
+};
+
+}  // namespace tokio::detail
+
+namespace tokio::stream::wrappers {
+
+template <class T>
+class ReceiverStream : public tokio::detail::SourceStream<sync::mpsc::Receiver<T>, tokio::detail::MpscRecvPolicy<T>> {
+  using Base = tokio::detail::SourceStream<sync::mpsc::Receiver<T>, tokio::detail::MpscRecvPolicy<T>>;
+
+ public:
+  explicit ReceiverStream(sync::mpsc::Receiver<T> rx) : Base(std::move(rx)) {}
+  // Closes the receiving half (senders fail from now on; buffered messages still come).
+  void close() noexcept { this->src_.close(); }
+};
+template <class T>
+ReceiverStream(sync::mpsc::BasicReceiver<T, true>) -> ReceiverStream<T>;
+
+template <class T>
+class UnboundedReceiverStream
+    : public tokio::detail::SourceStream<sync::mpsc::UnboundedReceiver<T>, tokio::detail::MpscRecvPolicy<T>> {
+  using Base = tokio::detail::SourceStream<sync::mpsc::UnboundedReceiver<T>, tokio::detail::MpscRecvPolicy<T>>;
+
+ public:
+  explicit UnboundedReceiverStream(sync::mpsc::UnboundedReceiver<T> rx) : Base(std::move(rx)) {}
+  void close() noexcept { this->src_.close(); }
+};
+template <class T>
+UnboundedReceiverStream(sync::mpsc::BasicReceiver<T, false>) -> UnboundedReceiverStream<T>;
+
+}  // namespace tokio::stream::wrappers
+/* end file src/tokio/stream/wrappers/mpsc.hpp */
+/* begin file src/tokio/stream/wrappers/broadcast.hpp */
+// wrappers::BroadcastStream<T>: a broadcast receiver as a stream of
+// Result<T, BroadcastStreamRecvError>.
+//
+//   tokio::stream::wrappers::BroadcastStream s(tx.subscribe());
+//   auto v = co_await s.next();   // value, or Lagged(n) when n values were overwritten
+//                                 // before this receiver read them; nullopt once every
+//                                 // sender is gone and everything was read
+//
+// A Lagged error does not end the stream: the next item is the oldest value still held.
+// next() is cancel-safe (broadcast recv is).
+
+/* #include <cstdint> (already above) */
+/* #include <optional> (already above) */
+/* #include <utility> (already above) */
+
+
+namespace tokio::stream::wrappers {
+
+// The receiver fell behind: `skipped` values were overwritten before it read them.
+struct BroadcastStreamRecvError {
+  uint64_t skipped = 0;
+  friend bool operator==(const BroadcastStreamRecvError&, const BroadcastStreamRecvError&) = default;
+};
+
+}  // namespace tokio::stream::wrappers
+
+namespace tokio::detail {
+
+template <class T>
+struct BroadcastRecvPolicy {
+  using Item = Result<T, stream::wrappers::BroadcastStreamRecvError>;
+  auto op(sync::broadcast::Receiver<T>& rx) { return rx.recv(); }
+  bool map(Result<T, sync::broadcast::RecvError>&& r, std::optional<Item>& out) {
+    if (r) {
+      out.emplace(std::move(*r));
+    } else if (r.error().is_lagged()) {
+      out.emplace(unexpected(stream::wrappers::BroadcastStreamRecvError{r.error().missed}));
+    }
+    return true;  // Closed: the end
+  }
+};
+
+}  // namespace tokio::detail
+
+namespace tokio::stream::wrappers {
+
+template <class T>
+class BroadcastStream
+    : public tokio::detail::SourceStream<sync::broadcast::Receiver<T>, tokio::detail::BroadcastRecvPolicy<T>> {
+  using Base = tokio::detail::SourceStream<sync::broadcast::Receiver<T>, tokio::detail::BroadcastRecvPolicy<T>>;
+
+ public:
+  explicit BroadcastStream(sync::broadcast::Receiver<T> rx) : Base(std::move(rx)) {}
+};
+template <class T>
+BroadcastStream(sync::broadcast::Receiver<T>) -> BroadcastStream<T>;
+
+}  // namespace tokio::stream::wrappers
+/* end file src/tokio/stream/wrappers/broadcast.hpp */
+/* begin file src/tokio/stream/wrappers/watch.hpp */
+// wrappers::WatchStream<T>: the values of a watch channel as a stream (copies of T).
+//
+//   tokio::stream::wrappers::WatchStream s(std::move(rx));
+//   auto v = co_await s.next();   // first the current value, then each new one
+//
+// Like every watch receiver it sees the latest value, not every value: several sends
+// between two next() calls yield only the last. The stream ends when the sender is gone
+// (after the last value was seen). from_changes() skips the current value and waits for
+// the next change. next() is cancel-safe (watch changed() is).
+
+/* #include <optional> (already above) */
+/* #include <utility> (already above) */
+
+
+namespace tokio::stream::wrappers {
+
+template <class T>
+class WatchStream : public PollStream<WatchStream<T>, T> {
+ public:
+  // Yields the current value first, then every change.
+  explicit WatchStream(sync::watch::Receiver<T> rx) : rx_(std::move(rx)) {}
+  // Yields only changes made after this call.
+  static WatchStream from_changes(sync::watch::Receiver<T> rx) {
+    WatchStream s(std::move(rx));
+    s.first_ = false;
+    return s;
+  }
+  WatchStream(WatchStream&& o) : rx_((o.op_.reset(), std::move(o.rx_))), first_(o.first_) {}
+  WatchStream& operator=(WatchStream&&) = delete;
+  ~WatchStream() { op_.reset(); }
+
+  bool poll_next(task::Context& cx, std::optional<T>& out) {
+    if (first_) {
+      first_ = false;
+      out.emplace(*rx_.borrow_and_update());
+      return true;
+    }
+    if (!op_.live()) op_.start([&] { return rx_.changed(); });
+    if (!op_.poll(cx)) return false;
+    if (op_.take()) out.emplace(*rx_.borrow_and_update());
+    return true;
+  }
+
+  sync::watch::Receiver<T>& get_mut() noexcept { return rx_; }
+  sync::watch::Receiver<T> into_inner() && {
+    op_.reset();
+    return std::move(rx_);
+  }
+
+ private:
+  sync::watch::Receiver<T> rx_;
+  bool first_ = true;
+  tokio::detail::ChildOp<decltype(std::declval<sync::watch::Receiver<T>&>().changed())> op_;
+};
+template <class T>
+WatchStream(sync::watch::Receiver<T>) -> WatchStream<T>;
+
+}  // namespace tokio::stream::wrappers
+/* end file src/tokio/stream/wrappers/watch.hpp */
+/* begin file src/tokio/stream/wrappers/interval.hpp */
+// wrappers::IntervalStream: the ticks of a time::Interval as a stream of time::Instant
+// (each tick's scheduled instant). It never ends. next() is cancel-safe (Interval::tick
+// loses no tick when cancelled).
+//
+//   tokio::stream::wrappers::IntervalStream ticks(tokio::time::interval(100ms));
+
+/* #include <optional> (already above) */
+/* #include <utility> (already above) */
+
+
+namespace tokio::detail {
+
+struct IntervalPolicy {
+  using Item = time::Instant;
+  auto op(time::Interval& iv) { return iv.tick(); }
+  bool map(time::Instant t, std::optional<time::Instant>& out) {
+    out.emplace(t);
+    return true;
+  }
+};
+
+}  // namespace tokio::detail
+
+namespace tokio::stream::wrappers {
+
+class IntervalStream : public tokio::detail::SourceStream<time::Interval, tokio::detail::IntervalPolicy> {
+ public:
+  explicit IntervalStream(time::Interval iv) : SourceStream(std::move(iv)) {}
+};
+
+}  // namespace tokio::stream::wrappers
+/* end file src/tokio/stream/wrappers/interval.hpp */
+/* begin file src/tokio/stream/wrappers/listener.hpp */
+// wrappers::TcpListenerStream / UnixListenerStream: the incoming connections of a
+// listener as a stream of io::Result<TcpStream> (io::Result<UnixStream>).
+//
+//   tokio::stream::wrappers::TcpListenerStream incoming(std::move(*listener));
+//   for (;;) {
+//     auto conn = co_await incoming.next();   // never nullopt: a listener does not end
+//     if (!*conn) { /* accept error, e.g. EMFILE: back off */ continue; }
+//     tokio::spawn(serve, std::move(**conn));
+//   }
+//
+// Accept errors are items, not the end of the stream. next() is cancel-safe (accept is:
+// a connection is taken from the kernel only by the poll that completes it).
+
+/* #include <optional> (already above) */
+/* #include <utility> (already above) */
+
+
+namespace tokio::detail {
+
+template <class L, class S>
+struct AcceptPolicy {
+  using Item = io::Result<S>;
+  auto op(L& l) { return l.accept(); }
+  template <class R>
+  bool map(R&& r, std::optional<Item>& out) {
+    if (r) {
+      out.emplace(std::move(r->first));
+    } else {
+      out.emplace(unexpected(r.error()));
+    }
+    return true;
+  }
+};
+
+}  // namespace tokio::detail
+
+namespace tokio::stream::wrappers {
+
+class TcpListenerStream
+    : public tokio::detail::SourceStream<net::TcpListener, tokio::detail::AcceptPolicy<net::TcpListener, net::TcpStream>> {
+ public:
+  explicit TcpListenerStream(net::TcpListener l) : SourceStream(std::move(l)) {}
+};
+
+class UnixListenerStream
+    : public tokio::detail::SourceStream<net::UnixListener, tokio::detail::AcceptPolicy<net::UnixListener, net::UnixStream>> {
+ public:
+  explicit UnixListenerStream(net::UnixListener l) : SourceStream(std::move(l)) {}
+};
+
+}  // namespace tokio::stream::wrappers
+/* end file src/tokio/stream/wrappers/listener.hpp */
+/* begin file src/tokio/stream/wrappers/lines.hpp */
+// wrappers::LinesStream<R> / SplitStream<R>: io::Lines / io::Split as streams.
+//
+//   tokio::stream::wrappers::LinesStream lines(tokio::io::lines(tokio::io::BufReader(std::move(sock))));
+//   auto l = co_await lines.next();   // std::optional<io::Result<std::string>>
+//
+// Each line (without "\n" or "\r\n"), each error as an item (invalid UTF-8 drops that line
+// and yields std::errc::illegal_byte_sequence; the stream goes on), nullopt at the end of
+// the input. next() is cancel-safe: a partial line stays in the Lines object.
+
+/* #include <cstddef> (already above) */
+/* #include <optional> (already above) */
+/* #include <string> (already above) */
+/* #include <utility> (already above) */
+/* #include <vector> (already above) */
+
+
+namespace tokio::detail {
+
+template <class T>
+struct NextPolicy {
+  using Item = io::Result<T>;
+  template <class L>
+  auto op(L& l) {
+    if constexpr (requires { l.next_line(); }) {
+      return l.next_line();
+    } else {
+      return l.next_segment();
+    }
+  }
+  bool map(io::Result<std::optional<T>>&& r, std::optional<Item>& out) {
+    if (!r) {
+      out.emplace(unexpected(r.error()));
+    } else if (*r) {
+      out.emplace(std::move(**r));
+    }
+    return true;
+  }
+};
+
+}  // namespace tokio::detail
+
+namespace tokio::stream::wrappers {
+
+template <class R>
+class LinesStream : public tokio::detail::SourceStream<io::Lines<R>, tokio::detail::NextPolicy<std::string>> {
+  using Base = tokio::detail::SourceStream<io::Lines<R>, tokio::detail::NextPolicy<std::string>>;
+
+ public:
+  explicit LinesStream(io::Lines<R> l) : Base(std::move(l)) {}
+};
+template <class R>
+LinesStream(io::Lines<R>) -> LinesStream<R>;
+
+template <class R>
+class SplitStream
+    : public tokio::detail::SourceStream<io::Split<R>, tokio::detail::NextPolicy<std::vector<std::byte>>> {
+  using Base = tokio::detail::SourceStream<io::Split<R>, tokio::detail::NextPolicy<std::vector<std::byte>>>;
+
+ public:
+  explicit SplitStream(io::Split<R> s) : Base(std::move(s)) {}
+};
+template <class R>
+SplitStream(io::Split<R>) -> SplitStream<R>;
+
+}  // namespace tokio::stream::wrappers
+/* end file src/tokio/stream/wrappers/lines.hpp */
+// codec: byte buffers, Decoder/Encoder, FramedRead/FramedWrite/Framed, the codecs
+/* begin file src/tokio/codec/bytes.hpp */
+// codec::BytesMut and codec::Bytes: the byte buffers of the codecs (the `bytes` crate's
+// roles).
+//
+//   BytesMut buf = BytesMut::with_capacity(8192);
+//   buf.put("PING\r\n");                   // append (grows as needed)
+//   BytesMut frame = buf.split_to(4);      // O(1): the frame shares buf's storage
+//   buf.advance(2);                        // O(1): drop the "\r\n"
+//   Bytes shared = std::move(frame).freeze();   // immutable, cheap to copy
+//
+// Storage is one reference-counted block; a BytesMut is a window on it with exclusive
+// rights over its own bytes and spare capacity. split_to / split_off / split hand a part
+// of the window to a new BytesMut sharing the block (a reference count, no copy), and
+// advance just moves the start. The space consumed at the front is reclaimed by reserve:
+// when this BytesMut is the block's only user and the bytes it still holds are no more
+// than the bytes consumed in front of them, they are moved to the start of the block
+// (each byte consumed pays for at most one byte moved: amortised O(1), never a memmove
+// of the whole buffer per frame); otherwise a new block (at least twice the old size) is
+// allocated. A decoder can therefore cut frame after frame off the front of a read buffer
+// without copying the rest.
+//
+// Bytes is an immutable view of a block (or of static data: from_static); copying it adds
+// a reference. A BytesMut copy is a deep copy (as in Rust). The reference count is
+// atomic: Bytes and BytesMut may move to and be dropped on other threads.
+//
+// Indexing out of range and advancing past the end throw std::out_of_range.
+
+/* #include <atomic> (already above) */
+/* #include <cstddef> (already above) */
+/* #include <cstdint> (already above) */
+/* #include <cstring> (already above) */
+/* #include <span> (already above) */
+/* #include <string> (already above) */
+/* #include <string_view> (already above) */
+/* #include <utility> (already above) */
+
+
+namespace tokio::detail {
+
+// A block of bytes shared by the Bytes/BytesMut windows on it. `refs` counts them: an
+// increment (a new window) needs no ordering (the new window is made from an existing
+// one); a decrement is release, and the one that drops it to zero acquires before
+// freeing, so every window's writes happen before the block is freed. `cap` bytes follow
+// the header.
+struct BytesBlock {
+  std::atomic<std::size_t> refs;
+  std::size_t cap;
+  std::byte* data() noexcept { return reinterpret_cast<std::byte*>(this + 1); }
+};
+static_assert(sizeof(BytesBlock) % 16 == 0);
+
+BytesBlock* bytes_block_alloc(std::size_t cap);
+void bytes_block_free(BytesBlock* b) noexcept;
+[[noreturn]] void throw_bytes_range(const char* what);
+
+inline void bytes_block_ref(BytesBlock* b) noexcept {
+  if (b) b->refs.fetch_add(1, std::memory_order_relaxed);
+}
+inline void bytes_block_unref(BytesBlock* b) noexcept {
+  if (!b) return;
+  // Sole owner: no other window exists, so none can be made concurrently (acquire: their
+  // writes, before they were dropped, happen before the free).
+  if (b->refs.load(std::memory_order_acquire) == 1 ||
+      b->refs.fetch_sub(1, std::memory_order_release) == 1) {
+    std::atomic_thread_fence(std::memory_order_acquire);
+    bytes_block_free(b);
+  }
+}
+inline bool bytes_block_unique(const BytesBlock* b) noexcept {
+  return b && b->refs.load(std::memory_order_acquire) == 1;
+}
+
+}  // namespace tokio::detail
+
+namespace tokio::codec {
+
+class BytesMut;
+
+// An immutable, cheaply copyable byte string.
+class Bytes {
+ public:
+  Bytes() noexcept = default;
+  // A copy of `s` in a new block.
+  explicit Bytes(std::string_view s) : Bytes(copy_from_slice(std::as_bytes(std::span(s.data(), s.size())))) {}
+  static Bytes copy_from_slice(std::span<const std::byte> s);
+  // Refers to `s` without copying: it must outlive every copy (a string literal).
+  static Bytes from_static(std::string_view s) noexcept {
+    Bytes b;
+    b.ptr_ = reinterpret_cast<const std::byte*>(s.data());
+    b.len_ = s.size();
+    return b;
+  }
+
+  Bytes(const Bytes& o) noexcept : blk_(o.blk_), ptr_(o.ptr_), len_(o.len_) { detail::bytes_block_ref(blk_); }
+  Bytes(Bytes&& o) noexcept
+      : blk_(std::exchange(o.blk_, nullptr)), ptr_(std::exchange(o.ptr_, nullptr)), len_(std::exchange(o.len_, 0)) {}
+  Bytes& operator=(Bytes o) noexcept {
+    std::swap(blk_, o.blk_);
+    std::swap(ptr_, o.ptr_);
+    std::swap(len_, o.len_);
+    return *this;
+  }
+  ~Bytes() { detail::bytes_block_unref(blk_); }
+
+  std::size_t len() const noexcept { return len_; }
+  std::size_t size() const noexcept { return len_; }
+  bool is_empty() const noexcept { return len_ == 0; }
+  bool empty() const noexcept { return len_ == 0; }
+  const std::byte* data() const noexcept { return ptr_; }
+  const std::byte* begin() const noexcept { return ptr_; }
+  const std::byte* end() const noexcept { return ptr_ + len_; }
+  std::byte operator[](std::size_t i) const {
+    if (i >= len_) detail::throw_bytes_range("Bytes::operator[]");
+    return ptr_[i];
+  }
+  std::span<const std::byte> as_span() const noexcept { return {ptr_, len_}; }
+  operator std::span<const std::byte>() const noexcept { return {ptr_, len_}; }  // NOLINT
+  std::string_view as_string_view() const noexcept { return {reinterpret_cast<const char*>(ptr_), len_}; }
+  std::string to_string() const { return std::string(as_string_view()); }
+
+  // The bytes [begin, end) as a Bytes sharing this one's storage.
+  Bytes slice(std::size_t begin, std::size_t end) const {
+    if (begin > end || end > len_) detail::throw_bytes_range("Bytes::slice");
+    Bytes b(*this);
+    b.ptr_ += begin;
+    b.len_ = end - begin;
+    return b;
+  }
+  // Splits off and returns the first `at` bytes; this keeps the rest.
+  Bytes split_to(std::size_t at) {
+    if (at > len_) detail::throw_bytes_range("Bytes::split_to");
+    Bytes b = slice(0, at);
+    ptr_ += at;
+    len_ -= at;
+    return b;
+  }
+  // Splits off and returns the bytes from `at`; this keeps the first `at`.
+  Bytes split_off(std::size_t at) {
+    if (at > len_) detail::throw_bytes_range("Bytes::split_off");
+    Bytes b = slice(at, len_);
+    len_ = at;
+    return b;
+  }
+  void advance(std::size_t n) {
+    if (n > len_) detail::throw_bytes_range("Bytes::advance");
+    ptr_ += n;
+    len_ -= n;
+  }
+  void truncate(std::size_t n) noexcept {
+    if (n < len_) len_ = n;
+  }
+  void clear() noexcept { len_ = 0; }
+
+  friend bool operator==(const Bytes& a, const Bytes& b) noexcept {
+    return a.len_ == b.len_ && (a.len_ == 0 || std::memcmp(a.ptr_, b.ptr_, a.len_) == 0);
+  }
+  friend bool operator==(const Bytes& a, std::string_view b) noexcept { return a.as_string_view() == b; }
+
+ private:
+  friend class BytesMut;
+  detail::BytesBlock* blk_ = nullptr;  // null: static data or empty
+  const std::byte* ptr_ = nullptr;
+  std::size_t len_ = 0;
+};
+
+// A growable byte buffer with O(1) splits (see the top of this file).
+class BytesMut {
+ public:
+  BytesMut() noexcept = default;
+  static BytesMut with_capacity(std::size_t n) {
+    BytesMut b;
+    if (n > 0) b.reserve(n);
+    return b;
+  }
+  explicit BytesMut(std::string_view s) { put(s); }
+  BytesMut(const BytesMut& o) { extend_from_slice(o.as_span()); }
+  BytesMut& operator=(const BytesMut& o) {
+    if (this != &o) {
+      clear();
+      extend_from_slice(o.as_span());
+    }
+    return *this;
+  }
+  BytesMut(BytesMut&& o) noexcept
+      : blk_(std::exchange(o.blk_, nullptr)),
+        ptr_(std::exchange(o.ptr_, nullptr)),
+        len_(std::exchange(o.len_, 0)),
+        cap_(std::exchange(o.cap_, 0)) {}
+  BytesMut& operator=(BytesMut&& o) noexcept {
+    if (this != &o) {
+      detail::bytes_block_unref(blk_);
+      blk_ = std::exchange(o.blk_, nullptr);
+      ptr_ = std::exchange(o.ptr_, nullptr);
+      len_ = std::exchange(o.len_, 0);
+      cap_ = std::exchange(o.cap_, 0);
+    }
+    return *this;
+  }
+  ~BytesMut() { detail::bytes_block_unref(blk_); }
+
+  std::size_t len() const noexcept { return len_; }
+  std::size_t size() const noexcept { return len_; }
+  bool is_empty() const noexcept { return len_ == 0; }
+  bool empty() const noexcept { return len_ == 0; }
+  // Bytes this BytesMut can hold without reallocating (from its current start).
+  std::size_t capacity() const noexcept { return cap_; }
+  std::byte* data() noexcept { return ptr_; }
+  const std::byte* data() const noexcept { return ptr_; }
+  std::byte* begin() noexcept { return ptr_; }
+  std::byte* end() noexcept { return ptr_ + len_; }
+  const std::byte* begin() const noexcept { return ptr_; }
+  const std::byte* end() const noexcept { return ptr_ + len_; }
+  std::byte& operator[](std::size_t i) {
+    if (i >= len_) detail::throw_bytes_range("BytesMut::operator[]");
+    return ptr_[i];
+  }
+  std::byte operator[](std::size_t i) const {
+    if (i >= len_) detail::throw_bytes_range("BytesMut::operator[]");
+    return ptr_[i];
+  }
+  std::span<std::byte> as_span() noexcept { return {ptr_, len_}; }
+  std::span<const std::byte> as_span() const noexcept { return {ptr_, len_}; }
+  operator std::span<const std::byte>() const noexcept { return {ptr_, len_}; }  // NOLINT
+  std::string_view as_string_view() const noexcept { return {reinterpret_cast<const char*>(ptr_), len_}; }
+  std::string to_string() const { return std::string(as_string_view()); }
+
+  // Makes room for at least `additional` more bytes (see the top of this file).
+  void reserve(std::size_t additional) {
+    if (cap_ - len_ < additional) reserve_slow(additional);
+  }
+
+  // --- appending
+  void extend_from_slice(std::span<const std::byte> s) {
+    reserve(s.size());
+    if (!s.empty()) std::memcpy(ptr_ + len_, s.data(), s.size());
+    len_ += s.size();
+  }
+  void put_slice(std::span<const std::byte> s) { extend_from_slice(s); }
+  void put(std::string_view s) { extend_from_slice(std::as_bytes(std::span(s.data(), s.size()))); }
+  void put(std::span<const std::byte> s) { extend_from_slice(s); }
+  void put_u8(uint8_t v) {
+    reserve(1);
+    ptr_[len_++] = std::byte{v};
+  }
+  // An unsigned integer in its low `nbytes` bytes (1..8), big- or little-endian.
+  void put_uint(uint64_t v, std::size_t nbytes) { put_int_bytes(v, nbytes, true); }
+  void put_uint_le(uint64_t v, std::size_t nbytes) { put_int_bytes(v, nbytes, false); }
+  void put_u16(uint16_t v) { put_int_bytes(v, 2, true); }
+  void put_u16_le(uint16_t v) { put_int_bytes(v, 2, false); }
+  void put_u32(uint32_t v) { put_int_bytes(v, 4, true); }
+  void put_u32_le(uint32_t v) { put_int_bytes(v, 4, false); }
+  void put_u64(uint64_t v) { put_int_bytes(v, 8, true); }
+  void put_u64_le(uint64_t v) { put_int_bytes(v, 8, false); }
+
+  // --- writing into the spare capacity (reads land here)
+  // The bytes after the data that this BytesMut may fill (capacity() - len()).
+  std::span<std::byte> spare_capacity_mut() noexcept { return {ptr_ + len_, cap_ - len_}; }
+  // Marks `n` bytes of spare_capacity_mut() as data.
+  void advance_mut(std::size_t n) {
+    if (n > cap_ - len_) detail::throw_bytes_range("BytesMut::advance_mut");
+    len_ += n;
+  }
+
+  // --- taking bytes off
+  // Returns the first `at` bytes (sharing the storage); this keeps the rest.
+  BytesMut split_to(std::size_t at) {
+    if (at > len_) detail::throw_bytes_range("BytesMut::split_to");
+    BytesMut head = share(ptr_, at, at);
+    ptr_ += at;
+    len_ -= at;
+    cap_ -= at;
+    return head;
+  }
+  // Returns the bytes from `at` on (and the spare capacity); this keeps the first `at`.
+  BytesMut split_off(std::size_t at) {
+    if (at > len_) detail::throw_bytes_range("BytesMut::split_off");
+    BytesMut tail = share(ptr_ + at, len_ - at, cap_ - at);
+    len_ = at;
+    cap_ = at;
+    return tail;
+  }
+  // Returns all the bytes; this keeps the spare capacity.
+  BytesMut split() {
+    BytesMut all = share(ptr_, len_, len_);
+    ptr_ += len_;
+    cap_ -= len_;
+    len_ = 0;
+    return all;
+  }
+  // Drops the first `n` bytes (O(1)).
+  void advance(std::size_t n) {
+    if (n > len_) detail::throw_bytes_range("BytesMut::advance");
+    ptr_ += n;
+    len_ -= n;
+    cap_ -= n;
+  }
+  void truncate(std::size_t n) noexcept {
+    if (n < len_) len_ = n;
+  }
+  void clear() noexcept { len_ = 0; }
+  void resize(std::size_t n, std::byte fill = std::byte{0}) {
+    if (n > len_) {
+      reserve(n - len_);
+      std::memset(ptr_ + len_, std::to_integer<int>(fill), n - len_);
+    }
+    len_ = n;
+  }
+
+  // An immutable Bytes of the same bytes (no copy).
+  Bytes freeze() && noexcept {
+    Bytes b;
+    b.blk_ = std::exchange(blk_, nullptr);
+    b.ptr_ = std::exchange(ptr_, nullptr);
+    b.len_ = std::exchange(len_, 0);
+    cap_ = 0;
+    return b;
+  }
+
+  friend bool operator==(const BytesMut& a, const BytesMut& b) noexcept {
+    return a.len_ == b.len_ && (a.len_ == 0 || std::memcmp(a.ptr_, b.ptr_, a.len_) == 0);
+  }
+  friend bool operator==(const BytesMut& a, std::string_view b) noexcept { return a.as_string_view() == b; }
+
+ private:
+  BytesMut share(std::byte* p, std::size_t len, std::size_t cap) const noexcept {
+    BytesMut b;
+    if (!blk_) return b;
+    detail::bytes_block_ref(blk_);
+    b.blk_ = blk_;
+    b.ptr_ = p;
+    b.len_ = len;
+    b.cap_ = cap;
+    return b;
+  }
+  void put_int_bytes(uint64_t v, std::size_t nbytes, bool big_endian) {
+    if (nbytes == 0 || nbytes > 8) detail::throw_bytes_range("BytesMut::put_uint width");
+    reserve(nbytes);
+    for (std::size_t i = 0; i < nbytes; ++i) {
+      std::size_t shift = 8 * (big_endian ? nbytes - 1 - i : i);
+      ptr_[len_ + i] = std::byte(static_cast<uint8_t>(v >> shift));
+    }
+    len_ += nbytes;
+  }
+  void reserve_slow(std::size_t additional);
+
+  detail::BytesBlock* blk_ = nullptr;
+  std::byte* ptr_ = nullptr;  // start of this window's data
+  std::size_t len_ = 0;       // data bytes
+  std::size_t cap_ = 0;       // bytes of the block this window owns from ptr_ (>= len_)
+};
+
+// Reads an unsigned integer of `nbytes` bytes (1..8) at p, big- or little-endian.
+inline uint64_t get_uint(const std::byte* p, std::size_t nbytes, bool big_endian) noexcept {
+  uint64_t v = 0;
+  for (std::size_t i = 0; i < nbytes; ++i) {
+    uint64_t b = std::to_integer<uint64_t>(p[i]);
+    v |= b << (8 * (big_endian ? nbytes - 1 - i : i));
+  }
+  return v;
+}
+
+}  // namespace tokio::codec
+/* end file src/tokio/codec/bytes.hpp */
+/* begin file src/tokio/codec/error.hpp */
+// codec::Errc: the errors the codecs report, as std::error_code values ("tokio.codec").
+//
+//   auto item = co_await framed.next();            // std::optional<io::Result<Frame>>
+//   if (item && !*item && item->error() == codec::Errc::max_line_length_exceeded) ...
+//
+// I/O errors of the underlying stream come through unchanged (errno codes, io::Errc).
+// Invalid UTF-8 in a LinesCodec line is std::errc::illegal_byte_sequence, as for
+// io::lines.
+
+/* #include <system_error> (already above) */
+/* #include <type_traits> (already above) */
+
+namespace tokio::codec {
+
+enum class Errc {
+  // LinesCodec: a line longer than max_length (the rest of it is discarded).
+  max_line_length_exceeded = 1,
+  // AnyDelimiterCodec: a chunk longer than max_length (the rest of it is discarded).
+  max_chunk_length_exceeded = 2,
+  // LengthDelimitedCodec: a frame longer than max_frame_length (decoding skips it;
+  // encoding refuses it), or a length that does not fit the length field.
+  frame_too_large = 3,
+  // LengthDelimitedCodec: the length and the length adjustment give a negative or
+  // overflowing frame length.
+  invalid_frame_length = 4,
+  // The stream ended in the middle of a frame (the default decode_eof).
+  bytes_remaining_on_stream = 5,
+};
+
+const std::error_category& codec_category() noexcept;
+
+inline std::error_code make_error_code(Errc e) noexcept { return {static_cast<int>(e), codec_category()}; }
+
+}  // namespace tokio::codec
+
+template <>
+struct std::is_error_code_enum<tokio::codec::Errc> : std::true_type {};
+/* end file src/tokio/codec/error.hpp */
+/* begin file src/tokio/codec/decoder.hpp */
+// codec::Decoder: turns bytes into frames (tokio-util's Decoder trait).
+//
+//   struct MyDecoder {
+//     // A frame from the front of `src` (consuming its bytes), std::nullopt when `src`
+//     // does not hold a whole frame yet (consume nothing then, or keep your own state),
+//     // or an error.
+//     io::Result<std::optional<Frame>> decode(BytesMut& src);
+//     // Optional: called at the end of the input instead of decode (see decode_eof).
+//     io::Result<std::optional<Frame>> decode_eof(BytesMut& src);
+//   };
+//
+// FramedRead / Framed call decode after every read, and decode_eof once the reader hit its
+// end. Errors are std::error_codes (codec::Errc, errno codes, or your own category).
+// After an error, FramedRead goes on decoding if decode consumed input while failing (it
+// skipped the bad bytes, as LinesCodec does with an overlong line) and ends the stream if
+// it consumed nothing (it could not get past them).
+
+/* #include <optional> (already above) */
+/* #include <type_traits> (already above) */
+/* #include <utility> (already above) */
+
+
+namespace tokio::detail {
+
+template <class R>
+struct decode_result : std::false_type {};
+template <class T>
+struct decode_result<Result<std::optional<T>, std::error_code>> : std::true_type {
+  using item = T;
+};
+
+}  // namespace tokio::detail
+
+namespace tokio::codec {
+
+template <class D>
+concept Decoder = requires(D& d, BytesMut& src) {
+  requires tokio::detail::decode_result<decltype(d.decode(src))>::value;
+};
+
+// The frame type of a decoder.
+template <Decoder D>
+using decoder_item_t = typename tokio::detail::decode_result<decltype(std::declval<D&>().decode(
+    std::declval<BytesMut&>()))>::item;
+
+// Decodes at the end of the input: D::decode_eof when the decoder has one; otherwise
+// decode, and bytes left over that make no frame are an error
+// (Errc::bytes_remaining_on_stream): a partial frame at the end of a stream is never
+// silently dropped.
+template <Decoder D>
+io::Result<std::optional<decoder_item_t<D>>> decode_eof(D& d, BytesMut& src) {
+  if constexpr (requires { d.decode_eof(src); }) {
+    return d.decode_eof(src);
+  } else {
+    auto r = d.decode(src);
+    if (!r || *r || src.is_empty()) return r;
+    return tokio::unexpected(make_error_code(Errc::bytes_remaining_on_stream));
+  }
+}
+
+}  // namespace tokio::codec
+/* end file src/tokio/codec/decoder.hpp */
+/* begin file src/tokio/codec/encoder.hpp */
+// codec::Encoder<E, Item>: turns items into bytes (tokio-util's Encoder<Item> trait).
+//
+//   struct MyEncoder {
+//     io::Result<void> encode(const Frame& item, BytesMut& dst);   // appends to dst
+//   };
+//
+// FramedWrite / Framed append each item to their write buffer with encode and write the
+// buffer out on flush (or once it passes the back-pressure boundary). An encoder may take
+// several item types (overloads or a template).
+
+/* #include <concepts> (already above) */
+/* #include <system_error> (already above) */
+/* #include <utility> (already above) */
+
+
+namespace tokio::codec {
+
+template <class E, class Item>
+concept Encoder = requires(E& e, Item&& item, BytesMut& dst) {
+  { e.encode(std::forward<Item>(item), dst) } -> std::same_as<Result<void, std::error_code>>;
+};
+
+}  // namespace tokio::codec
+/* end file src/tokio/codec/encoder.hpp */
+/* begin file src/tokio/codec/framed_read.hpp */
+// codec::FramedRead<R, D>: the frames a Decoder finds in an io::AsyncRead, as a stream of
+// io::Result<Frame> (tokio-util's FramedRead).
+//
+//   tokio::codec::FramedRead lines(std::move(sock), tokio::codec::LinesCodec::new_with_max_length(1024));
+//   for (;;) {
+//     auto line = co_await lines.next();       // std::optional<io::Result<std::string>>
+//     if (!line) break;                         // end of the input
+//     if (!*line) { /* decode or I/O error */ continue; }
+//     use(**line);
+//   }
+//
+// Reads go into a BytesMut of 8 KiB to start with (with_capacity to change it), which
+// grows as frames need; frames are cut off its front without copying the rest (see
+// codec/bytes.hpp). At the end of the input the decoder's decode_eof decides: a partial
+// frame left over is an error by default (codec::Errc::bytes_remaining_on_stream). After
+// the end, or an I/O error, next() yields nullopt. A decode error is an item: the stream
+// goes on if the decoder skipped the bad input, and ends otherwise (see decoder.hpp).
+//
+// R may be an lvalue reference (the reader is borrowed) or an object type (owned); the
+// deduction guide picks by the argument. next() is cancel-safe: the read in progress and
+// a partial frame stay in the FramedRead. Moving a FramedRead cancels a read in progress
+// (no data is lost: a cancelled read read nothing).
+
+/* #include <cstddef> (already above) */
+/* #include <optional> (already above) */
+/* #include <type_traits> (already above) */
+/* #include <utility> (already above) */
+
+/* begin file src/tokio/codec/detail/framed_impl.hpp */
+// The engine shared by FramedRead, FramedWrite and Framed.
+//
+// Read side (FramedReadState + framed_poll_next): decode what the buffer holds; when that
+// gives no frame, read more into the buffer's spare capacity (the read operation is kept
+// in the framed object between polls; a read is cancel-safe, so a next() destroyed
+// mid-frame loses nothing: the partial frame stays in the buffer) and decode again. At
+// the end of the input, decode_eof decides what the leftovers are (a partial frame is an
+// error by default); after the end, or an I/O error, the stream yields nullopt for good.
+//
+// Write side (FramedWriteApi): items are encoded into the write buffer; a flush writes
+// the buffer out (looping over partial writes) and then flushes the writer. feed() first
+// flushes when the buffer holds the back-pressure boundary (8 KiB by default) or more, so
+// a producer faster than the peer waits instead of growing the buffer without bound;
+// send() also flushes after encoding. The write in progress belongs to the awaitable
+// (or, for poll_flush, to the framed object): destroying one mid-flush leaves the
+// unwritten bytes in the buffer for the next flush.
+
+/* #include <cstddef> (already above) */
+/* #include <optional> (already above) */
+/* #include <system_error> (already above) */
+/* #include <type_traits> (already above) */
+/* #include <utility> (already above) */
+
+
+namespace tokio::detail {
+
+inline constexpr std::size_t kFramedInitialCapacity = 8 * 1024;
+inline constexpr std::size_t kFramedBackpressure = 8 * 1024;
+
+struct FramedReadState {
+  explicit FramedReadState(std::size_t capacity)
+      : buf(codec::BytesMut::with_capacity(capacity)), min_read(capacity / 4 > 0 ? capacity / 4 : 1) {}
+  codec::BytesMut buf;
+  std::size_t min_read;   // spare room guaranteed before each read
+  bool readable = false;  // the buffer may hold a frame: decode before reading
+  bool eof = false;       // the reader returned 0
+  bool done = false;      // nothing more will be yielded
+};
+
+// Decodes one frame from the buffer (no I/O). True when it produced an item (a frame or
+// an error) in `out`.
+template <class D>
+bool framed_decode_buffered(D& codec, FramedReadState& st,
+                            std::optional<io::Result<codec::decoder_item_t<D>>>& out) {
+  const std::size_t before = st.buf.len();
+  auto r = codec.decode(st.buf);
+  if (!r) {
+    // Input consumed while failing: the decoder skipped the bad bytes and can go on.
+    // Nothing consumed: it would fail the same way forever, so the stream ends.
+    if (st.buf.len() == before) st.done = true;
+    out.emplace(unexpected(r.error()));
+    return true;
+  }
+  if (*r) {
+    out.emplace(std::move(**r));
+    return true;
+  }
+  st.readable = false;
+  return false;
+}
+
+template <class R, class D>
+bool framed_poll_next(R& io, D& codec, FramedReadState& st, ChildOp<read_op_t<R>>& op, task::Context& cx,
+                      std::optional<io::Result<codec::decoder_item_t<D>>>& out) {
+  for (;;) {
+    if (st.done) return true;
+    if (st.readable) {
+      if (st.eof) {
+        auto r = codec::decode_eof(codec, st.buf);
+        if (!r) {
+          st.done = true;
+          out.emplace(unexpected(r.error()));
+          return true;
+        }
+        if (*r) {
+          out.emplace(std::move(**r));
+          return true;
+        }
+        st.done = true;
+        return true;
+      }
+      if (framed_decode_buffered(codec, st, out)) return true;
+    }
+    if (!op.live()) {
+      st.buf.reserve(st.min_read);
+      op.start([&] { return io.read(st.buf.spare_capacity_mut()); });
+    }
+    if (!op.poll(cx)) return false;
+    io::Result<std::size_t> n = op.take();
+    if (!n) {
+      st.done = true;
+      out.emplace(unexpected(n.error()));
+      return true;
+    }
+    if (*n == 0) {
+      st.eof = true;
+    } else {
+      st.buf.advance_mut(checked_count(*n, st.buf.capacity() - st.buf.len()));
+    }
+    st.readable = true;
+  }
+}
+
+// Writes `buf` out (advancing it over what was written), then flushes the writer when
+// `flush_inner`. True when done; `err` tells how.
+template <class W>
+class FlushDriver {
+ public:
+  bool poll(W& w, codec::BytesMut& buf, bool flush_inner, task::Context& cx, std::error_code& err) {
+    while (!buf.is_empty()) {
+      if (!wop_.live()) wop_.start([&] { return w.write(std::span<const std::byte>(buf.as_span())); });
+      if (!wop_.poll(cx)) return false;
+      io::Result<std::size_t> n = wop_.take();
+      if (!n) {
+        err = n.error();
+        return true;
+      }
+      if (*n == 0) {
+        err = io::Errc::write_zero;
+        return true;
+      }
+      buf.advance(checked_count(*n, buf.len()));
+    }
+    if (flush_inner) {
+      if (!fop_.live()) fop_.start([&] { return w.flush(); });
+      if (!fop_.poll(cx)) return false;
+      io::Result<void> r = fop_.take();
+      if (!r) err = r.error();
+    }
+    return true;
+  }
+  // Cancels a write or flush in progress (both are cancel-safe).
+  void reset() noexcept {
+    wop_.reset();
+    fop_.reset();
+  }
+
+ private:
+  ChildOp<write_op_t<W>> wop_;
+  ChildOp<flush_op_t<W>> fop_;
+};
+
+template <class Derived, class W>
+class FramedWriteApi;
+
+// feed (Flush = false) and send (Flush = true): wait for room (flush when the buffer is at
+// the boundary), encode the item, and for send flush everything.
+template <class F, class Item, bool Flush>
+class FramedSendOp : public CompositeLeaf<FramedSendOp<F, Item, Flush>> {
+ public:
+  template <class U>
+  FramedSendOp(F& f, U&& item) : f_(&f), item_(std::forward<U>(item)) {}
+
+  bool step(task::Context& cx) {
+    // (write_buffer_mut cancels a poll_flush in progress: this op writes from now on.)
+    codec::BytesMut& buf = f_->write_buffer_mut();
+    if (phase_ == 0) {
+      if (buf.len() >= f_->backpressure_boundary()) {
+        if (!fl_.poll(f_->get_mut(), buf, true, cx, err_)) return false;
+        if (err_) return true;
+      }
+      phase_ = 1;
+      io::Result<void> r = f_->encoder_mut().encode(std::move(item_), buf);
+      if (!r) {
+        err_ = r.error();
+        return true;
+      }
+    }
+    if constexpr (Flush) {
+      return fl_.poll(f_->get_mut(), buf, true, cx, err_);
+    } else {
+      return true;
+    }
+  }
+  io::Result<void> await_resume() {
+    this->check();
+    if (err_) return unexpected(err_);
+    return {};
+  }
+
+ private:
+  F* f_;
+  Item item_;
+  int phase_ = 0;  // 0: waiting for room, then encoding; 1: encoded (flushing for send)
+  std::error_code err_;
+  FlushDriver<std::remove_reference_t<decltype(std::declval<F&>().get_mut())>> fl_;
+};
+
+// flush (Shutdown = false) and close (Shutdown = true: flush, then shut the writer down).
+template <class F, bool Shutdown>
+class FramedFlushOp : public CompositeLeaf<FramedFlushOp<F, Shutdown>> {
+  using W = std::remove_reference_t<decltype(std::declval<F&>().get_mut())>;
+
+ public:
+  explicit FramedFlushOp(F& f) noexcept : f_(&f) {}
+  bool step(task::Context& cx) {
+    if (!flushed_) {
+      if (!fl_.poll(f_->get_mut(), f_->write_buffer_mut(), true, cx, err_)) return false;
+      flushed_ = true;
+      if (err_) return true;
+    }
+    if constexpr (Shutdown) {
+      if (!sop_.live()) sop_.start([&] { return f_->get_mut().shutdown(); });
+      if (!sop_.poll(cx)) return false;
+      io::Result<void> r = sop_.take();
+      if (!r) err_ = r.error();
+    }
+    return true;
+  }
+  io::Result<void> await_resume() {
+    this->check();
+    if (err_) return unexpected(err_);
+    return {};
+  }
+
+ private:
+  F* f_;
+  bool flushed_ = false;
+  std::error_code err_;
+  FlushDriver<W> fl_;
+  ChildOp<shutdown_op_t<W>> sop_;
+};
+
+// The sink half of FramedWrite and Framed: the write buffer, its back-pressure boundary,
+// and the operations on them. Derived (CRTP) supplies get_mut() (the writer, of type W)
+// and encoder_mut().
+template <class Derived, class W>
+class FramedWriteApi {
+ public:
+  // Encodes `item` into the write buffer (after flushing it when it is at the
+  // back-pressure boundary); does not flush otherwise. NOT cancel-safe: the item is
+  // dropped if the await is destroyed before it was encoded.
+  template <class Item>
+  auto feed(Item&& item) {
+    return FramedSendOp<Derived, std::decay_t<Item>, false>(self(), std::forward<Item>(item));
+  }
+  // feed, then flush everything (SinkExt::send). NOT cancel-safe, as feed; once encoded
+  // the item is in the buffer and a later flush writes it.
+  template <class Item>
+  auto send(Item&& item) {
+    return FramedSendOp<Derived, std::decay_t<Item>, true>(self(), std::forward<Item>(item));
+  }
+  // Writes the whole write buffer out, then flushes the writer. Cancel-safe in that what
+  // was not written stays buffered.
+  auto flush() noexcept { return FramedFlushOp<Derived, false>(self()); }
+  // flush, then shuts the writer down (the peer reads end of stream).
+  auto close() noexcept { return FramedFlushOp<Derived, true>(self()); }
+
+  // Poll form of flush (Rust's Sink::poll_flush), to combine with other polls (a
+  // deadline...): true once everything buffered is written and the writer flushed (`out`
+  // says how that went); false with the task's waker registered. The write in progress is
+  // kept here between polls; anything else that touches the buffer (feed, send, flush,
+  // write_buffer_mut) cancels it first, which loses nothing (a cancelled write wrote
+  // nothing).
+  bool poll_flush(task::Context& cx, io::Result<void>& out) {
+    std::error_code err;
+    if (!flusher_.poll(self().get_mut(), wbuf_, true, cx, err)) return false;
+    if (err) {
+      out = unexpected(err);
+    } else {
+      out = io::Result<void>();
+    }
+    return true;
+  }
+
+  const codec::BytesMut& write_buffer() const noexcept { return wbuf_; }
+  codec::BytesMut& write_buffer_mut() noexcept {
+    flusher_.reset();
+    return wbuf_;
+  }
+  std::size_t backpressure_boundary() const noexcept { return hwm_; }
+  void set_backpressure_boundary(std::size_t n) noexcept { hwm_ = n; }
+
+ protected:
+  FramedWriteApi() : wbuf_(codec::BytesMut::with_capacity(kFramedInitialCapacity)) {}
+  // A write in flight refers to the buffer: it is cancelled before the buffer moves.
+  FramedWriteApi(FramedWriteApi&& o) : wbuf_((o.flusher_.reset(), std::move(o.wbuf_))), hwm_(o.hwm_) {}
+  FramedWriteApi& operator=(FramedWriteApi&&) = delete;
+  ~FramedWriteApi() = default;
+  // Derived's destructor calls this: the write in progress must go before the writer does.
+  void cancel_flush() noexcept { flusher_.reset(); }
+
+ private:
+  Derived& self() noexcept { return static_cast<Derived&>(*this); }
+
+  codec::BytesMut wbuf_;
+  std::size_t hwm_ = kFramedBackpressure;
+  FlushDriver<W> flusher_;  // poll_flush's write in progress
+};
+
+}  // namespace tokio::detail
+/* end file src/tokio/codec/detail/framed_impl.hpp */
+
+namespace tokio::codec {
+
+template <class R, Decoder D>
+class FramedRead : public stream::PollStream<FramedRead<R, D>, io::Result<decoder_item_t<D>>> {
+  using Io = std::remove_reference_t<R>;
+  static_assert(io::AsyncRead<Io>, "FramedRead needs an io::AsyncRead");
+
+ public:
+  using Item = io::Result<decoder_item_t<D>>;
+
+  FramedRead(R&& inner, D decoder, std::size_t capacity = tokio::detail::kFramedInitialCapacity)
+      : io_(std::forward<R>(inner)), codec_(std::move(decoder)), st_(capacity) {}
+  static FramedRead with_capacity(R&& inner, D decoder, std::size_t capacity) {
+    return FramedRead(std::forward<R>(inner), std::move(decoder), capacity);
+  }
+  FramedRead(FramedRead&& o)
+      : io_((o.op_.reset(), std::forward<R>(o.io_))), codec_(std::move(o.codec_)), st_(std::move(o.st_)) {}
+  FramedRead& operator=(FramedRead&&) = delete;
+  ~FramedRead() { op_.reset(); }
+
+  bool poll_next(task::Context& cx, std::optional<Item>& out) {
+    return tokio::detail::framed_poll_next(io_, codec_, st_, op_, cx, out);
+  }
+  // A frame from the bytes already read, without reading: nullopt when the buffer holds
+  // no whole frame (or the stream has ended). Lets a server answer every pipelined
+  // request it has before flushing and waiting for more.
+  std::optional<Item> next_buffered() {
+    std::optional<Item> out;
+    op_.reset();  // a read in flight targets the buffer's spare room (reads are cancel-safe)
+    if (!st_.done && !st_.eof) tokio::detail::framed_decode_buffered(codec_, st_, out);
+    return out;
+  }
+
+  Io& get_ref() noexcept { return io_; }
+  Io& get_mut() noexcept { return io_; }
+  R into_inner() && {
+    op_.reset();
+    return std::forward<R>(io_);
+  }
+  D& decoder() noexcept { return codec_; }
+  D& decoder_mut() noexcept { return codec_; }
+  const BytesMut& read_buffer() const noexcept { return st_.buf; }
+  BytesMut& read_buffer_mut() noexcept {
+    op_.reset();
+    st_.readable = true;
+    return st_.buf;
+  }
+
+ private:
+  R io_;
+  D codec_;
+  tokio::detail::FramedReadState st_;
+  tokio::detail::ChildOp<tokio::detail::read_op_t<Io>> op_;
+};
+
+template <class R, class D>
+FramedRead(R&&, D) -> FramedRead<R, D>;
+template <class R, class D>
+FramedRead(R&&, D, std::size_t) -> FramedRead<R, D>;
+
+}  // namespace tokio::codec
+/* end file src/tokio/codec/framed_read.hpp */
+/* begin file src/tokio/codec/framed_write.hpp */
+// codec::FramedWrite<W, E>: an io::AsyncWrite that takes items, encoded by an Encoder
+// (tokio-util's FramedWrite, with SinkExt's send/feed/flush/close as members).
+//
+//   tokio::codec::FramedWrite out(std::move(sock), tokio::codec::LinesCodec());
+//   co_await out.feed("one");          // encoded into the write buffer
+//   co_await out.send("two");          // encoded, then everything is written out
+//   co_await out.close();              // flush, then shut the writer down
+//
+// Back-pressure: feed() flushes first when the buffer holds backpressure_boundary() bytes
+// (8 KiB by default) or more, so a fast producer waits for a slow peer instead of
+// buffering without bound. Every operation returns io::Result<void>; poll_flush is the
+// poll-level form of flush. Cancel safety: an item whose send/feed was destroyed before
+// it was encoded is dropped; bytes not yet written stay in the buffer for the next flush.
+// W may be an lvalue reference (borrowed).
+
+/* #include <cstddef> (already above) */
+/* #include <type_traits> (already above) */
+/* #include <utility> (already above) */
+
+
+namespace tokio::codec {
+
+template <class W, class E>
+class FramedWrite : public tokio::detail::FramedWriteApi<FramedWrite<W, E>, std::remove_reference_t<W>> {
+  using Io = std::remove_reference_t<W>;
+  using Api = tokio::detail::FramedWriteApi<FramedWrite<W, E>, Io>;
+  static_assert(io::AsyncWrite<Io>, "FramedWrite needs an io::AsyncWrite");
+
+ public:
+  FramedWrite(W&& inner, E encoder) : io_(std::forward<W>(inner)), codec_(std::move(encoder)) {}
+  FramedWrite(FramedWrite&& o) : Api(std::move(o)), io_(std::forward<W>(o.io_)), codec_(std::move(o.codec_)) {}
+  FramedWrite& operator=(FramedWrite&&) = delete;
+  ~FramedWrite() { this->cancel_flush(); }
+
+  Io& get_ref() noexcept { return io_; }
+  Io& get_mut() noexcept { return io_; }
+  W into_inner() && { return std::forward<W>(io_); }
+  E& encoder() noexcept { return codec_; }
+  E& encoder_mut() noexcept { return codec_; }
+
+ private:
+  W io_;
+  E codec_;
+};
+
+template <class W, class E>
+FramedWrite(W&&, E) -> FramedWrite<W, E>;
+
+}  // namespace tokio::codec
+/* end file src/tokio/codec/framed_write.hpp */
+/* begin file src/tokio/codec/framed.hpp */
+// codec::Framed<T, C>: FramedRead and FramedWrite over one io::AsyncRead + io::AsyncWrite
+// with one codec (a Decoder and an Encoder): a stream of io::Result<Frame> (next()) and a
+// sink (feed / send / flush / close), as tokio-util's Framed.
+//
+//   tokio::codec::Framed conn(std::move(sock), tokio::codec::LinesCodec::new_with_max_length(4096));
+//   for (;;) {
+//     auto line = co_await conn.next();
+//     if (!line || !*line) break;
+//     if (!co_await conn.send("you said: " + **line)) break;
+//   }
+//
+// Reading and writing keep separate buffers, so one task may have a next() and a
+// send() in flight at once (under select or join). The semantics of each side, and of
+// next_buffered() and the poll forms (poll_next, poll_flush), are those of FramedRead and
+// FramedWrite. T may be an lvalue reference.
+
+/* #include <cstddef> (already above) */
+/* #include <optional> (already above) */
+/* #include <type_traits> (already above) */
+/* #include <utility> (already above) */
+
+
+namespace tokio::codec {
+
+template <class T, Decoder C>
+class Framed : public stream::PollStream<Framed<T, C>, io::Result<decoder_item_t<C>>>,
+               public tokio::detail::FramedWriteApi<Framed<T, C>, std::remove_reference_t<T>> {
+  using Io = std::remove_reference_t<T>;
+  using Api = tokio::detail::FramedWriteApi<Framed<T, C>, Io>;
+  static_assert(io::AsyncRead<Io> && io::AsyncWrite<Io>, "Framed needs an io::AsyncRead + io::AsyncWrite");
+
+ public:
+  using Item = io::Result<decoder_item_t<C>>;
+
+  Framed(T&& inner, C codec, std::size_t capacity = tokio::detail::kFramedInitialCapacity)
+      : io_(std::forward<T>(inner)), codec_(std::move(codec)), rd_(capacity) {}
+  static Framed with_capacity(T&& inner, C codec, std::size_t capacity) {
+    return Framed(std::forward<T>(inner), std::move(codec), capacity);
+  }
+  Framed(Framed&& o)
+      : Api(std::move(o)), io_((o.rop_.reset(), std::forward<T>(o.io_))), codec_(std::move(o.codec_)), rd_(std::move(o.rd_)) {}
+  Framed& operator=(Framed&&) = delete;
+  ~Framed() {
+    rop_.reset();
+    this->cancel_flush();
+  }
+
+  bool poll_next(task::Context& cx, std::optional<Item>& out) {
+    return tokio::detail::framed_poll_next(io_, codec_, rd_, rop_, cx, out);
+  }
+  // See FramedRead::next_buffered.
+  std::optional<Item> next_buffered() {
+    std::optional<Item> out;
+    rop_.reset();
+    if (!rd_.done && !rd_.eof) tokio::detail::framed_decode_buffered(codec_, rd_, out);
+    return out;
+  }
+
+  Io& get_ref() noexcept { return io_; }
+  Io& get_mut() noexcept { return io_; }
+  T into_inner() && {
+    rop_.reset();
+    return std::forward<T>(io_);
+  }
+  C& codec() noexcept { return codec_; }
+  C& codec_mut() noexcept { return codec_; }
+  C& encoder_mut() noexcept { return codec_; }
+  const BytesMut& read_buffer() const noexcept { return rd_.buf; }
+  BytesMut& read_buffer_mut() noexcept {
+    rop_.reset();
+    rd_.readable = true;
+    return rd_.buf;
+  }
+
+ private:
+  T io_;
+  C codec_;
+  tokio::detail::FramedReadState rd_;
+  tokio::detail::ChildOp<tokio::detail::read_op_t<Io>> rop_;
+};
+
+template <class T, class C>
+Framed(T&&, C) -> Framed<T, C>;
+template <class T, class C>
+Framed(T&&, C, std::size_t) -> Framed<T, C>;
+
+}  // namespace tokio::codec
+/* end file src/tokio/codec/framed.hpp */
+/* begin file src/tokio/codec/lines_codec.hpp */
+// codec::LinesCodec: lines of text, tokio-util's LinesCodec.
+//
+//   Framed conn(std::move(sock), LinesCodec::new_with_max_length(8 * 1024));
+//
+// Decoding yields each line as a std::string without its "\n" (and a "\r" before it);
+// encoding appends the string and "\n". A line must be UTF-8 (else
+// std::errc::illegal_byte_sequence, that line dropped, decoding goes on). At the end of
+// the input, bytes after the last "\n" are one more line (as in tokio-util).
+//
+// Maximum length: with new_with_max_length(n), a line longer than n bytes is the error
+// codec::Errc::max_line_length_exceeded, reported as soon as n + 1 bytes without a newline
+// have arrived; the line's bytes are discarded up to and including its newline, then
+// decoding goes on with the next line. Memory stays bounded by about n plus one read,
+// whatever the peer sends: a FramedRead keeps going (the codec skipped the bad line), so
+// the application can answer the error and carry on, or close the connection.
+// LinesCodec() has no limit (as in tokio-util): use it only with trusted input.
+
+/* #include <cstddef> (already above) */
+/* #include <cstdint> (already above) */
+/* #include <limits> (already above) */
+/* #include <optional> (already above) */
+/* #include <string> (already above) */
+/* #include <string_view> (already above) */
+
+
+namespace tokio::codec {
+
+class LinesCodec {
+ public:
+  LinesCodec() noexcept = default;
+  static LinesCodec new_with_max_length(std::size_t max_length) noexcept {
+    LinesCodec c;
+    c.max_length_ = max_length;
+    return c;
+  }
+  std::size_t max_length() const noexcept { return max_length_; }
+
+  Result<std::optional<std::string>, std::error_code> decode(BytesMut& buf);
+  Result<std::optional<std::string>, std::error_code> decode_eof(BytesMut& buf);
+  Result<void, std::error_code> encode(std::string_view line, BytesMut& dst);
+
+ private:
+  std::size_t max_length_ = std::numeric_limits<std::size_t>::max();
+  std::size_t next_index_ = 0;  // bytes already searched for a newline
+  bool discarding_ = false;     // inside an overlong line: drop through its newline
+};
+
+}  // namespace tokio::codec
+/* end file src/tokio/codec/lines_codec.hpp */
+/* begin file src/tokio/codec/any_delimiter_codec.hpp */
+// codec::AnyDelimiterCodec: chunks separated by any of a set of delimiter bytes
+// (tokio-util's AnyDelimiterCodec).
+//
+//   AnyDelimiterCodec c(",;\n", ";");   // split on ',' ';' or '\n'; write ';' after chunks
+//
+// Decoding yields each chunk (a Bytes, without its delimiter); at the end of the input the
+// bytes after the last delimiter are one more chunk. Encoding writes the chunk followed by
+// the sequence_writer bytes. With a maximum length, a longer chunk is the error
+// codec::Errc::max_chunk_length_exceeded and is discarded up to its delimiter; decoding
+// goes on after it (memory stays bounded), exactly as LinesCodec does with long lines.
+
+/* #include <array> (already above) */
+/* #include <cstddef> (already above) */
+/* #include <cstdint> (already above) */
+/* #include <limits> (already above) */
+/* #include <optional> (already above) */
+/* #include <span> (already above) */
+/* #include <string> (already above) */
+/* #include <string_view> (already above) */
+
+
+namespace tokio::codec {
+
+class AnyDelimiterCodec {
+ public:
+  AnyDelimiterCodec(std::string_view seek_delimiters, std::string_view sequence_writer,
+                    std::size_t max_length = std::numeric_limits<std::size_t>::max());
+  static AnyDelimiterCodec new_with_max_length(std::string_view seek_delimiters, std::string_view sequence_writer,
+                                               std::size_t max_length) {
+    return AnyDelimiterCodec(seek_delimiters, sequence_writer, max_length);
+  }
+  std::size_t max_length() const noexcept { return max_length_; }
+
+  Result<std::optional<Bytes>, std::error_code> decode(BytesMut& buf);
+  Result<std::optional<Bytes>, std::error_code> decode_eof(BytesMut& buf);
+  Result<void, std::error_code> encode(std::span<const std::byte> chunk, BytesMut& dst);
+  Result<void, std::error_code> encode(std::string_view chunk, BytesMut& dst) {
+    return encode(std::as_bytes(std::span(chunk.data(), chunk.size())), dst);
+  }
+  Result<void, std::error_code> encode(const Bytes& chunk, BytesMut& dst) { return encode(chunk.as_span(), dst); }
+
+ private:
+  // Index of the first delimiter in p[from, to), or `to`.
+  std::size_t find(const std::byte* p, std::size_t from, std::size_t to) const noexcept;
+
+  std::array<uint64_t, 4> is_delim_{};  // 256-bit set
+  std::string writer_;
+  std::size_t max_length_;
+  std::size_t next_index_ = 0;
+  bool discarding_ = false;
+};
+
+}  // namespace tokio::codec
+/* end file src/tokio/codec/any_delimiter_codec.hpp */
+/* begin file src/tokio/codec/bytes_codec.hpp */
+// codec::BytesCodec: raw bytes, no framing (tokio-util's BytesCodec). Decoding yields
+// whatever bytes have arrived (a BytesMut, never empty); encoding copies the bytes.
+
+/* #include <optional> (already above) */
+/* #include <span> (already above) */
+/* #include <string_view> (already above) */
+
+
+namespace tokio::codec {
+
+class BytesCodec {
+ public:
+  Result<std::optional<BytesMut>, std::error_code> decode(BytesMut& buf) {
+    if (buf.is_empty()) return std::optional<BytesMut>();
+    return std::optional<BytesMut>(buf.split());
+  }
+  Result<void, std::error_code> encode(std::span<const std::byte> data, BytesMut& dst) {
+    dst.extend_from_slice(data);
+    return {};
+  }
+  Result<void, std::error_code> encode(const Bytes& data, BytesMut& dst) { return encode(data.as_span(), dst); }
+  Result<void, std::error_code> encode(const BytesMut& data, BytesMut& dst) { return encode(data.as_span(), dst); }
+  Result<void, std::error_code> encode(std::string_view data, BytesMut& dst) {
+    dst.put(data);
+    return {};
+  }
+};
+
+}  // namespace tokio::codec
+/* end file src/tokio/codec/bytes_codec.hpp */
+/* begin file src/tokio/codec/length_delimited.hpp */
+// codec::LengthDelimitedCodec: frames prefixed by their length (tokio-util's
+// LengthDelimitedCodec and its Builder).
+//
+//   auto c = LengthDelimitedCodec();                       // 4-byte big-endian length, max 8 MiB
+//   auto c2 = LengthDelimitedCodec::builder()
+//                 .length_field_offset(1)                  // a type byte comes first
+//                 .length_field_length(2)                  // 1, 2, 3, 4 or 8 bytes (any of 1..8)
+//                 .length_adjustment(-3)                   // the length counts the 3 header bytes
+//                 .num_skip(0)                             // keep the header in the frame
+//                 .little_endian()
+//                 .max_frame_length(64 * 1024)
+//                 .new_codec();
+//
+// Decoding: once length_field_offset + length_field_length bytes (or num_skip, if more)
+// have arrived, the length field is read; frame length = field + length_adjustment;
+// num_skip bytes (by default the offset and the field) are dropped from the front and the
+// next frame-length bytes are the frame (a BytesMut, cut off the read buffer without a
+// copy). A frame longer than max_frame_length is the error codec::Errc::frame_too_large:
+// its bytes are skipped as they arrive (never buffered) and decoding goes on with the
+// next frame. A field + adjustment below zero or past SIZE_MAX is
+// codec::Errc::invalid_frame_length, which a FramedRead reports and then ends (the input
+// cannot be resynchronised). A partial frame at the end of the input is
+// codec::Errc::bytes_remaining_on_stream.
+//
+// Encoding writes the length field (payload length - length_adjustment, in the field's
+// width and byte order: frame_too_large when it does not fit or the payload is longer
+// than max_frame_length) and the payload. As in tokio-util, it writes neither the bytes
+// before the field (length_field_offset) nor anything num_skip would drop.
+
+/* #include <cstddef> (already above) */
+/* #include <cstdint> (already above) */
+/* #include <optional> (already above) */
+/* #include <span> (already above) */
+/* #include <string_view> (already above) */
+
+
+namespace tokio::codec {
+
+class LengthDelimitedCodec {
+ public:
+  class Builder {
+   public:
+    Builder& length_field_offset(std::size_t n) noexcept {
+      offset_ = n;
+      return *this;
+    }
+    // Width of the length field in bytes, 1..8 (std::invalid_argument otherwise, from
+    // new_codec).
+    Builder& length_field_length(std::size_t n) noexcept {
+      width_ = n;
+      return *this;
+    }
+    Builder& length_adjustment(std::ptrdiff_t n) noexcept {
+      adjust_ = n;
+      return *this;
+    }
+    // Header bytes dropped before the frame (default: offset + field width).
+    Builder& num_skip(std::size_t n) noexcept {
+      skip_ = n;
+      return *this;
+    }
+    Builder& max_frame_length(std::size_t n) noexcept {
+      max_ = n;
+      return *this;
+    }
+    Builder& big_endian() noexcept {
+      big_ = true;
+      return *this;
+    }
+    Builder& little_endian() noexcept {
+      big_ = false;
+      return *this;
+    }
+    Builder& native_endian() noexcept {
+      big_ = is_big_endian_host();
+      return *this;
+    }
+    LengthDelimitedCodec new_codec() const;
+
+   private:
+    friend class LengthDelimitedCodec;
+    static bool is_big_endian_host() noexcept;
+    std::size_t offset_ = 0;
+    std::size_t width_ = 4;
+    std::ptrdiff_t adjust_ = 0;
+    std::optional<std::size_t> skip_;
+    std::size_t max_ = 8 * 1024 * 1024;
+    bool big_ = true;
+  };
+
+  LengthDelimitedCodec() = default;
+  static Builder builder() noexcept { return {}; }
+
+  std::size_t max_frame_length() const noexcept { return b_.max_; }
+  void set_max_frame_length(std::size_t n) noexcept { b_.max_ = n; }
+
+  Result<std::optional<BytesMut>, std::error_code> decode(BytesMut& buf);
+  Result<void, std::error_code> encode(std::span<const std::byte> payload, BytesMut& dst);
+  Result<void, std::error_code> encode(std::string_view payload, BytesMut& dst) {
+    return encode(std::as_bytes(std::span(payload.data(), payload.size())), dst);
+  }
+  Result<void, std::error_code> encode(const Bytes& payload, BytesMut& dst) { return encode(payload.as_span(), dst); }
+  Result<void, std::error_code> encode(const BytesMut& payload, BytesMut& dst) {
+    return encode(payload.as_span(), dst);
+  }
+
+ private:
+  std::size_t head_len() const noexcept {
+    std::size_t h = b_.offset_ + b_.width_;
+    return b_.skip_ && *b_.skip_ > h ? *b_.skip_ : h;
+  }
+  std::size_t num_skip() const noexcept { return b_.skip_ ? *b_.skip_ : b_.offset_ + b_.width_; }
+
+  enum class State { Head, Data, Skip };
+  Builder b_;
+  State state_ = State::Head;
+  std::size_t n_ = 0;  // Data: frame bytes expected; Skip: bytes left to drop
+};
+
+}  // namespace tokio::codec
+/* end file src/tokio/codec/length_delimited.hpp */
 /* end file src/tokio/tokio.hpp */
 #endif // TOKIO_HPP_INCLUDED
 
@@ -14893,7 +18053,7 @@ inline OpenOptions File::options() { return OpenOptions(); }
 
 /* #include <atomic> (already above) */
 /* #include <chrono> (already above) */
-#include <climits>
+/* #include <climits> (already above) */
 /* #include <cstdint> (already above) */
 #include <ctime>
 
@@ -15433,7 +18593,7 @@ HandleInner* make_multi_thread(Config cfg);
 /* #include <pthread.h> (already above) */
 
 /* #include <cstddef> (already above) */
-#include <functional>
+/* #include <functional> (already above) */
 /* #include <string> (already above) */
 
 namespace tokio::detail {
@@ -28613,4 +31773,381 @@ detail::FsAwait<Metadata> DirEntry::metadata() const {
 
 }  // namespace tokio::fs
 /* end file src/tokio/fs/read_dir.cpp */
+/* begin file src/tokio/codec/any_delimiter_codec.cpp */
+
+namespace tokio::codec {
+
+AnyDelimiterCodec::AnyDelimiterCodec(std::string_view seek_delimiters, std::string_view sequence_writer,
+                                     std::size_t max_length)
+    : writer_(sequence_writer), max_length_(max_length) {
+  for (char c : seek_delimiters) {
+    auto b = static_cast<unsigned char>(c);
+    is_delim_[b >> 6] |= uint64_t{1} << (b & 63);
+  }
+}
+
+std::size_t AnyDelimiterCodec::find(const std::byte* p, std::size_t from, std::size_t to) const noexcept {
+  for (std::size_t i = from; i < to; ++i) {
+    auto b = std::to_integer<unsigned>(p[i]);
+    if (is_delim_[b >> 6] & (uint64_t{1} << (b & 63))) return i;
+  }
+  return to;
+}
+
+Result<std::optional<Bytes>, std::error_code> AnyDelimiterCodec::decode(BytesMut& buf) {
+  for (;;) {
+    const std::byte* p = buf.data();
+    const std::size_t len = buf.len();
+    if (discarding_) {
+      std::size_t i = find(p, 0, len);
+      if (i == len) {
+        buf.advance(len);
+        return std::optional<Bytes>();
+      }
+      buf.advance(i + 1);
+      discarding_ = false;
+      continue;
+    }
+    const std::size_t limit = max_length_ >= len ? len : max_length_ + 1;
+    std::size_t i = find(p, next_index_ < limit ? next_index_ : limit, limit);
+    if (i < limit) {
+      next_index_ = 0;
+      Bytes chunk = buf.split_to(i).freeze();
+      buf.advance(1);
+      return std::optional<Bytes>(std::move(chunk));
+    }
+    if (len > max_length_) {
+      buf.advance(limit);
+      next_index_ = 0;
+      discarding_ = true;
+      return unexpected(make_error_code(Errc::max_chunk_length_exceeded));
+    }
+    next_index_ = len;
+    return std::optional<Bytes>();
+  }
+}
+
+Result<std::optional<Bytes>, std::error_code> AnyDelimiterCodec::decode_eof(BytesMut& buf) {
+  auto r = decode(buf);
+  if (!r || *r) return r;
+  next_index_ = 0;
+  if (discarding_) {
+    discarding_ = false;
+    buf.clear();
+    return std::optional<Bytes>();
+  }
+  if (buf.is_empty()) return std::optional<Bytes>();
+  return std::optional<Bytes>(buf.split().freeze());
+}
+
+Result<void, std::error_code> AnyDelimiterCodec::encode(std::span<const std::byte> chunk, BytesMut& dst) {
+  dst.reserve(chunk.size() + writer_.size());
+  dst.put(chunk);
+  dst.put(writer_);
+  return {};
+}
+
+}  // namespace tokio::codec
+/* end file src/tokio/codec/any_delimiter_codec.cpp */
+/* begin file src/tokio/codec/bytes.cpp */
+/* #include <limits> (already above) */
+/* #include <new> (already above) */
+/* #include <stdexcept> (already above) */
+
+
+namespace tokio::detail {
+
+BytesBlock* bytes_block_alloc(std::size_t cap) {
+  if (cap > std::numeric_limits<std::size_t>::max() - sizeof(BytesBlock)) throw std::bad_alloc();
+  void* p = ::operator new(sizeof(BytesBlock) + cap);
+  auto* b = static_cast<BytesBlock*>(p);
+  new (&b->refs) std::atomic<std::size_t>(1);
+  b->cap = cap;
+  return b;
+}
+
+void bytes_block_free(BytesBlock* b) noexcept {
+  b->refs.~atomic();
+  ::operator delete(static_cast<void*>(b));
+}
+
+void throw_bytes_range(const char* what) {
+  throw std::out_of_range(std::string("tokio::codec: ") + what + ": out of range");
+}
+
+}  // namespace tokio::detail
+
+namespace tokio::codec {
+
+Bytes Bytes::copy_from_slice(std::span<const std::byte> s) {
+  Bytes b;
+  if (s.empty()) return b;
+  b.blk_ = detail::bytes_block_alloc(s.size());
+  std::memcpy(b.blk_->data(), s.data(), s.size());
+  b.ptr_ = b.blk_->data();
+  b.len_ = s.size();
+  return b;
+}
+
+void BytesMut::reserve_slow(std::size_t additional) {
+  if (additional > std::numeric_limits<std::size_t>::max() / 2 - len_) {
+    throw std::length_error("tokio::codec::BytesMut::reserve: capacity overflow");
+  }
+  const std::size_t need = len_ + additional;
+  if (detail::bytes_block_unique(blk_)) {
+    std::byte* base = blk_->data();
+    const std::size_t front = static_cast<std::size_t>(ptr_ - base);
+    // Reclaim the consumed front of the block when the data to move is no larger than
+    // it: the move is paid for by the bytes consumed since the last one (amortised O(1)).
+    if (blk_->cap >= need && front >= len_) {
+      if (len_ > 0) std::memmove(base, ptr_, len_);
+      ptr_ = base;
+      cap_ = blk_->cap;
+      return;
+    }
+  }
+  // A new block. Growing our own block doubles it (amortised O(1) appends); leaving a
+  // block still shared with split-off frames takes one of the same size, so a buffer that
+  // hands out every byte it reads (BytesCodec) does not grow for ever.
+  const std::size_t old = blk_ ? blk_->cap : 0;
+  const std::size_t grown = detail::bytes_block_unique(blk_) ? 2 * old : old;
+  std::size_t cap = need > grown ? need : grown;
+  if (cap < 64) cap = 64;
+  detail::BytesBlock* nb = detail::bytes_block_alloc(cap);
+  if (len_ > 0) std::memcpy(nb->data(), ptr_, len_);
+  detail::bytes_block_unref(blk_);
+  blk_ = nb;
+  ptr_ = nb->data();
+  cap_ = cap;
+}
+
+}  // namespace tokio::codec
+/* end file src/tokio/codec/bytes.cpp */
+/* begin file src/tokio/codec/error.cpp */
+/* #include <string> (already above) */
+
+
+namespace tokio::detail::codec_error_impl {
+
+class Category : public std::error_category {
+ public:
+  const char* name() const noexcept override { return "tokio.codec"; }
+  std::string message(int c) const override {
+    switch (static_cast<codec::Errc>(c)) {
+      case codec::Errc::max_line_length_exceeded: return "line length limit exceeded";
+      case codec::Errc::max_chunk_length_exceeded: return "chunk length limit exceeded";
+      case codec::Errc::frame_too_large: return "frame size too big";
+      case codec::Errc::invalid_frame_length: return "provided length would overflow after adjustment";
+      case codec::Errc::bytes_remaining_on_stream: return "bytes remaining on stream";
+    }
+    return "unknown codec error";
+  }
+};
+
+}  // namespace tokio::detail::codec_error_impl
+
+namespace tokio::codec {
+
+const std::error_category& codec_category() noexcept {
+  static const detail::codec_error_impl::Category c;
+  return c;
+}
+
+}  // namespace tokio::codec
+/* end file src/tokio/codec/error.cpp */
+/* begin file src/tokio/codec/length_delimited.cpp */
+/* #include <bit> (already above) */
+/* #include <limits> (already above) */
+/* #include <stdexcept> (already above) */
+
+
+namespace tokio::codec {
+
+bool LengthDelimitedCodec::Builder::is_big_endian_host() noexcept {
+  return std::endian::native == std::endian::big;
+}
+
+LengthDelimitedCodec LengthDelimitedCodec::Builder::new_codec() const {
+  if (width_ < 1 || width_ > 8) {
+    throw std::invalid_argument("tokio::codec::LengthDelimitedCodec: length_field_length must be 1..8");
+  }
+  LengthDelimitedCodec c;
+  c.b_ = *this;
+  return c;
+}
+
+Result<std::optional<BytesMut>, std::error_code> LengthDelimitedCodec::decode(BytesMut& buf) {
+  for (;;) {
+    switch (state_) {
+      case State::Skip: {
+        std::size_t k = n_ < buf.len() ? n_ : buf.len();
+        buf.advance(k);
+        n_ -= k;
+        if (n_ > 0) return std::optional<BytesMut>();
+        state_ = State::Head;
+        continue;
+      }
+      case State::Head: {
+        const std::size_t head = head_len();
+        if (buf.len() < head) {
+          buf.reserve(head - buf.len());
+          return std::optional<BytesMut>();
+        }
+        const uint64_t field = get_uint(buf.data() + b_.offset_, b_.width_, b_.big_);
+        // frame length = field + adjustment, in range [0, SIZE_MAX].
+        uint64_t len;
+        if (b_.adjust_ < 0) {
+          const uint64_t sub = uint64_t(0) - static_cast<uint64_t>(b_.adjust_);
+          if (field < sub) return unexpected(make_error_code(Errc::invalid_frame_length));
+          len = field - sub;
+        } else {
+          const uint64_t add = static_cast<uint64_t>(b_.adjust_);
+          if (field > std::numeric_limits<uint64_t>::max() - add) {
+            return unexpected(make_error_code(Errc::invalid_frame_length));
+          }
+          len = field + add;
+        }
+        if constexpr (sizeof(std::size_t) < sizeof(uint64_t)) {
+          if (len > std::numeric_limits<std::size_t>::max()) {
+            return unexpected(make_error_code(Errc::invalid_frame_length));
+          }
+        }
+        buf.advance(num_skip());
+        n_ = static_cast<std::size_t>(len);
+        if (len > b_.max_) {
+          // Too large: drop its bytes as they come, never buffer them.
+          state_ = State::Skip;
+          std::size_t k = n_ < buf.len() ? n_ : buf.len();
+          buf.advance(k);
+          n_ -= k;
+          if (n_ == 0) state_ = State::Head;
+          return unexpected(make_error_code(Errc::frame_too_large));
+        }
+        state_ = State::Data;
+        continue;
+      }
+      case State::Data: {
+        if (buf.len() < n_) {
+          buf.reserve(n_ - buf.len());
+          return std::optional<BytesMut>();
+        }
+        BytesMut frame = buf.split_to(n_);
+        state_ = State::Head;
+        n_ = 0;
+        return std::optional<BytesMut>(std::move(frame));
+      }
+    }
+  }
+}
+
+Result<void, std::error_code> LengthDelimitedCodec::encode(std::span<const std::byte> payload, BytesMut& dst) {
+  const std::size_t n = payload.size();
+  if (n > b_.max_) return unexpected(make_error_code(Errc::frame_too_large));
+  // field = n - adjustment
+  uint64_t field;
+  if (b_.adjust_ < 0) {
+    const uint64_t add = uint64_t(0) - static_cast<uint64_t>(b_.adjust_);
+    if (n > std::numeric_limits<uint64_t>::max() - add) return unexpected(make_error_code(Errc::invalid_frame_length));
+    field = n + add;
+  } else {
+    const uint64_t sub = static_cast<uint64_t>(b_.adjust_);
+    if (n < sub) return unexpected(make_error_code(Errc::invalid_frame_length));
+    field = n - sub;
+  }
+  if (b_.width_ < 8 && field >> (8 * b_.width_) != 0) return unexpected(make_error_code(Errc::frame_too_large));
+  dst.reserve(b_.width_ + n);
+  if (b_.big_) {
+    dst.put_uint(field, b_.width_);
+  } else {
+    dst.put_uint_le(field, b_.width_);
+  }
+  dst.extend_from_slice(payload);
+  return {};
+}
+
+}  // namespace tokio::codec
+/* end file src/tokio/codec/length_delimited.cpp */
+/* begin file src/tokio/codec/lines_codec.cpp */
+/* #include <cstring> (already above) */
+
+
+namespace tokio::detail::lines_codec_impl {
+
+// The line in p[0, n) (its newline excluded) with a trailing '\r' removed, checked UTF-8.
+inline Result<std::optional<std::string>, std::error_code> make_line(const std::byte* p, std::size_t n) {
+  if (n > 0 && p[n - 1] == std::byte{'\r'}) --n;
+  if (!utf8_valid(reinterpret_cast<const unsigned char*>(p), n)) {
+    return unexpected(std::make_error_code(std::errc::illegal_byte_sequence));
+  }
+  return std::optional<std::string>(std::string(reinterpret_cast<const char*>(p), n));
+}
+
+}  // namespace tokio::detail::lines_codec_impl
+
+namespace tokio::codec {
+
+Result<std::optional<std::string>, std::error_code> LinesCodec::decode(BytesMut& buf) {
+  for (;;) {
+    const std::byte* p = buf.data();
+    const std::size_t len = buf.len();
+    if (discarding_) {
+      const void* nl = len ? std::memchr(p, '\n', len) : nullptr;
+      if (!nl) {
+        buf.advance(len);
+        return std::optional<std::string>();
+      }
+      buf.advance(static_cast<std::size_t>(static_cast<const std::byte*>(nl) - p) + 1);
+      discarding_ = false;
+      continue;
+    }
+    // A newline further than max_length bytes in would end a line that is too long: the
+    // search never looks past max_length + 1 bytes.
+    const std::size_t limit = max_length_ >= len ? len : max_length_ + 1;
+    const void* nl = next_index_ < limit ? std::memchr(p + next_index_, '\n', limit - next_index_) : nullptr;
+    if (nl) {
+      std::size_t i = static_cast<std::size_t>(static_cast<const std::byte*>(nl) - p);
+      auto line = detail::lines_codec_impl::make_line(p, i);
+      next_index_ = 0;
+      buf.advance(i + 1);
+      return line;
+    }
+    if (len > max_length_) {
+      // Too long: drop what was searched, and the rest of the line as it arrives.
+      buf.advance(limit);
+      next_index_ = 0;
+      discarding_ = true;
+      return unexpected(make_error_code(Errc::max_line_length_exceeded));
+    }
+    next_index_ = len;
+    return std::optional<std::string>();
+  }
+}
+
+Result<std::optional<std::string>, std::error_code> LinesCodec::decode_eof(BytesMut& buf) {
+  auto r = decode(buf);
+  if (!r || *r) return r;
+  next_index_ = 0;
+  if (discarding_) {
+    discarding_ = false;
+    buf.clear();
+    return std::optional<std::string>();
+  }
+  if (buf.is_empty() || (buf.len() == 1 && buf[0] == std::byte{'\r'})) {
+    buf.clear();
+    return std::optional<std::string>();
+  }
+  auto line = detail::lines_codec_impl::make_line(buf.data(), buf.len());
+  buf.clear();
+  return line;
+}
+
+Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut& dst) {
+  dst.reserve(line.size() + 1);
+  dst.put(line);
+  dst.put_u8('\n');
+  return {};
+}
+
+}  // namespace tokio::codec
+/* end file src/tokio/codec/lines_codec.cpp */
 #endif // TOKIO_IMPLEMENTATION

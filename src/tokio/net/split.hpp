@@ -15,6 +15,7 @@
 #include <utility>
 
 #include "tokio/core/result.hpp"
+#include "tokio/io/async_io.hpp"
 #include "tokio/net/detail/socket.hpp"
 
 namespace tokio::net::detail_split {
@@ -46,6 +47,7 @@ class WriteHalf {
   auto write(std::span<const std::byte> b) noexcept { return s_->write(b); }
   auto write(std::string_view b) noexcept { return s_->write(b); }
   auto write_vectored(std::span<const iovec> b) noexcept { return s_->write_vectored(b); }
+  auto write_vectored(std::span<const io::IoSlice> b) noexcept { return s_->write_vectored(b); }
   auto write_all(std::span<const std::byte> b) noexcept { return s_->write_all(b); }
   auto write_all(std::string_view b) noexcept { return s_->write_all(b); }
   auto try_write(std::span<const std::byte> b) noexcept { return s_->try_write(b); }
@@ -113,6 +115,7 @@ class OwnedWriteHalf {
   auto write(std::span<const std::byte> b) noexcept { return s_->write(b); }
   auto write(std::string_view b) noexcept { return s_->write(b); }
   auto write_vectored(std::span<const iovec> b) noexcept { return s_->write_vectored(b); }
+  auto write_vectored(std::span<const io::IoSlice> b) noexcept { return s_->write_vectored(b); }
   auto write_all(std::span<const std::byte> b) noexcept { return s_->write_all(b); }
   auto write_all(std::string_view b) noexcept { return s_->write_all(b); }
   auto try_write(std::span<const std::byte> b) noexcept { return s_->try_write(b); }

@@ -11,11 +11,13 @@
 
 #include <sys/uio.h>
 
+#include <climits>
 #include <cstddef>
 #include <span>
 #include <string_view>
 
 #include "tokio/core/result.hpp"
+#include "tokio/io/async_io.hpp"
 #include "tokio/net/detail/socket.hpp"
 #include "tokio/io/interest.hpp"
 #include "tokio/io/detail/registration.hpp"
@@ -63,6 +65,14 @@ class StreamBase {
     return IoOp<MsgOp>(sock_.io(), io::Interest::WRITABLE,
                        MsgOp{{}, sock_.fd(), bufs.data(), bufs.size(), true, true,
                              iov_total(bufs.data(), bufs.size())});
+  }
+  // io::AsyncWriteVectored: every slice in one sendmsg (io::IoSlice is an iovec), so
+  // io::write_vectored / write_all_vectored send a header and a body in one system call.
+  // At most IOV_MAX slices go per call (the kernel refuses more); the count says how much
+  // was written, as for any partial write.
+  auto write_vectored(std::span<const io::IoSlice> bufs) noexcept {
+    return write_vectored(std::span<const iovec>(
+        io::as_iovecs(bufs), bufs.size() < std::size_t(IOV_MAX) ? bufs.size() : std::size_t(IOV_MAX)));
   }
   // Writes the whole buffer (io::Result<void>). Not cancel-safe.
   auto write_all(std::span<const std::byte> buf) noexcept {

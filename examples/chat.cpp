@@ -1,0 +1,107 @@
+// chat: a line-based chat server. Every line a client sends goes to every other client.
+//
+//   chat [ADDR]                 ADDR defaults to 127.0.0.1:6142
+//   nc 127.0.0.1 6142           (several of them) type lines
+//
+// Prints "listening on ADDR" once bound. Each client gets a name ("guest1", "guest2"...);
+// the others see "guestN: <line>", and "* guestN joined" / "* guestN left". "/name NEW"
+// renames, "/quit" leaves. A line longer than 4 KiB is refused ("! line too long") and the
+// connection goes on.
+//
+// How it is built: one task per client; its connection is a codec::Framed with a
+// LinesCodec (so a line is one frame, and a peer cannot make the server buffer an endless
+// line); all messages go through one sync::broadcast channel, read as a BroadcastStream.
+// Each task waits on both with tokio::select: next() of a Framed and of a stream are
+// cancel-safe, so the branch that loses the select loses nothing. A client too slow to
+// read its messages only delays itself: it falls behind in the broadcast ring and is told
+// how many messages it missed.
+#define TOKIO_IMPLEMENTATION
+#include <atomic>
+#include <cstdio>
+#include <memory>
+#include <string>
+
+#include "tokio.hpp"
+
+using tokio::Task;
+namespace codec = tokio::codec;
+namespace net = tokio::net;
+namespace sw = tokio::stream::wrappers;
+namespace broadcast = tokio::sync::broadcast;
+
+struct Message {
+  uint64_t from;      // client id (0: the server)
+  codec::Bytes text;  // the whole line to show, shared by every receiver
+};
+
+constexpr std::size_t kMaxLine = 4096;
+
+Task<> client(net::TcpStream stream, broadcast::Sender<Message> tx, uint64_t id) {
+  std::string name = "guest" + std::to_string(id);
+  auto say = [&](const std::string& s) { (void)tx.send(Message{id, codec::Bytes(s)}); };
+  // Subscribe before announcing, so this client's own stream starts here.
+  sw::BroadcastStream<Message> inbox(tx.subscribe());
+  codec::Framed conn(std::move(stream), codec::LinesCodec::new_with_max_length(kMaxLine));
+  if (!co_await conn.send("welcome, you are " + name)) co_return;
+  say("* " + name + " joined");
+  for (;;) {
+    auto ev = co_await tokio::select(conn.next(), inbox.next());
+    if (ev.index() == 0) {
+      auto line = std::get<0>(std::move(ev));
+      if (!line) break;  // the client closed the connection
+      if (!*line) {
+        if (line->error() == codec::Errc::max_line_length_exceeded) {
+          if (!co_await conn.send("! line too long (max " + std::to_string(kMaxLine) + " bytes)")) break;
+          continue;  // the codec skipped the line: carry on
+        }
+        break;  // I/O error or invalid UTF-8... give up on this client
+      }
+      std::string& text = **line;
+      if (text == "/quit") break;
+      if (text.rfind("/name ", 0) == 0 && text.size() > 6) {
+        std::string old = std::exchange(name, text.substr(6));
+        say("* " + old + " is now " + name);
+        continue;
+      }
+      say(name + ": " + text);
+    } else {
+      auto msg = std::get<1>(std::move(ev));
+      if (!msg) break;  // the channel closed (server shutting down)
+      if (!*msg) {
+        auto skipped = msg->error().skipped;
+        if (!co_await conn.send("! you missed " + std::to_string(skipped) + " messages")) break;
+        continue;
+      }
+      if ((*msg)->from == id) continue;  // not to its author
+      if (!co_await conn.send((*msg)->text.as_string_view())) break;
+    }
+  }
+  say("* " + name + " left");
+}
+
+Task<int> amain(std::string addr) {
+  auto listener = co_await net::TcpListener::bind(addr);
+  if (!listener) {
+    std::fprintf(stderr, "chat: bind %s: %s\n", addr.c_str(), listener.error().message().c_str());
+    co_return 1;
+  }
+  std::printf("listening on %s\n", listener->local_addr()->to_string().c_str());
+  std::fflush(stdout);
+  broadcast::Sender<Message> tx = broadcast::channel<Message>(256).first;
+  sw::TcpListenerStream incoming(std::move(*listener));
+  uint64_t next_id = 1;
+  for (;;) {
+    auto conn = co_await incoming.next();
+    if (!*conn) {  // EMFILE and friends: back off instead of spinning
+      co_await tokio::time::sleep(std::chrono::milliseconds(100));
+      continue;
+    }
+    tokio::spawn(client, std::move(**conn), tx, next_id++);
+  }
+}
+
+int main(int argc, char** argv) {
+  std::string addr = argc > 1 ? argv[1] : "127.0.0.1:6142";
+  auto rt = tokio::runtime::Builder::new_multi_thread().enable_all().build();
+  return rt.block_on(amain(addr));
+}

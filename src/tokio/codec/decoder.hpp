@@ -1,0 +1,66 @@
+#pragma once
+// codec::Decoder: turns bytes into frames (tokio-util's Decoder trait).
+//
+//   struct MyDecoder {
+//     // A frame from the front of `src` (consuming its bytes), std::nullopt when `src`
+//     // does not hold a whole frame yet (consume nothing then, or keep your own state),
+//     // or an error.
+//     io::Result<std::optional<Frame>> decode(BytesMut& src);
+//     // Optional: called at the end of the input instead of decode (see decode_eof).
+//     io::Result<std::optional<Frame>> decode_eof(BytesMut& src);
+//   };
+//
+// FramedRead / Framed call decode after every read, and decode_eof once the reader hit its
+// end. Errors are std::error_codes (codec::Errc, errno codes, or your own category).
+// After an error, FramedRead goes on decoding if decode consumed input while failing (it
+// skipped the bad bytes, as LinesCodec does with an overlong line) and ends the stream if
+// it consumed nothing (it could not get past them).
+
+#include <optional>
+#include <type_traits>
+#include <utility>
+
+#include "tokio/codec/bytes.hpp"
+#include "tokio/codec/error.hpp"
+#include "tokio/core/result.hpp"
+#include "tokio/io/error.hpp"
+
+namespace tokio::detail {
+
+template <class R>
+struct decode_result : std::false_type {};
+template <class T>
+struct decode_result<Result<std::optional<T>, std::error_code>> : std::true_type {
+  using item = T;
+};
+
+}  // namespace tokio::detail
+
+namespace tokio::codec {
+
+template <class D>
+concept Decoder = requires(D& d, BytesMut& src) {
+  requires tokio::detail::decode_result<decltype(d.decode(src))>::value;
+};
+
+// The frame type of a decoder.
+template <Decoder D>
+using decoder_item_t = typename tokio::detail::decode_result<decltype(std::declval<D&>().decode(
+    std::declval<BytesMut&>()))>::item;
+
+// Decodes at the end of the input: D::decode_eof when the decoder has one; otherwise
+// decode, and bytes left over that make no frame are an error
+// (Errc::bytes_remaining_on_stream): a partial frame at the end of a stream is never
+// silently dropped.
+template <Decoder D>
+io::Result<std::optional<decoder_item_t<D>>> decode_eof(D& d, BytesMut& src) {
+  if constexpr (requires { d.decode_eof(src); }) {
+    return d.decode_eof(src);
+  } else {
+    auto r = d.decode(src);
+    if (!r || *r || src.is_empty()) return r;
+    return tokio::unexpected(make_error_code(Errc::bytes_remaining_on_stream));
+  }
+}
+
+}  // namespace tokio::codec

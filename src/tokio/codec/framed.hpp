@@ -1,0 +1,95 @@
+#pragma once
+// codec::Framed<T, C>: FramedRead and FramedWrite over one io::AsyncRead + io::AsyncWrite
+// with one codec (a Decoder and an Encoder): a stream of io::Result<Frame> (next()) and a
+// sink (feed / send / flush / close), as tokio-util's Framed.
+//
+//   tokio::codec::Framed conn(std::move(sock), tokio::codec::LinesCodec::new_with_max_length(4096));
+//   for (;;) {
+//     auto line = co_await conn.next();
+//     if (!line || !*line) break;
+//     if (!co_await conn.send("you said: " + **line)) break;
+//   }
+//
+// Reading and writing keep separate buffers, so one task may have a next() and a
+// send() in flight at once (under select or join). The semantics of each side, and of
+// next_buffered() and the poll forms (poll_next, poll_flush), are those of FramedRead and
+// FramedWrite. T may be an lvalue reference.
+
+#include <cstddef>
+#include <optional>
+#include <type_traits>
+#include <utility>
+
+#include "tokio/codec/bytes.hpp"
+#include "tokio/codec/decoder.hpp"
+#include "tokio/codec/detail/framed_impl.hpp"
+#include "tokio/core/result.hpp"
+#include "tokio/io/async_io.hpp"
+#include "tokio/io/detail/child_op.hpp"
+#include "tokio/stream/stream.hpp"
+
+namespace tokio::codec {
+
+template <class T, Decoder C>
+class Framed : public stream::PollStream<Framed<T, C>, io::Result<decoder_item_t<C>>>,
+               public tokio::detail::FramedWriteApi<Framed<T, C>, std::remove_reference_t<T>> {
+  using Io = std::remove_reference_t<T>;
+  using Api = tokio::detail::FramedWriteApi<Framed<T, C>, Io>;
+  static_assert(io::AsyncRead<Io> && io::AsyncWrite<Io>, "Framed needs an io::AsyncRead + io::AsyncWrite");
+
+ public:
+  using Item = io::Result<decoder_item_t<C>>;
+
+  Framed(T&& inner, C codec, std::size_t capacity = tokio::detail::kFramedInitialCapacity)
+      : io_(std::forward<T>(inner)), codec_(std::move(codec)), rd_(capacity) {}
+  static Framed with_capacity(T&& inner, C codec, std::size_t capacity) {
+    return Framed(std::forward<T>(inner), std::move(codec), capacity);
+  }
+  Framed(Framed&& o)
+      : Api(std::move(o)), io_((o.rop_.reset(), std::forward<T>(o.io_))), codec_(std::move(o.codec_)), rd_(std::move(o.rd_)) {}
+  Framed& operator=(Framed&&) = delete;
+  ~Framed() {
+    rop_.reset();
+    this->cancel_flush();
+  }
+
+  bool poll_next(task::Context& cx, std::optional<Item>& out) {
+    return tokio::detail::framed_poll_next(io_, codec_, rd_, rop_, cx, out);
+  }
+  // See FramedRead::next_buffered.
+  std::optional<Item> next_buffered() {
+    std::optional<Item> out;
+    rop_.reset();
+    if (!rd_.done && !rd_.eof) tokio::detail::framed_decode_buffered(codec_, rd_, out);
+    return out;
+  }
+
+  Io& get_ref() noexcept { return io_; }
+  Io& get_mut() noexcept { return io_; }
+  T into_inner() && {
+    rop_.reset();
+    return std::forward<T>(io_);
+  }
+  C& codec() noexcept { return codec_; }
+  C& codec_mut() noexcept { return codec_; }
+  C& encoder_mut() noexcept { return codec_; }
+  const BytesMut& read_buffer() const noexcept { return rd_.buf; }
+  BytesMut& read_buffer_mut() noexcept {
+    rop_.reset();
+    rd_.readable = true;
+    return rd_.buf;
+  }
+
+ private:
+  T io_;
+  C codec_;
+  tokio::detail::FramedReadState rd_;
+  tokio::detail::ChildOp<tokio::detail::read_op_t<Io>> rop_;
+};
+
+template <class T, class C>
+Framed(T&&, C) -> Framed<T, C>;
+template <class T, class C>
+Framed(T&&, C, std::size_t) -> Framed<T, C>;
+
+}  // namespace tokio::codec

@@ -1,0 +1,98 @@
+#pragma once
+// codec::FramedRead<R, D>: the frames a Decoder finds in an io::AsyncRead, as a stream of
+// io::Result<Frame> (tokio-util's FramedRead).
+//
+//   tokio::codec::FramedRead lines(std::move(sock), tokio::codec::LinesCodec::new_with_max_length(1024));
+//   for (;;) {
+//     auto line = co_await lines.next();       // std::optional<io::Result<std::string>>
+//     if (!line) break;                         // end of the input
+//     if (!*line) { /* decode or I/O error */ continue; }
+//     use(**line);
+//   }
+//
+// Reads go into a BytesMut of 8 KiB to start with (with_capacity to change it), which
+// grows as frames need; frames are cut off its front without copying the rest (see
+// codec/bytes.hpp). At the end of the input the decoder's decode_eof decides: a partial
+// frame left over is an error by default (codec::Errc::bytes_remaining_on_stream). After
+// the end, or an I/O error, next() yields nullopt. A decode error is an item: the stream
+// goes on if the decoder skipped the bad input, and ends otherwise (see decoder.hpp).
+//
+// R may be an lvalue reference (the reader is borrowed) or an object type (owned); the
+// deduction guide picks by the argument. next() is cancel-safe: the read in progress and
+// a partial frame stay in the FramedRead. Moving a FramedRead cancels a read in progress
+// (no data is lost: a cancelled read read nothing).
+
+#include <cstddef>
+#include <optional>
+#include <type_traits>
+#include <utility>
+
+#include "tokio/codec/bytes.hpp"
+#include "tokio/codec/decoder.hpp"
+#include "tokio/codec/detail/framed_impl.hpp"
+#include "tokio/core/result.hpp"
+#include "tokio/io/async_io.hpp"
+#include "tokio/io/detail/child_op.hpp"
+#include "tokio/stream/stream.hpp"
+
+namespace tokio::codec {
+
+template <class R, Decoder D>
+class FramedRead : public stream::PollStream<FramedRead<R, D>, io::Result<decoder_item_t<D>>> {
+  using Io = std::remove_reference_t<R>;
+  static_assert(io::AsyncRead<Io>, "FramedRead needs an io::AsyncRead");
+
+ public:
+  using Item = io::Result<decoder_item_t<D>>;
+
+  FramedRead(R&& inner, D decoder, std::size_t capacity = tokio::detail::kFramedInitialCapacity)
+      : io_(std::forward<R>(inner)), codec_(std::move(decoder)), st_(capacity) {}
+  static FramedRead with_capacity(R&& inner, D decoder, std::size_t capacity) {
+    return FramedRead(std::forward<R>(inner), std::move(decoder), capacity);
+  }
+  FramedRead(FramedRead&& o)
+      : io_((o.op_.reset(), std::forward<R>(o.io_))), codec_(std::move(o.codec_)), st_(std::move(o.st_)) {}
+  FramedRead& operator=(FramedRead&&) = delete;
+  ~FramedRead() { op_.reset(); }
+
+  bool poll_next(task::Context& cx, std::optional<Item>& out) {
+    return tokio::detail::framed_poll_next(io_, codec_, st_, op_, cx, out);
+  }
+  // A frame from the bytes already read, without reading: nullopt when the buffer holds
+  // no whole frame (or the stream has ended). Lets a server answer every pipelined
+  // request it has before flushing and waiting for more.
+  std::optional<Item> next_buffered() {
+    std::optional<Item> out;
+    op_.reset();  // a read in flight targets the buffer's spare room (reads are cancel-safe)
+    if (!st_.done && !st_.eof) tokio::detail::framed_decode_buffered(codec_, st_, out);
+    return out;
+  }
+
+  Io& get_ref() noexcept { return io_; }
+  Io& get_mut() noexcept { return io_; }
+  R into_inner() && {
+    op_.reset();
+    return std::forward<R>(io_);
+  }
+  D& decoder() noexcept { return codec_; }
+  D& decoder_mut() noexcept { return codec_; }
+  const BytesMut& read_buffer() const noexcept { return st_.buf; }
+  BytesMut& read_buffer_mut() noexcept {
+    op_.reset();
+    st_.readable = true;
+    return st_.buf;
+  }
+
+ private:
+  R io_;
+  D codec_;
+  tokio::detail::FramedReadState st_;
+  tokio::detail::ChildOp<tokio::detail::read_op_t<Io>> op_;
+};
+
+template <class R, class D>
+FramedRead(R&&, D) -> FramedRead<R, D>;
+template <class R, class D>
+FramedRead(R&&, D, std::size_t) -> FramedRead<R, D>;
+
+}  // namespace tokio::codec

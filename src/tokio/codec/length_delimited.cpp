@@ -1,0 +1,111 @@
+#include <bit>
+#include <limits>
+#include <stdexcept>
+
+#include "tokio/codec/length_delimited.hpp"
+
+namespace tokio::codec {
+
+bool LengthDelimitedCodec::Builder::is_big_endian_host() noexcept {
+  return std::endian::native == std::endian::big;
+}
+
+LengthDelimitedCodec LengthDelimitedCodec::Builder::new_codec() const {
+  if (width_ < 1 || width_ > 8) {
+    throw std::invalid_argument("tokio::codec::LengthDelimitedCodec: length_field_length must be 1..8");
+  }
+  LengthDelimitedCodec c;
+  c.b_ = *this;
+  return c;
+}
+
+Result<std::optional<BytesMut>, std::error_code> LengthDelimitedCodec::decode(BytesMut& buf) {
+  for (;;) {
+    switch (state_) {
+      case State::Skip: {
+        std::size_t k = n_ < buf.len() ? n_ : buf.len();
+        buf.advance(k);
+        n_ -= k;
+        if (n_ > 0) return std::optional<BytesMut>();
+        state_ = State::Head;
+        continue;
+      }
+      case State::Head: {
+        const std::size_t head = head_len();
+        if (buf.len() < head) {
+          buf.reserve(head - buf.len());
+          return std::optional<BytesMut>();
+        }
+        const uint64_t field = get_uint(buf.data() + b_.offset_, b_.width_, b_.big_);
+        // frame length = field + adjustment, in range [0, SIZE_MAX].
+        uint64_t len;
+        if (b_.adjust_ < 0) {
+          const uint64_t sub = uint64_t(0) - static_cast<uint64_t>(b_.adjust_);
+          if (field < sub) return unexpected(make_error_code(Errc::invalid_frame_length));
+          len = field - sub;
+        } else {
+          const uint64_t add = static_cast<uint64_t>(b_.adjust_);
+          if (field > std::numeric_limits<uint64_t>::max() - add) {
+            return unexpected(make_error_code(Errc::invalid_frame_length));
+          }
+          len = field + add;
+        }
+        if constexpr (sizeof(std::size_t) < sizeof(uint64_t)) {
+          if (len > std::numeric_limits<std::size_t>::max()) {
+            return unexpected(make_error_code(Errc::invalid_frame_length));
+          }
+        }
+        buf.advance(num_skip());
+        n_ = static_cast<std::size_t>(len);
+        if (len > b_.max_) {
+          // Too large: drop its bytes as they come, never buffer them.
+          state_ = State::Skip;
+          std::size_t k = n_ < buf.len() ? n_ : buf.len();
+          buf.advance(k);
+          n_ -= k;
+          if (n_ == 0) state_ = State::Head;
+          return unexpected(make_error_code(Errc::frame_too_large));
+        }
+        state_ = State::Data;
+        continue;
+      }
+      case State::Data: {
+        if (buf.len() < n_) {
+          buf.reserve(n_ - buf.len());
+          return std::optional<BytesMut>();
+        }
+        BytesMut frame = buf.split_to(n_);
+        state_ = State::Head;
+        n_ = 0;
+        return std::optional<BytesMut>(std::move(frame));
+      }
+    }
+  }
+}
+
+Result<void, std::error_code> LengthDelimitedCodec::encode(std::span<const std::byte> payload, BytesMut& dst) {
+  const std::size_t n = payload.size();
+  if (n > b_.max_) return unexpected(make_error_code(Errc::frame_too_large));
+  // field = n - adjustment
+  uint64_t field;
+  if (b_.adjust_ < 0) {
+    const uint64_t add = uint64_t(0) - static_cast<uint64_t>(b_.adjust_);
+    if (n > std::numeric_limits<uint64_t>::max() - add) return unexpected(make_error_code(Errc::invalid_frame_length));
+    field = n + add;
+  } else {
+    const uint64_t sub = static_cast<uint64_t>(b_.adjust_);
+    if (n < sub) return unexpected(make_error_code(Errc::invalid_frame_length));
+    field = n - sub;
+  }
+  if (b_.width_ < 8 && field >> (8 * b_.width_) != 0) return unexpected(make_error_code(Errc::frame_too_large));
+  dst.reserve(b_.width_ + n);
+  if (b_.big_) {
+    dst.put_uint(field, b_.width_);
+  } else {
+    dst.put_uint_le(field, b_.width_);
+  }
+  dst.extend_from_slice(payload);
+  return {};
+}
+
+}  // namespace tokio::codec

@@ -1,0 +1,124 @@
+#pragma once
+// codec::LengthDelimitedCodec: frames prefixed by their length (tokio-util's
+// LengthDelimitedCodec and its Builder).
+//
+//   auto c = LengthDelimitedCodec();                       // 4-byte big-endian length, max 8 MiB
+//   auto c2 = LengthDelimitedCodec::builder()
+//                 .length_field_offset(1)                  // a type byte comes first
+//                 .length_field_length(2)                  // 1, 2, 3, 4 or 8 bytes (any of 1..8)
+//                 .length_adjustment(-3)                   // the length counts the 3 header bytes
+//                 .num_skip(0)                             // keep the header in the frame
+//                 .little_endian()
+//                 .max_frame_length(64 * 1024)
+//                 .new_codec();
+//
+// Decoding: once length_field_offset + length_field_length bytes (or num_skip, if more)
+// have arrived, the length field is read; frame length = field + length_adjustment;
+// num_skip bytes (by default the offset and the field) are dropped from the front and the
+// next frame-length bytes are the frame (a BytesMut, cut off the read buffer without a
+// copy). A frame longer than max_frame_length is the error codec::Errc::frame_too_large:
+// its bytes are skipped as they arrive (never buffered) and decoding goes on with the
+// next frame. A field + adjustment below zero or past SIZE_MAX is
+// codec::Errc::invalid_frame_length, which a FramedRead reports and then ends (the input
+// cannot be resynchronised). A partial frame at the end of the input is
+// codec::Errc::bytes_remaining_on_stream.
+//
+// Encoding writes the length field (payload length - length_adjustment, in the field's
+// width and byte order: frame_too_large when it does not fit or the payload is longer
+// than max_frame_length) and the payload. As in tokio-util, it writes neither the bytes
+// before the field (length_field_offset) nor anything num_skip would drop.
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string_view>
+
+#include "tokio/codec/bytes.hpp"
+#include "tokio/codec/error.hpp"
+#include "tokio/core/result.hpp"
+
+namespace tokio::codec {
+
+class LengthDelimitedCodec {
+ public:
+  class Builder {
+   public:
+    Builder& length_field_offset(std::size_t n) noexcept {
+      offset_ = n;
+      return *this;
+    }
+    // Width of the length field in bytes, 1..8 (std::invalid_argument otherwise, from
+    // new_codec).
+    Builder& length_field_length(std::size_t n) noexcept {
+      width_ = n;
+      return *this;
+    }
+    Builder& length_adjustment(std::ptrdiff_t n) noexcept {
+      adjust_ = n;
+      return *this;
+    }
+    // Header bytes dropped before the frame (default: offset + field width).
+    Builder& num_skip(std::size_t n) noexcept {
+      skip_ = n;
+      return *this;
+    }
+    Builder& max_frame_length(std::size_t n) noexcept {
+      max_ = n;
+      return *this;
+    }
+    Builder& big_endian() noexcept {
+      big_ = true;
+      return *this;
+    }
+    Builder& little_endian() noexcept {
+      big_ = false;
+      return *this;
+    }
+    Builder& native_endian() noexcept {
+      big_ = is_big_endian_host();
+      return *this;
+    }
+    LengthDelimitedCodec new_codec() const;
+
+   private:
+    friend class LengthDelimitedCodec;
+    static bool is_big_endian_host() noexcept;
+    std::size_t offset_ = 0;
+    std::size_t width_ = 4;
+    std::ptrdiff_t adjust_ = 0;
+    std::optional<std::size_t> skip_;
+    std::size_t max_ = 8 * 1024 * 1024;
+    bool big_ = true;
+  };
+
+  LengthDelimitedCodec() = default;
+  static Builder builder() noexcept { return {}; }
+
+  std::size_t max_frame_length() const noexcept { return b_.max_; }
+  void set_max_frame_length(std::size_t n) noexcept { b_.max_ = n; }
+
+  Result<std::optional<BytesMut>, std::error_code> decode(BytesMut& buf);
+  Result<void, std::error_code> encode(std::span<const std::byte> payload, BytesMut& dst);
+  Result<void, std::error_code> encode(std::string_view payload, BytesMut& dst) {
+    return encode(std::as_bytes(std::span(payload.data(), payload.size())), dst);
+  }
+  Result<void, std::error_code> encode(const Bytes& payload, BytesMut& dst) { return encode(payload.as_span(), dst); }
+  Result<void, std::error_code> encode(const BytesMut& payload, BytesMut& dst) {
+    return encode(payload.as_span(), dst);
+  }
+
+ private:
+  std::size_t head_len() const noexcept {
+    std::size_t h = b_.offset_ + b_.width_;
+    return b_.skip_ && *b_.skip_ > h ? *b_.skip_ : h;
+  }
+  std::size_t num_skip() const noexcept { return b_.skip_ ? *b_.skip_ : b_.offset_ + b_.width_; }
+
+  enum class State { Head, Data, Skip };
+  Builder b_;
+  State state_ = State::Head;
+  std::size_t n_ = 0;  // Data: frame bytes expected; Skip: bytes left to drop
+};
+
+}  // namespace tokio::codec

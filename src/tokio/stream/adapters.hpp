@@ -1,0 +1,288 @@
+#pragma once
+// Item-by-item combinators (tokio-stream's StreamExt): map, filter, filter_map, take,
+// take_while, skip, skip_while.
+//
+//   auto evens = stream::filter(std::move(s), [](const int& v) { return v % 2 == 0; });
+//   auto strs  = std::move(evens) | stream::map([](int v) { return std::to_string(v); })
+//                                  | stream::take(10);
+//
+// Each takes the stream by value (std::move it in, or pass stream::by_ref(s) to borrow it)
+// and returns a new stream; the second form of each (without the stream) composes with
+// `|`. The functions run inside the consumer's next(), synchronously; use stream::then
+// for an asynchronous one. next() of each is cancel-safe when the inner stream's is.
+//
+//   map(s, f)          f(T) -> U, every item
+//   filter(s, p)       keeps the items for which p(const T&) is true
+//   filter_map(s, f)   f(T) -> std::optional<U>: keeps the engaged results
+//   take(s, n)         the first n items, then the end (the inner stream is not polled
+//                      further)
+//   take_while(s, p)   items while p(const T&) holds; the first one failing it is dropped
+//                      and ends the stream
+//   skip(s, n)         all but the first n items
+//   skip_while(s, p)   drops items while p(const T&) holds, then yields the rest
+
+#include <cstddef>
+#include <functional>
+#include <optional>
+#include <type_traits>
+#include <utility>
+
+#include "tokio/stream/detail/upstream.hpp"
+#include "tokio/stream/stream.hpp"
+
+namespace tokio::stream {
+
+template <class S, class F>
+using map_item_t = std::remove_cvref_t<std::invoke_result_t<F&, item_t<S>&&>>;
+
+template <Stream S, class F>
+class Map : public PollStream<Map<S, F>, map_item_t<S, F>> {
+ public:
+  template <class U>
+  Map(U&& s, F f) : in_(std::forward<U>(s)), f_(std::move(f)) {}
+  bool poll_next(task::Context& cx, std::optional<map_item_t<S, F>>& out) {
+    std::optional<item_t<S>> v;
+    if (!in_.poll(cx, v)) return false;
+    if (v) out.emplace(std::invoke(f_, std::move(*v)));
+    return true;
+  }
+  S& get_mut() noexcept { return in_.get(); }
+  S into_inner() && { return std::move(in_).take(); }
+
+ private:
+  tokio::detail::Upstream<S> in_;
+  F f_;
+};
+
+template <Stream S, class F>
+class Filter : public PollStream<Filter<S, F>, item_t<S>> {
+ public:
+  template <class U>
+  Filter(U&& s, F f) : in_(std::forward<U>(s)), f_(std::move(f)) {}
+  bool poll_next(task::Context& cx, std::optional<item_t<S>>& out) {
+    for (;;) {
+      std::optional<item_t<S>> v;
+      if (!in_.poll(cx, v)) return false;
+      if (!v || std::invoke(f_, std::as_const(*v))) {
+        out = std::move(v);
+        return true;
+      }
+    }
+  }
+  S& get_mut() noexcept { return in_.get(); }
+
+ private:
+  tokio::detail::Upstream<S> in_;
+  F f_;
+};
+
+template <class S, class F>
+using filter_map_item_t = typename std::remove_cvref_t<std::invoke_result_t<F&, item_t<S>&&>>::value_type;
+
+template <Stream S, class F>
+class FilterMap : public PollStream<FilterMap<S, F>, filter_map_item_t<S, F>> {
+  static_assert(tokio::detail::is_std_optional<std::remove_cvref_t<std::invoke_result_t<F&, item_t<S>&&>>>::value,
+                "filter_map's function must return std::optional<U>");
+
+ public:
+  template <class U>
+  FilterMap(U&& s, F f) : in_(std::forward<U>(s)), f_(std::move(f)) {}
+  bool poll_next(task::Context& cx, std::optional<filter_map_item_t<S, F>>& out) {
+    for (;;) {
+      std::optional<item_t<S>> v;
+      if (!in_.poll(cx, v)) return false;
+      if (!v) return true;
+      auto r = std::invoke(f_, std::move(*v));
+      if (r) {
+        out.emplace(std::move(*r));
+        return true;
+      }
+    }
+  }
+  S& get_mut() noexcept { return in_.get(); }
+
+ private:
+  tokio::detail::Upstream<S> in_;
+  F f_;
+};
+
+template <Stream S>
+class Take : public PollStream<Take<S>, item_t<S>> {
+ public:
+  template <class U>
+  Take(U&& s, std::size_t n) : in_(std::forward<U>(s)), left_(n) {}
+  bool poll_next(task::Context& cx, std::optional<item_t<S>>& out) {
+    if (left_ == 0) return true;
+    if (!in_.poll(cx, out)) return false;
+    left_ = out ? left_ - 1 : 0;
+    return true;
+  }
+  S& get_mut() noexcept { return in_.get(); }
+  S into_inner() && { return std::move(in_).take(); }
+
+ private:
+  tokio::detail::Upstream<S> in_;
+  std::size_t left_;
+};
+
+template <Stream S, class F>
+class TakeWhile : public PollStream<TakeWhile<S, F>, item_t<S>> {
+ public:
+  template <class U>
+  TakeWhile(U&& s, F f) : in_(std::forward<U>(s)), f_(std::move(f)) {}
+  bool poll_next(task::Context& cx, std::optional<item_t<S>>& out) {
+    if (done_) return true;
+    std::optional<item_t<S>> v;
+    if (!in_.poll(cx, v)) return false;
+    if (v && std::invoke(f_, std::as_const(*v))) {
+      out = std::move(v);
+    } else {
+      done_ = true;
+    }
+    return true;
+  }
+  S& get_mut() noexcept { return in_.get(); }
+
+ private:
+  tokio::detail::Upstream<S> in_;
+  F f_;
+  bool done_ = false;
+};
+
+template <Stream S>
+class Skip : public PollStream<Skip<S>, item_t<S>> {
+ public:
+  template <class U>
+  Skip(U&& s, std::size_t n) : in_(std::forward<U>(s)), left_(n) {}
+  bool poll_next(task::Context& cx, std::optional<item_t<S>>& out) {
+    for (;;) {
+      std::optional<item_t<S>> v;
+      if (!in_.poll(cx, v)) return false;
+      if (v && left_ > 0) {
+        --left_;
+        continue;
+      }
+      out = std::move(v);
+      return true;
+    }
+  }
+  S& get_mut() noexcept { return in_.get(); }
+  S into_inner() && { return std::move(in_).take(); }
+
+ private:
+  tokio::detail::Upstream<S> in_;
+  std::size_t left_;
+};
+
+template <Stream S, class F>
+class SkipWhile : public PollStream<SkipWhile<S, F>, item_t<S>> {
+ public:
+  template <class U>
+  SkipWhile(U&& s, F f) : in_(std::forward<U>(s)), f_(std::move(f)) {}
+  bool poll_next(task::Context& cx, std::optional<item_t<S>>& out) {
+    for (;;) {
+      std::optional<item_t<S>> v;
+      if (!in_.poll(cx, v)) return false;
+      if (v && skipping_ && std::invoke(f_, std::as_const(*v))) continue;
+      skipping_ = false;
+      out = std::move(v);
+      return true;
+    }
+  }
+  S& get_mut() noexcept { return in_.get(); }
+
+ private:
+  tokio::detail::Upstream<S> in_;
+  F f_;
+  bool skipping_ = true;
+};
+
+// --- the functions ------------------------------------------------------------------------
+// (Each also has a pipe form taking everything but the stream.)
+
+template <class S, class F>
+  requires Stream<std::remove_cvref_t<S>>
+auto map(S&& s, F f) {
+  tokio::detail::check_stream_arg<S>();
+  return Map<std::remove_cvref_t<S>, F>(std::forward<S>(s), std::move(f));
+}
+template <class F>
+auto map(F f) {
+  return tokio::detail::StreamPipe{[f = std::move(f)](auto&& s) mutable {
+    return tokio::stream::map(std::forward<decltype(s)>(s), std::move(f));
+  }};
+}
+
+template <class S, class F>
+  requires Stream<std::remove_cvref_t<S>>
+auto filter(S&& s, F f) {
+  tokio::detail::check_stream_arg<S>();
+  return Filter<std::remove_cvref_t<S>, F>(std::forward<S>(s), std::move(f));
+}
+template <class F>
+auto filter(F f) {
+  return tokio::detail::StreamPipe{[f = std::move(f)](auto&& s) mutable {
+    return tokio::stream::filter(std::forward<decltype(s)>(s), std::move(f));
+  }};
+}
+
+template <class S, class F>
+  requires Stream<std::remove_cvref_t<S>>
+auto filter_map(S&& s, F f) {
+  tokio::detail::check_stream_arg<S>();
+  return FilterMap<std::remove_cvref_t<S>, F>(std::forward<S>(s), std::move(f));
+}
+template <class F>
+auto filter_map(F f) {
+  return tokio::detail::StreamPipe{[f = std::move(f)](auto&& s) mutable {
+    return tokio::stream::filter_map(std::forward<decltype(s)>(s), std::move(f));
+  }};
+}
+
+template <class S>
+  requires Stream<std::remove_cvref_t<S>>
+auto take(S&& s, std::size_t n) {
+  tokio::detail::check_stream_arg<S>();
+  return Take<std::remove_cvref_t<S>>(std::forward<S>(s), n);
+}
+inline auto take(std::size_t n) {
+  return tokio::detail::StreamPipe{[n](auto&& s) { return tokio::stream::take(std::forward<decltype(s)>(s), n); }};
+}
+
+template <class S, class F>
+  requires Stream<std::remove_cvref_t<S>>
+auto take_while(S&& s, F f) {
+  tokio::detail::check_stream_arg<S>();
+  return TakeWhile<std::remove_cvref_t<S>, F>(std::forward<S>(s), std::move(f));
+}
+template <class F>
+auto take_while(F f) {
+  return tokio::detail::StreamPipe{[f = std::move(f)](auto&& s) mutable {
+    return tokio::stream::take_while(std::forward<decltype(s)>(s), std::move(f));
+  }};
+}
+
+template <class S>
+  requires Stream<std::remove_cvref_t<S>>
+auto skip(S&& s, std::size_t n) {
+  tokio::detail::check_stream_arg<S>();
+  return Skip<std::remove_cvref_t<S>>(std::forward<S>(s), n);
+}
+inline auto skip(std::size_t n) {
+  return tokio::detail::StreamPipe{[n](auto&& s) { return tokio::stream::skip(std::forward<decltype(s)>(s), n); }};
+}
+
+template <class S, class F>
+  requires Stream<std::remove_cvref_t<S>>
+auto skip_while(S&& s, F f) {
+  tokio::detail::check_stream_arg<S>();
+  return SkipWhile<std::remove_cvref_t<S>, F>(std::forward<S>(s), std::move(f));
+}
+template <class F>
+auto skip_while(F f) {
+  return tokio::detail::StreamPipe{[f = std::move(f)](auto&& s) mutable {
+    return tokio::stream::skip_while(std::forward<decltype(s)>(s), std::move(f));
+  }};
+}
+
+}  // namespace tokio::stream

@@ -1,0 +1,121 @@
+#pragma once
+// Consuming a stream: fold and collect (tokio-stream's StreamExt::fold / collect).
+//
+//   int sum = co_await stream::fold(s, 0, [](int acc, int v) { return acc + v; });
+//   auto all = co_await stream::collect<std::vector<std::string>>(std::move(lines));
+//
+// Both run until the stream ends. An lvalue stream is borrowed (it must outlive the await),
+// an rvalue one is moved into the awaitable. Neither is cancel-safe: the accumulated value
+// is lost when the await is destroyed (the items it had taken are gone from the stream).
+// With g++ 12, bind a capturing lambda to a variable before passing it (see README).
+
+#include <functional>
+#include <iterator>
+#include <optional>
+#include <type_traits>
+#include <utility>
+
+#include "tokio/io/detail/child_op.hpp"
+#include "tokio/stream/detail/upstream.hpp"
+#include "tokio/stream/iter.hpp"
+#include "tokio/stream/stream.hpp"
+
+namespace tokio::detail {
+
+// An lvalue stream is borrowed through ByRef, an rvalue one owned.
+template <class S>
+using held_stream_t = std::conditional_t<std::is_lvalue_reference_v<S>,
+                                         stream::ByRef<std::remove_reference_t<S>>,
+                                         std::remove_cvref_t<S>>;
+
+template <class S, class B, class F>
+class FoldOp : public CompositeLeaf<FoldOp<S, B, F>> {
+ public:
+  template <class U>
+  FoldOp(U&& s, B init, F f) : in_(std::forward<U>(s)), acc_(std::move(init)), f_(std::move(f)) {}
+  FoldOp(FoldOp&& o) : CompositeLeaf<FoldOp>(o), in_(std::move(o.in_)), acc_(std::move(o.acc_)), f_(std::move(o.f_)) {}
+
+  bool step(task::Context& cx) {
+    for (;;) {
+      std::optional<stream::item_t<S>> v;
+      if (!in_.poll(cx, v)) return false;
+      if (!v) return true;
+      acc_ = std::invoke(f_, std::move(acc_), std::move(*v));
+    }
+  }
+  B await_resume() {
+    this->check();
+    return std::move(acc_);
+  }
+
+ private:
+  Upstream<S> in_;
+  B acc_;
+  F f_;
+};
+
+template <class C, class T>
+void collect_push(C& c, T&& v) {
+  if constexpr (requires { c.push_back(std::forward<T>(v)); }) {
+    c.push_back(std::forward<T>(v));
+  } else {
+    c.insert(c.end(), std::forward<T>(v));
+  }
+}
+
+template <class S, class C>
+class CollectOp : public CompositeLeaf<CollectOp<S, C>> {
+ public:
+  template <class U>
+  explicit CollectOp(U&& s) : in_(std::forward<U>(s)) {}
+  CollectOp(CollectOp&& o) : CompositeLeaf<CollectOp>(o), in_(std::move(o.in_)), c_(std::move(o.c_)) {}
+
+  bool step(task::Context& cx) {
+    for (;;) {
+      std::optional<stream::item_t<S>> v;
+      if (!in_.poll(cx, v)) return false;
+      if (!v) return true;
+      collect_push(c_, std::move(*v));
+    }
+  }
+  C await_resume() {
+    this->check();
+    return std::move(c_);
+  }
+
+ private:
+  Upstream<S> in_;
+  C c_;
+};
+
+}  // namespace tokio::detail
+
+namespace tokio::stream {
+
+// Folds every item into an accumulator: acc = f(std::move(acc), item); returns the last
+// acc (init for an empty stream).
+template <class S, class B, class F>
+  requires Stream<std::remove_cvref_t<S>>
+auto fold(S&& s, B init, F f) {
+  using H = tokio::detail::held_stream_t<S>;
+  if constexpr (std::is_lvalue_reference_v<S>) {
+    return tokio::detail::FoldOp<H, B, F>(H(s), std::move(init), std::move(f));
+  } else {
+    return tokio::detail::FoldOp<H, B, F>(std::move(s), std::move(init), std::move(f));
+  }
+}
+
+// Collects every item into a default-constructed C (push_back, or insert at the end:
+// vectors, deques, lists, sets, maps of pairs, strings of chars...).
+template <class C, class S>
+  requires Stream<std::remove_cvref_t<S>>
+auto collect(S&& s) {
+  using H = tokio::detail::held_stream_t<S>;
+  if constexpr (std::is_lvalue_reference_v<S>) {
+    return tokio::detail::CollectOp<H, C>(H(s));
+  } else {
+    return tokio::detail::CollectOp<H, C>(std::move(s));
+  }
+}
+
+}  // namespace tokio::stream

@@ -1,0 +1,70 @@
+#pragma once
+// detail::SourceStream<Src, Policy>: the skeleton of the wrapper streams (ReceiverStream,
+// BroadcastStream, WatchStream, IntervalStream, listener and lines streams).
+//
+// The wrapper owns its source (a receiver, an interval, a listener...) and keeps the
+// source's receive operation in flight between polls, so a destroyed next() leaves it
+// running and the next call picks its result up. Policy says how:
+//   auto op(Src&)                         starts one receive (returns a tokio awaitable)
+//   bool map(Result&&, optional<Item>&)   turns its result into an item (true: done, with
+//                                         an item or, left empty, the end of the stream;
+//                                         false: nothing to yield, receive again)
+//   bool ready(Src&, optional<Item>&)     optional: an item available without receiving
+//                                         (WatchStream's first value)
+// Moving the wrapper cancels the receive in flight first (every source's receive is
+// cancel-safe, so no item is lost).
+
+#include <optional>
+#include <utility>
+
+#include "tokio/io/detail/child_op.hpp"
+#include "tokio/stream/stream.hpp"
+
+namespace tokio::detail {
+
+template <class Src, class Policy>
+class SourceStream : public stream::PollStream<SourceStream<Src, Policy>, typename Policy::Item> {
+  using Item = typename Policy::Item;
+  using Op = decltype(std::declval<Policy&>().op(std::declval<Src&>()));
+
+ public:
+  explicit SourceStream(Src src) : src_(std::move(src)) {}
+  SourceStream(SourceStream&& o) : src_((o.op_.reset(), std::move(o.src_))), pol_(std::move(o.pol_)) {}
+  SourceStream& operator=(SourceStream&& o) {
+    if (this != &o) {
+      op_.reset();
+      o.op_.reset();
+      src_ = std::move(o.src_);
+      pol_ = std::move(o.pol_);
+    }
+    return *this;
+  }
+  ~SourceStream() { op_.reset(); }
+
+  bool poll_next(task::Context& cx, std::optional<Item>& out) {
+    if constexpr (requires(Policy& p, Src& s, std::optional<Item>& o) { p.ready(s, o); }) {
+      if (pol_.ready(src_, out)) return true;
+    }
+    for (;;) {
+      if (!op_.live()) op_.start([&] { return pol_.op(src_); });
+      if (!op_.poll(cx)) return false;
+      if (pol_.map(op_.take(), out)) return true;
+    }
+  }
+
+  // The source (get_ref / get_mut in tokio-stream).
+  Src& get_ref() noexcept { return src_; }
+  Src& get_mut() noexcept { return src_; }
+  // Gives the source back (a receive in flight is cancelled).
+  Src into_inner() && {
+    op_.reset();
+    return std::move(src_);
+  }
+
+ protected:
+  Src src_;
+  [[no_unique_address]] Policy pol_;
+  ChildOp<Op> op_;
+};
+
+}  // namespace tokio::detail

@@ -1,0 +1,114 @@
+#pragma once
+// detail::Upstream<S>: how a combinator holds and polls the stream it wraps.
+//
+// A poll-level stream (PollNextStream) is polled through its poll_next, nothing else is
+// stored. Any other Stream (say, a class whose next() is a Task) has its next() awaitable
+// kept in flight here, in a ChildOp, between polls: a combinator's next() that is
+// destroyed mid-way leaves the inner next() running, and the following call resumes it.
+//
+// Moving: the in-flight next() may refer to the stream (a leaf registered by address, a
+// coroutine holding `this`), so a move first cancels it on the source, then moves the
+// stream; the destructor cancels it before the stream goes. Combinators built on Upstream
+// therefore get correct implicit moves.
+
+#include <optional>
+#include <type_traits>
+#include <utility>
+
+#include "tokio/core/context.hpp"
+#include "tokio/io/detail/child_op.hpp"
+#include "tokio/stream/stream.hpp"
+
+namespace tokio::detail {
+
+template <class S, bool = PollNextStream<S>>
+class StreamPoller {
+ public:
+  bool poll(S& s, task::Context& cx, std::optional<stream::item_t<S>>& out) {
+    return s.poll_next(cx, out);
+  }
+  void reset() noexcept {}
+};
+
+template <class S>
+class StreamPoller<S, false> {
+ public:
+  bool poll(S& s, task::Context& cx, std::optional<stream::item_t<S>>& out) {
+    if (!op_.live()) op_.start([&] { return s.next(); });
+    if (!op_.poll(cx)) return false;
+    out = op_.take();
+    return true;
+  }
+  void reset() noexcept { op_.reset(); }
+
+ private:
+  ChildOp<stream_next_t<S>> op_;
+};
+
+template <class S>
+class Upstream {
+  static_assert(stream::Stream<S>, "expected a tokio::stream::Stream");
+
+ public:
+  using Item = stream::item_t<S>;
+
+  template <class U>
+  explicit Upstream(U&& s) : s_(std::forward<U>(s)) {}
+  Upstream(Upstream&& o) noexcept(std::is_nothrow_move_constructible_v<S>)
+      : s_((o.p_.reset(), std::move(o.s_))) {}
+  Upstream& operator=(Upstream&& o) noexcept(std::is_nothrow_move_assignable_v<S>) {
+    if (this != &o) {
+      p_.reset();
+      o.p_.reset();
+      s_ = std::move(o.s_);
+    }
+    return *this;
+  }
+  ~Upstream() { p_.reset(); }
+
+  // S::poll_next semantics: false = pending; true = `out` holds an item or stays empty.
+  bool poll(task::Context& cx, std::optional<Item>& out) { return p_.poll(s_, cx, out); }
+  // Cancels an in-flight next() (nothing to do for poll-level streams).
+  void cancel() noexcept { p_.reset(); }
+
+  S& get() noexcept { return s_; }
+  const S& get() const noexcept { return s_; }
+  S take() && {
+    p_.reset();
+    return std::move(s_);
+  }
+
+ private:
+  S s_;
+  [[no_unique_address]] StreamPoller<S> p_;
+};
+
+// Combinators take their stream by value: an lvalue that cannot be copied gets this hint.
+template <class S>
+using owned_stream_t = std::remove_cvref_t<S>;
+
+template <class S>
+constexpr void check_stream_arg() {
+  static_assert(stream::Stream<std::remove_cvref_t<S>>,
+                "expected a tokio::stream::Stream (something with next() yielding std::optional<T>)");
+  static_assert(std::is_constructible_v<std::remove_cvref_t<S>, S&&>,
+                "this stream cannot be copied: pass std::move(s), or stream::by_ref(s) to "
+                "borrow it");
+}
+
+// The pipe form of a combinator: `std::move(s) | stream::map(f)`. F is called with the
+// stream (perfectly forwarded).
+template <class F>
+struct StreamPipe {
+  F f;
+};
+template <class F>
+StreamPipe(F) -> StreamPipe<F>;
+
+template <class S, class F>
+  requires stream::Stream<std::remove_cvref_t<S>>
+auto operator|(S&& s, StreamPipe<F> p) {
+  return std::move(p.f)(std::forward<S>(s));
+}
+
+}  // namespace tokio::detail

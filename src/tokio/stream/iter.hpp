@@ -1,0 +1,134 @@
+#pragma once
+// Streams from values: stream::iter (any range), stream::once, stream::empty,
+// stream::pending, and stream::by_ref (borrow a stream instead of moving it into a
+// combinator).
+//
+//   auto s = tokio::stream::iter(std::vector<int>{1, 2, 3});     // owns the vector
+//   auto r = tokio::stream::iter(std::array{"a", "b"});
+//   auto firsts = tokio::stream::take(tokio::stream::by_ref(s), 2);  // s keeps the rest
+//
+// iter spends one unit of the task's coop budget per item (as Tokio's iter yields every
+// few items), so a long iteration lets the other tasks of its worker run. Every next() of
+// these streams is cancel-safe.
+
+#include <cstddef>
+#include <iterator>
+#include <optional>
+#include <type_traits>
+#include <utility>
+
+#include "tokio/core/context.hpp"
+#include "tokio/core/detail/poll.hpp"
+#include "tokio/stream/detail/upstream.hpp"
+#include "tokio/stream/stream.hpp"
+
+namespace tokio::stream {
+
+// The items of a range (anything std::begin/std::end accept), in order. The range is
+// owned; its elements are moved out when it holds them (a container), copied otherwise.
+template <class R>
+class Iter : public PollStream<Iter<R>, std::remove_cvref_t<decltype(*std::begin(std::declval<R&>()))>> {
+  using It = decltype(std::begin(std::declval<R&>()));
+  using Ref = decltype(*std::declval<It&>());
+
+ public:
+  using T = std::remove_cvref_t<Ref>;
+  explicit Iter(R r) : r_(std::move(r)), it_(std::begin(r_)) {}
+  // The position is re-established in the moved range (its iterators may not survive).
+  Iter(Iter&& o) : r_(std::move(o.r_)), it_(std::next(std::begin(r_), o.pos_)), pos_(o.pos_) {}
+  Iter& operator=(Iter&&) = delete;
+
+  bool poll_next(task::Context& cx, std::optional<T>& out) {
+    if (it_ == std::end(r_)) return true;
+    if (!tokio::detail::coop_poll_proceed(cx)) return false;
+    if constexpr (std::is_lvalue_reference_v<Ref> && !std::is_const_v<std::remove_reference_t<Ref>>) {
+      out.emplace(std::move(*it_));
+    } else {
+      out.emplace(*it_);
+    }
+    ++it_;
+    ++pos_;
+    return true;
+  }
+
+ private:
+  R r_;
+  It it_;
+  std::ptrdiff_t pos_ = 0;
+};
+
+template <class R>
+Iter<std::remove_cvref_t<R>> iter(R&& r) {
+  return Iter<std::remove_cvref_t<R>>(std::forward<R>(r));
+}
+
+// One item, then the end.
+template <class T>
+class Once : public PollStream<Once<T>, T> {
+ public:
+  explicit Once(T v) : v_(std::move(v)) {}
+  bool poll_next(task::Context&, std::optional<T>& out) {
+    if (v_) {
+      out.emplace(std::move(*v_));
+      v_.reset();
+    }
+    return true;
+  }
+
+ private:
+  std::optional<T> v_;
+};
+
+template <class T>
+Once<std::decay_t<T>> once(T&& v) {
+  return Once<std::decay_t<T>>(std::forward<T>(v));
+}
+
+// Ends at once.
+template <class T>
+class Empty : public PollStream<Empty<T>, T> {
+ public:
+  Empty() noexcept = default;
+  bool poll_next(task::Context&, std::optional<T>&) noexcept { return true; }
+};
+template <class T>
+Empty<T> empty() {
+  return {};
+}
+
+// Never yields and never ends.
+template <class T>
+class Pending : public PollStream<Pending<T>, T> {
+ public:
+  Pending() noexcept = default;
+  bool poll_next(task::Context&, std::optional<T>&) noexcept { return false; }
+};
+template <class T>
+Pending<T> pending() {
+  return {};
+}
+
+// Borrows a stream: combinators applied to by_ref(s) pull items from s, which must
+// outlive them, and s keeps whatever they did not take. (Rust's `&mut stream`.)
+template <Stream S>
+class ByRef : public PollStream<ByRef<S>, item_t<S>> {
+ public:
+  explicit ByRef(S& s) noexcept : s_(&s) {}
+  ByRef(ByRef&& o) noexcept : s_((o.p_.reset(), o.s_)) {}
+  ByRef& operator=(ByRef&&) = delete;
+  ~ByRef() { p_.reset(); }
+
+  bool poll_next(task::Context& cx, std::optional<item_t<S>>& out) { return p_.poll(*s_, cx, out); }
+  S& get() noexcept { return *s_; }
+
+ private:
+  S* s_;
+  [[no_unique_address]] tokio::detail::StreamPoller<S> p_;
+};
+
+template <Stream S>
+ByRef<S> by_ref(S& s) noexcept {
+  return ByRef<S>(s);
+}
+
+}  // namespace tokio::stream

@@ -1,0 +1,127 @@
+#pragma once
+// stream::Stream: an asynchronous sequence of values, tokio-stream's Stream in C++ form.
+//
+//   for (;;) {
+//     std::optional<int> v = co_await s.next();   // nullopt: the stream has ended
+//     if (!v) break;
+//     use(*v);
+//   }
+//
+// Anything whose `next()` returns a tokio awaitable yielding std::optional<T> is a
+// Stream<T>: a type with a `Task<std::optional<T>> next()` member qualifies. The library's
+// own streams (the combinators, the wrappers, Generator, FramedRead...) are written at the
+// poll level, like Rust's Stream::poll_next: they derive from PollStream<Derived, T> and
+// implement
+//
+//   bool poll_next(task::Context& cx, std::optional<T>& out);
+//
+// which returns false (Pending, with the task's waker registered wherever the stream waits)
+// or true (Ready: `out` holds the next item, or stays empty at the end of the stream). A
+// combinator calls its inner stream's poll_next directly, so a chain of combinators costs
+// no allocation and no extra coroutine frame per item.
+//
+// Cancel safety: whatever a stream is waiting on (an inner stream's next(), a channel
+// receive, a read, the future of `then`) lives in the stream object, not in the awaitable
+// next() returns, so destroying a next() before it completes (a lost select, a timeout)
+// loses nothing: the next call carries on where it stopped. next() is therefore
+// cancel-safe for every stream of this library whose sources are (each wrapper says so).
+// A stream that is moved drops whatever it was waiting on, exactly as if that wait had
+// been cancelled: harmless for cancel-safe sources, but move a stream before its first
+// next() or between items if in doubt (Rust needs Pin for the same reason).
+//
+// A stream is used by one task at a time; next() must not be called again while a
+// previous next() of the same stream is still being awaited.
+
+#include <concepts>
+#include <exception>
+#include <optional>
+#include <type_traits>
+#include <utility>
+
+#include "tokio/core/context.hpp"
+#include "tokio/core/detail/poll.hpp"
+#include "tokio/core/task.hpp"
+
+namespace tokio::detail {
+
+template <class T>
+struct is_std_optional : std::false_type {};
+template <class T>
+struct is_std_optional<std::optional<T>> : std::true_type {};
+
+template <class S>
+using stream_next_t = decltype(std::declval<S&>().next());
+
+}  // namespace tokio::detail
+
+namespace tokio::stream {
+
+template <class S>
+concept Stream = std::is_object_v<S> && requires(S& s) {
+  { s.next() } -> tokio::detail::TokioAwaitable;
+  requires tokio::detail::is_std_optional<
+      tokio::detail::await_result_t<tokio::detail::stream_next_t<S>>>::value;
+};
+
+// The item type of a stream (T of Stream<T>).
+template <Stream S>
+using item_t =
+    typename tokio::detail::await_result_t<tokio::detail::stream_next_t<S>>::value_type;
+
+// Base of the streams written at the poll level (see the top of this file). Derived
+// implements `bool poll_next(task::Context&, std::optional<T>& out)`; this base supplies
+// next(). poll_next may throw: the exception comes out of the `co_await s.next()`.
+template <class Derived, class T>
+class PollStream {
+ public:
+  using Item = T;
+
+  // The awaitable of next(): it only refers to the stream (all waiting state lives there).
+  class Next : public tokio::detail::Leaf<Next> {
+   public:
+    explicit Next(Derived& s) noexcept : s_(&s) {}
+    Next(const Next& o) noexcept : tokio::detail::Leaf<Next>(o), s_(o.s_) {}  // before the first poll
+    bool poll(task::Context& cx) noexcept {
+      try {
+        return s_->poll_next(cx, out_);
+      } catch (...) {
+        err_ = std::current_exception();
+        return true;
+      }
+    }
+    std::optional<T> await_resume() {
+      if (err_) std::rethrow_exception(std::exchange(err_, nullptr));
+      return std::move(out_);
+    }
+
+   private:
+    Derived* s_;
+    std::optional<T> out_;
+    std::exception_ptr err_;
+  };
+
+  // The next item, or std::nullopt once the stream has ended. Cancel-safe when the
+  // stream's sources are (see the top of this file).
+  Next next() noexcept { return Next(static_cast<Derived&>(*this)); }
+
+ protected:
+  PollStream() = default;
+  ~PollStream() = default;
+  PollStream(const PollStream&) = default;
+  PollStream& operator=(const PollStream&) = default;
+  PollStream(PollStream&&) noexcept = default;
+  PollStream& operator=(PollStream&&) noexcept = default;
+};
+
+}  // namespace tokio::stream
+
+namespace tokio::detail {
+
+// A stream written at the poll level (it has poll_next for its item type).
+template <class S>
+concept PollNextStream = stream::Stream<S> &&
+    requires(S& s, task::Context& cx, std::optional<stream::item_t<S>>& out) {
+      { s.poll_next(cx, out) } -> std::same_as<bool>;
+    };
+
+}  // namespace tokio::detail

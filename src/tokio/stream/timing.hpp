@@ -1,0 +1,188 @@
+#pragma once
+// Combinators driven by the runtime's timer: timeout, throttle, chunks_timeout.
+//
+//   timeout(s, d)             items as Result<T, time::Elapsed>: when no item arrives within
+//                             d of the previous one (or of the first poll), one Elapsed
+//                             error is yielded and the stream goes on waiting (the next
+//                             Elapsed comes d after the next item); the inner stream is
+//                             never cancelled.
+//   throttle(s, d)            at most one item per d: after an item, the next one is not
+//                             taken from the inner stream before d has passed (the first
+//                             one is not delayed).
+//   chunks_timeout(s, n, d)   std::vector<T> of up to n items: a chunk is yielded when it
+//                             is full, or d after its first item arrived, or at the end of
+//                             the inner stream (never an empty one).
+//
+// The runtime needs enable_time(). next() is cancel-safe when the inner stream's is (the
+// items of a chunk being gathered stay in the ChunksTimeout).
+
+#include <chrono>
+#include <cstddef>
+#include <optional>
+#include <stdexcept>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "tokio/core/result.hpp"
+#include "tokio/stream/detail/upstream.hpp"
+#include "tokio/stream/stream.hpp"
+#include "tokio/time/instant.hpp"
+#include "tokio/time/sleep.hpp"
+#include "tokio/time/timeout.hpp"
+
+namespace tokio::stream {
+
+template <Stream S>
+class Timeout : public PollStream<Timeout<S>, Result<item_t<S>, time::Elapsed>> {
+ public:
+  template <class U>
+  Timeout(U&& s, time::Duration d) : in_(std::forward<U>(s)), d_(d) {}
+
+  bool poll_next(task::Context& cx, std::optional<Result<item_t<S>, time::Elapsed>>& out) {
+    // The deadline is armed on the first poll (construction may happen off the runtime).
+    if (!deadline_) deadline_.emplace(time::Instant::now().saturating_add(d_));
+    std::optional<item_t<S>> v;
+    if (in_.poll(cx, v)) {
+      if (v) {
+        deadline_->reset(time::Instant::now().saturating_add(d_));
+        armed_ = true;
+        out.emplace(std::move(*v));
+      }
+      return true;
+    }
+    if (armed_ && deadline_->poll(cx)) {
+      armed_ = false;
+      out.emplace(unexpected(time::Elapsed{}));
+      return true;
+    }
+    return false;
+  }
+  S& get_mut() noexcept { return in_.get(); }
+
+ private:
+  tokio::detail::Upstream<S> in_;
+  time::Duration d_;
+  std::optional<time::Sleep> deadline_;
+  bool armed_ = true;
+};
+
+template <Stream S>
+class Throttle : public PollStream<Throttle<S>, item_t<S>> {
+ public:
+  template <class U>
+  Throttle(U&& s, time::Duration d) : in_(std::forward<U>(s)), d_(d) {}
+
+  bool poll_next(task::Context& cx, std::optional<item_t<S>>& out) {
+    if (delay_ && !delayed_) {
+      if (!delay_->poll(cx)) return false;
+      delayed_ = true;
+    }
+    if (!in_.poll(cx, out)) return false;
+    if (out && d_.count() > 0) {
+      time::Instant next = time::Instant::now().saturating_add(d_);
+      if (delay_) {
+        delay_->reset(next);
+      } else {
+        delay_.emplace(next);
+      }
+      delayed_ = false;
+    }
+    return true;
+  }
+  S& get_mut() noexcept { return in_.get(); }
+
+ private:
+  tokio::detail::Upstream<S> in_;
+  time::Duration d_;
+  std::optional<time::Sleep> delay_;
+  bool delayed_ = true;
+};
+
+template <Stream S>
+class ChunksTimeout : public PollStream<ChunksTimeout<S>, std::vector<item_t<S>>> {
+ public:
+  template <class U>
+  ChunksTimeout(U&& s, std::size_t max, time::Duration d) : in_(std::forward<U>(s)), max_(max), d_(d) {
+    if (max == 0) throw std::invalid_argument("tokio: stream::chunks_timeout needs a chunk size > 0");
+  }
+
+  bool poll_next(task::Context& cx, std::optional<std::vector<item_t<S>>>& out) {
+    while (!ended_) {
+      std::optional<item_t<S>> v;
+      if (!in_.poll(cx, v)) {
+        if (!items_.empty() && deadline_->poll(cx)) return flush(out);
+        return false;
+      }
+      if (!v) {
+        ended_ = true;
+        break;
+      }
+      if (items_.empty()) {
+        time::Instant at = time::Instant::now().saturating_add(d_);
+        if (deadline_) {
+          deadline_->reset(at);
+        } else {
+          deadline_.emplace(at);
+        }
+        items_.reserve(max_);
+      }
+      items_.push_back(std::move(*v));
+      if (items_.size() >= max_) return flush(out);
+    }
+    if (!items_.empty()) return flush(out);
+    return true;
+  }
+  S& get_mut() noexcept { return in_.get(); }
+
+ private:
+  bool flush(std::optional<std::vector<item_t<S>>>& out) {
+    out.emplace(std::move(items_));
+    items_ = {};
+    return true;
+  }
+
+  tokio::detail::Upstream<S> in_;
+  std::size_t max_;
+  time::Duration d_;
+  std::vector<item_t<S>> items_;
+  std::optional<time::Sleep> deadline_;
+  bool ended_ = false;
+};
+
+template <class S, class Rep, class Period>
+  requires Stream<std::remove_cvref_t<S>>
+auto timeout(S&& s, std::chrono::duration<Rep, Period> d) {
+  tokio::detail::check_stream_arg<S>();
+  return Timeout<std::remove_cvref_t<S>>(std::forward<S>(s), tokio::detail::non_negative_ns(d));
+}
+template <class Rep, class Period>
+auto timeout(std::chrono::duration<Rep, Period> d) {
+  return tokio::detail::StreamPipe{[d](auto&& s) { return tokio::stream::timeout(std::forward<decltype(s)>(s), d); }};
+}
+
+template <class S, class Rep, class Period>
+  requires Stream<std::remove_cvref_t<S>>
+auto throttle(S&& s, std::chrono::duration<Rep, Period> d) {
+  tokio::detail::check_stream_arg<S>();
+  return Throttle<std::remove_cvref_t<S>>(std::forward<S>(s), tokio::detail::non_negative_ns(d));
+}
+template <class Rep, class Period>
+auto throttle(std::chrono::duration<Rep, Period> d) {
+  return tokio::detail::StreamPipe{[d](auto&& s) { return tokio::stream::throttle(std::forward<decltype(s)>(s), d); }};
+}
+
+template <class S, class Rep, class Period>
+  requires Stream<std::remove_cvref_t<S>>
+auto chunks_timeout(S&& s, std::size_t max, std::chrono::duration<Rep, Period> d) {
+  tokio::detail::check_stream_arg<S>();
+  return ChunksTimeout<std::remove_cvref_t<S>>(std::forward<S>(s), max, tokio::detail::non_negative_ns(d));
+}
+template <class Rep, class Period>
+auto chunks_timeout(std::size_t max, std::chrono::duration<Rep, Period> d) {
+  return tokio::detail::StreamPipe{[max, d](auto&& s) {
+    return tokio::stream::chunks_timeout(std::forward<decltype(s)>(s), max, d);
+  }};
+}
+
+}  // namespace tokio::stream

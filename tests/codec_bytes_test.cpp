@@ -1,0 +1,214 @@
+// BytesMut and Bytes: every operation against a std::string model on random sequences;
+// split_to/advance cost (no copy of the remaining bytes per frame: the bytes moved by
+// compaction stay below the bytes consumed); shared storage outliving its buffer; a
+// buffer handing out everything it reads does not grow; references dropped on other
+// threads.
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "test_util.hpp"
+
+using tokio::codec::Bytes;
+using tokio::codec::BytesMut;
+
+namespace {
+
+struct Rng {
+  uint64_t s;
+  explicit Rng(uint64_t seed) : s(seed * 0x9E3779B97F4A7C15ull + 1) {}
+  uint64_t next() {
+    s ^= s << 13;
+    s ^= s >> 7;
+    s ^= s << 17;
+    return s;
+  }
+  std::size_t below(std::size_t n) { return n ? static_cast<std::size_t>(next() % n) : 0; }
+};
+
+std::string random_text(Rng& r, std::size_t n) {
+  std::string s(n, ' ');
+  for (auto& c : s) c = static_cast<char>('a' + r.below(26));
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE("BytesMut matches a std::string model under random operations") {
+  Rng rng(3);
+  const std::size_t rounds = test::scaled(300);
+  for (std::size_t round = 0; round < rounds; ++round) {
+    BytesMut b = rng.below(2) ? BytesMut() : BytesMut::with_capacity(rng.below(200));
+    std::string m;
+    std::vector<std::pair<BytesMut, std::string>> pieces;  // split-off parts, checked at the end
+    for (int step = 0; step < 80; ++step) {
+      switch (rng.below(11)) {
+        case 0:
+        case 1: {
+          std::string t = random_text(rng, rng.below(300));
+          b.put(t);
+          m += t;
+          break;
+        }
+        case 2: {
+          std::size_t at = rng.below(m.size() + 1);
+          pieces.emplace_back(b.split_to(at), m.substr(0, at));
+          m.erase(0, at);
+          break;
+        }
+        case 3: {
+          std::size_t at = rng.below(m.size() + 1);
+          pieces.emplace_back(b.split_off(at), m.substr(at));
+          m.resize(at);
+          break;
+        }
+        case 4: {
+          std::size_t n = rng.below(m.size() + 1);
+          b.advance(n);
+          m.erase(0, n);
+          break;
+        }
+        case 5: {
+          std::size_t n = rng.below(m.size() + 2);
+          b.truncate(n);
+          if (n < m.size()) m.resize(n);
+          break;
+        }
+        case 6: {
+          uint64_t v = rng.next();
+          std::size_t w = 1 + rng.below(8);
+          bool be = rng.below(2);
+          if (be) b.put_uint(v, w); else b.put_uint_le(v, w);
+          for (std::size_t i = 0; i < w; ++i) {
+            std::size_t shift = 8 * (be ? w - 1 - i : i);
+            m.push_back(static_cast<char>(static_cast<uint8_t>(v >> shift)));
+          }
+          CHECK(tokio::codec::get_uint(b.data() + b.len() - w, w, be) == (w == 8 ? v : v & ((uint64_t{1} << (8 * w)) - 1)));
+          break;
+        }
+        case 7: {
+          std::size_t n = rng.below(500);
+          b.reserve(n);
+          CHECK(b.capacity() - b.len() >= n);
+          break;
+        }
+        case 8: {
+          pieces.emplace_back(b.split(), m);
+          m.clear();
+          break;
+        }
+        case 9: {
+          std::size_t n = rng.below(m.size() + 50);
+          b.resize(n, std::byte{'#'});
+          m.resize(n, '#');
+          break;
+        }
+        default: {
+          // Writing into the spare capacity (as a read does).
+          b.reserve(16);
+          auto spare = b.spare_capacity_mut();
+          std::size_t n = rng.below(spare.size() + 1);
+          for (std::size_t i = 0; i < n; ++i) spare[i] = std::byte{'0'};
+          b.advance_mut(n);
+          m.append(n, '0');
+          break;
+        }
+      }
+      REQUIRE(b.as_string_view() == m);
+      REQUIRE(b.len() == m.size());
+      REQUIRE(b.capacity() >= b.len());
+    }
+    for (auto& [piece, want] : pieces) CHECK(piece.as_string_view() == want);
+    // Copies are deep; freeze shares.
+    BytesMut copy = b;
+    copy.put("!");
+    CHECK(b.as_string_view() == m);
+    Bytes frozen = std::move(b).freeze();
+    CHECK(frozen.as_string_view() == m);
+    CHECK(b.is_empty());
+  }
+  CHECK_THROWS_AS(BytesMut("abc").split_to(4), std::out_of_range);
+  CHECK_THROWS_AS(BytesMut("abc").advance(4), std::out_of_range);
+  CHECK_THROWS_AS((void)BytesMut("abc")[3], std::out_of_range);
+  CHECK_THROWS_AS(BytesMut().put_uint(1, 9), std::out_of_range);
+}
+
+TEST_CASE("BytesMut: cutting frames off the front never copies the rest (amortised compaction)") {
+  // A read buffer receiving 1,000,000 bytes in reads of up to 8 KiB, with 37-byte frames
+  // cut off its front and dropped at once: the bytes moved by compaction stay below the
+  // bytes consumed, and the buffer never grows past a few KiB.
+  BytesMut buf = BytesMut::with_capacity(8192);
+  std::size_t total_in = 0, consumed = 0, moved = 0, max_cap_block = 0;
+  Rng rng(7);
+  while (total_in < 1000000) {
+    const std::byte* before = buf.data();
+    std::size_t len_before = buf.len();
+    buf.reserve(1024);
+    if (buf.data() != before && len_before > 0) moved += len_before;
+    auto spare = buf.spare_capacity_mut();
+    std::size_t n = 1 + rng.below(spare.size());
+    for (std::size_t i = 0; i < n; ++i) spare[i] = std::byte(static_cast<unsigned char>(total_in + i));
+    buf.advance_mut(n);
+    total_in += n;
+    while (buf.len() >= 37) {
+      BytesMut frame = buf.split_to(37);
+      CHECK(frame.len() == 37);
+      consumed += 37;
+    }
+    max_cap_block = std::max(max_cap_block, buf.capacity());
+  }
+  CHECK(moved <= consumed);
+  CHECK(moved < total_in / 100);  // only the few leftover bytes of each compaction
+  CHECK(max_cap_block <= 16384);
+}
+
+TEST_CASE("BytesMut: frames share storage and outlive the buffer; a fully handed-out buffer does not grow") {
+  BytesMut buf = BytesMut::with_capacity(64);
+  buf.put("hello world");
+  const std::byte* p = buf.data();
+  BytesMut hello = buf.split_to(5);
+  CHECK(hello.data() == p);  // no copy
+  CHECK(buf.as_string_view() == " world");
+  Bytes frozen = std::move(hello).freeze();
+  Bytes copy = frozen;
+  CHECK(copy.data() == frozen.data());
+  { BytesMut gone = std::move(buf); }
+  CHECK(copy.as_string_view() == "hello");  // the block outlives the buffer (ASan checks)
+  Bytes w = Bytes::from_static("static data");
+  CHECK(w.slice(7, 11) == std::string_view("data"));
+  Bytes tail = w.split_off(6);
+  CHECK(w == std::string_view("static"));
+  CHECK(tail == std::string_view(" data"));
+
+  // Everything read is handed out (as BytesCodec does) and kept alive a while: the
+  // buffer takes new blocks of the same size instead of doubling each time.
+  BytesMut rd = BytesMut::with_capacity(4096);
+  std::vector<BytesMut> kept;
+  for (int i = 0; i < 1000; ++i) {
+    rd.reserve(1000);
+    rd.resize(rd.len() + 1000, std::byte{1});
+    kept.push_back(rd.split());
+    if (kept.size() > 8) kept.erase(kept.begin());
+    CHECK(rd.capacity() <= 8192);
+  }
+}
+
+TEST_CASE("Bytes: copies dropped on other threads release the block once") {
+  const int threads = 4;
+  const std::size_t per = test::scaled(20000);
+  Bytes shared(std::string(1000, 'x'));
+  std::atomic<int> bad{0};
+  std::vector<std::thread> ts;
+  for (int t = 0; t < threads; ++t) {
+    ts.emplace_back([&shared, &bad, per] {
+      for (std::size_t i = 0; i < per; ++i) {
+        Bytes c = shared;
+        Bytes s = c.slice(1, 10);
+        if (s.len() != 9 || s[0] != std::byte{'x'}) bad.fetch_add(1);
+      }
+    });
+  }
+  for (auto& t : ts) t.join();
+  CHECK(bad.load() == 0);
+  CHECK(shared.len() == 1000);
+}

@@ -1,0 +1,345 @@
+// FramedRead / FramedWrite / Framed over in-memory pipes, scripted readers and writers and
+// TCP: round trips, a next() cancelled with a frame cut at every byte boundary, back-
+// pressure against a peer that does not read, end of stream (clean, partial, after an
+// I/O error), next_buffered, moving a FramedRead with a read in flight, write errors, a
+// BytesCodec echo over TCP, and the vectored write of TcpStream / UnixStream (one call
+// sends every slice).
+#include <numeric>
+#include <string>
+#include <vector>
+
+#include "io_mock.hpp"
+#include "net_test_util.hpp"
+
+namespace codec = tokio::codec;
+namespace tio = tokio::io;
+namespace ttime = tokio::time;
+using codec::Bytes;
+using codec::BytesMut;
+using codec::LengthDelimitedCodec;
+using codec::LinesCodec;
+using tokio::Task;
+using tokio::net::TcpListener;
+using tokio::net::TcpStream;
+using std::chrono::milliseconds;
+
+namespace {
+
+tokio::runtime::Runtime rt_paused() {
+  return tokio::runtime::Builder::new_current_thread().enable_all().start_paused(true).build();
+}
+
+std::string ld_frame(std::string_view payload) {
+  std::string h(4, '\0');
+  uint32_t n = static_cast<uint32_t>(payload.size());
+  for (int i = 0; i < 4; ++i) h[static_cast<std::size_t>(i)] = static_cast<char>(n >> (24 - 8 * i));
+  return h + std::string(payload);
+}
+
+}  // namespace
+
+static_assert(tokio::stream::Stream<codec::FramedRead<TcpStream, LinesCodec>>);
+static_assert(tokio::stream::Stream<codec::Framed<tio::DuplexStream&, LengthDelimitedCodec>>);
+static_assert(tio::AsyncWriteVectored<TcpStream>);
+static_assert(tio::AsyncWriteVectored<tokio::net::UnixStream>);
+static_assert(tio::AsyncWriteVectored<tokio::net::tcp::OwnedWriteHalf>);
+static_assert(tio::AsyncWriteVectored<tokio::net::unix::WriteHalf>);
+
+TEST_CASE("Framed: lines both ways over a duplex; a next() and a send() in flight together") {
+  auto rt = rt_paused();
+  rt.block_on([]() -> Task<> {
+    auto [a, b] = tio::duplex(256);
+    codec::Framed fa(std::move(a), LinesCodec::new_with_max_length(100));
+    codec::Framed fb(std::move(b), LinesCodec::new_with_max_length(100));
+    CHECK((co_await fa.send(std::string("ping"))).has_value());
+    auto got = co_await fb.next();
+    REQUIRE(got.has_value());
+    CHECK(**got == "ping");
+    // fb waits for a line while sending one; the peer answers the one with the other.
+    auto peer = [](codec::Framed<tio::DuplexStream, LinesCodec>& fa) -> Task<> {
+      auto l = co_await fa.next();
+      REQUIRE(l.has_value());
+      CHECK(**l == "pong");
+      CHECK((co_await fa.send(std::string("late"))).has_value());
+    };
+    auto both = co_await tokio::join(fb.next(), fb.send(std::string("pong")), peer(fa));
+    auto& first = std::get<0>(both);
+    REQUIRE(first.has_value());
+    CHECK(**first == "late");
+    CHECK(std::get<1>(both).has_value());
+    CHECK((co_await fa.close()).has_value());
+    CHECK(!(co_await fb.next()).has_value());  // clean end
+    CHECK(!(co_await fb.next()).has_value());  // and it stays ended
+  }());
+}
+
+TEST_CASE("FramedRead: a next() cancelled mid-frame, at every byte boundary, loses nothing") {
+  auto rt = rt_paused();
+  rt.block_on([]() -> Task<> {
+    const std::string payload = "0123456789abcdef";
+    const std::string wire = ld_frame(payload) + ld_frame("second");
+    for (std::size_t k = 0; k < wire.size(); ++k) {
+      auto [w, r] = tio::duplex(1024);
+      codec::FramedRead fr(std::move(r), LengthDelimitedCodec());
+      (void)co_await tio::write_all(w, std::string_view(wire).substr(0, k));
+      if (k < 4 + payload.size()) {
+        auto t = co_await ttime::timeout(milliseconds(1), fr.next());  // mid-frame: cancelled
+        CHECK(!t.has_value());
+      }
+      (void)co_await tio::write_all(w, std::string_view(wire).substr(k));
+      auto f = co_await fr.next();
+      REQUIRE(f.has_value());
+      REQUIRE(f->has_value());
+      CHECK((*f)->to_string() == payload);
+      auto g = co_await fr.next();
+      REQUIRE(g.has_value());
+      CHECK((*g)->to_string() == "second");
+    }
+  }());
+}
+
+TEST_CASE("FramedWrite: feed waits for a peer that does not read (bounded buffer), then resumes") {
+  auto rt = rt_paused();
+  rt.block_on([]() -> Task<> {
+    auto [w, r] = tio::duplex(4096);
+    codec::FramedWrite fw(std::move(w), LinesCodec());
+    const std::string item(1000, 'x');
+    int fed = 0;
+    for (;;) {
+      auto t = co_await ttime::timeout(milliseconds(5), fw.feed(item));
+      if (!t.has_value()) break;  // blocked: back-pressure
+      REQUIRE(t->has_value());
+      ++fed;
+      REQUIRE(fed < 100);
+    }
+    // 4 KiB in the pipe + the 8 KiB boundary (+ one item) in the buffer, no more.
+    CHECK(fed <= 14);
+    CHECK(fw.write_buffer().len() <= fw.backpressure_boundary() + item.size() + 1);
+    // The reader drains everything: the writer gets going again and nothing is lost.
+    auto reader = tokio::spawn([](tio::DuplexStream r) -> Task<std::size_t> {
+      codec::FramedRead fr(std::move(r), LinesCodec());
+      std::size_t n = 0;
+      for (;;) {
+        auto l = co_await fr.next();
+        if (!l) break;
+        REQUIRE(l->has_value());
+        CHECK((*l)->size() == 1000);
+        ++n;
+      }
+      co_return n;
+    }, std::move(r));
+    for (int i = 0; i < 20; ++i) CHECK((co_await fw.feed(item)).has_value());
+    CHECK((co_await fw.close()).has_value());
+    auto n = co_await reader;
+    // The item whose feed was cancelled while waiting for room was never encoded.
+    CHECK(n == static_cast<std::size_t>(fed + 20));
+  }());
+}
+
+TEST_CASE("FramedRead: end of stream, I/O errors, next_buffered") {
+  auto rt = rt_paused();
+  rt.block_on([]() -> Task<> {
+    {
+      iotest::MockReader r(3);
+      r.data("a\nb\nc");
+      r.error(std::errc::connection_reset);
+      codec::FramedRead fr(r, codec::AnyDelimiterCodec("\n", "\n"));
+      CHECK((*co_await fr.next())->as_string_view() == "a");
+      CHECK((*co_await fr.next())->as_string_view() == "b");
+      auto e = co_await fr.next();
+      REQUIRE(e.has_value());
+      CHECK(e->error() == std::errc::connection_reset);
+      CHECK(!(co_await fr.next()).has_value());  // ended after the I/O error
+    }
+    {
+      // A decoder without decode_eof: leftovers at the end are an error.
+      iotest::MockReader r;
+      r.data(ld_frame("x") + std::string("\0\0", 2));
+      codec::FramedRead fr(r, LengthDelimitedCodec());
+      CHECK((*co_await fr.next())->to_string() == "x");
+      auto e = co_await fr.next();
+      CHECK(e->error() == codec::Errc::bytes_remaining_on_stream);
+      CHECK(!(co_await fr.next()).has_value());
+    }
+    {
+      // Pipelined frames all in one read: next_buffered hands them out without I/O.
+      iotest::MockReader r;
+      r.data(ld_frame("1") + ld_frame("22") + ld_frame("333") + std::string("\0\0\0", 3));
+      codec::FramedRead fr(r, LengthDelimitedCodec());
+      CHECK(!fr.next_buffered().has_value());  // nothing read yet
+      CHECK((*co_await fr.next())->to_string() == "1");
+      std::size_t reads = r.reads;
+      auto b1 = fr.next_buffered();
+      auto b2 = fr.next_buffered();
+      REQUIRE(b1.has_value());
+      REQUIRE(b2.has_value());
+      CHECK((*b1)->to_string() == "22");
+      CHECK((*b2)->to_string() == "333");
+      CHECK(!fr.next_buffered().has_value());  // only a partial header left
+      CHECK(r.reads == reads);
+      auto e = co_await fr.next();  // reads: the end, with bytes left over
+      CHECK(e->error() == codec::Errc::bytes_remaining_on_stream);
+    }
+  }());
+}
+
+TEST_CASE("FramedWrite: write errors, zero-length writes, send flushes, flush flushes the writer") {
+  auto rt = rt_paused();
+  rt.block_on([]() -> Task<> {
+    iotest::MockWriter w(5);
+    codec::FramedWrite fw(w, LinesCodec());
+    CHECK((co_await fw.feed("abc")).has_value());
+    CHECK(w.out.empty());  // only buffered
+    CHECK((co_await fw.send("defgh")).has_value());
+    CHECK(w.text() == "abc\ndefgh\n");
+    CHECK(w.flushes == 1);
+    CHECK((co_await fw.flush()).has_value());
+    CHECK(w.flushes == 2);
+    w.fail_after = w.out.size();
+    auto e = co_await fw.send("x");
+    CHECK(e.error() == std::errc::connection_reset);
+    iotest::MockWriter z;
+    z.zero_writes = true;
+    codec::FramedWrite fz(z, LinesCodec());
+    CHECK((co_await fz.send("y")).error() == tio::Errc::write_zero);
+  }());
+}
+
+TEST_CASE("Framed over TCP: a BytesCodec echo of 1 MiB; a FramedRead moved with a read in flight") {
+  nt::Watchdog wd("framed tcp");
+  auto rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build();
+  rt.block_on([]() -> Task<> {
+    auto l = co_await TcpListener::bind("127.0.0.1:0");
+    REQUIRE(l.has_value());
+    auto addr = l->local_addr().value();
+    auto server = tokio::spawn([](TcpListener l) -> Task<> {
+      auto c = co_await l.accept();
+      REQUIRE(c.has_value());
+      codec::Framed f(std::move(c->first), codec::BytesCodec());
+      for (;;) {
+        auto chunk = co_await f.next();
+        if (!chunk || !*chunk) break;
+        auto r = co_await f.send(std::move(**chunk));
+        if (!r) break;
+      }
+      (void)co_await f.close();
+    }, std::move(*l));
+    auto c = co_await TcpStream::connect(addr.to_string());
+    REQUIRE(c.has_value());
+    auto [rd, wr] = std::move(*c).into_split();
+    const std::size_t total = 1 << 20;
+    auto writer = tokio::spawn([](tokio::net::tcp::OwnedWriteHalf wr, std::size_t total) -> Task<> {
+      codec::FramedWrite fw(std::move(wr), codec::BytesCodec());
+      std::string block(4096, '\0');
+      for (std::size_t off = 0; off < total; off += block.size()) {
+        for (std::size_t i = 0; i < block.size(); ++i) block[i] = static_cast<char>((off + i) * 7);
+        REQUIRE((co_await fw.feed(std::string_view(block))).has_value());
+      }
+      REQUIRE((co_await fw.close()).has_value());
+    }, std::move(wr), total);
+    codec::FramedRead fr(std::move(rd), codec::BytesCodec());
+    std::size_t got = 0;
+    bool ok = true;
+    for (;;) {
+      auto chunk = co_await fr.next();
+      if (!chunk) break;
+      REQUIRE(chunk->has_value());
+      for (std::byte b : **chunk) {
+        ok = ok && b == static_cast<std::byte>(static_cast<char>(got * 7));
+        ++got;
+      }
+    }
+    CHECK(ok);
+    CHECK(got == total);
+    co_await writer;
+    co_await server;
+
+    // Moving a FramedRead while its read waits: the move cancels the read (reads are
+    // cancel-safe) and the moved one reads what arrives.
+    auto l2 = co_await TcpListener::bind("127.0.0.1:0");
+    auto c2 = co_await TcpStream::connect(l2->local_addr().value().to_string());
+    auto s2 = co_await l2->accept();
+    codec::FramedRead a(std::move(s2->first), LinesCodec());
+    auto t = co_await ttime::timeout(milliseconds(10), a.next());
+    CHECK(!t.has_value());
+    auto b = std::move(a);
+    REQUIRE((co_await c2->write_all(std::string_view("after the move\n"))).has_value());
+    auto line = co_await b.next();
+    CHECK(**line == "after the move");
+  }());
+}
+
+TEST_CASE("TcpStream / UnixStream write_vectored sends every slice in one call") {
+  nt::Watchdog wd("writev");
+  auto rt = nt::io_current();
+  rt.block_on([]() -> Task<> {
+    auto l = co_await TcpListener::bind("127.0.0.1:0");
+    auto c = co_await TcpStream::connect(l->local_addr().value().to_string());
+    auto s = co_await l->accept();
+    REQUIRE(s.has_value());
+    std::string header = "HTTP/1.1 200 OK\r\ncontent-length: 5000\r\n\r\n";
+    std::string body(5000, 'b');
+    tio::IoSlice slices[] = {tio::IoSlice(header), tio::IoSlice(std::string_view()), tio::IoSlice(body)};
+    auto n = co_await tio::write_vectored(*c, std::span<const tio::IoSlice>(slices));
+    REQUIRE(n.has_value());
+    CHECK(*n == header.size() + body.size());  // not just the first slice
+    auto got = co_await nt::read_n(s->first, header.size() + body.size());
+    CHECK(got == header + body);
+    // The owned write half, and write_all_vectored.
+    auto [rd, wr] = std::move(*c).into_split();
+    tio::IoSlice more[] = {tio::IoSlice(std::string_view("ab")), tio::IoSlice(std::string_view("cd"))};
+    auto w2 = co_await wr.write_vectored(std::span<const tio::IoSlice>(more));
+    CHECK(*w2 == 4);
+    auto got2 = co_await nt::read_n(s->first, 4);
+    CHECK(got2 == "abcd");
+    (void)rd;
+
+    auto [ua, ub] = tokio::net::UnixStream::pair().value();
+    tio::IoSlice us[] = {tio::IoSlice(std::string_view("unix ")), tio::IoSlice(std::string_view("writev"))};
+    std::span<tio::IoSlice> uspan(us);
+    REQUIRE((co_await tio::write_all_vectored(ua, uspan)).has_value());
+    auto got3 = co_await nt::read_n(ub, 11);
+    CHECK(got3 == "unix writev");
+  }());
+}
+
+TEST_CASE("FramedWrite::poll_flush: the poll form, combined with a deadline; feed after a cancelled poll_flush loses nothing") {
+  auto rt = rt_paused();
+  rt.block_on([]() -> Task<> {
+    iotest::MockWriter w(4, 2);  // 4 bytes per write, "not ready" every 2nd op
+    codec::FramedWrite fw(w, LinesCodec());
+    for (int i = 0; i < 10; ++i) REQUIRE((co_await fw.feed("line " + std::to_string(i))).has_value());
+    // Poll it once by hand and give up: part of the buffer may be written, the rest stays.
+    tio::Result<void> out;
+    auto once = [&](tokio::task::Context& cx) -> std::optional<bool> { return fw.poll_flush(cx, out); };
+    (void)co_await tokio::task::poll_fn(once);  // ready at once or pending once: either way
+    // A feed now cancels any write left in progress, then appends.
+    REQUIRE((co_await fw.feed("last")).has_value());
+    auto sleep = ttime::sleep(milliseconds(50));
+    auto flush_or_deadline = [&](tokio::task::Context& cx) -> std::optional<bool> {
+      if (fw.poll_flush(cx, out)) return true;
+      if (sleep.poll(cx)) return false;
+      return std::nullopt;
+    };
+    CHECK(co_await tokio::task::poll_fn(flush_or_deadline));
+    CHECK(out.has_value());
+    std::string want;
+    for (int i = 0; i < 10; ++i) want += "line " + std::to_string(i) + "\n";
+    want += "last\n";
+    CHECK(w.text() == want);
+    CHECK(fw.write_buffer().is_empty());
+    // A writer that never accepts: the deadline wins.
+    iotest::MockWriter stuck;
+    stuck.block_forever = true;
+    codec::FramedWrite fs(stuck, LinesCodec());
+    REQUIRE((co_await fs.feed("x")).has_value());
+    auto deadline = ttime::sleep(milliseconds(20));
+    auto stuck_or_deadline = [&](tokio::task::Context& cx) -> std::optional<bool> {
+      if (fs.poll_flush(cx, out)) return true;
+      if (deadline.poll(cx)) return false;
+      return std::nullopt;
+    };
+    CHECK(!co_await tokio::task::poll_fn(stuck_or_deadline));
+    CHECK(fs.write_buffer().len() == 2);  // still buffered
+  }());
+}

@@ -1,0 +1,231 @@
+// LengthDelimitedCodec against a model: random field widths (1..8), offsets, length
+// adjustments, num_skip and byte orders; wires built by hand, split at every byte
+// boundary; oversize frames reported and skipped (the next frame decodes); invalid
+// lengths end a FramedRead; a partial frame at the end is an error; encode round trips
+// and its errors.
+#include <string>
+#include <vector>
+
+#include "io_mock.hpp"
+
+namespace codec = tokio::codec;
+using codec::BytesMut;
+using codec::LengthDelimitedCodec;
+using tokio::Task;
+
+namespace {
+
+struct Rng {
+  uint64_t s;
+  explicit Rng(uint64_t seed) : s(seed * 0x9E3779B97F4A7C15ull + 1) {}
+  uint64_t next() {
+    s ^= s << 13;
+    s ^= s >> 7;
+    s ^= s << 17;
+    return s;
+  }
+  std::size_t below(std::size_t n) { return n ? static_cast<std::size_t>(next() % n) : 0; }
+  bool chance(int pct) { return below(100) < static_cast<std::size_t>(pct); }
+};
+
+struct Params {
+  std::size_t offset = 0, width = 4, max = 8 * 1024 * 1024;
+  std::ptrdiff_t adjust = 0;
+  std::optional<std::size_t> skip;
+  bool big = true;
+  std::size_t num_skip() const { return skip ? *skip : offset + width; }
+  std::size_t head_len() const { return std::max(offset + width, num_skip()); }
+  LengthDelimitedCodec make() const {
+    auto b = LengthDelimitedCodec::builder();
+    b.length_field_offset(offset).length_field_length(width).length_adjustment(adjust).max_frame_length(max);
+    if (skip) b.num_skip(*skip);
+    if (big) b.big_endian(); else b.little_endian();
+    return b.new_codec();
+  }
+};
+
+void put_field(std::string& s, std::size_t at, uint64_t v, std::size_t w, bool big) {
+  for (std::size_t i = 0; i < w; ++i) {
+    std::size_t shift = 8 * (big ? w - 1 - i : i);
+    s[at + i] = static_cast<char>(static_cast<uint8_t>(v >> shift));
+  }
+}
+
+// One frame on the wire and what the decoder must yield for it ("" + error flag).
+struct WireFrame {
+  std::string wire;
+  std::string frame;
+  bool too_large = false;
+};
+
+std::optional<WireFrame> make_frame(const Params& p, Rng& r) {
+  std::size_t head = p.head_len();
+  std::string h(head, '\0');
+  for (auto& c : h) c = static_cast<char>('A' + r.below(26));
+  std::size_t tail = r.below(40);
+  std::size_t n = head - p.num_skip() + tail;
+  long long field = static_cast<long long>(n) - static_cast<long long>(p.adjust);
+  if (field < 0) return std::nullopt;
+  if (p.width < 8 && (static_cast<uint64_t>(field) >> (8 * p.width)) != 0) return std::nullopt;
+  put_field(h, p.offset, static_cast<uint64_t>(field), p.width, p.big);
+  std::string t(tail, '\0');
+  for (auto& c : t) c = static_cast<char>('a' + r.below(26));
+  WireFrame f;
+  f.wire = h + t;
+  f.frame = f.wire.substr(p.num_skip());
+  f.too_large = n > p.max;
+  return f;
+}
+
+Params random_params(Rng& r) {
+  Params p;
+  p.width = 1 + r.below(8);
+  p.offset = r.below(4);
+  if (r.chance(40)) p.skip = r.below(p.offset + p.width + 3);
+  switch (r.below(4)) {
+    case 0: p.adjust = 0; break;
+    case 1: p.adjust = -static_cast<std::ptrdiff_t>(p.offset + p.width); break;
+    case 2: p.adjust = -2; break;
+    default: p.adjust = 3; break;
+  }
+  p.big = r.chance(50);
+  if (r.chance(50)) p.max = 10 + r.below(30);
+  return p;
+}
+
+}  // namespace
+
+TEST_CASE("LengthDelimitedCodec matches its model for random layouts, split at every byte boundary") {
+  Rng rng(31);
+  const std::size_t rounds = test::scaled(200);
+  std::size_t frames_checked = 0, oversize_checked = 0;
+  for (std::size_t round = 0; round < rounds; ++round) {
+    Params p = random_params(rng);
+    std::string wire;
+    std::vector<WireFrame> frames;
+    for (std::size_t i = rng.below(6); i > 0; --i) {
+      auto f = make_frame(p, rng);
+      if (!f) continue;
+      wire += f->wire;
+      frames.push_back(*f);
+    }
+    for (std::size_t k = 0; k <= wire.size(); ++k) {
+      auto c = p.make();
+      BytesMut buf;
+      std::vector<std::string> got;  // frame text, or "!" for frame_too_large
+      auto drain = [&] {
+        for (;;) {
+          auto r = c.decode(buf);
+          if (!r) {
+            REQUIRE(r.error() == codec::Errc::frame_too_large);
+            got.push_back("!");
+            continue;
+          }
+          if (!*r) return;
+          got.push_back((*r)->to_string());
+        }
+      };
+      buf.put(std::string_view(wire).substr(0, k));
+      drain();
+      buf.put(std::string_view(wire).substr(k));
+      drain();
+      auto eof = codec::decode_eof(c, buf);
+      REQUIRE(eof.has_value());
+      CHECK(!eof->has_value());
+      REQUIRE(got.size() == frames.size());
+      for (std::size_t i = 0; i < frames.size(); ++i) {
+        CHECK(got[i] == (frames[i].too_large ? std::string("!") : frames[i].frame));
+        ++(frames[i].too_large ? oversize_checked : frames_checked);
+      }
+    }
+  }
+  CHECK(frames_checked > 1000);
+  CHECK(oversize_checked > 100);
+}
+
+TEST_CASE("LengthDelimitedCodec through FramedRead, one byte per read: oversize skipped, partial frame at EOF is an error") {
+  auto rt = tokio::runtime::Builder::new_current_thread().build();
+  rt.block_on([]() -> Task<> {
+    // Default codec (4-byte big-endian, no adjustment); max 8 bytes.
+    auto c = LengthDelimitedCodec::builder().max_frame_length(8).new_codec();
+    std::string wire;
+    auto frame = [&](std::string_view payload) {
+      std::string h(4, '\0');
+      put_field(h, 0, payload.size(), 4, true);
+      wire += h;
+      wire += payload;
+    };
+    frame("hello");
+    frame("this one is too long");
+    frame("");
+    frame("world");
+    wire += std::string("\0\0\0\x05wo", 6);  // cut short
+    iotest::MockReader r(1);
+    r.pending_between();
+    r.data(wire);
+    codec::FramedRead fr(r, c);
+    std::vector<std::string> got;
+    for (;;) {
+      auto item = co_await fr.next();
+      if (!item) break;
+      if (*item) got.push_back((*item)->to_string());
+      else got.push_back("<" + item->error().message() + ">");
+    }
+    std::vector<std::string> want{"hello", "<frame size too big>", "", "world", "<bytes remaining on stream>"};
+    CHECK(got == want);
+
+    // A negative length (field + adjustment < 0) cannot be resynchronised: the FramedRead
+    // reports it and ends.
+    auto neg = LengthDelimitedCodec::builder().length_field_length(1).length_adjustment(-5).new_codec();
+    iotest::MockReader r2;
+    r2.data(std::string("\x02xx\x07yyy", 7));
+    codec::FramedRead fr2(r2, neg);
+    auto e = co_await fr2.next();
+    REQUIRE(e.has_value());
+    CHECK(e->error() == codec::Errc::invalid_frame_length);
+    CHECK(!(co_await fr2.next()).has_value());
+  }());
+}
+
+TEST_CASE("LengthDelimitedCodec encode: round trips every width and byte order; refuses what does not fit") {
+  Rng rng(37);
+  for (std::size_t width = 1; width <= 8; ++width) {
+    for (bool big : {true, false}) {
+      for (std::ptrdiff_t adjust : {std::ptrdiff_t(0), -static_cast<std::ptrdiff_t>(width), std::ptrdiff_t(2)}) {
+        Params p;
+        p.width = width;
+        p.big = big;
+        p.adjust = adjust;
+        auto c = p.make();
+        BytesMut buf;
+        std::vector<std::string> sent;
+        for (int i = 0; i < 20; ++i) {
+          std::string payload(2 + rng.below(199), 'p');  // fits even a 1-byte field (+ adjustment)
+          auto r = c.encode(payload, buf);
+          REQUIRE(r.has_value());
+          sent.push_back(payload);
+        }
+        auto d = p.make();
+        for (auto& s : sent) {
+          auto f = d.decode(buf);
+          REQUIRE(f.has_value());
+          REQUIRE(f->has_value());
+          CHECK((*f)->to_string() == s);
+        }
+        CHECK(buf.is_empty());
+      }
+    }
+  }
+  auto one = LengthDelimitedCodec::builder().length_field_length(1).new_codec();
+  BytesMut b;
+  CHECK(one.encode(std::string(255, 'x'), b).has_value());
+  CHECK(one.encode(std::string(256, 'x'), b).error() == codec::Errc::frame_too_large);  // does not fit one byte
+  auto small = LengthDelimitedCodec::builder().max_frame_length(3).new_codec();
+  CHECK(small.encode("abcd", b).error() == codec::Errc::frame_too_large);
+  auto adj = LengthDelimitedCodec::builder().length_adjustment(10).new_codec();
+  CHECK(adj.encode("abc", b).error() == codec::Errc::invalid_frame_length);  // 3 - 10 < 0
+  CHECK_THROWS_AS(LengthDelimitedCodec::builder().length_field_length(9).new_codec(), std::invalid_argument);
+  CHECK_THROWS_AS(LengthDelimitedCodec::builder().length_field_length(0).new_codec(), std::invalid_argument);
+  LengthDelimitedCodec def;
+  CHECK(def.max_frame_length() == 8u * 1024 * 1024);
+}

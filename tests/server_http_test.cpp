@@ -1,0 +1,207 @@
+// examples/http_server driven by curl (and raw sockets where curl would not misbehave
+// enough): routes, keep-alive, HEAD, echo with Content-Length and chunked bodies, static
+// files (and no escaping the root), 100-continue, HTTP/1.0, pipelining, and the error
+// statuses 400/404/405/408/413/431/501/505; slow clients are cut off; a short wrk run.
+#include <sys/socket.h>
+
+#include <string>
+
+#include "server_test_util.hpp"
+
+namespace {
+
+struct Http {
+  srv::TempDir root;
+  srv::Server server;
+  explicit Http(const std::string& extra = "")
+      : server("exec " + nt::example("http_server") + " 127.0.0.1:0 --workers 2 --root " + root.path +
+               " --timeout 1000 " + extra) {}
+  std::string url(const std::string& path) const { return "http://127.0.0.1:" + server.port + path; }
+  // curl's output: `opts` go before the URL.
+  std::string curl(const std::string& opts, const std::string& path) {
+    return nt::sh("curl -s --max-time 10 " + opts + " " + url(path), 20);
+  }
+  std::string status(const std::string& opts, const std::string& path) {
+    return curl("-o /dev/null -w %{http_code} " + opts, path);
+  }
+  void write_file(const std::string& name, const std::string& content) {
+    FILE* f = std::fopen((root.path + "/" + name).c_str(), "w");
+    REQUIRE(f != nullptr);
+    std::fwrite(content.data(), 1, content.size(), f);
+    std::fclose(f);
+  }
+};
+
+// Sends raw bytes on a fresh connection, then reads until the server closes (or 5 s).
+std::string raw(const std::string& port, const std::string& bytes, bool half_close = true) {
+  int fd = nt::blocking_client(port);
+  REQUIRE(::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL) == ssize_t(bytes.size()));
+  if (half_close) ::shutdown(fd, SHUT_WR);
+  std::string out;
+  char buf[4096];
+  for (;;) {
+    ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) break;
+    out.append(buf, static_cast<std::size_t>(n));
+  }
+  ::close(fd);
+  return out;
+}
+
+std::string status_line(const std::string& response) { return response.substr(0, response.find("\r\n")); }
+
+}  // namespace
+
+TEST_CASE("http_server: routes, HEAD, keep-alive, echo, 404/405 with curl") {
+  nt::Watchdog wd("http routes", std::chrono::seconds(60));
+  Http h;
+  CHECK(h.curl("", "/") == "Hello, World!");
+  std::string head = h.curl("-i", "/");
+  CHECK(head.rfind("HTTP/1.1 200 OK\r\ncontent-length: 13\r\ndate: ", 0) == 0);  // hyper's bytes
+  CHECK(head.find("\r\n\r\nHello, World!") != std::string::npos);
+  std::string h2 = h.curl("-I", "/");
+  CHECK(h2.find("content-length: 13") != std::string::npos);
+  CHECK(h2.find("Hello") == std::string::npos);
+  CHECK(h.curl("", "/health") == "ok\n");
+  // Two requests on one connection: one connect.
+  CHECK(h.curl("-w %{num_connects} -o /dev/null -o /dev/null", "/ " + h.url("/health")) == "10");
+  CHECK(h.curl("-d \"hello body\"", "/echo") == "hello body");
+  CHECK(h.status("", "/nope") == "404");
+  CHECK(h.status("-X DELETE", "/") == "405");
+  CHECK(h.curl("-i -X GET", "/echo").find("allow: POST") != std::string::npos);
+}
+
+TEST_CASE("http_server: large and chunked bodies, static files, 100-continue, HTTP/1.0") {
+  nt::Watchdog wd("http bodies", std::chrono::seconds(60));
+  Http h;
+  std::string big = nt::sh("head -c 600000 /dev/urandom | base64 -w0");  // > 64 KiB: the writev path
+  h.write_file("big.txt", big);
+  h.write_file("index.html", "<h1>hi</h1>\n");
+  CHECK(h.curl("", "/static/index.html") == "<h1>hi</h1>\n");
+  CHECK(h.curl("-i", "/static/index.html").find("content-type: text/html") != std::string::npos);
+  CHECK(h.curl("", "/static/big.txt") == big);
+  CHECK(h.curl("-I", "/static/big.txt").find("content-length: " + std::to_string(big.size())) != std::string::npos);
+  CHECK(h.status("", "/static/missing.txt") == "404");
+  CHECK(h.status("--path-as-is", "/static/../../../etc/passwd") == "404");
+  CHECK(h.status("--path-as-is", "/static/%2e%2e/%2e%2e/etc/passwd") == "404");
+  CHECK(h.status("", "/static/%zz") == "400");
+  // Echo of a 900 KiB body, with Content-Length and chunked.
+  std::string file = h.root.path + "/upload.bin";
+  nt::sh("head -c 900000 /dev/urandom > " + file);
+  std::string want = nt::sh("sha256sum < " + file);
+  CHECK(nt::sh("curl -s --data-binary @" + file + " " + h.url("/echo") + " | sha256sum") == want);
+  CHECK(nt::sh("curl -s -H \"Transfer-Encoding: chunked\" --data-binary @" + file + " " + h.url("/echo") +
+               " | sha256sum") == want);
+  // 100-continue: curl waits up to 1 s for it; the server sends it at once.
+  auto t0 = std::chrono::steady_clock::now();
+  CHECK(h.curl("-H \"Expect: 100-continue\" -d \"after continue\"", "/echo") == "after continue");
+  CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::milliseconds(900));
+  // HTTP/1.0: the connection closes after the response unless keep-alive was asked for.
+  std::string r10 = h.curl("-0 -i", "/");
+  CHECK(r10.find("connection: close") != std::string::npos);
+  std::string r10k = h.curl("-0 -i -H \"Connection: keep-alive\"", "/");
+  CHECK(r10k.find("connection: keep-alive") != std::string::npos);
+}
+
+TEST_CASE("http_server: bad requests get 400/413/431/501/505 and the connection closes") {
+  nt::Watchdog wd("http errors", std::chrono::seconds(60));
+  Http h("--max-body 100000");
+  auto& port = h.server.port;
+  CHECK(status_line(raw(port, "GARBAGE\r\n\r\n")) == "HTTP/1.1 400 Bad Request");
+  CHECK(status_line(raw(port, "GET / HTTP/1.1\r\n\r\n")) == "HTTP/1.1 400 Bad Request");  // no Host
+  CHECK(status_line(raw(port, "GET / HTTP/1.1\r\nHost: a\r\nBad Header\r\n\r\n")) == "HTTP/1.1 400 Bad Request");
+  CHECK(status_line(raw(port, "GET / HTTP/1.1\r\nHost: a\r\n folded\r\n\r\n")) == "HTTP/1.1 400 Bad Request");
+  CHECK(status_line(raw(port, "GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n")) ==
+        "HTTP/1.1 400 Bad Request");
+  CHECK(status_line(raw(port, "GET / HTTP/1.1\r\nHost: a\r\nContent-Length: x\r\n\r\n")) == "HTTP/1.1 400 Bad Request");
+  CHECK(status_line(raw(port, "POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n")) ==
+        "HTTP/1.1 400 Bad Request");
+  CHECK(status_line(raw(port, "GET / HTTP/2.0\r\nHost: a\r\n\r\n")) == "HTTP/1.1 505 HTTP Version Not Supported");
+  CHECK(status_line(raw(port, "POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\n\r\n")) ==
+        "HTTP/1.1 501 Not Implemented");
+  // 413 is sent as soon as the head announces too much (the body is never read).
+  nt::sh("head -c 200000 /dev/zero > " + h.root.path + "/zeros");
+  CHECK(h.status("--data-binary @" + h.root.path + "/zeros", "/echo") == "413");
+  CHECK(status_line(raw(port, "POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 100001\r\n\r\n")) ==
+        "HTTP/1.1 413 Payload Too Large");
+  // Chunked bodies count too.
+  std::string chunk(60000, 'c');
+  char hex[16];
+  std::snprintf(hex, sizeof hex, "%zx", chunk.size());
+  std::string two = std::string(hex) + "\r\n" + chunk + "\r\n" + hex + "\r\n" + chunk + "\r\n0\r\n\r\n";
+  CHECK(status_line(raw(port, "POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n" + two)) ==
+        "HTTP/1.1 413 Payload Too Large");
+  // 431: a head over 8 KiB (curl), or too many header lines.
+  CHECK(h.status("-H \"X-Big: " + std::string(9000, 'a') + "\"", "/") == "431");
+  std::string many = "GET / HTTP/1.1\r\nHost: a\r\n";
+  for (int i = 0; i < 120; ++i) many += "X-" + std::to_string(i) + ": v\r\n";
+  CHECK(status_line(raw(port, many + "\r\n")) == "HTTP/1.1 431 Request Header Fields Too Large");
+  // An endless head without a newline is cut at 8 KiB, never buffered further.
+  CHECK(status_line(raw(port, "GET /" + std::string(20000, 'a'), false)) ==
+        "HTTP/1.1 431 Request Header Fields Too Large");
+  CHECK(h.curl("", "/") == "Hello, World!");  // alive and well
+}
+
+TEST_CASE("http_server: pipelined requests are answered in order, in one write") {
+  nt::Watchdog wd("http pipelining", std::chrono::seconds(60));
+  Http h;
+  std::string reqs;
+  for (int i = 0; i < 50; ++i) {
+    reqs += i % 2 ? "GET /health HTTP/1.1\r\nHost: a\r\n\r\n"
+                  : "POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: " + std::to_string(std::to_string(i).size()) +
+                        "\r\n\r\n" + std::to_string(i);
+  }
+  reqs += "GET /nope HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n";
+  std::string out = raw(h.server.port, reqs, false);
+  std::size_t pos = 0;
+  for (int i = 0; i < 50; ++i) {
+    std::size_t body = out.find("\r\n\r\n", pos);
+    REQUIRE(body != std::string::npos);
+    CHECK(out.substr(pos, 15) == "HTTP/1.1 200 OK");
+    std::string want = i % 2 ? "ok\n" : std::to_string(i);
+    CHECK(out.substr(body + 4, want.size()) == want);
+    pos = body + 4 + want.size();
+  }
+  CHECK(out.substr(pos, 22) == "HTTP/1.1 404 Not Found");
+  CHECK(out.find("connection: close", pos) != std::string::npos);
+}
+
+TEST_CASE("http_server: slow and idle clients are cut off (408 for a partial request)") {
+  nt::Watchdog wd("http slowloris", std::chrono::seconds(60));
+  Http h("--timeout 500");
+  // A connection that says nothing is closed without a word (checked after the next part,
+  // which runs meanwhile).
+  int idle = nt::blocking_client(h.server.port);
+  auto t0 = std::chrono::steady_clock::now();
+  // A request trickled one byte every 50 ms never completes in time.
+  int fd = nt::blocking_client(h.server.port);
+  std::string req = "GET / HTTP/1.1\r\nHost: a\r\nX-Slow: " + std::string(100, 's') + "\r\n\r\n";
+  std::string got;
+  for (char c : req) {
+    if (::send(fd, &c, 1, MSG_NOSIGNAL) != 1) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    char buf[512];
+    ssize_t n = ::recv(fd, buf, sizeof buf, MSG_DONTWAIT);
+    if (n > 0) got.append(buf, static_cast<std::size_t>(n));
+    if (n == 0) break;
+  }
+  ::close(fd);
+  auto took = std::chrono::steady_clock::now() - t0;
+  CHECK(status_line(got) == "HTTP/1.1 408 Request Timeout");
+  CHECK(took < std::chrono::milliseconds(2500));
+  char b;
+  CHECK(::recv(idle, &b, 1, 0) == 0);  // closed by then, without a response
+  CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::milliseconds(2500));
+  ::close(idle);
+  CHECK(h.curl("", "/") == "Hello, World!");
+}
+
+TEST_CASE("http_server: a short wrk run, 50 connections") {
+  nt::Watchdog wd("http wrk", std::chrono::seconds(60));
+  Http h;
+  std::string out = nt::sh("wrk -t1 -c50 -d1s " + h.url("/") + " 2>&1", 30);
+  CHECK(out.find("Requests/sec:") != std::string::npos);
+  CHECK(out.find("Non-2xx") == std::string::npos);
+  CHECK(out.find("Socket errors") == std::string::npos);
+  CHECK(h.curl("", "/") == "Hello, World!");
+}

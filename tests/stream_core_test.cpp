@@ -1,0 +1,237 @@
+// The Stream concept, the value sources (iter, once, empty, pending, by_ref) and
+// Generator: yields, awaits inside the body, exceptions, destruction while suspended,
+// next() destroyed mid-way (nothing lost), moving a generator while it waits, and the
+// consumer's task and budget driving the body.
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "stream_test_util.hpp"
+
+using stest::Task;
+namespace st = tokio::stream;
+namespace tsync = tokio::sync;
+
+static_assert(st::Stream<st::Iter<std::vector<int>>>);
+static_assert(std::is_same_v<st::item_t<st::Iter<std::vector<std::string>>>, std::string>);
+static_assert(st::Stream<st::Generator<std::unique_ptr<int>>>);
+static_assert(!st::Stream<int>);
+static_assert(!st::Stream<std::vector<int>>);
+static_assert(tokio::detail::PollNextStream<st::Generator<int>>);
+
+namespace {
+
+st::Generator<int> count_to(int n) {
+  for (int i = 1; i <= n; ++i) co_yield i;
+}
+
+st::Generator<int> from_channel(tsync::mpsc::Receiver<int> rx, std::atomic<int>* drops) {
+  test::DropCounter guard(*drops);
+  for (;;) {
+    auto v = co_await rx.recv();
+    if (!v) co_return;
+    co_yield *v * 10;
+  }
+}
+
+Task<int> add_one_later(int v) {
+  co_await tokio::task::yield_now();
+  co_return v + 1;
+}
+
+st::Generator<std::string> mixed() {
+  co_yield std::string("a");
+  int b = co_await add_one_later(1);  // a nested Task inside the body
+  co_yield std::to_string(b);
+  co_await tokio::time::sleep(5ms);
+  std::string c = "c";
+  co_yield c;  // an lvalue: copied
+  co_yield std::move(c);
+}
+
+st::Generator<int> throws_after(int n) {
+  for (int i = 0; i < n; ++i) co_yield i;
+  throw std::runtime_error("generator failed");
+}
+
+}  // namespace
+
+TEST_CASE("stream: iter, once, empty, pending and by_ref") {
+  auto rt = stest::paused_rt();
+  rt.block_on([]() -> Task<> {
+    auto s = st::iter(std::vector<std::string>{"x", "y", "z"});
+    auto x = co_await s.next();
+    CHECK(x == std::optional<std::string>("x"));
+    auto rest = co_await stest::drain(s);
+    std::vector<std::string> yz{"y", "z"};
+    CHECK(rest == yz);
+    CHECK(!(co_await s.next()).has_value());  // stays ended
+
+    auto o = st::once(42);
+    CHECK(*co_await o.next() == 42);
+    CHECK(!(co_await o.next()).has_value());
+
+    auto e = st::empty<int>();
+    CHECK(!(co_await e.next()).has_value());
+
+    auto p = st::pending<int>();
+    auto t = co_await tokio::time::timeout(10ms, p.next());
+    CHECK(!t.has_value());  // never yields
+
+    // by_ref: take two through a combinator, the rest stays in the source.
+    auto src = st::iter(std::vector<int>{1, 2, 3, 4, 5});
+    {
+      auto first = st::take(st::by_ref(src), 2);
+      {
+        auto got = co_await stest::drain(first);
+        CHECK(got == std::vector<int>{1, 2});
+      }
+    }
+    {
+      auto got = co_await stest::drain(src);
+      CHECK(got == std::vector<int>{3, 4, 5});
+    }
+
+    // A moved iter keeps its position.
+    auto it = st::iter(std::vector<int>{7, 8, 9});
+    CHECK(*co_await it.next() == 7);
+    auto moved = std::move(it);
+    {
+      auto got = co_await stest::drain(moved);
+      CHECK(got == std::vector<int>{8, 9});
+    }
+  }());
+}
+
+TEST_CASE("stream: iter spends coop budget, so a long iteration lets other tasks run") {
+  auto rt = stest::paused_rt();
+  rt.block_on([]() -> Task<> {
+    std::atomic<bool> ran{false};
+    auto h = tokio::spawn([](std::atomic<bool>* r) -> Task<> {
+      r->store(true);
+      co_return;
+    }, &ran);
+    std::vector<int> big(10000, 1);
+    auto s = st::iter(std::move(big));
+    bool seen_before_end = false;
+    for (;;) {
+      auto v = co_await s.next();
+      if (!v) break;
+      if (ran.load()) seen_before_end = true;
+    }
+    CHECK(seen_before_end);  // the spawned task ran while the iteration was going on
+    co_await h;
+  }());
+}
+
+TEST_CASE("generator: yields, awaits tokio awaitables and nested tasks, ends for good") {
+  auto rt = stest::paused_rt();
+  rt.block_on([]() -> Task<> {
+    auto g = count_to(3);
+    {
+      auto got = co_await stest::drain(g);
+      CHECK(got == std::vector<int>{1, 2, 3});
+    }
+    CHECK(g.is_done());
+    CHECK(!(co_await g.next()).has_value());
+
+    auto m = mixed();
+    auto ms = co_await stest::drain(m);
+    std::vector<std::string> want{"a", "2", "c", "c"};
+    CHECK(ms == want);
+
+    st::Generator<int> empty;  // default-constructed: an ended stream
+    CHECK(!(co_await empty.next()).has_value());
+
+    // Move-only items.
+    auto owned = []() -> st::Generator<std::unique_ptr<int>> {
+      co_yield std::make_unique<int>(5);
+      co_yield std::make_unique<int>(6);
+    }();
+    auto a = co_await owned.next();
+    REQUIRE(a.has_value());
+    CHECK(**a == 5);
+  }());
+}
+
+TEST_CASE("generator: an exception in the body comes out of next(), then the stream has ended") {
+  auto rt = stest::paused_rt();
+  rt.block_on([]() -> Task<> {
+    auto g = throws_after(2);
+    CHECK(*co_await g.next() == 0);
+    CHECK(*co_await g.next() == 1);
+    bool threw = false;
+    try {
+      (void)co_await g.next();
+    } catch (const std::runtime_error& e) {
+      threw = std::string(e.what()) == std::string("generator failed");
+    }
+    CHECK(threw);
+    CHECK(g.is_done());
+    CHECK(!(co_await g.next()).has_value());
+  }());
+}
+
+TEST_CASE("generator: next() destroyed while the body waits loses nothing; the body resumes where it waited") {
+  auto rt = stest::paused_rt();
+  rt.block_on([]() -> Task<> {
+    std::atomic<int> drops{0};
+    auto [tx, rx] = tsync::mpsc::channel<int>(8);
+    auto g = from_channel(std::move(rx), &drops);
+    // Cancelled three times while the body is suspended in recv().
+    for (int i = 0; i < 3; ++i) {
+      auto r = co_await tokio::time::timeout(5ms, g.next());
+      CHECK(!r.has_value());
+    }
+    CHECK(drops.load() == 0);  // the body is still alive
+    (void)co_await tx.send(1);
+    CHECK(*co_await g.next() == 10);
+    // Lose a select against a ready branch, then the value sent meanwhile still arrives.
+    auto sel = co_await tokio::select_biased(tokio::task::yield_now(), g.next());
+    CHECK(sel.index() == 0);
+    (void)co_await tx.send(2);
+    // Moved while suspended: the body lives in its own frame.
+    auto g2 = std::move(g);
+    CHECK(*co_await g2.next() == 20);
+    // Destroying the generator destroys its suspended body (its destructors run).
+    { auto dead = std::move(g2); }
+    CHECK(drops.load() == 1);
+    CHECK(tx.is_closed());  // the receiver inside the body is gone
+  }());
+}
+
+TEST_CASE("generator: driven by the consumer's task, also on a multi-thread runtime") {
+  auto rt = stest::mt_rt(2);
+  int total = rt.block_on([]() -> Task<int> {
+    auto [tx, rx] = tsync::mpsc::channel<int>(4);
+    std::atomic<int> drops{0};
+    auto producer = tokio::spawn([](tsync::mpsc::Sender<int> tx) -> Task<> {
+      for (int i = 1; i <= 200; ++i) (void)co_await tx.send(i);
+    }, std::move(tx));
+    auto g = from_channel(std::move(rx), &drops);
+    int sum = co_await st::fold(g, 0, [](int a, int b) { return a + b; });
+    co_await producer;
+    co_return sum;
+  }());
+  CHECK(total == 10 * 200 * 201 / 2);
+}
+
+TEST_CASE("generator: a body that awaits a pending leaf wakes the consumer when it is ready") {
+  auto rt = stest::paused_rt();
+  rt.block_on([]() -> Task<> {
+    auto [tx, rx] = tsync::oneshot::channel<int>();
+    auto g = [](tsync::oneshot::Receiver<int> rx) -> st::Generator<int> {
+      auto v = co_await std::move(rx);
+      if (v) co_yield *v;
+    }(std::move(rx));
+    auto waiter = tokio::spawn([](st::Generator<int> g) -> Task<std::optional<int>> {
+      co_return co_await g.next();
+    }, std::move(g));
+    co_await tokio::time::sleep(10ms);
+    CHECK(!waiter.is_finished());
+    (void)tx.send(9);
+    auto got = co_await waiter;
+    CHECK(got == std::optional<int>(9));
+  }());
+}

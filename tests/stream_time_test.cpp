@@ -1,0 +1,261 @@
+// timeout, throttle and chunks_timeout on the paused clock (deterministic instants), and
+// StreamMap: keyed merge, removal, replacement, ended streams leaving, fairness, and a
+// randomized model of insert/remove/next.
+#include <algorithm>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "stream_test_util.hpp"
+
+using stest::Rng;
+using stest::Scripted;
+using stest::Task;
+using stest::TaskStream;
+namespace st = tokio::stream;
+namespace tsync = tokio::sync;
+namespace ttime = tokio::time;
+using ttime::Instant;
+
+namespace {
+
+// Yields each (delay, value) after sleeping `delay` ms.
+st::Generator<int> delayed(std::vector<std::pair<int, int>> script) {
+  for (auto [d, v] : script) {
+    co_await ttime::sleep(std::chrono::milliseconds(d));
+    co_yield v;
+  }
+}
+
+long ms_since(Instant t0) {
+  return static_cast<long>(std::chrono::duration_cast<std::chrono::milliseconds>(Instant::now() - t0).count());
+}
+
+}  // namespace
+
+TEST_CASE("stream::timeout: one Elapsed per silence longer than d, items pass through, the stream goes on") {
+  auto rt = stest::paused_rt();
+  rt.block_on([]() -> Task<> {
+    Instant t0 = Instant::now();
+    auto s = st::timeout(delayed({{5, 1}, {30, 2}, {5, 3}, {100, 4}}), std::chrono::milliseconds(20));
+    std::vector<std::string> log;
+    for (;;) {
+      auto v = co_await s.next();
+      if (!v) break;
+      log.push_back((*v ? std::to_string(**v) : std::string("elapsed")) + "@" + std::to_string(ms_since(t0)));
+    }
+    // 1 at 5; silence -> elapsed at 25; 2 at 35; 3 at 40; elapsed at 60 (only one per silence); 4 at 140.
+    std::vector<std::string> want{"1@5", "elapsed@25", "2@35", "3@40", "elapsed@60", "4@140"};
+    CHECK(log == want);
+    // The first deadline counts from the first poll.
+    auto p = st::timeout(st::pending<int>(), std::chrono::milliseconds(7));
+    Instant t1 = Instant::now();
+    auto e = co_await p.next();
+    REQUIRE(e.has_value());
+    CHECK(!e->has_value());
+    CHECK(ms_since(t1) == 7);
+    // After that Elapsed, nothing more until an item arrives: pending for good here.
+    auto again = co_await ttime::timeout(std::chrono::milliseconds(500), p.next());
+    CHECK(!again.has_value());
+  }());
+}
+
+TEST_CASE("stream::throttle: at most one item per period, the first one at once") {
+  auto rt = stest::paused_rt();
+  rt.block_on([]() -> Task<> {
+    Instant t0 = Instant::now();
+    auto s = st::throttle(st::iter(std::vector<int>{1, 2, 3, 4}), std::chrono::milliseconds(10));
+    std::vector<long> at;
+    for (;;) {
+      auto v = co_await s.next();
+      if (!v) break;
+      at.push_back(ms_since(t0));
+    }
+    std::vector<long> want{0, 10, 20, 30};
+    CHECK(at == want);
+    // The inner stream is not polled while the throttle waits: a lazy source (this
+    // generator sleeps only once polled) starts its own wait after the throttle's.
+    Instant t1 = Instant::now();
+    auto slow = st::throttle(delayed({{15, 1}, {15, 2}, {2, 3}}), std::chrono::milliseconds(10));
+    std::vector<long> at2;
+    for (;;) {
+      auto v = co_await slow.next();
+      if (!v) break;
+      at2.push_back(ms_since(t1));
+    }
+    std::vector<long> want2{15, 40, 52};  // 15; (15 + 10) + 15; (40 + 10) + 2
+    CHECK(at2 == want2);
+    // Zero period: no delay at all.
+    auto z = st::throttle(st::iter(std::vector<int>{1, 2}), std::chrono::milliseconds(0));
+    Instant t2 = Instant::now();
+    auto zz = co_await stest::drain(z);
+    CHECK(zz.size() == 2);
+    CHECK(ms_since(t2) == 0);
+  }());
+}
+
+TEST_CASE("stream::chunks_timeout: full chunks at once, partial ones d after their first item, the rest at the end") {
+  auto rt = stest::paused_rt();
+  rt.block_on([]() -> Task<> {
+    Instant t0 = Instant::now();
+    // 1,2,3 quickly (a full chunk of 3), 4 then silence (chunk of 1 after 20 ms), 5, 6 then end.
+    auto s = st::chunks_timeout(delayed({{1, 1}, {1, 2}, {1, 3}, {1, 4}, {50, 5}, {1, 6}}), 3,
+                                std::chrono::milliseconds(20));
+    std::vector<std::string> log;
+    for (;;) {
+      auto v = co_await s.next();
+      if (!v) break;
+      std::string c;
+      for (int x : *v) c += std::to_string(x);
+      log.push_back(c + "@" + std::to_string(ms_since(t0)));
+    }
+    std::vector<std::string> want{"123@3", "4@24", "56@55"};
+    CHECK(log == want);
+    CHECK_THROWS_AS((void)st::chunks_timeout(st::empty<int>(), 0, std::chrono::milliseconds(1)), std::invalid_argument);
+    // An empty source yields no empty chunk.
+    auto e = st::chunks_timeout(st::empty<int>(), 4, std::chrono::milliseconds(1));
+    CHECK(!(co_await e.next()).has_value());
+    // Random sizes: the chunks concatenate back to the input, none larger than the max.
+    Rng rng(11);
+    for (int round = 0; round < 20; ++round) {
+      std::vector<int> items = rng.ints(rng.below(50));
+      std::size_t max = 1 + rng.below(6);
+      auto c = st::chunks_timeout(Scripted::random(items, rng), max, std::chrono::milliseconds(3));
+      std::vector<int> flat;
+      for (;;) {
+        auto v = co_await c.next();
+        if (!v) break;
+        CHECK(!v->empty());
+        CHECK(v->size() <= max);
+        flat.insert(flat.end(), v->begin(), v->end());
+      }
+      CHECK(flat == items);
+    }
+  }());
+}
+
+TEST_CASE("StreamMap: keyed items, removal, replacement, ended streams leave the map") {
+  auto rt = stest::paused_rt();
+  rt.block_on([]() -> Task<> {
+    st::StreamMap<std::string, Scripted> m;
+    CHECK(m.is_empty());
+    CHECK(!(co_await m.next()).has_value());  // empty: the end
+    CHECK(!m.insert("a", Scripted({1, 2})).has_value());
+    CHECK(!m.insert("b", Scripted({10, 20, 30})).has_value());
+    CHECK(m.len() == 2);
+    CHECK(m.contains_key(std::string("a")));
+    std::map<std::string, std::vector<int>> got;
+    for (int i = 0; i < 3; ++i) {
+      auto kv = co_await m.next();
+      REQUIRE(kv.has_value());
+      got[kv->first].push_back(kv->second);
+    }
+    // Replace "b" (the old stream comes back with what it had left), remove "a".
+    auto old = m.insert("b", Scripted({7}));
+    REQUIRE(old.has_value());
+    auto a_back = m.remove(std::string("a"));
+    REQUIRE(a_back.has_value());
+    CHECK(!m.remove(std::string("zzz")).has_value());
+    auto left_a = co_await stest::drain(*a_back);
+    auto left_b = co_await stest::drain(*old);
+    CHECK(got["a"].size() + left_a.size() == 2);
+    CHECK(got["b"].size() + left_b.size() == 3);
+    auto last = co_await m.next();
+    REQUIRE(last.has_value());
+    CHECK(*last == std::make_pair(std::string("b"), 7));
+    CHECK(m.len() == 1);
+    CHECK(!(co_await m.next()).has_value());  // "b" ended and left
+    CHECK(m.is_empty());
+  }());
+}
+
+TEST_CASE("StreamMap: always-ready streams are served fairly (random start), pending ones wake the task") {
+  auto rt = stest::paused_rt();
+  rt.block_on([]() -> Task<> {
+    st::StreamMap<int, st::Iter<std::vector<int>>> m;
+    for (int k = 0; k < 4; ++k) m.insert(k, st::iter(std::vector<int>(1000, k)));
+    std::vector<int> counts(4);
+    for (int i = 0; i < 2000; ++i) {
+      auto kv = co_await m.next();
+      REQUIRE(kv.has_value());
+      ++counts[static_cast<std::size_t>(kv->first)];
+    }
+    for (int c : counts) {
+      CHECK(c > 350);  // ~500 each; without a random start key 0 would take them all
+      CHECK(c < 650);
+    }
+
+    // Channels: a value sent to one of several waiting streams wakes the map.
+    st::StreamMap<int, st::wrappers::ReceiverStream<int>> rm;
+    std::vector<tsync::mpsc::Sender<int>> txs;
+    for (int k = 0; k < 3; ++k) {
+      auto [tx, rx] = tsync::mpsc::channel<int>(4);
+      txs.push_back(std::move(tx));
+      rm.insert(k, st::wrappers::ReceiverStream<int>(std::move(rx)));
+    }
+    auto sender = tokio::spawn([](tsync::mpsc::Sender<int> tx) -> Task<> {
+      co_await ttime::sleep(std::chrono::milliseconds(10));
+      (void)co_await tx.send(42);
+    }, txs[2]);
+    auto kv = co_await rm.next();
+    REQUIRE(kv.has_value());
+    CHECK(*kv == std::make_pair(2, 42));
+    co_await sender;
+    // Dropping every sender ends each stream; the map then ends.
+    txs.clear();
+    CHECK(!(co_await rm.next()).has_value());
+  }());
+}
+
+TEST_CASE("StreamMap matches a model under random inserts, removes and nexts") {
+  auto rt = stest::paused_rt();
+  rt.block_on([]() -> Task<> {
+    Rng rng(21);
+    const std::size_t rounds = test::scaled(40);
+    for (std::size_t round = 0; round < rounds; ++round) {
+      st::StreamMap<int, Scripted> m;
+      std::map<int, std::deque<int>> model;  // what each key has left
+      int next_value = 0;
+      for (int step = 0; step < 60; ++step) {
+        std::size_t op = rng.below(10);
+        if (op < 3) {
+          int k = static_cast<int>(rng.below(6));
+          std::vector<int> items;
+          for (std::size_t i = rng.below(5); i > 0; --i) items.push_back(next_value++);
+          bool live = model.count(k) > 0 && !model[k].empty();
+          auto old = m.insert(k, Scripted::random(items, rng));
+          if (live) CHECK(old.has_value());           // a stream with items left is still there
+          if (!model.count(k)) CHECK(!old.has_value());  // (an ended one may have left already)
+          model[k] = std::deque<int>(items.begin(), items.end());
+        } else if (op < 4) {
+          int k = static_cast<int>(rng.below(6));
+          bool live = model.count(k) > 0 && !model[k].empty();
+          auto old = m.remove(k);
+          if (live) CHECK(old.has_value());
+          if (!model.count(k)) CHECK(!old.has_value());
+          model.erase(k);
+        } else {
+          auto kv = co_await m.next();
+          // Ended streams leave the map, so once every key is drained next() ends.
+          bool any_left = false;
+          for (auto& [k, q] : model) any_left = any_left || !q.empty();
+          if (!kv) {
+            CHECK(!any_left);
+            model.clear();
+          } else {
+            REQUIRE(model.count(kv->first) == 1);
+            auto& q = model[kv->first];
+            REQUIRE(!q.empty());
+            CHECK(q.front() == kv->second);
+            q.pop_front();
+          }
+        }
+        // Keys in the map: every key not yet seen ending.
+        std::set<int> keys;
+        for (int k : m.keys()) keys.insert(k);
+        for (int k : keys) CHECK(model.count(k) == 1);
+      }
+    }
+  }());
+}

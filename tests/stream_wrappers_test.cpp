@@ -1,0 +1,177 @@
+// The wrapper streams: ReceiverStream / UnboundedReceiverStream, BroadcastStream,
+// WatchStream, IntervalStream, TcpListenerStream / UnixListenerStream, LinesStream /
+// SplitStream. Each one's next() is destroyed mid-wait (timeouts, lost selects) and must
+// lose nothing, as documented.
+#include <unistd.h>
+
+#include <string>
+#include <vector>
+
+#include "stream_test_util.hpp"
+
+using stest::Task;
+namespace st = tokio::stream;
+namespace sw = tokio::stream::wrappers;
+namespace tsync = tokio::sync;
+namespace ttime = tokio::time;
+namespace tio = tokio::io;
+using std::chrono::milliseconds;
+
+static_assert(st::Stream<sw::ReceiverStream<int>>);
+static_assert(std::is_same_v<st::item_t<sw::BroadcastStream<int>>, tokio::Result<int, sw::BroadcastStreamRecvError>>);
+static_assert(std::is_same_v<st::item_t<sw::TcpListenerStream>, tokio::io::Result<tokio::net::TcpStream>>);
+
+TEST_CASE("ReceiverStream / UnboundedReceiverStream: values in order, cancel-safe next, end when senders go") {
+  auto rt = stest::paused_rt();
+  rt.block_on([]() -> Task<> {
+    auto [tx, rx] = tsync::mpsc::channel<int>(4);
+    sw::ReceiverStream s(std::move(rx));
+    for (int i = 0; i < 10; ++i) {
+      auto r = co_await ttime::timeout(milliseconds(1), s.next());  // cancelled while waiting
+      CHECK(!r.has_value());
+      (void)co_await tx.send(i);
+      auto v = co_await s.next();
+      CHECK(v == std::optional<int>(i));
+    }
+    (void)co_await tx.send(100);
+    s.close();  // buffered values still come, new sends fail
+    CHECK(!(co_await tx.send(101)).has_value());
+    CHECK(*co_await s.next() == 100);
+    CHECK(!(co_await s.next()).has_value());
+    auto back = std::move(s).into_inner();
+    CHECK(back.is_closed());
+
+    auto [utx, urx] = tsync::mpsc::unbounded_channel<std::string>();
+    sw::UnboundedReceiverStream us(std::move(urx));
+    (void)utx.send("a");
+    (void)utx.send("b");
+    { auto gone = std::move(utx); }
+    auto all = co_await st::collect<std::vector<std::string>>(us);
+    CHECK(all.size() == 2);
+  }());
+}
+
+TEST_CASE("BroadcastStream: values, Lagged(n) as an item, end when the sender goes; cancel-safe") {
+  auto rt = stest::paused_rt();
+  rt.block_on([]() -> Task<> {
+    auto [tx, rx] = tsync::broadcast::channel<int>(2);
+    sw::BroadcastStream s(std::move(rx));
+    auto r = co_await ttime::timeout(milliseconds(1), s.next());
+    CHECK(!r.has_value());
+    for (int i = 0; i < 5; ++i) (void)tx.send(i);  // capacity 2: 0, 1, 2 are overwritten
+    auto lag = co_await s.next();
+    REQUIRE(lag.has_value());
+    REQUIRE(!lag->has_value());
+    CHECK(lag->error() == sw::BroadcastStreamRecvError{3});
+    CHECK(**co_await s.next() == 3);
+    CHECK(**co_await s.next() == 4);
+    { auto gone = std::move(tx); }
+    CHECK(!(co_await s.next()).has_value());
+  }());
+}
+
+TEST_CASE("WatchStream: the current value first, then the latest of each burst; from_changes skips the current one") {
+  auto rt = stest::paused_rt();
+  rt.block_on([]() -> Task<> {
+    auto [tx, rx] = tsync::watch::channel<int>(1);
+    auto rx2 = rx;
+    sw::WatchStream s(std::move(rx));
+    CHECK(*co_await s.next() == 1);
+    auto r = co_await ttime::timeout(milliseconds(1), s.next());
+    CHECK(!r.has_value());
+    (void)tx.send(2);
+    (void)tx.send(3);  // coalesces with 2
+    CHECK(*co_await s.next() == 3);
+    (void)rx2.borrow_and_update();  // seen: from_changes waits for the next change
+    auto only_changes = sw::WatchStream<int>::from_changes(std::move(rx2));
+    auto r2 = co_await ttime::timeout(milliseconds(1), only_changes.next());
+    CHECK(!r2.has_value());
+    (void)tx.send(4);
+    CHECK(*co_await only_changes.next() == 4);
+    CHECK(*co_await s.next() == 4);
+    { auto gone = std::move(tx); }
+    CHECK(!(co_await s.next()).has_value());
+  }());
+}
+
+TEST_CASE("IntervalStream: ticks at start + k * period, a cancelled next loses no tick") {
+  auto rt = stest::paused_rt();
+  rt.block_on([]() -> Task<> {
+    auto t0 = ttime::Instant::now();
+    sw::IntervalStream ticks(ttime::interval(milliseconds(10)));
+    auto first = co_await ticks.next();
+    REQUIRE(first.has_value());
+    CHECK(*first == t0);
+    auto r = co_await ttime::timeout(milliseconds(4), ticks.next());
+    CHECK(!r.has_value());
+    auto second = co_await ticks.next();
+    REQUIRE(second.has_value());
+    CHECK(*second == t0 + milliseconds(10));
+    auto three = st::take(std::move(ticks), 3);
+    auto v = co_await stest::drain(three);
+    REQUIRE(v.size() == 3);
+    CHECK(v[2] == t0 + milliseconds(40));
+  }());
+}
+
+TEST_CASE("TcpListenerStream and UnixListenerStream: connections as items, cancel-safe") {
+  auto rt = stest::io_rt();
+  rt.block_on([]() -> Task<> {
+    auto l = co_await tokio::net::TcpListener::bind("127.0.0.1:0");
+    REQUIRE(l.has_value());
+    auto addr = l->local_addr().value();
+    sw::TcpListenerStream incoming(std::move(*l));
+    auto r = co_await ttime::timeout(milliseconds(5), incoming.next());
+    CHECK(!r.has_value());
+    for (int i = 0; i < 3; ++i) {
+      auto c = co_await tokio::net::TcpStream::connect(addr.to_string());
+      REQUIRE(c.has_value());
+      auto s = co_await incoming.next();
+      REQUIRE(s.has_value());
+      REQUIRE(s->has_value());
+      CHECK((*s)->peer_addr().value() == c->local_addr().value());
+    }
+
+    char dir[] = "/tmp/tokio-ustream-XXXXXX";
+    REQUIRE(::mkdtemp(dir) != nullptr);
+    std::string path = std::string(dir) + "/s.sock";
+    auto ul = tokio::net::UnixListener::bind(path);
+    REQUIRE(ul.has_value());
+    sw::UnixListenerStream uin(std::move(*ul));
+    auto c = co_await tokio::net::UnixStream::connect(path);
+    REQUIRE(c.has_value());
+    auto us = co_await uin.next();
+    REQUIRE(us.has_value());
+    CHECK(us->has_value());
+    ::unlink(path.c_str());
+    ::rmdir(dir);
+  }());
+}
+
+TEST_CASE("LinesStream and SplitStream: lines and segments with errors as items; a partial line survives a cancelled next") {
+  auto rt = stest::paused_rt();
+  rt.block_on([]() -> Task<> {
+    auto [a, b] = tio::duplex(1024);
+    sw::LinesStream lines(tio::lines(tio::BufReader(std::move(b))));
+    (void)co_await tio::write_all(a, std::string_view("first\r\nsec"));
+    CHECK(**co_await lines.next() == "first");
+    auto r = co_await ttime::timeout(milliseconds(2), lines.next());  // "sec" is buffered inside
+    CHECK(!r.has_value());
+    (void)co_await tio::write_all(a, std::string_view("ond\n\xff\xfe\nthird"));
+    CHECK(**co_await lines.next() == "second");
+    auto bad = co_await lines.next();
+    REQUIRE(bad.has_value());
+    CHECK(!bad->has_value());  // invalid UTF-8: an error item, the stream goes on
+    (void)co_await a.shutdown();
+    CHECK(**co_await lines.next() == "third");
+    CHECK(!(co_await lines.next()).has_value());
+
+    auto [c, d] = tio::duplex(64);
+    sw::SplitStream segs(tio::split(tio::BufReader(std::move(d)), ';'));
+    (void)co_await tio::write_all(c, std::string_view("x;yy;"));
+    (void)co_await c.shutdown();
+    auto all = co_await st::collect<std::vector<tokio::io::Result<std::vector<std::byte>>>>(segs);
+    REQUIRE(all.size() == 2);
+    CHECK(all[1]->size() == 2);
+  }());
+}
