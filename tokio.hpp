@@ -1168,6 +1168,12 @@ class PromiseBase {
   // callable's coroutine in the block that already holds the callable
   // (runtime/detail/task_cell.hpp): the coroutine whose object is tls.arena_closure gets
   // tls.arena_frame when its size is the one reserved, and reports its size otherwise.
+  //
+  // Not with GCC at -O0: there, -Wmismatched-new-delete (in -Wall) flags every coroutine
+  // with parameters whose frame comes from a template operator new and goes back through
+  // the plain operator delete (a false positive: both end in frame_alloc/frame_free), so
+  // an unoptimised GCC build keeps the callable and its frame in two blocks, as Clang does.
+#if defined(__clang__) || defined(__OPTIMIZE__)
   template <class Self, class... Rest>
   static void* operator new(std::size_t n, Self& self, Rest&...) {
     ThreadContext& t = tls;
@@ -1181,6 +1187,7 @@ class PromiseBase {
     }
     return operator new(n);
   }
+#endif
   static void operator delete(void* p) noexcept {
     ThreadContext& t = tls;
     if (p == t.keep_frame) {  // a task cell owns this block and frees it on dealloc
@@ -5475,6 +5482,30 @@ class AdaptorOp : public Leaf<AdaptorOp<S>> {
  private:
   S s_;
   Poll<Out> out_;
+  std::exception_ptr exc_;
+};
+
+// The leaf of an operation whose Derived::step(cx) returns true when done and keeps its
+// own output (the stream and codec consumers: fold, collect, Framed send/flush). An
+// exception escaping step completes the leaf; Derived's await_resume calls check() first.
+template <class Derived>
+class CompositeLeaf : public Leaf<Derived> {
+ public:
+  bool poll(task::Context& cx) noexcept {
+    try {
+      return static_cast<Derived*>(this)->step(cx);
+    } catch (...) {
+      exc_ = std::current_exception();
+      return true;
+    }
+  }
+
+ protected:
+  void check() {
+    if (exc_) std::rethrow_exception(std::exchange(exc_, nullptr));
+  }
+
+ private:
   std::exception_ptr exc_;
 };
 

@@ -124,6 +124,12 @@ class PromiseBase {
   // callable's coroutine in the block that already holds the callable
   // (runtime/detail/task_cell.hpp): the coroutine whose object is tls.arena_closure gets
   // tls.arena_frame when its size is the one reserved, and reports its size otherwise.
+  //
+  // Not with GCC at -O0: there, -Wmismatched-new-delete (in -Wall) flags every coroutine
+  // with parameters whose frame comes from a template operator new and goes back through
+  // the plain operator delete (a false positive: both end in frame_alloc/frame_free), so
+  // an unoptimised GCC build keeps the callable and its frame in two blocks, as Clang does.
+#if defined(__clang__) || defined(__OPTIMIZE__)
   template <class Self, class... Rest>
   static void* operator new(std::size_t n, Self& self, Rest&...) {
     ThreadContext& t = tls;
@@ -137,6 +143,7 @@ class PromiseBase {
     }
     return operator new(n);
   }
+#endif
   static void operator delete(void* p) noexcept {
     ThreadContext& t = tls;
     if (p == t.keep_frame) {  // a task cell owns this block and frees it on dealloc

@@ -202,4 +202,28 @@ class AdaptorOp : public Leaf<AdaptorOp<S>> {
   std::exception_ptr exc_;
 };
 
+// The leaf of an operation whose Derived::step(cx) returns true when done and keeps its
+// own output (the stream and codec consumers: fold, collect, Framed send/flush). An
+// exception escaping step completes the leaf; Derived's await_resume calls check() first.
+template <class Derived>
+class CompositeLeaf : public Leaf<Derived> {
+ public:
+  bool poll(task::Context& cx) noexcept {
+    try {
+      return static_cast<Derived*>(this)->step(cx);
+    } catch (...) {
+      exc_ = std::current_exception();
+      return true;
+    }
+  }
+
+ protected:
+  void check() {
+    if (exc_) std::rethrow_exception(std::exchange(exc_, nullptr));
+  }
+
+ private:
+  std::exception_ptr exc_;
+};
+
 }  // namespace tokio::detail
