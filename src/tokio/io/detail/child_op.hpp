@@ -130,7 +130,8 @@ class ChildOp {
     }
   }
 
- private:
+  // The three steps poll_with runs, for callers that do work between them (the stream
+  // and codec drivers): start(make) when !live(), poll(cx) until true, then take().
   template <class F>
   void start(F&& make) {
     if constexpr (kIsLeaf) {
@@ -165,6 +166,7 @@ class ChildOp {
     }
   }
 
+ private:
   union {
     Stored s_;
   };
