@@ -1157,7 +1157,7 @@ class PromiseBase {
   // Every frame gets kTaskPrefix bytes in front, where spawn() builds the task header.
   // The parent link (the prefix's last word) starts cleared: a frame resumed as a root
   // returns to nobody.
-  static void* operator new(std::size_t n) {
+  TOKIO_ALWAYS_INLINE static void* operator new(std::size_t n) {
     void* frame = static_cast<char*>(frame_alloc(kTaskPrefix + n)) + kTaskPrefix;
     clear_parent_link(frame);
     return frame;
@@ -1169,13 +1169,13 @@ class PromiseBase {
   // (runtime/detail/task_cell.hpp): the coroutine whose object is tls.arena_closure gets
   // tls.arena_frame when its size is the one reserved, and reports its size otherwise.
   //
-  // Not with GCC at -O0: there, -Wmismatched-new-delete (in -Wall) flags every coroutine
-  // with parameters whose frame comes from a template operator new and goes back through
-  // the plain operator delete (a false positive: both end in frame_alloc/frame_free), so
-  // an unoptimised GCC build keeps the callable and its frame in two blocks, as Clang does.
-#if defined(__clang__) || defined(__OPTIMIZE__)
+  // The three allocation functions are always inlined: GCC's -Wmismatched-new-delete (in
+  // -Wall) compares only the names of an operator new and the operator delete that may free
+  // its result (the ramp's cleanup path), and would flag this template against the plain
+  // delete in every coroutine with parameters, at any optimisation level. Inlined, the ramp
+  // calls frame_alloc and frame_free, which it does not compare.
   template <class Self, class... Rest>
-  static void* operator new(std::size_t n, Self& self, Rest&...) {
+  TOKIO_ALWAYS_INLINE static void* operator new(std::size_t n, Self& self, Rest&...) {
     ThreadContext& t = tls;
     if (TOKIO_UNLIKELY(t.arena_closure == static_cast<const void*>(__builtin_addressof(self)))) {
       t.arena_closure = nullptr;
@@ -1187,8 +1187,7 @@ class PromiseBase {
     }
     return operator new(n);
   }
-#endif
-  static void operator delete(void* p) noexcept {
+  TOKIO_ALWAYS_INLINE static void operator delete(void* p) noexcept {
     ThreadContext& t = tls;
     if (p == t.keep_frame) {  // a task cell owns this block and frees it on dealloc
       t.keep_frame = nullptr;
