@@ -53,7 +53,7 @@ Task<> bounded_producer(ts::mpsc::Sender<uint32_t> tx, uint32_t k, uint32_t n, u
 
 Task<> mpsc_bounded_storm(uint32_t n, uint64_t seed, stress::Ledger* ledger, Tally* t) {
   auto [tx, rx] = ts::mpsc::channel<uint32_t>(16);
-  std::vector<tokio::JoinHandle<void>> producers;
+  std::vector<tokio::task::JoinHandle<void>> producers;
   for (uint32_t k = 0; k < 3; ++k) producers.push_back(tokio::spawn(bounded_producer, tx, k, n, seed + k, t));
   std::thread blocking([](ts::mpsc::Sender<uint32_t> tx, uint32_t n) {
     for (uint32_t v = 3; v < n; v += 4) CHECK(tx.blocking_send(v).has_value());
@@ -207,7 +207,7 @@ Task<> broadcast_receiver(ts::broadcast::Receiver<uint32_t> rx, uint32_t n, uint
 
 Task<> broadcast_storm(uint32_t n, uint64_t seed, Tally* t, std::atomic<long>* lagged) {
   auto [tx, rx0] = ts::broadcast::channel<uint32_t>(256);
-  std::vector<tokio::JoinHandle<void>> rs;
+  std::vector<tokio::task::JoinHandle<void>> rs;
   for (int i = 0; i < 3; ++i) rs.push_back(tokio::spawn(broadcast_receiver, tx.subscribe(), n, seed + i, t, lagged));
   { auto drop = std::move(rx0); }
   std::thread sender([](ts::broadcast::Sender<uint32_t> tx, uint32_t n) {
@@ -247,7 +247,7 @@ Task<> watch_receiver(ts::watch::Receiver<uint32_t> rx, uint32_t n, uint64_t see
 
 Task<> watch_storm(uint32_t n, uint64_t seed, Tally* t, std::atomic<long>* seen) {
   auto [tx, rx0] = ts::watch::channel<uint32_t>(0);
-  std::vector<tokio::JoinHandle<void>> rs;
+  std::vector<tokio::task::JoinHandle<void>> rs;
   for (int i = 0; i < 3; ++i) rs.push_back(tokio::spawn(watch_receiver, tx.subscribe(), n, seed + i, t, seen));
   { auto drop = std::move(rx0); }
   std::thread sender([](ts::watch::Sender<uint32_t> tx, uint32_t n) {
@@ -305,8 +305,8 @@ Task<uint32_t> joinset_task(uint32_t v, uint32_t yields) {
 
 Task<> joinset_storm(uint32_t n, uint64_t seed, stress::Ledger* ledger, Tally* t, long* cancelled) {
   stress::Rng rng(seed);
-  tokio::JoinSet<uint32_t> set;
-  std::vector<tokio::AbortHandle> abort_later;
+  tokio::task::JoinSet<uint32_t> set;
+  std::vector<tokio::task::AbortHandle> abort_later;
   for (uint32_t v = 0; v < n; ++v) {
     auto h = set.spawn(joinset_task(v, rng() % 4));
     if (v % 16 == 7) abort_later.push_back(h);
@@ -445,7 +445,7 @@ TEST_CASE("stress: Mutex and Semaphore storms: cancelled acquisitions leak no lo
     auto rt = stress::runtime(flavour);
     rt.block_on([](ts::Mutex<uint64_t>* m, ts::Semaphore* sem, uint32_t k, Tally* t, std::atomic<uint64_t>* ok,
                    std::atomic<int>* in_use, std::atomic<int>* peak) -> Task<> {
-      std::vector<tokio::JoinHandle<void>> hs;
+      std::vector<tokio::task::JoinHandle<void>> hs;
       for (uint32_t w = 0; w < 8; ++w) {
         hs.push_back(tokio::spawn(mutex_worker, m, k, stress::seed() + w, t, ok));
         hs.push_back(tokio::spawn(semaphore_worker, sem, k, stress::seed() + 100 + w, t, in_use, peak));

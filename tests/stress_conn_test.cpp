@@ -261,7 +261,7 @@ TEST_CASE("stress: connection scale with both ends in-process, each flavour (sca
         auto l = co_await big_backlog_listener();
         SocketAddr addr = l.local_addr().value();
         auto acceptor = tokio::spawn(accept_loop, std::move(l), c);
-        std::vector<tokio::JoinHandle<tokio::io::Result<TcpStream>>> connecting;
+        std::vector<tokio::task::JoinHandle<tokio::io::Result<TcpStream>>> connecting;
         for (int i = 0; i < n; ++i) connecting.push_back(tokio::spawn(TcpStream::connect(addr)));
         std::vector<TcpStream> conns;
         for (auto& h : connecting) {
@@ -270,7 +270,7 @@ TEST_CASE("stress: connection scale with both ends in-process, each flavour (sca
           conns.push_back(std::move(*s));
         }
         // Every connection at once: three round trips of a random size (1 B .. 16 KiB).
-        std::vector<tokio::JoinHandle<bool>> echo;
+        std::vector<tokio::task::JoinHandle<bool>> echo;
         for (std::size_t i = 0; i < conns.size(); ++i) {
           echo.push_back(tokio::spawn([](TcpStream* s, uint64_t seed) -> Task<bool> {
             stress::Rng rng(seed);

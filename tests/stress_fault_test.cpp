@@ -121,7 +121,7 @@ TEST_CASE("stress: accept under repeated EMFILE: the server backs off, recovers 
             CHECK(c->emfile.load() >= emfile_before + 2);  // the acceptor met EMFILE ...
           }
           // ... and, with descriptors free again, accepts and serves the whole round.
-          std::vector<tokio::JoinHandle<bool>> echoes;
+          std::vector<tokio::task::JoinHandle<bool>> echoes;
           for (auto& s : clients) {
             echoes.push_back(tokio::spawn([](TcpStream* s) -> Task<bool> {
               if (!co_await s->write_all("ping")) co_return false;
@@ -255,7 +255,7 @@ TEST_CASE("stress: connection resets and half-closes at every stage: errors are 
         int half = 0;
         const int wave = 64;
         for (int base = 0; base < n; base += wave) {
-          std::vector<tokio::JoinHandle<void>> hs;
+          std::vector<tokio::task::JoinHandle<void>> hs;
           for (int i = base; i < std::min(n, base + wave); ++i) {
             int kind = static_cast<int>((stress::seed() + static_cast<uint64_t>(i)) % 5);
             half += kind == 3;
@@ -478,11 +478,11 @@ TEST_CASE("stress: EINTR storm: signals to every thread during I/O, timers, bloc
           }
         }, std::move(tx), min_signals, storm);
         auto sleeper = tokio::spawn(precise_sleeper, c, 300, stress::seed());
-        std::vector<tokio::JoinHandle<bool>> transfers;
+        std::vector<tokio::task::JoinHandle<bool>> transfers;
         for (int i = 0; i < conns; ++i) {
           transfers.push_back(tokio::spawn(checked_transfer, addr, per_conn, stress::seed() + static_cast<uint64_t>(i), c));
         }
-        std::vector<tokio::JoinHandle<void>> blocking;
+        std::vector<tokio::task::JoinHandle<void>> blocking;
         for (int i = 0; i < 8; ++i) {
           auto job = [](StormCounts* c) {
             std::this_thread::sleep_for(std::chrono::milliseconds(2));  // nanosleep, EINTR-restarted

@@ -198,7 +198,7 @@ Task<> blocking_waiter(DropCounts* c, uint32_t ms, test::DropCounter) {
 }
 
 Task<> joinset_owner(DropCounts* c, test::DropCounter) {
-  tokio::JoinSet<void> set;
+  tokio::task::JoinSet<void> set;
   for (int i = 0; i < 8; ++i) {
     set.spawn(ticker, std::chrono::milliseconds(1 + i), counted(c));
   }

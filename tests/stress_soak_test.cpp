@@ -147,7 +147,7 @@ Task<> task_churn(ts::CancellationToken stop, SoakCounts* c, uint64_t seed) {
   stress::Rng rng(seed);
   ts::Notify never;
   while (!stop.is_cancelled()) {
-    std::vector<tokio::JoinHandle<void>> hs;
+    std::vector<tokio::task::JoinHandle<void>> hs;
     for (int i = 0; i < 32; ++i) {
       hs.push_back(tokio::spawn([](ts::Notify* n) -> Task<> { co_await n->notified(); }, &never));
     }
@@ -156,7 +156,7 @@ Task<> task_churn(ts::CancellationToken stop, SoakCounts* c, uint64_t seed) {
     for (auto& h : hs) {
       if (!(co_await h.result()).has_value()) c->aborted.fetch_add(1, std::memory_order_relaxed);
     }
-    tokio::JoinSet<int> set;
+    tokio::task::JoinSet<int> set;
     for (int i = 0; i < 16; ++i) {
       set.spawn([](int i) -> Task<int> {
         co_await tokio::time::sleep(std::chrono::milliseconds(i % 3));
@@ -220,7 +220,7 @@ TEST_CASE("stress: timed soak of mixed load: RSS, descriptors, tasks and threads
       tokio::spawn(soak_acceptor, std::move(*l));
       co_return a;
     }());
-    std::vector<tokio::JoinHandle<void>> gens;
+    std::vector<tokio::task::JoinHandle<void>> gens;
     for (uint64_t i = 0; i < 8; ++i) gens.push_back(rt.spawn(tcp_churn, addr, stop, &c, stress::seed() + i));
     for (int i = 0; i < 2; ++i) gens.push_back(rt.spawn(unix_churn, stop, &c));
     for (uint64_t i = 0; i < 8; ++i) gens.push_back(rt.spawn(timer_churn, stop, &c, stress::seed() + 100 + i));
@@ -233,7 +233,7 @@ TEST_CASE("stress: timed soak of mixed load: RSS, descriptors, tasks and threads
                                stress::threads()});
     }
     stop.cancel();
-    rt.block_on([](std::vector<tokio::JoinHandle<void>>* gens) -> Task<> {
+    rt.block_on([](std::vector<tokio::task::JoinHandle<void>>* gens) -> Task<> {
       for (auto& h : *gens) co_await h;
     }(&gens));
     // Only the acceptor is left once the last echo task has seen its client close.

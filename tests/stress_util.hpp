@@ -259,7 +259,7 @@ class Ledger {
 // test prints).
 inline uint64_t seed() {
   static const uint64_t s = [] {
-    if (const char* v = std::getenv("TOKIO_STRESS_SEED"); v && *v) return std::strtoull(v, nullptr, 0);
+    if (const char* v = std::getenv("TOKIO_STRESS_SEED"); v && *v) return static_cast<uint64_t>(std::strtoull(v, nullptr, 0));
     return static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
   }();
   return s;
