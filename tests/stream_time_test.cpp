@@ -154,10 +154,13 @@ TEST_CASE("StreamMap: keyed items, removal, replacement, ended streams leave the
     // Replace "b" (the old stream comes back with what it had left), remove "a".
     auto old = m.insert("b", Scripted({7}));
     REQUIRE(old.has_value());
+    // With a random start the three items may have been a's two and b's first, and a's
+    // end already seen: then a has left the map and there is nothing to remove.
     auto a_back = m.remove(std::string("a"));
-    REQUIRE(a_back.has_value());
+    if (got["a"].size() < 2) REQUIRE(a_back.has_value());
     CHECK(!m.remove(std::string("zzz")).has_value());
-    auto left_a = co_await stest::drain(*a_back);
+    std::vector<int> left_a;
+    if (a_back) left_a = co_await stest::drain(*a_back);
     auto left_b = co_await stest::drain(*old);
     CHECK(got["a"].size() + left_a.size() == 2);
     CHECK(got["b"].size() + left_b.size() == 3);

@@ -233,6 +233,7 @@ TEST_CASE("stress: 10,000 connections (clients in a child process), then the run
   std::string line = child->read_line(std::chrono::milliseconds(300000));
   CHECK(line == "closed " + std::to_string(n));  // every client saw its connection end
   CHECK(child->wait() == 0);
+  child.reset();  // its stdout pipe is ours until then
   CHECK(stress::fds_back_to(fds0));
   stress::figure("10k connections: %d connections x %d round trips, RSS %ld KiB with all open, drop %.0f ms, %.0f ms total", n,
                  rounds, rss, drop_ms, sw.ms());

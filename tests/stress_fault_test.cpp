@@ -34,6 +34,11 @@ struct AcceptCounts {
   std::atomic<long> emfile{0};
   std::atomic<long> other_errors{0};
   std::atomic<long> served{0};
+  // Each round the test connects its clients first (they wait in the backlog), takes every
+  // free descriptor, and only then lets the acceptor start the round: so accept() meets
+  // EMFILE with connections pending, whatever the scheduling.
+  tokio::sync::Notify go;
+  long per_round = 0;
 };
 
 Task<> echo_once(TcpStream s, AcceptCounts* c) {
@@ -44,7 +49,11 @@ Task<> echo_once(TcpStream s, AcceptCounts* c) {
 
 // What echo_server does: on EMFILE/ENFILE back off a millisecond and try again.
 Task<> backing_off_acceptor(TcpListener* l, AcceptCounts* c) {
-  for (;;) {
+  for (long in_round = c->per_round;;) {
+    if (in_round == c->per_round) {
+      co_await c->go.notified();
+      in_round = 0;
+    }
     auto conn = co_await l->accept();
     if (!conn) {
       if (conn.error() == std::errc::too_many_files_open || conn.error() == std::errc::too_many_files_open_in_system) {
@@ -56,6 +65,7 @@ Task<> backing_off_acceptor(TcpListener* l, AcceptCounts* c) {
       continue;
     }
     c->accepted.fetch_add(1);
+    ++in_round;
     tokio::spawn(echo_once, std::move(conn->first), c);
   }
 }
@@ -92,6 +102,7 @@ TEST_CASE("stress: accept under repeated EMFILE: the server backs off, recovers 
     INFO(stress::flavour_name(flavour));
     stress::Stopwatch sw;
     AcceptCounts c;
+    c.per_round = per_round;
     int fds0 = stress::open_fds();
     {
       auto rt = stress::runtime(flavour);
@@ -115,6 +126,7 @@ TEST_CASE("stress: accept under repeated EMFILE: the server backs off, recovers 
           long accepted_before = c->accepted.load();
           {
             FdFiller filler;
+            c->go.notify_one();
             for (int i = 0; i < 200 && c->emfile.load() < emfile_before + 2; ++i) {
               co_await tokio::time::sleep(std::chrono::milliseconds(1));
             }

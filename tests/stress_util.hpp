@@ -126,8 +126,27 @@ inline int open_fds() {
 
 // Waits (bounded) until the fd count is back to `baseline`: sockets closed by a runtime's
 // shutdown are closed synchronously, but a helper thread may still be finishing.
+// The open descriptors and what they are (for a failure message).
+inline std::string describe_fds() {
+  std::string out;
+  DIR* d = ::opendir("/proc/self/fd");
+  if (!d) return out;
+  while (dirent* e = ::readdir(d)) {
+    if (e->d_name[0] == '.') continue;
+    char buf[256];
+    std::string p = std::string("/proc/self/fd/") + e->d_name;
+    ssize_t n = ::readlink(p.c_str(), buf, sizeof buf - 1);
+    buf[n > 0 ? n : 0] = 0;
+    out += std::string(" ") + e->d_name + "=" + buf;
+  }
+  ::closedir(d);
+  return out;
+}
+
 inline bool fds_back_to(int baseline, std::chrono::milliseconds limit = std::chrono::milliseconds(5000)) {
-  return test::eventually([&] { return open_fds() <= baseline; }, limit);
+  bool ok = test::eventually([&] { return open_fds() <= baseline; }, limit);
+  if (!ok) MESSAGE("descriptors still open (baseline " << baseline << "):" << describe_fds());
+  return ok;
 }
 
 // Raises the soft RLIMIT_NOFILE as far as the hard limit allows; returns how many more

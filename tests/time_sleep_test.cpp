@@ -28,7 +28,7 @@ TEST_CASE("sleep: completes after its duration on a real clock, never early") {
   }());
 }
 
-TEST_CASE("sleep: accuracy when idle (lenient: never early, best-of-5 late by < 5 ms)") {
+TEST_CASE("sleep: accuracy when idle (lenient: never early, best-of-5 late by < 10 ms)") {
   for (int flavor = 0; flavor < 2; ++flavor) {
     auto rt = flavor == 0 ? timetest::time_rt() : timetest::time_mt(2);
     rt.block_on([]() -> Task<> {
@@ -41,7 +41,7 @@ TEST_CASE("sleep: accuracy when idle (lenient: never early, best-of-5 late by < 
           CHECK(took >= ms(d));  // never early
           best = std::min<std::chrono::nanoseconds>(best, took - ms(d));
         }
-        CHECK(best < ms(5));
+        CHECK(best < ms(10));  // 1 ms wheel resolution; room for a loaded CI machine
       }
     }());
   }
