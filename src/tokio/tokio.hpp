@@ -9,9 +9,11 @@
 #include "tokio/core/waker.hpp"
 #include "tokio/core/context.hpp"
 #include "tokio/core/task.hpp"
+#include "tokio/core/task_id.hpp"
 #include "tokio/core/combinators.hpp"
 // runtime: Builder, Runtime, Handle, metrics
 #include "tokio/runtime/flavor.hpp"
+#include "tokio/runtime/unhandled.hpp"
 #include "tokio/runtime/metrics.hpp"
 #include "tokio/runtime/runtime.hpp"
 #include "tokio/runtime/builder.hpp"

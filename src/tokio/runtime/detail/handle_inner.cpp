@@ -1,4 +1,5 @@
 #include <stdexcept>
+#include <cstdio>
 #include <string>
 
 #include "tokio/runtime/detail/handle_inner.hpp"

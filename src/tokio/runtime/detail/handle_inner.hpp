@@ -16,6 +16,7 @@
 #include "tokio/runtime/detail/entry.hpp"
 #include "tokio/runtime/detail/owned_tasks.hpp"
 #include "tokio/runtime/detail/task_header.hpp"
+#include "tokio/runtime/detail/task_names.hpp"
 
 namespace tokio::detail {
 
@@ -55,8 +56,18 @@ struct HandleInner : RefCounted, Scheduler {
       task_reject(t);
       return;
     }
+    if (TOKIO_UNLIKELY(hooks != nullptr)) task_spawned(t);
     schedule(t, false);
   }
+
+  // UnhandledException policy (see runtime/unhandled.hpp).
+  void task_failed(TaskHeader* t, const std::exception_ptr& e, TaskFailure kind) noexcept override;
+  // ShutdownRuntime fired: throws UnhandledExceptionShutdown from a block_on (check after
+  // every wake-up of a block_on loop).
+  void throw_if_halted() const {
+    if (TOKIO_UNLIKELY(halted.load(std::memory_order_acquire))) throw_halted();
+  }
+  [[noreturn]] void throw_halted() const;
 
   // Drives a block_on root (its slot armed by set_starter) until it finishes.
   virtual void block_on_slot(PollSlot& slot) = 0;
@@ -71,6 +82,9 @@ struct HandleInner : RefCounted, Scheduler {
   // Multi-thread only: hands this worker's core to another thread (block_in_place).
   virtual void block_in_place_begin() {}
   virtual void block_in_place_end() {}
+  // Wakes every thread that drives this runtime (workers, block_on callers) so each sees
+  // `halted` (UnhandledException::ShutdownRuntime).
+  virtual void wake_all_for_halt() noexcept = 0;
 
   void on_complete(TaskHeader* t) noexcept override { owned.remove(t); }
   void on_dealloc(uint64_t id) noexcept override { owned.on_dealloc(id); }
@@ -90,6 +104,11 @@ struct HandleInner : RefCounted, Scheduler {
   // Polls of this runtime's tasks that the coop budget forced to yield
   // (RuntimeMetrics::budget_forced_yield_count; relaxed, a statistic).
   std::atomic<uint64_t> budget_forced_yields{0};
+  // The task exception that halted the runtime (ShutdownRuntime): written once, by the
+  // thread that wins `halt_claimed`, before `halted` is set with release.
+  std::atomic<bool> halt_claimed{false};
+  std::exception_ptr halt_exception;
+  uint64_t halt_task_id = 0;
 
  protected:
   ~HandleInner() override;

@@ -12,6 +12,7 @@
 #include "tokio/runtime/detail/handle_inner.hpp"
 #include "tokio/runtime/detail/task_header.hpp"
 #include "tokio/core/detail/rand.hpp"
+#include "tokio/runtime/detail/task_names.hpp"
 #include "tokio/runtime/detail/task_state_ops.hpp"
 
 namespace tokio::detail {
@@ -22,8 +23,27 @@ std::atomic<uint64_t> g_next_task_id_block{1};
 void dealloc_task(TaskHeader* t) noexcept {
   Scheduler* s = t->sched;
   uint64_t id = t->id;
+  bool named = t->state.load() & TaskState::NAMED;
   t->vt()->dealloc(t);
+  if (named) forget_task_name(id);
   if (s) s->on_dealloc(id);
+}
+
+// The identity a hook or a report shows: the id, and the name if the task has one.
+struct InfoOf {
+  std::string name;
+  task::TaskInfo info;
+  explicit InfoOf(const TaskHeader* t) : name(task_name(t)), info{task::Id{t->id}, name} {}
+};
+
+template <class Hook>
+void call_hook(const Hook& hook, const TaskHeader* t) noexcept {
+  try {
+    InfoOf i(t);
+    hook(i.info);
+  } catch (...) {
+    std::fputs("tokio: a task hook threw; hooks must not throw (the exception was dropped)\n", stderr);
+  }
 }
 
 // Runs with tls describing `t`, restoring the previous values afterwards (a LocalSet
@@ -87,6 +107,9 @@ void task_drop_ref(TaskHeader* t) noexcept {
 
 // --- running -----------------------------------------------------------------------------
 bool task_begin_run(TaskHeader* t) noexcept {
+  if (TOKIO_UNLIKELY(t->sched && t->sched->halted.load(std::memory_order_relaxed))) {
+    t->state.to_notified_and_cancel();  // UnhandledException::ShutdownRuntime: never polled again
+  }
   switch (t->state.to_running()) {
     case TaskState::ToRunning::Failed:
       task_drop_ref(t);
@@ -104,11 +127,18 @@ void task_run_coroutine(TaskHeader* t) noexcept {
   if (!task_begin_run(t)) return;
   bool done;
   bool yielded;
+  const TaskHooks* hooks = t->sched ? t->sched->hooks : nullptr;
+  if (TOKIO_UNLIKELY(hooks != nullptr) && hooks->before_poll) {
+    runtime_harness_impl::call_hook(hooks->before_poll, t);
+  }
   {
     runtime_harness_impl::TaskPollScope scope(t);
     task::Context cx(&t->wakeable);
     done = drive_slot(t->slot, cx);
     yielded = tls.yield_requested;
+  }
+  if (TOKIO_UNLIKELY(hooks != nullptr) && hooks->after_poll) {
+    runtime_harness_impl::call_hook(hooks->after_poll, t);
   }
   if (done) {
     t->vt()->finish(t);
@@ -151,6 +181,17 @@ void task_cancel_and_complete(TaskHeader* t) noexcept {
 
 void task_complete(TaskHeader* t) noexcept {
   uint64_t s = t->state.to_complete();
+  Scheduler* sched = t->sched;
+  if (sched) {
+    if (const std::exception_ptr* e = t->vt()->exception(t)) {
+      sched->task_failed(t, *e,
+                         (s & TaskState::JOIN_INTEREST) ? TaskFailure::Completed
+                                                        : TaskFailure::CompletedUnobserved);
+    }
+    if (TOKIO_UNLIKELY(sched->hooks != nullptr) && sched->hooks->on_terminate) {
+      runtime_harness_impl::call_hook(sched->hooks->on_terminate, t);
+    }
+  }
   if (!(s & TaskState::JOIN_INTEREST)) {
     t->vt()->drop_output(t);
   } else if (s & TaskState::JOIN_WAKER) {
@@ -168,6 +209,31 @@ void task_complete(TaskHeader* t) noexcept {
 }
 
 void task_schedule_new(TaskHeader* t) noexcept { t->sched->schedule(t, false); }
+
+void task_output_dropped(TaskHeader* t, const std::exception_ptr& e) noexcept {
+  if (t->sched) t->sched->task_failed(t, e, TaskFailure::DroppedUnread);
+}
+
+void task_spawned(TaskHeader* t) noexcept {
+  if (t->sched && t->sched->hooks && t->sched->hooks->on_spawn) {
+    runtime_harness_impl::call_hook(t->sched->hooks->on_spawn, t);
+  }
+}
+
+void report_task_exception(const TaskHeader* t, const std::exception_ptr& e,
+                           const char* how) noexcept {
+  std::string what = "an exception that is not a std::exception";
+  try {
+    std::rethrow_exception(e);
+  } catch (const std::exception& ex) {
+    what = ex.what();
+  } catch (...) {
+  }
+  std::string name = task_name(t);
+  std::fprintf(stderr, "tokio: task %llu%s%s%s %s: %s\n", static_cast<unsigned long long>(t->id),
+               name.empty() ? "" : " (\"", name.c_str(), name.empty() ? "" : "\")", how,
+               what.c_str());
+}
 
 void task_abort(TaskHeader* t) noexcept {
   if (t->state.to_notified_and_cancel()) t->sched->schedule(t, false);

@@ -62,13 +62,16 @@ struct BlockingCell {
     c->output.set_cancelled();
   }
   static void drop_output(TaskHeader* t) noexcept { of(t)->output.clear(); }
+  static const std::exception_ptr* exception(TaskHeader* t) noexcept {
+    return of(t)->output.exception();
+  }
   static void dealloc(TaskHeader* t) noexcept {
     of(t)->~BlockingCell();
     frame_free(t);
   }
   static constexpr TaskVTable vtable{
       {&task_wake, &task_wake_by_ref, &task_clone, &task_drop}, &run, &finish, &cancel,
-      &drop_output, &dealloc};
+      &drop_output, &dealloc, &exception};
 };
 
 // The closure a blocking cell runs: `f` alone, or f bound to decayed copies of `args`
