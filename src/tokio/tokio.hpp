@@ -26,6 +26,7 @@
 #include "tokio/task/task_local.hpp"
 #include "tokio/task/join_set.hpp"
 #include "tokio/task/local_set.hpp"
+#include "tokio/task/builder.hpp"
 // time
 #include "tokio/time/instant.hpp"
 #include "tokio/time/clock.hpp"

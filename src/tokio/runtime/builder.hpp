@@ -82,6 +82,10 @@ class Builder {
   Builder& on_before_task_poll(detail::Callback<void(const task::TaskInfo&)> f);
   Builder& on_after_task_poll(detail::Callback<void(const task::TaskInfo&)> f);
 
+  // Starts a watchdog that reports (stderr, RuntimeMetrics::stall_count) a task that stays
+  // inside one poll longer than `threshold`: a blocking call in async code. Off by default.
+  Builder& stall_threshold(std::chrono::nanoseconds threshold);
+
   // Builds the runtime. Throws std::system_error when threads cannot be started and
   // std::invalid_argument for an inconsistent configuration.
   Runtime build();

@@ -31,6 +31,9 @@ class RuntimeMetrics {
   std::size_t blocking_queue_depth() const;
   // Times a task of this runtime was forced to yield by the coop budget.
   uint64_t budget_forced_yield_count() const noexcept;
+  // Polls the stall detector caught lasting longer than Builder::stall_threshold (0 when
+  // the detector is off).
+  uint64_t stall_count() const noexcept;
 
   // Per worker (an index past the last worker reads the last one).
   uint64_t worker_park_count(std::size_t w) const noexcept;

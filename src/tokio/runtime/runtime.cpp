@@ -154,6 +154,16 @@ Builder& Builder::on_after_task_poll(detail::Callback<void(const task::TaskInfo&
   return *this;
 }
 
+Builder& Builder::stall_threshold(std::chrono::nanoseconds threshold) {
+  if (threshold.count() <= 0) {
+    throw std::invalid_argument(
+        "tokio: Builder::stall_threshold needs a positive duration (leave it unset to keep "
+        "the stall detector off)");
+  }
+  cfg_->stall_threshold = threshold;
+  return *this;
+}
+
 Runtime Builder::build() {
   const detail::Config& cfg = *cfg_;
   if (cfg.start_paused && !cfg.enable_time) {

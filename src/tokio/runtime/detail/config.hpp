@@ -52,6 +52,8 @@ struct Config {
   // Called with every task exception the policy acts on (see UnhandledException).
   Callback<void(const task::TaskInfo&, std::exception_ptr)> on_unhandled_exception;
   TaskHooks task_hooks;
+  // Builder::stall_threshold (0: no stall detector).
+  std::chrono::nanoseconds stall_threshold{0};
 };
 
 }  // namespace tokio::detail

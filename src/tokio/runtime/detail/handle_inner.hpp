@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 
 #include "tokio/core/detail/poll.hpp"
@@ -15,6 +16,7 @@
 #include "tokio/runtime/detail/driver.hpp"
 #include "tokio/runtime/detail/entry.hpp"
 #include "tokio/runtime/detail/owned_tasks.hpp"
+#include "tokio/runtime/detail/stall.hpp"
 #include "tokio/runtime/detail/task_header.hpp"
 #include "tokio/runtime/detail/task_names.hpp"
 
@@ -43,6 +45,7 @@ struct WorkerStats {
 // the current thread is one of its own workers and reach its own state from it.
 struct WorkerContext {
   HandleInner* handle;
+  StallProbe* stall = nullptr;  // set while a stall watchdog watches this thread's polls
 };
 
 struct HandleInner : RefCounted, Scheduler {
@@ -51,7 +54,7 @@ struct HandleInner : RefCounted, Scheduler {
   // Binds and schedules a new task, or cancels it when the runtime is shut down.
   void spawn(TaskHeader* t) noexcept {
     t->sched = this;
-    if (TOKIO_UNLIKELY(!owned.bind(t))) {
+    if (TOKIO_UNLIKELY(halted.load(std::memory_order_relaxed) || !owned.bind(t))) {
       t->sched = nullptr;
       task_reject(t);
       return;
@@ -106,6 +109,8 @@ struct HandleInner : RefCounted, Scheduler {
   std::atomic<uint64_t> budget_forced_yields{0};
   // The task exception that halted the runtime (ShutdownRuntime): written once, by the
   // thread that wins `halt_claimed`, before `halted` is set with release.
+  // Builder::stall_threshold: the watchdog (null when off).
+  std::unique_ptr<StallWatchdog> stall_watchdog;
   std::atomic<bool> halt_claimed{false};
   std::exception_ptr halt_exception;
   uint64_t halt_task_id = 0;

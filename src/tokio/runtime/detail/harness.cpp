@@ -131,11 +131,24 @@ void task_run_coroutine(TaskHeader* t) noexcept {
   if (TOKIO_UNLIKELY(hooks != nullptr) && hooks->before_poll) {
     runtime_harness_impl::call_hook(hooks->before_poll, t);
   }
+  // The stall detector's probe (stall.hpp): three relaxed stores around the poll when on.
+  StallProbe* sp = tls.worker ? tls.worker->stall : nullptr;
+  uint64_t outer_poll = 0;
+  if (TOKIO_UNLIKELY(sp != nullptr)) {
+    outer_poll = sp->polling.load(std::memory_order_relaxed);  // a LocalSet polls inside a poll
+    sp->resumed.store(t->slot.poll_fn, std::memory_order_relaxed);
+    sp->polling.store(t->id, std::memory_order_relaxed);
+    sp->polls.store(sp->polls.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  }
   {
     runtime_harness_impl::TaskPollScope scope(t);
     task::Context cx(&t->wakeable);
     done = drive_slot(t->slot, cx);
     yielded = tls.yield_requested;
+  }
+  if (TOKIO_UNLIKELY(sp != nullptr)) {
+    sp->polls.store(sp->polls.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+    sp->polling.store(outer_poll, std::memory_order_relaxed);
   }
   if (TOKIO_UNLIKELY(hooks != nullptr) && hooks->after_poll) {
     runtime_harness_impl::call_hook(hooks->after_poll, t);
@@ -218,6 +231,20 @@ void task_spawned(TaskHeader* t) noexcept {
   if (t->sched && t->sched->hooks && t->sched->hooks->on_spawn) {
     runtime_harness_impl::call_hook(t->sched->hooks->on_spawn, t);
   }
+}
+
+const char* task_failure_text(TaskFailure kind) noexcept {
+  switch (kind) {
+    case TaskFailure::Completed:
+      return "threw";
+    case TaskFailure::CompletedUnobserved:
+      return "threw, and nobody holds its JoinHandle";
+    case TaskFailure::DroppedUnread:
+      return "threw, and its JoinHandle was dropped without reading it";
+    case TaskFailure::DestructorThrew:
+      return "was being cancelled when a destructor threw";
+  }
+  return "threw";
 }
 
 void report_task_exception(const TaskHeader* t, const std::exception_ptr& e,
@@ -331,6 +358,10 @@ void report_destroy_exception(std::exception_ptr e) noexcept {
   } catch (...) {
   }
   if (TaskHeader* task = tls.task) {
+    if (task->sched) {  // the runtime's UnhandledException policy decides
+      task->sched->task_failed(task, e, TaskFailure::DestructorThrew);
+      return;
+    }
     std::fprintf(stderr, "tokio: task %llu: a destructor threw while the task was being cancelled: %s\n",
                  static_cast<unsigned long long>(task->id), what.c_str());
   } else {

@@ -41,6 +41,10 @@ uint64_t RuntimeMetrics::budget_forced_yield_count() const noexcept {
   return h_->budget_forced_yields.load(std::memory_order_relaxed);
 }
 
+uint64_t RuntimeMetrics::stall_count() const noexcept {
+  return h_->stall_watchdog ? h_->stall_watchdog->stalls() : 0;
+}
+
 uint64_t RuntimeMetrics::worker_park_count(std::size_t w) const noexcept {
   return metrics_impl::stats(h_, w).park_count.load(std::memory_order_relaxed);
 }

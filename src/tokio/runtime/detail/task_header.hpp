@@ -50,7 +50,11 @@ enum class TaskFailure : uint8_t {
   Completed,            // the task finished with it; its JoinHandle will deliver it
   CompletedUnobserved,  // the task finished with it and nobody holds its JoinHandle
   DroppedUnread,        // the JoinHandle was dropped without reading it
+  DestructorThrew,      // a destructor threw while the task was being cancelled
 };
+
+// The words a report uses for each TaskFailure (after "task <id> ").
+const char* task_failure_text(TaskFailure kind) noexcept;
 
 // Scheduler interface seen by tasks. A task holds a raw pointer to its scheduler; the
 // scheduler's shared state stays alive until every task bound to it is deallocated.
@@ -139,7 +143,7 @@ void task_reject(TaskHeader* t) noexcept;
 // an exception there is reported (TaskFailure::DroppedUnread).
 void task_output_dropped(TaskHeader* t, const std::exception_ptr& e) noexcept;
 // Names a task (task::Builder), before it is scheduled; the name is freed with the task.
-void set_task_name(TaskHeader* t, const char* name, std::size_t len);
+void set_task_name(TaskHeader* t, const char* name, std::size_t len) noexcept;
 
 inline void task_ref_inc(TaskHeader* t) noexcept { t->state.ref_inc(); }
 

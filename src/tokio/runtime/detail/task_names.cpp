@@ -20,11 +20,13 @@ Registry& registry() {
 }
 }  // namespace runtime_task_names_impl
 
-void set_task_name(TaskHeader* t, const char* name, std::size_t len) {
+void set_task_name(TaskHeader* t, const char* name, std::size_t len) noexcept {
   auto& r = runtime_task_names_impl::registry();
-  {
+  try {
     std::lock_guard<std::mutex> g(r.mu);
     r.names[t->id].assign(name, len);
+  } catch (...) {
+    return;  // out of memory: the task runs unnamed rather than not at all
   }
   t->state.set_named();
 }
@@ -34,6 +36,13 @@ std::string task_name(const TaskHeader* t) {
   auto& r = runtime_task_names_impl::registry();
   std::lock_guard<std::mutex> g(r.mu);
   auto it = r.names.find(t->id);
+  return it == r.names.end() ? std::string() : it->second;
+}
+
+std::string task_name_by_id(uint64_t id) {
+  auto& r = runtime_task_names_impl::registry();
+  std::lock_guard<std::mutex> g(r.mu);
+  auto it = r.names.find(id);
   return it == r.names.end() ? std::string() : it->second;
 }
 

@@ -17,6 +17,8 @@ namespace tokio::detail {
 
 // The task's name, or "" (no lock taken for an unnamed task).
 std::string task_name(const TaskHeader* t);
+// The name of the task with this id, or "" (for reports made without the header at hand).
+std::string task_name_by_id(uint64_t id);
 // A freed named task's registry entry goes (dealloc_task).
 void forget_task_name(uint64_t id) noexcept;
 // Runs the runtime's on_task_spawn hook, if any, for a task just bound to its scheduler.
