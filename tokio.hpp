@@ -1904,6 +1904,7 @@ class UnhandledExceptionShutdown : public std::runtime_error {
 // maintains anyway; the definitions live in runtime/detail/metrics.cpp.
 
 #include <chrono>
+/* #include <utility> (already above) */
 /* #include <cstddef> (already above) */
 /* #include <cstdint> (already above) */
 
@@ -1969,6 +1970,19 @@ class RuntimeMetrics {
   // Polls the stall detector caught lasting longer than Builder::stall_threshold (0 when
   // the detector is off).
   uint64_t stall_count() const noexcept;
+  // The I/O driver (0 without enable_io): file descriptors registered with it and
+  // deregistered from it so far, and readiness events it has dispatched.
+  uint64_t io_driver_fd_registered_count() const noexcept;
+  uint64_t io_driver_fd_deregistered_count() const noexcept;
+  uint64_t io_driver_ready_count() const noexcept;
+
+  // The poll-time histogram (Builder::enable_metrics_poll_time_histogram).
+  bool poll_time_histogram_enabled() const noexcept;
+  std::size_t poll_time_histogram_num_buckets() const noexcept;
+  // [start, end) of a bucket; the last bucket's end is nanoseconds::max().
+  std::pair<std::chrono::nanoseconds, std::chrono::nanoseconds> poll_time_histogram_bucket_range(
+      std::size_t bucket) const noexcept;
+  uint64_t poll_time_histogram_bucket_count(std::size_t worker, std::size_t bucket) const noexcept;
 
   // Per worker (an index past the last worker reads the last one).
   uint64_t worker_park_count(std::size_t w) const noexcept;
@@ -2323,6 +2337,13 @@ class Builder {
   // Starts a watchdog that reports (stderr, RuntimeMetrics::stall_count) a task that stays
   // inside one poll longer than `threshold`: a blocking call in async code. Off by default.
   Builder& stall_threshold(std::chrono::nanoseconds threshold);
+
+  // Per-worker histogram of task poll durations (RuntimeMetrics::poll_time_histogram_*):
+  // `buckets` linear buckets `resolution` wide, the last one open-ended (Tokio's default:
+  // 10 x 100 us). Off by default: it reads the clock twice per poll.
+  Builder& enable_metrics_poll_time_histogram();
+  Builder& metrics_poll_time_histogram_configuration(std::chrono::nanoseconds resolution,
+                                                     std::size_t buckets);
 
   // Builds the runtime. Throws std::system_error when threads cannot be started and
   // std::invalid_argument for an inconsistent configuration.
@@ -18568,6 +18589,11 @@ struct Config {
   TaskHooks task_hooks;
   // Builder::stall_threshold (0: no stall detector).
   std::chrono::nanoseconds stall_threshold{0};
+  // Builder::enable_metrics_poll_time_histogram: per-worker counts of poll durations in
+  // `poll_hist_buckets` linear buckets of `poll_hist_resolution` (the last one open-ended).
+  bool poll_time_histogram = false;
+  std::chrono::nanoseconds poll_hist_resolution{100000};
+  std::size_t poll_hist_buckets = 10;
 };
 
 }  // namespace tokio::detail
@@ -18736,6 +18762,7 @@ class BlockingPool {
 // declared below, which those layers define: the runtime never includes them, and never
 // needs to cast.
 
+/* #include <cstdint> (already above) */
 /* #include <atomic> (already above) */
 /* #include <chrono> (already above) */
 /* #include <cstddef> (already above) */
@@ -18812,6 +18839,13 @@ void io_driver_turn(IoDriver* d, std::optional<std::chrono::nanoseconds> timeout
 void io_driver_unpark(IoDriver* d) noexcept;
 // The runtime is shutting down: fail every registration's pending and future waits.
 void io_driver_shutdown(IoDriver* d) noexcept;
+// RuntimeMetrics' I/O driver counters: fds registered, deregistered, readiness events.
+struct IoDriverCounts {
+  uint64_t registered = 0;
+  uint64_t deregistered = 0;
+  uint64_t ready = 0;
+};
+IoDriverCounts io_driver_counts(const IoDriver* d) noexcept;
 
 // --- defined by the time layer (time/detail/driver.cpp) -----------------------------------
 TimeDriver* time_driver_create(const Config& cfg, Driver& owner);
@@ -19018,6 +19052,8 @@ struct WorkerStats {
 struct WorkerContext {
   HandleInner* handle;
   StallProbe* stall = nullptr;  // set while a stall watchdog watches this thread's polls
+  // This worker's poll-time histogram row (HandleInner::poll_hist), or null when off.
+  std::atomic<uint64_t>* poll_hist = nullptr;
 };
 
 struct HandleInner : RefCounted, Scheduler {
@@ -19083,6 +19119,18 @@ struct HandleInner : RefCounted, Scheduler {
   // thread that wins `halt_claimed`, before `halted` is set with release.
   // Builder::stall_threshold: the watchdog (null when off).
   std::unique_ptr<StallWatchdog> stall_watchdog;
+  // Builder::enable_metrics_poll_time_histogram: workers x buckets counts, each row written
+  // by its worker only (relaxed: a statistic), null when off. Sized by the scheduler.
+  std::unique_ptr<std::atomic<uint64_t>[]> poll_hist;
+  std::size_t poll_hist_workers = 0;
+  void init_poll_histogram(std::size_t workers) {
+    if (!config.poll_time_histogram) return;
+    poll_hist_workers = workers;
+    poll_hist = std::make_unique<std::atomic<uint64_t>[]>(workers * config.poll_hist_buckets);
+  }
+  std::atomic<uint64_t>* poll_hist_row(std::size_t worker) noexcept {
+    return poll_hist ? &poll_hist[worker * config.poll_hist_buckets] : nullptr;
+  }
   std::atomic<bool> halt_claimed{false};
   std::exception_ptr halt_exception;
   uint64_t halt_task_id = 0;
@@ -22016,6 +22064,7 @@ struct DeferScope {
 class CurrentThread final : public HandleInner {
  public:
   explicit CurrentThread(Config cfg) : HandleInner(std::move(cfg), 1, 0) {
+    init_poll_histogram(1);
     core_.store(new CtCore(), std::memory_order_release);
     interval_ = config.global_queue_interval.value_or(31);
     if (interval_ == 0) interval_ = 1;
@@ -22191,6 +22240,7 @@ class CurrentThread final : public HandleInner {
     } release{this, core, prev_worker};
     StallProbe stall_probe;
     StallScope stall_scope(stall_watchdog.get(), stall_probe, 0);
+    ctx.poll_hist = poll_hist_row(0);
 
     DeferScope defer;
     root_woken_.store(true, std::memory_order_relaxed);
@@ -22553,6 +22603,15 @@ void call_hook(const Hook& hook, const TaskHeader* t) noexcept {
   }
 }
 
+// One poll's duration into its worker's histogram row (linear buckets, the last open).
+void record_poll_time(const Config& cfg, std::atomic<uint64_t>* row,
+                      std::chrono::steady_clock::time_point start) noexcept {
+  auto d = std::chrono::steady_clock::now() - start;
+  auto b = static_cast<std::size_t>(d / cfg.poll_hist_resolution);
+  if (b >= cfg.poll_hist_buckets) b = cfg.poll_hist_buckets - 1;
+  row[b].store(row[b].load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+}
+
 // Runs with tls describing `t`, restoring the previous values afterwards (a LocalSet
 // polls its tasks from inside another task's poll).
 struct TaskPollScope {
@@ -22639,7 +22698,11 @@ void task_run_coroutine(TaskHeader* t) noexcept {
     runtime_harness_impl::call_hook(hooks->before_poll, t);
   }
   // The stall detector's probe (stall.hpp): three relaxed stores around the poll when on.
-  StallProbe* sp = tls.worker ? tls.worker->stall : nullptr;
+  WorkerContext* wc = tls.worker;
+  StallProbe* sp = wc ? wc->stall : nullptr;
+  std::atomic<uint64_t>* hist = wc ? wc->poll_hist : nullptr;
+  std::chrono::steady_clock::time_point poll_start{};
+  if (TOKIO_UNLIKELY(hist != nullptr)) poll_start = std::chrono::steady_clock::now();
   uint64_t outer_poll = 0;
   if (TOKIO_UNLIKELY(sp != nullptr)) {
     outer_poll = sp->polling.load(std::memory_order_relaxed);  // a LocalSet polls inside a poll
@@ -22657,6 +22720,7 @@ void task_run_coroutine(TaskHeader* t) noexcept {
     sp->polls.store(sp->polls.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
     sp->polling.store(outer_poll, std::memory_order_relaxed);
   }
+  if (TOKIO_UNLIKELY(hist != nullptr)) runtime_harness_impl::record_poll_time(wc->handle->config, hist, poll_start);
   if (TOKIO_UNLIKELY(hooks != nullptr) && hooks->after_poll) {
     runtime_harness_impl::call_hook(hooks->after_poll, t);
   }
@@ -22943,6 +23007,40 @@ std::size_t RuntimeMetrics::num_idle_blocking_threads() const {
 std::size_t RuntimeMetrics::blocking_queue_depth() const { return h_->blocking.queue_depth(); }
 uint64_t RuntimeMetrics::budget_forced_yield_count() const noexcept {
   return h_->budget_forced_yields.load(std::memory_order_relaxed);
+}
+
+uint64_t RuntimeMetrics::io_driver_fd_registered_count() const noexcept {
+  const detail::IoDriver* d = h_->driver.io();
+  return d ? detail::io_driver_counts(d).registered : 0;
+}
+uint64_t RuntimeMetrics::io_driver_fd_deregistered_count() const noexcept {
+  const detail::IoDriver* d = h_->driver.io();
+  return d ? detail::io_driver_counts(d).deregistered : 0;
+}
+uint64_t RuntimeMetrics::io_driver_ready_count() const noexcept {
+  const detail::IoDriver* d = h_->driver.io();
+  return d ? detail::io_driver_counts(d).ready : 0;
+}
+
+bool RuntimeMetrics::poll_time_histogram_enabled() const noexcept {
+  return h_->poll_hist != nullptr;
+}
+std::size_t RuntimeMetrics::poll_time_histogram_num_buckets() const noexcept {
+  return h_->poll_hist ? h_->config.poll_hist_buckets : 0;
+}
+std::pair<std::chrono::nanoseconds, std::chrono::nanoseconds>
+RuntimeMetrics::poll_time_histogram_bucket_range(std::size_t bucket) const noexcept {
+  auto r = h_->config.poll_hist_resolution;
+  auto start = r * static_cast<int64_t>(bucket);
+  if (bucket + 1 >= h_->config.poll_hist_buckets) return {start, std::chrono::nanoseconds::max()};
+  return {start, start + r};
+}
+uint64_t RuntimeMetrics::poll_time_histogram_bucket_count(std::size_t worker,
+                                                         std::size_t bucket) const noexcept {
+  if (!h_->poll_hist || h_->poll_hist_workers == 0) return 0;
+  if (worker >= h_->poll_hist_workers) worker = h_->poll_hist_workers - 1;
+  if (bucket >= h_->config.poll_hist_buckets) bucket = h_->config.poll_hist_buckets - 1;
+  return h_->poll_hist_row(worker)[bucket].load(std::memory_order_relaxed);
 }
 
 uint64_t RuntimeMetrics::stall_count() const noexcept {
@@ -23244,6 +23342,7 @@ MultiThread::MultiThread(Config cfg)
       n_(default_workers(config)),
       remotes_(std::make_unique<Remote[]>(n_)),
       idle_(n_) {
+  init_poll_histogram(n_);
   uint64_t seed = config.rng_seed.value_or(random_seed());
   for (uint32_t i = 0; i < n_; ++i) {
     auto* core = new Core();
@@ -23289,6 +23388,7 @@ void MultiThread::run_worker(uint32_t index) {
   ++t.runtime_depth;
   StallProbe stall_probe;
   StallScope stall_scope(stall_watchdog.get(), stall_probe, index);
+  ctx.poll_hist = poll_hist_row(index);
   start_batch(core);
 
   const uint32_t event_interval = std::max<uint32_t>(config.event_interval, 1);
@@ -24154,6 +24254,22 @@ Builder& Builder::on_before_task_poll(detail::Callback<void(const task::TaskInfo
 }
 Builder& Builder::on_after_task_poll(detail::Callback<void(const task::TaskInfo&)> f) {
   cfg_->task_hooks.after_poll = std::move(f);
+  return *this;
+}
+
+Builder& Builder::enable_metrics_poll_time_histogram() {
+  cfg_->poll_time_histogram = true;
+  return *this;
+}
+Builder& Builder::metrics_poll_time_histogram_configuration(std::chrono::nanoseconds resolution,
+                                                             std::size_t buckets) {
+  if (resolution.count() <= 0 || buckets < 2 || buckets > 1024) {
+    throw std::invalid_argument(
+        "tokio: metrics_poll_time_histogram_configuration needs a positive resolution and "
+        "2 to 1024 buckets");
+  }
+  cfg_->poll_hist_resolution = resolution;
+  cfg_->poll_hist_buckets = buckets;
   return *this;
 }
 
@@ -25270,6 +25386,9 @@ void io_driver_turn(IoDriver* d, std::optional<std::chrono::nanoseconds> timeout
 }
 void io_driver_unpark(IoDriver* d) noexcept { d->unpark(); }
 void io_driver_shutdown(IoDriver* d) noexcept { d->shutdown(); }
+IoDriverCounts io_driver_counts(const IoDriver* d) noexcept {
+  return {d->fd_registered_count(), d->fd_deregistered_count(), d->ready_count()};
+}
 
 IoDriver* io_driver_of(HandleInner* h, const char* what) {
   if (IoDriver* d = h->driver.io()) return d;

@@ -439,3 +439,84 @@ TEST_CASE("dump: names, states, leaves and chain depth of live tasks") {
     (void)tx;
   }(r.handle()));
 }
+
+TEST_CASE("metrics: I/O driver counters and the poll-time histogram") {
+  auto r = rt::Builder::new_multi_thread()
+               .worker_threads(2)
+               .enable_all()
+               .enable_metrics_poll_time_histogram()
+               .metrics_poll_time_histogram_configuration(std::chrono::milliseconds(1), 4)
+               .build();
+  auto m = r.metrics();
+  uint64_t reg0 = m.io_driver_fd_registered_count();
+  uint64_t dereg0 = m.io_driver_fd_deregistered_count();
+  r.block_on([]() -> tokio::Task<> {
+    auto listener = (co_await tokio::net::TcpListener::bind("127.0.0.1:0")).value();
+    auto addr = listener.local_addr().value();
+    auto client = (co_await tokio::net::TcpStream::connect(addr)).value();
+    auto [server, peer] = (co_await listener.accept()).value();
+    (void)peer;
+    (void)co_await client.write_all(std::as_bytes(std::span("ping", 4)));
+    std::byte buf[4];
+    (void)co_await server.read(buf);
+    // Polls of every length: fast ones, and one blocking for 3 ms (bucket 3: >= 3 ms).
+    auto h = tokio::spawn([]() -> tokio::Task<> {
+      std::this_thread::sleep_for(3ms);
+      co_return;
+    });
+    co_await h;
+  }());
+  CHECK(m.io_driver_fd_registered_count() >= reg0 + 3);
+  CHECK(m.io_driver_fd_deregistered_count() >= dereg0 + 3);
+  CHECK(m.io_driver_ready_count() > 0);
+  REQUIRE(m.poll_time_histogram_enabled());
+  REQUIRE(m.poll_time_histogram_num_buckets() == 4);
+  CHECK(m.poll_time_histogram_bucket_range(1).first == 1ms);
+  CHECK(m.poll_time_histogram_bucket_range(1).second == 2ms);
+  CHECK(m.poll_time_histogram_bucket_range(3).second == std::chrono::nanoseconds::max());
+  uint64_t slow = 0, all = 0;
+  for (std::size_t w = 0; w < m.num_workers(); ++w) {
+    slow += m.poll_time_histogram_bucket_count(w, 3);
+    for (std::size_t b = 0; b < 4; ++b) all += m.poll_time_histogram_bucket_count(w, b);
+  }
+  CHECK(slow >= 1);
+  CHECK(all >= 1);
+  auto off = rt::Builder::new_current_thread().build();
+  CHECK_FALSE(off.metrics().poll_time_histogram_enabled());
+  CHECK(off.metrics().io_driver_ready_count() == 0);
+}
+
+TEST_CASE("hooks: spawn and terminate exactly once per task under 8 threads") {
+  std::atomic<int> spawned{0}, terminated{0}, before{0}, after{0};
+  const int per_thread = static_cast<int>(test::scaled(2000));
+  {
+    auto r = rt::Builder::new_multi_thread()
+                 .worker_threads(4)
+                 .on_task_spawn([&](const tokio::task::TaskInfo&) { spawned.fetch_add(1); })
+                 .on_task_terminate([&](const tokio::task::TaskInfo&) { terminated.fetch_add(1); })
+                 .on_before_task_poll([&](const tokio::task::TaskInfo&) { before.fetch_add(1); })
+                 .on_after_task_poll([&](const tokio::task::TaskInfo&) { after.fetch_add(1); })
+                 .build();
+    auto handle = r.handle();
+    std::vector<std::thread> threads;
+    for (int i = 0; i < 8; ++i) {
+      threads.emplace_back([&handle, per_thread] {
+        std::vector<tokio::task::JoinHandle<int>> hs;
+        for (int j = 0; j < per_thread; ++j) {
+          hs.push_back(handle.spawn([](int v) -> tokio::Task<int> {
+            co_await tokio::task::yield_now();
+            co_return v;
+          }, j));
+        }
+        handle.block_on([](std::vector<tokio::task::JoinHandle<int>> v) -> tokio::Task<> {
+          for (auto& h : v) (void)co_await h;
+        }(std::move(hs)));
+      });
+    }
+    for (auto& t : threads) t.join();
+  }
+  CHECK(spawned.load() == 8 * per_thread);
+  CHECK(terminated.load() == 8 * per_thread);
+  CHECK(before.load() == after.load());
+  CHECK(before.load() >= 2 * 8 * per_thread);  // each task polls at least twice (it yields)
+}

@@ -154,6 +154,22 @@ Builder& Builder::on_after_task_poll(detail::Callback<void(const task::TaskInfo&
   return *this;
 }
 
+Builder& Builder::enable_metrics_poll_time_histogram() {
+  cfg_->poll_time_histogram = true;
+  return *this;
+}
+Builder& Builder::metrics_poll_time_histogram_configuration(std::chrono::nanoseconds resolution,
+                                                             std::size_t buckets) {
+  if (resolution.count() <= 0 || buckets < 2 || buckets > 1024) {
+    throw std::invalid_argument(
+        "tokio: metrics_poll_time_histogram_configuration needs a positive resolution and "
+        "2 to 1024 buckets");
+  }
+  cfg_->poll_hist_resolution = resolution;
+  cfg_->poll_hist_buckets = buckets;
+  return *this;
+}
+
 Builder& Builder::stall_threshold(std::chrono::nanoseconds threshold) {
   if (threshold.count() <= 0) {
     throw std::invalid_argument(

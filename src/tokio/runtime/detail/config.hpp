@@ -54,6 +54,11 @@ struct Config {
   TaskHooks task_hooks;
   // Builder::stall_threshold (0: no stall detector).
   std::chrono::nanoseconds stall_threshold{0};
+  // Builder::enable_metrics_poll_time_histogram: per-worker counts of poll durations in
+  // `poll_hist_buckets` linear buckets of `poll_hist_resolution` (the last one open-ended).
+  bool poll_time_histogram = false;
+  std::chrono::nanoseconds poll_hist_resolution{100000};
+  std::size_t poll_hist_buckets = 10;
 };
 
 }  // namespace tokio::detail

@@ -45,6 +45,7 @@ struct DeferScope {
 class CurrentThread final : public HandleInner {
  public:
   explicit CurrentThread(Config cfg) : HandleInner(std::move(cfg), 1, 0) {
+    init_poll_histogram(1);
     core_.store(new CtCore(), std::memory_order_release);
     interval_ = config.global_queue_interval.value_or(31);
     if (interval_ == 0) interval_ = 1;
@@ -220,6 +221,7 @@ class CurrentThread final : public HandleInner {
     } release{this, core, prev_worker};
     StallProbe stall_probe;
     StallScope stall_scope(stall_watchdog.get(), stall_probe, 0);
+    ctx.poll_hist = poll_hist_row(0);
 
     DeferScope defer;
     root_woken_.store(true, std::memory_order_relaxed);

@@ -46,6 +46,8 @@ struct WorkerStats {
 struct WorkerContext {
   HandleInner* handle;
   StallProbe* stall = nullptr;  // set while a stall watchdog watches this thread's polls
+  // This worker's poll-time histogram row (HandleInner::poll_hist), or null when off.
+  std::atomic<uint64_t>* poll_hist = nullptr;
 };
 
 struct HandleInner : RefCounted, Scheduler {
@@ -111,6 +113,18 @@ struct HandleInner : RefCounted, Scheduler {
   // thread that wins `halt_claimed`, before `halted` is set with release.
   // Builder::stall_threshold: the watchdog (null when off).
   std::unique_ptr<StallWatchdog> stall_watchdog;
+  // Builder::enable_metrics_poll_time_histogram: workers x buckets counts, each row written
+  // by its worker only (relaxed: a statistic), null when off. Sized by the scheduler.
+  std::unique_ptr<std::atomic<uint64_t>[]> poll_hist;
+  std::size_t poll_hist_workers = 0;
+  void init_poll_histogram(std::size_t workers) {
+    if (!config.poll_time_histogram) return;
+    poll_hist_workers = workers;
+    poll_hist = std::make_unique<std::atomic<uint64_t>[]>(workers * config.poll_hist_buckets);
+  }
+  std::atomic<uint64_t>* poll_hist_row(std::size_t worker) noexcept {
+    return poll_hist ? &poll_hist[worker * config.poll_hist_buckets] : nullptr;
+  }
   std::atomic<bool> halt_claimed{false};
   std::exception_ptr halt_exception;
   uint64_t halt_task_id = 0;

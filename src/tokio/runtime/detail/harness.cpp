@@ -46,6 +46,15 @@ void call_hook(const Hook& hook, const TaskHeader* t) noexcept {
   }
 }
 
+// One poll's duration into its worker's histogram row (linear buckets, the last open).
+void record_poll_time(const Config& cfg, std::atomic<uint64_t>* row,
+                      std::chrono::steady_clock::time_point start) noexcept {
+  auto d = std::chrono::steady_clock::now() - start;
+  auto b = static_cast<std::size_t>(d / cfg.poll_hist_resolution);
+  if (b >= cfg.poll_hist_buckets) b = cfg.poll_hist_buckets - 1;
+  row[b].store(row[b].load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+}
+
 // Runs with tls describing `t`, restoring the previous values afterwards (a LocalSet
 // polls its tasks from inside another task's poll).
 struct TaskPollScope {
@@ -132,7 +141,11 @@ void task_run_coroutine(TaskHeader* t) noexcept {
     runtime_harness_impl::call_hook(hooks->before_poll, t);
   }
   // The stall detector's probe (stall.hpp): three relaxed stores around the poll when on.
-  StallProbe* sp = tls.worker ? tls.worker->stall : nullptr;
+  WorkerContext* wc = tls.worker;
+  StallProbe* sp = wc ? wc->stall : nullptr;
+  std::atomic<uint64_t>* hist = wc ? wc->poll_hist : nullptr;
+  std::chrono::steady_clock::time_point poll_start{};
+  if (TOKIO_UNLIKELY(hist != nullptr)) poll_start = std::chrono::steady_clock::now();
   uint64_t outer_poll = 0;
   if (TOKIO_UNLIKELY(sp != nullptr)) {
     outer_poll = sp->polling.load(std::memory_order_relaxed);  // a LocalSet polls inside a poll
@@ -150,6 +163,7 @@ void task_run_coroutine(TaskHeader* t) noexcept {
     sp->polls.store(sp->polls.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
     sp->polling.store(outer_poll, std::memory_order_relaxed);
   }
+  if (TOKIO_UNLIKELY(hist != nullptr)) runtime_harness_impl::record_poll_time(wc->handle->config, hist, poll_start);
   if (TOKIO_UNLIKELY(hooks != nullptr) && hooks->after_poll) {
     runtime_harness_impl::call_hook(hooks->after_poll, t);
   }

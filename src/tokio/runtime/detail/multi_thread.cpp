@@ -267,6 +267,7 @@ MultiThread::MultiThread(Config cfg)
       n_(default_workers(config)),
       remotes_(std::make_unique<Remote[]>(n_)),
       idle_(n_) {
+  init_poll_histogram(n_);
   uint64_t seed = config.rng_seed.value_or(random_seed());
   for (uint32_t i = 0; i < n_; ++i) {
     auto* core = new Core();
@@ -312,6 +313,7 @@ void MultiThread::run_worker(uint32_t index) {
   ++t.runtime_depth;
   StallProbe stall_probe;
   StallScope stall_scope(stall_watchdog.get(), stall_probe, index);
+  ctx.poll_hist = poll_hist_row(index);
   start_batch(core);
 
   const uint32_t event_interval = std::max<uint32_t>(config.event_interval, 1);
