@@ -444,6 +444,9 @@ class Context {
 /* #include <stdexcept> (already above) */
 /* #include <type_traits> (already above) */
 /* #include <utility> (already above) */
+#if __has_include(<source_location>)
+#include <source_location>
+#endif
 
 /* begin file src/tokio/core/detail/frame_alloc.hpp */
 // The frame allocator: coroutine frames, task cells and channel state.
@@ -1156,9 +1159,51 @@ inline void destroy_chain(std::coroutine_handle<> deepest, std::coroutine_handle
   t.destroyed_child = saved;
 }
 
+// Where a Task coroutine was called: the async backtrace of Handle::dump(). With
+// std::source_location (g++) one pointer to static data; without (clang++ 14 on
+// libstdc++ 12 lacks it) the file and the line. TOKIO_CONFIG_NO_TASK_LOCATIONS leaves it
+// out (a word or two less per coroutine frame; dumps then show no locations).
+#if defined(TOKIO_CONFIG_NO_TASK_LOCATIONS)
+struct TaskWhere {
+  const char* file() const noexcept { return nullptr; }
+  const char* function() const noexcept { return nullptr; }
+  unsigned line() const noexcept { return 0; }
+};
+// get_return_object's parameters: each default argument is evaluated where the coroutine is
+// called only when it is the call itself (not nested in another expression).
+#define TOKIO_TASK_WHERE_PARAMS
+#define TOKIO_TASK_WHERE_PARAMS_NODEFAULT
+#define TOKIO_TASK_WHERE_MAKE TaskWhere{}
+#elif defined(__cpp_lib_source_location)
+struct TaskWhere {
+  std::source_location loc;
+  const char* file() const noexcept { return loc.file_name(); }
+  const char* function() const noexcept { return loc.function_name(); }
+  unsigned line() const noexcept { return loc.line(); }
+};
+#define TOKIO_TASK_WHERE_PARAMS std::source_location loc = std::source_location::current()
+#define TOKIO_TASK_WHERE_PARAMS_NODEFAULT std::source_location loc
+#define TOKIO_TASK_WHERE_MAKE TaskWhere{loc}
+#else
+struct TaskWhere {
+  const char* file_ = nullptr;
+  unsigned line_ = 0;
+  const char* file() const noexcept { return file_; }
+  const char* function() const noexcept { return nullptr; }
+  unsigned line() const noexcept { return line_; }
+};
+#define TOKIO_TASK_WHERE_PARAMS const char* file = __builtin_FILE(), unsigned line = __builtin_LINE()
+#define TOKIO_TASK_WHERE_PARAMS_NODEFAULT const char* file, unsigned line
+#define TOKIO_TASK_WHERE_MAKE TaskWhere{file, line}
+#endif
+
 class PromiseBase {
  public:
   std::suspend_always initial_suspend() noexcept { return {}; }
+  // Set by get_return_object (its default argument is evaluated where the coroutine is
+  // called). Handle::dump reads it through the frame: the promise sits 16 bytes into every
+  // frame (after the resume and destroy pointers), which Promise<T> checks.
+  [[no_unique_address]] TaskWhere where_{};
 
   struct FinalAwaiter {
     bool await_ready() const noexcept { return false; }
@@ -1238,7 +1283,7 @@ class PromiseBase {
 template <class T>
 class Promise : public PromiseBase {
  public:
-  Task<T> get_return_object() noexcept;
+  Task<T> get_return_object(TOKIO_TASK_WHERE_PARAMS) noexcept;
   template <class U = T>
   void return_value(U&& v) {
     result_.set_value(std::forward<U>(v));
@@ -1259,7 +1304,7 @@ class Promise : public PromiseBase {
 template <>
 class Promise<void> : public PromiseBase {
  public:
-  Task<void> get_return_object() noexcept;
+  Task<void> get_return_object(TOKIO_TASK_WHERE_PARAMS) noexcept;
   void return_void() noexcept {}
   void unhandled_exception() noexcept {
     if (caught_while_destroyed(std::coroutine_handle<Promise>::from_promise(*this).address())) return;
@@ -1340,11 +1385,21 @@ class [[nodiscard]] Task {
 namespace detail {
 
 template <class T>
-Task<T> Promise<T>::get_return_object() noexcept {
+Task<T> Promise<T>::get_return_object(TOKIO_TASK_WHERE_PARAMS_NODEFAULT) noexcept {
+  static_assert(alignof(Promise<T>) <= 16,
+                "tokio::Task<T> supports results aligned to at most 16 bytes: hold an "
+                "over-aligned value through a std::unique_ptr");
+  where_ = TOKIO_TASK_WHERE_MAKE;
   return Task<T>(std::coroutine_handle<Promise<T>>::from_promise(*this));
 }
-inline Task<void> Promise<void>::get_return_object() noexcept {
+inline Task<void> Promise<void>::get_return_object(TOKIO_TASK_WHERE_PARAMS_NODEFAULT) noexcept {
+  where_ = TOKIO_TASK_WHERE_MAKE;
   return Task<void>(std::coroutine_handle<Promise<void>>::from_promise(*this));
+}
+
+// The call site of the Task coroutine whose frame is `frame` (see PromiseBase::where_).
+inline const TaskWhere& task_where(void* frame) noexcept {
+  return std::coroutine_handle<PromiseBase>::from_address(frame).promise().where_;
 }
 
 // --- awaitable traits ---------------------------------------------------------------------
@@ -2024,6 +2079,7 @@ class RuntimeMetrics {
 
 /* #include <cstddef> (already above) */
 /* #include <string> (already above) */
+/* #include <utility> (already above) */
 #include <vector>
 
 
@@ -2044,6 +2100,11 @@ struct TaskDump {
   std::string waiting_on;
   // The number of tokio::Task frames in its suspended chain (1: the task's own coroutine).
   std::size_t depth = 0;
+  // Its async backtrace, innermost frame first: each Task coroutine of the chain as
+  // "file:line in function" with g++ (std::source_location; the line is the coroutine's
+  // closing one) or "file:line" with clang++ 14 (its opening line). The wrapper frame of
+  // spawn(callable, args...) is left out. Empty with TOKIO_CONFIG_NO_TASK_LOCATIONS.
+  std::vector<std::string> backtrace;
 };
 
 const char* to_string(TaskDump::State s) noexcept;
@@ -22405,6 +22466,7 @@ std::string Dump::to_string() const {
       out += " (" + std::to_string(t.depth) + (t.depth == 1 ? " frame)" : " frames)");
     }
     out += "\n";
+    for (const std::string& frame : t.backtrace) out += "    at " + frame + "\n";
   }
   return out;
 }
@@ -22434,12 +22496,18 @@ Dump Handle::dump() const {
       d.state = TaskDump::State::Idle;
       auto fn = t->slot.poll_fn;
       d.waiting_on = detail::leaf_name(fn);
-      if (t->slot.continuation) {
-        std::size_t depth = 1;
-        for (void* f = t->slot.continuation.address(); (f = detail::parent_link(f)) != nullptr;) {
-          ++depth;
-        }
-        d.depth = depth;
+      for (void* f = t->slot.continuation ? t->slot.continuation.address() : nullptr; f;
+           f = detail::parent_link(f)) {
+        ++d.depth;
+        const detail::TaskWhere& w = detail::task_where(f);
+        if (!w.file()) continue;
+        std::string fn = w.function() ? w.function() : "";
+        // spawn(callable, args...)'s wrapper frame is the library's, not the user's.
+        if (fn.find("tokio::detail::invoke_owned") != std::string::npos) continue;
+        if (auto cut = fn.find(" [with "); cut != std::string::npos) fn.resize(cut);
+        std::string line = std::string(w.file()) + ":" + std::to_string(w.line());
+        if (!fn.empty()) line += " in " + fn;
+        d.backtrace.push_back(std::move(line));
       }
     }
     tasks.push_back(std::move(d));

@@ -385,6 +385,7 @@ TEST_CASE("dump: names, states, leaves and chain depth of live tasks") {
     auto [tx, rx] = tokio::sync::mpsc::channel<int>(4);
     auto held = co_await mutex->lock();  // so the locker waits
     (void)held;
+    const unsigned inner_line = __LINE__ + 1;
     auto inner = [](std::shared_ptr<tokio::sync::Notify> n) -> tokio::Task<> {
       co_await n->notified();
     };
@@ -423,6 +424,16 @@ TEST_CASE("dump: names, states, leaves and chain depth of live tasks") {
       CHECK(t->state == rt::TaskDump::State::Idle);
       CHECK(t->waiting_on.find("Notif") != std::string::npos);
       CHECK(t->depth >= 3);  // wrapper, the callable's coroutine, inner
+      // The async backtrace names this file and the line of `inner`'s coroutine first.
+      REQUIRE(!t->backtrace.empty());
+      CHECK(t->backtrace.size() == 2);  // the spawn wrapper is left out
+      // g++ names the coroutine's closing line, clang++ its opening one.
+      CAPTURE(inner_line);
+      bool located = false;
+      for (unsigned l = inner_line; l <= inner_line + 2; ++l) {
+        located |= t->backtrace[0].find("observability_test.cpp:" + std::to_string(l)) != std::string::npos;
+      }
+      CHECK(located);
     }
     if (auto* t = find("sleeper")) CHECK(t->waiting_on.find("Sleep") != std::string::npos);
     if (auto* t = find("receiver")) CHECK(t->waiting_on.find("ecv") != std::string::npos);
@@ -431,6 +442,7 @@ TEST_CASE("dump: names, states, leaves and chain depth of live tasks") {
     CHECK(find("done") == nullptr);
     CHECK(text.find("task ") != std::string::npos);
     CHECK(text.find("\"sleeper\" idle, waiting on") != std::string::npos);
+    CHECK(text.find("    at ") != std::string::npos);
     a.abort();
     b.abort();
     c.abort();

@@ -9,6 +9,7 @@
 
 #include <cstddef>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "tokio/core/task_id.hpp"
@@ -30,6 +31,11 @@ struct TaskDump {
   std::string waiting_on;
   // The number of tokio::Task frames in its suspended chain (1: the task's own coroutine).
   std::size_t depth = 0;
+  // Its async backtrace, innermost frame first: each Task coroutine of the chain as
+  // "file:line in function" with g++ (std::source_location; the line is the coroutine's
+  // closing one) or "file:line" with clang++ 14 (its opening line). The wrapper frame of
+  // spawn(callable, args...) is left out. Empty with TOKIO_CONFIG_NO_TASK_LOCATIONS.
+  std::vector<std::string> backtrace;
 };
 
 const char* to_string(TaskDump::State s) noexcept;

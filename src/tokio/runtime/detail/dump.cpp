@@ -37,6 +37,7 @@ std::string Dump::to_string() const {
       out += " (" + std::to_string(t.depth) + (t.depth == 1 ? " frame)" : " frames)");
     }
     out += "\n";
+    for (const std::string& frame : t.backtrace) out += "    at " + frame + "\n";
   }
   return out;
 }
@@ -66,12 +67,18 @@ Dump Handle::dump() const {
       d.state = TaskDump::State::Idle;
       auto fn = t->slot.poll_fn;
       d.waiting_on = detail::leaf_name(fn);
-      if (t->slot.continuation) {
-        std::size_t depth = 1;
-        for (void* f = t->slot.continuation.address(); (f = detail::parent_link(f)) != nullptr;) {
-          ++depth;
-        }
-        d.depth = depth;
+      for (void* f = t->slot.continuation ? t->slot.continuation.address() : nullptr; f;
+           f = detail::parent_link(f)) {
+        ++d.depth;
+        const detail::TaskWhere& w = detail::task_where(f);
+        if (!w.file()) continue;
+        std::string fn = w.function() ? w.function() : "";
+        // spawn(callable, args...)'s wrapper frame is the library's, not the user's.
+        if (fn.find("tokio::detail::invoke_owned") != std::string::npos) continue;
+        if (auto cut = fn.find(" [with "); cut != std::string::npos) fn.resize(cut);
+        std::string line = std::string(w.file()) + ":" + std::to_string(w.line());
+        if (!fn.empty()) line += " in " + fn;
+        d.backtrace.push_back(std::move(line));
       }
     }
     tasks.push_back(std::move(d));
