@@ -444,6 +444,9 @@ class Context {
 /* #include <stdexcept> (already above) */
 /* #include <type_traits> (already above) */
 /* #include <utility> (already above) */
+#if __has_include(<source_location>)
+#include <source_location>
+#endif
 
 /* begin file src/tokio/core/detail/frame_alloc.hpp */
 // The frame allocator: coroutine frames, task cells and channel state.
@@ -690,6 +693,9 @@ class Outcome {
   ~Outcome() { clear(); }
 
   OutcomeState state() const noexcept { return state_; }
+  const std::exception_ptr* exception() const noexcept {
+    return state_ == OutcomeState::Exception ? &ex_ : nullptr;
+  }
 
   template <class... A>
   void set_value(A&&... a) {
@@ -766,6 +772,9 @@ class Outcome<void> {
   Outcome& operator=(const Outcome&) = delete;
 
   OutcomeState state() const noexcept { return state_; }
+  const std::exception_ptr* exception() const noexcept {
+    return state_ == OutcomeState::Exception ? &ex_ : nullptr;
+  }
   void set_value() noexcept {
     ex_ = nullptr;
     state_ = OutcomeState::Value;
@@ -1033,6 +1042,25 @@ inline void set_starter(PollSlot& slot, std::coroutine_handle<> h) noexcept {
   slot.continuation = h;
 }
 
+// --- leaf names (task dumps, stall reports) ---------------------------------------------
+// Every leaf type's poll function is listed with the type's name, so a dump can say what a
+// suspended task waits on from its PollSlot alone. Each entry is a static object linked in
+// while the program starts (one per leaf type ever awaited); nothing happens per await.
+// `g_leaf_names` is constant-initialised; pushes race only with each other (CAS), and a
+// dump reads the list with acquire loads.
+struct LeafName {
+  bool (*poll_fn)(Pollable*, task::Context&) noexcept;
+  const char* (*pretty)() noexcept;  // a __PRETTY_FUNCTION__ naming the type ("... D = X]")
+  LeafName* next = nullptr;
+  LeafName(bool (*f)(Pollable*, task::Context&) noexcept, const char* (*n)() noexcept) noexcept;
+};
+// The name of the leaf type whose poll function is `f` (an empty view if unknown).
+const char* leaf_pretty_name(bool (*f)(Pollable*, task::Context&) noexcept) noexcept;
+template <class D>
+const char* leaf_type_pretty() noexcept {
+  return __PRETTY_FUNCTION__;
+}
+
 // CRTP base of leaf awaitables. Derived provides `bool poll(task::Context&) noexcept`
 // (ready?) and `await_resume()`. The first poll happens inside await_suspend, so a ready
 // resource is consumed without suspending (it still costs one unit of coop budget). Leaves
@@ -1053,6 +1081,7 @@ class Leaf : public Pollable {
     s->leaf = this;
     s->poll_fn = &poll_thunk;
     s->continuation = h;
+    (void)&name_entry;  // instantiates this type's LeafName (registered at start-up)
     return true;
   }
 
@@ -1060,6 +1089,7 @@ class Leaf : public Pollable {
   static bool poll_thunk(Pollable* p, task::Context& cx) noexcept {
     return static_cast<Derived*>(p)->poll(cx);
   }
+  static inline LeafName name_entry{&poll_thunk, &leaf_type_pretty<Derived>};
 };
 
 }  // namespace tokio::detail
@@ -1129,9 +1159,51 @@ inline void destroy_chain(std::coroutine_handle<> deepest, std::coroutine_handle
   t.destroyed_child = saved;
 }
 
+// Where a Task coroutine was called: the async backtrace of Handle::dump(). With
+// std::source_location (g++) one pointer to static data; without (clang++ 14 on
+// libstdc++ 12 lacks it) the file and the line. TOKIO_CONFIG_NO_TASK_LOCATIONS leaves it
+// out (a word or two less per coroutine frame; dumps then show no locations).
+#if defined(TOKIO_CONFIG_NO_TASK_LOCATIONS)
+struct TaskWhere {
+  const char* file() const noexcept { return nullptr; }
+  const char* function() const noexcept { return nullptr; }
+  unsigned line() const noexcept { return 0; }
+};
+// get_return_object's parameters: each default argument is evaluated where the coroutine is
+// called only when it is the call itself (not nested in another expression).
+#define TOKIO_TASK_WHERE_PARAMS
+#define TOKIO_TASK_WHERE_PARAMS_NODEFAULT
+#define TOKIO_TASK_WHERE_MAKE TaskWhere{}
+#elif defined(__cpp_lib_source_location)
+struct TaskWhere {
+  std::source_location loc;
+  const char* file() const noexcept { return loc.file_name(); }
+  const char* function() const noexcept { return loc.function_name(); }
+  unsigned line() const noexcept { return loc.line(); }
+};
+#define TOKIO_TASK_WHERE_PARAMS std::source_location loc = std::source_location::current()
+#define TOKIO_TASK_WHERE_PARAMS_NODEFAULT std::source_location loc
+#define TOKIO_TASK_WHERE_MAKE TaskWhere{loc}
+#else
+struct TaskWhere {
+  const char* file_ = nullptr;
+  unsigned line_ = 0;
+  const char* file() const noexcept { return file_; }
+  const char* function() const noexcept { return nullptr; }
+  unsigned line() const noexcept { return line_; }
+};
+#define TOKIO_TASK_WHERE_PARAMS const char* file = __builtin_FILE(), unsigned line = __builtin_LINE()
+#define TOKIO_TASK_WHERE_PARAMS_NODEFAULT const char* file, unsigned line
+#define TOKIO_TASK_WHERE_MAKE TaskWhere{file, line}
+#endif
+
 class PromiseBase {
  public:
   std::suspend_always initial_suspend() noexcept { return {}; }
+  // Set by get_return_object (its default argument is evaluated where the coroutine is
+  // called). Handle::dump reads it through the frame: the promise sits 16 bytes into every
+  // frame (after the resume and destroy pointers), which Promise<T> checks.
+  [[no_unique_address]] TaskWhere where_{};
 
   struct FinalAwaiter {
     bool await_ready() const noexcept { return false; }
@@ -1211,7 +1283,7 @@ class PromiseBase {
 template <class T>
 class Promise : public PromiseBase {
  public:
-  Task<T> get_return_object() noexcept;
+  Task<T> get_return_object(TOKIO_TASK_WHERE_PARAMS) noexcept;
   template <class U = T>
   void return_value(U&& v) {
     result_.set_value(std::forward<U>(v));
@@ -1232,7 +1304,7 @@ class Promise : public PromiseBase {
 template <>
 class Promise<void> : public PromiseBase {
  public:
-  Task<void> get_return_object() noexcept;
+  Task<void> get_return_object(TOKIO_TASK_WHERE_PARAMS) noexcept;
   void return_void() noexcept {}
   void unhandled_exception() noexcept {
     if (caught_while_destroyed(std::coroutine_handle<Promise>::from_promise(*this).address())) return;
@@ -1313,11 +1385,21 @@ class [[nodiscard]] Task {
 namespace detail {
 
 template <class T>
-Task<T> Promise<T>::get_return_object() noexcept {
+Task<T> Promise<T>::get_return_object(TOKIO_TASK_WHERE_PARAMS_NODEFAULT) noexcept {
+  static_assert(alignof(Promise<T>) <= 16,
+                "tokio::Task<T> supports results aligned to at most 16 bytes: hold an "
+                "over-aligned value through a std::unique_ptr");
+  where_ = TOKIO_TASK_WHERE_MAKE;
   return Task<T>(std::coroutine_handle<Promise<T>>::from_promise(*this));
 }
-inline Task<void> Promise<void>::get_return_object() noexcept {
+inline Task<void> Promise<void>::get_return_object(TOKIO_TASK_WHERE_PARAMS_NODEFAULT) noexcept {
+  where_ = TOKIO_TASK_WHERE_MAKE;
   return Task<void>(std::coroutine_handle<Promise<void>>::from_promise(*this));
+}
+
+// The call site of the Task coroutine whose frame is `frame` (see PromiseBase::where_).
+inline const TaskWhere& task_where(void* frame) noexcept {
+  return std::coroutine_handle<PromiseBase>::from_address(frame).promise().where_;
 }
 
 // --- awaitable traits ---------------------------------------------------------------------
@@ -1426,6 +1508,32 @@ invoke_task_t<F, A...> invoke_owned(F f, A... a) {
 }  // namespace detail
 }  // namespace tokio
 /* end file src/tokio/core/task.hpp */
+/* begin file src/tokio/core/task_id.hpp */
+// task::Id and task::TaskInfo: a spawned task's identity, as the runtime's hooks, reports
+// and dumps name it.
+
+#include <compare>
+/* #include <cstdint> (already above) */
+#include <string_view>
+
+namespace tokio::task {
+
+// Opaque, unique id of a spawned task (never reused within a process).
+struct Id {
+  uint64_t value = 0;
+  friend bool operator==(Id, Id) = default;
+  friend auto operator<=>(Id, Id) = default;
+};
+
+// What the runtime's task hooks receive: the task's id and its name (empty when it was
+// spawned without one; see task::Builder). The name is valid during the call only.
+struct TaskInfo {
+  Id id;
+  std::string_view name;
+};
+
+}  // namespace tokio::task
+/* end file src/tokio/core/task_id.hpp */
 /* begin file src/tokio/core/combinators.hpp */
 // tokio::join, tokio::try_join, tokio::select (and select_biased).
 //
@@ -1804,12 +1912,54 @@ enum class RuntimeFlavor { CurrentThread, MultiThread };
 
 }  // namespace tokio::runtime
 /* end file src/tokio/runtime/flavor.hpp */
+/* begin file src/tokio/runtime/unhandled.hpp */
+// runtime::UnhandledException (what a runtime does with an exception a task threw) and
+// runtime::UnhandledExceptionShutdown (what block_on throws once it shut the runtime down).
+
+/* #include <exception> (already above) */
+/* #include <stdexcept> (already above) */
+/* #include <string> (already above) */
+
+
+namespace tokio::runtime {
+
+// What the runtime does when a spawned task's body throws (Tokio's UnhandledPanic).
+enum class UnhandledException {
+  // An exception that nobody will see (the task's JoinHandle was dropped, before or after
+  // the task finished, without awaiting it) is reported: one line on stderr with the task's
+  // id, name and what(). An exception the JoinHandle delivers is not reported. The default.
+  Report,
+  // Nothing is reported; the JoinHandle (if any) still delivers the exception.
+  Ignore,
+  // Any exception a task throws shuts the runtime down, as Tokio's ShutdownRuntime: no task
+  // is polled again, and block_on (this one and every later one) throws
+  // runtime::UnhandledExceptionShutdown, which carries the task's exception.
+  ShutdownRuntime,
+};
+
+// Thrown by block_on on a runtime that UnhandledException::ShutdownRuntime shut down.
+class UnhandledExceptionShutdown : public std::runtime_error {
+ public:
+  UnhandledExceptionShutdown(task::Id id, std::exception_ptr e, const std::string& what)
+      : std::runtime_error(what), id_(id), exception_(std::move(e)) {}
+  // The task whose exception shut the runtime down, and that exception.
+  task::Id task_id() const noexcept { return id_; }
+  const std::exception_ptr& task_exception() const noexcept { return exception_; }
+
+ private:
+  task::Id id_;
+  std::exception_ptr exception_;
+};
+
+}  // namespace tokio::runtime
+/* end file src/tokio/runtime/unhandled.hpp */
 /* begin file src/tokio/runtime/metrics.hpp */
 // runtime::RuntimeMetrics: counters of a running runtime (Tokio's stable metrics plus the
 // unstable ones users ask for most). Each read is a relaxed load of a counter the runtime
 // maintains anyway; the definitions live in runtime/detail/metrics.cpp.
 
 #include <chrono>
+/* #include <utility> (already above) */
 /* #include <cstddef> (already above) */
 /* #include <cstdint> (already above) */
 
@@ -1872,6 +2022,22 @@ class RuntimeMetrics {
   std::size_t blocking_queue_depth() const;
   // Times a task of this runtime was forced to yield by the coop budget.
   uint64_t budget_forced_yield_count() const noexcept;
+  // Polls the stall detector caught lasting longer than Builder::stall_threshold (0 when
+  // the detector is off).
+  uint64_t stall_count() const noexcept;
+  // The I/O driver (0 without enable_io): file descriptors registered with it and
+  // deregistered from it so far, and readiness events it has dispatched.
+  uint64_t io_driver_fd_registered_count() const noexcept;
+  uint64_t io_driver_fd_deregistered_count() const noexcept;
+  uint64_t io_driver_ready_count() const noexcept;
+
+  // The poll-time histogram (Builder::enable_metrics_poll_time_histogram).
+  bool poll_time_histogram_enabled() const noexcept;
+  std::size_t poll_time_histogram_num_buckets() const noexcept;
+  // [start, end) of a bucket; the last bucket's end is nanoseconds::max().
+  std::pair<std::chrono::nanoseconds, std::chrono::nanoseconds> poll_time_histogram_bucket_range(
+      std::size_t bucket) const noexcept;
+  uint64_t poll_time_histogram_bucket_count(std::size_t worker, std::size_t bucket) const noexcept;
 
   // Per worker (an index past the last worker reads the last one).
   uint64_t worker_park_count(std::size_t w) const noexcept;
@@ -1902,6 +2068,62 @@ class RuntimeMetrics {
 /* #include <optional> (already above) */
 /* #include <utility> (already above) */
 
+/* begin file src/tokio/runtime/dump.hpp */
+// runtime::Dump (Handle::dump()): every live task of a runtime, its state and what it is
+// suspended on. Tokio keeps this behind an unstable flag (tokio::runtime::dump); here it is
+// always available and costs nothing until a dump is taken.
+//
+// A dump is taken while the runtime runs: tasks keep moving meanwhile, so each entry is a
+// snapshot of that task at the moment it was read. The task that takes the dump is listed
+// as running.
+
+/* #include <cstddef> (already above) */
+/* #include <string> (already above) */
+/* #include <utility> (already above) */
+#include <vector>
+
+
+namespace tokio::runtime {
+
+struct TaskDump {
+  enum class State {
+    Idle,       // suspended, waiting for a wake-up
+    Scheduled,  // woken, queued to run
+    Running,    // inside a poll on some thread
+    Completed,  // finished; its output waits for its JoinHandle
+  };
+  task::Id id;
+  std::string name;   // "" for an unnamed task (see task::Builder)
+  State state = State::Idle;
+  // The leaf it is suspended on, as the compiler names the type (for example
+  // "sync::Notify::Notified" or "time::Sleep"); "" while it runs, is queued or has finished.
+  std::string waiting_on;
+  // The number of tokio::Task frames in its suspended chain (1: the task's own coroutine).
+  std::size_t depth = 0;
+  // Its async backtrace, innermost frame first: each Task coroutine of the chain as
+  // "file:line in function" with g++ (std::source_location; the line is the coroutine's
+  // closing one) or "file:line" with clang++ 14 (its opening line). The wrapper frame of
+  // spawn(callable, args...) is left out. Empty with TOKIO_CONFIG_NO_TASK_LOCATIONS.
+  std::vector<std::string> backtrace;
+};
+
+const char* to_string(TaskDump::State s) noexcept;
+
+class Dump {
+ public:
+  Dump() = default;
+  explicit Dump(std::vector<TaskDump> tasks) : tasks_(std::move(tasks)) {}
+  const std::vector<TaskDump>& tasks() const noexcept { return tasks_; }
+  // One line per task: `task 12 "conn 10.0.0.1:5555" idle, waiting on TcpStream read op
+  // (3 frames)`.
+  std::string to_string() const;
+
+ private:
+  std::vector<TaskDump> tasks_;
+};
+
+}  // namespace tokio::runtime
+/* end file src/tokio/runtime/dump.hpp */
 
 namespace tokio::detail {
 
@@ -1911,7 +2133,14 @@ auto block_on_impl(HandleInner* h, A&& awaitable) {
   auto task = to_task(std::forward<A>(awaitable));
   PollSlot slot;
   set_starter(slot, task.handle());
-  block_on_slot(h, slot);
+  try {
+    block_on_slot(h, slot);
+  } catch (...) {
+    // The runtime gave up on the future (UnhandledException::ShutdownRuntime): destroy
+    // its suspended chain innermost first, as a cancelled task's.
+    if (slot.poll_fn && slot.continuation) destroy_chain(slot.continuation, task.release());
+    throw;
+  }
   return task.handle().promise().take();
 }
 
@@ -1973,6 +2202,8 @@ class Handle {
   RuntimeFlavor runtime_flavor() const noexcept { return detail::handle_flavor(h_); }
   Id id() const noexcept { return Id{detail::handle_id(h_)}; }
   RuntimeMetrics metrics() const noexcept { return RuntimeMetrics(h_); }
+  // Every live task, its state and what it waits on (runtime/dump.hpp).
+  Dump dump() const;
 
   detail::HandleInner* inner() const noexcept { return h_; }
   friend bool operator==(const Handle& a, const Handle& b) noexcept { return a.h_ == b.h_; }
@@ -2039,13 +2270,15 @@ class Runtime {
 /* #include <chrono> (already above) */
 /* #include <cstddef> (already above) */
 /* #include <cstdint> (already above) */
+/* #include <exception> (already above) */
 /* #include <memory> (already above) */
 /* #include <string> (already above) */
 
 /* begin file src/tokio/runtime/detail/callback.hpp */
-// Callback<R>: a copyable, type-erased `R()` callable for the runtime's hooks
-// (Builder::on_thread_start, thread_name_fn...). std::function would do, but <functional>
-// is one of the heaviest headers of C++20 and every user TU would parse it for these setters.
+// Callback<R(A...)>: a copyable, type-erased callable for the runtime's hooks
+// (Builder::on_thread_start, thread_name_fn, on_task_spawn...). std::function would do,
+// but <functional> is one of the heaviest headers of C++20 and every user TU would parse it
+// for these setters.
 
 /* #include <new> (already above) */
 /* #include <type_traits> (already above) */
@@ -2053,12 +2286,16 @@ class Runtime {
 
 namespace tokio::detail {
 
-template <class R>
-class Callback {
+template <class Sig>
+class Callback;
+
+template <class R, class... A>
+class Callback<R(A...)> {
  public:
   Callback() noexcept = default;
   template <class F>
-    requires(!std::is_same_v<std::decay_t<F>, Callback> && std::is_invocable_r_v<R, std::decay_t<F>&>)
+    requires(!std::is_same_v<std::decay_t<F>, Callback> &&
+             std::is_invocable_r_v<R, std::decay_t<F>&, A...>)
   Callback(F&& f)  // NOLINT: implicit, like std::function
       : obj_(new std::decay_t<F>(std::forward<F>(f))), ops_(&kOps<std::decay_t<F>>) {}
   Callback(const Callback& o) : obj_(o.obj_ ? o.ops_->clone(o.obj_) : nullptr), ops_(o.ops_) {}
@@ -2074,17 +2311,17 @@ class Callback {
   }
 
   explicit operator bool() const noexcept { return obj_ != nullptr; }
-  R operator()() const { return ops_->call(obj_); }
+  R operator()(A... a) const { return ops_->call(obj_, static_cast<A&&>(a)...); }
 
  private:
   struct Ops {
-    R (*call)(void*);
+    R (*call)(void*, A&&...);
     void* (*clone)(const void*);
     void (*destroy)(void*) noexcept;
   };
   template <class F>
   static constexpr Ops kOps{
-      [](void* p) -> R { return static_cast<R>((*static_cast<F*>(p))()); },
+      [](void* p, A&&... a) -> R { return static_cast<R>((*static_cast<F*>(p))(static_cast<A&&>(a)...)); },
       [](const void* p) -> void* { return new F(*static_cast<const F*>(p)); },
       [](void* p) noexcept { delete static_cast<F*>(p); }};
 
@@ -2116,13 +2353,13 @@ class Builder {
   Builder& worker_threads(std::size_t n);
   Builder& thread_name(std::string name);
   // Names each worker thread with f() (any callable returning std::string).
-  Builder& thread_name_fn(detail::Callback<std::string> f);
+  Builder& thread_name_fn(detail::Callback<std::string()> f);
   Builder& thread_stack_size(std::size_t bytes);
   // Hooks run on each worker thread (any callable taking no argument; a std::function works).
-  Builder& on_thread_start(detail::Callback<void> f);
-  Builder& on_thread_stop(detail::Callback<void> f);
-  Builder& on_thread_park(detail::Callback<void> f);
-  Builder& on_thread_unpark(detail::Callback<void> f);
+  Builder& on_thread_start(detail::Callback<void()> f);
+  Builder& on_thread_stop(detail::Callback<void()> f);
+  Builder& on_thread_park(detail::Callback<void()> f);
+  Builder& on_thread_unpark(detail::Callback<void()> f);
   // Upper bound on spawn_blocking threads (default 512). Must be at least 1.
   Builder& max_blocking_threads(std::size_t n);
   // How long an idle blocking thread waits for work before exiting (default 10 s).
@@ -2145,6 +2382,30 @@ class Builder {
   // the kernel allows it and the runtime has the I/O driver (enable_io).
   Builder& disable_io_uring();
 
+  // What to do with an exception a task throws (default: report the ones nobody awaits).
+  Builder& unhandled_exception(UnhandledException policy);
+  // Receives every task exception the policy acts on, with the task's identity (instead of
+  // the default report line, under Report).
+  Builder& on_unhandled_exception(
+      detail::Callback<void(const task::TaskInfo&, std::exception_ptr)> f);
+  // Task hooks, called on the thread that spawns, finishes or polls the task. They run on
+  // the runtime's hot paths: keep them short, and never block in them.
+  Builder& on_task_spawn(detail::Callback<void(const task::TaskInfo&)> f);
+  Builder& on_task_terminate(detail::Callback<void(const task::TaskInfo&)> f);
+  Builder& on_before_task_poll(detail::Callback<void(const task::TaskInfo&)> f);
+  Builder& on_after_task_poll(detail::Callback<void(const task::TaskInfo&)> f);
+
+  // Starts a watchdog that reports (stderr, RuntimeMetrics::stall_count) a task that stays
+  // inside one poll longer than `threshold`: a blocking call in async code. Off by default.
+  Builder& stall_threshold(std::chrono::nanoseconds threshold);
+
+  // Per-worker histogram of task poll durations (RuntimeMetrics::poll_time_histogram_*):
+  // `buckets` linear buckets `resolution` wide, the last one open-ended (Tokio's default:
+  // 10 x 100 us). Off by default: it reads the clock twice per poll.
+  Builder& enable_metrics_poll_time_histogram();
+  Builder& metrics_poll_time_histogram_configuration(std::chrono::nanoseconds resolution,
+                                                     std::size_t buckets);
+
   // Builds the runtime. Throws std::system_error when threads cannot be started and
   // std::invalid_argument for an inconsistent configuration.
   Runtime build();
@@ -2158,21 +2419,15 @@ class Builder {
 /* end file src/tokio/runtime/builder.hpp */
 // task: spawn, JoinHandle, JoinSet, LocalSet, task-locals
 /* begin file src/tokio/task/join_error.hpp */
-// task::Id and task::JoinError: why awaiting a JoinHandle produced no value.
+// task::JoinError: why awaiting a JoinHandle produced no value.
 
 /* #include <cstdint> (already above) */
 /* #include <exception> (already above) */
 /* #include <stdexcept> (already above) */
 /* #include <string> (already above) */
 
-namespace tokio::task {
 
-// Opaque, unique id of a spawned task (never reused within a process).
-struct Id {
-  uint64_t value = 0;
-  friend bool operator==(Id, Id) = default;
-  friend auto operator<=>(Id, Id) = default;
-};
+namespace tokio::task {
 
 // A task did not produce a value: it was cancelled (aborted, or its runtime shut down),
 // or its body threw ("panicked", in Tokio's words). Awaiting a JoinHandle rethrows the
@@ -2236,6 +2491,7 @@ class JoinError : public std::runtime_error {
 /* #include <coroutine> (already above) */
 /* #include <cstddef> (already above) */
 /* #include <cstdint> (already above) */
+/* #include <exception> (already above) */
 
 /* begin file src/tokio/runtime/detail/task_state.hpp */
 // The task state word and its transitions.
@@ -2250,7 +2506,9 @@ class JoinError : public std::runtime_error {
 //                         COMPLETE) only the runtime side may read the field, while clear
 //                         only the JoinHandle side may write it
 //   bit 5  CANCELLED      abort()/shutdown requested; the next poll cancels instead
-//   bits 6..63            reference count
+//   bit 6  NAMED          the task has a name in the name registry (task_names.hpp); set
+//                         once, before the task is shared, and read when it is freed
+//   bits 7..63            reference count
 //
 // References are held by: the owned-task list (until dealloc), each queue entry or active
 // runner ("notified ref"), the JoinHandle, each AbortHandle and each Waker clone.
@@ -2275,8 +2533,9 @@ class TaskState {
   static constexpr uint64_t JOIN_INTEREST = 1u << 3;
   static constexpr uint64_t JOIN_WAKER = 1u << 4;
   static constexpr uint64_t CANCELLED = 1u << 5;
+  static constexpr uint64_t NAMED = 1u << 6;
   static constexpr uint64_t LIFECYCLE = RUNNING | COMPLETE;
-  static constexpr unsigned REF_SHIFT = 6;
+  static constexpr unsigned REF_SHIFT = 7;
   static constexpr uint64_t REF_ONE = uint64_t{1} << REF_SHIFT;
   static constexpr uint64_t FLAGS = REF_ONE - 1;
 
@@ -2330,6 +2589,8 @@ class TaskState {
   // handle side owns the waker field). Returns the state after the transition.
   uint64_t drop_join_interest() noexcept;
 
+  // Marks the task as named (task::Builder), before it is scheduled.
+  void set_named() noexcept { word_.fetch_or(NAMED, std::memory_order_relaxed); }
   void ref_inc() noexcept {
     uint64_t prev = word_.fetch_add(REF_ONE, std::memory_order_relaxed);
     if (TOKIO_UNLIKELY(prev > (uint64_t{1} << 62))) std::abort();  // refcount overflow
@@ -2354,12 +2615,35 @@ struct TaskVTable {
   void (*cancel)(TaskHeader*) noexcept;  // destroy the body unfinished; output = cancelled
   void (*drop_output)(TaskHeader*) noexcept;  // nobody will read the output
   void (*dealloc)(TaskHeader*) noexcept; // last reference gone
+  // The exception the output holds (the body threw), or null.
+  const std::exception_ptr* (*exception)(TaskHeader*) noexcept;
 };
+
+struct TaskHooks;  // runtime/detail/config.hpp
+
+// When a task's exception is seen by the runtime (Scheduler::task_failed).
+enum class TaskFailure : uint8_t {
+  Completed,            // the task finished with it; its JoinHandle will deliver it
+  CompletedUnobserved,  // the task finished with it and nobody holds its JoinHandle
+  DroppedUnread,        // the JoinHandle was dropped without reading it
+  DestructorThrew,      // a destructor threw while the task was being cancelled
+};
+
+// The words a report uses for each TaskFailure (after "task <id> ").
+const char* task_failure_text(TaskFailure kind) noexcept;
 
 // Scheduler interface seen by tasks. A task holds a raw pointer to its scheduler; the
 // scheduler's shared state stays alive until every task bound to it is deallocated.
 class Scheduler {
  public:
+  // The runtime's task hooks, or null when none is set (one test on the poll path).
+  const TaskHooks* hooks = nullptr;
+  // Set when UnhandledException::ShutdownRuntime fired: no task is polled again (relaxed:
+  // a task polled once more before it is seen is harmless).
+  std::atomic<bool> halted{false};
+
+  // A task's body threw (see TaskFailure): apply the runtime's UnhandledException policy.
+  virtual void task_failed(TaskHeader* t, const std::exception_ptr& e, TaskFailure kind) noexcept = 0;
   // `t` was woken (the caller hands over a notified ref). yield: put it behind other work.
   virtual void schedule(TaskHeader* t, bool yield) noexcept = 0;
   // The task finished: unlink it from the owned list (drops nothing; the caller does).
@@ -2431,6 +2715,11 @@ bool task_join_poll_waker(TaskHeader* t, Wakeable* w) noexcept;
 bool task_join_release(TaskHeader* t) noexcept;
 // A spawn was refused (runtime shut down): cancel the unstarted task and complete it.
 void task_reject(TaskHeader* t) noexcept;
+// A JoinHandle (or JoinSet entry) let go of a completed task's output without reading it:
+// an exception there is reported (TaskFailure::DroppedUnread).
+void task_output_dropped(TaskHeader* t, const std::exception_ptr& e) noexcept;
+// Names a task (task::Builder), before it is scheduled; the name is freed with the task.
+void set_task_name(TaskHeader* t, const char* name, std::size_t len) noexcept;
 
 inline void task_ref_inc(TaskHeader* t) noexcept { t->state.ref_inc(); }
 
@@ -2457,6 +2746,18 @@ Result<T, task::JoinError> take_join_result(TaskHeader* t) {
     return unexpected(task::JoinError::panic(id, std::move(e)));
   }
   return unexpected(task::JoinError::cancelled(id));
+}
+
+// Lets go of a JoinHandle's reference (JoinHandle, JoinSet). An output nobody read goes
+// with it; an exception in it is reported first (TaskFailure::DroppedUnread).
+template <class T>
+void release_join(TaskHeader* t) noexcept {
+  if (task_join_release(t)) {
+    Outcome<T>* out = output_of<T>(t);
+    if (const std::exception_ptr* e = out->exception()) task_output_dropped(t, *e);
+    out->clear();
+  }
+  task_drop_ref(t);
 }
 
 }  // namespace tokio::detail
@@ -2583,12 +2884,7 @@ class JoinHandle {
 
  private:
   void release() noexcept {
-    if (auto* t = std::exchange(t_, nullptr)) {
-      if (detail::task_join_release(t)) {
-        detail::output_of<T>(t)->clear();
-      }
-      detail::task_drop_ref(t);
-    }
+    if (auto* t = std::exchange(t_, nullptr)) detail::release_join<T>(t);
   }
 
   detail::TaskHeader* t_ = nullptr;
@@ -2614,6 +2910,7 @@ using task::JoinHandle;
 // is reached through runtime/detail/entry.hpp only.
 
 /* #include <new> (already above) */
+/* #include <string_view> (already above) */
 /* #include <type_traits> (already above) */
 /* #include <utility> (already above) */
 
@@ -2695,6 +2992,9 @@ struct TaskCellOps {
     out->set_cancelled();
   }
   static void drop_output(TaskHeader* t) noexcept { output_of<T>(t)->clear(); }
+  static const std::exception_ptr* exception(TaskHeader* t) noexcept {
+    return output_of<T>(t)->exception();
+  }
   static void dealloc(TaskHeader* t) noexcept {
     output_of<T>(t)->~Outcome<T>();
     t->~TaskHeader();
@@ -2702,7 +3002,7 @@ struct TaskCellOps {
   }
   static constexpr TaskVTable vtable{
       {&task_wake, &task_wake_by_ref, &task_clone, &task_drop},
-      &task_run_coroutine, &finish, &cancel, &drop_output, &dealloc};
+      &task_run_coroutine, &finish, &cancel, &drop_output, &dealloc, &exception};
 };
 
 // Converts an unstarted Task into a task cell in its own frame block. The header starts
@@ -2834,12 +3134,19 @@ auto make_spawn_cell(First&& first, Rest&&... rest) {
 
 namespace tokio::detail {
 
-// Spawns any tokio awaitable, or callable(args...) returning one (see make_spawn_cell).
+// Spawns any tokio awaitable, or callable(args...) returning one (see make_spawn_cell),
+// named `name` unless it is empty (task::Builder). The name is set before the task is
+// bound, so the spawn hook and a dump already see it.
 template <class First, class... Rest>
-auto spawn_any_on(HandleInner* h, First&& first, Rest&&... rest) {
+auto spawn_named_on(HandleInner* h, std::string_view name, First&& first, Rest&&... rest) {
   auto cell = make_spawn_cell(std::forward<First>(first), std::forward<Rest>(rest)...);
+  if (!name.empty()) set_task_name(cell.header, name.data(), name.size());
   spawn_on(h, cell.header);
   return task::JoinHandle<typename decltype(cell)::value_type>(cell.header);
+}
+template <class First, class... Rest>
+auto spawn_any_on(HandleInner* h, First&& first, Rest&&... rest) {
+  return spawn_named_on(h, {}, std::forward<First>(first), std::forward<Rest>(rest)...);
 }
 
 // A spawn_blocking task: header, output, then the closure. No coroutine frame.
@@ -2878,13 +3185,16 @@ struct BlockingCell {
     c->output.set_cancelled();
   }
   static void drop_output(TaskHeader* t) noexcept { of(t)->output.clear(); }
+  static const std::exception_ptr* exception(TaskHeader* t) noexcept {
+    return of(t)->output.exception();
+  }
   static void dealloc(TaskHeader* t) noexcept {
     of(t)->~BlockingCell();
     frame_free(t);
   }
   static constexpr TaskVTable vtable{
       {&task_wake, &task_wake_by_ref, &task_clone, &task_drop}, &run, &finish, &cancel,
-      &drop_output, &dealloc};
+      &drop_output, &dealloc, &exception};
 };
 
 // The closure a blocking cell runs: `f` alone, or f bound to decayed copies of `args`
@@ -2904,7 +3214,7 @@ auto make_blocking_fn(F&& f, Args&&... args) {
 }
 
 template <class F, class... Args>
-auto spawn_blocking_on(HandleInner* h, F&& f, Args&&... args) {
+auto spawn_blocking_named_on(HandleInner* h, std::string_view name, F&& f, Args&&... args) {
   using Fn = decltype(make_blocking_fn(std::forward<F>(f), std::forward<Args>(args)...));
   using R = std::invoke_result_t<Fn&>;
   using Cell = BlockingCell<Fn, R>;
@@ -2921,8 +3231,13 @@ auto spawn_blocking_on(HandleInner* h, F&& f, Args&&... args) {
   TaskHeader* t = &c->header;
   t->wakeable.vtable = &Cell::vtable.waker;
   t->id = next_task_id();
+  if (!name.empty()) set_task_name(t, name.data(), name.size());
   spawn_blocking_cell_on(h, t);
   return task::JoinHandle<R>(t);
+}
+template <class F, class... Args>
+auto spawn_blocking_on(HandleInner* h, F&& f, Args&&... args) {
+  return spawn_blocking_named_on(h, {}, std::forward<F>(f), std::forward<Args>(args)...);
 }
 
 }  // namespace tokio::detail
@@ -3257,7 +3572,7 @@ class TaskLocal {
 /* #include <optional> (already above) */
 /* #include <type_traits> (already above) */
 /* #include <utility> (already above) */
-#include <vector>
+/* #include <vector> (already above) */
 
 
 namespace tokio::detail {
@@ -3414,15 +3729,12 @@ class JoinSet {
     h.forget();
     return t;
   }
-  static void drop_handle(detail::TaskHeader* t) noexcept {
-    if (detail::task_join_release(t)) detail::output_of<T>(t)->clear();
-    detail::task_drop_ref(t);
-  }
+  static void drop_handle(detail::TaskHeader* t) noexcept { detail::release_join<T>(t); }
   static Result<T, JoinError> take(detail::JoinSetEntry* e) {
     detail::TaskHeader* t = detail::join_set_entry_task(e);
     auto r = detail::take_join_result<T>(t);
     detail::join_set_finish_entry(e);
-    drop_handle(t);
+    drop_handle(t);  // the output was read: nothing left to report
     return r;
   }
   void close() noexcept {
@@ -3449,6 +3761,7 @@ class JoinSet {
 // wake the driving task. Destroying the set cancels its unfinished tasks.
 
 /* #include <cstddef> (already above) */
+/* #include <string_view> (already above) */
 /* #include <type_traits> (already above) */
 /* #include <utility> (already above) */
 
@@ -3512,10 +3825,16 @@ class RunUntil : public Leaf<RunUntil<T>> {
 
 // Spawns any tokio awaitable, or callable(args...), onto the set (see make_spawn_cell).
 template <class First, class... Rest>
-auto spawn_local_on(LocalSetShared* s, First&& first, Rest&&... rest) {
+auto spawn_local_named_on(LocalSetShared* s, std::string_view name, First&& first,
+                          Rest&&... rest) {
   auto cell = make_spawn_cell(std::forward<First>(first), std::forward<Rest>(rest)...);
+  if (!name.empty()) set_task_name(cell.header, name.data(), name.size());
   local_set_spawn(s, cell.header);
   return task::JoinHandle<typename decltype(cell)::value_type>(cell.header);
+}
+template <class First, class... Rest>
+auto spawn_local_on(LocalSetShared* s, First&& first, Rest&&... rest) {
+  return spawn_local_named_on(s, {}, std::forward<First>(first), std::forward<Rest>(rest)...);
 }
 
 // Drives the set until every local task has finished.
@@ -3558,6 +3877,13 @@ class LocalSet {
     return detail::spawn_local_on(s_, std::forward<First>(first), std::forward<Rest>(rest)...);
   }
 
+  // spawn_local with a task name (task::Builder::spawn_local_on).
+  template <class First, class... Rest>
+  auto spawn_local_named(std::string_view name, First&& first, Rest&&... rest) {
+    return detail::spawn_local_named_on(s_, name, std::forward<First>(first),
+                                        std::forward<Rest>(rest)...);
+  }
+
   // Awaitable: runs `operand` and, meanwhile, this set's tasks.
   template <class A>
   auto run_until(A&& operand) {
@@ -3596,6 +3922,91 @@ auto spawn_local(First&& first, Rest&&... rest) {
 
 }  // namespace tokio::task
 /* end file src/tokio/task/local_set.hpp */
+/* begin file src/tokio/task/builder.hpp */
+// task::Builder: spawns a task with a name (Tokio's tokio::task::Builder). The name shows in
+// the runtime's task hooks (TaskInfo::name), in unhandled-exception reports and in task
+// dumps. Unnamed tasks cost nothing; a named one costs one registry entry, made at spawn
+// and removed when the task is freed (runtime/detail/task_names.hpp).
+//
+//   auto h = tokio::task::Builder().name("conn " + peer.to_string()).spawn(serve, std::move(s));
+//
+// Each spawn form is the one of the same name without the builder (tokio::spawn,
+// task::spawn_local, task::spawn_blocking, Handle::spawn...), and returns the same
+// JoinHandle. Tokio's Builder returns io::Result<JoinHandle>; this one throws what the plain
+// form throws (std::logic_error outside a runtime).
+
+/* #include <string> (already above) */
+/* #include <string_view> (already above) */
+/* #include <utility> (already above) */
+
+
+namespace tokio::task {
+
+class Builder {
+ public:
+  Builder() = default;
+  // Tokio spells it Builder::new().
+  static Builder new_() { return Builder(); }
+
+  Builder& name(std::string_view n) & {
+    name_.assign(n);
+    return *this;
+  }
+  Builder&& name(std::string_view n) && {
+    name_.assign(n);
+    return std::move(*this);
+  }
+  const std::string& get_name() const noexcept { return name_; }
+
+  // tokio::spawn(first, rest...) with the name.
+  template <class First, class... Rest>
+  auto spawn(First&& first, Rest&&... rest) const {
+    return detail::spawn_named_on(detail::current_handle_or_throw("task::Builder::spawn"), name_,
+                                  std::forward<First>(first), std::forward<Rest>(rest)...);
+  }
+  // Handle::spawn(first, rest...) with the name.
+  template <class First, class... Rest>
+  auto spawn_on(const runtime::Handle& h, First&& first, Rest&&... rest) const {
+    return detail::spawn_named_on(h.inner(), name_, std::forward<First>(first),
+                                  std::forward<Rest>(rest)...);
+  }
+  // task::spawn_local(first, rest...) with the name.
+  template <class First, class... Rest>
+  auto spawn_local(First&& first, Rest&&... rest) const {
+    detail::LocalSetShared* s = detail::tls.local_set;
+    if (!s) {
+      detail::throw_misuse(
+          "task::Builder::spawn_local called outside a LocalSet: run the caller inside "
+          "LocalSet::run_until (or use Builder::spawn_local_on)");
+    }
+    return detail::spawn_local_named_on(s, name_, std::forward<First>(first),
+                                        std::forward<Rest>(rest)...);
+  }
+  // LocalSet::spawn_local(first, rest...) with the name.
+  template <class First, class... Rest>
+  auto spawn_local_on(LocalSet& set, First&& first, Rest&&... rest) const {
+    return set.spawn_local_named(name_, std::forward<First>(first), std::forward<Rest>(rest)...);
+  }
+  // task::spawn_blocking(f, args...) with the name.
+  template <class F, class... Args>
+  auto spawn_blocking(F&& f, Args&&... args) const {
+    return detail::spawn_blocking_named_on(
+        detail::current_handle_or_throw("task::Builder::spawn_blocking"), name_,
+        std::forward<F>(f), std::forward<Args>(args)...);
+  }
+  // Handle::spawn_blocking(f, args...) with the name.
+  template <class F, class... Args>
+  auto spawn_blocking_on(const runtime::Handle& h, F&& f, Args&&... args) const {
+    return detail::spawn_blocking_named_on(h.inner(), name_, std::forward<F>(f),
+                                           std::forward<Args>(args)...);
+  }
+
+ private:
+  std::string name_;
+};
+
+}  // namespace tokio::task
+/* end file src/tokio/task/builder.hpp */
 // time
 /* begin file src/tokio/time/instant.hpp */
 // time::Instant: a point on the runtime's monotonic clock, and time::Duration.
@@ -3614,7 +4025,7 @@ auto spawn_local(First&& first, Rest&&... rest) {
 
 /* #include <atomic> (already above) */
 /* #include <chrono> (already above) */
-#include <compare>
+/* #include <compare> (already above) */
 /* #include <cstdint> (already above) */
 #include <limits>
 /* #include <optional> (already above) */
@@ -5162,7 +5573,7 @@ class AsyncFd {
 
 /* #include <cstddef> (already above) */
 #include <span>
-#include <string_view>
+/* #include <string_view> (already above) */
 /* #include <type_traits> (already above) */
 /* #include <utility> (already above) */
 
@@ -18196,19 +18607,31 @@ uint64_t random_seed() noexcept;
 /* #include <optional> (already above) */
 /* #include <string> (already above) */
 
+/* #include <exception> (already above) */
+
 
 namespace tokio::detail {
+
+// The per-task hooks (Tokio's on_task_spawn / on_task_terminate / on_before_task_poll /
+// on_after_task_poll), kept together so the poll path tests one pointer.
+struct TaskHooks {
+  Callback<void(const task::TaskInfo&)> on_spawn;
+  Callback<void(const task::TaskInfo&)> on_terminate;
+  Callback<void(const task::TaskInfo&)> before_poll;
+  Callback<void(const task::TaskInfo&)> after_poll;
+  bool any() const noexcept { return on_spawn || on_terminate || before_poll || after_poll; }
+};
 
 struct Config {
   runtime::RuntimeFlavor flavor = runtime::RuntimeFlavor::MultiThread;
   std::size_t worker_threads = 0;  // 0: number of CPUs (or TOKIO_WORKER_THREADS)
   std::string thread_name = "tokio-rt-worker";
-  Callback<std::string> thread_name_fn;
+  Callback<std::string()> thread_name_fn;
   std::size_t thread_stack_size = 0;  // 0: the platform default
-  Callback<void> on_thread_start;
-  Callback<void> on_thread_stop;
-  Callback<void> on_thread_park;
-  Callback<void> on_thread_unpark;
+  Callback<void()> on_thread_start;
+  Callback<void()> on_thread_stop;
+  Callback<void()> on_thread_park;
+  Callback<void()> on_thread_unpark;
   std::size_t max_blocking_threads = 512;
   std::chrono::nanoseconds thread_keep_alive = std::chrono::seconds(10);
   std::optional<uint32_t> global_queue_interval;  // nullopt: 31 current-thread, tuned multi
@@ -18221,6 +18644,17 @@ struct Config {
   std::optional<uint64_t> rng_seed;
   // fs: run file operations on the blocking pool even where io_uring works (fs/ layer).
   bool disable_io_uring = false;
+  runtime::UnhandledException unhandled = runtime::UnhandledException::Report;
+  // Called with every task exception the policy acts on (see UnhandledException).
+  Callback<void(const task::TaskInfo&, std::exception_ptr)> on_unhandled_exception;
+  TaskHooks task_hooks;
+  // Builder::stall_threshold (0: no stall detector).
+  std::chrono::nanoseconds stall_threshold{0};
+  // Builder::enable_metrics_poll_time_histogram: per-worker counts of poll durations in
+  // `poll_hist_buckets` linear buckets of `poll_hist_resolution` (the last one open-ended).
+  bool poll_time_histogram = false;
+  std::chrono::nanoseconds poll_hist_resolution{100000};
+  std::size_t poll_hist_buckets = 10;
 };
 
 }  // namespace tokio::detail
@@ -18276,6 +18710,10 @@ class OwnedTasks {
   // Refuses further binds and cancels every task still listed. Tasks being polled on some
   // thread right now are flagged and cancel themselves when their poll returns.
   void close_and_shutdown_all() noexcept;
+  // Aborts every listed task without closing the list (UnhandledException::ShutdownRuntime).
+  void abort_all() noexcept;
+  // Every listed task, each with a reference taken for the caller (task_drop_ref each).
+  void snapshot(std::vector<TaskHeader*>& out);
   bool is_closed() const noexcept { return closed_.load(std::memory_order_acquire); }
   bool is_empty() const noexcept { return alive() == 0; }
   std::size_t alive() const noexcept;
@@ -18363,6 +18801,7 @@ class BlockingPool {
 /* #include <chrono> (already above) */
 /* #include <cstddef> (already above) */
 /* #include <cstdint> (already above) */
+/* #include <memory> (already above) */
 /* #include <optional> (already above) */
 
 /* begin file src/tokio/runtime/detail/driver.hpp */
@@ -18384,6 +18823,7 @@ class BlockingPool {
 // declared below, which those layers define: the runtime never includes them, and never
 // needs to cast.
 
+/* #include <cstdint> (already above) */
 /* #include <atomic> (already above) */
 /* #include <chrono> (already above) */
 /* #include <cstddef> (already above) */
@@ -18460,6 +18900,13 @@ void io_driver_turn(IoDriver* d, std::optional<std::chrono::nanoseconds> timeout
 void io_driver_unpark(IoDriver* d) noexcept;
 // The runtime is shutting down: fail every registration's pending and future waits.
 void io_driver_shutdown(IoDriver* d) noexcept;
+// RuntimeMetrics' I/O driver counters: fds registered, deregistered, readiness events.
+struct IoDriverCounts {
+  uint64_t registered = 0;
+  uint64_t deregistered = 0;
+  uint64_t ready = 0;
+};
+IoDriverCounts io_driver_counts(const IoDriver* d) noexcept;
 
 // --- defined by the time layer (time/detail/driver.cpp) -----------------------------------
 TimeDriver* time_driver_create(const Config& cfg, Driver& owner);
@@ -18521,6 +18968,124 @@ class Driver {
 
 }  // namespace tokio::detail
 /* end file src/tokio/runtime/detail/driver.hpp */
+/* begin file src/tokio/runtime/detail/stall.hpp */
+// The stall detector (Builder::stall_threshold): a watchdog thread that notices a worker
+// stuck inside one task's poll (a blocking call in async code) and reports the task.
+//
+// Each thread that polls a runtime's tasks (a multi-thread worker, the thread holding a
+// current-thread core) owns a StallProbe while it does, registered with the runtime's
+// StallWatchdog. The poll path (harness.cpp) only stores into the probe:
+//   `polls`   count of polls begun on this thread (wraps; compared for equality only);
+//   `polling` id of the task whose poll is running, 0 between polls;
+//   `resumed` the poll function of the leaf the task was resumed from (names where).
+// All three are written by the owning thread only, relaxed: the watchdog samples them, and
+// a sample taken across a poll boundary at worst delays a report by one period.
+// The watchdog wakes every threshold/4; a probe whose `polls` has not moved while
+// `polling` stayed the same non-zero id for at least the threshold is a stall: reported
+// once per stalled poll, at most one report per second per runtime (later ones in that
+// second are only counted, and the next report says how many were held back).
+
+/* #include <atomic> (already above) */
+/* #include <chrono> (already above) */
+#include <condition_variable>
+/* #include <cstdint> (already above) */
+#include <mutex>
+/* #include <string> (already above) */
+#include <thread>
+/* #include <vector> (already above) */
+
+
+namespace tokio::detail {
+
+struct HandleInner;
+
+struct StallProbe {
+  std::atomic<uint64_t> polls{0};
+  std::atomic<uint64_t> polling{0};
+  std::atomic<bool (*)(Pollable*, task::Context&) noexcept> resumed{nullptr};
+  uint32_t worker = 0;
+  // Watchdog thread only.
+  uint64_t seen_polls = 0;
+  uint64_t seen_task = 0;
+  std::chrono::steady_clock::time_point since{};
+  bool reported = false;
+};
+
+class StallWatchdog {
+ public:
+  StallWatchdog(HandleInner* h, std::chrono::nanoseconds threshold);
+  ~StallWatchdog();
+  StallWatchdog(const StallWatchdog&) = delete;
+  StallWatchdog& operator=(const StallWatchdog&) = delete;
+
+  void add(StallProbe* p);
+  void remove(StallProbe* p);
+  uint64_t stalls() const noexcept { return stalls_.load(std::memory_order_relaxed); }
+
+ private:
+  void run();
+  void check(std::chrono::steady_clock::time_point now);
+
+  HandleInner* h_;
+  std::chrono::nanoseconds threshold_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false;
+  std::vector<StallProbe*> probes_;
+  std::atomic<uint64_t> stalls_{0};
+  std::chrono::steady_clock::time_point last_report_{};
+  uint64_t held_back_ = 0;
+  std::thread thread_;
+};
+
+// Registers a probe for the calling thread's polls for a scope (tls.worker->stall).
+struct WorkerContext;
+struct StallScope {
+  StallScope(StallWatchdog* w, StallProbe& p, uint32_t worker);
+  ~StallScope();
+  StallScope(const StallScope&) = delete;
+  StallScope& operator=(const StallScope&) = delete;
+  StallWatchdog* w;
+  StallProbe* p;
+  WorkerContext* ctx;
+};
+
+// Readable name of a leaf type from its poll function ("" when unknown): the type as the
+// compiler spells it, without the tokio:: and detail:: qualifiers.
+std::string leaf_name(bool (*poll_fn)(Pollable*, task::Context&) noexcept);
+
+}  // namespace tokio::detail
+/* end file src/tokio/runtime/detail/stall.hpp */
+/* begin file src/tokio/runtime/detail/task_names.hpp */
+// Task names (task::Builder::name) and the reports and hooks that show a task's identity.
+//
+// Names live in one process-wide registry keyed by task id, not in the task header: an
+// unnamed task pays nothing (the header keeps its 80 bytes; TaskState::NAMED says whether to
+// look), and a named one pays a map entry. The registry is touched when a named task is
+// spawned, freed, reported or dumped, never on the poll path.
+
+/* #include <cstddef> (already above) */
+/* #include <cstdint> (already above) */
+/* #include <exception> (already above) */
+/* #include <string> (already above) */
+
+
+namespace tokio::detail {
+
+// The task's name, or "" (no lock taken for an unnamed task).
+std::string task_name(const TaskHeader* t);
+// The name of the task with this id, or "" (for reports made without the header at hand).
+std::string task_name_by_id(uint64_t id);
+// A freed named task's registry entry goes (dealloc_task).
+void forget_task_name(uint64_t id) noexcept;
+// Runs the runtime's on_task_spawn hook, if any, for a task just bound to its scheduler.
+void task_spawned(TaskHeader* t) noexcept;
+// One line on stderr: "tokio: task <id> ("<name>") <how>: <what()>".
+void report_task_exception(const TaskHeader* t, const std::exception_ptr& e,
+                           const char* how) noexcept;
+
+}  // namespace tokio::detail
+/* end file src/tokio/runtime/detail/task_names.hpp */
 
 namespace tokio::detail {
 
@@ -18547,6 +19112,9 @@ struct WorkerStats {
 // the current thread is one of its own workers and reach its own state from it.
 struct WorkerContext {
   HandleInner* handle;
+  StallProbe* stall = nullptr;  // set while a stall watchdog watches this thread's polls
+  // This worker's poll-time histogram row (HandleInner::poll_hist), or null when off.
+  std::atomic<uint64_t>* poll_hist = nullptr;
 };
 
 struct HandleInner : RefCounted, Scheduler {
@@ -18555,13 +19123,23 @@ struct HandleInner : RefCounted, Scheduler {
   // Binds and schedules a new task, or cancels it when the runtime is shut down.
   void spawn(TaskHeader* t) noexcept {
     t->sched = this;
-    if (TOKIO_UNLIKELY(!owned.bind(t))) {
+    if (TOKIO_UNLIKELY(halted.load(std::memory_order_relaxed) || !owned.bind(t))) {
       t->sched = nullptr;
       task_reject(t);
       return;
     }
+    if (TOKIO_UNLIKELY(hooks != nullptr)) task_spawned(t);
     schedule(t, false);
   }
+
+  // UnhandledException policy (see runtime/unhandled.hpp).
+  void task_failed(TaskHeader* t, const std::exception_ptr& e, TaskFailure kind) noexcept override;
+  // ShutdownRuntime fired: throws UnhandledExceptionShutdown from a block_on (check after
+  // every wake-up of a block_on loop).
+  void throw_if_halted() const {
+    if (TOKIO_UNLIKELY(halted.load(std::memory_order_acquire))) throw_halted();
+  }
+  [[noreturn]] void throw_halted() const;
 
   // Drives a block_on root (its slot armed by set_starter) until it finishes.
   virtual void block_on_slot(PollSlot& slot) = 0;
@@ -18576,6 +19154,9 @@ struct HandleInner : RefCounted, Scheduler {
   // Multi-thread only: hands this worker's core to another thread (block_in_place).
   virtual void block_in_place_begin() {}
   virtual void block_in_place_end() {}
+  // Wakes every thread that drives this runtime (workers, block_on callers) so each sees
+  // `halted` (UnhandledException::ShutdownRuntime).
+  virtual void wake_all_for_halt() noexcept = 0;
 
   void on_complete(TaskHeader* t) noexcept override { owned.remove(t); }
   void on_dealloc(uint64_t id) noexcept override { owned.on_dealloc(id); }
@@ -18595,6 +19176,25 @@ struct HandleInner : RefCounted, Scheduler {
   // Polls of this runtime's tasks that the coop budget forced to yield
   // (RuntimeMetrics::budget_forced_yield_count; relaxed, a statistic).
   std::atomic<uint64_t> budget_forced_yields{0};
+  // The task exception that halted the runtime (ShutdownRuntime): written once, by the
+  // thread that wins `halt_claimed`, before `halted` is set with release.
+  // Builder::stall_threshold: the watchdog (null when off).
+  std::unique_ptr<StallWatchdog> stall_watchdog;
+  // Builder::enable_metrics_poll_time_histogram: workers x buckets counts, each row written
+  // by its worker only (relaxed: a statistic), null when off. Sized by the scheduler.
+  std::unique_ptr<std::atomic<uint64_t>[]> poll_hist;
+  std::size_t poll_hist_workers = 0;
+  void init_poll_histogram(std::size_t workers) {
+    if (!config.poll_time_histogram) return;
+    poll_hist_workers = workers;
+    poll_hist = std::make_unique<std::atomic<uint64_t>[]>(workers * config.poll_hist_buckets);
+  }
+  std::atomic<uint64_t>* poll_hist_row(std::size_t worker) noexcept {
+    return poll_hist ? &poll_hist[worker * config.poll_hist_buckets] : nullptr;
+  }
+  std::atomic<bool> halt_claimed{false};
+  std::exception_ptr halt_exception;
+  uint64_t halt_task_id = 0;
 
  protected:
   ~HandleInner() override;
@@ -18728,7 +19328,7 @@ void wake_deferred(DeferList& d) noexcept;
 
 /* #include <atomic> (already above) */
 /* #include <cstddef> (already above) */
-#include <mutex>
+/* #include <mutex> (already above) */
 
 
 namespace tokio::detail {
@@ -20963,6 +21563,29 @@ namespace tokio::detail {
 
 void yield_thread() noexcept { sched_yield(); }
 
+namespace core_leaf_names_impl {
+constinit std::atomic<LeafName*> g_leaf_names{nullptr};
+}
+
+LeafName::LeafName(bool (*f)(Pollable*, task::Context&) noexcept, const char* (*n)() noexcept) noexcept
+    : poll_fn(f), pretty(n) {
+  auto& head = core_leaf_names_impl::g_leaf_names;
+  LeafName* h = head.load(std::memory_order_relaxed);
+  do {
+    next = h;
+    // Release: a dump that sees this entry (acquire) sees its fields.
+  } while (!head.compare_exchange_weak(h, this, std::memory_order_release,
+                                       std::memory_order_relaxed));
+}
+
+const char* leaf_pretty_name(bool (*f)(Pollable*, task::Context&) noexcept) noexcept {
+  for (LeafName* e = core_leaf_names_impl::g_leaf_names.load(std::memory_order_acquire); e;
+       e = e->next) {
+    if (e->poll_fn == f) return e->pretty();
+  }
+  return "";
+}
+
 // (For tokio::signal / tokio::process, ThreadSanitizer builds only.) TSan runs a signal
 // handler only when the thread that took the signal passes through a call TSan intercepts,
 // and a raw futex wait is not one: a thread parked in one (block_on on a multi-thread
@@ -21502,6 +22125,7 @@ struct DeferScope {
 class CurrentThread final : public HandleInner {
  public:
   explicit CurrentThread(Config cfg) : HandleInner(std::move(cfg), 1, 0) {
+    init_poll_histogram(1);
     core_.store(new CtCore(), std::memory_order_release);
     interval_ = config.global_queue_interval.value_or(31);
     if (interval_ == 0) interval_ = 1;
@@ -21529,6 +22153,13 @@ class CurrentThread final : public HandleInner {
     driver.unpark();
   }
 
+  void wake_all_for_halt() noexcept override {
+    root_woken_.store(true, std::memory_order_release);
+    driver.unpark();
+    std::lock_guard<std::mutex> g(waiters_mu_);
+    for (ParkThread* p : waiters_) p->parker.unpark();
+  }
+
   void block_on_slot(PollSlot& slot) override {
     EnterRuntime enter(this, "Runtime::block_on");
     for (;;) {
@@ -21543,8 +22174,12 @@ class CurrentThread final : public HandleInner {
         std::lock_guard<std::mutex> g(waiters_mu_);
         waiters_.push_back(pt);
       }
+      throw_if_halted();
       bool done = poll_root(slot, &pt->wakeable);
-      if (!done && core_.load(std::memory_order_acquire) == nullptr) pt->parker.park();
+      if (!done && core_.load(std::memory_order_acquire) == nullptr &&
+          !halted.load(std::memory_order_relaxed)) {
+        pt->parker.park();
+      }
       {
         std::lock_guard<std::mutex> g(waiters_mu_);
         waiters_.erase(std::find(waiters_.begin(), waiters_.end(), pt));
@@ -21664,12 +22299,16 @@ class CurrentThread final : public HandleInner {
         for (ParkThread* p : self->waiters_) p->parker.unpark();
       }
     } release{this, core, prev_worker};
+    StallProbe stall_probe;
+    StallScope stall_scope(stall_watchdog.get(), stall_probe, 0);
+    ctx.poll_hist = poll_hist_row(0);
 
     DeferScope defer;
     root_woken_.store(true, std::memory_order_relaxed);
     const uint32_t event_interval = std::max<uint32_t>(config.event_interval, 1);
     auto busy_start = std::chrono::steady_clock::now();
     for (;;) {
+      throw_if_halted();
       if (root_woken_.exchange(false, std::memory_order_acquire)) {
         if (poll_root(slot, &root_waker_.wakeable)) break;
       }
@@ -21695,6 +22334,7 @@ class CurrentThread final : public HandleInner {
           break;
         }
         run_task(core, t);
+        if (TOKIO_UNLIKELY(halted.load(std::memory_order_relaxed))) break;
       }
       if (!parked) {
         park(core, std::chrono::nanoseconds(0));
@@ -21791,8 +22431,96 @@ void Driver::shutdown() noexcept {
 
 }  // namespace tokio::detail
 /* end file src/tokio/runtime/detail/driver.cpp */
+/* begin file src/tokio/runtime/detail/dump.cpp */
+// Handle::dump (runtime/dump.hpp).
+/* #include <string> (already above) */
+/* #include <vector> (already above) */
+
+
+namespace tokio::runtime {
+
+const char* to_string(TaskDump::State s) noexcept {
+  switch (s) {
+    case TaskDump::State::Idle:
+      return "idle";
+    case TaskDump::State::Scheduled:
+      return "scheduled";
+    case TaskDump::State::Running:
+      return "running";
+    case TaskDump::State::Completed:
+      return "completed, not joined";
+  }
+  return "?";
+}
+
+std::string Dump::to_string() const {
+  std::string out;
+  out += std::to_string(tasks_.size()) + (tasks_.size() == 1 ? " task\n" : " tasks\n");
+  for (const TaskDump& t : tasks_) {
+    out += "task " + std::to_string(t.id.value);
+    if (!t.name.empty()) out += " \"" + t.name + "\"";
+    out += " ";
+    out += runtime::to_string(t.state);
+    if (!t.waiting_on.empty()) out += ", waiting on " + t.waiting_on;
+    if (t.depth > 0) {
+      out += " (" + std::to_string(t.depth) + (t.depth == 1 ? " frame)" : " frames)");
+    }
+    out += "\n";
+    for (const std::string& frame : t.backtrace) out += "    at " + frame + "\n";
+  }
+  return out;
+}
+
+// Reads each listed task's state word (atomic) and, for a task that is suspended, its poll
+// slot and the parent links of its chain. Those are plain fields the task's own thread
+// writes when it next runs: a task woken while it is being read may be reported with its
+// previous leaf. Each task is held by a reference meanwhile, so its header stays valid.
+Dump Handle::dump() const {
+  using detail::TaskState;
+  std::vector<detail::TaskHeader*> listed;
+  h_->owned.snapshot(listed);
+  std::vector<TaskDump> tasks;
+  tasks.reserve(listed.size());
+  for (detail::TaskHeader* t : listed) {
+    TaskDump d;
+    d.id = task::Id{t->id};
+    d.name = detail::task_name(t);
+    uint64_t s = t->state.load();
+    if (s & TaskState::COMPLETE) {
+      d.state = TaskDump::State::Completed;
+    } else if (s & TaskState::RUNNING) {
+      d.state = TaskDump::State::Running;
+    } else if (s & TaskState::NOTIFIED) {
+      d.state = TaskDump::State::Scheduled;
+    } else {
+      d.state = TaskDump::State::Idle;
+      auto fn = t->slot.poll_fn;
+      d.waiting_on = detail::leaf_name(fn);
+      for (void* f = t->slot.continuation ? t->slot.continuation.address() : nullptr; f;
+           f = detail::parent_link(f)) {
+        ++d.depth;
+        const detail::TaskWhere& w = detail::task_where(f);
+        if (!w.file()) continue;
+        std::string fn = w.function() ? w.function() : "";
+        // spawn(callable, args...)'s wrapper frame is the library's, not the user's.
+        if (fn.find("tokio::detail::invoke_owned") != std::string::npos) continue;
+        if (auto cut = fn.find(" [with "); cut != std::string::npos) fn.resize(cut);
+        std::string line = std::string(w.file()) + ":" + std::to_string(w.line());
+        if (!fn.empty()) line += " in " + fn;
+        d.backtrace.push_back(std::move(line));
+      }
+    }
+    tasks.push_back(std::move(d));
+  }
+  for (detail::TaskHeader* t : listed) detail::task_drop_ref(t);
+  return Dump(std::move(tasks));
+}
+
+}  // namespace tokio::runtime
+/* end file src/tokio/runtime/detail/dump.cpp */
 /* begin file src/tokio/runtime/detail/handle_inner.cpp */
 /* #include <stdexcept> (already above) */
+#include <cstdio>
 /* #include <string> (already above) */
 
 
@@ -21807,9 +22535,70 @@ HandleInner::HandleInner(Config cfg, std::size_t owned_shards, std::size_t block
       id(runtime_handle_inner_impl::g_next_runtime_id.fetch_add(1, std::memory_order_relaxed)),
       driver(config),
       owned(this, owned_shards),
-      blocking(this, config, config.max_blocking_threads + blocking_threads_extra) {}
+      blocking(this, config, config.max_blocking_threads + blocking_threads_extra) {
+  if (config.task_hooks.any()) hooks = &config.task_hooks;
+  if (config.stall_threshold.count() > 0) {
+    stall_watchdog = std::make_unique<StallWatchdog>(this, config.stall_threshold);
+  }
+}
 
 HandleInner::~HandleInner() = default;
+
+// The UnhandledException policy. Completed: the task threw and its JoinHandle will deliver
+// the exception (reported only if that handle is later dropped unread: DroppedUnread).
+// CompletedUnobserved / DroppedUnread: nobody will ever see it.
+void HandleInner::task_failed(TaskHeader* t, const std::exception_ptr& e,
+                              TaskFailure kind) noexcept {
+  using runtime::UnhandledException;
+  switch (config.unhandled) {
+    case UnhandledException::Ignore:
+      return;
+    case UnhandledException::Report:
+      if (kind == TaskFailure::Completed) return;
+      break;
+    case UnhandledException::ShutdownRuntime:
+      if (kind == TaskFailure::DroppedUnread) return;  // acted on when it completed
+      if (!halt_claimed.exchange(true, std::memory_order_acq_rel)) {
+        halt_exception = e;
+        halt_task_id = t->id;
+        // Pairs with the acquire load in throw_if_halted: the exception is visible there.
+        halted.store(true, std::memory_order_release);
+        owned.abort_all();
+        wake_all_for_halt();
+      }
+      break;
+  }
+  if (config.on_unhandled_exception) {
+    try {
+      std::string name = task_name(t);
+      task::TaskInfo info{task::Id{t->id}, name};
+      config.on_unhandled_exception(info, e);
+    } catch (...) {
+      std::fputs("tokio: the on_unhandled_exception hook threw (the exception was dropped)\n",
+                 stderr);
+    }
+    return;
+  }
+  report_task_exception(t, e,
+                        config.unhandled == UnhandledException::ShutdownRuntime
+                            ? "threw (the runtime is shut down: UnhandledException::ShutdownRuntime)"
+                            : task_failure_text(kind));
+}
+
+void HandleInner::throw_halted() const {
+  std::string what = "an exception that is not a std::exception";
+  try {
+    std::rethrow_exception(halt_exception);
+  } catch (const std::exception& ex) {
+    what = ex.what();
+  } catch (...) {
+  }
+  throw runtime::UnhandledExceptionShutdown(
+      task::Id{halt_task_id}, halt_exception,
+      "tokio: the runtime was shut down because task " + std::to_string(halt_task_id) +
+          " threw (UnhandledException::ShutdownRuntime): " + what +
+          ". Build the runtime with UnhandledException::Report to keep it running.");
+}
 
 EnterRuntime::EnterRuntime(HandleInner* h, const char* what) {
   ThreadContext& t = tls;
@@ -21843,7 +22632,7 @@ HandleInner* current_handle_or_throw(const char* what) {
 /* begin file src/tokio/runtime/detail/harness.cpp */
 // The task harness: waking, running, completing and joining spawned tasks.
 /* #include <atomic> (already above) */
-#include <cstdio>
+/* #include <cstdio> (already above) */
 /* #include <cstdlib> (already above) */
 /* #include <coroutine> (already above) */
 /* #include <exception> (already above) */
@@ -21859,8 +22648,36 @@ std::atomic<uint64_t> g_next_task_id_block{1};
 void dealloc_task(TaskHeader* t) noexcept {
   Scheduler* s = t->sched;
   uint64_t id = t->id;
+  bool named = t->state.load() & TaskState::NAMED;
   t->vt()->dealloc(t);
+  if (named) forget_task_name(id);
   if (s) s->on_dealloc(id);
+}
+
+// The identity a hook or a report shows: the id, and the name if the task has one.
+struct InfoOf {
+  std::string name;
+  task::TaskInfo info;
+  explicit InfoOf(const TaskHeader* t) : name(task_name(t)), info{task::Id{t->id}, name} {}
+};
+
+template <class Hook>
+void call_hook(const Hook& hook, const TaskHeader* t) noexcept {
+  try {
+    InfoOf i(t);
+    hook(i.info);
+  } catch (...) {
+    std::fputs("tokio: a task hook threw; hooks must not throw (the exception was dropped)\n", stderr);
+  }
+}
+
+// One poll's duration into its worker's histogram row (linear buckets, the last open).
+void record_poll_time(const Config& cfg, std::atomic<uint64_t>* row,
+                      std::chrono::steady_clock::time_point start) noexcept {
+  auto d = std::chrono::steady_clock::now() - start;
+  auto b = static_cast<std::size_t>(d / cfg.poll_hist_resolution);
+  if (b >= cfg.poll_hist_buckets) b = cfg.poll_hist_buckets - 1;
+  row[b].store(row[b].load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
 }
 
 // Runs with tls describing `t`, restoring the previous values afterwards (a LocalSet
@@ -21924,6 +22741,9 @@ void task_drop_ref(TaskHeader* t) noexcept {
 
 // --- running -----------------------------------------------------------------------------
 bool task_begin_run(TaskHeader* t) noexcept {
+  if (TOKIO_UNLIKELY(t->sched && t->sched->halted.load(std::memory_order_relaxed))) {
+    t->state.to_notified_and_cancel();  // UnhandledException::ShutdownRuntime: never polled again
+  }
   switch (t->state.to_running()) {
     case TaskState::ToRunning::Failed:
       task_drop_ref(t);
@@ -21941,11 +22761,36 @@ void task_run_coroutine(TaskHeader* t) noexcept {
   if (!task_begin_run(t)) return;
   bool done;
   bool yielded;
+  const TaskHooks* hooks = t->sched ? t->sched->hooks : nullptr;
+  if (TOKIO_UNLIKELY(hooks != nullptr) && hooks->before_poll) {
+    runtime_harness_impl::call_hook(hooks->before_poll, t);
+  }
+  // The stall detector's probe (stall.hpp): three relaxed stores around the poll when on.
+  WorkerContext* wc = tls.worker;
+  StallProbe* sp = wc ? wc->stall : nullptr;
+  std::atomic<uint64_t>* hist = wc ? wc->poll_hist : nullptr;
+  std::chrono::steady_clock::time_point poll_start{};
+  if (TOKIO_UNLIKELY(hist != nullptr)) poll_start = std::chrono::steady_clock::now();
+  uint64_t outer_poll = 0;
+  if (TOKIO_UNLIKELY(sp != nullptr)) {
+    outer_poll = sp->polling.load(std::memory_order_relaxed);  // a LocalSet polls inside a poll
+    sp->resumed.store(t->slot.poll_fn, std::memory_order_relaxed);
+    sp->polling.store(t->id, std::memory_order_relaxed);
+    sp->polls.store(sp->polls.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  }
   {
     runtime_harness_impl::TaskPollScope scope(t);
     task::Context cx(&t->wakeable);
     done = drive_slot(t->slot, cx);
     yielded = tls.yield_requested;
+  }
+  if (TOKIO_UNLIKELY(sp != nullptr)) {
+    sp->polls.store(sp->polls.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+    sp->polling.store(outer_poll, std::memory_order_relaxed);
+  }
+  if (TOKIO_UNLIKELY(hist != nullptr)) runtime_harness_impl::record_poll_time(wc->handle->config, hist, poll_start);
+  if (TOKIO_UNLIKELY(hooks != nullptr) && hooks->after_poll) {
+    runtime_harness_impl::call_hook(hooks->after_poll, t);
   }
   if (done) {
     t->vt()->finish(t);
@@ -21988,6 +22833,17 @@ void task_cancel_and_complete(TaskHeader* t) noexcept {
 
 void task_complete(TaskHeader* t) noexcept {
   uint64_t s = t->state.to_complete();
+  Scheduler* sched = t->sched;
+  if (sched) {
+    if (const std::exception_ptr* e = t->vt()->exception(t)) {
+      sched->task_failed(t, *e,
+                         (s & TaskState::JOIN_INTEREST) ? TaskFailure::Completed
+                                                        : TaskFailure::CompletedUnobserved);
+    }
+    if (TOKIO_UNLIKELY(sched->hooks != nullptr) && sched->hooks->on_terminate) {
+      runtime_harness_impl::call_hook(sched->hooks->on_terminate, t);
+    }
+  }
   if (!(s & TaskState::JOIN_INTEREST)) {
     t->vt()->drop_output(t);
   } else if (s & TaskState::JOIN_WAKER) {
@@ -22005,6 +22861,45 @@ void task_complete(TaskHeader* t) noexcept {
 }
 
 void task_schedule_new(TaskHeader* t) noexcept { t->sched->schedule(t, false); }
+
+void task_output_dropped(TaskHeader* t, const std::exception_ptr& e) noexcept {
+  if (t->sched) t->sched->task_failed(t, e, TaskFailure::DroppedUnread);
+}
+
+void task_spawned(TaskHeader* t) noexcept {
+  if (t->sched && t->sched->hooks && t->sched->hooks->on_spawn) {
+    runtime_harness_impl::call_hook(t->sched->hooks->on_spawn, t);
+  }
+}
+
+const char* task_failure_text(TaskFailure kind) noexcept {
+  switch (kind) {
+    case TaskFailure::Completed:
+      return "threw";
+    case TaskFailure::CompletedUnobserved:
+      return "threw, and nobody holds its JoinHandle";
+    case TaskFailure::DroppedUnread:
+      return "threw, and its JoinHandle was dropped without reading it";
+    case TaskFailure::DestructorThrew:
+      return "was being cancelled when a destructor threw";
+  }
+  return "threw";
+}
+
+void report_task_exception(const TaskHeader* t, const std::exception_ptr& e,
+                           const char* how) noexcept {
+  std::string what = "an exception that is not a std::exception";
+  try {
+    std::rethrow_exception(e);
+  } catch (const std::exception& ex) {
+    what = ex.what();
+  } catch (...) {
+  }
+  std::string name = task_name(t);
+  std::fprintf(stderr, "tokio: task %llu%s%s%s %s: %s\n", static_cast<unsigned long long>(t->id),
+               name.empty() ? "" : " (\"", name.c_str(), name.empty() ? "" : "\")", how,
+               what.c_str());
+}
 
 void task_abort(TaskHeader* t) noexcept {
   if (t->state.to_notified_and_cancel()) t->sched->schedule(t, false);
@@ -22102,6 +22997,10 @@ void report_destroy_exception(std::exception_ptr e) noexcept {
   } catch (...) {
   }
   if (TaskHeader* task = tls.task) {
+    if (task->sched) {  // the runtime's UnhandledException policy decides
+      task->sched->task_failed(task, e, TaskFailure::DestructorThrew);
+      return;
+    }
     std::fprintf(stderr, "tokio: task %llu: a destructor threw while the task was being cancelled: %s\n",
                  static_cast<unsigned long long>(task->id), what.c_str());
   } else {
@@ -22178,6 +23077,44 @@ uint64_t RuntimeMetrics::budget_forced_yield_count() const noexcept {
   return h_->budget_forced_yields.load(std::memory_order_relaxed);
 }
 
+uint64_t RuntimeMetrics::io_driver_fd_registered_count() const noexcept {
+  const detail::IoDriver* d = h_->driver.io();
+  return d ? detail::io_driver_counts(d).registered : 0;
+}
+uint64_t RuntimeMetrics::io_driver_fd_deregistered_count() const noexcept {
+  const detail::IoDriver* d = h_->driver.io();
+  return d ? detail::io_driver_counts(d).deregistered : 0;
+}
+uint64_t RuntimeMetrics::io_driver_ready_count() const noexcept {
+  const detail::IoDriver* d = h_->driver.io();
+  return d ? detail::io_driver_counts(d).ready : 0;
+}
+
+bool RuntimeMetrics::poll_time_histogram_enabled() const noexcept {
+  return h_->poll_hist != nullptr;
+}
+std::size_t RuntimeMetrics::poll_time_histogram_num_buckets() const noexcept {
+  return h_->poll_hist ? h_->config.poll_hist_buckets : 0;
+}
+std::pair<std::chrono::nanoseconds, std::chrono::nanoseconds>
+RuntimeMetrics::poll_time_histogram_bucket_range(std::size_t bucket) const noexcept {
+  auto r = h_->config.poll_hist_resolution;
+  auto start = r * static_cast<int64_t>(bucket);
+  if (bucket + 1 >= h_->config.poll_hist_buckets) return {start, std::chrono::nanoseconds::max()};
+  return {start, start + r};
+}
+uint64_t RuntimeMetrics::poll_time_histogram_bucket_count(std::size_t worker,
+                                                         std::size_t bucket) const noexcept {
+  if (!h_->poll_hist || h_->poll_hist_workers == 0) return 0;
+  if (worker >= h_->poll_hist_workers) worker = h_->poll_hist_workers - 1;
+  if (bucket >= h_->config.poll_hist_buckets) bucket = h_->config.poll_hist_buckets - 1;
+  return h_->poll_hist_row(worker)[bucket].load(std::memory_order_relaxed);
+}
+
+uint64_t RuntimeMetrics::stall_count() const noexcept {
+  return h_->stall_watchdog ? h_->stall_watchdog->stalls() : 0;
+}
+
 uint64_t RuntimeMetrics::worker_park_count(std::size_t w) const noexcept {
   return metrics_impl::stats(h_, w).park_count.load(std::memory_order_relaxed);
 }
@@ -22228,10 +23165,10 @@ std::size_t RuntimeMetrics::worker_local_queue_depth(std::size_t w) const noexce
 /* #include <algorithm> (already above) */
 /* #include <chrono> (already above) */
 #include <cmath>
-#include <condition_variable>
+/* #include <condition_variable> (already above) */
 /* #include <memory> (already above) */
 /* #include <mutex> (already above) */
-#include <thread>
+/* #include <thread> (already above) */
 /* #include <vector> (already above) */
 
 
@@ -22312,6 +23249,7 @@ class MultiThread final : public HandleInner {
   }
 
   void block_on_slot(PollSlot& slot) override;
+  void wake_all_for_halt() noexcept override;
   void shutdown(std::optional<std::chrono::nanoseconds> timeout) override;
   void block_in_place_begin() override;
   void block_in_place_end() override;
@@ -22450,6 +23388,10 @@ class MultiThread final : public HandleInner {
 
   std::mutex shutdown_mu_;
   std::condition_variable shutdown_cv_;
+  // Threads inside block_on, so a halt (UnhandledException::ShutdownRuntime) can wake them.
+  // Touched once per block_on call, never per poll.
+  std::mutex blockers_mu_;
+  std::vector<ParkThread*> blockers_;
   std::vector<Core*> shutdown_cores_;
 };
 
@@ -22468,6 +23410,7 @@ MultiThread::MultiThread(Config cfg)
       n_(default_workers(config)),
       remotes_(std::make_unique<Remote[]>(n_)),
       idle_(n_) {
+  init_poll_histogram(n_);
   uint64_t seed = config.rng_seed.value_or(random_seed());
   for (uint32_t i = 0; i < n_; ++i) {
     auto* core = new Core();
@@ -22511,6 +23454,9 @@ void MultiThread::run_worker(uint32_t index) {
   t.handle = this;
   t.defer = &ctx.defer;
   ++t.runtime_depth;
+  StallProbe stall_probe;
+  StallScope stall_scope(stall_watchdog.get(), stall_probe, index);
+  ctx.poll_hist = poll_hist_row(index);
   start_batch(core);
 
   const uint32_t event_interval = std::max<uint32_t>(config.event_interval, 1);
@@ -22670,6 +23616,12 @@ void MultiThread::submit_core(Core* core) {
   shutdown_cv_.notify_all();
 }
 
+void MultiThread::wake_all_for_halt() noexcept {
+  notify_all();
+  std::lock_guard<std::mutex> g(blockers_mu_);
+  for (ParkThread* p : blockers_) p->parker.unpark();
+}
+
 void MultiThread::block_on_slot(PollSlot& slot) {
   EnterRuntime enter(this, "Runtime::block_on");
   ParkThread* pt = ParkThread::current();
@@ -22677,7 +23629,22 @@ void MultiThread::block_on_slot(PollSlot& slot) {
   Wakeable* pw = c.waker;
   TaskHeader* ptask = c.task;
   int32_t pb = c.budget;
+  {
+    std::lock_guard<std::mutex> g(blockers_mu_);
+    blockers_.push_back(pt);
+  }
+  struct Unregister {
+    MultiThread* self;
+    ParkThread* pt;
+    ~Unregister() {
+      std::lock_guard<std::mutex> g(self->blockers_mu_);
+      self->blockers_.erase(std::find(self->blockers_.begin(), self->blockers_.end(), pt));
+    }
+  } unregister{this, pt};
   for (;;) {
+    // Checked after the registration above: a halt either sees this thread listed (and
+    // unparks it) or is seen here (halted is set before blockers_ is read).
+    throw_if_halted();
     c.waker = &pt->wakeable;
     c.task = nullptr;
     c.budget = kInitialBudget;
@@ -22733,6 +23700,8 @@ void MultiThread::block_in_place_begin() {
   auto* ctx = static_cast<WorkerCtx*>(tls.worker);
   if (!ctx || ctx->handle != this || !ctx->core) return;  // not holding a core: nothing to hand off
   Core* core = ctx->core;
+  // Blocking here is what block_in_place is for: not a stall.
+  if (ctx->stall) ctx->stall->polling.store(0, std::memory_order_relaxed);
   // The task woken last would otherwise wait behind the blocking call.
   if (TaskHeader* t = std::exchange(core->lifo_slot, nullptr)) push_local(core, t);
   end_batch(core);
@@ -22819,6 +23788,43 @@ void OwnedTasks::on_dealloc(uint64_t id) noexcept {
   // The last free of a shard releases the owner's self reference; that may free this
   // object, so it is the final access.
   if (s.bound.fetch_sub(1, std::memory_order_acq_rel) == 1) owner_->ref_dec();
+}
+
+void OwnedTasks::snapshot(std::vector<TaskHeader*>& out) {
+  for (std::size_t i = 0; i <= mask_; ++i) {
+    Shard& s = shards_[i];
+    std::lock_guard<SpinLock> g(s.lock);
+    for (TaskHeader* t = s.head; t; t = t->owned_next) {
+      t->state.ref_inc();
+      try {
+        out.push_back(t);
+      } catch (...) {
+        (void)t->state.ref_dec();  // the list's own reference remains
+        throw;
+      }
+    }
+  }
+}
+
+void OwnedTasks::abort_all() noexcept {
+  std::vector<TaskHeader*> batch;
+  for (std::size_t i = 0; i <= mask_; ++i) {
+    Shard& s = shards_[i];
+    batch.clear();
+    {
+      std::lock_guard<SpinLock> g(s.lock);
+      for (TaskHeader* t = s.head; t; t = t->owned_next) {
+        t->state.ref_inc();
+        batch.push_back(t);
+      }
+    }
+    // An abort only flags a running task (it cancels itself after its poll) and schedules
+    // an idle one, which its worker then cancels instead of polling.
+    for (TaskHeader* t : batch) {
+      task_abort(t);
+      task_drop_ref(t);
+    }
+  }
 }
 
 void OwnedTasks::close_and_shutdown_all() noexcept {
@@ -22944,6 +23950,179 @@ ParkThread* ParkThread::current() {
 
 }  // namespace tokio::detail
 /* end file src/tokio/runtime/detail/park.cpp */
+/* begin file src/tokio/runtime/detail/stall.cpp */
+// The stall detector's watchdog (stall.hpp).
+/* #include <cstdio> (already above) */
+/* #include <string> (already above) */
+
+
+namespace tokio::detail {
+
+std::string leaf_name(bool (*poll_fn)(Pollable*, task::Context&) noexcept) {
+  if (!poll_fn) return {};
+  std::string s = leaf_pretty_name(poll_fn);
+  // GCC: "... [with D = X]"; Clang: "... [D = X]".
+  auto at = s.find("D = ");
+  if (at == std::string::npos) return {};
+  s = s.substr(at + 4);
+  if (!s.empty() && s.back() == ']') s.pop_back();
+  for (const char* q : {"tokio::detail::", "tokio::"}) {
+    std::string qs(q);
+    for (auto p = s.find(qs); p != std::string::npos; p = s.find(qs, p)) s.erase(p, qs.size());
+  }
+  return s;
+}
+
+StallWatchdog::StallWatchdog(HandleInner* h, std::chrono::nanoseconds threshold)
+    : h_(h), threshold_(threshold), thread_([this] { run(); }) {}
+
+StallWatchdog::~StallWatchdog() {
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  thread_.join();
+}
+
+void StallWatchdog::add(StallProbe* p) {
+  std::lock_guard<std::mutex> g(mu_);
+  probes_.push_back(p);
+}
+
+void StallWatchdog::remove(StallProbe* p) {
+  std::lock_guard<std::mutex> g(mu_);
+  for (auto& q : probes_) {
+    if (q == p) {
+      q = probes_.back();
+      probes_.pop_back();
+      return;
+    }
+  }
+}
+
+void StallWatchdog::run() {
+  auto period = std::max<std::chrono::nanoseconds>(threshold_ / 4, std::chrono::milliseconds(1));
+  std::unique_lock<std::mutex> lk(mu_);
+  while (!stop_) {
+    cv_.wait_for(lk, period);
+    if (stop_) break;
+    check(std::chrono::steady_clock::now());
+  }
+}
+
+// Runs under mu_ (probes cannot be removed meanwhile).
+void StallWatchdog::check(std::chrono::steady_clock::time_point now) {
+  for (StallProbe* p : probes_) {
+    uint64_t polls = p->polls.load(std::memory_order_relaxed);
+    uint64_t task = p->polling.load(std::memory_order_relaxed);
+    if (task == 0 || polls != p->seen_polls || task != p->seen_task) {
+      p->seen_polls = polls;
+      p->seen_task = task;
+      p->since = now;
+      p->reported = false;
+      continue;
+    }
+    auto stuck = now - p->since;
+    if (p->reported || stuck < threshold_) continue;
+    p->reported = true;
+    stalls_.fetch_add(1, std::memory_order_relaxed);
+    if (now - last_report_ < std::chrono::seconds(1) && last_report_.time_since_epoch().count() != 0) {
+      ++held_back_;
+      continue;
+    }
+    last_report_ = now;
+    std::string name = task_name_by_id(task);
+    std::string where = leaf_name(p->resumed.load(std::memory_order_relaxed));
+    long long ms = std::chrono::duration_cast<std::chrono::milliseconds>(stuck).count();
+    long long limit = std::chrono::duration_cast<std::chrono::milliseconds>(threshold_).count();
+    std::fprintf(stderr,
+                 "tokio: stall: task %llu%s%s%s has been inside one poll on worker %u for at "
+                 "least %lld ms (stall_threshold %lld ms)%s%s; a blocking call in async code? "
+                 "Move blocking work to spawn_blocking or block_in_place.%s\n",
+                 static_cast<unsigned long long>(task), name.empty() ? "" : " (\"",
+                 name.c_str(), name.empty() ? "" : "\")", p->worker, ms, limit,
+                 where.empty() ? "" : ", resumed from ", where.c_str(),
+                 held_back_ ? (" (" + std::to_string(held_back_) +
+                               " more stalls in the last second were not reported)").c_str()
+                            : "");
+    held_back_ = 0;
+  }
+}
+
+StallScope::StallScope(StallWatchdog* wd, StallProbe& probe, uint32_t worker)
+    : w(wd), p(&probe), ctx(tls.worker) {
+  p->worker = worker;
+  if (w && ctx) {
+    w->add(p);
+    ctx->stall = p;
+  }
+}
+
+StallScope::~StallScope() {
+  if (w && ctx) {
+    ctx->stall = nullptr;
+    w->remove(p);
+  }
+}
+
+}  // namespace tokio::detail
+/* end file src/tokio/runtime/detail/stall.cpp */
+/* begin file src/tokio/runtime/detail/task_names.cpp */
+// The process-wide task name registry (task_names.hpp).
+/* #include <mutex> (already above) */
+/* #include <string> (already above) */
+#include <unordered_map>
+
+
+namespace tokio::detail {
+
+namespace runtime_task_names_impl {
+struct Registry {
+  std::mutex mu;
+  std::unordered_map<uint64_t, std::string> names;
+};
+// Never destroyed: tasks freed during static destruction may still look their name up.
+Registry& registry() {
+  static Registry* r = new Registry();
+  return *r;
+}
+}  // namespace runtime_task_names_impl
+
+void set_task_name(TaskHeader* t, const char* name, std::size_t len) noexcept {
+  auto& r = runtime_task_names_impl::registry();
+  try {
+    std::lock_guard<std::mutex> g(r.mu);
+    r.names[t->id].assign(name, len);
+  } catch (...) {
+    return;  // out of memory: the task runs unnamed rather than not at all
+  }
+  t->state.set_named();
+}
+
+std::string task_name(const TaskHeader* t) {
+  if (!(t->state.load() & TaskState::NAMED)) return {};
+  auto& r = runtime_task_names_impl::registry();
+  std::lock_guard<std::mutex> g(r.mu);
+  auto it = r.names.find(t->id);
+  return it == r.names.end() ? std::string() : it->second;
+}
+
+std::string task_name_by_id(uint64_t id) {
+  auto& r = runtime_task_names_impl::registry();
+  std::lock_guard<std::mutex> g(r.mu);
+  auto it = r.names.find(id);
+  return it == r.names.end() ? std::string() : it->second;
+}
+
+void forget_task_name(uint64_t id) noexcept {
+  auto& r = runtime_task_names_impl::registry();
+  std::lock_guard<std::mutex> g(r.mu);
+  r.names.erase(id);
+}
+
+}  // namespace tokio::detail
+/* end file src/tokio/runtime/detail/task_names.cpp */
 /* begin file src/tokio/runtime/detail/thread.cpp */
 /* #include <cerrno> (already above) */
 /* #include <memory> (already above) */
@@ -23043,7 +24222,7 @@ Builder& Builder::thread_name(std::string name) {
   cfg_->thread_name = std::move(name);
   return *this;
 }
-Builder& Builder::thread_name_fn(detail::Callback<std::string> f) {
+Builder& Builder::thread_name_fn(detail::Callback<std::string()> f) {
   cfg_->thread_name_fn = std::move(f);
   return *this;
 }
@@ -23051,19 +24230,19 @@ Builder& Builder::thread_stack_size(std::size_t bytes) {
   cfg_->thread_stack_size = bytes;
   return *this;
 }
-Builder& Builder::on_thread_start(detail::Callback<void> f) {
+Builder& Builder::on_thread_start(detail::Callback<void()> f) {
   cfg_->on_thread_start = std::move(f);
   return *this;
 }
-Builder& Builder::on_thread_stop(detail::Callback<void> f) {
+Builder& Builder::on_thread_stop(detail::Callback<void()> f) {
   cfg_->on_thread_stop = std::move(f);
   return *this;
 }
-Builder& Builder::on_thread_park(detail::Callback<void> f) {
+Builder& Builder::on_thread_park(detail::Callback<void()> f) {
   cfg_->on_thread_park = std::move(f);
   return *this;
 }
-Builder& Builder::on_thread_unpark(detail::Callback<void> f) {
+Builder& Builder::on_thread_unpark(detail::Callback<void()> f) {
   cfg_->on_thread_unpark = std::move(f);
   return *this;
 }
@@ -23117,6 +24296,58 @@ Builder& Builder::rng_seed(uint64_t seed) {
 }
 Builder& Builder::disable_io_uring() {
   cfg_->disable_io_uring = true;
+  return *this;
+}
+
+Builder& Builder::unhandled_exception(UnhandledException policy) {
+  cfg_->unhandled = policy;
+  return *this;
+}
+Builder& Builder::on_unhandled_exception(
+    detail::Callback<void(const task::TaskInfo&, std::exception_ptr)> f) {
+  cfg_->on_unhandled_exception = std::move(f);
+  return *this;
+}
+Builder& Builder::on_task_spawn(detail::Callback<void(const task::TaskInfo&)> f) {
+  cfg_->task_hooks.on_spawn = std::move(f);
+  return *this;
+}
+Builder& Builder::on_task_terminate(detail::Callback<void(const task::TaskInfo&)> f) {
+  cfg_->task_hooks.on_terminate = std::move(f);
+  return *this;
+}
+Builder& Builder::on_before_task_poll(detail::Callback<void(const task::TaskInfo&)> f) {
+  cfg_->task_hooks.before_poll = std::move(f);
+  return *this;
+}
+Builder& Builder::on_after_task_poll(detail::Callback<void(const task::TaskInfo&)> f) {
+  cfg_->task_hooks.after_poll = std::move(f);
+  return *this;
+}
+
+Builder& Builder::enable_metrics_poll_time_histogram() {
+  cfg_->poll_time_histogram = true;
+  return *this;
+}
+Builder& Builder::metrics_poll_time_histogram_configuration(std::chrono::nanoseconds resolution,
+                                                             std::size_t buckets) {
+  if (resolution.count() <= 0 || buckets < 2 || buckets > 1024) {
+    throw std::invalid_argument(
+        "tokio: metrics_poll_time_histogram_configuration needs a positive resolution and "
+        "2 to 1024 buckets");
+  }
+  cfg_->poll_hist_resolution = resolution;
+  cfg_->poll_hist_buckets = buckets;
+  return *this;
+}
+
+Builder& Builder::stall_threshold(std::chrono::nanoseconds threshold) {
+  if (threshold.count() <= 0) {
+    throw std::invalid_argument(
+        "tokio: Builder::stall_threshold needs a positive duration (leave it unset to keep "
+        "the stall detector off)");
+  }
+  cfg_->stall_threshold = threshold;
   return *this;
 }
 
@@ -23404,6 +24635,15 @@ class LocalSetShared final : public RefCounted, public Scheduler {
   void schedule(TaskHeader* t, bool yield) noexcept override;
   void on_complete(TaskHeader* t) noexcept override { owned_.remove(t); }
   void on_dealloc(uint64_t id) noexcept override { owned_.on_dealloc(id); }
+  // A local task's exception follows the policy of the runtime driving the set at that
+  // moment; with none (a set polled outside any runtime), the default: report it.
+  void task_failed(TaskHeader* t, const std::exception_ptr& e, TaskFailure kind) noexcept override {
+    if (HandleInner* h = tls.handle) {
+      h->task_failed(t, e, kind);
+    } else if (kind != TaskFailure::Completed) {
+      report_task_exception(t, e, task_failure_text(kind));
+    }
+  }
 
   void spawn(TaskHeader* t) noexcept;
   // Runs up to one tick of local tasks; returns true when more are ready.
@@ -23435,7 +24675,10 @@ constexpr uint32_t kLocalMaxTasksPerTick = 61;
 constexpr uint32_t kLocalRemoteFirstInterval = 31;
 }  // namespace (impl)
 
-LocalSetShared::LocalSetShared() : owner_(pthread_self()), owned_(this, 1) {}
+LocalSetShared::LocalSetShared() : owner_(pthread_self()), owned_(this, 1) {
+  // The task hooks of the runtime the set is created in (if any) apply to its tasks too.
+  if (HandleInner* h = tls.handle) hooks = h->hooks;
+}
 
 LocalSetShared::~LocalSetShared() {
   if (waker_) waker_->vtable->drop(waker_);
@@ -23468,6 +24711,7 @@ void LocalSetShared::spawn(TaskHeader* t) noexcept {
     task_reject(t);
     return;
   }
+  if (TOKIO_UNLIKELY(hooks != nullptr)) task_spawned(t);
   schedule(t, false);
 }
 
@@ -24210,6 +25454,9 @@ void io_driver_turn(IoDriver* d, std::optional<std::chrono::nanoseconds> timeout
 }
 void io_driver_unpark(IoDriver* d) noexcept { d->unpark(); }
 void io_driver_shutdown(IoDriver* d) noexcept { d->shutdown(); }
+IoDriverCounts io_driver_counts(const IoDriver* d) noexcept {
+  return {d->fd_registered_count(), d->fd_deregistered_count(), d->ready_count()};
+}
 
 IoDriver* io_driver_of(HandleInner* h, const char* what) {
   if (IoDriver* d = h->driver.io()) return d;
@@ -28725,7 +29972,7 @@ io::Result<Spawned> execute_spawn(SpawnPlan plan) {
 /* #include <deque> (already above) */
 /* #include <mutex> (already above) */
 /* #include <string> (already above) */
-#include <unordered_map>
+/* #include <unordered_map> (already above) */
 
 
 namespace tokio::detail::process_spawn_error_impl {

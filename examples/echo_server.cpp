@@ -14,6 +14,11 @@
 // N connection(s) open", and lets the open connections finish for up to GRACE_MS. Then it
 // cancels the ones still open (a CancellationToken: each closes its socket), prints "bye"
 // and exits 0. A second signal during the grace period cancels them at once.
+//
+// On SIGQUIT (Ctrl-\) it prints a dump of its tasks to stderr and goes on: each connection
+// task is named after its peer ("conn 127.0.0.1:53012"), so the dump says which client
+// each one serves and what it waits on. A connection that stays inside one poll for more
+// than 100 ms is reported by the stall detector.
 #define TOKIO_IMPLEMENTATION
 #include <chrono>
 #include <cstdio>
@@ -57,6 +62,18 @@ Task<int> amain(std::string addr, std::chrono::milliseconds grace) {
     std::fprintf(stderr, "echo_server: signal: %s\n", (!sigint ? sigint : sigterm).error().message().c_str());
     co_return 1;
   }
+  // SIGQUIT: print a task dump (handy when the server seems stuck) and carry on.
+  auto sigquit = tokio::signal::unix::signal(SignalKind::quit());
+  if (sigquit) {
+    tokio::task::Builder().name("dump on SIGQUIT").spawn(
+        [](Signal quit, tokio::runtime::Handle h) -> Task<> {
+          for (;;) {
+            if (!co_await quit.recv()) co_return;
+            std::fputs(h.dump().to_string().c_str(), stderr);
+          }
+        },
+        std::move(*sigquit), tokio::runtime::Handle::current());
+  }
   std::printf("listening on %s\n", listener->local_addr()->to_string().c_str());
   std::fflush(stdout);
 
@@ -71,7 +88,9 @@ Task<int> amain(std::string addr, std::chrono::milliseconds grace) {
     if (why) break;
     auto& conn = std::get<0>(ev);
     if (conn) {
-      conns.spawn(connection, std::move(conn->first), stop.child_token());
+      conns.add(tokio::task::Builder()
+                    .name("conn " + conn->second.to_string())
+                    .spawn(connection, std::move(conn->first), stop.child_token()));
     } else {
       std::fprintf(stderr, "echo_server: accept: %s (pausing)\n", conn.error().message().c_str());
       auto p = co_await tokio::select(tokio::time::sleep(std::chrono::milliseconds(100)), sigint->recv(),
@@ -113,6 +132,9 @@ Task<int> amain(std::string addr, std::chrono::milliseconds grace) {
 int main(int argc, char** argv) {
   std::string addr = argc > 1 ? argv[1] : "127.0.0.1:8080";
   std::chrono::milliseconds grace(argc > 2 ? std::atol(argv[2]) : 5000);
-  auto rt = tokio::runtime::Builder::new_multi_thread().enable_all().build();
+  auto rt = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .stall_threshold(std::chrono::milliseconds(100))
+                .build();
   return rt.block_on(amain(addr, grace));
 }

@@ -114,3 +114,29 @@ TEST_CASE("examples: echo_server with no connection exits 0 at once on SIGTERM")
   CHECK(srv.child.read_line() == "bye");
   CHECK(srv.child.wait(std::chrono::milliseconds(3000)) == 0);
 }
+
+TEST_CASE("examples: echo_server prints a task dump on SIGQUIT, naming each connection") {
+  nt::Watchdog wd("echo_server SIGQUIT", std::chrono::seconds(60));
+  std::string err = "/tmp/tokio-echo-dump-" + std::to_string(::getpid()) + ".txt";
+  nt::Child child("exec " + nt::example("echo_server") + " 127.0.0.1:0 1000 2>" + err);
+  std::string line = child.read_line();
+  REQUIRE_MESSAGE(line.rfind("listening on ", 0) == 0, "server said: '" << line << "'");
+  std::string port = nt::port_of(line);
+  int fd = nt::blocking_client(port);
+  CHECK(nt::echoes(fd, "hello"));
+  std::string text;
+  for (int i = 0; i < 200 && text.find("conn 127.0.0.1:") == std::string::npos; ++i) {
+    if (i % 50 == 0) ::kill(child.pid(), SIGQUIT);
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    text = nt::sh("cat " + err);
+  }
+  INFO(text);
+  CHECK(text.find("\"conn 127.0.0.1:") != std::string::npos);
+  CHECK(text.find("idle, waiting on") != std::string::npos);
+  CHECK(text.find("\"dump on SIGQUIT\"") != std::string::npos);
+  // Still serving after the dump.
+  CHECK(nt::echoes(fd, "still there"));
+  ::close(fd);
+  ::kill(child.pid(), SIGTERM);
+  ::unlink(err.c_str());
+}

@@ -9,9 +9,11 @@
 #include "tokio/core/waker.hpp"
 #include "tokio/core/context.hpp"
 #include "tokio/core/task.hpp"
+#include "tokio/core/task_id.hpp"
 #include "tokio/core/combinators.hpp"
 // runtime: Builder, Runtime, Handle, metrics
 #include "tokio/runtime/flavor.hpp"
+#include "tokio/runtime/unhandled.hpp"
 #include "tokio/runtime/metrics.hpp"
 #include "tokio/runtime/runtime.hpp"
 #include "tokio/runtime/builder.hpp"
@@ -24,6 +26,7 @@
 #include "tokio/task/task_local.hpp"
 #include "tokio/task/join_set.hpp"
 #include "tokio/task/local_set.hpp"
+#include "tokio/task/builder.hpp"
 // time
 #include "tokio/time/instant.hpp"
 #include "tokio/time/clock.hpp"

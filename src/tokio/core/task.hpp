@@ -14,6 +14,9 @@
 #include <stdexcept>
 #include <type_traits>
 #include <utility>
+#if __has_include(<source_location>)
+#include <source_location>
+#endif
 
 #include "tokio/core/detail/frame_alloc.hpp"
 #include "tokio/core/detail/invoke.hpp"
@@ -85,9 +88,51 @@ inline void destroy_chain(std::coroutine_handle<> deepest, std::coroutine_handle
   t.destroyed_child = saved;
 }
 
+// Where a Task coroutine was called: the async backtrace of Handle::dump(). With
+// std::source_location (g++) one pointer to static data; without (clang++ 14 on
+// libstdc++ 12 lacks it) the file and the line. TOKIO_CONFIG_NO_TASK_LOCATIONS leaves it
+// out (a word or two less per coroutine frame; dumps then show no locations).
+#if defined(TOKIO_CONFIG_NO_TASK_LOCATIONS)
+struct TaskWhere {
+  const char* file() const noexcept { return nullptr; }
+  const char* function() const noexcept { return nullptr; }
+  unsigned line() const noexcept { return 0; }
+};
+// get_return_object's parameters: each default argument is evaluated where the coroutine is
+// called only when it is the call itself (not nested in another expression).
+#define TOKIO_TASK_WHERE_PARAMS
+#define TOKIO_TASK_WHERE_PARAMS_NODEFAULT
+#define TOKIO_TASK_WHERE_MAKE TaskWhere{}
+#elif defined(__cpp_lib_source_location)
+struct TaskWhere {
+  std::source_location loc;
+  const char* file() const noexcept { return loc.file_name(); }
+  const char* function() const noexcept { return loc.function_name(); }
+  unsigned line() const noexcept { return loc.line(); }
+};
+#define TOKIO_TASK_WHERE_PARAMS std::source_location loc = std::source_location::current()
+#define TOKIO_TASK_WHERE_PARAMS_NODEFAULT std::source_location loc
+#define TOKIO_TASK_WHERE_MAKE TaskWhere{loc}
+#else
+struct TaskWhere {
+  const char* file_ = nullptr;
+  unsigned line_ = 0;
+  const char* file() const noexcept { return file_; }
+  const char* function() const noexcept { return nullptr; }
+  unsigned line() const noexcept { return line_; }
+};
+#define TOKIO_TASK_WHERE_PARAMS const char* file = __builtin_FILE(), unsigned line = __builtin_LINE()
+#define TOKIO_TASK_WHERE_PARAMS_NODEFAULT const char* file, unsigned line
+#define TOKIO_TASK_WHERE_MAKE TaskWhere{file, line}
+#endif
+
 class PromiseBase {
  public:
   std::suspend_always initial_suspend() noexcept { return {}; }
+  // Set by get_return_object (its default argument is evaluated where the coroutine is
+  // called). Handle::dump reads it through the frame: the promise sits 16 bytes into every
+  // frame (after the resume and destroy pointers), which Promise<T> checks.
+  [[no_unique_address]] TaskWhere where_{};
 
   struct FinalAwaiter {
     bool await_ready() const noexcept { return false; }
@@ -167,7 +212,7 @@ class PromiseBase {
 template <class T>
 class Promise : public PromiseBase {
  public:
-  Task<T> get_return_object() noexcept;
+  Task<T> get_return_object(TOKIO_TASK_WHERE_PARAMS) noexcept;
   template <class U = T>
   void return_value(U&& v) {
     result_.set_value(std::forward<U>(v));
@@ -188,7 +233,7 @@ class Promise : public PromiseBase {
 template <>
 class Promise<void> : public PromiseBase {
  public:
-  Task<void> get_return_object() noexcept;
+  Task<void> get_return_object(TOKIO_TASK_WHERE_PARAMS) noexcept;
   void return_void() noexcept {}
   void unhandled_exception() noexcept {
     if (caught_while_destroyed(std::coroutine_handle<Promise>::from_promise(*this).address())) return;
@@ -269,11 +314,21 @@ class [[nodiscard]] Task {
 namespace detail {
 
 template <class T>
-Task<T> Promise<T>::get_return_object() noexcept {
+Task<T> Promise<T>::get_return_object(TOKIO_TASK_WHERE_PARAMS_NODEFAULT) noexcept {
+  static_assert(alignof(Promise<T>) <= 16,
+                "tokio::Task<T> supports results aligned to at most 16 bytes: hold an "
+                "over-aligned value through a std::unique_ptr");
+  where_ = TOKIO_TASK_WHERE_MAKE;
   return Task<T>(std::coroutine_handle<Promise<T>>::from_promise(*this));
 }
-inline Task<void> Promise<void>::get_return_object() noexcept {
+inline Task<void> Promise<void>::get_return_object(TOKIO_TASK_WHERE_PARAMS_NODEFAULT) noexcept {
+  where_ = TOKIO_TASK_WHERE_MAKE;
   return Task<void>(std::coroutine_handle<Promise<void>>::from_promise(*this));
+}
+
+// The call site of the Task coroutine whose frame is `frame` (see PromiseBase::where_).
+inline const TaskWhere& task_where(void* frame) noexcept {
+  return std::coroutine_handle<PromiseBase>::from_address(frame).promise().where_;
 }
 
 // --- awaitable traits ---------------------------------------------------------------------

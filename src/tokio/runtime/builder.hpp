@@ -9,11 +9,14 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <exception>
 #include <memory>
 #include <string>
 
 #include "tokio/runtime/detail/callback.hpp"
+#include "tokio/core/task_id.hpp"
 #include "tokio/runtime/flavor.hpp"
+#include "tokio/runtime/unhandled.hpp"
 #include "tokio/runtime/runtime.hpp"
 
 namespace tokio::detail {
@@ -37,13 +40,13 @@ class Builder {
   Builder& worker_threads(std::size_t n);
   Builder& thread_name(std::string name);
   // Names each worker thread with f() (any callable returning std::string).
-  Builder& thread_name_fn(detail::Callback<std::string> f);
+  Builder& thread_name_fn(detail::Callback<std::string()> f);
   Builder& thread_stack_size(std::size_t bytes);
   // Hooks run on each worker thread (any callable taking no argument; a std::function works).
-  Builder& on_thread_start(detail::Callback<void> f);
-  Builder& on_thread_stop(detail::Callback<void> f);
-  Builder& on_thread_park(detail::Callback<void> f);
-  Builder& on_thread_unpark(detail::Callback<void> f);
+  Builder& on_thread_start(detail::Callback<void()> f);
+  Builder& on_thread_stop(detail::Callback<void()> f);
+  Builder& on_thread_park(detail::Callback<void()> f);
+  Builder& on_thread_unpark(detail::Callback<void()> f);
   // Upper bound on spawn_blocking threads (default 512). Must be at least 1.
   Builder& max_blocking_threads(std::size_t n);
   // How long an idle blocking thread waits for work before exiting (default 10 s).
@@ -65,6 +68,30 @@ class Builder {
   // Also: TOKIO_FS_ENGINE=blocking in the environment. Without it, io_uring is used when
   // the kernel allows it and the runtime has the I/O driver (enable_io).
   Builder& disable_io_uring();
+
+  // What to do with an exception a task throws (default: report the ones nobody awaits).
+  Builder& unhandled_exception(UnhandledException policy);
+  // Receives every task exception the policy acts on, with the task's identity (instead of
+  // the default report line, under Report).
+  Builder& on_unhandled_exception(
+      detail::Callback<void(const task::TaskInfo&, std::exception_ptr)> f);
+  // Task hooks, called on the thread that spawns, finishes or polls the task. They run on
+  // the runtime's hot paths: keep them short, and never block in them.
+  Builder& on_task_spawn(detail::Callback<void(const task::TaskInfo&)> f);
+  Builder& on_task_terminate(detail::Callback<void(const task::TaskInfo&)> f);
+  Builder& on_before_task_poll(detail::Callback<void(const task::TaskInfo&)> f);
+  Builder& on_after_task_poll(detail::Callback<void(const task::TaskInfo&)> f);
+
+  // Starts a watchdog that reports (stderr, RuntimeMetrics::stall_count) a task that stays
+  // inside one poll longer than `threshold`: a blocking call in async code. Off by default.
+  Builder& stall_threshold(std::chrono::nanoseconds threshold);
+
+  // Per-worker histogram of task poll durations (RuntimeMetrics::poll_time_histogram_*):
+  // `buckets` linear buckets `resolution` wide, the last one open-ended (Tokio's default:
+  // 10 x 100 us). Off by default: it reads the clock twice per poll.
+  Builder& enable_metrics_poll_time_histogram();
+  Builder& metrics_poll_time_histogram_configuration(std::chrono::nanoseconds resolution,
+                                                     std::size_t buckets);
 
   // Builds the runtime. Throws std::system_error when threads cannot be started and
   // std::invalid_argument for an inconsistent configuration.

@@ -4,6 +4,7 @@
 // maintains anyway; the definitions live in runtime/detail/metrics.cpp.
 
 #include <chrono>
+#include <utility>
 #include <cstddef>
 #include <cstdint>
 
@@ -31,6 +32,22 @@ class RuntimeMetrics {
   std::size_t blocking_queue_depth() const;
   // Times a task of this runtime was forced to yield by the coop budget.
   uint64_t budget_forced_yield_count() const noexcept;
+  // Polls the stall detector caught lasting longer than Builder::stall_threshold (0 when
+  // the detector is off).
+  uint64_t stall_count() const noexcept;
+  // The I/O driver (0 without enable_io): file descriptors registered with it and
+  // deregistered from it so far, and readiness events it has dispatched.
+  uint64_t io_driver_fd_registered_count() const noexcept;
+  uint64_t io_driver_fd_deregistered_count() const noexcept;
+  uint64_t io_driver_ready_count() const noexcept;
+
+  // The poll-time histogram (Builder::enable_metrics_poll_time_histogram).
+  bool poll_time_histogram_enabled() const noexcept;
+  std::size_t poll_time_histogram_num_buckets() const noexcept;
+  // [start, end) of a bucket; the last bucket's end is nanoseconds::max().
+  std::pair<std::chrono::nanoseconds, std::chrono::nanoseconds> poll_time_histogram_bucket_range(
+      std::size_t bucket) const noexcept;
+  uint64_t poll_time_histogram_bucket_count(std::size_t worker, std::size_t bucket) const noexcept;
 
   // Per worker (an index past the last worker reads the last one).
   uint64_t worker_park_count(std::size_t w) const noexcept;

@@ -51,7 +51,7 @@ Builder& Builder::thread_name(std::string name) {
   cfg_->thread_name = std::move(name);
   return *this;
 }
-Builder& Builder::thread_name_fn(detail::Callback<std::string> f) {
+Builder& Builder::thread_name_fn(detail::Callback<std::string()> f) {
   cfg_->thread_name_fn = std::move(f);
   return *this;
 }
@@ -59,19 +59,19 @@ Builder& Builder::thread_stack_size(std::size_t bytes) {
   cfg_->thread_stack_size = bytes;
   return *this;
 }
-Builder& Builder::on_thread_start(detail::Callback<void> f) {
+Builder& Builder::on_thread_start(detail::Callback<void()> f) {
   cfg_->on_thread_start = std::move(f);
   return *this;
 }
-Builder& Builder::on_thread_stop(detail::Callback<void> f) {
+Builder& Builder::on_thread_stop(detail::Callback<void()> f) {
   cfg_->on_thread_stop = std::move(f);
   return *this;
 }
-Builder& Builder::on_thread_park(detail::Callback<void> f) {
+Builder& Builder::on_thread_park(detail::Callback<void()> f) {
   cfg_->on_thread_park = std::move(f);
   return *this;
 }
-Builder& Builder::on_thread_unpark(detail::Callback<void> f) {
+Builder& Builder::on_thread_unpark(detail::Callback<void()> f) {
   cfg_->on_thread_unpark = std::move(f);
   return *this;
 }
@@ -125,6 +125,58 @@ Builder& Builder::rng_seed(uint64_t seed) {
 }
 Builder& Builder::disable_io_uring() {
   cfg_->disable_io_uring = true;
+  return *this;
+}
+
+Builder& Builder::unhandled_exception(UnhandledException policy) {
+  cfg_->unhandled = policy;
+  return *this;
+}
+Builder& Builder::on_unhandled_exception(
+    detail::Callback<void(const task::TaskInfo&, std::exception_ptr)> f) {
+  cfg_->on_unhandled_exception = std::move(f);
+  return *this;
+}
+Builder& Builder::on_task_spawn(detail::Callback<void(const task::TaskInfo&)> f) {
+  cfg_->task_hooks.on_spawn = std::move(f);
+  return *this;
+}
+Builder& Builder::on_task_terminate(detail::Callback<void(const task::TaskInfo&)> f) {
+  cfg_->task_hooks.on_terminate = std::move(f);
+  return *this;
+}
+Builder& Builder::on_before_task_poll(detail::Callback<void(const task::TaskInfo&)> f) {
+  cfg_->task_hooks.before_poll = std::move(f);
+  return *this;
+}
+Builder& Builder::on_after_task_poll(detail::Callback<void(const task::TaskInfo&)> f) {
+  cfg_->task_hooks.after_poll = std::move(f);
+  return *this;
+}
+
+Builder& Builder::enable_metrics_poll_time_histogram() {
+  cfg_->poll_time_histogram = true;
+  return *this;
+}
+Builder& Builder::metrics_poll_time_histogram_configuration(std::chrono::nanoseconds resolution,
+                                                             std::size_t buckets) {
+  if (resolution.count() <= 0 || buckets < 2 || buckets > 1024) {
+    throw std::invalid_argument(
+        "tokio: metrics_poll_time_histogram_configuration needs a positive resolution and "
+        "2 to 1024 buckets");
+  }
+  cfg_->poll_hist_resolution = resolution;
+  cfg_->poll_hist_buckets = buckets;
+  return *this;
+}
+
+Builder& Builder::stall_threshold(std::chrono::nanoseconds threshold) {
+  if (threshold.count() <= 0) {
+    throw std::invalid_argument(
+        "tokio: Builder::stall_threshold needs a positive duration (leave it unset to keep "
+        "the stall detector off)");
+  }
+  cfg_->stall_threshold = threshold;
   return *this;
 }
 

@@ -12,6 +12,7 @@
 #include "tokio/core/detail/poll.hpp"
 #include "tokio/core/task.hpp"
 #include "tokio/runtime/detail/entry.hpp"
+#include "tokio/runtime/dump.hpp"
 #include "tokio/runtime/flavor.hpp"
 #include "tokio/runtime/metrics.hpp"
 
@@ -23,7 +24,14 @@ auto block_on_impl(HandleInner* h, A&& awaitable) {
   auto task = to_task(std::forward<A>(awaitable));
   PollSlot slot;
   set_starter(slot, task.handle());
-  block_on_slot(h, slot);
+  try {
+    block_on_slot(h, slot);
+  } catch (...) {
+    // The runtime gave up on the future (UnhandledException::ShutdownRuntime): destroy
+    // its suspended chain innermost first, as a cancelled task's.
+    if (slot.poll_fn && slot.continuation) destroy_chain(slot.continuation, task.release());
+    throw;
+  }
   return task.handle().promise().take();
 }
 
@@ -85,6 +93,8 @@ class Handle {
   RuntimeFlavor runtime_flavor() const noexcept { return detail::handle_flavor(h_); }
   Id id() const noexcept { return Id{detail::handle_id(h_)}; }
   RuntimeMetrics metrics() const noexcept { return RuntimeMetrics(h_); }
+  // Every live task, its state and what it waits on (runtime/dump.hpp).
+  Dump dump() const;
 
   detail::HandleInner* inner() const noexcept { return h_; }
   friend bool operator==(const Handle& a, const Handle& b) noexcept { return a.h_ == b.h_; }

@@ -1,19 +1,14 @@
 #pragma once
-// task::Id and task::JoinError: why awaiting a JoinHandle produced no value.
+// task::JoinError: why awaiting a JoinHandle produced no value.
 
 #include <cstdint>
 #include <exception>
 #include <stdexcept>
 #include <string>
 
-namespace tokio::task {
+#include "tokio/core/task_id.hpp"
 
-// Opaque, unique id of a spawned task (never reused within a process).
-struct Id {
-  uint64_t value = 0;
-  friend bool operator==(Id, Id) = default;
-  friend auto operator<=>(Id, Id) = default;
-};
+namespace tokio::task {
 
 // A task did not produce a value: it was cancelled (aborted, or its runtime shut down),
 // or its body threw ("panicked", in Tokio's words). Awaiting a JoinHandle rethrows the

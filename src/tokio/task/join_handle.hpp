@@ -34,6 +34,18 @@ Result<T, task::JoinError> take_join_result(TaskHeader* t) {
   return unexpected(task::JoinError::cancelled(id));
 }
 
+// Lets go of a JoinHandle's reference (JoinHandle, JoinSet). An output nobody read goes
+// with it; an exception in it is reported first (TaskFailure::DroppedUnread).
+template <class T>
+void release_join(TaskHeader* t) noexcept {
+  if (task_join_release(t)) {
+    Outcome<T>* out = output_of<T>(t);
+    if (const std::exception_ptr* e = out->exception()) task_output_dropped(t, *e);
+    out->clear();
+  }
+  task_drop_ref(t);
+}
+
 }  // namespace tokio::detail
 
 namespace tokio::task {
@@ -158,12 +170,7 @@ class JoinHandle {
 
  private:
   void release() noexcept {
-    if (auto* t = std::exchange(t_, nullptr)) {
-      if (detail::task_join_release(t)) {
-        detail::output_of<T>(t)->clear();
-      }
-      detail::task_drop_ref(t);
-    }
+    if (auto* t = std::exchange(t_, nullptr)) detail::release_join<T>(t);
   }
 
   detail::TaskHeader* t_ = nullptr;

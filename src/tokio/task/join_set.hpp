@@ -178,15 +178,12 @@ class JoinSet {
     h.forget();
     return t;
   }
-  static void drop_handle(detail::TaskHeader* t) noexcept {
-    if (detail::task_join_release(t)) detail::output_of<T>(t)->clear();
-    detail::task_drop_ref(t);
-  }
+  static void drop_handle(detail::TaskHeader* t) noexcept { detail::release_join<T>(t); }
   static Result<T, JoinError> take(detail::JoinSetEntry* e) {
     detail::TaskHeader* t = detail::join_set_entry_task(e);
     auto r = detail::take_join_result<T>(t);
     detail::join_set_finish_entry(e);
-    drop_handle(t);
+    drop_handle(t);  // the output was read: nothing left to report
     return r;
   }
   void close() noexcept {

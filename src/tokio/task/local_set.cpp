@@ -7,7 +7,9 @@
 
 #include "tokio/core/detail/ring.hpp"
 #include "tokio/runtime/detail/inject.hpp"
+#include "tokio/runtime/detail/handle_inner.hpp"
 #include "tokio/runtime/detail/owned_tasks.hpp"
+#include "tokio/runtime/detail/task_names.hpp"
 #include "tokio/runtime/detail/task_header.hpp"
 #include "tokio/task/local_set.hpp"
 
@@ -20,6 +22,15 @@ class LocalSetShared final : public RefCounted, public Scheduler {
   void schedule(TaskHeader* t, bool yield) noexcept override;
   void on_complete(TaskHeader* t) noexcept override { owned_.remove(t); }
   void on_dealloc(uint64_t id) noexcept override { owned_.on_dealloc(id); }
+  // A local task's exception follows the policy of the runtime driving the set at that
+  // moment; with none (a set polled outside any runtime), the default: report it.
+  void task_failed(TaskHeader* t, const std::exception_ptr& e, TaskFailure kind) noexcept override {
+    if (HandleInner* h = tls.handle) {
+      h->task_failed(t, e, kind);
+    } else if (kind != TaskFailure::Completed) {
+      report_task_exception(t, e, task_failure_text(kind));
+    }
+  }
 
   void spawn(TaskHeader* t) noexcept;
   // Runs up to one tick of local tasks; returns true when more are ready.
@@ -51,7 +62,10 @@ constexpr uint32_t kLocalMaxTasksPerTick = 61;
 constexpr uint32_t kLocalRemoteFirstInterval = 31;
 }  // namespace (impl)
 
-LocalSetShared::LocalSetShared() : owner_(pthread_self()), owned_(this, 1) {}
+LocalSetShared::LocalSetShared() : owner_(pthread_self()), owned_(this, 1) {
+  // The task hooks of the runtime the set is created in (if any) apply to its tasks too.
+  if (HandleInner* h = tls.handle) hooks = h->hooks;
+}
 
 LocalSetShared::~LocalSetShared() {
   if (waker_) waker_->vtable->drop(waker_);
@@ -84,6 +98,7 @@ void LocalSetShared::spawn(TaskHeader* t) noexcept {
     task_reject(t);
     return;
   }
+  if (TOKIO_UNLIKELY(hooks != nullptr)) task_spawned(t);
   schedule(t, false);
 }
 

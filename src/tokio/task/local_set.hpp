@@ -10,6 +10,7 @@
 // wake the driving task. Destroying the set cancels its unfinished tasks.
 
 #include <cstddef>
+#include <string_view>
 #include <type_traits>
 #include <utility>
 
@@ -79,10 +80,16 @@ class RunUntil : public Leaf<RunUntil<T>> {
 
 // Spawns any tokio awaitable, or callable(args...), onto the set (see make_spawn_cell).
 template <class First, class... Rest>
-auto spawn_local_on(LocalSetShared* s, First&& first, Rest&&... rest) {
+auto spawn_local_named_on(LocalSetShared* s, std::string_view name, First&& first,
+                          Rest&&... rest) {
   auto cell = make_spawn_cell(std::forward<First>(first), std::forward<Rest>(rest)...);
+  if (!name.empty()) set_task_name(cell.header, name.data(), name.size());
   local_set_spawn(s, cell.header);
   return task::JoinHandle<typename decltype(cell)::value_type>(cell.header);
+}
+template <class First, class... Rest>
+auto spawn_local_on(LocalSetShared* s, First&& first, Rest&&... rest) {
+  return spawn_local_named_on(s, {}, std::forward<First>(first), std::forward<Rest>(rest)...);
 }
 
 // Drives the set until every local task has finished.
@@ -123,6 +130,13 @@ class LocalSet {
   template <class First, class... Rest>
   auto spawn_local(First&& first, Rest&&... rest) {
     return detail::spawn_local_on(s_, std::forward<First>(first), std::forward<Rest>(rest)...);
+  }
+
+  // spawn_local with a task name (task::Builder::spawn_local_on).
+  template <class First, class... Rest>
+  auto spawn_local_named(std::string_view name, First&& first, Rest&&... rest) {
+    return detail::spawn_local_named_on(s_, name, std::forward<First>(first),
+                                        std::forward<Rest>(rest)...);
   }
 
   // Awaitable: runs `operand` and, meanwhile, this set's tasks.

@@ -22,6 +22,29 @@ namespace tokio::detail {
 
 void yield_thread() noexcept { sched_yield(); }
 
+namespace core_leaf_names_impl {
+constinit std::atomic<LeafName*> g_leaf_names{nullptr};
+}
+
+LeafName::LeafName(bool (*f)(Pollable*, task::Context&) noexcept, const char* (*n)() noexcept) noexcept
+    : poll_fn(f), pretty(n) {
+  auto& head = core_leaf_names_impl::g_leaf_names;
+  LeafName* h = head.load(std::memory_order_relaxed);
+  do {
+    next = h;
+    // Release: a dump that sees this entry (acquire) sees its fields.
+  } while (!head.compare_exchange_weak(h, this, std::memory_order_release,
+                                       std::memory_order_relaxed));
+}
+
+const char* leaf_pretty_name(bool (*f)(Pollable*, task::Context&) noexcept) noexcept {
+  for (LeafName* e = core_leaf_names_impl::g_leaf_names.load(std::memory_order_acquire); e;
+       e = e->next) {
+    if (e->poll_fn == f) return e->pretty();
+  }
+  return "";
+}
+
 // (For tokio::signal / tokio::process, ThreadSanitizer builds only.) TSan runs a signal
 // handler only when the thread that took the signal passes through a call TSan intercepts,
 // and a raw futex wait is not one: a thread parked in one (block_on on a multi-thread

@@ -23,6 +23,9 @@ class Outcome {
   ~Outcome() { clear(); }
 
   OutcomeState state() const noexcept { return state_; }
+  const std::exception_ptr* exception() const noexcept {
+    return state_ == OutcomeState::Exception ? &ex_ : nullptr;
+  }
 
   template <class... A>
   void set_value(A&&... a) {
@@ -99,6 +102,9 @@ class Outcome<void> {
   Outcome& operator=(const Outcome&) = delete;
 
   OutcomeState state() const noexcept { return state_; }
+  const std::exception_ptr* exception() const noexcept {
+    return state_ == OutcomeState::Exception ? &ex_ : nullptr;
+  }
   void set_value() noexcept {
     ex_ = nullptr;
     state_ = OutcomeState::Value;

@@ -143,6 +143,25 @@ inline void set_starter(PollSlot& slot, std::coroutine_handle<> h) noexcept {
   slot.continuation = h;
 }
 
+// --- leaf names (task dumps, stall reports) ---------------------------------------------
+// Every leaf type's poll function is listed with the type's name, so a dump can say what a
+// suspended task waits on from its PollSlot alone. Each entry is a static object linked in
+// while the program starts (one per leaf type ever awaited); nothing happens per await.
+// `g_leaf_names` is constant-initialised; pushes race only with each other (CAS), and a
+// dump reads the list with acquire loads.
+struct LeafName {
+  bool (*poll_fn)(Pollable*, task::Context&) noexcept;
+  const char* (*pretty)() noexcept;  // a __PRETTY_FUNCTION__ naming the type ("... D = X]")
+  LeafName* next = nullptr;
+  LeafName(bool (*f)(Pollable*, task::Context&) noexcept, const char* (*n)() noexcept) noexcept;
+};
+// The name of the leaf type whose poll function is `f` (an empty view if unknown).
+const char* leaf_pretty_name(bool (*f)(Pollable*, task::Context&) noexcept) noexcept;
+template <class D>
+const char* leaf_type_pretty() noexcept {
+  return __PRETTY_FUNCTION__;
+}
+
 // CRTP base of leaf awaitables. Derived provides `bool poll(task::Context&) noexcept`
 // (ready?) and `await_resume()`. The first poll happens inside await_suspend, so a ready
 // resource is consumed without suspending (it still costs one unit of coop budget). Leaves
@@ -163,6 +182,7 @@ class Leaf : public Pollable {
     s->leaf = this;
     s->poll_fn = &poll_thunk;
     s->continuation = h;
+    (void)&name_entry;  // instantiates this type's LeafName (registered at start-up)
     return true;
   }
 
@@ -170,6 +190,7 @@ class Leaf : public Pollable {
   static bool poll_thunk(Pollable* p, task::Context& cx) noexcept {
     return static_cast<Derived*>(p)->poll(cx);
   }
+  static inline LeafName name_entry{&poll_thunk, &leaf_type_pretty<Derived>};
 };
 
 }  // namespace tokio::detail

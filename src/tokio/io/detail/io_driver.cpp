@@ -26,6 +26,9 @@ void io_driver_turn(IoDriver* d, std::optional<std::chrono::nanoseconds> timeout
 }
 void io_driver_unpark(IoDriver* d) noexcept { d->unpark(); }
 void io_driver_shutdown(IoDriver* d) noexcept { d->shutdown(); }
+IoDriverCounts io_driver_counts(const IoDriver* d) noexcept {
+  return {d->fd_registered_count(), d->fd_deregistered_count(), d->ready_count()};
+}
 
 IoDriver* io_driver_of(HandleInner* h, const char* what) {
   if (IoDriver* d = h->driver.io()) return d;

@@ -1,7 +1,8 @@
 #pragma once
-// Callback<R>: a copyable, type-erased `R()` callable for the runtime's hooks
-// (Builder::on_thread_start, thread_name_fn...). std::function would do, but <functional>
-// is one of the heaviest headers of C++20 and every user TU would parse it for these setters.
+// Callback<R(A...)>: a copyable, type-erased callable for the runtime's hooks
+// (Builder::on_thread_start, thread_name_fn, on_task_spawn...). std::function would do,
+// but <functional> is one of the heaviest headers of C++20 and every user TU would parse it
+// for these setters.
 
 #include <new>
 #include <type_traits>
@@ -9,12 +10,16 @@
 
 namespace tokio::detail {
 
-template <class R>
-class Callback {
+template <class Sig>
+class Callback;
+
+template <class R, class... A>
+class Callback<R(A...)> {
  public:
   Callback() noexcept = default;
   template <class F>
-    requires(!std::is_same_v<std::decay_t<F>, Callback> && std::is_invocable_r_v<R, std::decay_t<F>&>)
+    requires(!std::is_same_v<std::decay_t<F>, Callback> &&
+             std::is_invocable_r_v<R, std::decay_t<F>&, A...>)
   Callback(F&& f)  // NOLINT: implicit, like std::function
       : obj_(new std::decay_t<F>(std::forward<F>(f))), ops_(&kOps<std::decay_t<F>>) {}
   Callback(const Callback& o) : obj_(o.obj_ ? o.ops_->clone(o.obj_) : nullptr), ops_(o.ops_) {}
@@ -30,17 +35,17 @@ class Callback {
   }
 
   explicit operator bool() const noexcept { return obj_ != nullptr; }
-  R operator()() const { return ops_->call(obj_); }
+  R operator()(A... a) const { return ops_->call(obj_, static_cast<A&&>(a)...); }
 
  private:
   struct Ops {
-    R (*call)(void*);
+    R (*call)(void*, A&&...);
     void* (*clone)(const void*);
     void (*destroy)(void*) noexcept;
   };
   template <class F>
   static constexpr Ops kOps{
-      [](void* p) -> R { return static_cast<R>((*static_cast<F*>(p))()); },
+      [](void* p, A&&... a) -> R { return static_cast<R>((*static_cast<F*>(p))(static_cast<A&&>(a)...)); },
       [](const void* p) -> void* { return new F(*static_cast<const F*>(p)); },
       [](void* p) noexcept { delete static_cast<F*>(p); }};
 

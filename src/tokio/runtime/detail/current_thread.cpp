@@ -45,6 +45,7 @@ struct DeferScope {
 class CurrentThread final : public HandleInner {
  public:
   explicit CurrentThread(Config cfg) : HandleInner(std::move(cfg), 1, 0) {
+    init_poll_histogram(1);
     core_.store(new CtCore(), std::memory_order_release);
     interval_ = config.global_queue_interval.value_or(31);
     if (interval_ == 0) interval_ = 1;
@@ -72,6 +73,13 @@ class CurrentThread final : public HandleInner {
     driver.unpark();
   }
 
+  void wake_all_for_halt() noexcept override {
+    root_woken_.store(true, std::memory_order_release);
+    driver.unpark();
+    std::lock_guard<std::mutex> g(waiters_mu_);
+    for (ParkThread* p : waiters_) p->parker.unpark();
+  }
+
   void block_on_slot(PollSlot& slot) override {
     EnterRuntime enter(this, "Runtime::block_on");
     for (;;) {
@@ -86,8 +94,12 @@ class CurrentThread final : public HandleInner {
         std::lock_guard<std::mutex> g(waiters_mu_);
         waiters_.push_back(pt);
       }
+      throw_if_halted();
       bool done = poll_root(slot, &pt->wakeable);
-      if (!done && core_.load(std::memory_order_acquire) == nullptr) pt->parker.park();
+      if (!done && core_.load(std::memory_order_acquire) == nullptr &&
+          !halted.load(std::memory_order_relaxed)) {
+        pt->parker.park();
+      }
       {
         std::lock_guard<std::mutex> g(waiters_mu_);
         waiters_.erase(std::find(waiters_.begin(), waiters_.end(), pt));
@@ -207,12 +219,16 @@ class CurrentThread final : public HandleInner {
         for (ParkThread* p : self->waiters_) p->parker.unpark();
       }
     } release{this, core, prev_worker};
+    StallProbe stall_probe;
+    StallScope stall_scope(stall_watchdog.get(), stall_probe, 0);
+    ctx.poll_hist = poll_hist_row(0);
 
     DeferScope defer;
     root_woken_.store(true, std::memory_order_relaxed);
     const uint32_t event_interval = std::max<uint32_t>(config.event_interval, 1);
     auto busy_start = std::chrono::steady_clock::now();
     for (;;) {
+      throw_if_halted();
       if (root_woken_.exchange(false, std::memory_order_acquire)) {
         if (poll_root(slot, &root_waker_.wakeable)) break;
       }
@@ -238,6 +254,7 @@ class CurrentThread final : public HandleInner {
           break;
         }
         run_task(core, t);
+        if (TOKIO_UNLIKELY(halted.load(std::memory_order_relaxed))) break;
       }
       if (!parked) {
         park(core, std::chrono::nanoseconds(0));

@@ -17,6 +17,7 @@
 // declared below, which those layers define: the runtime never includes them, and never
 // needs to cast.
 
+#include <cstdint>
 #include <atomic>
 #include <chrono>
 #include <cstddef>
@@ -40,6 +41,13 @@ void io_driver_turn(IoDriver* d, std::optional<std::chrono::nanoseconds> timeout
 void io_driver_unpark(IoDriver* d) noexcept;
 // The runtime is shutting down: fail every registration's pending and future waits.
 void io_driver_shutdown(IoDriver* d) noexcept;
+// RuntimeMetrics' I/O driver counters: fds registered, deregistered, readiness events.
+struct IoDriverCounts {
+  uint64_t registered = 0;
+  uint64_t deregistered = 0;
+  uint64_t ready = 0;
+};
+IoDriverCounts io_driver_counts(const IoDriver* d) noexcept;
 
 // --- defined by the time layer (time/detail/driver.cpp) -----------------------------------
 TimeDriver* time_driver_create(const Config& cfg, Driver& owner);

@@ -1,7 +1,10 @@
 #include <stdexcept>
+#include <cstdio>
 #include <string>
 
+#include "tokio/core/task_id.hpp"
 #include "tokio/runtime/detail/handle_inner.hpp"
+#include "tokio/runtime/unhandled.hpp"
 
 namespace tokio::detail {
 
@@ -14,9 +17,70 @@ HandleInner::HandleInner(Config cfg, std::size_t owned_shards, std::size_t block
       id(runtime_handle_inner_impl::g_next_runtime_id.fetch_add(1, std::memory_order_relaxed)),
       driver(config),
       owned(this, owned_shards),
-      blocking(this, config, config.max_blocking_threads + blocking_threads_extra) {}
+      blocking(this, config, config.max_blocking_threads + blocking_threads_extra) {
+  if (config.task_hooks.any()) hooks = &config.task_hooks;
+  if (config.stall_threshold.count() > 0) {
+    stall_watchdog = std::make_unique<StallWatchdog>(this, config.stall_threshold);
+  }
+}
 
 HandleInner::~HandleInner() = default;
+
+// The UnhandledException policy. Completed: the task threw and its JoinHandle will deliver
+// the exception (reported only if that handle is later dropped unread: DroppedUnread).
+// CompletedUnobserved / DroppedUnread: nobody will ever see it.
+void HandleInner::task_failed(TaskHeader* t, const std::exception_ptr& e,
+                              TaskFailure kind) noexcept {
+  using runtime::UnhandledException;
+  switch (config.unhandled) {
+    case UnhandledException::Ignore:
+      return;
+    case UnhandledException::Report:
+      if (kind == TaskFailure::Completed) return;
+      break;
+    case UnhandledException::ShutdownRuntime:
+      if (kind == TaskFailure::DroppedUnread) return;  // acted on when it completed
+      if (!halt_claimed.exchange(true, std::memory_order_acq_rel)) {
+        halt_exception = e;
+        halt_task_id = t->id;
+        // Pairs with the acquire load in throw_if_halted: the exception is visible there.
+        halted.store(true, std::memory_order_release);
+        owned.abort_all();
+        wake_all_for_halt();
+      }
+      break;
+  }
+  if (config.on_unhandled_exception) {
+    try {
+      std::string name = task_name(t);
+      task::TaskInfo info{task::Id{t->id}, name};
+      config.on_unhandled_exception(info, e);
+    } catch (...) {
+      std::fputs("tokio: the on_unhandled_exception hook threw (the exception was dropped)\n",
+                 stderr);
+    }
+    return;
+  }
+  report_task_exception(t, e,
+                        config.unhandled == UnhandledException::ShutdownRuntime
+                            ? "threw (the runtime is shut down: UnhandledException::ShutdownRuntime)"
+                            : task_failure_text(kind));
+}
+
+void HandleInner::throw_halted() const {
+  std::string what = "an exception that is not a std::exception";
+  try {
+    std::rethrow_exception(halt_exception);
+  } catch (const std::exception& ex) {
+    what = ex.what();
+  } catch (...) {
+  }
+  throw runtime::UnhandledExceptionShutdown(
+      task::Id{halt_task_id}, halt_exception,
+      "tokio: the runtime was shut down because task " + std::to_string(halt_task_id) +
+          " threw (UnhandledException::ShutdownRuntime): " + what +
+          ". Build the runtime with UnhandledException::Report to keep it running.");
+}
 
 EnterRuntime::EnterRuntime(HandleInner* h, const char* what) {
   ThreadContext& t = tls;

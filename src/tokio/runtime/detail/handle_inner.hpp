@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 
 #include "tokio/core/detail/poll.hpp"
@@ -15,7 +16,9 @@
 #include "tokio/runtime/detail/driver.hpp"
 #include "tokio/runtime/detail/entry.hpp"
 #include "tokio/runtime/detail/owned_tasks.hpp"
+#include "tokio/runtime/detail/stall.hpp"
 #include "tokio/runtime/detail/task_header.hpp"
+#include "tokio/runtime/detail/task_names.hpp"
 
 namespace tokio::detail {
 
@@ -42,6 +45,9 @@ struct WorkerStats {
 // the current thread is one of its own workers and reach its own state from it.
 struct WorkerContext {
   HandleInner* handle;
+  StallProbe* stall = nullptr;  // set while a stall watchdog watches this thread's polls
+  // This worker's poll-time histogram row (HandleInner::poll_hist), or null when off.
+  std::atomic<uint64_t>* poll_hist = nullptr;
 };
 
 struct HandleInner : RefCounted, Scheduler {
@@ -50,13 +56,23 @@ struct HandleInner : RefCounted, Scheduler {
   // Binds and schedules a new task, or cancels it when the runtime is shut down.
   void spawn(TaskHeader* t) noexcept {
     t->sched = this;
-    if (TOKIO_UNLIKELY(!owned.bind(t))) {
+    if (TOKIO_UNLIKELY(halted.load(std::memory_order_relaxed) || !owned.bind(t))) {
       t->sched = nullptr;
       task_reject(t);
       return;
     }
+    if (TOKIO_UNLIKELY(hooks != nullptr)) task_spawned(t);
     schedule(t, false);
   }
+
+  // UnhandledException policy (see runtime/unhandled.hpp).
+  void task_failed(TaskHeader* t, const std::exception_ptr& e, TaskFailure kind) noexcept override;
+  // ShutdownRuntime fired: throws UnhandledExceptionShutdown from a block_on (check after
+  // every wake-up of a block_on loop).
+  void throw_if_halted() const {
+    if (TOKIO_UNLIKELY(halted.load(std::memory_order_acquire))) throw_halted();
+  }
+  [[noreturn]] void throw_halted() const;
 
   // Drives a block_on root (its slot armed by set_starter) until it finishes.
   virtual void block_on_slot(PollSlot& slot) = 0;
@@ -71,6 +87,9 @@ struct HandleInner : RefCounted, Scheduler {
   // Multi-thread only: hands this worker's core to another thread (block_in_place).
   virtual void block_in_place_begin() {}
   virtual void block_in_place_end() {}
+  // Wakes every thread that drives this runtime (workers, block_on callers) so each sees
+  // `halted` (UnhandledException::ShutdownRuntime).
+  virtual void wake_all_for_halt() noexcept = 0;
 
   void on_complete(TaskHeader* t) noexcept override { owned.remove(t); }
   void on_dealloc(uint64_t id) noexcept override { owned.on_dealloc(id); }
@@ -90,6 +109,25 @@ struct HandleInner : RefCounted, Scheduler {
   // Polls of this runtime's tasks that the coop budget forced to yield
   // (RuntimeMetrics::budget_forced_yield_count; relaxed, a statistic).
   std::atomic<uint64_t> budget_forced_yields{0};
+  // The task exception that halted the runtime (ShutdownRuntime): written once, by the
+  // thread that wins `halt_claimed`, before `halted` is set with release.
+  // Builder::stall_threshold: the watchdog (null when off).
+  std::unique_ptr<StallWatchdog> stall_watchdog;
+  // Builder::enable_metrics_poll_time_histogram: workers x buckets counts, each row written
+  // by its worker only (relaxed: a statistic), null when off. Sized by the scheduler.
+  std::unique_ptr<std::atomic<uint64_t>[]> poll_hist;
+  std::size_t poll_hist_workers = 0;
+  void init_poll_histogram(std::size_t workers) {
+    if (!config.poll_time_histogram) return;
+    poll_hist_workers = workers;
+    poll_hist = std::make_unique<std::atomic<uint64_t>[]>(workers * config.poll_hist_buckets);
+  }
+  std::atomic<uint64_t>* poll_hist_row(std::size_t worker) noexcept {
+    return poll_hist ? &poll_hist[worker * config.poll_hist_buckets] : nullptr;
+  }
+  std::atomic<bool> halt_claimed{false};
+  std::exception_ptr halt_exception;
+  uint64_t halt_task_id = 0;
 
  protected:
   ~HandleInner() override;

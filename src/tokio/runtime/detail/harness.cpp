@@ -12,6 +12,7 @@
 #include "tokio/runtime/detail/handle_inner.hpp"
 #include "tokio/runtime/detail/task_header.hpp"
 #include "tokio/core/detail/rand.hpp"
+#include "tokio/runtime/detail/task_names.hpp"
 #include "tokio/runtime/detail/task_state_ops.hpp"
 
 namespace tokio::detail {
@@ -22,8 +23,36 @@ std::atomic<uint64_t> g_next_task_id_block{1};
 void dealloc_task(TaskHeader* t) noexcept {
   Scheduler* s = t->sched;
   uint64_t id = t->id;
+  bool named = t->state.load() & TaskState::NAMED;
   t->vt()->dealloc(t);
+  if (named) forget_task_name(id);
   if (s) s->on_dealloc(id);
+}
+
+// The identity a hook or a report shows: the id, and the name if the task has one.
+struct InfoOf {
+  std::string name;
+  task::TaskInfo info;
+  explicit InfoOf(const TaskHeader* t) : name(task_name(t)), info{task::Id{t->id}, name} {}
+};
+
+template <class Hook>
+void call_hook(const Hook& hook, const TaskHeader* t) noexcept {
+  try {
+    InfoOf i(t);
+    hook(i.info);
+  } catch (...) {
+    std::fputs("tokio: a task hook threw; hooks must not throw (the exception was dropped)\n", stderr);
+  }
+}
+
+// One poll's duration into its worker's histogram row (linear buckets, the last open).
+void record_poll_time(const Config& cfg, std::atomic<uint64_t>* row,
+                      std::chrono::steady_clock::time_point start) noexcept {
+  auto d = std::chrono::steady_clock::now() - start;
+  auto b = static_cast<std::size_t>(d / cfg.poll_hist_resolution);
+  if (b >= cfg.poll_hist_buckets) b = cfg.poll_hist_buckets - 1;
+  row[b].store(row[b].load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
 }
 
 // Runs with tls describing `t`, restoring the previous values afterwards (a LocalSet
@@ -87,6 +116,9 @@ void task_drop_ref(TaskHeader* t) noexcept {
 
 // --- running -----------------------------------------------------------------------------
 bool task_begin_run(TaskHeader* t) noexcept {
+  if (TOKIO_UNLIKELY(t->sched && t->sched->halted.load(std::memory_order_relaxed))) {
+    t->state.to_notified_and_cancel();  // UnhandledException::ShutdownRuntime: never polled again
+  }
   switch (t->state.to_running()) {
     case TaskState::ToRunning::Failed:
       task_drop_ref(t);
@@ -104,11 +136,36 @@ void task_run_coroutine(TaskHeader* t) noexcept {
   if (!task_begin_run(t)) return;
   bool done;
   bool yielded;
+  const TaskHooks* hooks = t->sched ? t->sched->hooks : nullptr;
+  if (TOKIO_UNLIKELY(hooks != nullptr) && hooks->before_poll) {
+    runtime_harness_impl::call_hook(hooks->before_poll, t);
+  }
+  // The stall detector's probe (stall.hpp): three relaxed stores around the poll when on.
+  WorkerContext* wc = tls.worker;
+  StallProbe* sp = wc ? wc->stall : nullptr;
+  std::atomic<uint64_t>* hist = wc ? wc->poll_hist : nullptr;
+  std::chrono::steady_clock::time_point poll_start{};
+  if (TOKIO_UNLIKELY(hist != nullptr)) poll_start = std::chrono::steady_clock::now();
+  uint64_t outer_poll = 0;
+  if (TOKIO_UNLIKELY(sp != nullptr)) {
+    outer_poll = sp->polling.load(std::memory_order_relaxed);  // a LocalSet polls inside a poll
+    sp->resumed.store(t->slot.poll_fn, std::memory_order_relaxed);
+    sp->polling.store(t->id, std::memory_order_relaxed);
+    sp->polls.store(sp->polls.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  }
   {
     runtime_harness_impl::TaskPollScope scope(t);
     task::Context cx(&t->wakeable);
     done = drive_slot(t->slot, cx);
     yielded = tls.yield_requested;
+  }
+  if (TOKIO_UNLIKELY(sp != nullptr)) {
+    sp->polls.store(sp->polls.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+    sp->polling.store(outer_poll, std::memory_order_relaxed);
+  }
+  if (TOKIO_UNLIKELY(hist != nullptr)) runtime_harness_impl::record_poll_time(wc->handle->config, hist, poll_start);
+  if (TOKIO_UNLIKELY(hooks != nullptr) && hooks->after_poll) {
+    runtime_harness_impl::call_hook(hooks->after_poll, t);
   }
   if (done) {
     t->vt()->finish(t);
@@ -151,6 +208,17 @@ void task_cancel_and_complete(TaskHeader* t) noexcept {
 
 void task_complete(TaskHeader* t) noexcept {
   uint64_t s = t->state.to_complete();
+  Scheduler* sched = t->sched;
+  if (sched) {
+    if (const std::exception_ptr* e = t->vt()->exception(t)) {
+      sched->task_failed(t, *e,
+                         (s & TaskState::JOIN_INTEREST) ? TaskFailure::Completed
+                                                        : TaskFailure::CompletedUnobserved);
+    }
+    if (TOKIO_UNLIKELY(sched->hooks != nullptr) && sched->hooks->on_terminate) {
+      runtime_harness_impl::call_hook(sched->hooks->on_terminate, t);
+    }
+  }
   if (!(s & TaskState::JOIN_INTEREST)) {
     t->vt()->drop_output(t);
   } else if (s & TaskState::JOIN_WAKER) {
@@ -168,6 +236,45 @@ void task_complete(TaskHeader* t) noexcept {
 }
 
 void task_schedule_new(TaskHeader* t) noexcept { t->sched->schedule(t, false); }
+
+void task_output_dropped(TaskHeader* t, const std::exception_ptr& e) noexcept {
+  if (t->sched) t->sched->task_failed(t, e, TaskFailure::DroppedUnread);
+}
+
+void task_spawned(TaskHeader* t) noexcept {
+  if (t->sched && t->sched->hooks && t->sched->hooks->on_spawn) {
+    runtime_harness_impl::call_hook(t->sched->hooks->on_spawn, t);
+  }
+}
+
+const char* task_failure_text(TaskFailure kind) noexcept {
+  switch (kind) {
+    case TaskFailure::Completed:
+      return "threw";
+    case TaskFailure::CompletedUnobserved:
+      return "threw, and nobody holds its JoinHandle";
+    case TaskFailure::DroppedUnread:
+      return "threw, and its JoinHandle was dropped without reading it";
+    case TaskFailure::DestructorThrew:
+      return "was being cancelled when a destructor threw";
+  }
+  return "threw";
+}
+
+void report_task_exception(const TaskHeader* t, const std::exception_ptr& e,
+                           const char* how) noexcept {
+  std::string what = "an exception that is not a std::exception";
+  try {
+    std::rethrow_exception(e);
+  } catch (const std::exception& ex) {
+    what = ex.what();
+  } catch (...) {
+  }
+  std::string name = task_name(t);
+  std::fprintf(stderr, "tokio: task %llu%s%s%s %s: %s\n", static_cast<unsigned long long>(t->id),
+               name.empty() ? "" : " (\"", name.c_str(), name.empty() ? "" : "\")", how,
+               what.c_str());
+}
 
 void task_abort(TaskHeader* t) noexcept {
   if (t->state.to_notified_and_cancel()) t->sched->schedule(t, false);
@@ -265,6 +372,10 @@ void report_destroy_exception(std::exception_ptr e) noexcept {
   } catch (...) {
   }
   if (TaskHeader* task = tls.task) {
+    if (task->sched) {  // the runtime's UnhandledException policy decides
+      task->sched->task_failed(task, e, TaskFailure::DestructorThrew);
+      return;
+    }
     std::fprintf(stderr, "tokio: task %llu: a destructor threw while the task was being cancelled: %s\n",
                  static_cast<unsigned long long>(task->id), what.c_str());
   } else {

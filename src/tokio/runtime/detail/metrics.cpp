@@ -41,6 +41,44 @@ uint64_t RuntimeMetrics::budget_forced_yield_count() const noexcept {
   return h_->budget_forced_yields.load(std::memory_order_relaxed);
 }
 
+uint64_t RuntimeMetrics::io_driver_fd_registered_count() const noexcept {
+  const detail::IoDriver* d = h_->driver.io();
+  return d ? detail::io_driver_counts(d).registered : 0;
+}
+uint64_t RuntimeMetrics::io_driver_fd_deregistered_count() const noexcept {
+  const detail::IoDriver* d = h_->driver.io();
+  return d ? detail::io_driver_counts(d).deregistered : 0;
+}
+uint64_t RuntimeMetrics::io_driver_ready_count() const noexcept {
+  const detail::IoDriver* d = h_->driver.io();
+  return d ? detail::io_driver_counts(d).ready : 0;
+}
+
+bool RuntimeMetrics::poll_time_histogram_enabled() const noexcept {
+  return h_->poll_hist != nullptr;
+}
+std::size_t RuntimeMetrics::poll_time_histogram_num_buckets() const noexcept {
+  return h_->poll_hist ? h_->config.poll_hist_buckets : 0;
+}
+std::pair<std::chrono::nanoseconds, std::chrono::nanoseconds>
+RuntimeMetrics::poll_time_histogram_bucket_range(std::size_t bucket) const noexcept {
+  auto r = h_->config.poll_hist_resolution;
+  auto start = r * static_cast<int64_t>(bucket);
+  if (bucket + 1 >= h_->config.poll_hist_buckets) return {start, std::chrono::nanoseconds::max()};
+  return {start, start + r};
+}
+uint64_t RuntimeMetrics::poll_time_histogram_bucket_count(std::size_t worker,
+                                                         std::size_t bucket) const noexcept {
+  if (!h_->poll_hist || h_->poll_hist_workers == 0) return 0;
+  if (worker >= h_->poll_hist_workers) worker = h_->poll_hist_workers - 1;
+  if (bucket >= h_->config.poll_hist_buckets) bucket = h_->config.poll_hist_buckets - 1;
+  return h_->poll_hist_row(worker)[bucket].load(std::memory_order_relaxed);
+}
+
+uint64_t RuntimeMetrics::stall_count() const noexcept {
+  return h_->stall_watchdog ? h_->stall_watchdog->stalls() : 0;
+}
+
 uint64_t RuntimeMetrics::worker_park_count(std::size_t w) const noexcept {
   return metrics_impl::stats(h_, w).park_count.load(std::memory_order_relaxed);
 }

@@ -106,6 +106,7 @@ class MultiThread final : public HandleInner {
   }
 
   void block_on_slot(PollSlot& slot) override;
+  void wake_all_for_halt() noexcept override;
   void shutdown(std::optional<std::chrono::nanoseconds> timeout) override;
   void block_in_place_begin() override;
   void block_in_place_end() override;
@@ -244,6 +245,10 @@ class MultiThread final : public HandleInner {
 
   std::mutex shutdown_mu_;
   std::condition_variable shutdown_cv_;
+  // Threads inside block_on, so a halt (UnhandledException::ShutdownRuntime) can wake them.
+  // Touched once per block_on call, never per poll.
+  std::mutex blockers_mu_;
+  std::vector<ParkThread*> blockers_;
   std::vector<Core*> shutdown_cores_;
 };
 
@@ -262,6 +267,7 @@ MultiThread::MultiThread(Config cfg)
       n_(default_workers(config)),
       remotes_(std::make_unique<Remote[]>(n_)),
       idle_(n_) {
+  init_poll_histogram(n_);
   uint64_t seed = config.rng_seed.value_or(random_seed());
   for (uint32_t i = 0; i < n_; ++i) {
     auto* core = new Core();
@@ -305,6 +311,9 @@ void MultiThread::run_worker(uint32_t index) {
   t.handle = this;
   t.defer = &ctx.defer;
   ++t.runtime_depth;
+  StallProbe stall_probe;
+  StallScope stall_scope(stall_watchdog.get(), stall_probe, index);
+  ctx.poll_hist = poll_hist_row(index);
   start_batch(core);
 
   const uint32_t event_interval = std::max<uint32_t>(config.event_interval, 1);
@@ -464,6 +473,12 @@ void MultiThread::submit_core(Core* core) {
   shutdown_cv_.notify_all();
 }
 
+void MultiThread::wake_all_for_halt() noexcept {
+  notify_all();
+  std::lock_guard<std::mutex> g(blockers_mu_);
+  for (ParkThread* p : blockers_) p->parker.unpark();
+}
+
 void MultiThread::block_on_slot(PollSlot& slot) {
   EnterRuntime enter(this, "Runtime::block_on");
   ParkThread* pt = ParkThread::current();
@@ -471,7 +486,22 @@ void MultiThread::block_on_slot(PollSlot& slot) {
   Wakeable* pw = c.waker;
   TaskHeader* ptask = c.task;
   int32_t pb = c.budget;
+  {
+    std::lock_guard<std::mutex> g(blockers_mu_);
+    blockers_.push_back(pt);
+  }
+  struct Unregister {
+    MultiThread* self;
+    ParkThread* pt;
+    ~Unregister() {
+      std::lock_guard<std::mutex> g(self->blockers_mu_);
+      self->blockers_.erase(std::find(self->blockers_.begin(), self->blockers_.end(), pt));
+    }
+  } unregister{this, pt};
   for (;;) {
+    // Checked after the registration above: a halt either sees this thread listed (and
+    // unparks it) or is seen here (halted is set before blockers_ is read).
+    throw_if_halted();
     c.waker = &pt->wakeable;
     c.task = nullptr;
     c.budget = kInitialBudget;
@@ -527,6 +557,8 @@ void MultiThread::block_in_place_begin() {
   auto* ctx = static_cast<WorkerCtx*>(tls.worker);
   if (!ctx || ctx->handle != this || !ctx->core) return;  // not holding a core: nothing to hand off
   Core* core = ctx->core;
+  // Blocking here is what block_in_place is for: not a stall.
+  if (ctx->stall) ctx->stall->polling.store(0, std::memory_order_relaxed);
   // The task woken last would otherwise wait behind the blocking call.
   if (TaskHeader* t = std::exchange(core->lifo_slot, nullptr)) push_local(core, t);
   end_batch(core);

@@ -47,6 +47,43 @@ void OwnedTasks::on_dealloc(uint64_t id) noexcept {
   if (s.bound.fetch_sub(1, std::memory_order_acq_rel) == 1) owner_->ref_dec();
 }
 
+void OwnedTasks::snapshot(std::vector<TaskHeader*>& out) {
+  for (std::size_t i = 0; i <= mask_; ++i) {
+    Shard& s = shards_[i];
+    std::lock_guard<SpinLock> g(s.lock);
+    for (TaskHeader* t = s.head; t; t = t->owned_next) {
+      t->state.ref_inc();
+      try {
+        out.push_back(t);
+      } catch (...) {
+        (void)t->state.ref_dec();  // the list's own reference remains
+        throw;
+      }
+    }
+  }
+}
+
+void OwnedTasks::abort_all() noexcept {
+  std::vector<TaskHeader*> batch;
+  for (std::size_t i = 0; i <= mask_; ++i) {
+    Shard& s = shards_[i];
+    batch.clear();
+    {
+      std::lock_guard<SpinLock> g(s.lock);
+      for (TaskHeader* t = s.head; t; t = t->owned_next) {
+        t->state.ref_inc();
+        batch.push_back(t);
+      }
+    }
+    // An abort only flags a running task (it cancels itself after its poll) and schedules
+    // an idle one, which its worker then cancels instead of polling.
+    for (TaskHeader* t : batch) {
+      task_abort(t);
+      task_drop_ref(t);
+    }
+  }
+}
+
 void OwnedTasks::close_and_shutdown_all() noexcept {
   closed_.store(true, std::memory_order_release);
   std::vector<TaskHeader*> batch;

@@ -51,6 +51,10 @@ class OwnedTasks {
   // Refuses further binds and cancels every task still listed. Tasks being polled on some
   // thread right now are flagged and cancel themselves when their poll returns.
   void close_and_shutdown_all() noexcept;
+  // Aborts every listed task without closing the list (UnhandledException::ShutdownRuntime).
+  void abort_all() noexcept;
+  // Every listed task, each with a reference taken for the caller (task_drop_ref each).
+  void snapshot(std::vector<TaskHeader*>& out);
   bool is_closed() const noexcept { return closed_.load(std::memory_order_acquire); }
   bool is_empty() const noexcept { return alive() == 0; }
   std::size_t alive() const noexcept;

@@ -82,6 +82,9 @@ struct TaskCellOps {
     out->set_cancelled();
   }
   static void drop_output(TaskHeader* t) noexcept { output_of<T>(t)->clear(); }
+  static const std::exception_ptr* exception(TaskHeader* t) noexcept {
+    return output_of<T>(t)->exception();
+  }
   static void dealloc(TaskHeader* t) noexcept {
     output_of<T>(t)->~Outcome<T>();
     t->~TaskHeader();
@@ -89,7 +92,7 @@ struct TaskCellOps {
   }
   static constexpr TaskVTable vtable{
       {&task_wake, &task_wake_by_ref, &task_clone, &task_drop},
-      &task_run_coroutine, &finish, &cancel, &drop_output, &dealloc};
+      &task_run_coroutine, &finish, &cancel, &drop_output, &dealloc, &exception};
 };
 
 // Converts an unstarted Task into a task cell in its own frame block. The header starts

@@ -21,6 +21,7 @@
 #include <coroutine>
 #include <cstddef>
 #include <cstdint>
+#include <exception>
 
 #include "tokio/core/detail/frame_alloc.hpp"
 #include "tokio/core/detail/outcome.hpp"
@@ -38,12 +39,35 @@ struct TaskVTable {
   void (*cancel)(TaskHeader*) noexcept;  // destroy the body unfinished; output = cancelled
   void (*drop_output)(TaskHeader*) noexcept;  // nobody will read the output
   void (*dealloc)(TaskHeader*) noexcept; // last reference gone
+  // The exception the output holds (the body threw), or null.
+  const std::exception_ptr* (*exception)(TaskHeader*) noexcept;
 };
+
+struct TaskHooks;  // runtime/detail/config.hpp
+
+// When a task's exception is seen by the runtime (Scheduler::task_failed).
+enum class TaskFailure : uint8_t {
+  Completed,            // the task finished with it; its JoinHandle will deliver it
+  CompletedUnobserved,  // the task finished with it and nobody holds its JoinHandle
+  DroppedUnread,        // the JoinHandle was dropped without reading it
+  DestructorThrew,      // a destructor threw while the task was being cancelled
+};
+
+// The words a report uses for each TaskFailure (after "task <id> ").
+const char* task_failure_text(TaskFailure kind) noexcept;
 
 // Scheduler interface seen by tasks. A task holds a raw pointer to its scheduler; the
 // scheduler's shared state stays alive until every task bound to it is deallocated.
 class Scheduler {
  public:
+  // The runtime's task hooks, or null when none is set (one test on the poll path).
+  const TaskHooks* hooks = nullptr;
+  // Set when UnhandledException::ShutdownRuntime fired: no task is polled again (relaxed:
+  // a task polled once more before it is seen is harmless).
+  std::atomic<bool> halted{false};
+
+  // A task's body threw (see TaskFailure): apply the runtime's UnhandledException policy.
+  virtual void task_failed(TaskHeader* t, const std::exception_ptr& e, TaskFailure kind) noexcept = 0;
   // `t` was woken (the caller hands over a notified ref). yield: put it behind other work.
   virtual void schedule(TaskHeader* t, bool yield) noexcept = 0;
   // The task finished: unlink it from the owned list (drops nothing; the caller does).
@@ -115,6 +139,11 @@ bool task_join_poll_waker(TaskHeader* t, Wakeable* w) noexcept;
 bool task_join_release(TaskHeader* t) noexcept;
 // A spawn was refused (runtime shut down): cancel the unstarted task and complete it.
 void task_reject(TaskHeader* t) noexcept;
+// A JoinHandle (or JoinSet entry) let go of a completed task's output without reading it:
+// an exception there is reported (TaskFailure::DroppedUnread).
+void task_output_dropped(TaskHeader* t, const std::exception_ptr& e) noexcept;
+// Names a task (task::Builder), before it is scheduled; the name is freed with the task.
+void set_task_name(TaskHeader* t, const char* name, std::size_t len) noexcept;
 
 inline void task_ref_inc(TaskHeader* t) noexcept { t->state.ref_inc(); }
 

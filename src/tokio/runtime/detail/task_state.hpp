@@ -11,7 +11,9 @@
 //                         COMPLETE) only the runtime side may read the field, while clear
 //                         only the JoinHandle side may write it
 //   bit 5  CANCELLED      abort()/shutdown requested; the next poll cancels instead
-//   bits 6..63            reference count
+//   bit 6  NAMED          the task has a name in the name registry (task_names.hpp); set
+//                         once, before the task is shared, and read when it is freed
+//   bits 7..63            reference count
 //
 // References are held by: the owned-task list (until dealloc), each queue entry or active
 // runner ("notified ref"), the JoinHandle, each AbortHandle and each Waker clone.
@@ -37,8 +39,9 @@ class TaskState {
   static constexpr uint64_t JOIN_INTEREST = 1u << 3;
   static constexpr uint64_t JOIN_WAKER = 1u << 4;
   static constexpr uint64_t CANCELLED = 1u << 5;
+  static constexpr uint64_t NAMED = 1u << 6;
   static constexpr uint64_t LIFECYCLE = RUNNING | COMPLETE;
-  static constexpr unsigned REF_SHIFT = 6;
+  static constexpr unsigned REF_SHIFT = 7;
   static constexpr uint64_t REF_ONE = uint64_t{1} << REF_SHIFT;
   static constexpr uint64_t FLAGS = REF_ONE - 1;
 
@@ -92,6 +95,8 @@ class TaskState {
   // handle side owns the waker field). Returns the state after the transition.
   uint64_t drop_join_interest() noexcept;
 
+  // Marks the task as named (task::Builder), before it is scheduled.
+  void set_named() noexcept { word_.fetch_or(NAMED, std::memory_order_relaxed); }
   void ref_inc() noexcept {
     uint64_t prev = word_.fetch_add(REF_ONE, std::memory_order_relaxed);
     if (TOKIO_UNLIKELY(prev > (uint64_t{1} << 62))) std::abort();  // refcount overflow

@@ -3,6 +3,7 @@
 // is reached through runtime/detail/entry.hpp only.
 
 #include <new>
+#include <string_view>
 #include <type_traits>
 #include <utility>
 
@@ -18,12 +19,19 @@
 
 namespace tokio::detail {
 
-// Spawns any tokio awaitable, or callable(args...) returning one (see make_spawn_cell).
+// Spawns any tokio awaitable, or callable(args...) returning one (see make_spawn_cell),
+// named `name` unless it is empty (task::Builder). The name is set before the task is
+// bound, so the spawn hook and a dump already see it.
 template <class First, class... Rest>
-auto spawn_any_on(HandleInner* h, First&& first, Rest&&... rest) {
+auto spawn_named_on(HandleInner* h, std::string_view name, First&& first, Rest&&... rest) {
   auto cell = make_spawn_cell(std::forward<First>(first), std::forward<Rest>(rest)...);
+  if (!name.empty()) set_task_name(cell.header, name.data(), name.size());
   spawn_on(h, cell.header);
   return task::JoinHandle<typename decltype(cell)::value_type>(cell.header);
+}
+template <class First, class... Rest>
+auto spawn_any_on(HandleInner* h, First&& first, Rest&&... rest) {
+  return spawn_named_on(h, {}, std::forward<First>(first), std::forward<Rest>(rest)...);
 }
 
 // A spawn_blocking task: header, output, then the closure. No coroutine frame.
@@ -62,13 +70,16 @@ struct BlockingCell {
     c->output.set_cancelled();
   }
   static void drop_output(TaskHeader* t) noexcept { of(t)->output.clear(); }
+  static const std::exception_ptr* exception(TaskHeader* t) noexcept {
+    return of(t)->output.exception();
+  }
   static void dealloc(TaskHeader* t) noexcept {
     of(t)->~BlockingCell();
     frame_free(t);
   }
   static constexpr TaskVTable vtable{
       {&task_wake, &task_wake_by_ref, &task_clone, &task_drop}, &run, &finish, &cancel,
-      &drop_output, &dealloc};
+      &drop_output, &dealloc, &exception};
 };
 
 // The closure a blocking cell runs: `f` alone, or f bound to decayed copies of `args`
@@ -88,7 +99,7 @@ auto make_blocking_fn(F&& f, Args&&... args) {
 }
 
 template <class F, class... Args>
-auto spawn_blocking_on(HandleInner* h, F&& f, Args&&... args) {
+auto spawn_blocking_named_on(HandleInner* h, std::string_view name, F&& f, Args&&... args) {
   using Fn = decltype(make_blocking_fn(std::forward<F>(f), std::forward<Args>(args)...));
   using R = std::invoke_result_t<Fn&>;
   using Cell = BlockingCell<Fn, R>;
@@ -105,8 +116,13 @@ auto spawn_blocking_on(HandleInner* h, F&& f, Args&&... args) {
   TaskHeader* t = &c->header;
   t->wakeable.vtable = &Cell::vtable.waker;
   t->id = next_task_id();
+  if (!name.empty()) set_task_name(t, name.data(), name.size());
   spawn_blocking_cell_on(h, t);
   return task::JoinHandle<R>(t);
+}
+template <class F, class... Args>
+auto spawn_blocking_on(HandleInner* h, F&& f, Args&&... args) {
+  return spawn_blocking_named_on(h, {}, std::forward<F>(f), std::forward<Args>(args)...);
 }
 
 }  // namespace tokio::detail

@@ -1,0 +1,119 @@
+// The stall detector's watchdog (stall.hpp).
+#include <cstdio>
+#include <string>
+
+#include "tokio/runtime/detail/handle_inner.hpp"
+#include "tokio/runtime/detail/stall.hpp"
+#include "tokio/runtime/detail/task_names.hpp"
+
+namespace tokio::detail {
+
+std::string leaf_name(bool (*poll_fn)(Pollable*, task::Context&) noexcept) {
+  if (!poll_fn) return {};
+  std::string s = leaf_pretty_name(poll_fn);
+  // GCC: "... [with D = X]"; Clang: "... [D = X]".
+  auto at = s.find("D = ");
+  if (at == std::string::npos) return {};
+  s = s.substr(at + 4);
+  if (!s.empty() && s.back() == ']') s.pop_back();
+  for (const char* q : {"tokio::detail::", "tokio::"}) {
+    std::string qs(q);
+    for (auto p = s.find(qs); p != std::string::npos; p = s.find(qs, p)) s.erase(p, qs.size());
+  }
+  return s;
+}
+
+StallWatchdog::StallWatchdog(HandleInner* h, std::chrono::nanoseconds threshold)
+    : h_(h), threshold_(threshold), thread_([this] { run(); }) {}
+
+StallWatchdog::~StallWatchdog() {
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  thread_.join();
+}
+
+void StallWatchdog::add(StallProbe* p) {
+  std::lock_guard<std::mutex> g(mu_);
+  probes_.push_back(p);
+}
+
+void StallWatchdog::remove(StallProbe* p) {
+  std::lock_guard<std::mutex> g(mu_);
+  for (auto& q : probes_) {
+    if (q == p) {
+      q = probes_.back();
+      probes_.pop_back();
+      return;
+    }
+  }
+}
+
+void StallWatchdog::run() {
+  auto period = std::max<std::chrono::nanoseconds>(threshold_ / 4, std::chrono::milliseconds(1));
+  std::unique_lock<std::mutex> lk(mu_);
+  while (!stop_) {
+    cv_.wait_for(lk, period);
+    if (stop_) break;
+    check(std::chrono::steady_clock::now());
+  }
+}
+
+// Runs under mu_ (probes cannot be removed meanwhile).
+void StallWatchdog::check(std::chrono::steady_clock::time_point now) {
+  for (StallProbe* p : probes_) {
+    uint64_t polls = p->polls.load(std::memory_order_relaxed);
+    uint64_t task = p->polling.load(std::memory_order_relaxed);
+    if (task == 0 || polls != p->seen_polls || task != p->seen_task) {
+      p->seen_polls = polls;
+      p->seen_task = task;
+      p->since = now;
+      p->reported = false;
+      continue;
+    }
+    auto stuck = now - p->since;
+    if (p->reported || stuck < threshold_) continue;
+    p->reported = true;
+    stalls_.fetch_add(1, std::memory_order_relaxed);
+    if (now - last_report_ < std::chrono::seconds(1) && last_report_.time_since_epoch().count() != 0) {
+      ++held_back_;
+      continue;
+    }
+    last_report_ = now;
+    std::string name = task_name_by_id(task);
+    std::string where = leaf_name(p->resumed.load(std::memory_order_relaxed));
+    long long ms = std::chrono::duration_cast<std::chrono::milliseconds>(stuck).count();
+    long long limit = std::chrono::duration_cast<std::chrono::milliseconds>(threshold_).count();
+    std::fprintf(stderr,
+                 "tokio: stall: task %llu%s%s%s has been inside one poll on worker %u for at "
+                 "least %lld ms (stall_threshold %lld ms)%s%s; a blocking call in async code? "
+                 "Move blocking work to spawn_blocking or block_in_place.%s\n",
+                 static_cast<unsigned long long>(task), name.empty() ? "" : " (\"",
+                 name.c_str(), name.empty() ? "" : "\")", p->worker, ms, limit,
+                 where.empty() ? "" : ", resumed from ", where.c_str(),
+                 held_back_ ? (" (" + std::to_string(held_back_) +
+                               " more stalls in the last second were not reported)").c_str()
+                            : "");
+    held_back_ = 0;
+  }
+}
+
+StallScope::StallScope(StallWatchdog* wd, StallProbe& probe, uint32_t worker)
+    : w(wd), p(&probe), ctx(tls.worker) {
+  p->worker = worker;
+  if (w && ctx) {
+    w->add(p);
+    ctx->stall = p;
+  }
+}
+
+StallScope::~StallScope() {
+  if (w && ctx) {
+    ctx->stall = nullptr;
+    w->remove(p);
+  }
+}
+
+}  // namespace tokio::detail

@@ -1,0 +1,534 @@
+// Failure reporting (UnhandledException), task names (task::Builder), task hooks.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <algorithm>
+#include <memory>
+#include <mutex>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "test_util.hpp"
+
+namespace {
+
+namespace rt = tokio::runtime;
+
+// Captures what the process writes to stderr while alive (a temporary file on fd 2).
+class StderrCapture {
+ public:
+  StderrCapture() {
+    std::fflush(stderr);
+    char path[] = "/tmp/tokio-stderr-XXXXXX";
+    fd_ = ::mkstemp(path);
+    REQUIRE(fd_ >= 0);
+    ::unlink(path);
+    saved_ = ::dup(2);
+    REQUIRE(::dup2(fd_, 2) == 2);
+  }
+  ~StderrCapture() { restore(); }
+  std::string text() {
+    restore();
+    std::string s;
+    char buf[4096];
+    ::lseek(fd_, 0, SEEK_SET);
+    for (ssize_t n; (n = ::read(fd_, buf, sizeof buf)) > 0;) s.append(buf, static_cast<std::size_t>(n));
+    return s;
+  }
+
+ private:
+  void restore() {
+    if (saved_ >= 0) {
+      std::fflush(stderr);
+      ::dup2(saved_, 2);
+      ::close(saved_);
+      saved_ = -1;
+    }
+  }
+  int fd_ = -1;
+  int saved_ = -1;
+};
+
+std::size_t count(const std::string& s, const std::string& what) {
+  std::size_t n = 0;
+  for (auto p = s.find(what); p != std::string::npos; p = s.find(what, p + 1)) ++n;
+  return n;
+}
+
+tokio::Task<int> boom(std::string msg) {
+  co_await tokio::task::yield_now();
+  throw std::runtime_error(msg);
+}
+
+template <class Configure>
+rt::Runtime make_rt(bool multi, Configure configure) {
+  auto b = multi ? rt::Builder::new_multi_thread() : rt::Builder::new_current_thread();
+  if (multi) b.worker_threads(2);
+  configure(b);
+  return b.build();
+}
+
+}  // namespace
+
+TEST_CASE("unhandled: a detached task's exception is reported once, with id and name") {
+  for (bool multi : {false, true}) {
+    CAPTURE(multi);
+    StderrCapture cap;
+    {
+      auto r = make_rt(multi, [](rt::Builder& b) { b.enable_all(); });
+      r.block_on([]() -> tokio::Task<> {
+        // Dropped before it finishes: reported when it completes.
+        auto a = tokio::spawn(boom("first failure"));
+        // Named, dropped before it finishes.
+        auto b = tokio::task::Builder().name("conn 10.0.0.1:5555").spawn(boom, std::string("named failure"));
+        tokio::task::AbortHandle wa = a.abort_handle(), wb = b.abort_handle();
+        { auto drop_a = std::move(a); auto drop_b = std::move(b); }
+        for (int i = 0; i < 2000 && !(wa.is_finished() && wb.is_finished()); ++i) {
+          co_await tokio::time::sleep(1ms);
+        }
+      }());
+    }
+    std::string out = cap.text();
+    CHECK(count(out, "first failure") == 1);
+    CHECK(count(out, "named failure") == 1);
+    CHECK(out.find("(\"conn 10.0.0.1:5555\")") != std::string::npos);
+    CHECK(out.find("nobody holds its JoinHandle") != std::string::npos);
+  }
+}
+
+TEST_CASE("unhandled: an exception the JoinHandle delivers is not reported; one dropped unread is") {
+  StderrCapture cap;
+  auto r = rt::Builder::new_current_thread().enable_all().build();
+  r.block_on([]() -> tokio::Task<> {
+    auto awaited = tokio::spawn(boom("awaited failure"));
+    bool threw = false;
+    try {
+      (void)co_await awaited;
+    } catch (const std::runtime_error& e) {
+      threw = std::string(e.what()) == "awaited failure";
+    }
+    CHECK(threw);
+    {
+      auto unread = tokio::spawn(boom("unread failure"));
+      for (int i = 0; i < 10; ++i) co_await tokio::task::yield_now();
+      CHECK(unread.is_finished());
+    }  // dropped here, unread
+    co_return;
+  }());
+  std::string out = cap.text();
+  CHECK(count(out, "awaited failure") == 0);
+  CHECK(count(out, "unread failure") == 1);
+  CHECK(out.find("dropped without reading it") != std::string::npos);
+}
+
+TEST_CASE("unhandled: Ignore reports nothing; the hook receives id, name and the exception") {
+  {
+    StderrCapture cap;
+    auto r = rt::Builder::new_current_thread().unhandled_exception(rt::UnhandledException::Ignore).build();
+    r.block_on([]() -> tokio::Task<> {
+      tokio::spawn(boom("ignored"));
+      for (int i = 0; i < 10; ++i) co_await tokio::task::yield_now();
+    }());
+    CHECK(cap.text().find("ignored") == std::string::npos);
+  }
+  for (bool multi : {false, true}) {
+    CAPTURE(multi);
+    std::mutex mu;
+    std::vector<std::string> seen;
+    StderrCapture cap;
+    {
+      auto r = make_rt(multi, [&](rt::Builder& b) {
+        b.on_unhandled_exception([&](const tokio::task::TaskInfo& info, std::exception_ptr e) {
+                                    std::string what;
+                                    try {
+                                      std::rethrow_exception(e);
+                                    } catch (const std::exception& ex) {
+                                      what = ex.what();
+                                    }
+                                    std::lock_guard<std::mutex> g(mu);
+                                    seen.push_back(std::string(info.name) + "|" + what + "|" +
+                                                   (info.id.value != 0 ? "id" : "noid"));
+        });
+      });
+      r.block_on([]() -> tokio::Task<> {
+        tokio::task::Builder().name("worker-7").spawn(boom("hooked"));
+        auto h = tokio::spawn(boom("delivered"));
+        try {
+          (void)co_await h;
+        } catch (const std::exception&) {
+        }
+        for (int i = 0; i < 20; ++i) co_await tokio::task::yield_now();
+      }());
+    }
+    std::lock_guard<std::mutex> g(mu);
+    REQUIRE(seen.size() == 1);
+    CHECK(seen[0] == "worker-7|hooked|id");
+    CHECK(cap.text().find("hooked") == std::string::npos);  // the hook replaces the line
+  }
+}
+
+TEST_CASE("unhandled: ShutdownRuntime stops the runtime and block_on throws, now and later") {
+  for (bool multi : {false, true}) {
+    CAPTURE(multi);
+    StderrCapture cap;
+    std::atomic<bool> other_cancelled{false};
+    auto r = std::make_unique<rt::Runtime>(make_rt(multi, [](rt::Builder& b) {
+      b.enable_all().unhandled_exception(rt::UnhandledException::ShutdownRuntime);
+    }));
+    struct Flag {
+      std::atomic<bool>* f;
+      ~Flag() { f->store(true); }
+    };
+    bool caught = false;
+    try {
+      r->block_on([&]() -> tokio::Task<> {
+        // A task parked forever: it must be cancelled by the shutdown.
+        tokio::spawn([](std::atomic<bool>* f) -> tokio::Task<> {
+          Flag guard{f};
+          co_await tokio::time::sleep(std::chrono::hours(1));
+        }, &other_cancelled);
+        // The failure is awaited by its JoinHandle: ShutdownRuntime acts on it anyway.
+        auto h = tokio::spawn(boom("fatal"));
+        // The root waits on something that never comes: only the halt ends block_on.
+        co_await tokio::time::sleep(std::chrono::hours(1));
+        (void)h;
+      }());
+    } catch (const rt::UnhandledExceptionShutdown& e) {
+      caught = true;
+      CHECK(std::string(e.what()).find("fatal") != std::string::npos);
+      CHECK(e.task_id().value != 0);
+      bool inner = false;
+      try {
+        std::rethrow_exception(e.task_exception());
+      } catch (const std::runtime_error& ex) {
+        inner = std::string(ex.what()) == "fatal";
+      }
+      CHECK(inner);
+    }
+    CHECK(caught);
+    // Later block_on calls throw too, and spawns are refused (cancelled).
+    CHECK_THROWS_AS(r->block_on([]() -> tokio::Task<> { co_return; }()), rt::UnhandledExceptionShutdown);
+    auto refused = r->spawn([]() -> tokio::Task<int> { co_return 1; });
+    if (multi) {
+      // The workers go on running: the parked task is cancelled without waiting for the drop.
+      for (int i = 0; i < 2000 && !other_cancelled.load(); ++i) std::this_thread::sleep_for(1ms);
+      CHECK(other_cancelled.load());
+    }
+    r.reset();
+    CHECK(other_cancelled.load());
+    CHECK(refused.is_finished());
+    CHECK(count(cap.text(), "fatal") == 1);
+  }
+}
+
+TEST_CASE("unhandled: a LocalSet's detached exceptions are reported too") {
+  StderrCapture cap;
+  auto r = rt::Builder::new_current_thread().enable_all().build();
+  tokio::task::LocalSet local;
+  local.block_on(r, []() -> tokio::Task<> {
+    tokio::task::Builder().name("local-one").spawn_local(boom("local failure"));
+    for (int i = 0; i < 20; ++i) co_await tokio::task::yield_now();
+  }());
+  std::string out = cap.text();
+  CHECK(count(out, "local failure") == 1);
+  CHECK(out.find("local-one") != std::string::npos);
+}
+
+TEST_CASE("unhandled: a destructor throwing during cancellation goes through the policy") {
+  struct Thrower {
+    ~Thrower() noexcept(false) { throw std::runtime_error("destructor failure"); }
+  };
+  std::atomic<int> hooked{0};
+  {
+    auto r = rt::Builder::new_current_thread()
+                 .enable_all()
+                 .on_unhandled_exception([&](const tokio::task::TaskInfo&, std::exception_ptr) {
+                   hooked.fetch_add(1);
+                 })
+                 .build();
+    r.block_on([]() -> tokio::Task<> {
+      auto h = tokio::spawn([]() -> tokio::Task<> {
+        Thrower t;
+        co_await tokio::time::sleep(std::chrono::hours(1));
+      });
+      co_await tokio::task::yield_now();
+      h.abort();
+      for (int i = 0; i < 10; ++i) co_await tokio::task::yield_now();
+    }());
+  }
+  CHECK(hooked.load() == 1);
+}
+
+TEST_CASE("task::Builder: names reach the hooks; spawn_blocking and spawn_on are named too") {
+  std::mutex mu;
+  std::vector<std::string> spawned, terminated;
+  std::atomic<int> polls_before{0}, polls_after{0};
+  {
+    auto r = rt::Builder::new_multi_thread()
+                 .worker_threads(2)
+                 .enable_all()
+                 .on_task_spawn([&](const tokio::task::TaskInfo& i) {
+                   std::lock_guard<std::mutex> g(mu);
+                   spawned.emplace_back(i.name);
+                 })
+                 .on_task_terminate([&](const tokio::task::TaskInfo& i) {
+                   std::lock_guard<std::mutex> g(mu);
+                   terminated.emplace_back(i.name);
+                 })
+                 .on_before_task_poll([&](const tokio::task::TaskInfo&) { polls_before.fetch_add(1); })
+                 .on_after_task_poll([&](const tokio::task::TaskInfo&) { polls_after.fetch_add(1); })
+                 .build();
+    r.block_on([](rt::Handle h) -> tokio::Task<> {
+      auto a = tokio::task::Builder().name("alpha").spawn([]() -> tokio::Task<int> {
+        co_await tokio::task::yield_now();
+        co_return 1;
+      });
+      auto b = tokio::task::Builder().name("beta").spawn_blocking([] { return 2; });
+      auto c = tokio::task::Builder().name("gamma").spawn_on(h, []() -> tokio::Task<int> { co_return 3; });
+      auto d = tokio::spawn([]() -> tokio::Task<int> { co_return 4; });
+      int sum = co_await a;
+      sum += co_await b;
+      sum += co_await c;
+      sum += co_await d;
+      CHECK(sum == 10);
+    }(r.handle()));
+  }
+  std::lock_guard<std::mutex> g(mu);
+  auto has = [](const std::vector<std::string>& v, const std::string& s) {
+    return std::find(v.begin(), v.end(), s) != v.end();
+  };
+  CHECK(has(spawned, "alpha"));
+  CHECK(has(spawned, "gamma"));
+  CHECK(has(spawned, ""));  // the unnamed one
+  CHECK(has(terminated, "alpha"));
+  CHECK(has(terminated, "gamma"));
+  CHECK(polls_before.load() >= 3);
+  CHECK(polls_before.load() == polls_after.load());
+}
+
+TEST_CASE("task::Builder: spawn_local outside a LocalSet is a clear error") {
+  auto r = rt::Builder::new_current_thread().build();
+  r.block_on([]() -> tokio::Task<> {
+    bool threw = false;
+    try {
+      tokio::task::Builder().name("x").spawn_local([]() -> tokio::Task<> { co_return; });
+    } catch (const std::logic_error& e) {
+      threw = std::string(e.what()).find("LocalSet") != std::string::npos;
+    }
+    CHECK(threw);
+    co_return;
+  }());
+}
+
+TEST_CASE("stall detector: a task blocking its worker is reported with its name, once") {
+  for (bool multi : {false, true}) {
+    CAPTURE(multi);
+    StderrCapture cap;
+    uint64_t stalls = 0;
+    {
+      auto r = make_rt(multi, [](rt::Builder& b) { b.enable_all().stall_threshold(50ms); });
+      r.block_on([]() -> tokio::Task<> {
+        auto h = tokio::task::Builder().name("sleepy").spawn([]() -> tokio::Task<> {
+          co_await tokio::task::yield_now();
+          std::this_thread::sleep_for(200ms);  // the footgun: blocking inside async code
+        });
+        co_await h;
+        // Well-behaved tasks are not reported.
+        for (int i = 0; i < 20; ++i) co_await tokio::time::sleep(5ms);
+      }());
+      stalls = r.metrics().stall_count();
+    }
+    std::string out = cap.text();
+    CHECK(stalls == 1);
+    CHECK(count(out, "tokio: stall:") == 1);
+    CHECK(out.find("\"sleepy\"") != std::string::npos);
+    CHECK(out.find("stall_threshold 50 ms") != std::string::npos);
+  }
+}
+
+TEST_CASE("stall detector: off by default, block_in_place is not a stall, bad threshold refused") {
+  {
+    auto r = rt::Builder::new_current_thread().build();
+    r.block_on([]() -> tokio::Task<> {
+      auto h = tokio::spawn([]() -> tokio::Task<> {
+        std::this_thread::sleep_for(30ms);
+        co_return;
+      });
+      co_await h;
+    }());
+    CHECK(r.metrics().stall_count() == 0);
+  }
+  {
+    StderrCapture cap;
+    auto r = rt::Builder::new_multi_thread().worker_threads(2).stall_threshold(20ms).build();
+    r.block_on([]() -> tokio::Task<> {
+      auto h = tokio::spawn([]() -> tokio::Task<> {
+        tokio::task::block_in_place([] { std::this_thread::sleep_for(120ms); });
+        co_return;
+      });
+      co_await h;
+    }());
+    CHECK(r.metrics().stall_count() == 0);
+    CHECK(cap.text().find("tokio: stall:") == std::string::npos);
+  }
+  auto b = rt::Builder::new_current_thread();
+  CHECK_THROWS_AS(b.stall_threshold(0ms), std::invalid_argument);
+}
+
+TEST_CASE("dump: names, states, leaves and chain depth of live tasks") {
+  auto r = rt::Builder::new_multi_thread().worker_threads(2).enable_all().build();
+  r.block_on([](rt::Handle handle) -> tokio::Task<> {
+    auto notify = std::make_shared<tokio::sync::Notify>();
+    auto mutex = std::make_shared<tokio::sync::Mutex<int>>(0);
+    auto [tx, rx] = tokio::sync::mpsc::channel<int>(4);
+    auto held = co_await mutex->lock();  // so the locker waits
+    (void)held;
+    const unsigned inner_line = __LINE__ + 1;
+    auto inner = [](std::shared_ptr<tokio::sync::Notify> n) -> tokio::Task<> {
+      co_await n->notified();
+    };
+    auto a = tokio::task::Builder().name("notified").spawn(
+        [](std::shared_ptr<tokio::sync::Notify> n, auto in) -> tokio::Task<> { co_await in(n); },
+        notify, inner);
+    auto b = tokio::task::Builder().name("locker").spawn(
+        [](std::shared_ptr<tokio::sync::Mutex<int>> m) -> tokio::Task<> { (void)co_await m->lock(); },
+        mutex);
+    auto c = tokio::task::Builder().name("receiver").spawn(
+        [](tokio::sync::mpsc::Receiver<int> rx) -> tokio::Task<> { (void)co_await rx.recv(); },
+        std::move(rx));
+    auto d = tokio::task::Builder().name("sleeper").spawn([]() -> tokio::Task<> {
+      co_await tokio::time::sleep(std::chrono::hours(1));
+    });
+    auto e = tokio::task::Builder().name("done").spawn([]() -> tokio::Task<int> { co_return 5; });
+    // Let every task reach its wait.
+    for (int i = 0; i < 200; ++i) {
+      co_await tokio::time::sleep(1ms);
+      if (e.is_finished()) break;
+    }
+    co_await tokio::time::sleep(20ms);
+    auto dump = handle.dump();
+    std::string text = dump.to_string();
+    INFO(text);
+    auto find = [&](const std::string& name) -> const rt::TaskDump* {
+      for (const auto& t : dump.tasks())
+        if (t.name == name) return &t;
+      return nullptr;
+    };
+    for (std::string n : {"notified", "locker", "receiver", "sleeper"}) {
+      CAPTURE(n);
+      CHECK(find(n) != nullptr);
+    }
+    if (auto* t = find("notified")) {
+      CHECK(t->state == rt::TaskDump::State::Idle);
+      CHECK(t->waiting_on.find("Notif") != std::string::npos);
+      CHECK(t->depth >= 3);  // wrapper, the callable's coroutine, inner
+      // The async backtrace names this file and the line of `inner`'s coroutine first.
+      REQUIRE(!t->backtrace.empty());
+      CHECK(t->backtrace.size() == 2);  // the spawn wrapper is left out
+      // g++ names the coroutine's closing line, clang++ its opening one.
+      CAPTURE(inner_line);
+      bool located = false;
+      for (unsigned l = inner_line; l <= inner_line + 2; ++l) {
+        located |= t->backtrace[0].find("observability_test.cpp:" + std::to_string(l)) != std::string::npos;
+      }
+      CHECK(located);
+    }
+    if (auto* t = find("sleeper")) CHECK(t->waiting_on.find("Sleep") != std::string::npos);
+    if (auto* t = find("receiver")) CHECK(t->waiting_on.find("ecv") != std::string::npos);
+    if (auto* t = find("locker")) CHECK(!t->waiting_on.empty());
+    // A finished task leaves the runtime's task list: it is not in a dump.
+    CHECK(find("done") == nullptr);
+    CHECK(text.find("task ") != std::string::npos);
+    CHECK(text.find("\"sleeper\" idle, waiting on") != std::string::npos);
+    CHECK(text.find("    at ") != std::string::npos);
+    a.abort();
+    b.abort();
+    c.abort();
+    d.abort();
+    (void)co_await e;
+    (void)tx;
+  }(r.handle()));
+}
+
+TEST_CASE("metrics: I/O driver counters and the poll-time histogram") {
+  auto r = rt::Builder::new_multi_thread()
+               .worker_threads(2)
+               .enable_all()
+               .enable_metrics_poll_time_histogram()
+               .metrics_poll_time_histogram_configuration(std::chrono::milliseconds(1), 4)
+               .build();
+  auto m = r.metrics();
+  uint64_t reg0 = m.io_driver_fd_registered_count();
+  uint64_t dereg0 = m.io_driver_fd_deregistered_count();
+  r.block_on([]() -> tokio::Task<> {
+    auto listener = (co_await tokio::net::TcpListener::bind("127.0.0.1:0")).value();
+    auto addr = listener.local_addr().value();
+    auto client = (co_await tokio::net::TcpStream::connect(addr)).value();
+    auto [server, peer] = (co_await listener.accept()).value();
+    (void)peer;
+    (void)co_await client.write_all(std::as_bytes(std::span("ping", 4)));
+    std::byte buf[4];
+    (void)co_await server.read(buf);
+    // Polls of every length: fast ones, and one blocking for 3 ms (bucket 3: >= 3 ms).
+    auto h = tokio::spawn([]() -> tokio::Task<> {
+      std::this_thread::sleep_for(3ms);
+      co_return;
+    });
+    co_await h;
+  }());
+  CHECK(m.io_driver_fd_registered_count() >= reg0 + 3);
+  CHECK(m.io_driver_fd_deregistered_count() >= dereg0 + 3);
+  CHECK(m.io_driver_ready_count() > 0);
+  REQUIRE(m.poll_time_histogram_enabled());
+  REQUIRE(m.poll_time_histogram_num_buckets() == 4);
+  CHECK(m.poll_time_histogram_bucket_range(1).first == 1ms);
+  CHECK(m.poll_time_histogram_bucket_range(1).second == 2ms);
+  CHECK(m.poll_time_histogram_bucket_range(3).second == std::chrono::nanoseconds::max());
+  uint64_t slow = 0, all = 0;
+  for (std::size_t w = 0; w < m.num_workers(); ++w) {
+    slow += m.poll_time_histogram_bucket_count(w, 3);
+    for (std::size_t b = 0; b < 4; ++b) all += m.poll_time_histogram_bucket_count(w, b);
+  }
+  CHECK(slow >= 1);
+  CHECK(all >= 1);
+  auto off = rt::Builder::new_current_thread().build();
+  CHECK_FALSE(off.metrics().poll_time_histogram_enabled());
+  CHECK(off.metrics().io_driver_ready_count() == 0);
+}
+
+TEST_CASE("hooks: spawn and terminate exactly once per task under 8 threads") {
+  std::atomic<int> spawned{0}, terminated{0}, before{0}, after{0};
+  const int per_thread = static_cast<int>(test::scaled(2000));
+  {
+    auto r = rt::Builder::new_multi_thread()
+                 .worker_threads(4)
+                 .on_task_spawn([&](const tokio::task::TaskInfo&) { spawned.fetch_add(1); })
+                 .on_task_terminate([&](const tokio::task::TaskInfo&) { terminated.fetch_add(1); })
+                 .on_before_task_poll([&](const tokio::task::TaskInfo&) { before.fetch_add(1); })
+                 .on_after_task_poll([&](const tokio::task::TaskInfo&) { after.fetch_add(1); })
+                 .build();
+    auto handle = r.handle();
+    std::vector<std::thread> threads;
+    for (int i = 0; i < 8; ++i) {
+      threads.emplace_back([&handle, per_thread] {
+        std::vector<tokio::task::JoinHandle<int>> hs;
+        for (int j = 0; j < per_thread; ++j) {
+          hs.push_back(handle.spawn([](int v) -> tokio::Task<int> {
+            co_await tokio::task::yield_now();
+            co_return v;
+          }, j));
+        }
+        handle.block_on([](std::vector<tokio::task::JoinHandle<int>> v) -> tokio::Task<> {
+          for (auto& h : v) (void)co_await h;
+        }(std::move(hs)));
+      });
+    }
+    for (auto& t : threads) t.join();
+  }
+  CHECK(spawned.load() == 8 * per_thread);
+  CHECK(terminated.load() == 8 * per_thread);
+  CHECK(before.load() == after.load());
+  CHECK(before.load() >= 2 * 8 * per_thread);  // each task polls at least twice (it yields)
+}
