@@ -27,10 +27,33 @@ constexpr std::size_t kBatchSize = 16;
 
 using Done = bench::SyncChannel<int>;
 
+// Cases named "<case>+obs" run with the observability of issue 15 on: every task spawned
+// through obs_spawn carries a name (task::Builder) and the runtime has a stall detector
+// (100 ms). The Tokio twin runs the plain case (its task names need tokio_unstable).
+bool g_obs = false;
+
 tokio::runtime::Runtime multi(std::size_t workers) {
-  return tokio::runtime::Builder::new_multi_thread().worker_threads(workers).enable_all().build();
+  auto b = tokio::runtime::Builder::new_multi_thread();
+  b.worker_threads(workers).enable_all();
+  if (g_obs) b.stall_threshold(std::chrono::milliseconds(100));
+  return b.build();
 }
-tokio::runtime::Runtime current() { return tokio::runtime::Builder::new_current_thread().build(); }
+tokio::runtime::Runtime current() {
+  auto b = tokio::runtime::Builder::new_current_thread();
+  if (g_obs) b.stall_threshold(std::chrono::milliseconds(100));
+  return b.build();
+}
+
+template <class T>
+auto obs_spawn(T task) {
+  if (g_obs) return tokio::task::Builder().name("bench task").spawn(std::move(task));
+  return tokio::spawn(std::move(task));
+}
+template <class T>
+auto obs_spawn_on(tokio::runtime::Runtime& rt, T task) {
+  if (g_obs) return tokio::task::Builder().name("bench task").spawn_on(rt.handle(), std::move(task));
+  return rt.spawn(std::move(task));
+}
 
 Task<> empty() { co_return; }
 
@@ -47,7 +70,7 @@ void spawn_many_local(std::size_t workers, std::size_t iters) {
   for (std::size_t it = 0; it < iters; ++it) {
     rem.store(kNumSpawn, std::memory_order_relaxed);
     rt.block_on([](std::atomic<std::size_t>* rem, Done* done) -> Task<> {
-      for (std::size_t i = 0; i < kNumSpawn; ++i) tokio::spawn(count_down(rem, done)).detach();
+      for (std::size_t i = 0; i < kNumSpawn; ++i) obs_spawn(count_down(rem, done)).detach();
       done->recv();
       co_return;
     }(&rem, &done));
@@ -146,7 +169,7 @@ void yield_many(std::size_t workers, std::size_t iters) {
   auto rt = multi(workers);
   Done done;
   for (std::size_t it = 0; it < iters; ++it) {
-    for (std::size_t i = 0; i < kYieldTasks; ++i) rt.spawn(yielder(&done)).detach();
+    for (std::size_t i = 0; i < kYieldTasks; ++i) obs_spawn_on(rt, yielder(&done)).detach();
     for (std::size_t i = 0; i < kYieldTasks; ++i) done.recv();
   }
 }
@@ -158,7 +181,7 @@ Task<> chain_task(Done* done, std::size_t n) {
 }
 void chain_iter(Done* done, std::size_t n) {
   if (n == 0) done->send(0);
-  else tokio::spawn(chain_task(done, n - 1)).detach();
+  else obs_spawn(chain_task(done, n - 1)).detach();
 }
 
 void chained_spawn(std::size_t workers, std::size_t iters) {
@@ -321,6 +344,10 @@ void parked_memory(std::size_t workers, std::size_t tasks) {
 
 int main(int argc, char** argv) {
   bench::Args a = bench::parse(argc, argv);
+  if (a.name.size() > 4 && a.name.ends_with("+obs")) {
+    g_obs = true;
+    a.name.resize(a.name.size() - 4);
+  }
   const std::string& n = a.name;
   if (n == "multi/spawn_many_local") spawn_many_local(a.workers, a.iters);
   else if (n == "multi/spawn_many_remote_idle") spawn_many_remote_idle(a.workers, a.iters);
