@@ -18997,7 +18997,6 @@ class Driver {
 
 namespace tokio::detail {
 
-struct HandleInner;
 
 struct StallProbe {
   std::atomic<uint64_t> polls{0};
@@ -19013,7 +19012,7 @@ struct StallProbe {
 
 class StallWatchdog {
  public:
-  StallWatchdog(HandleInner* h, std::chrono::nanoseconds threshold);
+  explicit StallWatchdog(std::chrono::nanoseconds threshold);
   ~StallWatchdog();
   StallWatchdog(const StallWatchdog&) = delete;
   StallWatchdog& operator=(const StallWatchdog&) = delete;
@@ -19026,7 +19025,6 @@ class StallWatchdog {
   void run();
   void check(std::chrono::steady_clock::time_point now);
 
-  HandleInner* h_;
   std::chrono::nanoseconds threshold_;
   std::mutex mu_;
   std::condition_variable cv_;
@@ -22538,7 +22536,7 @@ HandleInner::HandleInner(Config cfg, std::size_t owned_shards, std::size_t block
       blocking(this, config, config.max_blocking_threads + blocking_threads_extra) {
   if (config.task_hooks.any()) hooks = &config.task_hooks;
   if (config.stall_threshold.count() > 0) {
-    stall_watchdog = std::make_unique<StallWatchdog>(this, config.stall_threshold);
+    stall_watchdog = std::make_unique<StallWatchdog>(config.stall_threshold);
   }
 }
 
@@ -23973,8 +23971,8 @@ std::string leaf_name(bool (*poll_fn)(Pollable*, task::Context&) noexcept) {
   return s;
 }
 
-StallWatchdog::StallWatchdog(HandleInner* h, std::chrono::nanoseconds threshold)
-    : h_(h), threshold_(threshold), thread_([this] { run(); }) {}
+StallWatchdog::StallWatchdog(std::chrono::nanoseconds threshold)
+    : threshold_(threshold), thread_([this] { run(); }) {}
 
 StallWatchdog::~StallWatchdog() {
   {

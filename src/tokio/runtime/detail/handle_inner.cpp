@@ -20,7 +20,7 @@ HandleInner::HandleInner(Config cfg, std::size_t owned_shards, std::size_t block
       blocking(this, config, config.max_blocking_threads + blocking_threads_extra) {
   if (config.task_hooks.any()) hooks = &config.task_hooks;
   if (config.stall_threshold.count() > 0) {
-    stall_watchdog = std::make_unique<StallWatchdog>(this, config.stall_threshold);
+    stall_watchdog = std::make_unique<StallWatchdog>(config.stall_threshold);
   }
 }
 

@@ -23,8 +23,8 @@ std::string leaf_name(bool (*poll_fn)(Pollable*, task::Context&) noexcept) {
   return s;
 }
 
-StallWatchdog::StallWatchdog(HandleInner* h, std::chrono::nanoseconds threshold)
-    : h_(h), threshold_(threshold), thread_([this] { run(); }) {}
+StallWatchdog::StallWatchdog(std::chrono::nanoseconds threshold)
+    : threshold_(threshold), thread_([this] { run(); }) {}
 
 StallWatchdog::~StallWatchdog() {
   {

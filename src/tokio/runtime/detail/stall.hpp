@@ -28,7 +28,6 @@
 
 namespace tokio::detail {
 
-struct HandleInner;
 
 struct StallProbe {
   std::atomic<uint64_t> polls{0};
@@ -44,7 +43,7 @@ struct StallProbe {
 
 class StallWatchdog {
  public:
-  StallWatchdog(HandleInner* h, std::chrono::nanoseconds threshold);
+  explicit StallWatchdog(std::chrono::nanoseconds threshold);
   ~StallWatchdog();
   StallWatchdog(const StallWatchdog&) = delete;
   StallWatchdog& operator=(const StallWatchdog&) = delete;
@@ -57,7 +56,6 @@ class StallWatchdog {
   void run();
   void check(std::chrono::steady_clock::time_point now);
 
-  HandleInner* h_;
   std::chrono::nanoseconds threshold_;
   std::mutex mu_;
   std::condition_variable cv_;
