@@ -61,9 +61,10 @@ inline void bytes_block_unref(BytesBlock* b) noexcept {
   if (!b) return;
   // Sole owner: no other window exists, so none can be made concurrently (acquire: their
   // writes, before they were dropped, happen before the free).
+  // Otherwise the last release frees: acq_rel, so the other owners' releases (their
+  // decrements) happen before the free. (No fence: ThreadSanitizer does not model them.)
   if (b->refs.load(std::memory_order_acquire) == 1 ||
-      b->refs.fetch_sub(1, std::memory_order_release) == 1) {
-    std::atomic_thread_fence(std::memory_order_acquire);
+      b->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) {
     bytes_block_free(b);
   }
 }

@@ -97,6 +97,13 @@ auto map_ok(Poll<Result<U, std::error_code>>&& d, F&& f)
   return std::forward<F>(f)();
 }
 
+// g++ -O1 cannot see that an operand is only destroyed while `live_` says it was built, and
+// warns (-Wmaybe-uninitialized) about the operand's fields in its destructor. GCC applies a
+// diagnostic pragma found anywhere on the inlining chain of such a warning.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 template <class A>
 class ChildOp {
  public:
@@ -172,6 +179,9 @@ class ChildOp {
   };
   bool live_ = false;
 };
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
 
 // The leaf of an adaptor operation. S is the operation's state with
 // `Poll<Out> poll(task::Context&)`; an exception escaping it (a coroutine operand that
