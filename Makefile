@@ -29,11 +29,15 @@ JOBS     ?= $(shell nproc 2>/dev/null || echo 2)
 # side); `make -j1` still works.
 MAKEFLAGS += --jobs=$(JOBS)
 
+# The sanitizer builds run at -O1, where g++ 12 reports -Wmaybe-uninitialized for operands
+# that ChildOp (io/detail/child_op.hpp) destroys only after building them; the header
+# silences it on the inlining chain, but g++ loses that pragma when the header comes from
+# the tests' precompiled header. It stays a warning there, not an error.
 ifeq ($(SAN),asan)
-  SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+  SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined -Wno-error=maybe-uninitialized
   OPT      := -O1 -g
 else ifeq ($(SAN),tsan)
-  SANFLAGS := -fsanitize=thread -fno-omit-frame-pointer
+  SANFLAGS := -fsanitize=thread -fno-omit-frame-pointer -Wno-error=maybe-uninitialized
   OPT      := -O1 -g
 endif
 
