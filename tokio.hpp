@@ -2658,12 +2658,15 @@ class Scheduler {
 struct TaskHeader {
   Wakeable wakeable;                 // offset 0: vtable is a TaskVTable
   TaskState state;
-  Scheduler* sched = nullptr;
   uint64_t id = 0;
   Wakeable* join_waker = nullptr;    // see JOIN_WAKER in state.hpp
   PollSlot slot;                     // the suspended leaf (armed to start the root at spawn)
   TaskHeader* owned_prev = nullptr;  // owned-task list links (under the shard lock)
   TaskHeader* owned_next = nullptr;
+  // Set once when the task is bound, before it can run, and only read after that: so it can
+  // be the header's last word, which a root frame's final suspend reads as its parent link
+  // while other threads may be relinking the owned-task list around this task.
+  Scheduler* sched = nullptr;
 
   const TaskVTable* vt() const noexcept {
     return reinterpret_cast<const TaskVTable*>(wakeable.vtable);
@@ -2676,7 +2679,7 @@ static_assert(offsetof(TaskHeader, wakeable) == 0);
 
 // The header's last word is what a root frame's FinalAwaiter reads as its parent link
 // (core/detail/poll.hpp): a pointer, so its tag bit is clear and a root returns to nobody.
-static_assert(offsetof(TaskHeader, owned_next) == kTaskPrefix - sizeof(void*));
+static_assert(offsetof(TaskHeader, sched) == kTaskPrefix - sizeof(void*));
 static_assert(sizeof(TaskHeader) == kTaskPrefix,
               "the task header fills the prefix every Task frame reserves (core/task.hpp)");
 
@@ -22841,11 +22844,17 @@ void task_cancel_and_complete(TaskHeader* t) noexcept {
 }
 
 void task_complete(TaskHeader* t) noexcept {
-  uint64_t s = t->state.to_complete();
   Scheduler* sched = t->sched;
+  // The exception is read (and its reference taken) before the output is published: from
+  // to_complete on, a JoinHandle on another thread may take the output.
+  std::exception_ptr failed;
   if (sched) {
-    if (const std::exception_ptr* e = t->vt()->exception(t)) {
-      sched->task_failed(t, *e,
+    if (const std::exception_ptr* e = t->vt()->exception(t)) failed = *e;
+  }
+  uint64_t s = t->state.to_complete();
+  if (sched) {
+    if (TOKIO_UNLIKELY(failed != nullptr)) {
+      sched->task_failed(t, failed,
                          (s & TaskState::JOIN_INTEREST) ? TaskFailure::Completed
                                                         : TaskFailure::CompletedUnobserved);
     }

@@ -207,11 +207,17 @@ void task_cancel_and_complete(TaskHeader* t) noexcept {
 }
 
 void task_complete(TaskHeader* t) noexcept {
-  uint64_t s = t->state.to_complete();
   Scheduler* sched = t->sched;
+  // The exception is read (and its reference taken) before the output is published: from
+  // to_complete on, a JoinHandle on another thread may take the output.
+  std::exception_ptr failed;
   if (sched) {
-    if (const std::exception_ptr* e = t->vt()->exception(t)) {
-      sched->task_failed(t, *e,
+    if (const std::exception_ptr* e = t->vt()->exception(t)) failed = *e;
+  }
+  uint64_t s = t->state.to_complete();
+  if (sched) {
+    if (TOKIO_UNLIKELY(failed != nullptr)) {
+      sched->task_failed(t, failed,
                          (s & TaskState::JOIN_INTEREST) ? TaskFailure::Completed
                                                         : TaskFailure::CompletedUnobserved);
     }
