@@ -24096,22 +24096,30 @@ StallScope::~StallScope() {
 namespace tokio::detail {
 
 namespace runtime_task_names_impl {
-struct Registry {
+// Sharded by task id, so named spawns on different workers rarely meet on one lock.
+constexpr std::size_t kShards = 64;
+struct Shard {
   std::mutex mu;
   std::unordered_map<uint64_t, std::string> names;
 };
 // Never destroyed: tasks freed during static destruction may still look their name up.
-Registry& registry() {
-  static Registry* r = new Registry();
-  return *r;
+Shard& shard(uint64_t id) {
+  static Shard* shards = new Shard[kShards];
+  return shards[id % kShards];
+}
+std::string find(uint64_t id) {
+  Shard& s = shard(id);
+  std::lock_guard<std::mutex> g(s.mu);
+  auto it = s.names.find(id);
+  return it == s.names.end() ? std::string() : it->second;
 }
 }  // namespace runtime_task_names_impl
 
 void set_task_name(TaskHeader* t, const char* name, std::size_t len) noexcept {
-  auto& r = runtime_task_names_impl::registry();
+  auto& s = runtime_task_names_impl::shard(t->id);
   try {
-    std::lock_guard<std::mutex> g(r.mu);
-    r.names[t->id].assign(name, len);
+    std::lock_guard<std::mutex> g(s.mu);
+    s.names[t->id].assign(name, len);
   } catch (...) {
     return;  // out of memory: the task runs unnamed rather than not at all
   }
@@ -24120,23 +24128,15 @@ void set_task_name(TaskHeader* t, const char* name, std::size_t len) noexcept {
 
 std::string task_name(const TaskHeader* t) {
   if (!(t->state.load() & TaskState::NAMED)) return {};
-  auto& r = runtime_task_names_impl::registry();
-  std::lock_guard<std::mutex> g(r.mu);
-  auto it = r.names.find(t->id);
-  return it == r.names.end() ? std::string() : it->second;
+  return runtime_task_names_impl::find(t->id);
 }
 
-std::string task_name_by_id(uint64_t id) {
-  auto& r = runtime_task_names_impl::registry();
-  std::lock_guard<std::mutex> g(r.mu);
-  auto it = r.names.find(id);
-  return it == r.names.end() ? std::string() : it->second;
-}
+std::string task_name_by_id(uint64_t id) { return runtime_task_names_impl::find(id); }
 
 void forget_task_name(uint64_t id) noexcept {
-  auto& r = runtime_task_names_impl::registry();
-  std::lock_guard<std::mutex> g(r.mu);
-  r.names.erase(id);
+  auto& s = runtime_task_names_impl::shard(id);
+  std::lock_guard<std::mutex> g(s.mu);
+  s.names.erase(id);
 }
 
 }  // namespace tokio::detail
