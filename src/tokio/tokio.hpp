@@ -11,6 +11,7 @@
 #include "tokio/core/task.hpp"
 #include "tokio/core/task_id.hpp"
 #include "tokio/core/combinators.hpp"
+#include "tokio/core/pin.hpp"
 // runtime: Builder, Runtime, Handle, metrics
 #include "tokio/runtime/flavor.hpp"
 #include "tokio/runtime/unhandled.hpp"

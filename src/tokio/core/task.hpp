@@ -313,6 +313,10 @@ struct is_task<Task<T>> : std::true_type {};
 template <class A>
 auto to_task(A&& a) {
   if constexpr (is_task<std::remove_cvref_t<A>>::value) {
+    static_assert(!std::is_lvalue_reference_v<A>,
+                  "a tokio::Task held in a variable cannot be borrowed by select/join: move it "
+                  "in (std::move(task)), or to keep it across iterations pin it once, "
+                  "`auto fut = tokio::pin(std::move(task));`, and pass `fut` (tokio::pin!)");
     return std::forward<A>(a);
   } else if constexpr (std::is_lvalue_reference_v<A>) {
     static_assert(TokioAwaitable<A>, "expected a tokio::Task or another tokio awaitable");
