@@ -2602,6 +2602,9 @@ class Handle {
 // spawn_blocking closures.
 class Runtime {
  public:
+  // `tokio::runtime::Runtime rt;`: a multi-thread runtime with default settings and every
+  // driver enabled (Tokio's Runtime::new()), the same as create().
+  Runtime();
   explicit Runtime(detail::HandleInner* adopt) noexcept : h_(adopt) {}
   Runtime(Runtime&& o) noexcept : h_(std::exchange(o.h_, nullptr)) {}
   Runtime& operator=(Runtime&& o) noexcept {
@@ -2794,6 +2797,96 @@ class Builder {
 
 }  // namespace tokio::runtime
 /* end file src/tokio/runtime/builder.hpp */
+/* begin file src/tokio/runtime/main.hpp */
+// tokio::run_main and TOKIO_MAIN: Tokio's #[tokio::main] for C++.
+//
+//     tokio::Task<int> amain(int argc, char** argv) { ...; co_return 0; }
+//     int main(int argc, char** argv) { return tokio::run_main(amain, argc, argv); }
+//     // or, the same:  TOKIO_MAIN(amain)
+//
+// run_main builds the default multi-thread runtime (or the Builder given first), runs the
+// coroutine to completion with block_on, shuts the runtime down and returns the exit code.
+// `amain` may take (int, char**), (std::vector<std::string>) (the arguments, as
+// std::env::args()) or nothing, and return Task<int> (the exit code), Task<void> (0) or
+// Task<io::Result<void>> / Task<io::Result<int>> (an error is printed to stderr, exit code
+// 1, like a Rust main returning Err). An exception escaping amain is printed to stderr and
+// gives exit code 1 (the runtime is shut down first, cancelling the tasks still alive).
+
+/* #include <exception> (already above) */
+/* #include <string> (already above) */
+/* #include <system_error> (already above) */
+/* #include <type_traits> (already above) */
+/* #include <utility> (already above) */
+/* #include <vector> (already above) */
+
+
+namespace tokio::inline TOKIO_ABI_NAMESPACE {
+
+namespace detail {
+// Prints "<program>: error: <what>" for the exception being handled (out of line: <cstdio>).
+int report_main_exception(const char* program) noexcept;
+int report_main_error(const char* program, const std::error_code& ec) noexcept;
+
+template <class F>
+auto call_main(F& amain, int argc, char** argv) {
+  if constexpr (std::is_invocable_v<F&, int, char**>) {
+    return amain(argc, argv);
+  } else if constexpr (std::is_invocable_v<F&, std::vector<std::string>>) {
+    return amain(std::vector<std::string>(argv, argv + argc));
+  } else {
+    static_assert(std::is_invocable_v<F&>,
+                  "run_main: amain must take (int, char**), (std::vector<std::string>) or "
+                  "nothing, and return a tokio::Task");
+    (void)argc;
+    (void)argv;
+    return amain();
+  }
+}
+}  // namespace detail
+
+// With a configured Builder: run_main(Builder::new_current_thread().enable_all(), amain, ...).
+template <class F>
+int run_main(runtime::Builder& builder, F&& amain, int argc, char** argv) {
+  const char* program = argc > 0 && argv ? argv[0] : "tokio";
+  try {
+    runtime::Runtime rt = builder.build();
+    using T = typename decltype(detail::call_main(amain, argc, argv))::value_type;
+    if constexpr (std::is_void_v<T>) {
+      rt.block_on(detail::call_main(amain, argc, argv));
+      return 0;
+    } else if constexpr (std::is_same_v<T, io::Result<void>>) {
+      auto r = rt.block_on(detail::call_main(amain, argc, argv));
+      return r ? 0 : detail::report_main_error(program, r.error());
+    } else if constexpr (std::is_same_v<T, io::Result<int>>) {
+      auto r = rt.block_on(detail::call_main(amain, argc, argv));
+      return r ? *r : detail::report_main_error(program, r.error());
+    } else {
+      static_assert(std::is_convertible_v<T, int>,
+                    "run_main: amain must return Task<int>, Task<void> or Task<io::Result<...>>");
+      return static_cast<int>(rt.block_on(detail::call_main(amain, argc, argv)));
+    }
+  } catch (...) {
+    return detail::report_main_exception(program);
+  }
+}
+
+template <class F>
+int run_main(runtime::Builder&& builder, F&& amain, int argc, char** argv) {
+  return run_main(builder, std::forward<F>(amain), argc, argv);
+}
+
+template <class F>
+int run_main(F&& amain, int argc, char** argv) {
+  return run_main(runtime::Builder::new_multi_thread().enable_all(), std::forward<F>(amain), argc,
+                  argv);
+}
+
+}  // namespace tokio
+
+// Defines main() running `amain` on the default multi-thread runtime.
+#define TOKIO_MAIN(amain) \
+  int main(int argc, char** argv) { return ::tokio::run_main(amain, argc, argv); }
+/* end file src/tokio/runtime/main.hpp */
 // task: spawn, JoinHandle, JoinSet, LocalSet, task-locals
 /* begin file src/tokio/task/join_error.hpp */
 // task::JoinError: why awaiting a JoinHandle produced no value.
@@ -2803,6 +2896,68 @@ class Builder {
 /* #include <stdexcept> (already above) */
 /* #include <string> (already above) */
 
+/* begin file src/tokio/core/display.hpp */
+// Printing tokio's value types: `std::cout << addr` and, with TOKIO_CONFIG_STD_FORMAT,
+// `std::format("{}", addr)`, for the types that opt in with detail::enable_display (the
+// addresses, Interest, Ready, Instant, JoinError). Each prints its to_string() (member, or
+// found by ADL). Durations are std::chrono types: tokio::time::format_duration(d) prints
+// them as Tokio's Debug does ("1.5s", "250ms").
+//
+// Weight: <iosfwd> only; the stream operator is a template over the stream, instantiated
+// by the user TU that has <ostream>. <format> is heavy (and missing from libstdc++ 12), so
+// the std::formatter specialisation exists only when TOKIO_CONFIG_STD_FORMAT is defined.
+
+#include <iosfwd>
+/* #include <string> (already above) */
+/* #include <type_traits> (already above) */
+
+
+#if defined(TOKIO_CONFIG_STD_FORMAT)
+#include <format>
+/* #include <string_view> (already above) */
+#endif
+
+namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
+
+// Specialised to std::true_type next to each printable type.
+template <class T>
+struct enable_display : std::false_type {};
+
+template <class T>
+std::string display_string(const T& v) {
+  if constexpr (requires { v.to_string(); }) {
+    return v.to_string();
+  } else {
+    return to_string(v);  // ADL: the to_string declared beside T
+  }
+}
+
+// Brought into each namespace holding printable types with `using detail::operator<<;`,
+// so argument-dependent lookup finds it for `os << value`.
+template <class Traits, class T>
+  requires enable_display<T>::value
+std::basic_ostream<char, Traits>& operator<<(std::basic_ostream<char, Traits>& os, const T& v) {
+  const std::string s = display_string(v);
+  return os << s;
+}
+
+}  // namespace tokio::detail
+
+#if defined(TOKIO_CONFIG_STD_FORMAT)
+// Every format spec of std::string_view works: std::format("{:>22}", addr). The base is
+// copied in format() so this compiles whether or not the library's format() is const.
+template <class T>
+  requires tokio::detail::enable_display<T>::value
+struct std::formatter<T, char> : std::formatter<std::string_view, char> {
+  template <class Ctx>
+  auto format(const T& v, Ctx& ctx) const {
+    std::formatter<std::string_view, char> base = *this;
+    const std::string s = tokio::detail::display_string(v);
+    return base.format(std::string_view(s), ctx);
+  }
+};
+#endif
+/* end file src/tokio/core/display.hpp */
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::task {
 
@@ -2836,7 +2991,17 @@ class JoinError : public std::runtime_error {
   std::exception_ptr payload_;
 };
 
+// "task 7 was cancelled" / "task 7 threw an exception: <what()>"; `os << e` and
+// (TOKIO_CONFIG_STD_FORMAT) std::format("{}", e) print the same.
+std::string to_string(const JoinError& e);
+using detail::operator<<;
+
 }  // namespace tokio::task
+
+namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
+template <>
+struct enable_display<task::JoinError> : std::true_type {};
+}  // namespace tokio::detail
 /* end file src/tokio/task/join_error.hpp */
 /* begin file src/tokio/task/join_handle.hpp */
 // JoinHandle<T> (await a spawned task's output) and AbortHandle (cancel it from anywhere).
@@ -4408,6 +4573,7 @@ class Builder {
 /* #include <optional> (already above) */
 #include <ratio>
 /* #include <stdexcept> (already above) */
+/* #include <string> (already above) */
 /* #include <type_traits> (already above) */
 
 
@@ -4595,7 +4761,20 @@ inline Instant Instant::now() noexcept {
   }
   return detail::clock_now_slow();
 }
+// A duration as Tokio's Debug prints it: the largest unit that keeps an integer part,
+// decimals without trailing zeros ("1.5s", "250ms", "3.2µs", "17ns", "0ns"; negative
+// durations get a leading '-'). For `std::cout << format_duration(d)`.
+std::string format_duration(Duration d);
+// "Instant(12.000000345s)": the time since the clock's epoch (not meaningful across runs).
+std::string to_string(Instant t);
+using detail::operator<<;
+
 }  // namespace tokio::time
+
+namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
+template <>
+struct enable_display<time::Instant> : std::true_type {};
+}  // namespace tokio::detail
 /* end file src/tokio/time/instant.hpp */
 /* begin file src/tokio/time/clock.hpp */
 // The runtime clock, and the paused clock for deterministic tests:
@@ -5192,6 +5371,8 @@ struct std::is_error_code_enum<tokio::io::ReactorErrc> : std::true_type {};
 // reactor/scheduled_io.hpp), so converting between the two costs nothing.
 
 /* #include <cstdint> (already above) */
+/* #include <string> (already above) */
+
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::io {
 
@@ -5290,7 +5471,20 @@ inline constexpr Interest Interest::WRITABLE{kW};
 inline constexpr Interest Interest::PRIORITY{kP};
 inline constexpr Interest Interest::ERROR{kE};
 
+// "READABLE | WRITABLE", as Tokio's Debug prints them ("EMPTY" for no bits); `os << i`
+// and (TOKIO_CONFIG_STD_FORMAT) std::format("{}", i) print the same.
+std::string to_string(Interest i);
+std::string to_string(Ready r);
+using detail::operator<<;
+
 }  // namespace tokio::io
+
+namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
+template <>
+struct enable_display<io::Interest> : std::true_type {};
+template <>
+struct enable_display<io::Ready> : std::true_type {};
+}  // namespace tokio::detail
 /* end file src/tokio/io/interest.hpp */
 /* begin file src/tokio/io/async_fd.hpp */
 // io::AsyncFd<T>: registers any non-blocking file descriptor with the reactor and waits for
@@ -6982,703 +7176,27 @@ using NothingToDoOp = InstantOp<NothingToDo, false>;
 
 }  // namespace tokio::detail
 /* end file src/tokio/io/detail/ready_op.hpp */
-
-namespace tokio::inline TOKIO_ABI_NAMESPACE::io {
-
-// Reads from borrowed memory, advancing through it. The memory must outlive the reader.
-class SliceReader {
- public:
-  SliceReader() noexcept = default;
-  explicit SliceReader(std::span<const std::byte> data) noexcept : data_(data) {}
-  explicit SliceReader(std::string_view s) noexcept : data_(as_bytes(s)) {}
-
-  // The bytes not read yet.
-  std::span<const std::byte> remaining() const noexcept { return data_; }
-
-  auto read(std::span<std::byte> buf) {
-    return detail::instant_op<false>([this, buf]() -> Result<std::size_t> {
-      std::size_t n = buf.size() < data_.size() ? buf.size() : data_.size();
-      if (n) std::memcpy(buf.data(), data_.data(), n);
-      data_ = data_.subspan(n);
-      return n;
-    });
-  }
-  auto fill_buf() {
-    return detail::instant_op<false>([this]() -> Result<std::span<const std::byte>> { return data_; });
-  }
-  void consume(std::size_t n) noexcept { data_ = data_.subspan(n < data_.size() ? n : data_.size()); }
-
- private:
-  std::span<const std::byte> data_;
-};
-
-// Appends everything written to a borrowed container (std::vector<std::byte>,
-// std::string, ...). flush and shutdown do nothing.
-template <ByteContainer C>
-class VecWriter {
- public:
-  explicit VecWriter(C& c) noexcept : c_(&c) {}
-
-  C& get() const noexcept { return *c_; }
-
-  auto write(std::span<const std::byte> buf) {
-    return detail::instant_op<false>([this, buf]() -> Result<std::size_t> {
-      detail::append_bytes(*c_, buf);
-      return buf.size();
-    });
-  }
-  auto write_vectored(std::span<const IoSlice> bufs) {
-    return detail::instant_op<false>([this, bufs]() -> Result<std::size_t> {
-      std::size_t total = 0;
-      for (const IoSlice& b : bufs) total += b.size();
-      for (const IoSlice& b : bufs) detail::append_bytes(*c_, b.bytes());
-      return total;
-    });
-  }
-  detail::NothingToDoOp flush() noexcept { return detail::NothingToDoOp({}); }
-  detail::NothingToDoOp shutdown() noexcept { return detail::NothingToDoOp({}); }
-
- private:
-  C* c_;
-};
-
-}  // namespace tokio::io
-/* end file src/tokio/io/memory.hpp */
-/* begin file src/tokio/io/empty.hpp */
-// io::empty(): a reader that is always at end of stream (and a writer that accepts and
-// drops everything, as in recent Tokio). Each operation uses one unit of coop budget.
-
-/* #include <cstddef> (already above) */
-/* #include <span> (already above) */
-
-
-namespace tokio::inline TOKIO_ABI_NAMESPACE::io {
-
-class Empty {
- public:
-  detail::ReadyCountOp read(std::span<std::byte>) noexcept { return detail::ReadyCountOp({0}); }
-  auto fill_buf() {
-    return detail::instant_op<true>(
-        []() -> Result<std::span<const std::byte>> { return std::span<const std::byte>(); });
-  }
-  void consume(std::size_t) noexcept {}
-  detail::ReadyCountOp write(std::span<const std::byte> buf) noexcept {
-    return detail::ReadyCountOp({buf.size()});
-  }
-  detail::NothingToDoOp flush() noexcept { return detail::NothingToDoOp({}); }
-  detail::NothingToDoOp shutdown() noexcept { return detail::NothingToDoOp({}); }
-};
-
-inline Empty empty() noexcept { return {}; }
-
-}  // namespace tokio::io
-/* end file src/tokio/io/empty.hpp */
-/* begin file src/tokio/io/repeat.hpp */
-// io::repeat(byte): a reader that yields the same byte forever (fill a buffer, or bound
-// it with io::take). Each read uses one unit of coop budget, so a task copying from it
-// still yields to others.
-
-/* #include <cstddef> (already above) */
-/* #include <cstring> (already above) */
-/* #include <span> (already above) */
-
-
-namespace tokio::inline TOKIO_ABI_NAMESPACE::io {
-
-class Repeat {
- public:
-  explicit Repeat(std::byte b) noexcept : byte_(b) {}
-
-  auto read(std::span<std::byte> buf) {
-    return detail::instant_op<true>([b = byte_, buf]() -> Result<std::size_t> {
-      if (!buf.empty()) std::memset(buf.data(), std::to_integer<int>(b), buf.size());
-      return buf.size();
-    });
-  }
-
- private:
-  std::byte byte_;
-};
-
-inline Repeat repeat(std::byte b) noexcept { return Repeat(b); }
-inline Repeat repeat(unsigned char b) noexcept { return Repeat(std::byte{b}); }
-
-}  // namespace tokio::io
-/* end file src/tokio/io/repeat.hpp */
-/* begin file src/tokio/io/sink.hpp */
-// io::sink(): a writer that accepts and discards everything. Each write uses one unit of
-// coop budget.
-
-/* #include <cstddef> (already above) */
-/* #include <span> (already above) */
-
-
-namespace tokio::inline TOKIO_ABI_NAMESPACE::io {
-
-class Sink {
- public:
-  detail::ReadyCountOp write(std::span<const std::byte> buf) noexcept {
-    return detail::ReadyCountOp({buf.size()});
-  }
-  detail::ReadyCountOp write_vectored(std::span<const IoSlice> bufs) noexcept {
-    std::size_t n = 0;
-    for (const IoSlice& b : bufs) n += b.size();
-    return detail::ReadyCountOp({n});
-  }
-  detail::NothingToDoOp flush() noexcept { return detail::NothingToDoOp({}); }
-  detail::NothingToDoOp shutdown() noexcept { return detail::NothingToDoOp({}); }
-};
-
-inline Sink sink() noexcept { return {}; }
-
-}  // namespace tokio::io
-/* end file src/tokio/io/sink.hpp */
-/* begin file src/tokio/io/take.hpp */
-// io::take(reader, limit): a reader that ends after `limit` bytes of the inner reader
-// (Tokio's AsyncReadExt::take). Buffered readers stay buffered (fill_buf/consume).
+/* begin file src/tokio/io/ext.hpp */
+// io::Ext<Self>: Tokio's AsyncReadExt / AsyncWriteExt / AsyncBufReadExt methods as members
+// of every reader and writer tokio.hpp defines.
 //
-//   auto body = io::take(conn, content_length);   // borrows conn (an lvalue)
-//   auto zeros = io::take(io::repeat(0), 1024);   // owns the repeat (an rvalue)
+// The rule: every extension method has both spellings, with the same semantics, cancel
+// safety and result: the member `co_await s.read_exact(buf)` (as in Tokio) and the free
+// function `co_await io::read_exact(s, buf)`, which also works for any user type that
+// models io::AsyncRead / AsyncWrite / AsyncBufRead (a user type gets the members by deriving
+// from io::Ext<Self>). The I/O primitives (read, write, write_vectored, flush, shutdown,
+// fill_buf, consume) are members of each type. Methods that consume the reader (lines,
+// split) are free functions only: io::lines(std::move(r)).
 //
-// read is cancel-safe when the inner read is.
+// A member of a method the type cannot support (read_line on an unbuffered stream) fails
+// to compile naming the missing concept, as the free function does.
 
 /* #include <cstddef> (already above) */
 /* #include <cstdint> (already above) */
 /* #include <span> (already above) */
-/* #include <type_traits> (already above) */
-/* #include <utility> (already above) */
+/* #include <string> (already above) */
+/* #include <string_view> (already above) */
 
-
-namespace tokio::inline TOKIO_ABI_NAMESPACE::io {
-
-template <class R>
-class Take {
-  using Inner = std::remove_reference_t<R>;
-
- public:
-  static_assert(AsyncRead<Inner>, "io::take needs an io::AsyncRead");
-  Take(R inner, uint64_t limit) : inner_(std::forward<R>(inner)), limit_(limit) {}
-
-  // Bytes that may still be read.
-  uint64_t limit() const noexcept { return limit_; }
-  void set_limit(uint64_t limit) noexcept { limit_ = limit; }
-  Inner& get_ref() noexcept { return inner_; }
-  Inner& get_mut() noexcept { return inner_; }
-  Inner into_inner() && { return std::move(inner_); }
-
- private:
-  struct ReadStep {
-    Take* t;
-    std::span<std::byte> buf;
-    std::size_t asked = 0;
-    detail::ChildOp<detail::read_op_t<Inner>> op{};
-
-    detail::Poll<Result<std::size_t>> poll(task::Context& cx) {
-      if (t->limit_ == 0 || buf.empty()) return std::size_t{0};
-      auto n = op.poll_with(cx, [&] {
-        asked = t->limit_ < buf.size() ? static_cast<std::size_t>(t->limit_) : buf.size();
-        return t->inner_.read(buf.first(asked));
-      });
-      if (n && *n) t->limit_ -= detail::checked_count(**n, asked);
-      return n;
-    }
-  };
-  struct FillBufStep {
-    Take* t;
-    detail::ChildOp<detail::fill_buf_op_t<Inner>> op{};
-
-    detail::Poll<Result<std::span<const std::byte>>> poll(task::Context& cx) {
-      if (t->limit_ == 0) return std::span<const std::byte>();
-      auto r = op.poll_with(cx, [&] { return t->inner_.fill_buf(); });
-      if (r && *r && (*r)->size() > t->limit_) **r = (*r)->first(static_cast<std::size_t>(t->limit_));
-      return r;
-    }
-  };
- public:
-  using ReadOp = detail::AdaptorOp<ReadStep>;
-  using FillBufOp = detail::AdaptorOp<FillBufStep>;
-
-  ReadOp read(std::span<std::byte> buf) noexcept { return {{this, buf}}; }
-  FillBufOp fill_buf() noexcept requires AsyncBufRead<Inner> { return {{this}}; }
-  void consume(std::size_t n) requires AsyncBufRead<Inner> {
-    if (n > limit_) n = static_cast<std::size_t>(limit_);
-    inner_.consume(n);
-    limit_ -= n;
-  }
-
- private:
-  R inner_;
-  uint64_t limit_;
-};
-
-// Borrows an lvalue reader, owns an rvalue one.
-template <class R>
-Take<R> take(R&& r, uint64_t limit) {
-  return Take<R>(std::forward<R>(r), limit);
-}
-
-}  // namespace tokio::io
-/* end file src/tokio/io/take.hpp */
-/* begin file src/tokio/io/chain.hpp */
-// io::chain(first, second): reads all of `first`, then all of `second` (Tokio's
-// AsyncReadExt::chain). Lvalue readers are borrowed, rvalues owned. If both are buffered
-// readers, the chain is one too. read is cancel-safe when both inner reads are.
-
-/* #include <cstddef> (already above) */
-/* #include <span> (already above) */
-/* #include <type_traits> (already above) */
-/* #include <utility> (already above) */
-
-
-namespace tokio::inline TOKIO_ABI_NAMESPACE::io {
-
-template <class A, class B>
-class Chain {
-  using First = std::remove_reference_t<A>;
-  using Second = std::remove_reference_t<B>;
-
- public:
-  static_assert(AsyncRead<First> && AsyncRead<Second>, "io::chain needs two io::AsyncReads");
-  Chain(A a, B b) : a_(std::forward<A>(a)), b_(std::forward<B>(b)) {}
-
-  First& first() noexcept { return a_; }
-  Second& second() noexcept { return b_; }
-  std::pair<First, Second> into_inner() && { return {std::move(a_), std::move(b_)}; }
-
- private:
-  // Polls an operation on the first reader until ended(result) says it reached its end,
-  // then the same operation on the second.
-  template <class AOp, class BOp, class MakeA, class MakeB, class Ended>
-  auto poll_chain(task::Context& cx, AOp& a, BOp& b, MakeA&& ma, MakeB&& mb, Ended&& ended) {
-    if (!first_done_) {
-      auto r = a.poll_with(cx, ma);
-      if (!r || !ended(*r)) return r;
-      first_done_ = true;  // the first reader ended: go on with the second
-    }
-    return b.poll_with(cx, mb);
-  }
-  struct ReadStep {
-    Chain* c;
-    std::span<std::byte> buf;
-    detail::ChildOp<detail::read_op_t<First>> a{};
-    detail::ChildOp<detail::read_op_t<Second>> b{};
-
-    detail::Poll<Result<std::size_t>> poll(task::Context& cx) {
-      return c->poll_chain(cx, a, b, [&] { return c->a_.read(buf); }, [&] { return c->b_.read(buf); },
-                           [&](const Result<std::size_t>& r) { return r && *r == 0 && !buf.empty(); });
-    }
-  };
-  struct FillBufStep {
-    Chain* c;
-    detail::ChildOp<detail::fill_buf_op_t<First>> a{};
-    detail::ChildOp<detail::fill_buf_op_t<Second>> b{};
-
-    detail::Poll<Result<std::span<const std::byte>>> poll(task::Context& cx) {
-      return c->poll_chain(cx, a, b, [&] { return c->a_.fill_buf(); }, [&] { return c->b_.fill_buf(); },
-                           [](const Result<std::span<const std::byte>>& r) { return r && r->empty(); });
-    }
-  };
-
- public:
-  using ReadOp = detail::AdaptorOp<ReadStep>;
-  using FillBufOp = detail::AdaptorOp<FillBufStep>;
-
-  ReadOp read(std::span<std::byte> buf) noexcept { return {{this, buf}}; }
-  FillBufOp fill_buf() noexcept requires(AsyncBufRead<First> && AsyncBufRead<Second>) {
-    return {{this}};
-  }
-  void consume(std::size_t n) requires(AsyncBufRead<First> && AsyncBufRead<Second>) {
-    if (!first_done_) a_.consume(n);
-    else b_.consume(n);
-  }
-
- private:
-  A a_;
-  B b_;
-  bool first_done_ = false;
-};
-
-template <class A, class B>
-Chain<A, B> chain(A&& a, B&& b) {
-  return Chain<A, B>(std::forward<A>(a), std::forward<B>(b));
-}
-
-}  // namespace tokio::io
-/* end file src/tokio/io/chain.hpp */
-/* begin file src/tokio/io/buf_reader.hpp */
-// io::BufReader<R>: adds an in-memory buffer (8 KiB by default) to a reader, making it an
-// AsyncBufRead (fill_buf/consume, which read_line, read_until, lines and split use), and
-// turning many small reads into few large ones.
-//
-//   io::BufReader r(std::move(stream));          // owns the stream
-//   io::BufReader<TcpStream&> r2(stream);        // borrows it
-//   std::string line;
-//   auto n = co_await io::read_line(r, line);
-//
-// Reads at least as large as the buffer bypass it when it is empty. If R is also a
-// writer, write/flush/shutdown pass straight through, so a BufReader can wrap a socket.
-// read and fill_buf are cancel-safe: a cancelled refill leaves the buffer as it was (the
-// inner read it abandoned is cancel-safe itself).
-
-/* #include <cstddef> (already above) */
-/* #include <cstring> (already above) */
-/* #include <memory> (already above) */
-/* #include <span> (already above) */
-/* #include <stdexcept> (already above) */
-/* #include <system_error> (already above) */
-/* #include <type_traits> (already above) */
-/* #include <utility> (already above) */
-
-
-namespace tokio::inline TOKIO_ABI_NAMESPACE::io {
-
-inline constexpr std::size_t kDefaultBufSize = 8 * 1024;
-
-template <class R>
-class BufReader {
-  using Inner = std::remove_reference_t<R>;
-
- public:
-  static_assert(AsyncRead<Inner>, "io::BufReader<R> needs an io::AsyncRead R");
-
-  explicit BufReader(R inner, std::size_t capacity = kDefaultBufSize)
-      : inner_(std::forward<R>(inner)), cap_(capacity) {
-    if (capacity == 0) throw std::invalid_argument("io::BufReader capacity must be > 0");
-    buf_ = std::make_unique_for_overwrite<std::byte[]>(capacity);
-  }
-  BufReader(BufReader&&) noexcept = default;
-  BufReader& operator=(BufReader&&) noexcept = default;
-
-  Inner& get_ref() noexcept { return inner_; }
-  const Inner& get_ref() const noexcept { return inner_; }
-  Inner& get_mut() noexcept { return inner_; }
-  // The inner reader; whatever was still buffered is lost (see buffer()).
-  Inner into_inner() && { return std::move(inner_); }
-  // The bytes buffered and not consumed yet.
-  std::span<const std::byte> buffer() const noexcept { return {buf_.get() + pos_, filled_ - pos_}; }
-  std::size_t capacity() const noexcept { return cap_; }
-  // Drops the buffered bytes.
-  void discard_buffer() noexcept { pos_ = filled_ = 0; }
-
- private:
-  struct ReadStep;
-  struct FillBufStep;
-
- public:
-  using ReadOp = detail::AdaptorOp<ReadStep>;
-  using FillBufOp = detail::AdaptorOp<FillBufStep>;
-
-  ReadOp read(std::span<std::byte> buf) noexcept { return {{this, buf}}; }
-  FillBufOp fill_buf() noexcept { return {{this}}; }
-  // Marks n buffered bytes as used (clamped to what is buffered).
-  void consume(std::size_t n) noexcept {
-    pos_ = (n < filled_ - pos_) ? pos_ + n : filled_;
-  }
-
-  // Writes pass through to the inner stream.
-  auto write(std::span<const std::byte> buf) requires AsyncWrite<Inner> { return inner_.write(buf); }
-  auto write_vectored(std::span<const IoSlice> bufs) requires AsyncWriteVectored<Inner> {
-    return inner_.write_vectored(bufs);
-  }
-  auto flush() requires AsyncWrite<Inner> { return inner_.flush(); }
-  auto shutdown() requires AsyncWrite<Inner> { return inner_.shutdown(); }
-
- private:
-  using InnerRead = detail::ChildOp<detail::read_op_t<Inner>>;
-
-  // Refills the (empty) buffer through op.
-  detail::Poll<Result<void>> poll_refill(task::Context& cx, InnerRead& op) {
-    auto n = op.poll_with(cx, [&] { return inner_.read(std::span<std::byte>(buf_.get(), cap_)); });
-    if (!n) return detail::pending;
-    if (!*n) return unexpected(n->error());
-    pos_ = 0;
-    filled_ = detail::checked_count(**n, cap_);
-    return Result<void>();
-  }
-  // Moves buffered bytes to dst; returns how many.
-  std::size_t copy_out(std::span<std::byte> dst) noexcept {
-    std::size_t n = filled_ - pos_ < dst.size() ? filled_ - pos_ : dst.size();
-    if (n) std::memcpy(dst.data(), buf_.get() + pos_, n);
-    pos_ += n;
-    return n;
-  }
-
-  R inner_;
-  std::unique_ptr<std::byte[]> buf_;
-  std::size_t cap_;
-  std::size_t pos_ = 0;
-  std::size_t filled_ = 0;
-
-  struct ReadStep {
-    BufReader* b;
-    std::span<std::byte> buf;
-    InnerRead op{};
-
-    detail::Poll<Result<std::size_t>> poll(task::Context& cx) {
-      if (buf.empty()) return std::size_t{0};
-      if (b->pos_ < b->filled_) return b->copy_out(buf);
-      if (buf.size() >= b->cap_) {  // large read, empty buffer: skip the copy
-        auto n = op.poll_with(cx, [&] { return b->inner_.read(buf); });
-        if (n && *n) detail::checked_count(**n, buf.size());
-        return n;
-      }
-      return detail::map_ok(b->poll_refill(cx, op), [&] { return b->copy_out(buf); });
-    }
-  };
-  struct FillBufStep {
-    BufReader* b;
-    InnerRead op{};
-
-    detail::Poll<Result<std::span<const std::byte>>> poll(task::Context& cx) {
-      if (b->pos_ < b->filled_) return b->buffer();
-      return detail::map_ok(b->poll_refill(cx, op), [&] { return b->buffer(); });
-    }
-  };
-};
-
-template <class R>
-BufReader(R&&, std::size_t = kDefaultBufSize) -> BufReader<std::remove_cvref_t<R>>;
-
-}  // namespace tokio::io
-/* end file src/tokio/io/buf_reader.hpp */
-/* begin file src/tokio/io/buf_writer.hpp */
-// io::BufWriter<W>: collects small writes in an in-memory buffer (8 KiB by default) and
-// hands them to the inner writer in large writes.
-//
-//   io::BufWriter w(std::move(stream));
-//   co_await io::write_all(w, header);
-//   co_await io::write_all(w, body);
-//   co_await w.flush();            // or shutdown(): both write the buffer out first
-//
-// Data still buffered when a BufWriter is destroyed is lost: flush or shut it down first
-// (as in Tokio, there is no async destructor to do it). Writes at least as large as the
-// buffer go straight to the inner writer once the buffer is empty.
-//
-// Cancel safety: write is cancel-safe (a cancelled write buffered nothing; a cancelled
-// flush of the buffer leaves the unwritten part buffered and forgets the part already
-// written, so nothing is written twice). flush and shutdown can be cancelled and retried.
-// If W is also a reader, read (and fill_buf/consume) pass straight through.
-
-/* #include <cstddef> (already above) */
-/* #include <cstring> (already above) */
-/* #include <memory> (already above) */
-/* #include <span> (already above) */
-/* #include <stdexcept> (already above) */
-/* #include <system_error> (already above) */
-/* #include <type_traits> (already above) */
-/* #include <utility> (already above) */
-
-
-namespace tokio::inline TOKIO_ABI_NAMESPACE::io {
-
-template <class W>
-class BufWriter {
-  using Inner = std::remove_reference_t<W>;
-
- public:
-  static_assert(AsyncWrite<Inner>, "io::BufWriter<W> needs an io::AsyncWrite W");
-
-  explicit BufWriter(W inner, std::size_t capacity = kDefaultBufSize)
-      : inner_(std::forward<W>(inner)), cap_(capacity) {
-    if (capacity == 0) throw std::invalid_argument("io::BufWriter capacity must be > 0");
-    buf_ = std::make_unique_for_overwrite<std::byte[]>(capacity);
-  }
-  BufWriter(BufWriter&&) noexcept = default;
-  BufWriter& operator=(BufWriter&&) noexcept = default;
-
-  Inner& get_ref() noexcept { return inner_; }
-  const Inner& get_ref() const noexcept { return inner_; }
-  Inner& get_mut() noexcept { return inner_; }
-  // The inner writer; whatever is still buffered is lost (flush first).
-  Inner into_inner() && { return std::move(inner_); }
-  // The bytes buffered and not written to the inner writer yet.
-  std::span<const std::byte> buffer() const noexcept { return {buf_.get() + head_, len_ - head_}; }
-  std::size_t capacity() const noexcept { return cap_; }
-
- private:
-  template <class Bufs, class Direct>
-  struct WriteStep;
-  template <bool Shutdown>
-  struct FlushStep;
-
- public:
-  using WriteOp = detail::AdaptorOp<WriteStep<std::span<const std::byte>, detail::write_op_t<Inner>>>;
-  using WriteVectoredOp =
-      detail::AdaptorOp<WriteStep<std::span<const IoSlice>, detail::write_vectored_child_t<Inner>>>;
-  template <bool Shutdown>
-  using FlushOp = detail::AdaptorOp<FlushStep<Shutdown>>;
-
-  WriteOp write(std::span<const std::byte> buf) noexcept { return {{this, buf}}; }
-  WriteVectoredOp write_vectored(std::span<const IoSlice> bufs) noexcept { return {{this, bufs}}; }
-  // Writes the buffer out, then flushes the inner writer.
-  FlushOp<false> flush() noexcept { return {{this}}; }
-  // Writes the buffer out, then shuts the inner writer down.
-  FlushOp<true> shutdown() noexcept { return {{this}}; }
-
-  // Reads pass through to the inner stream.
-  auto read(std::span<std::byte> buf) requires AsyncRead<Inner> { return inner_.read(buf); }
-  auto fill_buf() requires AsyncBufRead<Inner> { return inner_.fill_buf(); }
-  void consume(std::size_t n) requires AsyncBufRead<Inner> { inner_.consume(n); }
-
- private:
-  using InnerWrite = detail::ChildOp<detail::write_op_t<Inner>>;
-
-  std::size_t buffered() const noexcept { return len_ - head_; }
-  // Appends to the buffer (the caller checked it fits), compacting it first if needed.
-  void append(std::span<const std::byte> src) noexcept {
-    if (src.empty()) return;
-    if (len_ + src.size() > cap_) {
-      std::memmove(buf_.get(), buf_.get() + head_, buffered());
-      len_ -= head_;
-      head_ = 0;
-    }
-    std::memcpy(buf_.get() + len_, src.data(), src.size());
-    len_ += src.size();
-  }
-
-  // Writes the whole buffer to the inner writer through op. head_ advances after every
-  // inner write, so a cancelled or failed flush never writes a byte twice.
-  detail::Poll<Result<void>> poll_flush_buf(task::Context& cx, InnerWrite& op) {
-    auto r = detail::poll_write_all(cx, inner_, op, {buf_.get(), len_}, head_);
-    if (r && *r) head_ = len_ = 0;
-    return r;
-  }
-
-  W inner_;
-  std::unique_ptr<std::byte[]> buf_;
-  std::size_t cap_;
-  std::size_t head_ = 0;  // buf_[head_, len_) is buffered, not yet written
-  std::size_t len_ = 0;
-
-  // write and write_vectored: when the data does not fit beside what is buffered, the
-  // buffer is written out first; then data smaller than the buffer is buffered, larger
-  // data goes straight to the inner writer (vectored when it supports it, else its first
-  // non-empty slice).
-  template <class Bufs, class Direct>
-  struct WriteStep {
-    BufWriter* b;
-    Bufs bufs;
-    bool direct = false;
-    InnerWrite flush_op{};
-    detail::ChildOp<Direct> op{};
-
-    detail::Poll<Result<std::size_t>> poll(task::Context& cx) {
-      std::size_t total = total_size(bufs);
-      if (!direct) {
-        if (b->buffered() + total > b->cap_) {
-          auto d = b->poll_flush_buf(cx, flush_op);
-          if (!d) return detail::pending;
-          if (!*d) return unexpected(d->error());
-        }
-        if (total < b->cap_) {
-          b->append(bufs);
-          return total;
-        }
-        direct = true;
-      }
-      auto n = op.poll_with(cx, [&] { return b->write_direct(bufs); });
-      if (n && *n) detail::checked_count(**n, total);
-      return n;
-    }
-  };
-  static std::size_t total_size(std::span<const std::byte> buf) noexcept { return buf.size(); }
-  static std::size_t total_size(std::span<const IoSlice> bufs) noexcept {
-    std::size_t total = 0;
-    for (const IoSlice& s : bufs) total += s.size();
-    return total;
-  }
-  void append(std::span<const IoSlice> bufs) noexcept {
-    for (const IoSlice& s : bufs) append(s.bytes());
-  }
-  auto write_direct(std::span<const std::byte> buf) { return inner_.write(buf); }
-  auto write_direct(std::span<const IoSlice> bufs) { return io::write_vectored(inner_, bufs); }
-
-  template <bool Shutdown>
-  struct FlushStep {
-    using Last = std::conditional_t<Shutdown, detail::shutdown_op_t<Inner>, detail::flush_op_t<Inner>>;
-    BufWriter* b;
-    InnerWrite op{};
-    detail::ChildOp<Last> last{};
-
-    detail::Poll<Result<void>> poll(task::Context& cx) {
-      if (!last.live()) {
-        auto d = b->poll_flush_buf(cx, op);
-        if (!d || !*d) return d;
-      }
-      return last.poll_with(cx, [&] {
-        if constexpr (Shutdown) return b->inner_.shutdown();
-        else return b->inner_.flush();
-      });
-    }
-  };
-};
-
-template <class W>
-BufWriter(W&&, std::size_t = kDefaultBufSize) -> BufWriter<std::remove_cvref_t<W>>;
-
-}  // namespace tokio::io
-/* end file src/tokio/io/buf_writer.hpp */
-/* begin file src/tokio/io/buf_stream.hpp */
-// io::BufStream<S>: a read-write stream with both halves buffered, i.e. a BufReader over
-// a BufWriter over S (Tokio's BufStream). Reads use the read buffer, writes collect in the
-// write buffer until flush/shutdown or until it fills.
-//
-//   io::BufStream s(std::move(tcp));
-//   co_await io::write_all(s, request);
-//   co_await s.flush();
-//   std::string line;
-//   co_await io::read_line(s, line);
-//
-// Unflushed writes are lost when a BufStream is destroyed; flush or shut it down first.
-// Cancel safety is that of BufReader (reads) and BufWriter (writes).
-
-/* #include <cstddef> (already above) */
-/* #include <span> (already above) */
-/* #include <type_traits> (already above) */
-/* #include <utility> (already above) */
-
-
-namespace tokio::inline TOKIO_ABI_NAMESPACE::io {
-
-template <class S>
-class BufStream {
-  using Inner = std::remove_reference_t<S>;
-
- public:
-  static_assert(AsyncRead<Inner> && AsyncWrite<Inner>,
-                "io::BufStream<S> needs a stream that is both AsyncRead and AsyncWrite");
-
-  explicit BufStream(S stream)
-      : inner_(BufWriter<S>(std::forward<S>(stream), kDefaultBufSize), kDefaultBufSize) {}
-  BufStream(S stream, std::size_t read_capacity, std::size_t write_capacity)
-      : inner_(BufWriter<S>(std::forward<S>(stream), write_capacity), read_capacity) {}
-
-  Inner& get_ref() noexcept { return inner_.get_ref().get_ref(); }
-  Inner& get_mut() noexcept { return inner_.get_mut().get_mut(); }
-  // The stream; buffered data in either direction is lost (flush first).
-  Inner into_inner() && { return std::move(inner_).into_inner().into_inner(); }
-  std::span<const std::byte> read_buffer() const noexcept { return inner_.buffer(); }
-  std::span<const std::byte> write_buffer() const noexcept { return inner_.get_ref().buffer(); }
-
-  auto read(std::span<std::byte> buf) noexcept { return inner_.read(buf); }
-  auto fill_buf() noexcept { return inner_.fill_buf(); }
-  void consume(std::size_t n) noexcept { inner_.consume(n); }
-  auto write(std::span<const std::byte> buf) noexcept { return inner_.get_mut().write(buf); }
-  auto write_vectored(std::span<const IoSlice> bufs) noexcept {
-    return inner_.get_mut().write_vectored(bufs);
-  }
-  auto flush() noexcept { return inner_.get_mut().flush(); }
-  auto shutdown() noexcept { return inner_.get_mut().shutdown(); }
-
- private:
-  BufReader<BufWriter<S>> inner_;
-};
-
-template <class S>
-BufStream(S&&) -> BufStream<std::remove_cvref_t<S>>;
-
-}  // namespace tokio::io
-/* end file src/tokio/io/buf_stream.hpp */
 /* begin file src/tokio/io/buf_read_ext.hpp */
 // Helpers over any io::AsyncBufRead (BufReader, BufStream, SliceReader...), Tokio's
 // AsyncBufReadExt as free functions:
@@ -7871,6 +7389,768 @@ Split<R> split(R&& r, char delim) {
 
 }  // namespace tokio::io
 /* end file src/tokio/io/buf_read_ext.hpp */
+
+namespace tokio::inline TOKIO_ABI_NAMESPACE::io {
+
+#define TOKIO_IO_EXT_INT(name, T)                                          \
+  auto read_##name() { return io::read_##name(self()); }                   \
+  auto read_##name##_le() { return io::read_##name##_le(self()); }         \
+  auto write_##name(T v) { return io::write_##name(self(), v); }           \
+  auto write_##name##_le(T v) { return io::write_##name##_le(self(), v); }
+
+template <class Self>
+class Ext {
+ public:
+  // AsyncReadExt
+  auto read_exact(std::span<std::byte> buf) { return io::read_exact(self(), buf); }
+  auto read_exact(std::span<char> buf) { return io::read_exact(self(), buf); }
+  template <ByteContainer C>
+  auto read_to_end(C& c) {
+    return io::read_to_end(self(), c);
+  }
+  auto read_to_string(std::string& s) { return io::read_to_string(self(), s); }
+  auto read_buf(ReadBuf& b) { return io::read_buf(self(), b); }
+  template <ByteContainer C>
+  auto read_buf(C& c) {
+    return io::read_buf(self(), c);
+  }
+  auto read_u8() { return io::read_u8(self()); }
+  auto read_i8() { return io::read_i8(self()); }
+
+  // AsyncBufReadExt
+  auto read_line(std::string& s) { return io::read_line(self(), s); }
+  template <ByteContainer C>
+  auto read_until(char delim, C& c) {
+    return io::read_until(self(), delim, c);
+  }
+  template <ByteContainer C>
+  auto read_until(std::byte delim, C& c) {
+    return io::read_until(self(), delim, c);
+  }
+
+  // AsyncWriteExt (a type with a faster write_all of its own, the sockets, hides this one)
+  auto write_all(std::span<const std::byte> buf) { return io::write_all(self(), buf); }
+  auto write_all(std::string_view s) { return io::write_all(self(), s); }
+  auto write_all_vectored(std::span<IoSlice> bufs) { return io::write_all_vectored(self(), bufs); }
+  auto write_u8(uint8_t v) { return io::write_u8(self(), v); }
+  auto write_i8(int8_t v) { return io::write_i8(self(), v); }
+
+  TOKIO_IO_EXT_INT(u16, uint16_t)
+  TOKIO_IO_EXT_INT(i16, int16_t)
+  TOKIO_IO_EXT_INT(u32, uint32_t)
+  TOKIO_IO_EXT_INT(i32, int32_t)
+  TOKIO_IO_EXT_INT(u64, uint64_t)
+  TOKIO_IO_EXT_INT(i64, int64_t)
+  TOKIO_IO_EXT_INT(u128, u128)
+  TOKIO_IO_EXT_INT(i128, i128)
+  TOKIO_IO_EXT_INT(f32, float)
+  TOKIO_IO_EXT_INT(f64, double)
+
+ private:
+  Self& self() noexcept { return static_cast<Self&>(*this); }
+};
+
+#undef TOKIO_IO_EXT_INT
+
+}  // namespace tokio::io
+/* end file src/tokio/io/ext.hpp */
+
+namespace tokio::inline TOKIO_ABI_NAMESPACE::io {
+
+// Reads from borrowed memory, advancing through it. The memory must outlive the reader.
+class SliceReader : public Ext<SliceReader> {
+ public:
+  SliceReader() noexcept = default;
+  explicit SliceReader(std::span<const std::byte> data) noexcept : data_(data) {}
+  explicit SliceReader(std::string_view s) noexcept : data_(as_bytes(s)) {}
+
+  // The bytes not read yet.
+  std::span<const std::byte> remaining() const noexcept { return data_; }
+
+  auto read(std::span<std::byte> buf) {
+    return detail::instant_op<false>([this, buf]() -> Result<std::size_t> {
+      std::size_t n = buf.size() < data_.size() ? buf.size() : data_.size();
+      if (n) std::memcpy(buf.data(), data_.data(), n);
+      data_ = data_.subspan(n);
+      return n;
+    });
+  }
+  auto fill_buf() {
+    return detail::instant_op<false>([this]() -> Result<std::span<const std::byte>> { return data_; });
+  }
+  void consume(std::size_t n) noexcept { data_ = data_.subspan(n < data_.size() ? n : data_.size()); }
+
+ private:
+  std::span<const std::byte> data_;
+};
+
+// Appends everything written to a borrowed container (std::vector<std::byte>,
+// std::string, ...). flush and shutdown do nothing.
+template <ByteContainer C>
+class VecWriter : public Ext<VecWriter<C>> {
+ public:
+  explicit VecWriter(C& c) noexcept : c_(&c) {}
+
+  C& get() const noexcept { return *c_; }
+
+  auto write(std::span<const std::byte> buf) {
+    return detail::instant_op<false>([this, buf]() -> Result<std::size_t> {
+      detail::append_bytes(*c_, buf);
+      return buf.size();
+    });
+  }
+  auto write_vectored(std::span<const IoSlice> bufs) {
+    return detail::instant_op<false>([this, bufs]() -> Result<std::size_t> {
+      std::size_t total = 0;
+      for (const IoSlice& b : bufs) total += b.size();
+      for (const IoSlice& b : bufs) detail::append_bytes(*c_, b.bytes());
+      return total;
+    });
+  }
+  detail::NothingToDoOp flush() noexcept { return detail::NothingToDoOp({}); }
+  detail::NothingToDoOp shutdown() noexcept { return detail::NothingToDoOp({}); }
+
+ private:
+  C* c_;
+};
+
+}  // namespace tokio::io
+/* end file src/tokio/io/memory.hpp */
+/* begin file src/tokio/io/empty.hpp */
+// io::empty(): a reader that is always at end of stream (and a writer that accepts and
+// drops everything, as in recent Tokio). Each operation uses one unit of coop budget.
+
+/* #include <cstddef> (already above) */
+/* #include <span> (already above) */
+
+
+namespace tokio::inline TOKIO_ABI_NAMESPACE::io {
+
+class Empty : public Ext<Empty> {
+ public:
+  detail::ReadyCountOp read(std::span<std::byte>) noexcept { return detail::ReadyCountOp({0}); }
+  auto fill_buf() {
+    return detail::instant_op<true>(
+        []() -> Result<std::span<const std::byte>> { return std::span<const std::byte>(); });
+  }
+  void consume(std::size_t) noexcept {}
+  detail::ReadyCountOp write(std::span<const std::byte> buf) noexcept {
+    return detail::ReadyCountOp({buf.size()});
+  }
+  detail::NothingToDoOp flush() noexcept { return detail::NothingToDoOp({}); }
+  detail::NothingToDoOp shutdown() noexcept { return detail::NothingToDoOp({}); }
+};
+
+inline Empty empty() noexcept { return {}; }
+
+}  // namespace tokio::io
+/* end file src/tokio/io/empty.hpp */
+/* begin file src/tokio/io/repeat.hpp */
+// io::repeat(byte): a reader that yields the same byte forever (fill a buffer, or bound
+// it with io::take). Each read uses one unit of coop budget, so a task copying from it
+// still yields to others.
+
+/* #include <cstddef> (already above) */
+/* #include <cstring> (already above) */
+/* #include <span> (already above) */
+
+
+namespace tokio::inline TOKIO_ABI_NAMESPACE::io {
+
+class Repeat : public Ext<Repeat> {
+ public:
+  explicit Repeat(std::byte b) noexcept : byte_(b) {}
+
+  auto read(std::span<std::byte> buf) {
+    return detail::instant_op<true>([b = byte_, buf]() -> Result<std::size_t> {
+      if (!buf.empty()) std::memset(buf.data(), std::to_integer<int>(b), buf.size());
+      return buf.size();
+    });
+  }
+
+ private:
+  std::byte byte_;
+};
+
+inline Repeat repeat(std::byte b) noexcept { return Repeat(b); }
+inline Repeat repeat(unsigned char b) noexcept { return Repeat(std::byte{b}); }
+
+}  // namespace tokio::io
+/* end file src/tokio/io/repeat.hpp */
+/* begin file src/tokio/io/sink.hpp */
+// io::sink(): a writer that accepts and discards everything. Each write uses one unit of
+// coop budget.
+
+/* #include <cstddef> (already above) */
+/* #include <span> (already above) */
+
+
+namespace tokio::inline TOKIO_ABI_NAMESPACE::io {
+
+class Sink : public Ext<Sink> {
+ public:
+  detail::ReadyCountOp write(std::span<const std::byte> buf) noexcept {
+    return detail::ReadyCountOp({buf.size()});
+  }
+  detail::ReadyCountOp write_vectored(std::span<const IoSlice> bufs) noexcept {
+    std::size_t n = 0;
+    for (const IoSlice& b : bufs) n += b.size();
+    return detail::ReadyCountOp({n});
+  }
+  detail::NothingToDoOp flush() noexcept { return detail::NothingToDoOp({}); }
+  detail::NothingToDoOp shutdown() noexcept { return detail::NothingToDoOp({}); }
+};
+
+inline Sink sink() noexcept { return {}; }
+
+}  // namespace tokio::io
+/* end file src/tokio/io/sink.hpp */
+/* begin file src/tokio/io/take.hpp */
+// io::take(reader, limit): a reader that ends after `limit` bytes of the inner reader
+// (Tokio's AsyncReadExt::take). Buffered readers stay buffered (fill_buf/consume).
+//
+//   auto body = io::take(conn, content_length);   // borrows conn (an lvalue)
+//   auto zeros = io::take(io::repeat(0), 1024);   // owns the repeat (an rvalue)
+//
+// read is cancel-safe when the inner read is.
+
+/* #include <cstddef> (already above) */
+/* #include <cstdint> (already above) */
+/* #include <span> (already above) */
+/* #include <type_traits> (already above) */
+/* #include <utility> (already above) */
+
+
+namespace tokio::inline TOKIO_ABI_NAMESPACE::io {
+
+template <class R>
+class Take : public Ext<Take<R>> {
+  using Inner = std::remove_reference_t<R>;
+
+ public:
+  static_assert(AsyncRead<Inner>, "io::take needs an io::AsyncRead");
+  Take(R inner, uint64_t limit) : inner_(std::forward<R>(inner)), limit_(limit) {}
+
+  // Bytes that may still be read.
+  uint64_t limit() const noexcept { return limit_; }
+  void set_limit(uint64_t limit) noexcept { limit_ = limit; }
+  Inner& get_ref() noexcept { return inner_; }
+  Inner& get_mut() noexcept { return inner_; }
+  Inner into_inner() && { return std::move(inner_); }
+
+ private:
+  struct ReadStep {
+    Take* t;
+    std::span<std::byte> buf;
+    std::size_t asked = 0;
+    detail::ChildOp<detail::read_op_t<Inner>> op{};
+
+    detail::Poll<Result<std::size_t>> poll(task::Context& cx) {
+      if (t->limit_ == 0 || buf.empty()) return std::size_t{0};
+      auto n = op.poll_with(cx, [&] {
+        asked = t->limit_ < buf.size() ? static_cast<std::size_t>(t->limit_) : buf.size();
+        return t->inner_.read(buf.first(asked));
+      });
+      if (n && *n) t->limit_ -= detail::checked_count(**n, asked);
+      return n;
+    }
+  };
+  struct FillBufStep {
+    Take* t;
+    detail::ChildOp<detail::fill_buf_op_t<Inner>> op{};
+
+    detail::Poll<Result<std::span<const std::byte>>> poll(task::Context& cx) {
+      if (t->limit_ == 0) return std::span<const std::byte>();
+      auto r = op.poll_with(cx, [&] { return t->inner_.fill_buf(); });
+      if (r && *r && (*r)->size() > t->limit_) **r = (*r)->first(static_cast<std::size_t>(t->limit_));
+      return r;
+    }
+  };
+ public:
+  using ReadOp = detail::AdaptorOp<ReadStep>;
+  using FillBufOp = detail::AdaptorOp<FillBufStep>;
+
+  ReadOp read(std::span<std::byte> buf) noexcept { return {{this, buf}}; }
+  FillBufOp fill_buf() noexcept requires AsyncBufRead<Inner> { return {{this}}; }
+  void consume(std::size_t n) requires AsyncBufRead<Inner> {
+    if (n > limit_) n = static_cast<std::size_t>(limit_);
+    inner_.consume(n);
+    limit_ -= n;
+  }
+
+ private:
+  R inner_;
+  uint64_t limit_;
+};
+
+// Borrows an lvalue reader, owns an rvalue one.
+template <class R>
+Take<R> take(R&& r, uint64_t limit) {
+  return Take<R>(std::forward<R>(r), limit);
+}
+
+}  // namespace tokio::io
+/* end file src/tokio/io/take.hpp */
+/* begin file src/tokio/io/chain.hpp */
+// io::chain(first, second): reads all of `first`, then all of `second` (Tokio's
+// AsyncReadExt::chain). Lvalue readers are borrowed, rvalues owned. If both are buffered
+// readers, the chain is one too. read is cancel-safe when both inner reads are.
+
+/* #include <cstddef> (already above) */
+/* #include <span> (already above) */
+/* #include <type_traits> (already above) */
+/* #include <utility> (already above) */
+
+
+namespace tokio::inline TOKIO_ABI_NAMESPACE::io {
+
+template <class A, class B>
+class Chain : public Ext<Chain<A, B>> {
+  using First = std::remove_reference_t<A>;
+  using Second = std::remove_reference_t<B>;
+
+ public:
+  static_assert(AsyncRead<First> && AsyncRead<Second>, "io::chain needs two io::AsyncReads");
+  Chain(A a, B b) : a_(std::forward<A>(a)), b_(std::forward<B>(b)) {}
+
+  First& first() noexcept { return a_; }
+  Second& second() noexcept { return b_; }
+  std::pair<First, Second> into_inner() && { return {std::move(a_), std::move(b_)}; }
+
+ private:
+  // Polls an operation on the first reader until ended(result) says it reached its end,
+  // then the same operation on the second.
+  template <class AOp, class BOp, class MakeA, class MakeB, class Ended>
+  auto poll_chain(task::Context& cx, AOp& a, BOp& b, MakeA&& ma, MakeB&& mb, Ended&& ended) {
+    if (!first_done_) {
+      auto r = a.poll_with(cx, ma);
+      if (!r || !ended(*r)) return r;
+      first_done_ = true;  // the first reader ended: go on with the second
+    }
+    return b.poll_with(cx, mb);
+  }
+  struct ReadStep {
+    Chain* c;
+    std::span<std::byte> buf;
+    detail::ChildOp<detail::read_op_t<First>> a{};
+    detail::ChildOp<detail::read_op_t<Second>> b{};
+
+    detail::Poll<Result<std::size_t>> poll(task::Context& cx) {
+      return c->poll_chain(cx, a, b, [&] { return c->a_.read(buf); }, [&] { return c->b_.read(buf); },
+                           [&](const Result<std::size_t>& r) { return r && *r == 0 && !buf.empty(); });
+    }
+  };
+  struct FillBufStep {
+    Chain* c;
+    detail::ChildOp<detail::fill_buf_op_t<First>> a{};
+    detail::ChildOp<detail::fill_buf_op_t<Second>> b{};
+
+    detail::Poll<Result<std::span<const std::byte>>> poll(task::Context& cx) {
+      return c->poll_chain(cx, a, b, [&] { return c->a_.fill_buf(); }, [&] { return c->b_.fill_buf(); },
+                           [](const Result<std::span<const std::byte>>& r) { return r && r->empty(); });
+    }
+  };
+
+ public:
+  using ReadOp = detail::AdaptorOp<ReadStep>;
+  using FillBufOp = detail::AdaptorOp<FillBufStep>;
+
+  ReadOp read(std::span<std::byte> buf) noexcept { return {{this, buf}}; }
+  FillBufOp fill_buf() noexcept requires(AsyncBufRead<First> && AsyncBufRead<Second>) {
+    return {{this}};
+  }
+  void consume(std::size_t n) requires(AsyncBufRead<First> && AsyncBufRead<Second>) {
+    if (!first_done_) a_.consume(n);
+    else b_.consume(n);
+  }
+
+ private:
+  A a_;
+  B b_;
+  bool first_done_ = false;
+};
+
+template <class A, class B>
+Chain<A, B> chain(A&& a, B&& b) {
+  return Chain<A, B>(std::forward<A>(a), std::forward<B>(b));
+}
+
+}  // namespace tokio::io
+/* end file src/tokio/io/chain.hpp */
+/* begin file src/tokio/io/buf_reader.hpp */
+// io::BufReader<R>: adds an in-memory buffer (8 KiB by default) to a reader, making it an
+// AsyncBufRead (fill_buf/consume, which read_line, read_until, lines and split use), and
+// turning many small reads into few large ones.
+//
+//   io::BufReader r(std::move(stream));          // owns the stream
+//   io::BufReader<TcpStream&> r2(stream);        // borrows it
+//   std::string line;
+//   auto n = co_await io::read_line(r, line);
+//
+// Reads at least as large as the buffer bypass it when it is empty. If R is also a
+// writer, write/flush/shutdown pass straight through, so a BufReader can wrap a socket.
+// read and fill_buf are cancel-safe: a cancelled refill leaves the buffer as it was (the
+// inner read it abandoned is cancel-safe itself).
+
+/* #include <cstddef> (already above) */
+/* #include <cstring> (already above) */
+/* #include <memory> (already above) */
+/* #include <span> (already above) */
+/* #include <stdexcept> (already above) */
+/* #include <system_error> (already above) */
+/* #include <type_traits> (already above) */
+/* #include <utility> (already above) */
+
+
+namespace tokio::inline TOKIO_ABI_NAMESPACE::io {
+
+inline constexpr std::size_t kDefaultBufSize = 8 * 1024;
+
+template <class R>
+class BufReader : public Ext<BufReader<R>> {
+  using Inner = std::remove_reference_t<R>;
+
+ public:
+  static_assert(AsyncRead<Inner>, "io::BufReader<R> needs an io::AsyncRead R");
+
+  explicit BufReader(R inner, std::size_t capacity = kDefaultBufSize)
+      : inner_(std::forward<R>(inner)), cap_(capacity) {
+    if (capacity == 0) throw std::invalid_argument("io::BufReader capacity must be > 0");
+    buf_ = std::make_unique_for_overwrite<std::byte[]>(capacity);
+  }
+  BufReader(BufReader&&) noexcept = default;
+  BufReader& operator=(BufReader&&) noexcept = default;
+
+  Inner& get_ref() noexcept { return inner_; }
+  const Inner& get_ref() const noexcept { return inner_; }
+  Inner& get_mut() noexcept { return inner_; }
+  // The inner reader; whatever was still buffered is lost (see buffer()).
+  Inner into_inner() && { return std::move(inner_); }
+  // The bytes buffered and not consumed yet.
+  std::span<const std::byte> buffer() const noexcept { return {buf_.get() + pos_, filled_ - pos_}; }
+  std::size_t capacity() const noexcept { return cap_; }
+  // Drops the buffered bytes.
+  void discard_buffer() noexcept { pos_ = filled_ = 0; }
+
+ private:
+  struct ReadStep;
+  struct FillBufStep;
+
+ public:
+  using ReadOp = detail::AdaptorOp<ReadStep>;
+  using FillBufOp = detail::AdaptorOp<FillBufStep>;
+
+  ReadOp read(std::span<std::byte> buf) noexcept { return {{this, buf}}; }
+  FillBufOp fill_buf() noexcept { return {{this}}; }
+  // Marks n buffered bytes as used (clamped to what is buffered).
+  void consume(std::size_t n) noexcept {
+    pos_ = (n < filled_ - pos_) ? pos_ + n : filled_;
+  }
+
+  // Writes pass through to the inner stream.
+  auto write(std::span<const std::byte> buf) requires AsyncWrite<Inner> { return inner_.write(buf); }
+  auto write_vectored(std::span<const IoSlice> bufs) requires AsyncWriteVectored<Inner> {
+    return inner_.write_vectored(bufs);
+  }
+  auto flush() requires AsyncWrite<Inner> { return inner_.flush(); }
+  auto shutdown() requires AsyncWrite<Inner> { return inner_.shutdown(); }
+
+ private:
+  using InnerRead = detail::ChildOp<detail::read_op_t<Inner>>;
+
+  // Refills the (empty) buffer through op.
+  detail::Poll<Result<void>> poll_refill(task::Context& cx, InnerRead& op) {
+    auto n = op.poll_with(cx, [&] { return inner_.read(std::span<std::byte>(buf_.get(), cap_)); });
+    if (!n) return detail::pending;
+    if (!*n) return unexpected(n->error());
+    pos_ = 0;
+    filled_ = detail::checked_count(**n, cap_);
+    return Result<void>();
+  }
+  // Moves buffered bytes to dst; returns how many.
+  std::size_t copy_out(std::span<std::byte> dst) noexcept {
+    std::size_t n = filled_ - pos_ < dst.size() ? filled_ - pos_ : dst.size();
+    if (n) std::memcpy(dst.data(), buf_.get() + pos_, n);
+    pos_ += n;
+    return n;
+  }
+
+  R inner_;
+  std::unique_ptr<std::byte[]> buf_;
+  std::size_t cap_;
+  std::size_t pos_ = 0;
+  std::size_t filled_ = 0;
+
+  struct ReadStep {
+    BufReader* b;
+    std::span<std::byte> buf;
+    InnerRead op{};
+
+    detail::Poll<Result<std::size_t>> poll(task::Context& cx) {
+      if (buf.empty()) return std::size_t{0};
+      if (b->pos_ < b->filled_) return b->copy_out(buf);
+      if (buf.size() >= b->cap_) {  // large read, empty buffer: skip the copy
+        auto n = op.poll_with(cx, [&] { return b->inner_.read(buf); });
+        if (n && *n) detail::checked_count(**n, buf.size());
+        return n;
+      }
+      return detail::map_ok(b->poll_refill(cx, op), [&] { return b->copy_out(buf); });
+    }
+  };
+  struct FillBufStep {
+    BufReader* b;
+    InnerRead op{};
+
+    detail::Poll<Result<std::span<const std::byte>>> poll(task::Context& cx) {
+      if (b->pos_ < b->filled_) return b->buffer();
+      return detail::map_ok(b->poll_refill(cx, op), [&] { return b->buffer(); });
+    }
+  };
+};
+
+template <class R>
+BufReader(R&&, std::size_t = kDefaultBufSize) -> BufReader<std::remove_cvref_t<R>>;
+
+}  // namespace tokio::io
+/* end file src/tokio/io/buf_reader.hpp */
+/* begin file src/tokio/io/buf_writer.hpp */
+// io::BufWriter<W>: collects small writes in an in-memory buffer (8 KiB by default) and
+// hands them to the inner writer in large writes.
+//
+//   io::BufWriter w(std::move(stream));
+//   co_await io::write_all(w, header);
+//   co_await io::write_all(w, body);
+//   co_await w.flush();            // or shutdown(): both write the buffer out first
+//
+// Data still buffered when a BufWriter is destroyed is lost: flush or shut it down first
+// (as in Tokio, there is no async destructor to do it). Writes at least as large as the
+// buffer go straight to the inner writer once the buffer is empty.
+//
+// Cancel safety: write is cancel-safe (a cancelled write buffered nothing; a cancelled
+// flush of the buffer leaves the unwritten part buffered and forgets the part already
+// written, so nothing is written twice). flush and shutdown can be cancelled and retried.
+// If W is also a reader, read (and fill_buf/consume) pass straight through.
+
+/* #include <cstddef> (already above) */
+/* #include <cstring> (already above) */
+/* #include <memory> (already above) */
+/* #include <span> (already above) */
+/* #include <stdexcept> (already above) */
+/* #include <system_error> (already above) */
+/* #include <type_traits> (already above) */
+/* #include <utility> (already above) */
+
+
+namespace tokio::inline TOKIO_ABI_NAMESPACE::io {
+
+template <class W>
+class BufWriter : public Ext<BufWriter<W>> {
+  using Inner = std::remove_reference_t<W>;
+
+ public:
+  static_assert(AsyncWrite<Inner>, "io::BufWriter<W> needs an io::AsyncWrite W");
+
+  explicit BufWriter(W inner, std::size_t capacity = kDefaultBufSize)
+      : inner_(std::forward<W>(inner)), cap_(capacity) {
+    if (capacity == 0) throw std::invalid_argument("io::BufWriter capacity must be > 0");
+    buf_ = std::make_unique_for_overwrite<std::byte[]>(capacity);
+  }
+  BufWriter(BufWriter&&) noexcept = default;
+  BufWriter& operator=(BufWriter&&) noexcept = default;
+
+  Inner& get_ref() noexcept { return inner_; }
+  const Inner& get_ref() const noexcept { return inner_; }
+  Inner& get_mut() noexcept { return inner_; }
+  // The inner writer; whatever is still buffered is lost (flush first).
+  Inner into_inner() && { return std::move(inner_); }
+  // The bytes buffered and not written to the inner writer yet.
+  std::span<const std::byte> buffer() const noexcept { return {buf_.get() + head_, len_ - head_}; }
+  std::size_t capacity() const noexcept { return cap_; }
+
+ private:
+  template <class Bufs, class Direct>
+  struct WriteStep;
+  template <bool Shutdown>
+  struct FlushStep;
+
+ public:
+  using WriteOp = detail::AdaptorOp<WriteStep<std::span<const std::byte>, detail::write_op_t<Inner>>>;
+  using WriteVectoredOp =
+      detail::AdaptorOp<WriteStep<std::span<const IoSlice>, detail::write_vectored_child_t<Inner>>>;
+  template <bool Shutdown>
+  using FlushOp = detail::AdaptorOp<FlushStep<Shutdown>>;
+
+  WriteOp write(std::span<const std::byte> buf) noexcept { return {{this, buf}}; }
+  WriteVectoredOp write_vectored(std::span<const IoSlice> bufs) noexcept { return {{this, bufs}}; }
+  // Writes the buffer out, then flushes the inner writer.
+  FlushOp<false> flush() noexcept { return {{this}}; }
+  // Writes the buffer out, then shuts the inner writer down.
+  FlushOp<true> shutdown() noexcept { return {{this}}; }
+
+  // Reads pass through to the inner stream.
+  auto read(std::span<std::byte> buf) requires AsyncRead<Inner> { return inner_.read(buf); }
+  auto fill_buf() requires AsyncBufRead<Inner> { return inner_.fill_buf(); }
+  void consume(std::size_t n) requires AsyncBufRead<Inner> { inner_.consume(n); }
+
+ private:
+  using InnerWrite = detail::ChildOp<detail::write_op_t<Inner>>;
+
+  std::size_t buffered() const noexcept { return len_ - head_; }
+  // Appends to the buffer (the caller checked it fits), compacting it first if needed.
+  void append(std::span<const std::byte> src) noexcept {
+    if (src.empty()) return;
+    if (len_ + src.size() > cap_) {
+      std::memmove(buf_.get(), buf_.get() + head_, buffered());
+      len_ -= head_;
+      head_ = 0;
+    }
+    std::memcpy(buf_.get() + len_, src.data(), src.size());
+    len_ += src.size();
+  }
+
+  // Writes the whole buffer to the inner writer through op. head_ advances after every
+  // inner write, so a cancelled or failed flush never writes a byte twice.
+  detail::Poll<Result<void>> poll_flush_buf(task::Context& cx, InnerWrite& op) {
+    auto r = detail::poll_write_all(cx, inner_, op, {buf_.get(), len_}, head_);
+    if (r && *r) head_ = len_ = 0;
+    return r;
+  }
+
+  W inner_;
+  std::unique_ptr<std::byte[]> buf_;
+  std::size_t cap_;
+  std::size_t head_ = 0;  // buf_[head_, len_) is buffered, not yet written
+  std::size_t len_ = 0;
+
+  // write and write_vectored: when the data does not fit beside what is buffered, the
+  // buffer is written out first; then data smaller than the buffer is buffered, larger
+  // data goes straight to the inner writer (vectored when it supports it, else its first
+  // non-empty slice).
+  template <class Bufs, class Direct>
+  struct WriteStep {
+    BufWriter* b;
+    Bufs bufs;
+    bool direct = false;
+    InnerWrite flush_op{};
+    detail::ChildOp<Direct> op{};
+
+    detail::Poll<Result<std::size_t>> poll(task::Context& cx) {
+      std::size_t total = total_size(bufs);
+      if (!direct) {
+        if (b->buffered() + total > b->cap_) {
+          auto d = b->poll_flush_buf(cx, flush_op);
+          if (!d) return detail::pending;
+          if (!*d) return unexpected(d->error());
+        }
+        if (total < b->cap_) {
+          b->append(bufs);
+          return total;
+        }
+        direct = true;
+      }
+      auto n = op.poll_with(cx, [&] { return b->write_direct(bufs); });
+      if (n && *n) detail::checked_count(**n, total);
+      return n;
+    }
+  };
+  static std::size_t total_size(std::span<const std::byte> buf) noexcept { return buf.size(); }
+  static std::size_t total_size(std::span<const IoSlice> bufs) noexcept {
+    std::size_t total = 0;
+    for (const IoSlice& s : bufs) total += s.size();
+    return total;
+  }
+  void append(std::span<const IoSlice> bufs) noexcept {
+    for (const IoSlice& s : bufs) append(s.bytes());
+  }
+  auto write_direct(std::span<const std::byte> buf) { return inner_.write(buf); }
+  auto write_direct(std::span<const IoSlice> bufs) { return io::write_vectored(inner_, bufs); }
+
+  template <bool Shutdown>
+  struct FlushStep {
+    using Last = std::conditional_t<Shutdown, detail::shutdown_op_t<Inner>, detail::flush_op_t<Inner>>;
+    BufWriter* b;
+    InnerWrite op{};
+    detail::ChildOp<Last> last{};
+
+    detail::Poll<Result<void>> poll(task::Context& cx) {
+      if (!last.live()) {
+        auto d = b->poll_flush_buf(cx, op);
+        if (!d || !*d) return d;
+      }
+      return last.poll_with(cx, [&] {
+        if constexpr (Shutdown) return b->inner_.shutdown();
+        else return b->inner_.flush();
+      });
+    }
+  };
+};
+
+template <class W>
+BufWriter(W&&, std::size_t = kDefaultBufSize) -> BufWriter<std::remove_cvref_t<W>>;
+
+}  // namespace tokio::io
+/* end file src/tokio/io/buf_writer.hpp */
+/* begin file src/tokio/io/buf_stream.hpp */
+// io::BufStream<S>: a read-write stream with both halves buffered, i.e. a BufReader over
+// a BufWriter over S (Tokio's BufStream). Reads use the read buffer, writes collect in the
+// write buffer until flush/shutdown or until it fills.
+//
+//   io::BufStream s(std::move(tcp));
+//   co_await io::write_all(s, request);
+//   co_await s.flush();
+//   std::string line;
+//   co_await io::read_line(s, line);
+//
+// Unflushed writes are lost when a BufStream is destroyed; flush or shut it down first.
+// Cancel safety is that of BufReader (reads) and BufWriter (writes).
+
+/* #include <cstddef> (already above) */
+/* #include <span> (already above) */
+/* #include <type_traits> (already above) */
+/* #include <utility> (already above) */
+
+
+namespace tokio::inline TOKIO_ABI_NAMESPACE::io {
+
+template <class S>
+class BufStream : public Ext<BufStream<S>> {
+  using Inner = std::remove_reference_t<S>;
+
+ public:
+  static_assert(AsyncRead<Inner> && AsyncWrite<Inner>,
+                "io::BufStream<S> needs a stream that is both AsyncRead and AsyncWrite");
+
+  explicit BufStream(S stream)
+      : inner_(BufWriter<S>(std::forward<S>(stream), kDefaultBufSize), kDefaultBufSize) {}
+  BufStream(S stream, std::size_t read_capacity, std::size_t write_capacity)
+      : inner_(BufWriter<S>(std::forward<S>(stream), write_capacity), read_capacity) {}
+
+  Inner& get_ref() noexcept { return inner_.get_ref().get_ref(); }
+  Inner& get_mut() noexcept { return inner_.get_mut().get_mut(); }
+  // The stream; buffered data in either direction is lost (flush first).
+  Inner into_inner() && { return std::move(inner_).into_inner().into_inner(); }
+  std::span<const std::byte> read_buffer() const noexcept { return inner_.buffer(); }
+  std::span<const std::byte> write_buffer() const noexcept { return inner_.get_ref().buffer(); }
+
+  auto read(std::span<std::byte> buf) noexcept { return inner_.read(buf); }
+  auto fill_buf() noexcept { return inner_.fill_buf(); }
+  void consume(std::size_t n) noexcept { inner_.consume(n); }
+  auto write(std::span<const std::byte> buf) noexcept { return inner_.get_mut().write(buf); }
+  auto write_vectored(std::span<const IoSlice> bufs) noexcept {
+    return inner_.get_mut().write_vectored(bufs);
+  }
+  auto flush() noexcept { return inner_.get_mut().flush(); }
+  auto shutdown() noexcept { return inner_.get_mut().shutdown(); }
+
+ private:
+  BufReader<BufWriter<S>> inner_;
+};
+
+template <class S>
+BufStream(S&&) -> BufStream<std::remove_cvref_t<S>>;
+
+}  // namespace tokio::io
+/* end file src/tokio/io/buf_stream.hpp */
 /* begin file src/tokio/io/copy.hpp */
 // io::copy, io::copy_buf, io::copy_bidirectional: move bytes from readers to writers.
 //
@@ -8259,7 +8539,7 @@ template <class S>
 class WriteHalf;
 
 template <class S>
-class ReadHalf {
+class ReadHalf : public Ext<ReadHalf<S>> {
   using Stream = std::remove_reference_t<S>;
 
  public:
@@ -8277,7 +8557,7 @@ class ReadHalf {
 };
 
 template <class S>
-class WriteHalf {
+class WriteHalf : public Ext<WriteHalf<S>> {
   using Stream = std::remove_reference_t<S>;
 
  public:
@@ -8414,7 +8694,7 @@ class DuplexControlOp : public Leaf<DuplexControlOp> {
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::io {
 
-class DuplexStream {
+class DuplexStream : public Ext<DuplexStream> {
  public:
   DuplexStream() noexcept = default;
   DuplexStream(DuplexStream&& o) noexcept
@@ -8524,7 +8804,7 @@ namespace tokio::inline TOKIO_ABI_NAMESPACE::io {
 
 // Standard input. read is cancel-safe. The operations throw std::logic_error on a
 // moved-from object.
-class Stdin {
+class Stdin : public Ext<Stdin> {
  public:
   detail::StdioReadOp read(std::span<std::byte> buf);
 
@@ -8537,7 +8817,7 @@ class Stdin {
 
 // Standard output / error. write is cancel-safe (a cancelled write buffered nothing);
 // flush and shutdown wait for the write in flight.
-class StdWriter {
+class StdWriter : public Ext<StdWriter> {
  public:
   detail::StdioWriteOp write(std::span<const std::byte> buf);
   detail::StdioFlushOp flush();
@@ -12472,6 +12752,7 @@ std::pair<Sender<T>, Receiver<T>> channel(T init) {
 /* #include <cstddef> (already above) */
 
 /* #include <optional> (already above) */
+#include <stop_token>
 /* #include <utility> (already above) */
 
 
@@ -12491,6 +12772,10 @@ struct CancelNode : WaitNode {  // WaitNode: the link in the parent's `children`
   WaitList children;             // guarded by tree->m
   std::atomic<bool> cancelled{false};
   sync::Notify notify;
+  // The std::stop_source behind CancellationToken::stop_token(), made on first request;
+  // guarded by tree->m. cancel() requests a stop on it (outside the lock: the stop
+  // callbacks run synchronously).
+  std::stop_source stop{std::nostopstate};
 
   static CancelNode* new_root();
   static CancelNode* new_child(CancelNode* parent);
@@ -12605,6 +12890,11 @@ class CancellationToken {
 
   bool same_token(const CancellationToken& o) const noexcept { return n_ == o.n_; }
 
+  // A std::stop_token whose stop is requested when this token is cancelled (at once if it
+  // already is), for std::jthread workers, std::condition_variable_any waits and other
+  // stop_token-aware code. The other direction is cancel_on_stop() below.
+  std::stop_token stop_token() const;
+
  private:
   friend class DropGuard;
   explicit CancellationToken(detail::CancelNode* n) noexcept : n_(n) {}  // adopts a handle
@@ -12622,6 +12912,30 @@ class CancellationToken {
 
 inline CancellationToken DropGuard::disarm() noexcept {
   return CancellationToken(std::exchange(n_, nullptr));
+}
+
+
+}  // namespace tokio::sync
+
+namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
+struct CancelOnStop {
+  sync::CancellationToken token;
+  void operator()() const { token.cancel(); }
+};
+}  // namespace tokio::detail
+
+namespace tokio::inline TOKIO_ABI_NAMESPACE::sync {
+
+// Cancels `token` when a stop is requested on `st` (at once if it already was), for as long
+// as the returned std::stop_callback lives (it holds a clone of the token):
+//     std::jthread worker([&](std::stop_token st) {
+//       auto link = tokio::sync::cancel_on_stop(st, token);
+//       rt.block_on(serve(token));              // returns once the jthread is asked to stop
+//     });
+[[nodiscard]] inline std::stop_callback<detail::CancelOnStop> cancel_on_stop(std::stop_token st,
+                                                                           CancellationToken token) {
+  return std::stop_callback<detail::CancelOnStop>(std::move(st),
+                                                  detail::CancelOnStop{std::move(token)});
 }
 
 }  // namespace tokio::sync
@@ -12794,7 +13108,19 @@ class IpAddr {
   Ipv6Addr v6a_{};
 };
 
+// `os << ip` and (TOKIO_CONFIG_STD_FORMAT) std::format("{}", ip): the to_string() form.
+using detail::operator<<;
+
 }  // namespace tokio::net
+
+namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
+template <>
+struct enable_display<net::Ipv4Addr> : std::true_type {};
+template <>
+struct enable_display<net::Ipv6Addr> : std::true_type {};
+template <>
+struct enable_display<net::IpAddr> : std::true_type {};
+}  // namespace tokio::detail
 /* end file src/tokio/net/ip_addr.hpp */
 /* begin file src/tokio/net/socket_addr.hpp */
 // net::SocketAddr: an IPv4 or IPv6 address with a port.
@@ -12864,6 +13190,11 @@ bool parse_port(std::string_view s, uint16_t& out) noexcept;
 }  // namespace detail_addr
 
 }  // namespace tokio::net
+
+namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
+template <>
+struct enable_display<net::SocketAddr> : std::true_type {};
+}  // namespace tokio::detail
 
 template <>
 struct std::hash<tokio::net::SocketAddr> {
@@ -13299,7 +13630,7 @@ struct InetAddrConv {
 namespace tokio::inline TOKIO_ABI_NAMESPACE::net::detail_split {
 
 template <class S>
-class ReadHalf {
+class ReadHalf : public io::Ext<ReadHalf<S>> {
  public:
   explicit ReadHalf(S& s) noexcept : s_(&s) {}
   auto read(std::span<std::byte> b) noexcept { return s_->read(b); }
@@ -13319,7 +13650,7 @@ class ReadHalf {
 };
 
 template <class S>
-class WriteHalf {
+class WriteHalf : public io::Ext<WriteHalf<S>> {
  public:
   explicit WriteHalf(S& s) noexcept : s_(&s) {}
   auto write(std::span<const std::byte> b) noexcept { return s_->write(b); }
@@ -13348,7 +13679,7 @@ template <class S>
 struct ReuniteError;
 
 template <class S>
-class OwnedReadHalf {
+class OwnedReadHalf : public io::Ext<OwnedReadHalf<S>> {
  public:
   explicit OwnedReadHalf(std::shared_ptr<S> s) noexcept : s_(std::move(s)) {}
   OwnedReadHalf(OwnedReadHalf&&) noexcept = default;
@@ -13375,7 +13706,7 @@ class OwnedReadHalf {
 };
 
 template <class S>
-class OwnedWriteHalf {
+class OwnedWriteHalf : public io::Ext<OwnedWriteHalf<S>> {
  public:
   explicit OwnedWriteHalf(std::shared_ptr<S> s) noexcept : s_(std::move(s)) {}
   OwnedWriteHalf(OwnedWriteHalf&& o) noexcept
@@ -13485,7 +13816,7 @@ class ShutdownAwait : public Leaf<ShutdownAwait> {
   int fd_;
 };
 
-class StreamBase {
+class StreamBase : public io::Ext<StreamBase> {
  public:
   // Reads up to buf.size() bytes; 0 means end of stream (or an empty buffer).
   auto read(std::span<std::byte> buf) noexcept {
@@ -14769,6 +15100,8 @@ struct PipeWritevOp : OpBase {
 /* end file src/tokio/process/detail/pipe.hpp */
 #endif // TOKIO_HAS_PROCESS
 #if TOKIO_HAS_PROCESS
+#endif // TOKIO_HAS_PROCESS
+#if TOKIO_HAS_PROCESS
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
@@ -14826,7 +15159,7 @@ namespace tokio::inline TOKIO_ABI_NAMESPACE::process {
 
 class Stdio;
 
-class ChildStdin : public detail::ChildPipe {
+class ChildStdin : public detail::ChildPipe, public io::Ext<ChildStdin> {
  public:
   ChildStdin(ChildStdin&&) noexcept = default;
   ChildStdin& operator=(ChildStdin&&) noexcept = default;
@@ -14860,7 +15193,7 @@ class ChildStdin : public detail::ChildPipe {
   explicit ChildStdin(detail::PollSocket p) noexcept : ChildPipe(std::move(p)) {}
 };
 
-class ChildStdout : public detail::ChildPipe {
+class ChildStdout : public detail::ChildPipe, public io::Ext<ChildStdout> {
  public:
   ChildStdout(ChildStdout&&) noexcept = default;
   ChildStdout& operator=(ChildStdout&&) noexcept = default;
@@ -14876,7 +15209,7 @@ class ChildStdout : public detail::ChildPipe {
   explicit ChildStdout(detail::PollSocket p) noexcept : ChildPipe(std::move(p)) {}
 };
 
-class ChildStderr : public detail::ChildPipe {
+class ChildStderr : public detail::ChildPipe, public io::Ext<ChildStderr> {
  public:
   ChildStderr(ChildStderr&&) noexcept = default;
   ChildStderr& operator=(ChildStderr&&) noexcept = default;
@@ -15582,6 +15915,8 @@ class ReadDir {
 #if TOKIO_HAS_FS
 #endif // TOKIO_HAS_FS
 #if TOKIO_HAS_FS
+#endif // TOKIO_HAS_FS
+#if TOKIO_HAS_FS
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::fs {
 class File;
@@ -15694,7 +16029,7 @@ namespace tokio::inline TOKIO_ABI_NAMESPACE::fs {
 
 class OpenOptions;
 
-class File {
+class File : public io::Ext<File> {
  public:
   // Opens for reading.
   static detail::FsAwait<File> open(PathArg path);
@@ -24859,6 +25194,33 @@ pthread_t spawn_native_thread(const std::string& name, std::size_t stack_size,
 
 }  // namespace tokio::detail
 /* end file src/tokio/runtime/detail/thread.cpp */
+/* begin file src/tokio/runtime/main.cpp */
+// run_main's error reporting (main.hpp).
+/* #include <cstdio> (already above) */
+/* #include <exception> (already above) */
+/* #include <system_error> (already above) */
+
+
+namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
+
+int report_main_exception(const char* program) noexcept {
+  try {
+    throw;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "%s: error: %s\n", program, e.what());
+  } catch (...) {
+    std::fprintf(stderr, "%s: error: an exception not derived from std::exception\n", program);
+  }
+  return 1;
+}
+
+int report_main_error(const char* program, const std::error_code& ec) noexcept {
+  std::fprintf(stderr, "%s: error: %s\n", program, ec.message().c_str());
+  return 1;
+}
+
+}  // namespace tokio::detail
+/* end file src/tokio/runtime/main.cpp */
 /* begin file src/tokio/runtime/runtime.cpp */
 // runtime::Builder, Runtime, Handle and EnterGuard, and the runtime's entry points for user
 // translation units (runtime/detail/entry.hpp).
@@ -25042,6 +25404,7 @@ Runtime Builder::build() {
 
 // --- Runtime, Handle, EnterGuard ---------------------------------------------------------
 Runtime Runtime::create() { return Builder::new_multi_thread().enable_all().build(); }
+Runtime::Runtime() : Runtime(create()) {}
 
 detail::HandleInner* Runtime::checked() const {
   if (!h_) throw std::logic_error("tokio: use of a Runtime after it was moved from or shut down");
@@ -25077,6 +25440,31 @@ EnterGuard::~EnterGuard() { detail::tls.handle = prev_; }
 
 }  // namespace tokio::runtime
 /* end file src/tokio/runtime/runtime.cpp */
+/* begin file src/tokio/task/join_error.cpp */
+// JoinError as text (join_error.hpp).
+/* #include <exception> (already above) */
+/* #include <string> (already above) */
+
+
+namespace tokio::inline TOKIO_ABI_NAMESPACE::task {
+
+std::string to_string(const JoinError& e) {
+  std::string s = "task " + std::to_string(e.id().value);
+  if (e.is_cancelled()) return s + " was cancelled";
+  s += " threw an exception";
+  try {
+    std::rethrow_exception(e.panic_payload());
+  } catch (const std::exception& x) {
+    s += ": ";
+    s += x.what();
+  } catch (...) {
+    s += " (not derived from std::exception)";
+  }
+  return s;
+}
+
+}  // namespace tokio::task
+/* end file src/tokio/task/join_error.cpp */
 /* begin file src/tokio/task/join_set.cpp */
 // The shared state of a task::JoinSet.
 //
@@ -26020,6 +26408,50 @@ TimerEntry* Wheel::poll(uint64_t now) noexcept {
 
 }  // namespace tokio::detail
 /* end file src/tokio/time/detail/wheel.cpp */
+/* begin file src/tokio/time/instant.cpp */
+// Instant and durations as text (instant.hpp).
+/* #include <cstdint> (already above) */
+/* #include <string> (already above) */
+
+
+namespace tokio::inline TOKIO_ABI_NAMESPACE::detail::instant_text_impl {
+// `whole` units and `frac` of `digits` decimal places, trailing zeros dropped.
+inline std::string decimal(uint64_t whole, uint64_t frac, int digits, const char* unit) {
+  std::string s = std::to_string(whole);
+  if (frac != 0) {
+    std::string f = std::to_string(frac);
+    f.insert(0, static_cast<std::size_t>(digits) - f.size(), '0');
+    while (!f.empty() && f.back() == '0') f.pop_back();
+    s += '.';
+    s += f;
+  }
+  return s + unit;
+}
+}  // namespace tokio::detail::instant_text_impl
+
+namespace tokio::inline TOKIO_ABI_NAMESPACE::time {
+
+std::string format_duration(Duration d) {
+  namespace impl = detail::instant_text_impl;
+  int64_t ns = d.count();
+  std::string sign;
+  uint64_t n = static_cast<uint64_t>(ns);
+  if (ns < 0) {
+    sign = "-";
+    n = 0 - n;  // also right for INT64_MIN
+  }
+  if (n >= 1'000'000'000) return sign + impl::decimal(n / 1'000'000'000, n % 1'000'000'000, 9, "s");
+  if (n >= 1'000'000) return sign + impl::decimal(n / 1'000'000, n % 1'000'000, 6, "ms");
+  if (n >= 1'000) return sign + impl::decimal(n / 1'000, n % 1'000, 3, "\u00b5s");
+  return sign + std::to_string(n) + "ns";
+}
+
+std::string to_string(Instant t) {
+  return "Instant(" + format_duration(t.into_std().time_since_epoch()) + ")";
+}
+
+}  // namespace tokio::time
+/* end file src/tokio/time/instant.cpp */
 /* begin file src/tokio/time/interval.cpp */
 /* #include <stdexcept> (already above) */
 
@@ -26807,6 +27239,43 @@ const std::error_category& io_category() noexcept {
 
 }  // namespace tokio::io
 /* end file src/tokio/io/error.cpp */
+/* begin file src/tokio/io/interest.cpp */
+// Interest and Ready as text (interest.hpp).
+/* #include <string> (already above) */
+
+
+namespace tokio::inline TOKIO_ABI_NAMESPACE::detail::interest_impl {
+inline void add(std::string& s, bool on, const char* name) {
+  if (!on) return;
+  if (!s.empty()) s += " | ";
+  s += name;
+}
+}  // namespace tokio::detail::interest_impl
+
+namespace tokio::inline TOKIO_ABI_NAMESPACE::io {
+
+std::string to_string(Interest i) {
+  std::string s;
+  detail::interest_impl::add(s, i.is_readable(), "READABLE");
+  detail::interest_impl::add(s, i.is_writable(), "WRITABLE");
+  detail::interest_impl::add(s, i.is_priority(), "PRIORITY");
+  detail::interest_impl::add(s, i.is_error(), "ERROR");
+  return s.empty() ? "EMPTY" : s;
+}
+
+std::string to_string(Ready r) {
+  std::string s;
+  detail::interest_impl::add(s, (r.bits() & Ready::READABLE.bits()) != 0, "READABLE");
+  detail::interest_impl::add(s, (r.bits() & Ready::WRITABLE.bits()) != 0, "WRITABLE");
+  detail::interest_impl::add(s, r.is_read_closed(), "READ_CLOSED");
+  detail::interest_impl::add(s, r.is_write_closed(), "WRITE_CLOSED");
+  detail::interest_impl::add(s, r.is_priority(), "PRIORITY");
+  detail::interest_impl::add(s, r.is_error(), "ERROR");
+  return s.empty() ? "EMPTY" : s;
+}
+
+}  // namespace tokio::io
+/* end file src/tokio/io/interest.cpp */
 /* begin file src/tokio/io/reactor_error.cpp */
 /* #include <string> (already above) */
 
@@ -27182,6 +27651,7 @@ CancelNode* CancelNode::new_child(CancelNode* parent) {
 
 void CancelNode::cancel() {
   std::vector<CancelNode*> todo;    // the subtree (each with a reference taken)
+  std::vector<std::stop_source> stops;  // the subtree's stop_token() sources
   CancelNode* outer_parent = nullptr;  // our parent: loses its link reference to us
   {
     LockGuard<Mutex> g(tree->m);
@@ -27191,6 +27661,7 @@ void CancelNode::cancel() {
     for (std::size_t i = 0; i < todo.size(); ++i) {
       CancelNode* n = todo[i];
       n->cancelled.store(true, std::memory_order_release);
+      if (n->stop.stop_possible()) stops.push_back(n->stop);
       // Detach the children (each held a link reference on n; we keep it as the
       // reference `todo` needs, and give n's back below).
       while (WaitNode* c = n->children.pop_front()) {
@@ -27207,6 +27678,7 @@ void CancelNode::cancel() {
     }
   }
   for (CancelNode* n : todo) n->notify.notify_waiters();
+  for (auto& st : stops) st.request_stop();
   for (CancelNode* n : todo) n->release();
   if (outer_parent) outer_parent->release();
 }
@@ -27244,6 +27716,23 @@ namespace tokio::inline TOKIO_ABI_NAMESPACE::sync {
 
 Task<> CancellationToken::cancelled_owned() const {
   return [](CancellationToken t) -> Task<> { co_await t.cancelled(); }(*this);
+}
+
+}  // namespace tokio::sync
+
+namespace tokio::inline TOKIO_ABI_NAMESPACE::sync {
+
+std::stop_token CancellationToken::stop_token() const {
+  std::stop_source src(std::nostopstate);
+  {
+    detail::LockGuard<detail::Mutex> g(n_->tree->m);
+    if (!n_->stop.stop_possible()) n_->stop = std::stop_source();
+    src = n_->stop;
+  }
+  // Cancelled before the source existed: cancel() saw no source, so request the stop here
+  // (the flag is set under the tree's lock, so one of the two always sees the other).
+  if (is_cancelled()) src.request_stop();
+  return src.get_token();
 }
 
 }  // namespace tokio::sync

@@ -18,6 +18,7 @@
 #include "tokio/runtime/metrics.hpp"
 #include "tokio/runtime/runtime.hpp"
 #include "tokio/runtime/builder.hpp"
+#include "tokio/runtime/main.hpp"
 // task: spawn, JoinHandle, JoinSet, LocalSet, task-locals
 #include "tokio/task/join_error.hpp"
 #include "tokio/task/join_handle.hpp"

@@ -13,6 +13,7 @@
 #include <string>
 #include <string_view>
 
+#include "tokio/core/display.hpp"
 #include "tokio/core/result.hpp"
 
 namespace tokio::net {
@@ -130,4 +131,16 @@ class IpAddr {
   Ipv6Addr v6a_{};
 };
 
+// `os << ip` and (TOKIO_CONFIG_STD_FORMAT) std::format("{}", ip): the to_string() form.
+using detail::operator<<;
+
 }  // namespace tokio::net
+
+namespace tokio::detail {
+template <>
+struct enable_display<net::Ipv4Addr> : std::true_type {};
+template <>
+struct enable_display<net::Ipv6Addr> : std::true_type {};
+template <>
+struct enable_display<net::IpAddr> : std::true_type {};
+}  // namespace tokio::detail

@@ -17,11 +17,12 @@
 #include "tokio/core/result.hpp"
 #include "tokio/io/async_io.hpp"
 #include "tokio/net/detail/socket.hpp"
+#include "tokio/io/ext.hpp"
 
 namespace tokio::net::detail_split {
 
 template <class S>
-class ReadHalf {
+class ReadHalf : public io::Ext<ReadHalf<S>> {
  public:
   explicit ReadHalf(S& s) noexcept : s_(&s) {}
   auto read(std::span<std::byte> b) noexcept { return s_->read(b); }
@@ -41,7 +42,7 @@ class ReadHalf {
 };
 
 template <class S>
-class WriteHalf {
+class WriteHalf : public io::Ext<WriteHalf<S>> {
  public:
   explicit WriteHalf(S& s) noexcept : s_(&s) {}
   auto write(std::span<const std::byte> b) noexcept { return s_->write(b); }
@@ -70,7 +71,7 @@ template <class S>
 struct ReuniteError;
 
 template <class S>
-class OwnedReadHalf {
+class OwnedReadHalf : public io::Ext<OwnedReadHalf<S>> {
  public:
   explicit OwnedReadHalf(std::shared_ptr<S> s) noexcept : s_(std::move(s)) {}
   OwnedReadHalf(OwnedReadHalf&&) noexcept = default;
@@ -97,7 +98,7 @@ class OwnedReadHalf {
 };
 
 template <class S>
-class OwnedWriteHalf {
+class OwnedWriteHalf : public io::Ext<OwnedWriteHalf<S>> {
  public:
   explicit OwnedWriteHalf(std::shared_ptr<S> s) noexcept : s_(std::move(s)) {}
   OwnedWriteHalf(OwnedWriteHalf&& o) noexcept

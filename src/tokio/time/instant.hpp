@@ -21,9 +21,11 @@
 #include <optional>
 #include <ratio>
 #include <stdexcept>
+#include <string>
 #include <type_traits>
 
 #include "tokio/core/config.hpp"
+#include "tokio/core/display.hpp"
 
 namespace tokio::time {
 
@@ -209,4 +211,17 @@ inline Instant Instant::now() noexcept {
   }
   return detail::clock_now_slow();
 }
+// A duration as Tokio's Debug prints it: the largest unit that keeps an integer part,
+// decimals without trailing zeros ("1.5s", "250ms", "3.2µs", "17ns", "0ns"; negative
+// durations get a leading '-'). For `std::cout << format_duration(d)`.
+std::string format_duration(Duration d);
+// "Instant(12.000000345s)": the time since the clock's epoch (not meaningful across runs).
+std::string to_string(Instant t);
+using detail::operator<<;
+
 }  // namespace tokio::time
+
+namespace tokio::detail {
+template <>
+struct enable_display<time::Instant> : std::true_type {};
+}  // namespace tokio::detail
