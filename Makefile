@@ -4,7 +4,13 @@
 #   make test            build and run the doctest suite (CXX=clang++ works too)
 #   make test-asan       the suite under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make test-tsan       the suite under ThreadSanitizer
-#   make check           freshness, self-contained headers, two-TU link, then test
+#   make check           freshness, self-contained headers, two-TU link, strict warnings, then test
+#   make check-strict    tokio.hpp under users' strict warnings (g++ and clang++), std::expected
+#                        conversions in C++23 mode, and a build with the optional modules out
+#   make install         PREFIX=/usr/local: the header, tokio.cpp, CMake package, pkg-config file
+#   make check-consumers install into build/ and build the consumer projects (CMake, pkg-config)
+#   make lint            clang-tidy (.clang-tidy) over src/ through the amalgamated header
+#   make format          clang-format -i on every source; make format-check: fail if any differs
 #   make bench           every benchmark beside real Tokio (hyperfine) -> bench/RESULTS.md
 #   make weight          what including tokio.hpp costs a user TU (compile times)
 #   make stress          the stress cases (tests/stress_*_test.cpp) at full size
@@ -56,6 +62,7 @@ SRC_FILES := $(shell find src -name '*.hpp' -o -name '*.cpp' | sort)
 
 .PHONY: stress test-tsan-full fuzz fuzz-build fuzz-smoke
 .PHONY: all test test-asan test-tsan check check-fresh check-headers check-link check-compiler examples demo bench bench-build weight clean doctest
+.PHONY: check-strict install check-consumers lint format format-check
 
 all: tokio.hpp $(TEST_BIN) examples
 
@@ -124,7 +131,7 @@ examples: $(EXAMPLE_BINS)
 demo: $(BUILD)/examples/hello
 	$(BUILD)/examples/hello
 
-check: check-fresh check-headers check-link check-compiler test
+check: check-fresh check-headers check-link check-compiler check-strict test
 
 check-fresh:
 	python3 amalgamate.py --check
@@ -155,6 +162,31 @@ check-link: tokio.hpp
 	$(CXX) $(CXXFLAGS) -c tests/link/user_tu.cpp -o $(BUILD)/link/user_tu.o
 	$(CXX) $(CXXFLAGS) $(BUILD)/link/impl_tu.o $(BUILD)/link/user_tu.o -o $(BUILD)/link/two_tu $(LDLIBS)
 	$(BUILD)/link/two_tu
+
+# Users' strict warnings: tokio.hpp (implementation included) must compile clean under
+# them, with both compilers. The header silences them between push/pop (amalgamate.py);
+# the user section is also clean without that (TOKIO_CONFIG_NO_WARNING_SUPPRESSION with
+# TOKIO_COMPILED_LIB; -Wuseless-cast and the other extras excepted: the header casts
+# between uint64_t and size_t on purpose, for 32-bit targets). g++ 12 is not given -Wzero-as-null-pointer-constant: its coroutine
+# lowering itself triggers it at every coroutine's closing brace, in the user's code.
+STRICT_WARN := -Wall -Wextra -Wpedantic -Werror -Wshadow -Wconversion -Wold-style-cast \
+               -Wsign-conversion -Wdouble-promotion
+STRICT_GCC  := -Wuseless-cast -Wduplicated-branches
+STRICT_CLANG := -Wzero-as-null-pointer-constant -Wshadow-all -Wimplicit-int-conversion
+check-strict: tokio.hpp
+	@mkdir -p build/strict
+	g++ $(STD) $(STRICT_WARN) $(STRICT_GCC) -I. -fsyntax-only tests/strict/strict_tu.cpp
+	clang++ $(STD) $(STRICT_WARN) $(STRICT_CLANG) -I. -fsyntax-only tests/strict/strict_tu.cpp
+	g++ $(STD) $(STRICT_WARN) -DTOKIO_CONFIG_NO_WARNING_SUPPRESSION \
+	  -DTOKIO_COMPILED_LIB -I. -fsyntax-only tests/strict/strict_tu.cpp
+	clang++ $(STD) $(STRICT_WARN) -DTOKIO_CONFIG_NO_WARNING_SUPPRESSION \
+	  -DTOKIO_COMPILED_LIB -I. -fsyntax-only tests/strict/strict_tu.cpp
+	g++ -std=c++2b $(WARN) -O1 -I. tests/strict/expected_tu.cpp -o build/strict/expected_tu $(LDLIBS)
+	build/strict/expected_tu
+	g++ $(STD) $(WARN) -O1 -I. -DTOKIO_CONFIG_NO_SIGNAL -DTOKIO_CONFIG_NO_FS -DTOKIO_CONFIG_NO_STREAM \
+	  -DTOKIO_CONFIG_SYSTEM_ALLOCATOR -DTOKIO_CONFIG_HIDDEN_VISIBILITY -fvisibility=hidden \
+	  tests/strict/config_tu.cpp -o build/strict/config_tu $(LDLIBS)
+	build/strict/config_tu
 
 BENCH_SRCS := $(sort $(wildcard bench/cpp/*.cpp))
 BENCH_BINS := $(patsubst bench/cpp/%.cpp,build/bench/%,$(BENCH_SRCS))

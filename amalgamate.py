@@ -178,6 +178,10 @@ class Amalgamator:
                         continue
                     if depth == 0:
                         self.system.add(name)
+                    # System headers keep default visibility under TOKIO_CONFIG_HIDDEN_VISIBILITY.
+                    self.out.append("TOKIO_SYSTEM_HEADERS_BEGIN\n%sTOKIO_SYSTEM_HEADERS_END\n"
+                                    % (line if line.endswith("\n") else line + "\n"))
+                    continue
                 line = abi_namespace(line, path, lineno)
                 if not line.endswith("\n"):
                     line += "\n"
@@ -236,7 +240,10 @@ CONFIG_MACROS = [
     ("TOKIO_CONFIG_NO_CODEC", "leave out tokio::codec"),
     ("TOKIO_CONFIG_SYSTEM_ALLOCATOR", "coroutine frames from operator new, not the frame slabs"),
     ("TOKIO_CONFIG_HIDDEN_VISIBILITY", "give every tokio symbol hidden visibility (a .so that"),
-    ("", "  embeds tokio.hpp does not export it)"),
+    ("", "  embeds tokio.hpp does not export it; build that .so with"),
+    ("", "  -fvisibility=hidden too, or g++ warns about your types"),
+    ("", "  holding hidden tokio types)"),
+    ("TOKIO_CONFIG_STD_FORMAT", "std::formatter for the printable types (needs <format>)"),
     ("TOKIO_CONFIG_NO_WARNING_SUPPRESSION", "do not silence -Wshadow, -Wconversion... in the header"),
 ]
 
@@ -331,7 +338,13 @@ def abi_tag(version):
 def prologue(version, deps):
     """Config-derived macros, emitted once before the first section."""
     tag = abi_tag(version)
-    out = ["// The inline ABI namespace; a configuration that changes the ABI changes its name.\n",
+    out = ["// TOKIO_CONFIG_HIDDEN_VISIBILITY hides tokio's symbols, not the system headers' (each\n",
+           "// system #include below sits between these two).\n",
+           "#if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)\n",
+           "#define TOKIO_SYSTEM_HEADERS_BEGIN _Pragma(\"GCC visibility push(default)\")\n",
+           "#define TOKIO_SYSTEM_HEADERS_END _Pragma(\"GCC visibility pop\")\n",
+           "#else\n#define TOKIO_SYSTEM_HEADERS_BEGIN\n#define TOKIO_SYSTEM_HEADERS_END\n#endif\n",
+           "// The inline ABI namespace; a configuration that changes the ABI changes its name.\n",
            "#if !defined(TOKIO_ABI_NAMESPACE)\n",
            "#if defined(TOKIO_CONFIG_SYSTEM_ALLOCATOR)\n",
            "#define TOKIO_ABI_NAMESPACE %s_sysalloc\n" % tag,

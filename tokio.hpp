@@ -36,7 +36,10 @@
 //   TOKIO_CONFIG_NO_CODEC                leave out tokio::codec
 //   TOKIO_CONFIG_SYSTEM_ALLOCATOR        coroutine frames from operator new, not the frame slabs
 //   TOKIO_CONFIG_HIDDEN_VISIBILITY       give every tokio symbol hidden visibility (a .so that
-//                                          embeds tokio.hpp does not export it)
+//                                          embeds tokio.hpp does not export it; build that .so with
+//                                          -fvisibility=hidden too, or g++ warns about your types
+//                                          holding hidden tokio types)
+//   TOKIO_CONFIG_STD_FORMAT              std::formatter for the printable types (needs <format>)
 //   TOKIO_CONFIG_NO_WARNING_SUPPRESSION  do not silence -Wshadow, -Wconversion... in the header
 //
 // MIT License. Permission is hereby granted, free of charge, to any person obtaining a
@@ -49,6 +52,15 @@
 // PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND, EXPRESS OR IMPLIED. See LICENSE.
 #ifndef TOKIO_HPP_INCLUDED
 #define TOKIO_HPP_INCLUDED
+// TOKIO_CONFIG_HIDDEN_VISIBILITY hides tokio's symbols, not the system headers' (each
+// system #include below sits between these two).
+#if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
+#define TOKIO_SYSTEM_HEADERS_BEGIN _Pragma("GCC visibility push(default)")
+#define TOKIO_SYSTEM_HEADERS_END _Pragma("GCC visibility pop")
+#else
+#define TOKIO_SYSTEM_HEADERS_BEGIN
+#define TOKIO_SYSTEM_HEADERS_END
+#endif
 // The inline ABI namespace; a configuration that changes the ABI changes its name.
 #if !defined(TOKIO_ABI_NAMESPACE)
 #if defined(TOKIO_CONFIG_SYSTEM_ALLOCATOR)
@@ -126,8 +138,12 @@
 /* begin file src/tokio/core/config.hpp */
 // Build configuration: version, platform checks, the TOKIO_ macros used across the library.
 
+TOKIO_SYSTEM_HEADERS_BEGIN
 #include <cstddef>
+TOKIO_SYSTEM_HEADERS_END
+TOKIO_SYSTEM_HEADERS_BEGIN
 #include <cstdint>
+TOKIO_SYSTEM_HEADERS_END
 
 #define TOKIO_VERSION_MAJOR 0
 #define TOKIO_VERSION_MINOR 1
@@ -187,25 +203,49 @@ inline constexpr std::size_t kCacheLine = 128;
 // tokio::Result<T, E>: an expected-like value-or-error type with std::expected's member
 // names, and tokio::io::Result<T> = Result<T, std::error_code> for every fallible I/O call.
 
+TOKIO_SYSTEM_HEADERS_BEGIN
 #include <cerrno>
+TOKIO_SYSTEM_HEADERS_END
+TOKIO_SYSTEM_HEADERS_BEGIN
 #include <exception>
+TOKIO_SYSTEM_HEADERS_END
+TOKIO_SYSTEM_HEADERS_BEGIN
 #include <functional>
+TOKIO_SYSTEM_HEADERS_END
+TOKIO_SYSTEM_HEADERS_BEGIN
 #include <memory>
+TOKIO_SYSTEM_HEADERS_END
+TOKIO_SYSTEM_HEADERS_BEGIN
 #include <new>
+TOKIO_SYSTEM_HEADERS_END
+TOKIO_SYSTEM_HEADERS_BEGIN
 #include <stdexcept>
+TOKIO_SYSTEM_HEADERS_END
+TOKIO_SYSTEM_HEADERS_BEGIN
 #include <string>
+TOKIO_SYSTEM_HEADERS_END
+TOKIO_SYSTEM_HEADERS_BEGIN
 #include <system_error>
+TOKIO_SYSTEM_HEADERS_END
+TOKIO_SYSTEM_HEADERS_BEGIN
 #include <type_traits>
+TOKIO_SYSTEM_HEADERS_END
+TOKIO_SYSTEM_HEADERS_BEGIN
 #include <utility>
+TOKIO_SYSTEM_HEADERS_END
 
 
 // std::expected conversions when the standard library has it (C++23). <version> is tiny;
 // <expected> is only included when it would define something.
 #if __has_include(<version>)
+TOKIO_SYSTEM_HEADERS_BEGIN
 #include <version>
+TOKIO_SYSTEM_HEADERS_END
 #endif
 #if defined(__cpp_lib_expected)
+TOKIO_SYSTEM_HEADERS_BEGIN
 #include <expected>
+TOKIO_SYSTEM_HEADERS_END
 #endif
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE {
@@ -726,8 +766,12 @@ class Context {
 // thrown in the body propagate to whoever awaits it. Destroying a Task destroys its frame
 // and, with it, every suspended operation inside (this is how cancellation works).
 
+TOKIO_SYSTEM_HEADERS_BEGIN
 #include <atomic>
+TOKIO_SYSTEM_HEADERS_END
+TOKIO_SYSTEM_HEADERS_BEGIN
 #include <coroutine>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <cstddef> (already above) */
 /* #include <exception> (already above) */
 /* #include <new> (already above) */
@@ -1751,9 +1795,13 @@ invoke_task_t<F, A...> invoke_owned(F f, A... a) {
 // task::Id and task::TaskInfo: a spawned task's identity, as the runtime's hooks, reports
 // and dumps name it.
 
+TOKIO_SYSTEM_HEADERS_BEGIN
 #include <compare>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <cstdint> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
 #include <string_view>
+TOKIO_SYSTEM_HEADERS_END
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::task {
 
@@ -1780,14 +1828,22 @@ struct TaskInfo {
 // like Tokio's join!/try_join!/select! macros. Operands are tokio::Tasks or any other tokio
 // awaitable (wrapped in a Task).
 
+TOKIO_SYSTEM_HEADERS_BEGIN
 #include <array>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <cstddef> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
 #include <optional>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <stdexcept> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
 #include <tuple>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <type_traits> (already above) */
 /* #include <utility> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
 #include <variant>
+TOKIO_SYSTEM_HEADERS_END
 
 /* begin file src/tokio/core/detail/branch.hpp */
 // Branch<T>: a child coroutine chain driven from inside another task's poll. select, join,
@@ -2362,7 +2418,9 @@ class UnhandledExceptionShutdown : public std::runtime_error {
 // unstable ones users ask for most). Each read is a relaxed load of a counter the runtime
 // maintains anyway; the definitions live in runtime/detail/metrics.cpp.
 
+TOKIO_SYSTEM_HEADERS_BEGIN
 #include <chrono>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <cstddef> (already above) */
 /* #include <cstdint> (already above) */
 
@@ -2469,7 +2527,9 @@ class RuntimeMetrics {
 
 /* #include <cstddef> (already above) */
 /* #include <string> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
 #include <vector>
+TOKIO_SYSTEM_HEADERS_END
 
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::runtime {
@@ -2907,13 +2967,17 @@ int run_main(F&& amain, int argc, char** argv) {
 // by the user TU that has <ostream>. <format> is heavy (and missing from libstdc++ 12), so
 // the std::formatter specialisation exists only when TOKIO_CONFIG_STD_FORMAT is defined.
 
+TOKIO_SYSTEM_HEADERS_BEGIN
 #include <iosfwd>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <string> (already above) */
 /* #include <type_traits> (already above) */
 
 
 #if defined(TOKIO_CONFIG_STD_FORMAT)
+TOKIO_SYSTEM_HEADERS_BEGIN
 #include <format>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <string_view> (already above) */
 #endif
 
@@ -3062,7 +3126,9 @@ struct enable_display<task::JoinError> : std::true_type {};
 
 /* #include <atomic> (already above) */
 /* #include <cstdint> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
 #include <cstdlib>
+TOKIO_SYSTEM_HEADERS_END
 
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
@@ -4569,9 +4635,13 @@ class Builder {
 /* #include <chrono> (already above) */
 /* #include <compare> (already above) */
 /* #include <cstdint> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
 #include <limits>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <optional> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
 #include <ratio>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <stdexcept> (already above) */
 /* #include <string> (already above) */
 /* #include <type_traits> (already above) */
@@ -5511,7 +5581,9 @@ struct enable_display<io::Ready> : std::true_type {};
 // Cancel safety: readable(), writable(), ready() and async_io() are cancel-safe (nothing
 // is consumed until the operation completes).
 
+TOKIO_SYSTEM_HEADERS_BEGIN
 #include <concepts>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <optional> (already above) */
 /* #include <type_traits> (already above) */
 /* #include <utility> (already above) */
@@ -6140,10 +6212,14 @@ class AsyncFd {
 // in place by adaptors; any other tokio awaitable (e.g. a Task) works too, at the price of a
 // coroutine frame per operation when an adaptor wraps it.
 
+TOKIO_SYSTEM_HEADERS_BEGIN
 #include <sys/uio.h>
+TOKIO_SYSTEM_HEADERS_END
 
 /* #include <cstddef> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
 #include <span>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <string_view> (already above) */
 /* #include <type_traits> (already above) */
 /* #include <utility> (already above) */
@@ -6259,7 +6335,9 @@ using fill_buf_op_t = decltype(std::declval<R&>().fill_buf());
 
 /* #include <cstddef> (already above) */
 /* #include <cstdint> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
 #include <cstring>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <span> (already above) */
 /* #include <stdexcept> (already above) */
 /* #include <system_error> (already above) */
@@ -6946,7 +7024,9 @@ detail::AdaptorOp<detail::WriteAllVectored<W>> write_all_vectored(W& w, std::spa
 // A stream that ends inside a number fails with Errc::unexpected_eof.
 
 /* #include <array> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
 #include <bit>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <cstddef> (already above) */
 /* #include <cstdint> (already above) */
 /* #include <cstring> (already above) */
@@ -12081,8 +12161,9 @@ struct BroadcastShared {
     std::atomic<bool> queued{false};  // written under tail_lock; false = node released
   };
 
-  explicit BroadcastShared(std::size_t cap) : buffer(new Slot[cap]), cap(cap), mask(cap - 1) {
-    for (std::size_t i = 0; i < cap; ++i) buffer[i].pos = static_cast<uint64_t>(i) - cap;
+  explicit BroadcastShared(std::size_t capacity)
+      : buffer(new Slot[capacity]), cap(capacity), mask(capacity - 1) {
+    for (std::size_t i = 0; i < capacity; ++i) buffer[i].pos = static_cast<uint64_t>(i) - capacity;
   }
 
   std::unique_ptr<Slot[]> buffer;
@@ -12752,7 +12833,9 @@ std::pair<Sender<T>, Receiver<T>> channel(T init) {
 /* #include <cstddef> (already above) */
 
 /* #include <optional> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
 #include <stop_token>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <utility> (already above) */
 
 
@@ -12988,6 +13071,7 @@ struct std::is_error_code_enum<tokio::net::AddrErrc> : std::true_type {};
 
 /* #include <array> (already above) */
 /* #include <compare> (already above) */
+/* #include <cstddef> (already above) */
 /* #include <cstdint> (already above) */
 /* #include <string> (already above) */
 /* #include <string_view> (already above) */
@@ -13048,7 +13132,7 @@ class Ipv6Addr {
   constexpr std::array<uint8_t, 16> octets() const noexcept { return o_; }
   constexpr std::array<uint16_t, 8> segments() const noexcept {
     std::array<uint16_t, 8> s{};
-    for (int i = 0; i < 8; ++i) s[i] = uint16_t(o_[2 * i] << 8 | o_[2 * i + 1]);
+    for (std::size_t i = 0; i < 8; ++i) s[i] = uint16_t(o_[2 * i] << 8 | o_[2 * i + 1]);
     return s;
   }
   constexpr bool is_unspecified() const noexcept { return *this == Ipv6Addr(); }
@@ -13056,7 +13140,7 @@ class Ipv6Addr {
   constexpr bool is_multicast() const noexcept { return o_[0] == 0xFF; }
   // ::ffff:a.b.c.d
   constexpr bool is_ipv4_mapped() const noexcept {
-    for (int i = 0; i < 10; ++i) {
+    for (std::size_t i = 0; i < 10; ++i) {
       if (o_[i]) return false;
     }
     return o_[10] == 0xFF && o_[11] == 0xFF;
@@ -13133,8 +13217,12 @@ struct enable_display<net::IpAddr> : std::true_type {};
 // parse() accepts literal addresses only ("ip:port", "[ipv6]:port", "[ipv6%scope]:port");
 // host names go through net::lookup_host (every API taking an address does that itself).
 
+TOKIO_SYSTEM_HEADERS_BEGIN
 #include <netinet/in.h>
+TOKIO_SYSTEM_HEADERS_END
+TOKIO_SYSTEM_HEADERS_BEGIN
 #include <sys/socket.h>
+TOKIO_SYSTEM_HEADERS_END
 
 /* #include <cstddef> (already above) */
 /* #include <cstdint> (already above) */
@@ -13793,7 +13881,9 @@ std::pair<OwnedReadHalf<S>, OwnedWriteHalf<S>> into_split(S&& s) {
 
 /* #include <sys/uio.h> (already above) */
 
+TOKIO_SYSTEM_HEADERS_BEGIN
 #include <climits>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <cstddef> (already above) */
 /* #include <span> (already above) */
 /* #include <string_view> (already above) */
@@ -14266,8 +14356,12 @@ class UdpSocket {
 // unnamed) and net::UCred (the credentials of the process at the other end).
 
 /* #include <sys/socket.h> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
 #include <sys/types.h>
+TOKIO_SYSTEM_HEADERS_END
+TOKIO_SYSTEM_HEADERS_BEGIN
 #include <sys/un.h>
+TOKIO_SYSTEM_HEADERS_END
 
 /* #include <cstddef> (already above) */
 /* #include <optional> (already above) */
@@ -14565,7 +14659,9 @@ class UnixDatagram {
 //
 // <csignal> gives the signal numbers; it is a small standard header.
 
+TOKIO_SYSTEM_HEADERS_BEGIN
 #include <csignal>
+TOKIO_SYSTEM_HEADERS_END
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::signal::unix {
 
@@ -15366,7 +15462,9 @@ class Child {
 // copy of the parent's address space); see process/detail/spawn.hpp.
 
 /* #include <cstdint> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
 #include <initializer_list>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <memory> (already above) */
 /* #include <optional> (already above) */
 /* #include <string> (already above) */
@@ -15457,7 +15555,9 @@ class Command {
 // into components (libstdc++ allocates a component list), which costs more than the
 // io_uring submission of a cached open; the operations only need the bytes.
 
+TOKIO_SYSTEM_HEADERS_BEGIN
 #include <filesystem>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <string> (already above) */
 /* #include <string_view> (already above) */
 /* #include <utility> (already above) */
@@ -15500,7 +15600,9 @@ class PathArg {
 
 /* #include <chrono> (already above) */
 /* #include <cstdint> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
 #include <filesystem>
+TOKIO_SYSTEM_HEADERS_END
 
 #endif // TOKIO_HAS_FS
 #if TOKIO_HAS_FS
@@ -15602,7 +15704,9 @@ std::filesystem::file_type file_type_from_mode(uint32_t mode) noexcept;
 
 /* #include <cstddef> (already above) */
 /* #include <cstdint> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
 #include <filesystem>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <span> (already above) */
 /* #include <string> (already above) */
 /* #include <string_view> (already above) */
@@ -15754,7 +15858,9 @@ bool uses_io_uring();
 
 /* #include <cstddef> (already above) */
 /* #include <cstdint> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
 #include <filesystem>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <memory> (already above) */
 /* #include <optional> (already above) */
 /* #include <string> (already above) */
@@ -16288,7 +16394,9 @@ concept PollNextStream = stream::Stream<S> &&
 // these streams is cancel-safe.
 
 /* #include <cstddef> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
 #include <iterator>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <optional> (already above) */
 /* #include <type_traits> (already above) */
 /* #include <utility> (already above) */
@@ -17227,7 +17335,9 @@ auto zip(B&& b) {
 // With g++ 12, bind a capturing lambda to a variable before passing it (see README).
 
 /* #include <functional> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
 #include <iterator>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <optional> (already above) */
 /* #include <type_traits> (already above) */
 /* #include <utility> (already above) */
@@ -19507,7 +19617,9 @@ class LengthDelimitedCodec {
 /* #include <chrono> (already above) */
 /* #include <climits> (already above) */
 /* #include <cstdint> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
 #include <ctime>
+TOKIO_SYSTEM_HEADERS_END
 
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
@@ -19599,11 +19711,15 @@ uint64_t random_seed() noexcept;
 // shutdown_timeout). Pool threads hold a reference on the runtime's shared state, so a
 // thread that outlives shutdown_timeout never touches freed memory.
 
+TOKIO_SYSTEM_HEADERS_BEGIN
 #include <pthread.h>
+TOKIO_SYSTEM_HEADERS_END
 
 /* #include <chrono> (already above) */
 /* #include <cstddef> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
 #include <deque>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <optional> (already above) */
 /* #include <vector> (already above) */
 
@@ -19983,11 +20099,17 @@ class Driver {
 
 /* #include <atomic> (already above) */
 /* #include <chrono> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
 #include <condition_variable>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <cstdint> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
 #include <mutex>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <string> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
 #include <thread>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <vector> (already above) */
 
 
@@ -20022,7 +20144,7 @@ class StallWatchdog {
   void run();
   void check(std::chrono::steady_clock::time_point now);
 
-  HandleInner* h_;
+  [[maybe_unused]] HandleInner* h_;  // kept for reports naming the runtime; unread today (clang -Wunused-private-field)
   std::chrono::nanoseconds threshold_;
   std::mutex mu_;
   std::condition_variable cv_;
@@ -21232,7 +21354,9 @@ class TimeDriver {
 // unpark from the thread that is dispatching events is dropped: that thread is awake and
 // its scheduler looks for work as soon as turn() returns.
 
+TOKIO_SYSTEM_HEADERS_BEGIN
 #include <sys/epoll.h>
+TOKIO_SYSTEM_HEADERS_END
 
 /* #include <atomic> (already above) */
 /* #include <chrono> (already above) */
@@ -21416,7 +21540,9 @@ std::error_code error_with_message(int errnum, std::string message);
 // and the descriptors the program itself left inheritable.
 
 /* #include <cstdint> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
 #include <map>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <optional> (already above) */
 /* #include <string> (already above) */
 /* #include <utility> (already above) */
@@ -21591,7 +21717,9 @@ std::size_t reaper_orphans() noexcept;
 // ABI; the numbers are fixed by the kernel (include/uapi/linux/io_uring.h) and never change.
 // x86_64 and aarch64 share the system call numbers 425/426/427.
 
+TOKIO_SYSTEM_HEADERS_BEGIN
 #include <sys/syscall.h>
+TOKIO_SYSTEM_HEADERS_END
 
 /* #include <cstdint> (already above) */
 
@@ -22199,12 +22327,18 @@ class UringEngine final : public FsEngine {
 // Every op keeps its inputs (paths as native strings, data) and its buffers until
 // it is destroyed, which is after the kernel's last completion for it (see op.hpp).
 
+TOKIO_SYSTEM_HEADERS_BEGIN
 #include <fcntl.h>
+TOKIO_SYSTEM_HEADERS_END
+TOKIO_SYSTEM_HEADERS_BEGIN
 #include <sys/stat.h>
+TOKIO_SYSTEM_HEADERS_END
 
 /* #include <cstddef> (already above) */
 /* #include <cstdint> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
 #include <filesystem>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <memory> (already above) */
 /* #include <string> (already above) */
 /* #include <vector> (already above) */
@@ -22351,7 +22485,9 @@ int fs_remove_dir_contents(int dirfd) noexcept;
 // Plain system-call helpers for the blocking paths (the blocking engine, and whatever the
 // io_uring engine runs on the blocking pool): EINTR retried, errno returned as a value.
 
+TOKIO_SYSTEM_HEADERS_BEGIN
 #include <sys/stat.h>
+TOKIO_SYSTEM_HEADERS_END
 
 /* #include <cstddef> (already above) */
 /* #include <cstdint> (already above) */
@@ -22500,7 +22636,9 @@ inline void fs_tsan_acquire(void* p) noexcept {
 // position is then rlen - rpos bytes past the caller's logical position (a write or seek
 // first moves it back, as Tokio does).
 
+TOKIO_SYSTEM_HEADERS_BEGIN
 #include <sys/stat.h>
+TOKIO_SYSTEM_HEADERS_END
 
 /* #include <cstddef> (already above) */
 /* #include <cstdint> (already above) */
@@ -22618,10 +22756,18 @@ struct FileInner {
 #endif
 /* begin file src/tokio/core/detail/core.cpp */
 // Non-template definitions for core/: spin-lock back-off, random seeds, misuse errors.
+TOKIO_SYSTEM_HEADERS_BEGIN
 #include <linux/futex.h>
+TOKIO_SYSTEM_HEADERS_END
+TOKIO_SYSTEM_HEADERS_BEGIN
 #include <sched.h>
+TOKIO_SYSTEM_HEADERS_END
+TOKIO_SYSTEM_HEADERS_BEGIN
 #include <sys/syscall.h>
+TOKIO_SYSTEM_HEADERS_END
+TOKIO_SYSTEM_HEADERS_BEGIN
 #include <unistd.h>
+TOKIO_SYSTEM_HEADERS_END
 
 /* #include <cerrno> (already above) */
 
@@ -22727,7 +22873,9 @@ void throw_not_in_task(const char* what) {
 /* end file src/tokio/core/detail/core.cpp */
 /* begin file src/tokio/core/detail/frame_alloc.cpp */
 // Slow paths of the frame allocator (see frame_alloc.hpp).
+TOKIO_SYSTEM_HEADERS_BEGIN
 #include <sys/mman.h>
+TOKIO_SYSTEM_HEADERS_END
 
 /* #include <cstdlib> (already above) */
 /* #include <mutex> (already above) */
@@ -22950,7 +23098,9 @@ void frame_free_slow(Slab* s, FreeBlock* b) noexcept {
 }  // namespace tokio::detail
 /* end file src/tokio/core/detail/frame_alloc.cpp */
 /* begin file src/tokio/runtime/detail/blocking_pool.cpp */
+TOKIO_SYSTEM_HEADERS_BEGIN
 #include <algorithm>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <mutex> (already above) */
 /* #include <string> (already above) */
 
@@ -23468,6 +23618,12 @@ HandleInner* make_current_thread(Config cfg) { return new runtime_current_thread
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
+// With tokio::fs configured out (TOKIO_CONFIG_NO_FS, see amalgamate.py) nothing ever
+// creates an fs engine, so closing the slot has nothing to do.
+#if defined(TOKIO_HAS_FS) && !TOKIO_HAS_FS
+void fs_engine_close(std::atomic<FsEngine*>&) noexcept {}
+#endif
+
 Driver::Driver(const Config& cfg) : cfg_(cfg) {
   if (cfg.enable_io) io_ = io_driver_create(cfg, *this);
   if (cfg.enable_time) {
@@ -23584,7 +23740,9 @@ Dump Handle::dump() const {
 /* end file src/tokio/runtime/detail/dump.cpp */
 /* begin file src/tokio/runtime/detail/handle_inner.cpp */
 /* #include <stdexcept> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
 #include <cstdio>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <string> (already above) */
 
 
@@ -24180,7 +24338,9 @@ std::size_t RuntimeMetrics::worker_local_queue_depth(std::size_t w) const noexce
 // a new thread for it, so the blocking closure does not stall the worker's queue.
 /* #include <algorithm> (already above) */
 /* #include <chrono> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
 #include <cmath>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <condition_variable> (already above) */
 /* #include <memory> (already above) */
 /* #include <mutex> (already above) */
@@ -24879,7 +25039,9 @@ uint64_t OwnedTasks::spawned() const noexcept {
 }  // namespace tokio::detail
 /* end file src/tokio/runtime/detail/owned_tasks.cpp */
 /* begin file src/tokio/runtime/detail/park.cpp */
+TOKIO_SYSTEM_HEADERS_BEGIN
 #include <time.h>
+TOKIO_SYSTEM_HEADERS_END
 
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
@@ -25094,7 +25256,9 @@ StallScope::~StallScope() {
 // The process-wide task name registry (task_names.hpp).
 /* #include <mutex> (already above) */
 /* #include <string> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
 #include <unordered_map>
+TOKIO_SYSTEM_HEADERS_END
 
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
@@ -26532,7 +26696,9 @@ io::Result<std::optional<std::vector<std::byte>>> take_chunk(std::vector<std::by
 }  // namespace tokio::detail
 /* end file src/tokio/io/buf_read_ext.cpp */
 /* begin file src/tokio/io/detail/io_driver.cpp */
+TOKIO_SYSTEM_HEADERS_BEGIN
 #include <sys/eventfd.h>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <unistd.h> (already above) */
 
 /* #include <cerrno> (already above) */
@@ -27321,9 +27487,13 @@ void throw_overlong_read() {
 /* begin file src/tokio/io/stdio.cpp */
 // io::stdin / stdout / stderr: see stdio.hpp.
 
+TOKIO_SYSTEM_HEADERS_BEGIN
 #include <errno.h>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <pthread.h> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
 #include <signal.h>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <unistd.h> (already above) */
 
 /* #include <algorithm> (already above) */
@@ -28282,9 +28452,13 @@ Result<SemaphorePermit, AcquireError> Semaphore::blocking_acquire_many(uint32_t 
 }  // namespace tokio::sync
 /* end file src/tokio/sync/semaphore.cpp */
 /* begin file src/tokio/net/detail/socket.cpp */
+TOKIO_SYSTEM_HEADERS_BEGIN
 #include <fcntl.h>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <netinet/in.h> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
 #include <netinet/tcp.h>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <unistd.h> (already above) */
 
 /* #include <cstring> (already above) */
@@ -28411,7 +28585,9 @@ io::Result<PollSocket> PollSocket::adopt(OwnedFd fd, io::Interest interest, cons
 }  // namespace tokio::detail
 /* end file src/tokio/net/detail/socket.cpp */
 /* begin file src/tokio/net/errors.cpp */
+TOKIO_SYSTEM_HEADERS_BEGIN
 #include <netdb.h>
+TOKIO_SYSTEM_HEADERS_END
 
 /* #include <string> (already above) */
 
@@ -28598,7 +28774,9 @@ Task<io::Result<std::vector<SocketAddr>>> lookup_host(ToSocketAddrs target) {
 }  // namespace tokio::net
 /* end file src/tokio/net/lookup_host.cpp */
 /* begin file src/tokio/net/socket_addr.cpp */
+TOKIO_SYSTEM_HEADERS_BEGIN
 #include <arpa/inet.h>
+TOKIO_SYSTEM_HEADERS_END
 
 /* #include <cstring> (already above) */
 
@@ -29938,7 +30116,9 @@ int signal_dup_event_fd() noexcept { return signal_registry_impl::dup_event_fd()
 /* end file src/tokio/signal/detail/registry.cpp */
 /* begin file src/tokio/signal/errors.cpp */
 #if TOKIO_HAS_SIGNAL
+TOKIO_SYSTEM_HEADERS_BEGIN
 #include <csignal>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <string> (already above) */
 
 
@@ -30426,7 +30606,9 @@ Task<io::Result<Output>> Command::output() {
 #if TOKIO_HAS_PROCESS
 /* #include <signal.h> (already above) */
 /* #include <sys/syscall.h> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
 #include <sys/wait.h>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <unistd.h> (already above) */
 
 /* #include <atomic> (already above) */
@@ -30591,7 +30773,9 @@ int64_t pipe_writev(int fd, const iovec* iov, std::size_t cnt) noexcept {
 #if TOKIO_HAS_PROCESS
 /* #include <sys/epoll.h> (already above) */
 /* #include <sys/eventfd.h> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
 #include <sys/wait.h>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <pthread.h> (already above) */
 /* #include <signal.h> (already above) */
 /* #include <unistd.h> (already above) */
@@ -30797,9 +30981,13 @@ std::size_t reaper_orphans() noexcept {
 /* #include <fcntl.h> (already above) */
 /* #include <pthread.h> (already above) */
 /* #include <signal.h> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
 #include <sys/stat.h>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <sys/syscall.h> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
 #include <sys/wait.h>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <unistd.h> (already above) */
 
 /* #include <cerrno> (already above) */
@@ -31237,7 +31425,9 @@ std::error_code error_with_message(int errnum, std::string message) {
 /* end file src/tokio/process/detail/spawn_error.cpp */
 /* begin file src/tokio/process/exit_status.cpp */
 #if TOKIO_HAS_PROCESS
+TOKIO_SYSTEM_HEADERS_BEGIN
 #include <sys/wait.h>
+TOKIO_SYSTEM_HEADERS_END
 
 #endif // TOKIO_HAS_PROCESS
 #if TOKIO_HAS_PROCESS
@@ -31553,9 +31743,13 @@ void fs_op_release(FsOp* op) noexcept {
 #if TOKIO_HAS_FS
 // MiscOp: the operations io_uring has no opcode for, run on the blocking pool by both
 // engines (see path_ops.hpp).
+TOKIO_SYSTEM_HEADERS_BEGIN
 #include <dirent.h>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <fcntl.h> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
 #include <sys/sendfile.h>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <unistd.h> (already above) */
 
 /* #include <cerrno> (already above) */
@@ -32534,7 +32728,9 @@ int Ring::set_max_workers(unsigned bounded, unsigned unbounded) noexcept {
 /* #include <fcntl.h> (already above) */
 /* #include <pthread.h> (already above) */
 /* #include <signal.h> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
 #include <sys/sysmacros.h>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <unistd.h> (already above) */
 
 /* #include <ctime> (already above) */
@@ -32689,7 +32885,9 @@ void fs_sys_close(int fd) noexcept {
 #if TOKIO_HAS_FS
 // UringEngine: see uring_engine.hpp.
 
+TOKIO_SYSTEM_HEADERS_BEGIN
 #include <poll.h>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <sys/eventfd.h> (already above) */
 /* #include <unistd.h> (already above) */
 
@@ -33284,7 +33482,9 @@ void UringEngine::shutdown() noexcept {
 // detail/file_inner.hpp).
 
 /* #include <fcntl.h> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
 #include <sys/stat.h>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <unistd.h> (already above) */
 
 /* #include <algorithm> (already above) */
@@ -34032,7 +34232,9 @@ bool uses_io_uring() {
 #if TOKIO_HAS_FS
 // fs::Metadata: see metadata.hpp.
 
+TOKIO_SYSTEM_HEADERS_BEGIN
 #include <sys/stat.h>
+TOKIO_SYSTEM_HEADERS_END
 
 /* #include <cerrno> (already above) */
 
@@ -34093,7 +34295,9 @@ io::Result<std::chrono::system_clock::time_point> Metadata::created() const {
 #if TOKIO_HAS_FS
 // fs::read_dir, ReadDir, DirEntry: see read_dir.hpp.
 
+TOKIO_SYSTEM_HEADERS_BEGIN
 #include <dirent.h>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <fcntl.h> (already above) */
 /* #include <sys/syscall.h> (already above) */
 /* #include <unistd.h> (already above) */

@@ -9,6 +9,7 @@
 
 #include <array>
 #include <compare>
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -71,7 +72,7 @@ class Ipv6Addr {
   constexpr std::array<uint8_t, 16> octets() const noexcept { return o_; }
   constexpr std::array<uint16_t, 8> segments() const noexcept {
     std::array<uint16_t, 8> s{};
-    for (int i = 0; i < 8; ++i) s[i] = uint16_t(o_[2 * i] << 8 | o_[2 * i + 1]);
+    for (std::size_t i = 0; i < 8; ++i) s[i] = uint16_t(o_[2 * i] << 8 | o_[2 * i + 1]);
     return s;
   }
   constexpr bool is_unspecified() const noexcept { return *this == Ipv6Addr(); }
@@ -79,7 +80,7 @@ class Ipv6Addr {
   constexpr bool is_multicast() const noexcept { return o_[0] == 0xFF; }
   // ::ffff:a.b.c.d
   constexpr bool is_ipv4_mapped() const noexcept {
-    for (int i = 0; i < 10; ++i) {
+    for (std::size_t i = 0; i < 10; ++i) {
       if (o_[i]) return false;
     }
     return o_[10] == 0xFF && o_[11] == 0xFF;

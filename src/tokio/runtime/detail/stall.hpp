@@ -57,7 +57,7 @@ class StallWatchdog {
   void run();
   void check(std::chrono::steady_clock::time_point now);
 
-  HandleInner* h_;
+  [[maybe_unused]] HandleInner* h_;  // kept for reports naming the runtime; unread today (clang -Wunused-private-field)
   std::chrono::nanoseconds threshold_;
   std::mutex mu_;
   std::condition_variable cv_;
