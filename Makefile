@@ -188,6 +188,56 @@ check-strict: tokio.hpp
 	  tests/strict/config_tu.cpp -o build/strict/config_tu $(LDLIBS)
 	build/strict/config_tu
 
+# --- Packaging (issue 16) -------------------------------------------------------------------
+# Tools the targets below need: installed with apt-get when missing and root (as doctest is),
+# otherwise the command to run is printed.
+define need
+@command -v $(1) >/dev/null 2>&1 || { \
+  if [ "$$(id -u)" = "0" ]; then \
+    echo "$(1) missing: installing $(2)"; \
+    DEBIAN_FRONTEND=noninteractive apt-get install -y $(2) >/dev/null || \
+    (apt-get update >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y $(2) >/dev/null); \
+  else echo "$(1) is missing. Install it with:  sudo apt-get install -y $(2)"; exit 1; fi; }
+endef
+
+PREFIX  ?= /usr/local
+DESTDIR ?=
+VERSION := $(shell sed -n 's/^\#define TOKIO_VERSION_STRING "\(.*\)"/\1/p' src/tokio/core/config.hpp)
+VERSION_MAJOR := $(word 1,$(subst ., ,$(VERSION)))
+VERSION_MINOR := $(word 2,$(subst ., ,$(VERSION)))
+INSTALL_ROOT := $(DESTDIR)$(PREFIX)
+
+# <prefix>/include/tokio.hpp, <prefix>/share/tokio_hpp/{tokio.cpp,LICENSE},
+# <prefix>/lib/cmake/tokio_hpp/ (find_package(tokio_hpp)), <prefix>/lib/pkgconfig/tokio_hpp.pc.
+install: tokio.hpp
+	install -d $(INSTALL_ROOT)/include $(INSTALL_ROOT)/share/tokio_hpp \
+	  $(INSTALL_ROOT)/lib/cmake/tokio_hpp $(INSTALL_ROOT)/lib/pkgconfig
+	install -m 644 tokio.hpp $(INSTALL_ROOT)/include/tokio.hpp
+	install -m 644 tokio.cpp LICENSE $(INSTALL_ROOT)/share/tokio_hpp/
+	sed -e 's|@REL_PREFIX@|../../..|' -e 's|@VERSION@|$(VERSION)|' \
+	  cmake/tokio_hppConfig.cmake.in > $(INSTALL_ROOT)/lib/cmake/tokio_hpp/tokio_hppConfig.cmake
+	sed -e 's|@VERSION@|$(VERSION)|' -e 's|@MAJOR@|$(VERSION_MAJOR)|g' -e 's|@MINOR@|$(VERSION_MINOR)|g' \
+	  cmake/tokio_hppConfigVersion.cmake.in > $(INSTALL_ROOT)/lib/cmake/tokio_hpp/tokio_hppConfigVersion.cmake
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' \
+	  cmake/tokio_hpp.pc.in > $(INSTALL_ROOT)/lib/pkgconfig/tokio_hpp.pc
+	@echo "installed tokio.hpp $(VERSION) under $(INSTALL_ROOT)"
+
+# Installs into build/consumers/prefix and builds the two consumer projects of
+# tests/consumers/ against it (unoptimised: this checks the packaging, not the code).
+CONSUMERS := $(abspath build/consumers)
+check-consumers: tokio.hpp
+	$(call need,cmake,cmake)
+	$(call need,pkg-config,pkg-config)
+	rm -rf $(CONSUMERS)
+	$(MAKE) --no-print-directory install PREFIX=$(CONSUMERS)/prefix
+	cmake -S tests/consumers/cmake -B $(CONSUMERS)/cmake -DCMAKE_PREFIX_PATH=$(CONSUMERS)/prefix \
+	  -DCMAKE_CXX_COMPILER=$(CXX) >/dev/null
+	cmake --build $(CONSUMERS)/cmake -j2
+	$(CONSUMERS)/cmake/consumer
+	PKG_CONFIG_PATH=$(CONSUMERS)/prefix/lib/pkgconfig $(MAKE) --no-print-directory \
+	  -C tests/consumers/pkgconfig OUT=$(CONSUMERS) CXX=$(CXX)
+	$(CONSUMERS)/consumer
+
 BENCH_SRCS := $(sort $(wildcard bench/cpp/*.cpp))
 BENCH_BINS := $(patsubst bench/cpp/%.cpp,build/bench/%,$(BENCH_SRCS))
 BENCH_FLAGS := -std=c++20 -O2 -DNDEBUG -I. -Ibench/cpp

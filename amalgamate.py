@@ -260,7 +260,10 @@ CLANG_WARNINGS = ["-Wshadow-all", "-Wimplicit-int-conversion", "-Wshorten-64-to-
 
 
 def section_open():
-    lines = ["#if !defined(TOKIO_CONFIG_NO_WARNING_SUPPRESSION)\n",
+    # GNU modes (-std=gnu++20, CMake's default) predefine `unix` and `linux` as 1, which
+    # would break namespace tokio::signal::unix; the header hides them while it is parsed.
+    lines = ['#pragma push_macro("unix")\n#pragma push_macro("linux")\n#undef unix\n#undef linux\n',
+             "#if !defined(TOKIO_CONFIG_NO_WARNING_SUPPRESSION)\n",
              "#pragma GCC diagnostic push\n"]
     lines += ['#pragma GCC diagnostic ignored "%s"\n' % w for w in COMMON_WARNINGS]
     lines.append("#if defined(__clang__)\n")
@@ -276,7 +279,8 @@ def section_open():
 def section_close():
     return ("#if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)\n#pragma GCC visibility pop\n#endif\n"
             "#if !defined(TOKIO_CONFIG_NO_WARNING_SUPPRESSION)\n"
-            "#pragma GCC diagnostic pop\n#endif\n")
+            "#pragma GCC diagnostic pop\n#endif\n"
+            '#pragma pop_macro("linux")\n#pragma pop_macro("unix")\n')
 
 
 def banner(version):

@@ -96,6 +96,10 @@
 #else
 #define TOKIO_HAS_CODEC 1
 #endif
+#pragma push_macro("unix")
+#pragma push_macro("linux")
+#undef unix
+#undef linux
 #if !defined(TOKIO_CONFIG_NO_WARNING_SUPPRESSION)
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wshadow"
@@ -19569,12 +19573,18 @@ class LengthDelimitedCodec {
 #if !defined(TOKIO_CONFIG_NO_WARNING_SUPPRESSION)
 #pragma GCC diagnostic pop
 #endif
+#pragma pop_macro("linux")
+#pragma pop_macro("unix")
 #endif // TOKIO_HPP_INCLUDED
 
 // Internal headers: parsed only by the implementation unit (or with TOKIO_INTERNALS,
 // by tests of the internals).
 #if ((defined(TOKIO_IMPLEMENTATION) && !defined(TOKIO_COMPILED_LIB)) || defined(TOKIO_INTERNALS)) && !defined(TOKIO_INTERNALS_INCLUDED)
 #define TOKIO_INTERNALS_INCLUDED
+#pragma push_macro("unix")
+#pragma push_macro("linux")
+#undef unix
+#undef linux
 #if !defined(TOKIO_CONFIG_NO_WARNING_SUPPRESSION)
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wshadow"
@@ -22715,12 +22725,18 @@ struct FileInner {
 #if !defined(TOKIO_CONFIG_NO_WARNING_SUPPRESSION)
 #pragma GCC diagnostic pop
 #endif
+#pragma pop_macro("linux")
+#pragma pop_macro("unix")
 #endif // TOKIO_INTERNALS
 
 // TOKIO_COMPILED_LIB: the implementation is linked in from a compiled object or library
 // (tokio.cpp), so TOKIO_IMPLEMENTATION in a source file is ignored.
 #if defined(TOKIO_IMPLEMENTATION) && !defined(TOKIO_COMPILED_LIB) && !defined(TOKIO_IMPLEMENTATION_INCLUDED)
 #define TOKIO_IMPLEMENTATION_INCLUDED
+#pragma push_macro("unix")
+#pragma push_macro("linux")
+#undef unix
+#undef linux
 #if !defined(TOKIO_CONFIG_NO_WARNING_SUPPRESSION)
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wshadow"
@@ -34900,4 +34916,6 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #if !defined(TOKIO_CONFIG_NO_WARNING_SUPPRESSION)
 #pragma GCC diagnostic pop
 #endif
+#pragma pop_macro("linux")
+#pragma pop_macro("unix")
 #endif // TOKIO_IMPLEMENTATION
