@@ -501,13 +501,13 @@ class [[nodiscard]] Result {
 #if defined(__cpp_lib_expected)
   // To and from std::expected (C++23 standard libraries).
   template <class U, class G>
-    requires(std::is_constructible_v<T, const U&> && std::is_constructible_v<E, const G&>)
+    requires(std::conjunction_v<std::is_constructible<T, const U&>, std::is_constructible<E, const G&>>)
   Result(const std::expected<U, G>& x) : has_(x.has_value()) {  // NOLINT
     if (has_) new (&val_) T(*x);
     else new (&err_) E(x.error());
   }
   template <class U, class G>
-    requires(std::is_constructible_v<T, U&&> && std::is_constructible_v<E, G&&>)
+    requires(std::conjunction_v<std::is_constructible<T, U&&>, std::is_constructible<E, G&&>>)
   Result(std::expected<U, G>&& x) : has_(x.has_value()) {  // NOLINT
     if (has_) new (&val_) T(std::move(*x));
     else new (&err_) E(std::move(x).error());
@@ -591,12 +591,12 @@ class [[nodiscard]] Result<void, E> {
 
 #if defined(__cpp_lib_expected)
   template <class G>
-    requires std::is_constructible_v<E, const G&>
+    requires(std::is_constructible_v<E, const G&>)
   Result(const std::expected<void, G>& x) : has_(x.has_value()) {  // NOLINT
     if (!has_) new (&err_) E(x.error());
   }
   template <class G>
-    requires std::is_constructible_v<E, G&&>
+    requires(std::is_constructible_v<E, G&&>)
   Result(std::expected<void, G>&& x) : has_(x.has_value()) {  // NOLINT
     if (!has_) new (&err_) E(std::move(x).error());
   }
@@ -3003,8 +3003,8 @@ std::string display_string(const T& v) {
 // Brought into each namespace holding printable types with `using detail::operator<<;`,
 // so argument-dependent lookup finds it for `os << value`.
 template <class Traits, class T>
-  requires enable_display<T>::value
-std::basic_ostream<char, Traits>& operator<<(std::basic_ostream<char, Traits>& os, const T& v) {
+  requires enable_display<T>::value std::basic_ostream<char, Traits>
+&operator<<(std::basic_ostream<char, Traits>& os, const T& v) {
   const std::string s = display_string(v);
   return os << s;
 }
@@ -3015,8 +3015,8 @@ std::basic_ostream<char, Traits>& operator<<(std::basic_ostream<char, Traits>& o
 // Every format spec of std::string_view works: std::format("{:>22}", addr). The base is
 // copied in format() so this compiles whether or not the library's format() is const.
 template <class T>
-  requires tokio::detail::enable_display<T>::value
-struct std::formatter<T, char> : std::formatter<std::string_view, char> {
+requires tokio::detail::enable_display<T>::value struct std::formatter<T, char>
+    : std::formatter<std::string_view, char> {
   template <class Ctx>
   auto format(const T& v, Ctx& ctx) const {
     std::formatter<std::string_view, char> base = *this;
@@ -7476,10 +7476,10 @@ Split<R> split(R&& r, char delim) {
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::io {
 
-#define TOKIO_IO_EXT_INT(name, T)                                          \
-  auto read_##name() { return io::read_##name(self()); }                   \
-  auto read_##name##_le() { return io::read_##name##_le(self()); }         \
-  auto write_##name(T v) { return io::write_##name(self(), v); }           \
+#define TOKIO_IO_EXT_INT(name, T)                                  \
+  auto read_##name() { return io::read_##name(self()); }           \
+  auto read_##name##_le() { return io::read_##name##_le(self()); } \
+  auto write_##name(T v) { return io::write_##name(self(), v); }   \
   auto write_##name##_le(T v) { return io::write_##name##_le(self(), v); }
 
 template <class Self>

@@ -23,9 +23,9 @@ std::string streamed(const T& v) {
 TEST_CASE("version macros agree") {
   static_assert(TOKIO_VERSION ==
                 TOKIO_VERSION_MAJOR * 10000 + TOKIO_VERSION_MINOR * 100 + TOKIO_VERSION_PATCH);
-  CHECK(std::string(TOKIO_VERSION_STRING) ==
-        std::to_string(TOKIO_VERSION_MAJOR) + "." + std::to_string(TOKIO_VERSION_MINOR) + "." +
-            std::to_string(TOKIO_VERSION_PATCH));
+  CHECK(std::string(TOKIO_VERSION_STRING) == std::to_string(TOKIO_VERSION_MAJOR) + "." +
+                                                 std::to_string(TOKIO_VERSION_MINOR) + "." +
+                                                 std::to_string(TOKIO_VERSION_PATCH));
 }
 
 TEST_CASE("operator<< prints addresses, Interest, Ready, Instant and JoinError") {
@@ -54,7 +54,8 @@ TEST_CASE("operator<< prints addresses, Interest, Ready, Instant and JoinError")
     CHECK(s.find("threw an exception: boom") != std::string::npos);
     CHECK(s.rfind("task ", 0) == 0);
 
-    auto slow = tokio::spawn([]() -> Task<> { co_await tokio::time::sleep(std::chrono::hours(1)); });
+    auto slow =
+        tokio::spawn([]() -> Task<> { co_await tokio::time::sleep(std::chrono::hours(1)); });
     slow.abort();
     auto c = co_await slow.result();
     REQUIRE(!c);
@@ -177,8 +178,9 @@ TEST_CASE("run_main: exit codes from Task<int>, Task<void>, errors and exception
   CHECK(tokio::run_main(amain_void, 2, argv) == 0);
   CHECK(tokio::run_main(amain_throws, 2, argv) == 1);  // prints "prog: error: bad prog"
   CHECK(tokio::run_main(amain_error, 2, argv) == 1);
-  CHECK(tokio::run_main(tokio::runtime::Builder::new_current_thread().enable_all(),
-                        [](int, char**) -> Task<int> { co_return 7; }, 2, argv) == 7);
+  CHECK(tokio::run_main(
+            tokio::runtime::Builder::new_current_thread().enable_all(),
+            [](int, char**) -> Task<int> { co_return 7; }, 2, argv) == 7);
 }
 
 TEST_CASE("I/O extension methods: members and free functions, the same operations") {

@@ -14,9 +14,15 @@ TEST_CASE("Result: and_then, transform, or_else, transform_error on both sides")
   R bad = tokio::unexpected(std::string("boom"));
   int calls = 0;
 
-  auto doubled = ok.and_then([&](int v) -> R { ++calls; return v * 2; });
+  auto doubled = ok.and_then([&](int v) -> R {
+    ++calls;
+    return v * 2;
+  });
   CHECK(doubled.value() == 40);
-  auto still_bad = bad.and_then([&](int v) -> R { ++calls; return v; });
+  auto still_bad = bad.and_then([&](int v) -> R {
+    ++calls;
+    return v;
+  });
   CHECK(!still_bad);
   CHECK(still_bad.error() == "boom");
   CHECK(calls == 1);  // not called on the error side
@@ -30,7 +36,8 @@ TEST_CASE("Result: and_then, transform, or_else, transform_error on both sides")
   CHECK(calls == 2);
   CHECK(bad.transform([](int v) { return v + 1; }).error() == "boom");
 
-  auto recovered = bad.or_else([](const std::string& e) -> R { return static_cast<int>(e.size()); });
+  auto recovered =
+      bad.or_else([](const std::string& e) -> R { return static_cast<int>(e.size()); });
   CHECK(recovered.value() == 4);
   CHECK(ok.or_else([](const std::string&) -> R { return -1; }).value() == 20);
 
@@ -55,10 +62,11 @@ TEST_CASE("Result: and_then, transform, or_else, transform_error on both sides")
 
   // io::Result chains as users write them.
   tokio::io::Result<int> io_ok = 5;
-  auto chained = io_ok.and_then([](int v) -> tokio::io::Result<int> {
-                        if (v > 3) return tokio::io::os_error(EINVAL);
-                        return v;
-                      })
+  auto chained = io_ok
+                     .and_then([](int v) -> tokio::io::Result<int> {
+                       if (v > 3) return tokio::io::os_error(EINVAL);
+                       return v;
+                     })
                      .transform_error([](std::error_code ec) { return ec.value(); });
   CHECK(chained.error() == EINVAL);
 }
@@ -165,12 +173,14 @@ TEST_CASE("select loop: a pinned timer with a precondition beside a channel (the
   auto rt = tokio::runtime::Builder::new_current_thread().enable_all().build();
   rt.block_on([]() -> Task<> {
     auto [tx, rx] = tokio::sync::mpsc::channel<int>(16);
-    auto producer = tokio::spawn([](tokio::sync::mpsc::Sender<int> s) -> Task<> {
-      for (int i = 0; i < 5; ++i) {
-        (void)co_await s.send(i);
-        co_await tokio::time::sleep(std::chrono::milliseconds(1));
-      }
-    }, std::move(tx));
+    auto producer = tokio::spawn(
+        [](tokio::sync::mpsc::Sender<int> s) -> Task<> {
+          for (int i = 0; i < 5; ++i) {
+            (void)co_await s.send(i);
+            co_await tokio::time::sleep(std::chrono::milliseconds(1));
+          }
+        },
+        std::move(tx));
     auto deadline = tokio::pin(tokio::time::sleep(std::chrono::milliseconds(200)));
     int sum = 0;
     bool closed = false, timed_out = false;

@@ -37,9 +37,11 @@ Task<int> io_round_trip() {
 
 Task<int> amain(int argc, char**) {
   auto [tx, rx] = tokio::sync::mpsc::channel<int>(4);
-  auto h = tokio::spawn([](tokio::sync::mpsc::Sender<int> s) -> Task<> {
-    for (int i = 0; i < 3; ++i) (void)co_await s.send(i);
-  }, std::move(tx));
+  auto h = tokio::spawn(
+      [](tokio::sync::mpsc::Sender<int> s) -> Task<> {
+        for (int i = 0; i < 3; ++i) (void)co_await s.send(i);
+      },
+      std::move(tx));
   int sum = 0;
   for (;;) {
     auto m = co_await rx.recv();
@@ -60,8 +62,9 @@ Task<int> amain(int argc, char**) {
   auto st = tok.stop_token();
   (void)st;
   tokio::Result<int, std::string> r = 3;
-  auto r2 = r.and_then([](int q) -> tokio::Result<int, std::string> { return q + 1; })
-                .transform([](int q) { return q * 2; });
+  auto r2 = r.and_then([](int q) -> tokio::Result<int, std::string> {
+               return q + 1;
+             }).transform([](int q) { return q * 2; });
   auto addr = tokio::net::SocketAddr::parse("127.0.0.1:1");
   std::string text = addr ? addr->to_string() : std::string();
   std::printf("%d %d %d %zu %d %d %s %s\n", sum, x, y, s.index(), t ? *t : 0, r2.value_or(0),

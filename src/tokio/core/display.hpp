@@ -38,8 +38,8 @@ std::string display_string(const T& v) {
 // Brought into each namespace holding printable types with `using detail::operator<<;`,
 // so argument-dependent lookup finds it for `os << value`.
 template <class Traits, class T>
-  requires enable_display<T>::value
-std::basic_ostream<char, Traits>& operator<<(std::basic_ostream<char, Traits>& os, const T& v) {
+  requires enable_display<T>::value std::basic_ostream<char, Traits>
+&operator<<(std::basic_ostream<char, Traits>& os, const T& v) {
   const std::string s = display_string(v);
   return os << s;
 }
@@ -50,8 +50,8 @@ std::basic_ostream<char, Traits>& operator<<(std::basic_ostream<char, Traits>& o
 // Every format spec of std::string_view works: std::format("{:>22}", addr). The base is
 // copied in format() so this compiles whether or not the library's format() is const.
 template <class T>
-  requires tokio::detail::enable_display<T>::value
-struct std::formatter<T, char> : std::formatter<std::string_view, char> {
+requires tokio::detail::enable_display<T>::value struct std::formatter<T, char>
+    : std::formatter<std::string_view, char> {
   template <class Ctx>
   auto format(const T& v, Ctx& ctx) const {
     std::formatter<std::string_view, char> base = *this;

@@ -273,13 +273,13 @@ class [[nodiscard]] Result {
 #if defined(__cpp_lib_expected)
   // To and from std::expected (C++23 standard libraries).
   template <class U, class G>
-    requires(std::is_constructible_v<T, const U&> && std::is_constructible_v<E, const G&>)
+    requires(std::conjunction_v<std::is_constructible<T, const U&>, std::is_constructible<E, const G&>>)
   Result(const std::expected<U, G>& x) : has_(x.has_value()) {  // NOLINT
     if (has_) new (&val_) T(*x);
     else new (&err_) E(x.error());
   }
   template <class U, class G>
-    requires(std::is_constructible_v<T, U&&> && std::is_constructible_v<E, G&&>)
+    requires(std::conjunction_v<std::is_constructible<T, U&&>, std::is_constructible<E, G&&>>)
   Result(std::expected<U, G>&& x) : has_(x.has_value()) {  // NOLINT
     if (has_) new (&val_) T(std::move(*x));
     else new (&err_) E(std::move(x).error());
@@ -363,12 +363,12 @@ class [[nodiscard]] Result<void, E> {
 
 #if defined(__cpp_lib_expected)
   template <class G>
-    requires std::is_constructible_v<E, const G&>
+    requires(std::is_constructible_v<E, const G&>)
   Result(const std::expected<void, G>& x) : has_(x.has_value()) {  // NOLINT
     if (!has_) new (&err_) E(x.error());
   }
   template <class G>
-    requires std::is_constructible_v<E, G&&>
+    requires(std::is_constructible_v<E, G&&>)
   Result(std::expected<void, G>&& x) : has_(x.has_value()) {  // NOLINT
     if (!has_) new (&err_) E(std::move(x).error());
   }

@@ -27,10 +27,10 @@
 
 namespace tokio::io {
 
-#define TOKIO_IO_EXT_INT(name, T)                                          \
-  auto read_##name() { return io::read_##name(self()); }                   \
-  auto read_##name##_le() { return io::read_##name##_le(self()); }         \
-  auto write_##name(T v) { return io::write_##name(self(), v); }           \
+#define TOKIO_IO_EXT_INT(name, T)                                  \
+  auto read_##name() { return io::read_##name(self()); }           \
+  auto read_##name##_le() { return io::read_##name##_le(self()); } \
+  auto write_##name(T v) { return io::write_##name(self(), v); }   \
   auto write_##name##_le(T v) { return io::write_##name##_le(self(), v); }
 
 template <class Self>
