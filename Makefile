@@ -238,6 +238,12 @@ check-consumers: tokio.hpp
 	  -C tests/consumers/pkgconfig OUT=$(CONSUMERS) CXX=$(CXX)
 	$(CONSUMERS)/consumer
 
+# clang-tidy with .clang-tidy's checks over tokio.cpp (the whole library in one unit, about
+# 10 s), findings reported at their src/ file and line (tools/lint.py). Clean = exit 0.
+lint: tokio.hpp
+	$(call need,clang-tidy,clang-tidy)
+	python3 tools/lint.py
+
 # House style (.clang-format): `make format` rewrites every C++ source in place,
 # `make format-check` lists the files that differ and fails (CI).
 FORMAT_SRCS = $(shell find src tests examples bench/cpp fuzz -name '*.hpp' -o -name '*.cpp' | sort)

@@ -1457,7 +1457,7 @@ inline std::coroutine_handle<> transfer_to(std::coroutine_handle<> h) noexcept {
 // Reports an exception nobody can receive (a destructor that threw while a suspended frame
 // was destroyed: abort, a lost select, an elapsed timeout, runtime shutdown) on stderr,
 // with the task it came from (runtime/detail/harness.cpp).
-void report_destroy_exception(std::exception_ptr e) noexcept;
+void report_destroy_exception(const std::exception_ptr& e) noexcept;
 
 // Destroys a coroutine frame. A frame that finished (at its final suspend) has no locals
 // left and is simply destroyed. A suspended one may run destructors that throw: C++ then
@@ -4793,7 +4793,7 @@ class Instant {
   friend constexpr Duration operator-(Instant a, Instant b) noexcept { return a.duration_since(b); }
 
   friend constexpr bool operator==(Instant, Instant) noexcept = default;
-  friend constexpr auto operator<=>(Instant, Instant) noexcept = default;
+  friend constexpr auto operator<=>(Instant, Instant) noexcept = default;  // NOLINT(modernize-use-nullptr): clang-tidy 14 false positive
 
   // Nanoseconds since the steady_clock epoch.
   constexpr int64_t nanos() const noexcept { return ns_; }
@@ -7039,8 +7039,8 @@ TOKIO_SYSTEM_HEADERS_END
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::io {
 
-__extension__ typedef unsigned __int128 u128;
-__extension__ typedef __int128 i128;
+__extension__ typedef unsigned __int128 u128;  // NOLINT(modernize-use-using): __extension__ needs typedef
+__extension__ typedef __int128 i128;  // NOLINT(modernize-use-using)
 
 }  // namespace tokio::io
 
@@ -8557,7 +8557,7 @@ namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
 template <class S>
 struct SplitShared {
-  template <class A>
+  template <class A, std::enable_if_t<!std::is_same_v<std::remove_cvref_t<A>, SplitShared>, int> = 0>
   explicit SplitShared(A&& a) : stream(std::forward<A>(a)) {}
 
   S stream;
@@ -12329,7 +12329,8 @@ class Sender {
 
   // A new receiver that sees the values sent after this call.
   Receiver<T> subscribe() const;
-  std::size_t receiver_count() const noexcept {
+  // Not noexcept: checked() throws on a moved-from Sender.
+  std::size_t receiver_count() const {
     detail::WaitGuard g(checked()->tail_lock);
     return s_->rx_cnt;
   }
@@ -13112,7 +13113,7 @@ class Ipv4Addr {
   }
   std::string to_string() const;
 
-  friend constexpr auto operator<=>(const Ipv4Addr&, const Ipv4Addr&) = default;
+  friend constexpr auto operator<=>(const Ipv4Addr&, const Ipv4Addr&) = default;  // NOLINT(modernize-use-nullptr): clang-tidy 14 false positive
 
  private:
   std::array<uint8_t, 4> o_{};
@@ -13152,7 +13153,7 @@ class Ipv6Addr {
   constexpr Ipv4Addr to_ipv4_mapped() const noexcept { return {o_[12], o_[13], o_[14], o_[15]}; }
   std::string to_string() const;
 
-  friend constexpr auto operator<=>(const Ipv6Addr&, const Ipv6Addr&) = default;
+  friend constexpr auto operator<=>(const Ipv6Addr&, const Ipv6Addr&) = default;  // NOLINT(modernize-use-nullptr): clang-tidy 14 false positive
 
  private:
   std::array<uint8_t, 16> o_{};
@@ -13714,6 +13715,7 @@ struct InetAddrConv {
 // OwnedReadHalf::reunite(OwnedWriteHalf) gives the stream back when both came from it.
 
 /* #include <memory> (already above) */
+/* #include <type_traits> (already above) */
 /* #include <span> (already above) */
 /* #include <string_view> (already above) */
 /* #include <utility> (already above) */
@@ -13866,7 +13868,9 @@ Result<S, ReuniteError<S>> OwnedReadHalf<S>::reunite(OwnedWriteHalf<S> w) && {
 // Splits into halves that share ownership of the stream.
 template <class S>
 std::pair<OwnedReadHalf<S>, OwnedWriteHalf<S>> into_split(S&& s) {
-  auto p = std::make_shared<S>(std::move(s));
+  static_assert(!std::is_lvalue_reference_v<S>,
+                "into_split takes the stream over: pass std::move(stream)");
+  auto p = std::make_shared<S>(std::forward<S>(s));
   return {OwnedReadHalf<S>(p), OwnedWriteHalf<S>(p)};
 }
 
@@ -16465,7 +16469,7 @@ class Upstream {
  public:
   using Item = stream::item_t<S>;
 
-  template <class U>
+  template <class U, std::enable_if_t<!std::is_same_v<std::remove_cvref_t<U>, Upstream>, int> = 0>
   explicit Upstream(U&& s) : s_(std::forward<U>(s)) {}
   Upstream(Upstream&& o) noexcept(std::is_nothrow_move_constructible_v<S>)
       : s_((o.p_.reset(), std::move(o.s_))) {}
@@ -17395,7 +17399,7 @@ void collect_push(C& c, T&& v) {
 template <class S, class C>
 class CollectOp : public CompositeLeaf<CollectOp<S, C>> {
  public:
-  template <class U>
+  template <class U, std::enable_if_t<!std::is_same_v<std::remove_cvref_t<U>, CollectOp>, int> = 0>
   explicit CollectOp(U&& s) : in_(std::forward<U>(s)) {}
   CollectOp(CollectOp&& o) : CompositeLeaf<CollectOp>(o), in_(std::move(o.in_)), c_(std::move(o.c_)) {}
 
@@ -17430,7 +17434,7 @@ auto fold(S&& s, B init, F f) {
   if constexpr (std::is_lvalue_reference_v<S>) {
     return tokio::detail::FoldOp<H, B, F>(H(s), std::move(init), std::move(f));
   } else {
-    return tokio::detail::FoldOp<H, B, F>(std::move(s), std::move(init), std::move(f));
+    return tokio::detail::FoldOp<H, B, F>(std::forward<S>(s), std::move(init), std::move(f));
   }
 }
 
@@ -17443,7 +17447,7 @@ auto collect(S&& s) {
   if constexpr (std::is_lvalue_reference_v<S>) {
     return tokio::detail::CollectOp<H, C>(H(s));
   } else {
-    return tokio::detail::CollectOp<H, C>(std::move(s));
+    return tokio::detail::CollectOp<H, C>(std::forward<S>(s));
   }
 }
 
@@ -19050,7 +19054,7 @@ class FramedWriteApi {
   FramedWriteApi() : wbuf_(codec::BytesMut::with_capacity(kFramedInitialCapacity)) {}
   // A write in flight refers to the buffer: it is cancelled before the buffer moves.
   FramedWriteApi(FramedWriteApi&& o) : wbuf_((o.flusher_.reset(), std::move(o.wbuf_))), hwm_(o.hwm_) {}
-  FramedWriteApi& operator=(FramedWriteApi&&) = delete;
+  FramedWriteApi& operator=(FramedWriteApi&&) = delete;  // NOLINT(modernize-use-equals-delete)
   ~FramedWriteApi() = default;
   // Derived's destructor calls this: the write in progress must go before the writer does.
   void cancel_flush() noexcept { flusher_.reset(); }
@@ -21260,7 +21264,7 @@ class TimeDriver {
   static constexpr std::chrono::milliseconds kInhibitedPoll{1};
 
   TimeDriver(const Config& cfg, Driver& owner);
-  ~TimeDriver();
+  ~TimeDriver();  // NOLINT(performance-trivially-destructible): defined with the driver
   TimeDriver(const TimeDriver&) = delete;
   TimeDriver& operator=(const TimeDriver&) = delete;
 
@@ -24208,11 +24212,11 @@ void destroy_suspended(std::coroutine_handle<> h) noexcept {
   t.destroy_exception = saved_slot;
   if (TOKIO_UNLIKELY(caught != nullptr)) {
     h.destroy();  // parked at its final suspend: promise, parameters and memory go now
-    report_destroy_exception(std::move(caught));
+    report_destroy_exception(caught);
   }
 }
 
-void report_destroy_exception(std::exception_ptr e) noexcept {
+void report_destroy_exception(const std::exception_ptr& e) noexcept {
   std::string what = "an exception that is not a std::exception";
   try {
     std::rethrow_exception(e);
@@ -29623,7 +29627,7 @@ io::Result<std::pair<UnixStream, UnixSocketAddr>> UnixListener::MakeAccepted::ma
   auto peer = detail_unix::AddrConv::convert(ss, len);
   auto sock = detail::PollSocket::adopt(std::move(fd), detail::kReadWrite, "UnixListener::accept", detail::kConnected);
   if (!sock) return tokio::unexpected(sock.error());
-  return std::pair<UnixStream, UnixSocketAddr>(UnixStream(std::move(*sock)), std::move(*peer));
+  return std::pair<UnixStream, UnixSocketAddr>(UnixStream(std::move(*sock)), *peer);
 }
 
 }  // namespace tokio::net
@@ -33801,7 +33805,7 @@ bool fs_file_poll_write(FileInner* f, task::Context& cx, std::span<const std::by
     f->op->done = 0;
     if (f->pipe_like < 0) {
       struct stat st;
-      f->pipe_like = ::fstat(f->fd, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode));
+      f->pipe_like = static_cast<int8_t>(::fstat(f->fd, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)));
     }
     f->op->async_write = f->pipe_like > 0;
     f->start(FileOp::Kind::Write);

@@ -48,7 +48,7 @@ inline std::coroutine_handle<> transfer_to(std::coroutine_handle<> h) noexcept {
 // Reports an exception nobody can receive (a destructor that threw while a suspended frame
 // was destroyed: abort, a lost select, an elapsed timeout, runtime shutdown) on stderr,
 // with the task it came from (runtime/detail/harness.cpp).
-void report_destroy_exception(std::exception_ptr e) noexcept;
+void report_destroy_exception(const std::exception_ptr& e) noexcept;
 
 // Destroys a coroutine frame. A frame that finished (at its final suspend) has no locals
 // left and is simply destroyed. A suspended one may run destructors that throw: C++ then

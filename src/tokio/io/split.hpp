@@ -33,7 +33,7 @@ namespace tokio::detail {
 
 template <class S>
 struct SplitShared {
-  template <class A>
+  template <class A, std::enable_if_t<!std::is_same_v<std::remove_cvref_t<A>, SplitShared>, int> = 0>
   explicit SplitShared(A&& a) : stream(std::forward<A>(a)) {}
 
   S stream;

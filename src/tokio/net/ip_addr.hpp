@@ -48,7 +48,7 @@ class Ipv4Addr {
   }
   std::string to_string() const;
 
-  friend constexpr auto operator<=>(const Ipv4Addr&, const Ipv4Addr&) = default;
+  friend constexpr auto operator<=>(const Ipv4Addr&, const Ipv4Addr&) = default;  // NOLINT(modernize-use-nullptr): clang-tidy 14 false positive
 
  private:
   std::array<uint8_t, 4> o_{};
@@ -88,7 +88,7 @@ class Ipv6Addr {
   constexpr Ipv4Addr to_ipv4_mapped() const noexcept { return {o_[12], o_[13], o_[14], o_[15]}; }
   std::string to_string() const;
 
-  friend constexpr auto operator<=>(const Ipv6Addr&, const Ipv6Addr&) = default;
+  friend constexpr auto operator<=>(const Ipv6Addr&, const Ipv6Addr&) = default;  // NOLINT(modernize-use-nullptr): clang-tidy 14 false positive
 
  private:
   std::array<uint8_t, 16> o_{};

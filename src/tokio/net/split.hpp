@@ -10,6 +10,7 @@
 // OwnedReadHalf::reunite(OwnedWriteHalf) gives the stream back when both came from it.
 
 #include <memory>
+#include <type_traits>
 #include <span>
 #include <string_view>
 #include <utility>
@@ -166,7 +167,9 @@ Result<S, ReuniteError<S>> OwnedReadHalf<S>::reunite(OwnedWriteHalf<S> w) && {
 // Splits into halves that share ownership of the stream.
 template <class S>
 std::pair<OwnedReadHalf<S>, OwnedWriteHalf<S>> into_split(S&& s) {
-  auto p = std::make_shared<S>(std::move(s));
+  static_assert(!std::is_lvalue_reference_v<S>,
+                "into_split takes the stream over: pass std::move(stream)");
+  auto p = std::make_shared<S>(std::forward<S>(s));
   return {OwnedReadHalf<S>(p), OwnedWriteHalf<S>(p)};
 }
 

@@ -218,7 +218,8 @@ class Sender {
 
   // A new receiver that sees the values sent after this call.
   Receiver<T> subscribe() const;
-  std::size_t receiver_count() const noexcept {
+  // Not noexcept: checked() throws on a moved-from Sender.
+  std::size_t receiver_count() const {
     detail::WaitGuard g(checked()->tail_lock);
     return s_->rx_cnt;
   }

@@ -169,7 +169,7 @@ class Instant {
   friend constexpr Duration operator-(Instant a, Instant b) noexcept { return a.duration_since(b); }
 
   friend constexpr bool operator==(Instant, Instant) noexcept = default;
-  friend constexpr auto operator<=>(Instant, Instant) noexcept = default;
+  friend constexpr auto operator<=>(Instant, Instant) noexcept = default;  // NOLINT(modernize-use-nullptr): clang-tidy 14 false positive
 
   // Nanoseconds since the steady_clock epoch.
   constexpr int64_t nanos() const noexcept { return ns_; }
