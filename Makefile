@@ -162,6 +162,11 @@ check-link: tokio.hpp
 	$(CXX) $(CXXFLAGS) -c tests/link/user_tu.cpp -o $(BUILD)/link/user_tu.o
 	$(CXX) $(CXXFLAGS) $(BUILD)/link/impl_tu.o $(BUILD)/link/user_tu.o -o $(BUILD)/link/two_tu $(LDLIBS)
 	$(BUILD)/link/two_tu
+	@# A user TU built against another version (another inline ABI namespace) must not link.
+	$(CXX) $(CXXFLAGS) -DTOKIO_ABI_NAMESPACE=v9_9 -c tests/link/user_tu.cpp -o $(BUILD)/link/user_tu_v9.o
+	@if $(CXX) $(CXXFLAGS) $(BUILD)/link/impl_tu.o $(BUILD)/link/user_tu_v9.o -o $(BUILD)/link/mixed \
+	    $(LDLIBS) 2>/dev/null; then echo "check-link: two ABI versions linked together"; exit 1; \
+	  else echo "check-link: two ABI versions refuse to link (as they must)"; fi
 
 # Users' strict warnings: tokio.hpp (implementation included) must compile clean under
 # them, with both compilers. The header silences them between push/pop (amalgamate.py);
