@@ -4,7 +4,13 @@
 #   make test            build and run the doctest suite (CXX=clang++ works too)
 #   make test-asan       the suite under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make test-tsan       the suite under ThreadSanitizer
-#   make check           freshness, self-contained headers, two-TU link, then test
+#   make check           freshness, self-contained headers, two-TU link, strict warnings, then test
+#   make check-strict    tokio.hpp under users' strict warnings (g++ and clang++), std::expected
+#                        conversions in C++23 mode, and a build with the optional modules out
+#   make install         PREFIX=/usr/local: the header, tokio.cpp, CMake package, pkg-config file
+#   make check-consumers install into build/ and build the consumer projects (CMake, pkg-config)
+#   make lint            clang-tidy (.clang-tidy) over src/ through the amalgamated header
+#   make format          clang-format -i on every source; make format-check: fail if any differs
 #   make bench           every benchmark beside real Tokio (hyperfine) -> bench/RESULTS.md
 #   make weight          what including tokio.hpp costs a user TU (compile times)
 #   make stress          the stress cases (tests/stress_*_test.cpp) at full size
@@ -60,6 +66,7 @@ SRC_FILES := $(shell find src -name '*.hpp' -o -name '*.cpp' | sort)
 
 .PHONY: stress test-tsan-full fuzz fuzz-build fuzz-smoke
 .PHONY: all test test-asan test-tsan check check-fresh check-headers check-link check-compiler examples demo bench bench-build weight clean doctest
+.PHONY: check-strict install check-consumers lint format format-check
 
 all: tokio.hpp $(TEST_BIN) examples
 
@@ -128,7 +135,7 @@ examples: $(EXAMPLE_BINS)
 demo: $(BUILD)/examples/hello
 	$(BUILD)/examples/hello
 
-check: check-fresh check-headers check-link check-compiler test
+check: check-fresh check-headers check-link check-compiler check-strict test
 
 check-fresh:
 	python3 amalgamate.py --check
@@ -159,6 +166,105 @@ check-link: tokio.hpp
 	$(CXX) $(CXXFLAGS) -c tests/link/user_tu.cpp -o $(BUILD)/link/user_tu.o
 	$(CXX) $(CXXFLAGS) $(BUILD)/link/impl_tu.o $(BUILD)/link/user_tu.o -o $(BUILD)/link/two_tu $(LDLIBS)
 	$(BUILD)/link/two_tu
+	@# A user TU built against another version (another inline ABI namespace) must not link.
+	$(CXX) $(CXXFLAGS) -DTOKIO_ABI_NAMESPACE=v9_9 -c tests/link/user_tu.cpp -o $(BUILD)/link/user_tu_v9.o
+	@if $(CXX) $(CXXFLAGS) $(BUILD)/link/impl_tu.o $(BUILD)/link/user_tu_v9.o -o $(BUILD)/link/mixed \
+	    $(LDLIBS) 2>/dev/null; then echo "check-link: two ABI versions linked together"; exit 1; \
+	  else echo "check-link: two ABI versions refuse to link (as they must)"; fi
+
+# Users' strict warnings: tokio.hpp (implementation included) must compile clean under
+# them, with both compilers. The header silences them between push/pop (amalgamate.py);
+# the user section is also clean without that (TOKIO_CONFIG_NO_WARNING_SUPPRESSION with
+# TOKIO_COMPILED_LIB; -Wuseless-cast and the other extras excepted: the header casts
+# between uint64_t and size_t on purpose, for 32-bit targets). g++ 12 is not given -Wzero-as-null-pointer-constant: its coroutine
+# lowering itself triggers it at every coroutine's closing brace, in the user's code.
+STRICT_WARN := -Wall -Wextra -Wpedantic -Werror -Wshadow -Wconversion -Wold-style-cast \
+               -Wsign-conversion -Wdouble-promotion
+STRICT_GCC  := -Wuseless-cast -Wduplicated-branches
+STRICT_CLANG := -Wzero-as-null-pointer-constant -Wshadow-all -Wimplicit-int-conversion
+check-strict: tokio.hpp
+	@mkdir -p build/strict
+	g++ $(STD) $(STRICT_WARN) $(STRICT_GCC) -I. -fsyntax-only tests/strict/strict_tu.cpp
+	clang++ $(STD) $(STRICT_WARN) $(STRICT_CLANG) -I. -fsyntax-only tests/strict/strict_tu.cpp
+	g++ $(STD) $(STRICT_WARN) -DTOKIO_CONFIG_NO_WARNING_SUPPRESSION \
+	  -DTOKIO_COMPILED_LIB -I. -fsyntax-only tests/strict/strict_tu.cpp
+	clang++ $(STD) $(STRICT_WARN) -DTOKIO_CONFIG_NO_WARNING_SUPPRESSION \
+	  -DTOKIO_COMPILED_LIB -I. -fsyntax-only tests/strict/strict_tu.cpp
+	g++ -std=c++2b $(WARN) -O1 -I. tests/strict/expected_tu.cpp -o build/strict/expected_tu $(LDLIBS)
+	build/strict/expected_tu
+	g++ $(STD) $(WARN) -O1 -I. -DTOKIO_CONFIG_NO_SIGNAL -DTOKIO_CONFIG_NO_FS -DTOKIO_CONFIG_NO_STREAM \
+	  -DTOKIO_CONFIG_SYSTEM_ALLOCATOR -DTOKIO_CONFIG_HIDDEN_VISIBILITY -fvisibility=hidden \
+	  tests/strict/config_tu.cpp -o build/strict/config_tu $(LDLIBS)
+	build/strict/config_tu
+
+# --- Packaging (issue 16) -------------------------------------------------------------------
+# Tools the targets below need: installed with apt-get when missing and root (as doctest is),
+# otherwise the command to run is printed.
+define need
+@command -v $(1) >/dev/null 2>&1 || { \
+  if [ "$$(id -u)" = "0" ]; then \
+    echo "$(1) missing: installing $(2)"; \
+    DEBIAN_FRONTEND=noninteractive apt-get install -y $(2) >/dev/null || \
+    (apt-get update >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y $(2) >/dev/null); \
+  else echo "$(1) is missing. Install it with:  sudo apt-get install -y $(2)"; exit 1; fi; }
+endef
+
+PREFIX  ?= /usr/local
+DESTDIR ?=
+VERSION := $(shell sed -n 's/^\#define TOKIO_VERSION_STRING "\(.*\)"/\1/p' src/tokio/core/config.hpp)
+VERSION_MAJOR := $(word 1,$(subst ., ,$(VERSION)))
+VERSION_MINOR := $(word 2,$(subst ., ,$(VERSION)))
+INSTALL_ROOT := $(DESTDIR)$(PREFIX)
+
+# <prefix>/include/tokio.hpp, <prefix>/share/tokio_hpp/{tokio.cpp,LICENSE},
+# <prefix>/lib/cmake/tokio_hpp/ (find_package(tokio_hpp)), <prefix>/lib/pkgconfig/tokio_hpp.pc.
+install: tokio.hpp
+	install -d $(INSTALL_ROOT)/include $(INSTALL_ROOT)/share/tokio_hpp \
+	  $(INSTALL_ROOT)/lib/cmake/tokio_hpp $(INSTALL_ROOT)/lib/pkgconfig
+	install -m 644 tokio.hpp $(INSTALL_ROOT)/include/tokio.hpp
+	install -m 644 tokio.cpp LICENSE $(INSTALL_ROOT)/share/tokio_hpp/
+	sed -e 's|@REL_PREFIX@|../../..|' -e 's|@VERSION@|$(VERSION)|' \
+	  cmake/tokio_hppConfig.cmake.in > $(INSTALL_ROOT)/lib/cmake/tokio_hpp/tokio_hppConfig.cmake
+	sed -e 's|@VERSION@|$(VERSION)|' -e 's|@MAJOR@|$(VERSION_MAJOR)|g' -e 's|@MINOR@|$(VERSION_MINOR)|g' \
+	  cmake/tokio_hppConfigVersion.cmake.in > $(INSTALL_ROOT)/lib/cmake/tokio_hpp/tokio_hppConfigVersion.cmake
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' \
+	  cmake/tokio_hpp.pc.in > $(INSTALL_ROOT)/lib/pkgconfig/tokio_hpp.pc
+	@echo "installed tokio.hpp $(VERSION) under $(INSTALL_ROOT)"
+
+# Installs into build/consumers/prefix and builds the two consumer projects of
+# tests/consumers/ against it (unoptimised: this checks the packaging, not the code).
+CONSUMERS := $(abspath build/consumers)
+check-consumers: tokio.hpp
+	$(call need,cmake,cmake)
+	$(call need,pkg-config,pkg-config)
+	rm -rf $(CONSUMERS)
+	$(MAKE) --no-print-directory install PREFIX=$(CONSUMERS)/prefix
+	cmake -S tests/consumers/cmake -B $(CONSUMERS)/cmake -DCMAKE_PREFIX_PATH=$(CONSUMERS)/prefix \
+	  -DCMAKE_CXX_COMPILER=$(CXX) >/dev/null
+	cmake --build $(CONSUMERS)/cmake -j2
+	$(CONSUMERS)/cmake/consumer
+	PKG_CONFIG_PATH=$(CONSUMERS)/prefix/lib/pkgconfig $(MAKE) --no-print-directory \
+	  -C tests/consumers/pkgconfig OUT=$(CONSUMERS) CXX=$(CXX)
+	$(CONSUMERS)/consumer
+
+# clang-tidy with .clang-tidy's checks over tokio.cpp (the whole library in one unit) and
+# tests/strict/strict_tu.cpp (the main templates instantiated), about 25 s of CPU; findings
+# reported at their src/ file and line (tools/lint.py). Clean = exit 0.
+lint: tokio.hpp
+	$(call need,clang-tidy,clang-tidy)
+	python3 tools/lint.py
+
+# House style (.clang-format): `make format` rewrites every C++ source in place,
+# `make format-check` lists the files that differ and fails (CI).
+FORMAT_SRCS = $(shell find src tests examples bench/cpp fuzz -name '*.hpp' -o -name '*.cpp' | sort)
+format:
+	$(call need,clang-format,clang-format)
+	clang-format -i --style=file $(FORMAT_SRCS)
+format-check:
+	$(call need,clang-format,clang-format)
+	@bad=0; for f in $(FORMAT_SRCS); do \
+	  clang-format --style=file $$f | cmp -s - $$f || { echo "not formatted: $$f"; bad=1; }; \
+	done; [ $$bad = 0 ] && echo "every source is formatted (.clang-format)"
 
 BENCH_SRCS := $(sort $(wildcard bench/cpp/*.cpp))
 BENCH_BINS := $(patsubst bench/cpp/%.cpp,build/bench/%,$(BENCH_SRCS))

@@ -11,12 +11,14 @@
 #include "tokio/core/task.hpp"
 #include "tokio/core/task_id.hpp"
 #include "tokio/core/combinators.hpp"
+#include "tokio/core/pin.hpp"
 // runtime: Builder, Runtime, Handle, metrics
 #include "tokio/runtime/flavor.hpp"
 #include "tokio/runtime/unhandled.hpp"
 #include "tokio/runtime/metrics.hpp"
 #include "tokio/runtime/runtime.hpp"
 #include "tokio/runtime/builder.hpp"
+#include "tokio/runtime/main.hpp"
 // task: spawn, JoinHandle, JoinSet, LocalSet, task-locals
 #include "tokio/task/join_error.hpp"
 #include "tokio/task/join_handle.hpp"

@@ -5,8 +5,10 @@
 // like Tokio's join!/try_join!/select! macros. Operands are tokio::Tasks or any other tokio
 // awaitable (wrapped in a Task).
 
+#include <array>
 #include <cstddef>
 #include <optional>
+#include <stdexcept>
 #include <tuple>
 #include <type_traits>
 #include <utility>
@@ -18,7 +20,44 @@
 
 namespace tokio {
 
+// select's `else` branch (Tokio's `else => ...`): taken when every other branch is disabled
+// by its precondition (tokio::when). Its alternative in the result holds a SelectElse.
+struct SelectElse {};
+inline constexpr SelectElse select_else{};
+
 namespace detail {
+
+// A select branch with a precondition: tokio::when(cond, operand), Tokio's
+// `pattern = fut, if cond => ...`. The operand is still evaluated (as in Tokio) but a
+// disabled branch is never polled and cannot win.
+template <class A>
+struct When {
+  bool enabled;
+  A&& operand;
+};
+
+// How select takes each operand: A is the operand's type as passed (an lvalue reference
+// for a borrowed operand), D the type itself.
+template <class A, class D = std::remove_cvref_t<A>>
+struct branch_operand {
+  static bool enabled(const D&) noexcept { return true; }
+  static auto task(A&& a) { return to_task(std::forward<A>(a)); }
+};
+template <class A, class B>
+struct branch_operand<A, When<B>> {
+  static bool enabled(const When<B>& w) noexcept { return w.enabled; }
+  static auto task(A&& w) { return to_task(std::forward<B>(w.operand)); }
+};
+template <class A>
+struct branch_operand<A, SelectElse> {
+  static bool enabled(const SelectElse&) noexcept { return false; }
+  static Task<SelectElse> task(A&&) noexcept { return Task<SelectElse>(); }  // never run
+};
+
+template <class A>
+using operand_t = branch_operand<A>;
+template <class A>
+using branch_value_t = typename decltype(operand_t<A>::task(std::declval<A>()))::value_type;
 
 template <class A>
 using task_value_t = typename decltype(to_task(std::declval<A>()))::value_type;
@@ -29,39 +68,68 @@ class Select : public Leaf<Select<Ts...>> {
  public:
   using Output = std::variant<void_to_monostate_t<Ts>...>;
   static constexpr std::size_t N = sizeof...(Ts);
+  static constexpr std::size_t kNoElse = N;
 
-  Select(bool biased, Task<Ts>... tasks) : biased_(biased), branches_(Branch<Ts>(std::move(tasks))...) {}
+  Select(bool biased, std::array<bool, N> enabled, Task<Ts>... tasks)
+      : biased_(biased), enabled_(enabled), branches_(Branch<Ts>(std::move(tasks))...) {}
   Select(Select&& o) noexcept
-      : Leaf<Select<Ts...>>(o), biased_(o.biased_), branches_(std::move(o.branches_)) {}
+      : Leaf<Select<Ts...>>(o), biased_(o.biased_), enabled_(o.enabled_),
+        branches_(std::move(o.branches_)) {}
 
   bool poll(task::Context& cx) noexcept {
     std::size_t start = biased_ ? 0 : thread_rand_n(static_cast<uint32_t>(N));
+    bool any = false;
     for (std::size_t k = 0; k < N; ++k) {
       std::size_t i = (start + k) % N;
+      if (!enabled_[i]) continue;
+      any = true;
       bool done = with_index<N>(i, [&](auto I) { return std::get<I>(branches_).step(cx); });
       if (done) {
         winner_ = i;
         return true;
       }
     }
+    if (!any) {
+      // Every branch disabled: the else branch wins, or await_resume reports the misuse.
+      winner_ = else_index();
+      return true;
+    }
     return false;
   }
 
   Output await_resume() {
+    if (winner_ == kNoElse) {
+      throw std::logic_error(
+          "tokio::select: every branch is disabled (tokio::when) and there is no "
+          "tokio::select_else branch");
+    }
     // The losers are cancelled before the winner's value is handed out.
     cancel_except(winner_, std::make_index_sequence<N>{});
     return with_index<N>(winner_, [&](auto I) -> Output {
-      return Output(std::in_place_index<I>, std::get<I>(branches_).take_value());
+      if constexpr (std::is_same_v<std::tuple_element_t<decltype(I)::value, std::tuple<Ts...>>, SelectElse>) {
+        return Output(std::in_place_index<I>, SelectElse{});
+      } else {
+        return Output(std::in_place_index<I>, std::get<I>(branches_).take_value());
+      }
     });
   }
 
  private:
+  static constexpr std::size_t else_index() noexcept {
+    std::size_t i = 0;
+    for (bool e : {std::is_same_v<Ts, SelectElse>...}) {
+      if (e) return i;
+      ++i;
+    }
+    return kNoElse;
+  }
   template <std::size_t... I>
   void cancel_except(std::size_t keep, std::index_sequence<I...>) noexcept {
     ((I != keep ? std::get<I>(branches_).cancel() : void()), ...);
   }
 
   bool biased_;
+  std::array<bool, N> enabled_;
   std::tuple<Branch<Ts>...> branches_;
   std::size_t winner_ = 0;
 };
@@ -213,16 +281,36 @@ class TryJoin : public Leaf<TryJoin<E, Rs...>> {
 // Waits for the first operand to finish; the others are destroyed (cancelled) before this
 // returns. The result is a std::variant whose index() names the winner (void results are
 // std::monostate). Branches are polled in random order each time, like select!.
+//
+// Operands: a Task or other tokio awaitable (moved in: a losing one is destroyed); an lvalue
+// awaitable such as a channel receiver or a tokio::Pinned (borrowed: it survives a loss and
+// the next select continues it, Tokio's `&mut fut`); tokio::when(cond, operand) (a branch
+// precondition); tokio::select_else (taken when every branch is disabled; without it, that
+// case throws std::logic_error, as select! panics).
 template <class... A>
 auto select(A&&... operands) {
   static_assert(sizeof...(A) >= 1, "select needs at least one operand");
-  return detail::Select<detail::task_value_t<A>...>(false, detail::to_task(std::forward<A>(operands))...);
+  static_assert((std::is_same_v<std::remove_cvref_t<A>, SelectElse> + ... + 0) <= 1,
+                "select takes at most one tokio::select_else");
+  std::array<bool, sizeof...(A)> enabled{detail::operand_t<A>::enabled(operands)...};
+  return detail::Select<detail::branch_value_t<A>...>(
+      false, enabled, detail::operand_t<A>::task(std::forward<A>(operands))...);
 }
 // As select, but branches are polled in argument order (select! with `biased;`).
 template <class... A>
 auto select_biased(A&&... operands) {
   static_assert(sizeof...(A) >= 1, "select_biased needs at least one operand");
-  return detail::Select<detail::task_value_t<A>...>(true, detail::to_task(std::forward<A>(operands))...);
+  static_assert((std::is_same_v<std::remove_cvref_t<A>, SelectElse> + ... + 0) <= 1,
+                "select_biased takes at most one tokio::select_else");
+  std::array<bool, sizeof...(A)> enabled{detail::operand_t<A>::enabled(operands)...};
+  return detail::Select<detail::branch_value_t<A>...>(
+      true, enabled, detail::operand_t<A>::task(std::forward<A>(operands))...);
+}
+
+// A select branch taking part only when `cond` holds (Tokio's `, if cond`).
+template <class A>
+detail::When<A> when(bool cond, A&& operand) noexcept {
+  return detail::When<A>{cond, std::forward<A>(operand)};
 }
 
 // Runs every operand to completion concurrently and returns their results as a tuple

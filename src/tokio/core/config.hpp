@@ -7,6 +7,11 @@
 #define TOKIO_VERSION_MAJOR 0
 #define TOKIO_VERSION_MINOR 1
 #define TOKIO_VERSION_PATCH 0
+// One number for comparisons (#if TOKIO_VERSION >= 100 means 0.1.0 or later) and a string.
+#define TOKIO_VERSION (TOKIO_VERSION_MAJOR * 10000 + TOKIO_VERSION_MINOR * 100 + TOKIO_VERSION_PATCH)
+#define TOKIO_VERSION_STRING "0.1.0"
+// Standalone builds of src/ (make check-headers, lint) have no inline ABI namespace:
+// amalgamate.py writes `namespace tokio::inline TOKIO_ABI_NAMESPACE...` into tokio.hpp only.
 
 #if !defined(__linux__)
 #error "tokio.hpp currently supports Linux only (epoll, eventfd, futex)."
@@ -31,6 +36,13 @@
 #if __has_feature(thread_sanitizer)
 #define TOKIO_TSAN 1
 #endif
+#endif
+
+// Coroutine frames and small runtime objects come from per-thread slabs (frame_alloc.hpp)
+// unless TOKIO_CONFIG_SYSTEM_ALLOCATOR asks for operator new (a heap profiler, a custom
+// malloc) or AddressSanitizer is on (every allocation reaches its allocator).
+#if defined(TOKIO_ASAN) || defined(TOKIO_CONFIG_SYSTEM_ALLOCATOR)
+#define TOKIO_FRAME_PLAIN 1
 #endif
 
 #define TOKIO_LIKELY(x) __builtin_expect(!!(x), 1)

@@ -4,6 +4,7 @@
 
 #include <cerrno>
 #include <exception>
+#include <functional>
 #include <memory>
 #include <new>
 #include <stdexcept>
@@ -13,6 +14,15 @@
 #include <utility>
 
 #include "tokio/core/config.hpp"
+
+// std::expected conversions when the standard library has it (C++23). <version> is tiny;
+// <expected> is only included when it would define something.
+#if __has_include(<version>)
+#include <version>
+#endif
+#if defined(__cpp_lib_expected)
+#include <expected>
+#endif
 
 namespace tokio {
 
@@ -61,6 +71,103 @@ template <class E>
     throw bad_result_access<E>(e);
   }
 }
+}  // namespace detail
+
+template <class T, class E>
+class Result;
+
+namespace detail {
+template <class R>
+struct is_tokio_result : std::false_type {};
+template <class T, class E>
+struct is_tokio_result<Result<T, E>> : std::true_type {};
+
+// The monadic operations of std::expected (and_then, transform, or_else, transform_error),
+// written once for Result<T, E> and Result<void, E>. Self is `Result&`, `const Result&` or
+// `Result&&`; for a void Result the value-side callables take no argument.
+struct ResultOps {
+  template <class Self>
+  using value_ref_t = decltype(*std::declval<Self>());
+
+  template <class Self, class F>
+  static decltype(auto) call_value(Self&& self, F&& f) {
+    if constexpr (std::is_void_v<typename std::remove_cvref_t<Self>::value_type>) {
+      return std::invoke(std::forward<F>(f));
+    } else {
+      return std::invoke(std::forward<F>(f), *std::forward<Self>(self));
+    }
+  }
+
+  template <class Self, class F>
+  static auto and_then(Self&& self, F&& f) {
+    using R = std::remove_cvref_t<decltype(call_value(std::forward<Self>(self), std::forward<F>(f)))>;
+    using E = typename std::remove_cvref_t<Self>::error_type;
+    static_assert(is_tokio_result<R>::value, "and_then: f must return a tokio::Result");
+    static_assert(std::is_same_v<typename R::error_type, E>,
+                  "and_then: f must return a Result with the same error type");
+    if (self.has_value()) return call_value(std::forward<Self>(self), std::forward<F>(f));
+    return R(unexpected<E>(std::forward<Self>(self).error()));
+  }
+
+  template <class Self, class F>
+  static auto transform(Self&& self, F&& f) {
+    using U = std::remove_cv_t<decltype(call_value(std::forward<Self>(self), std::forward<F>(f)))>;
+    using E = typename std::remove_cvref_t<Self>::error_type;
+    using R = Result<U, E>;
+    if (!self.has_value()) return R(unexpected<E>(std::forward<Self>(self).error()));
+    if constexpr (std::is_void_v<U>) {
+      call_value(std::forward<Self>(self), std::forward<F>(f));
+      return R();
+    } else {
+      return R(call_value(std::forward<Self>(self), std::forward<F>(f)));
+    }
+  }
+
+  template <class Self, class F>
+  static auto or_else(Self&& self, F&& f) {
+    using T = typename std::remove_cvref_t<Self>::value_type;
+    using R = std::remove_cvref_t<std::invoke_result_t<F, decltype(std::forward<Self>(self).error())>>;
+    static_assert(is_tokio_result<R>::value, "or_else: f must return a tokio::Result");
+    static_assert(std::is_same_v<typename R::value_type, T>,
+                  "or_else: f must return a Result with the same value type");
+    if (!self.has_value()) return std::invoke(std::forward<F>(f), std::forward<Self>(self).error());
+    if constexpr (std::is_void_v<T>) {
+      return R();
+    } else {
+      return R(*std::forward<Self>(self));
+    }
+  }
+
+  template <class Self, class F>
+  static auto transform_error(Self&& self, F&& f) {
+    using T = typename std::remove_cvref_t<Self>::value_type;
+    using G = std::remove_cv_t<std::invoke_result_t<F, decltype(std::forward<Self>(self).error())>>;
+    using R = Result<T, G>;
+    if (!self.has_value()) {
+      return R(unexpected<G>(std::invoke(std::forward<F>(f), std::forward<Self>(self).error())));
+    }
+    if constexpr (std::is_void_v<T>) {
+      return R();
+    } else {
+      return R(*std::forward<Self>(self));
+    }
+  }
+};
+
+// Adds the four operations as members, for each value category of the Result.
+#define TOKIO_RESULT_MONADIC_OPS(op)                                        \
+  template <class F>                                                        \
+  auto op(F&& f)& {                                                         \
+    return detail::ResultOps::op(*this, std::forward<F>(f));                \
+  }                                                                         \
+  template <class F>                                                        \
+  auto op(F&& f) const& {                                                   \
+    return detail::ResultOps::op(*this, std::forward<F>(f));                \
+  }                                                                         \
+  template <class F>                                                        \
+  auto op(F&& f)&& {                                                        \
+    return detail::ResultOps::op(std::move(*this), std::forward<F>(f));     \
+  }
 }  // namespace detail
 
 // Result<T, E> holds either a T (has_value()) or an E. It is [[nodiscard]]: dropping an
@@ -155,6 +262,38 @@ class [[nodiscard]] Result {
     return has_ ? std::move(val_) : static_cast<T>(std::forward<U>(dflt));
   }
 
+  // std::expected's monadic operations: and_then(f) (f(value) -> Result<U, E>),
+  // transform(f) (f(value) -> U), or_else(f) (f(error) -> Result<T, G>), transform_error(f)
+  // (f(error) -> G). The callable runs only on the matching side.
+  TOKIO_RESULT_MONADIC_OPS(and_then)
+  TOKIO_RESULT_MONADIC_OPS(transform)
+  TOKIO_RESULT_MONADIC_OPS(or_else)
+  TOKIO_RESULT_MONADIC_OPS(transform_error)
+
+#if defined(__cpp_lib_expected)
+  // To and from std::expected (C++23 standard libraries).
+  template <class U, class G>
+    requires(std::conjunction_v<std::is_constructible<T, const U&>, std::is_constructible<E, const G&>>)
+  Result(const std::expected<U, G>& x) : has_(x.has_value()) {  // NOLINT
+    if (has_) new (&val_) T(*x);
+    else new (&err_) E(x.error());
+  }
+  template <class U, class G>
+    requires(std::conjunction_v<std::is_constructible<T, U&&>, std::is_constructible<E, G&&>>)
+  Result(std::expected<U, G>&& x) : has_(x.has_value()) {  // NOLINT
+    if (has_) new (&val_) T(std::move(*x));
+    else new (&err_) E(std::move(x).error());
+  }
+  operator std::expected<T, E>() const& {  // NOLINT
+    if (has_) return std::expected<T, E>(val_);
+    return std::expected<T, E>(std::unexpect, err_);
+  }
+  operator std::expected<T, E>() && {  // NOLINT
+    if (has_) return std::expected<T, E>(std::move(val_));
+    return std::expected<T, E>(std::unexpect, std::move(err_));
+  }
+#endif
+
  private:
   void destroy() noexcept {
     if (has_) val_.~T();
@@ -216,6 +355,33 @@ class [[nodiscard]] Result<void, E> {
   const E& error() const& noexcept { return err_; }
   E&& error() && noexcept { return std::move(err_); }
 
+  // As for Result<T, E>; the value-side callables take no argument.
+  TOKIO_RESULT_MONADIC_OPS(and_then)
+  TOKIO_RESULT_MONADIC_OPS(transform)
+  TOKIO_RESULT_MONADIC_OPS(or_else)
+  TOKIO_RESULT_MONADIC_OPS(transform_error)
+
+#if defined(__cpp_lib_expected)
+  template <class G>
+    requires(std::is_constructible_v<E, const G&>)
+  Result(const std::expected<void, G>& x) : has_(x.has_value()) {  // NOLINT
+    if (!has_) new (&err_) E(x.error());
+  }
+  template <class G>
+    requires(std::is_constructible_v<E, G&&>)
+  Result(std::expected<void, G>&& x) : has_(x.has_value()) {  // NOLINT
+    if (!has_) new (&err_) E(std::move(x).error());
+  }
+  operator std::expected<void, E>() const& {  // NOLINT
+    if (has_) return {};
+    return std::expected<void, E>(std::unexpect, err_);
+  }
+  operator std::expected<void, E>() && {  // NOLINT
+    if (has_) return {};
+    return std::expected<void, E>(std::unexpect, std::move(err_));
+  }
+#endif
+
  private:
   void destroy() noexcept {
     if (!has_) err_.~E();
@@ -225,6 +391,8 @@ class [[nodiscard]] Result<void, E> {
   };
   bool has_;
 };
+
+#undef TOKIO_RESULT_MONADIC_OPS
 
 template <class T, class E>
 bool operator==(const Result<T, E>& r, const T& v) {

@@ -51,7 +51,7 @@ inline std::coroutine_handle<> transfer_to(std::coroutine_handle<> h) noexcept {
 // Reports an exception nobody can receive (a destructor that threw while a suspended frame
 // was destroyed: abort, a lost select, an elapsed timeout, runtime shutdown) on stderr,
 // with the task it came from (runtime/detail/harness.cpp).
-void report_destroy_exception(std::exception_ptr e) noexcept;
+void report_destroy_exception(const std::exception_ptr& e) noexcept;
 
 // Destroys a coroutine frame. A frame that finished (at its final suspend) has no locals
 // left and is simply destroyed. A suspended one may run destructors that throw: C++ then
@@ -368,6 +368,10 @@ struct is_task<Task<T>> : std::true_type {};
 template <class A>
 auto to_task(A&& a) {
   if constexpr (is_task<std::remove_cvref_t<A>>::value) {
+    static_assert(!std::is_lvalue_reference_v<A>,
+                  "a tokio::Task held in a variable cannot be borrowed by select/join: move it "
+                  "in (std::move(task)), or to keep it across iterations pin it once, "
+                  "`auto fut = tokio::pin(std::move(task));`, and pass `fut` (tokio::pin!)");
     return std::forward<A>(a);
   } else if constexpr (std::is_lvalue_reference_v<A>) {
     static_assert(TokioAwaitable<A>, "expected a tokio::Task or another tokio awaitable");

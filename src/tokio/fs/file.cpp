@@ -308,7 +308,7 @@ bool fs_file_poll_write(FileInner* f, task::Context& cx, std::span<const std::by
     f->op->done = 0;
     if (f->pipe_like < 0) {
       struct stat st;
-      f->pipe_like = ::fstat(f->fd, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode));
+      f->pipe_like = static_cast<int8_t>(::fstat(f->fd, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)));
     }
     f->op->async_write = f->pipe_like > 0;
     f->start(FileOp::Kind::Write);

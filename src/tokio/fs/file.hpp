@@ -41,6 +41,7 @@
 #include "tokio/fs/metadata.hpp"
 #include "tokio/fs/path_arg.hpp"
 #include "tokio/io/seek.hpp"
+#include "tokio/io/ext.hpp"
 
 namespace tokio::fs {
 class File;
@@ -153,7 +154,7 @@ namespace tokio::fs {
 
 class OpenOptions;
 
-class File {
+class File : public io::Ext<File> {
  public:
   // Opens for reading.
   static detail::FsAwait<File> open(PathArg path);

@@ -26,13 +26,14 @@
 #include "tokio/io/async_io.hpp"
 #include "tokio/io/detail/child_op.hpp"
 #include "tokio/io/read_ext.hpp"
+#include "tokio/io/ext.hpp"
 
 namespace tokio::io {
 
 inline constexpr std::size_t kDefaultBufSize = 8 * 1024;
 
 template <class R>
-class BufReader {
+class BufReader : public Ext<BufReader<R>> {
   using Inner = std::remove_reference_t<R>;
 
  public:

@@ -20,11 +20,12 @@
 #include "tokio/io/async_io.hpp"
 #include "tokio/io/buf_reader.hpp"
 #include "tokio/io/buf_writer.hpp"
+#include "tokio/io/ext.hpp"
 
 namespace tokio::io {
 
 template <class S>
-class BufStream {
+class BufStream : public Ext<BufStream<S>> {
   using Inner = std::remove_reference_t<S>;
 
  public:

@@ -32,11 +32,12 @@
 #include "tokio/io/error.hpp"
 #include "tokio/io/read_ext.hpp"
 #include "tokio/io/write_ext.hpp"
+#include "tokio/io/ext.hpp"
 
 namespace tokio::io {
 
 template <class W>
-class BufWriter {
+class BufWriter : public Ext<BufWriter<W>> {
   using Inner = std::remove_reference_t<W>;
 
  public:

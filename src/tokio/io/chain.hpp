@@ -11,11 +11,12 @@
 #include "tokio/core/result.hpp"
 #include "tokio/io/async_io.hpp"
 #include "tokio/io/detail/child_op.hpp"
+#include "tokio/io/ext.hpp"
 
 namespace tokio::io {
 
 template <class A, class B>
-class Chain {
+class Chain : public Ext<Chain<A, B>> {
   using First = std::remove_reference_t<A>;
   using Second = std::remove_reference_t<B>;
 

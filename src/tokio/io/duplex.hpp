@@ -30,6 +30,7 @@
 #include "tokio/core/result.hpp"
 #include "tokio/io/async_io.hpp"
 #include "tokio/core/detail/poll.hpp"
+#include "tokio/io/ext.hpp"
 
 namespace tokio::detail {
 
@@ -90,7 +91,7 @@ class DuplexControlOp : public Leaf<DuplexControlOp> {
 
 namespace tokio::io {
 
-class DuplexStream {
+class DuplexStream : public Ext<DuplexStream> {
  public:
   DuplexStream() noexcept = default;
   DuplexStream(DuplexStream&& o) noexcept

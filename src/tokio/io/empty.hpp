@@ -8,10 +8,11 @@
 #include "tokio/core/result.hpp"
 #include "tokio/io/async_io.hpp"
 #include "tokio/io/detail/ready_op.hpp"
+#include "tokio/io/ext.hpp"
 
 namespace tokio::io {
 
-class Empty {
+class Empty : public Ext<Empty> {
  public:
   detail::ReadyCountOp read(std::span<std::byte>) noexcept { return detail::ReadyCountOp({0}); }
   auto fill_buf() {

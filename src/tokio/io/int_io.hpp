@@ -28,8 +28,8 @@
 
 namespace tokio::io {
 
-__extension__ typedef unsigned __int128 u128;
-__extension__ typedef __int128 i128;
+__extension__ typedef unsigned __int128 u128;  // NOLINT(modernize-use-using): __extension__ needs typedef
+__extension__ typedef __int128 i128;  // NOLINT(modernize-use-using)
 
 }  // namespace tokio::io
 

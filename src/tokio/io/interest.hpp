@@ -8,6 +8,9 @@
 // reactor/scheduled_io.hpp), so converting between the two costs nothing.
 
 #include <cstdint>
+#include <string>
+
+#include "tokio/core/display.hpp"
 
 namespace tokio::io {
 
@@ -106,4 +109,17 @@ inline constexpr Interest Interest::WRITABLE{kW};
 inline constexpr Interest Interest::PRIORITY{kP};
 inline constexpr Interest Interest::ERROR{kE};
 
+// "READABLE | WRITABLE", as Tokio's Debug prints them ("EMPTY" for no bits); `os << i`
+// and (TOKIO_CONFIG_STD_FORMAT) std::format("{}", i) print the same.
+std::string to_string(Interest i);
+std::string to_string(Ready r);
+using detail::operator<<;
+
 }  // namespace tokio::io
+
+namespace tokio::detail {
+template <>
+struct enable_display<io::Interest> : std::true_type {};
+template <>
+struct enable_display<io::Ready> : std::true_type {};
+}  // namespace tokio::detail

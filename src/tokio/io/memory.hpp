@@ -18,11 +18,12 @@
 #include "tokio/io/async_io.hpp"
 #include "tokio/io/read_ext.hpp"
 #include "tokio/io/detail/ready_op.hpp"
+#include "tokio/io/ext.hpp"
 
 namespace tokio::io {
 
 // Reads from borrowed memory, advancing through it. The memory must outlive the reader.
-class SliceReader {
+class SliceReader : public Ext<SliceReader> {
  public:
   SliceReader() noexcept = default;
   explicit SliceReader(std::span<const std::byte> data) noexcept : data_(data) {}
@@ -51,7 +52,7 @@ class SliceReader {
 // Appends everything written to a borrowed container (std::vector<std::byte>,
 // std::string, ...). flush and shutdown do nothing.
 template <ByteContainer C>
-class VecWriter {
+class VecWriter : public Ext<VecWriter<C>> {
  public:
   explicit VecWriter(C& c) noexcept : c_(&c) {}
 

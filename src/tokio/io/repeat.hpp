@@ -10,10 +10,11 @@
 #include "tokio/core/result.hpp"
 #include "tokio/io/async_io.hpp"
 #include "tokio/io/detail/ready_op.hpp"
+#include "tokio/io/ext.hpp"
 
 namespace tokio::io {
 
-class Repeat {
+class Repeat : public Ext<Repeat> {
  public:
   explicit Repeat(std::byte b) noexcept : byte_(b) {}
 

@@ -8,10 +8,11 @@
 #include "tokio/core/result.hpp"
 #include "tokio/io/async_io.hpp"
 #include "tokio/io/detail/ready_op.hpp"
+#include "tokio/io/ext.hpp"
 
 namespace tokio::io {
 
-class Sink {
+class Sink : public Ext<Sink> {
  public:
   detail::ReadyCountOp write(std::span<const std::byte> buf) noexcept {
     return detail::ReadyCountOp({buf.size()});

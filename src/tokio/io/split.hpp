@@ -27,12 +27,13 @@
 #include "tokio/core/detail/spin_lock.hpp"
 #include "tokio/io/async_io.hpp"
 #include "tokio/io/detail/child_op.hpp"
+#include "tokio/io/ext.hpp"
 
 namespace tokio::detail {
 
 template <class S>
 struct SplitShared {
-  template <class A>
+  template <class A, std::enable_if_t<!std::is_same_v<std::remove_cvref_t<A>, SplitShared>, int> = 0>
   explicit SplitShared(A&& a) : stream(std::forward<A>(a)) {}
 
   S stream;
@@ -98,7 +99,7 @@ template <class S>
 class WriteHalf;
 
 template <class S>
-class ReadHalf {
+class ReadHalf : public Ext<ReadHalf<S>> {
   using Stream = std::remove_reference_t<S>;
 
  public:
@@ -116,7 +117,7 @@ class ReadHalf {
 };
 
 template <class S>
-class WriteHalf {
+class WriteHalf : public Ext<WriteHalf<S>> {
   using Stream = std::remove_reference_t<S>;
 
  public:

@@ -31,6 +31,7 @@
 #include "tokio/core/result.hpp"
 #include "tokio/io/async_io.hpp"
 #include "tokio/io/detail/child_op.hpp"
+#include "tokio/io/ext.hpp"
 
 namespace tokio::io {
 class Stdin;
@@ -76,7 +77,7 @@ namespace tokio::io {
 
 // Standard input. read is cancel-safe. The operations throw std::logic_error on a
 // moved-from object.
-class Stdin {
+class Stdin : public Ext<Stdin> {
  public:
   detail::StdioReadOp read(std::span<std::byte> buf);
 
@@ -89,7 +90,7 @@ class Stdin {
 
 // Standard output / error. write is cancel-safe (a cancelled write buffered nothing);
 // flush and shutdown wait for the write in flight.
-class StdWriter {
+class StdWriter : public Ext<StdWriter> {
  public:
   detail::StdioWriteOp write(std::span<const std::byte> buf);
   detail::StdioFlushOp flush();

@@ -17,11 +17,12 @@
 #include "tokio/io/async_io.hpp"
 #include "tokio/io/detail/child_op.hpp"
 #include "tokio/io/read_ext.hpp"
+#include "tokio/io/ext.hpp"
 
 namespace tokio::io {
 
 template <class R>
-class Take {
+class Take : public Ext<Take<R>> {
   using Inner = std::remove_reference_t<R>;
 
  public:

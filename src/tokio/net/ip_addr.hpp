@@ -9,10 +9,12 @@
 
 #include <array>
 #include <compare>
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
 
+#include "tokio/core/display.hpp"
 #include "tokio/core/result.hpp"
 
 namespace tokio::net {
@@ -46,7 +48,7 @@ class Ipv4Addr {
   }
   std::string to_string() const;
 
-  friend constexpr auto operator<=>(const Ipv4Addr&, const Ipv4Addr&) = default;
+  friend constexpr auto operator<=>(const Ipv4Addr&, const Ipv4Addr&) = default;  // NOLINT(modernize-use-nullptr): clang-tidy 14 false positive
 
  private:
   std::array<uint8_t, 4> o_{};
@@ -70,7 +72,7 @@ class Ipv6Addr {
   constexpr std::array<uint8_t, 16> octets() const noexcept { return o_; }
   constexpr std::array<uint16_t, 8> segments() const noexcept {
     std::array<uint16_t, 8> s{};
-    for (int i = 0; i < 8; ++i) s[i] = uint16_t(o_[2 * i] << 8 | o_[2 * i + 1]);
+    for (std::size_t i = 0; i < 8; ++i) s[i] = uint16_t(o_[2 * i] << 8 | o_[2 * i + 1]);
     return s;
   }
   constexpr bool is_unspecified() const noexcept { return *this == Ipv6Addr(); }
@@ -78,7 +80,7 @@ class Ipv6Addr {
   constexpr bool is_multicast() const noexcept { return o_[0] == 0xFF; }
   // ::ffff:a.b.c.d
   constexpr bool is_ipv4_mapped() const noexcept {
-    for (int i = 0; i < 10; ++i) {
+    for (std::size_t i = 0; i < 10; ++i) {
       if (o_[i]) return false;
     }
     return o_[10] == 0xFF && o_[11] == 0xFF;
@@ -86,7 +88,7 @@ class Ipv6Addr {
   constexpr Ipv4Addr to_ipv4_mapped() const noexcept { return {o_[12], o_[13], o_[14], o_[15]}; }
   std::string to_string() const;
 
-  friend constexpr auto operator<=>(const Ipv6Addr&, const Ipv6Addr&) = default;
+  friend constexpr auto operator<=>(const Ipv6Addr&, const Ipv6Addr&) = default;  // NOLINT(modernize-use-nullptr): clang-tidy 14 false positive
 
  private:
   std::array<uint8_t, 16> o_{};
@@ -130,4 +132,16 @@ class IpAddr {
   Ipv6Addr v6a_{};
 };
 
+// `os << ip` and (TOKIO_CONFIG_STD_FORMAT) std::format("{}", ip): the to_string() form.
+using detail::operator<<;
+
 }  // namespace tokio::net
+
+namespace tokio::detail {
+template <>
+struct enable_display<net::Ipv4Addr> : std::true_type {};
+template <>
+struct enable_display<net::Ipv6Addr> : std::true_type {};
+template <>
+struct enable_display<net::IpAddr> : std::true_type {};
+}  // namespace tokio::detail

@@ -69,6 +69,11 @@ bool parse_port(std::string_view s, uint16_t& out) noexcept;
 
 }  // namespace tokio::net
 
+namespace tokio::detail {
+template <>
+struct enable_display<net::SocketAddr> : std::true_type {};
+}  // namespace tokio::detail
+
 template <>
 struct std::hash<tokio::net::SocketAddr> {
   std::size_t operator()(const tokio::net::SocketAddr& a) const noexcept {

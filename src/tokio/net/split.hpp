@@ -10,6 +10,7 @@
 // OwnedReadHalf::reunite(OwnedWriteHalf) gives the stream back when both came from it.
 
 #include <memory>
+#include <type_traits>
 #include <span>
 #include <string_view>
 #include <utility>
@@ -17,11 +18,12 @@
 #include "tokio/core/result.hpp"
 #include "tokio/io/async_io.hpp"
 #include "tokio/net/detail/socket.hpp"
+#include "tokio/io/ext.hpp"
 
 namespace tokio::net::detail_split {
 
 template <class S>
-class ReadHalf {
+class ReadHalf : public io::Ext<ReadHalf<S>> {
  public:
   explicit ReadHalf(S& s) noexcept : s_(&s) {}
   auto read(std::span<std::byte> b) noexcept { return s_->read(b); }
@@ -41,7 +43,7 @@ class ReadHalf {
 };
 
 template <class S>
-class WriteHalf {
+class WriteHalf : public io::Ext<WriteHalf<S>> {
  public:
   explicit WriteHalf(S& s) noexcept : s_(&s) {}
   auto write(std::span<const std::byte> b) noexcept { return s_->write(b); }
@@ -70,7 +72,7 @@ template <class S>
 struct ReuniteError;
 
 template <class S>
-class OwnedReadHalf {
+class OwnedReadHalf : public io::Ext<OwnedReadHalf<S>> {
  public:
   explicit OwnedReadHalf(std::shared_ptr<S> s) noexcept : s_(std::move(s)) {}
   OwnedReadHalf(OwnedReadHalf&&) noexcept = default;
@@ -97,7 +99,7 @@ class OwnedReadHalf {
 };
 
 template <class S>
-class OwnedWriteHalf {
+class OwnedWriteHalf : public io::Ext<OwnedWriteHalf<S>> {
  public:
   explicit OwnedWriteHalf(std::shared_ptr<S> s) noexcept : s_(std::move(s)) {}
   OwnedWriteHalf(OwnedWriteHalf&& o) noexcept
@@ -165,7 +167,9 @@ Result<S, ReuniteError<S>> OwnedReadHalf<S>::reunite(OwnedWriteHalf<S> w) && {
 // Splits into halves that share ownership of the stream.
 template <class S>
 std::pair<OwnedReadHalf<S>, OwnedWriteHalf<S>> into_split(S&& s) {
-  auto p = std::make_shared<S>(std::move(s));
+  static_assert(!std::is_lvalue_reference_v<S>,
+                "into_split takes the stream over: pass std::move(stream)");
+  auto p = std::make_shared<S>(std::forward<S>(s));
   return {OwnedReadHalf<S>(p), OwnedWriteHalf<S>(p)};
 }
 

@@ -27,7 +27,7 @@ io::Result<std::pair<UnixStream, UnixSocketAddr>> UnixListener::MakeAccepted::ma
   auto peer = detail_unix::AddrConv::convert(ss, len);
   auto sock = detail::PollSocket::adopt(std::move(fd), detail::kReadWrite, "UnixListener::accept", detail::kConnected);
   if (!sock) return tokio::unexpected(sock.error());
-  return std::pair<UnixStream, UnixSocketAddr>(UnixStream(std::move(*sock)), std::move(*peer));
+  return std::pair<UnixStream, UnixSocketAddr>(UnixStream(std::move(*sock)), *peer);
 }
 
 }  // namespace tokio::net

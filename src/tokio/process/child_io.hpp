@@ -26,6 +26,7 @@
 #include "tokio/net/detail/socket.hpp"
 #include "tokio/process/detail/pipe.hpp"
 #include "tokio/io/detail/registration.hpp"
+#include "tokio/io/ext.hpp"
 
 namespace tokio::detail {
 
@@ -83,7 +84,7 @@ namespace tokio::process {
 
 class Stdio;
 
-class ChildStdin : public detail::ChildPipe {
+class ChildStdin : public detail::ChildPipe, public io::Ext<ChildStdin> {
  public:
   ChildStdin(ChildStdin&&) noexcept = default;
   ChildStdin& operator=(ChildStdin&&) noexcept = default;
@@ -117,7 +118,7 @@ class ChildStdin : public detail::ChildPipe {
   explicit ChildStdin(detail::PollSocket p) noexcept : ChildPipe(std::move(p)) {}
 };
 
-class ChildStdout : public detail::ChildPipe {
+class ChildStdout : public detail::ChildPipe, public io::Ext<ChildStdout> {
  public:
   ChildStdout(ChildStdout&&) noexcept = default;
   ChildStdout& operator=(ChildStdout&&) noexcept = default;
@@ -133,7 +134,7 @@ class ChildStdout : public detail::ChildPipe {
   explicit ChildStdout(detail::PollSocket p) noexcept : ChildPipe(std::move(p)) {}
 };
 
-class ChildStderr : public detail::ChildPipe {
+class ChildStderr : public detail::ChildPipe, public io::Ext<ChildStderr> {
  public:
   ChildStderr(ChildStderr&&) noexcept = default;
   ChildStderr& operator=(ChildStderr&&) noexcept = default;

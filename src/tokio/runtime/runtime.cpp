@@ -200,6 +200,7 @@ Runtime Builder::build() {
 
 // --- Runtime, Handle, EnterGuard ---------------------------------------------------------
 Runtime Runtime::create() { return Builder::new_multi_thread().enable_all().build(); }
+Runtime::Runtime() : Runtime(create()) {}
 
 detail::HandleInner* Runtime::checked() const {
   if (!h_) throw std::logic_error("tokio: use of a Runtime after it was moved from or shut down");

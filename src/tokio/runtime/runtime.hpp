@@ -109,6 +109,9 @@ class Handle {
 // spawn_blocking closures.
 class Runtime {
  public:
+  // `tokio::runtime::Runtime rt;`: a multi-thread runtime with default settings and every
+  // driver enabled (Tokio's Runtime::new()), the same as create().
+  Runtime();
   explicit Runtime(detail::HandleInner* adopt) noexcept : h_(adopt) {}
   Runtime(Runtime&& o) noexcept : h_(std::exchange(o.h_, nullptr)) {}
   Runtime& operator=(Runtime&& o) noexcept {

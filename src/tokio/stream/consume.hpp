@@ -66,7 +66,7 @@ void collect_push(C& c, T&& v) {
 template <class S, class C>
 class CollectOp : public CompositeLeaf<CollectOp<S, C>> {
  public:
-  template <class U>
+  template <class U, std::enable_if_t<!std::is_same_v<std::remove_cvref_t<U>, CollectOp>, int> = 0>
   explicit CollectOp(U&& s) : in_(std::forward<U>(s)) {}
   CollectOp(CollectOp&& o) : CompositeLeaf<CollectOp>(o), in_(std::move(o.in_)), c_(std::move(o.c_)) {}
 
@@ -101,7 +101,7 @@ auto fold(S&& s, B init, F f) {
   if constexpr (std::is_lvalue_reference_v<S>) {
     return tokio::detail::FoldOp<H, B, F>(H(s), std::move(init), std::move(f));
   } else {
-    return tokio::detail::FoldOp<H, B, F>(std::move(s), std::move(init), std::move(f));
+    return tokio::detail::FoldOp<H, B, F>(std::forward<S>(s), std::move(init), std::move(f));
   }
 }
 
@@ -114,7 +114,7 @@ auto collect(S&& s) {
   if constexpr (std::is_lvalue_reference_v<S>) {
     return tokio::detail::CollectOp<H, C>(H(s));
   } else {
-    return tokio::detail::CollectOp<H, C>(std::move(s));
+    return tokio::detail::CollectOp<H, C>(std::forward<S>(s));
   }
 }
 

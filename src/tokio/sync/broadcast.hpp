@@ -54,8 +54,9 @@ struct BroadcastShared {
     std::atomic<bool> queued{false};  // written under tail_lock; false = node released
   };
 
-  explicit BroadcastShared(std::size_t cap) : buffer(new Slot[cap]), cap(cap), mask(cap - 1) {
-    for (std::size_t i = 0; i < cap; ++i) buffer[i].pos = static_cast<uint64_t>(i) - cap;
+  explicit BroadcastShared(std::size_t capacity)
+      : buffer(new Slot[capacity]), cap(capacity), mask(capacity - 1) {
+    for (std::size_t i = 0; i < capacity; ++i) buffer[i].pos = static_cast<uint64_t>(i) - capacity;
   }
 
   std::unique_ptr<Slot[]> buffer;
@@ -217,7 +218,8 @@ class Sender {
 
   // A new receiver that sees the values sent after this call.
   Receiver<T> subscribe() const;
-  std::size_t receiver_count() const noexcept {
+  // Not noexcept: checked() throws on a moved-from Sender.
+  std::size_t receiver_count() const {
     detail::WaitGuard g(checked()->tail_lock);
     return s_->rx_cnt;
   }

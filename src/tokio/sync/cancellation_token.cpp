@@ -35,6 +35,7 @@ CancelNode* CancelNode::new_child(CancelNode* parent) {
 
 void CancelNode::cancel() {
   std::vector<CancelNode*> todo;    // the subtree (each with a reference taken)
+  std::vector<std::stop_source> stops;  // the subtree's stop_token() sources
   CancelNode* outer_parent = nullptr;  // our parent: loses its link reference to us
   {
     LockGuard<Mutex> g(tree->m);
@@ -44,6 +45,7 @@ void CancelNode::cancel() {
     for (std::size_t i = 0; i < todo.size(); ++i) {
       CancelNode* n = todo[i];
       n->cancelled.store(true, std::memory_order_release);
+      if (n->stop.stop_possible()) stops.push_back(n->stop);
       // Detach the children (each held a link reference on n; we keep it as the
       // reference `todo` needs, and give n's back below).
       while (WaitNode* c = n->children.pop_front()) {
@@ -60,6 +62,7 @@ void CancelNode::cancel() {
     }
   }
   for (CancelNode* n : todo) n->notify.notify_waiters();
+  for (auto& st : stops) st.request_stop();
   for (CancelNode* n : todo) n->release();
   if (outer_parent) outer_parent->release();
 }
@@ -97,6 +100,23 @@ namespace tokio::sync {
 
 Task<> CancellationToken::cancelled_owned() const {
   return [](CancellationToken t) -> Task<> { co_await t.cancelled(); }(*this);
+}
+
+}  // namespace tokio::sync
+
+namespace tokio::sync {
+
+std::stop_token CancellationToken::stop_token() const {
+  std::stop_source src(std::nostopstate);
+  {
+    detail::LockGuard<detail::Mutex> g(n_->tree->m);
+    if (!n_->stop.stop_possible()) n_->stop = std::stop_source();
+    src = n_->stop;
+  }
+  // Cancelled before the source existed: cancel() saw no source, so request the stop here
+  // (the flag is set under the tree's lock, so one of the two always sees the other).
+  if (is_cancelled()) src.request_stop();
+  return src.get_token();
 }
 
 }  // namespace tokio::sync

@@ -28,6 +28,7 @@
 #include <cstddef>
 
 #include <optional>
+#include <stop_token>
 #include <utility>
 
 #include "tokio/sync/notify.hpp"
@@ -52,6 +53,10 @@ struct CancelNode : WaitNode {  // WaitNode: the link in the parent's `children`
   WaitList children;             // guarded by tree->m
   std::atomic<bool> cancelled{false};
   sync::Notify notify;
+  // The std::stop_source behind CancellationToken::stop_token(), made on first request;
+  // guarded by tree->m. cancel() requests a stop on it (outside the lock: the stop
+  // callbacks run synchronously).
+  std::stop_source stop{std::nostopstate};
 
   static CancelNode* new_root();
   static CancelNode* new_child(CancelNode* parent);
@@ -166,6 +171,11 @@ class CancellationToken {
 
   bool same_token(const CancellationToken& o) const noexcept { return n_ == o.n_; }
 
+  // A std::stop_token whose stop is requested when this token is cancelled (at once if it
+  // already is), for std::jthread workers, std::condition_variable_any waits and other
+  // stop_token-aware code. The other direction is cancel_on_stop() below.
+  std::stop_token stop_token() const;
+
  private:
   friend class DropGuard;
   explicit CancellationToken(detail::CancelNode* n) noexcept : n_(n) {}  // adopts a handle
@@ -183,6 +193,30 @@ class CancellationToken {
 
 inline CancellationToken DropGuard::disarm() noexcept {
   return CancellationToken(std::exchange(n_, nullptr));
+}
+
+
+}  // namespace tokio::sync
+
+namespace tokio::detail {
+struct CancelOnStop {
+  sync::CancellationToken token;
+  void operator()() const { token.cancel(); }
+};
+}  // namespace tokio::detail
+
+namespace tokio::sync {
+
+// Cancels `token` when a stop is requested on `st` (at once if it already was), for as long
+// as the returned std::stop_callback lives (it holds a clone of the token):
+//     std::jthread worker([&](std::stop_token st) {
+//       auto link = tokio::sync::cancel_on_stop(st, token);
+//       rt.block_on(serve(token));              // returns once the jthread is asked to stop
+//     });
+[[nodiscard]] inline std::stop_callback<detail::CancelOnStop> cancel_on_stop(std::stop_token st,
+                                                                           CancellationToken token) {
+  return std::stop_callback<detail::CancelOnStop>(std::move(st),
+                                                  detail::CancelOnStop{std::move(token)});
 }
 
 }  // namespace tokio::sync

@@ -6,6 +6,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "tokio/core/display.hpp"
 #include "tokio/core/task_id.hpp"
 
 namespace tokio::task {
@@ -40,4 +41,14 @@ class JoinError : public std::runtime_error {
   std::exception_ptr payload_;
 };
 
+// "task 7 was cancelled" / "task 7 threw an exception: <what()>"; `os << e` and
+// (TOKIO_CONFIG_STD_FORMAT) std::format("{}", e) print the same.
+std::string to_string(const JoinError& e);
+using detail::operator<<;
+
 }  // namespace tokio::task
+
+namespace tokio::detail {
+template <>
+struct enable_display<task::JoinError> : std::true_type {};
+}  // namespace tokio::detail

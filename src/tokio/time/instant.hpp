@@ -21,9 +21,11 @@
 #include <optional>
 #include <ratio>
 #include <stdexcept>
+#include <string>
 #include <type_traits>
 
 #include "tokio/core/config.hpp"
+#include "tokio/core/display.hpp"
 
 namespace tokio::time {
 
@@ -167,7 +169,7 @@ class Instant {
   friend constexpr Duration operator-(Instant a, Instant b) noexcept { return a.duration_since(b); }
 
   friend constexpr bool operator==(Instant, Instant) noexcept = default;
-  friend constexpr auto operator<=>(Instant, Instant) noexcept = default;
+  friend constexpr auto operator<=>(Instant, Instant) noexcept = default;  // NOLINT(modernize-use-nullptr): clang-tidy 14 false positive
 
   // Nanoseconds since the steady_clock epoch.
   constexpr int64_t nanos() const noexcept { return ns_; }
@@ -209,4 +211,17 @@ inline Instant Instant::now() noexcept {
   }
   return detail::clock_now_slow();
 }
+// A duration as Tokio's Debug prints it: the largest unit that keeps an integer part,
+// decimals without trailing zeros ("1.5s", "250ms", "3.2µs", "17ns", "0ns"; negative
+// durations get a leading '-'). For `std::cout << format_duration(d)`.
+std::string format_duration(Duration d);
+// "Instant(12.000000345s)": the time since the clock's epoch (not meaningful across runs).
+std::string to_string(Instant t);
+using detail::operator<<;
+
 }  // namespace tokio::time
+
+namespace tokio::detail {
+template <>
+struct enable_display<time::Instant> : std::true_type {};
+}  // namespace tokio::detail

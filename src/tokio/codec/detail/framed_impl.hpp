@@ -284,7 +284,7 @@ class FramedWriteApi {
   FramedWriteApi() : wbuf_(codec::BytesMut::with_capacity(kFramedInitialCapacity)) {}
   // A write in flight refers to the buffer: it is cancelled before the buffer moves.
   FramedWriteApi(FramedWriteApi&& o) : wbuf_((o.flusher_.reset(), std::move(o.wbuf_))), hwm_(o.hwm_) {}
-  FramedWriteApi& operator=(FramedWriteApi&&) = delete;
+  FramedWriteApi& operator=(FramedWriteApi&&) = delete;  // NOLINT(modernize-use-equals-delete)
   ~FramedWriteApi() = default;
   // Derived's destructor calls this: the write in progress must go before the writer does.
   void cancel_flush() noexcept { flusher_.reset(); }

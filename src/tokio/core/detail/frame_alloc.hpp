@@ -147,7 +147,7 @@ inline void* slab_take(Slab* s) noexcept {
 // `align` is 16 (the default: coroutine frames need operator new's alignment) or 8 for
 // small plain structs, which may then use the 8-byte classes.
 inline void* frame_alloc(std::size_t size, std::size_t align = 16) {
-#if defined(TOKIO_ASAN)
+#if defined(TOKIO_FRAME_PLAIN)
   (void)align;
   return frame_alloc_plain(size);
 #else
@@ -164,7 +164,7 @@ inline void* frame_alloc(std::size_t size, std::size_t align = 16) {
 }
 
 inline void frame_free(void* p, std::size_t /*size*/ = 0) noexcept {
-#if defined(TOKIO_ASAN)
+#if defined(TOKIO_FRAME_PLAIN)
   frame_free_plain(p);
 #else
   Slab* s = slab_of(p);

@@ -21,6 +21,7 @@
 #include "tokio/net/detail/socket.hpp"
 #include "tokio/io/interest.hpp"
 #include "tokio/io/detail/registration.hpp"
+#include "tokio/io/ext.hpp"
 
 namespace tokio::detail {
 
@@ -39,7 +40,7 @@ class ShutdownAwait : public Leaf<ShutdownAwait> {
   int fd_;
 };
 
-class StreamBase {
+class StreamBase : public io::Ext<StreamBase> {
  public:
   // Reads up to buf.size() bytes; 0 means end of stream (or an empty buffer).
   auto read(std::span<std::byte> buf) noexcept {

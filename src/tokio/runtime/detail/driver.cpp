@@ -7,6 +7,12 @@
 
 namespace tokio::detail {
 
+// With tokio::fs configured out (TOKIO_CONFIG_NO_FS, see amalgamate.py) nothing ever
+// creates an fs engine, so closing the slot has nothing to do.
+#if defined(TOKIO_HAS_FS) && !TOKIO_HAS_FS
+void fs_engine_close(std::atomic<FsEngine*>&) noexcept {}
+#endif
+
 Driver::Driver(const Config& cfg) : cfg_(cfg) {
   if (cfg.enable_io) io_ = io_driver_create(cfg, *this);
   if (cfg.enable_time) {

@@ -365,11 +365,11 @@ void destroy_suspended(std::coroutine_handle<> h) noexcept {
   t.destroy_exception = saved_slot;
   if (TOKIO_UNLIKELY(caught != nullptr)) {
     h.destroy();  // parked at its final suspend: promise, parameters and memory go now
-    report_destroy_exception(std::move(caught));
+    report_destroy_exception(caught);
   }
 }
 
-void report_destroy_exception(std::exception_ptr e) noexcept {
+void report_destroy_exception(const std::exception_ptr& e) noexcept {
   std::string what = "an exception that is not a std::exception";
   try {
     std::rethrow_exception(e);

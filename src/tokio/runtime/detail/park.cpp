@@ -1,5 +1,6 @@
 #include <time.h>
 
+#include "tokio/core/detail/spin_lock.hpp"
 #include "tokio/runtime/detail/park.hpp"
 
 namespace tokio::detail {

@@ -16,6 +16,14 @@ std::string leaf_name(bool (*poll_fn)(Pollable*, task::Context&) noexcept) {
   if (at == std::string::npos) return {};
   s = s.substr(at + 4);
   if (!s.empty() && s.back() == ']') s.pop_back();
+  // The inline ABI namespace (tokio::v0_1::, see amalgamate.py) goes first, then the rest.
+  for (auto p = s.find("tokio::v"); p != std::string::npos; p = s.find("tokio::v", p + 1)) {
+    auto end = s.find("::", p + 7);
+    if (end != std::string::npos &&
+        s.find_first_not_of("0123456789_abcdefghijklmnopqrstuvwxyz", p + 8) == end) {
+      s.erase(p + 7, end + 2 - (p + 7));
+    }
+  }
   for (const char* q : {"tokio::detail::", "tokio::"}) {
     std::string qs(q);
     for (auto p = s.find(qs); p != std::string::npos; p = s.find(qs, p)) s.erase(p, qs.size());

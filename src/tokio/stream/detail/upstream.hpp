@@ -52,7 +52,7 @@ class Upstream {
  public:
   using Item = stream::item_t<S>;
 
-  template <class U>
+  template <class U, std::enable_if_t<!std::is_same_v<std::remove_cvref_t<U>, Upstream>, int> = 0>
   explicit Upstream(U&& s) : s_(std::forward<U>(s)) {}
   Upstream(Upstream&& o) noexcept(std::is_nothrow_move_constructible_v<S>)
       : s_((o.p_.reset(), std::move(o.s_))) {}

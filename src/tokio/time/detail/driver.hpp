@@ -53,7 +53,7 @@ class TimeDriver {
   static constexpr std::chrono::milliseconds kInhibitedPoll{1};
 
   TimeDriver(const Config& cfg, Driver& owner);
-  ~TimeDriver();
+  ~TimeDriver();  // NOLINT(performance-trivially-destructible): defined with the driver
   TimeDriver(const TimeDriver&) = delete;
   TimeDriver& operator=(const TimeDriver&) = delete;
 

@@ -1,0 +1,26 @@
+// run_main's error reporting (main.hpp).
+#include <cstdio>
+#include <exception>
+#include <system_error>
+
+#include "tokio/runtime/main.hpp"
+
+namespace tokio::detail {
+
+int report_main_exception(const char* program) noexcept {
+  try {
+    throw;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "%s: error: %s\n", program, e.what());
+  } catch (...) {
+    std::fprintf(stderr, "%s: error: an exception not derived from std::exception\n", program);
+  }
+  return 1;
+}
+
+int report_main_error(const char* program, const std::error_code& ec) noexcept {
+  std::fprintf(stderr, "%s: error: %s\n", program, ec.message().c_str());
+  return 1;
+}
+
+}  // namespace tokio::detail

@@ -1,0 +1,232 @@
+// Issue 16 API edges: printing (operator<<, format_duration), std::stop_token <->
+// CancellationToken, `Runtime rt;`, run_main, I/O extension methods as members, version.
+#include "test_util.hpp"
+
+#include <sstream>
+#include <stop_token>
+#include <string>
+#include <thread>
+#include <vector>
+
+using tokio::Task;
+namespace io = tokio::io;
+
+namespace {
+template <class T>
+std::string streamed(const T& v) {
+  std::ostringstream os;
+  os << v;
+  return os.str();
+}
+}  // namespace
+
+TEST_CASE("version macros agree") {
+  static_assert(TOKIO_VERSION ==
+                TOKIO_VERSION_MAJOR * 10000 + TOKIO_VERSION_MINOR * 100 + TOKIO_VERSION_PATCH);
+  CHECK(std::string(TOKIO_VERSION_STRING) == std::to_string(TOKIO_VERSION_MAJOR) + "." +
+                                                 std::to_string(TOKIO_VERSION_MINOR) + "." +
+                                                 std::to_string(TOKIO_VERSION_PATCH));
+}
+
+TEST_CASE("operator<< prints addresses, Interest, Ready, Instant and JoinError") {
+  auto v4 = tokio::net::SocketAddr::parse("127.0.0.1:8080");
+  REQUIRE(v4);
+  CHECK(streamed(*v4) == "127.0.0.1:8080");
+  auto v6 = tokio::net::SocketAddr::parse("[::1]:443");
+  REQUIRE(v6);
+  CHECK(streamed(*v6) == "[::1]:443");
+  CHECK(streamed(v6->ip()) == "::1");
+  CHECK(streamed(io::Interest::READABLE | io::Interest::WRITABLE) == "READABLE | WRITABLE");
+  CHECK(streamed(io::Interest::PRIORITY) == "PRIORITY");
+  CHECK(streamed(io::Ready::READABLE | io::Ready::READ_CLOSED) == "READABLE | READ_CLOSED");
+  CHECK(streamed(io::Ready::EMPTY) == "EMPTY");
+  CHECK(streamed(tokio::time::Instant()) == "Instant(0ns)");
+
+  auto rt = test::current_thread();
+  rt.block_on([]() -> Task<> {
+    auto h = tokio::spawn([]() -> Task<int> {
+      throw std::runtime_error("boom");
+      co_return 0;
+    });
+    auto r = co_await h.result();
+    REQUIRE(!r);
+    std::string s = streamed(r.error());
+    CHECK(s.find("threw an exception: boom") != std::string::npos);
+    CHECK(s.rfind("task ", 0) == 0);
+
+    auto slow =
+        tokio::spawn([]() -> Task<> { co_await tokio::time::sleep(std::chrono::hours(1)); });
+    slow.abort();
+    auto c = co_await slow.result();
+    REQUIRE(!c);
+    CHECK(streamed(c.error()).find("was cancelled") != std::string::npos);
+  }());
+}
+
+TEST_CASE("format_duration prints as Tokio's Debug does") {
+  using namespace std::chrono;
+  using tokio::time::format_duration;
+  CHECK(format_duration(nanoseconds(0)) == "0ns");
+  CHECK(format_duration(nanoseconds(17)) == "17ns");
+  CHECK(format_duration(nanoseconds(3200)) == "3.2\u00b5s");
+  CHECK(format_duration(milliseconds(250)) == "250ms");
+  CHECK(format_duration(milliseconds(1500)) == "1.5s");
+  CHECK(format_duration(seconds(1) + nanoseconds(1)) == "1.000000001s");
+  CHECK(format_duration(milliseconds(-2)) == "-2ms");
+  CHECK(format_duration(nanoseconds::min()) == "-9223372036.854775808s");
+}
+
+TEST_CASE("CancellationToken -> std::stop_token: cancel requests the stop, children too") {
+  tokio::sync::CancellationToken parent;
+  auto child = parent.child_token();
+  std::stop_token st = child.stop_token();
+  CHECK(st.stop_possible());
+  CHECK(!st.stop_requested());
+  int called = 0;
+  std::stop_callback cb(st, [&] { ++called; });
+  parent.cancel();
+  CHECK(st.stop_requested());
+  CHECK(called == 1);
+  // A token cancelled before its stop_token was asked for hands out a stopped one.
+  CHECK(child.stop_token().stop_requested());
+  tokio::sync::CancellationToken late;
+  late.cancel();
+  CHECK(late.stop_token().stop_requested());
+
+  // A jthread worker stops when the token is cancelled.
+  tokio::sync::CancellationToken tok;
+  std::atomic<bool> exited{false};
+  {
+    std::jthread worker([&](std::stop_token) {
+      auto s = tok.stop_token();
+      while (!s.stop_requested()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      exited = true;
+    });
+    tok.cancel();
+  }
+  CHECK(exited.load());
+}
+
+TEST_CASE("std::stop_token -> CancellationToken: cancel_on_stop, while the link lives") {
+  {
+    std::stop_source src;
+    tokio::sync::CancellationToken token;
+    auto link = tokio::sync::cancel_on_stop(src.get_token(), token);
+    CHECK(!token.is_cancelled());
+    src.request_stop();
+    CHECK(token.is_cancelled());
+  }
+  {
+    std::stop_source src;
+    tokio::sync::CancellationToken token;
+    { auto link = tokio::sync::cancel_on_stop(src.get_token(), token); }
+    src.request_stop();  // the link is gone: no effect
+    CHECK(!token.is_cancelled());
+  }
+  {
+    std::stop_source src;
+    src.request_stop();
+    tokio::sync::CancellationToken token;
+    auto link = tokio::sync::cancel_on_stop(src.get_token(), token);  // already stopped
+    CHECK(token.is_cancelled());
+  }
+  // A task waiting on cancelled() wakes when a std::jthread is asked to stop.
+  tokio::runtime::Runtime rt;  // the default multi-thread runtime
+  tokio::sync::CancellationToken token;
+  std::stop_source src;
+  auto link = tokio::sync::cancel_on_stop(src.get_token(), token);
+  std::thread stopper([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    src.request_stop();
+  });
+  bool woke = rt.block_on([](tokio::sync::CancellationToken t) -> Task<bool> {
+    auto r = co_await tokio::time::timeout(std::chrono::seconds(10), t.cancelled());
+    co_return static_cast<bool>(r);
+  }(token));
+  stopper.join();
+  CHECK(woke);
+}
+
+TEST_CASE("Runtime rt; is a multi-thread runtime with every driver") {
+  tokio::runtime::Runtime rt;
+  CHECK(rt.handle().runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
+  int v = rt.block_on([]() -> Task<int> {
+    co_await tokio::time::sleep(std::chrono::milliseconds(1));  // the timer driver is on
+    auto h = tokio::spawn([]() -> Task<int> { co_return 41; });
+    co_return co_await h + 1;
+  }());
+  CHECK(v == 42);
+}
+
+namespace {
+Task<int> amain_args(int argc, char** argv) {
+  co_await tokio::time::sleep(std::chrono::milliseconds(1));
+  co_return argc + static_cast<int>(std::string(argv[1]).size());
+}
+Task<> amain_void() { co_return; }
+Task<int> amain_throws(std::vector<std::string> args) {
+  throw std::runtime_error("bad " + args.at(0));
+  co_return 0;
+}
+Task<io::Result<void>> amain_error() { co_return io::os_error(ENOENT); }
+}  // namespace
+
+TEST_CASE("run_main: exit codes from Task<int>, Task<void>, errors and exceptions") {
+  char a0[] = "prog", a1[] = "abc";
+  char* argv[] = {a0, a1, nullptr};
+  CHECK(tokio::run_main(amain_args, 2, argv) == 5);
+  CHECK(tokio::run_main(amain_void, 2, argv) == 0);
+  CHECK(tokio::run_main(amain_throws, 2, argv) == 1);  // prints "prog: error: bad prog"
+  CHECK(tokio::run_main(amain_error, 2, argv) == 1);
+  CHECK(tokio::run_main(
+            tokio::runtime::Builder::new_current_thread().enable_all(),
+            [](int, char**) -> Task<int> { co_return 7; }, 2, argv) == 7);
+}
+
+TEST_CASE("I/O extension methods: members and free functions, the same operations") {
+  auto rt = tokio::runtime::Builder::new_current_thread().enable_all().build();
+  rt.block_on([]() -> Task<> {
+    auto [a, b] = io::duplex(64);
+    // Members (Tokio's spelling)...
+    auto w = co_await a.write_all("hello\n");
+    CHECK(w.has_value());
+    auto w2 = co_await a.write_u32(0xA1B2C3D4u);
+    CHECK(w2.has_value());
+    char buf[6];
+    auto r = co_await b.read_exact(std::span<char>(buf));
+    CHECK(r.value() == 6u);
+    CHECK(std::string(buf, 6) == "hello\n");
+    auto u = co_await b.read_u32();
+    CHECK(u.value() == 0xA1B2C3D4u);
+    // ...and the free functions, interchangeable.
+    (void)co_await io::write_all(a, "line one\nline two\n");
+    (void)co_await a.shutdown();
+    io::BufReader<io::DuplexStream> br(std::move(b));
+    std::string line;
+    auto n = co_await br.read_line(line);
+    CHECK(n.value() == 9u);
+    CHECK(line == "line one\n");
+    std::string rest;
+    auto m = co_await io::read_to_string(br, rest);
+    CHECK(m.value() == 9u);
+    CHECK(rest == "line two\n");
+    // The sockets keep their own write_all (one send loop) under the same name.
+    auto listener = co_await tokio::net::TcpListener::bind("127.0.0.1:0");
+    REQUIRE(listener);
+    auto addr = listener->local_addr();
+    REQUIRE(addr);
+    auto client = co_await tokio::net::TcpStream::connect(*addr);
+    REQUIRE(client);
+    auto accepted = co_await listener->accept();
+    REQUIRE(accepted);
+    auto& server = accepted->first;
+    (void)co_await client->write_all("ping");
+    (void)co_await client->write_u16_le(513);
+    char pb[4];
+    CHECK((co_await server.read_exact(std::span<char>(pb))).value() == 4u);
+    CHECK((co_await server.read_u16_le()).value() == 513);
+    std::vector<char> all;
+    (void)co_await client->shutdown();
+    CHECK((co_await server.read_to_end(all)).value() == 0u);
+  }());
+}
