@@ -153,7 +153,8 @@ TOKIO_SYSTEM_HEADERS_END
 #define TOKIO_VERSION_MINOR 1
 #define TOKIO_VERSION_PATCH 0
 // One number for comparisons (#if TOKIO_VERSION >= 100 means 0.1.0 or later) and a string.
-#define TOKIO_VERSION (TOKIO_VERSION_MAJOR * 10000 + TOKIO_VERSION_MINOR * 100 + TOKIO_VERSION_PATCH)
+#define TOKIO_VERSION \
+  (TOKIO_VERSION_MAJOR * 10000 + TOKIO_VERSION_MINOR * 100 + TOKIO_VERSION_PATCH)
 #define TOKIO_VERSION_STRING "0.1.0"
 // Standalone builds of src/ (make check-headers, lint) have no inline ABI namespace:
 // amalgamate.py writes `namespace tokio::inline TOKIO_ABI_NAMESPACE...` into tokio.hpp only.
@@ -328,7 +329,8 @@ struct ResultOps {
 
   template <class Self, class F>
   static auto and_then(Self&& self, F&& f) {
-    using R = std::remove_cvref_t<decltype(call_value(std::forward<Self>(self), std::forward<F>(f)))>;
+    using R =
+        std::remove_cvref_t<decltype(call_value(std::forward<Self>(self), std::forward<F>(f)))>;
     using E = typename std::remove_cvref_t<Self>::error_type;
     static_assert(is_tokio_result<R>::value, "and_then: f must return a tokio::Result");
     static_assert(std::is_same_v<typename R::error_type, E>,
@@ -354,7 +356,8 @@ struct ResultOps {
   template <class Self, class F>
   static auto or_else(Self&& self, F&& f) {
     using T = typename std::remove_cvref_t<Self>::value_type;
-    using R = std::remove_cvref_t<std::invoke_result_t<F, decltype(std::forward<Self>(self).error())>>;
+    using R =
+        std::remove_cvref_t<std::invoke_result_t<F, decltype(std::forward<Self>(self).error())>>;
     static_assert(is_tokio_result<R>::value, "or_else: f must return a tokio::Result");
     static_assert(std::is_same_v<typename R::value_type, T>,
                   "or_else: f must return a Result with the same value type");
@@ -383,18 +386,18 @@ struct ResultOps {
 };
 
 // Adds the four operations as members, for each value category of the Result.
-#define TOKIO_RESULT_MONADIC_OPS(op)                                        \
-  template <class F>                                                        \
-  auto op(F&& f)& {                                                         \
-    return detail::ResultOps::op(*this, std::forward<F>(f));                \
-  }                                                                         \
-  template <class F>                                                        \
-  auto op(F&& f) const& {                                                   \
-    return detail::ResultOps::op(*this, std::forward<F>(f));                \
-  }                                                                         \
-  template <class F>                                                        \
-  auto op(F&& f)&& {                                                        \
-    return detail::ResultOps::op(std::move(*this), std::forward<F>(f));     \
+#define TOKIO_RESULT_MONADIC_OPS(op)                                    \
+  template <class F>                                                    \
+  auto op(F&& f)& {                                                     \
+    return detail::ResultOps::op(*this, std::forward<F>(f));            \
+  }                                                                     \
+  template <class F>                                                    \
+  auto op(F&& f) const& {                                               \
+    return detail::ResultOps::op(*this, std::forward<F>(f));            \
+  }                                                                     \
+  template <class F>                                                    \
+  auto op(F&& f)&& {                                                    \
+    return detail::ResultOps::op(std::move(*this), std::forward<F>(f)); \
   }
 }  // namespace detail
 
@@ -409,8 +412,8 @@ class [[nodiscard]] Result {
   using error_type = E;
 
   Result() requires std::is_default_constructible_v<T> : has_(true) { new (&val_) T(); }
-  Result(const T& v) : has_(true) { new (&val_) T(v); }                 // NOLINT
-  Result(T&& v) : has_(true) { new (&val_) T(std::move(v)); }           // NOLINT
+  Result(const T& v) : has_(true) { new (&val_) T(v); }        // NOLINT
+  Result(T&& v) : has_(true) { new (&val_) T(std::move(v)); }  // NOLINT
   template <class U>
     requires(std::is_constructible_v<T, U&&> && !std::is_same_v<std::remove_cvref_t<U>, T> &&
              !std::is_same_v<std::remove_cvref_t<U>, Result> &&
@@ -501,7 +504,8 @@ class [[nodiscard]] Result {
 #if defined(__cpp_lib_expected)
   // To and from std::expected (C++23 standard libraries).
   template <class U, class G>
-    requires(std::conjunction_v<std::is_constructible<T, const U&>, std::is_constructible<E, const G&>>)
+    requires(
+        std::conjunction_v<std::is_constructible<T, const U&>, std::is_constructible<E, const G&>>)
   Result(const std::expected<U, G>& x) : has_(x.has_value()) {  // NOLINT
     if (has_) new (&val_) T(*x);
     else new (&err_) E(x.error());
@@ -832,9 +836,11 @@ inline constexpr std::size_t kSmallStep = 16;
 inline constexpr std::size_t kSmallMax = 1024;
 inline constexpr std::size_t kMediumStep = 128;
 inline constexpr std::size_t kMediumMax = 8192;
-inline constexpr std::size_t kTinyClasses = kTinyMax / kTinyStep;                            // 16
-inline constexpr std::size_t kSmallClasses = kTinyClasses + (kSmallMax - kTinyMax) / kSmallStep;  // 72
-inline constexpr std::size_t kFrameClasses = kSmallClasses + (kMediumMax - kSmallMax) / kMediumStep;  // 128
+inline constexpr std::size_t kTinyClasses = kTinyMax / kTinyStep;  // 16
+inline constexpr std::size_t kSmallClasses =
+    kTinyClasses + (kSmallMax - kTinyMax) / kSmallStep;  // 72
+inline constexpr std::size_t kFrameClasses =
+    kSmallClasses + (kMediumMax - kSmallMax) / kMediumStep;  // 128
 inline constexpr uint32_t kLargeClass = 0xFFFFFFFFu;
 
 struct FrameCache;
@@ -851,9 +857,9 @@ struct Slab {
   FreeBlock* free;      // blocks freed back by the owner (owner thread only)
   char* bump;           // next never-used block
   char* end;
-  uint32_t used;        // blocks handed out and not yet freed back to the owner
-  bool in_partial;      // linked in the owner's partial list for this class
-  Slab* prev;           // partial list links
+  uint32_t used;    // blocks handed out and not yet freed back to the owner
+  bool in_partial;  // linked in the owner's partial list for this class
+  Slab* prev;       // partial list links
   Slab* next;
 };
 static_assert(sizeof(Slab) <= kSlabHeader);
@@ -1199,19 +1205,19 @@ struct DeferList;
 
 struct ThreadContext {
   // --- the poll in progress on this thread
-  Wakeable* waker = nullptr;      // waker target of the task being polled
-  PollSlot* slot = nullptr;       // slot the next leaf registers in
-  TaskHeader* task = nullptr;     // the spawned task being polled (null for block_on roots)
-  int32_t budget = -1;            // coop budget left in this poll; -1 = unconstrained
+  Wakeable* waker = nullptr;           // waker target of the task being polled
+  PollSlot* slot = nullptr;            // slot the next leaf registers in
+  TaskHeader* task = nullptr;          // the spawned task being polled (null for block_on roots)
+  int32_t budget = -1;                 // coop budget left in this poll; -1 = unconstrained
   TaskLocalBinding* locals = nullptr;  // task-local values visible to this poll
-  bool yield_requested = false;   // the task being polled yielded (see defer_wake)
+  bool yield_requested = false;        // the task being polled yielded (see defer_wake)
   // --- the runtime this thread belongs to
-  HandleInner* handle = nullptr;  // Handle::current()
+  HandleInner* handle = nullptr;    // Handle::current()
   WorkerContext* worker = nullptr;  // the scheduler worker (or current-thread core) running here
   LocalSetShared* local_set = nullptr;  // LocalSet whose tasks this thread is running
-  DeferList* defer = nullptr;     // the scheduler's defer list while it runs tasks here
-  uint32_t runtime_depth = 0;     // > 0 while this thread is driving a runtime (no block_on)
-  uint32_t blocking_region = 0;   // > 0 inside block_in_place / spawn_blocking closures
+  DeferList* defer = nullptr;           // the scheduler's defer list while it runs tasks here
+  uint32_t runtime_depth = 0;           // > 0 while this thread is driving a runtime (no block_on)
+  uint32_t blocking_region = 0;         // > 0 inside block_in_place / spawn_blocking closures
   // --- id allocation: task ids are handed out in per-thread blocks
   uint64_t next_task_id = 0;
   uint64_t task_id_end = 0;
@@ -1321,7 +1327,9 @@ inline void defer_wake(task::Context& cx) {
 // Marker checked by Task's await_transform: only awaitables that speak the poll protocol
 // may be co_awaited inside a tokio::Task.
 template <class A>
-concept TokioAwaitable = requires { typename std::remove_cvref_t<A>::tokio_awaitable; };
+concept TokioAwaitable = requires {
+  typename std::remove_cvref_t<A>::tokio_awaitable;
+};
 
 // Runs one step of the chain registered in `slot`: polls its leaf and, when ready, resumes
 // the chain until it suspends again (registering a new leaf) or finishes (leaving none).
@@ -1513,7 +1521,8 @@ struct TaskWhere {
 // called only when it is the call itself (not nested in another expression).
 #define TOKIO_TASK_WHERE_PARAMS
 #define TOKIO_TASK_WHERE_PARAMS_NODEFAULT
-#define TOKIO_TASK_WHERE_MAKE TaskWhere{}
+#define TOKIO_TASK_WHERE_MAKE \
+  TaskWhere {}
 #elif defined(__cpp_lib_source_location)
 struct TaskWhere {
   std::source_location loc;
@@ -1523,7 +1532,8 @@ struct TaskWhere {
 };
 #define TOKIO_TASK_WHERE_PARAMS std::source_location loc = std::source_location::current()
 #define TOKIO_TASK_WHERE_PARAMS_NODEFAULT std::source_location loc
-#define TOKIO_TASK_WHERE_MAKE TaskWhere{loc}
+#define TOKIO_TASK_WHERE_MAKE \
+  TaskWhere { loc }
 #else
 struct TaskWhere {
   const char* file_ = nullptr;
@@ -1532,9 +1542,11 @@ struct TaskWhere {
   const char* function() const noexcept { return nullptr; }
   unsigned line() const noexcept { return line_; }
 };
-#define TOKIO_TASK_WHERE_PARAMS const char* file = __builtin_FILE(), unsigned line = __builtin_LINE()
-#define TOKIO_TASK_WHERE_PARAMS_NODEFAULT const char* file, unsigned line
-#define TOKIO_TASK_WHERE_MAKE TaskWhere{file, line}
+#define TOKIO_TASK_WHERE_PARAMS \
+  const char *file = __builtin_FILE(), unsigned line = __builtin_LINE()
+#define TOKIO_TASK_WHERE_PARAMS_NODEFAULT const char *file, unsigned line
+#define TOKIO_TASK_WHERE_MAKE \
+  TaskWhere { file, line }
 #endif
 
 class PromiseBase {
@@ -1629,7 +1641,8 @@ class Promise : public PromiseBase {
     result_.set_value(std::forward<U>(v));
   }
   void unhandled_exception() noexcept {
-    if (caught_while_destroyed(std::coroutine_handle<Promise>::from_promise(*this).address())) return;
+    if (caught_while_destroyed(std::coroutine_handle<Promise>::from_promise(*this).address()))
+      return;
     result_.set_exception(std::current_exception());
   }
   T take() { return result_.take(); }
@@ -1647,7 +1660,8 @@ class Promise<void> : public PromiseBase {
   Task<void> get_return_object(TOKIO_TASK_WHERE_PARAMS) noexcept;
   void return_void() noexcept {}
   void unhandled_exception() noexcept {
-    if (caught_while_destroyed(std::coroutine_handle<Promise>::from_promise(*this).address())) return;
+    if (caught_while_destroyed(std::coroutine_handle<Promise>::from_promise(*this).address()))
+      return;
     ex_ = std::current_exception();
   }
   void take() {
@@ -1752,7 +1766,8 @@ decltype(auto) get_awaiter(A&& a) {
   }
 }
 template <class A>
-using await_result_t = decltype(std::declval<decltype(get_awaiter(std::declval<A>()))&>().await_resume());
+using await_result_t =
+    decltype(std::declval<decltype(get_awaiter(std::declval<A>()))&>().await_resume());
 
 template <class A>
 struct as_task {
@@ -1840,7 +1855,8 @@ template <class F, class... A>
 invoke_task_t<F, A...> probe_invoke(F& f, A&... a) {
   ArenaScope scope(__builtin_addressof(f), nullptr, 0);
   auto task = to_task(detail::invoke(f, std::move(a)...));
-  if (std::size_t n = scope.reported()) g_spawn_frame_size<F, A...>.store(n, std::memory_order_relaxed);
+  if (std::size_t n = scope.reported())
+    g_spawn_frame_size<F, A...>.store(n, std::memory_order_relaxed);
   return task;
 }
 
@@ -1942,9 +1958,7 @@ class Branch {
     return done_;
   }
   bool done() const noexcept { return done_; }
-  bool failed() const noexcept {
-    return done_ && task_.handle().promise().has_exception();
-  }
+  bool failed() const noexcept { return done_ && task_.handle().promise().has_exception(); }
   // The finished branch's value; rethrows what it threw.
   T take() { return task_.handle().promise().take(); }
   void_to_monostate_t<T> take_value() {
@@ -1981,12 +1995,13 @@ template <std::size_t N, class F>
 decltype(auto) with_index(std::size_t i, F&& f) {
   using Fn = std::remove_reference_t<F>;
   using R = decltype(f(std::integral_constant<std::size_t, 0>{}));
-  return [&]<std::size_t... I>(std::index_sequence<I...>) -> R {
+  return [&]<std::size_t... I>(std::index_sequence<I...>)->R {
     using Entry = R (*)(Fn&);
     static constexpr Entry table[] = {
         [](Fn& g) -> R { return g(std::integral_constant<std::size_t, I>{}); }...};
     return table[i](f);
-  }(std::make_index_sequence<N>{});
+  }
+  (std::make_index_sequence<N>{});
 }
 
 // A one-branch composite that runs `before()`/`after()` around every step of its inner
@@ -1996,7 +2011,9 @@ class ScopedBranch : public Leaf<ScopedBranch<T, Hooks>> {
  public:
   ScopedBranch(Task<T> t, Hooks hooks) : branch_(std::move(t)), hooks_(std::move(hooks)) {}
   ScopedBranch(ScopedBranch&& o) noexcept
-      : Leaf<ScopedBranch<T, Hooks>>(o), branch_(std::move(o.branch_)), hooks_(std::move(o.hooks_)) {}
+      : Leaf<ScopedBranch<T, Hooks>>(o),
+        branch_(std::move(o.branch_)),
+        hooks_(std::move(o.hooks_)) {}
   ~ScopedBranch() {
     // Destroy the inner chain inside the scope too (its destructors may read the scope).
     if (branch_.task().valid() && !branch_.done()) {
@@ -2079,7 +2096,9 @@ class Select : public Leaf<Select<Ts...>> {
   Select(bool biased, std::array<bool, N> enabled, Task<Ts>... tasks)
       : biased_(biased), enabled_(enabled), branches_(Branch<Ts>(std::move(tasks))...) {}
   Select(Select&& o) noexcept
-      : Leaf<Select<Ts...>>(o), biased_(o.biased_), enabled_(o.enabled_),
+      : Leaf<Select<Ts...>>(o),
+        biased_(o.biased_),
+        enabled_(o.enabled_),
         branches_(std::move(o.branches_)) {}
 
   bool poll(task::Context& cx) noexcept {
@@ -2112,7 +2131,8 @@ class Select : public Leaf<Select<Ts...>> {
     // The losers are cancelled before the winner's value is handed out.
     cancel_except(winner_, std::make_index_sequence<N>{});
     return with_index<N>(winner_, [&](auto I) -> Output {
-      if constexpr (std::is_same_v<std::tuple_element_t<decltype(I)::value, std::tuple<Ts...>>, SelectElse>) {
+      if constexpr (std::is_same_v<std::tuple_element_t<decltype(I)::value, std::tuple<Ts...>>,
+                                   SelectElse>) {
         return Output(std::in_place_index<I>, SelectElse{});
       } else {
         return Output(std::in_place_index<I>, std::get<I>(branches_).take_value());
@@ -2337,12 +2357,12 @@ auto try_join(A&&... operands) {
                 "try_join operands must return tokio::Result<T, E>");
   using E = typename detail::is_result<
       std::tuple_element_t<0, std::tuple<detail::task_value_t<A>...>>>::err_type;
-  static_assert((std::is_same_v<typename detail::is_result<detail::task_value_t<A>>::err_type, E> &&
-                 ...),
-                "try_join operands must share one error type");
-  return detail::TryJoin<E, detail::task_value_t<A>...>(detail::to_task(std::forward<A>(operands))...);
+  static_assert(
+      (std::is_same_v<typename detail::is_result<detail::task_value_t<A>>::err_type, E> && ...),
+      "try_join operands must share one error type");
+  return detail::TryJoin<E, detail::task_value_t<A>...>(
+      detail::to_task(std::forward<A>(operands))...);
 }
-
 
 }  // namespace tokio
 /* end file src/tokio/core/combinators.hpp */
@@ -2618,7 +2638,7 @@ struct TaskDump {
     Completed,  // finished; its output waits for its JoinHandle
   };
   task::Id id;
-  std::string name;   // "" for an unnamed task (see task::Builder)
+  std::string name;  // "" for an unnamed task (see task::Builder)
   State state = State::Idle;
   // The leaf it is suspended on, as the compiler names the type (for example
   // "sync::Notify::Notified" or "time::Sleep"); "" while it runs, is queued or has finished.
@@ -2848,10 +2868,11 @@ class Callback<R(A...)> {
     void (*destroy)(void*) noexcept;
   };
   template <class F>
-  static constexpr Ops kOps{
-      [](void* p, A&&... a) -> R { return static_cast<R>((*static_cast<F*>(p))(static_cast<A&&>(a)...)); },
-      [](const void* p) -> void* { return new F(*static_cast<const F*>(p)); },
-      [](void* p) noexcept { delete static_cast<F*>(p); }};
+  static constexpr Ops kOps{[](void* p, A&&... a) -> R {
+                              return static_cast<R>((*static_cast<F*>(p))(static_cast<A&&>(a)...));
+                            },
+                            [](const void* p) -> void* { return new F(*static_cast<const F*>(p)); },
+                            [](void* p) noexcept { delete static_cast<F*>(p); }};
 
   void* obj_ = nullptr;
   const Ops* ops_ = nullptr;
@@ -3305,12 +3326,12 @@ class TaskState {
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
 struct TaskVTable {
-  WakeableVTable waker;  // first member: TaskHeader::wakeable.vtable points here
+  WakeableVTable waker;                  // first member: TaskHeader::wakeable.vtable points here
   void (*run)(TaskHeader*) noexcept;     // poll once; caller hands over its notified ref
   void (*finish)(TaskHeader*) noexcept;  // body done: output = its result, frame destroyed
   void (*cancel)(TaskHeader*) noexcept;  // destroy the body unfinished; output = cancelled
   void (*drop_output)(TaskHeader*) noexcept;  // nobody will read the output
-  void (*dealloc)(TaskHeader*) noexcept; // last reference gone
+  void (*dealloc)(TaskHeader*) noexcept;      // last reference gone
   // The exception the output holds (the body threw), or null.
   const std::exception_ptr* (*exception)(TaskHeader*) noexcept;
 };
@@ -3339,7 +3360,8 @@ class Scheduler {
   std::atomic<bool> halted{false};
 
   // A task's body threw (see TaskFailure): apply the runtime's UnhandledException policy.
-  virtual void task_failed(TaskHeader* t, const std::exception_ptr& e, TaskFailure kind) noexcept = 0;
+  virtual void task_failed(TaskHeader* t, const std::exception_ptr& e,
+                           TaskFailure kind) noexcept = 0;
   // `t` was woken (the caller hands over a notified ref). yield: put it behind other work.
   virtual void schedule(TaskHeader* t, bool yield) noexcept = 0;
   // The task finished: unlink it from the owned list (drops nothing; the caller does).
@@ -3352,7 +3374,7 @@ class Scheduler {
 };
 
 struct TaskHeader {
-  Wakeable wakeable;                 // offset 0: vtable is a TaskVTable
+  Wakeable wakeable;  // offset 0: vtable is a TaskVTable
   TaskState state;
   uint64_t id = 0;
   Wakeable* join_waker = nullptr;    // see JOIN_WAKER in state.hpp
@@ -3390,7 +3412,7 @@ Outcome<T>* output_of(TaskHeader* t) noexcept {
 // --- the generic harness (task.cpp) ------------------------------------------------------
 extern const WakeableVTable kTaskWakerVTable;
 
-void task_run_coroutine(TaskHeader* t) noexcept;       // TaskVTable::run of coroutine tasks
+void task_run_coroutine(TaskHeader* t) noexcept;  // TaskVTable::run of coroutine tasks
 // Start of every run: takes RUNNING. Returns true when the caller should poll the task;
 // false when it was handled here (already running/complete: ref dropped; cancelled:
 // cancelled and completed).
@@ -3399,10 +3421,10 @@ bool task_begin_run(TaskHeader* t) noexcept;
 inline std::coroutine_handle<> task_root(TaskHeader* t) noexcept {
   return std::coroutine_handle<>::from_address(reinterpret_cast<char*>(t) + kTaskPrefix);
 }
-void task_complete(TaskHeader* t) noexcept;            // after finish/cancel stored the output
-void task_cancel_and_complete(TaskHeader* t) noexcept; // RUNNING held: cancel, complete
+void task_complete(TaskHeader* t) noexcept;             // after finish/cancel stored the output
+void task_cancel_and_complete(TaskHeader* t) noexcept;  // RUNNING held: cancel, complete
 void task_drop_ref(TaskHeader* t) noexcept;
-void task_schedule_new(TaskHeader* t) noexcept;        // first schedule after spawn
+void task_schedule_new(TaskHeader* t) noexcept;  // first schedule after spawn
 void task_abort(TaskHeader* t) noexcept;
 // Runtime shutdown: cancel the task now if idle, else flag it for its runner.
 void task_shutdown(TaskHeader* t) noexcept;
@@ -3674,7 +3696,8 @@ struct TaskCellOps {
   // The closure dies after the frame (the frame's destructors may still read captures).
   static void destroy_closure(TaskHeader* t) noexcept {
     if constexpr (!std::is_void_v<Closure>) {
-      std::launder(reinterpret_cast<Closure*>(reinterpret_cast<char*>(t) - kClosureBytes))->~Closure();
+      std::launder(reinterpret_cast<Closure*>(reinterpret_cast<char*>(t) - kClosureBytes))
+          ->~Closure();
     }
   }
   static void finish(TaskHeader* t) noexcept {
@@ -3699,9 +3722,13 @@ struct TaskCellOps {
     t->~TaskHeader();
     frame_free(reinterpret_cast<char*>(t) - kClosureBytes);
   }
-  static constexpr TaskVTable vtable{
-      {&task_wake, &task_wake_by_ref, &task_clone, &task_drop},
-      &task_run_coroutine, &finish, &cancel, &drop_output, &dealloc, &exception};
+  static constexpr TaskVTable vtable{{&task_wake, &task_wake_by_ref, &task_clone, &task_drop},
+                                     &task_run_coroutine,
+                                     &finish,
+                                     &cancel,
+                                     &drop_output,
+                                     &dealloc,
+                                     &exception};
 };
 
 // Converts an unstarted Task into a task cell in its own frame block. The header starts
@@ -3778,7 +3805,8 @@ auto make_closure_cell(F&& f, A&&... a) {
   using C = SpawnClosure<Fn, std::decay_t<A>...>;
   using T = typename invoke_task_t<Fn, std::decay_t<A>...>::value_type;
   if constexpr (takes_values_only<Fn>::value) {
-    return spawned_cell(to_task(detail::invoke(Fn(std::forward<F>(f)), std::decay_t<A>(std::forward<A>(a))...)));
+    return spawned_cell(
+        to_task(detail::invoke(Fn(std::forward<F>(f)), std::decay_t<A>(std::forward<A>(a))...)));
   } else {
     std::size_t n = g_spawn_frame_size<Fn, std::decay_t<A>...>.load(std::memory_order_relaxed);
     if (n != 0 && alignof(C) <= 16) {
@@ -3810,7 +3838,8 @@ auto make_closure_cell(F&& f, A&&... a) {
       // closure, so a wrapper owns it until the task ends.
       return spawned_cell(hold_closure(ClosureBlock<C>(c), std::move(task)));
     }
-    return spawned_cell(invoke_owned(Fn(std::forward<F>(f)), std::decay_t<A>(std::forward<A>(a))...));
+    return spawned_cell(
+        invoke_owned(Fn(std::forward<F>(f)), std::decay_t<A>(std::forward<A>(a))...));
   }
 }
 
@@ -3826,7 +3855,6 @@ auto make_spawn_cell(First&& first, Rest&&... rest) {
     return make_closure_cell(std::forward<First>(first), std::forward<Rest>(rest)...);
   }
 }
-
 
 }  // namespace tokio::detail
 /* end file src/tokio/runtime/detail/task_cell.hpp */
@@ -3891,9 +3919,13 @@ struct BlockingCell {
     of(t)->~BlockingCell();
     frame_free(t);
   }
-  static constexpr TaskVTable vtable{
-      {&task_wake, &task_wake_by_ref, &task_clone, &task_drop}, &run, &finish, &cancel,
-      &drop_output, &dealloc, &exception};
+  static constexpr TaskVTable vtable{{&task_wake, &task_wake_by_ref, &task_clone, &task_drop},
+                                     &run,
+                                     &finish,
+                                     &cancel,
+                                     &drop_output,
+                                     &dealloc,
+                                     &exception};
 };
 
 // The closure a blocking cell runs: `f` alone, or f bound to decayed copies of `args`
@@ -4113,8 +4145,12 @@ class PollFn : public detail::Leaf<PollFn<F>> {
 template <class F>
 auto poll_fn(F f) {
   using Opt = std::invoke_result_t<F&, Context&>;
-  static_assert(requires(Opt o) { o.has_value(); *o; },
-                "poll_fn's function must return std::optional<T> (nullopt = pending)");
+  static_assert(
+      requires(Opt o) {
+        o.has_value();
+        *o;
+      },
+      "poll_fn's function must return std::optional<T> (nullopt = pending)");
   return PollFn<F>(std::move(f));
 }
 // poll_fn(f, args...): f(cx, args&...) with decayed copies of args kept in the awaitable, so
@@ -4224,7 +4260,8 @@ class TaskLocal {
   auto scope(T value, A&& operand) const {
     using R = typename decltype(detail::to_task(std::forward<A>(operand)))::value_type;
     return detail::ScopedBranch<R, detail::TaskLocalHooks<T>>(
-        detail::to_task(std::forward<A>(operand)), detail::TaskLocalHooks<T>{this, std::move(value)});
+        detail::to_task(std::forward<A>(operand)),
+        detail::TaskLocalHooks<T>{this, std::move(value)});
   }
 
   // Runs f() synchronously with the key bound to `value`.
@@ -4524,8 +4561,7 @@ class RunUntil : public Leaf<RunUntil<T>> {
 
 // Spawns any tokio awaitable, or callable(args...), onto the set (see make_spawn_cell).
 template <class First, class... Rest>
-auto spawn_local_named_on(LocalSetShared* s, std::string_view name, First&& first,
-                          Rest&&... rest) {
+auto spawn_local_named_on(LocalSetShared* s, std::string_view name, First&& first, Rest&&... rest) {
   auto cell = make_spawn_cell(std::forward<First>(first), std::forward<Rest>(rest)...);
   if (!name.empty()) set_task_name(cell.header, name.data(), name.size());
   local_set_spawn(s, cell.header);
@@ -4690,8 +4726,8 @@ class Builder {
   template <class F, class... Args>
   auto spawn_blocking(F&& f, Args&&... args) const {
     return detail::spawn_blocking_named_on(
-        detail::current_handle_or_throw("task::Builder::spawn_blocking"), name_,
-        std::forward<F>(f), std::forward<Args>(args)...);
+        detail::current_handle_or_throw("task::Builder::spawn_blocking"), name_, std::forward<F>(f),
+        std::forward<Args>(args)...);
   }
   // Handle::spawn_blocking(f, args...) with the name.
   template <class F, class... Args>
@@ -4754,7 +4790,8 @@ constexpr std::chrono::nanoseconds saturating_ns(std::chrono::duration<Rep, Peri
   using std::chrono::nanoseconds;
   constexpr long double kLimit = 9.2233720368547758e18L;  // 2^63
   if constexpr (std::is_floating_point_v<Rep>) {
-    long double ns = static_cast<long double>(d.count()) * std::ratio_divide<Period, std::nano>::num /
+    long double ns = static_cast<long double>(d.count()) *
+                     std::ratio_divide<Period, std::nano>::num /
                      std::ratio_divide<Period, std::nano>::den;
     if (ns != ns) return nanoseconds(0);
     if (ns >= kLimit) return nanoseconds::max();
@@ -4796,7 +4833,8 @@ class Instant {
 
   constexpr Instant() noexcept = default;  // the steady_clock epoch
   // Implicit: a steady_clock time point can be passed wherever an Instant is expected.
-  constexpr Instant(clock::time_point tp) noexcept : ns_(tp.time_since_epoch().count()) {}  // NOLINT
+  constexpr Instant(clock::time_point tp) noexcept
+      : ns_(tp.time_since_epoch().count()) {}  // NOLINT
 
   // The current time of the calling thread's runtime clock (real time unless paused).
   static Instant now() noexcept;
@@ -4806,7 +4844,9 @@ class Instant {
   }
   // Roughly 30 years from now: the deadline of a sleep whose duration overflows (Tokio's
   // far_future).
-  static Instant far_future() noexcept { return now().saturating_add(std::chrono::hours(24 * 365 * 30)); }
+  static Instant far_future() noexcept {
+    return now().saturating_add(std::chrono::hours(24 * 365 * 30));
+  }
 
   // Time from `earlier` to this instant; zero when `earlier` is later.
   constexpr Duration duration_since(Instant earlier) const noexcept {
@@ -4828,11 +4868,13 @@ class Instant {
   Duration elapsed() const noexcept { return now().saturating_duration_since(*this); }
 
   template <class Rep, class Period>
-  constexpr std::optional<Instant> checked_add(std::chrono::duration<Rep, Period> d) const noexcept {
+  constexpr std::optional<Instant> checked_add(
+      std::chrono::duration<Rep, Period> d) const noexcept {
     return add(detail::saturating_ns(d).count(), is_saturated(d));
   }
   template <class Rep, class Period>
-  constexpr std::optional<Instant> checked_sub(std::chrono::duration<Rep, Period> d) const noexcept {
+  constexpr std::optional<Instant> checked_sub(
+      std::chrono::duration<Rep, Period> d) const noexcept {
     auto ns = detail::saturating_ns(d);
     if (ns == Duration::min()) return std::nullopt;
     return add(-ns.count(), is_saturated(d));
@@ -4861,7 +4903,8 @@ class Instant {
   template <class Rep, class Period>
   Instant& operator-=(std::chrono::duration<Rep, Period> d) {
     auto r = checked_sub(d);
-    if (!r) throw std::overflow_error("tokio: overflow when subtracting a duration from an Instant");
+    if (!r)
+      throw std::overflow_error("tokio: overflow when subtracting a duration from an Instant");
     return *this = *r;
   }
   template <class Rep, class Period>
@@ -4880,7 +4923,8 @@ class Instant {
   friend constexpr Duration operator-(Instant a, Instant b) noexcept { return a.duration_since(b); }
 
   friend constexpr bool operator==(Instant, Instant) noexcept = default;
-  friend constexpr auto operator<=>(Instant, Instant) noexcept = default;  // NOLINT(modernize-use-nullptr): clang-tidy 14 false positive
+  friend constexpr auto operator<=>(Instant, Instant) noexcept =
+      default;  // NOLINT(modernize-use-nullptr): clang-tidy 14 false positive
 
   // Nanoseconds since the steady_clock epoch.
   constexpr int64_t nanos() const noexcept { return ns_; }
@@ -5110,7 +5154,8 @@ void timer_reset(TimeDriver* d, TimerEntry& e, time::Instant deadline) noexcept;
 class Timer {
  public:
   // `driver` may be null (created outside a runtime): the first await resolves it.
-  Timer(time::Instant deadline, TimeDriver* driver) noexcept : deadline_(deadline), driver_(driver) {}
+  Timer(time::Instant deadline, TimeDriver* driver) noexcept
+      : deadline_(deadline), driver_(driver) {}
   Timer(const Timer& o) noexcept : deadline_(o.deadline_), driver_(o.driver_) {}
   Timer& operator=(const Timer& o) noexcept {
     if (this != &o) {
@@ -5136,7 +5181,8 @@ class Timer {
   bool poll(task::Context& cx) noexcept {
     uint64_t s = entry_.state.load(std::memory_order_acquire);
     if (s == TimerEntry::kFired) return true;
-    if (s == TimerEntry::kUnregistered) return timer_register(driver(), entry_, deadline_, cx.raw_waker());
+    if (s == TimerEntry::kUnregistered)
+      return timer_register(driver(), entry_, deadline_, cx.raw_waker());
     if (TOKIO_LIKELY(entry_.waker.load(std::memory_order_relaxed) == cx.raw_waker())) return false;
     return timer_set_waker(driver_, entry_, cx.raw_waker());
   }
@@ -6120,8 +6166,7 @@ struct TryIoError {
 };
 
 inline bool is_would_block(const std::error_code& e) noexcept {
-  return e == std::errc::resource_unavailable_try_again ||
-         e == std::errc::operation_would_block;
+  return e == std::errc::resource_unavailable_try_again || e == std::errc::operation_would_block;
 }
 
 template <AsRawFd T>
@@ -6199,7 +6244,8 @@ class AsyncFd {
  public:
   // Registers inner's fd (which must be non-blocking) for `interest`. Needs a runtime with
   // the I/O driver (throws std::logic_error otherwise).
-  static Result<AsyncFd> create(T inner, Interest interest = Interest::READABLE | Interest::WRITABLE) {
+  static Result<AsyncFd> create(T inner,
+                                Interest interest = Interest::READABLE | Interest::WRITABLE) {
     int fd = raw_fd_of(inner);
     auto reg = detail::Registration::create(fd, interest, "io::AsyncFd::create");
     if (!reg) return tokio::unexpected(reg.error());
@@ -6584,7 +6630,9 @@ class ChildOp {
 
   bool poll(task::Context& cx) {
     if constexpr (kIsLeaf) {
-      if constexpr (requires(A& a, task::Context& c) { { a.poll(c) } -> std::same_as<bool>; }) {
+      if constexpr (requires(A & a, task::Context & c) {
+                      { a.poll(c) } -> std::same_as<bool>;
+                    }) {
         return s_.poll(cx);
       } else {
         return s_.poll_fn(&s_, cx);
@@ -6623,7 +6671,8 @@ class ChildOp {
 template <class S>
 class AdaptorOp : public Leaf<AdaptorOp<S>> {
  public:
-  using Out = typename decltype(std::declval<S&>().poll(std::declval<task::Context&>()))::value_type;
+  using Out =
+      typename decltype(std::declval<S&>().poll(std::declval<task::Context&>()))::value_type;
 
   AdaptorOp(S s) noexcept(std::is_nothrow_move_constructible_v<S>) : s_(std::move(s)) {}  // NOLINT
 
@@ -6693,7 +6742,7 @@ namespace tokio::inline TOKIO_ABI_NAMESPACE::io {
 // std::vector<std::byte>, std::vector<char>, std::vector<unsigned char>, std::string...
 template <class C>
 concept ByteContainer = requires(C& c, std::size_t n) {
-  { c.data() };
+  {c.data()};
   { c.size() } -> std::convertible_to<std::size_t>;
   { c.capacity() } -> std::convertible_to<std::size_t>;
   c.resize(n);
@@ -6718,7 +6767,8 @@ class ReadBuf {
     filled_ += n;
   }
   void set_filled(std::size_t n) {
-    if (n > capacity()) throw std::out_of_range("io::ReadBuf::set_filled past the end of the buffer");
+    if (n > capacity())
+      throw std::out_of_range("io::ReadBuf::set_filled past the end of the buffer");
     filled_ = n;
   }
   void clear() noexcept { filled_ = 0; }
@@ -6768,8 +6818,8 @@ inline std::size_t checked_count(std::size_t n, std::size_t asked) {
 // `on_zero` when a transfer makes no progress. The shared loop of read_exact, write_all,
 // the integer readers and writers and BufWriter's flush.
 template <class Op, class Buf, class Transfer>
-Poll<io::Result<void>> poll_all(task::Context& cx, Op& op, Buf buf, std::size_t& done, io::Errc on_zero,
-                                Transfer&& transfer) {
+Poll<io::Result<void>> poll_all(task::Context& cx, Op& op, Buf buf, std::size_t& done,
+                                io::Errc on_zero, Transfer&& transfer) {
   while (done < buf.size()) {
     auto n = op.poll_with(cx, [&] { return transfer(buf.subspan(done)); });
     if (!n) return pending;
@@ -7136,7 +7186,8 @@ TOKIO_SYSTEM_HEADERS_END
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::io {
 
-__extension__ typedef unsigned __int128 u128;  // NOLINT(modernize-use-using): __extension__ needs typedef
+__extension__ typedef unsigned __int128
+    u128;                             // NOLINT(modernize-use-using): __extension__ needs typedef
 __extension__ typedef __int128 i128;  // NOLINT(modernize-use-using)
 
 }  // namespace tokio::io
@@ -7146,15 +7197,25 @@ namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 template <std::size_t N>
 struct UnsignedOfSize;
 template <>
-struct UnsignedOfSize<1> { using type = uint8_t; };
+struct UnsignedOfSize<1> {
+  using type = uint8_t;
+};
 template <>
-struct UnsignedOfSize<2> { using type = uint16_t; };
+struct UnsignedOfSize<2> {
+  using type = uint16_t;
+};
 template <>
-struct UnsignedOfSize<4> { using type = uint32_t; };
+struct UnsignedOfSize<4> {
+  using type = uint32_t;
+};
 template <>
-struct UnsignedOfSize<8> { using type = uint64_t; };
+struct UnsignedOfSize<8> {
+  using type = uint64_t;
+};
 template <>
-struct UnsignedOfSize<16> { using type = io::u128; };
+struct UnsignedOfSize<16> {
+  using type = io::u128;
+};
 
 template <class T, bool BigEndian>
 T decode_int(const std::array<std::byte, sizeof(T)>& b) noexcept {
@@ -7224,22 +7285,22 @@ detail::AdaptorOp<detail::WriteInt<W, sizeof(T)>> write_int(W& w, T v) {
   return {{&w, detail::encode_int<T, BigEndian>(v)}};
 }
 
-#define TOKIO_IO_INT_FNS(name, T)                                                          \
-  template <AsyncRead R>                                                                   \
-  auto read_##name(R& r) {                                                                 \
-    return read_int<T, true>(r);                                                           \
-  }                                                                                        \
-  template <AsyncRead R>                                                                   \
-  auto read_##name##_le(R& r) {                                                            \
-    return read_int<T, false>(r);                                                          \
-  }                                                                                        \
-  template <AsyncWrite W>                                                                  \
-  auto write_##name(W& w, T v) {                                                           \
-    return write_int<T, true>(w, v);                                                       \
-  }                                                                                        \
-  template <AsyncWrite W>                                                                  \
-  auto write_##name##_le(W& w, T v) {                                                      \
-    return write_int<T, false>(w, v);                                                      \
+#define TOKIO_IO_INT_FNS(name, T)     \
+  template <AsyncRead R>              \
+  auto read_##name(R& r) {            \
+    return read_int<T, true>(r);      \
+  }                                   \
+  template <AsyncRead R>              \
+  auto read_##name##_le(R& r) {       \
+    return read_int<T, false>(r);     \
+  }                                   \
+  template <AsyncWrite W>             \
+  auto write_##name(W& w, T v) {      \
+    return write_int<T, true>(w, v);  \
+  }                                   \
+  template <AsyncWrite W>             \
+  auto write_##name##_le(W& w, T v) { \
+    return write_int<T, false>(w, v); \
   }
 
 template <AsyncRead R>
@@ -7419,8 +7480,8 @@ using FillBufChild = ChildOp<fill_buf_op_t<R>>;
 // Moves bytes from r's buffer into append(span) up to and including delim, or to end of
 // stream. Ready with whether delim was seen, or the error.
 template <class R, class Append>
-Poll<io::Result<bool>> poll_read_until(task::Context& cx, R& r, FillBufChild<R>& op, std::byte delim,
-                                       Append&& append) {
+Poll<io::Result<bool>> poll_read_until(task::Context& cx, R& r, FillBufChild<R>& op,
+                                       std::byte delim, Append&& append) {
   for (;;) {
     auto avail = op.poll_with(cx, [&] { return r.fill_buf(); });
     if (!avail) return pending;
@@ -7428,8 +7489,9 @@ Poll<io::Result<bool>> poll_read_until(task::Context& cx, R& r, FillBufChild<R>&
     std::span<const std::byte> a = **avail;
     if (a.empty()) return false;  // end of stream
     const void* hit = std::memchr(a.data(), std::to_integer<int>(delim), a.size());
-    std::size_t used = hit ? static_cast<std::size_t>(static_cast<const std::byte*>(hit) - a.data()) + 1
-                           : a.size();
+    std::size_t used =
+        hit ? static_cast<std::size_t>(static_cast<const std::byte*>(hit) - a.data()) + 1
+            : a.size();
     append(a.first(used));
     r.consume(used);
     if (hit) return true;
@@ -7446,8 +7508,8 @@ struct ReadUntil {
 
   Poll<io::Result<std::size_t>> poll(task::Context& cx) {
     if (start == SIZE_MAX) start = c->size();
-    auto found =
-        poll_read_until(cx, *r, op, delim, [&](std::span<const std::byte> s) { append_bytes(*c, s); });
+    auto found = poll_read_until(cx, *r, op, delim,
+                                 [&](std::span<const std::byte> s) { append_bytes(*c, s); });
     if (!found) return pending;
     if constexpr (Line) {
       const auto* p = reinterpret_cast<const unsigned char*>(c->data()) + start;
@@ -7465,7 +7527,8 @@ struct ReadUntil {
 // its "\n" or "\r\n" and must be UTF-8 (else std::errc::illegal_byte_sequence: the line
 // is dropped); a segment loses its delimiter. nullopt: the stream ended.
 io::Result<std::optional<std::string>> take_chunk(std::string& buf, bool found);
-io::Result<std::optional<std::vector<std::byte>>> take_chunk(std::vector<std::byte>& buf, bool found);
+io::Result<std::optional<std::vector<std::byte>>> take_chunk(std::vector<std::byte>& buf,
+                                                             bool found);
 
 // Lines and Split: a buffered reader cut into chunks at a delimiter byte. A partial chunk
 // stays in the object's buffer when next() is cancelled and is completed by the next call.
@@ -7480,9 +7543,8 @@ class ChunkReader {
     FillBufChild<Inner> op{};
 
     auto poll(task::Context& cx) -> Poll<decltype(take_chunk(o->buf_, true))> {
-      auto found = poll_read_until(cx, o->r_, op, o->delim_, [&](std::span<const std::byte> s) {
-        append_bytes(o->buf_, s);
-      });
+      auto found = poll_read_until(cx, o->r_, op, o->delim_,
+                                   [&](std::span<const std::byte> s) { append_bytes(o->buf_, s); });
       if (!found) return pending;
       if (!*found) return unexpected(found->error());
       return take_chunk(o->buf_, **found);
@@ -7490,8 +7552,9 @@ class ChunkReader {
   };
 
  public:
-  static_assert(io::AsyncBufRead<Inner>,
-                "io::lines / io::split(reader, delim) need an io::AsyncBufRead (wrap it in a BufReader)");
+  static_assert(
+      io::AsyncBufRead<Inner>,
+      "io::lines / io::split(reader, delim) need an io::AsyncBufRead (wrap it in a BufReader)");
   ChunkReader(R r, std::byte delim) : r_(std::forward<R>(r)), delim_(delim) {}
 
   Inner& get_ref() noexcept { return r_; }
@@ -7657,9 +7720,12 @@ class SliceReader : public Ext<SliceReader> {
     });
   }
   auto fill_buf() {
-    return detail::instant_op<false>([this]() -> Result<std::span<const std::byte>> { return data_; });
+    return detail::instant_op<false>(
+        [this]() -> Result<std::span<const std::byte>> { return data_; });
   }
-  void consume(std::size_t n) noexcept { data_ = data_.subspan(n < data_.size() ? n : data_.size()); }
+  void consume(std::size_t n) noexcept {
+    data_ = data_.subspan(n < data_.size() ? n : data_.size());
+  }
 
  private:
   std::span<const std::byte> data_;
@@ -7843,10 +7909,12 @@ class Take : public Ext<Take<R>> {
     detail::Poll<Result<std::span<const std::byte>>> poll(task::Context& cx) {
       if (t->limit_ == 0) return std::span<const std::byte>();
       auto r = op.poll_with(cx, [&] { return t->inner_.fill_buf(); });
-      if (r && *r && (*r)->size() > t->limit_) **r = (*r)->first(static_cast<std::size_t>(t->limit_));
+      if (r && *r && (*r)->size() > t->limit_)
+        **r = (*r)->first(static_cast<std::size_t>(t->limit_));
       return r;
     }
   };
+
  public:
   using ReadOp = detail::AdaptorOp<ReadStep>;
   using FillBufOp = detail::AdaptorOp<FillBufStep>;
@@ -7917,8 +7985,9 @@ class Chain : public Ext<Chain<A, B>> {
     detail::ChildOp<detail::read_op_t<Second>> b{};
 
     detail::Poll<Result<std::size_t>> poll(task::Context& cx) {
-      return c->poll_chain(cx, a, b, [&] { return c->a_.read(buf); }, [&] { return c->b_.read(buf); },
-                           [&](const Result<std::size_t>& r) { return r && *r == 0 && !buf.empty(); });
+      return c->poll_chain(
+          cx, a, b, [&] { return c->a_.read(buf); }, [&] { return c->b_.read(buf); },
+          [&](const Result<std::size_t>& r) { return r && *r == 0 && !buf.empty(); });
     }
   };
   struct FillBufStep {
@@ -7927,8 +7996,9 @@ class Chain : public Ext<Chain<A, B>> {
     detail::ChildOp<detail::fill_buf_op_t<Second>> b{};
 
     detail::Poll<Result<std::span<const std::byte>>> poll(task::Context& cx) {
-      return c->poll_chain(cx, a, b, [&] { return c->a_.fill_buf(); }, [&] { return c->b_.fill_buf(); },
-                           [](const Result<std::span<const std::byte>>& r) { return r && r->empty(); });
+      return c->poll_chain(
+          cx, a, b, [&] { return c->a_.fill_buf(); }, [&] { return c->b_.fill_buf(); },
+          [](const Result<std::span<const std::byte>>& r) { return r && r->empty(); });
     }
   };
 
@@ -7937,10 +8007,10 @@ class Chain : public Ext<Chain<A, B>> {
   using FillBufOp = detail::AdaptorOp<FillBufStep>;
 
   ReadOp read(std::span<std::byte> buf) noexcept { return {{this, buf}}; }
-  FillBufOp fill_buf() noexcept requires(AsyncBufRead<First> && AsyncBufRead<Second>) {
+  FillBufOp fill_buf() noexcept requires(AsyncBufRead<First>&& AsyncBufRead<Second>) {
     return {{this}};
   }
-  void consume(std::size_t n) requires(AsyncBufRead<First> && AsyncBufRead<Second>) {
+  void consume(std::size_t n) requires(AsyncBufRead<First>&& AsyncBufRead<Second>) {
     if (!first_done_) a_.consume(n);
     else b_.consume(n);
   }
@@ -8024,12 +8094,12 @@ class BufReader : public Ext<BufReader<R>> {
   ReadOp read(std::span<std::byte> buf) noexcept { return {{this, buf}}; }
   FillBufOp fill_buf() noexcept { return {{this}}; }
   // Marks n buffered bytes as used (clamped to what is buffered).
-  void consume(std::size_t n) noexcept {
-    pos_ = (n < filled_ - pos_) ? pos_ + n : filled_;
-  }
+  void consume(std::size_t n) noexcept { pos_ = (n < filled_ - pos_) ? pos_ + n : filled_; }
 
   // Writes pass through to the inner stream.
-  auto write(std::span<const std::byte> buf) requires AsyncWrite<Inner> { return inner_.write(buf); }
+  auto write(std::span<const std::byte> buf) requires AsyncWrite<Inner> {
+    return inner_.write(buf);
+  }
   auto write_vectored(std::span<const IoSlice> bufs) requires AsyncWriteVectored<Inner> {
     return inner_.write_vectored(bufs);
   }
@@ -8155,7 +8225,8 @@ class BufWriter : public Ext<BufWriter<W>> {
   struct FlushStep;
 
  public:
-  using WriteOp = detail::AdaptorOp<WriteStep<std::span<const std::byte>, detail::write_op_t<Inner>>>;
+  using WriteOp =
+      detail::AdaptorOp<WriteStep<std::span<const std::byte>, detail::write_op_t<Inner>>>;
   using WriteVectoredOp =
       detail::AdaptorOp<WriteStep<std::span<const IoSlice>, detail::write_vectored_child_t<Inner>>>;
   template <bool Shutdown>
@@ -8248,7 +8319,8 @@ class BufWriter : public Ext<BufWriter<W>> {
 
   template <bool Shutdown>
   struct FlushStep {
-    using Last = std::conditional_t<Shutdown, detail::shutdown_op_t<Inner>, detail::flush_op_t<Inner>>;
+    using Last =
+        std::conditional_t<Shutdown, detail::shutdown_op_t<Inner>, detail::flush_op_t<Inner>>;
     BufWriter* b;
     InnerWrite op{};
     detail::ChildOp<Last> last{};
@@ -8548,21 +8620,22 @@ detail::AdaptorOp<detail::CopyBuf<R, W>> copy_buf(R& r, W& w) {
 // Copies a->b and b->a at once (a proxy); see the top of this file.
 template <class A, class B>
   requires AsyncRead<A> && AsyncWrite<A> && AsyncRead<B> && AsyncWrite<B>
-detail::CopyBidirectionalOp<A, B> copy_bidirectional(A& a, B& b) {
-  using AB = detail::CopyBuffer<A, B>;
-  using BA = detail::CopyBuffer<B, A>;
-  return {{&a, &b, {AB(kDefaultBufSize)}, {BA(kDefaultBufSize)}}};
-}
+      detail::CopyBidirectionalOp<A, B> copy_bidirectional(A& a, B& b) {
+    using AB = detail::CopyBuffer<A, B>;
+    using BA = detail::CopyBuffer<B, A>;
+    return {{&a, &b, {AB(kDefaultBufSize)}, {BA(kDefaultBufSize)}}};
+  }
 // The same with chosen buffer sizes for each direction (must be > 0).
 template <class A, class B>
   requires AsyncRead<A> && AsyncWrite<A> && AsyncRead<B> && AsyncWrite<B>
-detail::CopyBidirectionalOp<A, B> copy_bidirectional_with_sizes(A& a, B& b, std::size_t a_to_b,
-                                                                std::size_t b_to_a) {
-  if (a_to_b == 0 || b_to_a == 0) {
-    throw std::invalid_argument("io::copy_bidirectional_with_sizes: buffer sizes must be > 0");
+      detail::CopyBidirectionalOp<A, B> copy_bidirectional_with_sizes(A& a, B& b,
+                                                                      std::size_t a_to_b,
+                                                                      std::size_t b_to_a) {
+    if (a_to_b == 0 || b_to_a == 0) {
+      throw std::invalid_argument("io::copy_bidirectional_with_sizes: buffer sizes must be > 0");
+    }
+    return {{&a, &b, {detail::CopyBuffer<A, B>(a_to_b)}, {detail::CopyBuffer<B, A>(b_to_a)}}};
   }
-  return {{&a, &b, {detail::CopyBuffer<A, B>(a_to_b)}, {detail::CopyBuffer<B, A>(b_to_a)}}};
-}
 
 }  // namespace tokio::io
 /* end file src/tokio/io/copy.hpp */
@@ -8654,7 +8727,8 @@ namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
 template <class S>
 struct SplitShared {
-  template <class A, std::enable_if_t<!std::is_same_v<std::remove_cvref_t<A>, SplitShared>, int> = 0>
+  template <class A,
+            std::enable_if_t<!std::is_same_v<std::remove_cvref_t<A>, SplitShared>, int> = 0>
   explicit SplitShared(A&& a) : stream(std::forward<A>(a)) {}
 
   S stream;
@@ -8729,7 +8803,9 @@ class ReadHalf : public Ext<ReadHalf<S>> {
   auto read(std::span<std::byte> buf) {
     return detail::locked_op(h_.get(), [buf](Stream& s) { return s.read(buf); });
   }
-  bool is_pair_of(const WriteHalf<S>& w) const noexcept { return h_.get() && h_.get() == w.h_.get(); }
+  bool is_pair_of(const WriteHalf<S>& w) const noexcept {
+    return h_.get() && h_.get() == w.h_.get();
+  }
 
  private:
   template <class T>
@@ -8767,10 +8843,10 @@ class WriteHalf : public Ext<WriteHalf<S>> {
 // Splits a stream into halves that can be used from different tasks at once.
 template <class S>
   requires AsyncRead<std::remove_reference_t<S>> && AsyncWrite<std::remove_reference_t<S>>
-std::pair<ReadHalf<S>, WriteHalf<S>> split(S&& stream) {
-  auto* sh = new detail::SplitShared<S>(std::forward<S>(stream));
-  return {ReadHalf<S>(sh), WriteHalf<S>(sh)};
-}
+      std::pair<ReadHalf<S>, WriteHalf<S>> split(S&& stream) {
+    auto* sh = new detail::SplitShared<S>(std::forward<S>(stream));
+    return {ReadHalf<S>(sh), WriteHalf<S>(sh)};
+  }
 
 // Joins the halves of one split back into the stream. Throws std::invalid_argument when
 // they come from different splits (or were moved from). No operation on either half may
@@ -8878,8 +8954,7 @@ namespace tokio::inline TOKIO_ABI_NAMESPACE::io {
 class DuplexStream : public Ext<DuplexStream> {
  public:
   DuplexStream() noexcept = default;
-  DuplexStream(DuplexStream&& o) noexcept
-      : s_(std::exchange(o.s_, nullptr)), side_(o.side_) {}
+  DuplexStream(DuplexStream&& o) noexcept : s_(std::exchange(o.s_, nullptr)), side_(o.side_) {}
   DuplexStream& operator=(DuplexStream&& o) noexcept;
   ~DuplexStream() { close(); }
 
@@ -9055,9 +9130,7 @@ struct SeekFrom {
   static constexpr SeekFrom start(uint64_t offset) noexcept {
     return {Whence::Start, static_cast<int64_t>(offset), offset};
   }
-  static constexpr SeekFrom end(int64_t offset) noexcept {
-    return {Whence::End, offset, 0};
-  }
+  static constexpr SeekFrom end(int64_t offset) noexcept { return {Whence::End, offset, 0}; }
   static constexpr SeekFrom current(int64_t offset) noexcept {
     return {Whence::Current, offset, 0};
   }
@@ -9762,7 +9835,8 @@ void move_waiter(WaitLock& lock, Node& from, Node& to, std::atomic<S> Node::*sta
   WaitGuard g(lock);
   S s = (from.*state).load(std::memory_order_acquire);
   (to.*state).store(s, std::memory_order_relaxed);
-  to.waker.store(from.waker.exchange(nullptr, std::memory_order_relaxed), std::memory_order_relaxed);
+  to.waker.store(from.waker.exchange(nullptr, std::memory_order_relaxed),
+                 std::memory_order_relaxed);
   if (still_queued(s)) WaitList::replace(&from, &to);
 }
 
@@ -10493,10 +10567,12 @@ class [[nodiscard]] OwnedRwLockWriteGuard
   template <class F>
   static auto map(OwnedRwLockWriteGuard&& g, F&& f) {
     using U = std::remove_pointer_t<decltype(std::forward<F>(f)(*g))>;
-    return Base::template map_into<OwnedRwLockMappedWriteGuard<T, U>>(std::move(g), std::forward<F>(f));
+    return Base::template map_into<OwnedRwLockMappedWriteGuard<T, U>>(std::move(g),
+                                                                      std::forward<F>(f));
   }
   static OwnedRwLockReadGuard<T> downgrade(OwnedRwLockWriteGuard&& g) noexcept {
-    return Base::template transfer<OwnedRwLockReadGuard<T>>(std::move(g), detail::as_const_ptr<T>, 1);
+    return Base::template transfer<OwnedRwLockReadGuard<T>>(std::move(g), detail::as_const_ptr<T>,
+                                                            1);
   }
 
  private:
@@ -10518,7 +10594,9 @@ class RwLock {
     return RwLock(std::move(value), max_reads);
   }
   RwLock(T value, uint32_t max_reads)
-      : sem_(check_max(max_reads), Unchecked{}), max_readers_(max_reads), value_(std::move(value)) {}
+      : sem_(check_max(max_reads), Unchecked{}),
+        max_readers_(max_reads),
+        value_(std::move(value)) {}
   RwLock(const RwLock&) = delete;
   RwLock& operator=(const RwLock&) = delete;
 
@@ -10535,7 +10613,8 @@ class RwLock {
   Write write() noexcept { return Write(&sem_, max_readers_, {this}); }
 
   Result<RwLockReadGuard<T>, TryLockError> try_read() const noexcept {
-    if (sem_.try_acquire(1) == detail::BatchSemaphore::TryResult::Ok) return RwLockReadGuard<T>(this);
+    if (sem_.try_acquire(1) == detail::BatchSemaphore::TryResult::Ok)
+      return RwLockReadGuard<T>(this);
     return unexpected(TryLockError{});
   }
   Result<RwLockWriteGuard<T>, TryLockError> try_write() noexcept {
@@ -10794,7 +10873,7 @@ class Barrier {
   friend class Wait;
   detail::WaitLock lock_;
   std::size_t n_;
-  std::size_t arrived_ = 0;  // guarded by lock_
+  std::size_t arrived_ = 0;   // guarded by lock_
   detail::WaitList waiters_;  // guarded by lock_
 };
 
@@ -10851,9 +10930,11 @@ class OnceCell {
   // Sets the value unless the cell is initialized (AlreadyInitialized) or an initializer
   // is running right now (InitializingError); the value is returned in the error.
   Result<void, SetError<T>> set(T value) {
-    if (initialized()) return unexpected(SetError<T>{SetError<T>::Kind::AlreadyInitialized, std::move(value)});
+    if (initialized())
+      return unexpected(SetError<T>{SetError<T>::Kind::AlreadyInitialized, std::move(value)});
     if (sem_.try_acquire(1) != detail::BatchSemaphore::TryResult::Ok) {
-      auto k = initialized() ? SetError<T>::Kind::AlreadyInitialized : SetError<T>::Kind::InitializingError;
+      auto k = initialized() ? SetError<T>::Kind::AlreadyInitialized
+                             : SetError<T>::Kind::InitializingError;
       return unexpected(SetError<T>{k, std::move(value)});
     }
     emplace(std::move(value));
@@ -11389,7 +11470,7 @@ struct Chan {
   }
   void tx_drop() noexcept {
     if (tx_count.fetch_sub(1, std::memory_order_acq_rel) == 1) {
-      list.close();     // publishes with a seq_cst RMW, like a push
+      list.close();  // publishes with a seq_cst RMW, like a push
       rx_waker.wake();
     }
     release();
@@ -11910,7 +11991,11 @@ class Sender : public detail::MpscSenderBase<T, true> {
           op_(&c->sem, 1),
           timer_(deadline, tokio::detail::current_time_driver("mpsc::Sender::send_timeout")) {}
     SendTimeout(SendTimeout&& o) noexcept
-        : detail::Leaf<SendTimeout>(o), c_(o.c_), value_(std::move(o.value_)), op_(o.op_), timer_(o.timer_) {}
+        : detail::Leaf<SendTimeout>(o),
+          c_(o.c_),
+          value_(std::move(o.value_)),
+          op_(o.op_),
+          timer_(o.timer_) {}
     bool await_suspend(std::coroutine_handle<> h) {
       timer_.resolve_or_throw("mpsc::Sender::send_timeout");
       return detail::Leaf<SendTimeout>::await_suspend(h);
@@ -11938,7 +12023,8 @@ class Sender : public detail::MpscSenderBase<T, true> {
     Result<void, SendTimeoutError<T>> await_resume() {
       using K = typename SendTimeoutError<T>::Kind;
       if (state_ == kSent) return {};
-      return unexpected(SendTimeoutError<T>{state_ == kClosed ? K::Closed : K::Timeout, std::move(value_)});
+      return unexpected(
+          SendTimeoutError<T>{state_ == kClosed ? K::Closed : K::Timeout, std::move(value_)});
     }
     time::Instant deadline() const noexcept { return timer_.deadline(); }
 
@@ -11957,20 +12043,18 @@ class Sender : public detail::MpscSenderBase<T, true> {
   template <class Rep, class Period>
   SendTimeout send_timeout(T value, std::chrono::duration<Rep, Period> d) const {
     auto deadline = time::Instant::now().checked_add(tokio::detail::non_negative_ns(d));
-    return SendTimeout(this->checked(), std::move(value), deadline ? *deadline : time::Instant::far_future());
+    return SendTimeout(this->checked(), std::move(value),
+                       deadline ? *deadline : time::Instant::far_future());
   }
 
   // Sends only if a slot is free right now.
   Result<void, TrySendError<T>> try_send(T value) const {
     Chan* c = this->checked();
     switch (c->sem.try_acquire(1)) {
-      case detail::BatchSemaphore::TryResult::Ok:
-        c->push(std::move(value));
-        return {};
+      case detail::BatchSemaphore::TryResult::Ok: c->push(std::move(value)); return {};
       case detail::BatchSemaphore::TryResult::NoPermits:
         return unexpected(TrySendError<T>{TrySendError<T>::Kind::Full, std::move(value)});
-      default:
-        return unexpected(TrySendError<T>{TrySendError<T>::Kind::Closed, std::move(value)});
+      default: return unexpected(TrySendError<T>{TrySendError<T>::Kind::Closed, std::move(value)});
     }
   }
 
@@ -12026,7 +12110,8 @@ class Sender : public detail::MpscSenderBase<T, true> {
     Chan* c = this->checked();
     switch (c->sem.try_acquire(1)) {
       case detail::BatchSemaphore::TryResult::Ok: return Permit<T>(c);
-      case detail::BatchSemaphore::TryResult::NoPermits: return unexpected(TrySendError<>{TrySendError<>::Kind::Full});
+      case detail::BatchSemaphore::TryResult::NoPermits:
+        return unexpected(TrySendError<>{TrySendError<>::Kind::Full});
       default: return unexpected(TrySendError<>{TrySendError<>::Kind::Closed});
     }
   }
@@ -12035,7 +12120,8 @@ class Sender : public detail::MpscSenderBase<T, true> {
     if (n > c->bound) return unexpected(TrySendError<>{TrySendError<>::Kind::Full});
     switch (c->sem.try_acquire(n)) {
       case detail::BatchSemaphore::TryResult::Ok: return PermitIterator<T>(c, n);
-      case detail::BatchSemaphore::TryResult::NoPermits: return unexpected(TrySendError<>{TrySendError<>::Kind::Full});
+      case detail::BatchSemaphore::TryResult::NoPermits:
+        return unexpected(TrySendError<>{TrySendError<>::Kind::Full});
       default: return unexpected(TrySendError<>{TrySendError<>::Kind::Closed});
     }
   }
@@ -12047,7 +12133,8 @@ class Sender : public detail::MpscSenderBase<T, true> {
       case detail::BatchSemaphore::TryResult::NoPermits:
         return unexpected(TrySendError<Sender>{TrySendError<Sender>::Kind::Full, std::move(*this)});
       default:
-        return unexpected(TrySendError<Sender>{TrySendError<Sender>::Kind::Closed, std::move(*this)});
+        return unexpected(
+            TrySendError<Sender>{TrySendError<Sender>::Kind::Closed, std::move(*this)});
     }
   }
 
@@ -12212,9 +12299,8 @@ class RawRwLock {
   }
   void lock() noexcept {
     uint32_t expected = 0;
-    if (TOKIO_LIKELY(state_.compare_exchange_strong(expected, WRITE_LOCKED,
-                                                     std::memory_order_acquire,
-                                                     std::memory_order_relaxed))) {
+    if (TOKIO_LIKELY(state_.compare_exchange_strong(
+            expected, WRITE_LOCKED, std::memory_order_acquire, std::memory_order_relaxed))) {
       return;
     }
     lock_slow();
@@ -12258,7 +12344,7 @@ struct BroadcastShared {
     std::optional<T> val;
   };
   struct Waiter : WaitNode {
-    Wakeable* waker = nullptr;       // guarded by tail_lock
+    Wakeable* waker = nullptr;        // guarded by tail_lock
     std::atomic<bool> queued{false};  // written under tail_lock; false = node released
   };
 
@@ -12271,10 +12357,10 @@ struct BroadcastShared {
   std::size_t cap;
   std::size_t mask;
   WaitLock tail_lock;
-  uint64_t tail_pos = 0;    // guarded by tail_lock
-  std::size_t rx_cnt = 1;   // guarded by tail_lock
-  bool closed = false;      // guarded by tail_lock
-  WaitList waiters;         // guarded by tail_lock
+  uint64_t tail_pos = 0;   // guarded by tail_lock
+  std::size_t rx_cnt = 1;  // guarded by tail_lock
+  bool closed = false;     // guarded by tail_lock
+  WaitList waiters;        // guarded by tail_lock
   std::atomic<std::size_t> num_tx{1};
   std::atomic<std::size_t> refs{2};
 
@@ -12299,8 +12385,7 @@ struct BroadcastShared {
   enum class Read { Value, Empty, Closed, Lagged };
   // Reads position `next` (advancing it) into `out`; registers `w` (with `waker`) when
   // nothing is there yet. Lagged sets `missed`.
-  Read recv(uint64_t& next, std::optional<T>* out, uint64_t& missed, Waiter* w,
-            Wakeable* waker) {
+  Read recv(uint64_t& next, std::optional<T>* out, uint64_t& missed, Waiter* w, Wakeable* waker) {
     Slot& slot = buffer[next & mask];
     slot.lock.lock_shared();
     if (slot.pos != next) {
@@ -12648,7 +12733,9 @@ struct WatchShared {
 
   uint64_t version() const noexcept { return state.load(std::memory_order_acquire) & ~CLOSED; }
   bool closed() const noexcept { return state.load(std::memory_order_acquire) & CLOSED; }
-  sync::Notified notified_rx() noexcept { return notify_rx[thread_rand_n(kNotifyShards)].notified(); }
+  sync::Notified notified_rx() noexcept {
+    return notify_rx[thread_rand_n(kNotifyShards)].notified();
+  }
   void notify_all_rx() noexcept {
     for (auto& n : notify_rx) n.notify_waiters();
   }
@@ -12667,8 +12754,7 @@ template <class T>
 class Ref {
  public:
   Ref(detail::RawRwLock* l, const T* v, bool changed) noexcept : l_(l), v_(v), changed_(changed) {}
-  Ref(Ref&& o) noexcept
-      : l_(std::exchange(o.l_, nullptr)), v_(o.v_), changed_(o.changed_) {}
+  Ref(Ref&& o) noexcept : l_(std::exchange(o.l_, nullptr)), v_(o.v_), changed_(o.changed_) {}
   Ref& operator=(Ref&&) = delete;
   ~Ref() {
     if (l_) l_->unlock_shared();
@@ -13014,7 +13100,9 @@ class CancellationToken {
   ~CancellationToken() { n_->drop_handle(); }
 
   // A token cancelled whenever this one is (immediately, if it already is).
-  CancellationToken child_token() const { return CancellationToken(detail::CancelNode::new_child(n_)); }
+  CancellationToken child_token() const {
+    return CancellationToken(detail::CancelNode::new_child(n_));
+  }
   // Cancels this token and all its descendants; wakes every cancelled() waiter.
   void cancel() const { n_->cancel(); }
   bool is_cancelled() const noexcept { return n_->cancelled.load(std::memory_order_acquire); }
@@ -13039,7 +13127,8 @@ class CancellationToken {
 
    public:
     explicit Cancelled(detail::CancelNode* n) noexcept : h_(n), nt_(n->notify.notified()) {}
-    Cancelled(Cancelled&& o) noexcept : detail::Leaf<Cancelled>(o), h_(std::move(o.h_)), nt_(std::move(o.nt_)) {}
+    Cancelled(Cancelled&& o) noexcept
+        : detail::Leaf<Cancelled>(o), h_(std::move(o.h_)), nt_(std::move(o.nt_)) {}
     // A copy (made before the first poll) requests its own notification.
     Cancelled(const Cancelled& o) noexcept
         : detail::Leaf<Cancelled>(o), h_(o.h_.n), nt_(o.h_.n->notify.notified()) {}
@@ -13099,7 +13188,6 @@ inline CancellationToken DropGuard::disarm() noexcept {
   return CancellationToken(std::exchange(n_, nullptr));
 }
 
-
 }  // namespace tokio::sync
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
@@ -13117,8 +13205,8 @@ namespace tokio::inline TOKIO_ABI_NAMESPACE::sync {
 //       auto link = tokio::sync::cancel_on_stop(st, token);
 //       rt.block_on(serve(token));              // returns once the jthread is asked to stop
 //     });
-[[nodiscard]] inline std::stop_callback<detail::CancelOnStop> cancel_on_stop(std::stop_token st,
-                                                                           CancellationToken token) {
+[[nodiscard]] inline std::stop_callback<detail::CancelOnStop> cancel_on_stop(
+    std::stop_token st, CancellationToken token) {
   return std::stop_callback<detail::CancelOnStop>(std::move(st),
                                                   detail::CancelOnStop{std::move(token)});
 }
@@ -13205,12 +13293,12 @@ class Ipv4Addr {
   constexpr bool is_multicast() const noexcept { return (o_[0] & 0xF0) == 0xE0; }
   constexpr bool is_broadcast() const noexcept { return to_bits() == 0xFFFFFFFFu; }
   constexpr bool is_private() const noexcept {
-    return o_[0] == 10 || (o_[0] == 172 && (o_[1] & 0xF0) == 16) ||
-           (o_[0] == 192 && o_[1] == 168);
+    return o_[0] == 10 || (o_[0] == 172 && (o_[1] & 0xF0) == 16) || (o_[0] == 192 && o_[1] == 168);
   }
   std::string to_string() const;
 
-  friend constexpr auto operator<=>(const Ipv4Addr&, const Ipv4Addr&) = default;  // NOLINT(modernize-use-nullptr): clang-tidy 14 false positive
+  friend constexpr auto operator<=>(const Ipv4Addr&, const Ipv4Addr&) =
+      default;  // NOLINT(modernize-use-nullptr): clang-tidy 14 false positive
 
  private:
   std::array<uint8_t, 4> o_{};
@@ -13250,7 +13338,8 @@ class Ipv6Addr {
   constexpr Ipv4Addr to_ipv4_mapped() const noexcept { return {o_[12], o_[13], o_[14], o_[15]}; }
   std::string to_string() const;
 
-  friend constexpr auto operator<=>(const Ipv6Addr&, const Ipv6Addr&) = default;  // NOLINT(modernize-use-nullptr): clang-tidy 14 false positive
+  friend constexpr auto operator<=>(const Ipv6Addr&, const Ipv6Addr&) =
+      default;  // NOLINT(modernize-use-nullptr): clang-tidy 14 false positive
 
  private:
   std::array<uint8_t, 16> o_{};
@@ -13259,8 +13348,9 @@ class Ipv6Addr {
 class IpAddr {
  public:
   constexpr IpAddr() noexcept = default;  // 0.0.0.0
-  constexpr IpAddr(Ipv4Addr a) noexcept : v6_(false), v4a_(a) {}  // NOLINT: implicit, as Rust's From
-  constexpr IpAddr(Ipv6Addr a) noexcept : v6_(true), v6a_(a) {}   // NOLINT
+  constexpr IpAddr(Ipv4Addr a) noexcept
+      : v6_(false), v4a_(a) {}                                   // NOLINT: implicit, as Rust's From
+  constexpr IpAddr(Ipv6Addr a) noexcept : v6_(true), v6a_(a) {}  // NOLINT
 
   static io::Result<IpAddr> parse(std::string_view s);
 
@@ -13273,7 +13363,9 @@ class IpAddr {
   constexpr bool is_unspecified() const noexcept {
     return v6_ ? v6a_.is_unspecified() : v4a_.is_unspecified();
   }
-  constexpr bool is_loopback() const noexcept { return v6_ ? v6a_.is_loopback() : v4a_.is_loopback(); }
+  constexpr bool is_loopback() const noexcept {
+    return v6_ ? v6a_.is_loopback() : v4a_.is_loopback();
+  }
   constexpr bool is_multicast() const noexcept {
     return v6_ ? v6a_.is_multicast() : v4a_.is_multicast();
   }
@@ -13430,13 +13522,14 @@ namespace tokio::inline TOKIO_ABI_NAMESPACE::net {
 
 class ToSocketAddrs {
  public:
-  ToSocketAddrs(SocketAddr a) : kind_(Kind::List), addrs_{a} {}                      // NOLINT
+  ToSocketAddrs(SocketAddr a) : kind_(Kind::List), addrs_{a} {}  // NOLINT
   ToSocketAddrs(IpAddr ip, uint16_t port) : kind_(Kind::List), addrs_{SocketAddr(ip, port)} {}
-  ToSocketAddrs(std::vector<SocketAddr> list) : kind_(Kind::List), addrs_(std::move(list)) {}  // NOLINT
-  ToSocketAddrs(std::span<const SocketAddr> list)                                     // NOLINT
+  ToSocketAddrs(std::vector<SocketAddr> list)
+      : kind_(Kind::List), addrs_(std::move(list)) {}  // NOLINT
+  ToSocketAddrs(std::span<const SocketAddr> list)      // NOLINT
       : kind_(Kind::List), addrs_(list.begin(), list.end()) {}
-  ToSocketAddrs(const char* host_port) : kind_(Kind::Text), text_(host_port) {}      // NOLINT
-  ToSocketAddrs(std::string_view host_port) : kind_(Kind::Text), text_(host_port) {}  // NOLINT
+  ToSocketAddrs(const char* host_port) : kind_(Kind::Text), text_(host_port) {}         // NOLINT
+  ToSocketAddrs(std::string_view host_port) : kind_(Kind::Text), text_(host_port) {}    // NOLINT
   ToSocketAddrs(const std::string& host_port) : kind_(Kind::Text), text_(host_port) {}  // NOLINT
   ToSocketAddrs(std::string_view host, uint16_t port)
       : kind_(Kind::HostPort), text_(host), port_(port) {}
@@ -13730,7 +13823,8 @@ struct RecvFromOp : OpBase {
   int flags;
   sockaddr_storage ss{};
   socklen_t len = 0;
-  RecvFromOp(int f, void* buf, std::size_t size, int fl) noexcept : fd(f), p(buf), n(size), flags(fl) {}
+  RecvFromOp(int f, void* buf, std::size_t size, int fl) noexcept
+      : fd(f), p(buf), n(size), flags(fl) {}
   RecvFromOp(const RecvFromOp& o) noexcept : OpBase(), fd(o.fd), p(o.p), n(o.n), flags(o.flags) {}
   int64_t operator()() noexcept {
     for (;;) {
@@ -14021,7 +14115,12 @@ class StreamBase : public io::Ext<StreamBase> {
   auto read(std::span<char> buf) noexcept { return read(std::as_writable_bytes(buf)); }
   auto read_vectored(std::span<const iovec> bufs) noexcept {
     return IoOp<MsgOp>(sock_.io(), io::Interest::READABLE,
-                       MsgOp{{}, sock_.fd(), bufs.data(), bufs.size(), false, true,
+                       MsgOp{{},
+                             sock_.fd(),
+                             bufs.data(),
+                             bufs.size(),
+                             false,
+                             true,
                              iov_total(bufs.data(), bufs.size())});
   }
 
@@ -14031,11 +14130,17 @@ class StreamBase : public io::Ext<StreamBase> {
                         SendOp{{}, sock_.fd(), buf.data(), buf.size(), true});
   }
   auto write(std::string_view s) noexcept {
-    return write(std::span<const std::byte>(reinterpret_cast<const std::byte*>(s.data()), s.size()));
+    return write(
+        std::span<const std::byte>(reinterpret_cast<const std::byte*>(s.data()), s.size()));
   }
   auto write_vectored(std::span<const iovec> bufs) noexcept {
     return IoOp<MsgOp>(sock_.io(), io::Interest::WRITABLE,
-                       MsgOp{{}, sock_.fd(), bufs.data(), bufs.size(), true, true,
+                       MsgOp{{},
+                             sock_.fd(),
+                             bufs.data(),
+                             bufs.size(),
+                             true,
+                             true,
                              iov_total(bufs.data(), bufs.size())});
   }
   // io::AsyncWriteVectored: every slice in one sendmsg (io::IoSlice is an iovec), so
@@ -14044,7 +14149,8 @@ class StreamBase : public io::Ext<StreamBase> {
   // was written, as for any partial write.
   auto write_vectored(std::span<const io::IoSlice> bufs) noexcept {
     return write_vectored(std::span<const iovec>(
-        io::as_iovecs(bufs), bufs.size() < std::size_t(IOV_MAX) ? bufs.size() : std::size_t(IOV_MAX)));
+        io::as_iovecs(bufs),
+        bufs.size() < std::size_t(IOV_MAX) ? bufs.size() : std::size_t(IOV_MAX)));
   }
   // Writes the whole buffer (io::Result<void>). Not cancel-safe.
   auto write_all(std::span<const std::byte> buf) noexcept {
@@ -14069,7 +14175,8 @@ class StreamBase : public io::Ext<StreamBase> {
     return try_read(std::as_writable_bytes(buf));
   }
   io::Result<std::size_t> try_read_vectored(std::span<const iovec> bufs) noexcept {
-    MsgOp op{{}, sock_.fd(), bufs.data(), bufs.size(), false, true, iov_total(bufs.data(), bufs.size())};
+    MsgOp op{
+        {}, sock_.fd(), bufs.data(), bufs.size(), false, true, iov_total(bufs.data(), bufs.size())};
     return finish_size(try_io_once(sock_.io(), io::Interest::READABLE.mask(), op));
   }
   io::Result<std::size_t> try_write(std::span<const std::byte> buf) noexcept {
@@ -14077,17 +14184,23 @@ class StreamBase : public io::Ext<StreamBase> {
     return finish_size(try_io_once(sock_.io(), io::Interest::WRITABLE.mask(), op));
   }
   io::Result<std::size_t> try_write(std::string_view s) noexcept {
-    return try_write(std::span<const std::byte>(reinterpret_cast<const std::byte*>(s.data()), s.size()));
+    return try_write(
+        std::span<const std::byte>(reinterpret_cast<const std::byte*>(s.data()), s.size()));
   }
   io::Result<std::size_t> try_write_vectored(std::span<const iovec> bufs) noexcept {
-    MsgOp op{{}, sock_.fd(), bufs.data(), bufs.size(), true, true, iov_total(bufs.data(), bufs.size())};
+    MsgOp op{
+        {}, sock_.fd(), bufs.data(), bufs.size(), true, true, iov_total(bufs.data(), bufs.size())};
     return finish_size(try_io_once(sock_.io(), io::Interest::WRITABLE.mask(), op));
   }
 
   // Waits until the stream may be readable / writable / ready for `interest`
   // (io::Result<void>, io::Result<void>, io::Result<io::Ready>).
-  auto readable() noexcept { return ReadinessAwait<FinishVoid>(sock_.io(), io::Interest::READABLE); }
-  auto writable() noexcept { return ReadinessAwait<FinishVoid>(sock_.io(), io::Interest::WRITABLE); }
+  auto readable() noexcept {
+    return ReadinessAwait<FinishVoid>(sock_.io(), io::Interest::READABLE);
+  }
+  auto writable() noexcept {
+    return ReadinessAwait<FinishVoid>(sock_.io(), io::Interest::WRITABLE);
+  }
   auto ready(io::Interest interest) noexcept {
     return ReadinessAwait<FinishReady>(sock_.io(), interest);
   }
@@ -14146,8 +14259,9 @@ class TcpStream : public detail::StreamBase {
 
   // Reads without consuming (MSG_PEEK). Cancel-safe.
   auto peek(std::span<std::byte> buf) noexcept {
-    return detail::IoOp<detail::RecvOp>(sock_.io(), io::Interest::READABLE,
-                                        detail::RecvOp{{}, sock_.fd(), buf.data(), buf.size(), MSG_PEEK, false});
+    return detail::IoOp<detail::RecvOp>(
+        sock_.io(), io::Interest::READABLE,
+        detail::RecvOp{{}, sock_.fd(), buf.data(), buf.size(), MSG_PEEK, false});
   }
   auto peek(std::span<char> buf) noexcept { return peek(std::as_writable_bytes(buf)); }
 
@@ -14232,8 +14346,8 @@ class TcpListener {
   };
   // Waits for a connection: io::Result<std::pair<TcpStream, SocketAddr>>. Cancel-safe.
   auto accept() noexcept {
-    return detail::IoOp<detail::AcceptOp<MakeAccepted>>(
-        sock_.io(), io::Interest::READABLE, detail::AcceptOp<MakeAccepted>(sock_.fd()));
+    return detail::IoOp<detail::AcceptOp<MakeAccepted>>(sock_.io(), io::Interest::READABLE,
+                                                        detail::AcceptOp<MakeAccepted>(sock_.fd()));
   }
 
   io::Result<SocketAddr> local_addr() const noexcept { return detail::inet_sock_name(sock_.fd()); }
@@ -14314,8 +14428,10 @@ class TcpSocket {
   int into_raw_fd() && noexcept { return fd_.release(); }
 
  private:
-  explicit TcpSocket(detail::OwnedFd fd, int family) noexcept : fd_(std::move(fd)), family_(family) {}
-  static Task<io::Result<TcpStream>> connect_impl(detail::OwnedFd fd, int family, ToSocketAddrs addr);
+  explicit TcpSocket(detail::OwnedFd fd, int family) noexcept
+      : fd_(std::move(fd)), family_(family) {}
+  static Task<io::Result<TcpStream>> connect_impl(detail::OwnedFd fd, int family,
+                                                  ToSocketAddrs addr);
   detail::OwnedFd fd_;
   int family_;
 };
@@ -14368,13 +14484,15 @@ class UdpSocket {
 
   // --- connected: send / recv
   auto send(std::span<const std::byte> buf) noexcept {
-    return detail::IoOp<detail::SendOp>(sock_.io(), io::Interest::WRITABLE,
-                                        detail::SendOp{{}, sock_.fd(), buf.data(), buf.size(), false});
+    return detail::IoOp<detail::SendOp>(
+        sock_.io(), io::Interest::WRITABLE,
+        detail::SendOp{{}, sock_.fd(), buf.data(), buf.size(), false});
   }
   auto send(std::string_view s) noexcept { return send(as_span(s)); }
   auto recv(std::span<std::byte> buf) noexcept {
-    return detail::IoOp<detail::RecvOp>(sock_.io(), io::Interest::READABLE,
-                                        detail::RecvOp{{}, sock_.fd(), buf.data(), buf.size(), 0, false});
+    return detail::IoOp<detail::RecvOp>(
+        sock_.io(), io::Interest::READABLE,
+        detail::RecvOp{{}, sock_.fd(), buf.data(), buf.size(), 0, false});
   }
   auto recv(std::span<char> buf) noexcept { return recv(std::as_writable_bytes(buf)); }
 
@@ -14395,7 +14513,8 @@ class UdpSocket {
   // io::Result<std::pair<std::size_t, SocketAddr>>.
   auto recv_from(std::span<std::byte> buf) noexcept {
     using Op = detail::RecvFromOp<detail::InetAddrConv>;
-    return detail::IoOp<Op>(sock_.io(), io::Interest::READABLE, Op(sock_.fd(), buf.data(), buf.size(), 0));
+    return detail::IoOp<Op>(sock_.io(), io::Interest::READABLE,
+                            Op(sock_.fd(), buf.data(), buf.size(), 0));
   }
   auto recv_from(std::span<char> buf) noexcept { return recv_from(std::as_writable_bytes(buf)); }
   // Like recv_from, leaving the datagram queued.
@@ -14409,7 +14528,8 @@ class UdpSocket {
   // Non-waiting forms: EAGAIN when not ready.
   io::Result<std::size_t> try_send(std::span<const std::byte> buf) noexcept;
   io::Result<std::size_t> try_recv(std::span<std::byte> buf) noexcept;
-  io::Result<std::size_t> try_send_to(std::span<const std::byte> buf, const SocketAddr& target) noexcept;
+  io::Result<std::size_t> try_send_to(std::span<const std::byte> buf,
+                                      const SocketAddr& target) noexcept;
   io::Result<std::pair<std::size_t, SocketAddr>> try_recv_from(std::span<std::byte> buf) noexcept;
 
   auto readable() noexcept {
@@ -14572,8 +14692,12 @@ class UnixStream : public detail::StreamBase {
   static io::Result<UnixStream> from_std(int fd);
   int into_raw_fd() && noexcept { return sock_.release(); }
 
-  io::Result<UnixSocketAddr> local_addr() const noexcept { return detail_unix::sock_name(sock_.fd()); }
-  io::Result<UnixSocketAddr> peer_addr() const noexcept { return detail_unix::peer_name(sock_.fd()); }
+  io::Result<UnixSocketAddr> local_addr() const noexcept {
+    return detail_unix::sock_name(sock_.fd());
+  }
+  io::Result<UnixSocketAddr> peer_addr() const noexcept {
+    return detail_unix::peer_name(sock_.fd());
+  }
   io::Result<UCred> peer_cred() const noexcept { return detail_unix::peer_cred(sock_.fd()); }
 
   std::pair<unix::ReadHalf, unix::WriteHalf> split() noexcept {
@@ -14626,11 +14750,13 @@ class UnixListener {
                                                                   socklen_t len);
   };
   auto accept() noexcept {
-    return detail::IoOp<detail::AcceptOp<MakeAccepted>>(
-        sock_.io(), io::Interest::READABLE, detail::AcceptOp<MakeAccepted>(sock_.fd()));
+    return detail::IoOp<detail::AcceptOp<MakeAccepted>>(sock_.io(), io::Interest::READABLE,
+                                                        detail::AcceptOp<MakeAccepted>(sock_.fd()));
   }
 
-  io::Result<UnixSocketAddr> local_addr() const noexcept { return detail_unix::sock_name(sock_.fd()); }
+  io::Result<UnixSocketAddr> local_addr() const noexcept {
+    return detail_unix::sock_name(sock_.fd());
+  }
   io::Result<std::optional<std::error_code>> take_error() const noexcept {
     return detail::take_socket_error(sock_.fd());
   }
@@ -14692,13 +14818,15 @@ class UnixDatagram {
   io::Result<void> connect(std::string_view path) noexcept;
 
   auto send(std::span<const std::byte> buf) noexcept {
-    return detail::IoOp<detail::SendOp>(sock_.io(), io::Interest::WRITABLE,
-                                        detail::SendOp{{}, sock_.fd(), buf.data(), buf.size(), false});
+    return detail::IoOp<detail::SendOp>(
+        sock_.io(), io::Interest::WRITABLE,
+        detail::SendOp{{}, sock_.fd(), buf.data(), buf.size(), false});
   }
   auto send(std::string_view s) noexcept { return send(as_span(s)); }
   auto recv(std::span<std::byte> buf) noexcept {
-    return detail::IoOp<detail::RecvOp>(sock_.io(), io::Interest::READABLE,
-                                        detail::RecvOp{{}, sock_.fd(), buf.data(), buf.size(), 0, false});
+    return detail::IoOp<detail::RecvOp>(
+        sock_.io(), io::Interest::READABLE,
+        detail::RecvOp{{}, sock_.fd(), buf.data(), buf.size(), 0, false});
   }
   auto recv(std::span<char> buf) noexcept { return recv(std::as_writable_bytes(buf)); }
 
@@ -14720,7 +14848,8 @@ class UnixDatagram {
   // io::Result<std::pair<std::size_t, UnixSocketAddr>>.
   auto recv_from(std::span<std::byte> buf) noexcept {
     using Op = detail::RecvFromOp<detail_unix::AddrConv>;
-    return detail::IoOp<Op>(sock_.io(), io::Interest::READABLE, Op(sock_.fd(), buf.data(), buf.size(), 0));
+    return detail::IoOp<Op>(sock_.io(), io::Interest::READABLE,
+                            Op(sock_.fd(), buf.data(), buf.size(), 0));
   }
   auto recv_from(std::span<char> buf) noexcept { return recv_from(std::as_writable_bytes(buf)); }
 
@@ -14737,9 +14866,15 @@ class UnixDatagram {
     return detail::ReadinessAwait<detail::FinishReady>(sock_.io(), interest);
   }
 
-  io::Result<UnixSocketAddr> local_addr() const noexcept { return detail_unix::sock_name(sock_.fd()); }
-  io::Result<UnixSocketAddr> peer_addr() const noexcept { return detail_unix::peer_name(sock_.fd()); }
-  io::Result<void> shutdown(Shutdown how) noexcept { return detail::shutdown_socket(sock_.fd(), how); }
+  io::Result<UnixSocketAddr> local_addr() const noexcept {
+    return detail_unix::sock_name(sock_.fd());
+  }
+  io::Result<UnixSocketAddr> peer_addr() const noexcept {
+    return detail_unix::peer_name(sock_.fd());
+  }
+  io::Result<void> shutdown(Shutdown how) noexcept {
+    return detail::shutdown_socket(sock_.fd(), how);
+  }
   io::Result<std::optional<std::error_code>> take_error() const noexcept {
     return detail::take_socket_error(sock_.fd());
   }
@@ -15367,8 +15502,9 @@ class ChildStdin : public detail::ChildPipe, public io::Ext<ChildStdin> {
 
   // Writes some prefix of buf (io::Result<std::size_t>).
   auto write(std::span<const std::byte> buf) noexcept {
-    return detail::IoOp<detail::PipeWriteOp>(pipe_.io(), io::Interest::WRITABLE,
-                                             detail::PipeWriteOp{{}, pipe_.fd(), buf.data(), buf.size()});
+    return detail::IoOp<detail::PipeWriteOp>(
+        pipe_.io(), io::Interest::WRITABLE,
+        detail::PipeWriteOp{{}, pipe_.fd(), buf.data(), buf.size()});
   }
   auto write(std::string_view s) noexcept { return write(io::as_bytes(std::span<const char>(s))); }
   auto write_vectored(std::span<const io::IoSlice> bufs) noexcept {
@@ -15501,7 +15637,9 @@ class Child {
   std::optional<ChildStderr> stderr;
 
   Child(Child&& o) noexcept
-      : stdin(std::move(o.stdin)), stdout(std::move(o.stdout)), stderr(std::move(o.stderr)),
+      : stdin(std::move(o.stdin)),
+        stdout(std::move(o.stdout)),
+        stderr(std::move(o.stderr)),
         st_(std::exchange(o.st_, nullptr)) {}
   Child& operator=(Child&& o) noexcept;
   Child(const Child&) = delete;
@@ -16148,8 +16286,8 @@ bool fs_file_poll_seek(FileInner* f, task::Context& cx, io::SeekFrom pos,
 enum class FileCmd : uint8_t { SyncAll, SyncData, SetLen, Metadata, TryClone, IntoStd };
 // `out` points to the awaitable's io::Result of the command's type (void, void, void,
 // fs::Metadata, fs::File, int).
-bool fs_file_poll_cmd(FileInner* f, task::Context& cx, FileCmd cmd, uint64_t arg,
-                      bool& started, void* out);
+bool fs_file_poll_cmd(FileInner* f, task::Context& cx, FileCmd cmd, uint64_t arg, bool& started,
+                      void* out);
 void fs_file_free(FileInner* f) noexcept;
 
 class FileReadOp : public Leaf<FileReadOp> {
@@ -16422,8 +16560,7 @@ concept Stream = std::is_object_v<S> && requires(S& s) {
 
 // The item type of a stream (T of Stream<T>).
 template <Stream S>
-using item_t =
-    typename tokio::detail::await_result_t<tokio::detail::stream_next_t<S>>::value_type;
+using item_t = typename tokio::detail::await_result_t<tokio::detail::stream_next_t<S>>::value_type;
 
 // Base of the streams written at the poll level (see the top of this file). Derived
 // implements `bool poll_next(task::Context&, std::optional<T>& out)`; this base supplies
@@ -16437,7 +16574,8 @@ class PollStream {
   class Next : public tokio::detail::Leaf<Next> {
    public:
     explicit Next(Derived& s) noexcept : s_(&s) {}
-    Next(const Next& o) noexcept : tokio::detail::Leaf<Next>(o), s_(o.s_) {}  // before the first poll
+    Next(const Next& o) noexcept
+        : tokio::detail::Leaf<Next>(o), s_(o.s_) {}  // before the first poll
     bool poll(task::Context& cx) noexcept {
       try {
         return s_->poll_next(cx, out_);
@@ -16478,8 +16616,8 @@ namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 template <class S>
 concept PollNextStream = stream::Stream<S> &&
     requires(S& s, task::Context& cx, std::optional<stream::item_t<S>>& out) {
-      { s.poll_next(cx, out) } -> std::same_as<bool>;
-    };
+  { s.poll_next(cx, out) } -> std::same_as<bool>;
+};
 
 }  // namespace tokio::detail
 #endif // TOKIO_HAS_STREAM
@@ -16603,8 +16741,9 @@ using owned_stream_t = std::remove_cvref_t<S>;
 
 template <class S>
 constexpr void check_stream_arg() {
-  static_assert(stream::Stream<std::remove_cvref_t<S>>,
-                "expected a tokio::stream::Stream (something with next() yielding std::optional<T>)");
+  static_assert(
+      stream::Stream<std::remove_cvref_t<S>>,
+      "expected a tokio::stream::Stream (something with next() yielding std::optional<T>)");
   static_assert(std::is_constructible_v<std::remove_cvref_t<S>, S&&>,
                 "this stream cannot be copied: pass std::move(s), or stream::by_ref(s) to "
                 "borrow it");
@@ -16621,9 +16760,7 @@ StreamPipe(F) -> StreamPipe<F>;
 
 template <class S, class F>
   requires stream::Stream<std::remove_cvref_t<S>>
-auto operator|(S&& s, StreamPipe<F> p) {
-  return std::move(p.f)(std::forward<S>(s));
-}
+auto operator|(S&& s, StreamPipe<F> p) { return std::move(p.f)(std::forward<S>(s)); }
 
 }  // namespace tokio::detail
 #endif // TOKIO_HAS_STREAM
@@ -16634,7 +16771,8 @@ namespace tokio::inline TOKIO_ABI_NAMESPACE::stream {
 // The items of a range (anything std::begin/std::end accept), in order. The range is
 // owned; its elements are moved out when it holds them (a container), copied otherwise.
 template <class R>
-class Iter : public PollStream<Iter<R>, std::remove_cvref_t<decltype(*std::begin(std::declval<R&>()))>> {
+class Iter
+    : public PollStream<Iter<R>, std::remove_cvref_t<decltype(*std::begin(std::declval<R&>()))>> {
   using It = decltype(std::begin(std::declval<R&>()));
   using Ref = decltype(*std::declval<It&>());
 
@@ -16648,7 +16786,8 @@ class Iter : public PollStream<Iter<R>, std::remove_cvref_t<decltype(*std::begin
   bool poll_next(task::Context& cx, std::optional<T>& out) {
     if (it_ == std::end(r_)) return true;
     if (!tokio::detail::coop_poll_proceed(cx)) return false;
-    if constexpr (std::is_lvalue_reference_v<Ref> && !std::is_const_v<std::remove_reference_t<Ref>>) {
+    if constexpr (std::is_lvalue_reference_v<Ref> &&
+                  !std::is_const_v<std::remove_reference_t<Ref>>) {
       out.emplace(std::move(*it_));
     } else {
       out.emplace(*it_);
@@ -16805,11 +16944,10 @@ class Generator : public PollStream<Generator<T>, T> {
     std::suspend_always final_suspend() noexcept { return {}; }
 
     template <class U = T>
-      requires std::is_constructible_v<T, U&&>
-    std::suspend_always yield_value(U&& v) {
-      value_.emplace(std::forward<U>(v));
-      return {};
-    }
+      requires std::is_constructible_v<T, U&&> std::suspend_always yield_value(U&& v) {
+        value_.emplace(std::forward<U>(v));
+        return {};
+      }
     void return_void() noexcept {}
     void unhandled_exception() noexcept { ex_ = std::current_exception(); }
 
@@ -16966,11 +17104,13 @@ class Filter : public PollStream<Filter<S, F>, item_t<S>> {
 };
 
 template <class S, class F>
-using filter_map_item_t = typename std::remove_cvref_t<std::invoke_result_t<F&, item_t<S>&&>>::value_type;
+using filter_map_item_t =
+    typename std::remove_cvref_t<std::invoke_result_t<F&, item_t<S>&&>>::value_type;
 
 template <Stream S, class F>
 class FilterMap : public PollStream<FilterMap<S, F>, filter_map_item_t<S, F>> {
-  static_assert(tokio::detail::is_std_optional<std::remove_cvref_t<std::invoke_result_t<F&, item_t<S>&&>>>::value,
+  static_assert(tokio::detail::is_std_optional<
+                    std::remove_cvref_t<std::invoke_result_t<F&, item_t<S>&&>>>::value,
                 "filter_map's function must return std::optional<U>");
 
  public:
@@ -17135,7 +17275,8 @@ auto take(S&& s, std::size_t n) {
   return Take<std::remove_cvref_t<S>>(std::forward<S>(s), n);
 }
 inline auto take(std::size_t n) {
-  return tokio::detail::StreamPipe{[n](auto&& s) { return tokio::stream::take(std::forward<decltype(s)>(s), n); }};
+  return tokio::detail::StreamPipe{
+      [n](auto&& s) { return tokio::stream::take(std::forward<decltype(s)>(s), n); }};
 }
 
 template <class S, class F>
@@ -17158,7 +17299,8 @@ auto skip(S&& s, std::size_t n) {
   return Skip<std::remove_cvref_t<S>>(std::forward<S>(s), n);
 }
 inline auto skip(std::size_t n) {
-  return tokio::detail::StreamPipe{[n](auto&& s) { return tokio::stream::skip(std::forward<decltype(s)>(s), n); }};
+  return tokio::detail::StreamPipe{
+      [n](auto&& s) { return tokio::stream::skip(std::forward<decltype(s)>(s), n); }};
 }
 
 template <class S, class F>
@@ -17277,7 +17419,8 @@ namespace tokio::inline TOKIO_ABI_NAMESPACE::stream {
 
 template <Stream A, Stream B>
 class Chain : public PollStream<Chain<A, B>, item_t<A>> {
-  static_assert(std::is_same_v<item_t<A>, item_t<B>>, "chain needs two streams of the same item type");
+  static_assert(std::is_same_v<item_t<A>, item_t<B>>,
+                "chain needs two streams of the same item type");
 
  public:
   template <class U, class V>
@@ -17303,7 +17446,8 @@ class Chain : public PollStream<Chain<A, B>, item_t<A>> {
 
 template <Stream A, Stream B>
 class Merge : public PollStream<Merge<A, B>, item_t<A>> {
-  static_assert(std::is_same_v<item_t<A>, item_t<B>>, "merge needs two streams of the same item type");
+  static_assert(std::is_same_v<item_t<A>, item_t<B>>,
+                "merge needs two streams of the same item type");
 
  public:
   template <class U, class V>
@@ -17381,15 +17525,17 @@ template <class A, class B>
 auto chain(A&& a, B&& b) {
   tokio::detail::check_stream_arg<A>();
   tokio::detail::check_stream_arg<B>();
-  return Chain<std::remove_cvref_t<A>, std::remove_cvref_t<B>>(std::forward<A>(a), std::forward<B>(b));
+  return Chain<std::remove_cvref_t<A>, std::remove_cvref_t<B>>(std::forward<A>(a),
+                                                               std::forward<B>(b));
 }
 template <class B>
   requires Stream<std::remove_cvref_t<B>>
 auto chain(B&& b) {
   tokio::detail::check_stream_arg<B>();
-  return tokio::detail::StreamPipe{[b = std::remove_cvref_t<B>(std::forward<B>(b))](auto&& a) mutable {
-    return tokio::stream::chain(std::forward<decltype(a)>(a), std::move(b));
-  }};
+  return tokio::detail::StreamPipe{
+      [b = std::remove_cvref_t<B>(std::forward<B>(b))](auto&& a) mutable {
+        return tokio::stream::chain(std::forward<decltype(a)>(a), std::move(b));
+      }};
 }
 
 template <class A, class B>
@@ -17397,15 +17543,17 @@ template <class A, class B>
 auto merge(A&& a, B&& b) {
   tokio::detail::check_stream_arg<A>();
   tokio::detail::check_stream_arg<B>();
-  return Merge<std::remove_cvref_t<A>, std::remove_cvref_t<B>>(std::forward<A>(a), std::forward<B>(b));
+  return Merge<std::remove_cvref_t<A>, std::remove_cvref_t<B>>(std::forward<A>(a),
+                                                               std::forward<B>(b));
 }
 template <class B>
   requires Stream<std::remove_cvref_t<B>>
 auto merge(B&& b) {
   tokio::detail::check_stream_arg<B>();
-  return tokio::detail::StreamPipe{[b = std::remove_cvref_t<B>(std::forward<B>(b))](auto&& a) mutable {
-    return tokio::stream::merge(std::forward<decltype(a)>(a), std::move(b));
-  }};
+  return tokio::detail::StreamPipe{
+      [b = std::remove_cvref_t<B>(std::forward<B>(b))](auto&& a) mutable {
+        return tokio::stream::merge(std::forward<decltype(a)>(a), std::move(b));
+      }};
 }
 
 template <class A, class B>
@@ -17413,15 +17561,17 @@ template <class A, class B>
 auto zip(A&& a, B&& b) {
   tokio::detail::check_stream_arg<A>();
   tokio::detail::check_stream_arg<B>();
-  return Zip<std::remove_cvref_t<A>, std::remove_cvref_t<B>>(std::forward<A>(a), std::forward<B>(b));
+  return Zip<std::remove_cvref_t<A>, std::remove_cvref_t<B>>(std::forward<A>(a),
+                                                             std::forward<B>(b));
 }
 template <class B>
   requires Stream<std::remove_cvref_t<B>>
 auto zip(B&& b) {
   tokio::detail::check_stream_arg<B>();
-  return tokio::detail::StreamPipe{[b = std::remove_cvref_t<B>(std::forward<B>(b))](auto&& a) mutable {
-    return tokio::stream::zip(std::forward<decltype(a)>(a), std::move(b));
-  }};
+  return tokio::detail::StreamPipe{
+      [b = std::remove_cvref_t<B>(std::forward<B>(b))](auto&& a) mutable {
+        return tokio::stream::zip(std::forward<decltype(a)>(a), std::move(b));
+      }};
 }
 
 }  // namespace tokio::stream
@@ -17454,16 +17604,20 @@ namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
 // An lvalue stream is borrowed through ByRef, an rvalue one owned.
 template <class S>
-using held_stream_t = std::conditional_t<std::is_lvalue_reference_v<S>,
-                                         stream::ByRef<std::remove_reference_t<S>>,
-                                         std::remove_cvref_t<S>>;
+using held_stream_t =
+    std::conditional_t<std::is_lvalue_reference_v<S>, stream::ByRef<std::remove_reference_t<S>>,
+                       std::remove_cvref_t<S>>;
 
 template <class S, class B, class F>
 class FoldOp : public CompositeLeaf<FoldOp<S, B, F>> {
  public:
   template <class U>
   FoldOp(U&& s, B init, F f) : in_(std::forward<U>(s)), acc_(std::move(init)), f_(std::move(f)) {}
-  FoldOp(FoldOp&& o) : CompositeLeaf<FoldOp>(o), in_(std::move(o.in_)), acc_(std::move(o.acc_)), f_(std::move(o.f_)) {}
+  FoldOp(FoldOp&& o)
+      : CompositeLeaf<FoldOp>(o),
+        in_(std::move(o.in_)),
+        acc_(std::move(o.acc_)),
+        f_(std::move(o.f_)) {}
 
   bool step(task::Context& cx) {
     for (;;) {
@@ -17498,7 +17652,8 @@ class CollectOp : public CompositeLeaf<CollectOp<S, C>> {
  public:
   template <class U, std::enable_if_t<!std::is_same_v<std::remove_cvref_t<U>, CollectOp>, int> = 0>
   explicit CollectOp(U&& s) : in_(std::forward<U>(s)) {}
-  CollectOp(CollectOp&& o) : CompositeLeaf<CollectOp>(o), in_(std::move(o.in_)), c_(std::move(o.c_)) {}
+  CollectOp(CollectOp&& o)
+      : CompositeLeaf<CollectOp>(o), in_(std::move(o.in_)), c_(std::move(o.c_)) {}
 
   bool step(task::Context& cx) {
     for (;;) {
@@ -17659,8 +17814,10 @@ template <Stream S>
 class ChunksTimeout : public PollStream<ChunksTimeout<S>, std::vector<item_t<S>>> {
  public:
   template <class U>
-  ChunksTimeout(U&& s, std::size_t max, time::Duration d) : in_(std::forward<U>(s)), max_(max), d_(d) {
-    if (max == 0) throw std::invalid_argument("tokio: stream::chunks_timeout needs a chunk size > 0");
+  ChunksTimeout(U&& s, std::size_t max, time::Duration d)
+      : in_(std::forward<U>(s)), max_(max), d_(d) {
+    if (max == 0)
+      throw std::invalid_argument("tokio: stream::chunks_timeout needs a chunk size > 0");
   }
 
   bool poll_next(task::Context& cx, std::optional<std::vector<item_t<S>>>& out) {
@@ -17714,7 +17871,8 @@ auto timeout(S&& s, std::chrono::duration<Rep, Period> d) {
 }
 template <class Rep, class Period>
 auto timeout(std::chrono::duration<Rep, Period> d) {
-  return tokio::detail::StreamPipe{[d](auto&& s) { return tokio::stream::timeout(std::forward<decltype(s)>(s), d); }};
+  return tokio::detail::StreamPipe{
+      [d](auto&& s) { return tokio::stream::timeout(std::forward<decltype(s)>(s), d); }};
 }
 
 template <class S, class Rep, class Period>
@@ -17725,14 +17883,16 @@ auto throttle(S&& s, std::chrono::duration<Rep, Period> d) {
 }
 template <class Rep, class Period>
 auto throttle(std::chrono::duration<Rep, Period> d) {
-  return tokio::detail::StreamPipe{[d](auto&& s) { return tokio::stream::throttle(std::forward<decltype(s)>(s), d); }};
+  return tokio::detail::StreamPipe{
+      [d](auto&& s) { return tokio::stream::throttle(std::forward<decltype(s)>(s), d); }};
 }
 
 template <class S, class Rep, class Period>
   requires Stream<std::remove_cvref_t<S>>
 auto chunks_timeout(S&& s, std::size_t max, std::chrono::duration<Rep, Period> d) {
   tokio::detail::check_stream_arg<S>();
-  return ChunksTimeout<std::remove_cvref_t<S>>(std::forward<S>(s), max, tokio::detail::non_negative_ns(d));
+  return ChunksTimeout<std::remove_cvref_t<S>>(std::forward<S>(s), max,
+                                               tokio::detail::non_negative_ns(d));
 }
 template <class Rep, class Period>
 auto chunks_timeout(std::size_t max, std::chrono::duration<Rep, Period> d) {
@@ -17932,7 +18092,8 @@ class SourceStream : public stream::PollStream<SourceStream<Src, Policy>, typena
 
  public:
   explicit SourceStream(Src src) : src_(std::move(src)) {}
-  SourceStream(SourceStream&& o) : src_((o.op_.reset(), std::move(o.src_))), pol_(std::move(o.pol_)) {}
+  SourceStream(SourceStream&& o)
+      : src_((o.op_.reset(), std::move(o.src_))), pol_(std::move(o.pol_)) {}
   SourceStream& operator=(SourceStream&& o) {
     if (this != &o) {
       op_.reset();
@@ -17945,7 +18106,7 @@ class SourceStream : public stream::PollStream<SourceStream<Src, Policy>, typena
   ~SourceStream() { op_.reset(); }
 
   bool poll_next(task::Context& cx, std::optional<Item>& out) {
-    if constexpr (requires(Policy& p, Src& s, std::optional<Item>& o) { p.ready(s, o); }) {
+    if constexpr (requires(Policy & p, Src & s, std::optional<Item> & o) { p.ready(s, o); }) {
       if (pol_.ready(src_, out)) return true;
     }
     for (;;) {
@@ -17996,8 +18157,10 @@ struct MpscRecvPolicy {
 namespace tokio::inline TOKIO_ABI_NAMESPACE::stream::wrappers {
 
 template <class T>
-class ReceiverStream : public tokio::detail::SourceStream<sync::mpsc::Receiver<T>, tokio::detail::MpscRecvPolicy<T>> {
-  using Base = tokio::detail::SourceStream<sync::mpsc::Receiver<T>, tokio::detail::MpscRecvPolicy<T>>;
+class ReceiverStream : public tokio::detail::SourceStream<sync::mpsc::Receiver<T>,
+                                                          tokio::detail::MpscRecvPolicy<T>> {
+  using Base =
+      tokio::detail::SourceStream<sync::mpsc::Receiver<T>, tokio::detail::MpscRecvPolicy<T>>;
 
  public:
   explicit ReceiverStream(sync::mpsc::Receiver<T> rx) : Base(std::move(rx)) {}
@@ -18009,8 +18172,10 @@ ReceiverStream(sync::mpsc::BasicReceiver<T, true>) -> ReceiverStream<T>;
 
 template <class T>
 class UnboundedReceiverStream
-    : public tokio::detail::SourceStream<sync::mpsc::UnboundedReceiver<T>, tokio::detail::MpscRecvPolicy<T>> {
-  using Base = tokio::detail::SourceStream<sync::mpsc::UnboundedReceiver<T>, tokio::detail::MpscRecvPolicy<T>>;
+    : public tokio::detail::SourceStream<sync::mpsc::UnboundedReceiver<T>,
+                                         tokio::detail::MpscRecvPolicy<T>> {
+  using Base = tokio::detail::SourceStream<sync::mpsc::UnboundedReceiver<T>,
+                                           tokio::detail::MpscRecvPolicy<T>>;
 
  public:
   explicit UnboundedReceiverStream(sync::mpsc::UnboundedReceiver<T> rx) : Base(std::move(rx)) {}
@@ -18049,7 +18214,8 @@ namespace tokio::inline TOKIO_ABI_NAMESPACE::stream::wrappers {
 // The receiver fell behind: `skipped` values were overwritten before it read them.
 struct BroadcastStreamRecvError {
   uint64_t skipped = 0;
-  friend bool operator==(const BroadcastStreamRecvError&, const BroadcastStreamRecvError&) = default;
+  friend bool operator==(const BroadcastStreamRecvError&,
+                         const BroadcastStreamRecvError&) = default;
 };
 
 }  // namespace tokio::stream::wrappers
@@ -18075,9 +18241,10 @@ struct BroadcastRecvPolicy {
 namespace tokio::inline TOKIO_ABI_NAMESPACE::stream::wrappers {
 
 template <class T>
-class BroadcastStream
-    : public tokio::detail::SourceStream<sync::broadcast::Receiver<T>, tokio::detail::BroadcastRecvPolicy<T>> {
-  using Base = tokio::detail::SourceStream<sync::broadcast::Receiver<T>, tokio::detail::BroadcastRecvPolicy<T>>;
+class BroadcastStream : public tokio::detail::SourceStream<sync::broadcast::Receiver<T>,
+                                                           tokio::detail::BroadcastRecvPolicy<T>> {
+  using Base = tokio::detail::SourceStream<sync::broadcast::Receiver<T>,
+                                           tokio::detail::BroadcastRecvPolicy<T>>;
 
  public:
   explicit BroadcastStream(sync::broadcast::Receiver<T> rx) : Base(std::move(rx)) {}
@@ -18183,7 +18350,8 @@ struct IntervalPolicy {
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::stream::wrappers {
 
-class IntervalStream : public tokio::detail::SourceStream<time::Interval, tokio::detail::IntervalPolicy> {
+class IntervalStream
+    : public tokio::detail::SourceStream<time::Interval, tokio::detail::IntervalPolicy> {
  public:
   explicit IntervalStream(time::Interval iv) : SourceStream(std::move(iv)) {}
 };
@@ -18238,13 +18406,15 @@ struct AcceptPolicy {
 namespace tokio::inline TOKIO_ABI_NAMESPACE::stream::wrappers {
 
 class TcpListenerStream
-    : public tokio::detail::SourceStream<net::TcpListener, tokio::detail::AcceptPolicy<net::TcpListener, net::TcpStream>> {
+    : public tokio::detail::SourceStream<
+          net::TcpListener, tokio::detail::AcceptPolicy<net::TcpListener, net::TcpStream>> {
  public:
   explicit TcpListenerStream(net::TcpListener l) : SourceStream(std::move(l)) {}
 };
 
 class UnixListenerStream
-    : public tokio::detail::SourceStream<net::UnixListener, tokio::detail::AcceptPolicy<net::UnixListener, net::UnixStream>> {
+    : public tokio::detail::SourceStream<
+          net::UnixListener, tokio::detail::AcceptPolicy<net::UnixListener, net::UnixStream>> {
  public:
   explicit UnixListenerStream(net::UnixListener l) : SourceStream(std::move(l)) {}
 };
@@ -18302,7 +18472,8 @@ struct NextPolicy {
 namespace tokio::inline TOKIO_ABI_NAMESPACE::stream::wrappers {
 
 template <class R>
-class LinesStream : public tokio::detail::SourceStream<io::Lines<R>, tokio::detail::NextPolicy<std::string>> {
+class LinesStream
+    : public tokio::detail::SourceStream<io::Lines<R>, tokio::detail::NextPolicy<std::string>> {
   using Base = tokio::detail::SourceStream<io::Lines<R>, tokio::detail::NextPolicy<std::string>>;
 
  public:
@@ -18313,8 +18484,10 @@ LinesStream(io::Lines<R>) -> LinesStream<R>;
 
 template <class R>
 class SplitStream
-    : public tokio::detail::SourceStream<io::Split<R>, tokio::detail::NextPolicy<std::vector<std::byte>>> {
-  using Base = tokio::detail::SourceStream<io::Split<R>, tokio::detail::NextPolicy<std::vector<std::byte>>>;
+    : public tokio::detail::SourceStream<io::Split<R>,
+                                         tokio::detail::NextPolicy<std::vector<std::byte>>> {
+  using Base =
+      tokio::detail::SourceStream<io::Split<R>, tokio::detail::NextPolicy<std::vector<std::byte>>>;
 
  public:
   explicit SplitStream(io::Split<R> s) : Base(std::move(s)) {}
@@ -18413,7 +18586,8 @@ class Bytes {
  public:
   Bytes() noexcept = default;
   // A copy of `s` in a new block.
-  explicit Bytes(std::string_view s) : Bytes(copy_from_slice(std::as_bytes(std::span(s.data(), s.size())))) {}
+  explicit Bytes(std::string_view s)
+      : Bytes(copy_from_slice(std::as_bytes(std::span(s.data(), s.size())))) {}
   static Bytes copy_from_slice(std::span<const std::byte> s);
   // Refers to `s` without copying: it must outlive every copy (a string literal).
   static Bytes from_static(std::string_view s) noexcept {
@@ -18423,9 +18597,13 @@ class Bytes {
     return b;
   }
 
-  Bytes(const Bytes& o) noexcept : blk_(o.blk_), ptr_(o.ptr_), len_(o.len_) { detail::bytes_block_ref(blk_); }
+  Bytes(const Bytes& o) noexcept : blk_(o.blk_), ptr_(o.ptr_), len_(o.len_) {
+    detail::bytes_block_ref(blk_);
+  }
   Bytes(Bytes&& o) noexcept
-      : blk_(std::exchange(o.blk_, nullptr)), ptr_(std::exchange(o.ptr_, nullptr)), len_(std::exchange(o.len_, 0)) {}
+      : blk_(std::exchange(o.blk_, nullptr)),
+        ptr_(std::exchange(o.ptr_, nullptr)),
+        len_(std::exchange(o.len_, 0)) {}
   Bytes& operator=(Bytes o) noexcept {
     std::swap(blk_, o.blk_);
     std::swap(ptr_, o.ptr_);
@@ -18447,7 +18625,9 @@ class Bytes {
   }
   std::span<const std::byte> as_span() const noexcept { return {ptr_, len_}; }
   operator std::span<const std::byte>() const noexcept { return {ptr_, len_}; }  // NOLINT
-  std::string_view as_string_view() const noexcept { return {reinterpret_cast<const char*>(ptr_), len_}; }
+  std::string_view as_string_view() const noexcept {
+    return {reinterpret_cast<const char*>(ptr_), len_};
+  }
   std::string to_string() const { return std::string(as_string_view()); }
 
   // The bytes [begin, end) as a Bytes sharing this one's storage.
@@ -18486,7 +18666,9 @@ class Bytes {
   friend bool operator==(const Bytes& a, const Bytes& b) noexcept {
     return a.len_ == b.len_ && (a.len_ == 0 || std::memcmp(a.ptr_, b.ptr_, a.len_) == 0);
   }
-  friend bool operator==(const Bytes& a, std::string_view b) noexcept { return a.as_string_view() == b; }
+  friend bool operator==(const Bytes& a, std::string_view b) noexcept {
+    return a.as_string_view() == b;
+  }
 
  private:
   friend class BytesMut;
@@ -18553,7 +18735,9 @@ class BytesMut {
   std::span<std::byte> as_span() noexcept { return {ptr_, len_}; }
   std::span<const std::byte> as_span() const noexcept { return {ptr_, len_}; }
   operator std::span<const std::byte>() const noexcept { return {ptr_, len_}; }  // NOLINT
-  std::string_view as_string_view() const noexcept { return {reinterpret_cast<const char*>(ptr_), len_}; }
+  std::string_view as_string_view() const noexcept {
+    return {reinterpret_cast<const char*>(ptr_), len_};
+  }
   std::string to_string() const { return std::string(as_string_view()); }
 
   // Makes room for at least `additional` more bytes (see the top of this file).
@@ -18651,7 +18835,9 @@ class BytesMut {
   friend bool operator==(const BytesMut& a, const BytesMut& b) noexcept {
     return a.len_ == b.len_ && (a.len_ == 0 || std::memcmp(a.ptr_, b.ptr_, a.len_) == 0);
   }
-  friend bool operator==(const BytesMut& a, std::string_view b) noexcept { return a.as_string_view() == b; }
+  friend bool operator==(const BytesMut& a, std::string_view b) noexcept {
+    return a.as_string_view() == b;
+  }
 
  private:
   BytesMut share(std::byte* p, std::size_t len, std::size_t cap) const noexcept {
@@ -18727,7 +18913,9 @@ enum class Errc {
 
 const std::error_category& codec_category() noexcept;
 
-inline std::error_code make_error_code(Errc e) noexcept { return {static_cast<int>(e), codec_category()}; }
+inline std::error_code make_error_code(Errc e) noexcept {
+  return {static_cast<int>(e), codec_category()};
+}
 
 }  // namespace tokio::codec
 
@@ -18906,7 +19094,8 @@ inline constexpr std::size_t kFramedBackpressure = 8 * 1024;
 
 struct FramedReadState {
   explicit FramedReadState(std::size_t capacity)
-      : buf(codec::BytesMut::with_capacity(capacity)), min_read(capacity / 4 > 0 ? capacity / 4 : 1) {}
+      : buf(codec::BytesMut::with_capacity(capacity)),
+        min_read(capacity / 4 > 0 ? capacity / 4 : 1) {}
   codec::BytesMut buf;
   std::size_t min_read;   // spare room guaranteed before each read
   bool readable = false;  // the buffer may hold a frame: decode before reading
@@ -18937,8 +19126,8 @@ bool framed_decode_buffered(D& codec, FramedReadState& st,
 }
 
 template <class R, class D>
-bool framed_poll_next(R& io, D& codec, FramedReadState& st, ChildOp<read_op_t<R>>& op, task::Context& cx,
-                      std::optional<io::Result<codec::decoder_item_t<D>>>& out) {
+bool framed_poll_next(R& io, D& codec, FramedReadState& st, ChildOp<read_op_t<R>>& op,
+                      task::Context& cx, std::optional<io::Result<codec::decoder_item_t<D>>>& out) {
   for (;;) {
     if (st.done) return true;
     if (st.readable) {
@@ -18985,7 +19174,8 @@ class FlushDriver {
  public:
   bool poll(W& w, codec::BytesMut& buf, bool flush_inner, task::Context& cx, std::error_code& err) {
     while (!buf.is_empty()) {
-      if (!wop_.live()) wop_.start([&] { return w.write(std::span<const std::byte>(buf.as_span())); });
+      if (!wop_.live())
+        wop_.start([&] { return w.write(std::span<const std::byte>(buf.as_span())); });
       if (!wop_.poll(cx)) return false;
       io::Result<std::size_t> n = wop_.take();
       if (!n) {
@@ -19151,7 +19341,8 @@ class FramedWriteApi {
  protected:
   FramedWriteApi() : wbuf_(codec::BytesMut::with_capacity(kFramedInitialCapacity)) {}
   // A write in flight refers to the buffer: it is cancelled before the buffer moves.
-  FramedWriteApi(FramedWriteApi&& o) : wbuf_((o.flusher_.reset(), std::move(o.wbuf_))), hwm_(o.hwm_) {}
+  FramedWriteApi(FramedWriteApi&& o)
+      : wbuf_((o.flusher_.reset(), std::move(o.wbuf_))), hwm_(o.hwm_) {}
   FramedWriteApi& operator=(FramedWriteApi&&) = delete;  // NOLINT(modernize-use-equals-delete)
   ~FramedWriteApi() = default;
   // Derived's destructor calls this: the write in progress must go before the writer does.
@@ -19193,7 +19384,9 @@ class FramedRead : public stream::PollStream<FramedRead<R, D>, io::Result<decode
     return FramedRead(std::forward<R>(inner), std::move(decoder), capacity);
   }
   FramedRead(FramedRead&& o)
-      : io_((o.op_.reset(), std::forward<R>(o.io_))), codec_(std::move(o.codec_)), st_(std::move(o.st_)) {}
+      : io_((o.op_.reset(), std::forward<R>(o.io_))),
+        codec_(std::move(o.codec_)),
+        st_(std::move(o.st_)) {}
   FramedRead& operator=(FramedRead&&) = delete;
   ~FramedRead() { op_.reset(); }
 
@@ -19267,14 +19460,16 @@ FramedRead(R&&, D, std::size_t) -> FramedRead<R, D>;
 namespace tokio::inline TOKIO_ABI_NAMESPACE::codec {
 
 template <class W, class E>
-class FramedWrite : public tokio::detail::FramedWriteApi<FramedWrite<W, E>, std::remove_reference_t<W>> {
+class FramedWrite
+    : public tokio::detail::FramedWriteApi<FramedWrite<W, E>, std::remove_reference_t<W>> {
   using Io = std::remove_reference_t<W>;
   using Api = tokio::detail::FramedWriteApi<FramedWrite<W, E>, Io>;
   static_assert(io::AsyncWrite<Io>, "FramedWrite needs an io::AsyncWrite");
 
  public:
   FramedWrite(W&& inner, E encoder) : io_(std::forward<W>(inner)), codec_(std::move(encoder)) {}
-  FramedWrite(FramedWrite&& o) : Api(std::move(o)), io_(std::forward<W>(o.io_)), codec_(std::move(o.codec_)) {}
+  FramedWrite(FramedWrite&& o)
+      : Api(std::move(o)), io_(std::forward<W>(o.io_)), codec_(std::move(o.codec_)) {}
   FramedWrite& operator=(FramedWrite&&) = delete;
   ~FramedWrite() { this->cancel_flush(); }
 
@@ -19334,7 +19529,8 @@ class Framed : public stream::PollStream<Framed<T, C>, io::Result<decoder_item_t
                public tokio::detail::FramedWriteApi<Framed<T, C>, std::remove_reference_t<T>> {
   using Io = std::remove_reference_t<T>;
   using Api = tokio::detail::FramedWriteApi<Framed<T, C>, Io>;
-  static_assert(io::AsyncRead<Io> && io::AsyncWrite<Io>, "Framed needs an io::AsyncRead + io::AsyncWrite");
+  static_assert(io::AsyncRead<Io> && io::AsyncWrite<Io>,
+                "Framed needs an io::AsyncRead + io::AsyncWrite");
 
  public:
   using Item = io::Result<decoder_item_t<C>>;
@@ -19345,7 +19541,10 @@ class Framed : public stream::PollStream<Framed<T, C>, io::Result<decoder_item_t
     return Framed(std::forward<T>(inner), std::move(codec), capacity);
   }
   Framed(Framed&& o)
-      : Api(std::move(o)), io_((o.rop_.reset(), std::forward<T>(o.io_))), codec_(std::move(o.codec_)), rd_(std::move(o.rd_)) {}
+      : Api(std::move(o)),
+        io_((o.rop_.reset(), std::forward<T>(o.io_))),
+        codec_(std::move(o.codec_)),
+        rd_(std::move(o.rd_)) {}
   Framed& operator=(Framed&&) = delete;
   ~Framed() {
     rop_.reset();
@@ -19479,7 +19678,8 @@ class AnyDelimiterCodec {
  public:
   AnyDelimiterCodec(std::string_view seek_delimiters, std::string_view sequence_writer,
                     std::size_t max_length = std::numeric_limits<std::size_t>::max());
-  static AnyDelimiterCodec new_with_max_length(std::string_view seek_delimiters, std::string_view sequence_writer,
+  static AnyDelimiterCodec new_with_max_length(std::string_view seek_delimiters,
+                                               std::string_view sequence_writer,
                                                std::size_t max_length) {
     return AnyDelimiterCodec(seek_delimiters, sequence_writer, max_length);
   }
@@ -19491,7 +19691,9 @@ class AnyDelimiterCodec {
   Result<void, std::error_code> encode(std::string_view chunk, BytesMut& dst) {
     return encode(std::as_bytes(std::span(chunk.data(), chunk.size())), dst);
   }
-  Result<void, std::error_code> encode(const Bytes& chunk, BytesMut& dst) { return encode(chunk.as_span(), dst); }
+  Result<void, std::error_code> encode(const Bytes& chunk, BytesMut& dst) {
+    return encode(chunk.as_span(), dst);
+  }
 
  private:
   // Index of the first delimiter in p[from, to), or `to`.
@@ -19531,8 +19733,12 @@ class BytesCodec {
     dst.extend_from_slice(data);
     return {};
   }
-  Result<void, std::error_code> encode(const Bytes& data, BytesMut& dst) { return encode(data.as_span(), dst); }
-  Result<void, std::error_code> encode(const BytesMut& data, BytesMut& dst) { return encode(data.as_span(), dst); }
+  Result<void, std::error_code> encode(const Bytes& data, BytesMut& dst) {
+    return encode(data.as_span(), dst);
+  }
+  Result<void, std::error_code> encode(const BytesMut& data, BytesMut& dst) {
+    return encode(data.as_span(), dst);
+  }
   Result<void, std::error_code> encode(std::string_view data, BytesMut& dst) {
     dst.put(data);
     return {};
@@ -19647,7 +19853,9 @@ class LengthDelimitedCodec {
   Result<void, std::error_code> encode(std::string_view payload, BytesMut& dst) {
     return encode(std::as_bytes(std::span(payload.data(), payload.size())), dst);
   }
-  Result<void, std::error_code> encode(const Bytes& payload, BytesMut& dst) { return encode(payload.as_span(), dst); }
+  Result<void, std::error_code> encode(const Bytes& payload, BytesMut& dst) {
+    return encode(payload.as_span(), dst);
+  }
   Result<void, std::error_code> encode(const BytesMut& payload, BytesMut& dst) {
     return encode(payload.as_span(), dst);
   }
@@ -20240,7 +20448,6 @@ TOKIO_SYSTEM_HEADERS_END
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
-
 struct StallProbe {
   std::atomic<uint64_t> polls{0};
   std::atomic<uint64_t> polling{0};
@@ -20457,7 +20664,6 @@ class EnterRuntime {
 HandleInner* make_current_thread(Config cfg);
 HandleInner* make_multi_thread(Config cfg);
 
-
 }  // namespace tokio::detail
 /* end file src/tokio/runtime/detail/handle_inner.hpp */
 /* begin file src/tokio/runtime/detail/thread.hpp */
@@ -20589,7 +20795,8 @@ class Inject {
       if (!closed_) {
         ring_.push_back(t);
         len_.store(ring_.size(), std::memory_order_release);
-        if (remote) remote_.store(remote_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+        if (remote)
+          remote_.store(remote_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
         return;
       }
     }
@@ -21190,14 +21397,9 @@ class WorkerParker {
 
   void unpark(Driver& driver) noexcept {
     switch (state_.exchange(NOTIFIED, std::memory_order_release)) {
-      case PARKED_CONDVAR:
-        futex_wake(&state_, 1);
-        break;
-      case PARKED_DRIVER:
-        driver.unpark();
-        break;
-      default:
-        break;
+      case PARKED_CONDVAR: futex_wake(&state_, 1); break;
+      case PARKED_DRIVER: driver.unpark(); break;
+      default: break;
     }
   }
 
@@ -21234,9 +21436,9 @@ class Clock {
   }
   bool is_paused() const noexcept { return paused_.load(std::memory_order_acquire); }
 
-  void pause();                       // throws std::logic_error when already paused
-  void resume();                      // throws std::logic_error when not paused
-  void advance(time::Duration d);     // throws std::logic_error when not paused
+  void pause();                    // throws std::logic_error when already paused
+  void resume();                   // throws std::logic_error when not paused
+  void advance(time::Duration d);  // throws std::logic_error when not paused
   // Auto-advance: moves a paused clock forward to `t` (never backwards).
   void advance_to(time::Instant t) noexcept;
 
@@ -21427,8 +21629,8 @@ class TimeDriver {
     return d <= 0 ? 0 : static_cast<uint64_t>(d) / 1000000;
   }
   time::Instant tick_to_instant(uint64_t tick) const noexcept {
-    return time::Instant::from_ns(start_ns_).saturating_add(
-        std::chrono::milliseconds(static_cast<int64_t>(tick < TimerEntry::kMaxTick ? tick : TimerEntry::kMaxTick)));
+    return time::Instant::from_ns(start_ns_).saturating_add(std::chrono::milliseconds(
+        static_cast<int64_t>(tick < TimerEntry::kMaxTick ? tick : TimerEntry::kMaxTick)));
   }
 
   // Timers registered right now (tests).
@@ -21454,12 +21656,12 @@ class TimeDriver {
   Clock clock_;
   int64_t start_ns_;
   mutable std::mutex mu_;
-  Wheel wheel_;            // guarded by mu_
-  bool shutdown_ = false;  // guarded by mu_
+  Wheel wheel_;                         // guarded by mu_
+  bool shutdown_ = false;               // guarded by mu_
   std::atomic<bool> shut_down_{false};  // shutdown_, readable without the lock
   std::atomic<uint64_t> next_due_{kNone};
   std::atomic<uint64_t> next_wake_{0};
-  std::atomic<uint64_t> observed_tick_{0};  // the latest tick after_park saw (any thread reads)
+  std::atomic<uint64_t> observed_tick_{0};   // the latest tick after_park saw (any thread reads)
   std::optional<time::Instant> advance_to_;  // parking thread only
 };
 
@@ -21527,7 +21729,9 @@ class IoDriver {
   io::Result<void> remove(int fd, ScheduledIo* io) noexcept;
 
   // Metrics.
-  uint64_t fd_registered_count() const noexcept { return registered_.load(std::memory_order_relaxed); }
+  uint64_t fd_registered_count() const noexcept {
+    return registered_.load(std::memory_order_relaxed);
+  }
   uint64_t fd_deregistered_count() const noexcept {
     return deregistered_.load(std::memory_order_relaxed);
   }
@@ -21548,12 +21752,12 @@ class IoDriver {
   std::atomic<uint32_t> park_state_{IDLE};
 
   mutable std::mutex mu_;
-  ScheduledIo* live_ = nullptr;         // registration set (guarded by mu_)
+  ScheduledIo* live_ = nullptr;  // registration set (guarded by mu_)
   std::size_t num_live_ = 0;
-  std::vector<ScheduledIo*> free_;      // reusable entries (guarded by mu_)
-  std::vector<ScheduledIo*> pending_;   // deregistered, released at the next turn (mu_)
+  std::vector<ScheduledIo*> free_;     // reusable entries (guarded by mu_)
+  std::vector<ScheduledIo*> pending_;  // deregistered, released at the next turn (mu_)
   std::atomic<std::size_t> pending_count_{0};
-  bool is_shutdown_ = false;            // guarded by mu_
+  bool is_shutdown_ = false;  // guarded by mu_
 
   std::atomic<uint64_t> registered_{0};
   std::atomic<uint64_t> deregistered_{0};
@@ -21595,10 +21799,10 @@ namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 struct ChildState {
   int pid = -1;
   bool reaped = false;
-  int status = 0;            // the raw wait status, once reaped
+  int status = 0;  // the raw wait status, once reaped
   bool kill_on_drop = false;
-  PollSocket pidfd;          // pidfd mode: registered with the reactor
-  SignalListener chld;       // SIGCHLD mode (chld.sig == SIGCHLD)
+  PollSocket pidfd;     // pidfd mode: registered with the reactor
+  SignalListener chld;  // SIGCHLD mode (chld.sig == SIGCHLD)
 };
 
 // waitpid(pid, WNOHANG) unless reaped: 1 reaped (status stored), 0 still running, -errno.
@@ -21711,19 +21915,19 @@ struct CommandSpec {
 // descriptors): a self-contained value, so the vfork itself may run on another thread
 // (Command::status()/output() run it on the blocking pool: see command.hpp).
 struct SpawnPlan {
-  std::string program;                  // as given, for messages
-  std::string path;                     // resolved
+  std::string program;  // as given, for messages
+  std::string path;     // resolved
   std::vector<std::string> argv_strings;
   std::vector<std::string> env_strings;
-  bool inherit_env = true;              // use `environ` as it is at the vfork
+  bool inherit_env = true;  // use `environ` as it is at the vfork
   std::optional<std::string> cwd;
   std::optional<int> pgroup;
   std::optional<uint32_t> uid;
   std::optional<uint32_t> gid;
   bool kill_on_drop = false;
-  int fds[3] = {-1, -1, -1};            // what the child gets on 0, 1, 2 (-1: inherit)
-  std::vector<OwnedFd> child_side;      // owned sources of fds[], closed after the vfork
-  OwnedFd pipes[3];                     // the parent's ends of piped streams
+  int fds[3] = {-1, -1, -1};        // what the child gets on 0, 1, 2 (-1: inherit)
+  std::vector<OwnedFd> child_side;  // owned sources of fds[], closed after the vfork
+  OwnedFd pipes[3];                 // the parent's ends of piped streams
 };
 
 // A started child not yet adopted by a Child: destroying it hands the process to the
@@ -21736,7 +21940,8 @@ struct Spawned {
 
   Spawned() noexcept = default;
   Spawned(Spawned&& o) noexcept
-      : pid(std::exchange(o.pid, -1)), kill_on_drop(o.kill_on_drop),
+      : pid(std::exchange(o.pid, -1)),
+        kill_on_drop(o.kill_on_drop),
         pipes{std::move(o.pipes[0]), std::move(o.pipes[1]), std::move(o.pipes[2])} {}
   Spawned& operator=(Spawned&&) = delete;
   ~Spawned();
@@ -21744,7 +21949,8 @@ struct Spawned {
 };
 
 // Checks and prepares spec's program; unset stdio entries use `defaults`.
-io::Result<SpawnPlan> prepare_spawn(const CommandSpec& spec, const process::Stdio::Kind defaults[3]);
+io::Result<SpawnPlan> prepare_spawn(const CommandSpec& spec,
+                                    const process::Stdio::Kind defaults[3]);
 // vfork + execve (see above). Errors name the program and the failing step.
 io::Result<Spawned> execute_spawn(SpawnPlan plan);
 
@@ -21892,14 +22098,14 @@ static_assert(sizeof(Params) == 120);
 // unions of the kernel's struct are reduced to the member each opcode reads.
 struct Sqe {
   uint8_t opcode;
-  uint8_t flags;     // kSqe* below
+  uint8_t flags;  // kSqe* below
   uint16_t ioprio;
   int32_t fd;
-  uint64_t off;      // offset; addr2 (second path, statx buffer) for the *at opcodes
-  uint64_t addr;     // buffer or path
-  uint32_t len;      // byte count; mode (openat, mkdirat); new dirfd (renameat, linkat)
-  uint32_t op_flags; // open_flags, statx_flags, rename/unlink/hardlink flags, fsync_flags,
-                     // cancel_flags, rw_flags
+  uint64_t off;       // offset; addr2 (second path, statx buffer) for the *at opcodes
+  uint64_t addr;      // buffer or path
+  uint32_t len;       // byte count; mode (openat, mkdirat); new dirfd (renameat, linkat)
+  uint32_t op_flags;  // open_flags, statx_flags, rename/unlink/hardlink flags, fsync_flags,
+                      // cancel_flags, rw_flags
   uint64_t user_data;
   uint16_t buf_index;
   uint16_t personality;
@@ -22057,9 +22263,7 @@ struct alignas(16) FsOp {
   // Leaf side: true when DONE; otherwise stores cx's waker (replacing an older one).
   bool poll_done(task::Context& cx) noexcept;
   bool is_done() const noexcept { return state.load(std::memory_order_acquire) & DONE; }
-  bool cancel_requested() const noexcept {
-    return state.load(std::memory_order_acquire) & CANCEL;
-  }
+  bool cancel_requested() const noexcept { return state.load(std::memory_order_acquire) & CANCEL; }
   void take_waker_and_drop() noexcept;
   // Makes a finished op ready for another run (File reuses one op per file). Only when
   // no engine holds it.
@@ -22080,16 +22284,16 @@ struct alignas(16) FsOp {
   Wakeable* waker = nullptr;  // guarded by lock
 
   // --- engine bookkeeping
-  FsEngine* engine = nullptr;   // set at submission
+  FsEngine* engine = nullptr;  // set at submission
   // io_uring: the ring this op's steps go to (null once handed to the blocking pool; read
   // by cancel() on the waiter's thread).
   std::atomic<UringRing*> ring{nullptr};
-  FsOp* next = nullptr;         // io_uring: backlog link (guarded by the ring's SQ lock)
-  int slot = -1;                // io_uring: reserved direct-descriptor slot, or -1
-  bool slot_open = false;       // io_uring: the slot holds a file the engine must close
-  bool stepped = false;         // io_uring: a step was submitted (slots are only given before)
-  bool mandatory = false;       // runs even while the runtime shuts down (File writes)
-  uint8_t nsqe = 0;             // entries of the current step
+  FsOp* next = nullptr;    // io_uring: backlog link (guarded by the ring's SQ lock)
+  int slot = -1;           // io_uring: reserved direct-descriptor slot, or -1
+  bool slot_open = false;  // io_uring: the slot holds a file the engine must close
+  bool stepped = false;    // io_uring: a step was submitted (slots are only given before)
+  bool mandatory = false;  // runs even while the runtime shuts down (File writes)
+  uint8_t nsqe = 0;        // entries of the current step
   std::atomic<uint8_t> cqes_left{0};
   int32_t res[kFsMaxSqes] = {};
 };
@@ -22497,18 +22701,16 @@ class PathOp final : public FsOp {
 
   // The name the system call uses: p1, or `at_name` relative to `dirfd` when set
   // (DirEntry::metadata: fstatat on the directory being listed, kept open by `keep`).
-  const char* target() const noexcept {
-    return dirfd == AT_FDCWD ? p1.c_str() : at_name.c_str();
-  }
+  const char* target() const noexcept { return dirfd == AT_FDCWD ? p1.c_str() : at_name.c_str(); }
 
   Kind kind;
   std::string p1, p2;  // p1 (and p2) also name the error
   int dirfd = AT_FDCWD;
   std::string at_name;
   std::shared_ptr<const void> keep;
-  int err = 0;            // outcome: 0 or an errno
-  StatData stat;          // Stat / Lstat outcome
-  struct statx sx;        // io_uring's statx buffer (the kernel writes it)
+  int err = 0;      // outcome: 0 or an errno
+  StatData stat;    // Stat / Lstat outcome
+  struct statx sx;  // io_uring's statx buffer (the kernel writes it)
 };
 
 class OpenOp final : public FsOp {
@@ -22532,7 +22734,7 @@ class OpenOp final : public FsOp {
   std::string path;
   int flags;
   unsigned mode;
-  int fd = -1;   // outcome
+  int fd = -1;  // outcome
   int err = 0;
 };
 
@@ -22550,7 +22752,7 @@ class ReadFileOp final : public FsOp {
   void fail(int e) noexcept override { err = e; }
 
   std::string path;
-  C out;        // outcome: the contents
+  C out;  // outcome: the contents
   int err = 0;
 
  private:
@@ -22564,9 +22766,9 @@ class ReadFileOp final : public FsOp {
   static constexpr std::size_t kFirst = 32 * 1024;  // first read
   static constexpr std::size_t kProbe = 4 * 1024;   // second read (normally 0: EOF)
   Phase phase = Phase::Open;
-  int fd = -1;                    // without a direct slot: the plain fd
-  std::byte* scratch = nullptr;   // kFirst + kProbe bytes for the first two reads
-  std::size_t len = 0;            // bytes of `out` filled (phase More)
+  int fd = -1;                   // without a direct slot: the plain fd
+  std::byte* scratch = nullptr;  // kFirst + kProbe bytes for the first two reads
+  std::size_t len = 0;           // bytes of `out` filled (phase More)
 };
 
 class WriteFileOp final : public FsOp {
@@ -22596,7 +22798,12 @@ class WriteFileOp final : public FsOp {
 class MiscOp final : public FsOp {
  public:
   enum class Kind : uint8_t {
-    Copy, CreateDirAll, RemoveDirAll, Canonicalize, ReadLink, SetPermissions
+    Copy,
+    CreateDirAll,
+    RemoveDirAll,
+    Canonicalize,
+    ReadLink,
+    SetPermissions
   };
   MiscOp(Kind k, std::string a, std::string b = {}) noexcept
       : kind(k), p1(std::move(a)), p2(std::move(b)) {}
@@ -22605,10 +22812,10 @@ class MiscOp final : public FsOp {
 
   Kind kind;
   std::string p1, p2;
-  unsigned perms = 0;          // SetPermissions input
-  int err = 0;                 // outcome
-  uint64_t count = 0;          // Copy: bytes copied
-  std::filesystem::path out;   // Canonicalize / ReadLink
+  unsigned perms = 0;         // SetPermissions input
+  int err = 0;                // outcome
+  uint64_t count = 0;         // Copy: bytes copied
+  std::filesystem::path out;  // Canonicalize / ReadLink
 };
 
 // Recursive removal below an open directory (no symlink is followed). 0 or errno.
@@ -22800,17 +23007,17 @@ class FileOp final : public FsOp {
   bool reserve(std::size_t n) noexcept;
 
   int fd = -1;
-  bool own_fd = false;      // close fd when the op is destroyed (its File is gone)
+  bool own_fd = false;       // close fd when the op is destroyed (its File is gone)
   bool async_write = false;  // a pipe or socket: writes run in io_uring's worker (SIGPIPE)
   Kind kind = Kind::None;
   std::byte* buf = nullptr;  // the File's buffer
   std::size_t cap = 0;
-  std::size_t len = 0;       // Read: bytes asked; Write: bytes to write
-  std::size_t done = 0;      // Write: bytes written so far
-  uint64_t arg = 0;          // Truncate: the length
-  int64_t result = 0;        // outcome: count or 0, or -errno (-1 - write_zero: see below)
-  StatData stat;             // Stat outcome
-  struct statx sx;           // io_uring's statx buffer
+  std::size_t len = 0;   // Read: bytes asked; Write: bytes to write
+  std::size_t done = 0;  // Write: bytes written so far
+  uint64_t arg = 0;      // Truncate: the length
+  int64_t result = 0;    // outcome: count or 0, or -errno (-1 - write_zero: see below)
+  StatData stat;         // Stat outcome
+  struct statx sx;       // io_uring's statx buffer
 };
 
 // A write whose file accepted zero bytes (FileOp::result).
@@ -22829,7 +23036,7 @@ struct FileInner {
   std::size_t rpos = 0, rlen = 0;  // idle read-ahead: op->buf[rpos, rlen)
   std::error_code last_write_err;  // a write-behind failed: reported by the next write
   std::size_t max_buf = 2 * 1024 * 1024;
-  int8_t pipe_like = -1;           // fd is a FIFO or socket (-1: not checked yet)
+  int8_t pipe_like = -1;  // fd is a FIFO or socket (-1: not checked yet)
 
   std::error_code error(int64_t negated_errno) const;
   // Throws std::logic_error outside a runtime (first operation of a from_std File).
@@ -22929,15 +23136,16 @@ namespace core_leaf_names_impl {
 constinit std::atomic<LeafName*> g_leaf_names{nullptr};
 }
 
-LeafName::LeafName(bool (*f)(Pollable*, task::Context&) noexcept, const char* (*n)() noexcept) noexcept
+LeafName::LeafName(bool (*f)(Pollable*, task::Context&) noexcept,
+                   const char* (*n)() noexcept) noexcept
     : poll_fn(f), pretty(n) {
   auto& head = core_leaf_names_impl::g_leaf_names;
   LeafName* h = head.load(std::memory_order_relaxed);
   do {
     next = h;
     // Release: a dump that sees this entry (acquire) sees its fields.
-  } while (!head.compare_exchange_weak(h, this, std::memory_order_release,
-                                       std::memory_order_relaxed));
+  } while (
+      !head.compare_exchange_weak(h, this, std::memory_order_release, std::memory_order_relaxed));
 }
 
 const char* leaf_pretty_name(bool (*f)(Pollable*, task::Context&) noexcept) noexcept {
@@ -22974,15 +23182,15 @@ bool futex_wait(std::atomic<uint32_t>* word, uint32_t expected,
 }
 
 void futex_wake(std::atomic<uint32_t>* word, int count) noexcept {
-  syscall(SYS_futex, reinterpret_cast<uint32_t*>(word), FUTEX_WAKE_PRIVATE, count, nullptr,
-          nullptr, 0);
+  syscall(SYS_futex, reinterpret_cast<uint32_t*>(word), FUTEX_WAKE_PRIVATE, count, nullptr, nullptr,
+          0);
 }
 
 void Mutex::lock_contended() noexcept {
   for (int i = 0; i < 100; ++i) {
     uint32_t c = state_.load(std::memory_order_relaxed);
-    if (c == 0 && state_.compare_exchange_weak(c, 1, std::memory_order_acquire,
-                                               std::memory_order_relaxed)) {
+    if (c == 0 &&
+        state_.compare_exchange_weak(c, 1, std::memory_order_acquire, std::memory_order_relaxed)) {
       return;
     }
     if (c == 2) break;  // others already sleep: join them
@@ -23053,8 +23261,8 @@ thread_local FrameCacheOwner tls_frame_cache_owner;
 // (and keep resident) an extra page or two of alignment slack per slab.
 void* aligned_region(std::size_t size) {
   std::size_t len = (size + 4095) & ~std::size_t{4095};
-  void* raw = mmap(nullptr, len + kSlabSize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-                   -1, 0);
+  void* raw =
+      mmap(nullptr, len + kSlabSize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (raw == MAP_FAILED) throw std::bad_alloc();
   auto a = reinterpret_cast<uintptr_t>(raw);
   uintptr_t aligned = (a + kSlabSize - 1) & ~(uintptr_t(kSlabSize) - 1);
@@ -23156,7 +23364,7 @@ void drain_remote(FrameCache* c) noexcept {
   }
 }
 
-}  // namespace (impl)
+}  // namespace core_frame_alloc_impl
 
 // noinline: in the TOKIO_IMPLEMENTATION translation unit these definitions are visible to
 // every coroutine defined after them, and once inlined GCC's -Wmismatched-new-delete
@@ -23311,8 +23519,7 @@ bool BlockingPool::submit(Job job) {
   }
   if (num_threads_ >= thread_cap_) return false;  // waits in the queue for a busy thread
   join_finished();
-  std::string name =
-      cfg_.thread_name_fn ? cfg_.thread_name_fn() : cfg_.thread_name;
+  std::string name = cfg_.thread_name_fn ? cfg_.thread_name_fn() : cfg_.thread_name;
   ++num_threads_;
   owner_->ref_inc();  // released by the thread as it exits
   try {
@@ -23692,8 +23899,10 @@ class CurrentThread final : public HandleInner {
           }
           if (root_woken_.load(std::memory_order_acquire)) break;
           auto now = std::chrono::steady_clock::now();
-          WorkerStats::bump(core->stats.busy_ns, static_cast<uint64_t>(
-              std::chrono::duration_cast<std::chrono::nanoseconds>(now - busy_start).count()));
+          WorkerStats::bump(
+              core->stats.busy_ns,
+              static_cast<uint64_t>(
+                  std::chrono::duration_cast<std::chrono::nanoseconds>(now - busy_start).count()));
           park(core, std::nullopt);
           busy_start = std::chrono::steady_clock::now();
           parked = true;
@@ -23708,8 +23917,10 @@ class CurrentThread final : public HandleInner {
       }
     }
     auto now = std::chrono::steady_clock::now();
-    WorkerStats::bump(core->stats.busy_ns, static_cast<uint64_t>(
-        std::chrono::duration_cast<std::chrono::nanoseconds>(now - busy_start).count()));
+    WorkerStats::bump(
+        core->stats.busy_ns,
+        static_cast<uint64_t>(
+            std::chrono::duration_cast<std::chrono::nanoseconds>(now - busy_start).count()));
   }
 
   static void root_wake_by_ref(Wakeable* w) noexcept {
@@ -23748,9 +23959,11 @@ const WakeableVTable CurrentThread::kRootWakerVTable{
     &CurrentThread::root_wake, &CurrentThread::root_wake_by_ref, &CurrentThread::root_clone,
     &CurrentThread::root_drop};
 
-}  // namespace (impl)
+}  // namespace runtime_current_thread_impl
 
-HandleInner* make_current_thread(Config cfg) { return new runtime_current_thread_impl::CurrentThread(std::move(cfg)); }
+HandleInner* make_current_thread(Config cfg) {
+  return new runtime_current_thread_impl::CurrentThread(std::move(cfg));
+}
 
 }  // namespace tokio::detail
 /* end file src/tokio/runtime/detail/current_thread.cpp */
@@ -23813,14 +24026,10 @@ namespace tokio::inline TOKIO_ABI_NAMESPACE::runtime {
 
 const char* to_string(TaskDump::State s) noexcept {
   switch (s) {
-    case TaskDump::State::Idle:
-      return "idle";
-    case TaskDump::State::Scheduled:
-      return "scheduled";
-    case TaskDump::State::Running:
-      return "running";
-    case TaskDump::State::Completed:
-      return "completed, not joined";
+    case TaskDump::State::Idle: return "idle";
+    case TaskDump::State::Scheduled: return "scheduled";
+    case TaskDump::State::Running: return "running";
+    case TaskDump::State::Completed: return "completed, not joined";
   }
   return "?";
 }
@@ -23925,8 +24134,7 @@ void HandleInner::task_failed(TaskHeader* t, const std::exception_ptr& e,
                               TaskFailure kind) noexcept {
   using runtime::UnhandledException;
   switch (config.unhandled) {
-    case UnhandledException::Ignore:
-      return;
+    case UnhandledException::Ignore: return;
     case UnhandledException::Report:
       if (kind == TaskFailure::Completed) return;
       break;
@@ -23953,10 +24161,11 @@ void HandleInner::task_failed(TaskHeader* t, const std::exception_ptr& e,
     }
     return;
   }
-  report_task_exception(t, e,
-                        config.unhandled == UnhandledException::ShutdownRuntime
-                            ? "threw (the runtime is shut down: UnhandledException::ShutdownRuntime)"
-                            : task_failure_text(kind));
+  report_task_exception(
+      t, e,
+      config.unhandled == UnhandledException::ShutdownRuntime
+          ? "threw (the runtime is shut down: UnhandledException::ShutdownRuntime)"
+          : task_failure_text(kind));
 }
 
 void HandleInner::throw_halted() const {
@@ -24041,7 +24250,8 @@ void call_hook(const Hook& hook, const TaskHeader* t) noexcept {
     InfoOf i(t);
     hook(i.info);
   } catch (...) {
-    std::fputs("tokio: a task hook threw; hooks must not throw (the exception was dropped)\n", stderr);
+    std::fputs("tokio: a task hook threw; hooks must not throw (the exception was dropped)\n",
+               stderr);
   }
 }
 
@@ -24064,7 +24274,11 @@ struct TaskPollScope {
   TaskLocalBinding* locals;
   bool yielded;
   explicit TaskPollScope(TaskHeader* t) noexcept
-      : c(tls), waker(c.waker), slot(c.slot), task(c.task), locals(c.locals),
+      : c(tls),
+        waker(c.waker),
+        slot(c.slot),
+        task(c.task),
+        locals(c.locals),
         yielded(c.yield_requested) {
     c.waker = &t->wakeable;
     c.task = t;
@@ -24079,7 +24293,7 @@ struct TaskPollScope {
     c.yield_requested = yielded;
   }
 };
-}  // namespace (impl)
+}  // namespace runtime_harness_impl
 
 uint64_t allocate_task_id_block() noexcept {
   return runtime_harness_impl::g_next_task_id_block.fetch_add(1024, std::memory_order_relaxed);
@@ -24089,14 +24303,9 @@ uint64_t allocate_task_id_block() noexcept {
 void task_wake(Wakeable* w) noexcept {
   TaskHeader* t = TaskHeader::from_wakeable(w);
   switch (t->state.to_notified_by_val()) {
-    case TaskState::Notify::Submit:
-      t->sched->schedule(t, false);
-      break;
-    case TaskState::Notify::Dealloc:
-      runtime_harness_impl::dealloc_task(t);
-      break;
-    case TaskState::Notify::DoNothing:
-      break;
+    case TaskState::Notify::Submit: t->sched->schedule(t, false); break;
+    case TaskState::Notify::Dealloc: runtime_harness_impl::dealloc_task(t); break;
+    case TaskState::Notify::DoNothing: break;
   }
 }
 
@@ -24119,14 +24328,9 @@ bool task_begin_run(TaskHeader* t) noexcept {
     t->state.to_notified_and_cancel();  // UnhandledException::ShutdownRuntime: never polled again
   }
   switch (t->state.to_running()) {
-    case TaskState::ToRunning::Failed:
-      task_drop_ref(t);
-      return false;
-    case TaskState::ToRunning::Cancelled:
-      task_cancel_and_complete(t);
-      return false;
-    case TaskState::ToRunning::Success:
-      break;
+    case TaskState::ToRunning::Failed: task_drop_ref(t); return false;
+    case TaskState::ToRunning::Cancelled: task_cancel_and_complete(t); return false;
+    case TaskState::ToRunning::Success: break;
   }
   return true;
 }
@@ -24162,7 +24366,8 @@ void task_run_coroutine(TaskHeader* t) noexcept {
     sp->polls.store(sp->polls.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
     sp->polling.store(outer_poll, std::memory_order_relaxed);
   }
-  if (TOKIO_UNLIKELY(hist != nullptr)) runtime_harness_impl::record_poll_time(wc->handle->config, hist, poll_start);
+  if (TOKIO_UNLIKELY(hist != nullptr))
+    runtime_harness_impl::record_poll_time(wc->handle->config, hist, poll_start);
   if (TOKIO_UNLIKELY(hooks != nullptr) && hooks->after_poll) {
     runtime_harness_impl::call_hook(hooks->after_poll, t);
   }
@@ -24182,17 +24387,10 @@ void task_run_coroutine(TaskHeader* t) noexcept {
     return;
   }
   switch (t->state.to_idle()) {
-    case TaskState::ToIdle::Ok:
-      return;
-    case TaskState::ToIdle::OkNotified:
-      t->sched->schedule(t, true);
-      return;
-    case TaskState::ToIdle::OkDealloc:
-      runtime_harness_impl::dealloc_task(t);
-      return;
-    case TaskState::ToIdle::Cancelled:
-      task_cancel_and_complete(t);
-      return;
+    case TaskState::ToIdle::Ok: return;
+    case TaskState::ToIdle::OkNotified: t->sched->schedule(t, true); return;
+    case TaskState::ToIdle::OkDealloc: runtime_harness_impl::dealloc_task(t); return;
+    case TaskState::ToIdle::Cancelled: task_cancel_and_complete(t); return;
   }
 }
 
@@ -24254,14 +24452,11 @@ void task_spawned(TaskHeader* t) noexcept {
 
 const char* task_failure_text(TaskFailure kind) noexcept {
   switch (kind) {
-    case TaskFailure::Completed:
-      return "threw";
-    case TaskFailure::CompletedUnobserved:
-      return "threw, and nobody holds its JoinHandle";
+    case TaskFailure::Completed: return "threw";
+    case TaskFailure::CompletedUnobserved: return "threw, and nobody holds its JoinHandle";
     case TaskFailure::DroppedUnread:
       return "threw, and its JoinHandle was dropped without reading it";
-    case TaskFailure::DestructorThrew:
-      return "was being cancelled when a destructor threw";
+    case TaskFailure::DestructorThrew: return "was being cancelled when a destructor threw";
   }
   return "threw";
 }
@@ -24316,7 +24511,7 @@ void clear_join_waker(TaskHeader* t) noexcept {
     old->vtable->drop(old);
   }
 }
-}  // namespace (impl)
+}  // namespace runtime_harness_impl
 
 bool task_join_poll_waker(TaskHeader* t, Wakeable* w) noexcept {
   uint64_t s = t->state.load();
@@ -24381,7 +24576,8 @@ void report_destroy_exception(const std::exception_ptr& e) noexcept {
       task->sched->task_failed(task, e, TaskFailure::DestructorThrew);
       return;
     }
-    std::fprintf(stderr, "tokio: task %llu: a destructor threw while the task was being cancelled: %s\n",
+    std::fprintf(stderr,
+                 "tokio: task %llu: a destructor threw while the task was being cancelled: %s\n",
                  static_cast<unsigned long long>(task->id), what.c_str());
   } else {
     std::fprintf(stderr, "tokio: a destructor threw while a coroutine was being cancelled: %s\n",
@@ -24437,9 +24633,7 @@ const detail::WorkerStats& stats(const detail::HandleInner* h, std::size_t w) no
 
 std::size_t RuntimeMetrics::num_workers() const noexcept { return h_->num_workers(); }
 std::size_t RuntimeMetrics::num_alive_tasks() const noexcept { return h_->owned.alive(); }
-std::size_t RuntimeMetrics::global_queue_depth() const noexcept {
-  return h_->global_queue_depth();
-}
+std::size_t RuntimeMetrics::global_queue_depth() const noexcept { return h_->global_queue_depth(); }
 uint64_t RuntimeMetrics::spawned_tasks_count() const noexcept { return h_->owned.spawned(); }
 uint64_t RuntimeMetrics::remote_schedule_count() const noexcept {
   return h_->remote_schedule_count();
@@ -24484,7 +24678,7 @@ RuntimeMetrics::poll_time_histogram_bucket_range(std::size_t bucket) const noexc
   return {start, start + r};
 }
 uint64_t RuntimeMetrics::poll_time_histogram_bucket_count(std::size_t worker,
-                                                         std::size_t bucket) const noexcept {
+                                                          std::size_t bucket) const noexcept {
   if (!h_->poll_hist || h_->poll_hist_workers == 0) return 0;
   if (worker >= h_->poll_hist_workers) worker = h_->poll_hist_workers - 1;
   if (bucket >= h_->config.poll_hist_buckets) bucket = h_->config.poll_hist_buckets - 1;
@@ -25107,7 +25301,7 @@ void MultiThread::block_in_place_end() {
   }
 }
 
-}  // namespace (impl)
+}  // namespace runtime_multi_thread_impl
 
 HandleInner* make_multi_thread(Config cfg) {
   auto* mt = new runtime_multi_thread_impl::MultiThread(std::move(cfg));
@@ -25321,7 +25515,7 @@ struct ParkThreadHolder {
   }
 };
 thread_local ParkThreadHolder tls_park_thread;
-}  // namespace (impl)
+}  // namespace runtime_park_impl
 
 ParkThread* ParkThread::current() {
   runtime_park_impl::ParkThreadHolder& h = runtime_park_impl::tls_park_thread;
@@ -25419,7 +25613,8 @@ void StallWatchdog::check(std::chrono::steady_clock::time_point now) {
     if (p->reported || stuck < threshold_) continue;
     p->reported = true;
     stalls_.fetch_add(1, std::memory_order_relaxed);
-    if (now - last_report_ < std::chrono::seconds(1) && last_report_.time_since_epoch().count() != 0) {
+    if (now - last_report_ < std::chrono::seconds(1) &&
+        last_report_.time_since_epoch().count() != 0) {
       ++held_back_;
       continue;
     }
@@ -25432,11 +25627,12 @@ void StallWatchdog::check(std::chrono::steady_clock::time_point now) {
                  "tokio: stall: task %llu%s%s%s has been inside one poll on worker %u for at "
                  "least %lld ms (stall_threshold %lld ms)%s%s; a blocking call in async code? "
                  "Move blocking work to spawn_blocking or block_in_place.%s\n",
-                 static_cast<unsigned long long>(task), name.empty() ? "" : " (\"",
-                 name.c_str(), name.empty() ? "" : "\")", p->worker, ms, limit,
+                 static_cast<unsigned long long>(task), name.empty() ? "" : " (\"", name.c_str(),
+                 name.empty() ? "" : "\")", p->worker, ms, limit,
                  where.empty() ? "" : ", resumed from ", where.c_str(),
                  held_back_ ? (" (" + std::to_string(held_back_) +
-                               " more stalls in the last second were not reported)").c_str()
+                               " more stalls in the last second were not reported)")
+                                  .c_str()
                             : "");
     held_back_ = 0;
   }
@@ -25531,7 +25727,8 @@ struct ThreadStart {
   std::function<void()> body;
 };
 void* thread_trampoline(void* arg) {
-  std::unique_ptr<runtime_thread_impl::ThreadStart> s(static_cast<runtime_thread_impl::ThreadStart*>(arg));
+  std::unique_ptr<runtime_thread_impl::ThreadStart> s(
+      static_cast<runtime_thread_impl::ThreadStart*>(arg));
   if (!s->name.empty()) {
     std::string n = s->name.substr(0, 15);  // the kernel keeps 15 bytes
     pthread_setname_np(pthread_self(), n.c_str());
@@ -25539,7 +25736,7 @@ void* thread_trampoline(void* arg) {
   s->body();
   return nullptr;
 }
-}  // namespace (impl)
+}  // namespace runtime_thread_impl
 
 pthread_t spawn_native_thread(const std::string& name, std::size_t stack_size,
                               std::function<void()> body) {
@@ -25549,8 +25746,9 @@ pthread_t spawn_native_thread(const std::string& name, std::size_t stack_size,
     int rc = pthread_attr_setstacksize(&attr, stack_size);
     if (rc != 0) {
       pthread_attr_destroy(&attr);
-      throw std::system_error(rc, std::generic_category(),
-                              "tokio: invalid thread_stack_size (must be at least PTHREAD_STACK_MIN)");
+      throw std::system_error(
+          rc, std::generic_category(),
+          "tokio: invalid thread_stack_size (must be at least PTHREAD_STACK_MIN)");
     }
   }
   auto* start = new runtime_thread_impl::ThreadStart{name, std::move(body)};
@@ -25751,7 +25949,7 @@ Builder& Builder::enable_metrics_poll_time_histogram() {
   return *this;
 }
 Builder& Builder::metrics_poll_time_histogram_configuration(std::chrono::nanoseconds resolution,
-                                                             std::size_t buckets) {
+                                                            std::size_t buckets) {
   if (resolution.count() <= 0 || buckets < 2 || buckets > 1024) {
     throw std::invalid_argument(
         "tokio: metrics_poll_time_histogram_configuration needs a positive resolution and "
@@ -25919,7 +26117,9 @@ class JoinSetShared {
 
 namespace task_join_set_impl {
 JoinSetEntry* entry_of(Wakeable* w) noexcept { return reinterpret_cast<JoinSetEntry*>(w); }
-void entry_clone(Wakeable* w) noexcept { entry_of(w)->refs.fetch_add(1, std::memory_order_relaxed); }
+void entry_clone(Wakeable* w) noexcept {
+  entry_of(w)->refs.fetch_add(1, std::memory_order_relaxed);
+}
 void entry_drop(Wakeable* w) noexcept { JoinSetShared::entry_ref_dec(entry_of(w)); }
 void entry_wake_by_ref(Wakeable* w) noexcept {
   JoinSetEntry* e = entry_of(w);
@@ -26120,7 +26320,7 @@ class LocalSetShared final : public RefCounted, public Scheduler {
 namespace task_local_set_impl {
 constexpr uint32_t kLocalMaxTasksPerTick = 61;
 constexpr uint32_t kLocalRemoteFirstInterval = 31;
-}  // namespace (impl)
+}  // namespace task_local_set_impl
 
 LocalSetShared::LocalSetShared() : owner_(pthread_self()), owned_(this, 1) {
   // The task hooks of the runtime the set is created in (if any) apply to its tasks too.
@@ -26267,9 +26467,7 @@ void block_in_place_exit(BlockInPlace s) noexcept {
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
 namespace time_clock_impl {
-int64_t steady_now_ns() noexcept {
-  return time::Instant(time::Instant::clock::now()).nanos();
-}
+int64_t steady_now_ns() noexcept { return time::Instant(time::Instant::clock::now()).nanos(); }
 
 // The clock of the calling thread's runtime, for pause/resume/advance.
 Clock& current_clock(const char* what) {
@@ -26527,10 +26725,11 @@ void TimeDriver::fire_entries(Pop pop, Finish finish) noexcept {
 }
 
 void TimeDriver::fire_due(uint64_t now_tick) noexcept {
-  fire_entries([&] { return wheel_.poll(now_tick); }, [&] {
-    std::optional<uint64_t> next = wheel_.next_expiration_tick();
-    next_due_.store(next ? *next : kNone, std::memory_order_relaxed);
-  });
+  fire_entries([&] { return wheel_.poll(now_tick); },
+               [&] {
+                 std::optional<uint64_t> next = wheel_.next_expiration_tick();
+                 next_due_.store(next ? *next : kNone, std::memory_order_relaxed);
+               });
 }
 
 bool TimeDriver::register_timer(TimerEntry& e, time::Instant deadline, Wakeable* w) noexcept {
@@ -26652,8 +26851,7 @@ void throw_no_time_runtime(const char* what) {
 }
 
 void abort_no_time_runtime(const char* what) noexcept {
-  std::fprintf(stderr,
-               "tokio: %s polled outside a tokio runtime with timers enabled; aborting\n",
+  std::fprintf(stderr, "tokio: %s polled outside a tokio runtime with timers enabled; aborting\n",
                what);
   std::abort();
 }
@@ -26669,7 +26867,7 @@ inline uint64_t rotate_right(uint64_t v, unsigned n) noexcept {
   n &= 63;
   return n == 0 ? v : (v >> n) | (v << (64 - n));
 }
-}  // namespace (impl)
+}  // namespace time_wheel_impl
 
 uint64_t Wheel::insert(TimerEntry* e, uint64_t when) noexcept {
   unsigned level = level_for(elapsed_, when);
@@ -26721,7 +26919,8 @@ std::optional<Wheel::Expiration> Wheel::next_expiration() const noexcept {
     // Search from the slot after elapsed's: elapsed's own slot can only hold timers of
     // the top level that are a whole rotation away, so it comes last.
     unsigned from = (static_cast<unsigned>(elapsed_ >> shift) + 1) & (kSlots - 1);
-    unsigned zeros = static_cast<unsigned>(__builtin_ctzll(time_wheel_impl::rotate_right(occ, from)));
+    unsigned zeros =
+        static_cast<unsigned>(__builtin_ctzll(time_wheel_impl::rotate_right(occ, from)));
     unsigned slot = (zeros + from) & (kSlots - 1);
     uint64_t deadline = (elapsed_ & ~(level_range - 1)) + slot * slot_range;
     // Only the top level wraps: a timer beyond the wheel's range, filed in a slot that
@@ -26849,7 +27048,7 @@ namespace tokio::inline TOKIO_ABI_NAMESPACE::time {
 namespace time_interval_impl {
 // A tick later than this counts as missed (Tokio's threshold).
 constexpr std::chrono::milliseconds kMissedTickTolerance{5};
-}  // namespace (impl)
+}  // namespace time_interval_impl
 
 Interval::Interval(Instant start, Duration period)
     : timer_(start, detail::current_time_driver("time::interval")), period_(period) {
@@ -26878,10 +27077,8 @@ bool Interval::poll_tick(task::Context& cx, Instant& out) noexcept {
 
 Instant Interval::next_after_missed(Instant scheduled, Instant now) const noexcept {
   switch (behavior_) {
-    case MissedTickBehavior::Burst:
-      return scheduled.saturating_add(period_);
-    case MissedTickBehavior::Delay:
-      return now.saturating_add(period_);
+    case MissedTickBehavior::Burst: return scheduled.saturating_add(period_);
+    case MissedTickBehavior::Delay: return now.saturating_add(period_);
     case MissedTickBehavior::Skip: {
       // The next point of the original schedule strictly after now.
       Duration behind = now - scheduled;
@@ -26911,7 +27108,8 @@ io::Result<std::optional<std::string>> take_chunk(std::string& buf, bool found) 
   return std::optional<std::string>(std::move(line));
 }
 
-io::Result<std::optional<std::vector<std::byte>>> take_chunk(std::vector<std::byte>& buf, bool found) {
+io::Result<std::optional<std::vector<std::byte>>> take_chunk(std::vector<std::byte>& buf,
+                                                             bool found) {
   if (!found && buf.empty()) return std::optional<std::vector<std::byte>>();
   if (found) buf.pop_back();
   return std::optional<std::vector<std::byte>>(std::exchange(buf, std::vector<std::byte>()));
@@ -27594,7 +27792,8 @@ void DuplexStream::close() noexcept {
 
 std::pair<DuplexStream, DuplexStream> duplex(std::size_t capacity) {
   if (capacity == 0) {
-    throw std::invalid_argument("io::duplex: capacity must be > 0 (a 0-byte pipe can never transfer)");
+    throw std::invalid_argument(
+        "io::duplex: capacity must be > 0 (a 0-byte pipe can never transfer)");
   }
   auto* s = new detail::DuplexShared();
   s->pipes[0].max = capacity;
@@ -27615,15 +27814,13 @@ class IoCategory final : public std::error_category {
   const char* name() const noexcept override { return "tokio.io"; }
   std::string message(int ev) const override {
     switch (static_cast<Errc>(ev)) {
-      case Errc::unexpected_eof:
-        return "unexpected end of file";
-      case Errc::write_zero:
-        return "write returned zero bytes: the writer can accept no more data";
+      case Errc::unexpected_eof: return "unexpected end of file";
+      case Errc::write_zero: return "write returned zero bytes: the writer can accept no more data";
     }
     return "unknown tokio.io error";
   }
 };
-}  // namespace (impl)
+}  // namespace io_error_impl
 
 const std::error_category& io_category() noexcept {
   static const io_error_impl::IoCategory cat;
@@ -27687,7 +27884,7 @@ class ReactorCategory final : public std::error_category {
     return std::errc::operation_canceled;
   }
 };
-}  // namespace (impl)
+}  // namespace io_reactor_error_impl
 
 const std::error_category& reactor_category() noexcept {
   static const io_reactor_error_impl::ReactorCategory c;
@@ -27826,7 +28023,7 @@ std::error_code job_error(int err) {
   return {err, std::system_category()};
 }
 
-}  // namespace (impl)
+}  // namespace io_stdio_impl
 
 bool BlockingFd::poll_job(task::Context& cx, StdioJobOut& done, std::error_code& err) {
   task::JoinHandle<StdioJobOut>::Awaiter<false> aw(job_);
@@ -28047,9 +28244,9 @@ CancelNode* CancelNode::new_child(CancelNode* parent) {
 }
 
 void CancelNode::cancel() {
-  std::vector<CancelNode*> todo;    // the subtree (each with a reference taken)
+  std::vector<CancelNode*> todo;        // the subtree (each with a reference taken)
   std::vector<std::stop_source> stops;  // the subtree's stop_token() sources
-  CancelNode* outer_parent = nullptr;  // our parent: loses its link reference to us
+  CancelNode* outer_parent = nullptr;   // our parent: loses its link reference to us
   {
     LockGuard<Mutex> g(tree->m);
     if (cancelled.load(std::memory_order_relaxed)) return;
@@ -28197,8 +28394,8 @@ BatchSemaphore::PollResult BatchSemaphore::enqueue(Waiter& w, std::size_t n, boo
       continue;
     }
     // Take what is there and queue for the rest.
-    if (permits_.compare_exchange_weak(cur, (cur & CLOSED) | HAS_WAITERS,
-                                       std::memory_order_acq_rel, std::memory_order_acquire)) {
+    if (permits_.compare_exchange_weak(cur, (cur & CLOSED) | HAS_WAITERS, std::memory_order_acq_rel,
+                                       std::memory_order_acquire)) {
       need = n - avail;
       break;
     }
@@ -28379,7 +28576,8 @@ void RawRwLock::acquire_slow(F&& attempt) noexcept {
 void RawRwLock::lock_shared_slow() noexcept {
   acquire_slow([this](uint32_t s) {
     if (s & (WRITE_LOCKED | WRITER_WAITING)) return Attempt::Busy;
-    return state_.compare_exchange_weak(s, s + 1, std::memory_order_acquire, std::memory_order_relaxed)
+    return state_.compare_exchange_weak(s, s + 1, std::memory_order_acquire,
+                                        std::memory_order_relaxed)
                ? Attempt::Taken
                : Attempt::Retry;
   });
@@ -28425,7 +28623,7 @@ constexpr std::size_t state_of(std::size_t s) noexcept { return s & Notify::STAT
 constexpr std::size_t with_state(std::size_t s, std::size_t st) noexcept {
   return (s & ~Notify::STATE_MASK) | st;
 }
-}  // namespace (impl)
+}  // namespace sync_notify_impl
 
 // --- Notify ------------------------------------------------------------------------------
 
@@ -28435,7 +28633,8 @@ void Notify::notify(uint32_t strategy) noexcept {
     if (sync_notify_impl::state_of(s) != WAITING) {
       // Store the permit (a permit already stored absorbs this one). The CAS, even when
       // the value does not change, detects a concurrent consumer of the stored permit.
-      if (state_.compare_exchange_weak(s, sync_notify_impl::with_state(s, NOTIFIED), std::memory_order_seq_cst)) {
+      if (state_.compare_exchange_weak(s, sync_notify_impl::with_state(s, NOTIFIED),
+                                       std::memory_order_seq_cst)) {
         return;
       }
       continue;
@@ -28452,7 +28651,8 @@ Wakeable* Notify::notify_locked(uint32_t strategy) noexcept {
   std::size_t s = state_.load(std::memory_order_seq_cst);
   for (;;) {
     if (sync_notify_impl::state_of(s) != WAITING) {
-      if (state_.compare_exchange_weak(s, sync_notify_impl::with_state(s, NOTIFIED), std::memory_order_seq_cst)) {
+      if (state_.compare_exchange_weak(s, sync_notify_impl::with_state(s, NOTIFIED),
+                                       std::memory_order_seq_cst)) {
         return nullptr;
       }
       continue;
@@ -28462,7 +28662,8 @@ Wakeable* Notify::notify_locked(uint32_t strategy) noexcept {
     Wakeable* w = detail::take_waker(node->waker);
     node->notification.store(strategy, std::memory_order_release);  // node may go away now
     // While WAITING no lock-free transition applies, so a plain store is safe.
-    if (waiters_.empty()) state_.store(sync_notify_impl::with_state(s, EMPTY), std::memory_order_seq_cst);
+    if (waiters_.empty())
+      state_.store(sync_notify_impl::with_state(s, EMPTY), std::memory_order_seq_cst);
     return w;
   }
 }
@@ -28489,7 +28690,8 @@ void Notify::notify_waiters() noexcept {
   // Take the whole queue, so tasks that start waiting while we wake are not included.
   detail::WaitList local;
   local.splice_back(waiters_);
-  state_.store(sync_notify_impl::with_state(s + (std::size_t{1} << CALLS_SHIFT), EMPTY), std::memory_order_seq_cst);
+  state_.store(sync_notify_impl::with_state(s + (std::size_t{1} << CALLS_SHIFT), EMPTY),
+               std::memory_order_seq_cst);
   // A Notified destroyed while the lock is released for a batch unlinks itself from
   // `local` (the list is circular, so it needs no list head).
   detail::wake_all_and_unlock(lock_, local, [](detail::WaitNode* n) noexcept {
@@ -28545,12 +28747,9 @@ void Notified::release() noexcept {
 
 bool Notified::poll_with(Wakeable* waker) noexcept {
   switch (st_) {
-    case St::Done:
-      return true;
-    case St::Init:
-      return poll_init(waker);
-    case St::Waiting:
-      break;
+    case St::Done: return true;
+    case St::Init: return poll_init(waker);
+    case St::Waiting: break;
   }
   if (node_.notification.load(std::memory_order_acquire) != NONE) {
     st_ = St::Done;
@@ -28576,7 +28775,8 @@ bool Notified::poll_init(Wakeable* waker) noexcept {
       return true;
     }
     if (sync_notify_impl::state_of(s) != Notify::NOTIFIED) break;
-    if (state.compare_exchange_weak(s, sync_notify_impl::with_state(s, Notify::EMPTY), std::memory_order_seq_cst)) {
+    if (state.compare_exchange_weak(s, sync_notify_impl::with_state(s, Notify::EMPTY),
+                                    std::memory_order_seq_cst)) {
       st_ = St::Done;
       return true;
     }
@@ -28590,14 +28790,16 @@ bool Notified::poll_init(Wakeable* waker) noexcept {
     }
     std::size_t st = sync_notify_impl::state_of(s);
     if (st == Notify::NOTIFIED) {
-      if (state.compare_exchange_weak(s, sync_notify_impl::with_state(s, Notify::EMPTY), std::memory_order_seq_cst)) {
+      if (state.compare_exchange_weak(s, sync_notify_impl::with_state(s, Notify::EMPTY),
+                                      std::memory_order_seq_cst)) {
         st_ = St::Done;
         return true;
       }
       continue;
     }
     if (st == Notify::EMPTY) {
-      if (!state.compare_exchange_weak(s, sync_notify_impl::with_state(s, Notify::WAITING), std::memory_order_seq_cst)) {
+      if (!state.compare_exchange_weak(s, sync_notify_impl::with_state(s, Notify::WAITING),
+                                       std::memory_order_seq_cst)) {
         continue;
       }
     }
@@ -28669,7 +28871,9 @@ Semaphore::TryOwned Semaphore::try_acquire_many_owned(std::shared_ptr<Semaphore>
   }
 }
 
-Result<SemaphorePermit, AcquireError> Semaphore::blocking_acquire() { return blocking_acquire_many(1); }
+Result<SemaphorePermit, AcquireError> Semaphore::blocking_acquire() {
+  return blocking_acquire_many(1);
+}
 
 Result<SemaphorePermit, AcquireError> Semaphore::blocking_acquire_many(uint32_t n) {
   Acquire a = acquire_many(n);
@@ -28800,7 +29004,7 @@ void RecvOp::enable_inq() noexcept {
 }
 
 io::Result<PollSocket> PollSocket::adopt(OwnedFd fd, io::Interest interest, const char* what,
-                                        uint32_t ready) {
+                                         uint32_t ready) {
   auto reg = Registration::create(fd.get(), interest, what, ready);
   if (!reg) return tokio::unexpected(reg.error());  // fd closes here
   PollSocket s;
@@ -28832,15 +29036,12 @@ class AddrCategory final : public std::error_category {
         return "invalid socket address: expected \"1.2.3.4:80\", \"[::1]:80\" or \"host:80\"";
       case AddrErrc::invalid_ip_address:
         return "invalid IP address: expected a dotted-quad IPv4 address or an IPv6 address";
-      case AddrErrc::invalid_port:
-        return "invalid port: expected a decimal number from 0 to 65535";
+      case AddrErrc::invalid_port: return "invalid port: expected a decimal number from 0 to 65535";
       case AddrErrc::host_needs_lookup:
         return "a host name needs a DNS lookup here: pass an IP address (or resolve it first "
                "with net::lookup_host)";
-      case AddrErrc::no_addresses:
-        return "the host name resolved to no usable address";
-      case AddrErrc::path_too_long:
-        return "Unix socket path too long (at most 107 bytes)";
+      case AddrErrc::no_addresses: return "the host name resolved to no usable address";
+      case AddrErrc::path_too_long: return "Unix socket path too long (at most 107 bytes)";
       case AddrErrc::invalid_host_name:
         return "invalid host name: only letters, digits, '-', '_' and '.' are allowed (a NUL "
                "or any other byte would be cut off or misread by the resolver)";
@@ -28864,7 +29065,7 @@ class GaiCategory final : public std::error_category {
   std::string message(int c) const override { return ::gai_strerror(c); }
 };
 
-}  // namespace (impl)
+}  // namespace net_errors_impl
 
 const std::error_category& addr_category() noexcept {
   static const net_errors_impl::AddrCategory c;
@@ -28888,7 +29089,9 @@ namespace tokio::inline TOKIO_ABI_NAMESPACE::net {
 
 namespace net_lookup_host_impl {
 io::Result<std::vector<SocketAddr>> lookup_one(SocketAddr a) { return std::vector<SocketAddr>{a}; }
-io::Result<std::vector<SocketAddr>> lookup_fail(AddrErrc e) { return tokio::unexpected(make_error_code(e)); }
+io::Result<std::vector<SocketAddr>> lookup_fail(AddrErrc e) {
+  return tokio::unexpected(make_error_code(e));
+}
 
 // A name getaddrinfo may see: letters, digits, '-', '_' and '.', at most 253 bytes (RFC 1123,
 // plus the underscore real zones use). Anything else, a NUL above all, is refused before
@@ -28922,19 +29125,19 @@ bool split_host_port(std::string_view s, std::string_view& host, uint16_t& port,
   }
   return true;
 }
-}  // namespace (impl)
+}  // namespace net_lookup_host_impl
 
 std::optional<io::Result<std::vector<SocketAddr>>> ToSocketAddrs::try_resolve() const {
   switch (kind_) {
-    case Kind::List:
-      return io::Result<std::vector<SocketAddr>>(addrs_);
+    case Kind::List: return io::Result<std::vector<SocketAddr>>(addrs_);
     case Kind::Text: {
       auto lit = SocketAddr::parse(text_);
       if (lit) return net_lookup_host_impl::lookup_one(*lit);
       std::string_view host;
       uint16_t port;
       AddrErrc err;
-      if (!net_lookup_host_impl::split_host_port(text_, host, port, err)) return net_lookup_host_impl::lookup_fail(err);
+      if (!net_lookup_host_impl::split_host_port(text_, host, port, err))
+        return net_lookup_host_impl::lookup_fail(err);
       if (!net_lookup_host_impl::valid_host_name(host)) {
         return net_lookup_host_impl::lookup_fail(AddrErrc::invalid_host_name);
       }
@@ -28945,7 +29148,8 @@ std::optional<io::Result<std::vector<SocketAddr>>> ToSocketAddrs::try_resolve() 
       std::string_view h = text_;
       const bool bracketed = h.size() >= 2 && h.front() == '[' && h.back() == ']';
       if (bracketed) h = h.substr(1, h.size() - 2);
-      if (auto ip = IpAddr::parse(h)) return net_lookup_host_impl::lookup_one(SocketAddr(*ip, port_));
+      if (auto ip = IpAddr::parse(h))
+        return net_lookup_host_impl::lookup_one(SocketAddr(*ip, port_));
       // Brackets only ever enclose an IP literal: "[name]" must not reach the resolver.
       if (bracketed || h.find(':') != std::string_view::npos) {
         return net_lookup_host_impl::lookup_fail(AddrErrc::invalid_ip_address);
@@ -28966,7 +29170,8 @@ io::Result<std::vector<SocketAddr>> ToSocketAddrs::resolve_blocking() const {
   if (kind_ == Kind::Text) {
     std::string_view h;
     AddrErrc err;
-    if (!net_lookup_host_impl::split_host_port(text_, h, port, err)) return net_lookup_host_impl::lookup_fail(err);
+    if (!net_lookup_host_impl::split_host_port(text_, h, port, err))
+      return net_lookup_host_impl::lookup_fail(err);
     host.assign(h);
   } else {
     host = text_;
@@ -29015,17 +29220,19 @@ template <class T>
 io::Result<T> addr_error(AddrErrc e) {
   return tokio::unexpected(make_error_code(e));
 }
-}  // namespace (impl)
+}  // namespace net_socket_addr_impl
 
 // --- Ipv4Addr / Ipv6Addr / IpAddr ---------------------------------------------------------
 io::Result<Ipv4Addr> Ipv4Addr::parse(std::string_view s) {
   char buf[INET_ADDRSTRLEN];
   // A NUL inside would end inet_pton's string early: "127.0.0.1\0junk" is not an address.
-  if (s.empty() || s.size() >= sizeof buf || s.find('\0') != std::string_view::npos) return net_socket_addr_impl::addr_error<Ipv4Addr>(AddrErrc::invalid_ip_address);
+  if (s.empty() || s.size() >= sizeof buf || s.find('\0') != std::string_view::npos)
+    return net_socket_addr_impl::addr_error<Ipv4Addr>(AddrErrc::invalid_ip_address);
   std::memcpy(buf, s.data(), s.size());
   buf[s.size()] = 0;
   in_addr a;
-  if (::inet_pton(AF_INET, buf, &a) != 1) return net_socket_addr_impl::addr_error<Ipv4Addr>(AddrErrc::invalid_ip_address);
+  if (::inet_pton(AF_INET, buf, &a) != 1)
+    return net_socket_addr_impl::addr_error<Ipv4Addr>(AddrErrc::invalid_ip_address);
   std::array<uint8_t, 4> o;
   std::memcpy(o.data(), &a, 4);
   return Ipv4Addr(o);
@@ -29039,11 +29246,13 @@ std::string Ipv4Addr::to_string() const {
 
 io::Result<Ipv6Addr> Ipv6Addr::parse(std::string_view s) {
   char buf[INET6_ADDRSTRLEN];
-  if (s.empty() || s.size() >= sizeof buf || s.find('\0') != std::string_view::npos) return net_socket_addr_impl::addr_error<Ipv6Addr>(AddrErrc::invalid_ip_address);
+  if (s.empty() || s.size() >= sizeof buf || s.find('\0') != std::string_view::npos)
+    return net_socket_addr_impl::addr_error<Ipv6Addr>(AddrErrc::invalid_ip_address);
   std::memcpy(buf, s.data(), s.size());
   buf[s.size()] = 0;
   in6_addr a;
-  if (::inet_pton(AF_INET6, buf, &a) != 1) return net_socket_addr_impl::addr_error<Ipv6Addr>(AddrErrc::invalid_ip_address);
+  if (::inet_pton(AF_INET6, buf, &a) != 1)
+    return net_socket_addr_impl::addr_error<Ipv6Addr>(AddrErrc::invalid_ip_address);
   std::array<uint8_t, 16> o;
   std::memcpy(o.data(), &a, 16);
   return Ipv6Addr(o);
@@ -29093,13 +29302,16 @@ io::Result<SocketAddr> SocketAddr::parse(std::string_view s) {
     uint32_t scope = 0;
     if (auto pct = inner.find('%'); pct != std::string_view::npos) {
       std::string_view sc = inner.substr(pct + 1);
-      if (sc.empty() || sc.size() > 10) return net_socket_addr_impl::addr_error<SocketAddr>(AddrErrc::invalid_socket_address);
+      if (sc.empty() || sc.size() > 10)
+        return net_socket_addr_impl::addr_error<SocketAddr>(AddrErrc::invalid_socket_address);
       uint64_t v = 0;
       for (char c : sc) {
-        if (c < '0' || c > '9') return net_socket_addr_impl::addr_error<SocketAddr>(AddrErrc::invalid_socket_address);
+        if (c < '0' || c > '9')
+          return net_socket_addr_impl::addr_error<SocketAddr>(AddrErrc::invalid_socket_address);
         v = v * 10 + uint64_t(c - '0');
       }
-      if (v > 0xFFFFFFFFull) return net_socket_addr_impl::addr_error<SocketAddr>(AddrErrc::invalid_socket_address);
+      if (v > 0xFFFFFFFFull)
+        return net_socket_addr_impl::addr_error<SocketAddr>(AddrErrc::invalid_socket_address);
       scope = static_cast<uint32_t>(v);
       inner = inner.substr(0, pct);
     }
@@ -29108,7 +29320,8 @@ io::Result<SocketAddr> SocketAddr::parse(std::string_view s) {
     return SocketAddr(*ip, port, 0, scope);
   }
   auto colon = s.rfind(':');
-  if (colon == std::string_view::npos) return net_socket_addr_impl::addr_error<SocketAddr>(AddrErrc::invalid_socket_address);
+  if (colon == std::string_view::npos)
+    return net_socket_addr_impl::addr_error<SocketAddr>(AddrErrc::invalid_socket_address);
   std::string_view host = s.substr(0, colon);
   if (host.find(':') != std::string_view::npos) {
     // An IPv6 address with a port must be bracketed: "[::1]:80".
@@ -29191,12 +29404,13 @@ io::Result<void> tcp_bind_one(const SocketAddr& a, detail::PollSocket& out) {
   socklen_t len = a.to_sockaddr(ss);
   if (::bind(fd->get(), reinterpret_cast<sockaddr*>(&ss), len) < 0) return io::last_os_error();
   if (::listen(fd->get(), kBacklog) < 0) return io::last_os_error();
-  auto sock = detail::PollSocket::adopt(std::move(*fd), io::Interest::READABLE, "TcpListener::bind");
+  auto sock =
+      detail::PollSocket::adopt(std::move(*fd), io::Interest::READABLE, "TcpListener::bind");
   if (!sock) return tokio::unexpected(sock.error());
   out = std::move(*sock);
   return {};
 }
-}  // namespace (impl)
+}  // namespace net_tcp_listener_impl
 
 Task<io::Result<TcpListener>> TcpListener::bind(ToSocketAddrs addr) {
   // (No co_await inside ?: — GCC 12 destroys the wrong temporaries there.)
@@ -29220,7 +29434,8 @@ Task<io::Result<TcpListener>> TcpListener::bind(ToSocketAddrs addr) {
 io::Result<TcpListener> TcpListener::from_std(int fd) {
   detail::OwnedFd owned(fd);
   if (auto r = detail::set_nonblocking(fd); !r) return tokio::unexpected(r.error());
-  auto sock = detail::PollSocket::adopt(std::move(owned), io::Interest::READABLE, "TcpListener::from_std");
+  auto sock =
+      detail::PollSocket::adopt(std::move(owned), io::Interest::READABLE, "TcpListener::from_std");
   if (!sock) return tokio::unexpected(sock.error());
   return TcpListener(std::move(*sock));
 }
@@ -29229,7 +29444,8 @@ io::Result<std::pair<TcpStream, SocketAddr>> TcpListener::MakeAccepted::make(
     detail::OwnedFd fd, const sockaddr_storage& ss, socklen_t len) {
   auto peer = SocketAddr::from_sockaddr(reinterpret_cast<const sockaddr*>(&ss), len);
   if (!peer) return tokio::unexpected(peer.error());
-  auto sock = detail::PollSocket::adopt(std::move(fd), detail::kReadWrite, "TcpListener::accept", detail::kConnected);
+  auto sock = detail::PollSocket::adopt(std::move(fd), detail::kReadWrite, "TcpListener::accept",
+                                        detail::kConnected);
   if (!sock) return tokio::unexpected(sock.error());
   return std::pair<TcpStream, SocketAddr>(TcpStream(std::move(*sock)), *peer);
 }
@@ -29275,7 +29491,7 @@ io::Result<uint32_t> tcp_socket_uint(int fd, int level, int name) {
   if (!v) return tokio::unexpected(v.error());
   return static_cast<uint32_t>(*v);
 }
-}  // namespace (impl)
+}  // namespace net_tcp_socket_impl
 
 io::Result<TcpSocket> TcpSocket::new_v4() noexcept {
   auto fd = detail::new_socket(AF_INET, SOCK_STREAM);
@@ -29337,7 +29553,8 @@ io::Result<void> TcpSocket::bind(const ToSocketAddrs& addr) {
 
 io::Result<TcpListener> TcpSocket::listen(uint32_t backlog) && {
   if (::listen(fd_.get(), static_cast<int>(backlog)) < 0) return io::last_os_error();
-  auto sock = detail::PollSocket::adopt(std::move(fd_), io::Interest::READABLE, "TcpSocket::listen");
+  auto sock =
+      detail::PollSocket::adopt(std::move(fd_), io::Interest::READABLE, "TcpSocket::listen");
   if (!sock) return tokio::unexpected(sock.error());
   return TcpListener(std::move(*sock));
 }
@@ -29346,7 +29563,8 @@ Task<io::Result<TcpStream>> TcpSocket::connect(ToSocketAddrs addr) && {
   return connect_impl(std::move(fd_), family_, std::move(addr));
 }
 
-Task<io::Result<TcpStream>> TcpSocket::connect_impl(detail::OwnedFd fd, int family, ToSocketAddrs addr) {
+Task<io::Result<TcpStream>> TcpSocket::connect_impl(detail::OwnedFd fd, int family,
+                                                    ToSocketAddrs addr) {
   io::Result<std::vector<SocketAddr>> addrs;
   if (auto lit = addr.try_resolve()) {
     addrs = std::move(*lit);
@@ -29396,7 +29614,8 @@ Task<io::Result<TcpStream>> TcpStream::connect_fd(detail::OwnedFd fd, SocketAddr
   if (!sock) co_return tokio::unexpected(sock.error());
   if (pending) {
     // Writable (or an error / hang-up) once the handshake finished either way.
-    auto w = co_await detail::ReadinessAwait<detail::FinishVoid>(sock->io(), io::Interest::WRITABLE);
+    auto w =
+        co_await detail::ReadinessAwait<detail::FinishVoid>(sock->io(), io::Interest::WRITABLE);
     if (!w) co_return tokio::unexpected(w.error());
     auto e = detail::take_socket_error(sock->fd());
     if (!e) co_return tokio::unexpected(e.error());
@@ -29431,7 +29650,8 @@ Task<io::Result<TcpStream>> TcpStream::connect(ToSocketAddrs addr) {
 io::Result<TcpStream> TcpStream::from_std(int fd) {
   detail::OwnedFd owned(fd);
   if (auto r = detail::set_nonblocking(fd); !r) return tokio::unexpected(r.error());
-  auto sock = detail::PollSocket::adopt(std::move(owned), detail::kReadWrite, "TcpStream::from_std");
+  auto sock =
+      detail::PollSocket::adopt(std::move(owned), detail::kReadWrite, "TcpStream::from_std");
   if (!sock) return tokio::unexpected(sock.error());
   return TcpStream(std::move(*sock));
 }
@@ -29494,7 +29714,7 @@ io::Result<void> udp_v6_membership(int fd, int opt, const Ipv6Addr& group, uint3
   if (::setsockopt(fd, IPPROTO_IPV6, opt, &m, sizeof m) < 0) return io::last_os_error();
   return {};
 }
-}  // namespace (impl)
+}  // namespace net_udp_socket_impl
 
 Task<io::Result<UdpSocket>> UdpSocket::bind(ToSocketAddrs addr) {
   io::Result<std::vector<SocketAddr>> addrs;
@@ -29517,7 +29737,8 @@ Task<io::Result<UdpSocket>> UdpSocket::bind(ToSocketAddrs addr) {
       last = std::error_code(errno, std::system_category());
       continue;
     }
-    auto sock = detail::PollSocket::adopt(std::move(*fd), detail::kReadWrite, "UdpSocket::bind", io::Ready::kWritable);
+    auto sock = detail::PollSocket::adopt(std::move(*fd), detail::kReadWrite, "UdpSocket::bind",
+                                          io::Ready::kWritable);
     if (!sock) co_return tokio::unexpected(sock.error());
     co_return UdpSocket(std::move(*sock));
   }
@@ -29527,7 +29748,8 @@ Task<io::Result<UdpSocket>> UdpSocket::bind(ToSocketAddrs addr) {
 io::Result<UdpSocket> UdpSocket::from_std(int fd) {
   detail::OwnedFd owned(fd);
   if (auto r = detail::set_nonblocking(fd); !r) return tokio::unexpected(r.error());
-  auto sock = detail::PollSocket::adopt(std::move(owned), detail::kReadWrite, "UdpSocket::from_std");
+  auto sock =
+      detail::PollSocket::adopt(std::move(owned), detail::kReadWrite, "UdpSocket::from_std");
   if (!sock) return tokio::unexpected(sock.error());
   return UdpSocket(std::move(*sock));
 }
@@ -29544,13 +29766,15 @@ Task<io::Result<void>> UdpSocket::connect(ToSocketAddrs addr) {
   for (const SocketAddr& a : *addrs) {
     sockaddr_storage ss;
     socklen_t len = a.to_sockaddr(ss);
-    if (::connect(sock_.fd(), reinterpret_cast<sockaddr*>(&ss), len) == 0) co_return io::Result<void>();
+    if (::connect(sock_.fd(), reinterpret_cast<sockaddr*>(&ss), len) == 0)
+      co_return io::Result<void>();
     last = std::error_code(errno, std::system_category());
   }
   co_return tokio::unexpected(last);
 }
 
-Task<io::Result<std::size_t>> UdpSocket::send_to(std::span<const std::byte> buf, ToSocketAddrs target) {
+Task<io::Result<std::size_t>> UdpSocket::send_to(std::span<const std::byte> buf,
+                                                 ToSocketAddrs target) {
   io::Result<std::vector<SocketAddr>> addrs;
   if (auto lit = target.try_resolve()) {
     addrs = std::move(*lit);
@@ -29589,16 +29813,21 @@ io::Result<std::size_t> UdpSocket::try_send_to(std::span<const std::byte> buf,
   return detail::finish_size(detail::try_io_once(sock_.io(), io::Interest::WRITABLE.mask(), op));
 }
 
-io::Result<std::pair<std::size_t, SocketAddr>> UdpSocket::try_recv_from(std::span<std::byte> buf) noexcept {
+io::Result<std::pair<std::size_t, SocketAddr>> UdpSocket::try_recv_from(
+    std::span<std::byte> buf) noexcept {
   detail::RecvFromOp<detail::InetAddrConv> op(sock_.fd(), buf.data(), buf.size(), 0);
   return op.finish(detail::try_io_once(sock_.io(), io::Interest::READABLE.mask(), op));
 }
 
-io::Result<bool> UdpSocket::broadcast() const noexcept { return net_udp_socket_impl::udp_flag(sock_.fd(), SOL_SOCKET, SO_BROADCAST); }
+io::Result<bool> UdpSocket::broadcast() const noexcept {
+  return net_udp_socket_impl::udp_flag(sock_.fd(), SOL_SOCKET, SO_BROADCAST);
+}
 io::Result<void> UdpSocket::set_broadcast(bool on) noexcept {
   return detail::set_opt(sock_.fd(), SOL_SOCKET, SO_BROADCAST, on);
 }
-io::Result<uint32_t> UdpSocket::ttl() const noexcept { return net_udp_socket_impl::udp_uint(sock_.fd(), IPPROTO_IP, IP_TTL); }
+io::Result<uint32_t> UdpSocket::ttl() const noexcept {
+  return net_udp_socket_impl::udp_uint(sock_.fd(), IPPROTO_IP, IP_TTL);
+}
 io::Result<void> UdpSocket::set_ttl(uint32_t ttl) noexcept {
   return detail::set_opt(sock_.fd(), IPPROTO_IP, IP_TTL, static_cast<int>(ttl));
 }
@@ -29626,11 +29855,15 @@ io::Result<void> UdpSocket::join_multicast_v4(Ipv4Addr multiaddr, Ipv4Addr iface
 io::Result<void> UdpSocket::leave_multicast_v4(Ipv4Addr multiaddr, Ipv4Addr iface) noexcept {
   return net_udp_socket_impl::udp_v4_membership(sock_.fd(), IP_DROP_MEMBERSHIP, multiaddr, iface);
 }
-io::Result<void> UdpSocket::join_multicast_v6(const Ipv6Addr& multiaddr, uint32_t ifindex) noexcept {
-  return net_udp_socket_impl::udp_v6_membership(sock_.fd(), IPV6_ADD_MEMBERSHIP, multiaddr, ifindex);
+io::Result<void> UdpSocket::join_multicast_v6(const Ipv6Addr& multiaddr,
+                                              uint32_t ifindex) noexcept {
+  return net_udp_socket_impl::udp_v6_membership(sock_.fd(), IPV6_ADD_MEMBERSHIP, multiaddr,
+                                                ifindex);
 }
-io::Result<void> UdpSocket::leave_multicast_v6(const Ipv6Addr& multiaddr, uint32_t ifindex) noexcept {
-  return net_udp_socket_impl::udp_v6_membership(sock_.fd(), IPV6_DROP_MEMBERSHIP, multiaddr, ifindex);
+io::Result<void> UdpSocket::leave_multicast_v6(const Ipv6Addr& multiaddr,
+                                               uint32_t ifindex) noexcept {
+  return net_udp_socket_impl::udp_v6_membership(sock_.fd(), IPV6_DROP_MEMBERSHIP, multiaddr,
+                                                ifindex);
 }
 
 }  // namespace tokio::net
@@ -29645,7 +29878,9 @@ namespace net_unix_addr_impl {
 constexpr socklen_t kUnixPathOffset = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path));
 }
 
-UnixSocketAddr::UnixSocketAddr() noexcept : sa_{}, len_(net_unix_addr_impl::kUnixPathOffset) { sa_.sun_family = AF_UNIX; }
+UnixSocketAddr::UnixSocketAddr() noexcept : sa_{}, len_(net_unix_addr_impl::kUnixPathOffset) {
+  sa_.sun_family = AF_UNIX;
+}
 
 io::Result<UnixSocketAddr> UnixSocketAddr::from_pathname(std::string_view path) {
   UnixSocketAddr a;
@@ -29658,7 +29893,8 @@ io::Result<UnixSocketAddr> UnixSocketAddr::from_pathname(std::string_view path) 
     return tokio::unexpected(make_error_code(AddrErrc::invalid_path));
   }
   std::memcpy(a.sa_.sun_path, path.data(), path.size());
-  a.len_ = net_unix_addr_impl::kUnixPathOffset + static_cast<socklen_t>(path.size()) + (path[0] == '\0' ? 0 : 1);
+  a.len_ = net_unix_addr_impl::kUnixPathOffset + static_cast<socklen_t>(path.size()) +
+           (path[0] == '\0' ? 0 : 1);
   return a;
 }
 
@@ -29697,12 +29933,9 @@ std::optional<std::string> UnixSocketAddr::as_abstract_name() const {
 
 std::string UnixSocketAddr::to_string() const {
   switch (kind()) {
-    case Kind::Unnamed:
-      return "(unnamed)";
-    case Kind::Abstract:
-      return "@" + std::string(name());
-    case Kind::Path:
-      break;
+    case Kind::Unnamed: return "(unnamed)";
+    case Kind::Abstract: return "@" + std::string(name());
+    case Kind::Path: break;
   }
   return std::string(name());
 }
@@ -29752,7 +29985,8 @@ io::Result<UnixDatagram> UnixDatagram::bind(std::string_view path) {
   auto fd = detail::new_socket(AF_UNIX, SOCK_DGRAM);
   if (!fd) return tokio::unexpected(fd.error());
   if (::bind(fd->get(), addr->raw(), addr->raw_len()) < 0) return io::last_os_error();
-  auto sock = detail::PollSocket::adopt(std::move(*fd), detail::kReadWrite, "UnixDatagram::bind", io::Ready::kWritable);
+  auto sock = detail::PollSocket::adopt(std::move(*fd), detail::kReadWrite, "UnixDatagram::bind",
+                                        io::Ready::kWritable);
   if (!sock) return tokio::unexpected(sock.error());
   return UnixDatagram(std::move(*sock));
 }
@@ -29760,7 +29994,8 @@ io::Result<UnixDatagram> UnixDatagram::bind(std::string_view path) {
 io::Result<UnixDatagram> UnixDatagram::unbound() {
   auto fd = detail::new_socket(AF_UNIX, SOCK_DGRAM);
   if (!fd) return tokio::unexpected(fd.error());
-  auto sock = detail::PollSocket::adopt(std::move(*fd), detail::kReadWrite, "UnixDatagram::unbound", io::Ready::kWritable);
+  auto sock = detail::PollSocket::adopt(std::move(*fd), detail::kReadWrite, "UnixDatagram::unbound",
+                                        io::Ready::kWritable);
   if (!sock) return tokio::unexpected(sock.error());
   return UnixDatagram(std::move(*sock));
 }
@@ -29771,17 +30006,21 @@ io::Result<std::pair<UnixDatagram, UnixDatagram>> UnixDatagram::pair() {
     return io::last_os_error();
   }
   detail::OwnedFd a(fds[0]), b(fds[1]);
-  auto sa = detail::PollSocket::adopt(std::move(a), detail::kReadWrite, "UnixDatagram::pair", io::Ready::kWritable);
+  auto sa = detail::PollSocket::adopt(std::move(a), detail::kReadWrite, "UnixDatagram::pair",
+                                      io::Ready::kWritable);
   if (!sa) return tokio::unexpected(sa.error());
-  auto sb = detail::PollSocket::adopt(std::move(b), detail::kReadWrite, "UnixDatagram::pair", io::Ready::kWritable);
+  auto sb = detail::PollSocket::adopt(std::move(b), detail::kReadWrite, "UnixDatagram::pair",
+                                      io::Ready::kWritable);
   if (!sb) return tokio::unexpected(sb.error());
-  return std::pair<UnixDatagram, UnixDatagram>(UnixDatagram(std::move(*sa)), UnixDatagram(std::move(*sb)));
+  return std::pair<UnixDatagram, UnixDatagram>(UnixDatagram(std::move(*sa)),
+                                               UnixDatagram(std::move(*sb)));
 }
 
 io::Result<UnixDatagram> UnixDatagram::from_std(int fd) {
   detail::OwnedFd owned(fd);
   if (auto r = detail::set_nonblocking(fd); !r) return tokio::unexpected(r.error());
-  auto sock = detail::PollSocket::adopt(std::move(owned), detail::kReadWrite, "UnixDatagram::from_std");
+  auto sock =
+      detail::PollSocket::adopt(std::move(owned), detail::kReadWrite, "UnixDatagram::from_std");
   if (!sock) return tokio::unexpected(sock.error());
   return UnixDatagram(std::move(*sock));
 }
@@ -29816,7 +30055,8 @@ io::Result<UnixListener> UnixListener::bind(std::string_view path) {
   if (!fd) return tokio::unexpected(fd.error());
   if (::bind(fd->get(), addr->raw(), addr->raw_len()) < 0) return io::last_os_error();
   if (::listen(fd->get(), 1024) < 0) return io::last_os_error();
-  auto sock = detail::PollSocket::adopt(std::move(*fd), io::Interest::READABLE, "UnixListener::bind");
+  auto sock =
+      detail::PollSocket::adopt(std::move(*fd), io::Interest::READABLE, "UnixListener::bind");
   if (!sock) return tokio::unexpected(sock.error());
   return UnixListener(std::move(*sock));
 }
@@ -29824,7 +30064,8 @@ io::Result<UnixListener> UnixListener::bind(std::string_view path) {
 io::Result<UnixListener> UnixListener::from_std(int fd) {
   detail::OwnedFd owned(fd);
   if (auto r = detail::set_nonblocking(fd); !r) return tokio::unexpected(r.error());
-  auto sock = detail::PollSocket::adopt(std::move(owned), io::Interest::READABLE, "UnixListener::from_std");
+  auto sock =
+      detail::PollSocket::adopt(std::move(owned), io::Interest::READABLE, "UnixListener::from_std");
   if (!sock) return tokio::unexpected(sock.error());
   return UnixListener(std::move(*sock));
 }
@@ -29832,7 +30073,8 @@ io::Result<UnixListener> UnixListener::from_std(int fd) {
 io::Result<std::pair<UnixStream, UnixSocketAddr>> UnixListener::MakeAccepted::make(
     detail::OwnedFd fd, const sockaddr_storage& ss, socklen_t len) {
   auto peer = detail_unix::AddrConv::convert(ss, len);
-  auto sock = detail::PollSocket::adopt(std::move(fd), detail::kReadWrite, "UnixListener::accept", detail::kConnected);
+  auto sock = detail::PollSocket::adopt(std::move(fd), detail::kReadWrite, "UnixListener::accept",
+                                        detail::kConnected);
   if (!sock) return tokio::unexpected(sock.error());
   return std::pair<UnixStream, UnixSocketAddr>(UnixStream(std::move(*sock)), *peer);
 }
@@ -29854,7 +30096,8 @@ Task<io::Result<UnixStream>> UnixStream::connect_addr(io::Result<UnixSocketAddr>
                                         pending ? 0 : io::Ready::kWritable);
   if (!sock) co_return tokio::unexpected(sock.error());
   if (pending) {
-    auto w = co_await detail::ReadinessAwait<detail::FinishVoid>(sock->io(), io::Interest::WRITABLE);
+    auto w =
+        co_await detail::ReadinessAwait<detail::FinishVoid>(sock->io(), io::Interest::WRITABLE);
     if (!w) co_return tokio::unexpected(w.error());
     auto e = detail::take_socket_error(sock->fd());
     if (!e) co_return tokio::unexpected(e.error());
@@ -29869,9 +30112,11 @@ io::Result<std::pair<UnixStream, UnixStream>> UnixStream::pair() {
     return io::last_os_error();
   }
   detail::OwnedFd a(fds[0]), b(fds[1]);
-  auto sa = detail::PollSocket::adopt(std::move(a), detail::kReadWrite, "UnixStream::pair", io::Ready::kWritable);
+  auto sa = detail::PollSocket::adopt(std::move(a), detail::kReadWrite, "UnixStream::pair",
+                                      io::Ready::kWritable);
   if (!sa) return tokio::unexpected(sa.error());
-  auto sb = detail::PollSocket::adopt(std::move(b), detail::kReadWrite, "UnixStream::pair", io::Ready::kWritable);
+  auto sb = detail::PollSocket::adopt(std::move(b), detail::kReadWrite, "UnixStream::pair",
+                                      io::Ready::kWritable);
   if (!sb) return tokio::unexpected(sb.error());
   return std::pair<UnixStream, UnixStream>(UnixStream(std::move(*sa)), UnixStream(std::move(*sb)));
 }
@@ -29879,7 +30124,8 @@ io::Result<std::pair<UnixStream, UnixStream>> UnixStream::pair() {
 io::Result<UnixStream> UnixStream::from_std(int fd) {
   detail::OwnedFd owned(fd);
   if (auto r = detail::set_nonblocking(fd); !r) return tokio::unexpected(r.error());
-  auto sock = detail::PollSocket::adopt(std::move(owned), detail::kReadWrite, "UnixStream::from_std");
+  auto sock =
+      detail::PollSocket::adopt(std::move(owned), detail::kReadWrite, "UnixStream::from_std");
   if (!sock) return tokio::unexpected(sock.error());
   return UnixStream(std::move(*sock));
 }
@@ -30003,7 +30249,8 @@ void handler(int sig, siginfo_t* info, void* ctx) {
       ssize_t r = ::write(fd, &one, sizeof one);  // EAGAIN only at a 2^64-2 count: never
       (void)r;
     }
-    if (Registry* reg = g_registry.load(std::memory_order_acquire)) chain(reg->slots[sig].prev, sig, info, ctx);
+    if (Registry* reg = g_registry.load(std::memory_order_acquire))
+      chain(reg->slots[sig].prev, sig, info, ctx);
   }
   errno = saved;
 }
@@ -30329,7 +30576,8 @@ uint64_t signal_version(int sig) noexcept {
 }
 
 bool signal_link_waiter(int sig, uint64_t seen, SignalWaiter& w, Wakeable* waker) noexcept {
-  return signal_registry_impl::link_waiter(signal_registry_impl::registry().slots[sig], seen, w, waker);
+  return signal_registry_impl::link_waiter(signal_registry_impl::registry().slots[sig], seen, w,
+                                           waker);
 }
 
 void signal_unlink_waiter(int sig, SignalWaiter& w) noexcept {
@@ -30990,7 +31238,8 @@ int64_t pipe_write(int fd, const void* p, std::size_t n) noexcept {
 
 int64_t pipe_writev(int fd, const iovec* iov, std::size_t cnt) noexcept {
   if (cnt > IOV_MAX) cnt = IOV_MAX;
-  return process_pipe_impl::without_sigpipe([&] { return ::writev(fd, iov, static_cast<int>(cnt)); });
+  return process_pipe_impl::without_sigpipe(
+      [&] { return ::writev(fd, iov, static_cast<int>(cnt)); });
 }
 
 }  // namespace tokio::detail
@@ -31018,7 +31267,7 @@ TOKIO_SYSTEM_HEADERS_END
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail::process_reaper_impl {
 
-constexpr uint64_t kKick = UINT64_MAX;     // epoll data: the thread's own eventfd
+constexpr uint64_t kKick = UINT64_MAX;          // epoll data: the thread's own eventfd
 constexpr uint64_t kSelfPipe = UINT64_MAX - 1;  // epoll data: the signal self-pipe dup
 
 struct Orphan {
@@ -31038,15 +31287,15 @@ void waker_noop(Wakeable*) noexcept {}
 constexpr WakeableVTable kWakerVTable{&waker_wake, &waker_wake, &waker_noop, &waker_noop};
 
 struct Reaper {
-  std::mutex mu;                // guards everything below except `chld` (thread-owned)
+  std::mutex mu;  // guards everything below except `chld` (thread-owned)
   std::vector<Orphan> orphans;
   bool started = false;
-  bool failed = false;          // the thread could not be started: reap opportunistically
+  bool failed = false;  // the thread could not be started: reap opportunistically
   int epfd = -1;
   int kickfd = -1;
-  int selfpipe = -1;            // dup of the signal self-pipe, added on the first SIGCHLD orphan
+  int selfpipe = -1;  // dup of the signal self-pipe, added on the first SIGCHLD orphan
   Wakeable waker{&kWakerVTable};
-  SignalWaiter chld;            // the thread's wait on SIGCHLD
+  SignalWaiter chld;  // the thread's wait on SIGCHLD
 };
 
 Reaper& reaper() {
@@ -31275,7 +31524,7 @@ struct ChildArgs {
   unsigned gid;
   bool set_uid;
   unsigned uid;
-  int errfd;        // write end of the close-on-exec error pipe
+  int errfd;  // write end of the close-on-exec error pipe
 };
 
 [[noreturn]] TOKIO_CHILD_CODE void child_fail(const ChildArgs* a, int step) noexcept {
@@ -31359,7 +31608,8 @@ std::string search_path(const CommandSpec& spec, int& err) {
   std::size_t start = 0;
   for (;;) {
     std::size_t end = path_var.find(':', start);
-    std::string dir = path_var.substr(start, end == std::string::npos ? std::string::npos : end - start);
+    std::string dir =
+        path_var.substr(start, end == std::string::npos ? std::string::npos : end - start);
     if (dir.empty()) dir = ".";
     std::string cand = dir + "/" + spec.program;
     struct stat st;
@@ -31374,9 +31624,7 @@ std::string search_path(const CommandSpec& spec, int& err) {
   return {};
 }
 
-const char* stream_name(int i) noexcept {
-  return i == 0 ? "stdin" : i == 1 ? "stdout" : "stderr";
-}
+const char* stream_name(int i) noexcept { return i == 0 ? "stdin" : i == 1 ? "stdout" : "stderr"; }
 
 }  // namespace tokio::detail::process_spawn_impl
 
@@ -31388,7 +31636,8 @@ Spawned::~Spawned() {
   orphan_child(pid);
 }
 
-io::Result<SpawnPlan> prepare_spawn(const CommandSpec& spec, const process::Stdio::Kind defaults[3]) {
+io::Result<SpawnPlan> prepare_spawn(const CommandSpec& spec,
+                                    const process::Stdio::Kind defaults[3]) {
   namespace impl = process_spawn_impl;
   using Kind = process::Stdio::Kind;
   const std::string& prog = spec.program;
@@ -31412,7 +31661,8 @@ io::Result<SpawnPlan> prepare_spawn(const CommandSpec& spec, const process::Stdi
     int err = 0;
     plan.path = impl::search_path(spec, err);
     if (plan.path.empty()) {
-      return fail(err, err == EACCES ? "found in PATH but not executable" : "program not found in PATH");
+      return fail(err,
+                  err == EACCES ? "found in PATH but not executable" : "program not found in PATH");
     }
   }
 
@@ -31445,11 +31695,11 @@ io::Result<SpawnPlan> prepare_spawn(const CommandSpec& spec, const process::Stdi
   for (int i = 0; i < 3; ++i) {
     Kind k = spec.stdio[i] ? spec.stdio[i]->kind() : defaults[i];
     switch (k) {
-      case Kind::inherit:
-        break;
+      case Kind::inherit: break;
       case Kind::null: {
         int fd = ::open("/dev/null", (i == 0 ? O_RDONLY : O_WRONLY) | O_CLOEXEC);
-        if (fd < 0) return fail(errno, std::string("opening /dev/null for ") + impl::stream_name(i));
+        if (fd < 0)
+          return fail(errno, std::string("opening /dev/null for ") + impl::stream_name(i));
         plan.child_side.emplace_back(fd);
         plan.fds[i] = fd;
         break;
@@ -31464,7 +31714,8 @@ io::Result<SpawnPlan> prepare_spawn(const CommandSpec& spec, const process::Stdi
         plan.pipes[i] = OwnedFd(parent);
         plan.child_side.emplace_back(child);
         if (auto nb = set_nonblocking(parent); !nb) {
-          return fail(nb.error().value(), std::string("making the ") + impl::stream_name(i) + " pipe non-blocking");
+          return fail(nb.error().value(),
+                      std::string("making the ") + impl::stream_name(i) + " pipe non-blocking");
         }
         plan.fds[i] = child;
         break;
@@ -31475,7 +31726,8 @@ io::Result<SpawnPlan> prepare_spawn(const CommandSpec& spec, const process::Stdi
         int src = spec.stdio[i]->as_raw_fd();
         int fd = src < 0 ? -1 : ::fcntl(src, F_DUPFD_CLOEXEC, 3);
         if (fd < 0) {
-          return fail(src < 0 ? EBADF : errno, std::string("Stdio::from_fd for ") + impl::stream_name(i));
+          return fail(src < 0 ? EBADF : errno,
+                      std::string("Stdio::from_fd for ") + impl::stream_name(i));
         }
         plan.child_side.emplace_back(fd);
         plan.fds[i] = fd;
@@ -31489,7 +31741,8 @@ io::Result<SpawnPlan> prepare_spawn(const CommandSpec& spec, const process::Stdi
   for (int i = 0; i < 3; ++i) {
     if (plan.fds[i] >= 0 && plan.fds[i] < 3) {
       int fd = ::fcntl(plan.fds[i], F_DUPFD_CLOEXEC, 3);
-      if (fd < 0) return fail(errno, std::string("duplicating the descriptor for ") + impl::stream_name(i));
+      if (fd < 0)
+        return fail(errno, std::string("duplicating the descriptor for ") + impl::stream_name(i));
       plan.child_side.emplace_back(fd);
       plan.fds[i] = fd;
     }
@@ -31558,18 +31811,13 @@ io::Result<Spawned> execute_spawn(SpawnPlan plan) {
     }
     if (n != sizeof ce) return fail(EIO, "reading the child's error report");
     switch (ce.step) {
-      case impl::kStepStdio:
-        return fail(ce.err, "setting up stdin/stdout/stderr");
+      case impl::kStepStdio: return fail(ce.err, "setting up stdin/stdout/stderr");
       case impl::kStepPgroup:
         return fail(ce.err, "process_group(" + std::to_string(a.pgroup) + ")");
-      case impl::kStepGid:
-        return fail(ce.err, "gid(" + std::to_string(a.gid) + ")");
-      case impl::kStepUid:
-        return fail(ce.err, "uid(" + std::to_string(a.uid) + ")");
-      case impl::kStepCwd:
-        return fail(ce.err, "current_dir '" + *plan.cwd + "'");
-      case impl::kStepMask:
-        return fail(ce.err, "clearing the signal mask");
+      case impl::kStepGid: return fail(ce.err, "gid(" + std::to_string(a.gid) + ")");
+      case impl::kStepUid: return fail(ce.err, "uid(" + std::to_string(a.uid) + ")");
+      case impl::kStepCwd: return fail(ce.err, "current_dir '" + *plan.cwd + "'");
+      case impl::kStepMask: return fail(ce.err, "clearing the signal mask");
       default:
         if (ce.err == ENOENT) return fail(ce.err, "program not found");
         if (ce.err == EACCES) return fail(ce.err, "program not executable");
@@ -32070,8 +32318,7 @@ int remove_dir_all(const char* p) noexcept {
   struct stat st;
   if (::lstat(p, &st) != 0) return fs_errno();
   // A symlink is removed itself, never followed.
-  if (!S_ISDIR(st.st_mode)) return S_ISLNK(st.st_mode) ? (::unlink(p) ? fs_errno() : 0)
-                                                        : ENOTDIR;
+  if (!S_ISDIR(st.st_mode)) return S_ISLNK(st.st_mode) ? (::unlink(p) ? fs_errno() : 0) : ENOTDIR;
   int fd = fs_sys_open(AT_FDCWD, p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, 0);
   if (fd < 0) return -fd;
   int e = fs_remove_dir_contents(fd);
@@ -32151,19 +32398,13 @@ int fs_remove_dir_contents(int dirfd) noexcept {
 
 void MiscOp::run_blocking() noexcept {
   switch (kind) {
-    case Kind::Copy:
-      err = fs_misc_ops_impl::copy_file(p1.c_str(), p2.c_str(), count);
-      break;
-    case Kind::CreateDirAll:
-      try {
-        err = fs_misc_ops_impl::create_dir_all(p1);
+    case Kind::Copy: err = fs_misc_ops_impl::copy_file(p1.c_str(), p2.c_str(), count); break;
+    case Kind::CreateDirAll: try { err = fs_misc_ops_impl::create_dir_all(p1);
       } catch (...) {
         err = ENOMEM;
       }
       break;
-    case Kind::RemoveDirAll:
-      err = fs_misc_ops_impl::remove_dir_all(p1.c_str());
-      break;
+    case Kind::RemoveDirAll: err = fs_misc_ops_impl::remove_dir_all(p1.c_str()); break;
     case Kind::Canonicalize: {
       char* r = ::realpath(p1.c_str(), nullptr);
       if (!r) {
@@ -32178,12 +32419,8 @@ void MiscOp::run_blocking() noexcept {
       std::free(r);
       break;
     }
-    case Kind::ReadLink:
-      err = fs_misc_ops_impl::read_link(p1.c_str(), out);
-      break;
-    case Kind::SetPermissions:
-      err = ::chmod(p1.c_str(), perms & 07777) ? fs_errno() : 0;
-      break;
+    case Kind::ReadLink: err = fs_misc_ops_impl::read_link(p1.c_str(), out); break;
+    case Kind::SetPermissions: err = ::chmod(p1.c_str(), perms & 07777) ? fs_errno() : 0; break;
   }
 }
 
@@ -32312,20 +32549,14 @@ uint32_t fdcwd() noexcept { return static_cast<uint32_t>(AT_FDCWD); }
 
 uint8_t path_opcode(PathOp::Kind k) noexcept {
   switch (k) {
-    case PathOp::Kind::Mkdir:
-      return uring::kOpMkdirat;
+    case PathOp::Kind::Mkdir: return uring::kOpMkdirat;
     case PathOp::Kind::Unlink:
-    case PathOp::Kind::Rmdir:
-      return uring::kOpUnlinkat;
-    case PathOp::Kind::Rename:
-      return uring::kOpRenameat;
-    case PathOp::Kind::Link:
-      return uring::kOpLinkat;
-    case PathOp::Kind::Symlink:
-      return uring::kOpSymlinkat;
+    case PathOp::Kind::Rmdir: return uring::kOpUnlinkat;
+    case PathOp::Kind::Rename: return uring::kOpRenameat;
+    case PathOp::Kind::Link: return uring::kOpLinkat;
+    case PathOp::Kind::Symlink: return uring::kOpSymlinkat;
     case PathOp::Kind::Stat:
-    case PathOp::Kind::Lstat:
-      return uring::kOpStatx;
+    case PathOp::Kind::Lstat: return uring::kOpStatx;
   }
   return uring::kOpNop;
 }
@@ -32377,22 +32608,15 @@ void PathOp::uring_prep(uring::Sqe* const* sqes, unsigned) noexcept {
   e->fd = dirfd;
   e->addr = ptr(target());
   switch (kind) {
-    case Kind::Mkdir:
-      e->len = 0777;
-      break;
-    case Kind::Unlink:
-      break;
-    case Kind::Rmdir:
-      e->op_flags = AT_REMOVEDIR;
-      break;
+    case Kind::Mkdir: e->len = 0777; break;
+    case Kind::Unlink: break;
+    case Kind::Rmdir: e->op_flags = AT_REMOVEDIR; break;
     case Kind::Rename:
     case Kind::Link:
       e->len = fdcwd();
       e->off = ptr(p2.c_str());
       break;
-    case Kind::Symlink:
-      e->off = ptr(p2.c_str());
-      break;
+    case Kind::Symlink: e->off = ptr(p2.c_str()); break;
     case Kind::Stat:
     case Kind::Lstat:
       e->len = kFsStatxMask;
@@ -32414,30 +32638,14 @@ StepOutcome PathOp::uring_step_done() noexcept {
 void PathOp::run_blocking() noexcept {
   using fs_path_ops_impl::ret;
   switch (kind) {
-    case Kind::Mkdir:
-      err = ret(::mkdir(p1.c_str(), 0777));
-      break;
-    case Kind::Unlink:
-      err = ret(::unlink(p1.c_str()));
-      break;
-    case Kind::Rmdir:
-      err = ret(::rmdir(p1.c_str()));
-      break;
-    case Kind::Rename:
-      err = ret(::rename(p1.c_str(), p2.c_str()));
-      break;
-    case Kind::Link:
-      err = ret(::linkat(AT_FDCWD, p1.c_str(), AT_FDCWD, p2.c_str(), 0));
-      break;
-    case Kind::Symlink:
-      err = ret(::symlink(p1.c_str(), p2.c_str()));
-      break;
-    case Kind::Stat:
-      err = fs_sys_statx(dirfd, target(), 0, stat);
-      break;
-    case Kind::Lstat:
-      err = fs_sys_statx(dirfd, target(), AT_SYMLINK_NOFOLLOW, stat);
-      break;
+    case Kind::Mkdir: err = ret(::mkdir(p1.c_str(), 0777)); break;
+    case Kind::Unlink: err = ret(::unlink(p1.c_str())); break;
+    case Kind::Rmdir: err = ret(::rmdir(p1.c_str())); break;
+    case Kind::Rename: err = ret(::rename(p1.c_str(), p2.c_str())); break;
+    case Kind::Link: err = ret(::linkat(AT_FDCWD, p1.c_str(), AT_FDCWD, p2.c_str(), 0)); break;
+    case Kind::Symlink: err = ret(::symlink(p1.c_str(), p2.c_str())); break;
+    case Kind::Stat: err = fs_sys_statx(dirfd, target(), 0, stat); break;
+    case Kind::Lstat: err = fs_sys_statx(dirfd, target(), AT_SYMLINK_NOFOLLOW, stat); break;
   }
 }
 
@@ -32456,8 +32664,7 @@ void OpenOp::uring_prep(uring::Sqe* const* sqes, unsigned) noexcept {
 }
 
 StepOutcome OpenOp::uring_step_done() noexcept {
-  const bool blocking_open =
-      !(flags & (O_NONBLOCK | O_DIRECTORY)) && (flags & O_ACCMODE) != O_RDWR;
+  const bool blocking_open = !(flags & (O_NONBLOCK | O_DIRECTORY)) && (flags & O_ACCMODE) != O_RDWR;
   if (res[0] < 0) {
     // A FIFO opened for writing with no reader: io_uring's first, non-blocking attempt
     // says ENXIO where open(2) would wait for a reader. Let the blocking pool wait.
@@ -32498,12 +32705,9 @@ unsigned ReadFileOp<C>::uring_plan(const UringCaps& caps) noexcept {
     if (!scratch) return 0;
   }
   switch (phase) {
-    case Phase::Open:
-      return caps.direct_slots ? 3 : 1;
-    case Phase::First:
-      return 2;
-    case Phase::More:
-      return 1;
+    case Phase::Open: return caps.direct_slots ? 3 : 1;
+    case Phase::First: return 2;
+    case Phase::More: return 1;
   }
   return 0;
 }
@@ -32832,8 +33036,8 @@ int Ring::map(const uring::Params& p) noexcept {
   if (single_mmap_) {
     cq_map_ = sq_map_;
   } else {
-    cq_map_ = ::mmap(nullptr, cq_map_len_, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE,
-                     fd_, uring::kOffCqRing);
+    cq_map_ = ::mmap(nullptr, cq_map_len_, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd_,
+                     uring::kOffCqRing);
     if (cq_map_ == MAP_FAILED) {
       cq_map_ = nullptr;
       return errno;
@@ -33179,7 +33383,9 @@ const WakeableVTable UringEngine::kFlushVTable{&UringEngine::on_flush, &UringEng
                                                &UringEngine::noop_ref, &UringEngine::noop_ref};
 
 UringEngine::UringEngine(HandleInner* h) noexcept
-    : FsEngine(h), h_(h), gen_(fs_uring_impl::g_next_gen.fetch_add(1)),
+    : FsEngine(h),
+      h_(h),
+      gen_(fs_uring_impl::g_next_gen.fetch_add(1)),
       waiter_(io::Interest::READABLE.mask()) {}
 
 UringEngine* UringEngine::create(HandleInner* h, unsigned entries) {
@@ -33242,8 +33448,8 @@ bool UringEngine::init(unsigned entries) noexcept {
     // blocked writes...) default to 4 per CPU per submitting thread; file work that waits on
     // the disk (a truncate waiting for writeback) wants more in flight, as Tokio's blocking
     // pool has.
-    if (unsigned w = fs_uring_impl::env_unsigned("TOKIO_FS_URING_WORKERS",
-                                                 fs_uring_impl::kIowqWorkers)) {
+    if (unsigned w =
+            fs_uring_impl::env_unsigned("TOKIO_FS_URING_WORKERS", fs_uring_impl::kIowqWorkers)) {
       (void)ring.set_max_workers(w, 0);
     }
     if (i == 0) {
@@ -33471,16 +33677,13 @@ void UringEngine::dispatch(UringRing& r, uint64_t ud, int32_t res) noexcept {
       if (op->cqes_left.fetch_sub(1, std::memory_order_acq_rel) == 1) step_done(r, op);
       break;
     }
-    case fs_uring_impl::kTagCancel:
-      reinterpret_cast<FsOp*>(ud & ~uint64_t{15})->ref_dec();
-      break;
+    case fs_uring_impl::kTagCancel: reinterpret_cast<FsOp*>(ud & ~uint64_t{15})->ref_dec(); break;
     case fs_uring_impl::kTagSlotClose:
       r.sq_mu.lock();
       r.free_slots.push_back(static_cast<int>(ud >> 4));
       r.sq_mu.unlock();
       break;
-    default:
-      break;
+    default: break;
   }
 }
 
@@ -33502,8 +33705,7 @@ void UringEngine::step_done(UringRing& r, FsOp* op) noexcept {
       op->ring.store(nullptr, std::memory_order_release);
       submit_blocking(op);
       return;
-    case StepOutcome::Finished:
-      break;
+    case StepOutcome::Finished: break;
   }
   finish_op(r, op);
 }
@@ -33679,7 +33881,7 @@ void UringEngine::shutdown() noexcept {
       uring::Sqe* e = r.ring->sq_next();
       e->opcode = uring::kOpAsyncCancel;
       e->op_flags = uring::kCancelAll | (1u << 2);  // IORING_ASYNC_CANCEL_ANY (5.19)
-      e->user_data = 3;                            // an ignored tag
+      e->user_data = 3;                             // an ignored tag
       r.inflight.fetch_add(1, std::memory_order_relaxed);
       r.ring->sq_publish();
       r.sq_mu.unlock();
@@ -33754,14 +33956,10 @@ bool FileOp::reserve(std::size_t n) noexcept {
 unsigned FileOp::uring_plan(const UringCaps& caps) noexcept {
   switch (kind) {
     case Kind::Fsync:
-    case Kind::Fdatasync:
-      return caps.supports(uring::kOpFsync) ? 1 : 0;
-    case Kind::Truncate:
-      return caps.supports(uring::kOpFtruncate) ? 1 : 0;  // Linux 6.9
-    case Kind::None:
-      return 0;
-    default:
-      return 1;
+    case Kind::Fdatasync: return caps.supports(uring::kOpFsync) ? 1 : 0;
+    case Kind::Truncate: return caps.supports(uring::kOpFtruncate) ? 1 : 0;  // Linux 6.9
+    case Kind::None: return 0;
+    default: return 1;
   }
 }
 
@@ -33800,9 +33998,7 @@ void FileOp::uring_prep(uring::Sqe* const* sqes, unsigned) noexcept {
       e->off = reinterpret_cast<uint64_t>(&sx);
       e->op_flags = AT_EMPTY_PATH;
       break;
-    case Kind::None:
-      e->opcode = uring::kOpNop;
-      break;
+    case Kind::None: e->opcode = uring::kOpNop; break;
   }
 }
 
@@ -33824,17 +34020,13 @@ StepOutcome FileOp::uring_step_done() noexcept {
       if (r >= 0) fs_stat_from_statx(sx, stat);
       result = r < 0 ? r : 0;
       return StepOutcome::Finished;
-    default:
-      result = r;
-      return StepOutcome::Finished;
+    default: result = r; return StepOutcome::Finished;
   }
 }
 
 void FileOp::run_blocking() noexcept {
   switch (kind) {
-    case Kind::Read:
-      result = fs_sys_read(fd, buf, len);
-      break;
+    case Kind::Read: result = fs_sys_read(fd, buf, len); break;
     case Kind::Write: {
       int e = fs_sys_write_all_nosig(fd, buf, len, done);
       result = e == 0 ? static_cast<int64_t>(done) : e == -1 ? kFileWriteZero : e;
@@ -33860,9 +34052,7 @@ void FileOp::run_blocking() noexcept {
     case Kind::Stat:
       result = -fs_sys_statx(fd, fs_file_impl::kEmptyPath, AT_EMPTY_PATH, stat);
       break;
-    case Kind::None:
-      result = 0;
-      break;
+    case Kind::None: result = 0; break;
   }
 }
 
@@ -34012,7 +34202,8 @@ bool fs_file_poll_write(FileInner* f, task::Context& cx, std::span<const std::by
     f->op->done = 0;
     if (f->pipe_like < 0) {
       struct stat st;
-      f->pipe_like = static_cast<int8_t>(::fstat(f->fd, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)));
+      f->pipe_like = static_cast<int8_t>(::fstat(f->fd, &st) == 0 &&
+                                         (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)));
     }
     f->op->async_write = f->pipe_like > 0;
     f->start(FileOp::Kind::Write);
@@ -34058,9 +34249,7 @@ bool fs_file_poll_seek(FileInner* f, task::Context& cx, io::SeekFrom pos,
       }
       off = static_cast<int64_t>(pos.position);
       break;
-    case io::SeekFrom::Whence::End:
-      whence = SEEK_END;
-      break;
+    case io::SeekFrom::Whence::End: whence = SEEK_END; break;
     case io::SeekFrom::Whence::Current:
       whence = SEEK_CUR;
       // Relative to the caller's position, which is behind the file's by the unread
@@ -34078,8 +34267,8 @@ bool fs_file_poll_seek(FileInner* f, task::Context& cx, io::SeekFrom pos,
   return true;
 }
 
-bool fs_file_poll_cmd(FileInner* f, task::Context& cx, FileCmd cmd, uint64_t arg,
-                      bool& started, void* out) {
+bool fs_file_poll_cmd(FileInner* f, task::Context& cx, FileCmd cmd, uint64_t arg, bool& started,
+                      void* out) {
   auto set_err = [&](std::error_code e) {
     switch (cmd) {
       case FileCmd::Metadata:
@@ -34088,12 +34277,8 @@ bool fs_file_poll_cmd(FileInner* f, task::Context& cx, FileCmd cmd, uint64_t arg
       case FileCmd::TryClone:
         *static_cast<io::Result<fs::File>*>(out) = tokio::unexpected(e);
         break;
-      case FileCmd::IntoStd:
-        *static_cast<io::Result<int>*>(out) = tokio::unexpected(e);
-        break;
-      default:
-        *static_cast<io::Result<void>*>(out) = tokio::unexpected(e);
-        break;
+      case FileCmd::IntoStd: *static_cast<io::Result<int>*>(out) = tokio::unexpected(e); break;
+      default: *static_cast<io::Result<void>*>(out) = tokio::unexpected(e); break;
     }
   };
   if (!f || f->fd < 0) {
@@ -34133,15 +34318,9 @@ bool fs_file_poll_cmd(FileInner* f, task::Context& cx, FileCmd cmd, uint64_t arg
         f->op->arg = arg;
         f->start(FileOp::Kind::Truncate);
         break;
-      case FileCmd::SyncAll:
-        f->start(FileOp::Kind::Fsync);
-        break;
-      case FileCmd::SyncData:
-        f->start(FileOp::Kind::Fdatasync);
-        break;
-      case FileCmd::Metadata:
-        f->start(FileOp::Kind::Stat);
-        break;
+      case FileCmd::SyncAll: f->start(FileOp::Kind::Fsync); break;
+      case FileCmd::SyncData: f->start(FileOp::Kind::Fdatasync); break;
+      case FileCmd::Metadata: f->start(FileOp::Kind::Stat); break;
     }
     started = true;
   }
@@ -34221,19 +34400,17 @@ detail::FsAwait<File> File::open(PathArg path) {
 }
 
 detail::FsAwait<File> File::create(PathArg path) {
-  return detail::fs_file_impl::open_with(std::move(path).str(), O_WRONLY | O_CREAT | O_TRUNC,
-                                         0666, 0);
+  return detail::fs_file_impl::open_with(std::move(path).str(), O_WRONLY | O_CREAT | O_TRUNC, 0666,
+                                         0);
 }
 
 detail::FsAwait<File> File::create_new(PathArg path) {
-  return detail::fs_file_impl::open_with(std::move(path).str(), O_RDWR | O_CREAT | O_EXCL,
-                                         0666, 0);
+  return detail::fs_file_impl::open_with(std::move(path).str(), O_RDWR | O_CREAT | O_EXCL, 0666, 0);
 }
 
 File File::from_std(int fd) {
   return File(detail::fs_file_impl::make_inner(fd, nullptr, std::string()));
 }
-
 
 int File::as_raw_fd() const noexcept { return f_ ? f_->fd : -1; }
 
@@ -34379,7 +34556,8 @@ using detail::MiscOp;
 using detail::PathOp;
 
 FsAwait<std::vector<std::byte>> read(PathArg path) {
-  return {new detail::ReadFileOp<std::vector<std::byte>>(std::move(path).str()), &fs_impl::take_read};
+  return {new detail::ReadFileOp<std::vector<std::byte>>(std::move(path).str()),
+          &fs_impl::take_read};
 }
 
 FsAwait<std::string> read_to_string(PathArg path) {
@@ -34397,7 +34575,8 @@ FsAwait<void> write(PathArg path, std::string_view contents) {
 }
 
 FsAwait<uint64_t> copy(PathArg from, PathArg to) {
-  return {new MiscOp(MiscOp::Kind::Copy, std::move(from).str(), std::move(to).str()), &fs_impl::take_copy};
+  return {new MiscOp(MiscOp::Kind::Copy, std::move(from).str(), std::move(to).str()),
+          &fs_impl::take_copy};
 }
 
 FsAwait<void> create_dir(PathArg path) {
@@ -34482,22 +34661,14 @@ io::Result<std::chrono::system_clock::time_point> to_time(bool present, int64_t 
 std::filesystem::file_type file_type_from_mode(uint32_t mode) noexcept {
   using std::filesystem::file_type;
   switch (mode & S_IFMT) {
-    case S_IFREG:
-      return file_type::regular;
-    case S_IFDIR:
-      return file_type::directory;
-    case S_IFLNK:
-      return file_type::symlink;
-    case S_IFBLK:
-      return file_type::block;
-    case S_IFCHR:
-      return file_type::character;
-    case S_IFIFO:
-      return file_type::fifo;
-    case S_IFSOCK:
-      return file_type::socket;
-    default:
-      return file_type::unknown;
+    case S_IFREG: return file_type::regular;
+    case S_IFDIR: return file_type::directory;
+    case S_IFLNK: return file_type::symlink;
+    case S_IFBLK: return file_type::block;
+    case S_IFCHR: return file_type::character;
+    case S_IFIFO: return file_type::fifo;
+    case S_IFSOCK: return file_type::socket;
+    default: return file_type::unknown;
   }
 }
 
@@ -34698,22 +34869,14 @@ std::filesystem::path DirEntry::path() const { return dir_->path / name_; }
 detail::FileTypeAwait DirEntry::file_type() const {
   using std::filesystem::file_type;
   switch (type_) {
-    case DT_REG:
-      return detail::FileTypeAwait(file_type::regular);
-    case DT_DIR:
-      return detail::FileTypeAwait(file_type::directory);
-    case DT_LNK:
-      return detail::FileTypeAwait(file_type::symlink);
-    case DT_BLK:
-      return detail::FileTypeAwait(file_type::block);
-    case DT_CHR:
-      return detail::FileTypeAwait(file_type::character);
-    case DT_FIFO:
-      return detail::FileTypeAwait(file_type::fifo);
-    case DT_SOCK:
-      return detail::FileTypeAwait(file_type::socket);
-    default:
-      return detail::FileTypeAwait(metadata());
+    case DT_REG: return detail::FileTypeAwait(file_type::regular);
+    case DT_DIR: return detail::FileTypeAwait(file_type::directory);
+    case DT_LNK: return detail::FileTypeAwait(file_type::symlink);
+    case DT_BLK: return detail::FileTypeAwait(file_type::block);
+    case DT_CHR: return detail::FileTypeAwait(file_type::character);
+    case DT_FIFO: return detail::FileTypeAwait(file_type::fifo);
+    case DT_SOCK: return detail::FileTypeAwait(file_type::socket);
+    default: return detail::FileTypeAwait(metadata());
   }
 }
 
@@ -34737,8 +34900,8 @@ detail::FsAwait<Metadata> DirEntry::metadata() const {
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::codec {
 
-AnyDelimiterCodec::AnyDelimiterCodec(std::string_view seek_delimiters, std::string_view sequence_writer,
-                                     std::size_t max_length)
+AnyDelimiterCodec::AnyDelimiterCodec(std::string_view seek_delimiters,
+                                     std::string_view sequence_writer, std::size_t max_length)
     : writer_(sequence_writer), max_length_(max_length) {
   for (char c : seek_delimiters) {
     auto b = static_cast<unsigned char>(c);
@@ -34746,7 +34909,8 @@ AnyDelimiterCodec::AnyDelimiterCodec(std::string_view seek_delimiters, std::stri
   }
 }
 
-std::size_t AnyDelimiterCodec::find(const std::byte* p, std::size_t from, std::size_t to) const noexcept {
+std::size_t AnyDelimiterCodec::find(const std::byte* p, std::size_t from,
+                                    std::size_t to) const noexcept {
   for (std::size_t i = from; i < to; ++i) {
     auto b = std::to_integer<unsigned>(p[i]);
     if (is_delim_[b >> 6] & (uint64_t{1} << (b & 63))) return i;
@@ -34800,7 +34964,8 @@ Result<std::optional<Bytes>, std::error_code> AnyDelimiterCodec::decode_eof(Byte
   return std::optional<Bytes>(buf.split().freeze());
 }
 
-Result<void, std::error_code> AnyDelimiterCodec::encode(std::span<const std::byte> chunk, BytesMut& dst) {
+Result<void, std::error_code> AnyDelimiterCodec::encode(std::span<const std::byte> chunk,
+                                                        BytesMut& dst) {
   dst.reserve(chunk.size() + writer_.size());
   dst.put(chunk);
   dst.put(writer_);
@@ -34901,7 +35066,8 @@ class Category : public std::error_category {
       case codec::Errc::max_line_length_exceeded: return "line length limit exceeded";
       case codec::Errc::max_chunk_length_exceeded: return "chunk length limit exceeded";
       case codec::Errc::frame_too_large: return "frame size too big";
-      case codec::Errc::invalid_frame_length: return "provided length would overflow after adjustment";
+      case codec::Errc::invalid_frame_length:
+        return "provided length would overflow after adjustment";
       case codec::Errc::bytes_remaining_on_stream: return "bytes remaining on stream";
     }
     return "unknown codec error";
@@ -34935,7 +35101,8 @@ bool LengthDelimitedCodec::Builder::is_big_endian_host() noexcept {
 
 LengthDelimitedCodec LengthDelimitedCodec::Builder::new_codec() const {
   if (width_ < 1 || width_ > 8) {
-    throw std::invalid_argument("tokio::codec::LengthDelimitedCodec: length_field_length must be 1..8");
+    throw std::invalid_argument(
+        "tokio::codec::LengthDelimitedCodec: length_field_length must be 1..8");
   }
   LengthDelimitedCodec c;
   c.b_ = *this;
@@ -35006,21 +35173,24 @@ Result<std::optional<BytesMut>, std::error_code> LengthDelimitedCodec::decode(By
   }
 }
 
-Result<void, std::error_code> LengthDelimitedCodec::encode(std::span<const std::byte> payload, BytesMut& dst) {
+Result<void, std::error_code> LengthDelimitedCodec::encode(std::span<const std::byte> payload,
+                                                           BytesMut& dst) {
   const std::size_t n = payload.size();
   if (n > b_.max_) return unexpected(make_error_code(Errc::frame_too_large));
   // field = n - adjustment
   uint64_t field;
   if (b_.adjust_ < 0) {
     const uint64_t add = uint64_t(0) - static_cast<uint64_t>(b_.adjust_);
-    if (n > std::numeric_limits<uint64_t>::max() - add) return unexpected(make_error_code(Errc::invalid_frame_length));
+    if (n > std::numeric_limits<uint64_t>::max() - add)
+      return unexpected(make_error_code(Errc::invalid_frame_length));
     field = n + add;
   } else {
     const uint64_t sub = static_cast<uint64_t>(b_.adjust_);
     if (n < sub) return unexpected(make_error_code(Errc::invalid_frame_length));
     field = n - sub;
   }
-  if (b_.width_ < 8 && field >> (8 * b_.width_) != 0) return unexpected(make_error_code(Errc::frame_too_large));
+  if (b_.width_ < 8 && field >> (8 * b_.width_) != 0)
+    return unexpected(make_error_code(Errc::frame_too_large));
   dst.reserve(b_.width_ + n);
   if (b_.big_) {
     dst.put_uint(field, b_.width_);
@@ -35044,7 +35214,8 @@ Result<void, std::error_code> LengthDelimitedCodec::encode(std::span<const std::
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail::lines_codec_impl {
 
 // The line in p[0, n) (its newline excluded) with a trailing '\r' removed, checked UTF-8.
-inline Result<std::optional<std::string>, std::error_code> make_line(const std::byte* p, std::size_t n) {
+inline Result<std::optional<std::string>, std::error_code> make_line(const std::byte* p,
+                                                                     std::size_t n) {
   if (n > 0 && p[n - 1] == std::byte{'\r'}) --n;
   if (!utf8_valid(reinterpret_cast<const unsigned char*>(p), n)) {
     return unexpected(std::make_error_code(std::errc::illegal_byte_sequence));
@@ -35073,7 +35244,8 @@ Result<std::optional<std::string>, std::error_code> LinesCodec::decode(BytesMut&
     // A newline further than max_length bytes in would end a line that is too long: the
     // search never looks past max_length + 1 bytes.
     const std::size_t limit = max_length_ >= len ? len : max_length_ + 1;
-    const void* nl = next_index_ < limit ? std::memchr(p + next_index_, '\n', limit - next_index_) : nullptr;
+    const void* nl =
+        next_index_ < limit ? std::memchr(p + next_index_, '\n', limit - next_index_) : nullptr;
     if (nl) {
       std::size_t i = static_cast<std::size_t>(static_cast<const std::byte*>(nl) - p);
       auto line = detail::lines_codec_impl::make_line(p, i);

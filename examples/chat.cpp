@@ -51,7 +51,8 @@ Task<> client(net::TcpStream stream, broadcast::Sender<Message> tx, uint64_t id)
       if (!line) break;  // the client closed the connection
       if (!*line) {
         if (line->error() == codec::Errc::max_line_length_exceeded) {
-          if (!co_await conn.send("! line too long (max " + std::to_string(kMaxLine) + " bytes)")) break;
+          if (!co_await conn.send("! line too long (max " + std::to_string(kMaxLine) + " bytes)"))
+            break;
           continue;  // the codec skipped the line: carry on
         }
         break;  // I/O error or invalid UTF-8... give up on this client

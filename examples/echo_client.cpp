@@ -32,7 +32,8 @@ Task<bool> read_full(TcpStream& s, std::span<char> buf) {
 Task<int> interactive(std::string addr) {
   auto s = co_await TcpStream::connect(addr);
   if (!s) {
-    std::fprintf(stderr, "echo_client: connect %s: %s\n", addr.c_str(), s.error().message().c_str());
+    std::fprintf(stderr, "echo_client: connect %s: %s\n", addr.c_str(),
+                 s.error().message().c_str());
     co_return 1;
   }
   for (;;) {
@@ -57,7 +58,8 @@ Task<Result<void>> round_trips(TcpStream* s, int rounds) {
     std::snprintf(msg, sizeof msg, "%063d", r);
     if (auto w = co_await s->write_all({msg, sizeof msg}); !w) co_return w;
     if (!co_await read_full(*s, back)) co_return tokio::io::os_error(ECONNRESET);
-    if (std::string_view(msg, 64) != std::string_view(back, 64)) co_return tokio::io::os_error(EPROTO);
+    if (std::string_view(msg, 64) != std::string_view(back, 64))
+      co_return tokio::io::os_error(EPROTO);
   }
   co_return Result<void>();
 }

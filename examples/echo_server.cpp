@@ -51,7 +51,8 @@ Task<> connection(TcpStream stream, CancellationToken stop) {
 Task<int> amain(std::string addr, std::chrono::milliseconds grace) {
   auto listener = co_await TcpListener::bind(addr);
   if (!listener) {
-    std::fprintf(stderr, "echo_server: bind %s: %s\n", addr.c_str(), listener.error().message().c_str());
+    std::fprintf(stderr, "echo_server: bind %s: %s\n", addr.c_str(),
+                 listener.error().message().c_str());
     co_return 1;
   }
   // Listen for the signals before announcing the address: from then on a SIGINT or
@@ -59,20 +60,23 @@ Task<int> amain(std::string addr, std::chrono::milliseconds grace) {
   auto sigint = tokio::signal::unix::signal(SignalKind::interrupt());
   auto sigterm = tokio::signal::unix::signal(SignalKind::terminate());
   if (!sigint || !sigterm) {
-    std::fprintf(stderr, "echo_server: signal: %s\n", (!sigint ? sigint : sigterm).error().message().c_str());
+    std::fprintf(stderr, "echo_server: signal: %s\n",
+                 (!sigint ? sigint : sigterm).error().message().c_str());
     co_return 1;
   }
   // SIGQUIT: print a task dump (handy when the server seems stuck) and carry on.
   auto sigquit = tokio::signal::unix::signal(SignalKind::quit());
   if (sigquit) {
-    tokio::task::Builder().name("dump on SIGQUIT").spawn(
-        [](Signal quit, tokio::runtime::Handle h) -> Task<> {
-          for (;;) {
-            if (!co_await quit.recv()) co_return;
-            std::fputs(h.dump().to_string().c_str(), stderr);
-          }
-        },
-        std::move(*sigquit), tokio::runtime::Handle::current());
+    tokio::task::Builder()
+        .name("dump on SIGQUIT")
+        .spawn(
+            [](Signal quit, tokio::runtime::Handle h) -> Task<> {
+              for (;;) {
+                if (!co_await quit.recv()) co_return;
+                std::fputs(h.dump().to_string().c_str(), stderr);
+              }
+            },
+            std::move(*sigquit), tokio::runtime::Handle::current());
   }
   std::printf("listening on %s\n", listener->local_addr()->to_string().c_str());
   std::fflush(stdout);
@@ -93,8 +97,8 @@ Task<int> amain(std::string addr, std::chrono::milliseconds grace) {
                     .spawn(connection, std::move(conn->first), stop.child_token()));
     } else {
       std::fprintf(stderr, "echo_server: accept: %s (pausing)\n", conn.error().message().c_str());
-      auto p = co_await tokio::select(tokio::time::sleep(std::chrono::milliseconds(100)), sigint->recv(),
-                                      sigterm->recv());
+      auto p = co_await tokio::select(tokio::time::sleep(std::chrono::milliseconds(100)),
+                                      sigint->recv(), sigterm->recv());
       if (p.index() == 1) why = "SIGINT";
       if (p.index() == 2) why = "SIGTERM";
     }

@@ -20,13 +20,13 @@ Task<long> sum_to(long n) {
 }
 
 Task<int> amain() {
-  std::printf("runtime: %zu worker threads\n", tokio::runtime::Handle::current().metrics().num_workers());
+  std::printf("runtime: %zu worker threads\n",
+              tokio::runtime::Handle::current().metrics().num_workers());
 
   // Spawn two tasks and await both.
   auto a = tokio::spawn(sum_to(100000));
-  auto b = tokio::spawn([](std::string who) -> Task<std::string> {
-    co_return "hello from " + who;
-  }, std::string("a spawned lambda"));
+  auto b = tokio::spawn([](std::string who) -> Task<std::string> { co_return "hello from " + who; },
+                        std::string("a spawned lambda"));
   std::printf("sum_to(100000) = %ld\n", co_await a);
   std::printf("%s\n", (co_await b).c_str());
 
@@ -55,22 +55,25 @@ Task<int> amain() {
   auto listener = co_await tokio::net::TcpListener::bind("127.0.0.1:0");
   if (!listener) co_return 1;
   auto addr = listener->local_addr().value();
-  auto server = tokio::spawn([](tokio::net::TcpListener l) -> Task<> {
-    auto conn = co_await l.accept();
-    if (!conn) co_return;
-    auto& [stream, peer] = *conn;
-    char buf[64];
-    auto n = co_await stream.read(std::span(buf));
-    if (n && *n > 0) (void)co_await stream.write_all({buf, *n});
-  }, std::move(*listener));
-  auto echoed = co_await tokio::time::timeout(std::chrono::seconds(2), [](tokio::net::SocketAddr a) -> Task<std::string> {
-    auto s = co_await tokio::net::TcpStream::connect(a);
-    if (!s) co_return "connect failed: " + s.error().message();
-    (void)co_await s->write_all(std::string_view("ping"));
-    std::string back(4, '\0');
-    auto r = co_await tokio::io::read_exact(*s, std::span(back.data(), back.size()));
-    co_return r ? back : "read failed: " + r.error().message();
-  }(addr));
+  auto server = tokio::spawn(
+      [](tokio::net::TcpListener l) -> Task<> {
+        auto conn = co_await l.accept();
+        if (!conn) co_return;
+        auto& [stream, peer] = *conn;
+        char buf[64];
+        auto n = co_await stream.read(std::span(buf));
+        if (n && *n > 0) (void)co_await stream.write_all({buf, *n});
+      },
+      std::move(*listener));
+  auto echoed = co_await tokio::time::timeout(
+      std::chrono::seconds(2), [](tokio::net::SocketAddr a) -> Task<std::string> {
+        auto s = co_await tokio::net::TcpStream::connect(a);
+        if (!s) co_return "connect failed: " + s.error().message();
+        (void)co_await s->write_all(std::string_view("ping"));
+        std::string back(4, '\0');
+        auto r = co_await tokio::io::read_exact(*s, std::span(back.data(), back.size()));
+        co_return r ? back : "read failed: " + r.error().message();
+      }(addr));
   co_await server;
   std::printf("TCP echo via %s: %s\n", addr.to_string().c_str(),
               echoed ? echoed->c_str() : "timed out");
@@ -78,9 +81,11 @@ Task<int> amain() {
   // Messages through a bounded mpsc channel from three producers.
   auto [mtx, mrx] = tokio::sync::mpsc::channel<int>(4);
   for (int p = 0; p < 3; ++p) {
-    tokio::spawn([](tokio::sync::mpsc::Sender<int> tx, int p) -> Task<> {
-      for (int i = 0; i < 10; ++i) (void)co_await tx.send(p * 100 + i);
-    }, mtx, p);
+    tokio::spawn(
+        [](tokio::sync::mpsc::Sender<int> tx, int p) -> Task<> {
+          for (int i = 0; i < 10; ++i) (void)co_await tx.send(p * 100 + i);
+        },
+        mtx, p);
   }
   { auto drop = std::move(mtx); }  // the receiver ends when every sender is gone
   int received = 0;

@@ -70,7 +70,9 @@ const std::error_category& http_category() {
   static const HttpCategory c;
   return c;
 }
-tokio::unexpected<std::error_code> http_error(int status) { return tokio::unexpected(std::error_code(status, http_category())); }
+tokio::unexpected<std::error_code> http_error(int status) {
+  return tokio::unexpected(std::error_code(status, http_category()));
+}
 
 std::string_view reason(int status) {
   switch (status) {
@@ -102,7 +104,8 @@ bool iequals(std::string_view a, std::string_view lower) {
 constexpr std::array<bool, 256> kTchar = [] {
   std::array<bool, 256> t{};
   for (int c = 0; c < 256; ++c) {
-    t[static_cast<std::size_t>(c)] = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+    t[static_cast<std::size_t>(c)] =
+        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
   }
   for (char c : std::string_view("!#$%&'*+-.^_`|~")) t[static_cast<unsigned char>(c)] = true;
   return t;
@@ -167,8 +170,8 @@ struct Response {
   std::string_view content_type;  // none when empty
   std::string_view extra;         // more header lines, each ending in "\r\n"
   codec::Bytes body;
-  bool head_only = false;  // HEAD: the headers of the body, without it
-  bool close = false;      // "connection: close", then the connection ends
+  bool head_only = false;          // HEAD: the headers of the body, without it
+  bool close = false;              // "connection: close", then the connection ends
   bool keep_alive_header = false;  // HTTP/1.0 keep-alive: say so
 
   static Response text(int status, std::string_view body) {
@@ -252,7 +255,8 @@ class HttpCodec {
  private:
   io::Result<std::optional<Request>> decode_head(codec::BytesMut& buf) {
     // Blank lines before a request line are ignored (RFC 9112 2.2).
-    while (!buf.is_empty() && (buf[0] == std::byte{'\r'} || buf[0] == std::byte{'\n'})) buf.advance(1);
+    while (!buf.is_empty() && (buf[0] == std::byte{'\r'} || buf[0] == std::byte{'\n'}))
+      buf.advance(1);
     const char* p = reinterpret_cast<const char*>(buf.data());
     const std::size_t n = buf.len();
     // The head ends at an empty line ("\r\n\r\n", or a bare "\n\n").
@@ -304,8 +308,8 @@ class HttpCodec {
     for (char c : req.target) {
       if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f) return 400;
     }
-    if (version.size() != 8 || version.substr(0, 5) != "HTTP/" || version[5] < '0' || version[5] > '9' ||
-        version[6] != '.' || version[7] < '0' || version[7] > '9') {
+    if (version.size() != 8 || version.substr(0, 5) != "HTTP/" || version[5] < '0' ||
+        version[5] > '9' || version[6] != '.' || version[7] < '0' || version[7] > '9') {
       return 400;
     }
     if (version[5] != '1' || (version[7] != '0' && version[7] != '1')) return 505;
@@ -324,7 +328,9 @@ class HttpCodec {
       if (colon == 0 || colon == line.size() || line[colon] != ':') return 400;
       std::string_view name = line.substr(0, colon);
       std::string_view value = trim(line.substr(colon + 1));
-      if (std::memchr(value.data(), '\0', value.size()) || std::memchr(value.data(), '\r', value.size())) return 400;
+      if (std::memchr(value.data(), '\0', value.size()) ||
+          std::memchr(value.data(), '\r', value.size()))
+        return 400;
       switch (name.size()) {  // (only names of these lengths matter)
         case 4:
           if (iequals(name, "host")) {
@@ -345,7 +351,8 @@ class HttpCodec {
           if (iequals(name, "content-length")) {
             std::size_t v = 0;
             auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), v);
-            if (value.empty() || ec != std::errc() || end != value.data() + value.size()) return 400;
+            if (value.empty() || ec != std::errc() || end != value.data() + value.size())
+              return 400;
             if (length && *length != v) return 400;  // conflicting lengths
             length = v;
           }
@@ -354,11 +361,11 @@ class HttpCodec {
           if (iequals(name, "transfer-encoding")) {
             te = true;
             std::size_t last = value.rfind(',');
-            chunked = iequals(trim(last == std::string_view::npos ? value : value.substr(last + 1)), "chunked");
+            chunked = iequals(trim(last == std::string_view::npos ? value : value.substr(last + 1)),
+                              "chunked");
           }
           break;
-        default:
-          break;
+        default: break;
       }
     }
     req.keep_alive = req.minor == 1 ? !conn_close : conn_keep && !conn_close;
@@ -537,7 +544,9 @@ FileResult read_file(std::string path) {
 }
 
 std::string_view content_type_of(std::string_view path) {
-  auto ends = [&](std::string_view ext) { return path.size() >= ext.size() && path.substr(path.size() - ext.size()) == ext; };
+  auto ends = [&](std::string_view ext) {
+    return path.size() >= ext.size() && path.substr(path.size() - ext.size()) == ext;
+  };
   if (ends(".html")) return "text/html; charset=utf-8";
   if (ends(".txt")) return "text/plain; charset=utf-8";
   if (ends(".css")) return "text/css";
@@ -553,7 +562,9 @@ Response not_allowed(std::string_view allow) {
   return r;
 }
 
-bool is_static(const Ctx& ctx, std::string_view path) { return !ctx.root.empty() && path.rfind("/static/", 0) == 0; }
+bool is_static(const Ctx& ctx, std::string_view path) {
+  return !ctx.root.empty() && path.rfind("/static/", 0) == 0;
+}
 
 // GET/HEAD /static/PATH: the file, read on the blocking pool.
 Task<Response> static_file(const Ctx& ctx, const Request& req, std::string_view path) {
@@ -565,14 +576,16 @@ Task<Response> static_file(const Ctx& ctx, const Request& req, std::string_view 
   bool bad = rel.empty() || rel.front() == '/';
   for (std::size_t i = 0; i < rel.size() && !bad;) {
     std::size_t e = rel.find('/', i);
-    std::string_view seg = std::string_view(rel).substr(i, e == std::string::npos ? std::string::npos : e - i);
+    std::string_view seg =
+        std::string_view(rel).substr(i, e == std::string::npos ? std::string::npos : e - i);
     bad = seg == ".." || seg == ".";
     if (e == std::string::npos) break;
     i = e + 1;
   }
   if (bad) co_return Response::text(404, "not found\n");
   FileResult f = co_await tokio::task::spawn_blocking(read_file, ctx.root + "/" + rel);
-  if (f.status != 200) co_return Response::text(f.status, f.status == 404 ? "not found\n" : "error\n");
+  if (f.status != 200)
+    co_return Response::text(f.status, f.status == 404 ? "not found\n" : "error\n");
   Response r;
   r.content_type = content_type_of(rel);
   r.body = codec::Bytes(f.data);
@@ -659,7 +672,8 @@ Task<> serve(net::TcpStream stream, Ctx* ctx, Limits limits) {
     if (!*item) {
       const std::error_code& e = item->error();
       if (e.category() != http_category()) co_return;  // I/O error, or cut short at the end
-      co_await reply_and_close(Response::text(e.value(), e.value() == 431   ? "request header too large\n"
+      co_await reply_and_close(Response::text(e.value(), e.value() == 431
+                                                             ? "request header too large\n"
                                                          : e.value() == 413 ? "payload too large\n"
                                                                             : "bad request\n"));
       co_return;
@@ -686,7 +700,8 @@ Task<> serve(net::TcpStream stream, Ctx* ctx, Limits limits) {
       encode_head(resp, head);
       io::IoSlice parts[] = {io::IoSlice(head.as_span()), io::IoSlice(resp.body.as_span())};
       std::span<io::IoSlice> slices(parts);
-      auto w = co_await tokio::time::timeout(limits.timeout, io::write_all_vectored(c.get_mut(), slices));
+      auto w = co_await tokio::time::timeout(limits.timeout,
+                                             io::write_all_vectored(c.get_mut(), slices));
       if (!w || !*w) co_return;
     } else if (!co_await c.feed(std::move(resp))) {
       co_return;
@@ -702,7 +717,8 @@ Task<> serve(net::TcpStream stream, Ctx* ctx, Limits limits) {
 Task<int> amain(std::string addr, Ctx* ctx, Limits limits) {
   auto listener = co_await net::TcpListener::bind(addr);
   if (!listener) {
-    std::fprintf(stderr, "http_server: bind %s: %s\n", addr.c_str(), listener.error().message().c_str());
+    std::fprintf(stderr, "http_server: bind %s: %s\n", addr.c_str(),
+                 listener.error().message().c_str());
     co_return 1;
   }
   std::printf("listening on %s\n", listener->local_addr()->to_string().c_str());
@@ -738,6 +754,9 @@ int main(int argc, char** argv) {
     else if (a == "--max-body") limits.max_body = std::stoul(value());
     else addr = a;
   }
-  auto rt = tokio::runtime::Builder::new_multi_thread().worker_threads(workers ? workers : 1).enable_all().build();
+  auto rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(workers ? workers : 1)
+                .enable_all()
+                .build();
   return rt.block_on(amain(addr, &ctx, limits));
 }

@@ -90,14 +90,14 @@ struct Command {
 struct Reply {
   enum class Kind { Simple, Error, Int, Bulk, Null, Array3 };
   Kind kind = Kind::Null;
-  std::string_view text;   // Simple, Error; Array3: the first (kind) element
-  std::string owned;       // Error: a message built at run time (when text is empty)
-  int64_t n = 0;           // Int; Array3: the last element when it is an integer
-  codec::Bytes bulk;       // Bulk; Array3: the second element
-  codec::Bytes bulk2;      // Array3: the third element (a message payload)
+  std::string_view text;  // Simple, Error; Array3: the first (kind) element
+  std::string owned;      // Error: a message built at run time (when text is empty)
+  int64_t n = 0;          // Int; Array3: the last element when it is an integer
+  codec::Bytes bulk;      // Bulk; Array3: the second element
+  codec::Bytes bulk2;     // Array3: the third element (a message payload)
   bool third_is_bulk = false;
   bool second_null = false;
-  bool only_two = false;   // Array3 with its first two elements only
+  bool only_two = false;  // Array3 with its first two elements only
 
   static Reply of(Kind k) {
     Reply r;
@@ -131,7 +131,8 @@ struct Reply {
   }
   static Reply null() { return of(Kind::Null); }
   // ["subscribe"/"unsubscribe"/"pong", channel (or null), count]
-  static Reply sub_ack(std::string_view what, codec::Bytes ch, int64_t count, bool null_channel = false) {
+  static Reply sub_ack(std::string_view what, codec::Bytes ch, int64_t count,
+                       bool null_channel = false) {
     Reply r = of(Kind::Array3);
     r.text = what;
     r.bulk = std::move(ch);
@@ -174,7 +175,9 @@ class RespCodec {
   io::Result<void> encode(const Reply& r, codec::BytesMut& dst) {
     switch (r.kind) {
       case Reply::Kind::Simple: put_line(dst, '+', r.text); break;
-      case Reply::Kind::Error: put_line(dst, '-', r.text.empty() ? std::string_view(r.owned) : r.text); break;
+      case Reply::Kind::Error:
+        put_line(dst, '-', r.text.empty() ? std::string_view(r.owned) : r.text);
+        break;
       case Reply::Kind::Int: put_int(dst, ':', r.n); break;
       case Reply::Kind::Bulk: put_bulk(dst, r.bulk.as_string_view()); break;
       case Reply::Kind::Null: dst.put("$-1\r\n"); break;
@@ -216,8 +219,10 @@ class RespCodec {
 
   // Reads "<integer>\r\n" at p[pos..n): the value and the position after it. nullopt:
   // incomplete; an error: not a number.
-  static io::Result<std::optional<std::pair<int64_t, std::size_t>>> read_int(const char* p, std::size_t pos,
-                                                                              std::size_t n, RespErr err) {
+  static io::Result<std::optional<std::pair<int64_t, std::size_t>>> read_int(const char* p,
+                                                                             std::size_t pos,
+                                                                             std::size_t n,
+                                                                             RespErr err) {
     const std::size_t limit = std::min(n, pos + 22);
     std::size_t i = pos;
     while (i < limit && p[i] != '\r') ++i;
@@ -233,7 +238,8 @@ class RespCodec {
     std::size_t j = pos + (neg ? 1 : 0);
     if (j == i || i - j > 18 || p[i + 1] != '\n') {
       auto [end, ec] = std::from_chars(p + pos, p + i, v);
-      if (ec != std::errc() || end != p + i || i == pos || p[i + 1] != '\n') return tokio::unexpected(resp_error(err));
+      if (ec != std::errc() || end != p + i || i == pos || p[i + 1] != '\n')
+        return tokio::unexpected(resp_error(err));
     } else {
       for (; j < i; ++j) {
         if (p[j] < '0' || p[j] > '9') return tokio::unexpected(resp_error(err));
@@ -241,7 +247,8 @@ class RespCodec {
       }
       if (neg) v = -v;
     }
-    return std::optional<std::pair<int64_t, std::size_t>>(std::pair<int64_t, std::size_t>(v, i + 2));
+    return std::optional<std::pair<int64_t, std::size_t>>(
+        std::pair<int64_t, std::size_t>(v, i + 2));
   }
 
   io::Result<std::optional<Command>> decode_array(codec::BytesMut& buf) {
@@ -260,13 +267,15 @@ class RespCodec {
       if (!len) return tokio::unexpected(len.error());
       if (!*len) return std::optional<Command>();
       auto [l, data] = **len;
-      if (l < 0 || static_cast<std::size_t>(l) > kMaxBulk) return tokio::unexpected(resp_error(RespErr::bad_length));
+      if (l < 0 || static_cast<std::size_t>(l) > kMaxBulk)
+        return tokio::unexpected(resp_error(RespErr::bad_length));
       std::size_t end = data + static_cast<std::size_t>(l);
       if (end + 2 > n) {
         buf.reserve(end + 2 - n);  // a large value: room for all of it at once
         return std::optional<Command>();
       }
-      if (p[end] != '\r' || p[end + 1] != '\n') return tokio::unexpected(resp_error(RespErr::bad_terminator));
+      if (p[end] != '\r' || p[end + 1] != '\n')
+        return tokio::unexpected(resp_error(RespErr::bad_terminator));
       cmd.push({static_cast<uint32_t>(data), static_cast<uint32_t>(l)});
       pos = end + 2;
     }
@@ -325,7 +334,9 @@ std::optional<int64_t> parse_int(std::string_view s) {
 
 struct StringHash {
   using is_transparent = void;
-  std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+  std::size_t operator()(std::string_view s) const noexcept {
+    return std::hash<std::string_view>{}(s);
+  }
 };
 
 class Db {
@@ -340,7 +351,8 @@ class Db {
     std::lock_guard<std::mutex> g(s.mu);
     auto it = s.map.find(key);
     if (it == s.map.end()) return std::nullopt;
-    if (it->second.expires && *it->second.expires <= Instant::now()) return std::nullopt;  // due: gone
+    if (it->second.expires && *it->second.expires <= Instant::now())
+      return std::nullopt;  // due: gone
     return it->second.value;
   }
 
@@ -391,7 +403,8 @@ class Db {
     Shard& s = shard(key);
     std::lock_guard<std::mutex> g(s.mu);
     auto it = s.map.find(key);
-    if (it == s.map.end() || (it->second.expires && *it->second.expires <= Instant::now())) return false;
+    if (it == s.map.end() || (it->second.expires && *it->second.expires <= Instant::now()))
+      return false;
     if (it->second.expires) forget_expiry(*it->second.expires, key);
     if (when <= Instant::now()) {
       s.map.erase(it);
@@ -419,7 +432,9 @@ class Db {
     auto it = s.map.find(key);
     if (it == s.map.end()) return -2;
     if (!it->second.expires) return -1;
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(*it->second.expires - Instant::now()).count();
+    auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(*it->second.expires - Instant::now())
+            .count();
     return left <= 0 ? -2 : left;
   }
 
@@ -515,7 +530,8 @@ class Db {
   std::multimap<Instant, std::string> exps_;
   tokio::sync::Notify wake_;
   std::mutex ps_mu_;
-  std::unordered_map<std::string, broadcast::Sender<codec::Bytes>, StringHash, std::equal_to<>> channels_;
+  std::unordered_map<std::string, broadcast::Sender<codec::Bytes>, StringHash, std::equal_to<>>
+      channels_;
 };
 
 // --- connections -------------------------------------------------------------------------
@@ -605,8 +621,10 @@ Task<bool> subscribed(Conn& conn, Db& db, Command first) {
       if (iequals(name, "SUBSCRIBE")) {
         for (std::size_t i = 1; i < c.argc; ++i) {
           std::string ch(c.arg(i));
-          if (!subs.contains_key(ch)) subs.insert(ch, sw::BroadcastStream(db.channel(ch).subscribe()));
-          if (!co_await conn.feed(Reply::sub_ack("subscribe", codec::Bytes(ch), static_cast<int64_t>(subs.len())))) {
+          if (!subs.contains_key(ch))
+            subs.insert(ch, sw::BroadcastStream(db.channel(ch).subscribe()));
+          if (!co_await conn.feed(Reply::sub_ack("subscribe", codec::Bytes(ch),
+                                                 static_cast<int64_t>(subs.len())))) {
             co_return false;
           }
         }
@@ -616,18 +634,20 @@ Task<bool> subscribed(Conn& conn, Db& db, Command first) {
         if (chans.empty()) chans = subs.keys();
         for (auto& ch : chans) {
           subs.remove(ch);
-          if (!co_await conn.feed(Reply::sub_ack("unsubscribe", codec::Bytes(ch), static_cast<int64_t>(subs.len())))) {
+          if (!co_await conn.feed(Reply::sub_ack("unsubscribe", codec::Bytes(ch),
+                                                 static_cast<int64_t>(subs.len())))) {
             co_return false;
           }
         }
       } else if (iequals(name, "PING")) {
-        if (!co_await conn.feed(Reply::pong(codec::Bytes(c.argc > 1 ? c.arg(1) : "")))) co_return false;
+        if (!co_await conn.feed(Reply::pong(codec::Bytes(c.argc > 1 ? c.arg(1) : ""))))
+          co_return false;
       } else if (iequals(name, "QUIT")) {
         (void)co_await conn.send(Reply::simple("OK"));
         co_return false;
       } else {
-        if (!co_await conn.feed(Reply::error(
-                "ERR only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context"))) {
+        if (!co_await conn.feed(Reply::error("ERR only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / "
+                                             "QUIT / RESET are allowed in this context"))) {
           co_return false;
         }
       }
@@ -648,7 +668,8 @@ Task<bool> subscribed(Conn& conn, Db& db, Command first) {
     } else {
       auto msg = std::get<1>(std::move(ev));
       if (!msg || !msg->second) continue;  // (lagged: those messages are lost to this client)
-      if (!co_await conn.feed(Reply::message(codec::Bytes(msg->first), std::move(*msg->second)))) co_return false;
+      if (!co_await conn.feed(Reply::message(codec::Bytes(msg->first), std::move(*msg->second))))
+        co_return false;
     }
   }
 }
@@ -705,7 +726,8 @@ Task<> serve(net::TcpStream stream, std::shared_ptr<Db> db) {
 Task<int> amain(std::string addr) {
   auto listener = co_await net::TcpListener::bind(addr);
   if (!listener) {
-    std::fprintf(stderr, "mini_redis: bind %s: %s\n", addr.c_str(), listener.error().message().c_str());
+    std::fprintf(stderr, "mini_redis: bind %s: %s\n", addr.c_str(),
+                 listener.error().message().c_str());
     co_return 1;
   }
   std::printf("listening on %s\n", listener->local_addr()->to_string().c_str());
@@ -733,6 +755,9 @@ int main(int argc, char** argv) {
       addr = a;
     }
   }
-  auto rt = tokio::runtime::Builder::new_multi_thread().worker_threads(workers ? workers : 1).enable_all().build();
+  auto rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(workers ? workers : 1)
+                .enable_all()
+                .build();
   return rt.block_on(amain(addr));
 }

@@ -75,7 +75,8 @@ Task<int> amain(std::vector<std::vector<std::string>> stages) {
   std::vector<char> line;
   for (;;) {
     line.clear();
-    auto ev = co_await tokio::select(io::read_until(reader, '\n', line), sigint->recv(), sigterm->recv());
+    auto ev =
+        co_await tokio::select(io::read_until(reader, '\n', line), sigint->recv(), sigterm->recv());
     if (ev.index() != 0) {
       std::fprintf(stderr, "pipeline: interrupted\n");
       for (auto& c : children) (void)co_await c.kill();  // SIGKILL, then reap

@@ -30,8 +30,8 @@ Task<> relay(TcpStream client, SocketAddr peer, std::vector<SocketAddr> upstream
   auto server = co_await TcpStream::connect(upstream);
   if (!server) {
     // Dropping `client` closes it: the client sees end of stream.
-    std::fprintf(stderr, "proxy: %s: upstream %s: %s\n", who.c_str(), upstream[0].to_string().c_str(),
-                 server.error().message().c_str());
+    std::fprintf(stderr, "proxy: %s: upstream %s: %s\n", who.c_str(),
+                 upstream[0].to_string().c_str(), server.error().message().c_str());
     co_return;
   }
   (void)client.set_nodelay(true);
@@ -39,7 +39,8 @@ Task<> relay(TcpStream client, SocketAddr peer, std::vector<SocketAddr> upstream
   auto r = co_await tokio::io::copy_bidirectional(client, *server);
   if (r) {
     std::fprintf(stderr, "proxy: %s: closed, %llu bytes up, %llu bytes down\n", who.c_str(),
-                 static_cast<unsigned long long>(r->first), static_cast<unsigned long long>(r->second));
+                 static_cast<unsigned long long>(r->first),
+                 static_cast<unsigned long long>(r->second));
   } else {
     std::fprintf(stderr, "proxy: %s: %s\n", who.c_str(), r.error().message().c_str());
   }
@@ -54,7 +55,8 @@ Task<int> amain(std::string listen_addr, std::string upstream_addr) {
   }
   auto listener = co_await TcpListener::bind(listen_addr);
   if (!listener) {
-    std::fprintf(stderr, "proxy: bind %s: %s\n", listen_addr.c_str(), listener.error().message().c_str());
+    std::fprintf(stderr, "proxy: bind %s: %s\n", listen_addr.c_str(),
+                 listener.error().message().c_str());
     co_return 1;
   }
   std::printf("listening on %s\n", listener->local_addr()->to_string().c_str());

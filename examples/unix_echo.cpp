@@ -36,7 +36,8 @@ Task<int> amain(std::string path) {
   ::unlink(path.c_str());
   auto listener = UnixListener::bind(path);
   if (!listener) {
-    std::fprintf(stderr, "unix_echo: bind %s: %s\n", path.c_str(), listener.error().message().c_str());
+    std::fprintf(stderr, "unix_echo: bind %s: %s\n", path.c_str(),
+                 listener.error().message().c_str());
     co_return 1;
   }
   std::printf("listening on %s\n", path.c_str());
@@ -45,7 +46,8 @@ Task<int> amain(std::string path) {
     auto conn = co_await listener->accept();
     if (!conn) {  // e.g. EMFILE: pause instead of retrying in a tight loop
       std::fprintf(stderr, "unix_echo: accept: %s (pausing)\n", conn.error().message().c_str());
-      co_await tokio::task::spawn_blocking([] { std::this_thread::sleep_for(std::chrono::milliseconds(100)); });
+      co_await tokio::task::spawn_blocking(
+          [] { std::this_thread::sleep_for(std::chrono::milliseconds(100)); });
       continue;
     }
     tokio::spawn(serve, std::move(conn->first));

@@ -21,7 +21,8 @@
 
 namespace fuzz {
 
-[[noreturn]] inline void fail(const char* file, int line, const char* cond, const std::string& detail) {
+[[noreturn]] inline void fail(const char* file, int line, const char* cond,
+                              const std::string& detail) {
   std::fprintf(stderr, "%s:%d: FUZZ_CHECK(%s) failed: %s\n", file, line, cond, detail.c_str());
   std::abort();
 }
@@ -83,19 +84,18 @@ inline bool utf8_reference(std::string_view s) {
 
 // One current-thread runtime per fuzzing process (building one per input would dominate).
 inline tokio::runtime::Runtime& runtime() {
-  static tokio::runtime::Runtime rt = tokio::runtime::Builder::new_current_thread().enable_all().build();
+  static tokio::runtime::Runtime rt =
+      tokio::runtime::Builder::new_current_thread().enable_all().build();
   return rt;
 }
 
 }  // namespace fuzz
 
-#define FUZZ_CHECK(cond, detail)                                  \
-  do {                                                            \
-    if (!(cond)) {                                                \
-      std::string fuzz_detail_;                                   \
-      {                                                           \
-        fuzz_detail_ = (detail);                                  \
-      }                                                           \
-      ::fuzz::fail(__FILE__, __LINE__, #cond, fuzz_detail_);      \
-    }                                                             \
+#define FUZZ_CHECK(cond, detail)                             \
+  do {                                                       \
+    if (!(cond)) {                                           \
+      std::string fuzz_detail_;                              \
+      { fuzz_detail_ = (detail); }                           \
+      ::fuzz::fail(__FILE__, __LINE__, #cond, fuzz_detail_); \
+    }                                                        \
   } while (0)

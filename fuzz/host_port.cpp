@@ -38,8 +38,8 @@ Stub g_stub;
 bool host_name_grammar(std::string_view h) {
   if (h.empty() || h.size() > 253) return false;
   for (unsigned char c : h) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
-              c == '.';
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '-' || c == '_' || c == '.';
     if (!ok) return false;
   }
   return true;
@@ -52,13 +52,15 @@ struct FakeAnswer {
 
 }  // namespace
 
-extern "C" int getaddrinfo(const char* node, const char* service, const addrinfo* hints, addrinfo** res) {
+extern "C" int getaddrinfo(const char* node, const char* service, const addrinfo* hints,
+                           addrinfo** res) {
   (void)service;
   (void)hints;
   ++g_stub.calls;
   g_stub.last_name = node ? node : "";
   FUZZ_CHECK(node != nullptr, "getaddrinfo without a host name");
-  FUZZ_CHECK(host_name_grammar(g_stub.last_name), "the resolver was asked for " + fuzz::show(g_stub.last_name));
+  FUZZ_CHECK(host_name_grammar(g_stub.last_name),
+             "the resolver was asked for " + fuzz::show(g_stub.last_name));
   if (!g_stub.answer) return EAI_NONAME;
   auto* a = new FakeAnswer{};
   a->sin.sin_family = AF_INET;
@@ -75,28 +77,37 @@ extern "C" void freeaddrinfo(addrinfo* ai) { delete reinterpret_cast<FakeAnswer*
 
 namespace {
 
-void check(const ToSocketAddrs& t, std::string_view host_text, std::optional<uint16_t> port, bool answer) {
+void check(const ToSocketAddrs& t, std::string_view host_text, std::optional<uint16_t> port,
+           bool answer) {
   g_stub = Stub{};
   g_stub.answer = answer;
   auto quick = t.try_resolve();
   FUZZ_CHECK(g_stub.calls == 0, "try_resolve() called the resolver for " + fuzz::show(host_text));
   auto full = t.resolve_blocking();
   if (quick) {
-    FUZZ_CHECK(g_stub.calls == 0, "resolve_blocking() resolved what try_resolve() answered: " + fuzz::show(host_text));
-    FUZZ_CHECK(quick->has_value() == full.has_value(), "try_resolve and resolve_blocking disagree on " + fuzz::show(host_text));
-    if (full) FUZZ_CHECK(quick->value() == *full, "different addresses for " + fuzz::show(host_text));
+    FUZZ_CHECK(g_stub.calls == 0,
+               "resolve_blocking() resolved what try_resolve() answered: " + fuzz::show(host_text));
+    FUZZ_CHECK(quick->has_value() == full.has_value(),
+               "try_resolve and resolve_blocking disagree on " + fuzz::show(host_text));
+    if (full)
+      FUZZ_CHECK(quick->value() == *full, "different addresses for " + fuzz::show(host_text));
   } else {
-    FUZZ_CHECK(g_stub.calls == 1, "try_resolve() said a lookup is needed, but resolve_blocking() made " +
-                                      std::to_string(g_stub.calls) + " for " + fuzz::show(host_text));
+    FUZZ_CHECK(g_stub.calls == 1,
+               "try_resolve() said a lookup is needed, but resolve_blocking() made " +
+                   std::to_string(g_stub.calls) + " for " + fuzz::show(host_text));
   }
   if (g_stub.calls > 0) {
     // The host part, exactly (a literal would have been answered without the resolver).
-    FUZZ_CHECK(!IpAddr::parse(g_stub.last_name), "an IP literal reached the resolver: " + fuzz::show(g_stub.last_name));
-    FUZZ_CHECK(g_stub.last_name == host_text, "resolved " + fuzz::show(g_stub.last_name) + " for host " + fuzz::show(host_text));
-    FUZZ_CHECK(full.has_value() == answer, "the resolver's answer was not passed on for " + fuzz::show(host_text));
+    FUZZ_CHECK(!IpAddr::parse(g_stub.last_name),
+               "an IP literal reached the resolver: " + fuzz::show(g_stub.last_name));
+    FUZZ_CHECK(g_stub.last_name == host_text,
+               "resolved " + fuzz::show(g_stub.last_name) + " for host " + fuzz::show(host_text));
+    FUZZ_CHECK(full.has_value() == answer,
+               "the resolver's answer was not passed on for " + fuzz::show(host_text));
   }
   if (full && port) {
-    for (const SocketAddr& a : *full) FUZZ_CHECK(a.port() == *port, "port lost for " + fuzz::show(host_text));
+    for (const SocketAddr& a : *full)
+      FUZZ_CHECK(a.port() == *port, "port lost for " + fuzz::show(host_text));
   }
 }
 
@@ -128,14 +139,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
   } else {
     // (host, port): the port from the first two bytes after the flags.
     if (s.size() < 2) return 0;
-    uint16_t port = static_cast<uint16_t>((static_cast<unsigned char>(s[0]) << 8) | static_cast<unsigned char>(s[1]));
+    uint16_t port = static_cast<uint16_t>((static_cast<unsigned char>(s[0]) << 8) |
+                                          static_cast<unsigned char>(s[1]));
     std::string_view host = s.substr(2);
     ToSocketAddrs t(host, port);
     check(t, host, port, answer);
     if (auto ip = IpAddr::parse(host)) {
       auto r = t.try_resolve();
-      FUZZ_CHECK(r && r->has_value() && r->value().size() == 1 && r->value()[0] == SocketAddr(*ip, port),
-                 "an IP host did not resolve to itself: " + fuzz::show(host));
+      FUZZ_CHECK(
+          r && r->has_value() && r->value().size() == 1 && r->value()[0] == SocketAddr(*ip, port),
+          "an IP host did not resolve to itself: " + fuzz::show(host));
     }
   }
   return 0;

@@ -129,14 +129,14 @@ std::vector<Item> reference(Mode mode, std::string_view data, char delim, bool f
           s.pop_back();
           if (!s.empty() && s.back() == '\r') s.pop_back();
         }
-        out.push_back(fuzz::utf8_reference(s) ? Item(s) : Item(Err{std::errc::illegal_byte_sequence}));
+        out.push_back(fuzz::utf8_reference(s) ? Item(s)
+                                              : Item(Err{std::errc::illegal_byte_sequence}));
         break;
       case kReadLine:
-        out.push_back(fuzz::utf8_reference(s) ? Item(s) : Item(Err{std::errc::illegal_byte_sequence}));
+        out.push_back(fuzz::utf8_reference(s) ? Item(s)
+                                              : Item(Err{std::errc::illegal_byte_sequence}));
         break;
-      case kReadUntil:
-        out.push_back(s);
-        break;
+      case kReadUntil: out.push_back(s); break;
       case kSplit:
         if (complete) s.pop_back();
         out.push_back(s);
@@ -156,8 +156,9 @@ Task<std::optional<tokio::detail::task_value_t<Op>>> maybe_cancelled(Op op, bool
   co_return std::nullopt;
 }
 
-Task<std::vector<Item>> run(Mode mode, std::string_view data, std::deque<uint8_t> pieces, char delim, std::size_t cap,
-                            bool cancel, bool fail_at_end, std::size_t limit) {
+Task<std::vector<Item>> run(Mode mode, std::string_view data, std::deque<uint8_t> pieces,
+                            char delim, std::size_t cap, bool cancel, bool fail_at_end,
+                            std::size_t limit) {
   std::vector<Item> out;
   io::BufReader<PieceReader> r(PieceReader(data, std::move(pieces), fail_at_end), cap);
   switch (mode) {
@@ -218,7 +219,8 @@ Task<std::vector<Item>> run(Mode mode, std::string_view data, std::deque<uint8_t
         std::string line = "keep";
         auto got = co_await io::read_line(r, line);
         if (!got) {
-          FUZZ_CHECK(line == "keep", "read_line changed the string on an error: " + fuzz::show(line));
+          FUZZ_CHECK(line == "keep",
+                     "read_line changed the string on an error: " + fuzz::show(line));
           out.push_back(Err{static_cast<std::errc>(got.error().value())});
           continue;
         }
@@ -240,7 +242,8 @@ Task<std::vector<Item>> run(Mode mode, std::string_view data, std::deque<uint8_t
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* bytes, std::size_t size) {
   FuzzedDataProvider in(bytes, size);
   const auto mode = static_cast<Mode>(in.ConsumeIntegralInRange<int>(0, 3));
-  const char delim = mode == kLines || mode == kReadLine ? '\n' : static_cast<char>(in.ConsumeIntegral<uint8_t>());
+  const char delim =
+      mode == kLines || mode == kReadLine ? '\n' : static_cast<char>(in.ConsumeIntegral<uint8_t>());
   const uint8_t cap_pick = in.ConsumeIntegral<uint8_t>();
   const std::size_t cap = cap_pick >= 64 ? io::kDefaultBufSize : cap_pick + 1u;
   const bool cancel = mode != kReadLine && in.ConsumeBool();
@@ -249,13 +252,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* bytes, std::size_t size) {
   const bool fail_at_end = (mode == kLines || mode == kSplit) && in.ConsumeBool();
   const std::string data = in.ConsumeRandomLengthString(1 << 14);
   std::deque<uint8_t> pieces;
-  while (in.remaining_bytes() > 0 && pieces.size() < 4096) pieces.push_back(in.ConsumeIntegralInRange<uint8_t>(0, 40));
+  while (in.remaining_bytes() > 0 && pieces.size() < 4096)
+    pieces.push_back(in.ConsumeIntegralInRange<uint8_t>(0, 40));
 
   const auto expected = reference(mode, data, delim, fail_at_end);
-  const auto got = fuzz::runtime().block_on(run(mode, data, pieces, delim, cap, cancel, fail_at_end, expected.size() + 4));
-  FUZZ_CHECK(got == expected, std::string("mode ") + std::to_string(mode) + " cap " + std::to_string(cap) +
-                                  (cancel ? " cancel" : "") + (fail_at_end ? " fail-at-end" : "") + "\n  data " +
-                                  fuzz::show(data) + "\n  expected " + show_items(expected) + "\n  got      " +
-                                  show_items(got));
+  const auto got = fuzz::runtime().block_on(
+      run(mode, data, pieces, delim, cap, cancel, fail_at_end, expected.size() + 4));
+  FUZZ_CHECK(got == expected, std::string("mode ") + std::to_string(mode) + " cap " +
+                                  std::to_string(cap) + (cancel ? " cancel" : "") +
+                                  (fail_at_end ? " fail-at-end" : "") + "\n  data " +
+                                  fuzz::show(data) + "\n  expected " + show_items(expected) +
+                                  "\n  got      " + show_items(got));
   return 0;
 }

@@ -36,18 +36,23 @@ void check_text(std::string_view s) {
   auto ip = IpAddr::parse(s);
   if (v4) {
     FUZZ_CHECK(!has_nul, "Ipv4Addr::parse accepted a NUL: " + fuzz::show(s));
-    FUZZ_CHECK(ip && ip->is_ipv4() && ip->v4() == *v4, "IpAddr::parse disagrees with Ipv4Addr::parse on " + fuzz::show(s));
-    FUZZ_CHECK(Ipv4Addr::parse(v4->to_string()).value() == *v4, "Ipv4 round trip of " + fuzz::show(s));
+    FUZZ_CHECK(ip && ip->is_ipv4() && ip->v4() == *v4,
+               "IpAddr::parse disagrees with Ipv4Addr::parse on " + fuzz::show(s));
+    FUZZ_CHECK(Ipv4Addr::parse(v4->to_string()).value() == *v4,
+               "Ipv4 round trip of " + fuzz::show(s));
   }
   if (v6) {
     FUZZ_CHECK(!has_nul, "Ipv6Addr::parse accepted a NUL: " + fuzz::show(s));
-    FUZZ_CHECK(ip && ip->is_ipv6() && ip->v6() == *v6, "IpAddr::parse disagrees with Ipv6Addr::parse on " + fuzz::show(s));
+    FUZZ_CHECK(ip && ip->is_ipv6() && ip->v6() == *v6,
+               "IpAddr::parse disagrees with Ipv6Addr::parse on " + fuzz::show(s));
     std::string t = v6->to_string();
-    FUZZ_CHECK(Ipv6Addr::parse(t).value() == *v6, "Ipv6 round trip of " + fuzz::show(s) + " via " + t);
+    FUZZ_CHECK(Ipv6Addr::parse(t).value() == *v6,
+               "Ipv6 round trip of " + fuzz::show(s) + " via " + t);
   }
   FUZZ_CHECK(!(v4 && v6), "both an IPv4 and an IPv6 address: " + fuzz::show(s));
   if (ip) {
-    FUZZ_CHECK(v4 || v6, "IpAddr::parse accepted what neither family parser does: " + fuzz::show(s));
+    FUZZ_CHECK(v4 || v6,
+               "IpAddr::parse accepted what neither family parser does: " + fuzz::show(s));
     std::string t = ip->to_string();
     FUZZ_CHECK(IpAddr::parse(t).value() == *ip, "IpAddr round trip of " + fuzz::show(s));
     FUZZ_CHECK(IpAddr::parse(t)->to_string() == t, "IpAddr::to_string not canonical: " + t);
@@ -64,14 +69,16 @@ void check_text(std::string_view s) {
   auto colon = s.rfind(':');
   FUZZ_CHECK(colon != std::string_view::npos, "no ':' in " + fuzz::show(s));
   std::string_view port = s.substr(colon + 1);
-  FUZZ_CHECK(!port.empty() && port.size() <= 5 && port.find_first_not_of("0123456789") == std::string_view::npos,
+  FUZZ_CHECK(!port.empty() && port.size() <= 5 &&
+                 port.find_first_not_of("0123456789") == std::string_view::npos,
              "port text " + fuzz::show(port));
   FUZZ_CHECK(std::stoul(std::string(port)) == sa->port(), "port value of " + fuzz::show(s));
   std::string_view host = s.substr(0, colon);
   if (sa->is_ipv4()) {
     FUZZ_CHECK(Ipv4Addr::parse(host).value() == sa->ip().v4(), "host of " + fuzz::show(s));
   } else {
-    FUZZ_CHECK(host.size() >= 2 && host.front() == '[' && host.back() == ']', "unbracketed IPv6 " + fuzz::show(s));
+    FUZZ_CHECK(host.size() >= 2 && host.front() == '[' && host.back() == ']',
+               "unbracketed IPv6 " + fuzz::show(s));
     std::string_view inner = host.substr(1, host.size() - 2);
     if (auto pct = inner.find('%'); pct != std::string_view::npos) inner = inner.substr(0, pct);
     FUZZ_CHECK(Ipv6Addr::parse(inner).value() == sa->ip().v6(), "host of " + fuzz::show(s));
@@ -102,12 +109,15 @@ void check_structured(FuzzedDataProvider& in) {
     default: {
       // Raw sockaddr bytes of any length: accepted only for a complete sockaddr_in/in6.
       std::string raw = in.ConsumeRandomLengthString(sizeof(sockaddr_storage));
-      uint16_t family = in.ConsumeBool() ? AF_INET : in.ConsumeBool() ? AF_INET6 : in.ConsumeIntegral<uint16_t>();
+      uint16_t family = in.ConsumeBool()   ? AF_INET
+                        : in.ConsumeBool() ? AF_INET6
+                                           : in.ConsumeIntegral<uint16_t>();
       if (raw.size() >= sizeof(sa_family_t)) std::memcpy(raw.data(), &family, sizeof(sa_family_t));
       // An exact-size heap copy, so ASan catches a read past the length given.
       auto* buf = static_cast<unsigned char*>(std::malloc(raw.size() ? raw.size() : 1));
       std::memcpy(buf, raw.data(), raw.size());
-      auto r = SocketAddr::from_sockaddr(reinterpret_cast<const sockaddr*>(buf), static_cast<socklen_t>(raw.size()));
+      auto r = SocketAddr::from_sockaddr(reinterpret_cast<const sockaddr*>(buf),
+                                         static_cast<socklen_t>(raw.size()));
       if (r) {
         sockaddr_storage ss;
         socklen_t len = r->to_sockaddr(ss);

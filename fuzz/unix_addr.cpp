@@ -28,14 +28,17 @@ constexpr std::size_t kOffset = offsetof(sockaddr_un, sun_path);
 void check_pathname(std::string_view p) {
   auto a = UnixSocketAddr::from_pathname(p);
   const bool abstract = !p.empty() && p[0] == '\0';
-  const bool ok_expected = !p.empty() && (abstract ? p.size() <= kPathMax
-                                                   : p.size() < kPathMax && p.find('\0') == std::string_view::npos);
-  FUZZ_CHECK(a.has_value() == ok_expected, "from_pathname(" + fuzz::show(p) + ") " + (a ? "accepted" : "refused"));
+  const bool ok_expected =
+      !p.empty() && (abstract ? p.size() <= kPathMax
+                              : p.size() < kPathMax && p.find('\0') == std::string_view::npos);
+  FUZZ_CHECK(a.has_value() == ok_expected,
+             "from_pathname(" + fuzz::show(p) + ") " + (a ? "accepted" : "refused"));
   if (!a) return;
   FUZZ_CHECK(!a->is_unnamed(), "named address reads as unnamed: " + fuzz::show(p));
   if (abstract) {
     FUZZ_CHECK(!a->as_pathname(), "abstract name reads as a path: " + fuzz::show(p));
-    FUZZ_CHECK(a->as_abstract_name() == std::string(p.substr(1)), "abstract name of " + fuzz::show(p));
+    FUZZ_CHECK(a->as_abstract_name() == std::string(p.substr(1)),
+               "abstract name of " + fuzz::show(p));
     FUZZ_CHECK(a->to_string() == "@" + std::string(p.substr(1)), "to_string of " + fuzz::show(p));
     FUZZ_CHECK(a->raw_len() == kOffset + p.size(), "raw_len of " + fuzz::show(p));
   } else {
@@ -82,7 +85,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
   if (data[0] & 1) {
     check_pathname(rest);
   } else {
-    check_raw(rest, static_cast<socklen_t>(data[0] >> 1) * 2 + static_cast<socklen_t>(rest.size() % 2));
+    check_raw(rest,
+              static_cast<socklen_t>(data[0] >> 1) * 2 + static_cast<socklen_t>(rest.size() % 2));
   }
   return 0;
 }

@@ -25,18 +25,22 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
              "utf8_valid(" + fuzz::show(s) + ") should be " + (expected ? "true" : "false"));
   // Every alignment of the 8-byte ASCII loop, and every truncation near the end.
   for (std::size_t k = 1; k < 9 && k <= size; ++k) {
-    FUZZ_CHECK(tokio::detail::utf8_valid(data + k, size - k) == fuzz::utf8_reference(data + k, size - k),
-               "utf8_valid at offset " + std::to_string(k) + " of " + fuzz::show(s));
-    FUZZ_CHECK(tokio::detail::utf8_valid(data, size - k) == fuzz::utf8_reference(data, size - k),
-               "utf8_valid of the first " + std::to_string(size - k) + " bytes of " + fuzz::show(s));
+    FUZZ_CHECK(
+        tokio::detail::utf8_valid(data + k, size - k) == fuzz::utf8_reference(data + k, size - k),
+        "utf8_valid at offset " + std::to_string(k) + " of " + fuzz::show(s));
+    FUZZ_CHECK(
+        tokio::detail::utf8_valid(data, size - k) == fuzz::utf8_reference(data, size - k),
+        "utf8_valid of the first " + std::to_string(size - k) + " bytes of " + fuzz::show(s));
   }
   // Through read_to_string, appending to a string that already holds a prefix.
   std::string out = "prefix:";
   auto r = fuzz::runtime().block_on(read_all(s, &out));
   if (expected) {
-    FUZZ_CHECK(r && *r == size && out == "prefix:" + std::string(s), "read_to_string of valid " + fuzz::show(s));
+    FUZZ_CHECK(r && *r == size && out == "prefix:" + std::string(s),
+               "read_to_string of valid " + fuzz::show(s));
   } else {
-    FUZZ_CHECK(!r && r.error() == std::errc::illegal_byte_sequence, "read_to_string accepted " + fuzz::show(s));
+    FUZZ_CHECK(!r && r.error() == std::errc::illegal_byte_sequence,
+               "read_to_string accepted " + fuzz::show(s));
     FUZZ_CHECK(out == "prefix:", "read_to_string changed the string on failure");
   }
   return 0;

@@ -15,9 +15,8 @@ TEST_CASE("spawn_blocking returns values and rethrows exceptions") {
     auto rt = flavour == 0 ? test::current_thread() : test::multi_thread(2);
     rt.block_on([]() -> Task<> {
       auto main_thread = std::this_thread::get_id();
-      auto h = tokio::task::spawn_blocking([main_thread] {
-        return std::this_thread::get_id() != main_thread ? 1 : 0;
-      });
+      auto h = tokio::task::spawn_blocking(
+          [main_thread] { return std::this_thread::get_id() != main_thread ? 1 : 0; });
       CHECK(co_await h == 1);
       auto e = tokio::task::spawn_blocking([]() -> int { throw std::runtime_error("blocked"); });
       CHECK_THROWS_AS((void)co_await e, std::runtime_error);

@@ -78,12 +78,14 @@ TEST_CASE("BytesMut matches a std::string model under random operations") {
           uint64_t v = rng.next();
           std::size_t w = 1 + rng.below(8);
           bool be = rng.below(2);
-          if (be) b.put_uint(v, w); else b.put_uint_le(v, w);
+          if (be) b.put_uint(v, w);
+          else b.put_uint_le(v, w);
           for (std::size_t i = 0; i < w; ++i) {
             std::size_t shift = 8 * (be ? w - 1 - i : i);
             m.push_back(static_cast<char>(static_cast<uint8_t>(v >> shift)));
           }
-          CHECK(tokio::codec::get_uint(b.data() + b.len() - w, w, be) == (w == 8 ? v : v & ((uint64_t{1} << (8 * w)) - 1)));
+          CHECK(tokio::codec::get_uint(b.data() + b.len() - w, w, be) ==
+                (w == 8 ? v : v & ((uint64_t{1} << (8 * w)) - 1)));
           break;
         }
         case 7: {
@@ -147,7 +149,8 @@ TEST_CASE("BytesMut: cutting frames off the front never copies the rest (amortis
     if (buf.data() != before && len_before > 0) moved += len_before;
     auto spare = buf.spare_capacity_mut();
     std::size_t n = 1 + rng.below(spare.size());
-    for (std::size_t i = 0; i < n; ++i) spare[i] = std::byte(static_cast<unsigned char>(total_in + i));
+    for (std::size_t i = 0; i < n; ++i)
+      spare[i] = std::byte(static_cast<unsigned char>(total_in + i));
     buf.advance_mut(n);
     total_in += n;
     while (buf.len() >= 37) {
@@ -162,7 +165,9 @@ TEST_CASE("BytesMut: cutting frames off the front never copies the rest (amortis
   CHECK(max_cap_block <= 16384);
 }
 
-TEST_CASE("BytesMut: frames share storage and outlive the buffer; a fully handed-out buffer does not grow") {
+TEST_CASE(
+    "BytesMut: frames share storage and outlive the buffer; a fully handed-out buffer does not "
+    "grow") {
   BytesMut buf = BytesMut::with_capacity(64);
   buf.put("hello world");
   const std::byte* p = buf.data();

@@ -18,10 +18,10 @@ using codec::Bytes;
 using codec::BytesMut;
 using codec::LengthDelimitedCodec;
 using codec::LinesCodec;
+using std::chrono::milliseconds;
 using tokio::Task;
 using tokio::net::TcpListener;
 using tokio::net::TcpStream;
-using std::chrono::milliseconds;
 
 namespace {
 
@@ -116,18 +116,20 @@ TEST_CASE("FramedWrite: feed waits for a peer that does not read (bounded buffer
     CHECK(fed <= 14);
     CHECK(fw.write_buffer().len() <= fw.backpressure_boundary() + item.size() + 1);
     // The reader drains everything: the writer gets going again and nothing is lost.
-    auto reader = tokio::spawn([](tio::DuplexStream r) -> Task<std::size_t> {
-      codec::FramedRead fr(std::move(r), LinesCodec());
-      std::size_t n = 0;
-      for (;;) {
-        auto l = co_await fr.next();
-        if (!l) break;
-        REQUIRE(l->has_value());
-        CHECK((*l)->size() == 1000);
-        ++n;
-      }
-      co_return n;
-    }, std::move(r));
+    auto reader = tokio::spawn(
+        [](tio::DuplexStream r) -> Task<std::size_t> {
+          codec::FramedRead fr(std::move(r), LinesCodec());
+          std::size_t n = 0;
+          for (;;) {
+            auto l = co_await fr.next();
+            if (!l) break;
+            REQUIRE(l->has_value());
+            CHECK((*l)->size() == 1000);
+            ++n;
+          }
+          co_return n;
+        },
+        std::move(r));
     for (int i = 0; i < 20; ++i) CHECK((co_await fw.feed(item)).has_value());
     CHECK((co_await fw.close()).has_value());
     auto n = co_await reader;
@@ -212,31 +214,36 @@ TEST_CASE("Framed over TCP: a BytesCodec echo of 1 MiB; a FramedRead moved with 
     auto l = co_await TcpListener::bind("127.0.0.1:0");
     REQUIRE(l.has_value());
     auto addr = l->local_addr().value();
-    auto server = tokio::spawn([](TcpListener l) -> Task<> {
-      auto c = co_await l.accept();
-      REQUIRE(c.has_value());
-      codec::Framed f(std::move(c->first), codec::BytesCodec());
-      for (;;) {
-        auto chunk = co_await f.next();
-        if (!chunk || !*chunk) break;
-        auto r = co_await f.send(std::move(**chunk));
-        if (!r) break;
-      }
-      (void)co_await f.close();
-    }, std::move(*l));
+    auto server = tokio::spawn(
+        [](TcpListener l) -> Task<> {
+          auto c = co_await l.accept();
+          REQUIRE(c.has_value());
+          codec::Framed f(std::move(c->first), codec::BytesCodec());
+          for (;;) {
+            auto chunk = co_await f.next();
+            if (!chunk || !*chunk) break;
+            auto r = co_await f.send(std::move(**chunk));
+            if (!r) break;
+          }
+          (void)co_await f.close();
+        },
+        std::move(*l));
     auto c = co_await TcpStream::connect(addr.to_string());
     REQUIRE(c.has_value());
     auto [rd, wr] = std::move(*c).into_split();
     const std::size_t total = 1 << 20;
-    auto writer = tokio::spawn([](tokio::net::tcp::OwnedWriteHalf wr, std::size_t total) -> Task<> {
-      codec::FramedWrite fw(std::move(wr), codec::BytesCodec());
-      std::string block(4096, '\0');
-      for (std::size_t off = 0; off < total; off += block.size()) {
-        for (std::size_t i = 0; i < block.size(); ++i) block[i] = static_cast<char>((off + i) * 7);
-        REQUIRE((co_await fw.feed(std::string_view(block))).has_value());
-      }
-      REQUIRE((co_await fw.close()).has_value());
-    }, std::move(wr), total);
+    auto writer = tokio::spawn(
+        [](tokio::net::tcp::OwnedWriteHalf wr, std::size_t total) -> Task<> {
+          codec::FramedWrite fw(std::move(wr), codec::BytesCodec());
+          std::string block(4096, '\0');
+          for (std::size_t off = 0; off < total; off += block.size()) {
+            for (std::size_t i = 0; i < block.size(); ++i)
+              block[i] = static_cast<char>((off + i) * 7);
+            REQUIRE((co_await fw.feed(std::string_view(block))).has_value());
+          }
+          REQUIRE((co_await fw.close()).has_value());
+        },
+        std::move(wr), total);
     codec::FramedRead fr(std::move(rd), codec::BytesCodec());
     std::size_t got = 0;
     bool ok = true;
@@ -279,7 +286,8 @@ TEST_CASE("TcpStream / UnixStream write_vectored sends every slice in one call")
     REQUIRE(s.has_value());
     std::string header = "HTTP/1.1 200 OK\r\ncontent-length: 5000\r\n\r\n";
     std::string body(5000, 'b');
-    tio::IoSlice slices[] = {tio::IoSlice(header), tio::IoSlice(std::string_view()), tio::IoSlice(body)};
+    tio::IoSlice slices[] = {tio::IoSlice(header), tio::IoSlice(std::string_view()),
+                             tio::IoSlice(body)};
     auto n = co_await tio::write_vectored(*c, std::span<const tio::IoSlice>(slices));
     REQUIRE(n.has_value());
     CHECK(*n == header.size() + body.size());  // not just the first slice
@@ -287,7 +295,8 @@ TEST_CASE("TcpStream / UnixStream write_vectored sends every slice in one call")
     CHECK(got == header + body);
     // The owned write half, and write_all_vectored.
     auto [rd, wr] = std::move(*c).into_split();
-    tio::IoSlice more[] = {tio::IoSlice(std::string_view("ab")), tio::IoSlice(std::string_view("cd"))};
+    tio::IoSlice more[] = {tio::IoSlice(std::string_view("ab")),
+                           tio::IoSlice(std::string_view("cd"))};
     auto w2 = co_await wr.write_vectored(std::span<const tio::IoSlice>(more));
     CHECK(*w2 == 4);
     auto got2 = co_await nt::read_n(s->first, 4);
@@ -295,7 +304,8 @@ TEST_CASE("TcpStream / UnixStream write_vectored sends every slice in one call")
     (void)rd;
 
     auto [ua, ub] = tokio::net::UnixStream::pair().value();
-    tio::IoSlice us[] = {tio::IoSlice(std::string_view("unix ")), tio::IoSlice(std::string_view("writev"))};
+    tio::IoSlice us[] = {tio::IoSlice(std::string_view("unix ")),
+                         tio::IoSlice(std::string_view("writev"))};
     std::span<tio::IoSlice> uspan(us);
     REQUIRE((co_await tio::write_all_vectored(ua, uspan)).has_value());
     auto got3 = co_await nt::read_n(ub, 11);
@@ -303,15 +313,20 @@ TEST_CASE("TcpStream / UnixStream write_vectored sends every slice in one call")
   }());
 }
 
-TEST_CASE("FramedWrite::poll_flush: the poll form, combined with a deadline; feed after a cancelled poll_flush loses nothing") {
+TEST_CASE(
+    "FramedWrite::poll_flush: the poll form, combined with a deadline; feed after a cancelled "
+    "poll_flush loses nothing") {
   auto rt = rt_paused();
   rt.block_on([]() -> Task<> {
     iotest::MockWriter w(4, 2);  // 4 bytes per write, "not ready" every 2nd op
     codec::FramedWrite fw(w, LinesCodec());
-    for (int i = 0; i < 10; ++i) REQUIRE((co_await fw.feed("line " + std::to_string(i))).has_value());
+    for (int i = 0; i < 10; ++i)
+      REQUIRE((co_await fw.feed("line " + std::to_string(i))).has_value());
     // Poll it once by hand and give up: part of the buffer may be written, the rest stays.
     tio::Result<void> out;
-    auto once = [&](tokio::task::Context& cx) -> std::optional<bool> { return fw.poll_flush(cx, out); };
+    auto once = [&](tokio::task::Context& cx) -> std::optional<bool> {
+      return fw.poll_flush(cx, out);
+    };
     (void)co_await tokio::task::poll_fn(once);  // ready at once or pending once: either way
     // A feed now cancels any write left in progress, then appends.
     REQUIRE((co_await fw.feed("last")).has_value());

@@ -37,9 +37,13 @@ struct Params {
   std::size_t head_len() const { return std::max(offset + width, num_skip()); }
   LengthDelimitedCodec make() const {
     auto b = LengthDelimitedCodec::builder();
-    b.length_field_offset(offset).length_field_length(width).length_adjustment(adjust).max_frame_length(max);
+    b.length_field_offset(offset)
+        .length_field_length(width)
+        .length_adjustment(adjust)
+        .max_frame_length(max);
     if (skip) b.num_skip(*skip);
-    if (big) b.big_endian(); else b.little_endian();
+    if (big) b.big_endian();
+    else b.little_endian();
     return b.new_codec();
   }
 };
@@ -95,7 +99,8 @@ Params random_params(Rng& r) {
 
 }  // namespace
 
-TEST_CASE("LengthDelimitedCodec matches its model for random layouts, split at every byte boundary") {
+TEST_CASE(
+    "LengthDelimitedCodec matches its model for random layouts, split at every byte boundary") {
   Rng rng(31);
   const std::size_t rounds = test::scaled(200);
   std::size_t frames_checked = 0, oversize_checked = 0;
@@ -143,7 +148,9 @@ TEST_CASE("LengthDelimitedCodec matches its model for random layouts, split at e
   CHECK(oversize_checked > 100);
 }
 
-TEST_CASE("LengthDelimitedCodec through FramedRead, one byte per read: oversize skipped, partial frame at EOF is an error") {
+TEST_CASE(
+    "LengthDelimitedCodec through FramedRead, one byte per read: oversize skipped, partial frame "
+    "at EOF is an error") {
   auto rt = tokio::runtime::Builder::new_current_thread().build();
   rt.block_on([]() -> Task<> {
     // Default codec (4-byte big-endian, no adjustment); max 8 bytes.
@@ -171,12 +178,14 @@ TEST_CASE("LengthDelimitedCodec through FramedRead, one byte per read: oversize 
       if (*item) got.push_back((*item)->to_string());
       else got.push_back("<" + item->error().message() + ">");
     }
-    std::vector<std::string> want{"hello", "<frame size too big>", "", "world", "<bytes remaining on stream>"};
+    std::vector<std::string> want{"hello", "<frame size too big>", "", "world",
+                                  "<bytes remaining on stream>"};
     CHECK(got == want);
 
     // A negative length (field + adjustment < 0) cannot be resynchronised: the FramedRead
     // reports it and ends.
-    auto neg = LengthDelimitedCodec::builder().length_field_length(1).length_adjustment(-5).new_codec();
+    auto neg =
+        LengthDelimitedCodec::builder().length_field_length(1).length_adjustment(-5).new_codec();
     iotest::MockReader r2;
     r2.data(std::string("\x02xx\x07yyy", 7));
     codec::FramedRead fr2(r2, neg);
@@ -187,11 +196,14 @@ TEST_CASE("LengthDelimitedCodec through FramedRead, one byte per read: oversize 
   }());
 }
 
-TEST_CASE("LengthDelimitedCodec encode: round trips every width and byte order; refuses what does not fit") {
+TEST_CASE(
+    "LengthDelimitedCodec encode: round trips every width and byte order; refuses what does not "
+    "fit") {
   Rng rng(37);
   for (std::size_t width = 1; width <= 8; ++width) {
     for (bool big : {true, false}) {
-      for (std::ptrdiff_t adjust : {std::ptrdiff_t(0), -static_cast<std::ptrdiff_t>(width), std::ptrdiff_t(2)}) {
+      for (std::ptrdiff_t adjust :
+           {std::ptrdiff_t(0), -static_cast<std::ptrdiff_t>(width), std::ptrdiff_t(2)}) {
         Params p;
         p.width = width;
         p.big = big;
@@ -219,13 +231,16 @@ TEST_CASE("LengthDelimitedCodec encode: round trips every width and byte order; 
   auto one = LengthDelimitedCodec::builder().length_field_length(1).new_codec();
   BytesMut b;
   CHECK(one.encode(std::string(255, 'x'), b).has_value());
-  CHECK(one.encode(std::string(256, 'x'), b).error() == codec::Errc::frame_too_large);  // does not fit one byte
+  CHECK(one.encode(std::string(256, 'x'), b).error() ==
+        codec::Errc::frame_too_large);  // does not fit one byte
   auto small = LengthDelimitedCodec::builder().max_frame_length(3).new_codec();
   CHECK(small.encode("abcd", b).error() == codec::Errc::frame_too_large);
   auto adj = LengthDelimitedCodec::builder().length_adjustment(10).new_codec();
   CHECK(adj.encode("abc", b).error() == codec::Errc::invalid_frame_length);  // 3 - 10 < 0
-  CHECK_THROWS_AS(LengthDelimitedCodec::builder().length_field_length(9).new_codec(), std::invalid_argument);
-  CHECK_THROWS_AS(LengthDelimitedCodec::builder().length_field_length(0).new_codec(), std::invalid_argument);
+  CHECK_THROWS_AS(LengthDelimitedCodec::builder().length_field_length(9).new_codec(),
+                  std::invalid_argument);
+  CHECK_THROWS_AS(LengthDelimitedCodec::builder().length_field_length(0).new_codec(),
+                  std::invalid_argument);
   LengthDelimitedCodec def;
   CHECK(def.max_frame_length() == 8u * 1024 * 1024);
 }

@@ -70,7 +70,8 @@ std::vector<Event> lines_model(const std::string& input, std::size_t max) {
 }
 
 // The model of AnyDelimiterCodec(delims, max).
-std::vector<Event> chunks_model(const std::string& input, const std::string& delims, std::size_t max) {
+std::vector<Event> chunks_model(const std::string& input, const std::string& delims,
+                                std::size_t max) {
   std::vector<Event> ev;
   std::size_t pos = 0;
   while (pos < input.size()) {
@@ -169,9 +170,11 @@ TEST_CASE("LinesCodec matches its model with the input split at every byte bound
     std::string input = random_lines(rng, max == SIZE_MAX ? 20 : max, "\n");
     auto want = lines_model(input, max);
     for (std::size_t k = 0; k <= input.size(); ++k) {
-      auto codec = max == SIZE_MAX ? codec::LinesCodec() : codec::LinesCodec::new_with_max_length(max);
+      auto codec =
+          max == SIZE_MAX ? codec::LinesCodec() : codec::LinesCodec::new_with_max_length(max);
       auto got = decode_split(codec, input, k);
-      REQUIRE_MESSAGE(show(got) == show(want), "max " << max << " split at " << k << " input '" << input << "'");
+      REQUIRE_MESSAGE(show(got) == show(want),
+                      "max " << max << " split at " << k << " input '" << input << "'");
     }
   }
 }
@@ -190,7 +193,8 @@ TEST_CASE("AnyDelimiterCodec matches its model with the input split at every byt
   }
 }
 
-TEST_CASE("LinesCodec and AnyDelimiterCodec through FramedRead, one byte per read, match the models") {
+TEST_CASE(
+    "LinesCodec and AnyDelimiterCodec through FramedRead, one byte per read, match the models") {
   auto rt = tokio::runtime::Builder::new_current_thread().build();
   rt.block_on([]() -> Task<> {
     Rng rng(23);
@@ -207,7 +211,9 @@ TEST_CASE("LinesCodec and AnyDelimiterCodec through FramedRead, one byte per rea
   }());
 }
 
-TEST_CASE("LinesCodec: an endless line keeps memory bounded, is reported once, and the next line decodes") {
+TEST_CASE(
+    "LinesCodec: an endless line keeps memory bounded, is reported once, and the next line "
+    "decodes") {
   auto rt = tokio::runtime::Builder::new_current_thread().build();
   rt.block_on([]() -> Task<> {
     // 4 MiB without a newline in 64 KiB reads, then a newline and a good line.

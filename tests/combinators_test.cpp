@@ -47,7 +47,9 @@ TEST_CASE("join runs operands concurrently and returns a tuple") {
     // Concurrency: two operands each waiting for the other's progress complete.
     auto [tx, rx] = oneshot::channel<int>();
     auto r = co_await tokio::join(
-        [](oneshot::Receiver<int> rx) -> Task<int> { co_return (co_await std::move(rx)).value(); }(std::move(rx)),
+        [](oneshot::Receiver<int> rx) -> Task<int> {
+          co_return (co_await std::move(rx)).value();
+        }(std::move(rx)),
         [](oneshot::Sender<int> tx) -> Task<int> {
           co_await tokio::task::yield_now();
           (void)tx.send(8);
@@ -186,15 +188,15 @@ TEST_CASE("task-local values are scoped, nested, per task and follow migration")
     CHECK(co_await h == 1005);
 
     // Two concurrent branches of one task with different values.
-    auto [a, b] = co_await tokio::join(
-        NAME.scope("a", []() -> Task<std::string> {
-          co_await tokio::task::yield_now();
-          co_return NAME.get();
-        }()),
-        NAME.scope("b", []() -> Task<std::string> {
-          co_await tokio::task::yield_now();
-          co_return NAME.get();
-        }()));
+    auto [a, b] = co_await tokio::join(NAME.scope("a",
+                                                  []() -> Task<std::string> {
+                                                    co_await tokio::task::yield_now();
+                                                    co_return NAME.get();
+                                                  }()),
+                                       NAME.scope("b", []() -> Task<std::string> {
+                                         co_await tokio::task::yield_now();
+                                         co_return NAME.get();
+                                       }()));
     CHECK(a == "a");
     CHECK(b == "b");
     CHECK(NAME.sync_scope("sync", [] { return NAME.get(); }) == "sync");

@@ -81,12 +81,8 @@ Task<> busy_loop(std::string dir, int id) {
       case 0:
         (void)co_await fs::write(p, fst::pattern(3000 + static_cast<std::size_t>(i % 7) * 10000));
         break;
-      case 1:
-        (void)co_await fs::read(p);
-        break;
-      case 2:
-        (void)co_await fs::metadata(p);
-        break;
+      case 1: (void)co_await fs::read(p); break;
+      case 2: (void)co_await fs::metadata(p); break;
       case 3: {
         auto f = co_await fs::File::open(p);
         if (f) {

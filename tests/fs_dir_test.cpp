@@ -66,7 +66,8 @@ Task<> list_kinds(std::string dir) {
   std::string p = (*first)->path().string();
   REQUIRE(::rename(p.c_str(), (dir + "/sub/moved").c_str()) == 0);
   auto gone = co_await (*first)->metadata();
-  CHECK((!gone && gone.error() == std::errc::no_such_file_or_directory && fst::names(gone.error(), p)));
+  CHECK((!gone && gone.error() == std::errc::no_such_file_or_directory &&
+         fst::names(gone.error(), p)));
 }
 
 // Lists `dir`, which holds entries e0 .. e(n-1); every one must come exactly once.

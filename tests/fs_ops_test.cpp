@@ -19,8 +19,8 @@ namespace {
 Task<> round_trip(std::string dir) {
   // Sizes around the io_uring fast path (one linked open/read/probe for up to 32 KiB,
   // more reads after), empty, and big.
-  for (std::size_t n : {0u, 1u, 4095u, 4096u, 32767u, 32768u, 32769u, 36864u, 36865u,
-                        200000u, 3u << 20}) {
+  for (std::size_t n :
+       {0u, 1u, 4095u, 4096u, 32767u, 32768u, 32769u, 36864u, 36865u, 200000u, 3u << 20}) {
     CAPTURE(n);
     std::string path = dir + "/f" + std::to_string(n);
     std::string data = fst::pattern(n, static_cast<unsigned>(n));
@@ -75,17 +75,21 @@ Task<> error_cases(std::string dir) {
   CHECK(std::string(r1.error().category().name()) == "tokio.fs");
   CHECK(fst::names(r1.error(), missing));
   auto r2 = co_await fs::metadata(missing);
-  CHECK((!r2 && r2.error() == std::errc::no_such_file_or_directory && fst::names(r2.error(), missing)));
+  CHECK((!r2 && r2.error() == std::errc::no_such_file_or_directory &&
+         fst::names(r2.error(), missing)));
   auto r3 = co_await fs::remove_file(missing);
   CHECK((!r3 && r3.error() == std::errc::no_such_file_or_directory));
   auto r4 = co_await fs::write(missing + "/x", "y");  // missing parent
-  CHECK((!r4 && r4.error() == std::errc::no_such_file_or_directory && fst::names(r4.error(), missing + "/x")));
+  CHECK((!r4 && r4.error() == std::errc::no_such_file_or_directory &&
+         fst::names(r4.error(), missing + "/x")));
   auto r5 = co_await fs::File::open(missing);
-  CHECK((!r5 && r5.error() == std::errc::no_such_file_or_directory && fst::names(r5.error(), missing)));
+  CHECK((!r5 && r5.error() == std::errc::no_such_file_or_directory &&
+         fst::names(r5.error(), missing)));
   auto r6 = co_await fs::read_dir(missing);
   CHECK((!r6 && r6.error() == std::errc::no_such_file_or_directory));
   auto r7 = co_await fs::canonicalize(missing);
-  CHECK((!r7 && r7.error() == std::errc::no_such_file_or_directory && fst::names(r7.error(), missing)));
+  CHECK((!r7 && r7.error() == std::errc::no_such_file_or_directory &&
+         fst::names(r7.error(), missing)));
   auto r8 = co_await fs::read_link(missing);
   CHECK((!r8 && r8.error() == std::errc::no_such_file_or_directory));
   auto r9 = co_await fs::remove_dir_all(missing);
@@ -103,7 +107,8 @@ Task<> error_cases(std::string dir) {
 
   // ENOTDIR: a file used as a directory.
   auto n1 = co_await fs::read(file + "/child");
-  CHECK((!n1 && n1.error() == std::errc::not_a_directory && fst::names(n1.error(), file + "/child")));
+  CHECK(
+      (!n1 && n1.error() == std::errc::not_a_directory && fst::names(n1.error(), file + "/child")));
   auto n2 = co_await fs::read_dir(file);
   CHECK((!n2 && n2.error() == std::errc::not_a_directory));
   auto n3 = co_await fs::remove_dir(file);
@@ -216,9 +221,8 @@ Task<> links_and_moves(std::string dir) {
   CHECK((via.has_value() && *via == "contents"));
   auto canon = co_await fs::canonicalize(dir + "/./sym/../sym");
   CHECK_FALSE(canon.has_value());  // sym is a file: "sym/.." is ENOTDIR
-  auto canon2 = co_await fs::canonicalize(dir + "/../" +
-                                          std::filesystem::path(dir).filename().string() +
-                                          "/./sym");
+  auto canon2 = co_await fs::canonicalize(
+      dir + "/../" + std::filesystem::path(dir).filename().string() + "/./sym");
   REQUIRE(canon2.has_value());
   char real[4096];
   REQUIRE(::realpath((dir + "/g").c_str(), real) != nullptr);
@@ -245,7 +249,8 @@ Task<> metadata_and_permissions(std::string dir) {
   CHECK_FALSE(m->is_symlink());
   CHECK(m->file_type() == std::filesystem::file_type::regular);
   CHECK(m->len() == 12345);
-  CHECK(m->permissions() == (std::filesystem::perms::owner_read | std::filesystem::perms::owner_write));
+  CHECK(m->permissions() ==
+        (std::filesystem::perms::owner_read | std::filesystem::perms::owner_write));
   CHECK_FALSE(m->readonly());
   CHECK(m->uid() == ::geteuid());
   auto mod = m->modified();
@@ -302,7 +307,8 @@ Task<> permission_denied(std::string dir) {
   {
     fst::AsNobody nobody;  // root ignores permission bits; "nobody" does not
     auto r1 = co_await fs::read(secret + "/file");
-    CHECK((!r1 && r1.error() == std::errc::permission_denied && fst::names(r1.error(), secret + "/file")));
+    CHECK((!r1 && r1.error() == std::errc::permission_denied &&
+           fst::names(r1.error(), secret + "/file")));
     auto r2 = co_await fs::metadata(secret + "/file");
     CHECK((!r2 && r2.error() == std::errc::permission_denied));
     auto r3 = co_await fs::try_exists(secret + "/file");  // cannot tell: an error

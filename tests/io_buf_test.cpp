@@ -100,7 +100,7 @@ TEST_CASE("read_until / read_line across buffer refills, at EOF, and with bad UT
     CHECK(*co_await io::read_line(bad, l2) == 3);
     auto e = co_await io::read_line(bad, l2);
     CHECK(e.error() == std::errc::illegal_byte_sequence);
-    CHECK(l2 == "xok\n");  // left as it was
+    CHECK(l2 == "xok\n");                          // left as it was
     CHECK(*co_await io::read_line(bad, l2) == 6);  // the stream continues after the bad line
     CHECK(l2 == "xok\nafter\n");
 
@@ -275,21 +275,23 @@ TEST_CASE("BufStream: request/response through both buffers") {
   auto rt = test::multi_thread(2);
   rt.block_on([]() -> Task<> {
     auto [client, server] = io::duplex(1024);
-    auto srv = tokio::spawn([](io::DuplexStream s) -> Task<int> {
-      io::BufStream bs(std::move(s));
-      int served = 0;
-      std::string line;
-      for (;;) {
-        line.clear();
-        auto n = co_await io::read_line(bs, line);
-        if (!n || *n == 0) break;
-        (void)co_await io::write_all(bs, "echo: " + line);
-        (void)co_await bs.flush();
-        ++served;
-      }
-      (void)co_await bs.shutdown();
-      co_return served;
-    }, std::move(server));
+    auto srv = tokio::spawn(
+        [](io::DuplexStream s) -> Task<int> {
+          io::BufStream bs(std::move(s));
+          int served = 0;
+          std::string line;
+          for (;;) {
+            line.clear();
+            auto n = co_await io::read_line(bs, line);
+            if (!n || *n == 0) break;
+            (void)co_await io::write_all(bs, "echo: " + line);
+            (void)co_await bs.flush();
+            ++served;
+          }
+          (void)co_await bs.shutdown();
+          co_return served;
+        },
+        std::move(server));
     io::BufStream cs(std::move(client), 32, 32);
     for (int i = 0; i < 50; ++i) {
       (void)co_await io::write_all(cs, "msg " + std::to_string(i) + "\n");

@@ -131,7 +131,8 @@ TEST_CASE("cancel write_all at every point: the writer holds a prefix, never a r
         break;
       }
       // Resume from what was accepted: the result is whole.
-      REQUIRE((co_await io::write_all(w, std::string_view(kData).substr(w.out.size()))).has_value());
+      REQUIRE(
+          (co_await io::write_all(w, std::string_view(kData).substr(w.out.size()))).has_value());
       CHECK(w.text() == kData);
     }
   }());

@@ -69,26 +69,30 @@ TEST_CASE("io::copy flushes a buffered writer while the reader waits (no deadloc
   // the line stays buffered forever.
   auto rt = test::multi_thread(2);
   std::atomic<bool> done{false};
-  auto h = rt.spawn([](std::atomic<bool>* done) -> Task<> {
-    auto [peer_in, copy_in] = io::duplex(1024);
-    auto [copy_out, peer_out] = io::duplex(1024);
-    auto cp = tokio::spawn([](io::DuplexStream in, io::DuplexStream out) -> Task<uint64_t> {
-      io::BufWriter bw(std::move(out));
-      auto n = co_await io::copy(in, bw);
-      co_return n.value();
-    }, std::move(copy_in), std::move(copy_out));
-    io::BufReader back(std::move(peer_out));
-    for (int i = 0; i < 5; ++i) {
-      std::string msg = "round " + std::to_string(i) + "\n";
-      (void)co_await io::write_all(peer_in, msg);
-      std::string line;
-      (void)co_await io::read_line(back, line);
-      CHECK(line == msg);
-    }
-    (void)co_await peer_in.shutdown();
-    CHECK(co_await cp == 40);
-    done->store(true);
-  }, &done);
+  auto h = rt.spawn(
+      [](std::atomic<bool>* done) -> Task<> {
+        auto [peer_in, copy_in] = io::duplex(1024);
+        auto [copy_out, peer_out] = io::duplex(1024);
+        auto cp = tokio::spawn(
+            [](io::DuplexStream in, io::DuplexStream out) -> Task<uint64_t> {
+              io::BufWriter bw(std::move(out));
+              auto n = co_await io::copy(in, bw);
+              co_return n.value();
+            },
+            std::move(copy_in), std::move(copy_out));
+        io::BufReader back(std::move(peer_out));
+        for (int i = 0; i < 5; ++i) {
+          std::string msg = "round " + std::to_string(i) + "\n";
+          (void)co_await io::write_all(peer_in, msg);
+          std::string line;
+          (void)co_await io::read_line(back, line);
+          CHECK(line == msg);
+        }
+        (void)co_await peer_in.shutdown();
+        CHECK(co_await cp == 40);
+        done->store(true);
+      },
+      &done);
   bool ok = test::eventually([&] { return done.load(); }, 10000ms);
   CHECK(ok);
   if (!ok) h.abort();
@@ -154,13 +158,15 @@ TEST_CASE("copy_bidirectional forwards a half-close from either side and counts 
         CHECK(*co_await io::read_to_string(rig.client, back) == response.size());
       } else {
         // The server speaks first and closes its side while the client keeps sending.
-        auto srv = tokio::spawn([](io::DuplexStream s, std::string resp) -> Task<std::string> {
-          (void)co_await io::write_all(s, resp);
-          (void)co_await s.shutdown();
-          std::string got;
-          (void)co_await io::read_to_string(s, got);
-          co_return got;
-        }, std::move(rig.server), response);
+        auto srv = tokio::spawn(
+            [](io::DuplexStream s, std::string resp) -> Task<std::string> {
+              (void)co_await io::write_all(s, resp);
+              (void)co_await s.shutdown();
+              std::string got;
+              (void)co_await io::read_to_string(s, got);
+              co_return got;
+            },
+            std::move(rig.server), response);
         std::string back;
         CHECK(*co_await io::read_to_string(rig.client, back) == response.size());
         (void)co_await io::write_all(rig.client, request);
@@ -212,33 +218,37 @@ TEST_CASE("100 MiB through io::copy between two duplex pipes arrives intact") {
   rt.block_on([](std::size_t total) -> Task<> {
     auto [src_w, src_r] = io::duplex(64 * 1024);
     auto [dst_w, dst_r] = io::duplex(64 * 1024);
-    auto producer = tokio::spawn([](io::DuplexStream w, std::size_t total) -> Task<uint64_t> {
-      std::vector<std::byte> chunk(48 * 1024 + 7);
-      iotest::Fnv sum;
-      uint64_t state = 0x9E3779B97F4A7C15ULL;
-      std::size_t sent = 0;
-      while (sent < total) {
-        std::size_t n = std::min(chunk.size(), total - sent);
-        iotest::fill_pattern(std::span(chunk).first(n), state);
-        sum.add(std::span(chunk).first(n));
-        (void)co_await io::write_all(w, std::span<const std::byte>(chunk).first(n));
-        sent += n;
-      }
-      (void)co_await w.shutdown();
-      co_return sum.h;
-    }, std::move(src_w), total);
-    auto consumer = tokio::spawn([](io::DuplexStream r) -> Task<std::pair<uint64_t, std::size_t>> {
-      std::vector<std::byte> buf(13 * 1024);
-      iotest::Fnv sum;
-      std::size_t got = 0;
-      for (;;) {
-        auto n = co_await r.read(buf);
-        if (!n || *n == 0) break;
-        sum.add(std::span(buf).first(*n));
-        got += *n;
-      }
-      co_return std::pair<uint64_t, std::size_t>(sum.h, got);
-    }, std::move(dst_r));
+    auto producer = tokio::spawn(
+        [](io::DuplexStream w, std::size_t total) -> Task<uint64_t> {
+          std::vector<std::byte> chunk(48 * 1024 + 7);
+          iotest::Fnv sum;
+          uint64_t state = 0x9E3779B97F4A7C15ULL;
+          std::size_t sent = 0;
+          while (sent < total) {
+            std::size_t n = std::min(chunk.size(), total - sent);
+            iotest::fill_pattern(std::span(chunk).first(n), state);
+            sum.add(std::span(chunk).first(n));
+            (void)co_await io::write_all(w, std::span<const std::byte>(chunk).first(n));
+            sent += n;
+          }
+          (void)co_await w.shutdown();
+          co_return sum.h;
+        },
+        std::move(src_w), total);
+    auto consumer = tokio::spawn(
+        [](io::DuplexStream r) -> Task<std::pair<uint64_t, std::size_t>> {
+          std::vector<std::byte> buf(13 * 1024);
+          iotest::Fnv sum;
+          std::size_t got = 0;
+          for (;;) {
+            auto n = co_await r.read(buf);
+            if (!n || *n == 0) break;
+            sum.add(std::span(buf).first(*n));
+            got += *n;
+          }
+          co_return std::pair<uint64_t, std::size_t>(sum.h, got);
+        },
+        std::move(dst_r));
     auto copied = co_await io::copy(src_r, dst_w);
     (void)co_await dst_w.shutdown();
     REQUIRE(copied.has_value());

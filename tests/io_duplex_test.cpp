@@ -57,16 +57,20 @@ TEST_CASE("duplex: a waiting reader and a waiting writer are woken by the other 
   auto rt = test::multi_thread(2);
   rt.block_on([]() -> Task<> {
     auto [a, b] = io::duplex(4);
-    auto reader = tokio::spawn([](io::DuplexStream s) -> Task<std::size_t> {
-      std::array<std::byte, 8> buf{};
-      co_return (co_await s.read(buf)).value();
-    }, std::move(a));
+    auto reader = tokio::spawn(
+        [](io::DuplexStream s) -> Task<std::size_t> {
+          std::array<std::byte, 8> buf{};
+          co_return (co_await s.read(buf)).value();
+        },
+        std::move(a));
     // b's write fills the pipe then blocks; dropping the reader end unblocks it.
     auto [c, d] = io::duplex(4);
-    auto writer = tokio::spawn([](io::DuplexStream s) -> Task<std::error_code> {
-      auto r = co_await io::write_all(s, "0123456789");
-      co_return r.error();
-    }, std::move(c));
+    auto writer = tokio::spawn(
+        [](io::DuplexStream s) -> Task<std::error_code> {
+          auto r = co_await io::write_all(s, "0123456789");
+          co_return r.error();
+        },
+        std::move(c));
     for (int i = 0; i < 10; ++i) co_await tokio::task::yield_now();
     { auto gone = std::move(b); }
     { auto gone = std::move(d); }
@@ -80,7 +84,8 @@ TEST_CASE("duplex: backpressure holds a writer until the reader makes room") {
   rt.block_on([]() -> Task<> {
     auto [a, b] = io::duplex(5);
     // write_all cannot finish while nobody reads: it loses the race against a ready branch.
-    auto r = co_await tokio::select_biased(io::write_all(a, "0123456789"), tokio::task::yield_now());
+    auto r =
+        co_await tokio::select_biased(io::write_all(a, "0123456789"), tokio::task::yield_now());
     CHECK(r.index() == 1);
     std::array<std::byte, 5> got{};
     CHECK(*co_await io::read_exact(b, got) == 5);
@@ -123,17 +128,19 @@ TEST_CASE("duplex: ping-pong across worker threads (wake/suspend races)") {
   const int rounds = static_cast<int>(test::scaled(20000));
   rt.block_on([](int rounds) -> Task<> {
     auto [a, b] = io::duplex(16);
-    auto echo = tokio::spawn([](io::DuplexStream s) -> Task<int> {
-      std::array<std::byte, 4> v{};
-      int n = 0;
-      for (;;) {
-        auto r = co_await io::read_exact(s, v);
-        if (!r) break;
-        (void)co_await io::write_all(s, v);
-        ++n;
-      }
-      co_return n;
-    }, std::move(b));
+    auto echo = tokio::spawn(
+        [](io::DuplexStream s) -> Task<int> {
+          std::array<std::byte, 4> v{};
+          int n = 0;
+          for (;;) {
+            auto r = co_await io::read_exact(s, v);
+            if (!r) break;
+            (void)co_await io::write_all(s, v);
+            ++n;
+          }
+          co_return n;
+        },
+        std::move(b));
     for (int i = 0; i < rounds; ++i) {
       REQUIRE((co_await io::write_u32(a, static_cast<uint32_t>(i))).has_value());
       auto v = co_await io::read_u32(a);
@@ -190,25 +197,31 @@ TEST_CASE("io::split: halves used by two tasks on two workers, then unsplit") {
     auto [rd, wr] = io::split(std::move(a));
     static_assert(io::AsyncRead<decltype(rd)> && io::AsyncWrite<decltype(wr)>);
     // The peer echoes everything back.
-    auto echo = tokio::spawn([](io::DuplexStream s) -> Task<> {
-      auto [r, w] = io::split(s);  // borrowed
-      (void)co_await io::copy(r, w);
-      (void)co_await w.shutdown();
-    }, std::move(b));
-    auto writer = tokio::spawn([](io::WriteHalf<io::DuplexStream> w, int n) -> Task<io::WriteHalf<io::DuplexStream>> {
-      for (int i = 0; i < n; ++i) (void)co_await io::write_u32(w, static_cast<uint32_t>(i));
-      co_return w;
-    }, std::move(wr), n);
-    auto reader = tokio::spawn([](io::ReadHalf<io::DuplexStream> r, int n) -> Task<io::ReadHalf<io::DuplexStream>> {
-      for (int i = 0; i < n; ++i) {
-        auto v = co_await io::read_u32(r);
-        if (!v || *v != static_cast<uint32_t>(i)) {
-          FAIL("echo mismatch at " << i);
-          break;
-        }
-      }
-      co_return r;
-    }, std::move(rd), n);
+    auto echo = tokio::spawn(
+        [](io::DuplexStream s) -> Task<> {
+          auto [r, w] = io::split(s);  // borrowed
+          (void)co_await io::copy(r, w);
+          (void)co_await w.shutdown();
+        },
+        std::move(b));
+    auto writer = tokio::spawn(
+        [](io::WriteHalf<io::DuplexStream> w, int n) -> Task<io::WriteHalf<io::DuplexStream>> {
+          for (int i = 0; i < n; ++i) (void)co_await io::write_u32(w, static_cast<uint32_t>(i));
+          co_return w;
+        },
+        std::move(wr), n);
+    auto reader = tokio::spawn(
+        [](io::ReadHalf<io::DuplexStream> r, int n) -> Task<io::ReadHalf<io::DuplexStream>> {
+          for (int i = 0; i < n; ++i) {
+            auto v = co_await io::read_u32(r);
+            if (!v || *v != static_cast<uint32_t>(i)) {
+              FAIL("echo mismatch at " << i);
+              break;
+            }
+          }
+          co_return r;
+        },
+        std::move(rd), n);
     auto w = co_await writer;
     auto r = co_await reader;
     CHECK(r.is_pair_of(w));
@@ -246,11 +259,13 @@ TEST_CASE("io::split of a BufStream: a read waiting for data does not block writ
   rt.block_on([]() -> Task<> {
     auto [a, b] = io::duplex(256);
     auto [rd, wr] = io::split(io::BufStream(std::move(a)));
-    auto pending_line = tokio::spawn([](io::ReadHalf<io::BufStream<io::DuplexStream>> r) -> Task<std::string> {
-      std::array<std::byte, 64> buf{};
-      auto n = co_await r.read(buf);
-      co_return iotest::str(std::span(buf).first(n.value()));
-    }, std::move(rd));
+    auto pending_line = tokio::spawn(
+        [](io::ReadHalf<io::BufStream<io::DuplexStream>> r) -> Task<std::string> {
+          std::array<std::byte, 64> buf{};
+          auto n = co_await r.read(buf);
+          co_return iotest::str(std::span(buf).first(n.value()));
+        },
+        std::move(rd));
     for (int i = 0; i < 5; ++i) co_await tokio::task::yield_now();
     (void)co_await io::write_all(wr, "request");
     (void)co_await wr.flush();

@@ -106,8 +106,8 @@ TEST_CASE("io::read_to_string checks UTF-8 and leaves the string alone on failur
     REQUIRE(n.has_value());
     CHECK(s == "<h\xC3\xA9llo \xF0\x9F\x98\x80!");
 
-    const char* bad[] = {"ab\xFF", "\xC0\x80", "\xED\xA0\x80", "\xF4\x90\x80\x80", "x\xE2\x82",
-                         "\x80"};
+    const char* bad[] = {"ab\xFF",           "\xC0\x80",  "\xED\xA0\x80",
+                         "\xF4\x90\x80\x80", "x\xE2\x82", "\x80"};
     for (const char* b : bad) {
       MockReader rb(1);
       rb.data(b);
@@ -328,10 +328,12 @@ TEST_CASE("endless streams draw on the coop budget, so other tasks still run") {
   auto rt = test::current_thread();
   rt.block_on([]() -> Task<> {
     std::atomic<bool> other_ran{false};
-    auto h = tokio::spawn([](std::atomic<bool>* f) -> Task<> {
-      f->store(true);
-      co_return;
-    }, &other_ran);
+    auto h = tokio::spawn(
+        [](std::atomic<bool>* f) -> Task<> {
+          f->store(true);
+          co_return;
+        },
+        &other_ran);
     auto rep = io::repeat(1);
     auto snk = io::sink();
     // copy(repeat, sink) never ends; it must yield so the spawned task (and the select's
@@ -347,7 +349,8 @@ TEST_CASE("endless streams draw on the coop budget, so other tasks still run") {
 TEST_CASE("io ops on a broken reader (reports more bytes than asked) throw, never overflow") {
   struct Liar {
     auto read(std::span<std::byte> b) {
-      return tokio::detail::instant_op<false>([n = b.size()]() -> io::Result<std::size_t> { return n + 1; });
+      return tokio::detail::instant_op<false>(
+          [n = b.size()]() -> io::Result<std::size_t> { return n + 1; });
     }
   };
   auto rt = test::current_thread();
@@ -379,7 +382,8 @@ static_assert(io::AsyncBufRead<io::Take<io::SliceReader&>>);
 static_assert(io::AsyncBufRead<io::Chain<io::SliceReader, io::Empty>>);
 static_assert(io::AsyncRead<io::Chain<io::Repeat, io::SliceReader>>);
 static_assert(io::AsyncRead<io::Stdin> && io::AsyncWrite<io::Stdout> && io::AsyncWrite<io::Stderr>);
-static_assert(io::AsyncBufRead<io::Empty> && io::AsyncWrite<io::Empty> && io::AsyncRead<io::Repeat>);
+static_assert(io::AsyncBufRead<io::Empty> && io::AsyncWrite<io::Empty> &&
+              io::AsyncRead<io::Repeat>);
 static_assert(io::AsyncWrite<io::Sink> && io::AsyncWriteVectored<io::VecWriter<std::string>>);
 static_assert(io::AsyncRead<io::ReadHalf<io::DuplexStream>> &&
               io::AsyncWrite<io::WriteHalf<io::DuplexStream>>);

@@ -63,8 +63,8 @@ class MockReader {
     return *this;
   }
 
-  std::size_t reads = 0;      // completed reads
-  std::size_t pendings = 0;   // polls answered "not ready"
+  std::size_t reads = 0;     // completed reads
+  std::size_t pendings = 0;  // polls answered "not ready"
   bool at_end() const { return steps_.empty(); }
 
   class ReadOp : public tokio::detail::Leaf<ReadOp> {
@@ -132,9 +132,9 @@ class MockWriter {
   std::size_t pendings = 0;
   std::size_t fail_after = SIZE_MAX;  // writes fail once out.size() reaches this
   std::errc fail_with = std::errc::connection_reset;
-  bool zero_writes = false;           // accept nothing (write returns 0)
+  bool zero_writes = false;  // accept nothing (write returns 0)
   bool fail_flush = false;
-  bool block_forever = false;         // every op stays pending (never woken)
+  bool block_forever = false;  // every op stays pending (never woken)
   std::string text() const { return str(out); }
 
   template <int Kind>  // 0 write, 1 flush, 2 shutdown

@@ -77,7 +77,7 @@ TEST_CASE("stdout to a closed pipe reports broken_pipe instead of raising SIGPIP
   auto err = rt.block_on([](int fd) -> Task<std::error_code> {
     auto out = tokio::detail::stdout_from_fd(fd);
     (void)co_await io::write(out, "nobody listens");  // write-behind: accepted
-    auto f = co_await out.flush();                  // the job's error surfaces here
+    auto f = co_await out.flush();                    // the job's error surfaces here
     co_return f.error();
   }(p.w));
   CHECK(err == std::errc::broken_pipe);

@@ -54,9 +54,9 @@ TEST_CASE("try_join_next, errors and cancellation as values") {
       co_return 0;
     });
     auto [tx, rx] = oneshot::channel<int>();
-    auto ah = set.spawn([](oneshot::Receiver<int> rx) -> Task<int> {
-      co_return (co_await std::move(rx)).value();
-    }, std::move(rx));
+    auto ah = set.spawn(
+        [](oneshot::Receiver<int> rx) -> Task<int> { co_return (co_await std::move(rx)).value(); },
+        std::move(rx));
     for (int i = 0; i < 5; ++i) co_await tokio::task::yield_now();
     auto first = set.try_join_next();
     REQUIRE(first.has_value());
@@ -77,10 +77,12 @@ TEST_CASE("abort_all, shutdown, detach_all and destruction") {
     auto park = [&](JoinSet<void>& set) {
       auto [tx, rx] = oneshot::channel<int>();
       keep.push_back(std::move(tx));
-      set.spawn([](test::DropCounter d, oneshot::Receiver<int> rx) -> Task<> {
-        (void)d;
-        (void)co_await std::move(rx);
-      }, test::DropCounter(drops), std::move(rx));
+      set.spawn(
+          [](test::DropCounter d, oneshot::Receiver<int> rx) -> Task<> {
+            (void)d;
+            (void)co_await std::move(rx);
+          },
+          test::DropCounter(drops), std::move(rx));
     };
     {
       JoinSet<void> set;
@@ -142,8 +144,9 @@ TEST_CASE("cancelling join_next loses nothing") {
   rt.block_on([]() -> Task<> {
     JoinSet<int> set;
     auto [tx, rx] = oneshot::channel<int>();
-    set.spawn([](oneshot::Receiver<int> rx) -> Task<int> { co_return (co_await std::move(rx)).value(); },
-              std::move(rx));
+    set.spawn(
+        [](oneshot::Receiver<int> rx) -> Task<int> { co_return (co_await std::move(rx)).value(); },
+        std::move(rx));
     // A select where join_next loses to an immediately ready branch.
     auto r = co_await tokio::select_biased(tokio::task::yield_now(), set.join_next());
     CHECK(r.index() == 0);

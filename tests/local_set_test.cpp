@@ -18,17 +18,19 @@ TEST_CASE("LocalSet tasks stay on their thread across awaits, on both runtimes")
       std::vector<tokio::JoinHandle<int>> hs;
       for (int i = 0; i < 20; ++i) {
         // A non-thread-safe shared_ptr-like capture is fine here: local tasks never move.
-        hs.push_back(tokio::task::spawn_local([](std::thread::id me) -> Task<int> {
-          int same = 0;
-          for (int k = 0; k < 10; ++k) {
-            same += std::this_thread::get_id() == me;
-            co_await tokio::task::yield_now();
-            // Work on the multi-thread runtime to invite migration.
-            auto h = tokio::spawn([]() -> Task<int> { co_return 1; });
-            same += co_await h - 1;
-          }
-          co_return same;
-        }, me));
+        hs.push_back(tokio::task::spawn_local(
+            [](std::thread::id me) -> Task<int> {
+              int same = 0;
+              for (int k = 0; k < 10; ++k) {
+                same += std::this_thread::get_id() == me;
+                co_await tokio::task::yield_now();
+                // Work on the multi-thread runtime to invite migration.
+                auto h = tokio::spawn([]() -> Task<int> { co_return 1; });
+                same += co_await h - 1;
+              }
+              co_return same;
+            },
+            me));
       }
       int total = 0;
       for (auto& h : hs) total += co_await h;
@@ -43,10 +45,12 @@ TEST_CASE("LocalSet::spawn_local before running, and co_await local runs them al
   LocalSet local;
   auto counter = std::make_shared<int>(0);  // not atomic: only this thread touches it
   for (int i = 0; i < 5; ++i) {
-    (void)local.spawn_local([](std::shared_ptr<int> c) -> Task<> {
-      co_await tokio::task::yield_now();
-      ++*c;
-    }, counter);
+    (void)local.spawn_local(
+        [](std::shared_ptr<int> c) -> Task<> {
+          co_await tokio::task::yield_now();
+          ++*c;
+        },
+        counter);
   }
   CHECK(local.len() == 5);
   rt.block_on([](LocalSet* l) -> Task<> { co_await *l; }(&local));
@@ -64,10 +68,12 @@ TEST_CASE("a foreign-thread wake drives the local task") {
     (void)tx.send(1);
   });
   bool same = local.block_on(rt, [](oneshot::Receiver<int> rx, std::thread::id me) -> Task<bool> {
-    auto h = tokio::task::spawn_local([](oneshot::Receiver<int> rx, std::thread::id me) -> Task<bool> {
-      auto v = co_await std::move(rx);
-      co_return v.value() == 1 && std::this_thread::get_id() == me;
-    }, std::move(rx), me);
+    auto h = tokio::task::spawn_local(
+        [](oneshot::Receiver<int> rx, std::thread::id me) -> Task<bool> {
+          auto v = co_await std::move(rx);
+          co_return v.value() == 1 && std::this_thread::get_id() == me;
+        },
+        std::move(rx), me);
     co_return co_await h;
   }(std::move(rx), me));
   sender.join();
@@ -97,10 +103,12 @@ TEST_CASE("destroying a LocalSet cancels its unfinished tasks") {
     for (int i = 0; i < 10; ++i) {
       auto [tx, rx] = oneshot::channel<int>();
       keep.push_back(std::move(tx));
-      auto jh = local.spawn_local([](test::DropCounter d, oneshot::Receiver<int> rx) -> Task<> {
-        (void)d;
-        (void)co_await std::move(rx);
-      }, test::DropCounter(drops), std::move(rx));
+      auto jh = local.spawn_local(
+          [](test::DropCounter d, oneshot::Receiver<int> rx) -> Task<> {
+            (void)d;
+            (void)co_await std::move(rx);
+          },
+          test::DropCounter(drops), std::move(rx));
       if (i == 0) h = std::move(jh);
     }
     rt.block_on(local.run_until(tokio::task::yield_now()));

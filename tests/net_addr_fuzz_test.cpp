@@ -19,7 +19,8 @@ TEST_CASE("SocketAddr::from_sockaddr reads no byte past the length it is given")
   }
   sockaddr_in sin{};
   sin.sin_family = AF_INET;
-  CHECK_FALSE(SocketAddr::from_sockaddr(reinterpret_cast<const sockaddr*>(&sin), sizeof sin - 1).has_value());
+  CHECK_FALSE(SocketAddr::from_sockaddr(reinterpret_cast<const sockaddr*>(&sin), sizeof sin - 1)
+                  .has_value());
   CHECK(SocketAddr::from_sockaddr(reinterpret_cast<const sockaddr*>(&sin), sizeof sin).has_value());
 }
 

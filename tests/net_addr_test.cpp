@@ -55,10 +55,11 @@ TEST_CASE("net addr: SocketAddr parse, format and round trips") {
     const char* formatted;
     uint16_t port;
   };
-  for (Case c : {Case{"1.2.3.4:80", "1.2.3.4:80", 80}, Case{"0.0.0.0:0", "0.0.0.0:0", 0},
-                 Case{"127.0.0.1:65535", "127.0.0.1:65535", 65535}, Case{"[::1]:80", "[::1]:80", 80},
-                 Case{"[2001:DB8::1]:443", "[2001:db8::1]:443", 443},
-                 Case{"[fe80::1%3]:22", "[fe80::1%3]:22", 22}}) {
+  for (Case c :
+       {Case{"1.2.3.4:80", "1.2.3.4:80", 80}, Case{"0.0.0.0:0", "0.0.0.0:0", 0},
+        Case{"127.0.0.1:65535", "127.0.0.1:65535", 65535}, Case{"[::1]:80", "[::1]:80", 80},
+        Case{"[2001:DB8::1]:443", "[2001:db8::1]:443", 443},
+        Case{"[fe80::1%3]:22", "[fe80::1%3]:22", 22}}) {
     auto a = SocketAddr::parse(c.text);
     REQUIRE_MESSAGE(a.has_value(), c.text);
     CHECK(a->to_string() == c.formatted);
@@ -73,12 +74,15 @@ TEST_CASE("net addr: SocketAddr parse, format and round trips") {
     const char* text;
     AddrErrc why;
   };
-  for (Bad b : {Bad{"1.2.3.4", AddrErrc::invalid_socket_address}, Bad{"1.2.3.4:", AddrErrc::invalid_port},
-                Bad{"1.2.3.4:65536", AddrErrc::invalid_port}, Bad{"1.2.3.4:-1", AddrErrc::invalid_port},
-                Bad{"1.2.3.4:8o", AddrErrc::invalid_port}, Bad{"::1:80", AddrErrc::invalid_socket_address},
-                Bad{"[::1]", AddrErrc::invalid_socket_address}, Bad{"[::1]80", AddrErrc::invalid_socket_address},
-                Bad{"[::1:80", AddrErrc::invalid_socket_address},
-                Bad{"localhost:80", AddrErrc::invalid_ip_address}, Bad{"", AddrErrc::invalid_socket_address}}) {
+  for (Bad b :
+       {Bad{"1.2.3.4", AddrErrc::invalid_socket_address}, Bad{"1.2.3.4:", AddrErrc::invalid_port},
+        Bad{"1.2.3.4:65536", AddrErrc::invalid_port}, Bad{"1.2.3.4:-1", AddrErrc::invalid_port},
+        Bad{"1.2.3.4:8o", AddrErrc::invalid_port}, Bad{"::1:80", AddrErrc::invalid_socket_address},
+        Bad{"[::1]", AddrErrc::invalid_socket_address},
+        Bad{"[::1]80", AddrErrc::invalid_socket_address},
+        Bad{"[::1:80", AddrErrc::invalid_socket_address},
+        Bad{"localhost:80", AddrErrc::invalid_ip_address},
+        Bad{"", AddrErrc::invalid_socket_address}}) {
     auto r = SocketAddr::parse(b.text);
     REQUIRE_MESSAGE(!r.has_value(), b.text);
     CHECK_MESSAGE(r.error() == b.why, b.text);
@@ -122,7 +126,8 @@ TEST_CASE("net addr: lookup_host resolves literals, host names and reports bad i
     CHECK(unknown.error().category() == tokio::net::gai_category());
     CHECK_FALSE(unknown.error().message().empty());
 
-    for (const char* bad : {"localhost", "localhost:", "localhost:99999", ":80", "::1:80", "[::1]"}) {
+    for (const char* bad :
+         {"localhost", "localhost:", "localhost:99999", ":80", "::1:80", "[::1]"}) {
       auto r = co_await tokio::net::lookup_host(bad);
       REQUIRE_MESSAGE(!r.has_value(), bad);
       CHECK_MESSAGE(r.error() == std::errc::invalid_argument, bad);
@@ -130,7 +135,8 @@ TEST_CASE("net addr: lookup_host resolves literals, host names and reports bad i
     auto empty_host = co_await tokio::net::lookup_host("", 80);
     CHECK(empty_host.error() == std::errc::invalid_argument);
 
-    std::vector<SocketAddr> two{SocketAddr::parse("127.0.0.1:1").value(), SocketAddr::parse("[::1]:2").value()};
+    std::vector<SocketAddr> two{SocketAddr::parse("127.0.0.1:1").value(),
+                                SocketAddr::parse("[::1]:2").value()};
     auto list = co_await tokio::net::lookup_host(two);
     CHECK(list.value() == two);
   }());
@@ -142,7 +148,8 @@ TEST_CASE("net addr: a NUL or any byte outside the grammar is refused, never cut
   for (std::string_view bad : {"127.0.0.1\0"sv, "127.0.0.1\0.5"sv, "::1\0"sv, "1.2.3.4 "sv}) {
     CHECK_FALSE(tokio::net::IpAddr::parse(bad).has_value());
   }
-  for (std::string_view bad : {"127.0.0.1\0:80"sv, "127.0.0.1:8\0"sv, "[::1\0]:80"sv, "[::1]:80\0"sv}) {
+  for (std::string_view bad :
+       {"127.0.0.1\0:80"sv, "127.0.0.1:8\0"sv, "[::1\0]:80"sv, "[::1]:80\0"sv}) {
     auto r = SocketAddr::parse(bad);
     REQUIRE_FALSE(r.has_value());
     CHECK(r.error() == std::errc::invalid_argument);
@@ -168,13 +175,15 @@ TEST_CASE("net addr: a NUL or any byte outside the grammar is refused, never cut
     REQUIRE_FALSE(connect.has_value());
     CHECK(connect.error() == tokio::net::AddrErrc::invalid_host_name);
     auto ok = co_await tokio::net::lookup_host("local_host-1.localdomain.invalid:80");
-    CHECK((ok.has_value() || ok.error().category() == tokio::net::gai_category()));  // reached the resolver
+    CHECK((ok.has_value() ||
+           ok.error().category() == tokio::net::gai_category()));  // reached the resolver
   }());
   // Unix socket paths: a NUL inside a pathname is refused; an abstract name may have NULs.
   auto p = tokio::net::UnixSocketAddr::from_pathname(std::string_view("/tmp/a\0b", 8));
   REQUIRE_FALSE(p.has_value());
   CHECK(p.error() == tokio::net::AddrErrc::invalid_path);
-  CHECK(tokio::net::UnixSocketAddr::from_pathname(std::string_view("\0abs\0tract", 10)).has_value());
+  CHECK(
+      tokio::net::UnixSocketAddr::from_pathname(std::string_view("\0abs\0tract", 10)).has_value());
 }
 
 TEST_CASE("net addr: every address-taking API accepts host:port, a SocketAddr, or host and port") {

@@ -33,14 +33,15 @@ TEST_CASE("examples: echo_server answers nc and socat, and echo_client") {
   CHECK(nt::sh("printf \"via socat\" | socat -t 5 - TCP:127.0.0.1:" + srv.port) == "via socat");
   // 4 MiB of binary data through socat, compared byte for byte.
   std::string file = "/tmp/tokio-echo-" + std::to_string(::getpid()) + ".bin";
-  std::string digest_in = nt::sh("head -c 4194304 /dev/urandom > " + file + " && sha256sum < " + file);
-  std::string digest_out =
-      nt::sh("socat -t 10 - TCP:127.0.0.1:" + srv.port + " < " + file + " | sha256sum; rm -f " + file);
+  std::string digest_in =
+      nt::sh("head -c 4194304 /dev/urandom > " + file + " && sha256sum < " + file);
+  std::string digest_out = nt::sh("socat -t 10 - TCP:127.0.0.1:" + srv.port + " < " + file +
+                                  " | sha256sum; rm -f " + file);
   CHECK(digest_in.size() > 64);
   CHECK(digest_in == digest_out);
   // The interactive client, line by line.
-  CHECK(nt::sh("printf \"one\\ntwo\\n\" | " + nt::example("echo_client") + " 127.0.0.1:" + srv.port) ==
-        "one\ntwo\n");
+  CHECK(nt::sh("printf \"one\\ntwo\\n\" | " + nt::example("echo_client") +
+               " 127.0.0.1:" + srv.port) == "one\ntwo\n");
   // The load mode: 100 connections open at once, 20 round trips each.
   CHECK(nt::sh(nt::example("echo_client") + " 127.0.0.1:" + srv.port + " 100 20", 60) ==
         "100 connections x 20 round trips ok\n");
@@ -78,7 +79,8 @@ TEST_CASE("examples: echo_server out of file descriptors pauses, does not spin, 
   // 32 descriptors: stdio, epoll, eventfd, the listener... about two dozen connections.
   Server srv("ulimit -n 32; exec " + nt::example("echo_server") + " 127.0.0.1:0 2>/dev/null");
   std::vector<int> clients;
-  for (int i = 0; i < 40; ++i) clients.push_back(nt::blocking_client(srv.port));  // queued in the backlog
+  for (int i = 0; i < 40; ++i)
+    clients.push_back(nt::blocking_client(srv.port));  // queued in the backlog
   // The first connections are served...
   CHECK(nt::echoes(clients[0], "first"));
   // ...the later ones wait in the backlog while accept() fails with EMFILE. The server
@@ -91,7 +93,8 @@ TEST_CASE("examples: echo_server out of file descriptors pauses, does not spin, 
   CHECK_MESSAGE(t1 - t0 < 25, "the server used " << (t1 - t0) << " ticks of CPU in 1 s at EMFILE");
   // Connections end: descriptors free up and every queued connection gets served.
   for (int i = 0; i < 20; ++i) ::close(clients[i]);
-  for (int i = 20; i < 40; ++i) CHECK_MESSAGE(nt::echoes(clients[i], "late " + std::to_string(i)), i);
+  for (int i = 20; i < 40; ++i)
+    CHECK_MESSAGE(nt::echoes(clients[i], "late " + std::to_string(i)), i);
   for (int i = 20; i < 40; ++i) ::close(clients[i]);
   int fresh = nt::blocking_client(srv.port);
   CHECK(nt::echoes(fresh, "fresh"));

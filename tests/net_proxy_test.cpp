@@ -147,11 +147,13 @@ Task<Flows> transfer(TcpListener& upstream, std::string proxy_addr, uint64_t up,
   REQUIRE(accepted.has_value());
   auto [crd, cwr] = std::move(*client).into_split();
   auto [srd, swr] = std::move(accepted->first).into_split();
-  auto client_send = tokio::spawn(send_stream<tokio::net::tcp::OwnedWriteHalf>, std::move(cwr), up, 1);
-  auto server_send = tokio::spawn(send_stream<tokio::net::tcp::OwnedWriteHalf>, std::move(swr), down, 2);
-  auto server_recv = tokio::spawn([](tokio::net::tcp::OwnedReadHalf r) -> Task<Sent> {
-    co_return co_await receive_stream(r);
-  }, std::move(srd));
+  auto client_send =
+      tokio::spawn(send_stream<tokio::net::tcp::OwnedWriteHalf>, std::move(cwr), up, 1);
+  auto server_send =
+      tokio::spawn(send_stream<tokio::net::tcp::OwnedWriteHalf>, std::move(swr), down, 2);
+  auto server_recv = tokio::spawn(
+      [](tokio::net::tcp::OwnedReadHalf r) -> Task<Sent> { co_return co_await receive_stream(r); },
+      std::move(srd));
   Flows f;
   f.down_received = co_await receive_stream(crd);
   f.up_received = co_await server_recv;
@@ -164,7 +166,8 @@ Task<Flows> transfer(TcpListener& upstream, std::string proxy_addr, uint64_t up,
 // GET /big 1 MiB of a pattern, anything else 404. Counts the connections it accepted.
 std::string big_body() {
   std::string s;
-  for (int i = 0; s.size() < 1024 * 1024; ++i) s += "line " + std::to_string(i) + " of the big body\n";
+  for (int i = 0; s.size() < 1024 * 1024; ++i)
+    s += "line " + std::to_string(i) + " of the big body\n";
   s.resize(1024 * 1024);
   return s;
 }
@@ -186,7 +189,8 @@ Task<> http_conn(TcpStream s) {
     auto sp2 = head.find(' ', sp1 + 1);
     std::string method = head.substr(0, sp1), path = head.substr(sp1 + 1, sp2 - sp1 - 1);
     std::string status = "200 OK", body;
-    if (method == "GET" && path == "/hello") body = "hello via the proxy, you asked for " + path + "\n";
+    if (method == "GET" && path == "/hello")
+      body = "hello via the proxy, you asked for " + path + "\n";
     else if (method == "GET" && path == "/big") body = big_body();
     else status = "404 Not Found", body = "no such thing\n";
     std::string resp = "HTTP/1.1 " + status + "\r\nContent-Type: text/plain\r\nContent-Length: " +
@@ -279,14 +283,17 @@ TEST_CASE("examples: curl through the proxy to an HTTP/1.1 responder, one kept-a
   Proxy px(upstream);
   std::string base = "http://" + px.addr();
   // Two requests in one curl run reuse the connection (the responder keeps it alive).
-  std::string out = rt.block_on(sh_async("curl -sS --max-time 20 " + base + "/hello " + base + "/hello"));
-  CHECK(out == "hello via the proxy, you asked for /hello\nhello via the proxy, you asked for /hello\n");
+  std::string out =
+      rt.block_on(sh_async("curl -sS --max-time 20 " + base + "/hello " + base + "/hello"));
+  CHECK(out ==
+        "hello via the proxy, you asked for /hello\nhello via the proxy, you asked for /hello\n");
   CHECK(conns->load() == 1);
   // A 1 MiB body, and the status code of a miss.
   std::string big = rt.block_on(sh_async("curl -sS --max-time 20 " + base + "/big"));
   CHECK(big.size() == 1024 * 1024);
   CHECK(big == big_body());
-  CHECK(rt.block_on(sh_async("curl -s -o /dev/null -w \"%{http_code}\" --max-time 20 " + base + "/nope")) == "404");
+  CHECK(rt.block_on(sh_async("curl -s -o /dev/null -w \"%{http_code}\" --max-time 20 " + base +
+                             "/nope")) == "404");
   CHECK(conns->load() == 3);
 }
 
@@ -357,7 +364,8 @@ TEST_CASE("examples: proxy closes the client when the upstream refuses, and keep
   }(px.addr()));
   for (int i = 0; i < 3; ++i) {
     std::string line = px.child.read_line();
-    CHECK_MESSAGE(line.find("upstream " + upstream + ": Connection refused") != std::string::npos, line);
+    CHECK_MESSAGE(line.find("upstream " + upstream + ": Connection refused") != std::string::npos,
+                  line);
   }
   // The upstream comes up: the same proxy now relays.
   auto guard = rt.enter();
@@ -381,7 +389,8 @@ TEST_CASE("examples: echo_client through the proxy to echo_server, 100 connectio
   std::string line = srv.read_line();
   REQUIRE(line.rfind("listening on ", 0) == 0);
   Proxy px("127.0.0.1:" + nt::port_of(line));
-  CHECK(nt::sh("printf \"through\\nthe proxy\\n\" | nc -N 127.0.0.1 " + px.port) == "through\nthe proxy\n");
+  CHECK(nt::sh("printf \"through\\nthe proxy\\n\" | nc -N 127.0.0.1 " + px.port) ==
+        "through\nthe proxy\n");
   CHECK(nt::sh(nt::example("echo_client") + " " + px.addr() + " 100 20", 60) ==
         "100 connections x 20 round trips ok\n");
 }
@@ -397,7 +406,8 @@ TEST_CASE("examples: proxy out of file descriptors pauses, does not spin, and re
   // serves again once descriptors are free.
   Proxy px("127.0.0.1:" + nt::port_of(line), "ulimit -n 32; ");
   std::vector<int> clients;
-  for (int i = 0; i < 40; ++i) clients.push_back(nt::blocking_client(px.port));  // queued in the backlog
+  for (int i = 0; i < 40; ++i)
+    clients.push_back(nt::blocking_client(px.port));  // queued in the backlog
   bool hit = false;
   for (std::string l = px.child.read_line(); !l.empty() && !hit; l = px.child.read_line()) {
     hit = l.find("Too many open files") != std::string::npos;

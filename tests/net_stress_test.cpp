@@ -68,20 +68,21 @@ TEST_CASE("stress: 10,000 concurrent loopback connections open and echoing at on
   std::string client = nt::example("echo_client");
   Counts counts;
   auto rt = nt::io_multi(2);
-  auto [status, out] = rt.block_on([](Counts* c, std::string client, int n, int rounds) -> Task<std::pair<int, std::string>> {
-    auto l = co_await big_backlog_listener();
-    std::string addr = l.local_addr().value().to_string();
-    auto acceptor = tokio::spawn(accept_loop, &l, c);
-    auto child = std::make_shared<nt::Child>("exec " + client + " " + addr + " " + std::to_string(n) + " " +
-                                             std::to_string(rounds));
-    // (A named closure: GCC 12 mishandles a capturing lambda temporary inside co_await.)
-    auto wait_child = [child] { return child->wait(std::chrono::seconds(240)); };
-    auto waiting = tokio::task::spawn_blocking(std::move(wait_child));
-    int st = co_await waiting;
-    std::string line = child->read_line(std::chrono::milliseconds(1000));
-    acceptor.abort();
-    co_return std::pair<int, std::string>(st, line);
-  }(&counts, client, n, rounds));
+  auto [status, out] = rt.block_on(
+      [](Counts* c, std::string client, int n, int rounds) -> Task<std::pair<int, std::string>> {
+        auto l = co_await big_backlog_listener();
+        std::string addr = l.local_addr().value().to_string();
+        auto acceptor = tokio::spawn(accept_loop, &l, c);
+        auto child = std::make_shared<nt::Child>("exec " + client + " " + addr + " " +
+                                                 std::to_string(n) + " " + std::to_string(rounds));
+        // (A named closure: GCC 12 mishandles a capturing lambda temporary inside co_await.)
+        auto wait_child = [child] { return child->wait(std::chrono::seconds(240)); };
+        auto waiting = tokio::task::spawn_blocking(std::move(wait_child));
+        int st = co_await waiting;
+        std::string line = child->read_line(std::chrono::milliseconds(1000));
+        acceptor.abort();
+        co_return std::pair<int, std::string>(st, line);
+      }(&counts, client, n, rounds));
   nt::set_nofile(prev);
   CHECK(status == 0);
   CHECK(out == std::to_string(n) + " connections x " + std::to_string(rounds) + " round trips ok");
@@ -111,14 +112,16 @@ TEST_CASE("stress: thousands of connections with both ends in-process, each runt
       }
       std::vector<tokio::JoinHandle<bool>> echo;
       for (auto& s : conns) {
-        echo.push_back(tokio::spawn([](TcpStream* s) -> Task<bool> {
-          std::string msg(100, 'e');
-          for (int r = 0; r < 3; ++r) {
-            if (!co_await s->write_all(msg)) co_return false;
-            if (co_await nt::read_n(*s, msg.size()) != msg) co_return false;
-          }
-          co_return true;
-        }, &s));
+        echo.push_back(tokio::spawn(
+            [](TcpStream* s) -> Task<bool> {
+              std::string msg(100, 'e');
+              for (int r = 0; r < 3; ++r) {
+                if (!co_await s->write_all(msg)) co_return false;
+                if (co_await nt::read_n(*s, msg.size()) != msg) co_return false;
+              }
+              co_return true;
+            },
+            &s));
       }
       int ok = 0;
       for (auto& h : echo) ok += co_await h ? 1 : 0;

@@ -74,11 +74,13 @@ TEST_CASE("tcp cancel: a destroyed read consumed nothing (cancel-safe)") {
       CHECK(v.index() == 0);
       // Abort a task suspended in read.
       std::atomic<int> drops{0};
-      auto h = tokio::spawn([](TcpStream* s, test::DropCounter) -> Task<> {
-        char b[64];
-        (void)co_await s->read(b);
-        FAIL("read completed");
-      }, &p.server, test::DropCounter(drops));
+      auto h = tokio::spawn(
+          [](TcpStream* s, test::DropCounter) -> Task<> {
+            char b[64];
+            (void)co_await s->read(b);
+            FAIL("read completed");
+          },
+          &p.server, test::DropCounter(drops));
       co_await nt::settle();
       h.abort();
       CHECK_FALSE((co_await h.result()).has_value());
@@ -115,9 +117,9 @@ TEST_CASE("tcp cancel: a destroyed write wrote nothing; write_all may have writt
       // write_all of a large buffer, destroyed after the reader made some room.
       // Far more than the kernel buffers hold (they autotune up to a few MiB).
       std::string big(64 << 20, 'b');
-      auto h = tokio::spawn([](TcpStream* s, std::string* big) -> Task<> {
-        (void)co_await s->write_all(*big);
-      }, &p.client, &big);
+      auto h = tokio::spawn(
+          [](TcpStream* s, std::string* big) -> Task<> { (void)co_await s->write_all(*big); },
+          &p.client, &big);
       std::string got = co_await nt::read_n(p.server, sent);
       CHECK(got.size() == sent);
       CHECK(got == std::string(sent, 'f'));  // the cancelled write() added nothing
@@ -150,10 +152,12 @@ TEST_CASE("tcp cancel: accept is cancel-safe; a pending connect can be destroyed
         REQUIRE(l.has_value());
         auto v = co_await tokio::select_biased(fired(), l->accept());
         CHECK(v.index() == 0);
-        auto h = tokio::spawn([](TcpListener* l) -> Task<> {
-          (void)co_await l->accept();
-          FAIL("accept completed");
-        }, &*l);
+        auto h = tokio::spawn(
+            [](TcpListener* l) -> Task<> {
+              (void)co_await l->accept();
+              FAIL("accept completed");
+            },
+            &*l);
         co_await nt::settle();
         h.abort();
         (void)co_await h.result();
@@ -174,9 +178,8 @@ TEST_CASE("tcp cancel: accept is cancel-safe; a pending connect can be destroyed
         REQUIRE(first.has_value());
         auto pend = co_await tokio::select_biased(fired(), TcpStream::connect(full));
         CHECK(pend.index() == 0);
-        auto hc = tokio::spawn([](SocketAddr a) -> Task<> {
-          (void)co_await TcpStream::connect(a);
-        }, full);
+        auto hc = tokio::spawn([](SocketAddr a) -> Task<> { (void)co_await TcpStream::connect(a); },
+                               full);
         co_await nt::settle();
         CHECK_FALSE(hc.is_finished());
         hc.abort();
@@ -206,21 +209,23 @@ TEST_CASE("tcp: partial reads and writes under tiny socket buffers keep every by
       REQUIRE(a.has_value());
 
       const std::size_t total = 1 << 20;
-      auto writer = tokio::spawn([](TcpStream* s, std::size_t total) -> Task<std::size_t> {
-        std::string chunk(32768, 0);
-        std::size_t off = 0, partial = 0;
-        while (off < total) {
-          std::size_t len = std::min(chunk.size(), total - off);
-          for (std::size_t i = 0; i < len; ++i) chunk[i] = pattern(off + i);
-          auto n = co_await s->write(std::string_view(chunk.data(), len));
-          REQUIRE(n.has_value());
-          REQUIRE(*n > 0);
-          if (*n < len) ++partial;
-          off += *n;
-        }
-        REQUIRE((co_await s->shutdown()).has_value());
-        co_return partial;
-      }, &*c, total);
+      auto writer = tokio::spawn(
+          [](TcpStream* s, std::size_t total) -> Task<std::size_t> {
+            std::string chunk(32768, 0);
+            std::size_t off = 0, partial = 0;
+            while (off < total) {
+              std::size_t len = std::min(chunk.size(), total - off);
+              for (std::size_t i = 0; i < len; ++i) chunk[i] = pattern(off + i);
+              auto n = co_await s->write(std::string_view(chunk.data(), len));
+              REQUIRE(n.has_value());
+              REQUIRE(*n > 0);
+              if (*n < len) ++partial;
+              off += *n;
+            }
+            REQUIRE((co_await s->shutdown()).has_value());
+            co_return partial;
+          },
+          &*c, total);
       std::size_t got = 0, reads = 0;
       bool in_order = true;
       char buf[777];

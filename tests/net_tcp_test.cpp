@@ -66,24 +66,29 @@ TEST_CASE("tcp: echo through both runtimes with concurrent clients") {
       auto l = co_await TcpListener::bind("127.0.0.1:0");
       REQUIRE(l.has_value());
       auto addr = l->local_addr().value();
-      auto acceptor = tokio::spawn([](TcpListener l) -> Task<> {
-        for (;;) {
-          auto c = co_await l.accept();
-          if (c) tokio::spawn(echo_conn, std::move(c->first));
-        }
-      }, std::move(*l));
+      auto acceptor = tokio::spawn(
+          [](TcpListener l) -> Task<> {
+            for (;;) {
+              auto c = co_await l.accept();
+              if (c) tokio::spawn(echo_conn, std::move(c->first));
+            }
+          },
+          std::move(*l));
       std::vector<tokio::JoinHandle<int>> clients;
       for (int i = 0; i < 20; ++i) {
-        clients.push_back(tokio::spawn([](SocketAddr a, int i) -> Task<int> {
-          auto s = co_await TcpStream::connect(a);
-          REQUIRE(s.has_value());
-          for (int r = 0; r < 50; ++r) {
-            std::string msg = "client " + std::to_string(i) + " round " + std::to_string(r) + "\n";
-            REQUIRE((co_await s->write_all(msg)).has_value());
-            CHECK(co_await nt::read_n(*s, msg.size()) == msg);
-          }
-          co_return 1;
-        }, addr, i));
+        clients.push_back(tokio::spawn(
+            [](SocketAddr a, int i) -> Task<int> {
+              auto s = co_await TcpStream::connect(a);
+              REQUIRE(s.has_value());
+              for (int r = 0; r < 50; ++r) {
+                std::string msg =
+                    "client " + std::to_string(i) + " round " + std::to_string(r) + "\n";
+                REQUIRE((co_await s->write_all(msg)).has_value());
+                CHECK(co_await nt::read_n(*s, msg.size()) == msg);
+              }
+              co_return 1;
+            },
+            addr, i));
       }
       int ok = 0;
       for (auto& c : clients) ok += co_await c;
@@ -136,10 +141,12 @@ TEST_CASE("tcp: end of stream in every state, and half-close both ways") {
       }
       {  // a read suspended when the peer closes wakes with 0
         auto p = co_await make_pair();
-        auto h = tokio::spawn([](TcpStream* s) -> Task<std::size_t> {
-          char buf[16];
-          co_return (co_await s->read(buf)).value();
-        }, &p.server);
+        auto h = tokio::spawn(
+            [](TcpStream* s) -> Task<std::size_t> {
+              char buf[16];
+              co_return (co_await s->read(buf)).value();
+            },
+            &p.server);
         co_await nt::settle();
         { TcpStream gone = std::move(p.client); }
         CHECK(co_await h == 0);
@@ -161,7 +168,7 @@ TEST_CASE("tcp: end of stream in every state, and half-close both ways") {
 }
 
 TEST_CASE("tcp: resets in every state give ECONNRESET / EPIPE and never SIGPIPE") {
-  struct sigaction sa{};
+  struct sigaction sa {};
   REQUIRE(::sigaction(SIGPIPE, nullptr, &sa) == 0);
   REQUIRE(bool(sa.sa_handler == SIG_DFL));  // a SIGPIPE would kill the test binary
   for (int flavour = 0; flavour < 2; ++flavour) {
@@ -170,10 +177,12 @@ TEST_CASE("tcp: resets in every state give ECONNRESET / EPIPE and never SIGPIPE"
     rt.block_on([]() -> Task<> {
       {  // reset while suspended in read
         auto p = co_await make_pair();
-        auto h = tokio::spawn([](TcpStream* s) -> Task<Result<std::size_t>> {
-          char buf[16];
-          co_return co_await s->read(buf);
-        }, &p.server);
+        auto h = tokio::spawn(
+            [](TcpStream* s) -> Task<Result<std::size_t>> {
+              char buf[16];
+              co_return co_await s->read(buf);
+            },
+            &p.server);
         co_await nt::settle();
         reset_on_close(p.client);
         { TcpStream gone = std::move(p.client); }
@@ -206,13 +215,15 @@ TEST_CASE("tcp: resets in every state give ECONNRESET / EPIPE and never SIGPIPE"
       {  // reset while suspended in write (peer never reads, our buffer is full)
         auto p = co_await make_pair();
         REQUIRE(p.server.set_linger(std::chrono::seconds(0)).has_value());
-        auto h = tokio::spawn([](TcpStream* s) -> Task<Result<void>> {
-          std::string big(64 * 1024, 'y');
-          for (;;) {
-            auto w = co_await s->write_all(big);
-            if (!w) co_return w;
-          }
-        }, &p.client);
+        auto h = tokio::spawn(
+            [](TcpStream* s) -> Task<Result<void>> {
+              std::string big(64 * 1024, 'y');
+              for (;;) {
+                auto w = co_await s->write_all(big);
+                if (!w) co_return w;
+              }
+            },
+            &p.client);
         for (int i = 0; i < 200 && !h.is_finished(); ++i) co_await nt::settle(1);
         { TcpStream gone = std::move(p.server); }
         auto r = co_await h;
@@ -287,7 +298,8 @@ TEST_CASE("tcp: vectored I/O, peek, try_read / try_write and readiness waits") {
     auto tr = p.server.try_read(buf);
     REQUIRE(tr.has_value());
     CHECK(std::string(buf, *tr) == "ping");
-    auto rd = co_await p.server.ready(tokio::io::Interest::READABLE | tokio::io::Interest::WRITABLE);
+    auto rd =
+        co_await p.server.ready(tokio::io::Interest::READABLE | tokio::io::Interest::WRITABLE);
     REQUIRE(rd.has_value());
     CHECK(rd->is_writable());
     CHECK((co_await p.server.flush()).has_value());
@@ -501,10 +513,12 @@ TEST_CASE("tcp: reads that exactly fill the buffer never miss data or a wake-up 
         // The writer sends a burst of random-sized pieces (sometimes after the reader is
         // already waiting), the reader consumes with exact-size reads of other sizes.
         std::size_t burst = 1 + rnd(300);
-        auto w = tokio::spawn([](TcpStream* s, std::size_t n, bool wait_first) -> Task<> {
-          if (wait_first) co_await nt::settle(3);
-          REQUIRE((co_await s->write_all(std::string(n, 'x'))).has_value());
-        }, &p.client, burst, rnd(2) == 0);
+        auto w = tokio::spawn(
+            [](TcpStream* s, std::size_t n, bool wait_first) -> Task<> {
+              if (wait_first) co_await nt::settle(3);
+              REQUIRE((co_await s->write_all(std::string(n, 'x'))).has_value());
+            },
+            &p.client, burst, rnd(2) == 0);
         sent += burst;
         while (got < sent) {
           std::size_t want = std::min<std::size_t>(1 + rnd(100), sent - got);

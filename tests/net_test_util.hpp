@@ -196,7 +196,8 @@ class Child {
         buf_.erase(0, nl + 1);
         return line;
       }
-      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(end - std::chrono::steady_clock::now());
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          end - std::chrono::steady_clock::now());
       if (left.count() <= 0) return "";
       pollfd pf{out_, POLLIN, 0};
       if (::poll(&pf, 1, static_cast<int>(left.count())) <= 0) continue;

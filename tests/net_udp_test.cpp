@@ -113,11 +113,13 @@ TEST_CASE("udp: one socket shared by several receiving tasks; try_ forms") {
     SocketAddr sa = server.local_addr().value();
     std::vector<tokio::JoinHandle<std::string>> rx;
     for (int i = 0; i < 4; ++i) {
-      rx.push_back(tokio::spawn([](UdpSocket* s) -> Task<std::string> {
-        char buf[32];
-        auto r = co_await s->recv_from(buf);
-        co_return std::string(buf, r.value().first);
-      }, &server));
+      rx.push_back(tokio::spawn(
+          [](UdpSocket* s) -> Task<std::string> {
+            char buf[32];
+            auto r = co_await s->recv_from(buf);
+            co_return std::string(buf, r.value().first);
+          },
+          &server));
     }
     co_await nt::settle();
     for (int i = 0; i < 4; ++i) {
@@ -157,11 +159,13 @@ TEST_CASE("udp: a destroyed recv consumed no datagram") {
       (void)tx.send(1);
       auto v = co_await tokio::select_biased(std::move(rx), b.recv_from(buf));
       CHECK(v.index() == 0);
-      auto h = tokio::spawn([](UdpSocket* s) -> Task<> {
-        char b2[32];
-        (void)co_await s->recv(b2);
-        FAIL("recv completed");
-      }, &b);
+      auto h = tokio::spawn(
+          [](UdpSocket* s) -> Task<> {
+            char b2[32];
+            (void)co_await s->recv(b2);
+            FAIL("recv completed");
+          },
+          &b);
       co_await nt::settle();
       h.abort();
       (void)co_await h.result();

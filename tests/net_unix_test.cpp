@@ -43,18 +43,20 @@ TEST_CASE("unix: listener, connect, echo, addresses and peer credentials") {
       REQUIRE(l.has_value());
       CHECK(l->local_addr().value().as_pathname() == path);
       CHECK(UnixListener::bind(path).error() == std::errc::address_in_use);
-      auto server = tokio::spawn([](UnixListener* l) -> Task<> {
-        auto c = co_await l->accept();
-        REQUIRE(c.has_value());
-        CHECK(c->second.is_unnamed());  // the client did not bind
-        auto cred = c->first.peer_cred();
-        REQUIRE(cred.has_value());
-        CHECK(cred->pid() == ::getpid());
-        CHECK(cred->uid() == ::getuid());
-        CHECK(cred->gid() == ::getgid());
-        std::string got = co_await nt::read_to_eof(c->first);
-        REQUIRE((co_await c->first.write_all(got)).has_value());
-      }, &*l);
+      auto server = tokio::spawn(
+          [](UnixListener* l) -> Task<> {
+            auto c = co_await l->accept();
+            REQUIRE(c.has_value());
+            CHECK(c->second.is_unnamed());  // the client did not bind
+            auto cred = c->first.peer_cred();
+            REQUIRE(cred.has_value());
+            CHECK(cred->pid() == ::getpid());
+            CHECK(cred->uid() == ::getuid());
+            CHECK(cred->gid() == ::getgid());
+            std::string got = co_await nt::read_to_eof(c->first);
+            REQUIRE((co_await c->first.write_all(got)).has_value());
+          },
+          &*l);
       auto s = co_await UnixStream::connect(path);
       REQUIRE(s.has_value());
       CHECK(s->peer_addr().value().as_pathname() == path);
@@ -107,12 +109,16 @@ TEST_CASE("unix: stream pair, owned halves across tasks, cancel-safe read") {
       CHECK(v.index() == 0);
       auto [ar, aw] = std::move(a).into_split();
       auto [br, bw] = std::move(b).into_split();
-      auto t1 = tokio::spawn([](tokio::net::unix::OwnedWriteHalf w) -> Task<> {
-        for (int i = 0; i < 100; ++i) REQUIRE((co_await w.write_all("0123456789")).has_value());
-      }, std::move(aw));
-      auto t2 = tokio::spawn([](tokio::net::unix::OwnedReadHalf r) -> Task<std::size_t> {
-        co_return (co_await nt::read_to_eof(r)).size();
-      }, std::move(br));
+      auto t1 = tokio::spawn(
+          [](tokio::net::unix::OwnedWriteHalf w) -> Task<> {
+            for (int i = 0; i < 100; ++i) REQUIRE((co_await w.write_all("0123456789")).has_value());
+          },
+          std::move(aw));
+      auto t2 = tokio::spawn(
+          [](tokio::net::unix::OwnedReadHalf r) -> Task<std::size_t> {
+            co_return (co_await nt::read_to_eof(r)).size();
+          },
+          std::move(br));
       co_await t1;
       CHECK(co_await t2 == 1000);
       std::move(bw).forget();

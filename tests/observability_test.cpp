@@ -34,7 +34,8 @@ class StderrCapture {
     std::string s;
     char buf[4096];
     ::lseek(fd_, 0, SEEK_SET);
-    for (ssize_t n; (n = ::read(fd_, buf, sizeof buf)) > 0;) s.append(buf, static_cast<std::size_t>(n));
+    for (ssize_t n; (n = ::read(fd_, buf, sizeof buf)) > 0;)
+      s.append(buf, static_cast<std::size_t>(n));
     return s;
   }
 
@@ -82,9 +83,14 @@ TEST_CASE("unhandled: a detached task's exception is reported once, with id and 
         // Dropped before it finishes: reported when it completes.
         auto a = tokio::spawn(boom("first failure"));
         // Named, dropped before it finishes.
-        auto b = tokio::task::Builder().name("conn 10.0.0.1:5555").spawn(boom, std::string("named failure"));
+        auto b = tokio::task::Builder()
+                     .name("conn 10.0.0.1:5555")
+                     .spawn(boom, std::string("named failure"));
         tokio::task::AbortHandle wa = a.abort_handle(), wb = b.abort_handle();
-        { auto drop_a = std::move(a); auto drop_b = std::move(b); }
+        {
+          auto drop_a = std::move(a);
+          auto drop_b = std::move(b);
+        }
         for (int i = 0; i < 2000 && !(wa.is_finished() && wb.is_finished()); ++i) {
           co_await tokio::time::sleep(1ms);
         }
@@ -98,7 +104,8 @@ TEST_CASE("unhandled: a detached task's exception is reported once, with id and 
   }
 }
 
-TEST_CASE("unhandled: an exception the JoinHandle delivers is not reported; one dropped unread is") {
+TEST_CASE(
+    "unhandled: an exception the JoinHandle delivers is not reported; one dropped unread is") {
   StderrCapture cap;
   auto r = rt::Builder::new_current_thread().enable_all().build();
   r.block_on([]() -> tokio::Task<> {
@@ -126,7 +133,9 @@ TEST_CASE("unhandled: an exception the JoinHandle delivers is not reported; one 
 TEST_CASE("unhandled: Ignore reports nothing; the hook receives id, name and the exception") {
   {
     StderrCapture cap;
-    auto r = rt::Builder::new_current_thread().unhandled_exception(rt::UnhandledException::Ignore).build();
+    auto r = rt::Builder::new_current_thread()
+                 .unhandled_exception(rt::UnhandledException::Ignore)
+                 .build();
     r.block_on([]() -> tokio::Task<> {
       tokio::spawn(boom("ignored"));
       for (int i = 0; i < 10; ++i) co_await tokio::task::yield_now();
@@ -141,15 +150,15 @@ TEST_CASE("unhandled: Ignore reports nothing; the hook receives id, name and the
     {
       auto r = make_rt(multi, [&](rt::Builder& b) {
         b.on_unhandled_exception([&](const tokio::task::TaskInfo& info, std::exception_ptr e) {
-                                    std::string what;
-                                    try {
-                                      std::rethrow_exception(e);
-                                    } catch (const std::exception& ex) {
-                                      what = ex.what();
-                                    }
-                                    std::lock_guard<std::mutex> g(mu);
-                                    seen.push_back(std::string(info.name) + "|" + what + "|" +
-                                                   (info.id.value != 0 ? "id" : "noid"));
+          std::string what;
+          try {
+            std::rethrow_exception(e);
+          } catch (const std::exception& ex) {
+            what = ex.what();
+          }
+          std::lock_guard<std::mutex> g(mu);
+          seen.push_back(std::string(info.name) + "|" + what + "|" +
+                         (info.id.value != 0 ? "id" : "noid"));
         });
       });
       r.block_on([]() -> tokio::Task<> {
@@ -185,10 +194,12 @@ TEST_CASE("unhandled: ShutdownRuntime stops the runtime and block_on throws, now
     try {
       r->block_on([&]() -> tokio::Task<> {
         // A task parked forever: it must be cancelled by the shutdown.
-        tokio::spawn([](std::atomic<bool>* f) -> tokio::Task<> {
-          Flag guard{f};
-          co_await tokio::time::sleep(std::chrono::hours(1));
-        }, &other_cancelled);
+        tokio::spawn(
+            [](std::atomic<bool>* f) -> tokio::Task<> {
+              Flag guard{f};
+              co_await tokio::time::sleep(std::chrono::hours(1));
+            },
+            &other_cancelled);
         // The failure is awaited by its JoinHandle: ShutdownRuntime acts on it anyway.
         auto h = tokio::spawn(boom("fatal"));
         // The root waits on something that never comes: only the halt ends block_on.
@@ -209,7 +220,8 @@ TEST_CASE("unhandled: ShutdownRuntime stops the runtime and block_on throws, now
     }
     CHECK(caught);
     // Later block_on calls throw too, and spawns are refused (cancelled).
-    CHECK_THROWS_AS(r->block_on([]() -> tokio::Task<> { co_return; }()), rt::UnhandledExceptionShutdown);
+    CHECK_THROWS_AS(r->block_on([]() -> tokio::Task<> { co_return; }()),
+                    rt::UnhandledExceptionShutdown);
     auto refused = r->spawn([]() -> tokio::Task<int> { co_return 1; });
     if (multi) {
       // The workers go on running: the parked task is cancelled without waiting for the drop.
@@ -244,9 +256,8 @@ TEST_CASE("unhandled: a destructor throwing during cancellation goes through the
   {
     auto r = rt::Builder::new_current_thread()
                  .enable_all()
-                 .on_unhandled_exception([&](const tokio::task::TaskInfo&, std::exception_ptr) {
-                   hooked.fetch_add(1);
-                 })
+                 .on_unhandled_exception(
+                     [&](const tokio::task::TaskInfo&, std::exception_ptr) { hooked.fetch_add(1); })
                  .build();
     r.block_on([]() -> tokio::Task<> {
       auto h = tokio::spawn([]() -> tokio::Task<> {
@@ -266,27 +277,29 @@ TEST_CASE("task::Builder: names reach the hooks; spawn_blocking and spawn_on are
   std::vector<std::string> spawned, terminated;
   std::atomic<int> polls_before{0}, polls_after{0};
   {
-    auto r = rt::Builder::new_multi_thread()
-                 .worker_threads(2)
-                 .enable_all()
-                 .on_task_spawn([&](const tokio::task::TaskInfo& i) {
-                   std::lock_guard<std::mutex> g(mu);
-                   spawned.emplace_back(i.name);
-                 })
-                 .on_task_terminate([&](const tokio::task::TaskInfo& i) {
-                   std::lock_guard<std::mutex> g(mu);
-                   terminated.emplace_back(i.name);
-                 })
-                 .on_before_task_poll([&](const tokio::task::TaskInfo&) { polls_before.fetch_add(1); })
-                 .on_after_task_poll([&](const tokio::task::TaskInfo&) { polls_after.fetch_add(1); })
-                 .build();
+    auto r =
+        rt::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .on_task_spawn([&](const tokio::task::TaskInfo& i) {
+              std::lock_guard<std::mutex> g(mu);
+              spawned.emplace_back(i.name);
+            })
+            .on_task_terminate([&](const tokio::task::TaskInfo& i) {
+              std::lock_guard<std::mutex> g(mu);
+              terminated.emplace_back(i.name);
+            })
+            .on_before_task_poll([&](const tokio::task::TaskInfo&) { polls_before.fetch_add(1); })
+            .on_after_task_poll([&](const tokio::task::TaskInfo&) { polls_after.fetch_add(1); })
+            .build();
     r.block_on([](rt::Handle h) -> tokio::Task<> {
       auto a = tokio::task::Builder().name("alpha").spawn([]() -> tokio::Task<int> {
         co_await tokio::task::yield_now();
         co_return 1;
       });
       auto b = tokio::task::Builder().name("beta").spawn_blocking([] { return 2; });
-      auto c = tokio::task::Builder().name("gamma").spawn_on(h, []() -> tokio::Task<int> { co_return 3; });
+      auto c = tokio::task::Builder().name("gamma").spawn_on(
+          h, []() -> tokio::Task<int> { co_return 3; });
       auto d = tokio::spawn([]() -> tokio::Task<int> { co_return 4; });
       int sum = co_await a;
       sum += co_await b;
@@ -389,18 +402,25 @@ TEST_CASE("dump: names, states, leaves and chain depth of live tasks") {
     auto inner = [](std::shared_ptr<tokio::sync::Notify> n) -> tokio::Task<> {
       co_await n->notified();
     };
-    auto a = tokio::task::Builder().name("notified").spawn(
-        [](std::shared_ptr<tokio::sync::Notify> n, auto in) -> tokio::Task<> { co_await in(n); },
-        notify, inner);
+    auto a = tokio::task::Builder()
+                 .name("notified")
+                 .spawn([](std::shared_ptr<tokio::sync::Notify> n,
+                           auto in) -> tokio::Task<> { co_await in(n); },
+                        notify, inner);
     auto b = tokio::task::Builder().name("locker").spawn(
-        [](std::shared_ptr<tokio::sync::Mutex<int>> m) -> tokio::Task<> { (void)co_await m->lock(); },
+        [](std::shared_ptr<tokio::sync::Mutex<int>> m) -> tokio::Task<> {
+          (void)co_await m->lock();
+        },
         mutex);
-    auto c = tokio::task::Builder().name("receiver").spawn(
-        [](tokio::sync::mpsc::Receiver<int> rx) -> tokio::Task<> { (void)co_await rx.recv(); },
-        std::move(rx));
-    auto d = tokio::task::Builder().name("sleeper").spawn([]() -> tokio::Task<> {
-      co_await tokio::time::sleep(std::chrono::hours(1));
-    });
+    auto c = tokio::task::Builder()
+                 .name("receiver")
+                 .spawn(
+                     [](tokio::sync::mpsc::Receiver<int> rx) -> tokio::Task<> {
+                       (void)co_await rx.recv();
+                     },
+                     std::move(rx));
+    auto d = tokio::task::Builder().name("sleeper").spawn(
+        []() -> tokio::Task<> { co_await tokio::time::sleep(std::chrono::hours(1)); });
     auto e = tokio::task::Builder().name("done").spawn([]() -> tokio::Task<int> { co_return 5; });
     // Let every task reach its wait.
     for (int i = 0; i < 200; ++i) {
@@ -431,7 +451,8 @@ TEST_CASE("dump: names, states, leaves and chain depth of live tasks") {
       CAPTURE(inner_line);
       bool located = false;
       for (unsigned l = inner_line; l <= inner_line + 2; ++l) {
-        located |= t->backtrace[0].find("observability_test.cpp:" + std::to_string(l)) != std::string::npos;
+        located |= t->backtrace[0].find("observability_test.cpp:" + std::to_string(l)) !=
+                   std::string::npos;
       }
       CHECK(located);
     }
@@ -515,10 +536,12 @@ TEST_CASE("hooks: spawn and terminate exactly once per task under 8 threads") {
       threads.emplace_back([&handle, per_thread] {
         std::vector<tokio::task::JoinHandle<int>> hs;
         for (int j = 0; j < per_thread; ++j) {
-          hs.push_back(handle.spawn([](int v) -> tokio::Task<int> {
-            co_await tokio::task::yield_now();
-            co_return v;
-          }, j));
+          hs.push_back(handle.spawn(
+              [](int v) -> tokio::Task<int> {
+                co_await tokio::task::yield_now();
+                co_return v;
+              },
+              j));
         }
         handle.block_on([](std::vector<tokio::task::JoinHandle<int>> v) -> tokio::Task<> {
           for (auto& h : v) (void)co_await h;

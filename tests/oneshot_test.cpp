@@ -17,10 +17,12 @@ TEST_CASE("oneshot send then receive, and receive then send") {
     CHECK(**v == 3);
 
     auto [tx2, rx2] = oneshot::channel<int>();
-    auto h = tokio::spawn([](oneshot::Sender<int> tx) -> Task<> {
-      co_await tokio::task::yield_now();
-      (void)tx.send(4);
-    }, std::move(tx2));
+    auto h = tokio::spawn(
+        [](oneshot::Sender<int> tx) -> Task<> {
+          co_await tokio::task::yield_now();
+          (void)tx.send(4);
+        },
+        std::move(tx2));
     CHECK((co_await rx2).value() == 4);
     co_await h;
   }());

@@ -37,7 +37,8 @@ TEST_CASE("examples: pipeline streams binary data unchanged and survives an earl
   std::string make = "head -c ";
   make.append(size).append(" /dev/urandom > ").append(file).append(" && sha256sum < ").append(file);
   std::string in = nt::sh(make);
-  std::string out = nt::sh(pipeline() + " cat < " + file + " 2>/dev/null | sha256sum; rm -f " + file);
+  std::string out =
+      nt::sh(pipeline() + " cat < " + file + " 2>/dev/null | sha256sum; rm -f " + file);
   CHECK(in.size() > 64);
   CHECK(in == out);
   // head exits after 3 lines while we still feed it: our writes fail with EPIPE, and the

@@ -44,10 +44,12 @@ Task<std::vector<int>> many_children(std::size_t n) {
   ::close(p[1]);  // EOF for every cat
   tokio::task::JoinSet<bool> set;
   for (auto& c : children) {
-    set.spawn([](Child* c) -> Task<bool> {
-      auto st = co_await c->wait();
-      co_return st.has_value() && st->success();
-    }, &c);
+    set.spawn(
+        [](Child* c) -> Task<bool> {
+          auto st = co_await c->wait();
+          co_return st.has_value() && st->success();
+        },
+        &c);
   }
   std::size_t ok = 0;
   for (;;) {

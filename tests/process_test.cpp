@@ -43,7 +43,8 @@ std::vector<int> fds_of(const std::string& who) {
 
 Output run_output(Command& cmd, int flavour = 1) {
   auto rt = pt::runtime(flavour);
-  auto out = rt.block_on([](Command* c) -> Task<tokio::io::Result<Output>> { co_return co_await c->output(); }(&cmd));
+  auto out = rt.block_on(
+      [](Command* c) -> Task<tokio::io::Result<Output>> { co_return co_await c->output(); }(&cmd));
   REQUIRE_MESSAGE(out.has_value(), out.error().message());
   return std::move(*out);
 }
@@ -93,7 +94,8 @@ TEST_CASE("process: args, arg0, env, env_remove, env_clear, current_dir") {
   ::setenv("TOKIO_TEST_INHERITED", "from-parent", 1);
   {
     Command c("sh");
-    c.args(std::vector<std::string>{"-c", "printf '%s|' \"$0\" \"$1\" \"$2\" \"$FOO\" \"$TOKIO_TEST_INHERITED\"; pwd"})
+    c.args(std::vector<std::string>{
+               "-c", "printf '%s|' \"$0\" \"$1\" \"$2\" \"$FOO\" \"$TOKIO_TEST_INHERITED\"; pwd"})
         .arg("one two")
         .arg("")
         .env("FOO", "bar baz")
@@ -138,7 +140,10 @@ TEST_CASE("process: spawn errors name the program and the cause; no child is lef
   nt::Watchdog wd("process errors");
   pt::TempDir dir;
   std::string not_exec = dir.write("not-exec", "#!/bin/sh\necho hi\n", 0644);
-  std::string garbage = dir.write("garbage", "\x7f" "ELF not really", 0755);
+  std::string garbage = dir.write("garbage",
+                                  "\x7f"
+                                  "ELF not really",
+                                  0755);
   auto rt = pt::runtime(1);
   rt.block_on([](std::string dir, std::string not_exec, std::string garbage) -> Task<> {
     auto zombies_before = pt::zombie_children().size();
@@ -148,17 +153,22 @@ TEST_CASE("process: spawn errors name the program and the cause; no child is lef
       std::vector<std::string> words;  // expected in the message
     };
     std::vector<Case> cases;
-    cases.push_back({Command("tokio-no-such-program"), std::errc::no_such_file_or_directory,
+    cases.push_back({Command("tokio-no-such-program"),
+                     std::errc::no_such_file_or_directory,
                      {"tokio-no-such-program", "not found in PATH"}});
-    cases.push_back({Command("/nonexistent/prog"), std::errc::no_such_file_or_directory,
+    cases.push_back({Command("/nonexistent/prog"),
+                     std::errc::no_such_file_or_directory,
                      {"/nonexistent/prog", "not found"}});
-    cases.push_back({Command(not_exec), std::errc::permission_denied, {not_exec, "not executable"}});
+    cases.push_back(
+        {Command(not_exec), std::errc::permission_denied, {not_exec, "not executable"}});
     cases.push_back({Command(dir), std::errc::permission_denied, {dir}});  // a directory
-    cases.push_back({Command(garbage), std::errc::executable_format_error, {garbage, "executable format"}});
+    cases.push_back(
+        {Command(garbage), std::errc::executable_format_error, {garbage, "executable format"}});
     {
       Command c("ls");
       c.current_dir(dir + "/missing");
-      cases.push_back({std::move(c), std::errc::no_such_file_or_directory,
+      cases.push_back({std::move(c),
+                       std::errc::no_such_file_or_directory,
                        {"'ls'", "current_dir", dir + "/missing"}});
     }
     {

@@ -51,7 +51,8 @@ inline bool zombie(int pid) { return proc_stat(pid).state == 'Z'; }
 inline std::vector<int> zombie_children() {
   std::vector<int> out;
   std::string self = std::to_string(::getpid());
-  FILE* p = ::popen(("grep -l '^[0-9]* (.*) Z " + self + " ' /proc/[0-9]*/stat 2>/dev/null").c_str(), "r");
+  FILE* p = ::popen(
+      ("grep -l '^[0-9]* (.*) Z " + self + " ' /proc/[0-9]*/stat 2>/dev/null").c_str(), "r");
   if (!p) return out;
   char buf[256];
   while (std::fgets(buf, sizeof buf, p)) out.push_back(std::atoi(buf + 6));

@@ -34,7 +34,9 @@ struct Pipe {
     if (r >= 0) ::close(r);
     if (w >= 0) ::close(w);
   }
-  void put(const char* s) const { REQUIRE(::write(w, s, std::strlen(s)) == ssize_t(std::strlen(s))); }
+  void put(const char* s) const {
+    REQUIRE(::write(w, s, std::strlen(s)) == ssize_t(std::strlen(s)));
+  }
 };
 
 tokio::io::Result<std::size_t> read_fd(int fd, char* buf, std::size_t n) {
@@ -108,10 +110,12 @@ TEST_CASE("reactor: AsyncFd readable guard, try_io would-block, wake on write") 
         return read_fd(fd, &c, 1);
       });
       CHECK(tokio::io::is_would_block(t.error()));
-      auto writer = tokio::spawn([](int w) -> Task<> {
-        co_await nt::settle();
-        CHECK(::write(w, "ping", 4) == 4);
-      }, p->w);
+      auto writer = tokio::spawn(
+          [](int w) -> Task<> {
+            co_await nt::settle();
+            CHECK(::write(w, "ping", 4) == 4);
+          },
+          p->w);
       CHECK(co_await guarded_read(*afd) == "ping");
       co_await writer;
       // Drained: the next guard waits for a new edge; a spurious guard's try_io says
@@ -158,10 +162,12 @@ TEST_CASE("reactor: several tasks wait on one fd and all wake") {
     std::atomic<int> woke{0};
     std::vector<tokio::JoinHandle<void>> hs;
     for (int i = 0; i < 5; ++i) {
-      hs.push_back(tokio::spawn([](AsyncFd<int>* a, std::atomic<int>* w) -> Task<> {
-        auto g = co_await a->readable();
-        if (g) w->fetch_add(1);
-      }, &*afd, &woke));
+      hs.push_back(tokio::spawn(
+          [](AsyncFd<int>* a, std::atomic<int>* w) -> Task<> {
+            auto g = co_await a->readable();
+            if (g) w->fetch_add(1);
+          },
+          &*afd, &woke));
     }
     co_await nt::settle();
     p->put("!");
@@ -186,10 +192,12 @@ TEST_CASE("reactor: cancelling a suspended readiness wait unregisters it") {
       CHECK(v.index() == 1);
       // Abort a task suspended in readable().
       std::atomic<int> drops{0};
-      auto h = tokio::spawn([](AsyncFd<int>* a, test::DropCounter) -> Task<> {
-        (void)co_await a->readable();
-        FAIL("readable completed without data");
-      }, &*afd, test::DropCounter(drops));
+      auto h = tokio::spawn(
+          [](AsyncFd<int>* a, test::DropCounter) -> Task<> {
+            (void)co_await a->readable();
+            FAIL("readable completed without data");
+          },
+          &*afd, test::DropCounter(drops));
       co_await nt::settle();
       h.abort();
       auto r = co_await h.result();
@@ -211,10 +219,12 @@ TEST_CASE("reactor: the coop budget makes an always-ready I/O loop yield") {
     auto afd = AsyncFd<int>::create(efd);
     REQUIRE(afd.has_value());
     std::atomic<bool> ran{false};
-    auto h = tokio::spawn([](std::atomic<bool>* r) -> Task<> {
-      r->store(true);
-      co_return;
-    }, &ran);
+    auto h = tokio::spawn(
+        [](std::atomic<bool>* r) -> Task<> {
+          r->store(true);
+          co_return;
+        },
+        &ran);
     bool seen = false;
     for (int i = 0; i < 1000 && !seen; ++i) {
       auto g = co_await afd->readable();  // always ready: only the budget suspends it
@@ -254,7 +264,8 @@ TEST_CASE("reactor: a driver parked in epoll_wait is woken by other threads") {
       for (int i = 0; i < 50; ++i) {
         std::thread t([w = p.w] { CHECK(::write(w, "a", 1) == 1); });
         char c;
-        auto n = co_await afd->async_io(Interest::READABLE, [&](int& fd) { return read_fd(fd, &c, 1); });
+        auto n =
+            co_await afd->async_io(Interest::READABLE, [&](int& fd) { return read_fd(fd, &c, 1); });
         CHECK(n.value() == 1);
         t.join();
       }
@@ -281,7 +292,8 @@ TEST_CASE("reactor: a runtime without enable_io runs, and I/O on it is a clear e
   CHECK_THROWS_AS(rt.block_on([](int fd) -> Task<> {
     (void)AsyncFd<int>::create(fd);
     co_return;
-  }(p.r)), std::logic_error);
+  }(p.r)),
+                  std::logic_error);
   // Outside any runtime.
   CHECK_THROWS_AS((void)AsyncFd<int>::create(p.r), std::logic_error);
   // A regular file cannot be polled: epoll refuses it, and the error is returned.
@@ -328,11 +340,13 @@ TEST_CASE("reactor: shutdown with tasks suspended on I/O destroys them cleanly")
     auto rt = nt::io_multi(2);
     rt.block_on([](std::vector<Pipe>* ps, std::atomic<int>* drops) -> Task<> {
       for (auto& p : *ps) {
-        tokio::spawn([](int fd, test::DropCounter) -> Task<> {
-          auto afd = AsyncFd<int>::create(fd);
-          REQUIRE(afd.has_value());
-          (void)co_await afd->readable();
-        }, p.r, test::DropCounter(*drops));
+        tokio::spawn(
+            [](int fd, test::DropCounter) -> Task<> {
+              auto afd = AsyncFd<int>::create(fd);
+              REQUIRE(afd.has_value());
+              (void)co_await afd->readable();
+            },
+            p.r, test::DropCounter(*drops));
       }
       co_await nt::settle();
     }(&pipes, &drops));
@@ -358,17 +372,20 @@ TEST_CASE("reactor: deregistering while the driver is waking the fd's waiters is
   int done = rt.block_on([](std::vector<Pipe>* ps, int rounds) -> Task<int> {
     std::vector<tokio::JoinHandle<int>> hs;
     for (auto& p : *ps) {
-      hs.push_back(tokio::spawn([](int fd, int rounds) -> Task<int> {
-        int n = 0;
-        for (int i = 0; i < rounds; ++i) {
-          auto afd = AsyncFd<int>::create(fd);
-          REQUIRE(afd.has_value());
-          char buf[64];
-          auto r = co_await afd->async_io(Interest::READABLE, [&](int& f) { return read_fd(f, buf, sizeof buf); });
-          if (r) ++n;
-        }  // deregistered here, possibly while the driver dispatches an edge for it
-        co_return n;
-      }, p.r, rounds));
+      hs.push_back(tokio::spawn(
+          [](int fd, int rounds) -> Task<int> {
+            int n = 0;
+            for (int i = 0; i < rounds; ++i) {
+              auto afd = AsyncFd<int>::create(fd);
+              REQUIRE(afd.has_value());
+              char buf[64];
+              auto r = co_await afd->async_io(Interest::READABLE,
+                                              [&](int& f) { return read_fd(f, buf, sizeof buf); });
+              if (r) ++n;
+            }  // deregistered here, possibly while the driver dispatches an edge for it
+            co_return n;
+          },
+          p.r, rounds));
     }
     int total = 0;
     for (auto& h : hs) total += co_await h;
@@ -381,7 +398,8 @@ TEST_CASE("reactor: deregistering while the driver is waking the fd's waiters is
 
 TEST_CASE("reactor: a storm of signals (EINTR everywhere) causes no I/O errors") {
   nt::Watchdog wd("signal storm");
-  struct sigaction sa{}, old{};
+  struct sigaction sa {
+  }, old{};
   sa.sa_handler = [](int) {};
   sa.sa_flags = 0;  // no SA_RESTART: blocking calls (epoll_wait, futex...) see EINTR
   sigemptyset(&sa.sa_mask);
@@ -401,13 +419,15 @@ TEST_CASE("reactor: a storm of signals (EINTR everywhere) causes no I/O errors")
     REQUIRE(c.has_value());
     auto a = co_await l->accept();
     REQUIRE(a.has_value());
-    auto writer = tokio::spawn([](tokio::net::TcpStream s) -> Task<> {
-      std::string chunk(1000, 'z');
-      for (int i = 0; i < 2000; ++i) {
-        REQUIRE((co_await s.write_all(chunk)).has_value());
-        if (i % 50 == 0) co_await nt::settle(1);
-      }
-    }, std::move(*c));
+    auto writer = tokio::spawn(
+        [](tokio::net::TcpStream s) -> Task<> {
+          std::string chunk(1000, 'z');
+          for (int i = 0; i < 2000; ++i) {
+            REQUIRE((co_await s.write_all(chunk)).has_value());
+            if (i % 50 == 0) co_await nt::settle(1);
+          }
+        },
+        std::move(*c));
     std::size_t got = 0;
     char buf[4096];
     for (;;) {

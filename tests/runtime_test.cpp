@@ -123,8 +123,7 @@ TEST_CASE("Handle::block_on from plain threads and from spawn_blocking") {
   for (auto& t : threads) t.join();
   CHECK(sum.load() == 0 + 1 + 2 + 3);
   int v = r.block_on([]() -> Task<int> {
-    auto jh = tokio::task::spawn_blocking(
-        [] { return rt::Handle::current().block_on(value(11)); });
+    auto jh = tokio::task::spawn_blocking([] { return rt::Handle::current().block_on(value(11)); });
     co_return co_await jh;
   }());
   CHECK(v == 11);
@@ -185,10 +184,12 @@ TEST_CASE("a JoinHandle of a task cancelled by shutdown reports cancellation") {
   auto [tx, rx] = oneshot::channel<int>();
   {
     auto r = test::multi_thread(2);
-    h = r.spawn([](oneshot::Receiver<int> rx) -> Task<int> {
-      auto v = co_await std::move(rx);
-      co_return v.value();
-    }, std::move(rx));
+    h = r.spawn(
+        [](oneshot::Receiver<int> rx) -> Task<int> {
+          auto v = co_await std::move(rx);
+          co_return v.value();
+        },
+        std::move(rx));
     r.block_on(tokio::task::yield_now());
   }
   auto r2 = test::current_thread();
@@ -213,14 +214,17 @@ TEST_CASE("a Handle that outlives its Runtime fails loudly instead of completing
   for (int flavour = 0; flavour < 2; ++flavour) {
     std::optional<tokio::runtime::Handle> h;
     {
-      auto rt = flavour == 0 ? tokio::runtime::Builder::new_current_thread().enable_all().build()
-                             : tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build();
+      auto rt =
+          flavour == 0
+              ? tokio::runtime::Builder::new_current_thread().enable_all().build()
+              : tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build();
       h = rt.handle();
     }
     // block_on: nothing would drive the future.
     CHECK_THROWS_WITH_AS(h->block_on([]() -> Task<> {
       co_await tokio::time::sleep(std::chrono::milliseconds(300));
-    }()), doctest::Contains("shut down"), std::logic_error);
+    }()),
+                         doctest::Contains("shut down"), std::logic_error);
     // A timer created through the dead runtime's context would never fire: it says so
     // instead of returning at once (a retry loop would spin).
     {
@@ -288,19 +292,23 @@ TEST_CASE("shutdown with tasks in flight: running, yielding, and woken from fore
         for (int i = 0; i < n; ++i) {
           if (i % 2 == 0) {
             // Busy: yields forever.
-            tokio::spawn([](test::DropCounter d) -> Task<> {
-              (void)d;
-              for (;;) co_await tokio::task::yield_now();
-            }, test::DropCounter(drops));
+            tokio::spawn(
+                [](test::DropCounter d) -> Task<> {
+                  (void)d;
+                  for (;;) co_await tokio::task::yield_now();
+                },
+                test::DropCounter(drops));
           } else {
             // Parked on a channel that a foreign thread may complete at any moment.
             auto [tx, rx] = oneshot::channel<int>();
             senders.push_back(std::move(tx));
-            tokio::spawn([](test::DropCounter d, oneshot::Receiver<int> rx) -> Task<> {
-              (void)d;
-              (void)co_await std::move(rx);
-              for (;;) co_await tokio::task::yield_now();
-            }, test::DropCounter(drops), std::move(rx));
+            tokio::spawn(
+                [](test::DropCounter d, oneshot::Receiver<int> rx) -> Task<> {
+                  (void)d;
+                  (void)co_await std::move(rx);
+                  for (;;) co_await tokio::task::yield_now();
+                },
+                test::DropCounter(drops), std::move(rx));
           }
         }
       }
@@ -329,13 +337,15 @@ TEST_CASE("a task blocked in block_in_place during shutdown is waited for, then 
   });
   {
     auto r = test::multi_thread(2);
-    r.spawn([](std::atomic<bool>* rel, test::DropCounter d) -> Task<> {
-      (void)d;
-      tokio::task::block_in_place([rel] {
-        while (!rel->load()) std::this_thread::sleep_for(1ms);
-      });
-      for (;;) co_await tokio::task::yield_now();
-    }, &release, test::DropCounter(drops));
+    r.spawn(
+        [](std::atomic<bool>* rel, test::DropCounter d) -> Task<> {
+          (void)d;
+          tokio::task::block_in_place([rel] {
+            while (!rel->load()) std::this_thread::sleep_for(1ms);
+          });
+          for (;;) co_await tokio::task::yield_now();
+        },
+        &release, test::DropCounter(drops));
     std::this_thread::sleep_for(5ms);
   }
   releaser.join();

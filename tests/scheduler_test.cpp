@@ -71,14 +71,16 @@ TEST_CASE("yield_now lets the block_on future run on a current-thread runtime") 
   auto rt = test::current_thread();
   std::atomic<bool> stop{false};
   rt.block_on([](std::atomic<bool>* stop) -> Task<> {
-    auto spinner = tokio::spawn([](std::atomic<bool>* stop) -> Task<int> {
-      int n = 0;
-      while (!stop->load()) {
-        ++n;
-        co_await tokio::task::yield_now();
-      }
-      co_return n;
-    }, stop);
+    auto spinner = tokio::spawn(
+        [](std::atomic<bool>* stop) -> Task<int> {
+          int n = 0;
+          while (!stop->load()) {
+            ++n;
+            co_await tokio::task::yield_now();
+          }
+          co_return n;
+        },
+        stop);
     for (int i = 0; i < 10; ++i) co_await tokio::task::yield_now();
     stop->store(true);
     int n = co_await spinner;
@@ -92,18 +94,22 @@ TEST_CASE("the coop budget forces a yield after 128 ready operations") {
   rt.block_on([]() -> Task<> {
     // A task that only ever sees ready resources must still let others run.
     std::atomic<int> other_ran{0};
-    auto greedy = tokio::spawn([](std::atomic<int>* r) -> Task<int> {
-      int steps = 0;
-      while (r->load() == 0) {
-        co_await tokio::task::consume_budget();  // always ready while budget remains
-        ++steps;
-      }
-      co_return steps;
-    }, &other_ran);
-    auto other = tokio::spawn([](std::atomic<int>* r) -> Task<> {
-      r->store(1);
-      co_return;
-    }, &other_ran);
+    auto greedy = tokio::spawn(
+        [](std::atomic<int>* r) -> Task<int> {
+          int steps = 0;
+          while (r->load() == 0) {
+            co_await tokio::task::consume_budget();  // always ready while budget remains
+            ++steps;
+          }
+          co_return steps;
+        },
+        &other_ran);
+    auto other = tokio::spawn(
+        [](std::atomic<int>* r) -> Task<> {
+          r->store(1);
+          co_return;
+        },
+        &other_ran);
     int steps = co_await greedy;
     co_await other;
     // 128 ready steps in the first poll; the 129th is forced to yield, `other` runs, and
@@ -154,10 +160,12 @@ TEST_CASE("the LIFO slot runs a just-woken task next, capped so it cannot starve
       // Children spawned from a worker: the last spawned sits in the LIFO slot.
       std::vector<JoinHandle<void>> hs;
       for (int i = 0; i < 4; ++i) {
-        hs.push_back(tokio::spawn([](std::vector<int>* o, int i) -> Task<> {
-          o->push_back(i);
-          co_return;
-        }, &order, i));
+        hs.push_back(tokio::spawn(
+            [](std::vector<int>* o, int i) -> Task<> {
+              o->push_back(i);
+              co_return;
+            },
+            &order, i));
       }
       for (auto& c : hs) co_await c;
       REQUIRE(order.size() == 4);
@@ -166,16 +174,19 @@ TEST_CASE("the LIFO slot runs a just-woken task next, capped so it cannot starve
     });
     co_await h;
   }());
-  auto r2 = tokio::runtime::Builder::new_multi_thread().worker_threads(1).disable_lifo_slot().build();
+  auto r2 =
+      tokio::runtime::Builder::new_multi_thread().worker_threads(1).disable_lifo_slot().build();
   r2.block_on([]() -> Task<> {
     auto h = tokio::spawn([]() -> Task<> {
       std::vector<int> order;
       std::vector<JoinHandle<void>> hs;
       for (int i = 0; i < 4; ++i) {
-        hs.push_back(tokio::spawn([](std::vector<int>* o, int i) -> Task<> {
-          o->push_back(i);
-          co_return;
-        }, &order, i));
+        hs.push_back(tokio::spawn(
+            [](std::vector<int>* o, int i) -> Task<> {
+              o->push_back(i);
+              co_return;
+            },
+            &order, i));
       }
       for (auto& c : hs) co_await c;
       CHECK(order == std::vector<int>{0, 1, 2, 3});
@@ -189,18 +200,22 @@ TEST_CASE("ping-pong through the LIFO slot does not starve a queued task") {
   rt.block_on([]() -> Task<> {
     auto h = tokio::spawn([]() -> Task<> {
       std::atomic<bool> flag{false};
-      auto starving = tokio::spawn([](std::atomic<bool>* f) -> Task<> {
-        f->store(true);
-        co_return;
-      }, &flag);
+      auto starving = tokio::spawn(
+          [](std::atomic<bool>* f) -> Task<> {
+            f->store(true);
+            co_return;
+          },
+          &flag);
       // Two tasks waking each other forever would keep the LIFO slot busy.
       int rounds = 0;
       while (!flag.load() && rounds < 100000) {
         auto [tx, rx] = tokio::sync::oneshot::channel<int>();
-        auto p = tokio::spawn([](tokio::sync::oneshot::Sender<int> tx) -> Task<> {
-          (void)tx.send(1);
-          co_return;
-        }, std::move(tx));
+        auto p = tokio::spawn(
+            [](tokio::sync::oneshot::Sender<int> tx) -> Task<> {
+              (void)tx.send(1);
+              co_return;
+            },
+            std::move(tx));
         (void)co_await std::move(rx);
         co_await p;
         ++rounds;
@@ -218,21 +233,25 @@ TEST_CASE("block_in_place keeps the worker's other tasks running") {
   rt.block_on([]() -> Task<> {
     std::atomic<bool> release{false};
     std::atomic<int> progressed{0};
-    auto blocker = tokio::spawn([](std::atomic<bool>* rel) -> Task<int> {
-      int v = tokio::task::block_in_place([rel] {
-        while (!rel->load()) std::this_thread::sleep_for(1ms);
-        return 5;
-      });
-      co_await tokio::task::yield_now();
-      co_return v;
-    }, &release);
+    auto blocker = tokio::spawn(
+        [](std::atomic<bool>* rel) -> Task<int> {
+          int v = tokio::task::block_in_place([rel] {
+            while (!rel->load()) std::this_thread::sleep_for(1ms);
+            return 5;
+          });
+          co_await tokio::task::yield_now();
+          co_return v;
+        },
+        &release);
     // Both workers' worth of tasks still make progress while the blocker blocks.
     std::vector<JoinHandle<void>> hs;
     for (int i = 0; i < 50; ++i) {
-      hs.push_back(tokio::spawn([](std::atomic<int>* p) -> Task<> {
-        co_await tokio::task::yield_now();
-        p->fetch_add(1);
-      }, &progressed));
+      hs.push_back(tokio::spawn(
+          [](std::atomic<int>* p) -> Task<> {
+            co_await tokio::task::yield_now();
+            p->fetch_add(1);
+          },
+          &progressed));
     }
     for (auto& h : hs) co_await h;
     CHECK(progressed.load() == 50);
@@ -284,10 +303,12 @@ TEST_CASE("local queue overflow spills to the inject queue without losing tasks"
       std::atomic<int> ran{0};
       std::vector<JoinHandle<void>> hs;
       for (int i = 0; i < 2000; ++i) {  // far more than the 256-slot local queue
-        hs.push_back(tokio::spawn([](std::atomic<int>* r) -> Task<> {
-          r->fetch_add(1);
-          co_return;
-        }, &ran));
+        hs.push_back(tokio::spawn(
+            [](std::atomic<int>* r) -> Task<> {
+              r->fetch_add(1);
+              co_return;
+            },
+            &ran));
       }
       for (auto& c : hs) co_await c;
       co_return ran.load();

@@ -14,9 +14,11 @@ struct Http {
   srv::TempDir root;
   srv::Server server;
   explicit Http(const std::string& extra = "")
-      : server("exec " + nt::example("http_server") + " 127.0.0.1:0 --workers 2 --root " + root.path +
-               " --timeout 1000 " + extra) {}
-  std::string url(const std::string& path) const { return "http://127.0.0.1:" + server.port + path; }
+      : server("exec " + nt::example("http_server") + " 127.0.0.1:0 --workers 2 --root " +
+               root.path + " --timeout 1000 " + extra) {}
+  std::string url(const std::string& path) const {
+    return "http://127.0.0.1:" + server.port + path;
+  }
   // curl's output: `opts` go before the URL.
   std::string curl(const std::string& opts, const std::string& path) {
     return nt::sh("curl -s --max-time 10 " + opts + " " + url(path), 20);
@@ -48,7 +50,9 @@ std::string raw(const std::string& port, const std::string& bytes, bool half_clo
   return out;
 }
 
-std::string status_line(const std::string& response) { return response.substr(0, response.find("\r\n")); }
+std::string status_line(const std::string& response) {
+  return response.substr(0, response.find("\r\n"));
+}
 
 }  // namespace
 
@@ -74,13 +78,15 @@ TEST_CASE("http_server: routes, HEAD, keep-alive, echo, 404/405 with curl") {
 TEST_CASE("http_server: large and chunked bodies, static files, 100-continue, HTTP/1.0") {
   nt::Watchdog wd("http bodies", std::chrono::seconds(60));
   Http h;
-  std::string big = nt::sh("head -c 600000 /dev/urandom | base64 -w0");  // > 64 KiB: the writev path
+  std::string big =
+      nt::sh("head -c 600000 /dev/urandom | base64 -w0");  // > 64 KiB: the writev path
   h.write_file("big.txt", big);
   h.write_file("index.html", "<h1>hi</h1>\n");
   CHECK(h.curl("", "/static/index.html") == "<h1>hi</h1>\n");
   CHECK(h.curl("-i", "/static/index.html").find("content-type: text/html") != std::string::npos);
   CHECK(h.curl("", "/static/big.txt") == big);
-  CHECK(h.curl("-I", "/static/big.txt").find("content-length: " + std::to_string(big.size())) != std::string::npos);
+  CHECK(h.curl("-I", "/static/big.txt").find("content-length: " + std::to_string(big.size())) !=
+        std::string::npos);
   CHECK(h.status("", "/static/missing.txt") == "404");
   CHECK(h.status("--path-as-is", "/static/../../../etc/passwd") == "404");
   CHECK(h.status("--path-as-is", "/static/%2e%2e/%2e%2e/etc/passwd") == "404");
@@ -90,8 +96,8 @@ TEST_CASE("http_server: large and chunked bodies, static files, 100-continue, HT
   nt::sh("head -c 900000 /dev/urandom > " + file);
   std::string want = nt::sh("sha256sum < " + file);
   CHECK(nt::sh("curl -s --data-binary @" + file + " " + h.url("/echo") + " | sha256sum") == want);
-  CHECK(nt::sh("curl -s -H \"Transfer-Encoding: chunked\" --data-binary @" + file + " " + h.url("/echo") +
-               " | sha256sum") == want);
+  CHECK(nt::sh("curl -s -H \"Transfer-Encoding: chunked\" --data-binary @" + file + " " +
+               h.url("/echo") + " | sha256sum") == want);
   // 100-continue: curl waits up to 1 s for it; the server sends it at once.
   auto t0 = std::chrono::steady_clock::now();
   CHECK(h.curl("-H \"Expect: 100-continue\" -d \"after continue\"", "/echo") == "after continue");
@@ -109,27 +115,37 @@ TEST_CASE("http_server: bad requests get 400/413/431/501/505 and the connection 
   auto& port = h.server.port;
   CHECK(status_line(raw(port, "GARBAGE\r\n\r\n")) == "HTTP/1.1 400 Bad Request");
   CHECK(status_line(raw(port, "GET / HTTP/1.1\r\n\r\n")) == "HTTP/1.1 400 Bad Request");  // no Host
-  CHECK(status_line(raw(port, "GET / HTTP/1.1\r\nHost: a\r\nBad Header\r\n\r\n")) == "HTTP/1.1 400 Bad Request");
-  CHECK(status_line(raw(port, "GET / HTTP/1.1\r\nHost: a\r\n folded\r\n\r\n")) == "HTTP/1.1 400 Bad Request");
-  CHECK(status_line(raw(port, "GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n")) ==
+  CHECK(status_line(raw(port, "GET / HTTP/1.1\r\nHost: a\r\nBad Header\r\n\r\n")) ==
         "HTTP/1.1 400 Bad Request");
-  CHECK(status_line(raw(port, "GET / HTTP/1.1\r\nHost: a\r\nContent-Length: x\r\n\r\n")) == "HTTP/1.1 400 Bad Request");
-  CHECK(status_line(raw(port, "POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n")) ==
+  CHECK(status_line(raw(port, "GET / HTTP/1.1\r\nHost: a\r\n folded\r\n\r\n")) ==
         "HTTP/1.1 400 Bad Request");
-  CHECK(status_line(raw(port, "GET / HTTP/2.0\r\nHost: a\r\n\r\n")) == "HTTP/1.1 505 HTTP Version Not Supported");
-  CHECK(status_line(raw(port, "POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\n\r\n")) ==
-        "HTTP/1.1 501 Not Implemented");
+  CHECK(status_line(raw(
+            port, "GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n")) ==
+        "HTTP/1.1 400 Bad Request");
+  CHECK(status_line(raw(port, "GET / HTTP/1.1\r\nHost: a\r\nContent-Length: x\r\n\r\n")) ==
+        "HTTP/1.1 400 Bad Request");
+  CHECK(status_line(raw(
+            port, "POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n")) ==
+        "HTTP/1.1 400 Bad Request");
+  CHECK(status_line(raw(port, "GET / HTTP/2.0\r\nHost: a\r\n\r\n")) ==
+        "HTTP/1.1 505 HTTP Version Not Supported");
+  CHECK(
+      status_line(raw(port, "POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\n\r\n")) ==
+      "HTTP/1.1 501 Not Implemented");
   // 413 is sent as soon as the head announces too much (the body is never read).
   nt::sh("head -c 200000 /dev/zero > " + h.root.path + "/zeros");
   CHECK(h.status("--data-binary @" + h.root.path + "/zeros", "/echo") == "413");
-  CHECK(status_line(raw(port, "POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 100001\r\n\r\n")) ==
-        "HTTP/1.1 413 Payload Too Large");
+  CHECK(
+      status_line(raw(port, "POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 100001\r\n\r\n")) ==
+      "HTTP/1.1 413 Payload Too Large");
   // Chunked bodies count too.
   std::string chunk(60000, 'c');
   char hex[16];
   std::snprintf(hex, sizeof hex, "%zx", chunk.size());
-  std::string two = std::string(hex) + "\r\n" + chunk + "\r\n" + hex + "\r\n" + chunk + "\r\n0\r\n\r\n";
-  CHECK(status_line(raw(port, "POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n" + two)) ==
+  std::string two =
+      std::string(hex) + "\r\n" + chunk + "\r\n" + hex + "\r\n" + chunk + "\r\n0\r\n\r\n";
+  CHECK(status_line(raw(
+            port, "POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n" + two)) ==
         "HTTP/1.1 413 Payload Too Large");
   // 431: a head over 8 KiB (curl), or too many header lines.
   CHECK(h.status("-H \"X-Big: " + std::string(9000, 'a') + "\"", "/") == "431");
@@ -148,8 +164,8 @@ TEST_CASE("http_server: pipelined requests are answered in order, in one write")
   std::string reqs;
   for (int i = 0; i < 50; ++i) {
     reqs += i % 2 ? "GET /health HTTP/1.1\r\nHost: a\r\n\r\n"
-                  : "POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: " + std::to_string(std::to_string(i).size()) +
-                        "\r\n\r\n" + std::to_string(i);
+                  : "POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: " +
+                        std::to_string(std::to_string(i).size()) + "\r\n\r\n" + std::to_string(i);
   }
   reqs += "GET /nope HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n";
   std::string out = raw(h.server.port, reqs, false);

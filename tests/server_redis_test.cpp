@@ -12,7 +12,9 @@ struct Redis {
   srv::Server server;
   Redis() : server("exec " + nt::example("mini_redis") + " 127.0.0.1:0 --workers 2") {}
   // redis-cli's answer (its raw, non-tty output) to one command.
-  std::string cli(const std::string& args) { return nt::sh("redis-cli -p " + server.port + " " + args); }
+  std::string cli(const std::string& args) {
+    return nt::sh("redis-cli -p " + server.port + " " + args);
+  }
   // Raw bytes to the server (printf format), then the end of input; everything it answers.
   std::string raw(const std::string& printf_fmt) {
     return nt::sh("printf \"" + printf_fmt + "\" | nc -N 127.0.0.1 " + server.port);
@@ -103,35 +105,45 @@ TEST_CASE("mini_redis: pipelined commands are answered in order; redis-cli --pip
     std::fwrite(body.data(), 1, body.size(), f);
     std::fclose(f);
   }
-  std::string pipe = nt::sh("redis-cli -p " + r.server.port + " --pipe < " + file + "; rm -f " + file, 60);
+  std::string pipe =
+      nt::sh("redis-cli -p " + r.server.port + " --pipe < " + file + "; rm -f " + file, 60);
   CHECK(pipe.find("errors: 0, replies: 20000") != std::string::npos);
   CHECK(r.cli("get key9999") == "10000\n");
   CHECK(r.cli("dbsize") == "10000\n");
 }
 
-TEST_CASE("mini_redis: malformed RESP gets a protocol error and the connection closes; the server lives on") {
+TEST_CASE(
+    "mini_redis: malformed RESP gets a protocol error and the connection closes; the server lives "
+    "on") {
   nt::Watchdog wd("mini_redis malformed", std::chrono::seconds(60));
   Redis r;
-  CHECK(r.raw("*2\\r\\n\\$3\\r\\nGET\\r\\n\\$abc\\r\\n") == "-ERR Protocol error: invalid bulk length\r\n");
+  CHECK(r.raw("*2\\r\\n\\$3\\r\\nGET\\r\\n\\$abc\\r\\n") ==
+        "-ERR Protocol error: invalid bulk length\r\n");
   CHECK(r.raw("*x\\r\\n") == "-ERR Protocol error: invalid multibulk length\r\n");
   CHECK(r.raw("*1\\r\\n:5\\r\\n") == "-ERR Protocol error: expected '$'\r\n");
-  CHECK(r.raw("*1\\r\\n\\$3\\r\\nGETxx\\r\\n") == "-ERR Protocol error: expected CRLF after bulk data\r\n");
+  CHECK(r.raw("*1\\r\\n\\$3\\r\\nGETxx\\r\\n") ==
+        "-ERR Protocol error: expected CRLF after bulk data\r\n");
   CHECK(r.raw("*1\\r\\n\\$99999999999\\r\\n") == "-ERR Protocol error: invalid bulk length\r\n");
   CHECK(r.raw("*1\\r\\n\\$-7\\r\\n") == "-ERR Protocol error: invalid bulk length\r\n");
-  CHECK(r.raw("*99999999999999999999\\r\\n") == "-ERR Protocol error: invalid multibulk length\r\n");
+  CHECK(r.raw("*99999999999999999999\\r\\n") ==
+        "-ERR Protocol error: invalid multibulk length\r\n");
   // Replies before the bad command still come, in order.
-  CHECK(r.raw("PING\\r\\n*1\\r\\n\\$x\\r\\n") == "+PONG\r\n-ERR Protocol error: invalid bulk length\r\n");
+  CHECK(r.raw("PING\\r\\n*1\\r\\n\\$x\\r\\n") ==
+        "+PONG\r\n-ERR Protocol error: invalid bulk length\r\n");
   // An endless inline line: refused once it passes 64 KiB, never buffered further. (The
   // server closes with input unread, so the kernel may reset the connection before nc
   // reads the error: then there is no answer at all.)
-  std::string huge = nt::sh("head -c 200000 /dev/zero | tr \"\\\\000\" a | nc -N 127.0.0.1 " + r.server.port);
+  std::string huge =
+      nt::sh("head -c 200000 /dev/zero | tr \"\\\\000\" a | nc -N 127.0.0.1 " + r.server.port);
   CHECK((huge == "-ERR Protocol error: too big inline request\r\n" || huge.empty()));
   // A truncated command at the end of the connection is simply dropped.
   CHECK(r.raw("*2\\r\\n\\$3\\r\\nGET\\r\\n") == "");
   CHECK(r.cli("ping") == "PONG\n");
 }
 
-TEST_CASE("mini_redis: publish / subscribe with a subscribed redis-cli; unsubscribe and ping in subscriber mode") {
+TEST_CASE(
+    "mini_redis: publish / subscribe with a subscribed redis-cli; unsubscribe and ping in "
+    "subscriber mode") {
   nt::Watchdog wd("mini_redis pubsub", std::chrono::seconds(60));
   Redis r;
   CHECK(r.cli("publish news nobody") == "0\n");
@@ -152,13 +164,14 @@ TEST_CASE("mini_redis: publish / subscribe with a subscribed redis-cli; unsubscr
   CHECK(sub.read_line() == "a goal");
   CHECK(r.cli("publish weather rain") == "0\n");
   // Raw: subscribe, ping, a forbidden command, unsubscribe from all -> normal mode again.
-  std::string out = r.raw(
-      "SUBSCRIBE a b\\r\\nPING\\r\\nGET x\\r\\nUNSUBSCRIBE\\r\\nPING\\r\\nUNSUBSCRIBE\\r\\n");
+  std::string out =
+      r.raw("SUBSCRIBE a b\\r\\nPING\\r\\nGET x\\r\\nUNSUBSCRIBE\\r\\nPING\\r\\nUNSUBSCRIBE\\r\\n");
   CHECK(out ==
         "*3\r\n$9\r\nsubscribe\r\n$1\r\na\r\n:1\r\n"
         "*3\r\n$9\r\nsubscribe\r\n$1\r\nb\r\n:2\r\n"
         "*2\r\n$4\r\npong\r\n$0\r\n\r\n"
-        "-ERR only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context\r\n"
+        "-ERR only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this "
+        "context\r\n"
         "*3\r\n$11\r\nunsubscribe\r\n$1\r\na\r\n:1\r\n"
         "*3\r\n$11\r\nunsubscribe\r\n$1\r\nb\r\n:0\r\n"
         "+PONG\r\n"
@@ -169,11 +182,13 @@ TEST_CASE("mini_redis: publish / subscribe with a subscribed redis-cli; unsubscr
 TEST_CASE("mini_redis: a short redis-benchmark run, pipelined and not") {
   nt::Watchdog wd("mini_redis benchmark", std::chrono::seconds(60));
   Redis r;
-  std::string a = nt::sh("redis-benchmark -p " + r.server.port + " -t set,get -n 4000 -c 20 -P 8 -q 2>&1", 30);
+  std::string a =
+      nt::sh("redis-benchmark -p " + r.server.port + " -t set,get -n 4000 -c 20 -P 8 -q 2>&1", 30);
   CHECK(a.find("SET: ") != std::string::npos);
   CHECK(a.find("GET: ") != std::string::npos);
   CHECK(a.find("WARNING") == std::string::npos);
-  std::string b = nt::sh("redis-benchmark -p " + r.server.port + " -t set,get -n 2000 -c 10 -q 2>&1", 30);
+  std::string b =
+      nt::sh("redis-benchmark -p " + r.server.port + " -t set,get -n 2000 -c 10 -q 2>&1", 30);
   CHECK(b.find("GET: ") != std::string::npos);
   CHECK(r.cli("ping") == "PONG\n");
 }

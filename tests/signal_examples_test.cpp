@@ -53,7 +53,8 @@ double secs_since(std::chrono::steady_clock::time_point t0) {
 
 }  // namespace
 
-TEST_CASE("examples: echo_server on SIGTERM stops accepting, lets open connections finish, exits 0") {
+TEST_CASE(
+    "examples: echo_server on SIGTERM stops accepting, lets open connections finish, exits 0") {
   nt::Watchdog wd("echo_server SIGTERM", std::chrono::seconds(60));
   Server srv("5000");
   int fd = nt::blocking_client(srv.port);

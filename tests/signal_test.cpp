@@ -99,7 +99,8 @@ TEST_CASE("signal: SignalKind maps to signal numbers; forbidden and bad numbers 
       // Nothing was installed: the disposition is untouched.
       struct sigaction after {};
       REQUIRE(::sigaction(sig, nullptr, &after) == 0);
-      CHECK(reinterpret_cast<void*>(after.sa_sigaction) == reinterpret_cast<void*>(before.sa_sigaction));
+      CHECK(reinterpret_cast<void*>(after.sa_sigaction) ==
+            reinterpret_cast<void*>(before.sa_sigaction));
     }
     for (int bad : {0, -1, 65, 1000}) {
       auto s = tsig::signal(SignalKind::from_raw(bad));
@@ -145,8 +146,8 @@ TEST_CASE("signal: raise and kill wake a listener, on both flavours") {
       // Nothing more arrived.
       CHECK_FALSE(co_await recv_within(s, 30ms));
       // A spawned task waiting, woken by a raise from a plain thread.
-      auto h = tokio::spawn([](Signal s) -> Task<bool> { co_return co_await recv_within(s, 5000ms); },
-                            std::move(s));
+      auto h = tokio::spawn(
+          [](Signal s) -> Task<bool> { co_return co_await recv_within(s, 5000ms); }, std::move(s));
       co_await nt::settle();
       std::thread t2([] { ::raise(SIGUSR1); });
       t2.join();
@@ -165,9 +166,11 @@ TEST_CASE("signal: every listener is woken, on any number of tasks") {
       std::atomic<int> woken{0};
       tokio::task::JoinSet<void> set;
       for (int i = 0; i < kListeners; ++i) {
-        set.spawn([](Signal s, std::atomic<int>* woken) -> Task<> {
-          if (co_await recv_within(s, 5000ms)) woken->fetch_add(1);
-        }, listen(SIGUSR2), &woken);
+        set.spawn(
+            [](Signal s, std::atomic<int>* woken) -> Task<> {
+              if (co_await recv_within(s, 5000ms)) woken->fetch_add(1);
+            },
+            listen(SIGUSR2), &woken);
       }
       // Two more in this task.
       auto a = listen(SIGUSR2);
@@ -190,7 +193,7 @@ TEST_CASE("signal: deliveries between two recvs coalesce into one") {
     rt.block_on([]() -> Task<> {
       auto s = listen(SIGUSR1);
       for (int i = 0; i < 5; ++i) REQUIRE(::raise(SIGUSR1) == 0);
-      CHECK(co_await recv_within(s, 5000ms));  // at least one...
+      CHECK(co_await recv_within(s, 5000ms));      // at least one...
       CHECK_FALSE(co_await recv_within(s, 30ms));  // ...and only one
       REQUIRE(::raise(SIGUSR1) == 0);
       CHECK(co_await recv_within(s, 5000ms));  // a new delivery is a new recv
@@ -232,10 +235,12 @@ TEST_CASE("signal: recv is cancel-safe (timeout, select, abort)") {
       CHECK(co_await recv_within(s, 5000ms));
       // A task aborted while waiting in recv.
       std::atomic<int> drops{0};
-      auto h = tokio::spawn([](Signal* s, test::DropCounter) -> Task<> {
-        (void)co_await s->recv();
-        FAIL("recv completed");
-      }, &s, test::DropCounter(drops));
+      auto h = tokio::spawn(
+          [](Signal* s, test::DropCounter) -> Task<> {
+            (void)co_await s->recv();
+            FAIL("recv completed");
+          },
+          &s, test::DropCounter(drops));
       co_await nt::settle();
       h.abort();
       auto r = co_await h.result();
@@ -326,13 +331,15 @@ TEST_CASE("signal: several runtimes listen at once; dropping one leaves the othe
   });
   REQUIRE(test::eventually([&] { return b_ready.load(); }));
   // Runtime A (multi-thread) listens in a spawned task.
-  auto ha = a->spawn([](int sig, std::atomic<int>* got) -> Task<> {
-    auto s = listen(sig);
-    for (;;) {
-      (void)co_await s.recv();
-      got->fetch_add(1);
-    }
-  }, sig, &got_a);
+  auto ha = a->spawn(
+      [](int sig, std::atomic<int>* got) -> Task<> {
+        auto s = listen(sig);
+        for (;;) {
+          (void)co_await s.recv();
+          got->fetch_add(1);
+        }
+      },
+      sig, &got_a);
   // A Signal created on A, to be awaited on B's thread after A is gone.
   auto orphan = a->block_on([](int sig) -> Task<Signal> { co_return listen(sig); }(sig));
   std::this_thread::sleep_for(50ms);
@@ -359,7 +366,8 @@ TEST_CASE("signal: several runtimes listen at once; dropping one leaves the othe
   CHECK(seen);
 }
 
-TEST_CASE("signal: a storm of 10,000 signals: coalesced, chained every time, none lost at the end") {
+TEST_CASE(
+    "signal: a storm of 10,000 signals: coalesced, chained every time, none lost at the end") {
   const int sig = SIGRTMIN + 5;
   install_plain(sig, &storm_handler);  // installed before ours: we must chain to it
   const int kSignals = 10000;
@@ -396,7 +404,8 @@ TEST_CASE("signal: a storm of 10,000 signals: coalesced, chained every time, non
     CHECK(g_storm_hits.load() == kSignals + 1);  // the previous handler ran for every one
     CHECK(received >= 1);
     CHECK(received <= kSignals + 1);
-    MESSAGE("flavour " << flavour << ": " << received << " recvs for " << kSignals + 1 << " signals");
+    MESSAGE("flavour " << flavour << ": " << received << " recvs for " << kSignals + 1
+                       << " signals");
     // After the storm, a single signal is still delivered.
     bool last = rt.block_on([](int sig) -> Task<bool> {
       auto s = listen(sig);
@@ -443,11 +452,13 @@ TEST_CASE("signal: runtime shutdown with listeners waiting, and signals after it
   {
     auto rt = sig_runtime(1);
     for (int i = 0; i < 4; ++i) {
-      rt.spawn([](test::DropCounter) -> Task<> {
-        auto s = listen(SIGWINCH);
-        (void)co_await s.recv();
-        (void)co_await s.recv();
-      }, test::DropCounter(drops));
+      rt.spawn(
+          [](test::DropCounter) -> Task<> {
+            auto s = listen(SIGWINCH);
+            (void)co_await s.recv();
+            (void)co_await s.recv();
+          },
+          test::DropCounter(drops));
     }
     std::this_thread::sleep_for(20ms);
   }  // dropped with four tasks in recv

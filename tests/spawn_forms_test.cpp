@@ -76,10 +76,13 @@ TEST_CASE("spawn(callable): aborted before it starts, while suspended, and at sh
       CHECK(live->load() == 0);
       // Left running: the runtime's shutdown must destroy them, closure included.
       for (int i = 0; i < 10; ++i) {
-        tokio::spawn([](Tracked t) -> Task<> {
-          (void)t;
-          co_await tokio::time::sleep(std::chrono::hours(1));
-        }, Tracked(live)).detach();
+        tokio::spawn(
+            [](Tracked t) -> Task<> {
+              (void)t;
+              co_await tokio::time::sleep(std::chrono::hours(1));
+            },
+            Tracked(live))
+            .detach();
       }
       co_await tokio::task::yield_now();
     }(live));
@@ -136,11 +139,13 @@ TEST_CASE("spawn(callable): a callable that spawns before starting its own corou
         co_return static_cast<int>(tag.size()) + k;
       };
       // A plain (non-coroutine) callable spawning another callable, then returning a task.
-      auto h = tokio::spawn([outer](int k) {
-        auto inner = tokio::spawn(outer, k);
-        inner.detach();
-        return outer(k);
-      }, 1);
+      auto h = tokio::spawn(
+          [outer](int k) {
+            auto inner = tokio::spawn(outer, k);
+            inner.detach();
+            return outer(k);
+          },
+          1);
       sum += co_await h;
     }
     co_return sum;
@@ -199,7 +204,8 @@ Task<> holds_throwing(std::atomic<int>* destroyed, std::atomic<int>* live) {
 
 }  // namespace spawn_forms
 
-TEST_CASE("a destructor that throws during cancellation: everything freed, the exception reported") {
+TEST_CASE(
+    "a destructor that throws during cancellation: everything freed, the exception reported") {
   std::atomic<int> destroyed{0};
   std::atomic<int> live{0};
   {
@@ -258,7 +264,8 @@ TEST_CASE("f, args... forms: spawn_blocking, JoinSet::spawn_blocking, poll_fn") 
     // poll_fn(f, args...): the arguments live in the awaitable across polls.
     int polls = 0;
     auto pending_twice = tokio::task::poll_fn(
-        [](tokio::task::Context& cx, int& n, std::shared_ptr<std::atomic<int>>& c) -> std::optional<int> {
+        [](tokio::task::Context& cx, int& n,
+           std::shared_ptr<std::atomic<int>>& c) -> std::optional<int> {
           if (++n < 3) {
             cx.wake_by_ref();
             return std::nullopt;

@@ -32,7 +32,8 @@ TEST_CASE("1,000,000 tasks spawned and joined") {
     uint64_t sum = rt.block_on([](std::size_t n) -> Task<uint64_t> {
       std::vector<JoinHandle<int>> hs;
       hs.reserve(n);
-      for (std::size_t i = 0; i < n; ++i) hs.push_back(tokio::spawn(value(static_cast<int>(i & 7))));
+      for (std::size_t i = 0; i < n; ++i)
+        hs.push_back(tokio::spawn(value(static_cast<int>(i & 7))));
       uint64_t s = 0;
       for (auto& h : hs) s += static_cast<uint64_t>(co_await h);
       co_return s;
@@ -49,11 +50,12 @@ TEST_CASE("a chain of 100,000 spawns, each spawning the next, runs without stack
   for (int flavour = 0; flavour < 2; ++flavour) {
     auto rt = flavour == 0 ? test::current_thread() : test::multi_thread(2);
     auto [tx, rx] = oneshot::channel<int>();
-    int got = rt.block_on([](int n, oneshot::Sender<int> tx, oneshot::Receiver<int> rx) -> Task<int> {
-      tokio::spawn(chain(n, std::move(tx))).detach();
-      auto r = co_await std::move(rx);
-      co_return r.value();
-    }(n, std::move(tx), std::move(rx)));
+    int got =
+        rt.block_on([](int n, oneshot::Sender<int> tx, oneshot::Receiver<int> rx) -> Task<int> {
+          tokio::spawn(chain(n, std::move(tx))).detach();
+          auto r = co_await std::move(rx);
+          co_return r.value();
+        }(n, std::move(tx), std::move(rx)));
     CHECK(got == 1);
   }
 }
@@ -135,11 +137,13 @@ TEST_CASE("abort: before start, while suspended, while running, after finishing"
       // Aborted before it ever ran: the body never starts, its frame is destroyed. (On the
       // current-thread runtime nothing runs until this task awaits; on the multi-thread one
       // an idle worker may win the race and run it first, which must be equally clean.)
-      auto h1 = tokio::spawn([](test::DropCounter d, std::atomic<bool>* ran) -> Task<int> {
-        (void)d;
-        ran->store(true);
-        co_return 1;
-      }, test::DropCounter(drops), &body_ran);
+      auto h1 = tokio::spawn(
+          [](test::DropCounter d, std::atomic<bool>* ran) -> Task<int> {
+            (void)d;
+            ran->store(true);
+            co_return 1;
+          },
+          test::DropCounter(drops), &body_ran);
       h1.abort();
       auto r1 = co_await h1.result();
       if (deterministic || !body_ran.load()) {
@@ -152,11 +156,13 @@ TEST_CASE("abort: before start, while suspended, while running, after finishing"
 
       // Aborted while suspended on a oneshot nobody will send.
       auto [tx, rx] = oneshot::channel<int>();
-      auto h2 = tokio::spawn([](test::DropCounter d, oneshot::Receiver<int> rx) -> Task<int> {
-        (void)d;
-        auto v = co_await std::move(rx);
-        co_return v.value();
-      }, test::DropCounter(drops), std::move(rx));
+      auto h2 = tokio::spawn(
+          [](test::DropCounter d, oneshot::Receiver<int> rx) -> Task<int> {
+            (void)d;
+            auto v = co_await std::move(rx);
+            co_return v.value();
+          },
+          test::DropCounter(drops), std::move(rx));
       for (int i = 0; i < 10; ++i) co_await tokio::task::yield_now();
       CHECK_FALSE(h2.is_finished());
       h2.abort();
@@ -179,14 +185,15 @@ TEST_CASE("abort from inside the running task takes effect at its next await") {
   rt.block_on([]() -> Task<> {
     auto [tx, rx] = oneshot::channel<tokio::task::AbortHandle>();
     std::atomic<int> reached{0};
-    auto h = tokio::spawn([](oneshot::Receiver<tokio::task::AbortHandle> rx,
-                             std::atomic<int>* reached) -> Task<> {
-      auto self = (co_await std::move(rx)).value();
-      self.abort();
-      reached->store(1);  // still runs: cancellation waits for a suspension point
-      co_await tokio::task::yield_now();
-      reached->store(2);  // never runs
-    }, std::move(rx), &reached);
+    auto h = tokio::spawn(
+        [](oneshot::Receiver<tokio::task::AbortHandle> rx, std::atomic<int>* reached) -> Task<> {
+          auto self = (co_await std::move(rx)).value();
+          self.abort();
+          reached->store(1);  // still runs: cancellation waits for a suspension point
+          co_await tokio::task::yield_now();
+          reached->store(2);  // never runs
+        },
+        std::move(rx), &reached);
     (void)tx.send(h.abort_handle());
     auto r = co_await h.result();
     CHECK(r.error().is_cancelled());
@@ -202,14 +209,16 @@ TEST_CASE("abort at every suspension point destroys exactly the live frames") {
     rt.block_on([](int stop) -> Task<> {
       std::atomic<int> progress{0};
       std::atomic<int> drops{0};
-      auto h = tokio::spawn([](std::atomic<int>* progress, std::atomic<int>* drops) -> Task<> {
-        for (int i = 0; i < 5; ++i) {
-          test::DropCounter local(*drops);
-          progress->store(i + 1);
-          co_await tokio::task::yield_now();
-        }
-        progress->store(100);
-      }, &progress, &drops);
+      auto h = tokio::spawn(
+          [](std::atomic<int>* progress, std::atomic<int>* drops) -> Task<> {
+            for (int i = 0; i < 5; ++i) {
+              test::DropCounter local(*drops);
+              progress->store(i + 1);
+              co_await tokio::task::yield_now();
+            }
+            progress->store(100);
+          },
+          &progress, &drops);
       while (progress.load() < stop + 1) co_await tokio::task::yield_now();
       h.abort();
       auto r = co_await h.result();
@@ -263,9 +272,11 @@ TEST_CASE("wake/suspend races: a foreign thread completes the await as the task 
     for (int i = 0; i < rounds; ++i) {
       auto [tx, rx] = oneshot::channel<int>();
       std::thread sender([tx = std::move(tx), i]() mutable { (void)tx.send(i); });
-      auto h = tokio::spawn([](oneshot::Receiver<int> rx) -> Task<int> {
-        co_return (co_await std::move(rx)).value();
-      }, std::move(rx));
+      auto h = tokio::spawn(
+          [](oneshot::Receiver<int> rx) -> Task<int> {
+            co_return (co_await std::move(rx)).value();
+          },
+          std::move(rx));
       if (co_await h == i) ++ok;
       sender.join();
     }
@@ -282,9 +293,11 @@ TEST_CASE("wake/suspend races: a foreign thread completes the await as the task 
     for (int i = 0; i < n; ++i) {
       auto [tx, rx] = oneshot::channel<int>();
       senders.push_back(std::move(tx));
-      handles.push_back(tokio::spawn([](oneshot::Receiver<int> rx) -> Task<int> {
-        co_return (co_await std::move(rx)).value();
-      }, std::move(rx)));
+      handles.push_back(tokio::spawn(
+          [](oneshot::Receiver<int> rx) -> Task<int> {
+            co_return (co_await std::move(rx)).value();
+          },
+          std::move(rx)));
     }
   }
   std::vector<std::thread> threads;
@@ -307,10 +320,12 @@ TEST_CASE("spawn(callable, args...) keeps captures and arguments alive") {
   int r = rt.block_on([]() -> Task<int> {
     std::string captured = "hello";
     // The lambda object (and its capture) is owned by the spawned task, not by this frame.
-    auto h = tokio::spawn([captured](std::string arg, const std::vector<int>& v) -> Task<int> {
-      co_await tokio::task::yield_now();
-      co_return static_cast<int>(captured.size() + arg.size() + v.size());
-    }, std::string("world!"), std::vector<int>{1, 2, 3});
+    auto h = tokio::spawn(
+        [captured](std::string arg, const std::vector<int>& v) -> Task<int> {
+          co_await tokio::task::yield_now();
+          co_return static_cast<int>(captured.size() + arg.size() + v.size());
+        },
+        std::string("world!"), std::vector<int>{1, 2, 3});
     captured.clear();
     co_return co_await h;
   }());
@@ -322,10 +337,12 @@ TEST_CASE("dropping a JoinHandle detaches: the task still runs to completion") {
   auto [tx, rx] = oneshot::channel<int>();
   rt.block_on([](oneshot::Sender<int> tx) -> Task<> {
     {
-      auto h = tokio::spawn([](oneshot::Sender<int> tx) -> Task<> {
-        co_await tokio::task::yield_now();
-        (void)tx.send(9);
-      }, std::move(tx));
+      auto h = tokio::spawn(
+          [](oneshot::Sender<int> tx) -> Task<> {
+            co_await tokio::task::yield_now();
+            (void)tx.send(9);
+          },
+          std::move(tx));
     }
     co_return;
   }(std::move(tx)));

@@ -32,19 +32,23 @@ struct Model {
   }
   static std::vector<int> filter(const std::vector<int>& v) {
     std::vector<int> o;
-    for (int x : v) if (x % 3 != 0) o.push_back(x);
+    for (int x : v)
+      if (x % 3 != 0) o.push_back(x);
     return o;
   }
   static std::vector<int> filter_map(const std::vector<int>& v) {
     std::vector<int> o;
-    for (int x : v) if (x % 2 == 0) o.push_back(x / 2);
+    for (int x : v)
+      if (x % 2 == 0) o.push_back(x / 2);
     return o;
   }
   static std::vector<int> take(const std::vector<int>& v, std::size_t n) {
-    return std::vector<int>(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(std::min(n, v.size())));
+    return std::vector<int>(v.begin(),
+                            v.begin() + static_cast<std::ptrdiff_t>(std::min(n, v.size())));
   }
   static std::vector<int> skip(const std::vector<int>& v, std::size_t n) {
-    return std::vector<int>(v.begin() + static_cast<std::ptrdiff_t>(std::min(n, v.size())), v.end());
+    return std::vector<int>(v.begin() + static_cast<std::ptrdiff_t>(std::min(n, v.size())),
+                            v.end());
   }
   static std::vector<int> take_while(const std::vector<int>& v, int limit) {
     std::vector<int> o;
@@ -63,7 +67,9 @@ struct Model {
 
 int times3plus1(int x) { return x * 3 + 1; }
 bool not_div3(const int& x) { return x % 3 != 0; }
-std::optional<int> half_of_even(int x) { return x % 2 == 0 ? std::optional<int>(x / 2) : std::nullopt; }
+std::optional<int> half_of_even(int x) {
+  return x % 2 == 0 ? std::optional<int>(x / 2) : std::nullopt;
+}
 
 Task<int> slow_negate(int x) {
   if (x % 2) co_await tokio::task::yield_now();
@@ -73,7 +79,8 @@ Task<int> slow_negate(int x) {
 // Runs `make(source)` for a Scripted source and a TaskStream over the same items and
 // checks both against `want`.
 template <class Make>
-Task<> check_both(const std::vector<int>& items, Rng& rng, Make make, const std::vector<int>& want) {
+Task<> check_both(const std::vector<int>& items, Rng& rng, Make make,
+                  const std::vector<int>& want) {
   auto a = make(Scripted::random(items, rng));
   auto got_a = co_await stest::drain(a);
   CHECK(got_a == want);
@@ -84,7 +91,8 @@ Task<> check_both(const std::vector<int>& items, Rng& rng, Make make, const std:
 
 }  // namespace
 
-TEST_CASE("stream combinators match their model on random inputs (poll-level and Task-based sources)") {
+TEST_CASE(
+    "stream combinators match their model on random inputs (poll-level and Task-based sources)") {
   auto rt = stest::paused_rt();
   rt.block_on([]() -> Task<> {
     Rng rng(1);
@@ -109,8 +117,9 @@ TEST_CASE("stream combinators match their model on random inputs (poll-level and
       };
       auto mk_then = [](auto s) { return st::then(std::move(s), slow_negate); };
       std::vector<int> want_map = Model::map(items), want_filter = Model::filter(items),
-                       want_filter_map = Model::filter_map(items), want_take = Model::take(items, n),
-                       want_skip = Model::skip(items, n), want_take_while = Model::take_while(items, limit),
+                       want_filter_map = Model::filter_map(items),
+                       want_take = Model::take(items, n), want_skip = Model::skip(items, n),
+                       want_take_while = Model::take_while(items, limit),
                        want_skip_while = Model::skip_while(items, limit), want_then;
       for (int x : items) want_then.push_back(-x);
       co_await check_both(items, rng, mk_map, want_map);
@@ -161,12 +170,13 @@ TEST_CASE("stream combinators match their model on random inputs (poll-level and
   }());
 }
 
-TEST_CASE("stream combinators: pipe forms compose, and a chain of combinators over a borrowed stream") {
+TEST_CASE(
+    "stream combinators: pipe forms compose, and a chain of combinators over a borrowed stream") {
   auto rt = stest::paused_rt();
   rt.block_on([]() -> Task<> {
     auto src = st::iter(std::vector<int>{1, 2, 3, 4, 5, 6, 7, 8, 9, 10});
-    auto piped = st::by_ref(src) | st::skip(1) | st::filter(not_div3) | st::map([](int x) { return std::to_string(x); }) |
-                 st::take(3);
+    auto piped = st::by_ref(src) | st::skip(1) | st::filter(not_div3) |
+                 st::map([](int x) { return std::to_string(x); }) | st::take(3);
     auto got = co_await stest::drain(piped);
     std::vector<std::string> want{"2", "4", "5"};
     CHECK(got == want);
@@ -177,7 +187,8 @@ TEST_CASE("stream combinators: pipe forms compose, and a chain of combinators ov
 
     auto a = st::iter(std::vector<int>{1, 2});
     auto b = st::iter(std::vector<int>{3});
-    auto c = std::move(a) | st::chain(std::move(b)) | st::zip(st::iter(std::vector<char>{'a', 'b', 'c', 'd'}));
+    auto c = std::move(a) | st::chain(std::move(b)) |
+             st::zip(st::iter(std::vector<char>{'a', 'b', 'c', 'd'}));
     auto z = co_await stest::drain(c);
     REQUIRE(z.size() == 3);
     CHECK(z[2] == std::make_pair(3, 'c'));
@@ -218,10 +229,11 @@ TEST_CASE("stream combinators: next() destroyed mid-way loses no item, whatever 
 
     // then: the future in progress survives a cancelled next().
     auto [otx, orx] = tsync::oneshot::channel<int>();
-    auto waiting = st::then(st::once(std::move(orx)), [](tsync::oneshot::Receiver<int> r) -> Task<int> {
-      auto v = co_await std::move(r);
-      co_return v ? *v : -1;
-    });
+    auto waiting =
+        st::then(st::once(std::move(orx)), [](tsync::oneshot::Receiver<int> r) -> Task<int> {
+          auto v = co_await std::move(r);
+          co_return v ? *v : -1;
+        });
     auto r1 = co_await tokio::time::timeout(5ms, waiting.next());
     CHECK(!r1.has_value());
     (void)otx.send(77);

@@ -108,10 +108,12 @@ TEST_CASE("stream: iter spends coop budget, so a long iteration lets other tasks
   auto rt = stest::paused_rt();
   rt.block_on([]() -> Task<> {
     std::atomic<bool> ran{false};
-    auto h = tokio::spawn([](std::atomic<bool>* r) -> Task<> {
-      r->store(true);
-      co_return;
-    }, &ran);
+    auto h = tokio::spawn(
+        [](std::atomic<bool>* r) -> Task<> {
+          r->store(true);
+          co_return;
+        },
+        &ran);
     std::vector<int> big(10000, 1);
     auto s = st::iter(std::move(big));
     bool seen_before_end = false;
@@ -173,7 +175,9 @@ TEST_CASE("generator: an exception in the body comes out of next(), then the str
   }());
 }
 
-TEST_CASE("generator: next() destroyed while the body waits loses nothing; the body resumes where it waited") {
+TEST_CASE(
+    "generator: next() destroyed while the body waits loses nothing; the body resumes where it "
+    "waited") {
   auto rt = stest::paused_rt();
   rt.block_on([]() -> Task<> {
     std::atomic<int> drops{0};
@@ -206,9 +210,11 @@ TEST_CASE("generator: driven by the consumer's task, also on a multi-thread runt
   int total = rt.block_on([]() -> Task<int> {
     auto [tx, rx] = tsync::mpsc::channel<int>(4);
     std::atomic<int> drops{0};
-    auto producer = tokio::spawn([](tsync::mpsc::Sender<int> tx) -> Task<> {
-      for (int i = 1; i <= 200; ++i) (void)co_await tx.send(i);
-    }, std::move(tx));
+    auto producer = tokio::spawn(
+        [](tsync::mpsc::Sender<int> tx) -> Task<> {
+          for (int i = 1; i <= 200; ++i) (void)co_await tx.send(i);
+        },
+        std::move(tx));
     auto g = from_channel(std::move(rx), &drops);
     int sum = co_await st::fold(g, 0, [](int a, int b) { return a + b; });
     co_await producer;
@@ -225,9 +231,9 @@ TEST_CASE("generator: a body that awaits a pending leaf wakes the consumer when 
       auto v = co_await std::move(rx);
       if (v) co_yield *v;
     }(std::move(rx));
-    auto waiter = tokio::spawn([](st::Generator<int> g) -> Task<std::optional<int>> {
-      co_return co_await g.next();
-    }, std::move(g));
+    auto waiter = tokio::spawn(
+        [](st::Generator<int> g) -> Task<std::optional<int>> { co_return co_await g.next(); },
+        std::move(g));
     co_await tokio::time::sleep(10ms);
     CHECK(!waiter.is_finished());
     (void)tx.send(9);

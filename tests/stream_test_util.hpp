@@ -89,7 +89,8 @@ class Scripted : public st::PollStream<Scripted, int> {
 // yield_now. `taken` counts the items that left it.
 class TaskStream {
  public:
-  TaskStream(std::vector<int> items, uint64_t seed) : items_(items.begin(), items.end()), rng_(seed) {}
+  TaskStream(std::vector<int> items, uint64_t seed)
+      : items_(items.begin(), items.end()), rng_(seed) {}
   TaskStream(TaskStream&&) = default;
 
   Task<std::optional<int>> next() {

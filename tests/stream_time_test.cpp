@@ -29,21 +29,26 @@ st::Generator<int> delayed(std::vector<std::pair<int, int>> script) {
 }
 
 long ms_since(Instant t0) {
-  return static_cast<long>(std::chrono::duration_cast<std::chrono::milliseconds>(Instant::now() - t0).count());
+  return static_cast<long>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(Instant::now() - t0).count());
 }
 
 }  // namespace
 
-TEST_CASE("stream::timeout: one Elapsed per silence longer than d, items pass through, the stream goes on") {
+TEST_CASE(
+    "stream::timeout: one Elapsed per silence longer than d, items pass through, the stream goes "
+    "on") {
   auto rt = stest::paused_rt();
   rt.block_on([]() -> Task<> {
     Instant t0 = Instant::now();
-    auto s = st::timeout(delayed({{5, 1}, {30, 2}, {5, 3}, {100, 4}}), std::chrono::milliseconds(20));
+    auto s =
+        st::timeout(delayed({{5, 1}, {30, 2}, {5, 3}, {100, 4}}), std::chrono::milliseconds(20));
     std::vector<std::string> log;
     for (;;) {
       auto v = co_await s.next();
       if (!v) break;
-      log.push_back((*v ? std::to_string(**v) : std::string("elapsed")) + "@" + std::to_string(ms_since(t0)));
+      log.push_back((*v ? std::to_string(**v) : std::string("elapsed")) + "@" +
+                    std::to_string(ms_since(t0)));
     }
     // 1 at 5; silence -> elapsed at 25; 2 at 35; 3 at 40; elapsed at 60 (only one per silence); 4 at 140.
     std::vector<std::string> want{"1@5", "elapsed@25", "2@35", "3@40", "elapsed@60", "4@140"};
@@ -95,7 +100,9 @@ TEST_CASE("stream::throttle: at most one item per period, the first one at once"
   }());
 }
 
-TEST_CASE("stream::chunks_timeout: full chunks at once, partial ones d after their first item, the rest at the end") {
+TEST_CASE(
+    "stream::chunks_timeout: full chunks at once, partial ones d after their first item, the rest "
+    "at the end") {
   auto rt = stest::paused_rt();
   rt.block_on([]() -> Task<> {
     Instant t0 = Instant::now();
@@ -112,7 +119,8 @@ TEST_CASE("stream::chunks_timeout: full chunks at once, partial ones d after the
     }
     std::vector<std::string> want{"123@3", "4@24", "56@55"};
     CHECK(log == want);
-    CHECK_THROWS_AS((void)st::chunks_timeout(st::empty<int>(), 0, std::chrono::milliseconds(1)), std::invalid_argument);
+    CHECK_THROWS_AS((void)st::chunks_timeout(st::empty<int>(), 0, std::chrono::milliseconds(1)),
+                    std::invalid_argument);
     // An empty source yields no empty chunk.
     auto e = st::chunks_timeout(st::empty<int>(), 4, std::chrono::milliseconds(1));
     CHECK(!(co_await e.next()).has_value());
@@ -173,7 +181,9 @@ TEST_CASE("StreamMap: keyed items, removal, replacement, ended streams leave the
   }());
 }
 
-TEST_CASE("StreamMap: always-ready streams are served fairly (random start), pending ones wake the task") {
+TEST_CASE(
+    "StreamMap: always-ready streams are served fairly (random start), pending ones wake the "
+    "task") {
   auto rt = stest::paused_rt();
   rt.block_on([]() -> Task<> {
     st::StreamMap<int, st::Iter<std::vector<int>>> m;
@@ -197,10 +207,12 @@ TEST_CASE("StreamMap: always-ready streams are served fairly (random start), pen
       txs.push_back(std::move(tx));
       rm.insert(k, st::wrappers::ReceiverStream<int>(std::move(rx)));
     }
-    auto sender = tokio::spawn([](tsync::mpsc::Sender<int> tx) -> Task<> {
-      co_await ttime::sleep(std::chrono::milliseconds(10));
-      (void)co_await tx.send(42);
-    }, txs[2]);
+    auto sender = tokio::spawn(
+        [](tsync::mpsc::Sender<int> tx) -> Task<> {
+          co_await ttime::sleep(std::chrono::milliseconds(10));
+          (void)co_await tx.send(42);
+        },
+        txs[2]);
     auto kv = co_await rm.next();
     REQUIRE(kv.has_value());
     CHECK(*kv == std::make_pair(2, 42));
@@ -228,7 +240,7 @@ TEST_CASE("StreamMap matches a model under random inserts, removes and nexts") {
           for (std::size_t i = rng.below(5); i > 0; --i) items.push_back(next_value++);
           bool live = model.count(k) > 0 && !model[k].empty();
           auto old = m.insert(k, Scripted::random(items, rng));
-          if (live) CHECK(old.has_value());           // a stream with items left is still there
+          if (live) CHECK(old.has_value());              // a stream with items left is still there
           if (!model.count(k)) CHECK(!old.has_value());  // (an ended one may have left already)
           model[k] = std::deque<int>(items.begin(), items.end());
         } else if (op < 4) {

@@ -18,10 +18,14 @@ namespace tio = tokio::io;
 using std::chrono::milliseconds;
 
 static_assert(st::Stream<sw::ReceiverStream<int>>);
-static_assert(std::is_same_v<st::item_t<sw::BroadcastStream<int>>, tokio::Result<int, sw::BroadcastStreamRecvError>>);
-static_assert(std::is_same_v<st::item_t<sw::TcpListenerStream>, tokio::io::Result<tokio::net::TcpStream>>);
+static_assert(std::is_same_v<st::item_t<sw::BroadcastStream<int>>,
+                             tokio::Result<int, sw::BroadcastStreamRecvError>>);
+static_assert(
+    std::is_same_v<st::item_t<sw::TcpListenerStream>, tokio::io::Result<tokio::net::TcpStream>>);
 
-TEST_CASE("ReceiverStream / UnboundedReceiverStream: values in order, cancel-safe next, end when senders go") {
+TEST_CASE(
+    "ReceiverStream / UnboundedReceiverStream: values in order, cancel-safe next, end when senders "
+    "go") {
   auto rt = stest::paused_rt();
   rt.block_on([]() -> Task<> {
     auto [tx, rx] = tsync::mpsc::channel<int>(4);
@@ -70,7 +74,9 @@ TEST_CASE("BroadcastStream: values, Lagged(n) as an item, end when the sender go
   }());
 }
 
-TEST_CASE("WatchStream: the current value first, then the latest of each burst; from_changes skips the current one") {
+TEST_CASE(
+    "WatchStream: the current value first, then the latest of each burst; from_changes skips the "
+    "current one") {
   auto rt = stest::paused_rt();
   rt.block_on([]() -> Task<> {
     auto [tx, rx] = tsync::watch::channel<int>(1);
@@ -148,7 +154,9 @@ TEST_CASE("TcpListenerStream and UnixListenerStream: connections as items, cance
   }());
 }
 
-TEST_CASE("LinesStream and SplitStream: lines and segments with errors as items; a partial line survives a cancelled next") {
+TEST_CASE(
+    "LinesStream and SplitStream: lines and segments with errors as items; a partial line survives "
+    "a cancelled next") {
   auto rt = stest::paused_rt();
   rt.block_on([]() -> Task<> {
     auto [a, b] = tio::duplex(1024);

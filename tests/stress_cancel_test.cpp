@@ -25,7 +25,8 @@ struct Tally {
 //   2     send() under the cancellers; a cancelled send "was not sent" (its value dropped),
 //         so the same number is sent again: a duplicate in the ledger would mean it was
 //   3     a plain thread with blocking_send
-Task<> bounded_producer(ts::mpsc::Sender<uint32_t> tx, uint32_t k, uint32_t n, uint64_t seed, Tally* t) {
+Task<> bounded_producer(ts::mpsc::Sender<uint32_t> tx, uint32_t k, uint32_t n, uint64_t seed,
+                        Tally* t) {
   stress::Rng rng(seed);
   for (uint32_t v = k; v < n; v += 4) {
     for (;;) {
@@ -54,10 +55,13 @@ Task<> bounded_producer(ts::mpsc::Sender<uint32_t> tx, uint32_t k, uint32_t n, u
 Task<> mpsc_bounded_storm(uint32_t n, uint64_t seed, stress::Ledger* ledger, Tally* t) {
   auto [tx, rx] = ts::mpsc::channel<uint32_t>(16);
   std::vector<tokio::task::JoinHandle<void>> producers;
-  for (uint32_t k = 0; k < 3; ++k) producers.push_back(tokio::spawn(bounded_producer, tx, k, n, seed + k, t));
-  std::thread blocking([](ts::mpsc::Sender<uint32_t> tx, uint32_t n) {
-    for (uint32_t v = 3; v < n; v += 4) CHECK(tx.blocking_send(v).has_value());
-  }, tx, n);
+  for (uint32_t k = 0; k < 3; ++k)
+    producers.push_back(tokio::spawn(bounded_producer, tx, k, n, seed + k, t));
+  std::thread blocking(
+      [](ts::mpsc::Sender<uint32_t> tx, uint32_t n) {
+        for (uint32_t v = 3; v < n; v += 4) CHECK(tx.blocking_send(v).has_value());
+      },
+      tx, n);
   { auto drop = std::move(tx); }
   stress::Rng rng(seed ^ 0xabcdef);
   std::vector<uint32_t> many;
@@ -94,18 +98,22 @@ Task<> mpsc_bounded_storm(uint32_t n, uint64_t seed, stress::Ledger* ledger, Tal
 Task<> select_two_channels_storm(uint32_t n, uint64_t seed, stress::Ledger* ledger, Tally* t) {
   auto [tx1, rx1] = ts::mpsc::unbounded_channel<uint32_t>();
   auto [tx2, rx2] = ts::mpsc::unbounded_channel<uint32_t>();
-  std::thread a([](ts::mpsc::UnboundedSender<uint32_t> tx, uint32_t n) {
-    for (uint32_t v = 0; v < n; v += 2) {
-      CHECK(tx.send(v).has_value());
-      if (v % 512 == 0) std::this_thread::yield();
-    }
-  }, std::move(tx1), n);
-  auto b = tokio::spawn([](ts::mpsc::UnboundedSender<uint32_t> tx, uint32_t n) -> Task<> {
-    for (uint32_t v = 1; v < n; v += 2) {
-      REQUIRE(tx.send(v).has_value());
-      if (v % 64 == 1) co_await tokio::task::yield_now();
-    }
-  }, std::move(tx2), n);
+  std::thread a(
+      [](ts::mpsc::UnboundedSender<uint32_t> tx, uint32_t n) {
+        for (uint32_t v = 0; v < n; v += 2) {
+          CHECK(tx.send(v).has_value());
+          if (v % 512 == 0) std::this_thread::yield();
+        }
+      },
+      std::move(tx1), n);
+  auto b = tokio::spawn(
+      [](ts::mpsc::UnboundedSender<uint32_t> tx, uint32_t n) -> Task<> {
+        for (uint32_t v = 1; v < n; v += 2) {
+          REQUIRE(tx.send(v).has_value());
+          if (v % 64 == 1) co_await tokio::task::yield_now();
+        }
+      },
+      std::move(tx2), n);
   stress::Rng rng(seed);
   bool open1 = true, open2 = true;
   while (open1 || open2) {
@@ -148,10 +156,12 @@ Task<> oneshot_storm(uint32_t n, uint64_t seed, stress::Ledger* ledger, Tally* t
       auto [tx, rx] = ts::oneshot::channel<uint32_t>();
       rxs.push_back(std::move(rx));
       uint32_t v = base + i;
-      tokio::spawn([](ts::oneshot::Sender<uint32_t> tx, uint32_t v, uint32_t yields) -> Task<> {
-        for (uint32_t y = 0; y < yields; ++y) co_await tokio::task::yield_now();
-        if (v % 16 != 5) (void)tx.send(v);
-      }, std::move(tx), v, rng() % 4);
+      tokio::spawn(
+          [](ts::oneshot::Sender<uint32_t> tx, uint32_t v, uint32_t yields) -> Task<> {
+            for (uint32_t y = 0; y < yields; ++y) co_await tokio::task::yield_now();
+            if (v % 16 != 5) (void)tx.send(v);
+          },
+          std::move(tx), v, rng() % 4);
     }
     for (uint32_t i = 0; i < m; ++i) {
       for (;;) {
@@ -208,22 +218,26 @@ Task<> broadcast_receiver(ts::broadcast::Receiver<uint32_t> rx, uint32_t n, uint
 Task<> broadcast_storm(uint32_t n, uint64_t seed, Tally* t, std::atomic<long>* lagged) {
   auto [tx, rx0] = ts::broadcast::channel<uint32_t>(256);
   std::vector<tokio::task::JoinHandle<void>> rs;
-  for (int i = 0; i < 3; ++i) rs.push_back(tokio::spawn(broadcast_receiver, tx.subscribe(), n, seed + i, t, lagged));
+  for (int i = 0; i < 3; ++i)
+    rs.push_back(tokio::spawn(broadcast_receiver, tx.subscribe(), n, seed + i, t, lagged));
   { auto drop = std::move(rx0); }
-  std::thread sender([](ts::broadcast::Sender<uint32_t> tx, uint32_t n) {
-    for (uint32_t v = 0; v < n; ++v) {
-      CHECK(tx.send(v).has_value());
-      // Mostly paced below the receivers' speed; bursts make some of them lag.
-      if (v % 128 == 0) std::this_thread::sleep_for(std::chrono::microseconds(200));
-    }
-  }, std::move(tx), n);
+  std::thread sender(
+      [](ts::broadcast::Sender<uint32_t> tx, uint32_t n) {
+        for (uint32_t v = 0; v < n; ++v) {
+          CHECK(tx.send(v).has_value());
+          // Mostly paced below the receivers' speed; bursts make some of them lag.
+          if (v % 128 == 0) std::this_thread::sleep_for(std::chrono::microseconds(200));
+        }
+      },
+      std::move(tx), n);
   for (auto& r : rs) co_await r;
   sender.join();
 }
 
 // --- watch: changed() under the cancellers; every change observed is newer than the last,
 // and the last value sent is observed before changed() reports the sender gone.
-Task<> watch_receiver(ts::watch::Receiver<uint32_t> rx, uint32_t n, uint64_t seed, Tally* t, std::atomic<long>* seen) {
+Task<> watch_receiver(ts::watch::Receiver<uint32_t> rx, uint32_t n, uint64_t seed, Tally* t,
+                      std::atomic<long>* seen) {
   stress::Rng rng(seed);
   uint32_t last = 0;
   long changes = 0;
@@ -248,20 +262,24 @@ Task<> watch_receiver(ts::watch::Receiver<uint32_t> rx, uint32_t n, uint64_t see
 Task<> watch_storm(uint32_t n, uint64_t seed, Tally* t, std::atomic<long>* seen) {
   auto [tx, rx0] = ts::watch::channel<uint32_t>(0);
   std::vector<tokio::task::JoinHandle<void>> rs;
-  for (int i = 0; i < 3; ++i) rs.push_back(tokio::spawn(watch_receiver, tx.subscribe(), n, seed + i, t, seen));
+  for (int i = 0; i < 3; ++i)
+    rs.push_back(tokio::spawn(watch_receiver, tx.subscribe(), n, seed + i, t, seen));
   { auto drop = std::move(rx0); }
-  std::thread sender([](ts::watch::Sender<uint32_t> tx, uint32_t n) {
-    for (uint32_t v = 1; v <= n; ++v) {
-      CHECK(tx.send(v).has_value());
-      if (v % 64 == 0) std::this_thread::sleep_for(std::chrono::microseconds(100));
-    }
-  }, std::move(tx), n);
+  std::thread sender(
+      [](ts::watch::Sender<uint32_t> tx, uint32_t n) {
+        for (uint32_t v = 1; v <= n; ++v) {
+          CHECK(tx.send(v).has_value());
+          if (v % 64 == 0) std::this_thread::sleep_for(std::chrono::microseconds(100));
+        }
+      },
+      std::move(tx), n);
   for (auto& r : rs) co_await r;
   sender.join();
 }
 
 // --- Mutex and Semaphore: acquisitions under the cancellers; nothing leaks -----------------
-Task<> mutex_worker(ts::Mutex<uint64_t>* m, uint32_t k, uint64_t seed, Tally* t, std::atomic<uint64_t>* ok) {
+Task<> mutex_worker(ts::Mutex<uint64_t>* m, uint32_t k, uint64_t seed, Tally* t,
+                    std::atomic<uint64_t>* ok) {
   stress::Rng rng(seed);
   for (uint32_t i = 0; i < k; ++i) {
     t->attempts.fetch_add(1, std::memory_order_relaxed);
@@ -276,8 +294,8 @@ Task<> mutex_worker(ts::Mutex<uint64_t>* m, uint32_t k, uint64_t seed, Tally* t,
   }
 }
 
-Task<> semaphore_worker(ts::Semaphore* s, uint32_t k, uint64_t seed, Tally* t, std::atomic<int>* in_use,
-                        std::atomic<int>* peak) {
+Task<> semaphore_worker(ts::Semaphore* s, uint32_t k, uint64_t seed, Tally* t,
+                        std::atomic<int>* in_use, std::atomic<int>* peak) {
   stress::Rng rng(seed);
   for (uint32_t i = 0; i < k; ++i) {
     t->attempts.fetch_add(1, std::memory_order_relaxed);
@@ -352,7 +370,9 @@ Task<> joinset_storm(uint32_t n, uint64_t seed, stress::Ledger* ledger, Tally* t
 
 }  // namespace
 
-TEST_CASE("stress: mpsc storm: reserve/send/recv/recv_many cancelled at every stage, every value exactly once") {
+TEST_CASE(
+    "stress: mpsc storm: reserve/send/recv/recv_many cancelled at every stage, every value exactly "
+    "once") {
   const auto n = static_cast<uint32_t>(stress::size(1000000, 20000));
   for (int flavour = 0; flavour < 2; ++flavour) {
     nt::Watchdog wd("mpsc storm", std::chrono::seconds(600));
@@ -366,12 +386,13 @@ TEST_CASE("stress: mpsc storm: reserve/send/recv/recv_many cancelled at every st
     CHECK(ledger.duplicates() == 0);
     CHECK(ledger.missing() == 0);
     CHECK(t.cancels.load() > 0);
-    stress::figure("mpsc storm (%s): %u values, %ld attempts, %ld cancelled, %.0f ms", stress::flavour_name(flavour), n,
-                   t.attempts.load(), t.cancels.load(), sw.ms());
+    stress::figure("mpsc storm (%s): %u values, %ld attempts, %ld cancelled, %.0f ms",
+                   stress::flavour_name(flavour), n, t.attempts.load(), t.cancels.load(), sw.ms());
   }
 }
 
-TEST_CASE("stress: select over two channels: the losing recv keeps its value, every value exactly once") {
+TEST_CASE(
+    "stress: select over two channels: the losing recv keeps its value, every value exactly once") {
   const auto n = static_cast<uint32_t>(stress::size(1000000, 20000));
   for (int flavour = 0; flavour < 2; ++flavour) {
     nt::Watchdog wd("select storm", std::chrono::seconds(600));
@@ -382,12 +403,13 @@ TEST_CASE("stress: select over two channels: the losing recv keeps its value, ev
     rt.block_on(select_two_channels_storm(n, stress::seed() + flavour, &ledger, &t));
     INFO(stress::flavour_name(flavour) << " seed " << stress::seed());
     CHECK(ledger.exact());
-    stress::figure("select storm (%s): %u values, %ld selects, %ld cancelled, %.0f ms", stress::flavour_name(flavour),
-                   n, t.attempts.load(), t.cancels.load(), sw.ms());
+    stress::figure("select storm (%s): %u values, %ld selects, %ld cancelled, %.0f ms",
+                   stress::flavour_name(flavour), n, t.attempts.load(), t.cancels.load(), sw.ms());
   }
 }
 
-TEST_CASE("stress: oneshot storm: the awaited receiver keeps the value through every cancellation") {
+TEST_CASE(
+    "stress: oneshot storm: the awaited receiver keeps the value through every cancellation") {
   const auto n = static_cast<uint32_t>(stress::size(200000, 5000));
   for (int flavour = 0; flavour < 2; ++flavour) {
     nt::Watchdog wd("oneshot storm", std::chrono::seconds(600));
@@ -412,8 +434,11 @@ TEST_CASE("stress: broadcast storm: cancelled recvs lose nothing; gaps only wher
     std::atomic<long> lagged{0};
     auto rt = stress::runtime(flavour);
     rt.block_on(broadcast_storm(n, stress::seed() + flavour, &t, &lagged));
-    stress::figure("broadcast storm (%s): %u values x 3 receivers, %ld attempts, %ld cancelled, %ld lagged, %.0f ms",
-                   stress::flavour_name(flavour), n, t.attempts.load(), t.cancels.load(), lagged.load(), sw.ms());
+    stress::figure(
+        "broadcast storm (%s): %u values x 3 receivers, %ld attempts, %ld cancelled, %ld lagged, "
+        "%.0f ms",
+        stress::flavour_name(flavour), n, t.attempts.load(), t.cancels.load(), lagged.load(),
+        sw.ms());
   }
 }
 
@@ -427,8 +452,11 @@ TEST_CASE("stress: watch storm: cancelled changed() never loses or repeats a cha
     auto rt = stress::runtime(flavour);
     rt.block_on(watch_storm(n, stress::seed() + flavour, &t, &seen));
     CHECK(seen.load() > 0);
-    stress::figure("watch storm (%s): %u values x 3 receivers, %ld changes seen, %ld attempts, %ld cancelled, %.0f ms",
-                   stress::flavour_name(flavour), n, seen.load(), t.attempts.load(), t.cancels.load(), sw.ms());
+    stress::figure(
+        "watch storm (%s): %u values x 3 receivers, %ld changes seen, %ld attempts, %ld cancelled, "
+        "%.0f ms",
+        stress::flavour_name(flavour), n, seen.load(), t.attempts.load(), t.cancels.load(),
+        sw.ms());
   }
 }
 
@@ -443,12 +471,14 @@ TEST_CASE("stress: Mutex and Semaphore storms: cancelled acquisitions leak no lo
     ts::Semaphore sem(5);
     std::atomic<int> in_use{0}, peak{0};
     auto rt = stress::runtime(flavour);
-    rt.block_on([](ts::Mutex<uint64_t>* m, ts::Semaphore* sem, uint32_t k, Tally* t, std::atomic<uint64_t>* ok,
-                   std::atomic<int>* in_use, std::atomic<int>* peak) -> Task<> {
+    rt.block_on([](ts::Mutex<uint64_t>* m, ts::Semaphore* sem, uint32_t k, Tally* t,
+                   std::atomic<uint64_t>* ok, std::atomic<int>* in_use,
+                   std::atomic<int>* peak) -> Task<> {
       std::vector<tokio::task::JoinHandle<void>> hs;
       for (uint32_t w = 0; w < 8; ++w) {
         hs.push_back(tokio::spawn(mutex_worker, m, k, stress::seed() + w, t, ok));
-        hs.push_back(tokio::spawn(semaphore_worker, sem, k, stress::seed() + 100 + w, t, in_use, peak));
+        hs.push_back(
+            tokio::spawn(semaphore_worker, sem, k, stress::seed() + 100 + w, t, in_use, peak));
       }
       for (auto& h : hs) co_await h;
     }(&m, &sem, k, &t, &ok, &in_use, &peak));
@@ -459,13 +489,17 @@ TEST_CASE("stress: Mutex and Semaphore storms: cancelled acquisitions leak no lo
     CHECK(sem.available_permits() == 5);  // every permit came back
     CHECK(peak.load() <= 5);
     CHECK(t.cancels.load() > 0);
-    stress::figure("mutex/semaphore storm (%s): %ld attempts, %ld cancelled, %llu locks, peak %d permits, %.0f ms",
-                   stress::flavour_name(flavour), t.attempts.load(), t.cancels.load(),
-                   static_cast<unsigned long long>(ok.load()), peak.load(), sw.ms());
+    stress::figure(
+        "mutex/semaphore storm (%s): %ld attempts, %ld cancelled, %llu locks, peak %d permits, "
+        "%.0f ms",
+        stress::flavour_name(flavour), t.attempts.load(), t.cancels.load(),
+        static_cast<unsigned long long>(ok.load()), peak.load(), sw.ms());
   }
 }
 
-TEST_CASE("stress: JoinSet::join_next storm: every task's output exactly once, aborted ones as cancelled") {
+TEST_CASE(
+    "stress: JoinSet::join_next storm: every task's output exactly once, aborted ones as "
+    "cancelled") {
   const auto n = static_cast<uint32_t>(stress::size(500000, 10000));
   for (int flavour = 0; flavour < 2; ++flavour) {
     nt::Watchdog wd("joinset storm", std::chrono::seconds(600));
@@ -480,7 +514,9 @@ TEST_CASE("stress: JoinSet::join_next storm: every task's output exactly once, a
     CHECK(ledger.out_of_range() == 0);
     CHECK(ledger.total() + static_cast<std::size_t>(cancelled) == n);
     CHECK(ledger.missing() == static_cast<std::size_t>(cancelled));
-    stress::figure("joinset storm (%s): %u tasks, %ld cancelled by abort, %ld attempts, %ld cancelled, %.0f ms",
-                   stress::flavour_name(flavour), n, cancelled, t.attempts.load(), t.cancels.load(), sw.ms());
+    stress::figure(
+        "joinset storm (%s): %u tasks, %ld cancelled by abort, %ld attempts, %ld cancelled, %.0f "
+        "ms",
+        stress::flavour_name(flavour), n, cancelled, t.attempts.load(), t.cancels.load(), sw.ms());
   }
 }

@@ -190,13 +190,16 @@ std::string self_exe() {
 
 }  // namespace
 
-TEST_CASE("stress: 10,000 connections (clients in a child process), then the runtime is dropped with all in flight") {
+TEST_CASE(
+    "stress: 10,000 connections (clients in a child process), then the runtime is dropped with all "
+    "in flight") {
   const int n = static_cast<int>(stress::size(10000, 400));
   const int rounds = 3;
   nt::Watchdog wd("10k connections + drop", std::chrono::seconds(600));
   stress::NofileRaise nofile;
   if (nofile.headroom() < n + 64) {
-    FAIL("the hard RLIMIT_NOFILE (" << nt::nofile_hard() << ") cannot hold " << n << " server-side connections");
+    FAIL("the hard RLIMIT_NOFILE (" << nt::nofile_hard() << ") cannot hold " << n
+                                    << " server-side connections");
   }
   int fds0 = stress::open_fds();
   Counts counts;
@@ -213,8 +216,9 @@ TEST_CASE("stress: 10,000 connections (clients in a child process), then the run
       co_return port;
     }(&counts));
     // The workers serve the connections; this thread only talks to the child.
-    child = std::make_unique<nt::Child>("TOKIO_STRESS_CLIENT='" + std::to_string(port) + " " + std::to_string(n) + " " +
-                                        std::to_string(rounds) + "' exec " + self_exe());
+    child = std::make_unique<nt::Child>("TOKIO_STRESS_CLIENT='" + std::to_string(port) + " " +
+                                        std::to_string(n) + " " + std::to_string(rounds) +
+                                        "' exec " + self_exe());
     std::string line = child->read_line(std::chrono::milliseconds(300000));
     REQUIRE(line == "echoed " + std::to_string(n));
     CHECK(counts.accepted.load() == n);
@@ -235,19 +239,25 @@ TEST_CASE("stress: 10,000 connections (clients in a child process), then the run
   CHECK(child->wait() == 0);
   child.reset();  // its stdout pipe is ours until then
   CHECK(stress::fds_back_to(fds0));
-  stress::figure("10k connections: %d connections x %d round trips, RSS %ld KiB with all open, drop %.0f ms, %.0f ms total", n,
-                 rounds, rss, drop_ms, sw.ms());
+  stress::figure(
+      "10k connections: %d connections x %d round trips, RSS %ld KiB with all open, drop %.0f ms, "
+      "%.0f ms total",
+      n, rounds, rss, drop_ms, sw.ms());
 }
 
-TEST_CASE("stress: connection scale with both ends in-process, each flavour (scaled to the descriptor limit)") {
+TEST_CASE(
+    "stress: connection scale with both ends in-process, each flavour (scaled to the descriptor "
+    "limit)") {
   const int wanted = static_cast<int>(stress::size(10000, 300));
   stress::NofileRaise nofile;
   // Two descriptors per connection, and room for the runtime and the test's own.
   int fit = static_cast<int>((nofile.headroom() - 256) / 2);
   int n = std::min(wanted, fit);
   if (n < wanted) {
-    stress::note("connection scale: the hard RLIMIT_NOFILE (%llu) holds both ends of %d connections, not %d: running %d",
-                 static_cast<unsigned long long>(nt::nofile_hard()), fit, wanted, n);
+    stress::note(
+        "connection scale: the hard RLIMIT_NOFILE (%llu) holds both ends of %d connections, not "
+        "%d: running %d",
+        static_cast<unsigned long long>(nt::nofile_hard()), fit, wanted, n);
   }
   REQUIRE(n > 0);
   for (int flavour = 0; flavour < 2; ++flavour) {
@@ -273,25 +283,28 @@ TEST_CASE("stress: connection scale with both ends in-process, each flavour (sca
         // Every connection at once: three round trips of a random size (1 B .. 16 KiB).
         std::vector<tokio::task::JoinHandle<bool>> echo;
         for (std::size_t i = 0; i < conns.size(); ++i) {
-          echo.push_back(tokio::spawn([](TcpStream* s, uint64_t seed) -> Task<bool> {
-            stress::Rng rng(seed);
-            for (int r = 0; r < 3; ++r) {
-              std::string msg(1 + rng() % 16384, '\0');
-              for (auto& ch : msg) ch = static_cast<char>(rng());
-              auto [rh, wh] = s->split();
-              auto reader = nt::read_n(rh, msg.size());
-              auto both = co_await tokio::join(wh.write_all(msg), std::move(reader));
-              if (!std::get<0>(both) || std::get<1>(both) != msg) co_return false;
-            }
-            co_return true;
-          }, &conns[i], stress::seed() + i));
+          echo.push_back(tokio::spawn(
+              [](TcpStream* s, uint64_t seed) -> Task<bool> {
+                stress::Rng rng(seed);
+                for (int r = 0; r < 3; ++r) {
+                  std::string msg(1 + rng() % 16384, '\0');
+                  for (auto& ch : msg) ch = static_cast<char>(rng());
+                  auto [rh, wh] = s->split();
+                  auto reader = nt::read_n(rh, msg.size());
+                  auto both = co_await tokio::join(wh.write_all(msg), std::move(reader));
+                  if (!std::get<0>(both) || std::get<1>(both) != msg) co_return false;
+                }
+                co_return true;
+              },
+              &conns[i], stress::seed() + i));
         }
         int ok = 0;
         for (auto& h : echo) ok += co_await h ? 1 : 0;
         CHECK(c->peak.load() == n);
         // Clients close; every server task sees end of stream and finishes.
         conns.clear();
-        for (int i = 0; i < 30000 && c->open.load() > 0; ++i) co_await tokio::time::sleep(std::chrono::milliseconds(1));
+        for (int i = 0; i < 30000 && c->open.load() > 0; ++i)
+          co_await tokio::time::sleep(std::chrono::milliseconds(1));
         CHECK(c->open.load() == 0);
         acceptor.abort();
         co_return ok;

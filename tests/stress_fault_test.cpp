@@ -56,7 +56,8 @@ Task<> backing_off_acceptor(TcpListener* l, AcceptCounts* c) {
     }
     auto conn = co_await l->accept();
     if (!conn) {
-      if (conn.error() == std::errc::too_many_files_open || conn.error() == std::errc::too_many_files_open_in_system) {
+      if (conn.error() == std::errc::too_many_files_open ||
+          conn.error() == std::errc::too_many_files_open_in_system) {
         c->emfile.fetch_add(1);
       } else {
         c->other_errors.fetch_add(1);
@@ -94,7 +95,9 @@ class FdFiller {
 
 }  // namespace
 
-TEST_CASE("stress: accept under repeated EMFILE: the server backs off, recovers and serves every connection") {
+TEST_CASE(
+    "stress: accept under repeated EMFILE: the server backs off, recovers and serves every "
+    "connection") {
   const int rounds = static_cast<int>(stress::size(200, 4));
   const int per_round = 32;
   nt::Watchdog wd("EMFILE storm", std::chrono::seconds(600));
@@ -135,10 +138,12 @@ TEST_CASE("stress: accept under repeated EMFILE: the server backs off, recovers 
           // ... and, with descriptors free again, accepts and serves the whole round.
           std::vector<tokio::task::JoinHandle<bool>> echoes;
           for (auto& s : clients) {
-            echoes.push_back(tokio::spawn([](TcpStream* s) -> Task<bool> {
-              if (!co_await s->write_all("ping")) co_return false;
-              co_return co_await read_exactly(*s, 4) == "ping";
-            }, &s));
+            echoes.push_back(tokio::spawn(
+                [](TcpStream* s) -> Task<bool> {
+                  if (!co_await s->write_all("ping")) co_return false;
+                  co_return co_await read_exactly(*s, 4) == "ping";
+                },
+                &s));
           }
           int ok = 0;
           for (auto& h : echoes) ok += co_await h ? 1 : 0;
@@ -165,8 +170,8 @@ namespace {
 
 struct ResetCounts {
   std::atomic<long> eof{0};
-  std::atomic<long> reset{0};        // ECONNRESET / EPIPE, as expected after an RST
-  std::atomic<long> other{0};        // any other error: a failure
+  std::atomic<long> reset{0};  // ECONNRESET / EPIPE, as expected after an RST
+  std::atomic<long> other{0};  // any other error: a failure
   std::atomic<long> half_close_ok{0};
   std::atomic<long> server_done{0};
 };
@@ -209,7 +214,8 @@ Task<> misbehaving_client(SocketAddr addr, int kind, uint64_t seed, ResetCounts*
   auto s = co_await TcpStream::connect(addr);
   if (!s) co_return;
   std::string msg(1 + rng() % 100000, 'm');
-  for (std::size_t i = 0; i < msg.size(); ++i) msg[i] = static_cast<char>('a' + (i * 7 + seed) % 26);
+  for (std::size_t i = 0; i < msg.size(); ++i)
+    msg[i] = static_cast<char>('a' + (i * 7 + seed) % 26);
   switch (kind) {
     case 0:  // RST at once
       (void)s->set_linger(std::chrono::seconds(0));
@@ -248,7 +254,9 @@ Task<> misbehaving_client(SocketAddr addr, int kind, uint64_t seed, ResetCounts*
 
 }  // namespace
 
-TEST_CASE("stress: connection resets and half-closes at every stage: errors are resets, never hangs or leaks") {
+TEST_CASE(
+    "stress: connection resets and half-closes at every stage: errors are resets, never hangs or "
+    "leaks") {
   const int n = static_cast<int>(stress::size(20000, 250));
   for (int flavour = 0; flavour < 2; ++flavour) {
     nt::Watchdog wd("resets", std::chrono::seconds(600));
@@ -271,15 +279,19 @@ TEST_CASE("stress: connection resets and half-closes at every stage: errors are 
           for (int i = base; i < std::min(n, base + wave); ++i) {
             int kind = static_cast<int>((stress::seed() + static_cast<uint64_t>(i)) % 5);
             half += kind == 3;
-            hs.push_back(tokio::spawn(misbehaving_client, addr, kind, stress::seed() + static_cast<uint64_t>(i), c));
+            hs.push_back(tokio::spawn(misbehaving_client, addr, kind,
+                                      stress::seed() + static_cast<uint64_t>(i), c));
           }
           for (auto& h : hs) co_await h;
         }
         // Every server task ends (EOF or reset), none hangs on a dead peer.
-        for (int i = 0; i < 20000 && c->server_done.load() < c->eof.load() + c->reset.load() + c->other.load(); ++i) {
+        for (int i = 0;
+             i < 20000 && c->server_done.load() < c->eof.load() + c->reset.load() + c->other.load();
+             ++i) {
           co_await tokio::time::sleep(std::chrono::milliseconds(1));
         }
-        for (int i = 0; i < 10000 && tokio::runtime::Handle::current().metrics().num_alive_tasks() > 1; ++i) {
+        for (int i = 0;
+             i < 10000 && tokio::runtime::Handle::current().metrics().num_alive_tasks() > 1; ++i) {
           co_await tokio::time::sleep(std::chrono::milliseconds(1));
         }
         CHECK(tokio::runtime::Handle::current().metrics().num_alive_tasks() == 1);  // the acceptor
@@ -291,8 +303,11 @@ TEST_CASE("stress: connection resets and half-closes at every stage: errors are 
     CHECK(c.half_close_ok.load() == half_closes);
     CHECK(c.reset.load() > 0);
     CHECK(stress::fds_back_to(fds0));
-    stress::figure("resets (%s): %d connections: %ld EOF, %ld reset/EPIPE, %ld half-close echoes exact, %.0f ms",
-                   stress::flavour_name(flavour), n, c.eof.load(), c.reset.load(), c.half_close_ok.load(), sw.ms());
+    stress::figure(
+        "resets (%s): %d connections: %ld EOF, %ld reset/EPIPE, %ld half-close echoes exact, %.0f "
+        "ms",
+        stress::flavour_name(flavour), n, c.eof.load(), c.reset.load(), c.half_close_ok.load(),
+        sw.ms());
   }
 }
 
@@ -332,7 +347,8 @@ Task<int> write_forms_fail(W& w) {
   }
   auto r2 = co_await io::write_all(w, data);
   failed += !r2.has_value() && is_reset_or_pipe(r2.error());
-  io::IoSlice slices[2] = {io::IoSlice(std::string_view(data)), io::IoSlice(std::string_view(data))};
+  io::IoSlice slices[2] = {io::IoSlice(std::string_view(data)),
+                           io::IoSlice(std::string_view(data))};
   auto r3 = co_await io::write_vectored(w, std::span<const io::IoSlice>(slices));
   failed += !r3.has_value() && is_reset_or_pipe(r3.error());
   co_return failed;
@@ -340,9 +356,12 @@ Task<int> write_forms_fail(W& w) {
 
 }  // namespace
 
-TEST_CASE("stress: SIGPIPE never reaches the process: every write form to a reset peer returns EPIPE/ECONNRESET") {
+TEST_CASE(
+    "stress: SIGPIPE never reaches the process: every write form to a reset peer returns "
+    "EPIPE/ECONNRESET") {
   const int rounds = static_cast<int>(stress::size(2000, 20));
-  struct sigaction sa {}, old {};
+  struct sigaction sa {
+  }, old{};
   sa.sa_handler = &count_sigpipe;
   sigemptyset(&sa.sa_mask);
   ::sigaction(SIGPIPE, &sa, &old);  // counted instead of fatal, so a failure is reported
@@ -373,7 +392,8 @@ TEST_CASE("stress: SIGPIPE never reaches the process: every write form to a rese
           std::string data(100000, 'q');
           auto w = co_await io::write_all(bw, data);
           auto f = co_await bw.flush();
-          failed += (!w.has_value() && is_reset_or_pipe(w.error())) || (!f.has_value() && is_reset_or_pipe(f.error()));
+          failed += (!w.has_value() && is_reset_or_pipe(w.error())) ||
+                    (!f.has_value() && is_reset_or_pipe(f.error()));
         }
         {
           // A Unix stream whose peer is gone: EPIPE.
@@ -428,10 +448,12 @@ Task<bool> checked_transfer(SocketAddr addr, std::size_t total, uint64_t seed, S
   std::string data(total, '\0');
   for (std::size_t i = 0; i < total; ++i) data[i] = static_cast<char>((i * 131 + seed) & 0xff);
   auto [rh, wh] = std::move(*s).into_split();
-  auto writer = tokio::spawn([](tokio::net::tcp::OwnedWriteHalf w, const std::string* d) -> Task<bool> {
-    if (!co_await w.write_all(*d)) co_return false;
-    co_return (co_await w.shutdown()).has_value();
-  }, std::move(wh), &data);
+  auto writer = tokio::spawn(
+      [](tokio::net::tcp::OwnedWriteHalf w, const std::string* d) -> Task<bool> {
+        if (!co_await w.write_all(*d)) co_return false;
+        co_return (co_await w.shutdown()).has_value();
+      },
+      std::move(wh), &data);
   std::string back;
   back.reserve(total);
   std::vector<char> buf(7919);
@@ -443,7 +465,7 @@ Task<bool> checked_transfer(SocketAddr addr, std::size_t total, uint64_t seed, S
   }
   bool wrote = co_await writer;
   c->bytes.fetch_add(static_cast<long>(back.size()));
-  co_return wrote && back == data;
+  co_return wrote&& back == data;
 }
 
 Task<> precise_sleeper(StormCounts* c, int count, uint64_t seed) {
@@ -459,7 +481,9 @@ Task<> precise_sleeper(StormCounts* c, int count, uint64_t seed) {
 
 }  // namespace
 
-TEST_CASE("stress: EINTR storm: signals to every thread during I/O, timers, blocking jobs and channel waits") {
+TEST_CASE(
+    "stress: EINTR storm: signals to every thread during I/O, timers, blocking jobs and channel "
+    "waits") {
   const std::size_t per_conn = stress::size(16 << 20, 256 << 10);
   const int conns = 8;
   const long min_signals = static_cast<long>(stress::size(10000, 200));
@@ -480,24 +504,30 @@ TEST_CASE("stress: EINTR storm: signals to every thread during I/O, timers, bloc
         auto acceptor = tokio::spawn(echo_acceptor, &*l, c);
         // A plain thread blocked in blocking_recv (a futex wait) fed by a task.
         auto [tx, rx] = ts::mpsc::channel<int>(4);
-        std::thread consumer([](ts::mpsc::Receiver<int> rx, StormCounts* c) {
-          while (rx.blocking_recv()) c->channel_values.fetch_add(1);
-        }, std::move(rx), c);
-        auto feeder = tokio::spawn([](ts::mpsc::Sender<int> tx, long min_signals, stress::SignalStorm* storm) -> Task<> {
-          for (int i = 0; i < 2000 || storm->sent() < min_signals / 2; ++i) {
-            if (!co_await tx.send(i)) co_return;
-            if (i % 8 == 0) co_await tokio::time::sleep(std::chrono::milliseconds(1));
-          }
-        }, std::move(tx), min_signals, storm);
+        std::thread consumer(
+            [](ts::mpsc::Receiver<int> rx, StormCounts* c) {
+              while (rx.blocking_recv()) c->channel_values.fetch_add(1);
+            },
+            std::move(rx), c);
+        auto feeder = tokio::spawn(
+            [](ts::mpsc::Sender<int> tx, long min_signals, stress::SignalStorm* storm) -> Task<> {
+              for (int i = 0; i < 2000 || storm->sent() < min_signals / 2; ++i) {
+                if (!co_await tx.send(i)) co_return;
+                if (i % 8 == 0) co_await tokio::time::sleep(std::chrono::milliseconds(1));
+              }
+            },
+            std::move(tx), min_signals, storm);
         auto sleeper = tokio::spawn(precise_sleeper, c, 300, stress::seed());
         std::vector<tokio::task::JoinHandle<bool>> transfers;
         for (int i = 0; i < conns; ++i) {
-          transfers.push_back(tokio::spawn(checked_transfer, addr, per_conn, stress::seed() + static_cast<uint64_t>(i), c));
+          transfers.push_back(tokio::spawn(checked_transfer, addr, per_conn,
+                                           stress::seed() + static_cast<uint64_t>(i), c));
         }
         std::vector<tokio::task::JoinHandle<void>> blocking;
         for (int i = 0; i < 8; ++i) {
           auto job = [](StormCounts* c) {
-            std::this_thread::sleep_for(std::chrono::milliseconds(2));  // nanosleep, EINTR-restarted
+            std::this_thread::sleep_for(
+                std::chrono::milliseconds(2));  // nanosleep, EINTR-restarted
             c->blocking_jobs.fetch_add(1);
           };
           blocking.push_back(tokio::task::spawn_blocking(job, c));
@@ -525,8 +555,10 @@ TEST_CASE("stress: EINTR storm: signals to every thread during I/O, timers, bloc
     CHECK(c.early_sleeps.load() == 0);
     CHECK(c.blocking_jobs.load() == 8);
     CHECK(c.connections.load() == conns);
-    stress::figure("EINTR storm (%s): %ld signals sent, %ld handled, %ld MiB echoed, %ld sleeps, %ld channel values, %.0f ms",
-                   stress::flavour_name(flavour), sent, stress::SignalStorm::handled() - handled0,
-                   c.bytes.load() >> 20, c.sleeps.load(), c.channel_values.load(), sw.ms());
+    stress::figure(
+        "EINTR storm (%s): %ld signals sent, %ld handled, %ld MiB echoed, %ld sleeps, %ld channel "
+        "values, %.0f ms",
+        stress::flavour_name(flavour), sent, stress::SignalStorm::handled() - handled0,
+        c.bytes.load() >> 20, c.sleeps.load(), c.channel_values.load(), sw.ms());
   }
 }

@@ -37,21 +37,20 @@ Task<> timeout_waiter(ScaleCounts* c, ts::Notify* n, test::DropCounter) {
   (r ? c->notified : c->timed_out).fetch_add(1, std::memory_order_relaxed);
 }
 
-Task<> spawn_many(std::size_t n, ScaleCounts* c, ts::Notify* never, ts::Notify* wake, uint64_t seed, int kind) {
+Task<> spawn_many(std::size_t n, ScaleCounts* c, ts::Notify* never, ts::Notify* wake, uint64_t seed,
+                  int kind) {
   stress::Rng rng(seed);
   for (std::size_t i = 0; i < n; ++i) {
     switch (kind) {
-      case 0:
-        tokio::spawn(parked, never, test::DropCounter(c->drops));
-        break;
+      case 0: tokio::spawn(parked, never, test::DropCounter(c->drops)); break;
       case 1: {
         // One in four fires within 100 ms; the rest are an hour away.
-        auto d = i % 4 == 0 ? std::chrono::milliseconds(rng() % 100) : std::chrono::milliseconds(3600000 + rng() % 1000);
+        auto d = i % 4 == 0 ? std::chrono::milliseconds(rng() % 100)
+                            : std::chrono::milliseconds(3600000 + rng() % 1000);
         tokio::spawn(sleeper, c, d, test::DropCounter(c->drops));
         break;
       }
-      default:
-        tokio::spawn(timeout_waiter, c, wake, test::DropCounter(c->drops));
+      default: tokio::spawn(timeout_waiter, c, wake, test::DropCounter(c->drops));
     }
     if (i % 4096 == 4095) co_await tokio::task::yield_now();
   }
@@ -75,15 +74,17 @@ TEST_CASE("stress: 1,000,000 tasks and 1,000,000 timers in flight, then the runt
     {
       auto rt = stress::runtime(flavour);
       stress::Stopwatch sw;
-      rt.block_on([](std::size_t n_tasks, std::size_t n_timers, std::size_t n_timeouts, ScaleCounts* c, ts::Notify* never,
-                     ts::Notify* wake) -> Task<> {
+      rt.block_on([](std::size_t n_tasks, std::size_t n_timers, std::size_t n_timeouts,
+                     ScaleCounts* c, ts::Notify* never, ts::Notify* wake) -> Task<> {
         // Half of each kind spawned from the block_on thread, half from a task on a worker
         // (local queue, overflow into the inject queue).
         co_await spawn_many(n_tasks / 2, c, never, wake, stress::seed(), 0);
         co_await spawn_many(n_timers / 2, c, never, wake, stress::seed() + 1, 1);
         co_await spawn_many(n_timeouts, c, never, wake, stress::seed() + 2, 2);
-        auto h1 = tokio::spawn(spawn_many, n_tasks - n_tasks / 2, c, never, wake, stress::seed() + 3, 0);
-        auto h2 = tokio::spawn(spawn_many, n_timers - n_timers / 2, c, never, wake, stress::seed() + 4, 1);
+        auto h1 =
+            tokio::spawn(spawn_many, n_tasks - n_tasks / 2, c, never, wake, stress::seed() + 3, 0);
+        auto h2 = tokio::spawn(spawn_many, n_timers - n_timers / 2, c, never, wake,
+                               stress::seed() + 4, 1);
         co_await h1;
         co_await h2;
       }(n_tasks, n_timers, n_timeouts, &c, &never, &wake));
@@ -91,37 +92,43 @@ TEST_CASE("stress: 1,000,000 tasks and 1,000,000 timers in flight, then the runt
       const std::size_t spawned = n_tasks + n_timers + n_timeouts;
       CHECK(rt.metrics().spawned_tasks_count() >= spawned);
       // The quarter of the timers due within 100 ms fire; the timeouts are registered.
-      const long due = static_cast<long>((n_timers / 2 + 3) / 4 + (n_timers - n_timers / 2 + 3) / 4);
+      const long due =
+          static_cast<long>((n_timers / 2 + 3) / 4 + (n_timers - n_timers / 2 + 3) / 4);
       rt.block_on([](ScaleCounts* c, long due) -> Task<> {
-        for (int i = 0; i < 600000 && c->fired.load() < due; ++i) co_await tokio::time::sleep(std::chrono::milliseconds(1));
+        for (int i = 0; i < 600000 && c->fired.load() < due; ++i)
+          co_await tokio::time::sleep(std::chrono::milliseconds(1));
       }(&c, due));
       CHECK(c.fired.load() == due);
       // Wake every timeout waiter: each cancels its hour-long timer.
-      CHECK(test::eventually([&] { return rt.metrics().num_alive_tasks() == spawned - static_cast<std::size_t>(due); },
-                             std::chrono::milliseconds(60000)));
+      CHECK(test::eventually(
+          [&] { return rt.metrics().num_alive_tasks() == spawned - static_cast<std::size_t>(due); },
+          std::chrono::milliseconds(60000)));
       wake.notify_waiters();
       rt.block_on([](ScaleCounts* c, long n) -> Task<> {
-        for (int i = 0; i < 600000 && c->notified.load() < n; ++i) co_await tokio::time::sleep(std::chrono::milliseconds(1));
+        for (int i = 0; i < 600000 && c->notified.load() < n; ++i)
+          co_await tokio::time::sleep(std::chrono::milliseconds(1));
       }(&c, static_cast<long>(n_timeouts)));
       CHECK(c.notified.load() == static_cast<long>(n_timeouts));
       CHECK(c.timed_out.load() == 0);
       const std::size_t in_flight = n_tasks + n_timers - static_cast<std::size_t>(due);
-      CHECK(test::eventually([&] { return rt.metrics().num_alive_tasks() == in_flight; }, std::chrono::milliseconds(60000)));
+      CHECK(test::eventually([&] { return rt.metrics().num_alive_tasks() == in_flight; },
+                             std::chrono::milliseconds(60000)));
       CHECK(c.drops.load() == static_cast<int>(spawned - in_flight));
       rss_peak = stress::rss_kib();
       stress::Stopwatch drop;
       // rt goes out of scope here with in_flight tasks parked or sleeping.
-      {
-        auto gone = std::move(rt);
-      }
+      { auto gone = std::move(rt); }
       drop_ms = drop.ms();
       CHECK(c.drops.load() == static_cast<int>(spawned));
     }
-    CHECK(c.fired.load() == static_cast<long>((n_timers / 2 + 3) / 4 + (n_timers - n_timers / 2 + 3) / 4));
-    stress::figure("task/timer scale (%s): %zu parked + %zu timers + %zu timeouts; spawn %.0f ms, drop %.0f ms, "
-                   "total %.0f ms, RSS %ld -> %ld KiB (after drop %ld KiB)",
-                   stress::flavour_name(flavour), n_tasks, n_timers, n_timeouts, spawn_ms, drop_ms, total.ms(), rss0,
-                   rss_peak, stress::rss_kib());
+    CHECK(c.fired.load() ==
+          static_cast<long>((n_timers / 2 + 3) / 4 + (n_timers - n_timers / 2 + 3) / 4));
+    stress::figure(
+        "task/timer scale (%s): %zu parked + %zu timers + %zu timeouts; spawn %.0f ms, drop %.0f "
+        "ms, "
+        "total %.0f ms, RSS %ld -> %ld KiB (after drop %ld KiB)",
+        stress::flavour_name(flavour), n_tasks, n_timers, n_timeouts, spawn_ms, drop_ms, total.ms(),
+        rss0, rss_peak, stress::rss_kib());
   }
 }
 
@@ -189,10 +196,14 @@ Task<> channel_reader(ts::mpsc::UnboundedReceiver<int> rx, DropCounts* c, test::
   }
 }
 
-Task<> oneshot_waiter(ts::oneshot::Receiver<int> rx, test::DropCounter) { (void)co_await std::move(rx); }
+Task<> oneshot_waiter(ts::oneshot::Receiver<int> rx, test::DropCounter) {
+  (void)co_await std::move(rx);
+}
 
 Task<> blocking_waiter(DropCounts* c, uint32_t ms, test::DropCounter) {
-  auto job = [](test::DropCounter, uint32_t ms) { std::this_thread::sleep_for(std::chrono::milliseconds(ms)); };
+  auto job = [](test::DropCounter, uint32_t ms) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+  };
   auto h = tokio::task::spawn_blocking(job, counted(c), ms);
   (void)co_await h.result();
 }
@@ -225,13 +236,16 @@ struct SpawnOnDrop {
     }
   }
 };
-Task<> spawns_on_drop(SpawnOnDrop, ts::Notify* never, test::DropCounter) { co_await never->notified(); }
+Task<> spawns_on_drop(SpawnOnDrop, ts::Notify* never, test::DropCounter) {
+  co_await never->notified();
+}
 
 // Each wake spawns a short-lived child: a steady stream of spawns during shutdown.
 Task<> fan_out(DropCounts* c, test::DropCounter) {
   for (;;) {
     co_await tokio::time::sleep(std::chrono::milliseconds(1));
-    tokio::spawn([](test::DropCounter) -> Task<> { co_await tokio::task::yield_now(); }, counted(c));
+    tokio::spawn([](test::DropCounter) -> Task<> { co_await tokio::task::yield_now(); },
+                 counted(c));
   }
 }
 
@@ -252,7 +266,8 @@ Task<> set_up_everything(DropCounts* c, ts::Notify* never, ts::mpsc::UnboundedRe
       tokio::spawn(reader, std::move(*s), c, counted(c));
     }
   }
-  for (int i = 0; i < 16; ++i) tokio::spawn(ticker, std::chrono::milliseconds(1 + rng() % 20), counted(c));
+  for (int i = 0; i < 16; ++i)
+    tokio::spawn(ticker, std::chrono::milliseconds(1 + rng() % 20), counted(c));
   tokio::spawn(channel_reader, std::move(rx), c, counted(c));
   for (auto& o : *oneshots) tokio::spawn(oneshot_waiter, std::move(o), counted(c));
   for (int i = 0; i < 4; ++i) tokio::spawn(blocking_waiter, c, 1 + rng() % 5, counted(c));
@@ -292,30 +307,33 @@ TEST_CASE("stress: runtime dropped at a random moment with every kind of work in
       std::atomic<bool> stop{false};
       std::atomic<long> sent{0};
       std::atomic<bool> closed_seen{false};
-      std::thread producer([&stop, &sent, &closed_seen](ts::mpsc::UnboundedSender<int> tx) {
-        for (int i = 0; !stop.load(); ++i) {
-          if (!tx.send(i)) {  // the receiving task was dropped with its runtime
-            closed_seen.store(true);
-            return;
-          }
-          sent.fetch_add(1);
-          if (i % 16 == 0) std::this_thread::sleep_for(std::chrono::microseconds(20));
-        }
-      }, std::move(tx));
-      std::thread oneshot_thread([](std::vector<ts::oneshot::Sender<int>> senders, uint64_t seed) {
-        stress::Rng rng(seed);
-        for (auto& s : senders) {
-          std::this_thread::sleep_for(std::chrono::microseconds(rng() % 2000));
-          (void)s.send(1);
-        }
-      }, std::move(oneshot_senders), stress::seed() + static_cast<uint64_t>(it));
+      std::thread producer(
+          [&stop, &sent, &closed_seen](ts::mpsc::UnboundedSender<int> tx) {
+            for (int i = 0; !stop.load(); ++i) {
+              if (!tx.send(i)) {  // the receiving task was dropped with its runtime
+                closed_seen.store(true);
+                return;
+              }
+              sent.fetch_add(1);
+              if (i % 16 == 0) std::this_thread::sleep_for(std::chrono::microseconds(20));
+            }
+          },
+          std::move(tx));
+      std::thread oneshot_thread(
+          [](std::vector<ts::oneshot::Sender<int>> senders, uint64_t seed) {
+            stress::Rng rng(seed);
+            for (auto& s : senders) {
+              std::this_thread::sleep_for(std::chrono::microseconds(rng() % 2000));
+              (void)s.send(1);
+            }
+          },
+          std::move(oneshot_senders), stress::seed() + static_cast<uint64_t>(it));
       {
         auto rt = stress::runtime(flavour);
-        rt.block_on(set_up_everything(&c, &never, std::move(rx), &oneshots, stress::seed() + static_cast<uint64_t>(it)));
+        rt.block_on(set_up_everything(&c, &never, std::move(rx), &oneshots,
+                                      stress::seed() + static_cast<uint64_t>(it)));
         stress::Stopwatch drop;
-        {
-          auto gone = std::move(rt);
-        }
+        { auto gone = std::move(rt); }
         worst_drop = std::max(worst_drop, drop.ms());
       }
       // Every counted object (task frames, closures, blocking jobs) was destroyed.
@@ -333,8 +351,11 @@ TEST_CASE("stress: runtime dropped at a random moment with every kind of work in
       CHECK(c.received.load() <= sent.load());
     }
     CHECK(test::eventually([&] { return stress::threads() <= threads0; }));
-    stress::figure("runtime drop (%s): %d drops with work in flight, worst drop %.1f ms, %ld spins, %ld/%ld channel "
-                   "values received before drops, %.0f ms total",
-                   stress::flavour_name(flavour), iterations, worst_drop, spins, received_total, sent_total, sw.ms());
+    stress::figure(
+        "runtime drop (%s): %d drops with work in flight, worst drop %.1f ms, %ld spins, %ld/%ld "
+        "channel "
+        "values received before drops, %.0f ms total",
+        stress::flavour_name(flavour), iterations, worst_drop, spins, received_total, sent_total,
+        sw.ms());
   }
 }

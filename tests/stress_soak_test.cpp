@@ -106,11 +106,13 @@ Task<> timer_churn(ts::CancellationToken stop, SoakCounts* c, uint64_t seed) {
 Task<> channel_churn(ts::CancellationToken stop, SoakCounts* c) {
   while (!stop.is_cancelled()) {
     auto [tx, rx] = ts::mpsc::channel<std::string>(8);
-    auto producer = tokio::spawn([](ts::mpsc::Sender<std::string> tx) -> Task<> {
-      for (int i = 0; i < 200; ++i) {
-        if (!co_await tx.send(std::string(64, 'x'))) co_return;
-      }
-    }, std::move(tx));
+    auto producer = tokio::spawn(
+        [](ts::mpsc::Sender<std::string> tx) -> Task<> {
+          for (int i = 0; i < 200; ++i) {
+            if (!co_await tx.send(std::string(64, 'x'))) co_return;
+          }
+        },
+        std::move(tx));
     for (;;) {
       auto v = co_await rx.recv();
       if (!v) break;
@@ -119,16 +121,18 @@ Task<> channel_churn(ts::CancellationToken stop, SoakCounts* c) {
     co_await producer;
     auto [btx, brx] = ts::broadcast::channel<int>(16);
     auto [wtx, wrx] = ts::watch::channel<int>(0);
-    auto sub = tokio::spawn([](ts::broadcast::Receiver<int> rx, ts::watch::Receiver<int> w) -> Task<long> {
-      long got = 0;
-      for (;;) {
-        auto r = co_await rx.recv();
-        if (!r && r.error().is_closed()) break;
-        ++got;
-      }
-      while ((co_await w.changed()).has_value()) ++got;
-      co_return got;
-    }, btx.subscribe(), wtx.subscribe());
+    auto sub = tokio::spawn(
+        [](ts::broadcast::Receiver<int> rx, ts::watch::Receiver<int> w) -> Task<long> {
+          long got = 0;
+          for (;;) {
+            auto r = co_await rx.recv();
+            if (!r && r.error().is_closed()) break;
+            ++got;
+          }
+          while ((co_await w.changed()).has_value()) ++got;
+          co_return got;
+        },
+        btx.subscribe(), wtx.subscribe());
     { auto drop = std::move(brx); }
     { auto drop = std::move(wrx); }
     for (int i = 0; i < 100; ++i) {
@@ -158,10 +162,12 @@ Task<> task_churn(ts::CancellationToken stop, SoakCounts* c, uint64_t seed) {
     }
     tokio::task::JoinSet<int> set;
     for (int i = 0; i < 16; ++i) {
-      set.spawn([](int i) -> Task<int> {
-        co_await tokio::time::sleep(std::chrono::milliseconds(i % 3));
-        co_return i;
-      }, i);
+      set.spawn(
+          [](int i) -> Task<int> {
+            co_await tokio::time::sleep(std::chrono::milliseconds(i % 3));
+            co_return i;
+          },
+          i);
     }
     (void)co_await set.join_next();
     co_await set.shutdown();
@@ -172,7 +178,8 @@ Task<> task_churn(ts::CancellationToken stop, SoakCounts* c, uint64_t seed) {
     auto bh = tokio::task::spawn_blocking(job, rng() % 500);
     (void)co_await bh;
     c->blocking.fetch_add(1, std::memory_order_relaxed);
-    auto r = co_await tokio::select(never.notified(), tokio::time::sleep(std::chrono::milliseconds(1)));
+    auto r =
+        co_await tokio::select(never.notified(), tokio::time::sleep(std::chrono::milliseconds(1)));
     (void)r;
     c->selects.fetch_add(1, std::memory_order_relaxed);
   }
@@ -199,10 +206,12 @@ auto max_of(const std::vector<Sample>& v, std::size_t from, std::size_t to, F f)
 
 }  // namespace
 
-TEST_CASE("stress: timed soak of mixed load: RSS, descriptors, tasks and threads plateau, then return") {
+TEST_CASE(
+    "stress: timed soak of mixed load: RSS, descriptors, tasks and threads plateau, then return") {
   const auto length = stress::soak_length();
   const auto period = std::max(std::chrono::milliseconds(50), length / 60);
-  nt::Watchdog wd("soak", std::chrono::duration_cast<std::chrono::seconds>(length) + std::chrono::seconds(180));
+  nt::Watchdog wd(
+      "soak", std::chrono::duration_cast<std::chrono::seconds>(length) + std::chrono::seconds(180));
   stress::NofileRaise nofile;
   const int fds0 = stress::open_fds();
   const long threads0 = stress::threads();
@@ -221,28 +230,33 @@ TEST_CASE("stress: timed soak of mixed load: RSS, descriptors, tasks and threads
       co_return a;
     }());
     std::vector<tokio::task::JoinHandle<void>> gens;
-    for (uint64_t i = 0; i < 8; ++i) gens.push_back(rt.spawn(tcp_churn, addr, stop, &c, stress::seed() + i));
+    for (uint64_t i = 0; i < 8; ++i)
+      gens.push_back(rt.spawn(tcp_churn, addr, stop, &c, stress::seed() + i));
     for (int i = 0; i < 2; ++i) gens.push_back(rt.spawn(unix_churn, stop, &c));
-    for (uint64_t i = 0; i < 8; ++i) gens.push_back(rt.spawn(timer_churn, stop, &c, stress::seed() + 100 + i));
+    for (uint64_t i = 0; i < 8; ++i)
+      gens.push_back(rt.spawn(timer_churn, stop, &c, stress::seed() + 100 + i));
     for (int i = 0; i < 2; ++i) gens.push_back(rt.spawn(channel_churn, stop, &c));
-    for (uint64_t i = 0; i < 4; ++i) gens.push_back(rt.spawn(task_churn, stop, &c, stress::seed() + 200 + i));
+    for (uint64_t i = 0; i < 4; ++i)
+      gens.push_back(rt.spawn(task_churn, stop, &c, stress::seed() + 200 + i));
     // This thread only samples; the two workers carry the load.
     while (sw.ms() < static_cast<double>(length.count())) {
       std::this_thread::sleep_for(period);
-      samples.push_back(Sample{sw.ms(), stress::rss_kib(), stress::open_fds(), rt.metrics().num_alive_tasks(),
-                               stress::threads()});
+      samples.push_back(Sample{sw.ms(), stress::rss_kib(), stress::open_fds(),
+                               rt.metrics().num_alive_tasks(), stress::threads()});
     }
     stop.cancel();
     rt.block_on([](std::vector<tokio::task::JoinHandle<void>>* gens) -> Task<> {
       for (auto& h : *gens) co_await h;
     }(&gens));
     // Only the acceptor is left once the last echo task has seen its client close.
-    CHECK(test::eventually([&] { return rt.metrics().num_alive_tasks() <= 1; }, std::chrono::milliseconds(10000)));
+    CHECK(test::eventually([&] { return rt.metrics().num_alive_tasks() <= 1; },
+                           std::chrono::milliseconds(10000)));
     tasks_after = rt.metrics().num_alive_tasks();
   }
   CHECK(tasks_after <= 1);
   CHECK(stress::fds_back_to(fds0));
-  CHECK(test::eventually([&] { return stress::threads() <= threads0; }, std::chrono::milliseconds(10000)));
+  CHECK(test::eventually([&] { return stress::threads() <= threads0; },
+                         std::chrono::milliseconds(10000)));
   CHECK(c.errors.load() == 0);
   REQUIRE(samples.size() >= 8);
   const std::size_t n = samples.size(), q1 = n / 4, half = n / 2;
@@ -252,10 +266,12 @@ TEST_CASE("stress: timed soak of mixed load: RSS, descriptors, tasks and threads
   auto thr = [](const Sample& s) { return s.threads; };
   const long rss_mid = max_of(samples, q1, half, rss), rss_last = max_of(samples, half, n, rss);
   const int fds_mid = max_of(samples, q1, half, fds), fds_last = max_of(samples, half, n, fds);
-  const std::size_t tasks_mid = max_of(samples, q1, half, tasks), tasks_last = max_of(samples, half, n, tasks);
+  const std::size_t tasks_mid = max_of(samples, q1, half, tasks),
+                    tasks_last = max_of(samples, half, n, tasks);
   const long thr_last = max_of(samples, half, n, thr);
-  INFO("RSS KiB: second quarter peak " << rss_mid << ", last half peak " << rss_last << "; fds " << fds_mid << " / "
-                                       << fds_last << "; tasks " << tasks_mid << " / " << tasks_last);
+  INFO("RSS KiB: second quarter peak " << rss_mid << ", last half peak " << rss_last << "; fds "
+                                       << fds_mid << " / " << fds_last << "; tasks " << tasks_mid
+                                       << " / " << tasks_last);
   // The load holds a bounded set of resources at any moment.
   CHECK(fds_last <= fds0 + 96);
   CHECK(tasks_last <= 2000);
@@ -270,11 +286,14 @@ TEST_CASE("stress: timed soak of mixed load: RSS, descriptors, tasks and threads
   } else {
     CHECK(rss_last <= rss_mid + rss_mid / 10 + 16 * 1024);
   }
-  stress::figure("soak: %.0f s, %zu samples; RSS %ld -> %ld KiB (peak %ld KiB, VmHWM %ld KiB); fds <= %d (baseline %d); "
-                 "alive tasks <= %zu; threads <= %ld; %ld connections, %ld MiB echoed, %ld timers, %ld messages, "
-                 "%ld aborts, %ld blocking jobs, %ld selects",
-                 sw.ms() / 1000, n, samples.front().rss, samples.back().rss, max_of(samples, 0, n, rss),
-                 stress::status_field("VmHWM"), max_of(samples, 0, n, fds), fds0, max_of(samples, 0, n, tasks),
-                 max_of(samples, 0, n, thr), c.connections.load(), c.echo_bytes.load() >> 20, c.timers.load(),
-                 c.messages.load(), c.aborted.load(), c.blocking.load(), c.selects.load());
+  stress::figure(
+      "soak: %.0f s, %zu samples; RSS %ld -> %ld KiB (peak %ld KiB, VmHWM %ld KiB); fds <= %d "
+      "(baseline %d); "
+      "alive tasks <= %zu; threads <= %ld; %ld connections, %ld MiB echoed, %ld timers, %ld "
+      "messages, "
+      "%ld aborts, %ld blocking jobs, %ld selects",
+      sw.ms() / 1000, n, samples.front().rss, samples.back().rss, max_of(samples, 0, n, rss),
+      stress::status_field("VmHWM"), max_of(samples, 0, n, fds), fds0, max_of(samples, 0, n, tasks),
+      max_of(samples, 0, n, thr), c.connections.load(), c.echo_bytes.load() >> 20, c.timers.load(),
+      c.messages.load(), c.aborted.load(), c.blocking.load(), c.selects.load());
 }

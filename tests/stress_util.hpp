@@ -143,7 +143,8 @@ inline std::string describe_fds() {
   return out;
 }
 
-inline bool fds_back_to(int baseline, std::chrono::milliseconds limit = std::chrono::milliseconds(5000)) {
+inline bool fds_back_to(int baseline,
+                        std::chrono::milliseconds limit = std::chrono::milliseconds(5000)) {
   bool ok = test::eventually([&] { return open_fds() <= baseline; }, limit);
   if (!ok) MESSAGE("descriptors still open (baseline " << baseline << "):" << describe_fds());
   return ok;
@@ -175,7 +176,8 @@ class NofileRaise {
 // nanosleep...) sees EINTR over and over while the storm lasts.
 class SignalStorm {
  public:
-  explicit SignalStorm(int signo = SIGUSR2, std::chrono::microseconds gap = std::chrono::microseconds(50))
+  explicit SignalStorm(int signo = SIGUSR2,
+                       std::chrono::microseconds gap = std::chrono::microseconds(50))
       : signo_(signo) {
     struct sigaction sa {};
     sa.sa_handler = &SignalStorm::on_signal;
@@ -222,7 +224,8 @@ class SignalStorm {
         ::closedir(d);
       }
       for (pid_t t : tids) {
-        if (::syscall(SYS_tgkill, pid, t, signo_) == 0) sent_.fetch_add(1, std::memory_order_relaxed);
+        if (::syscall(SYS_tgkill, pid, t, signo_) == 0)
+          sent_.fetch_add(1, std::memory_order_relaxed);
       }
       std::this_thread::sleep_for(gap);
     }
@@ -278,7 +281,8 @@ class Ledger {
 // test prints).
 inline uint64_t seed() {
   static const uint64_t s = [] {
-    if (const char* v = std::getenv("TOKIO_STRESS_SEED"); v && *v) return static_cast<uint64_t>(std::strtoull(v, nullptr, 0));
+    if (const char* v = std::getenv("TOKIO_STRESS_SEED"); v && *v)
+      return static_cast<uint64_t>(std::strtoull(v, nullptr, 0));
     return static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
   }();
   return s;
@@ -291,7 +295,9 @@ inline tokio::runtime::Runtime runtime(int flavour) {
   if (flavour == 0) return tokio::runtime::Builder::new_current_thread().enable_all().build();
   return tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build();
 }
-inline const char* flavour_name(int flavour) { return flavour == 0 ? "current-thread" : "multi-thread"; }
+inline const char* flavour_name(int flavour) {
+  return flavour == 0 ? "current-thread" : "multi-thread";
+}
 
 // Awaits `t` under the canceller `mode` picks, and returns its value, or nullopt when the
 // canceller won and `t` was destroyed (cancelled) before it completed:
@@ -320,12 +326,12 @@ tokio::Task<std::optional<T>> attempt_task(tokio::Task<T> t, uint32_t mode) {
       co_return std::nullopt;
     }
     case 3: {
-      auto r = co_await tokio::time::timeout(std::chrono::microseconds((mode >> 3) % 1000), std::move(t));
+      auto r = co_await tokio::time::timeout(std::chrono::microseconds((mode >> 3) % 1000),
+                                             std::move(t));
       if (r) co_return std::optional<T>(std::move(*r));
       co_return std::nullopt;
     }
-    default:
-      co_return std::optional<T>(co_await std::move(t));
+    default: co_return std::optional<T>(co_await std::move(t));
   }
 }
 template <class A>
@@ -350,7 +356,8 @@ class Stopwatch {
  public:
   Stopwatch() : t0_(std::chrono::steady_clock::now()) {}
   double ms() const {
-    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0_).count();
+    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0_)
+        .count();
   }
 
  private:

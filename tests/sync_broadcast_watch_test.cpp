@@ -105,7 +105,7 @@ TEST_CASE("broadcast: values are destroyed once every receiver has them or is go
     (void)rx1.try_recv();
     CHECK_FALSE(weak.expired());  // rx2 has not read it
     { auto drop = std::move(rx2); }
-    CHECK(weak.expired());        // the dropped receiver counted itself out
+    CHECK(weak.expired());  // the dropped receiver counted itself out
   }
 }
 
@@ -120,31 +120,33 @@ TEST_CASE("broadcast: recv losing a select is cancel-safe; blocking_recv; many t
   auto [tx, rx0] = broadcast::channel<int>(64);
   std::vector<tokio::JoinHandle<long>> hs;
   for (int t = 0; t < kTasks; ++t) {
-    hs.push_back(rt.spawn([](broadcast::Receiver<int> rx, int t,
-                             std::shared_ptr<std::array<std::atomic<int>, kTasks + 1>> progress)
-                              -> Task<long> {
-      long sum = 0;
-      int expect = 0;
-      for (;;) {
-        tokio::Result<int, broadcast::RecvError> v = tokio::unexpected(broadcast::RecvError::closed());
-        if (t % 2 == 0) {
-          auto r = co_await tokio::select(rx.recv(), tokio::task::yield_now());
-          if (r.index() == 1) continue;
-          v = std::move(std::get<0>(r));
-        } else {
-          v = co_await rx.recv();
-        }
-        if (!v) {
-          CHECK(v.error().is_closed());
-          break;
-        }
-        CHECK(*v == expect);
-        ++expect;
-        (*progress)[static_cast<std::size_t>(t)].store(expect);
-        sum += *v;
-      }
-      co_return sum;
-    }, tx.subscribe(), t, progress));
+    hs.push_back(rt.spawn(
+        [](broadcast::Receiver<int> rx, int t,
+           std::shared_ptr<std::array<std::atomic<int>, kTasks + 1>> progress) -> Task<long> {
+          long sum = 0;
+          int expect = 0;
+          for (;;) {
+            tokio::Result<int, broadcast::RecvError> v =
+                tokio::unexpected(broadcast::RecvError::closed());
+            if (t % 2 == 0) {
+              auto r = co_await tokio::select(rx.recv(), tokio::task::yield_now());
+              if (r.index() == 1) continue;
+              v = std::move(std::get<0>(r));
+            } else {
+              v = co_await rx.recv();
+            }
+            if (!v) {
+              CHECK(v.error().is_closed());
+              break;
+            }
+            CHECK(*v == expect);
+            ++expect;
+            (*progress)[static_cast<std::size_t>(t)].store(expect);
+            sum += *v;
+          }
+          co_return sum;
+        },
+        tx.subscribe(), t, progress));
   }
   std::thread blocking([rx = std::move(rx0), n, progress]() mutable {
     long sum = 0;
@@ -314,14 +316,16 @@ TEST_CASE("watch: wait_for, Sender::closed, clones of receivers") {
     auto [tx, rx] = watch::channel<int>(0);
     auto rx2 = rx;  // clone: same version
     std::atomic<bool> closed_seen{false};
-    auto h = tokio::spawn([](watch::Sender<int> tx, std::atomic<bool>* seen) -> Task<> {
-      for (int i = 1; i <= 10; ++i) {
-        (void)tx.send(i);
-        co_await tokio::task::yield_now();
-      }
-      co_await tx.closed();  // completes once both receivers are gone
-      seen->store(true);
-    }, std::move(tx), &closed_seen);
+    auto h = tokio::spawn(
+        [](watch::Sender<int> tx, std::atomic<bool>* seen) -> Task<> {
+          for (int i = 1; i <= 10; ++i) {
+            (void)tx.send(i);
+            co_await tokio::task::yield_now();
+          }
+          co_await tx.closed();  // completes once both receivers are gone
+          seen->store(true);
+        },
+        std::move(tx), &closed_seen);
     {
       auto r = co_await rx.wait_for([](const int& v) { return v >= 5; });
       REQUIRE(r.has_value());
@@ -333,7 +337,10 @@ TEST_CASE("watch: wait_for, Sender::closed, clones of receivers") {
       CHECK(**r == 10);
     }
     CHECK_FALSE(closed_seen.load());
-    { auto d1 = std::move(rx); auto d2 = std::move(rx2); }
+    {
+      auto d1 = std::move(rx);
+      auto d2 = std::move(rx2);
+    }
     co_await h;
     CHECK(closed_seen.load());
 
@@ -354,24 +361,26 @@ TEST_CASE("watch: changed() losing selects and many receivers across threads") {
   auto [tx, rx] = watch::channel<int>(0);
   std::vector<tokio::JoinHandle<int>> hs;
   for (int t = 0; t < 8; ++t) {
-    hs.push_back(rt.spawn([](watch::Receiver<int> rx, int t) -> Task<int> {
-      int last = 0;
-      for (;;) {
-        tokio::Result<void, watch::RecvError> c;
-        if (t % 2 == 0) {
-          auto r = co_await tokio::select(rx.changed(), tokio::task::yield_now());
-          if (r.index() == 1) continue;
-          c = std::get<0>(r);
-        } else {
-          c = co_await rx.changed();
-        }
-        if (!c) break;
-        int v = *rx.borrow_and_update();
-        CHECK(v >= last);  // values only move forward
-        last = v;
-      }
-      co_return last;
-    }, rx, t));
+    hs.push_back(rt.spawn(
+        [](watch::Receiver<int> rx, int t) -> Task<int> {
+          int last = 0;
+          for (;;) {
+            tokio::Result<void, watch::RecvError> c;
+            if (t % 2 == 0) {
+              auto r = co_await tokio::select(rx.changed(), tokio::task::yield_now());
+              if (r.index() == 1) continue;
+              c = std::get<0>(r);
+            } else {
+              c = co_await rx.changed();
+            }
+            if (!c) break;
+            int v = *rx.borrow_and_update();
+            CHECK(v >= last);  // values only move forward
+            last = v;
+          }
+          co_return last;
+        },
+        rx, t));
   }
   { auto drop = std::move(rx); }
   std::thread sender([&, tx = std::move(tx)]() mutable {

@@ -130,24 +130,24 @@ TEST_CASE("tasks aborted at every suspension point leave every resource usable")
     ts::CancellationToken tok;
     std::atomic<int> drops{0};
     std::vector<tokio::JoinHandle<void>> hs;
-    hs.push_back(tokio::spawn([](ts::Semaphore* s, test::DropCounter) -> Task<> {
-      (void)co_await s->acquire();
-    }, &sem, test::DropCounter(drops)));
-    hs.push_back(tokio::spawn([](ts::Notify* n, test::DropCounter) -> Task<> {
-      co_await n->notified();
-    }, &n, test::DropCounter(drops)));
-    hs.push_back(tokio::spawn([](ts::mpsc::Sender<int> tx, test::DropCounter) -> Task<> {
-      (void)co_await tx.send(1);
-    }, tx, test::DropCounter(drops)));
-    hs.push_back(tokio::spawn([](ts::broadcast::Receiver<int> rx, test::DropCounter) -> Task<> {
-      (void)co_await rx.recv();
-    }, btx.subscribe(), test::DropCounter(drops)));
-    hs.push_back(tokio::spawn([](ts::watch::Receiver<int> rx, test::DropCounter) -> Task<> {
-      (void)co_await rx.changed();
-    }, wrx, test::DropCounter(drops)));
-    hs.push_back(tokio::spawn([](ts::CancellationToken t, test::DropCounter) -> Task<> {
-      co_await t.cancelled();
-    }, tok, test::DropCounter(drops)));
+    hs.push_back(tokio::spawn(
+        [](ts::Semaphore* s, test::DropCounter) -> Task<> { (void)co_await s->acquire(); }, &sem,
+        test::DropCounter(drops)));
+    hs.push_back(
+        tokio::spawn([](ts::Notify* n, test::DropCounter) -> Task<> { co_await n->notified(); }, &n,
+                     test::DropCounter(drops)));
+    hs.push_back(tokio::spawn(
+        [](ts::mpsc::Sender<int> tx, test::DropCounter) -> Task<> { (void)co_await tx.send(1); },
+        tx, test::DropCounter(drops)));
+    hs.push_back(tokio::spawn([](ts::broadcast::Receiver<int> rx,
+                                 test::DropCounter) -> Task<> { (void)co_await rx.recv(); },
+                              btx.subscribe(), test::DropCounter(drops)));
+    hs.push_back(tokio::spawn([](ts::watch::Receiver<int> rx,
+                                 test::DropCounter) -> Task<> { (void)co_await rx.changed(); },
+                              wrx, test::DropCounter(drops)));
+    hs.push_back(tokio::spawn(
+        [](ts::CancellationToken t, test::DropCounter) -> Task<> { co_await t.cancelled(); }, tok,
+        test::DropCounter(drops)));
     for (int i = 0; i < 20; ++i) co_await tokio::task::yield_now();
     for (auto& h : hs) h.abort();
     for (auto& h : hs) CHECK((co_await h.result()).error().is_cancelled());
@@ -155,11 +155,11 @@ TEST_CASE("tasks aborted at every suspension point leave every resource usable")
     sem.add_permits(1);
     CHECK(sem.try_acquire().has_value());  // nobody took it
     n.notify_one();
-    co_await n.notified();                 // the permit was stored, not given to a dead task
+    co_await n.notified();  // the permit was stored, not given to a dead task
     CHECK(*(co_await rx.recv()) == 0);
-    CHECK(tx.try_send(5).has_value());     // the aborted send's slot is free
+    CHECK(tx.try_send(5).has_value());  // the aborted send's slot is free
     CHECK(*(co_await rx.recv()) == 5);
-    CHECK(btx.send(1).value() == 1);       // the aborted task's receiver is gone
+    CHECK(btx.send(1).value() == 1);  // the aborted task's receiver is gone
     CHECK(wtx.send(1).has_value());
     tok.cancel();
   }());
@@ -174,13 +174,13 @@ TEST_CASE("notify: randomized sequences match a reference model") {
     ts::Notify n;
     struct W {
       std::unique_ptr<test::Polled<ts::Notified>> fut;
-      bool queued = false;   // polled at least once and waiting
-      bool notified = false; // model: a notification was handed to it
-      bool by_one = false;   // ...by notify_one/notify_last (passed on if dropped)
-      bool by_last = false;  // ...by notify_last (passed on the same way)
-      bool fresh = true;     // created, never polled (notify_waiters still reaches it)
+      bool queued = false;    // polled at least once and waiting
+      bool notified = false;  // model: a notification was handed to it
+      bool by_one = false;    // ...by notify_one/notify_last (passed on if dropped)
+      bool by_last = false;   // ...by notify_last (passed on the same way)
+      bool fresh = true;      // created, never polled (notify_waiters still reaches it)
     };
-    std::deque<W> ws;  // in creation order
+    std::deque<W> ws;       // in creation order
     std::vector<W*> queue;  // model FIFO of queued, un-notified waiters
     bool permit = false;
     auto queue_remove = [&](W* w) {
@@ -204,9 +204,7 @@ TEST_CASE("notify: randomized sequences match a reference model") {
     };
     for (int step = 0; step < 100; ++step) {
       switch (rng.below(7)) {
-        case 0:
-          ws.push_back(W{std::make_unique<test::Polled<ts::Notified>>(n.notified())});
-          break;
+        case 0: ws.push_back(W{std::make_unique<test::Polled<ts::Notified>>(n.notified())}); break;
         case 1: {  // poll one waiter
           if (ws.empty()) break;
           std::size_t i = rng.below(ws.size());
@@ -444,21 +442,24 @@ TEST_CASE("semaphore close and notify_waiters racing destruction of waiting task
     auto ready = std::make_shared<std::atomic<int>>(0);
     std::vector<tokio::JoinHandle<void>> hs;
     for (int i = 0; i < 40; ++i) {
-      hs.push_back(rt.spawn([](std::shared_ptr<ts::Semaphore> s, std::shared_ptr<ts::Notify> n,
-                               std::shared_ptr<std::atomic<int>> ready, int i) -> Task<> {
-        if (i % 2) {
-          ready->fetch_add(1);
-          (void)co_await s->acquire();  // after close() it fails at once
-        } else {
-          auto f = n->notified();
-          f.enable();  // counted by notify_waiters from here on
-          ready->fetch_add(1);
-          co_await f;
-        }
-      }, sem, n, ready, i));
+      hs.push_back(rt.spawn(
+          [](std::shared_ptr<ts::Semaphore> s, std::shared_ptr<ts::Notify> n,
+             std::shared_ptr<std::atomic<int>> ready, int i) -> Task<> {
+            if (i % 2) {
+              ready->fetch_add(1);
+              (void)co_await s->acquire();  // after close() it fails at once
+            } else {
+              auto f = n->notified();
+              f.enable();  // counted by notify_waiters from here on
+              ready->fetch_add(1);
+              co_await f;
+            }
+          },
+          sem, n, ready, i));
     }
     rt.block_on([](std::vector<tokio::JoinHandle<void>>* hs, std::shared_ptr<ts::Semaphore> s,
-                   std::shared_ptr<ts::Notify> n, std::shared_ptr<std::atomic<int>> ready) -> Task<> {
+                   std::shared_ptr<ts::Notify> n,
+                   std::shared_ptr<std::atomic<int>> ready) -> Task<> {
       while (ready->load() < 40) co_await tokio::task::yield_now();
       for (std::size_t i = 0; i < hs->size(); i += 3) (*hs)[i].abort();  // some die meanwhile
       s->close();

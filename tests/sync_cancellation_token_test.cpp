@@ -26,7 +26,8 @@ tokio::runtime::Runtime timed_mt() {
 
 }  // namespace
 
-TEST_CASE("cancellation token: cancelled() awaited after cancel completes at once, also on children") {
+TEST_CASE(
+    "cancellation token: cancelled() awaited after cancel completes at once, also on children") {
   auto rt = test::current_thread();
   rt.block_on([]() -> Task<> {
     CancellationToken t;
@@ -59,10 +60,12 @@ TEST_CASE("cancellation token: waiters on a tree are woken by a cancel from anot
         hs.push_back(tokio::spawn(wait_and_count(sibling, &woke)));
       }
       // Cancelling the child wakes the child's and grandchild's waiters only.
-      auto c = tokio::spawn([](CancellationToken t) -> Task<> {
-        co_await tokio::task::yield_now();
-        t.cancel();
-      }, child);
+      auto c = tokio::spawn(
+          [](CancellationToken t) -> Task<> {
+            co_await tokio::task::yield_now();
+            t.cancel();
+          },
+          child);
       co_await c;
       CHECK(child.is_cancelled());
       CHECK(grandchild.is_cancelled());
@@ -74,10 +77,12 @@ TEST_CASE("cancellation token: waiters on a tree are woken by a cancel from anot
       }
       CHECK(woke.load() == 6);
       // The root wakes the rest.
-      auto c2 = tokio::spawn([](CancellationToken t) -> Task<> {
-        t.cancel();
-        co_return;
-      }, root);
+      auto c2 = tokio::spawn(
+          [](CancellationToken t) -> Task<> {
+            t.cancel();
+            co_return;
+          },
+          root);
       for (int i = 0; i < 3; ++i) {
         co_await hs[4 * i];
         co_await hs[4 * i + 3];
@@ -136,10 +141,12 @@ TEST_CASE("cancellation token: drop guards cancel on destruction (and cascade), 
     std::atomic<int> woke{0};
     auto waiter = tokio::spawn(wait_and_count(child, &woke));
     // A task holding the guard cancels the token when it ends, on whichever worker.
-    auto holder = tokio::spawn([](DropGuard g) -> Task<> {
-      co_await tokio::task::yield_now();
-      (void)g;
-    }, root.drop_guard());
+    auto holder = tokio::spawn(
+        [](DropGuard g) -> Task<> {
+          co_await tokio::task::yield_now();
+          (void)g;
+        },
+        root.drop_guard());
     co_await holder;
     co_await waiter;
     CHECK(root.is_cancelled());
@@ -149,7 +156,10 @@ TEST_CASE("cancellation token: drop guards cancel on destruction (and cascade), 
     {
       auto g1 = u.drop_guard();
       auto g2 = std::move(g1);
-      { auto g3 = std::move(g2); CHECK_FALSE(u.is_cancelled()); }
+      {
+        auto g3 = std::move(g2);
+        CHECK_FALSE(u.is_cancelled());
+      }
       CHECK(u.is_cancelled());
     }
     // Disarmed: the token is handed back uncancelled, and a child is unaffected.
@@ -164,7 +174,9 @@ TEST_CASE("cancellation token: drop guards cancel on destruction (and cascade), 
   }());
 }
 
-TEST_CASE("cancellation token: cancelled() destroyed in a select, a timeout or an abort leaves no waiter") {
+TEST_CASE(
+    "cancellation token: cancelled() destroyed in a select, a timeout or an abort leaves no "
+    "waiter") {
   auto rt = timed_mt();
   rt.block_on([]() -> Task<> {
     CancellationToken root;
@@ -179,10 +191,12 @@ TEST_CASE("cancellation token: cancelled() destroyed in a select, a timeout or a
       auto t = co_await tokio::time::timeout(std::chrono::microseconds(100), child.cancelled());
       CHECK_FALSE(t.has_value());
       // An aborted task (which may or may not have started).
-      auto h = tokio::spawn([](CancellationToken t, test::DropCounter) -> Task<> {
-        co_await t.cancelled();
-        CHECK_MESSAGE(false, "cancelled() completed although nothing was cancelled");
-      }, i % 2 ? root : grandchild, test::DropCounter(drops));
+      auto h = tokio::spawn(
+          [](CancellationToken t, test::DropCounter) -> Task<> {
+            co_await t.cancelled();
+            CHECK_MESSAGE(false, "cancelled() completed although nothing was cancelled");
+          },
+          i % 2 ? root : grandchild, test::DropCounter(drops));
       if (i % 3 == 0) co_await tokio::task::yield_now();
       h.abort();
       auto jr = co_await h.result();

@@ -17,9 +17,11 @@ TEST_CASE("mpsc: send then recv in order, None once every sender is gone") {
   auto rt = test::multi_thread(2);
   rt.block_on([]() -> Task<> {
     auto [tx, rx] = mpsc::channel<int>(4);
-    auto h = tokio::spawn([](mpsc::Sender<int> tx) -> Task<> {
-      for (int i = 0; i < 100; ++i) REQUIRE((co_await tx.send(i)).has_value());
-    }, tx);
+    auto h = tokio::spawn(
+        [](mpsc::Sender<int> tx) -> Task<> {
+          for (int i = 0; i < 100; ++i) REQUIRE((co_await tx.send(i)).has_value());
+        },
+        tx);
     { auto drop = std::move(tx); }
     for (int i = 0; i < 100; ++i) {
       auto v = co_await rx.recv();
@@ -284,7 +286,8 @@ TEST_CASE("mpsc: weak senders upgrade only while a strong sender lives") {
   { auto drop = std::move(tx); }
   CHECK_FALSE(weak.upgrade().has_value());
   CHECK(rx.try_recv().value() == 1);
-  CHECK(rx.try_recv().error() == mpsc::TryRecvError::Disconnected);  // weak senders do not keep it open
+  CHECK(rx.try_recv().error() ==
+        mpsc::TryRecvError::Disconnected);  // weak senders do not keep it open
   auto [utx, urx] = mpsc::unbounded_channel<int>();
   auto uw = utx.downgrade();
   auto copy = uw;
@@ -308,12 +311,14 @@ TEST_CASE("mpsc: recv losing a select, or aborted, never loses a message") {
   const int n = static_cast<int>(test::scaled(4000));
   int got = rt.block_on([](int n) -> Task<int> {
     auto [tx, rx] = mpsc::channel<int>(8);
-    auto prod = tokio::spawn([](mpsc::Sender<int> tx, int n) -> Task<> {
-      for (int i = 0; i < n; ++i) {
-        REQUIRE((co_await tx.send(i)).has_value());
-        if (i % 3 == 0) co_await tokio::task::yield_now();
-      }
-    }, std::move(tx), n);
+    auto prod = tokio::spawn(
+        [](mpsc::Sender<int> tx, int n) -> Task<> {
+          for (int i = 0; i < n; ++i) {
+            REQUIRE((co_await tx.send(i)).has_value());
+            if (i % 3 == 0) co_await tokio::task::yield_now();
+          }
+        },
+        std::move(tx), n);
     int expect = 0;
     for (;;) {
       auto r = co_await tokio::select(rx.recv(), tokio::task::yield_now());
@@ -336,12 +341,10 @@ TEST_CASE("mpsc: a cancelled send passes its slot on") {
     (void)tx.try_send(0);
     auto r = co_await tokio::select_biased(tokio::task::yield_now(), tx.send(1));
     CHECK(r.index() == 0);  // the send lost: the message was not sent
-    auto waiter = tokio::spawn([](mpsc::Sender<int> tx) -> Task<> {
-      REQUIRE((co_await tx.send(2)).has_value());
-    }, tx);
-    auto cancelled = tokio::spawn([](mpsc::Sender<int> tx) -> Task<> {
-      (void)co_await tx.send(99);
-    }, tx);
+    auto waiter = tokio::spawn(
+        [](mpsc::Sender<int> tx) -> Task<> { REQUIRE((co_await tx.send(2)).has_value()); }, tx);
+    auto cancelled =
+        tokio::spawn([](mpsc::Sender<int> tx) -> Task<> { (void)co_await tx.send(99); }, tx);
     for (int i = 0; i < 10; ++i) co_await tokio::task::yield_now();
     cancelled.abort();
     (void)co_await cancelled.result();
@@ -410,14 +413,16 @@ TEST_CASE("mpsc: large messages (one-slot blocks) round-trip and recycle blocks"
   auto rt = test::multi_thread(2);
   rt.block_on([]() -> Task<> {
     auto [tx, rx] = mpsc::channel<Large>(3);
-    auto h = tokio::spawn([](mpsc::Sender<Large> tx) -> Task<> {
-      for (std::size_t i = 0; i < 200; ++i) {
-        Large l;
-        l.a[0] = i;
-        l.a[4095] = i;
-        REQUIRE((co_await tx.send(std::move(l))).has_value());
-      }
-    }, std::move(tx));
+    auto h = tokio::spawn(
+        [](mpsc::Sender<Large> tx) -> Task<> {
+          for (std::size_t i = 0; i < 200; ++i) {
+            Large l;
+            l.a[0] = i;
+            l.a[4095] = i;
+            REQUIRE((co_await tx.send(std::move(l))).has_value());
+          }
+        },
+        std::move(tx));
     for (std::size_t i = 0; i < 200; ++i) {
       auto v = co_await rx.recv();
       REQUIRE(v.has_value());
@@ -447,18 +452,23 @@ TEST_CASE("mpsc: 8 producer threads/tasks, per-producer order preserved, nothing
           }
         });
       } else {
-        tasks.push_back(rt.spawn([](mpsc::Sender<std::pair<int, int>> btx,
-                                    mpsc::UnboundedSender<std::pair<int, int>> utx, int p, int per,
-                                    bool bounded) -> Task<> {
-          for (int i = 0; i < per; ++i) {
-            if (bounded) REQUIRE((co_await btx.send({p, i})).has_value());
-            else REQUIRE(utx.send({p, i}).has_value());
-            if (i % 64 == 0) co_await tokio::task::yield_now();
-          }
-        }, btx, utx, p, per, bounded != 0));
+        tasks.push_back(rt.spawn(
+            [](mpsc::Sender<std::pair<int, int>> btx,
+               mpsc::UnboundedSender<std::pair<int, int>> utx, int p, int per,
+               bool bounded) -> Task<> {
+              for (int i = 0; i < per; ++i) {
+                if (bounded) REQUIRE((co_await btx.send({p, i})).has_value());
+                else REQUIRE(utx.send({p, i}).has_value());
+                if (i % 64 == 0) co_await tokio::task::yield_now();
+              }
+            },
+            btx, utx, p, per, bounded != 0));
       }
     }
-    { auto d1 = std::move(btx); auto d2 = std::move(utx); }
+    {
+      auto d1 = std::move(btx);
+      auto d2 = std::move(utx);
+    }
     std::vector<int> next(kProducers, 0);
     long total = rt.block_on([](mpsc::Receiver<std::pair<int, int>>* brx,
                                 mpsc::UnboundedReceiver<std::pair<int, int>>* urx,
@@ -467,7 +477,8 @@ TEST_CASE("mpsc: 8 producer threads/tasks, per-producer order preserved, nothing
       std::vector<std::pair<int, int>> buf;
       for (;;) {
         buf.clear();
-        std::size_t n = bounded ? co_await brx->recv_many(buf, 32) : co_await urx->recv_many(buf, 32);
+        std::size_t n =
+            bounded ? co_await brx->recv_many(buf, 32) : co_await urx->recv_many(buf, 32);
         if (n == 0) break;
         for (auto [p, i] : buf) {
           if ((*next)[p] != i) FAIL("out of order from producer " << p);
@@ -496,8 +507,8 @@ TEST_CASE("mpsc: randomized sequences match a reference model") {
     auto [tx0, rx] = mpsc::channel<int>(cap);
     std::vector<mpsc::Sender<int>> senders;
     senders.push_back(std::move(tx0));
-    std::deque<int> model;          // values buffered, in order
-    std::size_t reserved = 0;       // slots held by permits / ready sends
+    std::deque<int> model;     // values buffered, in order
+    std::size_t reserved = 0;  // slots held by permits / ready sends
     std::vector<mpsc::Permit<int>> permits;
     struct PendingSend {
       std::unique_ptr<test::Polled<mpsc::Sender<int>::Send>> fut;
@@ -543,7 +554,8 @@ TEST_CASE("mpsc: randomized sequences match a reference model") {
         case 1: {
           if (senders.empty()) break;
           int v = next_value++;
-          PendingSend s{std::make_unique<test::Polled<mpsc::Sender<int>::Send>>(senders[0].send(v)), v};
+          PendingSend s{std::make_unique<test::Polled<mpsc::Sender<int>::Send>>(senders[0].send(v)),
+                        v};
           bool ready = s.fut->poll();
           if (rx_closed) {
             CHECK(ready);
@@ -597,7 +609,8 @@ TEST_CASE("mpsc: randomized sequences match a reference model") {
             settle();
           } else {
             bool ended = (rx_closed && reserved == 0) || (senders.empty() && permits.empty());
-            CHECK(r.error() == (ended ? mpsc::TryRecvError::Disconnected : mpsc::TryRecvError::Empty));
+            CHECK(r.error() ==
+                  (ended ? mpsc::TryRecvError::Disconnected : mpsc::TryRecvError::Empty));
           }
           break;
         }
@@ -636,7 +649,8 @@ TEST_CASE("mpsc: randomized sequences match a reference model") {
           break;
       }
       CHECK(rx.len() == model.size());
-      if (!senders.empty()) CHECK(senders[0].capacity() == (rx_closed ? senders[0].capacity() : free_slots()));
+      if (!senders.empty())
+        CHECK(senders[0].capacity() == (rx_closed ? senders[0].capacity() : free_slots()));
     }
   }
 }

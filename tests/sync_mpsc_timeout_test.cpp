@@ -9,9 +9,9 @@
 #include "sync_test_util.hpp"
 #include "time_mock.hpp"
 
+using timetest::ms;
 using tokio::Task;
 using tokio::time::Instant;
-using timetest::ms;
 namespace mpsc = tokio::sync::mpsc;
 namespace ttime = tokio::time;
 
@@ -67,16 +67,18 @@ TEST_CASE("mpsc send_timeout: succeeds when a slot frees before the deadline") {
   rt.block_on([]() -> Task<> {
     auto [tx, rx] = mpsc::channel<int>(1);
     REQUIRE(tx.try_send(1).has_value());
-    auto h = tokio::spawn([](mpsc::Receiver<int> rx) -> Task<std::vector<int>> {
-      co_await ttime::sleep(ms(40));
-      std::vector<int> got;
-      for (;;) {
-        auto v = co_await rx.recv();
-        if (!v) break;
-        got.push_back(*v);
-      }
-      co_return got;
-    }, std::move(rx));
+    auto h = tokio::spawn(
+        [](mpsc::Receiver<int> rx) -> Task<std::vector<int>> {
+          co_await ttime::sleep(ms(40));
+          std::vector<int> got;
+          for (;;) {
+            auto v = co_await rx.recv();
+            if (!v) break;
+            got.push_back(*v);
+          }
+          co_return got;
+        },
+        std::move(rx));
     auto t0 = Instant::now();
     auto r = co_await tx.send_timeout(2, ms(1000));
     CHECK(r.has_value());
@@ -114,7 +116,8 @@ TEST_CASE("mpsc send_timeout: a slot that frees by the time it is polled beats a
   }());
 }
 
-TEST_CASE("mpsc send_timeout: a closed receiver gives Closed with the value, before or while waiting") {
+TEST_CASE(
+    "mpsc send_timeout: a closed receiver gives Closed with the value, before or while waiting") {
   auto rt = timetest::paused_rt();
   rt.block_on([]() -> Task<> {
     {
@@ -128,11 +131,13 @@ TEST_CASE("mpsc send_timeout: a closed receiver gives Closed with the value, bef
     {
       auto [tx, rx] = mpsc::channel<std::string>(1);
       REQUIRE(tx.try_send("first").has_value());
-      auto closer = tokio::spawn([](mpsc::Receiver<std::string> rx) -> Task<> {
-        co_await ttime::sleep(ms(10));
-        rx.close();
-        co_await ttime::sleep(ms(10));  // keeps rx alive: close() alone must wake the sender
-      }, std::move(rx));
+      auto closer = tokio::spawn(
+          [](mpsc::Receiver<std::string> rx) -> Task<> {
+            co_await ttime::sleep(ms(10));
+            rx.close();
+            co_await ttime::sleep(ms(10));  // keeps rx alive: close() alone must wake the sender
+          },
+          std::move(rx));
       auto t0 = Instant::now();
       auto r = co_await tx.send_timeout("y", ms(500));
       REQUIRE_FALSE(r.has_value());
@@ -154,7 +159,9 @@ TEST_CASE("mpsc send_timeout: needs a runtime with timers") {
   }());
 }
 
-TEST_CASE("mpsc send_timeout: destroyed while waiting releases its place and its value; a granted slot is passed on") {
+TEST_CASE(
+    "mpsc send_timeout: destroyed while waiting releases its place and its value; a granted slot "
+    "is passed on") {
   auto rt = timetest::paused_rt();
   rt.block_on([]() -> Task<> {
     std::atomic<int> drops{0};
@@ -167,7 +174,10 @@ TEST_CASE("mpsc send_timeout: destroyed while waiting releases its place and its
     CHECK_FALSE(b.poll());
     CHECK(timetest::registered() == 1);
     // The slot frees up and is assigned to A (first in line)...
-    { auto v = rx.try_recv(); REQUIRE(v.has_value()); }
+    {
+      auto v = rx.try_recv();
+      REQUIRE(v.has_value());
+    }
     CHECK(drops == 1);
     CHECK(a.woken());
     CHECK_FALSE(b.woken());
@@ -179,7 +189,10 @@ TEST_CASE("mpsc send_timeout: destroyed while waiting releases its place and its
     CHECK(b.woken());
     CHECK(b.poll());
     CHECK(b.take().has_value());
-    { auto v = rx.try_recv(); REQUIRE(v.has_value()); }
+    {
+      auto v = rx.try_recv();
+      REQUIRE(v.has_value());
+    }
     CHECK(drops == 3);
     CHECK(rx.try_recv().error() == mpsc::TryRecvError::Empty);
     CHECK(tx.capacity() == 1);
@@ -195,7 +208,8 @@ TEST_CASE("mpsc send_timeout: losing a select or an abort leaves no waiter and n
     auto [tx, rx] = mpsc::channel<test::DropCounter>(1);
     REQUIRE(tx.try_send(test::DropCounter(drops)).has_value());
     // select: a shorter sleep wins.
-    auto r = co_await tokio::select(tx.send_timeout(test::DropCounter(drops), ms(1000)), ttime::sleep(ms(5)));
+    auto r = co_await tokio::select(tx.send_timeout(test::DropCounter(drops), ms(1000)),
+                                    ttime::sleep(ms(5)));
     CHECK(r.index() == 1);
     CHECK(drops == 1);  // the unsent value was destroyed with the send
     CHECK(timetest::registered() == 0);
@@ -205,9 +219,11 @@ TEST_CASE("mpsc send_timeout: losing a select or an abort leaves no waiter and n
     CHECK(drops == 2);
     CHECK(timetest::registered() == 0);
     // abort of a task waiting in send_timeout.
-    auto h = tokio::spawn([](mpsc::Sender<test::DropCounter> tx, std::atomic<int>* d) -> Task<> {
-      (void)co_await tx.send_timeout(test::DropCounter(*d), ms(1000));
-    }, tx, &drops);
+    auto h = tokio::spawn(
+        [](mpsc::Sender<test::DropCounter> tx, std::atomic<int>* d) -> Task<> {
+          (void)co_await tx.send_timeout(test::DropCounter(*d), ms(1000));
+        },
+        tx, &drops);
     co_await tokio::task::yield_now();
     co_await tokio::task::yield_now();
     CHECK(timetest::registered() == 1);
@@ -217,7 +233,10 @@ TEST_CASE("mpsc send_timeout: losing a select or an abort leaves no waiter and n
     CHECK(drops == 3);
     CHECK(timetest::registered() == 0);
     // Nothing queued behind: the slot, once freed, is free.
-    { auto v = rx.try_recv(); REQUIRE(v.has_value()); }
+    {
+      auto v = rx.try_recv();
+      REQUIRE(v.has_value());
+    }
     CHECK(drops == 4);
     CHECK(tx.capacity() == 1);
     CHECK(tx.try_send(test::DropCounter(drops)).has_value());
@@ -234,19 +253,21 @@ TEST_CASE("mpsc send_timeout: many producers on the real clock never lose or dup
     std::atomic<int> sent{0}, returned{0};
     std::vector<tokio::JoinHandle<void>> hs;
     for (int p = 0; p < kProducers; ++p) {
-      hs.push_back(tokio::spawn([](mpsc::Sender<int> tx, int base, int n, std::atomic<int>* sent,
-                                   std::atomic<int>* returned) -> Task<> {
-        for (int i = 0; i < n; ++i) {
-          auto r = co_await tx.send_timeout(base + i, std::chrono::microseconds(200));
-          if (r) {
-            sent->fetch_add(1);
-          } else {
-            CHECK(r.error().is_timeout());
-            CHECK(r.error().value == base + i);
-            returned->fetch_add(1);
-          }
-        }
-      }, tx, p * 100000, kPer, &sent, &returned));
+      hs.push_back(tokio::spawn(
+          [](mpsc::Sender<int> tx, int base, int n, std::atomic<int>* sent,
+             std::atomic<int>* returned) -> Task<> {
+            for (int i = 0; i < n; ++i) {
+              auto r = co_await tx.send_timeout(base + i, std::chrono::microseconds(200));
+              if (r) {
+                sent->fetch_add(1);
+              } else {
+                CHECK(r.error().is_timeout());
+                CHECK(r.error().value == base + i);
+                returned->fetch_add(1);
+              }
+            }
+          },
+          tx, p * 100000, kPer, &sent, &returned));
     }
     { auto drop = std::move(tx); }
     long received = 0;

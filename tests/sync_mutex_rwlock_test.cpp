@@ -62,14 +62,18 @@ TEST_CASE("mutex: a cancelled lock() passes the lock to the next waiter") {
     auto r = co_await tokio::select_biased(tokio::task::yield_now(), m.lock());
     CHECK(r.index() == 0);
     std::atomic<int> order{0};
-    auto h1 = tokio::spawn([](Mutex<int>* m) -> Task<> {
-      auto g = co_await m->lock();
-      *g += 1;
-    }, &m);
-    auto h2 = tokio::spawn([](Mutex<int>* m) -> Task<> {
-      auto g = co_await m->lock();
-      *g += 10;
-    }, &m);
+    auto h1 = tokio::spawn(
+        [](Mutex<int>* m) -> Task<> {
+          auto g = co_await m->lock();
+          *g += 1;
+        },
+        &m);
+    auto h2 = tokio::spawn(
+        [](Mutex<int>* m) -> Task<> {
+          auto g = co_await m->lock();
+          *g += 10;
+        },
+        &m);
     for (int i = 0; i < 10; ++i) co_await tokio::task::yield_now();
     h1.abort();
     { auto drop = std::move(g); }
@@ -88,11 +92,13 @@ TEST_CASE("mutex: owned guard moves into another task and keeps the mutex alive"
     auto g = co_await Mutex<std::vector<int>>::lock_owned(m);
     std::weak_ptr<Mutex<std::vector<int>>> weak = m;
     m.reset();
-    auto h = tokio::spawn([](tokio::sync::OwnedMutexGuard<std::vector<int>> g) -> Task<std::size_t> {
-      g->push_back(1);
-      co_await tokio::task::yield_now();
-      co_return g->size();
-    }, std::move(g));
+    auto h = tokio::spawn(
+        [](tokio::sync::OwnedMutexGuard<std::vector<int>> g) -> Task<std::size_t> {
+          g->push_back(1);
+          co_await tokio::task::yield_now();
+          co_return g->size();
+        },
+        std::move(g));
     CHECK(co_await h == 1);
     CHECK(weak.expired());
     auto m2 = std::make_shared<Mutex<int>>(5);
@@ -215,14 +221,16 @@ TEST_CASE("mutex: 8 tasks increment a shared counter without losing updates") {
   auto m = std::make_shared<Mutex<long>>(0);
   std::vector<tokio::JoinHandle<void>> hs;
   for (int t = 0; t < 8; ++t) {
-    hs.push_back(rt.spawn([](std::shared_ptr<Mutex<long>> m, int n) -> Task<> {
-      for (int i = 0; i < n; ++i) {
-        auto g = co_await m->lock();
-        long v = *g;
-        if (i % 16 == 0) co_await tokio::task::yield_now();  // hold it across an await
-        *g = v + 1;
-      }
-    }, m, n));
+    hs.push_back(rt.spawn(
+        [](std::shared_ptr<Mutex<long>> m, int n) -> Task<> {
+          for (int i = 0; i < n; ++i) {
+            auto g = co_await m->lock();
+            long v = *g;
+            if (i % 16 == 0) co_await tokio::task::yield_now();  // hold it across an await
+            *g = v + 1;
+          }
+        },
+        m, n));
   }
   rt.block_on([](std::vector<tokio::JoinHandle<void>>* hs) -> Task<> {
     for (auto& h : *hs) co_await h;
@@ -308,7 +316,7 @@ TEST_CASE("rwlock: max readers, downgrade, owned guards") {
     *w = 4;
     auto r = tokio::sync::RwLockWriteGuard<int>::downgrade(std::move(w));
     CHECK(*r == 4);
-    CHECK(l.try_read().has_value());   // other readers may join
+    CHECK(l.try_read().has_value());  // other readers may join
     CHECK_FALSE(l.try_write().has_value());
   }
   auto rt = test::current_thread();
@@ -348,20 +356,22 @@ TEST_CASE("rwlock: readers never see a half-done write under contention") {
   std::atomic<int> torn{0};
   std::vector<tokio::JoinHandle<void>> hs;
   for (int t = 0; t < 8; ++t) {
-    hs.push_back(rt.spawn([](std::shared_ptr<RwLock<std::pair<long, long>>> l, int n, int t,
-                             std::atomic<int>* torn) -> Task<> {
-      for (int i = 0; i < n; ++i) {
-        if ((i + t) % 4 == 0) {
-          auto w = co_await l->write();
-          w->first += 1;
-          if (i % 8 == 0) co_await tokio::task::yield_now();
-          w->second += 1;
-        } else {
-          auto r = co_await l->read();
-          if (r->first != r->second) torn->fetch_add(1);
-        }
-      }
-    }, l, n, t, &torn));
+    hs.push_back(rt.spawn(
+        [](std::shared_ptr<RwLock<std::pair<long, long>>> l, int n, int t,
+           std::atomic<int>* torn) -> Task<> {
+          for (int i = 0; i < n; ++i) {
+            if ((i + t) % 4 == 0) {
+              auto w = co_await l->write();
+              w->first += 1;
+              if (i % 8 == 0) co_await tokio::task::yield_now();
+              w->second += 1;
+            } else {
+              auto r = co_await l->read();
+              if (r->first != r->second) torn->fetch_add(1);
+            }
+          }
+        },
+        l, n, t, &torn));
   }
   rt.block_on([](std::vector<tokio::JoinHandle<void>>* hs) -> Task<> {
     for (auto& h : *hs) co_await h;

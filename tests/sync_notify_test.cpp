@@ -150,10 +150,12 @@ TEST_CASE("notify: wake from another thread and from inside the runtime") {
     });
     co_await n.notified();
     t.join();
-    auto h = tokio::spawn([](Notify* n) -> Task<> {
-      co_await tokio::task::yield_now();
-      n->notify_one();
-    }, &n);
+    auto h = tokio::spawn(
+        [](Notify* n) -> Task<> {
+          co_await tokio::task::yield_now();
+          n->notify_one();
+        },
+        &n);
     co_await n.notified();
     co_await h;
   }());
@@ -167,12 +169,14 @@ TEST_CASE("notify: notified() losing a select loses no notify_one") {
     std::atomic<int> got{0};
     // One notification at a time (Notify coalesces permits): the next is sent once the
     // previous was consumed, so a lost one would hang this test.
-    auto h = tokio::spawn([](Notify* n, std::atomic<int>* got, int rounds) -> Task<> {
-      for (int i = 0; i < rounds; ++i) {
-        n->notify_one();
-        while (got->load() <= i) co_await tokio::task::yield_now();
-      }
-    }, &n, &got, rounds);
+    auto h = tokio::spawn(
+        [](Notify* n, std::atomic<int>* got, int rounds) -> Task<> {
+          for (int i = 0; i < rounds; ++i) {
+            n->notify_one();
+            while (got->load() <= i) co_await tokio::task::yield_now();
+          }
+        },
+        &n, &got, rounds);
     while (got.load() < rounds) {
       if (got.load() % 2 == 0) {
         co_await n.notified();
@@ -195,14 +199,15 @@ TEST_CASE("notify: notify_waiters with many waiters across threads") {
   std::atomic<int> ready{0};
   std::vector<tokio::JoinHandle<void>> hs;
   for (int i = 0; i < waiters; ++i) {
-    hs.push_back(rt.spawn([](std::shared_ptr<Notify> n, std::atomic<int>* woke,
-                             std::atomic<int>* ready) -> Task<> {
-      auto f = n->notified();
-      f.enable();
-      ready->fetch_add(1);
-      co_await f;
-      woke->fetch_add(1);
-    }, n, &woke, &ready));
+    hs.push_back(rt.spawn(
+        [](std::shared_ptr<Notify> n, std::atomic<int>* woke, std::atomic<int>* ready) -> Task<> {
+          auto f = n->notified();
+          f.enable();
+          ready->fetch_add(1);
+          co_await f;
+          woke->fetch_add(1);
+        },
+        n, &woke, &ready));
   }
   REQUIRE(test::eventually([&] { return ready.load() == waiters; }));
   n->notify_waiters();
@@ -224,12 +229,13 @@ TEST_CASE("barrier: releases groups of n, exactly one leader per generation") {
     std::vector<tokio::JoinHandle<void>> hs;
     for (int gen = 0; gen < 3; ++gen) {
       for (int i = 0; i < n; ++i) {
-        hs.push_back(tokio::spawn([](Barrier* b, std::atomic<int>* leaders,
-                                     std::atomic<int>* passed) -> Task<> {
-          auto r = co_await b->wait();
-          if (r.is_leader()) leaders->fetch_add(1);
-          passed->fetch_add(1);
-        }, &b, &leaders, &passed));
+        hs.push_back(tokio::spawn(
+            [](Barrier* b, std::atomic<int>* leaders, std::atomic<int>* passed) -> Task<> {
+              auto r = co_await b->wait();
+              if (r.is_leader()) leaders->fetch_add(1);
+              passed->fetch_add(1);
+            },
+            &b, &leaders, &passed));
       }
     }
     for (auto& h : hs) co_await h;
@@ -280,15 +286,17 @@ TEST_CASE("once_cell: get_or_init runs one initializer among concurrent callers"
   std::atomic<int> inits{0};
   std::vector<tokio::JoinHandle<std::string>> hs;
   for (int i = 0; i < 16; ++i) {
-    hs.push_back(rt.spawn([](std::shared_ptr<OnceCell<std::string>> cell,
-                             std::atomic<int>* inits) -> Task<std::string> {
-      const std::string& v = co_await cell->get_or_init([inits]() -> Task<std::string> {
-        inits->fetch_add(1);
-        co_await tokio::task::yield_now();
-        co_return std::string("value");
-      });
-      co_return v;
-    }, cell, &inits));
+    hs.push_back(rt.spawn(
+        [](std::shared_ptr<OnceCell<std::string>> cell,
+           std::atomic<int>* inits) -> Task<std::string> {
+          const std::string& v = co_await cell->get_or_init([inits]() -> Task<std::string> {
+            inits->fetch_add(1);
+            co_await tokio::task::yield_now();
+            co_return std::string("value");
+          });
+          co_return v;
+        },
+        cell, &inits));
   }
   rt.block_on([](std::vector<tokio::JoinHandle<std::string>>* hs) -> Task<> {
     for (auto& h : *hs) CHECK(co_await h == "value");
@@ -315,11 +323,10 @@ TEST_CASE("once_cell: a failing or cancelled initializer lets the next caller in
     CHECK(threw);
     CHECK_FALSE(cell.initialized());
     // Cancelled mid-initialization (loses a select against a ready branch).
-    auto r = co_await tokio::select_biased(
-        cell.get_or_init([]() -> Task<int> {
-          for (;;) co_await tokio::task::yield_now();
-        }),
-        tokio::task::yield_now());
+    auto r = co_await tokio::select_biased(cell.get_or_init([]() -> Task<int> {
+      for (;;) co_await tokio::task::yield_now();
+    }),
+                                           tokio::task::yield_now());
     CHECK(r.index() == 1);
     CHECK_FALSE(cell.initialized());
     auto e = co_await cell.get_or_try_init([]() -> Task<tokio::Result<int, std::string>> {
@@ -336,13 +343,15 @@ TEST_CASE("once_cell: a failing or cancelled initializer lets the next caller in
     OnceCell<int> c2;
     auto [tx, rx] = tokio::sync::oneshot::channel<int>();
     std::atomic<bool> started{false};
-    auto h = tokio::spawn([](OnceCell<int>* c, tokio::sync::oneshot::Receiver<int> rx,
-                             std::atomic<bool>* started) -> Task<int> {
-      co_return (co_await c->get_or_init([&rx, started]() -> Task<int> {
-        started->store(true);
-        co_return (co_await rx).value();
-      })).get();
-    }, &c2, std::move(rx), &started);
+    auto h = tokio::spawn(
+        [](OnceCell<int>* c, tokio::sync::oneshot::Receiver<int> rx,
+           std::atomic<bool>* started) -> Task<int> {
+          co_return (co_await c->get_or_init([&rx, started]() -> Task<int> {
+            started->store(true);
+            co_return (co_await rx).value();
+          })).get();
+        },
+        &c2, std::move(rx), &started);
     while (!started.load()) co_await tokio::task::yield_now();
     auto busy = c2.set(5);
     REQUIRE_FALSE(busy.has_value());
@@ -360,20 +369,24 @@ TEST_CASE("once_cell: a waiter takes over when the running initializer's task is
     std::atomic<int> ran_a{0}, ran_b{0};
     std::atomic<int> drops{0};
     // A starts initializing and never finishes on its own.
-    auto a = tokio::spawn([](OnceCell<int>* c, std::atomic<int>* ran, test::DropCounter) -> Task<int> {
-      co_return (co_await c->get_or_init([ran]() -> Task<int> {
-        ran->fetch_add(1);
-        for (;;) co_await tokio::task::yield_now();
-      })).get();
-    }, &cell, &ran_a, test::DropCounter(drops));
+    auto a = tokio::spawn(
+        [](OnceCell<int>* c, std::atomic<int>* ran, test::DropCounter) -> Task<int> {
+          co_return (co_await c->get_or_init([ran]() -> Task<int> {
+            ran->fetch_add(1);
+            for (;;) co_await tokio::task::yield_now();
+          })).get();
+        },
+        &cell, &ran_a, test::DropCounter(drops));
     while (ran_a.load() == 0) co_await tokio::task::yield_now();
     // B queues behind A's initializer.
-    auto b = tokio::spawn([](OnceCell<int>* c, std::atomic<int>* ran) -> Task<int> {
-      co_return (co_await c->get_or_init([ran]() -> Task<int> {
-        ran->fetch_add(1);
-        co_return 42;
-      })).get();
-    }, &cell, &ran_b);
+    auto b = tokio::spawn(
+        [](OnceCell<int>* c, std::atomic<int>* ran) -> Task<int> {
+          co_return (co_await c->get_or_init([ran]() -> Task<int> {
+            ran->fetch_add(1);
+            co_return 42;
+          })).get();
+        },
+        &cell, &ran_b);
     for (int i = 0; i < 20; ++i) co_await tokio::task::yield_now();
     CHECK(ran_b.load() == 0);  // still waiting for A
     CHECK_FALSE(cell.initialized());

@@ -172,9 +172,7 @@ TEST_CASE("cancellation: dropping a middle token keeps its children linked to th
 
 TEST_CASE("cancellation: drop guard, disarm, copies share the signal, cancelled_owned") {
   CancellationToken t;
-  {
-    auto g = t.drop_guard();
-  }
+  { auto g = t.drop_guard(); }
   CHECK(t.is_cancelled());
   CancellationToken u;
   {
@@ -225,15 +223,17 @@ TEST_CASE("cancellation: concurrent child creation, drops and cancel leave no wa
     std::atomic<int> woke{0};
     std::vector<tokio::JoinHandle<void>> hs;
     for (int t = 0; t < 8; ++t) {
-      hs.push_back(rt.spawn([](CancellationToken root, std::atomic<int>* woke, int t) -> Task<> {
-        CancellationToken tok = t % 2 ? root.child_token().child_token() : root.child_token();
-        for (int i = 0; i < 5; ++i) {
-          auto tmp = tok.child_token();  // created and dropped while cancel may run
-          (void)tmp;
-        }
-        co_await tok.cancelled();
-        woke->fetch_add(1);
-      }, root, &woke, t));
+      hs.push_back(rt.spawn(
+          [](CancellationToken root, std::atomic<int>* woke, int t) -> Task<> {
+            CancellationToken tok = t % 2 ? root.child_token().child_token() : root.child_token();
+            for (int i = 0; i < 5; ++i) {
+              auto tmp = tok.child_token();  // created and dropped while cancel may run
+              (void)tmp;
+            }
+            co_await tok.cancelled();
+            woke->fetch_add(1);
+          },
+          root, &woke, t));
     }
     std::thread c([root] { root.cancel(); });
     rt.block_on([](std::vector<tokio::JoinHandle<void>>* hs) -> Task<> {

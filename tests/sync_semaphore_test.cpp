@@ -99,7 +99,7 @@ TEST_CASE("semaphore: FIFO order, and a large request holds back later small one
   CHECK_FALSE(big.woken());
   CHECK(s.available_permits() == 0);
   CHECK_FALSE(s.try_acquire().has_value());  // try_acquire cannot overtake the queue
-  s.add_permits(2);  // 1 completes the head, 1 goes to small1
+  s.add_permits(2);                          // 1 completes the head, 1 goes to small1
   CHECK(big.woken());
   CHECK(small1.woken());
   CHECK_FALSE(small2.woken());
@@ -203,10 +203,12 @@ TEST_CASE("semaphore: acquire in tasks, owned permits moved across tasks") {
     auto p = co_await Semaphore::acquire_owned(s);
     REQUIRE(p.has_value());
     CHECK(s->available_permits() == 1);
-    auto h = tokio::spawn([](tokio::sync::OwnedSemaphorePermit p) -> Task<int> {
-      co_await tokio::task::yield_now();
-      co_return static_cast<int>(p.num_permits());
-    }, std::move(*p));
+    auto h = tokio::spawn(
+        [](tokio::sync::OwnedSemaphorePermit p) -> Task<int> {
+          co_await tokio::task::yield_now();
+          co_return static_cast<int>(p.num_permits());
+        },
+        std::move(*p));
     CHECK(co_await h == 1);
     CHECK(s->available_permits() == 2);
     auto t = Semaphore::try_acquire_many_owned(s, 2);
@@ -272,7 +274,8 @@ TEST_CASE("semaphore: never more holders than permits under 8-thread contention"
     for (int i = 0; i < n; ++i) {
       auto p = co_await s->acquire_many(static_cast<uint32_t>(1 + (i + many) % 2));
       REQUIRE(p.has_value());
-      int now = inside->fetch_add(static_cast<int>(p->num_permits())) + static_cast<int>(p->num_permits());
+      int now = inside->fetch_add(static_cast<int>(p->num_permits())) +
+                static_cast<int>(p->num_permits());
       int m = max_inside->load();
       while (now > m && !max_inside->compare_exchange_weak(m, now)) {
       }
@@ -283,7 +286,8 @@ TEST_CASE("semaphore: never more holders than permits under 8-thread contention"
   };
   // 6 tasks on the runtime plus 2 plain threads using the blocking form.
   std::vector<tokio::JoinHandle<void>> hs;
-  for (int t = 0; t < 6; ++t) hs.push_back(rt.spawn(worker, &s, &inside, &max_inside, &done, per_task, t));
+  for (int t = 0; t < 6; ++t)
+    hs.push_back(rt.spawn(worker, &s, &inside, &max_inside, &done, per_task, t));
   std::vector<std::thread> ths;
   for (int t = 0; t < 2; ++t) {
     ths.emplace_back([&] {
@@ -320,8 +324,8 @@ TEST_CASE("semaphore: randomized sequences match a reference model") {
     struct Waiter {
       std::unique_ptr<test::Polled<Semaphore::Acquire>> fut;
       std::size_t want;
-      std::size_t got = 0;   // permits assigned so far
-      bool failed = false;   // unserved when the semaphore closed
+      std::size_t got = 0;  // permits assigned so far
+      bool failed = false;  // unserved when the semaphore closed
       bool served() const { return got == want; }
     };
     std::deque<Waiter> waiting;

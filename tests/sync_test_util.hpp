@@ -19,7 +19,7 @@ namespace test {
 struct CountingWaker {
   tokio::detail::Wakeable w;  // first member (standard layout)
   std::atomic<int> wakes{0};
-  std::atomic<int> refs{1};   // the test's own handle counts as one
+  std::atomic<int> refs{1};  // the test's own handle counts as one
 
   // The test's handle.
   struct Handle {
@@ -63,7 +63,8 @@ static_assert(std::is_standard_layout_v<CountingWaker>);
 template <class L>
 class Polled {
  public:
-  explicit Polled(L&& l) : waker_(CountingWaker::create()), leaf_(std::make_unique<L>(std::move(l))) {}
+  explicit Polled(L&& l)
+      : waker_(CountingWaker::create()), leaf_(std::make_unique<L>(std::move(l))) {}
   ~Polled() { leaf_.reset(); }
 
   // One poll; true when ready (the result is then available through take()).
@@ -82,7 +83,7 @@ class Polled {
 
  private:
   CountingWaker::Handle waker_;  // outlives the awaitable (declared first)
-  std::unique_ptr<L> leaf_;  // (not std::optional: GCC's -Wmaybe-uninitialized misfires on it)
+  std::unique_ptr<L> leaf_;      // (not std::optional: GCC's -Wmaybe-uninitialized misfires on it)
   std::optional<bool> ready_;
 };
 

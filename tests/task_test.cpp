@@ -100,7 +100,8 @@ Task<> descend(int depth, std::vector<int>* order, std::atomic<bool>* reached) {
 
 }  // namespace deep_chain
 
-TEST_CASE("aborting a suspended 1,000,000-deep chain destroys it innermost first, without recursion") {
+TEST_CASE(
+    "aborting a suspended 1,000,000-deep chain destroys it innermost first, without recursion") {
   auto rt = tokio::runtime::Builder::new_current_thread().enable_time().build();
   const int depth = static_cast<int>(test::scaled(1000000));
   std::vector<int> order;
@@ -125,16 +126,17 @@ TEST_CASE("a deep chain losing a select is destroyed without recursion") {
   const int depth = static_cast<int>(test::scaled(300000));
   std::vector<int> order;
   std::atomic<bool> reached{false};
-  int winner = rt.block_on([](int depth, std::vector<int>* order, std::atomic<bool>* reached) -> Task<int> {
-    auto deep = deep_chain::descend(depth, order, reached);
-    auto quick = []() -> Task<int> {
-      co_await tokio::time::sleep(std::chrono::milliseconds(20));
-      co_return 7;
-    };
-    auto q = quick();
-    auto r = co_await tokio::select(std::move(deep), std::move(q));
-    co_return static_cast<int>(r.index());
-  }(depth, &order, &reached));
+  int winner =
+      rt.block_on([](int depth, std::vector<int>* order, std::atomic<bool>* reached) -> Task<int> {
+        auto deep = deep_chain::descend(depth, order, reached);
+        auto quick = []() -> Task<int> {
+          co_await tokio::time::sleep(std::chrono::milliseconds(20));
+          co_return 7;
+        };
+        auto q = quick();
+        auto r = co_await tokio::select(std::move(deep), std::move(q));
+        co_return static_cast<int>(r.index());
+      }(depth, &order, &reached));
   CHECK(winner == 1);
   CHECK(reached.load());
   CHECK(order.size() == static_cast<std::size_t>(depth) + 1);
@@ -250,7 +252,9 @@ TEST_CASE("poll_fn adapts a foreign event source: polled until ready, woken by i
   }());
   CHECK(v == 42);
   auto rt2 = test::current_thread();
-  CHECK_THROWS_AS(rt2.block_on(tokio::task::poll_fn([](tokio::task::Context&) -> std::optional<int> {
-    throw std::runtime_error("poll failed");
-  })), std::runtime_error);
+  CHECK_THROWS_AS(
+      rt2.block_on(tokio::task::poll_fn([](tokio::task::Context&) -> std::optional<int> {
+        throw std::runtime_error("poll failed");
+      })),
+      std::runtime_error);
 }

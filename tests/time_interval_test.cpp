@@ -4,12 +4,12 @@
 
 #include "time_mock.hpp"
 
+using timetest::MockWaker;
+using timetest::ms;
 using tokio::Task;
 using tokio::time::Instant;
 using tokio::time::Interval;
 using tokio::time::MissedTickBehavior;
-using timetest::MockWaker;
-using timetest::ms;
 namespace ttime = tokio::time;
 
 namespace {
@@ -18,7 +18,8 @@ std::vector<long> ready_ticks(Interval& iv, MockWaker& w, Instant start) {
   std::vector<long> out;
   Instant t;
   while (timetest::poll_tick(iv, w, t)) {
-    out.push_back(static_cast<long>(std::chrono::duration_cast<std::chrono::milliseconds>(t - start).count()));
+    out.push_back(static_cast<long>(
+        std::chrono::duration_cast<std::chrono::milliseconds>(t - start).count()));
     REQUIRE(out.size() < 100);
   }
   return out;
@@ -136,7 +137,7 @@ TEST_CASE("interval: reset, reset_immediately, reset_after, reset_at and period"
     CHECK(ready_ticks(iv, w, start) == V{300});
     co_await ttime::advance(ms(100));
     CHECK(ready_ticks(iv, w, start) == V{});  // registered for 600
-    iv.reset();                                // now 401: next tick at 701
+    iv.reset();                               // now 401: next tick at 701
     co_await ttime::advance(ms(250));
     CHECK(ready_ticks(iv, w, start) == V{});
     co_await ttime::advance(ms(50));

@@ -5,10 +5,10 @@
 
 #include "time_mock.hpp"
 
-using tokio::Task;
-using tokio::time::Instant;
 using timetest::MockWaker;
 using timetest::ms;
+using tokio::Task;
+using tokio::time::Instant;
 namespace ttime = tokio::time;
 
 TEST_CASE("mt: many tasks sleeping 1-50 ms across workers all wake, none early") {
@@ -19,11 +19,13 @@ TEST_CASE("mt: many tasks sleeping 1-50 ms across workers all wake, none early")
     std::vector<tokio::JoinHandle<void>> hs;
     hs.reserve(static_cast<std::size_t>(n));
     for (int i = 0; i < n; ++i) {
-      hs.push_back(tokio::spawn([](int d, std::atomic<int>* early) -> Task<> {
-        auto start = Instant::now();
-        co_await ttime::sleep(ms(d));
-        if (start.elapsed() < ms(d)) early->fetch_add(1);
-      }, 1 + i % 50, &early));
+      hs.push_back(tokio::spawn(
+          [](int d, std::atomic<int>* early) -> Task<> {
+            auto start = Instant::now();
+            co_await ttime::sleep(ms(d));
+            if (start.elapsed() < ms(d)) early->fetch_add(1);
+          },
+          1 + i % 50, &early));
     }
     for (auto& h : hs) co_await h;
     CHECK(early.load() == 0);
@@ -64,38 +66,40 @@ TEST_CASE("mt: fire / cancel / reset races") {
     const int n = static_cast<int>(test::scaled(12000));
     std::vector<tokio::JoinHandle<void>> hs;
     for (int i = 0; i < n; ++i) {
-      hs.push_back(tokio::spawn([](int i) -> Task<> {
-        std::minstd_rand rng(static_cast<unsigned>(i));
-        for (int k = 0; k < 6; ++k) {
-          switch (rng() % 4) {
-            case 0: {  // two timers due together; the loser is cancelled as the other fires
-              (void)co_await tokio::select(ttime::sleep(ms(1)), ttime::sleep(ms(1)));
-              break;
-            }
-            case 1: {  // a timeout racing the operand's own timer
-              (void)co_await ttime::timeout(ms(rng() % 3), ttime::sleep(ms(rng() % 3)));
-              break;
-            }
-            case 2: {  // reset later / earlier while the driver may be firing it
-              auto s = ttime::sleep(ms(1));
-              auto r = co_await tokio::select_biased(ttime::sleep(ms(1)), s);
-              if (r.index() == 0) {
-                s.reset(Instant::now() + ms(rng() % 2));
-                s.reset(Instant::now() + ms(2));
-                s.reset(Instant::now() + ms(rng() % 2));
-                co_await s;
+      hs.push_back(tokio::spawn(
+          [](int i) -> Task<> {
+            std::minstd_rand rng(static_cast<unsigned>(i));
+            for (int k = 0; k < 6; ++k) {
+              switch (rng() % 4) {
+                case 0: {  // two timers due together; the loser is cancelled as the other fires
+                  (void)co_await tokio::select(ttime::sleep(ms(1)), ttime::sleep(ms(1)));
+                  break;
+                }
+                case 1: {  // a timeout racing the operand's own timer
+                  (void)co_await ttime::timeout(ms(rng() % 3), ttime::sleep(ms(rng() % 3)));
+                  break;
+                }
+                case 2: {  // reset later / earlier while the driver may be firing it
+                  auto s = ttime::sleep(ms(1));
+                  auto r = co_await tokio::select_biased(ttime::sleep(ms(1)), s);
+                  if (r.index() == 0) {
+                    s.reset(Instant::now() + ms(rng() % 2));
+                    s.reset(Instant::now() + ms(2));
+                    s.reset(Instant::now() + ms(rng() % 2));
+                    co_await s;
+                  }
+                  break;
+                }
+                default: {  // cancel a registered timer right around its deadline
+                  auto s = ttime::sleep(ms(1));
+                  (void)co_await tokio::select_biased(tokio::task::yield_now(), s);
+                  co_await ttime::sleep(ms(1));
+                  break;
+                }
               }
-              break;
             }
-            default: {  // cancel a registered timer right around its deadline
-              auto s = ttime::sleep(ms(1));
-              (void)co_await tokio::select_biased(tokio::task::yield_now(), s);
-              co_await ttime::sleep(ms(1));
-              break;
-            }
-          }
-        }
-      }, i));
+          },
+          i));
     }
     // Abort some tasks from outside while their timers are firing.
     for (int i = 0; i < n; i += 7) hs[static_cast<std::size_t>(i)].abort();

@@ -6,12 +6,12 @@
 
 #include "time_mock.hpp"
 
-using tokio::Task;
-using tokio::time::Duration;
-using tokio::time::Instant;
 using timetest::MockWaker;
 using timetest::ms;
 using timetest::poll_with;
+using tokio::Task;
+using tokio::time::Duration;
+using tokio::time::Instant;
 namespace ttime = tokio::time;
 using std::chrono::microseconds;
 
@@ -27,12 +27,22 @@ TEST_CASE("pause: misuse is a clear std::logic_error") {
   CHECK(what([] { ttime::pause(); }).find("outside a tokio runtime") != std::string::npos);
   {
     auto rt = timetest::time_mt(2);
-    auto msg = what([&] { rt.block_on([]() -> Task<> { ttime::pause(); co_return; }()); });
+    auto msg = what([&] {
+      rt.block_on([]() -> Task<> {
+        ttime::pause();
+        co_return;
+      }());
+    });
     CHECK(msg.find("current-thread") != std::string::npos);
   }
   {
     auto rt = tokio::runtime::Builder::new_current_thread().build();
-    auto msg = what([&] { rt.block_on([]() -> Task<> { ttime::pause(); co_return; }()); });
+    auto msg = what([&] {
+      rt.block_on([]() -> Task<> {
+        ttime::pause();
+        co_return;
+      }());
+    });
     CHECK(msg.find("enable_time") != std::string::npos);
   }
   auto rt = timetest::time_rt();
@@ -51,8 +61,9 @@ TEST_CASE("pause: misuse is a clear std::logic_error") {
     ttime::resume();
   }());
   // start_paused is validated by the Builder.
-  CHECK_THROWS_AS(tokio::runtime::Builder::new_multi_thread().enable_time().start_paused(true).build(),
-                  std::invalid_argument);
+  CHECK_THROWS_AS(
+      tokio::runtime::Builder::new_multi_thread().enable_time().start_paused(true).build(),
+      std::invalid_argument);
   CHECK_THROWS_AS(tokio::runtime::Builder::new_current_thread().start_paused(true).build(),
                   std::invalid_argument);
 }
@@ -230,13 +241,15 @@ TEST_CASE("pause: 100,000 timers with random deadlines fire in exact deadline or
     for (std::size_t i = 0; i < n; ++i) {
       // Spread over ~17 minutes, at sub-millisecond precision, with many ties.
       auto d = microseconds(static_cast<int64_t>(rng() % 1000000000ull));
-      hs.push_back(tokio::spawn([](Instant deadline, Instant start, Rec* rec) -> Task<> {
-        co_await ttime::sleep_until(deadline);
-        // The deadline rounded up to the millisecond tick: exactly now.
-        auto tick = ((deadline - start).count() + 999999) / 1000000;
-        if (Instant::now() != start + ms(tick)) ++rec->late_or_early;
-        rec->fired_tick.push_back(tick);
-      }, start + d, start, &rec));
+      hs.push_back(tokio::spawn(
+          [](Instant deadline, Instant start, Rec* rec) -> Task<> {
+            co_await ttime::sleep_until(deadline);
+            // The deadline rounded up to the millisecond tick: exactly now.
+            auto tick = ((deadline - start).count() + 999999) / 1000000;
+            if (Instant::now() != start + ms(tick)) ++rec->late_or_early;
+            rec->fired_tick.push_back(tick);
+          },
+          start + d, start, &rec));
     }
     for (auto& h : hs) co_await h;
     CHECK(rec.fired_tick.size() == n);

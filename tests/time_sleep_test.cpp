@@ -6,12 +6,12 @@
 
 #include "time_mock.hpp"
 
-using tokio::Task;
-using tokio::time::Instant;
-using tokio::time::Sleep;
 using timetest::MockWaker;
 using timetest::ms;
 using timetest::poll_with;
+using tokio::Task;
+using tokio::time::Instant;
+using tokio::time::Sleep;
 namespace ttime = tokio::time;
 
 TEST_CASE("sleep: completes after its duration on a real clock, never early") {
@@ -222,10 +222,12 @@ TEST_CASE("sleep: a select loop re-arming one Sleep by reference") {
   rt.block_on([]() -> Task<> {
     auto start = Instant::now();
     auto [tx, rx] = tokio::sync::oneshot::channel<int>();
-    tokio::spawn([](tokio::sync::oneshot::Sender<int> tx) -> Task<> {
-      co_await ttime::sleep(ms(35));
-      (void)tx.send(1);
-    }, std::move(tx));
+    tokio::spawn(
+        [](tokio::sync::oneshot::Sender<int> tx) -> Task<> {
+          co_await ttime::sleep(ms(35));
+          (void)tx.send(1);
+        },
+        std::move(tx));
     Sleep tick = ttime::sleep(ms(10));
     int ticks = 0;
     for (;;) {
@@ -270,10 +272,12 @@ TEST_CASE("sleep: awaits draw on the coop budget (a ready-sleep loop cannot star
   auto rt = timetest::time_rt();
   rt.block_on([]() -> Task<> {
     std::atomic<bool> other_ran{false};
-    auto h = tokio::spawn([](std::atomic<bool>* f) -> Task<> {
-      f->store(true);
-      co_return;
-    }, &other_ran);
+    auto h = tokio::spawn(
+        [](std::atomic<bool>* f) -> Task<> {
+          f->store(true);
+          co_return;
+        },
+        &other_ran);
     int spins = 0;
     while (!other_ran.load()) {
       co_await ttime::sleep(ms(0));  // always ready: only the budget forces a yield
@@ -297,7 +301,8 @@ TEST_CASE("sleep: timers disabled, no runtime, and sleeps created outside block_
     CHECK_THROWS_AS(rt.block_on([]() -> Task<> {
       (void)ttime::interval(ms(1));
       co_return;
-    }()), std::logic_error);
+    }()),
+                    std::logic_error);
   }
   // Created outside any runtime: binds to the runtime it is first awaited on.
   Sleep s = ttime::sleep(ms(2));
@@ -315,11 +320,13 @@ TEST_CASE("sleep: many sleeps of mixed durations complete in deadline order (pau
     std::vector<int> order;
     std::vector<tokio::JoinHandle<void>> hs;
     for (int d : {50, 10, 300, 1, 70000, 64, 65, 4096, 4097}) {
-      hs.push_back(tokio::spawn([](int d, std::vector<int>* o, Instant st) -> Task<> {
-        co_await ttime::sleep(ms(d));
-        CHECK(Instant::now() == st + ms(d));
-        o->push_back(d);
-      }, d, &order, start));
+      hs.push_back(tokio::spawn(
+          [](int d, std::vector<int>* o, Instant st) -> Task<> {
+            co_await ttime::sleep(ms(d));
+            CHECK(Instant::now() == st + ms(d));
+            o->push_back(d);
+          },
+          d, &order, start));
     }
     for (auto& h : hs) co_await h;
     CHECK(order == std::vector<int>{1, 10, 50, 64, 65, 300, 4096, 4097, 70000});

@@ -4,10 +4,10 @@
 
 #include "time_mock.hpp"
 
+using timetest::ms;
 using tokio::Task;
 using tokio::time::Elapsed;
 using tokio::time::Instant;
-using timetest::ms;
 namespace oneshot = tokio::sync::oneshot;
 namespace ttime = tokio::time;
 
@@ -48,8 +48,8 @@ TEST_CASE("timeout: Elapsed, and the operand is destroyed before the caller resu
     auto r = co_await ttime::timeout(ms(50), guarded_forever(&drops, std::move(rx)));
     CHECK_FALSE(r.has_value());
     CHECK(r.error() == Elapsed{});
-    CHECK(drops.load() == 1);           // the never-finishing operand was cancelled
-    CHECK(tx.is_closed());              // ...and its receiver dropped
+    CHECK(drops.load() == 1);  // the never-finishing operand was cancelled
+    CHECK(tx.is_closed());     // ...and its receiver dropped
     CHECK(Instant::now() == start + ms(50));
     CHECK_THROWS_AS((void)r.value(), Elapsed);
     CHECK(std::string(Elapsed{}.what()) == "deadline has elapsed");
@@ -139,9 +139,12 @@ TEST_CASE("timeout: aborting the task that awaits a timeout unregisters everythi
   rt.block_on([]() -> Task<> {
     std::atomic<int> drops{0};
     auto [tx, rx] = oneshot::channel<int>();
-    auto h = tokio::spawn([](std::atomic<int>* d, oneshot::Receiver<int> rx) -> Task<> {
-      (void)co_await ttime::timeout(std::chrono::seconds(100), guarded_forever(d, std::move(rx)));
-    }, &drops, std::move(rx));
+    auto h = tokio::spawn(
+        [](std::atomic<int>* d, oneshot::Receiver<int> rx) -> Task<> {
+          (void)co_await ttime::timeout(std::chrono::seconds(100),
+                                        guarded_forever(d, std::move(rx)));
+        },
+        &drops, std::move(rx));
     CHECK(test::eventually([] { return timetest::registered() == 1; }));
     h.abort();
     auto res = co_await h.result();

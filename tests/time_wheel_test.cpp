@@ -82,9 +82,21 @@ TEST_CASE("wheel: level_for follows the highest differing 6-bit digit and satura
 }
 
 TEST_CASE("wheel: every level fires exactly at its tick, never before") {
-  const uint64_t ticks[] = {1, 2, 63, 64, 65, 4095, 4096, 4097, 262143, 262144, 300000,
-                            (uint64_t{1} << 24) + 5, (uint64_t{1} << 30) + 77,
-                            (uint64_t{1} << 36) + 3, (uint64_t{1} << 38) + 9};
+  const uint64_t ticks[] = {1,
+                            2,
+                            63,
+                            64,
+                            65,
+                            4095,
+                            4096,
+                            4097,
+                            262143,
+                            262144,
+                            300000,
+                            (uint64_t{1} << 24) + 5,
+                            (uint64_t{1} << 30) + 77,
+                            (uint64_t{1} << 36) + 3,
+                            (uint64_t{1} << 38) + 9};
   WheelHarness h(std::size(ticks));
   for (std::size_t i = 0; i < std::size(ticks); ++i) h.insert(i, ticks[i]);
   for (uint64_t t : ticks) {

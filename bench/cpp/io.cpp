@@ -53,18 +53,21 @@ void copy_mem_to_mem(std::size_t iters) {
 // 16 MiB written in 8 KiB chunks into a 64 KiB duplex pipe by one task, copied to a sink
 // by another (backpressure on every chunk).
 void duplex_copy(std::size_t workers, std::size_t iters) {
-  auto rt = workers <= 1 ? current()
-                         : tokio::runtime::Builder::new_multi_thread().worker_threads(workers).build();
+  auto rt = workers <= 1
+                ? current()
+                : tokio::runtime::Builder::new_multi_thread().worker_threads(workers).build();
   for (std::size_t i = 0; i < iters; ++i) {
     rt.block_on([]() -> Task<> {
       auto [a, b] = io::duplex(kDuplexCap);
-      auto writer = tokio::spawn([](io::DuplexStream a) -> Task<> {
-        std::vector<std::byte> chunk(kDuplexChunk, std::byte{1});
-        for (std::size_t sent = 0; sent < kDuplexBytes; sent += chunk.size()) {
-          if (!co_await io::write_all(a, chunk)) std::abort();
-        }
-        (void)co_await a.shutdown();
-      }, std::move(a));
+      auto writer = tokio::spawn(
+          [](io::DuplexStream a) -> Task<> {
+            std::vector<std::byte> chunk(kDuplexChunk, std::byte{1});
+            for (std::size_t sent = 0; sent < kDuplexBytes; sent += chunk.size()) {
+              if (!co_await io::write_all(a, chunk)) std::abort();
+            }
+            (void)co_await a.shutdown();
+          },
+          std::move(a));
       auto sink = io::sink();
       auto n = co_await io::copy(b, sink);
       if (!n || *n != kDuplexBytes) std::abort();
@@ -76,7 +79,8 @@ void duplex_copy(std::size_t workers, std::size_t iters) {
 // 100,000 lines of text split with lines() over a BufReader on an in-memory reader.
 void lines(std::size_t iters) {
   std::string text;
-  for (std::size_t i = 0; i < kLines; ++i) text += "line number " + std::to_string(i) + " of the text\n";
+  for (std::size_t i = 0; i < kLines; ++i)
+    text += "line number " + std::to_string(i) + " of the text\n";
   auto rt = current();
   for (std::size_t i = 0; i < iters; ++i) {
     rt.block_on([](const std::string& text) -> Task<> {
@@ -105,8 +109,7 @@ int main(int argc, char** argv) {
     mallopt(M_MMAP_THRESHOLD, 4 << 20);
     mallopt(M_TRIM_THRESHOLD, 4 << 20);
     copy_mem_to_mem(a.iters);
-  }
-  else if (a.name == "duplex_copy") duplex_copy(a.workers, a.iters);
+  } else if (a.name == "duplex_copy") duplex_copy(a.workers, a.iters);
   else if (a.name == "lines") lines(a.iters);
   else bench::unknown(a);
   return 0;

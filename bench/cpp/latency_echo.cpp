@@ -37,7 +37,8 @@ Task<> serve(TcpStream stream) {
 Task<int> amain(std::string addr) {
   auto listener = co_await TcpListener::bind(addr);
   if (!listener) {
-    std::fprintf(stderr, "latency_echo: bind %s: %s\n", addr.c_str(), listener.error().message().c_str());
+    std::fprintf(stderr, "latency_echo: bind %s: %s\n", addr.c_str(),
+                 listener.error().message().c_str());
     co_return 1;
   }
   std::printf("listening on %s\n", listener->local_addr()->to_string().c_str());
@@ -75,6 +76,7 @@ int main(int argc, char** argv) {
   }
   watchdog();
   std::size_t workers = std::strtoul(argv[2], nullptr, 10);
-  auto rt = tokio::runtime::Builder::new_multi_thread().worker_threads(workers).enable_all().build();
+  auto rt =
+      tokio::runtime::Builder::new_multi_thread().worker_threads(workers).enable_all().build();
   return rt.block_on(amain(std::string("127.0.0.1:") + argv[3]));
 }

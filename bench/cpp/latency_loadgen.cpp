@@ -54,7 +54,8 @@ constexpr std::size_t kMsg = 64;
 std::uint64_t now_ns() {
   timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<std::uint64_t>(ts.tv_sec) * 1000000000u + static_cast<std::uint64_t>(ts.tv_nsec);
+  return static_cast<std::uint64_t>(ts.tv_sec) * 1000000000u +
+         static_cast<std::uint64_t>(ts.tv_nsec);
 }
 
 [[noreturn]] void die(const char* what) {
@@ -73,30 +74,30 @@ struct Config {
 
 // The time plan every thread shares (ns on CLOCK_MONOTONIC).
 struct Plan {
-  std::uint64_t start;         // first scheduled send
-  std::uint64_t warm_end;      // requests scheduled from here on are recorded
-  std::uint64_t end;           // no request is scheduled at or after this
-  std::uint64_t drain_end;     // hard stop
-  std::uint64_t interval;      // per connection, open loop; 0 = closed loop
+  std::uint64_t start;      // first scheduled send
+  std::uint64_t warm_end;   // requests scheduled from here on are recorded
+  std::uint64_t end;        // no request is scheduled at or after this
+  std::uint64_t drain_end;  // hard stop
+  std::uint64_t interval;   // per connection, open loop; 0 = closed loop
   std::size_t total_conns;
 };
 
 struct Conn {
   int fd = -1;
-  std::size_t global = 0;       // index among all connections (sets its phase)
-  std::uint64_t sched = 0;      // scheduled send time of the next/outstanding request
-  std::uint64_t sent = 0;       // when the outstanding request actually went out
-  std::size_t got = 0;          // bytes of the answer received so far
+  std::size_t global = 0;   // index among all connections (sets its phase)
+  std::uint64_t sched = 0;  // scheduled send time of the next/outstanding request
+  std::uint64_t sent = 0;   // when the outstanding request actually went out
+  std::size_t got = 0;      // bytes of the answer received so far
   bool in_flight = false;
-  bool done = false;            // no more requests to send inside the window
+  bool done = false;  // no more requests to send inside the window
 };
 
 struct Stats {
-  std::vector<std::uint64_t> latency;  // ns, recorded requests
-  std::vector<std::uint64_t> rtt;      // ns, recorded requests, from the actual send
-  std::vector<std::uint64_t> lag;      // ns, client lateness on timer-driven sends
-  std::uint64_t answers_in_window = 0; // answers that arrived in [warm_end, end)
-  std::uint64_t answers = 0;           // all answers, warm-up and drain included
+  std::vector<std::uint64_t> latency;   // ns, recorded requests
+  std::vector<std::uint64_t> rtt;       // ns, recorded requests, from the actual send
+  std::vector<std::uint64_t> lag;       // ns, client lateness on timer-driven sends
+  std::uint64_t answers_in_window = 0;  // answers that arrived in [warm_end, end)
+  std::uint64_t answers = 0;            // all answers, warm-up and drain included
   std::uint64_t unfinished = 0;
 };
 
@@ -209,7 +210,8 @@ class Worker {
     std::uint64_t stop = now_ns();
     for (Conn& c : conns_) {
       if (c.done || (!c.in_flight && c.sched >= plan_.end)) continue;
-      for (std::uint64_t s = c.sched; s < plan_.end; s = plan_.interval ? s + plan_.interval : plan_.end) {
+      for (std::uint64_t s = c.sched; s < plan_.end;
+           s = plan_.interval ? s + plan_.interval : plan_.end) {
         if (s >= plan_.warm_end) {
           stats_.latency.push_back(stop > s ? stop - s : 0);
           ++stats_.unfinished;
@@ -294,7 +296,9 @@ int main(int argc, char** argv) {
   }
   Plan plan;
   plan.total_conns = cfg.conns;
-  plan.interval = cfg.rate > 0 ? static_cast<std::uint64_t>(1e9 * static_cast<double>(cfg.conns) / cfg.rate) : 0;
+  plan.interval = cfg.rate > 0
+                      ? static_cast<std::uint64_t>(1e9 * static_cast<double>(cfg.conns) / cfg.rate)
+                      : 0;
   if (cfg.rate > 0 && plan.interval == 0) plan.interval = 1;
   plan.start = now_ns() + 20000000u;  // 20 ms for the threads to start
   plan.warm_end = plan.start + static_cast<std::uint64_t>(cfg.warmup * 1e9);
@@ -330,6 +334,7 @@ int main(int argc, char** argv) {
       static_cast<unsigned long long>(all_answers), lat.size(),
       static_cast<unsigned long long>(unfinished), percentile(lat, 0.50), percentile(lat, 0.90),
       percentile(lat, 0.99), percentile(lat, 0.999), lat.empty() ? 0.0 : lat.back() / 1000.0,
-      percentile(rtt, 0.99), lag.size(), percentile(lag, 0.99), lag.empty() ? 0.0 : lag.back() / 1000.0);
+      percentile(rtt, 0.99), lag.size(), percentile(lag, 0.99),
+      lag.empty() ? 0.0 : lag.back() / 1000.0);
   return 0;  // the connections close with the process
 }

@@ -81,13 +81,15 @@ Task<> echo_client(SocketAddr a) {
 Task<> echo_once() {
   TcpListener l = co_await listen();
   SocketAddr a = l.local_addr().value();
-  auto server = tokio::spawn([](TcpListener l) -> Task<> {
-    for (int i = 0; i < kConnections; ++i) {
-      auto c = co_await l.accept();
-      if (!c) die("accept", c.error());
-      tokio::spawn(echo_serve, std::move(c->first));
-    }
-  }, std::move(l));
+  auto server = tokio::spawn(
+      [](TcpListener l) -> Task<> {
+        for (int i = 0; i < kConnections; ++i) {
+          auto c = co_await l.accept();
+          if (!c) die("accept", c.error());
+          tokio::spawn(echo_serve, std::move(c->first));
+        }
+      },
+      std::move(l));
   std::vector<tokio::JoinHandle<void>> clients;
   for (int i = 0; i < kConnections; ++i) clients.push_back(tokio::spawn(echo_client(a)));
   for (auto& c : clients) co_await c;
@@ -98,18 +100,20 @@ Task<> echo_once() {
 Task<> throughput_once() {
   TcpListener l = co_await listen();
   SocketAddr a = l.local_addr().value();
-  auto server = tokio::spawn([](TcpListener l) -> Task<std::size_t> {
-    auto c = co_await l.accept();
-    if (!c) die("accept", c.error());
-    std::vector<char> buf(kChunk);
-    std::size_t total = 0;
-    for (;;) {
-      auto n = co_await c->first.read(std::span<char>(buf));
-      if (!n) die("read", n.error());
-      if (*n == 0) co_return total;
-      total += *n;
-    }
-  }, std::move(l));
+  auto server = tokio::spawn(
+      [](TcpListener l) -> Task<std::size_t> {
+        auto c = co_await l.accept();
+        if (!c) die("accept", c.error());
+        std::vector<char> buf(kChunk);
+        std::size_t total = 0;
+        for (;;) {
+          auto n = co_await c->first.read(std::span<char>(buf));
+          if (!n) die("read", n.error());
+          if (*n == 0) co_return total;
+          total += *n;
+        }
+      },
+      std::move(l));
   {
     TcpStream s = co_await connect(a);
     std::vector<char> chunk(kChunk, 't');
@@ -126,17 +130,19 @@ Task<> throughput_once() {
 Task<> churn(std::size_t n) {
   TcpListener l = co_await listen();
   SocketAddr a = l.local_addr().value();
-  auto server = tokio::spawn([](TcpListener l, std::size_t n) -> Task<> {
-    char buf[64];
-    for (std::size_t i = 0; i < n; ++i) {
-      auto c = co_await l.accept();
-      if (!c) die("accept", c.error());
-      for (;;) {  // read to end of stream, then close
-        auto r = co_await c->first.read(buf);
-        if (!r || *r == 0) break;
-      }
-    }
-  }, std::move(l), n);
+  auto server = tokio::spawn(
+      [](TcpListener l, std::size_t n) -> Task<> {
+        char buf[64];
+        for (std::size_t i = 0; i < n; ++i) {
+          auto c = co_await l.accept();
+          if (!c) die("accept", c.error());
+          for (;;) {  // read to end of stream, then close
+            auto r = co_await c->first.read(buf);
+            if (!r || *r == 0) break;
+          }
+        }
+      },
+      std::move(l), n);
   char buf[64];
   for (std::size_t i = 0; i < n; ++i) {
     auto s = co_await TcpStream::connect(a);

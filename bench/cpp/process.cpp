@@ -27,7 +27,8 @@ Task<std::size_t> lane(std::size_t n) {
 }
 
 void spawn_wait(std::size_t workers, std::size_t iters) {
-  auto rt = tokio::runtime::Builder::new_multi_thread().worker_threads(workers).enable_all().build();
+  auto rt =
+      tokio::runtime::Builder::new_multi_thread().worker_threads(workers).enable_all().build();
   std::size_t ok = rt.block_on([](std::size_t iters) -> Task<std::size_t> {
     tokio::task::JoinSet<std::size_t> set;
     for (std::size_t l = 0; l < kInFlight; ++l) {

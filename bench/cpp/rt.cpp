@@ -51,7 +51,8 @@ auto obs_spawn(T task) {
 }
 template <class T>
 auto obs_spawn_on(tokio::runtime::Runtime& rt, T task) {
-  if (g_obs) return tokio::task::Builder().name("bench task").spawn_on(rt.handle(), std::move(task));
+  if (g_obs)
+    return tokio::task::Builder().name("bench task").spawn_on(rt.handle(), std::move(task));
   return rt.spawn(std::move(task));
 }
 
@@ -121,10 +122,13 @@ void spawn_many_remote_busy2(std::size_t workers, std::size_t iters) {
   auto rt = multi(workers);
   std::atomic<bool> flag{true};
   for (std::size_t i = 0; i < workers; ++i) {
-    rt.spawn([](std::atomic<bool>* f) -> Task<> {
-      busy_chain_iter(f);
-      co_return;
-    }, &flag).detach();
+    rt.spawn(
+          [](std::atomic<bool>* f) -> Task<> {
+            busy_chain_iter(f);
+            co_return;
+          },
+          &flag)
+        .detach();
   }
   for (std::size_t it = 0; it < iters; ++it) remote_spawn_and_await(rt, 1000);
   flag.store(false);
@@ -150,10 +154,13 @@ void ping_pong(std::size_t workers, std::size_t iters) {
   for (std::size_t it = 0; it < iters; ++it) {
     rem.store(kNumPings, std::memory_order_relaxed);
     rt.block_on([](std::atomic<std::size_t>* rem, Done* done) -> Task<> {
-      tokio::spawn([](std::atomic<std::size_t>* rem, Done* done) -> Task<> {
-        for (std::size_t i = 0; i < kNumPings; ++i) tokio::spawn(ping(rem, done)).detach();
-        co_return;
-      }, rem, done).detach();
+      tokio::spawn(
+          [](std::atomic<std::size_t>* rem, Done* done) -> Task<> {
+            for (std::size_t i = 0; i < kNumPings; ++i) tokio::spawn(ping(rem, done)).detach();
+            co_return;
+          },
+          rem, done)
+          .detach();
       done->recv();
       co_return;
     }(&rem, &done));
@@ -225,9 +232,9 @@ Task<> respawn_forever() {
 void ct_spawn_many_remote_busy(std::size_t iters) {
   auto rt = current();
   rt.spawn([]() -> Task<> {
-    respawn_iter();
-    co_return;
-  }).detach();
+      respawn_iter();
+      co_return;
+    }).detach();
   for (std::size_t it = 0; it < iters; ++it) remote_spawn_and_await(rt, kCtNumSpawn);
 }
 
@@ -265,7 +272,8 @@ void remote_spawn(std::size_t threads, std::size_t iters) {
       ts.emplace_back([&, t] {
         sync.arrive_and_wait();
         handles[t].reserve(kRemoteTotal / threads);
-        for (std::size_t i = 0; i < kRemoteTotal / threads; ++i) handles[t].push_back(h.spawn(empty()));
+        for (std::size_t i = 0; i < kRemoteTotal / threads; ++i)
+          handles[t].push_back(h.spawn(empty()));
       });
     }
     for (auto& t : ts) t.join();
@@ -329,7 +337,8 @@ void parked_memory(std::size_t workers, std::size_t tasks) {
   rt.block_on([]() -> Task<> {
     for (int i = 0; i < 50; ++i) co_await tokio::task::yield_now();
   }());
-  while (rt.metrics().global_queue_depth() > 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  while (rt.metrics().global_queue_depth() > 0)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
   std::this_thread::sleep_for(std::chrono::milliseconds(100));
   long after = bench::max_rss_kb();
   std::printf("tasks=%zu rss_kb=%ld bytes_per_task=%.1f\n", tasks, after,
@@ -359,11 +368,19 @@ int main(int argc, char** argv) {
   else if (n == "current/spawn_many_local") ct_spawn_many_local(a.iters);
   else if (n == "current/spawn_many_remote_idle") ct_spawn_many_remote_idle(a.iters);
   else if (n == "current/spawn_many_remote_busy") ct_spawn_many_remote_busy(a.iters);
-  else if (n == "spawn/basic_scheduler_spawn") { auto rt = current(); spawn_n(rt, 1, a.iters); }
-  else if (n == "spawn/basic_scheduler_spawn10") { auto rt = current(); spawn_n(rt, 10, a.iters); }
-  else if (n == "spawn/threaded_scheduler_spawn") { auto rt = multi(1); spawn_n(rt, 1, a.iters); }
-  else if (n == "spawn/threaded_scheduler_spawn10") { auto rt = multi(1); spawn_n(rt, 10, a.iters); }
-  else if (n == "remote_spawn") remote_spawn(a.workers, a.iters);
+  else if (n == "spawn/basic_scheduler_spawn") {
+    auto rt = current();
+    spawn_n(rt, 1, a.iters);
+  } else if (n == "spawn/basic_scheduler_spawn10") {
+    auto rt = current();
+    spawn_n(rt, 10, a.iters);
+  } else if (n == "spawn/threaded_scheduler_spawn") {
+    auto rt = multi(1);
+    spawn_n(rt, 1, a.iters);
+  } else if (n == "spawn/threaded_scheduler_spawn10") {
+    auto rt = multi(1);
+    spawn_n(rt, 10, a.iters);
+  } else if (n == "remote_spawn") remote_spawn(a.workers, a.iters);
   else if (n == "spawn_blocking") spawn_blocking(a.workers, a.iters);
   else if (n == "memory/parked_tasks") parked_memory(a.workers, a.iters);
   else bench::unknown(a);

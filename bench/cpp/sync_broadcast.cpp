@@ -27,17 +27,19 @@ void contention(std::size_t workers, std::size_t iters, std::size_t n_tasks) {
   auto rt = tokio::runtime::Builder::new_multi_thread().worker_threads(workers).build();
   auto [tx, rx_keep] = broadcast::channel<std::size_t>(1000);
   for (std::size_t n = 0; n < n_tasks; ++n) {
-    rt.spawn([](broadcast::Receiver<std::size_t> rx, std::shared_ptr<WaitGroup> wg,
-                uint64_t seed) -> Task<> {
-      bench::Rng rng(seed);
-      for (;;) {
-        auto v = co_await rx.recv();
-        if (!v) break;
-        uint32_t r = bench::do_work(rng);
-        bench::black_box(r);
-        if (wg->n.fetch_sub(1, std::memory_order_relaxed) == 1) wg->notify.notify_one();
-      }
-    }, tx.subscribe(), wg, n);
+    rt.spawn(
+        [](broadcast::Receiver<std::size_t> rx, std::shared_ptr<WaitGroup> wg,
+           uint64_t seed) -> Task<> {
+          bench::Rng rng(seed);
+          for (;;) {
+            auto v = co_await rx.recv();
+            if (!v) break;
+            uint32_t r = bench::do_work(rng);
+            bench::black_box(r);
+            if (wg->n.fetch_sub(1, std::memory_order_relaxed) == 1) wg->notify.notify_one();
+          }
+        },
+        tx.subscribe(), wg, n);
   }
   for (std::size_t it = 0; it < iters; ++it) {
     rt.block_on([](std::shared_ptr<WaitGroup> wg, broadcast::Sender<std::size_t> tx,

@@ -18,13 +18,15 @@ using Reply = oneshot::Sender<std::monostate>;
 void request_reply(tokio::runtime::Runtime rt, std::size_t iters) {
   auto tx = rt.block_on([]() -> Task<mpsc::Sender<Reply>> {
     auto [tx, rx] = mpsc::channel<Reply>(10);
-    tokio::spawn([](mpsc::Receiver<Reply> rx) -> Task<> {
-      for (;;) {
-        auto reply = co_await rx.recv();
-        if (!reply) break;
-        if (!reply->send(std::monostate{})) std::abort();
-      }
-    }, std::move(rx));
+    tokio::spawn(
+        [](mpsc::Receiver<Reply> rx) -> Task<> {
+          for (;;) {
+            auto reply = co_await rx.recv();
+            if (!reply) break;
+            if (!reply->send(std::monostate{})) std::abort();
+          }
+        },
+        std::move(rx));
     co_return tx;
   }());
   for (std::size_t i = 0; i < iters; ++i) {

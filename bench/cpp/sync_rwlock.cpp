@@ -27,7 +27,8 @@ Task<> drop_write(tokio::sync::RwLockWriteGuard<Unit> w) {
   { auto gone = std::move(w); }
   co_return;
 }
-Task<tokio::Result<void, tokio::task::JoinError>> drop_write_ok(tokio::sync::RwLockWriteGuard<Unit> w) {
+Task<tokio::Result<void, tokio::task::JoinError>> drop_write_ok(
+    tokio::sync::RwLockWriteGuard<Unit> w) {
   { auto gone = std::move(w); }
   co_return tokio::Result<void, tokio::task::JoinError>{};
 }
@@ -111,9 +112,11 @@ int main(int argc, char** argv) {
   const std::string& n = a.name;
   if (n == "uncontended/read") read_uncontended(a.workers, a.iters);
   else if (n == "uncontended/read_concurrent") read_concurrent_uncontended(a.iters);
-  else if (n == "uncontended/read_concurrent_multi") read_concurrent_uncontended_multi(a.workers, a.iters);
+  else if (n == "uncontended/read_concurrent_multi")
+    read_concurrent_uncontended_multi(a.workers, a.iters);
   else if (n == "contention/read_concurrent") read_concurrent_contended(a.iters);
-  else if (n == "contention/read_concurrent_multi") read_concurrent_contended_multi(a.workers, a.iters);
+  else if (n == "contention/read_concurrent_multi")
+    read_concurrent_contended_multi(a.workers, a.iters);
   else bench::unknown(a);
   return 0;
 }

@@ -29,35 +29,39 @@ void contention_resubscribe(std::size_t workers, std::size_t iters, std::size_t 
   auto snd = std::make_shared<watch::Sender<int>>(std::move(snd0));
   { auto drop = std::move(rcv0); }
   for (std::size_t n = 0; n < n_tasks; ++n) {
-    rt.spawn([](watch::Receiver<int> rcv, std::shared_ptr<WaitGroup> wg, uint64_t seed) -> Task<> {
-      bench::Rng rng(seed);
-      for (;;) {
-        auto c = co_await rcv.changed();
-        if (!c) break;
-        {
-          auto v = rcv.borrow();  // contend on the value's lock
-          int x = *v;
-          bench::black_box(x);
-        }
-        uint32_t r = bench::do_work(rng);
-        bench::black_box(r);
-        if (wg->n.fetch_sub(1, std::memory_order_release) == 1) wg->notify.notify_one();
-      }
-    }, snd->subscribe(), wg, n);
+    rt.spawn(
+        [](watch::Receiver<int> rcv, std::shared_ptr<WaitGroup> wg, uint64_t seed) -> Task<> {
+          bench::Rng rng(seed);
+          for (;;) {
+            auto c = co_await rcv.changed();
+            if (!c) break;
+            {
+              auto v = rcv.borrow();  // contend on the value's lock
+              int x = *v;
+              bench::black_box(x);
+            }
+            uint32_t r = bench::do_work(rng);
+            bench::black_box(r);
+            if (wg->n.fetch_sub(1, std::memory_order_release) == 1) wg->notify.notify_one();
+          }
+        },
+        snd->subscribe(), wg, n);
   }
   for (std::size_t it = 0; it < iters; ++it) {
     rt.block_on([](std::shared_ptr<watch::Sender<int>> snd, std::shared_ptr<WaitGroup> wg,
                    std::size_t n_tasks) -> Task<> {
-      co_await tokio::spawn([](std::shared_ptr<watch::Sender<int>> snd,
-                               std::shared_ptr<WaitGroup> wg, std::size_t n_tasks) -> Task<> {
-        for (std::size_t i = 0; i < kIters; ++i) {
-          if (wg->n.fetch_add(n_tasks, std::memory_order_relaxed) != 0) std::abort();
-          int v = 42;
-          bench::black_box(v);
-          (void)snd->send(v);
-          while (wg->n.load(std::memory_order_acquire) > 0) co_await wg->notify.notified();
-        }
-      }, snd, wg, n_tasks);
+      co_await tokio::spawn(
+          [](std::shared_ptr<watch::Sender<int>> snd, std::shared_ptr<WaitGroup> wg,
+             std::size_t n_tasks) -> Task<> {
+            for (std::size_t i = 0; i < kIters; ++i) {
+              if (wg->n.fetch_add(n_tasks, std::memory_order_relaxed) != 0) std::abort();
+              int v = 42;
+              bench::black_box(v);
+              (void)snd->send(v);
+              while (wg->n.load(std::memory_order_acquire) > 0) co_await wg->notify.notified();
+            }
+          },
+          snd, wg, n_tasks);
     }(snd, wg, n_tasks));
   }
 }

@@ -44,14 +44,16 @@ void timeout_test(std::size_t workers, std::size_t iters) {
     std::vector<JoinHandle<void>> handles;
     handles.reserve(procs);
     for (std::size_t p = 0; p < procs; ++p) {
-      handles.push_back(tokio::spawn([](std::size_t n) -> Task<> {
-        for (std::size_t i = 0; i < n; ++i) {
-          auto h = ttime::timeout(std::chrono::seconds(1), quick_job());
-          auto r = co_await std::move(h);
-          bench::black_box(r);
-          if (r.value() != 1) std::abort();
-        }
-      }, iters / procs));
+      handles.push_back(tokio::spawn(
+          [](std::size_t n) -> Task<> {
+            for (std::size_t i = 0; i < n; ++i) {
+              auto h = ttime::timeout(std::chrono::seconds(1), quick_job());
+              auto r = co_await std::move(h);
+              bench::black_box(r);
+              if (r.value() != 1) std::abort();
+            }
+          },
+          iters / procs));
     }
     for (auto& h : handles) co_await h;
   }(iters, workers));
@@ -63,13 +65,15 @@ void sleep_test(std::size_t workers, std::size_t iters) {
     std::vector<JoinHandle<void>> handles;
     handles.reserve(procs);
     for (std::size_t p = 0; p < procs; ++p) {
-      handles.push_back(tokio::spawn([](std::size_t n) -> Task<> {
-        for (std::size_t i = 0; i < n; ++i) {
-          auto h = ttime::sleep(std::chrono::seconds(1));
-          bench::black_box(h);
-        }
-        co_return;
-      }, iters / procs));
+      handles.push_back(tokio::spawn(
+          [](std::size_t n) -> Task<> {
+            for (std::size_t i = 0; i < n; ++i) {
+              auto h = ttime::sleep(std::chrono::seconds(1));
+              bench::black_box(h);
+            }
+            co_return;
+          },
+          iters / procs));
     }
     for (auto& h : handles) co_await h;
   }(iters, workers));

@@ -59,11 +59,13 @@ Task<> idle_notify(std::size_t tasks, bool callable) {
   auto progress = std::make_shared<Progress>();
   for (std::size_t i = 0; i < tasks; ++i) {
     if (callable) {
-      tokio::spawn([](std::shared_ptr<Notify> notify, std::shared_ptr<Progress> progress) -> Task<> {
-        progress->waiting.fetch_add(1, std::memory_order_relaxed);
-        co_await notify->notified();
-        progress->woken.fetch_add(1, std::memory_order_relaxed);
-      }, notify, progress);
+      tokio::spawn(
+          [](std::shared_ptr<Notify> notify, std::shared_ptr<Progress> progress) -> Task<> {
+            progress->waiting.fetch_add(1, std::memory_order_relaxed);
+            co_await notify->notified();
+            progress->woken.fetch_add(1, std::memory_order_relaxed);
+          },
+          notify, progress);
     } else {
       tokio::spawn(waiter(notify, progress));
     }
@@ -99,10 +101,12 @@ void chain_callable(Done done, std::size_t n) {
     done->set_value();
     return;
   }
-  tokio::spawn([](Done done, std::size_t n) -> Task<> {
-    chain_callable(std::move(done), n - 1);
-    co_return;
-  }, std::move(done), n);
+  tokio::spawn(
+      [](Done done, std::size_t n) -> Task<> {
+        chain_callable(std::move(done), n - 1);
+        co_return;
+      },
+      std::move(done), n);
 }
 
 Task<> chain_link(Done done, std::size_t n);
@@ -122,10 +126,12 @@ Task<> chained_once(bool callable) {
   auto done = std::make_shared<std::promise<void>>();
   std::future<void> finished = done->get_future();
   if (callable) {
-    tokio::spawn([](Done done, std::size_t n) -> Task<> {
-      chain_callable(std::move(done), n);
-      co_return;
-    }, std::move(done), kChainDepth);
+    tokio::spawn(
+        [](Done done, std::size_t n) -> Task<> {
+          chain_callable(std::move(done), n);
+          co_return;
+        },
+        std::move(done), kChainDepth);
   } else {
     tokio::spawn(chain_link(std::move(done), kChainDepth));
   }
@@ -151,12 +157,14 @@ Task<> mpsc_round() {
   {
     auto tx = std::move(tx0);  // dropped at the end of this scope: recv ends with the producers
     for (std::size_t p = 0; p < kProducers; ++p) {
-      tokio::spawn([](mpsc::Sender<std::size_t> tx) -> Task<> {
-        for (std::size_t i = 0; i < kSends; ++i) {
-          auto sent = co_await tx.send(i);
-          if (!sent) fail("send on a closed channel");
-        }
-      }, tx);
+      tokio::spawn(
+          [](mpsc::Sender<std::size_t> tx) -> Task<> {
+            for (std::size_t i = 0; i < kSends; ++i) {
+              auto sent = co_await tx.send(i);
+              if (!sent) fail("send on a closed channel");
+            }
+          },
+          tx);
     }
   }
   std::size_t received = 0;

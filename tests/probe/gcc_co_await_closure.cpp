@@ -18,14 +18,18 @@ struct Counted {
 
 struct Task {
   struct promise_type {
-    Task get_return_object() { return Task{std::coroutine_handle<promise_type>::from_promise(*this)}; }
+    Task get_return_object() {
+      return Task{std::coroutine_handle<promise_type>::from_promise(*this)};
+    }
     std::suspend_never initial_suspend() noexcept { return {}; }
     std::suspend_always final_suspend() noexcept { return {}; }
     void return_void() {}
     void unhandled_exception() { std::terminate(); }
   };
   std::coroutine_handle<promise_type> h;
-  ~Task() { if (h) h.destroy(); }
+  ~Task() {
+    if (h) h.destroy();
+  }
 };
 
 struct Ready {
@@ -36,12 +40,17 @@ struct Ready {
 };
 
 template <class F>
-Ready run(F&& f) { return Ready{f()}; }
+Ready run(F&& f) {
+  return Ready{f()};
+}
 
 Task body() {
   // A capturing lambda with a non-trivially destructible capture, as a temporary inside
   // the co_await expression.
-  int r = co_await run([c = Counted()] { (void)c; return 1; });
+  int r = co_await run([c = Counted()] {
+    (void)c;
+    return 1;
+  });
   (void)r;
 }
 

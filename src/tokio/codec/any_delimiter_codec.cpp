@@ -2,8 +2,8 @@
 
 namespace tokio::codec {
 
-AnyDelimiterCodec::AnyDelimiterCodec(std::string_view seek_delimiters, std::string_view sequence_writer,
-                                     std::size_t max_length)
+AnyDelimiterCodec::AnyDelimiterCodec(std::string_view seek_delimiters,
+                                     std::string_view sequence_writer, std::size_t max_length)
     : writer_(sequence_writer), max_length_(max_length) {
   for (char c : seek_delimiters) {
     auto b = static_cast<unsigned char>(c);
@@ -11,7 +11,8 @@ AnyDelimiterCodec::AnyDelimiterCodec(std::string_view seek_delimiters, std::stri
   }
 }
 
-std::size_t AnyDelimiterCodec::find(const std::byte* p, std::size_t from, std::size_t to) const noexcept {
+std::size_t AnyDelimiterCodec::find(const std::byte* p, std::size_t from,
+                                    std::size_t to) const noexcept {
   for (std::size_t i = from; i < to; ++i) {
     auto b = std::to_integer<unsigned>(p[i]);
     if (is_delim_[b >> 6] & (uint64_t{1} << (b & 63))) return i;
@@ -65,7 +66,8 @@ Result<std::optional<Bytes>, std::error_code> AnyDelimiterCodec::decode_eof(Byte
   return std::optional<Bytes>(buf.split().freeze());
 }
 
-Result<void, std::error_code> AnyDelimiterCodec::encode(std::span<const std::byte> chunk, BytesMut& dst) {
+Result<void, std::error_code> AnyDelimiterCodec::encode(std::span<const std::byte> chunk,
+                                                        BytesMut& dst) {
   dst.reserve(chunk.size() + writer_.size());
   dst.put(chunk);
   dst.put(writer_);

@@ -29,7 +29,8 @@ class AnyDelimiterCodec {
  public:
   AnyDelimiterCodec(std::string_view seek_delimiters, std::string_view sequence_writer,
                     std::size_t max_length = std::numeric_limits<std::size_t>::max());
-  static AnyDelimiterCodec new_with_max_length(std::string_view seek_delimiters, std::string_view sequence_writer,
+  static AnyDelimiterCodec new_with_max_length(std::string_view seek_delimiters,
+                                               std::string_view sequence_writer,
                                                std::size_t max_length) {
     return AnyDelimiterCodec(seek_delimiters, sequence_writer, max_length);
   }
@@ -41,7 +42,9 @@ class AnyDelimiterCodec {
   Result<void, std::error_code> encode(std::string_view chunk, BytesMut& dst) {
     return encode(std::as_bytes(std::span(chunk.data(), chunk.size())), dst);
   }
-  Result<void, std::error_code> encode(const Bytes& chunk, BytesMut& dst) { return encode(chunk.as_span(), dst); }
+  Result<void, std::error_code> encode(const Bytes& chunk, BytesMut& dst) {
+    return encode(chunk.as_span(), dst);
+  }
 
  private:
   // Index of the first delimiter in p[from, to), or `to`.

@@ -83,7 +83,8 @@ class Bytes {
  public:
   Bytes() noexcept = default;
   // A copy of `s` in a new block.
-  explicit Bytes(std::string_view s) : Bytes(copy_from_slice(std::as_bytes(std::span(s.data(), s.size())))) {}
+  explicit Bytes(std::string_view s)
+      : Bytes(copy_from_slice(std::as_bytes(std::span(s.data(), s.size())))) {}
   static Bytes copy_from_slice(std::span<const std::byte> s);
   // Refers to `s` without copying: it must outlive every copy (a string literal).
   static Bytes from_static(std::string_view s) noexcept {
@@ -93,9 +94,13 @@ class Bytes {
     return b;
   }
 
-  Bytes(const Bytes& o) noexcept : blk_(o.blk_), ptr_(o.ptr_), len_(o.len_) { detail::bytes_block_ref(blk_); }
+  Bytes(const Bytes& o) noexcept : blk_(o.blk_), ptr_(o.ptr_), len_(o.len_) {
+    detail::bytes_block_ref(blk_);
+  }
   Bytes(Bytes&& o) noexcept
-      : blk_(std::exchange(o.blk_, nullptr)), ptr_(std::exchange(o.ptr_, nullptr)), len_(std::exchange(o.len_, 0)) {}
+      : blk_(std::exchange(o.blk_, nullptr)),
+        ptr_(std::exchange(o.ptr_, nullptr)),
+        len_(std::exchange(o.len_, 0)) {}
   Bytes& operator=(Bytes o) noexcept {
     std::swap(blk_, o.blk_);
     std::swap(ptr_, o.ptr_);
@@ -117,7 +122,9 @@ class Bytes {
   }
   std::span<const std::byte> as_span() const noexcept { return {ptr_, len_}; }
   operator std::span<const std::byte>() const noexcept { return {ptr_, len_}; }  // NOLINT
-  std::string_view as_string_view() const noexcept { return {reinterpret_cast<const char*>(ptr_), len_}; }
+  std::string_view as_string_view() const noexcept {
+    return {reinterpret_cast<const char*>(ptr_), len_};
+  }
   std::string to_string() const { return std::string(as_string_view()); }
 
   // The bytes [begin, end) as a Bytes sharing this one's storage.
@@ -156,7 +163,9 @@ class Bytes {
   friend bool operator==(const Bytes& a, const Bytes& b) noexcept {
     return a.len_ == b.len_ && (a.len_ == 0 || std::memcmp(a.ptr_, b.ptr_, a.len_) == 0);
   }
-  friend bool operator==(const Bytes& a, std::string_view b) noexcept { return a.as_string_view() == b; }
+  friend bool operator==(const Bytes& a, std::string_view b) noexcept {
+    return a.as_string_view() == b;
+  }
 
  private:
   friend class BytesMut;
@@ -223,7 +232,9 @@ class BytesMut {
   std::span<std::byte> as_span() noexcept { return {ptr_, len_}; }
   std::span<const std::byte> as_span() const noexcept { return {ptr_, len_}; }
   operator std::span<const std::byte>() const noexcept { return {ptr_, len_}; }  // NOLINT
-  std::string_view as_string_view() const noexcept { return {reinterpret_cast<const char*>(ptr_), len_}; }
+  std::string_view as_string_view() const noexcept {
+    return {reinterpret_cast<const char*>(ptr_), len_};
+  }
   std::string to_string() const { return std::string(as_string_view()); }
 
   // Makes room for at least `additional` more bytes (see the top of this file).
@@ -321,7 +332,9 @@ class BytesMut {
   friend bool operator==(const BytesMut& a, const BytesMut& b) noexcept {
     return a.len_ == b.len_ && (a.len_ == 0 || std::memcmp(a.ptr_, b.ptr_, a.len_) == 0);
   }
-  friend bool operator==(const BytesMut& a, std::string_view b) noexcept { return a.as_string_view() == b; }
+  friend bool operator==(const BytesMut& a, std::string_view b) noexcept {
+    return a.as_string_view() == b;
+  }
 
  private:
   BytesMut share(std::byte* p, std::size_t len, std::size_t cap) const noexcept {

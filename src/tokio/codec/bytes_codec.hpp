@@ -21,8 +21,12 @@ class BytesCodec {
     dst.extend_from_slice(data);
     return {};
   }
-  Result<void, std::error_code> encode(const Bytes& data, BytesMut& dst) { return encode(data.as_span(), dst); }
-  Result<void, std::error_code> encode(const BytesMut& data, BytesMut& dst) { return encode(data.as_span(), dst); }
+  Result<void, std::error_code> encode(const Bytes& data, BytesMut& dst) {
+    return encode(data.as_span(), dst);
+  }
+  Result<void, std::error_code> encode(const BytesMut& data, BytesMut& dst) {
+    return encode(data.as_span(), dst);
+  }
   Result<void, std::error_code> encode(std::string_view data, BytesMut& dst) {
     dst.put(data);
     return {};

@@ -12,7 +12,8 @@ class Category : public std::error_category {
       case codec::Errc::max_line_length_exceeded: return "line length limit exceeded";
       case codec::Errc::max_chunk_length_exceeded: return "chunk length limit exceeded";
       case codec::Errc::frame_too_large: return "frame size too big";
-      case codec::Errc::invalid_frame_length: return "provided length would overflow after adjustment";
+      case codec::Errc::invalid_frame_length:
+        return "provided length would overflow after adjustment";
       case codec::Errc::bytes_remaining_on_stream: return "bytes remaining on stream";
     }
     return "unknown codec error";

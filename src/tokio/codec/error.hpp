@@ -30,7 +30,9 @@ enum class Errc {
 
 const std::error_category& codec_category() noexcept;
 
-inline std::error_code make_error_code(Errc e) noexcept { return {static_cast<int>(e), codec_category()}; }
+inline std::error_code make_error_code(Errc e) noexcept {
+  return {static_cast<int>(e), codec_category()};
+}
 
 }  // namespace tokio::codec
 

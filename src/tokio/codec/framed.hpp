@@ -35,7 +35,8 @@ class Framed : public stream::PollStream<Framed<T, C>, io::Result<decoder_item_t
                public tokio::detail::FramedWriteApi<Framed<T, C>, std::remove_reference_t<T>> {
   using Io = std::remove_reference_t<T>;
   using Api = tokio::detail::FramedWriteApi<Framed<T, C>, Io>;
-  static_assert(io::AsyncRead<Io> && io::AsyncWrite<Io>, "Framed needs an io::AsyncRead + io::AsyncWrite");
+  static_assert(io::AsyncRead<Io> && io::AsyncWrite<Io>,
+                "Framed needs an io::AsyncRead + io::AsyncWrite");
 
  public:
   using Item = io::Result<decoder_item_t<C>>;
@@ -46,7 +47,10 @@ class Framed : public stream::PollStream<Framed<T, C>, io::Result<decoder_item_t
     return Framed(std::forward<T>(inner), std::move(codec), capacity);
   }
   Framed(Framed&& o)
-      : Api(std::move(o)), io_((o.rop_.reset(), std::forward<T>(o.io_))), codec_(std::move(o.codec_)), rd_(std::move(o.rd_)) {}
+      : Api(std::move(o)),
+        io_((o.rop_.reset(), std::forward<T>(o.io_))),
+        codec_(std::move(o.codec_)),
+        rd_(std::move(o.rd_)) {}
   Framed& operator=(Framed&&) = delete;
   ~Framed() {
     rop_.reset();

@@ -51,7 +51,9 @@ class FramedRead : public stream::PollStream<FramedRead<R, D>, io::Result<decode
     return FramedRead(std::forward<R>(inner), std::move(decoder), capacity);
   }
   FramedRead(FramedRead&& o)
-      : io_((o.op_.reset(), std::forward<R>(o.io_))), codec_(std::move(o.codec_)), st_(std::move(o.st_)) {}
+      : io_((o.op_.reset(), std::forward<R>(o.io_))),
+        codec_(std::move(o.codec_)),
+        st_(std::move(o.st_)) {}
   FramedRead& operator=(FramedRead&&) = delete;
   ~FramedRead() { op_.reset(); }
 

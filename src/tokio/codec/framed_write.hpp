@@ -25,14 +25,16 @@
 namespace tokio::codec {
 
 template <class W, class E>
-class FramedWrite : public tokio::detail::FramedWriteApi<FramedWrite<W, E>, std::remove_reference_t<W>> {
+class FramedWrite
+    : public tokio::detail::FramedWriteApi<FramedWrite<W, E>, std::remove_reference_t<W>> {
   using Io = std::remove_reference_t<W>;
   using Api = tokio::detail::FramedWriteApi<FramedWrite<W, E>, Io>;
   static_assert(io::AsyncWrite<Io>, "FramedWrite needs an io::AsyncWrite");
 
  public:
   FramedWrite(W&& inner, E encoder) : io_(std::forward<W>(inner)), codec_(std::move(encoder)) {}
-  FramedWrite(FramedWrite&& o) : Api(std::move(o)), io_(std::forward<W>(o.io_)), codec_(std::move(o.codec_)) {}
+  FramedWrite(FramedWrite&& o)
+      : Api(std::move(o)), io_(std::forward<W>(o.io_)), codec_(std::move(o.codec_)) {}
   FramedWrite& operator=(FramedWrite&&) = delete;
   ~FramedWrite() { this->cancel_flush(); }
 

@@ -12,7 +12,8 @@ bool LengthDelimitedCodec::Builder::is_big_endian_host() noexcept {
 
 LengthDelimitedCodec LengthDelimitedCodec::Builder::new_codec() const {
   if (width_ < 1 || width_ > 8) {
-    throw std::invalid_argument("tokio::codec::LengthDelimitedCodec: length_field_length must be 1..8");
+    throw std::invalid_argument(
+        "tokio::codec::LengthDelimitedCodec: length_field_length must be 1..8");
   }
   LengthDelimitedCodec c;
   c.b_ = *this;
@@ -83,21 +84,24 @@ Result<std::optional<BytesMut>, std::error_code> LengthDelimitedCodec::decode(By
   }
 }
 
-Result<void, std::error_code> LengthDelimitedCodec::encode(std::span<const std::byte> payload, BytesMut& dst) {
+Result<void, std::error_code> LengthDelimitedCodec::encode(std::span<const std::byte> payload,
+                                                           BytesMut& dst) {
   const std::size_t n = payload.size();
   if (n > b_.max_) return unexpected(make_error_code(Errc::frame_too_large));
   // field = n - adjustment
   uint64_t field;
   if (b_.adjust_ < 0) {
     const uint64_t add = uint64_t(0) - static_cast<uint64_t>(b_.adjust_);
-    if (n > std::numeric_limits<uint64_t>::max() - add) return unexpected(make_error_code(Errc::invalid_frame_length));
+    if (n > std::numeric_limits<uint64_t>::max() - add)
+      return unexpected(make_error_code(Errc::invalid_frame_length));
     field = n + add;
   } else {
     const uint64_t sub = static_cast<uint64_t>(b_.adjust_);
     if (n < sub) return unexpected(make_error_code(Errc::invalid_frame_length));
     field = n - sub;
   }
-  if (b_.width_ < 8 && field >> (8 * b_.width_) != 0) return unexpected(make_error_code(Errc::frame_too_large));
+  if (b_.width_ < 8 && field >> (8 * b_.width_) != 0)
+    return unexpected(make_error_code(Errc::frame_too_large));
   dst.reserve(b_.width_ + n);
   if (b_.big_) {
     dst.put_uint(field, b_.width_);

@@ -103,7 +103,9 @@ class LengthDelimitedCodec {
   Result<void, std::error_code> encode(std::string_view payload, BytesMut& dst) {
     return encode(std::as_bytes(std::span(payload.data(), payload.size())), dst);
   }
-  Result<void, std::error_code> encode(const Bytes& payload, BytesMut& dst) { return encode(payload.as_span(), dst); }
+  Result<void, std::error_code> encode(const Bytes& payload, BytesMut& dst) {
+    return encode(payload.as_span(), dst);
+  }
   Result<void, std::error_code> encode(const BytesMut& payload, BytesMut& dst) {
     return encode(payload.as_span(), dst);
   }

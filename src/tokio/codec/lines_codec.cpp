@@ -6,7 +6,8 @@
 namespace tokio::detail::lines_codec_impl {
 
 // The line in p[0, n) (its newline excluded) with a trailing '\r' removed, checked UTF-8.
-inline Result<std::optional<std::string>, std::error_code> make_line(const std::byte* p, std::size_t n) {
+inline Result<std::optional<std::string>, std::error_code> make_line(const std::byte* p,
+                                                                     std::size_t n) {
   if (n > 0 && p[n - 1] == std::byte{'\r'}) --n;
   if (!utf8_valid(reinterpret_cast<const unsigned char*>(p), n)) {
     return unexpected(std::make_error_code(std::errc::illegal_byte_sequence));
@@ -35,7 +36,8 @@ Result<std::optional<std::string>, std::error_code> LinesCodec::decode(BytesMut&
     // A newline further than max_length bytes in would end a line that is too long: the
     // search never looks past max_length + 1 bytes.
     const std::size_t limit = max_length_ >= len ? len : max_length_ + 1;
-    const void* nl = next_index_ < limit ? std::memchr(p + next_index_, '\n', limit - next_index_) : nullptr;
+    const void* nl =
+        next_index_ < limit ? std::memchr(p + next_index_, '\n', limit - next_index_) : nullptr;
     if (nl) {
       std::size_t i = static_cast<std::size_t>(static_cast<const std::byte*>(nl) - p);
       auto line = detail::lines_codec_impl::make_line(p, i);

@@ -73,7 +73,9 @@ class Select : public Leaf<Select<Ts...>> {
   Select(bool biased, std::array<bool, N> enabled, Task<Ts>... tasks)
       : biased_(biased), enabled_(enabled), branches_(Branch<Ts>(std::move(tasks))...) {}
   Select(Select&& o) noexcept
-      : Leaf<Select<Ts...>>(o), biased_(o.biased_), enabled_(o.enabled_),
+      : Leaf<Select<Ts...>>(o),
+        biased_(o.biased_),
+        enabled_(o.enabled_),
         branches_(std::move(o.branches_)) {}
 
   bool poll(task::Context& cx) noexcept {
@@ -106,7 +108,8 @@ class Select : public Leaf<Select<Ts...>> {
     // The losers are cancelled before the winner's value is handed out.
     cancel_except(winner_, std::make_index_sequence<N>{});
     return with_index<N>(winner_, [&](auto I) -> Output {
-      if constexpr (std::is_same_v<std::tuple_element_t<decltype(I)::value, std::tuple<Ts...>>, SelectElse>) {
+      if constexpr (std::is_same_v<std::tuple_element_t<decltype(I)::value, std::tuple<Ts...>>,
+                                   SelectElse>) {
         return Output(std::in_place_index<I>, SelectElse{});
       } else {
         return Output(std::in_place_index<I>, std::get<I>(branches_).take_value());
@@ -331,11 +334,11 @@ auto try_join(A&&... operands) {
                 "try_join operands must return tokio::Result<T, E>");
   using E = typename detail::is_result<
       std::tuple_element_t<0, std::tuple<detail::task_value_t<A>...>>>::err_type;
-  static_assert((std::is_same_v<typename detail::is_result<detail::task_value_t<A>>::err_type, E> &&
-                 ...),
-                "try_join operands must share one error type");
-  return detail::TryJoin<E, detail::task_value_t<A>...>(detail::to_task(std::forward<A>(operands))...);
+  static_assert(
+      (std::is_same_v<typename detail::is_result<detail::task_value_t<A>>::err_type, E> && ...),
+      "try_join operands must share one error type");
+  return detail::TryJoin<E, detail::task_value_t<A>...>(
+      detail::to_task(std::forward<A>(operands))...);
 }
-
 
 }  // namespace tokio

@@ -8,7 +8,8 @@
 #define TOKIO_VERSION_MINOR 1
 #define TOKIO_VERSION_PATCH 0
 // One number for comparisons (#if TOKIO_VERSION >= 100 means 0.1.0 or later) and a string.
-#define TOKIO_VERSION (TOKIO_VERSION_MAJOR * 10000 + TOKIO_VERSION_MINOR * 100 + TOKIO_VERSION_PATCH)
+#define TOKIO_VERSION \
+  (TOKIO_VERSION_MAJOR * 10000 + TOKIO_VERSION_MINOR * 100 + TOKIO_VERSION_PATCH)
 #define TOKIO_VERSION_STRING "0.1.0"
 // Standalone builds of src/ (make check-headers, lint) have no inline ABI namespace:
 // amalgamate.py writes `namespace tokio::inline TOKIO_ABI_NAMESPACE...` into tokio.hpp only.

@@ -100,7 +100,8 @@ struct ResultOps {
 
   template <class Self, class F>
   static auto and_then(Self&& self, F&& f) {
-    using R = std::remove_cvref_t<decltype(call_value(std::forward<Self>(self), std::forward<F>(f)))>;
+    using R =
+        std::remove_cvref_t<decltype(call_value(std::forward<Self>(self), std::forward<F>(f)))>;
     using E = typename std::remove_cvref_t<Self>::error_type;
     static_assert(is_tokio_result<R>::value, "and_then: f must return a tokio::Result");
     static_assert(std::is_same_v<typename R::error_type, E>,
@@ -126,7 +127,8 @@ struct ResultOps {
   template <class Self, class F>
   static auto or_else(Self&& self, F&& f) {
     using T = typename std::remove_cvref_t<Self>::value_type;
-    using R = std::remove_cvref_t<std::invoke_result_t<F, decltype(std::forward<Self>(self).error())>>;
+    using R =
+        std::remove_cvref_t<std::invoke_result_t<F, decltype(std::forward<Self>(self).error())>>;
     static_assert(is_tokio_result<R>::value, "or_else: f must return a tokio::Result");
     static_assert(std::is_same_v<typename R::value_type, T>,
                   "or_else: f must return a Result with the same value type");
@@ -155,18 +157,18 @@ struct ResultOps {
 };
 
 // Adds the four operations as members, for each value category of the Result.
-#define TOKIO_RESULT_MONADIC_OPS(op)                                        \
-  template <class F>                                                        \
-  auto op(F&& f)& {                                                         \
-    return detail::ResultOps::op(*this, std::forward<F>(f));                \
-  }                                                                         \
-  template <class F>                                                        \
-  auto op(F&& f) const& {                                                   \
-    return detail::ResultOps::op(*this, std::forward<F>(f));                \
-  }                                                                         \
-  template <class F>                                                        \
-  auto op(F&& f)&& {                                                        \
-    return detail::ResultOps::op(std::move(*this), std::forward<F>(f));     \
+#define TOKIO_RESULT_MONADIC_OPS(op)                                    \
+  template <class F>                                                    \
+  auto op(F&& f)& {                                                     \
+    return detail::ResultOps::op(*this, std::forward<F>(f));            \
+  }                                                                     \
+  template <class F>                                                    \
+  auto op(F&& f) const& {                                               \
+    return detail::ResultOps::op(*this, std::forward<F>(f));            \
+  }                                                                     \
+  template <class F>                                                    \
+  auto op(F&& f)&& {                                                    \
+    return detail::ResultOps::op(std::move(*this), std::forward<F>(f)); \
   }
 }  // namespace detail
 
@@ -181,8 +183,8 @@ class [[nodiscard]] Result {
   using error_type = E;
 
   Result() requires std::is_default_constructible_v<T> : has_(true) { new (&val_) T(); }
-  Result(const T& v) : has_(true) { new (&val_) T(v); }                 // NOLINT
-  Result(T&& v) : has_(true) { new (&val_) T(std::move(v)); }           // NOLINT
+  Result(const T& v) : has_(true) { new (&val_) T(v); }        // NOLINT
+  Result(T&& v) : has_(true) { new (&val_) T(std::move(v)); }  // NOLINT
   template <class U>
     requires(std::is_constructible_v<T, U&&> && !std::is_same_v<std::remove_cvref_t<U>, T> &&
              !std::is_same_v<std::remove_cvref_t<U>, Result> &&
@@ -273,7 +275,8 @@ class [[nodiscard]] Result {
 #if defined(__cpp_lib_expected)
   // To and from std::expected (C++23 standard libraries).
   template <class U, class G>
-    requires(std::conjunction_v<std::is_constructible<T, const U&>, std::is_constructible<E, const G&>>)
+    requires(
+        std::conjunction_v<std::is_constructible<T, const U&>, std::is_constructible<E, const G&>>)
   Result(const std::expected<U, G>& x) : has_(x.has_value()) {  // NOLINT
     if (has_) new (&val_) T(*x);
     else new (&err_) E(x.error());

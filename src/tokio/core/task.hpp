@@ -102,7 +102,8 @@ struct TaskWhere {
 // called only when it is the call itself (not nested in another expression).
 #define TOKIO_TASK_WHERE_PARAMS
 #define TOKIO_TASK_WHERE_PARAMS_NODEFAULT
-#define TOKIO_TASK_WHERE_MAKE TaskWhere{}
+#define TOKIO_TASK_WHERE_MAKE \
+  TaskWhere {}
 #elif defined(__cpp_lib_source_location)
 struct TaskWhere {
   std::source_location loc;
@@ -112,7 +113,8 @@ struct TaskWhere {
 };
 #define TOKIO_TASK_WHERE_PARAMS std::source_location loc = std::source_location::current()
 #define TOKIO_TASK_WHERE_PARAMS_NODEFAULT std::source_location loc
-#define TOKIO_TASK_WHERE_MAKE TaskWhere{loc}
+#define TOKIO_TASK_WHERE_MAKE \
+  TaskWhere { loc }
 #else
 struct TaskWhere {
   const char* file_ = nullptr;
@@ -121,9 +123,11 @@ struct TaskWhere {
   const char* function() const noexcept { return nullptr; }
   unsigned line() const noexcept { return line_; }
 };
-#define TOKIO_TASK_WHERE_PARAMS const char* file = __builtin_FILE(), unsigned line = __builtin_LINE()
-#define TOKIO_TASK_WHERE_PARAMS_NODEFAULT const char* file, unsigned line
-#define TOKIO_TASK_WHERE_MAKE TaskWhere{file, line}
+#define TOKIO_TASK_WHERE_PARAMS \
+  const char *file = __builtin_FILE(), unsigned line = __builtin_LINE()
+#define TOKIO_TASK_WHERE_PARAMS_NODEFAULT const char *file, unsigned line
+#define TOKIO_TASK_WHERE_MAKE \
+  TaskWhere { file, line }
 #endif
 
 class PromiseBase {
@@ -218,7 +222,8 @@ class Promise : public PromiseBase {
     result_.set_value(std::forward<U>(v));
   }
   void unhandled_exception() noexcept {
-    if (caught_while_destroyed(std::coroutine_handle<Promise>::from_promise(*this).address())) return;
+    if (caught_while_destroyed(std::coroutine_handle<Promise>::from_promise(*this).address()))
+      return;
     result_.set_exception(std::current_exception());
   }
   T take() { return result_.take(); }
@@ -236,7 +241,8 @@ class Promise<void> : public PromiseBase {
   Task<void> get_return_object(TOKIO_TASK_WHERE_PARAMS) noexcept;
   void return_void() noexcept {}
   void unhandled_exception() noexcept {
-    if (caught_while_destroyed(std::coroutine_handle<Promise>::from_promise(*this).address())) return;
+    if (caught_while_destroyed(std::coroutine_handle<Promise>::from_promise(*this).address()))
+      return;
     ex_ = std::current_exception();
   }
   void take() {
@@ -341,7 +347,8 @@ decltype(auto) get_awaiter(A&& a) {
   }
 }
 template <class A>
-using await_result_t = decltype(std::declval<decltype(get_awaiter(std::declval<A>()))&>().await_resume());
+using await_result_t =
+    decltype(std::declval<decltype(get_awaiter(std::declval<A>()))&>().await_resume());
 
 template <class A>
 struct as_task {
@@ -429,7 +436,8 @@ template <class F, class... A>
 invoke_task_t<F, A...> probe_invoke(F& f, A&... a) {
   ArenaScope scope(__builtin_addressof(f), nullptr, 0);
   auto task = to_task(detail::invoke(f, std::move(a)...));
-  if (std::size_t n = scope.reported()) g_spawn_frame_size<F, A...>.store(n, std::memory_order_relaxed);
+  if (std::size_t n = scope.reported())
+    g_spawn_frame_size<F, A...>.store(n, std::memory_order_relaxed);
   return task;
 }
 

@@ -50,14 +50,10 @@ bool FileOp::reserve(std::size_t n) noexcept {
 unsigned FileOp::uring_plan(const UringCaps& caps) noexcept {
   switch (kind) {
     case Kind::Fsync:
-    case Kind::Fdatasync:
-      return caps.supports(uring::kOpFsync) ? 1 : 0;
-    case Kind::Truncate:
-      return caps.supports(uring::kOpFtruncate) ? 1 : 0;  // Linux 6.9
-    case Kind::None:
-      return 0;
-    default:
-      return 1;
+    case Kind::Fdatasync: return caps.supports(uring::kOpFsync) ? 1 : 0;
+    case Kind::Truncate: return caps.supports(uring::kOpFtruncate) ? 1 : 0;  // Linux 6.9
+    case Kind::None: return 0;
+    default: return 1;
   }
 }
 
@@ -96,9 +92,7 @@ void FileOp::uring_prep(uring::Sqe* const* sqes, unsigned) noexcept {
       e->off = reinterpret_cast<uint64_t>(&sx);
       e->op_flags = AT_EMPTY_PATH;
       break;
-    case Kind::None:
-      e->opcode = uring::kOpNop;
-      break;
+    case Kind::None: e->opcode = uring::kOpNop; break;
   }
 }
 
@@ -120,17 +114,13 @@ StepOutcome FileOp::uring_step_done() noexcept {
       if (r >= 0) fs_stat_from_statx(sx, stat);
       result = r < 0 ? r : 0;
       return StepOutcome::Finished;
-    default:
-      result = r;
-      return StepOutcome::Finished;
+    default: result = r; return StepOutcome::Finished;
   }
 }
 
 void FileOp::run_blocking() noexcept {
   switch (kind) {
-    case Kind::Read:
-      result = fs_sys_read(fd, buf, len);
-      break;
+    case Kind::Read: result = fs_sys_read(fd, buf, len); break;
     case Kind::Write: {
       int e = fs_sys_write_all_nosig(fd, buf, len, done);
       result = e == 0 ? static_cast<int64_t>(done) : e == -1 ? kFileWriteZero : e;
@@ -156,9 +146,7 @@ void FileOp::run_blocking() noexcept {
     case Kind::Stat:
       result = -fs_sys_statx(fd, fs_file_impl::kEmptyPath, AT_EMPTY_PATH, stat);
       break;
-    case Kind::None:
-      result = 0;
-      break;
+    case Kind::None: result = 0; break;
   }
 }
 
@@ -308,7 +296,8 @@ bool fs_file_poll_write(FileInner* f, task::Context& cx, std::span<const std::by
     f->op->done = 0;
     if (f->pipe_like < 0) {
       struct stat st;
-      f->pipe_like = static_cast<int8_t>(::fstat(f->fd, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)));
+      f->pipe_like = static_cast<int8_t>(::fstat(f->fd, &st) == 0 &&
+                                         (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)));
     }
     f->op->async_write = f->pipe_like > 0;
     f->start(FileOp::Kind::Write);
@@ -354,9 +343,7 @@ bool fs_file_poll_seek(FileInner* f, task::Context& cx, io::SeekFrom pos,
       }
       off = static_cast<int64_t>(pos.position);
       break;
-    case io::SeekFrom::Whence::End:
-      whence = SEEK_END;
-      break;
+    case io::SeekFrom::Whence::End: whence = SEEK_END; break;
     case io::SeekFrom::Whence::Current:
       whence = SEEK_CUR;
       // Relative to the caller's position, which is behind the file's by the unread
@@ -374,8 +361,8 @@ bool fs_file_poll_seek(FileInner* f, task::Context& cx, io::SeekFrom pos,
   return true;
 }
 
-bool fs_file_poll_cmd(FileInner* f, task::Context& cx, FileCmd cmd, uint64_t arg,
-                      bool& started, void* out) {
+bool fs_file_poll_cmd(FileInner* f, task::Context& cx, FileCmd cmd, uint64_t arg, bool& started,
+                      void* out) {
   auto set_err = [&](std::error_code e) {
     switch (cmd) {
       case FileCmd::Metadata:
@@ -384,12 +371,8 @@ bool fs_file_poll_cmd(FileInner* f, task::Context& cx, FileCmd cmd, uint64_t arg
       case FileCmd::TryClone:
         *static_cast<io::Result<fs::File>*>(out) = tokio::unexpected(e);
         break;
-      case FileCmd::IntoStd:
-        *static_cast<io::Result<int>*>(out) = tokio::unexpected(e);
-        break;
-      default:
-        *static_cast<io::Result<void>*>(out) = tokio::unexpected(e);
-        break;
+      case FileCmd::IntoStd: *static_cast<io::Result<int>*>(out) = tokio::unexpected(e); break;
+      default: *static_cast<io::Result<void>*>(out) = tokio::unexpected(e); break;
     }
   };
   if (!f || f->fd < 0) {
@@ -429,15 +412,9 @@ bool fs_file_poll_cmd(FileInner* f, task::Context& cx, FileCmd cmd, uint64_t arg
         f->op->arg = arg;
         f->start(FileOp::Kind::Truncate);
         break;
-      case FileCmd::SyncAll:
-        f->start(FileOp::Kind::Fsync);
-        break;
-      case FileCmd::SyncData:
-        f->start(FileOp::Kind::Fdatasync);
-        break;
-      case FileCmd::Metadata:
-        f->start(FileOp::Kind::Stat);
-        break;
+      case FileCmd::SyncAll: f->start(FileOp::Kind::Fsync); break;
+      case FileCmd::SyncData: f->start(FileOp::Kind::Fdatasync); break;
+      case FileCmd::Metadata: f->start(FileOp::Kind::Stat); break;
     }
     started = true;
   }
@@ -517,19 +494,17 @@ detail::FsAwait<File> File::open(PathArg path) {
 }
 
 detail::FsAwait<File> File::create(PathArg path) {
-  return detail::fs_file_impl::open_with(std::move(path).str(), O_WRONLY | O_CREAT | O_TRUNC,
-                                         0666, 0);
+  return detail::fs_file_impl::open_with(std::move(path).str(), O_WRONLY | O_CREAT | O_TRUNC, 0666,
+                                         0);
 }
 
 detail::FsAwait<File> File::create_new(PathArg path) {
-  return detail::fs_file_impl::open_with(std::move(path).str(), O_RDWR | O_CREAT | O_EXCL,
-                                         0666, 0);
+  return detail::fs_file_impl::open_with(std::move(path).str(), O_RDWR | O_CREAT | O_EXCL, 0666, 0);
 }
 
 File File::from_std(int fd) {
   return File(detail::fs_file_impl::make_inner(fd, nullptr, std::string()));
 }
-
 
 int File::as_raw_fd() const noexcept { return f_ ? f_->fd : -1; }
 

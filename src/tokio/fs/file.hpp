@@ -62,8 +62,8 @@ bool fs_file_poll_seek(FileInner* f, task::Context& cx, io::SeekFrom pos,
 enum class FileCmd : uint8_t { SyncAll, SyncData, SetLen, Metadata, TryClone, IntoStd };
 // `out` points to the awaitable's io::Result of the command's type (void, void, void,
 // fs::Metadata, fs::File, int).
-bool fs_file_poll_cmd(FileInner* f, task::Context& cx, FileCmd cmd, uint64_t arg,
-                      bool& started, void* out);
+bool fs_file_poll_cmd(FileInner* f, task::Context& cx, FileCmd cmd, uint64_t arg, bool& started,
+                      void* out);
 void fs_file_free(FileInner* f) noexcept;
 
 class FileReadOp : public Leaf<FileReadOp> {

@@ -110,7 +110,8 @@ using detail::MiscOp;
 using detail::PathOp;
 
 FsAwait<std::vector<std::byte>> read(PathArg path) {
-  return {new detail::ReadFileOp<std::vector<std::byte>>(std::move(path).str()), &fs_impl::take_read};
+  return {new detail::ReadFileOp<std::vector<std::byte>>(std::move(path).str()),
+          &fs_impl::take_read};
 }
 
 FsAwait<std::string> read_to_string(PathArg path) {
@@ -128,7 +129,8 @@ FsAwait<void> write(PathArg path, std::string_view contents) {
 }
 
 FsAwait<uint64_t> copy(PathArg from, PathArg to) {
-  return {new MiscOp(MiscOp::Kind::Copy, std::move(from).str(), std::move(to).str()), &fs_impl::take_copy};
+  return {new MiscOp(MiscOp::Kind::Copy, std::move(from).str(), std::move(to).str()),
+          &fs_impl::take_copy};
 }
 
 FsAwait<void> create_dir(PathArg path) {

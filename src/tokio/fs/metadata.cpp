@@ -22,22 +22,14 @@ io::Result<std::chrono::system_clock::time_point> to_time(bool present, int64_t 
 std::filesystem::file_type file_type_from_mode(uint32_t mode) noexcept {
   using std::filesystem::file_type;
   switch (mode & S_IFMT) {
-    case S_IFREG:
-      return file_type::regular;
-    case S_IFDIR:
-      return file_type::directory;
-    case S_IFLNK:
-      return file_type::symlink;
-    case S_IFBLK:
-      return file_type::block;
-    case S_IFCHR:
-      return file_type::character;
-    case S_IFIFO:
-      return file_type::fifo;
-    case S_IFSOCK:
-      return file_type::socket;
-    default:
-      return file_type::unknown;
+    case S_IFREG: return file_type::regular;
+    case S_IFDIR: return file_type::directory;
+    case S_IFLNK: return file_type::symlink;
+    case S_IFBLK: return file_type::block;
+    case S_IFCHR: return file_type::character;
+    case S_IFIFO: return file_type::fifo;
+    case S_IFSOCK: return file_type::socket;
+    default: return file_type::unknown;
   }
 }
 

@@ -180,22 +180,14 @@ std::filesystem::path DirEntry::path() const { return dir_->path / name_; }
 detail::FileTypeAwait DirEntry::file_type() const {
   using std::filesystem::file_type;
   switch (type_) {
-    case DT_REG:
-      return detail::FileTypeAwait(file_type::regular);
-    case DT_DIR:
-      return detail::FileTypeAwait(file_type::directory);
-    case DT_LNK:
-      return detail::FileTypeAwait(file_type::symlink);
-    case DT_BLK:
-      return detail::FileTypeAwait(file_type::block);
-    case DT_CHR:
-      return detail::FileTypeAwait(file_type::character);
-    case DT_FIFO:
-      return detail::FileTypeAwait(file_type::fifo);
-    case DT_SOCK:
-      return detail::FileTypeAwait(file_type::socket);
-    default:
-      return detail::FileTypeAwait(metadata());
+    case DT_REG: return detail::FileTypeAwait(file_type::regular);
+    case DT_DIR: return detail::FileTypeAwait(file_type::directory);
+    case DT_LNK: return detail::FileTypeAwait(file_type::symlink);
+    case DT_BLK: return detail::FileTypeAwait(file_type::block);
+    case DT_CHR: return detail::FileTypeAwait(file_type::character);
+    case DT_FIFO: return detail::FileTypeAwait(file_type::fifo);
+    case DT_SOCK: return detail::FileTypeAwait(file_type::socket);
+    default: return detail::FileTypeAwait(metadata());
   }
 }
 

@@ -45,8 +45,7 @@ struct TryIoError {
 };
 
 inline bool is_would_block(const std::error_code& e) noexcept {
-  return e == std::errc::resource_unavailable_try_again ||
-         e == std::errc::operation_would_block;
+  return e == std::errc::resource_unavailable_try_again || e == std::errc::operation_would_block;
 }
 
 template <AsRawFd T>
@@ -124,7 +123,8 @@ class AsyncFd {
  public:
   // Registers inner's fd (which must be non-blocking) for `interest`. Needs a runtime with
   // the I/O driver (throws std::logic_error otherwise).
-  static Result<AsyncFd> create(T inner, Interest interest = Interest::READABLE | Interest::WRITABLE) {
+  static Result<AsyncFd> create(T inner,
+                                Interest interest = Interest::READABLE | Interest::WRITABLE) {
     int fd = raw_fd_of(inner);
     auto reg = detail::Registration::create(fd, interest, "io::AsyncFd::create");
     if (!reg) return tokio::unexpected(reg.error());

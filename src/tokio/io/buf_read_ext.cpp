@@ -16,7 +16,8 @@ io::Result<std::optional<std::string>> take_chunk(std::string& buf, bool found) 
   return std::optional<std::string>(std::move(line));
 }
 
-io::Result<std::optional<std::vector<std::byte>>> take_chunk(std::vector<std::byte>& buf, bool found) {
+io::Result<std::optional<std::vector<std::byte>>> take_chunk(std::vector<std::byte>& buf,
+                                                             bool found) {
   if (!found && buf.empty()) return std::optional<std::vector<std::byte>>();
   if (found) buf.pop_back();
   return std::optional<std::vector<std::byte>>(std::exchange(buf, std::vector<std::byte>()));

@@ -44,8 +44,8 @@ using FillBufChild = ChildOp<fill_buf_op_t<R>>;
 // Moves bytes from r's buffer into append(span) up to and including delim, or to end of
 // stream. Ready with whether delim was seen, or the error.
 template <class R, class Append>
-Poll<io::Result<bool>> poll_read_until(task::Context& cx, R& r, FillBufChild<R>& op, std::byte delim,
-                                       Append&& append) {
+Poll<io::Result<bool>> poll_read_until(task::Context& cx, R& r, FillBufChild<R>& op,
+                                       std::byte delim, Append&& append) {
   for (;;) {
     auto avail = op.poll_with(cx, [&] { return r.fill_buf(); });
     if (!avail) return pending;
@@ -53,8 +53,9 @@ Poll<io::Result<bool>> poll_read_until(task::Context& cx, R& r, FillBufChild<R>&
     std::span<const std::byte> a = **avail;
     if (a.empty()) return false;  // end of stream
     const void* hit = std::memchr(a.data(), std::to_integer<int>(delim), a.size());
-    std::size_t used = hit ? static_cast<std::size_t>(static_cast<const std::byte*>(hit) - a.data()) + 1
-                           : a.size();
+    std::size_t used =
+        hit ? static_cast<std::size_t>(static_cast<const std::byte*>(hit) - a.data()) + 1
+            : a.size();
     append(a.first(used));
     r.consume(used);
     if (hit) return true;
@@ -71,8 +72,8 @@ struct ReadUntil {
 
   Poll<io::Result<std::size_t>> poll(task::Context& cx) {
     if (start == SIZE_MAX) start = c->size();
-    auto found =
-        poll_read_until(cx, *r, op, delim, [&](std::span<const std::byte> s) { append_bytes(*c, s); });
+    auto found = poll_read_until(cx, *r, op, delim,
+                                 [&](std::span<const std::byte> s) { append_bytes(*c, s); });
     if (!found) return pending;
     if constexpr (Line) {
       const auto* p = reinterpret_cast<const unsigned char*>(c->data()) + start;
@@ -90,7 +91,8 @@ struct ReadUntil {
 // its "\n" or "\r\n" and must be UTF-8 (else std::errc::illegal_byte_sequence: the line
 // is dropped); a segment loses its delimiter. nullopt: the stream ended.
 io::Result<std::optional<std::string>> take_chunk(std::string& buf, bool found);
-io::Result<std::optional<std::vector<std::byte>>> take_chunk(std::vector<std::byte>& buf, bool found);
+io::Result<std::optional<std::vector<std::byte>>> take_chunk(std::vector<std::byte>& buf,
+                                                             bool found);
 
 // Lines and Split: a buffered reader cut into chunks at a delimiter byte. A partial chunk
 // stays in the object's buffer when next() is cancelled and is completed by the next call.
@@ -105,9 +107,8 @@ class ChunkReader {
     FillBufChild<Inner> op{};
 
     auto poll(task::Context& cx) -> Poll<decltype(take_chunk(o->buf_, true))> {
-      auto found = poll_read_until(cx, o->r_, op, o->delim_, [&](std::span<const std::byte> s) {
-        append_bytes(o->buf_, s);
-      });
+      auto found = poll_read_until(cx, o->r_, op, o->delim_,
+                                   [&](std::span<const std::byte> s) { append_bytes(o->buf_, s); });
       if (!found) return pending;
       if (!*found) return unexpected(found->error());
       return take_chunk(o->buf_, **found);
@@ -115,8 +116,9 @@ class ChunkReader {
   };
 
  public:
-  static_assert(io::AsyncBufRead<Inner>,
-                "io::lines / io::split(reader, delim) need an io::AsyncBufRead (wrap it in a BufReader)");
+  static_assert(
+      io::AsyncBufRead<Inner>,
+      "io::lines / io::split(reader, delim) need an io::AsyncBufRead (wrap it in a BufReader)");
   ChunkReader(R r, std::byte delim) : r_(std::forward<R>(r)), delim_(delim) {}
 
   Inner& get_ref() noexcept { return r_; }

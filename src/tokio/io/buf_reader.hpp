@@ -69,12 +69,12 @@ class BufReader : public Ext<BufReader<R>> {
   ReadOp read(std::span<std::byte> buf) noexcept { return {{this, buf}}; }
   FillBufOp fill_buf() noexcept { return {{this}}; }
   // Marks n buffered bytes as used (clamped to what is buffered).
-  void consume(std::size_t n) noexcept {
-    pos_ = (n < filled_ - pos_) ? pos_ + n : filled_;
-  }
+  void consume(std::size_t n) noexcept { pos_ = (n < filled_ - pos_) ? pos_ + n : filled_; }
 
   // Writes pass through to the inner stream.
-  auto write(std::span<const std::byte> buf) requires AsyncWrite<Inner> { return inner_.write(buf); }
+  auto write(std::span<const std::byte> buf) requires AsyncWrite<Inner> {
+    return inner_.write(buf);
+  }
   auto write_vectored(std::span<const IoSlice> bufs) requires AsyncWriteVectored<Inner> {
     return inner_.write_vectored(bufs);
   }

@@ -67,7 +67,8 @@ class BufWriter : public Ext<BufWriter<W>> {
   struct FlushStep;
 
  public:
-  using WriteOp = detail::AdaptorOp<WriteStep<std::span<const std::byte>, detail::write_op_t<Inner>>>;
+  using WriteOp =
+      detail::AdaptorOp<WriteStep<std::span<const std::byte>, detail::write_op_t<Inner>>>;
   using WriteVectoredOp =
       detail::AdaptorOp<WriteStep<std::span<const IoSlice>, detail::write_vectored_child_t<Inner>>>;
   template <bool Shutdown>
@@ -160,7 +161,8 @@ class BufWriter : public Ext<BufWriter<W>> {
 
   template <bool Shutdown>
   struct FlushStep {
-    using Last = std::conditional_t<Shutdown, detail::shutdown_op_t<Inner>, detail::flush_op_t<Inner>>;
+    using Last =
+        std::conditional_t<Shutdown, detail::shutdown_op_t<Inner>, detail::flush_op_t<Inner>>;
     BufWriter* b;
     InnerWrite op{};
     detail::ChildOp<Last> last{};

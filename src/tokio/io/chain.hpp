@@ -47,8 +47,9 @@ class Chain : public Ext<Chain<A, B>> {
     detail::ChildOp<detail::read_op_t<Second>> b{};
 
     detail::Poll<Result<std::size_t>> poll(task::Context& cx) {
-      return c->poll_chain(cx, a, b, [&] { return c->a_.read(buf); }, [&] { return c->b_.read(buf); },
-                           [&](const Result<std::size_t>& r) { return r && *r == 0 && !buf.empty(); });
+      return c->poll_chain(
+          cx, a, b, [&] { return c->a_.read(buf); }, [&] { return c->b_.read(buf); },
+          [&](const Result<std::size_t>& r) { return r && *r == 0 && !buf.empty(); });
     }
   };
   struct FillBufStep {
@@ -57,8 +58,9 @@ class Chain : public Ext<Chain<A, B>> {
     detail::ChildOp<detail::fill_buf_op_t<Second>> b{};
 
     detail::Poll<Result<std::span<const std::byte>>> poll(task::Context& cx) {
-      return c->poll_chain(cx, a, b, [&] { return c->a_.fill_buf(); }, [&] { return c->b_.fill_buf(); },
-                           [](const Result<std::span<const std::byte>>& r) { return r && r->empty(); });
+      return c->poll_chain(
+          cx, a, b, [&] { return c->a_.fill_buf(); }, [&] { return c->b_.fill_buf(); },
+          [](const Result<std::span<const std::byte>>& r) { return r && r->empty(); });
     }
   };
 
@@ -67,10 +69,10 @@ class Chain : public Ext<Chain<A, B>> {
   using FillBufOp = detail::AdaptorOp<FillBufStep>;
 
   ReadOp read(std::span<std::byte> buf) noexcept { return {{this, buf}}; }
-  FillBufOp fill_buf() noexcept requires(AsyncBufRead<First> && AsyncBufRead<Second>) {
+  FillBufOp fill_buf() noexcept requires(AsyncBufRead<First>&& AsyncBufRead<Second>) {
     return {{this}};
   }
-  void consume(std::size_t n) requires(AsyncBufRead<First> && AsyncBufRead<Second>) {
+  void consume(std::size_t n) requires(AsyncBufRead<First>&& AsyncBufRead<Second>) {
     if (!first_done_) a_.consume(n);
     else b_.consume(n);
   }

@@ -220,20 +220,21 @@ detail::AdaptorOp<detail::CopyBuf<R, W>> copy_buf(R& r, W& w) {
 // Copies a->b and b->a at once (a proxy); see the top of this file.
 template <class A, class B>
   requires AsyncRead<A> && AsyncWrite<A> && AsyncRead<B> && AsyncWrite<B>
-detail::CopyBidirectionalOp<A, B> copy_bidirectional(A& a, B& b) {
-  using AB = detail::CopyBuffer<A, B>;
-  using BA = detail::CopyBuffer<B, A>;
-  return {{&a, &b, {AB(kDefaultBufSize)}, {BA(kDefaultBufSize)}}};
-}
+      detail::CopyBidirectionalOp<A, B> copy_bidirectional(A& a, B& b) {
+    using AB = detail::CopyBuffer<A, B>;
+    using BA = detail::CopyBuffer<B, A>;
+    return {{&a, &b, {AB(kDefaultBufSize)}, {BA(kDefaultBufSize)}}};
+  }
 // The same with chosen buffer sizes for each direction (must be > 0).
 template <class A, class B>
   requires AsyncRead<A> && AsyncWrite<A> && AsyncRead<B> && AsyncWrite<B>
-detail::CopyBidirectionalOp<A, B> copy_bidirectional_with_sizes(A& a, B& b, std::size_t a_to_b,
-                                                                std::size_t b_to_a) {
-  if (a_to_b == 0 || b_to_a == 0) {
-    throw std::invalid_argument("io::copy_bidirectional_with_sizes: buffer sizes must be > 0");
+      detail::CopyBidirectionalOp<A, B> copy_bidirectional_with_sizes(A& a, B& b,
+                                                                      std::size_t a_to_b,
+                                                                      std::size_t b_to_a) {
+    if (a_to_b == 0 || b_to_a == 0) {
+      throw std::invalid_argument("io::copy_bidirectional_with_sizes: buffer sizes must be > 0");
+    }
+    return {{&a, &b, {detail::CopyBuffer<A, B>(a_to_b)}, {detail::CopyBuffer<B, A>(b_to_a)}}};
   }
-  return {{&a, &b, {detail::CopyBuffer<A, B>(a_to_b)}, {detail::CopyBuffer<B, A>(b_to_a)}}};
-}
 
 }  // namespace tokio::io

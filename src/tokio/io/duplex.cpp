@@ -242,7 +242,8 @@ void DuplexStream::close() noexcept {
 
 std::pair<DuplexStream, DuplexStream> duplex(std::size_t capacity) {
   if (capacity == 0) {
-    throw std::invalid_argument("io::duplex: capacity must be > 0 (a 0-byte pipe can never transfer)");
+    throw std::invalid_argument(
+        "io::duplex: capacity must be > 0 (a 0-byte pipe can never transfer)");
   }
   auto* s = new detail::DuplexShared();
   s->pipes[0].max = capacity;

@@ -94,8 +94,7 @@ namespace tokio::io {
 class DuplexStream : public Ext<DuplexStream> {
  public:
   DuplexStream() noexcept = default;
-  DuplexStream(DuplexStream&& o) noexcept
-      : s_(std::exchange(o.s_, nullptr)), side_(o.side_) {}
+  DuplexStream(DuplexStream&& o) noexcept : s_(std::exchange(o.s_, nullptr)), side_(o.side_) {}
   DuplexStream& operator=(DuplexStream&& o) noexcept;
   ~DuplexStream() { close(); }
 

@@ -9,15 +9,13 @@ class IoCategory final : public std::error_category {
   const char* name() const noexcept override { return "tokio.io"; }
   std::string message(int ev) const override {
     switch (static_cast<Errc>(ev)) {
-      case Errc::unexpected_eof:
-        return "unexpected end of file";
-      case Errc::write_zero:
-        return "write returned zero bytes: the writer can accept no more data";
+      case Errc::unexpected_eof: return "unexpected end of file";
+      case Errc::write_zero: return "write returned zero bytes: the writer can accept no more data";
     }
     return "unknown tokio.io error";
   }
 };
-}  // namespace (impl)
+}  // namespace io_error_impl
 
 const std::error_category& io_category() noexcept {
   static const io_error_impl::IoCategory cat;

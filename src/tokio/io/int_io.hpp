@@ -28,7 +28,8 @@
 
 namespace tokio::io {
 
-__extension__ typedef unsigned __int128 u128;  // NOLINT(modernize-use-using): __extension__ needs typedef
+__extension__ typedef unsigned __int128
+    u128;                             // NOLINT(modernize-use-using): __extension__ needs typedef
 __extension__ typedef __int128 i128;  // NOLINT(modernize-use-using)
 
 }  // namespace tokio::io
@@ -38,15 +39,25 @@ namespace tokio::detail {
 template <std::size_t N>
 struct UnsignedOfSize;
 template <>
-struct UnsignedOfSize<1> { using type = uint8_t; };
+struct UnsignedOfSize<1> {
+  using type = uint8_t;
+};
 template <>
-struct UnsignedOfSize<2> { using type = uint16_t; };
+struct UnsignedOfSize<2> {
+  using type = uint16_t;
+};
 template <>
-struct UnsignedOfSize<4> { using type = uint32_t; };
+struct UnsignedOfSize<4> {
+  using type = uint32_t;
+};
 template <>
-struct UnsignedOfSize<8> { using type = uint64_t; };
+struct UnsignedOfSize<8> {
+  using type = uint64_t;
+};
 template <>
-struct UnsignedOfSize<16> { using type = io::u128; };
+struct UnsignedOfSize<16> {
+  using type = io::u128;
+};
 
 template <class T, bool BigEndian>
 T decode_int(const std::array<std::byte, sizeof(T)>& b) noexcept {
@@ -116,22 +127,22 @@ detail::AdaptorOp<detail::WriteInt<W, sizeof(T)>> write_int(W& w, T v) {
   return {{&w, detail::encode_int<T, BigEndian>(v)}};
 }
 
-#define TOKIO_IO_INT_FNS(name, T)                                                          \
-  template <AsyncRead R>                                                                   \
-  auto read_##name(R& r) {                                                                 \
-    return read_int<T, true>(r);                                                           \
-  }                                                                                        \
-  template <AsyncRead R>                                                                   \
-  auto read_##name##_le(R& r) {                                                            \
-    return read_int<T, false>(r);                                                          \
-  }                                                                                        \
-  template <AsyncWrite W>                                                                  \
-  auto write_##name(W& w, T v) {                                                           \
-    return write_int<T, true>(w, v);                                                       \
-  }                                                                                        \
-  template <AsyncWrite W>                                                                  \
-  auto write_##name##_le(W& w, T v) {                                                      \
-    return write_int<T, false>(w, v);                                                      \
+#define TOKIO_IO_INT_FNS(name, T)     \
+  template <AsyncRead R>              \
+  auto read_##name(R& r) {            \
+    return read_int<T, true>(r);      \
+  }                                   \
+  template <AsyncRead R>              \
+  auto read_##name##_le(R& r) {       \
+    return read_int<T, false>(r);     \
+  }                                   \
+  template <AsyncWrite W>             \
+  auto write_##name(W& w, T v) {      \
+    return write_int<T, true>(w, v);  \
+  }                                   \
+  template <AsyncWrite W>             \
+  auto write_##name##_le(W& w, T v) { \
+    return write_int<T, false>(w, v); \
   }
 
 template <AsyncRead R>

@@ -41,9 +41,12 @@ class SliceReader : public Ext<SliceReader> {
     });
   }
   auto fill_buf() {
-    return detail::instant_op<false>([this]() -> Result<std::span<const std::byte>> { return data_; });
+    return detail::instant_op<false>(
+        [this]() -> Result<std::span<const std::byte>> { return data_; });
   }
-  void consume(std::size_t n) noexcept { data_ = data_.subspan(n < data_.size() ? n : data_.size()); }
+  void consume(std::size_t n) noexcept {
+    data_ = data_.subspan(n < data_.size() ? n : data_.size());
+  }
 
  private:
   std::span<const std::byte> data_;

@@ -16,7 +16,7 @@ class ReactorCategory final : public std::error_category {
     return std::errc::operation_canceled;
   }
 };
-}  // namespace (impl)
+}  // namespace io_reactor_error_impl
 
 const std::error_category& reactor_category() noexcept {
   static const io_reactor_error_impl::ReactorCategory c;

@@ -40,7 +40,7 @@ namespace tokio::io {
 // std::vector<std::byte>, std::vector<char>, std::vector<unsigned char>, std::string...
 template <class C>
 concept ByteContainer = requires(C& c, std::size_t n) {
-  { c.data() };
+  {c.data()};
   { c.size() } -> std::convertible_to<std::size_t>;
   { c.capacity() } -> std::convertible_to<std::size_t>;
   c.resize(n);
@@ -65,7 +65,8 @@ class ReadBuf {
     filled_ += n;
   }
   void set_filled(std::size_t n) {
-    if (n > capacity()) throw std::out_of_range("io::ReadBuf::set_filled past the end of the buffer");
+    if (n > capacity())
+      throw std::out_of_range("io::ReadBuf::set_filled past the end of the buffer");
     filled_ = n;
   }
   void clear() noexcept { filled_ = 0; }
@@ -115,8 +116,8 @@ inline std::size_t checked_count(std::size_t n, std::size_t asked) {
 // `on_zero` when a transfer makes no progress. The shared loop of read_exact, write_all,
 // the integer readers and writers and BufWriter's flush.
 template <class Op, class Buf, class Transfer>
-Poll<io::Result<void>> poll_all(task::Context& cx, Op& op, Buf buf, std::size_t& done, io::Errc on_zero,
-                                Transfer&& transfer) {
+Poll<io::Result<void>> poll_all(task::Context& cx, Op& op, Buf buf, std::size_t& done,
+                                io::Errc on_zero, Transfer&& transfer) {
   while (done < buf.size()) {
     auto n = op.poll_with(cx, [&] { return transfer(buf.subspan(done)); });
     if (!n) return pending;

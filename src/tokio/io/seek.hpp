@@ -25,9 +25,7 @@ struct SeekFrom {
   static constexpr SeekFrom start(uint64_t offset) noexcept {
     return {Whence::Start, static_cast<int64_t>(offset), offset};
   }
-  static constexpr SeekFrom end(int64_t offset) noexcept {
-    return {Whence::End, offset, 0};
-  }
+  static constexpr SeekFrom end(int64_t offset) noexcept { return {Whence::End, offset, 0}; }
   static constexpr SeekFrom current(int64_t offset) noexcept {
     return {Whence::Current, offset, 0};
   }

@@ -33,7 +33,8 @@ namespace tokio::detail {
 
 template <class S>
 struct SplitShared {
-  template <class A, std::enable_if_t<!std::is_same_v<std::remove_cvref_t<A>, SplitShared>, int> = 0>
+  template <class A,
+            std::enable_if_t<!std::is_same_v<std::remove_cvref_t<A>, SplitShared>, int> = 0>
   explicit SplitShared(A&& a) : stream(std::forward<A>(a)) {}
 
   S stream;
@@ -108,7 +109,9 @@ class ReadHalf : public Ext<ReadHalf<S>> {
   auto read(std::span<std::byte> buf) {
     return detail::locked_op(h_.get(), [buf](Stream& s) { return s.read(buf); });
   }
-  bool is_pair_of(const WriteHalf<S>& w) const noexcept { return h_.get() && h_.get() == w.h_.get(); }
+  bool is_pair_of(const WriteHalf<S>& w) const noexcept {
+    return h_.get() && h_.get() == w.h_.get();
+  }
 
  private:
   template <class T>
@@ -146,10 +149,10 @@ class WriteHalf : public Ext<WriteHalf<S>> {
 // Splits a stream into halves that can be used from different tasks at once.
 template <class S>
   requires AsyncRead<std::remove_reference_t<S>> && AsyncWrite<std::remove_reference_t<S>>
-std::pair<ReadHalf<S>, WriteHalf<S>> split(S&& stream) {
-  auto* sh = new detail::SplitShared<S>(std::forward<S>(stream));
-  return {ReadHalf<S>(sh), WriteHalf<S>(sh)};
-}
+      std::pair<ReadHalf<S>, WriteHalf<S>> split(S&& stream) {
+    auto* sh = new detail::SplitShared<S>(std::forward<S>(stream));
+    return {ReadHalf<S>(sh), WriteHalf<S>(sh)};
+  }
 
 // Joins the halves of one split back into the stream. Throws std::invalid_argument when
 // they come from different splits (or were moved from). No operation on either half may

@@ -112,7 +112,7 @@ std::error_code job_error(int err) {
   return {err, std::system_category()};
 }
 
-}  // namespace (impl)
+}  // namespace io_stdio_impl
 
 bool BlockingFd::poll_job(task::Context& cx, StdioJobOut& done, std::error_code& err) {
   task::JoinHandle<StdioJobOut>::Awaiter<false> aw(job_);

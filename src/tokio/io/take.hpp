@@ -60,10 +60,12 @@ class Take : public Ext<Take<R>> {
     detail::Poll<Result<std::span<const std::byte>>> poll(task::Context& cx) {
       if (t->limit_ == 0) return std::span<const std::byte>();
       auto r = op.poll_with(cx, [&] { return t->inner_.fill_buf(); });
-      if (r && *r && (*r)->size() > t->limit_) **r = (*r)->first(static_cast<std::size_t>(t->limit_));
+      if (r && *r && (*r)->size() > t->limit_)
+        **r = (*r)->first(static_cast<std::size_t>(t->limit_));
       return r;
     }
   };
+
  public:
   using ReadOp = detail::AdaptorOp<ReadStep>;
   using FillBufOp = detail::AdaptorOp<FillBufStep>;

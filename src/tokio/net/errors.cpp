@@ -17,15 +17,12 @@ class AddrCategory final : public std::error_category {
         return "invalid socket address: expected \"1.2.3.4:80\", \"[::1]:80\" or \"host:80\"";
       case AddrErrc::invalid_ip_address:
         return "invalid IP address: expected a dotted-quad IPv4 address or an IPv6 address";
-      case AddrErrc::invalid_port:
-        return "invalid port: expected a decimal number from 0 to 65535";
+      case AddrErrc::invalid_port: return "invalid port: expected a decimal number from 0 to 65535";
       case AddrErrc::host_needs_lookup:
         return "a host name needs a DNS lookup here: pass an IP address (or resolve it first "
                "with net::lookup_host)";
-      case AddrErrc::no_addresses:
-        return "the host name resolved to no usable address";
-      case AddrErrc::path_too_long:
-        return "Unix socket path too long (at most 107 bytes)";
+      case AddrErrc::no_addresses: return "the host name resolved to no usable address";
+      case AddrErrc::path_too_long: return "Unix socket path too long (at most 107 bytes)";
       case AddrErrc::invalid_host_name:
         return "invalid host name: only letters, digits, '-', '_' and '.' are allowed (a NUL "
                "or any other byte would be cut off or misread by the resolver)";
@@ -49,7 +46,7 @@ class GaiCategory final : public std::error_category {
   std::string message(int c) const override { return ::gai_strerror(c); }
 };
 
-}  // namespace (impl)
+}  // namespace net_errors_impl
 
 const std::error_category& addr_category() noexcept {
   static const net_errors_impl::AddrCategory c;

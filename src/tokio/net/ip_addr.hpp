@@ -43,12 +43,12 @@ class Ipv4Addr {
   constexpr bool is_multicast() const noexcept { return (o_[0] & 0xF0) == 0xE0; }
   constexpr bool is_broadcast() const noexcept { return to_bits() == 0xFFFFFFFFu; }
   constexpr bool is_private() const noexcept {
-    return o_[0] == 10 || (o_[0] == 172 && (o_[1] & 0xF0) == 16) ||
-           (o_[0] == 192 && o_[1] == 168);
+    return o_[0] == 10 || (o_[0] == 172 && (o_[1] & 0xF0) == 16) || (o_[0] == 192 && o_[1] == 168);
   }
   std::string to_string() const;
 
-  friend constexpr auto operator<=>(const Ipv4Addr&, const Ipv4Addr&) = default;  // NOLINT(modernize-use-nullptr): clang-tidy 14 false positive
+  friend constexpr auto operator<=>(const Ipv4Addr&, const Ipv4Addr&) =
+      default;  // NOLINT(modernize-use-nullptr): clang-tidy 14 false positive
 
  private:
   std::array<uint8_t, 4> o_{};
@@ -88,7 +88,8 @@ class Ipv6Addr {
   constexpr Ipv4Addr to_ipv4_mapped() const noexcept { return {o_[12], o_[13], o_[14], o_[15]}; }
   std::string to_string() const;
 
-  friend constexpr auto operator<=>(const Ipv6Addr&, const Ipv6Addr&) = default;  // NOLINT(modernize-use-nullptr): clang-tidy 14 false positive
+  friend constexpr auto operator<=>(const Ipv6Addr&, const Ipv6Addr&) =
+      default;  // NOLINT(modernize-use-nullptr): clang-tidy 14 false positive
 
  private:
   std::array<uint8_t, 16> o_{};
@@ -97,8 +98,9 @@ class Ipv6Addr {
 class IpAddr {
  public:
   constexpr IpAddr() noexcept = default;  // 0.0.0.0
-  constexpr IpAddr(Ipv4Addr a) noexcept : v6_(false), v4a_(a) {}  // NOLINT: implicit, as Rust's From
-  constexpr IpAddr(Ipv6Addr a) noexcept : v6_(true), v6a_(a) {}   // NOLINT
+  constexpr IpAddr(Ipv4Addr a) noexcept
+      : v6_(false), v4a_(a) {}                                   // NOLINT: implicit, as Rust's From
+  constexpr IpAddr(Ipv6Addr a) noexcept : v6_(true), v6a_(a) {}  // NOLINT
 
   static io::Result<IpAddr> parse(std::string_view s);
 
@@ -111,7 +113,9 @@ class IpAddr {
   constexpr bool is_unspecified() const noexcept {
     return v6_ ? v6a_.is_unspecified() : v4a_.is_unspecified();
   }
-  constexpr bool is_loopback() const noexcept { return v6_ ? v6a_.is_loopback() : v4a_.is_loopback(); }
+  constexpr bool is_loopback() const noexcept {
+    return v6_ ? v6a_.is_loopback() : v4a_.is_loopback();
+  }
   constexpr bool is_multicast() const noexcept {
     return v6_ ? v6a_.is_multicast() : v4a_.is_multicast();
   }

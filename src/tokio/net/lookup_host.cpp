@@ -10,7 +10,9 @@ namespace tokio::net {
 
 namespace net_lookup_host_impl {
 io::Result<std::vector<SocketAddr>> lookup_one(SocketAddr a) { return std::vector<SocketAddr>{a}; }
-io::Result<std::vector<SocketAddr>> lookup_fail(AddrErrc e) { return tokio::unexpected(make_error_code(e)); }
+io::Result<std::vector<SocketAddr>> lookup_fail(AddrErrc e) {
+  return tokio::unexpected(make_error_code(e));
+}
 
 // A name getaddrinfo may see: letters, digits, '-', '_' and '.', at most 253 bytes (RFC 1123,
 // plus the underscore real zones use). Anything else, a NUL above all, is refused before
@@ -44,19 +46,19 @@ bool split_host_port(std::string_view s, std::string_view& host, uint16_t& port,
   }
   return true;
 }
-}  // namespace (impl)
+}  // namespace net_lookup_host_impl
 
 std::optional<io::Result<std::vector<SocketAddr>>> ToSocketAddrs::try_resolve() const {
   switch (kind_) {
-    case Kind::List:
-      return io::Result<std::vector<SocketAddr>>(addrs_);
+    case Kind::List: return io::Result<std::vector<SocketAddr>>(addrs_);
     case Kind::Text: {
       auto lit = SocketAddr::parse(text_);
       if (lit) return net_lookup_host_impl::lookup_one(*lit);
       std::string_view host;
       uint16_t port;
       AddrErrc err;
-      if (!net_lookup_host_impl::split_host_port(text_, host, port, err)) return net_lookup_host_impl::lookup_fail(err);
+      if (!net_lookup_host_impl::split_host_port(text_, host, port, err))
+        return net_lookup_host_impl::lookup_fail(err);
       if (!net_lookup_host_impl::valid_host_name(host)) {
         return net_lookup_host_impl::lookup_fail(AddrErrc::invalid_host_name);
       }
@@ -67,7 +69,8 @@ std::optional<io::Result<std::vector<SocketAddr>>> ToSocketAddrs::try_resolve() 
       std::string_view h = text_;
       const bool bracketed = h.size() >= 2 && h.front() == '[' && h.back() == ']';
       if (bracketed) h = h.substr(1, h.size() - 2);
-      if (auto ip = IpAddr::parse(h)) return net_lookup_host_impl::lookup_one(SocketAddr(*ip, port_));
+      if (auto ip = IpAddr::parse(h))
+        return net_lookup_host_impl::lookup_one(SocketAddr(*ip, port_));
       // Brackets only ever enclose an IP literal: "[name]" must not reach the resolver.
       if (bracketed || h.find(':') != std::string_view::npos) {
         return net_lookup_host_impl::lookup_fail(AddrErrc::invalid_ip_address);
@@ -88,7 +91,8 @@ io::Result<std::vector<SocketAddr>> ToSocketAddrs::resolve_blocking() const {
   if (kind_ == Kind::Text) {
     std::string_view h;
     AddrErrc err;
-    if (!net_lookup_host_impl::split_host_port(text_, h, port, err)) return net_lookup_host_impl::lookup_fail(err);
+    if (!net_lookup_host_impl::split_host_port(text_, h, port, err))
+      return net_lookup_host_impl::lookup_fail(err);
     host.assign(h);
   } else {
     host = text_;

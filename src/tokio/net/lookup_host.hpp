@@ -30,13 +30,14 @@ namespace tokio::net {
 
 class ToSocketAddrs {
  public:
-  ToSocketAddrs(SocketAddr a) : kind_(Kind::List), addrs_{a} {}                      // NOLINT
+  ToSocketAddrs(SocketAddr a) : kind_(Kind::List), addrs_{a} {}  // NOLINT
   ToSocketAddrs(IpAddr ip, uint16_t port) : kind_(Kind::List), addrs_{SocketAddr(ip, port)} {}
-  ToSocketAddrs(std::vector<SocketAddr> list) : kind_(Kind::List), addrs_(std::move(list)) {}  // NOLINT
-  ToSocketAddrs(std::span<const SocketAddr> list)                                     // NOLINT
+  ToSocketAddrs(std::vector<SocketAddr> list)
+      : kind_(Kind::List), addrs_(std::move(list)) {}  // NOLINT
+  ToSocketAddrs(std::span<const SocketAddr> list)      // NOLINT
       : kind_(Kind::List), addrs_(list.begin(), list.end()) {}
-  ToSocketAddrs(const char* host_port) : kind_(Kind::Text), text_(host_port) {}      // NOLINT
-  ToSocketAddrs(std::string_view host_port) : kind_(Kind::Text), text_(host_port) {}  // NOLINT
+  ToSocketAddrs(const char* host_port) : kind_(Kind::Text), text_(host_port) {}         // NOLINT
+  ToSocketAddrs(std::string_view host_port) : kind_(Kind::Text), text_(host_port) {}    // NOLINT
   ToSocketAddrs(const std::string& host_port) : kind_(Kind::Text), text_(host_port) {}  // NOLINT
   ToSocketAddrs(std::string_view host, uint16_t port)
       : kind_(Kind::HostPort), text_(host), port_(port) {}

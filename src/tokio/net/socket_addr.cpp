@@ -12,17 +12,19 @@ template <class T>
 io::Result<T> addr_error(AddrErrc e) {
   return tokio::unexpected(make_error_code(e));
 }
-}  // namespace (impl)
+}  // namespace net_socket_addr_impl
 
 // --- Ipv4Addr / Ipv6Addr / IpAddr ---------------------------------------------------------
 io::Result<Ipv4Addr> Ipv4Addr::parse(std::string_view s) {
   char buf[INET_ADDRSTRLEN];
   // A NUL inside would end inet_pton's string early: "127.0.0.1\0junk" is not an address.
-  if (s.empty() || s.size() >= sizeof buf || s.find('\0') != std::string_view::npos) return net_socket_addr_impl::addr_error<Ipv4Addr>(AddrErrc::invalid_ip_address);
+  if (s.empty() || s.size() >= sizeof buf || s.find('\0') != std::string_view::npos)
+    return net_socket_addr_impl::addr_error<Ipv4Addr>(AddrErrc::invalid_ip_address);
   std::memcpy(buf, s.data(), s.size());
   buf[s.size()] = 0;
   in_addr a;
-  if (::inet_pton(AF_INET, buf, &a) != 1) return net_socket_addr_impl::addr_error<Ipv4Addr>(AddrErrc::invalid_ip_address);
+  if (::inet_pton(AF_INET, buf, &a) != 1)
+    return net_socket_addr_impl::addr_error<Ipv4Addr>(AddrErrc::invalid_ip_address);
   std::array<uint8_t, 4> o;
   std::memcpy(o.data(), &a, 4);
   return Ipv4Addr(o);
@@ -36,11 +38,13 @@ std::string Ipv4Addr::to_string() const {
 
 io::Result<Ipv6Addr> Ipv6Addr::parse(std::string_view s) {
   char buf[INET6_ADDRSTRLEN];
-  if (s.empty() || s.size() >= sizeof buf || s.find('\0') != std::string_view::npos) return net_socket_addr_impl::addr_error<Ipv6Addr>(AddrErrc::invalid_ip_address);
+  if (s.empty() || s.size() >= sizeof buf || s.find('\0') != std::string_view::npos)
+    return net_socket_addr_impl::addr_error<Ipv6Addr>(AddrErrc::invalid_ip_address);
   std::memcpy(buf, s.data(), s.size());
   buf[s.size()] = 0;
   in6_addr a;
-  if (::inet_pton(AF_INET6, buf, &a) != 1) return net_socket_addr_impl::addr_error<Ipv6Addr>(AddrErrc::invalid_ip_address);
+  if (::inet_pton(AF_INET6, buf, &a) != 1)
+    return net_socket_addr_impl::addr_error<Ipv6Addr>(AddrErrc::invalid_ip_address);
   std::array<uint8_t, 16> o;
   std::memcpy(o.data(), &a, 16);
   return Ipv6Addr(o);
@@ -90,13 +94,16 @@ io::Result<SocketAddr> SocketAddr::parse(std::string_view s) {
     uint32_t scope = 0;
     if (auto pct = inner.find('%'); pct != std::string_view::npos) {
       std::string_view sc = inner.substr(pct + 1);
-      if (sc.empty() || sc.size() > 10) return net_socket_addr_impl::addr_error<SocketAddr>(AddrErrc::invalid_socket_address);
+      if (sc.empty() || sc.size() > 10)
+        return net_socket_addr_impl::addr_error<SocketAddr>(AddrErrc::invalid_socket_address);
       uint64_t v = 0;
       for (char c : sc) {
-        if (c < '0' || c > '9') return net_socket_addr_impl::addr_error<SocketAddr>(AddrErrc::invalid_socket_address);
+        if (c < '0' || c > '9')
+          return net_socket_addr_impl::addr_error<SocketAddr>(AddrErrc::invalid_socket_address);
         v = v * 10 + uint64_t(c - '0');
       }
-      if (v > 0xFFFFFFFFull) return net_socket_addr_impl::addr_error<SocketAddr>(AddrErrc::invalid_socket_address);
+      if (v > 0xFFFFFFFFull)
+        return net_socket_addr_impl::addr_error<SocketAddr>(AddrErrc::invalid_socket_address);
       scope = static_cast<uint32_t>(v);
       inner = inner.substr(0, pct);
     }
@@ -105,7 +112,8 @@ io::Result<SocketAddr> SocketAddr::parse(std::string_view s) {
     return SocketAddr(*ip, port, 0, scope);
   }
   auto colon = s.rfind(':');
-  if (colon == std::string_view::npos) return net_socket_addr_impl::addr_error<SocketAddr>(AddrErrc::invalid_socket_address);
+  if (colon == std::string_view::npos)
+    return net_socket_addr_impl::addr_error<SocketAddr>(AddrErrc::invalid_socket_address);
   std::string_view host = s.substr(0, colon);
   if (host.find(':') != std::string_view::npos) {
     // An IPv6 address with a port must be bracketed: "[::1]:80".

@@ -18,12 +18,13 @@ io::Result<void> tcp_bind_one(const SocketAddr& a, detail::PollSocket& out) {
   socklen_t len = a.to_sockaddr(ss);
   if (::bind(fd->get(), reinterpret_cast<sockaddr*>(&ss), len) < 0) return io::last_os_error();
   if (::listen(fd->get(), kBacklog) < 0) return io::last_os_error();
-  auto sock = detail::PollSocket::adopt(std::move(*fd), io::Interest::READABLE, "TcpListener::bind");
+  auto sock =
+      detail::PollSocket::adopt(std::move(*fd), io::Interest::READABLE, "TcpListener::bind");
   if (!sock) return tokio::unexpected(sock.error());
   out = std::move(*sock);
   return {};
 }
-}  // namespace (impl)
+}  // namespace net_tcp_listener_impl
 
 Task<io::Result<TcpListener>> TcpListener::bind(ToSocketAddrs addr) {
   // (No co_await inside ?: — GCC 12 destroys the wrong temporaries there.)
@@ -47,7 +48,8 @@ Task<io::Result<TcpListener>> TcpListener::bind(ToSocketAddrs addr) {
 io::Result<TcpListener> TcpListener::from_std(int fd) {
   detail::OwnedFd owned(fd);
   if (auto r = detail::set_nonblocking(fd); !r) return tokio::unexpected(r.error());
-  auto sock = detail::PollSocket::adopt(std::move(owned), io::Interest::READABLE, "TcpListener::from_std");
+  auto sock =
+      detail::PollSocket::adopt(std::move(owned), io::Interest::READABLE, "TcpListener::from_std");
   if (!sock) return tokio::unexpected(sock.error());
   return TcpListener(std::move(*sock));
 }
@@ -56,7 +58,8 @@ io::Result<std::pair<TcpStream, SocketAddr>> TcpListener::MakeAccepted::make(
     detail::OwnedFd fd, const sockaddr_storage& ss, socklen_t len) {
   auto peer = SocketAddr::from_sockaddr(reinterpret_cast<const sockaddr*>(&ss), len);
   if (!peer) return tokio::unexpected(peer.error());
-  auto sock = detail::PollSocket::adopt(std::move(fd), detail::kReadWrite, "TcpListener::accept", detail::kConnected);
+  auto sock = detail::PollSocket::adopt(std::move(fd), detail::kReadWrite, "TcpListener::accept",
+                                        detail::kConnected);
   if (!sock) return tokio::unexpected(sock.error());
   return std::pair<TcpStream, SocketAddr>(TcpStream(std::move(*sock)), *peer);
 }

@@ -51,8 +51,8 @@ class TcpListener {
   };
   // Waits for a connection: io::Result<std::pair<TcpStream, SocketAddr>>. Cancel-safe.
   auto accept() noexcept {
-    return detail::IoOp<detail::AcceptOp<MakeAccepted>>(
-        sock_.io(), io::Interest::READABLE, detail::AcceptOp<MakeAccepted>(sock_.fd()));
+    return detail::IoOp<detail::AcceptOp<MakeAccepted>>(sock_.io(), io::Interest::READABLE,
+                                                        detail::AcceptOp<MakeAccepted>(sock_.fd()));
   }
 
   io::Result<SocketAddr> local_addr() const noexcept { return detail::inet_sock_name(sock_.fd()); }

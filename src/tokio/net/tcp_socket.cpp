@@ -28,7 +28,7 @@ io::Result<uint32_t> tcp_socket_uint(int fd, int level, int name) {
   if (!v) return tokio::unexpected(v.error());
   return static_cast<uint32_t>(*v);
 }
-}  // namespace (impl)
+}  // namespace net_tcp_socket_impl
 
 io::Result<TcpSocket> TcpSocket::new_v4() noexcept {
   auto fd = detail::new_socket(AF_INET, SOCK_STREAM);
@@ -90,7 +90,8 @@ io::Result<void> TcpSocket::bind(const ToSocketAddrs& addr) {
 
 io::Result<TcpListener> TcpSocket::listen(uint32_t backlog) && {
   if (::listen(fd_.get(), static_cast<int>(backlog)) < 0) return io::last_os_error();
-  auto sock = detail::PollSocket::adopt(std::move(fd_), io::Interest::READABLE, "TcpSocket::listen");
+  auto sock =
+      detail::PollSocket::adopt(std::move(fd_), io::Interest::READABLE, "TcpSocket::listen");
   if (!sock) return tokio::unexpected(sock.error());
   return TcpListener(std::move(*sock));
 }
@@ -99,7 +100,8 @@ Task<io::Result<TcpStream>> TcpSocket::connect(ToSocketAddrs addr) && {
   return connect_impl(std::move(fd_), family_, std::move(addr));
 }
 
-Task<io::Result<TcpStream>> TcpSocket::connect_impl(detail::OwnedFd fd, int family, ToSocketAddrs addr) {
+Task<io::Result<TcpStream>> TcpSocket::connect_impl(detail::OwnedFd fd, int family,
+                                                    ToSocketAddrs addr) {
   io::Result<std::vector<SocketAddr>> addrs;
   if (auto lit = addr.try_resolve()) {
     addrs = std::move(*lit);

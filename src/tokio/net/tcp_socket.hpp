@@ -67,8 +67,10 @@ class TcpSocket {
   int into_raw_fd() && noexcept { return fd_.release(); }
 
  private:
-  explicit TcpSocket(detail::OwnedFd fd, int family) noexcept : fd_(std::move(fd)), family_(family) {}
-  static Task<io::Result<TcpStream>> connect_impl(detail::OwnedFd fd, int family, ToSocketAddrs addr);
+  explicit TcpSocket(detail::OwnedFd fd, int family) noexcept
+      : fd_(std::move(fd)), family_(family) {}
+  static Task<io::Result<TcpStream>> connect_impl(detail::OwnedFd fd, int family,
+                                                  ToSocketAddrs addr);
   detail::OwnedFd fd_;
   int family_;
 };

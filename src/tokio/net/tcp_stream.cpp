@@ -32,7 +32,8 @@ Task<io::Result<TcpStream>> TcpStream::connect_fd(detail::OwnedFd fd, SocketAddr
   if (!sock) co_return tokio::unexpected(sock.error());
   if (pending) {
     // Writable (or an error / hang-up) once the handshake finished either way.
-    auto w = co_await detail::ReadinessAwait<detail::FinishVoid>(sock->io(), io::Interest::WRITABLE);
+    auto w =
+        co_await detail::ReadinessAwait<detail::FinishVoid>(sock->io(), io::Interest::WRITABLE);
     if (!w) co_return tokio::unexpected(w.error());
     auto e = detail::take_socket_error(sock->fd());
     if (!e) co_return tokio::unexpected(e.error());
@@ -67,7 +68,8 @@ Task<io::Result<TcpStream>> TcpStream::connect(ToSocketAddrs addr) {
 io::Result<TcpStream> TcpStream::from_std(int fd) {
   detail::OwnedFd owned(fd);
   if (auto r = detail::set_nonblocking(fd); !r) return tokio::unexpected(r.error());
-  auto sock = detail::PollSocket::adopt(std::move(owned), detail::kReadWrite, "TcpStream::from_std");
+  auto sock =
+      detail::PollSocket::adopt(std::move(owned), detail::kReadWrite, "TcpStream::from_std");
   if (!sock) return tokio::unexpected(sock.error());
   return TcpStream(std::move(*sock));
 }

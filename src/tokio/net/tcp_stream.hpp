@@ -61,8 +61,9 @@ class TcpStream : public detail::StreamBase {
 
   // Reads without consuming (MSG_PEEK). Cancel-safe.
   auto peek(std::span<std::byte> buf) noexcept {
-    return detail::IoOp<detail::RecvOp>(sock_.io(), io::Interest::READABLE,
-                                        detail::RecvOp{{}, sock_.fd(), buf.data(), buf.size(), MSG_PEEK, false});
+    return detail::IoOp<detail::RecvOp>(
+        sock_.io(), io::Interest::READABLE,
+        detail::RecvOp{{}, sock_.fd(), buf.data(), buf.size(), MSG_PEEK, false});
   }
   auto peek(std::span<char> buf) noexcept { return peek(std::as_writable_bytes(buf)); }
 

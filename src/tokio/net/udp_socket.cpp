@@ -35,7 +35,7 @@ io::Result<void> udp_v6_membership(int fd, int opt, const Ipv6Addr& group, uint3
   if (::setsockopt(fd, IPPROTO_IPV6, opt, &m, sizeof m) < 0) return io::last_os_error();
   return {};
 }
-}  // namespace (impl)
+}  // namespace net_udp_socket_impl
 
 Task<io::Result<UdpSocket>> UdpSocket::bind(ToSocketAddrs addr) {
   io::Result<std::vector<SocketAddr>> addrs;
@@ -58,7 +58,8 @@ Task<io::Result<UdpSocket>> UdpSocket::bind(ToSocketAddrs addr) {
       last = std::error_code(errno, std::system_category());
       continue;
     }
-    auto sock = detail::PollSocket::adopt(std::move(*fd), detail::kReadWrite, "UdpSocket::bind", io::Ready::kWritable);
+    auto sock = detail::PollSocket::adopt(std::move(*fd), detail::kReadWrite, "UdpSocket::bind",
+                                          io::Ready::kWritable);
     if (!sock) co_return tokio::unexpected(sock.error());
     co_return UdpSocket(std::move(*sock));
   }
@@ -68,7 +69,8 @@ Task<io::Result<UdpSocket>> UdpSocket::bind(ToSocketAddrs addr) {
 io::Result<UdpSocket> UdpSocket::from_std(int fd) {
   detail::OwnedFd owned(fd);
   if (auto r = detail::set_nonblocking(fd); !r) return tokio::unexpected(r.error());
-  auto sock = detail::PollSocket::adopt(std::move(owned), detail::kReadWrite, "UdpSocket::from_std");
+  auto sock =
+      detail::PollSocket::adopt(std::move(owned), detail::kReadWrite, "UdpSocket::from_std");
   if (!sock) return tokio::unexpected(sock.error());
   return UdpSocket(std::move(*sock));
 }
@@ -85,13 +87,15 @@ Task<io::Result<void>> UdpSocket::connect(ToSocketAddrs addr) {
   for (const SocketAddr& a : *addrs) {
     sockaddr_storage ss;
     socklen_t len = a.to_sockaddr(ss);
-    if (::connect(sock_.fd(), reinterpret_cast<sockaddr*>(&ss), len) == 0) co_return io::Result<void>();
+    if (::connect(sock_.fd(), reinterpret_cast<sockaddr*>(&ss), len) == 0)
+      co_return io::Result<void>();
     last = std::error_code(errno, std::system_category());
   }
   co_return tokio::unexpected(last);
 }
 
-Task<io::Result<std::size_t>> UdpSocket::send_to(std::span<const std::byte> buf, ToSocketAddrs target) {
+Task<io::Result<std::size_t>> UdpSocket::send_to(std::span<const std::byte> buf,
+                                                 ToSocketAddrs target) {
   io::Result<std::vector<SocketAddr>> addrs;
   if (auto lit = target.try_resolve()) {
     addrs = std::move(*lit);
@@ -130,16 +134,21 @@ io::Result<std::size_t> UdpSocket::try_send_to(std::span<const std::byte> buf,
   return detail::finish_size(detail::try_io_once(sock_.io(), io::Interest::WRITABLE.mask(), op));
 }
 
-io::Result<std::pair<std::size_t, SocketAddr>> UdpSocket::try_recv_from(std::span<std::byte> buf) noexcept {
+io::Result<std::pair<std::size_t, SocketAddr>> UdpSocket::try_recv_from(
+    std::span<std::byte> buf) noexcept {
   detail::RecvFromOp<detail::InetAddrConv> op(sock_.fd(), buf.data(), buf.size(), 0);
   return op.finish(detail::try_io_once(sock_.io(), io::Interest::READABLE.mask(), op));
 }
 
-io::Result<bool> UdpSocket::broadcast() const noexcept { return net_udp_socket_impl::udp_flag(sock_.fd(), SOL_SOCKET, SO_BROADCAST); }
+io::Result<bool> UdpSocket::broadcast() const noexcept {
+  return net_udp_socket_impl::udp_flag(sock_.fd(), SOL_SOCKET, SO_BROADCAST);
+}
 io::Result<void> UdpSocket::set_broadcast(bool on) noexcept {
   return detail::set_opt(sock_.fd(), SOL_SOCKET, SO_BROADCAST, on);
 }
-io::Result<uint32_t> UdpSocket::ttl() const noexcept { return net_udp_socket_impl::udp_uint(sock_.fd(), IPPROTO_IP, IP_TTL); }
+io::Result<uint32_t> UdpSocket::ttl() const noexcept {
+  return net_udp_socket_impl::udp_uint(sock_.fd(), IPPROTO_IP, IP_TTL);
+}
 io::Result<void> UdpSocket::set_ttl(uint32_t ttl) noexcept {
   return detail::set_opt(sock_.fd(), IPPROTO_IP, IP_TTL, static_cast<int>(ttl));
 }
@@ -167,11 +176,15 @@ io::Result<void> UdpSocket::join_multicast_v4(Ipv4Addr multiaddr, Ipv4Addr iface
 io::Result<void> UdpSocket::leave_multicast_v4(Ipv4Addr multiaddr, Ipv4Addr iface) noexcept {
   return net_udp_socket_impl::udp_v4_membership(sock_.fd(), IP_DROP_MEMBERSHIP, multiaddr, iface);
 }
-io::Result<void> UdpSocket::join_multicast_v6(const Ipv6Addr& multiaddr, uint32_t ifindex) noexcept {
-  return net_udp_socket_impl::udp_v6_membership(sock_.fd(), IPV6_ADD_MEMBERSHIP, multiaddr, ifindex);
+io::Result<void> UdpSocket::join_multicast_v6(const Ipv6Addr& multiaddr,
+                                              uint32_t ifindex) noexcept {
+  return net_udp_socket_impl::udp_v6_membership(sock_.fd(), IPV6_ADD_MEMBERSHIP, multiaddr,
+                                                ifindex);
 }
-io::Result<void> UdpSocket::leave_multicast_v6(const Ipv6Addr& multiaddr, uint32_t ifindex) noexcept {
-  return net_udp_socket_impl::udp_v6_membership(sock_.fd(), IPV6_DROP_MEMBERSHIP, multiaddr, ifindex);
+io::Result<void> UdpSocket::leave_multicast_v6(const Ipv6Addr& multiaddr,
+                                               uint32_t ifindex) noexcept {
+  return net_udp_socket_impl::udp_v6_membership(sock_.fd(), IPV6_DROP_MEMBERSHIP, multiaddr,
+                                                ifindex);
 }
 
 }  // namespace tokio::net

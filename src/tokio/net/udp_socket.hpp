@@ -50,13 +50,15 @@ class UdpSocket {
 
   // --- connected: send / recv
   auto send(std::span<const std::byte> buf) noexcept {
-    return detail::IoOp<detail::SendOp>(sock_.io(), io::Interest::WRITABLE,
-                                        detail::SendOp{{}, sock_.fd(), buf.data(), buf.size(), false});
+    return detail::IoOp<detail::SendOp>(
+        sock_.io(), io::Interest::WRITABLE,
+        detail::SendOp{{}, sock_.fd(), buf.data(), buf.size(), false});
   }
   auto send(std::string_view s) noexcept { return send(as_span(s)); }
   auto recv(std::span<std::byte> buf) noexcept {
-    return detail::IoOp<detail::RecvOp>(sock_.io(), io::Interest::READABLE,
-                                        detail::RecvOp{{}, sock_.fd(), buf.data(), buf.size(), 0, false});
+    return detail::IoOp<detail::RecvOp>(
+        sock_.io(), io::Interest::READABLE,
+        detail::RecvOp{{}, sock_.fd(), buf.data(), buf.size(), 0, false});
   }
   auto recv(std::span<char> buf) noexcept { return recv(std::as_writable_bytes(buf)); }
 
@@ -77,7 +79,8 @@ class UdpSocket {
   // io::Result<std::pair<std::size_t, SocketAddr>>.
   auto recv_from(std::span<std::byte> buf) noexcept {
     using Op = detail::RecvFromOp<detail::InetAddrConv>;
-    return detail::IoOp<Op>(sock_.io(), io::Interest::READABLE, Op(sock_.fd(), buf.data(), buf.size(), 0));
+    return detail::IoOp<Op>(sock_.io(), io::Interest::READABLE,
+                            Op(sock_.fd(), buf.data(), buf.size(), 0));
   }
   auto recv_from(std::span<char> buf) noexcept { return recv_from(std::as_writable_bytes(buf)); }
   // Like recv_from, leaving the datagram queued.
@@ -91,7 +94,8 @@ class UdpSocket {
   // Non-waiting forms: EAGAIN when not ready.
   io::Result<std::size_t> try_send(std::span<const std::byte> buf) noexcept;
   io::Result<std::size_t> try_recv(std::span<std::byte> buf) noexcept;
-  io::Result<std::size_t> try_send_to(std::span<const std::byte> buf, const SocketAddr& target) noexcept;
+  io::Result<std::size_t> try_send_to(std::span<const std::byte> buf,
+                                      const SocketAddr& target) noexcept;
   io::Result<std::pair<std::size_t, SocketAddr>> try_recv_from(std::span<std::byte> buf) noexcept;
 
   auto readable() noexcept {

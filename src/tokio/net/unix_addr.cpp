@@ -9,7 +9,9 @@ namespace net_unix_addr_impl {
 constexpr socklen_t kUnixPathOffset = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path));
 }
 
-UnixSocketAddr::UnixSocketAddr() noexcept : sa_{}, len_(net_unix_addr_impl::kUnixPathOffset) { sa_.sun_family = AF_UNIX; }
+UnixSocketAddr::UnixSocketAddr() noexcept : sa_{}, len_(net_unix_addr_impl::kUnixPathOffset) {
+  sa_.sun_family = AF_UNIX;
+}
 
 io::Result<UnixSocketAddr> UnixSocketAddr::from_pathname(std::string_view path) {
   UnixSocketAddr a;
@@ -22,7 +24,8 @@ io::Result<UnixSocketAddr> UnixSocketAddr::from_pathname(std::string_view path) 
     return tokio::unexpected(make_error_code(AddrErrc::invalid_path));
   }
   std::memcpy(a.sa_.sun_path, path.data(), path.size());
-  a.len_ = net_unix_addr_impl::kUnixPathOffset + static_cast<socklen_t>(path.size()) + (path[0] == '\0' ? 0 : 1);
+  a.len_ = net_unix_addr_impl::kUnixPathOffset + static_cast<socklen_t>(path.size()) +
+           (path[0] == '\0' ? 0 : 1);
   return a;
 }
 
@@ -61,12 +64,9 @@ std::optional<std::string> UnixSocketAddr::as_abstract_name() const {
 
 std::string UnixSocketAddr::to_string() const {
   switch (kind()) {
-    case Kind::Unnamed:
-      return "(unnamed)";
-    case Kind::Abstract:
-      return "@" + std::string(name());
-    case Kind::Path:
-      break;
+    case Kind::Unnamed: return "(unnamed)";
+    case Kind::Abstract: return "@" + std::string(name());
+    case Kind::Path: break;
   }
   return std::string(name());
 }

@@ -8,7 +8,8 @@ io::Result<UnixDatagram> UnixDatagram::bind(std::string_view path) {
   auto fd = detail::new_socket(AF_UNIX, SOCK_DGRAM);
   if (!fd) return tokio::unexpected(fd.error());
   if (::bind(fd->get(), addr->raw(), addr->raw_len()) < 0) return io::last_os_error();
-  auto sock = detail::PollSocket::adopt(std::move(*fd), detail::kReadWrite, "UnixDatagram::bind", io::Ready::kWritable);
+  auto sock = detail::PollSocket::adopt(std::move(*fd), detail::kReadWrite, "UnixDatagram::bind",
+                                        io::Ready::kWritable);
   if (!sock) return tokio::unexpected(sock.error());
   return UnixDatagram(std::move(*sock));
 }
@@ -16,7 +17,8 @@ io::Result<UnixDatagram> UnixDatagram::bind(std::string_view path) {
 io::Result<UnixDatagram> UnixDatagram::unbound() {
   auto fd = detail::new_socket(AF_UNIX, SOCK_DGRAM);
   if (!fd) return tokio::unexpected(fd.error());
-  auto sock = detail::PollSocket::adopt(std::move(*fd), detail::kReadWrite, "UnixDatagram::unbound", io::Ready::kWritable);
+  auto sock = detail::PollSocket::adopt(std::move(*fd), detail::kReadWrite, "UnixDatagram::unbound",
+                                        io::Ready::kWritable);
   if (!sock) return tokio::unexpected(sock.error());
   return UnixDatagram(std::move(*sock));
 }
@@ -27,17 +29,21 @@ io::Result<std::pair<UnixDatagram, UnixDatagram>> UnixDatagram::pair() {
     return io::last_os_error();
   }
   detail::OwnedFd a(fds[0]), b(fds[1]);
-  auto sa = detail::PollSocket::adopt(std::move(a), detail::kReadWrite, "UnixDatagram::pair", io::Ready::kWritable);
+  auto sa = detail::PollSocket::adopt(std::move(a), detail::kReadWrite, "UnixDatagram::pair",
+                                      io::Ready::kWritable);
   if (!sa) return tokio::unexpected(sa.error());
-  auto sb = detail::PollSocket::adopt(std::move(b), detail::kReadWrite, "UnixDatagram::pair", io::Ready::kWritable);
+  auto sb = detail::PollSocket::adopt(std::move(b), detail::kReadWrite, "UnixDatagram::pair",
+                                      io::Ready::kWritable);
   if (!sb) return tokio::unexpected(sb.error());
-  return std::pair<UnixDatagram, UnixDatagram>(UnixDatagram(std::move(*sa)), UnixDatagram(std::move(*sb)));
+  return std::pair<UnixDatagram, UnixDatagram>(UnixDatagram(std::move(*sa)),
+                                               UnixDatagram(std::move(*sb)));
 }
 
 io::Result<UnixDatagram> UnixDatagram::from_std(int fd) {
   detail::OwnedFd owned(fd);
   if (auto r = detail::set_nonblocking(fd); !r) return tokio::unexpected(r.error());
-  auto sock = detail::PollSocket::adopt(std::move(owned), detail::kReadWrite, "UnixDatagram::from_std");
+  auto sock =
+      detail::PollSocket::adopt(std::move(owned), detail::kReadWrite, "UnixDatagram::from_std");
   if (!sock) return tokio::unexpected(sock.error());
   return UnixDatagram(std::move(*sock));
 }

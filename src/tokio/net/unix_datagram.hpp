@@ -51,13 +51,15 @@ class UnixDatagram {
   io::Result<void> connect(std::string_view path) noexcept;
 
   auto send(std::span<const std::byte> buf) noexcept {
-    return detail::IoOp<detail::SendOp>(sock_.io(), io::Interest::WRITABLE,
-                                        detail::SendOp{{}, sock_.fd(), buf.data(), buf.size(), false});
+    return detail::IoOp<detail::SendOp>(
+        sock_.io(), io::Interest::WRITABLE,
+        detail::SendOp{{}, sock_.fd(), buf.data(), buf.size(), false});
   }
   auto send(std::string_view s) noexcept { return send(as_span(s)); }
   auto recv(std::span<std::byte> buf) noexcept {
-    return detail::IoOp<detail::RecvOp>(sock_.io(), io::Interest::READABLE,
-                                        detail::RecvOp{{}, sock_.fd(), buf.data(), buf.size(), 0, false});
+    return detail::IoOp<detail::RecvOp>(
+        sock_.io(), io::Interest::READABLE,
+        detail::RecvOp{{}, sock_.fd(), buf.data(), buf.size(), 0, false});
   }
   auto recv(std::span<char> buf) noexcept { return recv(std::as_writable_bytes(buf)); }
 
@@ -79,7 +81,8 @@ class UnixDatagram {
   // io::Result<std::pair<std::size_t, UnixSocketAddr>>.
   auto recv_from(std::span<std::byte> buf) noexcept {
     using Op = detail::RecvFromOp<detail_unix::AddrConv>;
-    return detail::IoOp<Op>(sock_.io(), io::Interest::READABLE, Op(sock_.fd(), buf.data(), buf.size(), 0));
+    return detail::IoOp<Op>(sock_.io(), io::Interest::READABLE,
+                            Op(sock_.fd(), buf.data(), buf.size(), 0));
   }
   auto recv_from(std::span<char> buf) noexcept { return recv_from(std::as_writable_bytes(buf)); }
 
@@ -96,9 +99,15 @@ class UnixDatagram {
     return detail::ReadinessAwait<detail::FinishReady>(sock_.io(), interest);
   }
 
-  io::Result<UnixSocketAddr> local_addr() const noexcept { return detail_unix::sock_name(sock_.fd()); }
-  io::Result<UnixSocketAddr> peer_addr() const noexcept { return detail_unix::peer_name(sock_.fd()); }
-  io::Result<void> shutdown(Shutdown how) noexcept { return detail::shutdown_socket(sock_.fd(), how); }
+  io::Result<UnixSocketAddr> local_addr() const noexcept {
+    return detail_unix::sock_name(sock_.fd());
+  }
+  io::Result<UnixSocketAddr> peer_addr() const noexcept {
+    return detail_unix::peer_name(sock_.fd());
+  }
+  io::Result<void> shutdown(Shutdown how) noexcept {
+    return detail::shutdown_socket(sock_.fd(), how);
+  }
   io::Result<std::optional<std::error_code>> take_error() const noexcept {
     return detail::take_socket_error(sock_.fd());
   }

@@ -9,7 +9,8 @@ io::Result<UnixListener> UnixListener::bind(std::string_view path) {
   if (!fd) return tokio::unexpected(fd.error());
   if (::bind(fd->get(), addr->raw(), addr->raw_len()) < 0) return io::last_os_error();
   if (::listen(fd->get(), 1024) < 0) return io::last_os_error();
-  auto sock = detail::PollSocket::adopt(std::move(*fd), io::Interest::READABLE, "UnixListener::bind");
+  auto sock =
+      detail::PollSocket::adopt(std::move(*fd), io::Interest::READABLE, "UnixListener::bind");
   if (!sock) return tokio::unexpected(sock.error());
   return UnixListener(std::move(*sock));
 }
@@ -17,7 +18,8 @@ io::Result<UnixListener> UnixListener::bind(std::string_view path) {
 io::Result<UnixListener> UnixListener::from_std(int fd) {
   detail::OwnedFd owned(fd);
   if (auto r = detail::set_nonblocking(fd); !r) return tokio::unexpected(r.error());
-  auto sock = detail::PollSocket::adopt(std::move(owned), io::Interest::READABLE, "UnixListener::from_std");
+  auto sock =
+      detail::PollSocket::adopt(std::move(owned), io::Interest::READABLE, "UnixListener::from_std");
   if (!sock) return tokio::unexpected(sock.error());
   return UnixListener(std::move(*sock));
 }
@@ -25,7 +27,8 @@ io::Result<UnixListener> UnixListener::from_std(int fd) {
 io::Result<std::pair<UnixStream, UnixSocketAddr>> UnixListener::MakeAccepted::make(
     detail::OwnedFd fd, const sockaddr_storage& ss, socklen_t len) {
   auto peer = detail_unix::AddrConv::convert(ss, len);
-  auto sock = detail::PollSocket::adopt(std::move(fd), detail::kReadWrite, "UnixListener::accept", detail::kConnected);
+  auto sock = detail::PollSocket::adopt(std::move(fd), detail::kReadWrite, "UnixListener::accept",
+                                        detail::kConnected);
   if (!sock) return tokio::unexpected(sock.error());
   return std::pair<UnixStream, UnixSocketAddr>(UnixStream(std::move(*sock)), *peer);
 }

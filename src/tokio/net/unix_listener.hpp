@@ -35,11 +35,13 @@ class UnixListener {
                                                                   socklen_t len);
   };
   auto accept() noexcept {
-    return detail::IoOp<detail::AcceptOp<MakeAccepted>>(
-        sock_.io(), io::Interest::READABLE, detail::AcceptOp<MakeAccepted>(sock_.fd()));
+    return detail::IoOp<detail::AcceptOp<MakeAccepted>>(sock_.io(), io::Interest::READABLE,
+                                                        detail::AcceptOp<MakeAccepted>(sock_.fd()));
   }
 
-  io::Result<UnixSocketAddr> local_addr() const noexcept { return detail_unix::sock_name(sock_.fd()); }
+  io::Result<UnixSocketAddr> local_addr() const noexcept {
+    return detail_unix::sock_name(sock_.fd());
+  }
   io::Result<std::optional<std::error_code>> take_error() const noexcept {
     return detail::take_socket_error(sock_.fd());
   }

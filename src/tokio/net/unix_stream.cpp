@@ -13,7 +13,8 @@ Task<io::Result<UnixStream>> UnixStream::connect_addr(io::Result<UnixSocketAddr>
                                         pending ? 0 : io::Ready::kWritable);
   if (!sock) co_return tokio::unexpected(sock.error());
   if (pending) {
-    auto w = co_await detail::ReadinessAwait<detail::FinishVoid>(sock->io(), io::Interest::WRITABLE);
+    auto w =
+        co_await detail::ReadinessAwait<detail::FinishVoid>(sock->io(), io::Interest::WRITABLE);
     if (!w) co_return tokio::unexpected(w.error());
     auto e = detail::take_socket_error(sock->fd());
     if (!e) co_return tokio::unexpected(e.error());
@@ -28,9 +29,11 @@ io::Result<std::pair<UnixStream, UnixStream>> UnixStream::pair() {
     return io::last_os_error();
   }
   detail::OwnedFd a(fds[0]), b(fds[1]);
-  auto sa = detail::PollSocket::adopt(std::move(a), detail::kReadWrite, "UnixStream::pair", io::Ready::kWritable);
+  auto sa = detail::PollSocket::adopt(std::move(a), detail::kReadWrite, "UnixStream::pair",
+                                      io::Ready::kWritable);
   if (!sa) return tokio::unexpected(sa.error());
-  auto sb = detail::PollSocket::adopt(std::move(b), detail::kReadWrite, "UnixStream::pair", io::Ready::kWritable);
+  auto sb = detail::PollSocket::adopt(std::move(b), detail::kReadWrite, "UnixStream::pair",
+                                      io::Ready::kWritable);
   if (!sb) return tokio::unexpected(sb.error());
   return std::pair<UnixStream, UnixStream>(UnixStream(std::move(*sa)), UnixStream(std::move(*sb)));
 }
@@ -38,7 +41,8 @@ io::Result<std::pair<UnixStream, UnixStream>> UnixStream::pair() {
 io::Result<UnixStream> UnixStream::from_std(int fd) {
   detail::OwnedFd owned(fd);
   if (auto r = detail::set_nonblocking(fd); !r) return tokio::unexpected(r.error());
-  auto sock = detail::PollSocket::adopt(std::move(owned), detail::kReadWrite, "UnixStream::from_std");
+  auto sock =
+      detail::PollSocket::adopt(std::move(owned), detail::kReadWrite, "UnixStream::from_std");
   if (!sock) return tokio::unexpected(sock.error());
   return UnixStream(std::move(*sock));
 }

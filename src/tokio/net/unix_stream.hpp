@@ -45,8 +45,12 @@ class UnixStream : public detail::StreamBase {
   static io::Result<UnixStream> from_std(int fd);
   int into_raw_fd() && noexcept { return sock_.release(); }
 
-  io::Result<UnixSocketAddr> local_addr() const noexcept { return detail_unix::sock_name(sock_.fd()); }
-  io::Result<UnixSocketAddr> peer_addr() const noexcept { return detail_unix::peer_name(sock_.fd()); }
+  io::Result<UnixSocketAddr> local_addr() const noexcept {
+    return detail_unix::sock_name(sock_.fd());
+  }
+  io::Result<UnixSocketAddr> peer_addr() const noexcept {
+    return detail_unix::peer_name(sock_.fd());
+  }
   io::Result<UCred> peer_cred() const noexcept { return detail_unix::peer_cred(sock_.fd()); }
 
   std::pair<unix::ReadHalf, unix::WriteHalf> split() noexcept {

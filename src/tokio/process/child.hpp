@@ -67,7 +67,9 @@ class Child {
   std::optional<ChildStderr> stderr;
 
   Child(Child&& o) noexcept
-      : stdin(std::move(o.stdin)), stdout(std::move(o.stdout)), stderr(std::move(o.stderr)),
+      : stdin(std::move(o.stdin)),
+        stdout(std::move(o.stdout)),
+        stderr(std::move(o.stderr)),
         st_(std::exchange(o.st_, nullptr)) {}
   Child& operator=(Child&& o) noexcept;
   Child(const Child&) = delete;

@@ -91,8 +91,9 @@ class ChildStdin : public detail::ChildPipe, public io::Ext<ChildStdin> {
 
   // Writes some prefix of buf (io::Result<std::size_t>).
   auto write(std::span<const std::byte> buf) noexcept {
-    return detail::IoOp<detail::PipeWriteOp>(pipe_.io(), io::Interest::WRITABLE,
-                                             detail::PipeWriteOp{{}, pipe_.fd(), buf.data(), buf.size()});
+    return detail::IoOp<detail::PipeWriteOp>(
+        pipe_.io(), io::Interest::WRITABLE,
+        detail::PipeWriteOp{{}, pipe_.fd(), buf.data(), buf.size()});
   }
   auto write(std::string_view s) noexcept { return write(io::as_bytes(std::span<const char>(s))); }
   auto write_vectored(std::span<const io::IoSlice> bufs) noexcept {

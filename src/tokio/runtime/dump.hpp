@@ -24,7 +24,7 @@ struct TaskDump {
     Completed,  // finished; its output waits for its JoinHandle
   };
   task::Id id;
-  std::string name;   // "" for an unnamed task (see task::Builder)
+  std::string name;  // "" for an unnamed task (see task::Builder)
   State state = State::Idle;
   // The leaf it is suspended on, as the compiler names the type (for example
   // "sync::Notify::Notified" or "time::Sleep"); "" while it runs, is queued or has finished.

@@ -159,7 +159,7 @@ Builder& Builder::enable_metrics_poll_time_histogram() {
   return *this;
 }
 Builder& Builder::metrics_poll_time_histogram_configuration(std::chrono::nanoseconds resolution,
-                                                             std::size_t buckets) {
+                                                            std::size_t buckets) {
   if (resolution.count() <= 0 || buckets < 2 || buckets > 1024) {
     throw std::invalid_argument(
         "tokio: metrics_poll_time_histogram_configuration needs a positive resolution and "

@@ -77,11 +77,13 @@ class Filter : public PollStream<Filter<S, F>, item_t<S>> {
 };
 
 template <class S, class F>
-using filter_map_item_t = typename std::remove_cvref_t<std::invoke_result_t<F&, item_t<S>&&>>::value_type;
+using filter_map_item_t =
+    typename std::remove_cvref_t<std::invoke_result_t<F&, item_t<S>&&>>::value_type;
 
 template <Stream S, class F>
 class FilterMap : public PollStream<FilterMap<S, F>, filter_map_item_t<S, F>> {
-  static_assert(tokio::detail::is_std_optional<std::remove_cvref_t<std::invoke_result_t<F&, item_t<S>&&>>>::value,
+  static_assert(tokio::detail::is_std_optional<
+                    std::remove_cvref_t<std::invoke_result_t<F&, item_t<S>&&>>>::value,
                 "filter_map's function must return std::optional<U>");
 
  public:
@@ -246,7 +248,8 @@ auto take(S&& s, std::size_t n) {
   return Take<std::remove_cvref_t<S>>(std::forward<S>(s), n);
 }
 inline auto take(std::size_t n) {
-  return tokio::detail::StreamPipe{[n](auto&& s) { return tokio::stream::take(std::forward<decltype(s)>(s), n); }};
+  return tokio::detail::StreamPipe{
+      [n](auto&& s) { return tokio::stream::take(std::forward<decltype(s)>(s), n); }};
 }
 
 template <class S, class F>
@@ -269,7 +272,8 @@ auto skip(S&& s, std::size_t n) {
   return Skip<std::remove_cvref_t<S>>(std::forward<S>(s), n);
 }
 inline auto skip(std::size_t n) {
-  return tokio::detail::StreamPipe{[n](auto&& s) { return tokio::stream::skip(std::forward<decltype(s)>(s), n); }};
+  return tokio::detail::StreamPipe{
+      [n](auto&& s) { return tokio::stream::skip(std::forward<decltype(s)>(s), n); }};
 }
 
 template <class S, class F>

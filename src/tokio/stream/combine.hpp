@@ -22,7 +22,8 @@ namespace tokio::stream {
 
 template <Stream A, Stream B>
 class Chain : public PollStream<Chain<A, B>, item_t<A>> {
-  static_assert(std::is_same_v<item_t<A>, item_t<B>>, "chain needs two streams of the same item type");
+  static_assert(std::is_same_v<item_t<A>, item_t<B>>,
+                "chain needs two streams of the same item type");
 
  public:
   template <class U, class V>
@@ -48,7 +49,8 @@ class Chain : public PollStream<Chain<A, B>, item_t<A>> {
 
 template <Stream A, Stream B>
 class Merge : public PollStream<Merge<A, B>, item_t<A>> {
-  static_assert(std::is_same_v<item_t<A>, item_t<B>>, "merge needs two streams of the same item type");
+  static_assert(std::is_same_v<item_t<A>, item_t<B>>,
+                "merge needs two streams of the same item type");
 
  public:
   template <class U, class V>
@@ -126,15 +128,17 @@ template <class A, class B>
 auto chain(A&& a, B&& b) {
   tokio::detail::check_stream_arg<A>();
   tokio::detail::check_stream_arg<B>();
-  return Chain<std::remove_cvref_t<A>, std::remove_cvref_t<B>>(std::forward<A>(a), std::forward<B>(b));
+  return Chain<std::remove_cvref_t<A>, std::remove_cvref_t<B>>(std::forward<A>(a),
+                                                               std::forward<B>(b));
 }
 template <class B>
   requires Stream<std::remove_cvref_t<B>>
 auto chain(B&& b) {
   tokio::detail::check_stream_arg<B>();
-  return tokio::detail::StreamPipe{[b = std::remove_cvref_t<B>(std::forward<B>(b))](auto&& a) mutable {
-    return tokio::stream::chain(std::forward<decltype(a)>(a), std::move(b));
-  }};
+  return tokio::detail::StreamPipe{
+      [b = std::remove_cvref_t<B>(std::forward<B>(b))](auto&& a) mutable {
+        return tokio::stream::chain(std::forward<decltype(a)>(a), std::move(b));
+      }};
 }
 
 template <class A, class B>
@@ -142,15 +146,17 @@ template <class A, class B>
 auto merge(A&& a, B&& b) {
   tokio::detail::check_stream_arg<A>();
   tokio::detail::check_stream_arg<B>();
-  return Merge<std::remove_cvref_t<A>, std::remove_cvref_t<B>>(std::forward<A>(a), std::forward<B>(b));
+  return Merge<std::remove_cvref_t<A>, std::remove_cvref_t<B>>(std::forward<A>(a),
+                                                               std::forward<B>(b));
 }
 template <class B>
   requires Stream<std::remove_cvref_t<B>>
 auto merge(B&& b) {
   tokio::detail::check_stream_arg<B>();
-  return tokio::detail::StreamPipe{[b = std::remove_cvref_t<B>(std::forward<B>(b))](auto&& a) mutable {
-    return tokio::stream::merge(std::forward<decltype(a)>(a), std::move(b));
-  }};
+  return tokio::detail::StreamPipe{
+      [b = std::remove_cvref_t<B>(std::forward<B>(b))](auto&& a) mutable {
+        return tokio::stream::merge(std::forward<decltype(a)>(a), std::move(b));
+      }};
 }
 
 template <class A, class B>
@@ -158,15 +164,17 @@ template <class A, class B>
 auto zip(A&& a, B&& b) {
   tokio::detail::check_stream_arg<A>();
   tokio::detail::check_stream_arg<B>();
-  return Zip<std::remove_cvref_t<A>, std::remove_cvref_t<B>>(std::forward<A>(a), std::forward<B>(b));
+  return Zip<std::remove_cvref_t<A>, std::remove_cvref_t<B>>(std::forward<A>(a),
+                                                             std::forward<B>(b));
 }
 template <class B>
   requires Stream<std::remove_cvref_t<B>>
 auto zip(B&& b) {
   tokio::detail::check_stream_arg<B>();
-  return tokio::detail::StreamPipe{[b = std::remove_cvref_t<B>(std::forward<B>(b))](auto&& a) mutable {
-    return tokio::stream::zip(std::forward<decltype(a)>(a), std::move(b));
-  }};
+  return tokio::detail::StreamPipe{
+      [b = std::remove_cvref_t<B>(std::forward<B>(b))](auto&& a) mutable {
+        return tokio::stream::zip(std::forward<decltype(a)>(a), std::move(b));
+      }};
 }
 
 }  // namespace tokio::stream

@@ -24,16 +24,20 @@ namespace tokio::detail {
 
 // An lvalue stream is borrowed through ByRef, an rvalue one owned.
 template <class S>
-using held_stream_t = std::conditional_t<std::is_lvalue_reference_v<S>,
-                                         stream::ByRef<std::remove_reference_t<S>>,
-                                         std::remove_cvref_t<S>>;
+using held_stream_t =
+    std::conditional_t<std::is_lvalue_reference_v<S>, stream::ByRef<std::remove_reference_t<S>>,
+                       std::remove_cvref_t<S>>;
 
 template <class S, class B, class F>
 class FoldOp : public CompositeLeaf<FoldOp<S, B, F>> {
  public:
   template <class U>
   FoldOp(U&& s, B init, F f) : in_(std::forward<U>(s)), acc_(std::move(init)), f_(std::move(f)) {}
-  FoldOp(FoldOp&& o) : CompositeLeaf<FoldOp>(o), in_(std::move(o.in_)), acc_(std::move(o.acc_)), f_(std::move(o.f_)) {}
+  FoldOp(FoldOp&& o)
+      : CompositeLeaf<FoldOp>(o),
+        in_(std::move(o.in_)),
+        acc_(std::move(o.acc_)),
+        f_(std::move(o.f_)) {}
 
   bool step(task::Context& cx) {
     for (;;) {
@@ -68,7 +72,8 @@ class CollectOp : public CompositeLeaf<CollectOp<S, C>> {
  public:
   template <class U, std::enable_if_t<!std::is_same_v<std::remove_cvref_t<U>, CollectOp>, int> = 0>
   explicit CollectOp(U&& s) : in_(std::forward<U>(s)) {}
-  CollectOp(CollectOp&& o) : CompositeLeaf<CollectOp>(o), in_(std::move(o.in_)), c_(std::move(o.c_)) {}
+  CollectOp(CollectOp&& o)
+      : CompositeLeaf<CollectOp>(o), in_(std::move(o.in_)), c_(std::move(o.c_)) {}
 
   bool step(task::Context& cx) {
     for (;;) {

@@ -57,11 +57,10 @@ class Generator : public PollStream<Generator<T>, T> {
     std::suspend_always final_suspend() noexcept { return {}; }
 
     template <class U = T>
-      requires std::is_constructible_v<T, U&&>
-    std::suspend_always yield_value(U&& v) {
-      value_.emplace(std::forward<U>(v));
-      return {};
-    }
+      requires std::is_constructible_v<T, U&&> std::suspend_always yield_value(U&& v) {
+        value_.emplace(std::forward<U>(v));
+        return {};
+      }
     void return_void() noexcept {}
     void unhandled_exception() noexcept { ex_ = std::current_exception(); }
 

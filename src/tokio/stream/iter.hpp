@@ -27,7 +27,8 @@ namespace tokio::stream {
 // The items of a range (anything std::begin/std::end accept), in order. The range is
 // owned; its elements are moved out when it holds them (a container), copied otherwise.
 template <class R>
-class Iter : public PollStream<Iter<R>, std::remove_cvref_t<decltype(*std::begin(std::declval<R&>()))>> {
+class Iter
+    : public PollStream<Iter<R>, std::remove_cvref_t<decltype(*std::begin(std::declval<R&>()))>> {
   using It = decltype(std::begin(std::declval<R&>()));
   using Ref = decltype(*std::declval<It&>());
 
@@ -41,7 +42,8 @@ class Iter : public PollStream<Iter<R>, std::remove_cvref_t<decltype(*std::begin
   bool poll_next(task::Context& cx, std::optional<T>& out) {
     if (it_ == std::end(r_)) return true;
     if (!tokio::detail::coop_poll_proceed(cx)) return false;
-    if constexpr (std::is_lvalue_reference_v<Ref> && !std::is_const_v<std::remove_reference_t<Ref>>) {
+    if constexpr (std::is_lvalue_reference_v<Ref> &&
+                  !std::is_const_v<std::remove_reference_t<Ref>>) {
       out.emplace(std::move(*it_));
     } else {
       out.emplace(*it_);

@@ -65,8 +65,7 @@ concept Stream = std::is_object_v<S> && requires(S& s) {
 
 // The item type of a stream (T of Stream<T>).
 template <Stream S>
-using item_t =
-    typename tokio::detail::await_result_t<tokio::detail::stream_next_t<S>>::value_type;
+using item_t = typename tokio::detail::await_result_t<tokio::detail::stream_next_t<S>>::value_type;
 
 // Base of the streams written at the poll level (see the top of this file). Derived
 // implements `bool poll_next(task::Context&, std::optional<T>& out)`; this base supplies
@@ -80,7 +79,8 @@ class PollStream {
   class Next : public tokio::detail::Leaf<Next> {
    public:
     explicit Next(Derived& s) noexcept : s_(&s) {}
-    Next(const Next& o) noexcept : tokio::detail::Leaf<Next>(o), s_(o.s_) {}  // before the first poll
+    Next(const Next& o) noexcept
+        : tokio::detail::Leaf<Next>(o), s_(o.s_) {}  // before the first poll
     bool poll(task::Context& cx) noexcept {
       try {
         return s_->poll_next(cx, out_);
@@ -121,7 +121,7 @@ namespace tokio::detail {
 template <class S>
 concept PollNextStream = stream::Stream<S> &&
     requires(S& s, task::Context& cx, std::optional<stream::item_t<S>>& out) {
-      { s.poll_next(cx, out) } -> std::same_as<bool>;
-    };
+  { s.poll_next(cx, out) } -> std::same_as<bool>;
+};
 
 }  // namespace tokio::detail

@@ -103,8 +103,10 @@ template <Stream S>
 class ChunksTimeout : public PollStream<ChunksTimeout<S>, std::vector<item_t<S>>> {
  public:
   template <class U>
-  ChunksTimeout(U&& s, std::size_t max, time::Duration d) : in_(std::forward<U>(s)), max_(max), d_(d) {
-    if (max == 0) throw std::invalid_argument("tokio: stream::chunks_timeout needs a chunk size > 0");
+  ChunksTimeout(U&& s, std::size_t max, time::Duration d)
+      : in_(std::forward<U>(s)), max_(max), d_(d) {
+    if (max == 0)
+      throw std::invalid_argument("tokio: stream::chunks_timeout needs a chunk size > 0");
   }
 
   bool poll_next(task::Context& cx, std::optional<std::vector<item_t<S>>>& out) {
@@ -158,7 +160,8 @@ auto timeout(S&& s, std::chrono::duration<Rep, Period> d) {
 }
 template <class Rep, class Period>
 auto timeout(std::chrono::duration<Rep, Period> d) {
-  return tokio::detail::StreamPipe{[d](auto&& s) { return tokio::stream::timeout(std::forward<decltype(s)>(s), d); }};
+  return tokio::detail::StreamPipe{
+      [d](auto&& s) { return tokio::stream::timeout(std::forward<decltype(s)>(s), d); }};
 }
 
 template <class S, class Rep, class Period>
@@ -169,14 +172,16 @@ auto throttle(S&& s, std::chrono::duration<Rep, Period> d) {
 }
 template <class Rep, class Period>
 auto throttle(std::chrono::duration<Rep, Period> d) {
-  return tokio::detail::StreamPipe{[d](auto&& s) { return tokio::stream::throttle(std::forward<decltype(s)>(s), d); }};
+  return tokio::detail::StreamPipe{
+      [d](auto&& s) { return tokio::stream::throttle(std::forward<decltype(s)>(s), d); }};
 }
 
 template <class S, class Rep, class Period>
   requires Stream<std::remove_cvref_t<S>>
 auto chunks_timeout(S&& s, std::size_t max, std::chrono::duration<Rep, Period> d) {
   tokio::detail::check_stream_arg<S>();
-  return ChunksTimeout<std::remove_cvref_t<S>>(std::forward<S>(s), max, tokio::detail::non_negative_ns(d));
+  return ChunksTimeout<std::remove_cvref_t<S>>(std::forward<S>(s), max,
+                                               tokio::detail::non_negative_ns(d));
 }
 template <class Rep, class Period>
 auto chunks_timeout(std::size_t max, std::chrono::duration<Rep, Period> d) {

@@ -65,7 +65,7 @@ class Barrier {
   friend class Wait;
   detail::WaitLock lock_;
   std::size_t n_;
-  std::size_t arrived_ = 0;  // guarded by lock_
+  std::size_t arrived_ = 0;   // guarded by lock_
   detail::WaitList waiters_;  // guarded by lock_
 };
 

@@ -50,7 +50,7 @@ struct BroadcastShared {
     std::optional<T> val;
   };
   struct Waiter : WaitNode {
-    Wakeable* waker = nullptr;       // guarded by tail_lock
+    Wakeable* waker = nullptr;        // guarded by tail_lock
     std::atomic<bool> queued{false};  // written under tail_lock; false = node released
   };
 
@@ -63,10 +63,10 @@ struct BroadcastShared {
   std::size_t cap;
   std::size_t mask;
   WaitLock tail_lock;
-  uint64_t tail_pos = 0;    // guarded by tail_lock
-  std::size_t rx_cnt = 1;   // guarded by tail_lock
-  bool closed = false;      // guarded by tail_lock
-  WaitList waiters;         // guarded by tail_lock
+  uint64_t tail_pos = 0;   // guarded by tail_lock
+  std::size_t rx_cnt = 1;  // guarded by tail_lock
+  bool closed = false;     // guarded by tail_lock
+  WaitList waiters;        // guarded by tail_lock
   std::atomic<std::size_t> num_tx{1};
   std::atomic<std::size_t> refs{2};
 
@@ -91,8 +91,7 @@ struct BroadcastShared {
   enum class Read { Value, Empty, Closed, Lagged };
   // Reads position `next` (advancing it) into `out`; registers `w` (with `waker`) when
   // nothing is there yet. Lagged sets `missed`.
-  Read recv(uint64_t& next, std::optional<T>* out, uint64_t& missed, Waiter* w,
-            Wakeable* waker) {
+  Read recv(uint64_t& next, std::optional<T>* out, uint64_t& missed, Waiter* w, Wakeable* waker) {
     Slot& slot = buffer[next & mask];
     slot.lock.lock_shared();
     if (slot.pos != next) {

@@ -34,9 +34,9 @@ CancelNode* CancelNode::new_child(CancelNode* parent) {
 }
 
 void CancelNode::cancel() {
-  std::vector<CancelNode*> todo;    // the subtree (each with a reference taken)
+  std::vector<CancelNode*> todo;        // the subtree (each with a reference taken)
   std::vector<std::stop_source> stops;  // the subtree's stop_token() sources
-  CancelNode* outer_parent = nullptr;  // our parent: loses its link reference to us
+  CancelNode* outer_parent = nullptr;   // our parent: loses its link reference to us
   {
     LockGuard<Mutex> g(tree->m);
     if (cancelled.load(std::memory_order_relaxed)) return;

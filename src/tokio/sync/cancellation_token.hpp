@@ -110,7 +110,9 @@ class CancellationToken {
   ~CancellationToken() { n_->drop_handle(); }
 
   // A token cancelled whenever this one is (immediately, if it already is).
-  CancellationToken child_token() const { return CancellationToken(detail::CancelNode::new_child(n_)); }
+  CancellationToken child_token() const {
+    return CancellationToken(detail::CancelNode::new_child(n_));
+  }
   // Cancels this token and all its descendants; wakes every cancelled() waiter.
   void cancel() const { n_->cancel(); }
   bool is_cancelled() const noexcept { return n_->cancelled.load(std::memory_order_acquire); }
@@ -135,7 +137,8 @@ class CancellationToken {
 
    public:
     explicit Cancelled(detail::CancelNode* n) noexcept : h_(n), nt_(n->notify.notified()) {}
-    Cancelled(Cancelled&& o) noexcept : detail::Leaf<Cancelled>(o), h_(std::move(o.h_)), nt_(std::move(o.nt_)) {}
+    Cancelled(Cancelled&& o) noexcept
+        : detail::Leaf<Cancelled>(o), h_(std::move(o.h_)), nt_(std::move(o.nt_)) {}
     // A copy (made before the first poll) requests its own notification.
     Cancelled(const Cancelled& o) noexcept
         : detail::Leaf<Cancelled>(o), h_(o.h_.n), nt_(o.h_.n->notify.notified()) {}
@@ -195,7 +198,6 @@ inline CancellationToken DropGuard::disarm() noexcept {
   return CancellationToken(std::exchange(n_, nullptr));
 }
 
-
 }  // namespace tokio::sync
 
 namespace tokio::detail {
@@ -213,8 +215,8 @@ namespace tokio::sync {
 //       auto link = tokio::sync::cancel_on_stop(st, token);
 //       rt.block_on(serve(token));              // returns once the jthread is asked to stop
 //     });
-[[nodiscard]] inline std::stop_callback<detail::CancelOnStop> cancel_on_stop(std::stop_token st,
-                                                                           CancellationToken token) {
+[[nodiscard]] inline std::stop_callback<detail::CancelOnStop> cancel_on_stop(
+    std::stop_token st, CancellationToken token) {
   return std::stop_callback<detail::CancelOnStop>(std::move(st),
                                                   detail::CancelOnStop{std::move(token)});
 }

@@ -174,7 +174,11 @@ class Sender : public detail::MpscSenderBase<T, true> {
           op_(&c->sem, 1),
           timer_(deadline, tokio::detail::current_time_driver("mpsc::Sender::send_timeout")) {}
     SendTimeout(SendTimeout&& o) noexcept
-        : detail::Leaf<SendTimeout>(o), c_(o.c_), value_(std::move(o.value_)), op_(o.op_), timer_(o.timer_) {}
+        : detail::Leaf<SendTimeout>(o),
+          c_(o.c_),
+          value_(std::move(o.value_)),
+          op_(o.op_),
+          timer_(o.timer_) {}
     bool await_suspend(std::coroutine_handle<> h) {
       timer_.resolve_or_throw("mpsc::Sender::send_timeout");
       return detail::Leaf<SendTimeout>::await_suspend(h);
@@ -202,7 +206,8 @@ class Sender : public detail::MpscSenderBase<T, true> {
     Result<void, SendTimeoutError<T>> await_resume() {
       using K = typename SendTimeoutError<T>::Kind;
       if (state_ == kSent) return {};
-      return unexpected(SendTimeoutError<T>{state_ == kClosed ? K::Closed : K::Timeout, std::move(value_)});
+      return unexpected(
+          SendTimeoutError<T>{state_ == kClosed ? K::Closed : K::Timeout, std::move(value_)});
     }
     time::Instant deadline() const noexcept { return timer_.deadline(); }
 
@@ -221,20 +226,18 @@ class Sender : public detail::MpscSenderBase<T, true> {
   template <class Rep, class Period>
   SendTimeout send_timeout(T value, std::chrono::duration<Rep, Period> d) const {
     auto deadline = time::Instant::now().checked_add(tokio::detail::non_negative_ns(d));
-    return SendTimeout(this->checked(), std::move(value), deadline ? *deadline : time::Instant::far_future());
+    return SendTimeout(this->checked(), std::move(value),
+                       deadline ? *deadline : time::Instant::far_future());
   }
 
   // Sends only if a slot is free right now.
   Result<void, TrySendError<T>> try_send(T value) const {
     Chan* c = this->checked();
     switch (c->sem.try_acquire(1)) {
-      case detail::BatchSemaphore::TryResult::Ok:
-        c->push(std::move(value));
-        return {};
+      case detail::BatchSemaphore::TryResult::Ok: c->push(std::move(value)); return {};
       case detail::BatchSemaphore::TryResult::NoPermits:
         return unexpected(TrySendError<T>{TrySendError<T>::Kind::Full, std::move(value)});
-      default:
-        return unexpected(TrySendError<T>{TrySendError<T>::Kind::Closed, std::move(value)});
+      default: return unexpected(TrySendError<T>{TrySendError<T>::Kind::Closed, std::move(value)});
     }
   }
 
@@ -290,7 +293,8 @@ class Sender : public detail::MpscSenderBase<T, true> {
     Chan* c = this->checked();
     switch (c->sem.try_acquire(1)) {
       case detail::BatchSemaphore::TryResult::Ok: return Permit<T>(c);
-      case detail::BatchSemaphore::TryResult::NoPermits: return unexpected(TrySendError<>{TrySendError<>::Kind::Full});
+      case detail::BatchSemaphore::TryResult::NoPermits:
+        return unexpected(TrySendError<>{TrySendError<>::Kind::Full});
       default: return unexpected(TrySendError<>{TrySendError<>::Kind::Closed});
     }
   }
@@ -299,7 +303,8 @@ class Sender : public detail::MpscSenderBase<T, true> {
     if (n > c->bound) return unexpected(TrySendError<>{TrySendError<>::Kind::Full});
     switch (c->sem.try_acquire(n)) {
       case detail::BatchSemaphore::TryResult::Ok: return PermitIterator<T>(c, n);
-      case detail::BatchSemaphore::TryResult::NoPermits: return unexpected(TrySendError<>{TrySendError<>::Kind::Full});
+      case detail::BatchSemaphore::TryResult::NoPermits:
+        return unexpected(TrySendError<>{TrySendError<>::Kind::Full});
       default: return unexpected(TrySendError<>{TrySendError<>::Kind::Closed});
     }
   }
@@ -311,7 +316,8 @@ class Sender : public detail::MpscSenderBase<T, true> {
       case detail::BatchSemaphore::TryResult::NoPermits:
         return unexpected(TrySendError<Sender>{TrySendError<Sender>::Kind::Full, std::move(*this)});
       default:
-        return unexpected(TrySendError<Sender>{TrySendError<Sender>::Kind::Closed, std::move(*this)});
+        return unexpected(
+            TrySendError<Sender>{TrySendError<Sender>::Kind::Closed, std::move(*this)});
     }
   }
 

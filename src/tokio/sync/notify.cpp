@@ -9,7 +9,7 @@ constexpr std::size_t state_of(std::size_t s) noexcept { return s & Notify::STAT
 constexpr std::size_t with_state(std::size_t s, std::size_t st) noexcept {
   return (s & ~Notify::STATE_MASK) | st;
 }
-}  // namespace (impl)
+}  // namespace sync_notify_impl
 
 // --- Notify ------------------------------------------------------------------------------
 
@@ -19,7 +19,8 @@ void Notify::notify(uint32_t strategy) noexcept {
     if (sync_notify_impl::state_of(s) != WAITING) {
       // Store the permit (a permit already stored absorbs this one). The CAS, even when
       // the value does not change, detects a concurrent consumer of the stored permit.
-      if (state_.compare_exchange_weak(s, sync_notify_impl::with_state(s, NOTIFIED), std::memory_order_seq_cst)) {
+      if (state_.compare_exchange_weak(s, sync_notify_impl::with_state(s, NOTIFIED),
+                                       std::memory_order_seq_cst)) {
         return;
       }
       continue;
@@ -36,7 +37,8 @@ Wakeable* Notify::notify_locked(uint32_t strategy) noexcept {
   std::size_t s = state_.load(std::memory_order_seq_cst);
   for (;;) {
     if (sync_notify_impl::state_of(s) != WAITING) {
-      if (state_.compare_exchange_weak(s, sync_notify_impl::with_state(s, NOTIFIED), std::memory_order_seq_cst)) {
+      if (state_.compare_exchange_weak(s, sync_notify_impl::with_state(s, NOTIFIED),
+                                       std::memory_order_seq_cst)) {
         return nullptr;
       }
       continue;
@@ -46,7 +48,8 @@ Wakeable* Notify::notify_locked(uint32_t strategy) noexcept {
     Wakeable* w = detail::take_waker(node->waker);
     node->notification.store(strategy, std::memory_order_release);  // node may go away now
     // While WAITING no lock-free transition applies, so a plain store is safe.
-    if (waiters_.empty()) state_.store(sync_notify_impl::with_state(s, EMPTY), std::memory_order_seq_cst);
+    if (waiters_.empty())
+      state_.store(sync_notify_impl::with_state(s, EMPTY), std::memory_order_seq_cst);
     return w;
   }
 }
@@ -73,7 +76,8 @@ void Notify::notify_waiters() noexcept {
   // Take the whole queue, so tasks that start waiting while we wake are not included.
   detail::WaitList local;
   local.splice_back(waiters_);
-  state_.store(sync_notify_impl::with_state(s + (std::size_t{1} << CALLS_SHIFT), EMPTY), std::memory_order_seq_cst);
+  state_.store(sync_notify_impl::with_state(s + (std::size_t{1} << CALLS_SHIFT), EMPTY),
+               std::memory_order_seq_cst);
   // A Notified destroyed while the lock is released for a batch unlinks itself from
   // `local` (the list is circular, so it needs no list head).
   detail::wake_all_and_unlock(lock_, local, [](detail::WaitNode* n) noexcept {
@@ -129,12 +133,9 @@ void Notified::release() noexcept {
 
 bool Notified::poll_with(Wakeable* waker) noexcept {
   switch (st_) {
-    case St::Done:
-      return true;
-    case St::Init:
-      return poll_init(waker);
-    case St::Waiting:
-      break;
+    case St::Done: return true;
+    case St::Init: return poll_init(waker);
+    case St::Waiting: break;
   }
   if (node_.notification.load(std::memory_order_acquire) != NONE) {
     st_ = St::Done;
@@ -160,7 +161,8 @@ bool Notified::poll_init(Wakeable* waker) noexcept {
       return true;
     }
     if (sync_notify_impl::state_of(s) != Notify::NOTIFIED) break;
-    if (state.compare_exchange_weak(s, sync_notify_impl::with_state(s, Notify::EMPTY), std::memory_order_seq_cst)) {
+    if (state.compare_exchange_weak(s, sync_notify_impl::with_state(s, Notify::EMPTY),
+                                    std::memory_order_seq_cst)) {
       st_ = St::Done;
       return true;
     }
@@ -174,14 +176,16 @@ bool Notified::poll_init(Wakeable* waker) noexcept {
     }
     std::size_t st = sync_notify_impl::state_of(s);
     if (st == Notify::NOTIFIED) {
-      if (state.compare_exchange_weak(s, sync_notify_impl::with_state(s, Notify::EMPTY), std::memory_order_seq_cst)) {
+      if (state.compare_exchange_weak(s, sync_notify_impl::with_state(s, Notify::EMPTY),
+                                      std::memory_order_seq_cst)) {
         st_ = St::Done;
         return true;
       }
       continue;
     }
     if (st == Notify::EMPTY) {
-      if (!state.compare_exchange_weak(s, sync_notify_impl::with_state(s, Notify::WAITING), std::memory_order_seq_cst)) {
+      if (!state.compare_exchange_weak(s, sync_notify_impl::with_state(s, Notify::WAITING),
+                                       std::memory_order_seq_cst)) {
         continue;
       }
     }

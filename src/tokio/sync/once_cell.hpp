@@ -54,9 +54,11 @@ class OnceCell {
   // Sets the value unless the cell is initialized (AlreadyInitialized) or an initializer
   // is running right now (InitializingError); the value is returned in the error.
   Result<void, SetError<T>> set(T value) {
-    if (initialized()) return unexpected(SetError<T>{SetError<T>::Kind::AlreadyInitialized, std::move(value)});
+    if (initialized())
+      return unexpected(SetError<T>{SetError<T>::Kind::AlreadyInitialized, std::move(value)});
     if (sem_.try_acquire(1) != detail::BatchSemaphore::TryResult::Ok) {
-      auto k = initialized() ? SetError<T>::Kind::AlreadyInitialized : SetError<T>::Kind::InitializingError;
+      auto k = initialized() ? SetError<T>::Kind::AlreadyInitialized
+                             : SetError<T>::Kind::InitializingError;
       return unexpected(SetError<T>{k, std::move(value)});
     }
     emplace(std::move(value));

@@ -123,10 +123,12 @@ class [[nodiscard]] OwnedRwLockWriteGuard
   template <class F>
   static auto map(OwnedRwLockWriteGuard&& g, F&& f) {
     using U = std::remove_pointer_t<decltype(std::forward<F>(f)(*g))>;
-    return Base::template map_into<OwnedRwLockMappedWriteGuard<T, U>>(std::move(g), std::forward<F>(f));
+    return Base::template map_into<OwnedRwLockMappedWriteGuard<T, U>>(std::move(g),
+                                                                      std::forward<F>(f));
   }
   static OwnedRwLockReadGuard<T> downgrade(OwnedRwLockWriteGuard&& g) noexcept {
-    return Base::template transfer<OwnedRwLockReadGuard<T>>(std::move(g), detail::as_const_ptr<T>, 1);
+    return Base::template transfer<OwnedRwLockReadGuard<T>>(std::move(g), detail::as_const_ptr<T>,
+                                                            1);
   }
 
  private:
@@ -148,7 +150,9 @@ class RwLock {
     return RwLock(std::move(value), max_reads);
   }
   RwLock(T value, uint32_t max_reads)
-      : sem_(check_max(max_reads), Unchecked{}), max_readers_(max_reads), value_(std::move(value)) {}
+      : sem_(check_max(max_reads), Unchecked{}),
+        max_readers_(max_reads),
+        value_(std::move(value)) {}
   RwLock(const RwLock&) = delete;
   RwLock& operator=(const RwLock&) = delete;
 
@@ -165,7 +169,8 @@ class RwLock {
   Write write() noexcept { return Write(&sem_, max_readers_, {this}); }
 
   Result<RwLockReadGuard<T>, TryLockError> try_read() const noexcept {
-    if (sem_.try_acquire(1) == detail::BatchSemaphore::TryResult::Ok) return RwLockReadGuard<T>(this);
+    if (sem_.try_acquire(1) == detail::BatchSemaphore::TryResult::Ok)
+      return RwLockReadGuard<T>(this);
     return unexpected(TryLockError{});
   }
   Result<RwLockWriteGuard<T>, TryLockError> try_write() noexcept {

@@ -55,7 +55,9 @@ Semaphore::TryOwned Semaphore::try_acquire_many_owned(std::shared_ptr<Semaphore>
   }
 }
 
-Result<SemaphorePermit, AcquireError> Semaphore::blocking_acquire() { return blocking_acquire_many(1); }
+Result<SemaphorePermit, AcquireError> Semaphore::blocking_acquire() {
+  return blocking_acquire_many(1);
+}
 
 Result<SemaphorePermit, AcquireError> Semaphore::blocking_acquire_many(uint32_t n) {
   Acquire a = acquire_many(n);

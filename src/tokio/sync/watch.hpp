@@ -58,7 +58,9 @@ struct WatchShared {
 
   uint64_t version() const noexcept { return state.load(std::memory_order_acquire) & ~CLOSED; }
   bool closed() const noexcept { return state.load(std::memory_order_acquire) & CLOSED; }
-  sync::Notified notified_rx() noexcept { return notify_rx[thread_rand_n(kNotifyShards)].notified(); }
+  sync::Notified notified_rx() noexcept {
+    return notify_rx[thread_rand_n(kNotifyShards)].notified();
+  }
   void notify_all_rx() noexcept {
     for (auto& n : notify_rx) n.notify_waiters();
   }
@@ -77,8 +79,7 @@ template <class T>
 class Ref {
  public:
   Ref(detail::RawRwLock* l, const T* v, bool changed) noexcept : l_(l), v_(v), changed_(changed) {}
-  Ref(Ref&& o) noexcept
-      : l_(std::exchange(o.l_, nullptr)), v_(o.v_), changed_(o.changed_) {}
+  Ref(Ref&& o) noexcept : l_(std::exchange(o.l_, nullptr)), v_(o.v_), changed_(o.changed_) {}
   Ref& operator=(Ref&&) = delete;
   ~Ref() {
     if (l_) l_->unlock_shared();

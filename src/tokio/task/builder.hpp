@@ -71,8 +71,8 @@ class Builder {
   template <class F, class... Args>
   auto spawn_blocking(F&& f, Args&&... args) const {
     return detail::spawn_blocking_named_on(
-        detail::current_handle_or_throw("task::Builder::spawn_blocking"), name_,
-        std::forward<F>(f), std::forward<Args>(args)...);
+        detail::current_handle_or_throw("task::Builder::spawn_blocking"), name_, std::forward<F>(f),
+        std::forward<Args>(args)...);
   }
   // Handle::spawn_blocking(f, args...) with the name.
   template <class F, class... Args>

@@ -66,7 +66,9 @@ class JoinSetShared {
 
 namespace task_join_set_impl {
 JoinSetEntry* entry_of(Wakeable* w) noexcept { return reinterpret_cast<JoinSetEntry*>(w); }
-void entry_clone(Wakeable* w) noexcept { entry_of(w)->refs.fetch_add(1, std::memory_order_relaxed); }
+void entry_clone(Wakeable* w) noexcept {
+  entry_of(w)->refs.fetch_add(1, std::memory_order_relaxed);
+}
 void entry_drop(Wakeable* w) noexcept { JoinSetShared::entry_ref_dec(entry_of(w)); }
 void entry_wake_by_ref(Wakeable* w) noexcept {
   JoinSetEntry* e = entry_of(w);

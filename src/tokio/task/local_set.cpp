@@ -60,7 +60,7 @@ class LocalSetShared final : public RefCounted, public Scheduler {
 namespace task_local_set_impl {
 constexpr uint32_t kLocalMaxTasksPerTick = 61;
 constexpr uint32_t kLocalRemoteFirstInterval = 31;
-}  // namespace (impl)
+}  // namespace task_local_set_impl
 
 LocalSetShared::LocalSetShared() : owner_(pthread_self()), owned_(this, 1) {
   // The task hooks of the runtime the set is created in (if any) apply to its tasks too.

@@ -51,8 +51,12 @@ class PollFn : public detail::Leaf<PollFn<F>> {
 template <class F>
 auto poll_fn(F f) {
   using Opt = std::invoke_result_t<F&, Context&>;
-  static_assert(requires(Opt o) { o.has_value(); *o; },
-                "poll_fn's function must return std::optional<T> (nullopt = pending)");
+  static_assert(
+      requires(Opt o) {
+        o.has_value();
+        *o;
+      },
+      "poll_fn's function must return std::optional<T> (nullopt = pending)");
   return PollFn<F>(std::move(f));
 }
 // poll_fn(f, args...): f(cx, args&...) with decayed copies of args kept in the awaitable, so

@@ -62,7 +62,8 @@ class TaskLocal {
   auto scope(T value, A&& operand) const {
     using R = typename decltype(detail::to_task(std::forward<A>(operand)))::value_type;
     return detail::ScopedBranch<R, detail::TaskLocalHooks<T>>(
-        detail::to_task(std::forward<A>(operand)), detail::TaskLocalHooks<T>{this, std::move(value)});
+        detail::to_task(std::forward<A>(operand)),
+        detail::TaskLocalHooks<T>{this, std::move(value)});
   }
 
   // Runs f() synchronously with the key bound to `value`.

@@ -11,9 +11,7 @@
 namespace tokio::detail {
 
 namespace time_clock_impl {
-int64_t steady_now_ns() noexcept {
-  return time::Instant(time::Instant::clock::now()).nanos();
-}
+int64_t steady_now_ns() noexcept { return time::Instant(time::Instant::clock::now()).nanos(); }
 
 // The clock of the calling thread's runtime, for pause/resume/advance.
 Clock& current_clock(const char* what) {

@@ -43,7 +43,8 @@ constexpr std::chrono::nanoseconds saturating_ns(std::chrono::duration<Rep, Peri
   using std::chrono::nanoseconds;
   constexpr long double kLimit = 9.2233720368547758e18L;  // 2^63
   if constexpr (std::is_floating_point_v<Rep>) {
-    long double ns = static_cast<long double>(d.count()) * std::ratio_divide<Period, std::nano>::num /
+    long double ns = static_cast<long double>(d.count()) *
+                     std::ratio_divide<Period, std::nano>::num /
                      std::ratio_divide<Period, std::nano>::den;
     if (ns != ns) return nanoseconds(0);
     if (ns >= kLimit) return nanoseconds::max();
@@ -85,7 +86,8 @@ class Instant {
 
   constexpr Instant() noexcept = default;  // the steady_clock epoch
   // Implicit: a steady_clock time point can be passed wherever an Instant is expected.
-  constexpr Instant(clock::time_point tp) noexcept : ns_(tp.time_since_epoch().count()) {}  // NOLINT
+  constexpr Instant(clock::time_point tp) noexcept
+      : ns_(tp.time_since_epoch().count()) {}  // NOLINT
 
   // The current time of the calling thread's runtime clock (real time unless paused).
   static Instant now() noexcept;
@@ -95,7 +97,9 @@ class Instant {
   }
   // Roughly 30 years from now: the deadline of a sleep whose duration overflows (Tokio's
   // far_future).
-  static Instant far_future() noexcept { return now().saturating_add(std::chrono::hours(24 * 365 * 30)); }
+  static Instant far_future() noexcept {
+    return now().saturating_add(std::chrono::hours(24 * 365 * 30));
+  }
 
   // Time from `earlier` to this instant; zero when `earlier` is later.
   constexpr Duration duration_since(Instant earlier) const noexcept {
@@ -117,11 +121,13 @@ class Instant {
   Duration elapsed() const noexcept { return now().saturating_duration_since(*this); }
 
   template <class Rep, class Period>
-  constexpr std::optional<Instant> checked_add(std::chrono::duration<Rep, Period> d) const noexcept {
+  constexpr std::optional<Instant> checked_add(
+      std::chrono::duration<Rep, Period> d) const noexcept {
     return add(detail::saturating_ns(d).count(), is_saturated(d));
   }
   template <class Rep, class Period>
-  constexpr std::optional<Instant> checked_sub(std::chrono::duration<Rep, Period> d) const noexcept {
+  constexpr std::optional<Instant> checked_sub(
+      std::chrono::duration<Rep, Period> d) const noexcept {
     auto ns = detail::saturating_ns(d);
     if (ns == Duration::min()) return std::nullopt;
     return add(-ns.count(), is_saturated(d));
@@ -150,7 +156,8 @@ class Instant {
   template <class Rep, class Period>
   Instant& operator-=(std::chrono::duration<Rep, Period> d) {
     auto r = checked_sub(d);
-    if (!r) throw std::overflow_error("tokio: overflow when subtracting a duration from an Instant");
+    if (!r)
+      throw std::overflow_error("tokio: overflow when subtracting a duration from an Instant");
     return *this = *r;
   }
   template <class Rep, class Period>
@@ -169,7 +176,8 @@ class Instant {
   friend constexpr Duration operator-(Instant a, Instant b) noexcept { return a.duration_since(b); }
 
   friend constexpr bool operator==(Instant, Instant) noexcept = default;
-  friend constexpr auto operator<=>(Instant, Instant) noexcept = default;  // NOLINT(modernize-use-nullptr): clang-tidy 14 false positive
+  friend constexpr auto operator<=>(Instant, Instant) noexcept =
+      default;  // NOLINT(modernize-use-nullptr): clang-tidy 14 false positive
 
   // Nanoseconds since the steady_clock epoch.
   constexpr int64_t nanos() const noexcept { return ns_; }

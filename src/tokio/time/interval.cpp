@@ -7,7 +7,7 @@ namespace tokio::time {
 namespace time_interval_impl {
 // A tick later than this counts as missed (Tokio's threshold).
 constexpr std::chrono::milliseconds kMissedTickTolerance{5};
-}  // namespace (impl)
+}  // namespace time_interval_impl
 
 Interval::Interval(Instant start, Duration period)
     : timer_(start, detail::current_time_driver("time::interval")), period_(period) {
@@ -36,10 +36,8 @@ bool Interval::poll_tick(task::Context& cx, Instant& out) noexcept {
 
 Instant Interval::next_after_missed(Instant scheduled, Instant now) const noexcept {
   switch (behavior_) {
-    case MissedTickBehavior::Burst:
-      return scheduled.saturating_add(period_);
-    case MissedTickBehavior::Delay:
-      return now.saturating_add(period_);
+    case MissedTickBehavior::Burst: return scheduled.saturating_add(period_);
+    case MissedTickBehavior::Delay: return now.saturating_add(period_);
     case MissedTickBehavior::Skip: {
       // The next point of the original schedule strictly after now.
       Duration behind = now - scheduled;

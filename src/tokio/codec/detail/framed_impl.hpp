@@ -38,7 +38,8 @@ inline constexpr std::size_t kFramedBackpressure = 8 * 1024;
 
 struct FramedReadState {
   explicit FramedReadState(std::size_t capacity)
-      : buf(codec::BytesMut::with_capacity(capacity)), min_read(capacity / 4 > 0 ? capacity / 4 : 1) {}
+      : buf(codec::BytesMut::with_capacity(capacity)),
+        min_read(capacity / 4 > 0 ? capacity / 4 : 1) {}
   codec::BytesMut buf;
   std::size_t min_read;   // spare room guaranteed before each read
   bool readable = false;  // the buffer may hold a frame: decode before reading
@@ -69,8 +70,8 @@ bool framed_decode_buffered(D& codec, FramedReadState& st,
 }
 
 template <class R, class D>
-bool framed_poll_next(R& io, D& codec, FramedReadState& st, ChildOp<read_op_t<R>>& op, task::Context& cx,
-                      std::optional<io::Result<codec::decoder_item_t<D>>>& out) {
+bool framed_poll_next(R& io, D& codec, FramedReadState& st, ChildOp<read_op_t<R>>& op,
+                      task::Context& cx, std::optional<io::Result<codec::decoder_item_t<D>>>& out) {
   for (;;) {
     if (st.done) return true;
     if (st.readable) {
@@ -117,7 +118,8 @@ class FlushDriver {
  public:
   bool poll(W& w, codec::BytesMut& buf, bool flush_inner, task::Context& cx, std::error_code& err) {
     while (!buf.is_empty()) {
-      if (!wop_.live()) wop_.start([&] { return w.write(std::span<const std::byte>(buf.as_span())); });
+      if (!wop_.live())
+        wop_.start([&] { return w.write(std::span<const std::byte>(buf.as_span())); });
       if (!wop_.poll(cx)) return false;
       io::Result<std::size_t> n = wop_.take();
       if (!n) {
@@ -283,7 +285,8 @@ class FramedWriteApi {
  protected:
   FramedWriteApi() : wbuf_(codec::BytesMut::with_capacity(kFramedInitialCapacity)) {}
   // A write in flight refers to the buffer: it is cancelled before the buffer moves.
-  FramedWriteApi(FramedWriteApi&& o) : wbuf_((o.flusher_.reset(), std::move(o.wbuf_))), hwm_(o.hwm_) {}
+  FramedWriteApi(FramedWriteApi&& o)
+      : wbuf_((o.flusher_.reset(), std::move(o.wbuf_))), hwm_(o.hwm_) {}
   FramedWriteApi& operator=(FramedWriteApi&&) = delete;  // NOLINT(modernize-use-equals-delete)
   ~FramedWriteApi() = default;
   // Derived's destructor calls this: the write in progress must go before the writer does.

@@ -36,9 +36,7 @@ class Branch {
     return done_;
   }
   bool done() const noexcept { return done_; }
-  bool failed() const noexcept {
-    return done_ && task_.handle().promise().has_exception();
-  }
+  bool failed() const noexcept { return done_ && task_.handle().promise().has_exception(); }
   // The finished branch's value; rethrows what it threw.
   T take() { return task_.handle().promise().take(); }
   void_to_monostate_t<T> take_value() {
@@ -75,12 +73,13 @@ template <std::size_t N, class F>
 decltype(auto) with_index(std::size_t i, F&& f) {
   using Fn = std::remove_reference_t<F>;
   using R = decltype(f(std::integral_constant<std::size_t, 0>{}));
-  return [&]<std::size_t... I>(std::index_sequence<I...>) -> R {
+  return [&]<std::size_t... I>(std::index_sequence<I...>)->R {
     using Entry = R (*)(Fn&);
     static constexpr Entry table[] = {
         [](Fn& g) -> R { return g(std::integral_constant<std::size_t, I>{}); }...};
     return table[i](f);
-  }(std::make_index_sequence<N>{});
+  }
+  (std::make_index_sequence<N>{});
 }
 
 // A one-branch composite that runs `before()`/`after()` around every step of its inner
@@ -90,7 +89,9 @@ class ScopedBranch : public Leaf<ScopedBranch<T, Hooks>> {
  public:
   ScopedBranch(Task<T> t, Hooks hooks) : branch_(std::move(t)), hooks_(std::move(hooks)) {}
   ScopedBranch(ScopedBranch&& o) noexcept
-      : Leaf<ScopedBranch<T, Hooks>>(o), branch_(std::move(o.branch_)), hooks_(std::move(o.hooks_)) {}
+      : Leaf<ScopedBranch<T, Hooks>>(o),
+        branch_(std::move(o.branch_)),
+        hooks_(std::move(o.hooks_)) {}
   ~ScopedBranch() {
     // Destroy the inner chain inside the scope too (its destructors may read the scope).
     if (branch_.task().valid() && !branch_.done()) {

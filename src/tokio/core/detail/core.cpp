@@ -26,15 +26,16 @@ namespace core_leaf_names_impl {
 constinit std::atomic<LeafName*> g_leaf_names{nullptr};
 }
 
-LeafName::LeafName(bool (*f)(Pollable*, task::Context&) noexcept, const char* (*n)() noexcept) noexcept
+LeafName::LeafName(bool (*f)(Pollable*, task::Context&) noexcept,
+                   const char* (*n)() noexcept) noexcept
     : poll_fn(f), pretty(n) {
   auto& head = core_leaf_names_impl::g_leaf_names;
   LeafName* h = head.load(std::memory_order_relaxed);
   do {
     next = h;
     // Release: a dump that sees this entry (acquire) sees its fields.
-  } while (!head.compare_exchange_weak(h, this, std::memory_order_release,
-                                       std::memory_order_relaxed));
+  } while (
+      !head.compare_exchange_weak(h, this, std::memory_order_release, std::memory_order_relaxed));
 }
 
 const char* leaf_pretty_name(bool (*f)(Pollable*, task::Context&) noexcept) noexcept {
@@ -71,15 +72,15 @@ bool futex_wait(std::atomic<uint32_t>* word, uint32_t expected,
 }
 
 void futex_wake(std::atomic<uint32_t>* word, int count) noexcept {
-  syscall(SYS_futex, reinterpret_cast<uint32_t*>(word), FUTEX_WAKE_PRIVATE, count, nullptr,
-          nullptr, 0);
+  syscall(SYS_futex, reinterpret_cast<uint32_t*>(word), FUTEX_WAKE_PRIVATE, count, nullptr, nullptr,
+          0);
 }
 
 void Mutex::lock_contended() noexcept {
   for (int i = 0; i < 100; ++i) {
     uint32_t c = state_.load(std::memory_order_relaxed);
-    if (c == 0 && state_.compare_exchange_weak(c, 1, std::memory_order_acquire,
-                                               std::memory_order_relaxed)) {
+    if (c == 0 &&
+        state_.compare_exchange_weak(c, 1, std::memory_order_acquire, std::memory_order_relaxed)) {
       return;
     }
     if (c == 2) break;  // others already sleep: join them

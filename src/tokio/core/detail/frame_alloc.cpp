@@ -36,8 +36,8 @@ thread_local FrameCacheOwner tls_frame_cache_owner;
 // (and keep resident) an extra page or two of alignment slack per slab.
 void* aligned_region(std::size_t size) {
   std::size_t len = (size + 4095) & ~std::size_t{4095};
-  void* raw = mmap(nullptr, len + kSlabSize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-                   -1, 0);
+  void* raw =
+      mmap(nullptr, len + kSlabSize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (raw == MAP_FAILED) throw std::bad_alloc();
   auto a = reinterpret_cast<uintptr_t>(raw);
   uintptr_t aligned = (a + kSlabSize - 1) & ~(uintptr_t(kSlabSize) - 1);
@@ -139,7 +139,7 @@ void drain_remote(FrameCache* c) noexcept {
   }
 }
 
-}  // namespace (impl)
+}  // namespace core_frame_alloc_impl
 
 // noinline: in the TOKIO_IMPLEMENTATION translation unit these definitions are visible to
 // every coroutine defined after them, and once inlined GCC's -Wmismatched-new-delete

@@ -43,9 +43,11 @@ inline constexpr std::size_t kSmallStep = 16;
 inline constexpr std::size_t kSmallMax = 1024;
 inline constexpr std::size_t kMediumStep = 128;
 inline constexpr std::size_t kMediumMax = 8192;
-inline constexpr std::size_t kTinyClasses = kTinyMax / kTinyStep;                            // 16
-inline constexpr std::size_t kSmallClasses = kTinyClasses + (kSmallMax - kTinyMax) / kSmallStep;  // 72
-inline constexpr std::size_t kFrameClasses = kSmallClasses + (kMediumMax - kSmallMax) / kMediumStep;  // 128
+inline constexpr std::size_t kTinyClasses = kTinyMax / kTinyStep;  // 16
+inline constexpr std::size_t kSmallClasses =
+    kTinyClasses + (kSmallMax - kTinyMax) / kSmallStep;  // 72
+inline constexpr std::size_t kFrameClasses =
+    kSmallClasses + (kMediumMax - kSmallMax) / kMediumStep;  // 128
 inline constexpr uint32_t kLargeClass = 0xFFFFFFFFu;
 
 struct FrameCache;
@@ -62,9 +64,9 @@ struct Slab {
   FreeBlock* free;      // blocks freed back by the owner (owner thread only)
   char* bump;           // next never-used block
   char* end;
-  uint32_t used;        // blocks handed out and not yet freed back to the owner
-  bool in_partial;      // linked in the owner's partial list for this class
-  Slab* prev;           // partial list links
+  uint32_t used;    // blocks handed out and not yet freed back to the owner
+  bool in_partial;  // linked in the owner's partial list for this class
+  Slab* prev;       // partial list links
   Slab* next;
 };
 static_assert(sizeof(Slab) <= kSlabHeader);

@@ -82,7 +82,9 @@ inline void defer_wake(task::Context& cx) {
 // Marker checked by Task's await_transform: only awaitables that speak the poll protocol
 // may be co_awaited inside a tokio::Task.
 template <class A>
-concept TokioAwaitable = requires { typename std::remove_cvref_t<A>::tokio_awaitable; };
+concept TokioAwaitable = requires {
+  typename std::remove_cvref_t<A>::tokio_awaitable;
+};
 
 // Runs one step of the chain registered in `slot`: polls its leaf and, when ready, resumes
 // the chain until it suspends again (registering a new leaf) or finishes (leaving none).

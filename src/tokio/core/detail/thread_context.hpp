@@ -25,19 +25,19 @@ struct DeferList;
 
 struct ThreadContext {
   // --- the poll in progress on this thread
-  Wakeable* waker = nullptr;      // waker target of the task being polled
-  PollSlot* slot = nullptr;       // slot the next leaf registers in
-  TaskHeader* task = nullptr;     // the spawned task being polled (null for block_on roots)
-  int32_t budget = -1;            // coop budget left in this poll; -1 = unconstrained
+  Wakeable* waker = nullptr;           // waker target of the task being polled
+  PollSlot* slot = nullptr;            // slot the next leaf registers in
+  TaskHeader* task = nullptr;          // the spawned task being polled (null for block_on roots)
+  int32_t budget = -1;                 // coop budget left in this poll; -1 = unconstrained
   TaskLocalBinding* locals = nullptr;  // task-local values visible to this poll
-  bool yield_requested = false;   // the task being polled yielded (see defer_wake)
+  bool yield_requested = false;        // the task being polled yielded (see defer_wake)
   // --- the runtime this thread belongs to
-  HandleInner* handle = nullptr;  // Handle::current()
+  HandleInner* handle = nullptr;    // Handle::current()
   WorkerContext* worker = nullptr;  // the scheduler worker (or current-thread core) running here
   LocalSetShared* local_set = nullptr;  // LocalSet whose tasks this thread is running
-  DeferList* defer = nullptr;     // the scheduler's defer list while it runs tasks here
-  uint32_t runtime_depth = 0;     // > 0 while this thread is driving a runtime (no block_on)
-  uint32_t blocking_region = 0;   // > 0 inside block_in_place / spawn_blocking closures
+  DeferList* defer = nullptr;           // the scheduler's defer list while it runs tasks here
+  uint32_t runtime_depth = 0;           // > 0 while this thread is driving a runtime (no block_on)
+  uint32_t blocking_region = 0;         // > 0 inside block_in_place / spawn_blocking closures
   // --- id allocation: task ids are handed out in per-thread blocks
   uint64_t next_task_id = 0;
   uint64_t task_id_end = 0;

@@ -40,17 +40,17 @@ class FileOp final : public FsOp {
   bool reserve(std::size_t n) noexcept;
 
   int fd = -1;
-  bool own_fd = false;      // close fd when the op is destroyed (its File is gone)
+  bool own_fd = false;       // close fd when the op is destroyed (its File is gone)
   bool async_write = false;  // a pipe or socket: writes run in io_uring's worker (SIGPIPE)
   Kind kind = Kind::None;
   std::byte* buf = nullptr;  // the File's buffer
   std::size_t cap = 0;
-  std::size_t len = 0;       // Read: bytes asked; Write: bytes to write
-  std::size_t done = 0;      // Write: bytes written so far
-  uint64_t arg = 0;          // Truncate: the length
-  int64_t result = 0;        // outcome: count or 0, or -errno (-1 - write_zero: see below)
-  StatData stat;             // Stat outcome
-  struct statx sx;           // io_uring's statx buffer
+  std::size_t len = 0;   // Read: bytes asked; Write: bytes to write
+  std::size_t done = 0;  // Write: bytes written so far
+  uint64_t arg = 0;      // Truncate: the length
+  int64_t result = 0;    // outcome: count or 0, or -errno (-1 - write_zero: see below)
+  StatData stat;         // Stat outcome
+  struct statx sx;       // io_uring's statx buffer
 };
 
 // A write whose file accepted zero bytes (FileOp::result).
@@ -69,7 +69,7 @@ struct FileInner {
   std::size_t rpos = 0, rlen = 0;  // idle read-ahead: op->buf[rpos, rlen)
   std::error_code last_write_err;  // a write-behind failed: reported by the next write
   std::size_t max_buf = 2 * 1024 * 1024;
-  int8_t pipe_like = -1;           // fd is a FIFO or socket (-1: not checked yet)
+  int8_t pipe_like = -1;  // fd is a FIFO or socket (-1: not checked yet)
 
   std::error_code error(int64_t negated_errno) const;
   // Throws std::logic_error outside a runtime (first operation of a from_std File).

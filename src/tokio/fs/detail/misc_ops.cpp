@@ -98,8 +98,7 @@ int remove_dir_all(const char* p) noexcept {
   struct stat st;
   if (::lstat(p, &st) != 0) return fs_errno();
   // A symlink is removed itself, never followed.
-  if (!S_ISDIR(st.st_mode)) return S_ISLNK(st.st_mode) ? (::unlink(p) ? fs_errno() : 0)
-                                                        : ENOTDIR;
+  if (!S_ISDIR(st.st_mode)) return S_ISLNK(st.st_mode) ? (::unlink(p) ? fs_errno() : 0) : ENOTDIR;
   int fd = fs_sys_open(AT_FDCWD, p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, 0);
   if (fd < 0) return -fd;
   int e = fs_remove_dir_contents(fd);
@@ -179,19 +178,13 @@ int fs_remove_dir_contents(int dirfd) noexcept {
 
 void MiscOp::run_blocking() noexcept {
   switch (kind) {
-    case Kind::Copy:
-      err = fs_misc_ops_impl::copy_file(p1.c_str(), p2.c_str(), count);
-      break;
-    case Kind::CreateDirAll:
-      try {
-        err = fs_misc_ops_impl::create_dir_all(p1);
+    case Kind::Copy: err = fs_misc_ops_impl::copy_file(p1.c_str(), p2.c_str(), count); break;
+    case Kind::CreateDirAll: try { err = fs_misc_ops_impl::create_dir_all(p1);
       } catch (...) {
         err = ENOMEM;
       }
       break;
-    case Kind::RemoveDirAll:
-      err = fs_misc_ops_impl::remove_dir_all(p1.c_str());
-      break;
+    case Kind::RemoveDirAll: err = fs_misc_ops_impl::remove_dir_all(p1.c_str()); break;
     case Kind::Canonicalize: {
       char* r = ::realpath(p1.c_str(), nullptr);
       if (!r) {
@@ -206,12 +199,8 @@ void MiscOp::run_blocking() noexcept {
       std::free(r);
       break;
     }
-    case Kind::ReadLink:
-      err = fs_misc_ops_impl::read_link(p1.c_str(), out);
-      break;
-    case Kind::SetPermissions:
-      err = ::chmod(p1.c_str(), perms & 07777) ? fs_errno() : 0;
-      break;
+    case Kind::ReadLink: err = fs_misc_ops_impl::read_link(p1.c_str(), out); break;
+    case Kind::SetPermissions: err = ::chmod(p1.c_str(), perms & 07777) ? fs_errno() : 0; break;
   }
 }
 

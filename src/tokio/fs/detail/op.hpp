@@ -92,9 +92,7 @@ struct alignas(16) FsOp {
   // Leaf side: true when DONE; otherwise stores cx's waker (replacing an older one).
   bool poll_done(task::Context& cx) noexcept;
   bool is_done() const noexcept { return state.load(std::memory_order_acquire) & DONE; }
-  bool cancel_requested() const noexcept {
-    return state.load(std::memory_order_acquire) & CANCEL;
-  }
+  bool cancel_requested() const noexcept { return state.load(std::memory_order_acquire) & CANCEL; }
   void take_waker_and_drop() noexcept;
   // Makes a finished op ready for another run (File reuses one op per file). Only when
   // no engine holds it.
@@ -115,16 +113,16 @@ struct alignas(16) FsOp {
   Wakeable* waker = nullptr;  // guarded by lock
 
   // --- engine bookkeeping
-  FsEngine* engine = nullptr;   // set at submission
+  FsEngine* engine = nullptr;  // set at submission
   // io_uring: the ring this op's steps go to (null once handed to the blocking pool; read
   // by cancel() on the waiter's thread).
   std::atomic<UringRing*> ring{nullptr};
-  FsOp* next = nullptr;         // io_uring: backlog link (guarded by the ring's SQ lock)
-  int slot = -1;                // io_uring: reserved direct-descriptor slot, or -1
-  bool slot_open = false;       // io_uring: the slot holds a file the engine must close
-  bool stepped = false;         // io_uring: a step was submitted (slots are only given before)
-  bool mandatory = false;       // runs even while the runtime shuts down (File writes)
-  uint8_t nsqe = 0;             // entries of the current step
+  FsOp* next = nullptr;    // io_uring: backlog link (guarded by the ring's SQ lock)
+  int slot = -1;           // io_uring: reserved direct-descriptor slot, or -1
+  bool slot_open = false;  // io_uring: the slot holds a file the engine must close
+  bool stepped = false;    // io_uring: a step was submitted (slots are only given before)
+  bool mandatory = false;  // runs even while the runtime shuts down (File writes)
+  uint8_t nsqe = 0;        // entries of the current step
   std::atomic<uint8_t> cqes_left{0};
   int32_t res[kFsMaxSqes] = {};
 };

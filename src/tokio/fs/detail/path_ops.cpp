@@ -23,20 +23,14 @@ uint32_t fdcwd() noexcept { return static_cast<uint32_t>(AT_FDCWD); }
 
 uint8_t path_opcode(PathOp::Kind k) noexcept {
   switch (k) {
-    case PathOp::Kind::Mkdir:
-      return uring::kOpMkdirat;
+    case PathOp::Kind::Mkdir: return uring::kOpMkdirat;
     case PathOp::Kind::Unlink:
-    case PathOp::Kind::Rmdir:
-      return uring::kOpUnlinkat;
-    case PathOp::Kind::Rename:
-      return uring::kOpRenameat;
-    case PathOp::Kind::Link:
-      return uring::kOpLinkat;
-    case PathOp::Kind::Symlink:
-      return uring::kOpSymlinkat;
+    case PathOp::Kind::Rmdir: return uring::kOpUnlinkat;
+    case PathOp::Kind::Rename: return uring::kOpRenameat;
+    case PathOp::Kind::Link: return uring::kOpLinkat;
+    case PathOp::Kind::Symlink: return uring::kOpSymlinkat;
     case PathOp::Kind::Stat:
-    case PathOp::Kind::Lstat:
-      return uring::kOpStatx;
+    case PathOp::Kind::Lstat: return uring::kOpStatx;
   }
   return uring::kOpNop;
 }
@@ -88,22 +82,15 @@ void PathOp::uring_prep(uring::Sqe* const* sqes, unsigned) noexcept {
   e->fd = dirfd;
   e->addr = ptr(target());
   switch (kind) {
-    case Kind::Mkdir:
-      e->len = 0777;
-      break;
-    case Kind::Unlink:
-      break;
-    case Kind::Rmdir:
-      e->op_flags = AT_REMOVEDIR;
-      break;
+    case Kind::Mkdir: e->len = 0777; break;
+    case Kind::Unlink: break;
+    case Kind::Rmdir: e->op_flags = AT_REMOVEDIR; break;
     case Kind::Rename:
     case Kind::Link:
       e->len = fdcwd();
       e->off = ptr(p2.c_str());
       break;
-    case Kind::Symlink:
-      e->off = ptr(p2.c_str());
-      break;
+    case Kind::Symlink: e->off = ptr(p2.c_str()); break;
     case Kind::Stat:
     case Kind::Lstat:
       e->len = kFsStatxMask;
@@ -125,30 +112,14 @@ StepOutcome PathOp::uring_step_done() noexcept {
 void PathOp::run_blocking() noexcept {
   using fs_path_ops_impl::ret;
   switch (kind) {
-    case Kind::Mkdir:
-      err = ret(::mkdir(p1.c_str(), 0777));
-      break;
-    case Kind::Unlink:
-      err = ret(::unlink(p1.c_str()));
-      break;
-    case Kind::Rmdir:
-      err = ret(::rmdir(p1.c_str()));
-      break;
-    case Kind::Rename:
-      err = ret(::rename(p1.c_str(), p2.c_str()));
-      break;
-    case Kind::Link:
-      err = ret(::linkat(AT_FDCWD, p1.c_str(), AT_FDCWD, p2.c_str(), 0));
-      break;
-    case Kind::Symlink:
-      err = ret(::symlink(p1.c_str(), p2.c_str()));
-      break;
-    case Kind::Stat:
-      err = fs_sys_statx(dirfd, target(), 0, stat);
-      break;
-    case Kind::Lstat:
-      err = fs_sys_statx(dirfd, target(), AT_SYMLINK_NOFOLLOW, stat);
-      break;
+    case Kind::Mkdir: err = ret(::mkdir(p1.c_str(), 0777)); break;
+    case Kind::Unlink: err = ret(::unlink(p1.c_str())); break;
+    case Kind::Rmdir: err = ret(::rmdir(p1.c_str())); break;
+    case Kind::Rename: err = ret(::rename(p1.c_str(), p2.c_str())); break;
+    case Kind::Link: err = ret(::linkat(AT_FDCWD, p1.c_str(), AT_FDCWD, p2.c_str(), 0)); break;
+    case Kind::Symlink: err = ret(::symlink(p1.c_str(), p2.c_str())); break;
+    case Kind::Stat: err = fs_sys_statx(dirfd, target(), 0, stat); break;
+    case Kind::Lstat: err = fs_sys_statx(dirfd, target(), AT_SYMLINK_NOFOLLOW, stat); break;
   }
 }
 
@@ -167,8 +138,7 @@ void OpenOp::uring_prep(uring::Sqe* const* sqes, unsigned) noexcept {
 }
 
 StepOutcome OpenOp::uring_step_done() noexcept {
-  const bool blocking_open =
-      !(flags & (O_NONBLOCK | O_DIRECTORY)) && (flags & O_ACCMODE) != O_RDWR;
+  const bool blocking_open = !(flags & (O_NONBLOCK | O_DIRECTORY)) && (flags & O_ACCMODE) != O_RDWR;
   if (res[0] < 0) {
     // A FIFO opened for writing with no reader: io_uring's first, non-blocking attempt
     // says ENXIO where open(2) would wait for a reader. Let the blocking pool wait.
@@ -209,12 +179,9 @@ unsigned ReadFileOp<C>::uring_plan(const UringCaps& caps) noexcept {
     if (!scratch) return 0;
   }
   switch (phase) {
-    case Phase::Open:
-      return caps.direct_slots ? 3 : 1;
-    case Phase::First:
-      return 2;
-    case Phase::More:
-      return 1;
+    case Phase::Open: return caps.direct_slots ? 3 : 1;
+    case Phase::First: return 2;
+    case Phase::More: return 1;
   }
   return 0;
 }

@@ -42,18 +42,16 @@ class PathOp final : public FsOp {
 
   // The name the system call uses: p1, or `at_name` relative to `dirfd` when set
   // (DirEntry::metadata: fstatat on the directory being listed, kept open by `keep`).
-  const char* target() const noexcept {
-    return dirfd == AT_FDCWD ? p1.c_str() : at_name.c_str();
-  }
+  const char* target() const noexcept { return dirfd == AT_FDCWD ? p1.c_str() : at_name.c_str(); }
 
   Kind kind;
   std::string p1, p2;  // p1 (and p2) also name the error
   int dirfd = AT_FDCWD;
   std::string at_name;
   std::shared_ptr<const void> keep;
-  int err = 0;            // outcome: 0 or an errno
-  StatData stat;          // Stat / Lstat outcome
-  struct statx sx;        // io_uring's statx buffer (the kernel writes it)
+  int err = 0;      // outcome: 0 or an errno
+  StatData stat;    // Stat / Lstat outcome
+  struct statx sx;  // io_uring's statx buffer (the kernel writes it)
 };
 
 class OpenOp final : public FsOp {
@@ -77,7 +75,7 @@ class OpenOp final : public FsOp {
   std::string path;
   int flags;
   unsigned mode;
-  int fd = -1;   // outcome
+  int fd = -1;  // outcome
   int err = 0;
 };
 
@@ -95,7 +93,7 @@ class ReadFileOp final : public FsOp {
   void fail(int e) noexcept override { err = e; }
 
   std::string path;
-  C out;        // outcome: the contents
+  C out;  // outcome: the contents
   int err = 0;
 
  private:
@@ -109,9 +107,9 @@ class ReadFileOp final : public FsOp {
   static constexpr std::size_t kFirst = 32 * 1024;  // first read
   static constexpr std::size_t kProbe = 4 * 1024;   // second read (normally 0: EOF)
   Phase phase = Phase::Open;
-  int fd = -1;                    // without a direct slot: the plain fd
-  std::byte* scratch = nullptr;   // kFirst + kProbe bytes for the first two reads
-  std::size_t len = 0;            // bytes of `out` filled (phase More)
+  int fd = -1;                   // without a direct slot: the plain fd
+  std::byte* scratch = nullptr;  // kFirst + kProbe bytes for the first two reads
+  std::size_t len = 0;           // bytes of `out` filled (phase More)
 };
 
 class WriteFileOp final : public FsOp {
@@ -141,7 +139,12 @@ class WriteFileOp final : public FsOp {
 class MiscOp final : public FsOp {
  public:
   enum class Kind : uint8_t {
-    Copy, CreateDirAll, RemoveDirAll, Canonicalize, ReadLink, SetPermissions
+    Copy,
+    CreateDirAll,
+    RemoveDirAll,
+    Canonicalize,
+    ReadLink,
+    SetPermissions
   };
   MiscOp(Kind k, std::string a, std::string b = {}) noexcept
       : kind(k), p1(std::move(a)), p2(std::move(b)) {}
@@ -150,10 +153,10 @@ class MiscOp final : public FsOp {
 
   Kind kind;
   std::string p1, p2;
-  unsigned perms = 0;          // SetPermissions input
-  int err = 0;                 // outcome
-  uint64_t count = 0;          // Copy: bytes copied
-  std::filesystem::path out;   // Canonicalize / ReadLink
+  unsigned perms = 0;         // SetPermissions input
+  int err = 0;                // outcome
+  uint64_t count = 0;         // Copy: bytes copied
+  std::filesystem::path out;  // Canonicalize / ReadLink
 };
 
 // Recursive removal below an open directory (no symlink is followed). 0 or errno.

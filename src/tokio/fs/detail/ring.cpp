@@ -84,8 +84,8 @@ int Ring::map(const uring::Params& p) noexcept {
   if (single_mmap_) {
     cq_map_ = sq_map_;
   } else {
-    cq_map_ = ::mmap(nullptr, cq_map_len_, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE,
-                     fd_, uring::kOffCqRing);
+    cq_map_ = ::mmap(nullptr, cq_map_len_, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd_,
+                     uring::kOffCqRing);
     if (cq_map_ == MAP_FAILED) {
       cq_map_ = nullptr;
       return errno;

@@ -42,14 +42,14 @@ static_assert(sizeof(Params) == 120);
 // unions of the kernel's struct are reduced to the member each opcode reads.
 struct Sqe {
   uint8_t opcode;
-  uint8_t flags;     // kSqe* below
+  uint8_t flags;  // kSqe* below
   uint16_t ioprio;
   int32_t fd;
-  uint64_t off;      // offset; addr2 (second path, statx buffer) for the *at opcodes
-  uint64_t addr;     // buffer or path
-  uint32_t len;      // byte count; mode (openat, mkdirat); new dirfd (renameat, linkat)
-  uint32_t op_flags; // open_flags, statx_flags, rename/unlink/hardlink flags, fsync_flags,
-                     // cancel_flags, rw_flags
+  uint64_t off;       // offset; addr2 (second path, statx buffer) for the *at opcodes
+  uint64_t addr;      // buffer or path
+  uint32_t len;       // byte count; mode (openat, mkdirat); new dirfd (renameat, linkat)
+  uint32_t op_flags;  // open_flags, statx_flags, rename/unlink/hardlink flags, fsync_flags,
+                      // cancel_flags, rw_flags
   uint64_t user_data;
   uint16_t buf_index;
   uint16_t personality;

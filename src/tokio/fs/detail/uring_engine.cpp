@@ -65,7 +65,9 @@ const WakeableVTable UringEngine::kFlushVTable{&UringEngine::on_flush, &UringEng
                                                &UringEngine::noop_ref, &UringEngine::noop_ref};
 
 UringEngine::UringEngine(HandleInner* h) noexcept
-    : FsEngine(h), h_(h), gen_(fs_uring_impl::g_next_gen.fetch_add(1)),
+    : FsEngine(h),
+      h_(h),
+      gen_(fs_uring_impl::g_next_gen.fetch_add(1)),
       waiter_(io::Interest::READABLE.mask()) {}
 
 UringEngine* UringEngine::create(HandleInner* h, unsigned entries) {
@@ -128,8 +130,8 @@ bool UringEngine::init(unsigned entries) noexcept {
     // blocked writes...) default to 4 per CPU per submitting thread; file work that waits on
     // the disk (a truncate waiting for writeback) wants more in flight, as Tokio's blocking
     // pool has.
-    if (unsigned w = fs_uring_impl::env_unsigned("TOKIO_FS_URING_WORKERS",
-                                                 fs_uring_impl::kIowqWorkers)) {
+    if (unsigned w =
+            fs_uring_impl::env_unsigned("TOKIO_FS_URING_WORKERS", fs_uring_impl::kIowqWorkers)) {
       (void)ring.set_max_workers(w, 0);
     }
     if (i == 0) {
@@ -357,16 +359,13 @@ void UringEngine::dispatch(UringRing& r, uint64_t ud, int32_t res) noexcept {
       if (op->cqes_left.fetch_sub(1, std::memory_order_acq_rel) == 1) step_done(r, op);
       break;
     }
-    case fs_uring_impl::kTagCancel:
-      reinterpret_cast<FsOp*>(ud & ~uint64_t{15})->ref_dec();
-      break;
+    case fs_uring_impl::kTagCancel: reinterpret_cast<FsOp*>(ud & ~uint64_t{15})->ref_dec(); break;
     case fs_uring_impl::kTagSlotClose:
       r.sq_mu.lock();
       r.free_slots.push_back(static_cast<int>(ud >> 4));
       r.sq_mu.unlock();
       break;
-    default:
-      break;
+    default: break;
   }
 }
 
@@ -388,8 +387,7 @@ void UringEngine::step_done(UringRing& r, FsOp* op) noexcept {
       op->ring.store(nullptr, std::memory_order_release);
       submit_blocking(op);
       return;
-    case StepOutcome::Finished:
-      break;
+    case StepOutcome::Finished: break;
   }
   finish_op(r, op);
 }
@@ -565,7 +563,7 @@ void UringEngine::shutdown() noexcept {
       uring::Sqe* e = r.ring->sq_next();
       e->opcode = uring::kOpAsyncCancel;
       e->op_flags = uring::kCancelAll | (1u << 2);  // IORING_ASYNC_CANCEL_ANY (5.19)
-      e->user_data = 3;                            // an ignored tag
+      e->user_data = 3;                             // an ignored tag
       r.inflight.fetch_add(1, std::memory_order_relaxed);
       r.ring->sq_publish();
       r.sq_mu.unlock();

@@ -151,7 +151,9 @@ class ChildOp {
 
   bool poll(task::Context& cx) {
     if constexpr (kIsLeaf) {
-      if constexpr (requires(A& a, task::Context& c) { { a.poll(c) } -> std::same_as<bool>; }) {
+      if constexpr (requires(A & a, task::Context & c) {
+                      { a.poll(c) } -> std::same_as<bool>;
+                    }) {
         return s_.poll(cx);
       } else {
         return s_.poll_fn(&s_, cx);
@@ -190,7 +192,8 @@ class ChildOp {
 template <class S>
 class AdaptorOp : public Leaf<AdaptorOp<S>> {
  public:
-  using Out = typename decltype(std::declval<S&>().poll(std::declval<task::Context&>()))::value_type;
+  using Out =
+      typename decltype(std::declval<S&>().poll(std::declval<task::Context&>()))::value_type;
 
   AdaptorOp(S s) noexcept(std::is_nothrow_move_constructible_v<S>) : s_(std::move(s)) {}  // NOLINT
 

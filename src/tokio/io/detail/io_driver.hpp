@@ -60,7 +60,9 @@ class IoDriver {
   io::Result<void> remove(int fd, ScheduledIo* io) noexcept;
 
   // Metrics.
-  uint64_t fd_registered_count() const noexcept { return registered_.load(std::memory_order_relaxed); }
+  uint64_t fd_registered_count() const noexcept {
+    return registered_.load(std::memory_order_relaxed);
+  }
   uint64_t fd_deregistered_count() const noexcept {
     return deregistered_.load(std::memory_order_relaxed);
   }
@@ -81,12 +83,12 @@ class IoDriver {
   std::atomic<uint32_t> park_state_{IDLE};
 
   mutable std::mutex mu_;
-  ScheduledIo* live_ = nullptr;         // registration set (guarded by mu_)
+  ScheduledIo* live_ = nullptr;  // registration set (guarded by mu_)
   std::size_t num_live_ = 0;
-  std::vector<ScheduledIo*> free_;      // reusable entries (guarded by mu_)
-  std::vector<ScheduledIo*> pending_;   // deregistered, released at the next turn (mu_)
+  std::vector<ScheduledIo*> free_;     // reusable entries (guarded by mu_)
+  std::vector<ScheduledIo*> pending_;  // deregistered, released at the next turn (mu_)
   std::atomic<std::size_t> pending_count_{0};
-  bool is_shutdown_ = false;            // guarded by mu_
+  bool is_shutdown_ = false;  // guarded by mu_
 
   std::atomic<uint64_t> registered_{0};
   std::atomic<uint64_t> deregistered_{0};

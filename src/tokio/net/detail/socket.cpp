@@ -116,7 +116,7 @@ void RecvOp::enable_inq() noexcept {
 }
 
 io::Result<PollSocket> PollSocket::adopt(OwnedFd fd, io::Interest interest, const char* what,
-                                        uint32_t ready) {
+                                         uint32_t ready) {
   auto reg = Registration::create(fd.get(), interest, what, ready);
   if (!reg) return tokio::unexpected(reg.error());  // fd closes here
   PollSocket s;

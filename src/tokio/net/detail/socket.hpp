@@ -243,7 +243,8 @@ struct RecvFromOp : OpBase {
   int flags;
   sockaddr_storage ss{};
   socklen_t len = 0;
-  RecvFromOp(int f, void* buf, std::size_t size, int fl) noexcept : fd(f), p(buf), n(size), flags(fl) {}
+  RecvFromOp(int f, void* buf, std::size_t size, int fl) noexcept
+      : fd(f), p(buf), n(size), flags(fl) {}
   RecvFromOp(const RecvFromOp& o) noexcept : OpBase(), fd(o.fd), p(o.p), n(o.n), flags(o.flags) {}
   int64_t operator()() noexcept {
     for (;;) {

@@ -50,7 +50,12 @@ class StreamBase : public io::Ext<StreamBase> {
   auto read(std::span<char> buf) noexcept { return read(std::as_writable_bytes(buf)); }
   auto read_vectored(std::span<const iovec> bufs) noexcept {
     return IoOp<MsgOp>(sock_.io(), io::Interest::READABLE,
-                       MsgOp{{}, sock_.fd(), bufs.data(), bufs.size(), false, true,
+                       MsgOp{{},
+                             sock_.fd(),
+                             bufs.data(),
+                             bufs.size(),
+                             false,
+                             true,
                              iov_total(bufs.data(), bufs.size())});
   }
 
@@ -60,11 +65,17 @@ class StreamBase : public io::Ext<StreamBase> {
                         SendOp{{}, sock_.fd(), buf.data(), buf.size(), true});
   }
   auto write(std::string_view s) noexcept {
-    return write(std::span<const std::byte>(reinterpret_cast<const std::byte*>(s.data()), s.size()));
+    return write(
+        std::span<const std::byte>(reinterpret_cast<const std::byte*>(s.data()), s.size()));
   }
   auto write_vectored(std::span<const iovec> bufs) noexcept {
     return IoOp<MsgOp>(sock_.io(), io::Interest::WRITABLE,
-                       MsgOp{{}, sock_.fd(), bufs.data(), bufs.size(), true, true,
+                       MsgOp{{},
+                             sock_.fd(),
+                             bufs.data(),
+                             bufs.size(),
+                             true,
+                             true,
                              iov_total(bufs.data(), bufs.size())});
   }
   // io::AsyncWriteVectored: every slice in one sendmsg (io::IoSlice is an iovec), so
@@ -73,7 +84,8 @@ class StreamBase : public io::Ext<StreamBase> {
   // was written, as for any partial write.
   auto write_vectored(std::span<const io::IoSlice> bufs) noexcept {
     return write_vectored(std::span<const iovec>(
-        io::as_iovecs(bufs), bufs.size() < std::size_t(IOV_MAX) ? bufs.size() : std::size_t(IOV_MAX)));
+        io::as_iovecs(bufs),
+        bufs.size() < std::size_t(IOV_MAX) ? bufs.size() : std::size_t(IOV_MAX)));
   }
   // Writes the whole buffer (io::Result<void>). Not cancel-safe.
   auto write_all(std::span<const std::byte> buf) noexcept {
@@ -98,7 +110,8 @@ class StreamBase : public io::Ext<StreamBase> {
     return try_read(std::as_writable_bytes(buf));
   }
   io::Result<std::size_t> try_read_vectored(std::span<const iovec> bufs) noexcept {
-    MsgOp op{{}, sock_.fd(), bufs.data(), bufs.size(), false, true, iov_total(bufs.data(), bufs.size())};
+    MsgOp op{
+        {}, sock_.fd(), bufs.data(), bufs.size(), false, true, iov_total(bufs.data(), bufs.size())};
     return finish_size(try_io_once(sock_.io(), io::Interest::READABLE.mask(), op));
   }
   io::Result<std::size_t> try_write(std::span<const std::byte> buf) noexcept {
@@ -106,17 +119,23 @@ class StreamBase : public io::Ext<StreamBase> {
     return finish_size(try_io_once(sock_.io(), io::Interest::WRITABLE.mask(), op));
   }
   io::Result<std::size_t> try_write(std::string_view s) noexcept {
-    return try_write(std::span<const std::byte>(reinterpret_cast<const std::byte*>(s.data()), s.size()));
+    return try_write(
+        std::span<const std::byte>(reinterpret_cast<const std::byte*>(s.data()), s.size()));
   }
   io::Result<std::size_t> try_write_vectored(std::span<const iovec> bufs) noexcept {
-    MsgOp op{{}, sock_.fd(), bufs.data(), bufs.size(), true, true, iov_total(bufs.data(), bufs.size())};
+    MsgOp op{
+        {}, sock_.fd(), bufs.data(), bufs.size(), true, true, iov_total(bufs.data(), bufs.size())};
     return finish_size(try_io_once(sock_.io(), io::Interest::WRITABLE.mask(), op));
   }
 
   // Waits until the stream may be readable / writable / ready for `interest`
   // (io::Result<void>, io::Result<void>, io::Result<io::Ready>).
-  auto readable() noexcept { return ReadinessAwait<FinishVoid>(sock_.io(), io::Interest::READABLE); }
-  auto writable() noexcept { return ReadinessAwait<FinishVoid>(sock_.io(), io::Interest::WRITABLE); }
+  auto readable() noexcept {
+    return ReadinessAwait<FinishVoid>(sock_.io(), io::Interest::READABLE);
+  }
+  auto writable() noexcept {
+    return ReadinessAwait<FinishVoid>(sock_.io(), io::Interest::WRITABLE);
+  }
   auto ready(io::Interest interest) noexcept {
     return ReadinessAwait<FinishReady>(sock_.io(), interest);
   }

@@ -23,10 +23,10 @@ namespace tokio::detail {
 struct ChildState {
   int pid = -1;
   bool reaped = false;
-  int status = 0;            // the raw wait status, once reaped
+  int status = 0;  // the raw wait status, once reaped
   bool kill_on_drop = false;
-  PollSocket pidfd;          // pidfd mode: registered with the reactor
-  SignalListener chld;       // SIGCHLD mode (chld.sig == SIGCHLD)
+  PollSocket pidfd;     // pidfd mode: registered with the reactor
+  SignalListener chld;  // SIGCHLD mode (chld.sig == SIGCHLD)
 };
 
 // waitpid(pid, WNOHANG) unless reaped: 1 reaped (status stored), 0 still running, -errno.

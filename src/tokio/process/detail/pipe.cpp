@@ -54,7 +54,8 @@ int64_t pipe_write(int fd, const void* p, std::size_t n) noexcept {
 
 int64_t pipe_writev(int fd, const iovec* iov, std::size_t cnt) noexcept {
   if (cnt > IOV_MAX) cnt = IOV_MAX;
-  return process_pipe_impl::without_sigpipe([&] { return ::writev(fd, iov, static_cast<int>(cnt)); });
+  return process_pipe_impl::without_sigpipe(
+      [&] { return ::writev(fd, iov, static_cast<int>(cnt)); });
 }
 
 }  // namespace tokio::detail

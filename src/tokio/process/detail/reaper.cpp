@@ -16,7 +16,7 @@
 
 namespace tokio::detail::process_reaper_impl {
 
-constexpr uint64_t kKick = UINT64_MAX;     // epoll data: the thread's own eventfd
+constexpr uint64_t kKick = UINT64_MAX;          // epoll data: the thread's own eventfd
 constexpr uint64_t kSelfPipe = UINT64_MAX - 1;  // epoll data: the signal self-pipe dup
 
 struct Orphan {
@@ -36,15 +36,15 @@ void waker_noop(Wakeable*) noexcept {}
 constexpr WakeableVTable kWakerVTable{&waker_wake, &waker_wake, &waker_noop, &waker_noop};
 
 struct Reaper {
-  std::mutex mu;                // guards everything below except `chld` (thread-owned)
+  std::mutex mu;  // guards everything below except `chld` (thread-owned)
   std::vector<Orphan> orphans;
   bool started = false;
-  bool failed = false;          // the thread could not be started: reap opportunistically
+  bool failed = false;  // the thread could not be started: reap opportunistically
   int epfd = -1;
   int kickfd = -1;
-  int selfpipe = -1;            // dup of the signal self-pipe, added on the first SIGCHLD orphan
+  int selfpipe = -1;  // dup of the signal self-pipe, added on the first SIGCHLD orphan
   Wakeable waker{&kWakerVTable};
-  SignalWaiter chld;            // the thread's wait on SIGCHLD
+  SignalWaiter chld;  // the thread's wait on SIGCHLD
 };
 
 Reaper& reaper() {

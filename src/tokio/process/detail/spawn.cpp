@@ -67,7 +67,7 @@ struct ChildArgs {
   unsigned gid;
   bool set_uid;
   unsigned uid;
-  int errfd;        // write end of the close-on-exec error pipe
+  int errfd;  // write end of the close-on-exec error pipe
 };
 
 [[noreturn]] TOKIO_CHILD_CODE void child_fail(const ChildArgs* a, int step) noexcept {
@@ -151,7 +151,8 @@ std::string search_path(const CommandSpec& spec, int& err) {
   std::size_t start = 0;
   for (;;) {
     std::size_t end = path_var.find(':', start);
-    std::string dir = path_var.substr(start, end == std::string::npos ? std::string::npos : end - start);
+    std::string dir =
+        path_var.substr(start, end == std::string::npos ? std::string::npos : end - start);
     if (dir.empty()) dir = ".";
     std::string cand = dir + "/" + spec.program;
     struct stat st;
@@ -166,9 +167,7 @@ std::string search_path(const CommandSpec& spec, int& err) {
   return {};
 }
 
-const char* stream_name(int i) noexcept {
-  return i == 0 ? "stdin" : i == 1 ? "stdout" : "stderr";
-}
+const char* stream_name(int i) noexcept { return i == 0 ? "stdin" : i == 1 ? "stdout" : "stderr"; }
 
 }  // namespace tokio::detail::process_spawn_impl
 
@@ -180,7 +179,8 @@ Spawned::~Spawned() {
   orphan_child(pid);
 }
 
-io::Result<SpawnPlan> prepare_spawn(const CommandSpec& spec, const process::Stdio::Kind defaults[3]) {
+io::Result<SpawnPlan> prepare_spawn(const CommandSpec& spec,
+                                    const process::Stdio::Kind defaults[3]) {
   namespace impl = process_spawn_impl;
   using Kind = process::Stdio::Kind;
   const std::string& prog = spec.program;
@@ -204,7 +204,8 @@ io::Result<SpawnPlan> prepare_spawn(const CommandSpec& spec, const process::Stdi
     int err = 0;
     plan.path = impl::search_path(spec, err);
     if (plan.path.empty()) {
-      return fail(err, err == EACCES ? "found in PATH but not executable" : "program not found in PATH");
+      return fail(err,
+                  err == EACCES ? "found in PATH but not executable" : "program not found in PATH");
     }
   }
 
@@ -237,11 +238,11 @@ io::Result<SpawnPlan> prepare_spawn(const CommandSpec& spec, const process::Stdi
   for (int i = 0; i < 3; ++i) {
     Kind k = spec.stdio[i] ? spec.stdio[i]->kind() : defaults[i];
     switch (k) {
-      case Kind::inherit:
-        break;
+      case Kind::inherit: break;
       case Kind::null: {
         int fd = ::open("/dev/null", (i == 0 ? O_RDONLY : O_WRONLY) | O_CLOEXEC);
-        if (fd < 0) return fail(errno, std::string("opening /dev/null for ") + impl::stream_name(i));
+        if (fd < 0)
+          return fail(errno, std::string("opening /dev/null for ") + impl::stream_name(i));
         plan.child_side.emplace_back(fd);
         plan.fds[i] = fd;
         break;
@@ -256,7 +257,8 @@ io::Result<SpawnPlan> prepare_spawn(const CommandSpec& spec, const process::Stdi
         plan.pipes[i] = OwnedFd(parent);
         plan.child_side.emplace_back(child);
         if (auto nb = set_nonblocking(parent); !nb) {
-          return fail(nb.error().value(), std::string("making the ") + impl::stream_name(i) + " pipe non-blocking");
+          return fail(nb.error().value(),
+                      std::string("making the ") + impl::stream_name(i) + " pipe non-blocking");
         }
         plan.fds[i] = child;
         break;
@@ -267,7 +269,8 @@ io::Result<SpawnPlan> prepare_spawn(const CommandSpec& spec, const process::Stdi
         int src = spec.stdio[i]->as_raw_fd();
         int fd = src < 0 ? -1 : ::fcntl(src, F_DUPFD_CLOEXEC, 3);
         if (fd < 0) {
-          return fail(src < 0 ? EBADF : errno, std::string("Stdio::from_fd for ") + impl::stream_name(i));
+          return fail(src < 0 ? EBADF : errno,
+                      std::string("Stdio::from_fd for ") + impl::stream_name(i));
         }
         plan.child_side.emplace_back(fd);
         plan.fds[i] = fd;
@@ -281,7 +284,8 @@ io::Result<SpawnPlan> prepare_spawn(const CommandSpec& spec, const process::Stdi
   for (int i = 0; i < 3; ++i) {
     if (plan.fds[i] >= 0 && plan.fds[i] < 3) {
       int fd = ::fcntl(plan.fds[i], F_DUPFD_CLOEXEC, 3);
-      if (fd < 0) return fail(errno, std::string("duplicating the descriptor for ") + impl::stream_name(i));
+      if (fd < 0)
+        return fail(errno, std::string("duplicating the descriptor for ") + impl::stream_name(i));
       plan.child_side.emplace_back(fd);
       plan.fds[i] = fd;
     }
@@ -350,18 +354,13 @@ io::Result<Spawned> execute_spawn(SpawnPlan plan) {
     }
     if (n != sizeof ce) return fail(EIO, "reading the child's error report");
     switch (ce.step) {
-      case impl::kStepStdio:
-        return fail(ce.err, "setting up stdin/stdout/stderr");
+      case impl::kStepStdio: return fail(ce.err, "setting up stdin/stdout/stderr");
       case impl::kStepPgroup:
         return fail(ce.err, "process_group(" + std::to_string(a.pgroup) + ")");
-      case impl::kStepGid:
-        return fail(ce.err, "gid(" + std::to_string(a.gid) + ")");
-      case impl::kStepUid:
-        return fail(ce.err, "uid(" + std::to_string(a.uid) + ")");
-      case impl::kStepCwd:
-        return fail(ce.err, "current_dir '" + *plan.cwd + "'");
-      case impl::kStepMask:
-        return fail(ce.err, "clearing the signal mask");
+      case impl::kStepGid: return fail(ce.err, "gid(" + std::to_string(a.gid) + ")");
+      case impl::kStepUid: return fail(ce.err, "uid(" + std::to_string(a.uid) + ")");
+      case impl::kStepCwd: return fail(ce.err, "current_dir '" + *plan.cwd + "'");
+      case impl::kStepMask: return fail(ce.err, "clearing the signal mask");
       default:
         if (ce.err == ENOENT) return fail(ce.err, "program not found");
         if (ce.err == EACCES) return fail(ce.err, "program not executable");

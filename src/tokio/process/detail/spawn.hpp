@@ -56,19 +56,19 @@ struct CommandSpec {
 // descriptors): a self-contained value, so the vfork itself may run on another thread
 // (Command::status()/output() run it on the blocking pool: see command.hpp).
 struct SpawnPlan {
-  std::string program;                  // as given, for messages
-  std::string path;                     // resolved
+  std::string program;  // as given, for messages
+  std::string path;     // resolved
   std::vector<std::string> argv_strings;
   std::vector<std::string> env_strings;
-  bool inherit_env = true;              // use `environ` as it is at the vfork
+  bool inherit_env = true;  // use `environ` as it is at the vfork
   std::optional<std::string> cwd;
   std::optional<int> pgroup;
   std::optional<uint32_t> uid;
   std::optional<uint32_t> gid;
   bool kill_on_drop = false;
-  int fds[3] = {-1, -1, -1};            // what the child gets on 0, 1, 2 (-1: inherit)
-  std::vector<OwnedFd> child_side;      // owned sources of fds[], closed after the vfork
-  OwnedFd pipes[3];                     // the parent's ends of piped streams
+  int fds[3] = {-1, -1, -1};        // what the child gets on 0, 1, 2 (-1: inherit)
+  std::vector<OwnedFd> child_side;  // owned sources of fds[], closed after the vfork
+  OwnedFd pipes[3];                 // the parent's ends of piped streams
 };
 
 // A started child not yet adopted by a Child: destroying it hands the process to the
@@ -81,7 +81,8 @@ struct Spawned {
 
   Spawned() noexcept = default;
   Spawned(Spawned&& o) noexcept
-      : pid(std::exchange(o.pid, -1)), kill_on_drop(o.kill_on_drop),
+      : pid(std::exchange(o.pid, -1)),
+        kill_on_drop(o.kill_on_drop),
         pipes{std::move(o.pipes[0]), std::move(o.pipes[1]), std::move(o.pipes[2])} {}
   Spawned& operator=(Spawned&&) = delete;
   ~Spawned();
@@ -89,7 +90,8 @@ struct Spawned {
 };
 
 // Checks and prepares spec's program; unset stdio entries use `defaults`.
-io::Result<SpawnPlan> prepare_spawn(const CommandSpec& spec, const process::Stdio::Kind defaults[3]);
+io::Result<SpawnPlan> prepare_spawn(const CommandSpec& spec,
+                                    const process::Stdio::Kind defaults[3]);
 // vfork + execve (see above). Errors name the program and the failing step.
 io::Result<Spawned> execute_spawn(SpawnPlan plan);
 

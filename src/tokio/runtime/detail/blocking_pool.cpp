@@ -69,8 +69,7 @@ bool BlockingPool::submit(Job job) {
   }
   if (num_threads_ >= thread_cap_) return false;  // waits in the queue for a busy thread
   join_finished();
-  std::string name =
-      cfg_.thread_name_fn ? cfg_.thread_name_fn() : cfg_.thread_name;
+  std::string name = cfg_.thread_name_fn ? cfg_.thread_name_fn() : cfg_.thread_name;
   ++num_threads_;
   owner_->ref_inc();  // released by the thread as it exits
   try {

@@ -44,10 +44,11 @@ class Callback<R(A...)> {
     void (*destroy)(void*) noexcept;
   };
   template <class F>
-  static constexpr Ops kOps{
-      [](void* p, A&&... a) -> R { return static_cast<R>((*static_cast<F*>(p))(static_cast<A&&>(a)...)); },
-      [](const void* p) -> void* { return new F(*static_cast<const F*>(p)); },
-      [](void* p) noexcept { delete static_cast<F*>(p); }};
+  static constexpr Ops kOps{[](void* p, A&&... a) -> R {
+                              return static_cast<R>((*static_cast<F*>(p))(static_cast<A&&>(a)...));
+                            },
+                            [](const void* p) -> void* { return new F(*static_cast<const F*>(p)); },
+                            [](void* p) noexcept { delete static_cast<F*>(p); }};
 
   void* obj_ = nullptr;
   const Ops* ops_ = nullptr;

@@ -246,8 +246,10 @@ class CurrentThread final : public HandleInner {
           }
           if (root_woken_.load(std::memory_order_acquire)) break;
           auto now = std::chrono::steady_clock::now();
-          WorkerStats::bump(core->stats.busy_ns, static_cast<uint64_t>(
-              std::chrono::duration_cast<std::chrono::nanoseconds>(now - busy_start).count()));
+          WorkerStats::bump(
+              core->stats.busy_ns,
+              static_cast<uint64_t>(
+                  std::chrono::duration_cast<std::chrono::nanoseconds>(now - busy_start).count()));
           park(core, std::nullopt);
           busy_start = std::chrono::steady_clock::now();
           parked = true;
@@ -262,8 +264,10 @@ class CurrentThread final : public HandleInner {
       }
     }
     auto now = std::chrono::steady_clock::now();
-    WorkerStats::bump(core->stats.busy_ns, static_cast<uint64_t>(
-        std::chrono::duration_cast<std::chrono::nanoseconds>(now - busy_start).count()));
+    WorkerStats::bump(
+        core->stats.busy_ns,
+        static_cast<uint64_t>(
+            std::chrono::duration_cast<std::chrono::nanoseconds>(now - busy_start).count()));
   }
 
   static void root_wake_by_ref(Wakeable* w) noexcept {
@@ -302,8 +306,10 @@ const WakeableVTable CurrentThread::kRootWakerVTable{
     &CurrentThread::root_wake, &CurrentThread::root_wake_by_ref, &CurrentThread::root_clone,
     &CurrentThread::root_drop};
 
-}  // namespace (impl)
+}  // namespace runtime_current_thread_impl
 
-HandleInner* make_current_thread(Config cfg) { return new runtime_current_thread_impl::CurrentThread(std::move(cfg)); }
+HandleInner* make_current_thread(Config cfg) {
+  return new runtime_current_thread_impl::CurrentThread(std::move(cfg));
+}
 
 }  // namespace tokio::detail

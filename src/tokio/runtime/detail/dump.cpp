@@ -12,14 +12,10 @@ namespace tokio::runtime {
 
 const char* to_string(TaskDump::State s) noexcept {
   switch (s) {
-    case TaskDump::State::Idle:
-      return "idle";
-    case TaskDump::State::Scheduled:
-      return "scheduled";
-    case TaskDump::State::Running:
-      return "running";
-    case TaskDump::State::Completed:
-      return "completed, not joined";
+    case TaskDump::State::Idle: return "idle";
+    case TaskDump::State::Scheduled: return "scheduled";
+    case TaskDump::State::Running: return "running";
+    case TaskDump::State::Completed: return "completed, not joined";
   }
   return "?";
 }

@@ -33,8 +33,7 @@ void HandleInner::task_failed(TaskHeader* t, const std::exception_ptr& e,
                               TaskFailure kind) noexcept {
   using runtime::UnhandledException;
   switch (config.unhandled) {
-    case UnhandledException::Ignore:
-      return;
+    case UnhandledException::Ignore: return;
     case UnhandledException::Report:
       if (kind == TaskFailure::Completed) return;
       break;
@@ -61,10 +60,11 @@ void HandleInner::task_failed(TaskHeader* t, const std::exception_ptr& e,
     }
     return;
   }
-  report_task_exception(t, e,
-                        config.unhandled == UnhandledException::ShutdownRuntime
-                            ? "threw (the runtime is shut down: UnhandledException::ShutdownRuntime)"
-                            : task_failure_text(kind));
+  report_task_exception(
+      t, e,
+      config.unhandled == UnhandledException::ShutdownRuntime
+          ? "threw (the runtime is shut down: UnhandledException::ShutdownRuntime)"
+          : task_failure_text(kind));
 }
 
 void HandleInner::throw_halted() const {

@@ -149,5 +149,4 @@ class EnterRuntime {
 HandleInner* make_current_thread(Config cfg);
 HandleInner* make_multi_thread(Config cfg);
 
-
 }  // namespace tokio::detail

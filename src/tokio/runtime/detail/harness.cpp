@@ -42,7 +42,8 @@ void call_hook(const Hook& hook, const TaskHeader* t) noexcept {
     InfoOf i(t);
     hook(i.info);
   } catch (...) {
-    std::fputs("tokio: a task hook threw; hooks must not throw (the exception was dropped)\n", stderr);
+    std::fputs("tokio: a task hook threw; hooks must not throw (the exception was dropped)\n",
+               stderr);
   }
 }
 
@@ -65,7 +66,11 @@ struct TaskPollScope {
   TaskLocalBinding* locals;
   bool yielded;
   explicit TaskPollScope(TaskHeader* t) noexcept
-      : c(tls), waker(c.waker), slot(c.slot), task(c.task), locals(c.locals),
+      : c(tls),
+        waker(c.waker),
+        slot(c.slot),
+        task(c.task),
+        locals(c.locals),
         yielded(c.yield_requested) {
     c.waker = &t->wakeable;
     c.task = t;
@@ -80,7 +85,7 @@ struct TaskPollScope {
     c.yield_requested = yielded;
   }
 };
-}  // namespace (impl)
+}  // namespace runtime_harness_impl
 
 uint64_t allocate_task_id_block() noexcept {
   return runtime_harness_impl::g_next_task_id_block.fetch_add(1024, std::memory_order_relaxed);
@@ -90,14 +95,9 @@ uint64_t allocate_task_id_block() noexcept {
 void task_wake(Wakeable* w) noexcept {
   TaskHeader* t = TaskHeader::from_wakeable(w);
   switch (t->state.to_notified_by_val()) {
-    case TaskState::Notify::Submit:
-      t->sched->schedule(t, false);
-      break;
-    case TaskState::Notify::Dealloc:
-      runtime_harness_impl::dealloc_task(t);
-      break;
-    case TaskState::Notify::DoNothing:
-      break;
+    case TaskState::Notify::Submit: t->sched->schedule(t, false); break;
+    case TaskState::Notify::Dealloc: runtime_harness_impl::dealloc_task(t); break;
+    case TaskState::Notify::DoNothing: break;
   }
 }
 
@@ -120,14 +120,9 @@ bool task_begin_run(TaskHeader* t) noexcept {
     t->state.to_notified_and_cancel();  // UnhandledException::ShutdownRuntime: never polled again
   }
   switch (t->state.to_running()) {
-    case TaskState::ToRunning::Failed:
-      task_drop_ref(t);
-      return false;
-    case TaskState::ToRunning::Cancelled:
-      task_cancel_and_complete(t);
-      return false;
-    case TaskState::ToRunning::Success:
-      break;
+    case TaskState::ToRunning::Failed: task_drop_ref(t); return false;
+    case TaskState::ToRunning::Cancelled: task_cancel_and_complete(t); return false;
+    case TaskState::ToRunning::Success: break;
   }
   return true;
 }
@@ -163,7 +158,8 @@ void task_run_coroutine(TaskHeader* t) noexcept {
     sp->polls.store(sp->polls.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
     sp->polling.store(outer_poll, std::memory_order_relaxed);
   }
-  if (TOKIO_UNLIKELY(hist != nullptr)) runtime_harness_impl::record_poll_time(wc->handle->config, hist, poll_start);
+  if (TOKIO_UNLIKELY(hist != nullptr))
+    runtime_harness_impl::record_poll_time(wc->handle->config, hist, poll_start);
   if (TOKIO_UNLIKELY(hooks != nullptr) && hooks->after_poll) {
     runtime_harness_impl::call_hook(hooks->after_poll, t);
   }
@@ -183,17 +179,10 @@ void task_run_coroutine(TaskHeader* t) noexcept {
     return;
   }
   switch (t->state.to_idle()) {
-    case TaskState::ToIdle::Ok:
-      return;
-    case TaskState::ToIdle::OkNotified:
-      t->sched->schedule(t, true);
-      return;
-    case TaskState::ToIdle::OkDealloc:
-      runtime_harness_impl::dealloc_task(t);
-      return;
-    case TaskState::ToIdle::Cancelled:
-      task_cancel_and_complete(t);
-      return;
+    case TaskState::ToIdle::Ok: return;
+    case TaskState::ToIdle::OkNotified: t->sched->schedule(t, true); return;
+    case TaskState::ToIdle::OkDealloc: runtime_harness_impl::dealloc_task(t); return;
+    case TaskState::ToIdle::Cancelled: task_cancel_and_complete(t); return;
   }
 }
 
@@ -255,14 +244,11 @@ void task_spawned(TaskHeader* t) noexcept {
 
 const char* task_failure_text(TaskFailure kind) noexcept {
   switch (kind) {
-    case TaskFailure::Completed:
-      return "threw";
-    case TaskFailure::CompletedUnobserved:
-      return "threw, and nobody holds its JoinHandle";
+    case TaskFailure::Completed: return "threw";
+    case TaskFailure::CompletedUnobserved: return "threw, and nobody holds its JoinHandle";
     case TaskFailure::DroppedUnread:
       return "threw, and its JoinHandle was dropped without reading it";
-    case TaskFailure::DestructorThrew:
-      return "was being cancelled when a destructor threw";
+    case TaskFailure::DestructorThrew: return "was being cancelled when a destructor threw";
   }
   return "threw";
 }
@@ -317,7 +303,7 @@ void clear_join_waker(TaskHeader* t) noexcept {
     old->vtable->drop(old);
   }
 }
-}  // namespace (impl)
+}  // namespace runtime_harness_impl
 
 bool task_join_poll_waker(TaskHeader* t, Wakeable* w) noexcept {
   uint64_t s = t->state.load();
@@ -382,7 +368,8 @@ void report_destroy_exception(const std::exception_ptr& e) noexcept {
       task->sched->task_failed(task, e, TaskFailure::DestructorThrew);
       return;
     }
-    std::fprintf(stderr, "tokio: task %llu: a destructor threw while the task was being cancelled: %s\n",
+    std::fprintf(stderr,
+                 "tokio: task %llu: a destructor threw while the task was being cancelled: %s\n",
                  static_cast<unsigned long long>(task->id), what.c_str());
   } else {
     std::fprintf(stderr, "tokio: a destructor threw while a coroutine was being cancelled: %s\n",

@@ -30,7 +30,8 @@ class Inject {
       if (!closed_) {
         ring_.push_back(t);
         len_.store(ring_.size(), std::memory_order_release);
-        if (remote) remote_.store(remote_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+        if (remote)
+          remote_.store(remote_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
         return;
       }
     }

@@ -21,9 +21,7 @@ const detail::WorkerStats& stats(const detail::HandleInner* h, std::size_t w) no
 
 std::size_t RuntimeMetrics::num_workers() const noexcept { return h_->num_workers(); }
 std::size_t RuntimeMetrics::num_alive_tasks() const noexcept { return h_->owned.alive(); }
-std::size_t RuntimeMetrics::global_queue_depth() const noexcept {
-  return h_->global_queue_depth();
-}
+std::size_t RuntimeMetrics::global_queue_depth() const noexcept { return h_->global_queue_depth(); }
 uint64_t RuntimeMetrics::spawned_tasks_count() const noexcept { return h_->owned.spawned(); }
 uint64_t RuntimeMetrics::remote_schedule_count() const noexcept {
   return h_->remote_schedule_count();
@@ -68,7 +66,7 @@ RuntimeMetrics::poll_time_histogram_bucket_range(std::size_t bucket) const noexc
   return {start, start + r};
 }
 uint64_t RuntimeMetrics::poll_time_histogram_bucket_count(std::size_t worker,
-                                                         std::size_t bucket) const noexcept {
+                                                          std::size_t bucket) const noexcept {
   if (!h_->poll_hist || h_->poll_hist_workers == 0) return 0;
   if (worker >= h_->poll_hist_workers) worker = h_->poll_hist_workers - 1;
   if (bucket >= h_->config.poll_hist_buckets) bucket = h_->config.poll_hist_buckets - 1;

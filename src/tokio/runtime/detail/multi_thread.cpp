@@ -582,7 +582,7 @@ void MultiThread::block_in_place_end() {
   }
 }
 
-}  // namespace (impl)
+}  // namespace runtime_multi_thread_impl
 
 HandleInner* make_multi_thread(Config cfg) {
   auto* mt = new runtime_multi_thread_impl::MultiThread(std::move(cfg));

@@ -72,7 +72,7 @@ struct ParkThreadHolder {
   }
 };
 thread_local ParkThreadHolder tls_park_thread;
-}  // namespace (impl)
+}  // namespace runtime_park_impl
 
 ParkThread* ParkThread::current() {
   runtime_park_impl::ParkThreadHolder& h = runtime_park_impl::tls_park_thread;

@@ -85,7 +85,8 @@ void StallWatchdog::check(std::chrono::steady_clock::time_point now) {
     if (p->reported || stuck < threshold_) continue;
     p->reported = true;
     stalls_.fetch_add(1, std::memory_order_relaxed);
-    if (now - last_report_ < std::chrono::seconds(1) && last_report_.time_since_epoch().count() != 0) {
+    if (now - last_report_ < std::chrono::seconds(1) &&
+        last_report_.time_since_epoch().count() != 0) {
       ++held_back_;
       continue;
     }
@@ -98,11 +99,12 @@ void StallWatchdog::check(std::chrono::steady_clock::time_point now) {
                  "tokio: stall: task %llu%s%s%s has been inside one poll on worker %u for at "
                  "least %lld ms (stall_threshold %lld ms)%s%s; a blocking call in async code? "
                  "Move blocking work to spawn_blocking or block_in_place.%s\n",
-                 static_cast<unsigned long long>(task), name.empty() ? "" : " (\"",
-                 name.c_str(), name.empty() ? "" : "\")", p->worker, ms, limit,
+                 static_cast<unsigned long long>(task), name.empty() ? "" : " (\"", name.c_str(),
+                 name.empty() ? "" : "\")", p->worker, ms, limit,
                  where.empty() ? "" : ", resumed from ", where.c_str(),
                  held_back_ ? (" (" + std::to_string(held_back_) +
-                               " more stalls in the last second were not reported)").c_str()
+                               " more stalls in the last second were not reported)")
+                                  .c_str()
                             : "");
     held_back_ = 0;
   }

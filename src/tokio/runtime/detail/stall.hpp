@@ -28,7 +28,6 @@
 
 namespace tokio::detail {
 
-
 struct StallProbe {
   std::atomic<uint64_t> polls{0};
   std::atomic<uint64_t> polling{0};

@@ -65,7 +65,8 @@ struct TaskCellOps {
   // The closure dies after the frame (the frame's destructors may still read captures).
   static void destroy_closure(TaskHeader* t) noexcept {
     if constexpr (!std::is_void_v<Closure>) {
-      std::launder(reinterpret_cast<Closure*>(reinterpret_cast<char*>(t) - kClosureBytes))->~Closure();
+      std::launder(reinterpret_cast<Closure*>(reinterpret_cast<char*>(t) - kClosureBytes))
+          ->~Closure();
     }
   }
   static void finish(TaskHeader* t) noexcept {
@@ -90,9 +91,13 @@ struct TaskCellOps {
     t->~TaskHeader();
     frame_free(reinterpret_cast<char*>(t) - kClosureBytes);
   }
-  static constexpr TaskVTable vtable{
-      {&task_wake, &task_wake_by_ref, &task_clone, &task_drop},
-      &task_run_coroutine, &finish, &cancel, &drop_output, &dealloc, &exception};
+  static constexpr TaskVTable vtable{{&task_wake, &task_wake_by_ref, &task_clone, &task_drop},
+                                     &task_run_coroutine,
+                                     &finish,
+                                     &cancel,
+                                     &drop_output,
+                                     &dealloc,
+                                     &exception};
 };
 
 // Converts an unstarted Task into a task cell in its own frame block. The header starts
@@ -169,7 +174,8 @@ auto make_closure_cell(F&& f, A&&... a) {
   using C = SpawnClosure<Fn, std::decay_t<A>...>;
   using T = typename invoke_task_t<Fn, std::decay_t<A>...>::value_type;
   if constexpr (takes_values_only<Fn>::value) {
-    return spawned_cell(to_task(detail::invoke(Fn(std::forward<F>(f)), std::decay_t<A>(std::forward<A>(a))...)));
+    return spawned_cell(
+        to_task(detail::invoke(Fn(std::forward<F>(f)), std::decay_t<A>(std::forward<A>(a))...)));
   } else {
     std::size_t n = g_spawn_frame_size<Fn, std::decay_t<A>...>.load(std::memory_order_relaxed);
     if (n != 0 && alignof(C) <= 16) {
@@ -201,7 +207,8 @@ auto make_closure_cell(F&& f, A&&... a) {
       // closure, so a wrapper owns it until the task ends.
       return spawned_cell(hold_closure(ClosureBlock<C>(c), std::move(task)));
     }
-    return spawned_cell(invoke_owned(Fn(std::forward<F>(f)), std::decay_t<A>(std::forward<A>(a))...));
+    return spawned_cell(
+        invoke_owned(Fn(std::forward<F>(f)), std::decay_t<A>(std::forward<A>(a))...));
   }
 }
 
@@ -217,6 +224,5 @@ auto make_spawn_cell(First&& first, Rest&&... rest) {
     return make_closure_cell(std::forward<First>(first), std::forward<Rest>(rest)...);
   }
 }
-
 
 }  // namespace tokio::detail

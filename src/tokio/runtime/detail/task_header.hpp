@@ -33,12 +33,12 @@
 namespace tokio::detail {
 
 struct TaskVTable {
-  WakeableVTable waker;  // first member: TaskHeader::wakeable.vtable points here
+  WakeableVTable waker;                  // first member: TaskHeader::wakeable.vtable points here
   void (*run)(TaskHeader*) noexcept;     // poll once; caller hands over its notified ref
   void (*finish)(TaskHeader*) noexcept;  // body done: output = its result, frame destroyed
   void (*cancel)(TaskHeader*) noexcept;  // destroy the body unfinished; output = cancelled
   void (*drop_output)(TaskHeader*) noexcept;  // nobody will read the output
-  void (*dealloc)(TaskHeader*) noexcept; // last reference gone
+  void (*dealloc)(TaskHeader*) noexcept;      // last reference gone
   // The exception the output holds (the body threw), or null.
   const std::exception_ptr* (*exception)(TaskHeader*) noexcept;
 };
@@ -67,7 +67,8 @@ class Scheduler {
   std::atomic<bool> halted{false};
 
   // A task's body threw (see TaskFailure): apply the runtime's UnhandledException policy.
-  virtual void task_failed(TaskHeader* t, const std::exception_ptr& e, TaskFailure kind) noexcept = 0;
+  virtual void task_failed(TaskHeader* t, const std::exception_ptr& e,
+                           TaskFailure kind) noexcept = 0;
   // `t` was woken (the caller hands over a notified ref). yield: put it behind other work.
   virtual void schedule(TaskHeader* t, bool yield) noexcept = 0;
   // The task finished: unlink it from the owned list (drops nothing; the caller does).
@@ -80,7 +81,7 @@ class Scheduler {
 };
 
 struct TaskHeader {
-  Wakeable wakeable;                 // offset 0: vtable is a TaskVTable
+  Wakeable wakeable;  // offset 0: vtable is a TaskVTable
   TaskState state;
   uint64_t id = 0;
   Wakeable* join_waker = nullptr;    // see JOIN_WAKER in state.hpp
@@ -118,7 +119,7 @@ Outcome<T>* output_of(TaskHeader* t) noexcept {
 // --- the generic harness (task.cpp) ------------------------------------------------------
 extern const WakeableVTable kTaskWakerVTable;
 
-void task_run_coroutine(TaskHeader* t) noexcept;       // TaskVTable::run of coroutine tasks
+void task_run_coroutine(TaskHeader* t) noexcept;  // TaskVTable::run of coroutine tasks
 // Start of every run: takes RUNNING. Returns true when the caller should poll the task;
 // false when it was handled here (already running/complete: ref dropped; cancelled:
 // cancelled and completed).
@@ -127,10 +128,10 @@ bool task_begin_run(TaskHeader* t) noexcept;
 inline std::coroutine_handle<> task_root(TaskHeader* t) noexcept {
   return std::coroutine_handle<>::from_address(reinterpret_cast<char*>(t) + kTaskPrefix);
 }
-void task_complete(TaskHeader* t) noexcept;            // after finish/cancel stored the output
-void task_cancel_and_complete(TaskHeader* t) noexcept; // RUNNING held: cancel, complete
+void task_complete(TaskHeader* t) noexcept;             // after finish/cancel stored the output
+void task_cancel_and_complete(TaskHeader* t) noexcept;  // RUNNING held: cancel, complete
 void task_drop_ref(TaskHeader* t) noexcept;
-void task_schedule_new(TaskHeader* t) noexcept;        // first schedule after spawn
+void task_schedule_new(TaskHeader* t) noexcept;  // first schedule after spawn
 void task_abort(TaskHeader* t) noexcept;
 // Runtime shutdown: cancel the task now if idle, else flag it for its runner.
 void task_shutdown(TaskHeader* t) noexcept;

@@ -12,7 +12,8 @@ struct ThreadStart {
   std::function<void()> body;
 };
 void* thread_trampoline(void* arg) {
-  std::unique_ptr<runtime_thread_impl::ThreadStart> s(static_cast<runtime_thread_impl::ThreadStart*>(arg));
+  std::unique_ptr<runtime_thread_impl::ThreadStart> s(
+      static_cast<runtime_thread_impl::ThreadStart*>(arg));
   if (!s->name.empty()) {
     std::string n = s->name.substr(0, 15);  // the kernel keeps 15 bytes
     pthread_setname_np(pthread_self(), n.c_str());
@@ -20,7 +21,7 @@ void* thread_trampoline(void* arg) {
   s->body();
   return nullptr;
 }
-}  // namespace (impl)
+}  // namespace runtime_thread_impl
 
 pthread_t spawn_native_thread(const std::string& name, std::size_t stack_size,
                               std::function<void()> body) {
@@ -30,8 +31,9 @@ pthread_t spawn_native_thread(const std::string& name, std::size_t stack_size,
     int rc = pthread_attr_setstacksize(&attr, stack_size);
     if (rc != 0) {
       pthread_attr_destroy(&attr);
-      throw std::system_error(rc, std::generic_category(),
-                              "tokio: invalid thread_stack_size (must be at least PTHREAD_STACK_MIN)");
+      throw std::system_error(
+          rc, std::generic_category(),
+          "tokio: invalid thread_stack_size (must be at least PTHREAD_STACK_MIN)");
     }
   }
   auto* start = new runtime_thread_impl::ThreadStart{name, std::move(body)};

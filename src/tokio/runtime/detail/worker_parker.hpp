@@ -79,14 +79,9 @@ class WorkerParker {
 
   void unpark(Driver& driver) noexcept {
     switch (state_.exchange(NOTIFIED, std::memory_order_release)) {
-      case PARKED_CONDVAR:
-        futex_wake(&state_, 1);
-        break;
-      case PARKED_DRIVER:
-        driver.unpark();
-        break;
-      default:
-        break;
+      case PARKED_CONDVAR: futex_wake(&state_, 1); break;
+      case PARKED_DRIVER: driver.unpark(); break;
+      default: break;
     }
   }
 

@@ -95,7 +95,8 @@ void handler(int sig, siginfo_t* info, void* ctx) {
       ssize_t r = ::write(fd, &one, sizeof one);  // EAGAIN only at a 2^64-2 count: never
       (void)r;
     }
-    if (Registry* reg = g_registry.load(std::memory_order_acquire)) chain(reg->slots[sig].prev, sig, info, ctx);
+    if (Registry* reg = g_registry.load(std::memory_order_acquire))
+      chain(reg->slots[sig].prev, sig, info, ctx);
   }
   errno = saved;
 }
@@ -421,7 +422,8 @@ uint64_t signal_version(int sig) noexcept {
 }
 
 bool signal_link_waiter(int sig, uint64_t seen, SignalWaiter& w, Wakeable* waker) noexcept {
-  return signal_registry_impl::link_waiter(signal_registry_impl::registry().slots[sig], seen, w, waker);
+  return signal_registry_impl::link_waiter(signal_registry_impl::registry().slots[sig], seen, w,
+                                           waker);
 }
 
 void signal_unlink_waiter(int sig, SignalWaiter& w) noexcept {

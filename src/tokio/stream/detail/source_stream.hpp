@@ -29,7 +29,8 @@ class SourceStream : public stream::PollStream<SourceStream<Src, Policy>, typena
 
  public:
   explicit SourceStream(Src src) : src_(std::move(src)) {}
-  SourceStream(SourceStream&& o) : src_((o.op_.reset(), std::move(o.src_))), pol_(std::move(o.pol_)) {}
+  SourceStream(SourceStream&& o)
+      : src_((o.op_.reset(), std::move(o.src_))), pol_(std::move(o.pol_)) {}
   SourceStream& operator=(SourceStream&& o) {
     if (this != &o) {
       op_.reset();
@@ -42,7 +43,7 @@ class SourceStream : public stream::PollStream<SourceStream<Src, Policy>, typena
   ~SourceStream() { op_.reset(); }
 
   bool poll_next(task::Context& cx, std::optional<Item>& out) {
-    if constexpr (requires(Policy& p, Src& s, std::optional<Item>& o) { p.ready(s, o); }) {
+    if constexpr (requires(Policy & p, Src & s, std::optional<Item> & o) { p.ready(s, o); }) {
       if (pol_.ready(src_, out)) return true;
     }
     for (;;) {

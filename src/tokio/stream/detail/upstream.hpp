@@ -89,8 +89,9 @@ using owned_stream_t = std::remove_cvref_t<S>;
 
 template <class S>
 constexpr void check_stream_arg() {
-  static_assert(stream::Stream<std::remove_cvref_t<S>>,
-                "expected a tokio::stream::Stream (something with next() yielding std::optional<T>)");
+  static_assert(
+      stream::Stream<std::remove_cvref_t<S>>,
+      "expected a tokio::stream::Stream (something with next() yielding std::optional<T>)");
   static_assert(std::is_constructible_v<std::remove_cvref_t<S>, S&&>,
                 "this stream cannot be copied: pass std::move(s), or stream::by_ref(s) to "
                 "borrow it");
@@ -107,8 +108,6 @@ StreamPipe(F) -> StreamPipe<F>;
 
 template <class S, class F>
   requires stream::Stream<std::remove_cvref_t<S>>
-auto operator|(S&& s, StreamPipe<F> p) {
-  return std::move(p.f)(std::forward<S>(s));
-}
+auto operator|(S&& s, StreamPipe<F> p) { return std::move(p.f)(std::forward<S>(s)); }
 
 }  // namespace tokio::detail

@@ -23,7 +23,8 @@ namespace tokio::stream::wrappers {
 // The receiver fell behind: `skipped` values were overwritten before it read them.
 struct BroadcastStreamRecvError {
   uint64_t skipped = 0;
-  friend bool operator==(const BroadcastStreamRecvError&, const BroadcastStreamRecvError&) = default;
+  friend bool operator==(const BroadcastStreamRecvError&,
+                         const BroadcastStreamRecvError&) = default;
 };
 
 }  // namespace tokio::stream::wrappers
@@ -49,9 +50,10 @@ struct BroadcastRecvPolicy {
 namespace tokio::stream::wrappers {
 
 template <class T>
-class BroadcastStream
-    : public tokio::detail::SourceStream<sync::broadcast::Receiver<T>, tokio::detail::BroadcastRecvPolicy<T>> {
-  using Base = tokio::detail::SourceStream<sync::broadcast::Receiver<T>, tokio::detail::BroadcastRecvPolicy<T>>;
+class BroadcastStream : public tokio::detail::SourceStream<sync::broadcast::Receiver<T>,
+                                                           tokio::detail::BroadcastRecvPolicy<T>> {
+  using Base = tokio::detail::SourceStream<sync::broadcast::Receiver<T>,
+                                           tokio::detail::BroadcastRecvPolicy<T>>;
 
  public:
   explicit BroadcastStream(sync::broadcast::Receiver<T> rx) : Base(std::move(rx)) {}

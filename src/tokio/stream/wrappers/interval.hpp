@@ -26,7 +26,8 @@ struct IntervalPolicy {
 
 namespace tokio::stream::wrappers {
 
-class IntervalStream : public tokio::detail::SourceStream<time::Interval, tokio::detail::IntervalPolicy> {
+class IntervalStream
+    : public tokio::detail::SourceStream<time::Interval, tokio::detail::IntervalPolicy> {
  public:
   explicit IntervalStream(time::Interval iv) : SourceStream(std::move(iv)) {}
 };

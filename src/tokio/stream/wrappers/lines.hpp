@@ -46,7 +46,8 @@ struct NextPolicy {
 namespace tokio::stream::wrappers {
 
 template <class R>
-class LinesStream : public tokio::detail::SourceStream<io::Lines<R>, tokio::detail::NextPolicy<std::string>> {
+class LinesStream
+    : public tokio::detail::SourceStream<io::Lines<R>, tokio::detail::NextPolicy<std::string>> {
   using Base = tokio::detail::SourceStream<io::Lines<R>, tokio::detail::NextPolicy<std::string>>;
 
  public:
@@ -57,8 +58,10 @@ LinesStream(io::Lines<R>) -> LinesStream<R>;
 
 template <class R>
 class SplitStream
-    : public tokio::detail::SourceStream<io::Split<R>, tokio::detail::NextPolicy<std::vector<std::byte>>> {
-  using Base = tokio::detail::SourceStream<io::Split<R>, tokio::detail::NextPolicy<std::vector<std::byte>>>;
+    : public tokio::detail::SourceStream<io::Split<R>,
+                                         tokio::detail::NextPolicy<std::vector<std::byte>>> {
+  using Base =
+      tokio::detail::SourceStream<io::Split<R>, tokio::detail::NextPolicy<std::vector<std::byte>>>;
 
  public:
   explicit SplitStream(io::Split<R> s) : Base(std::move(s)) {}

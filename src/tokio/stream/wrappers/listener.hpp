@@ -42,13 +42,15 @@ struct AcceptPolicy {
 namespace tokio::stream::wrappers {
 
 class TcpListenerStream
-    : public tokio::detail::SourceStream<net::TcpListener, tokio::detail::AcceptPolicy<net::TcpListener, net::TcpStream>> {
+    : public tokio::detail::SourceStream<
+          net::TcpListener, tokio::detail::AcceptPolicy<net::TcpListener, net::TcpStream>> {
  public:
   explicit TcpListenerStream(net::TcpListener l) : SourceStream(std::move(l)) {}
 };
 
 class UnixListenerStream
-    : public tokio::detail::SourceStream<net::UnixListener, tokio::detail::AcceptPolicy<net::UnixListener, net::UnixStream>> {
+    : public tokio::detail::SourceStream<
+          net::UnixListener, tokio::detail::AcceptPolicy<net::UnixListener, net::UnixStream>> {
  public:
   explicit UnixListenerStream(net::UnixListener l) : SourceStream(std::move(l)) {}
 };

@@ -35,8 +35,10 @@ struct MpscRecvPolicy {
 namespace tokio::stream::wrappers {
 
 template <class T>
-class ReceiverStream : public tokio::detail::SourceStream<sync::mpsc::Receiver<T>, tokio::detail::MpscRecvPolicy<T>> {
-  using Base = tokio::detail::SourceStream<sync::mpsc::Receiver<T>, tokio::detail::MpscRecvPolicy<T>>;
+class ReceiverStream : public tokio::detail::SourceStream<sync::mpsc::Receiver<T>,
+                                                          tokio::detail::MpscRecvPolicy<T>> {
+  using Base =
+      tokio::detail::SourceStream<sync::mpsc::Receiver<T>, tokio::detail::MpscRecvPolicy<T>>;
 
  public:
   explicit ReceiverStream(sync::mpsc::Receiver<T> rx) : Base(std::move(rx)) {}
@@ -48,8 +50,10 @@ ReceiverStream(sync::mpsc::BasicReceiver<T, true>) -> ReceiverStream<T>;
 
 template <class T>
 class UnboundedReceiverStream
-    : public tokio::detail::SourceStream<sync::mpsc::UnboundedReceiver<T>, tokio::detail::MpscRecvPolicy<T>> {
-  using Base = tokio::detail::SourceStream<sync::mpsc::UnboundedReceiver<T>, tokio::detail::MpscRecvPolicy<T>>;
+    : public tokio::detail::SourceStream<sync::mpsc::UnboundedReceiver<T>,
+                                         tokio::detail::MpscRecvPolicy<T>> {
+  using Base = tokio::detail::SourceStream<sync::mpsc::UnboundedReceiver<T>,
+                                           tokio::detail::MpscRecvPolicy<T>>;
 
  public:
   explicit UnboundedReceiverStream(sync::mpsc::UnboundedReceiver<T> rx) : Base(std::move(rx)) {}

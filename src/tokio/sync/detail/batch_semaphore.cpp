@@ -61,8 +61,8 @@ BatchSemaphore::PollResult BatchSemaphore::enqueue(Waiter& w, std::size_t n, boo
       continue;
     }
     // Take what is there and queue for the rest.
-    if (permits_.compare_exchange_weak(cur, (cur & CLOSED) | HAS_WAITERS,
-                                       std::memory_order_acq_rel, std::memory_order_acquire)) {
+    if (permits_.compare_exchange_weak(cur, (cur & CLOSED) | HAS_WAITERS, std::memory_order_acq_rel,
+                                       std::memory_order_acquire)) {
       need = n - avail;
       break;
     }

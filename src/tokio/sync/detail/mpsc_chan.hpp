@@ -99,7 +99,7 @@ struct Chan {
   }
   void tx_drop() noexcept {
     if (tx_count.fetch_sub(1, std::memory_order_acq_rel) == 1) {
-      list.close();     // publishes with a seq_cst RMW, like a push
+      list.close();  // publishes with a seq_cst RMW, like a push
       rx_waker.wake();
     }
     release();

@@ -39,7 +39,8 @@ void RawRwLock::acquire_slow(F&& attempt) noexcept {
 void RawRwLock::lock_shared_slow() noexcept {
   acquire_slow([this](uint32_t s) {
     if (s & (WRITE_LOCKED | WRITER_WAITING)) return Attempt::Busy;
-    return state_.compare_exchange_weak(s, s + 1, std::memory_order_acquire, std::memory_order_relaxed)
+    return state_.compare_exchange_weak(s, s + 1, std::memory_order_acquire,
+                                        std::memory_order_relaxed)
                ? Attempt::Taken
                : Attempt::Retry;
   });

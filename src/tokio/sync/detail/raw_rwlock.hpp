@@ -42,9 +42,8 @@ class RawRwLock {
   }
   void lock() noexcept {
     uint32_t expected = 0;
-    if (TOKIO_LIKELY(state_.compare_exchange_strong(expected, WRITE_LOCKED,
-                                                     std::memory_order_acquire,
-                                                     std::memory_order_relaxed))) {
+    if (TOKIO_LIKELY(state_.compare_exchange_strong(
+            expected, WRITE_LOCKED, std::memory_order_acquire, std::memory_order_relaxed))) {
       return;
     }
     lock_slow();

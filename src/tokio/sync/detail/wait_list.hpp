@@ -148,7 +148,8 @@ void move_waiter(WaitLock& lock, Node& from, Node& to, std::atomic<S> Node::*sta
   WaitGuard g(lock);
   S s = (from.*state).load(std::memory_order_acquire);
   (to.*state).store(s, std::memory_order_relaxed);
-  to.waker.store(from.waker.exchange(nullptr, std::memory_order_relaxed), std::memory_order_relaxed);
+  to.waker.store(from.waker.exchange(nullptr, std::memory_order_relaxed),
+                 std::memory_order_relaxed);
   if (still_queued(s)) WaitList::replace(&from, &to);
 }
 

@@ -77,9 +77,13 @@ struct BlockingCell {
     of(t)->~BlockingCell();
     frame_free(t);
   }
-  static constexpr TaskVTable vtable{
-      {&task_wake, &task_wake_by_ref, &task_clone, &task_drop}, &run, &finish, &cancel,
-      &drop_output, &dealloc, &exception};
+  static constexpr TaskVTable vtable{{&task_wake, &task_wake_by_ref, &task_clone, &task_drop},
+                                     &run,
+                                     &finish,
+                                     &cancel,
+                                     &drop_output,
+                                     &dealloc,
+                                     &exception};
 };
 
 // The closure a blocking cell runs: `f` alone, or f bound to decayed copies of `args`

@@ -27,9 +27,9 @@ class Clock {
   }
   bool is_paused() const noexcept { return paused_.load(std::memory_order_acquire); }
 
-  void pause();                       // throws std::logic_error when already paused
-  void resume();                      // throws std::logic_error when not paused
-  void advance(time::Duration d);     // throws std::logic_error when not paused
+  void pause();                    // throws std::logic_error when already paused
+  void resume();                   // throws std::logic_error when not paused
+  void advance(time::Duration d);  // throws std::logic_error when not paused
   // Auto-advance: moves a paused clock forward to `t` (never backwards).
   void advance_to(time::Instant t) noexcept;
 

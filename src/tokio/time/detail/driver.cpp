@@ -159,10 +159,11 @@ void TimeDriver::fire_entries(Pop pop, Finish finish) noexcept {
 }
 
 void TimeDriver::fire_due(uint64_t now_tick) noexcept {
-  fire_entries([&] { return wheel_.poll(now_tick); }, [&] {
-    std::optional<uint64_t> next = wheel_.next_expiration_tick();
-    next_due_.store(next ? *next : kNone, std::memory_order_relaxed);
-  });
+  fire_entries([&] { return wheel_.poll(now_tick); },
+               [&] {
+                 std::optional<uint64_t> next = wheel_.next_expiration_tick();
+                 next_due_.store(next ? *next : kNone, std::memory_order_relaxed);
+               });
 }
 
 bool TimeDriver::register_timer(TimerEntry& e, time::Instant deadline, Wakeable* w) noexcept {
@@ -284,8 +285,7 @@ void throw_no_time_runtime(const char* what) {
 }
 
 void abort_no_time_runtime(const char* what) noexcept {
-  std::fprintf(stderr,
-               "tokio: %s polled outside a tokio runtime with timers enabled; aborting\n",
+  std::fprintf(stderr, "tokio: %s polled outside a tokio runtime with timers enabled; aborting\n",
                what);
   std::abort();
 }

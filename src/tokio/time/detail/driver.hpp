@@ -93,8 +93,8 @@ class TimeDriver {
     return d <= 0 ? 0 : static_cast<uint64_t>(d) / 1000000;
   }
   time::Instant tick_to_instant(uint64_t tick) const noexcept {
-    return time::Instant::from_ns(start_ns_).saturating_add(
-        std::chrono::milliseconds(static_cast<int64_t>(tick < TimerEntry::kMaxTick ? tick : TimerEntry::kMaxTick)));
+    return time::Instant::from_ns(start_ns_).saturating_add(std::chrono::milliseconds(
+        static_cast<int64_t>(tick < TimerEntry::kMaxTick ? tick : TimerEntry::kMaxTick)));
   }
 
   // Timers registered right now (tests).
@@ -120,12 +120,12 @@ class TimeDriver {
   Clock clock_;
   int64_t start_ns_;
   mutable std::mutex mu_;
-  Wheel wheel_;            // guarded by mu_
-  bool shutdown_ = false;  // guarded by mu_
+  Wheel wheel_;                         // guarded by mu_
+  bool shutdown_ = false;               // guarded by mu_
   std::atomic<bool> shut_down_{false};  // shutdown_, readable without the lock
   std::atomic<uint64_t> next_due_{kNone};
   std::atomic<uint64_t> next_wake_{0};
-  std::atomic<uint64_t> observed_tick_{0};  // the latest tick after_park saw (any thread reads)
+  std::atomic<uint64_t> observed_tick_{0};   // the latest tick after_park saw (any thread reads)
   std::optional<time::Instant> advance_to_;  // parking thread only
 };
 

@@ -54,7 +54,8 @@ void timer_reset(TimeDriver* d, TimerEntry& e, time::Instant deadline) noexcept;
 class Timer {
  public:
   // `driver` may be null (created outside a runtime): the first await resolves it.
-  Timer(time::Instant deadline, TimeDriver* driver) noexcept : deadline_(deadline), driver_(driver) {}
+  Timer(time::Instant deadline, TimeDriver* driver) noexcept
+      : deadline_(deadline), driver_(driver) {}
   Timer(const Timer& o) noexcept : deadline_(o.deadline_), driver_(o.driver_) {}
   Timer& operator=(const Timer& o) noexcept {
     if (this != &o) {
@@ -80,7 +81,8 @@ class Timer {
   bool poll(task::Context& cx) noexcept {
     uint64_t s = entry_.state.load(std::memory_order_acquire);
     if (s == TimerEntry::kFired) return true;
-    if (s == TimerEntry::kUnregistered) return timer_register(driver(), entry_, deadline_, cx.raw_waker());
+    if (s == TimerEntry::kUnregistered)
+      return timer_register(driver(), entry_, deadline_, cx.raw_waker());
     if (TOKIO_LIKELY(entry_.waker.load(std::memory_order_relaxed) == cx.raw_waker())) return false;
     return timer_set_waker(driver_, entry_, cx.raw_waker());
   }

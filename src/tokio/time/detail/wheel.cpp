@@ -7,7 +7,7 @@ inline uint64_t rotate_right(uint64_t v, unsigned n) noexcept {
   n &= 63;
   return n == 0 ? v : (v >> n) | (v << (64 - n));
 }
-}  // namespace (impl)
+}  // namespace time_wheel_impl
 
 uint64_t Wheel::insert(TimerEntry* e, uint64_t when) noexcept {
   unsigned level = level_for(elapsed_, when);
@@ -59,7 +59,8 @@ std::optional<Wheel::Expiration> Wheel::next_expiration() const noexcept {
     // Search from the slot after elapsed's: elapsed's own slot can only hold timers of
     // the top level that are a whole rotation away, so it comes last.
     unsigned from = (static_cast<unsigned>(elapsed_ >> shift) + 1) & (kSlots - 1);
-    unsigned zeros = static_cast<unsigned>(__builtin_ctzll(time_wheel_impl::rotate_right(occ, from)));
+    unsigned zeros =
+        static_cast<unsigned>(__builtin_ctzll(time_wheel_impl::rotate_right(occ, from)));
     unsigned slot = (zeros + from) & (kSlots - 1);
     uint64_t deadline = (elapsed_ & ~(level_range - 1)) + slot * slot_range;
     // Only the top level wraps: a timer beyond the wheel's range, filed in a slot that
