@@ -28,9 +28,11 @@
 
 namespace tokio::io {
 
-__extension__ typedef unsigned __int128
-    u128;                             // NOLINT(modernize-use-using): __extension__ needs typedef
-__extension__ typedef __int128 i128;  // NOLINT(modernize-use-using)
+// __extension__ (for -Wpedantic) needs the typedef form.
+// NOLINTNEXTLINE(modernize-use-using)
+__extension__ typedef unsigned __int128 u128;
+// NOLINTNEXTLINE(modernize-use-using)
+__extension__ typedef __int128 i128;
 
 }  // namespace tokio::io
 
