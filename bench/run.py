@@ -131,7 +131,27 @@ def run_timing(c, runs):
     for r in data["results"]:
         res[r["command"]] = r["median"]
         res[r["command"] + "_stddev"] = r["stddev"]
+    if c["case"].startswith("latency/"):
+        add_percentiles(res, cmds, args, c, runs)
     return res
+
+
+def add_percentiles(res, cmds, args, c, runs):
+    """latency/ cases print their own percentiles (`p50_us=... p99_us=...`): each side runs
+    `runs` more times, alternating, and the row keeps the median of each percentile."""
+    got = {side: [] for side, _ in cmds}
+    for _ in range(max(1, runs)):
+        for side, exe in cmds:
+            out = subprocess.run([exe] + args.split(), check=True, capture_output=True, text=True,
+                                 timeout=c["timeout"]).stdout
+            m = re.search(r"p50_us=([0-9.]+) p99_us=([0-9.]+)", out)
+            if m:
+                got[side].append((float(m.group(1)), float(m.group(2))))
+    for side, v in got.items():
+        for i, name in ((0, "p50"), (1, "p99")):
+            xs = sorted(x[i] for x in v)
+            if xs:
+                res["%s_%s_us" % (side, name)] = xs[len(xs) // 2]
 
 
 def run_memory(c, runs):
@@ -474,6 +494,24 @@ def write_report(timings, memory, syscalls=None, latency=None, partial=False,
             ratio = "%.2f" % (cpp / loop) if cpp and loop else "—"
             lines.append("| %s (loop: `%s`) | %s | %s | %s | %s |" % (
                 r["id"], r["baseline_case"], fmt_s(cpp), fmt_s(r.get("rust")), fmt_s(loop), ratio))
+    pct = [r for r in timings if r.get("cpp_p50_us") is not None]
+    if pct:
+        lines.append("\n## Latency percentiles\n")
+        lines.append("`latency/` cases measure each event themselves and print percentiles; each side "
+                     "ran --runs more times, alternating, and the table shows the median of each "
+                     "percentile (microseconds). **ratio = tokio.hpp / Tokio**.\n")
+        lines.append("| benchmark | tokio.hpp p50 | Tokio p50 | ratio | tokio.hpp p99 | Tokio p99 | ratio |")
+        lines.append("|---|---:|---:|---:|---:|---:|---:|")
+        for r in pct:
+            def ratio(k):
+                a, b = r.get("cpp_%s_us" % k), r.get("rust_%s_us" % k)
+                return "%.2f" % (a / b) if a and b else "—"
+            def us(k, side):
+                v = r.get("%s_%s_us" % (side, k))
+                return "%.1f us" % v if v is not None else "n/a"
+            lines.append("| %s | %s | %s | %s | %s | %s | %s |" % (
+                r["id"], us("p50", "cpp"), us("p50", "rust"), ratio("p50"),
+                us("p99", "cpp"), us("p99", "rust"), ratio("p99")))
     if memory:
         lines.append("\n## Memory\n")
         lines.append("`memory/parked_tasks`: RSS growth per task while N tasks are parked, each "
