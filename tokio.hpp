@@ -1627,7 +1627,9 @@ class PromiseBase {
     if (TOKIO_LIKELY(t.destroying_frame != frame)) return false;
     auto* slot = static_cast<std::exception_ptr*>(t.destroy_exception);
     if (!*slot) *slot = std::current_exception();
-    clear_parent_link(frame);  // its final suspend must not resume the awaiting frame
+    // Its final suspend must not resume the awaiting frame. A root has none, and its link
+    // word is its task header's last word (the scheduler pointer): left alone.
+    if (parent_link(frame)) clear_parent_link(frame);
     return true;
   }
 };
@@ -24086,7 +24088,7 @@ Dump Handle::dump() const {
         if (!w.file()) continue;
         std::string fn = w.function() ? w.function() : "";
         // spawn(callable, args...)'s wrapper frame is the library's, not the user's.
-        if (fn.find("tokio::detail::invoke_owned") != std::string::npos) continue;
+        if (fn.find("detail::invoke_owned") != std::string::npos) continue;
         if (auto cut = fn.find(" [with "); cut != std::string::npos) fn.resize(cut);
         std::string line = std::string(w.file()) + ":" + std::to_string(w.line());
         if (!fn.empty()) line += " in " + fn;

@@ -208,7 +208,9 @@ class PromiseBase {
     if (TOKIO_LIKELY(t.destroying_frame != frame)) return false;
     auto* slot = static_cast<std::exception_ptr*>(t.destroy_exception);
     if (!*slot) *slot = std::current_exception();
-    clear_parent_link(frame);  // its final suspend must not resume the awaiting frame
+    // Its final suspend must not resume the awaiting frame. A root has none, and its link
+    // word is its task header's last word (the scheduler pointer): left alone.
+    if (parent_link(frame)) clear_parent_link(frame);
     return true;
   }
 };

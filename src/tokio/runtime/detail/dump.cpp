@@ -70,7 +70,7 @@ Dump Handle::dump() const {
         if (!w.file()) continue;
         std::string fn = w.function() ? w.function() : "";
         // spawn(callable, args...)'s wrapper frame is the library's, not the user's.
-        if (fn.find("tokio::detail::invoke_owned") != std::string::npos) continue;
+        if (fn.find("detail::invoke_owned") != std::string::npos) continue;
         if (auto cut = fn.find(" [with "); cut != std::string::npos) fn.resize(cut);
         std::string line = std::string(w.file()) + ":" + std::to_string(w.line());
         if (!fn.empty()) line += " in " + fn;
