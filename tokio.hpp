@@ -1753,6 +1753,14 @@ inline Task<void> Promise<void>::get_return_object(TOKIO_TASK_WHERE_PARAMS_NODEF
   return Task<void>(std::coroutine_handle<Promise<void>>::from_promise(*this));
 }
 
+// Marks a wrapper coroutine of the library's own (spawn(callable, args...)'s): left out of
+// a dump's backtrace (where_ without a file).
+template <class T>
+Task<T> library_frame(Task<T> t) noexcept {
+  t.handle().promise().where_ = TaskWhere{};
+  return t;
+}
+
 // The call site of the Task coroutine whose frame is `frame` (see PromiseBase::where_).
 inline const TaskWhere& task_where(void* frame) noexcept {
   return std::coroutine_handle<PromiseBase>::from_address(frame).promise().where_;
@@ -3838,10 +3846,10 @@ auto make_closure_cell(F&& f, A&&... a) {
       // The learned size did not fit this call (cannot happen for one callable type, but
       // nothing here may dangle if it does): a frame elsewhere may still refer to the
       // closure, so a wrapper owns it until the task ends.
-      return spawned_cell(hold_closure(ClosureBlock<C>(c), std::move(task)));
+      return spawned_cell(library_frame(hold_closure(ClosureBlock<C>(c), std::move(task))));
     }
-    return spawned_cell(
-        invoke_owned(Fn(std::forward<F>(f)), std::decay_t<A>(std::forward<A>(a))...));
+    return spawned_cell(library_frame(
+        invoke_owned(Fn(std::forward<F>(f)), std::decay_t<A>(std::forward<A>(a))...)));
   }
 }
 
@@ -24085,7 +24093,7 @@ Dump Handle::dump() const {
            f = detail::parent_link(f)) {
         ++d.depth;
         const detail::TaskWhere& w = detail::task_where(f);
-        if (!w.file()) continue;
+        if (!w.file() || !*w.file()) continue;  // no location, or a library wrapper frame
         std::string fn = w.function() ? w.function() : "";
         // spawn(callable, args...)'s wrapper frame is the library's, not the user's.
         if (fn.find("detail::invoke_owned") != std::string::npos) continue;

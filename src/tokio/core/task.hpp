@@ -334,6 +334,14 @@ inline Task<void> Promise<void>::get_return_object(TOKIO_TASK_WHERE_PARAMS_NODEF
   return Task<void>(std::coroutine_handle<Promise<void>>::from_promise(*this));
 }
 
+// Marks a wrapper coroutine of the library's own (spawn(callable, args...)'s): left out of
+// a dump's backtrace (where_ without a file).
+template <class T>
+Task<T> library_frame(Task<T> t) noexcept {
+  t.handle().promise().where_ = TaskWhere{};
+  return t;
+}
+
 // The call site of the Task coroutine whose frame is `frame` (see PromiseBase::where_).
 inline const TaskWhere& task_where(void* frame) noexcept {
   return std::coroutine_handle<PromiseBase>::from_address(frame).promise().where_;

@@ -67,7 +67,7 @@ Dump Handle::dump() const {
            f = detail::parent_link(f)) {
         ++d.depth;
         const detail::TaskWhere& w = detail::task_where(f);
-        if (!w.file()) continue;
+        if (!w.file() || !*w.file()) continue;  // no location, or a library wrapper frame
         std::string fn = w.function() ? w.function() : "";
         // spawn(callable, args...)'s wrapper frame is the library's, not the user's.
         if (fn.find("detail::invoke_owned") != std::string::npos) continue;

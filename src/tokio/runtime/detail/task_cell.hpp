@@ -205,10 +205,10 @@ auto make_closure_cell(F&& f, A&&... a) {
       // The learned size did not fit this call (cannot happen for one callable type, but
       // nothing here may dangle if it does): a frame elsewhere may still refer to the
       // closure, so a wrapper owns it until the task ends.
-      return spawned_cell(hold_closure(ClosureBlock<C>(c), std::move(task)));
+      return spawned_cell(library_frame(hold_closure(ClosureBlock<C>(c), std::move(task))));
     }
-    return spawned_cell(
-        invoke_owned(Fn(std::forward<F>(f)), std::decay_t<A>(std::forward<A>(a))...));
+    return spawned_cell(library_frame(
+        invoke_owned(Fn(std::forward<F>(f)), std::decay_t<A>(std::forward<A>(a))...)));
   }
 }
 
