@@ -72,8 +72,16 @@ class Generator : public PollStream<Generator<T>, T> {
       return std::forward<A>(a);
     }
 
-    static void* operator new(std::size_t n) { return tokio::detail::frame_alloc(n); }
-    static void operator delete(void* p) noexcept { tokio::detail::frame_free(p); }
+    // The frame gets a prefix, as a Task frame does (core/task.hpp): the generator's chain
+    // is armed with set_starter, which clears the parent-link word just before the frame.
+    // 16 bytes keep the frame's alignment.
+    static constexpr std::size_t kPrefix = 16;
+    static void* operator new(std::size_t n) {
+      return static_cast<char*>(tokio::detail::frame_alloc(n + kPrefix)) + kPrefix;
+    }
+    static void operator delete(void* p) noexcept {
+      tokio::detail::frame_free(static_cast<char*>(p) - kPrefix);
+    }
 
    private:
     friend class Generator;
