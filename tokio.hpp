@@ -3365,6 +3365,9 @@ class Scheduler {
  public:
   // The runtime's task hooks, or null when none is set (one test on the poll path).
   const TaskHooks* hooks = nullptr;
+  // Task hooks, a stall detector or a poll-time histogram is on: polls take the observed
+  // path (harness.cpp). Set before any task is bound; one test per poll when off.
+  bool observed = false;
   // Set when UnhandledException::ShutdownRuntime fired: no task is polled again (relaxed:
   // a task polled once more before it is seen is harmless).
   std::atomic<bool> halted{false};
@@ -24140,6 +24143,7 @@ HandleInner::HandleInner(Config cfg, std::size_t owned_shards, std::size_t block
       owned(this, owned_shards),
       blocking(this, config, config.max_blocking_threads + blocking_threads_extra) {
   if (config.task_hooks.any()) hooks = &config.task_hooks;
+  observed = hooks != nullptr || config.stall_threshold.count() > 0 || config.poll_time_histogram;
   if (config.stall_threshold.count() > 0) {
     stall_watchdog = std::make_unique<StallWatchdog>(config.stall_threshold);
   }
@@ -24313,6 +24317,41 @@ struct TaskPollScope {
     c.yield_requested = yielded;
   }
 };
+
+// One poll of the task's chain with tls describing it.
+inline void poll_task(TaskHeader* t, bool& done, bool& yielded) noexcept {
+  TaskPollScope scope(t);
+  task::Context cx(&t->wakeable);
+  done = drive_slot(t->slot, cx);
+  yielded = tls.yield_requested;
+}
+
+// A poll on a scheduler with observers (Scheduler::observed): the task hooks around it, and
+// the calling worker's stall probe (stall.hpp: three relaxed stores) and poll-time
+// histogram, when this thread has them.
+void poll_observed(TaskHeader* t, bool& done, bool& yielded) noexcept {
+  const TaskHooks* hooks = t->sched->hooks;
+  if (hooks && hooks->before_poll) call_hook(hooks->before_poll, t);
+  WorkerContext* wc = tls.worker;
+  StallProbe* sp = wc ? wc->stall : nullptr;
+  std::atomic<uint64_t>* hist = wc ? wc->poll_hist : nullptr;
+  std::chrono::steady_clock::time_point poll_start{};
+  if (hist) poll_start = std::chrono::steady_clock::now();
+  uint64_t outer_poll = 0;
+  if (sp) {
+    outer_poll = sp->polling.load(std::memory_order_relaxed);  // a LocalSet polls inside a poll
+    sp->resumed.store(t->slot.poll_fn, std::memory_order_relaxed);
+    sp->polling.store(t->id, std::memory_order_relaxed);
+    sp->polls.store(sp->polls.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  }
+  poll_task(t, done, yielded);
+  if (sp) {
+    sp->polls.store(sp->polls.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+    sp->polling.store(outer_poll, std::memory_order_relaxed);
+  }
+  if (hist) record_poll_time(wc->handle->config, hist, poll_start);
+  if (hooks && hooks->after_poll) call_hook(hooks->after_poll, t);
+}
 }  // namespace runtime_harness_impl
 
 uint64_t allocate_task_id_block() noexcept {
@@ -24359,37 +24398,10 @@ void task_run_coroutine(TaskHeader* t) noexcept {
   if (!task_begin_run(t)) return;
   bool done;
   bool yielded;
-  const TaskHooks* hooks = t->sched ? t->sched->hooks : nullptr;
-  if (TOKIO_UNLIKELY(hooks != nullptr) && hooks->before_poll) {
-    runtime_harness_impl::call_hook(hooks->before_poll, t);
-  }
-  // The stall detector's probe (stall.hpp): three relaxed stores around the poll when on.
-  WorkerContext* wc = tls.worker;
-  StallProbe* sp = wc ? wc->stall : nullptr;
-  std::atomic<uint64_t>* hist = wc ? wc->poll_hist : nullptr;
-  std::chrono::steady_clock::time_point poll_start{};
-  if (TOKIO_UNLIKELY(hist != nullptr)) poll_start = std::chrono::steady_clock::now();
-  uint64_t outer_poll = 0;
-  if (TOKIO_UNLIKELY(sp != nullptr)) {
-    outer_poll = sp->polling.load(std::memory_order_relaxed);  // a LocalSet polls inside a poll
-    sp->resumed.store(t->slot.poll_fn, std::memory_order_relaxed);
-    sp->polling.store(t->id, std::memory_order_relaxed);
-    sp->polls.store(sp->polls.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-  }
-  {
-    runtime_harness_impl::TaskPollScope scope(t);
-    task::Context cx(&t->wakeable);
-    done = drive_slot(t->slot, cx);
-    yielded = tls.yield_requested;
-  }
-  if (TOKIO_UNLIKELY(sp != nullptr)) {
-    sp->polls.store(sp->polls.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-    sp->polling.store(outer_poll, std::memory_order_relaxed);
-  }
-  if (TOKIO_UNLIKELY(hist != nullptr))
-    runtime_harness_impl::record_poll_time(wc->handle->config, hist, poll_start);
-  if (TOKIO_UNLIKELY(hooks != nullptr) && hooks->after_poll) {
-    runtime_harness_impl::call_hook(hooks->after_poll, t);
+  if (TOKIO_LIKELY(!t->sched || !t->sched->observed)) {
+    runtime_harness_impl::poll_task(t, done, yielded);
+  } else {
+    runtime_harness_impl::poll_observed(t, done, yielded);
   }
   if (done) {
     t->vt()->finish(t);
@@ -26344,7 +26356,10 @@ constexpr uint32_t kLocalRemoteFirstInterval = 31;
 
 LocalSetShared::LocalSetShared() : owner_(pthread_self()), owned_(this, 1) {
   // The task hooks of the runtime the set is created in (if any) apply to its tasks too.
-  if (HandleInner* h = tls.handle) hooks = h->hooks;
+  if (HandleInner* h = tls.handle) {
+    hooks = h->hooks;
+    observed = h->observed;  // its workers' stall probes and histograms see local polls too
+  }
 }
 
 LocalSetShared::~LocalSetShared() {

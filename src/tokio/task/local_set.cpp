@@ -64,7 +64,10 @@ constexpr uint32_t kLocalRemoteFirstInterval = 31;
 
 LocalSetShared::LocalSetShared() : owner_(pthread_self()), owned_(this, 1) {
   // The task hooks of the runtime the set is created in (if any) apply to its tasks too.
-  if (HandleInner* h = tls.handle) hooks = h->hooks;
+  if (HandleInner* h = tls.handle) {
+    hooks = h->hooks;
+    observed = h->observed;  // its workers' stall probes and histograms see local polls too
+  }
 }
 
 LocalSetShared::~LocalSetShared() {

@@ -19,6 +19,7 @@ HandleInner::HandleInner(Config cfg, std::size_t owned_shards, std::size_t block
       owned(this, owned_shards),
       blocking(this, config, config.max_blocking_threads + blocking_threads_extra) {
   if (config.task_hooks.any()) hooks = &config.task_hooks;
+  observed = hooks != nullptr || config.stall_threshold.count() > 0 || config.poll_time_histogram;
   if (config.stall_threshold.count() > 0) {
     stall_watchdog = std::make_unique<StallWatchdog>(config.stall_threshold);
   }

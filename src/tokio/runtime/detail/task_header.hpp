@@ -62,6 +62,9 @@ class Scheduler {
  public:
   // The runtime's task hooks, or null when none is set (one test on the poll path).
   const TaskHooks* hooks = nullptr;
+  // Task hooks, a stall detector or a poll-time histogram is on: polls take the observed
+  // path (harness.cpp). Set before any task is bound; one test per poll when off.
+  bool observed = false;
   // Set when UnhandledException::ShutdownRuntime fired: no task is polled again (relaxed:
   // a task polled once more before it is seen is harmless).
   std::atomic<bool> halted{false};
