@@ -15313,8 +15313,10 @@ struct Output {
 namespace tokio::inline TOKIO_ABI_NAMESPACE::process {
 
 class ChildStdin;
-class ChildStdout;
-class ChildStderr;
+template <int Stream>
+class ChildOutput;
+using ChildStdout = ChildOutput<1>;
+using ChildStderr = ChildOutput<2>;
 
 class Stdio {
  public:
@@ -15545,10 +15547,13 @@ class ChildStdin : public detail::ChildPipe, public io::Ext<ChildStdin> {
   explicit ChildStdin(detail::PollSocket p) noexcept : ChildPipe(std::move(p)) {}
 };
 
-class ChildStdout : public detail::ChildPipe, public io::Ext<ChildStdout> {
+// The read end of a pipe from the child: ChildStdout (Stream 1) and ChildStderr (Stream 2),
+// distinct types as in Tokio, written once.
+template <int Stream>
+class ChildOutput : public detail::ChildPipe, public io::Ext<ChildOutput<Stream>> {
  public:
-  ChildStdout(ChildStdout&&) noexcept = default;
-  ChildStdout& operator=(ChildStdout&&) noexcept = default;
+  ChildOutput(ChildOutput&&) noexcept = default;
+  ChildOutput& operator=(ChildOutput&&) noexcept = default;
 
   // Reads up to buf.size() bytes; 0 = the child closed its end (usually: it exited).
   auto read(std::span<std::byte> buf) noexcept { return read_op(buf); }
@@ -15558,22 +15563,7 @@ class ChildStdout : public detail::ChildPipe, public io::Ext<ChildStdout> {
  private:
   friend struct detail::ChildFactory;
   friend class Stdio;
-  explicit ChildStdout(detail::PollSocket p) noexcept : ChildPipe(std::move(p)) {}
-};
-
-class ChildStderr : public detail::ChildPipe, public io::Ext<ChildStderr> {
- public:
-  ChildStderr(ChildStderr&&) noexcept = default;
-  ChildStderr& operator=(ChildStderr&&) noexcept = default;
-
-  auto read(std::span<std::byte> buf) noexcept { return read_op(buf); }
-  auto read(std::span<char> buf) noexcept { return read_op(io::as_writable_bytes(buf)); }
-  io::Result<std::size_t> try_read(std::span<std::byte> buf) noexcept { return try_read_op(buf); }
-
- private:
-  friend struct detail::ChildFactory;
-  friend class Stdio;
-  explicit ChildStderr(detail::PollSocket p) noexcept : ChildPipe(std::move(p)) {}
+  explicit ChildOutput(detail::PollSocket p) noexcept : ChildPipe(std::move(p)) {}
 };
 
 }  // namespace tokio::process
@@ -33970,6 +33960,16 @@ const char kEmptyPath[] = "";
 
 FileInner* make_inner(int fd, FsEngine* engine, std::string path);
 
+// The start of every leaf's poll: a usable file and its engine, and, for the polls that
+// report it (`take_write_err`), the error a write-behind left. The error to complete the
+// poll with, if any.
+std::error_code enter(FileInner* f, bool take_write_err) {
+  if (!f || f->fd < 0) return std::make_error_code(std::errc::bad_file_descriptor);
+  f->ensure_engine();
+  if (take_write_err && f->last_write_err) return std::exchange(f->last_write_err, {});
+  return {};
+}
+
 }  // namespace fs_file_impl
 
 // --- FileOp ------------------------------------------------------------------------------
@@ -34146,11 +34146,10 @@ int FileInner::discard_read_ahead() noexcept {
 // --- the leaves' polls ---------------------------------------------------------------------
 bool fs_file_poll_read(FileInner* f, task::Context& cx, std::span<std::byte> dst,
                        io::Result<std::size_t>& out) {
-  if (!f || f->fd < 0) {
-    out = tokio::unexpected(std::make_error_code(std::errc::bad_file_descriptor));
+  if (std::error_code e = fs_file_impl::enter(f, false)) {
+    out = tokio::unexpected(e);
     return true;
   }
-  f->ensure_engine();
   for (;;) {
     if (f->busy) {
       if (!f->op->poll_done(cx)) return false;
@@ -34194,13 +34193,8 @@ bool fs_file_poll_read(FileInner* f, task::Context& cx, std::span<std::byte> dst
 
 bool fs_file_poll_write(FileInner* f, task::Context& cx, std::span<const std::byte> src,
                         io::Result<std::size_t>& out) {
-  if (!f || f->fd < 0) {
-    out = tokio::unexpected(std::make_error_code(std::errc::bad_file_descriptor));
-    return true;
-  }
-  f->ensure_engine();
-  if (f->last_write_err) {
-    out = tokio::unexpected(std::exchange(f->last_write_err, std::error_code()));
+  if (std::error_code e = fs_file_impl::enter(f, true)) {
+    out = tokio::unexpected(e);
     return true;
   }
   for (;;) {
@@ -34248,13 +34242,8 @@ bool fs_file_poll_write(FileInner* f, task::Context& cx, std::span<const std::by
 }
 
 bool fs_file_poll_flush(FileInner* f, task::Context& cx, io::Result<void>& out) {
-  if (!f || f->fd < 0) {
-    out = tokio::unexpected(std::make_error_code(std::errc::bad_file_descriptor));
-    return true;
-  }
-  f->ensure_engine();
-  if (f->last_write_err) {
-    out = tokio::unexpected(std::exchange(f->last_write_err, std::error_code()));
+  if (std::error_code e = fs_file_impl::enter(f, true)) {
+    out = tokio::unexpected(e);
     return true;
   }
   if (!f->settle(cx, true)) return false;
@@ -34268,11 +34257,10 @@ bool fs_file_poll_flush(FileInner* f, task::Context& cx, io::Result<void>& out) 
 
 bool fs_file_poll_seek(FileInner* f, task::Context& cx, io::SeekFrom pos,
                        io::Result<uint64_t>& out) {
-  if (!f || f->fd < 0) {
-    out = tokio::unexpected(std::make_error_code(std::errc::bad_file_descriptor));
+  if (std::error_code e = fs_file_impl::enter(f, false)) {
+    out = tokio::unexpected(e);
     return true;
   }
-  f->ensure_engine();
   if (!f->settle(cx, true)) return false;
   int whence = SEEK_SET;
   int64_t off = pos.offset;

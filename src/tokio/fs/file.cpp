@@ -29,6 +29,16 @@ const char kEmptyPath[] = "";
 
 FileInner* make_inner(int fd, FsEngine* engine, std::string path);
 
+// The start of every leaf's poll: a usable file and its engine, and, for the polls that
+// report it (`take_write_err`), the error a write-behind left. The error to complete the
+// poll with, if any.
+std::error_code enter(FileInner* f, bool take_write_err) {
+  if (!f || f->fd < 0) return std::make_error_code(std::errc::bad_file_descriptor);
+  f->ensure_engine();
+  if (take_write_err && f->last_write_err) return std::exchange(f->last_write_err, {});
+  return {};
+}
+
 }  // namespace fs_file_impl
 
 // --- FileOp ------------------------------------------------------------------------------
@@ -205,11 +215,10 @@ int FileInner::discard_read_ahead() noexcept {
 // --- the leaves' polls ---------------------------------------------------------------------
 bool fs_file_poll_read(FileInner* f, task::Context& cx, std::span<std::byte> dst,
                        io::Result<std::size_t>& out) {
-  if (!f || f->fd < 0) {
-    out = tokio::unexpected(std::make_error_code(std::errc::bad_file_descriptor));
+  if (std::error_code e = fs_file_impl::enter(f, false)) {
+    out = tokio::unexpected(e);
     return true;
   }
-  f->ensure_engine();
   for (;;) {
     if (f->busy) {
       if (!f->op->poll_done(cx)) return false;
@@ -253,13 +262,8 @@ bool fs_file_poll_read(FileInner* f, task::Context& cx, std::span<std::byte> dst
 
 bool fs_file_poll_write(FileInner* f, task::Context& cx, std::span<const std::byte> src,
                         io::Result<std::size_t>& out) {
-  if (!f || f->fd < 0) {
-    out = tokio::unexpected(std::make_error_code(std::errc::bad_file_descriptor));
-    return true;
-  }
-  f->ensure_engine();
-  if (f->last_write_err) {
-    out = tokio::unexpected(std::exchange(f->last_write_err, std::error_code()));
+  if (std::error_code e = fs_file_impl::enter(f, true)) {
+    out = tokio::unexpected(e);
     return true;
   }
   for (;;) {
@@ -307,13 +311,8 @@ bool fs_file_poll_write(FileInner* f, task::Context& cx, std::span<const std::by
 }
 
 bool fs_file_poll_flush(FileInner* f, task::Context& cx, io::Result<void>& out) {
-  if (!f || f->fd < 0) {
-    out = tokio::unexpected(std::make_error_code(std::errc::bad_file_descriptor));
-    return true;
-  }
-  f->ensure_engine();
-  if (f->last_write_err) {
-    out = tokio::unexpected(std::exchange(f->last_write_err, std::error_code()));
+  if (std::error_code e = fs_file_impl::enter(f, true)) {
+    out = tokio::unexpected(e);
     return true;
   }
   if (!f->settle(cx, true)) return false;
@@ -327,11 +326,10 @@ bool fs_file_poll_flush(FileInner* f, task::Context& cx, io::Result<void>& out) 
 
 bool fs_file_poll_seek(FileInner* f, task::Context& cx, io::SeekFrom pos,
                        io::Result<uint64_t>& out) {
-  if (!f || f->fd < 0) {
-    out = tokio::unexpected(std::make_error_code(std::errc::bad_file_descriptor));
+  if (std::error_code e = fs_file_impl::enter(f, false)) {
+    out = tokio::unexpected(e);
     return true;
   }
-  f->ensure_engine();
   if (!f->settle(cx, true)) return false;
   int whence = SEEK_SET;
   int64_t off = pos.offset;

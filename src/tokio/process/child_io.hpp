@@ -119,10 +119,13 @@ class ChildStdin : public detail::ChildPipe, public io::Ext<ChildStdin> {
   explicit ChildStdin(detail::PollSocket p) noexcept : ChildPipe(std::move(p)) {}
 };
 
-class ChildStdout : public detail::ChildPipe, public io::Ext<ChildStdout> {
+// The read end of a pipe from the child: ChildStdout (Stream 1) and ChildStderr (Stream 2),
+// distinct types as in Tokio, written once.
+template <int Stream>
+class ChildOutput : public detail::ChildPipe, public io::Ext<ChildOutput<Stream>> {
  public:
-  ChildStdout(ChildStdout&&) noexcept = default;
-  ChildStdout& operator=(ChildStdout&&) noexcept = default;
+  ChildOutput(ChildOutput&&) noexcept = default;
+  ChildOutput& operator=(ChildOutput&&) noexcept = default;
 
   // Reads up to buf.size() bytes; 0 = the child closed its end (usually: it exited).
   auto read(std::span<std::byte> buf) noexcept { return read_op(buf); }
@@ -132,22 +135,7 @@ class ChildStdout : public detail::ChildPipe, public io::Ext<ChildStdout> {
  private:
   friend struct detail::ChildFactory;
   friend class Stdio;
-  explicit ChildStdout(detail::PollSocket p) noexcept : ChildPipe(std::move(p)) {}
-};
-
-class ChildStderr : public detail::ChildPipe, public io::Ext<ChildStderr> {
- public:
-  ChildStderr(ChildStderr&&) noexcept = default;
-  ChildStderr& operator=(ChildStderr&&) noexcept = default;
-
-  auto read(std::span<std::byte> buf) noexcept { return read_op(buf); }
-  auto read(std::span<char> buf) noexcept { return read_op(io::as_writable_bytes(buf)); }
-  io::Result<std::size_t> try_read(std::span<std::byte> buf) noexcept { return try_read_op(buf); }
-
- private:
-  friend struct detail::ChildFactory;
-  friend class Stdio;
-  explicit ChildStderr(detail::PollSocket p) noexcept : ChildPipe(std::move(p)) {}
+  explicit ChildOutput(detail::PollSocket p) noexcept : ChildPipe(std::move(p)) {}
 };
 
 }  // namespace tokio::process

@@ -18,8 +18,10 @@
 namespace tokio::process {
 
 class ChildStdin;
-class ChildStdout;
-class ChildStderr;
+template <int Stream>
+class ChildOutput;
+using ChildStdout = ChildOutput<1>;
+using ChildStderr = ChildOutput<2>;
 
 class Stdio {
  public:
