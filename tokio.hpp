@@ -20178,6 +20178,7 @@ class OwnedTasks {
   uint64_t spawned() const noexcept;
 
  private:
+  void collect_shard(std::size_t i, std::vector<TaskHeader*>& out);
   struct alignas(kCacheLine) Shard {
     SpinLock lock;
     TaskHeader* head = nullptr;
@@ -20541,6 +20542,8 @@ std::string task_name_by_id(uint64_t id);
 void forget_task_name(uint64_t id) noexcept;
 // Runs the runtime's on_task_spawn hook, if any, for a task just bound to its scheduler.
 void task_spawned(TaskHeader* t) noexcept;
+// An exception's what(), or a stand-in for one that is not a std::exception.
+std::string exception_what(const std::exception_ptr& e) noexcept;
 // One line on stderr: "tokio: task <id> ("<name>") <how>: <what()>".
 void report_task_exception(const TaskHeader* t, const std::exception_ptr& e,
                            const char* how) noexcept;
@@ -24183,13 +24186,7 @@ void HandleInner::task_failed(TaskHeader* t, const std::exception_ptr& e,
 }
 
 void HandleInner::throw_halted() const {
-  std::string what = "an exception that is not a std::exception";
-  try {
-    std::rethrow_exception(halt_exception);
-  } catch (const std::exception& ex) {
-    what = ex.what();
-  } catch (...) {
-  }
+  std::string what = exception_what(halt_exception);
   throw runtime::UnhandledExceptionShutdown(
       task::Id{halt_task_id}, halt_exception,
       "tokio: the runtime was shut down because task " + std::to_string(halt_task_id) +
@@ -24485,13 +24482,7 @@ const char* task_failure_text(TaskFailure kind) noexcept {
 
 void report_task_exception(const TaskHeader* t, const std::exception_ptr& e,
                            const char* how) noexcept {
-  std::string what = "an exception that is not a std::exception";
-  try {
-    std::rethrow_exception(e);
-  } catch (const std::exception& ex) {
-    what = ex.what();
-  } catch (...) {
-  }
+  std::string what = exception_what(e);
   std::string name = task_name(t);
   std::fprintf(stderr, "tokio: task %llu%s%s%s %s: %s\n", static_cast<unsigned long long>(t->id),
                name.empty() ? "" : " (\"", name.c_str(), name.empty() ? "" : "\")", how,
@@ -24586,13 +24577,7 @@ void destroy_suspended(std::coroutine_handle<> h) noexcept {
 }
 
 void report_destroy_exception(const std::exception_ptr& e) noexcept {
-  std::string what = "an exception that is not a std::exception";
-  try {
-    std::rethrow_exception(e);
-  } catch (const std::exception& ex) {
-    what = ex.what();
-  } catch (...) {
-  }
+  std::string what = exception_what(e);
   if (TaskHeader* task = tls.task) {
     if (task->sched) {  // the runtime's UnhandledException policy decides
       task->sched->task_failed(task, e, TaskFailure::DestructorThrew);
@@ -25388,34 +25373,32 @@ void OwnedTasks::on_dealloc(uint64_t id) noexcept {
   if (s.bound.fetch_sub(1, std::memory_order_acq_rel) == 1) owner_->ref_dec();
 }
 
-void OwnedTasks::snapshot(std::vector<TaskHeader*>& out) {
-  for (std::size_t i = 0; i <= mask_; ++i) {
-    Shard& s = shards_[i];
-    std::lock_guard<SpinLock> g(s.lock);
-    for (TaskHeader* t = s.head; t; t = t->owned_next) {
-      t->state.ref_inc();
-      try {
-        out.push_back(t);
-      } catch (...) {
-        (void)t->state.ref_dec();  // the list's own reference remains
-        throw;
-      }
+// Appends shard i's tasks to `out`, each with a reference of the caller's: listed tasks are
+// not yet past completion, so the list's reference keeps them alive while we take ours under
+// the lock.
+void OwnedTasks::collect_shard(std::size_t i, std::vector<TaskHeader*>& out) {
+  Shard& s = shards_[i];
+  std::lock_guard<SpinLock> g(s.lock);
+  for (TaskHeader* t = s.head; t; t = t->owned_next) {
+    t->state.ref_inc();
+    try {
+      out.push_back(t);
+    } catch (...) {
+      (void)t->state.ref_dec();  // the list's own reference remains
+      throw;
     }
   }
+}
+
+void OwnedTasks::snapshot(std::vector<TaskHeader*>& out) {
+  for (std::size_t i = 0; i <= mask_; ++i) collect_shard(i, out);
 }
 
 void OwnedTasks::abort_all() noexcept {
   std::vector<TaskHeader*> batch;
   for (std::size_t i = 0; i <= mask_; ++i) {
-    Shard& s = shards_[i];
     batch.clear();
-    {
-      std::lock_guard<SpinLock> g(s.lock);
-      for (TaskHeader* t = s.head; t; t = t->owned_next) {
-        t->state.ref_inc();
-        batch.push_back(t);
-      }
-    }
+    collect_shard(i, batch);
     // An abort only flags a running task (it cancels itself after its poll) and schedules
     // an idle one, which its worker then cancels instead of polling.
     for (TaskHeader* t : batch) {
@@ -25429,17 +25412,8 @@ void OwnedTasks::close_and_shutdown_all() noexcept {
   closed_.store(true, std::memory_order_release);
   std::vector<TaskHeader*> batch;
   for (std::size_t i = 0; i <= mask_; ++i) {
-    Shard& s = shards_[i];
     batch.clear();
-    {
-      std::lock_guard<SpinLock> g(s.lock);
-      // Listed tasks are not yet past completion, so the list's reference keeps them
-      // alive; take a reference of our own before leaving the lock.
-      for (TaskHeader* t = s.head; t; t = t->owned_next) {
-        t->state.ref_inc();
-        batch.push_back(t);
-      }
-    }
+    collect_shard(i, batch);
     // Idle tasks are cancelled here; a task being polled elsewhere is flagged and cancels
     // itself when that poll returns. Binding is closed, so no new task can appear.
     for (TaskHeader* t : batch) task_shutdown(t);
@@ -25726,6 +25700,16 @@ std::string task_name(const TaskHeader* t) {
 }
 
 std::string task_name_by_id(uint64_t id) { return runtime_task_names_impl::find(id); }
+
+std::string exception_what(const std::exception_ptr& e) noexcept {
+  try {
+    std::rethrow_exception(e);
+  } catch (const std::exception& ex) {
+    return ex.what();
+  } catch (...) {
+  }
+  return "an exception that is not a std::exception";
+}
 
 void forget_task_name(uint64_t id) noexcept {
   auto& s = runtime_task_names_impl::shard(id);

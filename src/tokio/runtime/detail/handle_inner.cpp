@@ -69,13 +69,7 @@ void HandleInner::task_failed(TaskHeader* t, const std::exception_ptr& e,
 }
 
 void HandleInner::throw_halted() const {
-  std::string what = "an exception that is not a std::exception";
-  try {
-    std::rethrow_exception(halt_exception);
-  } catch (const std::exception& ex) {
-    what = ex.what();
-  } catch (...) {
-  }
+  std::string what = exception_what(halt_exception);
   throw runtime::UnhandledExceptionShutdown(
       task::Id{halt_task_id}, halt_exception,
       "tokio: the runtime was shut down because task " + std::to_string(halt_task_id) +

@@ -263,13 +263,7 @@ const char* task_failure_text(TaskFailure kind) noexcept {
 
 void report_task_exception(const TaskHeader* t, const std::exception_ptr& e,
                            const char* how) noexcept {
-  std::string what = "an exception that is not a std::exception";
-  try {
-    std::rethrow_exception(e);
-  } catch (const std::exception& ex) {
-    what = ex.what();
-  } catch (...) {
-  }
+  std::string what = exception_what(e);
   std::string name = task_name(t);
   std::fprintf(stderr, "tokio: task %llu%s%s%s %s: %s\n", static_cast<unsigned long long>(t->id),
                name.empty() ? "" : " (\"", name.c_str(), name.empty() ? "" : "\")", how,
@@ -364,13 +358,7 @@ void destroy_suspended(std::coroutine_handle<> h) noexcept {
 }
 
 void report_destroy_exception(const std::exception_ptr& e) noexcept {
-  std::string what = "an exception that is not a std::exception";
-  try {
-    std::rethrow_exception(e);
-  } catch (const std::exception& ex) {
-    what = ex.what();
-  } catch (...) {
-  }
+  std::string what = exception_what(e);
   if (TaskHeader* task = tls.task) {
     if (task->sched) {  // the runtime's UnhandledException policy decides
       task->sched->task_failed(task, e, TaskFailure::DestructorThrew);

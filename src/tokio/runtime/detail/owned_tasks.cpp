@@ -47,34 +47,32 @@ void OwnedTasks::on_dealloc(uint64_t id) noexcept {
   if (s.bound.fetch_sub(1, std::memory_order_acq_rel) == 1) owner_->ref_dec();
 }
 
-void OwnedTasks::snapshot(std::vector<TaskHeader*>& out) {
-  for (std::size_t i = 0; i <= mask_; ++i) {
-    Shard& s = shards_[i];
-    std::lock_guard<SpinLock> g(s.lock);
-    for (TaskHeader* t = s.head; t; t = t->owned_next) {
-      t->state.ref_inc();
-      try {
-        out.push_back(t);
-      } catch (...) {
-        (void)t->state.ref_dec();  // the list's own reference remains
-        throw;
-      }
+// Appends shard i's tasks to `out`, each with a reference of the caller's: listed tasks are
+// not yet past completion, so the list's reference keeps them alive while we take ours under
+// the lock.
+void OwnedTasks::collect_shard(std::size_t i, std::vector<TaskHeader*>& out) {
+  Shard& s = shards_[i];
+  std::lock_guard<SpinLock> g(s.lock);
+  for (TaskHeader* t = s.head; t; t = t->owned_next) {
+    t->state.ref_inc();
+    try {
+      out.push_back(t);
+    } catch (...) {
+      (void)t->state.ref_dec();  // the list's own reference remains
+      throw;
     }
   }
+}
+
+void OwnedTasks::snapshot(std::vector<TaskHeader*>& out) {
+  for (std::size_t i = 0; i <= mask_; ++i) collect_shard(i, out);
 }
 
 void OwnedTasks::abort_all() noexcept {
   std::vector<TaskHeader*> batch;
   for (std::size_t i = 0; i <= mask_; ++i) {
-    Shard& s = shards_[i];
     batch.clear();
-    {
-      std::lock_guard<SpinLock> g(s.lock);
-      for (TaskHeader* t = s.head; t; t = t->owned_next) {
-        t->state.ref_inc();
-        batch.push_back(t);
-      }
-    }
+    collect_shard(i, batch);
     // An abort only flags a running task (it cancels itself after its poll) and schedules
     // an idle one, which its worker then cancels instead of polling.
     for (TaskHeader* t : batch) {
@@ -88,17 +86,8 @@ void OwnedTasks::close_and_shutdown_all() noexcept {
   closed_.store(true, std::memory_order_release);
   std::vector<TaskHeader*> batch;
   for (std::size_t i = 0; i <= mask_; ++i) {
-    Shard& s = shards_[i];
     batch.clear();
-    {
-      std::lock_guard<SpinLock> g(s.lock);
-      // Listed tasks are not yet past completion, so the list's reference keeps them
-      // alive; take a reference of our own before leaving the lock.
-      for (TaskHeader* t = s.head; t; t = t->owned_next) {
-        t->state.ref_inc();
-        batch.push_back(t);
-      }
-    }
+    collect_shard(i, batch);
     // Idle tasks are cancelled here; a task being polled elsewhere is flagged and cancels
     // itself when that poll returns. Binding is closed, so no new task can appear.
     for (TaskHeader* t : batch) task_shutdown(t);

@@ -61,6 +61,7 @@ class OwnedTasks {
   uint64_t spawned() const noexcept;
 
  private:
+  void collect_shard(std::size_t i, std::vector<TaskHeader*>& out);
   struct alignas(kCacheLine) Shard {
     SpinLock lock;
     TaskHeader* head = nullptr;

@@ -46,6 +46,16 @@ std::string task_name(const TaskHeader* t) {
 
 std::string task_name_by_id(uint64_t id) { return runtime_task_names_impl::find(id); }
 
+std::string exception_what(const std::exception_ptr& e) noexcept {
+  try {
+    std::rethrow_exception(e);
+  } catch (const std::exception& ex) {
+    return ex.what();
+  } catch (...) {
+  }
+  return "an exception that is not a std::exception";
+}
+
 void forget_task_name(uint64_t id) noexcept {
   auto& s = runtime_task_names_impl::shard(id);
   std::lock_guard<std::mutex> g(s.mu);

@@ -23,6 +23,8 @@ std::string task_name_by_id(uint64_t id);
 void forget_task_name(uint64_t id) noexcept;
 // Runs the runtime's on_task_spawn hook, if any, for a task just bound to its scheduler.
 void task_spawned(TaskHeader* t) noexcept;
+// An exception's what(), or a stand-in for one that is not a std::exception.
+std::string exception_what(const std::exception_ptr& e) noexcept;
 // One line on stderr: "tokio: task <id> ("<name>") <how>: <what()>".
 void report_task_exception(const TaskHeader* t, const std::exception_ptr& e,
                            const char* how) noexcept;
