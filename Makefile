@@ -154,8 +154,10 @@ SELF_OKS  := $(patsubst %,$(BUILD)/self/%.ok,$(SELF_SRCS))
 $(BUILD)/self/%.ok: %
 	@mkdir -p $(dir $@)
 	@printf '#include "%s"\n' "$<" > $@.cpp
-	@$(CXX) $(STD) $(WARN) -Isrc -I. -fsyntax-only $@.cpp || { echo "not self-contained: $<"; exit 1; }
+	@$(CXX) $(STD) $(WARN) -Isrc -I. -fsyntax-only -MMD -MP -MT $@ -MF $@.d $@.cpp || { echo "not self-contained: $<"; exit 1; }
 	@touch $@
+# What each file includes is a prerequisite too: a change to an included header re-checks it.
+-include $(SELF_OKS:.ok=.ok.d)
 check-headers: $(SELF_OKS)
 	@echo "every src/ file compiles alone"
 

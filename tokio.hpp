@@ -15565,6 +15565,8 @@ class ChildOutput : public detail::ChildPipe, public io::Ext<ChildOutput<Stream>
   friend class Stdio;
   explicit ChildOutput(detail::PollSocket p) noexcept : ChildPipe(std::move(p)) {}
 };
+using ChildStdout = ChildOutput<1>;
+using ChildStderr = ChildOutput<2>;
 
 }  // namespace tokio::process
 #endif // TOKIO_HAS_PROCESS
