@@ -1218,6 +1218,9 @@ struct ThreadContext {
   DeferList* defer = nullptr;           // the scheduler's defer list while it runs tasks here
   uint32_t runtime_depth = 0;           // > 0 while this thread is driving a runtime (no block_on)
   uint32_t blocking_region = 0;         // > 0 inside block_in_place / spawn_blocking closures
+  // The coarse clock of a scheduler thread (runtime/detail/coarse_clock.hpp): milliseconds,
+  // refreshed when its scheduler starts a batch of polls; read only while `worker` is set.
+  uint32_t coarse_ms = 0;
   // --- id allocation: task ids are handed out in per-thread blocks
   uint64_t next_task_id = 0;
   uint64_t task_id_end = 0;
@@ -1507,7 +1510,10 @@ inline void destroy_chain(std::coroutine_handle<> deepest, std::coroutine_handle
   t.destroyed_child = saved;
 }
 
-// Where a Task coroutine was called: the async backtrace of Handle::dump(). With
+// Where a Task coroutine is: the async backtrace of Handle::dump(). Set where the coroutine
+// starts, then at each co_await (the promise's await_transform takes the co_await's
+// location as a default argument, which g++ and clang++ both evaluate at the co_await: one
+// store per co_await, in the promise the frame already has in cache). With
 // std::source_location (g++) one pointer to static data; without (clang++ 14 on
 // libstdc++ 12 lacks it) the file and the line. TOKIO_CONFIG_NO_TASK_LOCATIONS leaves it
 // out (a word or two less per coroutine frame; dumps then show no locations).
@@ -1521,6 +1527,7 @@ struct TaskWhere {
 // called only when it is the call itself (not nested in another expression).
 #define TOKIO_TASK_WHERE_PARAMS
 #define TOKIO_TASK_WHERE_PARAMS_NODEFAULT
+#define TOKIO_TASK_WHERE_AFTER
 #define TOKIO_TASK_WHERE_MAKE \
   TaskWhere {}
 #elif defined(__cpp_lib_source_location)
@@ -1532,6 +1539,7 @@ struct TaskWhere {
 };
 #define TOKIO_TASK_WHERE_PARAMS std::source_location loc = std::source_location::current()
 #define TOKIO_TASK_WHERE_PARAMS_NODEFAULT std::source_location loc
+#define TOKIO_TASK_WHERE_AFTER , TOKIO_TASK_WHERE_PARAMS
 #define TOKIO_TASK_WHERE_MAKE \
   TaskWhere { loc }
 #else
@@ -1545,16 +1553,29 @@ struct TaskWhere {
 #define TOKIO_TASK_WHERE_PARAMS \
   const char *file = __builtin_FILE(), unsigned line = __builtin_LINE()
 #define TOKIO_TASK_WHERE_PARAMS_NODEFAULT const char *file, unsigned line
+#define TOKIO_TASK_WHERE_AFTER , TOKIO_TASK_WHERE_PARAMS
 #define TOKIO_TASK_WHERE_MAKE \
   TaskWhere { file, line }
 #endif
 
+// co_await unlocated(x) in a library wrapper coroutine: awaits x without recording the
+// wrapper's location (see PromiseBase::await_transform).
+template <class A>
+struct Unlocated {
+  A&& a;
+};
+template <class A>
+Unlocated<A> unlocated(A&& a) noexcept {
+  return Unlocated<A>{std::forward<A>(a)};
+}
+
 class PromiseBase {
  public:
   std::suspend_always initial_suspend() noexcept { return {}; }
-  // Set by get_return_object (its default argument is evaluated where the coroutine is
-  // called). Handle::dump reads it through the frame: the promise sits 16 bytes into every
-  // frame (after the resume and destroy pointers), which Promise<T> checks.
+  // Set by get_return_object (its default argument is evaluated at the coroutine itself),
+  // then by each co_await (await_transform). Handle::dump reads it through the frame: the
+  // promise sits 16 bytes into every frame (after the resume and destroy pointers), which
+  // Promise<T> checks.
   [[no_unique_address]] TaskWhere where_{};
 
   struct FinalAwaiter {
@@ -1570,12 +1591,19 @@ class PromiseBase {
   FinalAwaiter final_suspend() noexcept { return {}; }
 
   template <class A>
-  A&& await_transform(A&& a) noexcept {
+  A&& await_transform(A&& a TOKIO_TASK_WHERE_AFTER) noexcept {
     static_assert(TokioAwaitable<A>,
                   "a tokio::Task can only co_await tokio awaitables (Task, JoinHandle, sleep, "
                   "channels, I/O...). Wrap a foreign awaitable with tokio::task::poll_fn, or "
                   "run foreign code with spawn_blocking.");
+    where_ = TOKIO_TASK_WHERE_MAKE;
     return std::forward<A>(a);
+  }
+  // A library wrapper's co_await (detail::unlocated): the frame keeps no location, so a
+  // dump leaves it out of the backtrace.
+  template <class A>
+  A&& await_transform(Unlocated<A>&& u) noexcept {
+    return std::forward<A>(u.a);
   }
 
   // Every frame gets kTaskPrefix bytes in front, where spawn() builds the task header.
@@ -1787,13 +1815,13 @@ struct as_task {
 // Turns any tokio awaitable into a Task that owns it...
 template <class A>
 Task<await_result_t<A>> make_task(A a) {
-  co_return co_await std::move(a);
+  co_return co_await unlocated(std::move(a));
 }
 // ...or, for an lvalue, one that borrows it (the caller's frame outlives the Task, as with
 // `&mut rx` in Tokio's select!).
 template <class A>
 Task<await_result_t<A&>> make_task_ref(A* a) {
-  co_return co_await *a;
+  co_return co_await unlocated(*a);
 }
 
 template <class A>
@@ -1811,10 +1839,10 @@ auto to_task(A&& a) {
     return std::forward<A>(a);
   } else if constexpr (std::is_lvalue_reference_v<A>) {
     static_assert(TokioAwaitable<A>, "expected a tokio::Task or another tokio awaitable");
-    return make_task_ref<std::remove_reference_t<A>>(&a);
+    return library_frame(make_task_ref<std::remove_reference_t<A>>(&a));
   } else {
     static_assert(TokioAwaitable<A>, "expected a tokio::Task or another tokio awaitable");
-    return make_task<std::remove_cvref_t<A>>(std::forward<A>(a));
+    return library_frame(make_task<std::remove_cvref_t<A>>(std::forward<A>(a)));
   }
 }
 
@@ -1872,7 +1900,7 @@ invoke_task_t<F, A...> probe_invoke(F& f, A&... a) {
 
 template <class F, class... A>
 invoke_task_t<F, A...> invoke_owned(F f, A... a) {
-  co_return co_await probe_invoke(f, a...);
+  co_return co_await unlocated(probe_invoke(f, a...));
 }
 
 }  // namespace detail
@@ -2630,6 +2658,7 @@ class RuntimeMetrics {
 // snapshot of that task at the moment it was read. The task that takes the dump is listed
 // as running.
 
+/* #include <chrono> (already above) */
 /* #include <cstddef> (already above) */
 /* #include <string> (already above) */
 /* #include <utility> (already above) */
@@ -2650,15 +2679,21 @@ struct TaskDump {
   task::Id id;
   std::string name;  // "" for an unnamed task (see task::Builder)
   State state = State::Idle;
+  // How long it has been in that state: since its last poll ended (idle), since it was
+  // woken (scheduled), since its poll began (running), since its last poll began
+  // (completed). Millisecond precision at best, one batch of polls at worst (see
+  // runtime/detail/coarse_clock.hpp); wraps after 4.6 hours.
+  std::chrono::milliseconds time_in_state{0};
   // The leaf it is suspended on, as the compiler names the type (for example
   // "sync::Notify::Notified" or "time::Sleep"); "" while it runs, is queued or has finished.
   std::string waiting_on;
   // The number of tokio::Task frames in its suspended chain (1: the task's own coroutine).
   std::size_t depth = 0;
-  // Its async backtrace, innermost frame first: each Task coroutine of the chain as
-  // "file:line in function" with g++ (std::source_location; the line is the coroutine's
-  // closing one) or "file:line" with clang++ 14 (its opening line). The wrapper frame of
-  // spawn(callable, args...) is left out. Empty with TOKIO_CONFIG_NO_TASK_LOCATIONS.
+  // Its async backtrace, innermost frame first: for each Task coroutine of the chain, the
+  // co_await it is suspended at, as "file:line in function" with g++ (std::source_location)
+  // or "file:line" with clang++ 14 (no std::source_location on libstdc++ 12). The library's
+  // wrapper frames (spawn(callable, args...), select and join branches) are left out. Empty
+  // with TOKIO_CONFIG_NO_TASK_LOCATIONS.
   std::vector<std::string> backtrace;
 };
 
@@ -2668,9 +2703,12 @@ class Dump {
  public:
   Dump() = default;
   explicit Dump(std::vector<TaskDump> tasks) : tasks_(std::move(tasks)) {}
-  const std::vector<TaskDump>& tasks() const noexcept { return tasks_; }
-  // One line per task: `task 12 "conn 10.0.0.1:5555" idle, waiting on TcpStream read op
-  // (3 frames)`.
+  const std::vector<TaskDump>& tasks() const& noexcept { return tasks_; }
+  // On a temporary (`for (auto& t : handle.dump().tasks())`), the tasks themselves: a
+  // reference into the temporary would dangle.
+  std::vector<TaskDump> tasks() && noexcept { return std::move(tasks_); }
+  // One line per task, then its backtrace: `task 12 "conn 10.0.0.1:5555" idle for 1.250 s,
+  // waiting on TcpStream read op (3 frames)` / `    at src/conn.cpp:42 in handle(...)`.
   std::string to_string() const;
 
  private:
@@ -3233,7 +3271,13 @@ struct enable_display<task::JoinError> : std::true_type {};
 //   bit 5  CANCELLED      abort()/shutdown requested; the next poll cancels instead
 //   bit 6  NAMED          the task has a name in the name registry (task_names.hpp); set
 //                         once, before the task is shared, and read when it is freed
-//   bits 7..63            reference count
+//   bits 7..39            reference count (33 bits: more references than memory could
+//                         hold waker clones for; ref_inc aborts before it would overflow)
+//   bits 40..63           SINCE: when the task entered its current state (idle, scheduled,
+//                         running), in milliseconds of the coarse clock below, modulo 2^24
+//                         (4.6 hours). Written by the transitions that change that state, in
+//                         the same read-modify-write, so it costs no extra atomic; read by
+//                         Handle::dump for "how long in that state".
 //
 // References are held by: the owned-task list (until dealloc), each queue entry or active
 // runner ("notified ref"), the JoinHandle, each AbortHandle and each Waker clone.
@@ -3265,6 +3309,9 @@ class TaskState {
   static constexpr unsigned REF_SHIFT = 7;
   static constexpr uint64_t REF_ONE = uint64_t{1} << REF_SHIFT;
   static constexpr uint64_t FLAGS = REF_ONE - 1;
+  static constexpr unsigned SINCE_SHIFT = 40;
+  static constexpr uint64_t REF_MASK = (uint64_t{1} << (SINCE_SHIFT - REF_SHIFT)) - 1;
+  static constexpr uint64_t SINCE_MASK = ~uint64_t{0} << SINCE_SHIFT;
 
   // A new task: refs for the owned list, its first queue entry and its JoinHandle.
   static constexpr uint64_t INITIAL = 3 * REF_ONE | JOIN_INTEREST | NOTIFIED;
@@ -3272,32 +3319,45 @@ class TaskState {
   explicit TaskState(uint64_t init = INITIAL) noexcept : word_(init) {}
 
   uint64_t load() const noexcept { return word_.load(std::memory_order_acquire); }
-  static uint64_t refs(uint64_t s) noexcept { return s >> REF_SHIFT; }
+  static uint64_t refs(uint64_t s) noexcept { return (s >> REF_SHIFT) & REF_MASK; }
+
+  // SINCE: a coarse-clock reading (coarse_clock_ms()) placed in the word's top bits, and
+  // back. `stamp` arguments below are since_bits(...) values.
+  static uint64_t since_bits(uint32_t ms) noexcept { return uint64_t{ms} << SINCE_SHIFT; }
+  static uint32_t since_ms(uint64_t s) noexcept { return static_cast<uint32_t>(s >> SINCE_SHIFT); }
+  static uint64_t with_since(uint64_t s, uint64_t stamp) noexcept {
+    return (s & ~SINCE_MASK) | stamp;
+  }
+  // Before the task is shared (spawn): when it was scheduled first.
+  void set_since_unshared(uint64_t stamp) noexcept {
+    word_.store(with_since(word_.load(std::memory_order_relaxed), stamp),
+                std::memory_order_relaxed);
+  }
 
   enum class ToRunning { Success, Cancelled, Failed };
   // Called by the holder of the notified ref. Failed: already running or complete (the
   // caller drops its ref). Cancelled: RUNNING is now held and the task must be cancelled.
-  ToRunning to_running() noexcept;
+  ToRunning to_running(uint64_t stamp) noexcept;
 
   enum class ToIdle { Ok, OkNotified, OkDealloc, Cancelled };
   // After a poll returned pending. OkNotified: woken during the poll, the runner's ref is
   // handed to a queue again. Ok/OkDealloc: the runner's ref was released.
-  ToIdle to_idle() noexcept;
+  ToIdle to_idle(uint64_t stamp) noexcept;
 
   // After a poll that yielded (yield_now): RUNNING -> NOTIFIED in one step, keeping the
   // runner's reference for the queue entry the caller creates. Returns false when
   // CANCELLED (the caller cancels the task instead; it still holds RUNNING).
-  bool to_notified_after_yield() noexcept;
+  bool to_notified_after_yield(uint64_t stamp) noexcept;
 
   // RUNNING -> COMPLETE. Returns the state after the transition.
   uint64_t to_complete() noexcept;
 
   enum class Notify { DoNothing, Submit, Dealloc };
   // Waker::wake_by_ref. Submit: the caller now holds a new ref and must schedule the task.
-  Notify to_notified_by_ref() noexcept;
+  Notify to_notified_by_ref(uint64_t stamp) noexcept;
 
   // Waker::wake (consumes the waker's ref). Submit: that ref now belongs to the queue.
-  Notify to_notified_by_val() noexcept;
+  Notify to_notified_by_val(uint64_t stamp) noexcept;
 
   // abort(): returns true when the caller must schedule the task (it holds a new ref) so a
   // runner observes CANCELLED.
@@ -3320,7 +3380,7 @@ class TaskState {
   void set_named() noexcept { word_.fetch_or(NAMED, std::memory_order_relaxed); }
   void ref_inc() noexcept {
     uint64_t prev = word_.fetch_add(REF_ONE, std::memory_order_relaxed);
-    if (TOKIO_UNLIKELY(prev > (uint64_t{1} << 62))) std::abort();  // refcount overflow
+    if (TOKIO_UNLIKELY(refs(prev) >= REF_MASK - 1)) std::abort();  // refcount overflow
   }
   // Returns true when this released the last reference.
   bool ref_dec() noexcept;
@@ -3377,8 +3437,13 @@ class Scheduler {
                            TaskFailure kind) noexcept = 0;
   // `t` was woken (the caller hands over a notified ref). yield: put it behind other work.
   virtual void schedule(TaskHeader* t, bool yield) noexcept = 0;
-  // The task finished: unlink it from the owned list (drops nothing; the caller does).
-  virtual void on_complete(TaskHeader* t) noexcept = 0;
+  // The task finished. joinable false: unlink it from the owned list. joinable true (a
+  // JoinHandle will read the output): it stays listed, as "completed, not joined" in a dump,
+  // until on_join_released. Either way it no longer counts as alive. Drops nothing; the
+  // caller drops the references.
+  virtual void on_complete(TaskHeader* t, bool joinable) noexcept = 0;
+  // The JoinHandle of a task that completed joinable let go: unlink it.
+  virtual void on_join_released(TaskHeader* t) noexcept = 0;
   // A task bound to this scheduler was freed (its memory is already gone).
   virtual void on_dealloc(uint64_t task_id) noexcept = 0;
 
@@ -3587,6 +3652,9 @@ class JoinHandle {
     auto await_resume() {
       h_.taken_ = true;
       auto r = detail::take_join_result<T>(h_.t_);
+      // Joined: give up the join interest now (the runtime stops listing the task as
+      // "completed, not joined"); the handle keeps its reference for id() and friends.
+      (void)detail::task_join_release(h_.t_);
       if constexpr (Throwing) {
         if constexpr (std::is_void_v<T>) {
           if (!r) r.error().rethrow();
@@ -3618,7 +3686,10 @@ class JoinHandle {
 
  private:
   void release() noexcept {
-    if (auto* t = std::exchange(t_, nullptr)) detail::release_join<T>(t);
+    auto* t = std::exchange(t_, nullptr);
+    if (!t) return;
+    if (taken_) detail::task_drop_ref(t);  // the join interest went with the output
+    else detail::release_join<T>(t);
   }
 
   detail::TaskHeader* t_ = nullptr;
@@ -3799,7 +3870,7 @@ class ClosureBlock {
 template <class C, class T>
 Task<T> hold_closure(ClosureBlock<C> owner, Task<T> task) {
   (void)owner;
-  co_return co_await std::move(task);
+  co_return co_await unlocated(std::move(task));
 }
 
 // A plain function (pointer or reference) whose parameters are all values: once called,
@@ -20124,7 +20195,11 @@ struct Config {
 // ever wake again.
 //
 // Sharded by task id; each shard is a doubly linked intrusive list under a spin lock. The
-// list holds one task reference from bind() until the task completes (remove()). Separately
+// list holds one task reference from bind() until the task is unlinked: when it completes,
+// or, for a task whose JoinHandle still exists then, when that handle lets go (so a dump
+// lists it as "completed, not joined"). `len` counts listed tasks not yet completed (the
+// alive ones). Each unlink is one lock either way: at completion or at the handle's
+// release. Separately
 // each shard counts the tasks bound to it that are not yet deallocated (`bound`); while any
 // shard is non-zero the scheduler's shared state holds a reference on itself, so a waker
 // that fires after the Runtime object is gone still finds a live scheduler. Tokio gets the
@@ -20162,8 +20237,13 @@ class OwnedTasks {
   // Links a new task (taking over its owned-list reference). Returns false once closed;
   // the caller then rejects the task.
   bool bind(TaskHeader* t) noexcept;
-  // The task completed: unlink it. The caller drops the list's reference.
-  void remove(TaskHeader* t) noexcept;
+  // The task completed: it is no longer alive. joinable false: unlink it (the caller drops
+  // the list's reference). joinable true: it stays listed until unlink_finished.
+  void remove(TaskHeader* t, bool joinable) noexcept;
+  // Unlinks a task that completed joinable (its JoinHandle let go); the caller drops the
+  // list's reference. May run before or after remove(t, true): the two touch different
+  // fields under the same lock.
+  void unlink_finished(TaskHeader* t) noexcept;
   // A bound task was freed.
   void on_dealloc(uint64_t id) noexcept;
 
@@ -20265,6 +20345,46 @@ class BlockingPool {
 /* #include <memory> (already above) */
 /* #include <optional> (already above) */
 
+/* begin file src/tokio/runtime/detail/coarse_clock.hpp */
+// The clock of a task's SINCE field (task_state.hpp): when it became idle, scheduled or
+// running, for Handle::dump's "how long in that state".
+//
+// A scheduler thread reads the real clock once per batch of polls (after each park and each
+// maintenance tick, where it reads it anyway) into tls.coarse_ms, and its transitions stamp
+// that: no clock read on the poll or wake path. Any other thread (a blocking-pool thread, a
+// user thread waking a task) reads the real clock, on paths that already cost far more.
+// Precision: the length of one batch, at most event_interval polls.
+
+/* #include <chrono> (already above) */
+/* #include <cstdint> (already above) */
+
+
+namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
+
+// Milliseconds of the steady clock, modulo 2^32 (the SINCE field keeps the low 24 bits).
+inline uint32_t steady_ms() noexcept {
+  return static_cast<uint32_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                   std::chrono::steady_clock::now().time_since_epoch())
+                                   .count());
+}
+inline uint32_t steady_ms(std::chrono::steady_clock::time_point now) noexcept {
+  return static_cast<uint32_t>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count());
+}
+
+// A scheduler thread starts a batch of polls at `now`.
+inline void refresh_coarse_clock(std::chrono::steady_clock::time_point now) noexcept {
+  tls.coarse_ms = steady_ms(now);
+}
+
+// The SINCE bits for a transition made on this thread now.
+inline uint64_t task_stamp() noexcept {
+  const ThreadContext& c = tls;
+  return TaskState::since_bits((c.worker ? c.coarse_ms : steady_ms()) & 0xFFFFFFu);
+}
+
+}  // namespace tokio::detail
+/* end file src/tokio/runtime/detail/coarse_clock.hpp */
 /* begin file src/tokio/runtime/detail/driver.hpp */
 // Driver: what an idle runtime thread parks on.
 //
@@ -20588,6 +20708,7 @@ struct HandleInner : RefCounted, Scheduler {
 
   // Binds and schedules a new task, or cancels it when the runtime is shut down.
   void spawn(TaskHeader* t) noexcept {
+    t->state.set_since_unshared(task_stamp());
     t->sched = this;
     if (TOKIO_UNLIKELY(halted.load(std::memory_order_relaxed) || !owned.bind(t))) {
       t->sched = nullptr;
@@ -20624,7 +20745,8 @@ struct HandleInner : RefCounted, Scheduler {
   // `halted` (UnhandledException::ShutdownRuntime).
   virtual void wake_all_for_halt() noexcept = 0;
 
-  void on_complete(TaskHeader* t) noexcept override { owned.remove(t); }
+  void on_complete(TaskHeader* t, bool joinable) noexcept override { owned.remove(t, joinable); }
+  void on_join_released(TaskHeader* t) noexcept override { owned.unlink_finished(t); }
   void on_dealloc(uint64_t id) noexcept override { owned.on_dealloc(id); }
 
   // True when the calling thread is one of this runtime's workers holding a core.
@@ -20889,11 +21011,11 @@ class Inject {
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
-inline TaskState::ToRunning TaskState::to_running() noexcept {
+inline TaskState::ToRunning TaskState::to_running(uint64_t stamp) noexcept {
   uint64_t cur = word_.load(std::memory_order_acquire);
   for (;;) {
     if (cur & LIFECYCLE) return ToRunning::Failed;
-    uint64_t next = (cur & ~NOTIFIED) | RUNNING;
+    uint64_t next = with_since((cur & ~NOTIFIED) | RUNNING, stamp);
     if (word_.compare_exchange_weak(cur, next, std::memory_order_acq_rel,
                                     std::memory_order_acquire)) {
       return (cur & CANCELLED) ? ToRunning::Cancelled : ToRunning::Success;
@@ -20901,11 +21023,11 @@ inline TaskState::ToRunning TaskState::to_running() noexcept {
   }
 }
 
-inline TaskState::ToIdle TaskState::to_idle() noexcept {
+inline TaskState::ToIdle TaskState::to_idle(uint64_t stamp) noexcept {
   uint64_t cur = word_.load(std::memory_order_acquire);
   for (;;) {
     if (cur & CANCELLED) return ToIdle::Cancelled;
-    uint64_t next = cur & ~RUNNING;
+    uint64_t next = with_since(cur & ~RUNNING, stamp);
     ToIdle r = ToIdle::OkNotified;
     if (!(cur & NOTIFIED)) {
       next -= REF_ONE;
@@ -20918,11 +21040,11 @@ inline TaskState::ToIdle TaskState::to_idle() noexcept {
   }
 }
 
-inline bool TaskState::to_notified_after_yield() noexcept {
+inline bool TaskState::to_notified_after_yield(uint64_t stamp) noexcept {
   uint64_t cur = word_.load(std::memory_order_acquire);
   for (;;) {
     if (cur & CANCELLED) return false;
-    uint64_t next = (cur & ~RUNNING) | NOTIFIED;
+    uint64_t next = with_since((cur & ~RUNNING) | NOTIFIED, stamp);
     if (word_.compare_exchange_weak(cur, next, std::memory_order_acq_rel,
                                     std::memory_order_acquire)) {
       return true;
@@ -20934,14 +21056,14 @@ inline uint64_t TaskState::to_complete() noexcept {
   return word_.fetch_xor(RUNNING | COMPLETE, std::memory_order_acq_rel) ^ (RUNNING | COMPLETE);
 }
 
-inline TaskState::Notify TaskState::to_notified_by_ref() noexcept {
+inline TaskState::Notify TaskState::to_notified_by_ref(uint64_t stamp) noexcept {
   uint64_t cur = word_.load(std::memory_order_acquire);
   for (;;) {
     if (cur & (COMPLETE | NOTIFIED)) return Notify::DoNothing;
     uint64_t next = cur | NOTIFIED;
     Notify r = Notify::DoNothing;
-    if (!(cur & RUNNING)) {
-      next += REF_ONE;
+    if (!(cur & RUNNING)) {  // idle -> scheduled
+      next = with_since(next + REF_ONE, stamp);
       r = Notify::Submit;
     }
     if (word_.compare_exchange_weak(cur, next, std::memory_order_acq_rel,
@@ -20951,7 +21073,7 @@ inline TaskState::Notify TaskState::to_notified_by_ref() noexcept {
   }
 }
 
-inline TaskState::Notify TaskState::to_notified_by_val() noexcept {
+inline TaskState::Notify TaskState::to_notified_by_val(uint64_t stamp) noexcept {
   uint64_t cur = word_.load(std::memory_order_acquire);
   for (;;) {
     uint64_t next;
@@ -20962,8 +21084,8 @@ inline TaskState::Notify TaskState::to_notified_by_val() noexcept {
     } else if (cur & (COMPLETE | NOTIFIED)) {
       next = cur - REF_ONE;
       r = refs(next) == 0 ? Notify::Dealloc : Notify::DoNothing;
-    } else {
-      next = cur | NOTIFIED;
+    } else {  // idle -> scheduled
+      next = with_since(cur | NOTIFIED, stamp);
       r = Notify::Submit;
     }
     if (word_.compare_exchange_weak(cur, next, std::memory_order_acq_rel,
@@ -23682,6 +23804,7 @@ std::size_t BlockingPool::num_mandatory_running() const {
 // the driver. A second thread calling block_on while the core is taken drives its own
 // future with its thread parker and takes the core when it is released.
 /* #include <algorithm> (already above) */
+/* #include <chrono> (already above) */
 /* #include <mutex> (already above) */
 /* #include <vector> (already above) */
 
@@ -23852,12 +23975,15 @@ class CurrentThread final : public HandleInner {
     WorkerStats::bump(core->stats.poll_count);
   }
 
+  // Refreshes the coarse clock on the way in and out: park(0) ends every batch of polls.
   void park(CtCore* core, std::optional<std::chrono::nanoseconds> timeout) {
+    refresh_coarse_clock(std::chrono::steady_clock::now());
     if (timeout && timeout->count() == 0 && !driver.has_drivers()) return;
     if (config.on_thread_park) config.on_thread_park();
     WorkerStats::bump(core->stats.park_count);
     publish_stats(core);
     driver.park(timeout);
+    refresh_coarse_clock(std::chrono::steady_clock::now());
     WorkerStats::bump(core->stats.park_unpark_count);
     if (config.on_thread_unpark) config.on_thread_unpark();
   }
@@ -24036,6 +24162,8 @@ void Driver::shutdown() noexcept {
 /* end file src/tokio/runtime/detail/driver.cpp */
 /* begin file src/tokio/runtime/detail/dump.cpp */
 // Handle::dump (runtime/dump.hpp).
+/* #include <chrono> (already above) */
+/* #include <cstdint> (already above) */
 /* #include <string> (already above) */
 /* #include <vector> (already above) */
 
@@ -24052,6 +24180,55 @@ const char* to_string(TaskDump::State s) noexcept {
   return "?";
 }
 
+namespace dump_impl {
+// "1.250 s", "37 ms".
+std::string format_duration(std::chrono::milliseconds d) {
+  auto ms = d.count();
+  if (ms < 1000) return std::to_string(ms) + " ms";
+  std::string frac = std::to_string(ms % 1000);
+  return std::to_string(ms / 1000) + "." + std::string(3 - frac.size(), '0') + frac + " s";
+}
+
+// A readable function name from std::source_location. Inside a coroutine g++ names the
+// function its body was lowered into: "void ns::S::m(ns::S::m(int)::_ZN...Frame*)", and a
+// lambda nested in a coroutine carries its enclosing one's lowered name too. Every lowered
+// parameter list "(...Frame*)" goes, as do the lowered return type "void ", the call
+// operators of lambdas and template arguments (" [with T = ...]"):
+// "ns::S::m", "f()::<lambda(int)>".
+std::string readable_function(const char* raw) {
+  std::string fn = raw ? raw : "";
+  if (auto cut = fn.find(" [with "); cut != std::string::npos) fn.resize(cut);
+  bool lowered = false;
+  for (std::size_t frame; (frame = fn.find(".Frame*)")) != std::string::npos;) {
+    lowered = true;
+    // The '(' that opens this lowered parameter list.
+    int depth = 0;
+    std::size_t open = std::string::npos;
+    for (std::size_t i = frame + 8; i-- > 0;) {
+      if (fn[i] == ')') {
+        ++depth;
+      } else if (fn[i] == '(' && --depth == 0) {
+        open = i;
+        break;
+      }
+    }
+    if (open == std::string::npos) break;
+    fn.erase(open, frame + 8 - open);
+  }
+  if (!lowered) return fn;
+  if (fn.rfind("void ", 0) == 0) fn.erase(0, 5);
+  for (std::size_t at; (at = fn.find("::operator()::")) != std::string::npos;) fn.erase(at, 12);
+  for (const char* tail : {"::operator() const", "::operator()"}) {
+    std::string t(tail);
+    if (fn.size() > t.size() && fn.compare(fn.size() - t.size(), t.size(), t) == 0) {
+      fn.resize(fn.size() - t.size());
+      break;
+    }
+  }
+  return fn;
+}
+}  // namespace dump_impl
+
 std::string Dump::to_string() const {
   std::string out;
   out += std::to_string(tasks_.size()) + (tasks_.size() == 1 ? " task\n" : " tasks\n");
@@ -24060,6 +24237,7 @@ std::string Dump::to_string() const {
     if (!t.name.empty()) out += " \"" + t.name + "\"";
     out += " ";
     out += runtime::to_string(t.state);
+    out += " for " + dump_impl::format_duration(t.time_in_state);
     if (!t.waiting_on.empty()) out += ", waiting on " + t.waiting_on;
     if (t.depth > 0) {
       out += " (" + std::to_string(t.depth) + (t.depth == 1 ? " frame)" : " frames)");
@@ -24078,6 +24256,7 @@ Dump Handle::dump() const {
   using detail::TaskState;
   std::vector<detail::TaskHeader*> listed;
   h_->owned.snapshot(listed);
+  const uint32_t now_ms = detail::steady_ms();
   std::vector<TaskDump> tasks;
   tasks.reserve(listed.size());
   for (detail::TaskHeader* t : listed) {
@@ -24085,6 +24264,11 @@ Dump Handle::dump() const {
     d.id = task::Id{t->id};
     d.name = detail::task_name(t);
     uint64_t s = t->state.load();
+    // Modulo 2^24 ms; a stamp a little ahead of now_ms (a transition on another thread
+    // after now_ms was read) comes out just under 2^24: counted as 0.
+    uint32_t in_state = (now_ms - TaskState::since_ms(s)) & 0xFFFFFFu;
+    if (in_state > 0xFFFFFFu - 60'000) in_state = 0;
+    d.time_in_state = std::chrono::milliseconds(in_state);
     if (s & TaskState::COMPLETE) {
       d.state = TaskDump::State::Completed;
     } else if (s & TaskState::RUNNING) {
@@ -24100,10 +24284,7 @@ Dump Handle::dump() const {
         ++d.depth;
         const detail::TaskWhere& w = detail::task_where(f);
         if (!w.file() || !*w.file()) continue;  // no location, or a library wrapper frame
-        std::string fn = w.function() ? w.function() : "";
-        // spawn(callable, args...)'s wrapper frame is the library's, not the user's.
-        if (fn.find("detail::invoke_owned") != std::string::npos) continue;
-        if (auto cut = fn.find(" [with "); cut != std::string::npos) fn.resize(cut);
+        std::string fn = dump_impl::readable_function(w.function());
         std::string line = std::string(w.file()) + ":" + std::to_string(w.line());
         if (!fn.empty()) line += " in " + fn;
         d.backtrace.push_back(std::move(line));
@@ -24350,7 +24531,7 @@ uint64_t allocate_task_id_block() noexcept {
 // --- waker vtable ------------------------------------------------------------------------
 void task_wake(Wakeable* w) noexcept {
   TaskHeader* t = TaskHeader::from_wakeable(w);
-  switch (t->state.to_notified_by_val()) {
+  switch (t->state.to_notified_by_val(task_stamp())) {
     case TaskState::Notify::Submit: t->sched->schedule(t, false); break;
     case TaskState::Notify::Dealloc: runtime_harness_impl::dealloc_task(t); break;
     case TaskState::Notify::DoNothing: break;
@@ -24359,7 +24540,8 @@ void task_wake(Wakeable* w) noexcept {
 
 void task_wake_by_ref(Wakeable* w) noexcept {
   TaskHeader* t = TaskHeader::from_wakeable(w);
-  if (t->state.to_notified_by_ref() == TaskState::Notify::Submit) t->sched->schedule(t, false);
+  if (t->state.to_notified_by_ref(task_stamp()) == TaskState::Notify::Submit)
+    t->sched->schedule(t, false);
 }
 
 void task_clone(Wakeable* w) noexcept { TaskHeader::from_wakeable(w)->state.ref_inc(); }
@@ -24375,7 +24557,7 @@ bool task_begin_run(TaskHeader* t) noexcept {
   if (TOKIO_UNLIKELY(t->sched && t->sched->halted.load(std::memory_order_relaxed))) {
     t->state.to_notified_and_cancel();  // UnhandledException::ShutdownRuntime: never polled again
   }
-  switch (t->state.to_running()) {
+  switch (t->state.to_running(task_stamp())) {
     case TaskState::ToRunning::Failed: task_drop_ref(t); return false;
     case TaskState::ToRunning::Cancelled: task_cancel_and_complete(t); return false;
     case TaskState::ToRunning::Success: break;
@@ -24399,7 +24581,7 @@ void task_run_coroutine(TaskHeader* t) noexcept {
   }
   if (yielded) {
     // yield_now: back in line behind everything else ready, with no waker clone.
-    if (!t->state.to_notified_after_yield()) {
+    if (!t->state.to_notified_after_yield(task_stamp())) {
       task_cancel_and_complete(t);
       return;
     }
@@ -24407,7 +24589,7 @@ void task_run_coroutine(TaskHeader* t) noexcept {
     else t->sched->schedule(t, true);
     return;
   }
-  switch (t->state.to_idle()) {
+  switch (t->state.to_idle(task_stamp())) {
     case TaskState::ToIdle::Ok: return;
     case TaskState::ToIdle::OkNotified: t->sched->schedule(t, true); return;
     case TaskState::ToIdle::OkDealloc: runtime_harness_impl::dealloc_task(t); return;
@@ -24454,9 +24636,13 @@ void task_complete(TaskHeader* t) noexcept {
       w->vtable->drop(w);
     }
   }
-  if (t->sched) t->sched->on_complete(t);
-  // The owned-list reference and the runner's reference.
-  if (t->state.ref_dec_n(2)) runtime_harness_impl::dealloc_task(t);
+  // With a JoinHandle still there the task stays listed (and keeps the list's reference)
+  // until the handle lets go (task_join_release): the state word orders the two, so exactly
+  // one side unlinks. An unbound task has no list but the same reference.
+  bool stays_listed = t->sched && (s & TaskState::JOIN_INTEREST);
+  if (t->sched) t->sched->on_complete(t, stays_listed);
+  // The runner's reference, and the list's unless it stays listed.
+  if (t->state.ref_dec_n(stays_listed ? 1 : 2)) runtime_harness_impl::dealloc_task(t);
 }
 
 void task_schedule_new(TaskHeader* t) noexcept { t->sched->schedule(t, false); }
@@ -24506,7 +24692,7 @@ void task_shutdown(TaskHeader* t) noexcept {
 
 void task_reject(TaskHeader* t) noexcept {
   // Unbound and never scheduled: we hold the notified ref from INITIAL.
-  if (t->state.to_running() == TaskState::ToRunning::Failed) {
+  if (t->state.to_running(0) == TaskState::ToRunning::Failed) {
     task_drop_ref(t);
     return;
   }
@@ -24551,7 +24737,14 @@ bool task_join_poll(TaskHeader* t, task::Context& cx) noexcept {
 bool task_join_release(TaskHeader* t) noexcept {
   uint64_t after = t->state.drop_join_interest();
   if (!(after & TaskState::JOIN_WAKER)) runtime_harness_impl::clear_join_waker(t);
-  return (after & TaskState::COMPLETE) != 0;
+  bool complete = (after & TaskState::COMPLETE) != 0;
+  if (complete && t->sched) {
+    // It completed while this handle existed, so task_complete left it listed: unlink it
+    // and drop the list's reference (never the last: the caller still holds the handle's).
+    t->sched->on_join_released(t);
+    (void)t->state.ref_dec();
+  }
+  return complete;
 }
 
 void wake_deferred(DeferList& d) noexcept {
@@ -24940,6 +25133,7 @@ class MultiThread final : public HandleInner {
   }
   void start_batch(Core* core) noexcept {
     core->batch_start = std::chrono::steady_clock::now();
+    refresh_coarse_clock(core->batch_start);
     core->polls_in_batch = 0;
   }
   // Ends a polling batch: accounts busy time and updates the poll-time EWMA, then re-tunes
@@ -25358,14 +25552,26 @@ bool OwnedTasks::bind(TaskHeader* t) noexcept {
   return true;
 }
 
-void OwnedTasks::remove(TaskHeader* t) noexcept {
-  Shard& s = shard_of(t->id);
-  std::lock_guard<SpinLock> g(s.lock);
+namespace owned_tasks_impl {
+void unlink_locked(TaskHeader*& head, TaskHeader* t) noexcept {
   if (t->owned_prev) t->owned_prev->owned_next = t->owned_next;
-  else s.head = t->owned_next;
+  else head = t->owned_next;
   if (t->owned_next) t->owned_next->owned_prev = t->owned_prev;
   t->owned_prev = t->owned_next = nullptr;
+}
+}  // namespace owned_tasks_impl
+
+void OwnedTasks::remove(TaskHeader* t, bool joinable) noexcept {
+  Shard& s = shard_of(t->id);
+  std::lock_guard<SpinLock> g(s.lock);
+  if (!joinable) owned_tasks_impl::unlink_locked(s.head, t);
   s.len.store(s.len.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
+}
+
+void OwnedTasks::unlink_finished(TaskHeader* t) noexcept {
+  Shard& s = shard_of(t->id);
+  std::lock_guard<SpinLock> g(s.lock);
+  owned_tasks_impl::unlink_locked(s.head, t);
 }
 
 void OwnedTasks::on_dealloc(uint64_t id) noexcept {
@@ -25375,9 +25581,9 @@ void OwnedTasks::on_dealloc(uint64_t id) noexcept {
   if (s.bound.fetch_sub(1, std::memory_order_acq_rel) == 1) owner_->ref_dec();
 }
 
-// Appends shard i's tasks to `out`, each with a reference of the caller's: listed tasks are
-// not yet past completion, so the list's reference keeps them alive while we take ours under
-// the lock.
+// Appends shard i's tasks to `out`, each with a reference of the caller's: a listed task
+// still holds the list's reference (dropped only after its unlink), so it stays alive while
+// we take ours under the lock.
 void OwnedTasks::collect_shard(std::size_t i, std::vector<TaskHeader*>& out) {
   Shard& s = shards_[i];
   std::lock_guard<SpinLock> g(s.lock);
@@ -26288,7 +26494,8 @@ class LocalSetShared final : public RefCounted, public Scheduler {
   LocalSetShared();
 
   void schedule(TaskHeader* t, bool yield) noexcept override;
-  void on_complete(TaskHeader* t) noexcept override { owned_.remove(t); }
+  void on_complete(TaskHeader* t, bool joinable) noexcept override { owned_.remove(t, joinable); }
+  void on_join_released(TaskHeader* t) noexcept override { owned_.unlink_finished(t); }
   void on_dealloc(uint64_t id) noexcept override { owned_.on_dealloc(id); }
   // A local task's exception follows the policy of the runtime driving the set at that
   // moment; with none (a set polled outside any runtime), the default: report it.
@@ -26363,6 +26570,7 @@ void LocalSetShared::schedule(TaskHeader* t, bool) noexcept {
 }
 
 void LocalSetShared::spawn(TaskHeader* t) noexcept {
+  t->state.set_since_unshared(task_stamp());
   t->sched = this;
   if (!owned_.bind(t)) {
     t->sched = nullptr;

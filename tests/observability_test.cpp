@@ -390,6 +390,10 @@ TEST_CASE("stall detector: off by default, block_in_place is not a stall, bad th
   CHECK_THROWS_AS(b.stall_threshold(0ms), std::invalid_argument);
 }
 
+// The lines of the co_awaits the dump test's tasks are suspended at.
+unsigned g_line_inner = 0;
+unsigned g_line_outer = 0;
+
 TEST_CASE("dump: names, states, leaves and chain depth of live tasks") {
   auto r = rt::Builder::new_multi_thread().worker_threads(2).enable_all().build();
   r.block_on([](rt::Handle handle) -> tokio::Task<> {
@@ -398,15 +402,18 @@ TEST_CASE("dump: names, states, leaves and chain depth of live tasks") {
     auto [tx, rx] = tokio::sync::mpsc::channel<int>(4);
     auto held = co_await mutex->lock();  // so the locker waits
     (void)held;
-    const unsigned inner_line = __LINE__ + 1;
     auto inner = [](std::shared_ptr<tokio::sync::Notify> n) -> tokio::Task<> {
+      g_line_inner = __LINE__ + 1;
       co_await n->notified();
     };
     auto a = tokio::task::Builder()
                  .name("notified")
-                 .spawn([](std::shared_ptr<tokio::sync::Notify> n,
-                           auto in) -> tokio::Task<> { co_await in(n); },
-                        notify, inner);
+                 .spawn(
+                     [](std::shared_ptr<tokio::sync::Notify> n, auto in) -> tokio::Task<> {
+                       g_line_outer = __LINE__ + 1;
+                       co_await in(n);
+                     },
+                     notify, inner);
     auto b = tokio::task::Builder().name("locker").spawn(
         [](std::shared_ptr<tokio::sync::Mutex<int>> m) -> tokio::Task<> {
           (void)co_await m->lock();
@@ -444,32 +451,113 @@ TEST_CASE("dump: names, states, leaves and chain depth of live tasks") {
       CHECK(t->state == rt::TaskDump::State::Idle);
       CHECK(t->waiting_on.find("Notif") != std::string::npos);
       CHECK(t->depth >= 3);  // wrapper, the callable's coroutine, inner
-      // The async backtrace names this file and the line of `inner`'s coroutine first.
-      REQUIRE(!t->backtrace.empty());
-      CHECK(t->backtrace.size() == 2);  // the spawn wrapper is left out
-      // g++ names the coroutine's closing line, clang++ its opening one.
-      CAPTURE(inner_line);
-      bool located = false;
-      for (unsigned l = inner_line; l <= inner_line + 2; ++l) {
-        located |= t->backtrace[0].find("observability_test.cpp:" + std::to_string(l)) !=
-                   std::string::npos;
-      }
-      CHECK(located);
+      // The async backtrace: the co_await each frame is suspended at, innermost first; the
+      // spawn wrapper is left out.
+      REQUIRE(t->backtrace.size() == 2);
+      CHECK(t->backtrace[0].find("observability_test.cpp:" + std::to_string(g_line_inner)) !=
+            std::string::npos);
+      CHECK(t->backtrace[1].find("observability_test.cpp:" + std::to_string(g_line_outer)) !=
+            std::string::npos);
+#if defined(__cpp_lib_source_location) && !defined(__clang__)
+      // g++ names the function: the lambda's call operator, not the lowered coroutine body.
+      CHECK(t->backtrace[0].find("lambda") != std::string::npos);
+      CHECK(t->backtrace[0].find(".Frame") == std::string::npos);
+#endif
     }
-    if (auto* t = find("sleeper")) CHECK(t->waiting_on.find("Sleep") != std::string::npos);
+    if (auto* t = find("sleeper")) {
+      CHECK(t->waiting_on.find("Sleep") != std::string::npos);
+      // Idle since before the 20 ms sleep above (the coarse clock may lag by one batch).
+      CHECK(t->time_in_state >= 15ms);
+      CHECK(t->time_in_state < 60s);
+    }
     if (auto* t = find("receiver")) CHECK(t->waiting_on.find("ecv") != std::string::npos);
     if (auto* t = find("locker")) CHECK(!t->waiting_on.empty());
-    // A finished task leaves the runtime's task list: it is not in a dump.
-    CHECK(find("done") == nullptr);
-    CHECK(text.find("task ") != std::string::npos);
-    CHECK(text.find("\"sleeper\" idle, waiting on") != std::string::npos);
+    // A finished task whose JoinHandle is still held stays listed until the handle reads it.
+    const rt::TaskDump* done = find("done");
+    REQUIRE(done != nullptr);
+    CHECK(done->state == rt::TaskDump::State::Completed);
+    CHECK(done->time_in_state >= 15ms);
+    CHECK(done->backtrace.empty());
+    CHECK(text.find("\"done\" completed, not joined for ") != std::string::npos);
+    CHECK(text.find("\"sleeper\" idle for ") != std::string::npos);
+    CHECK(text.find(", waiting on ") != std::string::npos);
     CHECK(text.find("    at ") != std::string::npos);
     a.abort();
     b.abort();
     c.abort();
     d.abort();
-    (void)co_await e;
+    CHECK(co_await e == 5);
     (void)tx;
+    // Joined: gone from the next dump.
+    bool listed = false;
+    for (const auto& t : handle.dump().tasks()) listed |= t.name == "done";
+    CHECK_FALSE(listed);
+  }(r.handle()));
+}
+
+TEST_CASE("dump: a completed task stays listed exactly until its JoinHandle lets go") {
+  for (auto flavor : {0, 1}) {
+    CAPTURE(flavor);
+    auto r = flavor ? rt::Builder::new_multi_thread().worker_threads(2).enable_all().build()
+                    : rt::Builder::new_current_thread().enable_all().build();
+    r.block_on([](rt::Handle handle) -> tokio::Task<> {
+      auto count = [&handle](tokio::runtime::TaskDump::State st) {
+        std::size_t n = 0;
+        for (const auto& t : handle.dump().tasks()) n += t.state == st;
+        return n;
+      };
+      std::vector<tokio::JoinHandle<int>> kept;
+      for (int i = 0; i < 50; ++i)
+        kept.push_back(tokio::spawn([](int v) -> tokio::Task<int> { co_return v; }, i));
+      // Detached tasks leave the list when they finish.
+      for (int i = 0; i < 50; ++i) tokio::spawn([]() -> tokio::Task<> { co_return; }).detach();
+      for (int i = 0; i < 500 && count(rt::TaskDump::State::Completed) < 50; ++i) {
+        co_await tokio::time::sleep(1ms);
+      }
+      CHECK(count(rt::TaskDump::State::Completed) == 50);
+      // Completed tasks no longer count as alive.
+      CHECK(handle.metrics().num_alive_tasks() == 0);
+      // Awaiting a handle joins its task (the handle itself still exists); dropping one
+      // unread lets go too.
+      for (int i = 0; i < 25; ++i) CHECK(co_await kept[i] == i);
+      CHECK(count(rt::TaskDump::State::Completed) == 25);
+      CHECK(kept[0].is_finished());
+      CHECK(kept[0].id().value != 0);
+      kept.erase(kept.begin(), kept.begin() + 25);
+      CHECK(count(rt::TaskDump::State::Completed) == 25);
+      kept.erase(kept.begin(), kept.begin() + 10);
+      CHECK(count(rt::TaskDump::State::Completed) == 15);
+      kept.clear();
+      CHECK(handle.dump().tasks().empty());  // block_on's root is not a spawned task
+    }(r.handle()));
+  }
+}
+
+TEST_CASE("dump: a running task's time in state counts from the start of its poll") {
+  auto r = rt::Builder::new_multi_thread().worker_threads(2).enable_all().build();
+  r.block_on([](rt::Handle handle) -> tokio::Task<> {
+    auto started = std::make_shared<std::atomic<bool>>(false);
+    auto busy = tokio::task::Builder().name("busy").spawn(
+        [](std::shared_ptr<std::atomic<bool>> s) -> tokio::Task<> {
+          s->store(true);
+          std::this_thread::sleep_for(300ms);  // blocks its worker on purpose
+          co_return;
+        },
+        started);
+    for (int i = 0; i < 1000 && !started->load(); ++i) co_await tokio::time::sleep(1ms);
+    std::this_thread::sleep_for(100ms);
+    auto dump = handle.dump();
+    INFO(dump.to_string());
+    bool seen = false;
+    for (const auto& t : dump.tasks()) {
+      if (t.name != "busy") continue;
+      seen = true;
+      CHECK(t.state == rt::TaskDump::State::Running);
+      CHECK(t.time_in_state >= 80ms);
+      CHECK(t.time_in_state < 10s);
+    }
+    CHECK(seen);
+    co_await busy;
   }(r.handle()));
 }
 

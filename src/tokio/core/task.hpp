@@ -88,7 +88,10 @@ inline void destroy_chain(std::coroutine_handle<> deepest, std::coroutine_handle
   t.destroyed_child = saved;
 }
 
-// Where a Task coroutine was called: the async backtrace of Handle::dump(). With
+// Where a Task coroutine is: the async backtrace of Handle::dump(). Set where the coroutine
+// starts, then at each co_await (the promise's await_transform takes the co_await's
+// location as a default argument, which g++ and clang++ both evaluate at the co_await: one
+// store per co_await, in the promise the frame already has in cache). With
 // std::source_location (g++) one pointer to static data; without (clang++ 14 on
 // libstdc++ 12 lacks it) the file and the line. TOKIO_CONFIG_NO_TASK_LOCATIONS leaves it
 // out (a word or two less per coroutine frame; dumps then show no locations).
@@ -102,6 +105,7 @@ struct TaskWhere {
 // called only when it is the call itself (not nested in another expression).
 #define TOKIO_TASK_WHERE_PARAMS
 #define TOKIO_TASK_WHERE_PARAMS_NODEFAULT
+#define TOKIO_TASK_WHERE_AFTER
 #define TOKIO_TASK_WHERE_MAKE \
   TaskWhere {}
 #elif defined(__cpp_lib_source_location)
@@ -113,6 +117,7 @@ struct TaskWhere {
 };
 #define TOKIO_TASK_WHERE_PARAMS std::source_location loc = std::source_location::current()
 #define TOKIO_TASK_WHERE_PARAMS_NODEFAULT std::source_location loc
+#define TOKIO_TASK_WHERE_AFTER , TOKIO_TASK_WHERE_PARAMS
 #define TOKIO_TASK_WHERE_MAKE \
   TaskWhere { loc }
 #else
@@ -126,16 +131,29 @@ struct TaskWhere {
 #define TOKIO_TASK_WHERE_PARAMS \
   const char *file = __builtin_FILE(), unsigned line = __builtin_LINE()
 #define TOKIO_TASK_WHERE_PARAMS_NODEFAULT const char *file, unsigned line
+#define TOKIO_TASK_WHERE_AFTER , TOKIO_TASK_WHERE_PARAMS
 #define TOKIO_TASK_WHERE_MAKE \
   TaskWhere { file, line }
 #endif
 
+// co_await unlocated(x) in a library wrapper coroutine: awaits x without recording the
+// wrapper's location (see PromiseBase::await_transform).
+template <class A>
+struct Unlocated {
+  A&& a;
+};
+template <class A>
+Unlocated<A> unlocated(A&& a) noexcept {
+  return Unlocated<A>{std::forward<A>(a)};
+}
+
 class PromiseBase {
  public:
   std::suspend_always initial_suspend() noexcept { return {}; }
-  // Set by get_return_object (its default argument is evaluated where the coroutine is
-  // called). Handle::dump reads it through the frame: the promise sits 16 bytes into every
-  // frame (after the resume and destroy pointers), which Promise<T> checks.
+  // Set by get_return_object (its default argument is evaluated at the coroutine itself),
+  // then by each co_await (await_transform). Handle::dump reads it through the frame: the
+  // promise sits 16 bytes into every frame (after the resume and destroy pointers), which
+  // Promise<T> checks.
   [[no_unique_address]] TaskWhere where_{};
 
   struct FinalAwaiter {
@@ -151,12 +169,19 @@ class PromiseBase {
   FinalAwaiter final_suspend() noexcept { return {}; }
 
   template <class A>
-  A&& await_transform(A&& a) noexcept {
+  A&& await_transform(A&& a TOKIO_TASK_WHERE_AFTER) noexcept {
     static_assert(TokioAwaitable<A>,
                   "a tokio::Task can only co_await tokio awaitables (Task, JoinHandle, sleep, "
                   "channels, I/O...). Wrap a foreign awaitable with tokio::task::poll_fn, or "
                   "run foreign code with spawn_blocking.");
+    where_ = TOKIO_TASK_WHERE_MAKE;
     return std::forward<A>(a);
+  }
+  // A library wrapper's co_await (detail::unlocated): the frame keeps no location, so a
+  // dump leaves it out of the backtrace.
+  template <class A>
+  A&& await_transform(Unlocated<A>&& u) noexcept {
+    return std::forward<A>(u.a);
   }
 
   // Every frame gets kTaskPrefix bytes in front, where spawn() builds the task header.
@@ -368,13 +393,13 @@ struct as_task {
 // Turns any tokio awaitable into a Task that owns it...
 template <class A>
 Task<await_result_t<A>> make_task(A a) {
-  co_return co_await std::move(a);
+  co_return co_await unlocated(std::move(a));
 }
 // ...or, for an lvalue, one that borrows it (the caller's frame outlives the Task, as with
 // `&mut rx` in Tokio's select!).
 template <class A>
 Task<await_result_t<A&>> make_task_ref(A* a) {
-  co_return co_await *a;
+  co_return co_await unlocated(*a);
 }
 
 template <class A>
@@ -392,10 +417,10 @@ auto to_task(A&& a) {
     return std::forward<A>(a);
   } else if constexpr (std::is_lvalue_reference_v<A>) {
     static_assert(TokioAwaitable<A>, "expected a tokio::Task or another tokio awaitable");
-    return make_task_ref<std::remove_reference_t<A>>(&a);
+    return library_frame(make_task_ref<std::remove_reference_t<A>>(&a));
   } else {
     static_assert(TokioAwaitable<A>, "expected a tokio::Task or another tokio awaitable");
-    return make_task<std::remove_cvref_t<A>>(std::forward<A>(a));
+    return library_frame(make_task<std::remove_cvref_t<A>>(std::forward<A>(a)));
   }
 }
 
@@ -453,7 +478,7 @@ invoke_task_t<F, A...> probe_invoke(F& f, A&... a) {
 
 template <class F, class... A>
 invoke_task_t<F, A...> invoke_owned(F f, A... a) {
-  co_return co_await probe_invoke(f, a...);
+  co_return co_await unlocated(probe_invoke(f, a...));
 }
 
 }  // namespace detail

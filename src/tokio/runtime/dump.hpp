@@ -7,6 +7,7 @@
 // snapshot of that task at the moment it was read. The task that takes the dump is listed
 // as running.
 
+#include <chrono>
 #include <cstddef>
 #include <string>
 #include <utility>
@@ -26,15 +27,21 @@ struct TaskDump {
   task::Id id;
   std::string name;  // "" for an unnamed task (see task::Builder)
   State state = State::Idle;
+  // How long it has been in that state: since its last poll ended (idle), since it was
+  // woken (scheduled), since its poll began (running), since its last poll began
+  // (completed). Millisecond precision at best, one batch of polls at worst (see
+  // runtime/detail/coarse_clock.hpp); wraps after 4.6 hours.
+  std::chrono::milliseconds time_in_state{0};
   // The leaf it is suspended on, as the compiler names the type (for example
   // "sync::Notify::Notified" or "time::Sleep"); "" while it runs, is queued or has finished.
   std::string waiting_on;
   // The number of tokio::Task frames in its suspended chain (1: the task's own coroutine).
   std::size_t depth = 0;
-  // Its async backtrace, innermost frame first: each Task coroutine of the chain as
-  // "file:line in function" with g++ (std::source_location; the line is the coroutine's
-  // closing one) or "file:line" with clang++ 14 (its opening line). The wrapper frame of
-  // spawn(callable, args...) is left out. Empty with TOKIO_CONFIG_NO_TASK_LOCATIONS.
+  // Its async backtrace, innermost frame first: for each Task coroutine of the chain, the
+  // co_await it is suspended at, as "file:line in function" with g++ (std::source_location)
+  // or "file:line" with clang++ 14 (no std::source_location on libstdc++ 12). The library's
+  // wrapper frames (spawn(callable, args...), select and join branches) are left out. Empty
+  // with TOKIO_CONFIG_NO_TASK_LOCATIONS.
   std::vector<std::string> backtrace;
 };
 
@@ -44,9 +51,12 @@ class Dump {
  public:
   Dump() = default;
   explicit Dump(std::vector<TaskDump> tasks) : tasks_(std::move(tasks)) {}
-  const std::vector<TaskDump>& tasks() const noexcept { return tasks_; }
-  // One line per task: `task 12 "conn 10.0.0.1:5555" idle, waiting on TcpStream read op
-  // (3 frames)`.
+  const std::vector<TaskDump>& tasks() const& noexcept { return tasks_; }
+  // On a temporary (`for (auto& t : handle.dump().tasks())`), the tasks themselves: a
+  // reference into the temporary would dangle.
+  std::vector<TaskDump> tasks() && noexcept { return std::move(tasks_); }
+  // One line per task, then its backtrace: `task 12 "conn 10.0.0.1:5555" idle for 1.250 s,
+  // waiting on TcpStream read op (3 frames)` / `    at src/conn.cpp:42 in handle(...)`.
   std::string to_string() const;
 
  private:

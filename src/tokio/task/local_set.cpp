@@ -7,6 +7,7 @@
 
 #include "tokio/core/detail/ring.hpp"
 #include "tokio/runtime/detail/inject.hpp"
+#include "tokio/runtime/detail/coarse_clock.hpp"
 #include "tokio/runtime/detail/handle_inner.hpp"
 #include "tokio/runtime/detail/owned_tasks.hpp"
 #include "tokio/runtime/detail/task_names.hpp"
@@ -20,7 +21,8 @@ class LocalSetShared final : public RefCounted, public Scheduler {
   LocalSetShared();
 
   void schedule(TaskHeader* t, bool yield) noexcept override;
-  void on_complete(TaskHeader* t) noexcept override { owned_.remove(t); }
+  void on_complete(TaskHeader* t, bool joinable) noexcept override { owned_.remove(t, joinable); }
+  void on_join_released(TaskHeader* t) noexcept override { owned_.unlink_finished(t); }
   void on_dealloc(uint64_t id) noexcept override { owned_.on_dealloc(id); }
   // A local task's exception follows the policy of the runtime driving the set at that
   // moment; with none (a set polled outside any runtime), the default: report it.
@@ -95,6 +97,7 @@ void LocalSetShared::schedule(TaskHeader* t, bool) noexcept {
 }
 
 void LocalSetShared::spawn(TaskHeader* t) noexcept {
+  t->state.set_since_unshared(task_stamp());
   t->sched = this;
   if (!owned_.bind(t)) {
     t->sched = nullptr;

@@ -38,6 +38,9 @@ struct ThreadContext {
   DeferList* defer = nullptr;           // the scheduler's defer list while it runs tasks here
   uint32_t runtime_depth = 0;           // > 0 while this thread is driving a runtime (no block_on)
   uint32_t blocking_region = 0;         // > 0 inside block_in_place / spawn_blocking closures
+  // The coarse clock of a scheduler thread (runtime/detail/coarse_clock.hpp): milliseconds,
+  // refreshed when its scheduler starts a batch of polls; read only while `worker` is set.
+  uint32_t coarse_ms = 0;
   // --- id allocation: task ids are handed out in per-thread blocks
   uint64_t next_task_id = 0;
   uint64_t task_id_end = 0;

@@ -6,10 +6,12 @@
 // the driver. A second thread calling block_on while the core is taken drives its own
 // future with its thread parker and takes the core when it is released.
 #include <algorithm>
+#include <chrono>
 #include <mutex>
 #include <vector>
 
 #include "tokio/core/detail/ring.hpp"
+#include "tokio/runtime/detail/coarse_clock.hpp"
 #include "tokio/runtime/detail/defer.hpp"
 #include "tokio/runtime/detail/handle_inner.hpp"
 #include "tokio/runtime/detail/inject.hpp"
@@ -181,12 +183,15 @@ class CurrentThread final : public HandleInner {
     WorkerStats::bump(core->stats.poll_count);
   }
 
+  // Refreshes the coarse clock on the way in and out: park(0) ends every batch of polls.
   void park(CtCore* core, std::optional<std::chrono::nanoseconds> timeout) {
+    refresh_coarse_clock(std::chrono::steady_clock::now());
     if (timeout && timeout->count() == 0 && !driver.has_drivers()) return;
     if (config.on_thread_park) config.on_thread_park();
     WorkerStats::bump(core->stats.park_count);
     publish_stats(core);
     driver.park(timeout);
+    refresh_coarse_clock(std::chrono::steady_clock::now());
     WorkerStats::bump(core->stats.park_unpark_count);
     if (config.on_thread_unpark) config.on_thread_unpark();
   }

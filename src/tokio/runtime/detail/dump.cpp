@@ -1,7 +1,10 @@
 // Handle::dump (runtime/dump.hpp).
+#include <chrono>
+#include <cstdint>
 #include <string>
 #include <vector>
 
+#include "tokio/runtime/detail/coarse_clock.hpp"
 #include "tokio/runtime/detail/handle_inner.hpp"
 #include "tokio/runtime/detail/stall.hpp"
 #include "tokio/runtime/detail/task_names.hpp"
@@ -20,6 +23,55 @@ const char* to_string(TaskDump::State s) noexcept {
   return "?";
 }
 
+namespace dump_impl {
+// "1.250 s", "37 ms".
+std::string format_duration(std::chrono::milliseconds d) {
+  auto ms = d.count();
+  if (ms < 1000) return std::to_string(ms) + " ms";
+  std::string frac = std::to_string(ms % 1000);
+  return std::to_string(ms / 1000) + "." + std::string(3 - frac.size(), '0') + frac + " s";
+}
+
+// A readable function name from std::source_location. Inside a coroutine g++ names the
+// function its body was lowered into: "void ns::S::m(ns::S::m(int)::_ZN...Frame*)", and a
+// lambda nested in a coroutine carries its enclosing one's lowered name too. Every lowered
+// parameter list "(...Frame*)" goes, as do the lowered return type "void ", the call
+// operators of lambdas and template arguments (" [with T = ...]"):
+// "ns::S::m", "f()::<lambda(int)>".
+std::string readable_function(const char* raw) {
+  std::string fn = raw ? raw : "";
+  if (auto cut = fn.find(" [with "); cut != std::string::npos) fn.resize(cut);
+  bool lowered = false;
+  for (std::size_t frame; (frame = fn.find(".Frame*)")) != std::string::npos;) {
+    lowered = true;
+    // The '(' that opens this lowered parameter list.
+    int depth = 0;
+    std::size_t open = std::string::npos;
+    for (std::size_t i = frame + 8; i-- > 0;) {
+      if (fn[i] == ')') {
+        ++depth;
+      } else if (fn[i] == '(' && --depth == 0) {
+        open = i;
+        break;
+      }
+    }
+    if (open == std::string::npos) break;
+    fn.erase(open, frame + 8 - open);
+  }
+  if (!lowered) return fn;
+  if (fn.rfind("void ", 0) == 0) fn.erase(0, 5);
+  for (std::size_t at; (at = fn.find("::operator()::")) != std::string::npos;) fn.erase(at, 12);
+  for (const char* tail : {"::operator() const", "::operator()"}) {
+    std::string t(tail);
+    if (fn.size() > t.size() && fn.compare(fn.size() - t.size(), t.size(), t) == 0) {
+      fn.resize(fn.size() - t.size());
+      break;
+    }
+  }
+  return fn;
+}
+}  // namespace dump_impl
+
 std::string Dump::to_string() const {
   std::string out;
   out += std::to_string(tasks_.size()) + (tasks_.size() == 1 ? " task\n" : " tasks\n");
@@ -28,6 +80,7 @@ std::string Dump::to_string() const {
     if (!t.name.empty()) out += " \"" + t.name + "\"";
     out += " ";
     out += runtime::to_string(t.state);
+    out += " for " + dump_impl::format_duration(t.time_in_state);
     if (!t.waiting_on.empty()) out += ", waiting on " + t.waiting_on;
     if (t.depth > 0) {
       out += " (" + std::to_string(t.depth) + (t.depth == 1 ? " frame)" : " frames)");
@@ -46,6 +99,7 @@ Dump Handle::dump() const {
   using detail::TaskState;
   std::vector<detail::TaskHeader*> listed;
   h_->owned.snapshot(listed);
+  const uint32_t now_ms = detail::steady_ms();
   std::vector<TaskDump> tasks;
   tasks.reserve(listed.size());
   for (detail::TaskHeader* t : listed) {
@@ -53,6 +107,11 @@ Dump Handle::dump() const {
     d.id = task::Id{t->id};
     d.name = detail::task_name(t);
     uint64_t s = t->state.load();
+    // Modulo 2^24 ms; a stamp a little ahead of now_ms (a transition on another thread
+    // after now_ms was read) comes out just under 2^24: counted as 0.
+    uint32_t in_state = (now_ms - TaskState::since_ms(s)) & 0xFFFFFFu;
+    if (in_state > 0xFFFFFFu - 60'000) in_state = 0;
+    d.time_in_state = std::chrono::milliseconds(in_state);
     if (s & TaskState::COMPLETE) {
       d.state = TaskDump::State::Completed;
     } else if (s & TaskState::RUNNING) {
@@ -68,10 +127,7 @@ Dump Handle::dump() const {
         ++d.depth;
         const detail::TaskWhere& w = detail::task_where(f);
         if (!w.file() || !*w.file()) continue;  // no location, or a library wrapper frame
-        std::string fn = w.function() ? w.function() : "";
-        // spawn(callable, args...)'s wrapper frame is the library's, not the user's.
-        if (fn.find("detail::invoke_owned") != std::string::npos) continue;
-        if (auto cut = fn.find(" [with "); cut != std::string::npos) fn.resize(cut);
+        std::string fn = dump_impl::readable_function(w.function());
         std::string line = std::string(w.file()) + ":" + std::to_string(w.line());
         if (!fn.empty()) line += " in " + fn;
         d.backtrace.push_back(std::move(line));

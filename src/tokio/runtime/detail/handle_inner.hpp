@@ -12,6 +12,7 @@
 #include "tokio/core/detail/poll.hpp"
 #include "tokio/core/detail/thread_context.hpp"
 #include "tokio/runtime/detail/blocking_pool.hpp"
+#include "tokio/runtime/detail/coarse_clock.hpp"
 #include "tokio/runtime/detail/config.hpp"
 #include "tokio/runtime/detail/driver.hpp"
 #include "tokio/runtime/detail/entry.hpp"
@@ -55,6 +56,7 @@ struct HandleInner : RefCounted, Scheduler {
 
   // Binds and schedules a new task, or cancels it when the runtime is shut down.
   void spawn(TaskHeader* t) noexcept {
+    t->state.set_since_unshared(task_stamp());
     t->sched = this;
     if (TOKIO_UNLIKELY(halted.load(std::memory_order_relaxed) || !owned.bind(t))) {
       t->sched = nullptr;
@@ -91,7 +93,8 @@ struct HandleInner : RefCounted, Scheduler {
   // `halted` (UnhandledException::ShutdownRuntime).
   virtual void wake_all_for_halt() noexcept = 0;
 
-  void on_complete(TaskHeader* t) noexcept override { owned.remove(t); }
+  void on_complete(TaskHeader* t, bool joinable) noexcept override { owned.remove(t, joinable); }
+  void on_join_released(TaskHeader* t) noexcept override { owned.unlink_finished(t); }
   void on_dealloc(uint64_t id) noexcept override { owned.on_dealloc(id); }
 
   // True when the calling thread is one of this runtime's workers holding a core.

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "tokio/core/detail/thread_context.hpp"
+#include "tokio/runtime/detail/coarse_clock.hpp"
 #include "tokio/runtime/detail/defer.hpp"
 #include "tokio/runtime/detail/handle_inner.hpp"
 #include "tokio/runtime/detail/task_header.hpp"
@@ -129,7 +130,7 @@ uint64_t allocate_task_id_block() noexcept {
 // --- waker vtable ------------------------------------------------------------------------
 void task_wake(Wakeable* w) noexcept {
   TaskHeader* t = TaskHeader::from_wakeable(w);
-  switch (t->state.to_notified_by_val()) {
+  switch (t->state.to_notified_by_val(task_stamp())) {
     case TaskState::Notify::Submit: t->sched->schedule(t, false); break;
     case TaskState::Notify::Dealloc: runtime_harness_impl::dealloc_task(t); break;
     case TaskState::Notify::DoNothing: break;
@@ -138,7 +139,8 @@ void task_wake(Wakeable* w) noexcept {
 
 void task_wake_by_ref(Wakeable* w) noexcept {
   TaskHeader* t = TaskHeader::from_wakeable(w);
-  if (t->state.to_notified_by_ref() == TaskState::Notify::Submit) t->sched->schedule(t, false);
+  if (t->state.to_notified_by_ref(task_stamp()) == TaskState::Notify::Submit)
+    t->sched->schedule(t, false);
 }
 
 void task_clone(Wakeable* w) noexcept { TaskHeader::from_wakeable(w)->state.ref_inc(); }
@@ -154,7 +156,7 @@ bool task_begin_run(TaskHeader* t) noexcept {
   if (TOKIO_UNLIKELY(t->sched && t->sched->halted.load(std::memory_order_relaxed))) {
     t->state.to_notified_and_cancel();  // UnhandledException::ShutdownRuntime: never polled again
   }
-  switch (t->state.to_running()) {
+  switch (t->state.to_running(task_stamp())) {
     case TaskState::ToRunning::Failed: task_drop_ref(t); return false;
     case TaskState::ToRunning::Cancelled: task_cancel_and_complete(t); return false;
     case TaskState::ToRunning::Success: break;
@@ -178,7 +180,7 @@ void task_run_coroutine(TaskHeader* t) noexcept {
   }
   if (yielded) {
     // yield_now: back in line behind everything else ready, with no waker clone.
-    if (!t->state.to_notified_after_yield()) {
+    if (!t->state.to_notified_after_yield(task_stamp())) {
       task_cancel_and_complete(t);
       return;
     }
@@ -186,7 +188,7 @@ void task_run_coroutine(TaskHeader* t) noexcept {
     else t->sched->schedule(t, true);
     return;
   }
-  switch (t->state.to_idle()) {
+  switch (t->state.to_idle(task_stamp())) {
     case TaskState::ToIdle::Ok: return;
     case TaskState::ToIdle::OkNotified: t->sched->schedule(t, true); return;
     case TaskState::ToIdle::OkDealloc: runtime_harness_impl::dealloc_task(t); return;
@@ -233,9 +235,13 @@ void task_complete(TaskHeader* t) noexcept {
       w->vtable->drop(w);
     }
   }
-  if (t->sched) t->sched->on_complete(t);
-  // The owned-list reference and the runner's reference.
-  if (t->state.ref_dec_n(2)) runtime_harness_impl::dealloc_task(t);
+  // With a JoinHandle still there the task stays listed (and keeps the list's reference)
+  // until the handle lets go (task_join_release): the state word orders the two, so exactly
+  // one side unlinks. An unbound task has no list but the same reference.
+  bool stays_listed = t->sched && (s & TaskState::JOIN_INTEREST);
+  if (t->sched) t->sched->on_complete(t, stays_listed);
+  // The runner's reference, and the list's unless it stays listed.
+  if (t->state.ref_dec_n(stays_listed ? 1 : 2)) runtime_harness_impl::dealloc_task(t);
 }
 
 void task_schedule_new(TaskHeader* t) noexcept { t->sched->schedule(t, false); }
@@ -285,7 +291,7 @@ void task_shutdown(TaskHeader* t) noexcept {
 
 void task_reject(TaskHeader* t) noexcept {
   // Unbound and never scheduled: we hold the notified ref from INITIAL.
-  if (t->state.to_running() == TaskState::ToRunning::Failed) {
+  if (t->state.to_running(0) == TaskState::ToRunning::Failed) {
     task_drop_ref(t);
     return;
   }
@@ -330,7 +336,14 @@ bool task_join_poll(TaskHeader* t, task::Context& cx) noexcept {
 bool task_join_release(TaskHeader* t) noexcept {
   uint64_t after = t->state.drop_join_interest();
   if (!(after & TaskState::JOIN_WAKER)) runtime_harness_impl::clear_join_waker(t);
-  return (after & TaskState::COMPLETE) != 0;
+  bool complete = (after & TaskState::COMPLETE) != 0;
+  if (complete && t->sched) {
+    // It completed while this handle existed, so task_complete left it listed: unlink it
+    // and drop the list's reference (never the last: the caller still holds the handle's).
+    t->sched->on_join_released(t);
+    (void)t->state.ref_dec();
+  }
+  return complete;
 }
 
 void wake_deferred(DeferList& d) noexcept {

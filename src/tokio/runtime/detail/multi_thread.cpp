@@ -21,6 +21,7 @@
 
 #include "tokio/core/detail/spin_lock.hpp"
 #include "tokio/core/detail/rand.hpp"
+#include "tokio/runtime/detail/coarse_clock.hpp"
 #include "tokio/runtime/detail/defer.hpp"
 #include "tokio/runtime/detail/handle_inner.hpp"
 #include "tokio/runtime/detail/idle.hpp"
@@ -212,6 +213,7 @@ class MultiThread final : public HandleInner {
   }
   void start_batch(Core* core) noexcept {
     core->batch_start = std::chrono::steady_clock::now();
+    refresh_coarse_clock(core->batch_start);
     core->polls_in_batch = 0;
   }
   // Ends a polling batch: accounts busy time and updates the poll-time EWMA, then re-tunes

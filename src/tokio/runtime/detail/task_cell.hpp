@@ -155,7 +155,7 @@ class ClosureBlock {
 template <class C, class T>
 Task<T> hold_closure(ClosureBlock<C> owner, Task<T> task) {
   (void)owner;
-  co_return co_await std::move(task);
+  co_return co_await unlocated(std::move(task));
 }
 
 // A plain function (pointer or reference) whose parameters are all values: once called,

@@ -13,7 +13,13 @@
 //   bit 5  CANCELLED      abort()/shutdown requested; the next poll cancels instead
 //   bit 6  NAMED          the task has a name in the name registry (task_names.hpp); set
 //                         once, before the task is shared, and read when it is freed
-//   bits 7..63            reference count
+//   bits 7..39            reference count (33 bits: more references than memory could
+//                         hold waker clones for; ref_inc aborts before it would overflow)
+//   bits 40..63           SINCE: when the task entered its current state (idle, scheduled,
+//                         running), in milliseconds of the coarse clock below, modulo 2^24
+//                         (4.6 hours). Written by the transitions that change that state, in
+//                         the same read-modify-write, so it costs no extra atomic; read by
+//                         Handle::dump for "how long in that state".
 //
 // References are held by: the owned-task list (until dealloc), each queue entry or active
 // runner ("notified ref"), the JoinHandle, each AbortHandle and each Waker clone.
@@ -44,6 +50,9 @@ class TaskState {
   static constexpr unsigned REF_SHIFT = 7;
   static constexpr uint64_t REF_ONE = uint64_t{1} << REF_SHIFT;
   static constexpr uint64_t FLAGS = REF_ONE - 1;
+  static constexpr unsigned SINCE_SHIFT = 40;
+  static constexpr uint64_t REF_MASK = (uint64_t{1} << (SINCE_SHIFT - REF_SHIFT)) - 1;
+  static constexpr uint64_t SINCE_MASK = ~uint64_t{0} << SINCE_SHIFT;
 
   // A new task: refs for the owned list, its first queue entry and its JoinHandle.
   static constexpr uint64_t INITIAL = 3 * REF_ONE | JOIN_INTEREST | NOTIFIED;
@@ -51,32 +60,45 @@ class TaskState {
   explicit TaskState(uint64_t init = INITIAL) noexcept : word_(init) {}
 
   uint64_t load() const noexcept { return word_.load(std::memory_order_acquire); }
-  static uint64_t refs(uint64_t s) noexcept { return s >> REF_SHIFT; }
+  static uint64_t refs(uint64_t s) noexcept { return (s >> REF_SHIFT) & REF_MASK; }
+
+  // SINCE: a coarse-clock reading (coarse_clock_ms()) placed in the word's top bits, and
+  // back. `stamp` arguments below are since_bits(...) values.
+  static uint64_t since_bits(uint32_t ms) noexcept { return uint64_t{ms} << SINCE_SHIFT; }
+  static uint32_t since_ms(uint64_t s) noexcept { return static_cast<uint32_t>(s >> SINCE_SHIFT); }
+  static uint64_t with_since(uint64_t s, uint64_t stamp) noexcept {
+    return (s & ~SINCE_MASK) | stamp;
+  }
+  // Before the task is shared (spawn): when it was scheduled first.
+  void set_since_unshared(uint64_t stamp) noexcept {
+    word_.store(with_since(word_.load(std::memory_order_relaxed), stamp),
+                std::memory_order_relaxed);
+  }
 
   enum class ToRunning { Success, Cancelled, Failed };
   // Called by the holder of the notified ref. Failed: already running or complete (the
   // caller drops its ref). Cancelled: RUNNING is now held and the task must be cancelled.
-  ToRunning to_running() noexcept;
+  ToRunning to_running(uint64_t stamp) noexcept;
 
   enum class ToIdle { Ok, OkNotified, OkDealloc, Cancelled };
   // After a poll returned pending. OkNotified: woken during the poll, the runner's ref is
   // handed to a queue again. Ok/OkDealloc: the runner's ref was released.
-  ToIdle to_idle() noexcept;
+  ToIdle to_idle(uint64_t stamp) noexcept;
 
   // After a poll that yielded (yield_now): RUNNING -> NOTIFIED in one step, keeping the
   // runner's reference for the queue entry the caller creates. Returns false when
   // CANCELLED (the caller cancels the task instead; it still holds RUNNING).
-  bool to_notified_after_yield() noexcept;
+  bool to_notified_after_yield(uint64_t stamp) noexcept;
 
   // RUNNING -> COMPLETE. Returns the state after the transition.
   uint64_t to_complete() noexcept;
 
   enum class Notify { DoNothing, Submit, Dealloc };
   // Waker::wake_by_ref. Submit: the caller now holds a new ref and must schedule the task.
-  Notify to_notified_by_ref() noexcept;
+  Notify to_notified_by_ref(uint64_t stamp) noexcept;
 
   // Waker::wake (consumes the waker's ref). Submit: that ref now belongs to the queue.
-  Notify to_notified_by_val() noexcept;
+  Notify to_notified_by_val(uint64_t stamp) noexcept;
 
   // abort(): returns true when the caller must schedule the task (it holds a new ref) so a
   // runner observes CANCELLED.
@@ -99,7 +121,7 @@ class TaskState {
   void set_named() noexcept { word_.fetch_or(NAMED, std::memory_order_relaxed); }
   void ref_inc() noexcept {
     uint64_t prev = word_.fetch_add(REF_ONE, std::memory_order_relaxed);
-    if (TOKIO_UNLIKELY(prev > (uint64_t{1} << 62))) std::abort();  // refcount overflow
+    if (TOKIO_UNLIKELY(refs(prev) >= REF_MASK - 1)) std::abort();  // refcount overflow
   }
   // Returns true when this released the last reference.
   bool ref_dec() noexcept;

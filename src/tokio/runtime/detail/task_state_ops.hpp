@@ -11,11 +11,11 @@
 
 namespace tokio::detail {
 
-inline TaskState::ToRunning TaskState::to_running() noexcept {
+inline TaskState::ToRunning TaskState::to_running(uint64_t stamp) noexcept {
   uint64_t cur = word_.load(std::memory_order_acquire);
   for (;;) {
     if (cur & LIFECYCLE) return ToRunning::Failed;
-    uint64_t next = (cur & ~NOTIFIED) | RUNNING;
+    uint64_t next = with_since((cur & ~NOTIFIED) | RUNNING, stamp);
     if (word_.compare_exchange_weak(cur, next, std::memory_order_acq_rel,
                                     std::memory_order_acquire)) {
       return (cur & CANCELLED) ? ToRunning::Cancelled : ToRunning::Success;
@@ -23,11 +23,11 @@ inline TaskState::ToRunning TaskState::to_running() noexcept {
   }
 }
 
-inline TaskState::ToIdle TaskState::to_idle() noexcept {
+inline TaskState::ToIdle TaskState::to_idle(uint64_t stamp) noexcept {
   uint64_t cur = word_.load(std::memory_order_acquire);
   for (;;) {
     if (cur & CANCELLED) return ToIdle::Cancelled;
-    uint64_t next = cur & ~RUNNING;
+    uint64_t next = with_since(cur & ~RUNNING, stamp);
     ToIdle r = ToIdle::OkNotified;
     if (!(cur & NOTIFIED)) {
       next -= REF_ONE;
@@ -40,11 +40,11 @@ inline TaskState::ToIdle TaskState::to_idle() noexcept {
   }
 }
 
-inline bool TaskState::to_notified_after_yield() noexcept {
+inline bool TaskState::to_notified_after_yield(uint64_t stamp) noexcept {
   uint64_t cur = word_.load(std::memory_order_acquire);
   for (;;) {
     if (cur & CANCELLED) return false;
-    uint64_t next = (cur & ~RUNNING) | NOTIFIED;
+    uint64_t next = with_since((cur & ~RUNNING) | NOTIFIED, stamp);
     if (word_.compare_exchange_weak(cur, next, std::memory_order_acq_rel,
                                     std::memory_order_acquire)) {
       return true;
@@ -56,14 +56,14 @@ inline uint64_t TaskState::to_complete() noexcept {
   return word_.fetch_xor(RUNNING | COMPLETE, std::memory_order_acq_rel) ^ (RUNNING | COMPLETE);
 }
 
-inline TaskState::Notify TaskState::to_notified_by_ref() noexcept {
+inline TaskState::Notify TaskState::to_notified_by_ref(uint64_t stamp) noexcept {
   uint64_t cur = word_.load(std::memory_order_acquire);
   for (;;) {
     if (cur & (COMPLETE | NOTIFIED)) return Notify::DoNothing;
     uint64_t next = cur | NOTIFIED;
     Notify r = Notify::DoNothing;
-    if (!(cur & RUNNING)) {
-      next += REF_ONE;
+    if (!(cur & RUNNING)) {  // idle -> scheduled
+      next = with_since(next + REF_ONE, stamp);
       r = Notify::Submit;
     }
     if (word_.compare_exchange_weak(cur, next, std::memory_order_acq_rel,
@@ -73,7 +73,7 @@ inline TaskState::Notify TaskState::to_notified_by_ref() noexcept {
   }
 }
 
-inline TaskState::Notify TaskState::to_notified_by_val() noexcept {
+inline TaskState::Notify TaskState::to_notified_by_val(uint64_t stamp) noexcept {
   uint64_t cur = word_.load(std::memory_order_acquire);
   for (;;) {
     uint64_t next;
@@ -84,8 +84,8 @@ inline TaskState::Notify TaskState::to_notified_by_val() noexcept {
     } else if (cur & (COMPLETE | NOTIFIED)) {
       next = cur - REF_ONE;
       r = refs(next) == 0 ? Notify::Dealloc : Notify::DoNothing;
-    } else {
-      next = cur | NOTIFIED;
+    } else {  // idle -> scheduled
+      next = with_since(cur | NOTIFIED, stamp);
       r = Notify::Submit;
     }
     if (word_.compare_exchange_weak(cur, next, std::memory_order_acq_rel,
