@@ -133,7 +133,9 @@ TEST_CASE("examples: echo_server prints a task dump on SIGQUIT, naming each conn
   }
   INFO(text);
   CHECK(text.find("\"conn 127.0.0.1:") != std::string::npos);
-  CHECK(text.find("idle, waiting on") != std::string::npos);
+  CHECK(text.find(" idle for ") != std::string::npos);
+  CHECK(text.find(", waiting on ") != std::string::npos);
+  CHECK(text.find("echo_server.cpp:") != std::string::npos);  // the connection's co_await
   CHECK(text.find("\"dump on SIGQUIT\"") != std::string::npos);
   // Still serving after the dump.
   CHECK(nt::echoes(fd, "still there"));
