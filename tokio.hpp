@@ -224,7 +224,9 @@ inline constexpr std::size_t kCacheLine = 128;
 // those points, so every schedule it runs is a sequentially consistent interleaving of the
 // atomic operations (weaker orderings are kept but not explored: see README, "Checks").
 // explore_spin_point() marks a thread that waits for another (cpu_relax in a spin loop):
-// the explorer must switch away there, or the spinner would never let the holder finish.
+// the explorer switches away there and does not run the spinner again until some other
+// thread has written an atomic (explore_wrote(), after every store, exchange, successful
+// compare-exchange and fetch_op), so a spin loop costs one switch, not a branch per turn.
 //
 // Components behind the seam: the local run queue, the task state word, the batch
 // semaphore (and the SpinLock and waker slots of its waiter list), the mpsc block list,
@@ -255,6 +257,7 @@ inline void explore_spin_point() noexcept {}
 // explorer does not run return at once.
 void explore_preemption_point() noexcept;
 void explore_spin_point() noexcept;
+void explore_wrote() noexcept;
 
 template <class T>
 class Atomic {
@@ -269,56 +272,68 @@ class Atomic {
     explore_preemption_point();
     return a_.load(o);
   }
+  // Operations that may write: the preemption point before, the write notice after (a
+  // spinner woken before the write would only spin again).
   void store(T v, std::memory_order o = std::memory_order_seq_cst) noexcept {
     explore_preemption_point();
     a_.store(v, o);
+    explore_wrote();
   }
   T exchange(T v, std::memory_order o = std::memory_order_seq_cst) noexcept {
     explore_preemption_point();
-    return a_.exchange(v, o);
+    return wrote(a_.exchange(v, o));
   }
   bool compare_exchange_weak(T& e, T d, std::memory_order s, std::memory_order f) noexcept {
     explore_preemption_point();
-    return a_.compare_exchange_weak(e, d, s, f);
+    return wrote_if(a_.compare_exchange_weak(e, d, s, f));
   }
   bool compare_exchange_weak(T& e, T d,
                              std::memory_order o = std::memory_order_seq_cst) noexcept {
     explore_preemption_point();
-    return a_.compare_exchange_weak(e, d, o);
+    return wrote_if(a_.compare_exchange_weak(e, d, o));
   }
   bool compare_exchange_strong(T& e, T d, std::memory_order s, std::memory_order f) noexcept {
     explore_preemption_point();
-    return a_.compare_exchange_strong(e, d, s, f);
+    return wrote_if(a_.compare_exchange_strong(e, d, s, f));
   }
   bool compare_exchange_strong(T& e, T d,
                                std::memory_order o = std::memory_order_seq_cst) noexcept {
     explore_preemption_point();
-    return a_.compare_exchange_strong(e, d, o);
+    return wrote_if(a_.compare_exchange_strong(e, d, o));
   }
   template <class D>
   T fetch_add(D d, std::memory_order o = std::memory_order_seq_cst) noexcept {
     explore_preemption_point();
-    return a_.fetch_add(d, o);
+    return wrote(a_.fetch_add(d, o));
   }
   template <class D>
   T fetch_sub(D d, std::memory_order o = std::memory_order_seq_cst) noexcept {
     explore_preemption_point();
-    return a_.fetch_sub(d, o);
+    return wrote(a_.fetch_sub(d, o));
   }
   T fetch_and(T v, std::memory_order o = std::memory_order_seq_cst) noexcept {
     explore_preemption_point();
-    return a_.fetch_and(v, o);
+    return wrote(a_.fetch_and(v, o));
   }
   T fetch_or(T v, std::memory_order o = std::memory_order_seq_cst) noexcept {
     explore_preemption_point();
-    return a_.fetch_or(v, o);
+    return wrote(a_.fetch_or(v, o));
   }
   T fetch_xor(T v, std::memory_order o = std::memory_order_seq_cst) noexcept {
     explore_preemption_point();
-    return a_.fetch_xor(v, o);
+    return wrote(a_.fetch_xor(v, o));
   }
 
  private:
+  static T wrote(T r) noexcept {
+    explore_wrote();
+    return r;
+  }
+  static bool wrote_if(bool ok) noexcept {
+    if (ok) explore_wrote();
+    return ok;
+  }
+
   std::atomic<T> a_;
 };
 
