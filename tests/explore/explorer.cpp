@@ -18,6 +18,7 @@ namespace {
 
 constexpr int kController = -1;
 constexpr int kMaxThreads = 3;
+constexpr int kIdleRounds = 8;
 
 // splitmix64: small, and the same sequence on every platform and standard library (unlike
 // std::uniform_int_distribution), so a seed means the same schedules everywhere.
@@ -58,6 +59,11 @@ struct Sched {
   // A thread that spun (waits for another) is not run again until another thread writes
   // an atomic (or calls progress(), or ends): rerunning it earlier would only spin again.
   bool blocked[kMaxThreads] = {};
+  // Times every thread left was blocked with no write in between. A spin point is not
+  // always a wait (mpsc's grow() backs off after losing a CAS and then goes on by itself),
+  // so the first time this happens the threads are unblocked and tried again; only when
+  // it keeps happening without anyone writing is it reported as a lost wakeup.
+  int idle_rounds = 0;
   long steps = 0;
   int preemptions = 0;
   int preempt_cap = 0;
@@ -134,6 +140,7 @@ struct Sched {
   }
 
   void wrote(int me) {
+    idle_rounds = 0;
     for (int t = 0; t < nthreads; ++t) {
       if (t != me) blocked[t] = false;
     }
@@ -154,10 +161,19 @@ struct Sched {
       }
     }
     if (cand.empty()) {
-      // Every thread left waits for another and nobody can write: the wakeup they wait
-      // for was lost (or the scenario deadlocks).
-      fail("explorer: every thread is waiting for another (lost wakeup or deadlock)");
-      abandon(me);
+      // Every thread left waits for another. Retry them all a few times; if none of
+      // them ever writes, the wakeup they wait for was lost (or they deadlock).
+      if (++idle_rounds > kIdleRounds) {
+        fail("explorer: every thread is waiting for another (lost wakeup or deadlock)");
+        abandon(me);
+      }
+      for (int t = 0; t < nthreads; ++t) {
+        if (!finished[t]) {
+          blocked[t] = false;
+          if (t != me) cand.push_back(t);
+        }
+      }
+      cand.push_back(me);
     }
     int next;
     if (!replaying && cfg->mode == Mode::Random && !spinning && cand.size() > 1) {
@@ -249,6 +265,9 @@ void spin() { tokio::detail::explore_spin_point(); }
 
 void progress() { tokio::detail::explore_wrote(); }
 
+Quiet::Quiet() noexcept : saved_(tls_sched) { tls_sched = nullptr; }
+Quiet::~Quiet() { tls_sched = static_cast<Sched*>(saved_); }
+
 Result run(const Config& cfg, const std::function<Execution()>& make) {
   // Leaked when a thread had to be abandoned (it is blocked on it forever).
   auto* s = new Sched;
@@ -278,6 +297,7 @@ Result run(const Config& cfg, const std::function<Execution()>& make) {
     s->nthreads = n;
     for (bool& f : s->finished) f = false;
     for (bool& b : s->blocked) b = false;
+    s->idle_rounds = 0;
     s->steps = 0;
     s->preemptions = 0;
     s->failure.clear();

@@ -13,9 +13,9 @@
 //    probability drawn per schedule, from a generator seeded with `seed`. Same seed, same
 //    schedules.
 // A failure (a failed check(); every thread left waiting for another, i.e. a lost wakeup
-// or a deadlock; or `max_steps` points in one execution, a livelock) stops the search and reports the schedule, a string that
-// TOKIO_EXPLORE_REPLAY=<schedule> replays (the run() of whichever case is selected then
-// runs that one schedule).
+// or a deadlock; or `max_steps` points in one execution, a livelock) stops the search and
+// reports the schedule, a string that TOKIO_EXPLORE_REPLAY=<schedule> replays (the run()
+// of whichever case is selected then runs that one schedule).
 //
 // Invariant the search relies on: a scenario is deterministic given its schedule. Only one
 // thread runs at a time and the threads communicate only through memory, so this holds as
@@ -69,6 +69,20 @@ void check(bool ok, const char* what);
 // std::atomic counters, outside the seam) calls progress() after writing it.
 void spin();
 void progress();
+
+// While one lives, the calling thread's atomics are not preemption points: for set-up
+// whose atomics differ between executions (a thread-local cache created by the first
+// one), which would make the search see a different scenario each time.
+class Quiet {
+ public:
+  Quiet() noexcept;
+  ~Quiet();
+  Quiet(const Quiet&) = delete;
+  Quiet& operator=(const Quiet&) = delete;
+
+ private:
+  void* saved_;
+};
 
 // "seed=<n> bound=<k> ..." line for logs; the run time of a case is printed by the tests.
 std::string describe(const Config& cfg, const Result& r);
