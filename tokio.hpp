@@ -287,8 +287,7 @@ class Atomic {
     explore_preemption_point();
     return wrote_if(a_.compare_exchange_weak(e, d, s, f));
   }
-  bool compare_exchange_weak(T& e, T d,
-                             std::memory_order o = std::memory_order_seq_cst) noexcept {
+  bool compare_exchange_weak(T& e, T d, std::memory_order o = std::memory_order_seq_cst) noexcept {
     explore_preemption_point();
     return wrote_if(a_.compare_exchange_weak(e, d, o));
   }

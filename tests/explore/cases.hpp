@@ -62,21 +62,28 @@ void expect_pass(const char* name, const Config& cfg, Make&& make) {
 struct CountingWaker : tokio::detail::Wakeable {
   std::atomic<int> wakes{0};
   std::atomic<int> refs{0};
-  CountingWaker() noexcept : Wakeable{&kVTable} {}
-  static CountingWaker* self(Wakeable* w) noexcept { return static_cast<CountingWaker*>(w); }
-  static constexpr tokio::detail::WakeableVTable kVTable{
-      [](Wakeable* w) noexcept {
-        self(w)->wakes.fetch_add(1);
-        self(w)->refs.fetch_sub(1);
-        progress();  // a thread parked on this waker may go on
-      },
-      [](Wakeable* w) noexcept {
-        self(w)->wakes.fetch_add(1);
-        progress();
-      },
-      [](Wakeable* w) noexcept { self(w)->refs.fetch_add(1); },
-      [](Wakeable* w) noexcept { self(w)->refs.fetch_sub(1); },
-  };
+  CountingWaker() noexcept;
 };
+
+namespace counting_waker_impl {
+inline CountingWaker* self(tokio::detail::Wakeable* w) noexcept {
+  return static_cast<CountingWaker*>(w);
+}
+inline constexpr tokio::detail::WakeableVTable kVTable{
+    [](tokio::detail::Wakeable* w) noexcept {
+      self(w)->wakes.fetch_add(1);
+      self(w)->refs.fetch_sub(1);
+      progress();  // a thread parked on this waker may go on
+    },
+    [](tokio::detail::Wakeable* w) noexcept {
+      self(w)->wakes.fetch_add(1);
+      progress();
+    },
+    [](tokio::detail::Wakeable* w) noexcept { self(w)->refs.fetch_add(1); },
+    [](tokio::detail::Wakeable* w) noexcept { self(w)->refs.fetch_sub(1); },
+};
+}  // namespace counting_waker_impl
+
+inline CountingWaker::CountingWaker() noexcept : Wakeable{&counting_waker_impl::kVTable} {}
 
 }  // namespace explore

@@ -101,8 +101,9 @@ struct Sched {
     } else if (cfg->mode == Mode::Exhaustive) {
       if (depth < stack.size()) {
         if (stack[depth].count != static_cast<int>(cand.size())) {
-          fail("explorer: the scenario is not deterministic (replayed a prefix, got "
-               "different choices)");
+          fail(
+              "explorer: the scenario is not deterministic (replayed a prefix, got "
+              "different choices)");
         }
         pick = stack[depth].index < static_cast<int>(cand.size()) ? stack[depth].index : 0;
       } else {

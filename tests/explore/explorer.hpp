@@ -32,11 +32,11 @@ enum class Mode { Exhaustive, Random };
 
 struct Config {
   Mode mode = Mode::Exhaustive;
-  int preemption_bound = 2;     // exhaustive mode
-  uint64_t seed = 1;            // random mode
-  long iterations = 2000;       // random mode
+  int preemption_bound = 2;      // exhaustive mode
+  uint64_t seed = 1;             // random mode
+  long iterations = 2000;        // random mode
   long max_executions = 500000;  // exhaustive mode: stop (complete = false) beyond this
-  long max_steps = 200000;      // preemption points in one execution before giving up
+  long max_steps = 200000;       // preemption points in one execution before giving up
 };
 
 struct Result {

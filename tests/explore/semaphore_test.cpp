@@ -89,8 +89,7 @@ explore::Execution acquire_vs_close() {
 
 TEST_CASE("explore: batch semaphore, three acquirers and releases") {
   explore::expect_pass("semaphore 3 acquirers, bound 2", explore::exhaustive(2), three_acquirers);
-  explore::expect_pass("semaphore 3 acquirers, random", explore::randomized(3000),
-                       three_acquirers);
+  explore::expect_pass("semaphore 3 acquirers, random", explore::randomized(3000), three_acquirers);
 }
 
 TEST_CASE("explore: batch semaphore, acquire and release vs close") {

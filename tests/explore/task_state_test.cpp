@@ -141,8 +141,9 @@ explore::Execution broken_double_wake() {
     });
   }
   ex.finally = [submits] {
-    explore::check(submits->load() == 1, "broken wake: two wakes of an idle task submitted it "
-                                         "twice");
+    explore::check(submits->load() == 1,
+                   "broken wake: two wakes of an idle task submitted it "
+                   "twice");
   };
   return ex;
 }
