@@ -4,6 +4,7 @@
 #   make test            build and run the doctest suite (CXX=clang++ works too)
 #   make test-asan       the suite under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make test-tsan       the suite under ThreadSanitizer
+#   make explore         the schedule explorer's cases (tests/explore/; also run by make test)
 #   make check           freshness, self-contained headers, two-TU link, strict warnings, then test
 #   make check-strict    tokio.hpp under users' strict warnings (g++ and clang++), std::expected
 #                        conversions in C++23 mode, and a build with the optional modules out
@@ -64,7 +65,7 @@ EXAMPLE_BINS := $(patsubst examples/%.cpp,$(BUILD)/examples/%,$(EXAMPLE_SRCS))
 
 SRC_FILES := $(shell find src -name '*.hpp' -o -name '*.cpp' | sort)
 
-.PHONY: stress test-tsan-full fuzz fuzz-build fuzz-smoke
+.PHONY: stress test-tsan-full fuzz fuzz-build fuzz-smoke explore
 .PHONY: all test test-asan test-tsan check check-fresh check-headers check-link check-compiler examples demo bench bench-build weight clean doctest
 .PHONY: check-strict install check-consumers lint format format-check
 
@@ -109,13 +110,33 @@ $(BUILD)/tests/%.o: tests/%.cpp tokio.hpp $(wildcard tests/*.hpp) $(PCH_OUT)
 	@mkdir -p $(dir $@)
 	$(CXX) $(CXXFLAGS) -include $(PCH_HDR) -c $< -o $@
 
+# The schedule explorer (issue 11 §2; tests/explore/): its own binary, built from src/
+# directly with TOKIO_SCHEDULE_EXPLORER, which turns detail::Atomic into a wrapper with
+# preemption points. Nothing else links with these objects (the macro changes types).
+EXPLORE_SRCS := $(sort $(wildcard tests/explore/*.cpp))
+EXPLORE_OBJS := $(patsubst tests/explore/%.cpp,$(BUILD)/explore/%.o,$(EXPLORE_SRCS))
+EXPLORE_BIN  := $(BUILD)/explore/run_explore
+
+$(BUILD)/explore/%.o: tests/explore/%.cpp | $(DOCTEST_HDR)
+	@mkdir -p $(dir $@)
+	$(CXX) $(CXXFLAGS) -Isrc -DTOKIO_SCHEDULE_EXPLORER -MMD -MP -c $< -o $@
+-include $(EXPLORE_OBJS:.o=.d)
+
+$(EXPLORE_BIN): $(EXPLORE_OBJS)
+	$(CXX) $(CXXFLAGS) $^ -o $@ $(LDLIBS)
+
+explore: $(EXPLORE_BIN)
+	$(EXPLORE_BIN) $(EXPLORE_ARGS)
+
 $(TEST_BIN): $(TEST_OBJS) $(IMPL_OBJ)
 	$(CXX) $(CXXFLAGS) $^ -o $@ $(LDLIBS)
 
 # The networking suites drive the example programs (they look for them next to the test
-# binary, in $(BUILD)/examples), so the examples are built first.
-test: $(TEST_BIN) $(EXAMPLE_BINS)
+# binary, in $(BUILD)/examples), so the examples are built first. The schedule explorer's
+# cases run after the suite (so test-asan and test-tsan run them too).
+test: $(TEST_BIN) $(EXAMPLE_BINS) $(EXPLORE_BIN)
 	$(TEST_BIN) $(TEST_ARGS)
+	$(EXPLORE_BIN) $(EXPLORE_ARGS)
 
 test-asan:
 	$(MAKE) test SAN=asan

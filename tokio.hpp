@@ -203,6 +203,146 @@ namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 inline constexpr std::size_t kCacheLine = 128;
 
 }  // namespace tokio::detail
+
+// The atomics seam (an alias of std::atomic outside the schedule explorer). Included here
+// as well as by its users: task_state.hpp reaches it through this header.
+/* begin file src/tokio/core/detail/atomic.hpp */
+// detail::Atomic<T>: the one seam the lock-free core's atomics go through, so a test build
+// can explore their interleavings (tests/explore/, `make explore`; issue 11 §2, after
+// Tokio's loom).
+//
+// Normal builds: `Atomic<T>` is an alias of `std::atomic<T>`, not a wrapper. The
+// declarations that use it name exactly the type they named before, so the generated code,
+// the layout and the memory orderings are the ones of plain std::atomic: zero cost by
+// construction, nothing for the optimiser to see through.
+//
+// Explorer builds (TOKIO_SCHEDULE_EXPLORER defined; only tests/explore/ does that, and it
+// compiles src/ on its own, never beside a normal TU, since the macro changes types in
+// headers): `Atomic<T>` wraps a std::atomic<T> and calls explore_preemption_point() before
+// each operation, then performs the real operation with the caller's orderings. The
+// explorer lets one thread run at a time and may hand the CPU to another thread at each of
+// those points, so every schedule it runs is a sequentially consistent interleaving of the
+// atomic operations (weaker orderings are kept but not explored: see README, "Checks").
+// explore_spin_point() marks a thread that waits for another (cpu_relax in a spin loop):
+// the explorer switches away there and does not run the spinner again until some other
+// thread has written an atomic (explore_wrote(), after every store, exchange, successful
+// compare-exchange and fetch_op), so a spin loop costs one switch, not a branch per turn.
+//
+// Components behind the seam: the local run queue, the task state word, the batch
+// semaphore (and the SpinLock and waker slots of its waiter list), the mpsc block list,
+// the readiness word and the frame allocator's remote free stack.
+
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <atomic>
+TOKIO_SYSTEM_HEADERS_END
+
+#if defined(TOKIO_SCHEDULE_EXPLORER)
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <type_traits>
+TOKIO_SYSTEM_HEADERS_END
+#endif
+
+namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
+
+#if !defined(TOKIO_SCHEDULE_EXPLORER)
+
+template <class T>
+using Atomic = std::atomic<T>;
+
+inline void explore_spin_point() noexcept {}
+
+#else
+
+// Defined by the explorer (tests/explore/explorer.cpp), never by the library. Threads the
+// explorer does not run return at once.
+void explore_preemption_point() noexcept;
+void explore_spin_point() noexcept;
+void explore_wrote() noexcept;
+
+template <class T>
+class Atomic {
+ public:
+  using value_type = T;
+  Atomic() noexcept = default;
+  constexpr Atomic(T v) noexcept : a_(v) {}  // NOLINT(google-explicit-constructor): as std::atomic
+  Atomic(const Atomic&) = delete;
+  Atomic& operator=(const Atomic&) = delete;
+
+  T load(std::memory_order o = std::memory_order_seq_cst) const noexcept {
+    explore_preemption_point();
+    return a_.load(o);
+  }
+  // Operations that may write: the preemption point before, the write notice after (a
+  // spinner woken before the write would only spin again).
+  void store(T v, std::memory_order o = std::memory_order_seq_cst) noexcept {
+    explore_preemption_point();
+    a_.store(v, o);
+    explore_wrote();
+  }
+  T exchange(T v, std::memory_order o = std::memory_order_seq_cst) noexcept {
+    explore_preemption_point();
+    return wrote(a_.exchange(v, o));
+  }
+  bool compare_exchange_weak(T& e, T d, std::memory_order s, std::memory_order f) noexcept {
+    explore_preemption_point();
+    return wrote_if(a_.compare_exchange_weak(e, d, s, f));
+  }
+  bool compare_exchange_weak(T& e, T d, std::memory_order o = std::memory_order_seq_cst) noexcept {
+    explore_preemption_point();
+    return wrote_if(a_.compare_exchange_weak(e, d, o));
+  }
+  bool compare_exchange_strong(T& e, T d, std::memory_order s, std::memory_order f) noexcept {
+    explore_preemption_point();
+    return wrote_if(a_.compare_exchange_strong(e, d, s, f));
+  }
+  bool compare_exchange_strong(T& e, T d,
+                               std::memory_order o = std::memory_order_seq_cst) noexcept {
+    explore_preemption_point();
+    return wrote_if(a_.compare_exchange_strong(e, d, o));
+  }
+  template <class D>
+  T fetch_add(D d, std::memory_order o = std::memory_order_seq_cst) noexcept {
+    explore_preemption_point();
+    return wrote(a_.fetch_add(d, o));
+  }
+  template <class D>
+  T fetch_sub(D d, std::memory_order o = std::memory_order_seq_cst) noexcept {
+    explore_preemption_point();
+    return wrote(a_.fetch_sub(d, o));
+  }
+  T fetch_and(T v, std::memory_order o = std::memory_order_seq_cst) noexcept {
+    explore_preemption_point();
+    return wrote(a_.fetch_and(v, o));
+  }
+  T fetch_or(T v, std::memory_order o = std::memory_order_seq_cst) noexcept {
+    explore_preemption_point();
+    return wrote(a_.fetch_or(v, o));
+  }
+  T fetch_xor(T v, std::memory_order o = std::memory_order_seq_cst) noexcept {
+    explore_preemption_point();
+    return wrote(a_.fetch_xor(v, o));
+  }
+
+ private:
+  static T wrote(T r) noexcept {
+    explore_wrote();
+    return r;
+  }
+  static bool wrote_if(bool ok) noexcept {
+    if (ok) explore_wrote();
+    return ok;
+  }
+
+  std::atomic<T> a_;
+};
+
+static_assert(sizeof(Atomic<unsigned long>) == sizeof(std::atomic<unsigned long>));
+static_assert(std::is_standard_layout_v<Atomic<void*>>);
+
+#endif
+
+}  // namespace tokio::detail
+/* end file src/tokio/core/detail/atomic.hpp */
 /* end file src/tokio/core/config.hpp */
 /* begin file src/tokio/core/result.hpp */
 // tokio::Result<T, E>: an expected-like value-or-error type with std::expected's member
@@ -774,9 +914,7 @@ class Context {
 // thrown in the body propagate to whoever awaits it. Destroying a Task destroys its frame
 // and, with it, every suspended operation inside (this is how cancellation works).
 
-TOKIO_SYSTEM_HEADERS_BEGIN
-#include <atomic>
-TOKIO_SYSTEM_HEADERS_END
+/* #include <atomic> (already above) */
 TOKIO_SYSTEM_HEADERS_BEGIN
 #include <coroutine>
 TOKIO_SYSTEM_HEADERS_END
@@ -882,7 +1020,7 @@ struct FrameCache {
   std::size_t large_count = 0;
   // Blocks of this cache's slabs freed by other threads (a Treiber stack; the owner takes
   // it all at once).
-  alignas(kCacheLine) std::atomic<FreeBlock*> remote{nullptr};
+  alignas(kCacheLine) Atomic<FreeBlock*> remote{nullptr};
   FrameCache* next_orphan = nullptr;
 };
 
@@ -3387,7 +3525,7 @@ class TaskState {
   bool ref_dec_n(uint64_t n) noexcept;
 
  private:
-  std::atomic<uint64_t> word_;
+  Atomic<uint64_t> word_;
 };
 
 }  // namespace tokio::detail
@@ -5877,6 +6015,9 @@ namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 void yield_thread() noexcept;
 
 inline void cpu_relax() noexcept {
+  // A spinning thread waits for another: under the schedule explorer it hands over the
+  // CPU here (a no-op otherwise; core/detail/atomic.hpp).
+  explore_spin_point();
 #if defined(__x86_64__) || defined(__i386__)
   __builtin_ia32_pause();
 #elif defined(__aarch64__)
@@ -5910,7 +6051,7 @@ class SpinLock {
   void unlock() noexcept { locked_.store(false, std::memory_order_release); }
 
  private:
-  std::atomic<bool> locked_{false};
+  Atomic<bool> locked_{false};
 };
 
 }  // namespace tokio::detail
@@ -5923,7 +6064,7 @@ struct IoWaiter {
   IoWaiter* next = nullptr;
   Wakeable* waker = nullptr;  // owned reference while linked (guarded by the lock)
   uint32_t mask = 0;          // readiness bits that complete this wait (Interest::mask)
-  std::atomic<bool> linked{false};
+  Atomic<bool> linked{false};
 
   explicit IoWaiter(uint32_t m = 0) noexcept : mask(m) {}
   // Awaitables are copied before they first suspend: a copy is never linked.
@@ -6012,7 +6153,7 @@ class alignas(64) ScheduledIo {
   void link(IoWaiter& w) noexcept;
   void unlink(IoWaiter& w) noexcept;
 
-  std::atomic<uint32_t> readiness_{0};
+  Atomic<uint32_t> readiness_{0};
   SpinLock lock_;
   IoWaiter* head_ = nullptr;  // guarded by lock_
   IoWaiter* tail_ = nullptr;
@@ -9916,7 +10057,7 @@ void wake_all_and_unlock(WaitLock& lock, WaitList& list, F&& take) noexcept {
 // moved to a new address while waiting), under `lock`: `to` takes `from`'s state word and
 // waker, and its place in the queue while still_queued(state) says it was not dequeued yet.
 template <class Node, class S, class StillQueued>
-void move_waiter(WaitLock& lock, Node& from, Node& to, std::atomic<S> Node::*state,
+void move_waiter(WaitLock& lock, Node& from, Node& to, Atomic<S> Node::*state,
                  StillQueued&& still_queued) noexcept {
   WaitGuard g(lock);
   S s = (from.*state).load(std::memory_order_acquire);
@@ -9929,7 +10070,7 @@ void move_waiter(WaitLock& lock, Node& from, Node& to, std::atomic<S> Node::*sta
 // Replaces the waker stored in `slot` with `w` (cloned) unless it is already `w`; the
 // previous one is dropped. `slot` is an atomic pointer that notifiers take with
 // exchange(nullptr); the caller holds the lock that serializes replacements.
-inline void store_waker_locked(std::atomic<Wakeable*>& slot, Wakeable* w) noexcept {
+inline void store_waker_locked(Atomic<Wakeable*>& slot, Wakeable* w) noexcept {
   Wakeable* old = slot.load(std::memory_order_relaxed);
   if (old == w) return;
   if (w) w->vtable->clone(w);
@@ -9938,7 +10079,7 @@ inline void store_waker_locked(std::atomic<Wakeable*>& slot, Wakeable* w) noexce
 }
 
 // Takes the waker out of `slot` (the caller owns the returned reference).
-inline Wakeable* take_waker(std::atomic<Wakeable*>& slot) noexcept {
+inline Wakeable* take_waker(Atomic<Wakeable*>& slot) noexcept {
   return slot.exchange(nullptr, std::memory_order_acq_rel);
 }
 
@@ -9956,8 +10097,8 @@ class BatchSemaphore {
   static constexpr std::size_t WAITER_CLOSED = std::size_t{1} << (sizeof(std::size_t) * 8 - 1);
 
   struct Waiter : WaitNode {
-    std::atomic<std::size_t> state{0};  // permits still needed | WAITER_CLOSED
-    std::atomic<Wakeable*> waker{nullptr};
+    Atomic<std::size_t> state{0};  // permits still needed | WAITER_CLOSED
+    Atomic<Wakeable*> waker{nullptr};
   };
 
   enum class TryResult { Ok, NoPermits, Closed };
@@ -10055,7 +10196,7 @@ class BatchSemaphore {
   // between; returns with lock_ released.
   void distribute_and_unlock(std::size_t n) noexcept;
 
-  std::atomic<std::size_t> permits_;
+  Atomic<std::size_t> permits_;
   WaitLock lock_;
   WaitList waiters_;
 };
@@ -11298,8 +11439,8 @@ struct MpscBlock {
 
   explicit MpscBlock(std::size_t s) noexcept : start(s) {}
 
-  std::atomic<uint64_t> ready{0};
-  std::atomic<MpscBlock*> next{nullptr};
+  Atomic<uint64_t> ready{0};
+  Atomic<MpscBlock*> next{nullptr};
   std::size_t start;
   std::size_t observed_tail = 0;  // written before RELEASED is set
   alignas(T) unsigned char slots[kCap][sizeof(T)];
@@ -11479,8 +11620,8 @@ class MpscList {
   // Producer side: every producer writes it. The padding keeps the groups kCacheLine
   // bytes apart without over-aligning the object (an over-aligned allocation costs a
   // memalign per channel).
-  std::atomic<std::size_t> tail_position_{0};
-  std::atomic<Block*> block_tail_{nullptr};
+  Atomic<std::size_t> tail_position_{0};
+  Atomic<Block*> block_tail_{nullptr};
   char pad_[kCacheLine];
   // Consumer side.
   Block* head_ = nullptr;
@@ -21453,9 +21594,9 @@ class LocalQueue {
     }
   }
 
-  alignas(kCacheLine) std::atomic<uint64_t> head_{0};
-  alignas(kCacheLine) std::atomic<uint32_t> tail_{0};
-  alignas(kCacheLine) std::atomic<TaskHeader*> buffer_[kCapacity] = {};
+  alignas(kCacheLine) Atomic<uint64_t> head_{0};
+  alignas(kCacheLine) Atomic<uint32_t> tail_{0};
+  alignas(kCacheLine) Atomic<TaskHeader*> buffer_[kCapacity] = {};
 };
 
 }  // namespace tokio::detail

@@ -32,6 +32,7 @@
 #include <new>
 
 #include "tokio/core/config.hpp"
+#include "tokio/core/detail/atomic.hpp"
 
 namespace tokio::detail {
 
@@ -89,7 +90,7 @@ struct FrameCache {
   std::size_t large_count = 0;
   // Blocks of this cache's slabs freed by other threads (a Treiber stack; the owner takes
   // it all at once).
-  alignas(kCacheLine) std::atomic<FreeBlock*> remote{nullptr};
+  alignas(kCacheLine) Atomic<FreeBlock*> remote{nullptr};
   FrameCache* next_orphan = nullptr;
 };
 

@@ -6,6 +6,7 @@
 #include <atomic>
 
 #include "tokio/core/config.hpp"
+#include "tokio/core/detail/atomic.hpp"
 
 namespace tokio::detail {
 
@@ -14,6 +15,9 @@ namespace tokio::detail {
 void yield_thread() noexcept;
 
 inline void cpu_relax() noexcept {
+  // A spinning thread waits for another: under the schedule explorer it hands over the
+  // CPU here (a no-op otherwise; core/detail/atomic.hpp).
+  explore_spin_point();
 #if defined(__x86_64__) || defined(__i386__)
   __builtin_ia32_pause();
 #elif defined(__aarch64__)
@@ -47,7 +51,7 @@ class SpinLock {
   void unlock() noexcept { locked_.store(false, std::memory_order_release); }
 
  private:
-  std::atomic<bool> locked_{false};
+  Atomic<bool> locked_{false};
 };
 
 }  // namespace tokio::detail

@@ -28,6 +28,7 @@
 #include <cstdint>
 
 #include "tokio/core/config.hpp"
+#include "tokio/core/detail/atomic.hpp"
 #include "tokio/core/detail/spin_lock.hpp"
 #include "tokio/io/interest.hpp"
 #include "tokio/core/detail/poll.hpp"
@@ -40,7 +41,7 @@ struct IoWaiter {
   IoWaiter* next = nullptr;
   Wakeable* waker = nullptr;  // owned reference while linked (guarded by the lock)
   uint32_t mask = 0;          // readiness bits that complete this wait (Interest::mask)
-  std::atomic<bool> linked{false};
+  Atomic<bool> linked{false};
 
   explicit IoWaiter(uint32_t m = 0) noexcept : mask(m) {}
   // Awaitables are copied before they first suspend: a copy is never linked.
@@ -129,7 +130,7 @@ class alignas(64) ScheduledIo {
   void link(IoWaiter& w) noexcept;
   void unlink(IoWaiter& w) noexcept;
 
-  std::atomic<uint32_t> readiness_{0};
+  Atomic<uint32_t> readiness_{0};
   SpinLock lock_;
   IoWaiter* head_ = nullptr;  // guarded by lock_
   IoWaiter* tail_ = nullptr;

@@ -18,6 +18,7 @@
 #include <cstdint>
 
 #include "tokio/core/config.hpp"
+#include "tokio/core/detail/atomic.hpp"
 #include "tokio/runtime/detail/inject.hpp"
 #include "tokio/runtime/detail/task_header.hpp"
 
@@ -169,9 +170,9 @@ class LocalQueue {
     }
   }
 
-  alignas(kCacheLine) std::atomic<uint64_t> head_{0};
-  alignas(kCacheLine) std::atomic<uint32_t> tail_{0};
-  alignas(kCacheLine) std::atomic<TaskHeader*> buffer_[kCapacity] = {};
+  alignas(kCacheLine) Atomic<uint64_t> head_{0};
+  alignas(kCacheLine) Atomic<uint32_t> tail_{0};
+  alignas(kCacheLine) Atomic<TaskHeader*> buffer_[kCapacity] = {};
 };
 
 }  // namespace tokio::detail

@@ -128,7 +128,7 @@ class TaskState {
   bool ref_dec_n(uint64_t n) noexcept;
 
  private:
-  std::atomic<uint64_t> word_;
+  Atomic<uint64_t> word_;
 };
 
 }  // namespace tokio::detail

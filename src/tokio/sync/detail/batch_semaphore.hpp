@@ -26,6 +26,7 @@
 #include <utility>
 
 #include "tokio/core/config.hpp"
+#include "tokio/core/detail/atomic.hpp"
 #include "tokio/sync/detail/wait_list.hpp"
 #include "tokio/core/detail/poll.hpp"
 
@@ -40,8 +41,8 @@ class BatchSemaphore {
   static constexpr std::size_t WAITER_CLOSED = std::size_t{1} << (sizeof(std::size_t) * 8 - 1);
 
   struct Waiter : WaitNode {
-    std::atomic<std::size_t> state{0};  // permits still needed | WAITER_CLOSED
-    std::atomic<Wakeable*> waker{nullptr};
+    Atomic<std::size_t> state{0};  // permits still needed | WAITER_CLOSED
+    Atomic<Wakeable*> waker{nullptr};
   };
 
   enum class TryResult { Ok, NoPermits, Closed };
@@ -139,7 +140,7 @@ class BatchSemaphore {
   // between; returns with lock_ released.
   void distribute_and_unlock(std::size_t n) noexcept;
 
-  std::atomic<std::size_t> permits_;
+  Atomic<std::size_t> permits_;
   WaitLock lock_;
   WaitList waiters_;
 };

@@ -33,6 +33,7 @@
 #include <utility>
 
 #include "tokio/core/config.hpp"
+#include "tokio/core/detail/atomic.hpp"
 #include "tokio/core/detail/spin_lock.hpp"
 
 namespace tokio::detail {
@@ -54,8 +55,8 @@ struct MpscBlock {
 
   explicit MpscBlock(std::size_t s) noexcept : start(s) {}
 
-  std::atomic<uint64_t> ready{0};
-  std::atomic<MpscBlock*> next{nullptr};
+  Atomic<uint64_t> ready{0};
+  Atomic<MpscBlock*> next{nullptr};
   std::size_t start;
   std::size_t observed_tail = 0;  // written before RELEASED is set
   alignas(T) unsigned char slots[kCap][sizeof(T)];
@@ -235,8 +236,8 @@ class MpscList {
   // Producer side: every producer writes it. The padding keeps the groups kCacheLine
   // bytes apart without over-aligning the object (an over-aligned allocation costs a
   // memalign per channel).
-  std::atomic<std::size_t> tail_position_{0};
-  std::atomic<Block*> block_tail_{nullptr};
+  Atomic<std::size_t> tail_position_{0};
+  Atomic<Block*> block_tail_{nullptr};
   char pad_[kCacheLine];
   // Consumer side.
   Block* head_ = nullptr;

@@ -17,6 +17,7 @@
 
 #include <atomic>
 #include <cstddef>
+#include "tokio/core/detail/atomic.hpp"
 #include "tokio/core/detail/mutex.hpp"
 
 #include "tokio/core/detail/spin_lock.hpp"
@@ -143,7 +144,7 @@ void wake_all_and_unlock(WaitLock& lock, WaitList& list, F&& take) noexcept {
 // moved to a new address while waiting), under `lock`: `to` takes `from`'s state word and
 // waker, and its place in the queue while still_queued(state) says it was not dequeued yet.
 template <class Node, class S, class StillQueued>
-void move_waiter(WaitLock& lock, Node& from, Node& to, std::atomic<S> Node::*state,
+void move_waiter(WaitLock& lock, Node& from, Node& to, Atomic<S> Node::*state,
                  StillQueued&& still_queued) noexcept {
   WaitGuard g(lock);
   S s = (from.*state).load(std::memory_order_acquire);
@@ -156,7 +157,7 @@ void move_waiter(WaitLock& lock, Node& from, Node& to, std::atomic<S> Node::*sta
 // Replaces the waker stored in `slot` with `w` (cloned) unless it is already `w`; the
 // previous one is dropped. `slot` is an atomic pointer that notifiers take with
 // exchange(nullptr); the caller holds the lock that serializes replacements.
-inline void store_waker_locked(std::atomic<Wakeable*>& slot, Wakeable* w) noexcept {
+inline void store_waker_locked(Atomic<Wakeable*>& slot, Wakeable* w) noexcept {
   Wakeable* old = slot.load(std::memory_order_relaxed);
   if (old == w) return;
   if (w) w->vtable->clone(w);
@@ -165,7 +166,7 @@ inline void store_waker_locked(std::atomic<Wakeable*>& slot, Wakeable* w) noexce
 }
 
 // Takes the waker out of `slot` (the caller owns the returned reference).
-inline Wakeable* take_waker(std::atomic<Wakeable*>& slot) noexcept {
+inline Wakeable* take_waker(Atomic<Wakeable*>& slot) noexcept {
   return slot.exchange(nullptr, std::memory_order_acq_rel);
 }
 
