@@ -203,146 +203,6 @@ namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 inline constexpr std::size_t kCacheLine = 128;
 
 }  // namespace tokio::detail
-
-// The atomics seam (an alias of std::atomic outside the schedule explorer). Included here
-// as well as by its users: task_state.hpp reaches it through this header.
-/* begin file src/tokio/core/detail/atomic.hpp */
-// detail::Atomic<T>: the one seam the lock-free core's atomics go through, so a test build
-// can explore their interleavings (tests/explore/, `make explore`; issue 11 §2, after
-// Tokio's loom).
-//
-// Normal builds: `Atomic<T>` is an alias of `std::atomic<T>`, not a wrapper. The
-// declarations that use it name exactly the type they named before, so the generated code,
-// the layout and the memory orderings are the ones of plain std::atomic: zero cost by
-// construction, nothing for the optimiser to see through.
-//
-// Explorer builds (TOKIO_SCHEDULE_EXPLORER defined; only tests/explore/ does that, and it
-// compiles src/ on its own, never beside a normal TU, since the macro changes types in
-// headers): `Atomic<T>` wraps a std::atomic<T> and calls explore_preemption_point() before
-// each operation, then performs the real operation with the caller's orderings. The
-// explorer lets one thread run at a time and may hand the CPU to another thread at each of
-// those points, so every schedule it runs is a sequentially consistent interleaving of the
-// atomic operations (weaker orderings are kept but not explored: see README, "Checks").
-// explore_spin_point() marks a thread that waits for another (cpu_relax in a spin loop):
-// the explorer switches away there and does not run the spinner again until some other
-// thread has written an atomic (explore_wrote(), after every store, exchange, successful
-// compare-exchange and fetch_op), so a spin loop costs one switch, not a branch per turn.
-//
-// Components behind the seam: the local run queue, the task state word, the batch
-// semaphore (and the SpinLock and waker slots of its waiter list), the mpsc block list,
-// the readiness word and the frame allocator's remote free stack.
-
-TOKIO_SYSTEM_HEADERS_BEGIN
-#include <atomic>
-TOKIO_SYSTEM_HEADERS_END
-
-#if defined(TOKIO_SCHEDULE_EXPLORER)
-TOKIO_SYSTEM_HEADERS_BEGIN
-#include <type_traits>
-TOKIO_SYSTEM_HEADERS_END
-#endif
-
-namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-
-#if !defined(TOKIO_SCHEDULE_EXPLORER)
-
-template <class T>
-using Atomic = std::atomic<T>;
-
-inline void explore_spin_point() noexcept {}
-
-#else
-
-// Defined by the explorer (tests/explore/explorer.cpp), never by the library. Threads the
-// explorer does not run return at once.
-void explore_preemption_point() noexcept;
-void explore_spin_point() noexcept;
-void explore_wrote() noexcept;
-
-template <class T>
-class Atomic {
- public:
-  using value_type = T;
-  Atomic() noexcept = default;
-  constexpr Atomic(T v) noexcept : a_(v) {}  // NOLINT(google-explicit-constructor): as std::atomic
-  Atomic(const Atomic&) = delete;
-  Atomic& operator=(const Atomic&) = delete;
-
-  T load(std::memory_order o = std::memory_order_seq_cst) const noexcept {
-    explore_preemption_point();
-    return a_.load(o);
-  }
-  // Operations that may write: the preemption point before, the write notice after (a
-  // spinner woken before the write would only spin again).
-  void store(T v, std::memory_order o = std::memory_order_seq_cst) noexcept {
-    explore_preemption_point();
-    a_.store(v, o);
-    explore_wrote();
-  }
-  T exchange(T v, std::memory_order o = std::memory_order_seq_cst) noexcept {
-    explore_preemption_point();
-    return wrote(a_.exchange(v, o));
-  }
-  bool compare_exchange_weak(T& e, T d, std::memory_order s, std::memory_order f) noexcept {
-    explore_preemption_point();
-    return wrote_if(a_.compare_exchange_weak(e, d, s, f));
-  }
-  bool compare_exchange_weak(T& e, T d, std::memory_order o = std::memory_order_seq_cst) noexcept {
-    explore_preemption_point();
-    return wrote_if(a_.compare_exchange_weak(e, d, o));
-  }
-  bool compare_exchange_strong(T& e, T d, std::memory_order s, std::memory_order f) noexcept {
-    explore_preemption_point();
-    return wrote_if(a_.compare_exchange_strong(e, d, s, f));
-  }
-  bool compare_exchange_strong(T& e, T d,
-                               std::memory_order o = std::memory_order_seq_cst) noexcept {
-    explore_preemption_point();
-    return wrote_if(a_.compare_exchange_strong(e, d, o));
-  }
-  template <class D>
-  T fetch_add(D d, std::memory_order o = std::memory_order_seq_cst) noexcept {
-    explore_preemption_point();
-    return wrote(a_.fetch_add(d, o));
-  }
-  template <class D>
-  T fetch_sub(D d, std::memory_order o = std::memory_order_seq_cst) noexcept {
-    explore_preemption_point();
-    return wrote(a_.fetch_sub(d, o));
-  }
-  T fetch_and(T v, std::memory_order o = std::memory_order_seq_cst) noexcept {
-    explore_preemption_point();
-    return wrote(a_.fetch_and(v, o));
-  }
-  T fetch_or(T v, std::memory_order o = std::memory_order_seq_cst) noexcept {
-    explore_preemption_point();
-    return wrote(a_.fetch_or(v, o));
-  }
-  T fetch_xor(T v, std::memory_order o = std::memory_order_seq_cst) noexcept {
-    explore_preemption_point();
-    return wrote(a_.fetch_xor(v, o));
-  }
-
- private:
-  static T wrote(T r) noexcept {
-    explore_wrote();
-    return r;
-  }
-  static bool wrote_if(bool ok) noexcept {
-    if (ok) explore_wrote();
-    return ok;
-  }
-
-  std::atomic<T> a_;
-};
-
-static_assert(sizeof(Atomic<unsigned long>) == sizeof(std::atomic<unsigned long>));
-static_assert(std::is_standard_layout_v<Atomic<void*>>);
-
-#endif
-
-}  // namespace tokio::detail
-/* end file src/tokio/core/detail/atomic.hpp */
 /* end file src/tokio/core/config.hpp */
 /* begin file src/tokio/core/result.hpp */
 // tokio::Result<T, E>: an expected-like value-or-error type with std::expected's member
@@ -914,7 +774,9 @@ class Context {
 // thrown in the body propagate to whoever awaits it. Destroying a Task destroys its frame
 // and, with it, every suspended operation inside (this is how cancellation works).
 
-/* #include <atomic> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <atomic>
+TOKIO_SYSTEM_HEADERS_END
 TOKIO_SYSTEM_HEADERS_BEGIN
 #include <coroutine>
 TOKIO_SYSTEM_HEADERS_END
@@ -963,6 +825,139 @@ TOKIO_SYSTEM_HEADERS_END
 /* #include <cstdint> (already above) */
 /* #include <new> (already above) */
 
+/* begin file src/tokio/core/detail/atomic.hpp */
+// detail::Atomic<T>: the one seam the lock-free core's atomics go through, so a test build
+// can explore their interleavings (tests/explore/, `make explore`; issue 11 §2, after
+// Tokio's loom).
+//
+// Normal builds: `Atomic<T>` is an alias of `std::atomic<T>`, not a wrapper. The
+// declarations that use it name exactly the type they named before, so the generated code,
+// the layout and the memory orderings are the ones of plain std::atomic: zero cost by
+// construction, nothing for the optimiser to see through.
+//
+// Explorer builds (TOKIO_SCHEDULE_EXPLORER defined; only tests/explore/ does that, and it
+// compiles src/ on its own, never beside a normal TU, since the macro changes types in
+// headers): `Atomic<T>` wraps a std::atomic<T> and calls explore_preemption_point() before
+// each operation, then performs the real operation with the caller's orderings. The
+// explorer lets one thread run at a time and may hand the CPU to another thread at each of
+// those points, so every schedule it runs is a sequentially consistent interleaving of the
+// atomic operations (weaker orderings are kept but not explored: see README, "Checks").
+// explore_spin_point() marks a thread that waits for another (cpu_relax in a spin loop):
+// the explorer switches away there and does not run the spinner again until some other
+// thread has written an atomic (explore_wrote(), after every store, exchange, successful
+// compare-exchange and fetch_op), so a spin loop costs one switch, not a branch per turn.
+//
+// Components behind the seam: the local run queue, the task state word, the batch
+// semaphore (and the SpinLock and waker slots of its waiter list), the mpsc block list,
+// the readiness word and the frame allocator's remote free stack.
+
+/* #include <atomic> (already above) */
+
+#if defined(TOKIO_SCHEDULE_EXPLORER)
+/* #include <type_traits> (already above) */
+#endif
+
+namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
+
+#if !defined(TOKIO_SCHEDULE_EXPLORER)
+
+template <class T>
+using Atomic = std::atomic<T>;
+
+inline void explore_spin_point() noexcept {}
+
+#else
+
+// Defined by the explorer (tests/explore/explorer.cpp), never by the library. Threads the
+// explorer does not run return at once.
+void explore_preemption_point() noexcept;
+void explore_spin_point() noexcept;
+void explore_wrote() noexcept;
+
+template <class T>
+class Atomic {
+ public:
+  using value_type = T;
+  Atomic() noexcept = default;
+  constexpr Atomic(T v) noexcept : a_(v) {}  // NOLINT(google-explicit-constructor): as std::atomic
+  Atomic(const Atomic&) = delete;
+  Atomic& operator=(const Atomic&) = delete;
+
+  T load(std::memory_order o = std::memory_order_seq_cst) const noexcept {
+    explore_preemption_point();
+    return a_.load(o);
+  }
+  // Operations that may write: the preemption point before, the write notice after (a
+  // spinner woken before the write would only spin again).
+  void store(T v, std::memory_order o = std::memory_order_seq_cst) noexcept {
+    explore_preemption_point();
+    a_.store(v, o);
+    explore_wrote();
+  }
+  T exchange(T v, std::memory_order o = std::memory_order_seq_cst) noexcept {
+    explore_preemption_point();
+    return wrote(a_.exchange(v, o));
+  }
+  bool compare_exchange_weak(T& e, T d, std::memory_order s, std::memory_order f) noexcept {
+    explore_preemption_point();
+    return wrote_if(a_.compare_exchange_weak(e, d, s, f));
+  }
+  bool compare_exchange_weak(T& e, T d, std::memory_order o = std::memory_order_seq_cst) noexcept {
+    explore_preemption_point();
+    return wrote_if(a_.compare_exchange_weak(e, d, o));
+  }
+  bool compare_exchange_strong(T& e, T d, std::memory_order s, std::memory_order f) noexcept {
+    explore_preemption_point();
+    return wrote_if(a_.compare_exchange_strong(e, d, s, f));
+  }
+  bool compare_exchange_strong(T& e, T d,
+                               std::memory_order o = std::memory_order_seq_cst) noexcept {
+    explore_preemption_point();
+    return wrote_if(a_.compare_exchange_strong(e, d, o));
+  }
+  template <class D>
+  T fetch_add(D d, std::memory_order o = std::memory_order_seq_cst) noexcept {
+    explore_preemption_point();
+    return wrote(a_.fetch_add(d, o));
+  }
+  template <class D>
+  T fetch_sub(D d, std::memory_order o = std::memory_order_seq_cst) noexcept {
+    explore_preemption_point();
+    return wrote(a_.fetch_sub(d, o));
+  }
+  T fetch_and(T v, std::memory_order o = std::memory_order_seq_cst) noexcept {
+    explore_preemption_point();
+    return wrote(a_.fetch_and(v, o));
+  }
+  T fetch_or(T v, std::memory_order o = std::memory_order_seq_cst) noexcept {
+    explore_preemption_point();
+    return wrote(a_.fetch_or(v, o));
+  }
+  T fetch_xor(T v, std::memory_order o = std::memory_order_seq_cst) noexcept {
+    explore_preemption_point();
+    return wrote(a_.fetch_xor(v, o));
+  }
+
+ private:
+  static T wrote(T r) noexcept {
+    explore_wrote();
+    return r;
+  }
+  static bool wrote_if(bool ok) noexcept {
+    if (ok) explore_wrote();
+    return ok;
+  }
+
+  std::atomic<T> a_;
+};
+
+static_assert(sizeof(Atomic<unsigned long>) == sizeof(std::atomic<unsigned long>));
+static_assert(std::is_standard_layout_v<Atomic<void*>>);
+
+#endif
+
+}  // namespace tokio::detail
+/* end file src/tokio/core/detail/atomic.hpp */
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 

@@ -57,7 +57,7 @@ struct TaskWorld {
       }
       queued.fetch_sub(1);
       sane("to_running");
-      auto r = st.to_running();
+      auto r = st.to_running(0);
       if (r == TaskState::ToRunning::Failed) {  // complete already: drop the entry's ref
         release(1);
         continue;
@@ -72,7 +72,7 @@ struct TaskWorld {
         release(2);  // the runner's ref and the owned list's (the task leaves the list)
         continue;
       }
-      switch (st.to_idle()) {
+      switch (st.to_idle(0)) {
         case TaskState::ToIdle::OkNotified: submit(); break;  // runner's ref -> the queue
         case TaskState::ToIdle::Ok: break;
         case TaskState::ToIdle::OkDealloc: deallocs.fetch_add(1); break;
@@ -89,7 +89,7 @@ explore::Execution wake_vs_run() {
   ex.threads.push_back([w] {  // waker A: wake_by_ref, then drop the waker
     w->events.fetch_add(1);
     w->sane("wake_by_ref");
-    if (w->st.to_notified_by_ref() == TaskState::Notify::Submit) w->submit();
+    if (w->st.to_notified_by_ref(0) == TaskState::Notify::Submit) w->submit();
     w->wakes_done.fetch_add(1);
     explore::progress();
     w->release(1);
@@ -97,7 +97,7 @@ explore::Execution wake_vs_run() {
   ex.threads.push_back([w] {  // waker B: wake by value; then the JoinHandle is dropped
     w->events.fetch_add(1);
     w->sane("wake");
-    switch (w->st.to_notified_by_val()) {
+    switch (w->st.to_notified_by_val(0)) {
       case TaskState::Notify::Submit: w->submit(); break;
       case TaskState::Notify::Dealloc: w->deallocs.fetch_add(1); break;
       case TaskState::Notify::DoNothing: break;

@@ -58,7 +58,3 @@ namespace tokio::detail {
 inline constexpr std::size_t kCacheLine = 128;
 
 }  // namespace tokio::detail
-
-// The atomics seam (an alias of std::atomic outside the schedule explorer). Included here
-// as well as by its users: task_state.hpp reaches it through this header.
-#include "tokio/core/detail/atomic.hpp"

@@ -34,6 +34,7 @@
 #include <cstdlib>
 
 #include "tokio/core/config.hpp"
+#include "tokio/core/detail/atomic.hpp"
 
 namespace tokio::detail {
 
