@@ -2807,7 +2807,10 @@ struct TaskDump {
     Idle,       // suspended, waiting for a wake-up
     Scheduled,  // woken, queued to run
     Running,    // inside a poll on some thread
-    Completed,  // finished; its output waits for its JoinHandle
+    // Finished, caught between its completion and its removal from the task list (a task
+    // leaves the list when it completes: one that finished while its JoinHandle has not
+    // read it yet is not listed; keeping it would cost a lock per joined task).
+    Completed,
   };
   task::Id id;
   std::string name;  // "" for an unnamed task (see task::Builder)
@@ -2815,7 +2818,8 @@ struct TaskDump {
   // How long it has been in that state: since its last poll ended (idle), since it was
   // woken (scheduled), since its poll began (running), since its last poll began
   // (completed). Millisecond precision at best, one batch of polls at worst (see
-  // runtime/detail/coarse_clock.hpp); wraps after 4.6 hours.
+  // runtime/detail/coarse_clock.hpp; a task woken from outside the workers while they all
+  // slept counts from when a worker last ran); wraps after 4.6 hours.
   std::chrono::milliseconds time_in_state{0};
   // The leaf it is suspended on, as the compiler names the type (for example
   // "sync::Notify::Notified" or "time::Sleep"); "" while it runs, is queued or has finished.
@@ -3570,13 +3574,8 @@ class Scheduler {
                            TaskFailure kind) noexcept = 0;
   // `t` was woken (the caller hands over a notified ref). yield: put it behind other work.
   virtual void schedule(TaskHeader* t, bool yield) noexcept = 0;
-  // The task finished. joinable false: unlink it from the owned list. joinable true (a
-  // JoinHandle will read the output): it stays listed, as "completed, not joined" in a dump,
-  // until on_join_released. Either way it no longer counts as alive. Drops nothing; the
-  // caller drops the references.
-  virtual void on_complete(TaskHeader* t, bool joinable) noexcept = 0;
-  // The JoinHandle of a task that completed joinable let go: unlink it.
-  virtual void on_join_released(TaskHeader* t) noexcept = 0;
+  // The task finished: unlink it from the owned list (drops nothing; the caller does).
+  virtual void on_complete(TaskHeader* t) noexcept = 0;
   // A task bound to this scheduler was freed (its memory is already gone).
   virtual void on_dealloc(uint64_t task_id) noexcept = 0;
 
@@ -3785,9 +3784,6 @@ class JoinHandle {
     auto await_resume() {
       h_.taken_ = true;
       auto r = detail::take_join_result<T>(h_.t_);
-      // Joined: give up the join interest now (the runtime stops listing the task as
-      // "completed, not joined"); the handle keeps its reference for id() and friends.
-      (void)detail::task_join_release(h_.t_);
       if constexpr (Throwing) {
         if constexpr (std::is_void_v<T>) {
           if (!r) r.error().rethrow();
@@ -3819,10 +3815,7 @@ class JoinHandle {
 
  private:
   void release() noexcept {
-    auto* t = std::exchange(t_, nullptr);
-    if (!t) return;
-    if (taken_) detail::task_drop_ref(t);  // the join interest went with the output
-    else detail::release_join<T>(t);
+    if (auto* t = std::exchange(t_, nullptr)) detail::release_join<T>(t);
   }
 
   detail::TaskHeader* t_ = nullptr;
@@ -7764,7 +7757,8 @@ class ChunkReader {
     ChunkReader* o;
     FillBufChild<Inner> op{};
 
-    auto poll(task::Context& cx) -> Poll<decltype(take_chunk(o->buf_, true))> {
+    // (Buf, not o->buf_: the enclosing class is incomplete here, which clang 19 enforces.)
+    auto poll(task::Context& cx) -> Poll<decltype(take_chunk(std::declval<Buf&>(), true))> {
       auto found = poll_read_until(cx, o->r_, op, o->delim_,
                                    [&](std::span<const std::byte> s) { append_bytes(o->buf_, s); });
       if (!found) return pending;
@@ -20331,11 +20325,7 @@ struct Config {
 // ever wake again.
 //
 // Sharded by task id; each shard is a doubly linked intrusive list under a spin lock. The
-// list holds one task reference from bind() until the task is unlinked: when it completes,
-// or, for a task whose JoinHandle still exists then, when that handle lets go (so a dump
-// lists it as "completed, not joined"). `len` counts listed tasks not yet completed (the
-// alive ones). Each unlink is one lock either way: at completion or at the handle's
-// release. Separately
+// list holds one task reference from bind() until the task completes (remove()). Separately
 // each shard counts the tasks bound to it that are not yet deallocated (`bound`); while any
 // shard is non-zero the scheduler's shared state holds a reference on itself, so a waker
 // that fires after the Runtime object is gone still finds a live scheduler. Tokio gets the
@@ -20373,13 +20363,8 @@ class OwnedTasks {
   // Links a new task (taking over its owned-list reference). Returns false once closed;
   // the caller then rejects the task.
   bool bind(TaskHeader* t) noexcept;
-  // The task completed: it is no longer alive. joinable false: unlink it (the caller drops
-  // the list's reference). joinable true: it stays listed until unlink_finished.
-  void remove(TaskHeader* t, bool joinable) noexcept;
-  // Unlinks a task that completed joinable (its JoinHandle let go); the caller drops the
-  // list's reference. May run before or after remove(t, true): the two touch different
-  // fields under the same lock.
-  void unlink_finished(TaskHeader* t) noexcept;
+  // The task completed: unlink it. The caller drops the list's reference.
+  void remove(TaskHeader* t) noexcept;
   // A bound task was freed.
   void on_dealloc(uint64_t id) noexcept;
 
@@ -20487,10 +20472,13 @@ class BlockingPool {
 //
 // A scheduler thread reads the real clock once per batch of polls (after each park and each
 // maintenance tick, where it reads it anyway) into tls.coarse_ms, and its transitions stamp
-// that: no clock read on the poll or wake path. Any other thread (a blocking-pool thread, a
-// user thread waking a task) reads the real clock, on paths that already cost far more.
-// Precision: the length of one batch, at most event_interval polls.
+// that: no clock read on the poll or wake path. Any other thread (block_on's thread, a
+// blocking-pool thread, a user thread waking a task) reads the process-wide copy of the
+// latest batch start. Precision: the length of one batch (at most event_interval polls);
+// for a spawn or wake from outside the workers while every worker sleeps, the time since a
+// worker last woke.
 
+/* #include <atomic> (already above) */
 /* #include <chrono> (already above) */
 /* #include <cstdint> (already above) */
 
@@ -20508,15 +20496,27 @@ inline uint32_t steady_ms(std::chrono::steady_clock::time_point now) noexcept {
       std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count());
 }
 
+// The process-wide coarse clock: the latest batch start of any scheduler thread. Read by
+// threads that are not scheduler workers (a spawn or a wake from block_on's thread, a
+// blocking-pool thread or a user thread), which would otherwise read the real clock on
+// every spawn and wake. Relaxed: a clock reading, ordered with nothing; a scheduler thread
+// stores it only when the millisecond changed, so readers rarely miss in cache.
+inline std::atomic<uint32_t> g_coarse_ms{0};
+
 // A scheduler thread starts a batch of polls at `now`.
 inline void refresh_coarse_clock(std::chrono::steady_clock::time_point now) noexcept {
-  tls.coarse_ms = steady_ms(now);
+  uint32_t ms = steady_ms(now);
+  tls.coarse_ms = ms;
+  if (g_coarse_ms.load(std::memory_order_relaxed) != ms) {
+    g_coarse_ms.store(ms, std::memory_order_relaxed);
+  }
 }
 
 // The SINCE bits for a transition made on this thread now.
 inline uint64_t task_stamp() noexcept {
   const ThreadContext& c = tls;
-  return TaskState::since_bits((c.worker ? c.coarse_ms : steady_ms()) & 0xFFFFFFu);
+  uint32_t ms = c.worker ? c.coarse_ms : g_coarse_ms.load(std::memory_order_relaxed);
+  return TaskState::since_bits(ms & 0xFFFFFFu);
 }
 
 }  // namespace tokio::detail
@@ -20881,8 +20881,7 @@ struct HandleInner : RefCounted, Scheduler {
   // `halted` (UnhandledException::ShutdownRuntime).
   virtual void wake_all_for_halt() noexcept = 0;
 
-  void on_complete(TaskHeader* t, bool joinable) noexcept override { owned.remove(t, joinable); }
-  void on_join_released(TaskHeader* t) noexcept override { owned.unlink_finished(t); }
+  void on_complete(TaskHeader* t) noexcept override { owned.remove(t); }
   void on_dealloc(uint64_t id) noexcept override { owned.on_dealloc(id); }
 
   // True when the calling thread is one of this runtime's workers holding a core.
@@ -24454,6 +24453,8 @@ HandleInner::HandleInner(Config cfg, std::size_t owned_shards, std::size_t block
       driver(config),
       owned(this, owned_shards),
       blocking(this, config, config.max_blocking_threads + blocking_threads_extra) {
+  // Tasks spawned before any worker runs a batch get a current stamp (coarse_clock.hpp).
+  g_coarse_ms.store(steady_ms(), std::memory_order_relaxed);
   if (config.task_hooks.any()) hooks = &config.task_hooks;
   observed = hooks != nullptr || config.stall_threshold.count() > 0 || config.poll_time_histogram;
   if (config.stall_threshold.count() > 0) {
@@ -24772,13 +24773,9 @@ void task_complete(TaskHeader* t) noexcept {
       w->vtable->drop(w);
     }
   }
-  // With a JoinHandle still there the task stays listed (and keeps the list's reference)
-  // until the handle lets go (task_join_release): the state word orders the two, so exactly
-  // one side unlinks. An unbound task has no list but the same reference.
-  bool stays_listed = t->sched && (s & TaskState::JOIN_INTEREST);
-  if (t->sched) t->sched->on_complete(t, stays_listed);
-  // The runner's reference, and the list's unless it stays listed.
-  if (t->state.ref_dec_n(stays_listed ? 1 : 2)) runtime_harness_impl::dealloc_task(t);
+  if (t->sched) t->sched->on_complete(t);
+  // The owned-list reference and the runner's reference.
+  if (t->state.ref_dec_n(2)) runtime_harness_impl::dealloc_task(t);
 }
 
 void task_schedule_new(TaskHeader* t) noexcept { t->sched->schedule(t, false); }
@@ -24873,14 +24870,7 @@ bool task_join_poll(TaskHeader* t, task::Context& cx) noexcept {
 bool task_join_release(TaskHeader* t) noexcept {
   uint64_t after = t->state.drop_join_interest();
   if (!(after & TaskState::JOIN_WAKER)) runtime_harness_impl::clear_join_waker(t);
-  bool complete = (after & TaskState::COMPLETE) != 0;
-  if (complete && t->sched) {
-    // It completed while this handle existed, so task_complete left it listed: unlink it
-    // and drop the list's reference (never the last: the caller still holds the handle's).
-    t->sched->on_join_released(t);
-    (void)t->state.ref_dec();
-  }
-  return complete;
+  return (after & TaskState::COMPLETE) != 0;
 }
 
 void wake_deferred(DeferList& d) noexcept {
@@ -25688,26 +25678,14 @@ bool OwnedTasks::bind(TaskHeader* t) noexcept {
   return true;
 }
 
-namespace owned_tasks_impl {
-void unlink_locked(TaskHeader*& head, TaskHeader* t) noexcept {
+void OwnedTasks::remove(TaskHeader* t) noexcept {
+  Shard& s = shard_of(t->id);
+  std::lock_guard<SpinLock> g(s.lock);
   if (t->owned_prev) t->owned_prev->owned_next = t->owned_next;
-  else head = t->owned_next;
+  else s.head = t->owned_next;
   if (t->owned_next) t->owned_next->owned_prev = t->owned_prev;
   t->owned_prev = t->owned_next = nullptr;
-}
-}  // namespace owned_tasks_impl
-
-void OwnedTasks::remove(TaskHeader* t, bool joinable) noexcept {
-  Shard& s = shard_of(t->id);
-  std::lock_guard<SpinLock> g(s.lock);
-  if (!joinable) owned_tasks_impl::unlink_locked(s.head, t);
   s.len.store(s.len.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
-}
-
-void OwnedTasks::unlink_finished(TaskHeader* t) noexcept {
-  Shard& s = shard_of(t->id);
-  std::lock_guard<SpinLock> g(s.lock);
-  owned_tasks_impl::unlink_locked(s.head, t);
 }
 
 void OwnedTasks::on_dealloc(uint64_t id) noexcept {
@@ -25717,9 +25695,9 @@ void OwnedTasks::on_dealloc(uint64_t id) noexcept {
   if (s.bound.fetch_sub(1, std::memory_order_acq_rel) == 1) owner_->ref_dec();
 }
 
-// Appends shard i's tasks to `out`, each with a reference of the caller's: a listed task
-// still holds the list's reference (dropped only after its unlink), so it stays alive while
-// we take ours under the lock.
+// Appends shard i's tasks to `out`, each with a reference of the caller's: listed tasks are
+// not yet past completion, so the list's reference keeps them alive while we take ours under
+// the lock.
 void OwnedTasks::collect_shard(std::size_t i, std::vector<TaskHeader*>& out) {
   Shard& s = shards_[i];
   std::lock_guard<SpinLock> g(s.lock);
@@ -26630,8 +26608,7 @@ class LocalSetShared final : public RefCounted, public Scheduler {
   LocalSetShared();
 
   void schedule(TaskHeader* t, bool yield) noexcept override;
-  void on_complete(TaskHeader* t, bool joinable) noexcept override { owned_.remove(t, joinable); }
-  void on_join_released(TaskHeader* t) noexcept override { owned_.unlink_finished(t); }
+  void on_complete(TaskHeader* t) noexcept override { owned_.remove(t); }
   void on_dealloc(uint64_t id) noexcept override { owned_.on_dealloc(id); }
   // A local task's exception follows the policy of the runtime driving the set at that
   // moment; with none (a set polled outside any runtime), the default: report it.

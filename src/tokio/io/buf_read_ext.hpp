@@ -106,7 +106,8 @@ class ChunkReader {
     ChunkReader* o;
     FillBufChild<Inner> op{};
 
-    auto poll(task::Context& cx) -> Poll<decltype(take_chunk(o->buf_, true))> {
+    // (Buf, not o->buf_: the enclosing class is incomplete here, which clang 19 enforces.)
+    auto poll(task::Context& cx) -> Poll<decltype(take_chunk(std::declval<Buf&>(), true))> {
       auto found = poll_read_until(cx, o->r_, op, o->delim_,
                                    [&](std::span<const std::byte> s) { append_bytes(o->buf_, s); });
       if (!found) return pending;

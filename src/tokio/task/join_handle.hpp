@@ -139,9 +139,6 @@ class JoinHandle {
     auto await_resume() {
       h_.taken_ = true;
       auto r = detail::take_join_result<T>(h_.t_);
-      // Joined: give up the join interest now (the runtime stops listing the task as
-      // "completed, not joined"); the handle keeps its reference for id() and friends.
-      (void)detail::task_join_release(h_.t_);
       if constexpr (Throwing) {
         if constexpr (std::is_void_v<T>) {
           if (!r) r.error().rethrow();
@@ -173,10 +170,7 @@ class JoinHandle {
 
  private:
   void release() noexcept {
-    auto* t = std::exchange(t_, nullptr);
-    if (!t) return;
-    if (taken_) detail::task_drop_ref(t);  // the join interest went with the output
-    else detail::release_join<T>(t);
+    if (auto* t = std::exchange(t_, nullptr)) detail::release_join<T>(t);
   }
 
   detail::TaskHeader* t_ = nullptr;

@@ -21,8 +21,7 @@ class LocalSetShared final : public RefCounted, public Scheduler {
   LocalSetShared();
 
   void schedule(TaskHeader* t, bool yield) noexcept override;
-  void on_complete(TaskHeader* t, bool joinable) noexcept override { owned_.remove(t, joinable); }
-  void on_join_released(TaskHeader* t) noexcept override { owned_.unlink_finished(t); }
+  void on_complete(TaskHeader* t) noexcept override { owned_.remove(t); }
   void on_dealloc(uint64_t id) noexcept override { owned_.on_dealloc(id); }
   // A local task's exception follows the policy of the runtime driving the set at that
   // moment; with none (a set polled outside any runtime), the default: report it.

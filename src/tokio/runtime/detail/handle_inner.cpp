@@ -18,6 +18,8 @@ HandleInner::HandleInner(Config cfg, std::size_t owned_shards, std::size_t block
       driver(config),
       owned(this, owned_shards),
       blocking(this, config, config.max_blocking_threads + blocking_threads_extra) {
+  // Tasks spawned before any worker runs a batch get a current stamp (coarse_clock.hpp).
+  g_coarse_ms.store(steady_ms(), std::memory_order_relaxed);
   if (config.task_hooks.any()) hooks = &config.task_hooks;
   observed = hooks != nullptr || config.stall_threshold.count() > 0 || config.poll_time_histogram;
   if (config.stall_threshold.count() > 0) {

@@ -93,8 +93,7 @@ struct HandleInner : RefCounted, Scheduler {
   // `halted` (UnhandledException::ShutdownRuntime).
   virtual void wake_all_for_halt() noexcept = 0;
 
-  void on_complete(TaskHeader* t, bool joinable) noexcept override { owned.remove(t, joinable); }
-  void on_join_released(TaskHeader* t) noexcept override { owned.unlink_finished(t); }
+  void on_complete(TaskHeader* t) noexcept override { owned.remove(t); }
   void on_dealloc(uint64_t id) noexcept override { owned.on_dealloc(id); }
 
   // True when the calling thread is one of this runtime's workers holding a core.

@@ -235,13 +235,9 @@ void task_complete(TaskHeader* t) noexcept {
       w->vtable->drop(w);
     }
   }
-  // With a JoinHandle still there the task stays listed (and keeps the list's reference)
-  // until the handle lets go (task_join_release): the state word orders the two, so exactly
-  // one side unlinks. An unbound task has no list but the same reference.
-  bool stays_listed = t->sched && (s & TaskState::JOIN_INTEREST);
-  if (t->sched) t->sched->on_complete(t, stays_listed);
-  // The runner's reference, and the list's unless it stays listed.
-  if (t->state.ref_dec_n(stays_listed ? 1 : 2)) runtime_harness_impl::dealloc_task(t);
+  if (t->sched) t->sched->on_complete(t);
+  // The owned-list reference and the runner's reference.
+  if (t->state.ref_dec_n(2)) runtime_harness_impl::dealloc_task(t);
 }
 
 void task_schedule_new(TaskHeader* t) noexcept { t->sched->schedule(t, false); }
@@ -336,14 +332,7 @@ bool task_join_poll(TaskHeader* t, task::Context& cx) noexcept {
 bool task_join_release(TaskHeader* t) noexcept {
   uint64_t after = t->state.drop_join_interest();
   if (!(after & TaskState::JOIN_WAKER)) runtime_harness_impl::clear_join_waker(t);
-  bool complete = (after & TaskState::COMPLETE) != 0;
-  if (complete && t->sched) {
-    // It completed while this handle existed, so task_complete left it listed: unlink it
-    // and drop the list's reference (never the last: the caller still holds the handle's).
-    t->sched->on_join_released(t);
-    (void)t->state.ref_dec();
-  }
-  return complete;
+  return (after & TaskState::COMPLETE) != 0;
 }
 
 void wake_deferred(DeferList& d) noexcept {

@@ -30,26 +30,14 @@ bool OwnedTasks::bind(TaskHeader* t) noexcept {
   return true;
 }
 
-namespace owned_tasks_impl {
-void unlink_locked(TaskHeader*& head, TaskHeader* t) noexcept {
+void OwnedTasks::remove(TaskHeader* t) noexcept {
+  Shard& s = shard_of(t->id);
+  std::lock_guard<SpinLock> g(s.lock);
   if (t->owned_prev) t->owned_prev->owned_next = t->owned_next;
-  else head = t->owned_next;
+  else s.head = t->owned_next;
   if (t->owned_next) t->owned_next->owned_prev = t->owned_prev;
   t->owned_prev = t->owned_next = nullptr;
-}
-}  // namespace owned_tasks_impl
-
-void OwnedTasks::remove(TaskHeader* t, bool joinable) noexcept {
-  Shard& s = shard_of(t->id);
-  std::lock_guard<SpinLock> g(s.lock);
-  if (!joinable) owned_tasks_impl::unlink_locked(s.head, t);
   s.len.store(s.len.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
-}
-
-void OwnedTasks::unlink_finished(TaskHeader* t) noexcept {
-  Shard& s = shard_of(t->id);
-  std::lock_guard<SpinLock> g(s.lock);
-  owned_tasks_impl::unlink_locked(s.head, t);
 }
 
 void OwnedTasks::on_dealloc(uint64_t id) noexcept {
@@ -59,9 +47,9 @@ void OwnedTasks::on_dealloc(uint64_t id) noexcept {
   if (s.bound.fetch_sub(1, std::memory_order_acq_rel) == 1) owner_->ref_dec();
 }
 
-// Appends shard i's tasks to `out`, each with a reference of the caller's: a listed task
-// still holds the list's reference (dropped only after its unlink), so it stays alive while
-// we take ours under the lock.
+// Appends shard i's tasks to `out`, each with a reference of the caller's: listed tasks are
+// not yet past completion, so the list's reference keeps them alive while we take ours under
+// the lock.
 void OwnedTasks::collect_shard(std::size_t i, std::vector<TaskHeader*>& out) {
   Shard& s = shards_[i];
   std::lock_guard<SpinLock> g(s.lock);

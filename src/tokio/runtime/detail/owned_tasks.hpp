@@ -3,11 +3,7 @@
 // ever wake again.
 //
 // Sharded by task id; each shard is a doubly linked intrusive list under a spin lock. The
-// list holds one task reference from bind() until the task is unlinked: when it completes,
-// or, for a task whose JoinHandle still exists then, when that handle lets go (so a dump
-// lists it as "completed, not joined"). `len` counts listed tasks not yet completed (the
-// alive ones). Each unlink is one lock either way: at completion or at the handle's
-// release. Separately
+// list holds one task reference from bind() until the task completes (remove()). Separately
 // each shard counts the tasks bound to it that are not yet deallocated (`bound`); while any
 // shard is non-zero the scheduler's shared state holds a reference on itself, so a waker
 // that fires after the Runtime object is gone still finds a live scheduler. Tokio gets the
@@ -47,13 +43,8 @@ class OwnedTasks {
   // Links a new task (taking over its owned-list reference). Returns false once closed;
   // the caller then rejects the task.
   bool bind(TaskHeader* t) noexcept;
-  // The task completed: it is no longer alive. joinable false: unlink it (the caller drops
-  // the list's reference). joinable true: it stays listed until unlink_finished.
-  void remove(TaskHeader* t, bool joinable) noexcept;
-  // Unlinks a task that completed joinable (its JoinHandle let go); the caller drops the
-  // list's reference. May run before or after remove(t, true): the two touch different
-  // fields under the same lock.
-  void unlink_finished(TaskHeader* t) noexcept;
+  // The task completed: unlink it. The caller drops the list's reference.
+  void remove(TaskHeader* t) noexcept;
   // A bound task was freed.
   void on_dealloc(uint64_t id) noexcept;
 

@@ -74,13 +74,8 @@ class Scheduler {
                            TaskFailure kind) noexcept = 0;
   // `t` was woken (the caller hands over a notified ref). yield: put it behind other work.
   virtual void schedule(TaskHeader* t, bool yield) noexcept = 0;
-  // The task finished. joinable false: unlink it from the owned list. joinable true (a
-  // JoinHandle will read the output): it stays listed, as "completed, not joined" in a dump,
-  // until on_join_released. Either way it no longer counts as alive. Drops nothing; the
-  // caller drops the references.
-  virtual void on_complete(TaskHeader* t, bool joinable) noexcept = 0;
-  // The JoinHandle of a task that completed joinable let go: unlink it.
-  virtual void on_join_released(TaskHeader* t) noexcept = 0;
+  // The task finished: unlink it from the owned list (drops nothing; the caller does).
+  virtual void on_complete(TaskHeader* t) noexcept = 0;
   // A task bound to this scheduler was freed (its memory is already gone).
   virtual void on_dealloc(uint64_t task_id) noexcept = 0;
 
