@@ -744,6 +744,9 @@ Task<int> amain(std::string addr) {
   }
 }
 
+// TOKIO_EXAMPLE_NO_MAIN: this file without its main, for a program that includes it to
+// reuse its parts (fuzz/resp.cpp drives RespCodec).
+#ifndef TOKIO_EXAMPLE_NO_MAIN
 int main(int argc, char** argv) {
   std::string addr = "127.0.0.1:6379";
   std::size_t workers = std::thread::hardware_concurrency();
@@ -761,3 +764,4 @@ int main(int argc, char** argv) {
                 .build();
   return rt.block_on(amain(addr));
 }
+#endif  // TOKIO_EXAMPLE_NO_MAIN
