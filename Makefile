@@ -354,6 +354,10 @@ build/fuzz/%: fuzz/%.cpp build/fuzz/tokio.o $(wildcard fuzz/*.hpp) tokio.hpp
 	@mkdir -p $(dir $@)
 	$(FUZZ_CXX) $(FUZZ_CFLAGS) -fsanitize=fuzzer -DTOKIO_COMPILED_LIB $< build/fuzz/tokio.o -o $@ $(LDLIBS)
 
+# Targets that compile an example in (without its main) rebuild when it changes.
+build/fuzz/resp: examples/mini_redis.cpp
+build/fuzz/http: examples/http_server.cpp
+
 fuzz-build: $(FUZZ_BINS)
 
 fuzz: fuzz-build

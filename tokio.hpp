@@ -19985,10 +19985,11 @@ class BytesCodec {
 // next frame-length bytes are the frame (a BytesMut, cut off the read buffer without a
 // copy). A frame longer than max_frame_length is the error codec::Errc::frame_too_large:
 // its bytes are skipped as they arrive (never buffered) and decoding goes on with the
-// next frame. A field + adjustment below zero or past SIZE_MAX is
+// next frame. A field + adjustment below zero or past SIZE_MAX, or a frame length of 0
+// with num_skip 0 (it would consume nothing, and repeat for ever), is
 // codec::Errc::invalid_frame_length, which a FramedRead reports and then ends (the input
 // cannot be resynchronised). A partial frame at the end of the input is
-// codec::Errc::bytes_remaining_on_stream.
+// codec::Errc::bytes_remaining_on_stream, also when only its header had arrived.
 //
 // Encoding writes the length field (payload length - length_adjustment, in the field's
 // width and byte order: frame_too_large when it does not fit or the payload is longer
@@ -20065,6 +20066,10 @@ class LengthDelimitedCodec {
   void set_max_frame_length(std::size_t n) noexcept { b_.max_ = n; }
 
   Result<std::optional<BytesMut>, std::error_code> decode(BytesMut& buf);
+  // At the end of the input. Not the default decode_eof (leftover bytes are an error): the
+  // header of a frame is consumed before its bytes arrive, so a frame cut short right
+  // after its header leaves the buffer empty and would vanish silently.
+  Result<std::optional<BytesMut>, std::error_code> decode_eof(BytesMut& buf);
   Result<void, std::error_code> encode(std::span<const std::byte> payload, BytesMut& dst);
   Result<void, std::error_code> encode(std::string_view payload, BytesMut& dst) {
     return encode(std::as_bytes(std::span(payload.data(), payload.size())), dst);
@@ -20082,6 +20087,9 @@ class LengthDelimitedCodec {
     return b_.skip_ && *b_.skip_ > h ? *b_.skip_ : h;
   }
   std::size_t num_skip() const noexcept { return b_.skip_ ? *b_.skip_ : b_.offset_ + b_.width_; }
+  // The frame length the header at `head` (head_len() bytes) announces; nullopt when it
+  // is invalid (Errc::invalid_frame_length).
+  std::optional<uint64_t> frame_len(const std::byte* head) const noexcept;
 
   enum class State { Head, Data, Skip };
   Builder b_;
@@ -35439,10 +35447,39 @@ LengthDelimitedCodec LengthDelimitedCodec::Builder::new_codec() const {
   return c;
 }
 
+std::optional<uint64_t> LengthDelimitedCodec::frame_len(const std::byte* head) const noexcept {
+  const uint64_t field = get_uint(head + b_.offset_, b_.width_, b_.big_);
+  // frame length = field + adjustment, in range [0, SIZE_MAX].
+  uint64_t len;
+  if (b_.adjust_ < 0) {
+    const uint64_t sub = uint64_t(0) - static_cast<uint64_t>(b_.adjust_);
+    if (field < sub) return std::nullopt;
+    len = field - sub;
+  } else {
+    const uint64_t add = static_cast<uint64_t>(b_.adjust_);
+    if (field > std::numeric_limits<uint64_t>::max() - add) return std::nullopt;
+    len = field + add;
+  }
+  if constexpr (sizeof(std::size_t) < sizeof(uint64_t)) {
+    if (len > std::numeric_limits<std::size_t>::max()) return std::nullopt;
+  }
+  // With num_skip 0 an empty frame would consume nothing: the same header would give
+  // empty frames for ever (a peer could spin the reader). Nothing after it can be trusted
+  // either, so it ends the stream like a negative length.
+  if (len == 0 && num_skip() == 0) return std::nullopt;
+  return len;
+}
+
 Result<std::optional<BytesMut>, std::error_code> LengthDelimitedCodec::decode(BytesMut& buf) {
   for (;;) {
     switch (state_) {
       case State::Skip: {
+        if (n_ < buf.len() && buf.len() - n_ >= head_len() && !frame_len(buf.data() + n_)) {
+          // The oversized frame ends here and an invalid header follows: report it before
+          // consuming anything, so that a FramedRead (which goes on after an error that
+          // consumed input) reports it once and ends.
+          return unexpected(make_error_code(Errc::invalid_frame_length));
+        }
         std::size_t k = n_ < buf.len() ? n_ : buf.len();
         buf.advance(k);
         n_ -= k;
@@ -35456,28 +35493,11 @@ Result<std::optional<BytesMut>, std::error_code> LengthDelimitedCodec::decode(By
           buf.reserve(head - buf.len());
           return std::optional<BytesMut>();
         }
-        const uint64_t field = get_uint(buf.data() + b_.offset_, b_.width_, b_.big_);
-        // frame length = field + adjustment, in range [0, SIZE_MAX].
-        uint64_t len;
-        if (b_.adjust_ < 0) {
-          const uint64_t sub = uint64_t(0) - static_cast<uint64_t>(b_.adjust_);
-          if (field < sub) return unexpected(make_error_code(Errc::invalid_frame_length));
-          len = field - sub;
-        } else {
-          const uint64_t add = static_cast<uint64_t>(b_.adjust_);
-          if (field > std::numeric_limits<uint64_t>::max() - add) {
-            return unexpected(make_error_code(Errc::invalid_frame_length));
-          }
-          len = field + add;
-        }
-        if constexpr (sizeof(std::size_t) < sizeof(uint64_t)) {
-          if (len > std::numeric_limits<std::size_t>::max()) {
-            return unexpected(make_error_code(Errc::invalid_frame_length));
-          }
-        }
+        const std::optional<uint64_t> len = frame_len(buf.data());
+        if (!len) return unexpected(make_error_code(Errc::invalid_frame_length));
         buf.advance(num_skip());
-        n_ = static_cast<std::size_t>(len);
-        if (len > b_.max_) {
+        n_ = static_cast<std::size_t>(*len);
+        if (*len > b_.max_) {
           // Too large: drop its bytes as they come, never buffer them.
           state_ = State::Skip;
           std::size_t k = n_ < buf.len() ? n_ : buf.len();
@@ -35501,6 +35521,17 @@ Result<std::optional<BytesMut>, std::error_code> LengthDelimitedCodec::decode(By
       }
     }
   }
+}
+
+Result<std::optional<BytesMut>, std::error_code> LengthDelimitedCodec::decode_eof(BytesMut& buf) {
+  auto r = decode(buf);
+  if (!r || *r) return r;
+  // Data: the frame is incomplete (decode took what there was). Skip: the rest of an
+  // oversized frame, already reported, just never came.
+  if (state_ == State::Data || !buf.is_empty()) {
+    return unexpected(make_error_code(Errc::bytes_remaining_on_stream));
+  }
+  return r;
 }
 
 Result<void, std::error_code> LengthDelimitedCodec::encode(std::span<const std::byte> payload,

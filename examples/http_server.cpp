@@ -734,6 +734,9 @@ Task<int> amain(std::string addr, Ctx* ctx, Limits limits) {
   }
 }
 
+// TOKIO_EXAMPLE_NO_MAIN: this file without its main, for a program that includes it to
+// reuse its parts (fuzz/http.cpp drives HttpCodec).
+#ifndef TOKIO_EXAMPLE_NO_MAIN
 int main(int argc, char** argv) {
   std::string addr = "127.0.0.1:8080";
   std::size_t workers = std::thread::hardware_concurrency();
@@ -760,3 +763,4 @@ int main(int argc, char** argv) {
                 .build();
   return rt.block_on(amain(addr, &ctx, limits));
 }
+#endif  // TOKIO_EXAMPLE_NO_MAIN

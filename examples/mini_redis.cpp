@@ -14,7 +14,8 @@
 // and its reply appended to the write buffer (next_buffered / feed), and the replies go
 // out in one write when the buffer runs dry. Malformed input gets "-ERR Protocol error"
 // and the connection is closed, as Redis does; the server never trusts a length it
-// reads (bulk strings up to 64 MiB, arrays up to 1M elements, inline lines up to 64 KiB).
+// reads (bulk strings up to 64 MiB, arrays up to 1M elements, a whole command up to
+// 512 MiB, inline lines up to 64 KiB). Empty arrays ("*0", "*-1") are ignored, as Redis does.
 // A subscribed connection waits with tokio::select on its commands and on a
 // StreamMap of BroadcastStreams, one per channel (keyed by channel name).
 #define TOKIO_IMPLEMENTATION
@@ -45,7 +46,14 @@ namespace sw = tokio::stream::wrappers;
 // --- RESP ----------------------------------------------------------------------------------
 
 // Protocol errors, reported to the client as "-ERR Protocol error: <message>".
-enum class RespErr { bad_count = 1, bad_length, expected_dollar, bad_terminator, inline_too_long };
+enum class RespErr {
+  bad_count = 1,
+  bad_length,
+  expected_dollar,
+  bad_terminator,
+  inline_too_long,
+  command_too_long
+};
 struct RespCategory : std::error_category {
   const char* name() const noexcept override { return "resp"; }
   std::string message(int c) const override {
@@ -55,6 +63,7 @@ struct RespCategory : std::error_category {
       case RespErr::expected_dollar: return "expected '$'";
       case RespErr::bad_terminator: return "expected CRLF after bulk data";
       case RespErr::inline_too_long: return "too big inline request";
+      case RespErr::command_too_long: return "too big multibulk request";
     }
     return "protocol error";
   }
@@ -160,15 +169,16 @@ class RespCodec {
   static constexpr std::size_t kMaxBulk = 64 << 20;
   static constexpr int64_t kMaxArgs = 1 << 20;
   static constexpr std::size_t kMaxInline = 64 << 10;
+  // The arguments' offsets are 32-bit, and 1M arguments of 64 MiB must not be buffered.
+  static constexpr std::size_t kMaxCommand = 512 << 20;
 
   io::Result<std::optional<Command>> decode(codec::BytesMut& buf) {
     for (;;) {
       if (buf.is_empty()) return std::optional<Command>();
       const char* p = reinterpret_cast<const char*>(buf.data());
-      if (p[0] == '*') return decode_array(buf);
-      auto r = decode_inline(buf);
+      auto r = p[0] == '*' ? decode_array(buf) : decode_inline(buf);
       if (!r || *r) return r;
-      if (!skipped_blank_) return r;  // incomplete
+      if (!skipped_) return r;  // incomplete
     }
   }
 
@@ -252,6 +262,7 @@ class RespCodec {
   }
 
   io::Result<std::optional<Command>> decode_array(codec::BytesMut& buf) {
+    skipped_ = false;
     const char* p = reinterpret_cast<const char*>(buf.data());
     const std::size_t n = buf.len();
     auto count = read_int(p, 1, n, RespErr::bad_count);
@@ -259,6 +270,11 @@ class RespCodec {
     if (!*count) return std::optional<Command>();
     auto [argc, pos] = **count;
     if (argc > kMaxArgs) return tokio::unexpected(resp_error(RespErr::bad_count));
+    if (argc <= 0) {  // an empty command: skipped (a Command always has a name)
+      buf.advance(pos);
+      skipped_ = true;
+      return std::optional<Command>();
+    }
     Command cmd;
     for (int64_t i = 0; i < argc; ++i) {
       if (pos >= n) return std::optional<Command>();
@@ -270,6 +286,7 @@ class RespCodec {
       if (l < 0 || static_cast<std::size_t>(l) > kMaxBulk)
         return tokio::unexpected(resp_error(RespErr::bad_length));
       std::size_t end = data + static_cast<std::size_t>(l);
+      if (end + 2 > kMaxCommand) return tokio::unexpected(resp_error(RespErr::command_too_long));
       if (end + 2 > n) {
         buf.reserve(end + 2 - n);  // a large value: room for all of it at once
         return std::optional<Command>();
@@ -284,7 +301,7 @@ class RespCodec {
   }
 
   io::Result<std::optional<Command>> decode_inline(codec::BytesMut& buf) {
-    skipped_blank_ = false;
+    skipped_ = false;
     const char* p = reinterpret_cast<const char*>(buf.data());
     const std::size_t n = buf.len();
     const void* nlp = std::memchr(p, '\n', std::min(n, kMaxInline + 1));
@@ -303,13 +320,13 @@ class RespCodec {
     }
     cmd.raw = buf.split_to(nl + 1);
     if (cmd.argc == 0) {
-      skipped_blank_ = true;  // an empty line: ignored
+      skipped_ = true;  // an empty line: ignored
       return std::optional<Command>();
     }
     return std::optional<Command>(std::move(cmd));
   }
 
-  bool skipped_blank_ = false;
+  bool skipped_ = false;  // the last decode_* consumed an empty command (decode goes on)
 };
 
 // --- the database ------------------------------------------------------------------------
@@ -744,6 +761,9 @@ Task<int> amain(std::string addr) {
   }
 }
 
+// TOKIO_EXAMPLE_NO_MAIN: this file without its main, for a program that includes it to
+// reuse its parts (fuzz/resp.cpp drives RespCodec).
+#ifndef TOKIO_EXAMPLE_NO_MAIN
 int main(int argc, char** argv) {
   std::string addr = "127.0.0.1:6379";
   std::size_t workers = std::thread::hardware_concurrency();
@@ -761,3 +781,4 @@ int main(int argc, char** argv) {
                 .build();
   return rt.block_on(amain(addr));
 }
+#endif  // TOKIO_EXAMPLE_NO_MAIN

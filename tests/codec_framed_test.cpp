@@ -154,7 +154,7 @@ TEST_CASE("FramedRead: end of stream, I/O errors, next_buffered") {
       CHECK(!(co_await fr.next()).has_value());  // ended after the I/O error
     }
     {
-      // A decoder without decode_eof: leftovers at the end are an error.
+      // Leftovers at the end (a partial header) are an error.
       iotest::MockReader r;
       r.data(ld_frame("x") + std::string("\0\0", 2));
       codec::FramedRead fr(r, LengthDelimitedCodec());

@@ -244,3 +244,57 @@ TEST_CASE(
   LengthDelimitedCodec def;
   CHECK(def.max_frame_length() == 8u * 1024 * 1024);
 }
+
+TEST_CASE(
+    "LengthDelimitedCodec regressions found by fuzz/codec.cpp: a frame cut short right after its "
+    "header, an empty frame with num_skip 0, an invalid header right after a skipped frame") {
+  {
+    // The header is consumed before the frame's bytes arrive: at the end of the input the
+    // buffer is empty, yet a frame is missing.
+    auto c = LengthDelimitedCodec();
+    BytesMut buf(std::string_view("\0\0\0\x05", 4));
+    auto r = c.decode(buf);
+    REQUIRE(r.has_value());
+    CHECK(!r->has_value());
+    CHECK(buf.is_empty());
+    auto eof = codec::decode_eof(c, buf);
+    REQUIRE(!eof.has_value());
+    CHECK(eof.error() == codec::Errc::bytes_remaining_on_stream);
+  }
+  {
+    // num_skip 0 and a length of 0: a frame that consumes nothing would repeat for ever.
+    auto c = LengthDelimitedCodec::builder()
+                 .length_field_length(2)
+                 .length_adjustment(-2)
+                 .num_skip(0)
+                 .new_codec();
+    BytesMut buf(std::string_view("\0\x02", 2));
+    auto r = c.decode(buf);
+    REQUIRE(!r.has_value());
+    CHECK(r.error() == codec::Errc::invalid_frame_length);
+    CHECK(buf.len() == 2);  // nothing consumed: a FramedRead ends
+  }
+  auto rt = tokio::runtime::Builder::new_current_thread().build();
+  rt.block_on([]() -> Task<> {
+    // The tail of an oversized frame and an invalid header in one read: the error comes
+    // once (it consumes nothing), then the stream ends.
+    auto c = LengthDelimitedCodec::builder()
+                 .length_field_length(1)
+                 .length_adjustment(-1)
+                 .max_frame_length(2)
+                 .new_codec();
+    iotest::MockReader r;
+    r.data(
+         "\x05"
+         "ab")
+        .data(std::string_view("cd\0", 3));
+    codec::FramedRead fr(r, c);
+    std::vector<std::string> got;
+    while (auto item = co_await fr.next()) {
+      got.push_back(*item ? (*item)->to_string() : "<" + item->error().message() + ">");
+    }
+    std::vector<std::string> want{"<frame size too big>",
+                                  "<provided length would overflow after adjustment>"};
+    CHECK(got == want);
+  }());
+}

@@ -18,10 +18,11 @@
 // next frame-length bytes are the frame (a BytesMut, cut off the read buffer without a
 // copy). A frame longer than max_frame_length is the error codec::Errc::frame_too_large:
 // its bytes are skipped as they arrive (never buffered) and decoding goes on with the
-// next frame. A field + adjustment below zero or past SIZE_MAX is
+// next frame. A field + adjustment below zero or past SIZE_MAX, or a frame length of 0
+// with num_skip 0 (it would consume nothing, and repeat for ever), is
 // codec::Errc::invalid_frame_length, which a FramedRead reports and then ends (the input
 // cannot be resynchronised). A partial frame at the end of the input is
-// codec::Errc::bytes_remaining_on_stream.
+// codec::Errc::bytes_remaining_on_stream, also when only its header had arrived.
 //
 // Encoding writes the length field (payload length - length_adjustment, in the field's
 // width and byte order: frame_too_large when it does not fit or the payload is longer
@@ -99,6 +100,10 @@ class LengthDelimitedCodec {
   void set_max_frame_length(std::size_t n) noexcept { b_.max_ = n; }
 
   Result<std::optional<BytesMut>, std::error_code> decode(BytesMut& buf);
+  // At the end of the input. Not the default decode_eof (leftover bytes are an error): the
+  // header of a frame is consumed before its bytes arrive, so a frame cut short right
+  // after its header leaves the buffer empty and would vanish silently.
+  Result<std::optional<BytesMut>, std::error_code> decode_eof(BytesMut& buf);
   Result<void, std::error_code> encode(std::span<const std::byte> payload, BytesMut& dst);
   Result<void, std::error_code> encode(std::string_view payload, BytesMut& dst) {
     return encode(std::as_bytes(std::span(payload.data(), payload.size())), dst);
@@ -116,6 +121,9 @@ class LengthDelimitedCodec {
     return b_.skip_ && *b_.skip_ > h ? *b_.skip_ : h;
   }
   std::size_t num_skip() const noexcept { return b_.skip_ ? *b_.skip_ : b_.offset_ + b_.width_; }
+  // The frame length the header at `head` (head_len() bytes) announces; nullopt when it
+  // is invalid (Errc::invalid_frame_length).
+  std::optional<uint64_t> frame_len(const std::byte* head) const noexcept;
 
   enum class State { Head, Data, Skip };
   Builder b_;
