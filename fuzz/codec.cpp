@@ -61,13 +61,9 @@ std::vector<Item> drive(D& d, std::string_view data, const std::vector<std::size
                "decoder yields without consuming input: " + show_items(out));
   };
   BytesMut buf;
-  std::size_t pos = 0, next_piece = 0, max_piece = 0;
-  while (pos < data.size()) {
-    std::size_t k = data.size() - pos;
-    if (next_piece < pieces.size()) k = std::min(k, pieces[next_piece++]);
-    max_piece = std::max(max_piece, k);
-    buf.put(data.substr(pos, k));
-    pos += k;
+  fuzz::Pieces in(data, pieces);
+  while (!in.done()) {
+    buf.put(in.next());
     for (;;) {
       const std::size_t before = buf.len();
       auto r = d.decode(buf);
@@ -85,7 +81,7 @@ std::vector<Item> drive(D& d, std::string_view data, const std::vector<std::size
       FUZZ_CHECK(buf.len() <= bound, "buffered " + std::to_string(buf.len()) + " bytes, limit " +
                                          std::to_string(bound));
       // BytesMut at most doubles a block; what it holds is bounded, so is its capacity.
-      const std::size_t cap_bound = 4 * (bound + max_piece) + 128;
+      const std::size_t cap_bound = 4 * (bound + in.max_piece()) + 128;
       FUZZ_CHECK(buf.capacity() <= cap_bound, "buffer capacity " + std::to_string(buf.capacity()) +
                                                   " for a limit of " + std::to_string(bound));
     }

@@ -10,12 +10,14 @@
 
 #include <fuzzer/FuzzedDataProvider.h>
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "tokio.hpp"
 
@@ -88,6 +90,30 @@ inline tokio::runtime::Runtime& runtime() {
       tokio::runtime::Builder::new_current_thread().enable_all().build();
   return rt;
 }
+
+// The pieces a fuzz input cut a byte stream into, as a reader would receive them: the
+// chosen sizes in order (0: an empty piece, a decode with nothing new), then the rest in one
+// piece. Remembers the largest, which bounds what a decoder may buffer beyond its limit.
+class Pieces {
+ public:
+  Pieces(std::string_view data, const std::vector<std::size_t>& sizes) noexcept
+      : data_(data), sizes_(sizes) {}
+  bool done() const noexcept { return pos_ >= data_.size(); }
+  std::string_view next() noexcept {
+    std::size_t k = data_.size() - pos_;
+    if (next_ < sizes_.size()) k = std::min(k, sizes_[next_++]);
+    max_ = std::max(max_, k);
+    std::string_view piece = data_.substr(pos_, k);
+    pos_ += k;
+    return piece;
+  }
+  std::size_t max_piece() const noexcept { return max_; }
+
+ private:
+  std::string_view data_;
+  const std::vector<std::size_t>& sizes_;
+  std::size_t pos_ = 0, next_ = 0, max_ = 0;
+};
 
 }  // namespace fuzz
 

@@ -63,7 +63,6 @@ Outcome drive(const Limits& limits, std::string_view data, const std::vector<std
   Outcome out;
   HttpCodec c(limits);
   codec::BytesMut buf;
-  std::size_t pos = 0, next_piece = 0, max_piece = 0;
   int continues = 0;  // markers since the last request
   auto take = [&](Request& r) {
     if (r.continue_only) {
@@ -84,12 +83,9 @@ Outcome drive(const Limits& limits, std::string_view data, const std::vector<std
     out.requests.push_back(std::move(s));
     FUZZ_CHECK(out.requests.size() <= data.size(), "more requests than input bytes");
   };
-  while (pos < data.size()) {
-    std::size_t k = data.size() - pos;
-    if (next_piece < pieces.size()) k = std::min(k, pieces[next_piece++]);
-    max_piece = std::max(max_piece, k);
-    buf.put(data.substr(pos, k));
-    pos += k;
+  fuzz::Pieces in(data, pieces);
+  while (!in.done()) {
+    buf.put(in.next());
     for (;;) {
       auto r = c.decode(buf);
       if (!r) {
@@ -101,7 +97,7 @@ Outcome drive(const Limits& limits, std::string_view data, const std::vector<std
     }
     const std::size_t bound = std::max(limits.max_head, limits.max_body) + 1026;
     FUZZ_CHECK(buf.len() <= bound, "buffered " + std::to_string(buf.len()) + " bytes");
-    FUZZ_CHECK(buf.capacity() <= 4 * (bound + max_piece) + 128,
+    FUZZ_CHECK(buf.capacity() <= 4 * (bound + in.max_piece()) + 128,
                "buffer capacity " + std::to_string(buf.capacity()));
   }
   auto r = codec::decode_eof(c, buf);

@@ -47,7 +47,6 @@ Outcome drive(std::string_view data, const std::vector<std::size_t>& pieces) {
   Outcome out;
   RespCodec c;
   codec::BytesMut buf;
-  std::size_t pos = 0, next_piece = 0, max_piece = 0;
   auto take = [&](Command& cmd) {
     FUZZ_CHECK(cmd.argc > 0, "a command without arguments");
     Args a;
@@ -55,12 +54,9 @@ Outcome drive(std::string_view data, const std::vector<std::size_t>& pieces) {
     out.commands.push_back(std::move(a));
     FUZZ_CHECK(out.commands.size() <= data.size(), "more commands than input bytes");
   };
-  while (pos < data.size()) {
-    std::size_t k = data.size() - pos;
-    if (next_piece < pieces.size()) k = std::min(k, pieces[next_piece++]);
-    max_piece = std::max(max_piece, k);
-    buf.put(data.substr(pos, k));
-    pos += k;
+  fuzz::Pieces in(data, pieces);
+  while (!in.done()) {
+    buf.put(in.next());
     for (;;) {
       auto r = c.decode(buf);
       if (!r) {
@@ -74,7 +70,7 @@ Outcome drive(std::string_view data, const std::vector<std::size_t>& pieces) {
       FUZZ_CHECK(buf.len() <= RespCodec::kMaxInline,
                  "an incomplete inline command of " + std::to_string(buf.len()) + " bytes");
     }
-    FUZZ_CHECK(buf.capacity() <= 2 * (buf.len() + max_piece + RespCodec::kMaxBulk) + 4096,
+    FUZZ_CHECK(buf.capacity() <= 2 * (buf.len() + in.max_piece() + RespCodec::kMaxBulk) + 4096,
                "buffer capacity " + std::to_string(buf.capacity()));
   }
   auto r = codec::decode_eof(c, buf);
