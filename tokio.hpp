@@ -3458,8 +3458,8 @@ class TaskState {
   uint64_t load() const noexcept { return word_.load(std::memory_order_acquire); }
   static uint64_t refs(uint64_t s) noexcept { return (s >> REF_SHIFT) & REF_MASK; }
 
-  // SINCE: a coarse-clock reading (coarse_clock_ms()) placed in the word's top bits, and
-  // back. `stamp` arguments below are since_bits(...) values.
+  // SINCE: a coarse-clock reading (task_stamp(), runtime/detail/coarse_clock.hpp) placed in
+  // the word's top bits, and back. `stamp` arguments below are since_bits(...) values.
   static uint64_t since_bits(uint32_t ms) noexcept { return uint64_t{ms} << SINCE_SHIFT; }
   static uint32_t since_ms(uint64_t s) noexcept { return static_cast<uint32_t>(s >> SINCE_SHIFT); }
   static uint64_t with_since(uint64_t s, uint64_t stamp) noexcept {
@@ -20494,15 +20494,11 @@ class BlockingPool {
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
 // Milliseconds of the steady clock, modulo 2^32 (the SINCE field keeps the low 24 bits).
-inline uint32_t steady_ms() noexcept {
-  return static_cast<uint32_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                   std::chrono::steady_clock::now().time_since_epoch())
-                                   .count());
-}
 inline uint32_t steady_ms(std::chrono::steady_clock::time_point now) noexcept {
   return static_cast<uint32_t>(
       std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count());
 }
+inline uint32_t steady_ms() noexcept { return steady_ms(std::chrono::steady_clock::now()); }
 
 // The process-wide coarse clock: the latest batch start of any scheduler thread. Read by
 // threads that are not scheduler workers (a spawn or a wake from block_on's thread, a
@@ -24118,10 +24114,12 @@ class CurrentThread final : public HandleInner {
     WorkerStats::bump(core->stats.poll_count);
   }
 
-  // Refreshes the coarse clock on the way in and out: park(0) ends every batch of polls.
+  // Refreshes the coarse clock (once) before the next batch: park(0) ends every batch.
   void park(CtCore* core, std::optional<std::chrono::nanoseconds> timeout) {
-    refresh_coarse_clock(std::chrono::steady_clock::now());
-    if (timeout && timeout->count() == 0 && !driver.has_drivers()) return;
+    if (timeout && timeout->count() == 0 && !driver.has_drivers()) {
+      refresh_coarse_clock(std::chrono::steady_clock::now());
+      return;
+    }
     if (config.on_thread_park) config.on_thread_park();
     WorkerStats::bump(core->stats.park_count);
     publish_stats(core);

@@ -20,15 +20,11 @@
 namespace tokio::detail {
 
 // Milliseconds of the steady clock, modulo 2^32 (the SINCE field keeps the low 24 bits).
-inline uint32_t steady_ms() noexcept {
-  return static_cast<uint32_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                   std::chrono::steady_clock::now().time_since_epoch())
-                                   .count());
-}
 inline uint32_t steady_ms(std::chrono::steady_clock::time_point now) noexcept {
   return static_cast<uint32_t>(
       std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count());
 }
+inline uint32_t steady_ms() noexcept { return steady_ms(std::chrono::steady_clock::now()); }
 
 // The process-wide coarse clock: the latest batch start of any scheduler thread. Read by
 // threads that are not scheduler workers (a spawn or a wake from block_on's thread, a

@@ -183,10 +183,12 @@ class CurrentThread final : public HandleInner {
     WorkerStats::bump(core->stats.poll_count);
   }
 
-  // Refreshes the coarse clock on the way in and out: park(0) ends every batch of polls.
+  // Refreshes the coarse clock (once) before the next batch: park(0) ends every batch.
   void park(CtCore* core, std::optional<std::chrono::nanoseconds> timeout) {
-    refresh_coarse_clock(std::chrono::steady_clock::now());
-    if (timeout && timeout->count() == 0 && !driver.has_drivers()) return;
+    if (timeout && timeout->count() == 0 && !driver.has_drivers()) {
+      refresh_coarse_clock(std::chrono::steady_clock::now());
+      return;
+    }
     if (config.on_thread_park) config.on_thread_park();
     WorkerStats::bump(core->stats.park_count);
     publish_stats(core);

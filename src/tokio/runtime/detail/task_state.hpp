@@ -63,8 +63,8 @@ class TaskState {
   uint64_t load() const noexcept { return word_.load(std::memory_order_acquire); }
   static uint64_t refs(uint64_t s) noexcept { return (s >> REF_SHIFT) & REF_MASK; }
 
-  // SINCE: a coarse-clock reading (coarse_clock_ms()) placed in the word's top bits, and
-  // back. `stamp` arguments below are since_bits(...) values.
+  // SINCE: a coarse-clock reading (task_stamp(), runtime/detail/coarse_clock.hpp) placed in
+  // the word's top bits, and back. `stamp` arguments below are since_bits(...) values.
   static uint64_t since_bits(uint32_t ms) noexcept { return uint64_t{ms} << SINCE_SHIFT; }
   static uint32_t since_ms(uint64_t s) noexcept { return static_cast<uint32_t>(s >> SINCE_SHIFT); }
   static uint64_t with_since(uint64_t s, uint64_t stamp) noexcept {
