@@ -1369,6 +1369,13 @@ struct ThreadContext {
   const void* arena_closure = nullptr;
   void* arena_frame = nullptr;
   std::size_t arena_size = 0;
+  // task::Builder's name for the task about to be created on this thread, and where the
+  // frame block that took it is (core/detail/task_name.hpp). `pending_name` is only ever
+  // set for the span of one statement (a temporary Builder's life, or a Builder's spawn call).
+  const char* pending_name = nullptr;
+  std::size_t pending_name_len = 0;
+  void* named_frame = nullptr;
+  void* named_block = nullptr;
   // Depth-independent resumption and destruction of Task chains (core/task.hpp):
   // `transfers` counts symmetric transfers since control last returned to drive_slot's
   // loop, `bounce` is the coroutine a transfer left for that loop to resume instead, and
@@ -1578,6 +1585,65 @@ class Leaf : public Pollable {
 
 }  // namespace tokio::detail
 /* end file src/tokio/core/detail/poll.hpp */
+/* begin file src/tokio/core/detail/task_name.hpp */
+// A named task's name (task::Builder::name): a TaskName followed by the text, pointed to by
+// the task header's ident word (runtime/detail/task_header.hpp), which then finds the id too.
+//
+// Where the block lives, cheapest first:
+//   - in the task's own frame block, after the coroutine frame: task::Builder puts the name
+//     in tls.pending_name while the task's root frame is created (`Builder().name(n)` on a
+//     temporary, for `spawn(coro(...))`; and around its spawn of a callable), and the first
+//     Task frame allocated on the thread then (frame_alloc_named) reserves room for it and
+//     records itself in tls.named_frame. Freed with the frame: no allocation of its own.
+//   - otherwise (the name reached some other frame first, a LocalSet or blocking spawn, a
+//     kept Builder spawning a ready-made Task) a frame-allocator block of its own, freed
+//     when the task is freed.
+
+/* #include <cstddef> (already above) */
+/* #include <cstdint> (already above) */
+
+namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
+
+struct TaskName {
+  uint64_t id;
+  uint64_t len;
+  const char* text() const noexcept { return reinterpret_cast<const char*>(this + 1); }
+  char* text() noexcept { return reinterpret_cast<char*>(this + 1); }
+};
+
+// A Task frame of n bytes (with kTaskPrefix in front, as the promise's operator new gives)
+// and tls.pending_name's text after it; takes the pending name and sets tls.named_frame /
+// tls.named_block. Out of line: only the first frame after a Builder named a task gets here.
+void* frame_alloc_named(std::size_t n);
+
+// Bytes to reserve after a frame for the pending name (0: none pending).
+std::size_t pending_name_room() noexcept;
+// Writes the pending name at `at` (8-aligned, pending_name_room() bytes) as the name of the
+// task whose root frame is `frame`, and takes it (tls.named_frame / named_block).
+void take_pending_name(void* at, void* frame) noexcept;
+// Ends a naming scope: no name pending, none recorded (task::Builder, spawn_named_on).
+void clear_pending_name() noexcept;
+
+// Offers a name to the frame created while it lives (spawn of a callable by task::Builder),
+// unless one is pending already; clears what it set when it ends.
+class PendingNameScope {
+ public:
+  PendingNameScope(const char* name, std::size_t len) noexcept {
+    if (len != 0) set_ = offer(name, len);
+  }
+  ~PendingNameScope() {
+    if (set_) clear_pending_name();
+  }
+  PendingNameScope(const PendingNameScope&) = delete;
+  PendingNameScope& operator=(const PendingNameScope&) = delete;
+
+ private:
+  static bool offer(const char* name, std::size_t len) noexcept;
+  bool set_ = false;
+};
+
+}  // namespace tokio::detail
+/* end file src/tokio/core/detail/task_name.hpp */
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE {
 
@@ -1743,6 +1809,8 @@ class PromiseBase {
   // The parent link (the prefix's last word) starts cleared: a frame resumed as a root
   // returns to nobody.
   TOKIO_ALWAYS_INLINE static void* operator new(std::size_t n) {
+    // A task::Builder's name waiting for the frame of the task it names (task_name.hpp).
+    if (TOKIO_UNLIKELY(tls.pending_name != nullptr)) return frame_alloc_named(n);
     void* frame = static_cast<char*>(frame_alloc(kTaskPrefix + n)) + kTaskPrefix;
     clear_parent_link(frame);
     return frame;
@@ -1778,6 +1846,9 @@ class PromiseBase {
       t.keep_frame = nullptr;
       return;
     }
+    // The frame that took a Builder's name dies before its spawn: a later frame at the same
+    // address must not pass for it (task_name.hpp).
+    if (TOKIO_UNLIKELY(p == t.named_frame)) t.named_frame = nullptr;
     frame_free(static_cast<char*>(p) - kTaskPrefix);
   }
 
@@ -2807,17 +2878,16 @@ struct TaskDump {
     Idle,       // suspended, waiting for a wake-up
     Scheduled,  // woken, queued to run
     Running,    // inside a poll on some thread
-    // Finished, caught between its completion and its removal from the task list (a task
-    // leaves the list when it completes: one that finished while its JoinHandle has not
-    // read it yet is not listed; keeping it would cost a lock per joined task).
+    // Finished while its JoinHandle (or JoinSet entry) still exists: listed until the handle
+    // reads the output or is dropped ("completed, not joined").
     Completed,
   };
   task::Id id;
   std::string name;  // "" for an unnamed task (see task::Builder)
   State state = State::Idle;
   // How long it has been in that state: since its last poll ended (idle), since it was
-  // woken (scheduled), since its poll began (running), since its last poll began
-  // (completed). Millisecond precision at best, one batch of polls at worst (see
+  // woken (scheduled), since its poll began (running), since its last poll
+  // began (completed: the poll it finished in). Millisecond precision at best, one batch of polls at worst (see
   // runtime/detail/coarse_clock.hpp; a task woken from outside the workers while they all
   // slept counts from when a worker last ran); wraps after 4.6 hours.
   std::chrono::milliseconds time_in_state{0};
@@ -3406,8 +3476,7 @@ struct enable_display<task::JoinError> : std::true_type {};
 //                         COMPLETE) only the runtime side may read the field, while clear
 //                         only the JoinHandle side may write it
 //   bit 5  CANCELLED      abort()/shutdown requested; the next poll cancels instead
-//   bit 6  NAMED          the task has a name in the name registry (task_names.hpp); set
-//                         once, before the task is shared, and read when it is freed
+//   bit 6                 unused (a task's name is found from its header's ident word)
 //   bits 7..39            reference count (33 bits: more references than memory could
 //                         hold waker clones for; ref_inc aborts before it would overflow)
 //   bits 40..63           SINCE: when the task entered its current state (idle, scheduled,
@@ -3441,7 +3510,6 @@ class TaskState {
   static constexpr uint64_t JOIN_INTEREST = 1u << 3;
   static constexpr uint64_t JOIN_WAKER = 1u << 4;
   static constexpr uint64_t CANCELLED = 1u << 5;
-  static constexpr uint64_t NAMED = 1u << 6;
   static constexpr uint64_t LIFECYCLE = RUNNING | COMPLETE;
   static constexpr unsigned REF_SHIFT = 7;
   static constexpr uint64_t REF_ONE = uint64_t{1} << REF_SHIFT;
@@ -3486,7 +3554,8 @@ class TaskState {
   // CANCELLED (the caller cancels the task instead; it still holds RUNNING).
   bool to_notified_after_yield(uint64_t stamp) noexcept;
 
-  // RUNNING -> COMPLETE. Returns the state after the transition.
+  // RUNNING -> COMPLETE (SINCE kept: a completed task shows the time since its last poll
+  // began, which saves the clock read here). Returns the state after the transition.
   uint64_t to_complete() noexcept;
 
   enum class Notify { DoNothing, Submit, Dealloc };
@@ -3513,8 +3582,6 @@ class TaskState {
   // handle side owns the waker field). Returns the state after the transition.
   uint64_t drop_join_interest() noexcept;
 
-  // Marks the task as named (task::Builder), before it is scheduled.
-  void set_named() noexcept { word_.fetch_or(NAMED, std::memory_order_relaxed); }
   void ref_inc() noexcept {
     uint64_t prev = word_.fetch_add(REF_ONE, std::memory_order_relaxed);
     if (TOKIO_UNLIKELY(refs(prev) >= REF_MASK - 1)) std::abort();  // refcount overflow
@@ -3574,10 +3641,14 @@ class Scheduler {
                            TaskFailure kind) noexcept = 0;
   // `t` was woken (the caller hands over a notified ref). yield: put it behind other work.
   virtual void schedule(TaskHeader* t, bool yield) noexcept = 0;
-  // The task finished: unlink it from the owned list (drops nothing; the caller does).
-  virtual void on_complete(TaskHeader* t) noexcept = 0;
-  // A task bound to this scheduler was freed (its memory is already gone).
-  virtual void on_dealloc(uint64_t task_id) noexcept = 0;
+  // The task finished (OwnedTasks::on_complete; joinable: its JoinHandle still exists, so
+  // it stays listed until on_joined). Drops nothing; the caller does.
+  virtual void on_complete(TaskHeader* t, bool joinable) noexcept = 0;
+  // The JoinHandle of a task that completed joinable let go of it: unlink it.
+  virtual void on_joined(TaskHeader* t) noexcept = 0;
+  // A task bound to this scheduler was freed (its memory is already gone; shard_key is
+  // its TaskHeader::shard_key()).
+  virtual void on_dealloc(uint64_t shard_key) noexcept = 0;
 
  protected:
   ~Scheduler() = default;
@@ -3586,7 +3657,15 @@ class Scheduler {
 struct TaskHeader {
   Wakeable wakeable;  // offset 0: vtable is a TaskVTable
   TaskState state;
-  uint64_t id = 0;
+  // The task's id, or where its name is. Bit 0 set: `id << 1 | 1` (an unnamed task; ids
+  // stay below 2^63). Bit 0 clear: a TaskName* (8-aligned; core/detail/task_name.hpp)
+  // holding the id and the name, so a name costs the header no extra word, with bit 1
+  // (kOwnNameBlock) set when that block is one of its own, freed with the task, rather than
+  // part of the task's frame block (so freeing the task never reads the name block).
+  // Written before the task is bound (the owned list publishes it under its lock, a spawn
+  // queue by its release) and never after, so plain reads from any thread are race-free.
+  uint64_t ident = 1;
+  static constexpr uint64_t kOwnNameBlock = 2;
   Wakeable* join_waker = nullptr;    // see JOIN_WAKER in state.hpp
   PollSlot slot;                     // the suspended leaf (armed to start the root at spawn)
   TaskHeader* owned_prev = nullptr;  // owned-task list links (under the shard lock)
@@ -3595,6 +3674,19 @@ struct TaskHeader {
   // be the header's last word, which a root frame's final suspend reads as its parent link
   // while other threads may be relinking the owned-task list around this task.
   Scheduler* sched = nullptr;
+
+  uint64_t id() const noexcept { return (ident & 1) ? ident >> 1 : name_block()->id; }
+  // Picks the task's owned-list shard: the id, or for a named task its name block's address
+  // (stable for the task's life; name blocks are at least 32 bytes apart), so binding,
+  // unlinking and freeing a named task never read its name block on another thread.
+  uint64_t shard_key() const noexcept { return (ident & 1) ? ident >> 1 : ident >> 5; }
+  void set_id(uint64_t id) noexcept { ident = id << 1 | 1; }
+  // The name block of a named task, or null.
+  const TaskName* name_block() const noexcept {
+    return (ident & 1)
+               ? nullptr
+               : reinterpret_cast<const TaskName*>(static_cast<uintptr_t>(ident & ~uint64_t{7}));
+  }
 
   const TaskVTable* vt() const noexcept {
     return reinterpret_cast<const TaskVTable*>(wakeable.vtable);
@@ -3649,8 +3741,20 @@ void task_reject(TaskHeader* t) noexcept;
 // A JoinHandle (or JoinSet entry) let go of a completed task's output without reading it:
 // an exception there is reported (TaskFailure::DroppedUnread).
 void task_output_dropped(TaskHeader* t, const std::exception_ptr& e) noexcept;
-// Names a task (task::Builder), before it is scheduled; the name is freed with the task.
-void set_task_name(TaskHeader* t, const char* name, std::size_t len) noexcept;
+// Names a task (task::Builder), before it is bound; the name is freed with the task.
+void set_task_name_slow(TaskHeader* t, const char* name, std::size_t len) noexcept;
+inline void set_task_name(TaskHeader* t, const char* name, std::size_t len) noexcept {
+  ThreadContext& c = tls;
+  if (TOKIO_LIKELY(c.named_frame == task_root(t).address())) {
+    // Its root frame's block holds the name already (core/detail/task_name.hpp).
+    auto* n = static_cast<TaskName*>(c.named_block);
+    n->id = t->id();
+    t->ident = static_cast<uint64_t>(reinterpret_cast<uintptr_t>(n));
+    c.named_frame = nullptr;
+    return;
+  }
+  set_task_name_slow(t, name, len);
+}
 
 inline void task_ref_inc(TaskHeader* t) noexcept { t->state.ref_inc(); }
 
@@ -3664,7 +3768,7 @@ namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 template <class T>
 Result<T, task::JoinError> take_join_result(TaskHeader* t) {
   Outcome<T>* out = output_of<T>(t);
-  task::Id id{t->id};
+  task::Id id{t->id()};
   if (out->state() == OutcomeState::Value) {
     if constexpr (std::is_void_v<T>) {
       out->take_value();
@@ -3720,7 +3824,7 @@ class AbortHandle {
   bool is_finished() const noexcept {
     return t_ && (t_->state.load() & detail::TaskState::COMPLETE);
   }
-  Id id() const noexcept { return Id{t_ ? t_->id : 0}; }
+  Id id() const noexcept { return Id{t_ ? t_->id() : 0}; }
 
  private:
   detail::TaskHeader* t_ = nullptr;
@@ -3758,7 +3862,7 @@ class JoinHandle {
   bool is_finished() const noexcept {
     return t_ && (t_->state.load() & detail::TaskState::COMPLETE);
   }
-  Id id() const noexcept { return Id{t_ ? t_->id : 0}; }
+  Id id() const noexcept { return Id{t_ ? t_->id() : 0}; }
   AbortHandle abort_handle() const noexcept { return AbortHandle(t_); }
   bool valid() const noexcept { return t_ != nullptr; }
   // Detaches the task explicitly (same as destroying the handle).
@@ -3766,6 +3870,7 @@ class JoinHandle {
   // Low level (JoinSet): the task header, and giving up the handle's reference to the
   // caller without releasing it.
   detail::TaskHeader* raw_header() const noexcept { return t_; }
+  bool output_taken() const noexcept { return taken_; }
   void forget() noexcept { t_ = nullptr; }
 
   template <bool Throwing>
@@ -3784,6 +3889,9 @@ class JoinHandle {
     auto await_resume() {
       h_.taken_ = true;
       auto r = detail::take_join_result<T>(h_.t_);
+      // Joined: the task leaves the runtime's task list now (a dump stops listing it as
+      // completed, not joined); the handle keeps its reference for id() and is_finished().
+      (void)detail::task_join_release(h_.t_);
       if constexpr (Throwing) {
         if constexpr (std::is_void_v<T>) {
           if (!r) r.error().rethrow();
@@ -3815,7 +3923,10 @@ class JoinHandle {
 
  private:
   void release() noexcept {
-    if (auto* t = std::exchange(t_, nullptr)) detail::release_join<T>(t);
+    auto* t = std::exchange(t_, nullptr);
+    if (!t) return;
+    if (taken_) detail::task_drop_ref(t);  // join interest already released when awaited
+    else detail::release_join<T>(t);
   }
 
   detail::TaskHeader* t_ = nullptr;
@@ -3867,6 +3978,7 @@ using task::JoinHandle;
 /* #include <coroutine> (already above) */
 /* #include <cstddef> (already above) */
 /* #include <new> (already above) */
+/* #include <string_view> (already above) */
 /* #include <tuple> (already above) */
 /* #include <type_traits> (already above) */
 /* #include <utility> (already above) */
@@ -3952,7 +4064,7 @@ TaskHeader* make_task_cell(Task<T>&& task) {
   // prefix is right in front of it.
   auto* t = new (static_cast<char*>(h.address()) - kTaskPrefix) TaskHeader();
   t->wakeable.vtable = &TaskCellOps<T, Closure>::vtable.waker;
-  t->id = next_task_id();
+  t->set_id(next_task_id());
   set_starter(t->slot, h);
   return t;
 }
@@ -4021,8 +4133,13 @@ auto make_closure_cell(F&& f, A&&... a) {
     std::size_t n = g_spawn_frame_size<Fn, std::decay_t<A>...>.load(std::memory_order_relaxed);
     if (n != 0 && alignof(C) <= 16) {
       using Ops = TaskCellOps<T, C>;
-      void* block = frame_alloc(Ops::kClosureBytes + kTaskPrefix + n);
+      // A task::Builder's name goes after the frame, 8-aligned (task_name.hpp).
+      std::size_t name_at = kTaskPrefix + ((n + 7) & ~std::size_t{7});
+      std::size_t name_room = pending_name_room();
+      void* block =
+          frame_alloc(Ops::kClosureBytes + (name_room ? name_at + name_room : kTaskPrefix + n));
       char* header = static_cast<char*>(block) + Ops::kClosureBytes;
+      if (name_room) take_pending_name(header + name_at, header + kTaskPrefix);
       C* c;
       try {
         c = new (block) C{Fn(std::forward<F>(f)), {std::decay_t<A>(std::forward<A>(a))...}};
@@ -4066,6 +4183,16 @@ auto make_spawn_cell(First&& first, Rest&&... rest) {
   }
 }
 
+// The name a named spawn offers to the frames it creates (core/detail/task_name.hpp): none
+// for a ready-made Task (its frame exists; it took the name already if it was created in
+// the statement of a `Builder().name(n)`), else the root frame made here (a callable's, an
+// awaitable's wrapper) holds it in its block.
+template <class First, class... Rest>
+std::size_t name_to_offer(std::string_view name) noexcept {
+  if constexpr (sizeof...(Rest) == 0 && is_task<std::decay_t<First>>::value) return 0;
+  else return name.size();
+}
+
 }  // namespace tokio::detail
 /* end file src/tokio/runtime/detail/task_cell.hpp */
 
@@ -4076,6 +4203,7 @@ namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 // bound, so the spawn hook and a dump already see it.
 template <class First, class... Rest>
 auto spawn_named_on(HandleInner* h, std::string_view name, First&& first, Rest&&... rest) {
+  PendingNameScope naming(name.data(), name_to_offer<First, Rest...>(name));
   auto cell = make_spawn_cell(std::forward<First>(first), std::forward<Rest>(rest)...);
   if (!name.empty()) set_task_name(cell.header, name.data(), name.size());
   spawn_on(h, cell.header);
@@ -4083,7 +4211,9 @@ auto spawn_named_on(HandleInner* h, std::string_view name, First&& first, Rest&&
 }
 template <class First, class... Rest>
 auto spawn_any_on(HandleInner* h, First&& first, Rest&&... rest) {
-  return spawn_named_on(h, {}, std::forward<First>(first), std::forward<Rest>(rest)...);
+  auto cell = make_spawn_cell(std::forward<First>(first), std::forward<Rest>(rest)...);
+  spawn_on(h, cell.header);
+  return task::JoinHandle<typename decltype(cell)::value_type>(cell.header);
 }
 
 // A spawn_blocking task: header, output, then the closure. No coroutine frame.
@@ -4171,7 +4301,7 @@ auto spawn_blocking_named_on(HandleInner* h, std::string_view name, F&& f, Args&
   static_assert(kTaskPrefix % alignof(Outcome<R>) == 0);
   TaskHeader* t = &c->header;
   t->wakeable.vtable = &Cell::vtable.waker;
-  t->id = next_task_id();
+  t->set_id(next_task_id());
   if (!name.empty()) set_task_name(t, name.data(), name.size());
   spawn_blocking_cell_on(h, t);
   return task::JoinHandle<R>(t);
@@ -4270,11 +4400,11 @@ inline bool has_budget_remaining() noexcept { return detail::tls.budget != 0; }
 
 // The id of the task being polled; throws outside a spawned task.
 inline Id id() {
-  if (detail::TaskHeader* t = detail::tls.task) return Id{t->id};
+  if (detail::TaskHeader* t = detail::tls.task) return Id{t->id()};
   detail::throw_misuse("task::id() called outside a spawned task");
 }
 inline std::optional<Id> try_id() noexcept {
-  if (detail::TaskHeader* t = detail::tls.task) return Id{t->id};
+  if (detail::TaskHeader* t = detail::tls.task) return Id{t->id()};
   return std::nullopt;
 }
 
@@ -4581,6 +4711,11 @@ class JoinSet {
   }
   // Adopts an existing handle.
   AbortHandle add(JoinHandle<T>&& h) {
+    if (h.output_taken()) {
+      detail::throw_misuse(
+          "JoinSet::add of a JoinHandle that was already awaited: its output is gone; add the "
+          "handle before awaiting it");
+    }
     detail::TaskHeader* t = release_handle(h);
     AbortHandle ah(t);
     detail::join_set_insert(shared_, t);
@@ -4772,6 +4907,7 @@ class RunUntil : public Leaf<RunUntil<T>> {
 // Spawns any tokio awaitable, or callable(args...), onto the set (see make_spawn_cell).
 template <class First, class... Rest>
 auto spawn_local_named_on(LocalSetShared* s, std::string_view name, First&& first, Rest&&... rest) {
+  PendingNameScope naming(name.data(), name_to_offer<First, Rest...>(name));
   auto cell = make_spawn_cell(std::forward<First>(first), std::forward<Rest>(rest)...);
   if (!name.empty()) set_task_name(cell.header, name.data(), name.size());
   local_set_spawn(s, cell.header);
@@ -4870,8 +5006,8 @@ auto spawn_local(First&& first, Rest&&... rest) {
 /* begin file src/tokio/task/builder.hpp */
 // task::Builder: spawns a task with a name (Tokio's tokio::task::Builder). The name shows in
 // the runtime's task hooks (TaskInfo::name), in unhandled-exception reports and in task
-// dumps. Unnamed tasks cost nothing; a named one costs one registry entry, made at spawn
-// and removed when the task is freed (runtime/detail/task_names.hpp).
+// dumps. Unnamed tasks cost nothing; a named one costs a copy of its name in a small block
+// beside the task, made at spawn and freed with the task (runtime/detail/task_names.hpp).
 //
 //   auto h = tokio::task::Builder().name("conn " + peer.to_string()).spawn(serve, std::move(s));
 //
@@ -4890,18 +5026,44 @@ namespace tokio::inline TOKIO_ABI_NAMESPACE::task {
 class Builder {
  public:
   Builder() = default;
+  // A Builder that is kept (copied or moved out of the expression that named it) owns a
+  // copy of its name.
+  Builder(const Builder& o) : owned_(o.name_), name_(owned_) {}
+  Builder(Builder&& o) : Builder(static_cast<const Builder&>(o)) {}
+  Builder& operator=(const Builder& o) {
+    if (this != &o) {
+      owned_.assign(o.name_);
+      name_ = owned_;
+    }
+    return *this;
+  }
+  Builder& operator=(Builder&& o) { return *this = static_cast<const Builder&>(o); }
+  ~Builder() {
+    if (offered_) detail::clear_pending_name();  // the statement that named it ends
+  }
   // Tokio spells it Builder::new().
   static Builder new_() { return Builder(); }
 
   Builder& name(std::string_view n) & {
-    name_.assign(n);
+    owned_.assign(n);
+    name_ = owned_;
     return *this;
   }
+  // On a temporary (`Builder().name(n).spawn(...)`, one statement) the name is only viewed:
+  // `n` lives until the statement ends, and the spawn copies it beside the task. Keeping
+  // the result (`auto b = Builder().name(n);`) copies it into `b` (the constructors above).
+  // It is also offered to the first task frame created in the statement (the argument of
+  // `.spawn(coro(...))`), which then holds it in its own block (core/detail/task_name.hpp).
   Builder&& name(std::string_view n) && {
-    name_.assign(n);
+    name_ = n;
+    if (!n.empty() && !detail::tls.pending_name) {
+      detail::tls.pending_name = n.data();
+      detail::tls.pending_name_len = n.size();
+      offered_ = true;
+    }
     return std::move(*this);
   }
-  const std::string& get_name() const noexcept { return name_; }
+  std::string_view get_name() const noexcept { return name_; }
 
   // tokio::spawn(first, rest...) with the name.
   template <class First, class... Rest>
@@ -4947,7 +5109,9 @@ class Builder {
   }
 
  private:
-  std::string name_;
+  std::string owned_;      // the name, when this Builder holds its own copy
+  std::string_view name_;  // the name: owned_, or the caller's string on a temporary Builder
+  bool offered_ = false;   // name_ is in tls.pending_name (name() on a temporary)
 };
 
 }  // namespace tokio::task
@@ -20333,7 +20497,15 @@ struct Config {
 // ever wake again.
 //
 // Sharded by task id; each shard is a doubly linked intrusive list under a spin lock. The
-// list holds one task reference from bind() until the task completes (remove()). Separately
+// list holds one task reference from bind() until the task completes. A task that completes
+// while its JoinHandle still exists (JOIN_INTEREST seen by the completing transition) stays
+// listed, without a reference, until that handle lets go (unlink_joined(), on the handle's
+// side, before it drops its own reference): so Handle::dump can show it as
+// completed-not-joined, and the completing side pays an atomic decrement instead of the shard
+// lock. Whoever clears the second of COMPLETE / JOIN_INTEREST unlinks: the state word orders
+// the two, so exactly one side does. Tasks not yet complete: `len - joinable_done` per shard
+// (`len`: binds minus unlinks at completion, under the lock; `joinable_done`: completions that
+// left the task listed; an unlink after the join changes neither). Separately
 // each shard counts the tasks bound to it that are not yet deallocated (`bound`); while any
 // shard is non-zero the scheduler's shared state holds a reference on itself, so a waker
 // that fires after the Runtime object is gone still finds a live scheduler. Tokio gets the
@@ -20344,6 +20516,7 @@ struct Config {
 /* #include <cstddef> (already above) */
 /* #include <cstdint> (already above) */
 /* #include <memory> (already above) */
+/* #include <string> (already above) */
 /* #include <vector> (already above) */
 
 
@@ -20371,33 +20544,49 @@ class OwnedTasks {
   // Links a new task (taking over its owned-list reference). Returns false once closed;
   // the caller then rejects the task.
   bool bind(TaskHeader* t) noexcept;
-  // The task completed: unlink it. The caller drops the list's reference.
-  void remove(TaskHeader* t) noexcept;
+  // The task completed. joinable: its JoinHandle still exists, so it stays listed until
+  // unlink_joined(); otherwise it is unlinked now. Either way the caller drops the list's
+  // reference.
+  void on_complete(TaskHeader* t, bool joinable) noexcept;
+  // The JoinHandle of a task that completed joinable let go: unlink it (the handle's
+  // reference still keeps it alive here).
+  void unlink_joined(TaskHeader* t) noexcept;
   // A bound task was freed.
-  void on_dealloc(uint64_t id) noexcept;
+  void on_dealloc(uint64_t shard_key) noexcept;
 
   // Refuses further binds and cancels every task still listed. Tasks being polled on some
   // thread right now are flagged and cancel themselves when their poll returns.
   void close_and_shutdown_all() noexcept;
   // Aborts every listed task without closing the list (UnhandledException::ShutdownRuntime).
   void abort_all() noexcept;
-  // Every listed task, each with a reference taken for the caller (task_drop_ref each).
+  // Every listed task, including completed ones whose JoinHandle is alive, each with a
+  // reference taken for the caller (task_drop_ref each).
   void snapshot(std::vector<TaskHeader*>& out);
   bool is_closed() const noexcept { return closed_.load(std::memory_order_acquire); }
   bool is_empty() const noexcept { return alive() == 0; }
-  std::size_t alive() const noexcept;
+  std::size_t alive() const noexcept;  // listed and not complete
   uint64_t spawned() const noexcept;
+  // The id and name of the listed task whose ident word is `ident`, in any OwnedTasks of the
+  // process; false (and nothing set) if there is none. Scans every list, one shard lock at
+  // a time: for rare reports (a stall), not for hot paths.
+  static bool find_named(uint64_t ident, uint64_t& id, std::string& name);
+  ~OwnedTasks();
+  OwnedTasks(const OwnedTasks&) = delete;
+  OwnedTasks& operator=(const OwnedTasks&) = delete;
 
  private:
   void collect_shard(std::size_t i, std::vector<TaskHeader*>& out);
   struct alignas(kCacheLine) Shard {
     SpinLock lock;
     TaskHeader* head = nullptr;
-    std::atomic<std::size_t> len{0};
+    std::atomic<std::size_t> len{0};            // written under `lock`
+    std::atomic<std::size_t> joinable_done{0};  // RMW without the lock
     std::atomic<uint64_t> bound{0};
     std::atomic<uint64_t> spawned{0};  // written under `lock`
   };
-  Shard& shard_of(uint64_t id) noexcept { return shards_[id & mask_]; }
+  void unlink_locked(Shard& s, TaskHeader* t) noexcept;
+  Shard& shard_of(uint64_t key) noexcept { return shards_[key & mask_]; }
+  Shard& shard_of(const TaskHeader* t) noexcept { return shard_of(t->shard_key()); }
 
   RefCounted* owner_;
   std::unique_ptr<Shard[]> shards_;
@@ -20697,12 +20886,13 @@ class Driver {
 // current-thread core) owns a StallProbe while it does, registered with the runtime's
 // StallWatchdog. The poll path (harness.cpp) only stores into the probe:
 //   `polls`   count of polls begun on this thread (wraps; compared for equality only);
-//   `polling` id of the task whose poll is running, 0 between polls;
+//   `polling` ident word of the task whose poll is running (TaskHeader::ident: its id, or
+//             for a named task where its name and id are), 0 between polls;
 //   `resumed` the poll function of the leaf the task was resumed from (names where).
 // All three are written by the owning thread only, relaxed: the watchdog samples them, and
 // a sample taken across a poll boundary at worst delays a report by one period.
 // The watchdog wakes every threshold/4; a probe whose `polls` has not moved while
-// `polling` stayed the same non-zero id for at least the threshold is a stall: reported
+// `polling` stayed the same non-zero word for at least the threshold is a stall: reported
 // once per stalled poll, at most one report per second per runtime (later ones in that
 // second are only counted, and the next report says how many were held back).
 
@@ -20783,10 +20973,10 @@ std::string leaf_name(bool (*poll_fn)(Pollable*, task::Context&) noexcept);
 /* begin file src/tokio/runtime/detail/task_names.hpp */
 // Task names (task::Builder::name) and the reports and hooks that show a task's identity.
 //
-// Names live in one process-wide registry keyed by task id, not in the task header: an
-// unnamed task pays nothing (the header keeps its 80 bytes; TaskState::NAMED says whether to
-// look), and a named one pays a map entry. The registry is touched when a named task is
-// spawned, freed, reported or dumped, never on the poll path.
+// A named task's name lives in a TaskName (core/detail/task_name.hpp), in the task's frame
+// block or a small block of its own, pointed to by the header's ident word, which then finds
+// the id too: an unnamed task pays nothing (the header keeps its 80 bytes), a named one a
+// copy of the text, with no lock and no shared table.
 
 /* #include <cstddef> (already above) */
 /* #include <cstdint> (already above) */
@@ -20798,10 +20988,13 @@ namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
 // The task's name, or "" (no lock taken for an unnamed task).
 std::string task_name(const TaskHeader* t);
-// The name of the task with this id, or "" (for reports made without the header at hand).
-std::string task_name_by_id(uint64_t id);
-// A freed named task's registry entry goes (dealloc_task).
-void forget_task_name(uint64_t id) noexcept;
+// The id and name of the task whose ident word (TaskHeader::ident) is `ident`, for the stall
+// watchdog, which has only that word: an unnamed task's id is in it; a named one is looked
+// up in every runtime's and LocalSet's owned-task list (OwnedTasks::find_named; id 0 and no
+// name if it is gone).
+void describe_task(uint64_t ident, uint64_t& id, std::string& name);
+// A freed named task's own name block goes (dealloc_task; TaskName::own_block).
+void free_task_name(const TaskName* n) noexcept;
 // Runs the runtime's on_task_spawn hook, if any, for a task just bound to its scheduler.
 void task_spawned(TaskHeader* t) noexcept;
 // An exception's what(), or a stand-in for one that is not a std::exception.
@@ -20885,8 +21078,11 @@ struct HandleInner : RefCounted, Scheduler {
   // `halted` (UnhandledException::ShutdownRuntime).
   virtual void wake_all_for_halt() noexcept = 0;
 
-  void on_complete(TaskHeader* t) noexcept override { owned.remove(t); }
-  void on_dealloc(uint64_t id) noexcept override { owned.on_dealloc(id); }
+  void on_complete(TaskHeader* t, bool joinable) noexcept override {
+    owned.on_complete(t, joinable);
+  }
+  void on_joined(TaskHeader* t) noexcept override { owned.unlink_joined(t); }
+  void on_dealloc(uint64_t key) noexcept override { owned.on_dealloc(key); }
 
   // True when the calling thread is one of this runtime's workers holding a core.
   bool on_worker_thread() const noexcept {
@@ -23727,6 +23923,55 @@ void frame_free_slow(Slab* s, FreeBlock* b) noexcept {
 
 }  // namespace tokio::detail
 /* end file src/tokio/core/detail/frame_alloc.cpp */
+/* begin file src/tokio/core/detail/task_name.cpp */
+// Names placed in task frame blocks (task_name.hpp).
+/* #include <cstring> (already above) */
+/* #include <new> (already above) */
+
+
+namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
+
+std::size_t pending_name_room() noexcept {
+  const ThreadContext& t = tls;
+  return t.pending_name ? sizeof(TaskName) + t.pending_name_len : 0;
+}
+
+void take_pending_name(void* at, void* frame) noexcept {
+  ThreadContext& t = tls;
+  std::size_t len = t.pending_name_len;
+  auto* name = new (at) TaskName{0, len};
+  std::memcpy(name->text(), t.pending_name, len);
+  t.pending_name = nullptr;
+  t.named_frame = frame;
+  t.named_block = name;
+}
+
+void* frame_alloc_named(std::size_t n) {
+  std::size_t at = kTaskPrefix + ((n + 7) & ~std::size_t{7});
+  char* block = static_cast<char*>(frame_alloc(at + pending_name_room()));
+  void* frame = block + kTaskPrefix;
+  clear_parent_link(frame);
+  take_pending_name(block + at, frame);
+  return frame;
+}
+
+void clear_pending_name() noexcept {
+  ThreadContext& t = tls;
+  t.pending_name = nullptr;
+  t.named_frame = nullptr;
+  t.named_block = nullptr;
+}
+
+bool PendingNameScope::offer(const char* name, std::size_t len) noexcept {
+  ThreadContext& t = tls;
+  if (t.pending_name) return false;
+  t.pending_name = name;
+  t.pending_name_len = len;
+  return true;
+}
+
+}  // namespace tokio::detail
+/* end file src/tokio/core/detail/task_name.cpp */
 /* begin file src/tokio/runtime/detail/blocking_pool.cpp */
 TOKIO_SYSTEM_HEADERS_BEGIN
 #include <algorithm>
@@ -24402,7 +24647,7 @@ Dump Handle::dump() const {
   tasks.reserve(listed.size());
   for (detail::TaskHeader* t : listed) {
     TaskDump d;
-    d.id = task::Id{t->id};
+    d.id = task::Id{t->id()};
     d.name = detail::task_name(t);
     uint64_t s = t->state.load();
     // Modulo 2^24 ms; a stamp a little ahead of now_ms (a transition on another thread
@@ -24485,7 +24730,7 @@ void HandleInner::task_failed(TaskHeader* t, const std::exception_ptr& e,
       if (kind == TaskFailure::DroppedUnread) return;  // acted on when it completed
       if (!halt_claimed.exchange(true, std::memory_order_acq_rel)) {
         halt_exception = e;
-        halt_task_id = t->id;
+        halt_task_id = t->id();
         // Pairs with the acquire load in throw_if_halted: the exception is visible there.
         halted.store(true, std::memory_order_release);
         owned.abort_all();
@@ -24496,7 +24741,7 @@ void HandleInner::task_failed(TaskHeader* t, const std::exception_ptr& e,
   if (config.on_unhandled_exception) {
     try {
       std::string name = task_name(t);
-      task::TaskInfo info{task::Id{t->id}, name};
+      task::TaskInfo info{task::Id{t->id()}, name};
       config.on_unhandled_exception(info, e);
     } catch (...) {
       std::fputs("tokio: the on_unhandled_exception hook threw (the exception was dropped)\n",
@@ -24567,18 +24812,19 @@ std::atomic<uint64_t> g_next_task_id_block{1};
 
 void dealloc_task(TaskHeader* t) noexcept {
   Scheduler* s = t->sched;
-  uint64_t id = t->id;
-  bool named = t->state.load() & TaskState::NAMED;
+  uint64_t key = t->shard_key();
+  // A name in a block of its own goes too (one in the frame block goes with the frame).
+  const TaskName* name = (t->ident & 3) == TaskHeader::kOwnNameBlock ? t->name_block() : nullptr;
   t->vt()->dealloc(t);
-  if (named) forget_task_name(id);
-  if (s) s->on_dealloc(id);
+  if (name) free_task_name(name);
+  if (s) s->on_dealloc(key);
 }
 
 // The identity a hook or a report shows: the id, and the name if the task has one.
 struct InfoOf {
   std::string name;
   task::TaskInfo info;
-  explicit InfoOf(const TaskHeader* t) : name(task_name(t)), info{task::Id{t->id}, name} {}
+  explicit InfoOf(const TaskHeader* t) : name(task_name(t)), info{task::Id{t->id()}, name} {}
 };
 
 template <class Hook>
@@ -24654,7 +24900,7 @@ void poll_observed(TaskHeader* t, bool& done, bool& yielded) noexcept {
   if (sp) {
     outer_poll = sp->polling.load(std::memory_order_relaxed);  // a LocalSet polls inside a poll
     sp->resumed.store(t->slot.poll_fn, std::memory_order_relaxed);
-    sp->polling.store(t->id, std::memory_order_relaxed);
+    sp->polling.store(t->ident, std::memory_order_relaxed);  // no read of a name block
     sp->polls.store(sp->polls.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
   }
   poll_task(t, done, yielded);
@@ -24779,7 +25025,9 @@ void task_complete(TaskHeader* t) noexcept {
       w->vtable->drop(w);
     }
   }
-  if (t->sched) t->sched->on_complete(t);
+  // A task whose JoinHandle still exists stays listed (completed-not-joined, for dumps);
+  // the handle unlinks it (task_join_release).
+  if (t->sched) t->sched->on_complete(t, (s & TaskState::JOIN_INTEREST) != 0);
   // The owned-list reference and the runner's reference.
   if (t->state.ref_dec_n(2)) runtime_harness_impl::dealloc_task(t);
 }
@@ -24811,7 +25059,7 @@ void report_task_exception(const TaskHeader* t, const std::exception_ptr& e,
                            const char* how) noexcept {
   std::string what = exception_what(e);
   std::string name = task_name(t);
-  std::fprintf(stderr, "tokio: task %llu%s%s%s %s: %s\n", static_cast<unsigned long long>(t->id),
+  std::fprintf(stderr, "tokio: task %llu%s%s%s %s: %s\n", static_cast<unsigned long long>(t->id()),
                name.empty() ? "" : " (\"", name.c_str(), name.empty() ? "" : "\")", how,
                what.c_str());
 }
@@ -24876,7 +25124,11 @@ bool task_join_poll(TaskHeader* t, task::Context& cx) noexcept {
 bool task_join_release(TaskHeader* t) noexcept {
   uint64_t after = t->state.drop_join_interest();
   if (!(after & TaskState::JOIN_WAKER)) runtime_harness_impl::clear_join_waker(t);
-  return (after & TaskState::COMPLETE) != 0;
+  if (!(after & TaskState::COMPLETE)) return false;
+  // It completed while this handle existed, so it is still listed (task_complete): unlink
+  // it before the caller drops the handle's reference, which is what kept it alive there.
+  if (t->sched) t->sched->on_joined(t);
+  return true;
 }
 
 void wake_deferred(DeferList& d) noexcept {
@@ -24912,7 +25164,7 @@ void report_destroy_exception(const std::exception_ptr& e) noexcept {
     }
     std::fprintf(stderr,
                  "tokio: task %llu: a destructor threw while the task was being cancelled: %s\n",
-                 static_cast<unsigned long long>(task->id), what.c_str());
+                 static_cast<unsigned long long>(task->id()), what.c_str());
   } else {
     std::fprintf(stderr, "tokio: a destructor threw while a coroutine was being cancelled: %s\n",
                  what.c_str());
@@ -25653,21 +25905,63 @@ HandleInner* make_multi_thread(Config cfg) {
 }  // namespace tokio::detail
 /* end file src/tokio/runtime/detail/multi_thread.cpp */
 /* begin file src/tokio/runtime/detail/owned_tasks.cpp */
+/* #include <algorithm> (already above) */
 /* #include <mutex> (already above) */
+/* #include <string> (already above) */
 /* #include <vector> (already above) */
 
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
+
+namespace runtime_owned_tasks_impl {
+// Every OwnedTasks of the process, for name_of. Never destroyed: lists may be torn down
+// during static destruction.
+struct Registry {
+  std::mutex mu;
+  std::vector<OwnedTasks*> lists;
+};
+Registry& registry() {
+  static Registry* r = new Registry;
+  return *r;
+}
+}  // namespace runtime_owned_tasks_impl
 
 OwnedTasks::OwnedTasks(RefCounted* owner, std::size_t shards) : owner_(owner) {
   std::size_t n = 1;
   while (n < shards) n <<= 1;
   shards_ = std::make_unique<Shard[]>(n);
   mask_ = n - 1;
+  auto& r = runtime_owned_tasks_impl::registry();
+  std::lock_guard<std::mutex> g(r.mu);
+  r.lists.push_back(this);
+}
+
+OwnedTasks::~OwnedTasks() {
+  auto& r = runtime_owned_tasks_impl::registry();
+  std::lock_guard<std::mutex> g(r.mu);
+  std::erase(r.lists, this);
+}
+
+bool OwnedTasks::find_named(uint64_t ident, uint64_t& id, std::string& name) {
+  auto& r = runtime_owned_tasks_impl::registry();
+  std::lock_guard<std::mutex> g(r.mu);
+  for (OwnedTasks* o : r.lists) {
+    Shard& s = o->shard_of(ident >> 5);  // TaskHeader::shard_key of a named task
+    std::lock_guard<SpinLock> sg(s.lock);
+    // Listed tasks are alive while the lock is held (unlinking takes it before any free).
+    for (TaskHeader* t = s.head; t; t = t->owned_next) {
+      if (t->ident == ident) {
+        id = t->id();
+        name = task_name(t);
+        return true;
+      }
+    }
+  }
+  return false;
 }
 
 bool OwnedTasks::bind(TaskHeader* t) noexcept {
-  Shard& s = shard_of(t->id);
+  Shard& s = shard_of(t);
   {
     std::lock_guard<SpinLock> g(s.lock);
     // Checked under the shard lock: close_and_shutdown_all sets closed_ and then takes
@@ -25684,26 +25978,43 @@ bool OwnedTasks::bind(TaskHeader* t) noexcept {
   return true;
 }
 
-void OwnedTasks::remove(TaskHeader* t) noexcept {
-  Shard& s = shard_of(t->id);
-  std::lock_guard<SpinLock> g(s.lock);
+// The list surgery; the caller holds s.lock.
+inline void OwnedTasks::unlink_locked(Shard& s, TaskHeader* t) noexcept {
   if (t->owned_prev) t->owned_prev->owned_next = t->owned_next;
   else s.head = t->owned_next;
   if (t->owned_next) t->owned_next->owned_prev = t->owned_prev;
   t->owned_prev = t->owned_next = nullptr;
+}
+
+void OwnedTasks::on_complete(TaskHeader* t, bool joinable) noexcept {
+  Shard& s = shard_of(t);
+  if (joinable) {
+    // One RMW in place of the lock this used to take. Relaxed: the counts are for metrics
+    // and LocalSet idleness, read without ordering.
+    s.joinable_done.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  std::lock_guard<SpinLock> g(s.lock);
+  unlink_locked(s, t);
   s.len.store(s.len.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
 }
 
-void OwnedTasks::on_dealloc(uint64_t id) noexcept {
-  Shard& s = shard_of(id);
+void OwnedTasks::unlink_joined(TaskHeader* t) noexcept {
+  Shard& s = shard_of(t);
+  std::lock_guard<SpinLock> g(s.lock);
+  unlink_locked(s, t);
+}
+
+void OwnedTasks::on_dealloc(uint64_t shard_key) noexcept {
+  Shard& s = shard_of(shard_key);
   // The last free of a shard releases the owner's self reference; that may free this
   // object, so it is the final access.
   if (s.bound.fetch_sub(1, std::memory_order_acq_rel) == 1) owner_->ref_dec();
 }
 
-// Appends shard i's tasks to `out`, each with a reference of the caller's: listed tasks are
-// not yet past completion, so the list's reference keeps them alive while we take ours under
-// the lock.
+// Appends shard i's tasks to `out`, each with a reference of the caller's. A listed task is
+// alive while we hold the lock: before completion the list's reference keeps it, after a
+// joinable completion its JoinHandle's reference does (dropped only after unlink_joined).
 void OwnedTasks::collect_shard(std::size_t i, std::vector<TaskHeader*>& out) {
   Shard& s = shards_[i];
   std::lock_guard<SpinLock> g(s.lock);
@@ -25712,7 +26023,7 @@ void OwnedTasks::collect_shard(std::size_t i, std::vector<TaskHeader*>& out) {
     try {
       out.push_back(t);
     } catch (...) {
-      (void)t->state.ref_dec();  // the list's own reference remains
+      (void)t->state.ref_dec();  // the list's (or the JoinHandle's) reference remains
       throw;
     }
   }
@@ -25749,9 +26060,14 @@ void OwnedTasks::close_and_shutdown_all() noexcept {
 }
 
 std::size_t OwnedTasks::alive() const noexcept {
-  std::size_t n = 0;
-  for (std::size_t i = 0; i <= mask_; ++i) n += shards_[i].len.load(std::memory_order_relaxed);
-  return n;
+  // Read without the locks: a completion between the two loads may be counted in one only;
+  // clamped so a racing read never shows a huge count.
+  std::size_t listed = 0, done = 0;
+  for (std::size_t i = 0; i <= mask_; ++i) {
+    done += shards_[i].joinable_done.load(std::memory_order_relaxed);
+    listed += shards_[i].len.load(std::memory_order_relaxed);
+  }
+  return listed > done ? listed - done : 0;
 }
 
 }  // namespace tokio::detail
@@ -25943,7 +26259,9 @@ void StallWatchdog::check(std::chrono::steady_clock::time_point now) {
       continue;
     }
     last_report_ = now;
-    std::string name = task_name_by_id(task);
+    uint64_t id = 0;
+    std::string name;
+    describe_task(task, id, name);
     std::string where = leaf_name(p->resumed.load(std::memory_order_relaxed));
     long long ms = std::chrono::duration_cast<std::chrono::milliseconds>(stuck).count();
     long long limit = std::chrono::duration_cast<std::chrono::milliseconds>(threshold_).count();
@@ -25951,7 +26269,7 @@ void StallWatchdog::check(std::chrono::steady_clock::time_point now) {
                  "tokio: stall: task %llu%s%s%s has been inside one poll on worker %u for at "
                  "least %lld ms (stall_threshold %lld ms)%s%s; a blocking call in async code? "
                  "Move blocking work to spawn_blocking or block_in_place.%s\n",
-                 static_cast<unsigned long long>(task), name.empty() ? "" : " (\"", name.c_str(),
+                 static_cast<unsigned long long>(id), name.empty() ? "" : " (\"", name.c_str(),
                  name.empty() ? "" : "\")", p->worker, ms, limit,
                  where.empty() ? "" : ", resumed from ", where.c_str(),
                  held_back_ ? (" (" + std::to_string(held_back_) +
@@ -25981,53 +26299,43 @@ StallScope::~StallScope() {
 }  // namespace tokio::detail
 /* end file src/tokio/runtime/detail/stall.cpp */
 /* begin file src/tokio/runtime/detail/task_names.cpp */
-// The process-wide task name registry (task_names.hpp).
-/* #include <mutex> (already above) */
+// Task names (task_names.hpp): the name block beside a named task, and the lookups reports use.
+/* #include <cstring> (already above) */
+/* #include <new> (already above) */
 /* #include <string> (already above) */
-TOKIO_SYSTEM_HEADERS_BEGIN
-#include <unordered_map>
-TOKIO_SYSTEM_HEADERS_END
 
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
-namespace runtime_task_names_impl {
-// Sharded by task id, so named spawns on different workers rarely meet on one lock.
-constexpr std::size_t kShards = 64;
-struct Shard {
-  std::mutex mu;
-  std::unordered_map<uint64_t, std::string> names;
-};
-// Never destroyed: tasks freed during static destruction may still look their name up.
-Shard& shard(uint64_t id) {
-  static Shard* shards = new Shard[kShards];
-  return shards[id % kShards];
-}
-std::string find(uint64_t id) {
-  Shard& s = shard(id);
-  std::lock_guard<std::mutex> g(s.mu);
-  auto it = s.names.find(id);
-  return it == s.names.end() ? std::string() : it->second;
-}
-}  // namespace runtime_task_names_impl
-
-void set_task_name(TaskHeader* t, const char* name, std::size_t len) noexcept {
-  auto& s = runtime_task_names_impl::shard(t->id);
+// The name goes in a block of its own (task_name.hpp): no frame block took it.
+void set_task_name_slow(TaskHeader* t, const char* name, std::size_t len) noexcept {
+  tls.named_frame = nullptr;
+  void* mem;
   try {
-    std::lock_guard<std::mutex> g(s.mu);
-    s.names[t->id].assign(name, len);
+    mem = frame_alloc(sizeof(TaskName) + len, alignof(TaskName));
   } catch (...) {
     return;  // out of memory: the task runs unnamed rather than not at all
   }
-  t->state.set_named();
+  auto* n = new (mem) TaskName{t->id(), len};
+  std::memcpy(n->text(), name, len);
+  t->ident = static_cast<uint64_t>(reinterpret_cast<uintptr_t>(n)) | TaskHeader::kOwnNameBlock;
 }
+
+void free_task_name(const TaskName* n) noexcept { frame_free(const_cast<TaskName*>(n)); }
 
 std::string task_name(const TaskHeader* t) {
-  if (!(t->state.load() & TaskState::NAMED)) return {};
-  return runtime_task_names_impl::find(t->id);
+  const TaskName* n = t->name_block();
+  return n ? std::string(n->text(), n->len) : std::string();
 }
 
-std::string task_name_by_id(uint64_t id) { return runtime_task_names_impl::find(id); }
+void describe_task(uint64_t ident, uint64_t& id, std::string& name) {
+  if (ident & 1) {
+    id = ident >> 1;
+    name.clear();
+    return;
+  }
+  OwnedTasks::find_named(ident, id, name);
+}
 
 std::string exception_what(const std::exception_ptr& e) noexcept {
   try {
@@ -26037,12 +26345,6 @@ std::string exception_what(const std::exception_ptr& e) noexcept {
   } catch (...) {
   }
   return "an exception that is not a std::exception";
-}
-
-void forget_task_name(uint64_t id) noexcept {
-  auto& s = runtime_task_names_impl::shard(id);
-  std::lock_guard<std::mutex> g(s.mu);
-  s.names.erase(id);
 }
 
 }  // namespace tokio::detail
@@ -26614,8 +26916,11 @@ class LocalSetShared final : public RefCounted, public Scheduler {
   LocalSetShared();
 
   void schedule(TaskHeader* t, bool yield) noexcept override;
-  void on_complete(TaskHeader* t) noexcept override { owned_.remove(t); }
-  void on_dealloc(uint64_t id) noexcept override { owned_.on_dealloc(id); }
+  void on_complete(TaskHeader* t, bool joinable) noexcept override {
+    owned_.on_complete(t, joinable);
+  }
+  void on_joined(TaskHeader* t) noexcept override { owned_.unlink_joined(t); }
+  void on_dealloc(uint64_t key) noexcept override { owned_.on_dealloc(key); }
   // A local task's exception follows the policy of the runtime driving the set at that
   // moment; with none (a set polled outside any runtime), the default: report it.
   void task_failed(TaskHeader* t, const std::exception_ptr& e, TaskFailure kind) noexcept override {
@@ -32179,7 +32484,9 @@ io::Result<Spawned> execute_spawn(SpawnPlan plan) {
 /* #include <deque> (already above) */
 /* #include <mutex> (already above) */
 /* #include <string> (already above) */
-/* #include <unordered_map> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <unordered_map>
+TOKIO_SYSTEM_HEADERS_END
 
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail::process_spawn_error_impl {
@@ -32772,7 +33079,9 @@ void MiscOp::run_blocking() noexcept {
 /* #include <cstring> (already above) */
 /* #include <mutex> (already above) */
 /* #include <string> (already above) */
-/* #include <unordered_map> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <unordered_map>
+TOKIO_SYSTEM_HEADERS_END
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 

@@ -301,6 +301,30 @@ TEST_CASE("task::Builder: names reach the hooks; spawn_blocking and spawn_on are
       auto c = tokio::task::Builder().name("gamma").spawn_on(
           h, []() -> tokio::Task<int> { co_return 3; });
       auto d = tokio::spawn([]() -> tokio::Task<int> { co_return 4; });
+      // A Builder kept from a temporary name, and one copied, own their names.
+      auto kept = tokio::task::Builder().name(std::string("de") + std::string(20, 'l') + "ta");
+      tokio::task::Builder copied;
+      {
+        std::string n = "epsilon, a name longer than any small-string buffer";
+        copied = tokio::task::Builder().name(n);
+        n.assign(n.size(), 'x');
+      }
+      CHECK(kept.get_name() == "de" + std::string(20, 'l') + "ta");
+      CHECK(copied.get_name() == "epsilon, a name longer than any small-string buffer");
+      co_await kept.spawn([]() -> tokio::Task<> { co_return; });
+      co_await copied.spawn([]() -> tokio::Task<> { co_return; });
+      // The name's storage, each way (core/detail/task_name.hpp): in the frame block of a
+      // coroutine created in the naming statement; in a block of its own for a ready-made
+      // Task; and when the first frame made in the statement is not the task's (it took the
+      // name and died before the spawn), in a block of its own too.
+      auto unit = []() -> tokio::Task<> { co_return; };
+      co_await tokio::task::Builder().name("zeta").spawn(unit());
+      tokio::Task<> ready = unit();
+      co_await tokio::task::Builder().name("eta").spawn(std::move(ready));
+      co_await tokio::task::Builder().name("theta").spawn([&unit] {
+        { auto decoy = unit(); }
+        return unit();
+      }());
       int sum = co_await a;
       sum += co_await b;
       sum += co_await c;
@@ -315,6 +339,13 @@ TEST_CASE("task::Builder: names reach the hooks; spawn_blocking and spawn_on are
   CHECK(has(spawned, "alpha"));
   CHECK(has(spawned, "gamma"));
   CHECK(has(spawned, ""));  // the unnamed one
+  CHECK(has(spawned, "de" + std::string(20, 'l') + "ta"));
+  CHECK(has(terminated, "epsilon, a name longer than any small-string buffer"));
+  for (const char* n : {"zeta", "eta", "theta"}) {
+    CAPTURE(n);
+    CHECK(has(spawned, n));
+    CHECK(has(terminated, n));
+  }
   CHECK(has(terminated, "alpha"));
   CHECK(has(terminated, "gamma"));
   CHECK(polls_before.load() >= 3);
@@ -472,9 +503,16 @@ TEST_CASE("dump: names, states, leaves and chain depth of live tasks") {
     }
     if (auto* t = find("receiver")) CHECK(t->waiting_on.find("ecv") != std::string::npos);
     if (auto* t = find("locker")) CHECK(!t->waiting_on.empty());
-    // A finished task leaves the runtime's task list at once, even while its JoinHandle
-    // still holds the output (keeping it listed would cost a lock per joined task).
-    CHECK(find("done") == nullptr);
+    // A finished task stays listed while its JoinHandle has not read it.
+    if (auto* t = find("done")) {
+      CHECK(t->state == rt::TaskDump::State::Completed);
+      CHECK(t->waiting_on.empty());
+      CHECK(t->time_in_state >= 15ms);  // its one poll began before the 20 ms sleep
+      CHECK(t->time_in_state < 60s);
+    } else {
+      FAIL("the completed, not joined task is missing from the dump");
+    }
+    CHECK(text.find("\"done\" completed, not joined for ") != std::string::npos);
     CHECK(text.find("\"sleeper\" idle for ") != std::string::npos);
     CHECK(text.find(", waiting on ") != std::string::npos);
     CHECK(text.find("    at ") != std::string::npos);
@@ -483,8 +521,66 @@ TEST_CASE("dump: names, states, leaves and chain depth of live tasks") {
     c.abort();
     d.abort();
     CHECK(co_await e == 5);
+    // Joined: gone from the list.
+    for (const auto& t : handle.dump().tasks()) CHECK(t.name != "done");
     (void)tx;
   }(r.handle()));
+}
+
+// A task that finished while its JoinHandle exists stays listed (as completed, not joined)
+// until the handle reads it or is dropped; it no longer counts as alive; a detached one
+// leaves at once; a runtime shut down with such tasks, and handles that outlive it, neither
+// leak (ASan) nor hang.
+TEST_CASE("dump: completed tasks are listed until their JoinHandle lets go") {
+  auto count = [](const rt::Dump& d, const std::string& name) {
+    int n = 0;
+    for (const auto& t : d.tasks())
+      if (t.name == name && t.state == rt::TaskDump::State::Completed) ++n;
+    return n;
+  };
+  for (auto flavor : {0, 1}) {
+    CAPTURE(flavor);
+    auto r = flavor ? rt::Builder::new_multi_thread().worker_threads(2).enable_all().build()
+                    : rt::Builder::new_current_thread().enable_all().build();
+    std::vector<tokio::task::JoinHandle<int>> kept;
+    r.block_on([](rt::Handle h, std::vector<tokio::task::JoinHandle<int>>* kept,
+                  decltype(count) count) -> tokio::Task<> {
+      for (int i = 0; i < 50; ++i) {
+        kept->push_back(tokio::task::Builder().name("kept").spawn(
+            [](int v) -> tokio::Task<int> { co_return v; }, i));
+        tokio::task::Builder()
+            .name("detached")
+            .spawn([]() -> tokio::Task<> { co_return; })
+            .detach();
+        auto dropped =
+            tokio::task::Builder().name("dropped").spawn([]() -> tokio::Task<int> { co_return 1; });
+        while (!dropped.is_finished()) co_await tokio::task::yield_now();
+      }  // each `dropped` handle goes here, after its task finished
+      for (auto& k : *kept)
+        while (!k.is_finished()) co_await tokio::task::yield_now();
+      for (int i = 0; i < 100 && h.metrics().num_alive_tasks() > 0; ++i)
+        co_await tokio::time::sleep(1ms);
+      CHECK(h.metrics().num_alive_tasks() == 0);  // completed ones are not alive
+      rt::Dump d = h.dump();
+      CHECK(count(d, "kept") == 50);
+      CHECK(count(d, "dropped") == 0);
+      for (const auto& t : d.tasks()) CHECK(t.name != "detached");
+      // Joining half of them takes those out.
+      for (int i = 0; i < 25; ++i) CHECK(co_await (*kept)[static_cast<std::size_t>(i)] == i);
+      CHECK(count(h.dump(), "kept") == 25);
+      CHECK((*kept)[0].is_finished());  // an awaited handle still answers
+      CHECK((*kept)[0].id().value != 0);
+      tokio::task::JoinSet<int> set;
+      CHECK_THROWS_WITH_AS(set.add(std::move((*kept)[0])), doctest::Contains("already awaited"),
+                           std::logic_error);
+    }(r.handle(), &kept, count));
+    // The runtime goes with 25 completed tasks listed; their handles still read the output.
+    r.shutdown_background();
+    for (std::size_t i = 25; i < kept.size(); ++i) {
+      CHECK(kept[i].is_finished());
+    }
+    kept.resize(40);  // dropped after the runtime: unlinked from the dead runtime's list
+  }
 }
 
 TEST_CASE("dump: a running task's time in state counts from the start of its poll") {

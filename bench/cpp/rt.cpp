@@ -4,7 +4,9 @@
 #define TOKIO_IMPLEMENTATION
 #include <atomic>
 #include <barrier>
+#include <string_view>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include "bench_common.hpp"
@@ -28,33 +30,30 @@ constexpr std::size_t kBatchSize = 16;
 using Done = bench::SyncChannel<int>;
 
 // Cases named "<case>+obs" run with the observability of issue 15 on: every task spawned
-// through obs_spawn carries a name (task::Builder) and the runtime has a stall detector
+// through OBS_SPAWN carries a name (task::Builder) and the runtime has a stall detector
 // (100 ms). The Tokio twin runs the plain case (its task names need tokio_unstable).
-bool g_obs = false;
+// "+names" and "+stall" turn on one of the two (for bench/NOTES.md's breakdown).
+bool g_names = false;
+bool g_stall = false;
 
 tokio::runtime::Runtime multi(std::size_t workers) {
   auto b = tokio::runtime::Builder::new_multi_thread();
   b.worker_threads(workers).enable_all();
-  if (g_obs) b.stall_threshold(std::chrono::milliseconds(100));
+  if (g_stall) b.stall_threshold(std::chrono::milliseconds(100));
   return b.build();
 }
 tokio::runtime::Runtime current() {
   auto b = tokio::runtime::Builder::new_current_thread();
-  if (g_obs) b.stall_threshold(std::chrono::milliseconds(100));
+  if (g_stall) b.stall_threshold(std::chrono::milliseconds(100));
   return b.build();
 }
 
-template <class T>
-auto obs_spawn(T task) {
-  if (g_obs) return tokio::task::Builder().name("bench task").spawn(std::move(task));
-  return tokio::spawn(std::move(task));
-}
-template <class T>
-auto obs_spawn_on(tokio::runtime::Runtime& rt, T task) {
-  if (g_obs)
-    return tokio::task::Builder().name("bench task").spawn_on(rt.handle(), std::move(task));
-  return rt.spawn(std::move(task));
-}
+// As a user names a task: `Builder().name(n).spawn(coroutine(args...))`, the coroutine
+// created in the spawn's argument (so its frame block can hold the name).
+#define OBS_SPAWN(call) \
+  (g_names ? tokio::task::Builder().name("bench task").spawn(call) : tokio::spawn(call))
+#define OBS_SPAWN_ON(rt, call) \
+  (g_names ? tokio::task::Builder().name("bench task").spawn_on(rt.handle(), call) : rt.spawn(call))
 
 Task<> empty() { co_return; }
 
@@ -71,7 +70,7 @@ void spawn_many_local(std::size_t workers, std::size_t iters) {
   for (std::size_t it = 0; it < iters; ++it) {
     rem.store(kNumSpawn, std::memory_order_relaxed);
     rt.block_on([](std::atomic<std::size_t>* rem, Done* done) -> Task<> {
-      for (std::size_t i = 0; i < kNumSpawn; ++i) obs_spawn(count_down(rem, done)).detach();
+      for (std::size_t i = 0; i < kNumSpawn; ++i) OBS_SPAWN(count_down(rem, done)).detach();
       done->recv();
       co_return;
     }(&rem, &done));
@@ -176,7 +175,7 @@ void yield_many(std::size_t workers, std::size_t iters) {
   auto rt = multi(workers);
   Done done;
   for (std::size_t it = 0; it < iters; ++it) {
-    for (std::size_t i = 0; i < kYieldTasks; ++i) obs_spawn_on(rt, yielder(&done)).detach();
+    for (std::size_t i = 0; i < kYieldTasks; ++i) OBS_SPAWN_ON(rt, yielder(&done)).detach();
     for (std::size_t i = 0; i < kYieldTasks; ++i) done.recv();
   }
 }
@@ -188,7 +187,7 @@ Task<> chain_task(Done* done, std::size_t n) {
 }
 void chain_iter(Done* done, std::size_t n) {
   if (n == 0) done->send(0);
-  else obs_spawn(chain_task(done, n - 1)).detach();
+  else OBS_SPAWN(chain_task(done, n - 1)).detach();
 }
 
 void chained_spawn(std::size_t workers, std::size_t iters) {
@@ -353,9 +352,14 @@ void parked_memory(std::size_t workers, std::size_t tasks) {
 
 int main(int argc, char** argv) {
   bench::Args a = bench::parse(argc, argv);
-  if (a.name.size() > 4 && a.name.ends_with("+obs")) {
-    g_obs = true;
-    a.name.resize(a.name.size() - 4);
+  for (auto [suffix, names, stall] :
+       {std::tuple{"+obs", true, true}, {"+names", true, false}, {"+stall", false, true}}) {
+    std::string_view sfx = suffix;
+    if (a.name.size() > sfx.size() && a.name.ends_with(sfx)) {
+      g_names = names;
+      g_stall = stall;
+      a.name.resize(a.name.size() - sfx.size());
+    }
   }
   const std::string& n = a.name;
   if (n == "multi/spawn_many_local") spawn_many_local(a.workers, a.iters);

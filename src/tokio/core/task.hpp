@@ -22,6 +22,7 @@
 #include "tokio/core/detail/invoke.hpp"
 #include "tokio/core/detail/outcome.hpp"
 #include "tokio/core/detail/poll.hpp"
+#include "tokio/core/detail/task_name.hpp"
 #include "tokio/core/detail/thread_context.hpp"
 
 namespace tokio {
@@ -188,6 +189,8 @@ class PromiseBase {
   // The parent link (the prefix's last word) starts cleared: a frame resumed as a root
   // returns to nobody.
   TOKIO_ALWAYS_INLINE static void* operator new(std::size_t n) {
+    // A task::Builder's name waiting for the frame of the task it names (task_name.hpp).
+    if (TOKIO_UNLIKELY(tls.pending_name != nullptr)) return frame_alloc_named(n);
     void* frame = static_cast<char*>(frame_alloc(kTaskPrefix + n)) + kTaskPrefix;
     clear_parent_link(frame);
     return frame;
@@ -223,6 +226,9 @@ class PromiseBase {
       t.keep_frame = nullptr;
       return;
     }
+    // The frame that took a Builder's name dies before its spawn: a later frame at the same
+    // address must not pass for it (task_name.hpp).
+    if (TOKIO_UNLIKELY(p == t.named_frame)) t.named_frame = nullptr;
     frame_free(static_cast<char*>(p) - kTaskPrefix);
   }
 

@@ -22,17 +22,16 @@ struct TaskDump {
     Idle,       // suspended, waiting for a wake-up
     Scheduled,  // woken, queued to run
     Running,    // inside a poll on some thread
-    // Finished, caught between its completion and its removal from the task list (a task
-    // leaves the list when it completes: one that finished while its JoinHandle has not
-    // read it yet is not listed; keeping it would cost a lock per joined task).
+    // Finished while its JoinHandle (or JoinSet entry) still exists: listed until the handle
+    // reads the output or is dropped ("completed, not joined").
     Completed,
   };
   task::Id id;
   std::string name;  // "" for an unnamed task (see task::Builder)
   State state = State::Idle;
   // How long it has been in that state: since its last poll ended (idle), since it was
-  // woken (scheduled), since its poll began (running), since its last poll began
-  // (completed). Millisecond precision at best, one batch of polls at worst (see
+  // woken (scheduled), since its poll began (running), since its last poll
+  // began (completed: the poll it finished in). Millisecond precision at best, one batch of polls at worst (see
   // runtime/detail/coarse_clock.hpp; a task woken from outside the workers while they all
   // slept counts from when a worker last ran); wraps after 4.6 hours.
   std::chrono::milliseconds time_in_state{0};

@@ -1,8 +1,8 @@
 #pragma once
 // task::Builder: spawns a task with a name (Tokio's tokio::task::Builder). The name shows in
 // the runtime's task hooks (TaskInfo::name), in unhandled-exception reports and in task
-// dumps. Unnamed tasks cost nothing; a named one costs one registry entry, made at spawn
-// and removed when the task is freed (runtime/detail/task_names.hpp).
+// dumps. Unnamed tasks cost nothing; a named one costs a copy of its name in a small block
+// beside the task, made at spawn and freed with the task (runtime/detail/task_names.hpp).
 //
 //   auto h = tokio::task::Builder().name("conn " + peer.to_string()).spawn(serve, std::move(s));
 //
@@ -25,18 +25,44 @@ namespace tokio::task {
 class Builder {
  public:
   Builder() = default;
+  // A Builder that is kept (copied or moved out of the expression that named it) owns a
+  // copy of its name.
+  Builder(const Builder& o) : owned_(o.name_), name_(owned_) {}
+  Builder(Builder&& o) : Builder(static_cast<const Builder&>(o)) {}
+  Builder& operator=(const Builder& o) {
+    if (this != &o) {
+      owned_.assign(o.name_);
+      name_ = owned_;
+    }
+    return *this;
+  }
+  Builder& operator=(Builder&& o) { return *this = static_cast<const Builder&>(o); }
+  ~Builder() {
+    if (offered_) detail::clear_pending_name();  // the statement that named it ends
+  }
   // Tokio spells it Builder::new().
   static Builder new_() { return Builder(); }
 
   Builder& name(std::string_view n) & {
-    name_.assign(n);
+    owned_.assign(n);
+    name_ = owned_;
     return *this;
   }
+  // On a temporary (`Builder().name(n).spawn(...)`, one statement) the name is only viewed:
+  // `n` lives until the statement ends, and the spawn copies it beside the task. Keeping
+  // the result (`auto b = Builder().name(n);`) copies it into `b` (the constructors above).
+  // It is also offered to the first task frame created in the statement (the argument of
+  // `.spawn(coro(...))`), which then holds it in its own block (core/detail/task_name.hpp).
   Builder&& name(std::string_view n) && {
-    name_.assign(n);
+    name_ = n;
+    if (!n.empty() && !detail::tls.pending_name) {
+      detail::tls.pending_name = n.data();
+      detail::tls.pending_name_len = n.size();
+      offered_ = true;
+    }
     return std::move(*this);
   }
-  const std::string& get_name() const noexcept { return name_; }
+  std::string_view get_name() const noexcept { return name_; }
 
   // tokio::spawn(first, rest...) with the name.
   template <class First, class... Rest>
@@ -82,7 +108,9 @@ class Builder {
   }
 
  private:
-  std::string name_;
+  std::string owned_;      // the name, when this Builder holds its own copy
+  std::string_view name_;  // the name: owned_, or the caller's string on a temporary Builder
+  bool offered_ = false;   // name_ is in tls.pending_name (name() on a temporary)
 };
 
 }  // namespace tokio::task

@@ -19,7 +19,7 @@ namespace tokio::detail {
 template <class T>
 Result<T, task::JoinError> take_join_result(TaskHeader* t) {
   Outcome<T>* out = output_of<T>(t);
-  task::Id id{t->id};
+  task::Id id{t->id()};
   if (out->state() == OutcomeState::Value) {
     if constexpr (std::is_void_v<T>) {
       out->take_value();
@@ -75,7 +75,7 @@ class AbortHandle {
   bool is_finished() const noexcept {
     return t_ && (t_->state.load() & detail::TaskState::COMPLETE);
   }
-  Id id() const noexcept { return Id{t_ ? t_->id : 0}; }
+  Id id() const noexcept { return Id{t_ ? t_->id() : 0}; }
 
  private:
   detail::TaskHeader* t_ = nullptr;
@@ -113,7 +113,7 @@ class JoinHandle {
   bool is_finished() const noexcept {
     return t_ && (t_->state.load() & detail::TaskState::COMPLETE);
   }
-  Id id() const noexcept { return Id{t_ ? t_->id : 0}; }
+  Id id() const noexcept { return Id{t_ ? t_->id() : 0}; }
   AbortHandle abort_handle() const noexcept { return AbortHandle(t_); }
   bool valid() const noexcept { return t_ != nullptr; }
   // Detaches the task explicitly (same as destroying the handle).
@@ -121,6 +121,7 @@ class JoinHandle {
   // Low level (JoinSet): the task header, and giving up the handle's reference to the
   // caller without releasing it.
   detail::TaskHeader* raw_header() const noexcept { return t_; }
+  bool output_taken() const noexcept { return taken_; }
   void forget() noexcept { t_ = nullptr; }
 
   template <bool Throwing>
@@ -139,6 +140,9 @@ class JoinHandle {
     auto await_resume() {
       h_.taken_ = true;
       auto r = detail::take_join_result<T>(h_.t_);
+      // Joined: the task leaves the runtime's task list now (a dump stops listing it as
+      // completed, not joined); the handle keeps its reference for id() and is_finished().
+      (void)detail::task_join_release(h_.t_);
       if constexpr (Throwing) {
         if constexpr (std::is_void_v<T>) {
           if (!r) r.error().rethrow();
@@ -170,7 +174,10 @@ class JoinHandle {
 
  private:
   void release() noexcept {
-    if (auto* t = std::exchange(t_, nullptr)) detail::release_join<T>(t);
+    auto* t = std::exchange(t_, nullptr);
+    if (!t) return;
+    if (taken_) detail::task_drop_ref(t);  // join interest already released when awaited
+    else detail::release_join<T>(t);
   }
 
   detail::TaskHeader* t_ = nullptr;

@@ -84,6 +84,11 @@ class JoinSet {
   }
   // Adopts an existing handle.
   AbortHandle add(JoinHandle<T>&& h) {
+    if (h.output_taken()) {
+      detail::throw_misuse(
+          "JoinSet::add of a JoinHandle that was already awaited: its output is gone; add the "
+          "handle before awaiting it");
+    }
     detail::TaskHeader* t = release_handle(h);
     AbortHandle ah(t);
     detail::join_set_insert(shared_, t);

@@ -21,8 +21,11 @@ class LocalSetShared final : public RefCounted, public Scheduler {
   LocalSetShared();
 
   void schedule(TaskHeader* t, bool yield) noexcept override;
-  void on_complete(TaskHeader* t) noexcept override { owned_.remove(t); }
-  void on_dealloc(uint64_t id) noexcept override { owned_.on_dealloc(id); }
+  void on_complete(TaskHeader* t, bool joinable) noexcept override {
+    owned_.on_complete(t, joinable);
+  }
+  void on_joined(TaskHeader* t) noexcept override { owned_.unlink_joined(t); }
+  void on_dealloc(uint64_t key) noexcept override { owned_.on_dealloc(key); }
   // A local task's exception follows the policy of the runtime driving the set at that
   // moment; with none (a set polled outside any runtime), the default: report it.
   void task_failed(TaskHeader* t, const std::exception_ptr& e, TaskFailure kind) noexcept override {

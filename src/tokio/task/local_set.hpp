@@ -81,6 +81,7 @@ class RunUntil : public Leaf<RunUntil<T>> {
 // Spawns any tokio awaitable, or callable(args...), onto the set (see make_spawn_cell).
 template <class First, class... Rest>
 auto spawn_local_named_on(LocalSetShared* s, std::string_view name, First&& first, Rest&&... rest) {
+  PendingNameScope naming(name.data(), name_to_offer<First, Rest...>(name));
   auto cell = make_spawn_cell(std::forward<First>(first), std::forward<Rest>(rest)...);
   if (!name.empty()) set_task_name(cell.header, name.data(), name.size());
   local_set_spawn(s, cell.header);

@@ -100,11 +100,11 @@ inline bool has_budget_remaining() noexcept { return detail::tls.budget != 0; }
 
 // The id of the task being polled; throws outside a spawned task.
 inline Id id() {
-  if (detail::TaskHeader* t = detail::tls.task) return Id{t->id};
+  if (detail::TaskHeader* t = detail::tls.task) return Id{t->id()};
   detail::throw_misuse("task::id() called outside a spawned task");
 }
 inline std::optional<Id> try_id() noexcept {
-  if (detail::TaskHeader* t = detail::tls.task) return Id{t->id};
+  if (detail::TaskHeader* t = detail::tls.task) return Id{t->id()};
   return std::nullopt;
 }
 

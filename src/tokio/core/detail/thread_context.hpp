@@ -56,6 +56,13 @@ struct ThreadContext {
   const void* arena_closure = nullptr;
   void* arena_frame = nullptr;
   std::size_t arena_size = 0;
+  // task::Builder's name for the task about to be created on this thread, and where the
+  // frame block that took it is (core/detail/task_name.hpp). `pending_name` is only ever
+  // set for the span of one statement (a temporary Builder's life, or a Builder's spawn call).
+  const char* pending_name = nullptr;
+  std::size_t pending_name_len = 0;
+  void* named_frame = nullptr;
+  void* named_block = nullptr;
   // Depth-independent resumption and destruction of Task chains (core/task.hpp):
   // `transfers` counts symmetric transfers since control last returned to drive_slot's
   // loop, `bounce` is the coroutine a transfer left for that loop to resume instead, and

@@ -104,7 +104,7 @@ Dump Handle::dump() const {
   tasks.reserve(listed.size());
   for (detail::TaskHeader* t : listed) {
     TaskDump d;
-    d.id = task::Id{t->id};
+    d.id = task::Id{t->id()};
     d.name = detail::task_name(t);
     uint64_t s = t->state.load();
     // Modulo 2^24 ms; a stamp a little ahead of now_ms (a transition on another thread

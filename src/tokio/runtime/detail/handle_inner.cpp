@@ -44,7 +44,7 @@ void HandleInner::task_failed(TaskHeader* t, const std::exception_ptr& e,
       if (kind == TaskFailure::DroppedUnread) return;  // acted on when it completed
       if (!halt_claimed.exchange(true, std::memory_order_acq_rel)) {
         halt_exception = e;
-        halt_task_id = t->id;
+        halt_task_id = t->id();
         // Pairs with the acquire load in throw_if_halted: the exception is visible there.
         halted.store(true, std::memory_order_release);
         owned.abort_all();
@@ -55,7 +55,7 @@ void HandleInner::task_failed(TaskHeader* t, const std::exception_ptr& e,
   if (config.on_unhandled_exception) {
     try {
       std::string name = task_name(t);
-      task::TaskInfo info{task::Id{t->id}, name};
+      task::TaskInfo info{task::Id{t->id()}, name};
       config.on_unhandled_exception(info, e);
     } catch (...) {
       std::fputs("tokio: the on_unhandled_exception hook threw (the exception was dropped)\n",

@@ -93,8 +93,11 @@ struct HandleInner : RefCounted, Scheduler {
   // `halted` (UnhandledException::ShutdownRuntime).
   virtual void wake_all_for_halt() noexcept = 0;
 
-  void on_complete(TaskHeader* t) noexcept override { owned.remove(t); }
-  void on_dealloc(uint64_t id) noexcept override { owned.on_dealloc(id); }
+  void on_complete(TaskHeader* t, bool joinable) noexcept override {
+    owned.on_complete(t, joinable);
+  }
+  void on_joined(TaskHeader* t) noexcept override { owned.unlink_joined(t); }
+  void on_dealloc(uint64_t key) noexcept override { owned.on_dealloc(key); }
 
   // True when the calling thread is one of this runtime's workers holding a core.
   bool on_worker_thread() const noexcept {

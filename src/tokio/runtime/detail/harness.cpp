@@ -23,18 +23,19 @@ std::atomic<uint64_t> g_next_task_id_block{1};
 
 void dealloc_task(TaskHeader* t) noexcept {
   Scheduler* s = t->sched;
-  uint64_t id = t->id;
-  bool named = t->state.load() & TaskState::NAMED;
+  uint64_t key = t->shard_key();
+  // A name in a block of its own goes too (one in the frame block goes with the frame).
+  const TaskName* name = (t->ident & 3) == TaskHeader::kOwnNameBlock ? t->name_block() : nullptr;
   t->vt()->dealloc(t);
-  if (named) forget_task_name(id);
-  if (s) s->on_dealloc(id);
+  if (name) free_task_name(name);
+  if (s) s->on_dealloc(key);
 }
 
 // The identity a hook or a report shows: the id, and the name if the task has one.
 struct InfoOf {
   std::string name;
   task::TaskInfo info;
-  explicit InfoOf(const TaskHeader* t) : name(task_name(t)), info{task::Id{t->id}, name} {}
+  explicit InfoOf(const TaskHeader* t) : name(task_name(t)), info{task::Id{t->id()}, name} {}
 };
 
 template <class Hook>
@@ -110,7 +111,7 @@ void poll_observed(TaskHeader* t, bool& done, bool& yielded) noexcept {
   if (sp) {
     outer_poll = sp->polling.load(std::memory_order_relaxed);  // a LocalSet polls inside a poll
     sp->resumed.store(t->slot.poll_fn, std::memory_order_relaxed);
-    sp->polling.store(t->id, std::memory_order_relaxed);
+    sp->polling.store(t->ident, std::memory_order_relaxed);  // no read of a name block
     sp->polls.store(sp->polls.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
   }
   poll_task(t, done, yielded);
@@ -235,7 +236,9 @@ void task_complete(TaskHeader* t) noexcept {
       w->vtable->drop(w);
     }
   }
-  if (t->sched) t->sched->on_complete(t);
+  // A task whose JoinHandle still exists stays listed (completed-not-joined, for dumps);
+  // the handle unlinks it (task_join_release).
+  if (t->sched) t->sched->on_complete(t, (s & TaskState::JOIN_INTEREST) != 0);
   // The owned-list reference and the runner's reference.
   if (t->state.ref_dec_n(2)) runtime_harness_impl::dealloc_task(t);
 }
@@ -267,7 +270,7 @@ void report_task_exception(const TaskHeader* t, const std::exception_ptr& e,
                            const char* how) noexcept {
   std::string what = exception_what(e);
   std::string name = task_name(t);
-  std::fprintf(stderr, "tokio: task %llu%s%s%s %s: %s\n", static_cast<unsigned long long>(t->id),
+  std::fprintf(stderr, "tokio: task %llu%s%s%s %s: %s\n", static_cast<unsigned long long>(t->id()),
                name.empty() ? "" : " (\"", name.c_str(), name.empty() ? "" : "\")", how,
                what.c_str());
 }
@@ -332,7 +335,11 @@ bool task_join_poll(TaskHeader* t, task::Context& cx) noexcept {
 bool task_join_release(TaskHeader* t) noexcept {
   uint64_t after = t->state.drop_join_interest();
   if (!(after & TaskState::JOIN_WAKER)) runtime_harness_impl::clear_join_waker(t);
-  return (after & TaskState::COMPLETE) != 0;
+  if (!(after & TaskState::COMPLETE)) return false;
+  // It completed while this handle existed, so it is still listed (task_complete): unlink
+  // it before the caller drops the handle's reference, which is what kept it alive there.
+  if (t->sched) t->sched->on_joined(t);
+  return true;
 }
 
 void wake_deferred(DeferList& d) noexcept {
@@ -368,7 +375,7 @@ void report_destroy_exception(const std::exception_ptr& e) noexcept {
     }
     std::fprintf(stderr,
                  "tokio: task %llu: a destructor threw while the task was being cancelled: %s\n",
-                 static_cast<unsigned long long>(task->id), what.c_str());
+                 static_cast<unsigned long long>(task->id()), what.c_str());
   } else {
     std::fprintf(stderr, "tokio: a destructor threw while a coroutine was being cancelled: %s\n",
                  what.c_str());

@@ -91,7 +91,9 @@ void StallWatchdog::check(std::chrono::steady_clock::time_point now) {
       continue;
     }
     last_report_ = now;
-    std::string name = task_name_by_id(task);
+    uint64_t id = 0;
+    std::string name;
+    describe_task(task, id, name);
     std::string where = leaf_name(p->resumed.load(std::memory_order_relaxed));
     long long ms = std::chrono::duration_cast<std::chrono::milliseconds>(stuck).count();
     long long limit = std::chrono::duration_cast<std::chrono::milliseconds>(threshold_).count();
@@ -99,7 +101,7 @@ void StallWatchdog::check(std::chrono::steady_clock::time_point now) {
                  "tokio: stall: task %llu%s%s%s has been inside one poll on worker %u for at "
                  "least %lld ms (stall_threshold %lld ms)%s%s; a blocking call in async code? "
                  "Move blocking work to spawn_blocking or block_in_place.%s\n",
-                 static_cast<unsigned long long>(task), name.empty() ? "" : " (\"", name.c_str(),
+                 static_cast<unsigned long long>(id), name.empty() ? "" : " (\"", name.c_str(),
                  name.empty() ? "" : "\")", p->worker, ms, limit,
                  where.empty() ? "" : ", resumed from ", where.c_str(),
                  held_back_ ? (" (" + std::to_string(held_back_) +

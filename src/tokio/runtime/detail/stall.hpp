@@ -6,12 +6,13 @@
 // current-thread core) owns a StallProbe while it does, registered with the runtime's
 // StallWatchdog. The poll path (harness.cpp) only stores into the probe:
 //   `polls`   count of polls begun on this thread (wraps; compared for equality only);
-//   `polling` id of the task whose poll is running, 0 between polls;
+//   `polling` ident word of the task whose poll is running (TaskHeader::ident: its id, or
+//             for a named task where its name and id are), 0 between polls;
 //   `resumed` the poll function of the leaf the task was resumed from (names where).
 // All three are written by the owning thread only, relaxed: the watchdog samples them, and
 // a sample taken across a poll boundary at worst delays a report by one period.
 // The watchdog wakes every threshold/4; a probe whose `polls` has not moved while
-// `polling` stayed the same non-zero id for at least the threshold is a stall: reported
+// `polling` stayed the same non-zero word for at least the threshold is a stall: reported
 // once per stalled poll, at most one report per second per runtime (later ones in that
 // second are only counted, and the next report says how many were held back).
 

@@ -20,6 +20,7 @@
 #include <coroutine>
 #include <cstddef>
 #include <new>
+#include <string_view>
 #include <tuple>
 #include <type_traits>
 #include <utility>
@@ -111,7 +112,7 @@ TaskHeader* make_task_cell(Task<T>&& task) {
   // prefix is right in front of it.
   auto* t = new (static_cast<char*>(h.address()) - kTaskPrefix) TaskHeader();
   t->wakeable.vtable = &TaskCellOps<T, Closure>::vtable.waker;
-  t->id = next_task_id();
+  t->set_id(next_task_id());
   set_starter(t->slot, h);
   return t;
 }
@@ -180,8 +181,13 @@ auto make_closure_cell(F&& f, A&&... a) {
     std::size_t n = g_spawn_frame_size<Fn, std::decay_t<A>...>.load(std::memory_order_relaxed);
     if (n != 0 && alignof(C) <= 16) {
       using Ops = TaskCellOps<T, C>;
-      void* block = frame_alloc(Ops::kClosureBytes + kTaskPrefix + n);
+      // A task::Builder's name goes after the frame, 8-aligned (task_name.hpp).
+      std::size_t name_at = kTaskPrefix + ((n + 7) & ~std::size_t{7});
+      std::size_t name_room = pending_name_room();
+      void* block =
+          frame_alloc(Ops::kClosureBytes + (name_room ? name_at + name_room : kTaskPrefix + n));
       char* header = static_cast<char*>(block) + Ops::kClosureBytes;
+      if (name_room) take_pending_name(header + name_at, header + kTaskPrefix);
       C* c;
       try {
         c = new (block) C{Fn(std::forward<F>(f)), {std::decay_t<A>(std::forward<A>(a))...}};
@@ -223,6 +229,16 @@ auto make_spawn_cell(First&& first, Rest&&... rest) {
                   "another tokio awaitable");
     return make_closure_cell(std::forward<First>(first), std::forward<Rest>(rest)...);
   }
+}
+
+// The name a named spawn offers to the frames it creates (core/detail/task_name.hpp): none
+// for a ready-made Task (its frame exists; it took the name already if it was created in
+// the statement of a `Builder().name(n)`), else the root frame made here (a callable's, an
+// awaitable's wrapper) holds it in its block.
+template <class First, class... Rest>
+std::size_t name_to_offer(std::string_view name) noexcept {
+  if constexpr (sizeof...(Rest) == 0 && is_task<std::decay_t<First>>::value) return 0;
+  else return name.size();
 }
 
 }  // namespace tokio::detail

@@ -26,6 +26,7 @@
 #include "tokio/core/detail/frame_alloc.hpp"
 #include "tokio/core/detail/outcome.hpp"
 #include "tokio/core/detail/poll.hpp"
+#include "tokio/core/detail/task_name.hpp"
 #include "tokio/core/task.hpp"
 #include "tokio/core/waker.hpp"
 #include "tokio/runtime/detail/task_state.hpp"
@@ -74,10 +75,14 @@ class Scheduler {
                            TaskFailure kind) noexcept = 0;
   // `t` was woken (the caller hands over a notified ref). yield: put it behind other work.
   virtual void schedule(TaskHeader* t, bool yield) noexcept = 0;
-  // The task finished: unlink it from the owned list (drops nothing; the caller does).
-  virtual void on_complete(TaskHeader* t) noexcept = 0;
-  // A task bound to this scheduler was freed (its memory is already gone).
-  virtual void on_dealloc(uint64_t task_id) noexcept = 0;
+  // The task finished (OwnedTasks::on_complete; joinable: its JoinHandle still exists, so
+  // it stays listed until on_joined). Drops nothing; the caller does.
+  virtual void on_complete(TaskHeader* t, bool joinable) noexcept = 0;
+  // The JoinHandle of a task that completed joinable let go of it: unlink it.
+  virtual void on_joined(TaskHeader* t) noexcept = 0;
+  // A task bound to this scheduler was freed (its memory is already gone; shard_key is
+  // its TaskHeader::shard_key()).
+  virtual void on_dealloc(uint64_t shard_key) noexcept = 0;
 
  protected:
   ~Scheduler() = default;
@@ -86,7 +91,15 @@ class Scheduler {
 struct TaskHeader {
   Wakeable wakeable;  // offset 0: vtable is a TaskVTable
   TaskState state;
-  uint64_t id = 0;
+  // The task's id, or where its name is. Bit 0 set: `id << 1 | 1` (an unnamed task; ids
+  // stay below 2^63). Bit 0 clear: a TaskName* (8-aligned; core/detail/task_name.hpp)
+  // holding the id and the name, so a name costs the header no extra word, with bit 1
+  // (kOwnNameBlock) set when that block is one of its own, freed with the task, rather than
+  // part of the task's frame block (so freeing the task never reads the name block).
+  // Written before the task is bound (the owned list publishes it under its lock, a spawn
+  // queue by its release) and never after, so plain reads from any thread are race-free.
+  uint64_t ident = 1;
+  static constexpr uint64_t kOwnNameBlock = 2;
   Wakeable* join_waker = nullptr;    // see JOIN_WAKER in state.hpp
   PollSlot slot;                     // the suspended leaf (armed to start the root at spawn)
   TaskHeader* owned_prev = nullptr;  // owned-task list links (under the shard lock)
@@ -95,6 +108,19 @@ struct TaskHeader {
   // be the header's last word, which a root frame's final suspend reads as its parent link
   // while other threads may be relinking the owned-task list around this task.
   Scheduler* sched = nullptr;
+
+  uint64_t id() const noexcept { return (ident & 1) ? ident >> 1 : name_block()->id; }
+  // Picks the task's owned-list shard: the id, or for a named task its name block's address
+  // (stable for the task's life; name blocks are at least 32 bytes apart), so binding,
+  // unlinking and freeing a named task never read its name block on another thread.
+  uint64_t shard_key() const noexcept { return (ident & 1) ? ident >> 1 : ident >> 5; }
+  void set_id(uint64_t id) noexcept { ident = id << 1 | 1; }
+  // The name block of a named task, or null.
+  const TaskName* name_block() const noexcept {
+    return (ident & 1)
+               ? nullptr
+               : reinterpret_cast<const TaskName*>(static_cast<uintptr_t>(ident & ~uint64_t{7}));
+  }
 
   const TaskVTable* vt() const noexcept {
     return reinterpret_cast<const TaskVTable*>(wakeable.vtable);
@@ -149,8 +175,20 @@ void task_reject(TaskHeader* t) noexcept;
 // A JoinHandle (or JoinSet entry) let go of a completed task's output without reading it:
 // an exception there is reported (TaskFailure::DroppedUnread).
 void task_output_dropped(TaskHeader* t, const std::exception_ptr& e) noexcept;
-// Names a task (task::Builder), before it is scheduled; the name is freed with the task.
-void set_task_name(TaskHeader* t, const char* name, std::size_t len) noexcept;
+// Names a task (task::Builder), before it is bound; the name is freed with the task.
+void set_task_name_slow(TaskHeader* t, const char* name, std::size_t len) noexcept;
+inline void set_task_name(TaskHeader* t, const char* name, std::size_t len) noexcept {
+  ThreadContext& c = tls;
+  if (TOKIO_LIKELY(c.named_frame == task_root(t).address())) {
+    // Its root frame's block holds the name already (core/detail/task_name.hpp).
+    auto* n = static_cast<TaskName*>(c.named_block);
+    n->id = t->id();
+    t->ident = static_cast<uint64_t>(reinterpret_cast<uintptr_t>(n));
+    c.named_frame = nullptr;
+    return;
+  }
+  set_task_name_slow(t, name, len);
+}
 
 inline void task_ref_inc(TaskHeader* t) noexcept { t->state.ref_inc(); }
 

@@ -1,50 +1,44 @@
-// The process-wide task name registry (task_names.hpp).
-#include <mutex>
+// Task names (task_names.hpp): the name block beside a named task, and the lookups reports use.
+#include <cstring>
+#include <new>
 #include <string>
-#include <unordered_map>
 
+#include "tokio/core/detail/frame_alloc.hpp"
+#include "tokio/core/detail/thread_context.hpp"
+#include "tokio/runtime/detail/owned_tasks.hpp"
 #include "tokio/runtime/detail/task_names.hpp"
-#include "tokio/runtime/detail/task_state_ops.hpp"
 
 namespace tokio::detail {
 
-namespace runtime_task_names_impl {
-// Sharded by task id, so named spawns on different workers rarely meet on one lock.
-constexpr std::size_t kShards = 64;
-struct Shard {
-  std::mutex mu;
-  std::unordered_map<uint64_t, std::string> names;
-};
-// Never destroyed: tasks freed during static destruction may still look their name up.
-Shard& shard(uint64_t id) {
-  static Shard* shards = new Shard[kShards];
-  return shards[id % kShards];
-}
-std::string find(uint64_t id) {
-  Shard& s = shard(id);
-  std::lock_guard<std::mutex> g(s.mu);
-  auto it = s.names.find(id);
-  return it == s.names.end() ? std::string() : it->second;
-}
-}  // namespace runtime_task_names_impl
-
-void set_task_name(TaskHeader* t, const char* name, std::size_t len) noexcept {
-  auto& s = runtime_task_names_impl::shard(t->id);
+// The name goes in a block of its own (task_name.hpp): no frame block took it.
+void set_task_name_slow(TaskHeader* t, const char* name, std::size_t len) noexcept {
+  tls.named_frame = nullptr;
+  void* mem;
   try {
-    std::lock_guard<std::mutex> g(s.mu);
-    s.names[t->id].assign(name, len);
+    mem = frame_alloc(sizeof(TaskName) + len, alignof(TaskName));
   } catch (...) {
     return;  // out of memory: the task runs unnamed rather than not at all
   }
-  t->state.set_named();
+  auto* n = new (mem) TaskName{t->id(), len};
+  std::memcpy(n->text(), name, len);
+  t->ident = static_cast<uint64_t>(reinterpret_cast<uintptr_t>(n)) | TaskHeader::kOwnNameBlock;
 }
+
+void free_task_name(const TaskName* n) noexcept { frame_free(const_cast<TaskName*>(n)); }
 
 std::string task_name(const TaskHeader* t) {
-  if (!(t->state.load() & TaskState::NAMED)) return {};
-  return runtime_task_names_impl::find(t->id);
+  const TaskName* n = t->name_block();
+  return n ? std::string(n->text(), n->len) : std::string();
 }
 
-std::string task_name_by_id(uint64_t id) { return runtime_task_names_impl::find(id); }
+void describe_task(uint64_t ident, uint64_t& id, std::string& name) {
+  if (ident & 1) {
+    id = ident >> 1;
+    name.clear();
+    return;
+  }
+  OwnedTasks::find_named(ident, id, name);
+}
 
 std::string exception_what(const std::exception_ptr& e) noexcept {
   try {
@@ -54,12 +48,6 @@ std::string exception_what(const std::exception_ptr& e) noexcept {
   } catch (...) {
   }
   return "an exception that is not a std::exception";
-}
-
-void forget_task_name(uint64_t id) noexcept {
-  auto& s = runtime_task_names_impl::shard(id);
-  std::lock_guard<std::mutex> g(s.mu);
-  s.names.erase(id);
 }
 
 }  // namespace tokio::detail

@@ -1,10 +1,10 @@
 #pragma once
 // Task names (task::Builder::name) and the reports and hooks that show a task's identity.
 //
-// Names live in one process-wide registry keyed by task id, not in the task header: an
-// unnamed task pays nothing (the header keeps its 80 bytes; TaskState::NAMED says whether to
-// look), and a named one pays a map entry. The registry is touched when a named task is
-// spawned, freed, reported or dumped, never on the poll path.
+// A named task's name lives in a TaskName (core/detail/task_name.hpp), in the task's frame
+// block or a small block of its own, pointed to by the header's ident word, which then finds
+// the id too: an unnamed task pays nothing (the header keeps its 80 bytes), a named one a
+// copy of the text, with no lock and no shared table.
 
 #include <cstddef>
 #include <cstdint>
@@ -17,10 +17,13 @@ namespace tokio::detail {
 
 // The task's name, or "" (no lock taken for an unnamed task).
 std::string task_name(const TaskHeader* t);
-// The name of the task with this id, or "" (for reports made without the header at hand).
-std::string task_name_by_id(uint64_t id);
-// A freed named task's registry entry goes (dealloc_task).
-void forget_task_name(uint64_t id) noexcept;
+// The id and name of the task whose ident word (TaskHeader::ident) is `ident`, for the stall
+// watchdog, which has only that word: an unnamed task's id is in it; a named one is looked
+// up in every runtime's and LocalSet's owned-task list (OwnedTasks::find_named; id 0 and no
+// name if it is gone).
+void describe_task(uint64_t ident, uint64_t& id, std::string& name);
+// A freed named task's own name block goes (dealloc_task; TaskName::own_block).
+void free_task_name(const TaskName* n) noexcept;
 // Runs the runtime's on_task_spawn hook, if any, for a task just bound to its scheduler.
 void task_spawned(TaskHeader* t) noexcept;
 // An exception's what(), or a stand-in for one that is not a std::exception.

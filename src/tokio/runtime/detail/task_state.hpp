@@ -11,8 +11,7 @@
 //                         COMPLETE) only the runtime side may read the field, while clear
 //                         only the JoinHandle side may write it
 //   bit 5  CANCELLED      abort()/shutdown requested; the next poll cancels instead
-//   bit 6  NAMED          the task has a name in the name registry (task_names.hpp); set
-//                         once, before the task is shared, and read when it is freed
+//   bit 6                 unused (a task's name is found from its header's ident word)
 //   bits 7..39            reference count (33 bits: more references than memory could
 //                         hold waker clones for; ref_inc aborts before it would overflow)
 //   bits 40..63           SINCE: when the task entered its current state (idle, scheduled,
@@ -46,7 +45,6 @@ class TaskState {
   static constexpr uint64_t JOIN_INTEREST = 1u << 3;
   static constexpr uint64_t JOIN_WAKER = 1u << 4;
   static constexpr uint64_t CANCELLED = 1u << 5;
-  static constexpr uint64_t NAMED = 1u << 6;
   static constexpr uint64_t LIFECYCLE = RUNNING | COMPLETE;
   static constexpr unsigned REF_SHIFT = 7;
   static constexpr uint64_t REF_ONE = uint64_t{1} << REF_SHIFT;
@@ -91,7 +89,8 @@ class TaskState {
   // CANCELLED (the caller cancels the task instead; it still holds RUNNING).
   bool to_notified_after_yield(uint64_t stamp) noexcept;
 
-  // RUNNING -> COMPLETE. Returns the state after the transition.
+  // RUNNING -> COMPLETE (SINCE kept: a completed task shows the time since its last poll
+  // began, which saves the clock read here). Returns the state after the transition.
   uint64_t to_complete() noexcept;
 
   enum class Notify { DoNothing, Submit, Dealloc };
@@ -118,8 +117,6 @@ class TaskState {
   // handle side owns the waker field). Returns the state after the transition.
   uint64_t drop_join_interest() noexcept;
 
-  // Marks the task as named (task::Builder), before it is scheduled.
-  void set_named() noexcept { word_.fetch_or(NAMED, std::memory_order_relaxed); }
   void ref_inc() noexcept {
     uint64_t prev = word_.fetch_add(REF_ONE, std::memory_order_relaxed);
     if (TOKIO_UNLIKELY(refs(prev) >= REF_MASK - 1)) std::abort();  // refcount overflow

@@ -24,6 +24,7 @@ namespace tokio::detail {
 // bound, so the spawn hook and a dump already see it.
 template <class First, class... Rest>
 auto spawn_named_on(HandleInner* h, std::string_view name, First&& first, Rest&&... rest) {
+  PendingNameScope naming(name.data(), name_to_offer<First, Rest...>(name));
   auto cell = make_spawn_cell(std::forward<First>(first), std::forward<Rest>(rest)...);
   if (!name.empty()) set_task_name(cell.header, name.data(), name.size());
   spawn_on(h, cell.header);
@@ -31,7 +32,9 @@ auto spawn_named_on(HandleInner* h, std::string_view name, First&& first, Rest&&
 }
 template <class First, class... Rest>
 auto spawn_any_on(HandleInner* h, First&& first, Rest&&... rest) {
-  return spawn_named_on(h, {}, std::forward<First>(first), std::forward<Rest>(rest)...);
+  auto cell = make_spawn_cell(std::forward<First>(first), std::forward<Rest>(rest)...);
+  spawn_on(h, cell.header);
+  return task::JoinHandle<typename decltype(cell)::value_type>(cell.header);
 }
 
 // A spawn_blocking task: header, output, then the closure. No coroutine frame.
@@ -119,7 +122,7 @@ auto spawn_blocking_named_on(HandleInner* h, std::string_view name, F&& f, Args&
   static_assert(kTaskPrefix % alignof(Outcome<R>) == 0);
   TaskHeader* t = &c->header;
   t->wakeable.vtable = &Cell::vtable.waker;
-  t->id = next_task_id();
+  t->set_id(next_task_id());
   if (!name.empty()) set_task_name(t, name.data(), name.size());
   spawn_blocking_cell_on(h, t);
   return task::JoinHandle<R>(t);
