@@ -1547,9 +1547,22 @@ struct LeafName {
 };
 // The name of the leaf type whose poll function is `f` (an empty view if unknown).
 const char* leaf_pretty_name(bool (*f)(Pollable*, task::Context&) noexcept) noexcept;
+// What a dump calls a leaf: `D::kLeafName` when the leaf names itself (a wait users know by
+// the call that started it, such as "sync::Mutex::lock"), else its type as the compiler
+// spells it.
 template <class D>
 const char* leaf_type_pretty() noexcept {
+  if constexpr (requires { D::kLeafName; }) {
+    if (D::kLeafName) return D::kLeafName;
+  }
   return __PRETTY_FUNCTION__;
+}
+// A generic leaf's name taken from the type that specialises it (an I/O op, a permit's
+// maker), or null (then the leaf's own type names it).
+template <class T>
+constexpr const char* leaf_name_of() noexcept {
+  if constexpr (requires { T::kLeafName; }) return T::kLeafName;
+  else return nullptr;
 }
 
 // CRTP base of leaf awaitables. Derived provides `bool poll(task::Context&) noexcept`
@@ -2331,6 +2344,7 @@ using task_value_t = typename decltype(to_task(std::declval<A>()))::value_type;
 template <class... Ts>
 class Select : public Leaf<Select<Ts...>> {
  public:
+  static constexpr const char* kLeafName = "select";  // in task dumps (branches not shown)
   using Output = std::variant<void_to_monostate_t<Ts>...>;
   static constexpr std::size_t N = sizeof...(Ts);
   static constexpr std::size_t kNoElse = N;
@@ -2406,6 +2420,7 @@ class Select : public Leaf<Select<Ts...>> {
 template <class... Ts>
 class Join : public Leaf<Join<Ts...>> {
  public:
+  static constexpr const char* kLeafName = "join";  // in task dumps (branches not shown)
   using Output = std::tuple<void_to_monostate_t<Ts>...>;
   static constexpr std::size_t N = sizeof...(Ts);
 
@@ -5641,6 +5656,7 @@ class Sleep {
   // its registration survives a lost select).
   class Awaiter : public detail::Leaf<Awaiter> {
    public:
+    static constexpr const char* kLeafName = "time::sleep";  // in task dumps
     explicit Awaiter(Sleep& s) noexcept : s_(&s) {}
     bool poll(task::Context& cx) noexcept { return s_->poll(cx); }
     bool await_suspend(std::coroutine_handle<> h) {
@@ -5708,6 +5724,7 @@ class Interval {
   // Awaitable: completes at the next tick and yields its scheduled instant.
   class Tick : public detail::Leaf<Tick> {
    public:
+    static constexpr const char* kLeafName = "time::Interval::tick";  // in task dumps
     explicit Tick(Interval& iv) noexcept : iv_(&iv) {}
     bool poll(task::Context& cx) noexcept { return iv_->poll_tick(cx, out_); }
     bool await_suspend(std::coroutine_handle<> h) {
@@ -5842,6 +5859,7 @@ class Timeout {
   // The awaiter refers to the Timeout, so an lvalue Timeout is awaited in place.
   class Awaiter : public detail::Leaf<Awaiter> {
    public:
+    static constexpr const char* kLeafName = "time::timeout";  // in task dumps
     explicit Awaiter(Timeout& t) noexcept : t_(&t) {}
     bool poll(task::Context& cx) noexcept { return t_->poll(cx); }
     bool await_suspend(std::coroutine_handle<> h) {
@@ -6399,6 +6417,7 @@ struct OpBase {
 template <class Op>
 class IoOp : public Leaf<IoOp<Op>> {
  public:
+  static constexpr const char* kLeafName = leaf_name_of<Op>();  // "socket recv", ...
   IoOp(ScheduledIo* io, io::Interest interest, Op op) noexcept
       : io_(io), waiter_(interest.mask()), op_(std::move(op)) {}
   IoOp(const IoOp& o) noexcept : Leaf<IoOp>(o), io_(o.io_), waiter_(o.waiter_), op_(o.op_) {}
@@ -9964,6 +9983,7 @@ class Receiver {
   // (or the channel was closed before a value arrived). Cancel-safe.
   class Awaiter : public detail::Leaf<Awaiter> {
    public:
+    static constexpr const char* kLeafName = "sync::oneshot::Receiver";  // in task dumps
     explicit Awaiter(Receiver& r) noexcept : r_(r) {}
     bool poll(task::Context& cx) noexcept {
       return Shared::poll_wait(r_.s_.get(), cx, &Shared::rx_waker, Shared::RX_TASK_SET,
@@ -10539,6 +10559,7 @@ class PermitAcquire : public Leaf<PermitAcquire<Make, E>> {
   using PR = BatchSemaphore::PollResult;
 
  public:
+  static constexpr const char* kLeafName = leaf_name_of<Make>();  // Mutex::lock, ...
   // `fail`: yield E{} at once without waiting (a request that can never be served).
   PermitAcquire(BatchSemaphore* s, std::size_t n, Make make, bool fail = false) noexcept
       : op_(s, n), make_(std::move(make)), closed_(fail) {}
@@ -10577,6 +10598,7 @@ class PermitAcquire : public Leaf<PermitAcquire<Make, E>> {
 // std::shared_ptr of an owned guard).
 template <class Guard, class Owner>
 struct MakeGuard {
+  static constexpr const char* kLeafName = Guard::kLeafName;
   Owner owner;
   Guard operator()(std::size_t) noexcept { return Guard(std::move(owner)); }
 };
@@ -10639,10 +10661,12 @@ class Semaphore {
 
   // --- async acquisition -----------------------------------------------------------------
   struct MakeBorrowed {
+    static constexpr const char* kLeafName = "sync::Semaphore::acquire";
     detail::BatchSemaphore* s;
     SemaphorePermit operator()(std::size_t n) const noexcept { return SemaphorePermit(s, n); }
   };
   struct MakeOwned {
+    static constexpr const char* kLeafName = "sync::Semaphore::acquire_owned";
     std::shared_ptr<Semaphore> s;
     OwnedSemaphorePermit operator()(std::size_t n) const noexcept {
       return OwnedSemaphorePermit(s, n);
@@ -10737,6 +10761,7 @@ class [[nodiscard]] MutexGuard : public detail::SemaphoreGuard<T, Mutex<T>*> {
   using Base = detail::SemaphoreGuard<T, Mutex<T>*>;
 
  public:
+  static constexpr const char* kLeafName = "sync::Mutex::lock";  // names the wait in task dumps
   using Base::Base;
   explicit MutexGuard(Mutex<T>* m) noexcept : Base(&m->sem_, 1, &m->value_, m) {}
 
@@ -10757,6 +10782,8 @@ class [[nodiscard]] OwnedMutexGuard : public detail::SemaphoreGuard<T, std::shar
   using Base = detail::SemaphoreGuard<T, std::shared_ptr<Mutex<T>>>;
 
  public:
+  static constexpr const char* kLeafName =
+      "sync::Mutex::lock_owned";  // names the wait in task dumps
   using Base::Base;
   explicit OwnedMutexGuard(std::shared_ptr<Mutex<T>> m) noexcept : OwnedMutexGuard(m.get(), m) {}
 
@@ -10864,6 +10891,7 @@ class [[nodiscard]] RwLockReadGuard : public detail::SemaphoreGuard<const T, det
   using Base = detail::SemaphoreGuard<const T, detail::NoKeep>;
 
  public:
+  static constexpr const char* kLeafName = "sync::RwLock::read";  // names the wait in task dumps
   using Base::Base;
   explicit RwLockReadGuard(const RwLock<T>* l) noexcept : Base(&l->sem_, 1, &l->value_) {}
 
@@ -10887,6 +10915,7 @@ class [[nodiscard]] RwLockWriteGuard : public detail::SemaphoreGuard<T, detail::
   using Base = detail::SemaphoreGuard<T, detail::NoKeep>;
 
  public:
+  static constexpr const char* kLeafName = "sync::RwLock::write";  // names the wait in task dumps
   using Base::Base;
   explicit RwLockWriteGuard(RwLock<T>* l) noexcept : Base(&l->sem_, l->max_readers_, &l->value_) {}
 
@@ -10911,6 +10940,8 @@ class [[nodiscard]] OwnedRwLockReadGuard
   using Base = detail::SemaphoreGuard<const U, std::shared_ptr<RwLock<T>>>;
 
  public:
+  static constexpr const char* kLeafName =
+      "sync::RwLock::read_owned";  // names the wait in task dumps
   using Base::Base;
   explicit OwnedRwLockReadGuard(std::shared_ptr<RwLock<T>> l) noexcept requires std::is_same_v<T, U>
       : OwnedRwLockReadGuard(l.get(), l) {}
@@ -10940,6 +10971,8 @@ class [[nodiscard]] OwnedRwLockWriteGuard
   using Base = detail::SemaphoreGuard<T, std::shared_ptr<RwLock<T>>>;
 
  public:
+  static constexpr const char* kLeafName =
+      "sync::RwLock::write_owned";  // names the wait in task dumps
   using Base::Base;
   explicit OwnedRwLockWriteGuard(std::shared_ptr<RwLock<T>> l) noexcept
       : OwnedRwLockWriteGuard(l.get(), l) {}
@@ -11125,6 +11158,7 @@ class Notified {
 
   class Awaiter : public detail::Leaf<Awaiter> {
    public:
+    static constexpr const char* kLeafName = "sync::Notify::notified";  // in task dumps
     explicit Awaiter(Notified* n) noexcept : n_(n) {}
     bool poll(task::Context& cx) noexcept { return n_->poll(cx); }
     void await_resume() const noexcept {}
@@ -12015,6 +12049,7 @@ class BasicReceiver {
 
   class Recv : public detail::Leaf<Recv> {
    public:
+    static constexpr const char* kLeafName = "sync::mpsc::Receiver::recv";  // in task dumps
     explicit Recv(Chan* c) noexcept : c_(c) {}
     Recv(const Recv& o) noexcept : detail::Leaf<Recv>(o), c_(o.c_) {}  // before the first poll
     bool poll(task::Context& cx) noexcept { return c_->poll_recv(cx, out_); }
@@ -12446,15 +12481,18 @@ class Sender : public detail::MpscSenderBase<T, true> {
 
   // --- reserve ----------------------------------------------------------------------------
   struct MakePermit {
+    static constexpr const char* kLeafName = "sync::mpsc::Sender::reserve";
     Chan* c;
     Permit<T> operator()(std::size_t) const noexcept { return Permit<T>(c); }
   };
   struct MakeIter {
+    static constexpr const char* kLeafName = "sync::mpsc::Sender::reserve";
     Chan* c;
     PermitIterator<T> operator()(std::size_t n) const noexcept { return PermitIterator<T>(c, n); }
   };
   // Holds the strong reference of the consumed sender until the permit takes it over.
   struct MakeOwned {
+    static constexpr const char* kLeafName = "sync::mpsc::Sender::reserve";
     Chan* c;
     explicit MakeOwned(Chan* ch) noexcept : c(ch) {}
     MakeOwned(MakeOwned&& o) noexcept : c(std::exchange(o.c, nullptr)) {}
@@ -12927,6 +12965,7 @@ class Receiver {
 
   class Recv : public detail::Leaf<Recv> {
    public:
+    static constexpr const char* kLeafName = "sync::broadcast::Receiver::recv";  // in task dumps
     explicit Recv(Receiver& r) noexcept : r_(r) {}
     Recv(const Recv& o) noexcept : detail::Leaf<Recv>(o), r_(o.r_) {}
     ~Recv() {
@@ -14096,6 +14135,7 @@ inline constexpr std::size_t kInqMaxRead = 4096;
 // recv(2). For TCP streams (`inq` set) a filled buffer turns TCP_INQ on, and afterwards
 // the remaining-bytes count tells whether the queue is empty.
 struct RecvOp : OpBase {
+  static constexpr const char* kLeafName = "socket read (recv)";  // in task dumps
   int fd;
   void* p;
   std::size_t n;
@@ -14130,6 +14170,7 @@ struct RecvOp : OpBase {
 };
 
 struct SendOp : OpBase {
+  static constexpr const char* kLeafName = "socket write (send)";  // in task dumps
   int fd;
   const void* p;
   std::size_t n;
@@ -14152,6 +14193,7 @@ inline std::size_t iov_total(const iovec* v, std::size_t n) noexcept {
 
 // recvmsg / sendmsg over an iovec array (vectored read and write).
 struct MsgOp : OpBase {
+  static constexpr const char* kLeafName = "socket sendmsg/recvmsg";  // in task dumps
   int fd;
   const iovec* iov;
   std::size_t iovcnt;
@@ -14173,6 +14215,7 @@ struct MsgOp : OpBase {
 
 // Sends the whole buffer, keeping its progress across waits (write_all).
 struct SendAllOp : OpBase {
+  static constexpr const char* kLeafName = "socket write_all (send)";  // in task dumps
   int fd;
   const std::byte* p;
   std::size_t n;
@@ -14197,6 +14240,7 @@ struct SendAllOp : OpBase {
 // recvfrom: Conv::convert(const sockaddr_storage&, socklen_t) gives the sender's address.
 template <class Conv>
 struct RecvFromOp : OpBase {
+  static constexpr const char* kLeafName = "socket recv_from";  // in task dumps
   int fd;
   void* p;
   std::size_t n;
@@ -14222,6 +14266,7 @@ struct RecvFromOp : OpBase {
 };
 
 struct SendToOp : OpBase {
+  static constexpr const char* kLeafName = "socket send_to";  // in task dumps
   int fd;
   const void* p;
   std::size_t n;
@@ -14242,6 +14287,7 @@ struct SendToOp : OpBase {
 // ECONNABORTED (the peer gave up while queued) is skipped: the next connection is taken.
 template <class Make>
 struct AcceptOp : OpBase {
+  static constexpr const char* kLeafName = "accept";  // in task dumps
   int fd;
   OwnedFd accepted;
   sockaddr_storage ss{};
@@ -15786,6 +15832,7 @@ int64_t pipe_write(int fd, const void* p, std::size_t n) noexcept;
 int64_t pipe_writev(int fd, const iovec* iov, std::size_t cnt) noexcept;
 
 struct PipeReadOp : OpBase {
+  static constexpr const char* kLeafName = "pipe read";  // in task dumps
   int fd;
   void* p;
   std::size_t n;
@@ -15795,6 +15842,7 @@ struct PipeReadOp : OpBase {
 };
 
 struct PipeWriteOp : OpBase {
+  static constexpr const char* kLeafName = "pipe write";  // in task dumps
   int fd;
   const void* p;
   std::size_t n;
@@ -15804,6 +15852,7 @@ struct PipeWriteOp : OpBase {
 };
 
 struct PipeWritevOp : OpBase {
+  static constexpr const char* kLeafName = "pipe write (writev)";  // in task dumps
   int fd;
   const iovec* iov;
   std::size_t cnt;
@@ -26181,7 +26230,7 @@ std::string leaf_name(bool (*poll_fn)(Pollable*, task::Context&) noexcept) {
   std::string s = leaf_pretty_name(poll_fn);
   // GCC: "... [with D = X]"; Clang: "... [D = X]".
   auto at = s.find("D = ");
-  if (at == std::string::npos) return {};
+  if (at == std::string::npos) return s;  // a name of its own (kLeafName)
   s = s.substr(at + 4);
   if (!s.empty() && s.back() == ']') s.pop_back();
   // The inline ABI namespace (tokio::v0_1::, see amalgamate.py) goes first, then the rest.

@@ -460,6 +460,27 @@ TEST_CASE("dump: names, states, leaves and chain depth of live tasks") {
     auto d = tokio::task::Builder().name("sleeper").spawn(
         []() -> tokio::Task<> { co_await tokio::time::sleep(std::chrono::hours(1)); });
     auto e = tokio::task::Builder().name("done").spawn([]() -> tokio::Task<int> { co_return 5; });
+    // Waits on I/O: a read with nothing to read, an accept with nobody connecting, and a join.
+    auto listener = (co_await tokio::net::TcpListener::bind("127.0.0.1:0")).value();
+    auto client = (co_await tokio::net::TcpStream::connect(listener.local_addr().value())).value();
+    auto [server, peer] = (co_await listener.accept()).value();
+    (void)peer;
+    auto f = tokio::task::Builder().name("reader").spawn(
+        [](tokio::net::TcpStream s) -> tokio::Task<> {
+          std::byte buf[16];
+          (void)co_await s.read(buf);
+        },
+        std::move(server));
+    auto g =
+        tokio::task::Builder()
+            .name("acceptor")
+            .spawn([](tokio::net::TcpListener l) -> tokio::Task<> { (void)co_await l.accept(); },
+                   std::move(listener));
+    auto j = tokio::task::Builder().name("joiner").spawn(
+        [](std::shared_ptr<tokio::sync::Notify> n) -> tokio::Task<> {
+          co_await tokio::join(n->notified(), tokio::time::sleep(std::chrono::hours(1)));
+        },
+        notify);
     // Let every task reach its wait.
     for (int i = 0; i < 200; ++i) {
       co_await tokio::time::sleep(1ms);
@@ -474,13 +495,14 @@ TEST_CASE("dump: names, states, leaves and chain depth of live tasks") {
         if (t.name == name) return &t;
       return nullptr;
     };
-    for (std::string n : {"notified", "locker", "receiver", "sleeper"}) {
+    for (std::string n :
+         {"notified", "locker", "receiver", "sleeper", "reader", "acceptor", "joiner"}) {
       CAPTURE(n);
       CHECK(find(n) != nullptr);
     }
     if (auto* t = find("notified")) {
       CHECK(t->state == rt::TaskDump::State::Idle);
-      CHECK(t->waiting_on.find("Notif") != std::string::npos);
+      CHECK(t->waiting_on == "sync::Notify::notified");
       CHECK(t->depth >= 3);  // wrapper, the callable's coroutine, inner
       // The async backtrace: the co_await each frame is suspended at, innermost first; the
       // spawn wrapper is left out.
@@ -496,13 +518,16 @@ TEST_CASE("dump: names, states, leaves and chain depth of live tasks") {
 #endif
     }
     if (auto* t = find("sleeper")) {
-      CHECK(t->waiting_on.find("Sleep") != std::string::npos);
+      CHECK(t->waiting_on == "time::sleep");
       // Idle since before the 20 ms sleep above (the coarse clock may lag by one batch).
       CHECK(t->time_in_state >= 15ms);
       CHECK(t->time_in_state < 60s);
     }
-    if (auto* t = find("receiver")) CHECK(t->waiting_on.find("ecv") != std::string::npos);
-    if (auto* t = find("locker")) CHECK(!t->waiting_on.empty());
+    if (auto* t = find("receiver")) CHECK(t->waiting_on == "sync::mpsc::Receiver::recv");
+    if (auto* t = find("locker")) CHECK(t->waiting_on == "sync::Mutex::lock");
+    if (auto* t = find("reader")) CHECK(t->waiting_on == "socket read (recv)");
+    if (auto* t = find("acceptor")) CHECK(t->waiting_on == "accept");
+    if (auto* t = find("joiner")) CHECK(t->waiting_on == "join");
     // A finished task stays listed while its JoinHandle has not read it.
     if (auto* t = find("done")) {
       CHECK(t->state == rt::TaskDump::State::Completed);
@@ -520,6 +545,10 @@ TEST_CASE("dump: names, states, leaves and chain depth of live tasks") {
     b.abort();
     c.abort();
     d.abort();
+    f.abort();
+    g.abort();
+    j.abort();
+    (void)client;
     CHECK(co_await e == 5);
     // Joined: gone from the list.
     for (const auto& t : handle.dump().tasks()) CHECK(t.name != "done");

@@ -66,6 +66,7 @@ using task_value_t = typename decltype(to_task(std::declval<A>()))::value_type;
 template <class... Ts>
 class Select : public Leaf<Select<Ts...>> {
  public:
+  static constexpr const char* kLeafName = "select";  // in task dumps (branches not shown)
   using Output = std::variant<void_to_monostate_t<Ts>...>;
   static constexpr std::size_t N = sizeof...(Ts);
   static constexpr std::size_t kNoElse = N;
@@ -141,6 +142,7 @@ class Select : public Leaf<Select<Ts...>> {
 template <class... Ts>
 class Join : public Leaf<Join<Ts...>> {
  public:
+  static constexpr const char* kLeafName = "join";  // in task dumps (branches not shown)
   using Output = std::tuple<void_to_monostate_t<Ts>...>;
   static constexpr std::size_t N = sizeof...(Ts);
 

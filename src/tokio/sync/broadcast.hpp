@@ -253,6 +253,7 @@ class Receiver {
 
   class Recv : public detail::Leaf<Recv> {
    public:
+    static constexpr const char* kLeafName = "sync::broadcast::Receiver::recv";  // in task dumps
     explicit Recv(Receiver& r) noexcept : r_(r) {}
     Recv(const Recv& o) noexcept : detail::Leaf<Recv>(o), r_(o.r_) {}
     ~Recv() {

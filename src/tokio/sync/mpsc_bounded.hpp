@@ -249,15 +249,18 @@ class Sender : public detail::MpscSenderBase<T, true> {
 
   // --- reserve ----------------------------------------------------------------------------
   struct MakePermit {
+    static constexpr const char* kLeafName = "sync::mpsc::Sender::reserve";
     Chan* c;
     Permit<T> operator()(std::size_t) const noexcept { return Permit<T>(c); }
   };
   struct MakeIter {
+    static constexpr const char* kLeafName = "sync::mpsc::Sender::reserve";
     Chan* c;
     PermitIterator<T> operator()(std::size_t n) const noexcept { return PermitIterator<T>(c, n); }
   };
   // Holds the strong reference of the consumed sender until the permit takes it over.
   struct MakeOwned {
+    static constexpr const char* kLeafName = "sync::mpsc::Sender::reserve";
     Chan* c;
     explicit MakeOwned(Chan* ch) noexcept : c(ch) {}
     MakeOwned(MakeOwned&& o) noexcept : c(std::exchange(o.c, nullptr)) {}

@@ -36,6 +36,7 @@ class BasicReceiver {
 
   class Recv : public detail::Leaf<Recv> {
    public:
+    static constexpr const char* kLeafName = "sync::mpsc::Receiver::recv";  // in task dumps
     explicit Recv(Chan* c) noexcept : c_(c) {}
     Recv(const Recv& o) noexcept : detail::Leaf<Recv>(o), c_(o.c_) {}  // before the first poll
     bool poll(task::Context& cx) noexcept { return c_->poll_recv(cx, out_); }

@@ -61,6 +61,7 @@ class Notified {
 
   class Awaiter : public detail::Leaf<Awaiter> {
    public:
+    static constexpr const char* kLeafName = "sync::Notify::notified";  // in task dumps
     explicit Awaiter(Notified* n) noexcept : n_(n) {}
     bool poll(task::Context& cx) noexcept { return n_->poll(cx); }
     void await_resume() const noexcept {}

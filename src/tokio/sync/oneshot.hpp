@@ -247,6 +247,7 @@ class Receiver {
   // (or the channel was closed before a value arrived). Cancel-safe.
   class Awaiter : public detail::Leaf<Awaiter> {
    public:
+    static constexpr const char* kLeafName = "sync::oneshot::Receiver";  // in task dumps
     explicit Awaiter(Receiver& r) noexcept : r_(r) {}
     bool poll(task::Context& cx) noexcept {
       return Shared::poll_wait(r_.s_.get(), cx, &Shared::rx_waker, Shared::RX_TASK_SET,

@@ -40,6 +40,7 @@ class [[nodiscard]] RwLockReadGuard : public detail::SemaphoreGuard<const T, det
   using Base = detail::SemaphoreGuard<const T, detail::NoKeep>;
 
  public:
+  static constexpr const char* kLeafName = "sync::RwLock::read";  // names the wait in task dumps
   using Base::Base;
   explicit RwLockReadGuard(const RwLock<T>* l) noexcept : Base(&l->sem_, 1, &l->value_) {}
 
@@ -63,6 +64,7 @@ class [[nodiscard]] RwLockWriteGuard : public detail::SemaphoreGuard<T, detail::
   using Base = detail::SemaphoreGuard<T, detail::NoKeep>;
 
  public:
+  static constexpr const char* kLeafName = "sync::RwLock::write";  // names the wait in task dumps
   using Base::Base;
   explicit RwLockWriteGuard(RwLock<T>* l) noexcept : Base(&l->sem_, l->max_readers_, &l->value_) {}
 
@@ -87,6 +89,8 @@ class [[nodiscard]] OwnedRwLockReadGuard
   using Base = detail::SemaphoreGuard<const U, std::shared_ptr<RwLock<T>>>;
 
  public:
+  static constexpr const char* kLeafName =
+      "sync::RwLock::read_owned";  // names the wait in task dumps
   using Base::Base;
   explicit OwnedRwLockReadGuard(std::shared_ptr<RwLock<T>> l) noexcept requires std::is_same_v<T, U>
       : OwnedRwLockReadGuard(l.get(), l) {}
@@ -116,6 +120,8 @@ class [[nodiscard]] OwnedRwLockWriteGuard
   using Base = detail::SemaphoreGuard<T, std::shared_ptr<RwLock<T>>>;
 
  public:
+  static constexpr const char* kLeafName =
+      "sync::RwLock::write_owned";  // names the wait in task dumps
   using Base::Base;
   explicit OwnedRwLockWriteGuard(std::shared_ptr<RwLock<T>> l) noexcept
       : OwnedRwLockWriteGuard(l.get(), l) {}

@@ -87,10 +87,12 @@ class Semaphore {
 
   // --- async acquisition -----------------------------------------------------------------
   struct MakeBorrowed {
+    static constexpr const char* kLeafName = "sync::Semaphore::acquire";
     detail::BatchSemaphore* s;
     SemaphorePermit operator()(std::size_t n) const noexcept { return SemaphorePermit(s, n); }
   };
   struct MakeOwned {
+    static constexpr const char* kLeafName = "sync::Semaphore::acquire_owned";
     std::shared_ptr<Semaphore> s;
     OwnedSemaphorePermit operator()(std::size_t n) const noexcept {
       return OwnedSemaphorePermit(s, n);

@@ -38,6 +38,7 @@ class Interval {
   // Awaitable: completes at the next tick and yields its scheduled instant.
   class Tick : public detail::Leaf<Tick> {
    public:
+    static constexpr const char* kLeafName = "time::Interval::tick";  // in task dumps
     explicit Tick(Interval& iv) noexcept : iv_(&iv) {}
     bool poll(task::Context& cx) noexcept { return iv_->poll_tick(cx, out_); }
     bool await_suspend(std::coroutine_handle<> h) {

@@ -59,6 +59,7 @@ class Sleep {
   // its registration survives a lost select).
   class Awaiter : public detail::Leaf<Awaiter> {
    public:
+    static constexpr const char* kLeafName = "time::sleep";  // in task dumps
     explicit Awaiter(Sleep& s) noexcept : s_(&s) {}
     bool poll(task::Context& cx) noexcept { return s_->poll(cx); }
     bool await_suspend(std::coroutine_handle<> h) {

@@ -82,6 +82,7 @@ class Timeout {
   // The awaiter refers to the Timeout, so an lvalue Timeout is awaited in place.
   class Awaiter : public detail::Leaf<Awaiter> {
    public:
+    static constexpr const char* kLeafName = "time::timeout";  // in task dumps
     explicit Awaiter(Timeout& t) noexcept : t_(&t) {}
     bool poll(task::Context& cx) noexcept { return t_->poll(cx); }
     bool await_suspend(std::coroutine_handle<> h) {

@@ -113,6 +113,7 @@ struct OpBase {
 template <class Op>
 class IoOp : public Leaf<IoOp<Op>> {
  public:
+  static constexpr const char* kLeafName = leaf_name_of<Op>();  // "socket recv", ...
   IoOp(ScheduledIo* io, io::Interest interest, Op op) noexcept
       : io_(io), waiter_(interest.mask()), op_(std::move(op)) {}
   IoOp(const IoOp& o) noexcept : Leaf<IoOp>(o), io_(o.io_), waiter_(o.waiter_), op_(o.op_) {}

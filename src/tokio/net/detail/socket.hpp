@@ -136,6 +136,7 @@ inline constexpr std::size_t kInqMaxRead = 4096;
 // recv(2). For TCP streams (`inq` set) a filled buffer turns TCP_INQ on, and afterwards
 // the remaining-bytes count tells whether the queue is empty.
 struct RecvOp : OpBase {
+  static constexpr const char* kLeafName = "socket read (recv)";  // in task dumps
   int fd;
   void* p;
   std::size_t n;
@@ -170,6 +171,7 @@ struct RecvOp : OpBase {
 };
 
 struct SendOp : OpBase {
+  static constexpr const char* kLeafName = "socket write (send)";  // in task dumps
   int fd;
   const void* p;
   std::size_t n;
@@ -192,6 +194,7 @@ inline std::size_t iov_total(const iovec* v, std::size_t n) noexcept {
 
 // recvmsg / sendmsg over an iovec array (vectored read and write).
 struct MsgOp : OpBase {
+  static constexpr const char* kLeafName = "socket sendmsg/recvmsg";  // in task dumps
   int fd;
   const iovec* iov;
   std::size_t iovcnt;
@@ -213,6 +216,7 @@ struct MsgOp : OpBase {
 
 // Sends the whole buffer, keeping its progress across waits (write_all).
 struct SendAllOp : OpBase {
+  static constexpr const char* kLeafName = "socket write_all (send)";  // in task dumps
   int fd;
   const std::byte* p;
   std::size_t n;
@@ -237,6 +241,7 @@ struct SendAllOp : OpBase {
 // recvfrom: Conv::convert(const sockaddr_storage&, socklen_t) gives the sender's address.
 template <class Conv>
 struct RecvFromOp : OpBase {
+  static constexpr const char* kLeafName = "socket recv_from";  // in task dumps
   int fd;
   void* p;
   std::size_t n;
@@ -262,6 +267,7 @@ struct RecvFromOp : OpBase {
 };
 
 struct SendToOp : OpBase {
+  static constexpr const char* kLeafName = "socket send_to";  // in task dumps
   int fd;
   const void* p;
   std::size_t n;
@@ -282,6 +288,7 @@ struct SendToOp : OpBase {
 // ECONNABORTED (the peer gave up while queued) is skipped: the next connection is taken.
 template <class Make>
 struct AcceptOp : OpBase {
+  static constexpr const char* kLeafName = "accept";  // in task dumps
   int fd;
   OwnedFd accepted;
   sockaddr_storage ss{};

@@ -26,6 +26,7 @@ int64_t pipe_write(int fd, const void* p, std::size_t n) noexcept;
 int64_t pipe_writev(int fd, const iovec* iov, std::size_t cnt) noexcept;
 
 struct PipeReadOp : OpBase {
+  static constexpr const char* kLeafName = "pipe read";  // in task dumps
   int fd;
   void* p;
   std::size_t n;
@@ -35,6 +36,7 @@ struct PipeReadOp : OpBase {
 };
 
 struct PipeWriteOp : OpBase {
+  static constexpr const char* kLeafName = "pipe write";  // in task dumps
   int fd;
   const void* p;
   std::size_t n;
@@ -44,6 +46,7 @@ struct PipeWriteOp : OpBase {
 };
 
 struct PipeWritevOp : OpBase {
+  static constexpr const char* kLeafName = "pipe write (writev)";  // in task dumps
   int fd;
   const iovec* iov;
   std::size_t cnt;

@@ -13,7 +13,7 @@ std::string leaf_name(bool (*poll_fn)(Pollable*, task::Context&) noexcept) {
   std::string s = leaf_pretty_name(poll_fn);
   // GCC: "... [with D = X]"; Clang: "... [D = X]".
   auto at = s.find("D = ");
-  if (at == std::string::npos) return {};
+  if (at == std::string::npos) return s;  // a name of its own (kLeafName)
   s = s.substr(at + 4);
   if (!s.empty() && s.back() == ']') s.pop_back();
   // The inline ABI namespace (tokio::v0_1::, see amalgamate.py) goes first, then the rest.

@@ -141,6 +141,7 @@ class PermitAcquire : public Leaf<PermitAcquire<Make, E>> {
   using PR = BatchSemaphore::PollResult;
 
  public:
+  static constexpr const char* kLeafName = leaf_name_of<Make>();  // Mutex::lock, ...
   // `fail`: yield E{} at once without waiting (a request that can never be served).
   PermitAcquire(BatchSemaphore* s, std::size_t n, Make make, bool fail = false) noexcept
       : op_(s, n), make_(std::move(make)), closed_(fail) {}
@@ -179,6 +180,7 @@ class PermitAcquire : public Leaf<PermitAcquire<Make, E>> {
 // std::shared_ptr of an owned guard).
 template <class Guard, class Owner>
 struct MakeGuard {
+  static constexpr const char* kLeafName = Guard::kLeafName;
   Owner owner;
   Guard operator()(std::size_t) noexcept { return Guard(std::move(owner)); }
 };
