@@ -6749,7 +6749,10 @@ TOKIO_SYSTEM_HEADERS_BEGIN
 #include <sys/uio.h>
 TOKIO_SYSTEM_HEADERS_END
 
+/* #include <concepts> (already above) */
 /* #include <cstddef> (already above) */
+/* #include <cstdint> (already above) */
+/* #include <optional> (already above) */
 TOKIO_SYSTEM_HEADERS_BEGIN
 #include <span>
 TOKIO_SYSTEM_HEADERS_END
@@ -6770,6 +6773,19 @@ concept AsyncWrite = requires(W& w, std::span<const std::byte> buf) {
   requires std::is_same_v<detail::await_result_t<decltype(w.write(buf))>, Result<std::size_t>>;
   requires std::is_same_v<detail::await_result_t<decltype(w.flush())>, Result<void>>;
   requires std::is_same_v<detail::await_result_t<decltype(w.shutdown())>, Result<void>>;
+};
+
+// What a reader knows of how many more bytes it will yield (the shape of Rust's
+// Iterator::size_hint): at least `lower`, at most `upper` (none: unbounded or unknown).
+// Readers that know offer `SizeHint size_hint() const`; io::copy uses it to reserve room in a
+// writer that can grow (VecWriter::reserve) once, instead of growing it a doubling at a time.
+struct SizeHint {
+  uint64_t lower = 0;
+  std::optional<uint64_t> upper;
+};
+template <class R>
+concept HasSizeHint = requires(const R& r) {
+  { r.size_hint() } -> std::same_as<SizeHint>;
 };
 
 template <class R>
@@ -8109,6 +8125,7 @@ class SliceReader : public Ext<SliceReader> {
 
   // The bytes not read yet.
   std::span<const std::byte> remaining() const noexcept { return data_; }
+  SizeHint size_hint() const noexcept { return {data_.size(), data_.size()}; }
 
   auto read(std::span<std::byte> buf) {
     return detail::instant_op<false>([this, buf]() -> Result<std::size_t> {
@@ -8138,6 +8155,8 @@ class VecWriter : public Ext<VecWriter<C>> {
   explicit VecWriter(C& c) noexcept : c_(&c) {}
 
   C& get() const noexcept { return *c_; }
+  // Room for `additional` more bytes (io::copy calls it with its reader's size hint).
+  void reserve(std::size_t additional) { c_->reserve(c_->size() + additional); }
 
   auto write(std::span<const std::byte> buf) {
     return detail::instant_op<false>([this, buf]() -> Result<std::size_t> {
@@ -8174,6 +8193,7 @@ namespace tokio::inline TOKIO_ABI_NAMESPACE::io {
 
 class Empty : public Ext<Empty> {
  public:
+  SizeHint size_hint() const noexcept { return {0, 0}; }
   detail::ReadyCountOp read(std::span<std::byte>) noexcept { return detail::ReadyCountOp({0}); }
   auto fill_buf() {
     return detail::instant_op<true>(
@@ -8197,6 +8217,8 @@ inline Empty empty() noexcept { return {}; }
 // still yields to others.
 
 /* #include <cstddef> (already above) */
+/* #include <cstdint> (already above) */
+/* #include <optional> (already above) */
 /* #include <cstring> (already above) */
 /* #include <span> (already above) */
 
@@ -8206,6 +8228,7 @@ namespace tokio::inline TOKIO_ABI_NAMESPACE::io {
 class Repeat : public Ext<Repeat> {
  public:
   explicit Repeat(std::byte b) noexcept : byte_(b) {}
+  SizeHint size_hint() const noexcept { return {UINT64_MAX, std::nullopt}; }  // endless
 
   auto read(std::span<std::byte> buf) {
     return detail::instant_op<true>([b = byte_, buf]() -> Result<std::size_t> {
@@ -8279,6 +8302,15 @@ class Take : public Ext<Take<R>> {
 
   // Bytes that may still be read.
   uint64_t limit() const noexcept { return limit_; }
+  // The inner reader's hint bounded by the limit (at most `limit` for any reader).
+  SizeHint size_hint() const noexcept {
+    SizeHint h;
+    if constexpr (HasSizeHint<Inner>) h = inner_.size_hint();
+    else h.upper = limit_;
+    h.lower = h.lower < limit_ ? h.lower : limit_;
+    h.upper = h.upper && *h.upper < limit_ ? *h.upper : limit_;
+    return h;
+  }
   void set_limit(uint64_t limit) noexcept { limit_ = limit; }
   Inner& get_ref() noexcept { return inner_; }
   Inner& get_mut() noexcept { return inner_; }
@@ -8361,6 +8393,14 @@ class Chain : public Ext<Chain<A, B>> {
   static_assert(AsyncRead<First> && AsyncRead<Second>, "io::chain needs two io::AsyncReads");
   Chain(A a, B b) : a_(std::forward<A>(a)), b_(std::forward<B>(b)) {}
 
+  // The sum of the two readers' hints (of the second alone once the first ended).
+  SizeHint size_hint() const noexcept requires HasSizeHint<First> && HasSizeHint<Second> {
+    SizeHint a = first_done_ ? SizeHint{0, 0} : a_.size_hint(), b = b_.size_hint();
+    SizeHint h;
+    h.lower = a.lower > UINT64_MAX - b.lower ? UINT64_MAX : a.lower + b.lower;
+    if (a.upper && b.upper && *a.upper <= UINT64_MAX - *b.upper) h.upper = *a.upper + *b.upper;
+    return h;
+  }
   First& first() noexcept { return a_; }
   Second& second() noexcept { return b_; }
   std::pair<First, Second> into_inner() && { return {std::move(a_), std::move(b_)}; }
@@ -8825,6 +8865,9 @@ BufStream(S&&) -> BufStream<std::remove_cvref_t<S>>;
 // A writer that accepts 0 bytes fails the copy with Errc::write_zero.
 // Cancel safety: none of them is cancel-safe: data read but not yet written is lost.
 
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <algorithm>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <cstddef> (already above) */
 /* #include <cstdint> (already above) */
 /* #include <memory> (already above) */
@@ -8846,7 +8889,15 @@ class CopyBuffer {
 
   // Copies until the reader ends, then flushes the writer.
   Poll<io::Result<void>> poll_copy(task::Context& cx, R& r, W& w) {
-    if (!buf_) buf_ = std::make_unique_for_overwrite<std::byte[]>(size_);
+    if (!buf_) {
+      // A writer that can grow (VecWriter) gets room for what the reader says is coming, at
+      // once (Rust's Vec::reserve from a size hint): no regrowth, copy or free per doubling.
+      if constexpr (io::HasSizeHint<R> && requires(W & ww, std::size_t n) { ww.reserve(n); }) {
+        uint64_t lower = r.size_hint().lower;
+        if (lower != UINT64_MAX) w.reserve(static_cast<std::size_t>(std::min(lower, kMaxReserve)));
+      }
+      buf_ = std::make_unique_for_overwrite<std::byte[]>(size_);
+    }
     for (;;) {
       // Need data: start a read (or keep polling the top-up read started while writing).
       if (pos_ == cap_ && !read_done_) {
@@ -8889,6 +8940,10 @@ class CopyBuffer {
   }
 
   uint64_t amount() const noexcept { return amt_; }
+
+  // The most a copy reserves in its writer ahead of the data (a hint of more still reserves
+  // this much, and the writer grows as the data comes).
+  static constexpr uint64_t kMaxReserve = uint64_t{64} << 20;
 
  private:
   // One read into the free end of the buffer (from its start when `restart`); accounts
@@ -24022,9 +24077,7 @@ bool PendingNameScope::offer(const char* name, std::size_t len) noexcept {
 }  // namespace tokio::detail
 /* end file src/tokio/core/detail/task_name.cpp */
 /* begin file src/tokio/runtime/detail/blocking_pool.cpp */
-TOKIO_SYSTEM_HEADERS_BEGIN
-#include <algorithm>
-TOKIO_SYSTEM_HEADERS_END
+/* #include <algorithm> (already above) */
 /* #include <mutex> (already above) */
 /* #include <string> (already above) */
 

@@ -1,5 +1,8 @@
 // io::copy, io::copy_buf, io::copy_bidirectional.
 #include <array>
+#include <cstdint>
+#include <optional>
+#include <string_view>
 #include <string>
 #include <vector>
 
@@ -10,6 +13,58 @@ namespace io = tokio::io;
 using iotest::MockReader;
 using iotest::MockStream;
 using iotest::MockWriter;
+
+// Readers that know how much is coming say so (io::SizeHint), and io::copy reserves that
+// much in a growable writer once: the vector ends with exactly the capacity it needed.
+TEST_CASE("io::copy reserves the reader's size hint in a VecWriter") {
+  using H = io::SizeHint;
+  auto eq = [](H a, H b) { return a.lower == b.lower && a.upper == b.upper; };
+  CHECK(eq(io::repeat(std::byte{1}).size_hint(), H{UINT64_MAX, std::nullopt}));
+  CHECK(eq(io::take(io::repeat(std::byte{1}), 300).size_hint(), H{300, 300}));
+  io::SliceReader five(std::string_view("hello"));
+  CHECK(eq(five.size_hint(), H{5, 5}));
+  CHECK(eq(io::take(five, 3).size_hint(), H{3, 3}));
+  CHECK(eq(io::take(io::SliceReader(std::string_view("hi")), 10).size_hint(), H{2, 2}));
+  CHECK(eq(
+      io::chain(io::SliceReader(std::string_view("ab")), io::SliceReader(std::string_view("cde")))
+          .size_hint(),
+      H{5, 5}));
+  CHECK(eq(io::chain(io::SliceReader(std::string_view("ab")), io::repeat(std::byte{0})).size_hint(),
+           H{UINT64_MAX, std::nullopt}));
+  CHECK(eq(io::empty().size_hint(), H{0, 0}));
+  // A reader that knows nothing still gets its limit as the upper bound.
+  MockReader mock;
+  mock.data("abc");
+  CHECK(eq(io::take(mock, 7).size_hint(), H{0, 7}));
+  static_assert(!io::HasSizeHint<MockReader>);
+
+  auto rt = tokio::runtime::Builder::new_current_thread().build();
+  rt.block_on([]() -> Task<> {
+    constexpr std::size_t kSize = 100'003;  // not a power of two: doubling would overshoot
+    auto source = io::take(io::repeat(std::byte{7}), kSize);
+    std::vector<std::byte> dest;
+    io::VecWriter w(dest);
+    auto n = co_await io::copy(source, w);
+    REQUIRE(n);
+    CHECK(*n == kSize);
+    CHECK(dest.size() == kSize);
+    CHECK(dest.capacity() == kSize);  // one reservation, no growth
+    CHECK(dest.front() == std::byte{7});
+    CHECK(dest.back() == std::byte{7});
+    // Appending to a vector that holds data already reserves on top of it.
+    io::SliceReader more(std::string_view("xyz"));
+    n = co_await io::copy(more, w);
+    CHECK(dest.size() == kSize + 3);
+    CHECK(dest.capacity() == kSize + 3);
+    // An endless reader reserves nothing ahead (its copy is bounded by the take above).
+    std::string text;
+    io::VecWriter tw(text);
+    auto endless =
+        io::take(io::chain(io::SliceReader(std::string_view("ab")), io::repeat(std::byte{'c'})), 6);
+    n = co_await io::copy(endless, tw);
+    CHECK(text == "abcccc");
+  }());
+}
 
 TEST_CASE("io::copy through tiny pieces, pending reads and writes, then flushes") {
   auto rt = test::current_thread();

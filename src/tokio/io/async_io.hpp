@@ -28,7 +28,10 @@
 
 #include <sys/uio.h>
 
+#include <concepts>
 #include <cstddef>
+#include <cstdint>
+#include <optional>
 #include <span>
 #include <string_view>
 #include <type_traits>
@@ -50,6 +53,19 @@ concept AsyncWrite = requires(W& w, std::span<const std::byte> buf) {
   requires std::is_same_v<detail::await_result_t<decltype(w.write(buf))>, Result<std::size_t>>;
   requires std::is_same_v<detail::await_result_t<decltype(w.flush())>, Result<void>>;
   requires std::is_same_v<detail::await_result_t<decltype(w.shutdown())>, Result<void>>;
+};
+
+// What a reader knows of how many more bytes it will yield (the shape of Rust's
+// Iterator::size_hint): at least `lower`, at most `upper` (none: unbounded or unknown).
+// Readers that know offer `SizeHint size_hint() const`; io::copy uses it to reserve room in a
+// writer that can grow (VecWriter::reserve) once, instead of growing it a doubling at a time.
+struct SizeHint {
+  uint64_t lower = 0;
+  std::optional<uint64_t> upper;
+};
+template <class R>
+concept HasSizeHint = requires(const R& r) {
+  { r.size_hint() } -> std::same_as<SizeHint>;
 };
 
 template <class R>

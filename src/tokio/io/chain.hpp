@@ -24,6 +24,14 @@ class Chain : public Ext<Chain<A, B>> {
   static_assert(AsyncRead<First> && AsyncRead<Second>, "io::chain needs two io::AsyncReads");
   Chain(A a, B b) : a_(std::forward<A>(a)), b_(std::forward<B>(b)) {}
 
+  // The sum of the two readers' hints (of the second alone once the first ended).
+  SizeHint size_hint() const noexcept requires HasSizeHint<First> && HasSizeHint<Second> {
+    SizeHint a = first_done_ ? SizeHint{0, 0} : a_.size_hint(), b = b_.size_hint();
+    SizeHint h;
+    h.lower = a.lower > UINT64_MAX - b.lower ? UINT64_MAX : a.lower + b.lower;
+    if (a.upper && b.upper && *a.upper <= UINT64_MAX - *b.upper) h.upper = *a.upper + *b.upper;
+    return h;
+  }
   First& first() noexcept { return a_; }
   Second& second() noexcept { return b_; }
   std::pair<First, Second> into_inner() && { return {std::move(a_), std::move(b_)}; }

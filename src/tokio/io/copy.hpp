@@ -20,6 +20,7 @@
 // A writer that accepts 0 bytes fails the copy with Errc::write_zero.
 // Cancel safety: none of them is cancel-safe: data read but not yet written is lost.
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -47,7 +48,15 @@ class CopyBuffer {
 
   // Copies until the reader ends, then flushes the writer.
   Poll<io::Result<void>> poll_copy(task::Context& cx, R& r, W& w) {
-    if (!buf_) buf_ = std::make_unique_for_overwrite<std::byte[]>(size_);
+    if (!buf_) {
+      // A writer that can grow (VecWriter) gets room for what the reader says is coming, at
+      // once (Rust's Vec::reserve from a size hint): no regrowth, copy or free per doubling.
+      if constexpr (io::HasSizeHint<R> && requires(W & ww, std::size_t n) { ww.reserve(n); }) {
+        uint64_t lower = r.size_hint().lower;
+        if (lower != UINT64_MAX) w.reserve(static_cast<std::size_t>(std::min(lower, kMaxReserve)));
+      }
+      buf_ = std::make_unique_for_overwrite<std::byte[]>(size_);
+    }
     for (;;) {
       // Need data: start a read (or keep polling the top-up read started while writing).
       if (pos_ == cap_ && !read_done_) {
@@ -90,6 +99,10 @@ class CopyBuffer {
   }
 
   uint64_t amount() const noexcept { return amt_; }
+
+  // The most a copy reserves in its writer ahead of the data (a hint of more still reserves
+  // this much, and the writer grows as the data comes).
+  static constexpr uint64_t kMaxReserve = uint64_t{64} << 20;
 
  private:
   // One read into the free end of the buffer (from its start when `restart`); accounts

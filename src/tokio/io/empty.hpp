@@ -14,6 +14,7 @@ namespace tokio::io {
 
 class Empty : public Ext<Empty> {
  public:
+  SizeHint size_hint() const noexcept { return {0, 0}; }
   detail::ReadyCountOp read(std::span<std::byte>) noexcept { return detail::ReadyCountOp({0}); }
   auto fill_buf() {
     return detail::instant_op<true>(

@@ -31,6 +31,7 @@ class SliceReader : public Ext<SliceReader> {
 
   // The bytes not read yet.
   std::span<const std::byte> remaining() const noexcept { return data_; }
+  SizeHint size_hint() const noexcept { return {data_.size(), data_.size()}; }
 
   auto read(std::span<std::byte> buf) {
     return detail::instant_op<false>([this, buf]() -> Result<std::size_t> {
@@ -60,6 +61,8 @@ class VecWriter : public Ext<VecWriter<C>> {
   explicit VecWriter(C& c) noexcept : c_(&c) {}
 
   C& get() const noexcept { return *c_; }
+  // Room for `additional` more bytes (io::copy calls it with its reader's size hint).
+  void reserve(std::size_t additional) { c_->reserve(c_->size() + additional); }
 
   auto write(std::span<const std::byte> buf) {
     return detail::instant_op<false>([this, buf]() -> Result<std::size_t> {

@@ -4,6 +4,8 @@
 // still yields to others.
 
 #include <cstddef>
+#include <cstdint>
+#include <optional>
 #include <cstring>
 #include <span>
 
@@ -17,6 +19,7 @@ namespace tokio::io {
 class Repeat : public Ext<Repeat> {
  public:
   explicit Repeat(std::byte b) noexcept : byte_(b) {}
+  SizeHint size_hint() const noexcept { return {UINT64_MAX, std::nullopt}; }  // endless
 
   auto read(std::span<std::byte> buf) {
     return detail::instant_op<true>([b = byte_, buf]() -> Result<std::size_t> {

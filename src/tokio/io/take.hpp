@@ -31,6 +31,15 @@ class Take : public Ext<Take<R>> {
 
   // Bytes that may still be read.
   uint64_t limit() const noexcept { return limit_; }
+  // The inner reader's hint bounded by the limit (at most `limit` for any reader).
+  SizeHint size_hint() const noexcept {
+    SizeHint h;
+    if constexpr (HasSizeHint<Inner>) h = inner_.size_hint();
+    else h.upper = limit_;
+    h.lower = h.lower < limit_ ? h.lower : limit_;
+    h.upper = h.upper && *h.upper < limit_ ? *h.upper : limit_;
+    return h;
+  }
   void set_limit(uint64_t limit) noexcept { limit_ = limit; }
   Inner& get_ref() noexcept { return inner_; }
   Inner& get_mut() noexcept { return inner_; }
