@@ -3988,7 +3988,9 @@ using task::JoinHandle;
 // callable type, which takes the two-frame form (invoke_owned: a wrapper frame owning the
 // closure) and probes the size. Where the compiler does not pass a lambda's object to
 // operator new (Clang) or the callable is not itself a coroutine, the two-frame form stays.
-// A plain function whose parameters are all values needs neither: it is called directly.
+// A plain function whose parameters are all values needs neither: it is called directly; so
+// is a lambda without captures whose parameters are all values (the common case), so it
+// costs exactly what spawn(coroutine(args...)) costs: header and frame in one block.
 
 /* #include <coroutine> (already above) */
 /* #include <cstddef> (already above) */
@@ -4134,6 +4136,27 @@ template <class R, class... P>
 struct takes_values_only<R (*)(P...)> : std::bool_constant<(!std::is_reference_v<P> && ...)> {};
 template <class R, class... P>
 struct takes_values_only<R (*)(P...) noexcept> : takes_values_only<R (*)(P...)> {};
+template <class R, class C, class... P>
+struct takes_values_only<R (C::*)(P...)> : takes_values_only<R (*)(P...)> {};
+template <class R, class C, class... P>
+struct takes_values_only<R (C::*)(P...) const> : takes_values_only<R (*)(P...)> {};
+template <class R, class C, class... P>
+struct takes_values_only<R (C::*)(P...) noexcept> : takes_values_only<R (*)(P...)> {};
+template <class R, class C, class... P>
+struct takes_values_only<R (C::*)(P...) const noexcept> : takes_values_only<R (*)(P...)> {};
+
+// A function object with no state (a lambda without captures) whose call operator takes
+// every parameter by value: once called, its coroutine frame holds everything it uses (the
+// frame's copy of `this` is never read: there is nothing to read), so like a plain function
+// it needs no storage beyond the frame. Generic lambdas (auto parameters) do not qualify.
+template <class Fn>
+constexpr bool stateless_by_value() {
+  if constexpr (std::is_empty_v<Fn> && requires { &Fn::operator(); }) {
+    return takes_values_only<decltype(&Fn::operator())>::value;
+  } else {
+    return false;
+  }
+}
 
 // spawn(callable, args...) as one task cell (see the top of this file).
 template <class F, class... A>
@@ -4144,6 +4167,11 @@ auto make_closure_cell(F&& f, A&&... a) {
   if constexpr (takes_values_only<Fn>::value) {
     return spawned_cell(
         to_task(detail::invoke(Fn(std::forward<F>(f)), std::decay_t<A>(std::forward<A>(a))...)));
+  } else if constexpr (stateless_by_value<Fn>()) {
+    // One block, the frame's (as spawn(coroutine(args...)) costs): the arguments go
+    // straight into the frame's parameters; the callable object dies with this scope.
+    Fn fn(std::forward<F>(f));
+    return spawned_cell(to_task(detail::invoke(fn, std::decay_t<A>(std::forward<A>(a))...)));
   } else {
     std::size_t n = g_spawn_frame_size<Fn, std::decay_t<A>...>.load(std::memory_order_relaxed);
     if (n != 0 && alignof(C) <= 16) {

@@ -153,6 +153,39 @@ TEST_CASE("spawn(callable): a callable that spawns before starting its own corou
   CHECK(total == 20 * 1 + (19 * 20) / 2);
 }
 
+// A lambda without captures whose parameters are values needs no closure: the arguments go
+// into the frame's parameters and the task is one block, as spawn(coroutine(args...)) is
+// (with g++ and clang++ alike).
+TEST_CASE("spawn(callable): a capture-free by-value lambda is spawned like a plain coroutine") {
+  auto by_value = [](std::shared_ptr<int> x, int y) -> Task<long> { co_return *x + y; };
+  auto capturing = [k = 1](std::shared_ptr<int> x) -> Task<long> { co_return *x + k; };
+  auto by_ref = [](const std::shared_ptr<int>& x) -> Task<long> { co_return *x; };
+  auto generic = [](auto x) -> Task<long> { co_return x; };
+  auto mut = [](std::string s) mutable -> Task<long> { co_return static_cast<long>(s.size()); };
+  static_assert(tokio::detail::stateless_by_value<decltype(by_value)>());
+  static_assert(tokio::detail::stateless_by_value<decltype(mut)>());
+  static_assert(!tokio::detail::stateless_by_value<decltype(capturing)>());
+  static_assert(!tokio::detail::stateless_by_value<decltype(by_ref)>());
+  static_assert(!tokio::detail::stateless_by_value<decltype(generic)>());
+  auto rt = test::multi_thread(2);
+  rt.block_on([](auto by_value, auto mut) -> Task<> {
+    auto x = std::make_shared<int>(40);
+    auto h = tokio::spawn(by_value, x, 2);
+    // No closure in front: the plain coroutine task cell.
+    CHECK(h.raw_header()->wakeable.vtable == &tokio::detail::TaskCellOps<long, void>::vtable.waker);
+    CHECK(x.use_count() == 2);  // the frame's parameter holds the only other reference
+    CHECK(co_await h == 42);
+    CHECK(x.use_count() == 1);  // gone with the frame
+    CHECK(co_await tokio::spawn(mut, std::string("four")) == 4);
+    // Many at once, from a callable that dies right after each spawn.
+    std::vector<tokio::task::JoinHandle<long>> hs;
+    for (int i = 0; i < 100; ++i) hs.push_back(tokio::spawn(by_value, x, i));
+    long sum = 0;
+    for (auto& j : hs) sum += co_await j;
+    CHECK(sum == 100 * 40 + 99 * 100 / 2);
+  }(by_value, mut));
+}
+
 TEST_CASE("spawn(callable): one allocation holds the callable, the header and the frame") {
 #if defined(__clang__)
   // Clang does not pass a lambda's object to the promise's operator new, so the callable
