@@ -1608,12 +1608,18 @@ class Leaf : public Pollable {
 //     temporary, for `spawn(coro(...))`; and around its spawn of a callable), and the first
 //     Task frame allocated on the thread then (frame_alloc_named) reserves room for it and
 //     records itself in tls.named_frame. Freed with the frame: no allocation of its own.
+//     The spawn checks that the recorded frame is its task's root before using it; the
+//     state never outlives one task poll (TaskPollScope saves and clears it) nor one named
+//     spawn (NamingScope).
 //   - otherwise (the name reached some other frame first, a LocalSet or blocking spawn, a
 //     kept Builder spawning a ready-made Task) a frame-allocator block of its own, freed
 //     when the task is freed.
 
 /* #include <cstddef> (already above) */
 /* #include <cstdint> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <string_view>
+TOKIO_SYSTEM_HEADERS_END
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
@@ -1634,25 +1640,37 @@ std::size_t pending_name_room() noexcept;
 // Writes the pending name at `at` (8-aligned, pending_name_room() bytes) as the name of the
 // task whose root frame is `frame`, and takes it (tls.named_frame / named_block).
 void take_pending_name(void* at, void* frame) noexcept;
-// Ends a naming scope: no name pending, none recorded (task::Builder, spawn_named_on).
+// No name pending, none recorded (task::Builder, NamingScope).
 void clear_pending_name() noexcept;
 
-// Offers a name to the frame created while it lives (spawn of a callable by task::Builder),
-// unless one is pending already; clears what it set when it ends.
-class PendingNameScope {
+// A task::Builder's spawn: the name it offers to the frames the spawn creates, and the
+// thread's naming state around it.
+struct NamedSpawn {
+  std::string_view name;
+  // The Builder that spawns offered this name itself (Builder::name on a temporary): what
+  // is pending or recorded on the thread is this spawn's own, and ends with it.
+  bool own_offer = false;
+};
+
+// For the span of one named spawn. Offers `offer_len` bytes of the name (0: none; a
+// ready-made Task's frame exists already). Whatever the thread had pending that is not this
+// spawn's own (an enclosing spawn whose callable is spawning before it creates its own
+// coroutine) is set aside and put back at the end; this spawn's own state is cleared at the
+// end, so no name stays pending past the statement that spawned (the task may suspend
+// right after, and its thread run other tasks).
+class NamingScope {
  public:
-  PendingNameScope(const char* name, std::size_t len) noexcept {
-    if (len != 0) set_ = offer(name, len);
-  }
-  ~PendingNameScope() {
-    if (set_) clear_pending_name();
-  }
-  PendingNameScope(const PendingNameScope&) = delete;
-  PendingNameScope& operator=(const PendingNameScope&) = delete;
+  NamingScope(const NamedSpawn& n, std::size_t offer_len) noexcept;
+  ~NamingScope();
+  NamingScope(const NamingScope&) = delete;
+  NamingScope& operator=(const NamingScope&) = delete;
 
  private:
-  static bool offer(const char* name, std::size_t len) noexcept;
-  bool set_ = false;
+  bool own_;
+  const char* pending_;
+  std::size_t pending_len_;
+  void* frame_;
+  void* block_;
 };
 
 }  // namespace tokio::detail
@@ -2131,9 +2149,7 @@ TOKIO_SYSTEM_HEADERS_BEGIN
 #include <compare>
 TOKIO_SYSTEM_HEADERS_END
 /* #include <cstdint> (already above) */
-TOKIO_SYSTEM_HEADERS_BEGIN
-#include <string_view>
-TOKIO_SYSTEM_HEADERS_END
+/* #include <string_view> (already above) */
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::task {
 
@@ -3969,6 +3985,7 @@ using task::JoinHandle;
 /* #include <new> (already above) */
 /* #include <string_view> (already above) */
 /* #include <type_traits> (already above) */
+/* #include <optional> (already above) */
 /* #include <utility> (already above) */
 
 /* begin file src/tokio/runtime/detail/task_cell.hpp */
@@ -4245,8 +4262,9 @@ namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 // named `name` unless it is empty (task::Builder). The name is set before the task is
 // bound, so the spawn hook and a dump already see it.
 template <class First, class... Rest>
-auto spawn_named_on(HandleInner* h, std::string_view name, First&& first, Rest&&... rest) {
-  PendingNameScope naming(name.data(), name_to_offer<First, Rest...>(name));
+auto spawn_named_on(HandleInner* h, const NamedSpawn& named, First&& first, Rest&&... rest) {
+  std::string_view name = named.name;
+  NamingScope naming(named, name_to_offer<First, Rest...>(name));
   auto cell = make_spawn_cell(std::forward<First>(first), std::forward<Rest>(rest)...);
   if (!name.empty()) set_task_name(cell.header, name.data(), name.size());
   spawn_on(h, cell.header);
@@ -4328,7 +4346,10 @@ auto make_blocking_fn(F&& f, Args&&... args) {
 }
 
 template <class F, class... Args>
-auto spawn_blocking_named_on(HandleInner* h, std::string_view name, F&& f, Args&&... args) {
+auto spawn_blocking_named_on(HandleInner* h, const NamedSpawn& named, F&& f, Args&&... args) {
+  std::string_view name = named.name;
+  std::optional<NamingScope> naming;  // no frame to name; ends the Builder's offer
+  if (!name.empty()) naming.emplace(named, 0);
   using Fn = decltype(make_blocking_fn(std::forward<F>(f), std::forward<Args>(args)...));
   using R = std::invoke_result_t<Fn&>;
   using Cell = BlockingCell<Fn, R>;
@@ -4949,8 +4970,10 @@ class RunUntil : public Leaf<RunUntil<T>> {
 
 // Spawns any tokio awaitable, or callable(args...), onto the set (see make_spawn_cell).
 template <class First, class... Rest>
-auto spawn_local_named_on(LocalSetShared* s, std::string_view name, First&& first, Rest&&... rest) {
-  PendingNameScope naming(name.data(), name_to_offer<First, Rest...>(name));
+auto spawn_local_named_on(LocalSetShared* s, const NamedSpawn& named, First&& first,
+                          Rest&&... rest) {
+  std::string_view name = named.name;
+  NamingScope naming(named, name_to_offer<First, Rest...>(name));
   auto cell = make_spawn_cell(std::forward<First>(first), std::forward<Rest>(rest)...);
   if (!name.empty()) set_task_name(cell.header, name.data(), name.size());
   local_set_spawn(s, cell.header);
@@ -4958,7 +4981,9 @@ auto spawn_local_named_on(LocalSetShared* s, std::string_view name, First&& firs
 }
 template <class First, class... Rest>
 auto spawn_local_on(LocalSetShared* s, First&& first, Rest&&... rest) {
-  return spawn_local_named_on(s, {}, std::forward<First>(first), std::forward<Rest>(rest)...);
+  auto cell = make_spawn_cell(std::forward<First>(first), std::forward<Rest>(rest)...);
+  local_set_spawn(s, cell.header);
+  return task::JoinHandle<typename decltype(cell)::value_type>(cell.header);
 }
 
 // Drives the set until every local task has finished.
@@ -5003,7 +5028,7 @@ class LocalSet {
 
   // spawn_local with a task name (task::Builder::spawn_local_on).
   template <class First, class... Rest>
-  auto spawn_local_named(std::string_view name, First&& first, Rest&&... rest) {
+  auto spawn_local_named(const detail::NamedSpawn& name, First&& first, Rest&&... rest) {
     return detail::spawn_local_named_on(s_, name, std::forward<First>(first),
                                         std::forward<Rest>(rest)...);
   }
@@ -5082,7 +5107,9 @@ class Builder {
   }
   Builder& operator=(Builder&& o) { return *this = static_cast<const Builder&>(o); }
   ~Builder() {
-    if (offered_) detail::clear_pending_name();  // the statement that named it ends
+    // The statement that named it ends: its offer, if nothing took it (no spawn ran, on
+    // this thread), goes.
+    if (offered_ && detail::tls.pending_name == name_.data()) detail::clear_pending_name();
   }
   // Tokio spells it Builder::new().
   static Builder new_() { return Builder(); }
@@ -5111,13 +5138,13 @@ class Builder {
   // tokio::spawn(first, rest...) with the name.
   template <class First, class... Rest>
   auto spawn(First&& first, Rest&&... rest) const {
-    return detail::spawn_named_on(detail::current_handle_or_throw("task::Builder::spawn"), name_,
+    return detail::spawn_named_on(detail::current_handle_or_throw("task::Builder::spawn"), named(),
                                   std::forward<First>(first), std::forward<Rest>(rest)...);
   }
   // Handle::spawn(first, rest...) with the name.
   template <class First, class... Rest>
   auto spawn_on(const runtime::Handle& h, First&& first, Rest&&... rest) const {
-    return detail::spawn_named_on(h.inner(), name_, std::forward<First>(first),
+    return detail::spawn_named_on(h.inner(), named(), std::forward<First>(first),
                                   std::forward<Rest>(rest)...);
   }
   // task::spawn_local(first, rest...) with the name.
@@ -5129,29 +5156,30 @@ class Builder {
           "task::Builder::spawn_local called outside a LocalSet: run the caller inside "
           "LocalSet::run_until (or use Builder::spawn_local_on)");
     }
-    return detail::spawn_local_named_on(s, name_, std::forward<First>(first),
+    return detail::spawn_local_named_on(s, named(), std::forward<First>(first),
                                         std::forward<Rest>(rest)...);
   }
   // LocalSet::spawn_local(first, rest...) with the name.
   template <class First, class... Rest>
   auto spawn_local_on(LocalSet& set, First&& first, Rest&&... rest) const {
-    return set.spawn_local_named(name_, std::forward<First>(first), std::forward<Rest>(rest)...);
+    return set.spawn_local_named(named(), std::forward<First>(first), std::forward<Rest>(rest)...);
   }
   // task::spawn_blocking(f, args...) with the name.
   template <class F, class... Args>
   auto spawn_blocking(F&& f, Args&&... args) const {
     return detail::spawn_blocking_named_on(
-        detail::current_handle_or_throw("task::Builder::spawn_blocking"), name_, std::forward<F>(f),
-        std::forward<Args>(args)...);
+        detail::current_handle_or_throw("task::Builder::spawn_blocking"), named(),
+        std::forward<F>(f), std::forward<Args>(args)...);
   }
   // Handle::spawn_blocking(f, args...) with the name.
   template <class F, class... Args>
   auto spawn_blocking_on(const runtime::Handle& h, F&& f, Args&&... args) const {
-    return detail::spawn_blocking_named_on(h.inner(), name_, std::forward<F>(f),
+    return detail::spawn_blocking_named_on(h.inner(), named(), std::forward<F>(f),
                                            std::forward<Args>(args)...);
   }
 
  private:
+  detail::NamedSpawn named() const noexcept { return {name_, offered_}; }
   std::string owned_;      // the name, when this Builder holds its own copy
   std::string_view name_;  // the name: owned_, or the caller's string on a temporary Builder
   bool offered_ = false;   // name_ is in tls.pending_name (name() on a temporary)
@@ -24094,12 +24122,32 @@ void clear_pending_name() noexcept {
   t.named_block = nullptr;
 }
 
-bool PendingNameScope::offer(const char* name, std::size_t len) noexcept {
+NamingScope::NamingScope(const NamedSpawn& n, std::size_t offer_len) noexcept : own_(n.own_offer) {
   ThreadContext& t = tls;
-  if (t.pending_name) return false;
-  t.pending_name = name;
-  t.pending_name_len = len;
-  return true;
+  pending_ = t.pending_name;
+  pending_len_ = t.pending_name_len;
+  frame_ = t.named_frame;
+  block_ = t.named_block;
+  if (!own_) {  // an enclosing spawn's: set aside
+    t.pending_name = nullptr;
+    t.named_frame = nullptr;
+  }
+  if (offer_len) {
+    t.pending_name = n.name.data();
+    t.pending_name_len = offer_len;
+  }
+}
+
+NamingScope::~NamingScope() {
+  ThreadContext& t = tls;
+  if (own_) {
+    clear_pending_name();
+    return;
+  }
+  t.pending_name = pending_;
+  t.pending_name_len = pending_len_;
+  t.named_frame = frame_;
+  t.named_block = block_;
 }
 
 }  // namespace tokio::detail
@@ -24978,13 +25026,19 @@ void record_poll_time(const Config& cfg, std::atomic<uint64_t>* row,
 }
 
 // Runs with tls describing `t`, restoring the previous values afterwards (a LocalSet
-// polls its tasks from inside another task's poll).
+// polls its tasks from inside another task's poll). A task::Builder's name offered in a
+// statement that suspends (core/detail/task_name.hpp) neither leaks into the tasks polled
+// next on this thread nor reaches a poll from outside: each poll starts with none.
 struct TaskPollScope {
   ThreadContext& c;
   Wakeable* waker;
   PollSlot* slot;
   TaskHeader* task;
   TaskLocalBinding* locals;
+  const char* pending_name;
+  std::size_t pending_name_len;
+  void* named_frame;
+  void* named_block;
   bool yielded;
   explicit TaskPollScope(TaskHeader* t) noexcept
       : c(tls),
@@ -24992,10 +25046,16 @@ struct TaskPollScope {
         slot(c.slot),
         task(c.task),
         locals(c.locals),
+        pending_name(c.pending_name),
+        pending_name_len(c.pending_name_len),
+        named_frame(c.named_frame),
+        named_block(c.named_block),
         yielded(c.yield_requested) {
     c.waker = &t->wakeable;
     c.task = t;
     c.locals = nullptr;  // task-locals are per task, never inherited
+    c.pending_name = nullptr;
+    c.named_frame = nullptr;
     c.yield_requested = false;
   }
   ~TaskPollScope() {
@@ -25003,6 +25063,10 @@ struct TaskPollScope {
     c.slot = slot;
     c.task = task;
     c.locals = locals;
+    c.pending_name = pending_name;
+    c.pending_name_len = pending_name_len;
+    c.named_frame = named_frame;
+    c.named_block = named_block;
     c.yield_requested = yielded;
   }
 };

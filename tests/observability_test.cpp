@@ -352,6 +352,75 @@ TEST_CASE("task::Builder: names reach the hooks; spawn_blocking and spawn_on are
   CHECK(polls_before.load() == polls_after.load());
 }
 
+namespace obs_names {
+tokio::Task<int> with_value(int v) { co_return v; }
+}  // namespace obs_names
+
+// A name offered in a statement that suspends before its spawn, a named spawn inside the
+// callable of another named spawn, and many tasks naming theirs meanwhile on the same
+// thread: every task gets its own name (core/detail/task_name.hpp; ASan: no stale text).
+TEST_CASE("task::Builder: names stay with their tasks across suspensions and nesting") {
+  std::vector<std::string> spawned;  // one thread: the hook needs no lock
+  auto r = rt::Builder::new_current_thread()
+               .enable_all()
+               .on_task_spawn([&](const tokio::task::TaskInfo& i) { spawned.emplace_back(i.name); })
+               .build();
+  r.block_on([]() -> tokio::Task<> {
+    auto gate = tokio::spawn([]() -> tokio::Task<int> {
+      for (int i = 0; i < 5; ++i) co_await tokio::task::yield_now();
+      co_return 7;
+    });
+    auto a = tokio::spawn(
+        [](tokio::task::JoinHandle<int> gate) -> tokio::Task<> {
+          // name() offers the name, then the statement suspends at the co_await in the argument.
+          auto h = tokio::task::Builder()
+                       .name(std::string("alpha, a long name: ") + std::string(40, 'a'))
+                       .spawn(obs_names::with_value(co_await gate));
+          CHECK(co_await h == 7);
+          // spawn_blocking creates no frame: its offer must not outlive the statement either.
+          CHECK(co_await tokio::task::Builder().name(std::string(30, 'g')).spawn_blocking([] {
+            return 1;
+          }) == 1);
+        },
+        std::move(gate));
+    auto b = tokio::spawn([]() -> tokio::Task<> {
+      for (int i = 0; i < 8; ++i) {
+        co_await tokio::task::Builder().name("beta").spawn([]() -> tokio::Task<> { co_return; }());
+        co_await tokio::task::yield_now();
+      }
+    });
+    // A callable that spawns a named task before it creates its own coroutine.
+    auto c = tokio::task::Builder().name("outer").spawn(
+        [](int) -> tokio::Task<> { co_return; },
+        [] {
+          (void)tokio::task::Builder().name("inner").spawn([]() -> tokio::Task<> { co_return; });
+          return 0;
+        }());
+    auto d = tokio::task::Builder().name("outer2").spawn([]() {
+      (void)tokio::task::Builder().name("inner2").spawn([]() -> tokio::Task<> { co_return; });
+      return []() -> tokio::Task<> { co_return; }();
+    });
+    co_await a;
+    co_await b;
+    co_await c;
+    co_await d;
+  }());
+  auto count = [&](const std::string& n) { return std::count(spawned.begin(), spawned.end(), n); };
+  CHECK(count("alpha, a long name: " + std::string(40, 'a')) == 1);
+  CHECK(count("beta") == 8);
+  CHECK(count("outer") == 1);
+  CHECK(count("inner") == 1);
+  CHECK(count("outer2") == 1);
+  CHECK(count("inner2") == 1);
+  CHECK(count("") == 3);                  // gate, a and b
+  for (const std::string& n : spawned) {  // nothing got another task's name, or a stale one
+    CAPTURE(n);
+    CHECK((n.empty() || n == "beta" || n == "outer" || n == "inner" || n == "outer2" ||
+           n == "inner2" || n == std::string(30, 'g') ||
+           n == "alpha, a long name: " + std::string(40, 'a')));
+  }
+}
+
 TEST_CASE("task::Builder: spawn_local outside a LocalSet is a clear error") {
   auto r = rt::Builder::new_current_thread().build();
   r.block_on([]() -> tokio::Task<> {

@@ -167,7 +167,7 @@ TEST_CASE("spawn(callable): a capture-free by-value lambda is spawned like a pla
   static_assert(!tokio::detail::stateless_by_value<decltype(capturing)>());
   static_assert(!tokio::detail::stateless_by_value<decltype(by_ref)>());
   static_assert(!tokio::detail::stateless_by_value<decltype(generic)>());
-  auto rt = test::multi_thread(2);
+  auto rt = test::current_thread();  // the task runs only when this one awaits
   rt.block_on([](auto by_value, auto mut) -> Task<> {
     auto x = std::make_shared<int>(40);
     auto h = tokio::spawn(by_value, x, 2);

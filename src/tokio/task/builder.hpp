@@ -38,7 +38,9 @@ class Builder {
   }
   Builder& operator=(Builder&& o) { return *this = static_cast<const Builder&>(o); }
   ~Builder() {
-    if (offered_) detail::clear_pending_name();  // the statement that named it ends
+    // The statement that named it ends: its offer, if nothing took it (no spawn ran, on
+    // this thread), goes.
+    if (offered_ && detail::tls.pending_name == name_.data()) detail::clear_pending_name();
   }
   // Tokio spells it Builder::new().
   static Builder new_() { return Builder(); }
@@ -67,13 +69,13 @@ class Builder {
   // tokio::spawn(first, rest...) with the name.
   template <class First, class... Rest>
   auto spawn(First&& first, Rest&&... rest) const {
-    return detail::spawn_named_on(detail::current_handle_or_throw("task::Builder::spawn"), name_,
+    return detail::spawn_named_on(detail::current_handle_or_throw("task::Builder::spawn"), named(),
                                   std::forward<First>(first), std::forward<Rest>(rest)...);
   }
   // Handle::spawn(first, rest...) with the name.
   template <class First, class... Rest>
   auto spawn_on(const runtime::Handle& h, First&& first, Rest&&... rest) const {
-    return detail::spawn_named_on(h.inner(), name_, std::forward<First>(first),
+    return detail::spawn_named_on(h.inner(), named(), std::forward<First>(first),
                                   std::forward<Rest>(rest)...);
   }
   // task::spawn_local(first, rest...) with the name.
@@ -85,29 +87,30 @@ class Builder {
           "task::Builder::spawn_local called outside a LocalSet: run the caller inside "
           "LocalSet::run_until (or use Builder::spawn_local_on)");
     }
-    return detail::spawn_local_named_on(s, name_, std::forward<First>(first),
+    return detail::spawn_local_named_on(s, named(), std::forward<First>(first),
                                         std::forward<Rest>(rest)...);
   }
   // LocalSet::spawn_local(first, rest...) with the name.
   template <class First, class... Rest>
   auto spawn_local_on(LocalSet& set, First&& first, Rest&&... rest) const {
-    return set.spawn_local_named(name_, std::forward<First>(first), std::forward<Rest>(rest)...);
+    return set.spawn_local_named(named(), std::forward<First>(first), std::forward<Rest>(rest)...);
   }
   // task::spawn_blocking(f, args...) with the name.
   template <class F, class... Args>
   auto spawn_blocking(F&& f, Args&&... args) const {
     return detail::spawn_blocking_named_on(
-        detail::current_handle_or_throw("task::Builder::spawn_blocking"), name_, std::forward<F>(f),
-        std::forward<Args>(args)...);
+        detail::current_handle_or_throw("task::Builder::spawn_blocking"), named(),
+        std::forward<F>(f), std::forward<Args>(args)...);
   }
   // Handle::spawn_blocking(f, args...) with the name.
   template <class F, class... Args>
   auto spawn_blocking_on(const runtime::Handle& h, F&& f, Args&&... args) const {
-    return detail::spawn_blocking_named_on(h.inner(), name_, std::forward<F>(f),
+    return detail::spawn_blocking_named_on(h.inner(), named(), std::forward<F>(f),
                                            std::forward<Args>(args)...);
   }
 
  private:
+  detail::NamedSpawn named() const noexcept { return {name_, offered_}; }
   std::string owned_;      // the name, when this Builder holds its own copy
   std::string_view name_;  // the name: owned_, or the caller's string on a temporary Builder
   bool offered_ = false;   // name_ is in tls.pending_name (name() on a temporary)

@@ -80,8 +80,10 @@ class RunUntil : public Leaf<RunUntil<T>> {
 
 // Spawns any tokio awaitable, or callable(args...), onto the set (see make_spawn_cell).
 template <class First, class... Rest>
-auto spawn_local_named_on(LocalSetShared* s, std::string_view name, First&& first, Rest&&... rest) {
-  PendingNameScope naming(name.data(), name_to_offer<First, Rest...>(name));
+auto spawn_local_named_on(LocalSetShared* s, const NamedSpawn& named, First&& first,
+                          Rest&&... rest) {
+  std::string_view name = named.name;
+  NamingScope naming(named, name_to_offer<First, Rest...>(name));
   auto cell = make_spawn_cell(std::forward<First>(first), std::forward<Rest>(rest)...);
   if (!name.empty()) set_task_name(cell.header, name.data(), name.size());
   local_set_spawn(s, cell.header);
@@ -89,7 +91,9 @@ auto spawn_local_named_on(LocalSetShared* s, std::string_view name, First&& firs
 }
 template <class First, class... Rest>
 auto spawn_local_on(LocalSetShared* s, First&& first, Rest&&... rest) {
-  return spawn_local_named_on(s, {}, std::forward<First>(first), std::forward<Rest>(rest)...);
+  auto cell = make_spawn_cell(std::forward<First>(first), std::forward<Rest>(rest)...);
+  local_set_spawn(s, cell.header);
+  return task::JoinHandle<typename decltype(cell)::value_type>(cell.header);
 }
 
 // Drives the set until every local task has finished.
@@ -134,7 +138,7 @@ class LocalSet {
 
   // spawn_local with a task name (task::Builder::spawn_local_on).
   template <class First, class... Rest>
-  auto spawn_local_named(std::string_view name, First&& first, Rest&&... rest) {
+  auto spawn_local_named(const detail::NamedSpawn& name, First&& first, Rest&&... rest) {
     return detail::spawn_local_named_on(s_, name, std::forward<First>(first),
                                         std::forward<Rest>(rest)...);
   }

@@ -38,12 +38,32 @@ void clear_pending_name() noexcept {
   t.named_block = nullptr;
 }
 
-bool PendingNameScope::offer(const char* name, std::size_t len) noexcept {
+NamingScope::NamingScope(const NamedSpawn& n, std::size_t offer_len) noexcept : own_(n.own_offer) {
   ThreadContext& t = tls;
-  if (t.pending_name) return false;
-  t.pending_name = name;
-  t.pending_name_len = len;
-  return true;
+  pending_ = t.pending_name;
+  pending_len_ = t.pending_name_len;
+  frame_ = t.named_frame;
+  block_ = t.named_block;
+  if (!own_) {  // an enclosing spawn's: set aside
+    t.pending_name = nullptr;
+    t.named_frame = nullptr;
+  }
+  if (offer_len) {
+    t.pending_name = n.name.data();
+    t.pending_name_len = offer_len;
+  }
+}
+
+NamingScope::~NamingScope() {
+  ThreadContext& t = tls;
+  if (own_) {
+    clear_pending_name();
+    return;
+  }
+  t.pending_name = pending_;
+  t.pending_name_len = pending_len_;
+  t.named_frame = frame_;
+  t.named_block = block_;
 }
 
 }  // namespace tokio::detail

@@ -8,12 +8,16 @@
 //     temporary, for `spawn(coro(...))`; and around its spawn of a callable), and the first
 //     Task frame allocated on the thread then (frame_alloc_named) reserves room for it and
 //     records itself in tls.named_frame. Freed with the frame: no allocation of its own.
+//     The spawn checks that the recorded frame is its task's root before using it; the
+//     state never outlives one task poll (TaskPollScope saves and clears it) nor one named
+//     spawn (NamingScope).
 //   - otherwise (the name reached some other frame first, a LocalSet or blocking spawn, a
 //     kept Builder spawning a ready-made Task) a frame-allocator block of its own, freed
 //     when the task is freed.
 
 #include <cstddef>
 #include <cstdint>
+#include <string_view>
 
 namespace tokio::detail {
 
@@ -34,25 +38,37 @@ std::size_t pending_name_room() noexcept;
 // Writes the pending name at `at` (8-aligned, pending_name_room() bytes) as the name of the
 // task whose root frame is `frame`, and takes it (tls.named_frame / named_block).
 void take_pending_name(void* at, void* frame) noexcept;
-// Ends a naming scope: no name pending, none recorded (task::Builder, spawn_named_on).
+// No name pending, none recorded (task::Builder, NamingScope).
 void clear_pending_name() noexcept;
 
-// Offers a name to the frame created while it lives (spawn of a callable by task::Builder),
-// unless one is pending already; clears what it set when it ends.
-class PendingNameScope {
+// A task::Builder's spawn: the name it offers to the frames the spawn creates, and the
+// thread's naming state around it.
+struct NamedSpawn {
+  std::string_view name;
+  // The Builder that spawns offered this name itself (Builder::name on a temporary): what
+  // is pending or recorded on the thread is this spawn's own, and ends with it.
+  bool own_offer = false;
+};
+
+// For the span of one named spawn. Offers `offer_len` bytes of the name (0: none; a
+// ready-made Task's frame exists already). Whatever the thread had pending that is not this
+// spawn's own (an enclosing spawn whose callable is spawning before it creates its own
+// coroutine) is set aside and put back at the end; this spawn's own state is cleared at the
+// end, so no name stays pending past the statement that spawned (the task may suspend
+// right after, and its thread run other tasks).
+class NamingScope {
  public:
-  PendingNameScope(const char* name, std::size_t len) noexcept {
-    if (len != 0) set_ = offer(name, len);
-  }
-  ~PendingNameScope() {
-    if (set_) clear_pending_name();
-  }
-  PendingNameScope(const PendingNameScope&) = delete;
-  PendingNameScope& operator=(const PendingNameScope&) = delete;
+  NamingScope(const NamedSpawn& n, std::size_t offer_len) noexcept;
+  ~NamingScope();
+  NamingScope(const NamingScope&) = delete;
+  NamingScope& operator=(const NamingScope&) = delete;
 
  private:
-  static bool offer(const char* name, std::size_t len) noexcept;
-  bool set_ = false;
+  bool own_;
+  const char* pending_;
+  std::size_t pending_len_;
+  void* frame_;
+  void* block_;
 };
 
 }  // namespace tokio::detail

@@ -59,13 +59,19 @@ void record_poll_time(const Config& cfg, std::atomic<uint64_t>* row,
 }
 
 // Runs with tls describing `t`, restoring the previous values afterwards (a LocalSet
-// polls its tasks from inside another task's poll).
+// polls its tasks from inside another task's poll). A task::Builder's name offered in a
+// statement that suspends (core/detail/task_name.hpp) neither leaks into the tasks polled
+// next on this thread nor reaches a poll from outside: each poll starts with none.
 struct TaskPollScope {
   ThreadContext& c;
   Wakeable* waker;
   PollSlot* slot;
   TaskHeader* task;
   TaskLocalBinding* locals;
+  const char* pending_name;
+  std::size_t pending_name_len;
+  void* named_frame;
+  void* named_block;
   bool yielded;
   explicit TaskPollScope(TaskHeader* t) noexcept
       : c(tls),
@@ -73,10 +79,16 @@ struct TaskPollScope {
         slot(c.slot),
         task(c.task),
         locals(c.locals),
+        pending_name(c.pending_name),
+        pending_name_len(c.pending_name_len),
+        named_frame(c.named_frame),
+        named_block(c.named_block),
         yielded(c.yield_requested) {
     c.waker = &t->wakeable;
     c.task = t;
     c.locals = nullptr;  // task-locals are per task, never inherited
+    c.pending_name = nullptr;
+    c.named_frame = nullptr;
     c.yield_requested = false;
   }
   ~TaskPollScope() {
@@ -84,6 +96,10 @@ struct TaskPollScope {
     c.slot = slot;
     c.task = task;
     c.locals = locals;
+    c.pending_name = pending_name;
+    c.pending_name_len = pending_name_len;
+    c.named_frame = named_frame;
+    c.named_block = named_block;
     c.yield_requested = yielded;
   }
 };

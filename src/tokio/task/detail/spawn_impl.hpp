@@ -5,6 +5,7 @@
 #include <new>
 #include <string_view>
 #include <type_traits>
+#include <optional>
 #include <utility>
 
 #include "tokio/core/detail/frame_alloc.hpp"
@@ -23,8 +24,9 @@ namespace tokio::detail {
 // named `name` unless it is empty (task::Builder). The name is set before the task is
 // bound, so the spawn hook and a dump already see it.
 template <class First, class... Rest>
-auto spawn_named_on(HandleInner* h, std::string_view name, First&& first, Rest&&... rest) {
-  PendingNameScope naming(name.data(), name_to_offer<First, Rest...>(name));
+auto spawn_named_on(HandleInner* h, const NamedSpawn& named, First&& first, Rest&&... rest) {
+  std::string_view name = named.name;
+  NamingScope naming(named, name_to_offer<First, Rest...>(name));
   auto cell = make_spawn_cell(std::forward<First>(first), std::forward<Rest>(rest)...);
   if (!name.empty()) set_task_name(cell.header, name.data(), name.size());
   spawn_on(h, cell.header);
@@ -106,7 +108,10 @@ auto make_blocking_fn(F&& f, Args&&... args) {
 }
 
 template <class F, class... Args>
-auto spawn_blocking_named_on(HandleInner* h, std::string_view name, F&& f, Args&&... args) {
+auto spawn_blocking_named_on(HandleInner* h, const NamedSpawn& named, F&& f, Args&&... args) {
+  std::string_view name = named.name;
+  std::optional<NamingScope> naming;  // no frame to name; ends the Builder's offer
+  if (!name.empty()) naming.emplace(named, 0);
   using Fn = decltype(make_blocking_fn(std::forward<F>(f), std::forward<Args>(args)...));
   using R = std::invoke_result_t<Fn&>;
   using Cell = BlockingCell<Fn, R>;
