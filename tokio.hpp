@@ -5097,7 +5097,7 @@ class Builder {
   // A Builder that is kept (copied or moved out of the expression that named it) owns a
   // copy of its name.
   Builder(const Builder& o) : owned_(o.name_), name_(owned_) {}
-  Builder(Builder&& o) : Builder(static_cast<const Builder&>(o)) {}
+  Builder(Builder&& o) : owned_(o.take_name()), name_(owned_) {}
   Builder& operator=(const Builder& o) {
     if (this != &o) {
       owned_.assign(o.name_);
@@ -5105,7 +5105,13 @@ class Builder {
     }
     return *this;
   }
-  Builder& operator=(Builder&& o) { return *this = static_cast<const Builder&>(o); }
+  Builder& operator=(Builder&& o) {
+    if (this != &o) {
+      owned_ = o.take_name();
+      name_ = owned_;
+    }
+    return *this;
+  }
   ~Builder() {
     // The statement that named it ends: its offer, if nothing took it (no spawn ran, on
     // this thread), goes.
@@ -5180,6 +5186,13 @@ class Builder {
 
  private:
   detail::NamedSpawn named() const noexcept { return {name_, offered_}; }
+  // The name as a string of its own: moved out when this Builder owns it, else copied.
+  std::string take_name() {
+    if (name_.data() != owned_.data()) return std::string(name_);
+    std::string s = std::move(owned_);
+    name_ = {};  // this moved-from Builder names nothing
+    return s;
+  }
   std::string owned_;      // the name, when this Builder holds its own copy
   std::string_view name_;  // the name: owned_, or the caller's string on a temporary Builder
   bool offered_ = false;   // name_ is in tls.pending_name (name() on a temporary)

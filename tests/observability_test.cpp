@@ -310,6 +310,13 @@ TEST_CASE("task::Builder: names reach the hooks; spawn_blocking and spawn_on are
         n.assign(n.size(), 'x');
       }
       CHECK(kept.get_name() == "de" + std::string(20, 'l') + "ta");
+      tokio::task::Builder from;
+      from.name(std::string(40, 'm'));
+      tokio::task::Builder moved = std::move(from);
+      CHECK(moved.get_name() == std::string(40, 'm'));
+      tokio::task::Builder assigned;
+      assigned = std::move(moved);
+      CHECK(assigned.get_name() == std::string(40, 'm'));
       CHECK(copied.get_name() == "epsilon, a name longer than any small-string buffer");
       co_await kept.spawn([]() -> tokio::Task<> { co_return; });
       co_await copied.spawn([]() -> tokio::Task<> { co_return; });
