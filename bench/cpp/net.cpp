@@ -8,6 +8,9 @@
 //               server reads (64 KiB buffer) and discards; `iters` GiB.
 //   churn       `iters` sequential connections: connect, shut down writing, read to end
 //               of stream; the server accepts, reads to end of stream, closes.
+//   echo+obs    echo with the observability of issue 15 on: every connection task named
+//               (task::Builder, "conn <peer>" / "client"), a stall detector (100 ms). The
+//               Tokio twin runs plain echo.
 #define TOKIO_IMPLEMENTATION
 #include <atomic>
 #include <cstring>
@@ -29,8 +32,13 @@ constexpr std::size_t kMsg = 64;
 constexpr std::size_t kChunk = 64 * 1024;
 constexpr std::size_t kGiB = std::size_t(1) << 30;
 
+bool g_obs = false;
+
 tokio::runtime::Runtime multi(std::size_t workers) {
-  return tokio::runtime::Builder::new_multi_thread().worker_threads(workers).enable_all().build();
+  auto b = tokio::runtime::Builder::new_multi_thread();
+  b.worker_threads(workers).enable_all();
+  if (g_obs) b.stall_threshold(std::chrono::milliseconds(100));
+  return b.build();
 }
 
 [[noreturn]] void die(const char* what, const std::error_code& e) {
@@ -86,12 +94,22 @@ Task<> echo_once() {
         for (int i = 0; i < kConnections; ++i) {
           auto c = co_await l.accept();
           if (!c) die("accept", c.error());
-          tokio::spawn(echo_serve, std::move(c->first));
+          if (g_obs) {
+            tokio::task::Builder()
+                .name("conn " + c->second.to_string())
+                .spawn(echo_serve, std::move(c->first))
+                .detach();
+          } else {
+            tokio::spawn(echo_serve, std::move(c->first));
+          }
         }
       },
       std::move(l));
   std::vector<tokio::JoinHandle<void>> clients;
-  for (int i = 0; i < kConnections; ++i) clients.push_back(tokio::spawn(echo_client(a)));
+  for (int i = 0; i < kConnections; ++i) {
+    clients.push_back(g_obs ? tokio::task::Builder().name("client").spawn(echo_client(a))
+                            : tokio::spawn(echo_client(a)));
+  }
   for (auto& c : clients) co_await c;
   co_await server;
 }
@@ -161,6 +179,10 @@ Task<> churn(std::size_t n) {
 
 int main(int argc, char** argv) {
   auto a = bench::parse(argc, argv);
+  if (a.name == "echo+obs") {
+    g_obs = true;
+    a.name = "echo";
+  }
   auto rt = multi(a.workers);
   if (a.name == "echo") {
     for (std::size_t i = 0; i < a.iters; ++i) rt.block_on(echo_once());

@@ -128,7 +128,8 @@ async fn churn(n: usize) {
 fn main() {
     let a = parse();
     let rt = multi(a.workers);
-    match a.name.as_str() {
+    // "echo+obs" is the C++ side's observability variant; Tokio runs plain echo.
+    match a.name.trim_end_matches("+obs") {
         "echo" => {
             for _ in 0..a.iters {
                 rt.block_on(echo_once());
