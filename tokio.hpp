@@ -3516,8 +3516,9 @@ struct enable_display<task::JoinError> : std::true_type {};
 //                         the same read-modify-write, so it costs no extra atomic; read by
 //                         Handle::dump for "how long in that state".
 //
-// References are held by: the owned-task list (until dealloc), each queue entry or active
-// runner ("notified ref"), the JoinHandle, each AbortHandle and each Waker clone.
+// References are held by: the owned-task list (until completion; owned_tasks.hpp), each
+// queue entry or active runner ("notified ref"), the JoinHandle, each AbortHandle and each
+// Waker clone.
 // A wake while RUNNING only sets NOTIFIED: the runner's own reference is reused to put
 // the task back in a queue when its poll returns.
 //
@@ -20669,14 +20670,15 @@ struct Config {
 // OwnedTasks: every live task of a scheduler, so shutdown can cancel the ones nobody will
 // ever wake again.
 //
-// Sharded by task id; each shard is a doubly linked intrusive list under a spin lock. The
+// Sharded by TaskHeader::shard_key (the id, or a named task's name block address); each
+// shard is a doubly linked intrusive list under a spin lock. The
 // list holds one task reference from bind() until the task completes. A task that completes
 // while its JoinHandle still exists (JOIN_INTEREST seen by the completing transition) stays
 // listed, without a reference, until that handle lets go (unlink_joined(), on the handle's
 // side, before it drops its own reference): so Handle::dump can show it as
-// completed-not-joined, and the completing side pays an atomic decrement instead of the shard
-// lock. Whoever clears the second of COMPLETE / JOIN_INTEREST unlinks: the state word orders
-// the two, so exactly one side does. Tasks not yet complete: `len - joinable_done` per shard
+// completed-not-joined, and the completing side pays an atomic increment instead of the
+// shard lock. Whichever comes second of setting COMPLETE and clearing JOIN_INTEREST unlinks:
+// both are RMWs of the state word, which orders them, so exactly one side does. Tasks not yet complete: `len - joinable_done` per shard
 // (`len`: binds minus unlinks at completion, under the lock; `joinable_done`: completions that
 // left the task listed; an unlink after the join changes neither). Separately
 // each shard counts the tasks bound to it that are not yet deallocated (`bound`); while any

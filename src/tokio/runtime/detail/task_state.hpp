@@ -20,8 +20,9 @@
 //                         the same read-modify-write, so it costs no extra atomic; read by
 //                         Handle::dump for "how long in that state".
 //
-// References are held by: the owned-task list (until dealloc), each queue entry or active
-// runner ("notified ref"), the JoinHandle, each AbortHandle and each Waker clone.
+// References are held by: the owned-task list (until completion; owned_tasks.hpp), each
+// queue entry or active runner ("notified ref"), the JoinHandle, each AbortHandle and each
+// Waker clone.
 // A wake while RUNNING only sets NOTIFIED: the runner's own reference is reused to put
 // the task back in a queue when its poll returns.
 //
