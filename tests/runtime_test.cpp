@@ -1,4 +1,5 @@
 // Runtime, Builder, Handle: block_on, entering, misuse, shutdown with tasks in flight.
+#include <algorithm>
 #include <optional>
 #include <set>
 #include <stdexcept>
@@ -350,4 +351,15 @@ TEST_CASE("a task blocked in block_in_place during shutdown is waited for, then 
   }
   releaser.join();
   CHECK(drops.load() == 1);
+}
+
+// CI reruns the sync cases at full scale under TSan with TOKIO_TEST_SCALE=1 and this case in
+// the same filter: if the override stopped working, that step would silently run at 1/20.
+TEST_CASE("test harness: TOKIO_TEST_SCALE overrides the workload divisor") {
+  if (const char* e = std::getenv("TOKIO_TEST_SCALE")) {
+    CHECK(test::scale() == std::strtoul(e, nullptr, 10));
+  } else {
+    CHECK(test::scale() == test::kScale);
+  }
+  CHECK(test::scaled(1000) == std::max<std::size_t>(1000 / test::scale(), 1));
 }
