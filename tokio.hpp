@@ -3592,10 +3592,14 @@ class TaskState {
 
   enum class Notify { DoNothing, Submit, Dealloc };
   // Waker::wake_by_ref. Submit: the caller now holds a new ref and must schedule the task.
-  Notify to_notified_by_ref(uint64_t stamp) noexcept;
+  // `stamp()` gives the SINCE bits; it runs only when the wake schedules the task, so a
+  // wake that changes nothing (already notified, running, complete) reads no clock.
+  template <class Stamp>
+  Notify to_notified_by_ref(Stamp stamp) noexcept;
 
   // Waker::wake (consumes the waker's ref). Submit: that ref now belongs to the queue.
-  Notify to_notified_by_val(uint64_t stamp) noexcept;
+  template <class Stamp>
+  Notify to_notified_by_val(Stamp stamp) noexcept;
 
   // abort(): returns true when the caller must schedule the task (it holds a new ref) so a
   // runner observes CANCELLED.
@@ -21566,14 +21570,15 @@ inline uint64_t TaskState::to_complete() noexcept {
   return word_.fetch_xor(RUNNING | COMPLETE, std::memory_order_acq_rel) ^ (RUNNING | COMPLETE);
 }
 
-inline TaskState::Notify TaskState::to_notified_by_ref(uint64_t stamp) noexcept {
+template <class Stamp>
+TaskState::Notify TaskState::to_notified_by_ref(Stamp stamp) noexcept {
   uint64_t cur = word_.load(std::memory_order_acquire);
   for (;;) {
     if (cur & (COMPLETE | NOTIFIED)) return Notify::DoNothing;
     uint64_t next = cur | NOTIFIED;
     Notify r = Notify::DoNothing;
     if (!(cur & RUNNING)) {  // idle -> scheduled
-      next = with_since(next + REF_ONE, stamp);
+      next = with_since(next + REF_ONE, stamp());
       r = Notify::Submit;
     }
     if (word_.compare_exchange_weak(cur, next, std::memory_order_acq_rel,
@@ -21583,7 +21588,8 @@ inline TaskState::Notify TaskState::to_notified_by_ref(uint64_t stamp) noexcept 
   }
 }
 
-inline TaskState::Notify TaskState::to_notified_by_val(uint64_t stamp) noexcept {
+template <class Stamp>
+TaskState::Notify TaskState::to_notified_by_val(Stamp stamp) noexcept {
   uint64_t cur = word_.load(std::memory_order_acquire);
   for (;;) {
     uint64_t next;
@@ -21595,7 +21601,7 @@ inline TaskState::Notify TaskState::to_notified_by_val(uint64_t stamp) noexcept 
       next = cur - REF_ONE;
       r = refs(next) == 0 ? Notify::Dealloc : Notify::DoNothing;
     } else {  // idle -> scheduled
-      next = with_since(cur | NOTIFIED, stamp);
+      next = with_since(cur | NOTIFIED, stamp());
       r = Notify::Submit;
     }
     if (word_.compare_exchange_weak(cur, next, std::memory_order_acq_rel,
@@ -25129,7 +25135,7 @@ uint64_t allocate_task_id_block() noexcept {
 // --- waker vtable ------------------------------------------------------------------------
 void task_wake(Wakeable* w) noexcept {
   TaskHeader* t = TaskHeader::from_wakeable(w);
-  switch (t->state.to_notified_by_val(task_stamp())) {
+  switch (t->state.to_notified_by_val([] { return task_stamp(); })) {
     case TaskState::Notify::Submit: t->sched->schedule(t, false); break;
     case TaskState::Notify::Dealloc: runtime_harness_impl::dealloc_task(t); break;
     case TaskState::Notify::DoNothing: break;
@@ -25138,7 +25144,7 @@ void task_wake(Wakeable* w) noexcept {
 
 void task_wake_by_ref(Wakeable* w) noexcept {
   TaskHeader* t = TaskHeader::from_wakeable(w);
-  if (t->state.to_notified_by_ref(task_stamp()) == TaskState::Notify::Submit)
+  if (t->state.to_notified_by_ref([] { return task_stamp(); }) == TaskState::Notify::Submit)
     t->sched->schedule(t, false);
 }
 

@@ -89,7 +89,8 @@ explore::Execution wake_vs_run() {
   ex.threads.push_back([w] {  // waker A: wake_by_ref, then drop the waker
     w->events.fetch_add(1);
     w->sane("wake_by_ref");
-    if (w->st.to_notified_by_ref(0) == TaskState::Notify::Submit) w->submit();
+    if (w->st.to_notified_by_ref([] { return uint64_t{0}; }) == TaskState::Notify::Submit)
+      w->submit();
     w->wakes_done.fetch_add(1);
     explore::progress();
     w->release(1);
@@ -97,7 +98,7 @@ explore::Execution wake_vs_run() {
   ex.threads.push_back([w] {  // waker B: wake by value; then the JoinHandle is dropped
     w->events.fetch_add(1);
     w->sane("wake");
-    switch (w->st.to_notified_by_val(0)) {
+    switch (w->st.to_notified_by_val([] { return uint64_t{0}; })) {
       case TaskState::Notify::Submit: w->submit(); break;
       case TaskState::Notify::Dealloc: w->deallocs.fetch_add(1); break;
       case TaskState::Notify::DoNothing: break;

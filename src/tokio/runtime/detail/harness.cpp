@@ -147,7 +147,7 @@ uint64_t allocate_task_id_block() noexcept {
 // --- waker vtable ------------------------------------------------------------------------
 void task_wake(Wakeable* w) noexcept {
   TaskHeader* t = TaskHeader::from_wakeable(w);
-  switch (t->state.to_notified_by_val(task_stamp())) {
+  switch (t->state.to_notified_by_val([] { return task_stamp(); })) {
     case TaskState::Notify::Submit: t->sched->schedule(t, false); break;
     case TaskState::Notify::Dealloc: runtime_harness_impl::dealloc_task(t); break;
     case TaskState::Notify::DoNothing: break;
@@ -156,7 +156,7 @@ void task_wake(Wakeable* w) noexcept {
 
 void task_wake_by_ref(Wakeable* w) noexcept {
   TaskHeader* t = TaskHeader::from_wakeable(w);
-  if (t->state.to_notified_by_ref(task_stamp()) == TaskState::Notify::Submit)
+  if (t->state.to_notified_by_ref([] { return task_stamp(); }) == TaskState::Notify::Submit)
     t->sched->schedule(t, false);
 }
 

@@ -96,10 +96,14 @@ class TaskState {
 
   enum class Notify { DoNothing, Submit, Dealloc };
   // Waker::wake_by_ref. Submit: the caller now holds a new ref and must schedule the task.
-  Notify to_notified_by_ref(uint64_t stamp) noexcept;
+  // `stamp()` gives the SINCE bits; it runs only when the wake schedules the task, so a
+  // wake that changes nothing (already notified, running, complete) reads no clock.
+  template <class Stamp>
+  Notify to_notified_by_ref(Stamp stamp) noexcept;
 
   // Waker::wake (consumes the waker's ref). Submit: that ref now belongs to the queue.
-  Notify to_notified_by_val(uint64_t stamp) noexcept;
+  template <class Stamp>
+  Notify to_notified_by_val(Stamp stamp) noexcept;
 
   // abort(): returns true when the caller must schedule the task (it holds a new ref) so a
   // runner observes CANCELLED.

@@ -56,14 +56,15 @@ inline uint64_t TaskState::to_complete() noexcept {
   return word_.fetch_xor(RUNNING | COMPLETE, std::memory_order_acq_rel) ^ (RUNNING | COMPLETE);
 }
 
-inline TaskState::Notify TaskState::to_notified_by_ref(uint64_t stamp) noexcept {
+template <class Stamp>
+TaskState::Notify TaskState::to_notified_by_ref(Stamp stamp) noexcept {
   uint64_t cur = word_.load(std::memory_order_acquire);
   for (;;) {
     if (cur & (COMPLETE | NOTIFIED)) return Notify::DoNothing;
     uint64_t next = cur | NOTIFIED;
     Notify r = Notify::DoNothing;
     if (!(cur & RUNNING)) {  // idle -> scheduled
-      next = with_since(next + REF_ONE, stamp);
+      next = with_since(next + REF_ONE, stamp());
       r = Notify::Submit;
     }
     if (word_.compare_exchange_weak(cur, next, std::memory_order_acq_rel,
@@ -73,7 +74,8 @@ inline TaskState::Notify TaskState::to_notified_by_ref(uint64_t stamp) noexcept 
   }
 }
 
-inline TaskState::Notify TaskState::to_notified_by_val(uint64_t stamp) noexcept {
+template <class Stamp>
+TaskState::Notify TaskState::to_notified_by_val(Stamp stamp) noexcept {
   uint64_t cur = word_.load(std::memory_order_acquire);
   for (;;) {
     uint64_t next;
@@ -85,7 +87,7 @@ inline TaskState::Notify TaskState::to_notified_by_val(uint64_t stamp) noexcept 
       next = cur - REF_ONE;
       r = refs(next) == 0 ? Notify::Dealloc : Notify::DoNothing;
     } else {  // idle -> scheduled
-      next = with_since(cur | NOTIFIED, stamp);
+      next = with_since(cur | NOTIFIED, stamp());
       r = Notify::Submit;
     }
     if (word_.compare_exchange_weak(cur, next, std::memory_order_acq_rel,
