@@ -58,6 +58,30 @@ TEST_CASE("LocalSet::spawn_local before running, and co_await local runs them al
   CHECK(local.is_empty());
 }
 
+// Finished tasks whose JoinHandles are still held stay listed for dumps (completed, not
+// joined) but do not keep the set busy: awaiting the set ends when every task has finished.
+TEST_CASE("co_await local ends while handles of its finished tasks are still held") {
+  auto rt = test::current_thread();
+  LocalSet local;
+  std::vector<tokio::task::JoinHandle<int>> hs;
+  for (int i = 0; i < 5; ++i) {
+    hs.push_back(local.spawn_local(
+        [](int v) -> Task<int> {
+          co_await tokio::task::yield_now();
+          co_return v;
+        },
+        i));
+  }
+  rt.block_on([](LocalSet* l) -> Task<> { co_await *l; }(&local));
+  CHECK(local.is_empty());
+  CHECK(local.len() == 0);
+  int sum = 0;
+  rt.block_on([](std::vector<tokio::task::JoinHandle<int>>* hs, int* sum) -> Task<> {
+    for (auto& h : *hs) *sum += co_await h;
+  }(&hs, &sum));
+  CHECK(sum == 10);
+}
+
 TEST_CASE("a foreign-thread wake drives the local task") {
   auto rt = test::multi_thread(2);
   LocalSet local;
