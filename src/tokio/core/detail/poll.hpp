@@ -159,22 +159,19 @@ struct LeafName {
 };
 // The name of the leaf type whose poll function is `f` (an empty view if unknown).
 const char* leaf_pretty_name(bool (*f)(Pollable*, task::Context&) noexcept) noexcept;
-// What a dump calls a leaf: `D::kLeafName` when the leaf names itself (a wait users know by
-// the call that started it, such as "sync::Mutex::lock"), else its type as the compiler
-// spells it.
-template <class D>
-const char* leaf_type_pretty() noexcept {
-  if constexpr (requires { D::kLeafName; }) {
-    if (D::kLeafName) return D::kLeafName;
-  }
-  return __PRETTY_FUNCTION__;
-}
-// A generic leaf's name taken from the type that specialises it (an I/O op, a permit's
-// maker), or null (then the leaf's own type names it).
+// A leaf's name taken from a type that names itself with `kLeafName` (a wait users know by
+// the call that started it, such as "sync::Mutex::lock"; a generic leaf forwards the name
+// of the op or maker that specialises it), or null.
 template <class T>
 constexpr const char* leaf_name_of() noexcept {
   if constexpr (requires { T::kLeafName; }) return T::kLeafName;
   else return nullptr;
+}
+// What a dump calls a leaf: its own name, else its type as the compiler spells it.
+template <class D>
+const char* leaf_type_pretty() noexcept {
+  if (const char* n = leaf_name_of<D>()) return n;
+  return __PRETTY_FUNCTION__;
 }
 
 // CRTP base of leaf awaitables. Derived provides `bool poll(task::Context&) noexcept`
