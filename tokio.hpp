@@ -4255,6 +4255,16 @@ std::size_t name_to_offer(std::string_view name) noexcept {
   else return name.size();
 }
 
+// make_spawn_cell for a named spawn (task::Builder): offers the name to the frames it
+// creates, and names the task before anyone can see it.
+template <class First, class... Rest>
+auto make_named_spawn_cell(const NamedSpawn& named, First&& first, Rest&&... rest) {
+  NamingScope naming(named, name_to_offer<First, Rest...>(named.name));
+  auto cell = make_spawn_cell(std::forward<First>(first), std::forward<Rest>(rest)...);
+  if (!named.name.empty()) set_task_name(cell.header, named.name.data(), named.name.size());
+  return cell;
+}
+
 }  // namespace tokio::detail
 /* end file src/tokio/runtime/detail/task_cell.hpp */
 
@@ -4265,10 +4275,7 @@ namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 // bound, so the spawn hook and a dump already see it.
 template <class First, class... Rest>
 auto spawn_named_on(HandleInner* h, const NamedSpawn& named, First&& first, Rest&&... rest) {
-  std::string_view name = named.name;
-  NamingScope naming(named, name_to_offer<First, Rest...>(name));
-  auto cell = make_spawn_cell(std::forward<First>(first), std::forward<Rest>(rest)...);
-  if (!name.empty()) set_task_name(cell.header, name.data(), name.size());
+  auto cell = make_named_spawn_cell(named, std::forward<First>(first), std::forward<Rest>(rest)...);
   spawn_on(h, cell.header);
   return task::JoinHandle<typename decltype(cell)::value_type>(cell.header);
 }
@@ -4974,10 +4981,7 @@ class RunUntil : public Leaf<RunUntil<T>> {
 template <class First, class... Rest>
 auto spawn_local_named_on(LocalSetShared* s, const NamedSpawn& named, First&& first,
                           Rest&&... rest) {
-  std::string_view name = named.name;
-  NamingScope naming(named, name_to_offer<First, Rest...>(name));
-  auto cell = make_spawn_cell(std::forward<First>(first), std::forward<Rest>(rest)...);
-  if (!name.empty()) set_task_name(cell.header, name.data(), name.size());
+  auto cell = make_named_spawn_cell(named, std::forward<First>(first), std::forward<Rest>(rest)...);
   local_set_spawn(s, cell.header);
   return task::JoinHandle<typename decltype(cell)::value_type>(cell.header);
 }

@@ -269,4 +269,14 @@ std::size_t name_to_offer(std::string_view name) noexcept {
   else return name.size();
 }
 
+// make_spawn_cell for a named spawn (task::Builder): offers the name to the frames it
+// creates, and names the task before anyone can see it.
+template <class First, class... Rest>
+auto make_named_spawn_cell(const NamedSpawn& named, First&& first, Rest&&... rest) {
+  NamingScope naming(named, name_to_offer<First, Rest...>(named.name));
+  auto cell = make_spawn_cell(std::forward<First>(first), std::forward<Rest>(rest)...);
+  if (!named.name.empty()) set_task_name(cell.header, named.name.data(), named.name.size());
+  return cell;
+}
+
 }  // namespace tokio::detail

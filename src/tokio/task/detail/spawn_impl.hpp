@@ -25,10 +25,7 @@ namespace tokio::detail {
 // bound, so the spawn hook and a dump already see it.
 template <class First, class... Rest>
 auto spawn_named_on(HandleInner* h, const NamedSpawn& named, First&& first, Rest&&... rest) {
-  std::string_view name = named.name;
-  NamingScope naming(named, name_to_offer<First, Rest...>(name));
-  auto cell = make_spawn_cell(std::forward<First>(first), std::forward<Rest>(rest)...);
-  if (!name.empty()) set_task_name(cell.header, name.data(), name.size());
+  auto cell = make_named_spawn_cell(named, std::forward<First>(first), std::forward<Rest>(rest)...);
   spawn_on(h, cell.header);
   return task::JoinHandle<typename decltype(cell)::value_type>(cell.header);
 }
