@@ -23143,9 +23143,16 @@ class Ring {
   // Entries published and not yet consumed by the kernel.
   unsigned sq_unsubmitted() const noexcept;
 
-  // io_uring_enter(2): submits up to `to_submit` entries; with `wait` blocks until at
+  // io_uring_enter(2): submits every entry published so far; with `wait` blocks until at
   // least one completion is available. Returns the count submitted, or -errno.
-  int enter(unsigned to_submit, bool wait) noexcept;
+  // There is deliberately no "submit n entries" form: a count read before the call can be
+  // stale by the time the kernel runs it (another thread may have submitted those entries
+  // and published a linked step since), and a count that ends inside a linked step cuts
+  // the link at the submission boundary, so the step's tail runs on its own (seen: a
+  // fs::read's probe read ran before the open into its direct slot and got EBADF). The
+  // kernel only ever sees whole steps published, so "everything published" never splits
+  // one.
+  int enter(bool wait) noexcept;
   // True when the kernel holds completions that did not fit the CQ (an enter with
   // GETEVENTS moves them in).
   bool cq_overflowed() const noexcept;
@@ -33966,7 +33973,9 @@ unsigned Ring::sq_unsubmitted() const noexcept {
   return sq_tail_ - fs_ring_impl::load_acquire(sq_khead_);
 }
 
-int Ring::enter(unsigned to_submit, bool wait) noexcept {
+int Ring::enter(bool wait) noexcept {
+  // The kernel clamps the count to the entries published (tail - head, read once).
+  const unsigned to_submit = sq_entries_;
   unsigned flags = wait ? uring::kEnterGetEvents : 0;
   if (cq_overflowed()) flags |= uring::kEnterGetEvents;
   for (;;) {
@@ -34411,7 +34420,7 @@ void UringEngine::reserve_sq(UringRing& r, unsigned n) noexcept {
   // The budget keeps op entries below the SQ size; only control entries piling up behind
   // a deferred flush can fill it. Push the queue out (rare; under the lock).
   while (r.ring->sq_space() < n) {
-    int rc = r.ring->enter(r.ring->sq_unsubmitted(), false);
+    int rc = r.ring->enter(false);
     if (rc < 0 && rc != -EAGAIN && rc != -EBUSY) break;
     if (rc <= 0) ::sched_yield();
   }
@@ -34483,7 +34492,7 @@ void UringEngine::flush(UringRing& r) noexcept {
   r.sq_mu.lock();
   unsigned pending = r.ring->sq_unsubmitted();
   r.sq_mu.unlock();
-  if (pending) (void)r.ring->enter(pending, false);
+  if (pending) (void)r.ring->enter(false);
   reap(r);
 }
 
@@ -34522,11 +34531,11 @@ void UringEngine::reap(UringRing& r) noexcept {
     unsigned pending = r.ring->sq_unsubmitted();
     r.sq_mu.unlock();
     if (pending) {
-      int rc = r.ring->enter(pending, false);
+      int rc = r.ring->enter(false);
       if (rc > 0 || moved) continue;
     }
     if (r.ring->cq_overflowed()) {
-      (void)r.ring->enter(0, false);
+      (void)r.ring->enter(false);
       continue;
     }
     break;

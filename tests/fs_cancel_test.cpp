@@ -331,3 +331,61 @@ TEST_CASE("fs capacity: 400 open Files and 2,000 reads in flight on tiny rings")
     }
   }
 }
+
+namespace {
+
+// Reads `rounds` times, alternating a small file (one linked open -> read -> probe step)
+// and one bigger than the first read (a second step on the same direct slot); counts
+// every read that does not return the exact contents.
+Task<> read_loop(std::string small, std::string big, std::string big_data, int rounds,
+                 std::shared_ptr<std::atomic<int>> bad) {
+  for (int i = 0; i < rounds; ++i) {
+    bool want_small = i % 2 == 0;
+    auto v = co_await fs::read(want_small ? small : big);
+    if (!v || fst::as_string(*v) != (want_small ? std::string("hello") : big_data)) {
+      if (bad->fetch_add(1) == 0) MESSAGE((v ? "wrong contents" : v.error().message()));
+    }
+  }
+}
+
+}  // namespace
+
+TEST_CASE("fs capacity: linked steps from many submitting threads on one ring stay linked") {
+  // One small ring that the two workers and three block_on threads all submit to. Each
+  // submitter enters the kernel on its own; an enter must never push out only part of a
+  // linked step another thread published (its tail would run unlinked: EBADF or a read of
+  // the wrong file).
+  if (!fst::uring_available()) return;
+  tokio::detail::fs_set_uring_entries(8);
+  ::setenv("TOKIO_FS_URING_RINGS", "1", 1);
+  struct Reset {
+    ~Reset() {
+      tokio::detail::fs_set_uring_entries(0);
+      ::unsetenv("TOKIO_FS_URING_RINGS");
+    }
+  } reset;
+  nt::Watchdog wd("fs linked steps", 60s);
+  fst::TempDir dir;
+  std::string small = dir.path() + "/small", big = dir.path() + "/big";
+  std::string big_data = fst::pattern(100 * 1024, 7);
+  fst::put(small, "hello");
+  fst::put(big, big_data);
+  auto rt = fst::runtime(Engine::Uring, 1);
+  fst::check_engine(rt, Engine::Uring);
+  auto bad = std::make_shared<std::atomic<int>>(0);
+  const int rounds = static_cast<int>(test::scaled(400));
+  auto h = rt.handle();
+  std::vector<std::thread> outside;
+  for (int t = 0; t < 3; ++t) {
+    outside.emplace_back([&, h] { h.block_on(read_loop(small, big, big_data, rounds, bad)); });
+  }
+  rt.block_on([&]() -> Task<> {
+    std::vector<tokio::task::JoinHandle<void>> hs;
+    for (int t = 0; t < 8; ++t) {
+      hs.push_back(tokio::spawn(read_loop(small, big, big_data, rounds, bad)));
+    }
+    for (auto& jh : hs) co_await jh;
+  }());
+  for (auto& t : outside) t.join();
+  CHECK(bad->load() == 0);
+}

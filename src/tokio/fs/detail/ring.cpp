@@ -151,7 +151,9 @@ unsigned Ring::sq_unsubmitted() const noexcept {
   return sq_tail_ - fs_ring_impl::load_acquire(sq_khead_);
 }
 
-int Ring::enter(unsigned to_submit, bool wait) noexcept {
+int Ring::enter(bool wait) noexcept {
+  // The kernel clamps the count to the entries published (tail - head, read once).
+  const unsigned to_submit = sq_entries_;
   unsigned flags = wait ? uring::kEnterGetEvents : 0;
   if (cq_overflowed()) flags |= uring::kEnterGetEvents;
   for (;;) {

@@ -46,9 +46,16 @@ class Ring {
   // Entries published and not yet consumed by the kernel.
   unsigned sq_unsubmitted() const noexcept;
 
-  // io_uring_enter(2): submits up to `to_submit` entries; with `wait` blocks until at
+  // io_uring_enter(2): submits every entry published so far; with `wait` blocks until at
   // least one completion is available. Returns the count submitted, or -errno.
-  int enter(unsigned to_submit, bool wait) noexcept;
+  // There is deliberately no "submit n entries" form: a count read before the call can be
+  // stale by the time the kernel runs it (another thread may have submitted those entries
+  // and published a linked step since), and a count that ends inside a linked step cuts
+  // the link at the submission boundary, so the step's tail runs on its own (seen: a
+  // fs::read's probe read ran before the open into its direct slot and got EBADF). The
+  // kernel only ever sees whole steps published, so "everything published" never splits
+  // one.
+  int enter(bool wait) noexcept;
   // True when the kernel holds completions that did not fit the CQ (an enter with
   // GETEVENTS moves them in).
   bool cq_overflowed() const noexcept;

@@ -230,7 +230,7 @@ void UringEngine::reserve_sq(UringRing& r, unsigned n) noexcept {
   // The budget keeps op entries below the SQ size; only control entries piling up behind
   // a deferred flush can fill it. Push the queue out (rare; under the lock).
   while (r.ring->sq_space() < n) {
-    int rc = r.ring->enter(r.ring->sq_unsubmitted(), false);
+    int rc = r.ring->enter(false);
     if (rc < 0 && rc != -EAGAIN && rc != -EBUSY) break;
     if (rc <= 0) ::sched_yield();
   }
@@ -302,7 +302,7 @@ void UringEngine::flush(UringRing& r) noexcept {
   r.sq_mu.lock();
   unsigned pending = r.ring->sq_unsubmitted();
   r.sq_mu.unlock();
-  if (pending) (void)r.ring->enter(pending, false);
+  if (pending) (void)r.ring->enter(false);
   reap(r);
 }
 
@@ -341,11 +341,11 @@ void UringEngine::reap(UringRing& r) noexcept {
     unsigned pending = r.ring->sq_unsubmitted();
     r.sq_mu.unlock();
     if (pending) {
-      int rc = r.ring->enter(pending, false);
+      int rc = r.ring->enter(false);
       if (rc > 0 || moved) continue;
     }
     if (r.ring->cq_overflowed()) {
-      (void)r.ring->enter(0, false);
+      (void)r.ring->enter(false);
       continue;
     }
     break;
