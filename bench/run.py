@@ -549,12 +549,30 @@ def write_report(timings, memory, syscalls=None, latency=None, partial=False,
         lines.append("\n" + latency_markdown(latency))
     if server_results:
         lines.append(servers.report(server_results))
+    # `make weight --results` owns the compile-weight section: keep it as it was.
+    weight = existing_section("## Compile weight")
+    if weight:
+        lines.append("\n" + weight)
     notes = os.path.join(ROOT, "bench", "NOTES.md")
     if os.path.exists(notes):
         with open(notes) as f:
             lines.append("\n" + f.read().strip() + "\n")
     with open(RESULTS, "w") as f:
         f.write("\n".join(lines) + "\n")
+
+
+def existing_section(head):
+    """The section of the current RESULTS.md that starts with `head` (up to the next
+    second-level heading), or None."""
+    if not os.path.exists(RESULTS):
+        return None
+    with open(RESULTS) as f:
+        text = f.read()
+    start = text.find("\n" + head + "\n")
+    if start < 0:
+        return None
+    end = text.find("\n## ", start + 1)
+    return (text[start + 1:end] if end >= 0 else text[start + 1:]).rstrip("\n") + "\n"
 
 
 def update_servers_section(server_results):

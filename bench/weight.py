@@ -121,6 +121,10 @@ def update_results(table):
     text = open(RESULTS, encoding="utf-8").read() if os.path.exists(RESULTS) else ""
     if "## Compile weight" in text:
         text = re.sub(r"## Compile weight\n.*?(?=\n## |\Z)", section, text, flags=re.S)
+    elif "\n## Where " in text:
+        # Before the notes (bench/NOTES.md, appended by bench/run.py), after the figures.
+        at = text.find("\n## Where ")
+        text = text[:at].rstrip("\n") + "\n\n" + section + text[at:]
     else:
         text = text.rstrip("\n") + "\n\n" + section
     with open(RESULTS, "w", encoding="utf-8") as f:
