@@ -1618,6 +1618,7 @@ TOKIO_SYSTEM_HEADERS_BEGIN
 #include <string_view>
 TOKIO_SYSTEM_HEADERS_END
 
+
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
 struct TaskName {
@@ -1639,6 +1640,14 @@ std::size_t pending_name_room() noexcept;
 void take_pending_name(void* at, void* frame) noexcept;
 // No name pending, none recorded (task::Builder, NamingScope).
 void clear_pending_name() noexcept;
+// Offers `len` bytes of `text` to the next Task frame created on this thread (the one
+// writer of tls.pending_name besides the frame that takes it; `text` must outlive the
+// offer: task::Builder's statement, or NamingScope's spawn).
+inline void offer_pending_name(const char* text, std::size_t len) noexcept {
+  ThreadContext& t = tls;
+  t.pending_name = text;
+  t.pending_name_len = len;
+}
 
 // A task::Builder's spawn: the name it offers to the frames the spawn creates, and the
 // thread's naming state around it.
@@ -5139,8 +5148,7 @@ class Builder {
   Builder&& name(std::string_view n) && {
     name_ = n;
     if (!n.empty() && !detail::tls.pending_name) {
-      detail::tls.pending_name = n.data();
-      detail::tls.pending_name_len = n.size();
+      detail::offer_pending_name(n.data(), n.size());
       offered_ = true;
     }
     return std::move(*this);
@@ -21216,20 +21224,29 @@ struct WorkerContext {
   std::atomic<uint64_t>* poll_hist = nullptr;
 };
 
+// The one spawn step of every scheduler (HandleInner::spawn, a LocalSet's spawn): stamps
+// the new task (its state's SINCE), binds it to `s` and its owned list, tells the spawn
+// hook, and schedules it; `refuse` (the runtime halted) or a closed owned list cancels it
+// instead (task_reject).
+inline void bind_and_schedule(Scheduler& s, OwnedTasks& owned, TaskHeader* t,
+                              bool refuse) noexcept {
+  t->state.set_since_unshared(task_stamp());
+  t->sched = &s;
+  if (TOKIO_UNLIKELY(refuse || !owned.bind(t))) {
+    t->sched = nullptr;
+    task_reject(t);
+    return;
+  }
+  if (TOKIO_UNLIKELY(s.hooks != nullptr)) task_spawned(t);
+  s.schedule(t, false);
+}
+
 struct HandleInner : RefCounted, Scheduler {
   HandleInner(Config cfg, std::size_t owned_shards, std::size_t blocking_threads_extra);
 
   // Binds and schedules a new task, or cancels it when the runtime is shut down.
   void spawn(TaskHeader* t) noexcept {
-    t->state.set_since_unshared(task_stamp());
-    t->sched = this;
-    if (TOKIO_UNLIKELY(halted.load(std::memory_order_relaxed) || !owned.bind(t))) {
-      t->sched = nullptr;
-      task_reject(t);
-      return;
-    }
-    if (TOKIO_UNLIKELY(hooks != nullptr)) task_spawned(t);
-    schedule(t, false);
+    bind_and_schedule(*this, owned, t, halted.load(std::memory_order_relaxed));
   }
 
   // UnhandledException policy (see runtime/unhandled.hpp).
@@ -24161,10 +24178,7 @@ NamingScope::NamingScope(const NamedSpawn& n, std::size_t offer_len) noexcept : 
     t.pending_name = nullptr;
     t.named_frame = nullptr;
   }
-  if (offer_len) {
-    t.pending_name = n.name.data();
-    t.pending_name_len = offer_len;
-  }
+  if (offer_len) offer_pending_name(n.name.data(), offer_len);
 }
 
 NamingScope::~NamingScope() {
@@ -27217,15 +27231,7 @@ void LocalSetShared::schedule(TaskHeader* t, bool) noexcept {
 }
 
 void LocalSetShared::spawn(TaskHeader* t) noexcept {
-  t->state.set_since_unshared(task_stamp());
-  t->sched = this;
-  if (!owned_.bind(t)) {
-    t->sched = nullptr;
-    task_reject(t);
-    return;
-  }
-  if (TOKIO_UNLIKELY(hooks != nullptr)) task_spawned(t);
-  schedule(t, false);
+  bind_and_schedule(*this, owned_, t, false);
 }
 
 void LocalSetShared::register_waker(Wakeable* w) {

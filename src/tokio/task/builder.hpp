@@ -15,6 +15,7 @@
 #include <string_view>
 #include <utility>
 
+#include "tokio/core/detail/task_name.hpp"
 #include "tokio/core/detail/thread_context.hpp"
 #include "tokio/runtime/runtime.hpp"
 #include "tokio/task/local_set.hpp"
@@ -64,8 +65,7 @@ class Builder {
   Builder&& name(std::string_view n) && {
     name_ = n;
     if (!n.empty() && !detail::tls.pending_name) {
-      detail::tls.pending_name = n.data();
-      detail::tls.pending_name_len = n.size();
+      detail::offer_pending_name(n.data(), n.size());
       offered_ = true;
     }
     return std::move(*this);

@@ -98,17 +98,7 @@ void LocalSetShared::schedule(TaskHeader* t, bool) noexcept {
   if (waker_) waker_->vtable->wake_by_ref(waker_);
 }
 
-void LocalSetShared::spawn(TaskHeader* t) noexcept {
-  t->state.set_since_unshared(task_stamp());
-  t->sched = this;
-  if (!owned_.bind(t)) {
-    t->sched = nullptr;
-    task_reject(t);
-    return;
-  }
-  if (TOKIO_UNLIKELY(hooks != nullptr)) task_spawned(t);
-  schedule(t, false);
-}
+void LocalSetShared::spawn(TaskHeader* t) noexcept { bind_and_schedule(*this, owned_, t, false); }
 
 void LocalSetShared::register_waker(Wakeable* w) {
   std::lock_guard<std::mutex> g(waker_mu_);

@@ -48,10 +48,7 @@ NamingScope::NamingScope(const NamedSpawn& n, std::size_t offer_len) noexcept : 
     t.pending_name = nullptr;
     t.named_frame = nullptr;
   }
-  if (offer_len) {
-    t.pending_name = n.name.data();
-    t.pending_name_len = offer_len;
-  }
+  if (offer_len) offer_pending_name(n.name.data(), offer_len);
 }
 
 NamingScope::~NamingScope() {

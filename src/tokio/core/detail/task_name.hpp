@@ -19,6 +19,8 @@
 #include <cstdint>
 #include <string_view>
 
+#include "tokio/core/detail/thread_context.hpp"
+
 namespace tokio::detail {
 
 struct TaskName {
@@ -40,6 +42,14 @@ std::size_t pending_name_room() noexcept;
 void take_pending_name(void* at, void* frame) noexcept;
 // No name pending, none recorded (task::Builder, NamingScope).
 void clear_pending_name() noexcept;
+// Offers `len` bytes of `text` to the next Task frame created on this thread (the one
+// writer of tls.pending_name besides the frame that takes it; `text` must outlive the
+// offer: task::Builder's statement, or NamingScope's spawn).
+inline void offer_pending_name(const char* text, std::size_t len) noexcept {
+  ThreadContext& t = tls;
+  t.pending_name = text;
+  t.pending_name_len = len;
+}
 
 // A task::Builder's spawn: the name it offers to the frames the spawn creates, and the
 // thread's naming state around it.

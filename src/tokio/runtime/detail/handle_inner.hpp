@@ -51,20 +51,29 @@ struct WorkerContext {
   std::atomic<uint64_t>* poll_hist = nullptr;
 };
 
+// The one spawn step of every scheduler (HandleInner::spawn, a LocalSet's spawn): stamps
+// the new task (its state's SINCE), binds it to `s` and its owned list, tells the spawn
+// hook, and schedules it; `refuse` (the runtime halted) or a closed owned list cancels it
+// instead (task_reject).
+inline void bind_and_schedule(Scheduler& s, OwnedTasks& owned, TaskHeader* t,
+                              bool refuse) noexcept {
+  t->state.set_since_unshared(task_stamp());
+  t->sched = &s;
+  if (TOKIO_UNLIKELY(refuse || !owned.bind(t))) {
+    t->sched = nullptr;
+    task_reject(t);
+    return;
+  }
+  if (TOKIO_UNLIKELY(s.hooks != nullptr)) task_spawned(t);
+  s.schedule(t, false);
+}
+
 struct HandleInner : RefCounted, Scheduler {
   HandleInner(Config cfg, std::size_t owned_shards, std::size_t blocking_threads_extra);
 
   // Binds and schedules a new task, or cancels it when the runtime is shut down.
   void spawn(TaskHeader* t) noexcept {
-    t->state.set_since_unshared(task_stamp());
-    t->sched = this;
-    if (TOKIO_UNLIKELY(halted.load(std::memory_order_relaxed) || !owned.bind(t))) {
-      t->sched = nullptr;
-      task_reject(t);
-      return;
-    }
-    if (TOKIO_UNLIKELY(hooks != nullptr)) task_spawned(t);
-    schedule(t, false);
+    bind_and_schedule(*this, owned, t, halted.load(std::memory_order_relaxed));
   }
 
   // UnhandledException policy (see runtime/unhandled.hpp).
