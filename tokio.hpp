@@ -11312,8 +11312,12 @@ class Notified {
   enum : uint32_t { NONE = 0, ONE = 1, LAST = 2, ALL = 3 };
   enum class St : uint8_t { Init, Waiting, Done };
   struct Node : detail::WaitNode {
-    std::atomic<uint32_t> notification{NONE};
     std::atomic<detail::Wakeable*> waker{nullptr};
+    std::atomic<uint32_t> notification{NONE};
+    // The owning Notified's own state (only its owner reads or writes it): kept here, in
+    // what would be the node's padding, so a Notified is 48 bytes, not 56 (it sits in the
+    // frame of every task waiting on a Notify).
+    St st = St::Init;
   };
 
   bool poll_with(detail::Wakeable* waker) noexcept;
@@ -11322,7 +11326,6 @@ class Notified {
 
   Notify* n_;
   std::size_t calls_;
-  St st_ = St::Init;
   Node node_;
 };
 
@@ -27230,9 +27233,7 @@ void LocalSetShared::schedule(TaskHeader* t, bool) noexcept {
   if (waker_) waker_->vtable->wake_by_ref(waker_);
 }
 
-void LocalSetShared::spawn(TaskHeader* t) noexcept {
-  bind_and_schedule(*this, owned_, t, false);
-}
+void LocalSetShared::spawn(TaskHeader* t) noexcept { bind_and_schedule(*this, owned_, t, false); }
 
 void LocalSetShared::register_waker(Wakeable* w) {
   std::lock_guard<std::mutex> g(waker_mu_);
@@ -29576,25 +29577,29 @@ void Notify::notify_waiters() noexcept {
 
 // --- Notified ----------------------------------------------------------------------------
 
-Notified::Notified(Notified&& o) noexcept : n_(o.n_), calls_(o.calls_), st_(o.st_) {
+// The state byte lives in the node's padding (notify.hpp).
+static_assert(sizeof(void*) != 8 || sizeof(Notified) == 48);
+
+Notified::Notified(Notified&& o) noexcept : n_(o.n_), calls_(o.calls_) {
+  node_.st = o.node_.st;
   // A queued Notified moved to a new address: put the new node in its place.
-  if (st_ == St::Waiting) {
+  if (node_.st == St::Waiting) {
     detail::move_waiter(n_->lock_, o.node_, node_, &Node::notification,
                         [](uint32_t note) { return note == NONE; });
   }
-  o.st_ = St::Done;
+  o.node_.st = St::Done;
 }
 
 void Notified::reset() noexcept {
   release();
   calls_ = n_->state_.load(std::memory_order_seq_cst) >> Notify::CALLS_SHIFT;
   node_.notification.store(NONE, std::memory_order_relaxed);
-  st_ = St::Init;
+  node_.st = St::Init;
 }
 
 void Notified::release() noexcept {
-  if (st_ != St::Waiting) return;
-  st_ = St::Done;
+  if (node_.st != St::Waiting) return;
+  node_.st = St::Done;
   Notify* n = n_;
   uint32_t note = node_.notification.load(std::memory_order_acquire);
   if (note == ALL) return;  // notify_waiters() already unlinked us; nothing to pass on
@@ -29618,19 +29623,19 @@ void Notified::release() noexcept {
 }
 
 bool Notified::poll_with(Wakeable* waker) noexcept {
-  switch (st_) {
+  switch (node_.st) {
     case St::Done: return true;
     case St::Init: return poll_init(waker);
     case St::Waiting: break;
   }
   if (node_.notification.load(std::memory_order_acquire) != NONE) {
-    st_ = St::Done;
+    node_.st = St::Done;
     return true;
   }
   if (waker == nullptr || node_.waker.load(std::memory_order_acquire) == waker) return false;
   detail::WaitGuard g(n_->lock_);
   if (node_.notification.load(std::memory_order_acquire) != NONE) {
-    st_ = St::Done;
+    node_.st = St::Done;
     return true;
   }
   detail::store_waker_locked(node_.waker, waker);
@@ -29643,13 +29648,13 @@ bool Notified::poll_init(Wakeable* waker) noexcept {
   // Fast path: a notify_waiters() since creation, or a stored permit.
   for (;;) {
     if ((s >> Notify::CALLS_SHIFT) != calls_) {
-      st_ = St::Done;
+      node_.st = St::Done;
       return true;
     }
     if (sync_notify_impl::state_of(s) != Notify::NOTIFIED) break;
     if (state.compare_exchange_weak(s, sync_notify_impl::with_state(s, Notify::EMPTY),
                                     std::memory_order_seq_cst)) {
-      st_ = St::Done;
+      node_.st = St::Done;
       return true;
     }
   }
@@ -29657,14 +29662,14 @@ bool Notified::poll_init(Wakeable* waker) noexcept {
   s = state.load(std::memory_order_seq_cst);
   for (;;) {
     if ((s >> Notify::CALLS_SHIFT) != calls_) {
-      st_ = St::Done;
+      node_.st = St::Done;
       return true;
     }
     std::size_t st = sync_notify_impl::state_of(s);
     if (st == Notify::NOTIFIED) {
       if (state.compare_exchange_weak(s, sync_notify_impl::with_state(s, Notify::EMPTY),
                                       std::memory_order_seq_cst)) {
-        st_ = St::Done;
+        node_.st = St::Done;
         return true;
       }
       continue;
@@ -29680,7 +29685,7 @@ bool Notified::poll_init(Wakeable* waker) noexcept {
   if (waker) waker->vtable->clone(waker);
   node_.waker.store(waker, std::memory_order_relaxed);
   n_->waiters_.push_back(&node_);
-  st_ = St::Waiting;
+  node_.st = St::Waiting;
   return false;
 }
 

@@ -77,8 +77,12 @@ class Notified {
   enum : uint32_t { NONE = 0, ONE = 1, LAST = 2, ALL = 3 };
   enum class St : uint8_t { Init, Waiting, Done };
   struct Node : detail::WaitNode {
-    std::atomic<uint32_t> notification{NONE};
     std::atomic<detail::Wakeable*> waker{nullptr};
+    std::atomic<uint32_t> notification{NONE};
+    // The owning Notified's own state (only its owner reads or writes it): kept here, in
+    // what would be the node's padding, so a Notified is 48 bytes, not 56 (it sits in the
+    // frame of every task waiting on a Notify).
+    St st = St::Init;
   };
 
   bool poll_with(detail::Wakeable* waker) noexcept;
@@ -87,7 +91,6 @@ class Notified {
 
   Notify* n_;
   std::size_t calls_;
-  St st_ = St::Init;
   Node node_;
 };
 
