@@ -2860,6 +2860,19 @@ class RuntimeMetrics {
   std::pair<std::chrono::nanoseconds, std::chrono::nanoseconds> poll_time_histogram_bucket_range(
       std::size_t bucket) const noexcept;
   uint64_t poll_time_histogram_bucket_count(std::size_t worker, std::size_t bucket) const noexcept;
+  // Tokio's earlier names for the same figures (1.2x-1.3x).
+  bool poll_count_histogram_enabled() const noexcept { return poll_time_histogram_enabled(); }
+  std::size_t poll_count_histogram_num_buckets() const noexcept {
+    return poll_time_histogram_num_buckets();
+  }
+  std::pair<std::chrono::nanoseconds, std::chrono::nanoseconds> poll_count_histogram_bucket_range(
+      std::size_t bucket) const noexcept {
+    return poll_time_histogram_bucket_range(bucket);
+  }
+  uint64_t poll_count_histogram_bucket_count(std::size_t worker,
+                                             std::size_t bucket) const noexcept {
+    return poll_time_histogram_bucket_count(worker, bucket);
+  }
 
   // Per worker (an index past the last worker reads the last one).
   uint64_t worker_park_count(std::size_t w) const noexcept;
@@ -3246,6 +3259,11 @@ class Builder {
   Builder& enable_metrics_poll_time_histogram();
   Builder& metrics_poll_time_histogram_configuration(std::chrono::nanoseconds resolution,
                                                      std::size_t buckets);
+  // The same histogram under Tokio's earlier names (1.2x-1.3x, "poll_count_histogram"):
+  // resolution and bucket count set one at a time (same limits as above).
+  Builder& enable_metrics_poll_count_histogram() { return enable_metrics_poll_time_histogram(); }
+  Builder& metrics_poll_count_histogram_resolution(std::chrono::nanoseconds resolution);
+  Builder& metrics_poll_count_histogram_buckets(std::size_t buckets);
 
   // Builds the runtime. Throws std::system_error when threads cannot be started and
   // std::invalid_argument for an inconsistent configuration.
@@ -26834,6 +26852,13 @@ Builder& Builder::metrics_poll_time_histogram_configuration(std::chrono::nanosec
   cfg_->poll_hist_resolution = resolution;
   cfg_->poll_hist_buckets = buckets;
   return *this;
+}
+
+Builder& Builder::metrics_poll_count_histogram_resolution(std::chrono::nanoseconds resolution) {
+  return metrics_poll_time_histogram_configuration(resolution, cfg_->poll_hist_buckets);
+}
+Builder& Builder::metrics_poll_count_histogram_buckets(std::size_t buckets) {
+  return metrics_poll_time_histogram_configuration(cfg_->poll_hist_resolution, buckets);
 }
 
 Builder& Builder::stall_threshold(std::chrono::nanoseconds threshold) {

@@ -92,6 +92,11 @@ class Builder {
   Builder& enable_metrics_poll_time_histogram();
   Builder& metrics_poll_time_histogram_configuration(std::chrono::nanoseconds resolution,
                                                      std::size_t buckets);
+  // The same histogram under Tokio's earlier names (1.2x-1.3x, "poll_count_histogram"):
+  // resolution and bucket count set one at a time (same limits as above).
+  Builder& enable_metrics_poll_count_histogram() { return enable_metrics_poll_time_histogram(); }
+  Builder& metrics_poll_count_histogram_resolution(std::chrono::nanoseconds resolution);
+  Builder& metrics_poll_count_histogram_buckets(std::size_t buckets);
 
   // Builds the runtime. Throws std::system_error when threads cannot be started and
   // std::invalid_argument for an inconsistent configuration.

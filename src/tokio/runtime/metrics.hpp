@@ -48,6 +48,19 @@ class RuntimeMetrics {
   std::pair<std::chrono::nanoseconds, std::chrono::nanoseconds> poll_time_histogram_bucket_range(
       std::size_t bucket) const noexcept;
   uint64_t poll_time_histogram_bucket_count(std::size_t worker, std::size_t bucket) const noexcept;
+  // Tokio's earlier names for the same figures (1.2x-1.3x).
+  bool poll_count_histogram_enabled() const noexcept { return poll_time_histogram_enabled(); }
+  std::size_t poll_count_histogram_num_buckets() const noexcept {
+    return poll_time_histogram_num_buckets();
+  }
+  std::pair<std::chrono::nanoseconds, std::chrono::nanoseconds> poll_count_histogram_bucket_range(
+      std::size_t bucket) const noexcept {
+    return poll_time_histogram_bucket_range(bucket);
+  }
+  uint64_t poll_count_histogram_bucket_count(std::size_t worker,
+                                             std::size_t bucket) const noexcept {
+    return poll_time_histogram_bucket_count(worker, bucket);
+  }
 
   // Per worker (an index past the last worker reads the last one).
   uint64_t worker_park_count(std::size_t w) const noexcept;

@@ -170,6 +170,13 @@ Builder& Builder::metrics_poll_time_histogram_configuration(std::chrono::nanosec
   return *this;
 }
 
+Builder& Builder::metrics_poll_count_histogram_resolution(std::chrono::nanoseconds resolution) {
+  return metrics_poll_time_histogram_configuration(resolution, cfg_->poll_hist_buckets);
+}
+Builder& Builder::metrics_poll_count_histogram_buckets(std::size_t buckets) {
+  return metrics_poll_time_histogram_configuration(cfg_->poll_hist_resolution, buckets);
+}
+
 Builder& Builder::stall_threshold(std::chrono::nanoseconds threshold) {
   if (threshold.count() <= 0) {
     throw std::invalid_argument(
