@@ -763,7 +763,9 @@ TEST_CASE("metrics: I/O driver counters and the poll-time histogram") {
 }
 
 TEST_CASE("metrics: the poll-time histogram under Tokio's poll_count_histogram names") {
+  std::string spawned_name;  // through Tokio's spelling of the hooks' argument
   auto r = rt::Builder::new_current_thread()
+               .on_task_spawn([&](const rt::TaskMeta& meta) { spawned_name = meta.name; })
                .enable_metrics_poll_count_histogram()
                .metrics_poll_count_histogram_resolution(std::chrono::milliseconds(2))
                .metrics_poll_count_histogram_buckets(3)
@@ -774,12 +776,13 @@ TEST_CASE("metrics: the poll-time histogram under Tokio's poll_count_histogram n
   CHECK(m.poll_count_histogram_bucket_range(1).first == 2ms);
   CHECK(m.poll_count_histogram_bucket_range(1).second == 4ms);
   r.block_on([]() -> tokio::Task<> {
-    auto h = tokio::spawn([]() -> tokio::Task<> {
+    auto h = tokio::task::Builder().name("sleeper").spawn([]() -> tokio::Task<> {
       std::this_thread::sleep_for(5ms);  // bucket 2 (>= 4 ms)
       co_return;
     });
     co_await h;
   }());
+  CHECK(spawned_name == "sleeper");
   CHECK(m.poll_count_histogram_bucket_count(0, 2) >= 1);
   CHECK(m.poll_count_histogram_bucket_count(0, 2) == m.poll_time_histogram_bucket_count(0, 2));
   // The one-at-a-time setters keep the same limits.

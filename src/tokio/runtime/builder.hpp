@@ -25,6 +25,10 @@ struct Config;  // runtime/detail/config.hpp
 
 namespace tokio::runtime {
 
+// What the task hooks receive (Tokio's runtime::TaskMeta): the task's id and name, as the
+// fields `id` and `name` (Tokio's accessor methods id() and name() are fields here).
+using TaskMeta = task::TaskInfo;
+
 class Builder {
  public:
   // All tasks run on the thread that calls block_on.
