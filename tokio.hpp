@@ -1309,6 +1309,7 @@ class Outcome<void> {
 // poll drives several child chains, each with its own PollSlot.
 
 /* #include <coroutine> (already above) */
+/* #include <cstddef> (already above) */
 /* #include <cstdint> (already above) */
 /* #include <type_traits> (already above) */
 
@@ -1539,14 +1540,37 @@ inline void set_starter(PollSlot& slot, std::coroutine_handle<> h) noexcept {
 // while the program starts (one per leaf type ever awaited); nothing happens per await.
 // `g_leaf_names` is constant-initialised; pushes race only with each other (CAS), and a
 // dump reads the list with acquire loads.
+//
+// A leaf type may also say something about the one instance a task waits on, for the dump
+// line after its name ("time::sleep (250 ms left)"): a `dump_detail(char* buf, size_t cap)
+// const noexcept` member writing at most `cap` chars and returning how many. A dump calls
+// it from another thread while the task is suspended, so it may only read what does not
+// change while the leaf waits, or atomics.
+using LeafDetailFn = std::size_t (*)(const Pollable*, char* buf, std::size_t cap) noexcept;
 struct LeafName {
   bool (*poll_fn)(Pollable*, task::Context&) noexcept;
   const char* (*pretty)() noexcept;  // a __PRETTY_FUNCTION__ naming the type ("... D = X]")
+  LeafDetailFn detail;               // or null
   LeafName* next = nullptr;
-  LeafName(bool (*f)(Pollable*, task::Context&) noexcept, const char* (*n)() noexcept) noexcept;
+  LeafName(bool (*f)(Pollable*, task::Context&) noexcept, const char* (*n)() noexcept,
+           LeafDetailFn d) noexcept;
 };
 // The name of the leaf type whose poll function is `f` (an empty view if unknown).
 const char* leaf_pretty_name(bool (*f)(Pollable*, task::Context&) noexcept) noexcept;
+// The detail function of that leaf type, or null.
+LeafDetailFn leaf_detail_fn(bool (*f)(Pollable*, task::Context&) noexcept) noexcept;
+template <class D>
+constexpr LeafDetailFn leaf_detail_of() noexcept {
+  if constexpr (requires(const D& d, char* b, std::size_t n) {
+                  { d.dump_detail(b, n) } noexcept;
+                }) {
+    return [](const Pollable* p, char* b, std::size_t n) noexcept -> std::size_t {
+      return static_cast<const D*>(p)->dump_detail(b, n);
+    };
+  } else {
+    return nullptr;
+  }
+}
 // A leaf's name taken from a type that names itself with `kLeafName` (a wait users know by
 // the call that started it, such as "sync::Mutex::lock"; a generic leaf forwards the name
 // of the op or maker that specialises it), or null.
@@ -1590,7 +1614,8 @@ class Leaf : public Pollable {
   static bool poll_thunk(Pollable* p, task::Context& cx) noexcept {
     return static_cast<Derived*>(p)->poll(cx);
   }
-  static inline LeafName name_entry{&poll_thunk, &leaf_type_pretty<Derived>};
+  static inline LeafName name_entry{&poll_thunk, &leaf_type_pretty<Derived>,
+                                    leaf_detail_of<Derived>()};
 };
 
 }  // namespace tokio::detail
@@ -2944,6 +2969,10 @@ struct TaskDump {
   // The leaf it is suspended on, as the compiler names the type (for example
   // "sync::Notify::Notified" or "time::Sleep"); "" while it runs, is queued or has finished.
   std::string waiting_on;
+  // What that leaf says about this wait, if it says anything: a sleep or an interval's
+  // tick, the time left ("250 ms left"). to_string() shows it after the name
+  // ("waiting on time::sleep, 250 ms left").
+  std::string waiting_detail;
   // The number of tokio::Task frames in its suspended chain (1: the task's own coroutine).
   std::size_t depth = 0;
   // Its async backtrace, innermost frame first: for each Task coroutine of the chain, the
@@ -5644,6 +5673,11 @@ void timer_cancel(TimeDriver* d, TimerEntry& e) noexcept;
 bool timer_set_waker(TimeDriver* d, TimerEntry& e, Wakeable* w) noexcept;
 // Moves a registered `e` to `deadline` (see Timer::reset).
 void timer_reset(TimeDriver* d, TimerEntry& e, time::Instant deadline) noexcept;
+// For a task dump (Leaf::dump_detail), from any thread: "N ms left" until a registered `e`
+// fires, on the driver's clock (read from `e`'s atomic state word alone); 0 chars when it
+// is not registered.
+std::size_t timer_dump_left(const TimerEntry& e, TimeDriver* d, char* buf,
+                            std::size_t cap) noexcept;
 
 class Timer {
  public:
@@ -5712,6 +5746,10 @@ class Timer {
     return s != TimerEntry::kUnregistered && s != TimerEntry::kFired;
   }
   TimeDriver* driver_or_null() const noexcept { return driver_; }
+  // A dump's detail for a task suspended on this timer (see timer_dump_left).
+  std::size_t dump_detail(char* buf, std::size_t cap) const noexcept {
+    return timer_dump_left(entry_, driver_, buf, cap);
+  }
 
  private:
   TimeDriver* driver() noexcept {
@@ -5769,6 +5807,10 @@ class Sleep {
       return detail::Leaf<Awaiter>::await_suspend(h);
     }
     void await_resume() const noexcept {}
+    // In task dumps: "time::sleep (250 ms left)".
+    std::size_t dump_detail(char* buf, std::size_t cap) const noexcept {
+      return s_->timer_.dump_detail(buf, cap);
+    }
 
    private:
     Sleep* s_;
@@ -5837,6 +5879,10 @@ class Interval {
       return detail::Leaf<Tick>::await_suspend(h);
     }
     Instant await_resume() const noexcept { return out_; }
+    // In task dumps: "time::Interval::tick (250 ms left)".
+    std::size_t dump_detail(char* buf, std::size_t cap) const noexcept {
+      return iv_->timer_.dump_detail(buf, cap);
+    }
 
    private:
     Interval* iv_;
@@ -23842,9 +23888,9 @@ namespace core_leaf_names_impl {
 constinit std::atomic<LeafName*> g_leaf_names{nullptr};
 }
 
-LeafName::LeafName(bool (*f)(Pollable*, task::Context&) noexcept,
-                   const char* (*n)() noexcept) noexcept
-    : poll_fn(f), pretty(n) {
+LeafName::LeafName(bool (*f)(Pollable*, task::Context&) noexcept, const char* (*n)() noexcept,
+                   LeafDetailFn d) noexcept
+    : poll_fn(f), pretty(n), detail(d) {
   auto& head = core_leaf_names_impl::g_leaf_names;
   LeafName* h = head.load(std::memory_order_relaxed);
   do {
@@ -23860,6 +23906,14 @@ const char* leaf_pretty_name(bool (*f)(Pollable*, task::Context&) noexcept) noex
     if (e->poll_fn == f) return e->pretty();
   }
   return "";
+}
+
+LeafDetailFn leaf_detail_fn(bool (*f)(Pollable*, task::Context&) noexcept) noexcept {
+  for (LeafName* e = core_leaf_names_impl::g_leaf_names.load(std::memory_order_acquire); e;
+       e = e->next) {
+    if (e->poll_fn == f) return e->detail;
+  }
+  return nullptr;
 }
 
 // (For tokio::signal / tokio::process, ThreadSanitizer builds only.) TSan runs a signal
@@ -24871,6 +24925,7 @@ std::string Dump::to_string() const {
     out += runtime::to_string(t.state);
     out += " for " + dump_impl::format_duration(t.time_in_state);
     if (!t.waiting_on.empty()) out += ", waiting on " + t.waiting_on;
+    if (!t.waiting_detail.empty()) out += ", " + t.waiting_detail;
     if (t.depth > 0) {
       out += " (" + std::to_string(t.depth) + (t.depth == 1 ? " frame)" : " frames)");
     }
@@ -24911,6 +24966,10 @@ Dump Handle::dump() const {
       d.state = TaskDump::State::Idle;
       auto fn = t->slot.poll_fn;
       d.waiting_on = detail::leaf_name(fn);
+      if (detail::LeafDetailFn det = detail::leaf_detail_fn(fn); det && t->slot.leaf) {
+        char buf[64];
+        d.waiting_detail.assign(buf, det(t->slot.leaf, buf, sizeof buf));
+      }
       for (void* f = t->slot.continuation ? t->slot.continuation.address() : nullptr; f;
            f = detail::parent_link(f)) {
         ++d.depth;
@@ -27470,6 +27529,7 @@ void resume() { detail::time_clock_impl::current_clock("time::resume()").resume(
 }  // namespace tokio::time
 /* end file src/tokio/time/clock.cpp */
 /* begin file src/tokio/time/detail/driver.cpp */
+/* #include <algorithm> (already above) */
 /* #include <cstdio> (already above) */
 /* #include <cstdlib> (already above) */
 /* #include <stdexcept> (already above) */
@@ -27525,6 +27585,20 @@ void timer_cancel(TimeDriver* d, TimerEntry& e) noexcept { d->cancel_timer(e); }
 bool timer_set_waker(TimeDriver* d, TimerEntry& e, Wakeable* w) noexcept {
   return d->set_waker(e, w);
 }
+std::size_t timer_dump_left(const TimerEntry& e, TimeDriver* d, char* buf,
+                            std::size_t cap) noexcept {
+  // Acquire pairs with nothing in particular: the word alone is the answer (the latest
+  // deadline tick; a lock-free reset only raises it).
+  uint64_t s = e.state.load(std::memory_order_acquire);
+  if (!d || cap == 0 || !TimerEntry::is_tick(s)) return 0;
+  int64_t ns = d->tick_to_instant(s).nanos() - d->clock().now().nanos();
+  long long ms = ns > 0 ? static_cast<long long>(ns / 1000000) : 0;
+  int n = ms < 10000 ? std::snprintf(buf, cap, "%lld ms left", ms)
+                     : std::snprintf(buf, cap, "%.3f s left", static_cast<double>(ms) / 1000.0);
+  if (n <= 0) return 0;
+  return std::min(static_cast<std::size_t>(n), cap - 1);
+}
+
 void timer_reset(TimeDriver* d, TimerEntry& e, time::Instant deadline) noexcept {
   uint64_t s = e.state.load(std::memory_order_acquire);
   if (TimerEntry::is_tick(s)) {

@@ -26,9 +26,9 @@ namespace core_leaf_names_impl {
 constinit std::atomic<LeafName*> g_leaf_names{nullptr};
 }
 
-LeafName::LeafName(bool (*f)(Pollable*, task::Context&) noexcept,
-                   const char* (*n)() noexcept) noexcept
-    : poll_fn(f), pretty(n) {
+LeafName::LeafName(bool (*f)(Pollable*, task::Context&) noexcept, const char* (*n)() noexcept,
+                   LeafDetailFn d) noexcept
+    : poll_fn(f), pretty(n), detail(d) {
   auto& head = core_leaf_names_impl::g_leaf_names;
   LeafName* h = head.load(std::memory_order_relaxed);
   do {
@@ -44,6 +44,14 @@ const char* leaf_pretty_name(bool (*f)(Pollable*, task::Context&) noexcept) noex
     if (e->poll_fn == f) return e->pretty();
   }
   return "";
+}
+
+LeafDetailFn leaf_detail_fn(bool (*f)(Pollable*, task::Context&) noexcept) noexcept {
+  for (LeafName* e = core_leaf_names_impl::g_leaf_names.load(std::memory_order_acquire); e;
+       e = e->next) {
+    if (e->poll_fn == f) return e->detail;
+  }
+  return nullptr;
 }
 
 // (For tokio::signal / tokio::process, ThreadSanitizer builds only.) TSan runs a signal

@@ -14,6 +14,7 @@
 // poll drives several child chains, each with its own PollSlot.
 
 #include <coroutine>
+#include <cstddef>
 #include <cstdint>
 #include <type_traits>
 
@@ -151,14 +152,38 @@ inline void set_starter(PollSlot& slot, std::coroutine_handle<> h) noexcept {
 // while the program starts (one per leaf type ever awaited); nothing happens per await.
 // `g_leaf_names` is constant-initialised; pushes race only with each other (CAS), and a
 // dump reads the list with acquire loads.
+//
+// A leaf type may also say something about the one instance a task waits on, for the dump
+// line after its name ("time::sleep (250 ms left)"): a `dump_detail(char* buf, size_t cap)
+// const noexcept` member writing at most `cap` chars and returning how many. A dump calls
+// it from another thread while the task is suspended, so it may only read what does not
+// change while the leaf waits, or atomics.
+using LeafDetailFn = std::size_t (*)(const Pollable*, char* buf, std::size_t cap) noexcept;
 struct LeafName {
   bool (*poll_fn)(Pollable*, task::Context&) noexcept;
   const char* (*pretty)() noexcept;  // a __PRETTY_FUNCTION__ naming the type ("... D = X]")
+  LeafDetailFn detail;               // or null
   LeafName* next = nullptr;
-  LeafName(bool (*f)(Pollable*, task::Context&) noexcept, const char* (*n)() noexcept) noexcept;
+  LeafName(bool (*f)(Pollable*, task::Context&) noexcept, const char* (*n)() noexcept,
+           LeafDetailFn d) noexcept;
 };
 // The name of the leaf type whose poll function is `f` (an empty view if unknown).
 const char* leaf_pretty_name(bool (*f)(Pollable*, task::Context&) noexcept) noexcept;
+// The detail function of that leaf type, or null.
+LeafDetailFn leaf_detail_fn(bool (*f)(Pollable*, task::Context&) noexcept) noexcept;
+template <class D>
+constexpr LeafDetailFn leaf_detail_of() noexcept {
+  if constexpr (requires(const D& d, char* b, std::size_t n) {
+                  { d.dump_detail(b, n) }
+                  noexcept;
+                }) {
+    return [](const Pollable* p, char* b, std::size_t n) noexcept -> std::size_t {
+      return static_cast<const D*>(p)->dump_detail(b, n);
+    };
+  } else {
+    return nullptr;
+  }
+}
 // A leaf's name taken from a type that names itself with `kLeafName` (a wait users know by
 // the call that started it, such as "sync::Mutex::lock"; a generic leaf forwards the name
 // of the op or maker that specialises it), or null.
@@ -202,7 +227,8 @@ class Leaf : public Pollable {
   static bool poll_thunk(Pollable* p, task::Context& cx) noexcept {
     return static_cast<Derived*>(p)->poll(cx);
   }
-  static inline LeafName name_entry{&poll_thunk, &leaf_type_pretty<Derived>};
+  static inline LeafName name_entry{&poll_thunk, &leaf_type_pretty<Derived>,
+                                    leaf_detail_of<Derived>()};
 };
 
 }  // namespace tokio::detail

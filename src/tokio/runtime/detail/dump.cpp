@@ -82,6 +82,7 @@ std::string Dump::to_string() const {
     out += runtime::to_string(t.state);
     out += " for " + dump_impl::format_duration(t.time_in_state);
     if (!t.waiting_on.empty()) out += ", waiting on " + t.waiting_on;
+    if (!t.waiting_detail.empty()) out += ", " + t.waiting_detail;
     if (t.depth > 0) {
       out += " (" + std::to_string(t.depth) + (t.depth == 1 ? " frame)" : " frames)");
     }
@@ -122,6 +123,10 @@ Dump Handle::dump() const {
       d.state = TaskDump::State::Idle;
       auto fn = t->slot.poll_fn;
       d.waiting_on = detail::leaf_name(fn);
+      if (detail::LeafDetailFn det = detail::leaf_detail_fn(fn); det && t->slot.leaf) {
+        char buf[64];
+        d.waiting_detail.assign(buf, det(t->slot.leaf, buf, sizeof buf));
+      }
       for (void* f = t->slot.continuation ? t->slot.continuation.address() : nullptr; f;
            f = detail::parent_link(f)) {
         ++d.depth;

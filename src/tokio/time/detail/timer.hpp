@@ -50,6 +50,11 @@ void timer_cancel(TimeDriver* d, TimerEntry& e) noexcept;
 bool timer_set_waker(TimeDriver* d, TimerEntry& e, Wakeable* w) noexcept;
 // Moves a registered `e` to `deadline` (see Timer::reset).
 void timer_reset(TimeDriver* d, TimerEntry& e, time::Instant deadline) noexcept;
+// For a task dump (Leaf::dump_detail), from any thread: "N ms left" until a registered `e`
+// fires, on the driver's clock (read from `e`'s atomic state word alone); 0 chars when it
+// is not registered.
+std::size_t timer_dump_left(const TimerEntry& e, TimeDriver* d, char* buf,
+                            std::size_t cap) noexcept;
 
 class Timer {
  public:
@@ -118,6 +123,10 @@ class Timer {
     return s != TimerEntry::kUnregistered && s != TimerEntry::kFired;
   }
   TimeDriver* driver_or_null() const noexcept { return driver_; }
+  // A dump's detail for a task suspended on this timer (see timer_dump_left).
+  std::size_t dump_detail(char* buf, std::size_t cap) const noexcept {
+    return timer_dump_left(entry_, driver_, buf, cap);
+  }
 
  private:
   TimeDriver* driver() noexcept {
