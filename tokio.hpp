@@ -1562,7 +1562,8 @@ LeafDetailFn leaf_detail_fn(bool (*f)(Pollable*, task::Context&) noexcept) noexc
 template <class D>
 constexpr LeafDetailFn leaf_detail_of() noexcept {
   if constexpr (requires(const D& d, char* b, std::size_t n) {
-                  { d.dump_detail(b, n) } noexcept;
+                  { d.dump_detail(b, n) }
+                  noexcept;
                 }) {
     return [](const Pollable* p, char* b, std::size_t n) noexcept -> std::size_t {
       return static_cast<const D*>(p)->dump_detail(b, n);
