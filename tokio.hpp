@@ -895,55 +895,53 @@ class Atomic {
     explore_wrote();
   }
   T exchange(T v, std::memory_order o = std::memory_order_seq_cst) noexcept {
-    explore_preemption_point();
-    return wrote(a_.exchange(v, o));
+    return rmw([&](std::atomic<T>& a) { return a.exchange(v, o); });
   }
   bool compare_exchange_weak(T& e, T d, std::memory_order s, std::memory_order f) noexcept {
-    explore_preemption_point();
-    return wrote_if(a_.compare_exchange_weak(e, d, s, f));
+    return cas([&](std::atomic<T>& a) { return a.compare_exchange_weak(e, d, s, f); });
   }
   bool compare_exchange_weak(T& e, T d, std::memory_order o = std::memory_order_seq_cst) noexcept {
-    explore_preemption_point();
-    return wrote_if(a_.compare_exchange_weak(e, d, o));
+    return cas([&](std::atomic<T>& a) { return a.compare_exchange_weak(e, d, o); });
   }
   bool compare_exchange_strong(T& e, T d, std::memory_order s, std::memory_order f) noexcept {
-    explore_preemption_point();
-    return wrote_if(a_.compare_exchange_strong(e, d, s, f));
+    return cas([&](std::atomic<T>& a) { return a.compare_exchange_strong(e, d, s, f); });
   }
   bool compare_exchange_strong(T& e, T d,
                                std::memory_order o = std::memory_order_seq_cst) noexcept {
-    explore_preemption_point();
-    return wrote_if(a_.compare_exchange_strong(e, d, o));
+    return cas([&](std::atomic<T>& a) { return a.compare_exchange_strong(e, d, o); });
   }
   template <class D>
   T fetch_add(D d, std::memory_order o = std::memory_order_seq_cst) noexcept {
-    explore_preemption_point();
-    return wrote(a_.fetch_add(d, o));
+    return rmw([&](std::atomic<T>& a) { return a.fetch_add(d, o); });
   }
   template <class D>
   T fetch_sub(D d, std::memory_order o = std::memory_order_seq_cst) noexcept {
-    explore_preemption_point();
-    return wrote(a_.fetch_sub(d, o));
+    return rmw([&](std::atomic<T>& a) { return a.fetch_sub(d, o); });
   }
   T fetch_and(T v, std::memory_order o = std::memory_order_seq_cst) noexcept {
-    explore_preemption_point();
-    return wrote(a_.fetch_and(v, o));
+    return rmw([&](std::atomic<T>& a) { return a.fetch_and(v, o); });
   }
   T fetch_or(T v, std::memory_order o = std::memory_order_seq_cst) noexcept {
-    explore_preemption_point();
-    return wrote(a_.fetch_or(v, o));
+    return rmw([&](std::atomic<T>& a) { return a.fetch_or(v, o); });
   }
   T fetch_xor(T v, std::memory_order o = std::memory_order_seq_cst) noexcept {
-    explore_preemption_point();
-    return wrote(a_.fetch_xor(v, o));
+    return rmw([&](std::atomic<T>& a) { return a.fetch_xor(v, o); });
   }
 
  private:
-  static T wrote(T r) noexcept {
+  // Every operation that may write: the preemption point before it, the write notice
+  // after it (always for a read-modify-write, only on success for a compare-exchange).
+  template <class Op>
+  T rmw(Op op) noexcept {
+    explore_preemption_point();
+    T r = op(a_);
     explore_wrote();
     return r;
   }
-  static bool wrote_if(bool ok) noexcept {
+  template <class Op>
+  bool cas(Op op) noexcept {
+    explore_preemption_point();
+    bool ok = op(a_);
     if (ok) explore_wrote();
     return ok;
   }
