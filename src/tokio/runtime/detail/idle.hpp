@@ -16,11 +16,14 @@
 #include <optional>
 #include <vector>
 
+#include "tokio/core/config.hpp"
 #include "tokio/core/detail/futex.hpp"
 
 namespace tokio::detail {
 
-class Idle {
+// Cache-line aligned for the same reason as Inject: every wake from outside reads the
+// state word with a locked instruction (should_wake).
+class alignas(kCacheLine) Idle {
  public:
   static constexpr uint32_t kSearchMask = 0xFFFF;
   static constexpr uint32_t kUnparkShift = 16;

@@ -10,12 +10,17 @@
 #include <mutex>
 
 #include "tokio/core/detail/ring.hpp"
+#include "tokio/core/config.hpp"
 #include "tokio/core/detail/futex.hpp"
 #include "tokio/runtime/detail/task_header.hpp"
 
 namespace tokio::detail {
 
-class Inject {
+// Cache-line aligned (and so padded): every remote wake pushes here from a foreign thread
+// while workers pop, and the line must not also hold fields of its neighbours in the
+// scheduler (or a user's data next to the runtime's allocation), which would turn each
+// push into misses on unrelated reads.
+class alignas(kCacheLine) Inject {
  public:
   bool is_empty() const noexcept { return len_.load(std::memory_order_acquire) == 0; }
   std::size_t len() const noexcept { return len_.load(std::memory_order_acquire); }
