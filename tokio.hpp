@@ -1307,7 +1307,6 @@ class Outcome<void> {
 // poll drives several child chains, each with its own PollSlot.
 
 /* #include <coroutine> (already above) */
-/* #include <cstddef> (already above) */
 /* #include <cstdint> (already above) */
 /* #include <type_traits> (already above) */
 
@@ -1539,32 +1538,32 @@ inline void set_starter(PollSlot& slot, std::coroutine_handle<> h) noexcept {
 // `g_leaf_names` is constant-initialised; pushes race only with each other (CAS), and a
 // dump reads the list with acquire loads.
 //
-// A leaf type may also say something about the one instance a task waits on, for the dump
-// line after its name ("time::sleep (250 ms left)"): a `dump_detail(char* buf, size_t cap)
-// const noexcept` member writing at most `cap` chars and returning how many. A dump calls
-// it from another thread while the task is suspended, so it may only read what does not
+// A leaf that waits for a deadline (a sleep, an interval's tick) also says how long is
+// left, for the dump ("waiting on time::sleep, 250 ms left"): a `dump_ms_left() const
+// noexcept` member returning the milliseconds, or -1 when it cannot tell. A dump calls it
+// from another thread while the task is suspended, so it may only read what does not
 // change while the leaf waits, or atomics.
-using LeafDetailFn = std::size_t (*)(const Pollable*, char* buf, std::size_t cap) noexcept;
+using LeafMsLeftFn = int64_t (*)(const Pollable*) noexcept;
 struct LeafName {
   bool (*poll_fn)(Pollable*, task::Context&) noexcept;
   const char* (*pretty)() noexcept;  // a __PRETTY_FUNCTION__ naming the type ("... D = X]")
-  LeafDetailFn detail;               // or null
+  LeafMsLeftFn ms_left;              // or null
   LeafName* next = nullptr;
   LeafName(bool (*f)(Pollable*, task::Context&) noexcept, const char* (*n)() noexcept,
-           LeafDetailFn d) noexcept;
+           LeafMsLeftFn ms) noexcept;
 };
-// The name of the leaf type whose poll function is `f` (an empty view if unknown).
+// The entry of the leaf type whose poll function is `f`, or null if unknown.
+const LeafName* leaf_entry(bool (*f)(Pollable*, task::Context&) noexcept) noexcept;
+// The name of that leaf type (an empty string if unknown).
 const char* leaf_pretty_name(bool (*f)(Pollable*, task::Context&) noexcept) noexcept;
-// The detail function of that leaf type, or null.
-LeafDetailFn leaf_detail_fn(bool (*f)(Pollable*, task::Context&) noexcept) noexcept;
 template <class D>
-constexpr LeafDetailFn leaf_detail_of() noexcept {
-  if constexpr (requires(const D& d, char* b, std::size_t n) {
-                  { d.dump_detail(b, n) }
+constexpr LeafMsLeftFn leaf_ms_left_of() noexcept {
+  if constexpr (requires(const D& d) {
+                  { d.dump_ms_left() }
                   noexcept;
                 }) {
-    return [](const Pollable* p, char* b, std::size_t n) noexcept -> std::size_t {
-      return static_cast<const D*>(p)->dump_detail(b, n);
+    return [](const Pollable* p) noexcept -> int64_t {
+      return static_cast<const D*>(p)->dump_ms_left();
     };
   } else {
     return nullptr;
@@ -1614,7 +1613,7 @@ class Leaf : public Pollable {
     return static_cast<Derived*>(p)->poll(cx);
   }
   static inline LeafName name_entry{&poll_thunk, &leaf_type_pretty<Derived>,
-                                    leaf_detail_of<Derived>()};
+                                    leaf_ms_left_of<Derived>()};
 };
 
 }  // namespace tokio::detail
@@ -2938,6 +2937,7 @@ class RuntimeMetrics {
 
 /* #include <chrono> (already above) */
 /* #include <cstddef> (already above) */
+/* #include <optional> (already above) */
 /* #include <string> (already above) */
 /* #include <utility> (already above) */
 TOKIO_SYSTEM_HEADERS_BEGIN
@@ -2968,10 +2968,10 @@ struct TaskDump {
   // The leaf it is suspended on, as the compiler names the type (for example
   // "sync::Notify::Notified" or "time::Sleep"); "" while it runs, is queued or has finished.
   std::string waiting_on;
-  // What that leaf says about this wait, if it says anything: a sleep or an interval's
-  // tick, the time left ("250 ms left"). to_string() shows it after the name
-  // ("waiting on time::sleep, 250 ms left").
-  std::string waiting_detail;
+  // For a leaf that waits for a deadline (a sleep, an interval's tick): the time left, read
+  // when the dump was taken. to_string() shows it after the name ("waiting on time::sleep,
+  // 250 ms left").
+  std::optional<std::chrono::milliseconds> time_left;
   // The number of tokio::Task frames in its suspended chain (1: the task's own coroutine).
   std::size_t depth = 0;
   // Its async backtrace, innermost frame first: for each Task coroutine of the chain, the
@@ -5672,11 +5672,10 @@ void timer_cancel(TimeDriver* d, TimerEntry& e) noexcept;
 bool timer_set_waker(TimeDriver* d, TimerEntry& e, Wakeable* w) noexcept;
 // Moves a registered `e` to `deadline` (see Timer::reset).
 void timer_reset(TimeDriver* d, TimerEntry& e, time::Instant deadline) noexcept;
-// For a task dump (Leaf::dump_detail), from any thread: "N ms left" until a registered `e`
-// fires, on the driver's clock (read from `e`'s atomic state word alone); 0 chars when it
-// is not registered.
-std::size_t timer_dump_left(const TimerEntry& e, TimeDriver* d, char* buf,
-                            std::size_t cap) noexcept;
+// For a task dump (a leaf's dump_ms_left), from any thread: the milliseconds until a
+// registered `e` fires, on the driver's clock, read from `e`'s atomic state word alone; -1
+// when it is not registered.
+int64_t timer_ms_left(const TimerEntry& e, TimeDriver* d) noexcept;
 
 class Timer {
  public:
@@ -5745,10 +5744,8 @@ class Timer {
     return s != TimerEntry::kUnregistered && s != TimerEntry::kFired;
   }
   TimeDriver* driver_or_null() const noexcept { return driver_; }
-  // A dump's detail for a task suspended on this timer (see timer_dump_left).
-  std::size_t dump_detail(char* buf, std::size_t cap) const noexcept {
-    return timer_dump_left(entry_, driver_, buf, cap);
-  }
+  // For a dump of a task suspended on this timer (see timer_ms_left).
+  int64_t dump_ms_left() const noexcept { return timer_ms_left(entry_, driver_); }
 
  private:
   TimeDriver* driver() noexcept {
@@ -5806,10 +5803,8 @@ class Sleep {
       return detail::Leaf<Awaiter>::await_suspend(h);
     }
     void await_resume() const noexcept {}
-    // In task dumps: "time::sleep (250 ms left)".
-    std::size_t dump_detail(char* buf, std::size_t cap) const noexcept {
-      return s_->timer_.dump_detail(buf, cap);
-    }
+    // In task dumps: "time::sleep, 250 ms left".
+    int64_t dump_ms_left() const noexcept { return s_->timer_.dump_ms_left(); }
 
    private:
     Sleep* s_;
@@ -5878,10 +5873,8 @@ class Interval {
       return detail::Leaf<Tick>::await_suspend(h);
     }
     Instant await_resume() const noexcept { return out_; }
-    // In task dumps: "time::Interval::tick (250 ms left)".
-    std::size_t dump_detail(char* buf, std::size_t cap) const noexcept {
-      return iv_->timer_.dump_detail(buf, cap);
-    }
+    // In task dumps: "time::Interval::tick, 250 ms left".
+    int64_t dump_ms_left() const noexcept { return iv_->timer_.dump_ms_left(); }
 
    private:
     Interval* iv_;
@@ -21225,6 +21218,8 @@ struct StallScope {
 // Readable name of a leaf type from its poll function ("" when unknown): the type as the
 // compiler spells it, without the tokio:: and detail:: qualifiers.
 std::string leaf_name(bool (*poll_fn)(Pollable*, task::Context&) noexcept);
+// The same from the leaf type's entry (null: "").
+std::string leaf_name(const LeafName* e);
 
 }  // namespace tokio::detail
 /* end file src/tokio/runtime/detail/stall.hpp */
@@ -23894,8 +23889,8 @@ constinit std::atomic<LeafName*> g_leaf_names{nullptr};
 }
 
 LeafName::LeafName(bool (*f)(Pollable*, task::Context&) noexcept, const char* (*n)() noexcept,
-                   LeafDetailFn d) noexcept
-    : poll_fn(f), pretty(n), detail(d) {
+                   LeafMsLeftFn ms) noexcept
+    : poll_fn(f), pretty(n), ms_left(ms) {
   auto& head = core_leaf_names_impl::g_leaf_names;
   LeafName* h = head.load(std::memory_order_relaxed);
   do {
@@ -23905,20 +23900,17 @@ LeafName::LeafName(bool (*f)(Pollable*, task::Context&) noexcept, const char* (*
       !head.compare_exchange_weak(h, this, std::memory_order_release, std::memory_order_relaxed));
 }
 
-const char* leaf_pretty_name(bool (*f)(Pollable*, task::Context&) noexcept) noexcept {
+const LeafName* leaf_entry(bool (*f)(Pollable*, task::Context&) noexcept) noexcept {
   for (LeafName* e = core_leaf_names_impl::g_leaf_names.load(std::memory_order_acquire); e;
        e = e->next) {
-    if (e->poll_fn == f) return e->pretty();
-  }
-  return "";
-}
-
-LeafDetailFn leaf_detail_fn(bool (*f)(Pollable*, task::Context&) noexcept) noexcept {
-  for (LeafName* e = core_leaf_names_impl::g_leaf_names.load(std::memory_order_acquire); e;
-       e = e->next) {
-    if (e->poll_fn == f) return e->detail;
+    if (e->poll_fn == f) return e;
   }
   return nullptr;
+}
+
+const char* leaf_pretty_name(bool (*f)(Pollable*, task::Context&) noexcept) noexcept {
+  const LeafName* e = leaf_entry(f);
+  return e ? e->pretty() : "";
 }
 
 // (For tokio::signal / tokio::process, ThreadSanitizer builds only.) TSan runs a signal
@@ -24930,7 +24922,7 @@ std::string Dump::to_string() const {
     out += runtime::to_string(t.state);
     out += " for " + dump_impl::format_duration(t.time_in_state);
     if (!t.waiting_on.empty()) out += ", waiting on " + t.waiting_on;
-    if (!t.waiting_detail.empty()) out += ", " + t.waiting_detail;
+    if (t.time_left) out += ", " + dump_impl::format_duration(*t.time_left) + " left";
     if (t.depth > 0) {
       out += " (" + std::to_string(t.depth) + (t.depth == 1 ? " frame)" : " frames)");
     }
@@ -24970,10 +24962,12 @@ Dump Handle::dump() const {
     } else {
       d.state = TaskDump::State::Idle;
       auto fn = t->slot.poll_fn;
-      d.waiting_on = detail::leaf_name(fn);
-      if (detail::LeafDetailFn det = detail::leaf_detail_fn(fn); det && t->slot.leaf) {
-        char buf[64];
-        d.waiting_detail.assign(buf, det(t->slot.leaf, buf, sizeof buf));
+      const detail::LeafName* leaf = fn ? detail::leaf_entry(fn) : nullptr;
+      d.waiting_on = detail::leaf_name(leaf);
+      if (leaf && leaf->ms_left && t->slot.leaf) {
+        if (int64_t ms = leaf->ms_left(t->slot.leaf); ms >= 0) {
+          d.time_left = std::chrono::milliseconds(ms);
+        }
       }
       for (void* f = t->slot.continuation ? t->slot.continuation.address() : nullptr; f;
            f = detail::parent_link(f)) {
@@ -25709,8 +25703,9 @@ struct WorkerCtx : WorkerContext {
 
 // Cache-line aligned: allocated with its own lines, so nothing a program allocates next to
 // the runtime (a counter its tasks bump, say) shares a line with the scheduler's fields
-// that every wake reads (measured: a user's atomic counter allocated just before the
-// runtime made notify_one/100 w=1 about 20% slower).
+// that every wake reads (bench/NOTES.md, sync_notify: a benchmark's counter allocated just
+// before the runtime; with this, Inject's and Idle's alignment, notify_one/100 w=1 went
+// from 875 to 630 ms).
 class alignas(kCacheLine) MultiThread final : public HandleInner {
  public:
   explicit MultiThread(Config cfg);
@@ -26507,8 +26502,12 @@ ParkThread* ParkThread::current() {
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
 std::string leaf_name(bool (*poll_fn)(Pollable*, task::Context&) noexcept) {
-  if (!poll_fn) return {};
-  std::string s = leaf_pretty_name(poll_fn);
+  return poll_fn ? leaf_name(leaf_entry(poll_fn)) : std::string();
+}
+
+std::string leaf_name(const LeafName* e) {
+  if (!e) return {};
+  std::string s = e->pretty();
   // GCC: "... [with D = X]"; Clang: "... [D = X]".
   auto at = s.find("D = ");
   if (at == std::string::npos) return s;  // a name of its own (kLeafName)
@@ -27538,7 +27537,6 @@ void resume() { detail::time_clock_impl::current_clock("time::resume()").resume(
 }  // namespace tokio::time
 /* end file src/tokio/time/clock.cpp */
 /* begin file src/tokio/time/detail/driver.cpp */
-/* #include <algorithm> (already above) */
 /* #include <cstdio> (already above) */
 /* #include <cstdlib> (already above) */
 /* #include <stdexcept> (already above) */
@@ -27594,18 +27592,13 @@ void timer_cancel(TimeDriver* d, TimerEntry& e) noexcept { d->cancel_timer(e); }
 bool timer_set_waker(TimeDriver* d, TimerEntry& e, Wakeable* w) noexcept {
   return d->set_waker(e, w);
 }
-std::size_t timer_dump_left(const TimerEntry& e, TimeDriver* d, char* buf,
-                            std::size_t cap) noexcept {
-  // Acquire pairs with nothing in particular: the word alone is the answer (the latest
-  // deadline tick; a lock-free reset only raises it).
-  uint64_t s = e.state.load(std::memory_order_acquire);
-  if (!d || cap == 0 || !TimerEntry::is_tick(s)) return 0;
+int64_t timer_ms_left(const TimerEntry& e, TimeDriver* d) noexcept {
+  // Relaxed: the word alone is the answer (the latest deadline tick; a lock-free reset only
+  // raises it), and nothing else is read through it.
+  uint64_t s = e.state.load(std::memory_order_relaxed);
+  if (!d || !TimerEntry::is_tick(s)) return -1;
   int64_t ns = d->tick_to_instant(s).nanos() - d->clock().now().nanos();
-  long long ms = ns > 0 ? static_cast<long long>(ns / 1000000) : 0;
-  int n = ms < 10000 ? std::snprintf(buf, cap, "%lld ms left", ms)
-                     : std::snprintf(buf, cap, "%.3f s left", static_cast<double>(ms) / 1000.0);
-  if (n <= 0) return 0;
-  return std::min(static_cast<std::size_t>(n), cap - 1);
+  return ns > 0 ? ns / 1000000 : 0;
 }
 
 void timer_reset(TimeDriver* d, TimerEntry& e, time::Instant deadline) noexcept {

@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -38,10 +39,10 @@ struct TaskDump {
   // The leaf it is suspended on, as the compiler names the type (for example
   // "sync::Notify::Notified" or "time::Sleep"); "" while it runs, is queued or has finished.
   std::string waiting_on;
-  // What that leaf says about this wait, if it says anything: a sleep or an interval's
-  // tick, the time left ("250 ms left"). to_string() shows it after the name
-  // ("waiting on time::sleep, 250 ms left").
-  std::string waiting_detail;
+  // For a leaf that waits for a deadline (a sleep, an interval's tick): the time left, read
+  // when the dump was taken. to_string() shows it after the name ("waiting on time::sleep,
+  // 250 ms left").
+  std::optional<std::chrono::milliseconds> time_left;
   // The number of tokio::Task frames in its suspended chain (1: the task's own coroutine).
   std::size_t depth = 0;
   // Its async backtrace, innermost frame first: for each Task coroutine of the chain, the

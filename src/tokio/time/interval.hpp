@@ -46,10 +46,8 @@ class Interval {
       return detail::Leaf<Tick>::await_suspend(h);
     }
     Instant await_resume() const noexcept { return out_; }
-    // In task dumps: "time::Interval::tick (250 ms left)".
-    std::size_t dump_detail(char* buf, std::size_t cap) const noexcept {
-      return iv_->timer_.dump_detail(buf, cap);
-    }
+    // In task dumps: "time::Interval::tick, 250 ms left".
+    int64_t dump_ms_left() const noexcept { return iv_->timer_.dump_ms_left(); }
 
    private:
     Interval* iv_;

@@ -67,10 +67,8 @@ class Sleep {
       return detail::Leaf<Awaiter>::await_suspend(h);
     }
     void await_resume() const noexcept {}
-    // In task dumps: "time::sleep (250 ms left)".
-    std::size_t dump_detail(char* buf, std::size_t cap) const noexcept {
-      return s_->timer_.dump_detail(buf, cap);
-    }
+    // In task dumps: "time::sleep, 250 ms left".
+    int64_t dump_ms_left() const noexcept { return s_->timer_.dump_ms_left(); }
 
    private:
     Sleep* s_;

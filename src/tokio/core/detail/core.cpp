@@ -27,8 +27,8 @@ constinit std::atomic<LeafName*> g_leaf_names{nullptr};
 }
 
 LeafName::LeafName(bool (*f)(Pollable*, task::Context&) noexcept, const char* (*n)() noexcept,
-                   LeafDetailFn d) noexcept
-    : poll_fn(f), pretty(n), detail(d) {
+                   LeafMsLeftFn ms) noexcept
+    : poll_fn(f), pretty(n), ms_left(ms) {
   auto& head = core_leaf_names_impl::g_leaf_names;
   LeafName* h = head.load(std::memory_order_relaxed);
   do {
@@ -38,20 +38,17 @@ LeafName::LeafName(bool (*f)(Pollable*, task::Context&) noexcept, const char* (*
       !head.compare_exchange_weak(h, this, std::memory_order_release, std::memory_order_relaxed));
 }
 
-const char* leaf_pretty_name(bool (*f)(Pollable*, task::Context&) noexcept) noexcept {
+const LeafName* leaf_entry(bool (*f)(Pollable*, task::Context&) noexcept) noexcept {
   for (LeafName* e = core_leaf_names_impl::g_leaf_names.load(std::memory_order_acquire); e;
        e = e->next) {
-    if (e->poll_fn == f) return e->pretty();
-  }
-  return "";
-}
-
-LeafDetailFn leaf_detail_fn(bool (*f)(Pollable*, task::Context&) noexcept) noexcept {
-  for (LeafName* e = core_leaf_names_impl::g_leaf_names.load(std::memory_order_acquire); e;
-       e = e->next) {
-    if (e->poll_fn == f) return e->detail;
+    if (e->poll_fn == f) return e;
   }
   return nullptr;
+}
+
+const char* leaf_pretty_name(bool (*f)(Pollable*, task::Context&) noexcept) noexcept {
+  const LeafName* e = leaf_entry(f);
+  return e ? e->pretty() : "";
 }
 
 // (For tokio::signal / tokio::process, ThreadSanitizer builds only.) TSan runs a signal

@@ -14,7 +14,6 @@
 // poll drives several child chains, each with its own PollSlot.
 
 #include <coroutine>
-#include <cstddef>
 #include <cstdint>
 #include <type_traits>
 
@@ -153,32 +152,32 @@ inline void set_starter(PollSlot& slot, std::coroutine_handle<> h) noexcept {
 // `g_leaf_names` is constant-initialised; pushes race only with each other (CAS), and a
 // dump reads the list with acquire loads.
 //
-// A leaf type may also say something about the one instance a task waits on, for the dump
-// line after its name ("time::sleep (250 ms left)"): a `dump_detail(char* buf, size_t cap)
-// const noexcept` member writing at most `cap` chars and returning how many. A dump calls
-// it from another thread while the task is suspended, so it may only read what does not
+// A leaf that waits for a deadline (a sleep, an interval's tick) also says how long is
+// left, for the dump ("waiting on time::sleep, 250 ms left"): a `dump_ms_left() const
+// noexcept` member returning the milliseconds, or -1 when it cannot tell. A dump calls it
+// from another thread while the task is suspended, so it may only read what does not
 // change while the leaf waits, or atomics.
-using LeafDetailFn = std::size_t (*)(const Pollable*, char* buf, std::size_t cap) noexcept;
+using LeafMsLeftFn = int64_t (*)(const Pollable*) noexcept;
 struct LeafName {
   bool (*poll_fn)(Pollable*, task::Context&) noexcept;
   const char* (*pretty)() noexcept;  // a __PRETTY_FUNCTION__ naming the type ("... D = X]")
-  LeafDetailFn detail;               // or null
+  LeafMsLeftFn ms_left;              // or null
   LeafName* next = nullptr;
   LeafName(bool (*f)(Pollable*, task::Context&) noexcept, const char* (*n)() noexcept,
-           LeafDetailFn d) noexcept;
+           LeafMsLeftFn ms) noexcept;
 };
-// The name of the leaf type whose poll function is `f` (an empty view if unknown).
+// The entry of the leaf type whose poll function is `f`, or null if unknown.
+const LeafName* leaf_entry(bool (*f)(Pollable*, task::Context&) noexcept) noexcept;
+// The name of that leaf type (an empty string if unknown).
 const char* leaf_pretty_name(bool (*f)(Pollable*, task::Context&) noexcept) noexcept;
-// The detail function of that leaf type, or null.
-LeafDetailFn leaf_detail_fn(bool (*f)(Pollable*, task::Context&) noexcept) noexcept;
 template <class D>
-constexpr LeafDetailFn leaf_detail_of() noexcept {
-  if constexpr (requires(const D& d, char* b, std::size_t n) {
-                  { d.dump_detail(b, n) }
+constexpr LeafMsLeftFn leaf_ms_left_of() noexcept {
+  if constexpr (requires(const D& d) {
+                  { d.dump_ms_left() }
                   noexcept;
                 }) {
-    return [](const Pollable* p, char* b, std::size_t n) noexcept -> std::size_t {
-      return static_cast<const D*>(p)->dump_detail(b, n);
+    return [](const Pollable* p) noexcept -> int64_t {
+      return static_cast<const D*>(p)->dump_ms_left();
     };
   } else {
     return nullptr;
@@ -228,7 +227,7 @@ class Leaf : public Pollable {
     return static_cast<Derived*>(p)->poll(cx);
   }
   static inline LeafName name_entry{&poll_thunk, &leaf_type_pretty<Derived>,
-                                    leaf_detail_of<Derived>()};
+                                    leaf_ms_left_of<Derived>()};
 };
 
 }  // namespace tokio::detail

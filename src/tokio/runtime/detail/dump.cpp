@@ -82,7 +82,7 @@ std::string Dump::to_string() const {
     out += runtime::to_string(t.state);
     out += " for " + dump_impl::format_duration(t.time_in_state);
     if (!t.waiting_on.empty()) out += ", waiting on " + t.waiting_on;
-    if (!t.waiting_detail.empty()) out += ", " + t.waiting_detail;
+    if (t.time_left) out += ", " + dump_impl::format_duration(*t.time_left) + " left";
     if (t.depth > 0) {
       out += " (" + std::to_string(t.depth) + (t.depth == 1 ? " frame)" : " frames)");
     }
@@ -122,10 +122,12 @@ Dump Handle::dump() const {
     } else {
       d.state = TaskDump::State::Idle;
       auto fn = t->slot.poll_fn;
-      d.waiting_on = detail::leaf_name(fn);
-      if (detail::LeafDetailFn det = detail::leaf_detail_fn(fn); det && t->slot.leaf) {
-        char buf[64];
-        d.waiting_detail.assign(buf, det(t->slot.leaf, buf, sizeof buf));
+      const detail::LeafName* leaf = fn ? detail::leaf_entry(fn) : nullptr;
+      d.waiting_on = detail::leaf_name(leaf);
+      if (leaf && leaf->ms_left && t->slot.leaf) {
+        if (int64_t ms = leaf->ms_left(t->slot.leaf); ms >= 0) {
+          d.time_left = std::chrono::milliseconds(ms);
+        }
       }
       for (void* f = t->slot.continuation ? t->slot.continuation.address() : nullptr; f;
            f = detail::parent_link(f)) {

@@ -9,8 +9,12 @@
 namespace tokio::detail {
 
 std::string leaf_name(bool (*poll_fn)(Pollable*, task::Context&) noexcept) {
-  if (!poll_fn) return {};
-  std::string s = leaf_pretty_name(poll_fn);
+  return poll_fn ? leaf_name(leaf_entry(poll_fn)) : std::string();
+}
+
+std::string leaf_name(const LeafName* e) {
+  if (!e) return {};
+  std::string s = e->pretty();
   // GCC: "... [with D = X]"; Clang: "... [D = X]".
   auto at = s.find("D = ");
   if (at == std::string::npos) return s;  // a name of its own (kLeafName)

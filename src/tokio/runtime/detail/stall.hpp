@@ -82,5 +82,7 @@ struct StallScope {
 // Readable name of a leaf type from its poll function ("" when unknown): the type as the
 // compiler spells it, without the tokio:: and detail:: qualifiers.
 std::string leaf_name(bool (*poll_fn)(Pollable*, task::Context&) noexcept);
+// The same from the leaf type's entry (null: "").
+std::string leaf_name(const LeafName* e);
 
 }  // namespace tokio::detail

@@ -1,4 +1,3 @@
-#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <stdexcept>
@@ -58,18 +57,13 @@ void timer_cancel(TimeDriver* d, TimerEntry& e) noexcept { d->cancel_timer(e); }
 bool timer_set_waker(TimeDriver* d, TimerEntry& e, Wakeable* w) noexcept {
   return d->set_waker(e, w);
 }
-std::size_t timer_dump_left(const TimerEntry& e, TimeDriver* d, char* buf,
-                            std::size_t cap) noexcept {
-  // Acquire pairs with nothing in particular: the word alone is the answer (the latest
-  // deadline tick; a lock-free reset only raises it).
-  uint64_t s = e.state.load(std::memory_order_acquire);
-  if (!d || cap == 0 || !TimerEntry::is_tick(s)) return 0;
+int64_t timer_ms_left(const TimerEntry& e, TimeDriver* d) noexcept {
+  // Relaxed: the word alone is the answer (the latest deadline tick; a lock-free reset only
+  // raises it), and nothing else is read through it.
+  uint64_t s = e.state.load(std::memory_order_relaxed);
+  if (!d || !TimerEntry::is_tick(s)) return -1;
   int64_t ns = d->tick_to_instant(s).nanos() - d->clock().now().nanos();
-  long long ms = ns > 0 ? static_cast<long long>(ns / 1000000) : 0;
-  int n = ms < 10000 ? std::snprintf(buf, cap, "%lld ms left", ms)
-                     : std::snprintf(buf, cap, "%.3f s left", static_cast<double>(ms) / 1000.0);
-  if (n <= 0) return 0;
-  return std::min(static_cast<std::size_t>(n), cap - 1);
+  return ns > 0 ? ns / 1000000 : 0;
 }
 
 void timer_reset(TimeDriver* d, TimerEntry& e, time::Instant deadline) noexcept {

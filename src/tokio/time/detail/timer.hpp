@@ -50,11 +50,10 @@ void timer_cancel(TimeDriver* d, TimerEntry& e) noexcept;
 bool timer_set_waker(TimeDriver* d, TimerEntry& e, Wakeable* w) noexcept;
 // Moves a registered `e` to `deadline` (see Timer::reset).
 void timer_reset(TimeDriver* d, TimerEntry& e, time::Instant deadline) noexcept;
-// For a task dump (Leaf::dump_detail), from any thread: "N ms left" until a registered `e`
-// fires, on the driver's clock (read from `e`'s atomic state word alone); 0 chars when it
-// is not registered.
-std::size_t timer_dump_left(const TimerEntry& e, TimeDriver* d, char* buf,
-                            std::size_t cap) noexcept;
+// For a task dump (a leaf's dump_ms_left), from any thread: the milliseconds until a
+// registered `e` fires, on the driver's clock, read from `e`'s atomic state word alone; -1
+// when it is not registered.
+int64_t timer_ms_left(const TimerEntry& e, TimeDriver* d) noexcept;
 
 class Timer {
  public:
@@ -123,10 +122,8 @@ class Timer {
     return s != TimerEntry::kUnregistered && s != TimerEntry::kFired;
   }
   TimeDriver* driver_or_null() const noexcept { return driver_; }
-  // A dump's detail for a task suspended on this timer (see timer_dump_left).
-  std::size_t dump_detail(char* buf, std::size_t cap) const noexcept {
-    return timer_dump_left(entry_, driver_, buf, cap);
-  }
+  // For a dump of a task suspended on this timer (see timer_ms_left).
+  int64_t dump_ms_left() const noexcept { return timer_ms_left(entry_, driver_); }
 
  private:
   TimeDriver* driver() noexcept {
