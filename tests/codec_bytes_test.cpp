@@ -9,22 +9,11 @@
 
 #include "test_util.hpp"
 
+using test::Rng;
 using tokio::codec::Bytes;
 using tokio::codec::BytesMut;
 
 namespace {
-
-struct Rng {
-  uint64_t s;
-  explicit Rng(uint64_t seed) : s(seed * 0x9E3779B97F4A7C15ull + 1) {}
-  uint64_t next() {
-    s ^= s << 13;
-    s ^= s >> 7;
-    s ^= s << 17;
-    return s;
-  }
-  std::size_t below(std::size_t n) { return n ? static_cast<std::size_t>(next() % n) : 0; }
-};
 
 std::string random_text(Rng& r, std::size_t n) {
   std::string s(n, ' ');

@@ -11,22 +11,10 @@
 namespace codec = tokio::codec;
 using codec::BytesMut;
 using codec::LengthDelimitedCodec;
+using test::Rng;
 using tokio::Task;
 
 namespace {
-
-struct Rng {
-  uint64_t s;
-  explicit Rng(uint64_t seed) : s(seed * 0x9E3779B97F4A7C15ull + 1) {}
-  uint64_t next() {
-    s ^= s << 13;
-    s ^= s >> 7;
-    s ^= s << 17;
-    return s;
-  }
-  std::size_t below(std::size_t n) { return n ? static_cast<std::size_t>(next() % n) : 0; }
-  bool chance(int pct) { return below(100) < static_cast<std::size_t>(pct); }
-};
 
 struct Params {
   std::size_t offset = 0, width = 4, max = 8 * 1024 * 1024;

@@ -106,22 +106,11 @@ Task<> list_big(std::string dir, std::size_t n) {
   CHECK(count == n);
 }
 
-void run_both(Task<> (*scenario)(std::string), int flavour = 1) {
-  for (Engine e : {Engine::Uring, Engine::Blocking}) {
-    CAPTURE(std::string(fst::name(e)));
-    nt::Watchdog wd("fs dir test", std::chrono::seconds(60));
-    fst::TempDir dir;
-    auto rt = fst::runtime(e, flavour);
-    fst::check_engine(rt, e);
-    rt.block_on(scenario(dir.path()));
-  }
-}
-
 }  // namespace
 
 TEST_CASE("fs::read_dir: entry kinds, file_type, metadata, path; no . and ..") {
-  run_both(&list_kinds);
-  run_both(&list_kinds, 0);
+  fst::run_both("fs dir test", &list_kinds);
+  fst::run_both("fs dir test", &list_kinds, 0);
 }
 
 TEST_CASE("fs::read_dir: a directory of 100,000 entries, each listed once, on both engines") {

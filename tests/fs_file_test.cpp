@@ -272,39 +272,30 @@ Task<> io_utilities(std::string dir) {
   CHECK(fst::get(dir + "/copy") == text);
 }
 
-void run_both(Task<> (*scenario)(std::string), int flavour = 1) {
-  for (Engine e : {Engine::Uring, Engine::Blocking}) {
-    CAPTURE(std::string(fst::name(e)));
-    nt::Watchdog wd("fs file test", std::chrono::seconds(60));
-    fst::TempDir dir;
-    auto rt = fst::runtime(e, flavour);
-    fst::check_engine(rt, e);
-    rt.block_on(scenario(dir.path()));
-  }
-}
-
 }  // namespace
 
 TEST_CASE("fs::File: write-behind, flush, read back, EOF, write to a read-only file") {
-  run_both(&write_then_read);
-  run_both(&write_then_read, 0);
+  fst::run_both("fs file test", &write_then_read);
+  fst::run_both("fs file test", &write_then_read, 0);
 }
 
 TEST_CASE("fs::OpenOptions: append, truncate, create, create_new, mode, custom_flags, EINVAL") {
-  run_both(&open_options);
+  fst::run_both("fs file test", &open_options);
 }
 
 TEST_CASE("fs::File: seek (start, end, current) with read-ahead, writes at the logical position") {
-  run_both(&seek_and_read_ahead);
-  run_both(&seek_and_read_ahead, 0);
+  fst::run_both("fs file test", &seek_and_read_ahead);
+  fst::run_both("fs file test", &seek_and_read_ahead, 0);
 }
 
 TEST_CASE("fs::File: offsets beyond 4 GiB in a sparse file, set_len, metadata") {
-  run_both(&beyond_4gib);
+  fst::run_both("fs file test", &beyond_4gib);
 }
 
 TEST_CASE("fs::File: sync_all, sync_data, set_len, metadata, try_clone, into_std, from_std") {
-  run_both(&sync_len_clone_std);
+  fst::run_both("fs file test", &sync_len_clone_std);
 }
 
-TEST_CASE("fs::File with BufReader, lines, BufWriter and io::copy") { run_both(&io_utilities); }
+TEST_CASE("fs::File with BufReader, lines, BufWriter and io::copy") {
+  fst::run_both("fs file test", &io_utilities);
+}

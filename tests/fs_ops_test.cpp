@@ -346,42 +346,35 @@ Task<> no_space(std::string dir) {
   (void)dir;
 }
 
-void run_both(Task<> (*scenario)(std::string), int flavour = 1) {
-  for (Engine e : {Engine::Uring, Engine::Blocking}) {
-    CAPTURE(std::string(fst::name(e)));
-    nt::Watchdog wd("fs ops test", std::chrono::seconds(60));
-    fst::TempDir dir;
-    auto rt = fst::runtime(e, flavour);
-    fst::check_engine(rt, e);
-    rt.block_on(scenario(dir.path()));
-  }
-}
-
 }  // namespace
 
 TEST_CASE("fs: read/write round-trip, truncation, sizes around the fast path, both engines") {
-  run_both(&round_trip);
-  run_both(&round_trip, 0);
+  fst::run_both("fs ops test", &round_trip);
+  fst::run_both("fs ops test", &round_trip, 0);
 }
 
-TEST_CASE("fs: read_to_string checks UTF-8") { run_both(&utf8_checked); }
+TEST_CASE("fs: read_to_string checks UTF-8") { fst::run_both("fs ops test", &utf8_checked); }
 
 TEST_CASE("fs: ENOENT, EISDIR, ENOTDIR, EEXIST, ENOTEMPTY, EINVAL name their paths") {
-  run_both(&error_cases);
+  fst::run_both("fs ops test", &error_cases);
 }
 
 TEST_CASE("fs: create_dir(_all), remove_dir(_all) never follows symlinks") {
-  run_both(&directories);
+  fst::run_both("fs ops test", &directories);
 }
 
 TEST_CASE("fs: rename, copy, hard_link, symlink, read_link, canonicalize") {
-  run_both(&links_and_moves);
+  fst::run_both("fs ops test", &links_and_moves);
 }
 
 TEST_CASE("fs: metadata, symlink_metadata, set_permissions, try_exists") {
-  run_both(&metadata_and_permissions);
+  fst::run_both("fs ops test", &metadata_and_permissions);
 }
 
-TEST_CASE("fs: EACCES (as nobody when running as root)") { run_both(&permission_denied); }
+TEST_CASE("fs: EACCES (as nobody when running as root)") {
+  fst::run_both("fs ops test", &permission_denied);
+}
 
-TEST_CASE("fs: ENOSPC from /dev/full, write-behind error on flush") { run_both(&no_space); }
+TEST_CASE("fs: ENOSPC from /dev/full, write-behind error on flush") {
+  fst::run_both("fs ops test", &no_space);
+}

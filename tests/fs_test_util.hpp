@@ -161,4 +161,17 @@ class AsNobody {
   bool switched_ = false;
 };
 
+// Runs `scenario(dir)` in a fresh temporary directory on each engine, on a runtime of the
+// given flavour, under a 60 s watchdog named `what`.
+inline void run_both(const char* what, tokio::Task<> (*scenario)(std::string), int flavour = 1) {
+  for (Engine e : {Engine::Uring, Engine::Blocking}) {
+    CAPTURE(std::string(name(e)));
+    nt::Watchdog wd(what, std::chrono::seconds(60));
+    TempDir dir;
+    auto rt = runtime(e, flavour);
+    check_engine(rt, e);
+    rt.block_on(scenario(dir.path()));
+  }
+}
+
 }  // namespace fst

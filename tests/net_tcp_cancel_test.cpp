@@ -22,22 +22,6 @@ namespace oneshot = tokio::sync::oneshot;
 
 namespace {
 
-struct Pair {
-  TcpListener listener;
-  TcpStream client;
-  TcpStream server;
-};
-
-Task<Pair> make_pair() {
-  auto l = co_await TcpListener::bind("127.0.0.1:0");
-  REQUIRE(l.has_value());
-  auto c = co_await TcpStream::connect(l->local_addr().value());
-  REQUIRE(c.has_value());
-  auto a = co_await l->accept();
-  REQUIRE(a.has_value());
-  co_return Pair{std::move(*l), std::move(*c), std::move(a->first)};
-}
-
 // A oneshot that is already complete: select(op, fired()) cancels `op` once it suspends.
 oneshot::Receiver<int> fired() {
   auto [tx, rx] = oneshot::channel<int>();
@@ -68,7 +52,7 @@ TEST_CASE("tcp cancel: a destroyed read consumed nothing (cancel-safe)") {
     nt::Watchdog wd("cancel read");
     auto rt = nt::io_runtime(flavour);
     rt.block_on([]() -> Task<> {
-      auto p = co_await make_pair();
+      auto p = co_await nt::tcp_pair();
       char buf[64];
       auto v = co_await tokio::select_biased(fired(), p.server.read(buf));
       CHECK(v.index() == 0);
@@ -104,7 +88,7 @@ TEST_CASE("tcp cancel: a destroyed write wrote nothing; write_all may have writt
     nt::Watchdog wd("cancel write");
     auto rt = nt::io_runtime(flavour);
     rt.block_on([]() -> Task<> {
-      auto p = co_await make_pair();
+      auto p = co_await nt::tcp_pair();
       REQUIRE((co_await p.client.writable()).has_value());
       std::size_t sent = fill(p.client);
       CHECK(sent > 0);

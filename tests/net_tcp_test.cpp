@@ -36,24 +36,6 @@ Task<> echo_conn(TcpStream s) {
   }
 }
 
-// A listener on an ephemeral loopback port plus a connected pair (client, server side).
-struct Pair {
-  TcpListener listener;
-  TcpStream client;
-  TcpStream server;
-};
-
-Task<Pair> make_pair() {
-  auto l = co_await TcpListener::bind("127.0.0.1:0");
-  REQUIRE(l.has_value());
-  auto c = co_await TcpStream::connect(l->local_addr().value());
-  REQUIRE(c.has_value());
-  auto a = co_await l->accept();
-  REQUIRE(a.has_value());
-  CHECK(a->second == c->local_addr().value());
-  co_return Pair{std::move(*l), std::move(*c), std::move(a->first)};
-}
-
 void reset_on_close(TcpStream& s) { REQUIRE(s.set_linger(std::chrono::seconds(0)).has_value()); }
 
 }  // namespace
@@ -131,7 +113,7 @@ TEST_CASE("tcp: end of stream in every state, and half-close both ways") {
     auto rt = nt::io_runtime(flavour);
     rt.block_on([]() -> Task<> {
       {  // data then close before the reader looks: the data, then EOF, then EOF again
-        auto p = co_await make_pair();
+        auto p = co_await nt::tcp_pair();
         REQUIRE((co_await p.client.write_all("tail")).has_value());
         { TcpStream gone = std::move(p.client); }
         CHECK(co_await nt::read_to_eof(p.server) == "tail");
@@ -140,7 +122,7 @@ TEST_CASE("tcp: end of stream in every state, and half-close both ways") {
         CHECK((co_await p.server.read(std::span<char>(&c, 1))).value() == 0);
       }
       {  // a read suspended when the peer closes wakes with 0
-        auto p = co_await make_pair();
+        auto p = co_await nt::tcp_pair();
         auto h = tokio::spawn(
             [](TcpStream* s) -> Task<std::size_t> {
               char buf[16];
@@ -152,7 +134,7 @@ TEST_CASE("tcp: end of stream in every state, and half-close both ways") {
         CHECK(co_await h == 0);
       }
       {  // half-close: client shuts down writing, server still answers, then closes
-        auto p = co_await make_pair();
+        auto p = co_await nt::tcp_pair();
         REQUIRE((co_await p.client.write_all("question")).has_value());
         REQUIRE((co_await p.client.shutdown()).has_value());
         CHECK(co_await nt::read_to_eof(p.server) == "question");
@@ -176,7 +158,7 @@ TEST_CASE("tcp: resets in every state give ECONNRESET / EPIPE and never SIGPIPE"
     auto rt = nt::io_runtime(flavour);
     rt.block_on([]() -> Task<> {
       {  // reset while suspended in read
-        auto p = co_await make_pair();
+        auto p = co_await nt::tcp_pair();
         auto h = tokio::spawn(
             [](TcpStream* s) -> Task<Result<std::size_t>> {
               char buf[16];
@@ -190,7 +172,7 @@ TEST_CASE("tcp: resets in every state give ECONNRESET / EPIPE and never SIGPIPE"
         CHECK(r.error() == std::errc::connection_reset);
       }
       {  // reset before the read: the first read reports it, later reads see the end
-        auto p = co_await make_pair();
+        auto p = co_await nt::tcp_pair();
         reset_on_close(p.client);
         { TcpStream gone = std::move(p.client); }
         REQUIRE((co_await p.server.readable()).has_value());
@@ -202,7 +184,7 @@ TEST_CASE("tcp: resets in every state give ECONNRESET / EPIPE and never SIGPIPE"
         CHECK((!again || *again == 0));
       }
       {  // writing to a reset peer: EPIPE or ECONNRESET, never a signal
-        auto p = co_await make_pair();
+        auto p = co_await nt::tcp_pair();
         reset_on_close(p.client);
         { TcpStream gone = std::move(p.client); }
         co_await nt::settle();
@@ -213,7 +195,7 @@ TEST_CASE("tcp: resets in every state give ECONNRESET / EPIPE and never SIGPIPE"
         CHECK((w.error() == std::errc::broken_pipe || w.error() == std::errc::connection_reset));
       }
       {  // reset while suspended in write (peer never reads, our buffer is full)
-        auto p = co_await make_pair();
+        auto p = co_await nt::tcp_pair();
         REQUIRE(p.server.set_linger(std::chrono::seconds(0)).has_value());
         auto h = tokio::spawn(
             [](TcpStream* s) -> Task<Result<void>> {
@@ -266,7 +248,7 @@ TEST_CASE("tcp: vectored I/O, peek, try_read / try_write and readiness waits") {
   nt::Watchdog wd("tcp misc io");
   auto rt = nt::io_multi(2);
   rt.block_on([]() -> Task<> {
-    auto p = co_await make_pair();
+    auto p = co_await nt::tcp_pair();
     std::string a = "hello ", b = "vectored ", c = "world";
     iovec out[3] = {{a.data(), a.size()}, {b.data(), b.size()}, {c.data(), c.size()}};
     auto w = co_await p.client.write_vectored(out);
@@ -312,7 +294,7 @@ TEST_CASE("tcp: borrowed and owned halves, concurrent use from two tasks, reunit
     auto rt = nt::io_runtime(flavour);
     rt.block_on([]() -> Task<> {
       {  // borrowed halves driven together with join
-        auto p = co_await make_pair();
+        auto p = co_await nt::tcp_pair();
         auto [rd, wr] = p.server.split();
         REQUIRE(rd.peer_addr().value() == p.client.local_addr().value());
         auto echo_back = [](tokio::net::tcp::ReadHalf rd, tokio::net::tcp::WriteHalf wr) -> Task<> {
@@ -334,7 +316,7 @@ TEST_CASE("tcp: borrowed and owned halves, concurrent use from two tasks, reunit
         CHECK(back == "split halves");
       }
       {  // owned halves in two spawned tasks moving 1 MiB each way at the same time
-        auto p = co_await make_pair();
+        auto p = co_await nt::tcp_pair();
         auto [crd, cwr] = std::move(p.client).into_split();
         auto [srd, swr] = std::move(p.server).into_split();
         const std::size_t n = 1 << 20;
@@ -365,7 +347,7 @@ TEST_CASE("tcp: borrowed and owned halves, concurrent use from two tasks, reunit
         CHECK(co_await r2 == n);
       }
       {  // reunite
-        auto p = co_await make_pair();
+        auto p = co_await nt::tcp_pair();
         auto [r1, w1] = std::move(p.client).into_split();
         auto [r2, w2] = std::move(p.server).into_split();
         auto mismatch = std::move(r1).reunite(std::move(w2));
@@ -385,7 +367,7 @@ TEST_CASE("tcp: socket options, addresses, raw fd round trips, TcpSocket") {
   nt::Watchdog wd("tcp options");
   auto rt = nt::io_current();
   rt.block_on([]() -> Task<> {
-    auto p = co_await make_pair();
+    auto p = co_await nt::tcp_pair();
     REQUIRE(p.client.set_nodelay(true).has_value());
     CHECK(p.client.nodelay().value());
     REQUIRE(p.client.set_nodelay(false).has_value());
@@ -494,7 +476,7 @@ TEST_CASE("tcp: reads that exactly fill the buffer never miss data or a wake-up 
     nt::Watchdog wd("tcp exact reads");
     auto rt = nt::io_runtime(flavour);
     rt.block_on([]() -> Task<> {
-      auto p = co_await make_pair();
+      auto p = co_await nt::tcp_pair();
       // A full read switches TCP_INQ on; from then on a full read that emptied the queue
       // clears readiness (no EAGAIN read), and one that did not keeps it.
       REQUIRE((co_await p.client.write_all(std::string(64, 'a'))).has_value());

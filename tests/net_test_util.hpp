@@ -125,6 +125,24 @@ inline tokio::Task<> settle(int n = 20) {
   for (int i = 0; i < n; ++i) co_await tokio::task::yield_now();
 }
 
+// A listener on an ephemeral loopback port plus a connected pair (client, server side).
+struct TcpPair {
+  tokio::net::TcpListener listener;
+  tokio::net::TcpStream client;
+  tokio::net::TcpStream server;
+};
+
+inline tokio::Task<TcpPair> tcp_pair() {
+  auto l = co_await tokio::net::TcpListener::bind("127.0.0.1:0");
+  REQUIRE(l.has_value());
+  auto c = co_await tokio::net::TcpStream::connect(l->local_addr().value());
+  REQUIRE(c.has_value());
+  auto a = co_await l->accept();
+  REQUIRE(a.has_value());
+  CHECK(a->second == c->local_addr().value());
+  co_return TcpPair{std::move(*l), std::move(*c), std::move(a->first)};
+}
+
 }  // namespace nt
 
 // --- child processes (the example programs and real tools: nc, socat) -------------------

@@ -12,16 +12,14 @@ using tokio::Task;
 namespace rt = tokio::runtime;
 namespace oneshot = tokio::sync::oneshot;
 
-namespace {
-Task<int> value(int v) { co_return v; }
-}  // namespace
+namespace {}  // namespace
 
 TEST_CASE("both flavours run block_on and spawned tasks") {
   for (int flavour = 0; flavour < 2; ++flavour) {
     auto r = flavour == 0 ? test::current_thread() : test::multi_thread(3);
     int v = r.block_on([]() -> Task<int> {
-      auto h1 = tokio::spawn(value(20));
-      auto h2 = tokio::spawn(value(22));
+      auto h1 = tokio::spawn(test::ready_value(20));
+      auto h2 = tokio::spawn(test::ready_value(22));
       co_return co_await h1 + co_await h2;
     }());
     CHECK(v == 42);
@@ -72,7 +70,7 @@ TEST_CASE("Handle::current, try_current and enter guards") {
     auto h = rt::Handle::current();
     CHECK(h == r.handle());
     // spawn works from plain code under an enter guard.
-    auto jh = tokio::spawn(value(5));
+    auto jh = tokio::spawn(test::ready_value(5));
     CHECK(r.block_on(std::move(jh)) == 5);
   }
   CHECK_FALSE(rt::Handle::try_current().has_value());
@@ -88,7 +86,7 @@ TEST_CASE("Handle::current, try_current and enter guards") {
 
 TEST_CASE("spawn outside a runtime and nested block_on are clear errors") {
   try {
-    (void)tokio::spawn(value(1));
+    (void)tokio::spawn(test::ready_value(1));
     FAIL("spawn outside a runtime did not throw");
   } catch (const std::logic_error& e) {
     CHECK(std::string(e.what()).find("outside a tokio runtime") != std::string::npos);
@@ -97,7 +95,7 @@ TEST_CASE("spawn outside a runtime and nested block_on are clear errors") {
     auto r = flavour == 0 ? test::current_thread() : test::multi_thread(2);
     std::string msg = r.block_on([]() -> Task<std::string> {
       try {
-        rt::Handle::current().block_on(value(1));
+        rt::Handle::current().block_on(test::ready_value(1));
       } catch (const std::logic_error& e) {
         co_return e.what();
       }
@@ -115,7 +113,7 @@ TEST_CASE("Handle::block_on from plain threads and from spawn_blocking") {
   for (int i = 0; i < 4; ++i) {
     threads.emplace_back([&, i] {
       sum.fetch_add(h.block_on([](int v) -> Task<int> {
-        auto jh = tokio::spawn(value(v));
+        auto jh = tokio::spawn(test::ready_value(v));
         co_return co_await jh;
       }(i)));
     });
@@ -123,7 +121,8 @@ TEST_CASE("Handle::block_on from plain threads and from spawn_blocking") {
   for (auto& t : threads) t.join();
   CHECK(sum.load() == 0 + 1 + 2 + 3);
   int v = r.block_on([]() -> Task<int> {
-    auto jh = tokio::task::spawn_blocking([] { return rt::Handle::current().block_on(value(11)); });
+    auto jh = tokio::task::spawn_blocking(
+        [] { return rt::Handle::current().block_on(test::ready_value(11)); });
     co_return co_await jh;
   }());
   CHECK(v == 11);
@@ -202,12 +201,12 @@ TEST_CASE("spawn after shutdown is refused with a cancelled JoinHandle") {
   auto r = test::multi_thread(2);
   auto handle = r.handle();
   r.shutdown_timeout(1s);
-  auto h = handle.spawn(value(3));
+  auto h = handle.spawn(test::ready_value(3));
   auto r2 = test::current_thread();
   auto res = r2.block_on(h.result());
   REQUIRE_FALSE(res.has_value());
   CHECK(res.error().is_cancelled());
-  CHECK_THROWS_AS(r.block_on(value(1)), std::logic_error);  // moved-out runtime
+  CHECK_THROWS_AS(r.block_on(test::ready_value(1)), std::logic_error);  // moved-out runtime
 }
 
 TEST_CASE("a Handle that outlives its Runtime fails loudly instead of completing at once") {
@@ -267,7 +266,7 @@ TEST_CASE("runtime metrics count spawns, workers and alive tasks") {
   uint64_t before = m.spawned_tasks_count();
   r.block_on([]() -> Task<> {
     std::vector<tokio::JoinHandle<int>> hs;
-    for (int i = 0; i < 100; ++i) hs.push_back(tokio::spawn(value(i)));
+    for (int i = 0; i < 100; ++i) hs.push_back(tokio::spawn(test::ready_value(i)));
     for (auto& h : hs) co_await h;
   }());
   CHECK(m.spawned_tasks_count() - before == 100);

@@ -13,8 +13,6 @@ namespace oneshot = tokio::sync::oneshot;
 
 namespace {
 
-Task<int> value(int v) { co_return v; }
-
 Task<> chain(int remaining, oneshot::Sender<int> done) {
   if (remaining == 0) {
     (void)done.send(1);
@@ -33,7 +31,7 @@ TEST_CASE("1,000,000 tasks spawned and joined") {
       std::vector<JoinHandle<int>> hs;
       hs.reserve(n);
       for (std::size_t i = 0; i < n; ++i)
-        hs.push_back(tokio::spawn(value(static_cast<int>(i & 7))));
+        hs.push_back(tokio::spawn(test::ready_value(static_cast<int>(i & 7))));
       uint64_t s = 0;
       for (auto& h : hs) s += static_cast<uint64_t>(co_await h);
       co_return s;
@@ -68,7 +66,7 @@ TEST_CASE("8 foreign threads spawning at once") {
   std::vector<std::vector<JoinHandle<int>>> handles(8);
   for (int t = 0; t < 8; ++t) {
     threads.emplace_back([&, t] {
-      for (int i = 0; i < per; ++i) handles[t].push_back(handle.spawn(value(1)));
+      for (int i = 0; i < per; ++i) handles[t].push_back(handle.spawn(test::ready_value(1)));
     });
   }
   for (auto& th : threads) th.join();
@@ -116,7 +114,7 @@ TEST_CASE("exceptions cross JoinHandles: rethrown by co_await, JoinError by resu
 TEST_CASE("awaiting a JoinHandle twice is a clear error") {
   auto rt = test::current_thread();
   std::string msg = rt.block_on([]() -> Task<std::string> {
-    auto h = tokio::spawn(value(1));
+    auto h = tokio::spawn(test::ready_value(1));
     (void)co_await h;
     try {
       (void)co_await h;
@@ -171,7 +169,7 @@ TEST_CASE("abort: before start, while suspended, while running, after finishing"
       CHECK(tx.is_closed());  // the receiver was destroyed with the frame
 
       // Finished: abort is a no-op and the value stays readable.
-      auto h4 = tokio::spawn(value(4));
+      auto h4 = tokio::spawn(test::ready_value(4));
       while (!h4.is_finished()) co_await tokio::task::yield_now();
       h4.abort();
       CHECK(co_await h4 == 4);

@@ -16,6 +16,7 @@ namespace stest {
 
 using tokio::Task;
 namespace st = tokio::stream;
+using test::Rng;
 
 inline tokio::runtime::Runtime paused_rt() {
   return tokio::runtime::Builder::new_current_thread().enable_all().start_paused(true).build();
@@ -26,25 +27,6 @@ inline tokio::runtime::Runtime io_rt() {
 inline tokio::runtime::Runtime mt_rt(std::size_t workers = 2) {
   return tokio::runtime::Builder::new_multi_thread().worker_threads(workers).enable_all().build();
 }
-
-// xorshift: reproducible randomized inputs.
-struct Rng {
-  uint64_t s;
-  explicit Rng(uint64_t seed) : s(seed * 0x9E3779B97F4A7C15ull + 1) {}
-  uint64_t next() {
-    s ^= s << 13;
-    s ^= s >> 7;
-    s ^= s << 17;
-    return s;
-  }
-  std::size_t below(std::size_t n) { return static_cast<std::size_t>(next() % n); }
-  bool chance(int percent) { return below(100) < static_cast<std::size_t>(percent); }
-  std::vector<int> ints(std::size_t n, int range = 100) {
-    std::vector<int> v(n);
-    for (auto& x : v) x = static_cast<int>(below(static_cast<std::size_t>(range)));
-    return v;
-  }
-};
 
 // A poll-level stream of ints: before each item it may answer "not ready" a few times
 // (waking its task at once, like a spurious wake-up), as scripted.

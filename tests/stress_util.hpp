@@ -34,6 +34,8 @@
 
 namespace stress {
 
+using test::Rng;
+
 // True when the full-size workloads are selected.
 inline bool full() {
 #if defined(TOKIO_STRESS_FULL)
@@ -338,18 +340,6 @@ template <class A>
 auto attempt(A&& op, uint32_t mode) {
   return attempt_task(tokio::detail::to_task(std::forward<A>(op)), mode);
 }
-
-// A xorshift generator, cheap enough to call per operation.
-struct Rng {
-  uint64_t s;
-  explicit Rng(uint64_t seed) : s(seed * 0x9E3779B97F4A7C15ull + 1) {}
-  uint32_t operator()() {
-    s ^= s << 13;
-    s ^= s >> 7;
-    s ^= s << 17;
-    return static_cast<uint32_t>(s >> 16);
-  }
-};
 
 // Elapsed wall time of a scope, in milliseconds.
 class Stopwatch {

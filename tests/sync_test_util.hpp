@@ -92,18 +92,4 @@ Polled<L> polled(L&& l) {
   return Polled<L>(std::forward<L>(l));
 }
 
-// xorshift: reproducible randomized sequences.
-struct Rng {
-  uint64_t s;
-  explicit Rng(uint64_t seed) : s(seed * 0x9E3779B97F4A7C15ull + 1) {}
-  uint64_t next() {
-    s ^= s << 13;
-    s ^= s >> 7;
-    s ^= s << 17;
-    return s;
-  }
-  std::size_t below(std::size_t n) { return static_cast<std::size_t>(next() % n); }
-  bool chance(int percent) { return below(100) < static_cast<std::size_t>(percent); }
-};
-
 }  // namespace test

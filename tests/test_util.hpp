@@ -9,7 +9,9 @@
 #include <cstdlib>
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <string>
+#include <vector>
 #include <thread>
 
 #include "tokio.hpp"
@@ -95,10 +97,35 @@ bool eventually(P pred, std::chrono::milliseconds limit = 5000ms) {
   return true;
 }
 
+// A task that completes at once with `v`.
+inline tokio::Task<int> ready_value(int v) { co_return v; }
+
 // A future that never completes (awaits a oneshot whose sender is parked in `keep`).
 inline tokio::Task<> forever(tokio::sync::oneshot::Receiver<int> rx) {
   (void)co_await std::move(rx);
 }
+
+// The suites' one pseudo-random source (xorshift64): seeded, so a failure replays.
+struct Rng {
+  uint64_t s;
+  explicit Rng(uint64_t seed) : s(seed * 0x9E3779B97F4A7C15ull + 1) {}
+  uint64_t next() {
+    s ^= s << 13;
+    s ^= s >> 7;
+    s ^= s << 17;
+    return s;
+  }
+  // 32 high-quality bits (the low bits of xorshift are the weakest).
+  uint32_t operator()() { return static_cast<uint32_t>(next() >> 16); }
+  // Uniform-enough in [0, n); 0 when n is 0.
+  std::size_t below(std::size_t n) { return n ? static_cast<std::size_t>(next() % n) : 0; }
+  bool chance(int percent) { return below(100) < static_cast<std::size_t>(percent); }
+  std::vector<int> ints(std::size_t n, int range = 100) {
+    std::vector<int> v(n);
+    for (auto& x : v) x = static_cast<int>(below(static_cast<std::size_t>(range)));
+    return v;
+  }
+};
 
 }  // namespace test
 
