@@ -403,8 +403,8 @@ def latency_markdown(lat):
     out.append("## Tail latency: TCP echo under load\n")
     out.append(
         "Both echo servers (`bench/cpp/latency_echo.cpp`, written as `examples/echo_server.cpp`; "
-        "`bench/tokio-rs/src/bin/latency_echo.rs`, the echo server of Tokio's documentation) run "
-        "one task per connection on a %d-worker runtime on 127.0.0.1, and face the same client, "
+        "`bench/tokio-rs/src/bin/latency_echo.rs`, the echo server of Tokio's documentation with "
+        "the same 16 KiB read buffer) run one task per connection on a %d-worker runtime on 127.0.0.1, and face the same client, "
         "`bench/cpp/latency_loadgen.cpp` (plain C++, one epoll thread, no async runtime): 64-byte "
         "requests, one in flight per connection. First each server's maximum rate is measured "
         "closed loop (median of 3 runs of 2 s). Then both are driven open loop at fixed fractions "

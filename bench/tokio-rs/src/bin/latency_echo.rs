@@ -22,7 +22,11 @@ async fn amain(addr: String) -> Result<(), Box<dyn std::error::Error>> {
             }
         };
         tokio::spawn(async move {
-            let mut buf = [0; 1024];
+            // 16 KiB, as in bench/cpp/latency_echo.cpp (examples/echo_server.cpp): the same
+            // workload on both sides. Tokio's documentation uses 1 KiB; with 1,000
+            // connections the larger buffer costs each runtime about 10% more CPU per
+            // request (bench/NOTES.md), so unequal buffers would skew the comparison.
+            let mut buf = [0; 16 * 1024];
             loop {
                 let n = match socket.read(&mut buf).await {
                     Ok(n) if n == 0 => return,
