@@ -9,8 +9,12 @@ Measures, with each compiler found (g++, clang++):
 and prints the user/std ratio. Times are the minimum CPU time (user+sys) of --runs runs:
 CPU time, not wall time, so a busy machine skews the figures less.
 
-  python3 bench/weight.py [--runs N] [--results]   (--results rewrites the "Compile
-                                                    weight" section of bench/RESULTS.md)
+With --fresh it also clones this checkout (HEAD) into a temporary directory and times, as
+a new user would meet them, `make demo` and then `make test` there: wall time (they run
+in parallel on every core), so run it on an otherwise idle machine.
+
+  python3 bench/weight.py [--runs N] [--fresh] [--results]   (--results rewrites the
+                                  "Compile weight" section of bench/RESULTS.md)
 """
 import argparse
 import os
@@ -20,6 +24,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RESULTS = os.path.join(ROOT, "bench", "RESULTS.md")
@@ -91,6 +96,20 @@ def measure(runs):
     return rows
 
 
+def fresh_clone_times():
+    """Wall seconds of `make demo`, then `make test`, in a fresh clone of HEAD."""
+    with tempfile.TemporaryDirectory() as d:
+        clone = os.path.join(d, "tokio.hpp")
+        subprocess.run(["git", "clone", "-q", ROOT, clone], check=True)
+        times = []
+        for target in ("demo", "test"):
+            t0 = time.monotonic()
+            subprocess.run(["make", target], cwd=clone, check=True, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)
+            times.append(time.monotonic() - t0)
+        return times
+
+
 def header_lines():
     with open(os.path.join(ROOT, "tokio.hpp"), encoding="utf-8") as f:
         text = f.read()
@@ -98,7 +117,7 @@ def header_lines():
     return user, text.count("\n")
 
 
-def render(rows):
+def render(rows, fresh=None):
     user_lines, total_lines = header_lines()
     out = ["| compiler | TU | tokio.hpp user TU (s) | std-headers TU (s) | ratio |",
            "|---|---|---|---|---|"]
@@ -110,6 +129,11 @@ def render(rows):
     out.append("")
     out.append("tokio.hpp: %d lines, of which %d in the part every user TU parses "
                "(the rest is parsed only with TOKIO_IMPLEMENTATION)." % (total_lines, user_lines))
+    if fresh:
+        out.append("")
+        out.append("Fresh clone, %d cores, wall time: `make demo` %.1f s (target 12 s), then "
+                   "`make test` %.0f s (target 300 s; builds the tests, the examples and the "
+                   "schedule explorer, then runs both suites)." % (os.cpu_count() or 1, fresh[0], fresh[1]))
     return "\n".join(out)
 
 
@@ -135,8 +159,10 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--results", action="store_true")
+    ap.add_argument("--fresh", action="store_true")
     args = ap.parse_args()
-    table = render(measure(args.runs))
+    fresh = fresh_clone_times() if args.fresh else None
+    table = render(measure(args.runs), fresh)
     print(table)
     if args.results:
         update_results(table)

@@ -125,9 +125,16 @@ TEST_CASE("examples: echo_server prints a task dump on SIGQUIT, naming each conn
   std::string port = nt::port_of(line);
   int fd = nt::blocking_client(port);
   CHECK(nt::echoes(fd, "hello"));
+  // The echo reaches us as soon as the server's send returns, a moment before its task
+  // suspends on the next read: a dump in that moment rightly shows the task "running", with
+  // no await point. Each SIGQUIT appends a dump, so ask again until one shows it waiting.
   std::string text;
-  for (int i = 0; i < 200 && text.find("conn 127.0.0.1:") == std::string::npos; ++i) {
-    if (i % 50 == 0) ::kill(child.pid(), SIGQUIT);
+  auto idle_conn_seen = [&] {
+    return text.find("conn 127.0.0.1:") != std::string::npos &&
+           text.find(", waiting on ") != std::string::npos;
+  };
+  for (int i = 0; i < 200 && !idle_conn_seen(); ++i) {
+    if (i % 25 == 0) ::kill(child.pid(), SIGQUIT);
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
     text = nt::sh("cat " + err);
   }
