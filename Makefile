@@ -61,9 +61,10 @@ TEST_SRCS := $(sort $(wildcard tests/*.cpp))
 # one area (build/<config>/unity/<unit>.cpp, generated): one PCH load and one instantiation
 # of the runtime's templates per area instead of per file cuts the suite's compile time by
 # a fifth to a quarter (g++ -O2, 2 cores: 2 min 45 s for the 70 files one by one, 2 min 9 s
-# as 12 units with main.cpp). A test file joins a unit by its name prefix; one matching no prefix below
-# lands in `core`, so a new file is never left out. Names in anonymous namespaces are shared
-# within a unit: give helpers file-specific names.
+# as 12 units with main.cpp). A test file joins a unit by its name prefix; one matching no
+# prefix below lands in `core`, so a new file is never left out. Names in anonymous
+# namespaces are shared within a unit: a helper two files need goes into a tests/*.hpp
+# header, and a file's own helpers get names of their own (a clash fails to compile).
 UNIT_sync_a := $(wildcard tests/sync_[a-m]*.cpp)
 UNIT_sync_b := $(wildcard tests/sync_[n-z]*.cpp)
 UNIT_net    := $(wildcard tests/net_*.cpp)
