@@ -1552,10 +1552,8 @@ struct LeafName {
   LeafName(bool (*f)(Pollable*, task::Context&) noexcept, const char* (*n)() noexcept,
            LeafMsLeftFn ms) noexcept;
 };
-// The entry of the leaf type whose poll function is `f`, or null if unknown.
+// The entry of the leaf type whose poll function is `f`, or null if unknown (or `f` null).
 const LeafName* leaf_entry(bool (*f)(Pollable*, task::Context&) noexcept) noexcept;
-// The name of that leaf type (an empty string if unknown).
-const char* leaf_pretty_name(bool (*f)(Pollable*, task::Context&) noexcept) noexcept;
 template <class D>
 constexpr LeafMsLeftFn leaf_ms_left_of() noexcept {
   if constexpr (requires(const D& d) {
@@ -23901,16 +23899,12 @@ LeafName::LeafName(bool (*f)(Pollable*, task::Context&) noexcept, const char* (*
 }
 
 const LeafName* leaf_entry(bool (*f)(Pollable*, task::Context&) noexcept) noexcept {
+  if (!f) return nullptr;
   for (LeafName* e = core_leaf_names_impl::g_leaf_names.load(std::memory_order_acquire); e;
        e = e->next) {
     if (e->poll_fn == f) return e;
   }
   return nullptr;
-}
-
-const char* leaf_pretty_name(bool (*f)(Pollable*, task::Context&) noexcept) noexcept {
-  const LeafName* e = leaf_entry(f);
-  return e ? e->pretty() : "";
 }
 
 // (For tokio::signal / tokio::process, ThreadSanitizer builds only.) TSan runs a signal
@@ -24961,8 +24955,7 @@ Dump Handle::dump() const {
       d.state = TaskDump::State::Scheduled;
     } else {
       d.state = TaskDump::State::Idle;
-      auto fn = t->slot.poll_fn;
-      const detail::LeafName* leaf = fn ? detail::leaf_entry(fn) : nullptr;
+      const detail::LeafName* leaf = detail::leaf_entry(t->slot.poll_fn);
       d.waiting_on = detail::leaf_name(leaf);
       if (leaf && leaf->ms_left && t->slot.leaf) {
         if (int64_t ms = leaf->ms_left(t->slot.leaf); ms >= 0) {
@@ -26502,7 +26495,7 @@ ParkThread* ParkThread::current() {
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
 std::string leaf_name(bool (*poll_fn)(Pollable*, task::Context&) noexcept) {
-  return poll_fn ? leaf_name(leaf_entry(poll_fn)) : std::string();
+  return leaf_name(leaf_entry(poll_fn));
 }
 
 std::string leaf_name(const LeafName* e) {

@@ -280,26 +280,23 @@ TEST_CASE("TcpStream / UnixStream write_vectored sends every slice in one call")
   nt::Watchdog wd("writev");
   auto rt = nt::io_current();
   rt.block_on([]() -> Task<> {
-    auto l = co_await TcpListener::bind("127.0.0.1:0");
-    auto c = co_await TcpStream::connect(l->local_addr().value().to_string());
-    auto s = co_await l->accept();
-    REQUIRE(s.has_value());
+    auto p = co_await nt::tcp_pair();
     std::string header = "HTTP/1.1 200 OK\r\ncontent-length: 5000\r\n\r\n";
     std::string body(5000, 'b');
     tio::IoSlice slices[] = {tio::IoSlice(header), tio::IoSlice(std::string_view()),
                              tio::IoSlice(body)};
-    auto n = co_await tio::write_vectored(*c, std::span<const tio::IoSlice>(slices));
+    auto n = co_await tio::write_vectored(p.client, std::span<const tio::IoSlice>(slices));
     REQUIRE(n.has_value());
     CHECK(*n == header.size() + body.size());  // not just the first slice
-    auto got = co_await nt::read_n(s->first, header.size() + body.size());
+    auto got = co_await nt::read_n(p.server, header.size() + body.size());
     CHECK(got == header + body);
     // The owned write half, and write_all_vectored.
-    auto [rd, wr] = std::move(*c).into_split();
+    auto [rd, wr] = std::move(p.client).into_split();
     tio::IoSlice more[] = {tio::IoSlice(std::string_view("ab")),
                            tio::IoSlice(std::string_view("cd"))};
     auto w2 = co_await wr.write_vectored(std::span<const tio::IoSlice>(more));
     CHECK(*w2 == 4);
-    auto got2 = co_await nt::read_n(s->first, 4);
+    auto got2 = co_await nt::read_n(p.server, 4);
     CHECK(got2 == "abcd");
     (void)rd;
 

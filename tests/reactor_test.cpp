@@ -413,12 +413,7 @@ TEST_CASE("reactor: a storm of signals (EINTR everywhere) causes no I/O errors")
   });
   auto rt = nt::io_multi(2);
   std::size_t total = rt.block_on([]() -> Task<std::size_t> {
-    auto l = co_await tokio::net::TcpListener::bind("127.0.0.1:0");
-    REQUIRE(l.has_value());
-    auto c = co_await tokio::net::TcpStream::connect(l->local_addr().value());
-    REQUIRE(c.has_value());
-    auto a = co_await l->accept();
-    REQUIRE(a.has_value());
+    auto p = co_await nt::tcp_pair();
     auto writer = tokio::spawn(
         [](tokio::net::TcpStream s) -> Task<> {
           std::string chunk(1000, 'z');
@@ -427,11 +422,11 @@ TEST_CASE("reactor: a storm of signals (EINTR everywhere) causes no I/O errors")
             if (i % 50 == 0) co_await nt::settle(1);
           }
         },
-        std::move(*c));
+        std::move(p.client));
     std::size_t got = 0;
     char buf[4096];
     for (;;) {
-      auto n = co_await a->first.read(buf);
+      auto n = co_await p.server.read(buf);
       REQUIRE(n.has_value());
       if (*n == 0) break;
       got += *n;

@@ -39,16 +39,12 @@ LeafName::LeafName(bool (*f)(Pollable*, task::Context&) noexcept, const char* (*
 }
 
 const LeafName* leaf_entry(bool (*f)(Pollable*, task::Context&) noexcept) noexcept {
+  if (!f) return nullptr;
   for (LeafName* e = core_leaf_names_impl::g_leaf_names.load(std::memory_order_acquire); e;
        e = e->next) {
     if (e->poll_fn == f) return e;
   }
   return nullptr;
-}
-
-const char* leaf_pretty_name(bool (*f)(Pollable*, task::Context&) noexcept) noexcept {
-  const LeafName* e = leaf_entry(f);
-  return e ? e->pretty() : "";
 }
 
 // (For tokio::signal / tokio::process, ThreadSanitizer builds only.) TSan runs a signal

@@ -166,10 +166,8 @@ struct LeafName {
   LeafName(bool (*f)(Pollable*, task::Context&) noexcept, const char* (*n)() noexcept,
            LeafMsLeftFn ms) noexcept;
 };
-// The entry of the leaf type whose poll function is `f`, or null if unknown.
+// The entry of the leaf type whose poll function is `f`, or null if unknown (or `f` null).
 const LeafName* leaf_entry(bool (*f)(Pollable*, task::Context&) noexcept) noexcept;
-// The name of that leaf type (an empty string if unknown).
-const char* leaf_pretty_name(bool (*f)(Pollable*, task::Context&) noexcept) noexcept;
 template <class D>
 constexpr LeafMsLeftFn leaf_ms_left_of() noexcept {
   if constexpr (requires(const D& d) {

@@ -121,8 +121,7 @@ Dump Handle::dump() const {
       d.state = TaskDump::State::Scheduled;
     } else {
       d.state = TaskDump::State::Idle;
-      auto fn = t->slot.poll_fn;
-      const detail::LeafName* leaf = fn ? detail::leaf_entry(fn) : nullptr;
+      const detail::LeafName* leaf = detail::leaf_entry(t->slot.poll_fn);
       d.waiting_on = detail::leaf_name(leaf);
       if (leaf && leaf->ms_left && t->slot.leaf) {
         if (int64_t ms = leaf->ms_left(t->slot.leaf); ms >= 0) {

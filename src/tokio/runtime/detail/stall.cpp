@@ -9,7 +9,7 @@
 namespace tokio::detail {
 
 std::string leaf_name(bool (*poll_fn)(Pollable*, task::Context&) noexcept) {
-  return poll_fn ? leaf_name(leaf_entry(poll_fn)) : std::string();
+  return leaf_name(leaf_entry(poll_fn));
 }
 
 std::string leaf_name(const LeafName* e) {
