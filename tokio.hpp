@@ -6300,12 +6300,23 @@ TOKIO_SYSTEM_HEADERS_END
 // dropped, so a clear racing with a new edge can never hide it. READ_CLOSED / WRITE_CLOSED
 // are final and never cleared.
 //
-// Waiters: an intrusive doubly-linked list of IoWaiter nodes that live inside the awaiting
-// operations (no allocation per wait), guarded by `lock`. The driver unlinks every waiter
-// whose interest the new readiness satisfies, takes its waker and wakes it outside the
-// lock. A waiter's `linked` flag is written under the lock and read without it by the
-// owner: once it reads false (acquire), the driver will not touch the node again, so an
-// operation that completes after being woken never takes the lock.
+// Waiters live inside the awaiting operations (IoWaiter, no allocation per wait), in one of
+// two places, both guarded by `lock`:
+//   the direct slot  the first waiter to register while the slot is free. Its waker and
+//                    mask are copied into this ScheduledIo, so waking it reads only this
+//                    entry and the task, never the node: with one task per connection the
+//                    node sits in the task's frame, often pages away from the frame's start
+//                    (a 16 KiB read buffer before it), and the driver would pay a cache and
+//                    TLB miss per wake just to unlink it (bench/NOTES.md, issue 10).
+//   the list         every further waiter (two tasks waiting on one fd, both halves of a
+//                    split waiting at once): an intrusive doubly-linked list of nodes.
+// The driver takes every waker whose interest the new readiness satisfies and wakes it
+// outside the lock. The owner learns without the lock whether the driver is done with its
+// registration: a list node's `linked` flag, or the slot's `slot_owner_` no longer naming
+// the node. Both are written under the lock and cleared by the driver with a release store
+// that the owner's acquire load pairs with; once the owner reads "not registered", the
+// driver will not touch the node or its waker again, so an operation that completes after
+// being woken never takes the lock.
 
 /* #include <atomic> (already above) */
 /* #include <cstddef> (already above) */
@@ -6373,12 +6384,16 @@ namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 struct IoWaiter {
   IoWaiter* prev = nullptr;
   IoWaiter* next = nullptr;
-  Wakeable* waker = nullptr;  // owned reference while linked (guarded by the lock)
-  uint32_t mask = 0;          // readiness bits that complete this wait (Interest::mask)
-  Atomic<bool> linked{false};
+  Wakeable* waker = nullptr;   // owned reference while linked (guarded by the lock)
+  uint32_t mask = 0;           // readiness bits that complete this wait (Interest::mask)
+  Atomic<bool> linked{false};  // in the list (not the direct slot)
+  // The owner's own note that it registered in the direct slot (read and written only by
+  // the owner, whose polls are ordered by the scheduler): remove_waiter then looks at the
+  // slot instead of `linked`. The slot may have been emptied by a wake since.
+  bool in_slot = false;
 
   explicit IoWaiter(uint32_t m = 0) noexcept : mask(m) {}
-  // Awaitables are copied before they first suspend: a copy is never linked.
+  // Awaitables are copied before they first suspend: a copy is never registered.
   IoWaiter(const IoWaiter& o) noexcept : mask(o.mask) {}
   IoWaiter& operator=(const IoWaiter&) = delete;
 };
@@ -6426,6 +6441,13 @@ class alignas(64) ScheduledIo {
   // Unlinks `w` if it is still linked and drops its waker. Called when an operation
   // completes or its awaitable is destroyed (cancellation).
   void remove_waiter(IoWaiter& w) noexcept {
+    if (w.in_slot) {
+      // Acquire pairs with the release store in wake()/remove_waiter_slow that empties the
+      // slot: after it, the driver has taken (and owns) the waker.
+      if (slot_owner_.load(std::memory_order_acquire) == &w) remove_waiter_slow(w);
+      w.in_slot = false;
+      return;
+    }
     if (w.linked.load(std::memory_order_acquire)) remove_waiter_slow(w);
   }
 
@@ -6464,11 +6486,20 @@ class alignas(64) ScheduledIo {
   void link(IoWaiter& w) noexcept;
   void unlink(IoWaiter& w) noexcept;
 
+  // The whole entry, slot included, is one cache line (static_assert below): a wake and an
+  // operation's poll each touch only that line and the task.
   Atomic<uint32_t> readiness_{0};
   SpinLock lock_;
-  IoWaiter* head_ = nullptr;  // guarded by lock_
+  uint8_t slot_mask_ = 0;  // the slot waiter's mask (ready bits fit in 8); guarded by lock_
+  // The waiter in the direct slot, or null when the slot is free. Written under lock_;
+  // read without it only by that waiter's owner (remove_waiter).
+  Atomic<IoWaiter*> slot_owner_{nullptr};
+  Wakeable* slot_waker_ = nullptr;  // the slot waiter's waker, an owned reference; lock_
+  IoWaiter* head_ = nullptr;        // the list; guarded by lock_
   IoWaiter* tail_ = nullptr;
 };
+static_assert(sizeof(ScheduledIo) == 64, "a ScheduledIo is one cache line");
+static_assert(ScheduledIo::kReadyMask <= 0xFF, "slot_mask_ holds the ready bits in 8 bits");
 
 }  // namespace tokio::detail
 /* end file src/tokio/io/detail/scheduled_io.hpp */
@@ -28384,20 +28415,33 @@ bool ScheduledIo::poll_ready_slow(task::Context& cx, IoWaiter& w, uint32_t& snap
   Wakeable* old = nullptr;
   lock_.lock();
   // Re-check under the lock: the driver sets readiness before it takes the lock to wake,
-  // so either we see the new readiness here or the driver sees our node.
+  // so either we see the new readiness here or the driver sees our registration.
   snapshot = readiness_.load(std::memory_order_acquire);
   if (is_ready(snapshot, w.mask)) {
     lock_.unlock();
     return true;
   }
   Wakeable* cur = cx.raw_waker();
-  if (w.linked.load(std::memory_order_relaxed)) {
+  if (w.in_slot && slot_owner_.load(std::memory_order_relaxed) == &w) {
+    if (slot_waker_ != cur) {  // polled again by another waker: swap it
+      old = slot_waker_;
+      cur->vtable->clone(cur);
+      slot_waker_ = cur;
+    }
+  } else if (w.linked.load(std::memory_order_relaxed)) {
     if (w.waker != cur) {
       old = w.waker;
       cur->vtable->clone(cur);
       w.waker = cur;
     }
+  } else if (slot_owner_.load(std::memory_order_relaxed) == nullptr) {
+    cur->vtable->clone(cur);
+    slot_waker_ = cur;
+    slot_mask_ = static_cast<uint8_t>(w.mask);
+    slot_owner_.store(&w, std::memory_order_relaxed);  // the owner reads it under lock_ too
+    w.in_slot = true;
   } else {
+    w.in_slot = false;  // the slot holds another waiter (or held this one and was woken)
     cur->vtable->clone(cur);
     w.waker = cur;
     link(w);
@@ -28410,7 +28454,13 @@ bool ScheduledIo::poll_ready_slow(task::Context& cx, IoWaiter& w, uint32_t& snap
 void ScheduledIo::remove_waiter_slow(IoWaiter& w) noexcept {
   Wakeable* waker = nullptr;
   lock_.lock();
-  if (w.linked.load(std::memory_order_relaxed)) {
+  if (w.in_slot) {
+    if (slot_owner_.load(std::memory_order_relaxed) == &w) {
+      waker = slot_waker_;
+      slot_waker_ = nullptr;
+      slot_owner_.store(nullptr, std::memory_order_relaxed);  // the owner itself: no pairing
+    }
+  } else if (w.linked.load(std::memory_order_relaxed)) {
     unlink(w);
     waker = w.waker;
     w.waker = nullptr;
@@ -28447,6 +28497,13 @@ void ScheduledIo::wake(uint32_t ready) noexcept {
     std::size_t n = 0;
     bool more = false;
     lock_.lock();
+    if (slot_owner_.load(std::memory_order_relaxed) && (slot_mask_ & ready)) {
+      batch[n++] = slot_waker_;
+      slot_waker_ = nullptr;
+      // The slot's last touch for this waiter; pairs with remove_waiter's acquire load.
+      // The node itself is never read here.
+      slot_owner_.store(nullptr, std::memory_order_release);
+    }
     IoWaiter* w = head_;
     while (w) {
       IoWaiter* next = w->next;

@@ -57,6 +57,43 @@ struct IoWorld {
   }
 };
 
+// Two waiters of one task (the first lands in the direct slot, the second in the list)
+// are cancelled while the driver wakes them: whichever side gets there first, each waker
+// reference is released exactly once.
+struct CancelWorld {
+  ScheduledIo io;
+  explore::CountingWaker slot_waker, list_waker;
+  void owner() {
+    IoWaiter w1(kReadable), w2(kReadable);
+    uint32_t snap = 0;
+    tokio::task::Context c1(&slot_waker), c2(&list_waker);
+    bool r1 = io.poll_ready(c1, w1, snap);
+    bool r2 = io.poll_ready(c2, w2, snap);
+    (void)r1;
+    (void)r2;
+    io.remove_waiter(w1);
+    io.remove_waiter(w2);
+  }
+  void driver() {
+    io.set_readiness(kReadable);
+    io.set_readiness(kReadable);  // a second edge finds the slot already emptied
+  }
+};
+
+explore::Execution cancel_vs_wake() {
+  auto w = std::make_shared<CancelWorld>();
+  explore::Execution ex;
+  ex.threads.push_back([w] { w->owner(); });
+  ex.threads.push_back([w] { w->driver(); });
+  ex.finally = [w] {
+    explore::check(w->slot_waker.refs.load() == 0, "slot waiter: waker leaked or dropped twice");
+    explore::check(w->list_waker.refs.load() == 0, "list waiter: waker leaked or dropped twice");
+    explore::check(w->slot_waker.wakes.load() <= 1 && w->list_waker.wakes.load() <= 1,
+                   "a waiter was woken twice");
+  };
+  return ex;
+}
+
 explore::Execution read_vs_edges(bool broken) {
   auto w = std::make_shared<IoWorld>();
   w->broken = broken;
@@ -76,6 +113,11 @@ TEST_CASE("explore: readiness word, set with tick vs clear on EAGAIN") {
   auto make = [] { return read_vs_edges(false); };
   explore::expect_pass("readiness, bound 3", explore::exhaustive(3), make);
   explore::expect_pass("readiness, random", explore::randomized(3000), make);
+}
+
+TEST_CASE("explore: cancelling slot and list waiters while the driver wakes them") {
+  explore::expect_pass("cancel vs wake, bound 3", explore::exhaustive(3), cancel_vs_wake);
+  explore::expect_pass("cancel vs wake, random", explore::randomized(3000), cancel_vs_wake);
 }
 
 TEST_CASE("explore: the explorer catches a clear that ignores the tick (lost readiness)") {
