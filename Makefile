@@ -91,7 +91,7 @@ SRC_FILES := $(shell find src -name '*.hpp' -o -name '*.cpp' | sort)
 
 .PHONY: stress test-tsan-full fuzz fuzz-build fuzz-smoke explore
 .PHONY: all test test-asan test-tsan check check-fresh check-headers check-link check-compiler examples demo bench bench-build weight clean doctest
-.PHONY: check-strict check-strict-clang install check-consumers lint format format-check
+.PHONY: check-tests-alone check-strict check-strict-clang install check-consumers lint format format-check
 
 all: tokio.hpp $(TEST_BIN) examples
 
@@ -209,7 +209,7 @@ $(DEMO_DIR)/hello: $(DEMO_DIR)/hello.o $(DEMO_DIR)/tokio.o
 demo: $(DEMO_DIR)/hello
 	$(DEMO_DIR)/hello
 
-check: check-fresh check-headers check-link check-compiler check-strict test
+check: check-fresh check-headers check-tests-alone check-link check-compiler check-strict test
 
 check-fresh:
 	python3 amalgamate.py --check
@@ -234,6 +234,19 @@ $(BUILD)/self/%.ok: %
 -include $(SELF_OKS:.ok=.ok.d)
 check-headers: $(SELF_OKS)
 	@echo "every src/ file compiles alone"
+
+# Every test file compiles on its own too (syntax only, with the same precompiled header):
+# the suite builds them as unity units, where a file could lean on a helper or an #include
+# of a file pasted before it and only break when the units are regrouped.
+ALONE_SRCS := $(filter-out tests/main.cpp,$(TEST_SRCS))
+ALONE_OKS  := $(patsubst tests/%.cpp,$(BUILD)/alone/%.ok,$(ALONE_SRCS))
+$(BUILD)/alone/%.ok: tests/%.cpp $(PCH_OUT)
+	@mkdir -p $(dir $@)
+	@$(CXX) $(CXXFLAGS) -include $(PCH_HDR) -fsyntax-only -MMD -MP -MT $@ -MF $@.d $< || { echo "does not compile alone: $<"; exit 1; }
+	@touch $@
+-include $(ALONE_OKS:.ok=.ok.d)
+check-tests-alone: $(ALONE_OKS)
+	@echo "every test file compiles alone"
 
 # A program of two translation units: one defines TOKIO_IMPLEMENTATION, one does not.
 check-link: tokio.hpp
