@@ -31,10 +31,10 @@ bool ScheduledIo::poll_ready_slow(task::Context& cx, IoWaiter& w, uint32_t& snap
   }
   Wakeable* cur = cx.raw_waker();
   if (w.in_slot && slot_owner_.load(std::memory_order_relaxed) == &w) {
-    if (slot_waker_ != cur) {  // polled again by another waker: swap it
-      old = slot_waker_;
+    if (slot_waker_.load(std::memory_order_relaxed) != cur) {  // another waker: swap it
+      old = slot_waker_.load(std::memory_order_relaxed);
       cur->vtable->clone(cur);
-      slot_waker_ = cur;
+      slot_waker_.store(cur, std::memory_order_relaxed);
     }
   } else if (w.linked.load(std::memory_order_relaxed)) {
     if (w.waker != cur) {
@@ -44,7 +44,7 @@ bool ScheduledIo::poll_ready_slow(task::Context& cx, IoWaiter& w, uint32_t& snap
     }
   } else if (slot_owner_.load(std::memory_order_relaxed) == nullptr) {
     cur->vtable->clone(cur);
-    slot_waker_ = cur;
+    slot_waker_.store(cur, std::memory_order_relaxed);
     slot_mask_ = static_cast<uint8_t>(w.mask);
     slot_owner_.store(&w, std::memory_order_relaxed);  // the owner reads it under lock_ too
     w.in_slot = true;
@@ -64,8 +64,7 @@ void ScheduledIo::remove_waiter_slow(IoWaiter& w) noexcept {
   lock_.lock();
   if (w.in_slot) {
     if (slot_owner_.load(std::memory_order_relaxed) == &w) {
-      waker = slot_waker_;
-      slot_waker_ = nullptr;
+      waker = slot_waker_.exchange(nullptr, std::memory_order_relaxed);
       slot_owner_.store(nullptr, std::memory_order_relaxed);  // the owner itself: no pairing
     }
   } else if (w.linked.load(std::memory_order_relaxed)) {
@@ -106,8 +105,7 @@ void ScheduledIo::wake(uint32_t ready) noexcept {
     bool more = false;
     lock_.lock();
     if (slot_owner_.load(std::memory_order_relaxed) && (slot_mask_ & ready)) {
-      batch[n++] = slot_waker_;
-      slot_waker_ = nullptr;
+      batch[n++] = slot_waker_.exchange(nullptr, std::memory_order_relaxed);
       // The slot's last touch for this waiter; pairs with remove_waiter's acquire load.
       // The node itself is never read here.
       slot_owner_.store(nullptr, std::memory_order_release);
