@@ -6445,8 +6445,8 @@ class alignas(64) ScheduledIo {
   // completes or its awaitable is destroyed (cancellation).
   void remove_waiter(IoWaiter& w) noexcept {
     if (w.in_slot) {
-      // Acquire pairs with the release store in wake()/remove_waiter_slow that empties the
-      // slot: after it, the driver has taken (and owns) the waker.
+      // Acquire pairs with the release store in wake() that empties the slot: after it,
+      // the driver has taken (and owns) the waker and will not touch the slot for `w`.
       if (slot_owner_.load(std::memory_order_acquire) == &w) remove_waiter_slow(w);
       w.in_slot = false;
       return;
@@ -6510,10 +6510,11 @@ class alignas(64) ScheduledIo {
   SpinLock lock_;
   uint8_t slot_mask_ = 0;  // the slot waiter's mask (ready bits fit in 8); guarded by lock_
   // The waiter in the direct slot, or null when the slot is free. Written under lock_;
-  // read without it only by that waiter's owner (remove_waiter).
+  // read without it by that waiter's owner (remove_waiter) and, as a prefetch hint only,
+  // by the driver (prefetch_waiter).
   Atomic<IoWaiter*> slot_owner_{nullptr};
   // The slot waiter's waker, an owned reference; written under lock_. Atomic (relaxed) only
-  // so that prefetch_waker may read it without the lock.
+  // so that prefetch_waiter may read it without the lock.
   Atomic<Wakeable*> slot_waker_{nullptr};
   IoWaiter* head_ = nullptr;  // the list; guarded by lock_
   IoWaiter* tail_ = nullptr;
