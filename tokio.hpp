@@ -195,9 +195,6 @@ TOKIO_SYSTEM_HEADERS_END
 #define TOKIO_UNLIKELY(x) __builtin_expect(!!(x), 0)
 #define TOKIO_NOINLINE __attribute__((noinline))
 #define TOKIO_ALWAYS_INLINE inline __attribute__((always_inline))
-// A hint to start loading the cache line at p (for writing when rw is 1). Never faults, so
-// a stale or dangling p costs nothing but the hint.
-#define TOKIO_PREFETCH(p, rw) __builtin_prefetch(static_cast<const void*>(p), rw, 3)
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
@@ -6303,23 +6300,12 @@ TOKIO_SYSTEM_HEADERS_END
 // dropped, so a clear racing with a new edge can never hide it. READ_CLOSED / WRITE_CLOSED
 // are final and never cleared.
 //
-// Waiters live inside the awaiting operations (IoWaiter, no allocation per wait), in one of
-// two places, both guarded by `lock`:
-//   the direct slot  the first waiter to register while the slot is free. Its waker and
-//                    mask are copied into this ScheduledIo, so waking it reads only this
-//                    entry and the task, never the node: with one task per connection the
-//                    node sits in the task's frame, often pages away from the frame's start
-//                    (a 16 KiB read buffer before it), and the driver would pay a cache and
-//                    TLB miss per wake just to unlink it (bench/NOTES.md, issue 10).
-//   the list         every further waiter (two tasks waiting on one fd, both halves of a
-//                    split waiting at once): an intrusive doubly-linked list of nodes.
-// The driver takes every waker whose interest the new readiness satisfies and wakes it
-// outside the lock. The owner learns without the lock whether the driver is done with its
-// registration: a list node's `linked` flag, or the slot's `slot_owner_` no longer naming
-// the node. Both are written under the lock and cleared by the driver with a release store
-// that the owner's acquire load pairs with; once the owner reads "not registered", the
-// driver will not touch the node or its waker again, so an operation that completes after
-// being woken never takes the lock.
+// Waiters: an intrusive doubly-linked list of IoWaiter nodes that live inside the awaiting
+// operations (no allocation per wait), guarded by `lock`. The driver unlinks every waiter
+// whose interest the new readiness satisfies, takes its waker and wakes it outside the
+// lock. A waiter's `linked` flag is written under the lock and read without it by the
+// owner: once it reads false (acquire), the driver will not touch the node again, so an
+// operation that completes after being woken never takes the lock.
 
 /* #include <atomic> (already above) */
 /* #include <cstddef> (already above) */
@@ -6387,16 +6373,12 @@ namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 struct IoWaiter {
   IoWaiter* prev = nullptr;
   IoWaiter* next = nullptr;
-  Wakeable* waker = nullptr;   // owned reference while linked (guarded by the lock)
-  uint32_t mask = 0;           // readiness bits that complete this wait (Interest::mask)
-  Atomic<bool> linked{false};  // in the list (not the direct slot)
-  // The owner's own note that it registered in the direct slot (read and written only by
-  // the owner, whose polls are ordered by the scheduler): remove_waiter then looks at the
-  // slot instead of `linked`. The slot may have been emptied by a wake since.
-  bool in_slot = false;
+  Wakeable* waker = nullptr;  // owned reference while linked (guarded by the lock)
+  uint32_t mask = 0;          // readiness bits that complete this wait (Interest::mask)
+  Atomic<bool> linked{false};
 
   explicit IoWaiter(uint32_t m = 0) noexcept : mask(m) {}
-  // Awaitables are copied before they first suspend: a copy is never registered.
+  // Awaitables are copied before they first suspend: a copy is never linked.
   IoWaiter(const IoWaiter& o) noexcept : mask(o.mask) {}
   IoWaiter& operator=(const IoWaiter&) = delete;
 };
@@ -6444,13 +6426,6 @@ class alignas(64) ScheduledIo {
   // Unlinks `w` if it is still linked and drops its waker. Called when an operation
   // completes or its awaitable is destroyed (cancellation).
   void remove_waiter(IoWaiter& w) noexcept {
-    if (w.in_slot) {
-      // Acquire pairs with the release store in wake() that empties the slot: after it,
-      // the driver has taken (and owns) the waker and will not touch the slot for `w`.
-      if (slot_owner_.load(std::memory_order_acquire) == &w) remove_waiter_slow(w);
-      w.in_slot = false;
-      return;
-    }
     if (w.linked.load(std::memory_order_acquire)) remove_waiter_slow(w);
   }
 
@@ -6462,21 +6437,6 @@ class alignas(64) ScheduledIo {
   }
 
   // --- driver side
-  // Starts loading what waking the slot's waiter and then running it will touch: its waker
-  // (a task header) and the waiting operation around the node (IoOp keeps its `io_` just
-  // before the node, and its op after it). Called for every event of a driver turn before
-  // any wake, so the turn's cache misses overlap instead of being taken one by one, and the
-  // operation's lines (often pages from the header, after a read buffer in the frame) are
-  // on their way before the task runs. Reads the slot without the lock: a stale pointer
-  // only makes the hint useless (a prefetch never faults).
-  void prefetch_waiter() const noexcept {
-    if (const Wakeable* w = slot_waker_.load(std::memory_order_relaxed)) TOKIO_PREFETCH(w, 1);
-    if (const IoWaiter* n = slot_owner_.load(std::memory_order_relaxed)) {
-      const char* at = reinterpret_cast<const char*>(n);
-      TOKIO_PREFETCH(at - sizeof(void*), 1);
-      TOKIO_PREFETCH(at + sizeof(IoWaiter), 1);
-    }
-  }
   // ORs `ready` into the word, advances the tick and wakes the waiters it satisfies.
   void set_readiness(uint32_t ready) noexcept;
   // Marks the registration shut down and wakes every waiter.
@@ -6504,23 +6464,11 @@ class alignas(64) ScheduledIo {
   void link(IoWaiter& w) noexcept;
   void unlink(IoWaiter& w) noexcept;
 
-  // The whole entry, slot included, is one cache line (static_assert below): a wake and an
-  // operation's poll each touch only that line and the task.
   Atomic<uint32_t> readiness_{0};
   SpinLock lock_;
-  uint8_t slot_mask_ = 0;  // the slot waiter's mask (ready bits fit in 8); guarded by lock_
-  // The waiter in the direct slot, or null when the slot is free. Written under lock_;
-  // read without it by that waiter's owner (remove_waiter) and, as a prefetch hint only,
-  // by the driver (prefetch_waiter).
-  Atomic<IoWaiter*> slot_owner_{nullptr};
-  // The slot waiter's waker, an owned reference; written under lock_. Atomic (relaxed) only
-  // so that prefetch_waiter may read it without the lock.
-  Atomic<Wakeable*> slot_waker_{nullptr};
-  IoWaiter* head_ = nullptr;  // the list; guarded by lock_
+  IoWaiter* head_ = nullptr;  // guarded by lock_
   IoWaiter* tail_ = nullptr;
 };
-static_assert(sizeof(ScheduledIo) == 64, "a ScheduledIo is one cache line");
-static_assert(ScheduledIo::kReadyMask <= 0xFF, "slot_mask_ holds the ready bits in 8 bits");
 
 }  // namespace tokio::detail
 /* end file src/tokio/io/detail/scheduled_io.hpp */
@@ -25283,24 +25231,10 @@ uint64_t allocate_task_id_block() noexcept {
 }
 
 // --- waker vtable ------------------------------------------------------------------------
-namespace runtime_harness_impl {
-// A task about to be submitted will next poll the leaf it is suspended on, which is often
-// far from its header (after a read buffer in its frame): start that load now, so it
-// overlaps whatever the scheduler runs before this task. Only after Submit: the task is
-// idle then (its last poll wrote `slot` before releasing RUNNING, which the transition's
-// acquire saw) and nobody else writes `slot` until it runs.
-inline void prefetch_leaf(const TaskHeader* t) noexcept {
-  if (t->slot.leaf) TOKIO_PREFETCH(t->slot.leaf, 1);
-}
-}  // namespace runtime_harness_impl
-
 void task_wake(Wakeable* w) noexcept {
   TaskHeader* t = TaskHeader::from_wakeable(w);
   switch (t->state.to_notified_by_val([] { return task_stamp(); })) {
-    case TaskState::Notify::Submit:
-      runtime_harness_impl::prefetch_leaf(t);
-      t->sched->schedule(t, false);
-      break;
+    case TaskState::Notify::Submit: t->sched->schedule(t, false); break;
     case TaskState::Notify::Dealloc: runtime_harness_impl::dealloc_task(t); break;
     case TaskState::Notify::DoNothing: break;
   }
@@ -25308,10 +25242,8 @@ void task_wake(Wakeable* w) noexcept {
 
 void task_wake_by_ref(Wakeable* w) noexcept {
   TaskHeader* t = TaskHeader::from_wakeable(w);
-  if (t->state.to_notified_by_ref([] { return task_stamp(); }) == TaskState::Notify::Submit) {
-    runtime_harness_impl::prefetch_leaf(t);
+  if (t->state.to_notified_by_ref([] { return task_stamp(); }) == TaskState::Notify::Submit)
     t->sched->schedule(t, false);
-  }
 }
 
 void task_clone(Wakeable* w) noexcept { TaskHeader::from_wakeable(w)->state.ref_inc(); }
@@ -28361,11 +28293,6 @@ void IoDriver::turn(std::optional<std::chrono::nanoseconds> timeout) {
   if (blocking) park_state_.exchange(IDLE, std::memory_order_acq_rel);
   if (n <= 0) return;  // timeout, or EINTR (a signal): the caller re-checks its work
 
-  // First start the misses of every wake at once (ScheduledIo::prefetch_waiter), then wake:
-  // each wake would otherwise wait for its own miss before the next event is looked at.
-  for (int i = 0; i < n; ++i) {
-    if (auto* io = static_cast<const ScheduledIo*>(events_[i].data.ptr)) io->prefetch_waiter();
-  }
   io_io_driver_impl::tl_dispatching = this;
   uint64_t ready = 0;
   for (int i = 0; i < n; ++i) {
@@ -28457,33 +28384,20 @@ bool ScheduledIo::poll_ready_slow(task::Context& cx, IoWaiter& w, uint32_t& snap
   Wakeable* old = nullptr;
   lock_.lock();
   // Re-check under the lock: the driver sets readiness before it takes the lock to wake,
-  // so either we see the new readiness here or the driver sees our registration.
+  // so either we see the new readiness here or the driver sees our node.
   snapshot = readiness_.load(std::memory_order_acquire);
   if (is_ready(snapshot, w.mask)) {
     lock_.unlock();
     return true;
   }
   Wakeable* cur = cx.raw_waker();
-  if (w.in_slot && slot_owner_.load(std::memory_order_relaxed) == &w) {
-    if (slot_waker_.load(std::memory_order_relaxed) != cur) {  // another waker: swap it
-      old = slot_waker_.load(std::memory_order_relaxed);
-      cur->vtable->clone(cur);
-      slot_waker_.store(cur, std::memory_order_relaxed);
-    }
-  } else if (w.linked.load(std::memory_order_relaxed)) {
+  if (w.linked.load(std::memory_order_relaxed)) {
     if (w.waker != cur) {
       old = w.waker;
       cur->vtable->clone(cur);
       w.waker = cur;
     }
-  } else if (slot_owner_.load(std::memory_order_relaxed) == nullptr) {
-    cur->vtable->clone(cur);
-    slot_waker_.store(cur, std::memory_order_relaxed);
-    slot_mask_ = static_cast<uint8_t>(w.mask);
-    slot_owner_.store(&w, std::memory_order_relaxed);  // the owner reads it under lock_ too
-    w.in_slot = true;
   } else {
-    w.in_slot = false;  // the slot holds another waiter (or held this one and was woken)
     cur->vtable->clone(cur);
     w.waker = cur;
     link(w);
@@ -28496,12 +28410,7 @@ bool ScheduledIo::poll_ready_slow(task::Context& cx, IoWaiter& w, uint32_t& snap
 void ScheduledIo::remove_waiter_slow(IoWaiter& w) noexcept {
   Wakeable* waker = nullptr;
   lock_.lock();
-  if (w.in_slot) {
-    if (slot_owner_.load(std::memory_order_relaxed) == &w) {
-      waker = slot_waker_.exchange(nullptr, std::memory_order_relaxed);
-      slot_owner_.store(nullptr, std::memory_order_relaxed);  // the owner itself: no pairing
-    }
-  } else if (w.linked.load(std::memory_order_relaxed)) {
+  if (w.linked.load(std::memory_order_relaxed)) {
     unlink(w);
     waker = w.waker;
     w.waker = nullptr;
@@ -28538,12 +28447,6 @@ void ScheduledIo::wake(uint32_t ready) noexcept {
     std::size_t n = 0;
     bool more = false;
     lock_.lock();
-    if (slot_owner_.load(std::memory_order_relaxed) && (slot_mask_ & ready)) {
-      batch[n++] = slot_waker_.exchange(nullptr, std::memory_order_relaxed);
-      // The slot's last touch for this waiter; pairs with remove_waiter's acquire load.
-      // The node itself is never read here.
-      slot_owner_.store(nullptr, std::memory_order_release);
-    }
     IoWaiter* w = head_;
     while (w) {
       IoWaiter* next = w->next;

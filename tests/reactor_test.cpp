@@ -13,7 +13,6 @@
 
 #include "internals.hpp"
 #include "net_test_util.hpp"
-#include "sync_test_util.hpp"
 
 using tokio::Task;
 using tokio::io::AsyncFd;
@@ -80,92 +79,6 @@ TEST_CASE("reactor: a clear with a stale tick never hides a newer edge") {
   io->clear_readiness(io->load(), rmask);
   CHECK((io->load() & Ready::kWritable) != 0);
   delete io;
-}
-
-TEST_CASE("reactor: the direct waiter slot and the list hand wakers over exactly once") {
-  // The first waiter goes in the ScheduledIo's direct slot, later ones in the list; every
-  // registration holds one waker reference until a wake takes it or remove_waiter drops it.
-  using tokio::detail::IoWaiter;
-  using tokio::detail::ScheduledIo;
-  using CW = test::CountingWaker;
-  auto io = std::make_unique<ScheduledIo>();
-  const uint32_t rmask = Interest::READABLE.mask();
-  const uint32_t wmask = Interest::WRITABLE.mask();
-  auto a = CW::create(), b = CW::create(), c = CW::create();
-  auto poll = [&](IoWaiter& w, CW& k) {
-    tokio::task::Context cx(k.raw());
-    uint32_t snap = 0;
-    return io->poll_ready(cx, w, snap);
-  };
-  {
-    IoWaiter w1(rmask), w2(rmask), w3(rmask);
-    CHECK_FALSE(poll(w1, *a));  // slot
-    CHECK(w1.in_slot);
-    CHECK_FALSE(poll(w2, *b));  // list
-    CHECK_FALSE(w2.in_slot);
-    CHECK(w2.linked.load());
-    CHECK(a->outstanding() == 1);
-    CHECK(b->outstanding() == 1);
-    // Polled again with another waker: the slot swaps it and drops the old one.
-    CHECK_FALSE(poll(w1, *c));
-    CHECK(a->outstanding() == 0);
-    CHECK(c->outstanding() == 1);
-    io->remove_waiter(w1);  // cancelled while in the slot: the slot is free again
-    CHECK(c->outstanding() == 0);
-    CHECK_FALSE(poll(w3, *a));  // takes the freed slot
-    CHECK(w3.in_slot);
-    io->set_readiness(Ready::kReadable);  // wakes the slot and the list
-    CHECK(a->take_woken());
-    CHECK(b->take_woken());
-    CHECK_FALSE(c->take_woken());
-    CHECK(a->outstanding() == 0);
-    CHECK(b->outstanding() == 0);
-    CHECK_FALSE(w2.linked.load());
-    io->remove_waiter(w3);  // woken already: nothing to drop, no double release
-    io->remove_waiter(w2);
-    CHECK(a->outstanding() == 0);
-    io->clear_readiness(io->load(), rmask);
-  }
-  {
-    // A writer in the slot is not woken by readable; a reader in the list is.
-    IoWaiter w(wmask), r(rmask);
-    CHECK_FALSE(poll(w, *a));
-    CHECK(w.in_slot);
-    CHECK_FALSE(poll(r, *b));
-    CHECK(r.linked.load());
-    io->set_readiness(Ready::kReadable);
-    CHECK(b->take_woken());
-    CHECK_FALSE(a->take_woken());
-    CHECK(a->outstanding() == 1);
-    io->remove_waiter(r);
-    // Polled again with the same waker: still the slot's, no second reference.
-    CHECK_FALSE(poll(w, *a));
-    CHECK(a->outstanding() == 1);
-    io->set_readiness(Ready::kWritable);
-    CHECK(a->take_woken());
-    CHECK(a->outstanding() == 0);
-    // Re-registering after the wake: ready at once now, nothing held.
-    CHECK(poll(w, *a));
-    io->remove_waiter(w);
-    CHECK(a->outstanding() == 0);
-  }
-  {
-    // Shutdown wakes the slot and the list alike.
-    io->clear_readiness(io->load(), rmask | wmask);
-    IoWaiter w1(rmask), w2(wmask);
-    CHECK_FALSE(poll(w1, *a));
-    CHECK_FALSE(poll(w2, *b));
-    CHECK(w1.in_slot);
-    CHECK(w2.linked.load());
-    io->shutdown();
-    CHECK(a->take_woken());
-    CHECK(b->take_woken());
-    CHECK(a->outstanding() == 0);
-    CHECK(b->outstanding() == 0);
-    io->remove_waiter(w1);
-    io->remove_waiter(w2);
-    CHECK(poll(w1, *a));  // every wait completes once the driver shut down
-  }
 }
 
 TEST_CASE("reactor: Interest masks and Ready sets") {

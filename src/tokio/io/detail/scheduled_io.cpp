@@ -23,33 +23,20 @@ bool ScheduledIo::poll_ready_slow(task::Context& cx, IoWaiter& w, uint32_t& snap
   Wakeable* old = nullptr;
   lock_.lock();
   // Re-check under the lock: the driver sets readiness before it takes the lock to wake,
-  // so either we see the new readiness here or the driver sees our registration.
+  // so either we see the new readiness here or the driver sees our node.
   snapshot = readiness_.load(std::memory_order_acquire);
   if (is_ready(snapshot, w.mask)) {
     lock_.unlock();
     return true;
   }
   Wakeable* cur = cx.raw_waker();
-  if (w.in_slot && slot_owner_.load(std::memory_order_relaxed) == &w) {
-    if (slot_waker_.load(std::memory_order_relaxed) != cur) {  // another waker: swap it
-      old = slot_waker_.load(std::memory_order_relaxed);
-      cur->vtable->clone(cur);
-      slot_waker_.store(cur, std::memory_order_relaxed);
-    }
-  } else if (w.linked.load(std::memory_order_relaxed)) {
+  if (w.linked.load(std::memory_order_relaxed)) {
     if (w.waker != cur) {
       old = w.waker;
       cur->vtable->clone(cur);
       w.waker = cur;
     }
-  } else if (slot_owner_.load(std::memory_order_relaxed) == nullptr) {
-    cur->vtable->clone(cur);
-    slot_waker_.store(cur, std::memory_order_relaxed);
-    slot_mask_ = static_cast<uint8_t>(w.mask);
-    slot_owner_.store(&w, std::memory_order_relaxed);  // the owner reads it under lock_ too
-    w.in_slot = true;
   } else {
-    w.in_slot = false;  // the slot holds another waiter (or held this one and was woken)
     cur->vtable->clone(cur);
     w.waker = cur;
     link(w);
@@ -62,12 +49,7 @@ bool ScheduledIo::poll_ready_slow(task::Context& cx, IoWaiter& w, uint32_t& snap
 void ScheduledIo::remove_waiter_slow(IoWaiter& w) noexcept {
   Wakeable* waker = nullptr;
   lock_.lock();
-  if (w.in_slot) {
-    if (slot_owner_.load(std::memory_order_relaxed) == &w) {
-      waker = slot_waker_.exchange(nullptr, std::memory_order_relaxed);
-      slot_owner_.store(nullptr, std::memory_order_relaxed);  // the owner itself: no pairing
-    }
-  } else if (w.linked.load(std::memory_order_relaxed)) {
+  if (w.linked.load(std::memory_order_relaxed)) {
     unlink(w);
     waker = w.waker;
     w.waker = nullptr;
@@ -104,12 +86,6 @@ void ScheduledIo::wake(uint32_t ready) noexcept {
     std::size_t n = 0;
     bool more = false;
     lock_.lock();
-    if (slot_owner_.load(std::memory_order_relaxed) && (slot_mask_ & ready)) {
-      batch[n++] = slot_waker_.exchange(nullptr, std::memory_order_relaxed);
-      // The slot's last touch for this waiter; pairs with remove_waiter's acquire load.
-      // The node itself is never read here.
-      slot_owner_.store(nullptr, std::memory_order_release);
-    }
     IoWaiter* w = head_;
     while (w) {
       IoWaiter* next = w->next;

@@ -16,23 +16,12 @@
 // dropped, so a clear racing with a new edge can never hide it. READ_CLOSED / WRITE_CLOSED
 // are final and never cleared.
 //
-// Waiters live inside the awaiting operations (IoWaiter, no allocation per wait), in one of
-// two places, both guarded by `lock`:
-//   the direct slot  the first waiter to register while the slot is free. Its waker and
-//                    mask are copied into this ScheduledIo, so waking it reads only this
-//                    entry and the task, never the node: with one task per connection the
-//                    node sits in the task's frame, often pages away from the frame's start
-//                    (a 16 KiB read buffer before it), and the driver would pay a cache and
-//                    TLB miss per wake just to unlink it (bench/NOTES.md, issue 10).
-//   the list         every further waiter (two tasks waiting on one fd, both halves of a
-//                    split waiting at once): an intrusive doubly-linked list of nodes.
-// The driver takes every waker whose interest the new readiness satisfies and wakes it
-// outside the lock. The owner learns without the lock whether the driver is done with its
-// registration: a list node's `linked` flag, or the slot's `slot_owner_` no longer naming
-// the node. Both are written under the lock and cleared by the driver with a release store
-// that the owner's acquire load pairs with; once the owner reads "not registered", the
-// driver will not touch the node or its waker again, so an operation that completes after
-// being woken never takes the lock.
+// Waiters: an intrusive doubly-linked list of IoWaiter nodes that live inside the awaiting
+// operations (no allocation per wait), guarded by `lock`. The driver unlinks every waiter
+// whose interest the new readiness satisfies, takes its waker and wakes it outside the
+// lock. A waiter's `linked` flag is written under the lock and read without it by the
+// owner: once it reads false (acquire), the driver will not touch the node again, so an
+// operation that completes after being woken never takes the lock.
 
 #include <atomic>
 #include <cstddef>
@@ -50,16 +39,12 @@ namespace tokio::detail {
 struct IoWaiter {
   IoWaiter* prev = nullptr;
   IoWaiter* next = nullptr;
-  Wakeable* waker = nullptr;   // owned reference while linked (guarded by the lock)
-  uint32_t mask = 0;           // readiness bits that complete this wait (Interest::mask)
-  Atomic<bool> linked{false};  // in the list (not the direct slot)
-  // The owner's own note that it registered in the direct slot (read and written only by
-  // the owner, whose polls are ordered by the scheduler): remove_waiter then looks at the
-  // slot instead of `linked`. The slot may have been emptied by a wake since.
-  bool in_slot = false;
+  Wakeable* waker = nullptr;  // owned reference while linked (guarded by the lock)
+  uint32_t mask = 0;          // readiness bits that complete this wait (Interest::mask)
+  Atomic<bool> linked{false};
 
   explicit IoWaiter(uint32_t m = 0) noexcept : mask(m) {}
-  // Awaitables are copied before they first suspend: a copy is never registered.
+  // Awaitables are copied before they first suspend: a copy is never linked.
   IoWaiter(const IoWaiter& o) noexcept : mask(o.mask) {}
   IoWaiter& operator=(const IoWaiter&) = delete;
 };
@@ -107,13 +92,6 @@ class alignas(64) ScheduledIo {
   // Unlinks `w` if it is still linked and drops its waker. Called when an operation
   // completes or its awaitable is destroyed (cancellation).
   void remove_waiter(IoWaiter& w) noexcept {
-    if (w.in_slot) {
-      // Acquire pairs with the release store in wake() that empties the slot: after it,
-      // the driver has taken (and owns) the waker and will not touch the slot for `w`.
-      if (slot_owner_.load(std::memory_order_acquire) == &w) remove_waiter_slow(w);
-      w.in_slot = false;
-      return;
-    }
     if (w.linked.load(std::memory_order_acquire)) remove_waiter_slow(w);
   }
 
@@ -125,21 +103,6 @@ class alignas(64) ScheduledIo {
   }
 
   // --- driver side
-  // Starts loading what waking the slot's waiter and then running it will touch: its waker
-  // (a task header) and the waiting operation around the node (IoOp keeps its `io_` just
-  // before the node, and its op after it). Called for every event of a driver turn before
-  // any wake, so the turn's cache misses overlap instead of being taken one by one, and the
-  // operation's lines (often pages from the header, after a read buffer in the frame) are
-  // on their way before the task runs. Reads the slot without the lock: a stale pointer
-  // only makes the hint useless (a prefetch never faults).
-  void prefetch_waiter() const noexcept {
-    if (const Wakeable* w = slot_waker_.load(std::memory_order_relaxed)) TOKIO_PREFETCH(w, 1);
-    if (const IoWaiter* n = slot_owner_.load(std::memory_order_relaxed)) {
-      const char* at = reinterpret_cast<const char*>(n);
-      TOKIO_PREFETCH(at - sizeof(void*), 1);
-      TOKIO_PREFETCH(at + sizeof(IoWaiter), 1);
-    }
-  }
   // ORs `ready` into the word, advances the tick and wakes the waiters it satisfies.
   void set_readiness(uint32_t ready) noexcept;
   // Marks the registration shut down and wakes every waiter.
@@ -167,22 +130,10 @@ class alignas(64) ScheduledIo {
   void link(IoWaiter& w) noexcept;
   void unlink(IoWaiter& w) noexcept;
 
-  // The whole entry, slot included, is one cache line (static_assert below): a wake and an
-  // operation's poll each touch only that line and the task.
   Atomic<uint32_t> readiness_{0};
   SpinLock lock_;
-  uint8_t slot_mask_ = 0;  // the slot waiter's mask (ready bits fit in 8); guarded by lock_
-  // The waiter in the direct slot, or null when the slot is free. Written under lock_;
-  // read without it by that waiter's owner (remove_waiter) and, as a prefetch hint only,
-  // by the driver (prefetch_waiter).
-  Atomic<IoWaiter*> slot_owner_{nullptr};
-  // The slot waiter's waker, an owned reference; written under lock_. Atomic (relaxed) only
-  // so that prefetch_waiter may read it without the lock.
-  Atomic<Wakeable*> slot_waker_{nullptr};
-  IoWaiter* head_ = nullptr;  // the list; guarded by lock_
+  IoWaiter* head_ = nullptr;  // guarded by lock_
   IoWaiter* tail_ = nullptr;
 };
-static_assert(sizeof(ScheduledIo) == 64, "a ScheduledIo is one cache line");
-static_assert(ScheduledIo::kReadyMask <= 0xFF, "slot_mask_ holds the ready bits in 8 bits");
 
 }  // namespace tokio::detail
