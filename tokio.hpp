@@ -195,6 +195,9 @@ TOKIO_SYSTEM_HEADERS_END
 #define TOKIO_UNLIKELY(x) __builtin_expect(!!(x), 0)
 #define TOKIO_NOINLINE __attribute__((noinline))
 #define TOKIO_ALWAYS_INLINE inline __attribute__((always_inline))
+// A hint to start loading the cache line at p (for writing when rw is 1). Never faults, so
+// a stale or dangling p costs nothing but the hint.
+#define TOKIO_PREFETCH(p, rw) __builtin_prefetch(static_cast<const void*>(p), rw, 3)
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
@@ -6300,12 +6303,27 @@ TOKIO_SYSTEM_HEADERS_END
 // dropped, so a clear racing with a new edge can never hide it. READ_CLOSED / WRITE_CLOSED
 // are final and never cleared.
 //
-// Waiters: an intrusive doubly-linked list of IoWaiter nodes that live inside the awaiting
-// operations (no allocation per wait), guarded by `lock`. The driver unlinks every waiter
-// whose interest the new readiness satisfies, takes its waker and wakes it outside the
-// lock. A waiter's `linked` flag is written under the lock and read without it by the
-// owner: once it reads false (acquire), the driver will not touch the node again, so an
-// operation that completes after being woken never takes the lock.
+// Waiters live inside the awaiting operations (IoWaiter, no allocation per wait), in one of
+// two places, both guarded by `lock`:
+//   the direct slot  the first waiter to register while the slot is free. Its waker and
+//                    mask are copied into this ScheduledIo, so waking it loads only from
+//                    this entry and the task, never from the node: with one task per
+//                    connection the node sits in the task's frame, often pages away from
+//                    the frame's start (a 16 KiB read buffer before it), and the driver
+//                    would wait on a cache and TLB miss per wake to unlink it
+//                    (bench/NOTES.md, issue 10).
+//   the list         every further waiter (two tasks waiting on one fd, both halves of a
+//                    split waiting at once): an intrusive doubly-linked list of nodes.
+// The driver takes every waker whose interest the new readiness satisfies and wakes it
+// outside the lock. Either way the node's `linked` flag says "registered": set under the
+// lock at registration, cleared under the lock by whoever ends the registration (the
+// driver's wake with a release store that the owner's acquire load pairs with, or the
+// owner itself). The owner reads it without the lock and, once it reads false, never
+// touches this entry for that wait again: the driver is done with the node and its waker,
+// so an operation that completes after being woken never takes the lock, and an operation
+// that outlives its I/O object (the entry released after a deregistration wake) never
+// reads the released entry. For the slot, the wake's store into the node is its only
+// touch of the node (no load), and the driver turn prefetches that line beforehand.
 
 /* #include <atomic> (already above) */
 /* #include <cstddef> (already above) */
@@ -6373,12 +6391,11 @@ namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 struct IoWaiter {
   IoWaiter* prev = nullptr;
   IoWaiter* next = nullptr;
-  Wakeable* waker = nullptr;  // owned reference while linked (guarded by the lock)
-  uint32_t mask = 0;          // readiness bits that complete this wait (Interest::mask)
-  Atomic<bool> linked{false};
-
+  Wakeable* waker = nullptr;   // owned reference while linked (guarded by the lock)
+  uint32_t mask = 0;           // readiness bits that complete this wait (Interest::mask)
+  Atomic<bool> linked{false};  // registered, in the direct slot or in the list
   explicit IoWaiter(uint32_t m = 0) noexcept : mask(m) {}
-  // Awaitables are copied before they first suspend: a copy is never linked.
+  // Awaitables are copied before they first suspend: a copy is never registered.
   IoWaiter(const IoWaiter& o) noexcept : mask(o.mask) {}
   IoWaiter& operator=(const IoWaiter&) = delete;
 };
@@ -6426,7 +6443,14 @@ class alignas(64) ScheduledIo {
   // Unlinks `w` if it is still linked and drops its waker. Called when an operation
   // completes or its awaitable is destroyed (cancellation).
   void remove_waiter(IoWaiter& w) noexcept {
+    // Acquire pairs with wake()'s release store: after reading false the driver owns (and
+    // has taken) the waker and will touch neither the node nor, for it, this entry.
     if (w.linked.load(std::memory_order_acquire)) remove_waiter_slow(w);
+  }
+
+  // True while `w` holds the direct slot. Racy outside the lock: for tests and assertions.
+  bool in_direct_slot(const IoWaiter& w) const noexcept {
+    return slot_owner_.load(std::memory_order_relaxed) == &w;
   }
 
   // Marks bits ready without an event (a socket known to be connected is writable before
@@ -6437,6 +6461,22 @@ class alignas(64) ScheduledIo {
   }
 
   // --- driver side
+  // Starts loading what waking the slot's waiter and then running it will touch: its waker
+  // (a task header), the node's `linked` flag, which the wake stores to, and the waiting
+  // operation around the node (IoOp keeps its `io_` just before the node, its op after). Called for every event of a driver turn before
+  // any wake, so the turn's cache misses overlap instead of being taken one by one, and the
+  // operation's lines (often pages from the header, after a read buffer in the frame) are
+  // on their way before the task runs. Reads the slot without the lock: a stale pointer
+  // only makes the hint useless (a prefetch never faults).
+  void prefetch_waiter() const noexcept {
+    if (const Wakeable* w = slot_waker_.load(std::memory_order_relaxed)) TOKIO_PREFETCH(w, 1);
+    if (const IoWaiter* n = slot_owner_.load(std::memory_order_relaxed)) {
+      const char* at = reinterpret_cast<const char*>(n);
+      TOKIO_PREFETCH(at - sizeof(void*), 1);
+      TOKIO_PREFETCH(&n->linked, 1);
+      TOKIO_PREFETCH(at + sizeof(IoWaiter), 1);
+    }
+  }
   // ORs `ready` into the word, advances the tick and wakes the waiters it satisfies.
   void set_readiness(uint32_t ready) noexcept;
   // Marks the registration shut down and wakes every waiter.
@@ -6464,11 +6504,23 @@ class alignas(64) ScheduledIo {
   void link(IoWaiter& w) noexcept;
   void unlink(IoWaiter& w) noexcept;
 
+  // The whole entry, slot included, is one cache line (static_assert below): a wake and an
+  // operation's poll each touch only that line and the task.
   Atomic<uint32_t> readiness_{0};
   SpinLock lock_;
-  IoWaiter* head_ = nullptr;  // guarded by lock_
+  uint8_t slot_mask_ = 0;  // the slot waiter's mask (ready bits fit in 8); guarded by lock_
+  // The waiter in the direct slot, or null when the slot is free. Written and read under
+  // lock_; Atomic (relaxed) only so that the driver's prefetch_waiter may read it without
+  // the lock, as a hint. The owner never reads it without the lock (it reads `linked`).
+  Atomic<IoWaiter*> slot_owner_{nullptr};
+  // The slot waiter's waker, an owned reference; written under lock_. Atomic (relaxed) only
+  // so that prefetch_waiter may read it without the lock.
+  Atomic<Wakeable*> slot_waker_{nullptr};
+  IoWaiter* head_ = nullptr;  // the list; guarded by lock_
   IoWaiter* tail_ = nullptr;
 };
+static_assert(sizeof(ScheduledIo) == 64, "a ScheduledIo is one cache line");
+static_assert(ScheduledIo::kReadyMask <= 0xFF, "slot_mask_ holds the ready bits in 8 bits");
 
 }  // namespace tokio::detail
 /* end file src/tokio/io/detail/scheduled_io.hpp */
@@ -25231,10 +25283,24 @@ uint64_t allocate_task_id_block() noexcept {
 }
 
 // --- waker vtable ------------------------------------------------------------------------
+namespace runtime_harness_impl {
+// A task about to be submitted will next poll the leaf it is suspended on, which is often
+// far from its header (after a read buffer in its frame): start that load now, so it
+// overlaps whatever the scheduler runs before this task. Only after Submit: the task is
+// idle then (its last poll wrote `slot` before releasing RUNNING, which the transition's
+// acquire saw) and nobody else writes `slot` until it runs.
+inline void prefetch_leaf(const TaskHeader* t) noexcept {
+  if (t->slot.leaf) TOKIO_PREFETCH(t->slot.leaf, 1);
+}
+}  // namespace runtime_harness_impl
+
 void task_wake(Wakeable* w) noexcept {
   TaskHeader* t = TaskHeader::from_wakeable(w);
   switch (t->state.to_notified_by_val([] { return task_stamp(); })) {
-    case TaskState::Notify::Submit: t->sched->schedule(t, false); break;
+    case TaskState::Notify::Submit:
+      runtime_harness_impl::prefetch_leaf(t);
+      t->sched->schedule(t, false);
+      break;
     case TaskState::Notify::Dealloc: runtime_harness_impl::dealloc_task(t); break;
     case TaskState::Notify::DoNothing: break;
   }
@@ -25242,8 +25308,10 @@ void task_wake(Wakeable* w) noexcept {
 
 void task_wake_by_ref(Wakeable* w) noexcept {
   TaskHeader* t = TaskHeader::from_wakeable(w);
-  if (t->state.to_notified_by_ref([] { return task_stamp(); }) == TaskState::Notify::Submit)
+  if (t->state.to_notified_by_ref([] { return task_stamp(); }) == TaskState::Notify::Submit) {
+    runtime_harness_impl::prefetch_leaf(t);
     t->sched->schedule(t, false);
+  }
 }
 
 void task_clone(Wakeable* w) noexcept { TaskHeader::from_wakeable(w)->state.ref_inc(); }
@@ -28293,6 +28361,11 @@ void IoDriver::turn(std::optional<std::chrono::nanoseconds> timeout) {
   if (blocking) park_state_.exchange(IDLE, std::memory_order_acq_rel);
   if (n <= 0) return;  // timeout, or EINTR (a signal): the caller re-checks its work
 
+  // First start the misses of every wake at once (ScheduledIo::prefetch_waiter), then wake:
+  // each wake would otherwise wait for its own miss before the next event is looked at.
+  for (int i = 0; i < n; ++i) {
+    if (auto* io = static_cast<const ScheduledIo*>(events_[i].data.ptr)) io->prefetch_waiter();
+  }
   io_io_driver_impl::tl_dispatching = this;
   uint64_t ready = 0;
   for (int i = 0; i < n; ++i) {
@@ -28384,19 +28457,29 @@ bool ScheduledIo::poll_ready_slow(task::Context& cx, IoWaiter& w, uint32_t& snap
   Wakeable* old = nullptr;
   lock_.lock();
   // Re-check under the lock: the driver sets readiness before it takes the lock to wake,
-  // so either we see the new readiness here or the driver sees our node.
+  // so either we see the new readiness here or the driver sees our registration.
   snapshot = readiness_.load(std::memory_order_acquire);
   if (is_ready(snapshot, w.mask)) {
     lock_.unlock();
     return true;
   }
   Wakeable* cur = cx.raw_waker();
+  IoWaiter* owner = slot_owner_.load(std::memory_order_relaxed);
   if (w.linked.load(std::memory_order_relaxed)) {
-    if (w.waker != cur) {
-      old = w.waker;
+    // Registered already (polled again, perhaps by another waker): swap the waker.
+    Wakeable* held = owner == &w ? slot_waker_.load(std::memory_order_relaxed) : w.waker;
+    if (held != cur) {
+      old = held;
       cur->vtable->clone(cur);
-      w.waker = cur;
+      if (owner == &w) slot_waker_.store(cur, std::memory_order_relaxed);
+      else w.waker = cur;
     }
+  } else if (owner == nullptr) {
+    cur->vtable->clone(cur);
+    slot_waker_.store(cur, std::memory_order_relaxed);
+    slot_mask_ = static_cast<uint8_t>(w.mask);
+    slot_owner_.store(&w, std::memory_order_relaxed);
+    w.linked.store(true, std::memory_order_relaxed);
   } else {
     cur->vtable->clone(cur);
     w.waker = cur;
@@ -28411,10 +28494,15 @@ void ScheduledIo::remove_waiter_slow(IoWaiter& w) noexcept {
   Wakeable* waker = nullptr;
   lock_.lock();
   if (w.linked.load(std::memory_order_relaxed)) {
-    unlink(w);
-    waker = w.waker;
-    w.waker = nullptr;
-    w.linked.store(false, std::memory_order_relaxed);
+    if (slot_owner_.load(std::memory_order_relaxed) == &w) {
+      waker = slot_waker_.exchange(nullptr, std::memory_order_relaxed);
+      slot_owner_.store(nullptr, std::memory_order_relaxed);
+    } else {
+      unlink(w);
+      waker = w.waker;
+      w.waker = nullptr;
+    }
+    w.linked.store(false, std::memory_order_relaxed);  // the owner itself: no pairing
   }
   lock_.unlock();
   if (waker) waker->vtable->drop(waker);
@@ -28447,6 +28535,17 @@ void ScheduledIo::wake(uint32_t ready) noexcept {
     std::size_t n = 0;
     bool more = false;
     lock_.lock();
+    IoWaiter* owner = slot_owner_.load(std::memory_order_relaxed);
+    if (owner && (slot_mask_ & ready)) {
+      batch[n++] = slot_waker_.exchange(nullptr, std::memory_order_relaxed);
+      slot_owner_.store(nullptr, std::memory_order_relaxed);
+      // The driver's only touch of the slot waiter's node, and its last: one store, no
+      // load (the turn prefetched the line). It tells the owner, in memory the owner
+      // owns, that the registration is gone, so the owner never reads this entry again
+      // for it: the entry may be released (deregistration) before the owner looks.
+      // Release pairs with remove_waiter's acquire load of `linked`.
+      owner->linked.store(false, std::memory_order_release);
+    }
     IoWaiter* w = head_;
     while (w) {
       IoWaiter* next = w->next;

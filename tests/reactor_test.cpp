@@ -13,6 +13,7 @@
 
 #include "internals.hpp"
 #include "net_test_util.hpp"
+#include "sync_test_util.hpp"
 
 using tokio::Task;
 using tokio::io::AsyncFd;
@@ -79,6 +80,132 @@ TEST_CASE("reactor: a clear with a stale tick never hides a newer edge") {
   io->clear_readiness(io->load(), rmask);
   CHECK((io->load() & Ready::kWritable) != 0);
   delete io;
+}
+
+TEST_CASE("reactor: the direct waiter slot and the list hand wakers over exactly once") {
+  // The first waiter goes in the ScheduledIo's direct slot, later ones in the list; every
+  // registration holds one waker reference until a wake takes it or remove_waiter drops it.
+  using tokio::detail::IoWaiter;
+  using tokio::detail::ScheduledIo;
+  using CW = test::CountingWaker;
+  auto io = std::make_unique<ScheduledIo>();
+  const uint32_t rmask = Interest::READABLE.mask();
+  const uint32_t wmask = Interest::WRITABLE.mask();
+  auto a = CW::create(), b = CW::create(), c = CW::create();
+  auto poll = [&](IoWaiter& w, CW& k) {
+    tokio::task::Context cx(k.raw());
+    uint32_t snap = 0;
+    return io->poll_ready(cx, w, snap);
+  };
+  {
+    IoWaiter w1(rmask), w2(rmask), w3(rmask);
+    CHECK_FALSE(poll(w1, *a));  // slot
+    CHECK(io->in_direct_slot(w1));
+    CHECK_FALSE(poll(w2, *b));  // list
+    CHECK_FALSE(io->in_direct_slot(w2));
+    CHECK(w2.linked.load());
+    CHECK(a->outstanding() == 1);
+    CHECK(b->outstanding() == 1);
+    // Polled again with another waker: the slot swaps it and drops the old one.
+    CHECK_FALSE(poll(w1, *c));
+    CHECK(a->outstanding() == 0);
+    CHECK(c->outstanding() == 1);
+    io->remove_waiter(w1);  // cancelled while in the slot: the slot is free again
+    CHECK(c->outstanding() == 0);
+    CHECK_FALSE(poll(w3, *a));  // takes the freed slot
+    CHECK(io->in_direct_slot(w3));
+    io->set_readiness(Ready::kReadable);  // wakes the slot and the list
+    CHECK(a->take_woken());
+    CHECK(b->take_woken());
+    CHECK_FALSE(c->take_woken());
+    CHECK(a->outstanding() == 0);
+    CHECK(b->outstanding() == 0);
+    CHECK_FALSE(w2.linked.load());
+    CHECK_FALSE(w3.linked.load());  // the wake told the slot's owner in its own node
+    CHECK_FALSE(io->in_direct_slot(w3));
+    io->remove_waiter(w3);  // woken already: nothing to drop, no double release
+    io->remove_waiter(w2);
+    CHECK(a->outstanding() == 0);
+    io->clear_readiness(io->load(), rmask);
+  }
+  {
+    // A writer in the slot is not woken by readable; a reader in the list is.
+    IoWaiter w(wmask), r(rmask);
+    CHECK_FALSE(poll(w, *a));
+    CHECK(io->in_direct_slot(w));
+    CHECK_FALSE(poll(r, *b));
+    CHECK(r.linked.load());
+    io->set_readiness(Ready::kReadable);
+    CHECK(b->take_woken());
+    CHECK_FALSE(a->take_woken());
+    CHECK(a->outstanding() == 1);
+    io->remove_waiter(r);
+    // Polled again with the same waker: still the slot's, no second reference.
+    CHECK_FALSE(poll(w, *a));
+    CHECK(a->outstanding() == 1);
+    io->set_readiness(Ready::kWritable);
+    CHECK(a->take_woken());
+    CHECK(a->outstanding() == 0);
+    // Re-registering after the wake: ready at once now, nothing held.
+    CHECK(poll(w, *a));
+    io->remove_waiter(w);
+    CHECK(a->outstanding() == 0);
+  }
+  {
+    // Shutdown wakes the slot and the list alike.
+    io->clear_readiness(io->load(), rmask | wmask);
+    IoWaiter w1(rmask), w2(wmask);
+    CHECK_FALSE(poll(w1, *a));
+    CHECK_FALSE(poll(w2, *b));
+    CHECK(io->in_direct_slot(w1));
+    CHECK(w2.linked.load());
+    io->shutdown();
+    CHECK(a->take_woken());
+    CHECK(b->take_woken());
+    CHECK(a->outstanding() == 0);
+    CHECK(b->outstanding() == 0);
+    io->remove_waiter(w1);
+    io->remove_waiter(w2);
+    CHECK(poll(w1, *a));  // every wait completes once the driver shut down
+  }
+}
+
+TEST_CASE("reactor: a woken waiter never reads its entry again, even once it is released") {
+  // An operation can outlive its I/O object: an accept in a task that abort() has not
+  // cancelled yet when the listener is dropped. The deregistration wakes it (shutdown), the
+  // driver releases the entry on a later turn, and only then is the operation destroyed.
+  // Its remove_waiter must learn from its own node that it was woken; under ASan a read of
+  // the released entry fails here (CI run 31 caught the first slot design doing that).
+  using tokio::detail::IoWaiter;
+  using tokio::detail::ScheduledIo;
+  using CW = test::CountingWaker;
+  auto a = CW::create(), b = CW::create();
+  IoWaiter in_slot(Interest::READABLE.mask()), in_list(Interest::WRITABLE.mask());
+  auto* io = new ScheduledIo();
+  auto poll = [&](IoWaiter& w, CW& k) {
+    tokio::task::Context cx(k.raw());
+    uint32_t snap = 0;
+    return io->poll_ready(cx, w, snap);
+  };
+  CHECK_FALSE(poll(in_slot, *a));
+  CHECK_FALSE(poll(in_list, *b));
+  REQUIRE(io->in_direct_slot(in_slot));
+  REQUIRE(in_list.linked.load());
+  io->shutdown();  // the deregistration wake
+  CHECK(a->take_woken());
+  CHECK(b->take_woken());
+  // What each operation still points at (volatile: the compiler must not see the reads
+  // below as the use after free they would be if remove_waiter read the entry).
+  ScheduledIo* volatile entry = io;
+  delete io;  // released by the driver before the owners look
+  io = nullptr;
+  CHECK_FALSE(in_slot.linked.load());
+  CHECK_FALSE(in_list.linked.load());
+  // What IoOp's destructor does; it may read only the node (ASan reports any entry read).
+  entry->remove_waiter(in_slot);
+  entry->remove_waiter(in_list);
+  CHECK(a->outstanding() == 0);
+  CHECK(b->outstanding() == 0);
 }
 
 TEST_CASE("reactor: Interest masks and Ready sets") {

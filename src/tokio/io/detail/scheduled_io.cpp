@@ -23,19 +23,29 @@ bool ScheduledIo::poll_ready_slow(task::Context& cx, IoWaiter& w, uint32_t& snap
   Wakeable* old = nullptr;
   lock_.lock();
   // Re-check under the lock: the driver sets readiness before it takes the lock to wake,
-  // so either we see the new readiness here or the driver sees our node.
+  // so either we see the new readiness here or the driver sees our registration.
   snapshot = readiness_.load(std::memory_order_acquire);
   if (is_ready(snapshot, w.mask)) {
     lock_.unlock();
     return true;
   }
   Wakeable* cur = cx.raw_waker();
+  IoWaiter* owner = slot_owner_.load(std::memory_order_relaxed);
   if (w.linked.load(std::memory_order_relaxed)) {
-    if (w.waker != cur) {
-      old = w.waker;
+    // Registered already (polled again, perhaps by another waker): swap the waker.
+    Wakeable* held = owner == &w ? slot_waker_.load(std::memory_order_relaxed) : w.waker;
+    if (held != cur) {
+      old = held;
       cur->vtable->clone(cur);
-      w.waker = cur;
+      if (owner == &w) slot_waker_.store(cur, std::memory_order_relaxed);
+      else w.waker = cur;
     }
+  } else if (owner == nullptr) {
+    cur->vtable->clone(cur);
+    slot_waker_.store(cur, std::memory_order_relaxed);
+    slot_mask_ = static_cast<uint8_t>(w.mask);
+    slot_owner_.store(&w, std::memory_order_relaxed);
+    w.linked.store(true, std::memory_order_relaxed);
   } else {
     cur->vtable->clone(cur);
     w.waker = cur;
@@ -50,10 +60,15 @@ void ScheduledIo::remove_waiter_slow(IoWaiter& w) noexcept {
   Wakeable* waker = nullptr;
   lock_.lock();
   if (w.linked.load(std::memory_order_relaxed)) {
-    unlink(w);
-    waker = w.waker;
-    w.waker = nullptr;
-    w.linked.store(false, std::memory_order_relaxed);
+    if (slot_owner_.load(std::memory_order_relaxed) == &w) {
+      waker = slot_waker_.exchange(nullptr, std::memory_order_relaxed);
+      slot_owner_.store(nullptr, std::memory_order_relaxed);
+    } else {
+      unlink(w);
+      waker = w.waker;
+      w.waker = nullptr;
+    }
+    w.linked.store(false, std::memory_order_relaxed);  // the owner itself: no pairing
   }
   lock_.unlock();
   if (waker) waker->vtable->drop(waker);
@@ -86,6 +101,17 @@ void ScheduledIo::wake(uint32_t ready) noexcept {
     std::size_t n = 0;
     bool more = false;
     lock_.lock();
+    IoWaiter* owner = slot_owner_.load(std::memory_order_relaxed);
+    if (owner && (slot_mask_ & ready)) {
+      batch[n++] = slot_waker_.exchange(nullptr, std::memory_order_relaxed);
+      slot_owner_.store(nullptr, std::memory_order_relaxed);
+      // The driver's only touch of the slot waiter's node, and its last: one store, no
+      // load (the turn prefetched the line). It tells the owner, in memory the owner
+      // owns, that the registration is gone, so the owner never reads this entry again
+      // for it: the entry may be released (deregistration) before the owner looks.
+      // Release pairs with remove_waiter's acquire load of `linked`.
+      owner->linked.store(false, std::memory_order_release);
+    }
     IoWaiter* w = head_;
     while (w) {
       IoWaiter* next = w->next;

@@ -16,12 +16,27 @@
 // dropped, so a clear racing with a new edge can never hide it. READ_CLOSED / WRITE_CLOSED
 // are final and never cleared.
 //
-// Waiters: an intrusive doubly-linked list of IoWaiter nodes that live inside the awaiting
-// operations (no allocation per wait), guarded by `lock`. The driver unlinks every waiter
-// whose interest the new readiness satisfies, takes its waker and wakes it outside the
-// lock. A waiter's `linked` flag is written under the lock and read without it by the
-// owner: once it reads false (acquire), the driver will not touch the node again, so an
-// operation that completes after being woken never takes the lock.
+// Waiters live inside the awaiting operations (IoWaiter, no allocation per wait), in one of
+// two places, both guarded by `lock`:
+//   the direct slot  the first waiter to register while the slot is free. Its waker and
+//                    mask are copied into this ScheduledIo, so waking it loads only from
+//                    this entry and the task, never from the node: with one task per
+//                    connection the node sits in the task's frame, often pages away from
+//                    the frame's start (a 16 KiB read buffer before it), and the driver
+//                    would wait on a cache and TLB miss per wake to unlink it
+//                    (bench/NOTES.md, issue 10).
+//   the list         every further waiter (two tasks waiting on one fd, both halves of a
+//                    split waiting at once): an intrusive doubly-linked list of nodes.
+// The driver takes every waker whose interest the new readiness satisfies and wakes it
+// outside the lock. Either way the node's `linked` flag says "registered": set under the
+// lock at registration, cleared under the lock by whoever ends the registration (the
+// driver's wake with a release store that the owner's acquire load pairs with, or the
+// owner itself). The owner reads it without the lock and, once it reads false, never
+// touches this entry for that wait again: the driver is done with the node and its waker,
+// so an operation that completes after being woken never takes the lock, and an operation
+// that outlives its I/O object (the entry released after a deregistration wake) never
+// reads the released entry. For the slot, the wake's store into the node is its only
+// touch of the node (no load), and the driver turn prefetches that line beforehand.
 
 #include <atomic>
 #include <cstddef>
@@ -39,12 +54,11 @@ namespace tokio::detail {
 struct IoWaiter {
   IoWaiter* prev = nullptr;
   IoWaiter* next = nullptr;
-  Wakeable* waker = nullptr;  // owned reference while linked (guarded by the lock)
-  uint32_t mask = 0;          // readiness bits that complete this wait (Interest::mask)
-  Atomic<bool> linked{false};
-
+  Wakeable* waker = nullptr;   // owned reference while linked (guarded by the lock)
+  uint32_t mask = 0;           // readiness bits that complete this wait (Interest::mask)
+  Atomic<bool> linked{false};  // registered, in the direct slot or in the list
   explicit IoWaiter(uint32_t m = 0) noexcept : mask(m) {}
-  // Awaitables are copied before they first suspend: a copy is never linked.
+  // Awaitables are copied before they first suspend: a copy is never registered.
   IoWaiter(const IoWaiter& o) noexcept : mask(o.mask) {}
   IoWaiter& operator=(const IoWaiter&) = delete;
 };
@@ -92,7 +106,14 @@ class alignas(64) ScheduledIo {
   // Unlinks `w` if it is still linked and drops its waker. Called when an operation
   // completes or its awaitable is destroyed (cancellation).
   void remove_waiter(IoWaiter& w) noexcept {
+    // Acquire pairs with wake()'s release store: after reading false the driver owns (and
+    // has taken) the waker and will touch neither the node nor, for it, this entry.
     if (w.linked.load(std::memory_order_acquire)) remove_waiter_slow(w);
+  }
+
+  // True while `w` holds the direct slot. Racy outside the lock: for tests and assertions.
+  bool in_direct_slot(const IoWaiter& w) const noexcept {
+    return slot_owner_.load(std::memory_order_relaxed) == &w;
   }
 
   // Marks bits ready without an event (a socket known to be connected is writable before
@@ -103,6 +124,22 @@ class alignas(64) ScheduledIo {
   }
 
   // --- driver side
+  // Starts loading what waking the slot's waiter and then running it will touch: its waker
+  // (a task header), the node's `linked` flag, which the wake stores to, and the waiting
+  // operation around the node (IoOp keeps its `io_` just before the node, its op after). Called for every event of a driver turn before
+  // any wake, so the turn's cache misses overlap instead of being taken one by one, and the
+  // operation's lines (often pages from the header, after a read buffer in the frame) are
+  // on their way before the task runs. Reads the slot without the lock: a stale pointer
+  // only makes the hint useless (a prefetch never faults).
+  void prefetch_waiter() const noexcept {
+    if (const Wakeable* w = slot_waker_.load(std::memory_order_relaxed)) TOKIO_PREFETCH(w, 1);
+    if (const IoWaiter* n = slot_owner_.load(std::memory_order_relaxed)) {
+      const char* at = reinterpret_cast<const char*>(n);
+      TOKIO_PREFETCH(at - sizeof(void*), 1);
+      TOKIO_PREFETCH(&n->linked, 1);
+      TOKIO_PREFETCH(at + sizeof(IoWaiter), 1);
+    }
+  }
   // ORs `ready` into the word, advances the tick and wakes the waiters it satisfies.
   void set_readiness(uint32_t ready) noexcept;
   // Marks the registration shut down and wakes every waiter.
@@ -130,10 +167,22 @@ class alignas(64) ScheduledIo {
   void link(IoWaiter& w) noexcept;
   void unlink(IoWaiter& w) noexcept;
 
+  // The whole entry, slot included, is one cache line (static_assert below): a wake and an
+  // operation's poll each touch only that line and the task.
   Atomic<uint32_t> readiness_{0};
   SpinLock lock_;
-  IoWaiter* head_ = nullptr;  // guarded by lock_
+  uint8_t slot_mask_ = 0;  // the slot waiter's mask (ready bits fit in 8); guarded by lock_
+  // The waiter in the direct slot, or null when the slot is free. Written and read under
+  // lock_; Atomic (relaxed) only so that the driver's prefetch_waiter may read it without
+  // the lock, as a hint. The owner never reads it without the lock (it reads `linked`).
+  Atomic<IoWaiter*> slot_owner_{nullptr};
+  // The slot waiter's waker, an owned reference; written under lock_. Atomic (relaxed) only
+  // so that prefetch_waiter may read it without the lock.
+  Atomic<Wakeable*> slot_waker_{nullptr};
+  IoWaiter* head_ = nullptr;  // the list; guarded by lock_
   IoWaiter* tail_ = nullptr;
 };
+static_assert(sizeof(ScheduledIo) == 64, "a ScheduledIo is one cache line");
+static_assert(ScheduledIo::kReadyMask <= 0xFF, "slot_mask_ holds the ready bits in 8 bits");
 
 }  // namespace tokio::detail

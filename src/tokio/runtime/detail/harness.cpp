@@ -145,10 +145,24 @@ uint64_t allocate_task_id_block() noexcept {
 }
 
 // --- waker vtable ------------------------------------------------------------------------
+namespace runtime_harness_impl {
+// A task about to be submitted will next poll the leaf it is suspended on, which is often
+// far from its header (after a read buffer in its frame): start that load now, so it
+// overlaps whatever the scheduler runs before this task. Only after Submit: the task is
+// idle then (its last poll wrote `slot` before releasing RUNNING, which the transition's
+// acquire saw) and nobody else writes `slot` until it runs.
+inline void prefetch_leaf(const TaskHeader* t) noexcept {
+  if (t->slot.leaf) TOKIO_PREFETCH(t->slot.leaf, 1);
+}
+}  // namespace runtime_harness_impl
+
 void task_wake(Wakeable* w) noexcept {
   TaskHeader* t = TaskHeader::from_wakeable(w);
   switch (t->state.to_notified_by_val([] { return task_stamp(); })) {
-    case TaskState::Notify::Submit: t->sched->schedule(t, false); break;
+    case TaskState::Notify::Submit:
+      runtime_harness_impl::prefetch_leaf(t);
+      t->sched->schedule(t, false);
+      break;
     case TaskState::Notify::Dealloc: runtime_harness_impl::dealloc_task(t); break;
     case TaskState::Notify::DoNothing: break;
   }
@@ -156,8 +170,10 @@ void task_wake(Wakeable* w) noexcept {
 
 void task_wake_by_ref(Wakeable* w) noexcept {
   TaskHeader* t = TaskHeader::from_wakeable(w);
-  if (t->state.to_notified_by_ref([] { return task_stamp(); }) == TaskState::Notify::Submit)
+  if (t->state.to_notified_by_ref([] { return task_stamp(); }) == TaskState::Notify::Submit) {
+    runtime_harness_impl::prefetch_leaf(t);
     t->sched->schedule(t, false);
+  }
 }
 
 void task_clone(Wakeable* w) noexcept { TaskHeader::from_wakeable(w)->state.ref_inc(); }
