@@ -150,15 +150,22 @@ def run_case(c, root, rounds):
             order = (("cpp", ours), ("peer", peer)) if i % 2 == 0 else (("peer", peer), ("cpp", ours))
             for side, s in order:
                 t0 = s.cpu_seconds()
+                ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
                 r = run(s)
+                ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
                 # The server's CPU time per request (user + system): the load generator
                 # shares the cores, so this is the figure least disturbed by it.
                 cpu_us = (s.cpu_seconds() - t0) * 1e6 / count(r)
+                # The load generator's, the same way (it is the only child that exited
+                # meanwhile): with both on two cores, it bounds what any server can reach.
+                client_us = ((ru1.ru_utime - ru0.ru_utime) + (ru1.ru_stime - ru0.ru_stime)) * 1e6 / count(r)
                 if c["kind"] == "http":
                     r["cpu_us"] = cpu_us
+                    r["client_cpu_us"] = client_us
                 else:
                     for t in r.values():
                         t["cpu_us"] = cpu_us
+                        t["client_cpu_us"] = client_us
                 runs[side].append(r)
     finally:
         ours.stop()
@@ -166,14 +173,16 @@ def run_case(c, root, rounds):
     res = {"id": c["id"], "kind": c["kind"], "rounds": rounds}
     if c["kind"] == "http":
         for side in ("cpp", "peer"):
-            res[side] = _summary(runs[side], ("rps", "p50", "p75", "p90", "p99", "errors", "non2xx", "cpu_us"))
+            res[side] = _summary(runs[side], ("rps", "p50", "p75", "p90", "p99", "errors", "non2xx", "cpu_us",
+                                              "client_cpu_us"))
             res[side]["all_rps"] = [r["rps"] for r in runs[side]]
     else:
         for side in ("cpp", "peer"):
             res[side] = {}
             for test in ("SET", "GET"):
                 rs = [r[test] for r in runs[side] if test in r]
-                res[side][test] = _summary(rs, ("rps", "avg", "p50", "p95", "p99", "max", "cpu_us"))
+                res[side][test] = _summary(rs, ("rps", "avg", "p50", "p95", "p99", "max", "cpu_us",
+                                                "client_cpu_us"))
                 res[side][test]["all_rps"] = [r["rps"] for r in rs]
     return res
 
@@ -194,14 +203,15 @@ def report(results):
              "order, after a warm-up run each); **ratio = tokio.hpp / peer requests per second**: "
              "above 1.0 means tokio.hpp serves more. Latencies in ms, from the same runs. CPU µs/req: "
              "the server process's user + system CPU time per request over the same runs "
-             "(for redis, over the SET and GET runs together).\n"]
+             "(for redis, over the SET and GET runs together); client CPU µs/req: the same for "
+             "the load generator (wrk, redis-benchmark) while it drove each server.\n"]
     http = [r for r in results if r.get("kind") == "http"]
     if http:
         lines.append("HTTP: `examples/http_server` vs hyper 0.14.19 on Tokio 1.24.2 "
                      "(`bench/tokio-rs/src/bin/hyper_hello.rs`), both answering `GET /` with the "
                      "same 89 bytes, same worker count; `wrk -t1 -cN -d5s --latency`.\n")
-        lines.append("| case | rounds | tokio.hpp req/s | hyper req/s | ratio | tokio.hpp p50 / p90 / p99 | hyper p50 / p90 / p99 | CPU µs/req tokio.hpp / hyper |")
-        lines.append("|---|---:|---:|---:|---:|---:|---:|---:|")
+        lines.append("| case | rounds | tokio.hpp req/s | hyper req/s | ratio | tokio.hpp p50 / p90 / p99 | hyper p50 / p90 / p99 | CPU µs/req tokio.hpp / hyper | client CPU µs/req tokio.hpp / hyper |")
+        lines.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
         for r in http:
             a, b = r["cpp"], r["peer"]
             ratio = "%.2f" % (a["rps"] / b["rps"]) if a.get("rps") and b.get("rps") else "—"
@@ -210,21 +220,23 @@ def report(results):
             if (a.get("errors") or 0) + (a.get("non2xx") or 0) + (b.get("errors") or 0) + (b.get("non2xx") or 0):
                 errs = " (socket errors / non-2xx: tokio.hpp %s/%s, hyper %s/%s)" % (
                     a.get("errors"), a.get("non2xx"), b.get("errors"), b.get("non2xx"))
-            lines.append("| %s%s | %d | %s | %s | %s | %s | %s | %s / %s |" % (
+            lines.append("| %s%s | %d | %s | %s | %s | %s | %s | %s / %s | %s / %s |" % (
                 r["id"].replace("server ", ""), errs, r["rounds"], _fmt_rps(a.get("rps")),
-                _fmt_rps(b.get("rps")), ratio, lat(a), lat(b), _fmt_ms(a.get("cpu_us")), _fmt_ms(b.get("cpu_us"))))
+                _fmt_rps(b.get("rps")), ratio, lat(a), lat(b), _fmt_ms(a.get("cpu_us")), _fmt_ms(b.get("cpu_us")),
+                _fmt_ms(a.get("client_cpu_us")), _fmt_ms(b.get("client_cpu_us"))))
     redis = [r for r in results if r.get("kind") == "redis"]
     if redis:
         lines.append("\nRESP: `examples/mini_redis --workers 2` vs redis-server 7.0.15 (`--save \"\" "
                      "--appendonly no`); `redis-benchmark -t set,get -c 50 -P N --csv`.\n")
-        lines.append("| case | test | rounds | tokio.hpp req/s | redis req/s | ratio | tokio.hpp p50 / p95 / p99 | redis p50 / p95 / p99 | CPU µs/req tokio.hpp / redis |")
-        lines.append("|---|---|---:|---:|---:|---:|---:|---:|---:|")
+        lines.append("| case | test | rounds | tokio.hpp req/s | redis req/s | ratio | tokio.hpp p50 / p95 / p99 | redis p50 / p95 / p99 | CPU µs/req tokio.hpp / redis | client CPU µs/req tokio.hpp / redis |")
+        lines.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
         for r in redis:
             for test in ("SET", "GET"):
                 a, b = r["cpp"].get(test, {}), r["peer"].get(test, {})
                 ratio = "%.2f" % (a["rps"] / b["rps"]) if a.get("rps") and b.get("rps") else "—"
                 lat = lambda s: "%s / %s / %s" % (_fmt_ms(s.get("p50")), _fmt_ms(s.get("p95")), _fmt_ms(s.get("p99")))
-                lines.append("| %s | %s | %d | %s | %s | %s | %s | %s | %s / %s |" % (
+                lines.append("| %s | %s | %d | %s | %s | %s | %s | %s | %s / %s | %s / %s |" % (
                     r["id"].replace("server ", ""), test, r["rounds"], _fmt_rps(a.get("rps")),
-                    _fmt_rps(b.get("rps")), ratio, lat(a), lat(b), _fmt_ms(a.get("cpu_us")), _fmt_ms(b.get("cpu_us"))))
+                    _fmt_rps(b.get("rps")), ratio, lat(a), lat(b), _fmt_ms(a.get("cpu_us")), _fmt_ms(b.get("cpu_us")),
+                    _fmt_ms(a.get("client_cpu_us")), _fmt_ms(b.get("client_cpu_us"))))
     return "\n".join(lines) + "\n"
