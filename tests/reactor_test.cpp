@@ -304,6 +304,81 @@ TEST_CASE("reactor: several tasks wait on one fd and all wake") {
   CHECK(woke == 5);
 }
 
+TEST_CASE("reactor: slot and list waiters cancelled while edges arrive lose no wake-up") {
+  // Four tasks wait on one fd (the first to register takes the ScheduledIo's direct slot,
+  // the others the list) under short timeouts, so waits are cancelled at random points
+  // while a writer thread delivers edges and the driver wakes them. Afterwards a fresh set
+  // of waiters (slot and list again) must each be woken by one more edge: a registration
+  // left behind by the churn (a stale slot owner, a list node not unlinked) would leave
+  // one of them asleep (the watchdog fires) or be reported by the sanitizers.
+  nt::Watchdog wd("slot/list churn", std::chrono::seconds(120));
+  auto rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build();
+  Pipe p;
+  std::atomic<bool> stop{false};
+  const int writes = static_cast<int>(test::scaled(4000));
+  std::thread writer([&] {
+    uint32_t seed = 12345;
+    for (int i = 0; i < writes; ++i) {
+      (void)!::write(p.w, "e", 1);
+      seed = seed * 1103515245u + 12345u;
+      std::this_thread::sleep_for(std::chrono::microseconds((seed >> 16) % 200));
+    }
+    stop.store(true);
+  });
+  struct Counts {
+    std::atomic<long> elapsed{0}, woken{0};
+  } counts;
+  int late = rt.block_on([](Pipe* p, std::atomic<bool>* stop, Counts* c) -> Task<int> {
+    auto afd = AsyncFd<int>::create(p->r);
+    REQUIRE(afd.has_value());
+    std::vector<tokio::JoinHandle<void>> churn;
+    for (uint32_t i = 0; i < 4; ++i) {
+      churn.push_back(tokio::spawn(
+          [](AsyncFd<int>* a, std::atomic<bool>* stop, Counts* c, uint32_t seed) -> Task<> {
+            while (!stop->load()) {
+              seed = seed * 1103515245u + 12345u;
+              auto limit = std::chrono::microseconds(20 + (seed >> 16) % 300);
+              auto g = co_await tokio::time::timeout(limit, a->readable());
+              if (!g) {
+                c->elapsed.fetch_add(1);  // cancelled while registered (or being woken)
+                continue;
+              }
+              REQUIRE(g->has_value());
+              c->woken.fetch_add(1);
+              char buf[64];
+              (void)(*g)->try_io(
+                  [&](AsyncFd<int>& f) { return read_fd(f.as_raw_fd(), buf, sizeof buf); });
+            }
+          },
+          &*afd, stop, c, i * 7919u + 1u));
+    }
+    for (auto& h : churn) co_await h;
+    // Drain what is left, so the next wait has to be woken by a new edge.
+    char buf[256];
+    while (read_fd(p->r, buf, sizeof buf)) {
+    }
+    std::atomic<int> woke{0};
+    std::vector<tokio::JoinHandle<void>> fresh;
+    for (int i = 0; i < 4; ++i) {
+      fresh.push_back(tokio::spawn(
+          [](AsyncFd<int>* a, std::atomic<int>* w) -> Task<> {
+            auto g = co_await a->readable();
+            if (g) w->fetch_add(1);
+          },
+          &*afd, &woke));
+    }
+    co_await nt::settle();
+    p->put("!");
+    for (auto& h : fresh) co_await h;
+    co_return woke.load();
+  }(&p, &stop, &counts));
+  writer.join();
+  CHECK(late == 4);
+  // Both paths were taken: waits woken by edges and waits cancelled by their timeout.
+  CHECK(counts.woken.load() > 0);
+  CHECK(counts.elapsed.load() > 0);
+}
+
 TEST_CASE("reactor: cancelling a suspended readiness wait unregisters it") {
   for (int flavour = 0; flavour < 2; ++flavour) {
     nt::Watchdog wd("cancel readable");
