@@ -6463,10 +6463,10 @@ class alignas(64) ScheduledIo {
   // --- driver side
   // Starts loading what waking the slot's waiter and then running it will touch: its waker
   // (a task header), the node's `linked` flag, which the wake stores to, and the waiting
-  // operation around the node (IoOp keeps its `io_` just before the node, its op after). Called for every event of a driver turn before
-  // any wake, so the turn's cache misses overlap instead of being taken one by one, and the
-  // operation's lines (often pages from the header, after a read buffer in the frame) are
-  // on their way before the task runs. Reads the slot without the lock: a stale pointer
+  // operation around the node (IoOp keeps its `io_` just before the node, its op after).
+  // Called for every event of a driver turn before any wake, so the turn's cache misses
+  // overlap instead of being taken one by one, and the operation's lines (often pages from
+  // the header, after a read buffer in the frame) are on their way before the task runs. Reads the slot without the lock: a stale pointer
   // only makes the hint useless (a prefetch never faults).
   void prefetch_waiter() const noexcept {
     if (const Wakeable* w = slot_waker_.load(std::memory_order_relaxed)) TOKIO_PREFETCH(w, 1);

@@ -57,6 +57,26 @@ Task<std::string> guarded_read(AsyncFd<int>& afd) {
   }
 }
 
+// Spawns `n` tasks that each wait once for `afd` to be readable, lets them all register
+// (the first in the ScheduledIo's direct slot, the rest in its list), writes one byte and
+// returns how many were woken with readiness.
+Task<int> wake_all_waiters(AsyncFd<int>& afd, Pipe& p, int n) {
+  std::atomic<int> woke{0};
+  std::vector<tokio::JoinHandle<void>> hs;
+  for (int i = 0; i < n; ++i) {
+    hs.push_back(tokio::spawn(
+        [](AsyncFd<int>* a, std::atomic<int>* w) -> Task<> {
+          auto g = co_await a->readable();
+          if (g) w->fetch_add(1);
+        },
+        &afd, &woke));
+  }
+  co_await nt::settle();
+  p.put("!");
+  for (auto& h : hs) co_await h;
+  co_return woke.load();
+}
+
 }  // namespace
 
 TEST_CASE("reactor: a clear with a stale tick never hides a newer edge") {
@@ -286,20 +306,7 @@ TEST_CASE("reactor: several tasks wait on one fd and all wake") {
   int woke = rt.block_on([](Pipe* p) -> Task<int> {
     auto afd = AsyncFd<int>::create(p->r);
     REQUIRE(afd.has_value());
-    std::atomic<int> woke{0};
-    std::vector<tokio::JoinHandle<void>> hs;
-    for (int i = 0; i < 5; ++i) {
-      hs.push_back(tokio::spawn(
-          [](AsyncFd<int>* a, std::atomic<int>* w) -> Task<> {
-            auto g = co_await a->readable();
-            if (g) w->fetch_add(1);
-          },
-          &*afd, &woke));
-    }
-    co_await nt::settle();
-    p->put("!");
-    for (auto& h : hs) co_await h;
-    co_return woke.load();
+    co_return co_await wake_all_waiters(*afd, *p, 5);
   }(&p));
   CHECK(woke == 5);
 }
@@ -357,20 +364,7 @@ TEST_CASE("reactor: slot and list waiters cancelled while edges arrive lose no w
     char buf[256];
     while (read_fd(p->r, buf, sizeof buf)) {
     }
-    std::atomic<int> woke{0};
-    std::vector<tokio::JoinHandle<void>> fresh;
-    for (int i = 0; i < 4; ++i) {
-      fresh.push_back(tokio::spawn(
-          [](AsyncFd<int>* a, std::atomic<int>* w) -> Task<> {
-            auto g = co_await a->readable();
-            if (g) w->fetch_add(1);
-          },
-          &*afd, &woke));
-    }
-    co_await nt::settle();
-    p->put("!");
-    for (auto& h : fresh) co_await h;
-    co_return woke.load();
+    co_return co_await wake_all_waiters(*afd, *p, 4);
   }(&p, &stop, &counts));
   writer.join();
   CHECK(late == 4);

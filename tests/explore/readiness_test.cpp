@@ -57,16 +57,16 @@ struct IoWorld {
   }
 };
 
-// Two waiters of one task are cancelled while the driver wakes them (twice): whichever
-// side gets there first, each waker reference is released exactly once and each waiter is
-// woken at most once.
+// Two waiters of one task (the first lands in the direct slot, the second in the list)
+// are cancelled while the driver wakes them twice: whichever side gets there first, each
+// waker reference is released exactly once and each waiter is woken at most once.
 struct CancelWorld {
   ScheduledIo io;
-  explore::CountingWaker waker1, waker2;
+  explore::CountingWaker slot_waker, list_waker;
   void owner() {
     IoWaiter w1(kReadable), w2(kReadable);
     uint32_t snap = 0;
-    tokio::task::Context c1(&waker1), c2(&waker2);
+    tokio::task::Context c1(&slot_waker), c2(&list_waker);
     (void)io.poll_ready(c1, w1, snap);
     (void)io.poll_ready(c2, w2, snap);
     io.remove_waiter(w1);
@@ -74,7 +74,7 @@ struct CancelWorld {
   }
   void driver() {
     io.set_readiness(kReadable);
-    io.set_readiness(kReadable);
+    io.set_readiness(kReadable);  // a second edge may find the slot already emptied
   }
 };
 
@@ -84,9 +84,9 @@ explore::Execution cancel_vs_wake() {
   ex.threads.push_back([w] { w->owner(); });
   ex.threads.push_back([w] { w->driver(); });
   ex.finally = [w] {
-    explore::check(w->waker1.refs.load() == 0 && w->waker2.refs.load() == 0,
-                   "cancel vs wake: a waker reference leaked or was dropped twice");
-    explore::check(w->waker1.wakes.load() <= 1 && w->waker2.wakes.load() <= 1,
+    explore::check(w->slot_waker.refs.load() == 0, "slot waiter: waker leaked or dropped twice");
+    explore::check(w->list_waker.refs.load() == 0, "list waiter: waker leaked or dropped twice");
+    explore::check(w->slot_waker.wakes.load() <= 1 && w->list_waker.wakes.load() <= 1,
                    "cancel vs wake: a waiter was woken twice");
   };
   return ex;
@@ -113,7 +113,7 @@ TEST_CASE("explore: readiness word, set with tick vs clear on EAGAIN") {
   explore::expect_pass("readiness, random", explore::randomized(3000), make);
 }
 
-TEST_CASE("explore: cancelling waiters while the driver wakes them") {
+TEST_CASE("explore: cancelling slot and list waiters while the driver wakes them") {
   explore::expect_pass("cancel vs wake, bound 3", explore::exhaustive(3), cancel_vs_wake);
   explore::expect_pass("cancel vs wake, random", explore::randomized(3000), cancel_vs_wake);
 }
