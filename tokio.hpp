@@ -1321,6 +1321,7 @@ class Outcome<void> {
 /* #include <coroutine> (already above) */
 /* #include <cstdint> (already above) */
 /* #include <type_traits> (already above) */
+/* #include <utility> (already above) */
 
 /* begin file src/tokio/core/detail/thread_context.hpp */
 // The per-thread context: what the thread is polling right now and which runtime, worker
@@ -1483,6 +1484,37 @@ template <class A>
 concept TokioAwaitable = requires {
   typename std::remove_cvref_t<A>::tokio_awaitable;
 };
+
+// What a tokio coroutine's await_transform hands to co_await. g++ (12) keeps the awaiter of
+// every co_await site in frame storage of its own for the whole coroutine and, when
+// await_transform returns the awaitable by reference, copies it into that storage: a
+// 72-byte Mutex::lock() future took 144 bytes of every frame awaiting it, and was
+// move-constructed once per co_await. An awaitable that is its own awaiter (a leaf, no
+// operator co_await) is therefore awaited through AwaitInPlace, one pointer, which polls
+// it where it is; one with operator co_await (Task, JoinHandle, Notified, Sleep...) makes a
+// small awaiter of its own and is passed on as it is.
+template <class A>
+class AwaitInPlace {
+ public:
+  explicit AwaitInPlace(A& a) noexcept : a_(&a) {}
+  decltype(auto) await_ready() { return a_->await_ready(); }
+  template <class P>
+  decltype(auto) await_suspend(std::coroutine_handle<P> h) {
+    return a_->await_suspend(h);
+  }
+  decltype(auto) await_resume() { return a_->await_resume(); }
+
+ private:
+  A* a_;
+};
+template <class A>
+decltype(auto) awaited_in_place(A&& a) noexcept {
+  if constexpr (requires { std::forward<A>(a).operator co_await(); }) {
+    return std::forward<A>(a);
+  } else {
+    return AwaitInPlace<std::remove_reference_t<A>>(a);
+  }
+}
 
 // Runs one step of the chain registered in `slot`: polls its leaf and, when ready, resumes
 // the chain until it suspends again (registering a new leaf) or finishes (leaving none).
@@ -1879,19 +1911,19 @@ class PromiseBase {
   FinalAwaiter final_suspend() noexcept { return {}; }
 
   template <class A>
-  A&& await_transform(A&& a TOKIO_TASK_WHERE_AFTER) noexcept {
+  decltype(auto) await_transform(A&& a TOKIO_TASK_WHERE_AFTER) noexcept {
     static_assert(TokioAwaitable<A>,
                   "a tokio::Task can only co_await tokio awaitables (Task, JoinHandle, sleep, "
                   "channels, I/O...). Wrap a foreign awaitable with tokio::task::poll_fn, or "
                   "run foreign code with spawn_blocking.");
     where_ = TOKIO_TASK_WHERE_MAKE;
-    return std::forward<A>(a);
+    return awaited_in_place(std::forward<A>(a));
   }
   // A library wrapper's co_await (detail::unlocated): the frame keeps no location, so a
   // dump leaves it out of the backtrace.
   template <class A>
-  A&& await_transform(Unlocated<A>&& u) noexcept {
-    return std::forward<A>(u.a);
+  decltype(auto) await_transform(Unlocated<A>&& u) noexcept {
+    return awaited_in_place(std::forward<A>(u.a));
   }
 
   // Every frame gets kTaskPrefix bytes in front, where spawn() builds the task header.
@@ -17652,11 +17684,11 @@ class Generator : public PollStream<Generator<T>, T> {
     void unhandled_exception() noexcept { ex_ = std::current_exception(); }
 
     template <class A>
-    A&& await_transform(A&& a) noexcept {
+    decltype(auto) await_transform(A&& a) noexcept {
       static_assert(tokio::detail::TokioAwaitable<A>,
                     "a tokio::stream::Generator can only co_await tokio awaitables (Task, "
                     "sleep, channels, I/O...)");
-      return std::forward<A>(a);
+      return tokio::detail::awaited_in_place(std::forward<A>(a));
     }
 
     // The frame gets a prefix, as a Task frame does (core/task.hpp): the generator's chain

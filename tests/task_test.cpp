@@ -258,3 +258,59 @@ TEST_CASE("poll_fn adapts a foreign event source: polled until ready, woken by i
       })),
       std::runtime_error);
 }
+
+namespace {
+// A leaf that records where it was polled and how often it was copied or moved.
+struct Where {
+  const void* polled_at[3] = {};
+  int polls = 0;
+  int moves = 0;
+};
+class CountedLeaf : public tokio::detail::Leaf<CountedLeaf> {
+ public:
+  explicit CountedLeaf(Where* w) noexcept : w_(w) {}
+  CountedLeaf(CountedLeaf&& o) noexcept : tokio::detail::Leaf<CountedLeaf>(o), w_(o.w_) {
+    ++w_->moves;
+  }
+  CountedLeaf(const CountedLeaf& o) noexcept : tokio::detail::Leaf<CountedLeaf>(o), w_(o.w_) {
+    ++w_->moves;
+  }
+  bool poll(tokio::task::Context& cx) noexcept {
+    if (w_->polls < 3) w_->polled_at[w_->polls] = this;
+    if (++w_->polls == 1) {  // pending once: the second poll comes after a suspension
+      cx.wake_by_ref();
+      return false;
+    }
+    return true;
+  }
+  const void* await_resume() const noexcept { return this; }
+
+ private:
+  Where* w_;
+};
+CountedLeaf counted_leaf(Where* w) { return CountedLeaf(w); }
+}  // namespace
+
+TEST_CASE("a leaf is polled where it is: co_await neither copies nor moves it") {
+  // g++ 12 copies an awaitable that await_transform returns by reference into frame storage
+  // of its own, even an lvalue (which then polled a copy, not the object named); Task's
+  // await_transform hands such a leaf over through a pointer instead.
+  auto rt = test::current_thread();
+  rt.block_on([]() -> Task<> {
+    Where lw;
+    CountedLeaf lvalue(&lw);
+    const void* resumed = co_await lvalue;
+    CHECK(lw.polls == 2);
+    CHECK(lw.moves == 0);
+    CHECK(lw.polled_at[0] == &lvalue);
+    CHECK(lw.polled_at[1] == &lvalue);
+    CHECK(resumed == &lvalue);
+
+    Where pw;
+    resumed = co_await counted_leaf(&pw);  // a prvalue: the temporary itself is polled
+    CHECK(pw.polls == 2);
+    CHECK(pw.moves == 0);
+    CHECK(pw.polled_at[0] == pw.polled_at[1]);
+    CHECK(resumed == pw.polled_at[0]);
+  }());
+}

@@ -196,19 +196,19 @@ class PromiseBase {
   FinalAwaiter final_suspend() noexcept { return {}; }
 
   template <class A>
-  A&& await_transform(A&& a TOKIO_TASK_WHERE_AFTER) noexcept {
+  decltype(auto) await_transform(A&& a TOKIO_TASK_WHERE_AFTER) noexcept {
     static_assert(TokioAwaitable<A>,
                   "a tokio::Task can only co_await tokio awaitables (Task, JoinHandle, sleep, "
                   "channels, I/O...). Wrap a foreign awaitable with tokio::task::poll_fn, or "
                   "run foreign code with spawn_blocking.");
     where_ = TOKIO_TASK_WHERE_MAKE;
-    return std::forward<A>(a);
+    return awaited_in_place(std::forward<A>(a));
   }
   // A library wrapper's co_await (detail::unlocated): the frame keeps no location, so a
   // dump leaves it out of the backtrace.
   template <class A>
-  A&& await_transform(Unlocated<A>&& u) noexcept {
-    return std::forward<A>(u.a);
+  decltype(auto) await_transform(Unlocated<A>&& u) noexcept {
+    return awaited_in_place(std::forward<A>(u.a));
   }
 
   // Every frame gets kTaskPrefix bytes in front, where spawn() builds the task header.

@@ -65,11 +65,11 @@ class Generator : public PollStream<Generator<T>, T> {
     void unhandled_exception() noexcept { ex_ = std::current_exception(); }
 
     template <class A>
-    A&& await_transform(A&& a) noexcept {
+    decltype(auto) await_transform(A&& a) noexcept {
       static_assert(tokio::detail::TokioAwaitable<A>,
                     "a tokio::stream::Generator can only co_await tokio awaitables (Task, "
                     "sleep, channels, I/O...)");
-      return std::forward<A>(a);
+      return tokio::detail::awaited_in_place(std::forward<A>(a));
     }
 
     // The frame gets a prefix, as a Task frame does (core/task.hpp): the generator's chain

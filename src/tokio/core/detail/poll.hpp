@@ -16,6 +16,7 @@
 #include <coroutine>
 #include <cstdint>
 #include <type_traits>
+#include <utility>
 
 #include "tokio/core/config.hpp"
 #include "tokio/core/context.hpp"
@@ -85,6 +86,37 @@ template <class A>
 concept TokioAwaitable = requires {
   typename std::remove_cvref_t<A>::tokio_awaitable;
 };
+
+// What a tokio coroutine's await_transform hands to co_await. g++ (12) keeps the awaiter of
+// every co_await site in frame storage of its own for the whole coroutine and, when
+// await_transform returns the awaitable by reference, copies it into that storage: a
+// 72-byte Mutex::lock() future took 144 bytes of every frame awaiting it, and was
+// move-constructed once per co_await. An awaitable that is its own awaiter (a leaf, no
+// operator co_await) is therefore awaited through AwaitInPlace, one pointer, which polls
+// it where it is; one with operator co_await (Task, JoinHandle, Notified, Sleep...) makes a
+// small awaiter of its own and is passed on as it is.
+template <class A>
+class AwaitInPlace {
+ public:
+  explicit AwaitInPlace(A& a) noexcept : a_(&a) {}
+  decltype(auto) await_ready() { return a_->await_ready(); }
+  template <class P>
+  decltype(auto) await_suspend(std::coroutine_handle<P> h) {
+    return a_->await_suspend(h);
+  }
+  decltype(auto) await_resume() { return a_->await_resume(); }
+
+ private:
+  A* a_;
+};
+template <class A>
+decltype(auto) awaited_in_place(A&& a) noexcept {
+  if constexpr (requires { std::forward<A>(a).operator co_await(); }) {
+    return std::forward<A>(a);
+  } else {
+    return AwaitInPlace<std::remove_reference_t<A>>(a);
+  }
+}
 
 // Runs one step of the chain registered in `slot`: polls its leaf and, when ready, resumes
 // the chain until it suspends again (registering a new leaf) or finishes (leaving none).
