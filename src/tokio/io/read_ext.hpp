@@ -94,7 +94,9 @@ void append_bytes(C& c, std::span<const std::byte> s) {
   if (s.empty()) return;
   using T = std::remove_cv_t<std::remove_reference_t<decltype(*c.data())>>;
   const T* p = reinterpret_cast<const T*>(s.data());
-  if constexpr (requires { c.insert(c.end(), p, p + s.size()); }) {
+  if constexpr (requires { c.append(p, s.size()); }) {
+    c.append(p, s.size());  // std::string: its append path (insert goes through replace)
+  } else if constexpr (requires { c.insert(c.end(), p, p + s.size()); }) {
     c.insert(c.end(), p, p + s.size());  // one copy, amortized growth, no zero-fill
   } else {
     std::size_t old = c.size();
