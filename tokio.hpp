@@ -8214,15 +8214,13 @@ class ChunkReader {
     // (Buf, not o->buf_: the enclosing class is incomplete here, which clang 19 enforces.)
     auto poll(task::Context& cx) -> Poll<decltype(take_chunk(std::declval<Buf&>(), true))> {
       auto found = poll_read_until(cx, o->r_, op, o->delim_, [&](std::span<const std::byte> s) {
-        // Usually the whole chunk is met in one piece: built at its size in one step
-        // (buf_ is empty after every chunk handed out, so no capacity is given up).
-        if (o->buf_.empty()) {
-          using T = typename Buf::value_type;
-          const T* p = reinterpret_cast<const T*>(s.data());
-          o->buf_ = Buf(p, p + s.size());
-        } else {
-          append_bytes(o->buf_, s);
-        }
+        // Usually the whole chunk is met in one piece: one allocation of its size, not a
+        // growth step (buf_ is empty after every chunk handed out). Reserved in place:
+        // a fresh string move-assigned in made g++ reload its size and capacity as one
+        // 16-byte load right after two 8-byte stores, a store-forwarding stall that
+        // took 13% of io lines' time (perf).
+        if (o->buf_.empty()) o->buf_.reserve(s.size());
+        append_bytes(o->buf_, s);
       });
       if (!found) return pending;
       if (!*found) return unexpected(found->error());
