@@ -293,8 +293,9 @@ CountedLeaf counted_leaf(Where* w) { return CountedLeaf(w); }
 
 TEST_CASE("a leaf is polled where it is: co_await neither copies nor moves it") {
   // g++ 12 copies an awaitable that await_transform returns by reference into frame storage
-  // of its own, even an lvalue (which then polled a copy, not the object named); Task's
-  // await_transform hands such a leaf over through a pointer instead.
+  // of its own, even an lvalue (which then polled a copy, not the object named); there
+  // Task's await_transform hands such a leaf over through a pointer instead (clang++
+  // awaits the object itself).
   auto rt = test::current_thread();
   rt.block_on([]() -> Task<> {
     Where lw;

@@ -109,13 +109,19 @@ class AwaitInPlace {
  private:
   A* a_;
 };
+// clang++ awaits the object itself, as the standard says, and lays out its frame from what
+// lives across a suspension: there the proxy would only add a pointer per site.
 template <class A>
 decltype(auto) awaited_in_place(A&& a) noexcept {
+#if defined(__clang__)
+  return std::forward<A>(a);
+#else
   if constexpr (requires { std::forward<A>(a).operator co_await(); }) {
     return std::forward<A>(a);
   } else {
     return AwaitInPlace<std::remove_reference_t<A>>(a);
   }
+#endif
 }
 
 // Runs one step of the chain registered in `slot`: polls its leaf and, when ready, resumes
