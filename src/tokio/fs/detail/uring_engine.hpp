@@ -23,7 +23,9 @@
 // threads, polled pipes, buffered reads retried by task work once their page is in)
 // signal an eventfd registered with the ring (IORING_REGISTER_EVENTFD) and with the
 // runtime's reactor: the reactor wakes a waiter node the engine owns, whose wake function
-// reaps every ring on the reactor thread.
+// reaps every ring on the reactor thread. A reap leaves entries another thread wrote to the
+// flush that thread scheduled, so a ring is entered by its own worker whenever it can be:
+// two threads entering one ring queue on its kernel lock.
 //
 // Budget: at most `cap` entries of operations in flight per ring (below the completion
 // queue's size, so completions never overflow); further operations wait in a FIFO backlog
