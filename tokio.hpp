@@ -3381,6 +3381,7 @@ class Builder {
 //     tokio::Task<int> amain(int argc, char** argv) { ...; co_return 0; }
 //     int main(int argc, char** argv) { return tokio::run_main(amain, argc, argv); }
 //     // or, the same:  TOKIO_MAIN(amain)
+//     // or, from `int main()`, for an amain taking nothing:  return tokio::run_main(amain);
 //
 // run_main builds the default multi-thread runtime (or the Builder given first), runs the
 // coroutine to completion with block_on, shuts the runtime down and returns the exit code.
@@ -3457,6 +3458,24 @@ template <class F>
 int run_main(F&& amain, int argc, char** argv) {
   return run_main(runtime::Builder::new_multi_thread().enable_all(), std::forward<F>(amain), argc,
                   argv);
+}
+
+// For `int main()` (no arguments to pass on): amain takes nothing.
+template <class F>
+  requires std::is_invocable_v<F&>
+int run_main(runtime::Builder& builder, F&& amain) {
+  char* no_args[] = {nullptr};
+  return run_main(builder, std::forward<F>(amain), 0, no_args);
+}
+template <class F>
+  requires std::is_invocable_v<F&>
+int run_main(runtime::Builder&& builder, F&& amain) {
+  return run_main(builder, std::forward<F>(amain));
+}
+template <class F>
+  requires std::is_invocable_v<F&>
+int run_main(F&& amain) {
+  return run_main(runtime::Builder::new_multi_thread().enable_all(), std::forward<F>(amain));
 }
 
 }  // namespace tokio
@@ -8102,8 +8121,8 @@ using NothingToDoOp = InstantOp<NothingToDo, false>;
 // function `co_await io::read_exact(s, buf)`, which also works for any user type that
 // models io::AsyncRead / AsyncWrite / AsyncBufRead (a user type gets the members by deriving
 // from io::Ext<Self>). The I/O primitives (read, write, write_vectored, flush, shutdown,
-// fill_buf, consume) are members of each type. Methods that consume the reader (lines,
-// split) are free functions only: io::lines(std::move(r)).
+// fill_buf, consume) are members of each type. The methods that consume the reader (lines,
+// split) are rvalue members: `std::move(r).lines()` or `io::lines(std::move(r))`.
 //
 // A member of a method the type cannot support (read_line on an unbuffered stream) fails
 // to compile naming the missing concept, as the free function does.
@@ -8354,6 +8373,11 @@ class Ext {
   auto read_until(std::byte delim, C& c) {
     return io::read_until(self(), delim, c);
   }
+  // lines / split consume the reader, as in Tokio: `io::BufReader(s).lines()` on a temporary,
+  // `std::move(r).lines()` on a variable. (io::lines(r) borrows an lvalue instead.)
+  auto lines() && { return io::lines(std::move(self())); }
+  auto split(char delim) && { return io::split(std::move(self()), delim); }
+  auto split(std::byte delim) && { return io::split(std::move(self()), delim); }
 
   // AsyncWriteExt (a type with a faster write_all of its own, the sockets, hides this one)
   auto write_all(std::span<const std::byte> buf) { return io::write_all(self(), buf); }
@@ -19505,6 +19529,10 @@ class BytesMut {
     reserve(s.size());
     if (!s.empty()) std::memcpy(ptr_ + len_, s.data(), s.size());
     len_ += s.size();
+  }
+  // Text (Rust's b"..." literals): the characters' bytes.
+  void extend_from_slice(std::string_view s) {
+    extend_from_slice(std::as_bytes(std::span(s.data(), s.size())));
   }
   void put_slice(std::span<const std::byte> s) { extend_from_slice(s); }
   void put(std::string_view s) { extend_from_slice(std::as_bytes(std::span(s.data(), s.size()))); }

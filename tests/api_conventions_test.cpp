@@ -181,6 +181,42 @@ TEST_CASE("run_main: exit codes from Task<int>, Task<void>, errors and exception
   CHECK(tokio::run_main(
             tokio::runtime::Builder::new_current_thread().enable_all(),
             [](int, char**) -> Task<int> { co_return 7; }, 2, argv) == 7);
+  // From `int main()`: no arguments to pass on (errors are reported as "tokio: ...").
+  CHECK(tokio::run_main([]() -> Task<int> { co_return 9; }) == 9);
+  CHECK(tokio::run_main(amain_void) == 0);
+  CHECK(tokio::run_main(amain_error) == 1);
+  CHECK(tokio::run_main(tokio::runtime::Builder::new_current_thread().enable_all(),
+                        []() -> Task<int> { co_return 4; }) == 4);
+}
+
+TEST_CASE("lines() and split() as members consume the reader, as in Tokio") {
+  auto rt = tokio::runtime::Builder::new_current_thread().enable_all().build();
+  rt.block_on([]() -> Task<> {
+    auto [a, b] = io::duplex(256);
+    (void)co_await a.write_all("one\ntwo\r\nthree");
+    (void)co_await a.shutdown();
+    auto ls = io::BufReader<io::DuplexStream>(std::move(b)).lines();  // on a temporary
+    std::vector<std::string> got;
+    while (auto l = co_await ls.next_line()) {
+      REQUIRE(l.has_value());
+      if (!*l) break;
+      got.push_back(**l);
+    }
+    CHECK(got == std::vector<std::string>{"one", "two", "three"});
+
+    auto [c, d] = io::duplex(256);
+    (void)co_await c.write_all("x;yy;");
+    (void)co_await c.shutdown();
+    io::BufReader<io::DuplexStream> br(std::move(d));
+    auto sp = std::move(br).split(';');  // on a variable: moved in
+    std::vector<std::size_t> sizes;
+    while (auto seg = co_await sp.next_segment()) {
+      REQUIRE(seg.has_value());
+      if (!*seg) break;
+      sizes.push_back((*seg)->size());
+    }
+    CHECK(sizes == std::vector<std::size_t>{1, 2});
+  }());
 }
 
 TEST_CASE("I/O extension methods: members and free functions, the same operations") {

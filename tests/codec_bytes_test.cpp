@@ -3,6 +3,7 @@
 // compaction stay below the bytes consumed); shared storage outliving its buffer; a
 // buffer handing out everything it reads does not grow; references dropped on other
 // threads.
+#include <array>
 #include <string>
 #include <thread>
 #include <vector>
@@ -122,6 +123,21 @@ TEST_CASE("BytesMut matches a std::string model under random operations") {
   CHECK_THROWS_AS(BytesMut("abc").advance(4), std::out_of_range);
   CHECK_THROWS_AS((void)BytesMut("abc")[3], std::out_of_range);
   CHECK_THROWS_AS(BytesMut().put_uint(1, 9), std::out_of_range);
+}
+
+TEST_CASE("BytesMut: text goes in as its bytes (Rust's b\"...\" literals)") {
+  BytesMut buf;
+  buf.extend_from_slice("GET / HTTP/1.1\r\n");
+  buf.extend_from_slice(std::string("Host: x\r\n"));
+  std::string_view more = "\r\n";
+  buf.extend_from_slice(more);
+  std::array<std::byte, 2> raw{std::byte{0}, std::byte{'!'}};
+  buf.extend_from_slice(raw);  // bytes still take the span overload
+  REQUIRE(buf.len() == 16 + 9 + 2 + 2);
+  CHECK(std::string(reinterpret_cast<const char*>(buf.data()), 27) ==
+        "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+  CHECK(buf.data()[27] == std::byte{0});
+  CHECK(buf.data()[28] == std::byte{'!'});
 }
 
 TEST_CASE("BytesMut: cutting frames off the front never copies the rest (amortised compaction)") {

@@ -248,6 +248,10 @@ class BytesMut {
     if (!s.empty()) std::memcpy(ptr_ + len_, s.data(), s.size());
     len_ += s.size();
   }
+  // Text (Rust's b"..." literals): the characters' bytes.
+  void extend_from_slice(std::string_view s) {
+    extend_from_slice(std::as_bytes(std::span(s.data(), s.size())));
+  }
   void put_slice(std::span<const std::byte> s) { extend_from_slice(s); }
   void put(std::string_view s) { extend_from_slice(std::as_bytes(std::span(s.data(), s.size()))); }
   void put(std::span<const std::byte> s) { extend_from_slice(s); }

@@ -7,8 +7,8 @@
 // function `co_await io::read_exact(s, buf)`, which also works for any user type that
 // models io::AsyncRead / AsyncWrite / AsyncBufRead (a user type gets the members by deriving
 // from io::Ext<Self>). The I/O primitives (read, write, write_vectored, flush, shutdown,
-// fill_buf, consume) are members of each type. Methods that consume the reader (lines,
-// split) are free functions only: io::lines(std::move(r)).
+// fill_buf, consume) are members of each type. The methods that consume the reader (lines,
+// split) are rvalue members: `std::move(r).lines()` or `io::lines(std::move(r))`.
 //
 // A member of a method the type cannot support (read_line on an unbuffered stream) fails
 // to compile naming the missing concept, as the free function does.
@@ -62,6 +62,11 @@ class Ext {
   auto read_until(std::byte delim, C& c) {
     return io::read_until(self(), delim, c);
   }
+  // lines / split consume the reader, as in Tokio: `io::BufReader(s).lines()` on a temporary,
+  // `std::move(r).lines()` on a variable. (io::lines(r) borrows an lvalue instead.)
+  auto lines() && { return io::lines(std::move(self())); }
+  auto split(char delim) && { return io::split(std::move(self()), delim); }
+  auto split(std::byte delim) && { return io::split(std::move(self()), delim); }
 
   // AsyncWriteExt (a type with a faster write_all of its own, the sockets, hides this one)
   auto write_all(std::span<const std::byte> buf) { return io::write_all(self(), buf); }

@@ -4,6 +4,7 @@
 //     tokio::Task<int> amain(int argc, char** argv) { ...; co_return 0; }
 //     int main(int argc, char** argv) { return tokio::run_main(amain, argc, argv); }
 //     // or, the same:  TOKIO_MAIN(amain)
+//     // or, from `int main()`, for an amain taking nothing:  return tokio::run_main(amain);
 //
 // run_main builds the default multi-thread runtime (or the Builder given first), runs the
 // coroutine to completion with block_on, shuts the runtime down and returns the exit code.
@@ -84,6 +85,24 @@ template <class F>
 int run_main(F&& amain, int argc, char** argv) {
   return run_main(runtime::Builder::new_multi_thread().enable_all(), std::forward<F>(amain), argc,
                   argv);
+}
+
+// For `int main()` (no arguments to pass on): amain takes nothing.
+template <class F>
+  requires std::is_invocable_v<F&>
+int run_main(runtime::Builder& builder, F&& amain) {
+  char* no_args[] = {nullptr};
+  return run_main(builder, std::forward<F>(amain), 0, no_args);
+}
+template <class F>
+  requires std::is_invocable_v<F&>
+int run_main(runtime::Builder&& builder, F&& amain) {
+  return run_main(builder, std::forward<F>(amain));
+}
+template <class F>
+  requires std::is_invocable_v<F&>
+int run_main(F&& amain) {
+  return run_main(runtime::Builder::new_multi_thread().enable_all(), std::forward<F>(amain));
 }
 
 }  // namespace tokio
