@@ -11487,7 +11487,7 @@ class Notified {
  public:
   using tokio_awaitable = void;
 
-  Notified(Notify* n, std::size_t calls) noexcept : n_(n), calls_(calls) {}
+  Notified(Notify* n, std::size_t state) noexcept : n_(n) { node_.calls = calls_of(state); }
   Notified(Notified&& o) noexcept;
   Notified(const Notified&) = delete;
   Notified& operator=(const Notified&) = delete;
@@ -11518,23 +11518,29 @@ class Notified {
 
  private:
   friend class Notify;
-  enum : uint32_t { NONE = 0, ONE = 1, LAST = 2, ALL = 3 };
+  enum : uint8_t { NONE = 0, ONE = 1, LAST = 2, ALL = 3 };
   enum class St : uint8_t { Init, Waiting, Done };
   struct Node : detail::WaitNode {
     std::atomic<detail::Wakeable*> waker{nullptr};
-    std::atomic<uint32_t> notification{NONE};
-    // The owning Notified's own state (only its owner reads or writes it): kept here, in
-    // what would be the node's padding, so a Notified is 48 bytes, not 56 (it sits in the
-    // frame of every task waiting on a Notify).
+    std::atomic<uint8_t> notification{NONE};
+    // The owning Notified's own fields (only its owner reads or writes them), kept in what
+    // would be the node's padding, so a Notified is 40 bytes, not 56: it sits in the frame
+    // of every task waiting on a Notify.
     St st = St::Init;
+    // The low 32 bits of the Notify's notify_waiters() count when this future was made: a
+    // poll that finds the count changed completes. (It could only miss one after exactly a
+    // multiple of 2^32 notify_waiters() calls between the two.)
+    uint32_t calls = 0;
   };
 
   bool poll_with(detail::Wakeable* waker) noexcept;
   void release() noexcept;
   bool poll_init(detail::Wakeable* waker) noexcept;
+  static uint32_t calls_of(std::size_t state) noexcept {
+    return static_cast<uint32_t>(state >> 2);  // Notify::CALLS_SHIFT
+  }
 
   Notify* n_;
-  std::size_t calls_;
   Node node_;
 };
 
@@ -11551,19 +11557,17 @@ class Notify {
   Notify& operator=(const Notify&) = delete;
 
   // A future that completes on the next notification. Cheap to create.
-  Notified notified() noexcept {
-    return Notified(this, state_.load(std::memory_order_seq_cst) >> CALLS_SHIFT);
-  }
+  Notified notified() noexcept { return Notified(this, state_.load(std::memory_order_seq_cst)); }
   void notify_one() noexcept { notify(Notified::ONE); }
   void notify_last() noexcept { notify(Notified::LAST); }
   void notify_waiters() noexcept;
 
  private:
   friend class Notified;
-  void notify(uint32_t strategy) noexcept;
+  void notify(uint8_t strategy) noexcept;
   // With lock_ held: hands one notification to a waiter (returning its waker, to be woken
   // after unlocking) or stores the permit.
-  detail::Wakeable* notify_locked(uint32_t strategy) noexcept;
+  detail::Wakeable* notify_locked(uint8_t strategy) noexcept;
 
   std::atomic<std::size_t> state_{0};
   detail::WaitLock lock_;
@@ -29802,7 +29806,7 @@ constexpr std::size_t with_state(std::size_t s, std::size_t st) noexcept {
 
 // --- Notify ------------------------------------------------------------------------------
 
-void Notify::notify(uint32_t strategy) noexcept {
+void Notify::notify(uint8_t strategy) noexcept {
   std::size_t s = state_.load(std::memory_order_seq_cst);
   for (;;) {
     if (sync_notify_impl::state_of(s) != WAITING) {
@@ -29822,7 +29826,7 @@ void Notify::notify(uint32_t strategy) noexcept {
   }
 }
 
-Wakeable* Notify::notify_locked(uint32_t strategy) noexcept {
+Wakeable* Notify::notify_locked(uint8_t strategy) noexcept {
   std::size_t s = state_.load(std::memory_order_seq_cst);
   for (;;) {
     if (sync_notify_impl::state_of(s) != WAITING) {
@@ -29880,21 +29884,23 @@ void Notify::notify_waiters() noexcept {
 // --- Notified ----------------------------------------------------------------------------
 
 // The state byte lives in the node's padding (notify.hpp).
-static_assert(sizeof(void*) != 8 || sizeof(Notified) == 48);
+static_assert(sizeof(void*) != 8 || sizeof(Notified) == 40);
+static_assert(Notify::CALLS_SHIFT == 2, "Notified::calls_of shifts by it");
 
-Notified::Notified(Notified&& o) noexcept : n_(o.n_), calls_(o.calls_) {
+Notified::Notified(Notified&& o) noexcept : n_(o.n_) {
+  node_.calls = o.node_.calls;
   node_.st = o.node_.st;
   // A queued Notified moved to a new address: put the new node in its place.
   if (node_.st == St::Waiting) {
     detail::move_waiter(n_->lock_, o.node_, node_, &Node::notification,
-                        [](uint32_t note) { return note == NONE; });
+                        [](uint8_t note) { return note == NONE; });
   }
   o.node_.st = St::Done;
 }
 
 void Notified::reset() noexcept {
   release();
-  calls_ = n_->state_.load(std::memory_order_seq_cst) >> Notify::CALLS_SHIFT;
+  node_.calls = calls_of(n_->state_.load(std::memory_order_seq_cst));
   node_.notification.store(NONE, std::memory_order_relaxed);
   node_.st = St::Init;
 }
@@ -29903,7 +29909,7 @@ void Notified::release() noexcept {
   if (node_.st != St::Waiting) return;
   node_.st = St::Done;
   Notify* n = n_;
-  uint32_t note = node_.notification.load(std::memory_order_acquire);
+  uint8_t note = node_.notification.load(std::memory_order_acquire);
   if (note == ALL) return;  // notify_waiters() already unlinked us; nothing to pass on
   n->lock_.lock();
   if (note == NONE) note = node_.notification.load(std::memory_order_acquire);
@@ -29949,7 +29955,7 @@ bool Notified::poll_init(Wakeable* waker) noexcept {
   std::size_t s = state.load(std::memory_order_seq_cst);
   // Fast path: a notify_waiters() since creation, or a stored permit.
   for (;;) {
-    if ((s >> Notify::CALLS_SHIFT) != calls_) {
+    if (calls_of(s) != node_.calls) {
       node_.st = St::Done;
       return true;
     }
@@ -29963,7 +29969,7 @@ bool Notified::poll_init(Wakeable* waker) noexcept {
   detail::WaitGuard g(n_->lock_);
   s = state.load(std::memory_order_seq_cst);
   for (;;) {
-    if ((s >> Notify::CALLS_SHIFT) != calls_) {
+    if (calls_of(s) != node_.calls) {
       node_.st = St::Done;
       return true;
     }

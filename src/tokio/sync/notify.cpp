@@ -13,7 +13,7 @@ constexpr std::size_t with_state(std::size_t s, std::size_t st) noexcept {
 
 // --- Notify ------------------------------------------------------------------------------
 
-void Notify::notify(uint32_t strategy) noexcept {
+void Notify::notify(uint8_t strategy) noexcept {
   std::size_t s = state_.load(std::memory_order_seq_cst);
   for (;;) {
     if (sync_notify_impl::state_of(s) != WAITING) {
@@ -33,7 +33,7 @@ void Notify::notify(uint32_t strategy) noexcept {
   }
 }
 
-Wakeable* Notify::notify_locked(uint32_t strategy) noexcept {
+Wakeable* Notify::notify_locked(uint8_t strategy) noexcept {
   std::size_t s = state_.load(std::memory_order_seq_cst);
   for (;;) {
     if (sync_notify_impl::state_of(s) != WAITING) {
@@ -91,21 +91,23 @@ void Notify::notify_waiters() noexcept {
 // --- Notified ----------------------------------------------------------------------------
 
 // The state byte lives in the node's padding (notify.hpp).
-static_assert(sizeof(void*) != 8 || sizeof(Notified) == 48);
+static_assert(sizeof(void*) != 8 || sizeof(Notified) == 40);
+static_assert(Notify::CALLS_SHIFT == 2, "Notified::calls_of shifts by it");
 
-Notified::Notified(Notified&& o) noexcept : n_(o.n_), calls_(o.calls_) {
+Notified::Notified(Notified&& o) noexcept : n_(o.n_) {
+  node_.calls = o.node_.calls;
   node_.st = o.node_.st;
   // A queued Notified moved to a new address: put the new node in its place.
   if (node_.st == St::Waiting) {
     detail::move_waiter(n_->lock_, o.node_, node_, &Node::notification,
-                        [](uint32_t note) { return note == NONE; });
+                        [](uint8_t note) { return note == NONE; });
   }
   o.node_.st = St::Done;
 }
 
 void Notified::reset() noexcept {
   release();
-  calls_ = n_->state_.load(std::memory_order_seq_cst) >> Notify::CALLS_SHIFT;
+  node_.calls = calls_of(n_->state_.load(std::memory_order_seq_cst));
   node_.notification.store(NONE, std::memory_order_relaxed);
   node_.st = St::Init;
 }
@@ -114,7 +116,7 @@ void Notified::release() noexcept {
   if (node_.st != St::Waiting) return;
   node_.st = St::Done;
   Notify* n = n_;
-  uint32_t note = node_.notification.load(std::memory_order_acquire);
+  uint8_t note = node_.notification.load(std::memory_order_acquire);
   if (note == ALL) return;  // notify_waiters() already unlinked us; nothing to pass on
   n->lock_.lock();
   if (note == NONE) note = node_.notification.load(std::memory_order_acquire);
@@ -160,7 +162,7 @@ bool Notified::poll_init(Wakeable* waker) noexcept {
   std::size_t s = state.load(std::memory_order_seq_cst);
   // Fast path: a notify_waiters() since creation, or a stored permit.
   for (;;) {
-    if ((s >> Notify::CALLS_SHIFT) != calls_) {
+    if (calls_of(s) != node_.calls) {
       node_.st = St::Done;
       return true;
     }
@@ -174,7 +176,7 @@ bool Notified::poll_init(Wakeable* waker) noexcept {
   detail::WaitGuard g(n_->lock_);
   s = state.load(std::memory_order_seq_cst);
   for (;;) {
-    if ((s >> Notify::CALLS_SHIFT) != calls_) {
+    if (calls_of(s) != node_.calls) {
       node_.st = St::Done;
       return true;
     }

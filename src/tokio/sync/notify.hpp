@@ -43,7 +43,7 @@ class Notified {
  public:
   using tokio_awaitable = void;
 
-  Notified(Notify* n, std::size_t calls) noexcept : n_(n), calls_(calls) {}
+  Notified(Notify* n, std::size_t state) noexcept : n_(n) { node_.calls = calls_of(state); }
   Notified(Notified&& o) noexcept;
   Notified(const Notified&) = delete;
   Notified& operator=(const Notified&) = delete;
@@ -74,23 +74,29 @@ class Notified {
 
  private:
   friend class Notify;
-  enum : uint32_t { NONE = 0, ONE = 1, LAST = 2, ALL = 3 };
+  enum : uint8_t { NONE = 0, ONE = 1, LAST = 2, ALL = 3 };
   enum class St : uint8_t { Init, Waiting, Done };
   struct Node : detail::WaitNode {
     std::atomic<detail::Wakeable*> waker{nullptr};
-    std::atomic<uint32_t> notification{NONE};
-    // The owning Notified's own state (only its owner reads or writes it): kept here, in
-    // what would be the node's padding, so a Notified is 48 bytes, not 56 (it sits in the
-    // frame of every task waiting on a Notify).
+    std::atomic<uint8_t> notification{NONE};
+    // The owning Notified's own fields (only its owner reads or writes them), kept in what
+    // would be the node's padding, so a Notified is 40 bytes, not 56: it sits in the frame
+    // of every task waiting on a Notify.
     St st = St::Init;
+    // The low 32 bits of the Notify's notify_waiters() count when this future was made: a
+    // poll that finds the count changed completes. (It could only miss one after exactly a
+    // multiple of 2^32 notify_waiters() calls between the two.)
+    uint32_t calls = 0;
   };
 
   bool poll_with(detail::Wakeable* waker) noexcept;
   void release() noexcept;
   bool poll_init(detail::Wakeable* waker) noexcept;
+  static uint32_t calls_of(std::size_t state) noexcept {
+    return static_cast<uint32_t>(state >> 2);  // Notify::CALLS_SHIFT
+  }
 
   Notify* n_;
-  std::size_t calls_;
   Node node_;
 };
 
@@ -107,19 +113,17 @@ class Notify {
   Notify& operator=(const Notify&) = delete;
 
   // A future that completes on the next notification. Cheap to create.
-  Notified notified() noexcept {
-    return Notified(this, state_.load(std::memory_order_seq_cst) >> CALLS_SHIFT);
-  }
+  Notified notified() noexcept { return Notified(this, state_.load(std::memory_order_seq_cst)); }
   void notify_one() noexcept { notify(Notified::ONE); }
   void notify_last() noexcept { notify(Notified::LAST); }
   void notify_waiters() noexcept;
 
  private:
   friend class Notified;
-  void notify(uint32_t strategy) noexcept;
+  void notify(uint8_t strategy) noexcept;
   // With lock_ held: hands one notification to a waiter (returning its waker, to be woken
   // after unlocking) or stores the permit.
-  detail::Wakeable* notify_locked(uint32_t strategy) noexcept;
+  detail::Wakeable* notify_locked(uint8_t strategy) noexcept;
 
   std::atomic<std::size_t> state_{0};
   detail::WaitLock lock_;
