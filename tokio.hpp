@@ -11536,9 +11536,8 @@ class Notified {
   bool poll_with(detail::Wakeable* waker) noexcept;
   void release() noexcept;
   bool poll_init(detail::Wakeable* waker) noexcept;
-  static uint32_t calls_of(std::size_t state) noexcept {
-    return static_cast<uint32_t>(state >> 2);  // Notify::CALLS_SHIFT
-  }
+  // The low 32 bits of the notify_waiters() count in a Notify state word.
+  static uint32_t calls_of(std::size_t state) noexcept;
 
   Notify* n_;
   Node node_;
@@ -11573,6 +11572,10 @@ class Notify {
   detail::WaitLock lock_;
   detail::WaitList waiters_;
 };
+
+inline uint32_t Notified::calls_of(std::size_t state) noexcept {
+  return static_cast<uint32_t>(state >> Notify::CALLS_SHIFT);
+}
 
 }  // namespace tokio::sync
 /* end file src/tokio/sync/notify.hpp */
@@ -19539,7 +19542,7 @@ class BytesMut {
     extend_from_slice(std::as_bytes(std::span(s.data(), s.size())));
   }
   void put_slice(std::span<const std::byte> s) { extend_from_slice(s); }
-  void put(std::string_view s) { extend_from_slice(std::as_bytes(std::span(s.data(), s.size()))); }
+  void put(std::string_view s) { extend_from_slice(s); }
   void put(std::span<const std::byte> s) { extend_from_slice(s); }
   void put_u8(uint8_t v) {
     reserve(1);
@@ -29883,9 +29886,8 @@ void Notify::notify_waiters() noexcept {
 
 // --- Notified ----------------------------------------------------------------------------
 
-// The state byte lives in the node's padding (notify.hpp).
+// The state byte and the count snapshot live in the node's padding (notify.hpp).
 static_assert(sizeof(void*) != 8 || sizeof(Notified) == 40);
-static_assert(Notify::CALLS_SHIFT == 2, "Notified::calls_of shifts by it");
 
 Notified::Notified(Notified&& o) noexcept : n_(o.n_) {
   node_.calls = o.node_.calls;

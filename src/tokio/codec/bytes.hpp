@@ -253,7 +253,7 @@ class BytesMut {
     extend_from_slice(std::as_bytes(std::span(s.data(), s.size())));
   }
   void put_slice(std::span<const std::byte> s) { extend_from_slice(s); }
-  void put(std::string_view s) { extend_from_slice(std::as_bytes(std::span(s.data(), s.size()))); }
+  void put(std::string_view s) { extend_from_slice(s); }
   void put(std::span<const std::byte> s) { extend_from_slice(s); }
   void put_u8(uint8_t v) {
     reserve(1);

@@ -90,9 +90,8 @@ void Notify::notify_waiters() noexcept {
 
 // --- Notified ----------------------------------------------------------------------------
 
-// The state byte lives in the node's padding (notify.hpp).
+// The state byte and the count snapshot live in the node's padding (notify.hpp).
 static_assert(sizeof(void*) != 8 || sizeof(Notified) == 40);
-static_assert(Notify::CALLS_SHIFT == 2, "Notified::calls_of shifts by it");
 
 Notified::Notified(Notified&& o) noexcept : n_(o.n_) {
   node_.calls = o.node_.calls;

@@ -92,9 +92,8 @@ class Notified {
   bool poll_with(detail::Wakeable* waker) noexcept;
   void release() noexcept;
   bool poll_init(detail::Wakeable* waker) noexcept;
-  static uint32_t calls_of(std::size_t state) noexcept {
-    return static_cast<uint32_t>(state >> 2);  // Notify::CALLS_SHIFT
-  }
+  // The low 32 bits of the notify_waiters() count in a Notify state word.
+  static uint32_t calls_of(std::size_t state) noexcept;
 
   Notify* n_;
   Node node_;
@@ -129,5 +128,9 @@ class Notify {
   detail::WaitLock lock_;
   detail::WaitList waiters_;
 };
+
+inline uint32_t Notified::calls_of(std::size_t state) noexcept {
+  return static_cast<uint32_t>(state >> Notify::CALLS_SHIFT);
+}
 
 }  // namespace tokio::sync
