@@ -43,7 +43,6 @@ class Notified {
  public:
   using tokio_awaitable = void;
 
-  Notified(Notify* n, std::size_t state) noexcept : n_(n) { node_.calls = calls_of(state); }
   Notified(Notified&& o) noexcept;
   Notified(const Notified&) = delete;
   Notified& operator=(const Notified&) = delete;
@@ -74,6 +73,8 @@ class Notified {
 
  private:
   friend class Notify;
+  // Made by Notify::notified() from the state word it read.
+  Notified(Notify* n, std::size_t state) noexcept : n_(n) { node_.calls = calls_of(state); }
   enum : uint8_t { NONE = 0, ONE = 1, LAST = 2, ALL = 3 };
   enum class St : uint8_t { Init, Waiting, Done };
   struct Node : detail::WaitNode {
