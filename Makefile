@@ -209,7 +209,7 @@ $(DEMO_DIR)/hello: $(DEMO_DIR)/hello.o $(DEMO_DIR)/tokio.o
 demo: $(DEMO_DIR)/hello
 	$(DEMO_DIR)/hello
 
-check: check-fresh check-headers check-tests-alone check-link check-compiler check-strict test
+check: check-fresh check-headers check-tests-alone check-link check-misuse check-compiler check-strict test
 
 check-fresh:
 	python3 amalgamate.py --check
@@ -247,6 +247,19 @@ $(BUILD)/alone/%.ok: tests/%.cpp $(PCH_OUT)
 -include $(ALONE_OKS:.ok=.ok.d)
 check-tests-alone: $(ALONE_OKS)
 	@echo "every test file compiles alone"
+
+# Misuse that must not compile, and must say how to fix it: each `#elif CASE == n  // expect:
+# words` block of tests/misuse/consume_lvalue.cpp fails with those words in the message;
+# CASE 0 (the same calls written correctly) compiles.
+check-misuse: tokio.hpp
+	@f=tests/misuse/consume_lvalue.cpp; \
+	$(CXX) $(STD) -I. -fsyntax-only -DCASE=0 $$f || { echo "check-misuse: case 0 does not compile"; exit 1; }; \
+	grep -o 'CASE == [0-9]*  // expect: .*' $$f | while IFS= read -r line; do \
+	  n=$$(echo "$$line" | sed 's/CASE == \([0-9]*\).*/\1/'); want=$${line#*expect: }; \
+	  if out=$$($(CXX) $(STD) -I. -fsyntax-only -DCASE=$$n $$f 2>&1); then \
+	    echo "check-misuse: case $$n compiled"; exit 1; fi; \
+	  echo "$$out" | grep -qF -- "$$want" || { echo "check-misuse: case $$n lacks '$$want':"; echo "$$out" | head -5; exit 1; }; \
+	done && echo "check-misuse: every misuse fails with its fix named"
 
 # A program of two translation units: one defines TOKIO_IMPLEMENTATION, one does not.
 check-link: tokio.hpp

@@ -205,6 +205,13 @@ namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 // independently written words from sharing a prefetch unit (Tokio pads the same way).
 inline constexpr std::size_t kCacheLine = 128;
 
+// False, but only once a template is instantiated: the body of an lvalue overload of a
+// member that consumes its object (Rust's `self`), so that `s.into_split()` fails with a
+// static_assert saying "write std::move(s).into_split()" instead of g++'s "discards
+// qualifiers" (see net/tcp_stream.hpp).
+template <class...>
+inline constexpr bool consumes_self = false;
+
 }  // namespace tokio::detail
 /* end file src/tokio/core/config.hpp */
 /* begin file src/tokio/core/result.hpp */
@@ -11476,6 +11483,10 @@ class RwLock {
 /* #include <cstdint> (already above) */
 
 
+namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
+struct NotifyTestHook;  // defined by the tests only: sets the count to test its wrap
+}  // namespace tokio::detail
+
 namespace tokio::inline TOKIO_ABI_NAMESPACE::sync {
 
 class Notify;
@@ -11564,6 +11575,7 @@ class Notify {
 
  private:
   friend class Notified;
+  friend struct detail::NotifyTestHook;
   void notify(uint8_t strategy) noexcept;
   // With lock_ held: hands one notification to a waiter (returning its waker, to be woken
   // after unlocking) or stores the permit.
@@ -14849,6 +14861,24 @@ std::pair<OwnedReadHalf<S>, OwnedWriteHalf<S>> into_split(S&& s) {
   return {OwnedReadHalf<S>(p), OwnedWriteHalf<S>(p)};
 }
 
+// The into_split() members of TcpStream and UnixStream (a base of each): owned halves two
+// tasks can use at the same time. Rust's into_split(self) moves the stream; here it takes
+// an rvalue, and on an lvalue the compiler stops with a message naming the fix.
+template <class S>
+class IntoSplit {
+ public:
+  std::pair<OwnedReadHalf<S>, OwnedWriteHalf<S>> into_split() && {
+    return detail_split::into_split(std::move(static_cast<S&>(*this)));
+  }
+  template <class Self = S>
+  std::pair<OwnedReadHalf<S>, OwnedWriteHalf<S>> into_split() const& {
+    static_assert(detail::consumes_self<Self>,
+                  "into_split() takes the stream over: write std::move(stream).into_split() "
+                  "(Rust moves it implicitly)");
+    __builtin_unreachable();  // never instantiated without failing above
+  }
+};
+
 }  // namespace tokio::net::detail_split
 /* end file src/tokio/net/split.hpp */
 /* begin file src/tokio/net/detail/stream.hpp */
@@ -15025,7 +15055,7 @@ using OwnedWriteHalf = detail_split::OwnedWriteHalf<TcpStream>;
 using ReuniteError = detail_split::ReuniteError<TcpStream>;
 }  // namespace tcp
 
-class TcpStream : public detail::StreamBase {
+class TcpStream : public detail::StreamBase, public detail_split::IntoSplit<TcpStream> {
  public:
   // An empty stream (every operation fails with EBADF).
   TcpStream() noexcept = default;
@@ -15068,10 +15098,7 @@ class TcpStream : public detail::StreamBase {
   std::pair<tcp::ReadHalf, tcp::WriteHalf> split() noexcept {
     return {tcp::ReadHalf(*this), tcp::WriteHalf(*this)};
   }
-  // Owned halves two tasks can use at the same time.
-  std::pair<tcp::OwnedReadHalf, tcp::OwnedWriteHalf> into_split() && {
-    return detail_split::into_split(std::move(*this));
-  }
+  // into_split() &&: from detail_split::IntoSplit.
 
  private:
   friend class TcpListener;
@@ -15207,6 +15234,20 @@ class TcpSocket {
   // Consumes the socket.
   Task<io::Result<TcpStream>> connect(ToSocketAddrs addr) &&;
   io::Result<TcpListener> listen(uint32_t backlog) &&;
+  template <class Self = TcpSocket>
+  Task<io::Result<TcpStream>> connect(const ToSocketAddrs&) const& {
+    static_assert(detail::consumes_self<Self>,
+                  "TcpSocket::connect() consumes the socket: write "
+                  "std::move(socket).connect(addr) (Rust moves it implicitly)");
+    __builtin_unreachable();  // never instantiated without failing above
+  }
+  template <class Self = TcpSocket>
+  io::Result<TcpListener> listen(uint32_t) const& {
+    static_assert(detail::consumes_self<Self>,
+                  "TcpSocket::listen() consumes the socket: write "
+                  "std::move(socket).listen(backlog) (Rust moves it implicitly)");
+    __builtin_unreachable();  // never instantiated without failing above
+  }
 
   int as_raw_fd() const noexcept { return fd_.get(); }
   int into_raw_fd() && noexcept { return fd_.release(); }
@@ -15461,7 +15502,7 @@ using OwnedWriteHalf = detail_split::OwnedWriteHalf<UnixStream>;
 using ReuniteError = detail_split::ReuniteError<UnixStream>;
 }  // namespace unix
 
-class UnixStream : public detail::StreamBase {
+class UnixStream : public detail::StreamBase, public detail_split::IntoSplit<UnixStream> {
  public:
   UnixStream() noexcept = default;
   UnixStream(UnixStream&&) noexcept = default;
@@ -15487,9 +15528,7 @@ class UnixStream : public detail::StreamBase {
   std::pair<unix::ReadHalf, unix::WriteHalf> split() noexcept {
     return {unix::ReadHalf(*this), unix::WriteHalf(*this)};
   }
-  std::pair<unix::OwnedReadHalf, unix::OwnedWriteHalf> into_split() && {
-    return detail_split::into_split(std::move(*this));
-  }
+  // into_split() &&: from detail_split::IntoSplit.
 
  private:
   friend class UnixListener;
@@ -16138,6 +16177,7 @@ class Stdio {
 //
 //   co_await io::write_all(*child.stdin, "3\n1\n2\n");
 //   child.stdin.reset();                               // close: the child reads EOF
+//                                                      // (or `in = {}` on one moved out)
 //   std::string out;
 //   co_await io::read_to_end(*child.stdout, out);
 //   io::BufReader lines(std::move(*child.stderr));     // lines(), copy(), split()...
@@ -16286,6 +16326,8 @@ class Stdio;
 
 class ChildStdin : public detail::ChildPipe, public io::Ext<ChildStdin> {
  public:
+  // Not connected to a child: every operation fails with EBADF. `in = {}` closes a pipe.
+  ChildStdin() noexcept = default;
   ChildStdin(ChildStdin&&) noexcept = default;
   ChildStdin& operator=(ChildStdin&&) noexcept = default;
 
@@ -16324,6 +16366,8 @@ class ChildStdin : public detail::ChildPipe, public io::Ext<ChildStdin> {
 template <int Stream>
 class ChildOutput : public detail::ChildPipe, public io::Ext<ChildOutput<Stream>> {
  public:
+  // Not connected to a child: every operation fails with EBADF. `out = {}` closes a pipe.
+  ChildOutput() noexcept = default;
   ChildOutput(ChildOutput&&) noexcept = default;
   ChildOutput& operator=(ChildOutput&&) noexcept = default;
 
@@ -16434,6 +16478,13 @@ class Child {
   Task<io::Result<void>> kill();
   // Consumes the child (call as std::move(child).wait_with_output()).
   Task<io::Result<Output>> wait_with_output() &&;
+  template <class Self = Child>
+  Task<io::Result<Output>> wait_with_output() const& {
+    static_assert(detail::consumes_self<Self>,
+                  "Child::wait_with_output() consumes the child: write "
+                  "std::move(child).wait_with_output() (Rust moves it implicitly)");
+    __builtin_unreachable();  // never instantiated without failing above
+  }
 
  private:
   friend struct detail::ChildFactory;
@@ -16612,7 +16663,8 @@ class PathArg {
 //
 //   auto m = co_await fs::metadata("/etc/hosts");          // io::Result<Metadata>
 //   if (m && m->is_file()) std::printf("%llu bytes\n", (unsigned long long)m->len());
-//   m->file_type()      -> std::filesystem::file_type   (regular, directory, symlink...)
+//   m->file_type()      -> fs::FileType: is_dir(), is_file(), is_symlink(), and it converts
+//                          to std::filesystem::file_type (compare with it, switch on it)
 //   m->permissions()    -> std::filesystem::perms       (the 07777 mode bits)
 //   m->modified()       -> io::Result<std::chrono::system_clock::time_point>
 //   m->created()        -> birth time; std::errc::not_supported where the file system
@@ -16650,15 +16702,46 @@ struct StatData {
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::fs {
 
+// Rust's std::fs::FileType (with its Unix FileTypeExt), over std::filesystem::file_type: it
+// converts to that enum, so `t == std::filesystem::file_type::regular` and `switch (t)` work
+// as they do on the std type.
+class FileType {
+ public:
+  constexpr FileType() noexcept = default;
+  constexpr explicit FileType(std::filesystem::file_type t) noexcept : t_(t) {}
+  constexpr operator std::filesystem::file_type() const noexcept { return t_; }  // NOLINT
+
+  constexpr bool is_dir() const noexcept { return t_ == std::filesystem::file_type::directory; }
+  constexpr bool is_file() const noexcept { return t_ == std::filesystem::file_type::regular; }
+  constexpr bool is_symlink() const noexcept { return t_ == std::filesystem::file_type::symlink; }
+  constexpr bool is_block_device() const noexcept {
+    return t_ == std::filesystem::file_type::block;
+  }
+  constexpr bool is_char_device() const noexcept {
+    return t_ == std::filesystem::file_type::character;
+  }
+  constexpr bool is_fifo() const noexcept { return t_ == std::filesystem::file_type::fifo; }
+  constexpr bool is_socket() const noexcept { return t_ == std::filesystem::file_type::socket; }
+
+  friend constexpr bool operator==(FileType, FileType) noexcept = default;
+  // Exact match for the enum on either side (else both conversions would be candidates).
+  friend constexpr bool operator==(FileType a, std::filesystem::file_type b) noexcept {
+    return a.t_ == b;
+  }
+
+ private:
+  std::filesystem::file_type t_ = std::filesystem::file_type::unknown;
+};
+
 class Metadata {
  public:
   Metadata() noexcept = default;
   explicit Metadata(const detail::StatData& d) noexcept : d_(d) {}
 
-  std::filesystem::file_type file_type() const noexcept;
-  bool is_dir() const noexcept { return file_type() == std::filesystem::file_type::directory; }
-  bool is_file() const noexcept { return file_type() == std::filesystem::file_type::regular; }
-  bool is_symlink() const noexcept { return file_type() == std::filesystem::file_type::symlink; }
+  FileType file_type() const noexcept;
+  bool is_dir() const noexcept { return file_type().is_dir(); }
+  bool is_file() const noexcept { return file_type().is_file(); }
+  bool is_symlink() const noexcept { return file_type().is_symlink(); }
   // Size in bytes.
   uint64_t len() const noexcept { return d_.size; }
   // The permission bits (including set-user-ID, set-group-ID and sticky).
@@ -16956,7 +17039,7 @@ class FileTypeAwait : public Leaf<FileTypeAwait> {
   FileTypeAwait(FileTypeAwait&& o) noexcept : type_(o.type_), meta_(std::move(o.meta_)) {}
 
   bool poll(task::Context& cx) { return meta_ ? meta_->poll(cx) : true; }
-  io::Result<std::filesystem::file_type> await_resume() {
+  io::Result<fs::FileType> await_resume() {
     if (!meta_) return type_;
     auto m = meta_->await_resume();
     if (!m) return tokio::unexpected(m.error());
@@ -16964,7 +17047,7 @@ class FileTypeAwait : public Leaf<FileTypeAwait> {
   }
 
  private:
-  std::filesystem::file_type type_ = std::filesystem::file_type::unknown;
+  fs::FileType type_;
   std::optional<FsAwait<fs::Metadata>> meta_;
 };
 
@@ -19376,6 +19459,10 @@ class Bytes {
   explicit Bytes(std::string_view s)
       : Bytes(copy_from_slice(std::as_bytes(std::span(s.data(), s.size())))) {}
   static Bytes copy_from_slice(std::span<const std::byte> s);
+  // Rust's Bytes::from(String / Vec<u8>): a copy here (the block layout is the library's
+  // own). For a string literal, from_static does not copy.
+  static Bytes from(std::string_view s) { return Bytes(s); }
+  static Bytes from(std::span<const std::byte> s) { return copy_from_slice(s); }
   // Refers to `s` without copying: it must outlive every copy (a string literal).
   static Bytes from_static(std::string_view s) noexcept {
     Bytes b;
@@ -19415,6 +19502,7 @@ class Bytes {
   std::string_view as_string_view() const noexcept {
     return {reinterpret_cast<const char*>(ptr_), len_};
   }
+  explicit operator std::string_view() const noexcept { return as_string_view(); }
   std::string to_string() const { return std::string(as_string_view()); }
 
   // The bytes [begin, end) as a Bytes sharing this one's storage.
@@ -19525,6 +19613,7 @@ class BytesMut {
   std::string_view as_string_view() const noexcept {
     return {reinterpret_cast<const char*>(ptr_), len_};
   }
+  explicit operator std::string_view() const noexcept { return as_string_view(); }
   std::string to_string() const { return std::string(as_string_view()); }
 
   // Makes room for at least `additional` more bytes (see the top of this file).
@@ -19614,6 +19703,13 @@ class BytesMut {
   }
 
   // An immutable Bytes of the same bytes (no copy).
+  template <class Self = BytesMut>
+  Bytes freeze() const& {
+    static_assert(detail::consumes_self<Self>,
+                  "BytesMut::freeze() consumes the buffer: write std::move(buf).freeze(), or "
+                  "buf.split().freeze() to keep using buf (Rust moves it implicitly)");
+    __builtin_unreachable();  // never instantiated without failing above
+  }
   Bytes freeze() && noexcept {
     Bytes b;
     b.blk_ = std::exchange(blk_, nullptr);
@@ -35876,9 +35972,7 @@ std::filesystem::file_type file_type_from_mode(uint32_t mode) noexcept {
   }
 }
 
-std::filesystem::file_type Metadata::file_type() const noexcept {
-  return file_type_from_mode(d_.mode);
-}
+FileType Metadata::file_type() const noexcept { return FileType(file_type_from_mode(d_.mode)); }
 
 io::Result<std::chrono::system_clock::time_point> Metadata::modified() const {
   return fs_metadata_impl::to_time(d_.mask & STATX_MTIME, d_.mtime_sec, d_.mtime_nsec);

@@ -140,6 +140,22 @@ TEST_CASE("BytesMut: text goes in as its bytes (Rust's b\"...\" literals)") {
   CHECK(buf.data()[28] == std::byte{'!'});
 }
 
+TEST_CASE("Bytes::from copies text or bytes; both buffers convert to std::string_view") {
+  std::string owned = "frame";
+  Bytes a = Bytes::from(owned);
+  owned[0] = 'X';  // a copy: the Bytes does not see later changes
+  CHECK(std::string_view(a) == "frame");
+  std::array<std::byte, 3> raw{std::byte{'a'}, std::byte{0}, std::byte{'b'}};
+  Bytes b = Bytes::from(std::span<const std::byte>(raw));
+  REQUIRE(b.len() == 3);
+  CHECK(std::string_view(b) == std::string_view("a\0b", 3));
+  CHECK(Bytes::from("").is_empty());
+  BytesMut m("abc");
+  CHECK(std::string_view(m) == "abc");
+  Bytes frozen = std::move(m).freeze();
+  CHECK(std::string_view(frozen) == "abc");
+}
+
 TEST_CASE("BytesMut: cutting frames off the front never copies the rest (amortised compaction)") {
   // A read buffer receiving 1,000,000 bytes in reads of up to 8 KiB, with 37-byte frames
   // cut off its front and dropped at once: the bytes moved by compaction stay below the

@@ -38,15 +38,25 @@ Task<> list_kinds(std::string dir) {
     REQUIRE(m.has_value());
     CHECK(m->file_type() == *t);
     CHECK(m->ino() == ent.ino());
+    // Rust's FileType questions agree with the std::filesystem::file_type it converts to.
+    CHECK(t->is_file() == (name == "file"));
+    CHECK(t->is_dir() == (name == "sub"));
+    CHECK(t->is_symlink() == (name == "link"));
+    CHECK(t->is_fifo() == (name == "fifo"));
+    CHECK_FALSE(t->is_socket());
+    CHECK_FALSE(t->is_block_device());
+    CHECK_FALSE(t->is_char_device());
     if (name == "file") {
       CHECK(*t == std::filesystem::file_type::regular);
+      CHECK(std::filesystem::file_type::regular == *t);
       CHECK(m->len() == 5);
     } else if (name == "sub") {
       CHECK(*t == std::filesystem::file_type::directory);
     } else if (name == "link") {
       CHECK(*t == std::filesystem::file_type::symlink);
     } else if (name == "fifo") {
-      CHECK(*t == std::filesystem::file_type::fifo);
+      std::filesystem::file_type as_std = *t;
+      CHECK(as_std == std::filesystem::file_type::fifo);
     }
   }
   CHECK(seen == std::set<std::string>{"file", "sub", "link", "fifo"});  // no "." / ".."

@@ -355,6 +355,36 @@ TEST_CASE("process: pipes: stdin/stdout/stderr with io utilities, and cancelled 
   }
 }
 
+TEST_CASE("process: a pipe moved out of Child and assigned {} is closed; an empty one fails") {
+  nt::Watchdog wd("process pipe reset");
+  auto rt = pt::runtime(1);
+  rt.block_on([]() -> Task<> {
+    Command cmd("cat");
+    cmd.stdin(Stdio::piped()).stdout(Stdio::piped());
+    auto child = cmd.spawn();
+    REQUIRE(child.has_value());
+    // Rust's `child.stdin.take().unwrap()`, then `drop(stdin)`.
+    tokio::process::ChildStdin in = std::move(*child->stdin);
+    child->stdin.reset();
+    REQUIRE((co_await io::write_all(in, std::string_view("once\n"))).has_value());
+    in = {};  // closes the pipe: cat reads EOF, writes what it had and exits
+    CHECK(in.as_raw_fd() == -1);
+    auto out = co_await std::move(*child).wait_with_output();
+    REQUIRE(out.has_value());
+    CHECK(out->status.success());
+    CHECK(std::string(out->stdout.begin(), out->stdout.end()) == "once\n");
+    // Empty ends (default-constructed) fail with EBADF, as after shutdown().
+    auto w = co_await in.write(std::string_view("late"));
+    REQUIRE_FALSE(w.has_value());
+    CHECK(w.error() == std::errc::bad_file_descriptor);
+    tokio::process::ChildStdout none;
+    char buf[8];
+    auto r = co_await none.read(std::span<char>(buf));
+    REQUIRE_FALSE(r.has_value());
+    CHECK(r.error() == std::errc::bad_file_descriptor);
+  }());
+}
+
 TEST_CASE("process: chaining children with Stdio::from(ChildStdout)") {
   nt::Watchdog wd("process chain");
   auto rt = pt::runtime(1);

@@ -64,6 +64,35 @@ TEST_CASE("notify: notify_waiters wakes current waiters and created-not-polled f
   CHECK(c.poll());
 }
 
+namespace tokio::detail {
+// Declared a friend by Notify (the one test access to its state word).
+struct NotifyTestHook {
+  static void set_waiters_calls(Notify& n, std::size_t calls) {
+    n.state_.store(calls << Notify::CALLS_SHIFT, std::memory_order_seq_cst);
+  }
+};
+}  // namespace tokio::detail
+
+TEST_CASE("notify: the notify_waiters count wrapping past 2^32 still completes every future") {
+  // A Notified keeps the low 32 bits of the count (to stay 40 bytes): the wrap from
+  // 0xffffffff to 0 must read as a change, in both the waiting and the not-yet-polled case.
+  if constexpr (sizeof(std::size_t) == 8) {
+    Notify n;
+    tokio::detail::NotifyTestHook::set_waiters_calls(n, (std::size_t{1} << 32) - 1);
+    auto waiting = test::polled(n.notified());
+    CHECK_FALSE(waiting.poll());
+    auto fresh = test::polled(n.notified());  // created before the call, polled after it
+    n.notify_waiters();                       // the count is now 2^32: low 32 bits 0
+    CHECK(waiting.woken());
+    CHECK(waiting.poll());
+    CHECK(fresh.poll());
+    auto after = test::polled(n.notified());  // created after the call: not completed
+    CHECK_FALSE(after.poll());
+    n.notify_waiters();
+    CHECK(after.poll());
+  }
+}
+
 TEST_CASE("notify: enable() makes a future count as a waiter before it is awaited") {
   Notify n;
   auto a = test::polled(n.notified());

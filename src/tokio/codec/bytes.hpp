@@ -86,6 +86,10 @@ class Bytes {
   explicit Bytes(std::string_view s)
       : Bytes(copy_from_slice(std::as_bytes(std::span(s.data(), s.size())))) {}
   static Bytes copy_from_slice(std::span<const std::byte> s);
+  // Rust's Bytes::from(String / Vec<u8>): a copy here (the block layout is the library's
+  // own). For a string literal, from_static does not copy.
+  static Bytes from(std::string_view s) { return Bytes(s); }
+  static Bytes from(std::span<const std::byte> s) { return copy_from_slice(s); }
   // Refers to `s` without copying: it must outlive every copy (a string literal).
   static Bytes from_static(std::string_view s) noexcept {
     Bytes b;
@@ -125,6 +129,7 @@ class Bytes {
   std::string_view as_string_view() const noexcept {
     return {reinterpret_cast<const char*>(ptr_), len_};
   }
+  explicit operator std::string_view() const noexcept { return as_string_view(); }
   std::string to_string() const { return std::string(as_string_view()); }
 
   // The bytes [begin, end) as a Bytes sharing this one's storage.
@@ -235,6 +240,7 @@ class BytesMut {
   std::string_view as_string_view() const noexcept {
     return {reinterpret_cast<const char*>(ptr_), len_};
   }
+  explicit operator std::string_view() const noexcept { return as_string_view(); }
   std::string to_string() const { return std::string(as_string_view()); }
 
   // Makes room for at least `additional` more bytes (see the top of this file).
@@ -324,6 +330,13 @@ class BytesMut {
   }
 
   // An immutable Bytes of the same bytes (no copy).
+  template <class Self = BytesMut>
+  Bytes freeze() const& {
+    static_assert(detail::consumes_self<Self>,
+                  "BytesMut::freeze() consumes the buffer: write std::move(buf).freeze(), or "
+                  "buf.split().freeze() to keep using buf (Rust moves it implicitly)");
+    __builtin_unreachable();  // never instantiated without failing above
+  }
   Bytes freeze() && noexcept {
     Bytes b;
     b.blk_ = std::exchange(blk_, nullptr);

@@ -60,4 +60,11 @@ namespace tokio::detail {
 // independently written words from sharing a prefetch unit (Tokio pads the same way).
 inline constexpr std::size_t kCacheLine = 128;
 
+// False, but only once a template is instantiated: the body of an lvalue overload of a
+// member that consumes its object (Rust's `self`), so that `s.into_split()` fails with a
+// static_assert saying "write std::move(s).into_split()" instead of g++'s "discards
+// qualifiers" (see net/tcp_stream.hpp).
+template <class...>
+inline constexpr bool consumes_self = false;
+
 }  // namespace tokio::detail

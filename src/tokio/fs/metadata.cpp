@@ -33,9 +33,7 @@ std::filesystem::file_type file_type_from_mode(uint32_t mode) noexcept {
   }
 }
 
-std::filesystem::file_type Metadata::file_type() const noexcept {
-  return file_type_from_mode(d_.mode);
-}
+FileType Metadata::file_type() const noexcept { return FileType(file_type_from_mode(d_.mode)); }
 
 io::Result<std::chrono::system_clock::time_point> Metadata::modified() const {
   return fs_metadata_impl::to_time(d_.mask & STATX_MTIME, d_.mtime_sec, d_.mtime_nsec);

@@ -5,7 +5,8 @@
 //
 //   auto m = co_await fs::metadata("/etc/hosts");          // io::Result<Metadata>
 //   if (m && m->is_file()) std::printf("%llu bytes\n", (unsigned long long)m->len());
-//   m->file_type()      -> std::filesystem::file_type   (regular, directory, symlink...)
+//   m->file_type()      -> fs::FileType: is_dir(), is_file(), is_symlink(), and it converts
+//                          to std::filesystem::file_type (compare with it, switch on it)
 //   m->permissions()    -> std::filesystem::perms       (the 07777 mode bits)
 //   m->modified()       -> io::Result<std::chrono::system_clock::time_point>
 //   m->created()        -> birth time; std::errc::not_supported where the file system
@@ -40,15 +41,46 @@ struct StatData {
 
 namespace tokio::fs {
 
+// Rust's std::fs::FileType (with its Unix FileTypeExt), over std::filesystem::file_type: it
+// converts to that enum, so `t == std::filesystem::file_type::regular` and `switch (t)` work
+// as they do on the std type.
+class FileType {
+ public:
+  constexpr FileType() noexcept = default;
+  constexpr explicit FileType(std::filesystem::file_type t) noexcept : t_(t) {}
+  constexpr operator std::filesystem::file_type() const noexcept { return t_; }  // NOLINT
+
+  constexpr bool is_dir() const noexcept { return t_ == std::filesystem::file_type::directory; }
+  constexpr bool is_file() const noexcept { return t_ == std::filesystem::file_type::regular; }
+  constexpr bool is_symlink() const noexcept { return t_ == std::filesystem::file_type::symlink; }
+  constexpr bool is_block_device() const noexcept {
+    return t_ == std::filesystem::file_type::block;
+  }
+  constexpr bool is_char_device() const noexcept {
+    return t_ == std::filesystem::file_type::character;
+  }
+  constexpr bool is_fifo() const noexcept { return t_ == std::filesystem::file_type::fifo; }
+  constexpr bool is_socket() const noexcept { return t_ == std::filesystem::file_type::socket; }
+
+  friend constexpr bool operator==(FileType, FileType) noexcept = default;
+  // Exact match for the enum on either side (else both conversions would be candidates).
+  friend constexpr bool operator==(FileType a, std::filesystem::file_type b) noexcept {
+    return a.t_ == b;
+  }
+
+ private:
+  std::filesystem::file_type t_ = std::filesystem::file_type::unknown;
+};
+
 class Metadata {
  public:
   Metadata() noexcept = default;
   explicit Metadata(const detail::StatData& d) noexcept : d_(d) {}
 
-  std::filesystem::file_type file_type() const noexcept;
-  bool is_dir() const noexcept { return file_type() == std::filesystem::file_type::directory; }
-  bool is_file() const noexcept { return file_type() == std::filesystem::file_type::regular; }
-  bool is_symlink() const noexcept { return file_type() == std::filesystem::file_type::symlink; }
+  FileType file_type() const noexcept;
+  bool is_dir() const noexcept { return file_type().is_dir(); }
+  bool is_file() const noexcept { return file_type().is_file(); }
+  bool is_symlink() const noexcept { return file_type().is_symlink(); }
   // Size in bytes.
   uint64_t len() const noexcept { return d_.size; }
   // The permission bits (including set-user-ID, set-group-ID and sticky).

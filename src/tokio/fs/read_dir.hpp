@@ -93,7 +93,7 @@ class FileTypeAwait : public Leaf<FileTypeAwait> {
   FileTypeAwait(FileTypeAwait&& o) noexcept : type_(o.type_), meta_(std::move(o.meta_)) {}
 
   bool poll(task::Context& cx) { return meta_ ? meta_->poll(cx) : true; }
-  io::Result<std::filesystem::file_type> await_resume() {
+  io::Result<fs::FileType> await_resume() {
     if (!meta_) return type_;
     auto m = meta_->await_resume();
     if (!m) return tokio::unexpected(m.error());
@@ -101,7 +101,7 @@ class FileTypeAwait : public Leaf<FileTypeAwait> {
   }
 
  private:
-  std::filesystem::file_type type_ = std::filesystem::file_type::unknown;
+  fs::FileType type_;
   std::optional<FsAwait<fs::Metadata>> meta_;
 };
 

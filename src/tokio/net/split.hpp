@@ -173,4 +173,22 @@ std::pair<OwnedReadHalf<S>, OwnedWriteHalf<S>> into_split(S&& s) {
   return {OwnedReadHalf<S>(p), OwnedWriteHalf<S>(p)};
 }
 
+// The into_split() members of TcpStream and UnixStream (a base of each): owned halves two
+// tasks can use at the same time. Rust's into_split(self) moves the stream; here it takes
+// an rvalue, and on an lvalue the compiler stops with a message naming the fix.
+template <class S>
+class IntoSplit {
+ public:
+  std::pair<OwnedReadHalf<S>, OwnedWriteHalf<S>> into_split() && {
+    return detail_split::into_split(std::move(static_cast<S&>(*this)));
+  }
+  template <class Self = S>
+  std::pair<OwnedReadHalf<S>, OwnedWriteHalf<S>> into_split() const& {
+    static_assert(detail::consumes_self<Self>,
+                  "into_split() takes the stream over: write std::move(stream).into_split() "
+                  "(Rust moves it implicitly)");
+    __builtin_unreachable();  // never instantiated without failing above
+  }
+};
+
 }  // namespace tokio::net::detail_split

@@ -62,6 +62,20 @@ class TcpSocket {
   // Consumes the socket.
   Task<io::Result<TcpStream>> connect(ToSocketAddrs addr) &&;
   io::Result<TcpListener> listen(uint32_t backlog) &&;
+  template <class Self = TcpSocket>
+  Task<io::Result<TcpStream>> connect(const ToSocketAddrs&) const& {
+    static_assert(detail::consumes_self<Self>,
+                  "TcpSocket::connect() consumes the socket: write "
+                  "std::move(socket).connect(addr) (Rust moves it implicitly)");
+    __builtin_unreachable();  // never instantiated without failing above
+  }
+  template <class Self = TcpSocket>
+  io::Result<TcpListener> listen(uint32_t) const& {
+    static_assert(detail::consumes_self<Self>,
+                  "TcpSocket::listen() consumes the socket: write "
+                  "std::move(socket).listen(backlog) (Rust moves it implicitly)");
+    __builtin_unreachable();  // never instantiated without failing above
+  }
 
   int as_raw_fd() const noexcept { return fd_.get(); }
   int into_raw_fd() && noexcept { return fd_.release(); }

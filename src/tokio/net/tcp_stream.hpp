@@ -43,7 +43,7 @@ using OwnedWriteHalf = detail_split::OwnedWriteHalf<TcpStream>;
 using ReuniteError = detail_split::ReuniteError<TcpStream>;
 }  // namespace tcp
 
-class TcpStream : public detail::StreamBase {
+class TcpStream : public detail::StreamBase, public detail_split::IntoSplit<TcpStream> {
  public:
   // An empty stream (every operation fails with EBADF).
   TcpStream() noexcept = default;
@@ -86,10 +86,7 @@ class TcpStream : public detail::StreamBase {
   std::pair<tcp::ReadHalf, tcp::WriteHalf> split() noexcept {
     return {tcp::ReadHalf(*this), tcp::WriteHalf(*this)};
   }
-  // Owned halves two tasks can use at the same time.
-  std::pair<tcp::OwnedReadHalf, tcp::OwnedWriteHalf> into_split() && {
-    return detail_split::into_split(std::move(*this));
-  }
+  // into_split() &&: from detail_split::IntoSplit.
 
  private:
   friend class TcpListener;

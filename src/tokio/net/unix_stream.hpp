@@ -30,7 +30,7 @@ using OwnedWriteHalf = detail_split::OwnedWriteHalf<UnixStream>;
 using ReuniteError = detail_split::ReuniteError<UnixStream>;
 }  // namespace unix
 
-class UnixStream : public detail::StreamBase {
+class UnixStream : public detail::StreamBase, public detail_split::IntoSplit<UnixStream> {
  public:
   UnixStream() noexcept = default;
   UnixStream(UnixStream&&) noexcept = default;
@@ -56,9 +56,7 @@ class UnixStream : public detail::StreamBase {
   std::pair<unix::ReadHalf, unix::WriteHalf> split() noexcept {
     return {unix::ReadHalf(*this), unix::WriteHalf(*this)};
   }
-  std::pair<unix::OwnedReadHalf, unix::OwnedWriteHalf> into_split() && {
-    return detail_split::into_split(std::move(*this));
-  }
+  // into_split() &&: from detail_split::IntoSplit.
 
  private:
   friend class UnixListener;

@@ -85,6 +85,13 @@ class Child {
   Task<io::Result<void>> kill();
   // Consumes the child (call as std::move(child).wait_with_output()).
   Task<io::Result<Output>> wait_with_output() &&;
+  template <class Self = Child>
+  Task<io::Result<Output>> wait_with_output() const& {
+    static_assert(detail::consumes_self<Self>,
+                  "Child::wait_with_output() consumes the child: write "
+                  "std::move(child).wait_with_output() (Rust moves it implicitly)");
+    __builtin_unreachable();  // never instantiated without failing above
+  }
 
  private:
   friend struct detail::ChildFactory;

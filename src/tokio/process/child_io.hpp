@@ -5,6 +5,7 @@
 //
 //   co_await io::write_all(*child.stdin, "3\n1\n2\n");
 //   child.stdin.reset();                               // close: the child reads EOF
+//                                                      // (or `in = {}` on one moved out)
 //   std::string out;
 //   co_await io::read_to_end(*child.stdout, out);
 //   io::BufReader lines(std::move(*child.stderr));     // lines(), copy(), split()...
@@ -86,6 +87,8 @@ class Stdio;
 
 class ChildStdin : public detail::ChildPipe, public io::Ext<ChildStdin> {
  public:
+  // Not connected to a child: every operation fails with EBADF. `in = {}` closes a pipe.
+  ChildStdin() noexcept = default;
   ChildStdin(ChildStdin&&) noexcept = default;
   ChildStdin& operator=(ChildStdin&&) noexcept = default;
 
@@ -124,6 +127,8 @@ class ChildStdin : public detail::ChildPipe, public io::Ext<ChildStdin> {
 template <int Stream>
 class ChildOutput : public detail::ChildPipe, public io::Ext<ChildOutput<Stream>> {
  public:
+  // Not connected to a child: every operation fails with EBADF. `out = {}` closes a pipe.
+  ChildOutput() noexcept = default;
   ChildOutput(ChildOutput&&) noexcept = default;
   ChildOutput& operator=(ChildOutput&&) noexcept = default;
 

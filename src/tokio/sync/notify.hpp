@@ -32,6 +32,10 @@
 #include "tokio/sync/detail/wait_list.hpp"
 #include "tokio/core/detail/poll.hpp"
 
+namespace tokio::detail {
+struct NotifyTestHook;  // defined by the tests only: sets the count to test its wrap
+}  // namespace tokio::detail
+
 namespace tokio::sync {
 
 class Notify;
@@ -120,6 +124,7 @@ class Notify {
 
  private:
   friend class Notified;
+  friend struct detail::NotifyTestHook;
   void notify(uint8_t strategy) noexcept;
   // With lock_ held: hands one notification to a waiter (returning its waker, to be woken
   // after unlocking) or stores the permit.
