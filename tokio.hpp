@@ -8342,6 +8342,58 @@ Split<R> split(R&& r, char delim) {
 
 }  // namespace tokio::io
 /* end file src/tokio/io/buf_read_ext.hpp */
+/* begin file src/tokio/io/seek.hpp */
+// io::SeekFrom and io::AsyncSeek (Tokio's AsyncSeek + AsyncSeekExt::seek in one call):
+//
+//   AsyncSeek  `co_await s.seek(io::SeekFrom::start(0))` -> io::Result<uint64_t>
+//              (the new position from the start of the stream)
+//
+//   co_await io::stream_position(s)   -> io::Result<uint64_t>   (seek(current(0)))
+//   co_await io::rewind(s)            -> io::Result<uint64_t>   (seek(start(0)))
+//
+// fs::File is the seekable stream of the library; any type with such a seek() works with
+// these helpers.
+
+/* #include <cstdint> (already above) */
+/* #include <type_traits> (already above) */
+
+
+namespace tokio::inline TOKIO_ABI_NAMESPACE::io {
+
+// Where a seek is measured from (Rust's std::io::SeekFrom).
+struct SeekFrom {
+  enum class Whence : uint8_t { Start, End, Current };
+
+  static constexpr SeekFrom start(uint64_t offset) noexcept {
+    return {Whence::Start, static_cast<int64_t>(offset), offset};
+  }
+  static constexpr SeekFrom end(int64_t offset) noexcept { return {Whence::End, offset, 0}; }
+  static constexpr SeekFrom current(int64_t offset) noexcept {
+    return {Whence::Current, offset, 0};
+  }
+
+  Whence whence = Whence::Start;
+  int64_t offset = 0;     // End / Current: relative offset (Start: the same as `position`)
+  uint64_t position = 0;  // Start: absolute position
+};
+
+template <class S>
+concept AsyncSeek = requires(S& s, SeekFrom pos) {
+  requires std::is_same_v<detail::await_result_t<decltype(s.seek(pos))>, Result<uint64_t>>;
+};
+
+template <AsyncSeek S>
+auto stream_position(S& s) {
+  return s.seek(SeekFrom::current(0));
+}
+
+template <AsyncSeek S>
+auto rewind(S& s) {
+  return s.seek(SeekFrom::start(0));
+}
+
+}  // namespace tokio::io
+/* end file src/tokio/io/seek.hpp */
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::io {
 
@@ -8385,6 +8437,10 @@ class Ext {
   auto lines() && { return io::lines(std::move(self())); }
   auto split(char delim) && { return io::split(std::move(self()), delim); }
   auto split(std::byte delim) && { return io::split(std::move(self()), delim); }
+
+  // AsyncSeekExt (types with seek(): fs::File...)
+  auto rewind() { return io::rewind(self()); }
+  auto stream_position() { return io::stream_position(self()); }
 
   // AsyncWriteExt (a type with a faster write_all of its own, the sockets, hides this one)
   auto write_all(std::span<const std::byte> buf) { return io::write_all(self(), buf); }
@@ -9858,58 +9914,6 @@ Stderr stderr();
 
 }  // namespace tokio::io
 /* end file src/tokio/io/stdio.hpp */
-/* begin file src/tokio/io/seek.hpp */
-// io::SeekFrom and io::AsyncSeek (Tokio's AsyncSeek + AsyncSeekExt::seek in one call):
-//
-//   AsyncSeek  `co_await s.seek(io::SeekFrom::start(0))` -> io::Result<uint64_t>
-//              (the new position from the start of the stream)
-//
-//   co_await io::stream_position(s)   -> io::Result<uint64_t>   (seek(current(0)))
-//   co_await io::rewind(s)            -> io::Result<uint64_t>   (seek(start(0)))
-//
-// fs::File is the seekable stream of the library; any type with such a seek() works with
-// these helpers.
-
-/* #include <cstdint> (already above) */
-/* #include <type_traits> (already above) */
-
-
-namespace tokio::inline TOKIO_ABI_NAMESPACE::io {
-
-// Where a seek is measured from (Rust's std::io::SeekFrom).
-struct SeekFrom {
-  enum class Whence : uint8_t { Start, End, Current };
-
-  static constexpr SeekFrom start(uint64_t offset) noexcept {
-    return {Whence::Start, static_cast<int64_t>(offset), offset};
-  }
-  static constexpr SeekFrom end(int64_t offset) noexcept { return {Whence::End, offset, 0}; }
-  static constexpr SeekFrom current(int64_t offset) noexcept {
-    return {Whence::Current, offset, 0};
-  }
-
-  Whence whence = Whence::Start;
-  int64_t offset = 0;     // End / Current: relative offset (Start: the same as `position`)
-  uint64_t position = 0;  // Start: absolute position
-};
-
-template <class S>
-concept AsyncSeek = requires(S& s, SeekFrom pos) {
-  requires std::is_same_v<detail::await_result_t<decltype(s.seek(pos))>, Result<uint64_t>>;
-};
-
-template <AsyncSeek S>
-auto stream_position(S& s) {
-  return s.seek(SeekFrom::current(0));
-}
-
-template <AsyncSeek S>
-auto rewind(S& s) {
-  return s.seek(SeekFrom::start(0));
-}
-
-}  // namespace tokio::io
-/* end file src/tokio/io/seek.hpp */
 // sync
 /* begin file src/tokio/sync/error.hpp */
 // The errors of tokio::sync, one definition each, with Tokio's names and meanings. The
@@ -16815,6 +16819,8 @@ TOKIO_SYSTEM_HEADERS_END
 /* #include <span> (already above) */
 /* #include <string> (already above) */
 /* #include <string_view> (already above) */
+/* #include <type_traits> (already above) */
+/* #include <utility> (already above) */
 /* #include <vector> (already above) */
 
 #endif // TOKIO_HAS_FS
@@ -16900,43 +16906,56 @@ detail::FsAwait<std::string> read_to_string(PathArg path);
 // first, as Tokio does, so the caller's buffer may go away at once).
 detail::FsAwait<void> write(PathArg path, std::span<const std::byte> contents);
 detail::FsAwait<void> write(PathArg path, std::string_view contents);
-// Copies a regular file's contents and permission bits; returns the bytes copied.
-detail::FsAwait<uint64_t> copy(PathArg from, PathArg to);
+// Any other contiguous bytes (Rust's AsRef<[u8]>): std::vector<uint8_t>, std::vector<char>,
+// std::array<unsigned char, N>...
+template <class C>
+  requires requires(const C& c) {
+    std::data(c);
+    std::size(c);
+  } &&(sizeof(*std::data(std::declval<const C&>())) == 1) &&
+      (!std::is_convertible_v<const C&, std::string_view>)&&(
+          !std::is_convertible_v<const C&, std::span<const std::byte>>)
+          detail::FsAwait<void> write(PathArg path, const C& contents) {
+    return write(std::move(path),
+                 std::as_bytes(std::span(std::data(contents), std::size(contents))));
+  }
+  // Copies a regular file's contents and permission bits; returns the bytes copied.
+  detail::FsAwait<uint64_t> copy(PathArg from, PathArg to);
 
-detail::FsAwait<void> create_dir(PathArg path);
-// Creates every missing directory on the way (an existing directory is fine).
-detail::FsAwait<void> create_dir_all(PathArg path);
-detail::FsAwait<void> remove_file(PathArg path);
-// Removes an empty directory.
-detail::FsAwait<void> remove_dir(PathArg path);
-// Removes a directory and everything in it; never follows a symlink (a symlink given as
-// `path` is itself removed).
-detail::FsAwait<void> remove_dir_all(PathArg path);
-detail::FsAwait<void> rename(PathArg from, PathArg to);
+  detail::FsAwait<void> create_dir(PathArg path);
+  // Creates every missing directory on the way (an existing directory is fine).
+  detail::FsAwait<void> create_dir_all(PathArg path);
+  detail::FsAwait<void> remove_file(PathArg path);
+  // Removes an empty directory.
+  detail::FsAwait<void> remove_dir(PathArg path);
+  // Removes a directory and everything in it; never follows a symlink (a symlink given as
+  // `path` is itself removed).
+  detail::FsAwait<void> remove_dir_all(PathArg path);
+  detail::FsAwait<void> rename(PathArg from, PathArg to);
 
-// Follows symlinks.
-detail::FsAwait<Metadata> metadata(PathArg path);
-// Describes a symlink itself.
-detail::FsAwait<Metadata> symlink_metadata(PathArg path);
-// true / false when the path does (not) exist; an error when that cannot be told (e.g.
-// std::errc::permission_denied on a parent directory).
-detail::FsAwait<bool> try_exists(PathArg path);
+  // Follows symlinks.
+  detail::FsAwait<Metadata> metadata(PathArg path);
+  // Describes a symlink itself.
+  detail::FsAwait<Metadata> symlink_metadata(PathArg path);
+  // true / false when the path does (not) exist; an error when that cannot be told (e.g.
+  // std::errc::permission_denied on a parent directory).
+  detail::FsAwait<bool> try_exists(PathArg path);
 
-detail::FsAwait<std::filesystem::path> canonicalize(PathArg path);
-// Creates `dst` as a new name for `src` (not following a symlink `src`).
-detail::FsAwait<void> hard_link(PathArg src, PathArg dst);
-// Creates a symlink at `dst` pointing to `src` (Rust's std::os::unix::fs::symlink order).
-detail::FsAwait<void> symlink(PathArg src, PathArg dst);
-detail::FsAwait<std::filesystem::path> read_link(PathArg path);
-detail::FsAwait<void> set_permissions(PathArg path, std::filesystem::perms perms);
+  detail::FsAwait<std::filesystem::path> canonicalize(PathArg path);
+  // Creates `dst` as a new name for `src` (not following a symlink `src`).
+  detail::FsAwait<void> hard_link(PathArg src, PathArg dst);
+  // Creates a symlink at `dst` pointing to `src` (Rust's std::os::unix::fs::symlink order).
+  detail::FsAwait<void> symlink(PathArg src, PathArg dst);
+  detail::FsAwait<std::filesystem::path> read_link(PathArg path);
+  detail::FsAwait<void> set_permissions(PathArg path, std::filesystem::perms perms);
 
-// The entries of a directory (see read_dir.hpp).
-detail::FsAwait<ReadDir> read_dir(PathArg path);
+  // The entries of a directory (see read_dir.hpp).
+  detail::FsAwait<ReadDir> read_dir(PathArg path);
 
-// Whether the current runtime's fs engine is io_uring (false: the blocking pool). Creates
-// the engine if this is the runtime's first fs call; throws std::logic_error outside a
-// runtime.
-bool uses_io_uring();
+  // Whether the current runtime's fs engine is io_uring (false: the blocking pool). Creates
+  // the engine if this is the runtime's first fs call; throws std::logic_error outside a
+  // runtime.
+  bool uses_io_uring();
 
 }  // namespace tokio::fs
 #endif // TOKIO_HAS_FS
@@ -17145,7 +17164,15 @@ bool fs_file_poll_flush(FileInner* f, task::Context& cx, io::Result<void>& out);
 bool fs_file_poll_seek(FileInner* f, task::Context& cx, io::SeekFrom pos,
                        io::Result<uint64_t>& out);
 
-enum class FileCmd : uint8_t { SyncAll, SyncData, SetLen, Metadata, TryClone, IntoStd };
+enum class FileCmd : uint8_t {
+  SyncAll,
+  SyncData,
+  SetLen,
+  SetPermissions,
+  Metadata,
+  TryClone,
+  IntoStd
+};
 // `out` points to the awaitable's io::Result of the command's type (void, void, void,
 // fs::Metadata, fs::File, int).
 bool fs_file_poll_cmd(FileInner* f, task::Context& cx, FileCmd cmd, uint64_t arg, bool& started,
@@ -17249,7 +17276,7 @@ class File : public io::Ext<File> {
   // Creates a new file for reading and writing; fails with std::errc::file_exists if it
   // exists.
   static detail::FsAwait<File> create_new(PathArg path);
-  static OpenOptions options();
+  static OpenOptions options();  // = OpenOptions::new_()
   // Wraps an open file descriptor (the File owns it from now on).
   static File from_std(int fd);
 
@@ -17289,6 +17316,11 @@ class File : public io::Ext<File> {
     return {f_, detail::FileCmd::SetLen, size};
   }
   detail::FileCmdOp<Metadata> metadata() noexcept { return {f_, detail::FileCmd::Metadata}; }
+  // fchmod(2) to `perms` (the permission bits of std::filesystem::perms, as
+  // Metadata::permissions() gives them), after the operation in flight.
+  detail::FileCmdOp<void> set_permissions(std::filesystem::perms perms) noexcept {
+    return {f_, detail::FileCmd::SetPermissions, static_cast<uint64_t>(perms) & 07777};
+  }
   // A second File on the same open file description (dup: shared position and flags).
   detail::FileCmdOp<File> try_clone() noexcept { return {f_, detail::FileCmd::TryClone}; }
   // Waits for the operation in flight, then hands over the file descriptor (the caller
@@ -17311,6 +17343,8 @@ class File : public io::Ext<File> {
 // defaults open nothing: ask for read, write or append.
 class OpenOptions {
  public:
+  // Rust's OpenOptions::new() (`new` is a C++ keyword; OpenOptions() is the same).
+  static OpenOptions new_() noexcept { return OpenOptions(); }
   OpenOptions& read(bool on) noexcept { return set(kRead, on); }
   OpenOptions& write(bool on) noexcept { return set(kWrite, on); }
   // Writes go to the end of the file (implies write).
@@ -20648,7 +20682,7 @@ class BytesCodec {
 //                 .num_skip(0)                             // keep the header in the frame
 //                 .little_endian()
 //                 .max_frame_length(64 * 1024)
-//                 .new_codec();
+//                 .new_codec();                          // or .new_framed(std::move(sock))
 //
 // Decoding: once length_field_offset + length_field_length bytes (or num_skip, if more)
 // have arrived, the length field is read; frame length = field + length_adjustment;
@@ -20672,6 +20706,7 @@ class BytesCodec {
 /* #include <optional> (already above) */
 /* #include <span> (already above) */
 /* #include <string_view> (already above) */
+/* #include <utility> (already above) */
 
 #endif // TOKIO_HAS_CODEC
 #if TOKIO_HAS_CODEC
@@ -20718,6 +20753,14 @@ class LengthDelimitedCodec {
       return *this;
     }
     LengthDelimitedCodec new_codec() const;
+    // tokio-util's shortcuts: new_codec() over `io` in a FramedRead, FramedWrite or Framed
+    // (an rvalue is owned, an lvalue borrowed, as those types' own constructors do).
+    template <class R>
+    auto new_read(R&& io) const;
+    template <class W>
+    auto new_write(W&& io) const;
+    template <class T>
+    auto new_framed(T&& io) const;
 
    private:
     friend class LengthDelimitedCodec;
@@ -20767,6 +20810,19 @@ class LengthDelimitedCodec {
   State state_ = State::Head;
   std::size_t n_ = 0;  // Data: frame bytes expected; Skip: bytes left to drop
 };
+
+template <class R>
+auto LengthDelimitedCodec::Builder::new_read(R&& io) const {
+  return FramedRead(std::forward<R>(io), new_codec());
+}
+template <class W>
+auto LengthDelimitedCodec::Builder::new_write(W&& io) const {
+  return FramedWrite(std::forward<W>(io), new_codec());
+}
+template <class T>
+auto LengthDelimitedCodec::Builder::new_framed(T&& io) const {
+  return Framed(std::forward<T>(io), new_codec());
+}
 
 }  // namespace tokio::codec
 #endif // TOKIO_HAS_CODEC
@@ -35604,6 +35660,14 @@ bool fs_file_poll_cmd(FileInner* f, task::Context& cx, FileCmd cmd, uint64_t arg
         }
         return true;
       }
+      case FileCmd::SetPermissions:
+        // A metadata update in memory (no data I/O), so it runs here, as try_clone's dup.
+        if (::fchmod(f->fd, static_cast<mode_t>(arg)) != 0) {
+          set_err(f->error(-fs_errno()));
+        } else {
+          *static_cast<io::Result<void>*>(out) = io::Result<void>();
+        }
+        return true;
       case FileCmd::IntoStd: {
         // Hand over the fd at the caller's logical position.
         (void)f->discard_read_ahead();

@@ -5,6 +5,7 @@
 
 #include <sys/stat.h>
 
+#include <array>
 #include <string>
 #include <vector>
 
@@ -272,7 +273,53 @@ Task<> io_utilities(std::string dir) {
   CHECK(fst::get(dir + "/copy") == text);
 }
 
+// The spellings a Tokio user reaches for: OpenOptions::new_(), File::set_permissions,
+// rewind/stream_position as members (AsyncSeekExt), fs::write of any contiguous bytes.
+Task<> tokio_spellings(std::string dir) {
+  std::string path = dir + "/spell";
+  std::vector<uint8_t> u8s{'a', 'b', 'c'};
+  REQUIRE((co_await fs::write(path, u8s)).has_value());
+  CHECK(fst::get(path) == "abc");
+  std::vector<char> chars{'x', 'y'};
+  REQUIRE((co_await fs::write(path, chars)).has_value());
+  CHECK(fst::get(path) == "xy");
+  std::array<unsigned char, 3> arr{'1', '2', '3'};
+  REQUIRE((co_await fs::write(path, arr)).has_value());
+  CHECK(fst::get(path) == "123");
+  auto f = co_await fs::OpenOptions::new_().read(true).write(true).open(path);
+  REQUIRE(f.has_value());
+  REQUIRE((co_await f->write(std::string_view("9"))).has_value());
+  auto pos = co_await f->stream_position();  // after the write in flight
+  CHECK((pos.has_value() && *pos == 1));
+  auto zero = co_await f->rewind();
+  CHECK((zero.has_value() && *zero == 0));
+  std::string back(3, '\0');
+  auto n = co_await f->read_exact(std::span<char>(back));
+  REQUIRE(n.has_value());
+  CHECK(back == "923");  // the write landed before the rewind
+  // set_permissions waits for the operation in flight, then changes the mode bits.
+  using std::filesystem::perms;
+  REQUIRE((co_await f->set_permissions(perms::owner_read | perms::group_read)).has_value());
+  struct stat st {};
+  REQUIRE(::stat(path.c_str(), &st) == 0);
+  CHECK((st.st_mode & 07777) == 0440);
+  auto m = co_await f->metadata();
+  REQUIRE(m.has_value());
+  CHECK(m->permissions() == (perms::owner_read | perms::group_read));
+  CHECK(m->readonly());
+  // A moved-from File fails with EBADF, as every other command does.
+  fs::File moved = std::move(*f);
+  auto bad = co_await f->set_permissions(perms::owner_all);
+  CHECK((!bad && bad.error() == std::errc::bad_file_descriptor));
+  REQUIRE((co_await moved.set_permissions(perms::owner_read | perms::owner_write)).has_value());
+}
+
 }  // namespace
+
+TEST_CASE(
+    "fs::File: Tokio's spellings: new_(), set_permissions, rewind, stream_position, write(bytes)") {
+  fst::run_both("fs file test", &tokio_spellings);
+}
 
 TEST_CASE("fs::File: write-behind, flush, read back, EOF, write to a read-only file") {
   fst::run_both("fs file test", &write_then_read);

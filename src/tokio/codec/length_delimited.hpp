@@ -10,7 +10,7 @@
 //                 .num_skip(0)                             // keep the header in the frame
 //                 .little_endian()
 //                 .max_frame_length(64 * 1024)
-//                 .new_codec();
+//                 .new_codec();                          // or .new_framed(std::move(sock))
 //
 // Decoding: once length_field_offset + length_field_length bytes (or num_skip, if more)
 // have arrived, the length field is read; frame length = field + length_adjustment;
@@ -34,9 +34,13 @@
 #include <optional>
 #include <span>
 #include <string_view>
+#include <utility>
 
 #include "tokio/codec/bytes.hpp"
 #include "tokio/codec/error.hpp"
+#include "tokio/codec/framed.hpp"
+#include "tokio/codec/framed_read.hpp"
+#include "tokio/codec/framed_write.hpp"
 #include "tokio/core/result.hpp"
 
 namespace tokio::codec {
@@ -81,6 +85,14 @@ class LengthDelimitedCodec {
       return *this;
     }
     LengthDelimitedCodec new_codec() const;
+    // tokio-util's shortcuts: new_codec() over `io` in a FramedRead, FramedWrite or Framed
+    // (an rvalue is owned, an lvalue borrowed, as those types' own constructors do).
+    template <class R>
+    auto new_read(R&& io) const;
+    template <class W>
+    auto new_write(W&& io) const;
+    template <class T>
+    auto new_framed(T&& io) const;
 
    private:
     friend class LengthDelimitedCodec;
@@ -130,5 +142,18 @@ class LengthDelimitedCodec {
   State state_ = State::Head;
   std::size_t n_ = 0;  // Data: frame bytes expected; Skip: bytes left to drop
 };
+
+template <class R>
+auto LengthDelimitedCodec::Builder::new_read(R&& io) const {
+  return FramedRead(std::forward<R>(io), new_codec());
+}
+template <class W>
+auto LengthDelimitedCodec::Builder::new_write(W&& io) const {
+  return FramedWrite(std::forward<W>(io), new_codec());
+}
+template <class T>
+auto LengthDelimitedCodec::Builder::new_framed(T&& io) const {
+  return Framed(std::forward<T>(io), new_codec());
+}
 
 }  // namespace tokio::codec

@@ -396,6 +396,14 @@ bool fs_file_poll_cmd(FileInner* f, task::Context& cx, FileCmd cmd, uint64_t arg
         }
         return true;
       }
+      case FileCmd::SetPermissions:
+        // A metadata update in memory (no data I/O), so it runs here, as try_clone's dup.
+        if (::fchmod(f->fd, static_cast<mode_t>(arg)) != 0) {
+          set_err(f->error(-fs_errno()));
+        } else {
+          *static_cast<io::Result<void>*>(out) = io::Result<void>();
+        }
+        return true;
       case FileCmd::IntoStd: {
         // Hand over the fd at the caller's logical position.
         (void)f->discard_read_ahead();

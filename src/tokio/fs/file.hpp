@@ -59,7 +59,15 @@ bool fs_file_poll_flush(FileInner* f, task::Context& cx, io::Result<void>& out);
 bool fs_file_poll_seek(FileInner* f, task::Context& cx, io::SeekFrom pos,
                        io::Result<uint64_t>& out);
 
-enum class FileCmd : uint8_t { SyncAll, SyncData, SetLen, Metadata, TryClone, IntoStd };
+enum class FileCmd : uint8_t {
+  SyncAll,
+  SyncData,
+  SetLen,
+  SetPermissions,
+  Metadata,
+  TryClone,
+  IntoStd
+};
 // `out` points to the awaitable's io::Result of the command's type (void, void, void,
 // fs::Metadata, fs::File, int).
 bool fs_file_poll_cmd(FileInner* f, task::Context& cx, FileCmd cmd, uint64_t arg, bool& started,
@@ -163,7 +171,7 @@ class File : public io::Ext<File> {
   // Creates a new file for reading and writing; fails with std::errc::file_exists if it
   // exists.
   static detail::FsAwait<File> create_new(PathArg path);
-  static OpenOptions options();
+  static OpenOptions options();  // = OpenOptions::new_()
   // Wraps an open file descriptor (the File owns it from now on).
   static File from_std(int fd);
 
@@ -203,6 +211,11 @@ class File : public io::Ext<File> {
     return {f_, detail::FileCmd::SetLen, size};
   }
   detail::FileCmdOp<Metadata> metadata() noexcept { return {f_, detail::FileCmd::Metadata}; }
+  // fchmod(2) to `perms` (the permission bits of std::filesystem::perms, as
+  // Metadata::permissions() gives them), after the operation in flight.
+  detail::FileCmdOp<void> set_permissions(std::filesystem::perms perms) noexcept {
+    return {f_, detail::FileCmd::SetPermissions, static_cast<uint64_t>(perms) & 07777};
+  }
   // A second File on the same open file description (dup: shared position and flags).
   detail::FileCmdOp<File> try_clone() noexcept { return {f_, detail::FileCmd::TryClone}; }
   // Waits for the operation in flight, then hands over the file descriptor (the caller
@@ -225,6 +238,8 @@ class File : public io::Ext<File> {
 // defaults open nothing: ask for read, write or append.
 class OpenOptions {
  public:
+  // Rust's OpenOptions::new() (`new` is a C++ keyword; OpenOptions() is the same).
+  static OpenOptions new_() noexcept { return OpenOptions(); }
   OpenOptions& read(bool on) noexcept { return set(kRead, on); }
   OpenOptions& write(bool on) noexcept { return set(kWrite, on); }
   // Writes go to the end of the file (implies write).

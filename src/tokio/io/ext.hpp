@@ -23,6 +23,7 @@
 #include "tokio/io/buf_read_ext.hpp"
 #include "tokio/io/int_io.hpp"
 #include "tokio/io/read_ext.hpp"
+#include "tokio/io/seek.hpp"
 #include "tokio/io/write_ext.hpp"
 
 namespace tokio::io {
@@ -67,6 +68,10 @@ class Ext {
   auto lines() && { return io::lines(std::move(self())); }
   auto split(char delim) && { return io::split(std::move(self()), delim); }
   auto split(std::byte delim) && { return io::split(std::move(self()), delim); }
+
+  // AsyncSeekExt (types with seek(): fs::File...)
+  auto rewind() { return io::rewind(self()); }
+  auto stream_position() { return io::stream_position(self()); }
 
   // AsyncWriteExt (a type with a faster write_all of its own, the sockets, hides this one)
   auto write_all(std::span<const std::byte> buf) { return io::write_all(self(), buf); }
