@@ -5,6 +5,7 @@
 #include <sstream>
 #include <stop_token>
 #include <string>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -145,6 +146,52 @@ TEST_CASE("std::stop_token -> CancellationToken: cancel_on_stop, while the link 
   }(token));
   stopper.join();
   CHECK(woke);
+}
+
+TEST_CASE("clone() on handles is a copy: the same channel, token, runtime or bytes") {
+  tokio::runtime::Runtime rt;
+  rt.block_on([]() -> Task<> {
+    namespace sync = tokio::sync;
+    // mpsc: the receiver sees end of stream only once the clone is gone too.
+    auto [tx, rx] = sync::mpsc::channel<int>(4);
+    auto tx2 = tx.clone();
+    tx = {};
+    REQUIRE((co_await tx2.send(7)).has_value());
+    tx2 = {};
+    auto got = co_await rx.recv();
+    CHECK(got == std::optional<int>(7));
+    auto end = co_await rx.recv();
+    CHECK_FALSE(end.has_value());
+    auto [utx, urx] = sync::mpsc::unbounded_channel<int>();
+    REQUIRE(utx.clone().send(1).has_value());
+    auto one = co_await urx.recv();
+    CHECK(one == std::optional<int>(1));
+    // broadcast: a cloned sender counts as a sender; its sends reach the receivers.
+    auto [btx, brx] = sync::broadcast::channel<int>(4);
+    auto btx2 = btx.clone();
+    REQUIRE(btx2.send(3).has_value());
+    auto b = co_await brx.recv();
+    CHECK((b.has_value() && *b == 3));
+    // watch: a cloned receiver starts at the version of the one it came from.
+    auto [wtx, wrx] = sync::watch::channel<int>(0);
+    REQUIRE(wtx.send(1).has_value());
+    auto wrx2 = wrx.clone();
+    CHECK(wrx2.has_changed().value());
+    CHECK(*wrx2.borrow() == 1);
+    // CancellationToken: cancelling the clone cancels the original.
+    sync::CancellationToken tok;
+    tok.clone().cancel();
+    CHECK(tok.is_cancelled());
+    // Handle: the same runtime.
+    auto h = tokio::runtime::Handle::current().clone();
+    int five = co_await h.spawn([]() -> Task<int> { co_return 5; }());
+    CHECK(five == 5);
+    // Bytes: the same storage, no copy of the data.
+    auto bytes = tokio::codec::Bytes::from(std::string_view("shared"));
+    auto again = bytes.clone();
+    CHECK(again.data() == bytes.data());
+    CHECK(std::string_view(again) == "shared");
+  }());
 }
 
 TEST_CASE("Runtime rt; is a multi-thread runtime with every driver") {

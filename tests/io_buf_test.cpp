@@ -150,6 +150,43 @@ TEST_CASE("lines() and split() streams: CRLF, last line without newline, empty l
   }());
 }
 
+TEST_CASE("lines() over BufReaders of every small size, reads of every small size, match a model") {
+  // Lines shorter and longer than the buffer, so a line is taken from the buffer directly
+  // (no refill) or assembled across refills, some of them "not ready" first.
+  auto rt = test::current_thread();
+  rt.block_on([]() -> Task<> {
+    test::Rng rng(11);
+    for (int round = 0; round < 60; ++round) {
+      std::string text;
+      std::vector<std::string> want;
+      std::size_t nlines = 1 + rng.below(30);
+      for (std::size_t i = 0; i < nlines; ++i) {
+        std::string line;
+        std::size_t len = rng.below(4) == 0 ? rng.below(40) : rng.below(6);
+        for (std::size_t j = 0; j < len; ++j) line += static_cast<char>('a' + rng.below(26));
+        want.push_back(line);
+        text += line + (rng.below(3) == 0 ? "\r\n" : "\n");
+      }
+      std::size_t cap = 1 + rng.below(12), chunk = 1 + rng.below(9);
+      CAPTURE(round);
+      CAPTURE(cap);
+      CAPTURE(chunk);
+      MockReader inner(chunk);
+      inner.pending_between(rng.below(2) == 0);
+      inner.data(text);
+      auto ls = io::lines(io::BufReader(std::move(inner), cap));
+      std::vector<std::string> got;
+      for (;;) {
+        auto l = co_await ls.next_line();
+        REQUIRE(l.has_value());
+        if (!*l) break;
+        got.push_back(**l);
+      }
+      CHECK(got == want);
+    }
+  }());
+}
+
 TEST_CASE("next_line is cancel-safe: a line interrupted by a select is completed later") {
   auto rt = test::current_thread();
   rt.block_on([]() -> Task<> {
@@ -305,4 +342,66 @@ TEST_CASE("BufStream: request/response through both buffers") {
     CHECK(*co_await io::read_to_string(cs, tail) == 0);
     CHECK(co_await srv == 50);
   }());
+}
+
+namespace {
+// Rust's str rules, decoded the plain way: each sequence to its code point, then the
+// ranges checked (no overlong form, no surrogate, nothing above U+10FFFF).
+bool utf8_reference(const std::string& s) {
+  std::size_t i = 0;
+  while (i < s.size()) {
+    auto b = static_cast<unsigned char>(s[i]);
+    std::size_t len = b < 0x80         ? 1
+                      : (b >> 5) == 6  ? 2
+                      : (b >> 4) == 14 ? 3
+                      : (b >> 3) == 30 ? 4
+                                       : 0;
+    if (len == 0 || i + len > s.size()) return false;
+    uint32_t cp = len == 1 ? b : len == 2 ? (b & 0x1F) : len == 3 ? (b & 0x0F) : (b & 0x07);
+    for (std::size_t k = 1; k < len; ++k) {
+      auto c = static_cast<unsigned char>(s[i + k]);
+      if ((c & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (c & 0x3F);
+    }
+    static constexpr uint32_t kMin[5] = {0, 0, 0x80, 0x800, 0x10000};
+    if (cp < kMin[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
+    i += len;
+  }
+  return true;
+}
+}  // namespace
+
+TEST_CASE("utf8_valid agrees with a reference decoder: mostly-ASCII text, every length and place") {
+  // The fast paths read 16 and 8 bytes at a time and the last 8 bytes as one word: put
+  // multi-byte and broken sequences at every offset of strings of every length up to 40.
+  test::Rng rng(7);
+  const std::vector<std::string> pieces = {
+      "\xC3\xA9", "\xE2\x82\xAC", "\xF0\x9F\x98\x80", "\xED\x9F\xBF",  // valid
+      "\xC0\xAF", "\xE0\x80\xAF", "\xED\xA0\x80",     "\xF4\x90\x80\x80", "\xF5\x80\x80\x80",
+      "\x80",     "\xC3",         "\xE2\x82",  // invalid
+      "\xFF"};
+  std::size_t checked = 0, valid = 0;
+  for (std::size_t len = 0; len <= 40; ++len) {
+    for (std::size_t at = 0; at <= len; ++at) {
+      for (std::size_t k = 0; k < pieces.size(); ++k) {
+        std::string s;
+        for (std::size_t j = 0; j < len; ++j) s += static_cast<char>('a' + rng.below(26));
+        s.insert(at, pieces[k]);
+        if (rng.below(4) == 0) s.insert(rng.below(s.size() + 1), pieces[rng.below(4)]);
+        bool want = utf8_reference(s);
+        bool got =
+            tokio::detail::utf8_valid(reinterpret_cast<const unsigned char*>(s.data()), s.size());
+        CAPTURE(len);
+        CAPTURE(at);
+        CAPTURE(k);
+        REQUIRE(got == want);
+        ++checked;
+        valid += want;
+      }
+    }
+    std::string ascii(len, 'x');
+    REQUIRE(tokio::detail::utf8_valid(reinterpret_cast<const unsigned char*>(ascii.data()), len));
+  }
+  CHECK(valid > checked / 5);  // both outcomes well covered
+  CHECK(valid < checked * 4 / 5);
 }

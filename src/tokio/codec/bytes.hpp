@@ -112,6 +112,8 @@ class Bytes {
     return *this;
   }
   ~Bytes() { detail::bytes_block_unref(blk_); }
+  // Rust's clone(): the same as a copy (another handle on the same bytes: no copy of the data).
+  Bytes clone() const noexcept { return *this; }
 
   std::size_t len() const noexcept { return len_; }
   std::size_t size() const noexcept { return len_; }

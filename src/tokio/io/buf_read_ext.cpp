@@ -9,11 +9,15 @@ io::Result<std::optional<std::string>> take_chunk(std::string& buf, bool found) 
     buf.pop_back();
     if (!buf.empty() && buf.back() == '\r') buf.pop_back();
   }
-  std::string line = std::exchange(buf, std::string());
-  if (!utf8_valid(reinterpret_cast<const unsigned char*>(line.data()), line.size())) {
+  if (!utf8_valid(reinterpret_cast<const unsigned char*>(buf.data()), buf.size())) {
+    buf.clear();
     return unexpected(std::make_error_code(std::errc::illegal_byte_sequence));
   }
-  return std::optional<std::string>(std::move(line));
+  // The line moves once, straight into the result (no named temporary, no optional built
+  // and moved again: io lines runs this once per line).
+  io::Result<std::optional<std::string>> out(std::move(buf));
+  buf.clear();  // moved from: empty for the next chunk whatever the string left behind
+  return out;
 }
 
 io::Result<std::optional<std::vector<std::byte>>> take_chunk(std::vector<std::byte>& buf,

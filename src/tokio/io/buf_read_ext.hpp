@@ -47,11 +47,21 @@ template <class R, class Append>
 Poll<io::Result<bool>> poll_read_until(task::Context& cx, R& r, FillBufChild<R>& op,
                                        std::byte delim, Append&& append) {
   for (;;) {
-    auto avail = op.poll_with(cx, [&] { return r.fill_buf(); });
-    if (!avail) return pending;
-    if (!*avail) return unexpected(avail->error());
-    std::span<const std::byte> a = **avail;
-    if (a.empty()) return false;  // end of stream
+    std::span<const std::byte> a;
+    if constexpr (requires { requires R::kBufferIsFillBuf; }) {
+      // Bytes already buffered (BufReader between refills: the common case in a line
+      // loop, hundreds of lines per refill) are what fill_buf would return at once: take
+      // them without starting and destroying a fill_buf operation. Not while a refill is
+      // in flight. (Only types that say so: BufWriter's buffer() is its write buffer.)
+      if (!op.live()) a = r.buffer();
+    }
+    if (a.empty()) {
+      auto avail = op.poll_with(cx, [&] { return r.fill_buf(); });
+      if (!avail) return pending;
+      if (!*avail) return unexpected(avail->error());
+      a = **avail;
+      if (a.empty()) return false;  // end of stream
+    }
     const void* hit = std::memchr(a.data(), std::to_integer<int>(delim), a.size());
     std::size_t used =
         hit ? static_cast<std::size_t>(static_cast<const std::byte*>(hit) - a.data()) + 1

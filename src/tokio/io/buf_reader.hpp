@@ -54,6 +54,9 @@ class BufReader : public Ext<BufReader<R>> {
   Inner into_inner() && { return std::move(inner_); }
   // The bytes buffered and not consumed yet.
   std::span<const std::byte> buffer() const noexcept { return {buf_.get() + pos_, filled_ - pos_}; }
+  // buffer(), when not empty, is what fill_buf() would complete with at once (read_until,
+  // lines and split take it directly: detail::poll_read_until).
+  static constexpr bool kBufferIsFillBuf = true;
   std::size_t capacity() const noexcept { return cap_; }
   // Drops the buffered bytes.
   void discard_buffer() noexcept { pos_ = filled_ = 0; }

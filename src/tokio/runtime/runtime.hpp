@@ -69,6 +69,8 @@ class Handle {
     std::swap(h_, o.h_);
     return *this;
   }
+  // Rust's clone(): the same as a copy (another handle on the same runtime).
+  Handle clone() const noexcept { return *this; }
   ~Handle() {
     if (h_) detail::handle_ref_dec(h_);
   }

@@ -183,6 +183,8 @@ class Sender {
     std::swap(s_, o.s_);
     return *this;
   }
+  // Rust's clone(): the same as a copy (another handle on the same channel).
+  Sender clone() const noexcept { return *this; }
   ~Sender() {
     Shared* s = std::exchange(s_, nullptr);
     if (!s) return;

@@ -108,6 +108,8 @@ class CancellationToken {
     return *this;
   }
   ~CancellationToken() { n_->drop_handle(); }
+  // Rust's clone(): the same as a copy (another handle on the same token).
+  CancellationToken clone() const noexcept { return *this; }
 
   // A token cancelled whenever this one is (immediately, if it already is).
   CancellationToken child_token() const {

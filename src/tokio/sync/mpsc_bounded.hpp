@@ -128,6 +128,8 @@ class Sender : public detail::MpscSenderBase<T, true> {
 
  public:
   using Base::Base;
+  // Rust's clone(): the same as a copy (another sender on the same channel).
+  Sender clone() const noexcept { return *this; }
 
   // --- send -------------------------------------------------------------------------------
   class Send : public detail::Leaf<Send> {

@@ -26,6 +26,8 @@ class UnboundedSender : public detail::MpscSenderBase<T, false> {
 
  public:
   using Base::Base;
+  // Rust's clone(): the same as a copy (another sender on the same channel).
+  UnboundedSender clone() const noexcept { return *this; }
 
   // Sends without waiting; fails (handing the value back) when the receiver is gone or
   // closed.

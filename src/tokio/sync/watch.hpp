@@ -112,6 +112,8 @@ class Receiver {
     std::swap(version_, o.version_);
     return *this;
   }
+  // Rust's clone(): the same as a copy (another handle on the same channel, at this one's version).
+  Receiver clone() const noexcept { return *this; }
   ~Receiver() {
     Shared* s = std::exchange(s_, nullptr);
     if (!s) return;
