@@ -11,6 +11,21 @@ using iotest::MockReader;
 using iotest::MockStream;
 using iotest::MockWriter;
 
+namespace {
+// Every line up to the end of the stream (each next_line must succeed).
+template <class Lines>
+Task<std::vector<std::string>> all_lines(Lines& ls) {
+  std::vector<std::string> got;
+  for (;;) {
+    auto l = co_await ls.next_line();
+    REQUIRE(l.has_value());
+    if (!*l) break;
+    got.push_back(**l);
+  }
+  co_return got;
+}
+}  // namespace
+
 TEST_CASE("BufReader batches small reads and bypasses the buffer for large ones") {
   auto rt = test::current_thread();
   rt.block_on([]() -> Task<> {
@@ -120,13 +135,7 @@ TEST_CASE("lines() and split() streams: CRLF, last line without newline, empty l
     MockReader inner(3);
     inner.data("a\r\n\nbb\nccc");
     auto ls = io::lines(io::BufReader(std::move(inner), 2));
-    std::vector<std::string> got;
-    for (;;) {
-      auto l = co_await ls.next_line();
-      REQUIRE(l.has_value());
-      if (!*l) break;
-      got.push_back(**l);
-    }
+    auto got = co_await all_lines(ls);
     CHECK(got == std::vector<std::string>{"a", "", "bb", "ccc"});
     auto again = co_await ls.next_line();
     CHECK_FALSE(again->has_value());
@@ -175,13 +184,7 @@ TEST_CASE("lines() over BufReaders of every small size, reads of every small siz
       inner.pending_between(rng.below(2) == 0);
       inner.data(text);
       auto ls = io::lines(io::BufReader(std::move(inner), cap));
-      std::vector<std::string> got;
-      for (;;) {
-        auto l = co_await ls.next_line();
-        REQUIRE(l.has_value());
-        if (!*l) break;
-        got.push_back(**l);
-      }
+      auto got = co_await all_lines(ls);
       CHECK(got == want);
     }
   }());
