@@ -16918,6 +16918,18 @@ class FsAwait : public Leaf<FsAwait<T>> {
 #endif // TOKIO_HAS_FS
 /* end file src/tokio/fs/detail/op_await.hpp */
 
+namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
+// Contiguous bytes other than text or a span of std::byte: fs::write's generic form.
+template <class C>
+concept OtherBytes = requires(const C& c) {
+  std::data(c);
+  std::size(c);
+  requires sizeof(*std::data(c)) == 1;
+  requires !std::is_convertible_v<const C&, std::string_view>;
+  requires !std::is_convertible_v<const C&, std::span<const std::byte>>;
+};
+}  // namespace tokio::detail
+
 namespace tokio::inline TOKIO_ABI_NAMESPACE::fs {
 
 class ReadDir;
@@ -16933,54 +16945,47 @@ detail::FsAwait<void> write(PathArg path, std::span<const std::byte> contents);
 detail::FsAwait<void> write(PathArg path, std::string_view contents);
 // Any other contiguous bytes (Rust's AsRef<[u8]>): std::vector<uint8_t>, std::vector<char>,
 // std::array<unsigned char, N>...
-template <class C>
-  requires requires(const C& c) {
-    std::data(c);
-    std::size(c);
-  } &&(sizeof(*std::data(std::declval<const C&>())) == 1) &&
-      (!std::is_convertible_v<const C&, std::string_view>)&&(
-          !std::is_convertible_v<const C&, std::span<const std::byte>>)
-          detail::FsAwait<void> write(PathArg path, const C& contents) {
-    return write(std::move(path),
-                 std::as_bytes(std::span(std::data(contents), std::size(contents))));
-  }
-  // Copies a regular file's contents and permission bits; returns the bytes copied.
-  detail::FsAwait<uint64_t> copy(PathArg from, PathArg to);
+template <detail::OtherBytes C>
+detail::FsAwait<void> write(PathArg path, const C& contents) {
+  return write(std::move(path), std::as_bytes(std::span(std::data(contents), std::size(contents))));
+}
+// Copies a regular file's contents and permission bits; returns the bytes copied.
+detail::FsAwait<uint64_t> copy(PathArg from, PathArg to);
 
-  detail::FsAwait<void> create_dir(PathArg path);
-  // Creates every missing directory on the way (an existing directory is fine).
-  detail::FsAwait<void> create_dir_all(PathArg path);
-  detail::FsAwait<void> remove_file(PathArg path);
-  // Removes an empty directory.
-  detail::FsAwait<void> remove_dir(PathArg path);
-  // Removes a directory and everything in it; never follows a symlink (a symlink given as
-  // `path` is itself removed).
-  detail::FsAwait<void> remove_dir_all(PathArg path);
-  detail::FsAwait<void> rename(PathArg from, PathArg to);
+detail::FsAwait<void> create_dir(PathArg path);
+// Creates every missing directory on the way (an existing directory is fine).
+detail::FsAwait<void> create_dir_all(PathArg path);
+detail::FsAwait<void> remove_file(PathArg path);
+// Removes an empty directory.
+detail::FsAwait<void> remove_dir(PathArg path);
+// Removes a directory and everything in it; never follows a symlink (a symlink given as
+// `path` is itself removed).
+detail::FsAwait<void> remove_dir_all(PathArg path);
+detail::FsAwait<void> rename(PathArg from, PathArg to);
 
-  // Follows symlinks.
-  detail::FsAwait<Metadata> metadata(PathArg path);
-  // Describes a symlink itself.
-  detail::FsAwait<Metadata> symlink_metadata(PathArg path);
-  // true / false when the path does (not) exist; an error when that cannot be told (e.g.
-  // std::errc::permission_denied on a parent directory).
-  detail::FsAwait<bool> try_exists(PathArg path);
+// Follows symlinks.
+detail::FsAwait<Metadata> metadata(PathArg path);
+// Describes a symlink itself.
+detail::FsAwait<Metadata> symlink_metadata(PathArg path);
+// true / false when the path does (not) exist; an error when that cannot be told (e.g.
+// std::errc::permission_denied on a parent directory).
+detail::FsAwait<bool> try_exists(PathArg path);
 
-  detail::FsAwait<std::filesystem::path> canonicalize(PathArg path);
-  // Creates `dst` as a new name for `src` (not following a symlink `src`).
-  detail::FsAwait<void> hard_link(PathArg src, PathArg dst);
-  // Creates a symlink at `dst` pointing to `src` (Rust's std::os::unix::fs::symlink order).
-  detail::FsAwait<void> symlink(PathArg src, PathArg dst);
-  detail::FsAwait<std::filesystem::path> read_link(PathArg path);
-  detail::FsAwait<void> set_permissions(PathArg path, std::filesystem::perms perms);
+detail::FsAwait<std::filesystem::path> canonicalize(PathArg path);
+// Creates `dst` as a new name for `src` (not following a symlink `src`).
+detail::FsAwait<void> hard_link(PathArg src, PathArg dst);
+// Creates a symlink at `dst` pointing to `src` (Rust's std::os::unix::fs::symlink order).
+detail::FsAwait<void> symlink(PathArg src, PathArg dst);
+detail::FsAwait<std::filesystem::path> read_link(PathArg path);
+detail::FsAwait<void> set_permissions(PathArg path, std::filesystem::perms perms);
 
-  // The entries of a directory (see read_dir.hpp).
-  detail::FsAwait<ReadDir> read_dir(PathArg path);
+// The entries of a directory (see read_dir.hpp).
+detail::FsAwait<ReadDir> read_dir(PathArg path);
 
-  // Whether the current runtime's fs engine is io_uring (false: the blocking pool). Creates
-  // the engine if this is the runtime's first fs call; throws std::logic_error outside a
-  // runtime.
-  bool uses_io_uring();
+// Whether the current runtime's fs engine is io_uring (false: the blocking pool). Creates
+// the engine if this is the runtime's first fs call; throws std::logic_error outside a
+// runtime.
+bool uses_io_uring();
 
 }  // namespace tokio::fs
 #endif // TOKIO_HAS_FS
