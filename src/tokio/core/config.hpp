@@ -63,7 +63,7 @@ inline constexpr std::size_t kCacheLine = 128;
 // False, but only once a template is instantiated: the body of an lvalue overload of a
 // member that consumes its object (Rust's `self`), so that `s.into_split()` fails with a
 // static_assert saying "write std::move(s).into_split()" instead of g++'s "discards
-// qualifiers" (see net/tcp_stream.hpp).
+// qualifiers" (see net/split.hpp, IntoSplit).
 template <class...>
 inline constexpr bool consumes_self = false;
 

@@ -62,6 +62,7 @@ unsigned FileOp::uring_plan(const UringCaps& caps) noexcept {
     case Kind::Fsync:
     case Kind::Fdatasync: return caps.supports(uring::kOpFsync) ? 1 : 0;
     case Kind::Truncate: return caps.supports(uring::kOpFtruncate) ? 1 : 0;  // Linux 6.9
+    case Kind::Chmod:  // no io_uring opcode: the blocking pool, as fs::set_permissions
     case Kind::None: return 0;
     default: return 1;
   }
@@ -102,6 +103,7 @@ void FileOp::uring_prep(uring::Sqe* const* sqes, unsigned) noexcept {
       e->off = reinterpret_cast<uint64_t>(&sx);
       e->op_flags = AT_EMPTY_PATH;
       break;
+    case Kind::Chmod:  // never planned (uring_plan: 0)
     case Kind::None: e->opcode = uring::kOpNop; break;
   }
 }
@@ -149,6 +151,14 @@ void FileOp::run_blocking() noexcept {
       int r;
       do {
         r = ::ftruncate(fd, static_cast<off_t>(arg));
+      } while (r != 0 && errno == EINTR);
+      result = r == 0 ? 0 : -fs_errno();
+      break;
+    }
+    case Kind::Chmod: {
+      int r;
+      do {
+        r = ::fchmod(fd, static_cast<mode_t>(arg));
       } while (r != 0 && errno == EINTR);
       result = r == 0 ? 0 : -fs_errno();
       break;
@@ -396,14 +406,6 @@ bool fs_file_poll_cmd(FileInner* f, task::Context& cx, FileCmd cmd, uint64_t arg
         }
         return true;
       }
-      case FileCmd::SetPermissions:
-        // A metadata update in memory (no data I/O), so it runs here, as try_clone's dup.
-        if (::fchmod(f->fd, static_cast<mode_t>(arg)) != 0) {
-          set_err(f->error(-fs_errno()));
-        } else {
-          *static_cast<io::Result<void>*>(out) = io::Result<void>();
-        }
-        return true;
       case FileCmd::IntoStd: {
         // Hand over the fd at the caller's logical position.
         (void)f->discard_read_ahead();
@@ -417,6 +419,10 @@ bool fs_file_poll_cmd(FileInner* f, task::Context& cx, FileCmd cmd, uint64_t arg
         }
         f->op->arg = arg;
         f->start(FileOp::Kind::Truncate);
+        break;
+      case FileCmd::SetPermissions:
+        f->op->arg = arg;
+        f->start(FileOp::Kind::Chmod);
         break;
       case FileCmd::SyncAll: f->start(FileOp::Kind::Fsync); break;
       case FileCmd::SyncData: f->start(FileOp::Kind::Fdatasync); break;

@@ -26,7 +26,7 @@
 // Cancel safety: read is cancel-safe (data read for a destroyed await stays buffered for
 // the next read); write is cancel-safe (a destroyed await either copied nothing or its
 // data is being written); flush and seek are cancel-safe; sync_all, sync_data, set_len,
-// metadata are not (the operation continues, its result is lost). Dropping a File with a
+// set_permissions, metadata are not (the operation continues, its result is lost). Dropping a File with a
 // read in flight cancels that read (IORING_OP_ASYNC_CANCEL); the file descriptor is
 // closed once nothing uses it.
 
@@ -68,8 +68,8 @@ enum class FileCmd : uint8_t {
   TryClone,
   IntoStd
 };
-// `out` points to the awaitable's io::Result of the command's type (void, void, void,
-// fs::Metadata, fs::File, int).
+// `out` points to the awaitable's io::Result of the command's type (void for the first
+// four, then fs::Metadata, fs::File, int).
 bool fs_file_poll_cmd(FileInner* f, task::Context& cx, FileCmd cmd, uint64_t arg, bool& started,
                       void* out);
 void fs_file_free(FileInner* f) noexcept;
@@ -212,7 +212,8 @@ class File : public io::Ext<File> {
   }
   detail::FileCmdOp<Metadata> metadata() noexcept { return {f_, detail::FileCmd::Metadata}; }
   // fchmod(2) to `perms` (the permission bits of std::filesystem::perms, as
-  // Metadata::permissions() gives them), after the operation in flight.
+  // Metadata::permissions() gives them), after the operation in flight; on the blocking
+  // pool under both engines (io_uring has no fchmod), as fs::set_permissions.
   detail::FileCmdOp<void> set_permissions(std::filesystem::perms perms) noexcept {
     return {f_, detail::FileCmd::SetPermissions, static_cast<uint64_t>(perms) & 07777};
   }

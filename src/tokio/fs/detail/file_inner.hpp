@@ -28,7 +28,7 @@ namespace tokio::detail {
 
 class FileOp final : public FsOp {
  public:
-  enum class Kind : uint8_t { None, Read, Write, Fsync, Fdatasync, Truncate, Stat };
+  enum class Kind : uint8_t { None, Read, Write, Fsync, Fdatasync, Truncate, Chmod, Stat };
 
   ~FileOp() override;
   unsigned uring_plan(const UringCaps& caps) noexcept override;
@@ -47,7 +47,7 @@ class FileOp final : public FsOp {
   std::size_t cap = 0;
   std::size_t len = 0;   // Read: bytes asked; Write: bytes to write
   std::size_t done = 0;  // Write: bytes written so far
-  uint64_t arg = 0;      // Truncate: the length
+  uint64_t arg = 0;      // Truncate: the length; Chmod: the mode bits
   int64_t result = 0;    // outcome: count or 0, or -errno (-1 - write_zero: see below)
   StatData stat;         // Stat outcome
   struct statx sx;       // io_uring's statx buffer
