@@ -35365,6 +35365,17 @@ std::error_code enter(FileInner* f, bool take_write_err) {
   return {};
 }
 
+// One file-descriptor system call returning 0 or -1 (fsync, ftruncate, fchmod), retried
+// on EINTR: 0 or -errno, FileOp::result's encoding.
+template <class Call>
+int64_t retry_eintr(Call call) noexcept {
+  int r;
+  do {
+    r = call();
+  } while (r != 0 && errno == EINTR);
+  return r == 0 ? 0 : -fs_errno();
+}
+
 }  // namespace fs_file_impl
 
 // --- FileOp ------------------------------------------------------------------------------
@@ -35465,30 +35476,16 @@ void FileOp::run_blocking() noexcept {
       break;
     }
     case Kind::Fsync:
-    case Kind::Fdatasync: {
-      int r;
-      do {
-        r = kind == Kind::Fsync ? ::fsync(fd) : ::fdatasync(fd);
-      } while (r != 0 && errno == EINTR);
-      result = r == 0 ? 0 : -fs_errno();
+    case Kind::Fdatasync:
+      result = fs_file_impl::retry_eintr(
+          [&] { return kind == Kind::Fsync ? ::fsync(fd) : ::fdatasync(fd); });
       break;
-    }
-    case Kind::Truncate: {
-      int r;
-      do {
-        r = ::ftruncate(fd, static_cast<off_t>(arg));
-      } while (r != 0 && errno == EINTR);
-      result = r == 0 ? 0 : -fs_errno();
+    case Kind::Truncate:
+      result = fs_file_impl::retry_eintr([&] { return ::ftruncate(fd, static_cast<off_t>(arg)); });
       break;
-    }
-    case Kind::Chmod: {
-      int r;
-      do {
-        r = ::fchmod(fd, static_cast<mode_t>(arg));
-      } while (r != 0 && errno == EINTR);
-      result = r == 0 ? 0 : -fs_errno();
+    case Kind::Chmod:
+      result = fs_file_impl::retry_eintr([&] { return ::fchmod(fd, static_cast<mode_t>(arg)); });
       break;
-    }
     case Kind::Stat:
       result = -fs_sys_statx(fd, fs_file_impl::kEmptyPath, AT_EMPTY_PATH, stat);
       break;
