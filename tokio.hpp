@@ -3505,8 +3505,8 @@ int run_main(F&& amain) {
 /* begin file src/tokio/core/display.hpp */
 // Printing tokio's value types: `std::cout << addr` and, with TOKIO_CONFIG_STD_FORMAT,
 // `std::format("{}", addr)`, for the types that opt in with detail::enable_display (the
-// addresses, Interest, Ready, Instant, JoinError). Each prints its to_string() (member, or
-// found by ADL). Durations are std::chrono types: tokio::time::format_duration(d) prints
+// addresses, Interest, Ready, Instant, JoinError, the sync and stream errors). Each prints
+// its to_string() (member, or found by ADL). Durations are std::chrono types: tokio::time::format_duration(d) prints
 // them as Tokio's Debug does ("1.5s", "250ms").
 //
 // Weight: <iosfwd> only; the stream operator is a template over the stream, instantiated
@@ -9939,7 +9939,9 @@ Stderr stderr();
 // it up with into_inner(); a kind says why the call failed (is_full(), is_closed()...).
 
 /* #include <cstdint> (already above) */
+/* #include <string> (already above) */
 /* #include <utility> (already above) */
+
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
@@ -10081,6 +10083,96 @@ struct TryRecvError : detail::LagError<TryRecvErrorKind> {
 };
 
 }  // namespace tokio::sync::broadcast
+
+// --- Display: Tokio's messages, for `std::cout << e` and `to_string(e)` --------------------
+
+namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
+std::string lagged_text(uint64_t missed);  // "channel lagged by N" (sync/error.cpp)
+}  // namespace tokio::detail
+
+namespace tokio::inline TOKIO_ABI_NAMESPACE::sync::error {
+template <class T>
+std::string to_string(const SendError<T>&) {
+  return "channel closed";
+}
+template <class T>
+std::string to_string(const TrySendError<T>& e) {
+  return e.is_full() ? "no available capacity" : "channel closed";
+}
+template <class T>
+std::string to_string(const SendTimeoutError<T>& e) {
+  return e.is_timeout() ? "timed out waiting on send operation" : "channel closed";
+}
+inline std::string to_string(const RecvError&) { return "channel closed"; }
+using detail::operator<<;
+}  // namespace tokio::sync::error
+
+namespace tokio::inline TOKIO_ABI_NAMESPACE::sync {
+inline std::string to_string(const TryLockError&) { return "operation would block"; }
+inline std::string to_string(const AcquireError&) { return "semaphore closed"; }
+inline std::string to_string(TryAcquireError e) {
+  return e == TryAcquireError::Closed ? "semaphore closed" : "no permits available";
+}
+template <class T>
+std::string to_string(const SetError<T>& e) {
+  return e.is_already_init_err() ? "the cell is already initialized"
+                                 : "the cell is being initialized";
+}
+using detail::operator<<;
+}  // namespace tokio::sync
+
+namespace tokio::inline TOKIO_ABI_NAMESPACE::sync::mpsc {
+inline std::string to_string(TryRecvError e) {
+  return e == TryRecvError::Empty ? "receiving on an empty channel"
+                                  : "receiving on a closed channel";
+}
+using detail::operator<<;
+}  // namespace tokio::sync::mpsc
+
+namespace tokio::inline TOKIO_ABI_NAMESPACE::sync::oneshot {
+inline std::string to_string(TryRecvError e) {
+  return e == TryRecvError::Empty ? "channel empty" : "channel closed";
+}
+using detail::operator<<;
+}  // namespace tokio::sync::oneshot
+
+namespace tokio::inline TOKIO_ABI_NAMESPACE::sync::broadcast {
+inline std::string to_string(const RecvError& e) {
+  return e.is_lagged() ? detail::lagged_text(e.missed) : "channel closed";
+}
+inline std::string to_string(const TryRecvError& e) {
+  if (e.is_empty()) return "channel empty";
+  return e.is_lagged() ? detail::lagged_text(e.missed) : "channel closed";
+}
+using detail::operator<<;
+}  // namespace tokio::sync::broadcast
+
+namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
+template <class T>
+struct enable_display<sync::error::SendError<T>> : std::true_type {};
+template <class T>
+struct enable_display<sync::error::TrySendError<T>> : std::true_type {};
+template <class T>
+struct enable_display<sync::error::SendTimeoutError<T>> : std::true_type {};
+template <>
+struct enable_display<sync::error::RecvError> : std::true_type {};
+template <>
+struct enable_display<sync::TryLockError> : std::true_type {};
+template <>
+struct enable_display<sync::AcquireError> : std::true_type {};
+template <>
+struct enable_display<sync::TryAcquireError> : std::true_type {};
+template <class T>
+struct enable_display<sync::SetError<T>> : std::true_type {};
+template <>
+struct enable_display<sync::mpsc::TryRecvError> : std::true_type {};
+template <>
+struct enable_display<sync::oneshot::TryRecvError> : std::true_type {};
+template <>
+struct enable_display<sync::broadcast::RecvError> : std::true_type {};
+template <>
+struct enable_display<sync::broadcast::TryRecvError> : std::true_type {};
+}  // namespace tokio::detail
 /* end file src/tokio/sync/error.hpp */
 /* begin file src/tokio/sync/oneshot.hpp */
 // sync::oneshot: a channel for sending exactly one value between tasks (or threads).
@@ -13278,8 +13370,12 @@ class Sender {
   using Shared = detail::BroadcastShared<T>;
 
  public:
+  // An empty sender (as a moved-from one is): `tx = {}` drops a sender. Every operation
+  // on an empty one throws std::logic_error naming it; copies stay empty.
+  Sender() noexcept = default;
   explicit Sender(Shared* s) noexcept : s_(s) {}  // adopts a sender reference
   Sender(const Sender& o) noexcept : s_(o.s_) {
+    if (!s_) return;
     s_->num_tx.fetch_add(1, std::memory_order_relaxed);
     s_->ref();
   }
@@ -13336,7 +13432,7 @@ class Sender {
     if (!s_) detail::throw_misuse("broadcast: use of an empty (moved-from) Sender");
     return s_;
   }
-  Shared* s_;
+  Shared* s_ = nullptr;
 };
 
 template <class T>
@@ -13345,6 +13441,9 @@ class Receiver {
   using Read = typename Shared::Read;
 
  public:
+  // An empty receiver (as a moved-from one is): `rx = {}` drops a receiver. Every
+  // operation on an empty one throws std::logic_error naming it, except len() (0).
+  Receiver() noexcept = default;
   Receiver(Shared* s, uint64_t next) noexcept : s_(s), next_(next) {}  // adopts a reference
   Receiver(Receiver&& o) noexcept : s_(std::exchange(o.s_, nullptr)), next_(o.next_) {}
   Receiver& operator=(Receiver&& o) noexcept {
@@ -13462,8 +13561,8 @@ class Receiver {
     s->release();
   }
 
-  Shared* s_;
-  uint64_t next_;
+  Shared* s_ = nullptr;
+  uint64_t next_ = 0;
 };
 
 template <class T>
@@ -13590,8 +13689,12 @@ class Receiver {
   using Shared = detail::WatchShared<T>;
 
  public:
+  // An empty receiver (as a moved-from one is): `rx = {}` drops a receiver. Every
+  // operation on an empty one throws std::logic_error naming it; copies stay empty.
+  Receiver() noexcept = default;
   Receiver(Shared* s, uint64_t version) noexcept : s_(s), version_(version) {}  // adopts
   Receiver(const Receiver& o) noexcept : s_(o.s_), version_(o.version_) {
+    if (!s_) return;
     s_->rx_count.fetch_add(1, std::memory_order_relaxed);
     s_->ref();
   }
@@ -13611,14 +13714,15 @@ class Receiver {
   }
 
   // The current value, without marking it seen.
-  Ref<T> borrow() const noexcept {
-    s_->lock.lock_shared();
-    uint64_t v = s_->version();
-    return Ref<T>(&s_->lock, &s_->value, v != version_);
+  Ref<T> borrow() const {
+    Shared* s = checked();
+    s->lock.lock_shared();
+    uint64_t v = s->version();
+    return Ref<T>(&s->lock, &s->value, v != version_);
   }
   // The current value, marking it seen (changed() then waits for a newer one).
-  Ref<T> borrow_and_update() noexcept {
-    s_->lock.lock_shared();
+  Ref<T> borrow_and_update() {
+    checked()->lock.lock_shared();
     uint64_t v = s_->version();
     bool changed = v != version_;
     version_ = v;
@@ -13626,14 +13730,14 @@ class Receiver {
   }
   // Whether a value newer than the last one seen is there; RecvError once the sender is
   // gone.
-  Result<bool, RecvError> has_changed() const noexcept {
-    uint64_t st = s_->state.load(std::memory_order_acquire);
+  Result<bool, RecvError> has_changed() const {
+    uint64_t st = checked()->state.load(std::memory_order_acquire);
     if (st & Shared::CLOSED) return unexpected(RecvError{});
     return (st & ~Shared::CLOSED) != version_;
   }
   // Makes the current value look unseen / seen.
-  void mark_changed() noexcept { version_ = s_->version() - 2; }
-  void mark_unchanged() noexcept { version_ = s_->version(); }
+  void mark_changed() { version_ = checked()->version() - 2; }
+  void mark_unchanged() { version_ = checked()->version(); }
 
   class Changed : public detail::Leaf<Changed> {
    public:
@@ -13672,12 +13776,16 @@ class Receiver {
   };
   // Waits for a value newer than the last one seen (and marks it seen). RecvError when the
   // sender is gone (after any value it sent last was observed).
-  Changed changed() noexcept { return Changed(*this); }
+  Changed changed() {
+    checked();
+    return Changed(*this);
+  }
 
   // Waits until pred(value) holds; returns a Ref to that value (marked seen). Checks the
   // current value first. RecvError when the sender is gone and no value satisfies pred.
   template <class Pred>
   Task<Result<Ref<T>, RecvError>> wait_for(Pred pred) {
+    checked();
     bool closed = false;
     for (;;) {
       {
@@ -13699,8 +13807,12 @@ class Receiver {
 
  private:
   Changed changed_impl() noexcept { return Changed(*this); }
-  Shared* s_;
-  uint64_t version_;
+  Shared* checked() const {
+    if (!s_) detail::throw_misuse("watch: use of an empty (moved-from) Receiver");
+    return s_;
+  }
+  Shared* s_ = nullptr;
+  uint64_t version_ = 0;
 };
 
 template <class T>
@@ -13708,13 +13820,16 @@ class Sender {
   using Shared = detail::WatchShared<T>;
 
  public:
-  // Move-only; dropping the sender closes the channel (changed() then fails).
+  // Move-only; dropping the sender closes the channel (changed() then fails). An empty
+  // sender (as a moved-from one is): `tx = {}` drops a sender. Every operation on an empty
+  // one throws std::logic_error naming it, except is_closed / receiver_count (true / 0).
+  Sender() noexcept = default;
   explicit Sender(Shared* s) noexcept : s_(s) {}
 
   // Replaces the value and notifies the receivers; fails (value handed back, nothing
   // stored) when there is no receiver.
   Result<void, SendError<T>> send(T value) {
-    if (s_->rx_count.load(std::memory_order_acquire) == 0) {
+    if (checked()->rx_count.load(std::memory_order_acquire) == 0) {
       return unexpected(SendError<T>{std::move(value)});
     }
     (void)send_replace(std::move(value));
@@ -13723,7 +13838,7 @@ class Sender {
   // Replaces the value (even with no receiver) and returns the old one.
   T send_replace(T value) {
     {
-      detail::ExclusiveGuard g(s_->lock);
+      detail::ExclusiveGuard g(checked()->lock);
       std::swap(s_->value, value);
       s_->state.fetch_add(2, std::memory_order_release);
     }
@@ -13742,7 +13857,7 @@ class Sender {
   template <class F>
   bool send_if_modified(F&& f) {
     {
-      detail::ExclusiveGuard g(s_->lock);
+      detail::ExclusiveGuard g(checked()->lock);
       if (!std::forward<F>(f)(s_->value)) return false;
       s_->state.fetch_add(2, std::memory_order_release);
     }
@@ -13750,18 +13865,18 @@ class Sender {
     return true;
   }
 
-  Ref<T> borrow() const noexcept {
-    s_->lock.lock_shared();
+  Ref<T> borrow() const {
+    checked()->lock.lock_shared();
     return Ref<T>(&s_->lock, &s_->value, false);
   }
   // True when every receiver is gone.
   bool is_closed() const noexcept { return receiver_count() == 0; }
   std::size_t receiver_count() const noexcept {
-    return s_->rx_count.load(std::memory_order_acquire);
+    return s_ ? s_->rx_count.load(std::memory_order_acquire) : 0;
   }
   // A new receiver; the current value counts as seen by it.
-  Receiver<T> subscribe() const noexcept {
-    s_->rx_count.fetch_add(1, std::memory_order_acq_rel);
+  Receiver<T> subscribe() const {
+    checked()->rx_count.fetch_add(1, std::memory_order_acq_rel);
     s_->ref();
     return Receiver<T>(s_.get(), s_->version());
   }
@@ -13786,9 +13901,13 @@ class Sender {
     Shared* s_;
     Notified n_;
   };
-  Closed closed() const noexcept { return Closed(s_.get()); }
+  Closed closed() const { return Closed(checked()); }
 
  private:
+  Shared* checked() const {
+    if (!s_) detail::throw_misuse("watch: use of an empty (moved-from) Sender");
+    return s_.get();
+  }
   struct Drop {
     void operator()(Shared* s) const noexcept {
       s->state.fetch_or(Shared::CLOSED, std::memory_order_release);
@@ -18518,6 +18637,10 @@ auto zip(B&& b) {
 //
 //   int sum = co_await stream::fold(s, 0, [](int acc, int v) { return acc + v; });
 //   auto all = co_await stream::collect<std::vector<std::string>>(std::move(lines));
+//   auto evens = co_await (std::move(s) | stream::filter(even) | stream::collect<std::vector<int>>());
+//
+// (The pipe forms, `s | stream::fold(init, f)` and `s | stream::collect<C>()`, are Rust's
+// `s.fold(init, f).await` / `s.collect::<C>().await` written as the other combinators are.)
 //
 // Both run until the stream ends. An lvalue stream is borrowed (it must outlive the await),
 // an rvalue one is moved into the awaitable. Neither is cancel-safe: the accumulated value
@@ -18636,6 +18759,19 @@ auto collect(S&& s) {
   } else {
     return tokio::detail::CollectOp<H, C>(std::forward<S>(s));
   }
+}
+
+// The pipe forms: `std::move(s) | stream::fold(init, f)`, `std::move(s) | collect<C>()`.
+template <class B, class F>
+auto fold(B init, F f) {
+  return tokio::detail::StreamPipe{[init = std::move(init), f = std::move(f)](auto&& s) mutable {
+    return stream::fold(std::forward<decltype(s)>(s), std::move(init), std::move(f));
+  }};
+}
+template <class C>
+auto collect() {
+  return tokio::detail::StreamPipe{
+      [](auto&& s) { return stream::collect<C>(std::forward<decltype(s)>(s)); }};
 }
 
 }  // namespace tokio::stream
@@ -18885,6 +19021,12 @@ class StreamMap : public PollStream<StreamMap<K, S>, std::pair<K, item_t<S>>> {
   using Item = std::pair<K, item_t<S>>;
 
   StreamMap() = default;
+  static StreamMap new_() { return StreamMap(); }  // Rust's StreamMap::new()
+  static StreamMap with_capacity(std::size_t n) {
+    StreamMap m;
+    m.entries_.reserve(n);
+    return m;
+  }
   StreamMap(StreamMap&&) noexcept = default;
   StreamMap& operator=(StreamMap&&) noexcept = default;
 
@@ -18937,6 +19079,15 @@ class StreamMap : public PollStream<StreamMap<K, S>, std::pair<K, item_t<S>>> {
     ks.reserve(entries_.size());
     for (const auto& e : entries_) ks.push_back(e->key);
     return ks;
+  }
+
+  // (key, stream) pairs, in the map's order: `for (auto& [k, s] : map.iter())`. Valid until
+  // the map changes.
+  std::vector<std::pair<const K&, S&>> iter() {
+    std::vector<std::pair<const K&, S&>> v;
+    v.reserve(entries_.size());
+    for (auto& e : entries_) v.emplace_back(e->key, e->in.get());
+    return v;
   }
 
   bool poll_next(task::Context& cx, std::optional<Item>& out) {
@@ -19152,10 +19303,18 @@ struct BroadcastStreamRecvError {
   friend bool operator==(const BroadcastStreamRecvError&,
                          const BroadcastStreamRecvError&) = default;
 };
+// "channel lagged by N", as Tokio's Display (`std::cout << e`, `to_string(e)`).
+inline std::string to_string(const BroadcastStreamRecvError& e) {
+  return tokio::detail::lagged_text(e.skipped);
+}
+using tokio::detail::operator<<;
 
 }  // namespace tokio::stream::wrappers
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
+
+template <>
+struct enable_display<stream::wrappers::BroadcastStreamRecvError> : std::true_type {};
 
 template <class T>
 struct BroadcastRecvPolicy {
@@ -19289,6 +19448,7 @@ class IntervalStream
     : public tokio::detail::SourceStream<time::Interval, tokio::detail::IntervalPolicy> {
  public:
   explicit IntervalStream(time::Interval iv) : SourceStream(std::move(iv)) {}
+  static IntervalStream new_(time::Interval iv) { return IntervalStream(std::move(iv)); }
 };
 
 }  // namespace tokio::stream::wrappers
@@ -19345,6 +19505,7 @@ class TcpListenerStream
           net::TcpListener, tokio::detail::AcceptPolicy<net::TcpListener, net::TcpStream>> {
  public:
   explicit TcpListenerStream(net::TcpListener l) : SourceStream(std::move(l)) {}
+  static TcpListenerStream new_(net::TcpListener l) { return TcpListenerStream(std::move(l)); }
 };
 
 class UnixListenerStream
@@ -19352,6 +19513,7 @@ class UnixListenerStream
           net::UnixListener, tokio::detail::AcceptPolicy<net::UnixListener, net::UnixStream>> {
  public:
   explicit UnixListenerStream(net::UnixListener l) : SourceStream(std::move(l)) {}
+  static UnixListenerStream new_(net::UnixListener l) { return UnixListenerStream(std::move(l)); }
 };
 
 }  // namespace tokio::stream::wrappers
@@ -20581,6 +20743,7 @@ namespace tokio::inline TOKIO_ABI_NAMESPACE::codec {
 class LinesCodec {
  public:
   LinesCodec() noexcept = default;
+  static LinesCodec new_() noexcept { return LinesCodec(); }  // Rust's LinesCodec::new()
   static LinesCodec new_with_max_length(std::size_t max_length) noexcept {
     LinesCodec c;
     c.max_length_ = max_length;
@@ -20632,6 +20795,11 @@ class AnyDelimiterCodec {
  public:
   AnyDelimiterCodec(std::string_view seek_delimiters, std::string_view sequence_writer,
                     std::size_t max_length = std::numeric_limits<std::size_t>::max());
+  // Rust's AnyDelimiterCodec::new(seek, sequence).
+  static AnyDelimiterCodec new_(std::string_view seek_delimiters,
+                                std::string_view sequence_writer) {
+    return AnyDelimiterCodec(seek_delimiters, sequence_writer);
+  }
   static AnyDelimiterCodec new_with_max_length(std::string_view seek_delimiters,
                                                std::string_view sequence_writer,
                                                std::size_t max_length) {
@@ -20679,6 +20847,7 @@ namespace tokio::inline TOKIO_ABI_NAMESPACE::codec {
 
 class BytesCodec {
  public:
+  static BytesCodec new_() noexcept { return BytesCodec(); }  // Rust's BytesCodec::new()
   Result<std::optional<BytesMut>, std::error_code> decode(BytesMut& buf) {
     if (buf.is_empty()) return std::optional<BytesMut>();
     return std::optional<BytesMut>(buf.split());
@@ -20807,6 +20976,7 @@ class LengthDelimitedCodec {
   };
 
   LengthDelimitedCodec() = default;
+  static LengthDelimitedCodec new_() { return LengthDelimitedCodec(); }  // Rust's ::new()
   static Builder builder() noexcept { return {}; }
 
   std::size_t max_frame_length() const noexcept { return b_.max_; }
@@ -30009,6 +30179,15 @@ void RawRwLock::wake_parked() noexcept {
 
 }  // namespace tokio::detail
 /* end file src/tokio/sync/detail/raw_rwlock.cpp */
+/* begin file src/tokio/sync/error.cpp */
+// Out-of-line pieces of error.hpp.
+
+namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
+
+std::string lagged_text(uint64_t missed) { return "channel lagged by " + std::to_string(missed); }
+
+}  // namespace tokio::detail
+/* end file src/tokio/sync/error.cpp */
 /* begin file src/tokio/sync/notify.cpp */
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::sync {

@@ -313,3 +313,37 @@ TEST_CASE("I/O extension methods: members and free functions, the same operation
     CHECK((co_await server.read_to_end(all)).value() == 0u);
   }());
 }
+
+TEST_CASE("Rust's Type::new(...) spelled Type::new_(...) where the type is not a template") {
+  namespace codec = tokio::codec;
+  namespace sw = tokio::stream::wrappers;
+  auto rt = tokio::runtime::Builder::new_current_thread().enable_all().build();
+  rt.block_on([]() -> Task<> {
+    auto [a, b] = io::duplex(64);
+    codec::FramedWrite lines_out(std::move(a), codec::LinesCodec::new_());
+    codec::FramedRead lines_in(std::move(b), codec::LinesCodec::new_());
+    CHECK(codec::LinesCodec::new_().max_length() == codec::LinesCodec().max_length());
+    REQUIRE((co_await lines_out.send("x")).has_value());
+    auto line = co_await lines_in.next();
+    REQUIRE((line && *line));
+    CHECK(**line == "x");
+    auto [c, d] = io::duplex(64);
+    codec::FramedWrite any_out(std::move(c), codec::AnyDelimiterCodec::new_(",;", ";"));
+    codec::FramedRead any_in(std::move(d), codec::AnyDelimiterCodec::new_(",;", ";"));
+    REQUIRE((co_await any_out.send(std::string_view("y"))).has_value());
+    auto chunk = co_await any_in.next();
+    REQUIRE((chunk && *chunk));
+    CHECK(std::string_view(**chunk) == "y");
+    auto [e, f] = io::duplex(64);
+    codec::FramedWrite len_out(std::move(e), codec::LengthDelimitedCodec::new_());
+    codec::FramedRead raw_in(std::move(f), codec::BytesCodec::new_());
+    REQUIRE((co_await len_out.send(codec::Bytes::from(std::string_view("zz")))).has_value());
+    auto raw = co_await raw_in.next();
+    REQUIRE((raw && *raw));
+    CHECK((*raw)->len() == 6);  // a 4-byte big-endian length, then the frame
+    auto listener = (co_await tokio::net::TcpListener::bind("127.0.0.1:0")).value();
+    auto incoming = sw::TcpListenerStream::new_(std::move(listener));
+    auto ticks = sw::IntervalStream::new_(tokio::time::interval(1ms));
+    CHECK((co_await ticks.next()).has_value());
+  }());
+}

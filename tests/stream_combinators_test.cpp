@@ -165,6 +165,15 @@ TEST_CASE(
         auto u = Scripted::random(items, rng);
         auto as_set = co_await st::collect<std::set<int>>(u);
         CHECK(as_set == std::set<int>(items.begin(), items.end()));
+        // The pipe forms (Rust's s.fold(init, f).await / s.collect::<C>().await).
+        int piped = co_await (Scripted::random(items, rng) |
+                              st::fold(1, [](int acc, int x) { return acc + x; }));
+        CHECK(piped == 1 + std::accumulate(items.begin(), items.end(), 0));
+        auto w = TaskStream(items, rng.next());
+        auto doubled = co_await (std::move(w) | st::map([](int x) { return 2 * x; }) |
+                                 st::collect<std::vector<int>>());
+        REQUIRE(doubled.size() == items.size());
+        for (std::size_t i = 0; i < items.size(); ++i) CHECK(doubled[i] == 2 * items[i]);
       }
     }
   }());

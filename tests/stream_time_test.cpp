@@ -223,6 +223,26 @@ TEST_CASE(
   }());
 }
 
+TEST_CASE("StreamMap: Tokio's constructors (new_, with_capacity) and iter() over the entries") {
+  auto rt = stest::paused_rt();
+  rt.block_on([]() -> Task<> {
+    auto m = st::StreamMap<int, st::Iter<std::vector<int>>>::with_capacity(4);
+    CHECK(m.is_empty());
+    m.insert(1, st::iter(std::vector<int>{10, 11}));
+    m.insert(2, st::iter(std::vector<int>{20}));
+    std::map<int, int> firsts;
+    for (auto& [k, s] : m.iter()) firsts[k] = *co_await s.next();  // advances each stream
+    CHECK(firsts == std::map<int, int>{{1, 10}, {2, 20}});
+    auto kv = co_await m.next();  // only key 1 has an item left; key 2 ends and leaves
+    REQUIRE(kv.has_value());
+    CHECK(*kv == std::pair<int, int>(1, 11));
+    CHECK_FALSE((co_await m.next()).has_value());
+    CHECK(m.is_empty());
+    auto n = st::StreamMap<std::string, st::Iter<std::vector<int>>>::new_();
+    CHECK(n.len() == 0);
+  }());
+}
+
 TEST_CASE("StreamMap matches a model under random inserts, removes and nexts") {
   auto rt = stest::paused_rt();
   rt.block_on([]() -> Task<> {

@@ -2,6 +2,7 @@
 #include <array>
 #include <deque>
 #include <memory>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -417,6 +418,89 @@ TEST_CASE("sync errors: one definition each, into_inner hands the value back") {
   REQUIRE_FALSE(se.has_value());
   CHECK(se.error().is_already_init_err());
   CHECK(std::move(se.error()).into_inner() == "y");
+  // Display: Tokio's messages through to_string (found by ADL) and operator<<.
+  namespace mpsc = tokio::sync::mpsc;
+  CHECK(to_string(be.error()) == "channel closed");
+  CHECK(to_string(broadcast::RecvError::lagged(3)) == "channel lagged by 3");
+  CHECK(to_string(broadcast::RecvError::closed()) == "channel closed");
+  CHECK(to_string(broadcast::TryRecvError{{broadcast::TryRecvError::Kind::Empty, 0}}) ==
+        "channel empty");
+  CHECK(to_string(mpsc::TrySendError<int>{{mpsc::TrySendError<int>::Kind::Full, 1}}) ==
+        "no available capacity");
+  CHECK(to_string(mpsc::TryRecvError::Disconnected) == "receiving on a closed channel");
+  CHECK(to_string(tokio::sync::oneshot::TryRecvError::Empty) == "channel empty");
+  CHECK(to_string(tokio::sync::TryAcquireError::NoPermits) == "no permits available");
+  CHECK(to_string(se.error()) == "the cell is already initialized");
+  CHECK(to_string(tokio::stream::wrappers::BroadcastStreamRecvError{5}) == "channel lagged by 5");
+  std::ostringstream os;
+  os << broadcast::RecvError::lagged(2) << "; " << tokio::sync::AcquireError{} << "; "
+     << watch::RecvError{};
+  CHECK(os.str() == "channel lagged by 2; semaphore closed; channel closed");
   CHECK(broadcast::RecvError::lagged(3) == broadcast::RecvError::lagged(3));
   CHECK_FALSE(broadcast::RecvError::lagged(3) == broadcast::RecvError::closed());
+}
+
+// --- empty (moved-from or default-constructed) handles ---------------------------------------
+
+namespace {
+// Runs f, which must throw std::logic_error whose message names `what`.
+template <class F>
+void check_misuse(F&& f, const char* what) {
+  try {
+    f();
+    FAIL("no exception for a use of an empty ", what);
+  } catch (const std::logic_error& e) {
+    CHECK(std::string(e.what()).find(what) != std::string::npos);
+  }
+}
+}  // namespace
+
+TEST_CASE("broadcast, watch: `x = {}` drops a handle; an empty one throws, its copies stay empty") {
+  auto [btx, brx] = broadcast::channel<int>(2);
+  auto brx2 = btx.subscribe();
+  brx = {};  // drops the receiver: the channel counts one
+  CHECK(btx.receiver_count() == 1);
+  broadcast::Sender<int> empty_tx = std::move(btx);
+  btx = {};
+  broadcast::Sender<int> copy_of_empty = btx;  // copying an empty sender used to crash
+  CHECK_FALSE(copy_of_empty.same_channel(empty_tx));
+  check_misuse([&] { (void)btx.send(1); }, "empty (moved-from) Sender");
+  check_misuse([&] { (void)copy_of_empty.subscribe(); }, "empty (moved-from) Sender");
+  check_misuse([&] { (void)brx.recv(); }, "empty (moved-from) Receiver");
+  check_misuse([&] { (void)brx.try_recv(); }, "empty (moved-from) Receiver");
+  CHECK(brx.len() == 0);
+  empty_tx = {};  // the last sender: the receiver sees the channel closed
+  auto closed = brx2.try_recv();
+  REQUIRE_FALSE(closed.has_value());
+  CHECK(closed.error().is_closed());
+
+  auto [wtx, wrx] = watch::channel<int>(0);
+  auto wrx2 = wrx;
+  wrx = {};
+  CHECK(wtx.receiver_count() == 1);
+  watch::Receiver<int> copy_of_empty_rx = wrx;  // used to dereference null
+  check_misuse([&] { (void)copy_of_empty_rx.borrow(); }, "empty (moved-from) Receiver");
+  check_misuse([&] { (void)wrx.borrow_and_update(); }, "empty (moved-from) Receiver");
+  check_misuse([&] { (void)wrx.has_changed(); }, "empty (moved-from) Receiver");
+  check_misuse([&] { wrx.mark_changed(); }, "empty (moved-from) Receiver");
+  check_misuse([&] { (void)wrx.changed(); }, "empty (moved-from) Receiver");
+  wtx = {};  // drops the sender: the remaining receiver sees the channel closed
+  CHECK_FALSE(wrx2.has_changed().has_value());
+  CHECK(wtx.is_closed());
+  CHECK(wtx.receiver_count() == 0);
+  check_misuse([&] { (void)wtx.send(1); }, "empty (moved-from) Sender");
+  check_misuse([&] { (void)wtx.send_replace(1); }, "empty (moved-from) Sender");
+  check_misuse([&] { (void)wtx.borrow(); }, "empty (moved-from) Sender");
+  check_misuse([&] { (void)wtx.subscribe(); }, "empty (moved-from) Sender");
+  check_misuse([&] { (void)wtx.closed(); }, "empty (moved-from) Sender");
+  auto rt = test::current_thread();
+  bool waited = rt.block_on([](watch::Receiver<int>& rx) -> Task<bool> {
+    try {
+      (void)co_await rx.wait_for([](const int&) { return true; });
+    } catch (const std::logic_error&) {
+      co_return true;
+    }
+    co_return false;
+  }(wrx));
+  CHECK(waited);
 }

@@ -29,6 +29,11 @@ class AnyDelimiterCodec {
  public:
   AnyDelimiterCodec(std::string_view seek_delimiters, std::string_view sequence_writer,
                     std::size_t max_length = std::numeric_limits<std::size_t>::max());
+  // Rust's AnyDelimiterCodec::new(seek, sequence).
+  static AnyDelimiterCodec new_(std::string_view seek_delimiters,
+                                std::string_view sequence_writer) {
+    return AnyDelimiterCodec(seek_delimiters, sequence_writer);
+  }
   static AnyDelimiterCodec new_with_max_length(std::string_view seek_delimiters,
                                                std::string_view sequence_writer,
                                                std::size_t max_length) {

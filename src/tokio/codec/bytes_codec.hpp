@@ -13,6 +13,7 @@ namespace tokio::codec {
 
 class BytesCodec {
  public:
+  static BytesCodec new_() noexcept { return BytesCodec(); }  // Rust's BytesCodec::new()
   Result<std::optional<BytesMut>, std::error_code> decode(BytesMut& buf) {
     if (buf.is_empty()) return std::optional<BytesMut>();
     return std::optional<BytesMut>(buf.split());

@@ -106,6 +106,7 @@ class LengthDelimitedCodec {
   };
 
   LengthDelimitedCodec() = default;
+  static LengthDelimitedCodec new_() { return LengthDelimitedCodec(); }  // Rust's ::new()
   static Builder builder() noexcept { return {}; }
 
   std::size_t max_frame_length() const noexcept { return b_.max_; }

@@ -32,6 +32,7 @@ namespace tokio::codec {
 class LinesCodec {
  public:
   LinesCodec() noexcept = default;
+  static LinesCodec new_() noexcept { return LinesCodec(); }  // Rust's LinesCodec::new()
   static LinesCodec new_with_max_length(std::size_t max_length) noexcept {
     LinesCodec c;
     c.max_length_ = max_length;

@@ -3,6 +3,10 @@
 //
 //   int sum = co_await stream::fold(s, 0, [](int acc, int v) { return acc + v; });
 //   auto all = co_await stream::collect<std::vector<std::string>>(std::move(lines));
+//   auto evens = co_await (std::move(s) | stream::filter(even) | stream::collect<std::vector<int>>());
+//
+// (The pipe forms, `s | stream::fold(init, f)` and `s | stream::collect<C>()`, are Rust's
+// `s.fold(init, f).await` / `s.collect::<C>().await` written as the other combinators are.)
 //
 // Both run until the stream ends. An lvalue stream is borrowed (it must outlive the await),
 // an rvalue one is moved into the awaitable. Neither is cancel-safe: the accumulated value
@@ -121,6 +125,19 @@ auto collect(S&& s) {
   } else {
     return tokio::detail::CollectOp<H, C>(std::forward<S>(s));
   }
+}
+
+// The pipe forms: `std::move(s) | stream::fold(init, f)`, `std::move(s) | collect<C>()`.
+template <class B, class F>
+auto fold(B init, F f) {
+  return tokio::detail::StreamPipe{[init = std::move(init), f = std::move(f)](auto&& s) mutable {
+    return stream::fold(std::forward<decltype(s)>(s), std::move(init), std::move(f));
+  }};
+}
+template <class C>
+auto collect() {
+  return tokio::detail::StreamPipe{
+      [](auto&& s) { return stream::collect<C>(std::forward<decltype(s)>(s)); }};
 }
 
 }  // namespace tokio::stream

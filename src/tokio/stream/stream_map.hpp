@@ -44,6 +44,12 @@ class StreamMap : public PollStream<StreamMap<K, S>, std::pair<K, item_t<S>>> {
   using Item = std::pair<K, item_t<S>>;
 
   StreamMap() = default;
+  static StreamMap new_() { return StreamMap(); }  // Rust's StreamMap::new()
+  static StreamMap with_capacity(std::size_t n) {
+    StreamMap m;
+    m.entries_.reserve(n);
+    return m;
+  }
   StreamMap(StreamMap&&) noexcept = default;
   StreamMap& operator=(StreamMap&&) noexcept = default;
 
@@ -96,6 +102,15 @@ class StreamMap : public PollStream<StreamMap<K, S>, std::pair<K, item_t<S>>> {
     ks.reserve(entries_.size());
     for (const auto& e : entries_) ks.push_back(e->key);
     return ks;
+  }
+
+  // (key, stream) pairs, in the map's order: `for (auto& [k, s] : map.iter())`. Valid until
+  // the map changes.
+  std::vector<std::pair<const K&, S&>> iter() {
+    std::vector<std::pair<const K&, S&>> v;
+    v.reserve(entries_.size());
+    for (auto& e : entries_) v.emplace_back(e->key, e->in.get());
+    return v;
   }
 
   bool poll_next(task::Context& cx, std::optional<Item>& out) {

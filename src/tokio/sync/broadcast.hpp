@@ -173,8 +173,12 @@ class Sender {
   using Shared = detail::BroadcastShared<T>;
 
  public:
+  // An empty sender (as a moved-from one is): `tx = {}` drops a sender. Every operation
+  // on an empty one throws std::logic_error naming it; copies stay empty.
+  Sender() noexcept = default;
   explicit Sender(Shared* s) noexcept : s_(s) {}  // adopts a sender reference
   Sender(const Sender& o) noexcept : s_(o.s_) {
+    if (!s_) return;
     s_->num_tx.fetch_add(1, std::memory_order_relaxed);
     s_->ref();
   }
@@ -231,7 +235,7 @@ class Sender {
     if (!s_) detail::throw_misuse("broadcast: use of an empty (moved-from) Sender");
     return s_;
   }
-  Shared* s_;
+  Shared* s_ = nullptr;
 };
 
 template <class T>
@@ -240,6 +244,9 @@ class Receiver {
   using Read = typename Shared::Read;
 
  public:
+  // An empty receiver (as a moved-from one is): `rx = {}` drops a receiver. Every
+  // operation on an empty one throws std::logic_error naming it, except len() (0).
+  Receiver() noexcept = default;
   Receiver(Shared* s, uint64_t next) noexcept : s_(s), next_(next) {}  // adopts a reference
   Receiver(Receiver&& o) noexcept : s_(std::exchange(o.s_, nullptr)), next_(o.next_) {}
   Receiver& operator=(Receiver&& o) noexcept {
@@ -357,8 +364,8 @@ class Receiver {
     s->release();
   }
 
-  Shared* s_;
-  uint64_t next_;
+  Shared* s_ = nullptr;
+  uint64_t next_ = 0;
 };
 
 template <class T>

@@ -7,7 +7,10 @@
 // it up with into_inner(); a kind says why the call failed (is_full(), is_closed()...).
 
 #include <cstdint>
+#include <string>
 #include <utility>
+
+#include "tokio/core/display.hpp"
 
 namespace tokio::detail {
 
@@ -149,3 +152,93 @@ struct TryRecvError : detail::LagError<TryRecvErrorKind> {
 };
 
 }  // namespace tokio::sync::broadcast
+
+// --- Display: Tokio's messages, for `std::cout << e` and `to_string(e)` --------------------
+
+namespace tokio::detail {
+std::string lagged_text(uint64_t missed);  // "channel lagged by N" (sync/error.cpp)
+}  // namespace tokio::detail
+
+namespace tokio::sync::error {
+template <class T>
+std::string to_string(const SendError<T>&) {
+  return "channel closed";
+}
+template <class T>
+std::string to_string(const TrySendError<T>& e) {
+  return e.is_full() ? "no available capacity" : "channel closed";
+}
+template <class T>
+std::string to_string(const SendTimeoutError<T>& e) {
+  return e.is_timeout() ? "timed out waiting on send operation" : "channel closed";
+}
+inline std::string to_string(const RecvError&) { return "channel closed"; }
+using detail::operator<<;
+}  // namespace tokio::sync::error
+
+namespace tokio::sync {
+inline std::string to_string(const TryLockError&) { return "operation would block"; }
+inline std::string to_string(const AcquireError&) { return "semaphore closed"; }
+inline std::string to_string(TryAcquireError e) {
+  return e == TryAcquireError::Closed ? "semaphore closed" : "no permits available";
+}
+template <class T>
+std::string to_string(const SetError<T>& e) {
+  return e.is_already_init_err() ? "the cell is already initialized"
+                                 : "the cell is being initialized";
+}
+using detail::operator<<;
+}  // namespace tokio::sync
+
+namespace tokio::sync::mpsc {
+inline std::string to_string(TryRecvError e) {
+  return e == TryRecvError::Empty ? "receiving on an empty channel"
+                                  : "receiving on a closed channel";
+}
+using detail::operator<<;
+}  // namespace tokio::sync::mpsc
+
+namespace tokio::sync::oneshot {
+inline std::string to_string(TryRecvError e) {
+  return e == TryRecvError::Empty ? "channel empty" : "channel closed";
+}
+using detail::operator<<;
+}  // namespace tokio::sync::oneshot
+
+namespace tokio::sync::broadcast {
+inline std::string to_string(const RecvError& e) {
+  return e.is_lagged() ? detail::lagged_text(e.missed) : "channel closed";
+}
+inline std::string to_string(const TryRecvError& e) {
+  if (e.is_empty()) return "channel empty";
+  return e.is_lagged() ? detail::lagged_text(e.missed) : "channel closed";
+}
+using detail::operator<<;
+}  // namespace tokio::sync::broadcast
+
+namespace tokio::detail {
+template <class T>
+struct enable_display<sync::error::SendError<T>> : std::true_type {};
+template <class T>
+struct enable_display<sync::error::TrySendError<T>> : std::true_type {};
+template <class T>
+struct enable_display<sync::error::SendTimeoutError<T>> : std::true_type {};
+template <>
+struct enable_display<sync::error::RecvError> : std::true_type {};
+template <>
+struct enable_display<sync::TryLockError> : std::true_type {};
+template <>
+struct enable_display<sync::AcquireError> : std::true_type {};
+template <>
+struct enable_display<sync::TryAcquireError> : std::true_type {};
+template <class T>
+struct enable_display<sync::SetError<T>> : std::true_type {};
+template <>
+struct enable_display<sync::mpsc::TryRecvError> : std::true_type {};
+template <>
+struct enable_display<sync::oneshot::TryRecvError> : std::true_type {};
+template <>
+struct enable_display<sync::broadcast::RecvError> : std::true_type {};
+template <>
+struct enable_display<sync::broadcast::TryRecvError> : std::true_type {};
+}  // namespace tokio::detail

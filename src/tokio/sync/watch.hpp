@@ -101,8 +101,12 @@ class Receiver {
   using Shared = detail::WatchShared<T>;
 
  public:
+  // An empty receiver (as a moved-from one is): `rx = {}` drops a receiver. Every
+  // operation on an empty one throws std::logic_error naming it; copies stay empty.
+  Receiver() noexcept = default;
   Receiver(Shared* s, uint64_t version) noexcept : s_(s), version_(version) {}  // adopts
   Receiver(const Receiver& o) noexcept : s_(o.s_), version_(o.version_) {
+    if (!s_) return;
     s_->rx_count.fetch_add(1, std::memory_order_relaxed);
     s_->ref();
   }
@@ -122,14 +126,15 @@ class Receiver {
   }
 
   // The current value, without marking it seen.
-  Ref<T> borrow() const noexcept {
-    s_->lock.lock_shared();
-    uint64_t v = s_->version();
-    return Ref<T>(&s_->lock, &s_->value, v != version_);
+  Ref<T> borrow() const {
+    Shared* s = checked();
+    s->lock.lock_shared();
+    uint64_t v = s->version();
+    return Ref<T>(&s->lock, &s->value, v != version_);
   }
   // The current value, marking it seen (changed() then waits for a newer one).
-  Ref<T> borrow_and_update() noexcept {
-    s_->lock.lock_shared();
+  Ref<T> borrow_and_update() {
+    checked()->lock.lock_shared();
     uint64_t v = s_->version();
     bool changed = v != version_;
     version_ = v;
@@ -137,14 +142,14 @@ class Receiver {
   }
   // Whether a value newer than the last one seen is there; RecvError once the sender is
   // gone.
-  Result<bool, RecvError> has_changed() const noexcept {
-    uint64_t st = s_->state.load(std::memory_order_acquire);
+  Result<bool, RecvError> has_changed() const {
+    uint64_t st = checked()->state.load(std::memory_order_acquire);
     if (st & Shared::CLOSED) return unexpected(RecvError{});
     return (st & ~Shared::CLOSED) != version_;
   }
   // Makes the current value look unseen / seen.
-  void mark_changed() noexcept { version_ = s_->version() - 2; }
-  void mark_unchanged() noexcept { version_ = s_->version(); }
+  void mark_changed() { version_ = checked()->version() - 2; }
+  void mark_unchanged() { version_ = checked()->version(); }
 
   class Changed : public detail::Leaf<Changed> {
    public:
@@ -183,12 +188,16 @@ class Receiver {
   };
   // Waits for a value newer than the last one seen (and marks it seen). RecvError when the
   // sender is gone (after any value it sent last was observed).
-  Changed changed() noexcept { return Changed(*this); }
+  Changed changed() {
+    checked();
+    return Changed(*this);
+  }
 
   // Waits until pred(value) holds; returns a Ref to that value (marked seen). Checks the
   // current value first. RecvError when the sender is gone and no value satisfies pred.
   template <class Pred>
   Task<Result<Ref<T>, RecvError>> wait_for(Pred pred) {
+    checked();
     bool closed = false;
     for (;;) {
       {
@@ -210,8 +219,12 @@ class Receiver {
 
  private:
   Changed changed_impl() noexcept { return Changed(*this); }
-  Shared* s_;
-  uint64_t version_;
+  Shared* checked() const {
+    if (!s_) detail::throw_misuse("watch: use of an empty (moved-from) Receiver");
+    return s_;
+  }
+  Shared* s_ = nullptr;
+  uint64_t version_ = 0;
 };
 
 template <class T>
@@ -219,13 +232,16 @@ class Sender {
   using Shared = detail::WatchShared<T>;
 
  public:
-  // Move-only; dropping the sender closes the channel (changed() then fails).
+  // Move-only; dropping the sender closes the channel (changed() then fails). An empty
+  // sender (as a moved-from one is): `tx = {}` drops a sender. Every operation on an empty
+  // one throws std::logic_error naming it, except is_closed / receiver_count (true / 0).
+  Sender() noexcept = default;
   explicit Sender(Shared* s) noexcept : s_(s) {}
 
   // Replaces the value and notifies the receivers; fails (value handed back, nothing
   // stored) when there is no receiver.
   Result<void, SendError<T>> send(T value) {
-    if (s_->rx_count.load(std::memory_order_acquire) == 0) {
+    if (checked()->rx_count.load(std::memory_order_acquire) == 0) {
       return unexpected(SendError<T>{std::move(value)});
     }
     (void)send_replace(std::move(value));
@@ -234,7 +250,7 @@ class Sender {
   // Replaces the value (even with no receiver) and returns the old one.
   T send_replace(T value) {
     {
-      detail::ExclusiveGuard g(s_->lock);
+      detail::ExclusiveGuard g(checked()->lock);
       std::swap(s_->value, value);
       s_->state.fetch_add(2, std::memory_order_release);
     }
@@ -253,7 +269,7 @@ class Sender {
   template <class F>
   bool send_if_modified(F&& f) {
     {
-      detail::ExclusiveGuard g(s_->lock);
+      detail::ExclusiveGuard g(checked()->lock);
       if (!std::forward<F>(f)(s_->value)) return false;
       s_->state.fetch_add(2, std::memory_order_release);
     }
@@ -261,18 +277,18 @@ class Sender {
     return true;
   }
 
-  Ref<T> borrow() const noexcept {
-    s_->lock.lock_shared();
+  Ref<T> borrow() const {
+    checked()->lock.lock_shared();
     return Ref<T>(&s_->lock, &s_->value, false);
   }
   // True when every receiver is gone.
   bool is_closed() const noexcept { return receiver_count() == 0; }
   std::size_t receiver_count() const noexcept {
-    return s_->rx_count.load(std::memory_order_acquire);
+    return s_ ? s_->rx_count.load(std::memory_order_acquire) : 0;
   }
   // A new receiver; the current value counts as seen by it.
-  Receiver<T> subscribe() const noexcept {
-    s_->rx_count.fetch_add(1, std::memory_order_acq_rel);
+  Receiver<T> subscribe() const {
+    checked()->rx_count.fetch_add(1, std::memory_order_acq_rel);
     s_->ref();
     return Receiver<T>(s_.get(), s_->version());
   }
@@ -297,9 +313,13 @@ class Sender {
     Shared* s_;
     Notified n_;
   };
-  Closed closed() const noexcept { return Closed(s_.get()); }
+  Closed closed() const { return Closed(checked()); }
 
  private:
+  Shared* checked() const {
+    if (!s_) detail::throw_misuse("watch: use of an empty (moved-from) Sender");
+    return s_.get();
+  }
   struct Drop {
     void operator()(Shared* s) const noexcept {
       s->state.fetch_or(Shared::CLOSED, std::memory_order_release);

@@ -26,10 +26,18 @@ struct BroadcastStreamRecvError {
   friend bool operator==(const BroadcastStreamRecvError&,
                          const BroadcastStreamRecvError&) = default;
 };
+// "channel lagged by N", as Tokio's Display (`std::cout << e`, `to_string(e)`).
+inline std::string to_string(const BroadcastStreamRecvError& e) {
+  return tokio::detail::lagged_text(e.skipped);
+}
+using tokio::detail::operator<<;
 
 }  // namespace tokio::stream::wrappers
 
 namespace tokio::detail {
+
+template <>
+struct enable_display<stream::wrappers::BroadcastStreamRecvError> : std::true_type {};
 
 template <class T>
 struct BroadcastRecvPolicy {

@@ -30,6 +30,7 @@ class IntervalStream
     : public tokio::detail::SourceStream<time::Interval, tokio::detail::IntervalPolicy> {
  public:
   explicit IntervalStream(time::Interval iv) : SourceStream(std::move(iv)) {}
+  static IntervalStream new_(time::Interval iv) { return IntervalStream(std::move(iv)); }
 };
 
 }  // namespace tokio::stream::wrappers

@@ -46,6 +46,7 @@ class TcpListenerStream
           net::TcpListener, tokio::detail::AcceptPolicy<net::TcpListener, net::TcpStream>> {
  public:
   explicit TcpListenerStream(net::TcpListener l) : SourceStream(std::move(l)) {}
+  static TcpListenerStream new_(net::TcpListener l) { return TcpListenerStream(std::move(l)); }
 };
 
 class UnixListenerStream
@@ -53,6 +54,7 @@ class UnixListenerStream
           net::UnixListener, tokio::detail::AcceptPolicy<net::UnixListener, net::UnixStream>> {
  public:
   explicit UnixListenerStream(net::UnixListener l) : SourceStream(std::move(l)) {}
+  static UnixListenerStream new_(net::UnixListener l) { return UnixListenerStream(std::move(l)); }
 };
 
 }  // namespace tokio::stream::wrappers
