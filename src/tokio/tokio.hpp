@@ -72,6 +72,7 @@
 #include "tokio/sync/broadcast.hpp"
 #include "tokio/sync/watch.hpp"
 #include "tokio/sync/cancellation_token.hpp"
+#include "tokio/sync/task_tracker.hpp"
 // net
 #include "tokio/net/errors.hpp"
 #include "tokio/net/ip_addr.hpp"
