@@ -35467,7 +35467,14 @@ void UringEngine::dispatch(UringRing& r, uint64_t ud, int32_t res) noexcept {
       if (op->cqes_left.fetch_sub(1, std::memory_order_acq_rel) == 1) step_done(r, op);
       break;
     }
-    case fs_uring_impl::kTagCancel: reinterpret_cast<FsOp*>(ud & ~uint64_t{15})->ref_dec(); break;
+    case fs_uring_impl::kTagCancel: {
+      // The cancellation entry was written on another thread; the kernel orders it before
+      // this completion, which TSan cannot see (fs/detail/tsan.hpp).
+      auto* op = reinterpret_cast<FsOp*>(ud & ~uint64_t{15});
+      fs_tsan_acquire(op);
+      op->ref_dec();
+      break;
+    }
     case fs_uring_impl::kTagSlotClose:
       r.sq_mu.lock();
       r.free_slots.push_back(static_cast<int>(ud >> 4));
@@ -35585,6 +35592,7 @@ void UringEngine::cancel(FsOp* op) noexcept {
     op->ref_inc();
   }
   r.inflight.fetch_add(n, std::memory_order_relaxed);
+  fs_tsan_release(op);  // pairs with the acquire at kTagCancel in dispatch (through the kernel)
   r.ring->sq_publish();
   r.sq_mu.unlock();
   kick(r);
