@@ -18273,8 +18273,8 @@ class Generator : public PollStream<Generator<T>, T> {
 /* end file src/tokio/stream/generator.hpp */
 /* begin file src/tokio/stream/adapters.hpp */
 #if TOKIO_HAS_STREAM
-// Item-by-item combinators (tokio-stream's StreamExt): map, filter, filter_map, take,
-// take_while, skip, skip_while.
+// Item-by-item combinators (tokio-stream's StreamExt): map, map_while, filter, filter_map,
+// take, take_while, skip, skip_while, fuse.
 //
 //   auto evens = stream::filter(std::move(s), [](const int& v) { return v % 2 == 0; });
 //   auto strs  = std::move(evens) | stream::map([](int v) { return std::to_string(v); })
@@ -18286,6 +18286,8 @@ class Generator : public PollStream<Generator<T>, T> {
 // for an asynchronous one. next() of each is cancel-safe when the inner stream's is.
 //
 //   map(s, f)          f(T) -> U, every item
+//   map_while(s, f)    f(T) -> std::optional<U>: the engaged results, until the first
+//                      empty one, which ends the stream
 //   filter(s, p)       keeps the items for which p(const T&) is true
 //   filter_map(s, f)   f(T) -> std::optional<U>: keeps the engaged results
 //   take(s, n)         the first n items, then the end (the inner stream is not polled
@@ -18294,6 +18296,8 @@ class Generator : public PollStream<Generator<T>, T> {
 //                      and ends the stream
 //   skip(s, n)         all but the first n items
 //   skip_while(s, p)   drops items while p(const T&) holds, then yields the rest
+//   fuse(s)            after the first end, the end for good (the inner stream is not
+//                      polled again)
 
 /* #include <cstddef> (already above) */
 /* #include <functional> (already above) */
@@ -18378,6 +18382,55 @@ class FilterMap : public PollStream<FilterMap<S, F>, filter_map_item_t<S, F>> {
  private:
   tokio::detail::Upstream<S> in_;
   F f_;
+};
+
+template <Stream S, class F>
+class MapWhile : public PollStream<MapWhile<S, F>, filter_map_item_t<S, F>> {
+  static_assert(tokio::detail::is_std_optional<
+                    std::remove_cvref_t<std::invoke_result_t<F&, item_t<S>&&>>>::value,
+                "map_while's function must return std::optional<U>");
+
+ public:
+  template <class U>
+  MapWhile(U&& s, F f) : in_(std::forward<U>(s)), f_(std::move(f)) {}
+  bool poll_next(task::Context& cx, std::optional<filter_map_item_t<S, F>>& out) {
+    if (done_) return true;
+    std::optional<item_t<S>> v;
+    if (!in_.poll(cx, v)) return false;
+    if (v) {
+      auto r = std::invoke(f_, std::move(*v));
+      if (r) {
+        out.emplace(std::move(*r));
+        return true;
+      }
+    }
+    done_ = true;
+    return true;
+  }
+  S& get_mut() noexcept { return in_.get(); }
+
+ private:
+  tokio::detail::Upstream<S> in_;
+  F f_;
+  bool done_ = false;
+};
+
+template <Stream S>
+class Fuse : public PollStream<Fuse<S>, item_t<S>> {
+ public:
+  explicit Fuse(S s) : in_(std::move(s)) {}
+  bool poll_next(task::Context& cx, std::optional<item_t<S>>& out) {
+    if (done_) return true;
+    if (!in_.poll(cx, out)) return false;
+    done_ = !out;
+    return true;
+  }
+  S& get_mut() noexcept { return in_.get(); }
+  S into_inner() && { return std::move(in_).take(); }
+
+ private:
+  tokio::detail::Upstream<S> in_;
+  bool done_ = false;
 };
 
 template <Stream S>
@@ -18485,6 +18538,30 @@ auto map(F f) {
   return tokio::detail::StreamPipe{[f = std::move(f)](auto&& s) mutable {
     return tokio::stream::map(std::forward<decltype(s)>(s), std::move(f));
   }};
+}
+
+template <class S, class F>
+  requires Stream<std::remove_cvref_t<S>>
+auto map_while(S&& s, F f) {
+  tokio::detail::check_stream_arg<S>();
+  return MapWhile<std::remove_cvref_t<S>, F>(std::forward<S>(s), std::move(f));
+}
+template <class F>
+auto map_while(F f) {
+  return tokio::detail::StreamPipe{[f = std::move(f)](auto&& s) mutable {
+    return tokio::stream::map_while(std::forward<decltype(s)>(s), std::move(f));
+  }};
+}
+
+template <class S>
+  requires Stream<std::remove_cvref_t<S>>
+auto fuse(S&& s) {
+  tokio::detail::check_stream_arg<S>();
+  return Fuse<std::remove_cvref_t<S>>(std::forward<S>(s));
+}
+inline auto fuse() {
+  return tokio::detail::StreamPipe{
+      [](auto&& s) { return tokio::stream::fuse(std::forward<decltype(s)>(s)); }};
 }
 
 template <class S, class F>
@@ -18824,11 +18901,17 @@ auto zip(B&& b) {
 /* end file src/tokio/stream/combine.hpp */
 /* begin file src/tokio/stream/consume.hpp */
 #if TOKIO_HAS_STREAM
-// Consuming a stream: fold and collect (tokio-stream's StreamExt::fold / collect).
+// Consuming a stream: fold, collect, any and all (tokio-stream's StreamExt's).
 //
 //   int sum = co_await stream::fold(s, 0, [](int acc, int v) { return acc + v; });
 //   auto all = co_await stream::collect<std::vector<std::string>>(std::move(lines));
 //   auto evens = co_await (std::move(s) | stream::filter(even) | stream::collect<std::vector<int>>());
+//
+//   bool seen = co_await stream::any(s, [](const int& v) { return v > 10; });
+//
+// any / all stop at the first item that decides the answer (the rest stay in a borrowed
+// stream): any is true at the first item satisfying the predicate, all false at the
+// first one failing it; an empty stream gives false / true.
 //
 // (The pipe forms, `s | stream::fold(init, f)` and `s | stream::collect<C>()`, are Rust's
 // `s.fold(init, f).await` / `s.collect::<C>().await` written as the other combinators are.)
@@ -18856,6 +18939,16 @@ template <class S>
 using held_stream_t =
     std::conditional_t<std::is_lvalue_reference_v<S>, stream::ByRef<std::remove_reference_t<S>>,
                        std::remove_cvref_t<S>>;
+
+// The stream an awaitable of this file holds: a ByRef to an lvalue, else the stream itself.
+template <class S>
+held_stream_t<S> hold_stream(S&& s) {
+  if constexpr (std::is_lvalue_reference_v<S>) {
+    return held_stream_t<S>(s);
+  } else {
+    return std::forward<S>(s);
+  }
+}
 
 template <class S, class B, class F>
 class FoldOp : public CompositeLeaf<FoldOp<S, B, F>> {
@@ -18885,6 +18978,36 @@ class FoldOp : public CompositeLeaf<FoldOp<S, B, F>> {
   Upstream<S> in_;
   B acc_;
   F f_;
+};
+
+// any (Want = true) and all (Want = false): polls until pred(item) == Want.
+template <class S, class F, bool Want>
+class DecideOp : public CompositeLeaf<DecideOp<S, F, Want>> {
+ public:
+  template <class U>
+  DecideOp(U&& s, F f) : in_(std::forward<U>(s)), f_(std::move(f)) {}
+  DecideOp(DecideOp&& o) : CompositeLeaf<DecideOp>(o), in_(std::move(o.in_)), f_(std::move(o.f_)) {}
+
+  bool step(task::Context& cx) {
+    for (;;) {
+      std::optional<stream::item_t<S>> v;
+      if (!in_.poll(cx, v)) return false;
+      if (!v) return true;
+      if (static_cast<bool>(std::invoke(f_, std::as_const(*v))) == Want) {
+        decided_ = true;
+        return true;
+      }
+    }
+  }
+  bool await_resume() {
+    this->check();
+    return decided_ == Want;
+  }
+
+ private:
+  Upstream<S> in_;
+  F f_;
+  bool decided_ = false;
 };
 
 template <class C, class T>
@@ -18932,11 +19055,8 @@ template <class S, class B, class F>
   requires Stream<std::remove_cvref_t<S>>
 auto fold(S&& s, B init, F f) {
   using H = tokio::detail::held_stream_t<S>;
-  if constexpr (std::is_lvalue_reference_v<S>) {
-    return tokio::detail::FoldOp<H, B, F>(H(s), std::move(init), std::move(f));
-  } else {
-    return tokio::detail::FoldOp<H, B, F>(std::forward<S>(s), std::move(init), std::move(f));
-  }
+  return tokio::detail::FoldOp<H, B, F>(tokio::detail::hold_stream(std::forward<S>(s)),
+                                        std::move(init), std::move(f));
 }
 
 // Collects every item into a default-constructed C (push_back, or insert at the end:
@@ -18945,18 +19065,44 @@ template <class C, class S>
   requires Stream<std::remove_cvref_t<S>>
 auto collect(S&& s) {
   using H = tokio::detail::held_stream_t<S>;
-  if constexpr (std::is_lvalue_reference_v<S>) {
-    return tokio::detail::CollectOp<H, C>(H(s));
-  } else {
-    return tokio::detail::CollectOp<H, C>(std::forward<S>(s));
-  }
+  return tokio::detail::CollectOp<H, C>(tokio::detail::hold_stream(std::forward<S>(s)));
 }
 
-// The pipe forms: `std::move(s) | stream::fold(init, f)`, `std::move(s) | collect<C>()`.
+// True at the first item satisfying pred(const T&); false when the stream ends first.
+template <class S, class F>
+  requires Stream<std::remove_cvref_t<S>>
+auto any(S&& s, F pred) {
+  using H = tokio::detail::held_stream_t<S>;
+  return tokio::detail::DecideOp<H, F, true>(tokio::detail::hold_stream(std::forward<S>(s)),
+                                             std::move(pred));
+}
+// False at the first item failing pred(const T&); true when the stream ends first.
+template <class S, class F>
+  requires Stream<std::remove_cvref_t<S>>
+auto all(S&& s, F pred) {
+  using H = tokio::detail::held_stream_t<S>;
+  return tokio::detail::DecideOp<H, F, false>(tokio::detail::hold_stream(std::forward<S>(s)),
+                                              std::move(pred));
+}
+
+// The pipe forms: `std::move(s) | stream::fold(init, f)`, `std::move(s) | collect<C>()`,
+// `std::move(s) | stream::any(pred)`, `std::move(s) | stream::all(pred)`.
 template <class B, class F>
 auto fold(B init, F f) {
   return tokio::detail::StreamPipe{[init = std::move(init), f = std::move(f)](auto&& s) mutable {
     return stream::fold(std::forward<decltype(s)>(s), std::move(init), std::move(f));
+  }};
+}
+template <class F>
+auto any(F pred) {
+  return tokio::detail::StreamPipe{[pred = std::move(pred)](auto&& s) mutable {
+    return stream::any(std::forward<decltype(s)>(s), std::move(pred));
+  }};
+}
+template <class F>
+auto all(F pred) {
+  return tokio::detail::StreamPipe{[pred = std::move(pred)](auto&& s) mutable {
+    return stream::all(std::forward<decltype(s)>(s), std::move(pred));
   }};
 }
 template <class C>

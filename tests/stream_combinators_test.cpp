@@ -58,6 +58,14 @@ struct Model {
     }
     return o;
   }
+  static std::vector<int> map_while(const std::vector<int>& v) {  // half_of_even
+    std::vector<int> o;
+    for (int x : v) {
+      if (x % 2 != 0) break;
+      o.push_back(x / 2);
+    }
+    return o;
+  }
   static std::vector<int> skip_while(const std::vector<int>& v, int limit) {
     std::size_t i = 0;
     while (i < v.size() && v[i] < limit) ++i;
@@ -116,11 +124,14 @@ TEST_CASE(
         return st::skip_while(std::move(s), [limit](const int& x) { return x < limit; });
       };
       auto mk_then = [](auto s) { return st::then(std::move(s), slow_negate); };
+      auto mk_map_while = [](auto s) { return st::map_while(std::move(s), half_of_even); };
+      auto mk_fuse = [](auto s) { return st::fuse(std::move(s)); };
       std::vector<int> want_map = Model::map(items), want_filter = Model::filter(items),
                        want_filter_map = Model::filter_map(items),
                        want_take = Model::take(items, n), want_skip = Model::skip(items, n),
                        want_take_while = Model::take_while(items, limit),
-                       want_skip_while = Model::skip_while(items, limit), want_then;
+                       want_skip_while = Model::skip_while(items, limit),
+                       want_map_while = Model::map_while(items), want_then;
       for (int x : items) want_then.push_back(-x);
       co_await check_both(items, rng, mk_map, want_map);
       co_await check_both(items, rng, mk_filter, want_filter);
@@ -130,6 +141,8 @@ TEST_CASE(
       co_await check_both(items, rng, mk_take_while, want_take_while);
       co_await check_both(items, rng, mk_skip_while, want_skip_while);
       co_await check_both(items, rng, mk_then, want_then);
+      co_await check_both(items, rng, mk_map_while, want_map_while);
+      co_await check_both(items, rng, mk_fuse, items);
 
       // chain / zip / merge of two random sources.
       std::vector<int> other = rng.ints(rng.below(30), 50);
@@ -165,6 +178,19 @@ TEST_CASE(
         auto u = Scripted::random(items, rng);
         auto as_set = co_await st::collect<std::set<int>>(u);
         CHECK(as_set == std::set<int>(items.begin(), items.end()));
+        // any / all stop at the deciding item; what follows stays in a borrowed stream.
+        auto above = [limit](const int& x) { return x > limit; };
+        auto v = Scripted::random(items, rng);
+        bool any_above = co_await st::any(v, above);
+        auto first_above = std::find_if(items.begin(), items.end(), above);
+        CHECK(any_above == (first_above != items.end()));
+        auto rest = co_await stest::drain(v);
+        CHECK(rest == std::vector<int>(first_above == items.end() ? items.end() : first_above + 1,
+                                       items.end()));
+        bool all_above = co_await (TaskStream(items, rng.next()) | st::all(above));
+        CHECK(all_above == std::all_of(items.begin(), items.end(), above));
+        bool any_piped = co_await (Scripted::random(items, rng) | st::any(above));
+        CHECK(any_piped == any_above);
         // The pipe forms (Rust's s.fold(init, f).await / s.collect::<C>().await).
         int piped = co_await (Scripted::random(items, rng) |
                               st::fold(1, [](int acc, int x) { return acc + x; }));
@@ -328,5 +354,37 @@ TEST_CASE("stream combinators: an exception from a function comes out of next()"
       threw2 = true;
     }
     CHECK(threw2);
+  }());
+}
+
+namespace {
+// Ends, then yields 7 once (a stream that is not fused), then ends again.
+class EndsThenRevives : public st::PollStream<EndsThenRevives, int> {
+ public:
+  bool poll_next(tokio::task::Context&, std::optional<int>& out) {
+    if (++polls_ == 2) out = 7;
+    return true;
+  }
+
+ private:
+  int polls_ = 0;
+};
+}  // namespace
+
+TEST_CASE(
+    "stream::fuse: after the first end, the end for good; map_while ends at the first empty") {
+  auto rt = test::current_thread();
+  rt.block_on([]() -> Task<> {
+    EndsThenRevives raw;
+    CHECK_FALSE((co_await raw.next()).has_value());
+    CHECK((co_await raw.next()) == std::optional<int>(7));  // the unfused stream revives
+    auto fused = st::fuse(EndsThenRevives());
+    CHECK_FALSE((co_await fused.next()).has_value());
+    CHECK_FALSE((co_await fused.next()).has_value());
+    CHECK_FALSE((co_await fused.next()).has_value());
+    auto upto_odd = st::iter(std::vector<int>{2, 4, 5, 6}) | st::map_while(half_of_even);
+    const std::vector<int> halves{1, 2};  // (named: no braced list inside a co_await, g++ 12)
+    CHECK((co_await st::collect<std::vector<int>>(upto_odd)) == halves);
+    CHECK_FALSE((co_await upto_odd.next()).has_value());  // and stays ended
   }());
 }

@@ -1,6 +1,6 @@
 #pragma once
-// Item-by-item combinators (tokio-stream's StreamExt): map, filter, filter_map, take,
-// take_while, skip, skip_while.
+// Item-by-item combinators (tokio-stream's StreamExt): map, map_while, filter, filter_map,
+// take, take_while, skip, skip_while, fuse.
 //
 //   auto evens = stream::filter(std::move(s), [](const int& v) { return v % 2 == 0; });
 //   auto strs  = std::move(evens) | stream::map([](int v) { return std::to_string(v); })
@@ -12,6 +12,8 @@
 // for an asynchronous one. next() of each is cancel-safe when the inner stream's is.
 //
 //   map(s, f)          f(T) -> U, every item
+//   map_while(s, f)    f(T) -> std::optional<U>: the engaged results, until the first
+//                      empty one, which ends the stream
 //   filter(s, p)       keeps the items for which p(const T&) is true
 //   filter_map(s, f)   f(T) -> std::optional<U>: keeps the engaged results
 //   take(s, n)         the first n items, then the end (the inner stream is not polled
@@ -20,6 +22,8 @@
 //                      and ends the stream
 //   skip(s, n)         all but the first n items
 //   skip_while(s, p)   drops items while p(const T&) holds, then yields the rest
+//   fuse(s)            after the first end, the end for good (the inner stream is not
+//                      polled again)
 
 #include <cstddef>
 #include <functional>
@@ -106,6 +110,55 @@ class FilterMap : public PollStream<FilterMap<S, F>, filter_map_item_t<S, F>> {
  private:
   tokio::detail::Upstream<S> in_;
   F f_;
+};
+
+template <Stream S, class F>
+class MapWhile : public PollStream<MapWhile<S, F>, filter_map_item_t<S, F>> {
+  static_assert(tokio::detail::is_std_optional<
+                    std::remove_cvref_t<std::invoke_result_t<F&, item_t<S>&&>>>::value,
+                "map_while's function must return std::optional<U>");
+
+ public:
+  template <class U>
+  MapWhile(U&& s, F f) : in_(std::forward<U>(s)), f_(std::move(f)) {}
+  bool poll_next(task::Context& cx, std::optional<filter_map_item_t<S, F>>& out) {
+    if (done_) return true;
+    std::optional<item_t<S>> v;
+    if (!in_.poll(cx, v)) return false;
+    if (v) {
+      auto r = std::invoke(f_, std::move(*v));
+      if (r) {
+        out.emplace(std::move(*r));
+        return true;
+      }
+    }
+    done_ = true;
+    return true;
+  }
+  S& get_mut() noexcept { return in_.get(); }
+
+ private:
+  tokio::detail::Upstream<S> in_;
+  F f_;
+  bool done_ = false;
+};
+
+template <Stream S>
+class Fuse : public PollStream<Fuse<S>, item_t<S>> {
+ public:
+  explicit Fuse(S s) : in_(std::move(s)) {}
+  bool poll_next(task::Context& cx, std::optional<item_t<S>>& out) {
+    if (done_) return true;
+    if (!in_.poll(cx, out)) return false;
+    done_ = !out;
+    return true;
+  }
+  S& get_mut() noexcept { return in_.get(); }
+  S into_inner() && { return std::move(in_).take(); }
+
+ private:
+  tokio::detail::Upstream<S> in_;
+  bool done_ = false;
 };
 
 template <Stream S>
@@ -213,6 +266,30 @@ auto map(F f) {
   return tokio::detail::StreamPipe{[f = std::move(f)](auto&& s) mutable {
     return tokio::stream::map(std::forward<decltype(s)>(s), std::move(f));
   }};
+}
+
+template <class S, class F>
+  requires Stream<std::remove_cvref_t<S>>
+auto map_while(S&& s, F f) {
+  tokio::detail::check_stream_arg<S>();
+  return MapWhile<std::remove_cvref_t<S>, F>(std::forward<S>(s), std::move(f));
+}
+template <class F>
+auto map_while(F f) {
+  return tokio::detail::StreamPipe{[f = std::move(f)](auto&& s) mutable {
+    return tokio::stream::map_while(std::forward<decltype(s)>(s), std::move(f));
+  }};
+}
+
+template <class S>
+  requires Stream<std::remove_cvref_t<S>>
+auto fuse(S&& s) {
+  tokio::detail::check_stream_arg<S>();
+  return Fuse<std::remove_cvref_t<S>>(std::forward<S>(s));
+}
+inline auto fuse() {
+  return tokio::detail::StreamPipe{
+      [](auto&& s) { return tokio::stream::fuse(std::forward<decltype(s)>(s)); }};
 }
 
 template <class S, class F>

@@ -1,9 +1,15 @@
 #pragma once
-// Consuming a stream: fold and collect (tokio-stream's StreamExt::fold / collect).
+// Consuming a stream: fold, collect, any and all (tokio-stream's StreamExt's).
 //
 //   int sum = co_await stream::fold(s, 0, [](int acc, int v) { return acc + v; });
 //   auto all = co_await stream::collect<std::vector<std::string>>(std::move(lines));
 //   auto evens = co_await (std::move(s) | stream::filter(even) | stream::collect<std::vector<int>>());
+//
+//   bool seen = co_await stream::any(s, [](const int& v) { return v > 10; });
+//
+// any / all stop at the first item that decides the answer (the rest stay in a borrowed
+// stream): any is true at the first item satisfying the predicate, all false at the
+// first one failing it; an empty stream gives false / true.
 //
 // (The pipe forms, `s | stream::fold(init, f)` and `s | stream::collect<C>()`, are Rust's
 // `s.fold(init, f).await` / `s.collect::<C>().await` written as the other combinators are.)
@@ -31,6 +37,16 @@ template <class S>
 using held_stream_t =
     std::conditional_t<std::is_lvalue_reference_v<S>, stream::ByRef<std::remove_reference_t<S>>,
                        std::remove_cvref_t<S>>;
+
+// The stream an awaitable of this file holds: a ByRef to an lvalue, else the stream itself.
+template <class S>
+held_stream_t<S> hold_stream(S&& s) {
+  if constexpr (std::is_lvalue_reference_v<S>) {
+    return held_stream_t<S>(s);
+  } else {
+    return std::forward<S>(s);
+  }
+}
 
 template <class S, class B, class F>
 class FoldOp : public CompositeLeaf<FoldOp<S, B, F>> {
@@ -60,6 +76,36 @@ class FoldOp : public CompositeLeaf<FoldOp<S, B, F>> {
   Upstream<S> in_;
   B acc_;
   F f_;
+};
+
+// any (Want = true) and all (Want = false): polls until pred(item) == Want.
+template <class S, class F, bool Want>
+class DecideOp : public CompositeLeaf<DecideOp<S, F, Want>> {
+ public:
+  template <class U>
+  DecideOp(U&& s, F f) : in_(std::forward<U>(s)), f_(std::move(f)) {}
+  DecideOp(DecideOp&& o) : CompositeLeaf<DecideOp>(o), in_(std::move(o.in_)), f_(std::move(o.f_)) {}
+
+  bool step(task::Context& cx) {
+    for (;;) {
+      std::optional<stream::item_t<S>> v;
+      if (!in_.poll(cx, v)) return false;
+      if (!v) return true;
+      if (static_cast<bool>(std::invoke(f_, std::as_const(*v))) == Want) {
+        decided_ = true;
+        return true;
+      }
+    }
+  }
+  bool await_resume() {
+    this->check();
+    return decided_ == Want;
+  }
+
+ private:
+  Upstream<S> in_;
+  F f_;
+  bool decided_ = false;
 };
 
 template <class C, class T>
@@ -107,11 +153,8 @@ template <class S, class B, class F>
   requires Stream<std::remove_cvref_t<S>>
 auto fold(S&& s, B init, F f) {
   using H = tokio::detail::held_stream_t<S>;
-  if constexpr (std::is_lvalue_reference_v<S>) {
-    return tokio::detail::FoldOp<H, B, F>(H(s), std::move(init), std::move(f));
-  } else {
-    return tokio::detail::FoldOp<H, B, F>(std::forward<S>(s), std::move(init), std::move(f));
-  }
+  return tokio::detail::FoldOp<H, B, F>(tokio::detail::hold_stream(std::forward<S>(s)),
+                                        std::move(init), std::move(f));
 }
 
 // Collects every item into a default-constructed C (push_back, or insert at the end:
@@ -120,18 +163,44 @@ template <class C, class S>
   requires Stream<std::remove_cvref_t<S>>
 auto collect(S&& s) {
   using H = tokio::detail::held_stream_t<S>;
-  if constexpr (std::is_lvalue_reference_v<S>) {
-    return tokio::detail::CollectOp<H, C>(H(s));
-  } else {
-    return tokio::detail::CollectOp<H, C>(std::forward<S>(s));
-  }
+  return tokio::detail::CollectOp<H, C>(tokio::detail::hold_stream(std::forward<S>(s)));
 }
 
-// The pipe forms: `std::move(s) | stream::fold(init, f)`, `std::move(s) | collect<C>()`.
+// True at the first item satisfying pred(const T&); false when the stream ends first.
+template <class S, class F>
+  requires Stream<std::remove_cvref_t<S>>
+auto any(S&& s, F pred) {
+  using H = tokio::detail::held_stream_t<S>;
+  return tokio::detail::DecideOp<H, F, true>(tokio::detail::hold_stream(std::forward<S>(s)),
+                                             std::move(pred));
+}
+// False at the first item failing pred(const T&); true when the stream ends first.
+template <class S, class F>
+  requires Stream<std::remove_cvref_t<S>>
+auto all(S&& s, F pred) {
+  using H = tokio::detail::held_stream_t<S>;
+  return tokio::detail::DecideOp<H, F, false>(tokio::detail::hold_stream(std::forward<S>(s)),
+                                              std::move(pred));
+}
+
+// The pipe forms: `std::move(s) | stream::fold(init, f)`, `std::move(s) | collect<C>()`,
+// `std::move(s) | stream::any(pred)`, `std::move(s) | stream::all(pred)`.
 template <class B, class F>
 auto fold(B init, F f) {
   return tokio::detail::StreamPipe{[init = std::move(init), f = std::move(f)](auto&& s) mutable {
     return stream::fold(std::forward<decltype(s)>(s), std::move(init), std::move(f));
+  }};
+}
+template <class F>
+auto any(F pred) {
+  return tokio::detail::StreamPipe{[pred = std::move(pred)](auto&& s) mutable {
+    return stream::any(std::forward<decltype(s)>(s), std::move(pred));
+  }};
+}
+template <class F>
+auto all(F pred) {
+  return tokio::detail::StreamPipe{[pred = std::move(pred)](auto&& s) mutable {
+    return stream::all(std::forward<decltype(s)>(s), std::move(pred));
   }};
 }
 template <class C>
