@@ -456,7 +456,10 @@ void check_misuse(F&& f, const char* what) {
 }  // namespace
 
 TEST_CASE("broadcast, watch: `x = {}` drops a handle; an empty one throws, its copies stay empty") {
-  auto [btx, brx] = broadcast::channel<int>(2);
+  // (Pairs, not structured bindings: clang 14 cannot capture a binding in a lambda.)
+  auto bch = broadcast::channel<int>(2);
+  auto& btx = bch.first;
+  auto& brx = bch.second;
   auto brx2 = btx.subscribe();
   brx = {};  // drops the receiver: the channel counts one
   CHECK(btx.receiver_count() == 1);
@@ -474,7 +477,9 @@ TEST_CASE("broadcast, watch: `x = {}` drops a handle; an empty one throws, its c
   REQUIRE_FALSE(closed.has_value());
   CHECK(closed.error().is_closed());
 
-  auto [wtx, wrx] = watch::channel<int>(0);
+  auto wch = watch::channel<int>(0);
+  auto& wtx = wch.first;
+  auto& wrx = wch.second;
   auto wrx2 = wrx;
   wrx = {};
   CHECK(wtx.receiver_count() == 1);

@@ -131,3 +131,4 @@
 #include "tokio/codec/any_delimiter_codec.hpp"
 #include "tokio/codec/bytes_codec.hpp"
 #include "tokio/codec/length_delimited.hpp"
+#include "tokio/codec/reader_stream.hpp"

@@ -191,6 +191,13 @@ class BytesMut {
     return b;
   }
   explicit BytesMut(std::string_view s) { put(s); }
+  // Rust's BytesMut::from(&str / &[u8]): a copy.
+  static BytesMut from(std::string_view s) { return BytesMut(s); }
+  static BytesMut from(std::span<const std::byte> s) {
+    BytesMut b;
+    b.extend_from_slice(s);
+    return b;
+  }
   BytesMut(const BytesMut& o) { extend_from_slice(o.as_span()); }
   BytesMut& operator=(const BytesMut& o) {
     if (this != &o) {

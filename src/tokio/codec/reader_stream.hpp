@@ -1,0 +1,155 @@
+#pragma once
+// Bridges between byte streams and streams of chunks (tokio-util's io::ReaderStream and
+// io::StreamReader):
+//
+//   codec::ReaderStream chunks(std::move(file));            // io::AsyncRead -> Stream
+//   while (auto c = co_await chunks.next()) {               // std::optional<io::Result<Bytes>>
+//     if (!*c) break;                                       // the read failed
+//     send(**c);
+//   }
+//
+//   codec::StreamReader body(std::move(chunk_stream));      // Stream -> io::AsyncBufRead
+//   auto lines = io::BufReader(std::move(body)).lines();    // or read / read_to_end / copy
+//
+// ReaderStream reads into a buffer of `capacity` bytes to start with (4 KiB by default, as
+// in tokio-util; FramedRead's buffer, which grows as reads need) and yields each read's
+// bytes as one Bytes, without copying them; the end of the reader ends the stream, and a
+// read error is yielded once, then the stream ends.
+//
+// StreamReader takes a stream of Result<B, E> chunks, B a Bytes or a BytesMut (anything
+// with as_span()) and E an error convertible to std::error_code (io::Error): a chunk's bytes
+// are read in order, empty chunks are skipped, the end of the stream is the end of the input
+// and an error item is returned by the read that meets it (the stream goes on after it, as
+// the stream decides). It is an io::AsyncBufRead (fill_buf / consume lend the current chunk).
+//
+// Cancel safety: next() of ReaderStream and read / fill_buf of StreamReader keep their
+// state in the object, so a destroyed await loses nothing.
+
+#include <cstddef>
+#include <cstring>
+#include <optional>
+#include <span>
+#include <system_error>
+#include <type_traits>
+#include <utility>
+
+#include "tokio/codec/bytes.hpp"
+#include "tokio/codec/bytes_codec.hpp"
+#include "tokio/codec/framed_read.hpp"
+#include "tokio/core/result.hpp"
+#include "tokio/io/async_io.hpp"
+#include "tokio/io/ext.hpp"
+#include "tokio/stream/detail/upstream.hpp"
+#include "tokio/stream/stream.hpp"
+#include "tokio/task/poll_fn.hpp"
+
+namespace tokio::codec {
+
+inline constexpr std::size_t kReaderStreamCapacity = 4096;
+
+// An io::AsyncRead as a stream of io::Result<Bytes>. R may be an lvalue reference (the
+// reader is borrowed) or an object type (owned), as for FramedRead.
+template <class R>
+class ReaderStream : public stream::PollStream<ReaderStream<R>, io::Result<Bytes>> {
+ public:
+  explicit ReaderStream(R&& reader, std::size_t capacity = kReaderStreamCapacity)
+      : in_(std::forward<R>(reader), BytesCodec(), capacity) {}
+  static ReaderStream with_capacity(R&& reader, std::size_t capacity) {
+    return ReaderStream(std::forward<R>(reader), capacity);
+  }
+
+  bool poll_next(task::Context& cx, std::optional<io::Result<Bytes>>& out) {
+    std::optional<io::Result<BytesMut>> chunk;
+    if (!in_.poll_next(cx, chunk)) return false;
+    if (!chunk) return true;
+    if (*chunk) {
+      out.emplace(std::move(**chunk).freeze());
+    } else {
+      out.emplace(unexpected(chunk->error()));
+    }
+    return true;
+  }
+
+ private:
+  FramedRead<R, BytesCodec> in_;
+};
+
+template <class R>
+ReaderStream(R&&) -> ReaderStream<R>;
+template <class R>
+ReaderStream(R&&, std::size_t) -> ReaderStream<R>;
+
+// A stream of Result<B, E> chunks as an io::AsyncBufRead.
+template <stream::Stream S>
+class StreamReader : public io::Ext<StreamReader<S>> {
+  using ItemResult = stream::item_t<S>;
+  using Chunk = std::remove_cvref_t<decltype(*std::declval<ItemResult&>())>;
+  static_assert(
+      requires(const Chunk& c) {
+        { c.as_span() } -> std::convertible_to<std::span<const std::byte>>;
+      },
+      "StreamReader needs a stream of Result<Bytes or BytesMut, E>");
+  static_assert(
+      std::is_convertible_v<decltype(std::declval<ItemResult&>().error()), std::error_code>,
+      "StreamReader needs chunk errors convertible to std::error_code (io::Error)");
+
+ public:
+  explicit StreamReader(S s) : in_(std::move(s)) {}
+
+  // Reads from the current chunk, waiting for the next one when it is used up; 0 at the
+  // end of the stream (or for an empty buffer).
+  auto read(std::span<std::byte> buf) {
+    return task::poll_fn([this, buf](task::Context& cx) -> std::optional<io::Result<std::size_t>> {
+      if (buf.empty()) return io::Result<std::size_t>(0);
+      auto avail = poll_fill(cx);
+      if (!avail) return std::nullopt;
+      if (!*avail) return io::Result<std::size_t>(unexpected(avail->error()));
+      std::size_t n = (*avail)->size() < buf.size() ? (*avail)->size() : buf.size();
+      if (n) std::memcpy(buf.data(), (*avail)->data(), n);
+      consume(n);
+      return io::Result<std::size_t>(n);
+    });
+  }
+  // The unread bytes of the current chunk (waiting for a chunk when none is left); empty at
+  // the end of the stream.
+  auto fill_buf() {
+    return task::poll_fn([this](task::Context& cx) { return poll_fill(cx); });
+  }
+  void consume(std::size_t n) noexcept {
+    if (chunk_) pos_ += n < remaining() ? n : remaining();
+  }
+
+  S& get_mut() noexcept { return in_.get(); }
+  // The stream, and the unread bytes of the current chunk are dropped with the reader.
+  S into_inner() && { return std::move(in_).take(); }
+
+ private:
+  std::size_t remaining() const noexcept { return chunk_ ? chunk_->as_span().size() - pos_ : 0; }
+  std::optional<io::Result<std::span<const std::byte>>> poll_fill(task::Context& cx) {
+    while (remaining() == 0 && !eof_) {
+      std::optional<ItemResult> item;
+      if (!in_.poll(cx, item)) return std::nullopt;
+      if (!item) {
+        eof_ = true;
+        break;
+      }
+      if (!*item)
+        return io::Result<std::span<const std::byte>>(unexpected(std::error_code(item->error())));
+      chunk_.emplace(std::move(**item));
+      pos_ = 0;
+    }
+    if (remaining() == 0)
+      return io::Result<std::span<const std::byte>>(std::span<const std::byte>());
+    return io::Result<std::span<const std::byte>>(chunk_->as_span().subspan(pos_));
+  }
+
+  tokio::detail::Upstream<S> in_;
+  std::optional<Chunk> chunk_;
+  std::size_t pos_ = 0;
+  bool eof_ = false;
+};
+
+template <class S>
+StreamReader(S) -> StreamReader<S>;
+
+}  // namespace tokio::codec
