@@ -19116,13 +19116,20 @@ auto collect() {
 /* end file src/tokio/stream/consume.hpp */
 /* begin file src/tokio/stream/timing.hpp */
 #if TOKIO_HAS_STREAM
-// Combinators driven by the runtime's timer: timeout, throttle, chunks_timeout.
+// Combinators driven by the runtime's timer: timeout, timeout_repeating, throttle,
+// chunks_timeout.
 //
 //   timeout(s, d)             items as Result<T, time::Elapsed>: when no item arrives within
 //                             d of the previous one (or of the first poll), one Elapsed
 //                             error is yielded and the stream goes on waiting (the next
 //                             Elapsed comes d after the next item); the inner stream is
 //                             never cancelled.
+//   timeout_repeating(s, iv)  items as Result<T, time::Elapsed>, with an Interval: each tick
+//                             of `iv` that comes while no item does yields one Elapsed
+//                             (so every period of silence counts, not only the first);
+//                             an item resets the interval (its next tick is a period
+//                             later). A fresh Interval ticks at once: pass
+//                             interval_at(Instant::now() + d, d) to wait d first.
 //   throttle(s, d)            at most one item per d: after an item, the next one is not
 //                             taken from the inner stream before d has passed (the first
 //                             one is not delayed).
@@ -19141,6 +19148,8 @@ auto collect() {
 /* #include <utility> (already above) */
 /* #include <vector> (already above) */
 
+#endif // TOKIO_HAS_STREAM
+#if TOKIO_HAS_STREAM
 #endif // TOKIO_HAS_STREAM
 #if TOKIO_HAS_STREAM
 #endif // TOKIO_HAS_STREAM
@@ -19184,6 +19193,33 @@ class Timeout : public PollStream<Timeout<S>, Result<item_t<S>, time::Elapsed>> 
   time::Duration d_;
   std::optional<time::Sleep> deadline_;
   bool armed_ = true;
+};
+
+template <Stream S>
+class TimeoutRepeating : public PollStream<TimeoutRepeating<S>, Result<item_t<S>, time::Elapsed>> {
+ public:
+  template <class U>
+  TimeoutRepeating(U&& s, time::Interval iv) : in_(std::forward<U>(s)), iv_(std::move(iv)) {}
+
+  bool poll_next(task::Context& cx, std::optional<Result<item_t<S>, time::Elapsed>>& out) {
+    std::optional<item_t<S>> v;
+    if (in_.poll(cx, v)) {
+      if (v) {
+        iv_.reset();
+        out.emplace(std::move(*v));
+      }
+      return true;
+    }
+    time::Instant tick;
+    if (!iv_.poll_tick(cx, tick)) return false;
+    out.emplace(unexpected(time::Elapsed{}));
+    return true;
+  }
+  S& get_mut() noexcept { return in_.get(); }
+
+ private:
+  tokio::detail::Upstream<S> in_;
+  time::Interval iv_;
 };
 
 template <Stream S>
@@ -19283,6 +19319,18 @@ auto timeout(std::chrono::duration<Rep, Period> d) {
       [d](auto&& s) { return tokio::stream::timeout(std::forward<decltype(s)>(s), d); }};
 }
 
+template <class S>
+  requires Stream<std::remove_cvref_t<S>>
+auto timeout_repeating(S&& s, time::Interval iv) {
+  tokio::detail::check_stream_arg<S>();
+  return TimeoutRepeating<std::remove_cvref_t<S>>(std::forward<S>(s), std::move(iv));
+}
+inline auto timeout_repeating(time::Interval iv) {
+  return tokio::detail::StreamPipe{[iv = std::move(iv)](auto&& s) mutable {
+    return tokio::stream::timeout_repeating(std::forward<decltype(s)>(s), std::move(iv));
+  }};
+}
+
 template <class S, class Rep, class Period>
   requires Stream<std::remove_cvref_t<S>>
 auto throttle(S&& s, std::chrono::duration<Rep, Period> d) {
@@ -19312,6 +19360,155 @@ auto chunks_timeout(std::size_t max, std::chrono::duration<Rep, Period> d) {
 }  // namespace tokio::stream
 #endif // TOKIO_HAS_STREAM
 /* end file src/tokio/stream/timing.hpp */
+/* begin file src/tokio/stream/peek.hpp */
+#if TOKIO_HAS_STREAM
+// Looking ahead and fallible items (tokio-stream's StreamExt::peekable and try_next).
+//
+//   auto p = stream::peekable(std::move(tokens));
+//   while (T* t = co_await p.peek()) {        // the next item, left in the stream
+//     if (is_separator(*t)) break;
+//     use(*co_await p.next());
+//   }
+//
+//   // A stream of Result<T, E> (a FramedRead, a BroadcastStream...):
+//   auto r = co_await stream::try_next(frames); // Result<std::optional<T>, E>
+//   if (!r) return r.error();                   // Rust's `frames.try_next().await?`
+//   if (!*r) break;                             // the end
+//
+// peek() waits for the next item and lends it (null at the end) without taking it: the
+// following next() or peek() sees the same one. Both are cancel-safe when the inner
+// stream's next() is (the peeked item, or the inner next() in flight, stays in the
+// Peekable). try_next(s) borrows `s` for one item and is cancel-safe when s.next() is.
+
+/* #include <exception> (already above) */
+/* #include <optional> (already above) */
+/* #include <type_traits> (already above) */
+/* #include <utility> (already above) */
+
+#endif // TOKIO_HAS_STREAM
+#if TOKIO_HAS_STREAM
+#endif // TOKIO_HAS_STREAM
+#if TOKIO_HAS_STREAM
+#endif // TOKIO_HAS_STREAM
+#if TOKIO_HAS_STREAM
+#endif // TOKIO_HAS_STREAM
+#if TOKIO_HAS_STREAM
+
+namespace tokio::inline TOKIO_ABI_NAMESPACE::stream {
+
+template <Stream S>
+class Peekable : public PollStream<Peekable<S>, item_t<S>> {
+  using T = item_t<S>;
+
+ public:
+  explicit Peekable(S s) : in_(std::move(s)) {}
+
+  bool poll_next(task::Context& cx, std::optional<T>& out) {
+    if (peeked_) {
+      out = std::move(*peeked_);  // an item, or the end the peek found
+      peeked_.reset();
+      return true;
+    }
+    return in_.poll(cx, out);
+  }
+  // Poll form of peek(): true once the next item (out = its address) or the end (out =
+  // null) is known.
+  bool poll_peek(task::Context& cx, T*& out) {
+    if (!peeked_) {
+      std::optional<T> v;
+      if (!in_.poll(cx, v)) return false;
+      peeked_.emplace(std::move(v));
+    }
+    out = *peeked_ ? &**peeked_ : nullptr;
+    return true;
+  }
+
+  class Peek : public tokio::detail::Leaf<Peek> {
+   public:
+    explicit Peek(Peekable& p) noexcept : p_(&p) {}
+    Peek(const Peek& o) noexcept : tokio::detail::Leaf<Peek>(o), p_(o.p_) {}  // before polling
+    bool poll(task::Context& cx) noexcept {
+      try {
+        return p_->poll_peek(cx, out_);
+      } catch (...) {
+        err_ = std::current_exception();
+        return true;
+      }
+    }
+    T* await_resume() {
+      if (err_) std::rethrow_exception(std::exchange(err_, nullptr));
+      return out_;
+    }
+
+   private:
+    Peekable* p_;
+    T* out_ = nullptr;
+    std::exception_ptr err_;
+  };
+  // The next item, left in the stream (valid until the next call on the Peekable); null
+  // once the stream has ended.
+  Peek peek() noexcept { return Peek(*this); }
+
+  S& get_mut() noexcept { return in_.get(); }
+
+ private:
+  tokio::detail::Upstream<S> in_;
+  std::optional<std::optional<T>> peeked_;  // engaged: the next poll_next's answer
+};
+
+template <class S>
+  requires Stream<std::remove_cvref_t<S>>
+auto peekable(S&& s) {
+  tokio::detail::check_stream_arg<S>();
+  return Peekable<std::remove_cvref_t<S>>(std::forward<S>(s));
+}
+inline auto peekable() {
+  return tokio::detail::StreamPipe{
+      [](auto&& s) { return tokio::stream::peekable(std::forward<decltype(s)>(s)); }};
+}
+
+// The awaitable of try_next(s): s.next() with the Result taken apart.
+template <Stream S>
+class TryNext : public tokio::detail::Leaf<TryNext<S>> {
+  using Item = item_t<S>;
+  using T = typename Item::value_type;
+  using E = typename Item::error_type;
+
+ public:
+  explicit TryNext(S& s) noexcept : s_(&s) {}
+  TryNext(const TryNext& o) noexcept : tokio::detail::Leaf<TryNext>(o), s_(o.s_) {}  // unpolled
+  bool poll(task::Context& cx) noexcept {
+    try {
+      if (!op_.live()) op_.start([&] { return s_->next(); });
+      return op_.poll(cx);
+    } catch (...) {
+      err_ = std::current_exception();
+      return true;
+    }
+  }
+  Result<std::optional<T>, E> await_resume() {
+    if (err_) std::rethrow_exception(std::exchange(err_, nullptr));
+    std::optional<Item> v = op_.take();
+    if (!v) return std::optional<T>();
+    if (!*v) return unexpected(std::move(v->error()));
+    return std::optional<T>(std::move(**v));
+  }
+
+ private:
+  S* s_;
+  tokio::detail::ChildOp<tokio::detail::stream_next_t<S>> op_;
+  std::exception_ptr err_;
+};
+
+// The next item of a stream of Result<T, E>, as Result<std::optional<T>, E>: an error item
+// is the error, the end is an empty optional. `s` is borrowed for the await.
+template <Stream S>
+  requires tokio::detail::is_result<item_t<S>>::value TryNext<S> try_next(S& s)
+noexcept { return TryNext<S>(s); }
+
+}  // namespace tokio::stream
+#endif // TOKIO_HAS_STREAM
+/* end file src/tokio/stream/peek.hpp */
 /* begin file src/tokio/stream/stream_map.hpp */
 #if TOKIO_HAS_STREAM
 // stream::StreamMap<K, S>: many streams of one type merged into one, each under a key

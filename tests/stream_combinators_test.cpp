@@ -388,3 +388,74 @@ TEST_CASE(
     CHECK_FALSE((co_await upto_odd.next()).has_value());  // and stays ended
   }());
 }
+
+TEST_CASE("stream::peekable: peek lends the next item without taking it; cancel-safe") {
+  auto rt = stest::paused_rt();
+  rt.block_on([]() -> Task<> {
+    Rng rng(5);
+    for (int round = 0; round < 40; ++round) {
+      std::vector<int> items = rng.ints(rng.below(20), 50);
+      auto p = st::peekable(Scripted::random(items, rng));
+      std::vector<int> got;
+      for (;;) {
+        if (rng.below(2)) {
+          int* a = co_await p.peek();
+          int* b = co_await p.peek();  // the same item, not the one after
+          CHECK(a == b);
+          if (!a) break;
+          CHECK(*a == items[got.size()]);
+        }
+        auto v = co_await p.next();
+        if (!v) break;
+        got.push_back(*v);
+      }
+      CHECK(got == items);
+      CHECK((co_await p.peek()) == nullptr);
+    }
+    // A peek lost to a timeout keeps the inner next() in flight: nothing is lost.
+    auto [tx, rx] = tsync::mpsc::channel<int>(4);
+    auto p = st::peekable(st::wrappers::ReceiverStream(std::move(rx)));
+    auto lost = co_await tokio::time::timeout(std::chrono::milliseconds(5), p.peek());
+    CHECK_FALSE(lost.has_value());
+    REQUIRE((co_await tx.send(9)).has_value());
+    int* nine = co_await p.peek();
+    REQUIRE(nine != nullptr);
+    CHECK(*nine == 9);
+    CHECK((co_await p.next()) == std::optional<int>(9));
+  }());
+}
+
+TEST_CASE(
+    "stream::try_next: Result items taken apart, errors returned, the end an empty optional") {
+  auto rt = test::current_thread();
+  rt.block_on([]() -> Task<> {
+    std::vector<tokio::Result<int, std::string>> items;
+    items.emplace_back(1);
+    items.emplace_back(tokio::unexpected(std::string("bad")));
+    items.emplace_back(3);
+    auto s = st::iter(std::move(items));
+    std::vector<std::string> log;
+    for (;;) {
+      auto r = co_await st::try_next(s);
+      if (!r) {
+        log.push_back("error " + r.error());
+        continue;
+      }
+      if (!*r) break;
+      log.push_back(std::to_string(**r));
+    }
+    const std::vector<std::string> want{"1", "error bad", "3"};
+    CHECK(log == want);
+    // Over a stream whose next() is not poll-level (a generator).
+    auto g = []() -> st::Generator<tokio::Result<int, std::string>> {
+      co_await tokio::task::yield_now();
+      co_yield tokio::Result<int, std::string>(7);
+    }();
+    auto seven = co_await st::try_next(g);
+    REQUIRE((seven && *seven));
+    CHECK(**seven == 7);
+    auto end = co_await st::try_next(g);
+    REQUIRE(end.has_value());
+    CHECK_FALSE(end->has_value());
+  }());
+}

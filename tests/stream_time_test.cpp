@@ -33,6 +33,19 @@ long ms_since(Instant t0) {
       std::chrono::duration_cast<std::chrono::milliseconds>(Instant::now() - t0).count());
 }
 
+// Drains a stream of Result<int, Elapsed> as "item@ms" / "elapsed@ms" since t0.
+template <class S>
+Task<std::vector<std::string>> timed_log(S& s, Instant t0) {
+  std::vector<std::string> log;
+  for (;;) {
+    auto v = co_await s.next();
+    if (!v) break;
+    log.push_back((*v ? std::to_string(**v) : std::string("elapsed")) + "@" +
+                  std::to_string(ms_since(t0)));
+  }
+  co_return log;
+}
+
 }  // namespace
 
 TEST_CASE(
@@ -43,13 +56,7 @@ TEST_CASE(
     Instant t0 = Instant::now();
     auto s =
         st::timeout(delayed({{5, 1}, {30, 2}, {5, 3}, {100, 4}}), std::chrono::milliseconds(20));
-    std::vector<std::string> log;
-    for (;;) {
-      auto v = co_await s.next();
-      if (!v) break;
-      log.push_back((*v ? std::to_string(**v) : std::string("elapsed")) + "@" +
-                    std::to_string(ms_since(t0)));
-    }
+    auto log = co_await timed_log(s, t0);
     // 1 at 5; silence -> elapsed at 25; 2 at 35; 3 at 40; elapsed at 60 (only one per silence); 4 at 140.
     std::vector<std::string> want{"1@5", "elapsed@25", "2@35", "3@40", "elapsed@60", "4@140"};
     CHECK(log == want);
@@ -63,6 +70,21 @@ TEST_CASE(
     // After that Elapsed, nothing more until an item arrives: pending for good here.
     auto again = co_await ttime::timeout(std::chrono::milliseconds(500), p.next());
     CHECK(!again.has_value());
+  }());
+}
+
+TEST_CASE(
+    "stream::timeout_repeating: one Elapsed per tick of silence; an item resets the interval") {
+  auto rt = stest::paused_rt();
+  rt.block_on([]() -> Task<> {
+    Instant t0 = Instant::now();
+    auto iv = ttime::interval_at(t0 + std::chrono::milliseconds(10), std::chrono::milliseconds(10));
+    auto s = st::timeout_repeating(delayed({{25, 1}, {25, 2}}), std::move(iv));
+    auto log = co_await timed_log(s, t0);
+    // Ticks at 10 and 20 (silence), 1 at 25 resets: ticks at 35 and 45, 2 at 50, the end.
+    std::vector<std::string> want{"elapsed@10", "elapsed@20", "1@25",
+                                  "elapsed@35", "elapsed@45", "2@50"};
+    CHECK(log == want);
   }());
 }
 

@@ -112,6 +112,7 @@
 #include "tokio/stream/combine.hpp"
 #include "tokio/stream/consume.hpp"
 #include "tokio/stream/timing.hpp"
+#include "tokio/stream/peek.hpp"
 #include "tokio/stream/stream_map.hpp"
 #include "tokio/stream/wrappers/mpsc.hpp"
 #include "tokio/stream/wrappers/broadcast.hpp"

@@ -1,11 +1,18 @@
 #pragma once
-// Combinators driven by the runtime's timer: timeout, throttle, chunks_timeout.
+// Combinators driven by the runtime's timer: timeout, timeout_repeating, throttle,
+// chunks_timeout.
 //
 //   timeout(s, d)             items as Result<T, time::Elapsed>: when no item arrives within
 //                             d of the previous one (or of the first poll), one Elapsed
 //                             error is yielded and the stream goes on waiting (the next
 //                             Elapsed comes d after the next item); the inner stream is
 //                             never cancelled.
+//   timeout_repeating(s, iv)  items as Result<T, time::Elapsed>, with an Interval: each tick
+//                             of `iv` that comes while no item does yields one Elapsed
+//                             (so every period of silence counts, not only the first);
+//                             an item resets the interval (its next tick is a period
+//                             later). A fresh Interval ticks at once: pass
+//                             interval_at(Instant::now() + d, d) to wait d first.
 //   throttle(s, d)            at most one item per d: after an item, the next one is not
 //                             taken from the inner stream before d has passed (the first
 //                             one is not delayed).
@@ -28,6 +35,7 @@
 #include "tokio/stream/detail/upstream.hpp"
 #include "tokio/stream/stream.hpp"
 #include "tokio/time/instant.hpp"
+#include "tokio/time/interval.hpp"
 #include "tokio/time/sleep.hpp"
 #include "tokio/time/timeout.hpp"
 
@@ -65,6 +73,33 @@ class Timeout : public PollStream<Timeout<S>, Result<item_t<S>, time::Elapsed>> 
   time::Duration d_;
   std::optional<time::Sleep> deadline_;
   bool armed_ = true;
+};
+
+template <Stream S>
+class TimeoutRepeating : public PollStream<TimeoutRepeating<S>, Result<item_t<S>, time::Elapsed>> {
+ public:
+  template <class U>
+  TimeoutRepeating(U&& s, time::Interval iv) : in_(std::forward<U>(s)), iv_(std::move(iv)) {}
+
+  bool poll_next(task::Context& cx, std::optional<Result<item_t<S>, time::Elapsed>>& out) {
+    std::optional<item_t<S>> v;
+    if (in_.poll(cx, v)) {
+      if (v) {
+        iv_.reset();
+        out.emplace(std::move(*v));
+      }
+      return true;
+    }
+    time::Instant tick;
+    if (!iv_.poll_tick(cx, tick)) return false;
+    out.emplace(unexpected(time::Elapsed{}));
+    return true;
+  }
+  S& get_mut() noexcept { return in_.get(); }
+
+ private:
+  tokio::detail::Upstream<S> in_;
+  time::Interval iv_;
 };
 
 template <Stream S>
@@ -162,6 +197,18 @@ template <class Rep, class Period>
 auto timeout(std::chrono::duration<Rep, Period> d) {
   return tokio::detail::StreamPipe{
       [d](auto&& s) { return tokio::stream::timeout(std::forward<decltype(s)>(s), d); }};
+}
+
+template <class S>
+  requires Stream<std::remove_cvref_t<S>>
+auto timeout_repeating(S&& s, time::Interval iv) {
+  tokio::detail::check_stream_arg<S>();
+  return TimeoutRepeating<std::remove_cvref_t<S>>(std::forward<S>(s), std::move(iv));
+}
+inline auto timeout_repeating(time::Interval iv) {
+  return tokio::detail::StreamPipe{[iv = std::move(iv)](auto&& s) mutable {
+    return tokio::stream::timeout_repeating(std::forward<decltype(s)>(s), std::move(iv));
+  }};
 }
 
 template <class S, class Rep, class Period>
