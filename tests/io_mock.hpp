@@ -96,7 +96,7 @@ class MockReader {
       }
       auto& d = st.front().data;
       std::size_t n = std::min({buf_.size(), d.size(), r_->chunk_});
-      std::memcpy(buf_.data(), d.data(), n);
+      if (n) std::memcpy(buf_.data(), d.data(), n);  // an empty step has no data pointer
       d.erase(d.begin(), d.begin() + static_cast<std::ptrdiff_t>(n));
       if (d.empty()) st.pop_front();
       res_ = n;
