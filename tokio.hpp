@@ -3506,8 +3506,8 @@ int run_main(F&& amain) {
 // Printing tokio's value types: `std::cout << addr` and, with TOKIO_CONFIG_STD_FORMAT,
 // `std::format("{}", addr)`, for the types that opt in with detail::enable_display (the
 // addresses, Interest, Ready, Instant, JoinError, the sync and stream errors). Each prints
-// its to_string() (member, or found by ADL). Durations are std::chrono types: tokio::time::format_duration(d) prints
-// them as Tokio's Debug does ("1.5s", "250ms").
+// its to_string() (member, or found by ADL). Durations are std::chrono types:
+// tokio::time::format_duration(d) prints them as Tokio's Debug does ("1.5s", "250ms").
 //
 // Weight: <iosfwd> only; the stream operator is a template over the stream, instantiated
 // by the user TU that has <ostream>. <format> is heavy (and missing from libstdc++ 12), so
@@ -10136,13 +10136,17 @@ inline std::string to_string(TryRecvError e) {
 using detail::operator<<;
 }  // namespace tokio::sync::oneshot
 
-namespace tokio::inline TOKIO_ABI_NAMESPACE::sync::broadcast {
-inline std::string to_string(const RecvError& e) {
-  return e.is_lagged() ? detail::lagged_text(e.missed) : "channel closed";
+namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
+template <class K>
+std::string lag_error_text(const LagError<K>& e) {
+  return e.is_lagged() ? lagged_text(e.missed) : "channel closed";
 }
+}  // namespace tokio::detail
+
+namespace tokio::inline TOKIO_ABI_NAMESPACE::sync::broadcast {
+inline std::string to_string(const RecvError& e) { return detail::lag_error_text(e); }
 inline std::string to_string(const TryRecvError& e) {
-  if (e.is_empty()) return "channel empty";
-  return e.is_lagged() ? detail::lagged_text(e.missed) : "channel closed";
+  return e.is_empty() ? "channel empty" : detail::lag_error_text(e);
 }
 using detail::operator<<;
 }  // namespace tokio::sync::broadcast
@@ -14231,8 +14235,10 @@ class TaskTrackerToken {
 };
 
 class TaskTracker {
-  // A callable that holds a token for as long as spawn keeps it (the callable is the first
-  // member, so the body's frame can still share the task's block: task/detail/spawn_impl).
+  // A callable that holds a token for as long as spawn keeps it. The callable is the first
+  // member, so the body's frame still shares the task's block (runtime/detail/task_cell.hpp
+  // recognises the coroutine by its object's address; checked with g++ -O2: no frame of
+  // its own after the first spawn of a type, as for tokio::spawn).
   template <class F>
   struct Counted {
     F f;
@@ -17470,9 +17476,9 @@ class ReadDir {
 // Cancel safety: read is cancel-safe (data read for a destroyed await stays buffered for
 // the next read); write is cancel-safe (a destroyed await either copied nothing or its
 // data is being written); flush and seek are cancel-safe; sync_all, sync_data, set_len,
-// set_permissions, metadata are not (the operation continues, its result is lost). Dropping a File with a
-// read in flight cancels that read (IORING_OP_ASYNC_CANCEL); the file descriptor is
-// closed once nothing uses it.
+// set_permissions, metadata are not (the operation continues, its result is lost).
+// Dropping a File with a read in flight cancels that read (IORING_OP_ASYNC_CANCEL); the
+// file descriptor is closed once nothing uses it.
 
 /* #include <cstddef> (already above) */
 /* #include <cstdint> (already above) */
@@ -19010,6 +19016,11 @@ class DecideOp : public CompositeLeaf<DecideOp<S, F, Want>> {
   bool decided_ = false;
 };
 
+template <bool Want, class S, class F>
+auto decide(S&& s, F pred) {
+  return DecideOp<held_stream_t<S>, F, Want>(hold_stream(std::forward<S>(s)), std::move(pred));
+}
+
 template <class C, class T>
 void collect_push(C& c, T&& v) {
   if constexpr (requires { c.push_back(std::forward<T>(v)); }) {
@@ -19071,18 +19082,12 @@ auto collect(S&& s) {
 // True at the first item satisfying pred(const T&); false when the stream ends first.
 template <class S, class F>
   requires Stream<std::remove_cvref_t<S>>
-auto any(S&& s, F pred) {
-  using H = tokio::detail::held_stream_t<S>;
-  return tokio::detail::DecideOp<H, F, true>(tokio::detail::hold_stream(std::forward<S>(s)),
-                                             std::move(pred));
-}
+auto any(S&& s, F pred) { return tokio::detail::decide<true>(std::forward<S>(s), std::move(pred)); }
 // False at the first item failing pred(const T&); true when the stream ends first.
 template <class S, class F>
   requires Stream<std::remove_cvref_t<S>>
 auto all(S&& s, F pred) {
-  using H = tokio::detail::held_stream_t<S>;
-  return tokio::detail::DecideOp<H, F, false>(tokio::detail::hold_stream(std::forward<S>(s)),
-                                              std::move(pred));
+  return tokio::detail::decide<false>(std::forward<S>(s), std::move(pred));
 }
 
 // The pipe forms: `std::move(s) | stream::fold(init, f)`, `std::move(s) | collect<C>()`,
@@ -19380,7 +19385,6 @@ auto chunks_timeout(std::size_t max, std::chrono::duration<Rep, Period> d) {
 // stream's next() is (the peeked item, or the inner next() in flight, stays in the
 // Peekable). try_next(s) borrows `s` for one item and is cancel-safe when s.next() is.
 
-/* #include <exception> (already above) */
 /* #include <optional> (already above) */
 /* #include <type_traits> (already above) */
 /* #include <utility> (already above) */
@@ -19423,27 +19427,18 @@ class Peekable : public PollStream<Peekable<S>, item_t<S>> {
     return true;
   }
 
-  class Peek : public tokio::detail::Leaf<Peek> {
+  class Peek : public tokio::detail::CompositeLeaf<Peek> {
    public:
     explicit Peek(Peekable& p) noexcept : p_(&p) {}
-    Peek(const Peek& o) noexcept : tokio::detail::Leaf<Peek>(o), p_(o.p_) {}  // before polling
-    bool poll(task::Context& cx) noexcept {
-      try {
-        return p_->poll_peek(cx, out_);
-      } catch (...) {
-        err_ = std::current_exception();
-        return true;
-      }
-    }
+    bool step(task::Context& cx) { return p_->poll_peek(cx, out_); }
     T* await_resume() {
-      if (err_) std::rethrow_exception(std::exchange(err_, nullptr));
+      this->check();
       return out_;
     }
 
    private:
     Peekable* p_;
     T* out_ = nullptr;
-    std::exception_ptr err_;
   };
   // The next item, left in the stream (valid until the next call on the Peekable); null
   // once the stream has ended.
@@ -19469,25 +19464,19 @@ inline auto peekable() {
 
 // The awaitable of try_next(s): s.next() with the Result taken apart.
 template <Stream S>
-class TryNext : public tokio::detail::Leaf<TryNext<S>> {
+class TryNext : public tokio::detail::CompositeLeaf<TryNext<S>> {
   using Item = item_t<S>;
   using T = typename Item::value_type;
   using E = typename Item::error_type;
 
  public:
   explicit TryNext(S& s) noexcept : s_(&s) {}
-  TryNext(const TryNext& o) noexcept : tokio::detail::Leaf<TryNext>(o), s_(o.s_) {}  // unpolled
-  bool poll(task::Context& cx) noexcept {
-    try {
-      if (!op_.live()) op_.start([&] { return s_->next(); });
-      return op_.poll(cx);
-    } catch (...) {
-      err_ = std::current_exception();
-      return true;
-    }
+  bool step(task::Context& cx) {
+    if (!op_.live()) op_.start([&] { return s_->next(); });
+    return op_.poll(cx);
   }
   Result<std::optional<T>, E> await_resume() {
-    if (err_) std::rethrow_exception(std::exchange(err_, nullptr));
+    this->check();
     std::optional<Item> v = op_.take();
     if (!v) return std::optional<T>();
     if (!*v) return unexpected(std::move(v->error()));
@@ -19497,7 +19486,6 @@ class TryNext : public tokio::detail::Leaf<TryNext<S>> {
  private:
   S* s_;
   tokio::detail::ChildOp<tokio::detail::stream_next_t<S>> op_;
-  std::exception_ptr err_;
 };
 
 // The next item of a stream of Result<T, E>, as Result<std::optional<T>, E>: an error item
@@ -21656,7 +21644,8 @@ ReaderStream(R&&) -> ReaderStream<R>;
 template <class R>
 ReaderStream(R&&, std::size_t) -> ReaderStream<R>;
 
-// A stream of Result<B, E> chunks as an io::AsyncBufRead.
+// A stream of Result<B, E> chunks as an io::AsyncBufRead. Its operations are the I/O
+// adaptor leaves (detail::AdaptorOp) that BufReader's are, with the chunk as the buffer.
 template <stream::Stream S>
 class StreamReader : public io::Ext<StreamReader<S>> {
   using ItemResult = stream::item_t<S>;
@@ -21670,55 +21659,70 @@ class StreamReader : public io::Ext<StreamReader<S>> {
       std::is_convertible_v<decltype(std::declval<ItemResult&>().error()), std::error_code>,
       "StreamReader needs chunk errors convertible to std::error_code (io::Error)");
 
+  struct ReadStep;
+  struct FillBufStep;
+
  public:
+  using ReadOp = tokio::detail::AdaptorOp<ReadStep>;
+  using FillBufOp = tokio::detail::AdaptorOp<FillBufStep>;
+
   explicit StreamReader(S s) : in_(std::move(s)) {}
 
   // Reads from the current chunk, waiting for the next one when it is used up; 0 at the
   // end of the stream (or for an empty buffer).
-  auto read(std::span<std::byte> buf) {
-    return task::poll_fn([this, buf](task::Context& cx) -> std::optional<io::Result<std::size_t>> {
-      if (buf.empty()) return io::Result<std::size_t>(0);
-      auto avail = poll_fill(cx);
-      if (!avail) return std::nullopt;
-      if (!*avail) return io::Result<std::size_t>(unexpected(avail->error()));
-      std::size_t n = (*avail)->size() < buf.size() ? (*avail)->size() : buf.size();
-      if (n) std::memcpy(buf.data(), (*avail)->data(), n);
-      consume(n);
-      return io::Result<std::size_t>(n);
-    });
-  }
+  ReadOp read(std::span<std::byte> buf) noexcept { return {{this, buf}}; }
   // The unread bytes of the current chunk (waiting for a chunk when none is left); empty at
   // the end of the stream.
-  auto fill_buf() {
-    return task::poll_fn([this](task::Context& cx) { return poll_fill(cx); });
-  }
-  void consume(std::size_t n) noexcept {
-    if (chunk_) pos_ += n < remaining() ? n : remaining();
-  }
+  FillBufOp fill_buf() noexcept { return {{this}}; }
+  void consume(std::size_t n) noexcept { pos_ += n < buffer().size() ? n : buffer().size(); }
 
   S& get_mut() noexcept { return in_.get(); }
   // The stream, and the unread bytes of the current chunk are dropped with the reader.
   S into_inner() && { return std::move(in_).take(); }
 
  private:
-  std::size_t remaining() const noexcept { return chunk_ ? chunk_->as_span().size() - pos_ : 0; }
-  std::optional<io::Result<std::span<const std::byte>>> poll_fill(task::Context& cx) {
-    while (remaining() == 0 && !eof_) {
+  std::span<const std::byte> buffer() const noexcept {
+    return chunk_ ? chunk_->as_span().subspan(pos_) : std::span<const std::byte>();
+  }
+  // Waits for a chunk with unread bytes (none left: the end, an empty buffer()).
+  tokio::detail::Poll<io::Result<void>> poll_fill(task::Context& cx) {
+    while (buffer().empty() && !eof_) {
       std::optional<ItemResult> item;
-      if (!in_.poll(cx, item)) return std::nullopt;
+      if (!in_.poll(cx, item)) return tokio::detail::pending;
       if (!item) {
         eof_ = true;
-        break;
+      } else if (!*item) {
+        return unexpected(std::error_code(item->error()));
+      } else {
+        chunk_.emplace(std::move(**item));
+        pos_ = 0;
       }
-      if (!*item)
-        return io::Result<std::span<const std::byte>>(unexpected(std::error_code(item->error())));
-      chunk_.emplace(std::move(**item));
-      pos_ = 0;
     }
-    if (remaining() == 0)
-      return io::Result<std::span<const std::byte>>(std::span<const std::byte>());
-    return io::Result<std::span<const std::byte>>(chunk_->as_span().subspan(pos_));
+    return io::Result<void>();
   }
+
+  struct ReadStep {
+    StreamReader* r;
+    std::span<std::byte> buf;
+
+    tokio::detail::Poll<io::Result<std::size_t>> poll(task::Context& cx) {
+      if (buf.empty()) return std::size_t{0};
+      return tokio::detail::map_ok(r->poll_fill(cx), [&] {
+        std::span<const std::byte> src = r->buffer();
+        std::size_t n = src.size() < buf.size() ? src.size() : buf.size();
+        if (n) std::memcpy(buf.data(), src.data(), n);
+        r->consume(n);
+        return n;
+      });
+    }
+  };
+  struct FillBufStep {
+    StreamReader* r;
+
+    tokio::detail::Poll<io::Result<std::span<const std::byte>>> poll(task::Context& cx) {
+      return tokio::detail::map_ok(r->poll_fill(cx), [&] { return r->buffer(); });
+    }
+  };
 
   tokio::detail::Upstream<S> in_;
   std::optional<Chunk> chunk_;

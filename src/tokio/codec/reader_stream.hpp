@@ -38,10 +38,10 @@
 #include "tokio/codec/framed_read.hpp"
 #include "tokio/core/result.hpp"
 #include "tokio/io/async_io.hpp"
+#include "tokio/io/detail/child_op.hpp"
 #include "tokio/io/ext.hpp"
 #include "tokio/stream/detail/upstream.hpp"
 #include "tokio/stream/stream.hpp"
-#include "tokio/task/poll_fn.hpp"
 
 namespace tokio::codec {
 
@@ -79,7 +79,8 @@ ReaderStream(R&&) -> ReaderStream<R>;
 template <class R>
 ReaderStream(R&&, std::size_t) -> ReaderStream<R>;
 
-// A stream of Result<B, E> chunks as an io::AsyncBufRead.
+// A stream of Result<B, E> chunks as an io::AsyncBufRead. Its operations are the I/O
+// adaptor leaves (detail::AdaptorOp) that BufReader's are, with the chunk as the buffer.
 template <stream::Stream S>
 class StreamReader : public io::Ext<StreamReader<S>> {
   using ItemResult = stream::item_t<S>;
@@ -93,55 +94,70 @@ class StreamReader : public io::Ext<StreamReader<S>> {
       std::is_convertible_v<decltype(std::declval<ItemResult&>().error()), std::error_code>,
       "StreamReader needs chunk errors convertible to std::error_code (io::Error)");
 
+  struct ReadStep;
+  struct FillBufStep;
+
  public:
+  using ReadOp = tokio::detail::AdaptorOp<ReadStep>;
+  using FillBufOp = tokio::detail::AdaptorOp<FillBufStep>;
+
   explicit StreamReader(S s) : in_(std::move(s)) {}
 
   // Reads from the current chunk, waiting for the next one when it is used up; 0 at the
   // end of the stream (or for an empty buffer).
-  auto read(std::span<std::byte> buf) {
-    return task::poll_fn([this, buf](task::Context& cx) -> std::optional<io::Result<std::size_t>> {
-      if (buf.empty()) return io::Result<std::size_t>(0);
-      auto avail = poll_fill(cx);
-      if (!avail) return std::nullopt;
-      if (!*avail) return io::Result<std::size_t>(unexpected(avail->error()));
-      std::size_t n = (*avail)->size() < buf.size() ? (*avail)->size() : buf.size();
-      if (n) std::memcpy(buf.data(), (*avail)->data(), n);
-      consume(n);
-      return io::Result<std::size_t>(n);
-    });
-  }
+  ReadOp read(std::span<std::byte> buf) noexcept { return {{this, buf}}; }
   // The unread bytes of the current chunk (waiting for a chunk when none is left); empty at
   // the end of the stream.
-  auto fill_buf() {
-    return task::poll_fn([this](task::Context& cx) { return poll_fill(cx); });
-  }
-  void consume(std::size_t n) noexcept {
-    if (chunk_) pos_ += n < remaining() ? n : remaining();
-  }
+  FillBufOp fill_buf() noexcept { return {{this}}; }
+  void consume(std::size_t n) noexcept { pos_ += n < buffer().size() ? n : buffer().size(); }
 
   S& get_mut() noexcept { return in_.get(); }
   // The stream, and the unread bytes of the current chunk are dropped with the reader.
   S into_inner() && { return std::move(in_).take(); }
 
  private:
-  std::size_t remaining() const noexcept { return chunk_ ? chunk_->as_span().size() - pos_ : 0; }
-  std::optional<io::Result<std::span<const std::byte>>> poll_fill(task::Context& cx) {
-    while (remaining() == 0 && !eof_) {
+  std::span<const std::byte> buffer() const noexcept {
+    return chunk_ ? chunk_->as_span().subspan(pos_) : std::span<const std::byte>();
+  }
+  // Waits for a chunk with unread bytes (none left: the end, an empty buffer()).
+  tokio::detail::Poll<io::Result<void>> poll_fill(task::Context& cx) {
+    while (buffer().empty() && !eof_) {
       std::optional<ItemResult> item;
-      if (!in_.poll(cx, item)) return std::nullopt;
+      if (!in_.poll(cx, item)) return tokio::detail::pending;
       if (!item) {
         eof_ = true;
-        break;
+      } else if (!*item) {
+        return unexpected(std::error_code(item->error()));
+      } else {
+        chunk_.emplace(std::move(**item));
+        pos_ = 0;
       }
-      if (!*item)
-        return io::Result<std::span<const std::byte>>(unexpected(std::error_code(item->error())));
-      chunk_.emplace(std::move(**item));
-      pos_ = 0;
     }
-    if (remaining() == 0)
-      return io::Result<std::span<const std::byte>>(std::span<const std::byte>());
-    return io::Result<std::span<const std::byte>>(chunk_->as_span().subspan(pos_));
+    return io::Result<void>();
   }
+
+  struct ReadStep {
+    StreamReader* r;
+    std::span<std::byte> buf;
+
+    tokio::detail::Poll<io::Result<std::size_t>> poll(task::Context& cx) {
+      if (buf.empty()) return std::size_t{0};
+      return tokio::detail::map_ok(r->poll_fill(cx), [&] {
+        std::span<const std::byte> src = r->buffer();
+        std::size_t n = src.size() < buf.size() ? src.size() : buf.size();
+        if (n) std::memcpy(buf.data(), src.data(), n);
+        r->consume(n);
+        return n;
+      });
+    }
+  };
+  struct FillBufStep {
+    StreamReader* r;
+
+    tokio::detail::Poll<io::Result<std::span<const std::byte>>> poll(task::Context& cx) {
+      return tokio::detail::map_ok(r->poll_fill(cx), [&] { return r->buffer(); });
+    }
+  };
 
   tokio::detail::Upstream<S> in_;
   std::optional<Chunk> chunk_;

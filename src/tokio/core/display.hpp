@@ -2,8 +2,8 @@
 // Printing tokio's value types: `std::cout << addr` and, with TOKIO_CONFIG_STD_FORMAT,
 // `std::format("{}", addr)`, for the types that opt in with detail::enable_display (the
 // addresses, Interest, Ready, Instant, JoinError, the sync and stream errors). Each prints
-// its to_string() (member, or found by ADL). Durations are std::chrono types: tokio::time::format_duration(d) prints
-// them as Tokio's Debug does ("1.5s", "250ms").
+// its to_string() (member, or found by ADL). Durations are std::chrono types:
+// tokio::time::format_duration(d) prints them as Tokio's Debug does ("1.5s", "250ms").
 //
 // Weight: <iosfwd> only; the stream operator is a template over the stream, instantiated
 // by the user TU that has <ostream>. <format> is heavy (and missing from libstdc++ 12), so

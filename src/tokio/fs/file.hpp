@@ -26,9 +26,9 @@
 // Cancel safety: read is cancel-safe (data read for a destroyed await stays buffered for
 // the next read); write is cancel-safe (a destroyed await either copied nothing or its
 // data is being written); flush and seek are cancel-safe; sync_all, sync_data, set_len,
-// set_permissions, metadata are not (the operation continues, its result is lost). Dropping a File with a
-// read in flight cancels that read (IORING_OP_ASYNC_CANCEL); the file descriptor is
-// closed once nothing uses it.
+// set_permissions, metadata are not (the operation continues, its result is lost).
+// Dropping a File with a read in flight cancels that read (IORING_OP_ASYNC_CANCEL); the
+// file descriptor is closed once nothing uses it.
 
 #include <cstddef>
 #include <cstdint>

@@ -108,6 +108,11 @@ class DecideOp : public CompositeLeaf<DecideOp<S, F, Want>> {
   bool decided_ = false;
 };
 
+template <bool Want, class S, class F>
+auto decide(S&& s, F pred) {
+  return DecideOp<held_stream_t<S>, F, Want>(hold_stream(std::forward<S>(s)), std::move(pred));
+}
+
 template <class C, class T>
 void collect_push(C& c, T&& v) {
   if constexpr (requires { c.push_back(std::forward<T>(v)); }) {
@@ -169,18 +174,12 @@ auto collect(S&& s) {
 // True at the first item satisfying pred(const T&); false when the stream ends first.
 template <class S, class F>
   requires Stream<std::remove_cvref_t<S>>
-auto any(S&& s, F pred) {
-  using H = tokio::detail::held_stream_t<S>;
-  return tokio::detail::DecideOp<H, F, true>(tokio::detail::hold_stream(std::forward<S>(s)),
-                                             std::move(pred));
-}
+auto any(S&& s, F pred) { return tokio::detail::decide<true>(std::forward<S>(s), std::move(pred)); }
 // False at the first item failing pred(const T&); true when the stream ends first.
 template <class S, class F>
   requires Stream<std::remove_cvref_t<S>>
 auto all(S&& s, F pred) {
-  using H = tokio::detail::held_stream_t<S>;
-  return tokio::detail::DecideOp<H, F, false>(tokio::detail::hold_stream(std::forward<S>(s)),
-                                              std::move(pred));
+  return tokio::detail::decide<false>(std::forward<S>(s), std::move(pred));
 }
 
 // The pipe forms: `std::move(s) | stream::fold(init, f)`, `std::move(s) | collect<C>()`,

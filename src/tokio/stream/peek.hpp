@@ -17,7 +17,6 @@
 // stream's next() is (the peeked item, or the inner next() in flight, stays in the
 // Peekable). try_next(s) borrows `s` for one item and is cancel-safe when s.next() is.
 
-#include <exception>
 #include <optional>
 #include <type_traits>
 #include <utility>
@@ -58,27 +57,18 @@ class Peekable : public PollStream<Peekable<S>, item_t<S>> {
     return true;
   }
 
-  class Peek : public tokio::detail::Leaf<Peek> {
+  class Peek : public tokio::detail::CompositeLeaf<Peek> {
    public:
     explicit Peek(Peekable& p) noexcept : p_(&p) {}
-    Peek(const Peek& o) noexcept : tokio::detail::Leaf<Peek>(o), p_(o.p_) {}  // before polling
-    bool poll(task::Context& cx) noexcept {
-      try {
-        return p_->poll_peek(cx, out_);
-      } catch (...) {
-        err_ = std::current_exception();
-        return true;
-      }
-    }
+    bool step(task::Context& cx) { return p_->poll_peek(cx, out_); }
     T* await_resume() {
-      if (err_) std::rethrow_exception(std::exchange(err_, nullptr));
+      this->check();
       return out_;
     }
 
    private:
     Peekable* p_;
     T* out_ = nullptr;
-    std::exception_ptr err_;
   };
   // The next item, left in the stream (valid until the next call on the Peekable); null
   // once the stream has ended.
@@ -104,25 +94,19 @@ inline auto peekable() {
 
 // The awaitable of try_next(s): s.next() with the Result taken apart.
 template <Stream S>
-class TryNext : public tokio::detail::Leaf<TryNext<S>> {
+class TryNext : public tokio::detail::CompositeLeaf<TryNext<S>> {
   using Item = item_t<S>;
   using T = typename Item::value_type;
   using E = typename Item::error_type;
 
  public:
   explicit TryNext(S& s) noexcept : s_(&s) {}
-  TryNext(const TryNext& o) noexcept : tokio::detail::Leaf<TryNext>(o), s_(o.s_) {}  // unpolled
-  bool poll(task::Context& cx) noexcept {
-    try {
-      if (!op_.live()) op_.start([&] { return s_->next(); });
-      return op_.poll(cx);
-    } catch (...) {
-      err_ = std::current_exception();
-      return true;
-    }
+  bool step(task::Context& cx) {
+    if (!op_.live()) op_.start([&] { return s_->next(); });
+    return op_.poll(cx);
   }
   Result<std::optional<T>, E> await_resume() {
-    if (err_) std::rethrow_exception(std::exchange(err_, nullptr));
+    this->check();
     std::optional<Item> v = op_.take();
     if (!v) return std::optional<T>();
     if (!*v) return unexpected(std::move(v->error()));
@@ -132,7 +116,6 @@ class TryNext : public tokio::detail::Leaf<TryNext<S>> {
  private:
   S* s_;
   tokio::detail::ChildOp<tokio::detail::stream_next_t<S>> op_;
-  std::exception_ptr err_;
 };
 
 // The next item of a stream of Result<T, E>, as Result<std::optional<T>, E>: an error item

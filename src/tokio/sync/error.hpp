@@ -205,13 +205,17 @@ inline std::string to_string(TryRecvError e) {
 using detail::operator<<;
 }  // namespace tokio::sync::oneshot
 
-namespace tokio::sync::broadcast {
-inline std::string to_string(const RecvError& e) {
-  return e.is_lagged() ? detail::lagged_text(e.missed) : "channel closed";
+namespace tokio::detail {
+template <class K>
+std::string lag_error_text(const LagError<K>& e) {
+  return e.is_lagged() ? lagged_text(e.missed) : "channel closed";
 }
+}  // namespace tokio::detail
+
+namespace tokio::sync::broadcast {
+inline std::string to_string(const RecvError& e) { return detail::lag_error_text(e); }
 inline std::string to_string(const TryRecvError& e) {
-  if (e.is_empty()) return "channel empty";
-  return e.is_lagged() ? detail::lagged_text(e.missed) : "channel closed";
+  return e.is_empty() ? "channel empty" : detail::lag_error_text(e);
 }
 using detail::operator<<;
 }  // namespace tokio::sync::broadcast
