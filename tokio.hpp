@@ -7009,9 +7009,11 @@ class AsyncFd {
 // utility is written against (TcpStream, UnixStream, DuplexStream, BufReader, stdin/stdout...).
 //
 //   AsyncRead     `co_await r.read(std::span<std::byte>)`        -> io::Result<std::size_t>
+//                 (the library's own readers take any byte buffer: io::MutableBuffer below)
 //                 (0 bytes = end of stream, or an empty buffer; cancel-safe: no data is lost
 //                 when the await is destroyed before it completes)
 //   AsyncWrite    `co_await w.write(std::span<const std::byte>)` -> io::Result<std::size_t>
+//                 (the library's writers take any byte buffer or text: io::ConstBuffer)
 //                 `co_await w.flush()`                           -> io::Result<void>
 //                 `co_await w.shutdown()`                        -> io::Result<void>
 //                 (write is cancel-safe: a destroyed write wrote nothing)
@@ -7039,6 +7041,9 @@ TOKIO_SYSTEM_HEADERS_END
 /* #include <concepts> (already above) */
 /* #include <cstddef> (already above) */
 /* #include <cstdint> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <iterator>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <optional> (already above) */
 TOKIO_SYSTEM_HEADERS_BEGIN
 #include <span>
@@ -7119,7 +7124,110 @@ concept AsyncWriteVectored = AsyncWrite<W> && requires(W& w, std::span<const IoS
                           Result<std::size_t>>;
 };
 
-// Views a char buffer as bytes (the convenience overloads take these).
+}  // namespace tokio::io
+
+namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
+
+template <class C>
+inline constexpr bool is_std_span_v = false;
+template <class T, std::size_t N>
+inline constexpr bool is_std_span_v<std::span<T, N>> = true;
+
+// The element types a byte buffer may have: what Rust spells u8.
+template <class T>
+inline constexpr bool is_byte_like_v =
+    std::is_same_v<T, std::byte> || std::is_same_v<T, char> || std::is_same_v<T, unsigned char> ||
+    std::is_same_v<T, signed char> || std::is_same_v<T, char8_t>;
+
+template <class C>
+concept contiguous_sized = requires(C& c) {
+  std::data(c);
+  std::size(c);
+};
+template <class C>
+using buffer_element_t = std::remove_pointer_t<decltype(std::data(std::declval<C&>()))>;
+
+// A contiguous, sized range of bytes: std::vector<uint8_t>, std::string, std::array<char, N>,
+// unsigned char[N], std::span<std::byte>, codec::BytesMut...
+template <class C>
+concept byte_buffer = contiguous_sized<C> && is_byte_like_v<std::remove_cv_t<buffer_element_t<C>>>;
+
+template <class C>
+inline constexpr bool is_char_array_v = false;
+template <class T, std::size_t N>
+inline constexpr bool is_char_array_v<T[N]> =
+    std::is_same_v<std::remove_cv_t<T>, char> || std::is_same_v<std::remove_cv_t<T>, char8_t>;
+
+template <class T>
+concept byte_like = is_byte_like_v<T>;
+
+// A byte range a read may fill in place: not const, and not a span (spans, views, are
+// taken by value).
+template <class C>
+concept mutable_byte_container = byte_buffer<C> && !std::is_const_v<buffer_element_t<C>> &&
+                                 !is_std_span_v<std::remove_cv_t<C>> &&
+                                 !std::is_base_of_v<std::span<std::byte>, std::remove_cv_t<C>>;
+// The same as a temporary (C deduced from an rvalue): refused, with a message.
+template <class C>
+concept temporary_byte_container = !std::is_lvalue_reference_v<C> && mutable_byte_container<C>;
+// A byte range a write may send; a char array is a C string instead (see ConstBuffer).
+template <class C>
+concept const_byte_container = byte_buffer<const C> && !is_char_array_v<C>;
+
+}  // namespace tokio::detail
+
+namespace tokio::inline TOKIO_ABI_NAMESPACE::io {
+
+// The buffer parameter of every read (Rust's &mut [u8]): any contiguous range of bytes the
+// caller holds, `std::vector<uint8_t>`, `std::string`, `std::array<char, N>`,
+// `unsigned char[N]`, `std::span<std::byte>` (a span may be a temporary: it is a view; a
+// temporary container may not, the bytes read into it would be lost). It is a
+// std::span<std::byte> over the range's bytes.
+class MutableBuffer : public std::span<std::byte> {
+ public:
+  MutableBuffer() noexcept = default;
+  // {pointer, length}, as `s.read({buf, n})`.
+  template <detail::byte_like T>
+  MutableBuffer(T* p, std::size_t n) noexcept
+      : std::span<std::byte>(reinterpret_cast<std::byte*>(p), n) {}
+  template <detail::mutable_byte_container C>
+  MutableBuffer(C& c) noexcept  // NOLINT: implicit, as &mut vec coerces to &mut [u8]
+      : std::span<std::byte>(reinterpret_cast<std::byte*>(std::data(c)), std::size(c)) {}
+  template <detail::byte_like T, std::size_t N>
+  MutableBuffer(std::span<T, N> s) noexcept  // NOLINT: implicit
+      : std::span<std::byte>(reinterpret_cast<std::byte*>(s.data()), s.size()) {}
+  // A temporary container: what a read put in it would be destroyed with it.
+  template <detail::temporary_byte_container C>
+  MutableBuffer(C&&) noexcept {  // NOLINT: implicit, only to name the mistake
+    static_assert(sizeof(C) == 0,
+                  "tokio: reading into a temporary container loses the bytes read: declare the "
+                  "buffer first (std::vector<uint8_t> buf(n); co_await s.read(buf))");
+  }
+};
+
+// The buffer parameter of every write (Rust's &[u8]): any contiguous range of bytes,
+// temporaries included (the write is awaited within the same statement), and C strings: a
+// string literal or a `const char*` is its characters up to the NUL (`write_all("PING\r\n")`
+// writes 6 bytes), and so is a char array, which decays to one; pass
+// `std::span(array, n)` for binary data held in a char array. A std::span<const std::byte>.
+class ConstBuffer : public std::span<const std::byte> {
+ public:
+  ConstBuffer() noexcept = default;
+  // {pointer, length}, as `s.write_all({buf, n})`.
+  template <detail::byte_like T>
+  ConstBuffer(const T* p, std::size_t n) noexcept
+      : std::span<const std::byte>(reinterpret_cast<const std::byte*>(p), n) {}
+  ConstBuffer(const char* s) noexcept  // NOLINT: implicit (a C string)
+      : ConstBuffer(s ? std::string_view(s) : std::string_view()) {}
+  ConstBuffer(const char8_t* s) noexcept  // NOLINT: implicit (a UTF-8 C string)
+      : ConstBuffer(s ? std::u8string_view(s) : std::u8string_view()) {}
+  template <detail::const_byte_container C>
+  ConstBuffer(const C& c) noexcept  // NOLINT: implicit, as &vec coerces to &[u8]
+      : std::span<const std::byte>(reinterpret_cast<const std::byte*>(std::data(c)), std::size(c)) {
+  }
+};
+
+// Views a char buffer as bytes.
 inline std::span<std::byte> as_writable_bytes(std::span<char> s) noexcept {
   return {reinterpret_cast<std::byte*>(s.data()), s.size()};
 }
@@ -7664,23 +7772,15 @@ namespace tokio::inline TOKIO_ABI_NAMESPACE::io {
 // One read into buf: the bytes read, 0 at end of stream (or for an empty buf).
 // Cancel-safe.
 template <AsyncRead R>
-auto read(R& r, std::span<std::byte> buf) {
+auto read(R& r, io::MutableBuffer buf) {
   return r.read(buf);
-}
-template <AsyncRead R>
-auto read(R& r, std::span<char> buf) {
-  return r.read(as_writable_bytes(buf));
 }
 
 // Reads exactly buf.size() bytes. End of stream first fails with Errc::unexpected_eof.
 // NOT cancel-safe: bytes already read into buf are not reported on cancellation.
 template <AsyncRead R>
-detail::ReadExactOp<R> read_exact(R& r, std::span<std::byte> buf) {
+detail::ReadExactOp<R> read_exact(R& r, io::MutableBuffer buf) {
   return {{&r, buf}};
-}
-template <AsyncRead R>
-detail::ReadExactOp<R> read_exact(R& r, std::span<char> buf) {
-  return {{&r, as_writable_bytes(buf)}};
 }
 
 // Reads until end of stream, appending to c; returns how many bytes were appended. On an
@@ -7744,12 +7844,8 @@ namespace tokio::inline TOKIO_ABI_NAMESPACE::io {
 
 // One write; returns how many bytes of buf were accepted (possibly fewer). Cancel-safe.
 template <AsyncWrite W>
-auto write(W& w, std::span<const std::byte> buf) {
+auto write(W& w, io::ConstBuffer buf) {
   return w.write(buf);
-}
-template <AsyncWrite W>
-auto write(W& w, std::string_view s) {
-  return w.write(as_bytes(s));
 }
 
 // One gathering write of several buffers. Writers without write_vectored get the first
@@ -7843,12 +7939,8 @@ namespace tokio::inline TOKIO_ABI_NAMESPACE::io {
 
 // Writes the whole buffer (looping over partial writes). NOT cancel-safe.
 template <AsyncWrite W>
-detail::WriteAllOp<W> write_all(W& w, std::span<const std::byte> buf) {
+detail::WriteAllOp<W> write_all(W& w, io::ConstBuffer buf) {
   return {{&w, buf}};
-}
-template <AsyncWrite W>
-detail::WriteAllOp<W> write_all(W& w, std::string_view s) {
-  return {{&w, as_bytes(s)}};
 }
 
 // Writes every byte of every slice, in order, with as few writes as the writer allows.
@@ -8419,8 +8511,7 @@ template <class Self>
 class Ext {
  public:
   // AsyncReadExt
-  auto read_exact(std::span<std::byte> buf) { return io::read_exact(self(), buf); }
-  auto read_exact(std::span<char> buf) { return io::read_exact(self(), buf); }
+  auto read_exact(io::MutableBuffer buf) { return io::read_exact(self(), buf); }
   template <ByteContainer C>
   auto read_to_end(C& c) {
     return io::read_to_end(self(), c);
@@ -8455,8 +8546,7 @@ class Ext {
   auto stream_position() { return io::stream_position(self()); }
 
   // AsyncWriteExt (a type with a faster write_all of its own, the sockets, hides this one)
-  auto write_all(std::span<const std::byte> buf) { return io::write_all(self(), buf); }
-  auto write_all(std::string_view s) { return io::write_all(self(), s); }
+  auto write_all(io::ConstBuffer buf) { return io::write_all(self(), buf); }
   auto write_all_vectored(std::span<IoSlice> bufs) { return io::write_all_vectored(self(), bufs); }
   auto write_u8(uint8_t v) { return io::write_u8(self(), v); }
   auto write_i8(int8_t v) { return io::write_i8(self(), v); }
@@ -8494,7 +8584,7 @@ class SliceReader : public Ext<SliceReader> {
   std::span<const std::byte> remaining() const noexcept { return data_; }
   SizeHint size_hint() const noexcept { return {data_.size(), data_.size()}; }
 
-  auto read(std::span<std::byte> buf) {
+  auto read(io::MutableBuffer buf) {
     return detail::instant_op<false>([this, buf]() -> Result<std::size_t> {
       std::size_t n = buf.size() < data_.size() ? buf.size() : data_.size();
       if (n) std::memcpy(buf.data(), data_.data(), n);
@@ -8525,7 +8615,7 @@ class VecWriter : public Ext<VecWriter<C>> {
   // Room for `additional` more bytes (io::copy calls it with its reader's size hint).
   void reserve(std::size_t additional) { c_->reserve(c_->size() + additional); }
 
-  auto write(std::span<const std::byte> buf) {
+  auto write(io::ConstBuffer buf) {
     return detail::instant_op<false>([this, buf]() -> Result<std::size_t> {
       detail::append_bytes(*c_, buf);
       return buf.size();
@@ -8561,13 +8651,13 @@ namespace tokio::inline TOKIO_ABI_NAMESPACE::io {
 class Empty : public Ext<Empty> {
  public:
   SizeHint size_hint() const noexcept { return {0, 0}; }
-  detail::ReadyCountOp read(std::span<std::byte>) noexcept { return detail::ReadyCountOp({0}); }
+  detail::ReadyCountOp read(io::MutableBuffer) noexcept { return detail::ReadyCountOp({0}); }
   auto fill_buf() {
     return detail::instant_op<true>(
         []() -> Result<std::span<const std::byte>> { return std::span<const std::byte>(); });
   }
   void consume(std::size_t) noexcept {}
-  detail::ReadyCountOp write(std::span<const std::byte> buf) noexcept {
+  detail::ReadyCountOp write(io::ConstBuffer buf) noexcept {
     return detail::ReadyCountOp({buf.size()});
   }
   detail::NothingToDoOp flush() noexcept { return detail::NothingToDoOp({}); }
@@ -8597,7 +8687,7 @@ class Repeat : public Ext<Repeat> {
   explicit Repeat(std::byte b) noexcept : byte_(b) {}
   SizeHint size_hint() const noexcept { return {UINT64_MAX, std::nullopt}; }  // endless
 
-  auto read(std::span<std::byte> buf) {
+  auto read(io::MutableBuffer buf) {
     return detail::instant_op<true>([b = byte_, buf]() -> Result<std::size_t> {
       if (!buf.empty()) std::memset(buf.data(), std::to_integer<int>(b), buf.size());
       return buf.size();
@@ -8625,7 +8715,7 @@ namespace tokio::inline TOKIO_ABI_NAMESPACE::io {
 
 class Sink : public Ext<Sink> {
  public:
-  detail::ReadyCountOp write(std::span<const std::byte> buf) noexcept {
+  detail::ReadyCountOp write(io::ConstBuffer buf) noexcept {
     return detail::ReadyCountOp({buf.size()});
   }
   detail::ReadyCountOp write_vectored(std::span<const IoSlice> bufs) noexcept {
@@ -8717,7 +8807,7 @@ class Take : public Ext<Take<R>> {
   using ReadOp = detail::AdaptorOp<ReadStep>;
   using FillBufOp = detail::AdaptorOp<FillBufStep>;
 
-  ReadOp read(std::span<std::byte> buf) noexcept { return {{this, buf}}; }
+  ReadOp read(io::MutableBuffer buf) noexcept { return {{this, buf}}; }
   FillBufOp fill_buf() noexcept requires AsyncBufRead<Inner> { return {{this}}; }
   void consume(std::size_t n) requires AsyncBufRead<Inner> {
     if (n > limit_) n = static_cast<std::size_t>(limit_);
@@ -8812,7 +8902,7 @@ class Chain : public Ext<Chain<A, B>> {
   using ReadOp = detail::AdaptorOp<ReadStep>;
   using FillBufOp = detail::AdaptorOp<FillBufStep>;
 
-  ReadOp read(std::span<std::byte> buf) noexcept { return {{this, buf}}; }
+  ReadOp read(io::MutableBuffer buf) noexcept { return {{this, buf}}; }
   FillBufOp fill_buf() noexcept requires(AsyncBufRead<First>&& AsyncBufRead<Second>) {
     return {{this}};
   }
@@ -8900,15 +8990,13 @@ class BufReader : public Ext<BufReader<R>> {
   using ReadOp = detail::AdaptorOp<ReadStep>;
   using FillBufOp = detail::AdaptorOp<FillBufStep>;
 
-  ReadOp read(std::span<std::byte> buf) noexcept { return {{this, buf}}; }
+  ReadOp read(io::MutableBuffer buf) noexcept { return {{this, buf}}; }
   FillBufOp fill_buf() noexcept { return {{this}}; }
   // Marks n buffered bytes as used (clamped to what is buffered).
   void consume(std::size_t n) noexcept { pos_ = (n < filled_ - pos_) ? pos_ + n : filled_; }
 
   // Writes pass through to the inner stream.
-  auto write(std::span<const std::byte> buf) requires AsyncWrite<Inner> {
-    return inner_.write(buf);
-  }
+  auto write(io::ConstBuffer buf) requires AsyncWrite<Inner> { return inner_.write(buf); }
   auto write_vectored(std::span<const IoSlice> bufs) requires AsyncWriteVectored<Inner> {
     return inner_.write_vectored(bufs);
   }
@@ -9041,7 +9129,7 @@ class BufWriter : public Ext<BufWriter<W>> {
   template <bool Shutdown>
   using FlushOp = detail::AdaptorOp<FlushStep<Shutdown>>;
 
-  WriteOp write(std::span<const std::byte> buf) noexcept { return {{this, buf}}; }
+  WriteOp write(io::ConstBuffer buf) noexcept { return {{this, buf}}; }
   WriteVectoredOp write_vectored(std::span<const IoSlice> bufs) noexcept { return {{this, bufs}}; }
   // Writes the buffer out, then flushes the inner writer.
   FlushOp<false> flush() noexcept { return {{this}}; }
@@ -9049,7 +9137,7 @@ class BufWriter : public Ext<BufWriter<W>> {
   FlushOp<true> shutdown() noexcept { return {{this}}; }
 
   // Reads pass through to the inner stream.
-  auto read(std::span<std::byte> buf) requires AsyncRead<Inner> { return inner_.read(buf); }
+  auto read(io::MutableBuffer buf) requires AsyncRead<Inner> { return inner_.read(buf); }
   auto fill_buf() requires AsyncBufRead<Inner> { return inner_.fill_buf(); }
   void consume(std::size_t n) requires AsyncBufRead<Inner> { inner_.consume(n); }
 
@@ -9194,10 +9282,10 @@ class BufStream : public Ext<BufStream<S>> {
   std::span<const std::byte> read_buffer() const noexcept { return inner_.buffer(); }
   std::span<const std::byte> write_buffer() const noexcept { return inner_.get_ref().buffer(); }
 
-  auto read(std::span<std::byte> buf) noexcept { return inner_.read(buf); }
+  auto read(io::MutableBuffer buf) noexcept { return inner_.read(buf); }
   auto fill_buf() noexcept { return inner_.fill_buf(); }
   void consume(std::size_t n) noexcept { inner_.consume(n); }
-  auto write(std::span<const std::byte> buf) noexcept { return inner_.get_mut().write(buf); }
+  auto write(io::ConstBuffer buf) noexcept { return inner_.get_mut().write(buf); }
   auto write_vectored(std::span<const IoSlice> bufs) noexcept {
     return inner_.get_mut().write_vectored(bufs);
   }
@@ -9624,7 +9712,7 @@ class ReadHalf : public Ext<ReadHalf<S>> {
  public:
   explicit ReadHalf(detail::SplitShared<S>* sh) noexcept : h_(sh) {}
 
-  auto read(std::span<std::byte> buf) {
+  auto read(io::MutableBuffer buf) {
     return detail::locked_op(h_.get(), [buf](Stream& s) { return s.read(buf); });
   }
   bool is_pair_of(const WriteHalf<S>& w) const noexcept {
@@ -9644,7 +9732,7 @@ class WriteHalf : public Ext<WriteHalf<S>> {
  public:
   explicit WriteHalf(detail::SplitShared<S>* sh) noexcept : h_(sh) {}
 
-  auto write(std::span<const std::byte> buf) {
+  auto write(io::ConstBuffer buf) {
     return detail::locked_op(h_.get(), [buf](Stream& s) { return s.write(buf); });
   }
   auto write_vectored(std::span<const IoSlice> bufs) requires AsyncWriteVectored<Stream> {
@@ -9783,8 +9871,8 @@ class DuplexStream : public Ext<DuplexStream> {
   ~DuplexStream() { close(); }
 
   // Each throws std::logic_error on a moved-from stream.
-  detail::DuplexReadOp read(std::span<std::byte> buf) { return {rd(), buf}; }
-  detail::DuplexWriteOp write(std::span<const std::byte> buf) { return {wr(), buf}; }
+  detail::DuplexReadOp read(io::MutableBuffer buf) { return {rd(), buf}; }
+  detail::DuplexWriteOp write(io::ConstBuffer buf) { return {wr(), buf}; }
   detail::DuplexControlOp flush() { return {wr(), false}; }
   detail::DuplexControlOp shutdown() { return {wr(), true}; }
 
@@ -9886,7 +9974,7 @@ namespace tokio::inline TOKIO_ABI_NAMESPACE::io {
 // moved-from object.
 class Stdin : public Ext<Stdin> {
  public:
-  detail::StdioReadOp read(std::span<std::byte> buf);
+  detail::StdioReadOp read(io::MutableBuffer buf);
 
  private:
   friend Stdin stdin();
@@ -9899,7 +9987,7 @@ class Stdin : public Ext<Stdin> {
 // flush and shutdown wait for the write in flight.
 class StdWriter : public Ext<StdWriter> {
  public:
-  detail::StdioWriteOp write(std::span<const std::byte> buf);
+  detail::StdioWriteOp write(io::ConstBuffer buf);
   detail::StdioFlushOp flush();
   detail::StdioFlushOp shutdown();
 
@@ -15059,13 +15147,10 @@ template <class S>
 class ReadHalf : public io::Ext<ReadHalf<S>> {
  public:
   explicit ReadHalf(S& s) noexcept : s_(&s) {}
-  auto read(std::span<std::byte> b) noexcept { return s_->read(b); }
-  auto read(std::span<char> b) noexcept { return s_->read(b); }
+  auto read(io::MutableBuffer b) noexcept { return s_->read(b); }
   auto read_vectored(std::span<const iovec> b) noexcept { return s_->read_vectored(b); }
-  auto peek(std::span<std::byte> b) noexcept { return s_->peek(b); }
-  auto peek(std::span<char> b) noexcept { return s_->peek(b); }
-  auto try_read(std::span<std::byte> b) noexcept { return s_->try_read(b); }
-  auto try_read(std::span<char> b) noexcept { return s_->try_read(b); }
+  auto peek(io::MutableBuffer b) noexcept { return s_->peek(b); }
+  auto try_read(io::MutableBuffer b) noexcept { return s_->try_read(b); }
   auto readable() noexcept { return s_->readable(); }
   auto ready(io::Interest i) noexcept { return s_->ready(i); }
   auto local_addr() const { return s_->local_addr(); }
@@ -15079,14 +15164,11 @@ template <class S>
 class WriteHalf : public io::Ext<WriteHalf<S>> {
  public:
   explicit WriteHalf(S& s) noexcept : s_(&s) {}
-  auto write(std::span<const std::byte> b) noexcept { return s_->write(b); }
-  auto write(std::string_view b) noexcept { return s_->write(b); }
+  auto write(io::ConstBuffer b) noexcept { return s_->write(b); }
   auto write_vectored(std::span<const iovec> b) noexcept { return s_->write_vectored(b); }
   auto write_vectored(std::span<const io::IoSlice> b) noexcept { return s_->write_vectored(b); }
-  auto write_all(std::span<const std::byte> b) noexcept { return s_->write_all(b); }
-  auto write_all(std::string_view b) noexcept { return s_->write_all(b); }
-  auto try_write(std::span<const std::byte> b) noexcept { return s_->try_write(b); }
-  auto try_write(std::string_view b) noexcept { return s_->try_write(b); }
+  auto write_all(io::ConstBuffer b) noexcept { return s_->write_all(b); }
+  auto try_write(io::ConstBuffer b) noexcept { return s_->try_write(b); }
   auto flush() noexcept { return s_->flush(); }
   auto shutdown() noexcept { return s_->shutdown(); }
   auto writable() noexcept { return s_->writable(); }
@@ -15111,13 +15193,10 @@ class OwnedReadHalf : public io::Ext<OwnedReadHalf<S>> {
   OwnedReadHalf(OwnedReadHalf&&) noexcept = default;
   OwnedReadHalf& operator=(OwnedReadHalf&&) noexcept = default;
 
-  auto read(std::span<std::byte> b) noexcept { return s_->read(b); }
-  auto read(std::span<char> b) noexcept { return s_->read(b); }
+  auto read(io::MutableBuffer b) noexcept { return s_->read(b); }
   auto read_vectored(std::span<const iovec> b) noexcept { return s_->read_vectored(b); }
-  auto peek(std::span<std::byte> b) noexcept { return s_->peek(b); }
-  auto peek(std::span<char> b) noexcept { return s_->peek(b); }
-  auto try_read(std::span<std::byte> b) noexcept { return s_->try_read(b); }
-  auto try_read(std::span<char> b) noexcept { return s_->try_read(b); }
+  auto peek(io::MutableBuffer b) noexcept { return s_->peek(b); }
+  auto try_read(io::MutableBuffer b) noexcept { return s_->try_read(b); }
   auto readable() noexcept { return s_->readable(); }
   auto ready(io::Interest i) noexcept { return s_->ready(i); }
   auto local_addr() const { return s_->local_addr(); }
@@ -15147,14 +15226,11 @@ class OwnedWriteHalf : public io::Ext<OwnedWriteHalf<S>> {
   }
   ~OwnedWriteHalf() { drop(); }
 
-  auto write(std::span<const std::byte> b) noexcept { return s_->write(b); }
-  auto write(std::string_view b) noexcept { return s_->write(b); }
+  auto write(io::ConstBuffer b) noexcept { return s_->write(b); }
   auto write_vectored(std::span<const iovec> b) noexcept { return s_->write_vectored(b); }
   auto write_vectored(std::span<const io::IoSlice> b) noexcept { return s_->write_vectored(b); }
-  auto write_all(std::span<const std::byte> b) noexcept { return s_->write_all(b); }
-  auto write_all(std::string_view b) noexcept { return s_->write_all(b); }
-  auto try_write(std::span<const std::byte> b) noexcept { return s_->try_write(b); }
-  auto try_write(std::string_view b) noexcept { return s_->try_write(b); }
+  auto write_all(io::ConstBuffer b) noexcept { return s_->write_all(b); }
+  auto try_write(io::ConstBuffer b) noexcept { return s_->try_write(b); }
   auto flush() noexcept { return s_->flush(); }
   auto shutdown() noexcept { return s_->shutdown(); }
   auto writable() noexcept { return s_->writable(); }
@@ -15267,11 +15343,10 @@ class ShutdownAwait : public Leaf<ShutdownAwait> {
 class StreamBase : public io::Ext<StreamBase> {
  public:
   // Reads up to buf.size() bytes; 0 means end of stream (or an empty buffer).
-  auto read(std::span<std::byte> buf) noexcept {
+  auto read(io::MutableBuffer buf) noexcept {
     return IoOp<RecvOp>(sock_.io(), io::Interest::READABLE,
                         RecvOp{{}, sock_.fd(), buf.data(), buf.size(), 0, true, inq_state()});
   }
-  auto read(std::span<char> buf) noexcept { return read(std::as_writable_bytes(buf)); }
   auto read_vectored(std::span<const iovec> bufs) noexcept {
     return IoOp<MsgOp>(sock_.io(), io::Interest::READABLE,
                        MsgOp{{},
@@ -15284,13 +15359,9 @@ class StreamBase : public io::Ext<StreamBase> {
   }
 
   // Writes some prefix of buf (at least one byte unless buf is empty); returns its length.
-  auto write(std::span<const std::byte> buf) noexcept {
+  auto write(io::ConstBuffer buf) noexcept {
     return IoOp<SendOp>(sock_.io(), io::Interest::WRITABLE,
                         SendOp{{}, sock_.fd(), buf.data(), buf.size(), true});
-  }
-  auto write(std::string_view s) noexcept {
-    return write(
-        std::span<const std::byte>(reinterpret_cast<const std::byte*>(s.data()), s.size()));
   }
   auto write_vectored(std::span<const iovec> bufs) noexcept {
     return IoOp<MsgOp>(sock_.io(), io::Interest::WRITABLE,
@@ -15312,13 +15383,9 @@ class StreamBase : public io::Ext<StreamBase> {
         bufs.size() < std::size_t(IOV_MAX) ? bufs.size() : std::size_t(IOV_MAX)));
   }
   // Writes the whole buffer (io::Result<void>). Not cancel-safe.
-  auto write_all(std::span<const std::byte> buf) noexcept {
+  auto write_all(io::ConstBuffer buf) noexcept {
     return IoOp<SendAllOp>(sock_.io(), io::Interest::WRITABLE,
                            SendAllOp{{}, sock_.fd(), buf.data(), buf.size()});
-  }
-  auto write_all(std::string_view s) noexcept {
-    return write_all(
-        std::span<const std::byte>(reinterpret_cast<const std::byte*>(s.data()), s.size()));
   }
   // Sockets have no user-space buffer: flush completes at once.
   auto flush() noexcept { return ReadyValue<io::Result<void>>(io::Result<void>()); }
@@ -15326,25 +15393,18 @@ class StreamBase : public io::Ext<StreamBase> {
   auto shutdown() noexcept { return ShutdownAwait(sock_.fd()); }
 
   // Non-waiting forms: EAGAIN (std::errc::resource_unavailable_try_again) when not ready.
-  io::Result<std::size_t> try_read(std::span<std::byte> buf) noexcept {
+  io::Result<std::size_t> try_read(io::MutableBuffer buf) noexcept {
     RecvOp op{{}, sock_.fd(), buf.data(), buf.size(), 0, true, inq_state()};
     return finish_size(try_io_once(sock_.io(), io::Interest::READABLE.mask(), op));
-  }
-  io::Result<std::size_t> try_read(std::span<char> buf) noexcept {
-    return try_read(std::as_writable_bytes(buf));
   }
   io::Result<std::size_t> try_read_vectored(std::span<const iovec> bufs) noexcept {
     MsgOp op{
         {}, sock_.fd(), bufs.data(), bufs.size(), false, true, iov_total(bufs.data(), bufs.size())};
     return finish_size(try_io_once(sock_.io(), io::Interest::READABLE.mask(), op));
   }
-  io::Result<std::size_t> try_write(std::span<const std::byte> buf) noexcept {
+  io::Result<std::size_t> try_write(io::ConstBuffer buf) noexcept {
     SendOp op{{}, sock_.fd(), buf.data(), buf.size(), true};
     return finish_size(try_io_once(sock_.io(), io::Interest::WRITABLE.mask(), op));
-  }
-  io::Result<std::size_t> try_write(std::string_view s) noexcept {
-    return try_write(
-        std::span<const std::byte>(reinterpret_cast<const std::byte*>(s.data()), s.size()));
   }
   io::Result<std::size_t> try_write_vectored(std::span<const iovec> bufs) noexcept {
     MsgOp op{
@@ -15417,12 +15477,11 @@ class TcpStream : public detail::StreamBase, public detail_split::IntoSplit<TcpS
   int into_raw_fd() && noexcept { return sock_.release(); }
 
   // Reads without consuming (MSG_PEEK). Cancel-safe.
-  auto peek(std::span<std::byte> buf) noexcept {
+  auto peek(io::MutableBuffer buf) noexcept {
     return detail::IoOp<detail::RecvOp>(
         sock_.io(), io::Interest::READABLE,
         detail::RecvOp{{}, sock_.fd(), buf.data(), buf.size(), MSG_PEEK, false});
   }
-  auto peek(std::span<char> buf) noexcept { return peek(std::as_writable_bytes(buf)); }
 
   io::Result<SocketAddr> local_addr() const noexcept { return detail::inet_sock_name(sock_.fd()); }
   io::Result<SocketAddr> peer_addr() const noexcept { return detail::inet_peer_name(sock_.fd()); }
@@ -15653,54 +15712,43 @@ class UdpSocket {
   Task<io::Result<void>> connect(ToSocketAddrs addr);
 
   // --- connected: send / recv
-  auto send(std::span<const std::byte> buf) noexcept {
+  auto send(io::ConstBuffer buf) noexcept {
     return detail::IoOp<detail::SendOp>(
         sock_.io(), io::Interest::WRITABLE,
         detail::SendOp{{}, sock_.fd(), buf.data(), buf.size(), false});
   }
-  auto send(std::string_view s) noexcept { return send(as_span(s)); }
-  auto recv(std::span<std::byte> buf) noexcept {
+  auto recv(io::MutableBuffer buf) noexcept {
     return detail::IoOp<detail::RecvOp>(
         sock_.io(), io::Interest::READABLE,
         detail::RecvOp{{}, sock_.fd(), buf.data(), buf.size(), 0, false});
   }
-  auto recv(std::span<char> buf) noexcept { return recv(std::as_writable_bytes(buf)); }
 
   // --- any peer
-  auto send_to(std::span<const std::byte> buf, const SocketAddr& target) noexcept {
+  auto send_to(io::ConstBuffer buf, const SocketAddr& target) noexcept {
     detail::SendToOp op{{}, sock_.fd(), buf.data(), buf.size(), {}, 0};
     op.len = target.to_sockaddr(op.ss);
     return detail::IoOp<detail::SendToOp>(sock_.io(), io::Interest::WRITABLE, op);
   }
-  auto send_to(std::string_view s, const SocketAddr& target) noexcept {
-    return send_to(as_span(s), target);
-  }
   // With a host name to resolve first ("host:port"): io::Result<size_t>.
-  Task<io::Result<std::size_t>> send_to(std::span<const std::byte> buf, ToSocketAddrs target);
-  Task<io::Result<std::size_t>> send_to(std::string_view s, ToSocketAddrs target) {
-    return send_to(as_span(s), std::move(target));
-  }
+  Task<io::Result<std::size_t>> send_to(io::ConstBuffer buf, ToSocketAddrs target);
   // io::Result<std::pair<std::size_t, SocketAddr>>.
-  auto recv_from(std::span<std::byte> buf) noexcept {
+  auto recv_from(io::MutableBuffer buf) noexcept {
     using Op = detail::RecvFromOp<detail::InetAddrConv>;
     return detail::IoOp<Op>(sock_.io(), io::Interest::READABLE,
                             Op(sock_.fd(), buf.data(), buf.size(), 0));
   }
-  auto recv_from(std::span<char> buf) noexcept { return recv_from(std::as_writable_bytes(buf)); }
   // Like recv_from, leaving the datagram queued.
-  auto peek_from(std::span<std::byte> buf) noexcept {
+  auto peek_from(io::MutableBuffer buf) noexcept {
     using Op = detail::RecvFromOp<detail::InetAddrConv>;
     return detail::IoOp<Op>(sock_.io(), io::Interest::READABLE,
                             Op(sock_.fd(), buf.data(), buf.size(), MSG_PEEK));
   }
-  auto peek_from(std::span<char> buf) noexcept { return peek_from(std::as_writable_bytes(buf)); }
 
   // Non-waiting forms: EAGAIN when not ready.
-  io::Result<std::size_t> try_send(std::span<const std::byte> buf) noexcept;
-  io::Result<std::size_t> try_recv(std::span<std::byte> buf) noexcept;
-  io::Result<std::size_t> try_send_to(std::span<const std::byte> buf,
-                                      const SocketAddr& target) noexcept;
-  io::Result<std::pair<std::size_t, SocketAddr>> try_recv_from(std::span<std::byte> buf) noexcept;
+  io::Result<std::size_t> try_send(io::ConstBuffer buf) noexcept;
+  io::Result<std::size_t> try_recv(io::MutableBuffer buf) noexcept;
+  io::Result<std::size_t> try_send_to(io::ConstBuffer buf, const SocketAddr& target) noexcept;
+  io::Result<std::pair<std::size_t, SocketAddr>> try_recv_from(io::MutableBuffer buf) noexcept;
 
   auto readable() noexcept {
     return detail::ReadinessAwait<detail::FinishVoid>(sock_.io(), io::Interest::READABLE);
@@ -15737,9 +15785,6 @@ class UdpSocket {
   io::Result<void> leave_multicast_v6(const Ipv6Addr& multiaddr, uint32_t ifindex) noexcept;
 
  private:
-  static std::span<const std::byte> as_span(std::string_view s) noexcept {
-    return {reinterpret_cast<const std::byte*>(s.data()), s.size()};
-  }
   explicit UdpSocket(detail::PollSocket s) noexcept : sock_(std::move(s)) {}
   detail::PollSocket sock_;
 };
@@ -15985,21 +16030,19 @@ class UnixDatagram {
 
   io::Result<void> connect(std::string_view path) noexcept;
 
-  auto send(std::span<const std::byte> buf) noexcept {
+  auto send(io::ConstBuffer buf) noexcept {
     return detail::IoOp<detail::SendOp>(
         sock_.io(), io::Interest::WRITABLE,
         detail::SendOp{{}, sock_.fd(), buf.data(), buf.size(), false});
   }
-  auto send(std::string_view s) noexcept { return send(as_span(s)); }
-  auto recv(std::span<std::byte> buf) noexcept {
+  auto recv(io::MutableBuffer buf) noexcept {
     return detail::IoOp<detail::RecvOp>(
         sock_.io(), io::Interest::READABLE,
         detail::RecvOp{{}, sock_.fd(), buf.data(), buf.size(), 0, false});
   }
-  auto recv(std::span<char> buf) noexcept { return recv(std::as_writable_bytes(buf)); }
 
   // io::Result<size_t>; an invalid path fails when awaited.
-  auto send_to(std::span<const std::byte> buf, std::string_view path) noexcept {
+  auto send_to(io::ConstBuffer buf, std::string_view path) noexcept {
     detail_unix::SendToPathOp op{{{}, sock_.fd(), buf.data(), buf.size(), {}, 0}, {}};
     auto a = UnixSocketAddr::from_pathname(path);
     if (a) {
@@ -16010,19 +16053,15 @@ class UnixDatagram {
     }
     return detail::IoOp<detail_unix::SendToPathOp>(sock_.io(), io::Interest::WRITABLE, op);
   }
-  auto send_to(std::string_view s, std::string_view path) noexcept {
-    return send_to(as_span(s), path);
-  }
   // io::Result<std::pair<std::size_t, UnixSocketAddr>>.
-  auto recv_from(std::span<std::byte> buf) noexcept {
+  auto recv_from(io::MutableBuffer buf) noexcept {
     using Op = detail::RecvFromOp<detail_unix::AddrConv>;
     return detail::IoOp<Op>(sock_.io(), io::Interest::READABLE,
                             Op(sock_.fd(), buf.data(), buf.size(), 0));
   }
-  auto recv_from(std::span<char> buf) noexcept { return recv_from(std::as_writable_bytes(buf)); }
 
-  io::Result<std::size_t> try_send(std::span<const std::byte> buf) noexcept;
-  io::Result<std::size_t> try_recv(std::span<std::byte> buf) noexcept;
+  io::Result<std::size_t> try_send(io::ConstBuffer buf) noexcept;
+  io::Result<std::size_t> try_recv(io::MutableBuffer buf) noexcept;
 
   auto readable() noexcept {
     return detail::ReadinessAwait<detail::FinishVoid>(sock_.io(), io::Interest::READABLE);
@@ -16048,9 +16087,6 @@ class UnixDatagram {
   }
 
  private:
-  static std::span<const std::byte> as_span(std::string_view s) noexcept {
-    return {reinterpret_cast<const std::byte*>(s.data()), s.size()};
-  }
   explicit UnixDatagram(detail::PollSocket s) noexcept : sock_(std::move(s)) {}
   detail::PollSocket sock_;
 };
@@ -16644,11 +16680,11 @@ class ChildPipe {
   ChildPipe& operator=(ChildPipe&&) noexcept = default;
   ~ChildPipe() = default;
 
-  auto read_op(std::span<std::byte> buf) noexcept {
+  auto read_op(io::MutableBuffer buf) noexcept {
     return IoOp<PipeReadOp>(pipe_.io(), io::Interest::READABLE,
                             PipeReadOp{{}, pipe_.fd(), buf.data(), buf.size()});
   }
-  io::Result<std::size_t> try_read_op(std::span<std::byte> buf) noexcept {
+  io::Result<std::size_t> try_read_op(io::MutableBuffer buf) noexcept {
     PipeReadOp op{{}, pipe_.fd(), buf.data(), buf.size()};
     return finish_size(try_io_once(pipe_.io(), io::Interest::READABLE.mask(), op));
   }
@@ -16677,12 +16713,11 @@ class ChildStdin : public detail::ChildPipe, public io::Ext<ChildStdin> {
   ChildStdin& operator=(ChildStdin&&) noexcept = default;
 
   // Writes some prefix of buf (io::Result<std::size_t>).
-  auto write(std::span<const std::byte> buf) noexcept {
+  auto write(io::ConstBuffer buf) noexcept {
     return detail::IoOp<detail::PipeWriteOp>(
         pipe_.io(), io::Interest::WRITABLE,
         detail::PipeWriteOp{{}, pipe_.fd(), buf.data(), buf.size()});
   }
-  auto write(std::string_view s) noexcept { return write(io::as_bytes(std::span<const char>(s))); }
   auto write_vectored(std::span<const io::IoSlice> bufs) noexcept {
     std::size_t total = 0;
     for (const auto& b : bufs) total += b.size();
@@ -16695,7 +16730,7 @@ class ChildStdin : public detail::ChildPipe, public io::Ext<ChildStdin> {
   // Closes the pipe: the child reads end of file.
   auto shutdown() noexcept { return detail::PipeCloseOp(&pipe_); }
   // EAGAIN when the pipe is full.
-  io::Result<std::size_t> try_write(std::span<const std::byte> buf) noexcept {
+  io::Result<std::size_t> try_write(io::ConstBuffer buf) noexcept {
     detail::PipeWriteOp op{{}, pipe_.fd(), buf.data(), buf.size()};
     return detail::finish_size(detail::try_io_once(pipe_.io(), io::Interest::WRITABLE.mask(), op));
   }
@@ -16717,9 +16752,8 @@ class ChildOutput : public detail::ChildPipe, public io::Ext<ChildOutput<Stream>
   ChildOutput& operator=(ChildOutput&&) noexcept = default;
 
   // Reads up to buf.size() bytes; 0 = the child closed its end (usually: it exited).
-  auto read(std::span<std::byte> buf) noexcept { return read_op(buf); }
-  auto read(std::span<char> buf) noexcept { return read_op(io::as_writable_bytes(buf)); }
-  io::Result<std::size_t> try_read(std::span<std::byte> buf) noexcept { return try_read_op(buf); }
+  auto read(io::MutableBuffer buf) noexcept { return read_op(buf); }
+  io::Result<std::size_t> try_read(io::MutableBuffer buf) noexcept { return try_read_op(buf); }
 
  private:
   friend struct detail::ChildFactory;
@@ -17493,6 +17527,8 @@ class ReadDir {
 #if TOKIO_HAS_FS
 #endif // TOKIO_HAS_FS
 #if TOKIO_HAS_FS
+#endif // TOKIO_HAS_FS
+#if TOKIO_HAS_FS
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::fs {
 class File;
@@ -17641,14 +17677,8 @@ class File : public io::Ext<File> {
   }
 
   // io::AsyncRead / AsyncWrite / AsyncSeek.
-  detail::FileReadOp read(std::span<std::byte> buf) noexcept { return {f_, buf}; }
-  detail::FileReadOp read(std::span<char> buf) noexcept {
-    return {f_, {reinterpret_cast<std::byte*>(buf.data()), buf.size()}};
-  }
-  detail::FileWriteOp write(std::span<const std::byte> buf) noexcept { return {f_, buf}; }
-  detail::FileWriteOp write(std::string_view s) noexcept {
-    return {f_, {reinterpret_cast<const std::byte*>(s.data()), s.size()}};
-  }
+  detail::FileReadOp read(io::MutableBuffer buf) noexcept { return {f_, buf}; }
+  detail::FileWriteOp write(io::ConstBuffer buf) noexcept { return {f_, buf}; }
   // Waits for the write in flight; its error, or one reported earlier, comes back here.
   detail::FileFlushOp flush() noexcept { return detail::FileFlushOp(f_); }
   detail::FileFlushOp shutdown() noexcept { return detail::FileFlushOp(f_); }
@@ -17880,9 +17910,7 @@ concept PollNextStream = stream::Stream<S> &&
 // these streams is cancel-safe.
 
 /* #include <cstddef> (already above) */
-TOKIO_SYSTEM_HEADERS_BEGIN
-#include <iterator>
-TOKIO_SYSTEM_HEADERS_END
+/* #include <iterator> (already above) */
 /* #include <optional> (already above) */
 /* #include <type_traits> (already above) */
 /* #include <utility> (already above) */
@@ -18928,9 +18956,7 @@ auto zip(B&& b) {
 // With g++ 12, bind a capturing lambda to a variable before passing it (see README).
 
 /* #include <functional> (already above) */
-TOKIO_SYSTEM_HEADERS_BEGIN
-#include <iterator>
-TOKIO_SYSTEM_HEADERS_END
+/* #include <iterator> (already above) */
 /* #include <optional> (already above) */
 /* #include <type_traits> (already above) */
 /* #include <utility> (already above) */
@@ -30388,11 +30414,11 @@ namespace tokio::inline TOKIO_ABI_NAMESPACE::io {
 Stdin::Stdin(int fd) : b_(new detail::BlockingFd(fd)) {}
 StdWriter::StdWriter(int fd) : b_(new detail::BlockingFd(fd)) {}
 
-detail::StdioReadOp Stdin::read(std::span<std::byte> buf) {
+detail::StdioReadOp Stdin::read(io::MutableBuffer buf) {
   if (!b_) throw std::logic_error("operation on a moved-from io::Stdin");
   return {{b_.get(), buf}};
 }
-detail::StdioWriteOp StdWriter::write(std::span<const std::byte> buf) {
+detail::StdioWriteOp StdWriter::write(io::ConstBuffer buf) {
   if (!b_) throw std::logic_error("operation on a moved-from io::Stdout/Stderr");
   return {{b_.get(), buf}};
 }
@@ -32060,8 +32086,7 @@ Task<io::Result<void>> UdpSocket::connect(ToSocketAddrs addr) {
   co_return tokio::unexpected(last);
 }
 
-Task<io::Result<std::size_t>> UdpSocket::send_to(std::span<const std::byte> buf,
-                                                 ToSocketAddrs target) {
+Task<io::Result<std::size_t>> UdpSocket::send_to(io::ConstBuffer buf, ToSocketAddrs target) {
   io::Result<std::vector<SocketAddr>> addrs;
   if (auto lit = target.try_resolve()) {
     addrs = std::move(*lit);
@@ -32083,17 +32108,17 @@ Task<io::Result<std::size_t>> UdpSocket::send_to(std::span<const std::byte> buf,
   co_return co_await send_to(buf, *pick);
 }
 
-io::Result<std::size_t> UdpSocket::try_send(std::span<const std::byte> buf) noexcept {
+io::Result<std::size_t> UdpSocket::try_send(io::ConstBuffer buf) noexcept {
   detail::SendOp op{{}, sock_.fd(), buf.data(), buf.size(), false};
   return detail::finish_size(detail::try_io_once(sock_.io(), io::Interest::WRITABLE.mask(), op));
 }
 
-io::Result<std::size_t> UdpSocket::try_recv(std::span<std::byte> buf) noexcept {
+io::Result<std::size_t> UdpSocket::try_recv(io::MutableBuffer buf) noexcept {
   detail::RecvOp op{{}, sock_.fd(), buf.data(), buf.size(), 0, false};
   return detail::finish_size(detail::try_io_once(sock_.io(), io::Interest::READABLE.mask(), op));
 }
 
-io::Result<std::size_t> UdpSocket::try_send_to(std::span<const std::byte> buf,
+io::Result<std::size_t> UdpSocket::try_send_to(io::ConstBuffer buf,
                                                const SocketAddr& target) noexcept {
   detail::SendToOp op{{}, sock_.fd(), buf.data(), buf.size(), {}, 0};
   op.len = target.to_sockaddr(op.ss);
@@ -32101,7 +32126,7 @@ io::Result<std::size_t> UdpSocket::try_send_to(std::span<const std::byte> buf,
 }
 
 io::Result<std::pair<std::size_t, SocketAddr>> UdpSocket::try_recv_from(
-    std::span<std::byte> buf) noexcept {
+    io::MutableBuffer buf) noexcept {
   detail::RecvFromOp<detail::InetAddrConv> op(sock_.fd(), buf.data(), buf.size(), 0);
   return op.finish(detail::try_io_once(sock_.io(), io::Interest::READABLE.mask(), op));
 }
@@ -32319,12 +32344,12 @@ io::Result<void> UnixDatagram::connect(std::string_view path) noexcept {
   return {};
 }
 
-io::Result<std::size_t> UnixDatagram::try_send(std::span<const std::byte> buf) noexcept {
+io::Result<std::size_t> UnixDatagram::try_send(io::ConstBuffer buf) noexcept {
   detail::SendOp op{{}, sock_.fd(), buf.data(), buf.size(), false};
   return detail::finish_size(detail::try_io_once(sock_.io(), io::Interest::WRITABLE.mask(), op));
 }
 
-io::Result<std::size_t> UnixDatagram::try_recv(std::span<std::byte> buf) noexcept {
+io::Result<std::size_t> UnixDatagram::try_recv(io::MutableBuffer buf) noexcept {
   detail::RecvOp op{{}, sock_.fd(), buf.data(), buf.size(), 0, false};
   return detail::finish_size(detail::try_io_once(sock_.io(), io::Interest::READABLE.mask(), op));
 }

@@ -407,3 +407,67 @@ TEST_CASE("io::chain of buffered readers is buffered: a line spanning both halve
     CHECK(*co_await io::read_until(br, std::byte{'&'}, rest) == 3);
   }());
 }
+
+// Rust's &[u8] / &mut [u8]: every reader and writer takes the byte containers C++ code
+// holds, not only std::span<std::byte>.
+static_assert(std::is_convertible_v<std::vector<uint8_t>&, io::MutableBuffer>);
+static_assert(std::is_convertible_v<std::span<char>, io::MutableBuffer>);
+static_assert(!std::is_convertible_v<const std::vector<uint8_t>&, io::MutableBuffer>);
+static_assert(!std::is_convertible_v<std::span<const char>, io::MutableBuffer>);
+static_assert(!std::is_convertible_v<std::vector<int>&, io::MutableBuffer>);
+static_assert(!std::is_convertible_v<std::vector<int>, io::ConstBuffer>);
+static_assert(!std::is_convertible_v<std::span<const uint16_t>, io::ConstBuffer>);
+
+TEST_CASE("io: reads and writes take any byte buffer; text is its characters up to the NUL") {
+  auto rt = test::current_thread();
+  rt.block_on([]() -> Task<> {
+    auto [a, b] = io::duplex(4096);
+    const std::vector<uint8_t> bytes{0, 1, 2, 255};
+    const std::array<char, 3> arr{'a', '\0', 'b'};
+    char text[16] = "hi";                 // a char array is a C string: 2 bytes
+    const unsigned char raw[2] = {7, 0};  // not text: both bytes
+    std::vector<std::byte> bvec{std::byte{9}};
+    std::string s = "str";
+    tokio::codec::BytesMut m;
+    m.put("bm");
+    REQUIRE(co_await a.write_all(bytes));
+    REQUIRE(co_await a.write_all(arr));
+    REQUIRE(co_await a.write_all(text));
+    REQUIRE(co_await a.write_all("lit"));
+    REQUIRE(co_await a.write_all(u8"u8"));
+    REQUIRE(co_await a.write_all(raw));
+    REQUIRE(co_await io::write_all(a, bvec));
+    REQUIRE(co_await io::write_all(a, s));
+    REQUIRE(co_await io::write_all(a, std::string("tmp")));  // a temporary is fine to write
+    REQUIRE(co_await a.write_all(m));
+    auto n = co_await a.write(std::span<const char>(s).first(1));
+    REQUIRE(n);
+    CHECK(*n == 1);
+    const std::size_t total = 4 + 3 + 2 + 3 + 2 + 2 + 1 + 3 + 3 + 2 + 1;
+
+    // Read it back through several buffer types; the bytes arrive in order.
+    std::vector<uint8_t> v(4);
+    REQUIRE(co_await b.read_exact(v));
+    CHECK(v == bytes);
+    std::array<char, 3> got_arr{};
+    REQUIRE(co_await io::read_exact(b, got_arr));
+    CHECK(got_arr == arr);
+    unsigned char uc[2]{};
+    REQUIRE(co_await b.read_exact(uc));
+    CHECK(uc[0] == 'h');
+    CHECK(uc[1] == 'i');
+    std::string rest(total - 4 - 3 - 2, '\0');  // a std::string is a buffer too
+    REQUIRE(co_await b.read_exact(rest));
+    CHECK(rest == std::string("litu8") + std::string("\x07\x00", 2) + "\x09strtmpbms");
+    REQUIRE(co_await a.write_all("x"));
+    std::array<std::byte, 8> tail{};
+    auto got = co_await b.read(std::span(tail));  // a span is a view: a temporary one is fine
+    REQUIRE(got);
+    CHECK(*got == 1);
+    CHECK(tail[0] == std::byte{'x'});
+    const char* null_text = nullptr;  // a null C string is empty, not a crash
+    auto zero = co_await a.write(null_text);
+    REQUIRE(zero);
+    CHECK(*zero == 0);
+  }());
+}

@@ -1,5 +1,6 @@
 // `make check-misuse`: members that consume their object (Rust's `self`) called on an
-// lvalue must fail to compile with a message that names the fix. Each case is compiled
+// lvalue, and a read into a temporary buffer, must fail to compile with a message that
+// names the fix. Each case is compiled
 // alone (-DCASE=n) and must fail with the quoted words in the compiler's output; case 0
 // is the same code written correctly and must compile.
 #include "tokio.hpp"
@@ -15,6 +16,8 @@ Task<> all_fine(net::TcpStream s, net::UnixStream u, net::TcpSocket a, net::TcpS
   auto l = std::move(b).listen(16);
   auto out = co_await std::move(c).wait_with_output();
   codec::Bytes frozen = std::move(m).freeze();
+  std::vector<uint8_t> buf(16);
+  auto n = co_await st->read(buf);
 }
 #elif CASE == 1  // expect: std::move(stream).into_split()
 void f(net::TcpStream s) { auto [r, w] = s.into_split(); }
@@ -28,4 +31,6 @@ void f(net::TcpSocket s) { auto l = s.listen(16); }
 Task<> f(process::Child c) { auto o = co_await c.wait_with_output(); }
 #elif CASE == 6  // expect: std::move(buf).freeze()
 void f(codec::BytesMut m) { codec::Bytes b = m.freeze(); }
+#elif CASE == 7  // expect: declare the buffer first
+Task<> f(net::TcpStream s) { auto n = co_await s.read(std::vector<uint8_t>(16)); }
 #endif

@@ -35,6 +35,7 @@
 #include <span>
 #include <string_view>
 
+#include "tokio/io/async_io.hpp"
 #include "tokio/core/detail/poll.hpp"
 #include "tokio/core/result.hpp"
 #include "tokio/fs/detail/op_await.hpp"
@@ -190,14 +191,8 @@ class File : public io::Ext<File> {
   }
 
   // io::AsyncRead / AsyncWrite / AsyncSeek.
-  detail::FileReadOp read(std::span<std::byte> buf) noexcept { return {f_, buf}; }
-  detail::FileReadOp read(std::span<char> buf) noexcept {
-    return {f_, {reinterpret_cast<std::byte*>(buf.data()), buf.size()}};
-  }
-  detail::FileWriteOp write(std::span<const std::byte> buf) noexcept { return {f_, buf}; }
-  detail::FileWriteOp write(std::string_view s) noexcept {
-    return {f_, {reinterpret_cast<const std::byte*>(s.data()), s.size()}};
-  }
+  detail::FileReadOp read(io::MutableBuffer buf) noexcept { return {f_, buf}; }
+  detail::FileWriteOp write(io::ConstBuffer buf) noexcept { return {f_, buf}; }
   // Waits for the write in flight; its error, or one reported earlier, comes back here.
   detail::FileFlushOp flush() noexcept { return detail::FileFlushOp(f_); }
   detail::FileFlushOp shutdown() noexcept { return detail::FileFlushOp(f_); }

@@ -3,9 +3,11 @@
 // utility is written against (TcpStream, UnixStream, DuplexStream, BufReader, stdin/stdout...).
 //
 //   AsyncRead     `co_await r.read(std::span<std::byte>)`        -> io::Result<std::size_t>
+//                 (the library's own readers take any byte buffer: io::MutableBuffer below)
 //                 (0 bytes = end of stream, or an empty buffer; cancel-safe: no data is lost
 //                 when the await is destroyed before it completes)
 //   AsyncWrite    `co_await w.write(std::span<const std::byte>)` -> io::Result<std::size_t>
+//                 (the library's writers take any byte buffer or text: io::ConstBuffer)
 //                 `co_await w.flush()`                           -> io::Result<void>
 //                 `co_await w.shutdown()`                        -> io::Result<void>
 //                 (write is cancel-safe: a destroyed write wrote nothing)
@@ -31,6 +33,7 @@
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
+#include <iterator>
 #include <optional>
 #include <span>
 #include <string_view>
@@ -112,7 +115,110 @@ concept AsyncWriteVectored = AsyncWrite<W> && requires(W& w, std::span<const IoS
                           Result<std::size_t>>;
 };
 
-// Views a char buffer as bytes (the convenience overloads take these).
+}  // namespace tokio::io
+
+namespace tokio::detail {
+
+template <class C>
+inline constexpr bool is_std_span_v = false;
+template <class T, std::size_t N>
+inline constexpr bool is_std_span_v<std::span<T, N>> = true;
+
+// The element types a byte buffer may have: what Rust spells u8.
+template <class T>
+inline constexpr bool is_byte_like_v =
+    std::is_same_v<T, std::byte> || std::is_same_v<T, char> || std::is_same_v<T, unsigned char> ||
+    std::is_same_v<T, signed char> || std::is_same_v<T, char8_t>;
+
+template <class C>
+concept contiguous_sized = requires(C& c) {
+  std::data(c);
+  std::size(c);
+};
+template <class C>
+using buffer_element_t = std::remove_pointer_t<decltype(std::data(std::declval<C&>()))>;
+
+// A contiguous, sized range of bytes: std::vector<uint8_t>, std::string, std::array<char, N>,
+// unsigned char[N], std::span<std::byte>, codec::BytesMut...
+template <class C>
+concept byte_buffer = contiguous_sized<C> && is_byte_like_v<std::remove_cv_t<buffer_element_t<C>>>;
+
+template <class C>
+inline constexpr bool is_char_array_v = false;
+template <class T, std::size_t N>
+inline constexpr bool is_char_array_v<T[N]> =
+    std::is_same_v<std::remove_cv_t<T>, char> || std::is_same_v<std::remove_cv_t<T>, char8_t>;
+
+template <class T>
+concept byte_like = is_byte_like_v<T>;
+
+// A byte range a read may fill in place: not const, and not a span (spans, views, are
+// taken by value).
+template <class C>
+concept mutable_byte_container = byte_buffer<C> && !std::is_const_v<buffer_element_t<C>> &&
+                                 !is_std_span_v<std::remove_cv_t<C>> &&
+                                 !std::is_base_of_v<std::span<std::byte>, std::remove_cv_t<C>>;
+// The same as a temporary (C deduced from an rvalue): refused, with a message.
+template <class C>
+concept temporary_byte_container = !std::is_lvalue_reference_v<C> && mutable_byte_container<C>;
+// A byte range a write may send; a char array is a C string instead (see ConstBuffer).
+template <class C>
+concept const_byte_container = byte_buffer<const C> && !is_char_array_v<C>;
+
+}  // namespace tokio::detail
+
+namespace tokio::io {
+
+// The buffer parameter of every read (Rust's &mut [u8]): any contiguous range of bytes the
+// caller holds, `std::vector<uint8_t>`, `std::string`, `std::array<char, N>`,
+// `unsigned char[N]`, `std::span<std::byte>` (a span may be a temporary: it is a view; a
+// temporary container may not, the bytes read into it would be lost). It is a
+// std::span<std::byte> over the range's bytes.
+class MutableBuffer : public std::span<std::byte> {
+ public:
+  MutableBuffer() noexcept = default;
+  // {pointer, length}, as `s.read({buf, n})`.
+  template <detail::byte_like T>
+  MutableBuffer(T* p, std::size_t n) noexcept
+      : std::span<std::byte>(reinterpret_cast<std::byte*>(p), n) {}
+  template <detail::mutable_byte_container C>
+  MutableBuffer(C& c) noexcept  // NOLINT: implicit, as &mut vec coerces to &mut [u8]
+      : std::span<std::byte>(reinterpret_cast<std::byte*>(std::data(c)), std::size(c)) {}
+  template <detail::byte_like T, std::size_t N>
+  MutableBuffer(std::span<T, N> s) noexcept  // NOLINT: implicit
+      : std::span<std::byte>(reinterpret_cast<std::byte*>(s.data()), s.size()) {}
+  // A temporary container: what a read put in it would be destroyed with it.
+  template <detail::temporary_byte_container C>
+  MutableBuffer(C&&) noexcept {  // NOLINT: implicit, only to name the mistake
+    static_assert(sizeof(C) == 0,
+                  "tokio: reading into a temporary container loses the bytes read: declare the "
+                  "buffer first (std::vector<uint8_t> buf(n); co_await s.read(buf))");
+  }
+};
+
+// The buffer parameter of every write (Rust's &[u8]): any contiguous range of bytes,
+// temporaries included (the write is awaited within the same statement), and C strings: a
+// string literal or a `const char*` is its characters up to the NUL (`write_all("PING\r\n")`
+// writes 6 bytes), and so is a char array, which decays to one; pass
+// `std::span(array, n)` for binary data held in a char array. A std::span<const std::byte>.
+class ConstBuffer : public std::span<const std::byte> {
+ public:
+  ConstBuffer() noexcept = default;
+  // {pointer, length}, as `s.write_all({buf, n})`.
+  template <detail::byte_like T>
+  ConstBuffer(const T* p, std::size_t n) noexcept
+      : std::span<const std::byte>(reinterpret_cast<const std::byte*>(p), n) {}
+  ConstBuffer(const char* s) noexcept  // NOLINT: implicit (a C string)
+      : ConstBuffer(s ? std::string_view(s) : std::string_view()) {}
+  ConstBuffer(const char8_t* s) noexcept  // NOLINT: implicit (a UTF-8 C string)
+      : ConstBuffer(s ? std::u8string_view(s) : std::u8string_view()) {}
+  template <detail::const_byte_container C>
+  ConstBuffer(const C& c) noexcept  // NOLINT: implicit, as &vec coerces to &[u8]
+      : std::span<const std::byte>(reinterpret_cast<const std::byte*>(std::data(c)), std::size(c)) {
+  }
+};
+
+// Views a char buffer as bytes.
 inline std::span<std::byte> as_writable_bytes(std::span<char> s) noexcept {
   return {reinterpret_cast<std::byte*>(s.data()), s.size()};
 }

@@ -69,15 +69,13 @@ class BufReader : public Ext<BufReader<R>> {
   using ReadOp = detail::AdaptorOp<ReadStep>;
   using FillBufOp = detail::AdaptorOp<FillBufStep>;
 
-  ReadOp read(std::span<std::byte> buf) noexcept { return {{this, buf}}; }
+  ReadOp read(io::MutableBuffer buf) noexcept { return {{this, buf}}; }
   FillBufOp fill_buf() noexcept { return {{this}}; }
   // Marks n buffered bytes as used (clamped to what is buffered).
   void consume(std::size_t n) noexcept { pos_ = (n < filled_ - pos_) ? pos_ + n : filled_; }
 
   // Writes pass through to the inner stream.
-  auto write(std::span<const std::byte> buf) requires AsyncWrite<Inner> {
-    return inner_.write(buf);
-  }
+  auto write(io::ConstBuffer buf) requires AsyncWrite<Inner> { return inner_.write(buf); }
   auto write_vectored(std::span<const IoSlice> bufs) requires AsyncWriteVectored<Inner> {
     return inner_.write_vectored(bufs);
   }

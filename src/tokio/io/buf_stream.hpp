@@ -44,10 +44,10 @@ class BufStream : public Ext<BufStream<S>> {
   std::span<const std::byte> read_buffer() const noexcept { return inner_.buffer(); }
   std::span<const std::byte> write_buffer() const noexcept { return inner_.get_ref().buffer(); }
 
-  auto read(std::span<std::byte> buf) noexcept { return inner_.read(buf); }
+  auto read(io::MutableBuffer buf) noexcept { return inner_.read(buf); }
   auto fill_buf() noexcept { return inner_.fill_buf(); }
   void consume(std::size_t n) noexcept { inner_.consume(n); }
-  auto write(std::span<const std::byte> buf) noexcept { return inner_.get_mut().write(buf); }
+  auto write(io::ConstBuffer buf) noexcept { return inner_.get_mut().write(buf); }
   auto write_vectored(std::span<const IoSlice> bufs) noexcept {
     return inner_.get_mut().write_vectored(bufs);
   }

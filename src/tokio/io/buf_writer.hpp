@@ -74,7 +74,7 @@ class BufWriter : public Ext<BufWriter<W>> {
   template <bool Shutdown>
   using FlushOp = detail::AdaptorOp<FlushStep<Shutdown>>;
 
-  WriteOp write(std::span<const std::byte> buf) noexcept { return {{this, buf}}; }
+  WriteOp write(io::ConstBuffer buf) noexcept { return {{this, buf}}; }
   WriteVectoredOp write_vectored(std::span<const IoSlice> bufs) noexcept { return {{this, bufs}}; }
   // Writes the buffer out, then flushes the inner writer.
   FlushOp<false> flush() noexcept { return {{this}}; }
@@ -82,7 +82,7 @@ class BufWriter : public Ext<BufWriter<W>> {
   FlushOp<true> shutdown() noexcept { return {{this}}; }
 
   // Reads pass through to the inner stream.
-  auto read(std::span<std::byte> buf) requires AsyncRead<Inner> { return inner_.read(buf); }
+  auto read(io::MutableBuffer buf) requires AsyncRead<Inner> { return inner_.read(buf); }
   auto fill_buf() requires AsyncBufRead<Inner> { return inner_.fill_buf(); }
   void consume(std::size_t n) requires AsyncBufRead<Inner> { inner_.consume(n); }
 

@@ -76,7 +76,7 @@ class Chain : public Ext<Chain<A, B>> {
   using ReadOp = detail::AdaptorOp<ReadStep>;
   using FillBufOp = detail::AdaptorOp<FillBufStep>;
 
-  ReadOp read(std::span<std::byte> buf) noexcept { return {{this, buf}}; }
+  ReadOp read(io::MutableBuffer buf) noexcept { return {{this, buf}}; }
   FillBufOp fill_buf() noexcept requires(AsyncBufRead<First>&& AsyncBufRead<Second>) {
     return {{this}};
   }

@@ -99,8 +99,8 @@ class DuplexStream : public Ext<DuplexStream> {
   ~DuplexStream() { close(); }
 
   // Each throws std::logic_error on a moved-from stream.
-  detail::DuplexReadOp read(std::span<std::byte> buf) { return {rd(), buf}; }
-  detail::DuplexWriteOp write(std::span<const std::byte> buf) { return {wr(), buf}; }
+  detail::DuplexReadOp read(io::MutableBuffer buf) { return {rd(), buf}; }
+  detail::DuplexWriteOp write(io::ConstBuffer buf) { return {wr(), buf}; }
   detail::DuplexControlOp flush() { return {wr(), false}; }
   detail::DuplexControlOp shutdown() { return {wr(), true}; }
 

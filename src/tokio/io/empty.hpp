@@ -15,13 +15,13 @@ namespace tokio::io {
 class Empty : public Ext<Empty> {
  public:
   SizeHint size_hint() const noexcept { return {0, 0}; }
-  detail::ReadyCountOp read(std::span<std::byte>) noexcept { return detail::ReadyCountOp({0}); }
+  detail::ReadyCountOp read(io::MutableBuffer) noexcept { return detail::ReadyCountOp({0}); }
   auto fill_buf() {
     return detail::instant_op<true>(
         []() -> Result<std::span<const std::byte>> { return std::span<const std::byte>(); });
   }
   void consume(std::size_t) noexcept {}
-  detail::ReadyCountOp write(std::span<const std::byte> buf) noexcept {
+  detail::ReadyCountOp write(io::ConstBuffer buf) noexcept {
     return detail::ReadyCountOp({buf.size()});
   }
   detail::NothingToDoOp flush() noexcept { return detail::NothingToDoOp({}); }

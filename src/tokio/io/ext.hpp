@@ -38,8 +38,7 @@ template <class Self>
 class Ext {
  public:
   // AsyncReadExt
-  auto read_exact(std::span<std::byte> buf) { return io::read_exact(self(), buf); }
-  auto read_exact(std::span<char> buf) { return io::read_exact(self(), buf); }
+  auto read_exact(io::MutableBuffer buf) { return io::read_exact(self(), buf); }
   template <ByteContainer C>
   auto read_to_end(C& c) {
     return io::read_to_end(self(), c);
@@ -74,8 +73,7 @@ class Ext {
   auto stream_position() { return io::stream_position(self()); }
 
   // AsyncWriteExt (a type with a faster write_all of its own, the sockets, hides this one)
-  auto write_all(std::span<const std::byte> buf) { return io::write_all(self(), buf); }
-  auto write_all(std::string_view s) { return io::write_all(self(), s); }
+  auto write_all(io::ConstBuffer buf) { return io::write_all(self(), buf); }
   auto write_all_vectored(std::span<IoSlice> bufs) { return io::write_all_vectored(self(), bufs); }
   auto write_u8(uint8_t v) { return io::write_u8(self(), v); }
   auto write_i8(int8_t v) { return io::write_i8(self(), v); }

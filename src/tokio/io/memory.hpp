@@ -33,7 +33,7 @@ class SliceReader : public Ext<SliceReader> {
   std::span<const std::byte> remaining() const noexcept { return data_; }
   SizeHint size_hint() const noexcept { return {data_.size(), data_.size()}; }
 
-  auto read(std::span<std::byte> buf) {
+  auto read(io::MutableBuffer buf) {
     return detail::instant_op<false>([this, buf]() -> Result<std::size_t> {
       std::size_t n = buf.size() < data_.size() ? buf.size() : data_.size();
       if (n) std::memcpy(buf.data(), data_.data(), n);
@@ -64,7 +64,7 @@ class VecWriter : public Ext<VecWriter<C>> {
   // Room for `additional` more bytes (io::copy calls it with its reader's size hint).
   void reserve(std::size_t additional) { c_->reserve(c_->size() + additional); }
 
-  auto write(std::span<const std::byte> buf) {
+  auto write(io::ConstBuffer buf) {
     return detail::instant_op<false>([this, buf]() -> Result<std::size_t> {
       detail::append_bytes(*c_, buf);
       return buf.size();

@@ -263,23 +263,15 @@ namespace tokio::io {
 // One read into buf: the bytes read, 0 at end of stream (or for an empty buf).
 // Cancel-safe.
 template <AsyncRead R>
-auto read(R& r, std::span<std::byte> buf) {
+auto read(R& r, io::MutableBuffer buf) {
   return r.read(buf);
-}
-template <AsyncRead R>
-auto read(R& r, std::span<char> buf) {
-  return r.read(as_writable_bytes(buf));
 }
 
 // Reads exactly buf.size() bytes. End of stream first fails with Errc::unexpected_eof.
 // NOT cancel-safe: bytes already read into buf are not reported on cancellation.
 template <AsyncRead R>
-detail::ReadExactOp<R> read_exact(R& r, std::span<std::byte> buf) {
+detail::ReadExactOp<R> read_exact(R& r, io::MutableBuffer buf) {
   return {{&r, buf}};
-}
-template <AsyncRead R>
-detail::ReadExactOp<R> read_exact(R& r, std::span<char> buf) {
-  return {{&r, as_writable_bytes(buf)}};
 }
 
 // Reads until end of stream, appending to c; returns how many bytes were appended. On an

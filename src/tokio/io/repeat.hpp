@@ -21,7 +21,7 @@ class Repeat : public Ext<Repeat> {
   explicit Repeat(std::byte b) noexcept : byte_(b) {}
   SizeHint size_hint() const noexcept { return {UINT64_MAX, std::nullopt}; }  // endless
 
-  auto read(std::span<std::byte> buf) {
+  auto read(io::MutableBuffer buf) {
     return detail::instant_op<true>([b = byte_, buf]() -> Result<std::size_t> {
       if (!buf.empty()) std::memset(buf.data(), std::to_integer<int>(b), buf.size());
       return buf.size();

@@ -14,7 +14,7 @@ namespace tokio::io {
 
 class Sink : public Ext<Sink> {
  public:
-  detail::ReadyCountOp write(std::span<const std::byte> buf) noexcept {
+  detail::ReadyCountOp write(io::ConstBuffer buf) noexcept {
     return detail::ReadyCountOp({buf.size()});
   }
   detail::ReadyCountOp write_vectored(std::span<const IoSlice> bufs) noexcept {

@@ -106,7 +106,7 @@ class ReadHalf : public Ext<ReadHalf<S>> {
  public:
   explicit ReadHalf(detail::SplitShared<S>* sh) noexcept : h_(sh) {}
 
-  auto read(std::span<std::byte> buf) {
+  auto read(io::MutableBuffer buf) {
     return detail::locked_op(h_.get(), [buf](Stream& s) { return s.read(buf); });
   }
   bool is_pair_of(const WriteHalf<S>& w) const noexcept {
@@ -126,7 +126,7 @@ class WriteHalf : public Ext<WriteHalf<S>> {
  public:
   explicit WriteHalf(detail::SplitShared<S>* sh) noexcept : h_(sh) {}
 
-  auto write(std::span<const std::byte> buf) {
+  auto write(io::ConstBuffer buf) {
     return detail::locked_op(h_.get(), [buf](Stream& s) { return s.write(buf); });
   }
   auto write_vectored(std::span<const IoSlice> bufs) requires AsyncWriteVectored<Stream> {

@@ -204,11 +204,11 @@ namespace tokio::io {
 Stdin::Stdin(int fd) : b_(new detail::BlockingFd(fd)) {}
 StdWriter::StdWriter(int fd) : b_(new detail::BlockingFd(fd)) {}
 
-detail::StdioReadOp Stdin::read(std::span<std::byte> buf) {
+detail::StdioReadOp Stdin::read(io::MutableBuffer buf) {
   if (!b_) throw std::logic_error("operation on a moved-from io::Stdin");
   return {{b_.get(), buf}};
 }
-detail::StdioWriteOp StdWriter::write(std::span<const std::byte> buf) {
+detail::StdioWriteOp StdWriter::write(io::ConstBuffer buf) {
   if (!b_) throw std::logic_error("operation on a moved-from io::Stdout/Stderr");
   return {{b_.get(), buf}};
 }

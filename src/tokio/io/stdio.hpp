@@ -79,7 +79,7 @@ namespace tokio::io {
 // moved-from object.
 class Stdin : public Ext<Stdin> {
  public:
-  detail::StdioReadOp read(std::span<std::byte> buf);
+  detail::StdioReadOp read(io::MutableBuffer buf);
 
  private:
   friend Stdin stdin();
@@ -92,7 +92,7 @@ class Stdin : public Ext<Stdin> {
 // flush and shutdown wait for the write in flight.
 class StdWriter : public Ext<StdWriter> {
  public:
-  detail::StdioWriteOp write(std::span<const std::byte> buf);
+  detail::StdioWriteOp write(io::ConstBuffer buf);
   detail::StdioFlushOp flush();
   detail::StdioFlushOp shutdown();
 

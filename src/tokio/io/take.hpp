@@ -79,7 +79,7 @@ class Take : public Ext<Take<R>> {
   using ReadOp = detail::AdaptorOp<ReadStep>;
   using FillBufOp = detail::AdaptorOp<FillBufStep>;
 
-  ReadOp read(std::span<std::byte> buf) noexcept { return {{this, buf}}; }
+  ReadOp read(io::MutableBuffer buf) noexcept { return {{this, buf}}; }
   FillBufOp fill_buf() noexcept requires AsyncBufRead<Inner> { return {{this}}; }
   void consume(std::size_t n) requires AsyncBufRead<Inner> {
     if (n > limit_) n = static_cast<std::size_t>(limit_);

@@ -34,12 +34,8 @@ namespace tokio::io {
 
 // One write; returns how many bytes of buf were accepted (possibly fewer). Cancel-safe.
 template <AsyncWrite W>
-auto write(W& w, std::span<const std::byte> buf) {
+auto write(W& w, io::ConstBuffer buf) {
   return w.write(buf);
-}
-template <AsyncWrite W>
-auto write(W& w, std::string_view s) {
-  return w.write(as_bytes(s));
 }
 
 // One gathering write of several buffers. Writers without write_vectored get the first
@@ -133,12 +129,8 @@ namespace tokio::io {
 
 // Writes the whole buffer (looping over partial writes). NOT cancel-safe.
 template <AsyncWrite W>
-detail::WriteAllOp<W> write_all(W& w, std::span<const std::byte> buf) {
+detail::WriteAllOp<W> write_all(W& w, io::ConstBuffer buf) {
   return {{&w, buf}};
-}
-template <AsyncWrite W>
-detail::WriteAllOp<W> write_all(W& w, std::string_view s) {
-  return {{&w, as_bytes(s)}};
 }
 
 // Writes every byte of every slice, in order, with as few writes as the writer allows.

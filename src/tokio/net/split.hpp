@@ -26,13 +26,10 @@ template <class S>
 class ReadHalf : public io::Ext<ReadHalf<S>> {
  public:
   explicit ReadHalf(S& s) noexcept : s_(&s) {}
-  auto read(std::span<std::byte> b) noexcept { return s_->read(b); }
-  auto read(std::span<char> b) noexcept { return s_->read(b); }
+  auto read(io::MutableBuffer b) noexcept { return s_->read(b); }
   auto read_vectored(std::span<const iovec> b) noexcept { return s_->read_vectored(b); }
-  auto peek(std::span<std::byte> b) noexcept { return s_->peek(b); }
-  auto peek(std::span<char> b) noexcept { return s_->peek(b); }
-  auto try_read(std::span<std::byte> b) noexcept { return s_->try_read(b); }
-  auto try_read(std::span<char> b) noexcept { return s_->try_read(b); }
+  auto peek(io::MutableBuffer b) noexcept { return s_->peek(b); }
+  auto try_read(io::MutableBuffer b) noexcept { return s_->try_read(b); }
   auto readable() noexcept { return s_->readable(); }
   auto ready(io::Interest i) noexcept { return s_->ready(i); }
   auto local_addr() const { return s_->local_addr(); }
@@ -46,14 +43,11 @@ template <class S>
 class WriteHalf : public io::Ext<WriteHalf<S>> {
  public:
   explicit WriteHalf(S& s) noexcept : s_(&s) {}
-  auto write(std::span<const std::byte> b) noexcept { return s_->write(b); }
-  auto write(std::string_view b) noexcept { return s_->write(b); }
+  auto write(io::ConstBuffer b) noexcept { return s_->write(b); }
   auto write_vectored(std::span<const iovec> b) noexcept { return s_->write_vectored(b); }
   auto write_vectored(std::span<const io::IoSlice> b) noexcept { return s_->write_vectored(b); }
-  auto write_all(std::span<const std::byte> b) noexcept { return s_->write_all(b); }
-  auto write_all(std::string_view b) noexcept { return s_->write_all(b); }
-  auto try_write(std::span<const std::byte> b) noexcept { return s_->try_write(b); }
-  auto try_write(std::string_view b) noexcept { return s_->try_write(b); }
+  auto write_all(io::ConstBuffer b) noexcept { return s_->write_all(b); }
+  auto try_write(io::ConstBuffer b) noexcept { return s_->try_write(b); }
   auto flush() noexcept { return s_->flush(); }
   auto shutdown() noexcept { return s_->shutdown(); }
   auto writable() noexcept { return s_->writable(); }
@@ -78,13 +72,10 @@ class OwnedReadHalf : public io::Ext<OwnedReadHalf<S>> {
   OwnedReadHalf(OwnedReadHalf&&) noexcept = default;
   OwnedReadHalf& operator=(OwnedReadHalf&&) noexcept = default;
 
-  auto read(std::span<std::byte> b) noexcept { return s_->read(b); }
-  auto read(std::span<char> b) noexcept { return s_->read(b); }
+  auto read(io::MutableBuffer b) noexcept { return s_->read(b); }
   auto read_vectored(std::span<const iovec> b) noexcept { return s_->read_vectored(b); }
-  auto peek(std::span<std::byte> b) noexcept { return s_->peek(b); }
-  auto peek(std::span<char> b) noexcept { return s_->peek(b); }
-  auto try_read(std::span<std::byte> b) noexcept { return s_->try_read(b); }
-  auto try_read(std::span<char> b) noexcept { return s_->try_read(b); }
+  auto peek(io::MutableBuffer b) noexcept { return s_->peek(b); }
+  auto try_read(io::MutableBuffer b) noexcept { return s_->try_read(b); }
   auto readable() noexcept { return s_->readable(); }
   auto ready(io::Interest i) noexcept { return s_->ready(i); }
   auto local_addr() const { return s_->local_addr(); }
@@ -114,14 +105,11 @@ class OwnedWriteHalf : public io::Ext<OwnedWriteHalf<S>> {
   }
   ~OwnedWriteHalf() { drop(); }
 
-  auto write(std::span<const std::byte> b) noexcept { return s_->write(b); }
-  auto write(std::string_view b) noexcept { return s_->write(b); }
+  auto write(io::ConstBuffer b) noexcept { return s_->write(b); }
   auto write_vectored(std::span<const iovec> b) noexcept { return s_->write_vectored(b); }
   auto write_vectored(std::span<const io::IoSlice> b) noexcept { return s_->write_vectored(b); }
-  auto write_all(std::span<const std::byte> b) noexcept { return s_->write_all(b); }
-  auto write_all(std::string_view b) noexcept { return s_->write_all(b); }
-  auto try_write(std::span<const std::byte> b) noexcept { return s_->try_write(b); }
-  auto try_write(std::string_view b) noexcept { return s_->try_write(b); }
+  auto write_all(io::ConstBuffer b) noexcept { return s_->write_all(b); }
+  auto try_write(io::ConstBuffer b) noexcept { return s_->try_write(b); }
   auto flush() noexcept { return s_->flush(); }
   auto shutdown() noexcept { return s_->shutdown(); }
   auto writable() noexcept { return s_->writable(); }

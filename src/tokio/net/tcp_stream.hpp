@@ -23,6 +23,7 @@
 #include <span>
 #include <utility>
 
+#include "tokio/io/async_io.hpp"
 #include "tokio/core/result.hpp"
 #include "tokio/net/lookup_host.hpp"
 #include "tokio/net/detail/socket.hpp"
@@ -60,12 +61,11 @@ class TcpStream : public detail::StreamBase, public detail_split::IntoSplit<TcpS
   int into_raw_fd() && noexcept { return sock_.release(); }
 
   // Reads without consuming (MSG_PEEK). Cancel-safe.
-  auto peek(std::span<std::byte> buf) noexcept {
+  auto peek(io::MutableBuffer buf) noexcept {
     return detail::IoOp<detail::RecvOp>(
         sock_.io(), io::Interest::READABLE,
         detail::RecvOp{{}, sock_.fd(), buf.data(), buf.size(), MSG_PEEK, false});
   }
-  auto peek(std::span<char> buf) noexcept { return peek(std::as_writable_bytes(buf)); }
 
   io::Result<SocketAddr> local_addr() const noexcept { return detail::inet_sock_name(sock_.fd()); }
   io::Result<SocketAddr> peer_addr() const noexcept { return detail::inet_peer_name(sock_.fd()); }

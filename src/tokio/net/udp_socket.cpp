@@ -94,8 +94,7 @@ Task<io::Result<void>> UdpSocket::connect(ToSocketAddrs addr) {
   co_return tokio::unexpected(last);
 }
 
-Task<io::Result<std::size_t>> UdpSocket::send_to(std::span<const std::byte> buf,
-                                                 ToSocketAddrs target) {
+Task<io::Result<std::size_t>> UdpSocket::send_to(io::ConstBuffer buf, ToSocketAddrs target) {
   io::Result<std::vector<SocketAddr>> addrs;
   if (auto lit = target.try_resolve()) {
     addrs = std::move(*lit);
@@ -117,17 +116,17 @@ Task<io::Result<std::size_t>> UdpSocket::send_to(std::span<const std::byte> buf,
   co_return co_await send_to(buf, *pick);
 }
 
-io::Result<std::size_t> UdpSocket::try_send(std::span<const std::byte> buf) noexcept {
+io::Result<std::size_t> UdpSocket::try_send(io::ConstBuffer buf) noexcept {
   detail::SendOp op{{}, sock_.fd(), buf.data(), buf.size(), false};
   return detail::finish_size(detail::try_io_once(sock_.io(), io::Interest::WRITABLE.mask(), op));
 }
 
-io::Result<std::size_t> UdpSocket::try_recv(std::span<std::byte> buf) noexcept {
+io::Result<std::size_t> UdpSocket::try_recv(io::MutableBuffer buf) noexcept {
   detail::RecvOp op{{}, sock_.fd(), buf.data(), buf.size(), 0, false};
   return detail::finish_size(detail::try_io_once(sock_.io(), io::Interest::READABLE.mask(), op));
 }
 
-io::Result<std::size_t> UdpSocket::try_send_to(std::span<const std::byte> buf,
+io::Result<std::size_t> UdpSocket::try_send_to(io::ConstBuffer buf,
                                                const SocketAddr& target) noexcept {
   detail::SendToOp op{{}, sock_.fd(), buf.data(), buf.size(), {}, 0};
   op.len = target.to_sockaddr(op.ss);
@@ -135,7 +134,7 @@ io::Result<std::size_t> UdpSocket::try_send_to(std::span<const std::byte> buf,
 }
 
 io::Result<std::pair<std::size_t, SocketAddr>> UdpSocket::try_recv_from(
-    std::span<std::byte> buf) noexcept {
+    io::MutableBuffer buf) noexcept {
   detail::RecvFromOp<detail::InetAddrConv> op(sock_.fd(), buf.data(), buf.size(), 0);
   return op.finish(detail::try_io_once(sock_.io(), io::Interest::READABLE.mask(), op));
 }

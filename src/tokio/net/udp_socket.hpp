@@ -20,6 +20,7 @@
 #include <string_view>
 #include <utility>
 
+#include "tokio/io/async_io.hpp"
 #include "tokio/core/result.hpp"
 #include "tokio/net/ip_addr.hpp"
 #include "tokio/net/lookup_host.hpp"
@@ -49,54 +50,43 @@ class UdpSocket {
   Task<io::Result<void>> connect(ToSocketAddrs addr);
 
   // --- connected: send / recv
-  auto send(std::span<const std::byte> buf) noexcept {
+  auto send(io::ConstBuffer buf) noexcept {
     return detail::IoOp<detail::SendOp>(
         sock_.io(), io::Interest::WRITABLE,
         detail::SendOp{{}, sock_.fd(), buf.data(), buf.size(), false});
   }
-  auto send(std::string_view s) noexcept { return send(as_span(s)); }
-  auto recv(std::span<std::byte> buf) noexcept {
+  auto recv(io::MutableBuffer buf) noexcept {
     return detail::IoOp<detail::RecvOp>(
         sock_.io(), io::Interest::READABLE,
         detail::RecvOp{{}, sock_.fd(), buf.data(), buf.size(), 0, false});
   }
-  auto recv(std::span<char> buf) noexcept { return recv(std::as_writable_bytes(buf)); }
 
   // --- any peer
-  auto send_to(std::span<const std::byte> buf, const SocketAddr& target) noexcept {
+  auto send_to(io::ConstBuffer buf, const SocketAddr& target) noexcept {
     detail::SendToOp op{{}, sock_.fd(), buf.data(), buf.size(), {}, 0};
     op.len = target.to_sockaddr(op.ss);
     return detail::IoOp<detail::SendToOp>(sock_.io(), io::Interest::WRITABLE, op);
   }
-  auto send_to(std::string_view s, const SocketAddr& target) noexcept {
-    return send_to(as_span(s), target);
-  }
   // With a host name to resolve first ("host:port"): io::Result<size_t>.
-  Task<io::Result<std::size_t>> send_to(std::span<const std::byte> buf, ToSocketAddrs target);
-  Task<io::Result<std::size_t>> send_to(std::string_view s, ToSocketAddrs target) {
-    return send_to(as_span(s), std::move(target));
-  }
+  Task<io::Result<std::size_t>> send_to(io::ConstBuffer buf, ToSocketAddrs target);
   // io::Result<std::pair<std::size_t, SocketAddr>>.
-  auto recv_from(std::span<std::byte> buf) noexcept {
+  auto recv_from(io::MutableBuffer buf) noexcept {
     using Op = detail::RecvFromOp<detail::InetAddrConv>;
     return detail::IoOp<Op>(sock_.io(), io::Interest::READABLE,
                             Op(sock_.fd(), buf.data(), buf.size(), 0));
   }
-  auto recv_from(std::span<char> buf) noexcept { return recv_from(std::as_writable_bytes(buf)); }
   // Like recv_from, leaving the datagram queued.
-  auto peek_from(std::span<std::byte> buf) noexcept {
+  auto peek_from(io::MutableBuffer buf) noexcept {
     using Op = detail::RecvFromOp<detail::InetAddrConv>;
     return detail::IoOp<Op>(sock_.io(), io::Interest::READABLE,
                             Op(sock_.fd(), buf.data(), buf.size(), MSG_PEEK));
   }
-  auto peek_from(std::span<char> buf) noexcept { return peek_from(std::as_writable_bytes(buf)); }
 
   // Non-waiting forms: EAGAIN when not ready.
-  io::Result<std::size_t> try_send(std::span<const std::byte> buf) noexcept;
-  io::Result<std::size_t> try_recv(std::span<std::byte> buf) noexcept;
-  io::Result<std::size_t> try_send_to(std::span<const std::byte> buf,
-                                      const SocketAddr& target) noexcept;
-  io::Result<std::pair<std::size_t, SocketAddr>> try_recv_from(std::span<std::byte> buf) noexcept;
+  io::Result<std::size_t> try_send(io::ConstBuffer buf) noexcept;
+  io::Result<std::size_t> try_recv(io::MutableBuffer buf) noexcept;
+  io::Result<std::size_t> try_send_to(io::ConstBuffer buf, const SocketAddr& target) noexcept;
+  io::Result<std::pair<std::size_t, SocketAddr>> try_recv_from(io::MutableBuffer buf) noexcept;
 
   auto readable() noexcept {
     return detail::ReadinessAwait<detail::FinishVoid>(sock_.io(), io::Interest::READABLE);
@@ -133,9 +123,6 @@ class UdpSocket {
   io::Result<void> leave_multicast_v6(const Ipv6Addr& multiaddr, uint32_t ifindex) noexcept;
 
  private:
-  static std::span<const std::byte> as_span(std::string_view s) noexcept {
-    return {reinterpret_cast<const std::byte*>(s.data()), s.size()};
-  }
   explicit UdpSocket(detail::PollSocket s) noexcept : sock_(std::move(s)) {}
   detail::PollSocket sock_;
 };

@@ -55,12 +55,12 @@ io::Result<void> UnixDatagram::connect(std::string_view path) noexcept {
   return {};
 }
 
-io::Result<std::size_t> UnixDatagram::try_send(std::span<const std::byte> buf) noexcept {
+io::Result<std::size_t> UnixDatagram::try_send(io::ConstBuffer buf) noexcept {
   detail::SendOp op{{}, sock_.fd(), buf.data(), buf.size(), false};
   return detail::finish_size(detail::try_io_once(sock_.io(), io::Interest::WRITABLE.mask(), op));
 }
 
-io::Result<std::size_t> UnixDatagram::try_recv(std::span<std::byte> buf) noexcept {
+io::Result<std::size_t> UnixDatagram::try_recv(io::MutableBuffer buf) noexcept {
   detail::RecvOp op{{}, sock_.fd(), buf.data(), buf.size(), 0, false};
   return detail::finish_size(detail::try_io_once(sock_.io(), io::Interest::READABLE.mask(), op));
 }

@@ -15,6 +15,7 @@
 #include <string_view>
 #include <utility>
 
+#include "tokio/io/async_io.hpp"
 #include "tokio/core/result.hpp"
 #include "tokio/net/detail/socket.hpp"
 #include "tokio/net/unix_addr.hpp"
@@ -50,21 +51,19 @@ class UnixDatagram {
 
   io::Result<void> connect(std::string_view path) noexcept;
 
-  auto send(std::span<const std::byte> buf) noexcept {
+  auto send(io::ConstBuffer buf) noexcept {
     return detail::IoOp<detail::SendOp>(
         sock_.io(), io::Interest::WRITABLE,
         detail::SendOp{{}, sock_.fd(), buf.data(), buf.size(), false});
   }
-  auto send(std::string_view s) noexcept { return send(as_span(s)); }
-  auto recv(std::span<std::byte> buf) noexcept {
+  auto recv(io::MutableBuffer buf) noexcept {
     return detail::IoOp<detail::RecvOp>(
         sock_.io(), io::Interest::READABLE,
         detail::RecvOp{{}, sock_.fd(), buf.data(), buf.size(), 0, false});
   }
-  auto recv(std::span<char> buf) noexcept { return recv(std::as_writable_bytes(buf)); }
 
   // io::Result<size_t>; an invalid path fails when awaited.
-  auto send_to(std::span<const std::byte> buf, std::string_view path) noexcept {
+  auto send_to(io::ConstBuffer buf, std::string_view path) noexcept {
     detail_unix::SendToPathOp op{{{}, sock_.fd(), buf.data(), buf.size(), {}, 0}, {}};
     auto a = UnixSocketAddr::from_pathname(path);
     if (a) {
@@ -75,19 +74,15 @@ class UnixDatagram {
     }
     return detail::IoOp<detail_unix::SendToPathOp>(sock_.io(), io::Interest::WRITABLE, op);
   }
-  auto send_to(std::string_view s, std::string_view path) noexcept {
-    return send_to(as_span(s), path);
-  }
   // io::Result<std::pair<std::size_t, UnixSocketAddr>>.
-  auto recv_from(std::span<std::byte> buf) noexcept {
+  auto recv_from(io::MutableBuffer buf) noexcept {
     using Op = detail::RecvFromOp<detail_unix::AddrConv>;
     return detail::IoOp<Op>(sock_.io(), io::Interest::READABLE,
                             Op(sock_.fd(), buf.data(), buf.size(), 0));
   }
-  auto recv_from(std::span<char> buf) noexcept { return recv_from(std::as_writable_bytes(buf)); }
 
-  io::Result<std::size_t> try_send(std::span<const std::byte> buf) noexcept;
-  io::Result<std::size_t> try_recv(std::span<std::byte> buf) noexcept;
+  io::Result<std::size_t> try_send(io::ConstBuffer buf) noexcept;
+  io::Result<std::size_t> try_recv(io::MutableBuffer buf) noexcept;
 
   auto readable() noexcept {
     return detail::ReadinessAwait<detail::FinishVoid>(sock_.io(), io::Interest::READABLE);
@@ -113,9 +108,6 @@ class UnixDatagram {
   }
 
  private:
-  static std::span<const std::byte> as_span(std::string_view s) noexcept {
-    return {reinterpret_cast<const std::byte*>(s.data()), s.size()};
-  }
   explicit UnixDatagram(detail::PollSocket s) noexcept : sock_(std::move(s)) {}
   detail::PollSocket sock_;
 };

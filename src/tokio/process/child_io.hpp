@@ -60,11 +60,11 @@ class ChildPipe {
   ChildPipe& operator=(ChildPipe&&) noexcept = default;
   ~ChildPipe() = default;
 
-  auto read_op(std::span<std::byte> buf) noexcept {
+  auto read_op(io::MutableBuffer buf) noexcept {
     return IoOp<PipeReadOp>(pipe_.io(), io::Interest::READABLE,
                             PipeReadOp{{}, pipe_.fd(), buf.data(), buf.size()});
   }
-  io::Result<std::size_t> try_read_op(std::span<std::byte> buf) noexcept {
+  io::Result<std::size_t> try_read_op(io::MutableBuffer buf) noexcept {
     PipeReadOp op{{}, pipe_.fd(), buf.data(), buf.size()};
     return finish_size(try_io_once(pipe_.io(), io::Interest::READABLE.mask(), op));
   }
@@ -93,12 +93,11 @@ class ChildStdin : public detail::ChildPipe, public io::Ext<ChildStdin> {
   ChildStdin& operator=(ChildStdin&&) noexcept = default;
 
   // Writes some prefix of buf (io::Result<std::size_t>).
-  auto write(std::span<const std::byte> buf) noexcept {
+  auto write(io::ConstBuffer buf) noexcept {
     return detail::IoOp<detail::PipeWriteOp>(
         pipe_.io(), io::Interest::WRITABLE,
         detail::PipeWriteOp{{}, pipe_.fd(), buf.data(), buf.size()});
   }
-  auto write(std::string_view s) noexcept { return write(io::as_bytes(std::span<const char>(s))); }
   auto write_vectored(std::span<const io::IoSlice> bufs) noexcept {
     std::size_t total = 0;
     for (const auto& b : bufs) total += b.size();
@@ -111,7 +110,7 @@ class ChildStdin : public detail::ChildPipe, public io::Ext<ChildStdin> {
   // Closes the pipe: the child reads end of file.
   auto shutdown() noexcept { return detail::PipeCloseOp(&pipe_); }
   // EAGAIN when the pipe is full.
-  io::Result<std::size_t> try_write(std::span<const std::byte> buf) noexcept {
+  io::Result<std::size_t> try_write(io::ConstBuffer buf) noexcept {
     detail::PipeWriteOp op{{}, pipe_.fd(), buf.data(), buf.size()};
     return detail::finish_size(detail::try_io_once(pipe_.io(), io::Interest::WRITABLE.mask(), op));
   }
@@ -133,9 +132,8 @@ class ChildOutput : public detail::ChildPipe, public io::Ext<ChildOutput<Stream>
   ChildOutput& operator=(ChildOutput&&) noexcept = default;
 
   // Reads up to buf.size() bytes; 0 = the child closed its end (usually: it exited).
-  auto read(std::span<std::byte> buf) noexcept { return read_op(buf); }
-  auto read(std::span<char> buf) noexcept { return read_op(io::as_writable_bytes(buf)); }
-  io::Result<std::size_t> try_read(std::span<std::byte> buf) noexcept { return try_read_op(buf); }
+  auto read(io::MutableBuffer buf) noexcept { return read_op(buf); }
+  io::Result<std::size_t> try_read(io::MutableBuffer buf) noexcept { return try_read_op(buf); }
 
  private:
   friend struct detail::ChildFactory;

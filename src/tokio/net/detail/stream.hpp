@@ -43,11 +43,10 @@ class ShutdownAwait : public Leaf<ShutdownAwait> {
 class StreamBase : public io::Ext<StreamBase> {
  public:
   // Reads up to buf.size() bytes; 0 means end of stream (or an empty buffer).
-  auto read(std::span<std::byte> buf) noexcept {
+  auto read(io::MutableBuffer buf) noexcept {
     return IoOp<RecvOp>(sock_.io(), io::Interest::READABLE,
                         RecvOp{{}, sock_.fd(), buf.data(), buf.size(), 0, true, inq_state()});
   }
-  auto read(std::span<char> buf) noexcept { return read(std::as_writable_bytes(buf)); }
   auto read_vectored(std::span<const iovec> bufs) noexcept {
     return IoOp<MsgOp>(sock_.io(), io::Interest::READABLE,
                        MsgOp{{},
@@ -60,13 +59,9 @@ class StreamBase : public io::Ext<StreamBase> {
   }
 
   // Writes some prefix of buf (at least one byte unless buf is empty); returns its length.
-  auto write(std::span<const std::byte> buf) noexcept {
+  auto write(io::ConstBuffer buf) noexcept {
     return IoOp<SendOp>(sock_.io(), io::Interest::WRITABLE,
                         SendOp{{}, sock_.fd(), buf.data(), buf.size(), true});
-  }
-  auto write(std::string_view s) noexcept {
-    return write(
-        std::span<const std::byte>(reinterpret_cast<const std::byte*>(s.data()), s.size()));
   }
   auto write_vectored(std::span<const iovec> bufs) noexcept {
     return IoOp<MsgOp>(sock_.io(), io::Interest::WRITABLE,
@@ -88,13 +83,9 @@ class StreamBase : public io::Ext<StreamBase> {
         bufs.size() < std::size_t(IOV_MAX) ? bufs.size() : std::size_t(IOV_MAX)));
   }
   // Writes the whole buffer (io::Result<void>). Not cancel-safe.
-  auto write_all(std::span<const std::byte> buf) noexcept {
+  auto write_all(io::ConstBuffer buf) noexcept {
     return IoOp<SendAllOp>(sock_.io(), io::Interest::WRITABLE,
                            SendAllOp{{}, sock_.fd(), buf.data(), buf.size()});
-  }
-  auto write_all(std::string_view s) noexcept {
-    return write_all(
-        std::span<const std::byte>(reinterpret_cast<const std::byte*>(s.data()), s.size()));
   }
   // Sockets have no user-space buffer: flush completes at once.
   auto flush() noexcept { return ReadyValue<io::Result<void>>(io::Result<void>()); }
@@ -102,25 +93,18 @@ class StreamBase : public io::Ext<StreamBase> {
   auto shutdown() noexcept { return ShutdownAwait(sock_.fd()); }
 
   // Non-waiting forms: EAGAIN (std::errc::resource_unavailable_try_again) when not ready.
-  io::Result<std::size_t> try_read(std::span<std::byte> buf) noexcept {
+  io::Result<std::size_t> try_read(io::MutableBuffer buf) noexcept {
     RecvOp op{{}, sock_.fd(), buf.data(), buf.size(), 0, true, inq_state()};
     return finish_size(try_io_once(sock_.io(), io::Interest::READABLE.mask(), op));
-  }
-  io::Result<std::size_t> try_read(std::span<char> buf) noexcept {
-    return try_read(std::as_writable_bytes(buf));
   }
   io::Result<std::size_t> try_read_vectored(std::span<const iovec> bufs) noexcept {
     MsgOp op{
         {}, sock_.fd(), bufs.data(), bufs.size(), false, true, iov_total(bufs.data(), bufs.size())};
     return finish_size(try_io_once(sock_.io(), io::Interest::READABLE.mask(), op));
   }
-  io::Result<std::size_t> try_write(std::span<const std::byte> buf) noexcept {
+  io::Result<std::size_t> try_write(io::ConstBuffer buf) noexcept {
     SendOp op{{}, sock_.fd(), buf.data(), buf.size(), true};
     return finish_size(try_io_once(sock_.io(), io::Interest::WRITABLE.mask(), op));
-  }
-  io::Result<std::size_t> try_write(std::string_view s) noexcept {
-    return try_write(
-        std::span<const std::byte>(reinterpret_cast<const std::byte*>(s.data()), s.size()));
   }
   io::Result<std::size_t> try_write_vectored(std::span<const iovec> bufs) noexcept {
     MsgOp op{
