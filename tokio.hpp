@@ -20173,6 +20173,7 @@ SplitStream(io::Split<R>) -> SplitStream<R>;
 // Indexing out of range and advancing past the end throw std::out_of_range.
 
 /* #include <atomic> (already above) */
+/* #include <bit> (already above) */
 /* #include <cstddef> (already above) */
 /* #include <cstdint> (already above) */
 /* #include <cstring> (already above) */
@@ -20181,6 +20182,117 @@ SplitStream(io::Split<R>) -> SplitStream<R>;
 /* #include <string_view> (already above) */
 /* #include <utility> (already above) */
 
+/* begin file src/tokio/codec/detail/buf_get.hpp */
+#if TOKIO_HAS_CODEC
+// The reading half of the `bytes` crate's Buf trait, shared by Bytes and BytesMut: a
+// decoder takes a frame's header off the front of its buffer the way Rust code does,
+//
+//   if (src.len() < 4) co_return std::nullopt;      // (in a Decoder: wait for more)
+//   uint32_t n = src.get_u32();                     // big-endian, consumes 4 bytes
+//
+// Every get_ consumes what it reads (as Buf::get_* does). Where Rust panics for lack of
+// bytes, these throw std::out_of_range naming the call and what was missing, and consume
+// nothing. The window type B supplies data(), len() and advance(n); split_to(n) for
+// copy_to_bytes.
+
+/* #include <bit> (already above) */
+/* #include <cstddef> (already above) */
+/* #include <cstdint> (already above) */
+/* #include <cstring> (already above) */
+/* #include <span> (already above) */
+
+namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
+
+[[noreturn]] void throw_buf_short(const char* call, std::size_t need, std::size_t have);
+[[noreturn]] void throw_buf_width(const char* call, std::size_t nbytes);
+
+// Reads an unsigned integer of `nbytes` bytes (1..8) at p, big- or little-endian.
+inline uint64_t load_uint(const std::byte* p, std::size_t nbytes, bool big_endian) noexcept {
+  uint64_t v = 0;
+  for (std::size_t i = 0; i < nbytes; ++i) {
+    uint64_t b = std::to_integer<uint64_t>(p[i]);
+    v |= b << (8 * (big_endian ? nbytes - 1 - i : i));
+  }
+  return v;
+}
+
+template <class B>
+class BufGet {
+ public:
+  // Buf::remaining / has_remaining / chunk: the unread bytes.
+  std::size_t remaining() const noexcept { return self().len(); }
+  bool has_remaining() const noexcept { return self().len() != 0; }
+  std::span<const std::byte> chunk() const noexcept { return {self().data(), self().len()}; }
+
+  uint8_t get_u8() { return static_cast<uint8_t>(take("get_u8", 1, true)); }
+  int8_t get_i8() { return static_cast<int8_t>(get_u8()); }
+  uint16_t get_u16() { return static_cast<uint16_t>(take("get_u16", 2, true)); }
+  uint16_t get_u16_le() { return static_cast<uint16_t>(take("get_u16_le", 2, false)); }
+  int16_t get_i16() { return static_cast<int16_t>(get_u16()); }
+  int16_t get_i16_le() { return static_cast<int16_t>(get_u16_le()); }
+  uint32_t get_u32() { return static_cast<uint32_t>(take("get_u32", 4, true)); }
+  uint32_t get_u32_le() { return static_cast<uint32_t>(take("get_u32_le", 4, false)); }
+  int32_t get_i32() { return static_cast<int32_t>(get_u32()); }
+  int32_t get_i32_le() { return static_cast<int32_t>(get_u32_le()); }
+  uint64_t get_u64() { return take("get_u64", 8, true); }
+  uint64_t get_u64_le() { return take("get_u64_le", 8, false); }
+  int64_t get_i64() { return static_cast<int64_t>(get_u64()); }
+  int64_t get_i64_le() { return static_cast<int64_t>(get_u64_le()); }
+  float get_f32() { return std::bit_cast<float>(get_u32()); }
+  float get_f32_le() { return std::bit_cast<float>(get_u32_le()); }
+  double get_f64() { return std::bit_cast<double>(get_u64()); }
+  double get_f64_le() { return std::bit_cast<double>(get_u64_le()); }
+  // An integer of `nbytes` bytes (1..8; else std::out_of_range); get_int sign-extends.
+  uint64_t get_uint(std::size_t nbytes) {
+    return take("get_uint", width("get_uint", nbytes), true);
+  }
+  uint64_t get_uint_le(std::size_t nbytes) {
+    return take("get_uint_le", width("get_uint_le", nbytes), false);
+  }
+  int64_t get_int(std::size_t nbytes) { return extend(get_uint(nbytes), nbytes); }
+  int64_t get_int_le(std::size_t nbytes) { return extend(get_uint_le(nbytes), nbytes); }
+
+  // Fills `dst` from the front and consumes that many bytes.
+  void copy_to_slice(std::span<std::byte> dst) {
+    need("copy_to_slice", dst.size());
+    if (!dst.empty()) std::memcpy(dst.data(), self().data(), dst.size());
+    self().advance(dst.size());
+  }
+  // The first `n` bytes as a Bytes (no copy: it shares the storage), consumed here.
+  auto copy_to_bytes(std::size_t n) {
+    need("copy_to_bytes", n);
+    if constexpr (requires(B & b) { std::move(b.split_to(n)).freeze(); }) {
+      return std::move(self().split_to(n)).freeze();
+    } else {
+      return self().split_to(n);
+    }
+  }
+
+ private:
+  const B& self() const noexcept { return static_cast<const B&>(*this); }
+  B& self() noexcept { return static_cast<B&>(*this); }
+  void need(const char* call, std::size_t n) const {
+    if (self().len() < n) throw_buf_short(call, n, self().len());
+  }
+  static std::size_t width(const char* call, std::size_t nbytes) {
+    if (nbytes == 0 || nbytes > 8) throw_buf_width(call, nbytes);
+    return nbytes;
+  }
+  static int64_t extend(uint64_t v, std::size_t nbytes) noexcept {
+    const unsigned shift = static_cast<unsigned>(64 - 8 * nbytes);
+    return static_cast<int64_t>(v << shift) >> shift;
+  }
+  uint64_t take(const char* call, std::size_t n, bool big_endian) {
+    need(call, n);
+    const uint64_t v = load_uint(self().data(), n, big_endian);
+    self().advance(n);
+    return v;
+  }
+};
+
+}  // namespace tokio::detail
+#endif // TOKIO_HAS_CODEC
+/* end file src/tokio/codec/detail/buf_get.hpp */
 #endif // TOKIO_HAS_CODEC
 #if TOKIO_HAS_CODEC
 
@@ -20226,8 +20338,9 @@ namespace tokio::inline TOKIO_ABI_NAMESPACE::codec {
 
 class BytesMut;
 
-// An immutable, cheaply copyable byte string.
-class Bytes {
+// An immutable, cheaply copyable byte string. The get_ readers (Buf's: get_u32,
+// get_i64_le, copy_to_bytes, ...) consume from the front: see detail/buf_get.hpp.
+class Bytes : public detail::BufGet<Bytes> {
  public:
   Bytes() noexcept = default;
   // A copy of `s` in a new block.
@@ -20329,8 +20442,9 @@ class Bytes {
   std::size_t len_ = 0;
 };
 
-// A growable byte buffer with O(1) splits (see the top of this file).
-class BytesMut {
+// A growable byte buffer with O(1) splits (see the top of this file). Reads with the
+// get_ methods of Buf (detail/buf_get.hpp), writes with the put_ methods of BufMut.
+class BytesMut : public detail::BufGet<BytesMut> {
  public:
   BytesMut() noexcept = default;
   static BytesMut with_capacity(std::size_t n) {
@@ -20431,6 +20545,23 @@ class BytesMut {
   void put_u32_le(uint32_t v) { put_int_bytes(v, 4, false); }
   void put_u64(uint64_t v) { put_int_bytes(v, 8, true); }
   void put_u64_le(uint64_t v) { put_int_bytes(v, 8, false); }
+  // Signed and floating-point forms: the same bytes as the unsigned of that width (two's
+  // complement; IEEE 754 bits).
+  void put_i8(int8_t v) { put_u8(static_cast<uint8_t>(v)); }
+  void put_i16(int16_t v) { put_u16(static_cast<uint16_t>(v)); }
+  void put_i16_le(int16_t v) { put_u16_le(static_cast<uint16_t>(v)); }
+  void put_i32(int32_t v) { put_u32(static_cast<uint32_t>(v)); }
+  void put_i32_le(int32_t v) { put_u32_le(static_cast<uint32_t>(v)); }
+  void put_i64(int64_t v) { put_u64(static_cast<uint64_t>(v)); }
+  void put_i64_le(int64_t v) { put_u64_le(static_cast<uint64_t>(v)); }
+  void put_int(int64_t v, std::size_t nbytes) { put_uint(static_cast<uint64_t>(v), nbytes); }
+  void put_int_le(int64_t v, std::size_t nbytes) { put_uint_le(static_cast<uint64_t>(v), nbytes); }
+  void put_f32(float v) { put_u32(std::bit_cast<uint32_t>(v)); }
+  void put_f32_le(float v) { put_u32_le(std::bit_cast<uint32_t>(v)); }
+  void put_f64(double v) { put_u64(std::bit_cast<uint64_t>(v)); }
+  void put_f64_le(double v) { put_u64_le(std::bit_cast<uint64_t>(v)); }
+  // `count` copies of the byte `v` (BufMut::put_bytes).
+  void put_bytes(uint8_t v, std::size_t count) { resize(len_ + count, std::byte{v}); }
 
   // --- writing into the spare capacity (reads land here)
   // The bytes after the data that this BytesMut may fill (capacity() - len()).
@@ -20540,12 +20671,7 @@ class BytesMut {
 
 // Reads an unsigned integer of `nbytes` bytes (1..8) at p, big- or little-endian.
 inline uint64_t get_uint(const std::byte* p, std::size_t nbytes, bool big_endian) noexcept {
-  uint64_t v = 0;
-  for (std::size_t i = 0; i < nbytes; ++i) {
-    uint64_t b = std::to_integer<uint64_t>(p[i]);
-    v |= b << (8 * (big_endian ? nbytes - 1 - i : i));
-  }
-  return v;
+  return detail::load_uint(p, nbytes, big_endian);
 }
 
 }  // namespace tokio::codec
@@ -37325,6 +37451,7 @@ Result<void, std::error_code> AnyDelimiterCodec::encode(std::span<const std::byt
 /* #include <limits> (already above) */
 /* #include <new> (already above) */
 /* #include <stdexcept> (already above) */
+/* #include <string> (already above) */
 
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
@@ -37345,6 +37472,17 @@ void bytes_block_free(BytesBlock* b) noexcept {
 
 void throw_bytes_range(const char* what) {
   throw std::out_of_range(std::string("tokio::codec: ") + what + ": out of range");
+}
+
+void throw_buf_short(const char* call, std::size_t need, std::size_t have) {
+  throw std::out_of_range("tokio::codec: " + std::string(call) + " needs " + std::to_string(need) +
+                          " bytes but the buffer holds " + std::to_string(have) +
+                          " (check len() first; a Decoder returns nullopt to wait for more)");
+}
+
+void throw_buf_width(const char* call, std::size_t nbytes) {
+  throw std::out_of_range("tokio::codec: " + std::string(call) + "(" + std::to_string(nbytes) +
+                          "): an integer is 1 to 8 bytes wide");
 }
 
 }  // namespace tokio::detail

@@ -238,3 +238,125 @@ TEST_CASE("Bytes: copies dropped on other threads release the block once") {
   CHECK(bad.load() == 0);
   CHECK(shared.len() == 1000);
 }
+
+namespace {
+
+// One value of each width, put by BytesMut's put_ and read back by get_ of the same form.
+template <class Buf>
+void check_get_all(Buf buf, uint64_t u, int64_t s, std::size_t w, double f) {
+  const auto su = static_cast<uint64_t>(s);
+  CHECK(buf.get_u8() == static_cast<uint8_t>(u));
+  CHECK(buf.get_i8() == static_cast<int8_t>(s));
+  CHECK(buf.get_u16() == static_cast<uint16_t>(u));
+  CHECK(buf.get_u16_le() == static_cast<uint16_t>(u));
+  CHECK(buf.get_i16() == static_cast<int16_t>(su));
+  CHECK(buf.get_i16_le() == static_cast<int16_t>(su));
+  CHECK(buf.get_u32() == static_cast<uint32_t>(u));
+  CHECK(buf.get_u32_le() == static_cast<uint32_t>(u));
+  CHECK(buf.get_i32() == static_cast<int32_t>(su));
+  CHECK(buf.get_i32_le() == static_cast<int32_t>(su));
+  CHECK(buf.get_u64() == u);
+  CHECK(buf.get_u64_le() == u);
+  CHECK(buf.get_i64() == s);
+  CHECK(buf.get_i64_le() == s);
+  CHECK(buf.get_f32() == static_cast<float>(f));
+  CHECK(buf.get_f32_le() == static_cast<float>(f));
+  CHECK(buf.get_f64() == f);
+  CHECK(buf.get_f64_le() == f);
+  const uint64_t mask = w == 8 ? ~uint64_t{0} : (uint64_t{1} << (8 * w)) - 1;
+  CHECK(buf.get_uint(w) == (u & mask));
+  CHECK(buf.get_uint_le(w) == (u & mask));
+  // get_int sign-extends the w-byte field: the model keeps the low 8w bits of s.
+  const unsigned shift = static_cast<unsigned>(64 - 8 * w);
+  const int64_t low = static_cast<int64_t>(su << shift) >> shift;
+  CHECK(buf.get_int(w) == low);
+  CHECK(buf.get_int_le(w) == low);
+  CHECK(buf.remaining() == 3);
+  CHECK(buf.has_remaining());
+  auto tail = buf.copy_to_bytes(2);
+  CHECK(tail == std::string_view("xy"));
+  std::array<std::byte, 1> last{};
+  buf.copy_to_slice(last);
+  CHECK(last[0] == std::byte{'z'});
+  CHECK_FALSE(buf.has_remaining());
+}
+
+}  // namespace
+
+TEST_CASE("BytesMut / Bytes: put_ and get_ round-trip every integer and float form") {
+  Rng rng(11);
+  for (std::size_t round = 0; round < test::scaled(200); ++round) {
+    const uint64_t u = (uint64_t{rng.below(1u << 31)} << 33) ^ rng.below(1u << 31);
+    const int64_t s = round % 2 ? -static_cast<int64_t>(u >> 1) : static_cast<int64_t>(u >> 1);
+    const std::size_t w = 1 + round % 8;
+    const double f = static_cast<double>(static_cast<int32_t>(u)) / 8.0;
+    BytesMut buf;
+    buf.put_u8(static_cast<uint8_t>(u));
+    buf.put_i8(static_cast<int8_t>(s));
+    buf.put_u16(static_cast<uint16_t>(u));
+    buf.put_u16_le(static_cast<uint16_t>(u));
+    buf.put_i16(static_cast<int16_t>(s));
+    buf.put_i16_le(static_cast<int16_t>(s));
+    buf.put_u32(static_cast<uint32_t>(u));
+    buf.put_u32_le(static_cast<uint32_t>(u));
+    buf.put_i32(static_cast<int32_t>(s));
+    buf.put_i32_le(static_cast<int32_t>(s));
+    buf.put_u64(u);
+    buf.put_u64_le(u);
+    buf.put_i64(s);
+    buf.put_i64_le(s);
+    buf.put_f32(static_cast<float>(f));
+    buf.put_f32_le(static_cast<float>(f));
+    buf.put_f64(f);
+    buf.put_f64_le(f);
+    buf.put_uint(u, w);
+    buf.put_uint_le(u, w);
+    buf.put_int(s, w);
+    buf.put_int_le(s, w);
+    buf.put("xyz");
+    check_get_all(BytesMut(buf), u, s, w, f);
+    check_get_all(std::move(buf).freeze(), u, s, w, f);
+  }
+}
+
+TEST_CASE("BytesMut / Bytes: byte order is the wire's, short reads throw and consume nothing") {
+  BytesMut buf;
+  buf.put_u32(0x01020304);
+  buf.put_u16_le(0x0506);
+  buf.put_bytes(0xAB, 3);
+  CHECK(buf.len() == 9);
+  CHECK(buf[0] == std::byte{1});
+  CHECK(buf[3] == std::byte{4});
+  CHECK(buf[4] == std::byte{6});
+  CHECK(buf[5] == std::byte{5});
+  CHECK(buf[8] == std::byte{0xAB});
+  CHECK(buf.chunk().size() == 9);
+  CHECK(buf.get_u32() == 0x01020304);
+  CHECK(buf.get_u16() == 0x0605);  // read back in the other order: the bytes are the wire's
+  CHECK(buf.remaining() == 3);
+  // Too few bytes: an error naming the call and the counts; nothing consumed.
+  try {
+    (void)buf.get_u32();
+    FAIL("get_u32 on 3 bytes did not throw");
+  } catch (const std::out_of_range& e) {
+    CHECK(std::string(e.what()).find("get_u32 needs 4 bytes but the buffer holds 3") !=
+          std::string::npos);
+  }
+  CHECK(buf.remaining() == 3);
+  CHECK_THROWS_AS((void)buf.copy_to_bytes(4), std::out_of_range);
+  CHECK_THROWS_AS((void)buf.get_uint(9), std::out_of_range);
+  CHECK_THROWS_AS((void)buf.get_int(0), std::out_of_range);
+  CHECK_THROWS_AS(buf.put_int(1, 9), std::out_of_range);
+  CHECK(buf.remaining() == 3);
+  Bytes empty;
+  CHECK_THROWS_AS((void)empty.get_u8(), std::out_of_range);
+  CHECK_FALSE(empty.has_remaining());
+  // copy_to_bytes shares the storage (no copy): the Bytes points into the buffer's block.
+  BytesMut big;
+  big.put("0123456789");
+  const std::byte* at = big.data();
+  Bytes head = big.copy_to_bytes(4);
+  CHECK(head.data() == at);
+  CHECK(head == std::string_view("0123"));
+  CHECK(big == std::string_view("456789"));
+}

@@ -1,6 +1,7 @@
 #include <limits>
 #include <new>
 #include <stdexcept>
+#include <string>
 
 #include "tokio/codec/bytes.hpp"
 
@@ -22,6 +23,17 @@ void bytes_block_free(BytesBlock* b) noexcept {
 
 void throw_bytes_range(const char* what) {
   throw std::out_of_range(std::string("tokio::codec: ") + what + ": out of range");
+}
+
+void throw_buf_short(const char* call, std::size_t need, std::size_t have) {
+  throw std::out_of_range("tokio::codec: " + std::string(call) + " needs " + std::to_string(need) +
+                          " bytes but the buffer holds " + std::to_string(have) +
+                          " (check len() first; a Decoder returns nullopt to wait for more)");
+}
+
+void throw_buf_width(const char* call, std::size_t nbytes) {
+  throw std::out_of_range("tokio::codec: " + std::string(call) + "(" + std::to_string(nbytes) +
+                          "): an integer is 1 to 8 bytes wide");
 }
 
 }  // namespace tokio::detail

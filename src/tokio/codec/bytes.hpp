@@ -26,6 +26,7 @@
 // Indexing out of range and advancing past the end throw std::out_of_range.
 
 #include <atomic>
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -34,6 +35,7 @@
 #include <string_view>
 #include <utility>
 
+#include "tokio/codec/detail/buf_get.hpp"
 #include "tokio/core/config.hpp"
 
 namespace tokio::detail {
@@ -78,8 +80,9 @@ namespace tokio::codec {
 
 class BytesMut;
 
-// An immutable, cheaply copyable byte string.
-class Bytes {
+// An immutable, cheaply copyable byte string. The get_ readers (Buf's: get_u32,
+// get_i64_le, copy_to_bytes, ...) consume from the front: see detail/buf_get.hpp.
+class Bytes : public detail::BufGet<Bytes> {
  public:
   Bytes() noexcept = default;
   // A copy of `s` in a new block.
@@ -181,8 +184,9 @@ class Bytes {
   std::size_t len_ = 0;
 };
 
-// A growable byte buffer with O(1) splits (see the top of this file).
-class BytesMut {
+// A growable byte buffer with O(1) splits (see the top of this file). Reads with the
+// get_ methods of Buf (detail/buf_get.hpp), writes with the put_ methods of BufMut.
+class BytesMut : public detail::BufGet<BytesMut> {
  public:
   BytesMut() noexcept = default;
   static BytesMut with_capacity(std::size_t n) {
@@ -283,6 +287,23 @@ class BytesMut {
   void put_u32_le(uint32_t v) { put_int_bytes(v, 4, false); }
   void put_u64(uint64_t v) { put_int_bytes(v, 8, true); }
   void put_u64_le(uint64_t v) { put_int_bytes(v, 8, false); }
+  // Signed and floating-point forms: the same bytes as the unsigned of that width (two's
+  // complement; IEEE 754 bits).
+  void put_i8(int8_t v) { put_u8(static_cast<uint8_t>(v)); }
+  void put_i16(int16_t v) { put_u16(static_cast<uint16_t>(v)); }
+  void put_i16_le(int16_t v) { put_u16_le(static_cast<uint16_t>(v)); }
+  void put_i32(int32_t v) { put_u32(static_cast<uint32_t>(v)); }
+  void put_i32_le(int32_t v) { put_u32_le(static_cast<uint32_t>(v)); }
+  void put_i64(int64_t v) { put_u64(static_cast<uint64_t>(v)); }
+  void put_i64_le(int64_t v) { put_u64_le(static_cast<uint64_t>(v)); }
+  void put_int(int64_t v, std::size_t nbytes) { put_uint(static_cast<uint64_t>(v), nbytes); }
+  void put_int_le(int64_t v, std::size_t nbytes) { put_uint_le(static_cast<uint64_t>(v), nbytes); }
+  void put_f32(float v) { put_u32(std::bit_cast<uint32_t>(v)); }
+  void put_f32_le(float v) { put_u32_le(std::bit_cast<uint32_t>(v)); }
+  void put_f64(double v) { put_u64(std::bit_cast<uint64_t>(v)); }
+  void put_f64_le(double v) { put_u64_le(std::bit_cast<uint64_t>(v)); }
+  // `count` copies of the byte `v` (BufMut::put_bytes).
+  void put_bytes(uint8_t v, std::size_t count) { resize(len_ + count, std::byte{v}); }
 
   // --- writing into the spare capacity (reads land here)
   // The bytes after the data that this BytesMut may fill (capacity() - len()).
@@ -392,12 +413,7 @@ class BytesMut {
 
 // Reads an unsigned integer of `nbytes` bytes (1..8) at p, big- or little-endian.
 inline uint64_t get_uint(const std::byte* p, std::size_t nbytes, bool big_endian) noexcept {
-  uint64_t v = 0;
-  for (std::size_t i = 0; i < nbytes; ++i) {
-    uint64_t b = std::to_integer<uint64_t>(p[i]);
-    v |= b << (8 * (big_endian ? nbytes - 1 - i : i));
-  }
-  return v;
+  return detail::load_uint(p, nbytes, big_endian);
 }
 
 }  // namespace tokio::codec
