@@ -11068,14 +11068,37 @@ class HeldPermits {
   [[no_unique_address]] Keep keep_{};
 };
 
+// A guard is empty when default-constructed (`g = {}` drops a guard, as drop(g) in Rust)
+// and after a move: reaching the value through an empty guard throws std::logic_error
+// instead of touching a value the guard no longer locks.
 template <class U, class Keep>
 class SemaphoreGuard : public HeldPermits<Keep> {
  public:
+  SemaphoreGuard() noexcept = default;
   SemaphoreGuard(BatchSemaphore* s, std::size_t n, U* v, Keep keep = Keep()) noexcept
       : HeldPermits<Keep>(s, n, std::move(keep)), v_(v) {}
+  SemaphoreGuard(SemaphoreGuard&& o) noexcept
+      : HeldPermits<Keep>(std::move(o)), v_(std::exchange(o.v_, nullptr)) {}
+  SemaphoreGuard& operator=(SemaphoreGuard&& o) noexcept {
+    if (this != &o) {
+      HeldPermits<Keep>::operator=(std::move(o));
+      v_ = std::exchange(o.v_, nullptr);
+    }
+    return *this;
+  }
 
-  U& operator*() const noexcept { return *v_; }
-  U* operator->() const noexcept { return v_; }
+  U& operator*() const { return *checked(); }
+  U* operator->() const { return checked(); }
+
+ private:
+  U* checked() const {
+    if (TOKIO_UNLIKELY(!v_)) {
+      throw_misuse(
+          "use of an empty lock guard (moved-from, or dropped with `g = {}`): lock "
+          "again to reach the value");
+    }
+    return v_;
+  }
 
  protected:
   // Moves the permits of g into a guard G on f(value) (a pointer into the value), keeping
@@ -11101,7 +11124,7 @@ class SemaphoreGuard : public HeldPermits<Keep> {
     return transfer<G>(std::forward<Self>(g), std::forward<F>(f), n);
   }
 
-  U* v_;
+  U* v_ = nullptr;
 };
 
 // For downgrade: the read-only view of a write guard's value.
@@ -11318,6 +11341,7 @@ class [[nodiscard]] MutexGuard : public detail::SemaphoreGuard<T, Mutex<T>*> {
   using Base = detail::SemaphoreGuard<T, Mutex<T>*>;
 
  public:
+  MutexGuard() noexcept = default;                               // empty (`g = {}` drops a guard)
   static constexpr const char* kLeafName = "sync::Mutex::lock";  // names the wait in task dumps
   using Base::Base;
   explicit MutexGuard(Mutex<T>* m) noexcept : Base(&m->sem_, 1, &m->value_, m) {}
@@ -11339,6 +11363,7 @@ class [[nodiscard]] OwnedMutexGuard : public detail::SemaphoreGuard<T, std::shar
   using Base = detail::SemaphoreGuard<T, std::shared_ptr<Mutex<T>>>;
 
  public:
+  OwnedMutexGuard() noexcept = default;  // empty (`g = {}` drops a guard)
   static constexpr const char* kLeafName =
       "sync::Mutex::lock_owned";  // names the wait in task dumps
   using Base::Base;
@@ -11448,6 +11473,7 @@ class [[nodiscard]] RwLockReadGuard : public detail::SemaphoreGuard<const T, det
   using Base = detail::SemaphoreGuard<const T, detail::NoKeep>;
 
  public:
+  RwLockReadGuard() noexcept = default;                           // empty (`g = {}` drops a guard)
   static constexpr const char* kLeafName = "sync::RwLock::read";  // names the wait in task dumps
   using Base::Base;
   explicit RwLockReadGuard(const RwLock<T>* l) noexcept : Base(&l->sem_, 1, &l->value_) {}
@@ -11472,6 +11498,7 @@ class [[nodiscard]] RwLockWriteGuard : public detail::SemaphoreGuard<T, detail::
   using Base = detail::SemaphoreGuard<T, detail::NoKeep>;
 
  public:
+  RwLockWriteGuard() noexcept = default;                           // empty (`g = {}` drops a guard)
   static constexpr const char* kLeafName = "sync::RwLock::write";  // names the wait in task dumps
   using Base::Base;
   explicit RwLockWriteGuard(RwLock<T>* l) noexcept : Base(&l->sem_, l->max_readers_, &l->value_) {}
@@ -11497,6 +11524,7 @@ class [[nodiscard]] OwnedRwLockReadGuard
   using Base = detail::SemaphoreGuard<const U, std::shared_ptr<RwLock<T>>>;
 
  public:
+  OwnedRwLockReadGuard() noexcept = default;  // empty (`g = {}` drops a guard)
   static constexpr const char* kLeafName =
       "sync::RwLock::read_owned";  // names the wait in task dumps
   using Base::Base;
@@ -11528,6 +11556,7 @@ class [[nodiscard]] OwnedRwLockWriteGuard
   using Base = detail::SemaphoreGuard<T, std::shared_ptr<RwLock<T>>>;
 
  public:
+  OwnedRwLockWriteGuard() noexcept = default;  // empty (`g = {}` drops a guard)
   static constexpr const char* kLeafName =
       "sync::RwLock::write_owned";  // names the wait in task dumps
   using Base::Base;
@@ -11998,7 +12027,7 @@ class OnceCell {
 // Backpressure: at most `capacity` messages are buffered; send() waits for a free slot
 // (FIFO among waiting senders). A slot can be reserved first (reserve() -> Permit) and
 // filled later without waiting. Copying a Sender clones it; the channel ends for the
-// receiver when the last Sender (and OwnedPermit) is gone.
+// receiver when the last Sender (and Permit / OwnedPermit) is gone.
 //
 // Cancel safety: send() is not cancel-safe in the sense that a cancelled send loses its
 // place in the queue and its message (the message was not sent). reserve(), reserve_many()
@@ -12852,40 +12881,51 @@ namespace tokio::inline TOKIO_ABI_NAMESPACE::sync::mpsc {
 template <class T>
 class Sender;
 
-// One reserved slot. Borrowed from its Sender: it must not outlive it.
+// One reserved slot. In Rust a Permit borrows its Sender, so the borrow checker keeps the
+// channel open while the permit lives; here the permit holds a sender reference of its own
+// (what a Sender copy holds), so dropping every Sender while a permit is alive neither
+// closes the channel under it (its send would be lost) nor frees it.
 template <class T>
 class [[nodiscard]] Permit {
   using Chan = detail::Chan<T, true>;
 
  public:
   // Move-only; dropping an unused permit gives the slot back.
-  explicit Permit(Chan* c) noexcept : c_(c) {}
+  explicit Permit(Chan* c) noexcept : c_(c) { c->tx_clone(); }
 
   // Sends into the reserved slot (never waits, never fails). Consumes the permit.
   void send(T value) {
     Chan* c = c_.release();
     if (!c) detail::throw_misuse("mpsc::Permit::send on a used (or moved-from) permit");
     c->push(std::move(value));
+    c->tx_drop();
   }
 
  private:
   struct Drop {
-    void operator()(Chan* c) const noexcept { c->release_permit(1); }
+    void operator()(Chan* c) const noexcept {
+      c->release_permit(1);
+      c->tx_drop();
+    }
   };
   std::unique_ptr<Chan, Drop> c_;
 };
 
 // n reserved slots, handed out one Permit at a time; the rest are released on destruction.
+// Holds a sender reference while it holds slots, as Permit does.
 template <class T>
 class [[nodiscard]] PermitIterator {
   using Chan = detail::Chan<T, true>;
 
  public:
-  PermitIterator(Chan* c, std::size_t n) noexcept : c_(c), n_(n) {}
-  PermitIterator(PermitIterator&& o) noexcept : c_(o.c_), n_(std::exchange(o.n_, 0)) {}
+  PermitIterator(Chan* c, std::size_t n) noexcept : c_(c), n_(n) { c->tx_clone(); }
+  PermitIterator(PermitIterator&& o) noexcept
+      : c_(std::exchange(o.c_, nullptr)), n_(std::exchange(o.n_, 0)) {}
   PermitIterator& operator=(PermitIterator&&) = delete;
   ~PermitIterator() {
+    if (!c_) return;
     if (n_) c_->release_permit(n_);
+    c_->tx_drop();
   }
   std::optional<Permit<T>> next() noexcept {
     if (n_ == 0) return std::nullopt;
@@ -13610,12 +13650,12 @@ class Receiver {
 
   // A new receiver starting from the current tail (not from this receiver's position).
   Receiver resubscribe() const { return subscribe_to(checked()); }
-  // Values not yet read by this receiver (at most the capacity).
+  // Values sent that this receiver has not read, counting those it already lost: more
+  // than the capacity means the next recv() reports Lagged (as in Tokio).
   std::size_t len() const noexcept {
     if (!s_) return 0;
     detail::WaitGuard g(s_->tail_lock);
-    uint64_t n = s_->tail_pos - next_;
-    return static_cast<std::size_t>(n > s_->cap ? s_->cap : n);
+    return static_cast<std::size_t>(s_->tail_pos - next_);
   }
   bool is_empty() const noexcept { return len() == 0; }
   bool same_channel(const Receiver& o) const noexcept { return s_ == o.s_; }

@@ -144,6 +144,39 @@ TEST_CASE("mpsc: owned permits keep the channel open and hand the sender back") 
   }());
 }
 
+TEST_CASE("mpsc: a Permit outliving every Sender keeps the channel open; its send arrives") {
+  // In Rust a Permit borrows its Sender, so the Sender cannot go first. Here the permit
+  // holds a sender reference: the channel stays open (and allocated) until it is used.
+  auto rt = test::current_thread();
+  rt.block_on([]() -> Task<> {
+    auto [tx, rx] = mpsc::channel<int>(2);
+    auto p = co_await tx.reserve();
+    REQUIRE(p.has_value());
+    auto it = tx.try_reserve_many(1);
+    REQUIRE(it.has_value());
+    tx = {};  // the last Sender is gone; two reservations are not
+    CHECK_FALSE(rx.is_closed());
+    p->send(5);
+    CHECK(*(co_await rx.recv()) == 5);
+    CHECK_FALSE(rx.is_closed());  // the iterator still holds a slot
+    it->next()->send(6);
+    { auto drop = std::move(*it); }
+    CHECK(*(co_await rx.recv()) == 6);
+    CHECK_FALSE((co_await rx.recv()).has_value());  // now every sender is gone
+  }());
+  // Dropping the Receiver and every Sender first, then the permit: nothing is freed early
+  // (ASan), and the slot goes back to a channel that still exists.
+  rt.block_on([]() -> Task<> {
+    auto [tx, rx] = mpsc::channel<std::string>(1);
+    auto p = co_await mpsc::Sender<std::string>(tx).reserve();
+    REQUIRE(p.has_value());
+    tx = {};
+    rx = {};
+    auto moved = std::move(*p);
+    moved.send("into a closed channel: dropped with it");
+  }());
+}
+
 TEST_CASE("mpsc: recv_many appends up to limit; 0 means ended") {
   auto rt = test::current_thread();
   rt.block_on([]() -> Task<> {

@@ -197,6 +197,38 @@ TEST_CASE("guards: owned and rwlock map forms, one set of move rules") {
   CHECK(RwLock<P>::try_read_owned(ol).value()->y == 6);
 }
 
+TEST_CASE("guards: `g = {}` releases; a moved-from or emptied guard refuses access") {
+  Mutex<int> m(1);
+  auto g = m.try_lock().value();
+  g = {};  // drop(g)
+  auto g2 = m.try_lock();
+  REQUIRE(g2.has_value());
+  CHECK_THROWS_WITH_AS((void)*g, doctest::Contains("empty lock guard"), std::logic_error);
+  auto moved = std::move(*g2);
+  // The moved-from guard no longer locks anything: writing through it would race with
+  // whoever locks next, so it throws instead.
+  CHECK_THROWS_AS(*(*g2) = 5, std::logic_error);
+  *moved = 7;
+  moved = {};
+  CHECK(*m.try_lock().value() == 7);
+  RwLock<int> l(3);
+  auto r = l.try_read().value();
+  auto w_blocked = l.try_write();
+  CHECK_FALSE(w_blocked.has_value());
+  r = {};
+  auto w = l.try_write().value();
+  *w = 4;
+  auto w2 = std::move(w);
+  CHECK_THROWS_AS(*w = 5, std::logic_error);
+  w2 = {};
+  CHECK(*l.try_read().value() == 4);
+  auto om = std::make_shared<Mutex<int>>(8);
+  auto og = Mutex<int>::try_lock_owned(om).value();
+  og = {};
+  CHECK(Mutex<int>::try_lock_owned(om).has_value());
+  CHECK_THROWS_AS((void)*og, std::logic_error);
+}
+
 TEST_CASE("mutex: blocking_lock from plain threads, refused inside the runtime") {
   Mutex<int> m(0);
   std::vector<std::thread> ts;

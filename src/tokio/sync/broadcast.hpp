@@ -321,12 +321,12 @@ class Receiver {
 
   // A new receiver starting from the current tail (not from this receiver's position).
   Receiver resubscribe() const { return subscribe_to(checked()); }
-  // Values not yet read by this receiver (at most the capacity).
+  // Values sent that this receiver has not read, counting those it already lost: more
+  // than the capacity means the next recv() reports Lagged (as in Tokio).
   std::size_t len() const noexcept {
     if (!s_) return 0;
     detail::WaitGuard g(s_->tail_lock);
-    uint64_t n = s_->tail_pos - next_;
-    return static_cast<std::size_t>(n > s_->cap ? s_->cap : n);
+    return static_cast<std::size_t>(s_->tail_pos - next_);
   }
   bool is_empty() const noexcept { return len() == 0; }
   bool same_channel(const Receiver& o) const noexcept { return s_ == o.s_; }

@@ -8,7 +8,7 @@
 // Backpressure: at most `capacity` messages are buffered; send() waits for a free slot
 // (FIFO among waiting senders). A slot can be reserved first (reserve() -> Permit) and
 // filled later without waiting. Copying a Sender clones it; the channel ends for the
-// receiver when the last Sender (and OwnedPermit) is gone.
+// receiver when the last Sender (and Permit / OwnedPermit) is gone.
 //
 // Cancel safety: send() is not cancel-safe in the sense that a cancelled send loses its
 // place in the queue and its message (the message was not sent). reserve(), reserve_many()
@@ -47,40 +47,51 @@ namespace tokio::sync::mpsc {
 template <class T>
 class Sender;
 
-// One reserved slot. Borrowed from its Sender: it must not outlive it.
+// One reserved slot. In Rust a Permit borrows its Sender, so the borrow checker keeps the
+// channel open while the permit lives; here the permit holds a sender reference of its own
+// (what a Sender copy holds), so dropping every Sender while a permit is alive neither
+// closes the channel under it (its send would be lost) nor frees it.
 template <class T>
 class [[nodiscard]] Permit {
   using Chan = detail::Chan<T, true>;
 
  public:
   // Move-only; dropping an unused permit gives the slot back.
-  explicit Permit(Chan* c) noexcept : c_(c) {}
+  explicit Permit(Chan* c) noexcept : c_(c) { c->tx_clone(); }
 
   // Sends into the reserved slot (never waits, never fails). Consumes the permit.
   void send(T value) {
     Chan* c = c_.release();
     if (!c) detail::throw_misuse("mpsc::Permit::send on a used (or moved-from) permit");
     c->push(std::move(value));
+    c->tx_drop();
   }
 
  private:
   struct Drop {
-    void operator()(Chan* c) const noexcept { c->release_permit(1); }
+    void operator()(Chan* c) const noexcept {
+      c->release_permit(1);
+      c->tx_drop();
+    }
   };
   std::unique_ptr<Chan, Drop> c_;
 };
 
 // n reserved slots, handed out one Permit at a time; the rest are released on destruction.
+// Holds a sender reference while it holds slots, as Permit does.
 template <class T>
 class [[nodiscard]] PermitIterator {
   using Chan = detail::Chan<T, true>;
 
  public:
-  PermitIterator(Chan* c, std::size_t n) noexcept : c_(c), n_(n) {}
-  PermitIterator(PermitIterator&& o) noexcept : c_(o.c_), n_(std::exchange(o.n_, 0)) {}
+  PermitIterator(Chan* c, std::size_t n) noexcept : c_(c), n_(n) { c->tx_clone(); }
+  PermitIterator(PermitIterator&& o) noexcept
+      : c_(std::exchange(o.c_, nullptr)), n_(std::exchange(o.n_, 0)) {}
   PermitIterator& operator=(PermitIterator&&) = delete;
   ~PermitIterator() {
+    if (!c_) return;
     if (n_) c_->release_permit(n_);
+    c_->tx_drop();
   }
   std::optional<Permit<T>> next() noexcept {
     if (n_ == 0) return std::nullopt;

@@ -56,6 +56,7 @@ class [[nodiscard]] MutexGuard : public detail::SemaphoreGuard<T, Mutex<T>*> {
   using Base = detail::SemaphoreGuard<T, Mutex<T>*>;
 
  public:
+  MutexGuard() noexcept = default;                               // empty (`g = {}` drops a guard)
   static constexpr const char* kLeafName = "sync::Mutex::lock";  // names the wait in task dumps
   using Base::Base;
   explicit MutexGuard(Mutex<T>* m) noexcept : Base(&m->sem_, 1, &m->value_, m) {}
@@ -77,6 +78,7 @@ class [[nodiscard]] OwnedMutexGuard : public detail::SemaphoreGuard<T, std::shar
   using Base = detail::SemaphoreGuard<T, std::shared_ptr<Mutex<T>>>;
 
  public:
+  OwnedMutexGuard() noexcept = default;  // empty (`g = {}` drops a guard)
   static constexpr const char* kLeafName =
       "sync::Mutex::lock_owned";  // names the wait in task dumps
   using Base::Base;

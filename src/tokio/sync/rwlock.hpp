@@ -40,6 +40,7 @@ class [[nodiscard]] RwLockReadGuard : public detail::SemaphoreGuard<const T, det
   using Base = detail::SemaphoreGuard<const T, detail::NoKeep>;
 
  public:
+  RwLockReadGuard() noexcept = default;                           // empty (`g = {}` drops a guard)
   static constexpr const char* kLeafName = "sync::RwLock::read";  // names the wait in task dumps
   using Base::Base;
   explicit RwLockReadGuard(const RwLock<T>* l) noexcept : Base(&l->sem_, 1, &l->value_) {}
@@ -64,6 +65,7 @@ class [[nodiscard]] RwLockWriteGuard : public detail::SemaphoreGuard<T, detail::
   using Base = detail::SemaphoreGuard<T, detail::NoKeep>;
 
  public:
+  RwLockWriteGuard() noexcept = default;                           // empty (`g = {}` drops a guard)
   static constexpr const char* kLeafName = "sync::RwLock::write";  // names the wait in task dumps
   using Base::Base;
   explicit RwLockWriteGuard(RwLock<T>* l) noexcept : Base(&l->sem_, l->max_readers_, &l->value_) {}
@@ -89,6 +91,7 @@ class [[nodiscard]] OwnedRwLockReadGuard
   using Base = detail::SemaphoreGuard<const U, std::shared_ptr<RwLock<T>>>;
 
  public:
+  OwnedRwLockReadGuard() noexcept = default;  // empty (`g = {}` drops a guard)
   static constexpr const char* kLeafName =
       "sync::RwLock::read_owned";  // names the wait in task dumps
   using Base::Base;
@@ -120,6 +123,7 @@ class [[nodiscard]] OwnedRwLockWriteGuard
   using Base = detail::SemaphoreGuard<T, std::shared_ptr<RwLock<T>>>;
 
  public:
+  OwnedRwLockWriteGuard() noexcept = default;  // empty (`g = {}` drops a guard)
   static constexpr const char* kLeafName =
       "sync::RwLock::write_owned";  // names the wait in task dumps
   using Base::Base;

@@ -93,14 +93,37 @@ class HeldPermits {
   [[no_unique_address]] Keep keep_{};
 };
 
+// A guard is empty when default-constructed (`g = {}` drops a guard, as drop(g) in Rust)
+// and after a move: reaching the value through an empty guard throws std::logic_error
+// instead of touching a value the guard no longer locks.
 template <class U, class Keep>
 class SemaphoreGuard : public HeldPermits<Keep> {
  public:
+  SemaphoreGuard() noexcept = default;
   SemaphoreGuard(BatchSemaphore* s, std::size_t n, U* v, Keep keep = Keep()) noexcept
       : HeldPermits<Keep>(s, n, std::move(keep)), v_(v) {}
+  SemaphoreGuard(SemaphoreGuard&& o) noexcept
+      : HeldPermits<Keep>(std::move(o)), v_(std::exchange(o.v_, nullptr)) {}
+  SemaphoreGuard& operator=(SemaphoreGuard&& o) noexcept {
+    if (this != &o) {
+      HeldPermits<Keep>::operator=(std::move(o));
+      v_ = std::exchange(o.v_, nullptr);
+    }
+    return *this;
+  }
 
-  U& operator*() const noexcept { return *v_; }
-  U* operator->() const noexcept { return v_; }
+  U& operator*() const { return *checked(); }
+  U* operator->() const { return checked(); }
+
+ private:
+  U* checked() const {
+    if (TOKIO_UNLIKELY(!v_)) {
+      throw_misuse(
+          "use of an empty lock guard (moved-from, or dropped with `g = {}`): lock "
+          "again to reach the value");
+    }
+    return v_;
+  }
 
  protected:
   // Moves the permits of g into a guard G on f(value) (a pointer into the value), keeping
@@ -126,7 +149,7 @@ class SemaphoreGuard : public HeldPermits<Keep> {
     return transfer<G>(std::forward<Self>(g), std::forward<F>(f), n);
   }
 
-  U* v_;
+  U* v_ = nullptr;
 };
 
 // For downgrade: the read-only view of a write guard's value.
