@@ -24424,6 +24424,14 @@ struct alignas(16) FsOp {
   bool is_done() const noexcept { return state.load(std::memory_order_acquire) & DONE; }
   bool cancel_requested() const noexcept { return state.load(std::memory_order_acquire) & CANCEL; }
   void take_waker_and_drop() noexcept;
+  // A path holding a NUL byte names another file to the kernel (the part before the NUL):
+  // as Rust does, such an op fails before any system call. Marks the op done and returns
+  // true (the caller records EINVAL) when `a` or `b` holds one. For op constructors.
+  bool reject_nul_path(const std::string& a, const std::string& b = {}) noexcept {
+    if (a.find('\0') == std::string::npos && b.find('\0') == std::string::npos) return false;
+    state.store(DONE, std::memory_order_relaxed);
+    return true;
+  }
   // Makes a finished op ready for another run (File reuses one op per file). Only when
   // no engine holds it.
   void reset_for_reuse() noexcept {
@@ -24843,6 +24851,7 @@ TOKIO_SYSTEM_HEADERS_BEGIN
 #include <sys/stat.h>
 TOKIO_SYSTEM_HEADERS_END
 
+/* #include <cerrno> (already above) */
 /* #include <cstddef> (already above) */
 /* #include <cstdint> (already above) */
 TOKIO_SYSTEM_HEADERS_BEGIN
@@ -24859,7 +24868,9 @@ class PathOp final : public FsOp {
  public:
   enum class Kind : uint8_t { Mkdir, Unlink, Rmdir, Rename, Link, Symlink, Stat, Lstat };
   PathOp(Kind k, std::string a, std::string b = {}) noexcept
-      : kind(k), p1(std::move(a)), p2(std::move(b)) {}
+      : kind(k), p1(std::move(a)), p2(std::move(b)) {
+    if (reject_nul_path(p1, p2)) err = EINVAL;
+  }
 
   unsigned uring_plan(const UringCaps& caps) noexcept override;
   void uring_prep(uring::Sqe* const* sqes, unsigned n) noexcept override;
@@ -24884,7 +24895,9 @@ class PathOp final : public FsOp {
 class OpenOp final : public FsOp {
  public:
   OpenOp(std::string p, int flags, unsigned mode) noexcept
-      : path(std::move(p)), flags(flags), mode(mode) {}
+      : path(std::move(p)), flags(flags), mode(mode) {
+    if (reject_nul_path(path)) err = EINVAL;
+  }
   ~OpenOp() override { close_fd(); }
 
   unsigned uring_plan(const UringCaps& caps) noexcept override;
@@ -24909,7 +24922,9 @@ class OpenOp final : public FsOp {
 template <class C>
 class ReadFileOp final : public FsOp {
  public:
-  explicit ReadFileOp(std::string p) noexcept : path(std::move(p)) {}
+  explicit ReadFileOp(std::string p) noexcept : path(std::move(p)) {
+    if (reject_nul_path(path)) err = EINVAL;
+  }
   ~ReadFileOp() override;
 
   bool wants_slot() const noexcept override { return true; }
@@ -24933,6 +24948,11 @@ class ReadFileOp final : public FsOp {
 
   static constexpr std::size_t kFirst = 32 * 1024;  // first read
   static constexpr std::size_t kProbe = 4 * 1024;   // second read (normally 0: EOF)
+  // A file found to be bigger than this is read again, whole, on the blocking pool: there
+  // one allocation of the file's size (fstat) takes it, where here the buffer doubles and
+  // each doubling copies and zero-fills on the thread reaping completions (a worker; a
+  // 32 MiB file held one for about 200 ms). What was read so far (1 MiB) is wasted.
+  static constexpr std::size_t kBlockingAbove = 1024 * 1024;
   Phase phase = Phase::Open;
   int fd = -1;                   // without a direct slot: the plain fd
   std::byte* scratch = nullptr;  // kFirst + kProbe bytes for the first two reads
@@ -24942,7 +24962,9 @@ class ReadFileOp final : public FsOp {
 class WriteFileOp final : public FsOp {
  public:
   WriteFileOp(std::string p, std::vector<std::byte> d) noexcept
-      : path(std::move(p)), data(std::move(d)) {}
+      : path(std::move(p)), data(std::move(d)) {
+    if (reject_nul_path(path)) err = EINVAL;
+  }
   ~WriteFileOp() override;
 
   bool wants_slot() const noexcept override { return true; }
@@ -24974,7 +24996,9 @@ class MiscOp final : public FsOp {
     SetPermissions
   };
   MiscOp(Kind k, std::string a, std::string b = {}) noexcept
-      : kind(k), p1(std::move(a)), p2(std::move(b)) {}
+      : kind(k), p1(std::move(a)), p2(std::move(b)) {
+    if (reject_nul_path(p1, p2)) err = EINVAL;
+  }
   void run_blocking() noexcept override;
   void fail(int e) noexcept override { err = e; }
 
@@ -25155,7 +25179,6 @@ TOKIO_SYSTEM_HEADERS_END
 /* #include <cstddef> (already above) */
 /* #include <cstdint> (already above) */
 /* #include <string> (already above) */
-/* #include <string> (already above) */
 /* #include <system_error> (already above) */
 
 
@@ -25197,7 +25220,7 @@ struct FileInner {
   static fs::File wrap(FileInner* f) noexcept;
 
   int fd = -1;
-  FsEngine* engine = nullptr;      // one reference; resolved at the first operation
+  FsEngine* engine = nullptr;      // one reference: the engine of the runtime last used
   std::string path;                // for error messages (empty after from_std)
   FileOp* op = nullptr;            // one reference; created with the File
   bool busy = false;               // op in flight
@@ -25207,7 +25230,8 @@ struct FileInner {
   int8_t pipe_like = -1;  // fd is a FIFO or socket (-1: not checked yet)
 
   std::error_code error(int64_t negated_errno) const;
-  // Throws std::logic_error outside a runtime (first operation of a from_std File).
+  // Switches to the current runtime's engine when idle (see file.cpp). Throws
+  // std::logic_error outside a runtime.
   void ensure_engine();
   void start(FileOp::Kind kind) noexcept;
   // Waits for the op in flight and applies its outcome to the idle state; true once idle.
@@ -35249,6 +35273,11 @@ void ReadFileOp<C>::uring_prep(uring::Sqe* const* sqes, unsigned n) noexcept {
 template <class C>
 StepOutcome ReadFileOp<C>::more_or_done(std::size_t got) noexcept {
   len += got;
+  if (len >= kBlockingAbove) {
+    out = C();  // run_blocking starts over (and appends to `out`)
+    len = 0;
+    return cancel_requested() ? error(ECANCELED) : StepOutcome::Blocking;
+  }
   try {
     if (len == out.size()) out.resize(out.size() * 2);
   } catch (...) {
@@ -36590,9 +36619,16 @@ std::error_code FileInner::error(int64_t neg) const {
 }
 
 void FileInner::ensure_engine() {
-  if (TOKIO_LIKELY(engine != nullptr)) return;
-  engine = fs_engine_current("fs::File");
-  engine->ref_inc();
+  // Tokio runs a File's operations on the blocking pool of the runtime that awaits them,
+  // whichever runtime opened the file. So does this: an idle File follows the runtime
+  // of the task polling it. Keeping the first one would hang on a runtime nobody drives
+  // (its ring's completions are reaped by its own driver) and fail every operation with
+  // ECANCELED once that runtime is gone. An operation in flight finishes where it started.
+  FsEngine* current = fs_engine_current("fs::File");
+  if (TOKIO_LIKELY(current == engine) || busy) return;
+  current->ref_inc();
+  if (engine) engine->ref_dec();
+  engine = current;
 }
 
 void FileInner::start(FileOp::Kind kind) noexcept {

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include <array>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -345,4 +346,49 @@ TEST_CASE("fs::File: sync_all, sync_data, set_len, metadata, try_clone, into_std
 
 TEST_CASE("fs::File with BufReader, lines, BufWriter and io::copy") {
   fst::run_both("fs file test", &io_utilities);
+}
+
+TEST_CASE("fs::File follows the runtime that awaits it: an idle or dropped opener is no trap") {
+  // Tokio runs a File's operations on the awaiting runtime's blocking pool. Here a File
+  // opened on runtime A is used on runtime B while A sits idle (nobody drives A's
+  // engine), then on runtime C after A and B are gone.
+  for (Engine e : {Engine::Uring, Engine::Blocking}) {
+    CAPTURE(std::string(fst::name(e)));
+    nt::Watchdog wd("fs file across runtimes", std::chrono::seconds(60));
+    fst::TempDir dir;
+    const std::string path = dir.path() + "/moved";
+    std::optional<fs::File> file;
+    {
+      auto a = fst::runtime(e, 0);
+      file.emplace(a.block_on([](std::string p) -> Task<fs::File> {
+        auto f = co_await fs::OpenOptions().read(true).write(true).create(true).open(p);
+        REQUIRE(f.has_value());
+        REQUIRE((co_await f->write_all("one ")).has_value());  // write-behind, on A
+        REQUIRE((co_await f->flush()).has_value());
+        co_return std::move(*f);
+      }(path)));
+      auto b = fst::runtime(e, 1);
+      b.block_on([](fs::File* f) -> Task<> {
+        REQUIRE((co_await f->write_all("two ")).has_value());
+        auto flushed = co_await tokio::time::timeout(std::chrono::seconds(10), f->flush());
+        REQUIRE(flushed.has_value());  // not stuck on idle A
+        CHECK(flushed->has_value());
+        REQUIRE((co_await f->rewind()).has_value());
+        std::string s;
+        REQUIRE((co_await f->read_to_string(s)).has_value());
+        CHECK(s == "one two ");
+      }(&*file));
+    }
+    auto c = fst::runtime(e, 1);
+    c.block_on([](fs::File* f) -> Task<> {
+      REQUIRE((co_await f->write_all("three")).has_value());
+      REQUIRE((co_await f->flush()).has_value());  // not ECANCELED from the dropped runtimes
+      REQUIRE((co_await f->sync_all()).has_value());
+      auto pos = co_await f->stream_position();
+      REQUIRE(pos.has_value());
+      CHECK(*pos == 13);
+    }(&*file));
+    file.reset();
+    CHECK(fst::get(path) == "one two three");
+  }
 }

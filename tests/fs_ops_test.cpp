@@ -346,6 +346,44 @@ Task<> no_space(std::string dir) {
   (void)dir;
 }
 
+Task<> nul_paths(std::string dir) {
+  // A path with a NUL byte would reach the kernel cut at the NUL, naming another file:
+  // every call fails with EINVAL before any system call, and `keep` is never touched.
+  const std::string keep = dir + "/keep";
+  fst::put(keep, "original");
+  const std::string bad = keep + std::string(1, '\0') + ".tmp";
+  auto w = co_await fs::write(bad, "clobbered");
+  REQUIRE_FALSE(w.has_value());
+  CHECK(w.error() == std::errc::invalid_argument);
+  CHECK(fst::get(keep) == "original");
+  auto rm = co_await fs::remove_file(bad);
+  CHECK((!rm.has_value() && rm.error() == std::errc::invalid_argument));
+  CHECK(fst::get(keep) == "original");
+  auto r = co_await fs::read(bad);
+  CHECK((!r.has_value() && r.error() == std::errc::invalid_argument));
+  auto c = co_await fs::File::create(bad);
+  CHECK((!c.has_value() && c.error() == std::errc::invalid_argument));
+  CHECK(fst::get(keep) == "original");
+  auto o = co_await fs::OpenOptions().write(true).truncate(true).open(bad);
+  CHECK((!o.has_value() && o.error() == std::errc::invalid_argument));
+  CHECK(fst::get(keep) == "original");
+  auto mk = co_await fs::create_dir(dir + "/d" + std::string(1, '\0') + "z");
+  CHECK((!mk.has_value() && mk.error() == std::errc::invalid_argument));
+  CHECK_FALSE(std::filesystem::exists(dir + "/d"));
+  auto mv = co_await fs::rename(keep, bad);  // the second path is checked too
+  CHECK((!mv.has_value() && mv.error() == std::errc::invalid_argument));
+  auto cp = co_await fs::copy(keep, bad);
+  CHECK((!cp.has_value() && cp.error() == std::errc::invalid_argument));
+  auto md = co_await fs::metadata(bad);
+  CHECK((!md.has_value() && md.error() == std::errc::invalid_argument));
+  auto rd = co_await fs::read_dir(dir + std::string(1, '\0'));
+  CHECK((!rd.has_value() && rd.error() == std::errc::invalid_argument));
+  auto rda = co_await fs::remove_dir_all(dir + std::string(1, '\0'));
+  CHECK((!rda.has_value() && rda.error() == std::errc::invalid_argument));
+  CHECK(fst::get(keep) == "original");
+  CHECK(std::filesystem::exists(dir));
+}
+
 }  // namespace
 
 TEST_CASE("fs: read/write round-trip, truncation, sizes around the fast path, both engines") {
@@ -377,4 +415,8 @@ TEST_CASE("fs: EACCES (as nobody when running as root)") {
 
 TEST_CASE("fs: ENOSPC from /dev/full, write-behind error on flush") {
   fst::run_both("fs ops test", &no_space);
+}
+
+TEST_CASE("fs: a path with a NUL byte fails with EINVAL before any system call, both engines") {
+  fst::run_both("fs ops test", &nul_paths);
 }

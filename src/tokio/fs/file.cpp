@@ -180,9 +180,16 @@ std::error_code FileInner::error(int64_t neg) const {
 }
 
 void FileInner::ensure_engine() {
-  if (TOKIO_LIKELY(engine != nullptr)) return;
-  engine = fs_engine_current("fs::File");
-  engine->ref_inc();
+  // Tokio runs a File's operations on the blocking pool of the runtime that awaits them,
+  // whichever runtime opened the file. So does this: an idle File follows the runtime
+  // of the task polling it. Keeping the first one would hang on a runtime nobody drives
+  // (its ring's completions are reaped by its own driver) and fail every operation with
+  // ECANCELED once that runtime is gone. An operation in flight finishes where it started.
+  FsEngine* current = fs_engine_current("fs::File");
+  if (TOKIO_LIKELY(current == engine) || busy) return;
+  current->ref_inc();
+  if (engine) engine->ref_dec();
+  engine = current;
 }
 
 void FileInner::start(FileOp::Kind kind) noexcept {

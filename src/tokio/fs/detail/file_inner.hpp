@@ -17,7 +17,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
-#include <string>
 #include <system_error>
 
 #include "tokio/fs/detail/op.hpp"
@@ -62,7 +61,7 @@ struct FileInner {
   static fs::File wrap(FileInner* f) noexcept;
 
   int fd = -1;
-  FsEngine* engine = nullptr;      // one reference; resolved at the first operation
+  FsEngine* engine = nullptr;      // one reference: the engine of the runtime last used
   std::string path;                // for error messages (empty after from_std)
   FileOp* op = nullptr;            // one reference; created with the File
   bool busy = false;               // op in flight
@@ -72,7 +71,8 @@ struct FileInner {
   int8_t pipe_like = -1;  // fd is a FIFO or socket (-1: not checked yet)
 
   std::error_code error(int64_t negated_errno) const;
-  // Throws std::logic_error outside a runtime (first operation of a from_std File).
+  // Switches to the current runtime's engine when idle (see file.cpp). Throws
+  // std::logic_error outside a runtime.
   void ensure_engine();
   void start(FileOp::Kind kind) noexcept;
   // Waits for the op in flight and applies its outcome to the idle state; true once idle.

@@ -241,6 +241,11 @@ void ReadFileOp<C>::uring_prep(uring::Sqe* const* sqes, unsigned n) noexcept {
 template <class C>
 StepOutcome ReadFileOp<C>::more_or_done(std::size_t got) noexcept {
   len += got;
+  if (len >= kBlockingAbove) {
+    out = C();  // run_blocking starts over (and appends to `out`)
+    len = 0;
+    return cancel_requested() ? error(ECANCELED) : StepOutcome::Blocking;
+  }
   try {
     if (len == out.size()) out.resize(out.size() * 2);
   } catch (...) {

@@ -16,6 +16,7 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 
+#include <cerrno>
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
@@ -32,7 +33,9 @@ class PathOp final : public FsOp {
  public:
   enum class Kind : uint8_t { Mkdir, Unlink, Rmdir, Rename, Link, Symlink, Stat, Lstat };
   PathOp(Kind k, std::string a, std::string b = {}) noexcept
-      : kind(k), p1(std::move(a)), p2(std::move(b)) {}
+      : kind(k), p1(std::move(a)), p2(std::move(b)) {
+    if (reject_nul_path(p1, p2)) err = EINVAL;
+  }
 
   unsigned uring_plan(const UringCaps& caps) noexcept override;
   void uring_prep(uring::Sqe* const* sqes, unsigned n) noexcept override;
@@ -57,7 +60,9 @@ class PathOp final : public FsOp {
 class OpenOp final : public FsOp {
  public:
   OpenOp(std::string p, int flags, unsigned mode) noexcept
-      : path(std::move(p)), flags(flags), mode(mode) {}
+      : path(std::move(p)), flags(flags), mode(mode) {
+    if (reject_nul_path(path)) err = EINVAL;
+  }
   ~OpenOp() override { close_fd(); }
 
   unsigned uring_plan(const UringCaps& caps) noexcept override;
@@ -82,7 +87,9 @@ class OpenOp final : public FsOp {
 template <class C>
 class ReadFileOp final : public FsOp {
  public:
-  explicit ReadFileOp(std::string p) noexcept : path(std::move(p)) {}
+  explicit ReadFileOp(std::string p) noexcept : path(std::move(p)) {
+    if (reject_nul_path(path)) err = EINVAL;
+  }
   ~ReadFileOp() override;
 
   bool wants_slot() const noexcept override { return true; }
@@ -106,6 +113,11 @@ class ReadFileOp final : public FsOp {
 
   static constexpr std::size_t kFirst = 32 * 1024;  // first read
   static constexpr std::size_t kProbe = 4 * 1024;   // second read (normally 0: EOF)
+  // A file found to be bigger than this is read again, whole, on the blocking pool: there
+  // one allocation of the file's size (fstat) takes it, where here the buffer doubles and
+  // each doubling copies and zero-fills on the thread reaping completions (a worker; a
+  // 32 MiB file held one for about 200 ms). What was read so far (1 MiB) is wasted.
+  static constexpr std::size_t kBlockingAbove = 1024 * 1024;
   Phase phase = Phase::Open;
   int fd = -1;                   // without a direct slot: the plain fd
   std::byte* scratch = nullptr;  // kFirst + kProbe bytes for the first two reads
@@ -115,7 +127,9 @@ class ReadFileOp final : public FsOp {
 class WriteFileOp final : public FsOp {
  public:
   WriteFileOp(std::string p, std::vector<std::byte> d) noexcept
-      : path(std::move(p)), data(std::move(d)) {}
+      : path(std::move(p)), data(std::move(d)) {
+    if (reject_nul_path(path)) err = EINVAL;
+  }
   ~WriteFileOp() override;
 
   bool wants_slot() const noexcept override { return true; }
@@ -147,7 +161,9 @@ class MiscOp final : public FsOp {
     SetPermissions
   };
   MiscOp(Kind k, std::string a, std::string b = {}) noexcept
-      : kind(k), p1(std::move(a)), p2(std::move(b)) {}
+      : kind(k), p1(std::move(a)), p2(std::move(b)) {
+    if (reject_nul_path(p1, p2)) err = EINVAL;
+  }
   void run_blocking() noexcept override;
   void fail(int e) noexcept override { err = e; }
 
