@@ -2171,9 +2171,10 @@ template <class A>
 auto to_task(A&& a) {
   if constexpr (is_task<std::remove_cvref_t<A>>::value) {
     static_assert(!std::is_lvalue_reference_v<A>,
-                  "a tokio::Task held in a variable cannot be borrowed by select/join: move it "
-                  "in (std::move(task)), or to keep it across iterations pin it once, "
-                  "`auto fut = tokio::pin(std::move(task));`, and pass `fut` (tokio::pin!)");
+                  "a tokio::Task held in a variable is handed over by moving it: "
+                  "std::move(task) (spawn, select and join take it over, as Rust moves a "
+                  "future); to keep it across select iterations, pin it once, `auto fut = "
+                  "tokio::pin(std::move(task));`, and pass `fut` (tokio::pin!)");
     return std::forward<A>(a);
   } else if constexpr (std::is_lvalue_reference_v<A>) {
     static_assert(TokioAwaitable<A>, "expected a tokio::Task or another tokio awaitable");
@@ -3188,8 +3189,10 @@ class Runtime {
   Runtime& operator=(const Runtime&) = delete;
   ~Runtime() { close(std::nullopt); }
 
-  // A multi-thread runtime with default settings and all drivers enabled.
+  // A multi-thread runtime with default settings and all drivers enabled (new_: Rust's
+  // Runtime::new(), which returns an error where this throws).
   static Runtime create();
+  static Runtime new_() { return create(); }
 
   template <class A>
   auto block_on(A&& awaitable) {
@@ -3585,6 +3588,17 @@ class JoinError : public std::runtime_error {
   Id id() const noexcept { return id_; }
   // The exception the task threw (null when cancelled).
   const std::exception_ptr& panic_payload() const noexcept { return payload_; }
+  // Tokio's into_panic: the exception the task threw; a cancellation has none, and asking
+  // is a logic error (Tokio panics too).
+  std::exception_ptr into_panic() const {
+    if (!payload_) throw std::logic_error("tokio: JoinError::into_panic on a cancellation");
+    return payload_;
+  }
+  // Tokio's try_into_panic: the exception, or this error back for a cancellation.
+  Result<std::exception_ptr, JoinError> try_into_panic() const {
+    if (payload_) return payload_;
+    return unexpected(*this);
+  }
   // Rethrows the task's exception for a panic, throws this JoinError for a cancellation.
   [[noreturn]] void rethrow() const {
     if (payload_) std::rethrow_exception(payload_);
@@ -6037,6 +6051,7 @@ Interval interval_at(Instant start, std::chrono::duration<Rep, Period> period) {
 /* #include <chrono> (already above) */
 /* #include <coroutine> (already above) */
 /* #include <exception> (already above) */
+/* #include <string> (already above) */
 /* #include <type_traits> (already above) */
 /* #include <utility> (already above) */
 
@@ -6046,8 +6061,12 @@ namespace tokio::inline TOKIO_ABI_NAMESPACE::time {
 // The error of a timeout whose deadline passed.
 struct Elapsed : std::exception {
   const char* what() const noexcept override { return "deadline has elapsed"; }
+  // Display, as Tokio's: `std::cout << e` and to_string(e) give "deadline has elapsed".
+  std::string to_string() const { return what(); }
   friend bool operator==(const Elapsed&, const Elapsed&) noexcept { return true; }
 };
+inline std::string to_string(const Elapsed& e) { return e.to_string(); }
+using detail::operator<<;
 namespace error {
 using tokio::time::Elapsed;  // Tokio spells it time::error::Elapsed too
 }  // namespace error
@@ -6133,6 +6152,11 @@ auto timeout(std::chrono::duration<Rep, Period> d, A&& operand) {
 }
 
 }  // namespace tokio::time
+
+namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
+template <>
+struct enable_display<time::Elapsed> : std::true_type {};
+}  // namespace tokio::detail
 /* end file src/tokio/time/timeout.hpp */
 // io: the reactor's public face (Interest, Ready, AsyncFd) and the I/O utilities
 /* begin file src/tokio/io/error.hpp */
@@ -14498,6 +14522,7 @@ enum class AddrErrc {
   path_too_long,               // a Unix socket path longer than sun_path
   invalid_host_name,           // a byte no host name has (NUL, space, '/'...)
   invalid_path,                // a Unix socket pathname with a NUL inside
+  empty_path,                  // a Unix socket path of no bytes
 };
 
 const std::error_category& addr_category() noexcept;
@@ -31551,6 +31576,9 @@ class AddrCategory final : public std::error_category {
       case AddrErrc::invalid_path:
         return "invalid Unix socket path: a pathname cannot contain a NUL byte (only an "
                "abstract name, which starts with one, may)";
+      case AddrErrc::empty_path:
+        return "invalid Unix socket path: it is empty (give a file name, or an abstract name "
+               "starting with a NUL byte)";
     }
     return "unknown address error";
   }
@@ -32386,7 +32414,7 @@ UnixSocketAddr::UnixSocketAddr() noexcept : sa_{}, len_(net_unix_addr_impl::kUni
 
 io::Result<UnixSocketAddr> UnixSocketAddr::from_pathname(std::string_view path) {
   UnixSocketAddr a;
-  if (path.empty()) return tokio::unexpected(make_error_code(AddrErrc::invalid_socket_address));
+  if (path.empty()) return tokio::unexpected(make_error_code(AddrErrc::empty_path));
   // A path needs room for its terminating NUL; an abstract name does not.
   std::size_t cap = sizeof a.sa_.sun_path - (path[0] == '\0' ? 0 : 1);
   if (path.size() > cap) return tokio::unexpected(make_error_code(AddrErrc::path_too_long));

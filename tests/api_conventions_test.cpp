@@ -42,6 +42,8 @@ TEST_CASE("operator<< prints addresses, Interest, Ready, Instant and JoinError")
   CHECK(streamed(io::Ready::READABLE | io::Ready::READ_CLOSED) == "READABLE | READ_CLOSED");
   CHECK(streamed(io::Ready::EMPTY) == "EMPTY");
   CHECK(streamed(tokio::time::Instant()) == "Instant(0ns)");
+  CHECK(streamed(tokio::time::Elapsed{}) == "deadline has elapsed");
+  CHECK(to_string(tokio::time::error::Elapsed{}) == "deadline has elapsed");
 
   auto rt = test::current_thread();
   rt.block_on([]() -> Task<> {
@@ -203,6 +205,9 @@ TEST_CASE("Runtime rt; is a multi-thread runtime with every driver") {
     co_return co_await h + 1;
   }());
   CHECK(v == 42);
+  auto rt2 = tokio::runtime::Runtime::new_();  // Rust's Runtime::new()
+  CHECK(rt2.handle().runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
+  CHECK(rt2.block_on([]() -> Task<int> { co_return 7; }()) == 7);
 }
 
 namespace {

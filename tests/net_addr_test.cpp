@@ -184,6 +184,12 @@ TEST_CASE("net addr: a NUL or any byte outside the grammar is refused, never cut
   CHECK(p.error() == tokio::net::AddrErrc::invalid_path);
   CHECK(
       tokio::net::UnixSocketAddr::from_pathname(std::string_view("\0abs\0tract", 10)).has_value());
+  // An empty path says so (not the IP address grammar).
+  auto empty = tokio::net::UnixSocketAddr::from_pathname("");
+  REQUIRE_FALSE(empty.has_value());
+  CHECK(empty.error() == tokio::net::AddrErrc::empty_path);
+  CHECK(empty.error() == std::errc::invalid_argument);
+  CHECK(empty.error().message().find("Unix socket path: it is empty") != std::string::npos);
 }
 
 TEST_CASE("net addr: every address-taking API accepts host:port, a SocketAddr, or host and port") {

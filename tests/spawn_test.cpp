@@ -106,7 +106,16 @@ TEST_CASE("exceptions cross JoinHandles: rethrown by co_await, JoinError by resu
       CHECK(r.error().is_panic());
       CHECK_FALSE(r.error().is_cancelled());
       CHECK_THROWS_AS(std::rethrow_exception(r.error().panic_payload()), std::out_of_range);
+      CHECK_THROWS_AS(std::rethrow_exception(r.error().into_panic()), std::out_of_range);
+      auto payload = r.error().try_into_panic();
+      REQUIRE(payload.has_value());
+      CHECK(*payload == r.error().panic_payload());
       CHECK(r.error().id() == h2.id());
+      auto cancelled = tokio::task::JoinError::cancelled(h2.id());
+      CHECK_THROWS_AS((void)cancelled.into_panic(), std::logic_error);
+      auto back = cancelled.try_into_panic();
+      REQUIRE_FALSE(back.has_value());
+      CHECK(back.error().is_cancelled());
     }());
   }
 }

@@ -443,9 +443,10 @@ template <class A>
 auto to_task(A&& a) {
   if constexpr (is_task<std::remove_cvref_t<A>>::value) {
     static_assert(!std::is_lvalue_reference_v<A>,
-                  "a tokio::Task held in a variable cannot be borrowed by select/join: move it "
-                  "in (std::move(task)), or to keep it across iterations pin it once, "
-                  "`auto fut = tokio::pin(std::move(task));`, and pass `fut` (tokio::pin!)");
+                  "a tokio::Task held in a variable is handed over by moving it: "
+                  "std::move(task) (spawn, select and join take it over, as Rust moves a "
+                  "future); to keep it across select iterations, pin it once, `auto fut = "
+                  "tokio::pin(std::move(task));`, and pass `fut` (tokio::pin!)");
     return std::forward<A>(a);
   } else if constexpr (std::is_lvalue_reference_v<A>) {
     static_assert(TokioAwaitable<A>, "expected a tokio::Task or another tokio awaitable");

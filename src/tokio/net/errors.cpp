@@ -29,6 +29,9 @@ class AddrCategory final : public std::error_category {
       case AddrErrc::invalid_path:
         return "invalid Unix socket path: a pathname cannot contain a NUL byte (only an "
                "abstract name, which starts with one, may)";
+      case AddrErrc::empty_path:
+        return "invalid Unix socket path: it is empty (give a file name, or an abstract name "
+               "starting with a NUL byte)";
     }
     return "unknown address error";
   }

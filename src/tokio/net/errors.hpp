@@ -20,6 +20,7 @@ enum class AddrErrc {
   path_too_long,               // a Unix socket path longer than sun_path
   invalid_host_name,           // a byte no host name has (NUL, space, '/'...)
   invalid_path,                // a Unix socket pathname with a NUL inside
+  empty_path,                  // a Unix socket path of no bytes
 };
 
 const std::error_category& addr_category() noexcept;

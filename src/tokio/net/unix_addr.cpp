@@ -15,7 +15,7 @@ UnixSocketAddr::UnixSocketAddr() noexcept : sa_{}, len_(net_unix_addr_impl::kUni
 
 io::Result<UnixSocketAddr> UnixSocketAddr::from_pathname(std::string_view path) {
   UnixSocketAddr a;
-  if (path.empty()) return tokio::unexpected(make_error_code(AddrErrc::invalid_socket_address));
+  if (path.empty()) return tokio::unexpected(make_error_code(AddrErrc::empty_path));
   // A path needs room for its terminating NUL; an abstract name does not.
   std::size_t cap = sizeof a.sa_.sun_path - (path[0] == '\0' ? 0 : 1);
   if (path.size() > cap) return tokio::unexpected(make_error_code(AddrErrc::path_too_long));

@@ -127,8 +127,10 @@ class Runtime {
   Runtime& operator=(const Runtime&) = delete;
   ~Runtime() { close(std::nullopt); }
 
-  // A multi-thread runtime with default settings and all drivers enabled.
+  // A multi-thread runtime with default settings and all drivers enabled (new_: Rust's
+  // Runtime::new(), which returns an error where this throws).
   static Runtime create();
+  static Runtime new_() { return create(); }
 
   template <class A>
   auto block_on(A&& awaitable) {

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "tokio/core/display.hpp"
+#include "tokio/core/result.hpp"
 #include "tokio/core/task_id.hpp"
 
 namespace tokio::task {
@@ -25,6 +26,17 @@ class JoinError : public std::runtime_error {
   Id id() const noexcept { return id_; }
   // The exception the task threw (null when cancelled).
   const std::exception_ptr& panic_payload() const noexcept { return payload_; }
+  // Tokio's into_panic: the exception the task threw; a cancellation has none, and asking
+  // is a logic error (Tokio panics too).
+  std::exception_ptr into_panic() const {
+    if (!payload_) throw std::logic_error("tokio: JoinError::into_panic on a cancellation");
+    return payload_;
+  }
+  // Tokio's try_into_panic: the exception, or this error back for a cancellation.
+  Result<std::exception_ptr, JoinError> try_into_panic() const {
+    if (payload_) return payload_;
+    return unexpected(*this);
+  }
   // Rethrows the task's exception for a panic, throws this JoinError for a cancellation.
   [[noreturn]] void rethrow() const {
     if (payload_) std::rethrow_exception(payload_);

@@ -16,9 +16,11 @@
 #include <chrono>
 #include <coroutine>
 #include <exception>
+#include <string>
 #include <type_traits>
 #include <utility>
 
+#include "tokio/core/display.hpp"
 #include "tokio/core/result.hpp"
 #include "tokio/core/detail/branch.hpp"
 #include "tokio/core/combinators.hpp"
@@ -31,8 +33,12 @@ namespace tokio::time {
 // The error of a timeout whose deadline passed.
 struct Elapsed : std::exception {
   const char* what() const noexcept override { return "deadline has elapsed"; }
+  // Display, as Tokio's: `std::cout << e` and to_string(e) give "deadline has elapsed".
+  std::string to_string() const { return what(); }
   friend bool operator==(const Elapsed&, const Elapsed&) noexcept { return true; }
 };
+inline std::string to_string(const Elapsed& e) { return e.to_string(); }
+using detail::operator<<;
 namespace error {
 using tokio::time::Elapsed;  // Tokio spells it time::error::Elapsed too
 }  // namespace error
@@ -118,3 +124,8 @@ auto timeout(std::chrono::duration<Rep, Period> d, A&& operand) {
 }
 
 }  // namespace tokio::time
+
+namespace tokio::detail {
+template <>
+struct enable_display<time::Elapsed> : std::true_type {};
+}  // namespace tokio::detail
