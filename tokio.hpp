@@ -4891,186 +4891,6 @@ class TaskLocal {
 /* #include <utility> (already above) */
 /* #include <vector> (already above) */
 
-
-namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-
-// The set's shared state and its entries live in task/join_set.cpp.
-class JoinSetShared;
-struct JoinSetEntry;
-
-JoinSetShared* join_set_create();
-// Drops the JoinSet's reference (entries still held by tasks keep the state alive).
-void join_set_release(JoinSetShared* s) noexcept;
-// Adds a spawned task (taking over its JoinHandle reference).
-void join_set_insert(JoinSetShared* s, TaskHeader* t);
-// Pops a completed member (the entry's task reference passes to the caller, who reads the
-// output and then calls join_set_finish_entry). Returns null when none is ready; then,
-// with `waker`, registers it to be woken by the next completion.
-JoinSetEntry* join_set_pop_notified(JoinSetShared* s, Wakeable* waker);
-TaskHeader* join_set_entry_task(const JoinSetEntry* e) noexcept;
-// The caller is done with a popped entry (it keeps the task reference).
-void join_set_finish_entry(JoinSetEntry* e) noexcept;
-std::size_t join_set_len(const JoinSetShared* s);
-void join_set_abort_all(JoinSetShared* s);
-// Removes one member, finished or not, without aborting it; returns its task (with the
-// JoinHandle reference), or null when the set is empty.
-TaskHeader* join_set_take_one(JoinSetShared* s) noexcept;
-
-}  // namespace tokio::detail
-
-namespace tokio::inline TOKIO_ABI_NAMESPACE::task {
-
-template <class T>
-class JoinSet {
- public:
-  JoinSet() : shared_(detail::join_set_create()) {}
-  JoinSet(JoinSet&& o) noexcept : shared_(std::exchange(o.shared_, nullptr)) {}
-  JoinSet& operator=(JoinSet&& o) noexcept {
-    if (this != &o) {
-      close();
-      shared_ = std::exchange(o.shared_, nullptr);
-    }
-    return *this;
-  }
-  JoinSet(const JoinSet&) = delete;
-  JoinSet& operator=(const JoinSet&) = delete;
-  ~JoinSet() { close(); }
-
-  // Spawns onto the current runtime: spawn(task), spawn(awaitable), spawn(f, args...).
-  template <class First, class... Rest>
-  AbortHandle spawn(First&& first, Rest&&... rest) {
-    return add(tokio::spawn(std::forward<First>(first), std::forward<Rest>(rest)...));
-  }
-  template <class A>
-  AbortHandle spawn_on(A&& operand, const runtime::Handle& h) {
-    return add(h.spawn(std::forward<A>(operand)));
-  }
-  // spawn_blocking(f) or spawn_blocking(f, args...), as task::spawn_blocking.
-  template <class F, class... Args>
-  AbortHandle spawn_blocking(F&& f, Args&&... args) {
-    return add(task::spawn_blocking(std::forward<F>(f), std::forward<Args>(args)...));
-  }
-  // Adopts an existing handle.
-  AbortHandle add(JoinHandle<T>&& h) {
-    if (h.output_taken()) {
-      detail::throw_misuse(
-          "JoinSet::add of a JoinHandle that was already awaited: its output is gone; add the "
-          "handle before awaiting it");
-    }
-    detail::TaskHeader* t = release_handle(h);
-    AbortHandle ah(t);
-    detail::join_set_insert(shared_, t);
-    return ah;
-  }
-
-  std::size_t len() const { return shared_ ? detail::join_set_len(shared_) : 0; }
-  bool is_empty() const { return len() == 0; }
-
-  // Awaits the next task to finish: nullopt when the set is empty, otherwise its value or
-  // the JoinError (cancelled / threw). Cancel-safe: a completion is never lost.
-  class JoinNext : public detail::Leaf<JoinNext> {
-   public:
-    explicit JoinNext(detail::JoinSetShared* s) : s_(s) {}
-    bool poll(Context& cx) noexcept {
-      if (!detail::coop_poll_proceed(cx)) return false;
-      if (detail::join_set_len(s_) == 0) return true;
-      e_ = detail::join_set_pop_notified(s_, cx.raw_waker());
-      return e_ != nullptr;
-    }
-    std::optional<Result<T, JoinError>> await_resume() {
-      if (!e_) return std::nullopt;
-      return take(std::exchange(e_, nullptr));
-    }
-    ~JoinNext() {
-      // Unreachable in practice: a ready poll resumes the awaiter in the same step.
-      if (e_) (void)take(e_);
-    }
-
-   private:
-    detail::JoinSetShared* s_;
-    detail::JoinSetEntry* e_ = nullptr;
-  };
-  JoinNext join_next() { return JoinNext(checked()); }
-
-  // A finished task's result if one is ready now.
-  std::optional<Result<T, JoinError>> try_join_next() {
-    if (detail::JoinSetEntry* e = detail::join_set_pop_notified(checked(), nullptr)) {
-      return take(e);
-    }
-    return std::nullopt;
-  }
-
-  void abort_all() {
-    if (shared_) detail::join_set_abort_all(shared_);
-  }
-  // Removes every task from the set without aborting them.
-  void detach_all() {
-    if (!shared_) return;
-    while (detail::TaskHeader* t = detail::join_set_take_one(shared_)) drop_handle(t);
-  }
-  // Aborts every task and waits until all have finished.
-  Task<void> shutdown() {
-    abort_all();
-    // (Not `while (co_await join_next())`: GCC 12 miscompiles a co_await whose temporary
-    // is only used as a loop condition.)
-    for (;;) {
-      auto r = co_await join_next();
-      if (!r) break;
-    }
-  }
-  // Awaits every task; returns their values in completion order. Rethrows the first
-  // exception (or JoinError) and aborts the rest, like Tokio's join_all.
-  auto join_all() -> Task<std::conditional_t<std::is_void_v<T>, void, std::vector<T>>> {
-    if constexpr (std::is_void_v<T>) {
-      while (auto r = co_await join_next()) {
-        if (!r->has_value()) {
-          abort_all();
-          r->error().rethrow();
-        }
-      }
-    } else {
-      std::vector<T> out;
-      while (auto r = co_await join_next()) {
-        if (!r->has_value()) {
-          abort_all();
-          r->error().rethrow();
-        }
-        out.push_back(std::move(**r));
-      }
-      co_return out;
-    }
-  }
-
- private:
-  detail::JoinSetShared* checked() const {
-    if (!shared_) detail::throw_misuse("use of a moved-from JoinSet");
-    return shared_;
-  }
-  static detail::TaskHeader* release_handle(JoinHandle<T>& h) {
-    detail::TaskHeader* t = h.raw_header();
-    h.forget();
-    return t;
-  }
-  static void drop_handle(detail::TaskHeader* t) noexcept { detail::release_join<T>(t); }
-  static Result<T, JoinError> take(detail::JoinSetEntry* e) {
-    detail::TaskHeader* t = detail::join_set_entry_task(e);
-    auto r = detail::take_join_result<T>(t);
-    detail::join_set_finish_entry(e);
-    drop_handle(t);  // the output was read: nothing left to report
-    return r;
-  }
-  void close() noexcept {
-    if (!shared_) return;
-    detail::join_set_abort_all(shared_);
-    while (detail::TaskHeader* t = detail::join_set_take_one(shared_)) drop_handle(t);
-    detail::join_set_release(std::exchange(shared_, nullptr));
-  }
-
-  detail::JoinSetShared* shared_;
-};
-
-}  // namespace tokio::task
-/* end file src/tokio/task/join_set.hpp */
 /* begin file src/tokio/task/local_set.hpp */
 // task::LocalSet and task::spawn_local: tasks that never leave the thread that owns the set.
 //
@@ -5245,6 +5065,214 @@ auto spawn_local(First&& first, Rest&&... rest) {
 
 }  // namespace tokio::task
 /* end file src/tokio/task/local_set.hpp */
+
+namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
+
+// The set's shared state and its entries live in task/join_set.cpp.
+class JoinSetShared;
+struct JoinSetEntry;
+
+JoinSetShared* join_set_create();
+// Drops the JoinSet's reference (entries still held by tasks keep the state alive).
+void join_set_release(JoinSetShared* s) noexcept;
+// Adds a spawned task (taking over its JoinHandle reference).
+void join_set_insert(JoinSetShared* s, TaskHeader* t);
+// Pops a completed member (the entry's task reference passes to the caller, who reads the
+// output and then calls join_set_finish_entry). Returns null when none is ready; then,
+// with `waker`, registers it to be woken by the next completion.
+JoinSetEntry* join_set_pop_notified(JoinSetShared* s, Wakeable* waker);
+TaskHeader* join_set_entry_task(const JoinSetEntry* e) noexcept;
+// The caller is done with a popped entry (it keeps the task reference).
+void join_set_finish_entry(JoinSetEntry* e) noexcept;
+std::size_t join_set_len(const JoinSetShared* s);
+void join_set_abort_all(JoinSetShared* s);
+// Removes one member, finished or not, without aborting it; returns its task (with the
+// JoinHandle reference), or null when the set is empty.
+TaskHeader* join_set_take_one(JoinSetShared* s) noexcept;
+
+}  // namespace tokio::detail
+
+namespace tokio::inline TOKIO_ABI_NAMESPACE::task {
+
+template <class T>
+class JoinSet {
+ public:
+  JoinSet() : shared_(detail::join_set_create()) {}
+  JoinSet(JoinSet&& o) noexcept : shared_(std::exchange(o.shared_, nullptr)) {}
+  JoinSet& operator=(JoinSet&& o) noexcept {
+    if (this != &o) {
+      close();
+      shared_ = std::exchange(o.shared_, nullptr);
+    }
+    return *this;
+  }
+  JoinSet(const JoinSet&) = delete;
+  JoinSet& operator=(const JoinSet&) = delete;
+  ~JoinSet() { close(); }
+
+  // Spawns onto the current runtime: spawn(task), spawn(awaitable), spawn(f, args...).
+  template <class First, class... Rest>
+  AbortHandle spawn(First&& first, Rest&&... rest) {
+    return add(tokio::spawn(std::forward<First>(first), std::forward<Rest>(rest)...));
+  }
+  template <class A>
+  AbortHandle spawn_on(A&& operand, const runtime::Handle& h) {
+    return add(h.spawn(std::forward<A>(operand)));
+  }
+  // task::spawn_local (inside a LocalSet), the same forms as spawn.
+  template <class First, class... Rest>
+  AbortHandle spawn_local(First&& first, Rest&&... rest) {
+    return add(task::spawn_local(std::forward<First>(first), std::forward<Rest>(rest)...));
+  }
+  // spawn_blocking(f) or spawn_blocking(f, args...), as task::spawn_blocking.
+  template <class F, class... Args>
+  AbortHandle spawn_blocking(F&& f, Args&&... args) {
+    return add(task::spawn_blocking(std::forward<F>(f), std::forward<Args>(args)...));
+  }
+  // Adopts an existing handle.
+  AbortHandle add(JoinHandle<T>&& h) {
+    if (h.output_taken()) {
+      detail::throw_misuse(
+          "JoinSet::add of a JoinHandle that was already awaited: its output is gone; add the "
+          "handle before awaiting it");
+    }
+    detail::TaskHeader* t = release_handle(h);
+    AbortHandle ah(t);
+    detail::join_set_insert(shared_, t);
+    return ah;
+  }
+
+  std::size_t len() const { return shared_ ? detail::join_set_len(shared_) : 0; }
+  bool is_empty() const { return len() == 0; }
+
+  // join_next_with_id's value: the task's id with its value (just the id for T = void).
+  using IdValue = std::conditional_t<std::is_void_v<T>, Id, std::pair<Id, T>>;
+
+  // Awaits the next task to finish: nullopt when the set is empty, otherwise its value or
+  // the JoinError (cancelled / threw). Cancel-safe: a completion is never lost. With
+  // WithId (join_next_with_id), the value comes with the task's id.
+  template <bool WithId>
+  class JoinNextOp : public detail::Leaf<JoinNextOp<WithId>> {
+    using Out = std::conditional_t<WithId, IdValue, T>;
+
+   public:
+    explicit JoinNextOp(detail::JoinSetShared* s) : s_(s) {}
+    bool poll(Context& cx) noexcept {
+      if (!detail::coop_poll_proceed(cx)) return false;
+      if (detail::join_set_len(s_) == 0) return true;
+      e_ = detail::join_set_pop_notified(s_, cx.raw_waker());
+      return e_ != nullptr;
+    }
+    std::optional<Result<Out, JoinError>> await_resume() {
+      if (!e_) return std::nullopt;
+      return take<WithId>(std::exchange(e_, nullptr));
+    }
+    ~JoinNextOp() {
+      // Unreachable in practice: a ready poll resumes the awaiter in the same step.
+      if (e_) (void)take<WithId>(e_);
+    }
+
+   private:
+    detail::JoinSetShared* s_;
+    detail::JoinSetEntry* e_ = nullptr;
+  };
+  using JoinNext = JoinNextOp<false>;
+  JoinNext join_next() { return JoinNext(checked()); }
+  JoinNextOp<true> join_next_with_id() { return JoinNextOp<true>(checked()); }
+
+  // A finished task's result if one is ready now.
+  std::optional<Result<T, JoinError>> try_join_next() {
+    if (detail::JoinSetEntry* e = detail::join_set_pop_notified(checked(), nullptr)) {
+      return take<false>(e);
+    }
+    return std::nullopt;
+  }
+  std::optional<Result<IdValue, JoinError>> try_join_next_with_id() {
+    if (detail::JoinSetEntry* e = detail::join_set_pop_notified(checked(), nullptr)) {
+      return take<true>(e);
+    }
+    return std::nullopt;
+  }
+
+  void abort_all() {
+    if (shared_) detail::join_set_abort_all(shared_);
+  }
+  // Removes every task from the set without aborting them.
+  void detach_all() {
+    if (!shared_) return;
+    while (detail::TaskHeader* t = detail::join_set_take_one(shared_)) drop_handle(t);
+  }
+  // Aborts every task and waits until all have finished.
+  Task<void> shutdown() {
+    abort_all();
+    // (Not `while (co_await join_next())`: GCC 12 miscompiles a co_await whose temporary
+    // is only used as a loop condition.)
+    for (;;) {
+      auto r = co_await join_next();
+      if (!r) break;
+    }
+  }
+  // Awaits every task; returns their values in completion order. Rethrows the first
+  // exception (or JoinError) and aborts the rest, like Tokio's join_all.
+  auto join_all() -> Task<std::conditional_t<std::is_void_v<T>, void, std::vector<T>>> {
+    if constexpr (std::is_void_v<T>) {
+      while (auto r = co_await join_next()) {
+        if (!r->has_value()) {
+          abort_all();
+          r->error().rethrow();
+        }
+      }
+    } else {
+      std::vector<T> out;
+      while (auto r = co_await join_next()) {
+        if (!r->has_value()) {
+          abort_all();
+          r->error().rethrow();
+        }
+        out.push_back(std::move(**r));
+      }
+      co_return out;
+    }
+  }
+
+ private:
+  detail::JoinSetShared* checked() const {
+    if (!shared_) detail::throw_misuse("use of a moved-from JoinSet");
+    return shared_;
+  }
+  static detail::TaskHeader* release_handle(JoinHandle<T>& h) {
+    detail::TaskHeader* t = h.raw_header();
+    h.forget();
+    return t;
+  }
+  static void drop_handle(detail::TaskHeader* t) noexcept { detail::release_join<T>(t); }
+  template <bool WithId>
+  static auto take(detail::JoinSetEntry* e) {
+    detail::TaskHeader* t = detail::join_set_entry_task(e);
+    const Id id{t->id()};
+    auto r = detail::take_join_result<T>(t);
+    detail::join_set_finish_entry(e);
+    drop_handle(t);  // the output was read: nothing left to report
+    if constexpr (!WithId) {
+      return r;
+    } else if constexpr (std::is_void_v<T>) {
+      return r.transform([id] { return id; });
+    } else {
+      return std::move(r).transform([id](T&& v) { return IdValue(id, std::move(v)); });
+    }
+  }
+  void close() noexcept {
+    if (!shared_) return;
+    detail::join_set_abort_all(shared_);
+    while (detail::TaskHeader* t = detail::join_set_take_one(shared_)) drop_handle(t);
+    detail::join_set_release(std::exchange(shared_, nullptr));
+  }
+
+  detail::JoinSetShared* shared_;
+};
+
+}  // namespace tokio::task
+/* end file src/tokio/task/join_set.hpp */
 /* begin file src/tokio/task/builder.hpp */
 // task::Builder: spawns a task with a name (Tokio's tokio::task::Builder). The name shows in
 // the runtime's task hooks (TaskInfo::name), in unhandled-exception reports and in task
@@ -9027,6 +9055,27 @@ class BufReader : public Ext<BufReader<R>> {
   auto flush() requires AsyncWrite<Inner> { return inner_.flush(); }
   auto shutdown() requires AsyncWrite<Inner> { return inner_.shutdown(); }
 
+  // io::AsyncSeek over a seekable stream (Tokio's BufReader is AsyncSeek too). A seek from
+  // the current position counts from the caller's position, which is behind the stream's
+  // by the bytes still buffered; after a successful seek the buffer is dropped (a failed
+  // one leaves both alone). Not cancel-safe (as Tokio's start_seek / poll_complete).
+  Task<Result<uint64_t>> seek(SeekFrom pos) requires AsyncSeek<Inner> {
+    if (pos.whence == SeekFrom::Whence::Current) {
+      const auto buffered = static_cast<int64_t>(filled_ - pos_);
+      const int64_t wanted = pos.offset;
+      if (__builtin_sub_overflow(wanted, buffered, &pos.offset)) {
+        // wanted - buffered is below INT64_MIN: step back over the buffer first.
+        auto back = co_await inner_.seek(SeekFrom::current(-buffered));
+        if (!back) co_return back;
+        discard_buffer();
+        pos.offset = wanted;
+      }
+    }
+    auto r = co_await inner_.seek(pos);
+    if (r) discard_buffer();
+    co_return r;
+  }
+
  private:
   using InnerRead = detail::ChildOp<detail::read_op_t<Inner>>;
 
@@ -9159,6 +9208,14 @@ class BufWriter : public Ext<BufWriter<W>> {
   FlushOp<false> flush() noexcept { return {{this}}; }
   // Writes the buffer out, then shuts the inner writer down.
   FlushOp<true> shutdown() noexcept { return {{this}}; }
+
+  // io::AsyncSeek over a seekable stream: writes the buffer out (and flushes), then seeks,
+  // as Tokio's BufWriter does. Not cancel-safe.
+  Task<Result<uint64_t>> seek(SeekFrom pos) requires AsyncSeek<Inner> {
+    auto flushed = co_await flush();
+    if (!flushed) co_return unexpected(flushed.error());
+    co_return co_await inner_.seek(pos);
+  }
 
   // Reads pass through to the inner stream.
   auto read(io::MutableBuffer buf) requires AsyncRead<Inner> { return inner_.read(buf); }
@@ -9315,6 +9372,9 @@ class BufStream : public Ext<BufStream<S>> {
   }
   auto flush() noexcept { return inner_.get_mut().flush(); }
   auto shutdown() noexcept { return inner_.get_mut().shutdown(); }
+  // io::AsyncSeek over a seekable stream: the write buffer goes out, the read buffer is
+  // dropped (see BufReader::seek and BufWriter::seek).
+  auto seek(SeekFrom pos) requires AsyncSeek<Inner> { return inner_.seek(pos); }
 
  private:
   BufReader<BufWriter<S>> inner_;
@@ -17370,6 +17430,29 @@ detail::FsAwait<uint64_t> copy(PathArg from, PathArg to);
 detail::FsAwait<void> create_dir(PathArg path);
 // Creates every missing directory on the way (an existing directory is fine).
 detail::FsAwait<void> create_dir_all(PathArg path);
+
+// Directory creation with options (Tokio's fs::DirBuilder):
+//   co_await fs::DirBuilder().recursive(true).mode(0750).create("a/b/c");
+// recursive(false) (the default) is create_dir; recursive(true) is create_dir_all. mode sets
+// the permission bits of each directory created (before the umask; default 0777).
+class DirBuilder {
+ public:
+  DirBuilder() noexcept = default;
+  static DirBuilder new_() noexcept { return DirBuilder(); }  // Rust's DirBuilder::new()
+  DirBuilder& recursive(bool on) noexcept {
+    recursive_ = on;
+    return *this;
+  }
+  DirBuilder& mode(uint32_t bits) noexcept {
+    mode_ = bits & 07777;
+    return *this;
+  }
+  detail::FsAwait<void> create(PathArg path) const;
+
+ private:
+  bool recursive_ = false;
+  unsigned mode_ = 0777;
+};
 detail::FsAwait<void> remove_file(PathArg path);
 // Removes an empty directory.
 detail::FsAwait<void> remove_dir(PathArg path);
@@ -24908,7 +24991,8 @@ class PathOp final : public FsOp {
   const char* target() const noexcept { return dirfd == AT_FDCWD ? p1.c_str() : at_name.c_str(); }
 
   Kind kind;
-  std::string p1, p2;  // p1 (and p2) also name the error
+  std::string p1, p2;    // p1 (and p2) also name the error
+  unsigned mode = 0777;  // Mkdir: the new directory's mode bits (before the umask)
   int dirfd = AT_FDCWD;
   std::string at_name;
   std::shared_ptr<const void> keep;
@@ -25030,6 +25114,7 @@ class MiscOp final : public FsOp {
   Kind kind;
   std::string p1, p2;
   unsigned perms = 0;         // SetPermissions input
+  unsigned mode = 0777;       // CreateDirAll: each new directory's mode bits
   int err = 0;                // outcome
   uint64_t count = 0;         // Copy: bytes copied
   std::filesystem::path out;  // Canonicalize / ReadLink
@@ -34829,18 +34914,20 @@ int copy_file(const char* from, const char* to, uint64_t& copied) noexcept {
   return e;
 }
 
-int create_dir_all(std::string p) {
+int create_dir_all(std::string p, unsigned mode) {
   while (p.size() > 1 && p.back() == '/') p.pop_back();
   if (p.empty()) return 0;
-  if (::mkdir(p.c_str(), 0777) == 0) return 0;
+  if (::mkdir(p.c_str(), mode) == 0) return 0;
   int e = errno;
   struct stat st;
   if (e == EEXIST) return (::stat(p.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) ? 0 : EEXIST;
   if (e != ENOENT) return e;
   std::size_t slash = p.rfind('/');
   if (slash == std::string::npos || p == "/") return e;
-  if (int pe = create_dir_all(slash == 0 ? std::string("/") : p.substr(0, slash))) return pe;
-  if (::mkdir(p.c_str(), 0777) == 0) return 0;
+  if (int pe = create_dir_all(slash == 0 ? std::string("/") : p.substr(0, slash), mode)) {
+    return pe;
+  }
+  if (::mkdir(p.c_str(), mode) == 0) return 0;
   e = errno;
   if (e == EEXIST && ::stat(p.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) return 0;
   return e;
@@ -34931,7 +35018,7 @@ int fs_remove_dir_contents(int dirfd) noexcept {
 void MiscOp::run_blocking() noexcept {
   switch (kind) {
     case Kind::Copy: err = fs_misc_ops_impl::copy_file(p1.c_str(), p2.c_str(), count); break;
-    case Kind::CreateDirAll: try { err = fs_misc_ops_impl::create_dir_all(p1);
+    case Kind::CreateDirAll: try { err = fs_misc_ops_impl::create_dir_all(p1, mode);
       } catch (...) {
         err = ENOMEM;
       }
@@ -35142,7 +35229,7 @@ void PathOp::uring_prep(uring::Sqe* const* sqes, unsigned) noexcept {
   e->fd = dirfd;
   e->addr = ptr(target());
   switch (kind) {
-    case Kind::Mkdir: e->len = 0777; break;
+    case Kind::Mkdir: e->len = mode; break;
     case Kind::Unlink: break;
     case Kind::Rmdir: e->op_flags = AT_REMOVEDIR; break;
     case Kind::Rename:
@@ -35172,7 +35259,7 @@ StepOutcome PathOp::uring_step_done() noexcept {
 void PathOp::run_blocking() noexcept {
   using fs_path_ops_impl::ret;
   switch (kind) {
-    case Kind::Mkdir: err = ret(::mkdir(p1.c_str(), 0777)); break;
+    case Kind::Mkdir: err = ret(::mkdir(p1.c_str(), mode)); break;
     case Kind::Unlink: err = ret(::unlink(p1.c_str())); break;
     case Kind::Rmdir: err = ret(::rmdir(p1.c_str())); break;
     case Kind::Rename: err = ret(::rename(p1.c_str(), p2.c_str())); break;
@@ -37161,6 +37248,16 @@ FsAwait<void> create_dir(PathArg path) {
 }
 FsAwait<void> create_dir_all(PathArg path) {
   return fs_impl::misc_void(MiscOp::Kind::CreateDirAll, std::move(path).str());
+}
+FsAwait<void> DirBuilder::create(PathArg path) const {
+  if (recursive_) {
+    auto* op = new MiscOp(MiscOp::Kind::CreateDirAll, std::move(path).str());
+    op->mode = mode_;
+    return {op, &fs_impl::take_misc_void};
+  }
+  auto* op = new PathOp(PathOp::Kind::Mkdir, std::move(path).str());
+  op->mode = mode_;
+  return {op, &fs_impl::take_path_void};
 }
 FsAwait<void> remove_file(PathArg path) {
   return fs_impl::path_void(PathOp::Kind::Unlink, std::move(path).str());

@@ -315,6 +315,66 @@ Task<> tokio_spellings(std::string dir) {
   REQUIRE((co_await moved.set_permissions(perms::owner_read | perms::owner_write)).has_value());
 }
 
+Task<> buffered_seek(std::string dir) {
+  const std::string path = dir + "/seek";
+  fst::put(path, "0123456789abcdefghij");
+  {
+    // BufReader: a seek from the current position counts from what the caller has read,
+    // not from where the buffer's read left the file.
+    auto f = co_await fs::File::open(path);
+    REQUIRE(f.has_value());
+    io::BufReader br(std::move(*f), 8);
+    std::array<char, 3> three{};
+    REQUIRE(co_await br.read_exact(three));  // the buffer holds "01234567"
+    CHECK(std::string(three.data(), 3) == "012");
+    auto at = co_await br.stream_position();
+    REQUIRE(at.has_value());
+    CHECK(*at == 3);
+    auto skip = co_await br.seek(io::SeekFrom::current(2));
+    REQUIRE(skip.has_value());
+    CHECK(*skip == 5);
+    REQUIRE(co_await br.read_exact(three));
+    CHECK(std::string(three.data(), 3) == "567");
+    auto end = co_await br.seek(io::SeekFrom::end(-2));
+    REQUIRE(end.has_value());
+    CHECK(*end == 18);
+    std::string rest;
+    REQUIRE(co_await br.read_to_string(rest));
+    CHECK(rest == "ij");
+    REQUIRE((co_await br.rewind()).has_value());
+    REQUIRE(co_await br.read_exact(three));
+    CHECK(std::string(three.data(), 3) == "012");
+    auto bad = co_await br.seek(io::SeekFrom::current(-100));  // before the start: EINVAL
+    CHECK((!bad.has_value() && bad.error() == std::errc::invalid_argument));
+    REQUIRE(co_await br.read_exact(three));  // a failed seek moved nothing
+    CHECK(std::string(three.data(), 3) == "345");
+  }
+  {
+    // BufWriter: the buffer goes out before the seek.
+    auto f = co_await fs::OpenOptions().write(true).open(path);
+    REQUIRE(f.has_value());
+    io::BufWriter bw(std::move(*f));
+    REQUIRE(co_await bw.write_all("AB"));
+    auto pos = co_await bw.seek(io::SeekFrom::start(10));
+    REQUIRE(pos.has_value());
+    CHECK(*pos == 10);
+    REQUIRE(co_await bw.write_all("XY"));
+    REQUIRE(co_await bw.flush());
+  }
+  CHECK(fst::get(path) == "AB23456789XYcdefghij");
+  {
+    auto f = co_await fs::OpenOptions().read(true).write(true).open(path);
+    REQUIRE(f.has_value());
+    io::BufStream bs(std::move(*f));
+    REQUIRE(co_await bs.write_all("--"));
+    auto pos = co_await bs.seek(io::SeekFrom::start(0));
+    REQUIRE(pos.has_value());
+    std::array<char, 4> four{};
+    REQUIRE(co_await bs.read_exact(four));
+    CHECK(std::string(four.data(), 4) == "--23");
+  }
+}
+
 }  // namespace
 
 TEST_CASE(
@@ -391,4 +451,8 @@ TEST_CASE("fs::File follows the runtime that awaits it: an idle or dropped opene
     file.reset();
     CHECK(fst::get(path) == "one two three");
   }
+}
+
+TEST_CASE("io::BufReader / BufWriter / BufStream seek over a File, both engines") {
+  fst::run_both("fs file test", &buffered_seek);
 }

@@ -384,6 +384,34 @@ Task<> nul_paths(std::string dir) {
   CHECK(std::filesystem::exists(dir));
 }
 
+Task<> dir_builder(std::string dir) {
+  // Non-recursive: create_dir (EEXIST, ENOENT for a missing parent); recursive: every level,
+  // an existing directory is fine. mode applies to each directory made (umask 022 here).
+  const mode_t old_mask = ::umask(022);
+  auto made = co_await fs::DirBuilder::new_().mode(0750).create(dir + "/one");
+  CHECK(made.has_value());
+  struct stat st {};
+  REQUIRE(::stat((dir + "/one").c_str(), &st) == 0);
+  CHECK((st.st_mode & 07777) == 0750);
+  auto again = co_await fs::DirBuilder().create(dir + "/one");
+  CHECK((!again.has_value() && again.error() == std::errc::file_exists));
+  auto orphan = co_await fs::DirBuilder().create(dir + "/no/such/parent");
+  CHECK((!orphan.has_value() && orphan.error() == std::errc::no_such_file_or_directory));
+  auto deep = co_await fs::DirBuilder().recursive(true).mode(0700).create(dir + "/a/b/c");
+  CHECK(deep.has_value());
+  for (const char* p : {"/a", "/a/b", "/a/b/c"}) {
+    REQUIRE(::stat((dir + p).c_str(), &st) == 0);
+    CHECK(S_ISDIR(st.st_mode));
+    CHECK((st.st_mode & 07777) == 0700);
+  }
+  auto exists = co_await fs::DirBuilder().recursive(true).create(dir + "/a/b");
+  CHECK(exists.has_value());
+  fst::put(dir + "/file", "x");
+  auto over_file = co_await fs::DirBuilder().recursive(true).create(dir + "/file/sub");
+  CHECK((!over_file.has_value() && over_file.error() == std::errc::not_a_directory));
+  ::umask(old_mask);
+}
+
 }  // namespace
 
 TEST_CASE("fs: read/write round-trip, truncation, sizes around the fast path, both engines") {
@@ -419,4 +447,8 @@ TEST_CASE("fs: ENOSPC from /dev/full, write-behind error on flush") {
 
 TEST_CASE("fs: a path with a NUL byte fails with EINVAL before any system call, both engines") {
   fst::run_both("fs ops test", &nul_paths);
+}
+
+TEST_CASE("fs::DirBuilder: recursive or not, with a mode, both engines") {
+  fst::run_both("fs ops test", &dir_builder);
 }

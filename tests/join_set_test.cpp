@@ -156,3 +156,47 @@ TEST_CASE("cancelling join_next loses nothing") {
     CHECK(got->value() == 5);
   }());
 }
+
+TEST_CASE("join_next_with_id / try_join_next_with_id pair each result with its task's id") {
+  auto rt = test::current_thread();
+  rt.block_on([]() -> Task<> {
+    JoinSet<int> set;
+    auto a = set.spawn(sleepy(10, 2));
+    auto b = set.spawn([]() -> Task<int> {
+      throw std::runtime_error("b");
+      co_return 0;
+    });
+    auto first = co_await set.join_next_with_id();  // b fails first (no yields)
+    REQUIRE(first.has_value());
+    REQUIRE_FALSE(first->has_value());
+    CHECK(first->error().id() == b.id());
+    auto second = co_await set.join_next_with_id();
+    REQUIRE(second.has_value());
+    REQUIRE(second->has_value());
+    CHECK((*second)->first == a.id());
+    CHECK((*second)->second == 10);
+    CHECK_FALSE((co_await set.join_next_with_id()).has_value());
+    // void tasks: the id alone.
+    JoinSet<void> vset;
+    auto v = vset.spawn([]() -> Task<> { co_return; });
+    CHECK_FALSE(vset.try_join_next_with_id().has_value());  // not run yet
+    for (int i = 0; i < 3; ++i) co_await tokio::task::yield_now();
+    auto done = vset.try_join_next_with_id();
+    REQUIRE(done.has_value());
+    REQUIRE(done->has_value());
+    CHECK(**done == v.id());
+  }());
+}
+
+TEST_CASE("JoinSet::spawn_local runs !Send-style work on the LocalSet") {
+  auto rt = test::current_thread();
+  tokio::task::LocalSet local;
+  int total = local.block_on(rt, []() -> Task<int> {
+    JoinSet<int> set;
+    for (int i = 1; i <= 3; ++i) set.spawn_local([](int v) -> Task<int> { co_return v * 2; }, i);
+    int sum = 0;
+    while (auto r = co_await set.join_next()) sum += r->value();
+    co_return sum;
+  }());
+  CHECK(total == 12);
+}

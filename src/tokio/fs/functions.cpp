@@ -139,6 +139,16 @@ FsAwait<void> create_dir(PathArg path) {
 FsAwait<void> create_dir_all(PathArg path) {
   return fs_impl::misc_void(MiscOp::Kind::CreateDirAll, std::move(path).str());
 }
+FsAwait<void> DirBuilder::create(PathArg path) const {
+  if (recursive_) {
+    auto* op = new MiscOp(MiscOp::Kind::CreateDirAll, std::move(path).str());
+    op->mode = mode_;
+    return {op, &fs_impl::take_misc_void};
+  }
+  auto* op = new PathOp(PathOp::Kind::Mkdir, std::move(path).str());
+  op->mode = mode_;
+  return {op, &fs_impl::take_path_void};
+}
 FsAwait<void> remove_file(PathArg path) {
   return fs_impl::path_void(PathOp::Kind::Unlink, std::move(path).str());
 }

@@ -73,6 +73,29 @@ detail::FsAwait<uint64_t> copy(PathArg from, PathArg to);
 detail::FsAwait<void> create_dir(PathArg path);
 // Creates every missing directory on the way (an existing directory is fine).
 detail::FsAwait<void> create_dir_all(PathArg path);
+
+// Directory creation with options (Tokio's fs::DirBuilder):
+//   co_await fs::DirBuilder().recursive(true).mode(0750).create("a/b/c");
+// recursive(false) (the default) is create_dir; recursive(true) is create_dir_all. mode sets
+// the permission bits of each directory created (before the umask; default 0777).
+class DirBuilder {
+ public:
+  DirBuilder() noexcept = default;
+  static DirBuilder new_() noexcept { return DirBuilder(); }  // Rust's DirBuilder::new()
+  DirBuilder& recursive(bool on) noexcept {
+    recursive_ = on;
+    return *this;
+  }
+  DirBuilder& mode(uint32_t bits) noexcept {
+    mode_ = bits & 07777;
+    return *this;
+  }
+  detail::FsAwait<void> create(PathArg path) const;
+
+ private:
+  bool recursive_ = false;
+  unsigned mode_ = 0777;
+};
 detail::FsAwait<void> remove_file(PathArg path);
 // Removes an empty directory.
 detail::FsAwait<void> remove_dir(PathArg path);

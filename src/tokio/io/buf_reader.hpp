@@ -26,6 +26,7 @@
 #include "tokio/io/async_io.hpp"
 #include "tokio/io/detail/child_op.hpp"
 #include "tokio/io/read_ext.hpp"
+#include "tokio/io/seek.hpp"
 #include "tokio/io/ext.hpp"
 
 namespace tokio::io {
@@ -81,6 +82,27 @@ class BufReader : public Ext<BufReader<R>> {
   }
   auto flush() requires AsyncWrite<Inner> { return inner_.flush(); }
   auto shutdown() requires AsyncWrite<Inner> { return inner_.shutdown(); }
+
+  // io::AsyncSeek over a seekable stream (Tokio's BufReader is AsyncSeek too). A seek from
+  // the current position counts from the caller's position, which is behind the stream's
+  // by the bytes still buffered; after a successful seek the buffer is dropped (a failed
+  // one leaves both alone). Not cancel-safe (as Tokio's start_seek / poll_complete).
+  Task<Result<uint64_t>> seek(SeekFrom pos) requires AsyncSeek<Inner> {
+    if (pos.whence == SeekFrom::Whence::Current) {
+      const auto buffered = static_cast<int64_t>(filled_ - pos_);
+      const int64_t wanted = pos.offset;
+      if (__builtin_sub_overflow(wanted, buffered, &pos.offset)) {
+        // wanted - buffered is below INT64_MIN: step back over the buffer first.
+        auto back = co_await inner_.seek(SeekFrom::current(-buffered));
+        if (!back) co_return back;
+        discard_buffer();
+        pos.offset = wanted;
+      }
+    }
+    auto r = co_await inner_.seek(pos);
+    if (r) discard_buffer();
+    co_return r;
+  }
 
  private:
   using InnerRead = detail::ChildOp<detail::read_op_t<Inner>>;

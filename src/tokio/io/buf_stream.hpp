@@ -53,6 +53,9 @@ class BufStream : public Ext<BufStream<S>> {
   }
   auto flush() noexcept { return inner_.get_mut().flush(); }
   auto shutdown() noexcept { return inner_.get_mut().shutdown(); }
+  // io::AsyncSeek over a seekable stream: the write buffer goes out, the read buffer is
+  // dropped (see BufReader::seek and BufWriter::seek).
+  auto seek(SeekFrom pos) requires AsyncSeek<Inner> { return inner_.seek(pos); }
 
  private:
   BufReader<BufWriter<S>> inner_;

@@ -81,6 +81,14 @@ class BufWriter : public Ext<BufWriter<W>> {
   // Writes the buffer out, then shuts the inner writer down.
   FlushOp<true> shutdown() noexcept { return {{this}}; }
 
+  // io::AsyncSeek over a seekable stream: writes the buffer out (and flushes), then seeks,
+  // as Tokio's BufWriter does. Not cancel-safe.
+  Task<Result<uint64_t>> seek(SeekFrom pos) requires AsyncSeek<Inner> {
+    auto flushed = co_await flush();
+    if (!flushed) co_return unexpected(flushed.error());
+    co_return co_await inner_.seek(pos);
+  }
+
   // Reads pass through to the inner stream.
   auto read(io::MutableBuffer buf) requires AsyncRead<Inner> { return inner_.read(buf); }
   auto fill_buf() requires AsyncBufRead<Inner> { return inner_.fill_buf(); }

@@ -22,6 +22,7 @@
 #include "tokio/runtime/detail/task_header.hpp"
 #include "tokio/runtime/runtime.hpp"
 #include "tokio/task/join_handle.hpp"
+#include "tokio/task/local_set.hpp"
 #include "tokio/task/spawn.hpp"
 
 namespace tokio::detail {
@@ -77,6 +78,11 @@ class JoinSet {
   AbortHandle spawn_on(A&& operand, const runtime::Handle& h) {
     return add(h.spawn(std::forward<A>(operand)));
   }
+  // task::spawn_local (inside a LocalSet), the same forms as spawn.
+  template <class First, class... Rest>
+  AbortHandle spawn_local(First&& first, Rest&&... rest) {
+    return add(task::spawn_local(std::forward<First>(first), std::forward<Rest>(rest)...));
+  }
   // spawn_blocking(f) or spawn_blocking(f, args...), as task::spawn_blocking.
   template <class F, class... Args>
   AbortHandle spawn_blocking(F&& f, Args&&... args) {
@@ -98,36 +104,51 @@ class JoinSet {
   std::size_t len() const { return shared_ ? detail::join_set_len(shared_) : 0; }
   bool is_empty() const { return len() == 0; }
 
+  // join_next_with_id's value: the task's id with its value (just the id for T = void).
+  using IdValue = std::conditional_t<std::is_void_v<T>, Id, std::pair<Id, T>>;
+
   // Awaits the next task to finish: nullopt when the set is empty, otherwise its value or
-  // the JoinError (cancelled / threw). Cancel-safe: a completion is never lost.
-  class JoinNext : public detail::Leaf<JoinNext> {
+  // the JoinError (cancelled / threw). Cancel-safe: a completion is never lost. With
+  // WithId (join_next_with_id), the value comes with the task's id.
+  template <bool WithId>
+  class JoinNextOp : public detail::Leaf<JoinNextOp<WithId>> {
+    using Out = std::conditional_t<WithId, IdValue, T>;
+
    public:
-    explicit JoinNext(detail::JoinSetShared* s) : s_(s) {}
+    explicit JoinNextOp(detail::JoinSetShared* s) : s_(s) {}
     bool poll(Context& cx) noexcept {
       if (!detail::coop_poll_proceed(cx)) return false;
       if (detail::join_set_len(s_) == 0) return true;
       e_ = detail::join_set_pop_notified(s_, cx.raw_waker());
       return e_ != nullptr;
     }
-    std::optional<Result<T, JoinError>> await_resume() {
+    std::optional<Result<Out, JoinError>> await_resume() {
       if (!e_) return std::nullopt;
-      return take(std::exchange(e_, nullptr));
+      return take<WithId>(std::exchange(e_, nullptr));
     }
-    ~JoinNext() {
+    ~JoinNextOp() {
       // Unreachable in practice: a ready poll resumes the awaiter in the same step.
-      if (e_) (void)take(e_);
+      if (e_) (void)take<WithId>(e_);
     }
 
    private:
     detail::JoinSetShared* s_;
     detail::JoinSetEntry* e_ = nullptr;
   };
+  using JoinNext = JoinNextOp<false>;
   JoinNext join_next() { return JoinNext(checked()); }
+  JoinNextOp<true> join_next_with_id() { return JoinNextOp<true>(checked()); }
 
   // A finished task's result if one is ready now.
   std::optional<Result<T, JoinError>> try_join_next() {
     if (detail::JoinSetEntry* e = detail::join_set_pop_notified(checked(), nullptr)) {
-      return take(e);
+      return take<false>(e);
+    }
+    return std::nullopt;
+  }
+  std::optional<Result<IdValue, JoinError>> try_join_next_with_id() {
+    if (detail::JoinSetEntry* e = detail::join_set_pop_notified(checked(), nullptr)) {
+      return take<true>(e);
     }
     return std::nullopt;
   }
@@ -184,12 +205,20 @@ class JoinSet {
     return t;
   }
   static void drop_handle(detail::TaskHeader* t) noexcept { detail::release_join<T>(t); }
-  static Result<T, JoinError> take(detail::JoinSetEntry* e) {
+  template <bool WithId>
+  static auto take(detail::JoinSetEntry* e) {
     detail::TaskHeader* t = detail::join_set_entry_task(e);
+    const Id id{t->id()};
     auto r = detail::take_join_result<T>(t);
     detail::join_set_finish_entry(e);
     drop_handle(t);  // the output was read: nothing left to report
-    return r;
+    if constexpr (!WithId) {
+      return r;
+    } else if constexpr (std::is_void_v<T>) {
+      return r.transform([id] { return id; });
+    } else {
+      return std::move(r).transform([id](T&& v) { return IdValue(id, std::move(v)); });
+    }
   }
   void close() noexcept {
     if (!shared_) return;

@@ -77,18 +77,20 @@ int copy_file(const char* from, const char* to, uint64_t& copied) noexcept {
   return e;
 }
 
-int create_dir_all(std::string p) {
+int create_dir_all(std::string p, unsigned mode) {
   while (p.size() > 1 && p.back() == '/') p.pop_back();
   if (p.empty()) return 0;
-  if (::mkdir(p.c_str(), 0777) == 0) return 0;
+  if (::mkdir(p.c_str(), mode) == 0) return 0;
   int e = errno;
   struct stat st;
   if (e == EEXIST) return (::stat(p.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) ? 0 : EEXIST;
   if (e != ENOENT) return e;
   std::size_t slash = p.rfind('/');
   if (slash == std::string::npos || p == "/") return e;
-  if (int pe = create_dir_all(slash == 0 ? std::string("/") : p.substr(0, slash))) return pe;
-  if (::mkdir(p.c_str(), 0777) == 0) return 0;
+  if (int pe = create_dir_all(slash == 0 ? std::string("/") : p.substr(0, slash), mode)) {
+    return pe;
+  }
+  if (::mkdir(p.c_str(), mode) == 0) return 0;
   e = errno;
   if (e == EEXIST && ::stat(p.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) return 0;
   return e;
@@ -179,7 +181,7 @@ int fs_remove_dir_contents(int dirfd) noexcept {
 void MiscOp::run_blocking() noexcept {
   switch (kind) {
     case Kind::Copy: err = fs_misc_ops_impl::copy_file(p1.c_str(), p2.c_str(), count); break;
-    case Kind::CreateDirAll: try { err = fs_misc_ops_impl::create_dir_all(p1);
+    case Kind::CreateDirAll: try { err = fs_misc_ops_impl::create_dir_all(p1, mode);
       } catch (...) {
         err = ENOMEM;
       }

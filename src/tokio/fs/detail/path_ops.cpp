@@ -82,7 +82,7 @@ void PathOp::uring_prep(uring::Sqe* const* sqes, unsigned) noexcept {
   e->fd = dirfd;
   e->addr = ptr(target());
   switch (kind) {
-    case Kind::Mkdir: e->len = 0777; break;
+    case Kind::Mkdir: e->len = mode; break;
     case Kind::Unlink: break;
     case Kind::Rmdir: e->op_flags = AT_REMOVEDIR; break;
     case Kind::Rename:
@@ -112,7 +112,7 @@ StepOutcome PathOp::uring_step_done() noexcept {
 void PathOp::run_blocking() noexcept {
   using fs_path_ops_impl::ret;
   switch (kind) {
-    case Kind::Mkdir: err = ret(::mkdir(p1.c_str(), 0777)); break;
+    case Kind::Mkdir: err = ret(::mkdir(p1.c_str(), mode)); break;
     case Kind::Unlink: err = ret(::unlink(p1.c_str())); break;
     case Kind::Rmdir: err = ret(::rmdir(p1.c_str())); break;
     case Kind::Rename: err = ret(::rename(p1.c_str(), p2.c_str())); break;

@@ -48,7 +48,8 @@ class PathOp final : public FsOp {
   const char* target() const noexcept { return dirfd == AT_FDCWD ? p1.c_str() : at_name.c_str(); }
 
   Kind kind;
-  std::string p1, p2;  // p1 (and p2) also name the error
+  std::string p1, p2;    // p1 (and p2) also name the error
+  unsigned mode = 0777;  // Mkdir: the new directory's mode bits (before the umask)
   int dirfd = AT_FDCWD;
   std::string at_name;
   std::shared_ptr<const void> keep;
@@ -170,6 +171,7 @@ class MiscOp final : public FsOp {
   Kind kind;
   std::string p1, p2;
   unsigned perms = 0;         // SetPermissions input
+  unsigned mode = 0777;       // CreateDirAll: each new directory's mode bits
   int err = 0;                // outcome
   uint64_t count = 0;         // Copy: bytes copied
   std::filesystem::path out;  // Canonicalize / ReadLink
