@@ -516,3 +516,27 @@ TEST_CASE("tcp: reads that exactly fill the buffer never miss data or a wake-up 
     }());
   }
 }
+
+TEST_CASE("tcp: owned halves: `w = {}` drops (the peer sees EOF), an empty half refuses use") {
+  auto rt = nt::io_runtime(0);
+  rt.block_on([]() -> Task<> {
+    auto p = co_await nt::tcp_pair();
+    auto [rd, wr] = std::move(p.client).into_split();
+    wr = {};  // drop(wr): the write direction is shut down
+    std::string got;
+    auto n = co_await p.server.read_to_string(got);
+    REQUIRE(n.has_value());
+    CHECK(got.empty());
+    CHECK_THROWS_WITH_AS((void)wr.write_all("x"), doctest::Contains("empty (moved-from)"),
+                         std::logic_error);
+    auto moved = std::move(rd);
+    std::vector<uint8_t> buf(4);
+    CHECK_THROWS_AS((void)rd.read(buf), std::logic_error);
+    REQUIRE((co_await p.server.write_all("ok")).has_value());
+    auto r = co_await moved.read(buf);
+    REQUIRE(r.has_value());
+    CHECK(*r == 2);
+    moved = {};
+    CHECK_THROWS_AS((void)moved.peer_addr(), std::logic_error);
+  }());
+}

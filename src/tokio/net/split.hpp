@@ -15,6 +15,7 @@
 #include <string_view>
 #include <utility>
 
+#include "tokio/core/detail/poll.hpp"
 #include "tokio/core/result.hpp"
 #include "tokio/io/async_io.hpp"
 #include "tokio/net/detail/socket.hpp"
@@ -59,6 +60,19 @@ class WriteHalf : public io::Ext<WriteHalf<S>> {
   S* s_;
 };
 
+}  // namespace tokio::net::detail_split
+
+namespace tokio::detail {
+// The stream of an owned half; an empty half is a misuse (throws std::logic_error `what`).
+template <class S>
+S* checked_half(S* s, const char* what) {
+  if (TOKIO_UNLIKELY(!s)) throw_misuse(what);
+  return s;
+}
+}  // namespace tokio::detail
+
+namespace tokio::net::detail_split {
+
 template <class S>
 class OwnedWriteHalf;
 
@@ -68,30 +82,39 @@ struct ReuniteError;
 template <class S>
 class OwnedReadHalf : public io::Ext<OwnedReadHalf<S>> {
  public:
+  // An empty half (`h = {}` drops one); any other use of an empty or moved-from half throws
+  // std::logic_error.
+  OwnedReadHalf() noexcept = default;
   explicit OwnedReadHalf(std::shared_ptr<S> s) noexcept : s_(std::move(s)) {}
   OwnedReadHalf(OwnedReadHalf&&) noexcept = default;
   OwnedReadHalf& operator=(OwnedReadHalf&&) noexcept = default;
 
-  auto read(io::MutableBuffer b) noexcept { return s_->read(b); }
-  auto read_vectored(std::span<const iovec> b) noexcept { return s_->read_vectored(b); }
-  auto peek(io::MutableBuffer b) noexcept { return s_->peek(b); }
-  auto try_read(io::MutableBuffer b) noexcept { return s_->try_read(b); }
-  auto readable() noexcept { return s_->readable(); }
-  auto ready(io::Interest i) noexcept { return s_->ready(i); }
-  auto local_addr() const { return s_->local_addr(); }
-  auto peer_addr() const { return s_->peer_addr(); }
+  auto read(io::MutableBuffer b) { return sock()->read(b); }
+  auto read_vectored(std::span<const iovec> b) { return sock()->read_vectored(b); }
+  auto peek(io::MutableBuffer b) { return sock()->peek(b); }
+  auto try_read(io::MutableBuffer b) { return sock()->try_read(b); }
+  auto readable() { return sock()->readable(); }
+  auto ready(io::Interest i) { return sock()->ready(i); }
+  auto local_addr() const { return sock()->local_addr(); }
+  auto peer_addr() const { return sock()->peer_addr(); }
 
   // The original stream, when `w` is this half's partner; otherwise both halves back.
   Result<S, ReuniteError<S>> reunite(OwnedWriteHalf<S> w) &&;
 
  private:
   friend class OwnedWriteHalf<S>;
+  S* sock() const {
+    return detail::checked_half(s_.get(), "net: use of an empty (moved-from) OwnedReadHalf");
+  }
   std::shared_ptr<S> s_;
 };
 
 template <class S>
 class OwnedWriteHalf : public io::Ext<OwnedWriteHalf<S>> {
  public:
+  // An empty half (`h = {}` drops one, shutting the write direction down as a drop does);
+  // any other use of an empty or moved-from half throws std::logic_error.
+  OwnedWriteHalf() noexcept : shutdown_on_drop_(false) {}
   explicit OwnedWriteHalf(std::shared_ptr<S> s) noexcept : s_(std::move(s)) {}
   OwnedWriteHalf(OwnedWriteHalf&& o) noexcept
       : s_(std::move(o.s_)), shutdown_on_drop_(std::exchange(o.shutdown_on_drop_, false)) {}
@@ -105,17 +128,17 @@ class OwnedWriteHalf : public io::Ext<OwnedWriteHalf<S>> {
   }
   ~OwnedWriteHalf() { drop(); }
 
-  auto write(io::ConstBuffer b) noexcept { return s_->write(b); }
-  auto write_vectored(std::span<const iovec> b) noexcept { return s_->write_vectored(b); }
-  auto write_vectored(std::span<const io::IoSlice> b) noexcept { return s_->write_vectored(b); }
-  auto write_all(io::ConstBuffer b) noexcept { return s_->write_all(b); }
-  auto try_write(io::ConstBuffer b) noexcept { return s_->try_write(b); }
-  auto flush() noexcept { return s_->flush(); }
-  auto shutdown() noexcept { return s_->shutdown(); }
-  auto writable() noexcept { return s_->writable(); }
-  auto ready(io::Interest i) noexcept { return s_->ready(i); }
-  auto local_addr() const { return s_->local_addr(); }
-  auto peer_addr() const { return s_->peer_addr(); }
+  auto write(io::ConstBuffer b) { return sock()->write(b); }
+  auto write_vectored(std::span<const iovec> b) { return sock()->write_vectored(b); }
+  auto write_vectored(std::span<const io::IoSlice> b) { return sock()->write_vectored(b); }
+  auto write_all(io::ConstBuffer b) { return sock()->write_all(b); }
+  auto try_write(io::ConstBuffer b) { return sock()->try_write(b); }
+  auto flush() { return sock()->flush(); }
+  auto shutdown() { return sock()->shutdown(); }
+  auto writable() { return sock()->writable(); }
+  auto ready(io::Interest i) { return sock()->ready(i); }
+  auto local_addr() const { return sock()->local_addr(); }
+  auto peer_addr() const { return sock()->peer_addr(); }
 
   // Drops this half without shutting the write direction down.
   void forget() && noexcept {
@@ -125,6 +148,9 @@ class OwnedWriteHalf : public io::Ext<OwnedWriteHalf<S>> {
 
  private:
   friend class OwnedReadHalf<S>;
+  S* sock() const {
+    return detail::checked_half(s_.get(), "net: use of an empty (moved-from) OwnedWriteHalf");
+  }
   void drop() noexcept {
     if (s_ && shutdown_on_drop_) {
       (void)detail::shutdown_socket(s_->as_raw_fd(), Shutdown::Write);
