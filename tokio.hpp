@@ -11193,7 +11193,7 @@ class SemaphoreGuard : public HeldPermits<Keep> {
   static G transfer(Self&& g, F&& f, std::size_t keep_permits) {
     static_assert(std::is_pointer_v<decltype(std::forward<F>(f)(*g.v_))>,
                   "map: the function must return a pointer into the guarded value");
-    auto* v = std::forward<F>(f)(*g.v_);
+    auto* v = std::forward<F>(f)(*g.checked());  // an empty guard throws
     std::size_t n = g.n_;
     typename G::keep_type keep{};
     if constexpr (std::is_same_v<typename G::keep_type, Keep>) keep = std::move(g.keep_);

@@ -227,6 +227,11 @@ TEST_CASE("guards: `g = {}` releases; a moved-from or emptied guard refuses acce
   og = {};
   CHECK(Mutex<int>::try_lock_owned(om).has_value());
   CHECK_THROWS_AS((void)*og, std::logic_error);
+  // map of an empty guard: the same error, not a null dereference.
+  auto empty = tokio::sync::MutexGuard<int>();
+  CHECK_THROWS_AS(
+      (void)tokio::sync::MutexGuard<int>::map(std::move(empty), [](int& v) { return &v; }),
+      std::logic_error);
 }
 
 TEST_CASE("mutex: blocking_lock from plain threads, refused inside the runtime") {
