@@ -7279,14 +7279,6 @@ class ConstBuffer : public std::span<const std::byte> {
   }
 };
 
-// Views a char buffer as bytes.
-inline std::span<std::byte> as_writable_bytes(std::span<char> s) noexcept {
-  return {reinterpret_cast<std::byte*>(s.data()), s.size()};
-}
-inline std::span<const std::byte> as_bytes(std::span<const char> s) noexcept {
-  return {reinterpret_cast<const std::byte*>(s.data()), s.size()};
-}
-
 }  // namespace tokio::io
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
@@ -7613,8 +7605,7 @@ concept ByteContainer = requires(C& c, std::size_t n) {
 // unfilled part and advances the cursor.
 class ReadBuf {
  public:
-  explicit ReadBuf(std::span<std::byte> storage) noexcept : buf_(storage) {}
-  explicit ReadBuf(std::span<char> storage) noexcept : buf_(as_writable_bytes(storage)) {}
+  explicit ReadBuf(io::MutableBuffer storage) noexcept : buf_(storage) {}
 
   std::size_t capacity() const noexcept { return buf_.size(); }
   std::size_t remaining() const noexcept { return buf_.size() - filled_; }
@@ -8629,8 +8620,7 @@ namespace tokio::inline TOKIO_ABI_NAMESPACE::io {
 class SliceReader : public Ext<SliceReader> {
  public:
   SliceReader() noexcept = default;
-  explicit SliceReader(std::span<const std::byte> data) noexcept : data_(data) {}
-  explicit SliceReader(std::string_view s) noexcept : data_(as_bytes(s)) {}
+  explicit SliceReader(io::ConstBuffer data) noexcept : data_(data) {}
 
   // The bytes not read yet.
   std::span<const std::byte> remaining() const noexcept { return data_; }
@@ -17417,18 +17407,8 @@ class FsAwait : public Leaf<FsAwait<T>> {
 }  // namespace tokio::detail
 #endif // TOKIO_HAS_FS
 /* end file src/tokio/fs/detail/op_await.hpp */
-
-namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-// Contiguous bytes other than text or a span of std::byte: fs::write's generic form.
-template <class C>
-concept OtherBytes = requires(const C& c) {
-  std::data(c);
-  std::size(c);
-  requires sizeof(*std::data(c)) == 1;
-  requires !std::is_convertible_v<const C&, std::string_view>;
-  requires !std::is_convertible_v<const C&, std::span<const std::byte>>;
-};
-}  // namespace tokio::detail
+#endif // TOKIO_HAS_FS
+#if TOKIO_HAS_FS
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::fs {
 
@@ -17440,15 +17420,9 @@ detail::FsAwait<std::vector<std::byte>> read(PathArg path);
 // The whole contents as a std::string; std::errc::illegal_byte_sequence if it is not UTF-8.
 detail::FsAwait<std::string> read_to_string(PathArg path);
 // Creates the file (mode 0666 & ~umask) or truncates it, and writes `contents` (copied
-// first, as Tokio does, so the caller's buffer may go away at once).
-detail::FsAwait<void> write(PathArg path, std::span<const std::byte> contents);
-detail::FsAwait<void> write(PathArg path, std::string_view contents);
-// Any other contiguous bytes (Rust's AsRef<[u8]>): std::vector<uint8_t>, std::vector<char>,
-// std::array<unsigned char, N>...
-template <detail::OtherBytes C>
-detail::FsAwait<void> write(PathArg path, const C& contents) {
-  return write(std::move(path), std::as_bytes(std::span(std::data(contents), std::size(contents))));
-}
+// first, as Tokio does, so the caller's buffer may go away at once). `contents` is any
+// byte buffer (Rust's AsRef<[u8]>): text, std::vector<uint8_t>, std::array<char, N>...
+detail::FsAwait<void> write(PathArg path, io::ConstBuffer contents);
 // Copies a regular file's contents and permission bits; returns the bytes copied.
 detail::FsAwait<uint64_t> copy(PathArg from, PathArg to);
 
@@ -24334,6 +24308,7 @@ std::size_t reaper_orphans() noexcept;
 // The waiter's waker sits in `waker` under `lock` (a leaf registers, complete() takes).
 
 /* #include <atomic> (already above) */
+/* #include <cerrno> (already above) */
 /* #include <cstdint> (already above) */
 /* #include <string> (already above) */
 
@@ -24557,13 +24532,19 @@ struct alignas(16) FsOp {
   bool is_done() const noexcept { return state.load(std::memory_order_acquire) & DONE; }
   bool cancel_requested() const noexcept { return state.load(std::memory_order_acquire) & CANCEL; }
   void take_waker_and_drop() noexcept;
-  // A path holding a NUL byte names another file to the kernel (the part before the NUL):
-  // as Rust does, such an op fails before any system call. Marks the op done and returns
-  // true (the caller records EINVAL) when `a` or `b` holds one. For op constructors.
-  bool reject_nul_path(const std::string& a, const std::string& b = {}) noexcept {
-    if (a.find('\0') == std::string::npos && b.find('\0') == std::string::npos) return false;
+  // Fails the op with `err` before it is handed to any engine (invalid input): done at
+  // once, fs_op_poll never submits it.
+  void fail_before_start(int err) noexcept {
+    fail(err);
     state.store(DONE, std::memory_order_relaxed);
-    return true;
+  }
+  // A path holding a NUL byte names another file to the kernel (the part before the NUL):
+  // as Rust does, such an op fails with EINVAL before any system call. For the derived
+  // ops' constructors (fail() is theirs by then).
+  void reject_nul_path(const std::string& a, const std::string& b = {}) noexcept {
+    if (a.find('\0') != std::string::npos || b.find('\0') != std::string::npos) {
+      fail_before_start(EINVAL);
+    }
   }
   // Makes a finished op ready for another run (File reuses one op per file). Only when
   // no engine holds it.
@@ -25002,7 +24983,7 @@ class PathOp final : public FsOp {
   enum class Kind : uint8_t { Mkdir, Unlink, Rmdir, Rename, Link, Symlink, Stat, Lstat };
   PathOp(Kind k, std::string a, std::string b = {}) noexcept
       : kind(k), p1(std::move(a)), p2(std::move(b)) {
-    if (reject_nul_path(p1, p2)) err = EINVAL;
+    reject_nul_path(p1, p2);
   }
 
   unsigned uring_plan(const UringCaps& caps) noexcept override;
@@ -25030,7 +25011,7 @@ class OpenOp final : public FsOp {
  public:
   OpenOp(std::string p, int flags, unsigned mode) noexcept
       : path(std::move(p)), flags(flags), mode(mode) {
-    if (reject_nul_path(path)) err = EINVAL;
+    reject_nul_path(path);
   }
   ~OpenOp() override { close_fd(); }
 
@@ -25056,9 +25037,7 @@ class OpenOp final : public FsOp {
 template <class C>
 class ReadFileOp final : public FsOp {
  public:
-  explicit ReadFileOp(std::string p) noexcept : path(std::move(p)) {
-    if (reject_nul_path(path)) err = EINVAL;
-  }
+  explicit ReadFileOp(std::string p) noexcept : path(std::move(p)) { reject_nul_path(path); }
   ~ReadFileOp() override;
 
   bool wants_slot() const noexcept override { return true; }
@@ -25097,7 +25076,7 @@ class WriteFileOp final : public FsOp {
  public:
   WriteFileOp(std::string p, std::vector<std::byte> d) noexcept
       : path(std::move(p)), data(std::move(d)) {
-    if (reject_nul_path(path)) err = EINVAL;
+    reject_nul_path(path);
   }
   ~WriteFileOp() override;
 
@@ -25131,7 +25110,7 @@ class MiscOp final : public FsOp {
   };
   MiscOp(Kind k, std::string a, std::string b = {}) noexcept
       : kind(k), p1(std::move(a)), p2(std::move(b)) {
-    if (reject_nul_path(p1, p2)) err = EINVAL;
+    reject_nul_path(p1, p2);
   }
   void run_blocking() noexcept override;
   void fail(int e) noexcept override { err = e; }
@@ -36764,8 +36743,9 @@ void FileInner::ensure_engine() {
   // of the task polling it. Keeping the first one would hang on a runtime nobody drives
   // (its ring's completions are reaped by its own driver) and fail every operation with
   // ECANCELED once that runtime is gone. An operation in flight finishes where it started.
+  if (busy) return;  // (re-polls of an operation in flight: nothing to look up)
   FsEngine* current = fs_engine_current("fs::File");
-  if (TOKIO_LIKELY(current == engine) || busy) return;
+  if (TOKIO_LIKELY(current == engine)) return;
   current->ref_inc();
   if (engine) engine->ref_dec();
   engine = current;
@@ -37070,11 +37050,7 @@ io::Result<fs::File> take_file(FsOp* o) {
 
 FsAwait<fs::File> open_with(std::string path, int flags, unsigned mode, int err) {
   auto* op = new OpenOp(std::move(path), flags, mode);
-  if (err) {
-    // Rejected before any system call: done at once.
-    op->err = err;
-    op->state.store(FsOp::DONE, std::memory_order_relaxed);
-  }
+  if (err) op->fail_before_start(err);  // rejected before any system call
   return {op, &take_file};
 }
 
@@ -37253,14 +37229,9 @@ FsAwait<std::string> read_to_string(PathArg path) {
   return {new detail::ReadFileOp<std::string>(std::move(path).str()), &fs_impl::take_read_string};
 }
 
-FsAwait<void> write(PathArg path, std::span<const std::byte> contents) {
+FsAwait<void> write(PathArg path, io::ConstBuffer contents) {
   std::vector<std::byte> data(contents.begin(), contents.end());
   return {new detail::WriteFileOp(std::move(path).str(), std::move(data)), &fs_impl::take_write};
-}
-
-FsAwait<void> write(PathArg path, std::string_view contents) {
-  auto* p = reinterpret_cast<const std::byte*>(contents.data());
-  return write(std::move(path).str(), std::span<const std::byte>(p, contents.size()));
 }
 
 FsAwait<uint64_t> copy(PathArg from, PathArg to) {

@@ -185,8 +185,9 @@ void FileInner::ensure_engine() {
   // of the task polling it. Keeping the first one would hang on a runtime nobody drives
   // (its ring's completions are reaped by its own driver) and fail every operation with
   // ECANCELED once that runtime is gone. An operation in flight finishes where it started.
+  if (busy) return;  // (re-polls of an operation in flight: nothing to look up)
   FsEngine* current = fs_engine_current("fs::File");
-  if (TOKIO_LIKELY(current == engine) || busy) return;
+  if (TOKIO_LIKELY(current == engine)) return;
   current->ref_inc();
   if (engine) engine->ref_dec();
   engine = current;
@@ -491,11 +492,7 @@ io::Result<fs::File> take_file(FsOp* o) {
 
 FsAwait<fs::File> open_with(std::string path, int flags, unsigned mode, int err) {
   auto* op = new OpenOp(std::move(path), flags, mode);
-  if (err) {
-    // Rejected before any system call: done at once.
-    op->err = err;
-    op->state.store(FsOp::DONE, std::memory_order_relaxed);
-  }
+  if (err) op->fail_before_start(err);  // rejected before any system call
   return {op, &take_file};
 }
 

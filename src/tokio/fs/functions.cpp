@@ -118,14 +118,9 @@ FsAwait<std::string> read_to_string(PathArg path) {
   return {new detail::ReadFileOp<std::string>(std::move(path).str()), &fs_impl::take_read_string};
 }
 
-FsAwait<void> write(PathArg path, std::span<const std::byte> contents) {
+FsAwait<void> write(PathArg path, io::ConstBuffer contents) {
   std::vector<std::byte> data(contents.begin(), contents.end());
   return {new detail::WriteFileOp(std::move(path).str(), std::move(data)), &fs_impl::take_write};
-}
-
-FsAwait<void> write(PathArg path, std::string_view contents) {
-  auto* p = reinterpret_cast<const std::byte*>(contents.data());
-  return write(std::move(path).str(), std::span<const std::byte>(p, contents.size()));
 }
 
 FsAwait<uint64_t> copy(PathArg from, PathArg to) {

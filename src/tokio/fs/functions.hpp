@@ -34,19 +34,8 @@
 #include "tokio/core/result.hpp"
 #include "tokio/fs/detail/op_await.hpp"
 #include "tokio/fs/metadata.hpp"
+#include "tokio/io/async_io.hpp"
 #include "tokio/fs/path_arg.hpp"
-
-namespace tokio::detail {
-// Contiguous bytes other than text or a span of std::byte: fs::write's generic form.
-template <class C>
-concept OtherBytes = requires(const C& c) {
-  std::data(c);
-  std::size(c);
-  requires sizeof(*std::data(c)) == 1;
-  requires !std::is_convertible_v<const C&, std::string_view>;
-  requires !std::is_convertible_v<const C&, std::span<const std::byte>>;
-};
-}  // namespace tokio::detail
 
 namespace tokio::fs {
 
@@ -58,15 +47,9 @@ detail::FsAwait<std::vector<std::byte>> read(PathArg path);
 // The whole contents as a std::string; std::errc::illegal_byte_sequence if it is not UTF-8.
 detail::FsAwait<std::string> read_to_string(PathArg path);
 // Creates the file (mode 0666 & ~umask) or truncates it, and writes `contents` (copied
-// first, as Tokio does, so the caller's buffer may go away at once).
-detail::FsAwait<void> write(PathArg path, std::span<const std::byte> contents);
-detail::FsAwait<void> write(PathArg path, std::string_view contents);
-// Any other contiguous bytes (Rust's AsRef<[u8]>): std::vector<uint8_t>, std::vector<char>,
-// std::array<unsigned char, N>...
-template <detail::OtherBytes C>
-detail::FsAwait<void> write(PathArg path, const C& contents) {
-  return write(std::move(path), std::as_bytes(std::span(std::data(contents), std::size(contents))));
-}
+// first, as Tokio does, so the caller's buffer may go away at once). `contents` is any
+// byte buffer (Rust's AsRef<[u8]>): text, std::vector<uint8_t>, std::array<char, N>...
+detail::FsAwait<void> write(PathArg path, io::ConstBuffer contents);
 // Copies a regular file's contents and permission bits; returns the bytes copied.
 detail::FsAwait<uint64_t> copy(PathArg from, PathArg to);
 

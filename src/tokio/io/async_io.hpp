@@ -218,14 +218,6 @@ class ConstBuffer : public std::span<const std::byte> {
   }
 };
 
-// Views a char buffer as bytes.
-inline std::span<std::byte> as_writable_bytes(std::span<char> s) noexcept {
-  return {reinterpret_cast<std::byte*>(s.data()), s.size()};
-}
-inline std::span<const std::byte> as_bytes(std::span<const char> s) noexcept {
-  return {reinterpret_cast<const std::byte*>(s.data()), s.size()};
-}
-
 }  // namespace tokio::io
 
 namespace tokio::detail {

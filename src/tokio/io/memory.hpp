@@ -26,8 +26,7 @@ namespace tokio::io {
 class SliceReader : public Ext<SliceReader> {
  public:
   SliceReader() noexcept = default;
-  explicit SliceReader(std::span<const std::byte> data) noexcept : data_(data) {}
-  explicit SliceReader(std::string_view s) noexcept : data_(as_bytes(s)) {}
+  explicit SliceReader(io::ConstBuffer data) noexcept : data_(data) {}
 
   // The bytes not read yet.
   std::span<const std::byte> remaining() const noexcept { return data_; }

@@ -52,8 +52,7 @@ concept ByteContainer = requires(C& c, std::size_t n) {
 // unfilled part and advances the cursor.
 class ReadBuf {
  public:
-  explicit ReadBuf(std::span<std::byte> storage) noexcept : buf_(storage) {}
-  explicit ReadBuf(std::span<char> storage) noexcept : buf_(as_writable_bytes(storage)) {}
+  explicit ReadBuf(io::MutableBuffer storage) noexcept : buf_(storage) {}
 
   std::size_t capacity() const noexcept { return buf_.size(); }
   std::size_t remaining() const noexcept { return buf_.size() - filled_; }

@@ -26,6 +26,7 @@
 // The waiter's waker sits in `waker` under `lock` (a leaf registers, complete() takes).
 
 #include <atomic>
+#include <cerrno>
 #include <cstdint>
 #include <string>
 
@@ -94,13 +95,19 @@ struct alignas(16) FsOp {
   bool is_done() const noexcept { return state.load(std::memory_order_acquire) & DONE; }
   bool cancel_requested() const noexcept { return state.load(std::memory_order_acquire) & CANCEL; }
   void take_waker_and_drop() noexcept;
-  // A path holding a NUL byte names another file to the kernel (the part before the NUL):
-  // as Rust does, such an op fails before any system call. Marks the op done and returns
-  // true (the caller records EINVAL) when `a` or `b` holds one. For op constructors.
-  bool reject_nul_path(const std::string& a, const std::string& b = {}) noexcept {
-    if (a.find('\0') == std::string::npos && b.find('\0') == std::string::npos) return false;
+  // Fails the op with `err` before it is handed to any engine (invalid input): done at
+  // once, fs_op_poll never submits it.
+  void fail_before_start(int err) noexcept {
+    fail(err);
     state.store(DONE, std::memory_order_relaxed);
-    return true;
+  }
+  // A path holding a NUL byte names another file to the kernel (the part before the NUL):
+  // as Rust does, such an op fails with EINVAL before any system call. For the derived
+  // ops' constructors (fail() is theirs by then).
+  void reject_nul_path(const std::string& a, const std::string& b = {}) noexcept {
+    if (a.find('\0') != std::string::npos || b.find('\0') != std::string::npos) {
+      fail_before_start(EINVAL);
+    }
   }
   // Makes a finished op ready for another run (File reuses one op per file). Only when
   // no engine holds it.

@@ -34,7 +34,7 @@ class PathOp final : public FsOp {
   enum class Kind : uint8_t { Mkdir, Unlink, Rmdir, Rename, Link, Symlink, Stat, Lstat };
   PathOp(Kind k, std::string a, std::string b = {}) noexcept
       : kind(k), p1(std::move(a)), p2(std::move(b)) {
-    if (reject_nul_path(p1, p2)) err = EINVAL;
+    reject_nul_path(p1, p2);
   }
 
   unsigned uring_plan(const UringCaps& caps) noexcept override;
@@ -62,7 +62,7 @@ class OpenOp final : public FsOp {
  public:
   OpenOp(std::string p, int flags, unsigned mode) noexcept
       : path(std::move(p)), flags(flags), mode(mode) {
-    if (reject_nul_path(path)) err = EINVAL;
+    reject_nul_path(path);
   }
   ~OpenOp() override { close_fd(); }
 
@@ -88,9 +88,7 @@ class OpenOp final : public FsOp {
 template <class C>
 class ReadFileOp final : public FsOp {
  public:
-  explicit ReadFileOp(std::string p) noexcept : path(std::move(p)) {
-    if (reject_nul_path(path)) err = EINVAL;
-  }
+  explicit ReadFileOp(std::string p) noexcept : path(std::move(p)) { reject_nul_path(path); }
   ~ReadFileOp() override;
 
   bool wants_slot() const noexcept override { return true; }
@@ -129,7 +127,7 @@ class WriteFileOp final : public FsOp {
  public:
   WriteFileOp(std::string p, std::vector<std::byte> d) noexcept
       : path(std::move(p)), data(std::move(d)) {
-    if (reject_nul_path(path)) err = EINVAL;
+    reject_nul_path(path);
   }
   ~WriteFileOp() override;
 
@@ -163,7 +161,7 @@ class MiscOp final : public FsOp {
   };
   MiscOp(Kind k, std::string a, std::string b = {}) noexcept
       : kind(k), p1(std::move(a)), p2(std::move(b)) {
-    if (reject_nul_path(p1, p2)) err = EINVAL;
+    reject_nul_path(p1, p2);
   }
   void run_blocking() noexcept override;
   void fail(int e) noexcept override { err = e; }
