@@ -6407,6 +6407,20 @@ TOKIO_SYSTEM_HEADERS_END
 /* #include <type_traits> (already above) */
 /* #include <utility> (already above) */
 
+/* begin file src/tokio/io/detail/closure_op.hpp */
+// ClosureOp: the operation behind try_io / async_io on AsyncFd and on the sockets. It runs a
+// caller's closure `f() -> io::Result<R>` (which does the system call itself on the raw fd);
+// a would-block error becomes -EAGAIN for the registration, which then clears the readiness
+// it saw and, for async_io, waits for the next readiness event. Any other outcome is the
+// caller's own, returned as is.
+
+/* #include <cerrno> (already above) */
+/* #include <cstdint> (already above) */
+/* #include <optional> (already above) */
+/* #include <system_error> (already above) */
+/* #include <type_traits> (already above) */
+/* #include <utility> (already above) */
+
 /* begin file src/tokio/io/detail/registration.hpp */
 // Registration: one fd registered with the current runtime's reactor, and the leaf
 // awaitables every I/O object is built from.
@@ -6890,6 +6904,77 @@ class ReadyValue : public Leaf<ReadyValue<T>> {
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::io {
 
+// True for the error a non-blocking call gives when it would have to wait.
+inline bool is_would_block(const std::error_code& e) noexcept {
+  return e == std::errc::resource_unavailable_try_again || e == std::errc::operation_would_block;
+}
+
+}  // namespace tokio::io
+
+namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
+
+template <class F>
+struct ClosureOp : OpBase {
+  using R = std::invoke_result_t<F&>;
+  F f;
+  std::optional<R> out;
+  explicit ClosureOp(F fn) : f(std::move(fn)) {}
+  ClosureOp(const ClosureOp& o) : f(o.f) {}
+  int64_t operator()() noexcept {
+    R r = f();
+    if (!r && io::is_would_block(r.error())) return -EAGAIN;
+    out.emplace(std::move(r));
+    return 0;
+  }
+  R finish(int64_t res) {
+    if (out) return std::move(*out);
+    return io_unexpected(res);
+  }
+};
+
+// Runs f once if `io` looks ready for `interest` (EAGAIN as an error otherwise, and after a
+// would-block result, with the readiness cleared).
+template <class F>
+auto try_io_closure(ScheduledIo* io, io::Interest interest, F f) -> std::invoke_result_t<F&> {
+  ClosureOp<F> op(std::move(f));
+  int64_t r = try_io_once(io, interest.mask(), op);
+  return op.finish(r);
+}
+
+// Waits for `interest` and runs f until it does not report would-block.
+template <class F>
+auto async_io_closure(ScheduledIo* io, io::Interest interest, F f) {
+  return IoOp<ClosureOp<F>>(io, interest, ClosureOp<F>(std::move(f)));
+}
+
+// try_io / async_io as members of an I/O object (Tokio's names on its sockets): Self
+// befriends UserIo<Self> and keeps its registration in `sock_` (a PollSocket).
+template <class Self>
+class UserIo {
+ public:
+  // Runs f() -> io::Result<R> (a system call of the caller's own on as_raw_fd()) once if
+  // the object looks ready for `interest`; EAGAIN otherwise. A would-block result from f
+  // clears the readiness, so the next readable()/writable() waits for a new event.
+  template <class F>
+  auto try_io(io::Interest interest, F f) {
+    return try_io_closure(target(), interest, std::move(f));
+  }
+  // Waits for `interest` and runs f until it stops reporting would-block. Cancel-safe when
+  // f is (f runs only once the object is ready).
+  template <class F>
+  auto async_io(io::Interest interest, F f) {
+    return async_io_closure(target(), interest, std::move(f));
+  }
+
+ private:
+  ScheduledIo* target() const noexcept { return static_cast<const Self*>(this)->sock_.io(); }
+};
+
+}  // namespace tokio::detail
+/* end file src/tokio/io/detail/closure_op.hpp */
+
+namespace tokio::inline TOKIO_ABI_NAMESPACE::io {
+
 template <class T>
 concept AsRawFd = std::same_as<T, int> || requires(const T& t) {
   { t.as_raw_fd() } -> std::convertible_to<int>;
@@ -6899,10 +6984,6 @@ concept AsRawFd = std::same_as<T, int> || requires(const T& t) {
 struct TryIoError {
   friend bool operator==(TryIoError, TryIoError) = default;
 };
-
-inline bool is_would_block(const std::error_code& e) noexcept {
-  return e == std::errc::resource_unavailable_try_again || e == std::errc::operation_would_block;
-}
 
 template <AsRawFd T>
 class AsyncFd;
@@ -6952,26 +7033,6 @@ struct FinishGuard {
   }
 };
 
-// async_io's op: calls the user's closure, maps would-block to EAGAIN for IoOp.
-template <AsRawFd T, class F>
-struct UserOp : detail::OpBase {
-  using R = std::invoke_result_t<F&, T&>;
-  T* inner;
-  F f;
-  std::optional<R> out;
-  UserOp(T* i, F fn) : inner(i), f(std::move(fn)) {}
-  UserOp(const UserOp& o) : inner(o.inner), f(o.f) {}
-  int64_t operator()() noexcept {
-    R r = f(*inner);
-    if (!r && is_would_block(r.error())) return -EAGAIN;
-    out.emplace(std::move(r));
-    return 0;
-  }
-  R finish(int64_t res) {
-    if (out) return std::move(*out);
-    return detail::io_unexpected(res);
-  }
-};
 }  // namespace detail_afd
 
 template <AsRawFd T>
@@ -7015,8 +7076,7 @@ class AsyncFd {
   // in the operation (so f can be a capture-less lambda; README, "Compilers").
   template <class F>
   auto async_io(Interest interest, F f) {
-    return detail::IoOp<detail_afd::UserOp<T, F>>(reg_.io(), interest,
-                                                  detail_afd::UserOp<T, F>(&*inner_, std::move(f)));
+    return detail::async_io_closure(reg_.io(), interest, bind_inner(std::move(f)));
   }
   template <class F, class A, class... Rest>
   auto async_io(Interest interest, F f, A&& arg, Rest&&... rest) {
@@ -7028,9 +7088,7 @@ class AsyncFd {
   // Runs f once if the fd looks ready for `interest`; EAGAIN (as an error) otherwise.
   template <class F>
   auto try_io(Interest interest, F f) -> std::invoke_result_t<F&, T&> {
-    detail_afd::UserOp<T, F> op(&*inner_, std::move(f));
-    int64_t r = detail::try_io_once(reg_.io(), interest.mask(), op);
-    return op.finish(r);
+    return detail::try_io_closure(reg_.io(), interest, bind_inner(std::move(f)));
   }
 
  private:
@@ -7039,6 +7097,11 @@ class AsyncFd {
   AsyncFd(T inner, detail::Registration reg, Interest interest)
       : inner_(std::move(inner)), reg_(std::move(reg)), interest_(interest) {}
 
+  // f(T&) as the nullary closure the registration's ClosureOp runs.
+  template <class F>
+  auto bind_inner(F f) {
+    return [inner = &*inner_, f = std::move(f)]() mutable { return f(*inner); };
+  }
   static int raw_fd_of(const T& t) noexcept {
     if constexpr (std::is_same_v<T, int>) return t;
     else return static_cast<int>(t.as_raw_fd());
@@ -9968,6 +10031,51 @@ class DuplexStream : public Ext<DuplexStream> {
 // Creates a connected pair; `capacity` (> 0, else std::invalid_argument) bounds the bytes
 // buffered in each direction.
 std::pair<DuplexStream, DuplexStream> duplex(std::size_t capacity);
+
+// io::SimplexStream: one direction of a duplex in one object: what is written to it is
+// read from it (Tokio's SimplexStream). io::simplex(capacity) gives its two halves
+// (io::split), the usual way to use it:
+//
+//   auto [rd, wr] = io::simplex(64 * 1024);
+//   co_await wr.write_all("ping");                  // rd reads "ping"
+//   co_await wr.shutdown();                         // rd reads end of stream after it
+//
+// As in Tokio, the reader sees end of stream only after shutdown() (the halves share one
+// stream, so dropping the write half alone does not end it); a write after shutdown fails
+// with broken_pipe; a write to a full buffer waits for a read. Reads and writes are
+// cancel-safe and the halves may be used from different threads.
+class SimplexStream : public Ext<SimplexStream> {
+ public:
+  SimplexStream() noexcept = default;  // empty: every operation throws std::logic_error
+  SimplexStream(SimplexStream&& o) noexcept : p_(std::exchange(o.p_, nullptr)) {}
+  SimplexStream& operator=(SimplexStream&& o) noexcept {
+    if (this != &o) {
+      close();
+      p_ = std::exchange(o.p_, nullptr);
+    }
+    return *this;
+  }
+  ~SimplexStream() { close(); }
+
+  // A stream buffering at most `capacity` bytes (> 0, else std::invalid_argument).
+  static SimplexStream new_unsplit(std::size_t capacity);
+
+  detail::DuplexReadOp read(io::MutableBuffer buf) { return {pipe(), buf}; }
+  detail::DuplexWriteOp write(io::ConstBuffer buf) { return {pipe(), buf}; }
+  detail::DuplexControlOp flush() { return {pipe(), false}; }
+  detail::DuplexControlOp shutdown() { return {pipe(), true}; }
+
+  bool valid() const noexcept { return p_ != nullptr; }
+
+ private:
+  explicit SimplexStream(detail::DuplexPipe* p) noexcept : p_(p) {}
+  detail::DuplexPipe* pipe() const;
+  void close() noexcept;
+  detail::DuplexPipe* p_ = nullptr;
+};
+
+// The read and write halves of a new SimplexStream of `capacity` bytes.
+std::pair<ReadHalf<SimplexStream>, WriteHalf<SimplexStream>> simplex(std::size_t capacity);
 
 }  // namespace tokio::io
 /* end file src/tokio/io/duplex.hpp */
@@ -13469,8 +13577,14 @@ struct BroadcastShared {
   uint64_t tail_pos = 0;   // guarded by tail_lock
   std::size_t rx_cnt = 1;  // guarded by tail_lock
   bool closed = false;     // guarded by tail_lock
-  WaitList waiters;        // guarded by tail_lock
+  WaitList waiters;        // guarded by tail_lock: receivers waiting for a value
+  WaitList tx_waiters;     // guarded by tail_lock: Sender::closed() waiting for rx_cnt == 0
+  // Senders (strong) and WeakSenders: num_tx reaching 0 closes the channel, and a
+  // WeakSender upgrades only while it is above 0 (a CAS from n > 0 to n + 1), so a closed
+  // channel never reopens. num_weak is only counted (weak_count()); every handle of
+  // either kind also holds one of `refs`.
   std::atomic<std::size_t> num_tx{1};
+  std::atomic<std::size_t> num_weak{0};
   std::atomic<std::size_t> refs{2};
 
   void ref() noexcept { refs.fetch_add(1, std::memory_order_relaxed); }
@@ -13480,9 +13594,11 @@ struct BroadcastShared {
 
   // With tail_lock held (taken by the caller): wakes every waiting receiver, in batches
   // with the lock released in between; returns with the lock released.
-  void notify_rx_and_unlock() noexcept {
+  void notify_rx_and_unlock() noexcept { wake_and_unlock(waiters); }
+  // The same for the waiters of `list` (waiters or tx_waiters).
+  void wake_and_unlock(WaitList& list) noexcept {
     WaitList local;
-    local.splice_back(waiters);
+    local.splice_back(list);
     wake_all_and_unlock(tail_lock, local, [](WaitNode* n) noexcept {
       auto* w = static_cast<Waiter*>(n);
       Wakeable* k = std::exchange(w->waker, nullptr);
@@ -13570,6 +13686,8 @@ namespace tokio::inline TOKIO_ABI_NAMESPACE::sync::broadcast {
 
 template <class T>
 class Receiver;
+template <class T>
+class WeakSender;
 
 template <class T>
 class Sender {
@@ -13633,11 +13751,120 @@ class Sender {
   }
   bool same_channel(const Sender& o) const noexcept { return s_ == o.s_; }
 
+  // Values still queued: sent and not yet seen by every receiver that was subscribed when
+  // it was sent (a value overwritten by a later send is no longer counted), as Tokio's
+  // Sender::len. Receivers read in order, so the slots still wanted form the newest end
+  // of the ring: a binary search over it.
+  std::size_t len() const {
+    Shared* s = checked();
+    detail::WaitGuard g(s->tail_lock);
+    std::size_t lo = 0, hi = s->cap;  // offsets from the oldest position the ring holds
+    while (lo < hi) {
+      std::size_t mid = lo + (hi - lo) / 2;
+      auto& slot = s->buffer[(s->tail_pos + mid) & s->mask];  // position tail - cap + mid
+      slot.lock.lock_shared();
+      bool wanted = slot.rem.load(std::memory_order_acquire) != 0;
+      slot.lock.unlock_shared();
+      if (wanted) hi = mid;
+      else lo = mid + 1;
+    }
+    return s->cap - lo;
+  }
+  bool is_empty() const { return len() == 0; }
+
+  // Senders and WeakSenders of this channel.
+  std::size_t strong_count() const { return checked()->num_tx.load(std::memory_order_acquire); }
+  std::size_t weak_count() const { return checked()->num_weak.load(std::memory_order_acquire); }
+  // A handle that does not keep the channel open (WeakSender::upgrade gives a Sender back
+  // while another Sender still exists).
+  WeakSender<T> downgrade() const { return WeakSender<T>(checked()); }
+
+  // Completes when every receiver is gone (none subscribed). Cancel-safe.
+  class Closed : public detail::Leaf<Closed> {
+   public:
+    static constexpr const char* kLeafName = "sync::broadcast::Sender::closed";  // in dumps
+    explicit Closed(Shared* s) noexcept : s_(s) {}
+    Closed(const Closed& o) noexcept : detail::Leaf<Closed>(o), s_(o.s_) {}
+    ~Closed() { s_->cancel_wait(waiter_); }
+    bool poll(task::Context& cx) noexcept {
+      detail::WaitGuard g(s_->tail_lock);
+      if (s_->rx_cnt == 0) return true;
+      detail::Wakeable* waker = cx.raw_waker();
+      if (waiter_.waker != waker) {
+        waker->vtable->clone(waker);
+        detail::drop_waker(std::exchange(waiter_.waker, waker));
+      }
+      if (!waiter_.queued.load(std::memory_order_relaxed)) {
+        waiter_.queued.store(true, std::memory_order_relaxed);
+        s_->tx_waiters.push_back(&waiter_);
+      }
+      return false;
+    }
+    void await_resume() const noexcept {}
+
+   private:
+    Shared* s_;  // the awaiting Sender keeps it alive
+    typename Shared::Waiter waiter_;
+  };
+  Closed closed() const { return Closed(checked()); }
+
  private:
   Shared* checked() const {
     if (!s_) detail::throw_misuse("broadcast: use of an empty (moved-from) Sender");
     return s_;
   }
+  Shared* s_ = nullptr;
+};
+
+// A sender that does not count as one: the channel closes when the last Sender goes, even
+// while WeakSenders exist. upgrade() gives a Sender while the channel is still open.
+template <class T>
+class WeakSender {
+  using Shared = detail::BroadcastShared<T>;
+
+ public:
+  WeakSender() noexcept = default;  // empty: upgrade() gives nullopt
+  explicit WeakSender(Shared* s) noexcept : s_(s) {
+    s_->num_weak.fetch_add(1, std::memory_order_relaxed);
+    s_->ref();
+  }
+  WeakSender(const WeakSender& o) noexcept : s_(nullptr) {
+    if (o.s_) *this = WeakSender(o.s_);
+  }
+  WeakSender(WeakSender&& o) noexcept : s_(std::exchange(o.s_, nullptr)) {}
+  WeakSender& operator=(WeakSender o) noexcept {
+    std::swap(s_, o.s_);
+    return *this;
+  }
+  WeakSender clone() const noexcept { return *this; }
+  ~WeakSender() {
+    Shared* s = std::exchange(s_, nullptr);
+    if (!s) return;
+    s->num_weak.fetch_sub(1, std::memory_order_relaxed);
+    s->release();
+  }
+
+  // A Sender, or nullopt when every Sender is gone (the channel is closed for good).
+  std::optional<Sender<T>> upgrade() const {
+    if (!s_) return std::nullopt;
+    std::size_t n = s_->num_tx.load(std::memory_order_relaxed);
+    do {
+      if (n == 0) return std::nullopt;
+      // acquire pairs with ~Sender's acq_rel decrement: a count seen above 0 was not yet
+      // the one that closed the channel.
+    } while (!s_->num_tx.compare_exchange_weak(n, n + 1, std::memory_order_acquire,
+                                               std::memory_order_relaxed));
+    s_->ref();
+    return Sender<T>(s_);
+  }
+  std::size_t strong_count() const noexcept {
+    return s_ ? s_->num_tx.load(std::memory_order_acquire) : 0;
+  }
+  std::size_t weak_count() const noexcept {
+    return s_ ? s_->num_weak.load(std::memory_order_acquire) : 0;
+  }
+
+ private:
   Shared* s_ = nullptr;
 };
 
@@ -13753,11 +13980,10 @@ class Receiver {
     Shared* s = std::exchange(s_, nullptr);
     if (!s) return;
     uint64_t until;
-    {
-      detail::WaitGuard g(s->tail_lock);
-      --s->rx_cnt;
-      until = s->tail_pos;
-    }
+    s->tail_lock.lock();
+    until = s->tail_pos;
+    if (--s->rx_cnt == 0) s->wake_and_unlock(s->tx_waiters);  // Sender::closed()
+    else s->tail_lock.unlock();
     // Count ourselves out of every value still waiting for us, so it can be dropped.
     while (next_ < until) {
       uint64_t missed = 0;
@@ -15183,6 +15409,19 @@ struct RecvFromOp : OpBase {
   }
 };
 
+// peek_sender: a zero-byte MSG_PEEK recvfrom, which leaves the datagram queued and gives
+// only its source address.
+template <class Conv>
+struct PeekSenderOp : RecvFromOp<Conv> {
+  static constexpr const char* kLeafName = "socket peek_sender";  // in task dumps
+  explicit PeekSenderOp(int f) noexcept : RecvFromOp<Conv>(f, nullptr, 0, MSG_PEEK) {}
+  auto finish(int64_t r) const -> io::Result<typename Conv::type> {
+    auto got = RecvFromOp<Conv>::finish(r);
+    if (!got) return tokio::unexpected(got.error());
+    return std::move(got->second);
+  }
+};
+
 struct SendToOp : OpBase {
   static constexpr const char* kLeafName = "socket send_to";  // in task dumps
   int fd;
@@ -15480,7 +15719,7 @@ class ShutdownAwait : public Leaf<ShutdownAwait> {
   int fd_;
 };
 
-class StreamBase : public io::Ext<StreamBase> {
+class StreamBase : public io::Ext<StreamBase>, public UserIo<StreamBase> {
  public:
   // Reads up to buf.size() bytes; 0 means end of stream (or an empty buffer).
   auto read(io::MutableBuffer buf) noexcept {
@@ -15569,6 +15808,9 @@ class StreamBase : public io::Ext<StreamBase> {
   io::Result<std::optional<std::error_code>> take_error() const noexcept {
     return take_socket_error(sock_.fd());
   }
+
+  // try_io / async_io come from UserIo, which reaches sock_.
+  friend class UserIo<StreamBase>;
 
  protected:
   StreamBase() noexcept = default;
@@ -15738,6 +15980,8 @@ class TcpListener {
 /* #include <chrono> (already above) */
 /* #include <cstdint> (already above) */
 /* #include <optional> (already above) */
+/* #include <string> (already above) */
+/* #include <string_view> (already above) */
 
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::net {
@@ -15768,6 +16012,14 @@ class TcpSocket {
   io::Result<std::optional<std::chrono::seconds>> linger() const noexcept {
     return detail::get_linger(fd_.get());
   }
+
+  // The IP type-of-service byte (IP_TOS; IPV6_TCLASS on an IPv6 socket).
+  io::Result<void> set_tos(uint32_t tos) noexcept;
+  io::Result<uint32_t> tos() const noexcept;
+  // Binds the socket to a network interface ("lo", "eth0"; SO_BINDTODEVICE, which needs
+  // CAP_NET_RAW), or with nullopt / "" removes the binding. device(): nullopt when unbound.
+  io::Result<void> bind_device(std::optional<std::string_view> interface) noexcept;
+  io::Result<std::optional<std::string>> device() const;
 
   io::Result<void> bind(const ToSocketAddrs& addr);
   io::Result<SocketAddr> local_addr() const noexcept { return detail::inet_sock_name(fd_.get()); }
@@ -15832,7 +16084,7 @@ class TcpSocket {
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::net {
 
-class UdpSocket {
+class UdpSocket : public detail::UserIo<UdpSocket> {
  public:
   UdpSocket() noexcept = default;
   UdpSocket(UdpSocket&&) noexcept = default;
@@ -15884,11 +16136,19 @@ class UdpSocket {
                             Op(sock_.fd(), buf.data(), buf.size(), MSG_PEEK));
   }
 
+  // The source address of the next datagram, leaving it queued (io::Result<SocketAddr>).
+  auto peek_sender() noexcept {
+    using Op = detail::PeekSenderOp<detail::InetAddrConv>;
+    return detail::IoOp<Op>(sock_.io(), io::Interest::READABLE, Op(sock_.fd()));
+  }
+
   // Non-waiting forms: EAGAIN when not ready.
   io::Result<std::size_t> try_send(io::ConstBuffer buf) noexcept;
   io::Result<std::size_t> try_recv(io::MutableBuffer buf) noexcept;
   io::Result<std::size_t> try_send_to(io::ConstBuffer buf, const SocketAddr& target) noexcept;
   io::Result<std::pair<std::size_t, SocketAddr>> try_recv_from(io::MutableBuffer buf) noexcept;
+  io::Result<std::pair<std::size_t, SocketAddr>> try_peek_from(io::MutableBuffer buf) noexcept;
+  io::Result<SocketAddr> try_peek_sender() noexcept;
 
   auto readable() noexcept {
     return detail::ReadinessAwait<detail::FinishVoid>(sock_.io(), io::Interest::READABLE);
@@ -15925,6 +16185,7 @@ class UdpSocket {
   io::Result<void> leave_multicast_v6(const Ipv6Addr& multiaddr, uint32_t ifindex) noexcept;
 
  private:
+  friend class detail::UserIo<UdpSocket>;  // try_io / async_io reach sock_
   explicit UdpSocket(detail::PollSocket s) noexcept : sock_(std::move(s)) {}
   detail::PollSocket sock_;
 };
@@ -16153,7 +16414,7 @@ struct SendToPathOp : detail::SendToOp {
 };
 }  // namespace detail_unix
 
-class UnixDatagram {
+class UnixDatagram : public detail::UserIo<UnixDatagram> {
  public:
   UnixDatagram() noexcept = default;
   UnixDatagram(UnixDatagram&&) noexcept = default;
@@ -16227,6 +16488,7 @@ class UnixDatagram {
   }
 
  private:
+  friend class detail::UserIo<UnixDatagram>;  // try_io / async_io reach sock_
   explicit UnixDatagram(detail::PollSocket s) noexcept : sock_(std::move(s)) {}
   detail::PollSocket sock_;
 };
@@ -30404,6 +30666,35 @@ std::pair<DuplexStream, DuplexStream> duplex(std::size_t capacity) {
   return {DuplexStream(s, 0), DuplexStream(s, 1)};
 }
 
+// --- SimplexStream ---------------------------------------------------------------------------
+SimplexStream SimplexStream::new_unsplit(std::size_t capacity) {
+  if (capacity == 0) {
+    throw std::invalid_argument(
+        "io::simplex: capacity must be > 0 (a 0-byte pipe can never transfer)");
+  }
+  auto* p = new detail::DuplexPipe();
+  p->max = capacity;
+  return SimplexStream(p);
+}
+
+detail::DuplexPipe* SimplexStream::pipe() const {
+  if (!p_) throw std::logic_error("operation on an empty (moved-from) io::SimplexStream");
+  return p_;
+}
+
+void SimplexStream::close() noexcept {
+  detail::DuplexPipe* p = std::exchange(p_, nullptr);
+  if (!p) return;
+  // Nothing can wait on it now: its operations borrow the stream (or a half that owns it).
+  detail::drop_waker(p->reader.take());
+  detail::drop_waker(p->writer.take());
+  delete p;
+}
+
+std::pair<ReadHalf<SimplexStream>, WriteHalf<SimplexStream>> simplex(std::size_t capacity) {
+  return split(SimplexStream::new_unsplit(capacity));
+}
+
 }  // namespace tokio::io
 /* end file src/tokio/io/duplex.cpp */
 /* begin file src/tokio/io/error.cpp */
@@ -32084,7 +32375,16 @@ io::Result<void> TcpListener::set_ttl(uint32_t ttl) noexcept {
 /* end file src/tokio/net/tcp_listener.cpp */
 /* begin file src/tokio/net/tcp_socket.cpp */
 /* #include <netinet/in.h> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <net/if.h>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <netinet/tcp.h> (already above) */
+/* #include <sys/socket.h> (already above) */
+
+/* #include <cstring> (already above) */
+/* #include <optional> (already above) */
+/* #include <string> (already above) */
+/* #include <string_view> (already above) */
 
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::net {
@@ -32160,6 +32460,39 @@ io::Result<void> TcpSocket::set_recv_buffer_size(uint32_t n) noexcept {
 }
 io::Result<uint32_t> TcpSocket::recv_buffer_size() const noexcept {
   return net_tcp_socket_impl::tcp_socket_uint(fd_.get(), SOL_SOCKET, SO_RCVBUF);
+}
+
+io::Result<void> TcpSocket::set_tos(uint32_t tos) noexcept {
+  if (family_ == AF_INET6) return detail::set_opt(fd_.get(), IPPROTO_IPV6, IPV6_TCLASS, int(tos));
+  return detail::set_opt(fd_.get(), IPPROTO_IP, IP_TOS, static_cast<int>(tos));
+}
+io::Result<uint32_t> TcpSocket::tos() const noexcept {
+  if (family_ == AF_INET6) {
+    return net_tcp_socket_impl::tcp_socket_uint(fd_.get(), IPPROTO_IPV6, IPV6_TCLASS);
+  }
+  return net_tcp_socket_impl::tcp_socket_uint(fd_.get(), IPPROTO_IP, IP_TOS);
+}
+io::Result<void> TcpSocket::bind_device(std::optional<std::string_view> interface) noexcept {
+  std::string_view name = interface.value_or(std::string_view());
+  if (name.size() >= IFNAMSIZ || name.find('\0') != std::string_view::npos) {
+    return io::os_error(EINVAL);  // what the kernel says of a name it cannot hold
+  }
+  char buf[IFNAMSIZ] = {};
+  name.copy(buf, name.size());
+  if (::setsockopt(fd_.get(), SOL_SOCKET, SO_BINDTODEVICE, buf,
+                   static_cast<socklen_t>(name.size())) < 0) {
+    return io::last_os_error();
+  }
+  return {};
+}
+io::Result<std::optional<std::string>> TcpSocket::device() const {
+  char buf[IFNAMSIZ] = {};
+  socklen_t len = sizeof buf;
+  if (::getsockopt(fd_.get(), SOL_SOCKET, SO_BINDTODEVICE, buf, &len) < 0) {
+    return io::last_os_error();
+  }
+  if (len == 0 || buf[0] == '\0') return std::optional<std::string>();
+  return std::optional<std::string>(std::string(buf, ::strnlen(buf, len)));
 }
 
 io::Result<void> TcpSocket::bind(const ToSocketAddrs& addr) {
@@ -32435,6 +32768,17 @@ io::Result<std::size_t> UdpSocket::try_send_to(io::ConstBuffer buf,
 io::Result<std::pair<std::size_t, SocketAddr>> UdpSocket::try_recv_from(
     io::MutableBuffer buf) noexcept {
   detail::RecvFromOp<detail::InetAddrConv> op(sock_.fd(), buf.data(), buf.size(), 0);
+  return op.finish(detail::try_io_once(sock_.io(), io::Interest::READABLE.mask(), op));
+}
+
+io::Result<std::pair<std::size_t, SocketAddr>> UdpSocket::try_peek_from(
+    io::MutableBuffer buf) noexcept {
+  detail::RecvFromOp<detail::InetAddrConv> op(sock_.fd(), buf.data(), buf.size(), MSG_PEEK);
+  return op.finish(detail::try_io_once(sock_.io(), io::Interest::READABLE.mask(), op));
+}
+
+io::Result<SocketAddr> UdpSocket::try_peek_sender() noexcept {
+  detail::PeekSenderOp<detail::InetAddrConv> op(sock_.fd());
   return op.finish(detail::try_io_once(sock_.io(), io::Interest::READABLE.mask(), op));
 }
 

@@ -189,6 +189,45 @@ TEST_CASE("duplex ends used from plain threads' runtimes at once (one end per ru
 
 // --- split -----------------------------------------------------------------------------------
 
+TEST_CASE("simplex: halves carry bytes one way; EOF after shutdown; backpressure; unsplit") {
+  auto rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build();
+  rt.block_on([]() -> Task<> {
+    auto [rd, wr] = io::simplex(4);
+    CHECK(*co_await io::write(wr, "abcdef") == 4);  // only the capacity fits
+    std::array<std::byte, 16> buf{};
+    CHECK(*co_await rd.read(buf) == 4);
+    CHECK(iotest::str(std::span(buf).first(4)) == "abcd");
+    // A writer blocked on a full buffer is released by a read on another worker.
+    auto writer = tokio::spawn(
+        [](io::WriteHalf<io::SimplexStream> w) -> Task<io::WriteHalf<io::SimplexStream>> {
+          REQUIRE((co_await io::write_all(w, "0123456789")).has_value());
+          REQUIRE((co_await w.shutdown()).has_value());
+          co_return w;
+        },
+        std::move(wr));
+    std::string got;
+    CHECK(*co_await io::read_to_string(rd, got) == 10);  // ends at the shutdown
+    CHECK(got == "0123456789");
+    auto w = co_await writer;
+    CHECK((co_await io::write(w, "x")).error() == std::errc::broken_pipe);
+    // The unsplit form reads back what it wrote.
+    auto one = io::unsplit(std::move(rd), std::move(w));
+    CHECK(one.valid());
+    auto same = io::SimplexStream::new_unsplit(8);
+    CHECK(*co_await io::write(same, "loop") == 4);
+    CHECK(*co_await same.read(buf) == 4);
+    CHECK(iotest::str(std::span(buf).first(4)) == "loop");
+    // A read with nothing written waits (no EOF before shutdown), and is cancel-safe.
+    auto r = co_await tokio::time::timeout(std::chrono::milliseconds(10), same.read(buf));
+    CHECK_FALSE(r.has_value());
+    CHECK(*co_await io::write(same, "z") == 1);
+    CHECK(*co_await same.read(buf) == 1);
+    CHECK_THROWS_AS(io::simplex(0), std::invalid_argument);
+    io::SimplexStream empty;
+    CHECK_THROWS_AS((void)empty.read(buf), std::logic_error);
+  }());
+}
+
 TEST_CASE("io::split: halves used by two tasks on two workers, then unsplit") {
   auto rt = test::multi_thread(2);
   const int n = static_cast<int>(test::scaled(5000));

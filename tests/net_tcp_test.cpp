@@ -432,6 +432,43 @@ TEST_CASE("tcp: socket options, addresses, raw fd round trips, TcpSocket") {
   }());
 }
 
+TEST_CASE("tcp: TcpSocket set_tos / bind_device; TcpStream try_io / async_io") {
+  auto sock = tokio::net::TcpSocket::new_v4();
+  REQUIRE(sock.has_value());
+  REQUIRE(sock->set_tos(0x10).has_value());
+  CHECK(sock->tos().value() == 0x10);
+  CHECK_FALSE(sock->device().value().has_value());
+  REQUIRE(sock->bind_device("lo").has_value());  // root in CI; EPERM would show here
+  CHECK(sock->device().value().value() == "lo");
+  REQUIRE(sock->bind_device(std::nullopt).has_value());
+  CHECK_FALSE(sock->device().value().has_value());
+  CHECK(sock->bind_device("no-such-interface-x").error() == std::errc::invalid_argument);
+  CHECK(sock->bind_device("nosuchif0").error() == std::errc::no_such_device);
+  auto six = tokio::net::TcpSocket::new_v6();
+  REQUIRE(six.has_value());
+  REQUIRE(six->set_tos(0x20).has_value());
+  CHECK(six->tos().value() == 0x20);
+
+  nt::Watchdog wd("tcp try_io");
+  auto rt = nt::io_runtime(0);
+  rt.block_on([]() -> Task<> {
+    auto pair = co_await nt::tcp_pair();
+    auto& c = pair.client;
+    auto& s = pair.server;
+    char buf[8];
+    auto raw_read = [&s, &buf]() -> tokio::io::Result<std::size_t> {
+      long r = ::read(s.as_raw_fd(), buf, sizeof buf);
+      if (r < 0) return tokio::io::last_os_error();
+      return std::size_t(r);
+    };
+    CHECK(tokio::io::is_would_block(s.try_io(tokio::io::Interest::READABLE, raw_read).error()));
+    REQUIRE((co_await c.write_all("abc")).has_value());
+    auto n = co_await s.async_io(tokio::io::Interest::READABLE, raw_read);
+    REQUIRE(n.has_value());
+    CHECK(std::string(buf, *n) == "abc");
+  }());
+}
+
 TEST_CASE("tcp: IPv6 loopback") {
   nt::Watchdog wd("tcp v6");
   auto rt = nt::io_current();

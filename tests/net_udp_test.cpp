@@ -147,6 +147,68 @@ TEST_CASE("udp: one socket shared by several receiving tasks; try_ forms") {
   }());
 }
 
+TEST_CASE("udp: peek_sender, try_peek_from, try_peek_sender leave the datagram queued") {
+  for (int flavour = 0; flavour < 2; ++flavour) {
+    nt::Watchdog wd("udp peek_sender");
+    auto rt = nt::io_runtime(flavour);
+    rt.block_on([]() -> Task<> {
+      auto a = co_await bound();
+      auto b = co_await bound();
+      std::byte buf[16];
+      CHECK(tokio::io::is_would_block(b.try_peek_sender().error()));
+      CHECK(tokio::io::is_would_block(b.try_peek_from(buf).error()));
+      REQUIRE((co_await a.send_to("hello", b.local_addr().value())).has_value());
+      auto who = co_await b.peek_sender();
+      REQUIRE(who.has_value());
+      CHECK(*who == a.local_addr().value());
+      CHECK(b.try_peek_sender().value() == a.local_addr().value());
+      auto pk = b.try_peek_from(buf);
+      REQUIRE(pk.has_value());
+      CHECK(pk->first == 5);
+      auto r = co_await b.recv_from(buf);  // still there after three peeks
+      REQUIRE(r.has_value());
+      CHECK(r->first == 5);
+      CHECK(r->second == a.local_addr().value());
+      CHECK(tokio::io::is_would_block(b.try_peek_sender().error()));
+    }());
+  }
+}
+
+TEST_CASE("udp: try_io / async_io run the caller's own system call with readiness handled") {
+  nt::Watchdog wd("udp try_io");
+  auto rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build();
+  rt.block_on([]() -> Task<> {
+    auto a = co_await bound();
+    auto b = co_await bound();
+    auto recv_raw = [&b](char* p, std::size_t n) {
+      return [&b, p, n]() -> tokio::io::Result<std::size_t> {
+        long r = ::recv(b.as_raw_fd(), p, n, 0);
+        if (r < 0) return tokio::io::last_os_error();
+        return std::size_t(r);
+      };
+    };
+    char buf[16];
+    // Nothing queued: the closure's EAGAIN comes back as would-block.
+    auto none = b.try_io(tokio::io::Interest::READABLE, recv_raw(buf, sizeof buf));
+    CHECK(tokio::io::is_would_block(none.error()));
+    // async_io waits for readiness, then runs the closure until it stops blocking.
+    auto h = tokio::spawn(
+        [](UdpSocket* a, SocketAddr to) -> Task<> {
+          co_await tokio::time::sleep(std::chrono::milliseconds(20));
+          (void)co_await a->send_to("late", to);
+        },
+        &a, b.local_addr().value());
+    auto got = co_await b.async_io(tokio::io::Interest::READABLE, recv_raw(buf, sizeof buf));
+    REQUIRE(got.has_value());
+    CHECK(std::string(buf, *got) == "late");
+    co_await h;
+    // A closure's own error other than would-block is returned as is.
+    auto bad = b.try_io(tokio::io::Interest::WRITABLE,
+                        []() -> tokio::io::Result<int> { return tokio::io::os_error(EPERM); });
+    CHECK(bad.error() == std::errc::operation_not_permitted);
+  }());
+}
+
 TEST_CASE("udp: a destroyed recv consumed no datagram") {
   for (int flavour = 0; flavour < 2; ++flavour) {
     nt::Watchdog wd("udp cancel");

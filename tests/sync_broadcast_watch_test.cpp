@@ -102,6 +102,89 @@ TEST_CASE("broadcast: recv waits and is woken by send; resubscribe starts at the
   CHECK(rx.try_recv().value() == 3);
 }
 
+TEST_CASE("broadcast: Sender::len counts values some receiver still wants; is_empty") {
+  auto [tx, rx1] = broadcast::channel<int>(4);
+  auto rx2 = tx.subscribe();
+  CHECK(tx.is_empty());
+  (void)tx.send(1);
+  (void)tx.send(2);
+  CHECK(tx.len() == 2);
+  CHECK(rx1.try_recv().value() == 1);
+  CHECK(tx.len() == 2);  // rx2 has read neither
+  CHECK(rx2.try_recv().value() == 1);
+  CHECK(tx.len() == 1);  // 1 seen by both
+  CHECK(rx1.try_recv().value() == 2);
+  CHECK(rx2.try_recv().value() == 2);
+  CHECK(tx.is_empty());
+  // Overwritten values are not queued any more: at most the capacity.
+  for (int i = 0; i < 7; ++i) (void)tx.send(i);
+  CHECK(tx.len() == 4);
+  CHECK(rx1.len() == 7);  // the receiver's own count includes what it lost
+  // A dropped receiver counts itself out.
+  { auto drop = std::move(rx1); }
+  CHECK(tx.len() == 4);
+  for (int i = 0; i < 16; ++i) {
+    auto r = rx2.try_recv();
+    if (!r && r.error().is_empty()) break;
+  }
+  CHECK(tx.len() == 0);
+}
+
+TEST_CASE("broadcast: WeakSender upgrades only while a Sender lives; counts") {
+  auto [tx, rx] = broadcast::channel<int>(4);
+  CHECK(tx.strong_count() == 1);
+  CHECK(tx.weak_count() == 0);
+  auto weak = tx.downgrade();
+  auto weak2 = weak.clone();
+  CHECK(tx.weak_count() == 2);
+  CHECK(weak.strong_count() == 1);
+  {
+    auto up = weak.upgrade();
+    REQUIRE(up.has_value());
+    CHECK(tx.strong_count() == 2);
+    CHECK(up->send(5).value() == 1);
+  }
+  CHECK(tx.strong_count() == 1);
+  CHECK(rx.try_recv().value() == 5);
+  // A WeakSender does not keep the channel open.
+  { auto drop = std::move(tx); }
+  CHECK(rx.try_recv().error().is_closed());
+  CHECK_FALSE(weak.upgrade().has_value());
+  CHECK(weak.strong_count() == 0);
+  CHECK(weak2.weak_count() == 2);
+  weak = {};
+  CHECK(weak2.weak_count() == 1);
+  CHECK_FALSE(broadcast::WeakSender<int>().upgrade().has_value());
+}
+
+TEST_CASE("broadcast: Sender::closed completes when the last receiver goes; cancel-safe") {
+  auto [tx, rx] = broadcast::channel<int>(4);
+  auto rx2 = tx.subscribe();
+  auto c = test::polled(tx.closed());
+  CHECK_FALSE(c.poll());
+  { auto drop = std::move(rx); }
+  CHECK_FALSE(c.woken());
+  CHECK_FALSE(c.poll());
+  // A closed() dropped while waiting leaves no waker behind.
+  auto c2 = test::polled(tx.closed());
+  CHECK_FALSE(c2.poll());
+  auto& w2 = c2.waker();
+  c2.cancel();
+  CHECK(w2.outstanding() == 0);
+  { auto drop = std::move(rx2); }
+  CHECK(c.woken());
+  CHECK(c.poll());
+  CHECK(tx.send(1).error().value == 1);
+  // No receiver at all: ready at once; a new subscription makes it wait again.
+  CHECK(test::polled(tx.closed()).poll());
+  auto rx3 = tx.subscribe();
+  auto c3 = test::polled(tx.closed());
+  CHECK_FALSE(c3.poll());
+  rx3 = {};
+  CHECK(c3.woken());
+  CHECK(c3.poll());
+}
+
 TEST_CASE("broadcast: values are destroyed once every receiver has them or is gone") {
   struct Counted {
     std::shared_ptr<int> alive;

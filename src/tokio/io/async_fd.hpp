@@ -30,6 +30,7 @@
 
 #include "tokio/core/result.hpp"
 #include "tokio/io/interest.hpp"
+#include "tokio/io/detail/closure_op.hpp"
 #include "tokio/io/detail/registration.hpp"
 
 namespace tokio::io {
@@ -43,10 +44,6 @@ concept AsRawFd = std::same_as<T, int> || requires(const T& t) {
 struct TryIoError {
   friend bool operator==(TryIoError, TryIoError) = default;
 };
-
-inline bool is_would_block(const std::error_code& e) noexcept {
-  return e == std::errc::resource_unavailable_try_again || e == std::errc::operation_would_block;
-}
 
 template <AsRawFd T>
 class AsyncFd;
@@ -96,26 +93,6 @@ struct FinishGuard {
   }
 };
 
-// async_io's op: calls the user's closure, maps would-block to EAGAIN for IoOp.
-template <AsRawFd T, class F>
-struct UserOp : detail::OpBase {
-  using R = std::invoke_result_t<F&, T&>;
-  T* inner;
-  F f;
-  std::optional<R> out;
-  UserOp(T* i, F fn) : inner(i), f(std::move(fn)) {}
-  UserOp(const UserOp& o) : inner(o.inner), f(o.f) {}
-  int64_t operator()() noexcept {
-    R r = f(*inner);
-    if (!r && is_would_block(r.error())) return -EAGAIN;
-    out.emplace(std::move(r));
-    return 0;
-  }
-  R finish(int64_t res) {
-    if (out) return std::move(*out);
-    return detail::io_unexpected(res);
-  }
-};
 }  // namespace detail_afd
 
 template <AsRawFd T>
@@ -159,8 +136,7 @@ class AsyncFd {
   // in the operation (so f can be a capture-less lambda; README, "Compilers").
   template <class F>
   auto async_io(Interest interest, F f) {
-    return detail::IoOp<detail_afd::UserOp<T, F>>(reg_.io(), interest,
-                                                  detail_afd::UserOp<T, F>(&*inner_, std::move(f)));
+    return detail::async_io_closure(reg_.io(), interest, bind_inner(std::move(f)));
   }
   template <class F, class A, class... Rest>
   auto async_io(Interest interest, F f, A&& arg, Rest&&... rest) {
@@ -172,9 +148,7 @@ class AsyncFd {
   // Runs f once if the fd looks ready for `interest`; EAGAIN (as an error) otherwise.
   template <class F>
   auto try_io(Interest interest, F f) -> std::invoke_result_t<F&, T&> {
-    detail_afd::UserOp<T, F> op(&*inner_, std::move(f));
-    int64_t r = detail::try_io_once(reg_.io(), interest.mask(), op);
-    return op.finish(r);
+    return detail::try_io_closure(reg_.io(), interest, bind_inner(std::move(f)));
   }
 
  private:
@@ -183,6 +157,11 @@ class AsyncFd {
   AsyncFd(T inner, detail::Registration reg, Interest interest)
       : inner_(std::move(inner)), reg_(std::move(reg)), interest_(interest) {}
 
+  // f(T&) as the nullary closure the registration's ClosureOp runs.
+  template <class F>
+  auto bind_inner(F f) {
+    return [inner = &*inner_, f = std::move(f)]() mutable { return f(*inner); };
+  }
   static int raw_fd_of(const T& t) noexcept {
     if constexpr (std::is_same_v<T, int>) return t;
     else return static_cast<int>(t.as_raw_fd());

@@ -251,4 +251,33 @@ std::pair<DuplexStream, DuplexStream> duplex(std::size_t capacity) {
   return {DuplexStream(s, 0), DuplexStream(s, 1)};
 }
 
+// --- SimplexStream ---------------------------------------------------------------------------
+SimplexStream SimplexStream::new_unsplit(std::size_t capacity) {
+  if (capacity == 0) {
+    throw std::invalid_argument(
+        "io::simplex: capacity must be > 0 (a 0-byte pipe can never transfer)");
+  }
+  auto* p = new detail::DuplexPipe();
+  p->max = capacity;
+  return SimplexStream(p);
+}
+
+detail::DuplexPipe* SimplexStream::pipe() const {
+  if (!p_) throw std::logic_error("operation on an empty (moved-from) io::SimplexStream");
+  return p_;
+}
+
+void SimplexStream::close() noexcept {
+  detail::DuplexPipe* p = std::exchange(p_, nullptr);
+  if (!p) return;
+  // Nothing can wait on it now: its operations borrow the stream (or a half that owns it).
+  detail::drop_waker(p->reader.take());
+  detail::drop_waker(p->writer.take());
+  delete p;
+}
+
+std::pair<ReadHalf<SimplexStream>, WriteHalf<SimplexStream>> simplex(std::size_t capacity) {
+  return split(SimplexStream::new_unsplit(capacity));
+}
+
 }  // namespace tokio::io

@@ -31,6 +31,7 @@
 #include "tokio/io/async_io.hpp"
 #include "tokio/core/detail/poll.hpp"
 #include "tokio/io/ext.hpp"
+#include "tokio/io/split.hpp"
 
 namespace tokio::detail {
 
@@ -122,5 +123,50 @@ class DuplexStream : public Ext<DuplexStream> {
 // Creates a connected pair; `capacity` (> 0, else std::invalid_argument) bounds the bytes
 // buffered in each direction.
 std::pair<DuplexStream, DuplexStream> duplex(std::size_t capacity);
+
+// io::SimplexStream: one direction of a duplex in one object: what is written to it is
+// read from it (Tokio's SimplexStream). io::simplex(capacity) gives its two halves
+// (io::split), the usual way to use it:
+//
+//   auto [rd, wr] = io::simplex(64 * 1024);
+//   co_await wr.write_all("ping");                  // rd reads "ping"
+//   co_await wr.shutdown();                         // rd reads end of stream after it
+//
+// As in Tokio, the reader sees end of stream only after shutdown() (the halves share one
+// stream, so dropping the write half alone does not end it); a write after shutdown fails
+// with broken_pipe; a write to a full buffer waits for a read. Reads and writes are
+// cancel-safe and the halves may be used from different threads.
+class SimplexStream : public Ext<SimplexStream> {
+ public:
+  SimplexStream() noexcept = default;  // empty: every operation throws std::logic_error
+  SimplexStream(SimplexStream&& o) noexcept : p_(std::exchange(o.p_, nullptr)) {}
+  SimplexStream& operator=(SimplexStream&& o) noexcept {
+    if (this != &o) {
+      close();
+      p_ = std::exchange(o.p_, nullptr);
+    }
+    return *this;
+  }
+  ~SimplexStream() { close(); }
+
+  // A stream buffering at most `capacity` bytes (> 0, else std::invalid_argument).
+  static SimplexStream new_unsplit(std::size_t capacity);
+
+  detail::DuplexReadOp read(io::MutableBuffer buf) { return {pipe(), buf}; }
+  detail::DuplexWriteOp write(io::ConstBuffer buf) { return {pipe(), buf}; }
+  detail::DuplexControlOp flush() { return {pipe(), false}; }
+  detail::DuplexControlOp shutdown() { return {pipe(), true}; }
+
+  bool valid() const noexcept { return p_ != nullptr; }
+
+ private:
+  explicit SimplexStream(detail::DuplexPipe* p) noexcept : p_(p) {}
+  detail::DuplexPipe* pipe() const;
+  void close() noexcept;
+  detail::DuplexPipe* p_ = nullptr;
+};
+
+// The read and write halves of a new SimplexStream of `capacity` bytes.
+std::pair<ReadHalf<SimplexStream>, WriteHalf<SimplexStream>> simplex(std::size_t capacity);
 
 }  // namespace tokio::io

@@ -1,5 +1,12 @@
 #include <netinet/in.h>
+#include <net/if.h>
 #include <netinet/tcp.h>
+#include <sys/socket.h>
+
+#include <cstring>
+#include <optional>
+#include <string>
+#include <string_view>
 
 #include "tokio/net/errors.hpp"
 #include "tokio/net/tcp_socket.hpp"
@@ -77,6 +84,39 @@ io::Result<void> TcpSocket::set_recv_buffer_size(uint32_t n) noexcept {
 }
 io::Result<uint32_t> TcpSocket::recv_buffer_size() const noexcept {
   return net_tcp_socket_impl::tcp_socket_uint(fd_.get(), SOL_SOCKET, SO_RCVBUF);
+}
+
+io::Result<void> TcpSocket::set_tos(uint32_t tos) noexcept {
+  if (family_ == AF_INET6) return detail::set_opt(fd_.get(), IPPROTO_IPV6, IPV6_TCLASS, int(tos));
+  return detail::set_opt(fd_.get(), IPPROTO_IP, IP_TOS, static_cast<int>(tos));
+}
+io::Result<uint32_t> TcpSocket::tos() const noexcept {
+  if (family_ == AF_INET6) {
+    return net_tcp_socket_impl::tcp_socket_uint(fd_.get(), IPPROTO_IPV6, IPV6_TCLASS);
+  }
+  return net_tcp_socket_impl::tcp_socket_uint(fd_.get(), IPPROTO_IP, IP_TOS);
+}
+io::Result<void> TcpSocket::bind_device(std::optional<std::string_view> interface) noexcept {
+  std::string_view name = interface.value_or(std::string_view());
+  if (name.size() >= IFNAMSIZ || name.find('\0') != std::string_view::npos) {
+    return io::os_error(EINVAL);  // what the kernel says of a name it cannot hold
+  }
+  char buf[IFNAMSIZ] = {};
+  name.copy(buf, name.size());
+  if (::setsockopt(fd_.get(), SOL_SOCKET, SO_BINDTODEVICE, buf,
+                   static_cast<socklen_t>(name.size())) < 0) {
+    return io::last_os_error();
+  }
+  return {};
+}
+io::Result<std::optional<std::string>> TcpSocket::device() const {
+  char buf[IFNAMSIZ] = {};
+  socklen_t len = sizeof buf;
+  if (::getsockopt(fd_.get(), SOL_SOCKET, SO_BINDTODEVICE, buf, &len) < 0) {
+    return io::last_os_error();
+  }
+  if (len == 0 || buf[0] == '\0') return std::optional<std::string>();
+  return std::optional<std::string>(std::string(buf, ::strnlen(buf, len)));
 }
 
 io::Result<void> TcpSocket::bind(const ToSocketAddrs& addr) {

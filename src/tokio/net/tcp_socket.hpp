@@ -16,6 +16,8 @@
 #include <chrono>
 #include <cstdint>
 #include <optional>
+#include <string>
+#include <string_view>
 
 #include "tokio/core/result.hpp"
 #include "tokio/net/lookup_host.hpp"
@@ -52,6 +54,14 @@ class TcpSocket {
   io::Result<std::optional<std::chrono::seconds>> linger() const noexcept {
     return detail::get_linger(fd_.get());
   }
+
+  // The IP type-of-service byte (IP_TOS; IPV6_TCLASS on an IPv6 socket).
+  io::Result<void> set_tos(uint32_t tos) noexcept;
+  io::Result<uint32_t> tos() const noexcept;
+  // Binds the socket to a network interface ("lo", "eth0"; SO_BINDTODEVICE, which needs
+  // CAP_NET_RAW), or with nullopt / "" removes the binding. device(): nullopt when unbound.
+  io::Result<void> bind_device(std::optional<std::string_view> interface) noexcept;
+  io::Result<std::optional<std::string>> device() const;
 
   io::Result<void> bind(const ToSocketAddrs& addr);
   io::Result<SocketAddr> local_addr() const noexcept { return detail::inet_sock_name(fd_.get()); }

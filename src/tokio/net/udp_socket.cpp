@@ -139,6 +139,17 @@ io::Result<std::pair<std::size_t, SocketAddr>> UdpSocket::try_recv_from(
   return op.finish(detail::try_io_once(sock_.io(), io::Interest::READABLE.mask(), op));
 }
 
+io::Result<std::pair<std::size_t, SocketAddr>> UdpSocket::try_peek_from(
+    io::MutableBuffer buf) noexcept {
+  detail::RecvFromOp<detail::InetAddrConv> op(sock_.fd(), buf.data(), buf.size(), MSG_PEEK);
+  return op.finish(detail::try_io_once(sock_.io(), io::Interest::READABLE.mask(), op));
+}
+
+io::Result<SocketAddr> UdpSocket::try_peek_sender() noexcept {
+  detail::PeekSenderOp<detail::InetAddrConv> op(sock_.fd());
+  return op.finish(detail::try_io_once(sock_.io(), io::Interest::READABLE.mask(), op));
+}
+
 io::Result<bool> UdpSocket::broadcast() const noexcept {
   return net_udp_socket_impl::udp_flag(sock_.fd(), SOL_SOCKET, SO_BROADCAST);
 }

@@ -24,13 +24,14 @@
 #include "tokio/core/result.hpp"
 #include "tokio/net/ip_addr.hpp"
 #include "tokio/net/lookup_host.hpp"
+#include "tokio/io/detail/closure_op.hpp"
 #include "tokio/net/detail/socket.hpp"
 #include "tokio/net/socket_addr.hpp"
 #include "tokio/core/task.hpp"
 
 namespace tokio::net {
 
-class UdpSocket {
+class UdpSocket : public detail::UserIo<UdpSocket> {
  public:
   UdpSocket() noexcept = default;
   UdpSocket(UdpSocket&&) noexcept = default;
@@ -82,11 +83,19 @@ class UdpSocket {
                             Op(sock_.fd(), buf.data(), buf.size(), MSG_PEEK));
   }
 
+  // The source address of the next datagram, leaving it queued (io::Result<SocketAddr>).
+  auto peek_sender() noexcept {
+    using Op = detail::PeekSenderOp<detail::InetAddrConv>;
+    return detail::IoOp<Op>(sock_.io(), io::Interest::READABLE, Op(sock_.fd()));
+  }
+
   // Non-waiting forms: EAGAIN when not ready.
   io::Result<std::size_t> try_send(io::ConstBuffer buf) noexcept;
   io::Result<std::size_t> try_recv(io::MutableBuffer buf) noexcept;
   io::Result<std::size_t> try_send_to(io::ConstBuffer buf, const SocketAddr& target) noexcept;
   io::Result<std::pair<std::size_t, SocketAddr>> try_recv_from(io::MutableBuffer buf) noexcept;
+  io::Result<std::pair<std::size_t, SocketAddr>> try_peek_from(io::MutableBuffer buf) noexcept;
+  io::Result<SocketAddr> try_peek_sender() noexcept;
 
   auto readable() noexcept {
     return detail::ReadinessAwait<detail::FinishVoid>(sock_.io(), io::Interest::READABLE);
@@ -123,6 +132,7 @@ class UdpSocket {
   io::Result<void> leave_multicast_v6(const Ipv6Addr& multiaddr, uint32_t ifindex) noexcept;
 
  private:
+  friend class detail::UserIo<UdpSocket>;  // try_io / async_io reach sock_
   explicit UdpSocket(detail::PollSocket s) noexcept : sock_(std::move(s)) {}
   detail::PollSocket sock_;
 };

@@ -17,6 +17,7 @@
 
 #include "tokio/io/async_io.hpp"
 #include "tokio/core/result.hpp"
+#include "tokio/io/detail/closure_op.hpp"
 #include "tokio/net/detail/socket.hpp"
 #include "tokio/net/unix_addr.hpp"
 
@@ -34,7 +35,7 @@ struct SendToPathOp : detail::SendToOp {
 };
 }  // namespace detail_unix
 
-class UnixDatagram {
+class UnixDatagram : public detail::UserIo<UnixDatagram> {
  public:
   UnixDatagram() noexcept = default;
   UnixDatagram(UnixDatagram&&) noexcept = default;
@@ -108,6 +109,7 @@ class UnixDatagram {
   }
 
  private:
+  friend class detail::UserIo<UnixDatagram>;  // try_io / async_io reach sock_
   explicit UnixDatagram(detail::PollSocket s) noexcept : sock_(std::move(s)) {}
   detail::PollSocket sock_;
 };

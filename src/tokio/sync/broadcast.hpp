@@ -66,8 +66,14 @@ struct BroadcastShared {
   uint64_t tail_pos = 0;   // guarded by tail_lock
   std::size_t rx_cnt = 1;  // guarded by tail_lock
   bool closed = false;     // guarded by tail_lock
-  WaitList waiters;        // guarded by tail_lock
+  WaitList waiters;        // guarded by tail_lock: receivers waiting for a value
+  WaitList tx_waiters;     // guarded by tail_lock: Sender::closed() waiting for rx_cnt == 0
+  // Senders (strong) and WeakSenders: num_tx reaching 0 closes the channel, and a
+  // WeakSender upgrades only while it is above 0 (a CAS from n > 0 to n + 1), so a closed
+  // channel never reopens. num_weak is only counted (weak_count()); every handle of
+  // either kind also holds one of `refs`.
   std::atomic<std::size_t> num_tx{1};
+  std::atomic<std::size_t> num_weak{0};
   std::atomic<std::size_t> refs{2};
 
   void ref() noexcept { refs.fetch_add(1, std::memory_order_relaxed); }
@@ -77,9 +83,11 @@ struct BroadcastShared {
 
   // With tail_lock held (taken by the caller): wakes every waiting receiver, in batches
   // with the lock released in between; returns with the lock released.
-  void notify_rx_and_unlock() noexcept {
+  void notify_rx_and_unlock() noexcept { wake_and_unlock(waiters); }
+  // The same for the waiters of `list` (waiters or tx_waiters).
+  void wake_and_unlock(WaitList& list) noexcept {
     WaitList local;
-    local.splice_back(waiters);
+    local.splice_back(list);
     wake_all_and_unlock(tail_lock, local, [](WaitNode* n) noexcept {
       auto* w = static_cast<Waiter*>(n);
       Wakeable* k = std::exchange(w->waker, nullptr);
@@ -167,6 +175,8 @@ namespace tokio::sync::broadcast {
 
 template <class T>
 class Receiver;
+template <class T>
+class WeakSender;
 
 template <class T>
 class Sender {
@@ -230,11 +240,120 @@ class Sender {
   }
   bool same_channel(const Sender& o) const noexcept { return s_ == o.s_; }
 
+  // Values still queued: sent and not yet seen by every receiver that was subscribed when
+  // it was sent (a value overwritten by a later send is no longer counted), as Tokio's
+  // Sender::len. Receivers read in order, so the slots still wanted form the newest end
+  // of the ring: a binary search over it.
+  std::size_t len() const {
+    Shared* s = checked();
+    detail::WaitGuard g(s->tail_lock);
+    std::size_t lo = 0, hi = s->cap;  // offsets from the oldest position the ring holds
+    while (lo < hi) {
+      std::size_t mid = lo + (hi - lo) / 2;
+      auto& slot = s->buffer[(s->tail_pos + mid) & s->mask];  // position tail - cap + mid
+      slot.lock.lock_shared();
+      bool wanted = slot.rem.load(std::memory_order_acquire) != 0;
+      slot.lock.unlock_shared();
+      if (wanted) hi = mid;
+      else lo = mid + 1;
+    }
+    return s->cap - lo;
+  }
+  bool is_empty() const { return len() == 0; }
+
+  // Senders and WeakSenders of this channel.
+  std::size_t strong_count() const { return checked()->num_tx.load(std::memory_order_acquire); }
+  std::size_t weak_count() const { return checked()->num_weak.load(std::memory_order_acquire); }
+  // A handle that does not keep the channel open (WeakSender::upgrade gives a Sender back
+  // while another Sender still exists).
+  WeakSender<T> downgrade() const { return WeakSender<T>(checked()); }
+
+  // Completes when every receiver is gone (none subscribed). Cancel-safe.
+  class Closed : public detail::Leaf<Closed> {
+   public:
+    static constexpr const char* kLeafName = "sync::broadcast::Sender::closed";  // in dumps
+    explicit Closed(Shared* s) noexcept : s_(s) {}
+    Closed(const Closed& o) noexcept : detail::Leaf<Closed>(o), s_(o.s_) {}
+    ~Closed() { s_->cancel_wait(waiter_); }
+    bool poll(task::Context& cx) noexcept {
+      detail::WaitGuard g(s_->tail_lock);
+      if (s_->rx_cnt == 0) return true;
+      detail::Wakeable* waker = cx.raw_waker();
+      if (waiter_.waker != waker) {
+        waker->vtable->clone(waker);
+        detail::drop_waker(std::exchange(waiter_.waker, waker));
+      }
+      if (!waiter_.queued.load(std::memory_order_relaxed)) {
+        waiter_.queued.store(true, std::memory_order_relaxed);
+        s_->tx_waiters.push_back(&waiter_);
+      }
+      return false;
+    }
+    void await_resume() const noexcept {}
+
+   private:
+    Shared* s_;  // the awaiting Sender keeps it alive
+    typename Shared::Waiter waiter_;
+  };
+  Closed closed() const { return Closed(checked()); }
+
  private:
   Shared* checked() const {
     if (!s_) detail::throw_misuse("broadcast: use of an empty (moved-from) Sender");
     return s_;
   }
+  Shared* s_ = nullptr;
+};
+
+// A sender that does not count as one: the channel closes when the last Sender goes, even
+// while WeakSenders exist. upgrade() gives a Sender while the channel is still open.
+template <class T>
+class WeakSender {
+  using Shared = detail::BroadcastShared<T>;
+
+ public:
+  WeakSender() noexcept = default;  // empty: upgrade() gives nullopt
+  explicit WeakSender(Shared* s) noexcept : s_(s) {
+    s_->num_weak.fetch_add(1, std::memory_order_relaxed);
+    s_->ref();
+  }
+  WeakSender(const WeakSender& o) noexcept : s_(nullptr) {
+    if (o.s_) *this = WeakSender(o.s_);
+  }
+  WeakSender(WeakSender&& o) noexcept : s_(std::exchange(o.s_, nullptr)) {}
+  WeakSender& operator=(WeakSender o) noexcept {
+    std::swap(s_, o.s_);
+    return *this;
+  }
+  WeakSender clone() const noexcept { return *this; }
+  ~WeakSender() {
+    Shared* s = std::exchange(s_, nullptr);
+    if (!s) return;
+    s->num_weak.fetch_sub(1, std::memory_order_relaxed);
+    s->release();
+  }
+
+  // A Sender, or nullopt when every Sender is gone (the channel is closed for good).
+  std::optional<Sender<T>> upgrade() const {
+    if (!s_) return std::nullopt;
+    std::size_t n = s_->num_tx.load(std::memory_order_relaxed);
+    do {
+      if (n == 0) return std::nullopt;
+      // acquire pairs with ~Sender's acq_rel decrement: a count seen above 0 was not yet
+      // the one that closed the channel.
+    } while (!s_->num_tx.compare_exchange_weak(n, n + 1, std::memory_order_acquire,
+                                               std::memory_order_relaxed));
+    s_->ref();
+    return Sender<T>(s_);
+  }
+  std::size_t strong_count() const noexcept {
+    return s_ ? s_->num_tx.load(std::memory_order_acquire) : 0;
+  }
+  std::size_t weak_count() const noexcept {
+    return s_ ? s_->num_weak.load(std::memory_order_acquire) : 0;
+  }
+
+ private:
   Shared* s_ = nullptr;
 };
 
@@ -350,11 +469,10 @@ class Receiver {
     Shared* s = std::exchange(s_, nullptr);
     if (!s) return;
     uint64_t until;
-    {
-      detail::WaitGuard g(s->tail_lock);
-      --s->rx_cnt;
-      until = s->tail_pos;
-    }
+    s->tail_lock.lock();
+    until = s->tail_pos;
+    if (--s->rx_cnt == 0) s->wake_and_unlock(s->tx_waiters);  // Sender::closed()
+    else s->tail_lock.unlock();
     // Count ourselves out of every value still waiting for us, so it can be dropped.
     while (next_ < until) {
       uint64_t missed = 0;

@@ -266,6 +266,19 @@ struct RecvFromOp : OpBase {
   }
 };
 
+// peek_sender: a zero-byte MSG_PEEK recvfrom, which leaves the datagram queued and gives
+// only its source address.
+template <class Conv>
+struct PeekSenderOp : RecvFromOp<Conv> {
+  static constexpr const char* kLeafName = "socket peek_sender";  // in task dumps
+  explicit PeekSenderOp(int f) noexcept : RecvFromOp<Conv>(f, nullptr, 0, MSG_PEEK) {}
+  auto finish(int64_t r) const -> io::Result<typename Conv::type> {
+    auto got = RecvFromOp<Conv>::finish(r);
+    if (!got) return tokio::unexpected(got.error());
+    return std::move(got->second);
+  }
+};
+
 struct SendToOp : OpBase {
   static constexpr const char* kLeafName = "socket send_to";  // in task dumps
   int fd;

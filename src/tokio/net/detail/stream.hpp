@@ -20,6 +20,7 @@
 #include "tokio/io/async_io.hpp"
 #include "tokio/net/detail/socket.hpp"
 #include "tokio/io/interest.hpp"
+#include "tokio/io/detail/closure_op.hpp"
 #include "tokio/io/detail/registration.hpp"
 #include "tokio/io/ext.hpp"
 
@@ -40,7 +41,7 @@ class ShutdownAwait : public Leaf<ShutdownAwait> {
   int fd_;
 };
 
-class StreamBase : public io::Ext<StreamBase> {
+class StreamBase : public io::Ext<StreamBase>, public UserIo<StreamBase> {
  public:
   // Reads up to buf.size() bytes; 0 means end of stream (or an empty buffer).
   auto read(io::MutableBuffer buf) noexcept {
@@ -129,6 +130,9 @@ class StreamBase : public io::Ext<StreamBase> {
   io::Result<std::optional<std::error_code>> take_error() const noexcept {
     return take_socket_error(sock_.fd());
   }
+
+  // try_io / async_io come from UserIo, which reaches sock_.
+  friend class UserIo<StreamBase>;
 
  protected:
   StreamBase() noexcept = default;
