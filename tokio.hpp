@@ -21278,6 +21278,7 @@ concept Encoder = requires(E& e, Item&& item, BytesMut& dst) {
 
 /* #include <cstddef> (already above) */
 /* #include <optional> (already above) */
+/* #include <stdexcept> (already above) */
 /* #include <system_error> (already above) */
 /* #include <type_traits> (already above) */
 /* #include <utility> (already above) */
@@ -21418,17 +21419,38 @@ class FramedWriteApi;
 
 // feed (Flush = false) and send (Flush = true): wait for room (flush when the buffer is at
 // the boundary), encode the item, and for send flush everything.
+//
+// A write in progress holds a view of the buffer, so nothing may change the buffer until
+// that write completes or is cancelled: once the back-pressure flush has started it runs to
+// the end (a partial write can take the buffer below the boundary, and encoding then would
+// reallocate or compact the bytes under the write still in flight), and only one sink
+// operation may use the buffer at a time (FramedWriteApi::claim_writer).
 template <class F, class Item, bool Flush>
 class FramedSendOp : public CompositeLeaf<FramedSendOp<F, Item, Flush>> {
  public:
   template <class U>
   FramedSendOp(F& f, U&& item) : f_(&f), item_(std::forward<U>(item)) {}
+  ~FramedSendOp() { f_->release_writer(this); }
 
   bool step(task::Context& cx) {
+    f_->claim_writer(this);
+    bool done = step_claimed(cx);
+    if (done) f_->release_writer(this);
+    return done;
+  }
+  io::Result<void> await_resume() {
+    this->check();
+    if (err_) return unexpected(err_);
+    return {};
+  }
+
+ private:
+  bool step_claimed(task::Context& cx) {
     // (write_buffer_mut cancels a poll_flush in progress: this op writes from now on.)
     codec::BytesMut& buf = f_->write_buffer_mut();
     if (phase_ == 0) {
-      if (buf.len() >= f_->backpressure_boundary()) {
+      if (draining_ || buf.len() >= f_->backpressure_boundary()) {
+        draining_ = true;
         if (!fl_.poll(f_->get_mut(), buf, true, cx, err_)) return false;
         if (err_) return true;
       }
@@ -21445,16 +21467,11 @@ class FramedSendOp : public CompositeLeaf<FramedSendOp<F, Item, Flush>> {
       return true;
     }
   }
-  io::Result<void> await_resume() {
-    this->check();
-    if (err_) return unexpected(err_);
-    return {};
-  }
 
- private:
   F* f_;
   Item item_;
-  int phase_ = 0;  // 0: waiting for room, then encoding; 1: encoded (flushing for send)
+  int phase_ = 0;          // 0: waiting for room, then encoding; 1: encoded (flushing for send)
+  bool draining_ = false;  // the back-pressure flush started: finish it before encoding
   std::error_code err_;
   FlushDriver<std::remove_reference_t<decltype(std::declval<F&>().get_mut())>> fl_;
 };
@@ -21466,7 +21483,21 @@ class FramedFlushOp : public CompositeLeaf<FramedFlushOp<F, Shutdown>> {
 
  public:
   explicit FramedFlushOp(F& f) noexcept : f_(&f) {}
+  ~FramedFlushOp() { f_->release_writer(this); }
   bool step(task::Context& cx) {
+    f_->claim_writer(this);
+    bool done = step_claimed(cx);
+    if (done) f_->release_writer(this);
+    return done;
+  }
+  io::Result<void> await_resume() {
+    this->check();
+    if (err_) return unexpected(err_);
+    return {};
+  }
+
+ private:
+  bool step_claimed(task::Context& cx) {
     if (!flushed_) {
       if (!fl_.poll(f_->get_mut(), f_->write_buffer_mut(), true, cx, err_)) return false;
       flushed_ = true;
@@ -21480,13 +21511,7 @@ class FramedFlushOp : public CompositeLeaf<FramedFlushOp<F, Shutdown>> {
     }
     return true;
   }
-  io::Result<void> await_resume() {
-    this->check();
-    if (err_) return unexpected(err_);
-    return {};
-  }
 
- private:
   F* f_;
   bool flushed_ = false;
   std::error_code err_;
@@ -21544,6 +21569,23 @@ class FramedWriteApi {
   std::size_t backpressure_boundary() const noexcept { return hwm_; }
   void set_backpressure_boundary(std::size_t n) noexcept { hwm_ = n; }
 
+  // The feed / send / flush / close operation using the write buffer: one at a time (what
+  // Rust's `&mut self` guarantees); a second one polled while the first is pending would
+  // change the buffer under the first one's write. Ops call these (friends would need
+  // every op template named here).
+  void claim_writer(const void* op) {
+    if (writer_ != nullptr && writer_ != op) {
+      throw std::logic_error(
+          "tokio::codec: a feed/send/flush/close was started on a FramedWrite or Framed "
+          "while another one on it is still pending (as in a join of two sends); await "
+          "them one after the other");
+    }
+    writer_ = op;
+  }
+  void release_writer(const void* op) noexcept {
+    if (writer_ == op) writer_ = nullptr;
+  }
+
  protected:
   FramedWriteApi() : wbuf_(codec::BytesMut::with_capacity(kFramedInitialCapacity)) {}
   // A write in flight refers to the buffer: it is cancelled before the buffer moves.
@@ -21559,7 +21601,8 @@ class FramedWriteApi {
 
   codec::BytesMut wbuf_;
   std::size_t hwm_ = kFramedBackpressure;
-  FlushDriver<W> flusher_;  // poll_flush's write in progress
+  FlushDriver<W> flusher_;        // poll_flush's write in progress
+  const void* writer_ = nullptr;  // claim_writer's holder
 };
 
 }  // namespace tokio::detail
@@ -21980,9 +22023,10 @@ class BytesCodec {
 // have arrived, the length field is read; frame length = field + length_adjustment;
 // num_skip bytes (by default the offset and the field) are dropped from the front and the
 // next frame-length bytes are the frame (a BytesMut, cut off the read buffer without a
-// copy). A frame longer than max_frame_length is the error codec::Errc::frame_too_large:
-// its bytes are skipped as they arrive (never buffered) and decoding goes on with the
-// next frame. A field + adjustment below zero or past SIZE_MAX, or a frame length of 0
+// copy). A frame whose length field exceeds max_frame_length (the field as sent, before
+// length_adjustment, as in tokio-util) is the error codec::Errc::frame_too_large: its
+// bytes are skipped as they arrive (never buffered) and decoding goes on with the next
+// frame. A field + adjustment below zero or past SIZE_MAX, or a frame length of 0
 // with num_skip 0 (it would consume nothing, and repeat for ever), is
 // codec::Errc::invalid_frame_length, which a FramedRead reports and then ends (the input
 // cannot be resynchronised). A partial frame at the end of the input is
@@ -38181,9 +38225,11 @@ Result<std::optional<BytesMut>, std::error_code> LengthDelimitedCodec::decode(By
         }
         const std::optional<uint64_t> len = frame_len(buf.data());
         if (!len) return unexpected(make_error_code(Errc::invalid_frame_length));
+        // As tokio-util, the limit applies to the field as sent, before the adjustment.
+        const bool too_large = get_uint(buf.data() + b_.offset_, b_.width_, b_.big_) > b_.max_;
         buf.advance(num_skip());
         n_ = static_cast<std::size_t>(*len);
-        if (*len > b_.max_) {
+        if (too_large) {
           // Too large: drop its bytes as they come, never buffer them.
           state_ = State::Skip;
           std::size_t k = n_ < buf.len() ? n_ : buf.len();
