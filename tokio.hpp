@@ -4117,8 +4117,15 @@ class JoinHandle {
     JoinHandle& h;
     Awaiter<false> operator co_await() && { return Awaiter<false>(h); }
   };
+  // The same, owning the handle: `co_await tokio::spawn(f).result()`.
+  struct OwnedResultAwaitable {
+    using tokio_awaitable = void;
+    JoinHandle h;
+    Awaiter<false> operator co_await() && { return Awaiter<false>(h); }
+  };
   // Awaits the task and returns Result<T, JoinError> instead of throwing.
   ResultAwaitable result() & { return ResultAwaitable{*this}; }
+  OwnedResultAwaitable result() && { return OwnedResultAwaitable{std::move(*this)}; }
 
   using tokio_awaitable = void;
 
@@ -4560,8 +4567,9 @@ namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 // block_in_place's region (task/spawn.cpp): on a multi-thread worker, hands the worker's
 // core to a new thread and lifts the coop budget until exit; elsewhere does nothing.
 struct BlockInPlace {
-  HandleInner* handle;  // null when nothing was entered
+  HandleInner* handle;  // null when no core was handed off
   int32_t budget;
+  bool region;  // tls.blocking_region was raised (blocking and a nested block_on allowed)
 };
 BlockInPlace block_in_place_enter();
 void block_in_place_exit(BlockInPlace s) noexcept;
@@ -23213,7 +23221,11 @@ struct HandleInner : RefCounted, Scheduler {
 };
 
 // Marks the calling thread as driving a runtime for the guard's lifetime; throws the
-// nested-runtime error when it already is.
+// nested-runtime error when it already is, except inside block_in_place (as in Tokio,
+// whose block_in_place docs show Handle::block_on there): the thread gave its worker core
+// away, so the guard sets the thread's poll and runtime context aside (the task being
+// polled, its waker and slot, the worker, defer list, LocalSet, budget...) and the nested
+// block_on runs as on a plain thread; the destructor puts it all back.
 class EnterRuntime {
  public:
   EnterRuntime(HandleInner* h, const char* what);
@@ -23222,7 +23234,26 @@ class EnterRuntime {
   EnterRuntime& operator=(const EnterRuntime&) = delete;
 
  private:
+  // The fields of ThreadContext that belong to the poll or the runtime in progress (not
+  // the id block, random state or allocator hand-offs, which stay with the thread).
+  struct SetAside {
+    Wakeable* waker;
+    PollSlot* slot;
+    TaskHeader* task;
+    int32_t budget;
+    TaskLocalBinding* locals;
+    bool yield_requested;
+    WorkerContext* worker;
+    LocalSetShared* local_set;
+    DeferList* defer;
+    uint32_t runtime_depth;
+    uint32_t blocking_region;
+    uint32_t transfers;
+    void* bounce;
+  };
   HandleInner* prev_handle_;
+  bool nested_ = false;  // entered from inside block_in_place: `aside_` holds the context
+  SetAside aside_{};
 };
 
 HandleInner* make_current_thread(Config cfg);
@@ -26927,11 +26958,31 @@ void HandleInner::throw_halted() const {
 EnterRuntime::EnterRuntime(HandleInner* h, const char* what) {
   ThreadContext& t = tls;
   if (t.runtime_depth > 0) {
-    throw std::logic_error(
-        std::string("tokio: ") + what +
-        " called from a thread that is already driving a runtime (inside block_on or a "
-        "task). Await the future instead, or run the blocking code with "
-        "tokio::task::spawn_blocking / block_in_place.");
+    if (t.blocking_region == 0) {
+      throw std::logic_error(
+          std::string("tokio: ") + what +
+          " called from a thread that is already driving a runtime (inside block_on or a "
+          "task). Await the future instead, or run the blocking code with "
+          "tokio::task::spawn_blocking (or, on the multi-thread runtime, inside "
+          "tokio::task::block_in_place).");
+    }
+    nested_ = true;
+    aside_ = SetAside{t.waker,           t.slot,      t.task,      t.budget, t.locals,
+                      t.yield_requested, t.worker,    t.local_set, t.defer,  t.runtime_depth,
+                      t.blocking_region, t.transfers, t.bounce};
+    t.waker = nullptr;
+    t.slot = nullptr;
+    t.task = nullptr;
+    t.budget = -1;
+    t.locals = nullptr;
+    t.yield_requested = false;
+    t.worker = nullptr;
+    t.local_set = nullptr;
+    t.defer = nullptr;
+    t.runtime_depth = 0;
+    t.blocking_region = 0;
+    t.transfers = 0;
+    t.bounce = nullptr;
   }
   ++t.runtime_depth;
   prev_handle_ = t.handle;
@@ -26942,6 +26993,20 @@ EnterRuntime::~EnterRuntime() {
   ThreadContext& t = tls;
   --t.runtime_depth;
   t.handle = prev_handle_;
+  if (!nested_) return;
+  t.waker = aside_.waker;
+  t.slot = aside_.slot;
+  t.task = aside_.task;
+  t.budget = aside_.budget;
+  t.locals = aside_.locals;
+  t.yield_requested = aside_.yield_requested;
+  t.worker = aside_.worker;
+  t.local_set = aside_.local_set;
+  t.defer = aside_.defer;
+  t.runtime_depth = aside_.runtime_depth;
+  t.blocking_region = aside_.blocking_region;
+  t.transfers = aside_.transfers;
+  t.bounce = aside_.bounce;
 }
 
 HandleInner* current_handle_or_throw(const char* what) {
@@ -28632,8 +28697,10 @@ int report_main_error(const char* program, const std::error_code& ec) noexcept {
 // translation units (runtime/detail/entry.hpp).
 /* #include <cstdio> (already above) */
 /* #include <cstdlib> (already above) */
+/* #include <exception> (already above) */
 /* #include <memory> (already above) */
 /* #include <stdexcept> (already above) */
+/* #include <thread> (already above) */
 /* #include <utility> (already above) */
 
 
@@ -28844,6 +28911,20 @@ void Runtime::close(std::optional<std::chrono::nanoseconds> timeout) {
   detail::HandleInner* h = std::exchange(h_, nullptr);
   if (!h) return;
   if (h->on_worker_thread() || detail::tls.runtime_depth > 0) {
+    if (std::uncaught_exceptions() > 0) {
+      // Dropped while an exception unwinds out of async code (a nested block_on's error, a
+      // task's own exception): aborting would hide that exception. As Tokio does while
+      // panicking, skip the wait here: a thread of its own shuts the runtime down.
+      try {
+        std::thread([h, timeout] {
+          h->shutdown(timeout);
+          h->ref_dec();
+        }).detach();
+        return;
+      } catch (...) {
+        // No thread to be had: fall through to the report below.
+      }
+    }
     std::fputs(
         "tokio: a Runtime was dropped (or shut down) from inside an asynchronous context. "
         "This would block a runtime thread waiting for itself. Drop it outside block_on, or "
@@ -29277,13 +29358,23 @@ namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
 BlockInPlace block_in_place_enter() {
   HandleInner* h = tls.handle;
-  if (!h || !h->on_worker_thread()) return {nullptr, 0};
+  if (!h) return {nullptr, 0, false};
+  if (!h->on_worker_thread()) {
+    // A multi-thread runtime's block_on root: no core to hand off, but blocking here (and
+    // a nested Handle::block_on) is allowed, as in Tokio. Not on a current-thread root:
+    // its thread holds the only core, which a nested block_on would wait on for ever.
+    if (h->flavor() != runtime::RuntimeFlavor::MultiThread || tls.runtime_depth == 0) {
+      return {nullptr, 0, false};
+    }
+    ++tls.blocking_region;
+    return {nullptr, 0, true};
+  }
   if (h->flavor() == runtime::RuntimeFlavor::CurrentThread) {
     throw_misuse(
         "block_in_place can only be used on the multi-thread runtime; use spawn_blocking "
         "on a current-thread runtime");
   }
-  BlockInPlace s{h, tls.budget};
+  BlockInPlace s{h, tls.budget, true};
   h->block_in_place_begin();
   ++tls.blocking_region;
   tls.budget = -1;
@@ -29291,8 +29382,8 @@ BlockInPlace block_in_place_enter() {
 }
 
 void block_in_place_exit(BlockInPlace s) noexcept {
+  if (s.region) --tls.blocking_region;
   if (!s.handle) return;
-  --tls.blocking_region;
   tls.budget = s.budget;
   s.handle->block_in_place_end();
 }

@@ -103,6 +103,23 @@ TEST_CASE("spawn outside a runtime and nested block_on are clear errors") {
     }());
     CHECK(msg.find("already driving a runtime") != std::string::npos);
   }
+  // A runtime made inside a task and block_on'd there: the nested-runtime error reaches
+  // the caller; the inner runtime, dropped while it unwinds, is shut down on a thread of
+  // its own instead of aborting the process (which hid the error).
+  for (int flavour = 0; flavour < 2; ++flavour) {
+    auto r = flavour == 0 ? test::current_thread() : test::multi_thread(2);
+    std::string msg;
+    try {
+      r.block_on([]() -> Task<> {
+        auto inner = tokio::runtime::Builder::new_current_thread().build();
+        inner.block_on(test::ready_value(1));
+        co_return;
+      }());
+    } catch (const std::logic_error& e) {
+      msg = e.what();
+    }
+    CHECK(msg.find("already driving a runtime") != std::string::npos);
+  }
 }
 
 TEST_CASE("Handle::block_on from plain threads and from spawn_blocking") {

@@ -260,6 +260,46 @@ TEST_CASE("block_in_place keeps the worker's other tasks running") {
   }());
 }
 
+namespace {
+// What Tokio's block_in_place docs show: Handle::current().block_on(...) inside it. The
+// nested root yields, sleeps, spawns and awaits, as a future on a plain thread would.
+int nested_block_on(int base) {
+  return tokio::task::block_in_place([base] {
+    return tokio::runtime::Handle::current().block_on([](int b) -> Task<int> {
+      co_await tokio::task::yield_now();
+      co_await tokio::time::sleep(1ms);
+      auto h = tokio::spawn([](int v) -> Task<int> { co_return v + 1; }, b);
+      co_return co_await h;
+    }(base));
+  });
+}
+}  // namespace
+
+TEST_CASE("Handle::block_on inside block_in_place runs (in a task and in the block_on root)") {
+  auto rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build();
+  int in_root = rt.block_on([]() -> Task<int> { co_return nested_block_on(10); }());
+  CHECK(in_root == 11);
+  int in_task = rt.block_on([]() -> Task<int> {
+    auto h = tokio::spawn([]() -> Task<int> {
+      int v = nested_block_on(20);
+      co_await tokio::task::yield_now();  // the worker's context came back intact
+      co_return v;
+    });
+    co_return co_await h;
+  }());
+  CHECK(in_task == 21);
+  // Outside block_in_place a nested block_on is still the clear error.
+  bool threw = rt.block_on([]() -> Task<bool> {
+    try {
+      (void)tokio::runtime::Handle::current().block_on([]() -> Task<int> { co_return 1; }());
+    } catch (const std::logic_error& e) {
+      co_return std::string(e.what()).find("already driving a runtime") != std::string::npos;
+    }
+    co_return false;
+  }());
+  CHECK(threw);
+}
+
 TEST_CASE("block_in_place on a current-thread runtime is a clear error; outside it just runs") {
   CHECK(tokio::task::block_in_place([] { return 3; }) == 3);
   auto rt = test::current_thread();

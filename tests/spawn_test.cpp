@@ -111,6 +111,14 @@ TEST_CASE("exceptions cross JoinHandles: rethrown by co_await, JoinError by resu
       REQUIRE(payload.has_value());
       CHECK(*payload == r.error().panic_payload());
       CHECK(r.error().id() == h2.id());
+      // On a temporary handle (Rust: `spawn(f).await` as a Result).
+      auto r3 = co_await tokio::spawn([]() -> Task<int> { co_return 7; }).result();
+      CHECK(r3.value() == 7);
+      auto r4 = co_await tokio::spawn([]() -> Task<> {
+                  throw std::out_of_range("temp");
+                  co_return;
+                }).result();
+      CHECK(r4.error().is_panic());
       auto cancelled = tokio::task::JoinError::cancelled(h2.id());
       CHECK_THROWS_AS((void)cancelled.into_panic(), std::logic_error);
       auto back = cancelled.try_into_panic();

@@ -2,8 +2,10 @@
 // translation units (runtime/detail/entry.hpp).
 #include <cstdio>
 #include <cstdlib>
+#include <exception>
 #include <memory>
 #include <stdexcept>
+#include <thread>
 #include <utility>
 
 #include "tokio/runtime/builder.hpp"
@@ -218,6 +220,20 @@ void Runtime::close(std::optional<std::chrono::nanoseconds> timeout) {
   detail::HandleInner* h = std::exchange(h_, nullptr);
   if (!h) return;
   if (h->on_worker_thread() || detail::tls.runtime_depth > 0) {
+    if (std::uncaught_exceptions() > 0) {
+      // Dropped while an exception unwinds out of async code (a nested block_on's error, a
+      // task's own exception): aborting would hide that exception. As Tokio does while
+      // panicking, skip the wait here: a thread of its own shuts the runtime down.
+      try {
+        std::thread([h, timeout] {
+          h->shutdown(timeout);
+          h->ref_dec();
+        }).detach();
+        return;
+      } catch (...) {
+        // No thread to be had: fall through to the report below.
+      }
+    }
     std::fputs(
         "tokio: a Runtime was dropped (or shut down) from inside an asynchronous context. "
         "This would block a runtime thread waiting for itself. Drop it outside block_on, or "

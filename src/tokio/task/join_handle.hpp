@@ -167,8 +167,15 @@ class JoinHandle {
     JoinHandle& h;
     Awaiter<false> operator co_await() && { return Awaiter<false>(h); }
   };
+  // The same, owning the handle: `co_await tokio::spawn(f).result()`.
+  struct OwnedResultAwaitable {
+    using tokio_awaitable = void;
+    JoinHandle h;
+    Awaiter<false> operator co_await() && { return Awaiter<false>(h); }
+  };
   // Awaits the task and returns Result<T, JoinError> instead of throwing.
   ResultAwaitable result() & { return ResultAwaitable{*this}; }
+  OwnedResultAwaitable result() && { return OwnedResultAwaitable{std::move(*this)}; }
 
   using tokio_awaitable = void;
 

@@ -7,13 +7,23 @@ namespace tokio::detail {
 
 BlockInPlace block_in_place_enter() {
   HandleInner* h = tls.handle;
-  if (!h || !h->on_worker_thread()) return {nullptr, 0};
+  if (!h) return {nullptr, 0, false};
+  if (!h->on_worker_thread()) {
+    // A multi-thread runtime's block_on root: no core to hand off, but blocking here (and
+    // a nested Handle::block_on) is allowed, as in Tokio. Not on a current-thread root:
+    // its thread holds the only core, which a nested block_on would wait on for ever.
+    if (h->flavor() != runtime::RuntimeFlavor::MultiThread || tls.runtime_depth == 0) {
+      return {nullptr, 0, false};
+    }
+    ++tls.blocking_region;
+    return {nullptr, 0, true};
+  }
   if (h->flavor() == runtime::RuntimeFlavor::CurrentThread) {
     throw_misuse(
         "block_in_place can only be used on the multi-thread runtime; use spawn_blocking "
         "on a current-thread runtime");
   }
-  BlockInPlace s{h, tls.budget};
+  BlockInPlace s{h, tls.budget, true};
   h->block_in_place_begin();
   ++tls.blocking_region;
   tls.budget = -1;
@@ -21,8 +31,8 @@ BlockInPlace block_in_place_enter() {
 }
 
 void block_in_place_exit(BlockInPlace s) noexcept {
+  if (s.region) --tls.blocking_region;
   if (!s.handle) return;
-  --tls.blocking_region;
   tls.budget = s.budget;
   s.handle->block_in_place_end();
 }

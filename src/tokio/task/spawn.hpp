@@ -19,8 +19,9 @@ namespace tokio::detail {
 // block_in_place's region (task/spawn.cpp): on a multi-thread worker, hands the worker's
 // core to a new thread and lifts the coop budget until exit; elsewhere does nothing.
 struct BlockInPlace {
-  HandleInner* handle;  // null when nothing was entered
+  HandleInner* handle;  // null when no core was handed off
   int32_t budget;
+  bool region;  // tls.blocking_region was raised (blocking and a nested block_on allowed)
 };
 BlockInPlace block_in_place_enter();
 void block_in_place_exit(BlockInPlace s) noexcept;

@@ -82,11 +82,31 @@ void HandleInner::throw_halted() const {
 EnterRuntime::EnterRuntime(HandleInner* h, const char* what) {
   ThreadContext& t = tls;
   if (t.runtime_depth > 0) {
-    throw std::logic_error(
-        std::string("tokio: ") + what +
-        " called from a thread that is already driving a runtime (inside block_on or a "
-        "task). Await the future instead, or run the blocking code with "
-        "tokio::task::spawn_blocking / block_in_place.");
+    if (t.blocking_region == 0) {
+      throw std::logic_error(
+          std::string("tokio: ") + what +
+          " called from a thread that is already driving a runtime (inside block_on or a "
+          "task). Await the future instead, or run the blocking code with "
+          "tokio::task::spawn_blocking (or, on the multi-thread runtime, inside "
+          "tokio::task::block_in_place).");
+    }
+    nested_ = true;
+    aside_ = SetAside{t.waker,           t.slot,      t.task,      t.budget, t.locals,
+                      t.yield_requested, t.worker,    t.local_set, t.defer,  t.runtime_depth,
+                      t.blocking_region, t.transfers, t.bounce};
+    t.waker = nullptr;
+    t.slot = nullptr;
+    t.task = nullptr;
+    t.budget = -1;
+    t.locals = nullptr;
+    t.yield_requested = false;
+    t.worker = nullptr;
+    t.local_set = nullptr;
+    t.defer = nullptr;
+    t.runtime_depth = 0;
+    t.blocking_region = 0;
+    t.transfers = 0;
+    t.bounce = nullptr;
   }
   ++t.runtime_depth;
   prev_handle_ = t.handle;
@@ -97,6 +117,20 @@ EnterRuntime::~EnterRuntime() {
   ThreadContext& t = tls;
   --t.runtime_depth;
   t.handle = prev_handle_;
+  if (!nested_) return;
+  t.waker = aside_.waker;
+  t.slot = aside_.slot;
+  t.task = aside_.task;
+  t.budget = aside_.budget;
+  t.locals = aside_.locals;
+  t.yield_requested = aside_.yield_requested;
+  t.worker = aside_.worker;
+  t.local_set = aside_.local_set;
+  t.defer = aside_.defer;
+  t.runtime_depth = aside_.runtime_depth;
+  t.blocking_region = aside_.blocking_region;
+  t.transfers = aside_.transfers;
+  t.bounce = aside_.bounce;
 }
 
 HandleInner* current_handle_or_throw(const char* what) {

@@ -148,7 +148,11 @@ struct HandleInner : RefCounted, Scheduler {
 };
 
 // Marks the calling thread as driving a runtime for the guard's lifetime; throws the
-// nested-runtime error when it already is.
+// nested-runtime error when it already is, except inside block_in_place (as in Tokio,
+// whose block_in_place docs show Handle::block_on there): the thread gave its worker core
+// away, so the guard sets the thread's poll and runtime context aside (the task being
+// polled, its waker and slot, the worker, defer list, LocalSet, budget...) and the nested
+// block_on runs as on a plain thread; the destructor puts it all back.
 class EnterRuntime {
  public:
   EnterRuntime(HandleInner* h, const char* what);
@@ -157,7 +161,26 @@ class EnterRuntime {
   EnterRuntime& operator=(const EnterRuntime&) = delete;
 
  private:
+  // The fields of ThreadContext that belong to the poll or the runtime in progress (not
+  // the id block, random state or allocator hand-offs, which stay with the thread).
+  struct SetAside {
+    Wakeable* waker;
+    PollSlot* slot;
+    TaskHeader* task;
+    int32_t budget;
+    TaskLocalBinding* locals;
+    bool yield_requested;
+    WorkerContext* worker;
+    LocalSetShared* local_set;
+    DeferList* defer;
+    uint32_t runtime_depth;
+    uint32_t blocking_region;
+    uint32_t transfers;
+    void* bounce;
+  };
   HandleInner* prev_handle_;
+  bool nested_ = false;  // entered from inside block_in_place: `aside_` holds the context
+  SetAside aside_{};
 };
 
 HandleInner* make_current_thread(Config cfg);
