@@ -16503,6 +16503,263 @@ class UnixDatagram : public detail::UserIo<UnixDatagram> {
 
 }  // namespace tokio::net
 /* end file src/tokio/net/unix_datagram.hpp */
+/* begin file src/tokio/net/unix_pipe.hpp */
+// net::unix::pipe: anonymous pipes and FIFOs as async byte streams (Tokio's
+// tokio::net::unix::pipe). A Sender is io::AsyncWrite, a Receiver io::AsyncRead.
+//
+//   auto [tx, rx] = tokio::net::unix::pipe::pipe().value();
+//   co_await tx.write_all("hello");                 // rx reads "hello"
+//   tx = {};                                        // closed: rx reads end of file
+//
+//   auto rx = pipe::OpenOptions().open_receiver("/tmp/fifo");   // a FIFO (mkfifo)
+//   auto tx = pipe::OpenOptions().read_write(true).open_sender("/tmp/fifo");
+//
+// Opening a FIFO's write end fails with ENXIO while it has no reader (the non-blocking
+// open(2) rule), unless read_write(true) opens it O_RDWR, which Linux allows. The file is
+// checked to be a FIFO (EINVAL, "not a pipe", otherwise) unless unchecked(true): a
+// character device or a socket can then be used the same way. Every end is non-blocking,
+// close-on-exec and registered with the current runtime's reactor (so an I/O-enabled
+// runtime must be running: the error says so otherwise).
+//
+// Cancel safety: read and write are cancel-safe. A write whose reader is gone fails with
+// std::errc::broken_pipe; SIGPIPE is never raised. An empty end (default-constructed,
+// moved-from) fails every operation with EBADF.
+
+/* #include <string> (already above) */
+/* #include <utility> (already above) */
+
+/* begin file src/tokio/net/detail/pipe.hpp */
+// Pipe ends registered with the reactor: the one-syscall operations on them (see
+// io/detail/registration.hpp for the IoOp protocol: read(2), write(2), writev(2), each
+// retrying EINTR), and PipeWriter / PipeReader, the members shared by a child's pipes
+// (process::ChildStdin / ChildStdout / ChildStderr) and net::unix::pipe's Sender / Receiver.
+//
+// A short read or write proves the pipe was drained / filled, so the op reports it as
+// `drained` and the readiness is cleared without one more EAGAIN syscall.
+//
+// SIGPIPE: a write to a pipe whose reader is gone raises SIGPIPE, whose default action
+// kills the process (sockets avoid it with MSG_NOSIGNAL; pipes have no such flag, and
+// unlike Rust programs, C++ programs do not ignore SIGPIPE). pipe_write blocks SIGPIPE in
+// the calling thread around the write and, when the write failed with EPIPE, takes the
+// SIGPIPE it raised (if SIGPIPE was not already blocked there) before restoring the mask,
+// so the caller gets std::errc::broken_pipe and the process is left alone.
+
+/* #include <sys/uio.h> (already above) */
+
+/* #include <cstddef> (already above) */
+/* #include <cstdint> (already above) */
+/* #include <span> (already above) */
+
+
+namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
+
+int64_t pipe_read(int fd, void* p, std::size_t n) noexcept;
+int64_t pipe_write(int fd, const void* p, std::size_t n) noexcept;
+int64_t pipe_writev(int fd, const iovec* iov, std::size_t cnt) noexcept;
+
+struct PipeReadOp : OpBase {
+  static constexpr const char* kLeafName = "pipe read";  // in task dumps
+  int fd;
+  void* p;
+  std::size_t n;
+  int64_t operator()() noexcept { return pipe_read(fd, p, n); }
+  bool drained(int64_t r) const noexcept { return std::size_t(r) < n; }
+  io::Result<std::size_t> finish(int64_t r) const noexcept { return finish_size(r); }
+};
+
+struct PipeWriteOp : OpBase {
+  static constexpr const char* kLeafName = "pipe write";  // in task dumps
+  int fd;
+  const void* p;
+  std::size_t n;
+  int64_t operator()() noexcept { return pipe_write(fd, p, n); }
+  bool drained(int64_t r) const noexcept { return std::size_t(r) < n; }
+  io::Result<std::size_t> finish(int64_t r) const noexcept { return finish_size(r); }
+};
+
+struct PipeWritevOp : OpBase {
+  static constexpr const char* kLeafName = "pipe write (writev)";  // in task dumps
+  int fd;
+  const iovec* iov;
+  std::size_t cnt;
+  std::size_t total;
+  int64_t operator()() noexcept { return pipe_writev(fd, iov, cnt); }
+  bool drained(int64_t r) const noexcept { return std::size_t(r) < total; }
+  io::Result<std::size_t> finish(int64_t r) const noexcept { return finish_size(r); }
+};
+
+// shutdown() of a write end: deregisters and closes the pipe when awaited (the reader then
+// reads end of file).
+class PipeCloseOp : public Leaf<PipeCloseOp> {
+ public:
+  explicit PipeCloseOp(PollSocket* p) noexcept : p_(p) {}
+  PipeCloseOp(const PipeCloseOp& o) noexcept : Leaf<PipeCloseOp>(o), p_(o.p_) {}
+  bool poll(task::Context&) noexcept {
+    p_->close();
+    return true;
+  }
+  io::Result<void> await_resume() const noexcept { return {}; }
+
+ private:
+  PollSocket* p_;
+};
+
+// A registered pipe end. An empty one (default-constructed, moved-from, closed) fails every
+// operation with EBADF.
+class PipeEnd {
+ public:
+  int as_raw_fd() const noexcept { return pipe_.fd(); }
+
+ protected:
+  PipeEnd() noexcept = default;
+  explicit PipeEnd(PollSocket p) noexcept : pipe_(std::move(p)) {}
+  PipeEnd(PipeEnd&&) noexcept = default;
+  PipeEnd& operator=(PipeEnd&&) noexcept = default;
+  ~PipeEnd() = default;
+
+  // Hands the descriptor over in blocking mode; -1 with errno on failure.
+  int release_blocking() noexcept;
+  // Hands the descriptor over as it is (non-blocking); -1 (EBADF) when empty.
+  int release_nonblocking() noexcept;
+
+  PollSocket pipe_;
+};
+
+// The write end: io::AsyncWrite and AsyncWriteVectored. A write to a pipe whose reader is
+// gone fails with std::errc::broken_pipe; SIGPIPE is never raised.
+class PipeWriter : public PipeEnd {
+ public:
+  // Writes some prefix of buf (io::Result<std::size_t>).
+  auto write(io::ConstBuffer buf) noexcept {
+    return IoOp<PipeWriteOp>(pipe_.io(), io::Interest::WRITABLE,
+                             PipeWriteOp{{}, pipe_.fd(), buf.data(), buf.size()});
+  }
+  auto write_vectored(std::span<const io::IoSlice> bufs) noexcept {
+    std::size_t total = 0;
+    for (const auto& b : bufs) total += b.size();
+    return IoOp<PipeWritevOp>(
+        pipe_.io(), io::Interest::WRITABLE,
+        PipeWritevOp{{}, pipe_.fd(), io::as_iovecs(bufs), bufs.size(), total});
+  }
+  // Pipes have no user-space buffer: completes at once.
+  auto flush() noexcept { return ReadyValue<io::Result<void>>(io::Result<void>()); }
+  // Closes the pipe: the reader reads end of file. Writes after it fail with EBADF.
+  auto shutdown() noexcept { return PipeCloseOp(&pipe_); }
+  // EAGAIN when the pipe is full.
+  io::Result<std::size_t> try_write(io::ConstBuffer buf) noexcept {
+    PipeWriteOp op{{}, pipe_.fd(), buf.data(), buf.size()};
+    return finish_size(try_io_once(pipe_.io(), io::Interest::WRITABLE.mask(), op));
+  }
+  // Waits until the pipe may take a write (io::Result<void>).
+  auto writable() noexcept {
+    return ReadinessAwait<FinishVoid>(pipe_.io(), io::Interest::WRITABLE);
+  }
+
+ protected:
+  using PipeEnd::PipeEnd;
+};
+
+// The read end: io::AsyncRead.
+class PipeReader : public PipeEnd {
+ public:
+  // Reads up to buf.size() bytes; 0 = every write end is closed.
+  auto read(io::MutableBuffer buf) noexcept {
+    return IoOp<PipeReadOp>(pipe_.io(), io::Interest::READABLE,
+                            PipeReadOp{{}, pipe_.fd(), buf.data(), buf.size()});
+  }
+  // EAGAIN when nothing is buffered.
+  io::Result<std::size_t> try_read(io::MutableBuffer buf) noexcept {
+    PipeReadOp op{{}, pipe_.fd(), buf.data(), buf.size()};
+    return finish_size(try_io_once(pipe_.io(), io::Interest::READABLE.mask(), op));
+  }
+  // Waits until the pipe may have data or be closed (io::Result<void>).
+  auto readable() noexcept {
+    return ReadinessAwait<FinishVoid>(pipe_.io(), io::Interest::READABLE);
+  }
+
+ protected:
+  using PipeEnd::PipeEnd;
+};
+
+}  // namespace tokio::detail
+/* end file src/tokio/net/detail/pipe.hpp */
+
+namespace tokio::inline TOKIO_ABI_NAMESPACE::net::unix::pipe {
+
+class Sender;
+class Receiver;
+
+// Both ends of a new anonymous pipe (pipe2(2)).
+io::Result<std::pair<Sender, Receiver>> pipe();
+
+// The write end: write, write_vectored, flush, shutdown (closes it), try_write, writable
+// (detail::PipeWriter), and io::Ext's write_all...
+class Sender : public detail::PipeWriter, public io::Ext<Sender> {
+ public:
+  Sender() noexcept = default;
+  Sender(Sender&&) noexcept = default;
+  Sender& operator=(Sender&&) noexcept = default;
+
+  // Adopts the write end of a pipe or FIFO (made non-blocking). Fails with EINVAL when fd
+  // is not a FIFO (unless _unchecked) or not open for writing; the fd is closed on failure.
+  static io::Result<Sender> from_owned_fd(int fd);
+  static io::Result<Sender> from_owned_fd_unchecked(int fd);
+  // Gives the fd back (deregistered), in blocking or non-blocking mode.
+  io::Result<int> into_blocking_fd() &&;
+  io::Result<int> into_nonblocking_fd() &&;
+
+ private:
+  friend class OpenOptions;
+  friend io::Result<std::pair<Sender, Receiver>> pipe();
+  explicit Sender(detail::PollSocket p) noexcept : PipeWriter(std::move(p)) {}
+};
+
+// The read end: read, try_read, readable (detail::PipeReader), and io::Ext's read_exact,
+// read_to_end... A read returns 0 once every write end is closed.
+class Receiver : public detail::PipeReader, public io::Ext<Receiver> {
+ public:
+  Receiver() noexcept = default;
+  Receiver(Receiver&&) noexcept = default;
+  Receiver& operator=(Receiver&&) noexcept = default;
+
+  static io::Result<Receiver> from_owned_fd(int fd);
+  static io::Result<Receiver> from_owned_fd_unchecked(int fd);
+  io::Result<int> into_blocking_fd() &&;
+  io::Result<int> into_nonblocking_fd() &&;
+
+ private:
+  friend class OpenOptions;
+  friend io::Result<std::pair<Sender, Receiver>> pipe();
+  explicit Receiver(detail::PollSocket p) noexcept : PipeReader(std::move(p)) {}
+};
+
+// Opens FIFOs (Tokio's pipe::OpenOptions). The path is anything that converts to
+// std::string (a std::filesystem::path does); one holding a NUL byte gives EINVAL.
+class OpenOptions {
+ public:
+  OpenOptions() noexcept = default;
+  static OpenOptions new_() noexcept { return OpenOptions(); }
+  // Open O_RDWR (Linux): a sender opens without a reader, a receiver never reads end of
+  // file while it holds the write side itself.
+  OpenOptions& read_write(bool on) noexcept {
+    read_write_ = on;
+    return *this;
+  }
+  // Skip the check that the file is a FIFO.
+  OpenOptions& unchecked(bool on) noexcept {
+    unchecked_ = on;
+    return *this;
+  }
+  io::Result<Receiver> open_receiver(const std::string& path) const;
+  io::Result<Sender> open_sender(const std::string& path) const;
+
+ private:
+  bool read_write_ = false;
+  bool unchecked_ = false;
+};
+
+}  // namespace tokio::net::unix::pipe
+/* end file src/tokio/net/unix_pipe.hpp */
 // signal: ctrl_c, unix::signal(SignalKind) -> Signal
 /* begin file src/tokio/signal/signal_kind.hpp */
 #if TOKIO_HAS_SIGNAL
@@ -16975,7 +17232,7 @@ class Stdio {
 //
 // Cancel safety: read, write and write_vectored are cancel-safe (a destroyed read
 // consumed nothing, a destroyed write wrote nothing). A write to a pipe the child closed
-// fails with std::errc::broken_pipe; SIGPIPE is never raised (see process/detail/pipe.hpp).
+// fails with std::errc::broken_pipe; SIGPIPE is never raised (see net/detail/pipe.hpp).
 //
 // ChildStdin::shutdown() closes the pipe so the child reads end of file (Tokio's is a
 // no-op there and the pipe closes when ChildStdin is dropped; resetting the optional in
@@ -16991,69 +17248,8 @@ class Stdio {
 #if TOKIO_HAS_PROCESS
 #endif // TOKIO_HAS_PROCESS
 #if TOKIO_HAS_PROCESS
-/* begin file src/tokio/process/detail/pipe.hpp */
-#if TOKIO_HAS_PROCESS
-// The one-syscall operations on a child's pipe ends (see io/detail/registration.hpp for
-// the IoOp protocol): read(2), write(2), writev(2), each retrying EINTR.
-//
-// A short read or write proves the pipe was drained / filled, so the op reports it as
-// `drained` and the readiness is cleared without one more EAGAIN syscall.
-//
-// SIGPIPE: a write to a pipe whose reader is gone raises SIGPIPE, whose default action
-// kills the process (sockets avoid it with MSG_NOSIGNAL; pipes have no such flag, and
-// unlike Rust programs, C++ programs do not ignore SIGPIPE). pipe_write blocks SIGPIPE in
-// the calling thread around the write and, when the write failed with EPIPE, takes the
-// SIGPIPE it raised (if SIGPIPE was not already blocked there) before restoring the mask,
-// so the caller gets std::errc::broken_pipe and the process is left alone.
-
-/* #include <sys/uio.h> (already above) */
-
-/* #include <cstddef> (already above) */
-/* #include <cstdint> (already above) */
-
 #endif // TOKIO_HAS_PROCESS
 #if TOKIO_HAS_PROCESS
-
-namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-
-int64_t pipe_read(int fd, void* p, std::size_t n) noexcept;
-int64_t pipe_write(int fd, const void* p, std::size_t n) noexcept;
-int64_t pipe_writev(int fd, const iovec* iov, std::size_t cnt) noexcept;
-
-struct PipeReadOp : OpBase {
-  static constexpr const char* kLeafName = "pipe read";  // in task dumps
-  int fd;
-  void* p;
-  std::size_t n;
-  int64_t operator()() noexcept { return pipe_read(fd, p, n); }
-  bool drained(int64_t r) const noexcept { return std::size_t(r) < n; }
-  io::Result<std::size_t> finish(int64_t r) const noexcept { return finish_size(r); }
-};
-
-struct PipeWriteOp : OpBase {
-  static constexpr const char* kLeafName = "pipe write";  // in task dumps
-  int fd;
-  const void* p;
-  std::size_t n;
-  int64_t operator()() noexcept { return pipe_write(fd, p, n); }
-  bool drained(int64_t r) const noexcept { return std::size_t(r) < n; }
-  io::Result<std::size_t> finish(int64_t r) const noexcept { return finish_size(r); }
-};
-
-struct PipeWritevOp : OpBase {
-  static constexpr const char* kLeafName = "pipe write (writev)";  // in task dumps
-  int fd;
-  const iovec* iov;
-  std::size_t cnt;
-  std::size_t total;
-  int64_t operator()() noexcept { return pipe_writev(fd, iov, cnt); }
-  bool drained(int64_t r) const noexcept { return std::size_t(r) < total; }
-  io::Result<std::size_t> finish(int64_t r) const noexcept { return finish_size(r); }
-};
-
-}  // namespace tokio::detail
-#endif // TOKIO_HAS_PROCESS
-/* end file src/tokio/process/detail/pipe.hpp */
 #endif // TOKIO_HAS_PROCESS
 #if TOKIO_HAS_PROCESS
 #endif // TOKIO_HAS_PROCESS
@@ -17062,48 +17258,6 @@ struct PipeWritevOp : OpBase {
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
 struct ChildFactory;  // process/command.cpp: builds Child objects around spawned processes
-
-// shutdown() of a ChildStdin: deregisters and closes the pipe when awaited.
-class PipeCloseOp : public Leaf<PipeCloseOp> {
- public:
-  explicit PipeCloseOp(PollSocket* p) noexcept : p_(p) {}
-  PipeCloseOp(const PipeCloseOp& o) noexcept : Leaf<PipeCloseOp>(o), p_(o.p_) {}
-  bool poll(task::Context&) noexcept {
-    p_->close();
-    return true;
-  }
-  io::Result<void> await_resume() const noexcept { return {}; }
-
- private:
-  PollSocket* p_;
-};
-
-// A registered pipe end (the common part of the three types).
-class ChildPipe {
- public:
-  int as_raw_fd() const noexcept { return pipe_.fd(); }
-
- protected:
-  ChildPipe() noexcept = default;
-  explicit ChildPipe(PollSocket p) noexcept : pipe_(std::move(p)) {}
-  ChildPipe(ChildPipe&&) noexcept = default;
-  ChildPipe& operator=(ChildPipe&&) noexcept = default;
-  ~ChildPipe() = default;
-
-  auto read_op(io::MutableBuffer buf) noexcept {
-    return IoOp<PipeReadOp>(pipe_.io(), io::Interest::READABLE,
-                            PipeReadOp{{}, pipe_.fd(), buf.data(), buf.size()});
-  }
-  io::Result<std::size_t> try_read_op(io::MutableBuffer buf) noexcept {
-    PipeReadOp op{{}, pipe_.fd(), buf.data(), buf.size()};
-    return finish_size(try_io_once(pipe_.io(), io::Interest::READABLE.mask(), op));
-  }
-
-  // Hands the descriptor over in blocking mode (Stdio::from); -1 with errno on failure.
-  int release_blocking() noexcept;
-
-  PollSocket pipe_;
-};
 
 // Registers the parent's end of a pipe with the current runtime's reactor (the fd is
 // already non-blocking); closes it on failure.
@@ -17115,60 +17269,37 @@ namespace tokio::inline TOKIO_ABI_NAMESPACE::process {
 
 class Stdio;
 
-class ChildStdin : public detail::ChildPipe, public io::Ext<ChildStdin> {
+class ChildStdin : public detail::PipeWriter, public io::Ext<ChildStdin> {
  public:
   // Not connected to a child: every operation fails with EBADF. `in = {}` closes a pipe.
   ChildStdin() noexcept = default;
   ChildStdin(ChildStdin&&) noexcept = default;
   ChildStdin& operator=(ChildStdin&&) noexcept = default;
-
-  // Writes some prefix of buf (io::Result<std::size_t>).
-  auto write(io::ConstBuffer buf) noexcept {
-    return detail::IoOp<detail::PipeWriteOp>(
-        pipe_.io(), io::Interest::WRITABLE,
-        detail::PipeWriteOp{{}, pipe_.fd(), buf.data(), buf.size()});
-  }
-  auto write_vectored(std::span<const io::IoSlice> bufs) noexcept {
-    std::size_t total = 0;
-    for (const auto& b : bufs) total += b.size();
-    return detail::IoOp<detail::PipeWritevOp>(
-        pipe_.io(), io::Interest::WRITABLE,
-        detail::PipeWritevOp{{}, pipe_.fd(), io::as_iovecs(bufs), bufs.size(), total});
-  }
-  // Pipes have no user-space buffer: completes at once.
-  auto flush() noexcept { return detail::ReadyValue<io::Result<void>>(io::Result<void>()); }
-  // Closes the pipe: the child reads end of file.
-  auto shutdown() noexcept { return detail::PipeCloseOp(&pipe_); }
-  // EAGAIN when the pipe is full.
-  io::Result<std::size_t> try_write(io::ConstBuffer buf) noexcept {
-    detail::PipeWriteOp op{{}, pipe_.fd(), buf.data(), buf.size()};
-    return detail::finish_size(detail::try_io_once(pipe_.io(), io::Interest::WRITABLE.mask(), op));
-  }
+  // write, write_vectored, flush, shutdown (closes the pipe: the child reads end of file),
+  // try_write, writable: detail::PipeWriter.
 
  private:
   friend struct detail::ChildFactory;
   friend class Stdio;
-  explicit ChildStdin(detail::PollSocket p) noexcept : ChildPipe(std::move(p)) {}
+  explicit ChildStdin(detail::PollSocket p) noexcept : PipeWriter(std::move(p)) {}
 };
 
 // The read end of a pipe from the child: ChildStdout (Stream 1) and ChildStderr (Stream 2),
 // distinct types as in Tokio, written once.
 template <int Stream>
-class ChildOutput : public detail::ChildPipe, public io::Ext<ChildOutput<Stream>> {
+class ChildOutput : public detail::PipeReader, public io::Ext<ChildOutput<Stream>> {
  public:
   // Not connected to a child: every operation fails with EBADF. `out = {}` closes a pipe.
   ChildOutput() noexcept = default;
   ChildOutput(ChildOutput&&) noexcept = default;
   ChildOutput& operator=(ChildOutput&&) noexcept = default;
-
-  // Reads up to buf.size() bytes; 0 = the child closed its end (usually: it exited).
-  auto read(io::MutableBuffer buf) noexcept { return read_op(buf); }
-  io::Result<std::size_t> try_read(io::MutableBuffer buf) noexcept { return try_read_op(buf); }
+  // read (0 = the child closed its end, usually: it exited), try_read, readable:
+  // detail::PipeReader.
 
  private:
   friend struct detail::ChildFactory;
   friend class Stdio;
-  explicit ChildOutput(detail::PollSocket p) noexcept : ChildPipe(std::move(p)) {}
+  explicit ChildOutput(detail::PollSocket p) noexcept : PipeReader(std::move(p)) {}
 };
 using ChildStdout = ChildOutput<1>;
 using ChildStderr = ChildOutput<2>;
@@ -31925,10 +32056,93 @@ Result<SemaphorePermit, AcquireError> Semaphore::blocking_acquire_many(uint32_t 
 
 }  // namespace tokio::sync
 /* end file src/tokio/sync/semaphore.cpp */
-/* begin file src/tokio/net/detail/socket.cpp */
+/* begin file src/tokio/net/detail/pipe.cpp */
 TOKIO_SYSTEM_HEADERS_BEGIN
 #include <fcntl.h>
 TOKIO_SYSTEM_HEADERS_END
+/* #include <pthread.h> (already above) */
+/* #include <signal.h> (already above) */
+/* #include <unistd.h> (already above) */
+
+/* #include <cerrno> (already above) */
+/* #include <climits> (already above) */
+/* #include <ctime> (already above) */
+
+
+namespace tokio::inline TOKIO_ABI_NAMESPACE::detail::net_pipe_impl {
+
+// Runs write_fn with SIGPIPE blocked in this thread (see pipe.hpp).
+template <class F>
+int64_t without_sigpipe(F write_fn) noexcept {
+  sigset_t pipe_set, old;
+  sigemptyset(&pipe_set);
+  sigaddset(&pipe_set, SIGPIPE);
+  pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
+  int64_t r;
+  for (;;) {
+    r = sys_result(write_fn());
+    if (r != -EINTR) break;
+  }
+  if (r == -EPIPE && !sigismember(&old, SIGPIPE)) {
+    // The write raised SIGPIPE at this thread: take it while it is blocked. (A SIGPIPE
+    // sent to the process by someone else at the same moment would be taken too; the
+    // OS coalesces a pending signal anyway.)
+    timespec zero{0, 0};
+    int s;
+    do {
+      s = ::sigtimedwait(&pipe_set, nullptr, &zero);
+    } while (s < 0 && errno == EINTR);
+  }
+  pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  return r;
+}
+
+}  // namespace tokio::detail::net_pipe_impl
+
+namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
+
+int64_t pipe_read(int fd, void* p, std::size_t n) noexcept {
+  for (;;) {
+    ssize_t r = ::read(fd, p, n);
+    if (r >= 0 || errno != EINTR) return sys_result(r);
+  }
+}
+
+int64_t pipe_write(int fd, const void* p, std::size_t n) noexcept {
+  return net_pipe_impl::without_sigpipe([&] { return ::write(fd, p, n); });
+}
+
+int64_t pipe_writev(int fd, const iovec* iov, std::size_t cnt) noexcept {
+  if (cnt > IOV_MAX) cnt = IOV_MAX;
+  return net_pipe_impl::without_sigpipe([&] { return ::writev(fd, iov, static_cast<int>(cnt)); });
+}
+
+int PipeEnd::release_blocking() noexcept {
+  int fd = pipe_.release();
+  if (fd < 0) {
+    errno = EBADF;
+    return -1;
+  }
+  int fl = ::fcntl(fd, F_GETFL);
+  if (fl < 0 || ::fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0) {
+    int e = errno;
+    ::close(fd);
+    errno = e;
+    return -1;
+  }
+  return fd;
+}
+
+int PipeEnd::release_nonblocking() noexcept {
+  int fd = pipe_.release();
+  if (fd < 0) errno = EBADF;
+  return fd;
+}
+
+}  // namespace tokio::detail
+/* end file src/tokio/net/detail/pipe.cpp */
+/* begin file src/tokio/net/detail/socket.cpp */
+/* #include <fcntl.h> (already above) */
 /* #include <netinet/in.h> (already above) */
 TOKIO_SYSTEM_HEADERS_BEGIN
 #include <netinet/tcp.h>
@@ -33179,6 +33393,124 @@ io::Result<std::pair<UnixStream, UnixSocketAddr>> UnixListener::MakeAccepted::ma
 
 }  // namespace tokio::net
 /* end file src/tokio/net/unix_listener.cpp */
+/* begin file src/tokio/net/unix_pipe.cpp */
+// net::unix::pipe: see unix_pipe.hpp.
+/* #include <fcntl.h> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <sys/stat.h>
+TOKIO_SYSTEM_HEADERS_END
+/* #include <unistd.h> (already above) */
+
+/* #include <cerrno> (already above) */
+
+
+namespace tokio::inline TOKIO_ABI_NAMESPACE::net::unix::pipe {
+
+namespace net_unix_pipe_impl {
+
+// Checks fd (a FIFO unless `unchecked`, open for `want` = O_RDONLY or O_WRONLY, or O_RDWR),
+// makes it non-blocking and registers it; closes it on failure.
+io::Result<detail::PollSocket> adopt_end(int fd, int want, bool unchecked, const char* what) {
+  detail::OwnedFd owned(fd);
+  if (fd < 0) return io::os_error(EBADF);
+  int fl = ::fcntl(fd, F_GETFL);
+  if (fl < 0) return io::last_os_error();
+  int mode = fl & O_ACCMODE;
+  if (mode != want && mode != O_RDWR) return io::os_error(EINVAL);  // the wrong direction
+  if (!unchecked) {
+    struct stat st;
+    if (::fstat(fd, &st) < 0) return io::last_os_error();
+    if (!S_ISFIFO(st.st_mode)) return io::os_error(EINVAL);  // not a pipe
+  }
+  if (!(fl & O_NONBLOCK) && ::fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) {
+    return io::last_os_error();
+  }
+  io::Interest interest = want == O_WRONLY ? io::Interest::WRITABLE : io::Interest::READABLE;
+  return detail::PollSocket::adopt(std::move(owned), interest, what);
+}
+
+io::Result<int> open_fifo(const std::string& path, int want, bool read_write) {
+  if (path.find('\0') != std::string::npos) return io::os_error(EINVAL);
+  int fd = ::open(path.c_str(), (read_write ? O_RDWR : want) | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) return io::last_os_error();
+  return fd;
+}
+
+// into_*_fd: the fd the end released (deregistered), or the error that release met.
+io::Result<int> release_fd(int fd) {
+  if (fd < 0) return io::last_os_error();
+  return fd;
+}
+
+}  // namespace net_unix_pipe_impl
+
+io::Result<std::pair<Sender, Receiver>> pipe() {
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC | O_NONBLOCK) < 0) return io::last_os_error();
+  detail::OwnedFd rd(fds[0]);
+  auto w = detail::PollSocket::adopt(detail::OwnedFd(fds[1]), io::Interest::WRITABLE,
+                                     "net::unix::pipe::pipe");
+  if (!w) return tokio::unexpected(w.error());
+  auto r =
+      detail::PollSocket::adopt(std::move(rd), io::Interest::READABLE, "net::unix::pipe::pipe");
+  if (!r) return tokio::unexpected(r.error());
+  return std::pair<Sender, Receiver>(Sender(std::move(*w)), Receiver(std::move(*r)));
+}
+
+io::Result<Sender> Sender::from_owned_fd(int fd) {
+  auto p = net_unix_pipe_impl::adopt_end(fd, O_WRONLY, false, "pipe::Sender::from_owned_fd");
+  if (!p) return tokio::unexpected(p.error());
+  return Sender(std::move(*p));
+}
+io::Result<Sender> Sender::from_owned_fd_unchecked(int fd) {
+  auto p = net_unix_pipe_impl::adopt_end(fd, O_WRONLY, true, "pipe::Sender::from_owned_fd");
+  if (!p) return tokio::unexpected(p.error());
+  return Sender(std::move(*p));
+}
+io::Result<int> Sender::into_blocking_fd() && {
+  return net_unix_pipe_impl::release_fd(release_blocking());
+}
+io::Result<int> Sender::into_nonblocking_fd() && {
+  return net_unix_pipe_impl::release_fd(release_nonblocking());
+}
+
+io::Result<Receiver> Receiver::from_owned_fd(int fd) {
+  auto p = net_unix_pipe_impl::adopt_end(fd, O_RDONLY, false, "pipe::Receiver::from_owned_fd");
+  if (!p) return tokio::unexpected(p.error());
+  return Receiver(std::move(*p));
+}
+io::Result<Receiver> Receiver::from_owned_fd_unchecked(int fd) {
+  auto p = net_unix_pipe_impl::adopt_end(fd, O_RDONLY, true, "pipe::Receiver::from_owned_fd");
+  if (!p) return tokio::unexpected(p.error());
+  return Receiver(std::move(*p));
+}
+io::Result<int> Receiver::into_blocking_fd() && {
+  return net_unix_pipe_impl::release_fd(release_blocking());
+}
+io::Result<int> Receiver::into_nonblocking_fd() && {
+  return net_unix_pipe_impl::release_fd(release_nonblocking());
+}
+
+io::Result<Receiver> OpenOptions::open_receiver(const std::string& path) const {
+  auto fd = net_unix_pipe_impl::open_fifo(path, O_RDONLY, read_write_);
+  if (!fd) return tokio::unexpected(fd.error());
+  auto p =
+      net_unix_pipe_impl::adopt_end(*fd, O_RDONLY, unchecked_, "pipe::OpenOptions::open_receiver");
+  if (!p) return tokio::unexpected(p.error());
+  return Receiver(std::move(*p));
+}
+
+io::Result<Sender> OpenOptions::open_sender(const std::string& path) const {
+  auto fd = net_unix_pipe_impl::open_fifo(path, O_WRONLY, read_write_);
+  if (!fd) return tokio::unexpected(fd.error());
+  auto p =
+      net_unix_pipe_impl::adopt_end(*fd, O_WRONLY, unchecked_, "pipe::OpenOptions::open_sender");
+  if (!p) return tokio::unexpected(p.error());
+  return Sender(std::move(*p));
+}
+
+}  // namespace tokio::net::unix::pipe
+/* end file src/tokio/net/unix_pipe.cpp */
 /* begin file src/tokio/net/unix_stream.cpp */
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::net {
@@ -33963,28 +34295,8 @@ Task<io::Result<Output>> Child::wait_with_output() && {
 /* end file src/tokio/process/child.cpp */
 /* begin file src/tokio/process/child_io.cpp */
 #if TOKIO_HAS_PROCESS
-/* #include <fcntl.h> (already above) */
-
-/* #include <cerrno> (already above) */
-
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-
-int ChildPipe::release_blocking() noexcept {
-  int fd = pipe_.release();
-  if (fd < 0) {
-    errno = EBADF;
-    return -1;
-  }
-  int fl = ::fcntl(fd, F_GETFL);
-  if (fl < 0 || ::fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0) {
-    int e = errno;
-    ::close(fd);
-    errno = e;
-    return -1;
-  }
-  return fd;
-}
 
 io::Result<PollSocket> register_pipe(OwnedFd fd, io::Interest interest) {
   return PollSocket::adopt(std::move(fd), interest, "process::Command::spawn");
@@ -34278,71 +34590,6 @@ void child_state_drop(ChildState* s) noexcept {
 }  // namespace tokio::detail
 #endif // TOKIO_HAS_PROCESS
 /* end file src/tokio/process/detail/child_state.cpp */
-/* begin file src/tokio/process/detail/pipe.cpp */
-#if TOKIO_HAS_PROCESS
-/* #include <pthread.h> (already above) */
-/* #include <signal.h> (already above) */
-/* #include <unistd.h> (already above) */
-
-/* #include <cerrno> (already above) */
-/* #include <climits> (already above) */
-/* #include <ctime> (already above) */
-
-#endif // TOKIO_HAS_PROCESS
-#if TOKIO_HAS_PROCESS
-
-namespace tokio::inline TOKIO_ABI_NAMESPACE::detail::process_pipe_impl {
-
-// Runs write_fn with SIGPIPE blocked in this thread (see pipe.hpp).
-template <class F>
-int64_t without_sigpipe(F write_fn) noexcept {
-  sigset_t pipe_set, old;
-  sigemptyset(&pipe_set);
-  sigaddset(&pipe_set, SIGPIPE);
-  pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
-  int64_t r;
-  for (;;) {
-    r = sys_result(write_fn());
-    if (r != -EINTR) break;
-  }
-  if (r == -EPIPE && !sigismember(&old, SIGPIPE)) {
-    // The write raised SIGPIPE at this thread: take it while it is blocked. (A SIGPIPE
-    // sent to the process by someone else at the same moment would be taken too; the
-    // OS coalesces a pending signal anyway.)
-    timespec zero{0, 0};
-    int s;
-    do {
-      s = ::sigtimedwait(&pipe_set, nullptr, &zero);
-    } while (s < 0 && errno == EINTR);
-  }
-  pthread_sigmask(SIG_SETMASK, &old, nullptr);
-  return r;
-}
-
-}  // namespace tokio::detail::process_pipe_impl
-
-namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-
-int64_t pipe_read(int fd, void* p, std::size_t n) noexcept {
-  for (;;) {
-    ssize_t r = ::read(fd, p, n);
-    if (r >= 0 || errno != EINTR) return sys_result(r);
-  }
-}
-
-int64_t pipe_write(int fd, const void* p, std::size_t n) noexcept {
-  return process_pipe_impl::without_sigpipe([&] { return ::write(fd, p, n); });
-}
-
-int64_t pipe_writev(int fd, const iovec* iov, std::size_t cnt) noexcept {
-  if (cnt > IOV_MAX) cnt = IOV_MAX;
-  return process_pipe_impl::without_sigpipe(
-      [&] { return ::writev(fd, iov, static_cast<int>(cnt)); });
-}
-
-}  // namespace tokio::detail
-#endif // TOKIO_HAS_PROCESS
-/* end file src/tokio/process/detail/pipe.cpp */
 /* begin file src/tokio/process/detail/reaper.cpp */
 #if TOKIO_HAS_PROCESS
 /* #include <sys/epoll.h> (already above) */
@@ -34555,9 +34802,7 @@ std::size_t reaper_orphans() noexcept {
 /* #include <fcntl.h> (already above) */
 /* #include <pthread.h> (already above) */
 /* #include <signal.h> (already above) */
-TOKIO_SYSTEM_HEADERS_BEGIN
-#include <sys/stat.h>
-TOKIO_SYSTEM_HEADERS_END
+/* #include <sys/stat.h> (already above) */
 /* #include <sys/syscall.h> (already above) */
 TOKIO_SYSTEM_HEADERS_BEGIN
 #include <sys/wait.h>
@@ -35061,7 +35306,7 @@ void Stdio::close() noexcept {
 }
 
 // (Stdio is a friend of the three pipe types, so it may call their protected
-// ChildPipe::release_blocking through them.)
+// PipeEnd::release_blocking through them.)
 io::Result<Stdio> Stdio::from(ChildStdin&& s) {
   int fd = s.release_blocking();
   if (fd < 0) return io::last_os_error();
@@ -37042,9 +37287,7 @@ void UringEngine::shutdown() noexcept {
 // detail/file_inner.hpp).
 
 /* #include <fcntl.h> (already above) */
-TOKIO_SYSTEM_HEADERS_BEGIN
-#include <sys/stat.h>
-TOKIO_SYSTEM_HEADERS_END
+/* #include <sys/stat.h> (already above) */
 /* #include <unistd.h> (already above) */
 
 /* #include <algorithm> (already above) */
@@ -37787,9 +38030,7 @@ bool uses_io_uring() {
 #if TOKIO_HAS_FS
 // fs::Metadata: see metadata.hpp.
 
-TOKIO_SYSTEM_HEADERS_BEGIN
-#include <sys/stat.h>
-TOKIO_SYSTEM_HEADERS_END
+/* #include <sys/stat.h> (already above) */
 
 /* #include <cerrno> (already above) */
 

@@ -86,6 +86,7 @@
 #include "tokio/net/unix_stream.hpp"
 #include "tokio/net/unix_listener.hpp"
 #include "tokio/net/unix_datagram.hpp"
+#include "tokio/net/unix_pipe.hpp"
 // signal: ctrl_c, unix::signal(SignalKind) -> Signal
 #include "tokio/signal/signal_kind.hpp"
 #include "tokio/signal/errors.hpp"

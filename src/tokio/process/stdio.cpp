@@ -11,7 +11,7 @@ void Stdio::close() noexcept {
 }
 
 // (Stdio is a friend of the three pipe types, so it may call their protected
-// ChildPipe::release_blocking through them.)
+// PipeEnd::release_blocking through them.)
 io::Result<Stdio> Stdio::from(ChildStdin&& s) {
   int fd = s.release_blocking();
   if (fd < 0) return io::last_os_error();

@@ -1,3 +1,4 @@
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <unistd.h>
@@ -7,9 +8,9 @@
 #include <ctime>
 
 #include "tokio/net/detail/socket.hpp"
-#include "tokio/process/detail/pipe.hpp"
+#include "tokio/net/detail/pipe.hpp"
 
-namespace tokio::detail::process_pipe_impl {
+namespace tokio::detail::net_pipe_impl {
 
 // Runs write_fn with SIGPIPE blocked in this thread (see pipe.hpp).
 template <class F>
@@ -37,7 +38,7 @@ int64_t without_sigpipe(F write_fn) noexcept {
   return r;
 }
 
-}  // namespace tokio::detail::process_pipe_impl
+}  // namespace tokio::detail::net_pipe_impl
 
 namespace tokio::detail {
 
@@ -49,13 +50,34 @@ int64_t pipe_read(int fd, void* p, std::size_t n) noexcept {
 }
 
 int64_t pipe_write(int fd, const void* p, std::size_t n) noexcept {
-  return process_pipe_impl::without_sigpipe([&] { return ::write(fd, p, n); });
+  return net_pipe_impl::without_sigpipe([&] { return ::write(fd, p, n); });
 }
 
 int64_t pipe_writev(int fd, const iovec* iov, std::size_t cnt) noexcept {
   if (cnt > IOV_MAX) cnt = IOV_MAX;
-  return process_pipe_impl::without_sigpipe(
-      [&] { return ::writev(fd, iov, static_cast<int>(cnt)); });
+  return net_pipe_impl::without_sigpipe([&] { return ::writev(fd, iov, static_cast<int>(cnt)); });
+}
+
+int PipeEnd::release_blocking() noexcept {
+  int fd = pipe_.release();
+  if (fd < 0) {
+    errno = EBADF;
+    return -1;
+  }
+  int fl = ::fcntl(fd, F_GETFL);
+  if (fl < 0 || ::fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0) {
+    int e = errno;
+    ::close(fd);
+    errno = e;
+    return -1;
+  }
+  return fd;
+}
+
+int PipeEnd::release_nonblocking() noexcept {
+  int fd = pipe_.release();
+  if (fd < 0) errno = EBADF;
+  return fd;
 }
 
 }  // namespace tokio::detail
