@@ -19,14 +19,19 @@
 // Transfer-Encoding; "Expect: 100-continue" is honoured.
 //
 // Limits (each answered, then the connection is closed):
-//   400  a malformed request line or header, a missing Host (1.1), conflicting lengths
+//   400  a malformed request line or header, a missing Host (1.1), conflicting lengths;
+//        Transfer-Encoding with Content-Length, empty, or with chunked twice or not last
+//        (RFC 9112 6.1 and 6.3: the end of the body cannot be known)
 //   413  a body over --max-body (1 MiB by default), checked before it is read
 //   431  a request head over 8 KiB, or more than 100 header lines
-//   501  a transfer coding other than chunked; 505 an HTTP version other than 1.0/1.1
+//   501  a transfer coding other than chunked (Transfer-Encoding lines form one list:
+//        "gzip, chunked" is 501), or any in HTTP/1.0; 505 an HTTP version not 1.0/1.1
 //   408  a request still incomplete --timeout ms (10 s) after the previous one ended
 // Slow clients: every connection must deliver each complete request within --timeout of
 // the previous one (or of its start), so one that trickles bytes (slowloris) or says
-// nothing is closed; writing a response has the same limit.
+// nothing is closed. Writing has the same limit: every wait to write responses out (at
+// the back-pressure boundary, when no request is buffered, before closing) must end
+// within --timeout, so a client that pipelines requests and never reads is cut off too.
 //
 // Files are read on the blocking pool (task::spawn_blocking); a large body is written
 // together with its header in one writev (io::write_all_vectored).
@@ -72,6 +77,18 @@ const std::error_category& http_category() {
 }
 tokio::unexpected<std::error_code> http_error(int status) {
   return tokio::unexpected(std::error_code(status, http_category()));
+}
+
+// The body of an error response.
+std::string_view error_text(int status) {
+  switch (status) {
+    case 408: return "request timeout\n";
+    case 413: return "payload too large\n";
+    case 431: return "request header too large\n";
+    case 501: return "not implemented\n";
+    case 505: return "http version not supported\n";
+  }
+  return "bad request\n";
 }
 
 std::string_view reason(int status) {
@@ -316,7 +333,10 @@ class HttpCodec {
     req.minor = version[7] - '0';
     // Headers: each line validated; the framing ones understood.
     std::optional<std::size_t> length;
-    bool chunked = false, te = false, host = false, conn_close = false, conn_keep = false;
+    bool te = false, host = false, conn_close = false, conn_keep = false;
+    // Transfer-Encoding (all its lines as one list): chunked codings, is the last one, others
+    std::size_t chunked = 0;
+    bool chunked_last = false, other_coding = false;
     std::size_t count = 0;
     for (;;) {
       line = next_line();
@@ -360,9 +380,15 @@ class HttpCodec {
         case 17:
           if (iequals(name, "transfer-encoding")) {
             te = true;
-            std::size_t last = value.rfind(',');
-            chunked = iequals(trim(last == std::string_view::npos ? value : value.substr(last + 1)),
-                              "chunked");
+            for (std::string_view v = value; !v.empty();) {
+              std::size_t comma = v.find(',');
+              std::string_view coding = trim(v.substr(0, comma));
+              v.remove_prefix(comma == std::string_view::npos ? v.size() : comma + 1);
+              if (coding.empty()) continue;  // empty list elements do not count
+              chunked_last = iequals(coding, "chunked");
+              if (chunked_last) ++chunked;
+              else other_coding = true;
+            }
           }
           break;
         default: break;
@@ -372,7 +398,10 @@ class HttpCodec {
     if (req.minor == 1 && !host) return 400;
     if (te) {
       if (length) return 400;  // both: refused (request smuggling)
-      if (!chunked || req.minor == 0) return 501;
+      if (req.minor == 0) return 501;
+      // chunked twice or not last (RFC 9112 6.3), or no coding: 400; another coding: 501
+      if (chunked > 1 || (chunked == 1 && !chunked_last)) return 400;
+      if (other_coding || chunked == 0) return other_coding ? 501 : 400;
       state_ = State::ChunkSize;
     } else {
       state_ = State::Body;
@@ -646,8 +675,12 @@ Task<> serve(net::TcpStream stream, Ctx* ctx, Limits limits) {
     if (deadline.poll(cx)) return false;
     return std::nullopt;
   };
+  // (feed flushes at the back-pressure boundary, with no deadline: that is done first here)
+  auto full = [&] { return c.write_buffer().len() >= c.backpressure_boundary(); };
   auto reply_and_close = [&](Response r) -> Task<> {
     r.close = true;
+    arm();
+    if (full() && !co_await tokio::task::poll_fn(flush_out)) co_return;
     if (!co_await c.feed(std::move(r))) co_return;
     arm();
     (void)co_await tokio::task::poll_fn(flush_out);
@@ -663,7 +696,7 @@ Task<> serve(net::TcpStream stream, Ctx* ctx, Limits limits) {
       arm();
       if (!co_await tokio::task::poll_fn(next_request)) {  // nothing complete in time
         if (c.codec().in_request() || !c.read_buffer().is_empty()) {
-          co_await reply_and_close(Response::text(408, "request timeout\n"));
+          co_await reply_and_close(Response::text(408, error_text(408)));
         }
         co_return;
       }
@@ -672,10 +705,7 @@ Task<> serve(net::TcpStream stream, Ctx* ctx, Limits limits) {
     if (!*item) {
       const std::error_code& e = item->error();
       if (e.category() != http_category()) co_return;  // I/O error, or cut short at the end
-      co_await reply_and_close(Response::text(e.value(), e.value() == 431
-                                                             ? "request header too large\n"
-                                                         : e.value() == 413 ? "payload too large\n"
-                                                                            : "bad request\n"));
+      co_await reply_and_close(Response::text(e.value(), error_text(e.value())));
       co_return;
     }
     Request& req = **item;
@@ -703,8 +733,12 @@ Task<> serve(net::TcpStream stream, Ctx* ctx, Limits limits) {
       auto w = co_await tokio::time::timeout(limits.timeout,
                                              io::write_all_vectored(c.get_mut(), slices));
       if (!w || !*w) co_return;
-    } else if (!co_await c.feed(std::move(resp))) {
-      co_return;
+    } else {
+      if (full()) {
+        arm();
+        if (!co_await tokio::task::poll_fn(flush_out)) co_return;
+      }
+      if (!co_await c.feed(std::move(resp))) co_return;
     }
     if (!req.keep_alive) {
       arm();

@@ -1,7 +1,9 @@
 // examples/http_server driven by curl (and raw sockets where curl would not misbehave
 // enough): routes, keep-alive, HEAD, echo with Content-Length and chunked bodies, static
 // files (and no escaping the root), 100-continue, HTTP/1.0, pipelining, and the error
-// statuses 400/404/405/408/413/431/501/505; slow clients are cut off; a short wrk run.
+// statuses 400/404/405/408/413/431/501/505 (Transfer-Encoding as RFC 9112 says); slow
+// clients are cut off, readers as well as writers; a short wrk run.
+#include <fcntl.h>
 #include <sys/socket.h>
 
 #include <string>
@@ -209,6 +211,74 @@ TEST_CASE("http_server: slow and idle clients are cut off (408 for a partial req
   CHECK(::recv(idle, &b, 1, 0) == 0);  // closed by then, without a response
   CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::milliseconds(2500));
   ::close(idle);
+  CHECK(h.curl("", "/") == "Hello, World!");
+}
+
+TEST_CASE(
+    "http_server: Transfer-Encoding: chunked once and last, else 501 (another coding) or 400; "
+    "each error status has its own body") {
+  nt::Watchdog wd("http transfer-encoding", std::chrono::seconds(60));
+  Http h;
+  auto& port = h.server.port;
+  auto post = [&](const std::string& te_lines) {
+    return raw(port,
+               "POST /echo HTTP/1.1\r\nHost: a\r\n" + te_lines + "\r\n5\r\nhello\r\n0\r\n\r\n");
+  };
+  auto body = [](const std::string& response) {
+    return response.substr(std::min(response.size(), response.find("\r\n\r\n") + 4));
+  };
+  // Decoded: chunked alone (any case), empty list elements ignored.
+  CHECK(body(post("Transfer-Encoding: chunked\r\n")) == "hello");
+  CHECK(body(post("Transfer-Encoding: Chunked\r\n")) == "hello");
+  CHECK(body(post("Transfer-Encoding: , chunked\r\n")) == "hello");
+  // A coding this server does not implement: 501 (the body was never gzip-decoded).
+  std::string gz = post("Transfer-Encoding: gzip, chunked\r\n");
+  CHECK(status_line(gz) == "HTTP/1.1 501 Not Implemented");
+  CHECK(body(gz) == "not implemented\n");
+  CHECK(status_line(post("Transfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n")) ==
+        "HTTP/1.1 501 Not Implemented");
+  CHECK(status_line(post("Transfer-Encoding: gzip\r\n")) == "HTTP/1.1 501 Not Implemented");
+  // chunked twice (one list over both lines), or not last, or no coding: 400.
+  CHECK(status_line(post("Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n")) ==
+        "HTTP/1.1 400 Bad Request");
+  CHECK(status_line(post("Transfer-Encoding: chunked, chunked\r\n")) == "HTTP/1.1 400 Bad Request");
+  CHECK(status_line(post("Transfer-Encoding: chunked, gzip\r\n")) == "HTTP/1.1 400 Bad Request");
+  CHECK(status_line(post("Transfer-Encoding: \r\n")) == "HTTP/1.1 400 Bad Request");
+  // Bodies: each status says what it is.
+  std::string v2 = raw(port, "GET / HTTP/2.0\r\nHost: a\r\n\r\n");
+  CHECK(status_line(v2) == "HTTP/1.1 505 HTTP Version Not Supported");
+  CHECK(body(v2) == "http version not supported\n");
+  CHECK(body(raw(port, "GET / HTTP/1.1\r\n\r\n")) == "bad request\n");
+  CHECK(h.curl("", "/") == "Hello, World!");
+}
+
+TEST_CASE("http_server: a client that pipelines requests and never reads is cut off in time") {
+  nt::Watchdog wd("http no reader", std::chrono::seconds(60));
+  Http h("--timeout 500");
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  REQUIRE(fd >= 0);
+  int small = 4096;
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+  auto a = tokio::net::SocketAddr::parse("127.0.0.1:" + h.server.port).value();
+  sockaddr_storage ss;
+  socklen_t len = a.to_sockaddr(ss);
+  REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&ss), len) == 0);
+  ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
+  std::string reqs;
+  for (int i = 0; i < 100; ++i) reqs += "GET / HTTP/1.1\r\nHost: a\r\n\r\n";
+  // Requests until the server stops taking them (its responses fill both sides' buffers),
+  // then until it closes the connection: a write fails (reset, or a broken pipe).
+  const auto t0 = std::chrono::steady_clock::now();
+  bool closed = false;
+  while (!closed && std::chrono::steady_clock::now() - t0 < std::chrono::seconds(10)) {
+    ssize_t n = ::send(fd, reqs.data(), reqs.size(), MSG_NOSIGNAL);
+    if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) closed = true;
+    if (n < 0) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  const auto took = std::chrono::steady_clock::now() - t0;
+  ::close(fd);
+  CHECK(closed);
+  CHECK(took < std::chrono::seconds(5));
   CHECK(h.curl("", "/") == "Hello, World!");
 }
 
