@@ -5,27 +5,51 @@
 //
 // Commands: PING [msg], GET k, SET k v [EX s | PX ms], DEL k..., INCR k, EXPIRE k s,
 // TTL k, PUBLISH ch msg, SUBSCRIBE ch..., UNSUBSCRIBE [ch...], DBSIZE, ECHO, QUIT, CONFIG GET
-// (save and appendonly, for redis-benchmark). Inline commands ("PING\r\n", as nc sends them) work too. Keys
-// with a time to live are removed by a background task when it runs out (and are never
+// (save and appendonly, for redis-benchmark). Inline commands ("PING\r\n", as nc sends
+// them) work too. Integer arguments are read as redis-server reads them: decimal digits
+// with an optional '-', no leading zero, no "-0", within int64.
+//
+// Times to live are checked as redis-server 7 checks them: SET's EX / PX must be positive,
+// and a time (EX, PX, or EXPIRE's seconds, which may be negative: a deadline already past
+// deletes the key) whose milliseconds, added to the Unix time in milliseconds, overflow
+// int64 is refused with "invalid expire time in 'set' command" ('expire'). Anything smaller
+// is kept, even centuries ahead (TTL counts it down). Deadlines are milliseconds on the
+// monotonic clock (an Instant's nanoseconds would end about 292 years after the clock's
+// start). Keys are removed by a background task when their time runs out (and are never
 // returned after that, even before the task gets to them).
 //
-// How it is built: each connection is a codec::Framed with RespCodec (below). Pipelined
-// commands are answered in order: every command already in the read buffer is executed
-// and its reply appended to the write buffer (next_buffered / feed), and the replies go
-// out in one write when the buffer runs dry. Malformed input gets "-ERR Protocol error"
-// and the connection is closed, as Redis does; the server never trusts a length it
+// How it is built: each connection is a codec::Framed with RespCodec (mini_redis_resp.hpp).
+// Pipelined commands are answered in order: every command already in the read buffer is
+// executed and its reply appended to the write buffer (next_buffered / feed), and the
+// replies go out in one write when the buffer runs dry. Malformed input gets "-ERR Protocol
+// error" and the connection is closed, as Redis does; the server never trusts a length it
 // reads (bulk strings up to 64 MiB, arrays up to 1M elements, a whole command up to
 // 512 MiB, inline lines up to 64 KiB). Empty arrays ("*0", "*-1") are ignored, as Redis does.
-// A subscribed connection waits with tokio::select on its commands and on a
-// StreamMap of BroadcastStreams, one per channel (keyed by channel name).
+//
+// Pub/sub: a channel is a broadcast channel of kChannelCapacity messages, made by its
+// first subscriber and dropped when its last subscriber leaves (UNSUBSCRIBE, or the end of
+// the connection); PUBLISH to a channel nobody listens to keeps nothing. A subscribed
+// connection waits on its commands and on a StreamMap of BroadcastStreams (one per channel)
+// at once, moving each message into its write buffer as soon as it comes while writing that
+// buffer out: a channel's ring holds a message only until every subscriber has taken it,
+// and what a slow subscriber costs is its own unsent output. That is bounded as
+// redis-server bounds it with its default "client-output-buffer-limit pubsub 32mb 8mb 60":
+// a subscriber whose unsent output passes 32 MiB, or stays above 8 MiB for 60 s, is
+// disconnected. So is one that falls kChannelCapacity messages behind on a channel
+// (broadcast Lagged: messages were lost to it), which only happens when its task does not
+// get to run for a while: a publisher whose PUBLISH leaves the ring half full waits for
+// the subscribers' tasks to take their messages (up to a second) before its next command.
 #define TOKIO_IMPLEMENTATION
+#include <algorithm>
 #include <array>
 #include <cctype>
 #include <charconv>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <map>
 #include <memory>
+#include <optional>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -34,6 +58,7 @@
 #include <vector>
 
 #include "tokio.hpp"
+#include "mini_redis_resp.hpp"
 
 using tokio::Task;
 using tokio::time::Instant;
@@ -42,292 +67,6 @@ namespace io = tokio::io;
 namespace net = tokio::net;
 namespace broadcast = tokio::sync::broadcast;
 namespace sw = tokio::stream::wrappers;
-
-// --- RESP ----------------------------------------------------------------------------------
-
-// Protocol errors, reported to the client as "-ERR Protocol error: <message>".
-enum class RespErr {
-  bad_count = 1,
-  bad_length,
-  expected_dollar,
-  bad_terminator,
-  inline_too_long,
-  command_too_long
-};
-struct RespCategory : std::error_category {
-  const char* name() const noexcept override { return "resp"; }
-  std::string message(int c) const override {
-    switch (static_cast<RespErr>(c)) {
-      case RespErr::bad_count: return "invalid multibulk length";
-      case RespErr::bad_length: return "invalid bulk length";
-      case RespErr::expected_dollar: return "expected '$'";
-      case RespErr::bad_terminator: return "expected CRLF after bulk data";
-      case RespErr::inline_too_long: return "too big inline request";
-      case RespErr::command_too_long: return "too big multibulk request";
-    }
-    return "protocol error";
-  }
-};
-std::error_code resp_error(RespErr e) {
-  static const RespCategory cat;
-  return {static_cast<int>(e), cat};
-}
-
-// One command: its bytes (cut off the read buffer without a copy) and where each
-// argument lies in them.
-struct Command {
-  codec::BytesMut raw;
-  struct Span {
-    uint32_t off, len;
-  };
-  std::array<Span, 6> small{};
-  std::vector<Span> more;
-  std::size_t argc = 0;
-
-  void push(Span s) {
-    if (argc < small.size()) small[argc] = s;
-    else more.push_back(s);
-    ++argc;
-  }
-  std::string_view arg(std::size_t i) const {
-    Span s = i < small.size() ? small[i] : more[i - small.size()];
-    return raw.as_string_view().substr(s.off, s.len);
-  }
-};
-
-// A reply, encoded by RespCodec.
-struct Reply {
-  enum class Kind { Simple, Error, Int, Bulk, Null, Array3 };
-  Kind kind = Kind::Null;
-  std::string_view text;  // Simple, Error; Array3: the first (kind) element
-  std::string owned;      // Error: a message built at run time (when text is empty)
-  int64_t n = 0;          // Int; Array3: the last element when it is an integer
-  codec::Bytes bulk;      // Bulk; Array3: the second element
-  codec::Bytes bulk2;     // Array3: the third element (a message payload)
-  bool third_is_bulk = false;
-  bool second_null = false;
-  bool only_two = false;  // Array3 with its first two elements only
-
-  static Reply of(Kind k) {
-    Reply r;
-    r.kind = k;
-    return r;
-  }
-  static Reply simple(std::string_view s) {
-    Reply r = of(Kind::Simple);
-    r.text = s;
-    return r;
-  }
-  static Reply error(std::string_view s) {
-    Reply r = of(Kind::Error);
-    r.text = s;
-    return r;
-  }
-  static Reply error_owned(std::string s) {
-    Reply r = of(Kind::Error);
-    r.owned = std::move(s);
-    return r;
-  }
-  static Reply integer(int64_t v) {
-    Reply r = of(Kind::Int);
-    r.n = v;
-    return r;
-  }
-  static Reply bulk_of(codec::Bytes b) {
-    Reply r = of(Kind::Bulk);
-    r.bulk = std::move(b);
-    return r;
-  }
-  static Reply null() { return of(Kind::Null); }
-  // ["subscribe"/"unsubscribe"/"pong", channel (or null), count]
-  static Reply sub_ack(std::string_view what, codec::Bytes ch, int64_t count,
-                       bool null_channel = false) {
-    Reply r = of(Kind::Array3);
-    r.text = what;
-    r.bulk = std::move(ch);
-    r.n = count;
-    r.second_null = null_channel;
-    return r;
-  }
-  // ["pong", message] (PING while subscribed)
-  static Reply pong(codec::Bytes msg) {
-    Reply r = sub_ack("pong", std::move(msg), 0);
-    r.only_two = true;
-    return r;
-  }
-  // ["message", channel, payload]
-  static Reply message(codec::Bytes ch, codec::Bytes payload) {
-    Reply r = sub_ack("message", std::move(ch), 0);
-    r.bulk2 = std::move(payload);
-    r.third_is_bulk = true;
-    return r;
-  }
-};
-
-class RespCodec {
- public:
-  static constexpr std::size_t kMaxBulk = 64 << 20;
-  static constexpr int64_t kMaxArgs = 1 << 20;
-  static constexpr std::size_t kMaxInline = 64 << 10;
-  // The arguments' offsets are 32-bit, and 1M arguments of 64 MiB must not be buffered.
-  static constexpr std::size_t kMaxCommand = 512 << 20;
-
-  io::Result<std::optional<Command>> decode(codec::BytesMut& buf) {
-    for (;;) {
-      if (buf.is_empty()) return std::optional<Command>();
-      const char* p = reinterpret_cast<const char*>(buf.data());
-      auto r = p[0] == '*' ? decode_array(buf) : decode_inline(buf);
-      if (!r || *r) return r;
-      if (!skipped_) return r;  // incomplete
-    }
-  }
-
-  io::Result<void> encode(const Reply& r, codec::BytesMut& dst) {
-    switch (r.kind) {
-      case Reply::Kind::Simple: put_line(dst, '+', r.text); break;
-      case Reply::Kind::Error:
-        put_line(dst, '-', r.text.empty() ? std::string_view(r.owned) : r.text);
-        break;
-      case Reply::Kind::Int: put_int(dst, ':', r.n); break;
-      case Reply::Kind::Bulk: put_bulk(dst, r.bulk.as_string_view()); break;
-      case Reply::Kind::Null: dst.put("$-1\r\n"); break;
-      case Reply::Kind::Array3:
-        dst.put(r.only_two ? "*2\r\n" : "*3\r\n");
-        put_bulk(dst, r.text);
-        if (r.second_null) dst.put("$-1\r\n");
-        else put_bulk(dst, r.bulk.as_string_view());
-        if (r.only_two) break;
-        if (r.third_is_bulk) put_bulk(dst, r.bulk2.as_string_view());
-        else put_int(dst, ':', r.n);
-        break;
-    }
-    return {};
-  }
-
- private:
-  static void put_line(codec::BytesMut& dst, char tag, std::string_view s) {
-    dst.reserve(s.size() + 3);
-    dst.put_u8(static_cast<uint8_t>(tag));
-    dst.put(s);
-    dst.put("\r\n");
-  }
-  static void put_int(codec::BytesMut& dst, char tag, int64_t v) {
-    char tmp[24];
-    tmp[0] = tag;
-    auto [end, ec] = std::to_chars(tmp + 1, tmp + sizeof tmp - 2, v);
-    (void)ec;
-    *end++ = '\r';
-    *end++ = '\n';
-    dst.put(std::string_view(tmp, static_cast<std::size_t>(end - tmp)));
-  }
-  static void put_bulk(codec::BytesMut& dst, std::string_view s) {
-    dst.reserve(s.size() + 16);
-    put_int(dst, '$', static_cast<int64_t>(s.size()));
-    dst.put(s);
-    dst.put("\r\n");
-  }
-
-  // Reads "<integer>\r\n" at p[pos..n): the value and the position after it. nullopt:
-  // incomplete; an error: not a number.
-  static io::Result<std::optional<std::pair<int64_t, std::size_t>>> read_int(const char* p,
-                                                                             std::size_t pos,
-                                                                             std::size_t n,
-                                                                             RespErr err) {
-    const std::size_t limit = std::min(n, pos + 22);
-    std::size_t i = pos;
-    while (i < limit && p[i] != '\r') ++i;
-    if (i == limit) {
-      if (limit == n) return std::optional<std::pair<int64_t, std::size_t>>();
-      return tokio::unexpected(resp_error(err));
-    }
-    if (i + 1 >= n) return std::optional<std::pair<int64_t, std::size_t>>();
-    // At most 20 characters (checked above), so a plain loop cannot overflow past the
-    // limits checked by the callers... except 20 digits: from_chars handles that case.
-    int64_t v = 0;
-    bool neg = p[pos] == '-';
-    std::size_t j = pos + (neg ? 1 : 0);
-    if (j == i || i - j > 18 || p[i + 1] != '\n') {
-      auto [end, ec] = std::from_chars(p + pos, p + i, v);
-      if (ec != std::errc() || end != p + i || i == pos || p[i + 1] != '\n')
-        return tokio::unexpected(resp_error(err));
-    } else {
-      for (; j < i; ++j) {
-        if (p[j] < '0' || p[j] > '9') return tokio::unexpected(resp_error(err));
-        v = v * 10 + (p[j] - '0');
-      }
-      if (neg) v = -v;
-    }
-    return std::optional<std::pair<int64_t, std::size_t>>(
-        std::pair<int64_t, std::size_t>(v, i + 2));
-  }
-
-  io::Result<std::optional<Command>> decode_array(codec::BytesMut& buf) {
-    skipped_ = false;
-    const char* p = reinterpret_cast<const char*>(buf.data());
-    const std::size_t n = buf.len();
-    auto count = read_int(p, 1, n, RespErr::bad_count);
-    if (!count) return tokio::unexpected(count.error());
-    if (!*count) return std::optional<Command>();
-    auto [argc, pos] = **count;
-    if (argc > kMaxArgs) return tokio::unexpected(resp_error(RespErr::bad_count));
-    if (argc <= 0) {  // an empty command: skipped (a Command always has a name)
-      buf.advance(pos);
-      skipped_ = true;
-      return std::optional<Command>();
-    }
-    Command cmd;
-    for (int64_t i = 0; i < argc; ++i) {
-      if (pos >= n) return std::optional<Command>();
-      if (p[pos] != '$') return tokio::unexpected(resp_error(RespErr::expected_dollar));
-      auto len = read_int(p, pos + 1, n, RespErr::bad_length);
-      if (!len) return tokio::unexpected(len.error());
-      if (!*len) return std::optional<Command>();
-      auto [l, data] = **len;
-      if (l < 0 || static_cast<std::size_t>(l) > kMaxBulk)
-        return tokio::unexpected(resp_error(RespErr::bad_length));
-      std::size_t end = data + static_cast<std::size_t>(l);
-      if (end + 2 > kMaxCommand) return tokio::unexpected(resp_error(RespErr::command_too_long));
-      if (end + 2 > n) {
-        buf.reserve(end + 2 - n);  // a large value: room for all of it at once
-        return std::optional<Command>();
-      }
-      if (p[end] != '\r' || p[end + 1] != '\n')
-        return tokio::unexpected(resp_error(RespErr::bad_terminator));
-      cmd.push({static_cast<uint32_t>(data), static_cast<uint32_t>(l)});
-      pos = end + 2;
-    }
-    cmd.raw = buf.split_to(pos);
-    return std::optional<Command>(std::move(cmd));
-  }
-
-  io::Result<std::optional<Command>> decode_inline(codec::BytesMut& buf) {
-    skipped_ = false;
-    const char* p = reinterpret_cast<const char*>(buf.data());
-    const std::size_t n = buf.len();
-    const void* nlp = std::memchr(p, '\n', std::min(n, kMaxInline + 1));
-    if (!nlp) {
-      if (n > kMaxInline) return tokio::unexpected(resp_error(RespErr::inline_too_long));
-      return std::optional<Command>();
-    }
-    std::size_t nl = static_cast<std::size_t>(static_cast<const char*>(nlp) - p);
-    std::size_t end = nl > 0 && p[nl - 1] == '\r' ? nl - 1 : nl;
-    Command cmd;
-    for (std::size_t i = 0; i < end;) {
-      while (i < end && (p[i] == ' ' || p[i] == '\t')) ++i;
-      std::size_t start = i;
-      while (i < end && p[i] != ' ' && p[i] != '\t') ++i;
-      if (i > start) cmd.push({static_cast<uint32_t>(start), static_cast<uint32_t>(i - start)});
-    }
-    cmd.raw = buf.split_to(nl + 1);
-    if (cmd.argc == 0) {
-      skipped_ = true;  // an empty line: ignored
-      return std::optional<Command>();
-    }
-    return std::optional<Command>(std::move(cmd));
-  }
-
-  bool skipped_ = false;  // the last decode_* consumed an empty command (decode goes on)
-};
 
 // --- the database ------------------------------------------------------------------------
 
@@ -342,11 +81,36 @@ bool iequals(std::string_view a, std::string_view b) {
   return true;
 }
 
+// An integer as redis-server reads one (string2ll): "0", or an optional '-' and digits not
+// starting with 0; no '+', no spaces; within int64.
 std::optional<int64_t> parse_int(std::string_view s) {
+  const std::size_t digits = !s.empty() && s[0] == '-' ? 1 : 0;
+  if (s.size() == digits || (s[digits] == '0' && s.size() > 1)) return std::nullopt;
   int64_t v = 0;
   auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || end != s.data() + s.size() || s.empty()) return std::nullopt;
+  if (ec != std::errc() || end != s.data() + s.size()) return std::nullopt;
   return v;
+}
+
+// Milliseconds on the monotonic clock (Instant's): the time line of deadlines.
+int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             Instant::now().into_std().time_since_epoch())
+      .count();
+}
+
+// The deadline `amount` seconds (or milliseconds) from now; nullopt when redis-server 7
+// refuses the time as invalid: its milliseconds overflow int64, or do when added to the
+// Unix time in milliseconds (redis keeps deadlines as Unix times).
+std::optional<int64_t> deadline_ms(int64_t amount, bool seconds) {
+  int64_t ms = amount, unix_deadline = 0, deadline = 0;
+  if (seconds && __builtin_mul_overflow(amount, int64_t{1000}, &ms)) return std::nullopt;
+  const int64_t unix_now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                               std::chrono::system_clock::now().time_since_epoch())
+                               .count();
+  if (__builtin_add_overflow(ms, unix_now, &unix_deadline)) return std::nullopt;
+  if (__builtin_add_overflow(ms, now_ms(), &deadline)) return std::nullopt;
+  return deadline;
 }
 
 struct StringHash {
@@ -356,24 +120,26 @@ struct StringHash {
   }
 };
 
+// Slots in a pub/sub channel's ring (see the top of the file).
+constexpr std::size_t kChannelCapacity = 256;
+
 class Db {
  public:
   struct Entry {
     codec::Bytes value;
-    std::optional<Instant> expires;
+    std::optional<int64_t> expires;  // a deadline_ms
   };
+  static bool due(const Entry& e, int64_t now) { return e.expires && *e.expires <= now; }
 
   std::optional<codec::Bytes> get(std::string_view key) {
     Shard& s = shard(key);
     std::lock_guard<std::mutex> g(s.mu);
     auto it = s.map.find(key);
-    if (it == s.map.end()) return std::nullopt;
-    if (it->second.expires && *it->second.expires <= Instant::now())
-      return std::nullopt;  // due: gone
+    if (it == s.map.end() || due(it->second, now_ms())) return std::nullopt;
     return it->second.value;
   }
 
-  void set(std::string_view key, codec::Bytes value, std::optional<Instant> expires) {
+  void set(std::string_view key, codec::Bytes value, std::optional<int64_t> expires) {
     Shard& s = shard(key);
     std::lock_guard<std::mutex> g(s.mu);
     auto it = s.map.find(key);
@@ -389,21 +155,28 @@ class Db {
     std::lock_guard<std::mutex> g(s.mu);
     auto it = s.map.find(key);
     if (it == s.map.end()) return false;
-    bool live = !(it->second.expires && *it->second.expires <= Instant::now());
+    bool live = !due(it->second, now_ms());
     if (it->second.expires) forget_expiry(*it->second.expires, key);
     s.map.erase(it);
     return live;
   }
 
-  // INCR: the new value, or nullopt when the value is not an integer (or would overflow).
-  std::optional<int64_t> incr(std::string_view key) {
+  // INCR: the new value, or nullopt with `error` set (not an integer, or at INT64_MAX).
+  std::optional<int64_t> incr(std::string_view key, std::string_view& error) {
     Shard& s = shard(key);
     std::lock_guard<std::mutex> g(s.mu);
     auto it = s.map.find(key);
     int64_t v = 0;
-    if (it != s.map.end() && !(it->second.expires && *it->second.expires <= Instant::now())) {
+    if (it != s.map.end() && !due(it->second, now_ms())) {
       auto cur = parse_int(it->second.value.as_string_view());
-      if (!cur || *cur == INT64_MAX) return std::nullopt;
+      if (!cur) {
+        error = "ERR value is not an integer or out of range";
+        return std::nullopt;
+      }
+      if (*cur == INT64_MAX) {
+        error = "ERR increment or decrement would overflow";
+        return std::nullopt;
+      }
       v = *cur;
     } else if (it != s.map.end()) {
       if (it->second.expires) forget_expiry(*it->second.expires, key);
@@ -415,15 +188,15 @@ class Db {
     return v;
   }
 
-  // EXPIRE: false when there is no such key. A deadline in the past deletes it.
-  bool expire(std::string_view key, Instant when) {
+  // EXPIRE: false when there is no such key. A deadline already past deletes it.
+  bool expire(std::string_view key, int64_t when) {
     Shard& s = shard(key);
     std::lock_guard<std::mutex> g(s.mu);
     auto it = s.map.find(key);
-    if (it == s.map.end() || (it->second.expires && *it->second.expires <= Instant::now()))
-      return false;
+    const int64_t now = now_ms();
+    if (it == s.map.end() || due(it->second, now)) return false;
     if (it->second.expires) forget_expiry(*it->second.expires, key);
-    if (when <= Instant::now()) {
+    if (when <= now) {
       s.map.erase(it);
       return true;
     }
@@ -449,21 +222,19 @@ class Db {
     auto it = s.map.find(key);
     if (it == s.map.end()) return -2;
     if (!it->second.expires) return -1;
-    auto left =
-        std::chrono::duration_cast<std::chrono::milliseconds>(*it->second.expires - Instant::now())
-            .count();
+    int64_t left = *it->second.expires - now_ms();
     return left <= 0 ? -2 : left;
   }
 
   // The purge task: removes keys whose time is up, sleeping until the next deadline (or
-  // until an earlier one is scheduled).
+  // until an earlier one is scheduled; a day at most, as deadlines may lie centuries ahead).
   static Task<> purge_task(std::shared_ptr<Db> db) {
     for (;;) {
-      std::optional<Instant> next;
-      std::vector<std::pair<Instant, std::string>> due;
+      std::optional<int64_t> next;
+      std::vector<std::pair<int64_t, std::string>> due;
       {
         std::lock_guard<std::mutex> g(db->exp_mu_);
-        Instant now = Instant::now();
+        const int64_t now = now_ms();
         while (!db->exps_.empty() && db->exps_.begin()->first <= now) {
           due.emplace_back(db->exps_.begin()->first, std::move(db->exps_.begin()->second));
           db->exps_.erase(db->exps_.begin());
@@ -477,7 +248,8 @@ class Db {
         if (it != s.map.end() && it->second.expires == when) s.map.erase(it);
       }
       if (next) {
-        auto nap = tokio::time::sleep_until(*next);
+        const int64_t wait = std::clamp<int64_t>(*next - now_ms(), 0, 24 * 3600 * 1000);
+        auto nap = tokio::time::sleep(std::chrono::milliseconds(wait));
         (void)co_await tokio::select(nap, db->wake_.notified());
       } else {
         co_await db->wake_.notified();
@@ -485,14 +257,23 @@ class Db {
     }
   }
 
-  // Pub/sub: the sender of a channel, created on first use.
-  broadcast::Sender<codec::Bytes> channel(std::string_view name) {
+  // SUBSCRIBE: a receiver of the channel `name`, made with the channel by its first
+  // subscriber. (Receivers are made only here, under ps_mu_, so release() sees them all.)
+  broadcast::Receiver<codec::Bytes> subscribe(std::string_view name) {
     std::lock_guard<std::mutex> g(ps_mu_);
     auto it = channels_.find(name);
     if (it == channels_.end()) {
-      it = channels_.emplace(std::string(name), broadcast::channel<codec::Bytes>(1024).first).first;
+      it = channels_
+               .emplace(std::string(name), broadcast::channel<codec::Bytes>(kChannelCapacity).first)
+               .first;
     }
-    return it->second;
+    return it->second.subscribe();
+  }
+  // A subscriber of `name` dropped its receiver: the channel goes with the last one.
+  void release(std::string_view name) {
+    std::lock_guard<std::mutex> g(ps_mu_);
+    auto it = channels_.find(name);
+    if (it != channels_.end() && it->second.receiver_count() == 0) channels_.erase(it);
   }
   // PUBLISH: how many subscribers got it.
   int64_t publish(std::string_view name, codec::Bytes msg) {
@@ -501,10 +282,16 @@ class Db {
     if (it == channels_.end()) return 0;
     auto r = it->second.send(std::move(msg));
     if (!r) {
-      channels_.erase(it);  // nobody listens any more
+      channels_.erase(it);  // its last subscriber is leaving
       return 0;
     }
     return static_cast<int64_t>(*r);
+  }
+  // Messages of the channel some subscriber has not taken yet.
+  std::size_t queued(std::string_view name) {
+    std::lock_guard<std::mutex> g(ps_mu_);
+    auto it = channels_.find(name);
+    return it == channels_.end() ? 0 : it->second.len();
   }
 
  private:
@@ -522,7 +309,7 @@ class Db {
   }
 
   // (Called with the key's shard locked: shard lock, then exp_mu_, never the reverse.)
-  void schedule(Instant when, std::string_view key) {
+  void schedule(int64_t when, std::string_view key) {
     bool earliest;
     {
       std::lock_guard<std::mutex> g(exp_mu_);
@@ -531,7 +318,7 @@ class Db {
     }
     if (earliest) wake_.notify_one();
   }
-  void forget_expiry(Instant when, std::string_view key) {
+  void forget_expiry(int64_t when, std::string_view key) {
     std::lock_guard<std::mutex> g(exp_mu_);
     auto [lo, hi] = exps_.equal_range(when);
     for (auto it = lo; it != hi; ++it) {
@@ -544,7 +331,7 @@ class Db {
 
   std::array<Shard, 32> shards_;
   std::mutex exp_mu_;
-  std::multimap<Instant, std::string> exps_;
+  std::multimap<int64_t, std::string> exps_;
   tokio::sync::Notify wake_;
   std::mutex ps_mu_;
   std::unordered_map<std::string, broadcast::Sender<codec::Bytes>, StringHash, std::equal_to<>>
@@ -572,15 +359,14 @@ Reply execute(Db& db, const Command& c) {
   if (iequals(name, "SET")) {
     if (c.argc < 3) return wrong_args(c);
     if (c.argc != 3 && c.argc != 5) return Reply::error("ERR syntax error");
-    std::optional<Instant> expires;
+    std::optional<int64_t> expires;
     if (c.argc == 5) {
       auto amount = parse_int(c.arg(4));
       bool ex = iequals(c.arg(3), "EX"), px = iequals(c.arg(3), "PX");
       if (!ex && !px) return Reply::error("ERR syntax error");
       if (!amount) return Reply::error("ERR value is not an integer or out of range");
-      if (*amount <= 0) return Reply::error("ERR invalid expire time in 'set' command");
-      auto d = ex ? std::chrono::milliseconds(*amount * 1000) : std::chrono::milliseconds(*amount);
-      expires = Instant::now() + d;
+      if (*amount > 0) expires = deadline_ms(*amount, ex);
+      if (!expires) return Reply::error("ERR invalid expire time in 'set' command");
     }
     db.set(c.arg(1), codec::Bytes(c.arg(2)), expires);
     return Reply::simple("OK");
@@ -598,20 +384,22 @@ Reply execute(Db& db, const Command& c) {
   }
   if (iequals(name, "INCR")) {
     if (c.argc != 2) return wrong_args(c);
-    auto v = db.incr(c.arg(1));
-    return v ? Reply::integer(*v) : Reply::error("ERR value is not an integer or out of range");
+    std::string_view error;
+    auto v = db.incr(c.arg(1), error);
+    return v ? Reply::integer(*v) : Reply::error(error);
   }
   if (iequals(name, "EXPIRE")) {
     if (c.argc != 3) return wrong_args(c);
     auto secs = parse_int(c.arg(2));
     if (!secs) return Reply::error("ERR value is not an integer or out of range");
-    Instant when = *secs <= 0 ? Instant::now() : Instant::now() + std::chrono::seconds(*secs);
-    return Reply::integer(db.expire(c.arg(1), when) ? 1 : 0);
+    auto when = deadline_ms(*secs, true);
+    if (!when) return Reply::error("ERR invalid expire time in 'expire' command");
+    return Reply::integer(db.expire(c.arg(1), *when) ? 1 : 0);
   }
   if (iequals(name, "TTL")) {
     if (c.argc != 2) return wrong_args(c);
     int64_t ms = db.ttl_ms(c.arg(1));
-    return Reply::integer(ms < 0 ? ms : (ms + 500) / 1000);
+    return Reply::integer(ms < 0 ? ms : ms / 1000 + (ms % 1000 >= 500 ? 1 : 0));
   }
   if (iequals(name, "DBSIZE")) return Reply::integer(db.size());
   if (iequals(name, "ECHO")) {  // (redis-cli --pipe ends its input with one)
@@ -626,49 +414,109 @@ Reply execute(Db& db, const Command& c) {
   return Reply::error_owned("ERR unknown command '" + quoted + "'");
 }
 
-// SUBSCRIBE mode: until every channel is unsubscribed (true) or the client is gone (false).
+// --- subscribed mode ---------------------------------------------------------------------
+
+// A subscriber's output limits (see the top of the file).
+constexpr std::size_t kPubsubHardLimit = 32 << 20;
+constexpr std::size_t kPubsubSoftLimit = 8 << 20;
+constexpr std::chrono::seconds kPubsubSoftTime{60};
+
+// A subscribed connection's channels. Dropping one (UNSUBSCRIBE, or the end of the
+// connection) drops its receiver, then tells the Db, which drops the channel with its last
+// subscriber.
+class Subscriptions {
+ public:
+  using Map = tokio::stream::StreamMap<std::string, sw::BroadcastStream<codec::Bytes>>;
+  explicit Subscriptions(Db& db) : db_(db) {}
+  Subscriptions(const Subscriptions&) = delete;
+  Subscriptions& operator=(const Subscriptions&) = delete;
+  ~Subscriptions() {
+    for (auto& ch : map.keys()) remove(ch);
+  }
+  void add(const std::string& ch) {
+    if (!map.contains_key(ch)) map.insert(ch, sw::BroadcastStream(db_.subscribe(ch)));
+  }
+  void remove(const std::string& ch) {
+    if (map.remove(ch)) db_.release(ch);
+  }
+  int64_t count() const { return static_cast<int64_t>(map.len()); }
+
+  Map map;
+
+ private:
+  Db& db_;
+};
+
+// Replies and messages of a subscribed connection go straight into the write buffer (no
+// back-pressure wait: the limits bound it), which is written out while the connection waits.
+void put(Conn& conn, const Reply& r) { (void)conn.codec().encode(r, conn.write_buffer_mut()); }
+
+// Until every channel is unsubscribed (true) or the connection ends (false): the client
+// left, or broke a limit.
 Task<bool> subscribed(Conn& conn, Db& db, Command first) {
-  tokio::stream::StreamMap<std::string, sw::BroadcastStream<codec::Bytes>> subs;
+  Subscriptions subs(db);
   std::optional<Command> pending(std::move(first));
+  // The wait: for a command, while messages go into the write buffer and it is written out.
+  enum class Ev { command, more, end };
+  std::optional<io::Result<Command>> item;
+  std::optional<tokio::stream::item_t<Subscriptions::Map>> msg;
+  io::Result<void> flushed;
+  tokio::time::Sleep soft_deadline = tokio::time::sleep(kPubsubSoftTime);
+  bool over_soft = false;  // soft_deadline runs
+  auto wait = [&](tokio::task::Context& cx) -> std::optional<Ev> {
+    if (conn.poll_next(cx, item)) return Ev::command;  // (or the end, or an error)
+    int taken = 0;
+    for (; taken < 64 && subs.map.poll_next(cx, msg) && msg; ++taken) {
+      if (!msg->second) return Ev::end;  // lagged: messages were lost to this subscriber
+      put(conn, Reply::message(codec::Bytes(msg->first), std::move(*msg->second)));
+      msg.reset();
+    }
+    if (!conn.write_buffer().is_empty() && conn.poll_flush(cx, flushed) && !flushed) {
+      return Ev::end;
+    }
+    const std::size_t unsent = conn.write_buffer().len();
+    if (unsent > kPubsubHardLimit) return Ev::end;
+    if (unsent <= kPubsubSoftLimit) {
+      over_soft = false;
+    } else {
+      if (!over_soft) soft_deadline.reset(Instant::now() + kPubsubSoftTime);
+      over_soft = true;
+      if (soft_deadline.poll(cx)) return Ev::end;
+    }
+    if (taken == 64) return Ev::more;  // (more may be ready: let other tasks run first)
+    return std::nullopt;
+  };
   for (;;) {
     if (pending) {
       Command c = std::move(*pending);
       pending.reset();
       std::string_view name = c.arg(0);
       if (iequals(name, "SUBSCRIBE")) {
+        if (c.argc < 2) put(conn, wrong_args(c));
         for (std::size_t i = 1; i < c.argc; ++i) {
           std::string ch(c.arg(i));
-          if (!subs.contains_key(ch))
-            subs.insert(ch, sw::BroadcastStream(db.channel(ch).subscribe()));
-          if (!co_await conn.feed(Reply::sub_ack("subscribe", codec::Bytes(ch),
-                                                 static_cast<int64_t>(subs.len())))) {
-            co_return false;
-          }
+          subs.add(ch);
+          put(conn, Reply::sub_ack("subscribe", codec::Bytes(ch), subs.count()));
         }
       } else if (iequals(name, "UNSUBSCRIBE")) {
         std::vector<std::string> chans;
         for (std::size_t i = 1; i < c.argc; ++i) chans.emplace_back(c.arg(i));
-        if (chans.empty()) chans = subs.keys();
+        if (chans.empty()) chans = subs.map.keys();
         for (auto& ch : chans) {
           subs.remove(ch);
-          if (!co_await conn.feed(Reply::sub_ack("unsubscribe", codec::Bytes(ch),
-                                                 static_cast<int64_t>(subs.len())))) {
-            co_return false;
-          }
+          put(conn, Reply::sub_ack("unsubscribe", codec::Bytes(ch), subs.count()));
         }
       } else if (iequals(name, "PING")) {
-        if (!co_await conn.feed(Reply::pong(codec::Bytes(c.argc > 1 ? c.arg(1) : ""))))
-          co_return false;
+        put(conn, Reply::pong(codec::Bytes(c.argc > 1 ? c.arg(1) : "")));
       } else if (iequals(name, "QUIT")) {
-        (void)co_await conn.send(Reply::simple("OK"));
+        put(conn, Reply::simple("OK"));
+        (void)co_await tokio::time::timeout(kPubsubSoftTime, conn.flush());
         co_return false;
       } else {
-        if (!co_await conn.feed(Reply::error("ERR only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / "
-                                             "QUIT / RESET are allowed in this context"))) {
-          co_return false;
-        }
+        put(conn, Reply::error("ERR only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / "
+                               "RESET are allowed in this context"));
       }
-      if (subs.is_empty()) co_return true;
+      if (subs.map.is_empty()) co_return true;
     }
     // More commands already buffered first; then wait for a command or a message.
     if (auto b = conn.next_buffered()) {
@@ -676,20 +524,19 @@ Task<bool> subscribed(Conn& conn, Db& db, Command first) {
       pending.emplace(std::move(**b));
       continue;
     }
-    if (!co_await conn.flush()) co_return false;
-    auto ev = co_await tokio::select(conn.next(), subs.next());
-    if (ev.index() == 0) {
-      auto c = std::get<0>(std::move(ev));
-      if (!c || !*c) co_return false;
-      pending.emplace(std::move(**c));
-    } else {
-      auto msg = std::get<1>(std::move(ev));
-      if (!msg || !msg->second) continue;  // (lagged: those messages are lost to this client)
-      if (!co_await conn.feed(Reply::message(codec::Bytes(msg->first), std::move(*msg->second))))
-        co_return false;
+    Ev ev = co_await tokio::task::poll_fn(wait);
+    if (ev == Ev::end) co_return false;
+    if (ev == Ev::more) {
+      co_await tokio::task::yield_now();
+      continue;
     }
+    if (!item || !*item) co_return false;  // the client left, or sent bad RESP
+    pending.emplace(std::move(**item));
+    item.reset();
   }
 }
+
+// --- normal mode -------------------------------------------------------------------------
 
 Task<> serve(net::TcpStream stream, std::shared_ptr<Db> db) {
   (void)stream.set_nodelay(true);
@@ -718,8 +565,12 @@ Task<> serve(net::TcpStream stream, std::shared_ptr<Db> db) {
       if (!co_await subscribed(conn, *db, std::move(c))) co_return;
       continue;
     }
-    if (iequals(name, "UNSUBSCRIBE")) {  // not subscribed to anything
-      if (!co_await conn.feed(Reply::sub_ack("unsubscribe", {}, 0, true))) co_return;
+    if (iequals(name, "UNSUBSCRIBE")) {  // not subscribed: a reply per channel, count 0
+      if (c.argc == 1 && !co_await conn.feed(Reply::sub_ack("unsubscribe", {}, 0, true))) co_return;
+      for (std::size_t i = 1; i < c.argc; ++i) {
+        if (!co_await conn.feed(Reply::sub_ack("unsubscribe", codec::Bytes(c.arg(i)), 0)))
+          co_return;
+      }
       continue;
     }
     if (iequals(name, "QUIT")) {
@@ -737,6 +588,14 @@ Task<> serve(net::TcpStream stream, std::shared_ptr<Db> db) {
       continue;
     }
     if (!co_await conn.feed(execute(*db, c))) co_return;
+    if (iequals(name, "PUBLISH") && c.argc == 3) {
+      // Pipelined PUBLISHes are executed without a pause: once the channel's ring is half
+      // full, wait for its subscribers' tasks to take their messages (up to a second).
+      for (int i = 0; i < 1000 && db->queued(c.arg(1)) > kChannelCapacity / 2; ++i) {
+        if (i < 50) co_await tokio::task::yield_now();
+        else co_await tokio::time::sleep(std::chrono::milliseconds(1));
+      }
+    }
   }
 }
 

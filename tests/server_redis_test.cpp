@@ -1,7 +1,12 @@
 // examples/mini_redis driven by the real redis-cli (and nc for raw RESP): the commands,
 // keys removed by the timer, pipelined commands answered in order (raw and through
 // redis-cli --pipe), malformed RESP answered with an error and never a crash, publish /
-// subscribe with a subscribed redis-cli, and a short redis-benchmark run.
+// subscribe with a subscribed redis-cli, and a short redis-benchmark run. Where the
+// example follows redis-server 7 (times to live out of range, integer syntax, pub/sub
+// output limits), the expected bytes are redis-server's.
+#include <sys/socket.h>
+
+#include <cstdio>
 #include <string>
 
 #include "server_test_util.hpp"
@@ -21,6 +26,52 @@ struct Redis {
   }
 };
 
+// A connection to the server (blocking, 5 s timeouts).
+struct RedisConn {
+  int fd;
+  explicit RedisConn(const std::string& port, int rcvbuf = 0) {
+    fd = nt::blocking_client(port);
+    if (rcvbuf) ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
+  }
+  ~RedisConn() { ::close(fd); }
+  RedisConn(const RedisConn&) = delete;
+  RedisConn& operator=(const RedisConn&) = delete;
+  void send(const std::string& bytes) {
+    REQUIRE(::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL) == ssize_t(bytes.size()));
+  }
+  // Reads until what came ends with `tail` (or the connection ends, or 5 s pass).
+  std::string until(const std::string& tail) {
+    std::string got;
+    char buf[65536];
+    while (got.size() < tail.size() || got.compare(got.size() - tail.size(), tail.size(), tail)) {
+      ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+      if (n <= 0) break;
+      got.append(buf, static_cast<std::size_t>(n));
+    }
+    return got;
+  }
+};
+
+// A RESP array of bulk strings.
+std::string resp_cmd(std::initializer_list<std::string> args) {
+  std::string out = "*" + std::to_string(args.size()) + "\r\n";
+  for (auto& a : args) out += "$" + std::to_string(a.size()) + "\r\n" + a + "\r\n";
+  return out;
+}
+
+// The resident memory of process `pid`, in KiB.
+long rss_kib(pid_t pid) {
+  FILE* f = std::fopen(("/proc/" + std::to_string(pid) + "/status").c_str(), "r");
+  REQUIRE(f != nullptr);
+  char line[256];
+  long kib = -1;
+  while (std::fgets(line, sizeof line, f)) {
+    if (std::sscanf(line, "VmRSS: %ld", &kib) == 1) break;
+  }
+  std::fclose(f);
+  return kib;
+}
+
 }  // namespace
 
 TEST_CASE("mini_redis: redis-cli commands") {
@@ -35,7 +86,7 @@ TEST_CASE("mini_redis: redis-cli commands") {
   CHECK(r.cli("incr counter") == "2\n");
   CHECK(r.cli("incr greeting") == "ERR value is not an integer or out of range\n\n");
   CHECK(r.cli("set big 9223372036854775807") == "OK\n");
-  CHECK(r.cli("incr big") == "ERR value is not an integer or out of range\n\n");
+  CHECK(r.cli("incr big") == "ERR increment or decrement would overflow\n\n");
   CHECK(r.cli("del greeting counter nothere") == "2\n");
   CHECK(r.cli("get greeting") == "\n");
   CHECK(r.cli("ttl nothere") == "-2\n");
@@ -191,4 +242,139 @@ TEST_CASE("mini_redis: a short redis-benchmark run, pipelined and not") {
       nt::sh("redis-benchmark -p " + r.server.port + " -t set,get -n 2000 -c 10 -q 2>&1", 30);
   CHECK(b.find("GET: ") != std::string::npos);
   CHECK(r.cli("ping") == "PONG\n");
+}
+
+TEST_CASE(
+    "mini_redis: times to live out of range are refused as redis-server 7 refuses them, large "
+    "ones kept; the connection lives on") {
+  nt::Watchdog wd("mini_redis expire range", std::chrono::seconds(60));
+  Redis r;
+  // One pipelined write: every reply comes, in order (an overflow used to end the
+  // connection, and an EX of INT64_MAX overflowed to a key expired at once).
+  std::string out = r.raw(
+      "SET a v EX 9223372036854775807\\r\\nSET a v EX 9223372036854775\\r\\n"
+      "SET a v PX 9223372036854775807\\r\\nSET a v EX -9223372036854775808\\r\\n"
+      "SET a v EX 0\\r\\nSET a v PX -5\\r\\nGET a\\r\\n"
+      "SET a v EX 9999999999\\r\\nTTL a\\r\\nGET a\\r\\n"
+      "SET b v PX 99999999999999999\\r\\nTTL b\\r\\n"
+      "EXPIRE b 9999999999\\r\\nTTL b\\r\\n"
+      "EXPIRE b 9223372036854775807\\r\\nEXPIRE b 9223372036854775\\r\\n"
+      "EXPIRE b -9223372036854775808\\r\\nEXPIRE nokey 9223372036854775807\\r\\nTTL b\\r\\n"
+      "EXPIRE b -9223372036854775\\r\\nGET b\\r\\nPING\\r\\n");
+  const std::string set_err = "-ERR invalid expire time in 'set' command\r\n";
+  const std::string expire_err = "-ERR invalid expire time in 'expire' command\r\n";
+  CHECK(out == set_err + set_err + set_err + set_err + set_err + set_err + "$-1\r\n" +
+                   "+OK\r\n:9999999999\r\n$1\r\nv\r\n" + "+OK\r\n:100000000000000\r\n" +
+                   ":1\r\n:9999999999\r\n" + expire_err + expire_err + expire_err + expire_err +
+                   ":9999999999\r\n" + ":1\r\n$-1\r\n+PONG\r\n");
+  // The far deadline keeps the key (the purge task does not take it).
+  CHECK(r.cli("get a") == "v\n");
+  CHECK(r.cli("dbsize") == "1\n");
+}
+
+TEST_CASE("mini_redis: integers as redis-server reads them; UNSUBSCRIBE outside subscribed mode") {
+  nt::Watchdog wd("mini_redis integers", std::chrono::seconds(60));
+  Redis r;
+  const std::string not_int = "-ERR value is not an integer or out of range\r\n";
+  std::string out = r.raw(
+      "SET n 01\\r\\nINCR n\\r\\nSET n -0\\r\\nINCR n\\r\\nSET n +1\\r\\nINCR n\\r\\n"
+      "SET n 9223372036854775807\\r\\nINCR n\\r\\nSET n -9223372036854775808\\r\\nINCR n\\r\\n"
+      "SET n 0\\r\\nINCR n\\r\\nSET k v EX 05\\r\\nEXPIRE k 01\\r\\n"
+      "UNSUBSCRIBE x yy\\r\\nUNSUBSCRIBE\\r\\n");
+  CHECK(out == "+OK\r\n" + not_int + "+OK\r\n" + not_int + "+OK\r\n" + not_int +
+                   "+OK\r\n-ERR increment or decrement would overflow\r\n" +
+                   "+OK\r\n:-9223372036854775807\r\n" + "+OK\r\n:1\r\n" + not_int + not_int +
+                   "*3\r\n$11\r\nunsubscribe\r\n$1\r\nx\r\n:0\r\n"
+                   "*3\r\n$11\r\nunsubscribe\r\n$2\r\nyy\r\n:0\r\n"
+                   "*3\r\n$11\r\nunsubscribe\r\n$-1\r\n:0\r\n");
+}
+
+TEST_CASE("mini_redis: a channel is dropped with its last subscriber (unsubscribe or disconnect)") {
+  nt::Watchdog wd("mini_redis channel release", std::chrono::seconds(60));
+  Redis r;
+  const pid_t pid = r.server.child.pid();
+  const long before = rss_kib(pid);
+  // 3000 distinct channels, 50 at a time: half left by UNSUBSCRIBE, half by disconnecting.
+  // (Each channel kept used to hold its ring, about 54 KB: 160 MB in all.)
+  for (int round = 0; round < 60; ++round) {
+    std::string sub = "SUBSCRIBE";
+    for (int i = 0; i < 50; ++i) sub += " r" + std::to_string(round) + "c" + std::to_string(i);
+    RedisConn c(r.server.port);
+    if (round % 2) {
+      c.send(sub + "\r\nUNSUBSCRIBE\r\nPING\r\n");
+      CHECK(c.until("+PONG\r\n").size() > 0);
+    } else {
+      c.send(sub + "\r\nPING\r\n");
+      CHECK(c.until("$4\r\npong\r\n$0\r\n\r\n").size() > 0);
+    }
+  }
+  CHECK(r.cli("publish r0c0 x") == "0\n");
+  CHECK(r.cli("publish r1c0 x") == "0\n");
+  const long after = rss_kib(pid);
+  INFO("rss before " << before << " KiB, after " << after << " KiB");
+  CHECK(after - before < 40 * 1024);
+}
+
+TEST_CASE(
+    "mini_redis: a subscriber that does not read is disconnected past 32 MiB of unsent output "
+    "(redis-server's pubsub output limit); one that reads is not") {
+  nt::Watchdog wd("mini_redis pubsub output limit", std::chrono::seconds(60));
+  Redis r;
+  const pid_t pid = r.server.child.pid();
+  RedisConn idle(r.server.port, 4096);
+  idle.send(resp_cmd({"SUBSCRIBE", "big"}));
+  CHECK(idle.until(":1\r\n") == "*3\r\n$9\r\nsubscribe\r\n$3\r\nbig\r\n:1\r\n");
+  nt::Child reader("exec redis-cli -p " + r.server.port + " subscribe big > /dev/null");
+  // 80 messages of 1 MiB (the server used to keep up to 1024 of them for the idle one).
+  RedisConn pub(r.server.port);
+  for (int i = 0; i < 200; ++i) {
+    pub.send(resp_cmd({"PUBLISH", "big", "x"}));
+    if (pub.until("\r\n") == ":2\r\n") break;  // redis-cli has subscribed
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  const std::string payload(1 << 20, 'm');
+  int last = -1;
+  for (int i = 0; i < 80; ++i) {
+    pub.send(resp_cmd({"PUBLISH", "big", payload}));
+    std::string reply = pub.until("\r\n");
+    REQUIRE(reply.size() == 4);
+    last = reply[1] - '0';
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));  // (redis-cli keeps up)
+  }
+  // The idle subscriber is gone by the end (the reader stays): the last publish reached one.
+  CHECK(last == 1);
+  pub.send(resp_cmd({"PUBLISH", "big", "x"}));
+  CHECK(pub.until("\r\n") == ":1\r\n");
+  INFO("rss " << rss_kib(pid) << " KiB");
+  CHECK(rss_kib(pid) < 200 * 1024);
+  reader.stop();
+}
+
+TEST_CASE(
+    "mini_redis: a burst of pipelined PUBLISHes reaches a subscriber whole (no message lost to "
+    "the ring)") {
+  nt::Watchdog wd("mini_redis publish burst", std::chrono::seconds(60));
+  Redis r;
+  RedisConn sub(r.server.port);
+  sub.send("SUBSCRIBE burst\r\n");
+  CHECK(sub.until(":1\r\n").size() > 0);
+  std::string file = "/tmp/tokio-redis-burst-" + std::to_string(::getpid()) + ".txt";
+  {
+    std::string body;
+    for (int i = 0; i < 20000; ++i) body += "PUBLISH burst m" + std::to_string(i) + "\r\n";
+    FILE* f = std::fopen(file.c_str(), "w");
+    REQUIRE(f != nullptr);
+    std::fwrite(body.data(), 1, body.size(), f);
+    std::fclose(f);
+  }
+  std::string replies = nt::sh(
+      "nc -N 127.0.0.1 " + r.server.port + " < " + file + " | grep -c '^:1'; rm -f " + file, 60);
+  CHECK(replies == "20000\n");
+  std::string got = sub.until("$6\r\nm19999\r\n");
+  std::size_t messages = 0;
+  for (std::size_t at = 0; (at = got.find("$7\r\nmessage\r\n", at)) != std::string::npos; ++at) {
+    ++messages;
+  }
+  CHECK(messages == 20000);
+  CHECK(r.cli("publish burst x") == "1\n");  // still subscribed
 }

@@ -1,0 +1,306 @@
+#pragma once
+// The RESP side of examples/mini_redis.cpp: Command (one request, its arguments cut off
+// the read buffer without a copy), Reply, and RespCodec (the decoder of RESP2 arrays of
+// bulk strings and inline commands, with the limits listed in mini_redis.cpp; the encoder
+// of replies). fuzz/resp.cpp drives RespCodec through mini_redis.cpp.
+#include <array>
+#include <charconv>
+#include <cstdint>
+#include <cstring>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <utility>
+#include <vector>
+
+#include "tokio.hpp"
+
+namespace codec = tokio::codec;
+namespace io = tokio::io;
+
+// --- RESP ----------------------------------------------------------------------------------
+
+// Protocol errors, reported to the client as "-ERR Protocol error: <message>".
+enum class RespErr {
+  bad_count = 1,
+  bad_length,
+  expected_dollar,
+  bad_terminator,
+  inline_too_long,
+  command_too_long
+};
+struct RespCategory : std::error_category {
+  const char* name() const noexcept override { return "resp"; }
+  std::string message(int c) const override {
+    switch (static_cast<RespErr>(c)) {
+      case RespErr::bad_count: return "invalid multibulk length";
+      case RespErr::bad_length: return "invalid bulk length";
+      case RespErr::expected_dollar: return "expected '$'";
+      case RespErr::bad_terminator: return "expected CRLF after bulk data";
+      case RespErr::inline_too_long: return "too big inline request";
+      case RespErr::command_too_long: return "too big multibulk request";
+    }
+    return "protocol error";
+  }
+};
+std::error_code resp_error(RespErr e) {
+  static const RespCategory cat;
+  return {static_cast<int>(e), cat};
+}
+
+// One command: its bytes (cut off the read buffer without a copy) and where each
+// argument lies in them.
+struct Command {
+  codec::BytesMut raw;
+  struct Span {
+    uint32_t off, len;
+  };
+  std::array<Span, 6> small{};
+  std::vector<Span> more;
+  std::size_t argc = 0;
+
+  void push(Span s) {
+    if (argc < small.size()) small[argc] = s;
+    else more.push_back(s);
+    ++argc;
+  }
+  std::string_view arg(std::size_t i) const {
+    Span s = i < small.size() ? small[i] : more[i - small.size()];
+    return raw.as_string_view().substr(s.off, s.len);
+  }
+};
+
+// A reply, encoded by RespCodec.
+struct Reply {
+  enum class Kind { Simple, Error, Int, Bulk, Null, Array3 };
+  Kind kind = Kind::Null;
+  std::string_view text;  // Simple, Error; Array3: the first (kind) element
+  std::string owned;      // Error: a message built at run time (when text is empty)
+  int64_t n = 0;          // Int; Array3: the last element when it is an integer
+  codec::Bytes bulk;      // Bulk; Array3: the second element
+  codec::Bytes bulk2;     // Array3: the third element (a message payload)
+  bool third_is_bulk = false;
+  bool second_null = false;
+  bool only_two = false;  // Array3 with its first two elements only
+
+  static Reply of(Kind k) {
+    Reply r;
+    r.kind = k;
+    return r;
+  }
+  static Reply simple(std::string_view s) {
+    Reply r = of(Kind::Simple);
+    r.text = s;
+    return r;
+  }
+  static Reply error(std::string_view s) {
+    Reply r = of(Kind::Error);
+    r.text = s;
+    return r;
+  }
+  static Reply error_owned(std::string s) {
+    Reply r = of(Kind::Error);
+    r.owned = std::move(s);
+    return r;
+  }
+  static Reply integer(int64_t v) {
+    Reply r = of(Kind::Int);
+    r.n = v;
+    return r;
+  }
+  static Reply bulk_of(codec::Bytes b) {
+    Reply r = of(Kind::Bulk);
+    r.bulk = std::move(b);
+    return r;
+  }
+  static Reply null() { return of(Kind::Null); }
+  // ["subscribe"/"unsubscribe"/"pong", channel (or null), count]
+  static Reply sub_ack(std::string_view what, codec::Bytes ch, int64_t count,
+                       bool null_channel = false) {
+    Reply r = of(Kind::Array3);
+    r.text = what;
+    r.bulk = std::move(ch);
+    r.n = count;
+    r.second_null = null_channel;
+    return r;
+  }
+  // ["pong", message] (PING while subscribed)
+  static Reply pong(codec::Bytes msg) {
+    Reply r = sub_ack("pong", std::move(msg), 0);
+    r.only_two = true;
+    return r;
+  }
+  // ["message", channel, payload]
+  static Reply message(codec::Bytes ch, codec::Bytes payload) {
+    Reply r = sub_ack("message", std::move(ch), 0);
+    r.bulk2 = std::move(payload);
+    r.third_is_bulk = true;
+    return r;
+  }
+};
+
+class RespCodec {
+ public:
+  static constexpr std::size_t kMaxBulk = 64 << 20;
+  static constexpr int64_t kMaxArgs = 1 << 20;
+  static constexpr std::size_t kMaxInline = 64 << 10;
+  // The arguments' offsets are 32-bit, and 1M arguments of 64 MiB must not be buffered.
+  static constexpr std::size_t kMaxCommand = 512 << 20;
+
+  io::Result<std::optional<Command>> decode(codec::BytesMut& buf) {
+    for (;;) {
+      if (buf.is_empty()) return std::optional<Command>();
+      const char* p = reinterpret_cast<const char*>(buf.data());
+      auto r = p[0] == '*' ? decode_array(buf) : decode_inline(buf);
+      if (!r || *r) return r;
+      if (!skipped_) return r;  // incomplete
+    }
+  }
+
+  io::Result<void> encode(const Reply& r, codec::BytesMut& dst) {
+    switch (r.kind) {
+      case Reply::Kind::Simple: put_line(dst, '+', r.text); break;
+      case Reply::Kind::Error:
+        put_line(dst, '-', r.text.empty() ? std::string_view(r.owned) : r.text);
+        break;
+      case Reply::Kind::Int: put_int(dst, ':', r.n); break;
+      case Reply::Kind::Bulk: put_bulk(dst, r.bulk.as_string_view()); break;
+      case Reply::Kind::Null: dst.put("$-1\r\n"); break;
+      case Reply::Kind::Array3:
+        dst.put(r.only_two ? "*2\r\n" : "*3\r\n");
+        put_bulk(dst, r.text);
+        if (r.second_null) dst.put("$-1\r\n");
+        else put_bulk(dst, r.bulk.as_string_view());
+        if (r.only_two) break;
+        if (r.third_is_bulk) put_bulk(dst, r.bulk2.as_string_view());
+        else put_int(dst, ':', r.n);
+        break;
+    }
+    return {};
+  }
+
+ private:
+  static void put_line(codec::BytesMut& dst, char tag, std::string_view s) {
+    dst.reserve(s.size() + 3);
+    dst.put_u8(static_cast<uint8_t>(tag));
+    dst.put(s);
+    dst.put("\r\n");
+  }
+  static void put_int(codec::BytesMut& dst, char tag, int64_t v) {
+    char tmp[24];
+    tmp[0] = tag;
+    auto [end, ec] = std::to_chars(tmp + 1, tmp + sizeof tmp - 2, v);
+    (void)ec;
+    *end++ = '\r';
+    *end++ = '\n';
+    dst.put(std::string_view(tmp, static_cast<std::size_t>(end - tmp)));
+  }
+  static void put_bulk(codec::BytesMut& dst, std::string_view s) {
+    dst.reserve(s.size() + 16);
+    put_int(dst, '$', static_cast<int64_t>(s.size()));
+    dst.put(s);
+    dst.put("\r\n");
+  }
+
+  // Reads "<integer>\r\n" at p[pos..n): the value and the position after it. nullopt:
+  // incomplete; an error: not a number.
+  static io::Result<std::optional<std::pair<int64_t, std::size_t>>> read_int(const char* p,
+                                                                             std::size_t pos,
+                                                                             std::size_t n,
+                                                                             RespErr err) {
+    const std::size_t limit = std::min(n, pos + 22);
+    std::size_t i = pos;
+    while (i < limit && p[i] != '\r') ++i;
+    if (i == limit) {
+      if (limit == n) return std::optional<std::pair<int64_t, std::size_t>>();
+      return tokio::unexpected(resp_error(err));
+    }
+    if (i + 1 >= n) return std::optional<std::pair<int64_t, std::size_t>>();
+    // At most 20 characters (checked above), so a plain loop cannot overflow past the
+    // limits checked by the callers... except 20 digits: from_chars handles that case.
+    int64_t v = 0;
+    bool neg = p[pos] == '-';
+    std::size_t j = pos + (neg ? 1 : 0);
+    if (j == i || i - j > 18 || p[i + 1] != '\n') {
+      auto [end, ec] = std::from_chars(p + pos, p + i, v);
+      if (ec != std::errc() || end != p + i || i == pos || p[i + 1] != '\n')
+        return tokio::unexpected(resp_error(err));
+    } else {
+      for (; j < i; ++j) {
+        if (p[j] < '0' || p[j] > '9') return tokio::unexpected(resp_error(err));
+        v = v * 10 + (p[j] - '0');
+      }
+      if (neg) v = -v;
+    }
+    return std::optional<std::pair<int64_t, std::size_t>>(
+        std::pair<int64_t, std::size_t>(v, i + 2));
+  }
+
+  io::Result<std::optional<Command>> decode_array(codec::BytesMut& buf) {
+    skipped_ = false;
+    const char* p = reinterpret_cast<const char*>(buf.data());
+    const std::size_t n = buf.len();
+    auto count = read_int(p, 1, n, RespErr::bad_count);
+    if (!count) return tokio::unexpected(count.error());
+    if (!*count) return std::optional<Command>();
+    auto [argc, pos] = **count;
+    if (argc > kMaxArgs) return tokio::unexpected(resp_error(RespErr::bad_count));
+    if (argc <= 0) {  // an empty command: skipped (a Command always has a name)
+      buf.advance(pos);
+      skipped_ = true;
+      return std::optional<Command>();
+    }
+    Command cmd;
+    for (int64_t i = 0; i < argc; ++i) {
+      if (pos >= n) return std::optional<Command>();
+      if (p[pos] != '$') return tokio::unexpected(resp_error(RespErr::expected_dollar));
+      auto len = read_int(p, pos + 1, n, RespErr::bad_length);
+      if (!len) return tokio::unexpected(len.error());
+      if (!*len) return std::optional<Command>();
+      auto [l, data] = **len;
+      if (l < 0 || static_cast<std::size_t>(l) > kMaxBulk)
+        return tokio::unexpected(resp_error(RespErr::bad_length));
+      std::size_t end = data + static_cast<std::size_t>(l);
+      if (end + 2 > kMaxCommand) return tokio::unexpected(resp_error(RespErr::command_too_long));
+      if (end + 2 > n) {
+        buf.reserve(end + 2 - n);  // a large value: room for all of it at once
+        return std::optional<Command>();
+      }
+      if (p[end] != '\r' || p[end + 1] != '\n')
+        return tokio::unexpected(resp_error(RespErr::bad_terminator));
+      cmd.push({static_cast<uint32_t>(data), static_cast<uint32_t>(l)});
+      pos = end + 2;
+    }
+    cmd.raw = buf.split_to(pos);
+    return std::optional<Command>(std::move(cmd));
+  }
+
+  io::Result<std::optional<Command>> decode_inline(codec::BytesMut& buf) {
+    skipped_ = false;
+    const char* p = reinterpret_cast<const char*>(buf.data());
+    const std::size_t n = buf.len();
+    const void* nlp = std::memchr(p, '\n', std::min(n, kMaxInline + 1));
+    if (!nlp) {
+      if (n > kMaxInline) return tokio::unexpected(resp_error(RespErr::inline_too_long));
+      return std::optional<Command>();
+    }
+    std::size_t nl = static_cast<std::size_t>(static_cast<const char*>(nlp) - p);
+    std::size_t end = nl > 0 && p[nl - 1] == '\r' ? nl - 1 : nl;
+    Command cmd;
+    for (std::size_t i = 0; i < end;) {
+      while (i < end && (p[i] == ' ' || p[i] == '\t')) ++i;
+      std::size_t start = i;
+      while (i < end && p[i] != ' ' && p[i] != '\t') ++i;
+      if (i > start) cmd.push({static_cast<uint32_t>(start), static_cast<uint32_t>(i - start)});
+    }
+    cmd.raw = buf.split_to(nl + 1);
+    if (cmd.argc == 0) {
+      skipped_ = true;  // an empty line: ignored
+      return std::optional<Command>();
+    }
+    return std::optional<Command>(std::move(cmd));
+  }
+
+  bool skipped_ = false;  // the last decode_* consumed an empty command (decode goes on)
+};
