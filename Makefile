@@ -190,6 +190,9 @@ $(BUILD)/examples/%.o: examples/%.cpp tokio.hpp
 $(BUILD)/examples/%: $(BUILD)/examples/%.o $(IMPL_OBJ)
 	$(CXX) $(CXXFLAGS) $^ -o $@ $(LDLIBS)
 
+# Headers of an example's own (not examples themselves: no main).
+$(BUILD)/examples/mini_redis.o build/bench/mini_redis: examples/mini_redis_resp.hpp
+
 examples: $(EXAMPLE_BINS)
 
 # `make demo` is a debug build (-O0, no -g) in its own directory: the implementation TU
@@ -440,7 +443,7 @@ build/fuzz/%: fuzz/%.cpp build/fuzz/tokio.o $(wildcard fuzz/*.hpp) tokio.hpp
 	$(FUZZ_CXX) $(FUZZ_CFLAGS) -fsanitize=fuzzer -DTOKIO_COMPILED_LIB $< build/fuzz/tokio.o -o $@ $(LDLIBS)
 
 # Targets that compile an example in (without its main) rebuild when it changes.
-build/fuzz/resp: examples/mini_redis.cpp
+build/fuzz/resp: examples/mini_redis.cpp examples/mini_redis_resp.hpp
 build/fuzz/http: examples/http_server.cpp
 
 fuzz-build: $(FUZZ_BINS)

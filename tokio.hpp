@@ -6390,7 +6390,7 @@ struct enable_display<io::Ready> : std::true_type {};
 //   auto afd = tokio::io::AsyncFd<int>::create(fd);           // fd already O_NONBLOCK
 //   for (;;) {
 //     auto guard = co_await afd->readable();                  // io::Result<Guard>
-//     if (!guard) co_return guard.error();
+//     if (!guard) co_return tokio::unexpected(guard.error());
 //     auto r = guard->try_io([&](auto& a) -> io::Result<std::size_t> {
 //       ssize_t n = ::read(a.as_raw_fd(), buf, sizeof buf);
 //       if (n < 0) return io::last_os_error();
@@ -10460,7 +10460,7 @@ struct enable_display<sync::broadcast::TryRecvError> : std::true_type {};
 // sync::oneshot: a channel for sending exactly one value between tasks (or threads).
 //
 //   auto [tx, rx] = tokio::sync::oneshot::channel<int>();
-//   tx.send(42);                       // never blocks; Result<void, int> (value back on failure)
+//   (void)tx.send(42);                 // never blocks; Result<void, int> (value back on failure)
 //   auto v = co_await std::move(rx);   // Result<int, RecvError>
 //
 // - Awaiting the Receiver yields the value, or RecvError when the Sender was dropped
@@ -13397,7 +13397,7 @@ std::pair<Sender<T>, Receiver<T>> channel(std::size_t capacity) {
 // mpsc::unbounded_channel<T>(): the multi-producer single-consumer channel without a bound.
 //
 //   auto [tx, rx] = tokio::sync::mpsc::unbounded_channel<std::string>();
-//   tx.send("hello");                                  // never waits
+//   (void)tx.send("hello");                            // never waits
 //   auto v = co_await rx.recv();                       // std::optional<std::string>
 //
 // send() never waits and fails only when the receiver is gone or closed (the value is
@@ -13455,7 +13455,7 @@ std::pair<UnboundedSender<T>, UnboundedReceiver<T>> unbounded_channel() {
 //
 //   auto [tx, rx1] = tokio::sync::broadcast::channel<int>(16);
 //   auto rx2 = tx.subscribe();           // sees values sent from now on
-//   tx.send(10);                         // Result<size_t, SendError<int>>: receivers reached
+//   (void)tx.send(10);                   // Result<size_t, SendError<int>>: receivers reached
 //   auto v = co_await rx1.recv();        // Result<int, RecvError>
 //
 // The channel is a fixed ring of `capacity` slots (rounded up to a power of two). A send
@@ -14036,7 +14036,7 @@ std::pair<Sender<T>, Receiver<T>> channel(std::size_t capacity) {
 // sync::watch: a single-producer, multi-consumer channel that holds only the latest value.
 //
 //   auto [tx, rx] = tokio::sync::watch::channel<Config>(initial);
-//   tx.send(new_config);                       // replaces the value, wakes the receivers
+//   (void)tx.send(new_config);                 // replaces the value, wakes the receivers
 //   while ((co_await rx.changed()).has_value()) {
 //     auto cfg = rx.borrow_and_update();       // Ref<Config>: a read lock on the value
 //     apply(*cfg);
@@ -14600,7 +14600,7 @@ namespace tokio::inline TOKIO_ABI_NAMESPACE::sync {
 //   for (;;) {                                   // accept loop
 //     auto ev = co_await tokio::select(listener.accept(), shutdown.cancelled());
 //     if (ev.index() == 1) break;
-//     tracker.spawn(serve, std::move(*std::get<0>(ev)), shutdown);
+//     tracker.spawn(serve, std::move(std::get<0>(ev)->first), shutdown);
 //   }
 //   tracker.close();                             // no more tasks will be added...
 //   co_await tracker.wait();                     // ...and every one started has finished
@@ -15132,7 +15132,7 @@ inline Task<io::Result<std::vector<SocketAddr>>> lookup_host(std::string_view ho
 // net::TcpStream: a TCP connection (io::AsyncRead + io::AsyncWrite).
 //
 //   auto s = co_await tokio::net::TcpStream::connect("127.0.0.1:8080");
-//   if (!s) co_return s.error();
+//   if (!s) co_return tokio::unexpected(s.error());
 //   co_await s->write_all("hello\n");
 //   char buf[4096];
 //   auto n = co_await s->read(buf);             // io::Result<size_t>, 0 = EOF
@@ -17422,7 +17422,9 @@ class Child {
 // std::process::Command with async waiting).
 //
 //   using tokio::process::Command, tokio::process::Stdio;
-//   auto out = co_await Command("git").args({"log", "-1"}).current_dir("/src").output();
+//   Command git("git");
+//   git.args({"log", "-1"}).current_dir("/src");   // (g++ 12: no braced list in a co_await)
+//   auto out = co_await git.output();
 //   if (out && out->status.success()) std::cout << out->stdout;
 //
 //   Command cmd("sort");
@@ -19951,7 +19953,7 @@ auto chunks_timeout(std::size_t max, std::chrono::duration<Rep, Period> d) {
 //
 //   // A stream of Result<T, E> (a FramedRead, a BroadcastStream...):
 //   auto r = co_await stream::try_next(frames); // Result<std::optional<T>, E>
-//   if (!r) return r.error();                   // Rust's `frames.try_next().await?`
+//   if (!r) co_return tokio::unexpected(r.error());  // Rust's `frames.try_next().await?`
 //   if (!*r) break;                             // the end
 //
 // peek() waits for the next item and lends it (null at the end) without taking it: the

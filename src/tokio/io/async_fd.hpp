@@ -5,7 +5,7 @@
 //   auto afd = tokio::io::AsyncFd<int>::create(fd);           // fd already O_NONBLOCK
 //   for (;;) {
 //     auto guard = co_await afd->readable();                  // io::Result<Guard>
-//     if (!guard) co_return guard.error();
+//     if (!guard) co_return tokio::unexpected(guard.error());
 //     auto r = guard->try_io([&](auto& a) -> io::Result<std::size_t> {
 //       ssize_t n = ::read(a.as_raw_fd(), buf, sizeof buf);
 //       if (n < 0) return io::last_os_error();

@@ -2,7 +2,7 @@
 // net::TcpStream: a TCP connection (io::AsyncRead + io::AsyncWrite).
 //
 //   auto s = co_await tokio::net::TcpStream::connect("127.0.0.1:8080");
-//   if (!s) co_return s.error();
+//   if (!s) co_return tokio::unexpected(s.error());
 //   co_await s->write_all("hello\n");
 //   char buf[4096];
 //   auto n = co_await s->read(buf);             // io::Result<size_t>, 0 = EOF

@@ -3,7 +3,9 @@
 // std::process::Command with async waiting).
 //
 //   using tokio::process::Command, tokio::process::Stdio;
-//   auto out = co_await Command("git").args({"log", "-1"}).current_dir("/src").output();
+//   Command git("git");
+//   git.args({"log", "-1"}).current_dir("/src");   // (g++ 12: no braced list in a co_await)
+//   auto out = co_await git.output();
 //   if (out && out->status.success()) std::cout << out->stdout;
 //
 //   Command cmd("sort");

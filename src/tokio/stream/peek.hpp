@@ -9,7 +9,7 @@
 //
 //   // A stream of Result<T, E> (a FramedRead, a BroadcastStream...):
 //   auto r = co_await stream::try_next(frames); // Result<std::optional<T>, E>
-//   if (!r) return r.error();                   // Rust's `frames.try_next().await?`
+//   if (!r) co_return tokio::unexpected(r.error());  // Rust's `frames.try_next().await?`
 //   if (!*r) break;                             // the end
 //
 // peek() waits for the next item and lends it (null at the end) without taking it: the

@@ -4,7 +4,7 @@
 //
 //   auto [tx, rx1] = tokio::sync::broadcast::channel<int>(16);
 //   auto rx2 = tx.subscribe();           // sees values sent from now on
-//   tx.send(10);                         // Result<size_t, SendError<int>>: receivers reached
+//   (void)tx.send(10);                   // Result<size_t, SendError<int>>: receivers reached
 //   auto v = co_await rx1.recv();        // Result<int, RecvError>
 //
 // The channel is a fixed ring of `capacity` slots (rounded up to a power of two). A send

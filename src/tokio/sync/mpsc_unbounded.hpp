@@ -2,7 +2,7 @@
 // mpsc::unbounded_channel<T>(): the multi-producer single-consumer channel without a bound.
 //
 //   auto [tx, rx] = tokio::sync::mpsc::unbounded_channel<std::string>();
-//   tx.send("hello");                                  // never waits
+//   (void)tx.send("hello");                            // never waits
 //   auto v = co_await rx.recv();                       // std::optional<std::string>
 //
 // send() never waits and fails only when the receiver is gone or closed (the value is

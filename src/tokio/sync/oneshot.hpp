@@ -2,7 +2,7 @@
 // sync::oneshot: a channel for sending exactly one value between tasks (or threads).
 //
 //   auto [tx, rx] = tokio::sync::oneshot::channel<int>();
-//   tx.send(42);                       // never blocks; Result<void, int> (value back on failure)
+//   (void)tx.send(42);                 // never blocks; Result<void, int> (value back on failure)
 //   auto v = co_await std::move(rx);   // Result<int, RecvError>
 //
 // - Awaiting the Receiver yields the value, or RecvError when the Sender was dropped

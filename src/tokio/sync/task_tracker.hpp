@@ -8,7 +8,7 @@
 //   for (;;) {                                   // accept loop
 //     auto ev = co_await tokio::select(listener.accept(), shutdown.cancelled());
 //     if (ev.index() == 1) break;
-//     tracker.spawn(serve, std::move(*std::get<0>(ev)), shutdown);
+//     tracker.spawn(serve, std::move(std::get<0>(ev)->first), shutdown);
 //   }
 //   tracker.close();                             // no more tasks will be added...
 //   co_await tracker.wait();                     // ...and every one started has finished

@@ -2,7 +2,7 @@
 // sync::watch: a single-producer, multi-consumer channel that holds only the latest value.
 //
 //   auto [tx, rx] = tokio::sync::watch::channel<Config>(initial);
-//   tx.send(new_config);                       // replaces the value, wakes the receivers
+//   (void)tx.send(new_config);                 // replaces the value, wakes the receivers
 //   while ((co_await rx.changed()).has_value()) {
 //     auto cfg = rx.borrow_and_update();       // Ref<Config>: a read lock on the value
 //     apply(*cfg);
