@@ -31,7 +31,8 @@
 // the previous one (or of its start), so one that trickles bytes (slowloris) or says
 // nothing is closed. Writing has the same limit: every wait to write responses out (at
 // the back-pressure boundary, when no request is buffered, before closing) must end
-// within --timeout, so a client that pipelines requests and never reads is cut off too.
+// within --timeout, so a client that pipelines requests and never reads is cut off too;
+// a large file's body only has to make progress within each --timeout.
 //
 // Files are read on the blocking pool (task::spawn_blocking); a large body is written
 // together with its header in one writev (io::write_all_vectored).
@@ -730,9 +731,20 @@ Task<> serve(net::TcpStream stream, Ctx* ctx, Limits limits) {
       encode_head(resp, head);
       io::IoSlice parts[] = {io::IoSlice(head.as_span()), io::IoSlice(resp.body.as_span())};
       std::span<io::IoSlice> slices(parts);
-      auto w = co_await tokio::time::timeout(limits.timeout,
-                                             io::write_all_vectored(c.get_mut(), slices));
-      if (!w || !*w) co_return;
+      // A deadline per --timeout of no progress (a slow, steady download goes on); the
+      // slices say what is left (a timeout cancels only a write in flight, unwritten).
+      for (std::size_t left = head.len() + resp.body.len();;) {
+        auto w = co_await tokio::time::timeout(limits.timeout,
+                                               io::write_all_vectored(c.get_mut(), slices));
+        if (w) {
+          if (!*w) co_return;
+          break;
+        }
+        std::size_t now = 0;
+        for (const io::IoSlice& sl : slices) now += sl.size();
+        if (now == left) co_return;  // nothing taken in a whole period
+        left = now;
+      }
     } else {
       if (full()) {
         arm();

@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 
 #include <string>
+#include <vector>
 
 #include "server_test_util.hpp"
 
@@ -279,6 +280,42 @@ TEST_CASE("http_server: a client that pipelines requests and never reads is cut 
   ::close(fd);
   CHECK(closed);
   CHECK(took < std::chrono::seconds(5));
+  CHECK(h.curl("", "/") == "Hello, World!");
+}
+
+TEST_CASE("http_server: a slow but steady download outlasts --timeout; a stalled one does not") {
+  nt::Watchdog wd("http slow download", std::chrono::seconds(60));
+  Http h("--timeout 300");
+  const std::size_t size = 16u << 20;  // well past what the sockets' buffers hold
+  h.write_file("big.bin", std::string(size, 'b'));
+  // Reads 64 KiB every 8 ms (about 2 s in all, several --timeout periods), or stops after
+  // the head when `stall`; returns the body bytes received before the server closed.
+  auto download = [&](bool stall) {
+    int fd = nt::blocking_client(h.server.port);
+    std::string req = "GET /static/big.bin HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n";
+    REQUIRE(::send(fd, req.data(), req.size(), MSG_NOSIGNAL) == ssize_t(req.size()));
+    std::string head;
+    std::size_t body = 0;
+    std::vector<char> buf(64 * 1024);
+    const auto t0 = std::chrono::steady_clock::now();
+    while (std::chrono::steady_clock::now() - t0 < std::chrono::seconds(20)) {
+      ssize_t n = ::recv(fd, buf.data(), buf.size(), 0);
+      if (n <= 0) break;
+      if (head.find("\r\n\r\n") == std::string::npos) {
+        head.append(buf.data(), std::size_t(n));
+        std::size_t end = head.find("\r\n\r\n");
+        if (end != std::string::npos) body += head.size() - (end + 4);
+      } else {
+        body += std::size_t(n);
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(stall && body > 0 ? 1500 : 8));
+    }
+    ::close(fd);
+    CHECK(status_line(head) == "HTTP/1.1 200 OK");
+    return body;
+  };
+  CHECK(download(false) == size);
+  CHECK(download(true) < size);  // cut off once nothing was taken for a whole period
   CHECK(h.curl("", "/") == "Hello, World!");
 }
 
