@@ -9061,6 +9061,76 @@ Chain<A, B> chain(A&& a, B&& b) {
 /* #include <type_traits> (already above) */
 /* #include <utility> (already above) */
 
+/* begin file src/tokio/io/detail/exclusive.hpp */
+// ExclusiveUse: one pending operation at a time on an object whose operations keep a view
+// of its own buffer between polls (BufReader, BufWriter, a Framed sink). Rust's `&mut self`
+// makes a second one impossible to write; in C++ `join(w.write_all(a), w.flush())` compiles,
+// and the second operation would move or refill the bytes under the first one's write or
+// read in flight (wrong bytes sent, buffered bytes lost). An operation claims the object at
+// each poll and lets go when it completes or is destroyed; a different operation polled in
+// between throws std::logic_error naming the object, which the awaiting code receives.
+//
+// Not synchronized: such an object is used from one task at a time anyway (its operations
+// are not thread-safe); a claim costs a load and a store per poll.
+
+namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
+
+[[noreturn]] void throw_concurrent_use(const char* what);
+
+class ExclusiveUse {
+ public:
+  ExclusiveUse() noexcept = default;
+  // A moved object has no pending operation (moving one with an operation pending is
+  // already an error: the operation points at the old object).
+  ExclusiveUse(ExclusiveUse&&) noexcept {}
+  ExclusiveUse& operator=(ExclusiveUse&&) noexcept {
+    holder_ = nullptr;
+    return *this;
+  }
+
+  // `what` names the object's type in the error ("io::BufWriter").
+  void claim(const void* op, const char* what) {
+    if (holder_ != nullptr && holder_ != op) throw_concurrent_use(what);
+    holder_ = op;
+  }
+  void release(const void* op) noexcept {
+    if (holder_ == op) holder_ = nullptr;
+  }
+
+ private:
+  const void* holder_ = nullptr;
+};
+
+// An operation's side of it: poll() claims around each poll of `step`, keeps the claim
+// while the step is pending and lets go once it is ready (any result: `step` returns a
+// Poll, or a bool "done") or when the operation is destroyed. A copy holds nothing.
+class ExclusiveClaim {
+ public:
+  ExclusiveClaim() noexcept = default;
+  ExclusiveClaim(const ExclusiveClaim&) noexcept {}
+  ExclusiveClaim& operator=(const ExclusiveClaim&) = delete;
+  ~ExclusiveClaim() {
+    if (held_) held_->release(this);
+  }
+
+  template <class Step>
+  auto poll(ExclusiveUse& use, const char* what, Step&& step) {
+    use.claim(this, what);
+    held_ = &use;
+    auto r = step();
+    if (r) {
+      use.release(this);
+      held_ = nullptr;
+    }
+    return r;
+  }
+
+ private:
+  ExclusiveUse* held_ = nullptr;  // the object claimed while pending, else null
+};
+
+}  // namespace tokio::detail
+/* end file src/tokio/io/detail/exclusive.hpp */
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::io {
 
@@ -9162,13 +9232,19 @@ class BufReader : public Ext<BufReader<R>> {
   std::size_t cap_;
   std::size_t pos_ = 0;
   std::size_t filled_ = 0;
+  detail::ExclusiveUse use_;  // one pending read / fill_buf at a time
 
   struct ReadStep {
     BufReader* b;
     std::span<std::byte> buf;
     InnerRead op{};
 
+    detail::ExclusiveClaim claim{};
+
     detail::Poll<Result<std::size_t>> poll(task::Context& cx) {
+      return claim.poll(b->use_, "io::BufReader", [&] { return poll_claimed(cx); });
+    }
+    detail::Poll<Result<std::size_t>> poll_claimed(task::Context& cx) {
       if (buf.empty()) return std::size_t{0};
       if (b->pos_ < b->filled_) return b->copy_out(buf);
       if (buf.size() >= b->cap_) {  // large read, empty buffer: skip the copy
@@ -9183,7 +9259,12 @@ class BufReader : public Ext<BufReader<R>> {
     BufReader* b;
     InnerRead op{};
 
+    detail::ExclusiveClaim claim{};
+
     detail::Poll<Result<std::span<const std::byte>>> poll(task::Context& cx) {
+      return claim.poll(b->use_, "io::BufReader", [&] { return poll_claimed(cx); });
+    }
+    detail::Poll<Result<std::span<const std::byte>>> poll_claimed(task::Context& cx) {
       if (b->pos_ < b->filled_) return b->buffer();
       return detail::map_ok(b->poll_refill(cx, op), [&] { return b->buffer(); });
     }
@@ -9312,6 +9393,7 @@ class BufWriter : public Ext<BufWriter<W>> {
   std::size_t cap_;
   std::size_t head_ = 0;  // buf_[head_, len_) is buffered, not yet written
   std::size_t len_ = 0;
+  detail::ExclusiveUse use_;  // one pending write / flush / shutdown at a time
 
   // write and write_vectored: when the data does not fit beside what is buffered, the
   // buffer is written out first; then data smaller than the buffer is buffered, larger
@@ -9325,7 +9407,12 @@ class BufWriter : public Ext<BufWriter<W>> {
     InnerWrite flush_op{};
     detail::ChildOp<Direct> op{};
 
+    detail::ExclusiveClaim claim{};
+
     detail::Poll<Result<std::size_t>> poll(task::Context& cx) {
+      return claim.poll(b->use_, "io::BufWriter", [&] { return poll_claimed(cx); });
+    }
+    detail::Poll<Result<std::size_t>> poll_claimed(task::Context& cx) {
       std::size_t total = total_size(bufs);
       if (!direct) {
         if (b->buffered() + total > b->cap_) {
@@ -9364,7 +9451,12 @@ class BufWriter : public Ext<BufWriter<W>> {
     InnerWrite op{};
     detail::ChildOp<Last> last{};
 
+    detail::ExclusiveClaim claim{};
+
     detail::Poll<Result<void>> poll(task::Context& cx) {
+      return claim.poll(b->use_, "io::BufWriter", [&] { return poll_claimed(cx); });
+    }
+    detail::Poll<Result<void>> poll_claimed(task::Context& cx) {
       if (!last.live()) {
         auto d = b->poll_flush_buf(cx, op);
         if (!d || !*d) return d;
@@ -21419,11 +21511,12 @@ concept Encoder = requires(E& e, Item&& item, BytesMut& dst) {
 
 /* #include <cstddef> (already above) */
 /* #include <optional> (already above) */
-/* #include <stdexcept> (already above) */
 /* #include <system_error> (already above) */
 /* #include <type_traits> (already above) */
 /* #include <utility> (already above) */
 
+#endif // TOKIO_HAS_CODEC
+#if TOKIO_HAS_CODEC
 #endif // TOKIO_HAS_CODEC
 #if TOKIO_HAS_CODEC
 #endif // TOKIO_HAS_CODEC
@@ -21565,19 +21658,16 @@ class FramedWriteApi;
 // that write completes or is cancelled: once the back-pressure flush has started it runs to
 // the end (a partial write can take the buffer below the boundary, and encoding then would
 // reallocate or compact the bytes under the write still in flight), and only one sink
-// operation may use the buffer at a time (FramedWriteApi::claim_writer).
+// operation may use the buffer at a time (detail::ExclusiveUse).
 template <class F, class Item, bool Flush>
 class FramedSendOp : public CompositeLeaf<FramedSendOp<F, Item, Flush>> {
  public:
   template <class U>
   FramedSendOp(F& f, U&& item) : f_(&f), item_(std::forward<U>(item)) {}
-  ~FramedSendOp() { f_->release_writer(this); }
 
   bool step(task::Context& cx) {
-    f_->claim_writer(this);
-    bool done = step_claimed(cx);
-    if (done) f_->release_writer(this);
-    return done;
+    return claim_.poll(f_->sink_use(), "FramedWrite / Framed sink",
+                       [&] { return step_claimed(cx); });
   }
   io::Result<void> await_resume() {
     this->check();
@@ -21614,6 +21704,7 @@ class FramedSendOp : public CompositeLeaf<FramedSendOp<F, Item, Flush>> {
   int phase_ = 0;          // 0: waiting for room, then encoding; 1: encoded (flushing for send)
   bool draining_ = false;  // the back-pressure flush started: finish it before encoding
   std::error_code err_;
+  ExclusiveClaim claim_;
   FlushDriver<std::remove_reference_t<decltype(std::declval<F&>().get_mut())>> fl_;
 };
 
@@ -21624,12 +21715,9 @@ class FramedFlushOp : public CompositeLeaf<FramedFlushOp<F, Shutdown>> {
 
  public:
   explicit FramedFlushOp(F& f) noexcept : f_(&f) {}
-  ~FramedFlushOp() { f_->release_writer(this); }
   bool step(task::Context& cx) {
-    f_->claim_writer(this);
-    bool done = step_claimed(cx);
-    if (done) f_->release_writer(this);
-    return done;
+    return claim_.poll(f_->sink_use(), "FramedWrite / Framed sink",
+                       [&] { return step_claimed(cx); });
   }
   io::Result<void> await_resume() {
     this->check();
@@ -21656,6 +21744,7 @@ class FramedFlushOp : public CompositeLeaf<FramedFlushOp<F, Shutdown>> {
   F* f_;
   bool flushed_ = false;
   std::error_code err_;
+  ExclusiveClaim claim_;
   FlushDriver<W> fl_;
   ChildOp<shutdown_op_t<W>> sop_;
 };
@@ -21710,22 +21799,10 @@ class FramedWriteApi {
   std::size_t backpressure_boundary() const noexcept { return hwm_; }
   void set_backpressure_boundary(std::size_t n) noexcept { hwm_ = n; }
 
-  // The feed / send / flush / close operation using the write buffer: one at a time (what
-  // Rust's `&mut self` guarantees); a second one polled while the first is pending would
-  // change the buffer under the first one's write. Ops call these (friends would need
-  // every op template named here).
-  void claim_writer(const void* op) {
-    if (writer_ != nullptr && writer_ != op) {
-      throw std::logic_error(
-          "tokio::codec: a feed/send/flush/close was started on a FramedWrite or Framed "
-          "while another one on it is still pending (as in a join of two sends); await "
-          "them one after the other");
-    }
-    writer_ = op;
-  }
-  void release_writer(const void* op) noexcept {
-    if (writer_ == op) writer_ = nullptr;
-  }
+  // The feed / send / flush / close operation using the write buffer: one at a time (a
+  // second one polled while the first is pending would change the buffer under the first
+  // one's write). The operations claim it (detail::ExclusiveUse).
+  ExclusiveUse& sink_use() noexcept { return use_; }
 
  protected:
   FramedWriteApi() : wbuf_(codec::BytesMut::with_capacity(kFramedInitialCapacity)) {}
@@ -21742,8 +21819,8 @@ class FramedWriteApi {
 
   codec::BytesMut wbuf_;
   std::size_t hwm_ = kFramedBackpressure;
-  FlushDriver<W> flusher_;        // poll_flush's write in progress
-  const void* writer_ = nullptr;  // claim_writer's holder
+  FlushDriver<W> flusher_;  // poll_flush's write in progress
+  ExclusiveUse use_;
 };
 
 }  // namespace tokio::detail
@@ -30966,7 +31043,10 @@ std::pair<ReadHalf<SimplexStream>, WriteHalf<SimplexStream>> simplex(std::size_t
 }  // namespace tokio::io
 /* end file src/tokio/io/duplex.cpp */
 /* begin file src/tokio/io/error.cpp */
-// io::Errc's error category.
+// io::Errc's error category, and the misuse error of detail::ExclusiveUse.
+/* #include <stdexcept> (already above) */
+/* #include <string> (already above) */
+
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::io {
 
@@ -30990,6 +31070,17 @@ const std::error_category& io_category() noexcept {
 }
 
 }  // namespace tokio::io
+
+namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
+
+void throw_concurrent_use(const char* what) {
+  throw std::logic_error(std::string("tokio: a second operation was started on one ") + what +
+                         " while another one on it is still pending (as in a join or select of "
+                         "two of its reads or writes); they share its buffer: await them one "
+                         "after the other");
+}
+
+}  // namespace tokio::detail
 /* end file src/tokio/io/error.cpp */
 /* begin file src/tokio/io/interest.cpp */
 // Interest and Ready as text (interest.hpp).

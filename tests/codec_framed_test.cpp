@@ -211,7 +211,7 @@ TEST_CASE("FramedWrite: two sends pending at once on one sink is refused with a 
     try {
       (void)co_await tokio::join(fw.send(std::string(100, 'a')), fw.send(std::string(5, 'b')));
     } catch (const std::logic_error& e) {
-      threw = std::string(e.what()).find("one after the other") != std::string::npos;
+      threw = std::string(e.what()).find("await them one after the other") != std::string::npos;
     }
     CHECK(threw);
     // The sink is usable again afterwards: the first send's line went out whole.

@@ -312,7 +312,10 @@ TEST_CASE("mini_redis: a channel is dropped with its last subscriber (unsubscrib
   CHECK(r.cli("publish r1c0 x") == "0\n");
   const long after = rss_kib(pid);
   INFO("rss before " << before << " KiB, after " << after << " KiB");
-  CHECK(after - before < 40 * 1024);
+  // (Under a sanitizer the server's RSS keeps freed memory in quarantine: not a measure.)
+  if (!test::kSanitized) {
+    CHECK(after - before < 40 * 1024);
+  }
 }
 
 TEST_CASE(
@@ -346,7 +349,9 @@ TEST_CASE(
   pub.send(resp_cmd({"PUBLISH", "big", "x"}));
   CHECK(pub.until("\r\n") == ":1\r\n");
   INFO("rss " << rss_kib(pid) << " KiB");
-  CHECK(rss_kib(pid) < 200 * 1024);
+  if (!test::kSanitized) {  // (see the case above)
+    CHECK(rss_kib(pid) < 200 * 1024);
+  }
   reader.stop();
 }
 

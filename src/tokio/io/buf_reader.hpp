@@ -25,6 +25,7 @@
 #include "tokio/core/result.hpp"
 #include "tokio/io/async_io.hpp"
 #include "tokio/io/detail/child_op.hpp"
+#include "tokio/io/detail/exclusive.hpp"
 #include "tokio/io/read_ext.hpp"
 #include "tokio/io/seek.hpp"
 #include "tokio/io/ext.hpp"
@@ -129,13 +130,19 @@ class BufReader : public Ext<BufReader<R>> {
   std::size_t cap_;
   std::size_t pos_ = 0;
   std::size_t filled_ = 0;
+  detail::ExclusiveUse use_;  // one pending read / fill_buf at a time
 
   struct ReadStep {
     BufReader* b;
     std::span<std::byte> buf;
     InnerRead op{};
 
+    detail::ExclusiveClaim claim{};
+
     detail::Poll<Result<std::size_t>> poll(task::Context& cx) {
+      return claim.poll(b->use_, "io::BufReader", [&] { return poll_claimed(cx); });
+    }
+    detail::Poll<Result<std::size_t>> poll_claimed(task::Context& cx) {
       if (buf.empty()) return std::size_t{0};
       if (b->pos_ < b->filled_) return b->copy_out(buf);
       if (buf.size() >= b->cap_) {  // large read, empty buffer: skip the copy
@@ -150,7 +157,12 @@ class BufReader : public Ext<BufReader<R>> {
     BufReader* b;
     InnerRead op{};
 
+    detail::ExclusiveClaim claim{};
+
     detail::Poll<Result<std::span<const std::byte>>> poll(task::Context& cx) {
+      return claim.poll(b->use_, "io::BufReader", [&] { return poll_claimed(cx); });
+    }
+    detail::Poll<Result<std::span<const std::byte>>> poll_claimed(task::Context& cx) {
       if (b->pos_ < b->filled_) return b->buffer();
       return detail::map_ok(b->poll_refill(cx, op), [&] { return b->buffer(); });
     }

@@ -29,6 +29,7 @@
 #include "tokio/io/async_io.hpp"
 #include "tokio/io/buf_reader.hpp"
 #include "tokio/io/detail/child_op.hpp"
+#include "tokio/io/detail/exclusive.hpp"
 #include "tokio/io/error.hpp"
 #include "tokio/io/read_ext.hpp"
 #include "tokio/io/write_ext.hpp"
@@ -123,6 +124,7 @@ class BufWriter : public Ext<BufWriter<W>> {
   std::size_t cap_;
   std::size_t head_ = 0;  // buf_[head_, len_) is buffered, not yet written
   std::size_t len_ = 0;
+  detail::ExclusiveUse use_;  // one pending write / flush / shutdown at a time
 
   // write and write_vectored: when the data does not fit beside what is buffered, the
   // buffer is written out first; then data smaller than the buffer is buffered, larger
@@ -136,7 +138,12 @@ class BufWriter : public Ext<BufWriter<W>> {
     InnerWrite flush_op{};
     detail::ChildOp<Direct> op{};
 
+    detail::ExclusiveClaim claim{};
+
     detail::Poll<Result<std::size_t>> poll(task::Context& cx) {
+      return claim.poll(b->use_, "io::BufWriter", [&] { return poll_claimed(cx); });
+    }
+    detail::Poll<Result<std::size_t>> poll_claimed(task::Context& cx) {
       std::size_t total = total_size(bufs);
       if (!direct) {
         if (b->buffered() + total > b->cap_) {
@@ -175,7 +182,12 @@ class BufWriter : public Ext<BufWriter<W>> {
     InnerWrite op{};
     detail::ChildOp<Last> last{};
 
+    detail::ExclusiveClaim claim{};
+
     detail::Poll<Result<void>> poll(task::Context& cx) {
+      return claim.poll(b->use_, "io::BufWriter", [&] { return poll_claimed(cx); });
+    }
+    detail::Poll<Result<void>> poll_claimed(task::Context& cx) {
       if (!last.live()) {
         auto d = b->poll_flush_buf(cx, op);
         if (!d || !*d) return d;

@@ -1,4 +1,8 @@
-// io::Errc's error category.
+// io::Errc's error category, and the misuse error of detail::ExclusiveUse.
+#include <stdexcept>
+#include <string>
+
+#include "tokio/io/detail/exclusive.hpp"
 #include "tokio/io/error.hpp"
 
 namespace tokio::io {
@@ -23,3 +27,14 @@ const std::error_category& io_category() noexcept {
 }
 
 }  // namespace tokio::io
+
+namespace tokio::detail {
+
+void throw_concurrent_use(const char* what) {
+  throw std::logic_error(std::string("tokio: a second operation was started on one ") + what +
+                         " while another one on it is still pending (as in a join or select of "
+                         "two of its reads or writes); they share its buffer: await them one "
+                         "after the other");
+}
+
+}  // namespace tokio::detail

@@ -18,7 +18,6 @@
 
 #include <cstddef>
 #include <optional>
-#include <stdexcept>
 #include <system_error>
 #include <type_traits>
 #include <utility>
@@ -29,6 +28,7 @@
 #include "tokio/core/result.hpp"
 #include "tokio/io/async_io.hpp"
 #include "tokio/io/detail/child_op.hpp"
+#include "tokio/io/detail/exclusive.hpp"
 #include "tokio/io/error.hpp"
 #include "tokio/io/read_ext.hpp"
 
@@ -162,19 +162,16 @@ class FramedWriteApi;
 // that write completes or is cancelled: once the back-pressure flush has started it runs to
 // the end (a partial write can take the buffer below the boundary, and encoding then would
 // reallocate or compact the bytes under the write still in flight), and only one sink
-// operation may use the buffer at a time (FramedWriteApi::claim_writer).
+// operation may use the buffer at a time (detail::ExclusiveUse).
 template <class F, class Item, bool Flush>
 class FramedSendOp : public CompositeLeaf<FramedSendOp<F, Item, Flush>> {
  public:
   template <class U>
   FramedSendOp(F& f, U&& item) : f_(&f), item_(std::forward<U>(item)) {}
-  ~FramedSendOp() { f_->release_writer(this); }
 
   bool step(task::Context& cx) {
-    f_->claim_writer(this);
-    bool done = step_claimed(cx);
-    if (done) f_->release_writer(this);
-    return done;
+    return claim_.poll(f_->sink_use(), "FramedWrite / Framed sink",
+                       [&] { return step_claimed(cx); });
   }
   io::Result<void> await_resume() {
     this->check();
@@ -211,6 +208,7 @@ class FramedSendOp : public CompositeLeaf<FramedSendOp<F, Item, Flush>> {
   int phase_ = 0;          // 0: waiting for room, then encoding; 1: encoded (flushing for send)
   bool draining_ = false;  // the back-pressure flush started: finish it before encoding
   std::error_code err_;
+  ExclusiveClaim claim_;
   FlushDriver<std::remove_reference_t<decltype(std::declval<F&>().get_mut())>> fl_;
 };
 
@@ -221,12 +219,9 @@ class FramedFlushOp : public CompositeLeaf<FramedFlushOp<F, Shutdown>> {
 
  public:
   explicit FramedFlushOp(F& f) noexcept : f_(&f) {}
-  ~FramedFlushOp() { f_->release_writer(this); }
   bool step(task::Context& cx) {
-    f_->claim_writer(this);
-    bool done = step_claimed(cx);
-    if (done) f_->release_writer(this);
-    return done;
+    return claim_.poll(f_->sink_use(), "FramedWrite / Framed sink",
+                       [&] { return step_claimed(cx); });
   }
   io::Result<void> await_resume() {
     this->check();
@@ -253,6 +248,7 @@ class FramedFlushOp : public CompositeLeaf<FramedFlushOp<F, Shutdown>> {
   F* f_;
   bool flushed_ = false;
   std::error_code err_;
+  ExclusiveClaim claim_;
   FlushDriver<W> fl_;
   ChildOp<shutdown_op_t<W>> sop_;
 };
@@ -307,22 +303,10 @@ class FramedWriteApi {
   std::size_t backpressure_boundary() const noexcept { return hwm_; }
   void set_backpressure_boundary(std::size_t n) noexcept { hwm_ = n; }
 
-  // The feed / send / flush / close operation using the write buffer: one at a time (what
-  // Rust's `&mut self` guarantees); a second one polled while the first is pending would
-  // change the buffer under the first one's write. Ops call these (friends would need
-  // every op template named here).
-  void claim_writer(const void* op) {
-    if (writer_ != nullptr && writer_ != op) {
-      throw std::logic_error(
-          "tokio::codec: a feed/send/flush/close was started on a FramedWrite or Framed "
-          "while another one on it is still pending (as in a join of two sends); await "
-          "them one after the other");
-    }
-    writer_ = op;
-  }
-  void release_writer(const void* op) noexcept {
-    if (writer_ == op) writer_ = nullptr;
-  }
+  // The feed / send / flush / close operation using the write buffer: one at a time (a
+  // second one polled while the first is pending would change the buffer under the first
+  // one's write). The operations claim it (detail::ExclusiveUse).
+  ExclusiveUse& sink_use() noexcept { return use_; }
 
  protected:
   FramedWriteApi() : wbuf_(codec::BytesMut::with_capacity(kFramedInitialCapacity)) {}
@@ -339,8 +323,8 @@ class FramedWriteApi {
 
   codec::BytesMut wbuf_;
   std::size_t hwm_ = kFramedBackpressure;
-  FlushDriver<W> flusher_;        // poll_flush's write in progress
-  const void* writer_ = nullptr;  // claim_writer's holder
+  FlushDriver<W> flusher_;  // poll_flush's write in progress
+  ExclusiveUse use_;
 };
 
 }  // namespace tokio::detail

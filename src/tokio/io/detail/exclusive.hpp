@@ -1,0 +1,69 @@
+#pragma once
+// ExclusiveUse: one pending operation at a time on an object whose operations keep a view
+// of its own buffer between polls (BufReader, BufWriter, a Framed sink). Rust's `&mut self`
+// makes a second one impossible to write; in C++ `join(w.write_all(a), w.flush())` compiles,
+// and the second operation would move or refill the bytes under the first one's write or
+// read in flight (wrong bytes sent, buffered bytes lost). An operation claims the object at
+// each poll and lets go when it completes or is destroyed; a different operation polled in
+// between throws std::logic_error naming the object, which the awaiting code receives.
+//
+// Not synchronized: such an object is used from one task at a time anyway (its operations
+// are not thread-safe); a claim costs a load and a store per poll.
+
+namespace tokio::detail {
+
+[[noreturn]] void throw_concurrent_use(const char* what);
+
+class ExclusiveUse {
+ public:
+  ExclusiveUse() noexcept = default;
+  // A moved object has no pending operation (moving one with an operation pending is
+  // already an error: the operation points at the old object).
+  ExclusiveUse(ExclusiveUse&&) noexcept {}
+  ExclusiveUse& operator=(ExclusiveUse&&) noexcept {
+    holder_ = nullptr;
+    return *this;
+  }
+
+  // `what` names the object's type in the error ("io::BufWriter").
+  void claim(const void* op, const char* what) {
+    if (holder_ != nullptr && holder_ != op) throw_concurrent_use(what);
+    holder_ = op;
+  }
+  void release(const void* op) noexcept {
+    if (holder_ == op) holder_ = nullptr;
+  }
+
+ private:
+  const void* holder_ = nullptr;
+};
+
+// An operation's side of it: poll() claims around each poll of `step`, keeps the claim
+// while the step is pending and lets go once it is ready (any result: `step` returns a
+// Poll, or a bool "done") or when the operation is destroyed. A copy holds nothing.
+class ExclusiveClaim {
+ public:
+  ExclusiveClaim() noexcept = default;
+  ExclusiveClaim(const ExclusiveClaim&) noexcept {}
+  ExclusiveClaim& operator=(const ExclusiveClaim&) = delete;
+  ~ExclusiveClaim() {
+    if (held_) held_->release(this);
+  }
+
+  template <class Step>
+  auto poll(ExclusiveUse& use, const char* what, Step&& step) {
+    use.claim(this, what);
+    held_ = &use;
+    auto r = step();
+    if (r) {
+      use.release(this);
+      held_ = nullptr;
+    }
+    return r;
+  }
+
+ private:
+  ExclusiveUse* held_ = nullptr;  // the object claimed while pending, else null
+};
+
+}  // namespace tokio::detail
