@@ -22241,10 +22241,9 @@ class BytesCodec {
 // have arrived, the length field is read; frame length = field + length_adjustment;
 // num_skip bytes (by default the offset and the field) are dropped from the front and the
 // next frame-length bytes are the frame (a BytesMut, cut off the read buffer without a
-// copy). A frame whose length field exceeds max_frame_length (the field as sent, before
-// length_adjustment, as in tokio-util) is the error codec::Errc::frame_too_large: its
-// bytes are skipped as they arrive (never buffered) and decoding goes on with the next
-// frame. A field + adjustment below zero or past SIZE_MAX, or a frame length of 0
+// copy). A frame longer than max_frame_length is the error codec::Errc::frame_too_large:
+// its bytes are skipped as they arrive (never buffered) and decoding goes on with the
+// next frame. A field + adjustment below zero or past SIZE_MAX, or a frame length of 0
 // with num_skip 0 (it would consume nothing, and repeat for ever), is
 // codec::Errc::invalid_frame_length, which a FramedRead reports and then ends (the input
 // cannot be resynchronised). A partial frame at the end of the input is
@@ -38650,11 +38649,9 @@ Result<std::optional<BytesMut>, std::error_code> LengthDelimitedCodec::decode(By
         }
         const std::optional<uint64_t> len = frame_len(buf.data());
         if (!len) return unexpected(make_error_code(Errc::invalid_frame_length));
-        // As tokio-util, the limit applies to the field as sent, before the adjustment.
-        const bool too_large = get_uint(buf.data() + b_.offset_, b_.width_, b_.big_) > b_.max_;
         buf.advance(num_skip());
         n_ = static_cast<std::size_t>(*len);
-        if (too_large) {
+        if (*len > b_.max_) {
           // Too large: drop its bytes as they come, never buffer them.
           state_ = State::Skip;
           std::size_t k = n_ < buf.len() ? n_ : buf.len();

@@ -68,11 +68,9 @@ Result<std::optional<BytesMut>, std::error_code> LengthDelimitedCodec::decode(By
         }
         const std::optional<uint64_t> len = frame_len(buf.data());
         if (!len) return unexpected(make_error_code(Errc::invalid_frame_length));
-        // As tokio-util, the limit applies to the field as sent, before the adjustment.
-        const bool too_large = get_uint(buf.data() + b_.offset_, b_.width_, b_.big_) > b_.max_;
         buf.advance(num_skip());
         n_ = static_cast<std::size_t>(*len);
-        if (too_large) {
+        if (*len > b_.max_) {
           // Too large: drop its bytes as they come, never buffer them.
           state_ = State::Skip;
           std::size_t k = n_ < buf.len() ? n_ : buf.len();

@@ -16,10 +16,9 @@
 // have arrived, the length field is read; frame length = field + length_adjustment;
 // num_skip bytes (by default the offset and the field) are dropped from the front and the
 // next frame-length bytes are the frame (a BytesMut, cut off the read buffer without a
-// copy). A frame whose length field exceeds max_frame_length (the field as sent, before
-// length_adjustment, as in tokio-util) is the error codec::Errc::frame_too_large: its
-// bytes are skipped as they arrive (never buffered) and decoding goes on with the next
-// frame. A field + adjustment below zero or past SIZE_MAX, or a frame length of 0
+// copy). A frame longer than max_frame_length is the error codec::Errc::frame_too_large:
+// its bytes are skipped as they arrive (never buffered) and decoding goes on with the
+// next frame. A field + adjustment below zero or past SIZE_MAX, or a frame length of 0
 // with num_skip 0 (it would consume nothing, and repeat for ever), is
 // codec::Errc::invalid_frame_length, which a FramedRead reports and then ends (the input
 // cannot be resynchronised). A partial frame at the end of the input is
