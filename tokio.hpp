@@ -21659,15 +21659,16 @@ class FramedWriteApi;
 // the end (a partial write can take the buffer below the boundary, and encoding then would
 // reallocate or compact the bytes under the write still in flight), and only one sink
 // operation may use the buffer at a time (detail::ExclusiveUse).
-template <class F, class Item, bool Flush>
-class FramedSendOp : public CompositeLeaf<FramedSendOp<F, Item, Flush>> {
+//
+// FramedSinkOp is what every sink operation shares: the claim around each poll, the error
+// and the result. Derived supplies step_claimed.
+template <class Derived, class F>
+class FramedSinkOp : public CompositeLeaf<Derived> {
  public:
-  template <class U>
-  FramedSendOp(F& f, U&& item) : f_(&f), item_(std::forward<U>(item)) {}
-
+  explicit FramedSinkOp(F& f) noexcept : f_(&f) {}
   bool step(task::Context& cx) {
     return claim_.poll(f_->sink_use(), "FramedWrite / Framed sink",
-                       [&] { return step_claimed(cx); });
+                       [&] { return static_cast<Derived*>(this)->step_claimed(cx); });
   }
   io::Result<void> await_resume() {
     this->check();
@@ -21675,7 +21676,26 @@ class FramedSendOp : public CompositeLeaf<FramedSendOp<F, Item, Flush>> {
     return {};
   }
 
+ protected:
+  F* f_;
+  std::error_code err_;
+
  private:
+  ExclusiveClaim claim_;
+};
+
+template <class F, class Item, bool Flush>
+class FramedSendOp : public FramedSinkOp<FramedSendOp<F, Item, Flush>, F> {
+  using Base = FramedSinkOp<FramedSendOp, F>;
+  using Base::err_;
+  using Base::f_;
+
+ public:
+  template <class U>
+  FramedSendOp(F& f, U&& item) : Base(f), item_(std::forward<U>(item)) {}
+
+ private:
+  friend Base;
   bool step_claimed(task::Context& cx) {
     // (write_buffer_mut cancels a poll_flush in progress: this op writes from now on.)
     codec::BytesMut& buf = f_->write_buffer_mut();
@@ -21699,33 +21719,25 @@ class FramedSendOp : public CompositeLeaf<FramedSendOp<F, Item, Flush>> {
     }
   }
 
-  F* f_;
   Item item_;
   int phase_ = 0;          // 0: waiting for room, then encoding; 1: encoded (flushing for send)
   bool draining_ = false;  // the back-pressure flush started: finish it before encoding
-  std::error_code err_;
-  ExclusiveClaim claim_;
   FlushDriver<std::remove_reference_t<decltype(std::declval<F&>().get_mut())>> fl_;
 };
 
 // flush (Shutdown = false) and close (Shutdown = true: flush, then shut the writer down).
 template <class F, bool Shutdown>
-class FramedFlushOp : public CompositeLeaf<FramedFlushOp<F, Shutdown>> {
+class FramedFlushOp : public FramedSinkOp<FramedFlushOp<F, Shutdown>, F> {
   using W = std::remove_reference_t<decltype(std::declval<F&>().get_mut())>;
+  using Base = FramedSinkOp<FramedFlushOp, F>;
+  using Base::err_;
+  using Base::f_;
 
  public:
-  explicit FramedFlushOp(F& f) noexcept : f_(&f) {}
-  bool step(task::Context& cx) {
-    return claim_.poll(f_->sink_use(), "FramedWrite / Framed sink",
-                       [&] { return step_claimed(cx); });
-  }
-  io::Result<void> await_resume() {
-    this->check();
-    if (err_) return unexpected(err_);
-    return {};
-  }
+  explicit FramedFlushOp(F& f) noexcept : Base(f) {}
 
  private:
+  friend Base;
   bool step_claimed(task::Context& cx) {
     if (!flushed_) {
       if (!fl_.poll(f_->get_mut(), f_->write_buffer_mut(), true, cx, err_)) return false;
@@ -21741,10 +21753,7 @@ class FramedFlushOp : public CompositeLeaf<FramedFlushOp<F, Shutdown>> {
     return true;
   }
 
-  F* f_;
   bool flushed_ = false;
-  std::error_code err_;
-  ExclusiveClaim claim_;
   FlushDriver<W> fl_;
   ChildOp<shutdown_op_t<W>> sop_;
 };
