@@ -288,34 +288,53 @@ TEST_CASE("http_server: a slow but steady download outlasts --timeout; a stalled
   Http h("--timeout 300");
   const std::size_t size = 16u << 20;  // well past what the sockets' buffers hold
   h.write_file("big.bin", std::string(size, 'b'));
-  // Reads 64 KiB every 8 ms (about 2 s in all, several --timeout periods), or stops after
-  // the head when `stall`; returns the body bytes received before the server closed.
+  // Reads 64 KiB every 8 ms (about 2 s in all, several --timeout periods); or, when
+  // `stall`, takes nothing for 1.5 s (five periods) after the head, then reads as fast as
+  // it can. Returns the body bytes received and whether the server closed (EOF or reset)
+  // before the client's own bound.
+  struct Got {
+    std::size_t body = 0;
+    bool closed = false;
+  };
   auto download = [&](bool stall) {
     int fd = nt::blocking_client(h.server.port);
     std::string req = "GET /static/big.bin HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n";
     REQUIRE(::send(fd, req.data(), req.size(), MSG_NOSIGNAL) == ssize_t(req.size()));
     std::string head;
-    std::size_t body = 0;
+    Got got;
+    bool stalled = false;
     std::vector<char> buf(64 * 1024);
     const auto t0 = std::chrono::steady_clock::now();
     while (std::chrono::steady_clock::now() - t0 < std::chrono::seconds(20)) {
       ssize_t n = ::recv(fd, buf.data(), buf.size(), 0);
-      if (n <= 0) break;
+      if (n <= 0) {
+        got.closed = true;
+        break;
+      }
       if (head.find("\r\n\r\n") == std::string::npos) {
         head.append(buf.data(), std::size_t(n));
         std::size_t end = head.find("\r\n\r\n");
-        if (end != std::string::npos) body += head.size() - (end + 4);
+        if (end != std::string::npos) got.body += head.size() - (end + 4);
       } else {
-        body += std::size_t(n);
+        got.body += std::size_t(n);
       }
-      std::this_thread::sleep_for(std::chrono::milliseconds(stall && body > 0 ? 1500 : 8));
+      if (!stall) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(8));
+      } else if (!stalled) {
+        stalled = true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+      }
     }
     ::close(fd);
     CHECK(status_line(head) == "HTTP/1.1 200 OK");
-    return body;
+    return got;
   };
-  CHECK(download(false) == size);
-  CHECK(download(true) < size);  // cut off once nothing was taken for a whole period
+  Got steady = download(false);
+  CHECK(steady.closed);
+  CHECK(steady.body == size);
+  Got stalled = download(true);
+  CHECK(stalled.closed);       // the server gave up on it...
+  CHECK(stalled.body < size);  // ...without sending the whole file
   CHECK(h.curl("", "/") == "Hello, World!");
 }
 
