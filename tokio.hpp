@@ -22250,9 +22250,11 @@ class BytesCodec {
 // have arrived, the length field is read; frame length = field + length_adjustment;
 // num_skip bytes (by default the offset and the field) are dropped from the front and the
 // next frame-length bytes are the frame (a BytesMut, cut off the read buffer without a
-// copy). A frame longer than max_frame_length is the error codec::Errc::frame_too_large:
-// its bytes are skipped as they arrive (never buffered) and decoding goes on with the
-// next frame. A field + adjustment below zero or past SIZE_MAX, or a frame length of 0
+// copy). A length field above max_frame_length (the field as sent, before the
+// adjustment, as tokio-util checks it) is the error codec::Errc::frame_too_large: the
+// frame's bytes are skipped as they arrive (never buffered) and decoding goes on with the
+// next frame. So with a positive adjustment a frame may hold up to max + adjustment bytes,
+// and with a negative one an encoded payload of up to max bytes can exceed it. A field + adjustment below zero or past SIZE_MAX, or a frame length of 0
 // with num_skip 0 (it would consume nothing, and repeat for ever), is
 // codec::Errc::invalid_frame_length, which a FramedRead reports and then ends (the input
 // cannot be resynchronised). A partial frame at the end of the input is
@@ -22260,7 +22262,8 @@ class BytesCodec {
 //
 // Encoding writes the length field (payload length - length_adjustment, in the field's
 // width and byte order: frame_too_large when it does not fit or the payload is longer
-// than max_frame_length) and the payload. As in tokio-util, it writes neither the bytes
+// than max_frame_length, which here, as in tokio-util, bounds the payload, not the field)
+// and the payload. As in tokio-util, it writes neither the bytes
 // before the field (length_field_offset) nor anything num_skip would drop.
 
 /* #include <cstddef> (already above) */
@@ -22364,9 +22367,11 @@ class LengthDelimitedCodec {
     return b_.skip_ && *b_.skip_ > h ? *b_.skip_ : h;
   }
   std::size_t num_skip() const noexcept { return b_.skip_ ? *b_.skip_ : b_.offset_ + b_.width_; }
-  // The frame length the header at `head` (head_len() bytes) announces; nullopt when it
-  // is invalid (Errc::invalid_frame_length).
-  std::optional<uint64_t> frame_len(const std::byte* head) const noexcept;
+  // The length field of the header at `head` (head_len() bytes).
+  uint64_t field_at(const std::byte* head) const noexcept;
+  // The frame length a length field announces; nullopt when it is invalid
+  // (Errc::invalid_frame_length).
+  std::optional<uint64_t> frame_len(uint64_t field) const noexcept;
 
   enum class State { Head, Data, Skip };
   Builder b_;
@@ -38610,8 +38615,11 @@ LengthDelimitedCodec LengthDelimitedCodec::Builder::new_codec() const {
   return c;
 }
 
-std::optional<uint64_t> LengthDelimitedCodec::frame_len(const std::byte* head) const noexcept {
-  const uint64_t field = get_uint(head + b_.offset_, b_.width_, b_.big_);
+uint64_t LengthDelimitedCodec::field_at(const std::byte* head) const noexcept {
+  return get_uint(head + b_.offset_, b_.width_, b_.big_);
+}
+
+std::optional<uint64_t> LengthDelimitedCodec::frame_len(uint64_t field) const noexcept {
   // frame length = field + adjustment, in range [0, SIZE_MAX].
   uint64_t len;
   if (b_.adjust_ < 0) {
@@ -38637,7 +38645,8 @@ Result<std::optional<BytesMut>, std::error_code> LengthDelimitedCodec::decode(By
   for (;;) {
     switch (state_) {
       case State::Skip: {
-        if (n_ < buf.len() && buf.len() - n_ >= head_len() && !frame_len(buf.data() + n_)) {
+        if (n_ < buf.len() && buf.len() - n_ >= head_len() &&
+            !frame_len(field_at(buf.data() + n_))) {
           // The oversized frame ends here and an invalid header follows: report it before
           // consuming anything, so that a FramedRead (which goes on after an error that
           // consumed input) reports it once and ends.
@@ -38656,11 +38665,14 @@ Result<std::optional<BytesMut>, std::error_code> LengthDelimitedCodec::decode(By
           buf.reserve(head - buf.len());
           return std::optional<BytesMut>();
         }
-        const std::optional<uint64_t> len = frame_len(buf.data());
+        const uint64_t field = field_at(buf.data());
+        const std::optional<uint64_t> len = frame_len(field);
         if (!len) return unexpected(make_error_code(Errc::invalid_frame_length));
         buf.advance(num_skip());
         n_ = static_cast<std::size_t>(*len);
-        if (*len > b_.max_) {
+        // As tokio-util: max_frame_length bounds the field as sent, before the adjustment
+        // (so with a positive adjustment a frame may hold up to max + adjustment bytes).
+        if (field > b_.max_) {
           // Too large: drop its bytes as they come, never buffer them.
           state_ = State::Skip;
           std::size_t k = n_ < buf.len() ? n_ : buf.len();

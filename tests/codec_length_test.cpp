@@ -66,7 +66,7 @@ std::optional<WireFrame> make_frame(const Params& p, Rng& r) {
   WireFrame f;
   f.wire = h + t;
   f.frame = f.wire.substr(p.num_skip());
-  f.too_large = n > p.max;
+  f.too_large = static_cast<uint64_t>(field) > p.max;  // the field as sent, as tokio-util
   return f;
 }
 
@@ -232,6 +232,53 @@ TEST_CASE(
                   std::invalid_argument);
   LengthDelimitedCodec def;
   CHECK(def.max_frame_length() == 8u * 1024 * 1024);
+}
+
+TEST_CASE(
+    "LengthDelimitedCodec: max_frame_length bounds the length field as sent, before the "
+    "adjustment, as in tokio-util; encode bounds the payload") {
+  // The field excludes a 3-byte trailer the frame carries: a field of 8 (frame of 11
+  // bytes) is within max 8, a field of 9 is not.
+  auto plus = LengthDelimitedCodec::builder().length_adjustment(3).max_frame_length(8).new_codec();
+  BytesMut in;
+  in.put(
+      std::string_view("\0\0\0\x08"
+                       "abcdefghijk"
+                       "\0\0\0\x09"
+                       "abcdefghijkl"
+                       "\0\0\0\x00"
+                       "xyz",
+                       4 + 11 + 4 + 12 + 4 + 3));
+  auto a = plus.decode(in);
+  REQUIRE((a && *a));
+  CHECK((*a)->to_string() == "abcdefghijk");
+  auto b = plus.decode(in);
+  REQUIRE(!b);
+  CHECK(b.error() == codec::Errc::frame_too_large);  // its 12 bytes skipped
+  auto c = plus.decode(in);
+  REQUIRE((c && *c));
+  CHECK((*c)->to_string() == "xyz");
+  // The field counts the 4-byte header: max 8 admits a field of 8 (4 payload bytes);
+  // encode checks the payload (6 <= 8) and writes a field of 10, which decode refuses,
+  // exactly as tokio-util's pair does.
+  auto hdr = LengthDelimitedCodec::builder().length_adjustment(-4).max_frame_length(8).new_codec();
+  BytesMut wire;
+  REQUIRE(hdr.encode("abcd", wire).has_value());
+  REQUIRE(hdr.encode("abcdef", wire).has_value());
+  CHECK(wire.to_string() == std::string("\0\0\0\x08"
+                                        "abcd"
+                                        "\0\0\0\x0a"
+                                        "abcdef",
+                                        4 + 4 + 4 + 6));
+  CHECK(hdr.encode("abcdefghi", wire).error() == codec::Errc::frame_too_large);  // 9 > 8
+  auto d = LengthDelimitedCodec::builder().length_adjustment(-4).max_frame_length(8).new_codec();
+  auto e = d.decode(wire);
+  REQUIRE((e && *e));
+  CHECK((*e)->to_string() == "abcd");
+  auto f = d.decode(wire);
+  REQUIRE(!f);
+  CHECK(f.error() == codec::Errc::frame_too_large);
+  CHECK(wire.is_empty());
 }
 
 TEST_CASE(

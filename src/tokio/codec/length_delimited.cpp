@@ -20,8 +20,11 @@ LengthDelimitedCodec LengthDelimitedCodec::Builder::new_codec() const {
   return c;
 }
 
-std::optional<uint64_t> LengthDelimitedCodec::frame_len(const std::byte* head) const noexcept {
-  const uint64_t field = get_uint(head + b_.offset_, b_.width_, b_.big_);
+uint64_t LengthDelimitedCodec::field_at(const std::byte* head) const noexcept {
+  return get_uint(head + b_.offset_, b_.width_, b_.big_);
+}
+
+std::optional<uint64_t> LengthDelimitedCodec::frame_len(uint64_t field) const noexcept {
   // frame length = field + adjustment, in range [0, SIZE_MAX].
   uint64_t len;
   if (b_.adjust_ < 0) {
@@ -47,7 +50,8 @@ Result<std::optional<BytesMut>, std::error_code> LengthDelimitedCodec::decode(By
   for (;;) {
     switch (state_) {
       case State::Skip: {
-        if (n_ < buf.len() && buf.len() - n_ >= head_len() && !frame_len(buf.data() + n_)) {
+        if (n_ < buf.len() && buf.len() - n_ >= head_len() &&
+            !frame_len(field_at(buf.data() + n_))) {
           // The oversized frame ends here and an invalid header follows: report it before
           // consuming anything, so that a FramedRead (which goes on after an error that
           // consumed input) reports it once and ends.
@@ -66,11 +70,14 @@ Result<std::optional<BytesMut>, std::error_code> LengthDelimitedCodec::decode(By
           buf.reserve(head - buf.len());
           return std::optional<BytesMut>();
         }
-        const std::optional<uint64_t> len = frame_len(buf.data());
+        const uint64_t field = field_at(buf.data());
+        const std::optional<uint64_t> len = frame_len(field);
         if (!len) return unexpected(make_error_code(Errc::invalid_frame_length));
         buf.advance(num_skip());
         n_ = static_cast<std::size_t>(*len);
-        if (*len > b_.max_) {
+        // As tokio-util: max_frame_length bounds the field as sent, before the adjustment
+        // (so with a positive adjustment a frame may hold up to max + adjustment bytes).
+        if (field > b_.max_) {
           // Too large: drop its bytes as they come, never buffer them.
           state_ = State::Skip;
           std::size_t k = n_ < buf.len() ? n_ : buf.len();
