@@ -9073,6 +9073,8 @@ Chain<A, B> chain(A&& a, B&& b) {
 // Not synchronized: such an object is used from one task at a time anyway (its operations
 // are not thread-safe); a claim costs a load and a store per poll.
 
+/* #include <type_traits> (already above) */
+
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
 [[noreturn]] void throw_concurrent_use(const char* what);
@@ -9129,6 +9131,22 @@ class ExclusiveClaim {
   ExclusiveUse* held_ = nullptr;  // the object claimed while pending, else null
 };
 
+// The state of an operation on such an object (the steps of BufReader's and BufWriter's
+// operations, as a base): poll() claims `b->use_` around Derived::poll_claimed. Derived
+// holds `b`, a pointer to the object, whose class names itself in kTypeName and befriends
+// this template.
+template <class Derived>
+struct ClaimedStep {
+  ExclusiveClaim claim{};
+
+  template <class Cx>
+  auto poll(Cx& cx) {
+    auto& self = static_cast<Derived&>(*this);
+    using Owner = std::remove_pointer_t<decltype(self.b)>;
+    return claim.poll(self.b->use_, Owner::kTypeName, [&] { return self.poll_claimed(cx); });
+  }
+};
+
 }  // namespace tokio::detail
 /* end file src/tokio/io/detail/exclusive.hpp */
 
@@ -9173,8 +9191,8 @@ class BufReader : public Ext<BufReader<R>> {
   using ReadOp = detail::AdaptorOp<ReadStep>;
   using FillBufOp = detail::AdaptorOp<FillBufStep>;
 
-  ReadOp read(io::MutableBuffer buf) noexcept { return {{this, buf}}; }
-  FillBufOp fill_buf() noexcept { return {{this}}; }
+  ReadOp read(io::MutableBuffer buf) noexcept { return {{{}, this, buf}}; }
+  FillBufOp fill_buf() noexcept { return {{{}, this}}; }
   // Marks n buffered bytes as used (clamped to what is buffered).
   void consume(std::size_t n) noexcept { pos_ = (n < filled_ - pos_) ? pos_ + n : filled_; }
 
@@ -9234,16 +9252,15 @@ class BufReader : public Ext<BufReader<R>> {
   std::size_t filled_ = 0;
   detail::ExclusiveUse use_;  // one pending read / fill_buf at a time
 
-  struct ReadStep {
+  static constexpr const char* kTypeName = "io::BufReader";
+  template <class>
+  friend struct detail::ClaimedStep;
+
+  struct ReadStep : detail::ClaimedStep<ReadStep> {
     BufReader* b;
     std::span<std::byte> buf;
     InnerRead op{};
 
-    detail::ExclusiveClaim claim{};
-
-    detail::Poll<Result<std::size_t>> poll(task::Context& cx) {
-      return claim.poll(b->use_, "io::BufReader", [&] { return poll_claimed(cx); });
-    }
     detail::Poll<Result<std::size_t>> poll_claimed(task::Context& cx) {
       if (buf.empty()) return std::size_t{0};
       if (b->pos_ < b->filled_) return b->copy_out(buf);
@@ -9255,15 +9272,10 @@ class BufReader : public Ext<BufReader<R>> {
       return detail::map_ok(b->poll_refill(cx, op), [&] { return b->copy_out(buf); });
     }
   };
-  struct FillBufStep {
+  struct FillBufStep : detail::ClaimedStep<FillBufStep> {
     BufReader* b;
     InnerRead op{};
 
-    detail::ExclusiveClaim claim{};
-
-    detail::Poll<Result<std::span<const std::byte>>> poll(task::Context& cx) {
-      return claim.poll(b->use_, "io::BufReader", [&] { return poll_claimed(cx); });
-    }
     detail::Poll<Result<std::span<const std::byte>>> poll_claimed(task::Context& cx) {
       if (b->pos_ < b->filled_) return b->buffer();
       return detail::map_ok(b->poll_refill(cx, op), [&] { return b->buffer(); });
@@ -9344,12 +9356,14 @@ class BufWriter : public Ext<BufWriter<W>> {
   template <bool Shutdown>
   using FlushOp = detail::AdaptorOp<FlushStep<Shutdown>>;
 
-  WriteOp write(io::ConstBuffer buf) noexcept { return {{this, buf}}; }
-  WriteVectoredOp write_vectored(std::span<const IoSlice> bufs) noexcept { return {{this, bufs}}; }
+  WriteOp write(io::ConstBuffer buf) noexcept { return {{{}, this, buf}}; }
+  WriteVectoredOp write_vectored(std::span<const IoSlice> bufs) noexcept {
+    return {{{}, this, bufs}};
+  }
   // Writes the buffer out, then flushes the inner writer.
-  FlushOp<false> flush() noexcept { return {{this}}; }
+  FlushOp<false> flush() noexcept { return {{{}, this}}; }
   // Writes the buffer out, then shuts the inner writer down.
-  FlushOp<true> shutdown() noexcept { return {{this}}; }
+  FlushOp<true> shutdown() noexcept { return {{{}, this}}; }
 
   // io::AsyncSeek over a seekable stream: writes the buffer out (and flushes), then seeks,
   // as Tokio's BufWriter does. Not cancel-safe.
@@ -9399,19 +9413,18 @@ class BufWriter : public Ext<BufWriter<W>> {
   // buffer is written out first; then data smaller than the buffer is buffered, larger
   // data goes straight to the inner writer (vectored when it supports it, else its first
   // non-empty slice).
+  static constexpr const char* kTypeName = "io::BufWriter";
+  template <class>
+  friend struct detail::ClaimedStep;
+
   template <class Bufs, class Direct>
-  struct WriteStep {
+  struct WriteStep : detail::ClaimedStep<WriteStep<Bufs, Direct>> {
     BufWriter* b;
     Bufs bufs;
     bool direct = false;
     InnerWrite flush_op{};
     detail::ChildOp<Direct> op{};
 
-    detail::ExclusiveClaim claim{};
-
-    detail::Poll<Result<std::size_t>> poll(task::Context& cx) {
-      return claim.poll(b->use_, "io::BufWriter", [&] { return poll_claimed(cx); });
-    }
     detail::Poll<Result<std::size_t>> poll_claimed(task::Context& cx) {
       std::size_t total = total_size(bufs);
       if (!direct) {
@@ -9444,18 +9457,13 @@ class BufWriter : public Ext<BufWriter<W>> {
   auto write_direct(std::span<const IoSlice> bufs) { return io::write_vectored(inner_, bufs); }
 
   template <bool Shutdown>
-  struct FlushStep {
+  struct FlushStep : detail::ClaimedStep<FlushStep<Shutdown>> {
     using Last =
         std::conditional_t<Shutdown, detail::shutdown_op_t<Inner>, detail::flush_op_t<Inner>>;
     BufWriter* b;
     InnerWrite op{};
     detail::ChildOp<Last> last{};
 
-    detail::ExclusiveClaim claim{};
-
-    detail::Poll<Result<void>> poll(task::Context& cx) {
-      return claim.poll(b->use_, "io::BufWriter", [&] { return poll_claimed(cx); });
-    }
     detail::Poll<Result<void>> poll_claimed(task::Context& cx) {
       if (!last.live()) {
         auto d = b->poll_flush_buf(cx, op);
@@ -13707,6 +13715,19 @@ struct BroadcastShared {
     });
   }
 
+  // With tail_lock held: `w` waits in `list` (waiters or tx_waiters) with `waker`, taking
+  // a clone of it unless it holds that one already; queued once however often polled.
+  void enqueue(WaitList& list, Waiter& w, Wakeable* waker) noexcept {
+    if (w.waker != waker) {
+      waker->vtable->clone(waker);
+      drop_waker(std::exchange(w.waker, waker));
+    }
+    if (!w.queued.load(std::memory_order_relaxed)) {
+      w.queued.store(true, std::memory_order_relaxed);
+      list.push_back(&w);
+    }
+  }
+
   enum class Read { Value, Empty, Closed, Lagged };
   // Reads position `next` (advancing it) into `out`; registers `w` (with `waker`) when
   // nothing is there yet. Lagged sets `missed`.
@@ -13726,16 +13747,7 @@ struct BroadcastShared {
             tail_lock.unlock();
             return Read::Closed;
           }
-          if (w) {
-            if (w->waker != waker) {
-              waker->vtable->clone(waker);
-              drop_waker(std::exchange(w->waker, waker));
-            }
-            if (!w->queued.load(std::memory_order_relaxed)) {
-              w->queued.store(true, std::memory_order_relaxed);
-              waiters.push_back(w);
-            }
-          }
+          if (w) enqueue(waiters, *w, waker);
           tail_lock.unlock();
           return Read::Empty;
         }
@@ -13889,15 +13901,7 @@ class Sender {
     bool poll(task::Context& cx) noexcept {
       detail::WaitGuard g(s_->tail_lock);
       if (s_->rx_cnt == 0) return true;
-      detail::Wakeable* waker = cx.raw_waker();
-      if (waiter_.waker != waker) {
-        waker->vtable->clone(waker);
-        detail::drop_waker(std::exchange(waiter_.waker, waker));
-      }
-      if (!waiter_.queued.load(std::memory_order_relaxed)) {
-        waiter_.queued.store(true, std::memory_order_relaxed);
-        s_->tx_waiters.push_back(&waiter_);
-      }
+      s_->enqueue(s_->tx_waiters, waiter_, cx.raw_waker());
       return false;
     }
     void await_resume() const noexcept {}
@@ -15314,6 +15318,9 @@ io::Result<OwnedFd> new_socket(int domain, int type, int protocol = 0) noexcept;
 io::Result<void> set_nonblocking(int fd) noexcept;
 io::Result<void> set_opt(int fd, int level, int name, int value) noexcept;
 io::Result<int> get_opt(int fd, int level, int name) noexcept;
+// get_opt read as a flag (non-zero) or as an unsigned value (TTL, buffer sizes, TOS).
+io::Result<bool> get_flag(int fd, int level, int name) noexcept;
+io::Result<uint32_t> get_uint(int fd, int level, int name) noexcept;
 io::Result<net::SocketAddr> inet_sock_name(int fd) noexcept;
 io::Result<net::SocketAddr> inet_peer_name(int fd) noexcept;
 // SO_ERROR: the pending socket error, cleared by reading it.
@@ -15331,6 +15338,9 @@ class PollSocket {
   // bits: kConnected for a connected stream); closes it on failure.
   static io::Result<PollSocket> adopt(OwnedFd fd, io::Interest interest, const char* what,
                                       uint32_t ready = 0);
+  // The socket types' from_std: takes ownership of `fd` (closed on failure), makes it
+  // non-blocking and registers it.
+  static io::Result<PollSocket> from_std(int fd, io::Interest interest, const char* what);
 
   PollSocket(PollSocket&&) noexcept = default;
   PollSocket& operator=(PollSocket&& o) noexcept {
@@ -16780,6 +16790,7 @@ namespace tokio::inline TOKIO_ABI_NAMESPACE::net::unix::pipe {
 
 class Sender;
 class Receiver;
+struct MakeEnd;  // unix_pipe.cpp: how every opening function builds an end
 
 // Both ends of a new anonymous pipe (pipe2(2)).
 io::Result<std::pair<Sender, Receiver>> pipe();
@@ -16801,8 +16812,7 @@ class Sender : public detail::PipeWriter, public io::Ext<Sender> {
   io::Result<int> into_nonblocking_fd() &&;
 
  private:
-  friend class OpenOptions;
-  friend io::Result<std::pair<Sender, Receiver>> pipe();
+  friend struct MakeEnd;
   explicit Sender(detail::PollSocket p) noexcept : PipeWriter(std::move(p)) {}
 };
 
@@ -16820,8 +16830,7 @@ class Receiver : public detail::PipeReader, public io::Ext<Receiver> {
   io::Result<int> into_nonblocking_fd() &&;
 
  private:
-  friend class OpenOptions;
-  friend io::Result<std::pair<Sender, Receiver>> pipe();
+  friend struct MakeEnd;
   explicit Receiver(detail::PollSocket p) noexcept : PipeReader(std::move(p)) {}
 };
 
@@ -32293,6 +32302,18 @@ io::Result<int> get_opt(int fd, int level, int name) noexcept {
   return v;
 }
 
+io::Result<bool> get_flag(int fd, int level, int name) noexcept {
+  auto v = get_opt(fd, level, name);
+  if (!v) return tokio::unexpected(v.error());
+  return *v != 0;
+}
+
+io::Result<uint32_t> get_uint(int fd, int level, int name) noexcept {
+  auto v = get_opt(fd, level, name);
+  if (!v) return tokio::unexpected(v.error());
+  return static_cast<uint32_t>(*v);
+}
+
 io::Result<net::SocketAddr> inet_sock_name(int fd) noexcept {
   sockaddr_storage ss{};
   socklen_t len = sizeof ss;
@@ -32374,6 +32395,12 @@ io::Result<PollSocket> PollSocket::adopt(OwnedFd fd, io::Interest interest, cons
   s.fd_ = std::move(fd);
   s.reg_ = std::move(*reg);
   return s;
+}
+
+io::Result<PollSocket> PollSocket::from_std(int fd, io::Interest interest, const char* what) {
+  OwnedFd owned(fd);
+  if (auto r = set_nonblocking(fd); !r) return tokio::unexpected(r.error());  // fd closes here
+  return adopt(std::move(owned), interest, what);
 }
 
 }  // namespace tokio::detail
@@ -32798,10 +32825,7 @@ Task<io::Result<TcpListener>> TcpListener::bind(ToSocketAddrs addr) {
 }
 
 io::Result<TcpListener> TcpListener::from_std(int fd) {
-  detail::OwnedFd owned(fd);
-  if (auto r = detail::set_nonblocking(fd); !r) return tokio::unexpected(r.error());
-  auto sock =
-      detail::PollSocket::adopt(std::move(owned), io::Interest::READABLE, "TcpListener::from_std");
+  auto sock = detail::PollSocket::from_std(fd, io::Interest::READABLE, "TcpListener::from_std");
   if (!sock) return tokio::unexpected(sock.error());
   return TcpListener(std::move(*sock));
 }
@@ -32817,9 +32841,7 @@ io::Result<std::pair<TcpStream, SocketAddr>> TcpListener::MakeAccepted::make(
 }
 
 io::Result<uint32_t> TcpListener::ttl() const noexcept {
-  auto v = detail::get_opt(sock_.fd(), IPPROTO_IP, IP_TTL);
-  if (!v) return tokio::unexpected(v.error());
-  return static_cast<uint32_t>(*v);
+  return detail::get_uint(sock_.fd(), IPPROTO_IP, IP_TTL);
 }
 
 io::Result<void> TcpListener::set_ttl(uint32_t ttl) noexcept {
@@ -32856,16 +32878,6 @@ io::Result<SocketAddr> tcp_socket_literal(const ToSocketAddrs& a, int family) {
   return tokio::unexpected(std::make_error_code(std::errc::address_family_not_supported));
 }
 
-io::Result<bool> tcp_socket_flag(int fd, int level, int name) {
-  auto v = detail::get_opt(fd, level, name);
-  if (!v) return tokio::unexpected(v.error());
-  return *v != 0;
-}
-io::Result<uint32_t> tcp_socket_uint(int fd, int level, int name) {
-  auto v = detail::get_opt(fd, level, name);
-  if (!v) return tokio::unexpected(v.error());
-  return static_cast<uint32_t>(*v);
-}
 }  // namespace net_tcp_socket_impl
 
 io::Result<TcpSocket> TcpSocket::new_v4() noexcept {
@@ -32884,37 +32896,37 @@ io::Result<void> TcpSocket::set_reuseaddr(bool on) noexcept {
   return detail::set_opt(fd_.get(), SOL_SOCKET, SO_REUSEADDR, on);
 }
 io::Result<bool> TcpSocket::reuseaddr() const noexcept {
-  return net_tcp_socket_impl::tcp_socket_flag(fd_.get(), SOL_SOCKET, SO_REUSEADDR);
+  return detail::get_flag(fd_.get(), SOL_SOCKET, SO_REUSEADDR);
 }
 io::Result<void> TcpSocket::set_reuseport(bool on) noexcept {
   return detail::set_opt(fd_.get(), SOL_SOCKET, SO_REUSEPORT, on);
 }
 io::Result<bool> TcpSocket::reuseport() const noexcept {
-  return net_tcp_socket_impl::tcp_socket_flag(fd_.get(), SOL_SOCKET, SO_REUSEPORT);
+  return detail::get_flag(fd_.get(), SOL_SOCKET, SO_REUSEPORT);
 }
 io::Result<void> TcpSocket::set_keepalive(bool on) noexcept {
   return detail::set_opt(fd_.get(), SOL_SOCKET, SO_KEEPALIVE, on);
 }
 io::Result<bool> TcpSocket::keepalive() const noexcept {
-  return net_tcp_socket_impl::tcp_socket_flag(fd_.get(), SOL_SOCKET, SO_KEEPALIVE);
+  return detail::get_flag(fd_.get(), SOL_SOCKET, SO_KEEPALIVE);
 }
 io::Result<void> TcpSocket::set_nodelay(bool on) noexcept {
   return detail::set_opt(fd_.get(), IPPROTO_TCP, TCP_NODELAY, on);
 }
 io::Result<bool> TcpSocket::nodelay() const noexcept {
-  return net_tcp_socket_impl::tcp_socket_flag(fd_.get(), IPPROTO_TCP, TCP_NODELAY);
+  return detail::get_flag(fd_.get(), IPPROTO_TCP, TCP_NODELAY);
 }
 io::Result<void> TcpSocket::set_send_buffer_size(uint32_t n) noexcept {
   return detail::set_opt(fd_.get(), SOL_SOCKET, SO_SNDBUF, static_cast<int>(n));
 }
 io::Result<uint32_t> TcpSocket::send_buffer_size() const noexcept {
-  return net_tcp_socket_impl::tcp_socket_uint(fd_.get(), SOL_SOCKET, SO_SNDBUF);
+  return detail::get_uint(fd_.get(), SOL_SOCKET, SO_SNDBUF);
 }
 io::Result<void> TcpSocket::set_recv_buffer_size(uint32_t n) noexcept {
   return detail::set_opt(fd_.get(), SOL_SOCKET, SO_RCVBUF, static_cast<int>(n));
 }
 io::Result<uint32_t> TcpSocket::recv_buffer_size() const noexcept {
-  return net_tcp_socket_impl::tcp_socket_uint(fd_.get(), SOL_SOCKET, SO_RCVBUF);
+  return detail::get_uint(fd_.get(), SOL_SOCKET, SO_RCVBUF);
 }
 
 io::Result<void> TcpSocket::set_tos(uint32_t tos) noexcept {
@@ -32923,9 +32935,9 @@ io::Result<void> TcpSocket::set_tos(uint32_t tos) noexcept {
 }
 io::Result<uint32_t> TcpSocket::tos() const noexcept {
   if (family_ == AF_INET6) {
-    return net_tcp_socket_impl::tcp_socket_uint(fd_.get(), IPPROTO_IPV6, IPV6_TCLASS);
+    return detail::get_uint(fd_.get(), IPPROTO_IPV6, IPV6_TCLASS);
   }
-  return net_tcp_socket_impl::tcp_socket_uint(fd_.get(), IPPROTO_IP, IP_TOS);
+  return detail::get_uint(fd_.get(), IPPROTO_IP, IP_TOS);
 }
 io::Result<void> TcpSocket::bind_device(std::optional<std::string_view> interface) noexcept {
   std::string_view name = interface.value_or(std::string_view());
@@ -33056,18 +33068,13 @@ Task<io::Result<TcpStream>> TcpStream::connect(ToSocketAddrs addr) {
 }
 
 io::Result<TcpStream> TcpStream::from_std(int fd) {
-  detail::OwnedFd owned(fd);
-  if (auto r = detail::set_nonblocking(fd); !r) return tokio::unexpected(r.error());
-  auto sock =
-      detail::PollSocket::adopt(std::move(owned), detail::kReadWrite, "TcpStream::from_std");
+  auto sock = detail::PollSocket::from_std(fd, detail::kReadWrite, "TcpStream::from_std");
   if (!sock) return tokio::unexpected(sock.error());
   return TcpStream(std::move(*sock));
 }
 
 io::Result<bool> TcpStream::nodelay() const noexcept {
-  auto v = detail::get_opt(sock_.fd(), IPPROTO_TCP, TCP_NODELAY);
-  if (!v) return tokio::unexpected(v.error());
-  return *v != 0;
+  return detail::get_flag(sock_.fd(), IPPROTO_TCP, TCP_NODELAY);
 }
 
 io::Result<void> TcpStream::set_nodelay(bool on) noexcept {
@@ -33075,9 +33082,7 @@ io::Result<void> TcpStream::set_nodelay(bool on) noexcept {
 }
 
 io::Result<uint32_t> TcpStream::ttl() const noexcept {
-  auto v = detail::get_opt(sock_.fd(), IPPROTO_IP, IP_TTL);
-  if (!v) return tokio::unexpected(v.error());
-  return static_cast<uint32_t>(*v);
+  return detail::get_uint(sock_.fd(), IPPROTO_IP, IP_TTL);
 }
 
 io::Result<void> TcpStream::set_ttl(uint32_t ttl) noexcept {
@@ -33095,16 +33100,6 @@ io::Result<void> TcpStream::set_ttl(uint32_t ttl) noexcept {
 namespace tokio::inline TOKIO_ABI_NAMESPACE::net {
 
 namespace net_udp_socket_impl {
-io::Result<bool> udp_flag(int fd, int level, int name) {
-  auto v = detail::get_opt(fd, level, name);
-  if (!v) return tokio::unexpected(v.error());
-  return *v != 0;
-}
-io::Result<uint32_t> udp_uint(int fd, int level, int name) {
-  auto v = detail::get_opt(fd, level, name);
-  if (!v) return tokio::unexpected(v.error());
-  return static_cast<uint32_t>(*v);
-}
 io::Result<void> udp_v4_membership(int fd, int opt, Ipv4Addr group, Ipv4Addr iface) {
   ip_mreq m{};
   auto g = group.octets();
@@ -33154,10 +33149,7 @@ Task<io::Result<UdpSocket>> UdpSocket::bind(ToSocketAddrs addr) {
 }
 
 io::Result<UdpSocket> UdpSocket::from_std(int fd) {
-  detail::OwnedFd owned(fd);
-  if (auto r = detail::set_nonblocking(fd); !r) return tokio::unexpected(r.error());
-  auto sock =
-      detail::PollSocket::adopt(std::move(owned), detail::kReadWrite, "UdpSocket::from_std");
+  auto sock = detail::PollSocket::from_std(fd, detail::kReadWrite, "UdpSocket::from_std");
   if (!sock) return tokio::unexpected(sock.error());
   return UdpSocket(std::move(*sock));
 }
@@ -33238,31 +33230,31 @@ io::Result<SocketAddr> UdpSocket::try_peek_sender() noexcept {
 }
 
 io::Result<bool> UdpSocket::broadcast() const noexcept {
-  return net_udp_socket_impl::udp_flag(sock_.fd(), SOL_SOCKET, SO_BROADCAST);
+  return detail::get_flag(sock_.fd(), SOL_SOCKET, SO_BROADCAST);
 }
 io::Result<void> UdpSocket::set_broadcast(bool on) noexcept {
   return detail::set_opt(sock_.fd(), SOL_SOCKET, SO_BROADCAST, on);
 }
 io::Result<uint32_t> UdpSocket::ttl() const noexcept {
-  return net_udp_socket_impl::udp_uint(sock_.fd(), IPPROTO_IP, IP_TTL);
+  return detail::get_uint(sock_.fd(), IPPROTO_IP, IP_TTL);
 }
 io::Result<void> UdpSocket::set_ttl(uint32_t ttl) noexcept {
   return detail::set_opt(sock_.fd(), IPPROTO_IP, IP_TTL, static_cast<int>(ttl));
 }
 io::Result<bool> UdpSocket::multicast_loop_v4() const noexcept {
-  return net_udp_socket_impl::udp_flag(sock_.fd(), IPPROTO_IP, IP_MULTICAST_LOOP);
+  return detail::get_flag(sock_.fd(), IPPROTO_IP, IP_MULTICAST_LOOP);
 }
 io::Result<void> UdpSocket::set_multicast_loop_v4(bool on) noexcept {
   return detail::set_opt(sock_.fd(), IPPROTO_IP, IP_MULTICAST_LOOP, on);
 }
 io::Result<uint32_t> UdpSocket::multicast_ttl_v4() const noexcept {
-  return net_udp_socket_impl::udp_uint(sock_.fd(), IPPROTO_IP, IP_MULTICAST_TTL);
+  return detail::get_uint(sock_.fd(), IPPROTO_IP, IP_MULTICAST_TTL);
 }
 io::Result<void> UdpSocket::set_multicast_ttl_v4(uint32_t ttl) noexcept {
   return detail::set_opt(sock_.fd(), IPPROTO_IP, IP_MULTICAST_TTL, static_cast<int>(ttl));
 }
 io::Result<bool> UdpSocket::multicast_loop_v6() const noexcept {
-  return net_udp_socket_impl::udp_flag(sock_.fd(), IPPROTO_IPV6, IPV6_MULTICAST_LOOP);
+  return detail::get_flag(sock_.fd(), IPPROTO_IPV6, IPV6_MULTICAST_LOOP);
 }
 io::Result<void> UdpSocket::set_multicast_loop_v6(bool on) noexcept {
   return detail::set_opt(sock_.fd(), IPPROTO_IPV6, IPV6_MULTICAST_LOOP, on);
@@ -33435,10 +33427,7 @@ io::Result<std::pair<UnixDatagram, UnixDatagram>> UnixDatagram::pair() {
 }
 
 io::Result<UnixDatagram> UnixDatagram::from_std(int fd) {
-  detail::OwnedFd owned(fd);
-  if (auto r = detail::set_nonblocking(fd); !r) return tokio::unexpected(r.error());
-  auto sock =
-      detail::PollSocket::adopt(std::move(owned), detail::kReadWrite, "UnixDatagram::from_std");
+  auto sock = detail::PollSocket::from_std(fd, detail::kReadWrite, "UnixDatagram::from_std");
   if (!sock) return tokio::unexpected(sock.error());
   return UnixDatagram(std::move(*sock));
 }
@@ -33480,10 +33469,7 @@ io::Result<UnixListener> UnixListener::bind(std::string_view path) {
 }
 
 io::Result<UnixListener> UnixListener::from_std(int fd) {
-  detail::OwnedFd owned(fd);
-  if (auto r = detail::set_nonblocking(fd); !r) return tokio::unexpected(r.error());
-  auto sock =
-      detail::PollSocket::adopt(std::move(owned), io::Interest::READABLE, "UnixListener::from_std");
+  auto sock = detail::PollSocket::from_std(fd, io::Interest::READABLE, "UnixListener::from_std");
   if (!sock) return tokio::unexpected(sock.error());
   return UnixListener(std::move(*sock));
 }
@@ -33508,6 +33494,7 @@ TOKIO_SYSTEM_HEADERS_END
 /* #include <unistd.h> (already above) */
 
 /* #include <cerrno> (already above) */
+/* #include <type_traits> (already above) */
 
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::net::unix::pipe {
@@ -33550,28 +33537,41 @@ io::Result<int> release_fd(int fd) {
 
 }  // namespace net_unix_pipe_impl
 
+// Builds an end from an fd (or the error that opening it met): checked (a FIFO unless
+// `unchecked`; the end's direction), non-blocking and registered. The one place that
+// constructs a Sender or a Receiver.
+struct MakeEnd {
+  template <class End>
+  static io::Result<End> from(io::Result<int> fd, bool unchecked, const char* what) {
+    if (!fd) return tokio::unexpected(fd.error());
+    constexpr int want = std::is_same_v<End, Sender> ? O_WRONLY : O_RDONLY;
+    auto p = net_unix_pipe_impl::adopt_end(*fd, want, unchecked, what);
+    if (!p) return tokio::unexpected(p.error());
+    return End(std::move(*p));
+  }
+  static io::Result<std::pair<Sender, Receiver>> pair(int rfd, int wfd) {
+    detail::OwnedFd rd(rfd);
+    auto w = detail::PollSocket::adopt(detail::OwnedFd(wfd), io::Interest::WRITABLE,
+                                       "net::unix::pipe::pipe");
+    if (!w) return tokio::unexpected(w.error());
+    auto r =
+        detail::PollSocket::adopt(std::move(rd), io::Interest::READABLE, "net::unix::pipe::pipe");
+    if (!r) return tokio::unexpected(r.error());
+    return std::pair<Sender, Receiver>(Sender(std::move(*w)), Receiver(std::move(*r)));
+  }
+};
+
 io::Result<std::pair<Sender, Receiver>> pipe() {
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC | O_NONBLOCK) < 0) return io::last_os_error();
-  detail::OwnedFd rd(fds[0]);
-  auto w = detail::PollSocket::adopt(detail::OwnedFd(fds[1]), io::Interest::WRITABLE,
-                                     "net::unix::pipe::pipe");
-  if (!w) return tokio::unexpected(w.error());
-  auto r =
-      detail::PollSocket::adopt(std::move(rd), io::Interest::READABLE, "net::unix::pipe::pipe");
-  if (!r) return tokio::unexpected(r.error());
-  return std::pair<Sender, Receiver>(Sender(std::move(*w)), Receiver(std::move(*r)));
+  return MakeEnd::pair(fds[0], fds[1]);
 }
 
 io::Result<Sender> Sender::from_owned_fd(int fd) {
-  auto p = net_unix_pipe_impl::adopt_end(fd, O_WRONLY, false, "pipe::Sender::from_owned_fd");
-  if (!p) return tokio::unexpected(p.error());
-  return Sender(std::move(*p));
+  return MakeEnd::from<Sender>(fd, false, "pipe::Sender::from_owned_fd");
 }
 io::Result<Sender> Sender::from_owned_fd_unchecked(int fd) {
-  auto p = net_unix_pipe_impl::adopt_end(fd, O_WRONLY, true, "pipe::Sender::from_owned_fd");
-  if (!p) return tokio::unexpected(p.error());
-  return Sender(std::move(*p));
+  return MakeEnd::from<Sender>(fd, true, "pipe::Sender::from_owned_fd");
 }
 io::Result<int> Sender::into_blocking_fd() && {
   return net_unix_pipe_impl::release_fd(release_blocking());
@@ -33581,14 +33581,10 @@ io::Result<int> Sender::into_nonblocking_fd() && {
 }
 
 io::Result<Receiver> Receiver::from_owned_fd(int fd) {
-  auto p = net_unix_pipe_impl::adopt_end(fd, O_RDONLY, false, "pipe::Receiver::from_owned_fd");
-  if (!p) return tokio::unexpected(p.error());
-  return Receiver(std::move(*p));
+  return MakeEnd::from<Receiver>(fd, false, "pipe::Receiver::from_owned_fd");
 }
 io::Result<Receiver> Receiver::from_owned_fd_unchecked(int fd) {
-  auto p = net_unix_pipe_impl::adopt_end(fd, O_RDONLY, true, "pipe::Receiver::from_owned_fd");
-  if (!p) return tokio::unexpected(p.error());
-  return Receiver(std::move(*p));
+  return MakeEnd::from<Receiver>(fd, true, "pipe::Receiver::from_owned_fd");
 }
 io::Result<int> Receiver::into_blocking_fd() && {
   return net_unix_pipe_impl::release_fd(release_blocking());
@@ -33598,21 +33594,13 @@ io::Result<int> Receiver::into_nonblocking_fd() && {
 }
 
 io::Result<Receiver> OpenOptions::open_receiver(const std::string& path) const {
-  auto fd = net_unix_pipe_impl::open_fifo(path, O_RDONLY, read_write_);
-  if (!fd) return tokio::unexpected(fd.error());
-  auto p =
-      net_unix_pipe_impl::adopt_end(*fd, O_RDONLY, unchecked_, "pipe::OpenOptions::open_receiver");
-  if (!p) return tokio::unexpected(p.error());
-  return Receiver(std::move(*p));
+  return MakeEnd::from<Receiver>(net_unix_pipe_impl::open_fifo(path, O_RDONLY, read_write_),
+                                 unchecked_, "pipe::OpenOptions::open_receiver");
 }
 
 io::Result<Sender> OpenOptions::open_sender(const std::string& path) const {
-  auto fd = net_unix_pipe_impl::open_fifo(path, O_WRONLY, read_write_);
-  if (!fd) return tokio::unexpected(fd.error());
-  auto p =
-      net_unix_pipe_impl::adopt_end(*fd, O_WRONLY, unchecked_, "pipe::OpenOptions::open_sender");
-  if (!p) return tokio::unexpected(p.error());
-  return Sender(std::move(*p));
+  return MakeEnd::from<Sender>(net_unix_pipe_impl::open_fifo(path, O_WRONLY, read_write_),
+                               unchecked_, "pipe::OpenOptions::open_sender");
 }
 
 }  // namespace tokio::net::unix::pipe
@@ -33658,10 +33646,7 @@ io::Result<std::pair<UnixStream, UnixStream>> UnixStream::pair() {
 }
 
 io::Result<UnixStream> UnixStream::from_std(int fd) {
-  detail::OwnedFd owned(fd);
-  if (auto r = detail::set_nonblocking(fd); !r) return tokio::unexpected(r.error());
-  auto sock =
-      detail::PollSocket::adopt(std::move(owned), detail::kReadWrite, "UnixStream::from_std");
+  auto sock = detail::PollSocket::from_std(fd, detail::kReadWrite, "UnixStream::from_std");
   if (!sock) return tokio::unexpected(sock.error());
   return UnixStream(std::move(*sock));
 }

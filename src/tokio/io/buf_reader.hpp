@@ -71,8 +71,8 @@ class BufReader : public Ext<BufReader<R>> {
   using ReadOp = detail::AdaptorOp<ReadStep>;
   using FillBufOp = detail::AdaptorOp<FillBufStep>;
 
-  ReadOp read(io::MutableBuffer buf) noexcept { return {{this, buf}}; }
-  FillBufOp fill_buf() noexcept { return {{this}}; }
+  ReadOp read(io::MutableBuffer buf) noexcept { return {{{}, this, buf}}; }
+  FillBufOp fill_buf() noexcept { return {{{}, this}}; }
   // Marks n buffered bytes as used (clamped to what is buffered).
   void consume(std::size_t n) noexcept { pos_ = (n < filled_ - pos_) ? pos_ + n : filled_; }
 
@@ -132,16 +132,15 @@ class BufReader : public Ext<BufReader<R>> {
   std::size_t filled_ = 0;
   detail::ExclusiveUse use_;  // one pending read / fill_buf at a time
 
-  struct ReadStep {
+  static constexpr const char* kTypeName = "io::BufReader";
+  template <class>
+  friend struct detail::ClaimedStep;
+
+  struct ReadStep : detail::ClaimedStep<ReadStep> {
     BufReader* b;
     std::span<std::byte> buf;
     InnerRead op{};
 
-    detail::ExclusiveClaim claim{};
-
-    detail::Poll<Result<std::size_t>> poll(task::Context& cx) {
-      return claim.poll(b->use_, "io::BufReader", [&] { return poll_claimed(cx); });
-    }
     detail::Poll<Result<std::size_t>> poll_claimed(task::Context& cx) {
       if (buf.empty()) return std::size_t{0};
       if (b->pos_ < b->filled_) return b->copy_out(buf);
@@ -153,15 +152,10 @@ class BufReader : public Ext<BufReader<R>> {
       return detail::map_ok(b->poll_refill(cx, op), [&] { return b->copy_out(buf); });
     }
   };
-  struct FillBufStep {
+  struct FillBufStep : detail::ClaimedStep<FillBufStep> {
     BufReader* b;
     InnerRead op{};
 
-    detail::ExclusiveClaim claim{};
-
-    detail::Poll<Result<std::span<const std::byte>>> poll(task::Context& cx) {
-      return claim.poll(b->use_, "io::BufReader", [&] { return poll_claimed(cx); });
-    }
     detail::Poll<Result<std::span<const std::byte>>> poll_claimed(task::Context& cx) {
       if (b->pos_ < b->filled_) return b->buffer();
       return detail::map_ok(b->poll_refill(cx, op), [&] { return b->buffer(); });

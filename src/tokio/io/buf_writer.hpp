@@ -75,12 +75,14 @@ class BufWriter : public Ext<BufWriter<W>> {
   template <bool Shutdown>
   using FlushOp = detail::AdaptorOp<FlushStep<Shutdown>>;
 
-  WriteOp write(io::ConstBuffer buf) noexcept { return {{this, buf}}; }
-  WriteVectoredOp write_vectored(std::span<const IoSlice> bufs) noexcept { return {{this, bufs}}; }
+  WriteOp write(io::ConstBuffer buf) noexcept { return {{{}, this, buf}}; }
+  WriteVectoredOp write_vectored(std::span<const IoSlice> bufs) noexcept {
+    return {{{}, this, bufs}};
+  }
   // Writes the buffer out, then flushes the inner writer.
-  FlushOp<false> flush() noexcept { return {{this}}; }
+  FlushOp<false> flush() noexcept { return {{{}, this}}; }
   // Writes the buffer out, then shuts the inner writer down.
-  FlushOp<true> shutdown() noexcept { return {{this}}; }
+  FlushOp<true> shutdown() noexcept { return {{{}, this}}; }
 
   // io::AsyncSeek over a seekable stream: writes the buffer out (and flushes), then seeks,
   // as Tokio's BufWriter does. Not cancel-safe.
@@ -130,19 +132,18 @@ class BufWriter : public Ext<BufWriter<W>> {
   // buffer is written out first; then data smaller than the buffer is buffered, larger
   // data goes straight to the inner writer (vectored when it supports it, else its first
   // non-empty slice).
+  static constexpr const char* kTypeName = "io::BufWriter";
+  template <class>
+  friend struct detail::ClaimedStep;
+
   template <class Bufs, class Direct>
-  struct WriteStep {
+  struct WriteStep : detail::ClaimedStep<WriteStep<Bufs, Direct>> {
     BufWriter* b;
     Bufs bufs;
     bool direct = false;
     InnerWrite flush_op{};
     detail::ChildOp<Direct> op{};
 
-    detail::ExclusiveClaim claim{};
-
-    detail::Poll<Result<std::size_t>> poll(task::Context& cx) {
-      return claim.poll(b->use_, "io::BufWriter", [&] { return poll_claimed(cx); });
-    }
     detail::Poll<Result<std::size_t>> poll_claimed(task::Context& cx) {
       std::size_t total = total_size(bufs);
       if (!direct) {
@@ -175,18 +176,13 @@ class BufWriter : public Ext<BufWriter<W>> {
   auto write_direct(std::span<const IoSlice> bufs) { return io::write_vectored(inner_, bufs); }
 
   template <bool Shutdown>
-  struct FlushStep {
+  struct FlushStep : detail::ClaimedStep<FlushStep<Shutdown>> {
     using Last =
         std::conditional_t<Shutdown, detail::shutdown_op_t<Inner>, detail::flush_op_t<Inner>>;
     BufWriter* b;
     InnerWrite op{};
     detail::ChildOp<Last> last{};
 
-    detail::ExclusiveClaim claim{};
-
-    detail::Poll<Result<void>> poll(task::Context& cx) {
-      return claim.poll(b->use_, "io::BufWriter", [&] { return poll_claimed(cx); });
-    }
     detail::Poll<Result<void>> poll_claimed(task::Context& cx) {
       if (!last.live()) {
         auto d = b->poll_flush_buf(cx, op);

@@ -46,10 +46,7 @@ Task<io::Result<TcpListener>> TcpListener::bind(ToSocketAddrs addr) {
 }
 
 io::Result<TcpListener> TcpListener::from_std(int fd) {
-  detail::OwnedFd owned(fd);
-  if (auto r = detail::set_nonblocking(fd); !r) return tokio::unexpected(r.error());
-  auto sock =
-      detail::PollSocket::adopt(std::move(owned), io::Interest::READABLE, "TcpListener::from_std");
+  auto sock = detail::PollSocket::from_std(fd, io::Interest::READABLE, "TcpListener::from_std");
   if (!sock) return tokio::unexpected(sock.error());
   return TcpListener(std::move(*sock));
 }
@@ -65,9 +62,7 @@ io::Result<std::pair<TcpStream, SocketAddr>> TcpListener::MakeAccepted::make(
 }
 
 io::Result<uint32_t> TcpListener::ttl() const noexcept {
-  auto v = detail::get_opt(sock_.fd(), IPPROTO_IP, IP_TTL);
-  if (!v) return tokio::unexpected(v.error());
-  return static_cast<uint32_t>(*v);
+  return detail::get_uint(sock_.fd(), IPPROTO_IP, IP_TTL);
 }
 
 io::Result<void> TcpListener::set_ttl(uint32_t ttl) noexcept {

@@ -25,16 +25,6 @@ io::Result<SocketAddr> tcp_socket_literal(const ToSocketAddrs& a, int family) {
   return tokio::unexpected(std::make_error_code(std::errc::address_family_not_supported));
 }
 
-io::Result<bool> tcp_socket_flag(int fd, int level, int name) {
-  auto v = detail::get_opt(fd, level, name);
-  if (!v) return tokio::unexpected(v.error());
-  return *v != 0;
-}
-io::Result<uint32_t> tcp_socket_uint(int fd, int level, int name) {
-  auto v = detail::get_opt(fd, level, name);
-  if (!v) return tokio::unexpected(v.error());
-  return static_cast<uint32_t>(*v);
-}
 }  // namespace net_tcp_socket_impl
 
 io::Result<TcpSocket> TcpSocket::new_v4() noexcept {
@@ -53,37 +43,37 @@ io::Result<void> TcpSocket::set_reuseaddr(bool on) noexcept {
   return detail::set_opt(fd_.get(), SOL_SOCKET, SO_REUSEADDR, on);
 }
 io::Result<bool> TcpSocket::reuseaddr() const noexcept {
-  return net_tcp_socket_impl::tcp_socket_flag(fd_.get(), SOL_SOCKET, SO_REUSEADDR);
+  return detail::get_flag(fd_.get(), SOL_SOCKET, SO_REUSEADDR);
 }
 io::Result<void> TcpSocket::set_reuseport(bool on) noexcept {
   return detail::set_opt(fd_.get(), SOL_SOCKET, SO_REUSEPORT, on);
 }
 io::Result<bool> TcpSocket::reuseport() const noexcept {
-  return net_tcp_socket_impl::tcp_socket_flag(fd_.get(), SOL_SOCKET, SO_REUSEPORT);
+  return detail::get_flag(fd_.get(), SOL_SOCKET, SO_REUSEPORT);
 }
 io::Result<void> TcpSocket::set_keepalive(bool on) noexcept {
   return detail::set_opt(fd_.get(), SOL_SOCKET, SO_KEEPALIVE, on);
 }
 io::Result<bool> TcpSocket::keepalive() const noexcept {
-  return net_tcp_socket_impl::tcp_socket_flag(fd_.get(), SOL_SOCKET, SO_KEEPALIVE);
+  return detail::get_flag(fd_.get(), SOL_SOCKET, SO_KEEPALIVE);
 }
 io::Result<void> TcpSocket::set_nodelay(bool on) noexcept {
   return detail::set_opt(fd_.get(), IPPROTO_TCP, TCP_NODELAY, on);
 }
 io::Result<bool> TcpSocket::nodelay() const noexcept {
-  return net_tcp_socket_impl::tcp_socket_flag(fd_.get(), IPPROTO_TCP, TCP_NODELAY);
+  return detail::get_flag(fd_.get(), IPPROTO_TCP, TCP_NODELAY);
 }
 io::Result<void> TcpSocket::set_send_buffer_size(uint32_t n) noexcept {
   return detail::set_opt(fd_.get(), SOL_SOCKET, SO_SNDBUF, static_cast<int>(n));
 }
 io::Result<uint32_t> TcpSocket::send_buffer_size() const noexcept {
-  return net_tcp_socket_impl::tcp_socket_uint(fd_.get(), SOL_SOCKET, SO_SNDBUF);
+  return detail::get_uint(fd_.get(), SOL_SOCKET, SO_SNDBUF);
 }
 io::Result<void> TcpSocket::set_recv_buffer_size(uint32_t n) noexcept {
   return detail::set_opt(fd_.get(), SOL_SOCKET, SO_RCVBUF, static_cast<int>(n));
 }
 io::Result<uint32_t> TcpSocket::recv_buffer_size() const noexcept {
-  return net_tcp_socket_impl::tcp_socket_uint(fd_.get(), SOL_SOCKET, SO_RCVBUF);
+  return detail::get_uint(fd_.get(), SOL_SOCKET, SO_RCVBUF);
 }
 
 io::Result<void> TcpSocket::set_tos(uint32_t tos) noexcept {
@@ -92,9 +82,9 @@ io::Result<void> TcpSocket::set_tos(uint32_t tos) noexcept {
 }
 io::Result<uint32_t> TcpSocket::tos() const noexcept {
   if (family_ == AF_INET6) {
-    return net_tcp_socket_impl::tcp_socket_uint(fd_.get(), IPPROTO_IPV6, IPV6_TCLASS);
+    return detail::get_uint(fd_.get(), IPPROTO_IPV6, IPV6_TCLASS);
   }
-  return net_tcp_socket_impl::tcp_socket_uint(fd_.get(), IPPROTO_IP, IP_TOS);
+  return detail::get_uint(fd_.get(), IPPROTO_IP, IP_TOS);
 }
 io::Result<void> TcpSocket::bind_device(std::optional<std::string_view> interface) noexcept {
   std::string_view name = interface.value_or(std::string_view());

@@ -66,18 +66,13 @@ Task<io::Result<TcpStream>> TcpStream::connect(ToSocketAddrs addr) {
 }
 
 io::Result<TcpStream> TcpStream::from_std(int fd) {
-  detail::OwnedFd owned(fd);
-  if (auto r = detail::set_nonblocking(fd); !r) return tokio::unexpected(r.error());
-  auto sock =
-      detail::PollSocket::adopt(std::move(owned), detail::kReadWrite, "TcpStream::from_std");
+  auto sock = detail::PollSocket::from_std(fd, detail::kReadWrite, "TcpStream::from_std");
   if (!sock) return tokio::unexpected(sock.error());
   return TcpStream(std::move(*sock));
 }
 
 io::Result<bool> TcpStream::nodelay() const noexcept {
-  auto v = detail::get_opt(sock_.fd(), IPPROTO_TCP, TCP_NODELAY);
-  if (!v) return tokio::unexpected(v.error());
-  return *v != 0;
+  return detail::get_flag(sock_.fd(), IPPROTO_TCP, TCP_NODELAY);
 }
 
 io::Result<void> TcpStream::set_nodelay(bool on) noexcept {
@@ -85,9 +80,7 @@ io::Result<void> TcpStream::set_nodelay(bool on) noexcept {
 }
 
 io::Result<uint32_t> TcpStream::ttl() const noexcept {
-  auto v = detail::get_opt(sock_.fd(), IPPROTO_IP, IP_TTL);
-  if (!v) return tokio::unexpected(v.error());
-  return static_cast<uint32_t>(*v);
+  return detail::get_uint(sock_.fd(), IPPROTO_IP, IP_TTL);
 }
 
 io::Result<void> TcpStream::set_ttl(uint32_t ttl) noexcept {

@@ -8,16 +8,6 @@
 namespace tokio::net {
 
 namespace net_udp_socket_impl {
-io::Result<bool> udp_flag(int fd, int level, int name) {
-  auto v = detail::get_opt(fd, level, name);
-  if (!v) return tokio::unexpected(v.error());
-  return *v != 0;
-}
-io::Result<uint32_t> udp_uint(int fd, int level, int name) {
-  auto v = detail::get_opt(fd, level, name);
-  if (!v) return tokio::unexpected(v.error());
-  return static_cast<uint32_t>(*v);
-}
 io::Result<void> udp_v4_membership(int fd, int opt, Ipv4Addr group, Ipv4Addr iface) {
   ip_mreq m{};
   auto g = group.octets();
@@ -67,10 +57,7 @@ Task<io::Result<UdpSocket>> UdpSocket::bind(ToSocketAddrs addr) {
 }
 
 io::Result<UdpSocket> UdpSocket::from_std(int fd) {
-  detail::OwnedFd owned(fd);
-  if (auto r = detail::set_nonblocking(fd); !r) return tokio::unexpected(r.error());
-  auto sock =
-      detail::PollSocket::adopt(std::move(owned), detail::kReadWrite, "UdpSocket::from_std");
+  auto sock = detail::PollSocket::from_std(fd, detail::kReadWrite, "UdpSocket::from_std");
   if (!sock) return tokio::unexpected(sock.error());
   return UdpSocket(std::move(*sock));
 }
@@ -151,31 +138,31 @@ io::Result<SocketAddr> UdpSocket::try_peek_sender() noexcept {
 }
 
 io::Result<bool> UdpSocket::broadcast() const noexcept {
-  return net_udp_socket_impl::udp_flag(sock_.fd(), SOL_SOCKET, SO_BROADCAST);
+  return detail::get_flag(sock_.fd(), SOL_SOCKET, SO_BROADCAST);
 }
 io::Result<void> UdpSocket::set_broadcast(bool on) noexcept {
   return detail::set_opt(sock_.fd(), SOL_SOCKET, SO_BROADCAST, on);
 }
 io::Result<uint32_t> UdpSocket::ttl() const noexcept {
-  return net_udp_socket_impl::udp_uint(sock_.fd(), IPPROTO_IP, IP_TTL);
+  return detail::get_uint(sock_.fd(), IPPROTO_IP, IP_TTL);
 }
 io::Result<void> UdpSocket::set_ttl(uint32_t ttl) noexcept {
   return detail::set_opt(sock_.fd(), IPPROTO_IP, IP_TTL, static_cast<int>(ttl));
 }
 io::Result<bool> UdpSocket::multicast_loop_v4() const noexcept {
-  return net_udp_socket_impl::udp_flag(sock_.fd(), IPPROTO_IP, IP_MULTICAST_LOOP);
+  return detail::get_flag(sock_.fd(), IPPROTO_IP, IP_MULTICAST_LOOP);
 }
 io::Result<void> UdpSocket::set_multicast_loop_v4(bool on) noexcept {
   return detail::set_opt(sock_.fd(), IPPROTO_IP, IP_MULTICAST_LOOP, on);
 }
 io::Result<uint32_t> UdpSocket::multicast_ttl_v4() const noexcept {
-  return net_udp_socket_impl::udp_uint(sock_.fd(), IPPROTO_IP, IP_MULTICAST_TTL);
+  return detail::get_uint(sock_.fd(), IPPROTO_IP, IP_MULTICAST_TTL);
 }
 io::Result<void> UdpSocket::set_multicast_ttl_v4(uint32_t ttl) noexcept {
   return detail::set_opt(sock_.fd(), IPPROTO_IP, IP_MULTICAST_TTL, static_cast<int>(ttl));
 }
 io::Result<bool> UdpSocket::multicast_loop_v6() const noexcept {
-  return net_udp_socket_impl::udp_flag(sock_.fd(), IPPROTO_IPV6, IPV6_MULTICAST_LOOP);
+  return detail::get_flag(sock_.fd(), IPPROTO_IPV6, IPV6_MULTICAST_LOOP);
 }
 io::Result<void> UdpSocket::set_multicast_loop_v6(bool on) noexcept {
   return detail::set_opt(sock_.fd(), IPPROTO_IPV6, IPV6_MULTICAST_LOOP, on);

@@ -40,10 +40,7 @@ io::Result<std::pair<UnixDatagram, UnixDatagram>> UnixDatagram::pair() {
 }
 
 io::Result<UnixDatagram> UnixDatagram::from_std(int fd) {
-  detail::OwnedFd owned(fd);
-  if (auto r = detail::set_nonblocking(fd); !r) return tokio::unexpected(r.error());
-  auto sock =
-      detail::PollSocket::adopt(std::move(owned), detail::kReadWrite, "UnixDatagram::from_std");
+  auto sock = detail::PollSocket::from_std(fd, detail::kReadWrite, "UnixDatagram::from_std");
   if (!sock) return tokio::unexpected(sock.error());
   return UnixDatagram(std::move(*sock));
 }

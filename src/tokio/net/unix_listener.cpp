@@ -16,10 +16,7 @@ io::Result<UnixListener> UnixListener::bind(std::string_view path) {
 }
 
 io::Result<UnixListener> UnixListener::from_std(int fd) {
-  detail::OwnedFd owned(fd);
-  if (auto r = detail::set_nonblocking(fd); !r) return tokio::unexpected(r.error());
-  auto sock =
-      detail::PollSocket::adopt(std::move(owned), io::Interest::READABLE, "UnixListener::from_std");
+  auto sock = detail::PollSocket::from_std(fd, io::Interest::READABLE, "UnixListener::from_std");
   if (!sock) return tokio::unexpected(sock.error());
   return UnixListener(std::move(*sock));
 }

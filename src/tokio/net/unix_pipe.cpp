@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <type_traits>
 
 #include "tokio/net/unix_pipe.hpp"
 
@@ -47,28 +48,41 @@ io::Result<int> release_fd(int fd) {
 
 }  // namespace net_unix_pipe_impl
 
+// Builds an end from an fd (or the error that opening it met): checked (a FIFO unless
+// `unchecked`; the end's direction), non-blocking and registered. The one place that
+// constructs a Sender or a Receiver.
+struct MakeEnd {
+  template <class End>
+  static io::Result<End> from(io::Result<int> fd, bool unchecked, const char* what) {
+    if (!fd) return tokio::unexpected(fd.error());
+    constexpr int want = std::is_same_v<End, Sender> ? O_WRONLY : O_RDONLY;
+    auto p = net_unix_pipe_impl::adopt_end(*fd, want, unchecked, what);
+    if (!p) return tokio::unexpected(p.error());
+    return End(std::move(*p));
+  }
+  static io::Result<std::pair<Sender, Receiver>> pair(int rfd, int wfd) {
+    detail::OwnedFd rd(rfd);
+    auto w = detail::PollSocket::adopt(detail::OwnedFd(wfd), io::Interest::WRITABLE,
+                                       "net::unix::pipe::pipe");
+    if (!w) return tokio::unexpected(w.error());
+    auto r =
+        detail::PollSocket::adopt(std::move(rd), io::Interest::READABLE, "net::unix::pipe::pipe");
+    if (!r) return tokio::unexpected(r.error());
+    return std::pair<Sender, Receiver>(Sender(std::move(*w)), Receiver(std::move(*r)));
+  }
+};
+
 io::Result<std::pair<Sender, Receiver>> pipe() {
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC | O_NONBLOCK) < 0) return io::last_os_error();
-  detail::OwnedFd rd(fds[0]);
-  auto w = detail::PollSocket::adopt(detail::OwnedFd(fds[1]), io::Interest::WRITABLE,
-                                     "net::unix::pipe::pipe");
-  if (!w) return tokio::unexpected(w.error());
-  auto r =
-      detail::PollSocket::adopt(std::move(rd), io::Interest::READABLE, "net::unix::pipe::pipe");
-  if (!r) return tokio::unexpected(r.error());
-  return std::pair<Sender, Receiver>(Sender(std::move(*w)), Receiver(std::move(*r)));
+  return MakeEnd::pair(fds[0], fds[1]);
 }
 
 io::Result<Sender> Sender::from_owned_fd(int fd) {
-  auto p = net_unix_pipe_impl::adopt_end(fd, O_WRONLY, false, "pipe::Sender::from_owned_fd");
-  if (!p) return tokio::unexpected(p.error());
-  return Sender(std::move(*p));
+  return MakeEnd::from<Sender>(fd, false, "pipe::Sender::from_owned_fd");
 }
 io::Result<Sender> Sender::from_owned_fd_unchecked(int fd) {
-  auto p = net_unix_pipe_impl::adopt_end(fd, O_WRONLY, true, "pipe::Sender::from_owned_fd");
-  if (!p) return tokio::unexpected(p.error());
-  return Sender(std::move(*p));
+  return MakeEnd::from<Sender>(fd, true, "pipe::Sender::from_owned_fd");
 }
 io::Result<int> Sender::into_blocking_fd() && {
   return net_unix_pipe_impl::release_fd(release_blocking());
@@ -78,14 +92,10 @@ io::Result<int> Sender::into_nonblocking_fd() && {
 }
 
 io::Result<Receiver> Receiver::from_owned_fd(int fd) {
-  auto p = net_unix_pipe_impl::adopt_end(fd, O_RDONLY, false, "pipe::Receiver::from_owned_fd");
-  if (!p) return tokio::unexpected(p.error());
-  return Receiver(std::move(*p));
+  return MakeEnd::from<Receiver>(fd, false, "pipe::Receiver::from_owned_fd");
 }
 io::Result<Receiver> Receiver::from_owned_fd_unchecked(int fd) {
-  auto p = net_unix_pipe_impl::adopt_end(fd, O_RDONLY, true, "pipe::Receiver::from_owned_fd");
-  if (!p) return tokio::unexpected(p.error());
-  return Receiver(std::move(*p));
+  return MakeEnd::from<Receiver>(fd, true, "pipe::Receiver::from_owned_fd");
 }
 io::Result<int> Receiver::into_blocking_fd() && {
   return net_unix_pipe_impl::release_fd(release_blocking());
@@ -95,21 +105,13 @@ io::Result<int> Receiver::into_nonblocking_fd() && {
 }
 
 io::Result<Receiver> OpenOptions::open_receiver(const std::string& path) const {
-  auto fd = net_unix_pipe_impl::open_fifo(path, O_RDONLY, read_write_);
-  if (!fd) return tokio::unexpected(fd.error());
-  auto p =
-      net_unix_pipe_impl::adopt_end(*fd, O_RDONLY, unchecked_, "pipe::OpenOptions::open_receiver");
-  if (!p) return tokio::unexpected(p.error());
-  return Receiver(std::move(*p));
+  return MakeEnd::from<Receiver>(net_unix_pipe_impl::open_fifo(path, O_RDONLY, read_write_),
+                                 unchecked_, "pipe::OpenOptions::open_receiver");
 }
 
 io::Result<Sender> OpenOptions::open_sender(const std::string& path) const {
-  auto fd = net_unix_pipe_impl::open_fifo(path, O_WRONLY, read_write_);
-  if (!fd) return tokio::unexpected(fd.error());
-  auto p =
-      net_unix_pipe_impl::adopt_end(*fd, O_WRONLY, unchecked_, "pipe::OpenOptions::open_sender");
-  if (!p) return tokio::unexpected(p.error());
-  return Sender(std::move(*p));
+  return MakeEnd::from<Sender>(net_unix_pipe_impl::open_fifo(path, O_WRONLY, read_write_),
+                               unchecked_, "pipe::OpenOptions::open_sender");
 }
 
 }  // namespace tokio::net::unix::pipe

@@ -32,6 +32,7 @@ namespace tokio::net::unix::pipe {
 
 class Sender;
 class Receiver;
+struct MakeEnd;  // unix_pipe.cpp: how every opening function builds an end
 
 // Both ends of a new anonymous pipe (pipe2(2)).
 io::Result<std::pair<Sender, Receiver>> pipe();
@@ -53,8 +54,7 @@ class Sender : public detail::PipeWriter, public io::Ext<Sender> {
   io::Result<int> into_nonblocking_fd() &&;
 
  private:
-  friend class OpenOptions;
-  friend io::Result<std::pair<Sender, Receiver>> pipe();
+  friend struct MakeEnd;
   explicit Sender(detail::PollSocket p) noexcept : PipeWriter(std::move(p)) {}
 };
 
@@ -72,8 +72,7 @@ class Receiver : public detail::PipeReader, public io::Ext<Receiver> {
   io::Result<int> into_nonblocking_fd() &&;
 
  private:
-  friend class OpenOptions;
-  friend io::Result<std::pair<Sender, Receiver>> pipe();
+  friend struct MakeEnd;
   explicit Receiver(detail::PollSocket p) noexcept : PipeReader(std::move(p)) {}
 };
 

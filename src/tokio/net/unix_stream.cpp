@@ -39,10 +39,7 @@ io::Result<std::pair<UnixStream, UnixStream>> UnixStream::pair() {
 }
 
 io::Result<UnixStream> UnixStream::from_std(int fd) {
-  detail::OwnedFd owned(fd);
-  if (auto r = detail::set_nonblocking(fd); !r) return tokio::unexpected(r.error());
-  auto sock =
-      detail::PollSocket::adopt(std::move(owned), detail::kReadWrite, "UnixStream::from_std");
+  auto sock = detail::PollSocket::from_std(fd, detail::kReadWrite, "UnixStream::from_std");
   if (!sock) return tokio::unexpected(sock.error());
   return UnixStream(std::move(*sock));
 }

@@ -96,6 +96,19 @@ struct BroadcastShared {
     });
   }
 
+  // With tail_lock held: `w` waits in `list` (waiters or tx_waiters) with `waker`, taking
+  // a clone of it unless it holds that one already; queued once however often polled.
+  void enqueue(WaitList& list, Waiter& w, Wakeable* waker) noexcept {
+    if (w.waker != waker) {
+      waker->vtable->clone(waker);
+      drop_waker(std::exchange(w.waker, waker));
+    }
+    if (!w.queued.load(std::memory_order_relaxed)) {
+      w.queued.store(true, std::memory_order_relaxed);
+      list.push_back(&w);
+    }
+  }
+
   enum class Read { Value, Empty, Closed, Lagged };
   // Reads position `next` (advancing it) into `out`; registers `w` (with `waker`) when
   // nothing is there yet. Lagged sets `missed`.
@@ -115,16 +128,7 @@ struct BroadcastShared {
             tail_lock.unlock();
             return Read::Closed;
           }
-          if (w) {
-            if (w->waker != waker) {
-              waker->vtable->clone(waker);
-              drop_waker(std::exchange(w->waker, waker));
-            }
-            if (!w->queued.load(std::memory_order_relaxed)) {
-              w->queued.store(true, std::memory_order_relaxed);
-              waiters.push_back(w);
-            }
-          }
+          if (w) enqueue(waiters, *w, waker);
           tail_lock.unlock();
           return Read::Empty;
         }
@@ -278,15 +282,7 @@ class Sender {
     bool poll(task::Context& cx) noexcept {
       detail::WaitGuard g(s_->tail_lock);
       if (s_->rx_cnt == 0) return true;
-      detail::Wakeable* waker = cx.raw_waker();
-      if (waiter_.waker != waker) {
-        waker->vtable->clone(waker);
-        detail::drop_waker(std::exchange(waiter_.waker, waker));
-      }
-      if (!waiter_.queued.load(std::memory_order_relaxed)) {
-        waiter_.queued.store(true, std::memory_order_relaxed);
-        s_->tx_waiters.push_back(&waiter_);
-      }
+      s_->enqueue(s_->tx_waiters, waiter_, cx.raw_waker());
       return false;
     }
     void await_resume() const noexcept {}

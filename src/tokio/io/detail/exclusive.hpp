@@ -10,6 +10,8 @@
 // Not synchronized: such an object is used from one task at a time anyway (its operations
 // are not thread-safe); a claim costs a load and a store per poll.
 
+#include <type_traits>
+
 namespace tokio::detail {
 
 [[noreturn]] void throw_concurrent_use(const char* what);
@@ -64,6 +66,22 @@ class ExclusiveClaim {
 
  private:
   ExclusiveUse* held_ = nullptr;  // the object claimed while pending, else null
+};
+
+// The state of an operation on such an object (the steps of BufReader's and BufWriter's
+// operations, as a base): poll() claims `b->use_` around Derived::poll_claimed. Derived
+// holds `b`, a pointer to the object, whose class names itself in kTypeName and befriends
+// this template.
+template <class Derived>
+struct ClaimedStep {
+  ExclusiveClaim claim{};
+
+  template <class Cx>
+  auto poll(Cx& cx) {
+    auto& self = static_cast<Derived&>(*this);
+    using Owner = std::remove_pointer_t<decltype(self.b)>;
+    return claim.poll(self.b->use_, Owner::kTypeName, [&] { return self.poll_claimed(cx); });
+  }
 };
 
 }  // namespace tokio::detail

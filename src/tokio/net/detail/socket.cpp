@@ -42,6 +42,18 @@ io::Result<int> get_opt(int fd, int level, int name) noexcept {
   return v;
 }
 
+io::Result<bool> get_flag(int fd, int level, int name) noexcept {
+  auto v = get_opt(fd, level, name);
+  if (!v) return tokio::unexpected(v.error());
+  return *v != 0;
+}
+
+io::Result<uint32_t> get_uint(int fd, int level, int name) noexcept {
+  auto v = get_opt(fd, level, name);
+  if (!v) return tokio::unexpected(v.error());
+  return static_cast<uint32_t>(*v);
+}
+
 io::Result<net::SocketAddr> inet_sock_name(int fd) noexcept {
   sockaddr_storage ss{};
   socklen_t len = sizeof ss;
@@ -123,6 +135,12 @@ io::Result<PollSocket> PollSocket::adopt(OwnedFd fd, io::Interest interest, cons
   s.fd_ = std::move(fd);
   s.reg_ = std::move(*reg);
   return s;
+}
+
+io::Result<PollSocket> PollSocket::from_std(int fd, io::Interest interest, const char* what) {
+  OwnedFd owned(fd);
+  if (auto r = set_nonblocking(fd); !r) return tokio::unexpected(r.error());  // fd closes here
+  return adopt(std::move(owned), interest, what);
 }
 
 }  // namespace tokio::detail

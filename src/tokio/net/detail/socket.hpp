@@ -71,6 +71,9 @@ io::Result<OwnedFd> new_socket(int domain, int type, int protocol = 0) noexcept;
 io::Result<void> set_nonblocking(int fd) noexcept;
 io::Result<void> set_opt(int fd, int level, int name, int value) noexcept;
 io::Result<int> get_opt(int fd, int level, int name) noexcept;
+// get_opt read as a flag (non-zero) or as an unsigned value (TTL, buffer sizes, TOS).
+io::Result<bool> get_flag(int fd, int level, int name) noexcept;
+io::Result<uint32_t> get_uint(int fd, int level, int name) noexcept;
 io::Result<net::SocketAddr> inet_sock_name(int fd) noexcept;
 io::Result<net::SocketAddr> inet_peer_name(int fd) noexcept;
 // SO_ERROR: the pending socket error, cleared by reading it.
@@ -88,6 +91,9 @@ class PollSocket {
   // bits: kConnected for a connected stream); closes it on failure.
   static io::Result<PollSocket> adopt(OwnedFd fd, io::Interest interest, const char* what,
                                       uint32_t ready = 0);
+  // The socket types' from_std: takes ownership of `fd` (closed on failure), makes it
+  // non-blocking and registers it.
+  static io::Result<PollSocket> from_std(int fd, io::Interest interest, const char* what);
 
   PollSocket(PollSocket&&) noexcept = default;
   PollSocket& operator=(PollSocket&& o) noexcept {
