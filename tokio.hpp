@@ -212,6 +212,15 @@ inline constexpr std::size_t kCacheLine = 128;
 template <class...>
 inline constexpr bool consumes_self = false;
 
+// Declares that lvalue overload for a member `name params` (its parameter types, in
+// parentheses) whose && form consumes the object: called on an lvalue it fails to compile
+// with `message` (say what to write instead). Never instantiated otherwise.
+#define TOKIO_DETAIL_CONSUMES_SELF(name, params, message)               \
+  template <class TokioSelf_ = void>                                    \
+  void name params const& {                                             \
+    static_assert(::tokio::detail::consumes_self<TokioSelf_>, message); \
+  }
+
 }  // namespace tokio::detail
 /* end file src/tokio/core/config.hpp */
 /* begin file src/tokio/core/result.hpp */
@@ -8654,6 +8663,17 @@ class Ext {
   auto lines() && { return io::lines(std::move(self())); }
   auto split(char delim) && { return io::split(std::move(self()), delim); }
   auto split(std::byte delim) && { return io::split(std::move(self()), delim); }
+  TOKIO_DETAIL_CONSUMES_SELF(lines, (),
+                             "lines() takes the reader over, as in Tokio: write "
+                             "std::move(reader).lines(), or io::lines(reader) to borrow it")
+  TOKIO_DETAIL_CONSUMES_SELF(split, (char),
+                             "split() takes the reader over, as in Tokio: write "
+                             "std::move(reader).split(delim), or io::split(reader, delim) to "
+                             "borrow it")
+  TOKIO_DETAIL_CONSUMES_SELF(split, (std::byte),
+                             "split() takes the reader over, as in Tokio: write "
+                             "std::move(reader).split(delim), or io::split(reader, delim) to "
+                             "borrow it")
 
   // AsyncSeekExt (types with seek(): fs::File...)
   auto rewind() { return io::rewind(self()); }
@@ -9174,6 +9194,9 @@ class BufReader : public Ext<BufReader<R>> {
   Inner& get_mut() noexcept { return inner_; }
   // The inner reader; whatever was still buffered is lost (see buffer()).
   Inner into_inner() && { return std::move(inner_); }
+  TOKIO_DETAIL_CONSUMES_SELF(into_inner, (),
+                             "into_inner() takes the BufReader over: write "
+                             "std::move(reader).into_inner() (Rust moves it implicitly)")
   // The bytes buffered and not consumed yet.
   std::span<const std::byte> buffer() const noexcept { return {buf_.get() + pos_, filled_ - pos_}; }
   // buffer(), when not empty, is what fill_buf() would complete with at once (read_until,
@@ -9338,6 +9361,9 @@ class BufWriter : public Ext<BufWriter<W>> {
   Inner& get_mut() noexcept { return inner_; }
   // The inner writer; whatever is still buffered is lost (flush first).
   Inner into_inner() && { return std::move(inner_); }
+  TOKIO_DETAIL_CONSUMES_SELF(into_inner, (),
+                             "into_inner() takes the BufWriter over: write "
+                             "std::move(writer).into_inner() (Rust moves it implicitly)")
   // The bytes buffered and not written to the inner writer yet.
   std::span<const std::byte> buffer() const noexcept { return {buf_.get() + head_, len_ - head_}; }
   std::size_t capacity() const noexcept { return cap_; }
@@ -9521,6 +9547,9 @@ class BufStream : public Ext<BufStream<S>> {
   Inner& get_mut() noexcept { return inner_.get_mut().get_mut(); }
   // The stream; buffered data in either direction is lost (flush first).
   Inner into_inner() && { return std::move(inner_).into_inner().into_inner(); }
+  TOKIO_DETAIL_CONSUMES_SELF(into_inner, (),
+                             "into_inner() takes the BufStream over: write "
+                             "std::move(stream).into_inner() (Rust moves it implicitly)")
   std::span<const std::byte> read_buffer() const noexcept { return inner_.buffer(); }
   std::span<const std::byte> write_buffer() const noexcept { return inner_.get_ref().buffer(); }
 
@@ -10491,10 +10520,10 @@ inline std::string to_string(const AcquireError&) { return "semaphore closed"; }
 inline std::string to_string(TryAcquireError e) {
   return e == TryAcquireError::Closed ? "semaphore closed" : "no permits available";
 }
+// Tokio's Display prints the variant's name.
 template <class T>
 std::string to_string(const SetError<T>& e) {
-  return e.is_already_init_err() ? "the cell is already initialized"
-                                 : "the cell is being initialized";
+  return e.is_already_init_err() ? "AlreadyInitializedError" : "InitializingError";
 }
 using detail::operator<<;
 }  // namespace tokio::sync
@@ -11716,6 +11745,9 @@ class Mutex {
   // Direct access when the caller has exclusive access to the Mutex itself.
   T& get_mut() noexcept { return value_; }
   T into_inner() && { return std::move(value_); }
+  TOKIO_DETAIL_CONSUMES_SELF(into_inner, (),
+                             "into_inner() takes the Mutex over: write "
+                             "std::move(mutex).into_inner() (Rust moves it implicitly)")
 
  private:
   using Unchecked = detail::BatchSemaphore::Unchecked;
@@ -11950,6 +11982,9 @@ class RwLock {
   uint32_t max_readers() const noexcept { return max_readers_; }
   T& get_mut() noexcept { return value_; }
   T into_inner() && { return std::move(value_); }
+  TOKIO_DETAIL_CONSUMES_SELF(into_inner, (),
+                             "into_inner() takes the RwLock over: write "
+                             "std::move(lock).into_inner() (Rust moves it implicitly)")
 
  private:
   using Unchecked = detail::BatchSemaphore::Unchecked;
@@ -13424,6 +13459,14 @@ class Sender : public detail::MpscSenderBase<T, true> {
   }
   // Like reserve(), consuming this sender into the OwnedPermit (use
   // `Sender(tx).reserve_owned()` to keep tx).
+  TOKIO_DETAIL_CONSUMES_SELF(reserve_owned, (),
+                             "reserve_owned() takes the sender over: write "
+                             "std::move(tx).reserve_owned(), or tx.clone().reserve_owned() to "
+                             "keep tx")
+  TOKIO_DETAIL_CONSUMES_SELF(try_reserve_owned, (),
+                             "try_reserve_owned() takes the sender over: write "
+                             "std::move(tx).try_reserve_owned(), or tx.clone().try_reserve_owned() "
+                             "to keep tx")
   ReserveOwned reserve_owned() && {
     Chan* c = this->checked();
     return ReserveOwned(&c->sem, 1, MakeOwned(this->release_chan()));
@@ -15270,6 +15313,8 @@ inline Task<io::Result<std::vector<SocketAddr>>> lookup_host(std::string_view ho
 /* #include <cstdint> (already above) */
 /* #include <optional> (already above) */
 /* #include <span> (already above) */
+/* #include <string> (already above) */
+/* #include <string_view> (already above) */
 /* #include <system_error> (already above) */
 /* #include <utility> (already above) */
 
@@ -15321,6 +15366,10 @@ io::Result<int> get_opt(int fd, int level, int name) noexcept;
 // get_opt read as a flag (non-zero) or as an unsigned value (TTL, buffer sizes, TOS).
 io::Result<bool> get_flag(int fd, int level, int name) noexcept;
 io::Result<uint32_t> get_uint(int fd, int level, int name) noexcept;
+// SO_BINDTODEVICE (TcpSocket's and UdpSocket's bind_device / device): an interface name,
+// or nullopt / "" to remove the binding; device() is nullopt when unbound.
+io::Result<void> bind_device(int fd, std::optional<std::string_view> interface) noexcept;
+io::Result<std::optional<std::string>> device(int fd);
 io::Result<net::SocketAddr> inet_sock_name(int fd) noexcept;
 io::Result<net::SocketAddr> inet_peer_name(int fd) noexcept;
 // SO_ERROR: the pending socket error, cleared by reading it.
@@ -15684,6 +15733,9 @@ class OwnedReadHalf : public io::Ext<OwnedReadHalf<S>> {
 
   // The original stream, when `w` is this half's partner; otherwise both halves back.
   Result<S, ReuniteError<S>> reunite(OwnedWriteHalf<S> w) &&;
+  TOKIO_DETAIL_CONSUMES_SELF(reunite, (OwnedWriteHalf<S>),
+                             "reunite() takes both halves over: write "
+                             "std::move(read_half).reunite(std::move(write_half))")
 
  private:
   friend class OwnedWriteHalf<S>;
@@ -16279,6 +16331,12 @@ class UdpSocket : public detail::UserIo<UdpSocket> {
   // --- options
   io::Result<bool> broadcast() const noexcept;
   io::Result<void> set_broadcast(bool on) noexcept;
+  // Binds the socket to a network interface ("lo", "eth0"; SO_BINDTODEVICE, which needs
+  // CAP_NET_RAW), or with nullopt / "" removes the binding. device(): nullopt when unbound.
+  io::Result<void> bind_device(std::optional<std::string_view> interface) noexcept {
+    return detail::bind_device(sock_.fd(), interface);
+  }
+  io::Result<std::optional<std::string>> device() const { return detail::device(sock_.fd()); }
   io::Result<uint32_t> ttl() const noexcept;
   io::Result<void> set_ttl(uint32_t ttl) noexcept;
   io::Result<bool> multicast_loop_v4() const noexcept;
@@ -20852,6 +20910,9 @@ SplitStream(io::Split<R>) -> SplitStream<R>;
 /* #include <cstring> (already above) */
 /* #include <span> (already above) */
 
+#endif // TOKIO_HAS_CODEC
+#if TOKIO_HAS_CODEC
+
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
 [[noreturn]] void throw_buf_short(const char* call, std::size_t need, std::size_t have);
@@ -20903,8 +20964,9 @@ class BufGet {
   int64_t get_int(std::size_t nbytes) { return extend(get_uint(nbytes), nbytes); }
   int64_t get_int_le(std::size_t nbytes) { return extend(get_uint_le(nbytes), nbytes); }
 
-  // Fills `dst` from the front and consumes that many bytes.
-  void copy_to_slice(std::span<std::byte> dst) {
+  // Fills `dst` (any contiguous bytes the caller holds: io::MutableBuffer) from the front
+  // and consumes that many bytes.
+  void copy_to_slice(io::MutableBuffer dst) {
     need("copy_to_slice", dst.size());
     if (!dst.empty()) std::memcpy(dst.data(), self().data(), dst.size());
     self().advance(dst.size());
@@ -20944,6 +21006,8 @@ class BufGet {
 }  // namespace tokio::detail
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/detail/buf_get.hpp */
+#endif // TOKIO_HAS_CODEC
+#if TOKIO_HAS_CODEC
 #endif // TOKIO_HAS_CODEC
 #if TOKIO_HAS_CODEC
 
@@ -20997,7 +21061,9 @@ class Bytes : public detail::BufGet<Bytes> {
   // A copy of `s` in a new block.
   explicit Bytes(std::string_view s)
       : Bytes(copy_from_slice(std::as_bytes(std::span(s.data(), s.size())))) {}
-  static Bytes copy_from_slice(std::span<const std::byte> s);
+  // `s`: any contiguous bytes (a span, std::vector<uint8_t>, std::string, a literal's text;
+  // io::ConstBuffer), as Rust's &[u8].
+  static Bytes copy_from_slice(io::ConstBuffer s);
   // Rust's Bytes::from(String / Vec<u8>): a copy here (the block layout is the library's
   // own). For a string literal, from_static does not copy.
   static Bytes from(std::string_view s) { return Bytes(s); }
@@ -21171,16 +21237,15 @@ class BytesMut : public detail::BufGet<BytesMut> {
   }
 
   // --- appending
-  void extend_from_slice(std::span<const std::byte> s) {
+  // `s`: any contiguous bytes, as Rust's &[u8] (io::ConstBuffer: a span, std::vector<uint8_t>,
+  // std::string, std::string_view, another BytesMut; a literal or char array is its text up
+  // to the NUL, as b"..." is).
+  void extend_from_slice(io::ConstBuffer s) {
     reserve(s.size());
     if (!s.empty()) std::memcpy(ptr_ + len_, s.data(), s.size());
     len_ += s.size();
   }
-  // Text (Rust's b"..." literals): the characters' bytes.
-  void extend_from_slice(std::string_view s) {
-    extend_from_slice(std::as_bytes(std::span(s.data(), s.size())));
-  }
-  void put_slice(std::span<const std::byte> s) { extend_from_slice(s); }
+  void put_slice(io::ConstBuffer s) { extend_from_slice(s); }
   void put(std::string_view s) { extend_from_slice(s); }
   void put(std::span<const std::byte> s) { extend_from_slice(s); }
   void put_u8(uint8_t v) {
@@ -21890,6 +21955,9 @@ class FramedRead : public stream::PollStream<FramedRead<R, D>, io::Result<decode
 
   Io& get_ref() noexcept { return io_; }
   Io& get_mut() noexcept { return io_; }
+  TOKIO_DETAIL_CONSUMES_SELF(into_inner, (),
+                             "into_inner() takes the FramedRead over: write "
+                             "std::move(framed).into_inner() (Rust moves it implicitly)")
   R into_inner() && {
     op_.reset();
     return std::forward<R>(io_);
@@ -21961,6 +22029,9 @@ class FramedWrite
   Io& get_ref() noexcept { return io_; }
   Io& get_mut() noexcept { return io_; }
   W into_inner() && { return std::forward<W>(io_); }
+  TOKIO_DETAIL_CONSUMES_SELF(into_inner, (),
+                             "into_inner() takes the FramedWrite over: write "
+                             "std::move(framed).into_inner() (Rust moves it implicitly)")
   E& encoder() noexcept { return codec_; }
   E& encoder_mut() noexcept { return codec_; }
 
@@ -22049,6 +22120,9 @@ class Framed : public stream::PollStream<Framed<T, C>, io::Result<decoder_item_t
 
   Io& get_ref() noexcept { return io_; }
   Io& get_mut() noexcept { return io_; }
+  TOKIO_DETAIL_CONSUMES_SELF(into_inner, (),
+                             "into_inner() takes the Framed over: write "
+                             "std::move(framed).into_inner() (Rust moves it implicitly)")
   T into_inner() && {
     rop_.reset();
     return std::forward<T>(io_);
@@ -32258,6 +32332,9 @@ int PipeEnd::release_nonblocking() noexcept {
 /* end file src/tokio/net/detail/pipe.cpp */
 /* begin file src/tokio/net/detail/socket.cpp */
 /* #include <fcntl.h> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <net/if.h>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <netinet/in.h> (already above) */
 TOKIO_SYSTEM_HEADERS_BEGIN
 #include <netinet/tcp.h>
@@ -32265,6 +32342,9 @@ TOKIO_SYSTEM_HEADERS_END
 /* #include <unistd.h> (already above) */
 
 /* #include <cstring> (already above) */
+/* #include <optional> (already above) */
+/* #include <string> (already above) */
+/* #include <string_view> (already above) */
 
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
@@ -32312,6 +32392,28 @@ io::Result<uint32_t> get_uint(int fd, int level, int name) noexcept {
   auto v = get_opt(fd, level, name);
   if (!v) return tokio::unexpected(v.error());
   return static_cast<uint32_t>(*v);
+}
+
+io::Result<void> bind_device(int fd, std::optional<std::string_view> interface) noexcept {
+  std::string_view name = interface.value_or(std::string_view());
+  if (name.size() >= IFNAMSIZ || name.find('\0') != std::string_view::npos) {
+    return io::os_error(EINVAL);  // what the kernel says of a name it cannot hold
+  }
+  char buf[IFNAMSIZ] = {};
+  name.copy(buf, name.size());
+  if (::setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, buf, static_cast<socklen_t>(name.size())) < 0) {
+    return io::last_os_error();
+  }
+  return {};
+}
+io::Result<std::optional<std::string>> device(int fd) {
+  char buf[IFNAMSIZ] = {};
+  socklen_t len = sizeof buf;
+  if (::getsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, buf, &len) < 0) {
+    return io::last_os_error();
+  }
+  if (len == 0 || buf[0] == '\0') return std::optional<std::string>();
+  return std::optional<std::string>(std::string(buf, ::strnlen(buf, len)));
 }
 
 io::Result<net::SocketAddr> inet_sock_name(int fd) noexcept {
@@ -32852,9 +32954,6 @@ io::Result<void> TcpListener::set_ttl(uint32_t ttl) noexcept {
 /* end file src/tokio/net/tcp_listener.cpp */
 /* begin file src/tokio/net/tcp_socket.cpp */
 /* #include <netinet/in.h> (already above) */
-TOKIO_SYSTEM_HEADERS_BEGIN
-#include <net/if.h>
-TOKIO_SYSTEM_HEADERS_END
 /* #include <netinet/tcp.h> (already above) */
 /* #include <sys/socket.h> (already above) */
 
@@ -32940,26 +33039,10 @@ io::Result<uint32_t> TcpSocket::tos() const noexcept {
   return detail::get_uint(fd_.get(), IPPROTO_IP, IP_TOS);
 }
 io::Result<void> TcpSocket::bind_device(std::optional<std::string_view> interface) noexcept {
-  std::string_view name = interface.value_or(std::string_view());
-  if (name.size() >= IFNAMSIZ || name.find('\0') != std::string_view::npos) {
-    return io::os_error(EINVAL);  // what the kernel says of a name it cannot hold
-  }
-  char buf[IFNAMSIZ] = {};
-  name.copy(buf, name.size());
-  if (::setsockopt(fd_.get(), SOL_SOCKET, SO_BINDTODEVICE, buf,
-                   static_cast<socklen_t>(name.size())) < 0) {
-    return io::last_os_error();
-  }
-  return {};
+  return detail::bind_device(fd_.get(), interface);
 }
 io::Result<std::optional<std::string>> TcpSocket::device() const {
-  char buf[IFNAMSIZ] = {};
-  socklen_t len = sizeof buf;
-  if (::getsockopt(fd_.get(), SOL_SOCKET, SO_BINDTODEVICE, buf, &len) < 0) {
-    return io::last_os_error();
-  }
-  if (len == 0 || buf[0] == '\0') return std::optional<std::string>();
-  return std::optional<std::string>(std::string(buf, ::strnlen(buf, len)));
+  return detail::device(fd_.get());
 }
 
 io::Result<void> TcpSocket::bind(const ToSocketAddrs& addr) {
@@ -38497,7 +38580,7 @@ void throw_buf_width(const char* call, std::size_t nbytes) {
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::codec {
 
-Bytes Bytes::copy_from_slice(std::span<const std::byte> s) {
+Bytes Bytes::copy_from_slice(io::ConstBuffer s) {
   Bytes b;
   if (s.empty()) return b;
   b.blk_ = detail::bytes_block_alloc(s.size());

@@ -140,6 +140,32 @@ TEST_CASE("BytesMut: text goes in as its bytes (Rust's b\"...\" literals)") {
   CHECK(buf.data()[28] == std::byte{'!'});
 }
 
+TEST_CASE("BytesMut / Bytes: slice parameters take any contiguous bytes, as Rust's &[u8]") {
+  std::vector<uint8_t> v{1, 2, 3};
+  std::array<unsigned char, 2> a{4, 5};
+  BytesMut buf;
+  buf.put_slice(v);
+  buf.put_slice(a);
+  buf.put_slice("xy");  // a literal's text, without the NUL
+  buf.extend_from_slice(std::vector<char>{'z'});
+  BytesMut other("!");
+  buf.extend_from_slice(other);
+  REQUIRE(buf.len() == 3 + 2 + 2 + 1 + 1);
+  CHECK(std::string_view(buf) == std::string_view("\x01\x02\x03\x04\x05xyz!", 9));
+  Bytes copy = Bytes::copy_from_slice(v);
+  CHECK(copy.len() == 3);
+  std::array<uint8_t, 4> out{};
+  buf.copy_to_slice(out);  // the first four bytes, consumed
+  CHECK(out == std::array<uint8_t, 4>{1, 2, 3, 4});
+  std::string rest(2, '\0');
+  buf.copy_to_slice(rest);
+  CHECK(rest == std::string("\x05x", 2));
+  CHECK(std::string_view(buf) == "yz!");
+  std::vector<uint8_t> too_many(4);
+  CHECK_THROWS_AS(buf.copy_to_slice(too_many), std::out_of_range);
+  CHECK(std::string_view(buf) == "yz!");  // nothing consumed
+}
+
 TEST_CASE("Bytes::from copies text or bytes; both buffers convert to std::string_view") {
   std::string owned = "frame";
   Bytes a = Bytes::from(owned);

@@ -259,6 +259,13 @@ TEST_CASE("udp: options and multicast membership on the loopback interface") {
     CHECK_FALSE(s.leave_multicast_v4(group, Ipv4Addr::localhost()).has_value());
     auto bad = s.join_multicast_v4(Ipv4Addr(10, 0, 0, 1), Ipv4Addr::localhost());  // not a group
     CHECK_FALSE(bad.has_value());
+    // SO_BINDTODEVICE, as on TcpSocket (root in CI; EPERM would show here).
+    CHECK_FALSE(s.device().value().has_value());
+    REQUIRE(s.bind_device("lo").has_value());
+    CHECK(s.device().value().value() == "lo");
+    REQUIRE(s.bind_device(std::nullopt).has_value());
+    CHECK_FALSE(s.device().value().has_value());
+    CHECK(s.bind_device("nosuchif0").error() == std::errc::no_such_device);
 
     auto s6 = co_await UdpSocket::bind("[::1]:0");
     if (!s6) {

@@ -18,19 +18,39 @@ Task<> all_fine(net::TcpStream s, net::UnixStream u, net::TcpSocket a, net::TcpS
   codec::Bytes frozen = std::move(m).freeze();
   std::vector<uint8_t> buf(16);
   auto n = co_await st->read(buf);
+  io::BufReader br(std::move(*st));
+  auto ls = std::move(br).lines();
+  auto [tx, rx] = sync::mpsc::channel<int>(1);
+  auto p = co_await std::move(tx).reserve_owned();
+  sync::Mutex<int> m2(1);
+  int v = std::move(m2).into_inner();
+  auto again = std::move(r).reunite(std::move(w));
 }
-#elif CASE == 1  // expect: std::move(stream).into_split()
+#elif CASE == 1   // expect: std::move(stream).into_split()
 void f(net::TcpStream s) { auto [r, w] = s.into_split(); }
-#elif CASE == 2  // expect: std::move(stream).into_split()
+#elif CASE == 2   // expect: std::move(stream).into_split()
 void f(net::UnixStream s) { auto [r, w] = s.into_split(); }
-#elif CASE == 3  // expect: std::move(socket).connect(addr)
+#elif CASE == 3   // expect: std::move(socket).connect(addr)
 Task<> f(net::TcpSocket s) { auto c = co_await s.connect("127.0.0.1:1"); }
-#elif CASE == 4  // expect: std::move(socket).listen(backlog)
+#elif CASE == 4   // expect: std::move(socket).listen(backlog)
 void f(net::TcpSocket s) { auto l = s.listen(16); }
-#elif CASE == 5  // expect: std::move(child).wait_with_output()
+#elif CASE == 5   // expect: std::move(child).wait_with_output()
 Task<> f(process::Child c) { auto o = co_await c.wait_with_output(); }
-#elif CASE == 6  // expect: std::move(buf).freeze()
+#elif CASE == 6   // expect: std::move(buf).freeze()
 void f(codec::BytesMut m) { codec::Bytes b = m.freeze(); }
-#elif CASE == 7  // expect: declare the buffer first
+#elif CASE == 7   // expect: declare the buffer first
 Task<> f(net::TcpStream s) { auto n = co_await s.read(std::vector<uint8_t>(16)); }
+#elif CASE == 8   // expect: std::move(reader).lines()
+void f(io::BufReader<net::TcpStream> r) { auto l = r.lines(); }
+#elif CASE == 9   // expect: std::move(read_half).reunite(std::move(write_half))
+void f(net::TcpStream s) {
+  auto [r, w] = std::move(s).into_split();
+  auto back = r.reunite(std::move(w));
+}
+#elif CASE == 10  // expect: std::move(reader).into_inner()
+void f(io::BufReader<net::TcpStream> r) { auto s = r.into_inner(); }
+#elif CASE == 11  // expect: tx.clone().reserve_owned()
+Task<> f(sync::mpsc::Sender<int> tx) { auto p = co_await tx.reserve_owned(); }
+#elif CASE == 12  // expect: std::move(mutex).into_inner()
+void f(sync::Mutex<int> m) { int v = m.into_inner(); }
 #endif

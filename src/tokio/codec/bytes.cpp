@@ -40,7 +40,7 @@ void throw_buf_width(const char* call, std::size_t nbytes) {
 
 namespace tokio::codec {
 
-Bytes Bytes::copy_from_slice(std::span<const std::byte> s) {
+Bytes Bytes::copy_from_slice(io::ConstBuffer s) {
   Bytes b;
   if (s.empty()) return b;
   b.blk_ = detail::bytes_block_alloc(s.size());

@@ -37,6 +37,7 @@
 
 #include "tokio/codec/detail/buf_get.hpp"
 #include "tokio/core/config.hpp"
+#include "tokio/io/async_io.hpp"
 
 namespace tokio::detail {
 
@@ -88,7 +89,9 @@ class Bytes : public detail::BufGet<Bytes> {
   // A copy of `s` in a new block.
   explicit Bytes(std::string_view s)
       : Bytes(copy_from_slice(std::as_bytes(std::span(s.data(), s.size())))) {}
-  static Bytes copy_from_slice(std::span<const std::byte> s);
+  // `s`: any contiguous bytes (a span, std::vector<uint8_t>, std::string, a literal's text;
+  // io::ConstBuffer), as Rust's &[u8].
+  static Bytes copy_from_slice(io::ConstBuffer s);
   // Rust's Bytes::from(String / Vec<u8>): a copy here (the block layout is the library's
   // own). For a string literal, from_static does not copy.
   static Bytes from(std::string_view s) { return Bytes(s); }
@@ -262,16 +265,15 @@ class BytesMut : public detail::BufGet<BytesMut> {
   }
 
   // --- appending
-  void extend_from_slice(std::span<const std::byte> s) {
+  // `s`: any contiguous bytes, as Rust's &[u8] (io::ConstBuffer: a span, std::vector<uint8_t>,
+  // std::string, std::string_view, another BytesMut; a literal or char array is its text up
+  // to the NUL, as b"..." is).
+  void extend_from_slice(io::ConstBuffer s) {
     reserve(s.size());
     if (!s.empty()) std::memcpy(ptr_ + len_, s.data(), s.size());
     len_ += s.size();
   }
-  // Text (Rust's b"..." literals): the characters' bytes.
-  void extend_from_slice(std::string_view s) {
-    extend_from_slice(std::as_bytes(std::span(s.data(), s.size())));
-  }
-  void put_slice(std::span<const std::byte> s) { extend_from_slice(s); }
+  void put_slice(io::ConstBuffer s) { extend_from_slice(s); }
   void put(std::string_view s) { extend_from_slice(s); }
   void put(std::span<const std::byte> s) { extend_from_slice(s); }
   void put_u8(uint8_t v) {

@@ -70,6 +70,9 @@ class Framed : public stream::PollStream<Framed<T, C>, io::Result<decoder_item_t
 
   Io& get_ref() noexcept { return io_; }
   Io& get_mut() noexcept { return io_; }
+  TOKIO_DETAIL_CONSUMES_SELF(into_inner, (),
+                             "into_inner() takes the Framed over: write "
+                             "std::move(framed).into_inner() (Rust moves it implicitly)")
   T into_inner() && {
     rop_.reset();
     return std::forward<T>(io_);

@@ -72,6 +72,9 @@ class FramedRead : public stream::PollStream<FramedRead<R, D>, io::Result<decode
 
   Io& get_ref() noexcept { return io_; }
   Io& get_mut() noexcept { return io_; }
+  TOKIO_DETAIL_CONSUMES_SELF(into_inner, (),
+                             "into_inner() takes the FramedRead over: write "
+                             "std::move(framed).into_inner() (Rust moves it implicitly)")
   R into_inner() && {
     op_.reset();
     return std::forward<R>(io_);

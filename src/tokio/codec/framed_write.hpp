@@ -41,6 +41,9 @@ class FramedWrite
   Io& get_ref() noexcept { return io_; }
   Io& get_mut() noexcept { return io_; }
   W into_inner() && { return std::forward<W>(io_); }
+  TOKIO_DETAIL_CONSUMES_SELF(into_inner, (),
+                             "into_inner() takes the FramedWrite over: write "
+                             "std::move(framed).into_inner() (Rust moves it implicitly)")
   E& encoder() noexcept { return codec_; }
   E& encoder_mut() noexcept { return codec_; }
 

@@ -67,4 +67,13 @@ inline constexpr std::size_t kCacheLine = 128;
 template <class...>
 inline constexpr bool consumes_self = false;
 
+// Declares that lvalue overload for a member `name params` (its parameter types, in
+// parentheses) whose && form consumes the object: called on an lvalue it fails to compile
+// with `message` (say what to write instead). Never instantiated otherwise.
+#define TOKIO_DETAIL_CONSUMES_SELF(name, params, message)               \
+  template <class TokioSelf_ = void>                                    \
+  void name params const& {                                             \
+    static_assert(::tokio::detail::consumes_self<TokioSelf_>, message); \
+  }
+
 }  // namespace tokio::detail

@@ -54,6 +54,9 @@ class BufReader : public Ext<BufReader<R>> {
   Inner& get_mut() noexcept { return inner_; }
   // The inner reader; whatever was still buffered is lost (see buffer()).
   Inner into_inner() && { return std::move(inner_); }
+  TOKIO_DETAIL_CONSUMES_SELF(into_inner, (),
+                             "into_inner() takes the BufReader over: write "
+                             "std::move(reader).into_inner() (Rust moves it implicitly)")
   // The bytes buffered and not consumed yet.
   std::span<const std::byte> buffer() const noexcept { return {buf_.get() + pos_, filled_ - pos_}; }
   // buffer(), when not empty, is what fill_buf() would complete with at once (read_until,

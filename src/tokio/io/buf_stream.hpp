@@ -41,6 +41,9 @@ class BufStream : public Ext<BufStream<S>> {
   Inner& get_mut() noexcept { return inner_.get_mut().get_mut(); }
   // The stream; buffered data in either direction is lost (flush first).
   Inner into_inner() && { return std::move(inner_).into_inner().into_inner(); }
+  TOKIO_DETAIL_CONSUMES_SELF(into_inner, (),
+                             "into_inner() takes the BufStream over: write "
+                             "std::move(stream).into_inner() (Rust moves it implicitly)")
   std::span<const std::byte> read_buffer() const noexcept { return inner_.buffer(); }
   std::span<const std::byte> write_buffer() const noexcept { return inner_.get_ref().buffer(); }
 

@@ -57,6 +57,9 @@ class BufWriter : public Ext<BufWriter<W>> {
   Inner& get_mut() noexcept { return inner_; }
   // The inner writer; whatever is still buffered is lost (flush first).
   Inner into_inner() && { return std::move(inner_); }
+  TOKIO_DETAIL_CONSUMES_SELF(into_inner, (),
+                             "into_inner() takes the BufWriter over: write "
+                             "std::move(writer).into_inner() (Rust moves it implicitly)")
   // The bytes buffered and not written to the inner writer yet.
   std::span<const std::byte> buffer() const noexcept { return {buf_.get() + head_, len_ - head_}; }
   std::size_t capacity() const noexcept { return cap_; }

@@ -67,6 +67,17 @@ class Ext {
   auto lines() && { return io::lines(std::move(self())); }
   auto split(char delim) && { return io::split(std::move(self()), delim); }
   auto split(std::byte delim) && { return io::split(std::move(self()), delim); }
+  TOKIO_DETAIL_CONSUMES_SELF(lines, (),
+                             "lines() takes the reader over, as in Tokio: write "
+                             "std::move(reader).lines(), or io::lines(reader) to borrow it")
+  TOKIO_DETAIL_CONSUMES_SELF(split, (char),
+                             "split() takes the reader over, as in Tokio: write "
+                             "std::move(reader).split(delim), or io::split(reader, delim) to "
+                             "borrow it")
+  TOKIO_DETAIL_CONSUMES_SELF(split, (std::byte),
+                             "split() takes the reader over, as in Tokio: write "
+                             "std::move(reader).split(delim), or io::split(reader, delim) to "
+                             "borrow it")
 
   // AsyncSeekExt (types with seek(): fs::File...)
   auto rewind() { return io::rewind(self()); }

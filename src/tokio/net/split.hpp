@@ -100,6 +100,9 @@ class OwnedReadHalf : public io::Ext<OwnedReadHalf<S>> {
 
   // The original stream, when `w` is this half's partner; otherwise both halves back.
   Result<S, ReuniteError<S>> reunite(OwnedWriteHalf<S> w) &&;
+  TOKIO_DETAIL_CONSUMES_SELF(reunite, (OwnedWriteHalf<S>),
+                             "reunite() takes both halves over: write "
+                             "std::move(read_half).reunite(std::move(write_half))")
 
  private:
   friend class OwnedWriteHalf<S>;

@@ -1,5 +1,4 @@
 #include <netinet/in.h>
-#include <net/if.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 
@@ -87,26 +86,10 @@ io::Result<uint32_t> TcpSocket::tos() const noexcept {
   return detail::get_uint(fd_.get(), IPPROTO_IP, IP_TOS);
 }
 io::Result<void> TcpSocket::bind_device(std::optional<std::string_view> interface) noexcept {
-  std::string_view name = interface.value_or(std::string_view());
-  if (name.size() >= IFNAMSIZ || name.find('\0') != std::string_view::npos) {
-    return io::os_error(EINVAL);  // what the kernel says of a name it cannot hold
-  }
-  char buf[IFNAMSIZ] = {};
-  name.copy(buf, name.size());
-  if (::setsockopt(fd_.get(), SOL_SOCKET, SO_BINDTODEVICE, buf,
-                   static_cast<socklen_t>(name.size())) < 0) {
-    return io::last_os_error();
-  }
-  return {};
+  return detail::bind_device(fd_.get(), interface);
 }
 io::Result<std::optional<std::string>> TcpSocket::device() const {
-  char buf[IFNAMSIZ] = {};
-  socklen_t len = sizeof buf;
-  if (::getsockopt(fd_.get(), SOL_SOCKET, SO_BINDTODEVICE, buf, &len) < 0) {
-    return io::last_os_error();
-  }
-  if (len == 0 || buf[0] == '\0') return std::optional<std::string>();
-  return std::optional<std::string>(std::string(buf, ::strnlen(buf, len)));
+  return detail::device(fd_.get());
 }
 
 io::Result<void> TcpSocket::bind(const ToSocketAddrs& addr) {

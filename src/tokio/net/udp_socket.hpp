@@ -116,6 +116,12 @@ class UdpSocket : public detail::UserIo<UdpSocket> {
   // --- options
   io::Result<bool> broadcast() const noexcept;
   io::Result<void> set_broadcast(bool on) noexcept;
+  // Binds the socket to a network interface ("lo", "eth0"; SO_BINDTODEVICE, which needs
+  // CAP_NET_RAW), or with nullopt / "" removes the binding. device(): nullopt when unbound.
+  io::Result<void> bind_device(std::optional<std::string_view> interface) noexcept {
+    return detail::bind_device(sock_.fd(), interface);
+  }
+  io::Result<std::optional<std::string>> device() const { return detail::device(sock_.fd()); }
   io::Result<uint32_t> ttl() const noexcept;
   io::Result<void> set_ttl(uint32_t ttl) noexcept;
   io::Result<bool> multicast_loop_v4() const noexcept;

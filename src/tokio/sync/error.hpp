@@ -182,10 +182,10 @@ inline std::string to_string(const AcquireError&) { return "semaphore closed"; }
 inline std::string to_string(TryAcquireError e) {
   return e == TryAcquireError::Closed ? "semaphore closed" : "no permits available";
 }
+// Tokio's Display prints the variant's name.
 template <class T>
 std::string to_string(const SetError<T>& e) {
-  return e.is_already_init_err() ? "the cell is already initialized"
-                                 : "the cell is being initialized";
+  return e.is_already_init_err() ? "AlreadyInitializedError" : "InitializingError";
 }
 using detail::operator<<;
 }  // namespace tokio::sync

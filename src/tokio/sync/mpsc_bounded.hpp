@@ -300,6 +300,14 @@ class Sender : public detail::MpscSenderBase<T, true> {
   }
   // Like reserve(), consuming this sender into the OwnedPermit (use
   // `Sender(tx).reserve_owned()` to keep tx).
+  TOKIO_DETAIL_CONSUMES_SELF(reserve_owned, (),
+                             "reserve_owned() takes the sender over: write "
+                             "std::move(tx).reserve_owned(), or tx.clone().reserve_owned() to "
+                             "keep tx")
+  TOKIO_DETAIL_CONSUMES_SELF(try_reserve_owned, (),
+                             "try_reserve_owned() takes the sender over: write "
+                             "std::move(tx).try_reserve_owned(), or tx.clone().try_reserve_owned() "
+                             "to keep tx")
   ReserveOwned reserve_owned() && {
     Chan* c = this->checked();
     return ReserveOwned(&c->sem, 1, MakeOwned(this->release_chan()));

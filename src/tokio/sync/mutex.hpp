@@ -141,6 +141,9 @@ class Mutex {
   // Direct access when the caller has exclusive access to the Mutex itself.
   T& get_mut() noexcept { return value_; }
   T into_inner() && { return std::move(value_); }
+  TOKIO_DETAIL_CONSUMES_SELF(into_inner, (),
+                             "into_inner() takes the Mutex over: write "
+                             "std::move(mutex).into_inner() (Rust moves it implicitly)")
 
  private:
   using Unchecked = detail::BatchSemaphore::Unchecked;

@@ -227,6 +227,9 @@ class RwLock {
   uint32_t max_readers() const noexcept { return max_readers_; }
   T& get_mut() noexcept { return value_; }
   T into_inner() && { return std::move(value_); }
+  TOKIO_DETAIL_CONSUMES_SELF(into_inner, (),
+                             "into_inner() takes the RwLock over: write "
+                             "std::move(lock).into_inner() (Rust moves it implicitly)")
 
  private:
   using Unchecked = detail::BatchSemaphore::Unchecked;

@@ -16,6 +16,8 @@
 #include <cstring>
 #include <span>
 
+#include "tokio/io/async_io.hpp"
+
 namespace tokio::detail {
 
 [[noreturn]] void throw_buf_short(const char* call, std::size_t need, std::size_t have);
@@ -67,8 +69,9 @@ class BufGet {
   int64_t get_int(std::size_t nbytes) { return extend(get_uint(nbytes), nbytes); }
   int64_t get_int_le(std::size_t nbytes) { return extend(get_uint_le(nbytes), nbytes); }
 
-  // Fills `dst` from the front and consumes that many bytes.
-  void copy_to_slice(std::span<std::byte> dst) {
+  // Fills `dst` (any contiguous bytes the caller holds: io::MutableBuffer) from the front
+  // and consumes that many bytes.
+  void copy_to_slice(io::MutableBuffer dst) {
     need("copy_to_slice", dst.size());
     if (!dst.empty()) std::memcpy(dst.data(), self().data(), dst.size());
     self().advance(dst.size());

@@ -1,9 +1,13 @@
 #include <fcntl.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <unistd.h>
 
 #include <cstring>
+#include <optional>
+#include <string>
+#include <string_view>
 
 #include "tokio/net/detail/socket.hpp"
 
@@ -52,6 +56,28 @@ io::Result<uint32_t> get_uint(int fd, int level, int name) noexcept {
   auto v = get_opt(fd, level, name);
   if (!v) return tokio::unexpected(v.error());
   return static_cast<uint32_t>(*v);
+}
+
+io::Result<void> bind_device(int fd, std::optional<std::string_view> interface) noexcept {
+  std::string_view name = interface.value_or(std::string_view());
+  if (name.size() >= IFNAMSIZ || name.find('\0') != std::string_view::npos) {
+    return io::os_error(EINVAL);  // what the kernel says of a name it cannot hold
+  }
+  char buf[IFNAMSIZ] = {};
+  name.copy(buf, name.size());
+  if (::setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, buf, static_cast<socklen_t>(name.size())) < 0) {
+    return io::last_os_error();
+  }
+  return {};
+}
+io::Result<std::optional<std::string>> device(int fd) {
+  char buf[IFNAMSIZ] = {};
+  socklen_t len = sizeof buf;
+  if (::getsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, buf, &len) < 0) {
+    return io::last_os_error();
+  }
+  if (len == 0 || buf[0] == '\0') return std::optional<std::string>();
+  return std::optional<std::string>(std::string(buf, ::strnlen(buf, len)));
 }
 
 io::Result<net::SocketAddr> inet_sock_name(int fd) noexcept {

@@ -19,6 +19,8 @@
 #include <cstdint>
 #include <optional>
 #include <span>
+#include <string>
+#include <string_view>
 #include <system_error>
 #include <utility>
 
@@ -74,6 +76,10 @@ io::Result<int> get_opt(int fd, int level, int name) noexcept;
 // get_opt read as a flag (non-zero) or as an unsigned value (TTL, buffer sizes, TOS).
 io::Result<bool> get_flag(int fd, int level, int name) noexcept;
 io::Result<uint32_t> get_uint(int fd, int level, int name) noexcept;
+// SO_BINDTODEVICE (TcpSocket's and UdpSocket's bind_device / device): an interface name,
+// or nullopt / "" to remove the binding; device() is nullopt when unbound.
+io::Result<void> bind_device(int fd, std::optional<std::string_view> interface) noexcept;
+io::Result<std::optional<std::string>> device(int fd);
 io::Result<net::SocketAddr> inet_sock_name(int fd) noexcept;
 io::Result<net::SocketAddr> inet_peer_name(int fd) noexcept;
 // SO_ERROR: the pending socket error, cleared by reading it.
