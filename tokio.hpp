@@ -7867,21 +7867,45 @@ struct ReadIntoBuf {
 // container when it has less), at most kReadBufWindow bytes per call.
 inline constexpr std::size_t kReadBufWindow = 64 * 1024;
 
+// Makes that room: c is resized over it (zero-filled) and its old size returned; the
+// caller resizes c back to old size + the bytes read.
+template <class C>
+std::size_t grow_for_read(C& c) {
+  const std::size_t base = c.size();
+  if (c.capacity() - base < 64) c.reserve(base + (base < 64 ? 64 : base));
+  const std::size_t spare = c.capacity() - base;
+  c.resize(base + (spare < kReadBufWindow ? spare : kReadBufWindow));
+  return base;
+}
+
 template <class R, class C>
 struct ReadIntoContainer {
   SpareRoomRead<R, C> rd;
 
   Poll<io::Result<std::size_t>> poll(task::Context& cx) {
-    auto n = rd.poll_read(cx, [&](C& c) {
-      std::size_t base = rd.valid = c.size();
-      if (c.capacity() - base < 64) c.reserve(base + (base < 64 ? 64 : base));
-      std::size_t spare = c.capacity() - base;
-      c.resize(base + (spare < kReadBufWindow ? spare : kReadBufWindow));
-    });
+    auto n = rd.poll_read(cx, [&](C& c) { rd.valid = grow_for_read(c); });
     if (n) rd.shrink();
     return n;
   }
 };
+
+// The sockets' try_read_buf / try_recv_buf[_from] (Rust's BufMut forms): one non-blocking
+// read, `read(std::span<std::byte>)` returning io::Result<size_t> or
+// io::Result<pair<size_t, address>>, appended to c's spare room as read_buf does; c keeps
+// only the bytes read (none on an error).
+template <class C, class Read>
+auto try_read_into_spare(C& c, Read&& read) {
+  const std::size_t base = grow_for_read(c);
+  auto r =
+      read(std::span<std::byte>(reinterpret_cast<std::byte*>(c.data()) + base, c.size() - base));
+  std::size_t n = 0;
+  if (r) {
+    if constexpr (requires { r->first; }) n = r->first;
+    else n = *r;
+  }
+  c.resize(base + n);
+  return r;
+}
 
 template <class R>
 using ReadExactOp = AdaptorOp<ReadExact<R>>;
@@ -15664,6 +15688,10 @@ class ReadHalf : public io::Ext<ReadHalf<S>> {
   auto read_vectored(std::span<const iovec> b) noexcept { return s_->read_vectored(b); }
   auto peek(io::MutableBuffer b) noexcept { return s_->peek(b); }
   auto try_read(io::MutableBuffer b) noexcept { return s_->try_read(b); }
+  template <io::ByteContainer C>
+  auto try_read_buf(C& c) {
+    return s_->try_read_buf(c);
+  }
   auto readable() noexcept { return s_->readable(); }
   auto ready(io::Interest i) noexcept { return s_->ready(i); }
   auto local_addr() const { return s_->local_addr(); }
@@ -15726,6 +15754,10 @@ class OwnedReadHalf : public io::Ext<OwnedReadHalf<S>> {
   auto read_vectored(std::span<const iovec> b) { return sock()->read_vectored(b); }
   auto peek(io::MutableBuffer b) { return sock()->peek(b); }
   auto try_read(io::MutableBuffer b) { return sock()->try_read(b); }
+  template <io::ByteContainer C>
+  auto try_read_buf(C& c) {
+    return sock()->try_read_buf(c);
+  }
   auto readable() { return sock()->readable(); }
   auto ready(io::Interest i) { return sock()->ready(i); }
   auto local_addr() const { return sock()->local_addr(); }
@@ -15937,6 +15969,12 @@ class StreamBase : public io::Ext<StreamBase>, public UserIo<StreamBase> {
   io::Result<std::size_t> try_read(io::MutableBuffer buf) noexcept {
     RecvOp op{{}, sock_.fd(), buf.data(), buf.size(), 0, true, inq_state()};
     return finish_size(try_io_once(sock_.io(), io::Interest::READABLE.mask(), op));
+  }
+  // Appends to a growable container (std::vector<uint8_t>, std::string, codec::BytesMut:
+  // Rust's BufMut), at least 64 bytes of room; EAGAIN as try_read.
+  template <io::ByteContainer C>
+  io::Result<std::size_t> try_read_buf(C& c) {
+    return try_read_into_spare(c, [&](std::span<std::byte> s) { return try_read(s); });
   }
   io::Result<std::size_t> try_read_vectored(std::span<const iovec> bufs) noexcept {
     MsgOp op{
@@ -16311,6 +16349,17 @@ class UdpSocket : public detail::UserIo<UdpSocket> {
   io::Result<std::pair<std::size_t, SocketAddr>> try_recv_from(io::MutableBuffer buf) noexcept;
   io::Result<std::pair<std::size_t, SocketAddr>> try_peek_from(io::MutableBuffer buf) noexcept;
   io::Result<SocketAddr> try_peek_sender() noexcept;
+  // try_recv / try_recv_from appending to a growable container (std::vector<uint8_t>,
+  // std::string, codec::BytesMut: Rust's BufMut), with at least 64 bytes of room: a longer
+  // datagram is cut there, as with try_recv. Reserve its size first for whole datagrams.
+  template <io::ByteContainer C>
+  io::Result<std::size_t> try_recv_buf(C& c) {
+    return detail::try_read_into_spare(c, [&](std::span<std::byte> s) { return try_recv(s); });
+  }
+  template <io::ByteContainer C>
+  io::Result<std::pair<std::size_t, SocketAddr>> try_recv_buf_from(C& c) {
+    return detail::try_read_into_spare(c, [&](std::span<std::byte> s) { return try_recv_from(s); });
+  }
 
   auto readable() noexcept {
     return detail::ReadinessAwait<detail::FinishVoid>(sock_.io(), io::Interest::READABLE);
@@ -16631,6 +16680,11 @@ class UnixDatagram : public detail::UserIo<UnixDatagram> {
 
   io::Result<std::size_t> try_send(io::ConstBuffer buf) noexcept;
   io::Result<std::size_t> try_recv(io::MutableBuffer buf) noexcept;
+  // try_recv appending to a growable container (Rust's BufMut), as UdpSocket::try_recv_buf.
+  template <io::ByteContainer C>
+  io::Result<std::size_t> try_recv_buf(C& c) {
+    return detail::try_read_into_spare(c, [&](std::span<std::byte> s) { return try_recv(s); });
+  }
 
   auto readable() noexcept {
     return detail::ReadinessAwait<detail::FinishVoid>(sock_.io(), io::Interest::READABLE);

@@ -174,6 +174,74 @@ TEST_CASE("udp: peek_sender, try_peek_from, try_peek_sender leave the datagram q
   }
 }
 
+TEST_CASE("try_read_buf / try_recv_buf / try_recv_buf_from append to growable containers") {
+  nt::Watchdog wd("try_*_buf");
+  auto rt = nt::io_current();
+  rt.block_on([]() -> Task<> {
+    // UDP: nothing queued is would-block and leaves the container as it was.
+    auto a = co_await bound();
+    auto b = co_await bound();
+    std::vector<uint8_t> v{'>'};
+    CHECK(tokio::io::is_would_block(b.try_recv_buf(v).error()));
+    CHECK(v == std::vector<uint8_t>{'>'});
+    REQUIRE((co_await a.send_to("one", b.local_addr().value())).has_value());
+    REQUIRE((co_await a.send_to("two", b.local_addr().value())).has_value());
+    REQUIRE((co_await b.readable()).has_value());
+    CHECK(b.try_recv_buf(v).value() == 3);
+    CHECK(std::string(v.begin(), v.end()) == ">one");
+    tokio::codec::BytesMut m;
+    auto from = b.try_recv_buf_from(m);
+    REQUIRE(from.has_value());
+    CHECK(from->first == 3);
+    CHECK(from->second == a.local_addr().value());
+    CHECK(std::string_view(m) == "two");
+    // A datagram longer than the room (64 bytes when the container has none) is cut there,
+    // as try_recv cuts it; reserving first keeps it whole.
+    std::string big(100, 'x');
+    REQUIRE((co_await a.send_to(big, b.local_addr().value())).has_value());
+    REQUIRE((co_await a.send_to(big, b.local_addr().value())).has_value());
+    REQUIRE((co_await b.readable()).has_value());
+    std::string s;
+    const std::size_t cut = b.try_recv_buf(s).value();
+    CHECK(cut == s.size());
+    CHECK(cut >= 64);
+    CHECK(cut < 100);
+    std::string whole;
+    whole.reserve(200);
+    REQUIRE((co_await b.readable()).has_value());
+    CHECK(b.try_recv_buf(whole).value() == 100);
+    CHECK(whole == big);
+
+    // TCP and its halves: bytes appended after what the container held.
+    auto pair = co_await nt::tcp_pair();
+    REQUIRE((co_await pair.client.write_all("stream bytes")).has_value());
+    REQUIRE((co_await pair.server.readable()).has_value());
+    std::string got = "<";
+    CHECK(pair.server.try_read_buf(got).value() == 12);
+    CHECK(got == "<stream bytes");
+    auto [rd, wr] = std::move(pair.server).into_split();
+    REQUIRE((co_await pair.client.write_all("half")).has_value());
+    REQUIRE((co_await rd.readable()).has_value());
+    std::vector<char> h;
+    CHECK(rd.try_read_buf(h).value() == 4);
+    CHECK(std::string(h.begin(), h.end()) == "half");
+    pair.client = {};
+    REQUIRE((co_await rd.readable()).has_value());
+    CHECK(rd.try_read_buf(h).value() == 0);  // end of stream: nothing appended
+    CHECK(h.size() == 4);
+
+    // UnixDatagram.
+    auto up = tokio::net::UnixDatagram::pair();
+    REQUIRE(up.has_value());
+    auto& [u1, u2] = *up;
+    REQUIRE((co_await u1.send("unix")).has_value());
+    REQUIRE((co_await u2.readable()).has_value());
+    std::vector<std::byte> ub;
+    CHECK(u2.try_recv_buf(ub).value() == 4);
+    CHECK(ub.size() == 4);
+  }());
+}
+
 TEST_CASE("udp: try_io / async_io run the caller's own system call with readiness handled") {
   nt::Watchdog wd("udp try_io");
   auto rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build();

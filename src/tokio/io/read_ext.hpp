@@ -234,21 +234,45 @@ struct ReadIntoBuf {
 // container when it has less), at most kReadBufWindow bytes per call.
 inline constexpr std::size_t kReadBufWindow = 64 * 1024;
 
+// Makes that room: c is resized over it (zero-filled) and its old size returned; the
+// caller resizes c back to old size + the bytes read.
+template <class C>
+std::size_t grow_for_read(C& c) {
+  const std::size_t base = c.size();
+  if (c.capacity() - base < 64) c.reserve(base + (base < 64 ? 64 : base));
+  const std::size_t spare = c.capacity() - base;
+  c.resize(base + (spare < kReadBufWindow ? spare : kReadBufWindow));
+  return base;
+}
+
 template <class R, class C>
 struct ReadIntoContainer {
   SpareRoomRead<R, C> rd;
 
   Poll<io::Result<std::size_t>> poll(task::Context& cx) {
-    auto n = rd.poll_read(cx, [&](C& c) {
-      std::size_t base = rd.valid = c.size();
-      if (c.capacity() - base < 64) c.reserve(base + (base < 64 ? 64 : base));
-      std::size_t spare = c.capacity() - base;
-      c.resize(base + (spare < kReadBufWindow ? spare : kReadBufWindow));
-    });
+    auto n = rd.poll_read(cx, [&](C& c) { rd.valid = grow_for_read(c); });
     if (n) rd.shrink();
     return n;
   }
 };
+
+// The sockets' try_read_buf / try_recv_buf[_from] (Rust's BufMut forms): one non-blocking
+// read, `read(std::span<std::byte>)` returning io::Result<size_t> or
+// io::Result<pair<size_t, address>>, appended to c's spare room as read_buf does; c keeps
+// only the bytes read (none on an error).
+template <class C, class Read>
+auto try_read_into_spare(C& c, Read&& read) {
+  const std::size_t base = grow_for_read(c);
+  auto r =
+      read(std::span<std::byte>(reinterpret_cast<std::byte*>(c.data()) + base, c.size() - base));
+  std::size_t n = 0;
+  if (r) {
+    if constexpr (requires { r->first; }) n = r->first;
+    else n = *r;
+  }
+  c.resize(base + n);
+  return r;
+}
 
 template <class R>
 using ReadExactOp = AdaptorOp<ReadExact<R>>;

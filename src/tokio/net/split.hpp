@@ -31,6 +31,10 @@ class ReadHalf : public io::Ext<ReadHalf<S>> {
   auto read_vectored(std::span<const iovec> b) noexcept { return s_->read_vectored(b); }
   auto peek(io::MutableBuffer b) noexcept { return s_->peek(b); }
   auto try_read(io::MutableBuffer b) noexcept { return s_->try_read(b); }
+  template <io::ByteContainer C>
+  auto try_read_buf(C& c) {
+    return s_->try_read_buf(c);
+  }
   auto readable() noexcept { return s_->readable(); }
   auto ready(io::Interest i) noexcept { return s_->ready(i); }
   auto local_addr() const { return s_->local_addr(); }
@@ -93,6 +97,10 @@ class OwnedReadHalf : public io::Ext<OwnedReadHalf<S>> {
   auto read_vectored(std::span<const iovec> b) { return sock()->read_vectored(b); }
   auto peek(io::MutableBuffer b) { return sock()->peek(b); }
   auto try_read(io::MutableBuffer b) { return sock()->try_read(b); }
+  template <io::ByteContainer C>
+  auto try_read_buf(C& c) {
+    return sock()->try_read_buf(c);
+  }
   auto readable() { return sock()->readable(); }
   auto ready(io::Interest i) { return sock()->ready(i); }
   auto local_addr() const { return sock()->local_addr(); }

@@ -25,6 +25,7 @@
 #include "tokio/net/ip_addr.hpp"
 #include "tokio/net/lookup_host.hpp"
 #include "tokio/io/detail/closure_op.hpp"
+#include "tokio/io/read_ext.hpp"
 #include "tokio/net/detail/socket.hpp"
 #include "tokio/net/socket_addr.hpp"
 #include "tokio/core/task.hpp"
@@ -96,6 +97,17 @@ class UdpSocket : public detail::UserIo<UdpSocket> {
   io::Result<std::pair<std::size_t, SocketAddr>> try_recv_from(io::MutableBuffer buf) noexcept;
   io::Result<std::pair<std::size_t, SocketAddr>> try_peek_from(io::MutableBuffer buf) noexcept;
   io::Result<SocketAddr> try_peek_sender() noexcept;
+  // try_recv / try_recv_from appending to a growable container (std::vector<uint8_t>,
+  // std::string, codec::BytesMut: Rust's BufMut), with at least 64 bytes of room: a longer
+  // datagram is cut there, as with try_recv. Reserve its size first for whole datagrams.
+  template <io::ByteContainer C>
+  io::Result<std::size_t> try_recv_buf(C& c) {
+    return detail::try_read_into_spare(c, [&](std::span<std::byte> s) { return try_recv(s); });
+  }
+  template <io::ByteContainer C>
+  io::Result<std::pair<std::size_t, SocketAddr>> try_recv_buf_from(C& c) {
+    return detail::try_read_into_spare(c, [&](std::span<std::byte> s) { return try_recv_from(s); });
+  }
 
   auto readable() noexcept {
     return detail::ReadinessAwait<detail::FinishVoid>(sock_.io(), io::Interest::READABLE);

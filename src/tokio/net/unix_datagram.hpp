@@ -18,6 +18,7 @@
 #include "tokio/io/async_io.hpp"
 #include "tokio/core/result.hpp"
 #include "tokio/io/detail/closure_op.hpp"
+#include "tokio/io/read_ext.hpp"
 #include "tokio/net/detail/socket.hpp"
 #include "tokio/net/unix_addr.hpp"
 
@@ -84,6 +85,11 @@ class UnixDatagram : public detail::UserIo<UnixDatagram> {
 
   io::Result<std::size_t> try_send(io::ConstBuffer buf) noexcept;
   io::Result<std::size_t> try_recv(io::MutableBuffer buf) noexcept;
+  // try_recv appending to a growable container (Rust's BufMut), as UdpSocket::try_recv_buf.
+  template <io::ByteContainer C>
+  io::Result<std::size_t> try_recv_buf(C& c) {
+    return detail::try_read_into_spare(c, [&](std::span<std::byte> s) { return try_recv(s); });
+  }
 
   auto readable() noexcept {
     return detail::ReadinessAwait<detail::FinishVoid>(sock_.io(), io::Interest::READABLE);

@@ -98,6 +98,12 @@ class StreamBase : public io::Ext<StreamBase>, public UserIo<StreamBase> {
     RecvOp op{{}, sock_.fd(), buf.data(), buf.size(), 0, true, inq_state()};
     return finish_size(try_io_once(sock_.io(), io::Interest::READABLE.mask(), op));
   }
+  // Appends to a growable container (std::vector<uint8_t>, std::string, codec::BytesMut:
+  // Rust's BufMut), at least 64 bytes of room; EAGAIN as try_read.
+  template <io::ByteContainer C>
+  io::Result<std::size_t> try_read_buf(C& c) {
+    return try_read_into_spare(c, [&](std::span<std::byte> s) { return try_read(s); });
+  }
   io::Result<std::size_t> try_read_vectored(std::span<const iovec> bufs) noexcept {
     MsgOp op{
         {}, sock_.fd(), bufs.data(), bufs.size(), false, true, iov_total(bufs.data(), bufs.size())};
