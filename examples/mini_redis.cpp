@@ -410,8 +410,20 @@ Reply execute(Db& db, const Command& c) {
     if (c.argc != 3) return wrong_args(c);
     return Reply::integer(db.publish(c.arg(1), codec::Bytes(c.arg(2))));
   }
-  std::string quoted(name.substr(0, 64));
-  return Reply::error_owned("ERR unknown command '" + quoted + "'");
+  // redis-server's text: the name and the first arguments, each cut at 128 bytes in all,
+  // with CR and LF turned into spaces (they would break the reply line).
+  std::string msg =
+      "ERR unknown command '" + std::string(name.substr(0, 128)) + "', with args beginning with: ";
+  std::size_t args = 0;
+  for (std::size_t i = 1; i < c.argc && args < 128; ++i) {
+    std::string_view a = c.arg(i).substr(0, 128 - args);
+    msg += "'" + std::string(a) + "' ";
+    args += a.size() + 3;
+  }
+  for (char& ch : msg) {
+    if (ch == '\r' || ch == '\n') ch = ' ';
+  }
+  return Reply::error_owned(std::move(msg));
 }
 
 // --- subscribed mode ---------------------------------------------------------------------

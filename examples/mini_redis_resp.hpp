@@ -222,6 +222,8 @@ class RespCodec {
     int64_t v = 0;
     bool neg = p[pos] == '-';
     std::size_t j = pos + (neg ? 1 : 0);
+    // As redis-server's string2ll: no leading zero ("01", "-0"); "0" alone is zero.
+    if (j < i && p[j] == '0' && (neg || i - j > 1)) return tokio::unexpected(resp_error(err));
     if (j == i || i - j > 18 || p[i + 1] != '\n') {
       auto [end, ec] = std::from_chars(p + pos, p + i, v);
       if (ec != std::errc() || end != p + i || i == pos || p[i + 1] != '\n')

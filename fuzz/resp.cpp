@@ -84,8 +84,9 @@ Outcome drive(std::string_view data, const std::vector<std::size_t>& pieces) {
 // How far a reference parse got: a value, "need more bytes", or an error.
 enum class Step { ok, more, error };
 
-// "<integer>\r\n" at d[at..]: an optional '-' and decimal digits fitting an int64, at most
-// 21 characters before the "\r\n" (the codec looks no further for the '\r').
+// "<integer>\r\n" at d[at..]: an optional '-' and decimal digits fitting an int64, with no
+// leading zero ("0" alone is zero; redis-server's string2ll), at most 21 characters before
+// the "\r\n" (the codec looks no further for the '\r').
 Step ref_int(std::string_view d, std::size_t at, int64_t& value, std::size_t& next) {
   const std::size_t cr = d.find('\r', at);
   const std::size_t max_text = 21;
@@ -99,6 +100,7 @@ Step ref_int(std::string_view d, std::size_t at, int64_t& value, std::size_t& ne
   const bool neg = !t.empty() && t[0] == '-';
   if (neg) t.remove_prefix(1);
   if (t.empty()) return Step::error;
+  if (t[0] == '0' && (neg || t.size() > 1)) return Step::error;  // redis's string2ll
   uint64_t mag = 0;
   for (char ch : t) {
     if (ch < '0' || ch > '9') return Step::error;
