@@ -6754,6 +6754,8 @@ class Registration {
 
   ScheduledIo* io() const noexcept { return io_; }
   int fd() const noexcept { return fd_; }
+  // Whether this registration is with the reactor of `h`'s runtime.
+  bool on(const HandleInner* h) const noexcept { return handle_ == h; }
   explicit operator bool() const noexcept { return io_ != nullptr; }
 
  private:
@@ -15429,6 +15431,12 @@ class PollSocket {
   int fd() const noexcept { return fd_.get(); }
   ScheduledIo* io() const noexcept { return reg_.io(); }
   bool is_open() const noexcept { return fd_.get() >= 0; }
+  bool registered_on(const HandleInner* h) const noexcept { return reg_.on(h); }
+  // Moves the fd's registration to the reactor of the calling thread's runtime (the old
+  // one may be idle or gone). Nobody may be waiting on the old one: its ScheduledIo goes.
+  // Throws as Registration::create outside a runtime or without an I/O driver; on any
+  // failure the old registration stays.
+  io::Result<void> reregister_here(io::Interest interest, const char* what);
   // Deregisters and closes.
   void close() noexcept {
     (void)reg_.deregister();
@@ -17543,8 +17551,10 @@ using ChildStderr = ChildOutput<2>;
 // Dropping a Child does not kill the process (unless Command::kill_on_drop(true)), as in
 // Tokio: it keeps running, and is reaped in the background when it exits (no zombies; see
 // process/detail/reaper.hpp). Exit is watched with a pidfd registered with the reactor of
-// the runtime that spawned the child, or SIGCHLD where pidfds are not available (see
-// process/detail/child_state.hpp). A Child serves one wait at a time.
+// the runtime that awaits wait() (at first the one that spawned the child: a wait on
+// another runtime moves it, so a spawner left idle or dropped is no trap), or SIGCHLD
+// where pidfds are not available (see process/detail/child_state.hpp). A Child serves one
+// wait at a time.
 
 /* #include <cstdint> (already above) */
 /* #include <optional> (already above) */
@@ -17575,7 +17585,11 @@ class ChildWaitOp : public Leaf<ChildWaitOp> {
   io::Result<process::ExitStatus> await_resume() const noexcept;
 
  private:
+  void follow_runtime() noexcept;
+  void unpark() noexcept;
+
   ChildState* s_;
+  bool parked_ = false;                                         // counted in s_->pidfd_waits
   IoWaiter io_{io::Ready::kReadable | io::Ready::kReadClosed};  // pidfd mode
   SignalRecvNode sig_;                                          // SIGCHLD mode
   int err_ = 0;  // errno, or -1: the reactor shut down
@@ -17655,11 +17669,15 @@ class Child {
 // status()  runs the child (stdio inherited unless set) and waits for its exit.
 // output()  runs it with stdout and stderr piped and stdin from /dev/null (unless set)
 //           and collects both outputs concurrently while waiting.
-// status() and output() copy what they need from the Command when called (the Task does
-// not refer to the Command and may outlive it), then run the blocking vfork on the
-// runtime's blocking pool, so a worker is never held while a child starts and many
-// children start at once. A status()/output() Task dropped midway leaves no zombie: the
-// child is reaped in the background (killed first if kill_on_drop).
+// status() and output() start the child when called, as Tokio's do (the Task only waits:
+// a Task dropped without being awaited still ran the child): they copy what they need
+// from the Command (the Task does not refer to it and may outlive it) and queue the
+// blocking vfork on the runtime's blocking pool, so a worker is never held while a child
+// starts and many children start at once. A status()/output() Task dropped midway leaves
+// no zombie: the child is reaped in the background (killed first if kill_on_drop).
+// Unlike Tokio 1.24's output(), which forces stdout and stderr to pipes (changing the
+// Command) and lets stdin inherit, output() follows std's rules: stdin from /dev/null and
+// pipes by default, and a stdio set on the Command is kept.
 //
 // GCC 12: keep braced lists out of co_await expressions (`co_await
 // Command("x").args({"a"}).output()` fails to compile with "array used as initializer");
@@ -24739,8 +24757,10 @@ IoDriver* io_driver_of(HandleInner* h, const char* what);
 // it is suspended, and its destructor can hand the process to the orphan reaper).
 //
 // Exit notification, one of:
-//   pidfd   (Linux >= 5.3) pidfd_open(pid) registered with the spawning runtime's reactor:
-//           it becomes readable when the child exits, one wake-up per exit;
+//   pidfd   (Linux >= 5.3) pidfd_open(pid) registered with the spawning runtime's reactor,
+//           and moved to the reactor of the runtime that awaits wait() when that is
+//           another one (the spawning runtime may be idle, or gone): it becomes readable
+//           when the child exits, one wake-up per exit;
 //   SIGCHLD a signal::unix listener for SIGCHLD: every SIGCHLD wakes every waiting Child,
 //           which each try waitpid(pid, WNOHANG) (Tokio 1.24's scheme; O(children) per
 //           SIGCHLD).
@@ -24764,7 +24784,10 @@ struct ChildState {
   bool reaped = false;
   int status = 0;  // the raw wait status, once reaped
   bool kill_on_drop = false;
-  PollSocket pidfd;     // pidfd mode: registered with the reactor
+  PollSocket pidfd;  // pidfd mode: registered with the reactor
+  // pidfd mode: ChildWaitOps parked on pidfd's registration (a wait moves the
+  // registration to its own runtime only when no other wait is parked on it).
+  uint32_t pidfd_waits = 0;
   SignalListener chld;  // SIGCHLD mode (chld.sig == SIGCHLD)
 };
 
@@ -25908,8 +25931,11 @@ int fs_sys_write_all_nosig(int fd, const std::byte* buf, std::size_t len,
 // default_error_condition maps the value to std::generic_category, which is what makes
 // the std::errc comparisons work. To bound memory, after 4096 distinct paths further
 // errors use one shared "tokio.fs" category whose message says the path was not recorded.
-// Only comparisons against a std::error_code of std::system_category are affected (a
-// different category): compare with std::errc, or with value().
+// What this changes: an error_code compared with another error_code compares categories,
+// so it equals neither `std::make_error_code(std::errc::...)` (generic category) nor
+// `std::error_code(ENOENT, std::system_category())`, nor the same errno on another path.
+// Compare with a std::errc (`e == std::errc::no_such_file_or_directory`), which goes
+// through the error condition, or with value().
 
 /* #include <string_view> (already above) */
 /* #include <system_error> (already above) */
@@ -32553,6 +32579,13 @@ io::Result<PollSocket> PollSocket::adopt(OwnedFd fd, io::Interest interest, cons
   return s;
 }
 
+io::Result<void> PollSocket::reregister_here(io::Interest interest, const char* what) {
+  auto reg = Registration::create(fd_.get(), interest, what);
+  if (!reg) return tokio::unexpected(reg.error());
+  reg_ = std::move(*reg);  // the old registration leaves its reactor here
+  return {};
+}
+
 io::Result<PollSocket> PollSocket::from_std(int fd, io::Interest interest, const char* what) {
   OwnedFd owned(fd);
   if (auto r = set_nonblocking(fd); !r) return tokio::unexpected(r.error());  // fd closes here
@@ -32962,13 +32995,8 @@ io::Result<void> tcp_bind_one(const SocketAddr& a, detail::PollSocket& out) {
 }  // namespace net_tcp_listener_impl
 
 Task<io::Result<TcpListener>> TcpListener::bind(ToSocketAddrs addr) {
-  // (No co_await inside ?: — GCC 12 destroys the wrong temporaries there.)
-  io::Result<std::vector<SocketAddr>> addrs;
-  if (auto lit = addr.try_resolve()) {
-    addrs = std::move(*lit);
-  } else {
-    addrs = co_await lookup_host(std::move(addr));
-  }
+  // A literal address resolves in lookup_host without a lookup (one small frame).
+  io::Result<std::vector<SocketAddr>> addrs = co_await lookup_host(std::move(addr));
   if (!addrs) co_return tokio::unexpected(addrs.error());
   std::error_code last = make_error_code(AddrErrc::no_addresses);
   for (const SocketAddr& a : *addrs) {
@@ -33122,12 +33150,8 @@ Task<io::Result<TcpStream>> TcpSocket::connect(ToSocketAddrs addr) && {
 
 Task<io::Result<TcpStream>> TcpSocket::connect_impl(detail::OwnedFd fd, int family,
                                                     ToSocketAddrs addr) {
-  io::Result<std::vector<SocketAddr>> addrs;
-  if (auto lit = addr.try_resolve()) {
-    addrs = std::move(*lit);
-  } else {
-    addrs = co_await lookup_host(std::move(addr));
-  }
+  // A literal address resolves in lookup_host without a lookup (one small frame).
+  io::Result<std::vector<SocketAddr>> addrs = co_await lookup_host(std::move(addr));
   if (!addrs) co_return tokio::unexpected(addrs.error());
   for (const SocketAddr& a : *addrs) {
     // A socket can attempt one connection: the first address of its family.
@@ -33182,13 +33206,8 @@ Task<io::Result<TcpStream>> TcpStream::connect_fd(detail::OwnedFd fd, SocketAddr
 }
 
 Task<io::Result<TcpStream>> TcpStream::connect(ToSocketAddrs addr) {
-  // (No co_await inside ?: — GCC 12 destroys the wrong temporaries there.)
-  io::Result<std::vector<SocketAddr>> addrs;
-  if (auto lit = addr.try_resolve()) {
-    addrs = std::move(*lit);
-  } else {
-    addrs = co_await lookup_host(std::move(addr));
-  }
+  // A literal address resolves in lookup_host without a lookup (one small frame).
+  io::Result<std::vector<SocketAddr>> addrs = co_await lookup_host(std::move(addr));
   if (!addrs) co_return tokio::unexpected(addrs.error());
   std::error_code last = make_error_code(AddrErrc::no_addresses);
   for (const SocketAddr& a : *addrs) {
@@ -33257,12 +33276,8 @@ io::Result<void> udp_v6_membership(int fd, int opt, const Ipv6Addr& group, uint3
 }  // namespace net_udp_socket_impl
 
 Task<io::Result<UdpSocket>> UdpSocket::bind(ToSocketAddrs addr) {
-  io::Result<std::vector<SocketAddr>> addrs;
-  if (auto lit = addr.try_resolve()) {
-    addrs = std::move(*lit);
-  } else {
-    addrs = co_await lookup_host(std::move(addr));
-  }
+  // A literal address resolves in lookup_host without a lookup (one small frame).
+  io::Result<std::vector<SocketAddr>> addrs = co_await lookup_host(std::move(addr));
   if (!addrs) co_return tokio::unexpected(addrs.error());
   std::error_code last = make_error_code(AddrErrc::no_addresses);
   for (const SocketAddr& a : *addrs) {
@@ -33292,12 +33307,8 @@ io::Result<UdpSocket> UdpSocket::from_std(int fd) {
 }
 
 Task<io::Result<void>> UdpSocket::connect(ToSocketAddrs addr) {
-  io::Result<std::vector<SocketAddr>> addrs;
-  if (auto lit = addr.try_resolve()) {
-    addrs = std::move(*lit);
-  } else {
-    addrs = co_await lookup_host(std::move(addr));
-  }
+  // A literal address resolves in lookup_host without a lookup (one small frame).
+  io::Result<std::vector<SocketAddr>> addrs = co_await lookup_host(std::move(addr));
   if (!addrs) co_return tokio::unexpected(addrs.error());
   std::error_code last = make_error_code(AddrErrc::no_addresses);
   for (const SocketAddr& a : *addrs) {
@@ -34369,7 +34380,10 @@ io::Result<Signal> signal(SignalKind kind) {
 /* #include <signal.h> (already above) */
 
 /* #include <string> (already above) */
+/* #include <utility> (already above) */
 
+#endif // TOKIO_HAS_PROCESS
+#if TOKIO_HAS_PROCESS
 #endif // TOKIO_HAS_PROCESS
 #if TOKIO_HAS_PROCESS
 #endif // TOKIO_HAS_PROCESS
@@ -34381,8 +34395,29 @@ namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
 ChildWaitOp::~ChildWaitOp() {
   if (!s_) return;
-  if (ScheduledIo* io = s_->pidfd.io()) io->remove_waiter(io_);
+  unpark();
   if (s_->chld.sig) signal_cancel_recv(s_->chld, sig_);
+}
+
+void ChildWaitOp::unpark() noexcept {
+  if (ScheduledIo* io = s_->pidfd.io()) io->remove_waiter(io_);
+  if (std::exchange(parked_, false)) --s_->pidfd_waits;
+}
+
+// Tokio's wait completes on whichever runtime awaits it (its SIGCHLD listener is fed by
+// every runtime's driver); a pidfd registered with the spawning runtime would wait for a
+// runtime nobody drives, or fail once it is gone. So the registration moves to the
+// awaiting runtime, unless another wait is parked on it (then it stays where it is).
+void ChildWaitOp::follow_runtime() noexcept {
+  HandleInner* h = tls.handle;
+  if (!h || s_->pidfd.registered_on(h) || h->driver.io() == nullptr) return;
+  if (s_->pidfd_waits != (parked_ ? 1u : 0u)) return;
+  unpark();
+  try {
+    (void)s_->pidfd.reregister_here(io::Interest::READABLE, "process::Child::wait");
+  } catch (...) {
+    // (Cannot happen: h has an I/O driver.) The old registration stays.
+  }
 }
 
 bool ChildWaitOp::poll(task::Context& cx) noexcept {
@@ -34392,6 +34427,7 @@ bool ChildWaitOp::poll(task::Context& cx) noexcept {
   }
   if (s_->reaped) return true;
   if (!coop_poll_proceed(cx)) return false;
+  if (s_->pidfd.is_open()) follow_runtime();
   for (;;) {
     ScheduledIo* io = s_->pidfd.io();
     uint32_t snap = io ? io->load() : 0;
@@ -34409,6 +34445,7 @@ bool ChildWaitOp::poll(task::Context& cx) noexcept {
       if (snap & io::Ready::kReadable) io->clear_readiness(snap, io::Ready::kReadable);
       uint32_t now;
       if (io->poll_ready(cx, io_, now)) continue;  // exited meanwhile (or shut down)
+      if (!std::exchange(parked_, true)) ++s_->pidfd_waits;
       return false;
     }
     if (s_->chld.sig) {
@@ -34418,7 +34455,7 @@ bool ChildWaitOp::poll(task::Context& cx) noexcept {
     err_ = ECHILD;  // not watched (cannot happen for a spawned Child)
     break;
   }
-  if (ScheduledIo* io = s_->pidfd.io()) io->remove_waiter(io_);
+  unpark();
   if (s_->chld.sig) signal_cancel_recv(s_->chld, sig_);
   return true;
 }
@@ -34535,6 +34572,8 @@ io::Result<PollSocket> register_pipe(OwnedFd fd, io::Interest interest) {
 /* end file src/tokio/process/child_io.cpp */
 /* begin file src/tokio/process/command.cpp */
 #if TOKIO_HAS_PROCESS
+/* #include <utility> (already above) */
+
 #endif // TOKIO_HAS_PROCESS
 #if TOKIO_HAS_PROCESS
 #endif // TOKIO_HAS_PROCESS
@@ -34589,20 +34628,26 @@ void require_io_runtime(const char* what) {
 
 // The vfork, on the blocking pool: it suspends the calling thread until the child has
 // called execve, which takes a millisecond or more for a typical program (longer in VMs),
-// so the workers keep running tasks meanwhile and many spawns proceed at once.
-Task<io::Result<process::Child>> spawn_off_worker(io::Result<SpawnPlan> plan) {
-  if (!plan) co_return tokio::unexpected(plan.error());
-  auto job = tokio::task::spawn_blocking(&execute_spawn, std::move(*plan));
-  // If this task is cancelled meanwhile, the job still finishes and its Spawned, dropped
-  // unread, hands the process to the reaper (see spawn.hpp).
-  auto r = co_await job.result();
+// so the workers keep running tasks meanwhile and many spawns proceed at once. Queued at
+// once, when status() / output() is called (Tokio's spawn there, not at the first poll).
+using SpawnJob = decltype(tokio::task::spawn_blocking(&execute_spawn, std::declval<SpawnPlan>()));
+io::Result<SpawnJob> start_spawn(io::Result<SpawnPlan> plan) {
+  if (!plan) return tokio::unexpected(plan.error());
+  return tokio::task::spawn_blocking(&execute_spawn, std::move(*plan));
+}
+
+Task<io::Result<process::Child>> spawn_off_worker(io::Result<SpawnJob> job) {
+  if (!job) co_return tokio::unexpected(job.error());
+  // If this task is cancelled (or never polled), the job still finishes and its Spawned,
+  // dropped unread, hands the process to the reaper (see spawn.hpp).
+  auto r = co_await job->result();
   if (!r) co_return tokio::unexpected(std::make_error_code(std::errc::operation_canceled));
   if (!*r) co_return tokio::unexpected(r->error());
   co_return ChildFactory::adopt(std::move(**r));
 }
 
-Task<io::Result<process::ExitStatus>> status_of(io::Result<SpawnPlan> plan) {
-  auto c = co_await spawn_off_worker(std::move(plan));
+Task<io::Result<process::ExitStatus>> status_of(io::Result<SpawnJob> job) {
+  auto c = co_await spawn_off_worker(std::move(job));
   if (!c) co_return tokio::unexpected(c.error());
   // As Tokio: the parent's ends of any pipes are closed, so the child cannot block on them.
   c->stdin.reset();
@@ -34611,8 +34656,8 @@ Task<io::Result<process::ExitStatus>> status_of(io::Result<SpawnPlan> plan) {
   co_return co_await c->wait();
 }
 
-Task<io::Result<process::Output>> output_of(io::Result<SpawnPlan> plan) {
-  auto c = co_await spawn_off_worker(std::move(plan));
+Task<io::Result<process::Output>> output_of(io::Result<SpawnJob> job) {
+  auto c = co_await spawn_off_worker(std::move(job));
   if (!c) co_return tokio::unexpected(c.error());
   co_return co_await std::move(*c).wait_with_output();
 }
@@ -34702,14 +34747,16 @@ Task<io::Result<ExitStatus>> Command::status() {
   static constexpr Stdio::Kind kDefaults[3] = {Stdio::Kind::inherit, Stdio::Kind::inherit,
                                                Stdio::Kind::inherit};
   detail::process_command_impl::require_io_runtime("process::Command::status");
-  return detail::process_command_impl::status_of(detail::prepare_spawn(*spec_, kDefaults));
+  namespace impl = detail::process_command_impl;
+  return impl::status_of(impl::start_spawn(detail::prepare_spawn(*spec_, kDefaults)));
 }
 
 Task<io::Result<Output>> Command::output() {
   static constexpr Stdio::Kind kDefaults[3] = {Stdio::Kind::null, Stdio::Kind::piped,
                                                Stdio::Kind::piped};
   detail::process_command_impl::require_io_runtime("process::Command::output");
-  return detail::process_command_impl::output_of(detail::prepare_spawn(*spec_, kDefaults));
+  namespace impl = detail::process_command_impl;
+  return impl::output_of(impl::start_spawn(detail::prepare_spawn(*spec_, kDefaults)));
 }
 
 }  // namespace tokio::process
@@ -35154,7 +35201,12 @@ TOKIO_CHILD_CODE pid_t do_vfork(const ChildArgs* a) noexcept {
 }
 
 std::error_code spawn_error(const std::string& program, const std::string& cause, int err) {
-  std::string msg = "failed to spawn '" + program + "': ";
+  std::string shown;  // a NUL byte shown as \0, so that the message prints whole
+  for (char c : program) {
+    if (c == '\0') shown += "\\0";
+    else shown += c;
+  }
+  std::string msg = "failed to spawn '" + shown + "': ";
   if (!cause.empty()) msg += cause + ": ";
   msg += std::generic_category().message(err);
   return error_with_message(err, std::move(msg));
@@ -35217,7 +35269,8 @@ io::Result<SpawnPlan> prepare_spawn(const CommandSpec& spec,
   };
 
   // --- check and resolve
-  if (prog.empty()) return fail(EINVAL, "empty program name");
+  // ENOENT, as Rust's (execvp of "" finds nothing).
+  if (prog.empty()) return fail(ENOENT, "empty program name");
   bool nul = impl::has_nul(prog) || (spec.arg0 && impl::has_nul(*spec.arg0)) ||
              (spec.cwd && impl::has_nul(*spec.cwd));
   for (const auto& a : spec.args) nul = nul || impl::has_nul(a);
@@ -38402,6 +38455,16 @@ struct ReadDirInner {
   bool eof = false;
   int err = 0;  // reported once the entries read before it are consumed
 
+  // As a File: between batches a listing follows the runtime that polls it (the one that
+  // opened it may be idle, or gone: its engine would never finish, or fail every batch).
+  void follow_current_engine() {
+    FsEngine* current = fs_engine_current("fs::ReadDir::next_entry");
+    if (TOKIO_LIKELY(current == engine)) return;
+    current->ref_inc();
+    engine->ref_dec();
+    engine = current;
+  }
+
   void start_batch() noexcept {
     try {
       op = new fs_read_dir_impl::DirBatchOp(dir);
@@ -38421,6 +38484,7 @@ bool fs_read_dir_poll(ReadDirInner* rd, task::Context& cx,
       out = std::optional<fs::DirEntry>(std::in_place, rd->dir, std::move(e.name), e.ino, e.type);
       // Fetch the next batch while this one is consumed.
       if (!rd->op && !rd->eof && !rd->err && rd->buf.size() - rd->pos <= rd->buf.size() / 2) {
+        rd->follow_current_engine();
         rd->start_batch();
       }
       return true;
@@ -38428,6 +38492,18 @@ bool fs_read_dir_poll(ReadDirInner* rd, task::Context& cx,
     if (rd->op) {
       if (!rd->op->poll_done(cx)) return false;
       fs_read_dir_impl::DirBatchOp* op = std::exchange(rd->op, nullptr);
+      if (op->err == ECANCELED && op->entries.empty()) {
+        // The batch never ran: the runtime it was started on shut down (the first batch
+        // starts with the ReadDir). Nothing of the directory was read, so it runs again on
+        // the runtime polling now, if that is another one.
+        FsEngine* before = rd->engine;
+        rd->follow_current_engine();
+        if (rd->engine != before) {
+          fs_op_release(op);
+          rd->start_batch();
+          continue;
+        }
+      }
       rd->buf = std::move(op->entries);
       rd->pos = 0;
       rd->eof = op->eof;
@@ -38444,6 +38520,7 @@ bool fs_read_dir_poll(ReadDirInner* rd, task::Context& cx,
       out = std::optional<fs::DirEntry>();
       return true;
     }
+    rd->follow_current_engine();
     rd->start_batch();
   }
 }

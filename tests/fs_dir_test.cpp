@@ -145,3 +145,45 @@ TEST_CASE("fs::read_dir: a directory of 100,000 entries, each listed once, on bo
     rt.block_on(list_big(dir.path(), n));
   }
 }
+
+namespace {
+
+Task<fs::ReadDir> open_listing(std::string dir) {
+  auto rd = co_await fs::read_dir(dir);
+  REQUIRE(rd.has_value());
+  co_return std::move(*rd);
+}
+
+Task<std::size_t> count_listing(fs::ReadDir* rd) {
+  std::size_t n = 0;
+  for (;;) {
+    auto e = co_await tokio::time::timeout(std::chrono::seconds(10), rd->next_entry());
+    REQUIRE(e.has_value());   // not stuck on an idle runtime
+    REQUIRE(e->has_value());  // no ECANCELED from a dropped one
+    if (!**e) co_return n;
+    ++n;
+  }
+}
+
+}  // namespace
+
+TEST_CASE("fs::ReadDir follows the runtime that polls it: its opener idle or dropped") {
+  // As fs::File: a listing opened on runtime A is read on runtime B while A sits idle,
+  // and another one after A is gone (its first batch, started on A, never ran).
+  const std::size_t n = 3000;  // several batches
+  fst::TempDir dir;
+  for (std::size_t i = 0; i < n; ++i) fst::put(dir / ("f" + std::to_string(i)), "");
+  for (Engine e : {Engine::Uring, Engine::Blocking}) {
+    CAPTURE(std::string(fst::name(e)));
+    nt::Watchdog wd("read_dir across runtimes", std::chrono::seconds(60));
+    std::optional<fs::ReadDir> second;
+    auto b = fst::runtime(e, 1);
+    {
+      auto a = fst::runtime(e, 0);
+      fs::ReadDir first = a.block_on(open_listing(dir.path()));
+      second.emplace(a.block_on(open_listing(dir.path())));
+      CHECK(b.block_on(count_listing(&first)) == n);
+    }
+    CHECK(b.block_on(count_listing(&*second)) == n);
+  }
+}

@@ -182,6 +182,11 @@ TEST_CASE("process: spawn errors name the program and the cause; no child is lef
       cases.push_back({std::move(c), std::errc::invalid_argument, {"NUL"}});
     }
     {
+      Command c(std::string("ec\0ho", 5));  // a NUL in the program: shown as \0
+      cases.push_back({std::move(c), std::errc::invalid_argument, {"'ec\\0ho'", "NUL"}});
+    }
+    cases.push_back({Command(""), std::errc::no_such_file_or_directory, {"empty program name"}});
+    {
       Command c("true");
       c.stdin(Stdio::from_fd(-1));
       cases.push_back({std::move(c), std::errc::bad_file_descriptor, {"stdin"}});
@@ -546,4 +551,82 @@ TEST_CASE("process: no descriptor leaks, into children or in the parent") {
     (void)co_await Command("tokio-no-such-program").status();
   }());
   CHECK(nt::open_fds() <= before + 2);  // (the runtime's own, if any are cached)
+}
+
+namespace {
+
+Task<Child> spawn_sleeper(std::string secs) {
+  auto c = Command("sleep").arg(secs).spawn();
+  REQUIRE(c.has_value());
+  co_return std::move(*c);
+}
+
+Task<io::Result<ExitStatus>> wait_bounded(Child* c) {
+  auto r = co_await tokio::time::timeout(std::chrono::seconds(10), c->wait());
+  REQUIRE(r.has_value());  // not stuck on the idle spawning runtime
+  co_return std::move(*r);
+}
+
+}  // namespace
+
+TEST_CASE("process: a Child waits on the runtime that awaits it: its spawner idle or dropped") {
+  // Tokio's wait completes on any runtime. Here a child spawned on runtime A is waited on
+  // runtime B while A sits idle, then (a second child) after A is gone; with pidfds and
+  // with the SIGCHLD fallback.
+  for (bool sigchld : {false, true}) {
+    CAPTURE(sigchld);
+    tokio::detail::process_force_sigchld(sigchld);
+    struct Restore {
+      ~Restore() { tokio::detail::process_force_sigchld(false); }
+    } restore;
+    nt::Watchdog wd("child across runtimes", std::chrono::seconds(60));
+    std::optional<Child> second;
+    auto b = pt::runtime(1);
+    {
+      auto a = pt::runtime(0);
+      Child first = a.block_on(spawn_sleeper("0.1"));
+      second.emplace(a.block_on(spawn_sleeper("0.1")));
+      auto st = b.block_on(wait_bounded(&first));
+      REQUIRE(st.has_value());
+      CHECK(st->success());
+    }
+    auto st2 = b.block_on(wait_bounded(&*second));
+    REQUIRE(st2.has_value());  // not "the runtime's I/O driver has shut down"
+    CHECK(st2->success());
+    // kill() after the spawner is gone: the child is killed and reaped.
+    auto a2 = std::make_unique<tokio::runtime::Runtime>(pt::runtime(0));
+    Child third = a2->block_on(spawn_sleeper("30"));
+    a2.reset();
+    b.block_on([](Child* c) -> Task<> {
+      auto k = co_await tokio::time::timeout(std::chrono::seconds(10), c->kill());
+      REQUIRE(k.has_value());
+      CHECK(k->has_value());
+      auto again = c->try_wait();
+      REQUIRE(again.has_value());
+      REQUIRE(again->has_value());
+      CHECK((*again)->signal() == SIGKILL);
+    }(&third));
+  }
+}
+
+TEST_CASE("process: status() and output() start the child when called, as Tokio's") {
+  nt::Watchdog wd("eager status");
+  auto rt = pt::runtime(1);
+  rt.block_on([]() -> Task<> {
+    char tmpl[] = "/tmp/tokio-eager-XXXXXX";
+    REQUIRE(::mkdtemp(tmpl) != nullptr);
+    const std::string mark = std::string(tmpl) + "/ran";
+    {
+      Command c("sh");
+      c.arg("-c").arg("touch " + mark);
+      auto never_awaited = c.status();  // dropped below without a co_await
+    }
+    bool ran = false;
+    for (int i = 0; i < 500 && !ran; ++i) {
+      ran = ::access(mark.c_str(), F_OK) == 0;
+      if (!ran) co_await tokio::time::sleep(std::chrono::milliseconds(10));
+    }
+    CHECK(ran);
+    (void)!std::system(("rm -rf " + std::string(tmpl)).c_str());
+  }());
 }

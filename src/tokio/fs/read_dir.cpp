@@ -97,6 +97,16 @@ struct ReadDirInner {
   bool eof = false;
   int err = 0;  // reported once the entries read before it are consumed
 
+  // As a File: between batches a listing follows the runtime that polls it (the one that
+  // opened it may be idle, or gone: its engine would never finish, or fail every batch).
+  void follow_current_engine() {
+    FsEngine* current = fs_engine_current("fs::ReadDir::next_entry");
+    if (TOKIO_LIKELY(current == engine)) return;
+    current->ref_inc();
+    engine->ref_dec();
+    engine = current;
+  }
+
   void start_batch() noexcept {
     try {
       op = new fs_read_dir_impl::DirBatchOp(dir);
@@ -116,6 +126,7 @@ bool fs_read_dir_poll(ReadDirInner* rd, task::Context& cx,
       out = std::optional<fs::DirEntry>(std::in_place, rd->dir, std::move(e.name), e.ino, e.type);
       // Fetch the next batch while this one is consumed.
       if (!rd->op && !rd->eof && !rd->err && rd->buf.size() - rd->pos <= rd->buf.size() / 2) {
+        rd->follow_current_engine();
         rd->start_batch();
       }
       return true;
@@ -123,6 +134,18 @@ bool fs_read_dir_poll(ReadDirInner* rd, task::Context& cx,
     if (rd->op) {
       if (!rd->op->poll_done(cx)) return false;
       fs_read_dir_impl::DirBatchOp* op = std::exchange(rd->op, nullptr);
+      if (op->err == ECANCELED && op->entries.empty()) {
+        // The batch never ran: the runtime it was started on shut down (the first batch
+        // starts with the ReadDir). Nothing of the directory was read, so it runs again on
+        // the runtime polling now, if that is another one.
+        FsEngine* before = rd->engine;
+        rd->follow_current_engine();
+        if (rd->engine != before) {
+          fs_op_release(op);
+          rd->start_batch();
+          continue;
+        }
+      }
       rd->buf = std::move(op->entries);
       rd->pos = 0;
       rd->eof = op->eof;
@@ -139,6 +162,7 @@ bool fs_read_dir_poll(ReadDirInner* rd, task::Context& cx,
       out = std::optional<fs::DirEntry>();
       return true;
     }
+    rd->follow_current_engine();
     rd->start_batch();
   }
 }

@@ -115,12 +115,8 @@ Task<io::Result<TcpStream>> TcpSocket::connect(ToSocketAddrs addr) && {
 
 Task<io::Result<TcpStream>> TcpSocket::connect_impl(detail::OwnedFd fd, int family,
                                                     ToSocketAddrs addr) {
-  io::Result<std::vector<SocketAddr>> addrs;
-  if (auto lit = addr.try_resolve()) {
-    addrs = std::move(*lit);
-  } else {
-    addrs = co_await lookup_host(std::move(addr));
-  }
+  // A literal address resolves in lookup_host without a lookup (one small frame).
+  io::Result<std::vector<SocketAddr>> addrs = co_await lookup_host(std::move(addr));
   if (!addrs) co_return tokio::unexpected(addrs.error());
   for (const SocketAddr& a : *addrs) {
     // A socket can attempt one connection: the first address of its family.

@@ -43,13 +43,8 @@ Task<io::Result<TcpStream>> TcpStream::connect_fd(detail::OwnedFd fd, SocketAddr
 }
 
 Task<io::Result<TcpStream>> TcpStream::connect(ToSocketAddrs addr) {
-  // (No co_await inside ?: — GCC 12 destroys the wrong temporaries there.)
-  io::Result<std::vector<SocketAddr>> addrs;
-  if (auto lit = addr.try_resolve()) {
-    addrs = std::move(*lit);
-  } else {
-    addrs = co_await lookup_host(std::move(addr));
-  }
+  // A literal address resolves in lookup_host without a lookup (one small frame).
+  io::Result<std::vector<SocketAddr>> addrs = co_await lookup_host(std::move(addr));
   if (!addrs) co_return tokio::unexpected(addrs.error());
   std::error_code last = make_error_code(AddrErrc::no_addresses);
   for (const SocketAddr& a : *addrs) {

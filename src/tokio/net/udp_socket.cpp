@@ -28,12 +28,8 @@ io::Result<void> udp_v6_membership(int fd, int opt, const Ipv6Addr& group, uint3
 }  // namespace net_udp_socket_impl
 
 Task<io::Result<UdpSocket>> UdpSocket::bind(ToSocketAddrs addr) {
-  io::Result<std::vector<SocketAddr>> addrs;
-  if (auto lit = addr.try_resolve()) {
-    addrs = std::move(*lit);
-  } else {
-    addrs = co_await lookup_host(std::move(addr));
-  }
+  // A literal address resolves in lookup_host without a lookup (one small frame).
+  io::Result<std::vector<SocketAddr>> addrs = co_await lookup_host(std::move(addr));
   if (!addrs) co_return tokio::unexpected(addrs.error());
   std::error_code last = make_error_code(AddrErrc::no_addresses);
   for (const SocketAddr& a : *addrs) {
@@ -63,12 +59,8 @@ io::Result<UdpSocket> UdpSocket::from_std(int fd) {
 }
 
 Task<io::Result<void>> UdpSocket::connect(ToSocketAddrs addr) {
-  io::Result<std::vector<SocketAddr>> addrs;
-  if (auto lit = addr.try_resolve()) {
-    addrs = std::move(*lit);
-  } else {
-    addrs = co_await lookup_host(std::move(addr));
-  }
+  // A literal address resolves in lookup_host without a lookup (one small frame).
+  io::Result<std::vector<SocketAddr>> addrs = co_await lookup_host(std::move(addr));
   if (!addrs) co_return tokio::unexpected(addrs.error());
   std::error_code last = make_error_code(AddrErrc::no_addresses);
   for (const SocketAddr& a : *addrs) {

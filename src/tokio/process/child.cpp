@@ -1,6 +1,7 @@
 #include <signal.h>
 
 #include <string>
+#include <utility>
 
 #include "tokio/core/combinators.hpp"
 #include "tokio/io/read_ext.hpp"
@@ -8,13 +9,35 @@
 #include "tokio/process/child.hpp"
 #include "tokio/process/detail/child_state.hpp"
 #include "tokio/process/detail/spawn_error.hpp"
+#include "tokio/runtime/detail/handle_inner.hpp"
 
 namespace tokio::detail {
 
 ChildWaitOp::~ChildWaitOp() {
   if (!s_) return;
-  if (ScheduledIo* io = s_->pidfd.io()) io->remove_waiter(io_);
+  unpark();
   if (s_->chld.sig) signal_cancel_recv(s_->chld, sig_);
+}
+
+void ChildWaitOp::unpark() noexcept {
+  if (ScheduledIo* io = s_->pidfd.io()) io->remove_waiter(io_);
+  if (std::exchange(parked_, false)) --s_->pidfd_waits;
+}
+
+// Tokio's wait completes on whichever runtime awaits it (its SIGCHLD listener is fed by
+// every runtime's driver); a pidfd registered with the spawning runtime would wait for a
+// runtime nobody drives, or fail once it is gone. So the registration moves to the
+// awaiting runtime, unless another wait is parked on it (then it stays where it is).
+void ChildWaitOp::follow_runtime() noexcept {
+  HandleInner* h = tls.handle;
+  if (!h || s_->pidfd.registered_on(h) || h->driver.io() == nullptr) return;
+  if (s_->pidfd_waits != (parked_ ? 1u : 0u)) return;
+  unpark();
+  try {
+    (void)s_->pidfd.reregister_here(io::Interest::READABLE, "process::Child::wait");
+  } catch (...) {
+    // (Cannot happen: h has an I/O driver.) The old registration stays.
+  }
 }
 
 bool ChildWaitOp::poll(task::Context& cx) noexcept {
@@ -24,6 +47,7 @@ bool ChildWaitOp::poll(task::Context& cx) noexcept {
   }
   if (s_->reaped) return true;
   if (!coop_poll_proceed(cx)) return false;
+  if (s_->pidfd.is_open()) follow_runtime();
   for (;;) {
     ScheduledIo* io = s_->pidfd.io();
     uint32_t snap = io ? io->load() : 0;
@@ -41,6 +65,7 @@ bool ChildWaitOp::poll(task::Context& cx) noexcept {
       if (snap & io::Ready::kReadable) io->clear_readiness(snap, io::Ready::kReadable);
       uint32_t now;
       if (io->poll_ready(cx, io_, now)) continue;  // exited meanwhile (or shut down)
+      if (!std::exchange(parked_, true)) ++s_->pidfd_waits;
       return false;
     }
     if (s_->chld.sig) {
@@ -50,7 +75,7 @@ bool ChildWaitOp::poll(task::Context& cx) noexcept {
     err_ = ECHILD;  // not watched (cannot happen for a spawned Child)
     break;
   }
-  if (ScheduledIo* io = s_->pidfd.io()) io->remove_waiter(io_);
+  unpark();
   if (s_->chld.sig) signal_cancel_recv(s_->chld, sig_);
   return true;
 }

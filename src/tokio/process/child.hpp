@@ -20,8 +20,10 @@
 // Dropping a Child does not kill the process (unless Command::kill_on_drop(true)), as in
 // Tokio: it keeps running, and is reaped in the background when it exits (no zombies; see
 // process/detail/reaper.hpp). Exit is watched with a pidfd registered with the reactor of
-// the runtime that spawned the child, or SIGCHLD where pidfds are not available (see
-// process/detail/child_state.hpp). A Child serves one wait at a time.
+// the runtime that awaits wait() (at first the one that spawned the child: a wait on
+// another runtime moves it, so a spawner left idle or dropped is no trap), or SIGCHLD
+// where pidfds are not available (see process/detail/child_state.hpp). A Child serves one
+// wait at a time.
 
 #include <cstdint>
 #include <optional>
@@ -49,7 +51,11 @@ class ChildWaitOp : public Leaf<ChildWaitOp> {
   io::Result<process::ExitStatus> await_resume() const noexcept;
 
  private:
+  void follow_runtime() noexcept;
+  void unpark() noexcept;
+
   ChildState* s_;
+  bool parked_ = false;                                         // counted in s_->pidfd_waits
   IoWaiter io_{io::Ready::kReadable | io::Ready::kReadClosed};  // pidfd mode
   SignalRecvNode sig_;                                          // SIGCHLD mode
   int err_ = 0;  // errno, or -1: the reactor shut down

@@ -1,3 +1,5 @@
+#include <utility>
+
 #include "tokio/io/detail/io_driver.hpp"
 #include "tokio/process/command.hpp"
 #include "tokio/process/detail/child_state.hpp"
@@ -52,20 +54,26 @@ void require_io_runtime(const char* what) {
 
 // The vfork, on the blocking pool: it suspends the calling thread until the child has
 // called execve, which takes a millisecond or more for a typical program (longer in VMs),
-// so the workers keep running tasks meanwhile and many spawns proceed at once.
-Task<io::Result<process::Child>> spawn_off_worker(io::Result<SpawnPlan> plan) {
-  if (!plan) co_return tokio::unexpected(plan.error());
-  auto job = tokio::task::spawn_blocking(&execute_spawn, std::move(*plan));
-  // If this task is cancelled meanwhile, the job still finishes and its Spawned, dropped
-  // unread, hands the process to the reaper (see spawn.hpp).
-  auto r = co_await job.result();
+// so the workers keep running tasks meanwhile and many spawns proceed at once. Queued at
+// once, when status() / output() is called (Tokio's spawn there, not at the first poll).
+using SpawnJob = decltype(tokio::task::spawn_blocking(&execute_spawn, std::declval<SpawnPlan>()));
+io::Result<SpawnJob> start_spawn(io::Result<SpawnPlan> plan) {
+  if (!plan) return tokio::unexpected(plan.error());
+  return tokio::task::spawn_blocking(&execute_spawn, std::move(*plan));
+}
+
+Task<io::Result<process::Child>> spawn_off_worker(io::Result<SpawnJob> job) {
+  if (!job) co_return tokio::unexpected(job.error());
+  // If this task is cancelled (or never polled), the job still finishes and its Spawned,
+  // dropped unread, hands the process to the reaper (see spawn.hpp).
+  auto r = co_await job->result();
   if (!r) co_return tokio::unexpected(std::make_error_code(std::errc::operation_canceled));
   if (!*r) co_return tokio::unexpected(r->error());
   co_return ChildFactory::adopt(std::move(**r));
 }
 
-Task<io::Result<process::ExitStatus>> status_of(io::Result<SpawnPlan> plan) {
-  auto c = co_await spawn_off_worker(std::move(plan));
+Task<io::Result<process::ExitStatus>> status_of(io::Result<SpawnJob> job) {
+  auto c = co_await spawn_off_worker(std::move(job));
   if (!c) co_return tokio::unexpected(c.error());
   // As Tokio: the parent's ends of any pipes are closed, so the child cannot block on them.
   c->stdin.reset();
@@ -74,8 +82,8 @@ Task<io::Result<process::ExitStatus>> status_of(io::Result<SpawnPlan> plan) {
   co_return co_await c->wait();
 }
 
-Task<io::Result<process::Output>> output_of(io::Result<SpawnPlan> plan) {
-  auto c = co_await spawn_off_worker(std::move(plan));
+Task<io::Result<process::Output>> output_of(io::Result<SpawnJob> job) {
+  auto c = co_await spawn_off_worker(std::move(job));
   if (!c) co_return tokio::unexpected(c.error());
   co_return co_await std::move(*c).wait_with_output();
 }
@@ -165,14 +173,16 @@ Task<io::Result<ExitStatus>> Command::status() {
   static constexpr Stdio::Kind kDefaults[3] = {Stdio::Kind::inherit, Stdio::Kind::inherit,
                                                Stdio::Kind::inherit};
   detail::process_command_impl::require_io_runtime("process::Command::status");
-  return detail::process_command_impl::status_of(detail::prepare_spawn(*spec_, kDefaults));
+  namespace impl = detail::process_command_impl;
+  return impl::status_of(impl::start_spawn(detail::prepare_spawn(*spec_, kDefaults)));
 }
 
 Task<io::Result<Output>> Command::output() {
   static constexpr Stdio::Kind kDefaults[3] = {Stdio::Kind::null, Stdio::Kind::piped,
                                                Stdio::Kind::piped};
   detail::process_command_impl::require_io_runtime("process::Command::output");
-  return detail::process_command_impl::output_of(detail::prepare_spawn(*spec_, kDefaults));
+  namespace impl = detail::process_command_impl;
+  return impl::output_of(impl::start_spawn(detail::prepare_spawn(*spec_, kDefaults)));
 }
 
 }  // namespace tokio::process

@@ -13,8 +13,11 @@
 // default_error_condition maps the value to std::generic_category, which is what makes
 // the std::errc comparisons work. To bound memory, after 4096 distinct paths further
 // errors use one shared "tokio.fs" category whose message says the path was not recorded.
-// Only comparisons against a std::error_code of std::system_category are affected (a
-// different category): compare with std::errc, or with value().
+// What this changes: an error_code compared with another error_code compares categories,
+// so it equals neither `std::make_error_code(std::errc::...)` (generic category) nor
+// `std::error_code(ENOENT, std::system_category())`, nor the same errno on another path.
+// Compare with a std::errc (`e == std::errc::no_such_file_or_directory`), which goes
+// through the error condition, or with value().
 
 #include <string_view>
 #include <system_error>

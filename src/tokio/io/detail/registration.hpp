@@ -80,6 +80,8 @@ class Registration {
 
   ScheduledIo* io() const noexcept { return io_; }
   int fd() const noexcept { return fd_; }
+  // Whether this registration is with the reactor of `h`'s runtime.
+  bool on(const HandleInner* h) const noexcept { return handle_ == h; }
   explicit operator bool() const noexcept { return io_ != nullptr; }
 
  private:

@@ -163,6 +163,13 @@ io::Result<PollSocket> PollSocket::adopt(OwnedFd fd, io::Interest interest, cons
   return s;
 }
 
+io::Result<void> PollSocket::reregister_here(io::Interest interest, const char* what) {
+  auto reg = Registration::create(fd_.get(), interest, what);
+  if (!reg) return tokio::unexpected(reg.error());
+  reg_ = std::move(*reg);  // the old registration leaves its reactor here
+  return {};
+}
+
 io::Result<PollSocket> PollSocket::from_std(int fd, io::Interest interest, const char* what) {
   OwnedFd owned(fd);
   if (auto r = set_nonblocking(fd); !r) return tokio::unexpected(r.error());  // fd closes here

@@ -115,6 +115,12 @@ class PollSocket {
   int fd() const noexcept { return fd_.get(); }
   ScheduledIo* io() const noexcept { return reg_.io(); }
   bool is_open() const noexcept { return fd_.get() >= 0; }
+  bool registered_on(const HandleInner* h) const noexcept { return reg_.on(h); }
+  // Moves the fd's registration to the reactor of the calling thread's runtime (the old
+  // one may be idle or gone). Nobody may be waiting on the old one: its ScheduledIo goes.
+  // Throws as Registration::create outside a runtime or without an I/O driver; on any
+  // failure the old registration stays.
+  io::Result<void> reregister_here(io::Interest interest, const char* what);
   // Deregisters and closes.
   void close() noexcept {
     (void)reg_.deregister();

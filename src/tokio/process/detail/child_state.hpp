@@ -3,8 +3,10 @@
 // it is suspended, and its destructor can hand the process to the orphan reaper).
 //
 // Exit notification, one of:
-//   pidfd   (Linux >= 5.3) pidfd_open(pid) registered with the spawning runtime's reactor:
-//           it becomes readable when the child exits, one wake-up per exit;
+//   pidfd   (Linux >= 5.3) pidfd_open(pid) registered with the spawning runtime's reactor,
+//           and moved to the reactor of the runtime that awaits wait() when that is
+//           another one (the spawning runtime may be idle, or gone): it becomes readable
+//           when the child exits, one wake-up per exit;
 //   SIGCHLD a signal::unix listener for SIGCHLD: every SIGCHLD wakes every waiting Child,
 //           which each try waitpid(pid, WNOHANG) (Tokio 1.24's scheme; O(children) per
 //           SIGCHLD).
@@ -25,7 +27,10 @@ struct ChildState {
   bool reaped = false;
   int status = 0;  // the raw wait status, once reaped
   bool kill_on_drop = false;
-  PollSocket pidfd;     // pidfd mode: registered with the reactor
+  PollSocket pidfd;  // pidfd mode: registered with the reactor
+  // pidfd mode: ChildWaitOps parked on pidfd's registration (a wait moves the
+  // registration to its own runtime only when no other wait is parked on it).
+  uint32_t pidfd_waits = 0;
   SignalListener chld;  // SIGCHLD mode (chld.sig == SIGCHLD)
 };
 

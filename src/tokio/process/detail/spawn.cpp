@@ -126,7 +126,12 @@ TOKIO_CHILD_CODE pid_t do_vfork(const ChildArgs* a) noexcept {
 }
 
 std::error_code spawn_error(const std::string& program, const std::string& cause, int err) {
-  std::string msg = "failed to spawn '" + program + "': ";
+  std::string shown;  // a NUL byte shown as \0, so that the message prints whole
+  for (char c : program) {
+    if (c == '\0') shown += "\\0";
+    else shown += c;
+  }
+  std::string msg = "failed to spawn '" + shown + "': ";
   if (!cause.empty()) msg += cause + ": ";
   msg += std::generic_category().message(err);
   return error_with_message(err, std::move(msg));
@@ -189,7 +194,8 @@ io::Result<SpawnPlan> prepare_spawn(const CommandSpec& spec,
   };
 
   // --- check and resolve
-  if (prog.empty()) return fail(EINVAL, "empty program name");
+  // ENOENT, as Rust's (execvp of "" finds nothing).
+  if (prog.empty()) return fail(ENOENT, "empty program name");
   bool nul = impl::has_nul(prog) || (spec.arg0 && impl::has_nul(*spec.arg0)) ||
              (spec.cwd && impl::has_nul(*spec.cwd));
   for (const auto& a : spec.args) nul = nul || impl::has_nul(a);
