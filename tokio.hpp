@@ -24768,6 +24768,7 @@ IoDriver* io_driver_of(HandleInner* h, const char* what);
 // at the first spawn), or process_force_sigchld(true), selects SIGCHLD for the children
 // spawned from then on (tests use both).
 
+/* #include <atomic> (already above) */
 /* #include <cstdint> (already above) */
 
 #endif // TOKIO_HAS_PROCESS
@@ -24786,8 +24787,11 @@ struct ChildState {
   bool kill_on_drop = false;
   PollSocket pidfd;  // pidfd mode: registered with the reactor
   // pidfd mode: ChildWaitOps parked on pidfd's registration (a wait moves the
-  // registration to its own runtime only when no other wait is parked on it).
-  uint32_t pidfd_waits = 0;
+  // registration to its own runtime only when no other wait is parked on it). Atomic
+  // because two tasks may each wait on the Child; relaxed: a count, ordered by nothing
+  // else (a Child serves one wait at a time, so two waits racing on two runtimes is
+  // outside what this supports).
+  std::atomic<uint32_t> pidfd_waits{0};
   SignalListener chld;  // SIGCHLD mode (chld.sig == SIGCHLD)
 };
 
@@ -34401,7 +34405,7 @@ ChildWaitOp::~ChildWaitOp() {
 
 void ChildWaitOp::unpark() noexcept {
   if (ScheduledIo* io = s_->pidfd.io()) io->remove_waiter(io_);
-  if (std::exchange(parked_, false)) --s_->pidfd_waits;
+  if (std::exchange(parked_, false)) s_->pidfd_waits.fetch_sub(1, std::memory_order_relaxed);
 }
 
 // Tokio's wait completes on whichever runtime awaits it (its SIGCHLD listener is fed by
@@ -34411,7 +34415,7 @@ void ChildWaitOp::unpark() noexcept {
 void ChildWaitOp::follow_runtime() noexcept {
   HandleInner* h = tls.handle;
   if (!h || s_->pidfd.registered_on(h) || h->driver.io() == nullptr) return;
-  if (s_->pidfd_waits != (parked_ ? 1u : 0u)) return;
+  if (s_->pidfd_waits.load(std::memory_order_relaxed) != (parked_ ? 1u : 0u)) return;
   unpark();
   try {
     (void)s_->pidfd.reregister_here(io::Interest::READABLE, "process::Child::wait");
@@ -34445,7 +34449,7 @@ bool ChildWaitOp::poll(task::Context& cx) noexcept {
       if (snap & io::Ready::kReadable) io->clear_readiness(snap, io::Ready::kReadable);
       uint32_t now;
       if (io->poll_ready(cx, io_, now)) continue;  // exited meanwhile (or shut down)
-      if (!std::exchange(parked_, true)) ++s_->pidfd_waits;
+      if (!std::exchange(parked_, true)) s_->pidfd_waits.fetch_add(1, std::memory_order_relaxed);
       return false;
     }
     if (s_->chld.sig) {

@@ -21,7 +21,7 @@ ChildWaitOp::~ChildWaitOp() {
 
 void ChildWaitOp::unpark() noexcept {
   if (ScheduledIo* io = s_->pidfd.io()) io->remove_waiter(io_);
-  if (std::exchange(parked_, false)) --s_->pidfd_waits;
+  if (std::exchange(parked_, false)) s_->pidfd_waits.fetch_sub(1, std::memory_order_relaxed);
 }
 
 // Tokio's wait completes on whichever runtime awaits it (its SIGCHLD listener is fed by
@@ -31,7 +31,7 @@ void ChildWaitOp::unpark() noexcept {
 void ChildWaitOp::follow_runtime() noexcept {
   HandleInner* h = tls.handle;
   if (!h || s_->pidfd.registered_on(h) || h->driver.io() == nullptr) return;
-  if (s_->pidfd_waits != (parked_ ? 1u : 0u)) return;
+  if (s_->pidfd_waits.load(std::memory_order_relaxed) != (parked_ ? 1u : 0u)) return;
   unpark();
   try {
     (void)s_->pidfd.reregister_here(io::Interest::READABLE, "process::Child::wait");
@@ -65,7 +65,7 @@ bool ChildWaitOp::poll(task::Context& cx) noexcept {
       if (snap & io::Ready::kReadable) io->clear_readiness(snap, io::Ready::kReadable);
       uint32_t now;
       if (io->poll_ready(cx, io_, now)) continue;  // exited meanwhile (or shut down)
-      if (!std::exchange(parked_, true)) ++s_->pidfd_waits;
+      if (!std::exchange(parked_, true)) s_->pidfd_waits.fetch_add(1, std::memory_order_relaxed);
       return false;
     }
     if (s_->chld.sig) {

@@ -14,6 +14,7 @@
 // at the first spawn), or process_force_sigchld(true), selects SIGCHLD for the children
 // spawned from then on (tests use both).
 
+#include <atomic>
 #include <cstdint>
 
 #include "tokio/core/result.hpp"
@@ -29,8 +30,11 @@ struct ChildState {
   bool kill_on_drop = false;
   PollSocket pidfd;  // pidfd mode: registered with the reactor
   // pidfd mode: ChildWaitOps parked on pidfd's registration (a wait moves the
-  // registration to its own runtime only when no other wait is parked on it).
-  uint32_t pidfd_waits = 0;
+  // registration to its own runtime only when no other wait is parked on it). Atomic
+  // because two tasks may each wait on the Child; relaxed: a count, ordered by nothing
+  // else (a Child serves one wait at a time, so two waits racing on two runtimes is
+  // outside what this supports).
+  std::atomic<uint32_t> pidfd_waits{0};
   SignalListener chld;  // SIGCHLD mode (chld.sig == SIGCHLD)
 };
 
