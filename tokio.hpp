@@ -21318,8 +21318,7 @@ class BytesMut : public detail::BufGet<BytesMut> {
     len_ += s.size();
   }
   void put_slice(io::ConstBuffer s) { extend_from_slice(s); }
-  void put(std::string_view s) { extend_from_slice(s); }
-  void put(std::span<const std::byte> s) { extend_from_slice(s); }
+  void put(io::ConstBuffer s) { extend_from_slice(s); }
   void put_u8(uint8_t v) {
     reserve(1);
     ptr_[len_++] = std::byte{v};
@@ -22409,8 +22408,9 @@ class BytesCodec {
 // adjustment, as tokio-util checks it) is the error codec::Errc::frame_too_large: the
 // frame's bytes are skipped as they arrive (never buffered) and decoding goes on with the
 // next frame. So with a positive adjustment a frame may hold up to max + adjustment bytes,
-// and with a negative one an encoded payload of up to max bytes can exceed it. A field + adjustment below zero or past SIZE_MAX, or a frame length of 0
-// with num_skip 0 (it would consume nothing, and repeat for ever), is
+// and with a negative one an encoded payload of up to max bytes can exceed it. A field +
+// adjustment below zero or past SIZE_MAX, or a frame length of 0 with num_skip 0 (it
+// would consume nothing, and repeat for ever), is
 // codec::Errc::invalid_frame_length, which a FramedRead reports and then ends (the input
 // cannot be resynchronised). A partial frame at the end of the input is
 // codec::Errc::bytes_remaining_on_stream, also when only its header had arrived.
@@ -22418,8 +22418,8 @@ class BytesCodec {
 // Encoding writes the length field (payload length - length_adjustment, in the field's
 // width and byte order: frame_too_large when it does not fit or the payload is longer
 // than max_frame_length, which here, as in tokio-util, bounds the payload, not the field)
-// and the payload. As in tokio-util, it writes neither the bytes
-// before the field (length_field_offset) nor anything num_skip would drop.
+// and the payload. As in tokio-util, it writes neither the bytes before the field
+// (length_field_offset) nor anything num_skip would drop.
 
 /* #include <cstddef> (already above) */
 /* #include <cstdint> (already above) */
@@ -38459,17 +38459,16 @@ struct ReadDirInner {
   bool eof = false;
   int err = 0;  // reported once the entries read before it are consumed
 
-  // As a File: between batches a listing follows the runtime that polls it (the one that
-  // opened it may be idle, or gone: its engine would never finish, or fail every batch).
-  void follow_current_engine() {
+  // Starts the next batch on the engine of the runtime polling now: as a File, a listing
+  // follows the runtime that polls it between batches (the one that opened it may be
+  // idle, or gone: its engine would never finish, or fail every batch).
+  void start_batch() {
     FsEngine* current = fs_engine_current("fs::ReadDir::next_entry");
-    if (TOKIO_LIKELY(current == engine)) return;
-    current->ref_inc();
-    engine->ref_dec();
-    engine = current;
-  }
-
-  void start_batch() noexcept {
+    if (TOKIO_UNLIKELY(current != engine)) {
+      current->ref_inc();
+      engine->ref_dec();
+      engine = current;
+    }
     try {
       op = new fs_read_dir_impl::DirBatchOp(dir);
     } catch (...) {
@@ -38488,7 +38487,6 @@ bool fs_read_dir_poll(ReadDirInner* rd, task::Context& cx,
       out = std::optional<fs::DirEntry>(std::in_place, rd->dir, std::move(e.name), e.ino, e.type);
       // Fetch the next batch while this one is consumed.
       if (!rd->op && !rd->eof && !rd->err && rd->buf.size() - rd->pos <= rd->buf.size() / 2) {
-        rd->follow_current_engine();
         rd->start_batch();
       }
       return true;
@@ -38496,17 +38494,14 @@ bool fs_read_dir_poll(ReadDirInner* rd, task::Context& cx,
     if (rd->op) {
       if (!rd->op->poll_done(cx)) return false;
       fs_read_dir_impl::DirBatchOp* op = std::exchange(rd->op, nullptr);
-      if (op->err == ECANCELED && op->entries.empty()) {
+      if (op->err == ECANCELED && op->entries.empty() &&
+          fs_engine_current("fs::ReadDir::next_entry") != rd->engine) {
         // The batch never ran: the runtime it was started on shut down (the first batch
         // starts with the ReadDir). Nothing of the directory was read, so it runs again on
-        // the runtime polling now, if that is another one.
-        FsEngine* before = rd->engine;
-        rd->follow_current_engine();
-        if (rd->engine != before) {
-          fs_op_release(op);
-          rd->start_batch();
-          continue;
-        }
+        // the runtime polling now.
+        fs_op_release(op);
+        rd->start_batch();
+        continue;
       }
       rd->buf = std::move(op->entries);
       rd->pos = 0;
@@ -38524,7 +38519,6 @@ bool fs_read_dir_poll(ReadDirInner* rd, task::Context& cx,
       out = std::optional<fs::DirEntry>();
       return true;
     }
-    rd->follow_current_engine();
     rd->start_batch();
   }
 }

@@ -274,8 +274,7 @@ class BytesMut : public detail::BufGet<BytesMut> {
     len_ += s.size();
   }
   void put_slice(io::ConstBuffer s) { extend_from_slice(s); }
-  void put(std::string_view s) { extend_from_slice(s); }
-  void put(std::span<const std::byte> s) { extend_from_slice(s); }
+  void put(io::ConstBuffer s) { extend_from_slice(s); }
   void put_u8(uint8_t v) {
     reserve(1);
     ptr_[len_++] = std::byte{v};

@@ -20,8 +20,9 @@
 // adjustment, as tokio-util checks it) is the error codec::Errc::frame_too_large: the
 // frame's bytes are skipped as they arrive (never buffered) and decoding goes on with the
 // next frame. So with a positive adjustment a frame may hold up to max + adjustment bytes,
-// and with a negative one an encoded payload of up to max bytes can exceed it. A field + adjustment below zero or past SIZE_MAX, or a frame length of 0
-// with num_skip 0 (it would consume nothing, and repeat for ever), is
+// and with a negative one an encoded payload of up to max bytes can exceed it. A field +
+// adjustment below zero or past SIZE_MAX, or a frame length of 0 with num_skip 0 (it
+// would consume nothing, and repeat for ever), is
 // codec::Errc::invalid_frame_length, which a FramedRead reports and then ends (the input
 // cannot be resynchronised). A partial frame at the end of the input is
 // codec::Errc::bytes_remaining_on_stream, also when only its header had arrived.
@@ -29,8 +30,8 @@
 // Encoding writes the length field (payload length - length_adjustment, in the field's
 // width and byte order: frame_too_large when it does not fit or the payload is longer
 // than max_frame_length, which here, as in tokio-util, bounds the payload, not the field)
-// and the payload. As in tokio-util, it writes neither the bytes
-// before the field (length_field_offset) nor anything num_skip would drop.
+// and the payload. As in tokio-util, it writes neither the bytes before the field
+// (length_field_offset) nor anything num_skip would drop.
 
 #include <cstddef>
 #include <cstdint>

@@ -97,17 +97,16 @@ struct ReadDirInner {
   bool eof = false;
   int err = 0;  // reported once the entries read before it are consumed
 
-  // As a File: between batches a listing follows the runtime that polls it (the one that
-  // opened it may be idle, or gone: its engine would never finish, or fail every batch).
-  void follow_current_engine() {
+  // Starts the next batch on the engine of the runtime polling now: as a File, a listing
+  // follows the runtime that polls it between batches (the one that opened it may be
+  // idle, or gone: its engine would never finish, or fail every batch).
+  void start_batch() {
     FsEngine* current = fs_engine_current("fs::ReadDir::next_entry");
-    if (TOKIO_LIKELY(current == engine)) return;
-    current->ref_inc();
-    engine->ref_dec();
-    engine = current;
-  }
-
-  void start_batch() noexcept {
+    if (TOKIO_UNLIKELY(current != engine)) {
+      current->ref_inc();
+      engine->ref_dec();
+      engine = current;
+    }
     try {
       op = new fs_read_dir_impl::DirBatchOp(dir);
     } catch (...) {
@@ -126,7 +125,6 @@ bool fs_read_dir_poll(ReadDirInner* rd, task::Context& cx,
       out = std::optional<fs::DirEntry>(std::in_place, rd->dir, std::move(e.name), e.ino, e.type);
       // Fetch the next batch while this one is consumed.
       if (!rd->op && !rd->eof && !rd->err && rd->buf.size() - rd->pos <= rd->buf.size() / 2) {
-        rd->follow_current_engine();
         rd->start_batch();
       }
       return true;
@@ -134,17 +132,14 @@ bool fs_read_dir_poll(ReadDirInner* rd, task::Context& cx,
     if (rd->op) {
       if (!rd->op->poll_done(cx)) return false;
       fs_read_dir_impl::DirBatchOp* op = std::exchange(rd->op, nullptr);
-      if (op->err == ECANCELED && op->entries.empty()) {
+      if (op->err == ECANCELED && op->entries.empty() &&
+          fs_engine_current("fs::ReadDir::next_entry") != rd->engine) {
         // The batch never ran: the runtime it was started on shut down (the first batch
         // starts with the ReadDir). Nothing of the directory was read, so it runs again on
-        // the runtime polling now, if that is another one.
-        FsEngine* before = rd->engine;
-        rd->follow_current_engine();
-        if (rd->engine != before) {
-          fs_op_release(op);
-          rd->start_batch();
-          continue;
-        }
+        // the runtime polling now.
+        fs_op_release(op);
+        rd->start_batch();
+        continue;
       }
       rd->buf = std::move(op->entries);
       rd->pos = 0;
@@ -162,7 +157,6 @@ bool fs_read_dir_poll(ReadDirInner* rd, task::Context& cx,
       out = std::optional<fs::DirEntry>();
       return true;
     }
-    rd->follow_current_engine();
     rd->start_batch();
   }
 }
