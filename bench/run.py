@@ -385,6 +385,23 @@ def load_previous_md():
                     if len(cells) >= 10:
                         r["cpp_time"], r["rust_time"] = parse_s(cells[7]), parse_s(cells[8])
                     prev[r["id"]] = r
+        elif title.startswith("Against a plain blocking loop"):
+            for line in sec.splitlines():
+                m = re.match(r"^\| (.*) \(loop: `([^`]*)`\) \| [^|]* \| [^|]* \| ([^|]*) \|", line)
+                if m and m.group(1) in prev:
+                    prev[m.group(1)]["baseline_case"] = m.group(2)
+                    prev[m.group(1)]["baseline"] = parse_s(m.group(3).strip())
+                    prev[m.group(1)]["baseline_ratio_text"] = line.rstrip(" |").rsplit("| ", 1)[1]
+        elif title.startswith("Latency percentiles"):
+            for line in sec.splitlines():
+                cells = [x.strip() for x in line.strip().strip("|").split("|")]
+                if len(cells) != 7 or cells[0] not in prev:
+                    continue
+                us = lambda x: float(x.split()[0]) if x.endswith(" us") else None
+                for k, side, cell in (("p50", "cpp", 1), ("p50", "rust", 2), ("p99", "cpp", 4),
+                                      ("p99", "rust", 5)):
+                    prev[cells[0]]["%s_%s_us" % (side, k)] = us(cells[cell])
+                prev[cells[0]]["pct_ratio_text"] = {"p50": cells[3], "p99": cells[6]}
         elif title.startswith("Syscalls") and syscalls is None:
             m = re.search(r"```\n(.*?)```", sec, re.S)
             if m:
@@ -492,6 +509,7 @@ def write_report(timings, memory, syscalls=None, latency=None, partial=False,
         for r in based:
             cpp, loop = r.get("cpp"), r.get("baseline")
             ratio = "%.2f" % (cpp / loop) if cpp and loop else "—"
+            ratio = r.get("baseline_ratio_text", ratio)  # parsed back: keep its ratio
             lines.append("| %s (loop: `%s`) | %s | %s | %s | %s |" % (
                 r["id"], r["baseline_case"], fmt_s(cpp), fmt_s(r.get("rust")), fmt_s(loop), ratio))
     pct = [r for r in timings if r.get("cpp_p50_us") is not None]
@@ -505,6 +523,8 @@ def write_report(timings, memory, syscalls=None, latency=None, partial=False,
         for r in pct:
             def ratio(k):
                 a, b = r.get("cpp_%s_us" % k), r.get("rust_%s_us" % k)
+                if "pct_ratio_text" in r:  # parsed back: keep its ratio
+                    return r["pct_ratio_text"][k]
                 return "%.2f" % (a / b) if a and b else "—"
             def us(k, side):
                 v = r.get("%s_%s_us" % (side, k))
@@ -549,6 +569,11 @@ def write_report(timings, memory, syscalls=None, latency=None, partial=False,
         lines.append("\n" + latency_markdown(latency))
     if server_results:
         lines.append(servers.report(server_results))
+    else:
+        # None rerun and no results.json (a fresh checkout): keep the section as it was.
+        kept = existing_section("## Protocol servers against real servers")
+        if kept:
+            lines.append("\n" + kept)
     # `make weight --results` owns the compile-weight section: keep it as it was.
     weight = existing_section("## Compile weight")
     if weight:
