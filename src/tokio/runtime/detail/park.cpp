@@ -10,9 +10,10 @@ bool Parker::park(std::optional<std::chrono::nanoseconds> timeout) noexcept {
   uint32_t expected = NOTIFIED;
   if (state_.compare_exchange_strong(expected, EMPTY, std::memory_order_acquire)) return true;
   if (timeout && timeout->count() <= 0) return false;
-  // Spin briefly first: a wake that is microseconds away (a task finishing on a worker)
-  // then costs no futex sleep and wake-up.
-  for (int i = 0; i < kParkSpins; ++i) {
+  // Spin briefly first (a worker's parker; spins_ is 0 for a ParkThread): a wake that is
+  // microseconds away (a task finishing on another worker) then costs no futex sleep and
+  // wake-up.
+  for (int i = 0; i < spins_; ++i) {
     cpu_relax();
     if (state_.load(std::memory_order_relaxed) == NOTIFIED) {
       expected = NOTIFIED;

@@ -23,13 +23,20 @@
 
 namespace tokio::detail {
 
-// Polls of the state word (with a pause instruction between) before a parker sleeps in the
-// kernel: a few microseconds, enough for the common hand-off where the wake comes from a
-// task about to finish on another core, too short to matter when it does not.
+// Polls of the state word (with a pause instruction between) before a worker's parker
+// sleeps in the kernel: a few microseconds, enough for the common hand-off where the wake
+// comes from a task about to finish on another core, too short to matter when it does not.
+// A thread outside the runtime (ParkThread: block_on's thread, a blocking_recv) does not
+// spin, as Tokio's CachedParkThread does not: it competes for the cores with the workers
+// that produce its wake, and on 2 cores its spin cost more than the futex sleep it saves
+// (`bench/ab.py`, spinning / not: `sync_mpsc contention/bounded_full w=6` 500 / 311 ms,
+// `user mpsc_bounded` 673 / 537, `io duplex_copy w=2` 249 / 224; the rt rows unchanged).
 inline constexpr int kParkSpins = 64;
 
 class Parker {
  public:
+  explicit Parker(int spins = kParkSpins) noexcept : spins_(spins) {}
+
   static constexpr uint32_t EMPTY = 0;
   static constexpr uint32_t PARKED = 1;
   static constexpr uint32_t NOTIFIED = 2;
@@ -43,12 +50,13 @@ class Parker {
 
  private:
   std::atomic<uint32_t> state_{EMPTY};
+  int spins_;  // polls of state_ before the futex sleep (fixed at construction)
 };
 
 struct ParkThread {
   Wakeable wakeable;  // offset 0
   std::atomic<std::size_t> refs{1};
-  Parker parker;
+  Parker parker{0};  // no spin: see kParkSpins
 
   static ParkThread* current();  // this thread's instance (not an added reference)
 };
