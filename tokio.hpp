@@ -23229,8 +23229,9 @@ inline uint64_t task_stamp() noexcept {
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
-// Polls of the state word (with a pause instruction between) before a worker's parker
-// sleeps in the kernel: a few microseconds, enough for the common hand-off where the wake
+// Polls of the state word (with a pause instruction between) before the driver's parker
+// (the thread holding the driver of a runtime without I/O: a multi-thread worker, or a
+// current_thread runtime's block_on thread) sleeps in the kernel: a few microseconds, enough for the common hand-off where the wake
 // comes from a task about to finish on another core, too short to matter when it does not.
 // A thread outside the runtime (ParkThread: block_on's thread, a blocking_recv) does not
 // spin, as Tokio's CachedParkThread does not: it competes for the cores with the workers
@@ -28755,8 +28756,8 @@ bool Parker::park(std::optional<std::chrono::nanoseconds> timeout) noexcept {
   uint32_t expected = NOTIFIED;
   if (state_.compare_exchange_strong(expected, EMPTY, std::memory_order_acquire)) return true;
   if (timeout && timeout->count() <= 0) return false;
-  // Spin briefly first (a worker's parker; spins_ is 0 for a ParkThread): a wake that is
-  // microseconds away (a task finishing on another worker) then costs no futex sleep and
+  // Spin briefly first (the driver's parker; spins_ is 0 for a ParkThread): a wake that is
+  // microseconds away (a task finishing on another thread) then costs no futex sleep and
   // wake-up.
   for (int i = 0; i < spins_; ++i) {
     cpu_relax();

@@ -387,11 +387,12 @@ def load_previous_md():
                     prev[r["id"]] = r
         elif title.startswith("Against a plain blocking loop"):
             for line in sec.splitlines():
-                m = re.match(r"^\| (.*) \(loop: `([^`]*)`\) \| [^|]* \| [^|]* \| ([^|]*) \|", line)
+                m = re.match(r"^\| (.*) \(loop: `([^`]*)`\) \| [^|]* \| [^|]* \| ([^|]*) \| ([^|]*) \|",
+                             line)
                 if m and m.group(1) in prev:
-                    prev[m.group(1)]["baseline_case"] = m.group(2)
-                    prev[m.group(1)]["baseline"] = parse_s(m.group(3).strip())
-                    prev[m.group(1)]["baseline_ratio_text"] = line.rstrip(" |").rsplit("| ", 1)[1]
+                    prev[m.group(1)].update(baseline_case=m.group(2),
+                                            baseline=parse_s(m.group(3).strip()),
+                                            baseline_ratio_text=m.group(4).strip())
         elif title.startswith("Latency percentiles"):
             for line in sec.splitlines():
                 cells = [x.strip() for x in line.strip().strip("|").split("|")]
@@ -522,9 +523,9 @@ def write_report(timings, memory, syscalls=None, latency=None, partial=False,
         lines.append("|---|---:|---:|---:|---:|---:|---:|")
         for r in pct:
             def ratio(k):
-                a, b = r.get("cpp_%s_us" % k), r.get("rust_%s_us" % k)
                 if "pct_ratio_text" in r:  # parsed back: keep its ratio
                     return r["pct_ratio_text"][k]
+                a, b = r.get("cpp_%s_us" % k), r.get("rust_%s_us" % k)
                 return "%.2f" % (a / b) if a and b else "—"
             def us(k, side):
                 v = r.get("%s_%s_us" % (side, k))

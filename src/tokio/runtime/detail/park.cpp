@@ -10,8 +10,8 @@ bool Parker::park(std::optional<std::chrono::nanoseconds> timeout) noexcept {
   uint32_t expected = NOTIFIED;
   if (state_.compare_exchange_strong(expected, EMPTY, std::memory_order_acquire)) return true;
   if (timeout && timeout->count() <= 0) return false;
-  // Spin briefly first (a worker's parker; spins_ is 0 for a ParkThread): a wake that is
-  // microseconds away (a task finishing on another worker) then costs no futex sleep and
+  // Spin briefly first (the driver's parker; spins_ is 0 for a ParkThread): a wake that is
+  // microseconds away (a task finishing on another thread) then costs no futex sleep and
   // wake-up.
   for (int i = 0; i < spins_; ++i) {
     cpu_relax();

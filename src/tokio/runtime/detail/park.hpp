@@ -23,8 +23,9 @@
 
 namespace tokio::detail {
 
-// Polls of the state word (with a pause instruction between) before a worker's parker
-// sleeps in the kernel: a few microseconds, enough for the common hand-off where the wake
+// Polls of the state word (with a pause instruction between) before the driver's parker
+// (the thread holding the driver of a runtime without I/O: a multi-thread worker, or a
+// current_thread runtime's block_on thread) sleeps in the kernel: a few microseconds, enough for the common hand-off where the wake
 // comes from a task about to finish on another core, too short to matter when it does not.
 // A thread outside the runtime (ParkThread: block_on's thread, a blocking_recv) does not
 // spin, as Tokio's CachedParkThread does not: it competes for the cores with the workers
