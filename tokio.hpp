@@ -3771,9 +3771,14 @@ class TaskState {
   template <class Stamp>
   Notify to_notified_by_ref(Stamp stamp) noexcept;
 
-  // Waker::wake (consumes the waker's ref). Submit: that ref now belongs to the queue.
+  // Waker::wake (consumes the waker's ref). Submit: the queue's ref is the waker's own, or,
+  // with keep_caller_ref, a new one added in the same RMW, so the caller's ref keeps the
+  // task (and through it the scheduler it is bound to) alive until schedule() returns; the
+  // caller then drops it. A wake from outside the task's runtime needs that: once the task
+  // is pushed, a worker can run it to completion and free it, and the last task freed can
+  // free the runtime, while schedule() still reads the scheduler to unpark a worker.
   template <class Stamp>
-  Notify to_notified_by_val(Stamp stamp) noexcept;
+  Notify to_notified_by_val(Stamp stamp, bool keep_caller_ref) noexcept;
 
   // abort(): returns true when the caller must schedule the task (it holds a new ref) so a
   // runner observes CANCELLED.
@@ -23924,7 +23929,7 @@ TaskState::Notify TaskState::to_notified_by_ref(Stamp stamp) noexcept {
 }
 
 template <class Stamp>
-TaskState::Notify TaskState::to_notified_by_val(Stamp stamp) noexcept {
+TaskState::Notify TaskState::to_notified_by_val(Stamp stamp, bool keep_caller_ref) noexcept {
   uint64_t cur = word_.load(std::memory_order_acquire);
   for (;;) {
     uint64_t next;
@@ -23936,7 +23941,7 @@ TaskState::Notify TaskState::to_notified_by_val(Stamp stamp) noexcept {
       next = cur - REF_ONE;
       r = refs(next) == 0 ? Notify::Dealloc : Notify::DoNothing;
     } else {  // idle -> scheduled
-      next = with_since(cur | NOTIFIED, stamp());
+      next = with_since((cur | NOTIFIED) + (keep_caller_ref ? REF_ONE : 0), stamp());
       r = Notify::Submit;
     }
     if (word_.compare_exchange_weak(cur, next, std::memory_order_acq_rel,
@@ -27573,10 +27578,17 @@ inline void prefetch_leaf(const TaskHeader* t) noexcept {
 
 void task_wake(Wakeable* w) noexcept {
   TaskHeader* t = TaskHeader::from_wakeable(w);
-  switch (t->state.to_notified_by_val([] { return task_stamp(); })) {
+  // A thread that entered t's runtime (a worker, the block_on thread, a blocking-pool thread,
+  // an EnterGuard) keeps that runtime alive by being there, so the waker's ref can go to the
+  // queue as is. Any other thread, or a task of a LocalSet (whose scheduler is not a
+  // runtime), keeps its ref through schedule() (see to_notified_by_val), as Tokio's
+  // wake_by_val always does: one more RMW, on the remote path only.
+  const bool foreign = static_cast<Scheduler*>(tls.handle) != t->sched;
+  switch (t->state.to_notified_by_val([] { return task_stamp(); }, foreign)) {
     case TaskState::Notify::Submit:
       runtime_harness_impl::prefetch_leaf(t);
       t->sched->schedule(t, false);
+      if (foreign) task_drop_ref(t);
       break;
     case TaskState::Notify::Dealloc: runtime_harness_impl::dealloc_task(t); break;
     case TaskState::Notify::DoNothing: break;

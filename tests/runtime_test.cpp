@@ -368,6 +368,54 @@ TEST_CASE("a task blocked in block_in_place during shutdown is waited for, then 
   CHECK(drops.load() == 1);
 }
 
+// A thread outside the runtime wakes a task by value (an mpsc send: the channel's
+// AtomicWaker hands its waker over) while the runtime is dropped. The wake pushes the task on
+// the runtime's queue and then unparks a worker (or the driver); between the two the
+// shutdown can cancel the task and free it, and the last task freed frees the runtime, so the
+// waker keeps its task reference until the wake returns. Before it did, CI's TSan run of the
+// stress case reported the unpark's read against the runtime's delete; with a 200 us sleep
+// put between the push and the unpark (an experiment, not in the code), ASan reported a
+// heap-use-after-free in Driver::unpark on the first iteration of this case. Each task counts
+// its drop, so every frame is also freed exactly once.
+TEST_CASE("runtime: a plain thread's wake by value racing the runtime's drop") {
+  const int iterations = static_cast<int>(test::scaled(400));
+  for (int flavour = 0; flavour < 2; ++flavour) {
+    INFO("flavour " << flavour);
+    std::atomic<int> drops{0};
+    for (int it = 0; it < iterations; ++it) {
+      std::atomic<int> waiting{0};
+      auto r = flavour == 0 ? test::current_thread() : test::multi_thread(2);
+      auto [tx, rx] = tokio::sync::mpsc::unbounded_channel<int>();
+      r.spawn(
+          [](tokio::sync::mpsc::UnboundedReceiver<int> rx, std::atomic<int>* waiting,
+             test::DropCounter d) -> Task<> {
+            (void)d;
+            waiting->fetch_add(1);
+            (void)co_await rx.recv();
+          },
+          std::move(rx), &waiting, test::DropCounter(drops));
+      // The task has registered its waker on the channel.
+      r.block_on([](std::atomic<int>* waiting) -> Task<> {
+        for (int spins = 0; waiting->load() == 0 && spins < 100000; ++spins)
+          co_await tokio::task::yield_now();
+      }(&waiting));
+      REQUIRE(waiting.load() == 1);
+      std::atomic<bool> sending{false};
+      std::thread waker(
+          [&sending](tokio::sync::mpsc::UnboundedSender<int> tx) {
+            sending.store(true);
+            (void)tx.send(1);
+          },
+          std::move(tx));
+      while (!sending.load()) std::this_thread::yield();
+      for (int k = 0; k < it % 8; ++k) std::this_thread::yield();
+      { auto gone = std::move(r); }
+      waker.join();
+    }
+    CHECK(drops.load() == iterations);
+  }
+}
+
 // CI reruns the sync cases at full scale under TSan with TOKIO_TEST_SCALE=1 and this case in
 // the same filter: if the override stopped working, that step would silently run at 1/20.
 TEST_CASE("test harness: TOKIO_TEST_SCALE overrides the workload divisor") {

@@ -158,10 +158,17 @@ inline void prefetch_leaf(const TaskHeader* t) noexcept {
 
 void task_wake(Wakeable* w) noexcept {
   TaskHeader* t = TaskHeader::from_wakeable(w);
-  switch (t->state.to_notified_by_val([] { return task_stamp(); })) {
+  // A thread that entered t's runtime (a worker, the block_on thread, a blocking-pool thread,
+  // an EnterGuard) keeps that runtime alive by being there, so the waker's ref can go to the
+  // queue as is. Any other thread, or a task of a LocalSet (whose scheduler is not a
+  // runtime), keeps its ref through schedule() (see to_notified_by_val), as Tokio's
+  // wake_by_val always does: one more RMW, on the remote path only.
+  const bool foreign = static_cast<Scheduler*>(tls.handle) != t->sched;
+  switch (t->state.to_notified_by_val([] { return task_stamp(); }, foreign)) {
     case TaskState::Notify::Submit:
       runtime_harness_impl::prefetch_leaf(t);
       t->sched->schedule(t, false);
+      if (foreign) task_drop_ref(t);
       break;
     case TaskState::Notify::Dealloc: runtime_harness_impl::dealloc_task(t); break;
     case TaskState::Notify::DoNothing: break;
