@@ -23245,6 +23245,22 @@ namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 // `user mpsc_bounded` 673 / 537, `io duplex_copy w=2` 249 / 224; the rt rows unchanged).
 inline constexpr int kParkSpins = 64;
 
+// The two halves of a park on a futex word, shared by Parker and WorkerParker (park.cpp).
+// The word's values differ per parker; ParkWord names them.
+struct ParkWord {
+  uint32_t empty;     // running, no pending unpark
+  uint32_t parked;    // the owner sleeps in futex_wait on the word
+  uint32_t notified;  // an unpark is pending
+};
+// Polls `word` up to `spins` times (a pause between) for `notified`; true when it consumed
+// one (the word is back to `empty`).
+bool park_spin(std::atomic<uint32_t>& word, const ParkWord& v, int spins) noexcept;
+// Moves the word from `empty` to `parked` and sleeps until an unpark (true) or the timeout
+// (nullopt: none; false unless an unpark raced in). Either way the word ends `empty`; an
+// unpark that came before the move is consumed at once.
+bool park_sleep(std::atomic<uint32_t>& word, const ParkWord& v,
+                std::optional<std::chrono::nanoseconds> timeout) noexcept;
+
 class Parker {
  public:
   explicit Parker(int spins = kParkSpins) noexcept : spins_(spins) {}
@@ -23261,8 +23277,9 @@ class Parker {
   }
 
  private:
+  static constexpr ParkWord kWord{EMPTY, PARKED, NOTIFIED};
   std::atomic<uint32_t> state_{EMPTY};
-  int spins_;  // polls of state_ before the futex sleep (fixed at construction)
+  int spins_;  // polls of state_ before the futex sleep: kParkSpins, or 0 (ParkThread)
 };
 
 struct ParkThread {
@@ -24360,37 +24377,8 @@ class WorkerParker {
       return;
     }
     if (timeout && timeout->count() == 0) return;
-    for (int i = 0; i < kParkSpins; ++i) {  // see kParkSpins
-      cpu_relax();
-      if (state_.load(std::memory_order_relaxed) == NOTIFIED) {
-        expected = NOTIFIED;
-        if (state_.compare_exchange_strong(expected, EMPTY, std::memory_order_acquire)) return;
-      }
-    }
-    expected = EMPTY;
-    if (!state_.compare_exchange_strong(expected, PARKED_CONDVAR, std::memory_order_acquire)) {
-      state_.exchange(EMPTY, std::memory_order_acquire);  // consume the NOTIFIED that raced in
-      return;
-    }
-    using clock = std::chrono::steady_clock;
-    auto deadline = timeout ? clock::now() + *timeout : clock::time_point::max();
-    for (;;) {
-      if (timeout) {
-        auto left = std::chrono::duration_cast<std::chrono::nanoseconds>(deadline - clock::now());
-        if (left.count() <= 0) {
-          state_.exchange(EMPTY, std::memory_order_acquire);
-          return;
-        }
-        struct timespec ts;
-        ts.tv_sec = static_cast<time_t>(left.count() / 1000000000);
-        ts.tv_nsec = static_cast<long>(left.count() % 1000000000);
-        futex_wait(&state_, PARKED_CONDVAR, &ts);
-      } else {
-        futex_wait(&state_, PARKED_CONDVAR, nullptr);
-      }
-      expected = NOTIFIED;
-      if (state_.compare_exchange_strong(expected, EMPTY, std::memory_order_acquire)) return;
-    }
+    if (park_spin(state_, kWord, kParkSpins)) return;  // see kParkSpins
+    (void)park_sleep(state_, kWord, timeout);
   }
 
   void unpark(Driver& driver) noexcept {
@@ -24402,6 +24390,8 @@ class WorkerParker {
   }
 
  private:
+  // The condvar-style sleep (park.cpp); PARKED_DRIVER is handled above.
+  static constexpr ParkWord kWord{EMPTY, PARKED_CONDVAR, NOTIFIED};
   std::atomic<uint32_t> state_{EMPTY};
 };
 
@@ -28763,26 +28753,24 @@ TOKIO_SYSTEM_HEADERS_END
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
-bool Parker::park(std::optional<std::chrono::nanoseconds> timeout) noexcept {
-  // Fast path: a pending unpark.
-  uint32_t expected = NOTIFIED;
-  if (state_.compare_exchange_strong(expected, EMPTY, std::memory_order_acquire)) return true;
-  if (timeout && timeout->count() <= 0) return false;
-  // Spin briefly first (the driver's parker; spins_ is 0 for a ParkThread): a wake that is
-  // microseconds away (a task finishing on another thread) then costs no futex sleep and
-  // wake-up.
-  for (int i = 0; i < spins_; ++i) {
+bool park_spin(std::atomic<uint32_t>& word, const ParkWord& v, int spins) noexcept {
+  for (int i = 0; i < spins; ++i) {
     cpu_relax();
-    if (state_.load(std::memory_order_relaxed) == NOTIFIED) {
-      expected = NOTIFIED;
-      if (state_.compare_exchange_strong(expected, EMPTY, std::memory_order_acquire)) return true;
+    if (word.load(std::memory_order_relaxed) == v.notified) {
+      uint32_t expected = v.notified;
+      // Acquire pairs with the unparker's release swap: what it wrote before is visible.
+      if (word.compare_exchange_strong(expected, v.empty, std::memory_order_acquire)) return true;
     }
   }
+  return false;
+}
 
-  expected = EMPTY;
-  if (!state_.compare_exchange_strong(expected, PARKED, std::memory_order_acquire)) {
-    // Only an unpark can have changed EMPTY: consume it.
-    state_.exchange(EMPTY, std::memory_order_acquire);
+bool park_sleep(std::atomic<uint32_t>& word, const ParkWord& v,
+                std::optional<std::chrono::nanoseconds> timeout) noexcept {
+  uint32_t expected = v.empty;
+  if (!word.compare_exchange_strong(expected, v.parked, std::memory_order_acquire)) {
+    // Only an unpark can have changed `empty`: consume it.
+    word.exchange(v.empty, std::memory_order_acquire);
     return true;
   }
   using clock = std::chrono::steady_clock;
@@ -28791,22 +28779,33 @@ bool Parker::park(std::optional<std::chrono::nanoseconds> timeout) noexcept {
     if (timeout) {
       auto left = deadline - clock::now();
       if (left.count() <= 0) {
-        // Timed out: leave PARKED unless an unpark raced in.
-        if (state_.exchange(EMPTY, std::memory_order_acquire) == NOTIFIED) return true;
-        return false;
+        // Timed out: leave `parked` unless an unpark raced in.
+        return word.exchange(v.empty, std::memory_order_acquire) == v.notified;
       }
       auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(left).count();
       struct timespec ts;
       ts.tv_sec = static_cast<time_t>(ns / 1000000000);
       ts.tv_nsec = static_cast<long>(ns % 1000000000);
-      futex_wait(&state_, PARKED, &ts);
+      futex_wait(&word, v.parked, &ts);
     } else {
-      futex_wait(&state_, PARKED, nullptr);
+      futex_wait(&word, v.parked, nullptr);
     }
-    expected = NOTIFIED;
-    if (state_.compare_exchange_strong(expected, EMPTY, std::memory_order_acquire)) return true;
-    // Spurious wake-up: still PARKED.
+    expected = v.notified;
+    if (word.compare_exchange_strong(expected, v.empty, std::memory_order_acquire)) return true;
+    // Spurious wake-up: still `parked`.
   }
+}
+
+bool Parker::park(std::optional<std::chrono::nanoseconds> timeout) noexcept {
+  // Fast path: a pending unpark.
+  uint32_t expected = NOTIFIED;
+  if (state_.compare_exchange_strong(expected, EMPTY, std::memory_order_acquire)) return true;
+  if (timeout && timeout->count() <= 0) return false;
+  // Spin briefly first (the driver's parker; spins_ is 0 for a ParkThread): a wake that is
+  // microseconds away (a task finishing on another thread) then costs no futex sleep and
+  // wake-up.
+  if (park_spin(state_, kWord, spins_)) return true;
+  return park_sleep(state_, kWord, timeout);
 }
 
 namespace runtime_park_impl {

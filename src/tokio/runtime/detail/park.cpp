@@ -5,26 +5,24 @@
 
 namespace tokio::detail {
 
-bool Parker::park(std::optional<std::chrono::nanoseconds> timeout) noexcept {
-  // Fast path: a pending unpark.
-  uint32_t expected = NOTIFIED;
-  if (state_.compare_exchange_strong(expected, EMPTY, std::memory_order_acquire)) return true;
-  if (timeout && timeout->count() <= 0) return false;
-  // Spin briefly first (the driver's parker; spins_ is 0 for a ParkThread): a wake that is
-  // microseconds away (a task finishing on another thread) then costs no futex sleep and
-  // wake-up.
-  for (int i = 0; i < spins_; ++i) {
+bool park_spin(std::atomic<uint32_t>& word, const ParkWord& v, int spins) noexcept {
+  for (int i = 0; i < spins; ++i) {
     cpu_relax();
-    if (state_.load(std::memory_order_relaxed) == NOTIFIED) {
-      expected = NOTIFIED;
-      if (state_.compare_exchange_strong(expected, EMPTY, std::memory_order_acquire)) return true;
+    if (word.load(std::memory_order_relaxed) == v.notified) {
+      uint32_t expected = v.notified;
+      // Acquire pairs with the unparker's release swap: what it wrote before is visible.
+      if (word.compare_exchange_strong(expected, v.empty, std::memory_order_acquire)) return true;
     }
   }
+  return false;
+}
 
-  expected = EMPTY;
-  if (!state_.compare_exchange_strong(expected, PARKED, std::memory_order_acquire)) {
-    // Only an unpark can have changed EMPTY: consume it.
-    state_.exchange(EMPTY, std::memory_order_acquire);
+bool park_sleep(std::atomic<uint32_t>& word, const ParkWord& v,
+                std::optional<std::chrono::nanoseconds> timeout) noexcept {
+  uint32_t expected = v.empty;
+  if (!word.compare_exchange_strong(expected, v.parked, std::memory_order_acquire)) {
+    // Only an unpark can have changed `empty`: consume it.
+    word.exchange(v.empty, std::memory_order_acquire);
     return true;
   }
   using clock = std::chrono::steady_clock;
@@ -33,22 +31,33 @@ bool Parker::park(std::optional<std::chrono::nanoseconds> timeout) noexcept {
     if (timeout) {
       auto left = deadline - clock::now();
       if (left.count() <= 0) {
-        // Timed out: leave PARKED unless an unpark raced in.
-        if (state_.exchange(EMPTY, std::memory_order_acquire) == NOTIFIED) return true;
-        return false;
+        // Timed out: leave `parked` unless an unpark raced in.
+        return word.exchange(v.empty, std::memory_order_acquire) == v.notified;
       }
       auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(left).count();
       struct timespec ts;
       ts.tv_sec = static_cast<time_t>(ns / 1000000000);
       ts.tv_nsec = static_cast<long>(ns % 1000000000);
-      futex_wait(&state_, PARKED, &ts);
+      futex_wait(&word, v.parked, &ts);
     } else {
-      futex_wait(&state_, PARKED, nullptr);
+      futex_wait(&word, v.parked, nullptr);
     }
-    expected = NOTIFIED;
-    if (state_.compare_exchange_strong(expected, EMPTY, std::memory_order_acquire)) return true;
-    // Spurious wake-up: still PARKED.
+    expected = v.notified;
+    if (word.compare_exchange_strong(expected, v.empty, std::memory_order_acquire)) return true;
+    // Spurious wake-up: still `parked`.
   }
+}
+
+bool Parker::park(std::optional<std::chrono::nanoseconds> timeout) noexcept {
+  // Fast path: a pending unpark.
+  uint32_t expected = NOTIFIED;
+  if (state_.compare_exchange_strong(expected, EMPTY, std::memory_order_acquire)) return true;
+  if (timeout && timeout->count() <= 0) return false;
+  // Spin briefly first (the driver's parker; spins_ is 0 for a ParkThread): a wake that is
+  // microseconds away (a task finishing on another thread) then costs no futex sleep and
+  // wake-up.
+  if (park_spin(state_, kWord, spins_)) return true;
+  return park_sleep(state_, kWord, timeout);
 }
 
 namespace runtime_park_impl {

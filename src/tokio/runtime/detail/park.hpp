@@ -34,6 +34,22 @@ namespace tokio::detail {
 // `user mpsc_bounded` 673 / 537, `io duplex_copy w=2` 249 / 224; the rt rows unchanged).
 inline constexpr int kParkSpins = 64;
 
+// The two halves of a park on a futex word, shared by Parker and WorkerParker (park.cpp).
+// The word's values differ per parker; ParkWord names them.
+struct ParkWord {
+  uint32_t empty;     // running, no pending unpark
+  uint32_t parked;    // the owner sleeps in futex_wait on the word
+  uint32_t notified;  // an unpark is pending
+};
+// Polls `word` up to `spins` times (a pause between) for `notified`; true when it consumed
+// one (the word is back to `empty`).
+bool park_spin(std::atomic<uint32_t>& word, const ParkWord& v, int spins) noexcept;
+// Moves the word from `empty` to `parked` and sleeps until an unpark (true) or the timeout
+// (nullopt: none; false unless an unpark raced in). Either way the word ends `empty`; an
+// unpark that came before the move is consumed at once.
+bool park_sleep(std::atomic<uint32_t>& word, const ParkWord& v,
+                std::optional<std::chrono::nanoseconds> timeout) noexcept;
+
 class Parker {
  public:
   explicit Parker(int spins = kParkSpins) noexcept : spins_(spins) {}
@@ -50,8 +66,9 @@ class Parker {
   }
 
  private:
+  static constexpr ParkWord kWord{EMPTY, PARKED, NOTIFIED};
   std::atomic<uint32_t> state_{EMPTY};
-  int spins_;  // polls of state_ before the futex sleep (fixed at construction)
+  int spins_;  // polls of state_ before the futex sleep: kParkSpins, or 0 (ParkThread)
 };
 
 struct ParkThread {

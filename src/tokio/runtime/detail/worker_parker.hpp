@@ -44,37 +44,8 @@ class WorkerParker {
       return;
     }
     if (timeout && timeout->count() == 0) return;
-    for (int i = 0; i < kParkSpins; ++i) {  // see kParkSpins
-      cpu_relax();
-      if (state_.load(std::memory_order_relaxed) == NOTIFIED) {
-        expected = NOTIFIED;
-        if (state_.compare_exchange_strong(expected, EMPTY, std::memory_order_acquire)) return;
-      }
-    }
-    expected = EMPTY;
-    if (!state_.compare_exchange_strong(expected, PARKED_CONDVAR, std::memory_order_acquire)) {
-      state_.exchange(EMPTY, std::memory_order_acquire);  // consume the NOTIFIED that raced in
-      return;
-    }
-    using clock = std::chrono::steady_clock;
-    auto deadline = timeout ? clock::now() + *timeout : clock::time_point::max();
-    for (;;) {
-      if (timeout) {
-        auto left = std::chrono::duration_cast<std::chrono::nanoseconds>(deadline - clock::now());
-        if (left.count() <= 0) {
-          state_.exchange(EMPTY, std::memory_order_acquire);
-          return;
-        }
-        struct timespec ts;
-        ts.tv_sec = static_cast<time_t>(left.count() / 1000000000);
-        ts.tv_nsec = static_cast<long>(left.count() % 1000000000);
-        futex_wait(&state_, PARKED_CONDVAR, &ts);
-      } else {
-        futex_wait(&state_, PARKED_CONDVAR, nullptr);
-      }
-      expected = NOTIFIED;
-      if (state_.compare_exchange_strong(expected, EMPTY, std::memory_order_acquire)) return;
-    }
+    if (park_spin(state_, kWord, kParkSpins)) return;  // see kParkSpins
+    (void)park_sleep(state_, kWord, timeout);
   }
 
   void unpark(Driver& driver) noexcept {
@@ -86,6 +57,8 @@ class WorkerParker {
   }
 
  private:
+  // The condvar-style sleep (park.cpp); PARKED_DRIVER is handled above.
+  static constexpr ParkWord kWord{EMPTY, PARKED_CONDVAR, NOTIFIED};
   std::atomic<uint32_t> state_{EMPTY};
 };
 
