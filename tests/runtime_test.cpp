@@ -384,7 +384,9 @@ TEST_CASE("runtime: a plain thread's wake by value racing the runtime's drop") {
     std::atomic<int> drops{0};
     for (int it = 0; it < iterations; ++it) {
       std::atomic<int> waiting{0};
-      auto r = flavour == 0 ? test::current_thread() : test::multi_thread(2);
+      auto r = flavour == 0
+                   ? rt::Builder::new_current_thread().enable_all().build()
+                   : rt::Builder::new_multi_thread().worker_threads(2).enable_all().build();
       auto [tx, rx] = tokio::sync::mpsc::unbounded_channel<int>();
       r.spawn(
           [](tokio::sync::mpsc::UnboundedReceiver<int> rx, std::atomic<int>* waiting,
@@ -394,10 +396,12 @@ TEST_CASE("runtime: a plain thread's wake by value racing the runtime's drop") {
             (void)co_await rx.recv();
           },
           std::move(rx), &waiting, test::DropCounter(drops));
-      // The task has registered its waker on the channel.
+      // The task is about to register its waker on the channel (or has). Bounded in time,
+      // not in polls: on a loaded machine a worker may take a while to run it.
       r.block_on([](std::atomic<int>* waiting) -> Task<> {
-        for (int spins = 0; waiting->load() == 0 && spins < 100000; ++spins)
-          co_await tokio::task::yield_now();
+        for (int ms = 0; waiting->load() == 0 && ms < 10000; ++ms)
+          co_await tokio::time::sleep(std::chrono::milliseconds(1));
+        for (int y = 0; y < 4; ++y) co_await tokio::task::yield_now();
       }(&waiting));
       REQUIRE(waiting.load() == 1);
       std::atomic<bool> sending{false};
