@@ -2,6 +2,7 @@
 // durations, accuracy, errors.
 #include <algorithm>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "time_mock.hpp"
@@ -351,6 +352,53 @@ TEST_CASE("sleep: runtime shutdown with registered timers; a Sleep outliving its
   // Shutdown completed every registered timer: destroying it touches no driver.
   CHECK(survivor->is_elapsed());
   survivor.reset();
+}
+
+// A Sleep binds to the runtime that awaits it (registers there), not the one it was made
+// in: that one may be gone. Before, the driver pointer taken at construction was used, and
+// awaiting a Sleep made in a dropped runtime read freed memory (ASan: heap-use-after-free
+// in TimeDriver::is_shut_down).
+TEST_CASE("sleep: a Sleep made in a dropped runtime, or in another one, sleeps where awaited") {
+  std::optional<Sleep> made_before;
+  std::unique_ptr<Sleep> fired_by_shutdown;
+  {
+    auto first = timetest::time_rt();
+    first.block_on([](std::optional<Sleep>* s, std::unique_ptr<Sleep>* f) -> Task<> {
+      s->emplace(ttime::sleep(ms(5)));  // never polled here
+      *f = std::make_unique<Sleep>(ttime::sleep(std::chrono::seconds(100)));
+      co_await tokio::select_biased(ttime::sleep(ms(1)), **f);  // registered here
+    }(&made_before, &fired_by_shutdown));
+  }
+  auto second = timetest::time_rt();
+  const Instant deadline = made_before->deadline();
+  second.block_on([](Sleep* s) -> Task<> {
+    auto waiting = tokio::spawn([](Sleep* s) -> Task<> { co_await *s; }, s);
+    co_await tokio::task::yield_now();
+    CHECK(timetest::registered() == 1);  // in this runtime's wheel
+    co_await waiting;
+  }(&*made_before));
+  CHECK(Instant::now() >= deadline);  // it slept to its deadline, not less
+  // Completed by the first runtime's shutdown; reset, it sleeps again, here.
+  CHECK(fired_by_shutdown->is_elapsed());
+  fired_by_shutdown->reset(Instant::now() + ms(3));
+  auto start = Instant::now();
+  second.block_on([](Sleep* s) -> Task<> { co_await *s; }(fired_by_shutdown.get()));
+  CHECK(start.elapsed() >= ms(3));
+  // Made in a runtime that is still alive, awaited in another: registers with the latter.
+  auto third = timetest::time_rt();
+  Sleep s = third.block_on([]() -> Task<Sleep> { co_return ttime::sleep(ms(2)); }());
+  const Instant third_deadline = s.deadline();
+  second.block_on([](Sleep* s) -> Task<> {
+    auto waiting = tokio::spawn([](Sleep* s) -> Task<> { co_await *s; }, s);
+    co_await tokio::task::yield_now();
+    CHECK(timetest::registered() == 1);
+    co_await waiting;
+  }(&s));
+  CHECK(Instant::now() >= third_deadline);
+  third.block_on([]() -> Task<> {
+    CHECK(timetest::registered() == 0);
+    co_return;
+  }());
 }
 
 TEST_CASE("sleep: a block_on on a multi-thread runtime wakes the driver it registers with") {

@@ -50,7 +50,9 @@ TimeDriver* current_time_driver_or_null() noexcept {
   return h ? h->driver.time() : nullptr;
 }
 
-bool timer_register(TimeDriver* d, TimerEntry& e, time::Instant deadline, Wakeable* w) noexcept {
+bool timer_register(TimeDriver*& d, TimerEntry& e, time::Instant deadline, Wakeable* w) noexcept {
+  if (TimeDriver* here = current_time_driver_or_null()) d = here;
+  else if (TOKIO_UNLIKELY(!d)) abort_no_time_runtime("a tokio::time timer");
   return d->register_timer(e, deadline, w);
 }
 void timer_cancel(TimeDriver* d, TimerEntry& e) noexcept { d->cancel_timer(e); }

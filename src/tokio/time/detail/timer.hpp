@@ -2,9 +2,10 @@
 // detail::Timer: a deadline plus the wheel entry it registers lazily. The engine shared by
 // Sleep, Interval and Timeout.
 //
-// Construction records the deadline and the runtime's time driver and nothing else:
-// creating and destroying a timer that is never polled takes no lock and touches no
-// shared memory. The first poll registers it (or completes it at once when the deadline
+// Construction records the deadline and the runtime's time driver (used only if no runtime
+// ever polls the timer; see resolve_or_throw) and nothing else: creating and destroying a
+// timer that is never polled takes no lock and touches no shared memory. The first poll
+// registers it with the polling runtime's driver (or completes it at once when the deadline
 // has passed); later polls read the entry's state word and, unless the task's waker
 // changed, return without locking. Destruction of a registered timer unlinks it in O(1)
 // under the driver lock; of a fired or unregistered one, costs one atomic load.
@@ -43,7 +44,10 @@ void check_time_driver_alive(TimeDriver* d, const char* what);
 // Registers `e` (kUnregistered) to fire at `deadline`, waking `w` (borrowed; the driver
 // keeps its own reference). Returns true instead when the deadline has already passed or
 // the runtime shut down: then `e` is kFired and not registered.
-bool timer_register(TimeDriver* d, TimerEntry& e, time::Instant deadline, Wakeable* w) noexcept;
+// The driver is the polling thread's runtime's when it has timers, and `d` is set to it;
+// `d` as given is used only when the thread is in no runtime (null then: abort with a
+// message, as a timer polled outside any runtime cannot fire).
+bool timer_register(TimeDriver*& d, TimerEntry& e, time::Instant deadline, Wakeable* w) noexcept;
 // Unregisters `e` if it is still registered (any state).
 void timer_cancel(TimeDriver* d, TimerEntry& e) noexcept;
 // Replaces the waker of a registered `e`; returns true if `e` has fired meanwhile.
@@ -72,11 +76,26 @@ class Timer {
   }
   ~Timer() { cancel(); }
 
-  // Binds the timer to the current runtime if it has no driver yet; throws a clear error
-  // outside a runtime or on one without timers. Called from await_suspend, where throwing
-  // is allowed.
+  // Binds an unregistered timer to the runtime awaiting it; throws a clear error outside a
+  // runtime (for a timer made outside one), on a runtime without timers, or on one shut
+  // down. Called from await_suspend, where throwing is allowed.
+  //
+  // Why not the runtime it was made in: that runtime may have been dropped since (a Sleep
+  // made in one runtime's block_on and awaited in the next), and the driver pointer taken at
+  // construction would then be dangling. Holding a reference from construction on would
+  // put two atomic operations on a shared counter into every timer made (Tokio's Sleep
+  // clones its runtime handle); rebinding at registration costs a thread-local read. The
+  // constructor's driver is used only when no runtime polls the timer.
+  // A registered timer's driver is alive: a runtime's shutdown fires (unregisters) every
+  // timer in its wheel before the runtime is freed.
   void resolve_or_throw(const char* what) {
-    if (TOKIO_UNLIKELY(!driver_)) driver_ = current_time_driver_or_throw(what);
+    if (TOKIO_LIKELY(!is_registered())) {
+      if (TimeDriver* here = current_time_driver(what)) {  // checks it is not shut down
+        driver_ = here;
+        return;
+      }
+      if (TOKIO_UNLIKELY(!driver_)) driver_ = current_time_driver_or_throw(what);
+    }
     check_time_driver_alive(driver_, what);
   }
 
@@ -86,7 +105,7 @@ class Timer {
     uint64_t s = entry_.state.load(std::memory_order_acquire);
     if (s == TimerEntry::kFired) return true;
     if (s == TimerEntry::kUnregistered)
-      return timer_register(driver(), entry_, deadline_, cx.raw_waker());
+      return timer_register(driver_, entry_, deadline_, cx.raw_waker());
     if (TOKIO_LIKELY(entry_.waker.load(std::memory_order_relaxed) == cx.raw_waker())) return false;
     return timer_set_waker(driver_, entry_, cx.raw_waker());
   }
@@ -126,14 +145,6 @@ class Timer {
   int64_t dump_ms_left() const noexcept { return timer_ms_left(entry_, driver_); }
 
  private:
-  TimeDriver* driver() noexcept {
-    if (TOKIO_UNLIKELY(!driver_)) {
-      driver_ = current_time_driver_or_null();
-      if (!driver_) abort_no_time_runtime("a tokio::time timer");
-    }
-    return driver_;
-  }
-
   TimerEntry entry_;
   time::Instant deadline_;
   TimeDriver* driver_;
