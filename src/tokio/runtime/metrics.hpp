@@ -12,9 +12,19 @@
 
 namespace tokio::runtime {
 
+// Holds a reference to its runtime's shared state (as Tokio's holds a Handle), so it may
+// outlive the Runtime: read after the runtime was dropped, it gives the final figures.
 class RuntimeMetrics {
  public:
-  explicit RuntimeMetrics(detail::HandleInner* h) noexcept : h_(h) {}
+  explicit RuntimeMetrics(detail::HandleInner* h) noexcept : h_(h) { inc(h_); }
+  RuntimeMetrics(const RuntimeMetrics& o) noexcept : h_(o.h_) { inc(h_); }
+  RuntimeMetrics& operator=(const RuntimeMetrics& o) noexcept {
+    inc(o.h_);  // first: o may be *this
+    dec(h_);
+    h_ = o.h_;
+    return *this;
+  }
+  ~RuntimeMetrics() { dec(h_); }
 
   // Worker threads (1 for the current-thread runtime).
   std::size_t num_workers() const noexcept;
@@ -75,6 +85,12 @@ class RuntimeMetrics {
   std::size_t worker_local_queue_depth(std::size_t w) const noexcept;
 
  private:
+  static void inc(detail::HandleInner* h) noexcept {
+    if (h) detail::handle_ref_inc(h);
+  }
+  static void dec(detail::HandleInner* h) noexcept {
+    if (h) detail::handle_ref_dec(h);
+  }
   detail::HandleInner* h_;
 };
 
