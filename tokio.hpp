@@ -34470,10 +34470,12 @@ void ChildWaitOp::follow_runtime() noexcept {
   if (!h || s_->pidfd.registered_on(h) || h->driver.io() == nullptr) return;
   if (s_->pidfd_waits.load(std::memory_order_relaxed) != (parked_ ? 1u : 0u)) return;
   unpark();
+  // On failure (an epoll_ctl error, or std::bad_alloc for the new registration; the
+  // no-runtime error cannot happen, h has an I/O driver) the old registration stays and
+  // the poll below parks on it, as it would had the wait not moved.
   try {
     (void)s_->pidfd.reregister_here(io::Interest::READABLE, "process::Child::wait");
   } catch (...) {
-    // (Cannot happen: h has an I/O driver.) The old registration stays.
   }
 }
 
@@ -38515,8 +38517,8 @@ struct ReadDirInner {
   // Starts the next batch on the engine of the runtime polling now: as a File, a listing
   // follows the runtime that polls it between batches (the one that opened it may be
   // idle, or gone: its engine would never finish, or fail every batch).
-  void start_batch() {
-    FsEngine* current = fs_engine_current("fs::ReadDir::next_entry");
+  void start_batch() { start_batch(fs_engine_current("fs::ReadDir::next_entry")); }
+  void start_batch(FsEngine* current) {
     if (TOKIO_UNLIKELY(current != engine)) {
       current->ref_inc();
       engine->ref_dec();
@@ -38547,14 +38549,16 @@ bool fs_read_dir_poll(ReadDirInner* rd, task::Context& cx,
     if (rd->op) {
       if (!rd->op->poll_done(cx)) return false;
       fs_read_dir_impl::DirBatchOp* op = std::exchange(rd->op, nullptr);
-      if (op->err == ECANCELED && op->entries.empty() &&
-          fs_engine_current("fs::ReadDir::next_entry") != rd->engine) {
-        // The batch never ran: the runtime it was started on shut down (the first batch
-        // starts with the ReadDir). Nothing of the directory was read, so it runs again on
-        // the runtime polling now.
-        fs_op_release(op);
-        rd->start_batch();
-        continue;
+      if (op->err == ECANCELED && op->entries.empty()) {
+        FsEngine* current = fs_engine_current("fs::ReadDir::next_entry");
+        if (current != rd->engine) {
+          // The batch never ran: the runtime it was started on shut down (the first batch
+          // starts with the ReadDir). Nothing of the directory was read, so it runs again
+          // on the runtime polling now.
+          fs_op_release(op);
+          rd->start_batch(current);
+          continue;
+        }
       }
       rd->buf = std::move(op->entries);
       rd->pos = 0;

@@ -33,10 +33,12 @@ void ChildWaitOp::follow_runtime() noexcept {
   if (!h || s_->pidfd.registered_on(h) || h->driver.io() == nullptr) return;
   if (s_->pidfd_waits.load(std::memory_order_relaxed) != (parked_ ? 1u : 0u)) return;
   unpark();
+  // On failure (an epoll_ctl error, or std::bad_alloc for the new registration; the
+  // no-runtime error cannot happen, h has an I/O driver) the old registration stays and
+  // the poll below parks on it, as it would had the wait not moved.
   try {
     (void)s_->pidfd.reregister_here(io::Interest::READABLE, "process::Child::wait");
   } catch (...) {
-    // (Cannot happen: h has an I/O driver.) The old registration stays.
   }
 }
 
