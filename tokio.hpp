@@ -2938,9 +2938,11 @@ class RuntimeMetrics {
   explicit RuntimeMetrics(detail::HandleInner* h) noexcept : h_(h) { inc(h_); }
   RuntimeMetrics(const RuntimeMetrics& o) noexcept : h_(o.h_) { inc(h_); }
   RuntimeMetrics& operator=(const RuntimeMetrics& o) noexcept {
-    inc(o.h_);  // first: o may be *this
-    dec(h_);
-    h_ = o.h_;
+    if (this != &o) {
+      inc(o.h_);
+      dec(h_);
+      h_ = o.h_;
+    }
     return *this;
   }
   ~RuntimeMetrics() { dec(h_); }
