@@ -12,13 +12,14 @@
 // A Sleep completes once its deadline has passed on the runtime clock, never earlier; the
 // driver works in whole milliseconds, so the deadline is rounded up to the next one. It
 // costs nothing until first awaited (no lock, no registration); awaiting registers it with
-// the runtime's timer wheel, destroying it unregisters it (cancellation). Awaiting a
-// completed Sleep completes at once. Durations too large to represent (hours::max())
-// saturate to a deadline ~30 years away; negative durations mean no wait.
+// the timer wheel of the runtime awaiting it (which need not be the one it was made in, and
+// the one it was made in may be gone), destroying it unregisters it (cancellation).
+// Awaiting a completed Sleep completes at once. Durations too large to represent
+// (hours::max()) saturate to a deadline ~30 years away; negative durations mean no wait.
 //
 // Must be created or first awaited on a runtime built with enable_time() (else
-// std::logic_error); a registered Sleep must not be awaited after its runtime is dropped
-// (at shutdown every registered Sleep completes, so destroying it later is safe).
+// std::logic_error). A runtime's shutdown completes every Sleep registered with it, so
+// destroying one later is safe, and one reset then awaits again wherever it is awaited.
 // Each await draws one unit of the task's coop budget.
 
 #include <chrono>
