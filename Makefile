@@ -229,10 +229,19 @@ check-compiler:
 # Every src/ file compiles on its own: each header, and each .cpp (the amalgamation pastes
 # the .cpp files into one unit, so one that leans on what an earlier one included would
 # break the day the order changes).
-SELF_SRCS := $(shell find src -name '*.hpp' -o -name '*.cpp' | sort)
+# A header with a .cpp of the same name is checked through that .cpp, whose first #include
+# must be that header (the rule enforces it): the .cpp compiling alone proves the header
+# does, so the header is not compiled a second time (82 files fewer).
+SELF_HPPS := $(shell find src -name '*.hpp' | sort)
+SELF_CPPS := $(shell find src -name '*.cpp' | sort)
+SELF_SRCS := $(filter-out $(SELF_CPPS:.cpp=.hpp),$(SELF_HPPS)) $(SELF_CPPS)
 SELF_OKS  := $(patsubst %,$(BUILD)/self/%.ok,$(SELF_SRCS))
 $(BUILD)/self/%.ok: %
 	@mkdir -p $(dir $@)
+	@h="$(<:.cpp=.hpp)"; if [ "$$h" != "$<" ] && [ -f "$$h" ] && \
+	  [ "$$(grep -m1 '^#include' $<)" != "#include \"$${h#src/}\"" ]; then \
+	  echo "$<: its first #include must be \"$${h#src/}\" (check-headers checks that header through it)"; \
+	  exit 1; fi
 	@printf '#include "%s"\n' "$<" > $@.cpp
 	@$(CXX) $(STD) $(WARN) -Isrc -I. -fsyntax-only -MMD -MP -MT $@ -MF $@.d $@.cpp || { echo "not self-contained: $<"; exit 1; }
 	@touch $@

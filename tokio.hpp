@@ -26295,6 +26295,7 @@ void throw_not_in_task(const char* what) {
 /* end file src/tokio/core/detail/core.cpp */
 /* begin file src/tokio/core/detail/frame_alloc.cpp */
 // Slow paths of the frame allocator (see frame_alloc.hpp).
+
 TOKIO_SYSTEM_HEADERS_BEGIN
 #include <sys/mman.h>
 TOKIO_SYSTEM_HEADERS_END
@@ -26521,6 +26522,7 @@ void frame_free_slow(Slab* s, FreeBlock* b) noexcept {
 /* end file src/tokio/core/detail/frame_alloc.cpp */
 /* begin file src/tokio/core/detail/task_name.cpp */
 // Names placed in task frame blocks (task_name.hpp).
+
 /* #include <cstring> (already above) */
 /* #include <new> (already above) */
 
@@ -26586,6 +26588,7 @@ NamingScope::~NamingScope() {
 }  // namespace tokio::detail
 /* end file src/tokio/core/detail/task_name.cpp */
 /* begin file src/tokio/runtime/detail/blocking_pool.cpp */
+
 /* #include <algorithm> (already above) */
 /* #include <mutex> (already above) */
 /* #include <string> (already above) */
@@ -27111,9 +27114,9 @@ HandleInner* make_current_thread(Config cfg) {
 /* begin file src/tokio/runtime/detail/driver.cpp */
 // The driver stack (see driver.hpp). The I/O driver is built by io_driver_create
 // (io/detail/io_driver.cpp), the timer wheel by time_driver_create (time/detail/driver.cpp).
+
 /* #include <chrono> (already above) */
 /* #include <optional> (already above) */
-
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
@@ -27302,6 +27305,7 @@ Dump Handle::dump() const {
 }  // namespace tokio::runtime
 /* end file src/tokio/runtime/detail/dump.cpp */
 /* begin file src/tokio/runtime/detail/handle_inner.cpp */
+
 /* #include <stdexcept> (already above) */
 TOKIO_SYSTEM_HEADERS_BEGIN
 #include <cstdio>
@@ -28600,6 +28604,7 @@ HandleInner* make_multi_thread(Config cfg) {
 }  // namespace tokio::detail
 /* end file src/tokio/runtime/detail/multi_thread.cpp */
 /* begin file src/tokio/runtime/detail/owned_tasks.cpp */
+
 /* #include <algorithm> (already above) */
 /* #include <mutex> (already above) */
 /* #include <string> (already above) */
@@ -28776,6 +28781,7 @@ uint64_t OwnedTasks::spawned() const noexcept {
 }  // namespace tokio::detail
 /* end file src/tokio/runtime/detail/owned_tasks.cpp */
 /* begin file src/tokio/runtime/detail/park.cpp */
+
 TOKIO_SYSTEM_HEADERS_BEGIN
 #include <time.h>
 TOKIO_SYSTEM_HEADERS_END
@@ -28875,6 +28881,7 @@ ParkThread* ParkThread::current() {
 /* end file src/tokio/runtime/detail/park.cpp */
 /* begin file src/tokio/runtime/detail/stall.cpp */
 // The stall detector's watchdog (stall.hpp).
+
 /* #include <cstdio> (already above) */
 /* #include <string> (already above) */
 
@@ -29009,6 +29016,7 @@ StallScope::~StallScope() {
 /* end file src/tokio/runtime/detail/stall.cpp */
 /* begin file src/tokio/runtime/detail/task_names.cpp */
 // Task names (task_names.hpp): the name block beside a named task, and the lookups reports use.
+
 /* #include <cstring> (already above) */
 /* #include <new> (already above) */
 /* #include <string> (already above) */
@@ -29059,10 +29067,10 @@ std::string exception_what(const std::exception_ptr& e) noexcept {
 }  // namespace tokio::detail
 /* end file src/tokio/runtime/detail/task_names.cpp */
 /* begin file src/tokio/runtime/detail/thread.cpp */
+
 /* #include <cerrno> (already above) */
 /* #include <memory> (already above) */
 /* #include <system_error> (already above) */
-
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
@@ -29111,10 +29119,10 @@ pthread_t spawn_native_thread(const std::string& name, std::size_t stack_size,
 /* end file src/tokio/runtime/detail/thread.cpp */
 /* begin file src/tokio/runtime/main.cpp */
 // run_main's error reporting (main.hpp).
+
 /* #include <cstdio> (already above) */
 /* #include <exception> (already above) */
 /* #include <system_error> (already above) */
-
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
@@ -29139,6 +29147,7 @@ int report_main_error(const char* program, const std::error_code& ec) noexcept {
 /* begin file src/tokio/runtime/runtime.cpp */
 // runtime::Builder, Runtime, Handle and EnterGuard, and the runtime's entry points for user
 // translation units (runtime/detail/entry.hpp).
+
 /* #include <cstdio> (already above) */
 /* #include <cstdlib> (already above) */
 /* #include <exception> (already above) */
@@ -29396,9 +29405,9 @@ EnterGuard::~EnterGuard() { detail::tls.handle = prev_; }
 /* end file src/tokio/runtime/runtime.cpp */
 /* begin file src/tokio/task/join_error.cpp */
 // JoinError as text (join_error.hpp).
+
 /* #include <exception> (already above) */
 /* #include <string> (already above) */
-
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::task {
 
@@ -29431,6 +29440,7 @@ std::string to_string(const JoinError& e) {
 // held by the task. The set's count (`refs_`): one for the JoinSet, one per entry. Both are
 // freed by whoever drops the last reference, so a task completing after its JoinSet is
 // gone is harmless.
+
 /* #include <atomic> (already above) */
 /* #include <cstddef> (already above) */
 /* #include <mutex> (already above) */
@@ -29634,6 +29644,7 @@ TaskHeader* join_set_take_one(JoinSetShared* s) noexcept { return s->take_one();
 /* end file src/tokio/task/join_set.cpp */
 /* begin file src/tokio/task/local_set.cpp */
 // The scheduler of a task::LocalSet.
+
 /* #include <cstdint> (already above) */
 /* #include <cstdio> (already above) */
 /* #include <cstdlib> (already above) */
@@ -29798,6 +29809,7 @@ bool local_set_tick(LocalSetShared* s) { return s->tick(); }
 /* begin file src/tokio/task/spawn.cpp */
 // task::block_in_place's region.
 
+
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
 BlockInPlace block_in_place_enter() {
@@ -29835,6 +29847,7 @@ void block_in_place_exit(BlockInPlace s) noexcept {
 }  // namespace tokio::detail
 /* end file src/tokio/task/spawn.cpp */
 /* begin file src/tokio/time/clock.cpp */
+
 /* #include <stdexcept> (already above) */
 /* #include <string> (already above) */
 
@@ -29943,6 +29956,7 @@ void resume() { detail::time_clock_impl::current_clock("time::resume()").resume(
 }  // namespace tokio::time
 /* end file src/tokio/time/clock.cpp */
 /* begin file src/tokio/time/detail/driver.cpp */
+
 /* #include <cstdio> (already above) */
 /* #include <cstdlib> (already above) */
 /* #include <stdexcept> (already above) */
@@ -30383,9 +30397,9 @@ TimerEntry* Wheel::poll(uint64_t now) noexcept {
 /* end file src/tokio/time/detail/wheel.cpp */
 /* begin file src/tokio/time/instant.cpp */
 // Instant and durations as text (instant.hpp).
+
 /* #include <cstdint> (already above) */
 /* #include <string> (already above) */
-
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail::instant_text_impl {
 // `whole` units and `frac` of `digits` decimal places, trailing zeros dropped.
@@ -30426,8 +30440,8 @@ std::string to_string(Instant t) {
 }  // namespace tokio::time
 /* end file src/tokio/time/instant.cpp */
 /* begin file src/tokio/time/interval.cpp */
-/* #include <stdexcept> (already above) */
 
+/* #include <stdexcept> (already above) */
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::time {
 
@@ -30508,6 +30522,7 @@ io::Result<std::optional<std::vector<std::byte>>> take_chunk(std::vector<std::by
 }  // namespace tokio::detail
 /* end file src/tokio/io/buf_read_ext.cpp */
 /* begin file src/tokio/io/detail/io_driver.cpp */
+
 TOKIO_SYSTEM_HEADERS_BEGIN
 #include <sys/eventfd.h>
 TOKIO_SYSTEM_HEADERS_END
@@ -30752,6 +30767,7 @@ void IoDriver::shutdown() noexcept {
 }  // namespace tokio::detail
 /* end file src/tokio/io/detail/io_driver.cpp */
 /* begin file src/tokio/io/detail/registration.cpp */
+
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
@@ -31280,6 +31296,7 @@ std::pair<ReadHalf<SimplexStream>, WriteHalf<SimplexStream>> simplex(std::size_t
 /* end file src/tokio/io/duplex.cpp */
 /* begin file src/tokio/io/error.cpp */
 // io::Errc's error category, and the misuse error of detail::ExclusiveUse.
+
 /* #include <stdexcept> (already above) */
 /* #include <string> (already above) */
 
@@ -31320,8 +31337,8 @@ void throw_concurrent_use(const char* what) {
 /* end file src/tokio/io/error.cpp */
 /* begin file src/tokio/io/interest.cpp */
 // Interest and Ready as text (interest.hpp).
-/* #include <string> (already above) */
 
+/* #include <string> (already above) */
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail::interest_impl {
 inline void add(std::string& s, bool on, const char* name) {
@@ -31356,8 +31373,8 @@ std::string to_string(Ready r) {
 }  // namespace tokio::io
 /* end file src/tokio/io/interest.cpp */
 /* begin file src/tokio/io/reactor_error.cpp */
-/* #include <string> (already above) */
 
+/* #include <string> (already above) */
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::io {
 
@@ -31699,8 +31716,8 @@ bool Barrier::Wait::poll(task::Context& cx) noexcept {
 }  // namespace tokio::sync
 /* end file src/tokio/sync/barrier.cpp */
 /* begin file src/tokio/sync/cancellation_token.cpp */
-/* #include <vector> (already above) */
 
+/* #include <vector> (already above) */
 
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
@@ -31821,9 +31838,9 @@ std::stop_token CancellationToken::stop_token() const {
 }  // namespace tokio::sync
 /* end file src/tokio/sync/cancellation_token.cpp */
 /* begin file src/tokio/sync/detail/batch_semaphore.cpp */
+
 /* #include <stdexcept> (already above) */
 /* #include <string> (already above) */
-
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
@@ -32003,6 +32020,7 @@ void BatchSemaphore::close() noexcept {
 /* end file src/tokio/sync/detail/batch_semaphore.cpp */
 /* begin file src/tokio/sync/detail/blocking.cpp */
 // The blocking_* forms' thread waiting (sync/detail/blocking.hpp).
+
 /* #include <stdexcept> (already above) */
 /* #include <string> (already above) */
 
@@ -32028,6 +32046,7 @@ void blocking_thread_park() noexcept { ParkThread::current()->parker.park(); }
 /* end file src/tokio/sync/detail/blocking.cpp */
 /* begin file src/tokio/sync/detail/raw_rwlock.cpp */
 // RawRwLock's contended paths (the futex waits and wakes).
+
 /* #include <climits> (already above) */
 
 
@@ -32386,6 +32405,7 @@ Result<SemaphorePermit, AcquireError> Semaphore::blocking_acquire_many(uint32_t 
 }  // namespace tokio::sync
 /* end file src/tokio/sync/semaphore.cpp */
 /* begin file src/tokio/net/detail/pipe.cpp */
+
 TOKIO_SYSTEM_HEADERS_BEGIN
 #include <fcntl.h>
 TOKIO_SYSTEM_HEADERS_END
@@ -32471,6 +32491,7 @@ int PipeEnd::release_nonblocking() noexcept {
 }  // namespace tokio::detail
 /* end file src/tokio/net/detail/pipe.cpp */
 /* begin file src/tokio/net/detail/socket.cpp */
+
 /* #include <fcntl.h> (already above) */
 TOKIO_SYSTEM_HEADERS_BEGIN
 #include <net/if.h>
@@ -32485,7 +32506,6 @@ TOKIO_SYSTEM_HEADERS_END
 /* #include <optional> (already above) */
 /* #include <string> (already above) */
 /* #include <string_view> (already above) */
-
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
@@ -32655,12 +32675,12 @@ io::Result<PollSocket> PollSocket::from_std(int fd, io::Interest interest, const
 }  // namespace tokio::detail
 /* end file src/tokio/net/detail/socket.cpp */
 /* begin file src/tokio/net/errors.cpp */
+
 TOKIO_SYSTEM_HEADERS_BEGIN
 #include <netdb.h>
 TOKIO_SYSTEM_HEADERS_END
 
 /* #include <string> (already above) */
-
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::net {
 
@@ -32722,6 +32742,7 @@ const std::error_category& gai_category() noexcept {
 }  // namespace tokio::net
 /* end file src/tokio/net/errors.cpp */
 /* begin file src/tokio/net/lookup_host.cpp */
+
 /* #include <netdb.h> (already above) */
 
 /* #include <algorithm> (already above) */
@@ -32848,6 +32869,7 @@ Task<io::Result<std::vector<SocketAddr>>> lookup_host(ToSocketAddrs target) {
 }  // namespace tokio::net
 /* end file src/tokio/net/lookup_host.cpp */
 /* begin file src/tokio/net/socket_addr.cpp */
+
 TOKIO_SYSTEM_HEADERS_BEGIN
 #include <arpa/inet.h>
 TOKIO_SYSTEM_HEADERS_END
@@ -33028,6 +33050,7 @@ io::Result<SocketAddr> SocketAddr::from_sockaddr(const sockaddr* sa, socklen_t l
 }  // namespace tokio::net
 /* end file src/tokio/net/socket_addr.cpp */
 /* begin file src/tokio/net/tcp_listener.cpp */
+
 /* #include <netinet/in.h> (already above) */
 
 
@@ -33095,6 +33118,7 @@ io::Result<void> TcpListener::set_ttl(uint32_t ttl) noexcept {
 }  // namespace tokio::net
 /* end file src/tokio/net/tcp_listener.cpp */
 /* begin file src/tokio/net/tcp_socket.cpp */
+
 /* #include <netinet/in.h> (already above) */
 /* #include <netinet/tcp.h> (already above) */
 /* #include <sys/socket.h> (already above) */
@@ -33223,6 +33247,7 @@ Task<io::Result<TcpStream>> TcpSocket::connect_impl(detail::OwnedFd fd, int fami
 }  // namespace tokio::net
 /* end file src/tokio/net/tcp_socket.cpp */
 /* begin file src/tokio/net/tcp_stream.cpp */
+
 /* #include <netinet/in.h> (already above) */
 /* #include <netinet/tcp.h> (already above) */
 
@@ -33308,6 +33333,7 @@ io::Result<void> TcpStream::set_ttl(uint32_t ttl) noexcept {
 }  // namespace tokio::net
 /* end file src/tokio/net/tcp_stream.cpp */
 /* begin file src/tokio/net/udp_socket.cpp */
+
 /* #include <netinet/in.h> (already above) */
 
 /* #include <cstring> (already above) */
@@ -33487,6 +33513,7 @@ io::Result<void> UdpSocket::leave_multicast_v6(const Ipv6Addr& multiaddr,
 }  // namespace tokio::net
 /* end file src/tokio/net/udp_socket.cpp */
 /* begin file src/tokio/net/unix_addr.cpp */
+
 /* #include <cstring> (already above) */
 
 
@@ -33695,6 +33722,7 @@ io::Result<std::pair<UnixStream, UnixSocketAddr>> UnixListener::MakeAccepted::ma
 /* end file src/tokio/net/unix_listener.cpp */
 /* begin file src/tokio/net/unix_pipe.cpp */
 // net::unix::pipe: see unix_pipe.hpp.
+
 /* #include <fcntl.h> (already above) */
 TOKIO_SYSTEM_HEADERS_BEGIN
 #include <sys/stat.h>
@@ -33703,7 +33731,6 @@ TOKIO_SYSTEM_HEADERS_END
 
 /* #include <cerrno> (already above) */
 /* #include <type_traits> (already above) */
-
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::net::unix::pipe {
 
@@ -33878,6 +33905,7 @@ Task<io::Result<void>> ctrl_c() {
 /* end file src/tokio/signal/ctrl_c.cpp */
 /* begin file src/tokio/signal/detail/registry.cpp */
 #if TOKIO_HAS_SIGNAL
+
 /* #include <fcntl.h> (already above) */
 /* #include <signal.h> (already above) */
 /* #include <sys/eventfd.h> (already above) */
@@ -34320,11 +34348,11 @@ int signal_dup_event_fd() noexcept { return signal_registry_impl::dup_event_fd()
 /* end file src/tokio/signal/detail/registry.cpp */
 /* begin file src/tokio/signal/errors.cpp */
 #if TOKIO_HAS_SIGNAL
+
 TOKIO_SYSTEM_HEADERS_BEGIN
 #include <csignal>
 TOKIO_SYSTEM_HEADERS_END
 /* #include <string> (already above) */
-
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail::signal_errors_impl {
 
@@ -34437,6 +34465,7 @@ io::Result<Signal> signal(SignalKind kind) {
 /* end file src/tokio/signal/unix.cpp */
 /* begin file src/tokio/process/child.cpp */
 #if TOKIO_HAS_PROCESS
+
 /* #include <signal.h> (already above) */
 
 /* #include <string> (already above) */
@@ -34634,6 +34663,7 @@ io::Result<PollSocket> register_pipe(OwnedFd fd, io::Interest interest) {
 /* end file src/tokio/process/child_io.cpp */
 /* begin file src/tokio/process/command.cpp */
 #if TOKIO_HAS_PROCESS
+
 /* #include <utility> (already above) */
 
 #endif // TOKIO_HAS_PROCESS
@@ -34826,6 +34856,7 @@ Task<io::Result<Output>> Command::output() {
 /* end file src/tokio/process/command.cpp */
 /* begin file src/tokio/process/detail/child_state.cpp */
 #if TOKIO_HAS_PROCESS
+
 /* #include <signal.h> (already above) */
 /* #include <sys/syscall.h> (already above) */
 TOKIO_SYSTEM_HEADERS_BEGIN
@@ -34929,6 +34960,7 @@ void child_state_drop(ChildState* s) noexcept {
 /* end file src/tokio/process/detail/child_state.cpp */
 /* begin file src/tokio/process/detail/reaper.cpp */
 #if TOKIO_HAS_PROCESS
+
 /* #include <sys/epoll.h> (already above) */
 /* #include <sys/eventfd.h> (already above) */
 TOKIO_SYSTEM_HEADERS_BEGIN
@@ -35136,6 +35168,7 @@ std::size_t reaper_orphans() noexcept {
 /* end file src/tokio/process/detail/reaper.cpp */
 /* begin file src/tokio/process/detail/spawn.cpp */
 #if TOKIO_HAS_PROCESS
+
 /* #include <fcntl.h> (already above) */
 /* #include <pthread.h> (already above) */
 /* #include <signal.h> (already above) */
@@ -35523,6 +35556,7 @@ io::Result<Spawned> execute_spawn(SpawnPlan plan) {
 /* end file src/tokio/process/detail/spawn.cpp */
 /* begin file src/tokio/process/detail/spawn_error.cpp */
 #if TOKIO_HAS_PROCESS
+
 /* #include <cstring> (already above) */
 /* #include <deque> (already above) */
 /* #include <mutex> (already above) */
@@ -35530,7 +35564,6 @@ io::Result<Spawned> execute_spawn(SpawnPlan plan) {
 TOKIO_SYSTEM_HEADERS_BEGIN
 #include <unordered_map>
 TOKIO_SYSTEM_HEADERS_END
-
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail::process_spawn_error_impl {
 
@@ -35588,6 +35621,7 @@ std::error_code error_with_message(int errnum, std::string message) {
 /* end file src/tokio/process/detail/spawn_error.cpp */
 /* begin file src/tokio/process/exit_status.cpp */
 #if TOKIO_HAS_PROCESS
+
 TOKIO_SYSTEM_HEADERS_BEGIN
 #include <sys/wait.h>
 TOKIO_SYSTEM_HEADERS_END
@@ -35638,6 +35672,7 @@ std::string ExitStatus::to_string() const {
 /* end file src/tokio/process/exit_status.cpp */
 /* begin file src/tokio/process/stdio.cpp */
 #if TOKIO_HAS_PROCESS
+
 /* #include <unistd.h> (already above) */
 
 
@@ -38728,11 +38763,11 @@ Result<void, std::error_code> AnyDelimiterCodec::encode(std::span<const std::byt
 /* end file src/tokio/codec/any_delimiter_codec.cpp */
 /* begin file src/tokio/codec/bytes.cpp */
 #if TOKIO_HAS_CODEC
+
 /* #include <limits> (already above) */
 /* #include <new> (already above) */
 /* #include <stdexcept> (already above) */
 /* #include <string> (already above) */
-
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
@@ -38816,8 +38851,8 @@ void BytesMut::reserve_slow(std::size_t additional) {
 /* end file src/tokio/codec/bytes.cpp */
 /* begin file src/tokio/codec/error.cpp */
 #if TOKIO_HAS_CODEC
-/* #include <string> (already above) */
 
+/* #include <string> (already above) */
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail::codec_error_impl {
 
@@ -38851,10 +38886,10 @@ const std::error_category& codec_category() noexcept {
 /* end file src/tokio/codec/error.cpp */
 /* begin file src/tokio/codec/length_delimited.cpp */
 #if TOKIO_HAS_CODEC
+
 /* #include <bit> (already above) */
 /* #include <limits> (already above) */
 /* #include <stdexcept> (already above) */
-
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::codec {
 
@@ -38999,6 +39034,7 @@ Result<void, std::error_code> LengthDelimitedCodec::encode(std::span<const std::
 /* end file src/tokio/codec/length_delimited.cpp */
 /* begin file src/tokio/codec/lines_codec.cpp */
 #if TOKIO_HAS_CODEC
+
 /* #include <cstring> (already above) */
 
 #endif // TOKIO_HAS_CODEC

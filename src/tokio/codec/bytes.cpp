@@ -1,9 +1,9 @@
+#include "tokio/codec/bytes.hpp"
+
 #include <limits>
 #include <new>
 #include <stdexcept>
 #include <string>
-
-#include "tokio/codec/bytes.hpp"
 
 namespace tokio::detail {
 

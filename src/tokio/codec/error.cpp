@@ -1,6 +1,6 @@
-#include <string>
-
 #include "tokio/codec/error.hpp"
+
+#include <string>
 
 namespace tokio::detail::codec_error_impl {
 

@@ -1,8 +1,8 @@
+#include "tokio/codec/length_delimited.hpp"
+
 #include <bit>
 #include <limits>
 #include <stdexcept>
-
-#include "tokio/codec/length_delimited.hpp"
 
 namespace tokio::codec {
 

@@ -1,6 +1,7 @@
+#include "tokio/codec/lines_codec.hpp"
+
 #include <cstring>
 
-#include "tokio/codec/lines_codec.hpp"
 #include "tokio/io/detail/utf8.hpp"
 
 namespace tokio::detail::lines_codec_impl {

@@ -1,9 +1,10 @@
 // io::Errc's error category, and the misuse error of detail::ExclusiveUse.
+#include "tokio/io/error.hpp"
+
 #include <stdexcept>
 #include <string>
 
 #include "tokio/io/detail/exclusive.hpp"
-#include "tokio/io/error.hpp"
 
 namespace tokio::io {
 

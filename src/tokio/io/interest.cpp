@@ -1,7 +1,7 @@
 // Interest and Ready as text (interest.hpp).
-#include <string>
-
 #include "tokio/io/interest.hpp"
+
+#include <string>
 
 namespace tokio::detail::interest_impl {
 inline void add(std::string& s, bool on, const char* name) {

@@ -1,6 +1,6 @@
-#include <string>
-
 #include "tokio/io/reactor_error.hpp"
+
+#include <string>
 
 namespace tokio::io {
 

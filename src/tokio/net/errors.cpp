@@ -1,8 +1,8 @@
+#include "tokio/net/errors.hpp"
+
 #include <netdb.h>
 
 #include <string>
-
-#include "tokio/net/errors.hpp"
 
 namespace tokio::net {
 

@@ -1,9 +1,10 @@
+#include "tokio/net/lookup_host.hpp"
+
 #include <netdb.h>
 
 #include <algorithm>
 
 #include "tokio/net/errors.hpp"
-#include "tokio/net/lookup_host.hpp"
 #include "tokio/task/spawn.hpp"
 
 namespace tokio::net {

@@ -1,9 +1,10 @@
+#include "tokio/net/socket_addr.hpp"
+
 #include <arpa/inet.h>
 
 #include <cstring>
 
 #include "tokio/net/errors.hpp"
-#include "tokio/net/socket_addr.hpp"
 
 namespace tokio::net {
 

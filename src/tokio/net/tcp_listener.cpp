@@ -1,7 +1,8 @@
+#include "tokio/net/tcp_listener.hpp"
+
 #include <netinet/in.h>
 
 #include "tokio/net/errors.hpp"
-#include "tokio/net/tcp_listener.hpp"
 
 namespace tokio::net {
 

@@ -1,3 +1,5 @@
+#include "tokio/net/tcp_socket.hpp"
+
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
@@ -8,7 +10,6 @@
 #include <string_view>
 
 #include "tokio/net/errors.hpp"
-#include "tokio/net/tcp_socket.hpp"
 
 namespace tokio::net {
 

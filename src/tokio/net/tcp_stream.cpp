@@ -1,8 +1,9 @@
+#include "tokio/net/tcp_stream.hpp"
+
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 
 #include "tokio/net/errors.hpp"
-#include "tokio/net/tcp_stream.hpp"
 
 namespace tokio::net {
 

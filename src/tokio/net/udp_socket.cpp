@@ -1,9 +1,10 @@
+#include "tokio/net/udp_socket.hpp"
+
 #include <netinet/in.h>
 
 #include <cstring>
 
 #include "tokio/net/errors.hpp"
-#include "tokio/net/udp_socket.hpp"
 
 namespace tokio::net {
 

@@ -1,7 +1,8 @@
+#include "tokio/net/unix_addr.hpp"
+
 #include <cstring>
 
 #include "tokio/net/errors.hpp"
-#include "tokio/net/unix_addr.hpp"
 
 namespace tokio::net {
 

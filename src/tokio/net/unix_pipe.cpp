@@ -1,12 +1,12 @@
 // net::unix::pipe: see unix_pipe.hpp.
+#include "tokio/net/unix_pipe.hpp"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <type_traits>
-
-#include "tokio/net/unix_pipe.hpp"
 
 namespace tokio::net::unix::pipe {
 

@@ -1,3 +1,5 @@
+#include "tokio/process/child.hpp"
+
 #include <signal.h>
 
 #include <string>
@@ -6,7 +8,6 @@
 #include "tokio/core/combinators.hpp"
 #include "tokio/io/read_ext.hpp"
 #include "tokio/io/reactor_error.hpp"
-#include "tokio/process/child.hpp"
 #include "tokio/process/detail/child_state.hpp"
 #include "tokio/process/detail/spawn_error.hpp"
 #include "tokio/runtime/detail/handle_inner.hpp"

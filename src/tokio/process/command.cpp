@@ -1,7 +1,8 @@
+#include "tokio/process/command.hpp"
+
 #include <utility>
 
 #include "tokio/io/detail/io_driver.hpp"
-#include "tokio/process/command.hpp"
 #include "tokio/process/detail/child_state.hpp"
 #include "tokio/process/detail/spawn.hpp"
 #include "tokio/runtime/detail/entry.hpp"

@@ -1,6 +1,7 @@
+#include "tokio/process/exit_status.hpp"
+
 #include <sys/wait.h>
 
-#include "tokio/process/exit_status.hpp"
 #include "tokio/signal/errors.hpp"
 
 namespace tokio::process {

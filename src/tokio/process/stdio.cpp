@@ -1,7 +1,8 @@
+#include "tokio/process/stdio.hpp"
+
 #include <unistd.h>
 
 #include "tokio/process/child_io.hpp"
-#include "tokio/process/stdio.hpp"
 
 namespace tokio::process {
 

@@ -1,9 +1,9 @@
 // run_main's error reporting (main.hpp).
+#include "tokio/runtime/main.hpp"
+
 #include <cstdio>
 #include <exception>
 #include <system_error>
-
-#include "tokio/runtime/main.hpp"
 
 namespace tokio::detail {
 

@@ -1,5 +1,7 @@
 // runtime::Builder, Runtime, Handle and EnterGuard, and the runtime's entry points for user
 // translation units (runtime/detail/entry.hpp).
+#include "tokio/runtime/runtime.hpp"
+
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
@@ -11,7 +13,6 @@
 #include "tokio/runtime/builder.hpp"
 #include "tokio/runtime/detail/config.hpp"
 #include "tokio/runtime/detail/handle_inner.hpp"
-#include "tokio/runtime/runtime.hpp"
 
 namespace tokio::detail {
 

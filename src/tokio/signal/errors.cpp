@@ -1,7 +1,7 @@
+#include "tokio/signal/errors.hpp"
+
 #include <csignal>
 #include <string>
-
-#include "tokio/signal/errors.hpp"
 
 namespace tokio::detail::signal_errors_impl {
 

@@ -1,6 +1,6 @@
-#include <vector>
-
 #include "tokio/sync/cancellation_token.hpp"
+
+#include <vector>
 
 #include "tokio/core/detail/mutex.hpp"
 

@@ -1,8 +1,8 @@
 // JoinError as text (join_error.hpp).
+#include "tokio/task/join_error.hpp"
+
 #include <exception>
 #include <string>
-
-#include "tokio/task/join_error.hpp"
 
 namespace tokio::task {
 

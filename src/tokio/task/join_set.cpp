@@ -9,6 +9,8 @@
 // held by the task. The set's count (`refs_`): one for the JoinSet, one per entry. Both are
 // freed by whoever drops the last reference, so a task completing after its JoinSet is
 // gone is harmless.
+#include "tokio/task/join_set.hpp"
+
 #include <atomic>
 #include <cstddef>
 #include <mutex>
@@ -17,7 +19,6 @@
 
 #include "tokio/core/detail/spin_lock.hpp"
 #include "tokio/runtime/detail/task_header.hpp"
-#include "tokio/task/join_set.hpp"
 
 namespace tokio::detail {
 

@@ -1,4 +1,6 @@
 // The scheduler of a task::LocalSet.
+#include "tokio/task/local_set.hpp"
+
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -12,7 +14,6 @@
 #include "tokio/runtime/detail/owned_tasks.hpp"
 #include "tokio/runtime/detail/task_names.hpp"
 #include "tokio/runtime/detail/task_header.hpp"
-#include "tokio/task/local_set.hpp"
 
 namespace tokio::detail {
 

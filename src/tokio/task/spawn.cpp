@@ -1,7 +1,8 @@
 // task::block_in_place's region.
+#include "tokio/task/spawn.hpp"
+
 #include "tokio/core/detail/thread_context.hpp"
 #include "tokio/runtime/detail/handle_inner.hpp"
-#include "tokio/task/spawn.hpp"
 
 namespace tokio::detail {
 

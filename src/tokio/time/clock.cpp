@@ -1,10 +1,11 @@
+#include "tokio/time/clock.hpp"
+
 #include <stdexcept>
 #include <string>
 
 #include "tokio/core/detail/thread_context.hpp"
 #include "tokio/runtime/detail/handle_inner.hpp"
 #include "tokio/task/spawn.hpp"
-#include "tokio/time/clock.hpp"
 #include "tokio/time/detail/clock.hpp"
 #include "tokio/time/detail/driver.hpp"
 

@@ -1,8 +1,8 @@
 // Instant and durations as text (instant.hpp).
+#include "tokio/time/instant.hpp"
+
 #include <cstdint>
 #include <string>
-
-#include "tokio/time/instant.hpp"
 
 namespace tokio::detail::instant_text_impl {
 // `whole` units and `frac` of `digits` decimal places, trailing zeros dropped.

@@ -1,6 +1,6 @@
-#include <stdexcept>
-
 #include "tokio/time/interval.hpp"
+
+#include <stdexcept>
 
 namespace tokio::time {
 

@@ -1,11 +1,12 @@
 // Slow paths of the frame allocator (see frame_alloc.hpp).
+#include "tokio/core/detail/frame_alloc.hpp"
+
 #include <sys/mman.h>
 
 #include <cstdlib>
 #include <mutex>
 #include <new>
 
-#include "tokio/core/detail/frame_alloc.hpp"
 #include "tokio/core/detail/spin_lock.hpp"
 
 namespace tokio::detail {

@@ -1,8 +1,9 @@
 // Names placed in task frame blocks (task_name.hpp).
+#include "tokio/core/detail/task_name.hpp"
+
 #include <cstring>
 #include <new>
 
-#include "tokio/core/detail/task_name.hpp"
 #include "tokio/core/task.hpp"
 
 namespace tokio::detail {

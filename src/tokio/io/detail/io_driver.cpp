@@ -1,3 +1,5 @@
+#include "tokio/io/detail/io_driver.hpp"
+
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -8,7 +10,6 @@
 #include <system_error>
 
 #include "tokio/io/reactor_error.hpp"
-#include "tokio/io/detail/io_driver.hpp"
 #include "tokio/runtime/detail/handle_inner.hpp"
 
 namespace tokio::detail {

@@ -1,5 +1,6 @@
-#include "tokio/io/detail/io_driver.hpp"
 #include "tokio/io/detail/registration.hpp"
+
+#include "tokio/io/detail/io_driver.hpp"
 #include "tokio/runtime/detail/handle_inner.hpp"
 
 namespace tokio::detail {

@@ -1,3 +1,5 @@
+#include "tokio/net/detail/pipe.hpp"
+
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
@@ -8,7 +10,6 @@
 #include <ctime>
 
 #include "tokio/net/detail/socket.hpp"
-#include "tokio/net/detail/pipe.hpp"
 
 namespace tokio::detail::net_pipe_impl {
 

@@ -1,3 +1,5 @@
+#include "tokio/net/detail/socket.hpp"
+
 #include <fcntl.h>
 #include <net/if.h>
 #include <netinet/in.h>
@@ -8,8 +10,6 @@
 #include <optional>
 #include <string>
 #include <string_view>
-
-#include "tokio/net/detail/socket.hpp"
 
 namespace tokio::detail {
 

@@ -1,3 +1,5 @@
+#include "tokio/process/detail/child_state.hpp"
+
 #include <signal.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -8,7 +10,6 @@
 #include <cstdlib>
 #include <cstring>
 
-#include "tokio/process/detail/child_state.hpp"
 #include "tokio/process/detail/reaper.hpp"
 
 #ifndef SYS_pidfd_open

@@ -1,3 +1,5 @@
+#include "tokio/process/detail/reaper.hpp"
+
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/wait.h>
@@ -11,7 +13,6 @@
 #include <thread>
 #include <vector>
 
-#include "tokio/process/detail/reaper.hpp"
 #include "tokio/signal/detail/registry.hpp"
 
 namespace tokio::detail::process_reaper_impl {

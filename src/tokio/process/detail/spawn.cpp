@@ -1,3 +1,5 @@
+#include "tokio/process/detail/spawn.hpp"
+
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
@@ -14,7 +16,6 @@
 #include <system_error>
 #include <vector>
 
-#include "tokio/process/detail/spawn.hpp"
 #include "tokio/process/detail/child_state.hpp"
 #include "tokio/process/detail/spawn_error.hpp"
 

@@ -1,10 +1,10 @@
+#include "tokio/process/detail/spawn_error.hpp"
+
 #include <cstring>
 #include <deque>
 #include <mutex>
 #include <string>
 #include <unordered_map>
-
-#include "tokio/process/detail/spawn_error.hpp"
 
 namespace tokio::detail::process_spawn_error_impl {
 

@@ -1,8 +1,9 @@
+#include "tokio/runtime/detail/blocking_pool.hpp"
+
 #include <algorithm>
 #include <mutex>
 #include <string>
 
-#include "tokio/runtime/detail/blocking_pool.hpp"
 #include "tokio/runtime/detail/handle_inner.hpp"
 #include "tokio/runtime/detail/thread.hpp"
 

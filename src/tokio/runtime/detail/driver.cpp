@@ -1,9 +1,9 @@
 // The driver stack (see driver.hpp). The I/O driver is built by io_driver_create
 // (io/detail/io_driver.cpp), the timer wheel by time_driver_create (time/detail/driver.cpp).
+#include "tokio/runtime/detail/driver.hpp"
+
 #include <chrono>
 #include <optional>
-
-#include "tokio/runtime/detail/driver.hpp"
 
 namespace tokio::detail {
 

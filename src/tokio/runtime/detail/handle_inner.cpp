@@ -1,9 +1,10 @@
+#include "tokio/runtime/detail/handle_inner.hpp"
+
 #include <stdexcept>
 #include <cstdio>
 #include <string>
 
 #include "tokio/core/task_id.hpp"
-#include "tokio/runtime/detail/handle_inner.hpp"
 #include "tokio/runtime/unhandled.hpp"
 
 namespace tokio::detail {

@@ -1,9 +1,10 @@
+#include "tokio/runtime/detail/owned_tasks.hpp"
+
 #include <algorithm>
 #include <mutex>
 #include <string>
 #include <vector>
 
-#include "tokio/runtime/detail/owned_tasks.hpp"
 #include "tokio/runtime/detail/task_names.hpp"
 
 namespace tokio::detail {

@@ -1,7 +1,8 @@
+#include "tokio/runtime/detail/park.hpp"
+
 #include <time.h>
 
 #include "tokio/core/detail/spin_lock.hpp"
-#include "tokio/runtime/detail/park.hpp"
 
 namespace tokio::detail {
 

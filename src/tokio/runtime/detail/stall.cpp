@@ -1,9 +1,10 @@
 // The stall detector's watchdog (stall.hpp).
+#include "tokio/runtime/detail/stall.hpp"
+
 #include <cstdio>
 #include <string>
 
 #include "tokio/runtime/detail/handle_inner.hpp"
-#include "tokio/runtime/detail/stall.hpp"
 #include "tokio/runtime/detail/task_names.hpp"
 
 namespace tokio::detail {

@@ -1,4 +1,6 @@
 // Task names (task_names.hpp): the name block beside a named task, and the lookups reports use.
+#include "tokio/runtime/detail/task_names.hpp"
+
 #include <cstring>
 #include <new>
 #include <string>
@@ -6,7 +8,6 @@
 #include "tokio/core/detail/frame_alloc.hpp"
 #include "tokio/core/detail/thread_context.hpp"
 #include "tokio/runtime/detail/owned_tasks.hpp"
-#include "tokio/runtime/detail/task_names.hpp"
 
 namespace tokio::detail {
 

@@ -1,8 +1,8 @@
+#include "tokio/runtime/detail/thread.hpp"
+
 #include <cerrno>
 #include <memory>
 #include <system_error>
-
-#include "tokio/runtime/detail/thread.hpp"
 
 namespace tokio::detail {
 

@@ -1,3 +1,5 @@
+#include "tokio/signal/detail/registry.hpp"
+
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/eventfd.h>
@@ -14,7 +16,6 @@
 #include "tokio/io/detail/io_driver.hpp"
 #include "tokio/io/detail/registration.hpp"
 #include "tokio/runtime/detail/entry.hpp"
-#include "tokio/signal/detail/registry.hpp"
 #include "tokio/signal/errors.hpp"
 
 namespace tokio::detail {

@@ -1,7 +1,7 @@
+#include "tokio/sync/detail/batch_semaphore.hpp"
+
 #include <stdexcept>
 #include <string>
-
-#include "tokio/sync/detail/batch_semaphore.hpp"
 
 namespace tokio::detail {
 

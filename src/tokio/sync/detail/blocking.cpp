@@ -1,10 +1,11 @@
 // The blocking_* forms' thread waiting (sync/detail/blocking.hpp).
+#include "tokio/sync/detail/blocking.hpp"
+
 #include <stdexcept>
 #include <string>
 
 #include "tokio/core/detail/thread_context.hpp"
 #include "tokio/runtime/detail/park.hpp"
-#include "tokio/sync/detail/blocking.hpp"
 
 namespace tokio::detail {
 

@@ -1,9 +1,10 @@
 // RawRwLock's contended paths (the futex waits and wakes).
+#include "tokio/sync/detail/raw_rwlock.hpp"
+
 #include <climits>
 
 #include "tokio/core/detail/futex.hpp"
 #include "tokio/core/detail/spin_lock.hpp"
-#include "tokio/sync/detail/raw_rwlock.hpp"
 
 namespace tokio::detail {
 

@@ -1,3 +1,5 @@
+#include "tokio/time/detail/driver.hpp"
+
 #include <cstdio>
 #include <cstdlib>
 #include <stdexcept>
@@ -5,7 +7,6 @@
 
 #include "tokio/core/detail/thread_context.hpp"
 #include "tokio/runtime/detail/handle_inner.hpp"
-#include "tokio/time/detail/driver.hpp"
 #include "tokio/time/detail/timer.hpp"
 
 namespace tokio::detail {
