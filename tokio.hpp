@@ -3789,14 +3789,9 @@ class TaskState {
   template <class Stamp>
   Notify to_notified_by_ref(Stamp stamp) noexcept;
 
-  // Waker::wake (consumes the waker's ref). Submit: the queue's ref is the waker's own, or,
-  // with keep_caller_ref, a new one added in the same RMW, so the caller's ref keeps the
-  // task (and through it the scheduler it is bound to) alive until schedule() returns; the
-  // caller then drops it. A wake from outside the task's runtime needs that: once the task
-  // is pushed, a worker can run it to completion and free it, and the last task freed can
-  // free the runtime, while schedule() still reads the scheduler to unpark a worker.
+  // Waker::wake (consumes the waker's ref). Submit: that ref now belongs to the queue.
   template <class Stamp>
-  Notify to_notified_by_val(Stamp stamp, bool keep_caller_ref) noexcept;
+  Notify to_notified_by_val(Stamp stamp) noexcept;
 
   // abort(): returns true when the caller must schedule the task (it holds a new ref) so a
   // runner observes CANCELLED.
@@ -3856,10 +3851,16 @@ enum class TaskFailure : uint8_t {
 // The words a report uses for each TaskFailure (after "task <id> ").
 const char* task_failure_text(TaskFailure kind) noexcept;
 
+class RefCounted;
+
 // Scheduler interface seen by tasks. A task holds a raw pointer to its scheduler; the
 // scheduler's shared state stays alive until every task bound to it is deallocated.
 class Scheduler {
  public:
+  // The reference count of this scheduler's shared state (the runtime, or the LocalSet's
+  // state): a wake from a thread outside the runtime holds a reference through schedule()
+  // (harness.cpp, task_wake).
+  RefCounted* shared = nullptr;
   // The runtime's task hooks, or null when none is set (one test on the poll path).
   const TaskHooks* hooks = nullptr;
   // Task hooks, a stall detector or a poll-time histogram is on: polls take the observed
@@ -23025,9 +23026,15 @@ struct Config {
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
 // Intrusively reference-counted shared state (scheduler handles, LocalSet state).
+// The count has a cache line of its own: a thread outside the runtime takes and drops a
+// reference around each wake it makes (harness.cpp, task_wake), and those writes must not
+// evict the lines the workers read on every schedule (the Scheduler base after this one:
+// its vtable pointer, hooks, halted).
 class RefCounted {
  public:
   void ref_inc() noexcept { refs_.fetch_add(1, std::memory_order_relaxed); }
+  // acq_rel: the decrement that reaches zero sees every access made by the holders of the
+  // other references before their decrements (each a release), so the delete follows them.
   void ref_dec() noexcept {
     if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
   }
@@ -23036,7 +23043,9 @@ class RefCounted {
   virtual ~RefCounted() = default;
 
  private:
-  std::atomic<std::size_t> refs_{1};
+  alignas(kCacheLine) std::atomic<std::size_t> refs_{1};
+  [[maybe_unused]] char pad_[kCacheLine - sizeof(std::atomic<std::size_t>)] =
+      {};  // no base after it shares the line
 };
 
 class OwnedTasks {
@@ -23976,7 +23985,7 @@ TaskState::Notify TaskState::to_notified_by_ref(Stamp stamp) noexcept {
 }
 
 template <class Stamp>
-TaskState::Notify TaskState::to_notified_by_val(Stamp stamp, bool keep_caller_ref) noexcept {
+TaskState::Notify TaskState::to_notified_by_val(Stamp stamp) noexcept {
   uint64_t cur = word_.load(std::memory_order_acquire);
   for (;;) {
     uint64_t next;
@@ -23988,7 +23997,7 @@ TaskState::Notify TaskState::to_notified_by_val(Stamp stamp, bool keep_caller_re
       next = cur - REF_ONE;
       r = refs(next) == 0 ? Notify::Dealloc : Notify::DoNothing;
     } else {  // idle -> scheduled
-      next = with_since((cur | NOTIFIED) + (keep_caller_ref ? REF_ONE : 0), stamp());
+      next = with_since(cur | NOTIFIED, stamp());
       r = Notify::Submit;
     }
     if (word_.compare_exchange_weak(cur, next, std::memory_order_acq_rel,
@@ -27325,6 +27334,7 @@ HandleInner::HandleInner(Config cfg, std::size_t owned_shards, std::size_t block
       driver(config),
       owned(this, owned_shards),
       blocking(this, config, config.max_blocking_threads + blocking_threads_extra) {
+  shared = this;
   // Tasks spawned before any worker runs a batch get a current stamp (coarse_clock.hpp).
   g_coarse_ms.store(steady_ms(), std::memory_order_relaxed);
   if (config.task_hooks.any()) hooks = &config.task_hooks;
@@ -27602,18 +27612,28 @@ inline void prefetch_leaf(const TaskHeader* t) noexcept {
 
 void task_wake(Wakeable* w) noexcept {
   TaskHeader* t = TaskHeader::from_wakeable(w);
-  // A thread that entered t's runtime (a worker, the block_on thread, a blocking-pool thread,
-  // an EnterGuard) keeps that runtime alive by being there, so the waker's ref can go to the
-  // queue as is. Any other thread, or a task of a LocalSet (whose scheduler is not a
-  // runtime), keeps its ref through schedule() (see to_notified_by_val), as Tokio's
-  // wake_by_val always does: one more RMW, on the remote path only.
-  const bool foreign = static_cast<Scheduler*>(tls.handle) != t->sched;
-  switch (t->state.to_notified_by_val([] { return task_stamp(); }, foreign)) {
-    case TaskState::Notify::Submit:
+  switch (t->state.to_notified_by_val([] { return task_stamp(); })) {
+    case TaskState::Notify::Submit: {
       runtime_harness_impl::prefetch_leaf(t);
+      // The waker's reference now belongs to the queue: once schedule() has pushed it, a
+      // worker (or the shutdown) can run the task to completion and free it, and the last
+      // task freed can free the runtime, while schedule() still reads the scheduler to
+      // unpark a worker. A thread that entered t's runtime (a worker, the block_on thread,
+      // a blocking-pool thread, an EnterGuard) keeps that runtime alive by being there. Any
+      // other thread, and any wake of a LocalSet's task, holds a reference to the
+      // scheduler's shared state through the call, taken while the queue's reference is
+      // still ours (so the task, and through it the scheduler, is alive). Tokio keeps the
+      // waker's task reference instead and drops it after schedule(); measured here that
+      // extra decrement on the task's word, which the woken worker is writing at the same
+      // moment, cost 20% of `notify_one/100 w=6` (a main thread waking workers' tasks),
+      // where the count of the shared state stays in the waking thread's cache.
+      RefCounted* keep =
+          static_cast<Scheduler*>(tls.handle) != t->sched ? t->sched->shared : nullptr;
+      if (keep) keep->ref_inc();
       t->sched->schedule(t, false);
-      if (foreign) task_drop_ref(t);
+      if (keep) keep->ref_dec();
       break;
+    }
     case TaskState::Notify::Dealloc: runtime_harness_impl::dealloc_task(t); break;
     case TaskState::Notify::DoNothing: break;
   }
@@ -29705,6 +29725,7 @@ constexpr uint32_t kLocalRemoteFirstInterval = 31;
 }  // namespace task_local_set_impl
 
 LocalSetShared::LocalSetShared() : owner_(pthread_self()), owned_(this, 1) {
+  shared = this;
   // The task hooks of the runtime the set is created in (if any) apply to its tasks too.
   if (HandleInner* h = tls.handle) {
     hooks = h->hooks;

@@ -1,6 +1,5 @@
 // The task state word (runtime/detail/task_state.hpp) under the explorer: a runner polls
-// the task from a model run queue while two wakers wake it (by reference and by value, the
-// latter from inside the runtime or from outside, keeping its ref through the submit) and
+// the task from a model run queue while two wakers wake it (by reference and by value) and
 // the JoinHandle goes away. Invariants (task_state.hpp):
 //  - NOTIFIED while not RUNNING means exactly one queue entry: never two entries at once;
 //  - a wake is never lost: every wake is seen by a later poll, so the task completes (it
@@ -83,9 +82,7 @@ struct TaskWorld {
   }
 };
 
-// foreign: waker B wakes from outside the task's runtime, so it keeps its ref through the
-// submit and drops it after (TaskState::to_notified_by_val's keep_caller_ref).
-explore::Execution wake_vs_run(bool foreign) {
+explore::Execution wake_vs_run() {
   auto w = std::make_shared<TaskWorld>();
   explore::Execution ex;
   ex.threads.push_back([w] { w->runner(); });
@@ -98,14 +95,11 @@ explore::Execution wake_vs_run(bool foreign) {
     explore::progress();
     w->release(1);
   });
-  ex.threads.push_back([w, foreign] {  // waker B: wake by value; then the JoinHandle is dropped
+  ex.threads.push_back([w] {  // waker B: wake by value; then the JoinHandle is dropped
     w->events.fetch_add(1);
     w->sane("wake");
-    switch (w->st.to_notified_by_val([] { return uint64_t{0}; }, foreign)) {
-      case TaskState::Notify::Submit:
-        w->submit();
-        if (foreign) w->release(1);  // the kept ref, after the submit
-        break;
+    switch (w->st.to_notified_by_val([] { return uint64_t{0}; })) {
+      case TaskState::Notify::Submit: w->submit(); break;
       case TaskState::Notify::Dealloc: w->deallocs.fetch_add(1); break;
       case TaskState::Notify::DoNothing: break;
     }
@@ -158,12 +152,8 @@ explore::Execution broken_double_wake() {
 }  // namespace
 
 TEST_CASE("explore: task state, wake by ref and by value vs run, idle, complete") {
-  auto local = [] { return wake_vs_run(false); };
-  auto foreign = [] { return wake_vs_run(true); };
-  explore::expect_pass("task state, bound 3", explore::exhaustive(3), local);
-  explore::expect_pass("task state, random", explore::randomized(3000), local);
-  explore::expect_pass("task state foreign, bound 2", explore::exhaustive(2), foreign);
-  explore::expect_pass("task state foreign, random", explore::randomized(1500), foreign);
+  explore::expect_pass("task state, bound 3", explore::exhaustive(3), wake_vs_run);
+  explore::expect_pass("task state, random", explore::randomized(3000), wake_vs_run);
 }
 
 TEST_CASE("explore: the explorer catches a broken wake (load + store instead of a CAS)") {

@@ -68,6 +68,7 @@ constexpr uint32_t kLocalRemoteFirstInterval = 31;
 }  // namespace task_local_set_impl
 
 LocalSetShared::LocalSetShared() : owner_(pthread_self()), owned_(this, 1) {
+  shared = this;
   // The task hooks of the runtime the set is created in (if any) apply to its tasks too.
   if (HandleInner* h = tls.handle) {
     hooks = h->hooks;

@@ -19,6 +19,7 @@ HandleInner::HandleInner(Config cfg, std::size_t owned_shards, std::size_t block
       driver(config),
       owned(this, owned_shards),
       blocking(this, config, config.max_blocking_threads + blocking_threads_extra) {
+  shared = this;
   // Tasks spawned before any worker runs a batch get a current stamp (coarse_clock.hpp).
   g_coarse_ms.store(steady_ms(), std::memory_order_relaxed);
   if (config.task_hooks.any()) hooks = &config.task_hooks;

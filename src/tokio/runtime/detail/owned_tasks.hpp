@@ -32,9 +32,15 @@
 namespace tokio::detail {
 
 // Intrusively reference-counted shared state (scheduler handles, LocalSet state).
+// The count has a cache line of its own: a thread outside the runtime takes and drops a
+// reference around each wake it makes (harness.cpp, task_wake), and those writes must not
+// evict the lines the workers read on every schedule (the Scheduler base after this one:
+// its vtable pointer, hooks, halted).
 class RefCounted {
  public:
   void ref_inc() noexcept { refs_.fetch_add(1, std::memory_order_relaxed); }
+  // acq_rel: the decrement that reaches zero sees every access made by the holders of the
+  // other references before their decrements (each a release), so the delete follows them.
   void ref_dec() noexcept {
     if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
   }
@@ -43,7 +49,9 @@ class RefCounted {
   virtual ~RefCounted() = default;
 
  private:
-  std::atomic<std::size_t> refs_{1};
+  alignas(kCacheLine) std::atomic<std::size_t> refs_{1};
+  [[maybe_unused]] char pad_[kCacheLine - sizeof(std::atomic<std::size_t>)] =
+      {};  // no base after it shares the line
 };
 
 class OwnedTasks {

@@ -57,10 +57,16 @@ enum class TaskFailure : uint8_t {
 // The words a report uses for each TaskFailure (after "task <id> ").
 const char* task_failure_text(TaskFailure kind) noexcept;
 
+class RefCounted;
+
 // Scheduler interface seen by tasks. A task holds a raw pointer to its scheduler; the
 // scheduler's shared state stays alive until every task bound to it is deallocated.
 class Scheduler {
  public:
+  // The reference count of this scheduler's shared state (the runtime, or the LocalSet's
+  // state): a wake from a thread outside the runtime holds a reference through schedule()
+  // (harness.cpp, task_wake).
+  RefCounted* shared = nullptr;
   // The runtime's task hooks, or null when none is set (one test on the poll path).
   const TaskHooks* hooks = nullptr;
   // Task hooks, a stall detector or a poll-time histogram is on: polls take the observed

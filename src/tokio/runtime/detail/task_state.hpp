@@ -101,14 +101,9 @@ class TaskState {
   template <class Stamp>
   Notify to_notified_by_ref(Stamp stamp) noexcept;
 
-  // Waker::wake (consumes the waker's ref). Submit: the queue's ref is the waker's own, or,
-  // with keep_caller_ref, a new one added in the same RMW, so the caller's ref keeps the
-  // task (and through it the scheduler it is bound to) alive until schedule() returns; the
-  // caller then drops it. A wake from outside the task's runtime needs that: once the task
-  // is pushed, a worker can run it to completion and free it, and the last task freed can
-  // free the runtime, while schedule() still reads the scheduler to unpark a worker.
+  // Waker::wake (consumes the waker's ref). Submit: that ref now belongs to the queue.
   template <class Stamp>
-  Notify to_notified_by_val(Stamp stamp, bool keep_caller_ref) noexcept;
+  Notify to_notified_by_val(Stamp stamp) noexcept;
 
   // abort(): returns true when the caller must schedule the task (it holds a new ref) so a
   // runner observes CANCELLED.

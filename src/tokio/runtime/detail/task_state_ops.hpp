@@ -75,7 +75,7 @@ TaskState::Notify TaskState::to_notified_by_ref(Stamp stamp) noexcept {
 }
 
 template <class Stamp>
-TaskState::Notify TaskState::to_notified_by_val(Stamp stamp, bool keep_caller_ref) noexcept {
+TaskState::Notify TaskState::to_notified_by_val(Stamp stamp) noexcept {
   uint64_t cur = word_.load(std::memory_order_acquire);
   for (;;) {
     uint64_t next;
@@ -87,7 +87,7 @@ TaskState::Notify TaskState::to_notified_by_val(Stamp stamp, bool keep_caller_re
       next = cur - REF_ONE;
       r = refs(next) == 0 ? Notify::Dealloc : Notify::DoNothing;
     } else {  // idle -> scheduled
-      next = with_since((cur | NOTIFIED) + (keep_caller_ref ? REF_ONE : 0), stamp());
+      next = with_since(cur | NOTIFIED, stamp());
       r = Notify::Submit;
     }
     if (word_.compare_exchange_weak(cur, next, std::memory_order_acq_rel,
