@@ -50,8 +50,9 @@ class RefCounted {
 
  private:
   alignas(kCacheLine) std::atomic<std::size_t> refs_{1};
-  [[maybe_unused]] char pad_[kCacheLine - sizeof(std::atomic<std::size_t>)] =
-      {};  // no base after it shares the line
+  // The rest of the line: without it a derived class could place its next base in this
+  // class's tail padding, on the count's line.
+  [[maybe_unused]] char pad_[kCacheLine - sizeof(std::atomic<std::size_t>)] = {};
 };
 
 class OwnedTasks {
