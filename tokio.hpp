@@ -2900,6 +2900,7 @@ TOKIO_SYSTEM_HEADERS_END
 // internals.
 
 /* #include <cstdint> (already above) */
+/* #include <utility> (already above) */
 
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
@@ -2911,6 +2912,30 @@ struct PollSlot;     // core/detail/poll.hpp
 // Reference counting of a runtime's shared state (Handle, Runtime, Registration...).
 void handle_ref_inc(HandleInner* h) noexcept;
 void handle_ref_dec(HandleInner* h) noexcept;
+
+// An owning reference to a runtime's shared state (what runtime::Handle and RuntimeMetrics
+// hold): a copy takes another reference, a move carries it, destruction drops it. Empty
+// (null) when moved from.
+class HandleRef {
+ public:
+  HandleRef() noexcept = default;
+  explicit HandleRef(HandleInner* h) noexcept : h_(h) {
+    if (h_) handle_ref_inc(h_);
+  }
+  HandleRef(const HandleRef& o) noexcept : HandleRef(o.h_) {}
+  HandleRef(HandleRef&& o) noexcept : h_(std::exchange(o.h_, nullptr)) {}
+  HandleRef& operator=(HandleRef o) noexcept {
+    std::swap(h_, o.h_);
+    return *this;
+  }
+  ~HandleRef() {
+    if (h_) handle_ref_dec(h_);
+  }
+  HandleInner* get() const noexcept { return h_; }
+
+ private:
+  HandleInner* h_ = nullptr;
+};
 
 // The runtime of the calling thread, or a clear std::logic_error naming `what`.
 HandleInner* current_handle_or_throw(const char* what);
@@ -2935,17 +2960,7 @@ namespace tokio::inline TOKIO_ABI_NAMESPACE::runtime {
 // outlive the Runtime: read after the runtime was dropped, it gives the final figures.
 class RuntimeMetrics {
  public:
-  explicit RuntimeMetrics(detail::HandleInner* h) noexcept : h_(h) { inc(h_); }
-  RuntimeMetrics(const RuntimeMetrics& o) noexcept : h_(o.h_) { inc(h_); }
-  RuntimeMetrics& operator=(const RuntimeMetrics& o) noexcept {
-    if (this != &o) {
-      inc(o.h_);
-      dec(h_);
-      h_ = o.h_;
-    }
-    return *this;
-  }
-  ~RuntimeMetrics() { dec(h_); }
+  explicit RuntimeMetrics(detail::HandleInner* h) noexcept : ref_(h) {}
 
   // Worker threads (1 for the current-thread runtime).
   std::size_t num_workers() const noexcept;
@@ -3006,13 +3021,8 @@ class RuntimeMetrics {
   std::size_t worker_local_queue_depth(std::size_t w) const noexcept;
 
  private:
-  static void inc(detail::HandleInner* h) noexcept {
-    if (h) detail::handle_ref_inc(h);
-  }
-  static void dec(detail::HandleInner* h) noexcept {
-    if (h) detail::handle_ref_dec(h);
-  }
-  detail::HandleInner* h_;
+  detail::HandleInner* h() const noexcept { return ref_.get(); }
+  detail::HandleRef ref_;
 };
 
 }  // namespace tokio::runtime
@@ -3149,20 +3159,9 @@ struct Id {
 // A cheap, copyable reference to a runtime: spawn onto it from any thread.
 class Handle {
  public:
-  explicit Handle(detail::HandleInner* h) noexcept : h_(h) {
-    if (h_) detail::handle_ref_inc(h_);
-  }
-  Handle(const Handle& o) noexcept : Handle(o.h_) {}
-  Handle(Handle&& o) noexcept : h_(std::exchange(o.h_, nullptr)) {}
-  Handle& operator=(Handle o) noexcept {
-    std::swap(h_, o.h_);
-    return *this;
-  }
+  explicit Handle(detail::HandleInner* h) noexcept : ref_(h) {}
   // Rust's clone(): the same as a copy (another handle on the same runtime).
   Handle clone() const noexcept { return *this; }
-  ~Handle() {
-    if (h_) detail::handle_ref_dec(h_);
-  }
 
   // The runtime the calling thread is in. Throws std::logic_error outside a runtime.
   static Handle current();
@@ -3178,20 +3177,22 @@ class Handle {
   // thread that is already driving a runtime.
   template <class A>
   auto block_on(A&& awaitable) const {
-    return detail::block_on_impl(h_, std::forward<A>(awaitable));
+    return detail::block_on_impl(ref_.get(), std::forward<A>(awaitable));
   }
-  EnterGuard enter() const noexcept { return EnterGuard(h_); }
-  RuntimeFlavor runtime_flavor() const noexcept { return detail::handle_flavor(h_); }
-  Id id() const noexcept { return Id{detail::handle_id(h_)}; }
-  RuntimeMetrics metrics() const noexcept { return RuntimeMetrics(h_); }
+  EnterGuard enter() const noexcept { return EnterGuard(ref_.get()); }
+  RuntimeFlavor runtime_flavor() const noexcept { return detail::handle_flavor(ref_.get()); }
+  Id id() const noexcept { return Id{detail::handle_id(ref_.get())}; }
+  RuntimeMetrics metrics() const noexcept { return RuntimeMetrics(ref_.get()); }
   // Every live task, its state and what it waits on (runtime/dump.hpp).
   Dump dump() const;
 
-  detail::HandleInner* inner() const noexcept { return h_; }
-  friend bool operator==(const Handle& a, const Handle& b) noexcept { return a.h_ == b.h_; }
+  detail::HandleInner* inner() const noexcept { return ref_.get(); }
+  friend bool operator==(const Handle& a, const Handle& b) noexcept {
+    return a.inner() == b.inner();
+  }
 
  private:
-  detail::HandleInner* h_;
+  detail::HandleRef ref_;
 };
 
 // A runtime: a scheduler (current-thread or multi-thread), its blocking pool and its
@@ -4698,11 +4699,11 @@ namespace tokio::inline TOKIO_ABI_NAMESPACE::runtime {
 
 template <class First, class... Rest>
 auto Handle::spawn(First&& first, Rest&&... rest) const {
-  return detail::spawn_any_on(h_, std::forward<First>(first), std::forward<Rest>(rest)...);
+  return detail::spawn_any_on(inner(), std::forward<First>(first), std::forward<Rest>(rest)...);
 }
 template <class F, class... Args>
 auto Handle::spawn_blocking(F&& f, Args&&... args) const {
-  return detail::spawn_blocking_on(h_, std::forward<F>(f), std::forward<Args>(args)...);
+  return detail::spawn_blocking_on(inner(), std::forward<F>(f), std::forward<Args>(args)...);
 }
 template <class First, class... Rest>
 auto Runtime::spawn(First&& first, Rest&&... rest) {
@@ -27266,7 +27267,7 @@ std::string Dump::to_string() const {
 Dump Handle::dump() const {
   using detail::TaskState;
   std::vector<detail::TaskHeader*> listed;
-  h_->owned.snapshot(listed);
+  inner()->owned.snapshot(listed);
   const uint32_t now_ms = detail::steady_ms();
   std::vector<TaskDump> tasks;
   tasks.reserve(listed.size());
@@ -27932,94 +27933,96 @@ const detail::WorkerStats& stats(const detail::HandleInner* h, std::size_t w) no
 }
 }  // namespace metrics_impl
 
-std::size_t RuntimeMetrics::num_workers() const noexcept { return h_->num_workers(); }
-std::size_t RuntimeMetrics::num_alive_tasks() const noexcept { return h_->owned.alive(); }
-std::size_t RuntimeMetrics::global_queue_depth() const noexcept { return h_->global_queue_depth(); }
-uint64_t RuntimeMetrics::spawned_tasks_count() const noexcept { return h_->owned.spawned(); }
+std::size_t RuntimeMetrics::num_workers() const noexcept { return h()->num_workers(); }
+std::size_t RuntimeMetrics::num_alive_tasks() const noexcept { return h()->owned.alive(); }
+std::size_t RuntimeMetrics::global_queue_depth() const noexcept {
+  return h()->global_queue_depth();
+}
+uint64_t RuntimeMetrics::spawned_tasks_count() const noexcept { return h()->owned.spawned(); }
 uint64_t RuntimeMetrics::remote_schedule_count() const noexcept {
-  return h_->remote_schedule_count();
+  return h()->remote_schedule_count();
 }
 std::size_t RuntimeMetrics::num_blocking_threads() const {
-  std::size_t total = h_->blocking.num_threads();
-  std::size_t workers = h_->blocking.num_mandatory_running();
+  std::size_t total = h()->blocking.num_threads();
+  std::size_t workers = h()->blocking.num_mandatory_running();
   return total > workers ? total - workers : 0;
 }
 std::size_t RuntimeMetrics::num_idle_blocking_threads() const {
-  return h_->blocking.num_idle_threads();
+  return h()->blocking.num_idle_threads();
 }
-std::size_t RuntimeMetrics::blocking_queue_depth() const { return h_->blocking.queue_depth(); }
+std::size_t RuntimeMetrics::blocking_queue_depth() const { return h()->blocking.queue_depth(); }
 uint64_t RuntimeMetrics::budget_forced_yield_count() const noexcept {
-  return h_->budget_forced_yields.load(std::memory_order_relaxed);
+  return h()->budget_forced_yields.load(std::memory_order_relaxed);
 }
 
 uint64_t RuntimeMetrics::io_driver_fd_registered_count() const noexcept {
-  const detail::IoDriver* d = h_->driver.io();
+  const detail::IoDriver* d = h()->driver.io();
   return d ? detail::io_driver_counts(d).registered : 0;
 }
 uint64_t RuntimeMetrics::io_driver_fd_deregistered_count() const noexcept {
-  const detail::IoDriver* d = h_->driver.io();
+  const detail::IoDriver* d = h()->driver.io();
   return d ? detail::io_driver_counts(d).deregistered : 0;
 }
 uint64_t RuntimeMetrics::io_driver_ready_count() const noexcept {
-  const detail::IoDriver* d = h_->driver.io();
+  const detail::IoDriver* d = h()->driver.io();
   return d ? detail::io_driver_counts(d).ready : 0;
 }
 
 bool RuntimeMetrics::poll_time_histogram_enabled() const noexcept {
-  return h_->poll_hist != nullptr;
+  return h()->poll_hist != nullptr;
 }
 std::size_t RuntimeMetrics::poll_time_histogram_num_buckets() const noexcept {
-  return h_->poll_hist ? h_->config.poll_hist_buckets : 0;
+  return h()->poll_hist ? h()->config.poll_hist_buckets : 0;
 }
 std::pair<std::chrono::nanoseconds, std::chrono::nanoseconds>
 RuntimeMetrics::poll_time_histogram_bucket_range(std::size_t bucket) const noexcept {
-  auto r = h_->config.poll_hist_resolution;
+  auto r = h()->config.poll_hist_resolution;
   auto start = r * static_cast<int64_t>(bucket);
-  if (bucket + 1 >= h_->config.poll_hist_buckets) return {start, std::chrono::nanoseconds::max()};
+  if (bucket + 1 >= h()->config.poll_hist_buckets) return {start, std::chrono::nanoseconds::max()};
   return {start, start + r};
 }
 uint64_t RuntimeMetrics::poll_time_histogram_bucket_count(std::size_t worker,
                                                           std::size_t bucket) const noexcept {
-  if (!h_->poll_hist || h_->poll_hist_workers == 0) return 0;
-  if (worker >= h_->poll_hist_workers) worker = h_->poll_hist_workers - 1;
-  if (bucket >= h_->config.poll_hist_buckets) bucket = h_->config.poll_hist_buckets - 1;
-  return h_->poll_hist_row(worker)[bucket].load(std::memory_order_relaxed);
+  if (!h()->poll_hist || h()->poll_hist_workers == 0) return 0;
+  if (worker >= h()->poll_hist_workers) worker = h()->poll_hist_workers - 1;
+  if (bucket >= h()->config.poll_hist_buckets) bucket = h()->config.poll_hist_buckets - 1;
+  return h()->poll_hist_row(worker)[bucket].load(std::memory_order_relaxed);
 }
 
 uint64_t RuntimeMetrics::stall_count() const noexcept {
-  return h_->stall_watchdog ? h_->stall_watchdog->stalls() : 0;
+  return h()->stall_watchdog ? h()->stall_watchdog->stalls() : 0;
 }
 
 uint64_t RuntimeMetrics::worker_park_count(std::size_t w) const noexcept {
-  return metrics_impl::stats(h_, w).park_count.load(std::memory_order_relaxed);
+  return metrics_impl::stats(h(), w).park_count.load(std::memory_order_relaxed);
 }
 uint64_t RuntimeMetrics::worker_park_unpark_count(std::size_t w) const noexcept {
-  return metrics_impl::stats(h_, w).park_unpark_count.load(std::memory_order_relaxed);
+  return metrics_impl::stats(h(), w).park_unpark_count.load(std::memory_order_relaxed);
 }
 uint64_t RuntimeMetrics::worker_noop_count(std::size_t w) const noexcept {
-  return metrics_impl::stats(h_, w).noop_count.load(std::memory_order_relaxed);
+  return metrics_impl::stats(h(), w).noop_count.load(std::memory_order_relaxed);
 }
 uint64_t RuntimeMetrics::worker_steal_count(std::size_t w) const noexcept {
-  return metrics_impl::stats(h_, w).steal_count.load(std::memory_order_relaxed);
+  return metrics_impl::stats(h(), w).steal_count.load(std::memory_order_relaxed);
 }
 uint64_t RuntimeMetrics::worker_steal_operations(std::size_t w) const noexcept {
-  return metrics_impl::stats(h_, w).steal_operations.load(std::memory_order_relaxed);
+  return metrics_impl::stats(h(), w).steal_operations.load(std::memory_order_relaxed);
 }
 uint64_t RuntimeMetrics::worker_poll_count(std::size_t w) const noexcept {
-  return metrics_impl::stats(h_, w).poll_count.load(std::memory_order_relaxed);
+  return metrics_impl::stats(h(), w).poll_count.load(std::memory_order_relaxed);
 }
 uint64_t RuntimeMetrics::worker_local_schedule_count(std::size_t w) const noexcept {
-  return metrics_impl::stats(h_, w).local_schedule_count.load(std::memory_order_relaxed);
+  return metrics_impl::stats(h(), w).local_schedule_count.load(std::memory_order_relaxed);
 }
 uint64_t RuntimeMetrics::worker_overflow_count(std::size_t w) const noexcept {
-  return metrics_impl::stats(h_, w).overflow_count.load(std::memory_order_relaxed);
+  return metrics_impl::stats(h(), w).overflow_count.load(std::memory_order_relaxed);
 }
 std::chrono::nanoseconds RuntimeMetrics::worker_total_busy_duration(std::size_t w) const noexcept {
   return std::chrono::nanoseconds(
-      static_cast<int64_t>(metrics_impl::stats(h_, w).busy_ns.load(std::memory_order_relaxed)));
+      static_cast<int64_t>(metrics_impl::stats(h(), w).busy_ns.load(std::memory_order_relaxed)));
 }
 std::size_t RuntimeMetrics::worker_local_queue_depth(std::size_t w) const noexcept {
-  return h_->worker_local_queue_depth(metrics_impl::clamp(h_, w));
+  return h()->worker_local_queue_depth(metrics_impl::clamp(h(), w));
 }
 
 }  // namespace tokio::runtime

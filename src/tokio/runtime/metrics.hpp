@@ -16,17 +16,7 @@ namespace tokio::runtime {
 // outlive the Runtime: read after the runtime was dropped, it gives the final figures.
 class RuntimeMetrics {
  public:
-  explicit RuntimeMetrics(detail::HandleInner* h) noexcept : h_(h) { inc(h_); }
-  RuntimeMetrics(const RuntimeMetrics& o) noexcept : h_(o.h_) { inc(h_); }
-  RuntimeMetrics& operator=(const RuntimeMetrics& o) noexcept {
-    if (this != &o) {
-      inc(o.h_);
-      dec(h_);
-      h_ = o.h_;
-    }
-    return *this;
-  }
-  ~RuntimeMetrics() { dec(h_); }
+  explicit RuntimeMetrics(detail::HandleInner* h) noexcept : ref_(h) {}
 
   // Worker threads (1 for the current-thread runtime).
   std::size_t num_workers() const noexcept;
@@ -87,13 +77,8 @@ class RuntimeMetrics {
   std::size_t worker_local_queue_depth(std::size_t w) const noexcept;
 
  private:
-  static void inc(detail::HandleInner* h) noexcept {
-    if (h) detail::handle_ref_inc(h);
-  }
-  static void dec(detail::HandleInner* h) noexcept {
-    if (h) detail::handle_ref_dec(h);
-  }
-  detail::HandleInner* h_;
+  detail::HandleInner* h() const noexcept { return ref_.get(); }
+  detail::HandleRef ref_;
 };
 
 }  // namespace tokio::runtime

@@ -60,20 +60,9 @@ struct Id {
 // A cheap, copyable reference to a runtime: spawn onto it from any thread.
 class Handle {
  public:
-  explicit Handle(detail::HandleInner* h) noexcept : h_(h) {
-    if (h_) detail::handle_ref_inc(h_);
-  }
-  Handle(const Handle& o) noexcept : Handle(o.h_) {}
-  Handle(Handle&& o) noexcept : h_(std::exchange(o.h_, nullptr)) {}
-  Handle& operator=(Handle o) noexcept {
-    std::swap(h_, o.h_);
-    return *this;
-  }
+  explicit Handle(detail::HandleInner* h) noexcept : ref_(h) {}
   // Rust's clone(): the same as a copy (another handle on the same runtime).
   Handle clone() const noexcept { return *this; }
-  ~Handle() {
-    if (h_) detail::handle_ref_dec(h_);
-  }
 
   // The runtime the calling thread is in. Throws std::logic_error outside a runtime.
   static Handle current();
@@ -89,20 +78,22 @@ class Handle {
   // thread that is already driving a runtime.
   template <class A>
   auto block_on(A&& awaitable) const {
-    return detail::block_on_impl(h_, std::forward<A>(awaitable));
+    return detail::block_on_impl(ref_.get(), std::forward<A>(awaitable));
   }
-  EnterGuard enter() const noexcept { return EnterGuard(h_); }
-  RuntimeFlavor runtime_flavor() const noexcept { return detail::handle_flavor(h_); }
-  Id id() const noexcept { return Id{detail::handle_id(h_)}; }
-  RuntimeMetrics metrics() const noexcept { return RuntimeMetrics(h_); }
+  EnterGuard enter() const noexcept { return EnterGuard(ref_.get()); }
+  RuntimeFlavor runtime_flavor() const noexcept { return detail::handle_flavor(ref_.get()); }
+  Id id() const noexcept { return Id{detail::handle_id(ref_.get())}; }
+  RuntimeMetrics metrics() const noexcept { return RuntimeMetrics(ref_.get()); }
   // Every live task, its state and what it waits on (runtime/dump.hpp).
   Dump dump() const;
 
-  detail::HandleInner* inner() const noexcept { return h_; }
-  friend bool operator==(const Handle& a, const Handle& b) noexcept { return a.h_ == b.h_; }
+  detail::HandleInner* inner() const noexcept { return ref_.get(); }
+  friend bool operator==(const Handle& a, const Handle& b) noexcept {
+    return a.inner() == b.inner();
+  }
 
  private:
-  detail::HandleInner* h_;
+  detail::HandleRef ref_;
 };
 
 // A runtime: a scheduler (current-thread or multi-thread), its blocking pool and its

@@ -117,11 +117,11 @@ namespace tokio::runtime {
 
 template <class First, class... Rest>
 auto Handle::spawn(First&& first, Rest&&... rest) const {
-  return detail::spawn_any_on(h_, std::forward<First>(first), std::forward<Rest>(rest)...);
+  return detail::spawn_any_on(inner(), std::forward<First>(first), std::forward<Rest>(rest)...);
 }
 template <class F, class... Args>
 auto Handle::spawn_blocking(F&& f, Args&&... args) const {
-  return detail::spawn_blocking_on(h_, std::forward<F>(f), std::forward<Args>(args)...);
+  return detail::spawn_blocking_on(inner(), std::forward<F>(f), std::forward<Args>(args)...);
 }
 template <class First, class... Rest>
 auto Runtime::spawn(First&& first, Rest&&... rest) {

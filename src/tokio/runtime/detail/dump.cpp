@@ -99,7 +99,7 @@ std::string Dump::to_string() const {
 Dump Handle::dump() const {
   using detail::TaskState;
   std::vector<detail::TaskHeader*> listed;
-  h_->owned.snapshot(listed);
+  inner()->owned.snapshot(listed);
   const uint32_t now_ms = detail::steady_ms();
   std::vector<TaskDump> tasks;
   tasks.reserve(listed.size());

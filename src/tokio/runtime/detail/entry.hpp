@@ -6,6 +6,7 @@
 // internals.
 
 #include <cstdint>
+#include <utility>
 
 #include "tokio/runtime/flavor.hpp"
 
@@ -18,6 +19,30 @@ struct PollSlot;     // core/detail/poll.hpp
 // Reference counting of a runtime's shared state (Handle, Runtime, Registration...).
 void handle_ref_inc(HandleInner* h) noexcept;
 void handle_ref_dec(HandleInner* h) noexcept;
+
+// An owning reference to a runtime's shared state (what runtime::Handle and RuntimeMetrics
+// hold): a copy takes another reference, a move carries it, destruction drops it. Empty
+// (null) when moved from.
+class HandleRef {
+ public:
+  HandleRef() noexcept = default;
+  explicit HandleRef(HandleInner* h) noexcept : h_(h) {
+    if (h_) handle_ref_inc(h_);
+  }
+  HandleRef(const HandleRef& o) noexcept : HandleRef(o.h_) {}
+  HandleRef(HandleRef&& o) noexcept : h_(std::exchange(o.h_, nullptr)) {}
+  HandleRef& operator=(HandleRef o) noexcept {
+    std::swap(h_, o.h_);
+    return *this;
+  }
+  ~HandleRef() {
+    if (h_) handle_ref_dec(h_);
+  }
+  HandleInner* get() const noexcept { return h_; }
+
+ private:
+  HandleInner* h_ = nullptr;
+};
 
 // The runtime of the calling thread, or a clear std::logic_error naming `what`.
 HandleInner* current_handle_or_throw(const char* what);
