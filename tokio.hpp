@@ -877,7 +877,8 @@ TOKIO_SYSTEM_HEADERS_END
 //
 // Components behind the seam: the local run queue, the task state word, the batch
 // semaphore (and the SpinLock and waker slots of its waiter list), the mpsc block list,
-// the readiness word and the frame allocator's remote free stack.
+// the readiness word, the frame allocator's remote free stack, AtomicWaker and the byte
+// pipe of io::duplex.
 
 /* #include <atomic> (already above) */
 
@@ -10131,13 +10132,13 @@ S unsplit(ReadHalf<S> r, WriteHalf<S> w) {
 // Reads and writes are cancel-safe. Each end may be used by one task for reading and one
 // for writing at the same time (it is thread-safe); both ends may live on different threads.
 //
-// Each direction is a mutex-guarded ring buffer that grows on demand up to `capacity`.
-// Waiting operations register their task's waker in the direction's reader or writer slot
-// (one each: one reader and one writer per direction); the registration is tagged with a
-// sequence number so a cancelled operation only removes its own.
+// Each direction is a detail::BytePipe (io/detail/byte_pipe.hpp): a bounded byte FIFO of
+// segments that grows on demand up to `capacity`, with no lock: the reading end and the
+// writing end copy at the same time. A waiting read or write registers its task's waker in
+// the direction's reader or writer slot (one of each); a destroyed waiting operation takes
+// its waker back out, so a cancelled wait does not keep its task alive.
 
 /* #include <cstddef> (already above) */
-/* #include <cstdint> (already above) */
 /* #include <span> (already above) */
 /* #include <system_error> (already above) */
 /* #include <type_traits> (already above) */
@@ -10146,18 +10147,19 @@ S unsplit(ReadHalf<S> r, WriteHalf<S> w) {
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
-// One direction of a pair (a ring buffer, its lock and the waiting read and write) and
-// the pair itself; defined in duplex.cpp, so a user TU never parses them.
-struct DuplexPipe;
+// One direction of a pair (io/detail/byte_pipe.hpp) and the pair itself; defined in the
+// implementation, so a user TU never parses them.
+class BytePipe;
+using DuplexPipe = BytePipe;
 struct DuplexShared;
 
-// Removes the registration `tag` of a destroyed read (write = false) or write.
-void duplex_cancel(DuplexPipe& p, bool write, uint64_t tag) noexcept;
+// Drops the waker a destroyed waiting read (write = false) or write left registered.
+void duplex_unregister(DuplexPipe& p, bool write) noexcept;
 
 // A read (Write = false) or a write on one direction. While it waits its waker is
-// registered in the direction's reader or writer slot under a tag, removed when the
-// operation completes or is destroyed. A read never fails; a write fails with broken_pipe
-// once the direction is closed.
+// registered in the direction's reader or writer slot; a wake takes it out, and so does the
+// operation's destruction. A read never fails; a write fails with broken_pipe once the
+// direction is closed (and with not_enough_memory if the pipe cannot grow).
 template <bool Write>
 class DuplexIoOp : public Leaf<DuplexIoOp<Write>> {
   using Buf = std::conditional_t<Write, std::span<const std::byte>, std::span<std::byte>>;
@@ -10165,11 +10167,11 @@ class DuplexIoOp : public Leaf<DuplexIoOp<Write>> {
  public:
   DuplexIoOp(DuplexPipe* p, Buf buf) noexcept : p_(p), buf_(buf) {}
   ~DuplexIoOp() {
-    if (tag_ != 0) duplex_cancel(*p_, Write, tag_);
+    if (registered_) duplex_unregister(*p_, Write);
   }
   bool poll(task::Context& cx) noexcept;
   io::Result<std::size_t> await_resume() noexcept {
-    if (broken_) return unexpected(std::make_error_code(std::errc::broken_pipe));
+    if (err_ != 0) return unexpected(std::error_code(err_, std::generic_category()));
     return n_;
   }
 
@@ -10177,8 +10179,8 @@ class DuplexIoOp : public Leaf<DuplexIoOp<Write>> {
   DuplexPipe* p_;
   Buf buf_;
   std::size_t n_ = 0;
-  uint64_t tag_ = 0;
-  bool broken_ = false;
+  int err_ = 0;              // a write's failure: EPIPE (closed), ENOMEM (no memory)
+  bool registered_ = false;  // its waker may be in the pipe's slot (it returned Pending)
 };
 template <>
 bool DuplexIoOp<false>::poll(task::Context& cx) noexcept;
@@ -12467,9 +12469,10 @@ class OnceCell {
 /* #include <utility> (already above) */
 /* #include <vector> (already above) */
 
-/* begin file src/tokio/sync/detail/atomic_waker.hpp */
+/* begin file src/tokio/core/detail/atomic_waker.hpp */
 // AtomicWaker (internal): one waker slot with a single registrant (a channel's receiver)
-// and any number of concurrent wakers (its senders).
+// and any number of concurrent wakers (its senders); also the waiting read's and write's
+// slots of a byte pipe (io/detail/byte_pipe.hpp).
 //
 // State word (`state_`, 32 bits):
 //   bit 0 REGISTERING  the registrant is writing the slot
@@ -12542,12 +12545,20 @@ class AtomicWaker {
   void wake() noexcept {
     uint32_t s = state_.load(std::memory_order_seq_cst);
     if (!(s & (HAS | REGISTERING))) return;
-    wake_slow();
+    wake_slow(true);
   }
-  void wake_always() noexcept { wake_slow(); }
+  void wake_always() noexcept { wake_slow(true); }
+
+  // For the registrant only (its waiting operation is being destroyed): drops the stored
+  // waker instead of waking it, so a cancelled wait does not keep its task alive. A wake
+  // in progress takes the waker first and wakes it (a spurious wake, harmless).
+  void unregister() noexcept {
+    if (!(state_.load(std::memory_order_seq_cst) & HAS)) return;
+    wake_slow(false);
+  }
 
  private:
-  void wake_slow() noexcept {
+  void wake_slow(bool wake) noexcept {
     uint32_t prev = state_.fetch_or(WAKING, std::memory_order_seq_cst);
     if (prev & (REGISTERING | WAKING)) return;  // the registrant or another waker handles it
     Wakeable* w = slot_.exchange(nullptr, std::memory_order_acquire);
@@ -12556,15 +12567,20 @@ class AtomicWaker {
     // WAKING is ordered before this store, hence before the woken task's re-registration
     // and re-check, so its message is seen.
     state_.store(0, std::memory_order_seq_cst);
-    if (w) w->vtable->wake(w);
+    if (w == nullptr) return;
+    if (wake) {
+      w->vtable->wake(w);
+    } else {
+      w->vtable->drop(w);
+    }
   }
 
-  std::atomic<uint32_t> state_{0};
-  std::atomic<Wakeable*> slot_{nullptr};
+  Atomic<uint32_t> state_{0};
+  Atomic<Wakeable*> slot_{nullptr};
 };
 
 }  // namespace tokio::detail
-/* end file src/tokio/sync/detail/atomic_waker.hpp */
+/* end file src/tokio/core/detail/atomic_waker.hpp */
 /* begin file src/tokio/sync/detail/mpsc_list.hpp */
 // MpscList<T> (internal): the lock-free, unbounded, multi-producer single-consumer queue
 // under both mpsc channels: a linked list of fixed-size blocks, as in Tokio.
@@ -24699,6 +24715,128 @@ class TimeDriver {
 
 }  // namespace tokio::detail
 /* end file src/tokio/time/detail/driver.hpp */
+/* begin file src/tokio/io/detail/byte_pipe.hpp */
+// BytePipe (internal): one direction of io::duplex and io::simplex. A bounded byte FIFO
+// whose reading side and writing side run at the same time on two threads without a lock:
+// the bytes are copied in and out while the other side copies too. Tokio's pipe copies
+// under a mutex; with a reader and a writer on two cores that lock is where the time went
+// (bench/NOTES.md, duplex_copy).
+//
+// Storage: a singly linked list of segments of seg_cap bytes, written at the tail by the
+// writer and read at the head by the reader. A segment is never written again once the
+// writer has moved past it, and the reader frees (or recycles) a segment only after moving
+// past it, so the two sides never touch the same byte at the same time: the reader reads
+// only bytes that `len_` says were published, the writer writes only after them.
+//   - The pipe starts with an empty sentinel segment (capacity 0) inside the object, so the
+//     first write links a real segment after it like any other; nothing is allocated until
+//     bytes are written (as Tokio's pipe, whose buffer grows on demand).
+//   - At most ceil(max / seg_cap) + 1 segments hold bytes. A segment the reader moved past
+//     goes back to the writer (`spare_`, then the writer's `free_`), never to the
+//     allocator until the pipe dies: a steady stream allocates nothing, and a pipe keeps
+//     at most that many segments plus one (as the ring it replaced kept its largest size).
+//
+// Atomic words and their orderings:
+//   len_      bytes published and not yet consumed (0..max). The writer adds after copying
+//             in, the reader subtracts after copying out. seq_cst: each side's update is
+//             followed by a load of the other side's waker state (AtomicWaker::wake), and
+//             each side's waker registration by a load of len_, the Dekker pattern: either
+//             the updater sees the registration or the registrant sees the update. The
+//             update also releases the copied bytes (writer) or the freed room (reader) to
+//             the other side's acquiring load of len_.
+//   closed_   set once (close()), seq_cst before both wakers are woken; a side that
+//             registered and then reads closed_ (seq_cst) cannot miss it.
+//   next      a segment's link, stored once by the writer (release) before the len_ update
+//             that publishes bytes in the new segment; the reader loads it (acquire) only
+//             when len_ says such bytes exist, so it is never null there.
+//   spare_    a stack of segments the reader moved past, linked through `next`: the reader
+//             pushes with a compare-exchange (release), the writer takes the whole stack
+//             with one exchange (acquire) into its private `free_` list when that is
+//             empty. The writer never takes single nodes, so there is no ABA.
+//   reading_, writing_
+//             "a read / write is being polled": taken with exchange (acquire) and released
+//             with a store (release), so two polls of one side never overlap (two tasks
+//             reading one end at once is misuse; it costs them a retry, not the memory)
+//             and each poll sees the last poll's head / tail position wherever it ran.
+//
+// Layout: the words both sides touch share one cache line (each side's len_ update is
+// followed by a read of the other's waker on the same line); the reader's and the
+// writer's private positions have lines of their own.
+
+/* #include <cstddef> (already above) */
+/* #include <span> (already above) */
+
+
+namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
+
+struct alignas(64) PipeSegment {
+  Atomic<PipeSegment*> next{nullptr};
+  std::size_t cap = 0;
+  std::byte* data() noexcept { return reinterpret_cast<std::byte*>(this + 1); }
+};
+
+class BytePipe {
+ public:
+  // A pipe buffering at most `max` (> 0) bytes, in segments of `seg_cap` bytes (0: chosen
+  // from max: a quarter of it, rounded up to a power of two, between 256 B and 64 KiB).
+  explicit BytePipe(std::size_t max, std::size_t seg_cap = 0) noexcept;
+  ~BytePipe();
+  BytePipe(const BytePipe&) = delete;
+  BytePipe& operator=(const BytePipe&) = delete;
+
+  // The reading side. Between enter_read() (false: another read is being polled now) and
+  // exit_read(), try_read() moves up to dst.size() buffered bytes out; 0 = none buffered.
+  bool enter_read() noexcept { return !reading_.exchange(true, std::memory_order_acquire); }
+  void exit_read() noexcept { reading_.store(false, std::memory_order_release); }
+  std::size_t try_read(std::span<std::byte> dst) noexcept;
+
+  // The writing side, likewise. try_write() appends as much of src as there is room for;
+  // 0 = full. Allocates a segment when it needs one (std::bad_alloc propagates).
+  bool enter_write() noexcept { return !writing_.exchange(true, std::memory_order_acquire); }
+  void exit_write() noexcept { writing_.store(false, std::memory_order_release); }
+  std::size_t try_write(std::span<const std::byte> src);
+
+  // Set by close(); never cleared.
+  bool closed() const noexcept { return closed_.load(std::memory_order_seq_cst); }
+  // Marks the pipe closed, then wakes the waiting read and write (if any).
+  void close() noexcept;
+
+  // The waiting read's and write's wakers (one registrant each).
+  AtomicWaker& reader_waker() noexcept { return reader_waker_; }
+  AtomicWaker& writer_waker() noexcept { return writer_waker_; }
+
+  std::size_t max() const noexcept { return max_; }
+  // Bytes buffered now (exact only when neither side is moving bytes).
+  std::size_t size() const noexcept { return len_.load(std::memory_order_acquire); }
+
+ private:
+  PipeSegment* new_segment();
+  void recycle(PipeSegment* s) noexcept;
+  static void free_list(PipeSegment* s) noexcept;
+
+  // Shared by both sides.
+  alignas(kCacheLine) Atomic<std::size_t> len_{0};
+  Atomic<bool> closed_{false};
+  AtomicWaker reader_waker_;
+  AtomicWaker writer_waker_;
+  Atomic<PipeSegment*> spare_{nullptr};
+  const std::size_t max_;
+  const std::size_t seg_cap_;
+  PipeSegment sentinel_;
+
+  // The reader's own.
+  alignas(kCacheLine) Atomic<bool> reading_{false};
+  PipeSegment* head_ = &sentinel_;
+  std::size_t head_pos_ = 0;
+
+  // The writer's own.
+  alignas(kCacheLine) Atomic<bool> writing_{false};
+  PipeSegment* tail_ = &sentinel_;
+  std::size_t tail_pos_ = 0;
+  PipeSegment* free_ = nullptr;  // segments taken from spare_, linked through next
+};
+
+}  // namespace tokio::detail
+/* end file src/tokio/io/detail/byte_pipe.hpp */
 /* begin file src/tokio/io/detail/io_driver.hpp */
 // IoDriver: the runtime's reactor (epoll, edge-triggered), what the scheduler parks in
 // (runtime/detail/driver.hpp) when the Builder enabled I/O.
@@ -30546,6 +30684,134 @@ io::Result<std::optional<std::vector<std::byte>>> take_chunk(std::vector<std::by
 
 }  // namespace tokio::detail
 /* end file src/tokio/io/buf_read_ext.cpp */
+/* begin file src/tokio/io/detail/byte_pipe.cpp */
+// BytePipe: see byte_pipe.hpp.
+
+/* #include <algorithm> (already above) */
+/* #include <bit> (already above) */
+/* #include <cstring> (already above) */
+/* #include <new> (already above) */
+
+namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
+
+namespace byte_pipe_impl {
+
+std::size_t default_segment(std::size_t max) noexcept {
+  return std::bit_ceil(std::clamp<std::size_t>(max / 4, 256, 64 * 1024));
+}
+
+void free_segment(PipeSegment* s) noexcept {
+  s->~PipeSegment();
+  ::operator delete (static_cast<void*>(s), std::align_val_t{alignof(PipeSegment)});
+}
+
+}  // namespace byte_pipe_impl
+
+BytePipe::BytePipe(std::size_t max, std::size_t seg_cap) noexcept
+    : max_(max), seg_cap_(seg_cap != 0 ? seg_cap : byte_pipe_impl::default_segment(max)) {}
+
+BytePipe::~BytePipe() {
+  // Nobody reads or writes any more: the list from the reader's head is every segment.
+  PipeSegment* s = head_;
+  while (s != nullptr) {
+    PipeSegment* next = s->next.load(std::memory_order_relaxed);
+    if (s != &sentinel_) byte_pipe_impl::free_segment(s);
+    s = next;
+  }
+  free_list(spare_.load(std::memory_order_relaxed));
+  free_list(free_);
+}
+
+void BytePipe::free_list(PipeSegment* s) noexcept {
+  while (s != nullptr) {
+    PipeSegment* next = s->next.load(std::memory_order_relaxed);
+    byte_pipe_impl::free_segment(s);
+    s = next;
+  }
+}
+
+PipeSegment* BytePipe::new_segment() {
+  // One load first: the exchange (a read-modify-write on the shared line) only when there
+  // are segments to take.
+  if (free_ == nullptr && spare_.load(std::memory_order_relaxed) != nullptr) {
+    free_ = spare_.exchange(nullptr, std::memory_order_acquire);
+  }
+  PipeSegment* s = free_;
+  if (s == nullptr) {
+    s = ::new (::operator new (sizeof(PipeSegment) + seg_cap_,
+                               std::align_val_t{alignof(PipeSegment)})) PipeSegment();
+    s->cap = seg_cap_;
+    return s;
+  }
+  free_ = s->next.load(std::memory_order_relaxed);
+  s->next.store(nullptr, std::memory_order_relaxed);  // nobody else sees it yet
+  return s;
+}
+
+void BytePipe::recycle(PipeSegment* s) noexcept {
+  if (s == &sentinel_) return;
+  // release: the reader's last reads of the segment (and the link) happen before the
+  // writer that takes the stack (acquire in new_segment) writes into it again.
+  PipeSegment* top = spare_.load(std::memory_order_relaxed);
+  do {
+    s->next.store(top, std::memory_order_relaxed);
+  } while (
+      !spare_.compare_exchange_weak(top, s, std::memory_order_release, std::memory_order_relaxed));
+}
+
+std::size_t BytePipe::try_read(std::span<std::byte> dst) noexcept {
+  // seq_cst: the re-check after registering the reader's waker (see the header).
+  std::size_t avail = len_.load(std::memory_order_seq_cst);
+  std::size_t n = std::min(avail, dst.size());
+  if (n == 0) return 0;
+  std::size_t done = 0;
+  while (done < n) {
+    if (head_pos_ == head_->cap) {
+      // Bytes beyond this segment are published, so the writer linked the next one.
+      PipeSegment* next = head_->next.load(std::memory_order_acquire);
+      PipeSegment* old = head_;
+      head_ = next;
+      head_pos_ = 0;
+      recycle(old);
+    }
+    std::size_t k = std::min(n - done, head_->cap - head_pos_);
+    std::memcpy(dst.data() + done, head_->data() + head_pos_, k);
+    head_pos_ += k;
+    done += k;
+  }
+  len_.fetch_sub(n, std::memory_order_seq_cst);
+  return n;
+}
+
+std::size_t BytePipe::try_write(std::span<const std::byte> src) {
+  std::size_t used = len_.load(std::memory_order_seq_cst);
+  std::size_t n = std::min(max_ - used, src.size());
+  if (n == 0) return 0;
+  std::size_t done = 0;
+  while (done < n) {
+    if (tail_pos_ == tail_->cap) {
+      PipeSegment* s = new_segment();
+      tail_->next.store(s, std::memory_order_release);
+      tail_ = s;
+      tail_pos_ = 0;
+    }
+    std::size_t k = std::min(n - done, tail_->cap - tail_pos_);
+    std::memcpy(tail_->data() + tail_pos_, src.data() + done, k);
+    tail_pos_ += k;
+    done += k;
+  }
+  len_.fetch_add(n, std::memory_order_seq_cst);
+  return n;
+}
+
+void BytePipe::close() noexcept {
+  closed_.store(true, std::memory_order_seq_cst);
+  reader_waker_.wake_always();
+  writer_waker_.wake_always();
+}
+
+}  // namespace tokio::detail
+/* end file src/tokio/io/detail/byte_pipe.cpp */
 /* begin file src/tokio/io/detail/io_driver.cpp */
 
 TOKIO_SYSTEM_HEADERS_BEGIN
@@ -31041,200 +31307,103 @@ bool utf8_valid(const unsigned char* p, std::size_t n) noexcept {
 // io::duplex: see duplex.hpp.
 
 /* #include <atomic> (already above) */
-/* #include <cstring> (already above) */
+/* #include <cerrno> (already above) */
 /* #include <new> (already above) */
 /* #include <stdexcept> (already above) */
 
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
-// A byte FIFO that grows (doubling) up to a maximum size. Not synchronized.
-class ByteRing {
- public:
-  ByteRing() noexcept = default;
-  ByteRing(const ByteRing&) = delete;
-  ByteRing& operator=(const ByteRing&) = delete;
-  ~ByteRing() { ::operator delete(buf_); }
-
-  std::size_t size() const noexcept { return len_; }
-  // Appends all of src; the caller guarantees size() + src.size() <= max.
-  void push(std::span<const std::byte> src, std::size_t max);
-  // Moves up to dst.size() bytes out; returns how many.
-  std::size_t pop(std::span<std::byte> dst) noexcept;
-
- private:
-  void grow(std::size_t need, std::size_t max);
-  std::byte* buf_ = nullptr;
-  std::size_t cap_ = 0;
-  std::size_t head_ = 0;
-  std::size_t len_ = 0;
-};
-
-// The waker of the one operation waiting on a pipe end (a read or a write). The
-// registration is tagged so that a finished or cancelled operation only removes its own.
-struct DuplexWaiter {
-  Wakeable* waker = nullptr;  // owned reference
-  uint64_t tag = 0;           // tag of the registration (0 = none)
-
-  // Takes the waker out (to wake or drop after unlocking) if `mine` (non-zero) is the
-  // current registration, or whatever it is when `mine` is 0.
-  Wakeable* take(uint64_t mine = 0) noexcept {
-    if (mine != 0 && mine != tag) return nullptr;
-    tag = 0;
-    return std::exchange(waker, nullptr);
-  }
-};
-
-// One direction of a duplex pair. Every field is guarded by mu.
-struct DuplexPipe {
-  Mutex mu;
-  ByteRing ring;
-  std::size_t max = 0;
-  bool closed = false;  // writer shut down / an end was destroyed
-  DuplexWaiter reader;  // a read waiting for data
-  DuplexWaiter writer;  // a write waiting for room
-  uint64_t next_tag = 0;
-
-  DuplexWaiter& waiter(bool write) noexcept { return write ? writer : reader; }
-};
-
 // Both directions of a pair and the count of live ends.
 struct DuplexShared {
-  DuplexPipe pipes[2];
+  explicit DuplexShared(std::size_t capacity) noexcept
+      : pipes{BytePipe(capacity), BytePipe(capacity)} {}
+  BytePipe pipes[2];
   std::atomic<int> ends{2};
 };
 
-// --- ByteRing ----------------------------------------------------------------------------
-void ByteRing::grow(std::size_t need, std::size_t max) {
-  std::size_t cap = cap_ ? cap_ : 4096;
-  while (cap < need) cap *= 2;
-  if (cap > max) cap = max;
-  auto* nb = static_cast<std::byte*>(::operator new(cap));
-  // Unwrap the old contents to the front of the new buffer.
-  std::size_t first = len_ < cap_ - head_ ? len_ : cap_ - head_;
-  if (first) std::memcpy(nb, buf_ + head_, first);
-  if (len_ > first) std::memcpy(nb + first, buf_, len_ - first);
-  ::operator delete(buf_);
-  buf_ = nb;
-  cap_ = cap;
-  head_ = 0;
-}
-
-void ByteRing::push(std::span<const std::byte> src, std::size_t max) {
-  if (src.empty()) return;
-  if (len_ + src.size() > cap_) grow(len_ + src.size(), max);
-  std::size_t tail = head_ + len_;
-  if (tail >= cap_) tail -= cap_;
-  std::size_t first = src.size() < cap_ - tail ? src.size() : cap_ - tail;
-  std::memcpy(buf_ + tail, src.data(), first);
-  if (src.size() > first) std::memcpy(buf_, src.data() + first, src.size() - first);
-  len_ += src.size();
-}
-
-std::size_t ByteRing::pop(std::span<std::byte> dst) noexcept {
-  std::size_t n = dst.size() < len_ ? dst.size() : len_;
-  if (n == 0) return 0;
-  std::size_t first = n < cap_ - head_ ? n : cap_ - head_;
-  std::memcpy(dst.data(), buf_ + head_, first);
-  if (n > first) std::memcpy(dst.data() + first, buf_, n - first);
-  head_ += n;
-  if (head_ >= cap_) head_ -= cap_;
-  len_ -= n;
-  if (len_ == 0) head_ = 0;
-  return n;
-}
-
 // --- read and write -----------------------------------------------------------------------
+// Each poll first claims its side of the pipe (enter_read / enter_write). Two tasks using
+// one end's same side at once is misuse: the second poll is asked to retry on its next turn
+// instead of racing the first over the pipe's positions.
+//
+// Then the register-then-recheck pattern: try; if nothing could move (and the pipe is not
+// closed), register the task's waker and try again, so bytes (or room, or the close)
+// published by the other side between the two tries either are seen by the second try or
+// find the waker registered (byte_pipe.hpp: len_ and closed_ are seq_cst, as the wakers'
+// state words are). A side that moved bytes wakes the other side after releasing its claim.
+
 namespace io_duplex_impl {
 
-// What one attempt of a read or write decided, under the pipe's lock.
-enum class Step { Done, Moved, Wait };  // Moved: done, and the other side may proceed now
-
-// The poll shared by reads and writes: `attempt` runs under the lock; Wait registers the
-// operation's waker (replacing a different one) under a new tag, anything else removes its
-// registration and, for Moved, takes the other side's waker. Wakers are woken and dropped
-// after unlocking.
-template <class F>
-bool poll_pipe(DuplexPipe& p, bool write, uint64_t& tag, task::Context& cx, F&& attempt) {
+// The poll both sides share (Write picks the side); attempt() tries once and says whether
+// the operation is ready; `moved` is what it moved.
+template <bool Write, class Attempt>
+bool poll_side(BytePipe& p, task::Context& cx, bool& registered, const std::size_t& moved,
+               Attempt attempt) noexcept {
   if (!coop_poll_proceed(cx)) return false;
-  Wakeable* to_wake = nullptr;
-  Wakeable* to_drop = nullptr;
-  Step s;
-  {
-    LockGuard<Mutex> g(p.mu);
-    DuplexWaiter& mine = p.waiter(write);
-    s = attempt();
-    if (s == Step::Wait) {
-      Wakeable* k = cx.raw_waker();
-      if (mine.waker != k) {
-        to_drop = mine.take();
-        k->vtable->clone(k);
-        mine.waker = k;
-      }
-      tag = mine.tag = ++p.next_tag;
-    } else {
-      if (s == Step::Moved) to_wake = p.waiter(!write).take();
-      if (tag != 0) to_drop = mine.take(std::exchange(tag, 0));
-    }
+  if (!(Write ? p.enter_write() : p.enter_read())) {
+    cx.wake_by_ref();
+    return false;
   }
-  drop_waker(to_drop);
-  wake_waker(to_wake);
-  return s != Step::Wait;
-}
-
-// Closes a direction and wakes whoever waits on it.
-void close(DuplexPipe& p) noexcept {
-  Wakeable* r;
-  Wakeable* w;
-  {
-    LockGuard<Mutex> g(p.mu);
-    p.closed = true;
-    r = p.reader.take();
-    w = p.writer.take();
+  bool ready = attempt();
+  if (!ready) {
+    (Write ? p.writer_waker() : p.reader_waker()).register_waker(cx.raw_waker());
+    registered = true;
+    ready = attempt();
   }
-  wake_waker(r);
-  wake_waker(w);
+  if constexpr (Write) {
+    p.exit_write();
+  } else {
+    p.exit_read();
+  }
+  if (moved > 0) (Write ? p.reader_waker() : p.writer_waker()).wake();
+  return ready;
 }
 
 }  // namespace io_duplex_impl
 
 template <>
 bool DuplexIoOp<false>::poll(task::Context& cx) noexcept {
-  using io_duplex_impl::Step;
-  return io_duplex_impl::poll_pipe(*p_, false, tag_, cx, [&] {
-    n_ = p_->ring.pop(buf_);  // 0 when the ring or buf_ is empty
-    if (n_ > 0) return Step::Moved;
-    return p_->closed || buf_.empty() ? Step::Done : Step::Wait;
+  BytePipe& p = *p_;
+  // Ready with n_ bytes, or with 0 at end of stream; bytes written before the close are
+  // still read (closed_ is set after them, so a second try after seeing it finds them).
+  return io_duplex_impl::poll_side<false>(p, cx, registered_, n_, [&]() noexcept {
+    n_ = p.try_read(buf_);
+    if (n_ > 0 || buf_.empty()) return true;
+    if (!p.closed()) return false;
+    n_ = p.try_read(buf_);
+    return true;
   });
 }
 
 template <>
 bool DuplexIoOp<true>::poll(task::Context& cx) noexcept {
-  using io_duplex_impl::Step;
-  return io_duplex_impl::poll_pipe(*p_, true, tag_, cx, [&] {
-    broken_ = p_->closed;
+  BytePipe& p = *p_;
+  // Ready with n_ bytes written, or with an error (err_) and none.
+  return io_duplex_impl::poll_side<true>(p, cx, registered_, n_, [&]() noexcept {
     n_ = 0;
-    if (broken_ || buf_.empty()) return Step::Done;
-    if (p_->ring.size() == p_->max) return Step::Wait;
-    std::size_t room = p_->max - p_->ring.size();
-    n_ = buf_.size() < room ? buf_.size() : room;
-    p_->ring.push(buf_.first(n_), p_->max);
-    return Step::Moved;
+    if (p.closed()) {
+      err_ = EPIPE;
+      return true;
+    }
+    if (buf_.empty()) return true;
+    try {
+      n_ = p.try_write(buf_);
+    } catch (const std::bad_alloc&) {
+      err_ = ENOMEM;  // no segment for the bytes: nothing was published
+      return true;
+    }
+    return n_ > 0;
   });
 }
 
-void duplex_cancel(DuplexPipe& p, bool write, uint64_t tag) noexcept {
-  Wakeable* w;
-  {
-    LockGuard<Mutex> g(p.mu);
-    w = p.waiter(write).take(tag);
-  }
-  drop_waker(w);
+void duplex_unregister(DuplexPipe& p, bool write) noexcept {
+  (write ? p.writer_waker() : p.reader_waker()).unregister();
 }
 
 // --- flush / shutdown -----------------------------------------------------------------------
 bool DuplexControlOp::poll(task::Context&) noexcept {
-  if (shutdown_) io_duplex_impl::close(*p_);
+  if (shutdown_) p_->close();
   return true;
 }
 
@@ -31266,15 +31435,10 @@ void DuplexStream::close() noexcept {
   if (!s) return;
   // Our writing direction: the peer reads what is buffered, then end of stream. Our
   // reading direction: the peer's writes fail with broken_pipe from now on.
-  detail::io_duplex_impl::close(s->pipes[1 - side_]);
-  detail::io_duplex_impl::close(s->pipes[side_]);
-  if (s->ends.fetch_sub(1, std::memory_order_acq_rel) == 1) {
-    for (auto& p : s->pipes) {
-      detail::drop_waker(p.reader.take());
-      detail::drop_waker(p.writer.take());
-    }
-    delete s;
-  }
+  s->pipes[1 - side_].close();
+  s->pipes[side_].close();
+  // The last end frees the pair (and with it any waker still registered).
+  if (s->ends.fetch_sub(1, std::memory_order_acq_rel) == 1) delete s;
 }
 
 std::pair<DuplexStream, DuplexStream> duplex(std::size_t capacity) {
@@ -31282,9 +31446,7 @@ std::pair<DuplexStream, DuplexStream> duplex(std::size_t capacity) {
     throw std::invalid_argument(
         "io::duplex: capacity must be > 0 (a 0-byte pipe can never transfer)");
   }
-  auto* s = new detail::DuplexShared();
-  s->pipes[0].max = capacity;
-  s->pipes[1].max = capacity;
+  auto* s = new detail::DuplexShared(capacity);
   return {DuplexStream(s, 0), DuplexStream(s, 1)};
 }
 
@@ -31294,9 +31456,7 @@ SimplexStream SimplexStream::new_unsplit(std::size_t capacity) {
     throw std::invalid_argument(
         "io::simplex: capacity must be > 0 (a 0-byte pipe can never transfer)");
   }
-  auto* p = new detail::DuplexPipe();
-  p->max = capacity;
-  return SimplexStream(p);
+  return SimplexStream(new detail::BytePipe(capacity));
 }
 
 detail::DuplexPipe* SimplexStream::pipe() const {
@@ -31308,8 +31468,6 @@ void SimplexStream::close() noexcept {
   detail::DuplexPipe* p = std::exchange(p_, nullptr);
   if (!p) return;
   // Nothing can wait on it now: its operations borrow the stream (or a half that owns it).
-  detail::drop_waker(p->reader.take());
-  detail::drop_waker(p->writer.take());
   delete p;
 }
 

@@ -15,13 +15,13 @@
 // Reads and writes are cancel-safe. Each end may be used by one task for reading and one
 // for writing at the same time (it is thread-safe); both ends may live on different threads.
 //
-// Each direction is a mutex-guarded ring buffer that grows on demand up to `capacity`.
-// Waiting operations register their task's waker in the direction's reader or writer slot
-// (one each: one reader and one writer per direction); the registration is tagged with a
-// sequence number so a cancelled operation only removes its own.
+// Each direction is a detail::BytePipe (io/detail/byte_pipe.hpp): a bounded byte FIFO of
+// segments that grows on demand up to `capacity`, with no lock: the reading end and the
+// writing end copy at the same time. A waiting read or write registers its task's waker in
+// the direction's reader or writer slot (one of each); a destroyed waiting operation takes
+// its waker back out, so a cancelled wait does not keep its task alive.
 
 #include <cstddef>
-#include <cstdint>
 #include <span>
 #include <system_error>
 #include <type_traits>
@@ -35,18 +35,19 @@
 
 namespace tokio::detail {
 
-// One direction of a pair (a ring buffer, its lock and the waiting read and write) and
-// the pair itself; defined in duplex.cpp, so a user TU never parses them.
-struct DuplexPipe;
+// One direction of a pair (io/detail/byte_pipe.hpp) and the pair itself; defined in the
+// implementation, so a user TU never parses them.
+class BytePipe;
+using DuplexPipe = BytePipe;
 struct DuplexShared;
 
-// Removes the registration `tag` of a destroyed read (write = false) or write.
-void duplex_cancel(DuplexPipe& p, bool write, uint64_t tag) noexcept;
+// Drops the waker a destroyed waiting read (write = false) or write left registered.
+void duplex_unregister(DuplexPipe& p, bool write) noexcept;
 
 // A read (Write = false) or a write on one direction. While it waits its waker is
-// registered in the direction's reader or writer slot under a tag, removed when the
-// operation completes or is destroyed. A read never fails; a write fails with broken_pipe
-// once the direction is closed.
+// registered in the direction's reader or writer slot; a wake takes it out, and so does the
+// operation's destruction. A read never fails; a write fails with broken_pipe once the
+// direction is closed (and with not_enough_memory if the pipe cannot grow).
 template <bool Write>
 class DuplexIoOp : public Leaf<DuplexIoOp<Write>> {
   using Buf = std::conditional_t<Write, std::span<const std::byte>, std::span<std::byte>>;
@@ -54,11 +55,11 @@ class DuplexIoOp : public Leaf<DuplexIoOp<Write>> {
  public:
   DuplexIoOp(DuplexPipe* p, Buf buf) noexcept : p_(p), buf_(buf) {}
   ~DuplexIoOp() {
-    if (tag_ != 0) duplex_cancel(*p_, Write, tag_);
+    if (registered_) duplex_unregister(*p_, Write);
   }
   bool poll(task::Context& cx) noexcept;
   io::Result<std::size_t> await_resume() noexcept {
-    if (broken_) return unexpected(std::make_error_code(std::errc::broken_pipe));
+    if (err_ != 0) return unexpected(std::error_code(err_, std::generic_category()));
     return n_;
   }
 
@@ -66,8 +67,8 @@ class DuplexIoOp : public Leaf<DuplexIoOp<Write>> {
   DuplexPipe* p_;
   Buf buf_;
   std::size_t n_ = 0;
-  uint64_t tag_ = 0;
-  bool broken_ = false;
+  int err_ = 0;              // a write's failure: EPIPE (closed), ENOMEM (no memory)
+  bool registered_ = false;  // its waker may be in the pipe's slot (it returned Pending)
 };
 template <>
 bool DuplexIoOp<false>::poll(task::Context& cx) noexcept;

@@ -22,7 +22,8 @@
 //
 // Components behind the seam: the local run queue, the task state word, the batch
 // semaphore (and the SpinLock and waker slots of its waiter list), the mpsc block list,
-// the readiness word and the frame allocator's remote free stack.
+// the readiness word, the frame allocator's remote free stack, AtomicWaker and the byte
+// pipe of io::duplex.
 
 #include <atomic>
 

@@ -27,7 +27,7 @@
 
 #include "tokio/core/config.hpp"
 #include "tokio/core/result.hpp"
-#include "tokio/sync/detail/atomic_waker.hpp"
+#include "tokio/core/detail/atomic_waker.hpp"
 #include "tokio/sync/detail/batch_semaphore.hpp"
 #include "tokio/sync/error.hpp"
 #include "tokio/sync/detail/mpsc_list.hpp"

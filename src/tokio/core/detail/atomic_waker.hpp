@@ -1,6 +1,7 @@
 #pragma once
 // AtomicWaker (internal): one waker slot with a single registrant (a channel's receiver)
-// and any number of concurrent wakers (its senders).
+// and any number of concurrent wakers (its senders); also the waiting read's and write's
+// slots of a byte pipe (io/detail/byte_pipe.hpp).
 //
 // State word (`state_`, 32 bits):
 //   bit 0 REGISTERING  the registrant is writing the slot
@@ -23,6 +24,7 @@
 #include <atomic>
 #include <cstdint>
 
+#include "tokio/core/detail/atomic.hpp"
 #include "tokio/core/waker.hpp"
 
 namespace tokio::detail {
@@ -74,12 +76,20 @@ class AtomicWaker {
   void wake() noexcept {
     uint32_t s = state_.load(std::memory_order_seq_cst);
     if (!(s & (HAS | REGISTERING))) return;
-    wake_slow();
+    wake_slow(true);
   }
-  void wake_always() noexcept { wake_slow(); }
+  void wake_always() noexcept { wake_slow(true); }
+
+  // For the registrant only (its waiting operation is being destroyed): drops the stored
+  // waker instead of waking it, so a cancelled wait does not keep its task alive. A wake
+  // in progress takes the waker first and wakes it (a spurious wake, harmless).
+  void unregister() noexcept {
+    if (!(state_.load(std::memory_order_seq_cst) & HAS)) return;
+    wake_slow(false);
+  }
 
  private:
-  void wake_slow() noexcept {
+  void wake_slow(bool wake) noexcept {
     uint32_t prev = state_.fetch_or(WAKING, std::memory_order_seq_cst);
     if (prev & (REGISTERING | WAKING)) return;  // the registrant or another waker handles it
     Wakeable* w = slot_.exchange(nullptr, std::memory_order_acquire);
@@ -88,11 +98,16 @@ class AtomicWaker {
     // WAKING is ordered before this store, hence before the woken task's re-registration
     // and re-check, so its message is seen.
     state_.store(0, std::memory_order_seq_cst);
-    if (w) w->vtable->wake(w);
+    if (w == nullptr) return;
+    if (wake) {
+      w->vtable->wake(w);
+    } else {
+      w->vtable->drop(w);
+    }
   }
 
-  std::atomic<uint32_t> state_{0};
-  std::atomic<Wakeable*> slot_{nullptr};
+  Atomic<uint32_t> state_{0};
+  Atomic<Wakeable*> slot_{nullptr};
 };
 
 }  // namespace tokio::detail

@@ -1,0 +1,124 @@
+#pragma once
+// BytePipe (internal): one direction of io::duplex and io::simplex. A bounded byte FIFO
+// whose reading side and writing side run at the same time on two threads without a lock:
+// the bytes are copied in and out while the other side copies too. Tokio's pipe copies
+// under a mutex; with a reader and a writer on two cores that lock is where the time went
+// (bench/NOTES.md, duplex_copy).
+//
+// Storage: a singly linked list of segments of seg_cap bytes, written at the tail by the
+// writer and read at the head by the reader. A segment is never written again once the
+// writer has moved past it, and the reader frees (or recycles) a segment only after moving
+// past it, so the two sides never touch the same byte at the same time: the reader reads
+// only bytes that `len_` says were published, the writer writes only after them.
+//   - The pipe starts with an empty sentinel segment (capacity 0) inside the object, so the
+//     first write links a real segment after it like any other; nothing is allocated until
+//     bytes are written (as Tokio's pipe, whose buffer grows on demand).
+//   - At most ceil(max / seg_cap) + 1 segments hold bytes. A segment the reader moved past
+//     goes back to the writer (`spare_`, then the writer's `free_`), never to the
+//     allocator until the pipe dies: a steady stream allocates nothing, and a pipe keeps
+//     at most that many segments plus one (as the ring it replaced kept its largest size).
+//
+// Atomic words and their orderings:
+//   len_      bytes published and not yet consumed (0..max). The writer adds after copying
+//             in, the reader subtracts after copying out. seq_cst: each side's update is
+//             followed by a load of the other side's waker state (AtomicWaker::wake), and
+//             each side's waker registration by a load of len_, the Dekker pattern: either
+//             the updater sees the registration or the registrant sees the update. The
+//             update also releases the copied bytes (writer) or the freed room (reader) to
+//             the other side's acquiring load of len_.
+//   closed_   set once (close()), seq_cst before both wakers are woken; a side that
+//             registered and then reads closed_ (seq_cst) cannot miss it.
+//   next      a segment's link, stored once by the writer (release) before the len_ update
+//             that publishes bytes in the new segment; the reader loads it (acquire) only
+//             when len_ says such bytes exist, so it is never null there.
+//   spare_    a stack of segments the reader moved past, linked through `next`: the reader
+//             pushes with a compare-exchange (release), the writer takes the whole stack
+//             with one exchange (acquire) into its private `free_` list when that is
+//             empty. The writer never takes single nodes, so there is no ABA.
+//   reading_, writing_
+//             "a read / write is being polled": taken with exchange (acquire) and released
+//             with a store (release), so two polls of one side never overlap (two tasks
+//             reading one end at once is misuse; it costs them a retry, not the memory)
+//             and each poll sees the last poll's head / tail position wherever it ran.
+//
+// Layout: the words both sides touch share one cache line (each side's len_ update is
+// followed by a read of the other's waker on the same line); the reader's and the
+// writer's private positions have lines of their own.
+
+#include <cstddef>
+#include <span>
+
+#include "tokio/core/config.hpp"
+#include "tokio/core/detail/atomic.hpp"
+#include "tokio/core/detail/atomic_waker.hpp"
+
+namespace tokio::detail {
+
+struct alignas(64) PipeSegment {
+  Atomic<PipeSegment*> next{nullptr};
+  std::size_t cap = 0;
+  std::byte* data() noexcept { return reinterpret_cast<std::byte*>(this + 1); }
+};
+
+class BytePipe {
+ public:
+  // A pipe buffering at most `max` (> 0) bytes, in segments of `seg_cap` bytes (0: chosen
+  // from max: a quarter of it, rounded up to a power of two, between 256 B and 64 KiB).
+  explicit BytePipe(std::size_t max, std::size_t seg_cap = 0) noexcept;
+  ~BytePipe();
+  BytePipe(const BytePipe&) = delete;
+  BytePipe& operator=(const BytePipe&) = delete;
+
+  // The reading side. Between enter_read() (false: another read is being polled now) and
+  // exit_read(), try_read() moves up to dst.size() buffered bytes out; 0 = none buffered.
+  bool enter_read() noexcept { return !reading_.exchange(true, std::memory_order_acquire); }
+  void exit_read() noexcept { reading_.store(false, std::memory_order_release); }
+  std::size_t try_read(std::span<std::byte> dst) noexcept;
+
+  // The writing side, likewise. try_write() appends as much of src as there is room for;
+  // 0 = full. Allocates a segment when it needs one (std::bad_alloc propagates).
+  bool enter_write() noexcept { return !writing_.exchange(true, std::memory_order_acquire); }
+  void exit_write() noexcept { writing_.store(false, std::memory_order_release); }
+  std::size_t try_write(std::span<const std::byte> src);
+
+  // Set by close(); never cleared.
+  bool closed() const noexcept { return closed_.load(std::memory_order_seq_cst); }
+  // Marks the pipe closed, then wakes the waiting read and write (if any).
+  void close() noexcept;
+
+  // The waiting read's and write's wakers (one registrant each).
+  AtomicWaker& reader_waker() noexcept { return reader_waker_; }
+  AtomicWaker& writer_waker() noexcept { return writer_waker_; }
+
+  std::size_t max() const noexcept { return max_; }
+  // Bytes buffered now (exact only when neither side is moving bytes).
+  std::size_t size() const noexcept { return len_.load(std::memory_order_acquire); }
+
+ private:
+  PipeSegment* new_segment();
+  void recycle(PipeSegment* s) noexcept;
+  static void free_list(PipeSegment* s) noexcept;
+
+  // Shared by both sides.
+  alignas(kCacheLine) Atomic<std::size_t> len_{0};
+  Atomic<bool> closed_{false};
+  AtomicWaker reader_waker_;
+  AtomicWaker writer_waker_;
+  Atomic<PipeSegment*> spare_{nullptr};
+  const std::size_t max_;
+  const std::size_t seg_cap_;
+  PipeSegment sentinel_;
+
+  // The reader's own.
+  alignas(kCacheLine) Atomic<bool> reading_{false};
+  PipeSegment* head_ = &sentinel_;
+  std::size_t head_pos_ = 0;
+
+  // The writer's own.
+  alignas(kCacheLine) Atomic<bool> writing_{false};
+  PipeSegment* tail_ = &sentinel_;
+  std::size_t tail_pos_ = 0;
+  PipeSegment* free_ = nullptr;  // segments taken from spare_, linked through next
+};
+
+}  // namespace tokio::detail
