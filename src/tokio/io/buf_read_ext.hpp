@@ -132,7 +132,7 @@ class ChunkReader {
       });
       if (!found) return pending;
       if (!*found) return unexpected(found->error());
-      return take_chunk(o->buf_, **found);
+      return ready_from([&] { return take_chunk(o->buf_, **found); });
     }
   };
 
