@@ -10158,6 +10158,7 @@ S unsplit(ReadHalf<S> r, WriteHalf<S> w) {
 // its waker back out, so a cancelled wait does not keep its task alive.
 
 /* #include <cstddef> (already above) */
+/* #include <cstdint> (already above) */
 /* #include <span> (already above) */
 /* #include <system_error> (already above) */
 /* #include <type_traits> (already above) */
@@ -10172,8 +10173,10 @@ class BytePipe;
 using DuplexPipe = BytePipe;
 struct DuplexShared;
 
-// Drops the waker a destroyed waiting read (write = false) or write left registered.
-void duplex_unregister(DuplexPipe& p, bool write) noexcept;
+// Drops the waker a destroyed waiting read (write = false) or write left registered, if
+// its registration `reg` is still the side's latest (another operation of the same task
+// may have registered the same waker since, and still waits).
+void duplex_unregister(DuplexPipe& p, bool write, uint64_t reg) noexcept;
 
 // A read (Write = false) or a write on one direction. While it waits its waker is
 // registered in the direction's reader or writer slot; a wake takes it out, and so does the
@@ -10186,7 +10189,7 @@ class DuplexIoOp : public Leaf<DuplexIoOp<Write>> {
  public:
   DuplexIoOp(DuplexPipe* p, Buf buf) noexcept : p_(p), buf_(buf) {}
   ~DuplexIoOp() {
-    if (registered_) duplex_unregister(*p_, Write);
+    if (reg_ != 0) duplex_unregister(*p_, Write, reg_);
   }
   bool poll(task::Context& cx) noexcept;
   io::Result<std::size_t> await_resume() noexcept {
@@ -10198,8 +10201,8 @@ class DuplexIoOp : public Leaf<DuplexIoOp<Write>> {
   DuplexPipe* p_;
   Buf buf_;
   std::size_t n_ = 0;
-  int err_ = 0;              // a write's failure: EPIPE (closed), ENOMEM (no memory)
-  bool registered_ = false;  // its waker may be in the pipe's slot (it returned Pending)
+  int err_ = 0;       // a write's failure: EPIPE (closed), ENOMEM (no memory)
+  uint64_t reg_ = 0;  // its latest registration's number (0: it never waited)
 };
 template <>
 bool DuplexIoOp<false>::poll(task::Context& cx) noexcept;
@@ -24752,7 +24755,8 @@ class TimeDriver {
 //   - At most ceil(max / seg_cap) + 1 segments hold bytes. A segment the reader moved past
 //     goes back to the writer (`spare_`, then the writer's `free_`), never to the
 //     allocator until the pipe dies: a steady stream allocates nothing, and a pipe keeps
-//     at most that many segments plus one (as the ring it replaced kept its largest size).
+//     about that many segments (one or two more when the writer allocates while the
+//     reader is handing one back), as the ring it replaced kept its largest size.
 //
 // Atomic words and their orderings:
 //   len_      bytes published and not yet consumed (0..max). The writer adds after copying
@@ -24782,16 +24786,24 @@ class TimeDriver {
 // writer's private positions have lines of their own.
 
 /* #include <cstddef> (already above) */
+/* #include <cstdint> (already above) */
 /* #include <span> (already above) */
 
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
-struct alignas(64) PipeSegment {
+struct PipeSegment {
+  // A real segment's bytes start kDataOffset bytes in, on a 64-byte boundary (segments are
+  // allocated 64-byte aligned): copies into and out of data that started 16 bytes into a
+  // cache line ran 11% slower (bench/NOTES.md). The sentinel (cap 0) has no bytes.
+  static constexpr std::size_t kDataOffset = 64;
+  static constexpr std::size_t kAlign = 64;
+
   Atomic<PipeSegment*> next{nullptr};
   std::size_t cap = 0;
-  std::byte* data() noexcept { return reinterpret_cast<std::byte*>(this + 1); }
+  std::byte* data() noexcept { return reinterpret_cast<std::byte*>(this) + kDataOffset; }
 };
+static_assert(sizeof(PipeSegment) <= PipeSegment::kDataOffset);
 
 class BytePipe {
  public:
@@ -24818,6 +24830,12 @@ class BytePipe {
   bool closed() const noexcept { return closed_.load(std::memory_order_seq_cst); }
   // Marks the pipe closed, then wakes the waiting read and write (if any).
   void close() noexcept;
+
+  // Under the side's claim: numbers the side's registrations (1, 2, ...), so a destroyed
+  // operation unregisters its waker only if no later registration of the side replaced
+  // its own (the same task's waker, registered again by another of its operations).
+  uint64_t next_registration(bool write) noexcept { return ++(write ? write_regs_ : read_regs_); }
+  uint64_t registration(bool write) const noexcept { return write ? write_regs_ : read_regs_; }
 
   // The waiting read's and write's wakers (one registrant each).
   AtomicWaker& reader_waker() noexcept { return reader_waker_; }
@@ -24846,12 +24864,14 @@ class BytePipe {
   alignas(kCacheLine) Atomic<bool> reading_{false};
   PipeSegment* head_ = &sentinel_;
   std::size_t head_pos_ = 0;
+  uint64_t read_regs_ = 0;
 
   // The writer's own.
   alignas(kCacheLine) Atomic<bool> writing_{false};
   PipeSegment* tail_ = &sentinel_;
   std::size_t tail_pos_ = 0;
   PipeSegment* free_ = nullptr;  // segments taken from spare_, linked through next
+  uint64_t write_regs_ = 0;
 };
 
 }  // namespace tokio::detail
@@ -30757,8 +30777,9 @@ PipeSegment* BytePipe::new_segment() {
   }
   PipeSegment* s = free_;
   if (s == nullptr) {
-    s = ::new (::operator new (sizeof(PipeSegment) + seg_cap_,
-                               std::align_val_t{alignof(PipeSegment)})) PipeSegment();
+    void* mem =
+        ::operator new (PipeSegment::kDataOffset + seg_cap_, std::align_val_t{PipeSegment::kAlign});
+    s = ::new (mem) PipeSegment();
     s->cap = seg_cap_;
     return s;
   }
@@ -31357,7 +31378,7 @@ namespace io_duplex_impl {
 // The poll both sides share (Write picks the side); attempt() tries once and says whether
 // the operation is ready; `moved` is what it moved.
 template <bool Write, class Attempt>
-bool poll_side(BytePipe& p, task::Context& cx, bool& registered, const std::size_t& moved,
+bool poll_side(BytePipe& p, task::Context& cx, uint64_t& reg, const std::size_t& moved,
                Attempt attempt) noexcept {
   if (!coop_poll_proceed(cx)) return false;
   if (!(Write ? p.enter_write() : p.enter_read())) {
@@ -31367,7 +31388,7 @@ bool poll_side(BytePipe& p, task::Context& cx, bool& registered, const std::size
   bool ready = attempt();
   if (!ready) {
     (Write ? p.writer_waker() : p.reader_waker()).register_waker(cx.raw_waker());
-    registered = true;
+    reg = p.next_registration(Write);
     ready = attempt();
   }
   if constexpr (Write) {
@@ -31386,7 +31407,7 @@ bool DuplexIoOp<false>::poll(task::Context& cx) noexcept {
   BytePipe& p = *p_;
   // Ready with n_ bytes, or with 0 at end of stream; bytes written before the close are
   // still read (closed_ is set after them, so a second try after seeing it finds them).
-  return io_duplex_impl::poll_side<false>(p, cx, registered_, n_, [&]() noexcept {
+  return io_duplex_impl::poll_side<false>(p, cx, reg_, n_, [&]() noexcept {
     n_ = p.try_read(buf_);
     if (n_ > 0 || buf_.empty()) return true;
     if (!p.closed()) return false;
@@ -31399,7 +31420,7 @@ template <>
 bool DuplexIoOp<true>::poll(task::Context& cx) noexcept {
   BytePipe& p = *p_;
   // Ready with n_ bytes written, or with an error (err_) and none.
-  return io_duplex_impl::poll_side<true>(p, cx, registered_, n_, [&]() noexcept {
+  return io_duplex_impl::poll_side<true>(p, cx, reg_, n_, [&]() noexcept {
     n_ = 0;
     if (p.closed()) {
       err_ = EPIPE;
@@ -31416,8 +31437,16 @@ bool DuplexIoOp<true>::poll(task::Context& cx) noexcept {
   });
 }
 
-void duplex_unregister(DuplexPipe& p, bool write) noexcept {
-  (write ? p.writer_waker() : p.reader_waker()).unregister();
+void duplex_unregister(DuplexPipe& p, bool write, uint64_t reg) noexcept {
+  // The side's claim orders this against the side's next registration. Busy: another
+  // operation of this side is being polled right now, so it registers after us; leave it.
+  if (!(write ? p.enter_write() : p.enter_read())) return;
+  if (p.registration(write) == reg) (write ? p.writer_waker() : p.reader_waker()).unregister();
+  if (write) {
+    p.exit_write();
+  } else {
+    p.exit_read();
+  }
 }
 
 // --- flush / shutdown -----------------------------------------------------------------------

@@ -171,6 +171,44 @@ TEST_CASE("duplex: random write and read sizes against a model, across segment b
   }());
 }
 
+// Two reads of one end waiting in one task, polled by hand so the order is fixed: both
+// register the task's waker; the first is destroyed while the second still waits, and the
+// second is not polled again until something wakes the task. The destroyed one must leave
+// the waker registered (the registration is the second's now), or the task hangs until the
+// timeout's timer wakes it.
+TEST_CASE("duplex: a cancelled wait leaves the waker a later wait of the same task registered") {
+  auto rt = tokio::runtime::Builder::new_current_thread().enable_time().build();
+  rt.block_on([]() -> Task<> {
+    auto [a, b] = io::duplex(16);
+    std::array<std::byte, 8> first{}, second{};
+    auto op_b = b.read(second);
+    {
+      auto op_a = b.read(first);
+      co_await tokio::task::poll_fn([&](tokio::task::Context& cx) -> std::optional<int> {
+        CHECK_FALSE(op_a.poll(cx));  // nothing buffered: both wait
+        CHECK_FALSE(op_b.poll(cx));
+        return 0;
+      });
+    }  // op_a is destroyed here
+    tokio::spawn([](io::DuplexStream* a) -> Task<> { (void)co_await io::write_all(*a, "ping"); },
+                 &a);
+    auto start = std::chrono::steady_clock::now();
+    bool first_poll = true;
+    auto n = co_await tokio::time::timeout(
+        std::chrono::seconds(3),
+        tokio::task::poll_fn([&](tokio::task::Context& cx) -> std::optional<std::size_t> {
+          if (std::exchange(first_poll, false)) return std::nullopt;  // wait for a wake
+          if (!op_b.poll(cx)) return std::nullopt;
+          return *op_b.await_resume();
+        }));
+    REQUIRE(n.has_value());
+    CHECK(*n == 4);
+    CHECK(iotest::str(std::span(second).first(4)) == "ping");
+    // Woken by the write, not by the timeout's timer.
+    CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(1));
+  }());
+}
+
 TEST_CASE("duplex: ping-pong across worker threads (wake/suspend races)") {
   auto rt = test::multi_thread(2);
   const int rounds = static_cast<int>(test::scaled(20000));

@@ -35,7 +35,7 @@ namespace io_duplex_impl {
 // The poll both sides share (Write picks the side); attempt() tries once and says whether
 // the operation is ready; `moved` is what it moved.
 template <bool Write, class Attempt>
-bool poll_side(BytePipe& p, task::Context& cx, bool& registered, const std::size_t& moved,
+bool poll_side(BytePipe& p, task::Context& cx, uint64_t& reg, const std::size_t& moved,
                Attempt attempt) noexcept {
   if (!coop_poll_proceed(cx)) return false;
   if (!(Write ? p.enter_write() : p.enter_read())) {
@@ -45,7 +45,7 @@ bool poll_side(BytePipe& p, task::Context& cx, bool& registered, const std::size
   bool ready = attempt();
   if (!ready) {
     (Write ? p.writer_waker() : p.reader_waker()).register_waker(cx.raw_waker());
-    registered = true;
+    reg = p.next_registration(Write);
     ready = attempt();
   }
   if constexpr (Write) {
@@ -64,7 +64,7 @@ bool DuplexIoOp<false>::poll(task::Context& cx) noexcept {
   BytePipe& p = *p_;
   // Ready with n_ bytes, or with 0 at end of stream; bytes written before the close are
   // still read (closed_ is set after them, so a second try after seeing it finds them).
-  return io_duplex_impl::poll_side<false>(p, cx, registered_, n_, [&]() noexcept {
+  return io_duplex_impl::poll_side<false>(p, cx, reg_, n_, [&]() noexcept {
     n_ = p.try_read(buf_);
     if (n_ > 0 || buf_.empty()) return true;
     if (!p.closed()) return false;
@@ -77,7 +77,7 @@ template <>
 bool DuplexIoOp<true>::poll(task::Context& cx) noexcept {
   BytePipe& p = *p_;
   // Ready with n_ bytes written, or with an error (err_) and none.
-  return io_duplex_impl::poll_side<true>(p, cx, registered_, n_, [&]() noexcept {
+  return io_duplex_impl::poll_side<true>(p, cx, reg_, n_, [&]() noexcept {
     n_ = 0;
     if (p.closed()) {
       err_ = EPIPE;
@@ -94,8 +94,16 @@ bool DuplexIoOp<true>::poll(task::Context& cx) noexcept {
   });
 }
 
-void duplex_unregister(DuplexPipe& p, bool write) noexcept {
-  (write ? p.writer_waker() : p.reader_waker()).unregister();
+void duplex_unregister(DuplexPipe& p, bool write, uint64_t reg) noexcept {
+  // The side's claim orders this against the side's next registration. Busy: another
+  // operation of this side is being polled right now, so it registers after us; leave it.
+  if (!(write ? p.enter_write() : p.enter_read())) return;
+  if (p.registration(write) == reg) (write ? p.writer_waker() : p.reader_waker()).unregister();
+  if (write) {
+    p.exit_write();
+  } else {
+    p.exit_read();
+  }
 }
 
 // --- flush / shutdown -----------------------------------------------------------------------

@@ -22,6 +22,7 @@
 // its waker back out, so a cancelled wait does not keep its task alive.
 
 #include <cstddef>
+#include <cstdint>
 #include <span>
 #include <system_error>
 #include <type_traits>
@@ -41,8 +42,10 @@ class BytePipe;
 using DuplexPipe = BytePipe;
 struct DuplexShared;
 
-// Drops the waker a destroyed waiting read (write = false) or write left registered.
-void duplex_unregister(DuplexPipe& p, bool write) noexcept;
+// Drops the waker a destroyed waiting read (write = false) or write left registered, if
+// its registration `reg` is still the side's latest (another operation of the same task
+// may have registered the same waker since, and still waits).
+void duplex_unregister(DuplexPipe& p, bool write, uint64_t reg) noexcept;
 
 // A read (Write = false) or a write on one direction. While it waits its waker is
 // registered in the direction's reader or writer slot; a wake takes it out, and so does the
@@ -55,7 +58,7 @@ class DuplexIoOp : public Leaf<DuplexIoOp<Write>> {
  public:
   DuplexIoOp(DuplexPipe* p, Buf buf) noexcept : p_(p), buf_(buf) {}
   ~DuplexIoOp() {
-    if (registered_) duplex_unregister(*p_, Write);
+    if (reg_ != 0) duplex_unregister(*p_, Write, reg_);
   }
   bool poll(task::Context& cx) noexcept;
   io::Result<std::size_t> await_resume() noexcept {
@@ -67,8 +70,8 @@ class DuplexIoOp : public Leaf<DuplexIoOp<Write>> {
   DuplexPipe* p_;
   Buf buf_;
   std::size_t n_ = 0;
-  int err_ = 0;              // a write's failure: EPIPE (closed), ENOMEM (no memory)
-  bool registered_ = false;  // its waker may be in the pipe's slot (it returned Pending)
+  int err_ = 0;       // a write's failure: EPIPE (closed), ENOMEM (no memory)
+  uint64_t reg_ = 0;  // its latest registration's number (0: it never waited)
 };
 template <>
 bool DuplexIoOp<false>::poll(task::Context& cx) noexcept;

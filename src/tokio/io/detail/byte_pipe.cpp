@@ -52,8 +52,9 @@ PipeSegment* BytePipe::new_segment() {
   }
   PipeSegment* s = free_;
   if (s == nullptr) {
-    s = ::new (::operator new (sizeof(PipeSegment) + seg_cap_,
-                               std::align_val_t{alignof(PipeSegment)})) PipeSegment();
+    void* mem =
+        ::operator new (PipeSegment::kDataOffset + seg_cap_, std::align_val_t{PipeSegment::kAlign});
+    s = ::new (mem) PipeSegment();
     s->cap = seg_cap_;
     return s;
   }
