@@ -16,7 +16,7 @@ std::size_t default_segment(std::size_t max) noexcept {
 
 void free_segment(PipeSegment* s) noexcept {
   s->~PipeSegment();
-  ::operator delete (static_cast<void*>(s), std::align_val_t{alignof(PipeSegment)});
+  ::operator delete (static_cast<void*>(s), std::align_val_t{PipeSegment::kAlign});
 }
 
 }  // namespace byte_pipe_impl
