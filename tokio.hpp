@@ -10170,13 +10170,12 @@ namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 // One direction of a pair (io/detail/byte_pipe.hpp) and the pair itself; defined in the
 // implementation, so a user TU never parses them.
 class BytePipe;
-using DuplexPipe = BytePipe;
 struct DuplexShared;
 
 // Drops the waker a destroyed waiting read (write = false) or write left registered, if
 // its registration `reg` is still the side's latest (another operation of the same task
 // may have registered the same waker since, and still waits).
-void duplex_unregister(DuplexPipe& p, bool write, uint64_t reg) noexcept;
+void duplex_unregister(BytePipe& p, bool write, uint64_t reg) noexcept;
 
 // A read (Write = false) or a write on one direction. While it waits its waker is
 // registered in the direction's reader or writer slot; a wake takes it out, and so does the
@@ -10187,7 +10186,7 @@ class DuplexIoOp : public Leaf<DuplexIoOp<Write>> {
   using Buf = std::conditional_t<Write, std::span<const std::byte>, std::span<std::byte>>;
 
  public:
-  DuplexIoOp(DuplexPipe* p, Buf buf) noexcept : p_(p), buf_(buf) {}
+  DuplexIoOp(BytePipe* p, Buf buf) noexcept : p_(p), buf_(buf) {}
   ~DuplexIoOp() {
     if (reg_ != 0) duplex_unregister(*p_, Write, reg_);
   }
@@ -10198,7 +10197,7 @@ class DuplexIoOp : public Leaf<DuplexIoOp<Write>> {
   }
 
  private:
-  DuplexPipe* p_;
+  BytePipe* p_;
   Buf buf_;
   std::size_t n_ = 0;
   int err_ = 0;       // a write's failure: EPIPE (closed), ENOMEM (no memory)
@@ -10214,12 +10213,12 @@ using DuplexWriteOp = DuplexIoOp<true>;
 // flush (nothing to do) and shutdown (close the writing direction). Never wait.
 class DuplexControlOp : public Leaf<DuplexControlOp> {
  public:
-  DuplexControlOp(DuplexPipe* p, bool shutdown) noexcept : p_(p), shutdown_(shutdown) {}
+  DuplexControlOp(BytePipe* p, bool shutdown) noexcept : p_(p), shutdown_(shutdown) {}
   bool poll(task::Context& cx) noexcept;
   io::Result<void> await_resume() noexcept { return {}; }
 
  private:
-  DuplexPipe* p_;
+  BytePipe* p_;
   bool shutdown_;
 };
 
@@ -10247,8 +10246,8 @@ class DuplexStream : public Ext<DuplexStream> {
   friend std::pair<DuplexStream, DuplexStream> duplex(std::size_t);
   DuplexStream(detail::DuplexShared* s, int side) noexcept : s_(s), side_(side) {}
   // This end's reading and writing directions; throw std::logic_error when moved-from.
-  detail::DuplexPipe* rd() const;
-  detail::DuplexPipe* wr() const;
+  detail::BytePipe* rd() const;
+  detail::BytePipe* wr() const;
   void close() noexcept;
 
   detail::DuplexShared* s_ = nullptr;
@@ -10295,10 +10294,10 @@ class SimplexStream : public Ext<SimplexStream> {
   bool valid() const noexcept { return p_ != nullptr; }
 
  private:
-  explicit SimplexStream(detail::DuplexPipe* p) noexcept : p_(p) {}
-  detail::DuplexPipe* pipe() const;
+  explicit SimplexStream(detail::BytePipe* p) noexcept : p_(p) {}
+  detail::BytePipe* pipe() const;
   void close() noexcept;
-  detail::DuplexPipe* p_ = nullptr;
+  detail::BytePipe* p_ = nullptr;
 };
 
 // The read and write halves of a new SimplexStream of `capacity` bytes.
@@ -24814,16 +24813,18 @@ class BytePipe {
   BytePipe(const BytePipe&) = delete;
   BytePipe& operator=(const BytePipe&) = delete;
 
-  // The reading side. Between enter_read() (false: another read is being polled now) and
-  // exit_read(), try_read() moves up to dst.size() buffered bytes out; 0 = none buffered.
-  bool enter_read() noexcept { return !reading_.exchange(true, std::memory_order_acquire); }
-  void exit_read() noexcept { reading_.store(false, std::memory_order_release); }
+  // A side (write = false: the reader, true: the writer) is claimed around each poll:
+  // enter() is false when another poll of that side runs now; exit() releases it. Between
+  // them, try_read() moves up to dst.size() buffered bytes out (0 = none buffered), and
+  // try_write() appends as much of src as there is room for (0 = full; it throws
+  // std::bad_alloc only when it could append nothing for want of a segment).
+  bool enter(bool write) noexcept {
+    return !(write ? writing_ : reading_).exchange(true, std::memory_order_acquire);
+  }
+  void exit(bool write) noexcept {
+    (write ? writing_ : reading_).store(false, std::memory_order_release);
+  }
   std::size_t try_read(std::span<std::byte> dst) noexcept;
-
-  // The writing side, likewise. try_write() appends as much of src as there is room for;
-  // 0 = full. Allocates a segment when it needs one (std::bad_alloc propagates).
-  bool enter_write() noexcept { return !writing_.exchange(true, std::memory_order_acquire); }
-  void exit_write() noexcept { writing_.store(false, std::memory_order_release); }
   std::size_t try_write(std::span<const std::byte> src);
 
   // Set by close(); never cleared.
@@ -24837,18 +24838,16 @@ class BytePipe {
   uint64_t next_registration(bool write) noexcept { return ++(write ? write_regs_ : read_regs_); }
   uint64_t registration(bool write) const noexcept { return write ? write_regs_ : read_regs_; }
 
-  // The waiting read's and write's wakers (one registrant each).
-  AtomicWaker& reader_waker() noexcept { return reader_waker_; }
-  AtomicWaker& writer_waker() noexcept { return writer_waker_; }
+  // The waker of the side's waiting operation (one registrant each).
+  AtomicWaker& waker(bool write) noexcept { return write ? writer_waker_ : reader_waker_; }
 
-  std::size_t max() const noexcept { return max_; }
   // Bytes buffered now (exact only when neither side is moving bytes).
   std::size_t size() const noexcept { return len_.load(std::memory_order_acquire); }
 
  private:
   PipeSegment* new_segment();
   void recycle(PipeSegment* s) noexcept;
-  static void free_list(PipeSegment* s) noexcept;
+  static void free_segments(PipeSegment* s) noexcept;
 
   // Shared by both sides.
   alignas(kCacheLine) Atomic<std::size_t> len_{0};
@@ -30739,32 +30738,25 @@ std::size_t default_segment(std::size_t max) noexcept {
   return std::bit_ceil(std::clamp<std::size_t>(max / 4, 256, 64 * 1024));
 }
 
-void free_segment(PipeSegment* s) noexcept {
-  s->~PipeSegment();
-  ::operator delete (static_cast<void*>(s), std::align_val_t{PipeSegment::kAlign});
-}
-
 }  // namespace byte_pipe_impl
 
 BytePipe::BytePipe(std::size_t max, std::size_t seg_cap) noexcept
     : max_(max), seg_cap_(seg_cap != 0 ? seg_cap : byte_pipe_impl::default_segment(max)) {}
 
 BytePipe::~BytePipe() {
-  // Nobody reads or writes any more: the list from the reader's head is every segment.
-  PipeSegment* s = head_;
-  while (s != nullptr) {
-    PipeSegment* next = s->next.load(std::memory_order_relaxed);
-    if (s != &sentinel_) byte_pipe_impl::free_segment(s);
-    s = next;
-  }
-  free_list(spare_.load(std::memory_order_relaxed));
-  free_list(free_);
+  // Nobody reads or writes any more: the list from the reader's head (past the sentinel,
+  // which is part of this object) is every segment holding bytes.
+  free_segments(head_ == &sentinel_ ? sentinel_.next.load(std::memory_order_relaxed) : head_);
+  free_segments(spare_.load(std::memory_order_relaxed));
+  free_segments(free_);
 }
 
-void BytePipe::free_list(PipeSegment* s) noexcept {
+// Frees a list of segments linked through next.
+void BytePipe::free_segments(PipeSegment* s) noexcept {
   while (s != nullptr) {
     PipeSegment* next = s->next.load(std::memory_order_relaxed);
-    byte_pipe_impl::free_segment(s);
+    s->~PipeSegment();
+    ::operator delete (static_cast<void*>(s), std::align_val_t{PipeSegment::kAlign});
     s = next;
   }
 }
@@ -30846,8 +30838,8 @@ std::size_t BytePipe::try_write(std::span<const std::byte> src) {
 
 void BytePipe::close() noexcept {
   closed_.store(true, std::memory_order_seq_cst);
-  reader_waker_.wake_always();
-  writer_waker_.wake_always();
+  waker(false).wake_always();
+  waker(true).wake_always();
 }
 
 }  // namespace tokio::detail
@@ -31363,7 +31355,7 @@ struct DuplexShared {
 };
 
 // --- read and write -----------------------------------------------------------------------
-// Each poll first claims its side of the pipe (enter_read / enter_write). Two tasks using
+// Each poll first claims its side of the pipe (BytePipe::enter). Two tasks using
 // one end's same side at once is misuse: the second poll is asked to retry on its next turn
 // instead of racing the first over the pipe's positions.
 //
@@ -31381,22 +31373,18 @@ template <bool Write, class Attempt>
 bool poll_side(BytePipe& p, task::Context& cx, uint64_t& reg, const std::size_t& moved,
                Attempt attempt) noexcept {
   if (!coop_poll_proceed(cx)) return false;
-  if (!(Write ? p.enter_write() : p.enter_read())) {
+  if (!p.enter(Write)) {
     cx.wake_by_ref();
     return false;
   }
   bool ready = attempt();
   if (!ready) {
-    (Write ? p.writer_waker() : p.reader_waker()).register_waker(cx.raw_waker());
+    p.waker(Write).register_waker(cx.raw_waker());
     reg = p.next_registration(Write);
     ready = attempt();
   }
-  if constexpr (Write) {
-    p.exit_write();
-  } else {
-    p.exit_read();
-  }
-  if (moved > 0) (Write ? p.reader_waker() : p.writer_waker()).wake();
+  p.exit(Write);
+  if (moved > 0) p.waker(!Write).wake();
   return ready;
 }
 
@@ -31437,16 +31425,12 @@ bool DuplexIoOp<true>::poll(task::Context& cx) noexcept {
   });
 }
 
-void duplex_unregister(DuplexPipe& p, bool write, uint64_t reg) noexcept {
+void duplex_unregister(BytePipe& p, bool write, uint64_t reg) noexcept {
   // The side's claim orders this against the side's next registration. Busy: another
   // operation of this side is being polled right now, so it registers after us; leave it.
-  if (!(write ? p.enter_write() : p.enter_read())) return;
-  if (p.registration(write) == reg) (write ? p.writer_waker() : p.reader_waker()).unregister();
-  if (write) {
-    p.exit_write();
-  } else {
-    p.exit_read();
-  }
+  if (!p.enter(write)) return;
+  if (p.registration(write) == reg) p.waker(write).unregister();
+  p.exit(write);
 }
 
 // --- flush / shutdown -----------------------------------------------------------------------
@@ -31468,12 +31452,12 @@ DuplexStream& DuplexStream::operator=(DuplexStream&& o) noexcept {
   return *this;
 }
 
-detail::DuplexPipe* DuplexStream::rd() const {
+detail::BytePipe* DuplexStream::rd() const {
   if (!s_) throw std::logic_error("operation on a moved-from io::DuplexStream");
   return &s_->pipes[side_];
 }
 
-detail::DuplexPipe* DuplexStream::wr() const {
+detail::BytePipe* DuplexStream::wr() const {
   if (!s_) throw std::logic_error("operation on a moved-from io::DuplexStream");
   return &s_->pipes[1 - side_];
 }
@@ -31507,13 +31491,13 @@ SimplexStream SimplexStream::new_unsplit(std::size_t capacity) {
   return SimplexStream(new detail::BytePipe(capacity));
 }
 
-detail::DuplexPipe* SimplexStream::pipe() const {
+detail::BytePipe* SimplexStream::pipe() const {
   if (!p_) throw std::logic_error("operation on an empty (moved-from) io::SimplexStream");
   return p_;
 }
 
 void SimplexStream::close() noexcept {
-  detail::DuplexPipe* p = std::exchange(p_, nullptr);
+  detail::BytePipe* p = std::exchange(p_, nullptr);
   if (!p) return;
   // Nothing can wait on it now: its operations borrow the stream (or a half that owns it).
   delete p;

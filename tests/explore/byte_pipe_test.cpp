@@ -46,20 +46,20 @@ struct PipeWorld {
       std::size_t end = sent + chunk;
       while (sent < end) {
         std::span<const std::byte> rest(src.data() + sent, end - sent);
-        explore::check(pipe.enter_write(), "pipe: the writer's claim was already taken");
+        explore::check(pipe.enter(true), "pipe: the writer's claim was already taken");
         std::size_t n = pipe.try_write(rest);
         int seen = writer_wakes.wakes.load();
         if (n == 0) {
-          pipe.writer_waker().register_waker(&writer_wakes);
+          pipe.waker(true).register_waker(&writer_wakes);
           n = pipe.try_write(rest);
         }
-        pipe.exit_write();
+        pipe.exit(true);
         if (n == 0) {
           wait_for_wake(writer_wakes, seen);
           continue;
         }
         sent += n;
-        pipe.reader_waker().wake();
+        pipe.waker(false).wake();
       }
     }
     pipe.close();
@@ -77,14 +77,14 @@ struct PipeWorld {
   void read() {
     std::array<std::byte, 2> buf{};
     while (!eof) {
-      explore::check(pipe.enter_read(), "pipe: the reader's claim was already taken");
+      explore::check(pipe.enter(false), "pipe: the reader's claim was already taken");
       std::size_t n = attempt(buf);
       int seen = reader_wakes.wakes.load();
       if (n == 0 && !eof) {
-        pipe.reader_waker().register_waker(&reader_wakes);
+        pipe.waker(false).register_waker(&reader_wakes);
         n = attempt(buf);
       }
-      pipe.exit_read();
+      pipe.exit(false);
       if (n == 0 && !eof) {
         wait_for_wake(reader_wakes, seen);
         continue;
@@ -95,7 +95,7 @@ struct PipeWorld {
         if (!ok) return;
       }
       received += n;
-      if (n > 0) pipe.writer_waker().wake();
+      if (n > 0) pipe.waker(true).wake();
     }
   }
 };

@@ -20,7 +20,7 @@ struct DuplexShared {
 };
 
 // --- read and write -----------------------------------------------------------------------
-// Each poll first claims its side of the pipe (enter_read / enter_write). Two tasks using
+// Each poll first claims its side of the pipe (BytePipe::enter). Two tasks using
 // one end's same side at once is misuse: the second poll is asked to retry on its next turn
 // instead of racing the first over the pipe's positions.
 //
@@ -38,22 +38,18 @@ template <bool Write, class Attempt>
 bool poll_side(BytePipe& p, task::Context& cx, uint64_t& reg, const std::size_t& moved,
                Attempt attempt) noexcept {
   if (!coop_poll_proceed(cx)) return false;
-  if (!(Write ? p.enter_write() : p.enter_read())) {
+  if (!p.enter(Write)) {
     cx.wake_by_ref();
     return false;
   }
   bool ready = attempt();
   if (!ready) {
-    (Write ? p.writer_waker() : p.reader_waker()).register_waker(cx.raw_waker());
+    p.waker(Write).register_waker(cx.raw_waker());
     reg = p.next_registration(Write);
     ready = attempt();
   }
-  if constexpr (Write) {
-    p.exit_write();
-  } else {
-    p.exit_read();
-  }
-  if (moved > 0) (Write ? p.reader_waker() : p.writer_waker()).wake();
+  p.exit(Write);
+  if (moved > 0) p.waker(!Write).wake();
   return ready;
 }
 
@@ -94,16 +90,12 @@ bool DuplexIoOp<true>::poll(task::Context& cx) noexcept {
   });
 }
 
-void duplex_unregister(DuplexPipe& p, bool write, uint64_t reg) noexcept {
+void duplex_unregister(BytePipe& p, bool write, uint64_t reg) noexcept {
   // The side's claim orders this against the side's next registration. Busy: another
   // operation of this side is being polled right now, so it registers after us; leave it.
-  if (!(write ? p.enter_write() : p.enter_read())) return;
-  if (p.registration(write) == reg) (write ? p.writer_waker() : p.reader_waker()).unregister();
-  if (write) {
-    p.exit_write();
-  } else {
-    p.exit_read();
-  }
+  if (!p.enter(write)) return;
+  if (p.registration(write) == reg) p.waker(write).unregister();
+  p.exit(write);
 }
 
 // --- flush / shutdown -----------------------------------------------------------------------
@@ -125,12 +117,12 @@ DuplexStream& DuplexStream::operator=(DuplexStream&& o) noexcept {
   return *this;
 }
 
-detail::DuplexPipe* DuplexStream::rd() const {
+detail::BytePipe* DuplexStream::rd() const {
   if (!s_) throw std::logic_error("operation on a moved-from io::DuplexStream");
   return &s_->pipes[side_];
 }
 
-detail::DuplexPipe* DuplexStream::wr() const {
+detail::BytePipe* DuplexStream::wr() const {
   if (!s_) throw std::logic_error("operation on a moved-from io::DuplexStream");
   return &s_->pipes[1 - side_];
 }
@@ -164,13 +156,13 @@ SimplexStream SimplexStream::new_unsplit(std::size_t capacity) {
   return SimplexStream(new detail::BytePipe(capacity));
 }
 
-detail::DuplexPipe* SimplexStream::pipe() const {
+detail::BytePipe* SimplexStream::pipe() const {
   if (!p_) throw std::logic_error("operation on an empty (moved-from) io::SimplexStream");
   return p_;
 }
 
 void SimplexStream::close() noexcept {
-  detail::DuplexPipe* p = std::exchange(p_, nullptr);
+  detail::BytePipe* p = std::exchange(p_, nullptr);
   if (!p) return;
   // Nothing can wait on it now: its operations borrow the stream (or a half that owns it).
   delete p;

@@ -39,13 +39,12 @@ namespace tokio::detail {
 // One direction of a pair (io/detail/byte_pipe.hpp) and the pair itself; defined in the
 // implementation, so a user TU never parses them.
 class BytePipe;
-using DuplexPipe = BytePipe;
 struct DuplexShared;
 
 // Drops the waker a destroyed waiting read (write = false) or write left registered, if
 // its registration `reg` is still the side's latest (another operation of the same task
 // may have registered the same waker since, and still waits).
-void duplex_unregister(DuplexPipe& p, bool write, uint64_t reg) noexcept;
+void duplex_unregister(BytePipe& p, bool write, uint64_t reg) noexcept;
 
 // A read (Write = false) or a write on one direction. While it waits its waker is
 // registered in the direction's reader or writer slot; a wake takes it out, and so does the
@@ -56,7 +55,7 @@ class DuplexIoOp : public Leaf<DuplexIoOp<Write>> {
   using Buf = std::conditional_t<Write, std::span<const std::byte>, std::span<std::byte>>;
 
  public:
-  DuplexIoOp(DuplexPipe* p, Buf buf) noexcept : p_(p), buf_(buf) {}
+  DuplexIoOp(BytePipe* p, Buf buf) noexcept : p_(p), buf_(buf) {}
   ~DuplexIoOp() {
     if (reg_ != 0) duplex_unregister(*p_, Write, reg_);
   }
@@ -67,7 +66,7 @@ class DuplexIoOp : public Leaf<DuplexIoOp<Write>> {
   }
 
  private:
-  DuplexPipe* p_;
+  BytePipe* p_;
   Buf buf_;
   std::size_t n_ = 0;
   int err_ = 0;       // a write's failure: EPIPE (closed), ENOMEM (no memory)
@@ -83,12 +82,12 @@ using DuplexWriteOp = DuplexIoOp<true>;
 // flush (nothing to do) and shutdown (close the writing direction). Never wait.
 class DuplexControlOp : public Leaf<DuplexControlOp> {
  public:
-  DuplexControlOp(DuplexPipe* p, bool shutdown) noexcept : p_(p), shutdown_(shutdown) {}
+  DuplexControlOp(BytePipe* p, bool shutdown) noexcept : p_(p), shutdown_(shutdown) {}
   bool poll(task::Context& cx) noexcept;
   io::Result<void> await_resume() noexcept { return {}; }
 
  private:
-  DuplexPipe* p_;
+  BytePipe* p_;
   bool shutdown_;
 };
 
@@ -116,8 +115,8 @@ class DuplexStream : public Ext<DuplexStream> {
   friend std::pair<DuplexStream, DuplexStream> duplex(std::size_t);
   DuplexStream(detail::DuplexShared* s, int side) noexcept : s_(s), side_(side) {}
   // This end's reading and writing directions; throw std::logic_error when moved-from.
-  detail::DuplexPipe* rd() const;
-  detail::DuplexPipe* wr() const;
+  detail::BytePipe* rd() const;
+  detail::BytePipe* wr() const;
   void close() noexcept;
 
   detail::DuplexShared* s_ = nullptr;
@@ -164,10 +163,10 @@ class SimplexStream : public Ext<SimplexStream> {
   bool valid() const noexcept { return p_ != nullptr; }
 
  private:
-  explicit SimplexStream(detail::DuplexPipe* p) noexcept : p_(p) {}
-  detail::DuplexPipe* pipe() const;
+  explicit SimplexStream(detail::BytePipe* p) noexcept : p_(p) {}
+  detail::BytePipe* pipe() const;
   void close() noexcept;
-  detail::DuplexPipe* p_ = nullptr;
+  detail::BytePipe* p_ = nullptr;
 };
 
 // The read and write halves of a new SimplexStream of `capacity` bytes.

@@ -14,32 +14,25 @@ std::size_t default_segment(std::size_t max) noexcept {
   return std::bit_ceil(std::clamp<std::size_t>(max / 4, 256, 64 * 1024));
 }
 
-void free_segment(PipeSegment* s) noexcept {
-  s->~PipeSegment();
-  ::operator delete (static_cast<void*>(s), std::align_val_t{PipeSegment::kAlign});
-}
-
 }  // namespace byte_pipe_impl
 
 BytePipe::BytePipe(std::size_t max, std::size_t seg_cap) noexcept
     : max_(max), seg_cap_(seg_cap != 0 ? seg_cap : byte_pipe_impl::default_segment(max)) {}
 
 BytePipe::~BytePipe() {
-  // Nobody reads or writes any more: the list from the reader's head is every segment.
-  PipeSegment* s = head_;
-  while (s != nullptr) {
-    PipeSegment* next = s->next.load(std::memory_order_relaxed);
-    if (s != &sentinel_) byte_pipe_impl::free_segment(s);
-    s = next;
-  }
-  free_list(spare_.load(std::memory_order_relaxed));
-  free_list(free_);
+  // Nobody reads or writes any more: the list from the reader's head (past the sentinel,
+  // which is part of this object) is every segment holding bytes.
+  free_segments(head_ == &sentinel_ ? sentinel_.next.load(std::memory_order_relaxed) : head_);
+  free_segments(spare_.load(std::memory_order_relaxed));
+  free_segments(free_);
 }
 
-void BytePipe::free_list(PipeSegment* s) noexcept {
+// Frees a list of segments linked through next.
+void BytePipe::free_segments(PipeSegment* s) noexcept {
   while (s != nullptr) {
     PipeSegment* next = s->next.load(std::memory_order_relaxed);
-    byte_pipe_impl::free_segment(s);
+    s->~PipeSegment();
+    ::operator delete (static_cast<void*>(s), std::align_val_t{PipeSegment::kAlign});
     s = next;
   }
 }
@@ -121,8 +114,8 @@ std::size_t BytePipe::try_write(std::span<const std::byte> src) {
 
 void BytePipe::close() noexcept {
   closed_.store(true, std::memory_order_seq_cst);
-  reader_waker_.wake_always();
-  writer_waker_.wake_always();
+  waker(false).wake_always();
+  waker(true).wake_always();
 }
 
 }  // namespace tokio::detail

@@ -78,16 +78,18 @@ class BytePipe {
   BytePipe(const BytePipe&) = delete;
   BytePipe& operator=(const BytePipe&) = delete;
 
-  // The reading side. Between enter_read() (false: another read is being polled now) and
-  // exit_read(), try_read() moves up to dst.size() buffered bytes out; 0 = none buffered.
-  bool enter_read() noexcept { return !reading_.exchange(true, std::memory_order_acquire); }
-  void exit_read() noexcept { reading_.store(false, std::memory_order_release); }
+  // A side (write = false: the reader, true: the writer) is claimed around each poll:
+  // enter() is false when another poll of that side runs now; exit() releases it. Between
+  // them, try_read() moves up to dst.size() buffered bytes out (0 = none buffered), and
+  // try_write() appends as much of src as there is room for (0 = full; it throws
+  // std::bad_alloc only when it could append nothing for want of a segment).
+  bool enter(bool write) noexcept {
+    return !(write ? writing_ : reading_).exchange(true, std::memory_order_acquire);
+  }
+  void exit(bool write) noexcept {
+    (write ? writing_ : reading_).store(false, std::memory_order_release);
+  }
   std::size_t try_read(std::span<std::byte> dst) noexcept;
-
-  // The writing side, likewise. try_write() appends as much of src as there is room for;
-  // 0 = full. Allocates a segment when it needs one (std::bad_alloc propagates).
-  bool enter_write() noexcept { return !writing_.exchange(true, std::memory_order_acquire); }
-  void exit_write() noexcept { writing_.store(false, std::memory_order_release); }
   std::size_t try_write(std::span<const std::byte> src);
 
   // Set by close(); never cleared.
@@ -101,18 +103,16 @@ class BytePipe {
   uint64_t next_registration(bool write) noexcept { return ++(write ? write_regs_ : read_regs_); }
   uint64_t registration(bool write) const noexcept { return write ? write_regs_ : read_regs_; }
 
-  // The waiting read's and write's wakers (one registrant each).
-  AtomicWaker& reader_waker() noexcept { return reader_waker_; }
-  AtomicWaker& writer_waker() noexcept { return writer_waker_; }
+  // The waker of the side's waiting operation (one registrant each).
+  AtomicWaker& waker(bool write) noexcept { return write ? writer_waker_ : reader_waker_; }
 
-  std::size_t max() const noexcept { return max_; }
   // Bytes buffered now (exact only when neither side is moving bytes).
   std::size_t size() const noexcept { return len_.load(std::memory_order_acquire); }
 
  private:
   PipeSegment* new_segment();
   void recycle(PipeSegment* s) noexcept;
-  static void free_list(PipeSegment* s) noexcept;
+  static void free_segments(PipeSegment* s) noexcept;
 
   // Shared by both sides.
   alignas(kCacheLine) Atomic<std::size_t> len_{0};
