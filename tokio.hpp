@@ -24845,7 +24845,7 @@ class BytePipe {
   std::size_t size() const noexcept { return len_.load(std::memory_order_acquire); }
 
  private:
-  PipeSegment* new_segment();
+  PipeSegment* new_segment();  // null when out of memory
   void recycle(PipeSegment* s) noexcept;
   static void free_segments(PipeSegment* s) noexcept;
 
@@ -30769,8 +30769,9 @@ PipeSegment* BytePipe::new_segment() {
   }
   PipeSegment* s = free_;
   if (s == nullptr) {
-    void* mem =
-        ::operator new (PipeSegment::kDataOffset + seg_cap_, std::align_val_t{PipeSegment::kAlign});
+    void* mem = ::operator new (PipeSegment::kDataOffset + seg_cap_,
+                                std::align_val_t{PipeSegment::kAlign}, std::nothrow);
+    if (mem == nullptr) return nullptr;
     s = ::new (mem) PipeSegment();
     s->cap = seg_cap_;
     return s;
@@ -30823,6 +30824,13 @@ std::size_t BytePipe::try_write(std::span<const std::byte> src) {
   while (done < n) {
     if (tail_pos_ == tail_->cap) {
       PipeSegment* s = new_segment();
+      if (s == nullptr) {
+        // Out of memory: publish what was copied (the positions already include it, so it
+        // must not be reported as unwritten), and fail only when that is nothing.
+        if (done == 0) throw std::bad_alloc();
+        n = done;
+        break;
+      }
       tail_->next.store(s, std::memory_order_release);
       tail_ = s;
       tail_pos_ = 0;

@@ -110,7 +110,7 @@ class BytePipe {
   std::size_t size() const noexcept { return len_.load(std::memory_order_acquire); }
 
  private:
-  PipeSegment* new_segment();
+  PipeSegment* new_segment();  // null when out of memory
   void recycle(PipeSegment* s) noexcept;
   static void free_segments(PipeSegment* s) noexcept;
 
