@@ -17209,9 +17209,10 @@ bool signal_is_forbidden(int signum) noexcept;
 // awake dispatches and wakes all listeners, in every runtime, through the signal's waiter
 // list; the other epolls may then find the eventfd already drained, which is harmless
 // because their listeners were woken through the list. Dropping one runtime therefore
-// never affects listeners of another. A listener whose watcher's runtime shut down (a
-// Signal created on runtime A and awaited on B after A was dropped) re-binds to the
-// runtime it is being polled on.
+// never affects listeners of another. A listener polled on a runtime other than its
+// watcher's re-binds to that runtime (when it has an I/O driver): a Signal created on
+// runtime A and awaited on B is woken by B's reactor whether A is dropped, or alive but
+// idle (a current_thread runtime nobody drives never reads its epoll).
 //
 // Ordering (the handler vs a dispatch): the handler sets the bit before writing the
 // eventfd; a dispatch reads the eventfd before exchanging the mask. A bit set after the
@@ -34150,6 +34151,8 @@ Task<io::Result<void>> ctrl_c() {
 #if TOKIO_HAS_SIGNAL
 #endif // TOKIO_HAS_SIGNAL
 #if TOKIO_HAS_SIGNAL
+#endif // TOKIO_HAS_SIGNAL
+#if TOKIO_HAS_SIGNAL
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
@@ -34376,7 +34379,10 @@ int dup_event_fd() noexcept {
 io::Result<SignalWatcher*> watcher_acquire_locked(Registry& r, HandleInner* h, const char* what) {
   (void)io_driver_of(h, what);
   for (SignalWatcher* w = r.watchers; w; w = w->next) {
-    if (w->handle == h) {
+    // A watcher whose driver shut down belongs to a dropped runtime, perhaps at this
+    // runtime's address: it is not this runtime's.
+    ScheduledIo* io = w->reg.io();
+    if (w->handle == h && io && !(io->load() & ScheduledIo::kShutdown)) {
       ++w->refs;
       return w;
     }
@@ -34419,34 +34425,46 @@ void watcher_destroy(SignalWatcher* w) noexcept {
   delete w;
 }
 
-// The listener's watcher's reactor entry. When that runtime's driver shut down, the node's
-// wait there is dropped and the listener re-binds to the runtime this thread runs (if
-// any); failing that it waits on the signal's list only, woken by other runtimes'
-// dispatches.
+// The listener's watcher's reactor entry, on the runtime this thread runs when it can be.
+// The listener re-binds to the polling thread's runtime when that runtime has an I/O driver
+// and is not the watcher's: the watcher's runtime may be alive but idle (a current_thread
+// runtime nobody drives), and then nobody would read its epoll, dispatch, and wake this
+// wait (Tokio's signal driver lives in every runtime's driver, so a Signal or a Child
+// created on one runtime is woken on whichever awaits it). When the watcher's driver shut
+// down and this thread's runtime cannot take over, the listener waits on the signal's list
+// only, woken by other runtimes' dispatches.
 ScheduledIo* watcher_io(SignalListener& l, SignalRecvNode& n) noexcept {
-  if (!l.watcher) return nullptr;
-  ScheduledIo* io = l.watcher->reg.io();
-  if (io && !(io->load() & ScheduledIo::kShutdown)) return io;
+  ScheduledIo* io = l.watcher ? l.watcher->reg.io() : nullptr;
+  bool live = io && !(io->load() & ScheduledIo::kShutdown);
+  // `handle` is fixed when a watcher is made; the listener's reference keeps it alive.
+  HandleInner* old_handle = l.watcher ? l.watcher->handle : nullptr;
+  HandleInner* h = tls.handle;
+  bool move = h && h != old_handle && h->driver.io() != nullptr;
+  // (A dead watcher is replaced below even when its handle equals this thread's: a new
+  // runtime may sit at a dropped one's address.)
+  if (!move && (live || !l.watcher)) return live ? io : nullptr;
   if (io) io->remove_waiter(n.io);
   Registry& r = registry();
   SignalWatcher* dead[2] = {nullptr, nullptr};
   {
     std::lock_guard<std::mutex> g(r.mu);
-    HandleInner* old_handle = l.watcher->handle;
-    dead[0] = watcher_release_locked(r, l.watcher);
-    l.watcher = nullptr;
-    HandleInner* h = tls.handle;
-    if (h && h != old_handle) {
+    SignalWatcher* next = nullptr;
+    if (h && (h != old_handle || !live)) {
       try {
         auto w = watcher_acquire_locked(r, h, "signal::unix::Signal::recv");
-        if (w) l.watcher = *w;
+        if (w) next = *w;
       } catch (...) {
-        // This runtime has no I/O driver: wait on the signal's list only.
+        // This runtime has no I/O driver.
       }
-      if (l.watcher && (l.watcher->reg.io()->load() & ScheduledIo::kShutdown)) {
-        dead[1] = watcher_release_locked(r, l.watcher);
-        l.watcher = nullptr;
+      if (next && (next->reg.io()->load() & ScheduledIo::kShutdown)) {
+        dead[1] = watcher_release_locked(r, next);
+        next = nullptr;
       }
+    }
+    // A live watcher is given up only for a new one (a failed move keeps waiting there).
+    if (next || !live) {
+      if (l.watcher) dead[0] = watcher_release_locked(r, l.watcher);
+      l.watcher = next;
     }
   }
   watcher_destroy(dead[0]);

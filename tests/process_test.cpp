@@ -561,9 +561,13 @@ Task<Child> spawn_sleeper(std::string secs) {
   co_return std::move(*c);
 }
 
+// A timeout polls its inner operation once more when it fires, which would find an exit
+// whose wake-up was lost: so the wait must also end well before the timeout.
 Task<io::Result<ExitStatus>> wait_bounded(Child* c) {
+  auto start = std::chrono::steady_clock::now();
   auto r = co_await tokio::time::timeout(std::chrono::seconds(10), c->wait());
   REQUIRE(r.has_value());  // not stuck on the idle spawning runtime
+  CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(5));
   co_return std::move(*r);
 }
 

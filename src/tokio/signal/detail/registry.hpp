@@ -25,9 +25,10 @@
 // awake dispatches and wakes all listeners, in every runtime, through the signal's waiter
 // list; the other epolls may then find the eventfd already drained, which is harmless
 // because their listeners were woken through the list. Dropping one runtime therefore
-// never affects listeners of another. A listener whose watcher's runtime shut down (a
-// Signal created on runtime A and awaited on B after A was dropped) re-binds to the
-// runtime it is being polled on.
+// never affects listeners of another. A listener polled on a runtime other than its
+// watcher's re-binds to that runtime (when it has an I/O driver): a Signal created on
+// runtime A and awaited on B is woken by B's reactor whether A is dropped, or alive but
+// idle (a current_thread runtime nobody drives never reads its epoll).
 //
 // Ordering (the handler vs a dispatch): the handler sets the bit before writing the
 // eventfd; a dispatch reads the eventfd before exchanging the mask. A bit set after the
