@@ -8181,6 +8181,7 @@ TOKIO_SYSTEM_HEADERS_END
 /* #include <cstdint> (already above) */
 /* #include <cstring> (already above) */
 /* #include <system_error> (already above) */
+/* #include <type_traits> (already above) */
 
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::io {
@@ -8195,32 +8196,17 @@ __extension__ typedef __int128 i128;
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
+// The unsigned integer of N bytes (the bit pattern of any integer or float of that size).
 template <std::size_t N>
-struct UnsignedOfSize;
-template <>
-struct UnsignedOfSize<1> {
-  using type = uint8_t;
-};
-template <>
-struct UnsignedOfSize<2> {
-  using type = uint16_t;
-};
-template <>
-struct UnsignedOfSize<4> {
-  using type = uint32_t;
-};
-template <>
-struct UnsignedOfSize<8> {
-  using type = uint64_t;
-};
-template <>
-struct UnsignedOfSize<16> {
-  using type = io::u128;
-};
+using UnsignedOfSize = std::conditional_t<
+    N == 1, uint8_t,
+    std::conditional_t<
+        N == 2, uint16_t,
+        std::conditional_t<N == 4, uint32_t, std::conditional_t<N == 8, uint64_t, io::u128>>>>;
 
 template <class T, bool BigEndian>
 T decode_int(const std::array<std::byte, sizeof(T)>& b) noexcept {
-  using U = typename UnsignedOfSize<sizeof(T)>::type;
+  using U = UnsignedOfSize<sizeof(T)>;
   U u = 0;
   for (std::size_t i = 0; i < sizeof(T); ++i) {
     std::size_t k = BigEndian ? i : sizeof(T) - 1 - i;
@@ -8233,7 +8219,7 @@ T decode_int(const std::array<std::byte, sizeof(T)>& b) noexcept {
 
 template <class T, bool BigEndian>
 std::array<std::byte, sizeof(T)> encode_int(T v) noexcept {
-  using U = typename UnsignedOfSize<sizeof(T)>::type;
+  using U = UnsignedOfSize<sizeof(T)>;
   U u;
   std::memcpy(&u, &v, sizeof(T));
   std::array<std::byte, sizeof(T)> b;
@@ -9167,6 +9153,47 @@ Chain<A, B> chain(A&& a, B&& b) {
 /* #include <type_traits> (already above) */
 /* #include <utility> (already above) */
 
+/* begin file src/tokio/io/detail/buffered.hpp */
+// BufferedIo<S>: what io::BufReader and io::BufWriter share: the wrapped stream (owned, or
+// borrowed when S is a reference), one buffer of a fixed capacity allocated at
+// construction (left uninitialised: only the bytes a read or write put there are read),
+// and the accessors over them.
+
+/* #include <cstddef> (already above) */
+/* #include <memory> (already above) */
+/* #include <stdexcept> (already above) */
+/* #include <string> (already above) */
+/* #include <type_traits> (already above) */
+/* #include <utility> (already above) */
+
+namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
+
+template <class S>
+class BufferedIo {
+  using Inner = std::remove_reference_t<S>;
+
+ public:
+  Inner& get_ref() noexcept { return inner_; }
+  const Inner& get_ref() const noexcept { return inner_; }
+  Inner& get_mut() noexcept { return inner_; }
+  std::size_t capacity() const noexcept { return cap_; }
+
+ protected:
+  // `type_name` ("io::BufReader") names the type in the error for a zero capacity.
+  BufferedIo(S inner, std::size_t capacity, const char* type_name)
+      : inner_(std::forward<S>(inner)), cap_(capacity) {
+    if (capacity == 0)
+      throw std::invalid_argument(std::string(type_name) + " capacity must be > 0");
+    buf_ = std::make_unique_for_overwrite<std::byte[]>(capacity);
+  }
+
+  S inner_;
+  std::unique_ptr<std::byte[]> buf_;
+  std::size_t cap_;
+};
+
+}  // namespace tokio::detail
+/* end file src/tokio/io/detail/buffered.hpp */
 /* begin file src/tokio/io/detail/exclusive.hpp */
 // ExclusiveUse: one pending operation at a time on an object whose operations keep a view
 // of its own buffer between polls (BufReader, BufWriter, a Framed sink). Rust's `&mut self`
@@ -9261,23 +9288,21 @@ namespace tokio::inline TOKIO_ABI_NAMESPACE::io {
 inline constexpr std::size_t kDefaultBufSize = 8 * 1024;
 
 template <class R>
-class BufReader : public Ext<BufReader<R>> {
+class BufReader : public Ext<BufReader<R>>, public detail::BufferedIo<R> {
   using Inner = std::remove_reference_t<R>;
+  using Base = detail::BufferedIo<R>;
+  using Base::buf_;
+  using Base::cap_;
+  using Base::inner_;
 
  public:
   static_assert(AsyncRead<Inner>, "io::BufReader<R> needs an io::AsyncRead R");
 
   explicit BufReader(R inner, std::size_t capacity = kDefaultBufSize)
-      : inner_(std::forward<R>(inner)), cap_(capacity) {
-    if (capacity == 0) throw std::invalid_argument("io::BufReader capacity must be > 0");
-    buf_ = std::make_unique_for_overwrite<std::byte[]>(capacity);
-  }
+      : Base(std::forward<R>(inner), capacity, "io::BufReader") {}
   BufReader(BufReader&&) noexcept = default;
   BufReader& operator=(BufReader&&) noexcept = default;
 
-  Inner& get_ref() noexcept { return inner_; }
-  const Inner& get_ref() const noexcept { return inner_; }
-  Inner& get_mut() noexcept { return inner_; }
   // The inner reader; whatever was still buffered is lost (see buffer()).
   Inner into_inner() && { return std::move(inner_); }
   TOKIO_DETAIL_CONSUMES_SELF(into_inner, (),
@@ -9288,7 +9313,6 @@ class BufReader : public Ext<BufReader<R>> {
   // buffer(), when not empty, is what fill_buf() would complete with at once (read_until,
   // lines and split take it directly: detail::poll_read_until).
   static constexpr bool kBufferIsFillBuf = true;
-  std::size_t capacity() const noexcept { return cap_; }
   // Drops the buffered bytes.
   void discard_buffer() noexcept { pos_ = filled_ = 0; }
 
@@ -9354,9 +9378,6 @@ class BufReader : public Ext<BufReader<R>> {
     return n;
   }
 
-  R inner_;
-  std::unique_ptr<std::byte[]> buf_;
-  std::size_t cap_;
   std::size_t pos_ = 0;
   std::size_t filled_ = 0;
   detail::ExclusiveUse use_;  // one pending read / fill_buf at a time
@@ -9428,23 +9449,21 @@ BufReader(R&&, std::size_t = kDefaultBufSize) -> BufReader<std::remove_cvref_t<R
 namespace tokio::inline TOKIO_ABI_NAMESPACE::io {
 
 template <class W>
-class BufWriter : public Ext<BufWriter<W>> {
+class BufWriter : public Ext<BufWriter<W>>, public detail::BufferedIo<W> {
   using Inner = std::remove_reference_t<W>;
+  using Base = detail::BufferedIo<W>;
+  using Base::buf_;
+  using Base::cap_;
+  using Base::inner_;
 
  public:
   static_assert(AsyncWrite<Inner>, "io::BufWriter<W> needs an io::AsyncWrite W");
 
   explicit BufWriter(W inner, std::size_t capacity = kDefaultBufSize)
-      : inner_(std::forward<W>(inner)), cap_(capacity) {
-    if (capacity == 0) throw std::invalid_argument("io::BufWriter capacity must be > 0");
-    buf_ = std::make_unique_for_overwrite<std::byte[]>(capacity);
-  }
+      : Base(std::forward<W>(inner), capacity, "io::BufWriter") {}
   BufWriter(BufWriter&&) noexcept = default;
   BufWriter& operator=(BufWriter&&) noexcept = default;
 
-  Inner& get_ref() noexcept { return inner_; }
-  const Inner& get_ref() const noexcept { return inner_; }
-  Inner& get_mut() noexcept { return inner_; }
   // The inner writer; whatever is still buffered is lost (flush first).
   Inner into_inner() && { return std::move(inner_); }
   TOKIO_DETAIL_CONSUMES_SELF(into_inner, (),
@@ -9452,7 +9471,6 @@ class BufWriter : public Ext<BufWriter<W>> {
                              "std::move(writer).into_inner() (Rust moves it implicitly)")
   // The bytes buffered and not written to the inner writer yet.
   std::span<const std::byte> buffer() const noexcept { return {buf_.get() + head_, len_ - head_}; }
-  std::size_t capacity() const noexcept { return cap_; }
 
  private:
   template <class Bufs, class Direct>
@@ -9514,9 +9532,6 @@ class BufWriter : public Ext<BufWriter<W>> {
     return r;
   }
 
-  W inner_;
-  std::unique_ptr<std::byte[]> buf_;
-  std::size_t cap_;
   std::size_t head_ = 0;  // buf_[head_, len_) is buffered, not yet written
   std::size_t len_ = 0;
   detail::ExclusiveUse use_;  // one pending write / flush / shutdown at a time

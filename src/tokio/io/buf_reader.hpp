@@ -24,6 +24,7 @@
 
 #include "tokio/core/result.hpp"
 #include "tokio/io/async_io.hpp"
+#include "tokio/io/detail/buffered.hpp"
 #include "tokio/io/detail/child_op.hpp"
 #include "tokio/io/detail/exclusive.hpp"
 #include "tokio/io/read_ext.hpp"
@@ -35,23 +36,21 @@ namespace tokio::io {
 inline constexpr std::size_t kDefaultBufSize = 8 * 1024;
 
 template <class R>
-class BufReader : public Ext<BufReader<R>> {
+class BufReader : public Ext<BufReader<R>>, public detail::BufferedIo<R> {
   using Inner = std::remove_reference_t<R>;
+  using Base = detail::BufferedIo<R>;
+  using Base::buf_;
+  using Base::cap_;
+  using Base::inner_;
 
  public:
   static_assert(AsyncRead<Inner>, "io::BufReader<R> needs an io::AsyncRead R");
 
   explicit BufReader(R inner, std::size_t capacity = kDefaultBufSize)
-      : inner_(std::forward<R>(inner)), cap_(capacity) {
-    if (capacity == 0) throw std::invalid_argument("io::BufReader capacity must be > 0");
-    buf_ = std::make_unique_for_overwrite<std::byte[]>(capacity);
-  }
+      : Base(std::forward<R>(inner), capacity, "io::BufReader") {}
   BufReader(BufReader&&) noexcept = default;
   BufReader& operator=(BufReader&&) noexcept = default;
 
-  Inner& get_ref() noexcept { return inner_; }
-  const Inner& get_ref() const noexcept { return inner_; }
-  Inner& get_mut() noexcept { return inner_; }
   // The inner reader; whatever was still buffered is lost (see buffer()).
   Inner into_inner() && { return std::move(inner_); }
   TOKIO_DETAIL_CONSUMES_SELF(into_inner, (),
@@ -62,7 +61,6 @@ class BufReader : public Ext<BufReader<R>> {
   // buffer(), when not empty, is what fill_buf() would complete with at once (read_until,
   // lines and split take it directly: detail::poll_read_until).
   static constexpr bool kBufferIsFillBuf = true;
-  std::size_t capacity() const noexcept { return cap_; }
   // Drops the buffered bytes.
   void discard_buffer() noexcept { pos_ = filled_ = 0; }
 
@@ -128,9 +126,6 @@ class BufReader : public Ext<BufReader<R>> {
     return n;
   }
 
-  R inner_;
-  std::unique_ptr<std::byte[]> buf_;
-  std::size_t cap_;
   std::size_t pos_ = 0;
   std::size_t filled_ = 0;
   detail::ExclusiveUse use_;  // one pending read / fill_buf at a time

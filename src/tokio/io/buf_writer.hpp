@@ -28,6 +28,7 @@
 #include "tokio/core/result.hpp"
 #include "tokio/io/async_io.hpp"
 #include "tokio/io/buf_reader.hpp"
+#include "tokio/io/detail/buffered.hpp"
 #include "tokio/io/detail/child_op.hpp"
 #include "tokio/io/detail/exclusive.hpp"
 #include "tokio/io/error.hpp"
@@ -38,23 +39,21 @@
 namespace tokio::io {
 
 template <class W>
-class BufWriter : public Ext<BufWriter<W>> {
+class BufWriter : public Ext<BufWriter<W>>, public detail::BufferedIo<W> {
   using Inner = std::remove_reference_t<W>;
+  using Base = detail::BufferedIo<W>;
+  using Base::buf_;
+  using Base::cap_;
+  using Base::inner_;
 
  public:
   static_assert(AsyncWrite<Inner>, "io::BufWriter<W> needs an io::AsyncWrite W");
 
   explicit BufWriter(W inner, std::size_t capacity = kDefaultBufSize)
-      : inner_(std::forward<W>(inner)), cap_(capacity) {
-    if (capacity == 0) throw std::invalid_argument("io::BufWriter capacity must be > 0");
-    buf_ = std::make_unique_for_overwrite<std::byte[]>(capacity);
-  }
+      : Base(std::forward<W>(inner), capacity, "io::BufWriter") {}
   BufWriter(BufWriter&&) noexcept = default;
   BufWriter& operator=(BufWriter&&) noexcept = default;
 
-  Inner& get_ref() noexcept { return inner_; }
-  const Inner& get_ref() const noexcept { return inner_; }
-  Inner& get_mut() noexcept { return inner_; }
   // The inner writer; whatever is still buffered is lost (flush first).
   Inner into_inner() && { return std::move(inner_); }
   TOKIO_DETAIL_CONSUMES_SELF(into_inner, (),
@@ -62,7 +61,6 @@ class BufWriter : public Ext<BufWriter<W>> {
                              "std::move(writer).into_inner() (Rust moves it implicitly)")
   // The bytes buffered and not written to the inner writer yet.
   std::span<const std::byte> buffer() const noexcept { return {buf_.get() + head_, len_ - head_}; }
-  std::size_t capacity() const noexcept { return cap_; }
 
  private:
   template <class Bufs, class Direct>
@@ -124,9 +122,6 @@ class BufWriter : public Ext<BufWriter<W>> {
     return r;
   }
 
-  W inner_;
-  std::unique_ptr<std::byte[]> buf_;
-  std::size_t cap_;
   std::size_t head_ = 0;  // buf_[head_, len_) is buffered, not yet written
   std::size_t len_ = 0;
   detail::ExclusiveUse use_;  // one pending write / flush / shutdown at a time

@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <cstring>
 #include <system_error>
+#include <type_traits>
 
 #include "tokio/core/result.hpp"
 #include "tokio/io/async_io.hpp"
@@ -38,32 +39,17 @@ __extension__ typedef __int128 i128;
 
 namespace tokio::detail {
 
+// The unsigned integer of N bytes (the bit pattern of any integer or float of that size).
 template <std::size_t N>
-struct UnsignedOfSize;
-template <>
-struct UnsignedOfSize<1> {
-  using type = uint8_t;
-};
-template <>
-struct UnsignedOfSize<2> {
-  using type = uint16_t;
-};
-template <>
-struct UnsignedOfSize<4> {
-  using type = uint32_t;
-};
-template <>
-struct UnsignedOfSize<8> {
-  using type = uint64_t;
-};
-template <>
-struct UnsignedOfSize<16> {
-  using type = io::u128;
-};
+using UnsignedOfSize = std::conditional_t<
+    N == 1, uint8_t,
+    std::conditional_t<
+        N == 2, uint16_t,
+        std::conditional_t<N == 4, uint32_t, std::conditional_t<N == 8, uint64_t, io::u128>>>>;
 
 template <class T, bool BigEndian>
 T decode_int(const std::array<std::byte, sizeof(T)>& b) noexcept {
-  using U = typename UnsignedOfSize<sizeof(T)>::type;
+  using U = UnsignedOfSize<sizeof(T)>;
   U u = 0;
   for (std::size_t i = 0; i < sizeof(T); ++i) {
     std::size_t k = BigEndian ? i : sizeof(T) - 1 - i;
@@ -76,7 +62,7 @@ T decode_int(const std::array<std::byte, sizeof(T)>& b) noexcept {
 
 template <class T, bool BigEndian>
 std::array<std::byte, sizeof(T)> encode_int(T v) noexcept {
-  using U = typename UnsignedOfSize<sizeof(T)>::type;
+  using U = UnsignedOfSize<sizeof(T)>;
   U u;
   std::memcpy(&u, &v, sizeof(T));
   std::array<std::byte, sizeof(T)> b;
