@@ -23806,6 +23806,7 @@ class PtrRing {
   }
   std::size_t size() const noexcept { return tail_ - head_; }
   bool empty() const noexcept { return head_ == tail_; }
+  std::size_t capacity() const noexcept { return mask_ + 1; }
   // Grows (allocates) only when full; an allocation failure terminates, like a failed
   // intrusive link would never happen.
   void push_back(T* v) noexcept {
@@ -23823,9 +23824,11 @@ class PtrRing {
  private:
   static constexpr std::size_t kShrinkAbove = 4096;
   void shrink() noexcept {
-    buf_ = std::make_unique<T*[]>(initial_);
-    mask_ = initial_ - 1;
     head_ = tail_ = 0;
+    T** small = new (std::nothrow) T*[initial_];
+    if (!small) return;  // out of memory: keep the large buffer rather than terminate
+    buf_.reset(small);
+    mask_ = initial_ - 1;
   }
   void grow() noexcept {
     std::size_t cap = (mask_ + 1) * 2;
@@ -23872,7 +23875,8 @@ void wake_deferred(DeferList& d) noexcept;
 // overflow target of full local queues. A growable ring of task pointers under a
 // spin-then-futex Mutex (tasks carry no queue link: the header stays at 80 bytes); `len_` is
 // kept beside it so the emptiness checks on the hot path are a single load without the lock.
-// The ring only grows (to the deepest backlog seen), so a push allocates only then.
+// The ring grows when a backlog fills it (a push allocates only then) and, once drained,
+// gives a burst's growth back (core/detail/ring.hpp).
 
 /* #include <atomic> (already above) */
 /* #include <cstddef> (already above) */

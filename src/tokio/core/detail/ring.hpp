@@ -20,6 +20,7 @@ class PtrRing {
   }
   std::size_t size() const noexcept { return tail_ - head_; }
   bool empty() const noexcept { return head_ == tail_; }
+  std::size_t capacity() const noexcept { return mask_ + 1; }
   // Grows (allocates) only when full; an allocation failure terminates, like a failed
   // intrusive link would never happen.
   void push_back(T* v) noexcept {
@@ -37,9 +38,11 @@ class PtrRing {
  private:
   static constexpr std::size_t kShrinkAbove = 4096;
   void shrink() noexcept {
-    buf_ = std::make_unique<T*[]>(initial_);
-    mask_ = initial_ - 1;
     head_ = tail_ = 0;
+    T** small = new (std::nothrow) T*[initial_];
+    if (!small) return;  // out of memory: keep the large buffer rather than terminate
+    buf_.reset(small);
+    mask_ = initial_ - 1;
   }
   void grow() noexcept {
     std::size_t cap = (mask_ + 1) * 2;

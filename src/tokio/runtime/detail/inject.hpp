@@ -3,7 +3,8 @@
 // overflow target of full local queues. A growable ring of task pointers under a
 // spin-then-futex Mutex (tasks carry no queue link: the header stays at 80 bytes); `len_` is
 // kept beside it so the emptiness checks on the hot path are a single load without the lock.
-// The ring only grows (to the deepest backlog seen), so a push allocates only then.
+// The ring grows when a backlog fills it (a push allocates only then) and, once drained,
+// gives a burst's growth back (core/detail/ring.hpp).
 
 #include <atomic>
 #include <cstddef>
