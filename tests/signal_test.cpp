@@ -41,12 +41,6 @@ tokio::sync::oneshot::Receiver<int> fired() {
   return std::move(rx);
 }
 
-// True when a recv completes within `d`.
-Task<bool> recv_within(Signal& s, std::chrono::milliseconds d) {
-  auto r = co_await tokio::time::timeout(d, s.recv());
-  co_return r.has_value();
-}
-
 // How long a recv took to complete, or nullopt when it did not within `d`. A timeout polls
 // its inner operation once more when it fires, which can find a delivery whose wake-up was
 // lost: so a test of the wake-up itself checks that the recv completed well before `d`.
@@ -55,6 +49,11 @@ Task<std::optional<std::chrono::nanoseconds>> recv_timed(Signal& s, std::chrono:
   auto r = co_await tokio::time::timeout(d, s.recv());
   if (!r.has_value()) co_return std::nullopt;
   co_return std::chrono::steady_clock::now() - start;
+}
+
+// True when a recv completes within `d`.
+Task<bool> recv_within(Signal& s, std::chrono::milliseconds d) {
+  co_return (co_await recv_timed(s, d)).has_value();
 }
 
 // Sends `sig` to the process from another thread 30 ms from now and times s->recv().

@@ -15,9 +15,7 @@
 
 #include <cstddef>
 #include <cstring>
-#include <memory>
 #include <span>
-#include <stdexcept>
 #include <system_error>
 #include <type_traits>
 #include <utility>

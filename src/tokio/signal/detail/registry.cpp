@@ -301,12 +301,11 @@ void watcher_destroy(SignalWatcher* w) noexcept {
 ScheduledIo* watcher_io(SignalListener& l, SignalRecvNode& n) noexcept {
   ScheduledIo* io = l.watcher ? l.watcher->reg.io() : nullptr;
   bool live = io && !(io->load() & ScheduledIo::kShutdown);
-  // `handle` is fixed when a watcher is made; the listener's reference keeps it alive.
-  HandleInner* old_handle = l.watcher ? l.watcher->handle : nullptr;
   HandleInner* h = tls.handle;
-  bool move = h && h != old_handle && h->driver.io() != nullptr;
-  // (A dead watcher is replaced below even when its handle equals this thread's: a new
-  // runtime may sit at a dropped one's address.)
+  // Bind here when this thread's runtime can watch and the watcher is dead (or missing) or
+  // another runtime's. A dead watcher's handle is never compared: a new runtime may sit at
+  // a dropped one's address.
+  bool move = h && h->driver.io() != nullptr && (!live || h != l.watcher->handle);
   if (!move && (live || !l.watcher)) return live ? io : nullptr;
   if (io) io->remove_waiter(n.io);
   Registry& r = registry();
@@ -314,13 +313,14 @@ ScheduledIo* watcher_io(SignalListener& l, SignalRecvNode& n) noexcept {
   {
     std::lock_guard<std::mutex> g(r.mu);
     SignalWatcher* next = nullptr;
-    if (h && (h != old_handle || !live)) {
+    if (move) {
       try {
         auto w = watcher_acquire_locked(r, h, "signal::unix::Signal::recv");
         if (w) next = *w;
       } catch (...) {
-        // This runtime has no I/O driver.
+        // Out of memory for the new watcher: as a failed registration, stay where we are.
       }
+      // The runtime shut down since the check above.
       if (next && (next->reg.io()->load() & ScheduledIo::kShutdown)) {
         dead[1] = watcher_release_locked(r, next);
         next = nullptr;
