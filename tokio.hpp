@@ -9152,42 +9152,58 @@ Chain<A, B> chain(A&& a, B&& b) {
 /* #include <utility> (already above) */
 
 /* begin file src/tokio/io/detail/buffered.hpp */
-// BufferedIo<S>: what io::BufReader and io::BufWriter share: the wrapped stream (owned, or
-// borrowed when S is a reference), one buffer of a fixed capacity allocated at
-// construction (left uninitialised: only the bytes a read or write put there are read),
-// and the accessors over them.
+// BufferedIo<S, Self>: what io::BufReader and io::BufWriter share: the wrapped stream
+// (owned, or borrowed when S is a reference), one buffer of a fixed capacity allocated at
+// construction (left uninitialised: only the bytes a read or write put there are read), the
+// constructor the two inherit, and the accessors over them. Self names itself in errors
+// (Self::kTypeName).
 
 /* #include <cstddef> (already above) */
 /* #include <memory> (already above) */
+/* #include <span> (already above) */
 /* #include <stdexcept> (already above) */
 /* #include <string> (already above) */
 /* #include <type_traits> (already above) */
 /* #include <utility> (already above) */
 
+namespace tokio::inline TOKIO_ABI_NAMESPACE::io {
+inline constexpr std::size_t kDefaultBufSize = 8 * 1024;
+}  // namespace tokio::io
+
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
-template <class S>
+template <class S, class Self>
 class BufferedIo {
+ protected:
   using Inner = std::remove_reference_t<S>;
 
  public:
+  explicit BufferedIo(S inner, std::size_t capacity = io::kDefaultBufSize)
+      : inner_(std::forward<S>(inner)), cap_(capacity) {
+    if (capacity == 0)
+      throw std::invalid_argument(std::string(Self::kTypeName) +
+                                  ": capacity must be > 0 (leave it out for 8 KiB)");
+    buf_ = std::make_unique_for_overwrite<std::byte[]>(capacity);
+  }
+
   Inner& get_ref() noexcept { return inner_; }
   const Inner& get_ref() const noexcept { return inner_; }
   Inner& get_mut() noexcept { return inner_; }
   std::size_t capacity() const noexcept { return cap_; }
+  // The bytes buffered: a reader's not consumed yet, a writer's not written to the inner
+  // writer yet.
+  std::span<const std::byte> buffer() const noexcept { return {buf_.get() + head_, tail_ - head_}; }
+  // The wrapped stream; whatever is still buffered is lost (a reader's unread bytes, a
+  // writer's unflushed ones: flush first). (Each class adds the lvalue overload that says
+  // how to call it.)
+  Inner into_inner() && { return std::move(inner_); }
 
  protected:
-  // `type_name` ("io::BufReader") names the type in the error for a zero capacity.
-  BufferedIo(S inner, std::size_t capacity, const char* type_name)
-      : inner_(std::forward<S>(inner)), cap_(capacity) {
-    if (capacity == 0)
-      throw std::invalid_argument(std::string(type_name) + " capacity must be > 0");
-    buf_ = std::make_unique_for_overwrite<std::byte[]>(capacity);
-  }
-
   S inner_;
   std::unique_ptr<std::byte[]> buf_;
   std::size_t cap_;
+  std::size_t head_ = 0;  // buf_[head_, tail_) holds the buffered bytes
+  std::size_t tail_ = 0;
 };
 
 }  // namespace tokio::detail
@@ -9283,38 +9299,32 @@ struct ClaimedStep {
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::io {
 
-inline constexpr std::size_t kDefaultBufSize = 8 * 1024;
-
 template <class R>
-class BufReader : public Ext<BufReader<R>>, public detail::BufferedIo<R> {
-  using Inner = std::remove_reference_t<R>;
-  using Base = detail::BufferedIo<R>;
-  using Base::buf_;
-  using Base::cap_;
-  using Base::inner_;
-
- public:
+class BufReader : public Ext<BufReader<R>>, public detail::BufferedIo<R, BufReader<R>> {
+  using Base = detail::BufferedIo<R, BufReader>;
+  using typename Base::Inner;
   static_assert(AsyncRead<Inner>, "io::BufReader<R> needs an io::AsyncRead R");
 
-  explicit BufReader(R inner, std::size_t capacity = kDefaultBufSize)
-      : Base(std::forward<R>(inner), capacity, "io::BufReader") {}
-  BufReader(BufReader&&) noexcept = default;
-  BufReader& operator=(BufReader&&) noexcept = default;
-
-  // The inner reader; whatever was still buffered is lost (see buffer()).
-  Inner into_inner() && { return std::move(inner_); }
+ public:
+  // BufReader(R inner, std::size_t capacity = kDefaultBufSize); a zero capacity throws
+  // std::invalid_argument.
+  using Base::Base;
+  using Base::into_inner;
   TOKIO_DETAIL_CONSUMES_SELF(into_inner, (),
                              "into_inner() takes the BufReader over: write "
                              "std::move(reader).into_inner() (Rust moves it implicitly)")
-  // The bytes buffered and not consumed yet.
-  std::span<const std::byte> buffer() const noexcept { return {buf_.get() + pos_, filled_ - pos_}; }
+
   // buffer(), when not empty, is what fill_buf() would complete with at once (read_until,
   // lines and split take it directly: detail::poll_read_until).
   static constexpr bool kBufferIsFillBuf = true;
   // Drops the buffered bytes.
-  void discard_buffer() noexcept { pos_ = filled_ = 0; }
+  void discard_buffer() noexcept { head_ = tail_ = 0; }
 
  private:
+  using Base::buf_, Base::cap_, Base::inner_, Base::head_, Base::tail_;
+  friend Base;
+  static constexpr const char* kTypeName = "io::BufReader";
+
   struct ReadStep;
   struct FillBufStep;
 
@@ -9325,7 +9335,7 @@ class BufReader : public Ext<BufReader<R>>, public detail::BufferedIo<R> {
   ReadOp read(io::MutableBuffer buf) noexcept { return {{{}, this, buf}}; }
   FillBufOp fill_buf() noexcept { return {{{}, this}}; }
   // Marks n buffered bytes as used (clamped to what is buffered).
-  void consume(std::size_t n) noexcept { pos_ = (n < filled_ - pos_) ? pos_ + n : filled_; }
+  void consume(std::size_t n) noexcept { head_ = (n < tail_ - head_) ? head_ + n : tail_; }
 
   // Writes pass through to the inner stream.
   auto write(io::ConstBuffer buf) requires AsyncWrite<Inner> { return inner_.write(buf); }
@@ -9341,7 +9351,7 @@ class BufReader : public Ext<BufReader<R>>, public detail::BufferedIo<R> {
   // one leaves both alone). Not cancel-safe (as Tokio's start_seek / poll_complete).
   Task<Result<uint64_t>> seek(SeekFrom pos) requires AsyncSeek<Inner> {
     if (pos.whence == SeekFrom::Whence::Current) {
-      const auto buffered = static_cast<int64_t>(filled_ - pos_);
+      const auto buffered = static_cast<int64_t>(tail_ - head_);
       const int64_t wanted = pos.offset;
       if (__builtin_sub_overflow(wanted, buffered, &pos.offset)) {
         // wanted - buffered is below INT64_MIN: step back over the buffer first.
@@ -9364,23 +9374,20 @@ class BufReader : public Ext<BufReader<R>>, public detail::BufferedIo<R> {
     auto n = op.poll_with(cx, [&] { return inner_.read(std::span<std::byte>(buf_.get(), cap_)); });
     if (!n) return detail::pending;
     if (!*n) return unexpected(n->error());
-    pos_ = 0;
-    filled_ = detail::checked_count(**n, cap_);
+    head_ = 0;
+    tail_ = detail::checked_count(**n, cap_);
     return Result<void>();
   }
   // Moves buffered bytes to dst; returns how many.
   std::size_t copy_out(std::span<std::byte> dst) noexcept {
-    std::size_t n = filled_ - pos_ < dst.size() ? filled_ - pos_ : dst.size();
-    if (n) std::memcpy(dst.data(), buf_.get() + pos_, n);
-    pos_ += n;
+    std::size_t n = tail_ - head_ < dst.size() ? tail_ - head_ : dst.size();
+    if (n) std::memcpy(dst.data(), buf_.get() + head_, n);
+    head_ += n;
     return n;
   }
 
-  std::size_t pos_ = 0;
-  std::size_t filled_ = 0;
   detail::ExclusiveUse use_;  // one pending read / fill_buf at a time
 
-  static constexpr const char* kTypeName = "io::BufReader";
   template <class>
   friend struct detail::ClaimedStep;
 
@@ -9391,7 +9398,7 @@ class BufReader : public Ext<BufReader<R>>, public detail::BufferedIo<R> {
 
     detail::Poll<Result<std::size_t>> poll_claimed(task::Context& cx) {
       if (buf.empty()) return std::size_t{0};
-      if (b->pos_ < b->filled_) return b->copy_out(buf);
+      if (b->head_ < b->tail_) return b->copy_out(buf);
       if (buf.size() >= b->cap_) {  // large read, empty buffer: skip the copy
         auto n = op.poll_with(cx, [&] { return b->inner_.read(buf); });
         if (n && *n) detail::checked_count(**n, buf.size());
@@ -9405,7 +9412,7 @@ class BufReader : public Ext<BufReader<R>>, public detail::BufferedIo<R> {
     InnerRead op{};
 
     detail::Poll<Result<std::span<const std::byte>>> poll_claimed(task::Context& cx) {
-      if (b->pos_ < b->filled_) return b->buffer();
+      if (b->head_ < b->tail_) return b->buffer();
       return detail::map_ok(b->poll_refill(cx, op), [&] { return b->buffer(); });
     }
   };
@@ -9445,30 +9452,25 @@ BufReader(R&&, std::size_t = kDefaultBufSize) -> BufReader<std::remove_cvref_t<R
 namespace tokio::inline TOKIO_ABI_NAMESPACE::io {
 
 template <class W>
-class BufWriter : public Ext<BufWriter<W>>, public detail::BufferedIo<W> {
-  using Inner = std::remove_reference_t<W>;
-  using Base = detail::BufferedIo<W>;
-  using Base::buf_;
-  using Base::cap_;
-  using Base::inner_;
-
- public:
+class BufWriter : public Ext<BufWriter<W>>, public detail::BufferedIo<W, BufWriter<W>> {
+  using Base = detail::BufferedIo<W, BufWriter>;
+  using typename Base::Inner;
   static_assert(AsyncWrite<Inner>, "io::BufWriter<W> needs an io::AsyncWrite W");
 
-  explicit BufWriter(W inner, std::size_t capacity = kDefaultBufSize)
-      : Base(std::forward<W>(inner), capacity, "io::BufWriter") {}
-  BufWriter(BufWriter&&) noexcept = default;
-  BufWriter& operator=(BufWriter&&) noexcept = default;
-
-  // The inner writer; whatever is still buffered is lost (flush first).
-  Inner into_inner() && { return std::move(inner_); }
+ public:
+  // BufWriter(W inner, std::size_t capacity = kDefaultBufSize); a zero capacity throws
+  // std::invalid_argument.
+  using Base::Base;
+  using Base::into_inner;
   TOKIO_DETAIL_CONSUMES_SELF(into_inner, (),
                              "into_inner() takes the BufWriter over: write "
                              "std::move(writer).into_inner() (Rust moves it implicitly)")
-  // The bytes buffered and not written to the inner writer yet.
-  std::span<const std::byte> buffer() const noexcept { return {buf_.get() + head_, len_ - head_}; }
 
  private:
+  using Base::buf_, Base::cap_, Base::inner_, Base::head_, Base::tail_;
+  friend Base;
+  static constexpr const char* kTypeName = "io::BufWriter";
+
   template <class Bufs, class Direct>
   struct WriteStep;
   template <bool Shutdown>
@@ -9507,36 +9509,33 @@ class BufWriter : public Ext<BufWriter<W>>, public detail::BufferedIo<W> {
  private:
   using InnerWrite = detail::ChildOp<detail::write_op_t<Inner>>;
 
-  std::size_t buffered() const noexcept { return len_ - head_; }
+  std::size_t buffered() const noexcept { return tail_ - head_; }
   // Appends to the buffer (the caller checked it fits), compacting it first if needed.
   void append(std::span<const std::byte> src) noexcept {
     if (src.empty()) return;
-    if (len_ + src.size() > cap_) {
+    if (tail_ + src.size() > cap_) {
       std::memmove(buf_.get(), buf_.get() + head_, buffered());
-      len_ -= head_;
+      tail_ -= head_;
       head_ = 0;
     }
-    std::memcpy(buf_.get() + len_, src.data(), src.size());
-    len_ += src.size();
+    std::memcpy(buf_.get() + tail_, src.data(), src.size());
+    tail_ += src.size();
   }
 
   // Writes the whole buffer to the inner writer through op. head_ advances after every
   // inner write, so a cancelled or failed flush never writes a byte twice.
   detail::Poll<Result<void>> poll_flush_buf(task::Context& cx, InnerWrite& op) {
-    auto r = detail::poll_write_all(cx, inner_, op, {buf_.get(), len_}, head_);
-    if (r && *r) head_ = len_ = 0;
+    auto r = detail::poll_write_all(cx, inner_, op, {buf_.get(), tail_}, head_);
+    if (r && *r) head_ = tail_ = 0;
     return r;
   }
 
-  std::size_t head_ = 0;  // buf_[head_, len_) is buffered, not yet written
-  std::size_t len_ = 0;
   detail::ExclusiveUse use_;  // one pending write / flush / shutdown at a time
 
   // write and write_vectored: when the data does not fit beside what is buffered, the
   // buffer is written out first; then data smaller than the buffer is buffered, larger
   // data goes straight to the inner writer (vectored when it supports it, else its first
   // non-empty slice).
-  static constexpr const char* kTypeName = "io::BufWriter";
   template <class>
   friend struct detail::ClaimedStep;
 
@@ -10060,14 +10059,22 @@ struct Locked {
   }
 };
 
-template <class S, class Make>
-AdaptorOp<Locked<S, Make>> locked_op(SplitShared<S>* sh, Make make) noexcept {
-  return {Locked<S, Make>{sh, std::move(make)}};
-}
-
-// What each half holds: a counted reference to the shared stream (moves leave it null).
+// What both halves are: a counted reference to the shared stream (moves leave it null) and
+// the way to run one operation on it under the lock.
 template <class S>
-using SplitHandle = std::unique_ptr<SplitShared<S>, typename SplitShared<S>::Release>;
+class SplitHalf {
+ protected:
+  using Stream = std::remove_reference_t<S>;
+  explicit SplitHalf(SplitShared<S>* sh) noexcept : h_(sh) {}
+  template <class Make>
+  AdaptorOp<Locked<S, Make>> locked(Make make) noexcept {
+    return {Locked<S, Make>{h_.get(), std::move(make)}};
+  }
+  bool same_split(const SplitHalf& other) const noexcept {
+    return h_ && h_.get() == other.h_.get();
+  }
+  std::unique_ptr<SplitShared<S>, typename SplitShared<S>::Release> h_;
+};
 
 }  // namespace tokio::detail
 
@@ -10077,50 +10084,42 @@ template <class S>
 class WriteHalf;
 
 template <class S>
-class ReadHalf : public Ext<ReadHalf<S>> {
-  using Stream = std::remove_reference_t<S>;
+class ReadHalf : public Ext<ReadHalf<S>>, public detail::SplitHalf<S> {
+  using typename detail::SplitHalf<S>::Stream;
 
  public:
-  explicit ReadHalf(detail::SplitShared<S>* sh) noexcept : h_(sh) {}
+  explicit ReadHalf(detail::SplitShared<S>* sh) noexcept : detail::SplitHalf<S>(sh) {}
 
   auto read(io::MutableBuffer buf) {
-    return detail::locked_op(h_.get(), [buf](Stream& s) { return s.read(buf); });
+    return this->locked([buf](Stream& s) { return s.read(buf); });
   }
-  bool is_pair_of(const WriteHalf<S>& w) const noexcept {
-    return h_.get() && h_.get() == w.h_.get();
-  }
+  bool is_pair_of(const WriteHalf<S>& w) const noexcept { return this->same_split(w); }
 
  private:
   template <class T>
   friend T unsplit(ReadHalf<T> r, WriteHalf<T> w);
-  detail::SplitHandle<S> h_;
 };
 
 template <class S>
-class WriteHalf : public Ext<WriteHalf<S>> {
-  using Stream = std::remove_reference_t<S>;
+class WriteHalf : public Ext<WriteHalf<S>>, public detail::SplitHalf<S> {
+  using typename detail::SplitHalf<S>::Stream;
 
  public:
-  explicit WriteHalf(detail::SplitShared<S>* sh) noexcept : h_(sh) {}
+  explicit WriteHalf(detail::SplitShared<S>* sh) noexcept : detail::SplitHalf<S>(sh) {}
 
   auto write(io::ConstBuffer buf) {
-    return detail::locked_op(h_.get(), [buf](Stream& s) { return s.write(buf); });
+    return this->locked([buf](Stream& s) { return s.write(buf); });
   }
   auto write_vectored(std::span<const IoSlice> bufs) requires AsyncWriteVectored<Stream> {
-    return detail::locked_op(h_.get(), [bufs](Stream& s) { return s.write_vectored(bufs); });
+    return this->locked([bufs](Stream& s) { return s.write_vectored(bufs); });
   }
   auto flush() {
-    return detail::locked_op(h_.get(), [](Stream& s) { return s.flush(); });
+    return this->locked([](Stream& s) { return s.flush(); });
   }
   auto shutdown() {
-    return detail::locked_op(h_.get(), [](Stream& s) { return s.shutdown(); });
+    return this->locked([](Stream& s) { return s.shutdown(); });
   }
-  bool is_pair_of(const ReadHalf<S>& r) const noexcept { return r.is_pair_of(*this); }
-
- private:
-  template <class>
-  friend class ReadHalf;
-  detail::SplitHandle<S> h_;
+  bool is_pair_of(const ReadHalf<S>& r) const noexcept { return this->same_split(r); }
 };
 
 // Splits a stream into halves that can be used from different tasks at once.

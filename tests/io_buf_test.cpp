@@ -62,7 +62,13 @@ TEST_CASE("BufReader batches small reads and bypasses the buffer for large ones"
     std::size_t before = inner.reads;
     CHECK(*co_await br.read(std::span<std::byte>()) == 0);
     CHECK(inner.reads == before);
-    CHECK_THROWS_AS(io::BufReader<MockReader&>(inner, 0), std::invalid_argument);
+    CHECK_THROWS_WITH_AS(io::BufReader<MockReader&>(inner, 0),
+                         "io::BufReader: capacity must be > 0 (leave it out for 8 KiB)",
+                         std::invalid_argument);
+    MockWriter sink;
+    CHECK_THROWS_WITH_AS(io::BufWriter<MockWriter&>(sink, 0),
+                         "io::BufWriter: capacity must be > 0 (leave it out for 8 KiB)",
+                         std::invalid_argument);
   }());
 }
 

@@ -353,10 +353,17 @@ TEST_CASE(
     last = reply[1] - '0';
     std::this_thread::sleep_for(std::chrono::milliseconds(5));  // (redis-cli keeps up)
   }
-  // The idle subscriber is gone by the end (the reader stays): the last publish reached one.
-  CHECK(last == 1);
-  pub.send(resp_cmd({"PUBLISH", "big", "x"}));
-  CHECK(pub.until("\r\n") == ":1\r\n");
+  // The idle subscriber is gone by the end (the reader stays): a publish reaches one. Its
+  // task notices the limit when it next runs, which a loaded machine may delay past the
+  // 80th publish: wait for that up to 5 s (seen once in a full suite run: last == 2).
+  INFO("receivers at the 80th publish: " << last);
+  std::string reached;
+  for (int i = 0; i < 100 && reached != ":1\r\n"; ++i) {
+    if (i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    pub.send(resp_cmd({"PUBLISH", "big", "x"}));
+    reached = pub.until("\r\n");
+  }
+  CHECK(reached == ":1\r\n");
   INFO("rss " << rss_kib(pid) << " KiB");
   if (!test::kSanitized) {  // (see the case above)
     CHECK(rss_kib(pid) < 200 * 1024);

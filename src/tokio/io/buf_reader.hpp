@@ -31,38 +31,32 @@
 
 namespace tokio::io {
 
-inline constexpr std::size_t kDefaultBufSize = 8 * 1024;
-
 template <class R>
-class BufReader : public Ext<BufReader<R>>, public detail::BufferedIo<R> {
-  using Inner = std::remove_reference_t<R>;
-  using Base = detail::BufferedIo<R>;
-  using Base::buf_;
-  using Base::cap_;
-  using Base::inner_;
-
- public:
+class BufReader : public Ext<BufReader<R>>, public detail::BufferedIo<R, BufReader<R>> {
+  using Base = detail::BufferedIo<R, BufReader>;
+  using typename Base::Inner;
   static_assert(AsyncRead<Inner>, "io::BufReader<R> needs an io::AsyncRead R");
 
-  explicit BufReader(R inner, std::size_t capacity = kDefaultBufSize)
-      : Base(std::forward<R>(inner), capacity, "io::BufReader") {}
-  BufReader(BufReader&&) noexcept = default;
-  BufReader& operator=(BufReader&&) noexcept = default;
-
-  // The inner reader; whatever was still buffered is lost (see buffer()).
-  Inner into_inner() && { return std::move(inner_); }
+ public:
+  // BufReader(R inner, std::size_t capacity = kDefaultBufSize); a zero capacity throws
+  // std::invalid_argument.
+  using Base::Base;
+  using Base::into_inner;
   TOKIO_DETAIL_CONSUMES_SELF(into_inner, (),
                              "into_inner() takes the BufReader over: write "
                              "std::move(reader).into_inner() (Rust moves it implicitly)")
-  // The bytes buffered and not consumed yet.
-  std::span<const std::byte> buffer() const noexcept { return {buf_.get() + pos_, filled_ - pos_}; }
+
   // buffer(), when not empty, is what fill_buf() would complete with at once (read_until,
   // lines and split take it directly: detail::poll_read_until).
   static constexpr bool kBufferIsFillBuf = true;
   // Drops the buffered bytes.
-  void discard_buffer() noexcept { pos_ = filled_ = 0; }
+  void discard_buffer() noexcept { head_ = tail_ = 0; }
 
  private:
+  using Base::buf_, Base::cap_, Base::inner_, Base::head_, Base::tail_;
+  friend Base;
+  static constexpr const char* kTypeName = "io::BufReader";
+
   struct ReadStep;
   struct FillBufStep;
 
@@ -73,7 +67,7 @@ class BufReader : public Ext<BufReader<R>>, public detail::BufferedIo<R> {
   ReadOp read(io::MutableBuffer buf) noexcept { return {{{}, this, buf}}; }
   FillBufOp fill_buf() noexcept { return {{{}, this}}; }
   // Marks n buffered bytes as used (clamped to what is buffered).
-  void consume(std::size_t n) noexcept { pos_ = (n < filled_ - pos_) ? pos_ + n : filled_; }
+  void consume(std::size_t n) noexcept { head_ = (n < tail_ - head_) ? head_ + n : tail_; }
 
   // Writes pass through to the inner stream.
   auto write(io::ConstBuffer buf) requires AsyncWrite<Inner> { return inner_.write(buf); }
@@ -89,7 +83,7 @@ class BufReader : public Ext<BufReader<R>>, public detail::BufferedIo<R> {
   // one leaves both alone). Not cancel-safe (as Tokio's start_seek / poll_complete).
   Task<Result<uint64_t>> seek(SeekFrom pos) requires AsyncSeek<Inner> {
     if (pos.whence == SeekFrom::Whence::Current) {
-      const auto buffered = static_cast<int64_t>(filled_ - pos_);
+      const auto buffered = static_cast<int64_t>(tail_ - head_);
       const int64_t wanted = pos.offset;
       if (__builtin_sub_overflow(wanted, buffered, &pos.offset)) {
         // wanted - buffered is below INT64_MIN: step back over the buffer first.
@@ -112,23 +106,20 @@ class BufReader : public Ext<BufReader<R>>, public detail::BufferedIo<R> {
     auto n = op.poll_with(cx, [&] { return inner_.read(std::span<std::byte>(buf_.get(), cap_)); });
     if (!n) return detail::pending;
     if (!*n) return unexpected(n->error());
-    pos_ = 0;
-    filled_ = detail::checked_count(**n, cap_);
+    head_ = 0;
+    tail_ = detail::checked_count(**n, cap_);
     return Result<void>();
   }
   // Moves buffered bytes to dst; returns how many.
   std::size_t copy_out(std::span<std::byte> dst) noexcept {
-    std::size_t n = filled_ - pos_ < dst.size() ? filled_ - pos_ : dst.size();
-    if (n) std::memcpy(dst.data(), buf_.get() + pos_, n);
-    pos_ += n;
+    std::size_t n = tail_ - head_ < dst.size() ? tail_ - head_ : dst.size();
+    if (n) std::memcpy(dst.data(), buf_.get() + head_, n);
+    head_ += n;
     return n;
   }
 
-  std::size_t pos_ = 0;
-  std::size_t filled_ = 0;
   detail::ExclusiveUse use_;  // one pending read / fill_buf at a time
 
-  static constexpr const char* kTypeName = "io::BufReader";
   template <class>
   friend struct detail::ClaimedStep;
 
@@ -139,7 +130,7 @@ class BufReader : public Ext<BufReader<R>>, public detail::BufferedIo<R> {
 
     detail::Poll<Result<std::size_t>> poll_claimed(task::Context& cx) {
       if (buf.empty()) return std::size_t{0};
-      if (b->pos_ < b->filled_) return b->copy_out(buf);
+      if (b->head_ < b->tail_) return b->copy_out(buf);
       if (buf.size() >= b->cap_) {  // large read, empty buffer: skip the copy
         auto n = op.poll_with(cx, [&] { return b->inner_.read(buf); });
         if (n && *n) detail::checked_count(**n, buf.size());
@@ -153,7 +144,7 @@ class BufReader : public Ext<BufReader<R>>, public detail::BufferedIo<R> {
     InnerRead op{};
 
     detail::Poll<Result<std::span<const std::byte>>> poll_claimed(task::Context& cx) {
-      if (b->pos_ < b->filled_) return b->buffer();
+      if (b->head_ < b->tail_) return b->buffer();
       return detail::map_ok(b->poll_refill(cx, op), [&] { return b->buffer(); });
     }
   };

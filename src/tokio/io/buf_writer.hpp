@@ -37,30 +37,25 @@
 namespace tokio::io {
 
 template <class W>
-class BufWriter : public Ext<BufWriter<W>>, public detail::BufferedIo<W> {
-  using Inner = std::remove_reference_t<W>;
-  using Base = detail::BufferedIo<W>;
-  using Base::buf_;
-  using Base::cap_;
-  using Base::inner_;
-
- public:
+class BufWriter : public Ext<BufWriter<W>>, public detail::BufferedIo<W, BufWriter<W>> {
+  using Base = detail::BufferedIo<W, BufWriter>;
+  using typename Base::Inner;
   static_assert(AsyncWrite<Inner>, "io::BufWriter<W> needs an io::AsyncWrite W");
 
-  explicit BufWriter(W inner, std::size_t capacity = kDefaultBufSize)
-      : Base(std::forward<W>(inner), capacity, "io::BufWriter") {}
-  BufWriter(BufWriter&&) noexcept = default;
-  BufWriter& operator=(BufWriter&&) noexcept = default;
-
-  // The inner writer; whatever is still buffered is lost (flush first).
-  Inner into_inner() && { return std::move(inner_); }
+ public:
+  // BufWriter(W inner, std::size_t capacity = kDefaultBufSize); a zero capacity throws
+  // std::invalid_argument.
+  using Base::Base;
+  using Base::into_inner;
   TOKIO_DETAIL_CONSUMES_SELF(into_inner, (),
                              "into_inner() takes the BufWriter over: write "
                              "std::move(writer).into_inner() (Rust moves it implicitly)")
-  // The bytes buffered and not written to the inner writer yet.
-  std::span<const std::byte> buffer() const noexcept { return {buf_.get() + head_, len_ - head_}; }
 
  private:
+  using Base::buf_, Base::cap_, Base::inner_, Base::head_, Base::tail_;
+  friend Base;
+  static constexpr const char* kTypeName = "io::BufWriter";
+
   template <class Bufs, class Direct>
   struct WriteStep;
   template <bool Shutdown>
@@ -99,36 +94,33 @@ class BufWriter : public Ext<BufWriter<W>>, public detail::BufferedIo<W> {
  private:
   using InnerWrite = detail::ChildOp<detail::write_op_t<Inner>>;
 
-  std::size_t buffered() const noexcept { return len_ - head_; }
+  std::size_t buffered() const noexcept { return tail_ - head_; }
   // Appends to the buffer (the caller checked it fits), compacting it first if needed.
   void append(std::span<const std::byte> src) noexcept {
     if (src.empty()) return;
-    if (len_ + src.size() > cap_) {
+    if (tail_ + src.size() > cap_) {
       std::memmove(buf_.get(), buf_.get() + head_, buffered());
-      len_ -= head_;
+      tail_ -= head_;
       head_ = 0;
     }
-    std::memcpy(buf_.get() + len_, src.data(), src.size());
-    len_ += src.size();
+    std::memcpy(buf_.get() + tail_, src.data(), src.size());
+    tail_ += src.size();
   }
 
   // Writes the whole buffer to the inner writer through op. head_ advances after every
   // inner write, so a cancelled or failed flush never writes a byte twice.
   detail::Poll<Result<void>> poll_flush_buf(task::Context& cx, InnerWrite& op) {
-    auto r = detail::poll_write_all(cx, inner_, op, {buf_.get(), len_}, head_);
-    if (r && *r) head_ = len_ = 0;
+    auto r = detail::poll_write_all(cx, inner_, op, {buf_.get(), tail_}, head_);
+    if (r && *r) head_ = tail_ = 0;
     return r;
   }
 
-  std::size_t head_ = 0;  // buf_[head_, len_) is buffered, not yet written
-  std::size_t len_ = 0;
   detail::ExclusiveUse use_;  // one pending write / flush / shutdown at a time
 
   // write and write_vectored: when the data does not fit beside what is buffered, the
   // buffer is written out first; then data smaller than the buffer is buffered, larger
   // data goes straight to the inner writer (vectored when it supports it, else its first
   // non-empty slice).
-  static constexpr const char* kTypeName = "io::BufWriter";
   template <class>
   friend struct detail::ClaimedStep;
 

@@ -83,14 +83,22 @@ struct Locked {
   }
 };
 
-template <class S, class Make>
-AdaptorOp<Locked<S, Make>> locked_op(SplitShared<S>* sh, Make make) noexcept {
-  return {Locked<S, Make>{sh, std::move(make)}};
-}
-
-// What each half holds: a counted reference to the shared stream (moves leave it null).
+// What both halves are: a counted reference to the shared stream (moves leave it null) and
+// the way to run one operation on it under the lock.
 template <class S>
-using SplitHandle = std::unique_ptr<SplitShared<S>, typename SplitShared<S>::Release>;
+class SplitHalf {
+ protected:
+  using Stream = std::remove_reference_t<S>;
+  explicit SplitHalf(SplitShared<S>* sh) noexcept : h_(sh) {}
+  template <class Make>
+  AdaptorOp<Locked<S, Make>> locked(Make make) noexcept {
+    return {Locked<S, Make>{h_.get(), std::move(make)}};
+  }
+  bool same_split(const SplitHalf& other) const noexcept {
+    return h_ && h_.get() == other.h_.get();
+  }
+  std::unique_ptr<SplitShared<S>, typename SplitShared<S>::Release> h_;
+};
 
 }  // namespace tokio::detail
 
@@ -100,50 +108,42 @@ template <class S>
 class WriteHalf;
 
 template <class S>
-class ReadHalf : public Ext<ReadHalf<S>> {
-  using Stream = std::remove_reference_t<S>;
+class ReadHalf : public Ext<ReadHalf<S>>, public detail::SplitHalf<S> {
+  using typename detail::SplitHalf<S>::Stream;
 
  public:
-  explicit ReadHalf(detail::SplitShared<S>* sh) noexcept : h_(sh) {}
+  explicit ReadHalf(detail::SplitShared<S>* sh) noexcept : detail::SplitHalf<S>(sh) {}
 
   auto read(io::MutableBuffer buf) {
-    return detail::locked_op(h_.get(), [buf](Stream& s) { return s.read(buf); });
+    return this->locked([buf](Stream& s) { return s.read(buf); });
   }
-  bool is_pair_of(const WriteHalf<S>& w) const noexcept {
-    return h_.get() && h_.get() == w.h_.get();
-  }
+  bool is_pair_of(const WriteHalf<S>& w) const noexcept { return this->same_split(w); }
 
  private:
   template <class T>
   friend T unsplit(ReadHalf<T> r, WriteHalf<T> w);
-  detail::SplitHandle<S> h_;
 };
 
 template <class S>
-class WriteHalf : public Ext<WriteHalf<S>> {
-  using Stream = std::remove_reference_t<S>;
+class WriteHalf : public Ext<WriteHalf<S>>, public detail::SplitHalf<S> {
+  using typename detail::SplitHalf<S>::Stream;
 
  public:
-  explicit WriteHalf(detail::SplitShared<S>* sh) noexcept : h_(sh) {}
+  explicit WriteHalf(detail::SplitShared<S>* sh) noexcept : detail::SplitHalf<S>(sh) {}
 
   auto write(io::ConstBuffer buf) {
-    return detail::locked_op(h_.get(), [buf](Stream& s) { return s.write(buf); });
+    return this->locked([buf](Stream& s) { return s.write(buf); });
   }
   auto write_vectored(std::span<const IoSlice> bufs) requires AsyncWriteVectored<Stream> {
-    return detail::locked_op(h_.get(), [bufs](Stream& s) { return s.write_vectored(bufs); });
+    return this->locked([bufs](Stream& s) { return s.write_vectored(bufs); });
   }
   auto flush() {
-    return detail::locked_op(h_.get(), [](Stream& s) { return s.flush(); });
+    return this->locked([](Stream& s) { return s.flush(); });
   }
   auto shutdown() {
-    return detail::locked_op(h_.get(), [](Stream& s) { return s.shutdown(); });
+    return this->locked([](Stream& s) { return s.shutdown(); });
   }
-  bool is_pair_of(const ReadHalf<S>& r) const noexcept { return r.is_pair_of(*this); }
-
- private:
-  template <class>
-  friend class ReadHalf;
-  detail::SplitHandle<S> h_;
+  bool is_pair_of(const ReadHalf<S>& r) const noexcept { return this->same_split(r); }
 };
 
 // Splits a stream into halves that can be used from different tasks at once.

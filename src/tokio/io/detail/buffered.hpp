@@ -1,40 +1,56 @@
 #pragma once
-// BufferedIo<S>: what io::BufReader and io::BufWriter share: the wrapped stream (owned, or
-// borrowed when S is a reference), one buffer of a fixed capacity allocated at
-// construction (left uninitialised: only the bytes a read or write put there are read),
-// and the accessors over them.
+// BufferedIo<S, Self>: what io::BufReader and io::BufWriter share: the wrapped stream
+// (owned, or borrowed when S is a reference), one buffer of a fixed capacity allocated at
+// construction (left uninitialised: only the bytes a read or write put there are read), the
+// constructor the two inherit, and the accessors over them. Self names itself in errors
+// (Self::kTypeName).
 
 #include <cstddef>
 #include <memory>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <type_traits>
 #include <utility>
 
+namespace tokio::io {
+inline constexpr std::size_t kDefaultBufSize = 8 * 1024;
+}  // namespace tokio::io
+
 namespace tokio::detail {
 
-template <class S>
+template <class S, class Self>
 class BufferedIo {
+ protected:
   using Inner = std::remove_reference_t<S>;
 
  public:
+  explicit BufferedIo(S inner, std::size_t capacity = io::kDefaultBufSize)
+      : inner_(std::forward<S>(inner)), cap_(capacity) {
+    if (capacity == 0)
+      throw std::invalid_argument(std::string(Self::kTypeName) +
+                                  ": capacity must be > 0 (leave it out for 8 KiB)");
+    buf_ = std::make_unique_for_overwrite<std::byte[]>(capacity);
+  }
+
   Inner& get_ref() noexcept { return inner_; }
   const Inner& get_ref() const noexcept { return inner_; }
   Inner& get_mut() noexcept { return inner_; }
   std::size_t capacity() const noexcept { return cap_; }
+  // The bytes buffered: a reader's not consumed yet, a writer's not written to the inner
+  // writer yet.
+  std::span<const std::byte> buffer() const noexcept { return {buf_.get() + head_, tail_ - head_}; }
+  // The wrapped stream; whatever is still buffered is lost (a reader's unread bytes, a
+  // writer's unflushed ones: flush first). (Each class adds the lvalue overload that says
+  // how to call it.)
+  Inner into_inner() && { return std::move(inner_); }
 
  protected:
-  // `type_name` ("io::BufReader") names the type in the error for a zero capacity.
-  BufferedIo(S inner, std::size_t capacity, const char* type_name)
-      : inner_(std::forward<S>(inner)), cap_(capacity) {
-    if (capacity == 0)
-      throw std::invalid_argument(std::string(type_name) + " capacity must be > 0");
-    buf_ = std::make_unique_for_overwrite<std::byte[]>(capacity);
-  }
-
   S inner_;
   std::unique_ptr<std::byte[]> buf_;
   std::size_t cap_;
+  std::size_t head_ = 0;  // buf_[head_, tail_) holds the buffered bytes
+  std::size_t tail_ = 0;
 };
 
 }  // namespace tokio::detail
