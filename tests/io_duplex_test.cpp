@@ -1,5 +1,6 @@
 // io::duplex (in-memory pipe) and io::split / unsplit.
 #include <array>
+#include <new>
 #include <string>
 #include <thread>
 #include <vector>
@@ -168,6 +169,62 @@ TEST_CASE("duplex: random write and read sizes against a model, across segment b
       buf.resize(8);
       CHECK(*co_await b.read(buf) == 0);  // end of stream after everything
     }
+  }());
+}
+
+// The pipe's segments are its only aligned nothrow allocations: this replacement fails the
+// n-th one made on the calling thread from when duplex_fail_alloc_in is set to n (0: off).
+namespace {
+thread_local int duplex_fail_alloc_in = 0;
+}  // namespace
+
+void* operator new(std::size_t size, std::align_val_t al, const std::nothrow_t&) noexcept {
+  if (duplex_fail_alloc_in > 0 && --duplex_fail_alloc_in == 0) return nullptr;
+  try {
+    return ::operator new(size, al);
+  } catch (...) {
+    return nullptr;
+  }
+}
+
+// Out of memory for a segment: a write that could copy nothing fails with ENOMEM and
+// publishes nothing; one that filled a segment first reports just those bytes; once memory
+// is back the pipe carries on, and the reader gets exactly the bytes reported written.
+TEST_CASE("duplex: out of memory for a segment fails the write or shortens it, losing nothing") {
+  auto rt = test::current_thread();
+  rt.block_on([]() -> Task<> {
+    auto [a, b] = io::duplex(1024);  // 256-byte segments
+    std::vector<std::byte> src(1024);
+    uint64_t st = 7;
+    iotest::fill_pattern(src, st);
+    auto part = [&](std::size_t off, std::size_t n) {
+      return std::span<const std::byte>(src).subspan(off, n);
+    };
+
+    duplex_fail_alloc_in = 1;  // the first segment
+    auto r = co_await a.write(part(0, 600));
+    CHECK(duplex_fail_alloc_in == 0);
+    REQUIRE_FALSE(r.has_value());
+    CHECK(r.error() == std::errc::not_enough_memory);
+
+    duplex_fail_alloc_in = 2;  // the second segment: the first 256 bytes are in
+    r = co_await a.write(part(0, 600));
+    CHECK(duplex_fail_alloc_in == 0);
+    REQUIRE(r.has_value());
+    CHECK(*r == 256);
+
+    CHECK((co_await io::write_all(a, part(256, src.size() - 256))).has_value());
+    (void)co_await a.shutdown();
+    std::vector<std::byte> got(2048);
+    std::size_t n = 0;
+    for (;;) {
+      auto k = co_await b.read(std::span<std::byte>(got).subspan(n));
+      REQUIRE(k.has_value());
+      if (*k == 0) break;
+      n += *k;
+    }
+    got.resize(n);
+    CHECK(got == src);
   }());
 }
 
