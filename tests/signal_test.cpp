@@ -379,6 +379,67 @@ TEST_CASE("signal: several runtimes listen at once; dropping one leaves the othe
   CHECK(*took < 2500ms);  // woken by the delivery, not found by the timeout's last poll
 }
 
+// One recv at a time per Signal: a second one awaited while the first is pending throws,
+// in the same task and from another runtime's thread, and the first still completes.
+TEST_CASE("signal: a second recv on one Signal while one is pending throws, on any runtime") {
+  const int sig = SIGRTMIN + 8;
+  nt::Watchdog wd("signal second recv");
+  auto rt = sig_runtime(0);
+  rt.block_on([](int sig) -> Task<> {
+    Signal s = listen(sig);
+    auto first = s.recv();
+    co_await tokio::task::poll_fn([&](tokio::task::Context& cx) -> std::optional<int> {
+      CHECK_FALSE(first.poll(cx));  // waits, holding the Signal
+      return 0;
+    });
+    std::string what;
+    try {
+      (void)co_await s.recv();
+    } catch (const std::logic_error& e) {
+      what = e.what();
+    }
+    CHECK(what.find("one recv at a time") != std::string::npos);
+    ::raise(sig);
+    auto got = co_await tokio::time::timeout(
+        2s, tokio::task::poll_fn([&](tokio::task::Context& cx) -> std::optional<bool> {
+          if (!first.poll(cx)) return std::nullopt;
+          return first.await_resume();
+        }));
+    REQUIRE(got.has_value());
+    CHECK(*got);
+  }(sig));
+
+  // The first recv waits on runtime A's worker; the second is awaited on runtime B.
+  auto a = sig_runtime(1);
+  auto s = a.block_on([](int sig) -> Task<Signal> { co_return listen(sig); }(sig));
+  std::atomic<bool> claimed{false};
+  auto waiter = a.spawn([](Signal* s, std::atomic<bool>* claimed) -> Task<bool> {
+    auto op = s->recv();
+    co_return co_await tokio::task::poll_fn([&](tokio::task::Context& cx) -> std::optional<bool> {
+      bool ready = op.poll(cx);
+      claimed->store(true);
+      if (!ready) return std::nullopt;
+      return op.await_resume();
+    });
+  }(&s, &claimed));
+  for (int i = 0; i < 2000 && !claimed.load(); ++i) std::this_thread::sleep_for(1ms);
+  REQUIRE(claimed.load());
+  auto b = sig_runtime(0);
+  std::string what = b.block_on([](Signal* s) -> Task<std::string> {
+    try {
+      (void)co_await tokio::time::timeout(2s, s->recv());
+    } catch (const std::logic_error& e) {
+      co_return e.what();
+    }
+    co_return "";
+  }(&s));
+  CHECK(what.find("one recv at a time") != std::string::npos);
+  ::kill(::getpid(), sig);
+  auto done = a.block_on(tokio::time::timeout(2s, std::move(waiter)));
+  REQUIRE(done.has_value());
+  CHECK(*done);
+}
+
 TEST_CASE("signal: a Signal made on an idle runtime is woken on the runtime that awaits it") {
   // Runtime A stays alive but nobody drives it (no block_on runs on it): its reactor never
   // reads the self-pipe. A Signal created there and awaited on B must be woken by B.

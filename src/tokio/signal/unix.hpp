@@ -28,8 +28,10 @@
 //
 // recv() is cancel-safe: a recv destroyed before it completes (select, timeout, abort)
 // consumes nothing, and the next recv still reports the delivery. A Signal must not be
-// moved or destroyed while a recv on it is in flight, and serves one recv at a time.
+// moved or destroyed while a recv on it is in flight, and serves one recv at a time (a
+// second recv awaited while one is pending throws std::logic_error).
 
+#include <atomic>
 #include <utility>
 
 #include "tokio/core/result.hpp"
@@ -45,18 +47,55 @@ class Signal;
 namespace tokio::detail {
 
 // Signal::recv(): true once a delivery arrived; false at once on a moved-from Signal
-// (Tokio's recv() -> Option<()>: Some(()) / None).
+// (Tokio's recv() -> Option<()>: Some(()) / None). One recv at a time per Signal (Rust's
+// `&mut self`): a second one polled while another is pending completes at once and throws
+// std::logic_error from the co_await, rather than racing the first over the listener's
+// state (which two runtimes' threads would do unsynchronised).
 class SignalRecvOp : public Leaf<SignalRecvOp> {
  public:
   explicit SignalRecvOp(SignalListener* l) noexcept : l_(l) {}
   SignalRecvOp(const SignalRecvOp& o) noexcept : Leaf<SignalRecvOp>(o), l_(o.l_) {}
-  ~SignalRecvOp() { signal_cancel_recv(*l_, node_); }
-  bool poll(task::Context& cx) noexcept { return signal_poll_recv(*l_, node_, cx); }
-  bool await_resume() const noexcept { return l_->sig != 0; }
+  ~SignalRecvOp() {
+    signal_cancel_recv(*l_, node_);
+    release();
+  }
+  bool poll(task::Context& cx) noexcept {
+    if (!claim()) {
+      refused_ = true;
+      return true;
+    }
+    if (!signal_poll_recv(*l_, node_, cx)) return false;
+    release();
+    return true;
+  }
+  bool await_resume() const {
+    if (refused_) {
+      throw_misuse(
+          "signal::unix::Signal::recv: a second recv() was awaited on one Signal while "
+          "another is pending (a Signal serves one recv at a time): await them one after "
+          "the other, or give each task a Signal of its own (signal(kind) again)");
+    }
+    return l_->sig != 0;
+  }
 
  private:
+  // The claim's acquire pairs with the previous holder's release: a recv on another
+  // runtime's thread sees the listener's state (seen, watcher) as the last recv left it.
+  bool claim() noexcept {
+    std::atomic_ref<const void*> holder(l_->recv_claim);
+    const void* cur = nullptr;
+    return holder.compare_exchange_strong(cur, this, std::memory_order_acquire) || cur == this;
+  }
+  void release() noexcept {
+    std::atomic_ref<const void*> holder(l_->recv_claim);
+    const void* self = this;
+    holder.compare_exchange_strong(self, nullptr, std::memory_order_release,
+                                   std::memory_order_relaxed);
+  }
+
   SignalListener* l_;
   SignalRecvNode node_;
+  bool refused_ = false;  // polled while another recv held the Signal
 };
 
 }  // namespace tokio::detail

@@ -74,6 +74,10 @@ struct SignalListener {
   int sig = 0;                       // 0: none (moved-from)
   uint64_t seen = 0;                 // the slot version this listener has seen
   SignalWatcher* watcher = nullptr;  // one reference; null when no runtime watches for it
+  // The recv being polled (SignalRecvOp's address), from its first poll until it completes
+  // or is destroyed; null when none. Read and written through std::atomic_ref: a second
+  // recv may be polled on another runtime's thread at the same time (misuse it refuses).
+  const void* recv_claim = nullptr;
 };
 
 // The waits of one recv: on the signal's list, and on the watcher's reactor entry.
