@@ -17684,8 +17684,9 @@ using ChildStderr = ChildOutput<2>;
 // process/detail/reaper.hpp). Exit is watched with a pidfd registered with the reactor of
 // the runtime that awaits wait() (at first the one that spawned the child: a wait on
 // another runtime moves it, so a spawner left idle or dropped is no trap), or SIGCHLD
-// where pidfds are not available (see process/detail/child_state.hpp). A Child serves one
-// wait at a time.
+// where pidfds are not available (see process/detail/child_state.hpp). Several waits may
+// be pending at once, in any tasks on any runtimes (Rust's `&mut self` forbids it; here it
+// is safe): each completes with the one exit status. The Child must outlive them.
 
 /* #include <cstdint> (already above) */
 /* #include <optional> (already above) */
@@ -25059,20 +25060,27 @@ IoDriver* io_driver_of(HandleInner* h, const char* what);
 #if TOKIO_HAS_PROCESS
 #endif // TOKIO_HAS_PROCESS
 #if TOKIO_HAS_PROCESS
+#endif // TOKIO_HAS_PROCESS
+#if TOKIO_HAS_PROCESS
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
 struct ChildState {
+  // Serialises everything below across threads once the Child is handed out: waits (their
+  // polls and their destruction), try_wait, start_kill and id. Several tasks may wait on
+  // one Child at once, from any runtimes' threads; the reap (waitpid, then `reaped` and
+  // `status`) and a kill by pid must not interleave, or a kill could reach a recycled pid.
+  // Held for a waitpid or kill and a wait's registrations; what it wakes meanwhile (other
+  // SIGCHLD listeners) is only scheduled, never polled under it.
+  mutable Mutex mu;
   int pid = -1;
   bool reaped = false;
   int status = 0;  // the raw wait status, once reaped
   bool kill_on_drop = false;
   PollSocket pidfd;  // pidfd mode: registered with the reactor
   // pidfd mode: ChildWaitOps parked on pidfd's registration (a wait moves the
-  // registration to its own runtime only when no other wait is parked on it). Atomic
-  // because two tasks may each wait on the Child; relaxed: a count, ordered by nothing
-  // else (a Child serves one wait at a time, so two waits racing on two runtimes is
-  // outside what this supports).
+  // registration to its own runtime only when no other wait is parked on it). Changed
+  // under `mu` only; atomic so that the count stays a plain relaxed read where read.
   std::atomic<uint32_t> pidfd_waits{0};
   SignalListener chld;  // SIGCHLD mode (chld.sig == SIGCHLD)
 };
@@ -34782,6 +34790,7 @@ namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
 ChildWaitOp::~ChildWaitOp() {
   if (!s_) return;
+  LockGuard<Mutex> g(s_->mu);
   unpark();
   if (s_->chld.sig) signal_cancel_recv(s_->chld, sig_);
 }
@@ -34814,6 +34823,7 @@ bool ChildWaitOp::poll(task::Context& cx) noexcept {
     err_ = EINVAL;  // a moved-from Child
     return true;
   }
+  LockGuard<Mutex> g(s_->mu);
   if (s_->reaped) return true;
   if (!coop_poll_proceed(cx)) return false;
   if (s_->pidfd.is_open()) follow_runtime();
@@ -34904,7 +34914,9 @@ Child::~Child() {
 }
 
 std::optional<uint32_t> Child::id() const noexcept {
-  if (!st_ || st_->reaped) return std::nullopt;
+  if (!st_) return std::nullopt;
+  detail::LockGuard<detail::Mutex> g(st_->mu);
+  if (st_->reaped) return std::nullopt;
   return static_cast<uint32_t>(st_->pid);
 }
 
@@ -34915,6 +34927,7 @@ detail::ChildWaitOp Child::wait() noexcept {
 
 io::Result<std::optional<ExitStatus>> Child::try_wait() noexcept {
   if (!st_) return io::os_error(EINVAL);
+  detail::LockGuard<detail::Mutex> g(st_->mu);
   int r = detail::child_try_reap(*st_);
   if (r < 0) return io::os_error(-r);
   if (r == 0) return std::optional<ExitStatus>();
@@ -34923,6 +34936,7 @@ io::Result<std::optional<ExitStatus>> Child::try_wait() noexcept {
 
 io::Result<void> Child::start_kill() noexcept {
   if (!st_) return io::os_error(EINVAL);
+  detail::LockGuard<detail::Mutex> g(st_->mu);
   if (st_->reaped) {
     return tokio::unexpected(
         detail::error_with_message(EINVAL, "invalid argument: can't kill an exited process"));

@@ -613,6 +613,52 @@ TEST_CASE("process: a Child waits on the runtime that awaits it: its spawner idl
   }
 }
 
+// Waits pending at once on one Child: two tasks on a 2-worker runtime (polled on either
+// worker) and one on another runtime's thread, with try_wait and id polled meanwhile from
+// the test thread; each wait completes with the one status, with pidfds and with SIGCHLD.
+TEST_CASE("process: several waits on one Child at once, across runtimes and threads") {
+  for (bool sigchld : {false, true}) {
+    CAPTURE(sigchld);
+    tokio::detail::process_force_sigchld(sigchld);
+    struct Restore {
+      ~Restore() { tokio::detail::process_force_sigchld(false); }
+    } restore;
+    nt::Watchdog wd("several waits on one Child", std::chrono::seconds(60));
+    auto a = pt::runtime(1);
+    auto b = pt::runtime(0);
+    for (int round = 0; round < 5; ++round) {
+      CAPTURE(round);
+      Child child = a.block_on(spawn_sleeper("0.2"));
+      const auto pid = child.id();
+      REQUIRE(pid.has_value());
+      auto wait_on = [](Child* c) -> Task<int> {
+        auto st = co_await wait_bounded(c);
+        REQUIRE(st.has_value());
+        co_return st->code().value_or(-1);
+      };
+      auto w1 = a.spawn(wait_on(&child));
+      auto w2 = a.spawn(wait_on(&child));
+      std::thread other([&] { CHECK(b.block_on(wait_on(&child)) == 0); });
+      // Meanwhile on this thread: try_wait and id, until the child is reaped.
+      for (int i = 0; i < 1000; ++i) {
+        auto t = child.try_wait();
+        REQUIRE(t.has_value());
+        if (t->has_value()) break;
+        CHECK(child.id() == pid);
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      }
+      CHECK(a.block_on(std::move(w1)) == 0);
+      CHECK(a.block_on(std::move(w2)) == 0);
+      other.join();
+      CHECK_FALSE(child.id().has_value());  // reaped
+      auto again = child.try_wait();
+      REQUIRE(again.has_value());
+      REQUIRE(again->has_value());
+      CHECK((*again)->success());
+    }
+  }
+}
+
 TEST_CASE("process: status() and output() start the child when called, as Tokio's") {
   nt::Watchdog wd("eager status");
   auto rt = pt::runtime(1);

@@ -16,6 +16,7 @@ namespace tokio::detail {
 
 ChildWaitOp::~ChildWaitOp() {
   if (!s_) return;
+  LockGuard<Mutex> g(s_->mu);
   unpark();
   if (s_->chld.sig) signal_cancel_recv(s_->chld, sig_);
 }
@@ -48,6 +49,7 @@ bool ChildWaitOp::poll(task::Context& cx) noexcept {
     err_ = EINVAL;  // a moved-from Child
     return true;
   }
+  LockGuard<Mutex> g(s_->mu);
   if (s_->reaped) return true;
   if (!coop_poll_proceed(cx)) return false;
   if (s_->pidfd.is_open()) follow_runtime();
@@ -138,7 +140,9 @@ Child::~Child() {
 }
 
 std::optional<uint32_t> Child::id() const noexcept {
-  if (!st_ || st_->reaped) return std::nullopt;
+  if (!st_) return std::nullopt;
+  detail::LockGuard<detail::Mutex> g(st_->mu);
+  if (st_->reaped) return std::nullopt;
   return static_cast<uint32_t>(st_->pid);
 }
 
@@ -149,6 +153,7 @@ detail::ChildWaitOp Child::wait() noexcept {
 
 io::Result<std::optional<ExitStatus>> Child::try_wait() noexcept {
   if (!st_) return io::os_error(EINVAL);
+  detail::LockGuard<detail::Mutex> g(st_->mu);
   int r = detail::child_try_reap(*st_);
   if (r < 0) return io::os_error(-r);
   if (r == 0) return std::optional<ExitStatus>();
@@ -157,6 +162,7 @@ io::Result<std::optional<ExitStatus>> Child::try_wait() noexcept {
 
 io::Result<void> Child::start_kill() noexcept {
   if (!st_) return io::os_error(EINVAL);
+  detail::LockGuard<detail::Mutex> g(st_->mu);
   if (st_->reaped) {
     return tokio::unexpected(
         detail::error_with_message(EINVAL, "invalid argument: can't kill an exited process"));

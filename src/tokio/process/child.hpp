@@ -22,8 +22,9 @@
 // process/detail/reaper.hpp). Exit is watched with a pidfd registered with the reactor of
 // the runtime that awaits wait() (at first the one that spawned the child: a wait on
 // another runtime moves it, so a spawner left idle or dropped is no trap), or SIGCHLD
-// where pidfds are not available (see process/detail/child_state.hpp). A Child serves one
-// wait at a time.
+// where pidfds are not available (see process/detail/child_state.hpp). Several waits may
+// be pending at once, in any tasks on any runtimes (Rust's `&mut self` forbids it; here it
+// is safe): each completes with the one exit status. The Child must outlive them.
 
 #include <cstdint>
 #include <optional>

@@ -17,6 +17,7 @@
 #include <atomic>
 #include <cstdint>
 
+#include "tokio/core/detail/mutex.hpp"
 #include "tokio/core/result.hpp"
 #include "tokio/net/detail/socket.hpp"
 #include "tokio/signal/detail/registry.hpp"
@@ -24,16 +25,21 @@
 namespace tokio::detail {
 
 struct ChildState {
+  // Serialises everything below across threads once the Child is handed out: waits (their
+  // polls and their destruction), try_wait, start_kill and id. Several tasks may wait on
+  // one Child at once, from any runtimes' threads; the reap (waitpid, then `reaped` and
+  // `status`) and a kill by pid must not interleave, or a kill could reach a recycled pid.
+  // Held for a waitpid or kill and a wait's registrations; what it wakes meanwhile (other
+  // SIGCHLD listeners) is only scheduled, never polled under it.
+  mutable Mutex mu;
   int pid = -1;
   bool reaped = false;
   int status = 0;  // the raw wait status, once reaped
   bool kill_on_drop = false;
   PollSocket pidfd;  // pidfd mode: registered with the reactor
   // pidfd mode: ChildWaitOps parked on pidfd's registration (a wait moves the
-  // registration to its own runtime only when no other wait is parked on it). Atomic
-  // because two tasks may each wait on the Child; relaxed: a count, ordered by nothing
-  // else (a Child serves one wait at a time, so two waits racing on two runtimes is
-  // outside what this supports).
+  // registration to its own runtime only when no other wait is parked on it). Changed
+  // under `mu` only; atomic so that the count stays a plain relaxed read where read.
   std::atomic<uint32_t> pidfd_waits{0};
   SignalListener chld;  // SIGCHLD mode (chld.sig == SIGCHLD)
 };
