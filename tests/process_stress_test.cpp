@@ -156,10 +156,7 @@ TEST_CASE("process stress: output() of a child writing large stdout and stderr a
 
 TEST_CASE("process stress: the SIGCHLD fallback (no pidfd) waits, kills, cancels and reaps") {
   nt::Watchdog wd("sigchld fallback", std::chrono::seconds(120));
-  tokio::detail::process_force_sigchld(true);
-  struct Restore {
-    ~Restore() { tokio::detail::process_force_sigchld(false); }
-  } restore;
+  pt::ForceSigchld mode(true);
   CHECK_FALSE(tokio::detail::process_uses_pidfd());
   for (int flavour = 0; flavour < 2; ++flavour) {
     CAPTURE(flavour);

@@ -10,9 +10,20 @@
 #include <string>
 #include <vector>
 
+#include "internals.hpp"  // detail::process_force_sigchld
 #include "net_test_util.hpp"
 
 namespace pt {
+
+// For its scope, children spawned are watched through SIGCHLD (on = true) or pidfds; the
+// default (pidfds where the kernel has them) comes back at the end of the scope.
+class ForceSigchld {
+ public:
+  explicit ForceSigchld(bool on) { tokio::detail::process_force_sigchld(on); }
+  ~ForceSigchld() { tokio::detail::process_force_sigchld(false); }
+  ForceSigchld(const ForceSigchld&) = delete;
+  ForceSigchld& operator=(const ForceSigchld&) = delete;
+};
 
 inline tokio::runtime::Runtime runtime(int flavour) {
   if (flavour == 0) return tokio::runtime::Builder::new_current_thread().enable_all().build();
