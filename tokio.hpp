@@ -9144,6 +9144,9 @@ Chain<A, B> chain(A&& a, B&& b) {
 // read and fill_buf are cancel-safe: a cancelled refill leaves the buffer as it was (the
 // inner read it abandoned is cancel-safe itself).
 
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <algorithm>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <cstddef> (already above) */
 /* #include <cstring> (already above) */
 /* #include <span> (already above) */
@@ -9192,13 +9195,15 @@ class BufferedIo {
   std::size_t capacity() const noexcept { return cap_; }
   // The bytes buffered: a reader's not consumed yet, a writer's not written to the inner
   // writer yet.
-  std::span<const std::byte> buffer() const noexcept { return {buf_.get() + head_, tail_ - head_}; }
+  std::span<const std::byte> buffer() const noexcept { return {buf_.get() + head_, buffered()}; }
   // The wrapped stream; whatever is still buffered is lost (a reader's unread bytes, a
   // writer's unflushed ones: flush first). (Each class adds the lvalue overload that says
   // how to call it.)
   Inner into_inner() && { return std::move(inner_); }
 
  protected:
+  std::size_t buffered() const noexcept { return tail_ - head_; }
+
   S inner_;
   std::unique_ptr<std::byte[]> buf_;
   std::size_t cap_;
@@ -9217,38 +9222,66 @@ class BufferedIo {
 // each poll and lets go when it completes or is destroyed; a different operation polled in
 // between throws std::logic_error naming the object, which the awaiting code receives.
 //
-// Not synchronized: such an object is used from one task at a time anyway (its operations
-// are not thread-safe); a claim costs a load and a store per poll.
+// ExclusiveUse is not synchronized: such an object is used from one task at a time anyway
+// (its operations are not thread-safe); a claim costs a load and a store per poll.
+// BasicExclusiveUse<true> is the synchronized form, for an object whose operations may be
+// polled on two threads at once (signal::unix::Signal's recv, whose poll cannot throw and
+// reports a refused claim itself): a compare-exchange per poll.
 
+/* #include <atomic> (already above) */
 /* #include <type_traits> (already above) */
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
 [[noreturn]] void throw_concurrent_use(const char* what);
 
-class ExclusiveUse {
+// kAcrossThreads: the object's operations may be polled on different threads at once (a
+// signal::unix::Signal awaited on two runtimes), so the claim is a compare-exchange whose
+// acquire pairs with the previous holder's release: the next holder sees the object's
+// state as the last one left it. Without it (the default), a claim is a plain load and
+// store, for objects used from one task at a time.
+template <bool kAcrossThreads>
+class BasicExclusiveUse {
  public:
-  ExclusiveUse() noexcept = default;
+  BasicExclusiveUse() noexcept = default;
   // A moved object has no pending operation (moving one with an operation pending is
   // already an error: the operation points at the old object).
-  ExclusiveUse(ExclusiveUse&&) noexcept {}
-  ExclusiveUse& operator=(ExclusiveUse&&) noexcept {
+  BasicExclusiveUse(BasicExclusiveUse&&) noexcept {}
+  BasicExclusiveUse& operator=(BasicExclusiveUse&&) noexcept {
     holder_ = nullptr;
     return *this;
   }
 
+  // True when `op` holds the object now (it was free, or `op` held it already).
+  bool try_claim(const void* op) noexcept {
+    if constexpr (kAcrossThreads) {
+      const void* cur = nullptr;
+      return std::atomic_ref<const void*>(holder_).compare_exchange_strong(
+                 cur, op, std::memory_order_acquire) ||
+             cur == op;
+    } else {
+      if (holder_ != nullptr && holder_ != op) return false;
+      holder_ = op;
+      return true;
+    }
+  }
   // `what` names the object's type in the error ("io::BufWriter").
   void claim(const void* op, const char* what) {
-    if (holder_ != nullptr && holder_ != op) throw_concurrent_use(what);
-    holder_ = op;
+    if (!try_claim(op)) throw_concurrent_use(what);
   }
   void release(const void* op) noexcept {
-    if (holder_ == op) holder_ = nullptr;
+    if constexpr (kAcrossThreads) {
+      std::atomic_ref<const void*>(holder_).compare_exchange_strong(
+          op, nullptr, std::memory_order_release, std::memory_order_relaxed);
+    } else {
+      if (holder_ == op) holder_ = nullptr;
+    }
   }
 
  private:
   const void* holder_ = nullptr;
 };
+using ExclusiveUse = BasicExclusiveUse<false>;
 
 // An operation's side of it: poll() claims around each poll of `step`, keeps the claim
 // while the step is pending and lets go once it is ready (any result: `step` returns a
@@ -9321,7 +9354,7 @@ class BufReader : public Ext<BufReader<R>>, public detail::BufferedIo<R, BufRead
   void discard_buffer() noexcept { head_ = tail_ = 0; }
 
  private:
-  using Base::buf_, Base::cap_, Base::inner_, Base::head_, Base::tail_;
+  using Base::buf_, Base::cap_, Base::inner_, Base::head_, Base::tail_, Base::buffered;
   friend Base;
   static constexpr const char* kTypeName = "io::BufReader";
 
@@ -9335,7 +9368,7 @@ class BufReader : public Ext<BufReader<R>>, public detail::BufferedIo<R, BufRead
   ReadOp read(io::MutableBuffer buf) noexcept { return {{{}, this, buf}}; }
   FillBufOp fill_buf() noexcept { return {{{}, this}}; }
   // Marks n buffered bytes as used (clamped to what is buffered).
-  void consume(std::size_t n) noexcept { head_ = (n < tail_ - head_) ? head_ + n : tail_; }
+  void consume(std::size_t n) noexcept { head_ = (n < buffered()) ? head_ + n : tail_; }
 
   // Writes pass through to the inner stream.
   auto write(io::ConstBuffer buf) requires AsyncWrite<Inner> { return inner_.write(buf); }
@@ -9351,11 +9384,11 @@ class BufReader : public Ext<BufReader<R>>, public detail::BufferedIo<R, BufRead
   // one leaves both alone). Not cancel-safe (as Tokio's start_seek / poll_complete).
   Task<Result<uint64_t>> seek(SeekFrom pos) requires AsyncSeek<Inner> {
     if (pos.whence == SeekFrom::Whence::Current) {
-      const auto buffered = static_cast<int64_t>(tail_ - head_);
+      const auto held = static_cast<int64_t>(buffered());
       const int64_t wanted = pos.offset;
-      if (__builtin_sub_overflow(wanted, buffered, &pos.offset)) {
-        // wanted - buffered is below INT64_MIN: step back over the buffer first.
-        auto back = co_await inner_.seek(SeekFrom::current(-buffered));
+      if (__builtin_sub_overflow(wanted, held, &pos.offset)) {
+        // wanted - held is below INT64_MIN: step back over the buffer first.
+        auto back = co_await inner_.seek(SeekFrom::current(-held));
         if (!back) co_return back;
         discard_buffer();
         pos.offset = wanted;
@@ -9380,7 +9413,7 @@ class BufReader : public Ext<BufReader<R>>, public detail::BufferedIo<R, BufRead
   }
   // Moves buffered bytes to dst; returns how many.
   std::size_t copy_out(std::span<std::byte> dst) noexcept {
-    std::size_t n = tail_ - head_ < dst.size() ? tail_ - head_ : dst.size();
+    std::size_t n = std::min(buffered(), dst.size());
     if (n) std::memcpy(dst.data(), buf_.get() + head_, n);
     head_ += n;
     return n;
@@ -9467,7 +9500,7 @@ class BufWriter : public Ext<BufWriter<W>>, public detail::BufferedIo<W, BufWrit
                              "std::move(writer).into_inner() (Rust moves it implicitly)")
 
  private:
-  using Base::buf_, Base::cap_, Base::inner_, Base::head_, Base::tail_;
+  using Base::buf_, Base::cap_, Base::inner_, Base::head_, Base::tail_, Base::buffered;
   friend Base;
   static constexpr const char* kTypeName = "io::BufWriter";
 
@@ -9509,7 +9542,6 @@ class BufWriter : public Ext<BufWriter<W>>, public detail::BufferedIo<W, BufWrit
  private:
   using InnerWrite = detail::ChildOp<detail::write_op_t<Inner>>;
 
-  std::size_t buffered() const noexcept { return tail_ - head_; }
   // Appends to the buffer (the caller checked it fits), compacting it first if needed.
   void append(std::span<const std::byte> src) noexcept {
     if (src.empty()) return;
@@ -9693,9 +9725,7 @@ BufStream(S&&) -> BufStream<std::remove_cvref_t<S>>;
 // A writer that accepts 0 bytes fails the copy with Errc::write_zero.
 // Cancel safety: none of them is cancel-safe: data read but not yet written is lost.
 
-TOKIO_SYSTEM_HEADERS_BEGIN
-#include <algorithm>
-TOKIO_SYSTEM_HEADERS_END
+/* #include <algorithm> (already above) */
 /* #include <cstddef> (already above) */
 /* #include <cstdint> (already above) */
 /* #include <memory> (already above) */
@@ -17188,7 +17218,6 @@ bool signal_is_forbidden(int signum) noexcept;
 // moved or destroyed while a recv on it is in flight, and serves one recv at a time (a
 // second recv awaited while one is pending throws std::logic_error).
 
-/* #include <atomic> (already above) */
 /* #include <utility> (already above) */
 
 #endif // TOKIO_HAS_SIGNAL
@@ -17245,6 +17274,8 @@ bool signal_is_forbidden(int signum) noexcept;
 #if TOKIO_HAS_SIGNAL
 #endif // TOKIO_HAS_SIGNAL
 #if TOKIO_HAS_SIGNAL
+#endif // TOKIO_HAS_SIGNAL
+#if TOKIO_HAS_SIGNAL
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
@@ -17274,10 +17305,9 @@ struct SignalListener {
   int sig = 0;                       // 0: none (moved-from)
   uint64_t seen = 0;                 // the slot version this listener has seen
   SignalWatcher* watcher = nullptr;  // one reference; null when no runtime watches for it
-  // The recv being polled (SignalRecvOp's address), from its first poll until it completes
-  // or is destroyed; null when none. Read and written through std::atomic_ref: a second
-  // recv may be polled on another runtime's thread at the same time (misuse it refuses).
-  const void* recv_claim = nullptr;
+  // Held by the recv being polled, from its first poll until it completes or is destroyed:
+  // a second recv, maybe on another runtime's thread at the same time, is refused.
+  BasicExclusiveUse<true> recv_use;
 };
 
 // The waits of one recv: on the signal's list, and on the watcher's reactor entry.
@@ -17336,15 +17366,15 @@ class SignalRecvOp : public Leaf<SignalRecvOp> {
   SignalRecvOp(const SignalRecvOp& o) noexcept : Leaf<SignalRecvOp>(o), l_(o.l_) {}
   ~SignalRecvOp() {
     signal_cancel_recv(*l_, node_);
-    release();
+    l_->recv_use.release(this);
   }
   bool poll(task::Context& cx) noexcept {
-    if (!claim()) {
+    if (!l_->recv_use.try_claim(this)) {
       refused_ = true;
       return true;
     }
     if (!signal_poll_recv(*l_, node_, cx)) return false;
-    release();
+    l_->recv_use.release(this);
     return true;
   }
   bool await_resume() const {
@@ -17358,20 +17388,6 @@ class SignalRecvOp : public Leaf<SignalRecvOp> {
   }
 
  private:
-  // The claim's acquire pairs with the previous holder's release: a recv on another
-  // runtime's thread sees the listener's state (seen, watcher) as the last recv left it.
-  bool claim() noexcept {
-    std::atomic_ref<const void*> holder(l_->recv_claim);
-    const void* cur = nullptr;
-    return holder.compare_exchange_strong(cur, this, std::memory_order_acquire) || cur == this;
-  }
-  void release() noexcept {
-    std::atomic_ref<const void*> holder(l_->recv_claim);
-    const void* self = this;
-    holder.compare_exchange_strong(self, nullptr, std::memory_order_release,
-                                   std::memory_order_relaxed);
-  }
-
   SignalListener* l_;
   SignalRecvNode node_;
   bool refused_ = false;  // polled while another recv held the Signal
@@ -25051,7 +25067,6 @@ IoDriver* io_driver_of(HandleInner* h, const char* what);
 // at the first spawn), or process_force_sigchld(true), selects SIGCHLD for the children
 // spawned from then on (tests use both).
 
-/* #include <atomic> (already above) */
 /* #include <cstdint> (already above) */
 
 #endif // TOKIO_HAS_PROCESS
@@ -25079,9 +25094,8 @@ struct ChildState {
   bool kill_on_drop = false;
   PollSocket pidfd;  // pidfd mode: registered with the reactor
   // pidfd mode: ChildWaitOps parked on pidfd's registration (a wait moves the
-  // registration to its own runtime only when no other wait is parked on it). Changed
-  // under `mu` only; atomic so that the count stays a plain relaxed read where read.
-  std::atomic<uint32_t> pidfd_waits{0};
+  // registration to its own runtime only when no other wait is parked on it). Under `mu`.
+  uint32_t pidfd_waits = 0;
   SignalListener chld;  // SIGCHLD mode (chld.sig == SIGCHLD)
 };
 
@@ -34797,7 +34811,7 @@ ChildWaitOp::~ChildWaitOp() {
 
 void ChildWaitOp::unpark() noexcept {
   if (ScheduledIo* io = s_->pidfd.io()) io->remove_waiter(io_);
-  if (std::exchange(parked_, false)) s_->pidfd_waits.fetch_sub(1, std::memory_order_relaxed);
+  if (std::exchange(parked_, false)) --s_->pidfd_waits;
 }
 
 // Tokio's wait completes on whichever runtime awaits it (its SIGCHLD listener is fed by
@@ -34807,7 +34821,7 @@ void ChildWaitOp::unpark() noexcept {
 void ChildWaitOp::follow_runtime() noexcept {
   HandleInner* h = tls.handle;
   if (!h || s_->pidfd.registered_on(h) || h->driver.io() == nullptr) return;
-  if (s_->pidfd_waits.load(std::memory_order_relaxed) != (parked_ ? 1u : 0u)) return;
+  if (s_->pidfd_waits != (parked_ ? 1u : 0u)) return;
   unpark();
   // On failure (an epoll_ctl error, or std::bad_alloc for the new registration; the
   // no-runtime error cannot happen, h has an I/O driver) the old registration stays and
@@ -34844,7 +34858,7 @@ bool ChildWaitOp::poll(task::Context& cx) noexcept {
       if (snap & io::Ready::kReadable) io->clear_readiness(snap, io::Ready::kReadable);
       uint32_t now;
       if (io->poll_ready(cx, io_, now)) continue;  // exited meanwhile (or shut down)
-      if (!std::exchange(parked_, true)) s_->pidfd_waits.fetch_add(1, std::memory_order_relaxed);
+      if (!std::exchange(parked_, true)) ++s_->pidfd_waits;
       return false;
     }
     if (s_->chld.sig) {

@@ -13,6 +13,7 @@
 // read and fill_buf are cancel-safe: a cancelled refill leaves the buffer as it was (the
 // inner read it abandoned is cancel-safe itself).
 
+#include <algorithm>
 #include <cstddef>
 #include <cstring>
 #include <span>
@@ -53,7 +54,7 @@ class BufReader : public Ext<BufReader<R>>, public detail::BufferedIo<R, BufRead
   void discard_buffer() noexcept { head_ = tail_ = 0; }
 
  private:
-  using Base::buf_, Base::cap_, Base::inner_, Base::head_, Base::tail_;
+  using Base::buf_, Base::cap_, Base::inner_, Base::head_, Base::tail_, Base::buffered;
   friend Base;
   static constexpr const char* kTypeName = "io::BufReader";
 
@@ -67,7 +68,7 @@ class BufReader : public Ext<BufReader<R>>, public detail::BufferedIo<R, BufRead
   ReadOp read(io::MutableBuffer buf) noexcept { return {{{}, this, buf}}; }
   FillBufOp fill_buf() noexcept { return {{{}, this}}; }
   // Marks n buffered bytes as used (clamped to what is buffered).
-  void consume(std::size_t n) noexcept { head_ = (n < tail_ - head_) ? head_ + n : tail_; }
+  void consume(std::size_t n) noexcept { head_ = (n < buffered()) ? head_ + n : tail_; }
 
   // Writes pass through to the inner stream.
   auto write(io::ConstBuffer buf) requires AsyncWrite<Inner> { return inner_.write(buf); }
@@ -83,11 +84,11 @@ class BufReader : public Ext<BufReader<R>>, public detail::BufferedIo<R, BufRead
   // one leaves both alone). Not cancel-safe (as Tokio's start_seek / poll_complete).
   Task<Result<uint64_t>> seek(SeekFrom pos) requires AsyncSeek<Inner> {
     if (pos.whence == SeekFrom::Whence::Current) {
-      const auto buffered = static_cast<int64_t>(tail_ - head_);
+      const auto held = static_cast<int64_t>(buffered());
       const int64_t wanted = pos.offset;
-      if (__builtin_sub_overflow(wanted, buffered, &pos.offset)) {
-        // wanted - buffered is below INT64_MIN: step back over the buffer first.
-        auto back = co_await inner_.seek(SeekFrom::current(-buffered));
+      if (__builtin_sub_overflow(wanted, held, &pos.offset)) {
+        // wanted - held is below INT64_MIN: step back over the buffer first.
+        auto back = co_await inner_.seek(SeekFrom::current(-held));
         if (!back) co_return back;
         discard_buffer();
         pos.offset = wanted;
@@ -112,7 +113,7 @@ class BufReader : public Ext<BufReader<R>>, public detail::BufferedIo<R, BufRead
   }
   // Moves buffered bytes to dst; returns how many.
   std::size_t copy_out(std::span<std::byte> dst) noexcept {
-    std::size_t n = tail_ - head_ < dst.size() ? tail_ - head_ : dst.size();
+    std::size_t n = std::min(buffered(), dst.size());
     if (n) std::memcpy(dst.data(), buf_.get() + head_, n);
     head_ += n;
     return n;

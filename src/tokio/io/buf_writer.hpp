@@ -52,7 +52,7 @@ class BufWriter : public Ext<BufWriter<W>>, public detail::BufferedIo<W, BufWrit
                              "std::move(writer).into_inner() (Rust moves it implicitly)")
 
  private:
-  using Base::buf_, Base::cap_, Base::inner_, Base::head_, Base::tail_;
+  using Base::buf_, Base::cap_, Base::inner_, Base::head_, Base::tail_, Base::buffered;
   friend Base;
   static constexpr const char* kTypeName = "io::BufWriter";
 
@@ -94,7 +94,6 @@ class BufWriter : public Ext<BufWriter<W>>, public detail::BufferedIo<W, BufWrit
  private:
   using InnerWrite = detail::ChildOp<detail::write_op_t<Inner>>;
 
-  std::size_t buffered() const noexcept { return tail_ - head_; }
   // Appends to the buffer (the caller checked it fits), compacting it first if needed.
   void append(std::span<const std::byte> src) noexcept {
     if (src.empty()) return;

@@ -23,7 +23,7 @@ ChildWaitOp::~ChildWaitOp() {
 
 void ChildWaitOp::unpark() noexcept {
   if (ScheduledIo* io = s_->pidfd.io()) io->remove_waiter(io_);
-  if (std::exchange(parked_, false)) s_->pidfd_waits.fetch_sub(1, std::memory_order_relaxed);
+  if (std::exchange(parked_, false)) --s_->pidfd_waits;
 }
 
 // Tokio's wait completes on whichever runtime awaits it (its SIGCHLD listener is fed by
@@ -33,7 +33,7 @@ void ChildWaitOp::unpark() noexcept {
 void ChildWaitOp::follow_runtime() noexcept {
   HandleInner* h = tls.handle;
   if (!h || s_->pidfd.registered_on(h) || h->driver.io() == nullptr) return;
-  if (s_->pidfd_waits.load(std::memory_order_relaxed) != (parked_ ? 1u : 0u)) return;
+  if (s_->pidfd_waits != (parked_ ? 1u : 0u)) return;
   unpark();
   // On failure (an epoll_ctl error, or std::bad_alloc for the new registration; the
   // no-runtime error cannot happen, h has an I/O driver) the old registration stays and
@@ -70,7 +70,7 @@ bool ChildWaitOp::poll(task::Context& cx) noexcept {
       if (snap & io::Ready::kReadable) io->clear_readiness(snap, io::Ready::kReadable);
       uint32_t now;
       if (io->poll_ready(cx, io_, now)) continue;  // exited meanwhile (or shut down)
-      if (!std::exchange(parked_, true)) s_->pidfd_waits.fetch_add(1, std::memory_order_relaxed);
+      if (!std::exchange(parked_, true)) ++s_->pidfd_waits;
       return false;
     }
     if (s_->chld.sig) {

@@ -31,7 +31,6 @@
 // moved or destroyed while a recv on it is in flight, and serves one recv at a time (a
 // second recv awaited while one is pending throws std::logic_error).
 
-#include <atomic>
 #include <utility>
 
 #include "tokio/core/result.hpp"
@@ -57,15 +56,15 @@ class SignalRecvOp : public Leaf<SignalRecvOp> {
   SignalRecvOp(const SignalRecvOp& o) noexcept : Leaf<SignalRecvOp>(o), l_(o.l_) {}
   ~SignalRecvOp() {
     signal_cancel_recv(*l_, node_);
-    release();
+    l_->recv_use.release(this);
   }
   bool poll(task::Context& cx) noexcept {
-    if (!claim()) {
+    if (!l_->recv_use.try_claim(this)) {
       refused_ = true;
       return true;
     }
     if (!signal_poll_recv(*l_, node_, cx)) return false;
-    release();
+    l_->recv_use.release(this);
     return true;
   }
   bool await_resume() const {
@@ -79,20 +78,6 @@ class SignalRecvOp : public Leaf<SignalRecvOp> {
   }
 
  private:
-  // The claim's acquire pairs with the previous holder's release: a recv on another
-  // runtime's thread sees the listener's state (seen, watcher) as the last recv left it.
-  bool claim() noexcept {
-    std::atomic_ref<const void*> holder(l_->recv_claim);
-    const void* cur = nullptr;
-    return holder.compare_exchange_strong(cur, this, std::memory_order_acquire) || cur == this;
-  }
-  void release() noexcept {
-    std::atomic_ref<const void*> holder(l_->recv_claim);
-    const void* self = this;
-    holder.compare_exchange_strong(self, nullptr, std::memory_order_release,
-                                   std::memory_order_relaxed);
-  }
-
   SignalListener* l_;
   SignalRecvNode node_;
   bool refused_ = false;  // polled while another recv held the Signal

@@ -39,13 +39,15 @@ class BufferedIo {
   std::size_t capacity() const noexcept { return cap_; }
   // The bytes buffered: a reader's not consumed yet, a writer's not written to the inner
   // writer yet.
-  std::span<const std::byte> buffer() const noexcept { return {buf_.get() + head_, tail_ - head_}; }
+  std::span<const std::byte> buffer() const noexcept { return {buf_.get() + head_, buffered()}; }
   // The wrapped stream; whatever is still buffered is lost (a reader's unread bytes, a
   // writer's unflushed ones: flush first). (Each class adds the lvalue overload that says
   // how to call it.)
   Inner into_inner() && { return std::move(inner_); }
 
  protected:
+  std::size_t buffered() const noexcept { return tail_ - head_; }
+
   S inner_;
   std::unique_ptr<std::byte[]> buf_;
   std::size_t cap_;

@@ -7,38 +7,66 @@
 // each poll and lets go when it completes or is destroyed; a different operation polled in
 // between throws std::logic_error naming the object, which the awaiting code receives.
 //
-// Not synchronized: such an object is used from one task at a time anyway (its operations
-// are not thread-safe); a claim costs a load and a store per poll.
+// ExclusiveUse is not synchronized: such an object is used from one task at a time anyway
+// (its operations are not thread-safe); a claim costs a load and a store per poll.
+// BasicExclusiveUse<true> is the synchronized form, for an object whose operations may be
+// polled on two threads at once (signal::unix::Signal's recv, whose poll cannot throw and
+// reports a refused claim itself): a compare-exchange per poll.
 
+#include <atomic>
 #include <type_traits>
 
 namespace tokio::detail {
 
 [[noreturn]] void throw_concurrent_use(const char* what);
 
-class ExclusiveUse {
+// kAcrossThreads: the object's operations may be polled on different threads at once (a
+// signal::unix::Signal awaited on two runtimes), so the claim is a compare-exchange whose
+// acquire pairs with the previous holder's release: the next holder sees the object's
+// state as the last one left it. Without it (the default), a claim is a plain load and
+// store, for objects used from one task at a time.
+template <bool kAcrossThreads>
+class BasicExclusiveUse {
  public:
-  ExclusiveUse() noexcept = default;
+  BasicExclusiveUse() noexcept = default;
   // A moved object has no pending operation (moving one with an operation pending is
   // already an error: the operation points at the old object).
-  ExclusiveUse(ExclusiveUse&&) noexcept {}
-  ExclusiveUse& operator=(ExclusiveUse&&) noexcept {
+  BasicExclusiveUse(BasicExclusiveUse&&) noexcept {}
+  BasicExclusiveUse& operator=(BasicExclusiveUse&&) noexcept {
     holder_ = nullptr;
     return *this;
   }
 
+  // True when `op` holds the object now (it was free, or `op` held it already).
+  bool try_claim(const void* op) noexcept {
+    if constexpr (kAcrossThreads) {
+      const void* cur = nullptr;
+      return std::atomic_ref<const void*>(holder_).compare_exchange_strong(
+                 cur, op, std::memory_order_acquire) ||
+             cur == op;
+    } else {
+      if (holder_ != nullptr && holder_ != op) return false;
+      holder_ = op;
+      return true;
+    }
+  }
   // `what` names the object's type in the error ("io::BufWriter").
   void claim(const void* op, const char* what) {
-    if (holder_ != nullptr && holder_ != op) throw_concurrent_use(what);
-    holder_ = op;
+    if (!try_claim(op)) throw_concurrent_use(what);
   }
   void release(const void* op) noexcept {
-    if (holder_ == op) holder_ = nullptr;
+    if constexpr (kAcrossThreads) {
+      std::atomic_ref<const void*>(holder_).compare_exchange_strong(
+          op, nullptr, std::memory_order_release, std::memory_order_relaxed);
+    } else {
+      if (holder_ == op) holder_ = nullptr;
+    }
   }
 
  private:
   const void* holder_ = nullptr;
 };
+using ExclusiveUse = BasicExclusiveUse<false>;
 
 // An operation's side of it: poll() claims around each poll of `step`, keeps the claim
 // while the step is pending and lets go once it is ready (any result: `step` returns a

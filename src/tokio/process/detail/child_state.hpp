@@ -14,7 +14,6 @@
 // at the first spawn), or process_force_sigchld(true), selects SIGCHLD for the children
 // spawned from then on (tests use both).
 
-#include <atomic>
 #include <cstdint>
 
 #include "tokio/core/detail/mutex.hpp"
@@ -38,9 +37,8 @@ struct ChildState {
   bool kill_on_drop = false;
   PollSocket pidfd;  // pidfd mode: registered with the reactor
   // pidfd mode: ChildWaitOps parked on pidfd's registration (a wait moves the
-  // registration to its own runtime only when no other wait is parked on it). Changed
-  // under `mu` only; atomic so that the count stays a plain relaxed read where read.
-  std::atomic<uint32_t> pidfd_waits{0};
+  // registration to its own runtime only when no other wait is parked on it). Under `mu`.
+  uint32_t pidfd_waits = 0;
   SignalListener chld;  // SIGCHLD mode (chld.sig == SIGCHLD)
 };
 

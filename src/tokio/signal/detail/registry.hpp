@@ -43,6 +43,7 @@
 
 #include "tokio/core/result.hpp"
 #include "tokio/core/waker.hpp"
+#include "tokio/io/detail/exclusive.hpp"
 #include "tokio/io/detail/scheduled_io.hpp"
 #include "tokio/core/detail/poll.hpp"
 
@@ -74,10 +75,9 @@ struct SignalListener {
   int sig = 0;                       // 0: none (moved-from)
   uint64_t seen = 0;                 // the slot version this listener has seen
   SignalWatcher* watcher = nullptr;  // one reference; null when no runtime watches for it
-  // The recv being polled (SignalRecvOp's address), from its first poll until it completes
-  // or is destroyed; null when none. Read and written through std::atomic_ref: a second
-  // recv may be polled on another runtime's thread at the same time (misuse it refuses).
-  const void* recv_claim = nullptr;
+  // Held by the recv being polled, from its first poll until it completes or is destroyed:
+  // a second recv, maybe on another runtime's thread at the same time, is refused.
+  BasicExclusiveUse<true> recv_use;
 };
 
 // The waits of one recv: on the signal's list, and on the watcher's reactor entry.
