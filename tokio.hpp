@@ -16878,10 +16878,10 @@ class UnixDatagram : public detail::UserIo<UnixDatagram> {
 //
 // SIGPIPE: a write to a pipe whose reader is gone raises SIGPIPE, whose default action
 // kills the process (sockets avoid it with MSG_NOSIGNAL; pipes have no such flag, and
-// unlike Rust programs, C++ programs do not ignore SIGPIPE). pipe_write blocks SIGPIPE in
-// the calling thread around the write and, when the write failed with EPIPE, takes the
-// SIGPIPE it raised (if SIGPIPE was not already blocked there) before restoring the mask,
-// so the caller gets std::errc::broken_pipe and the process is left alone.
+// unlike Rust programs, C++ programs do not ignore SIGPIPE). pipe_write and pipe_writev
+// write under a SigpipeGuard (runtime/detail/sigpipe.hpp: free on the runtime's own
+// threads, two mask changes elsewhere), so the caller gets std::errc::broken_pipe and the
+// process is left alone.
 
 /* #include <sys/uio.h> (already above) */
 
@@ -24550,6 +24550,50 @@ class WorkerParker {
 
 }  // namespace tokio::detail
 /* end file src/tokio/runtime/detail/worker_parker.hpp */
+/* begin file src/tokio/runtime/detail/sigpipe.hpp */
+// SIGPIPE around writes to pipes, FIFOs and terminals (sockets pass MSG_NOSIGNAL instead).
+//
+// A write to a pipe whose reader is gone raises SIGPIPE at the writing thread, and the
+// default action kills the process. Rust's runtime ignores SIGPIPE process-wide, so Tokio's
+// writes just fail with EPIPE; a library must not change a C++ program's dispositions, so:
+//   - the threads the runtime starts (workers and blocking-pool threads, all started by
+//     spawn_native_thread) block SIGPIPE for their whole life, once, at start. A write
+//     there pays no system call for it, and a user's own write(2) in a task or a
+//     spawn_blocking job on those threads fails with EPIPE, as it does under Tokio. The
+//     children a Command spawns start with an empty mask (process/detail/spawn.cpp).
+//   - on any other thread (the thread of a current-thread runtime, block_on's caller, a
+//     user's thread), a SigpipeGuard blocks SIGPIPE for its scope only: two
+//     rt_sigprocmask calls.
+// After a write failed with EPIPE, the SIGPIPE it raised is pending at this thread; call
+// epipe() and the guard takes it (sigtimedwait with a zero timeout, on that error path
+// only), unless the user had SIGPIPE blocked before the guard: then what is pending is
+// not ours to take. A user who unblocks SIGPIPE on a runtime thread gets the default
+// action back there.
+
+namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
+
+// Blocks SIGPIPE on the calling thread for the rest of its life and records that SigpipeGuard
+// need not touch the mask there. Called first thing on every thread the runtime starts.
+void block_sigpipe_for_thread() noexcept;
+
+class SigpipeGuard {
+ public:
+  SigpipeGuard() noexcept;
+  ~SigpipeGuard();
+  SigpipeGuard(const SigpipeGuard&) = delete;
+  SigpipeGuard& operator=(const SigpipeGuard&) = delete;
+  // The guarded write failed with EPIPE: its SIGPIPE is to be taken.
+  void epipe() noexcept { epipe_ = true; }
+
+ private:
+  unsigned long old_[16];  // sigset_t storage (128 bytes), kept out of this header
+  bool restore_ = false;   // this guard blocked SIGPIPE: put the old mask back
+  bool take_ = false;      // a SIGPIPE pending after EPIPE is ours (not blocked by the user)
+  bool epipe_ = false;
+};
+
+}  // namespace tokio::detail
+/* end file src/tokio/runtime/detail/sigpipe.hpp */
 /* begin file src/tokio/time/detail/clock.hpp */
 // Clock: one runtime's clock, paused or running (the public face is time/clock.hpp).
 
@@ -26196,27 +26240,7 @@ void fs_sys_close(int fd) noexcept;
 // The errno of the current thread as a positive value (EIO if it is somehow zero).
 int fs_errno() noexcept;
 
-// Blocks SIGPIPE on this thread for its scope, so a write to a pipe or FIFO whose reader
-// is gone fails with EPIPE (std::errc::broken_pipe) instead of killing the process (C++
-// programs keep SIGPIPE's default action; Rust's runtime ignores it). Call epipe() after
-// a write failed with EPIPE: the SIGPIPE it raised is consumed before the mask is
-// restored (unless SIGPIPE was blocked already: then it is not ours to take). Two system
-// calls per scope.
-class SigpipeGuard {
- public:
-  SigpipeGuard() noexcept;
-  ~SigpipeGuard();
-  SigpipeGuard(const SigpipeGuard&) = delete;
-  SigpipeGuard& operator=(const SigpipeGuard&) = delete;
-  void epipe() noexcept { epipe_ = true; }
-
- private:
-  unsigned long old_[16];  // sigset_t storage (128 bytes), kept out of this header
-  bool was_blocked_ = false;
-  bool epipe_ = false;
-};
-
-// write_all under a SigpipeGuard.
+// write_all under a SigpipeGuard (runtime/detail/sigpipe.hpp).
 int fs_sys_write_all_nosig(int fd, const std::byte* buf, std::size_t len,
                            std::size_t& written) noexcept;
 
@@ -29159,6 +29183,66 @@ ParkThread* ParkThread::current() {
 
 }  // namespace tokio::detail
 /* end file src/tokio/runtime/detail/park.cpp */
+/* begin file src/tokio/runtime/detail/sigpipe.cpp */
+
+/* #include <pthread.h> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <signal.h>
+TOKIO_SYSTEM_HEADERS_END
+
+/* #include <cerrno> (already above) */
+/* #include <ctime> (already above) */
+
+namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
+
+namespace runtime_sigpipe_impl {
+// True on a thread that blocked SIGPIPE for its life (block_sigpipe_for_thread). Only the
+// thread itself reads or writes it.
+thread_local bool t_blocked_for_life = false;
+
+sigset_t pipe_only() noexcept {
+  sigset_t s;
+  sigemptyset(&s);
+  sigaddset(&s, SIGPIPE);
+  return s;
+}
+}  // namespace runtime_sigpipe_impl
+
+static_assert(sizeof(sigset_t) <= sizeof(unsigned long) * 16);
+
+void block_sigpipe_for_thread() noexcept {
+  sigset_t s = runtime_sigpipe_impl::pipe_only();
+  if (pthread_sigmask(SIG_BLOCK, &s, nullptr) == 0) runtime_sigpipe_impl::t_blocked_for_life = true;
+}
+
+SigpipeGuard::SigpipeGuard() noexcept {
+  if (runtime_sigpipe_impl::t_blocked_for_life) {
+    take_ = true;  // we blocked it: a SIGPIPE pending here came from a write on this thread
+    return;
+  }
+  sigset_t s = runtime_sigpipe_impl::pipe_only();
+  auto* old = reinterpret_cast<sigset_t*>(old_);
+  if (pthread_sigmask(SIG_BLOCK, &s, old) != 0) return;
+  restore_ = true;
+  // Unblocked before: nothing of SIGPIPE could be pending (it would have been delivered),
+  // so one pending after an EPIPE is ours.
+  take_ = sigismember(old, SIGPIPE) != 1;
+}
+
+SigpipeGuard::~SigpipeGuard() {
+  int saved = errno;
+  if (epipe_ && take_) {
+    sigset_t s = runtime_sigpipe_impl::pipe_only();
+    struct timespec zero = {0, 0};
+    while (sigtimedwait(&s, nullptr, &zero) < 0 && errno == EINTR) {
+    }
+  }
+  if (restore_) pthread_sigmask(SIG_SETMASK, reinterpret_cast<sigset_t*>(old_), nullptr);
+  errno = saved;
+}
+
+}  // namespace tokio::detail
+/* end file src/tokio/runtime/detail/sigpipe.cpp */
 /* begin file src/tokio/runtime/detail/stall.cpp */
 // The stall detector's watchdog (stall.hpp).
 
@@ -29352,6 +29436,7 @@ std::string exception_what(const std::exception_ptr& e) noexcept {
 /* #include <memory> (already above) */
 /* #include <system_error> (already above) */
 
+
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
 namespace runtime_thread_impl {
@@ -29360,6 +29445,7 @@ struct ThreadStart {
   std::function<void()> body;
 };
 void* thread_trampoline(void* arg) {
+  block_sigpipe_for_thread();  // a runtime thread's writes to pipes need no mask changes
   std::unique_ptr<runtime_thread_impl::ThreadStart> s(
       static_cast<runtime_thread_impl::ThreadStart*>(arg));
   if (!s->name.empty()) {
@@ -31723,15 +31809,10 @@ void throw_overlong_read() {
 TOKIO_SYSTEM_HEADERS_BEGIN
 #include <errno.h>
 TOKIO_SYSTEM_HEADERS_END
-/* #include <pthread.h> (already above) */
-TOKIO_SYSTEM_HEADERS_BEGIN
-#include <signal.h>
-TOKIO_SYSTEM_HEADERS_END
 /* #include <unistd.h> (already above) */
 
 /* #include <algorithm> (already above) */
 /* #include <cstring> (already above) */
-/* #include <ctime> (already above) */
 /* #include <stdexcept> (already above) */
 /* #include <utility> (already above) */
 /* #include <vector> (already above) */
@@ -31793,17 +31874,11 @@ StdioJobOut blocking_read(int fd, std::vector<std::byte> buf) {
   return out;
 }
 
-// Writes all of buf. SIGPIPE is blocked meanwhile, and one this write raised is consumed,
-// so a closed pipe is reported as EPIPE instead of killing the process.
+// Writes all of buf under a SigpipeGuard (runtime/detail/sigpipe.hpp), so a closed pipe
+// is reported as EPIPE instead of killing the process.
 StdioJobOut blocking_write_all(int fd, std::vector<std::byte> buf) {
   StdioJobOut out;
-  sigset_t pipe_set, old_set, pending;
-  sigemptyset(&pipe_set);
-  sigaddset(&pipe_set, SIGPIPE);
-  pthread_sigmask(SIG_BLOCK, &pipe_set, &old_set);
-  sigemptyset(&pending);
-  sigpending(&pending);
-  bool was_pending = sigismember(&pending, SIGPIPE) == 1;
+  SigpipeGuard guard;
   std::size_t off = 0;
   while (off < buf.size()) {
     ssize_t r = ::write(fd, buf.data() + off, buf.size() - off);
@@ -31815,12 +31890,7 @@ StdioJobOut blocking_write_all(int fd, std::vector<std::byte> buf) {
     out.err = r == 0 ? -1 : errno;  // -1: the fd accepted nothing (write_zero)
     break;
   }
-  if (out.err == EPIPE && !was_pending) {
-    struct timespec zero = {0, 0};
-    while (sigtimedwait(&pipe_set, nullptr, &zero) < 0 && errno == EINTR) {
-    }
-  }
-  pthread_sigmask(SIG_SETMASK, &old_set, nullptr);
+  if (out.err == EPIPE) guard.epipe();
   out.n = off;
   buf.clear();
   out.buf = std::move(buf);
@@ -32712,40 +32782,24 @@ Result<SemaphorePermit, AcquireError> Semaphore::blocking_acquire_many(uint32_t 
 TOKIO_SYSTEM_HEADERS_BEGIN
 #include <fcntl.h>
 TOKIO_SYSTEM_HEADERS_END
-/* #include <pthread.h> (already above) */
-/* #include <signal.h> (already above) */
 /* #include <unistd.h> (already above) */
 
 /* #include <cerrno> (already above) */
 /* #include <climits> (already above) */
-/* #include <ctime> (already above) */
 
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail::net_pipe_impl {
 
-// Runs write_fn with SIGPIPE blocked in this thread (see pipe.hpp).
+// Runs write_fn (EINTR retried) under a SigpipeGuard (see pipe.hpp).
 template <class F>
 int64_t without_sigpipe(F write_fn) noexcept {
-  sigset_t pipe_set, old;
-  sigemptyset(&pipe_set);
-  sigaddset(&pipe_set, SIGPIPE);
-  pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
+  SigpipeGuard guard;
   int64_t r;
   for (;;) {
     r = sys_result(write_fn());
     if (r != -EINTR) break;
   }
-  if (r == -EPIPE && !sigismember(&old, SIGPIPE)) {
-    // The write raised SIGPIPE at this thread: take it while it is blocked. (A SIGPIPE
-    // sent to the process by someone else at the same moment would be taken too; the
-    // OS coalesces a pending signal anyway.)
-    timespec zero{0, 0};
-    int s;
-    do {
-      s = ::sigtimedwait(&pipe_set, nullptr, &zero);
-    } while (s < 0 && errno == EINTR);
-  }
-  pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  if (r == -EPIPE) guard.epipe();
   return r;
 }
 
@@ -36283,6 +36337,8 @@ TOKIO_SYSTEM_HEADERS_END
 /* #include <string> (already above) */
 /* #include <vector> (already above) */
 
+#endif // TOKIO_HAS_FS
+#if TOKIO_HAS_FS
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
@@ -37217,49 +37273,21 @@ int Ring::set_max_workers(unsigned bounded, unsigned unbounded) noexcept {
 // Blocking system-call helpers: see sys.hpp.
 
 /* #include <fcntl.h> (already above) */
-/* #include <pthread.h> (already above) */
-/* #include <signal.h> (already above) */
 TOKIO_SYSTEM_HEADERS_BEGIN
 #include <sys/sysmacros.h>
 TOKIO_SYSTEM_HEADERS_END
 /* #include <unistd.h> (already above) */
 
-/* #include <ctime> (already above) */
-
 /* #include <cerrno> (already above) */
 /* #include <new> (already above) */
 /* #include <vector> (already above) */
 
+#endif // TOKIO_HAS_FS
+#if TOKIO_HAS_FS
+
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
 int fs_errno() noexcept { return errno ? errno : EIO; }
-
-static_assert(sizeof(sigset_t) <= sizeof(unsigned long) * 16);
-
-SigpipeGuard::SigpipeGuard() noexcept {
-  sigset_t pipe_set;
-  sigemptyset(&pipe_set);
-  sigaddset(&pipe_set, SIGPIPE);
-  auto* old = reinterpret_cast<sigset_t*>(old_);
-  pthread_sigmask(SIG_BLOCK, &pipe_set, old);
-  // Unblocked before: nothing of SIGPIPE could be pending (it would have been delivered),
-  // so one pending after an EPIPE is ours.
-  was_blocked_ = sigismember(old, SIGPIPE) == 1;
-}
-
-SigpipeGuard::~SigpipeGuard() {
-  int saved = errno;
-  if (epipe_ && !was_blocked_) {
-    sigset_t pipe_set;
-    sigemptyset(&pipe_set);
-    sigaddset(&pipe_set, SIGPIPE);
-    struct timespec zero = {0, 0};
-    while (sigtimedwait(&pipe_set, nullptr, &zero) < 0 && errno == EINTR) {
-    }
-  }
-  pthread_sigmask(SIG_SETMASK, reinterpret_cast<sigset_t*>(old_), nullptr);
-  errno = saved;
-}
 
 int fs_sys_write_all_nosig(int fd, const std::byte* buf, std::size_t len,
                            std::size_t& written) noexcept {

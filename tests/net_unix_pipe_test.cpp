@@ -3,12 +3,15 @@
 // without a reader, read_write, the FIFO check and unchecked), from_owned_fd checks and
 // the fds handed back.
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <string>
+#include <thread>
 
 #include "net_test_util.hpp"
 
@@ -156,4 +159,75 @@ TEST_CASE("unix pipe: FIFOs through OpenOptions; from_owned_fd checks; fds hande
     upipe::Receiver empty;
     CHECK((co_await empty.read(buf)).error() == std::errc::bad_file_descriptor);
   }());
+}
+
+namespace {
+bool sigpipe_blocked_here() {
+  sigset_t m;
+  REQUIRE(::pthread_sigmask(SIG_BLOCK, nullptr, &m) == 0);
+  return sigismember(&m, SIGPIPE) == 1;
+}
+bool sigpipe_pending_here() {
+  sigset_t p;
+  REQUIRE(::sigpending(&p) == 0);
+  return sigismember(&p, SIGPIPE) == 1;
+}
+// A raw write(2) to a pipe whose read end is closed: -1 and its errno (or 0 if it wrote).
+int raw_write_to_broken_pipe() {
+  int p[2];
+  REQUIRE(::pipe2(p, O_CLOEXEC) == 0);
+  ::close(p[0]);
+  int e = ::write(p[1], "x", 1) < 0 ? errno : 0;
+  ::close(p[1]);
+  return e;
+}
+}  // namespace
+
+// runtime/detail/sigpipe.hpp: the runtime's own threads keep SIGPIPE blocked for their life
+// (no mask changes per write, and a user's raw write gets EPIPE as under Tokio); any other
+// thread gets its mask back after each of our writes; no SIGPIPE is ever left pending by
+// them; children start with nothing blocked.
+TEST_CASE("unix pipe: SIGPIPE blocked for life on runtime threads, per write elsewhere") {
+  nt::Watchdog wd("unix pipe sigpipe threads");
+  REQUIRE_FALSE(sigpipe_blocked_here());  // the test thread: a user's thread
+  auto rt = nt::io_multi(2);
+  rt.block_on([]() -> Task<> {
+    auto main_id = std::this_thread::get_id();
+    // On a worker: blocked already; a raw write's SIGPIPE stays pending (harmless, it is
+    // blocked), and our next EPIPE takes what is pending.
+    co_await tokio::spawn([main_id]() -> Task<> {
+      CHECK(std::this_thread::get_id() != main_id);
+      CHECK(sigpipe_blocked_here());
+      CHECK(raw_write_to_broken_pipe() == EPIPE);
+      CHECK(sigpipe_pending_here());
+      auto [tx, rx] = std::move(*upipe::pipe());
+      rx = {};
+      CHECK((co_await tx.write("x")).error() == std::errc::broken_pipe);
+      CHECK_FALSE(sigpipe_pending_here());
+      CHECK(sigpipe_blocked_here());
+    });
+    // A blocking-pool thread: the same.
+    int e = co_await tokio::task::spawn_blocking([] {
+      CHECK(sigpipe_blocked_here());
+      return raw_write_to_broken_pipe();
+    });
+    CHECK(e == EPIPE);
+    // block_on's thread is the user's: blocked only around our write, and given back.
+    CHECK(std::this_thread::get_id() == main_id);
+    auto [tx, rx] = std::move(*upipe::pipe());
+    rx = {};
+    CHECK((co_await tx.write("x")).error() == std::errc::broken_pipe);
+    CHECK_FALSE(sigpipe_blocked_here());
+    CHECK_FALSE(sigpipe_pending_here());
+    // A child spawned from a worker starts with an empty signal mask.
+    auto blk = co_await tokio::spawn([]() -> Task<std::string> {
+      tokio::process::Command cmd("grep");
+      cmd.arg("SigBlk").arg("/proc/self/status");
+      auto out = co_await cmd.output();
+      REQUIRE(out.has_value());
+      co_return out->stdout;
+    });
+    CHECK(blk == "SigBlk:\t0000000000000000\n");
+  }());
+  CHECK_FALSE(sigpipe_blocked_here());
 }

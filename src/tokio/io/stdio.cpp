@@ -2,18 +2,16 @@
 #include "tokio/io/stdio.hpp"
 
 #include <errno.h>
-#include <pthread.h>
-#include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cstring>
-#include <ctime>
 #include <stdexcept>
 #include <utility>
 #include <vector>
 
 #include "tokio/runtime/detail/handle_inner.hpp"
+#include "tokio/runtime/detail/sigpipe.hpp"
 #include "tokio/task/join_handle.hpp"
 #include "tokio/task/detail/spawn_impl.hpp"
 
@@ -73,17 +71,11 @@ StdioJobOut blocking_read(int fd, std::vector<std::byte> buf) {
   return out;
 }
 
-// Writes all of buf. SIGPIPE is blocked meanwhile, and one this write raised is consumed,
-// so a closed pipe is reported as EPIPE instead of killing the process.
+// Writes all of buf under a SigpipeGuard (runtime/detail/sigpipe.hpp), so a closed pipe
+// is reported as EPIPE instead of killing the process.
 StdioJobOut blocking_write_all(int fd, std::vector<std::byte> buf) {
   StdioJobOut out;
-  sigset_t pipe_set, old_set, pending;
-  sigemptyset(&pipe_set);
-  sigaddset(&pipe_set, SIGPIPE);
-  pthread_sigmask(SIG_BLOCK, &pipe_set, &old_set);
-  sigemptyset(&pending);
-  sigpending(&pending);
-  bool was_pending = sigismember(&pending, SIGPIPE) == 1;
+  SigpipeGuard guard;
   std::size_t off = 0;
   while (off < buf.size()) {
     ssize_t r = ::write(fd, buf.data() + off, buf.size() - off);
@@ -95,12 +87,7 @@ StdioJobOut blocking_write_all(int fd, std::vector<std::byte> buf) {
     out.err = r == 0 ? -1 : errno;  // -1: the fd accepted nothing (write_zero)
     break;
   }
-  if (out.err == EPIPE && !was_pending) {
-    struct timespec zero = {0, 0};
-    while (sigtimedwait(&pipe_set, nullptr, &zero) < 0 && errno == EINTR) {
-    }
-  }
-  pthread_sigmask(SIG_SETMASK, &old_set, nullptr);
+  if (out.err == EPIPE) guard.epipe();
   out.n = off;
   buf.clear();
   out.buf = std::move(buf);

@@ -14,6 +14,7 @@
 
 #include "tokio/fs/detail/path_ops.hpp"
 #include "tokio/fs/detail/sys.hpp"
+#include "tokio/runtime/detail/sigpipe.hpp"
 
 namespace tokio::detail {
 

@@ -2,47 +2,18 @@
 #include "tokio/fs/detail/sys.hpp"
 
 #include <fcntl.h>
-#include <pthread.h>
-#include <signal.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
-
-#include <ctime>
 
 #include <cerrno>
 #include <new>
 #include <vector>
 
+#include "tokio/runtime/detail/sigpipe.hpp"
+
 namespace tokio::detail {
 
 int fs_errno() noexcept { return errno ? errno : EIO; }
-
-static_assert(sizeof(sigset_t) <= sizeof(unsigned long) * 16);
-
-SigpipeGuard::SigpipeGuard() noexcept {
-  sigset_t pipe_set;
-  sigemptyset(&pipe_set);
-  sigaddset(&pipe_set, SIGPIPE);
-  auto* old = reinterpret_cast<sigset_t*>(old_);
-  pthread_sigmask(SIG_BLOCK, &pipe_set, old);
-  // Unblocked before: nothing of SIGPIPE could be pending (it would have been delivered),
-  // so one pending after an EPIPE is ours.
-  was_blocked_ = sigismember(old, SIGPIPE) == 1;
-}
-
-SigpipeGuard::~SigpipeGuard() {
-  int saved = errno;
-  if (epipe_ && !was_blocked_) {
-    sigset_t pipe_set;
-    sigemptyset(&pipe_set);
-    sigaddset(&pipe_set, SIGPIPE);
-    struct timespec zero = {0, 0};
-    while (sigtimedwait(&pipe_set, nullptr, &zero) < 0 && errno == EINTR) {
-    }
-  }
-  pthread_sigmask(SIG_SETMASK, reinterpret_cast<sigset_t*>(old_), nullptr);
-  errno = saved;
-}
 
 int fs_sys_write_all_nosig(int fd, const std::byte* buf, std::size_t len,
                            std::size_t& written) noexcept {

@@ -34,27 +34,7 @@ void fs_sys_close(int fd) noexcept;
 // The errno of the current thread as a positive value (EIO if it is somehow zero).
 int fs_errno() noexcept;
 
-// Blocks SIGPIPE on this thread for its scope, so a write to a pipe or FIFO whose reader
-// is gone fails with EPIPE (std::errc::broken_pipe) instead of killing the process (C++
-// programs keep SIGPIPE's default action; Rust's runtime ignores it). Call epipe() after
-// a write failed with EPIPE: the SIGPIPE it raised is consumed before the mask is
-// restored (unless SIGPIPE was blocked already: then it is not ours to take). Two system
-// calls per scope.
-class SigpipeGuard {
- public:
-  SigpipeGuard() noexcept;
-  ~SigpipeGuard();
-  SigpipeGuard(const SigpipeGuard&) = delete;
-  SigpipeGuard& operator=(const SigpipeGuard&) = delete;
-  void epipe() noexcept { epipe_ = true; }
-
- private:
-  unsigned long old_[16];  // sigset_t storage (128 bytes), kept out of this header
-  bool was_blocked_ = false;
-  bool epipe_ = false;
-};
-
-// write_all under a SigpipeGuard.
+// write_all under a SigpipeGuard (runtime/detail/sigpipe.hpp).
 int fs_sys_write_all_nosig(int fd, const std::byte* buf, std::size_t len,
                            std::size_t& written) noexcept;
 

@@ -1,41 +1,26 @@
 #include "tokio/net/detail/pipe.hpp"
 
 #include <fcntl.h>
-#include <pthread.h>
-#include <signal.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <climits>
-#include <ctime>
 
 #include "tokio/net/detail/socket.hpp"
+#include "tokio/runtime/detail/sigpipe.hpp"
 
 namespace tokio::detail::net_pipe_impl {
 
-// Runs write_fn with SIGPIPE blocked in this thread (see pipe.hpp).
+// Runs write_fn (EINTR retried) under a SigpipeGuard (see pipe.hpp).
 template <class F>
 int64_t without_sigpipe(F write_fn) noexcept {
-  sigset_t pipe_set, old;
-  sigemptyset(&pipe_set);
-  sigaddset(&pipe_set, SIGPIPE);
-  pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
+  SigpipeGuard guard;
   int64_t r;
   for (;;) {
     r = sys_result(write_fn());
     if (r != -EINTR) break;
   }
-  if (r == -EPIPE && !sigismember(&old, SIGPIPE)) {
-    // The write raised SIGPIPE at this thread: take it while it is blocked. (A SIGPIPE
-    // sent to the process by someone else at the same moment would be taken too; the
-    // OS coalesces a pending signal anyway.)
-    timespec zero{0, 0};
-    int s;
-    do {
-      s = ::sigtimedwait(&pipe_set, nullptr, &zero);
-    } while (s < 0 && errno == EINTR);
-  }
-  pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  if (r == -EPIPE) guard.epipe();
   return r;
 }
 

@@ -9,10 +9,10 @@
 //
 // SIGPIPE: a write to a pipe whose reader is gone raises SIGPIPE, whose default action
 // kills the process (sockets avoid it with MSG_NOSIGNAL; pipes have no such flag, and
-// unlike Rust programs, C++ programs do not ignore SIGPIPE). pipe_write blocks SIGPIPE in
-// the calling thread around the write and, when the write failed with EPIPE, takes the
-// SIGPIPE it raised (if SIGPIPE was not already blocked there) before restoring the mask,
-// so the caller gets std::errc::broken_pipe and the process is left alone.
+// unlike Rust programs, C++ programs do not ignore SIGPIPE). pipe_write and pipe_writev
+// write under a SigpipeGuard (runtime/detail/sigpipe.hpp: free on the runtime's own
+// threads, two mask changes elsewhere), so the caller gets std::errc::broken_pipe and the
+// process is left alone.
 
 #include <sys/uio.h>
 

@@ -4,6 +4,8 @@
 #include <memory>
 #include <system_error>
 
+#include "tokio/runtime/detail/sigpipe.hpp"
+
 namespace tokio::detail {
 
 namespace runtime_thread_impl {
@@ -12,6 +14,7 @@ struct ThreadStart {
   std::function<void()> body;
 };
 void* thread_trampoline(void* arg) {
+  block_sigpipe_for_thread();  // a runtime thread's writes to pipes need no mask changes
   std::unique_ptr<runtime_thread_impl::ThreadStart> s(
       static_cast<runtime_thread_impl::ThreadStart*>(arg));
   if (!s->name.empty()) {

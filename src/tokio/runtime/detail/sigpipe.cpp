@@ -1,0 +1,57 @@
+#include "tokio/runtime/detail/sigpipe.hpp"
+
+#include <pthread.h>
+#include <signal.h>
+
+#include <cerrno>
+#include <ctime>
+
+namespace tokio::detail {
+
+namespace runtime_sigpipe_impl {
+// True on a thread that blocked SIGPIPE for its life (block_sigpipe_for_thread). Only the
+// thread itself reads or writes it.
+thread_local bool t_blocked_for_life = false;
+
+sigset_t pipe_only() noexcept {
+  sigset_t s;
+  sigemptyset(&s);
+  sigaddset(&s, SIGPIPE);
+  return s;
+}
+}  // namespace runtime_sigpipe_impl
+
+static_assert(sizeof(sigset_t) <= sizeof(unsigned long) * 16);
+
+void block_sigpipe_for_thread() noexcept {
+  sigset_t s = runtime_sigpipe_impl::pipe_only();
+  if (pthread_sigmask(SIG_BLOCK, &s, nullptr) == 0) runtime_sigpipe_impl::t_blocked_for_life = true;
+}
+
+SigpipeGuard::SigpipeGuard() noexcept {
+  if (runtime_sigpipe_impl::t_blocked_for_life) {
+    take_ = true;  // we blocked it: a SIGPIPE pending here came from a write on this thread
+    return;
+  }
+  sigset_t s = runtime_sigpipe_impl::pipe_only();
+  auto* old = reinterpret_cast<sigset_t*>(old_);
+  if (pthread_sigmask(SIG_BLOCK, &s, old) != 0) return;
+  restore_ = true;
+  // Unblocked before: nothing of SIGPIPE could be pending (it would have been delivered),
+  // so one pending after an EPIPE is ours.
+  take_ = sigismember(old, SIGPIPE) != 1;
+}
+
+SigpipeGuard::~SigpipeGuard() {
+  int saved = errno;
+  if (epipe_ && take_) {
+    sigset_t s = runtime_sigpipe_impl::pipe_only();
+    struct timespec zero = {0, 0};
+    while (sigtimedwait(&s, nullptr, &zero) < 0 && errno == EINTR) {
+    }
+  }
+  if (restore_) pthread_sigmask(SIG_SETMASK, reinterpret_cast<sigset_t*>(old_), nullptr);
+  errno = saved;
+}
+
+}  // namespace tokio::detail

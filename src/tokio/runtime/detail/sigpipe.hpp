@@ -1,0 +1,43 @@
+#pragma once
+// SIGPIPE around writes to pipes, FIFOs and terminals (sockets pass MSG_NOSIGNAL instead).
+//
+// A write to a pipe whose reader is gone raises SIGPIPE at the writing thread, and the
+// default action kills the process. Rust's runtime ignores SIGPIPE process-wide, so Tokio's
+// writes just fail with EPIPE; a library must not change a C++ program's dispositions, so:
+//   - the threads the runtime starts (workers and blocking-pool threads, all started by
+//     spawn_native_thread) block SIGPIPE for their whole life, once, at start. A write
+//     there pays no system call for it, and a user's own write(2) in a task or a
+//     spawn_blocking job on those threads fails with EPIPE, as it does under Tokio. The
+//     children a Command spawns start with an empty mask (process/detail/spawn.cpp).
+//   - on any other thread (the thread of a current-thread runtime, block_on's caller, a
+//     user's thread), a SigpipeGuard blocks SIGPIPE for its scope only: two
+//     rt_sigprocmask calls.
+// After a write failed with EPIPE, the SIGPIPE it raised is pending at this thread; call
+// epipe() and the guard takes it (sigtimedwait with a zero timeout, on that error path
+// only), unless the user had SIGPIPE blocked before the guard: then what is pending is
+// not ours to take. A user who unblocks SIGPIPE on a runtime thread gets the default
+// action back there.
+
+namespace tokio::detail {
+
+// Blocks SIGPIPE on the calling thread for the rest of its life and records that SigpipeGuard
+// need not touch the mask there. Called first thing on every thread the runtime starts.
+void block_sigpipe_for_thread() noexcept;
+
+class SigpipeGuard {
+ public:
+  SigpipeGuard() noexcept;
+  ~SigpipeGuard();
+  SigpipeGuard(const SigpipeGuard&) = delete;
+  SigpipeGuard& operator=(const SigpipeGuard&) = delete;
+  // The guarded write failed with EPIPE: its SIGPIPE is to be taken.
+  void epipe() noexcept { epipe_ = true; }
+
+ private:
+  unsigned long old_[16];  // sigset_t storage (128 bytes), kept out of this header
+  bool restore_ = false;   // this guard blocked SIGPIPE: put the old mask back
+  bool take_ = false;      // a SIGPIPE pending after EPIPE is ours (not blocked by the user)
+  bool epipe_ = false;
+};
+
+}  // namespace tokio::detail
