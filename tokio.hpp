@@ -17702,7 +17702,8 @@ using ChildStderr = ChildOutput<2>;
 // another runtime moves it, so a spawner left idle or dropped is no trap), or SIGCHLD
 // where pidfds are not available (see process/detail/child_state.hpp). Several waits may
 // be pending at once, in any tasks on any runtimes (Rust's `&mut self` forbids it; here it
-// is safe): each completes with the one exit status. The Child must outlive them.
+// is safe): each completes with the one exit status. A wait may outlive its Child: dropping
+// the Child (kill_on_drop kills it then) leaves the pending waits to complete.
 
 /* #include <cstdint> (already above) */
 /* #include <optional> (already above) */
@@ -17726,8 +17727,10 @@ struct ChildFactory;  // process/command.cpp
 
 class ChildWaitOp : public Leaf<ChildWaitOp> {
  public:
-  explicit ChildWaitOp(ChildState* s) noexcept : s_(s) {}
-  ChildWaitOp(const ChildWaitOp& o) noexcept : Leaf<ChildWaitOp>(o), s_(o.s_) {}
+  // Each ChildWaitOp owns a reference to the state, so it may outlive its Child.
+  explicit ChildWaitOp(ChildState* s) noexcept;
+  ChildWaitOp(const ChildWaitOp& o) noexcept;
+  ChildWaitOp& operator=(const ChildWaitOp&) = delete;
   ~ChildWaitOp();
   bool poll(task::Context& cx) noexcept;
   io::Result<process::ExitStatus> await_resume() const noexcept;
@@ -25111,6 +25114,7 @@ IoDriver* io_driver_of(HandleInner* h, const char* what);
 // at the first spawn), or process_force_sigchld(true), selects SIGCHLD for the children
 // spawned from then on (tests use both).
 
+/* #include <atomic> (already above) */
 /* #include <cstdint> (already above) */
 
 #endif // TOKIO_HAS_PROCESS
@@ -25132,6 +25136,11 @@ struct ChildState {
   // Held for a waitpid or kill and a wait's registrations; what it wakes meanwhile (other
   // SIGCHLD listeners) is only scheduled, never polled under it.
   mutable Mutex mu;
+  // Owners: the Child (until it is dropped or moved from) and each live ChildWaitOp, so a
+  // wait may outlive its Child. The last one out frees the state (child_state_release).
+  // acq_rel decrement: the last owner sees every other owner's writes (made under `mu` or
+  // before their release) before it frees.
+  std::atomic<uint32_t> refs{1};
   int pid = -1;
   bool reaped = false;
   int status = 0;  // the raw wait status, once reaped
@@ -25147,8 +25156,13 @@ struct ChildState {
 int child_try_reap(ChildState& s) noexcept;
 // Sets up exit notification for a freshly spawned child (pidfd, else SIGCHLD).
 io::Result<void> child_watch(ChildState& s);
-// Kills (kill_on_drop) and/or hands an unreaped child to the reaper, then frees `s`.
+// The Child lets go of `s`: kills the process if kill_on_drop (and not reaped), then
+// drops the Child's reference.
 void child_state_drop(ChildState* s) noexcept;
+// One more owner (a ChildWaitOp), and one fewer: the last hands an unreaped child to the
+// reaper (no zombie) and frees `s`.
+void child_state_retain(ChildState* s) noexcept;
+void child_state_release(ChildState* s) noexcept;
 // Reaps `pid` now if it has exited, else hands it to the reaper (with a pidfd when pidfds
 // are in use). For children that never got a ChildState.
 void orphan_child(int pid) noexcept;
@@ -34856,11 +34870,22 @@ io::Result<Signal> signal(SignalKind kind) {
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
+ChildWaitOp::ChildWaitOp(ChildState* s) noexcept : s_(s) {
+  if (s_) child_state_retain(s_);
+}
+
+ChildWaitOp::ChildWaitOp(const ChildWaitOp& o) noexcept : Leaf<ChildWaitOp>(o), s_(o.s_) {
+  if (s_) child_state_retain(s_);
+}
+
 ChildWaitOp::~ChildWaitOp() {
   if (!s_) return;
-  LockGuard<Mutex> g(s_->mu);
-  unpark();
-  if (s_->chld.sig) signal_cancel_recv(s_->chld, sig_);
+  {
+    LockGuard<Mutex> g(s_->mu);
+    unpark();
+    if (s_->chld.sig) signal_cancel_recv(s_->chld, sig_);
+  }
+  child_state_release(s_);  // the last owner when the Child is gone: reaper, then free
 }
 
 void ChildWaitOp::unpark() noexcept {
@@ -35324,12 +35349,26 @@ void orphan_child(int pid) noexcept {
 
 void child_state_drop(ChildState* s) noexcept {
   if (!s) return;
-  if (!s->reaped) {
-    if (s->kill_on_drop) ::kill(s->pid, SIGKILL);
-    if (child_try_reap(*s) == 0) {
-      int pidfd = s->pidfd.is_open() ? s->pidfd.release() : -1;
-      reaper_adopt(s->pid, pidfd);
-    }
+  {
+    LockGuard<Mutex> g(s->mu);
+    // Not reaped, so the pid still names our child (a zombie at worst). A wait still
+    // pending on another thread then completes with the kill's status.
+    if (s->kill_on_drop && !s->reaped) ::kill(s->pid, SIGKILL);
+  }
+  child_state_release(s);
+}
+
+void child_state_retain(ChildState* s) noexcept {
+  // Relaxed: the caller holds a reference already, so the count cannot reach zero meanwhile.
+  s->refs.fetch_add(1, std::memory_order_relaxed);
+}
+
+void child_state_release(ChildState* s) noexcept {
+  if (s->refs.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
+  // The last owner: nobody else can reach `s`, so no lock.
+  if (!s->reaped && child_try_reap(*s) == 0) {
+    int pidfd = s->pidfd.is_open() ? s->pidfd.release() : -1;
+    reaper_adopt(s->pid, pidfd);
   }
   signal_listener_release(s->chld);
   delete s;

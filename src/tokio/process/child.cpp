@@ -14,11 +14,22 @@
 
 namespace tokio::detail {
 
+ChildWaitOp::ChildWaitOp(ChildState* s) noexcept : s_(s) {
+  if (s_) child_state_retain(s_);
+}
+
+ChildWaitOp::ChildWaitOp(const ChildWaitOp& o) noexcept : Leaf<ChildWaitOp>(o), s_(o.s_) {
+  if (s_) child_state_retain(s_);
+}
+
 ChildWaitOp::~ChildWaitOp() {
   if (!s_) return;
-  LockGuard<Mutex> g(s_->mu);
-  unpark();
-  if (s_->chld.sig) signal_cancel_recv(s_->chld, sig_);
+  {
+    LockGuard<Mutex> g(s_->mu);
+    unpark();
+    if (s_->chld.sig) signal_cancel_recv(s_->chld, sig_);
+  }
+  child_state_release(s_);  // the last owner when the Child is gone: reaper, then free
 }
 
 void ChildWaitOp::unpark() noexcept {

@@ -24,7 +24,8 @@
 // another runtime moves it, so a spawner left idle or dropped is no trap), or SIGCHLD
 // where pidfds are not available (see process/detail/child_state.hpp). Several waits may
 // be pending at once, in any tasks on any runtimes (Rust's `&mut self` forbids it; here it
-// is safe): each completes with the one exit status. The Child must outlive them.
+// is safe): each completes with the one exit status. A wait may outlive its Child: dropping
+// the Child (kill_on_drop kills it then) leaves the pending waits to complete.
 
 #include <cstdint>
 #include <optional>
@@ -45,8 +46,10 @@ struct ChildFactory;  // process/command.cpp
 
 class ChildWaitOp : public Leaf<ChildWaitOp> {
  public:
-  explicit ChildWaitOp(ChildState* s) noexcept : s_(s) {}
-  ChildWaitOp(const ChildWaitOp& o) noexcept : Leaf<ChildWaitOp>(o), s_(o.s_) {}
+  // Each ChildWaitOp owns a reference to the state, so it may outlive its Child.
+  explicit ChildWaitOp(ChildState* s) noexcept;
+  ChildWaitOp(const ChildWaitOp& o) noexcept;
+  ChildWaitOp& operator=(const ChildWaitOp&) = delete;
   ~ChildWaitOp();
   bool poll(task::Context& cx) noexcept;
   io::Result<process::ExitStatus> await_resume() const noexcept;

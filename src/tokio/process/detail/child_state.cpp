@@ -86,12 +86,26 @@ void orphan_child(int pid) noexcept {
 
 void child_state_drop(ChildState* s) noexcept {
   if (!s) return;
-  if (!s->reaped) {
-    if (s->kill_on_drop) ::kill(s->pid, SIGKILL);
-    if (child_try_reap(*s) == 0) {
-      int pidfd = s->pidfd.is_open() ? s->pidfd.release() : -1;
-      reaper_adopt(s->pid, pidfd);
-    }
+  {
+    LockGuard<Mutex> g(s->mu);
+    // Not reaped, so the pid still names our child (a zombie at worst). A wait still
+    // pending on another thread then completes with the kill's status.
+    if (s->kill_on_drop && !s->reaped) ::kill(s->pid, SIGKILL);
+  }
+  child_state_release(s);
+}
+
+void child_state_retain(ChildState* s) noexcept {
+  // Relaxed: the caller holds a reference already, so the count cannot reach zero meanwhile.
+  s->refs.fetch_add(1, std::memory_order_relaxed);
+}
+
+void child_state_release(ChildState* s) noexcept {
+  if (s->refs.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
+  // The last owner: nobody else can reach `s`, so no lock.
+  if (!s->reaped && child_try_reap(*s) == 0) {
+    int pidfd = s->pidfd.is_open() ? s->pidfd.release() : -1;
+    reaper_adopt(s->pid, pidfd);
   }
   signal_listener_release(s->chld);
   delete s;

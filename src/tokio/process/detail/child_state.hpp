@@ -14,6 +14,7 @@
 // at the first spawn), or process_force_sigchld(true), selects SIGCHLD for the children
 // spawned from then on (tests use both).
 
+#include <atomic>
 #include <cstdint>
 
 #include "tokio/core/detail/mutex.hpp"
@@ -31,6 +32,11 @@ struct ChildState {
   // Held for a waitpid or kill and a wait's registrations; what it wakes meanwhile (other
   // SIGCHLD listeners) is only scheduled, never polled under it.
   mutable Mutex mu;
+  // Owners: the Child (until it is dropped or moved from) and each live ChildWaitOp, so a
+  // wait may outlive its Child. The last one out frees the state (child_state_release).
+  // acq_rel decrement: the last owner sees every other owner's writes (made under `mu` or
+  // before their release) before it frees.
+  std::atomic<uint32_t> refs{1};
   int pid = -1;
   bool reaped = false;
   int status = 0;  // the raw wait status, once reaped
@@ -46,8 +52,13 @@ struct ChildState {
 int child_try_reap(ChildState& s) noexcept;
 // Sets up exit notification for a freshly spawned child (pidfd, else SIGCHLD).
 io::Result<void> child_watch(ChildState& s);
-// Kills (kill_on_drop) and/or hands an unreaped child to the reaper, then frees `s`.
+// The Child lets go of `s`: kills the process if kill_on_drop (and not reaped), then
+// drops the Child's reference.
 void child_state_drop(ChildState* s) noexcept;
+// One more owner (a ChildWaitOp), and one fewer: the last hands an unreaped child to the
+// reaper (no zombie) and frees `s`.
+void child_state_retain(ChildState* s) noexcept;
+void child_state_release(ChildState* s) noexcept;
 // Reaps `pid` now if it has exited, else hands it to the reaper (with a pidfd when pidfds
 // are in use). For children that never got a ChildState.
 void orphan_child(int pid) noexcept;

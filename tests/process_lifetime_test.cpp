@@ -1,0 +1,101 @@
+// process::Child lifetimes: a wait() outlives its Child. Dropping the Child (which kills
+// the process when kill_on_drop is set) leaves the pending waits to complete with the exit
+// status; a wait cancelled after its Child was dropped hands the process to the reaper (no
+// zombie). In pidfd and SIGCHLD modes, on both runtime flavours.
+#include <signal.h>
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <utility>
+
+#include "internals.hpp"  // detail::process_force_sigchld (pt::ForceSigchld)
+#include "process_test_util.hpp"
+
+using tokio::Task;
+using tokio::process::Child;
+using tokio::process::Command;
+namespace io = tokio::io;
+using namespace std::chrono_literals;
+
+namespace {
+
+Child spawn_for_lifetime(std::string script, bool kill_on_drop) {
+  Command c("sh");
+  c.arg("-c").arg(std::move(script)).kill_on_drop(kill_on_drop);
+  auto child = c.spawn();
+  REQUIRE(child.has_value());
+  return std::move(*child);
+}
+
+// A task that owns only the wait: the Child stays with the caller.
+template <class W>
+Task<io::Result<tokio::process::ExitStatus>> await_wait(W w) {
+  auto r = co_await tokio::time::timeout(10s, std::move(w));
+  REQUIRE(r.has_value());  // completed, not lost with the Child
+  co_return std::move(*r);
+}
+
+}  // namespace
+
+TEST_CASE("process: a wait outlives its Child, which kill_on_drop kills") {
+  for (bool sigchld : {false, true}) {
+    for (int flavour = 0; flavour < 2; ++flavour) {
+      CAPTURE(sigchld);
+      CAPTURE(flavour);
+      pt::ForceSigchld mode(sigchld);
+      nt::Watchdog wd("wait outlives Child", 60s);
+      auto rt = pt::runtime(flavour);
+      rt.block_on([]() -> Task<> {
+        // Dropped while the wait is parked: the wait still gets the exit code.
+        std::optional<Child> child(spawn_for_lifetime("sleep 0.1; exit 3", false));
+        auto h = tokio::spawn(await_wait(child->wait()));
+        co_await tokio::time::sleep(20ms);  // the wait is parked by now
+        child.reset();
+        auto st = co_await h;
+        REQUIRE(st.has_value());
+        CHECK(st->code() == 3);
+
+        // kill_on_drop: the drop kills it, and the pending wait reports SIGKILL.
+        child.emplace(spawn_for_lifetime("sleep 30", true));
+        auto h2 = tokio::spawn(await_wait(child->wait()));
+        co_await tokio::time::sleep(20ms);
+        auto t0 = std::chrono::steady_clock::now();
+        child.reset();
+        auto st2 = co_await h2;
+        REQUIRE(st2.has_value());
+        CHECK(st2->signal() == SIGKILL);
+        CHECK(std::chrono::steady_clock::now() - t0 < 5s);
+
+        // Dropped before the wait was ever polled: it completes too.
+        child.emplace(spawn_for_lifetime("exit 4", false));
+        auto w = child->wait();
+        child.reset();
+        auto st3 = co_await await_wait(std::move(w));
+        REQUIRE(st3.has_value());
+        CHECK(st3->code() == 4);
+      }());
+    }
+  }
+}
+
+TEST_CASE("process: a wait cancelled after its Child was dropped leaves no zombie") {
+  for (bool sigchld : {false, true}) {
+    CAPTURE(sigchld);
+    pt::ForceSigchld mode(sigchld);
+    nt::Watchdog wd("wait cancelled after drop", 60s);
+    auto rt = pt::runtime(1);
+    int pid = rt.block_on([]() -> Task<int> {
+      std::optional<Child> child(spawn_for_lifetime("sleep 0.2", false));
+      int id = static_cast<int>(*child->id());
+      auto w = child->wait();
+      child.reset();  // the wait is the last owner now
+      // The wait parks, then is dropped when the sleep wins: it hands the child over.
+      auto r = co_await tokio::select(std::move(w), tokio::time::sleep(20ms));
+      CHECK(r.index() == 1);
+      co_return id;
+    }());
+    CHECK(test::eventually([&] { return pt::reaped(pid); }));
+    CHECK(test::eventually([] { return tokio::detail::reaper_orphans() == 0; }));
+  }
+}
