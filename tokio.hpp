@@ -23027,7 +23027,8 @@ uint64_t random_seed() noexcept;
 //
 // One mutex-protected FIFO and a condition variable, as in Tokio (spin-then-futex Mutex). A job goes to an idle
 // thread when there is one; otherwise a new thread starts while fewer than `thread_cap`
-// exist; otherwise it waits in the queue. Idle threads exit after `keep_alive`.
+// exist (started after the lock is released: unlike Tokio, which starts it under its lock);
+// otherwise it waits in the queue. Idle threads exit after `keep_alive`.
 // Shutdown cancels queued spawn_blocking tasks that have not started (their JoinHandles
 // report cancellation), lets running ones finish, and waits for the threads (bounded by
 // shutdown_timeout). Pool threads hold a reference on the runtime's shared state, so a
@@ -23254,7 +23255,9 @@ class BlockingPool {
     void (*fn)(void*);
     void* arg;
   };
-  bool submit(Job job);
+  enum class Action { kNone, kNotify, kSpawn };
+  Action submit(Job job);
+  void act(Action a, TaskHeader* task, void* arg = nullptr);
   void run_thread();
   void join_finished();
 
@@ -26927,56 +26930,73 @@ void BlockingPool::spawn_task(TaskHeader* t) {
   }
   // In flight from now until it ran or was cancelled (holds a paused clock's auto-advance).
   owner_->driver.blocking_in_flight.fetch_add(1, std::memory_order_acq_rel);
-  bool notify;
+  Action a = submit(Job{t, nullptr, nullptr});
+  lk.unlock();
   try {
-    notify = submit(Job{t, nullptr, nullptr});
+    act(a, t);
   } catch (...) {
     owner_->driver.blocking_in_flight.fetch_sub(1, std::memory_order_acq_rel);
     throw;
   }
-  lk.unlock();
-  // Notified after unlocking: the woken thread's first act is to take the lock.
-  if (notify) cv_.notify_one();
 }
 
 void BlockingPool::spawn_mandatory(void (*fn)(void*), void* arg) {
   std::unique_lock<Mutex> lk(mu_);
   ++num_mandatory_;  // counted from submission, so metrics never see a worker as blocking
-  bool notify;
+  Action a = submit(Job{nullptr, fn, arg});
+  lk.unlock();
   try {
-    notify = submit(Job{nullptr, fn, arg});
+    act(a, nullptr, arg);
   } catch (...) {
+    lk.lock();
     --num_mandatory_;
     throw;
   }
-  lk.unlock();
-  if (notify) cv_.notify_one();
 }
 
-// Called with mu_ held. Returns true when an idle thread must be notified (after unlock).
-bool BlockingPool::submit(Job job) {
+// Called with mu_ held. What the caller does once it has unlocked: notify an idle thread,
+// or start a new one (num_threads_ already counts it).
+BlockingPool::Action BlockingPool::submit(Job job) {
   queue_.push_back(job);
   if (num_idle_ > num_notified_) {
     ++num_notified_;
-    return true;
+    return Action::kNotify;
   }
-  if (num_threads_ >= thread_cap_) return false;  // waits in the queue for a busy thread
+  if (num_threads_ >= thread_cap_) return Action::kNone;  // waits for a busy thread
   join_finished();
-  std::string name = cfg_.thread_name_fn ? cfg_.thread_name_fn() : cfg_.thread_name;
   ++num_threads_;
   owner_->ref_inc();  // released by the thread as it exits
+  return Action::kSpawn;
+}
+
+// Without mu_: notifying after unlocking lets the woken thread take the lock at once, and
+// starting a thread (clone, a stack mapping: tens of microseconds) outside it keeps threads
+// that finished a job from queueing on the lock meanwhile, unseen as idle, which made every
+// later submission start yet another thread (320 threads for 256 reads in flight, in
+// fs read_files/fallback). A new thread exits only once registered in running_ (run_thread).
+void BlockingPool::act(Action a, TaskHeader* task, void* arg) {
+  if (a == Action::kNotify) cv_.notify_one();
+  if (a != Action::kSpawn) return;
+  pthread_t th;
   try {
-    running_.push_back(spawn_native_thread(name, cfg_.thread_stack_size, [this] { run_thread(); }));
+    std::string name = cfg_.thread_name_fn ? cfg_.thread_name_fn() : cfg_.thread_name;
+    th = spawn_native_thread(name, cfg_.thread_stack_size, [this] { run_thread(); });
   } catch (...) {
+    std::lock_guard<Mutex> g(mu_);
     --num_threads_;
     owner_->ref_dec();
-    if (num_threads_ == 0) {
-      queue_.pop_back();
-      throw;
-    }
-    // Other threads exist; the job waits for one of them.
+    exit_cv_.notify_all();
+    // Other threads exist: the job waits for one of them. None: nobody can take it from
+    // the queue, so it is taken back and the caller gets the error.
+    if (num_threads_ > 0) return;
+    auto it = std::find_if(queue_.rbegin(), queue_.rend(),
+                           [&](const Job& j) { return task ? j.task == task : j.arg == arg; });
+    if (it != queue_.rend()) queue_.erase(std::next(it).base());
+    throw;
   }
-  return false;
+  std::lock_guard<Mutex> g(mu_);
+  running_.push_back(th);
+  exit_cv_.notify_all();  // the thread may be waiting to exit until it is registered
 }
 
 // Called with mu_ held.
@@ -27025,14 +27045,18 @@ void BlockingPool::run_thread() {
     --num_idle_;
     if (queue_.empty() && (shutdown_ || timed_out)) break;
   }
-  // Exit: hand our pthread_t to whoever joins next, then drop our runtime reference.
+  // Exit: hand our pthread_t to whoever joins next, then drop our runtime reference. The
+  // thread that started us registers us in running_ after pthread_create returns, without
+  // the lock in between: wait for that, so no pthread_t is joined twice or never.
   pthread_t self = pthread_self();
-  auto it = std::find_if(running_.begin(), running_.end(),
-                         [&](pthread_t th) { return pthread_equal(th, self); });
-  if (it != running_.end()) {
-    finished_.push_back(*it);
-    running_.erase(it);
-  }
+  auto mine = [&] {
+    return std::find_if(running_.begin(), running_.end(),
+                        [&](pthread_t th) { return pthread_equal(th, self); });
+  };
+  while (mine() == running_.end()) exit_cv_.wait(mu_);
+  auto it = mine();
+  finished_.push_back(*it);
+  running_.erase(it);
   --num_threads_;
   exit_cv_.notify_all();
   lk.unlock();

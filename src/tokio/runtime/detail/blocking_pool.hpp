@@ -4,7 +4,8 @@
 //
 // One mutex-protected FIFO and a condition variable, as in Tokio (spin-then-futex Mutex). A job goes to an idle
 // thread when there is one; otherwise a new thread starts while fewer than `thread_cap`
-// exist; otherwise it waits in the queue. Idle threads exit after `keep_alive`.
+// exist (started after the lock is released: unlike Tokio, which starts it under its lock);
+// otherwise it waits in the queue. Idle threads exit after `keep_alive`.
 // Shutdown cancels queued spawn_blocking tasks that have not started (their JoinHandles
 // report cancellation), lets running ones finish, and waits for the threads (bounded by
 // shutdown_timeout). Pool threads hold a reference on the runtime's shared state, so a
@@ -56,7 +57,9 @@ class BlockingPool {
     void (*fn)(void*);
     void* arg;
   };
-  bool submit(Job job);
+  enum class Action { kNone, kNotify, kSpawn };
+  Action submit(Job job);
+  void act(Action a, TaskHeader* task, void* arg = nullptr);
   void run_thread();
   void join_finished();
 
