@@ -95,7 +95,7 @@ void BlockingPool::act(Action a, TaskHeader* task, void* arg) {
     // the queue, so it is taken back and the caller gets the error.
     if (num_threads_ > 0) return;
     auto it = std::find_if(queue_.rbegin(), queue_.rend(),
-                           [&](const Job& j) { return task ? j.task == task : j.arg == arg; });
+                           [&](const Job& j) { return j.task == task && (task || j.arg == arg); });
     if (it != queue_.rend()) queue_.erase(std::next(it).base());
     throw;
   }
