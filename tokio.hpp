@@ -24576,6 +24576,8 @@ class WorkerParker {
 // not ours to take. A user who unblocks SIGPIPE on a runtime thread gets the default
 // action back there.
 
+/* #include <cstddef> (already above) */
+
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
 // Blocks SIGPIPE on the calling thread for the rest of its life and records that SigpipeGuard
@@ -24597,6 +24599,12 @@ class SigpipeGuard {
   bool take_ = false;      // a SIGPIPE pending after EPIPE is ours (not blocked by the user)
   bool epipe_ = false;
 };
+
+// Writes all of buf to fd, EINTR retried: 0, -errno, or -1 when the fd accepted nothing (a
+// write returned 0); `written` counts what went out either way.
+int write_all(int fd, const std::byte* buf, std::size_t len, std::size_t& written) noexcept;
+// The same under a SigpipeGuard: a closed pipe or FIFO gives -EPIPE, never a SIGPIPE.
+int write_all_nosig(int fd, const std::byte* buf, std::size_t len, std::size_t& written) noexcept;
 
 }  // namespace tokio::detail
 /* end file src/tokio/runtime/detail/sigpipe.hpp */
@@ -26246,8 +26254,6 @@ int fs_sys_open(int dirfd, const char* path, int flags, unsigned mode) noexcept;
 // One read/write; the count or -errno.
 int64_t fs_sys_read(int fd, void* buf, std::size_t len) noexcept;
 int64_t fs_sys_write(int fd, const void* buf, std::size_t len) noexcept;
-// Writes all of buf; 0, or -errno (-EIO... ), or -1 for "the file accepted nothing".
-int fs_sys_write_all(int fd, const std::byte* buf, std::size_t len, std::size_t& written) noexcept;
 // Reads from the current position until end of file, appending to `out` (a
 // std::string or std::vector<std::byte>), starting with room for `hint` bytes. 0 or errno.
 template <class C>
@@ -26256,10 +26262,6 @@ void fs_sys_close(int fd) noexcept;
 
 // The errno of the current thread as a positive value (EIO if it is somehow zero).
 int fs_errno() noexcept;
-
-// write_all under a SigpipeGuard (runtime/detail/sigpipe.hpp).
-int fs_sys_write_all_nosig(int fd, const std::byte* buf, std::size_t len,
-                           std::size_t& written) noexcept;
 
 }  // namespace tokio::detail
 #endif // TOKIO_HAS_FS
@@ -29227,6 +29229,7 @@ ParkThread* ParkThread::current() {
 TOKIO_SYSTEM_HEADERS_BEGIN
 #include <signal.h>
 TOKIO_SYSTEM_HEADERS_END
+/* #include <unistd.h> (already above) */
 
 /* #include <cerrno> (already above) */
 /* #include <ctime> (already above) */
@@ -29277,6 +29280,25 @@ SigpipeGuard::~SigpipeGuard() {
   }
   if (restore_) pthread_sigmask(SIG_SETMASK, reinterpret_cast<sigset_t*>(old_), nullptr);
   errno = saved;
+}
+
+int write_all(int fd, const std::byte* buf, std::size_t len, std::size_t& written) noexcept {
+  written = 0;
+  while (written < len) {
+    ssize_t n = ::write(fd, buf + written, len - written);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return errno ? -errno : -EIO;
+    if (n == 0) return -1;
+    written += static_cast<std::size_t>(n);
+  }
+  return 0;
+}
+
+int write_all_nosig(int fd, const std::byte* buf, std::size_t len, std::size_t& written) noexcept {
+  SigpipeGuard guard;
+  int e = write_all(fd, buf, len, written);
+  if (e == -EPIPE) guard.epipe();
+  return e;
 }
 
 }  // namespace tokio::detail
@@ -31912,23 +31934,13 @@ StdioJobOut blocking_read(int fd, std::vector<std::byte> buf) {
   return out;
 }
 
-// Writes all of buf under a SigpipeGuard (runtime/detail/sigpipe.hpp), so a closed pipe
+// Writes all of buf without raising SIGPIPE (runtime/detail/sigpipe.hpp), so a closed pipe
 // is reported as EPIPE instead of killing the process.
 StdioJobOut blocking_write_all(int fd, std::vector<std::byte> buf) {
   StdioJobOut out;
-  SigpipeGuard guard;
   std::size_t off = 0;
-  while (off < buf.size()) {
-    ssize_t r = ::write(fd, buf.data() + off, buf.size() - off);
-    if (r > 0) {
-      off += static_cast<std::size_t>(r);
-      continue;
-    }
-    if (r < 0 && errno == EINTR) continue;
-    out.err = r == 0 ? -1 : errno;  // -1: the fd accepted nothing (write_zero)
-    break;
-  }
-  if (out.err == EPIPE) guard.epipe();
+  int e = write_all_nosig(fd, buf.data(), buf.size(), off);
+  out.err = e == -1 ? -1 : -e;  // -1: the fd accepted nothing (write_zero); else an errno
   out.n = off;
   buf.clear();
   out.buf = std::move(buf);
@@ -36431,7 +36443,7 @@ int copy_fds(int in, int out, uint64_t& copied) noexcept {
     if (n < 0) return static_cast<int>(-n);
     if (n == 0) return 0;
     std::size_t w = 0;
-    int e = fs_sys_write_all(out, buf.data(), static_cast<std::size_t>(n), w);
+    int e = write_all(out, buf.data(), static_cast<std::size_t>(n), w);
     copied += w;
     if (e) return e == -1 ? EIO : -e;
   }
@@ -36709,6 +36721,8 @@ std::error_code fs_error(int err, std::string_view from, std::string_view to) {
 /* #include <cstring> (already above) */
 /* #include <new> (already above) */
 
+#endif // TOKIO_HAS_FS
+#if TOKIO_HAS_FS
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
@@ -37118,7 +37132,7 @@ void WriteFileOp::run_blocking() noexcept {
     return;
   }
   std::size_t n = 0;
-  int w = fs_sys_write_all_nosig(r, data.data(), data.size(), n);
+  int w = write_all_nosig(r, data.data(), data.size(), n);
   if (w != 0) err = w == -1 ? -1 : -w;
   fs_sys_close(r);
 }
@@ -37345,20 +37359,9 @@ TOKIO_SYSTEM_HEADERS_END
 /* #include <new> (already above) */
 /* #include <vector> (already above) */
 
-#endif // TOKIO_HAS_FS
-#if TOKIO_HAS_FS
-
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
 int fs_errno() noexcept { return errno ? errno : EIO; }
-
-int fs_sys_write_all_nosig(int fd, const std::byte* buf, std::size_t len,
-                           std::size_t& written) noexcept {
-  SigpipeGuard guard;
-  int e = fs_sys_write_all(fd, buf, len, written);
-  if (e == -EPIPE) guard.epipe();
-  return e;
-}
 
 void fs_stat_from_statx(const struct statx& s, StatData& d) noexcept {
   d.mask = s.stx_mask;
@@ -37414,17 +37417,6 @@ int64_t fs_sys_write(int fd, const void* buf, std::size_t len) noexcept {
     if (n >= 0) return n;
     if (errno != EINTR) return -fs_errno();
   }
-}
-
-int fs_sys_write_all(int fd, const std::byte* buf, std::size_t len, std::size_t& written) noexcept {
-  written = 0;
-  while (written < len) {
-    int64_t n = fs_sys_write(fd, buf + written, len - written);
-    if (n < 0) return static_cast<int>(n);
-    if (n == 0) return -1;
-    written += static_cast<std::size_t>(n);
-  }
-  return 0;
 }
 
 template <class C>
@@ -38094,6 +38086,8 @@ void UringEngine::shutdown() noexcept {
 
 #endif // TOKIO_HAS_FS
 #if TOKIO_HAS_FS
+#endif // TOKIO_HAS_FS
+#if TOKIO_HAS_FS
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
@@ -38220,7 +38214,7 @@ void FileOp::run_blocking() noexcept {
   switch (kind) {
     case Kind::Read: result = fs_sys_read(fd, buf, len); break;
     case Kind::Write: {
-      int e = fs_sys_write_all_nosig(fd, buf, len, done);
+      int e = write_all_nosig(fd, buf, len, done);
       result = e == 0 ? static_cast<int64_t>(done) : e == -1 ? kFileWriteZero : e;
       break;
     }

@@ -18,6 +18,7 @@
 #include "tokio/fs/detail/path_error.hpp"
 #include "tokio/fs/detail/path_ops.hpp"
 #include "tokio/fs/detail/sys.hpp"
+#include "tokio/runtime/detail/sigpipe.hpp"
 #include "tokio/io/error.hpp"
 
 namespace tokio::detail {
@@ -145,7 +146,7 @@ void FileOp::run_blocking() noexcept {
   switch (kind) {
     case Kind::Read: result = fs_sys_read(fd, buf, len); break;
     case Kind::Write: {
-      int e = fs_sys_write_all_nosig(fd, buf, len, done);
+      int e = write_all_nosig(fd, buf, len, done);
       result = e == 0 ? static_cast<int64_t>(done) : e == -1 ? kFileWriteZero : e;
       break;
     }

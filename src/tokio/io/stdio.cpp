@@ -71,23 +71,13 @@ StdioJobOut blocking_read(int fd, std::vector<std::byte> buf) {
   return out;
 }
 
-// Writes all of buf under a SigpipeGuard (runtime/detail/sigpipe.hpp), so a closed pipe
+// Writes all of buf without raising SIGPIPE (runtime/detail/sigpipe.hpp), so a closed pipe
 // is reported as EPIPE instead of killing the process.
 StdioJobOut blocking_write_all(int fd, std::vector<std::byte> buf) {
   StdioJobOut out;
-  SigpipeGuard guard;
   std::size_t off = 0;
-  while (off < buf.size()) {
-    ssize_t r = ::write(fd, buf.data() + off, buf.size() - off);
-    if (r > 0) {
-      off += static_cast<std::size_t>(r);
-      continue;
-    }
-    if (r < 0 && errno == EINTR) continue;
-    out.err = r == 0 ? -1 : errno;  // -1: the fd accepted nothing (write_zero)
-    break;
-  }
-  if (out.err == EPIPE) guard.epipe();
+  int e = write_all_nosig(fd, buf.data(), buf.size(), off);
+  out.err = e == -1 ? -1 : -e;  // -1: the fd accepted nothing (write_zero); else an errno
   out.n = off;
   buf.clear();
   out.buf = std::move(buf);

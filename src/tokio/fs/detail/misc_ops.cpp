@@ -44,7 +44,7 @@ int copy_fds(int in, int out, uint64_t& copied) noexcept {
     if (n < 0) return static_cast<int>(-n);
     if (n == 0) return 0;
     std::size_t w = 0;
-    int e = fs_sys_write_all(out, buf.data(), static_cast<std::size_t>(n), w);
+    int e = write_all(out, buf.data(), static_cast<std::size_t>(n), w);
     copied += w;
     if (e) return e == -1 ? EIO : -e;
   }

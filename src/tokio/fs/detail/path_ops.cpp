@@ -11,6 +11,7 @@
 #include <new>
 
 #include "tokio/fs/detail/sys.hpp"
+#include "tokio/runtime/detail/sigpipe.hpp"
 
 namespace tokio::detail {
 
@@ -420,7 +421,7 @@ void WriteFileOp::run_blocking() noexcept {
     return;
   }
   std::size_t n = 0;
-  int w = fs_sys_write_all_nosig(r, data.data(), data.size(), n);
+  int w = write_all_nosig(r, data.data(), data.size(), n);
   if (w != 0) err = w == -1 ? -1 : -w;
   fs_sys_close(r);
 }

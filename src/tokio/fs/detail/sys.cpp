@@ -9,19 +9,9 @@
 #include <new>
 #include <vector>
 
-#include "tokio/runtime/detail/sigpipe.hpp"
-
 namespace tokio::detail {
 
 int fs_errno() noexcept { return errno ? errno : EIO; }
-
-int fs_sys_write_all_nosig(int fd, const std::byte* buf, std::size_t len,
-                           std::size_t& written) noexcept {
-  SigpipeGuard guard;
-  int e = fs_sys_write_all(fd, buf, len, written);
-  if (e == -EPIPE) guard.epipe();
-  return e;
-}
 
 void fs_stat_from_statx(const struct statx& s, StatData& d) noexcept {
   d.mask = s.stx_mask;
@@ -77,17 +67,6 @@ int64_t fs_sys_write(int fd, const void* buf, std::size_t len) noexcept {
     if (n >= 0) return n;
     if (errno != EINTR) return -fs_errno();
   }
-}
-
-int fs_sys_write_all(int fd, const std::byte* buf, std::size_t len, std::size_t& written) noexcept {
-  written = 0;
-  while (written < len) {
-    int64_t n = fs_sys_write(fd, buf + written, len - written);
-    if (n < 0) return static_cast<int>(n);
-    if (n == 0) return -1;
-    written += static_cast<std::size_t>(n);
-  }
-  return 0;
 }
 
 template <class C>

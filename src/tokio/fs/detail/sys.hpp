@@ -23,8 +23,6 @@ int fs_sys_open(int dirfd, const char* path, int flags, unsigned mode) noexcept;
 // One read/write; the count or -errno.
 int64_t fs_sys_read(int fd, void* buf, std::size_t len) noexcept;
 int64_t fs_sys_write(int fd, const void* buf, std::size_t len) noexcept;
-// Writes all of buf; 0, or -errno (-EIO... ), or -1 for "the file accepted nothing".
-int fs_sys_write_all(int fd, const std::byte* buf, std::size_t len, std::size_t& written) noexcept;
 // Reads from the current position until end of file, appending to `out` (a
 // std::string or std::vector<std::byte>), starting with room for `hint` bytes. 0 or errno.
 template <class C>
@@ -33,9 +31,5 @@ void fs_sys_close(int fd) noexcept;
 
 // The errno of the current thread as a positive value (EIO if it is somehow zero).
 int fs_errno() noexcept;
-
-// write_all under a SigpipeGuard (runtime/detail/sigpipe.hpp).
-int fs_sys_write_all_nosig(int fd, const std::byte* buf, std::size_t len,
-                           std::size_t& written) noexcept;
 
 }  // namespace tokio::detail

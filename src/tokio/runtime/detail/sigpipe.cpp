@@ -2,6 +2,7 @@
 
 #include <pthread.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <ctime>
@@ -52,6 +53,25 @@ SigpipeGuard::~SigpipeGuard() {
   }
   if (restore_) pthread_sigmask(SIG_SETMASK, reinterpret_cast<sigset_t*>(old_), nullptr);
   errno = saved;
+}
+
+int write_all(int fd, const std::byte* buf, std::size_t len, std::size_t& written) noexcept {
+  written = 0;
+  while (written < len) {
+    ssize_t n = ::write(fd, buf + written, len - written);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return errno ? -errno : -EIO;
+    if (n == 0) return -1;
+    written += static_cast<std::size_t>(n);
+  }
+  return 0;
+}
+
+int write_all_nosig(int fd, const std::byte* buf, std::size_t len, std::size_t& written) noexcept {
+  SigpipeGuard guard;
+  int e = write_all(fd, buf, len, written);
+  if (e == -EPIPE) guard.epipe();
+  return e;
 }
 
 }  // namespace tokio::detail

@@ -18,6 +18,8 @@
 // not ours to take. A user who unblocks SIGPIPE on a runtime thread gets the default
 // action back there.
 
+#include <cstddef>
+
 namespace tokio::detail {
 
 // Blocks SIGPIPE on the calling thread for the rest of its life and records that SigpipeGuard
@@ -39,5 +41,11 @@ class SigpipeGuard {
   bool take_ = false;      // a SIGPIPE pending after EPIPE is ours (not blocked by the user)
   bool epipe_ = false;
 };
+
+// Writes all of buf to fd, EINTR retried: 0, -errno, or -1 when the fd accepted nothing (a
+// write returned 0); `written` counts what went out either way.
+int write_all(int fd, const std::byte* buf, std::size_t len, std::size_t& written) noexcept;
+// The same under a SigpipeGuard: a closed pipe or FIFO gives -EPIPE, never a SIGPIPE.
+int write_all_nosig(int fd, const std::byte* buf, std::size_t len, std::size_t& written) noexcept;
 
 }  // namespace tokio::detail
