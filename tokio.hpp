@@ -24577,6 +24577,9 @@ class WorkerParker {
 // action back there.
 
 /* #include <cstddef> (already above) */
+/* #include <cstdint> (already above) */
+
+struct iovec;  // <sys/uio.h>, kept out of this header
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
@@ -24605,6 +24608,10 @@ class SigpipeGuard {
 int write_all(int fd, const std::byte* buf, std::size_t len, std::size_t& written) noexcept;
 // The same under a SigpipeGuard: a closed pipe or FIFO gives -EPIPE, never a SIGPIPE.
 int write_all_nosig(int fd, const std::byte* buf, std::size_t len, std::size_t& written) noexcept;
+// One write(2) / writev(2) under a SigpipeGuard, EINTR retried: the bytes written or -errno
+// (-EPIPE for a closed pipe, never a SIGPIPE). cnt is at most IOV_MAX.
+int64_t write_nosig(int fd, const void* p, std::size_t n) noexcept;
+int64_t writev_nosig(int fd, const ::iovec* iov, int cnt) noexcept;
 
 }  // namespace tokio::detail
 /* end file src/tokio/runtime/detail/sigpipe.hpp */
@@ -29229,6 +29236,7 @@ ParkThread* ParkThread::current() {
 TOKIO_SYSTEM_HEADERS_BEGIN
 #include <signal.h>
 TOKIO_SYSTEM_HEADERS_END
+/* #include <sys/uio.h> (already above) */
 /* #include <unistd.h> (already above) */
 
 /* #include <cerrno> (already above) */
@@ -29240,6 +29248,20 @@ namespace runtime_sigpipe_impl {
 // True on a thread that blocked SIGPIPE for its life (block_sigpipe_for_thread). Only the
 // thread itself reads or writes it.
 thread_local bool t_blocked_for_life = false;
+
+// Runs one write (EINTR retried) under a SigpipeGuard: bytes written or -errno.
+template <class F>
+int64_t guarded_write(F write_once) noexcept {
+  SigpipeGuard guard;
+  for (;;) {
+    long r = write_once();
+    if (r >= 0) return r;
+    if (errno == EINTR) continue;
+    int e = errno ? errno : EIO;
+    if (e == EPIPE) guard.epipe();
+    return -int64_t(e);
+  }
+}
 
 sigset_t pipe_only() noexcept {
   sigset_t s;
@@ -29292,6 +29314,14 @@ int write_all(int fd, const std::byte* buf, std::size_t len, std::size_t& writte
     written += static_cast<std::size_t>(n);
   }
   return 0;
+}
+
+int64_t write_nosig(int fd, const void* p, std::size_t n) noexcept {
+  return runtime_sigpipe_impl::guarded_write([&] { return ::write(fd, p, n); });
+}
+
+int64_t writev_nosig(int fd, const ::iovec* iov, int cnt) noexcept {
+  return runtime_sigpipe_impl::guarded_write([&] { return ::writev(fd, iov, cnt); });
 }
 
 int write_all_nosig(int fd, const std::byte* buf, std::size_t len, std::size_t& written) noexcept {
@@ -32838,23 +32868,6 @@ TOKIO_SYSTEM_HEADERS_END
 /* #include <climits> (already above) */
 
 
-namespace tokio::inline TOKIO_ABI_NAMESPACE::detail::net_pipe_impl {
-
-// Runs write_fn (EINTR retried) under a SigpipeGuard (see pipe.hpp).
-template <class F>
-int64_t without_sigpipe(F write_fn) noexcept {
-  SigpipeGuard guard;
-  int64_t r;
-  for (;;) {
-    r = sys_result(write_fn());
-    if (r != -EINTR) break;
-  }
-  if (r == -EPIPE) guard.epipe();
-  return r;
-}
-
-}  // namespace tokio::detail::net_pipe_impl
-
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
 int64_t pipe_read(int fd, void* p, std::size_t n) noexcept {
@@ -32864,13 +32877,11 @@ int64_t pipe_read(int fd, void* p, std::size_t n) noexcept {
   }
 }
 
-int64_t pipe_write(int fd, const void* p, std::size_t n) noexcept {
-  return net_pipe_impl::without_sigpipe([&] { return ::write(fd, p, n); });
-}
+int64_t pipe_write(int fd, const void* p, std::size_t n) noexcept { return write_nosig(fd, p, n); }
 
 int64_t pipe_writev(int fd, const iovec* iov, std::size_t cnt) noexcept {
   if (cnt > IOV_MAX) cnt = IOV_MAX;
-  return net_pipe_impl::without_sigpipe([&] { return ::writev(fd, iov, static_cast<int>(cnt)); });
+  return writev_nosig(fd, iov, static_cast<int>(cnt));
 }
 
 int PipeEnd::release_blocking() noexcept {

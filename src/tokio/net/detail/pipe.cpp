@@ -9,23 +9,6 @@
 #include "tokio/net/detail/socket.hpp"
 #include "tokio/runtime/detail/sigpipe.hpp"
 
-namespace tokio::detail::net_pipe_impl {
-
-// Runs write_fn (EINTR retried) under a SigpipeGuard (see pipe.hpp).
-template <class F>
-int64_t without_sigpipe(F write_fn) noexcept {
-  SigpipeGuard guard;
-  int64_t r;
-  for (;;) {
-    r = sys_result(write_fn());
-    if (r != -EINTR) break;
-  }
-  if (r == -EPIPE) guard.epipe();
-  return r;
-}
-
-}  // namespace tokio::detail::net_pipe_impl
-
 namespace tokio::detail {
 
 int64_t pipe_read(int fd, void* p, std::size_t n) noexcept {
@@ -35,13 +18,11 @@ int64_t pipe_read(int fd, void* p, std::size_t n) noexcept {
   }
 }
 
-int64_t pipe_write(int fd, const void* p, std::size_t n) noexcept {
-  return net_pipe_impl::without_sigpipe([&] { return ::write(fd, p, n); });
-}
+int64_t pipe_write(int fd, const void* p, std::size_t n) noexcept { return write_nosig(fd, p, n); }
 
 int64_t pipe_writev(int fd, const iovec* iov, std::size_t cnt) noexcept {
   if (cnt > IOV_MAX) cnt = IOV_MAX;
-  return net_pipe_impl::without_sigpipe([&] { return ::writev(fd, iov, static_cast<int>(cnt)); });
+  return writev_nosig(fd, iov, static_cast<int>(cnt));
 }
 
 int PipeEnd::release_blocking() noexcept {

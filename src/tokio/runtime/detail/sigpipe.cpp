@@ -2,6 +2,7 @@
 
 #include <pthread.h>
 #include <signal.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -13,6 +14,20 @@ namespace runtime_sigpipe_impl {
 // True on a thread that blocked SIGPIPE for its life (block_sigpipe_for_thread). Only the
 // thread itself reads or writes it.
 thread_local bool t_blocked_for_life = false;
+
+// Runs one write (EINTR retried) under a SigpipeGuard: bytes written or -errno.
+template <class F>
+int64_t guarded_write(F write_once) noexcept {
+  SigpipeGuard guard;
+  for (;;) {
+    long r = write_once();
+    if (r >= 0) return r;
+    if (errno == EINTR) continue;
+    int e = errno ? errno : EIO;
+    if (e == EPIPE) guard.epipe();
+    return -int64_t(e);
+  }
+}
 
 sigset_t pipe_only() noexcept {
   sigset_t s;
@@ -65,6 +80,14 @@ int write_all(int fd, const std::byte* buf, std::size_t len, std::size_t& writte
     written += static_cast<std::size_t>(n);
   }
   return 0;
+}
+
+int64_t write_nosig(int fd, const void* p, std::size_t n) noexcept {
+  return runtime_sigpipe_impl::guarded_write([&] { return ::write(fd, p, n); });
+}
+
+int64_t writev_nosig(int fd, const ::iovec* iov, int cnt) noexcept {
+  return runtime_sigpipe_impl::guarded_write([&] { return ::writev(fd, iov, cnt); });
 }
 
 int write_all_nosig(int fd, const std::byte* buf, std::size_t len, std::size_t& written) noexcept {

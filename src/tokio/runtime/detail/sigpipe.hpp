@@ -19,6 +19,9 @@
 // action back there.
 
 #include <cstddef>
+#include <cstdint>
+
+struct iovec;  // <sys/uio.h>, kept out of this header
 
 namespace tokio::detail {
 
@@ -47,5 +50,9 @@ class SigpipeGuard {
 int write_all(int fd, const std::byte* buf, std::size_t len, std::size_t& written) noexcept;
 // The same under a SigpipeGuard: a closed pipe or FIFO gives -EPIPE, never a SIGPIPE.
 int write_all_nosig(int fd, const std::byte* buf, std::size_t len, std::size_t& written) noexcept;
+// One write(2) / writev(2) under a SigpipeGuard, EINTR retried: the bytes written or -errno
+// (-EPIPE for a closed pipe, never a SIGPIPE). cnt is at most IOV_MAX.
+int64_t write_nosig(int fd, const void* p, std::size_t n) noexcept;
+int64_t writev_nosig(int fd, const ::iovec* iov, int cnt) noexcept;
 
 }  // namespace tokio::detail
