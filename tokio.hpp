@@ -6454,11 +6454,17 @@ struct enable_display<io::Ready> : std::true_type {};
 //
 // Cancel safety: readable(), writable(), ready() and async_io() are cancel-safe (nothing
 // is consumed until the operation completes).
+//
+// After into_inner() or a move, an AsyncFd holds nothing: get_ref()/get_mut()/into_inner()
+// throw std::logic_error, as_raw_fd() is -1, and readable()/writable()/ready()/async_io()/
+// try_io() give an EBADF error without calling the closure.
 
 TOKIO_SYSTEM_HEADERS_BEGIN
 #include <concepts>
 TOKIO_SYSTEM_HEADERS_END
 /* #include <optional> (already above) */
+/* #include <stdexcept> (already above) */
+/* #include <string> (already above) */
 /* #include <type_traits> (already above) */
 /* #include <utility> (already above) */
 
@@ -7105,19 +7111,33 @@ class AsyncFd {
     return AsyncFd(std::move(inner), std::move(*reg), interest);
   }
 
-  AsyncFd(AsyncFd&&) noexcept = default;
-  AsyncFd& operator=(AsyncFd&&) noexcept = default;
+  // A moved-from AsyncFd holds nothing (its optional is emptied, not left holding a
+  // moved-from T).
+  AsyncFd(AsyncFd&& o) noexcept(std::is_nothrow_move_constructible_v<T>)
+      : inner_(std::exchange(o.inner_, std::nullopt)),
+        reg_(std::move(o.reg_)),
+        interest_(o.interest_) {}
+  AsyncFd& operator=(AsyncFd&& o) noexcept(
+      std::is_nothrow_move_constructible_v<T>&& std::is_nothrow_move_assignable_v<T>) {
+    if (this != &o) {
+      reg_ = std::move(o.reg_);  // deregisters ours first, while its fd is still open
+      inner_ = std::exchange(o.inner_, std::nullopt);
+      interest_ = o.interest_;
+    }
+    return *this;
+  }
 
-  T& get_ref() noexcept { return *inner_; }
-  const T& get_ref() const noexcept { return *inner_; }
-  T& get_mut() noexcept { return *inner_; }
-  int as_raw_fd() const noexcept { return raw_fd_of(*inner_); }
+  T& get_ref() { return held("get_ref"); }
+  const T& get_ref() const { return const_cast<AsyncFd*>(this)->held("get_ref"); }
+  T& get_mut() { return held("get_mut"); }
+  int as_raw_fd() const noexcept { return inner_ ? raw_fd_of(*inner_) : -1; }
   Interest interest() const noexcept { return interest_; }
 
   // Deregisters and hands the inner value back.
   T into_inner() && {
+    T& inner = held("into_inner");
     (void)reg_.deregister();
-    T v = std::move(*inner_);
+    T v = std::move(inner);
     inner_.reset();
     return v;
   }
@@ -7154,10 +7174,21 @@ class AsyncFd {
   AsyncFd(T inner, detail::Registration reg, Interest interest)
       : inner_(std::move(inner)), reg_(std::move(reg)), interest_(interest) {}
 
-  // f(T&) as the nullary closure the registration's ClosureOp runs.
+  // f(T&) as the nullary closure the registration's ClosureOp runs. Empty (after
+  // into_inner or a move), the registration is empty too, so the operation fails with EBADF
+  // and never runs the closure.
   template <class F>
   auto bind_inner(F f) {
-    return [inner = &*inner_, f = std::move(f)]() mutable { return f(*inner); };
+    T* inner = inner_ ? &*inner_ : nullptr;
+    return [inner, f = std::move(f)]() mutable { return f(*inner); };
+  }
+  T& held(const char* what) {
+    if (!inner_) {
+      throw std::logic_error(std::string("io::AsyncFd::") + what +
+                             ": this AsyncFd holds nothing (after into_inner() or a move); use "
+                             "the AsyncFd it was moved into");
+    }
+    return *inner_;
   }
   static int raw_fd_of(const T& t) noexcept {
     if constexpr (std::is_same_v<T, int>) return t;

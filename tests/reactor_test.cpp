@@ -273,6 +273,68 @@ TEST_CASE("reactor: AsyncFd readable guard, try_io would-block, wake on write") 
   }
 }
 
+// Every way to reach the fd of an AsyncFd that holds nothing: a clear error, never a
+// dereference of an empty optional (or of a moved-from int that still looks like an fd).
+Task<> check_empty_async_fd(AsyncFd<int>& e) {
+  CHECK(e.as_raw_fd() == -1);
+  CHECK_THROWS_WITH_AS((void)e.get_ref(), doctest::Contains("after into_inner() or a move"),
+                       std::logic_error);
+  CHECK_THROWS_AS((void)e.get_mut(), std::logic_error);
+  CHECK_THROWS_WITH_AS((void)std::move(e).into_inner(), doctest::Contains("into_inner"),
+                       std::logic_error);
+  auto g = co_await e.readable();
+  REQUIRE_FALSE(g.has_value());
+  CHECK(g.error() == std::errc::bad_file_descriptor);
+  auto w = co_await e.ready(Interest::WRITABLE);
+  REQUIRE_FALSE(w.has_value());
+  CHECK(w.error() == std::errc::bad_file_descriptor);
+  int calls = 0;
+  auto count = [&calls](int&) -> tokio::io::Result<std::size_t> {
+    ++calls;
+    return std::size_t{0};
+  };
+  auto a = co_await e.async_io(Interest::READABLE, count);
+  REQUIRE_FALSE(a.has_value());
+  CHECK(a.error() == std::errc::bad_file_descriptor);
+  auto t = e.try_io(Interest::READABLE, count);
+  REQUIRE_FALSE(t.has_value());
+  CHECK(t.error() == std::errc::bad_file_descriptor);
+  CHECK(calls == 0);
+}
+
+TEST_CASE("reactor: an AsyncFd after into_inner() or a move is a clear error, never a crash") {
+  auto rt = nt::io_multi(2);
+  Pipe p;
+  rt.block_on([](Pipe* p) -> Task<> {
+    nt::Watchdog wd("AsyncFd after a move");
+    auto made = AsyncFd<int>::create(p->r, Interest::READABLE);
+    REQUIRE(made.has_value());
+    AsyncFd<int> a = std::move(*made);  // move construction empties the source
+    co_await check_empty_async_fd(*made);
+    p->put("z");
+    CHECK(co_await guarded_read(a) == "z");  // the moved-to one is registered and works
+
+    // Move assignment: the target's own registration goes first, the source is emptied. (A
+    // second registration of the same fd would be EEXIST: the other one has a dup.)
+    int d = ::fcntl(p->r, F_DUPFD_CLOEXEC, 0);
+    REQUIRE(d >= 0);
+    auto other = AsyncFd<int>::create(d, Interest::READABLE);
+    REQUIRE(other.has_value());
+    a = std::move(*other);
+    co_await check_empty_async_fd(*other);
+    p->put("w");
+    CHECK(co_await guarded_read(a) == "w");
+
+    int fd = std::move(a).into_inner();  // deregisters, hands the fd back (still open)
+    CHECK(fd == d);
+    CHECK(::fcntl(fd, F_GETFD) >= 0);
+    ::close(d);
+    co_await check_empty_async_fd(a);
+    // p->r was deregistered by the assignment: it registers again.
+    CHECK(AsyncFd<int>::create(p->r, Interest::READABLE).has_value());
+  }(&p));
+}
+
 TEST_CASE("reactor: async_io retries on would-block, guard clear_ready forgets readiness") {
   auto rt = nt::io_multi(2);
   Pipe p;
