@@ -17721,7 +17721,8 @@ using ChildStderr = ChildOutput<2>;
 //                    child reading its stdin cannot deadlock against the wait.
 // try_wait()         the status if the child has exited (reaping it), else nullopt.
 // start_kill()       sends SIGKILL; an error once the child has been reaped.
-// kill()             start_kill() then wait().
+// kill()             start_kill() then wait(), both when the Task first runs (does not
+//                    close stdin). Like a wait, the Task may outlive its Child.
 // wait_with_output() closes stdin, reads stdout and stderr to their end concurrently while
 //                    waiting (no deadlock on large output); consumes the Child.
 // id()               the pid, until the child is reaped.
@@ -35061,6 +35062,29 @@ Task<io::Result<process::Output>> wait_with_output(process::Child c) {
   co_return process::Output{*st, std::move(*o), std::move(*e)};
 }
 
+// SIGKILL to the child of `s`, unless it has been reaped (s null: a moved-from Child).
+io::Result<void> start_kill(ChildState* s) noexcept {
+  if (!s) return io::os_error(EINVAL);
+  LockGuard<Mutex> g(s->mu);
+  if (s->reaped) {
+    return tokio::unexpected(
+        error_with_message(EINVAL, "invalid argument: can't kill an exited process"));
+  }
+  // Not reaped yet, so the pid still names our child (a zombie at worst).
+  if (::kill(s->pid, SIGKILL) < 0) return io::last_os_error();
+  return {};
+}
+
+// Child::kill's body. It holds the state through its own wait (w owns a reference), not the
+// Child, so the Child may be moved or dropped before this Task runs or while it waits.
+Task<io::Result<void>> kill_then_wait(ChildWaitOp w, ChildState* s) {
+  auto k = start_kill(s);
+  if (!k) co_return k;
+  auto st = co_await w;
+  if (!st) co_return tokio::unexpected(st.error());
+  co_return io::Result<void>();
+}
+
 }  // namespace tokio::detail::process_child_impl
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::process {
@@ -35106,23 +35130,11 @@ io::Result<std::optional<ExitStatus>> Child::try_wait() noexcept {
 }
 
 io::Result<void> Child::start_kill() noexcept {
-  if (!st_) return io::os_error(EINVAL);
-  detail::LockGuard<detail::Mutex> g(st_->mu);
-  if (st_->reaped) {
-    return tokio::unexpected(
-        detail::error_with_message(EINVAL, "invalid argument: can't kill an exited process"));
-  }
-  // Not reaped yet, so the pid still names our child (a zombie at worst).
-  if (::kill(st_->pid, SIGKILL) < 0) return io::last_os_error();
-  return {};
+  return detail::process_child_impl::start_kill(st_);
 }
 
 Task<io::Result<void>> Child::kill() {
-  auto k = start_kill();
-  if (!k) co_return k;
-  auto st = co_await wait();
-  if (!st) co_return tokio::unexpected(st.error());
-  co_return io::Result<void>();
+  return detail::process_child_impl::kill_then_wait(detail::ChildWaitOp(st_), st_);
 }
 
 Task<io::Result<Output>> Child::wait_with_output() && {

@@ -12,7 +12,8 @@
 //                    child reading its stdin cannot deadlock against the wait.
 // try_wait()         the status if the child has exited (reaping it), else nullopt.
 // start_kill()       sends SIGKILL; an error once the child has been reaped.
-// kill()             start_kill() then wait().
+// kill()             start_kill() then wait(), both when the Task first runs (does not
+//                    close stdin). Like a wait, the Task may outlive its Child.
 // wait_with_output() closes stdin, reads stdout and stderr to their end concurrently while
 //                    waiting (no deadlock on large output); consumes the Child.
 // id()               the pid, until the child is reaped.
