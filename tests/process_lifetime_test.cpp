@@ -36,47 +36,53 @@ Task<io::Result<tokio::process::ExitStatus>> await_wait(W w) {
   co_return std::move(*r);
 }
 
-}  // namespace
-
-TEST_CASE("process: a wait outlives its Child, which kill_on_drop kills") {
+// Runs `body` (a coroutine function) on each runtime flavour, in pidfd and SIGCHLD modes.
+template <class F>
+void in_every_mode(const char* what, F body) {
   for (bool sigchld : {false, true}) {
     for (int flavour = 0; flavour < 2; ++flavour) {
       CAPTURE(sigchld);
       CAPTURE(flavour);
       pt::ForceSigchld mode(sigchld);
-      nt::Watchdog wd("wait outlives Child", 60s);
+      nt::Watchdog wd(what, 60s);
       auto rt = pt::runtime(flavour);
-      rt.block_on([]() -> Task<> {
-        // Dropped while the wait is parked: the wait still gets the exit code.
-        std::optional<Child> child(spawn_for_lifetime("sleep 0.1; exit 3", false));
-        auto h = tokio::spawn(await_wait(child->wait()));
-        co_await tokio::time::sleep(20ms);  // the wait is parked by now
-        child.reset();
-        auto st = co_await h;
-        REQUIRE(st.has_value());
-        CHECK(st->code() == 3);
-
-        // kill_on_drop: the drop kills it, and the pending wait reports SIGKILL.
-        child.emplace(spawn_for_lifetime("sleep 30", true));
-        auto h2 = tokio::spawn(await_wait(child->wait()));
-        co_await tokio::time::sleep(20ms);
-        auto t0 = std::chrono::steady_clock::now();
-        child.reset();
-        auto st2 = co_await h2;
-        REQUIRE(st2.has_value());
-        CHECK(st2->signal() == SIGKILL);
-        CHECK(std::chrono::steady_clock::now() - t0 < 5s);
-
-        // Dropped before the wait was ever polled: it completes too.
-        child.emplace(spawn_for_lifetime("exit 4", false));
-        auto w = child->wait();
-        child.reset();
-        auto st3 = co_await await_wait(std::move(w));
-        REQUIRE(st3.has_value());
-        CHECK(st3->code() == 4);
-      }());
+      rt.block_on(body());
     }
   }
+}
+
+}  // namespace
+
+TEST_CASE("process: a wait outlives its Child, which kill_on_drop kills") {
+  in_every_mode("wait outlives Child", []() -> Task<> {
+    // Dropped while the wait is parked: the wait still gets the exit code.
+    std::optional<Child> child(spawn_for_lifetime("sleep 0.1; exit 3", false));
+    auto h = tokio::spawn(await_wait(child->wait()));
+    co_await tokio::time::sleep(20ms);  // the wait is parked by now
+    child.reset();
+    auto st = co_await h;
+    REQUIRE(st.has_value());
+    CHECK(st->code() == 3);
+
+    // kill_on_drop: the drop kills it, and the pending wait reports SIGKILL.
+    child.emplace(spawn_for_lifetime("sleep 30", true));
+    auto h2 = tokio::spawn(await_wait(child->wait()));
+    co_await tokio::time::sleep(20ms);
+    auto t0 = std::chrono::steady_clock::now();
+    child.reset();
+    auto st2 = co_await h2;
+    REQUIRE(st2.has_value());
+    CHECK(st2->signal() == SIGKILL);
+    CHECK(std::chrono::steady_clock::now() - t0 < 5s);
+
+    // Dropped before the wait was ever polled: it completes too.
+    child.emplace(spawn_for_lifetime("exit 4", false));
+    auto w = child->wait();
+    child.reset();
+    auto st3 = co_await await_wait(std::move(w));
+    REQUIRE(st3.has_value());
+    CHECK(st3->code() == 4);
+  });
 }
 
 TEST_CASE("process: a wait cancelled after its Child was dropped leaves no zombie") {
@@ -101,49 +107,40 @@ TEST_CASE("process: a wait cancelled after its Child was dropped leaves no zombi
 }
 
 TEST_CASE("process: a kill() Task outlives its Child, moved or dropped before it runs") {
-  for (bool sigchld : {false, true}) {
-    for (int flavour = 0; flavour < 2; ++flavour) {
-      CAPTURE(sigchld);
-      CAPTURE(flavour);
-      pt::ForceSigchld mode(sigchld);
-      nt::Watchdog wd("kill outlives Child", 60s);
-      auto rt = pt::runtime(flavour);
-      rt.block_on([]() -> Task<> {
-        // Dropped before the Task ran: the Task kills and reaps the process itself.
-        std::optional<Child> child(spawn_for_lifetime("sleep 30", false));
-        auto pid = child->id();
-        REQUIRE(pid.has_value());
-        auto k = child->kill();  // lazy: nothing sent yet
-        child.reset();           // no kill_on_drop: the process is still running
-        CHECK(::kill(static_cast<pid_t>(*pid), 0) == 0);
-        auto t0 = std::chrono::steady_clock::now();
-        auto r = co_await tokio::time::timeout(10s, std::move(k));
-        REQUIRE(r.has_value());
-        CHECK(r->has_value());
-        CHECK(std::chrono::steady_clock::now() - t0 < 5s);
-        CHECK(pt::reaped(static_cast<pid_t>(*pid)));
+  in_every_mode("kill outlives Child", []() -> Task<> {
+    // Dropped before the Task ran: the Task kills and reaps the process itself.
+    std::optional<Child> child(spawn_for_lifetime("sleep 30", false));
+    auto pid = child->id();
+    REQUIRE(pid.has_value());
+    auto k = child->kill();  // lazy: nothing sent yet
+    child.reset();           // no kill_on_drop: the process is still running
+    CHECK(::kill(static_cast<pid_t>(*pid), 0) == 0);
+    auto t0 = std::chrono::steady_clock::now();
+    auto r = co_await tokio::time::timeout(10s, std::move(k));
+    REQUIRE(r.has_value());
+    CHECK(r->has_value());
+    CHECK(std::chrono::steady_clock::now() - t0 < 5s);
+    CHECK(pt::reaped(static_cast<pid_t>(*pid)));
 
-        // Moved into another Child (the old object then destroyed) while the kill waits.
-        std::optional<Child> first(spawn_for_lifetime("sleep 30", false));
-        auto h = tokio::spawn(first->kill());
-        co_await tokio::time::sleep(20ms);  // the kill has been sent and its wait parked
-        Child second = std::move(*first);
-        first.reset();
-        auto r2 = co_await tokio::time::timeout(10s, std::move(h));
-        REQUIRE(r2.has_value());
-        CHECK(r2->has_value());
-        auto st = second.try_wait();  // the moved-to Child sees the status the kill reaped
-        REQUIRE(st.has_value());
-        REQUIRE(st->has_value());
-        CHECK((*st)->signal() == SIGKILL);
+    // Moved into another Child (the old object then destroyed) while the kill waits.
+    std::optional<Child> first(spawn_for_lifetime("sleep 30", false));
+    auto h = tokio::spawn(first->kill());
+    co_await tokio::time::sleep(20ms);  // the kill has been sent and its wait parked
+    Child second = std::move(*first);
+    first.reset();
+    auto r2 = co_await tokio::time::timeout(10s, std::move(h));
+    REQUIRE(r2.has_value());
+    CHECK(r2->has_value());
+    auto st = second.try_wait();  // the moved-to Child sees the status the kill reaped
+    REQUIRE(st.has_value());
+    REQUIRE(st->has_value());
+    CHECK((*st)->signal() == SIGKILL);
 
-        // A moved-from Child's kill() is an error, not a crash.
-        auto r3 = co_await first.emplace(std::move(second)).kill();
-        CHECK(!r3.has_value());  // already reaped: "can't kill an exited process"
-        auto r4 = co_await second.kill();
-        REQUIRE_FALSE(r4.has_value());
-        CHECK(r4.error() == std::errc::invalid_argument);
-      }());
-    }
-  }
+    // A moved-from Child's kill() is an error, not a crash.
+    auto r3 = co_await first.emplace(std::move(second)).kill();
+    CHECK(!r3.has_value());  // already reaped: "can't kill an exited process"
+    auto r4 = co_await second.kill();
+    REQUIRE_FALSE(r4.has_value());
+    CHECK(r4.error() == std::errc::invalid_argument);
+  });
 }
