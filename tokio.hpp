@@ -9200,6 +9200,7 @@ TOKIO_SYSTEM_HEADERS_END
 /* #include <type_traits> (already above) */
 /* #include <utility> (already above) */
 
+
 namespace tokio::inline TOKIO_ABI_NAMESPACE::io {
 inline constexpr std::size_t kDefaultBufSize = 8 * 1024;
 }  // namespace tokio::io
@@ -9228,9 +9229,12 @@ class BufferedIo {
   // writer yet.
   std::span<const std::byte> buffer() const noexcept { return {buf_.get() + head_, buffered()}; }
   // The wrapped stream; whatever is still buffered is lost (a reader's unread bytes, a
-  // writer's unflushed ones: flush first). (Each class adds the lvalue overload that says
-  // how to call it.)
+  // writer's unflushed ones: flush first).
   Inner into_inner() && { return std::move(inner_); }
+  TOKIO_DETAIL_CONSUMES_SELF(into_inner, (),
+                             "into_inner() takes the BufReader / BufWriter over: write "
+                             "std::move(reader).into_inner() or std::move(writer).into_inner() "
+                             "(Rust moves it implicitly)")
 
  protected:
   std::size_t buffered() const noexcept { return tail_ - head_; }
@@ -9373,10 +9377,6 @@ class BufReader : public Ext<BufReader<R>>, public detail::BufferedIo<R, BufRead
   // BufReader(R inner, std::size_t capacity = kDefaultBufSize); a zero capacity throws
   // std::invalid_argument.
   using Base::Base;
-  using Base::into_inner;
-  TOKIO_DETAIL_CONSUMES_SELF(into_inner, (),
-                             "into_inner() takes the BufReader over: write "
-                             "std::move(reader).into_inner() (Rust moves it implicitly)")
 
   // buffer(), when not empty, is what fill_buf() would complete with at once (read_until,
   // lines and split take it directly: detail::poll_read_until).
@@ -9525,10 +9525,6 @@ class BufWriter : public Ext<BufWriter<W>>, public detail::BufferedIo<W, BufWrit
   // BufWriter(W inner, std::size_t capacity = kDefaultBufSize); a zero capacity throws
   // std::invalid_argument.
   using Base::Base;
-  using Base::into_inner;
-  TOKIO_DETAIL_CONSUMES_SELF(into_inner, (),
-                             "into_inner() takes the BufWriter over: write "
-                             "std::move(writer).into_inner() (Rust moves it implicitly)")
 
  private:
   using Base::buf_, Base::cap_, Base::inner_, Base::head_, Base::tail_, Base::buffered;

@@ -459,3 +459,27 @@ TEST_CASE("BufWriter / BufReader: a second operation pending at once is refused,
     REQUIRE(*co_await r.read(x) == 1);
   }());
 }
+
+TEST_CASE("BufReader / BufWriter into_inner hand the stream back, buffered bytes dropped") {
+  auto rt = test::current_thread();
+  rt.block_on([]() -> Task<> {
+    auto [a, b] = io::duplex(64);
+    io::BufWriter<io::DuplexStream> bw(std::move(a), 16);
+    REQUIRE((co_await bw.write(std::string_view("kept"))).has_value());
+    REQUIRE((co_await bw.flush()).has_value());
+    REQUIRE((co_await bw.write(std::string_view("lost"))).has_value());
+    CHECK(bw.buffer().size() == 4);  // not flushed: into_inner drops it, as Tokio's does
+    io::DuplexStream a2 = std::move(bw).into_inner();
+    REQUIRE((co_await io::write_all(a2, std::string_view("tail"))).has_value());
+    a2 = io::DuplexStream();  // the writer side goes: b reads to its end
+
+    io::BufReader<io::DuplexStream> br(std::move(b), 4);
+    std::array<char, 2> two{};
+    CHECK(*co_await br.read(std::span<char>(two)) == 2);  // "ke", and "ep" buffered
+    CHECK(br.buffer().size() == 2);
+    io::DuplexStream b2 = std::move(br).into_inner();
+    std::string rest;
+    REQUIRE((co_await io::read_to_string(b2, rest)).has_value());
+    CHECK(rest == "tail");  // "ep" was in the reader's buffer; "lost" never left the writer
+  }());
+}

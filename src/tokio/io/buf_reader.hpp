@@ -42,10 +42,6 @@ class BufReader : public Ext<BufReader<R>>, public detail::BufferedIo<R, BufRead
   // BufReader(R inner, std::size_t capacity = kDefaultBufSize); a zero capacity throws
   // std::invalid_argument.
   using Base::Base;
-  using Base::into_inner;
-  TOKIO_DETAIL_CONSUMES_SELF(into_inner, (),
-                             "into_inner() takes the BufReader over: write "
-                             "std::move(reader).into_inner() (Rust moves it implicitly)")
 
   // buffer(), when not empty, is what fill_buf() would complete with at once (read_until,
   // lines and split take it directly: detail::poll_read_until).

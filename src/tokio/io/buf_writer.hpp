@@ -46,10 +46,6 @@ class BufWriter : public Ext<BufWriter<W>>, public detail::BufferedIo<W, BufWrit
   // BufWriter(W inner, std::size_t capacity = kDefaultBufSize); a zero capacity throws
   // std::invalid_argument.
   using Base::Base;
-  using Base::into_inner;
-  TOKIO_DETAIL_CONSUMES_SELF(into_inner, (),
-                             "into_inner() takes the BufWriter over: write "
-                             "std::move(writer).into_inner() (Rust moves it implicitly)")
 
  private:
   using Base::buf_, Base::cap_, Base::inner_, Base::head_, Base::tail_, Base::buffered;

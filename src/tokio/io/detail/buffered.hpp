@@ -13,6 +13,8 @@
 #include <type_traits>
 #include <utility>
 
+#include "tokio/core/config.hpp"
+
 namespace tokio::io {
 inline constexpr std::size_t kDefaultBufSize = 8 * 1024;
 }  // namespace tokio::io
@@ -41,9 +43,12 @@ class BufferedIo {
   // writer yet.
   std::span<const std::byte> buffer() const noexcept { return {buf_.get() + head_, buffered()}; }
   // The wrapped stream; whatever is still buffered is lost (a reader's unread bytes, a
-  // writer's unflushed ones: flush first). (Each class adds the lvalue overload that says
-  // how to call it.)
+  // writer's unflushed ones: flush first).
   Inner into_inner() && { return std::move(inner_); }
+  TOKIO_DETAIL_CONSUMES_SELF(into_inner, (),
+                             "into_inner() takes the BufReader / BufWriter over: write "
+                             "std::move(reader).into_inner() or std::move(writer).into_inner() "
+                             "(Rust moves it implicitly)")
 
  protected:
   std::size_t buffered() const noexcept { return tail_ - head_; }
