@@ -24604,6 +24604,7 @@ class WorkerParker {
 // not ours to take. A user who unblocks SIGPIPE on a runtime thread gets the default
 // action back there.
 
+/* #include <climits> (already above) */
 /* #include <cstddef> (already above) */
 /* #include <cstdint> (already above) */
 
@@ -24631,8 +24632,12 @@ class SigpipeGuard {
   bool epipe_ = false;
 };
 
-// Writes all of buf to fd, EINTR retried: 0, -errno, or -1 when the fd accepted nothing (a
-// write returned 0); `written` counts what went out either way.
+// write_all's result when the fd accepted nothing (a write returned 0): a value no -errno
+// can take (-1 is -EPERM, which a sealed memfd or a file under fanotify gives).
+inline constexpr int kWriteZero = INT_MIN;
+
+// Writes all of buf to fd, EINTR retried: 0, -errno, or kWriteZero; `written` counts what
+// went out either way.
 int write_all(int fd, const std::byte* buf, std::size_t len, std::size_t& written) noexcept;
 // The same under a SigpipeGuard: a closed pipe or FIFO gives -EPIPE, never a SIGPIPE.
 int write_all_nosig(int fd, const std::byte* buf, std::size_t len, std::size_t& written) noexcept;
@@ -29277,18 +29282,24 @@ namespace runtime_sigpipe_impl {
 // thread itself reads or writes it.
 thread_local bool t_blocked_for_life = false;
 
-// Runs one write (EINTR retried) under a SigpipeGuard: bytes written or -errno.
+// One write system call, EINTR retried: the bytes written or -errno.
 template <class F>
-int64_t guarded_write(F write_once) noexcept {
-  SigpipeGuard guard;
+int64_t retry_eintr(F write_once) noexcept {
   for (;;) {
     long r = write_once();
     if (r >= 0) return r;
-    if (errno == EINTR) continue;
-    int e = errno ? errno : EIO;
-    if (e == EPIPE) guard.epipe();
-    return -int64_t(e);
+    if (errno != EINTR) return -int64_t(errno ? errno : EIO);
   }
+}
+
+// Runs `write` (one or all of a buffer) under a SigpipeGuard; an -EPIPE result has the
+// guard take the SIGPIPE it raised.
+template <class F>
+auto guarded(F write) noexcept {
+  SigpipeGuard guard;
+  auto r = write();
+  if (r == -EPIPE) guard.epipe();
+  return r;
 }
 
 sigset_t pipe_only() noexcept {
@@ -29335,28 +29346,29 @@ SigpipeGuard::~SigpipeGuard() {
 int write_all(int fd, const std::byte* buf, std::size_t len, std::size_t& written) noexcept {
   written = 0;
   while (written < len) {
-    ssize_t n = ::write(fd, buf + written, len - written);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return errno ? -errno : -EIO;
-    if (n == 0) return -1;
+    int64_t n = runtime_sigpipe_impl::retry_eintr(
+        [&] { return ::write(fd, buf + written, len - written); });
+    if (n < 0) return static_cast<int>(n);
+    if (n == 0) return kWriteZero;
     written += static_cast<std::size_t>(n);
   }
   return 0;
 }
 
 int64_t write_nosig(int fd, const void* p, std::size_t n) noexcept {
-  return runtime_sigpipe_impl::guarded_write([&] { return ::write(fd, p, n); });
+  using runtime_sigpipe_impl::retry_eintr;
+  return runtime_sigpipe_impl::guarded(
+      [&] { return retry_eintr([&] { return ::write(fd, p, n); }); });
 }
 
 int64_t writev_nosig(int fd, const ::iovec* iov, int cnt) noexcept {
-  return runtime_sigpipe_impl::guarded_write([&] { return ::writev(fd, iov, cnt); });
+  using runtime_sigpipe_impl::retry_eintr;
+  return runtime_sigpipe_impl::guarded(
+      [&] { return retry_eintr([&] { return ::writev(fd, iov, cnt); }); });
 }
 
 int write_all_nosig(int fd, const std::byte* buf, std::size_t len, std::size_t& written) noexcept {
-  SigpipeGuard guard;
-  int e = write_all(fd, buf, len, written);
-  if (e == -EPIPE) guard.epipe();
-  return e;
+  return runtime_sigpipe_impl::guarded([&] { return write_all(fd, buf, len, written); });
 }
 
 }  // namespace tokio::detail
@@ -31998,7 +32010,7 @@ StdioJobOut blocking_write_all(int fd, std::vector<std::byte> buf) {
   StdioJobOut out;
   std::size_t off = 0;
   int e = write_all_nosig(fd, buf.data(), buf.size(), off);
-  out.err = e == -1 ? -1 : -e;  // -1: the fd accepted nothing (write_zero); else an errno
+  out.err = e == kWriteZero ? -1 : -e;  // -1: the fd accepted nothing (write_zero); else an errno
   out.n = off;
   buf.clear();
   out.buf = std::move(buf);
@@ -36495,7 +36507,7 @@ int copy_fds(int in, int out, uint64_t& copied) noexcept {
     std::size_t w = 0;
     int e = write_all(out, buf.data(), static_cast<std::size_t>(n), w);
     copied += w;
-    if (e) return e == -1 ? EIO : -e;
+    if (e) return e == kWriteZero ? EIO : -e;
   }
 }
 
@@ -37183,7 +37195,7 @@ void WriteFileOp::run_blocking() noexcept {
   }
   std::size_t n = 0;
   int w = write_all_nosig(r, data.data(), data.size(), n);
-  if (w != 0) err = w == -1 ? -1 : -w;
+  if (w != 0) err = w == kWriteZero ? -1 : -w;
   fs_sys_close(r);
 }
 
@@ -38265,7 +38277,7 @@ void FileOp::run_blocking() noexcept {
     case Kind::Read: result = fs_sys_read(fd, buf, len); break;
     case Kind::Write: {
       int e = write_all_nosig(fd, buf, len, done);
-      result = e == 0 ? static_cast<int64_t>(done) : e == -1 ? kFileWriteZero : e;
+      result = e == 0 ? static_cast<int64_t>(done) : e == kWriteZero ? kFileWriteZero : e;
       break;
     }
     case Kind::Fsync:

@@ -2,7 +2,10 @@
 // metadata, permissions, and every error case with its path in the message.
 #include "test_util.hpp"
 
+#include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <string>
@@ -346,6 +349,30 @@ Task<> no_space(std::string dir) {
   (void)dir;
 }
 
+Task<> eperm_is_not_write_zero(std::string dir) {
+  // A memfd sealed against writes fails every write(2) with EPERM, whose -errno (-1) once
+  // collided with the library's "the fd accepted nothing" code: EPERM must come out as
+  // EPERM (not write_zero, not EIO) from every path that writes a whole buffer.
+  int mfd = ::memfd_create("sealed", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+  REQUIRE(mfd >= 0);
+  REQUIRE(::fcntl(mfd, F_ADD_SEALS, F_SEAL_WRITE) == 0);
+  std::string path = "/proc/" + std::to_string(::getpid()) + "/fd/" + std::to_string(mfd);
+  auto w = co_await fs::write(path, "data");
+  REQUIRE_FALSE(w.has_value());
+  CHECK(w.error() == std::errc::operation_not_permitted);
+  CHECK(fst::names(w.error(), path));
+  fst::put(dir + "/src", "some bytes to copy");
+  auto c = co_await fs::copy(dir + "/src", path);
+  REQUIRE_FALSE(c.has_value());
+  CHECK(c.error() == std::errc::operation_not_permitted);
+  // A File over the memfd: write-behind accepts, the flush reports EPERM.
+  fs::File f = fs::File::from_std(::fcntl(mfd, F_DUPFD_CLOEXEC, 0));
+  CHECK((co_await f.write(std::string_view("behind"))).has_value());
+  auto fl = co_await f.flush();
+  CHECK((!fl && fl.error() == std::errc::operation_not_permitted));
+  ::close(mfd);
+}
+
 Task<> nul_paths(std::string dir) {
   // A path with a NUL byte would reach the kernel cut at the NUL, naming another file:
   // every call fails with EINVAL before any system call, and `keep` is never touched.
@@ -443,6 +470,10 @@ TEST_CASE("fs: EACCES (as nobody when running as root)") {
 
 TEST_CASE("fs: ENOSPC from /dev/full, write-behind error on flush") {
   fst::run_both("fs ops test", &no_space);
+}
+
+TEST_CASE("fs: EPERM from a write-sealed memfd is EPERM (write, copy, File flush), both engines") {
+  fst::run_both("fs ops test", &eperm_is_not_write_zero);
 }
 
 TEST_CASE("fs: a path with a NUL byte fails with EINVAL before any system call, both engines") {

@@ -1,6 +1,7 @@
 // io::stdin / stdout / stderr: blocking-pool backed streams, exercised over pipes.
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <array>
@@ -86,6 +87,21 @@ TEST_CASE("stdout to a closed pipe reports broken_pipe instead of raising SIGPIP
   sigemptyset(&pending);
   sigpending(&pending);
   CHECK(sigismember(&pending, SIGPIPE) == 0);
+}
+
+TEST_CASE("stdout to a write-sealed memfd reports EPERM, not write_zero") {
+  // write(2) fails with EPERM (-errno == -1): not to be mistaken for "accepted nothing".
+  int mfd = ::memfd_create("sealed", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+  REQUIRE(mfd >= 0);
+  REQUIRE(::fcntl(mfd, F_ADD_SEALS, F_SEAL_WRITE) == 0);
+  auto rt = test::current_thread();
+  auto err = rt.block_on([](int fd) -> Task<std::error_code> {
+    auto out = tokio::detail::stdout_from_fd(fd);
+    (void)co_await io::write(out, "sealed");  // write-behind: accepted
+    co_return (co_await out.flush()).error();
+  }(mfd));
+  CHECK(err == std::errc::operation_not_permitted);
+  ::close(mfd);
 }
 
 TEST_CASE("stdin over a pipe: data, EOF, and a cancelled read that loses nothing") {

@@ -147,7 +147,7 @@ void FileOp::run_blocking() noexcept {
     case Kind::Read: result = fs_sys_read(fd, buf, len); break;
     case Kind::Write: {
       int e = write_all_nosig(fd, buf, len, done);
-      result = e == 0 ? static_cast<int64_t>(done) : e == -1 ? kFileWriteZero : e;
+      result = e == 0 ? static_cast<int64_t>(done) : e == kWriteZero ? kFileWriteZero : e;
       break;
     }
     case Kind::Fsync:

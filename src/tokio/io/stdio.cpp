@@ -77,7 +77,7 @@ StdioJobOut blocking_write_all(int fd, std::vector<std::byte> buf) {
   StdioJobOut out;
   std::size_t off = 0;
   int e = write_all_nosig(fd, buf.data(), buf.size(), off);
-  out.err = e == -1 ? -1 : -e;  // -1: the fd accepted nothing (write_zero); else an errno
+  out.err = e == kWriteZero ? -1 : -e;  // -1: the fd accepted nothing (write_zero); else an errno
   out.n = off;
   buf.clear();
   out.buf = std::move(buf);

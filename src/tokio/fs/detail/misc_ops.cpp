@@ -46,7 +46,7 @@ int copy_fds(int in, int out, uint64_t& copied) noexcept {
     std::size_t w = 0;
     int e = write_all(out, buf.data(), static_cast<std::size_t>(n), w);
     copied += w;
-    if (e) return e == -1 ? EIO : -e;
+    if (e) return e == kWriteZero ? EIO : -e;
   }
 }
 

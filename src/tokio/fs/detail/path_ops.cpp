@@ -422,7 +422,7 @@ void WriteFileOp::run_blocking() noexcept {
   }
   std::size_t n = 0;
   int w = write_all_nosig(r, data.data(), data.size(), n);
-  if (w != 0) err = w == -1 ? -1 : -w;
+  if (w != 0) err = w == kWriteZero ? -1 : -w;
   fs_sys_close(r);
 }
 

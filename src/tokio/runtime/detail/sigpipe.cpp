@@ -15,18 +15,24 @@ namespace runtime_sigpipe_impl {
 // thread itself reads or writes it.
 thread_local bool t_blocked_for_life = false;
 
-// Runs one write (EINTR retried) under a SigpipeGuard: bytes written or -errno.
+// One write system call, EINTR retried: the bytes written or -errno.
 template <class F>
-int64_t guarded_write(F write_once) noexcept {
-  SigpipeGuard guard;
+int64_t retry_eintr(F write_once) noexcept {
   for (;;) {
     long r = write_once();
     if (r >= 0) return r;
-    if (errno == EINTR) continue;
-    int e = errno ? errno : EIO;
-    if (e == EPIPE) guard.epipe();
-    return -int64_t(e);
+    if (errno != EINTR) return -int64_t(errno ? errno : EIO);
   }
+}
+
+// Runs `write` (one or all of a buffer) under a SigpipeGuard; an -EPIPE result has the
+// guard take the SIGPIPE it raised.
+template <class F>
+auto guarded(F write) noexcept {
+  SigpipeGuard guard;
+  auto r = write();
+  if (r == -EPIPE) guard.epipe();
+  return r;
 }
 
 sigset_t pipe_only() noexcept {
@@ -73,28 +79,29 @@ SigpipeGuard::~SigpipeGuard() {
 int write_all(int fd, const std::byte* buf, std::size_t len, std::size_t& written) noexcept {
   written = 0;
   while (written < len) {
-    ssize_t n = ::write(fd, buf + written, len - written);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return errno ? -errno : -EIO;
-    if (n == 0) return -1;
+    int64_t n = runtime_sigpipe_impl::retry_eintr(
+        [&] { return ::write(fd, buf + written, len - written); });
+    if (n < 0) return static_cast<int>(n);
+    if (n == 0) return kWriteZero;
     written += static_cast<std::size_t>(n);
   }
   return 0;
 }
 
 int64_t write_nosig(int fd, const void* p, std::size_t n) noexcept {
-  return runtime_sigpipe_impl::guarded_write([&] { return ::write(fd, p, n); });
+  using runtime_sigpipe_impl::retry_eintr;
+  return runtime_sigpipe_impl::guarded(
+      [&] { return retry_eintr([&] { return ::write(fd, p, n); }); });
 }
 
 int64_t writev_nosig(int fd, const ::iovec* iov, int cnt) noexcept {
-  return runtime_sigpipe_impl::guarded_write([&] { return ::writev(fd, iov, cnt); });
+  using runtime_sigpipe_impl::retry_eintr;
+  return runtime_sigpipe_impl::guarded(
+      [&] { return retry_eintr([&] { return ::writev(fd, iov, cnt); }); });
 }
 
 int write_all_nosig(int fd, const std::byte* buf, std::size_t len, std::size_t& written) noexcept {
-  SigpipeGuard guard;
-  int e = write_all(fd, buf, len, written);
-  if (e == -EPIPE) guard.epipe();
-  return e;
+  return runtime_sigpipe_impl::guarded([&] { return write_all(fd, buf, len, written); });
 }
 
 }  // namespace tokio::detail

@@ -18,6 +18,7 @@
 // not ours to take. A user who unblocks SIGPIPE on a runtime thread gets the default
 // action back there.
 
+#include <climits>
 #include <cstddef>
 #include <cstdint>
 
@@ -45,8 +46,12 @@ class SigpipeGuard {
   bool epipe_ = false;
 };
 
-// Writes all of buf to fd, EINTR retried: 0, -errno, or -1 when the fd accepted nothing (a
-// write returned 0); `written` counts what went out either way.
+// write_all's result when the fd accepted nothing (a write returned 0): a value no -errno
+// can take (-1 is -EPERM, which a sealed memfd or a file under fanotify gives).
+inline constexpr int kWriteZero = INT_MIN;
+
+// Writes all of buf to fd, EINTR retried: 0, -errno, or kWriteZero; `written` counts what
+// went out either way.
 int write_all(int fd, const std::byte* buf, std::size_t len, std::size_t& written) noexcept;
 // The same under a SigpipeGuard: a closed pipe or FIFO gives -EPIPE, never a SIGPIPE.
 int write_all_nosig(int fd, const std::byte* buf, std::size_t len, std::size_t& written) noexcept;
