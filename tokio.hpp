@@ -7128,7 +7128,7 @@ class AsyncFd {
   }
 
   T& get_ref() { return held("get_ref"); }
-  const T& get_ref() const { return const_cast<AsyncFd*>(this)->held("get_ref"); }
+  const T& get_ref() const { return held("get_ref"); }
   T& get_mut() { return held("get_mut"); }
   int as_raw_fd() const noexcept { return inner_ ? raw_fd_of(*inner_) : -1; }
   Interest interest() const noexcept { return interest_; }
@@ -7183,6 +7183,10 @@ class AsyncFd {
     return [inner, f = std::move(f)]() mutable { return f(*inner); };
   }
   T& held(const char* what) {
+    static_cast<const AsyncFd&>(*this).held(what);  // throws when empty
+    return *inner_;
+  }
+  const T& held(const char* what) const {
     if (!inner_) {
       throw std::logic_error(std::string("io::AsyncFd::") + what +
                              ": this AsyncFd holds nothing (after into_inner() or a move); use "
@@ -17762,6 +17766,7 @@ class ChildWaitOp : public Leaf<ChildWaitOp> {
   ~ChildWaitOp();
   bool poll(task::Context& cx) noexcept;
   io::Result<process::ExitStatus> await_resume() const noexcept;
+  ChildState* state() const noexcept { return s_; }  // held (counted) for this op's life
 
  private:
   void follow_runtime() noexcept;
@@ -35085,8 +35090,8 @@ io::Result<void> start_kill(ChildState* s) noexcept {
 
 // Child::kill's body. It holds the state through its own wait (w owns a reference), not the
 // Child, so the Child may be moved or dropped before this Task runs or while it waits.
-Task<io::Result<void>> kill_then_wait(ChildWaitOp w, ChildState* s) {
-  auto k = start_kill(s);
+Task<io::Result<void>> kill_then_wait(ChildWaitOp w) {
+  auto k = start_kill(w.state());
   if (!k) co_return k;
   auto st = co_await w;
   if (!st) co_return tokio::unexpected(st.error());
@@ -35142,7 +35147,7 @@ io::Result<void> Child::start_kill() noexcept {
 }
 
 Task<io::Result<void>> Child::kill() {
-  return detail::process_child_impl::kill_then_wait(detail::ChildWaitOp(st_), st_);
+  return detail::process_child_impl::kill_then_wait(detail::ChildWaitOp(st_));
 }
 
 Task<io::Result<Output>> Child::wait_with_output() && {

@@ -131,7 +131,7 @@ class AsyncFd {
   }
 
   T& get_ref() { return held("get_ref"); }
-  const T& get_ref() const { return const_cast<AsyncFd*>(this)->held("get_ref"); }
+  const T& get_ref() const { return held("get_ref"); }
   T& get_mut() { return held("get_mut"); }
   int as_raw_fd() const noexcept { return inner_ ? raw_fd_of(*inner_) : -1; }
   Interest interest() const noexcept { return interest_; }
@@ -186,6 +186,10 @@ class AsyncFd {
     return [inner, f = std::move(f)]() mutable { return f(*inner); };
   }
   T& held(const char* what) {
+    static_cast<const AsyncFd&>(*this).held(what);  // throws when empty
+    return *inner_;
+  }
+  const T& held(const char* what) const {
     if (!inner_) {
       throw std::logic_error(std::string("io::AsyncFd::") + what +
                              ": this AsyncFd holds nothing (after into_inner() or a move); use "

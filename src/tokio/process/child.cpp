@@ -142,8 +142,8 @@ io::Result<void> start_kill(ChildState* s) noexcept {
 
 // Child::kill's body. It holds the state through its own wait (w owns a reference), not the
 // Child, so the Child may be moved or dropped before this Task runs or while it waits.
-Task<io::Result<void>> kill_then_wait(ChildWaitOp w, ChildState* s) {
-  auto k = start_kill(s);
+Task<io::Result<void>> kill_then_wait(ChildWaitOp w) {
+  auto k = start_kill(w.state());
   if (!k) co_return k;
   auto st = co_await w;
   if (!st) co_return tokio::unexpected(st.error());
@@ -199,7 +199,7 @@ io::Result<void> Child::start_kill() noexcept {
 }
 
 Task<io::Result<void>> Child::kill() {
-  return detail::process_child_impl::kill_then_wait(detail::ChildWaitOp(st_), st_);
+  return detail::process_child_impl::kill_then_wait(detail::ChildWaitOp(st_));
 }
 
 Task<io::Result<Output>> Child::wait_with_output() && {

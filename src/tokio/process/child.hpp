@@ -54,6 +54,7 @@ class ChildWaitOp : public Leaf<ChildWaitOp> {
   ~ChildWaitOp();
   bool poll(task::Context& cx) noexcept;
   io::Result<process::ExitStatus> await_resume() const noexcept;
+  ChildState* state() const noexcept { return s_; }  // held (counted) for this op's life
 
  private:
   void follow_runtime() noexcept;
