@@ -3861,8 +3861,9 @@ class Scheduler {
  public:
   // The reference count of this scheduler's shared state (the runtime, or the LocalSet's
   // state): a wake from a thread outside the runtime holds a reference through schedule()
-  // (harness.cpp, task_wake).
-  RefCounted* shared = nullptr;
+  // (harness.cpp, task_wake). Fixed at construction: the implementations derive from
+  // RefCounted before Scheduler and pass `this`.
+  RefCounted* const shared;
   // The runtime's task hooks, or null when none is set (one test on the poll path).
   const TaskHooks* hooks = nullptr;
   // Task hooks, a stall detector or a poll-time histogram is on: polls take the observed
@@ -3887,7 +3888,10 @@ class Scheduler {
   virtual void on_dealloc(uint64_t shard_key) noexcept = 0;
 
  protected:
+  explicit Scheduler(RefCounted* shared_state) noexcept : shared(shared_state) {}
   ~Scheduler() = default;
+  Scheduler(const Scheduler&) = delete;
+  Scheduler& operator=(const Scheduler&) = delete;
 };
 
 struct TaskHeader {
@@ -27696,12 +27700,12 @@ std::atomic<uint64_t> g_next_runtime_id{1};
 }
 
 HandleInner::HandleInner(Config cfg, std::size_t owned_shards, std::size_t blocking_threads_extra)
-    : config(std::move(cfg)),
+    : Scheduler(this),
+      config(std::move(cfg)),
       id(runtime_handle_inner_impl::g_next_runtime_id.fetch_add(1, std::memory_order_relaxed)),
       driver(config),
       owned(this, owned_shards),
       blocking(this, config, config.max_blocking_threads + blocking_threads_extra) {
-  shared = this;
   // Tasks spawned before any worker runs a batch get a current stamp (coarse_clock.hpp).
   g_coarse_ms.store(steady_ms(), std::memory_order_relaxed);
   if (config.task_hooks.any()) hooks = &config.task_hooks;
@@ -30205,8 +30209,7 @@ constexpr uint32_t kLocalMaxTasksPerTick = 61;
 constexpr uint32_t kLocalRemoteFirstInterval = 31;
 }  // namespace task_local_set_impl
 
-LocalSetShared::LocalSetShared() : owner_(pthread_self()), owned_(this, 1) {
-  shared = this;
+LocalSetShared::LocalSetShared() : Scheduler(this), owner_(pthread_self()), owned_(this, 1) {
   // The task hooks of the runtime the set is created in (if any) apply to its tasks too.
   if (HandleInner* h = tls.handle) {
     hooks = h->hooks;

@@ -67,8 +67,7 @@ constexpr uint32_t kLocalMaxTasksPerTick = 61;
 constexpr uint32_t kLocalRemoteFirstInterval = 31;
 }  // namespace task_local_set_impl
 
-LocalSetShared::LocalSetShared() : owner_(pthread_self()), owned_(this, 1) {
-  shared = this;
+LocalSetShared::LocalSetShared() : Scheduler(this), owner_(pthread_self()), owned_(this, 1) {
   // The task hooks of the runtime the set is created in (if any) apply to its tasks too.
   if (HandleInner* h = tls.handle) {
     hooks = h->hooks;

@@ -14,12 +14,12 @@ std::atomic<uint64_t> g_next_runtime_id{1};
 }
 
 HandleInner::HandleInner(Config cfg, std::size_t owned_shards, std::size_t blocking_threads_extra)
-    : config(std::move(cfg)),
+    : Scheduler(this),
+      config(std::move(cfg)),
       id(runtime_handle_inner_impl::g_next_runtime_id.fetch_add(1, std::memory_order_relaxed)),
       driver(config),
       owned(this, owned_shards),
       blocking(this, config, config.max_blocking_threads + blocking_threads_extra) {
-  shared = this;
   // Tasks spawned before any worker runs a batch get a current stamp (coarse_clock.hpp).
   g_coarse_ms.store(steady_ms(), std::memory_order_relaxed);
   if (config.task_hooks.any()) hooks = &config.task_hooks;

@@ -65,8 +65,9 @@ class Scheduler {
  public:
   // The reference count of this scheduler's shared state (the runtime, or the LocalSet's
   // state): a wake from a thread outside the runtime holds a reference through schedule()
-  // (harness.cpp, task_wake).
-  RefCounted* shared = nullptr;
+  // (harness.cpp, task_wake). Fixed at construction: the implementations derive from
+  // RefCounted before Scheduler and pass `this`.
+  RefCounted* const shared;
   // The runtime's task hooks, or null when none is set (one test on the poll path).
   const TaskHooks* hooks = nullptr;
   // Task hooks, a stall detector or a poll-time histogram is on: polls take the observed
@@ -91,7 +92,10 @@ class Scheduler {
   virtual void on_dealloc(uint64_t shard_key) noexcept = 0;
 
  protected:
+  explicit Scheduler(RefCounted* shared_state) noexcept : shared(shared_state) {}
   ~Scheduler() = default;
+  Scheduler(const Scheduler&) = delete;
+  Scheduler& operator=(const Scheduler&) = delete;
 };
 
 struct TaskHeader {
