@@ -7754,13 +7754,20 @@ class CompositeLeaf : public Leaf<Derived> {
 /* begin file src/tokio/io/detail/utf8.hpp */
 // detail::utf8_valid: the UTF-8 check read_to_string and read_line apply to what they read
 // (Rust's str rules: no overlong forms, no surrogates, nothing above U+10FFFF, no
-// truncated sequence at the end).
+// truncated sequence at the end), and the error they fail with.
 
 /* #include <cstddef> (already above) */
+/* #include <system_error> (already above) */
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
 bool utf8_valid(const unsigned char* p, std::size_t n) noexcept;
+
+// The error for bytes that are not UTF-8: value EILSEQ, equal to
+// std::errc::illegal_byte_sequence (its category maps to the generic one), with the message
+// "stream did not contain valid UTF-8" (Rust's words) instead of the errno's text about
+// "multibyte or wide characters".
+std::error_code invalid_utf8() noexcept;
 
 }  // namespace tokio::detail
 /* end file src/tokio/io/detail/utf8.hpp */
@@ -7935,7 +7942,7 @@ struct ReadToEnd {
         // Like Tokio's read_to_string: on any failure the string is left as it was.
         const auto* p = reinterpret_cast<const unsigned char*>(rd.c->data()) + start;
         if (!err && !utf8_valid(p, rd.valid - start)) {
-          err = std::make_error_code(std::errc::illegal_byte_sequence);
+          err = detail::invalid_utf8();
         }
         if (err) rd.valid = start;
       }
@@ -8554,7 +8561,7 @@ struct ReadUntil {
       const auto* p = reinterpret_cast<const unsigned char*>(c->data()) + start;
       if (!utf8_valid(p, c->size() - start)) {
         c->resize(start);
-        if (*found) return unexpected(std::make_error_code(std::errc::illegal_byte_sequence));
+        if (*found) return unexpected(invalid_utf8());
       }
     }
     return map_ok(std::move(found), [&] { return c->size() - start; });
@@ -31008,7 +31015,7 @@ io::Result<std::optional<std::string>> take_chunk(std::string& buf, bool found) 
   }
   if (!utf8_valid(reinterpret_cast<const unsigned char*>(buf.data()), buf.size())) {
     buf.clear();
-    return unexpected(std::make_error_code(std::errc::illegal_byte_sequence));
+    return unexpected(invalid_utf8());
   }
   // The line moves once, straight into the result (no named temporary, no optional built
   // and moved again: io lines runs this once per line).
@@ -31575,12 +31582,26 @@ void ScheduledIo::wake(uint32_t ready) noexcept {
 /* begin file src/tokio/io/detail/utf8.cpp */
 // UTF-8 validation (see utf8.hpp).
 
+/* #include <cerrno> (already above) */
 /* #include <cstdint> (already above) */
 /* #include <cstring> (already above) */
+/* #include <string> (already above) */
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
 namespace utf8_impl {
+
+class Utf8Category final : public std::error_category {
+ public:
+  const char* name() const noexcept override { return "tokio.io"; }
+  std::string message(int ev) const override {
+    if (ev == EILSEQ) return "stream did not contain valid UTF-8";
+    return std::generic_category().message(ev);
+  }
+  std::error_condition default_error_condition(int ev) const noexcept override {
+    return {ev, std::generic_category()};
+  }
+};
 
 constexpr uint64_t kHighBits = 0x8080808080808080ULL;
 
@@ -31643,6 +31664,11 @@ bool utf8_valid(const unsigned char* p, std::size_t n) noexcept {
     i += len;
   }
   return true;
+}
+
+std::error_code invalid_utf8() noexcept {
+  static const utf8_impl::Utf8Category cat;
+  return {EILSEQ, cat};
 }
 
 }  // namespace tokio::detail
@@ -38752,7 +38778,9 @@ io::Result<std::string> take_read_string(FsOp* o) {
   auto* op = as<ReadFileOp<std::string>>(o);
   if (op->err) return err1(op->err, op->path);
   if (!utf8_valid(reinterpret_cast<const unsigned char*>(op->out.data()), op->out.size())) {
-    return err1(EILSEQ, op->path);
+    // The errno's text speaks of "multibyte or wide characters": say what is wrong.
+    std::string ctx = "\"" + op->path + "\": stream did not contain valid UTF-8";
+    return tokio::unexpected(fs_error_ctx(EILSEQ, ctx));
   }
   return std::move(op->out);
 }
@@ -39528,7 +39556,7 @@ inline Result<std::optional<std::string>, std::error_code> make_line(const std::
                                                                      std::size_t n) {
   if (n > 0 && p[n - 1] == std::byte{'\r'}) --n;
   if (!utf8_valid(reinterpret_cast<const unsigned char*>(p), n)) {
-    return unexpected(std::make_error_code(std::errc::illegal_byte_sequence));
+    return unexpected(detail::invalid_utf8());
   }
   return std::optional<std::string>(std::string(reinterpret_cast<const char*>(p), n));
 }

@@ -48,7 +48,7 @@ std::vector<Event> lines_model(const std::string& input, std::size_t max) {
     if (last && (line.empty() || line == "\r")) break;
     if (!line.empty() && line.back() == '\r') line.pop_back();
     if (!utf8_ok(line)) {
-      ev.emplace_back(std::make_error_code(std::errc::illegal_byte_sequence));
+      ev.emplace_back(tokio::detail::invalid_utf8());
       if (last) break;  // an error at the end of the input ends the stream
       continue;
     }

@@ -57,6 +57,7 @@ Task<> utf8_checked(std::string dir) {
   REQUIRE_FALSE(s.has_value());
   CHECK(s.error() == std::errc::illegal_byte_sequence);
   CHECK(fst::names(s.error(), path));
+  CHECK(s.error().message().find("stream did not contain valid UTF-8") != std::string::npos);
   fst::put(path, "h\xc3\xa9llo");  // valid UTF-8
   auto ok = co_await fs::read_to_string(path);
   CHECK((ok.has_value() && *ok == "h\xc3\xa9llo"));

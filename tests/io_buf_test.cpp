@@ -121,6 +121,7 @@ TEST_CASE("read_until / read_line across buffer refills, at EOF, and with bad UT
     CHECK(*co_await io::read_line(bad, l2) == 3);
     auto e = co_await io::read_line(bad, l2);
     CHECK(e.error() == std::errc::illegal_byte_sequence);
+    CHECK(e.error().message() == "stream did not contain valid UTF-8");
     CHECK(l2 == "xok\n");                          // left as it was
     CHECK(*co_await io::read_line(bad, l2) == 6);  // the stream continues after the bad line
     CHECK(l2 == "xok\nafter\n");

@@ -115,6 +115,7 @@ TEST_CASE("io::read_to_string checks UTF-8 and leaves the string alone on failur
       auto e = co_await io::read_to_string(rb, t);
       REQUIRE_FALSE(e.has_value());
       CHECK(e.error() == std::errc::illegal_byte_sequence);
+      CHECK(e.error().message() == "stream did not contain valid UTF-8");
       CHECK(t == "keep");
     }
 

@@ -11,7 +11,7 @@ inline Result<std::optional<std::string>, std::error_code> make_line(const std::
                                                                      std::size_t n) {
   if (n > 0 && p[n - 1] == std::byte{'\r'}) --n;
   if (!utf8_valid(reinterpret_cast<const unsigned char*>(p), n)) {
-    return unexpected(std::make_error_code(std::errc::illegal_byte_sequence));
+    return unexpected(detail::invalid_utf8());
   }
   return std::optional<std::string>(std::string(reinterpret_cast<const char*>(p), n));
 }

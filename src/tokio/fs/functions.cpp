@@ -60,7 +60,9 @@ io::Result<std::string> take_read_string(FsOp* o) {
   auto* op = as<ReadFileOp<std::string>>(o);
   if (op->err) return err1(op->err, op->path);
   if (!utf8_valid(reinterpret_cast<const unsigned char*>(op->out.data()), op->out.size())) {
-    return err1(EILSEQ, op->path);
+    // The errno's text speaks of "multibyte or wide characters": say what is wrong.
+    std::string ctx = "\"" + op->path + "\": stream did not contain valid UTF-8";
+    return tokio::unexpected(fs_error_ctx(EILSEQ, ctx));
   }
   return std::move(op->out);
 }

@@ -11,7 +11,7 @@ io::Result<std::optional<std::string>> take_chunk(std::string& buf, bool found) 
   }
   if (!utf8_valid(reinterpret_cast<const unsigned char*>(buf.data()), buf.size())) {
     buf.clear();
-    return unexpected(std::make_error_code(std::errc::illegal_byte_sequence));
+    return unexpected(invalid_utf8());
   }
   // The line moves once, straight into the result (no named temporary, no optional built
   // and moved again: io lines runs this once per line).

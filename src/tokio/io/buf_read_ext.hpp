@@ -92,7 +92,7 @@ struct ReadUntil {
       const auto* p = reinterpret_cast<const unsigned char*>(c->data()) + start;
       if (!utf8_valid(p, c->size() - start)) {
         c->resize(start);
-        if (*found) return unexpected(std::make_error_code(std::errc::illegal_byte_sequence));
+        if (*found) return unexpected(invalid_utf8());
       }
     }
     return map_ok(std::move(found), [&] { return c->size() - start; });

@@ -204,7 +204,7 @@ struct ReadToEnd {
         // Like Tokio's read_to_string: on any failure the string is left as it was.
         const auto* p = reinterpret_cast<const unsigned char*>(rd.c->data()) + start;
         if (!err && !utf8_valid(p, rd.valid - start)) {
-          err = std::make_error_code(std::errc::illegal_byte_sequence);
+          err = detail::invalid_utf8();
         }
         if (err) rd.valid = start;
       }

@@ -1,12 +1,26 @@
 // UTF-8 validation (see utf8.hpp).
 #include "tokio/io/detail/utf8.hpp"
 
+#include <cerrno>
 #include <cstdint>
 #include <cstring>
+#include <string>
 
 namespace tokio::detail {
 
 namespace utf8_impl {
+
+class Utf8Category final : public std::error_category {
+ public:
+  const char* name() const noexcept override { return "tokio.io"; }
+  std::string message(int ev) const override {
+    if (ev == EILSEQ) return "stream did not contain valid UTF-8";
+    return std::generic_category().message(ev);
+  }
+  std::error_condition default_error_condition(int ev) const noexcept override {
+    return {ev, std::generic_category()};
+  }
+};
 
 constexpr uint64_t kHighBits = 0x8080808080808080ULL;
 
@@ -69,6 +83,11 @@ bool utf8_valid(const unsigned char* p, std::size_t n) noexcept {
     i += len;
   }
   return true;
+}
+
+std::error_code invalid_utf8() noexcept {
+  static const utf8_impl::Utf8Category cat;
+  return {EILSEQ, cat};
 }
 
 }  // namespace tokio::detail

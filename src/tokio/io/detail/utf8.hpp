@@ -1,12 +1,19 @@
 #pragma once
 // detail::utf8_valid: the UTF-8 check read_to_string and read_line apply to what they read
 // (Rust's str rules: no overlong forms, no surrogates, nothing above U+10FFFF, no
-// truncated sequence at the end).
+// truncated sequence at the end), and the error they fail with.
 
 #include <cstddef>
+#include <system_error>
 
 namespace tokio::detail {
 
 bool utf8_valid(const unsigned char* p, std::size_t n) noexcept;
+
+// The error for bytes that are not UTF-8: value EILSEQ, equal to
+// std::errc::illegal_byte_sequence (its category maps to the generic one), with the message
+// "stream did not contain valid UTF-8" (Rust's words) instead of the errno's text about
+// "multibyte or wide characters".
+std::error_code invalid_utf8() noexcept;
 
 }  // namespace tokio::detail
