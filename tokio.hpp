@@ -9236,6 +9236,12 @@ class BufferedIo {
     buf_ = std::make_unique_for_overwrite<std::byte[]>(capacity);
   }
 
+  // Tokio's spelling of the two-argument constructor (capacity first):
+  // io::BufReader<File>::with_capacity(64 * 1024, std::move(f)).
+  static Self with_capacity(std::size_t capacity, S inner) {
+    return Self(std::forward<S>(inner), capacity);
+  }
+
   Inner& get_ref() noexcept { return inner_; }
   const Inner& get_ref() const noexcept { return inner_; }
   Inner& get_mut() noexcept { return inner_; }
@@ -9712,6 +9718,10 @@ class BufStream : public Ext<BufStream<S>> {
       : inner_(BufWriter<S>(std::forward<S>(stream), kDefaultBufSize), kDefaultBufSize) {}
   BufStream(S stream, std::size_t read_capacity, std::size_t write_capacity)
       : inner_(BufWriter<S>(std::forward<S>(stream), write_capacity), read_capacity) {}
+  // Tokio's spelling: BufStream<S>::with_capacity(read_capacity, write_capacity, stream).
+  static BufStream with_capacity(std::size_t read_capacity, std::size_t write_capacity, S stream) {
+    return BufStream(std::forward<S>(stream), read_capacity, write_capacity);
+  }
 
   Inner& get_ref() noexcept { return inner_.get_ref().get_ref(); }
   Inner& get_mut() noexcept { return inner_.get_mut().get_mut(); }
@@ -18879,6 +18889,7 @@ concept PollNextStream = stream::Stream<S> &&
 //
 //   auto s = tokio::stream::iter(std::vector<int>{1, 2, 3});     // owns the vector
 //   auto r = tokio::stream::iter(std::array{"a", "b"});
+//   auto l = tokio::stream::iter({1, 2, 3});                      // a braced list
 //   auto firsts = tokio::stream::take(tokio::stream::by_ref(s), 2);  // s keeps the rest
 //
 // iter spends one unit of the task's coop budget per item (as Tokio's iter yields every
@@ -18886,10 +18897,14 @@ concept PollNextStream = stream::Stream<S> &&
 // these streams is cancel-safe.
 
 /* #include <cstddef> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <initializer_list>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <iterator> (already above) */
 /* #include <optional> (already above) */
 /* #include <type_traits> (already above) */
 /* #include <utility> (already above) */
+/* #include <vector> (already above) */
 
 #endif // TOKIO_HAS_STREAM
 #if TOKIO_HAS_STREAM
@@ -19053,6 +19068,13 @@ class Iter
 template <class R>
 Iter<std::remove_cvref_t<R>> iter(R&& r) {
   return Iter<std::remove_cvref_t<R>>(std::forward<R>(r));
+}
+// A braced list, as Rust's `iter(vec![1, 2, 3])`: `stream::iter({1, 2, 3})`. The items are
+// copied into a vector the stream owns (an initializer_list's array would not outlive the
+// full expression).
+template <class T>
+Iter<std::vector<T>> iter(std::initializer_list<T> items) {
+  return Iter<std::vector<T>>(std::vector<T>(items));
 }
 
 // One item, then the end.
@@ -22109,12 +22131,14 @@ class FramedWriteApi {
   // dropped if the await is destroyed before it was encoded.
   template <class Item>
   auto feed(Item&& item) {
+    check_encodable<Item>();
     return FramedSendOp<Derived, std::decay_t<Item>, false>(self(), std::forward<Item>(item));
   }
   // feed, then flush everything (SinkExt::send). NOT cancel-safe, as feed; once encoded
   // the item is in the buffer and a later flush writes it.
   template <class Item>
   auto send(Item&& item) {
+    check_encodable<Item>();
     return FramedSendOp<Derived, std::decay_t<Item>, true>(self(), std::forward<Item>(item));
   }
   // Writes the whole write buffer out, then flushes the writer. Cancel-safe in that what
@@ -22164,6 +22188,16 @@ class FramedWriteApi {
   void cancel_flush() noexcept { flusher_.reset(); }
 
  private:
+  // feed / send say at the call which item the codec cannot take, instead of failing
+  // deep inside the send operation (the item is moved into encode when it is sent).
+  template <class Item>
+  static constexpr void check_encodable() {
+    using E = std::remove_reference_t<decltype(std::declval<Derived&>().encoder_mut())>;
+    static_assert(codec::Encoder<E, std::decay_t<Item>>,
+                  "Framed / FramedWrite send() or feed(): the codec has no "
+                  "`io::Result<void> encode(Item, codec::BytesMut& dst)` taking this item type "
+                  "(see codec/encoder.hpp)");
+  }
   Derived& self() noexcept { return static_cast<Derived&>(*this); }
 
   codec::BytesMut wbuf_;

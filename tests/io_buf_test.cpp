@@ -484,3 +484,27 @@ TEST_CASE("BufReader / BufWriter into_inner hand the stream back, buffered bytes
     CHECK(rest == "tail");  // "ep" was in the reader's buffer; "lost" never left the writer
   }());
 }
+
+TEST_CASE("BufReader / BufWriter / BufStream::with_capacity: Tokio's spelling of the capacity") {
+  auto rt = test::current_thread();
+  rt.block_on([]() -> Task<> {
+    auto [a, b] = io::duplex(64);
+    auto bw = io::BufWriter<io::DuplexStream>::with_capacity(3, std::move(a));
+    CHECK(bw.capacity() == 3);
+    REQUIRE((co_await bw.write(std::string_view("ab"))).has_value());
+    CHECK(bw.buffer().size() == 2);  // buffered: fits in 3
+    REQUIRE((co_await bw.flush()).has_value());
+    auto br = io::BufReader<io::DuplexStream>::with_capacity(5, std::move(b));
+    CHECK(br.capacity() == 5);
+    std::array<char, 1> one{};
+    CHECK(*co_await br.read(std::span<char>(one)) == 1);
+    CHECK(br.buffer().size() == 1);  // "b" stayed buffered
+    CHECK_THROWS_AS(io::BufReader<io::DuplexStream>::with_capacity(0, io::DuplexStream()),
+                    std::invalid_argument);
+    auto [c, d] = io::duplex(64);
+    auto bs = io::BufStream<io::DuplexStream>::with_capacity(7, 9, std::move(c));
+    REQUIRE((co_await bs.write(std::string_view("hi"))).has_value());
+    CHECK(bs.write_buffer().size() == 2);
+    (void)d;
+  }());
+}

@@ -93,6 +93,18 @@ TEST_CASE("stream: iter, once, empty, pending and by_ref") {
       CHECK(got == std::vector<int>{3, 4, 5});
     }
 
+    // A braced list, as Rust's iter(vec![..]): the stream owns a copy of the items.
+    auto listed = st::iter({std::string("p"), std::string("q")});
+    {
+      auto got = co_await stest::drain(listed);
+      CHECK(got == std::vector<std::string>{"p", "q"});
+    }
+    auto counted = st::iter({10, 20}) | st::map([](int v) { return v + 1; });
+    {
+      auto got = co_await stest::drain(counted);
+      CHECK(got == std::vector<int>{11, 21});
+    }
+
     // A moved iter keeps its position.
     auto it = st::iter(std::vector<int>{7, 8, 9});
     CHECK(*co_await it.next() == 7);

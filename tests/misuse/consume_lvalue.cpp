@@ -1,6 +1,6 @@
 // `make check-misuse`: members that consume their object (Rust's `self`) called on an
-// lvalue, and a read into a temporary buffer, must fail to compile with a message that
-// names the fix. Each case is compiled
+// lvalue, a read into a temporary buffer, and an item a Framed's codec cannot encode, must
+// fail to compile with a message that names the fix. Each case is compiled
 // alone (-DCASE=n) and must fail with the quoted words in the compiler's output; case 0
 // is the same code written correctly and must compile.
 #include "tokio.hpp"
@@ -8,8 +8,8 @@
 using namespace tokio;
 
 #if CASE == 0
-Task<> all_fine(net::TcpStream s, net::UnixStream u, net::TcpSocket a, net::TcpSocket b,
-                process::Child c, codec::BytesMut m) {
+Task<> all_fine(net::TcpStream s, net::UnixStream u, net::UnixStream u2, net::TcpSocket a,
+                net::TcpSocket b, process::Child c, codec::BytesMut m) {
   auto [r, w] = std::move(s).into_split();
   auto [ur, uw] = std::move(u).into_split();
   auto st = co_await std::move(a).connect("127.0.0.1:1");
@@ -25,6 +25,8 @@ Task<> all_fine(net::TcpStream s, net::UnixStream u, net::TcpSocket a, net::TcpS
   sync::Mutex<int> m2(1);
   int v = std::move(m2).into_inner();
   auto again = std::move(r).reunite(std::move(w));
+  codec::Framed fr(std::move(u2), codec::LinesCodec());
+  auto sent = co_await fr.send(std::string("line"));
 }
 #elif CASE == 1   // expect: std::move(stream).into_split()
 void f(net::TcpStream s) { auto [r, w] = s.into_split(); }
@@ -53,4 +55,6 @@ void f(io::BufReader<net::TcpStream> r) { auto s = r.into_inner(); }
 Task<> f(sync::mpsc::Sender<int> tx) { auto p = co_await tx.reserve_owned(); }
 #elif CASE == 12  // expect: std::move(mutex).into_inner()
 void f(sync::Mutex<int> m) { int v = m.into_inner(); }
+#elif CASE == 13  // expect: the codec has no `io::Result<void> encode(Item, codec::BytesMut& dst)`
+Task<> f(codec::Framed<net::UnixStream, codec::LinesCodec>& fr) { co_await fr.send(42); }
 #endif

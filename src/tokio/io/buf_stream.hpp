@@ -36,6 +36,10 @@ class BufStream : public Ext<BufStream<S>> {
       : inner_(BufWriter<S>(std::forward<S>(stream), kDefaultBufSize), kDefaultBufSize) {}
   BufStream(S stream, std::size_t read_capacity, std::size_t write_capacity)
       : inner_(BufWriter<S>(std::forward<S>(stream), write_capacity), read_capacity) {}
+  // Tokio's spelling: BufStream<S>::with_capacity(read_capacity, write_capacity, stream).
+  static BufStream with_capacity(std::size_t read_capacity, std::size_t write_capacity, S stream) {
+    return BufStream(std::forward<S>(stream), read_capacity, write_capacity);
+  }
 
   Inner& get_ref() noexcept { return inner_.get_ref().get_ref(); }
   Inner& get_mut() noexcept { return inner_.get_mut().get_mut(); }

@@ -5,6 +5,7 @@
 //
 //   auto s = tokio::stream::iter(std::vector<int>{1, 2, 3});     // owns the vector
 //   auto r = tokio::stream::iter(std::array{"a", "b"});
+//   auto l = tokio::stream::iter({1, 2, 3});                      // a braced list
 //   auto firsts = tokio::stream::take(tokio::stream::by_ref(s), 2);  // s keeps the rest
 //
 // iter spends one unit of the task's coop budget per item (as Tokio's iter yields every
@@ -12,10 +13,12 @@
 // these streams is cancel-safe.
 
 #include <cstddef>
+#include <initializer_list>
 #include <iterator>
 #include <optional>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 #include "tokio/core/context.hpp"
 #include "tokio/core/detail/poll.hpp"
@@ -62,6 +65,13 @@ class Iter
 template <class R>
 Iter<std::remove_cvref_t<R>> iter(R&& r) {
   return Iter<std::remove_cvref_t<R>>(std::forward<R>(r));
+}
+// A braced list, as Rust's `iter(vec![1, 2, 3])`: `stream::iter({1, 2, 3})`. The items are
+// copied into a vector the stream owns (an initializer_list's array would not outlive the
+// full expression).
+template <class T>
+Iter<std::vector<T>> iter(std::initializer_list<T> items) {
+  return Iter<std::vector<T>>(std::vector<T>(items));
 }
 
 // One item, then the end.

@@ -273,12 +273,14 @@ class FramedWriteApi {
   // dropped if the await is destroyed before it was encoded.
   template <class Item>
   auto feed(Item&& item) {
+    check_encodable<Item>();
     return FramedSendOp<Derived, std::decay_t<Item>, false>(self(), std::forward<Item>(item));
   }
   // feed, then flush everything (SinkExt::send). NOT cancel-safe, as feed; once encoded
   // the item is in the buffer and a later flush writes it.
   template <class Item>
   auto send(Item&& item) {
+    check_encodable<Item>();
     return FramedSendOp<Derived, std::decay_t<Item>, true>(self(), std::forward<Item>(item));
   }
   // Writes the whole write buffer out, then flushes the writer. Cancel-safe in that what
@@ -328,6 +330,16 @@ class FramedWriteApi {
   void cancel_flush() noexcept { flusher_.reset(); }
 
  private:
+  // feed / send say at the call which item the codec cannot take, instead of failing
+  // deep inside the send operation (the item is moved into encode when it is sent).
+  template <class Item>
+  static constexpr void check_encodable() {
+    using E = std::remove_reference_t<decltype(std::declval<Derived&>().encoder_mut())>;
+    static_assert(codec::Encoder<E, std::decay_t<Item>>,
+                  "Framed / FramedWrite send() or feed(): the codec has no "
+                  "`io::Result<void> encode(Item, codec::BytesMut& dst)` taking this item type "
+                  "(see codec/encoder.hpp)");
+  }
   Derived& self() noexcept { return static_cast<Derived&>(*this); }
 
   codec::BytesMut wbuf_;

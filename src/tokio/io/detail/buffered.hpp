@@ -35,6 +35,12 @@ class BufferedIo {
     buf_ = std::make_unique_for_overwrite<std::byte[]>(capacity);
   }
 
+  // Tokio's spelling of the two-argument constructor (capacity first):
+  // io::BufReader<File>::with_capacity(64 * 1024, std::move(f)).
+  static Self with_capacity(std::size_t capacity, S inner) {
+    return Self(std::forward<S>(inner), capacity);
+  }
+
   Inner& get_ref() noexcept { return inner_; }
   const Inner& get_ref() const noexcept { return inner_; }
   Inner& get_mut() noexcept { return inner_; }
