@@ -22362,7 +22362,8 @@ FramedWrite(W&&, E) -> FramedWrite<W, E>;
 // Reading and writing keep separate buffers, so one task may have a next() and a
 // send() in flight at once (under select or join). The semantics of each side, and of
 // next_buffered() and the poll forms (poll_next, poll_flush), are those of FramedRead and
-// FramedWrite. T may be an lvalue reference.
+// FramedWrite. T may be an lvalue reference. into_parts / from_parts take one apart and
+// put one together without losing buffered bytes (FramedParts).
 
 /* #include <cstddef> (already above) */
 /* #include <optional> (already above) */
@@ -22379,6 +22380,26 @@ FramedWrite(W&&, E) -> FramedWrite<W, E>;
 #if TOKIO_HAS_CODEC
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::codec {
+
+// tokio-util's FramedParts: a Framed taken apart (Framed::into_parts) or the pieces of one to
+// build (Framed::from_parts): the I/O object, the codec, and both buffers, so bytes read
+// but not decoded yet and frames encoded but not written yet survive the change (a
+// handshake in one codec, then another; a switch to TLS...).
+template <class T, class C>
+struct FramedParts {
+  FramedParts(T io_, C codec_) : io(std::forward<T>(io_)), codec(std::move(codec_)) {}
+  FramedParts(T io_, C codec_, BytesMut read, BytesMut write)
+      : io(std::forward<T>(io_)),
+        codec(std::move(codec_)),
+        read_buf(std::move(read)),
+        write_buf(std::move(write)) {}
+  T io;
+  C codec;
+  BytesMut read_buf;   // read, not decoded yet: decoded first by the next Framed
+  BytesMut write_buf;  // encoded, not written yet: written by the next Framed's flush
+};
+template <class T, class C>
+FramedParts(T&&, C) -> FramedParts<T, C>;
 
 template <class T, Decoder C>
 class Framed : public stream::PollStream<Framed<T, C>, io::Result<decoder_item_t<C>>>,
@@ -22426,6 +22447,26 @@ class Framed : public stream::PollStream<Framed<T, C>, io::Result<decoder_item_t
   T into_inner() && {
     rop_.reset();
     return std::forward<T>(io_);
+  }
+  // Takes the Framed apart, buffers included (see FramedParts). Not while a next() or send()
+  // of it is pending.
+  FramedParts<T, C> into_parts() && {
+    rop_.reset();
+    BytesMut wbuf = std::move(this->write_buffer_mut());  // cancels a poll_flush in progress
+    return FramedParts<T, C>(std::forward<T>(io_), std::move(codec_), std::move(rd_.buf),
+                             std::move(wbuf));
+  }
+  TOKIO_DETAIL_CONSUMES_SELF(into_parts, (),
+                             "into_parts() takes the Framed over: write "
+                             "std::move(framed).into_parts() (Rust moves it implicitly)")
+  // A Framed from parts: their read buffer is decoded before anything more is read, their
+  // write buffer written by the next flush.
+  static Framed from_parts(FramedParts<T, C> parts) {
+    Framed f(std::forward<T>(parts.io), std::move(parts.codec));
+    f.rd_.buf = std::move(parts.read_buf);
+    f.rd_.readable = !f.rd_.buf.is_empty();
+    f.write_buffer_mut() = std::move(parts.write_buf);
+    return f;
   }
   C& codec() noexcept { return codec_; }
   C& codec_mut() noexcept { return codec_; }

@@ -74,6 +74,45 @@ TEST_CASE("Framed: lines both ways over a duplex; a next() and a send() in fligh
   }());
 }
 
+TEST_CASE("Framed::into_parts / from_parts: a codec switch keeps read-ahead and unwritten bytes") {
+  auto rt = rt_paused();
+  rt.block_on([]() -> Task<> {
+    auto [a, b] = tio::duplex(256);
+    // The peer's greeting line and its first length-delimited frame arrive in one write.
+    std::string wire = "hello\n" + ld_frame("framed payload");
+    REQUIRE((co_await tio::write_all(b, wire)).has_value());
+    codec::Framed lines(std::move(a), LinesCodec());
+    auto hello = co_await lines.next();
+    REQUIRE(hello.has_value());
+    CHECK(**hello == "hello");
+    CHECK(lines.read_buffer().len() == wire.size() - 6);                // the frame was read ahead
+    REQUIRE((co_await lines.feed(std::string("queued"))).has_value());  // not flushed yet
+    auto parts = std::move(lines).into_parts();
+    CHECK(parts.read_buf.len() == wire.size() - 6);
+    CHECK(parts.write_buf.len() == 7);
+    auto framed = codec::Framed<tio::DuplexStream, LengthDelimitedCodec>::from_parts(
+        codec::FramedParts(std::move(parts.io), LengthDelimitedCodec(), std::move(parts.read_buf),
+                           std::move(parts.write_buf)));
+    // Decoded from the carried-over buffer: no read needed (next_buffered does no I/O).
+    auto f = framed.next_buffered();
+    REQUIRE(f.has_value());
+    REQUIRE(f->has_value());
+    CHECK(std::string_view(**f) == "framed payload");
+    // The line encoded before the switch goes out with the next flush.
+    REQUIRE((co_await framed.flush()).has_value());
+    std::array<char, 7> got{};
+    REQUIRE((co_await tio::read_exact(b, got)).has_value());
+    CHECK(std::string_view(got.data(), got.size()) == "queued\n");
+    // And the new codec works on fresh input.
+    std::string next = ld_frame("second");
+    REQUIRE((co_await tio::write_all(b, next)).has_value());
+    auto g = co_await framed.next();
+    REQUIRE(g.has_value());
+    REQUIRE(g->has_value());
+    CHECK(std::string_view(**g) == "second");
+  }());
+}
+
 TEST_CASE("FramedRead: a next() cancelled mid-frame, at every byte boundary, loses nothing") {
   auto rt = rt_paused();
   rt.block_on([]() -> Task<> {
