@@ -307,9 +307,29 @@ Task<> permission_denied(std::string dir) {
   fst::put(secret + "/file", "hidden", 0600);
   std::string ro = dir + "/ro";
   fst::put(ro, "read only", 0444);
+  // Recursive operations that fail below (or above) their argument name where.
+  std::string open = dir + "/open";  // anyone may remove entries here, not in open/locked
+  REQUIRE(::mkdir(open.c_str(), 0777) == 0);
+  REQUIRE(::chmod(open.c_str(), 0777) == 0);  // whatever the umask
+  REQUIRE(::mkdir((open + "/locked").c_str(), 0755) == 0);
+  fst::put(open + "/locked/file", "stays");
+  std::string shut = dir + "/shut";  // searchable, not writable
+  REQUIRE(::mkdir(shut.c_str(), 0555) == 0);
   REQUIRE(::chmod(dir.c_str(), 0755) == 0);
   {
     fst::AsNobody nobody;  // root ignores permission bits; "nobody" does not
+    auto rd = co_await fs::remove_dir_all(open);
+    REQUIRE_FALSE(rd.has_value());
+    CHECK(rd.error() == std::errc::permission_denied);
+    CHECK(rd.error().message().find("\"" + open + "\" (failed at \"" + open + "/locked/file\")") !=
+          std::string::npos);
+    auto cd = co_await fs::create_dir_all(shut + "/a/b");
+    REQUIRE_FALSE(cd.has_value());
+    CHECK(cd.error() == std::errc::permission_denied);
+    CHECK(cd.error().message().find("(failed at \"" + shut + "/a\")") != std::string::npos);
+    auto same = co_await fs::create_dir_all(shut + "/c/");  // fails at its own argument
+    REQUIRE_FALSE(same.has_value());
+    CHECK(same.error().message().find("failed at") == std::string::npos);
     auto r1 = co_await fs::read(secret + "/file");
     CHECK((!r1 && r1.error() == std::errc::permission_denied &&
            fst::names(r1.error(), secret + "/file")));
@@ -331,6 +351,7 @@ Task<> permission_denied(std::string dir) {
     CHECK((r9.has_value() && *r9 == "read only"));
   }
   CHECK(fst::get(secret + "/file") == "hidden");  // untouched
+  CHECK(fst::get(open + "/locked/file") == "stays");
 }
 
 Task<> no_space(std::string dir) {

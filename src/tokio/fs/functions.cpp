@@ -77,6 +77,15 @@ io::Result<void> take_misc_void(FsOp* o) {
   auto* op = as<MiscOp>(o);
   if (!op->err) return {};
   if (op->kind == MiscOp::Kind::Copy) return err2(op->err, op->p1, op->p2);
+  auto trimmed = [](std::string_view p) {
+    while (p.size() > 1 && p.back() == '/') p.remove_suffix(1);
+    return p;
+  };
+  if (!op->p2.empty() && trimmed(op->p2) != trimmed(op->p1)) {
+    // A recursive operation failed at another path than its argument: name both.
+    return tokio::unexpected(
+        fs_error_ctx(op->err, "\"" + op->p1 + "\" (failed at \"" + op->p2 + "\")"));
+  }
   return err1(op->err, op->p1);
 }
 

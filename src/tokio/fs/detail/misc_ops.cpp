@@ -78,36 +78,67 @@ int copy_file(const char* from, const char* to, uint64_t& copied) noexcept {
   return e;
 }
 
-int create_dir_all(std::string p, unsigned mode) {
+// Names the path a recursive operation failed at (for its error message); a name that
+// cannot be allocated is left out, the errno still reported.
+void note_failed_at(std::string& failed, const std::string& path) noexcept {
+  if (!failed.empty()) return;  // the innermost failure was named already
+  try {
+    failed = path;
+  } catch (...) {
+  }
+}
+
+// 0 or errno; `failed` is set to the directory whose mkdir failed when that is not p itself.
+int create_dir_all(std::string p, unsigned mode, std::string& failed) {
   while (p.size() > 1 && p.back() == '/') p.pop_back();
   if (p.empty()) return 0;
   if (::mkdir(p.c_str(), mode) == 0) return 0;
   int e = errno;
   struct stat st;
-  if (e == EEXIST) return (::stat(p.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) ? 0 : EEXIST;
-  if (e != ENOENT) return e;
+  if (e == EEXIST) {
+    if (::stat(p.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) return 0;
+    note_failed_at(failed, p);
+    return EEXIST;
+  }
   std::size_t slash = p.rfind('/');
-  if (slash == std::string::npos || p == "/") return e;
-  if (int pe = create_dir_all(slash == 0 ? std::string("/") : p.substr(0, slash), mode)) {
+  if (e != ENOENT || slash == std::string::npos || p == "/") {
+    note_failed_at(failed, p);
+    return e;
+  }
+  if (int pe = create_dir_all(slash == 0 ? std::string("/") : p.substr(0, slash), mode, failed)) {
     return pe;
   }
   if (::mkdir(p.c_str(), mode) == 0) return 0;
   e = errno;
   if (e == EEXIST && ::stat(p.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) return 0;
+  note_failed_at(failed, p);
   return e;
 }
 
-int remove_dir_all(const char* p) noexcept {
+// 0 or errno; `failed` is set to the entry below p whose removal failed, if one did.
+int remove_dir_all(const std::string& p, std::string& failed) noexcept {
   struct stat st;
-  if (::lstat(p, &st) != 0) return fs_errno();
+  if (::lstat(p.c_str(), &st) != 0) return fs_errno();
   // A symlink is removed itself, never followed.
-  if (!S_ISDIR(st.st_mode)) return S_ISLNK(st.st_mode) ? (::unlink(p) ? fs_errno() : 0) : ENOTDIR;
-  int fd = fs_sys_open(AT_FDCWD, p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, 0);
+  if (!S_ISDIR(st.st_mode)) {
+    if (!S_ISLNK(st.st_mode)) return ENOTDIR;
+    return ::unlink(p.c_str()) ? fs_errno() : 0;
+  }
+  int fd = fs_sys_open(AT_FDCWD, p.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW, 0);
   if (fd < 0) return -fd;
-  int e = fs_remove_dir_contents(fd);
+  std::string below;
+  int e = fs_remove_dir_contents(fd, &below);
   fs_sys_close(fd);
-  if (e) return e;
-  return ::rmdir(p) ? fs_errno() : 0;
+  if (e) {
+    if (!below.empty()) {
+      try {
+        note_failed_at(failed, p + (p.ends_with('/') ? "" : "/") + below);
+      } catch (...) {
+      }
+    }
+    return e;
+  }
+  return ::rmdir(p.c_str()) ? fs_errno() : 0;
 }
 
 int read_link(const char* p, std::filesystem::path& out) noexcept {
@@ -130,7 +161,20 @@ int read_link(const char* p, std::filesystem::path& out) noexcept {
 
 }  // namespace fs_misc_ops_impl
 
-int fs_remove_dir_contents(int dirfd) noexcept {
+namespace fs_misc_ops_impl {
+// Puts `name` in front of what a failure below it recorded (failed_at: "a/b/c").
+void prefix_failed_at(std::string* failed_at, const char* name) noexcept {
+  if (!failed_at) return;
+  try {
+    *failed_at = failed_at->empty() ? std::string(name) : std::string(name) + "/" + *failed_at;
+  } catch (...) {
+    failed_at->clear();
+  }
+}
+}  // namespace fs_misc_ops_impl
+
+int fs_remove_dir_contents(int dirfd, std::string* failed_at) noexcept {
+  using fs_misc_ops_impl::prefix_failed_at;
   int dup = ::fcntl(dirfd, F_DUPFD_CLOEXEC, 0);
   if (dup < 0) return fs_errno();
   DIR* d = ::fdopendir(dup);
@@ -155,6 +199,7 @@ int fs_remove_dir_contents(int dirfd) noexcept {
       if (::fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
         if (errno == ENOENT) continue;
         err = errno;
+        prefix_failed_at(failed_at, name);
         break;
       }
       is_dir = S_ISDIR(st.st_mode);
@@ -164,14 +209,19 @@ int fs_remove_dir_contents(int dirfd) noexcept {
       if (child < 0) {
         if (errno == ENOENT) continue;
         err = errno;
+        prefix_failed_at(failed_at, name);
         break;
       }
-      err = fs_remove_dir_contents(child);
+      err = fs_remove_dir_contents(child, failed_at);
       fs_sys_close(child);
-      if (err) break;
+      if (err) {
+        prefix_failed_at(failed_at, name);
+        break;
+      }
     }
     if (::unlinkat(dirfd, name, is_dir ? AT_REMOVEDIR : 0) != 0 && errno != ENOENT) {
       err = errno;
+      prefix_failed_at(failed_at, name);
       break;
     }
   }
@@ -182,12 +232,12 @@ int fs_remove_dir_contents(int dirfd) noexcept {
 void MiscOp::run_blocking() noexcept {
   switch (kind) {
     case Kind::Copy: err = fs_misc_ops_impl::copy_file(p1.c_str(), p2.c_str(), count); break;
-    case Kind::CreateDirAll: try { err = fs_misc_ops_impl::create_dir_all(p1, mode);
+    case Kind::CreateDirAll: try { err = fs_misc_ops_impl::create_dir_all(p1, mode, p2);
       } catch (...) {
         err = ENOMEM;
       }
       break;
-    case Kind::RemoveDirAll: err = fs_misc_ops_impl::remove_dir_all(p1.c_str()); break;
+    case Kind::RemoveDirAll: err = fs_misc_ops_impl::remove_dir_all(p1, p2); break;
     case Kind::Canonicalize: {
       char* r = ::realpath(p1.c_str(), nullptr);
       if (!r) {

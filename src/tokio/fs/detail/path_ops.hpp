@@ -167,6 +167,8 @@ class MiscOp final : public FsOp {
   void fail(int e) noexcept override { err = e; }
 
   Kind kind;
+  // p2: Copy's target; for CreateDirAll / RemoveDirAll, set on failure to the path below
+  // or above p1 where it failed, when that is not p1 itself (named in the error).
   std::string p1, p2;
   unsigned perms = 0;         // SetPermissions input
   unsigned mode = 0777;       // CreateDirAll: each new directory's mode bits
@@ -175,7 +177,8 @@ class MiscOp final : public FsOp {
   std::filesystem::path out;  // Canonicalize / ReadLink
 };
 
-// Recursive removal below an open directory (no symlink is followed). 0 or errno.
-int fs_remove_dir_contents(int dirfd) noexcept;
+// Recursive removal below an open directory (no symlink is followed). 0 or errno; on a
+// failure, *failed_at (when given) is the relative path of the entry that failed ("a/b").
+int fs_remove_dir_contents(int dirfd, std::string* failed_at = nullptr) noexcept;
 
 }  // namespace tokio::detail
