@@ -34557,13 +34557,15 @@ Registry& registry() {
 }
 
 void chain(const struct sigaction& p, int sig, siginfo_t* info, void* ctx) noexcept {
+  // SIG_DFL: our listeners replace the default action (a SIGINT no longer terminates the
+  // process, as in Tokio); SIG_IGN: nothing to run. Checked before SA_SIGINFO: the two
+  // handler fields share storage, and sigaction(2) accepts SIG_IGN (the address 1) with
+  // SA_SIGINFO set, which must not be called as a three-argument handler.
+  if (p.sa_handler == SIG_DFL || p.sa_handler == SIG_IGN) return;
   if (p.sa_flags & SA_SIGINFO) {
-    if (p.sa_sigaction) p.sa_sigaction(sig, info, ctx);
+    p.sa_sigaction(sig, info, ctx);
     return;
   }
-  // SIG_DFL: our listeners replace the default action (a SIGINT no longer terminates the
-  // process, as in Tokio); SIG_IGN: nothing to run.
-  if (p.sa_handler == SIG_DFL || p.sa_handler == SIG_IGN) return;
   p.sa_handler(sig);
 }
 
@@ -36117,6 +36119,23 @@ io::Result<Spawned> execute_spawn(SpawnPlan plan) {
 
   int ep[2];
   if (::pipe2(ep, O_CLOEXEC) < 0) return fail(errno, "creating the error pipe");
+  // A parent with 0, 1 or 2 closed (a daemon) gets them back here, and the child's dup3
+  // onto its stdio would then replace the pipe's write end: the exec failure report would
+  // go into the child's stdout or stderr and the spawn would look successful. Keep both
+  // ends above 2.
+  for (int& end : ep) {
+    if (end > 2) continue;
+    int moved = ::fcntl(end, F_DUPFD_CLOEXEC, 3);
+    int e = errno;
+    ::close(end);
+    end = moved;
+    if (moved < 0) {
+      for (int other : ep) {
+        if (other >= 0) ::close(other);  // the end that failed is -1 by now
+      }
+      return fail(e, "creating the error pipe");
+    }
+  }
 
   impl::ChildArgs a{};
   a.path = plan.path.c_str();

@@ -209,6 +209,36 @@ TEST_CASE("process: spawn errors name the program and the cause; no child is lef
   }(dir.path, not_exec, garbage));
 }
 
+TEST_CASE("process: an exec failure is reported when the parent has stdin and stderr closed") {
+  // A daemon closes 0..2: the spawn's error pipe then gets those numbers, and a child's
+  // stderr redirect (dup3 onto 2) once replaced the pipe's write end: the exec failure was
+  // written into the user's file and the spawn looked successful.
+  nt::Watchdog wd("process closed stdio");
+  pt::TempDir dir;
+  std::string log_path = dir.write("log", "", 0644);
+  auto rt = pt::runtime(0);
+  rt.block_on([](std::string log_path) -> Task<> {
+    int log = ::open(log_path.c_str(), O_WRONLY | O_CLOEXEC);
+    REQUIRE(log >= 0);
+    int saved0 = ::fcntl(0, F_DUPFD_CLOEXEC, 3);
+    int saved2 = ::fcntl(2, F_DUPFD_CLOEXEC, 3);
+    REQUIRE((saved0 >= 0 && saved2 >= 0));
+    ::close(0);
+    ::close(2);  // the two lowest free descriptors are now 0 and 2
+    auto r = Command("/nonexistent/tokio-prog").stderr(Stdio::from_fd(log)).spawn();
+    ::dup2(saved0, 0);
+    ::dup2(saved2, 2);
+    ::close(saved0);
+    ::close(saved2);
+    REQUIRE_FALSE(r.has_value());
+    CHECK(r.error() == std::errc::no_such_file_or_directory);
+    struct stat st {};
+    REQUIRE(::stat(log_path.c_str(), &st) == 0);
+    CHECK(st.st_size == 0);  // nothing of the failure report went into the user's file
+    co_return;
+  }(log_path));
+}
+
 TEST_CASE("process: misuse outside a runtime, or without the I/O driver, throws") {
   Command c("true");
   CHECK_THROWS_AS((void)c.spawn(), std::logic_error);

@@ -296,6 +296,7 @@ TEST_CASE("signal: chains to handlers installed before ours (plain, SA_SIGINFO, 
   const int plain_sig = SIGRTMIN + 1;
   const int info_sig = SIGRTMIN + 2;
   const int ign_sig = SIGRTMIN + 3;
+  const int ign_info_sig = SIGRTMIN + 6;
   install_plain(plain_sig, &plain_handler);
   {
     struct sigaction sa {};
@@ -305,12 +306,24 @@ TEST_CASE("signal: chains to handlers installed before ours (plain, SA_SIGINFO, 
     REQUIRE(::sigaction(info_sig, &sa, nullptr) == 0);
   }
   install_plain(ign_sig, SIG_IGN);
+  {
+    // SIG_IGN with SA_SIGINFO set (sigaction accepts it): its "handler" is the address 1,
+    // never to be called (it once was: a SIGSEGV in our handler).
+    struct sigaction sa {};
+    sa.sa_handler = SIG_IGN;
+    sa.sa_flags = SA_SIGINFO;
+    sigemptyset(&sa.sa_mask);
+    REQUIRE(::sigaction(ign_info_sig, &sa, nullptr) == 0);
+  }
   nt::Watchdog wd("signal chain");
   auto rt = sig_runtime(1);
-  rt.block_on([](int plain_sig, int info_sig, int ign_sig) -> Task<> {
+  rt.block_on([](int plain_sig, int info_sig, int ign_sig, int ign_info_sig) -> Task<> {
     auto p = listen(plain_sig);
     auto i = listen(info_sig);
     auto g = listen(ign_sig);
+    auto gi = listen(ign_info_sig);
+    REQUIRE(::raise(ign_info_sig) == 0);
+    CHECK(co_await recv_within(gi, 5000ms));
     int plain_before = g_plain_hits.load();
     REQUIRE(::raise(plain_sig) == 0);
     CHECK(g_plain_hits.load() == plain_before + 1);  // ran synchronously, inside ours
@@ -323,7 +336,7 @@ TEST_CASE("signal: chains to handlers installed before ours (plain, SA_SIGINFO, 
     // Ignored before: our listener sees it now, and nothing else runs.
     REQUIRE(::raise(ign_sig) == 0);
     CHECK(co_await recv_within(g, 5000ms));
-  }(plain_sig, info_sig, ign_sig));
+  }(plain_sig, info_sig, ign_sig, ign_info_sig));
   // Our handler is in place (SA_SIGINFO) and stays after the listeners are gone.
   struct sigaction cur {};
   REQUIRE(::sigaction(plain_sig, nullptr, &cur) == 0);

@@ -319,6 +319,23 @@ io::Result<Spawned> execute_spawn(SpawnPlan plan) {
 
   int ep[2];
   if (::pipe2(ep, O_CLOEXEC) < 0) return fail(errno, "creating the error pipe");
+  // A parent with 0, 1 or 2 closed (a daemon) gets them back here, and the child's dup3
+  // onto its stdio would then replace the pipe's write end: the exec failure report would
+  // go into the child's stdout or stderr and the spawn would look successful. Keep both
+  // ends above 2.
+  for (int& end : ep) {
+    if (end > 2) continue;
+    int moved = ::fcntl(end, F_DUPFD_CLOEXEC, 3);
+    int e = errno;
+    ::close(end);
+    end = moved;
+    if (moved < 0) {
+      for (int other : ep) {
+        if (other >= 0) ::close(other);  // the end that failed is -1 by now
+      }
+      return fail(e, "creating the error pipe");
+    }
+  }
 
   impl::ChildArgs a{};
   a.path = plan.path.c_str();

@@ -76,13 +76,15 @@ Registry& registry() {
 }
 
 void chain(const struct sigaction& p, int sig, siginfo_t* info, void* ctx) noexcept {
+  // SIG_DFL: our listeners replace the default action (a SIGINT no longer terminates the
+  // process, as in Tokio); SIG_IGN: nothing to run. Checked before SA_SIGINFO: the two
+  // handler fields share storage, and sigaction(2) accepts SIG_IGN (the address 1) with
+  // SA_SIGINFO set, which must not be called as a three-argument handler.
+  if (p.sa_handler == SIG_DFL || p.sa_handler == SIG_IGN) return;
   if (p.sa_flags & SA_SIGINFO) {
-    if (p.sa_sigaction) p.sa_sigaction(sig, info, ctx);
+    p.sa_sigaction(sig, info, ctx);
     return;
   }
-  // SIG_DFL: our listeners replace the default action (a SIGINT no longer terminates the
-  // process, as in Tokio); SIG_IGN: nothing to run.
-  if (p.sa_handler == SIG_DFL || p.sa_handler == SIG_IGN) return;
   p.sa_handler(sig);
 }
 
