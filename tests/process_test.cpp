@@ -5,9 +5,11 @@
 // SIGPIPE, descriptor leaks. On both runtime flavours where it matters.
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <map>
 #include <set>
 #include <stdexcept>
@@ -519,6 +521,62 @@ TEST_CASE("process: children dropped without a wait never linger as zombies") {
     }
     return true;
   }));
+  CHECK(pt::zombie_children().empty());
+}
+
+// The reaper's thread could not start (EMFILE) when the first Child was dropped: it must
+// try again at the next drop and then reap both, pidfd-mode orphans included (a failure once
+// disabled it for the life of the process). Runs in a fresh process, where the reaper has not
+// started yet: the test re-runs its own case in a child of the test binary.
+TEST_CASE("process: the orphan reaper starts after a failed start and reaps what it missed") {
+  nt::Watchdog wd("process reaper retry");
+  if (!std::getenv("TOKIO_TEST_REAPER_FRESH")) {
+    char exe[4096];
+    ssize_t n = ::readlink("/proc/self/exe", exe, sizeof exe - 1);
+    REQUIRE(n > 0);
+    exe[n] = 0;
+    std::string cmd = std::string("TOKIO_TEST_REAPER_FRESH=1 '") + exe +
+                      "' --no-version --no-intro -tc='process: the orphan reaper starts*' "
+                      ">/dev/null 2>&1";
+    CHECK(std::system(cmd.c_str()) == 0);
+    return;
+  }
+  REQUIRE(tokio::detail::reaper_orphans() == 0);
+  std::vector<int> pids;
+  struct rlimit old_lim {};
+  REQUIRE(::getrlimit(RLIMIT_NOFILE, &old_lim) == 0);
+  auto rt = pt::runtime(0);
+  rt.block_on([](std::vector<int>* pids, rlimit old_lim) -> Task<> {
+    auto c1 = Command("sleep").arg("0.3").spawn();
+    REQUIRE(c1.has_value());
+    pids->push_back(static_cast<int>(*c1->id()));
+    // No descriptor left: the reaper cannot make its epoll set or eventfd.
+    struct rlimit low = old_lim;
+    low.rlim_cur = 256;
+    REQUIRE(::setrlimit(RLIMIT_NOFILE, &low) == 0);
+    std::vector<int> fillers;
+    for (int i = 0; i < 256; ++i) {
+      int fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+      if (fd < 0) break;
+      fillers.push_back(fd);
+    }
+    CHECK(::open("/dev/null", O_RDONLY | O_CLOEXEC) < 0);
+    c1 = tokio::unexpected(std::error_code());  // dropped: adopted, thread start fails
+    CHECK(tokio::detail::reaper_orphans() == 1);
+    for (int fd : fillers) ::close(fd);
+    REQUIRE(::setrlimit(RLIMIT_NOFILE, &old_lim) == 0);
+    auto c2 = Command("true").spawn();
+    REQUIRE(c2.has_value());
+    pids->push_back(static_cast<int>(*c2->id()));
+    co_return;
+  }(&pids, old_lim));  // c2 dropped: adopted, and the thread starts now
+  CHECK(test::eventually([&] {
+    for (int p : pids) {
+      if (!pt::reaped(p)) return false;
+    }
+    return true;
+  }));
+  CHECK(tokio::detail::reaper_orphans() == 0);
   CHECK(pt::zombie_children().empty());
 }
 

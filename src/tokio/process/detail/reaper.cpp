@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <mutex>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "tokio/signal/detail/registry.hpp"
@@ -19,6 +20,7 @@ namespace tokio::detail::process_reaper_impl {
 
 constexpr uint64_t kKick = UINT64_MAX;          // epoll data: the thread's own eventfd
 constexpr uint64_t kSelfPipe = UINT64_MAX - 1;  // epoll data: the signal self-pipe dup
+constexpr int kEveryOrphan = -2;                // reap_locked: pidfd and SIGCHLD mode alike
 
 struct Orphan {
   int pid;
@@ -39,8 +41,10 @@ constexpr WakeableVTable kWakerVTable{&waker_wake, &waker_wake, &waker_noop, &wa
 struct Reaper {
   std::mutex mu;  // guards everything below except `chld` (thread-owned)
   std::vector<Orphan> orphans;
+  // The thread runs. Until it does (its descriptors or the thread itself could not be
+  // made: EMFILE, EAGAIN), every adopt tries again to start it and, failing, reaps
+  // whatever has exited by then.
   bool started = false;
-  bool failed = false;  // the thread could not be started: reap opportunistically
   int epfd = -1;
   int kickfd = -1;
   int selfpipe = -1;  // dup of the signal self-pipe, added on the first SIGCHLD orphan
@@ -66,13 +70,14 @@ bool try_reap(int pid) noexcept {
   }
 }
 
-// Reaps what can be reaped: the orphan with `pidfd` (>= 0), or every SIGCHLD-mode orphan.
-// Returns whether SIGCHLD-mode orphans remain. (Reaper::mu held.)
+// Reaps what can be reaped: the orphan with `pidfd` (>= 0), every SIGCHLD-mode orphan
+// (-1), or every orphan (kEveryOrphan). Returns whether SIGCHLD-mode orphans remain.
+// (Reaper::mu held.)
 bool reap_locked(Reaper& r, int pidfd) noexcept {
   bool fallback_left = false;
   for (std::size_t i = 0; i < r.orphans.size();) {
     Orphan o = r.orphans[i];
-    bool candidate = pidfd >= 0 ? o.pidfd == pidfd : o.pidfd < 0;
+    bool candidate = pidfd == kEveryOrphan || (pidfd >= 0 ? o.pidfd == pidfd : o.pidfd < 0);
     if (candidate && try_reap(o.pid)) {
       if (o.pidfd >= 0) {
         if (r.epfd >= 0) ::epoll_ctl(r.epfd, EPOLL_CTL_DEL, o.pidfd, nullptr);
@@ -123,17 +128,22 @@ bool reap_locked(Reaper& r, int pidfd) noexcept {
   }
 }
 
-// Starts the thread (Reaper::mu held). False when it cannot be started.
+// Closes what a failed start made, so the next adopt starts from nothing (Reaper::mu held).
+void undo_start_locked(Reaper& r) noexcept {
+  if (r.epfd >= 0) ::close(std::exchange(r.epfd, -1));
+  if (r.kickfd >= 0) ::close(std::exchange(r.kickfd, -1));
+}
+
+// Starts the thread (Reaper::mu held). False when it cannot be started now.
 bool start_locked(Reaper& r) noexcept {
   if (r.started) return true;
-  if (r.failed) return false;
   r.epfd = ::epoll_create1(EPOLL_CLOEXEC);
   r.kickfd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   epoll_event ev{};
   ev.events = EPOLLIN;
   ev.data.u64 = kKick;
   if (r.epfd < 0 || r.kickfd < 0 || ::epoll_ctl(r.epfd, EPOLL_CTL_ADD, r.kickfd, &ev) < 0) {
-    r.failed = true;
+    undo_start_locked(r);
     return false;
   }
   try {
@@ -141,16 +151,44 @@ bool start_locked(Reaper& r) noexcept {
     sigset_t all, old;
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old);
-    std::thread t([&r] { run(r); });
+    std::thread t;
+    try {
+      t = std::thread([&r] { run(r); });
+    } catch (...) {
+      pthread_sigmask(SIG_SETMASK, &old, nullptr);
+      throw;
+    }
     pthread_sigmask(SIG_SETMASK, &old, nullptr);
     pthread_setname_np(t.native_handle(), "tokio-reaper");
     t.detach();
   } catch (...) {
-    r.failed = true;
+    undo_start_locked(r);
     return false;
   }
   r.started = true;
   return true;
+}
+
+// Has the running thread watch orphan `o` (Reaper::mu held): its pidfd in the epoll set, or,
+// for a SIGCHLD-mode orphan (or a pidfd epoll refuses, which then becomes one), SIGCHLD.
+void watch_locked(Reaper& r, Orphan& o) noexcept {
+  if (o.pidfd >= 0) {
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.u64 = static_cast<uint64_t>(o.pidfd);
+    if (::epoll_ctl(r.epfd, EPOLL_CTL_ADD, o.pidfd, &ev) == 0) return;
+    ::close(std::exchange(o.pidfd, -1));  // waitpid still works without it
+  }
+  (void)signal_install(SIGCHLD);
+  if (r.selfpipe < 0) {  // tried again at every SIGCHLD-mode adopt until it succeeds
+    r.selfpipe = signal_dup_event_fd();
+    if (r.selfpipe >= 0) {
+      epoll_event ev{};
+      ev.events = EPOLLIN | EPOLLET;
+      ev.data.u64 = kSelfPipe;
+      ::epoll_ctl(r.epfd, EPOLL_CTL_ADD, r.selfpipe, &ev);
+    }
+  }
 }
 
 }  // namespace tokio::detail::process_reaper_impl
@@ -168,26 +206,17 @@ void reaper_adopt(int pid, int pidfd) noexcept {
     if (pidfd >= 0) ::close(pidfd);
     return;
   }
+  bool was_running = r.started;
   if (!impl::start_locked(r)) {
-    impl::reap_locked(r, -1);  // no thread: reap what already exited, keep trying later
+    // No thread (yet): reap what already exited; the next adopt tries to start it again.
+    impl::reap_locked(r, impl::kEveryOrphan);
     return;
   }
-  if (pidfd >= 0) {
-    epoll_event ev{};
-    ev.events = EPOLLIN;
-    ev.data.u64 = static_cast<uint64_t>(pidfd);
-    ::epoll_ctl(r.epfd, EPOLL_CTL_ADD, pidfd, &ev);
+  if (was_running) {
+    impl::watch_locked(r, r.orphans.back());
   } else {
-    (void)signal_install(SIGCHLD);
-    if (r.selfpipe < 0) {
-      r.selfpipe = signal_dup_event_fd();
-      if (r.selfpipe >= 0) {
-        epoll_event ev{};
-        ev.events = EPOLLIN | EPOLLET;
-        ev.data.u64 = impl::kSelfPipe;
-        ::epoll_ctl(r.epfd, EPOLL_CTL_ADD, r.selfpipe, &ev);
-      }
-    }
+    // Started now: the orphans adopted while it could not start are watched too.
+    for (impl::Orphan& o : r.orphans) impl::watch_locked(r, o);
   }
   impl::kick(r.kickfd);
 }
