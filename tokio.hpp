@@ -17357,15 +17357,29 @@ struct SignalListener {
   int sig = 0;                       // 0: none (moved-from)
   uint64_t seen = 0;                 // the slot version this listener has seen
   SignalWatcher* watcher = nullptr;  // one reference; null when no runtime watches for it
+  // Recv nodes parked on `watcher`'s reactor entry. Several waits share a Child's listener;
+  // while another one is parked there, the listener keeps its watcher (the parked wait
+  // unlinks from it later, so it must stay alive), and a wait polled on another runtime
+  // watches through a watcher of its own (SignalRecvNode::own). Guarded by the owner's
+  // exclusion: the Child's mutex, or a Signal's single recv.
+  uint32_t parked = 0;
   // Held by the recv being polled, from its first poll until it completes or is destroyed:
   // a second recv, maybe on another runtime's thread at the same time, is refused.
   BasicExclusiveUse<true> recv_use;
 };
 
-// The waits of one recv: on the signal's list, and on the watcher's reactor entry.
+// The waits of one recv: on the signal's list, and on a watcher's reactor entry.
 struct SignalRecvNode {
+  SignalRecvNode() noexcept = default;
+  // Awaitables are copied before they first suspend: a copy starts unparked, owning nothing.
+  SignalRecvNode(const SignalRecvNode& o) noexcept : list(o.list), io(o.io) {}
+  SignalRecvNode& operator=(const SignalRecvNode&) = delete;
+
   SignalWaiter list;
   IoWaiter io{io::Ready::kReadable | io::Ready::kReadClosed};
+  ScheduledIo* parked = nullptr;  // the reactor entry `io` is linked on (null: none)
+  bool counted = false;           // parked on the listener's watcher (in its `parked`)
+  SignalWatcher* own = nullptr;   // a reference: this wait's own watcher (see `parked`)
 };
 
 // Installs the handler for `sig` (once per process), binds the listener to the current
@@ -17777,6 +17791,7 @@ namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
 struct ChildState;    // process/detail/child_state.hpp
 struct ChildFactory;  // process/command.cpp
+class PollSocket;     // net/detail/socket.hpp
 
 class ChildWaitOp : public Leaf<ChildWaitOp> {
  public:
@@ -17792,12 +17807,17 @@ class ChildWaitOp : public Leaf<ChildWaitOp> {
  private:
   void follow_runtime() noexcept;
   void unpark() noexcept;
+  void drop_own() noexcept;
 
   ChildState* s_;
-  bool parked_ = false;                                         // counted in s_->pidfd_waits
+  bool parked_ = false;  // on the Child's pidfd registration (counted in s_->pidfd_waits)
   IoWaiter io_{io::Ready::kReadable | io::Ready::kReadClosed};  // pidfd mode
-  SignalRecvNode sig_;                                          // SIGCHLD mode
-  int err_ = 0;  // errno, or -1: the reactor shut down
+  ScheduledIo* parked_on_ = nullptr;  // the reactor entry io_ is linked on (null: none)
+  // pidfd mode, when other waits pin the Child's registration to another runtime (which may
+  // be idle): a dup of the pidfd registered on this wait's runtime. Owned; never copied.
+  PollSocket* own_ = nullptr;
+  SignalRecvNode sig_;  // SIGCHLD mode
+  int err_ = 0;         // errno, or -1: the reactor shut down
 };
 
 }  // namespace tokio::detail
@@ -34773,6 +34793,55 @@ void watcher_destroy(SignalWatcher* w) noexcept {
   delete w;
 }
 
+// Unlinks the node from the reactor entry it parked on: the listener's watcher's (which
+// cannot leave the listener while the node is counted there) or the node's own watcher's.
+void unpark_io(SignalListener& l, SignalRecvNode& n) noexcept {
+  if (ScheduledIo* io = std::exchange(n.parked, nullptr)) io->remove_waiter(n.io);
+  if (std::exchange(n.counted, false)) --l.parked;
+}
+
+// Drops the node's own watcher (after unpark_io).
+void release_own(SignalRecvNode& n) noexcept {
+  SignalWatcher* w = std::exchange(n.own, nullptr);
+  if (!w) return;
+  Registry& r = registry();
+  SignalWatcher* dead;
+  {
+    std::lock_guard<std::mutex> g(r.mu);
+    dead = watcher_release_locked(r, w);
+  }
+  watcher_destroy(dead);
+}
+
+bool watcher_live(const SignalWatcher* w) noexcept {
+  ScheduledIo* io = w ? w->reg.io() : nullptr;
+  return io && !(io->load() & ScheduledIo::kShutdown);
+}
+
+// A watcher of the node's own on `h`'s runtime (another wait pins the listener's watcher to
+// another runtime). Null when none can be made (the caller then parks on the listener's).
+ScheduledIo* own_watcher_io(SignalListener& l, SignalRecvNode& n, HandleInner* h) noexcept {
+  // A dead watcher's handle is never compared: a new runtime may sit at a dropped one's
+  // address.
+  if (watcher_live(n.own) && n.own->handle == h) return n.own->reg.io();
+  unpark_io(l, n);
+  release_own(n);
+  Registry& r = registry();
+  SignalWatcher* dead = nullptr;
+  {
+    std::lock_guard<std::mutex> g(r.mu);
+    try {
+      auto w = watcher_acquire_locked(r, h, "process::Child::wait");
+      if (w) n.own = *w;
+    } catch (...) {
+    }
+    if (n.own && !watcher_live(n.own))
+      dead = watcher_release_locked(r, std::exchange(n.own, nullptr));
+  }
+  watcher_destroy(dead);
+  return n.own ? n.own->reg.io() : nullptr;
+}
+
 // The listener's watcher's reactor entry, on the runtime this thread runs when it can be.
 // The listener re-binds to the polling thread's runtime when that runtime has an I/O driver
 // and is not the watcher's: the watcher's runtime may be alive but idle (a current_thread
@@ -34789,8 +34858,18 @@ ScheduledIo* watcher_io(SignalListener& l, SignalRecvNode& n) noexcept {
   // another runtime's. A dead watcher's handle is never compared: a new runtime may sit at
   // a dropped one's address.
   bool move = h && h->driver.io() != nullptr && (!live || h != l.watcher->handle);
+  if (move && live && l.parked > (n.counted ? 1u : 0u)) {
+    // Other waits are parked on the listener's live watcher: it stays, this wait watches
+    // through one of its own here (or, failing that, parks on the listener's as well).
+    if (ScheduledIo* own = own_watcher_io(l, n, h)) return own;
+    return io;
+  }
+  if (n.own) {
+    unpark_io(l, n);
+    release_own(n);
+  }
   if (!move && (live || !l.watcher)) return live ? io : nullptr;
-  if (io) io->remove_waiter(n.io);
+  unpark_io(l, n);
   Registry& r = registry();
   SignalWatcher* dead[2] = {nullptr, nullptr};
   {
@@ -34877,6 +34956,7 @@ bool signal_poll_recv(SignalListener& l, SignalRecvNode& n, task::Context& cx) n
     // Off the list first, so a dispatch by this very poll does not wake this task.
     impl::unlink_waiter(s, n.list);
     ScheduledIo* io = impl::watcher_io(l, n);
+    if (n.parked != io) impl::unpark_io(l, n);  // parked elsewhere: unlink from there
     uint32_t snap = io ? io->load() : 0;
     if ((snap & io::Ready::kReadable) || impl::g_pending.load(std::memory_order_acquire) != 0) {
       impl::dispatch_with(io, snap);
@@ -34884,12 +34964,18 @@ bool signal_poll_recv(SignalListener& l, SignalRecvNode& n, task::Context& cx) n
     uint64_t v = s.version.load(std::memory_order_acquire);
     if (v != l.seen) {
       l.seen = v;
-      if (io) io->remove_waiter(n.io);
+      impl::unpark_io(l, n);
+      impl::release_own(n);
       return true;
     }
     if (!impl::link_waiter(s, l.seen, n.list, cx.raw_waker())) continue;  // news: take it
     if (io) {
       uint32_t now;
+      n.parked = io;
+      if (!n.counted && l.watcher && io == l.watcher->reg.io()) {
+        n.counted = true;
+        ++l.parked;
+      }
       // Ready: the eventfd was written since our snapshot, go and dispatch. (A shut-down
       // driver is handled by watcher_io on the next round.)
       if (io->poll_ready(cx, n.io, now)) continue;
@@ -34901,9 +34987,8 @@ bool signal_poll_recv(SignalListener& l, SignalRecvNode& n, task::Context& cx) n
 void signal_cancel_recv(SignalListener& l, SignalRecvNode& n) noexcept {
   namespace impl = signal_registry_impl;
   if (l.sig != 0) impl::unlink_waiter(impl::registry().slots[l.sig], n.list);
-  if (l.watcher) {
-    if (ScheduledIo* io = l.watcher->reg.io()) io->remove_waiter(n.io);
-  }
+  impl::unpark_io(l, n);
+  impl::release_own(n);
 }
 
 io::Result<void> signal_install(int sig) {
@@ -35055,11 +35140,14 @@ io::Result<Signal> signal(SignalKind kind) {
 /* begin file src/tokio/process/child.cpp */
 #if TOKIO_HAS_PROCESS
 
+/* #include <fcntl.h> (already above) */
 /* #include <signal.h> (already above) */
 
 /* #include <string> (already above) */
 /* #include <utility> (already above) */
 
+#endif // TOKIO_HAS_PROCESS
+#if TOKIO_HAS_PROCESS
 #endif // TOKIO_HAS_PROCESS
 #if TOKIO_HAS_PROCESS
 #endif // TOKIO_HAS_PROCESS
@@ -35084,30 +35172,53 @@ ChildWaitOp::~ChildWaitOp() {
   {
     LockGuard<Mutex> g(s_->mu);
     unpark();
+    drop_own();
     if (s_->chld.sig) signal_cancel_recv(s_->chld, sig_);
   }
   child_state_release(s_);  // the last owner when the Child is gone: reaper, then free
 }
 
+// (s_->mu held.) The entry io_ is linked on stays alive until this unlinks from it: the
+// Child's registration moves only while no other wait is parked on it, and own_ is ours.
 void ChildWaitOp::unpark() noexcept {
-  if (ScheduledIo* io = s_->pidfd.io()) io->remove_waiter(io_);
+  if (ScheduledIo* io = std::exchange(parked_on_, nullptr)) io->remove_waiter(io_);
   if (std::exchange(parked_, false)) --s_->pidfd_waits;
+}
+
+void ChildWaitOp::drop_own() noexcept {
+  delete std::exchange(own_, nullptr);  // deregisters and closes the dup
 }
 
 // Tokio's wait completes on whichever runtime awaits it (its SIGCHLD listener is fed by
 // every runtime's driver); a pidfd registered with the spawning runtime would wait for a
 // runtime nobody drives, or fail once it is gone. So the registration moves to the
-// awaiting runtime, unless another wait is parked on it (then it stays where it is).
+// awaiting runtime; while another wait is parked on it (it may sit on an idle runtime),
+// it stays, and this wait registers a dup of the pidfd on its own runtime instead.
 void ChildWaitOp::follow_runtime() noexcept {
   HandleInner* h = tls.handle;
-  if (!h || s_->pidfd.registered_on(h) || h->driver.io() == nullptr) return;
-  if (s_->pidfd_waits != (parked_ ? 1u : 0u)) return;
+  if (!h || h->driver.io() == nullptr) return;
+  if (s_->pidfd.registered_on(h)) {
+    if (own_) {
+      unpark();
+      drop_own();
+    }
+    return;
+  }
+  if (own_ && own_->registered_on(h)) return;
   unpark();
-  // On failure (an epoll_ctl error, or std::bad_alloc for the new registration; the
-  // no-runtime error cannot happen, h has an I/O driver) the old registration stays and
-  // the poll below parks on it, as it would had the wait not moved.
+  drop_own();
+  // On failure (an epoll_ctl error, a dup refused, std::bad_alloc; the no-runtime error
+  // cannot happen, h has an I/O driver) the Child's registration stays where it is and the
+  // poll parks on it, as it would had the wait not moved.
   try {
-    (void)s_->pidfd.reregister_here(io::Interest::READABLE, "process::Child::wait");
+    if (s_->pidfd_waits == 0) {
+      (void)s_->pidfd.reregister_here(io::Interest::READABLE, "process::Child::wait");
+      return;
+    }
+    int dup = ::fcntl(s_->pidfd.fd(), F_DUPFD_CLOEXEC, 0);
+    if (dup < 0) return;
+    auto own = PollSocket::adopt(OwnedFd(dup), io::Interest::READABLE, "process::Child::wait");
+    if (own) own_ = new PollSocket(std::move(*own));
   } catch (...) {
   }
 }
@@ -35122,7 +35233,7 @@ bool ChildWaitOp::poll(task::Context& cx) noexcept {
   if (!coop_poll_proceed(cx)) return false;
   if (s_->pidfd.is_open()) follow_runtime();
   for (;;) {
-    ScheduledIo* io = s_->pidfd.io();
+    ScheduledIo* io = own_ ? own_->io() : s_->pidfd.io();
     uint32_t snap = io ? io->load() : 0;
     int r = child_try_reap(*s_);
     if (r != 0) {
@@ -35137,8 +35248,9 @@ bool ChildWaitOp::poll(task::Context& cx) noexcept {
       // Readable means exited, which the waitpid above would have seen: a stale edge.
       if (snap & io::Ready::kReadable) io->clear_readiness(snap, io::Ready::kReadable);
       uint32_t now;
+      parked_on_ = io;
+      if (!own_ && !std::exchange(parked_, true)) ++s_->pidfd_waits;
       if (io->poll_ready(cx, io_, now)) continue;  // exited meanwhile (or shut down)
-      if (!std::exchange(parked_, true)) ++s_->pidfd_waits;
       return false;
     }
     if (s_->chld.sig) {
@@ -35149,6 +35261,7 @@ bool ChildWaitOp::poll(task::Context& cx) noexcept {
     break;
   }
   unpark();
+  drop_own();
   if (s_->chld.sig) signal_cancel_recv(s_->chld, sig_);
   return true;
 }

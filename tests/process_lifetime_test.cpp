@@ -5,8 +5,10 @@
 #include <signal.h>
 
 #include <chrono>
+#include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 #include <utility>
 
 #include "internals.hpp"  // detail::process_force_sigchld (pt::ForceSigchld)
@@ -143,4 +145,108 @@ TEST_CASE("process: a kill() Task outlives its Child, moved or dropped before it
     REQUIRE_FALSE(r4.has_value());
     CHECK(r4.error() == std::errc::invalid_argument);
   });
+}
+
+// Two waits on one Child from two runtimes: A's wait parks and A is left idle (a
+// current_thread runtime nobody drives), then B waits. B's wait must complete (it once
+// parked on A's reactor in pidfd mode and hung), and A's wait, cancelled while the child
+// runs and again after it exited, must unlink from where it parked (in SIGCHLD mode B's
+// wait moved the shared listener's watcher and A's node was later removed from the wrong
+// reactor entry: a use after free under ASan). A second child keeps A's watcher alive.
+TEST_CASE("process: waits on one Child from an idle runtime and a busy one both end cleanly") {
+  for (bool sigchld : {false, true}) {
+    for (bool cancel_early : {false, true}) {
+      CAPTURE(sigchld);
+      CAPTURE(cancel_early);
+      pt::ForceSigchld mode(sigchld);
+      nt::Watchdog wd("waits across an idle runtime", 60s);
+      auto a = std::make_unique<tokio::runtime::Runtime>(pt::runtime(0));
+      auto b = pt::runtime(1);
+      std::optional<std::pair<Child, Child>> kids =
+          a->block_on([]() -> Task<std::pair<Child, Child>> {
+            Child c1 = spawn_for_lifetime("sleep 0.4", false);
+            Child c2 = spawn_for_lifetime("sleep 1", true);
+            co_return std::pair<Child, Child>(std::move(c1), std::move(c2));
+          }());
+      Child* c1 = &kids->first;
+      Child* c2 = &kids->second;
+      // A: one wait on each child, parked; then A is idle.
+      auto parked = a->block_on(
+          [](Child* c1,
+             Child* c2) -> Task<std::pair<tokio::JoinHandle<void>, tokio::JoinHandle<void>>> {
+            auto w1 = tokio::spawn([](Child* c) -> Task<> { (void)co_await c->wait(); }, c1);
+            auto w2 = tokio::spawn([](Child* c) -> Task<> { (void)co_await c->wait(); }, c2);
+            co_await tokio::time::sleep(30ms);
+            co_return std::pair(std::move(w1), std::move(w2));
+          }(c1, c2));
+      if (cancel_early) {
+        // B's wait parks first (and, before the fix, took the listener over), then A's
+        // wait on c1 is cancelled while c1 still runs.
+        auto bw = b.spawn(
+            [](Child* c) -> Task<io::Result<tokio::process::ExitStatus>> {
+              co_return co_await c->wait();
+            },
+            c1);
+        std::this_thread::sleep_for(50ms);
+        parked.first.abort();
+        a->block_on(tokio::time::sleep(10ms));  // A runs the abort: the wait's node goes
+        auto st = b.block_on(std::move(bw));
+        REQUIRE(st.has_value());
+        CHECK(st->success());
+      } else {
+        auto st = b.block_on([](Child* c) -> Task<io::Result<tokio::process::ExitStatus>> {
+          auto r = co_await tokio::time::timeout(10s, c->wait());
+          REQUIRE(r.has_value());  // not parked on A's idle reactor
+          co_return std::move(*r);
+        }(c1));
+        REQUIRE(st.has_value());
+        CHECK(st->success());
+      }
+      // c1 has exited (its SIGCHLD or pidfd edge reached A's reactor too); A runs again.
+      a->block_on(tokio::time::sleep(20ms));
+      kids = {};  // c2 killed on drop
+      a.reset();  // A's parked waits are cancelled with it
+      CHECK(c1 != c2);
+    }
+  }
+}
+
+// Both runtimes busy: a wait on A times out (its node is cancelled) after a wait on B took
+// part in the same Child's watching, then the child exits while A's reactor runs. A's
+// cancelled node must be gone from A's reactor entry (it was once removed from B's instead,
+// and A's reactor then woke freed memory: ASan's heap-use-after-free).
+TEST_CASE(
+    "process: a wait cancelled on one runtime while another runtime waits leaves nothing behind") {
+  for (bool sigchld : {false, true}) {
+    CAPTURE(sigchld);
+    pt::ForceSigchld mode(sigchld);
+    nt::Watchdog wd("wait cancelled across runtimes", 60s);
+    auto a = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build();
+    auto b = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build();
+    std::optional<std::pair<Child, Child>> kids = a.block_on([]() -> Task<std::pair<Child, Child>> {
+      // c2 keeps A's watching alive after c1's wait moved on.
+      Child c1 = spawn_for_lifetime("sleep 0.4", false);
+      Child c2 = spawn_for_lifetime("sleep 2", true);
+      co_return std::pair<Child, Child>(std::move(c1), std::move(c2));
+    }());
+    Child* c1 = &kids->first;
+    auto timed_out = a.spawn(
+        [](Child* c) -> Task<bool> {
+          auto r = co_await tokio::time::timeout(150ms, c->wait());
+          co_return !r.has_value();
+        },
+        c1);
+    std::this_thread::sleep_for(50ms);  // A's wait is parked
+    auto bw = b.spawn(
+        [](Child* c) -> Task<io::Result<tokio::process::ExitStatus>> {
+          co_return co_await c->wait();
+        },
+        c1);
+    CHECK(a.block_on(std::move(timed_out)));  // cancelled while c1 still runs
+    auto st = b.block_on(std::move(bw));      // c1 exits: both reactors see it
+    REQUIRE(st.has_value());
+    CHECK(st->success());
+    std::this_thread::sleep_for(100ms);  // A's reactor turns over what c1's exit left
+    kids.reset();
+  }
 }

@@ -1,5 +1,6 @@
 #include "tokio/process/child.hpp"
 
+#include <fcntl.h>
 #include <signal.h>
 
 #include <string>
@@ -8,6 +9,7 @@
 #include "tokio/core/combinators.hpp"
 #include "tokio/io/read_ext.hpp"
 #include "tokio/io/reactor_error.hpp"
+#include "tokio/net/detail/socket.hpp"
 #include "tokio/process/detail/child_state.hpp"
 #include "tokio/process/detail/spawn_error.hpp"
 #include "tokio/runtime/detail/handle_inner.hpp"
@@ -27,30 +29,53 @@ ChildWaitOp::~ChildWaitOp() {
   {
     LockGuard<Mutex> g(s_->mu);
     unpark();
+    drop_own();
     if (s_->chld.sig) signal_cancel_recv(s_->chld, sig_);
   }
   child_state_release(s_);  // the last owner when the Child is gone: reaper, then free
 }
 
+// (s_->mu held.) The entry io_ is linked on stays alive until this unlinks from it: the
+// Child's registration moves only while no other wait is parked on it, and own_ is ours.
 void ChildWaitOp::unpark() noexcept {
-  if (ScheduledIo* io = s_->pidfd.io()) io->remove_waiter(io_);
+  if (ScheduledIo* io = std::exchange(parked_on_, nullptr)) io->remove_waiter(io_);
   if (std::exchange(parked_, false)) --s_->pidfd_waits;
+}
+
+void ChildWaitOp::drop_own() noexcept {
+  delete std::exchange(own_, nullptr);  // deregisters and closes the dup
 }
 
 // Tokio's wait completes on whichever runtime awaits it (its SIGCHLD listener is fed by
 // every runtime's driver); a pidfd registered with the spawning runtime would wait for a
 // runtime nobody drives, or fail once it is gone. So the registration moves to the
-// awaiting runtime, unless another wait is parked on it (then it stays where it is).
+// awaiting runtime; while another wait is parked on it (it may sit on an idle runtime),
+// it stays, and this wait registers a dup of the pidfd on its own runtime instead.
 void ChildWaitOp::follow_runtime() noexcept {
   HandleInner* h = tls.handle;
-  if (!h || s_->pidfd.registered_on(h) || h->driver.io() == nullptr) return;
-  if (s_->pidfd_waits != (parked_ ? 1u : 0u)) return;
+  if (!h || h->driver.io() == nullptr) return;
+  if (s_->pidfd.registered_on(h)) {
+    if (own_) {
+      unpark();
+      drop_own();
+    }
+    return;
+  }
+  if (own_ && own_->registered_on(h)) return;
   unpark();
-  // On failure (an epoll_ctl error, or std::bad_alloc for the new registration; the
-  // no-runtime error cannot happen, h has an I/O driver) the old registration stays and
-  // the poll below parks on it, as it would had the wait not moved.
+  drop_own();
+  // On failure (an epoll_ctl error, a dup refused, std::bad_alloc; the no-runtime error
+  // cannot happen, h has an I/O driver) the Child's registration stays where it is and the
+  // poll parks on it, as it would had the wait not moved.
   try {
-    (void)s_->pidfd.reregister_here(io::Interest::READABLE, "process::Child::wait");
+    if (s_->pidfd_waits == 0) {
+      (void)s_->pidfd.reregister_here(io::Interest::READABLE, "process::Child::wait");
+      return;
+    }
+    int dup = ::fcntl(s_->pidfd.fd(), F_DUPFD_CLOEXEC, 0);
+    if (dup < 0) return;
+    auto own = PollSocket::adopt(OwnedFd(dup), io::Interest::READABLE, "process::Child::wait");
+    if (own) own_ = new PollSocket(std::move(*own));
   } catch (...) {
   }
 }
@@ -65,7 +90,7 @@ bool ChildWaitOp::poll(task::Context& cx) noexcept {
   if (!coop_poll_proceed(cx)) return false;
   if (s_->pidfd.is_open()) follow_runtime();
   for (;;) {
-    ScheduledIo* io = s_->pidfd.io();
+    ScheduledIo* io = own_ ? own_->io() : s_->pidfd.io();
     uint32_t snap = io ? io->load() : 0;
     int r = child_try_reap(*s_);
     if (r != 0) {
@@ -80,8 +105,9 @@ bool ChildWaitOp::poll(task::Context& cx) noexcept {
       // Readable means exited, which the waitpid above would have seen: a stale edge.
       if (snap & io::Ready::kReadable) io->clear_readiness(snap, io::Ready::kReadable);
       uint32_t now;
+      parked_on_ = io;
+      if (!own_ && !std::exchange(parked_, true)) ++s_->pidfd_waits;
       if (io->poll_ready(cx, io_, now)) continue;  // exited meanwhile (or shut down)
-      if (!std::exchange(parked_, true)) ++s_->pidfd_waits;
       return false;
     }
     if (s_->chld.sig) {
@@ -92,6 +118,7 @@ bool ChildWaitOp::poll(task::Context& cx) noexcept {
     break;
   }
   unpark();
+  drop_own();
   if (s_->chld.sig) signal_cancel_recv(s_->chld, sig_);
   return true;
 }

@@ -44,6 +44,7 @@ namespace tokio::detail {
 
 struct ChildState;    // process/detail/child_state.hpp
 struct ChildFactory;  // process/command.cpp
+class PollSocket;     // net/detail/socket.hpp
 
 class ChildWaitOp : public Leaf<ChildWaitOp> {
  public:
@@ -59,12 +60,17 @@ class ChildWaitOp : public Leaf<ChildWaitOp> {
  private:
   void follow_runtime() noexcept;
   void unpark() noexcept;
+  void drop_own() noexcept;
 
   ChildState* s_;
-  bool parked_ = false;                                         // counted in s_->pidfd_waits
+  bool parked_ = false;  // on the Child's pidfd registration (counted in s_->pidfd_waits)
   IoWaiter io_{io::Ready::kReadable | io::Ready::kReadClosed};  // pidfd mode
-  SignalRecvNode sig_;                                          // SIGCHLD mode
-  int err_ = 0;  // errno, or -1: the reactor shut down
+  ScheduledIo* parked_on_ = nullptr;  // the reactor entry io_ is linked on (null: none)
+  // pidfd mode, when other waits pin the Child's registration to another runtime (which may
+  // be idle): a dup of the pidfd registered on this wait's runtime. Owned; never copied.
+  PollSocket* own_ = nullptr;
+  SignalRecvNode sig_;  // SIGCHLD mode
+  int err_ = 0;         // errno, or -1: the reactor shut down
 };
 
 }  // namespace tokio::detail

@@ -292,6 +292,55 @@ void watcher_destroy(SignalWatcher* w) noexcept {
   delete w;
 }
 
+// Unlinks the node from the reactor entry it parked on: the listener's watcher's (which
+// cannot leave the listener while the node is counted there) or the node's own watcher's.
+void unpark_io(SignalListener& l, SignalRecvNode& n) noexcept {
+  if (ScheduledIo* io = std::exchange(n.parked, nullptr)) io->remove_waiter(n.io);
+  if (std::exchange(n.counted, false)) --l.parked;
+}
+
+// Drops the node's own watcher (after unpark_io).
+void release_own(SignalRecvNode& n) noexcept {
+  SignalWatcher* w = std::exchange(n.own, nullptr);
+  if (!w) return;
+  Registry& r = registry();
+  SignalWatcher* dead;
+  {
+    std::lock_guard<std::mutex> g(r.mu);
+    dead = watcher_release_locked(r, w);
+  }
+  watcher_destroy(dead);
+}
+
+bool watcher_live(const SignalWatcher* w) noexcept {
+  ScheduledIo* io = w ? w->reg.io() : nullptr;
+  return io && !(io->load() & ScheduledIo::kShutdown);
+}
+
+// A watcher of the node's own on `h`'s runtime (another wait pins the listener's watcher to
+// another runtime). Null when none can be made (the caller then parks on the listener's).
+ScheduledIo* own_watcher_io(SignalListener& l, SignalRecvNode& n, HandleInner* h) noexcept {
+  // A dead watcher's handle is never compared: a new runtime may sit at a dropped one's
+  // address.
+  if (watcher_live(n.own) && n.own->handle == h) return n.own->reg.io();
+  unpark_io(l, n);
+  release_own(n);
+  Registry& r = registry();
+  SignalWatcher* dead = nullptr;
+  {
+    std::lock_guard<std::mutex> g(r.mu);
+    try {
+      auto w = watcher_acquire_locked(r, h, "process::Child::wait");
+      if (w) n.own = *w;
+    } catch (...) {
+    }
+    if (n.own && !watcher_live(n.own))
+      dead = watcher_release_locked(r, std::exchange(n.own, nullptr));
+  }
+  watcher_destroy(dead);
+  return n.own ? n.own->reg.io() : nullptr;
+}
+
 // The listener's watcher's reactor entry, on the runtime this thread runs when it can be.
 // The listener re-binds to the polling thread's runtime when that runtime has an I/O driver
 // and is not the watcher's: the watcher's runtime may be alive but idle (a current_thread
@@ -308,8 +357,18 @@ ScheduledIo* watcher_io(SignalListener& l, SignalRecvNode& n) noexcept {
   // another runtime's. A dead watcher's handle is never compared: a new runtime may sit at
   // a dropped one's address.
   bool move = h && h->driver.io() != nullptr && (!live || h != l.watcher->handle);
+  if (move && live && l.parked > (n.counted ? 1u : 0u)) {
+    // Other waits are parked on the listener's live watcher: it stays, this wait watches
+    // through one of its own here (or, failing that, parks on the listener's as well).
+    if (ScheduledIo* own = own_watcher_io(l, n, h)) return own;
+    return io;
+  }
+  if (n.own) {
+    unpark_io(l, n);
+    release_own(n);
+  }
   if (!move && (live || !l.watcher)) return live ? io : nullptr;
-  if (io) io->remove_waiter(n.io);
+  unpark_io(l, n);
   Registry& r = registry();
   SignalWatcher* dead[2] = {nullptr, nullptr};
   {
@@ -396,6 +455,7 @@ bool signal_poll_recv(SignalListener& l, SignalRecvNode& n, task::Context& cx) n
     // Off the list first, so a dispatch by this very poll does not wake this task.
     impl::unlink_waiter(s, n.list);
     ScheduledIo* io = impl::watcher_io(l, n);
+    if (n.parked != io) impl::unpark_io(l, n);  // parked elsewhere: unlink from there
     uint32_t snap = io ? io->load() : 0;
     if ((snap & io::Ready::kReadable) || impl::g_pending.load(std::memory_order_acquire) != 0) {
       impl::dispatch_with(io, snap);
@@ -403,12 +463,18 @@ bool signal_poll_recv(SignalListener& l, SignalRecvNode& n, task::Context& cx) n
     uint64_t v = s.version.load(std::memory_order_acquire);
     if (v != l.seen) {
       l.seen = v;
-      if (io) io->remove_waiter(n.io);
+      impl::unpark_io(l, n);
+      impl::release_own(n);
       return true;
     }
     if (!impl::link_waiter(s, l.seen, n.list, cx.raw_waker())) continue;  // news: take it
     if (io) {
       uint32_t now;
+      n.parked = io;
+      if (!n.counted && l.watcher && io == l.watcher->reg.io()) {
+        n.counted = true;
+        ++l.parked;
+      }
       // Ready: the eventfd was written since our snapshot, go and dispatch. (A shut-down
       // driver is handled by watcher_io on the next round.)
       if (io->poll_ready(cx, n.io, now)) continue;
@@ -420,9 +486,8 @@ bool signal_poll_recv(SignalListener& l, SignalRecvNode& n, task::Context& cx) n
 void signal_cancel_recv(SignalListener& l, SignalRecvNode& n) noexcept {
   namespace impl = signal_registry_impl;
   if (l.sig != 0) impl::unlink_waiter(impl::registry().slots[l.sig], n.list);
-  if (l.watcher) {
-    if (ScheduledIo* io = l.watcher->reg.io()) io->remove_waiter(n.io);
-  }
+  impl::unpark_io(l, n);
+  impl::release_own(n);
 }
 
 io::Result<void> signal_install(int sig) {

@@ -75,15 +75,29 @@ struct SignalListener {
   int sig = 0;                       // 0: none (moved-from)
   uint64_t seen = 0;                 // the slot version this listener has seen
   SignalWatcher* watcher = nullptr;  // one reference; null when no runtime watches for it
+  // Recv nodes parked on `watcher`'s reactor entry. Several waits share a Child's listener;
+  // while another one is parked there, the listener keeps its watcher (the parked wait
+  // unlinks from it later, so it must stay alive), and a wait polled on another runtime
+  // watches through a watcher of its own (SignalRecvNode::own). Guarded by the owner's
+  // exclusion: the Child's mutex, or a Signal's single recv.
+  uint32_t parked = 0;
   // Held by the recv being polled, from its first poll until it completes or is destroyed:
   // a second recv, maybe on another runtime's thread at the same time, is refused.
   BasicExclusiveUse<true> recv_use;
 };
 
-// The waits of one recv: on the signal's list, and on the watcher's reactor entry.
+// The waits of one recv: on the signal's list, and on a watcher's reactor entry.
 struct SignalRecvNode {
+  SignalRecvNode() noexcept = default;
+  // Awaitables are copied before they first suspend: a copy starts unparked, owning nothing.
+  SignalRecvNode(const SignalRecvNode& o) noexcept : list(o.list), io(o.io) {}
+  SignalRecvNode& operator=(const SignalRecvNode&) = delete;
+
   SignalWaiter list;
   IoWaiter io{io::Ready::kReadable | io::Ready::kReadClosed};
+  ScheduledIo* parked = nullptr;  // the reactor entry `io` is linked on (null: none)
+  bool counted = false;           // parked on the listener's watcher (in its `parked`)
+  SignalWatcher* own = nullptr;   // a reference: this wait's own watcher (see `parked`)
 };
 
 // Installs the handler for `sig` (once per process), binds the listener to the current
