@@ -25893,6 +25893,12 @@ FsEngine* fs_engine_current(const char* what);
 // Tests and benchmarks: the SQ size of rings created from now on (0: the default).
 void fs_set_uring_entries(unsigned entries) noexcept;
 
+// The most bytes one io_uring read or write step moves: 1 GiB (an SQE's length is 32 bits;
+// Linux moves at most 0x7ffff000 bytes per call). Tests lower it (0: back to the default)
+// to run the chunking of long reads and writes without gigabytes of data.
+std::size_t fs_uring_max_chunk() noexcept;
+void fs_set_uring_max_chunk(std::size_t bytes) noexcept;
+
 }  // namespace tokio::detail
 #endif // TOKIO_HAS_FS
 /* end file src/tokio/fs/detail/engine.hpp */
@@ -26104,7 +26110,11 @@ struct alignas(128) UringRing {
   FsOp* backlog_head = nullptr;  // sq_mu
   FsOp* backlog_tail = nullptr;  // sq_mu
   std::vector<int> free_slots;   // sq_mu: free direct-descriptor slots
-  bool closed = false;           // sq_mu: shut down, no more submissions
+  // sq_mu: shutting down. closed: no new operation is accepted, while the backlog and the
+  // next steps of operations already accepted (a long write's next chunk) still run, so
+  // File writes reach the file. final_: after the last cancellation, nothing more runs.
+  bool closed = false;
+  bool final_ = false;
   // Entries queued or in the kernel, awaiting their completion (increments under sq_mu,
   // decrements by the reaper).
   std::atomic<uint32_t> inflight{0};
@@ -26342,6 +26352,7 @@ class WriteFileOp final : public FsOp {
  private:
   enum class Phase : uint8_t { Open, Write };
   Phase phase = Phase::Open;
+  bool closing = false;  // this step's write is followed by the slot's linked close
   int fd = -1;
   std::size_t written = 0;
 };
@@ -36502,6 +36513,7 @@ io::Result<Stdio> Stdio::from(ChildStderr&& s) {
 /* #include <fcntl.h> (already above) */
 /* #include <unistd.h> (already above) */
 
+/* #include <algorithm> (already above) */
 /* #include <cerrno> (already above) */
 /* #include <cstdlib> (already above) */
 /* #include <cstring> (already above) */
@@ -36625,6 +36637,20 @@ FsEngine* fs_engine_current(const char* what) {
 
 void fs_set_uring_entries(unsigned entries) noexcept {
   fs_engine_impl::g_uring_entries.store(entries, std::memory_order_relaxed);
+}
+
+namespace fs_engine_impl {
+constexpr std::size_t kMaxChunk = std::size_t{1} << 30;
+std::atomic<std::size_t> g_max_chunk{kMaxChunk};  // relaxed: set by tests between runtimes
+}  // namespace fs_engine_impl
+
+std::size_t fs_uring_max_chunk() noexcept {
+  return fs_engine_impl::g_max_chunk.load(std::memory_order_relaxed);
+}
+void fs_set_uring_max_chunk(std::size_t bytes) noexcept {
+  fs_engine_impl::g_max_chunk.store(
+      bytes ? std::min(bytes, fs_engine_impl::kMaxChunk) : fs_engine_impl::kMaxChunk,
+      std::memory_order_relaxed);
 }
 
 // --- FsEngine ----------------------------------------------------------------------------
@@ -37428,8 +37454,11 @@ WriteFileOp::~WriteFileOp() { fs_sys_close(fd); }
 
 unsigned WriteFileOp::uring_plan(const UringCaps& caps) noexcept {
   const bool direct = caps.direct_slots;
-  if (phase == Phase::Open) return direct ? (data.empty() ? 2 : 3) : 1;
-  return direct ? 2 : 1;
+  // With a slot, the close is linked after the write of the last chunk only: linked after
+  // an earlier (full) chunk it would run, and the next chunk would find the slot empty.
+  const bool last = data.size() - written <= fs_uring_max_chunk();
+  if (phase == Phase::Open) return direct ? (data.empty() ? 2 : last ? 3 : 2) : 1;
+  return direct ? (last ? 2 : 1) : 1;
 }
 
 void WriteFileOp::uring_prep(uring::Sqe* const* sqes, unsigned) noexcept {
@@ -37448,6 +37477,8 @@ void WriteFileOp::uring_prep(uring::Sqe* const* sqes, unsigned) noexcept {
     o->file_index = static_cast<uint32_t>(slot) + 1;
     o->flags = uring::kSqeIoLink;
   }
+  const std::size_t chunk = fs_uring_max_chunk();  // one write moves at most this much
+  closing = direct && data.size() - written <= chunk;
   if (written < data.size()) {
     uring::Sqe* w = sqes[i++];
     w->opcode = uring::kOpWrite;
@@ -37455,12 +37486,13 @@ void WriteFileOp::uring_prep(uring::Sqe* const* sqes, unsigned) noexcept {
     // IOSQE_ASYNC: run in io_uring's worker, whose signals are blocked. Written inline
     // (or retried by task work) in our thread, a FIFO whose reader left would raise
     // SIGPIPE here and kill the process; the worker just returns EPIPE.
-    w->flags = uring::kSqeAsync | (direct ? (uring::kSqeFixedFile | uring::kSqeIoLink) : 0);
+    w->flags =
+        uring::kSqeAsync | (direct ? uring::kSqeFixedFile : 0) | (closing ? uring::kSqeIoLink : 0);
     w->addr = ptr(data.data() + written);
-    w->len = static_cast<uint32_t>(std::min<std::size_t>(data.size() - written, 1u << 30));
+    w->len = static_cast<uint32_t>(std::min(data.size() - written, chunk));
     w->off = kCurPos;
   }
-  if (direct) {
+  if (closing) {
     // Linked: runs only if the write wrote everything (a short write fails the link).
     uring::Sqe* c = sqes[i++];
     c->opcode = uring::kOpClose;
@@ -37503,7 +37535,8 @@ StepOutcome WriteFileOp::uring_step_done() noexcept {
     }
   }
   if (direct) {
-    if (!err && res[i] == 0) slot_open = false;  // the linked close ran
+    // An open slot left (no close prepared, or the close did not run) the engine closes.
+    if (closing && !err && res[i] == 0) slot_open = false;  // the linked close ran
   } else {
     fs_sys_close(std::exchange(fd, -1));
   }
@@ -38039,7 +38072,7 @@ void UringEngine::submit(FsOp* op) noexcept {
 
 bool UringEngine::queue_step(UringRing& r, FsOp* op, bool first) noexcept {
   r.sq_mu.lock();
-  if (TOKIO_UNLIKELY(r.closed || (!first && op->cancel_requested()))) {
+  if (TOKIO_UNLIKELY((r.closed && (first || r.final_)) || (!first && op->cancel_requested()))) {
     r.sq_mu.unlock();
     op->fail(ECANCELED);
     finish_op(r, op);
@@ -38378,30 +38411,47 @@ void UringEngine::unregister_reactor() noexcept {
 // --- shutdown ----------------------------------------------------------------------------
 void UringEngine::shutdown() noexcept {
   shutting_down_.store(true, std::memory_order_release);
-  // 1. No more submissions; what waits in a backlog never reached the kernel.
+  // 1. No new operations. The backlog (accepted, not in the kernel yet: with many writes
+  // in flight, File writes that must reach the file) is submitted as room frees up below.
   for (uint32_t i = 0; i < nrings_; ++i) {
     UringRing& r = rings_[i];
     if (!r.ring) continue;
     r.sq_mu.lock();
     r.closed = true;
-    FsOp* list = std::exchange(r.backlog_head, nullptr);
-    r.backlog_tail = nullptr;
     r.sq_mu.unlock();
-    while (list) {
-      FsOp* op = list;
-      list = op->next;
-      op->next = nullptr;
-      op->fail(ECANCELED);
-      finish_op(r, op);
-    }
   }
+  // Fails what is still in the backlogs (after the grace periods below).
+  auto fail_backlogs = [&] {
+    for (uint32_t i = 0; i < nrings_; ++i) {
+      UringRing& r = rings_[i];
+      if (!r.ring) continue;
+      r.sq_mu.lock();
+      r.final_ = true;
+      FsOp* list = std::exchange(r.backlog_head, nullptr);
+      r.backlog_tail = nullptr;
+      r.sq_mu.unlock();
+      while (list) {
+        FsOp* op = list;
+        list = op->next;
+        op->next = nullptr;
+        op->fail(ECANCELED);
+        finish_op(r, op);
+      }
+    }
+  };
   // 2. Let the kernel finish: abandoned operations were cancelled by their waiters, File
-  // writes complete. After a grace period, cancel everything; after another, give up and
-  // leak what is left (never free memory the kernel may still write).
+  // writes complete, the backlog drains. After a grace period, fail the backlog and cancel
+  // everything; after another, give up and leak what is left (never free memory the
+  // kernel may still write).
   auto idle = [&] {
     for (uint32_t i = 0; i < nrings_; ++i) {
       UringRing& r = rings_[i];
-      if (r.ring && r.inflight.load(std::memory_order_acquire) != 0) return false;
+      if (!r.ring) continue;
+      if (r.inflight.load(std::memory_order_acquire) != 0) return false;
+      r.sq_mu.lock();
+      bool queued = r.backlog_head != nullptr;
+      r.sq_mu.unlock();
+      if (queued) return false;
     }
     return true;
   };
@@ -38421,6 +38471,7 @@ void UringEngine::shutdown() noexcept {
     }
   };
   if (efd_ >= 0 && !drive(std::chrono::milliseconds(2000))) {
+    fail_backlogs();
     for (uint32_t i = 0; i < nrings_; ++i) {
       UringRing& r = rings_[i];
       if (!r.ring) continue;
@@ -38436,6 +38487,7 @@ void UringEngine::shutdown() noexcept {
     }
     (void)drive(std::chrono::milliseconds(2000));
   }
+  fail_backlogs();  // no reactor (efd_ < 0), or ops a last step queued meanwhile
   unregister_reactor();
   // Operations that fell back to the blocking pool.
   close_blocking();
@@ -38480,6 +38532,12 @@ namespace fs_file_impl {
 
 constexpr uint64_t kCurPos = ~uint64_t{0};
 const char kEmptyPath[] = "";
+
+// An SQE's length is 32 bits, and the buffer may be larger (File::set_max_buf_size): one
+// read or write step moves at most fs_uring_max_chunk() (1 GiB).
+inline uint32_t sqe_len(std::size_t n) noexcept {
+  return static_cast<uint32_t>(std::min(n, fs_uring_max_chunk()));
+}
 
 FileInner* make_inner(int fd, FsEngine* engine, std::string path);
 
@@ -38540,7 +38598,7 @@ void FileOp::uring_prep(uring::Sqe* const* sqes, unsigned) noexcept {
     case Kind::Read:
       e->opcode = uring::kOpRead;
       e->addr = reinterpret_cast<uint64_t>(buf);
-      e->len = static_cast<uint32_t>(len);
+      e->len = fs_file_impl::sqe_len(len);  // a short read: the caller reads the rest later
       e->off = fs_file_impl::kCurPos;
       break;
     case Kind::Write:
@@ -38549,7 +38607,7 @@ void FileOp::uring_prep(uring::Sqe* const* sqes, unsigned) noexcept {
       // left gives EPIPE instead of a SIGPIPE raised in our thread.
       if (async_write) e->flags = uring::kSqeAsync;
       e->addr = reinterpret_cast<uint64_t>(buf + done);
-      e->len = static_cast<uint32_t>(len - done);
+      e->len = fs_file_impl::sqe_len(len - done);  // the rest is written by the next step
       e->off = fs_file_impl::kCurPos;
       break;
     case Kind::Fsync:

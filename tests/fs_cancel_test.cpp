@@ -389,3 +389,44 @@ TEST_CASE("fs capacity: linked steps from many submitting threads on one ring st
   for (auto& t : outside) t.join();
   CHECK(bad->load() == 0);
 }
+
+TEST_CASE("fs capacity: File writes still in a full ring's backlog at shutdown reach their files") {
+  // A ring of 8 entries holds 6 operations; the rest of 64 write-behinds wait in its
+  // backlog when the runtime is dropped. Accepted File writes always reach the file: the
+  // shutdown submits the backlog instead of failing it (it once lost 58 of these 64).
+  if (!fst::uring_available()) return;
+  tokio::detail::fs_set_uring_entries(8);
+  ::setenv("TOKIO_FS_URING_RINGS", "1", 1);
+  struct Reset {
+    ~Reset() {
+      tokio::detail::fs_set_uring_entries(0);
+      ::unsetenv("TOKIO_FS_URING_RINGS");
+    }
+  } reset;
+  for (int flavour : {0, 1}) {
+    CAPTURE(flavour);
+    nt::Watchdog wd("fs backlog at shutdown", 60s);
+    fst::TempDir dir;
+    const int files = 64;
+    std::string data = fst::pattern(256 * 1024, 3);
+    {
+      auto rt = fst::runtime(Engine::Uring, flavour);
+      fst::check_engine(rt, Engine::Uring);
+      rt.block_on([](std::string dir, std::string data, int files) -> Task<> {
+        std::vector<fs::File> open;
+        for (int i = 0; i < files; ++i) {
+          auto f = co_await fs::File::create(dir + "/f" + std::to_string(i));
+          REQUIRE(f.has_value());
+          open.push_back(std::move(*f));
+        }
+        // Back to back: most of them queue behind the ring's six entries.
+        for (auto& f : open) REQUIRE((co_await f.write(data)).has_value());  // accepted
+      }(dir.path(), data, files));  // the Files are dropped with their writes in flight
+    }                               // and the runtime with them
+    int incomplete = 0;
+    for (int i = 0; i < files; ++i) {
+      if (fst::get(dir.path() + "/f" + std::to_string(i)) != data) ++incomplete;
+    }
+    CHECK(incomplete == 0);
+  }
+}

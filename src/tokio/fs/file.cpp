@@ -28,6 +28,12 @@ namespace fs_file_impl {
 constexpr uint64_t kCurPos = ~uint64_t{0};
 const char kEmptyPath[] = "";
 
+// An SQE's length is 32 bits, and the buffer may be larger (File::set_max_buf_size): one
+// read or write step moves at most fs_uring_max_chunk() (1 GiB).
+inline uint32_t sqe_len(std::size_t n) noexcept {
+  return static_cast<uint32_t>(std::min(n, fs_uring_max_chunk()));
+}
+
 FileInner* make_inner(int fd, FsEngine* engine, std::string path);
 
 // The start of every leaf's poll: a usable file and its engine, and, for the polls that
@@ -87,7 +93,7 @@ void FileOp::uring_prep(uring::Sqe* const* sqes, unsigned) noexcept {
     case Kind::Read:
       e->opcode = uring::kOpRead;
       e->addr = reinterpret_cast<uint64_t>(buf);
-      e->len = static_cast<uint32_t>(len);
+      e->len = fs_file_impl::sqe_len(len);  // a short read: the caller reads the rest later
       e->off = fs_file_impl::kCurPos;
       break;
     case Kind::Write:
@@ -96,7 +102,7 @@ void FileOp::uring_prep(uring::Sqe* const* sqes, unsigned) noexcept {
       // left gives EPIPE instead of a SIGPIPE raised in our thread.
       if (async_write) e->flags = uring::kSqeAsync;
       e->addr = reinterpret_cast<uint64_t>(buf + done);
-      e->len = static_cast<uint32_t>(len - done);
+      e->len = fs_file_impl::sqe_len(len - done);  // the rest is written by the next step
       e->off = fs_file_impl::kCurPos;
       break;
     case Kind::Fsync:

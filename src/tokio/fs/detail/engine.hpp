@@ -81,4 +81,10 @@ FsEngine* fs_engine_current(const char* what);
 // Tests and benchmarks: the SQ size of rings created from now on (0: the default).
 void fs_set_uring_entries(unsigned entries) noexcept;
 
+// The most bytes one io_uring read or write step moves: 1 GiB (an SQE's length is 32 bits;
+// Linux moves at most 0x7ffff000 bytes per call). Tests lower it (0: back to the default)
+// to run the chunking of long reads and writes without gigabytes of data.
+std::size_t fs_uring_max_chunk() noexcept;
+void fs_set_uring_max_chunk(std::size_t bytes) noexcept;
+
 }  // namespace tokio::detail

@@ -10,6 +10,7 @@
 #include <cstring>
 #include <new>
 
+#include "tokio/fs/detail/engine.hpp"
 #include "tokio/fs/detail/sys.hpp"
 #include "tokio/runtime/detail/sigpipe.hpp"
 
@@ -332,8 +333,11 @@ WriteFileOp::~WriteFileOp() { fs_sys_close(fd); }
 
 unsigned WriteFileOp::uring_plan(const UringCaps& caps) noexcept {
   const bool direct = caps.direct_slots;
-  if (phase == Phase::Open) return direct ? (data.empty() ? 2 : 3) : 1;
-  return direct ? 2 : 1;
+  // With a slot, the close is linked after the write of the last chunk only: linked after
+  // an earlier (full) chunk it would run, and the next chunk would find the slot empty.
+  const bool last = data.size() - written <= fs_uring_max_chunk();
+  if (phase == Phase::Open) return direct ? (data.empty() ? 2 : last ? 3 : 2) : 1;
+  return direct ? (last ? 2 : 1) : 1;
 }
 
 void WriteFileOp::uring_prep(uring::Sqe* const* sqes, unsigned) noexcept {
@@ -352,6 +356,8 @@ void WriteFileOp::uring_prep(uring::Sqe* const* sqes, unsigned) noexcept {
     o->file_index = static_cast<uint32_t>(slot) + 1;
     o->flags = uring::kSqeIoLink;
   }
+  const std::size_t chunk = fs_uring_max_chunk();  // one write moves at most this much
+  closing = direct && data.size() - written <= chunk;
   if (written < data.size()) {
     uring::Sqe* w = sqes[i++];
     w->opcode = uring::kOpWrite;
@@ -359,12 +365,13 @@ void WriteFileOp::uring_prep(uring::Sqe* const* sqes, unsigned) noexcept {
     // IOSQE_ASYNC: run in io_uring's worker, whose signals are blocked. Written inline
     // (or retried by task work) in our thread, a FIFO whose reader left would raise
     // SIGPIPE here and kill the process; the worker just returns EPIPE.
-    w->flags = uring::kSqeAsync | (direct ? (uring::kSqeFixedFile | uring::kSqeIoLink) : 0);
+    w->flags =
+        uring::kSqeAsync | (direct ? uring::kSqeFixedFile : 0) | (closing ? uring::kSqeIoLink : 0);
     w->addr = ptr(data.data() + written);
-    w->len = static_cast<uint32_t>(std::min<std::size_t>(data.size() - written, 1u << 30));
+    w->len = static_cast<uint32_t>(std::min(data.size() - written, chunk));
     w->off = kCurPos;
   }
-  if (direct) {
+  if (closing) {
     // Linked: runs only if the write wrote everything (a short write fails the link).
     uring::Sqe* c = sqes[i++];
     c->opcode = uring::kOpClose;
@@ -407,7 +414,8 @@ StepOutcome WriteFileOp::uring_step_done() noexcept {
     }
   }
   if (direct) {
-    if (!err && res[i] == 0) slot_open = false;  // the linked close ran
+    // An open slot left (no close prepared, or the close did not run) the engine closes.
+    if (closing && !err && res[i] == 0) slot_open = false;  // the linked close ran
   } else {
     fs_sys_close(std::exchange(fd, -1));
   }

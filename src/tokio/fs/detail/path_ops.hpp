@@ -145,6 +145,7 @@ class WriteFileOp final : public FsOp {
  private:
   enum class Phase : uint8_t { Open, Write };
   Phase phase = Phase::Open;
+  bool closing = false;  // this step's write is followed by the slot's linked close
   int fd = -1;
   std::size_t written = 0;
 };

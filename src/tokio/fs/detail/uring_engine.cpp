@@ -193,7 +193,7 @@ void UringEngine::submit(FsOp* op) noexcept {
 
 bool UringEngine::queue_step(UringRing& r, FsOp* op, bool first) noexcept {
   r.sq_mu.lock();
-  if (TOKIO_UNLIKELY(r.closed || (!first && op->cancel_requested()))) {
+  if (TOKIO_UNLIKELY((r.closed && (first || r.final_)) || (!first && op->cancel_requested()))) {
     r.sq_mu.unlock();
     op->fail(ECANCELED);
     finish_op(r, op);
@@ -532,30 +532,47 @@ void UringEngine::unregister_reactor() noexcept {
 // --- shutdown ----------------------------------------------------------------------------
 void UringEngine::shutdown() noexcept {
   shutting_down_.store(true, std::memory_order_release);
-  // 1. No more submissions; what waits in a backlog never reached the kernel.
+  // 1. No new operations. The backlog (accepted, not in the kernel yet: with many writes
+  // in flight, File writes that must reach the file) is submitted as room frees up below.
   for (uint32_t i = 0; i < nrings_; ++i) {
     UringRing& r = rings_[i];
     if (!r.ring) continue;
     r.sq_mu.lock();
     r.closed = true;
-    FsOp* list = std::exchange(r.backlog_head, nullptr);
-    r.backlog_tail = nullptr;
     r.sq_mu.unlock();
-    while (list) {
-      FsOp* op = list;
-      list = op->next;
-      op->next = nullptr;
-      op->fail(ECANCELED);
-      finish_op(r, op);
-    }
   }
+  // Fails what is still in the backlogs (after the grace periods below).
+  auto fail_backlogs = [&] {
+    for (uint32_t i = 0; i < nrings_; ++i) {
+      UringRing& r = rings_[i];
+      if (!r.ring) continue;
+      r.sq_mu.lock();
+      r.final_ = true;
+      FsOp* list = std::exchange(r.backlog_head, nullptr);
+      r.backlog_tail = nullptr;
+      r.sq_mu.unlock();
+      while (list) {
+        FsOp* op = list;
+        list = op->next;
+        op->next = nullptr;
+        op->fail(ECANCELED);
+        finish_op(r, op);
+      }
+    }
+  };
   // 2. Let the kernel finish: abandoned operations were cancelled by their waiters, File
-  // writes complete. After a grace period, cancel everything; after another, give up and
-  // leak what is left (never free memory the kernel may still write).
+  // writes complete, the backlog drains. After a grace period, fail the backlog and cancel
+  // everything; after another, give up and leak what is left (never free memory the
+  // kernel may still write).
   auto idle = [&] {
     for (uint32_t i = 0; i < nrings_; ++i) {
       UringRing& r = rings_[i];
-      if (r.ring && r.inflight.load(std::memory_order_acquire) != 0) return false;
+      if (!r.ring) continue;
+      if (r.inflight.load(std::memory_order_acquire) != 0) return false;
+      r.sq_mu.lock();
+      bool queued = r.backlog_head != nullptr;
+      r.sq_mu.unlock();
+      if (queued) return false;
     }
     return true;
   };
@@ -575,6 +592,7 @@ void UringEngine::shutdown() noexcept {
     }
   };
   if (efd_ >= 0 && !drive(std::chrono::milliseconds(2000))) {
+    fail_backlogs();
     for (uint32_t i = 0; i < nrings_; ++i) {
       UringRing& r = rings_[i];
       if (!r.ring) continue;
@@ -590,6 +608,7 @@ void UringEngine::shutdown() noexcept {
     }
     (void)drive(std::chrono::milliseconds(2000));
   }
+  fail_backlogs();  // no reactor (efd_ < 0), or ops a last step queued meanwhile
   unregister_reactor();
   // Operations that fell back to the blocking pool.
   close_blocking();

@@ -68,7 +68,11 @@ struct alignas(128) UringRing {
   FsOp* backlog_head = nullptr;  // sq_mu
   FsOp* backlog_tail = nullptr;  // sq_mu
   std::vector<int> free_slots;   // sq_mu: free direct-descriptor slots
-  bool closed = false;           // sq_mu: shut down, no more submissions
+  // sq_mu: shutting down. closed: no new operation is accepted, while the backlog and the
+  // next steps of operations already accepted (a long write's next chunk) still run, so
+  // File writes reach the file. final_: after the last cancellation, nothing more runs.
+  bool closed = false;
+  bool final_ = false;
   // Entries queued or in the kernel, awaiting their completion (increments under sq_mu,
   // decrements by the reaper).
   std::atomic<uint32_t> inflight{0};
