@@ -35313,8 +35313,12 @@ io::Result<void> start_kill(ChildState* s) noexcept {
   if (!s) return io::os_error(EINVAL);
   LockGuard<Mutex> g(s->mu);
   if (s->reaped) {
-    return tokio::unexpected(
-        error_with_message(EINVAL, "invalid argument: can't kill an exited process"));
+    try {
+      return tokio::unexpected(
+          error_with_message(EINVAL, "invalid argument: can't kill an exited process"));
+    } catch (...) {
+      return io::os_error(EINVAL);  // no memory for the message: the errno alone
+    }
   }
   // Not reaped yet, so the pid still names our child (a zombie at worst).
   if (::kill(s->pid, SIGKILL) < 0) return io::last_os_error();
