@@ -34553,9 +34553,14 @@ struct Slot {
   // Dispatched deliveries. Bumped under `lock` (release); read with acquire by listeners
   // checking for news, and under `lock` by waiters about to link.
   std::atomic<uint64_t> version{0};
-  // The disposition our handler replaced, which it chains to. Written (under Registry::mu)
-  // before sigaction installs our handler, read only by the handler afterwards.
-  struct sigaction prev {};
+  // The disposition our handler replaced, which it chains to: prev_seen, read before our
+  // install, or prev_replaced when sigaction says another was in place by then (someone
+  // changed it between our two calls). Each is written once (under Registry::mu) before
+  // `prev` points at it (release; the handler's acquire load pairs with it), so a handler
+  // running at any moment reads a whole one.
+  struct sigaction prev_seen {};
+  struct sigaction prev_replaced {};
+  std::atomic<const struct sigaction*> prev{nullptr};
   bool installed = false;  // guarded by Registry::mu
 };
 
@@ -34611,8 +34616,10 @@ void handler(int sig, siginfo_t* info, void* ctx) {
       ssize_t r = ::write(fd, &one, sizeof one);  // EAGAIN only at a 2^64-2 count: never
       (void)r;
     }
-    if (Registry* reg = g_registry.load(std::memory_order_acquire))
-      chain(reg->slots[sig].prev, sig, info, ctx);
+    Registry* reg = g_registry.load(std::memory_order_acquire);
+    const struct sigaction* p =
+        reg ? reg->slots[sig].prev.load(std::memory_order_acquire) : nullptr;
+    if (p) chain(*p, sig, info, ctx);
   }
   errno = saved;
 }
@@ -34633,7 +34640,8 @@ io::Result<void> install_locked(Registry& r, int sig) {
   if (auto e = ensure_event_fd_locked(); !e) return e;
   struct sigaction cur {};
   if (::sigaction(sig, nullptr, &cur) < 0) return io::last_os_error();
-  s.prev = cur;
+  s.prev_seen = cur;
+  s.prev.store(&s.prev_seen, std::memory_order_release);
   struct sigaction sa {};
   sa.sa_sigaction = &handler;
   // SA_RESTART: interrupted syscalls elsewhere in the program resume; SA_ONSTACK: runs on
@@ -34643,7 +34651,10 @@ io::Result<void> install_locked(Registry& r, int sig) {
   struct sigaction old {};
   if (::sigaction(sig, &sa, &old) < 0) return io::last_os_error();
   // Someone changed the disposition between our two calls: chain to what we replaced.
-  if (old.sa_flags != cur.sa_flags || old.sa_sigaction != cur.sa_sigaction) s.prev = old;
+  if (old.sa_flags != cur.sa_flags || old.sa_sigaction != cur.sa_sigaction) {
+    s.prev_replaced = old;
+    s.prev.store(&s.prev_replaced, std::memory_order_release);
+  }
   s.installed = true;
   return {};
 }
