@@ -3859,6 +3859,9 @@ class RefCounted;
 // scheduler's shared state stays alive until every task bound to it is deallocated.
 class Scheduler {
  public:
+  Scheduler(const Scheduler&) = delete;
+  Scheduler& operator=(const Scheduler&) = delete;
+
   // The reference count of this scheduler's shared state (the runtime, or the LocalSet's
   // state): a wake from a thread outside the runtime holds a reference through schedule()
   // (harness.cpp, task_wake). Fixed at construction: the implementations derive from
@@ -3890,8 +3893,6 @@ class Scheduler {
  protected:
   explicit Scheduler(RefCounted* shared_state) noexcept : shared(shared_state) {}
   ~Scheduler() = default;
-  Scheduler(const Scheduler&) = delete;
-  Scheduler& operator=(const Scheduler&) = delete;
 };
 
 struct TaskHeader {
