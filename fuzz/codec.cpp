@@ -47,7 +47,11 @@ std::string frame_bytes(const codec::Bytes& b) { return b.to_string(); }
 std::string frame_bytes(const BytesMut& b) { return b.to_string(); }
 
 std::error_code err(codec::Errc e) { return make_error_code(e); }
-std::error_code err(std::errc e) { return std::make_error_code(e); }
+// Invalid UTF-8 is the library's own EILSEQ code (its message names UTF-8).
+std::error_code err(std::errc e) {
+  if (e == std::errc::illegal_byte_sequence) return tokio::detail::invalid_utf8();
+  return std::make_error_code(e);
+}
 
 // Feeds `data` to `d` piece by piece as FramedRead would. `bound`: the most the buffer may
 // hold whenever decode yields nothing (kUnlimited: no check).
