@@ -17378,9 +17378,11 @@ struct SignalRecvNode {
 
   SignalWaiter list;
   IoWaiter io{io::Ready::kReadable | io::Ready::kReadClosed};
-  ScheduledIo* parked = nullptr;  // the reactor entry `io` is linked on (null: none)
-  bool counted = false;           // parked on the listener's watcher (in its `parked`)
-  SignalWatcher* own = nullptr;   // a reference: this wait's own watcher (see `parked`)
+  // The reactor entry `io` is linked on (null: none): own's when the node has its own
+  // watcher, else the listener's watcher's (and then counted in SignalListener::parked).
+  // `own` is taken after parking ends and dropped only after it ended.
+  ScheduledIo* parked = nullptr;
+  SignalWatcher* own = nullptr;  // a reference: this wait's own watcher (see `parked`)
 };
 
 // Installs the handler for `sig` (once per process), binds the listener to the current
@@ -17811,9 +17813,11 @@ class ChildWaitOp : public Leaf<ChildWaitOp> {
   void drop_own() noexcept;
 
   ChildState* s_;
-  bool parked_ = false;  // on the Child's pidfd registration (counted in s_->pidfd_waits)
   IoWaiter io_{io::Ready::kReadable | io::Ready::kReadClosed};  // pidfd mode
-  ScheduledIo* parked_on_ = nullptr;  // the reactor entry io_ is linked on (null: none)
+  // The reactor entry io_ is linked on (null: none): own_'s when there is one, else the
+  // Child's registration's (and then counted in s_->pidfd_waits). own_ is made after
+  // parking ends and dropped only after it ended.
+  ScheduledIo* parked_on_ = nullptr;
   // pidfd mode, when other waits pin the Child's registration to another runtime (which may
   // be idle): a dup of the pidfd registered on this wait's runtime. Owned; never copied.
   PollSocket* own_ = nullptr;
@@ -25897,7 +25901,10 @@ void fs_set_uring_entries(unsigned entries) noexcept;
 // The most bytes one io_uring read or write step moves: 1 GiB (an SQE's length is 32 bits;
 // Linux moves at most 0x7ffff000 bytes per call). Tests lower it (0: back to the default)
 // to run the chunking of long reads and writes without gigabytes of data.
-std::size_t fs_uring_max_chunk() noexcept;
+extern std::atomic<std::size_t> g_fs_uring_max_chunk;  // relaxed: set by tests between runtimes
+inline std::size_t fs_uring_max_chunk() noexcept {
+  return g_fs_uring_max_chunk.load(std::memory_order_relaxed);  // read per read/write step
+}
 void fs_set_uring_max_chunk(std::size_t bytes) noexcept;
 
 }  // namespace tokio::detail
@@ -34819,8 +34826,10 @@ void watcher_destroy(SignalWatcher* w) noexcept {
 // Unlinks the node from the reactor entry it parked on: the listener's watcher's (which
 // cannot leave the listener while the node is counted there) or the node's own watcher's.
 void unpark_io(SignalListener& l, SignalRecvNode& n) noexcept {
-  if (ScheduledIo* io = std::exchange(n.parked, nullptr)) io->remove_waiter(n.io);
-  if (std::exchange(n.counted, false)) --l.parked;
+  ScheduledIo* io = std::exchange(n.parked, nullptr);
+  if (!io) return;
+  io->remove_waiter(n.io);
+  if (!n.own) --l.parked;
 }
 
 // Drops the node's own watcher (after unpark_io).
@@ -34881,7 +34890,7 @@ ScheduledIo* watcher_io(SignalListener& l, SignalRecvNode& n) noexcept {
   // another runtime's. A dead watcher's handle is never compared: a new runtime may sit at
   // a dropped one's address.
   bool move = h && h->driver.io() != nullptr && (!live || h != l.watcher->handle);
-  if (move && live && l.parked > (n.counted ? 1u : 0u)) {
+  if (move && live && l.parked > (n.parked && !n.own ? 1u : 0u)) {
     // Other waits are parked on the listener's live watcher: it stays, this wait watches
     // through one of its own here (or, failing that, parks on the listener's as well).
     if (ScheduledIo* own = own_watcher_io(l, n, h)) return own;
@@ -34994,10 +35003,9 @@ bool signal_poll_recv(SignalListener& l, SignalRecvNode& n, task::Context& cx) n
     if (!impl::link_waiter(s, l.seen, n.list, cx.raw_waker())) continue;  // news: take it
     if (io) {
       uint32_t now;
-      n.parked = io;
-      if (!n.counted && l.watcher && io == l.watcher->reg.io()) {
-        n.counted = true;
-        ++l.parked;
+      if (!n.parked) {  // (parked elsewhere was undone at the top of the loop)
+        n.parked = io;
+        if (!n.own) ++l.parked;
       }
       // Ready: the eventfd was written since our snapshot, go and dispatch. (A shut-down
       // driver is handled by watcher_io on the next round.)
@@ -35204,8 +35212,10 @@ ChildWaitOp::~ChildWaitOp() {
 // (s_->mu held.) The entry io_ is linked on stays alive until this unlinks from it: the
 // Child's registration moves only while no other wait is parked on it, and own_ is ours.
 void ChildWaitOp::unpark() noexcept {
-  if (ScheduledIo* io = std::exchange(parked_on_, nullptr)) io->remove_waiter(io_);
-  if (std::exchange(parked_, false)) --s_->pidfd_waits;
+  ScheduledIo* io = std::exchange(parked_on_, nullptr);
+  if (!io) return;
+  io->remove_waiter(io_);
+  if (!own_) --s_->pidfd_waits;
 }
 
 void ChildWaitOp::drop_own() noexcept {
@@ -35271,8 +35281,11 @@ bool ChildWaitOp::poll(task::Context& cx) noexcept {
       // Readable means exited, which the waitpid above would have seen: a stale edge.
       if (snap & io::Ready::kReadable) io->clear_readiness(snap, io::Ready::kReadable);
       uint32_t now;
-      parked_on_ = io;
-      if (!own_ && !std::exchange(parked_, true)) ++s_->pidfd_waits;
+      if (parked_on_ != io) {  // not parked yet (or, defensively, somewhere else)
+        unpark();
+        parked_on_ = io;
+        if (!own_) ++s_->pidfd_waits;
+      }
       if (io->poll_ready(cx, io_, now)) continue;  // exited meanwhile (or shut down)
       return false;
     }
@@ -36657,14 +36670,12 @@ void fs_set_uring_entries(unsigned entries) noexcept {
 
 namespace fs_engine_impl {
 constexpr std::size_t kMaxChunk = std::size_t{1} << 30;
-std::atomic<std::size_t> g_max_chunk{kMaxChunk};  // relaxed: set by tests between runtimes
 }  // namespace fs_engine_impl
 
-std::size_t fs_uring_max_chunk() noexcept {
-  return fs_engine_impl::g_max_chunk.load(std::memory_order_relaxed);
-}
+std::atomic<std::size_t> g_fs_uring_max_chunk{fs_engine_impl::kMaxChunk};
+
 void fs_set_uring_max_chunk(std::size_t bytes) noexcept {
-  fs_engine_impl::g_max_chunk.store(
+  g_fs_uring_max_chunk.store(
       bytes ? std::min(bytes, fs_engine_impl::kMaxChunk) : fs_engine_impl::kMaxChunk,
       std::memory_order_relaxed);
 }
@@ -36856,11 +36867,13 @@ int copy_file(const char* from, const char* to, uint64_t& copied) noexcept {
 
 // Names the path a recursive operation failed at (for its error message); a name that
 // cannot be allocated is left out, the errno still reported.
-void note_failed_at(std::string& failed, const std::string& path) noexcept {
-  if (!failed.empty()) return;  // the innermost failure was named already
+template <class... Parts>
+void note_failed_at(std::string& failed, const Parts&... parts) noexcept {
   try {
-    failed = path;
+    failed.clear();
+    ((failed += parts), ...);
   } catch (...) {
+    failed.clear();
   }
 }
 
@@ -36906,12 +36919,7 @@ int remove_dir_all(const std::string& p, std::string& failed) noexcept {
   int e = fs_remove_dir_contents(fd, &below);
   fs_sys_close(fd);
   if (e) {
-    if (!below.empty()) {
-      try {
-        note_failed_at(failed, p + (p.ends_with('/') ? "" : "/") + below);
-      } catch (...) {
-      }
-    }
+    if (!below.empty()) note_failed_at(failed, p, p.ends_with('/') ? "" : "/", below);
     return e;
   }
   return ::rmdir(p.c_str()) ? fs_errno() : 0;
@@ -36950,7 +36958,6 @@ void prefix_failed_at(std::string* failed_at, const char* name) noexcept {
 }  // namespace fs_misc_ops_impl
 
 int fs_remove_dir_contents(int dirfd, std::string* failed_at) noexcept {
-  using fs_misc_ops_impl::prefix_failed_at;
   int dup = ::fcntl(dirfd, F_DUPFD_CLOEXEC, 0);
   if (dup < 0) return fs_errno();
   DIR* d = ::fdopendir(dup);
@@ -36960,9 +36967,10 @@ int fs_remove_dir_contents(int dirfd, std::string* failed_at) noexcept {
     return e;
   }
   int err = 0;
+  struct dirent* ent;  // on a failure after the loop: the entry it failed at (null: readdir)
   for (;;) {
     errno = 0;
-    struct dirent* ent = ::readdir(d);
+    ent = ::readdir(d);
     if (!ent) {
       if (errno) err = errno;
       break;
@@ -36975,7 +36983,6 @@ int fs_remove_dir_contents(int dirfd, std::string* failed_at) noexcept {
       if (::fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
         if (errno == ENOENT) continue;
         err = errno;
-        prefix_failed_at(failed_at, name);
         break;
       }
       is_dir = S_ISDIR(st.st_mode);
@@ -36985,23 +36992,19 @@ int fs_remove_dir_contents(int dirfd, std::string* failed_at) noexcept {
       if (child < 0) {
         if (errno == ENOENT) continue;
         err = errno;
-        prefix_failed_at(failed_at, name);
         break;
       }
       err = fs_remove_dir_contents(child, failed_at);
       fs_sys_close(child);
-      if (err) {
-        prefix_failed_at(failed_at, name);
-        break;
-      }
+      if (err) break;
     }
     if (::unlinkat(dirfd, name, is_dir ? AT_REMOVEDIR : 0) != 0 && errno != ENOENT) {
       err = errno;
-      prefix_failed_at(failed_at, name);
       break;
     }
   }
-  ::closedir(d);
+  if (err && ent) fs_misc_ops_impl::prefix_failed_at(failed_at, ent->d_name);
+  ::closedir(d);  // (ent points into d's buffer until here)
   return err;
 }
 

@@ -348,6 +348,20 @@ Task<> read_loop(std::string small, std::string big, std::string big_data, int r
   }
 }
 
+// For its scope, runtimes built get one io_uring ring of 8 entries (6 operations in flight).
+struct OneSmallRing {
+  OneSmallRing() {
+    tokio::detail::fs_set_uring_entries(8);
+    ::setenv("TOKIO_FS_URING_RINGS", "1", 1);
+  }
+  ~OneSmallRing() {
+    tokio::detail::fs_set_uring_entries(0);
+    ::unsetenv("TOKIO_FS_URING_RINGS");
+  }
+  OneSmallRing(const OneSmallRing&) = delete;
+  OneSmallRing& operator=(const OneSmallRing&) = delete;
+};
+
 }  // namespace
 
 TEST_CASE("fs capacity: linked steps from many submitting threads on one ring stay linked") {
@@ -356,14 +370,7 @@ TEST_CASE("fs capacity: linked steps from many submitting threads on one ring st
   // linked step another thread published (its tail would run unlinked: EBADF or a read of
   // the wrong file).
   if (!fst::uring_available()) return;
-  tokio::detail::fs_set_uring_entries(8);
-  ::setenv("TOKIO_FS_URING_RINGS", "1", 1);
-  struct Reset {
-    ~Reset() {
-      tokio::detail::fs_set_uring_entries(0);
-      ::unsetenv("TOKIO_FS_URING_RINGS");
-    }
-  } reset;
+  OneSmallRing ring;
   nt::Watchdog wd("fs linked steps", 60s);
   fst::TempDir dir;
   std::string small = dir.path() + "/small", big = dir.path() + "/big";
@@ -395,14 +402,7 @@ TEST_CASE("fs capacity: File writes still in a full ring's backlog at shutdown r
   // backlog when the runtime is dropped. Accepted File writes always reach the file: the
   // shutdown submits the backlog instead of failing it (it once lost 58 of these 64).
   if (!fst::uring_available()) return;
-  tokio::detail::fs_set_uring_entries(8);
-  ::setenv("TOKIO_FS_URING_RINGS", "1", 1);
-  struct Reset {
-    ~Reset() {
-      tokio::detail::fs_set_uring_entries(0);
-      ::unsetenv("TOKIO_FS_URING_RINGS");
-    }
-  } reset;
+  OneSmallRing ring;
   for (int flavour : {0, 1}) {
     CAPTURE(flavour);
     nt::Watchdog wd("fs backlog at shutdown", 60s);

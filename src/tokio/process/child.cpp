@@ -38,8 +38,10 @@ ChildWaitOp::~ChildWaitOp() {
 // (s_->mu held.) The entry io_ is linked on stays alive until this unlinks from it: the
 // Child's registration moves only while no other wait is parked on it, and own_ is ours.
 void ChildWaitOp::unpark() noexcept {
-  if (ScheduledIo* io = std::exchange(parked_on_, nullptr)) io->remove_waiter(io_);
-  if (std::exchange(parked_, false)) --s_->pidfd_waits;
+  ScheduledIo* io = std::exchange(parked_on_, nullptr);
+  if (!io) return;
+  io->remove_waiter(io_);
+  if (!own_) --s_->pidfd_waits;
 }
 
 void ChildWaitOp::drop_own() noexcept {
@@ -105,8 +107,11 @@ bool ChildWaitOp::poll(task::Context& cx) noexcept {
       // Readable means exited, which the waitpid above would have seen: a stale edge.
       if (snap & io::Ready::kReadable) io->clear_readiness(snap, io::Ready::kReadable);
       uint32_t now;
-      parked_on_ = io;
-      if (!own_ && !std::exchange(parked_, true)) ++s_->pidfd_waits;
+      if (parked_on_ != io) {  // not parked yet (or, defensively, somewhere else)
+        unpark();
+        parked_on_ = io;
+        if (!own_) ++s_->pidfd_waits;
+      }
       if (io->poll_ready(cx, io_, now)) continue;  // exited meanwhile (or shut down)
       return false;
     }

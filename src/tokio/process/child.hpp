@@ -63,9 +63,11 @@ class ChildWaitOp : public Leaf<ChildWaitOp> {
   void drop_own() noexcept;
 
   ChildState* s_;
-  bool parked_ = false;  // on the Child's pidfd registration (counted in s_->pidfd_waits)
   IoWaiter io_{io::Ready::kReadable | io::Ready::kReadClosed};  // pidfd mode
-  ScheduledIo* parked_on_ = nullptr;  // the reactor entry io_ is linked on (null: none)
+  // The reactor entry io_ is linked on (null: none): own_'s when there is one, else the
+  // Child's registration's (and then counted in s_->pidfd_waits). own_ is made after
+  // parking ends and dropped only after it ended.
+  ScheduledIo* parked_on_ = nullptr;
   // pidfd mode, when other waits pin the Child's registration to another runtime (which may
   // be idle): a dup of the pidfd registered on this wait's runtime. Owned; never copied.
   PollSocket* own_ = nullptr;

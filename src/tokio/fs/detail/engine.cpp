@@ -134,14 +134,12 @@ void fs_set_uring_entries(unsigned entries) noexcept {
 
 namespace fs_engine_impl {
 constexpr std::size_t kMaxChunk = std::size_t{1} << 30;
-std::atomic<std::size_t> g_max_chunk{kMaxChunk};  // relaxed: set by tests between runtimes
 }  // namespace fs_engine_impl
 
-std::size_t fs_uring_max_chunk() noexcept {
-  return fs_engine_impl::g_max_chunk.load(std::memory_order_relaxed);
-}
+std::atomic<std::size_t> g_fs_uring_max_chunk{fs_engine_impl::kMaxChunk};
+
 void fs_set_uring_max_chunk(std::size_t bytes) noexcept {
-  fs_engine_impl::g_max_chunk.store(
+  g_fs_uring_max_chunk.store(
       bytes ? std::min(bytes, fs_engine_impl::kMaxChunk) : fs_engine_impl::kMaxChunk,
       std::memory_order_relaxed);
 }

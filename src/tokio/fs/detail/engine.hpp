@@ -84,7 +84,10 @@ void fs_set_uring_entries(unsigned entries) noexcept;
 // The most bytes one io_uring read or write step moves: 1 GiB (an SQE's length is 32 bits;
 // Linux moves at most 0x7ffff000 bytes per call). Tests lower it (0: back to the default)
 // to run the chunking of long reads and writes without gigabytes of data.
-std::size_t fs_uring_max_chunk() noexcept;
+extern std::atomic<std::size_t> g_fs_uring_max_chunk;  // relaxed: set by tests between runtimes
+inline std::size_t fs_uring_max_chunk() noexcept {
+  return g_fs_uring_max_chunk.load(std::memory_order_relaxed);  // read per read/write step
+}
 void fs_set_uring_max_chunk(std::size_t bytes) noexcept;
 
 }  // namespace tokio::detail

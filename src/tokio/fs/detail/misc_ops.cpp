@@ -80,11 +80,13 @@ int copy_file(const char* from, const char* to, uint64_t& copied) noexcept {
 
 // Names the path a recursive operation failed at (for its error message); a name that
 // cannot be allocated is left out, the errno still reported.
-void note_failed_at(std::string& failed, const std::string& path) noexcept {
-  if (!failed.empty()) return;  // the innermost failure was named already
+template <class... Parts>
+void note_failed_at(std::string& failed, const Parts&... parts) noexcept {
   try {
-    failed = path;
+    failed.clear();
+    ((failed += parts), ...);
   } catch (...) {
+    failed.clear();
   }
 }
 
@@ -130,12 +132,7 @@ int remove_dir_all(const std::string& p, std::string& failed) noexcept {
   int e = fs_remove_dir_contents(fd, &below);
   fs_sys_close(fd);
   if (e) {
-    if (!below.empty()) {
-      try {
-        note_failed_at(failed, p + (p.ends_with('/') ? "" : "/") + below);
-      } catch (...) {
-      }
-    }
+    if (!below.empty()) note_failed_at(failed, p, p.ends_with('/') ? "" : "/", below);
     return e;
   }
   return ::rmdir(p.c_str()) ? fs_errno() : 0;
@@ -174,7 +171,6 @@ void prefix_failed_at(std::string* failed_at, const char* name) noexcept {
 }  // namespace fs_misc_ops_impl
 
 int fs_remove_dir_contents(int dirfd, std::string* failed_at) noexcept {
-  using fs_misc_ops_impl::prefix_failed_at;
   int dup = ::fcntl(dirfd, F_DUPFD_CLOEXEC, 0);
   if (dup < 0) return fs_errno();
   DIR* d = ::fdopendir(dup);
@@ -184,9 +180,10 @@ int fs_remove_dir_contents(int dirfd, std::string* failed_at) noexcept {
     return e;
   }
   int err = 0;
+  struct dirent* ent;  // on a failure after the loop: the entry it failed at (null: readdir)
   for (;;) {
     errno = 0;
-    struct dirent* ent = ::readdir(d);
+    ent = ::readdir(d);
     if (!ent) {
       if (errno) err = errno;
       break;
@@ -199,7 +196,6 @@ int fs_remove_dir_contents(int dirfd, std::string* failed_at) noexcept {
       if (::fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
         if (errno == ENOENT) continue;
         err = errno;
-        prefix_failed_at(failed_at, name);
         break;
       }
       is_dir = S_ISDIR(st.st_mode);
@@ -209,23 +205,19 @@ int fs_remove_dir_contents(int dirfd, std::string* failed_at) noexcept {
       if (child < 0) {
         if (errno == ENOENT) continue;
         err = errno;
-        prefix_failed_at(failed_at, name);
         break;
       }
       err = fs_remove_dir_contents(child, failed_at);
       fs_sys_close(child);
-      if (err) {
-        prefix_failed_at(failed_at, name);
-        break;
-      }
+      if (err) break;
     }
     if (::unlinkat(dirfd, name, is_dir ? AT_REMOVEDIR : 0) != 0 && errno != ENOENT) {
       err = errno;
-      prefix_failed_at(failed_at, name);
       break;
     }
   }
-  ::closedir(d);
+  if (err && ent) fs_misc_ops_impl::prefix_failed_at(failed_at, ent->d_name);
+  ::closedir(d);  // (ent points into d's buffer until here)
   return err;
 }
 

@@ -306,8 +306,10 @@ void watcher_destroy(SignalWatcher* w) noexcept {
 // Unlinks the node from the reactor entry it parked on: the listener's watcher's (which
 // cannot leave the listener while the node is counted there) or the node's own watcher's.
 void unpark_io(SignalListener& l, SignalRecvNode& n) noexcept {
-  if (ScheduledIo* io = std::exchange(n.parked, nullptr)) io->remove_waiter(n.io);
-  if (std::exchange(n.counted, false)) --l.parked;
+  ScheduledIo* io = std::exchange(n.parked, nullptr);
+  if (!io) return;
+  io->remove_waiter(n.io);
+  if (!n.own) --l.parked;
 }
 
 // Drops the node's own watcher (after unpark_io).
@@ -368,7 +370,7 @@ ScheduledIo* watcher_io(SignalListener& l, SignalRecvNode& n) noexcept {
   // another runtime's. A dead watcher's handle is never compared: a new runtime may sit at
   // a dropped one's address.
   bool move = h && h->driver.io() != nullptr && (!live || h != l.watcher->handle);
-  if (move && live && l.parked > (n.counted ? 1u : 0u)) {
+  if (move && live && l.parked > (n.parked && !n.own ? 1u : 0u)) {
     // Other waits are parked on the listener's live watcher: it stays, this wait watches
     // through one of its own here (or, failing that, parks on the listener's as well).
     if (ScheduledIo* own = own_watcher_io(l, n, h)) return own;
@@ -481,10 +483,9 @@ bool signal_poll_recv(SignalListener& l, SignalRecvNode& n, task::Context& cx) n
     if (!impl::link_waiter(s, l.seen, n.list, cx.raw_waker())) continue;  // news: take it
     if (io) {
       uint32_t now;
-      n.parked = io;
-      if (!n.counted && l.watcher && io == l.watcher->reg.io()) {
-        n.counted = true;
-        ++l.parked;
+      if (!n.parked) {  // (parked elsewhere was undone at the top of the loop)
+        n.parked = io;
+        if (!n.own) ++l.parked;
       }
       // Ready: the eventfd was written since our snapshot, go and dispatch. (A shut-down
       // driver is handled by watcher_io on the next round.)

@@ -95,9 +95,11 @@ struct SignalRecvNode {
 
   SignalWaiter list;
   IoWaiter io{io::Ready::kReadable | io::Ready::kReadClosed};
-  ScheduledIo* parked = nullptr;  // the reactor entry `io` is linked on (null: none)
-  bool counted = false;           // parked on the listener's watcher (in its `parked`)
-  SignalWatcher* own = nullptr;   // a reference: this wait's own watcher (see `parked`)
+  // The reactor entry `io` is linked on (null: none): own's when the node has its own
+  // watcher, else the listener's watcher's (and then counted in SignalListener::parked).
+  // `own` is taken after parking ends and dropped only after it ended.
+  ScheduledIo* parked = nullptr;
+  SignalWatcher* own = nullptr;  // a reference: this wait's own watcher (see `parked`)
 };
 
 // Installs the handler for `sig` (once per process), binds the listener to the current
