@@ -150,9 +150,10 @@ TEST_CASE("process: a kill() Task outlives its Child, moved or dropped before it
 // Two waits on one Child from two runtimes: A's wait parks and A is left idle (a
 // current_thread runtime nobody drives), then B waits. B's wait must complete (it once
 // parked on A's reactor in pidfd mode and hung), and A's wait, cancelled while the child
-// runs and again after it exited, must unlink from where it parked (in SIGCHLD mode B's
-// wait moved the shared listener's watcher and A's node was later removed from the wrong
-// reactor entry: a use after free under ASan). A second child keeps A's watcher alive.
+// runs and again after it exited, must unlink from where it parked. A second child keeps
+// A's watcher alive. What this case catches is the pidfd-mode hang; its SIGCHLD rounds
+// check the same shape ends cleanly but did not reproduce that mode's use after free
+// (A's node removed from the wrong reactor entry), which the next case does.
 TEST_CASE("process: waits on one Child from an idle runtime and a busy one both end cleanly") {
   for (bool sigchld : {false, true}) {
     for (bool cancel_early : {false, true}) {

@@ -76,7 +76,10 @@ io::Result<void> take_write(FsOp* o) {
 io::Result<void> take_misc_void(FsOp* o) {
   auto* op = as<MiscOp>(o);
   if (!op->err) return {};
-  if (op->kind == MiscOp::Kind::Copy) return err2(op->err, op->p1, op->p2);
+  if (op->kind == MiscOp::Kind::Copy) {
+    if (op->err == -1) return tokio::unexpected(std::error_code(io::Errc::write_zero));
+    return err2(op->err, op->p1, op->p2);
+  }
   auto trimmed = [](std::string_view p) {
     while (p.size() > 1 && p.back() == '/') p.remove_suffix(1);
     return p;

@@ -45,7 +45,7 @@ void ChildWaitOp::unpark() noexcept {
 }
 
 void ChildWaitOp::drop_own() noexcept {
-  delete std::exchange(own_, nullptr);  // deregisters and closes the dup
+  own_.reset();  // deregisters and closes the dup
 }
 
 // Tokio's wait completes on whichever runtime awaits it (its SIGCHLD listener is fed by
@@ -77,7 +77,7 @@ void ChildWaitOp::follow_runtime() noexcept {
     int dup = ::fcntl(s_->pidfd.fd(), F_DUPFD_CLOEXEC, 0);
     if (dup < 0) return;
     auto own = PollSocket::adopt(OwnedFd(dup), io::Interest::READABLE, "process::Child::wait");
-    if (own) own_ = new PollSocket(std::move(*own));
+    if (own) own_ = std::make_unique<PollSocket>(std::move(*own));
   } catch (...) {
   }
 }

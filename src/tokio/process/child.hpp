@@ -29,6 +29,7 @@
 // the Child (kill_on_drop kills it then) leaves the pending waits to complete.
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <utility>
 
@@ -69,8 +70,9 @@ class ChildWaitOp : public Leaf<ChildWaitOp> {
   // parking ends and dropped only after it ended.
   ScheduledIo* parked_on_ = nullptr;
   // pidfd mode, when other waits pin the Child's registration to another runtime (which may
-  // be idle): a dup of the pidfd registered on this wait's runtime. Owned; never copied.
-  PollSocket* own_ = nullptr;
+  // be idle): a dup of the pidfd registered on this wait's runtime. Never copied (a copy of
+  // the op starts without one); freed under s_->mu (drop_own), which the destructor holds.
+  std::unique_ptr<PollSocket> own_;
   SignalRecvNode sig_;  // SIGCHLD mode
   int err_ = 0;         // errno, or -1: the reactor shut down
 };

@@ -20,6 +20,7 @@ namespace tokio::detail {
 
 namespace fs_misc_ops_impl {
 
+// 0, an errno, or -1 when the target accepted no bytes (io::Errc::write_zero).
 int copy_fds(int in, int out, uint64_t& copied) noexcept {
   copied = 0;
   // copy_file_range shares extents or copies in the kernel; it refuses some pairs
@@ -46,7 +47,7 @@ int copy_fds(int in, int out, uint64_t& copied) noexcept {
     std::size_t w = 0;
     int e = write_all(out, buf.data(), static_cast<std::size_t>(n), w);
     copied += w;
-    if (e) return e == kWriteZero ? EIO : -e;
+    if (e) return e == kWriteZero ? -1 : -e;  // -1: write_zero, as WriteFileOp reports it
   }
 }
 
