@@ -26567,6 +26567,11 @@ class FileOp final : public FsOp {
   int fd = -1;
   bool own_fd = false;       // close fd when the op is destroyed (its File is gone)
   bool async_write = false;  // a pipe or socket: writes run in io_uring's worker (SIGPIPE)
+  // A regular file (or block device) not opened for append: an io_uring write that comes
+  // back short goes on at an explicit offset (see FileOp::uring_step_done).
+  bool track_pos = false;
+  bool short_write = false;  // this write came back short at least once (io_uring)
+  int64_t wpos = -1;         // io_uring Write with track_pos: the position it started at
   Kind kind = Kind::None;
   std::byte* buf = nullptr;  // the File's buffer
   std::size_t cap = 0;
@@ -26594,7 +26599,8 @@ struct FileInner {
   std::size_t rpos = 0, rlen = 0;  // idle read-ahead: op->buf[rpos, rlen)
   std::error_code last_write_err;  // a write-behind failed: reported by the next write
   std::size_t max_buf = 2 * 1024 * 1024;
-  int8_t pipe_like = -1;  // fd is a FIFO or socket (-1: not checked yet)
+  int8_t pipe_like = -1;   // fd is a FIFO or socket (-1: not checked yet; set with the next)
+  bool track_pos = false;  // fd is a regular file or block device without O_APPEND
 
   std::error_code error(int64_t negated_errno) const;
   // Switches to the current runtime's engine when idle (see file.cpp). Throws
@@ -37516,7 +37522,11 @@ void WriteFileOp::uring_prep(uring::Sqe* const* sqes, unsigned) noexcept {
         uring::kSqeAsync | (direct ? uring::kSqeFixedFile : 0) | (closing ? uring::kSqeIoLink : 0);
     w->addr = ptr(data.data() + written);
     w->len = static_cast<uint32_t>(std::min(data.size() - written, chunk));
-    w->off = kCurPos;
+    // After a first write from offset 0 (the file was just truncated), the rest goes at an
+    // explicit offset: io_uring may leave the file position where a short write began
+    // (when its own retry of the rest failed with ENOSPC or EFBIG), and writing the rest
+    // there would overwrite what was written and report success. A pipe ignores it.
+    w->off = written > 0 ? written : kCurPos;
   }
   if (closing) {
     // Linked: runs only if the write wrote everything (a short write fails the link).
@@ -38634,7 +38644,14 @@ void FileOp::uring_prep(uring::Sqe* const* sqes, unsigned) noexcept {
       if (async_write) e->flags = uring::kSqeAsync;
       e->addr = reinterpret_cast<uint64_t>(buf + done);
       e->len = fs_file_impl::sqe_len(len - done);  // the rest is written by the next step
-      e->off = fs_file_impl::kCurPos;
+      // The first step writes at the file position. io_uring does not always move that
+      // position past a short write: when the kernel's own retry of the rest fails
+      // (ENOSPC, EFBIG), the completion reports the bytes written but the position stays
+      // where the write began (seen on Linux 6.18), so writing the rest there would
+      // overwrite them and report success. So the start is taken first (one lseek, on
+      // files that have a position) and a continuation writes at start + done.
+      if (done == 0) wpos = track_pos ? ::lseek(fd, 0, SEEK_CUR) : -1;
+      e->off = done > 0 && wpos >= 0 ? static_cast<uint64_t>(wpos) + done : fs_file_impl::kCurPos;
       break;
     case Kind::Fsync:
     case Kind::Fdatasync:
@@ -38667,8 +38684,16 @@ StepOutcome FileOp::uring_step_done() noexcept {
         result = kFileWriteZero;
       } else {
         done += static_cast<std::size_t>(r);
-        if (done < len) return StepOutcome::Continue;  // short: write the rest
+        if (done < len) {  // short: write the rest (at start + done, see uring_prep)
+          short_write = true;
+          return StepOutcome::Continue;
+        }
         result = static_cast<int64_t>(done);
+      }
+      // After a short step the continuations wrote at explicit offsets, which leave the
+      // file position alone: put it where one write of `done` bytes would have.
+      if (std::exchange(short_write, false) && wpos >= 0) {
+        (void)::lseek(fd, static_cast<off_t>(wpos) + static_cast<off_t>(done), SEEK_SET);
       }
       return StepOutcome::Finished;
     case Kind::Stat:
@@ -38853,10 +38878,14 @@ bool fs_file_poll_write(FileInner* f, task::Context& cx, std::span<const std::by
     f->op->done = 0;
     if (f->pipe_like < 0) {
       struct stat st;
-      f->pipe_like = static_cast<int8_t>(::fstat(f->fd, &st) == 0 &&
-                                         (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)));
+      bool known = ::fstat(f->fd, &st) == 0;
+      f->pipe_like = static_cast<int8_t>(known && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)));
+      int fl = ::fcntl(f->fd, F_GETFL);
+      f->track_pos =
+          known && (S_ISREG(st.st_mode) || S_ISBLK(st.st_mode)) && fl >= 0 && !(fl & O_APPEND);
     }
     f->op->async_write = f->pipe_like > 0;
+    f->op->track_pos = f->track_pos;
     f->start(FileOp::Kind::Write);
     out = n;  // accepted: written behind the caller's back
     return true;

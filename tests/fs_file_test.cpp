@@ -4,10 +4,12 @@
 #include "test_util.hpp"
 
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <array>
+#include <csignal>
 #include <cstring>
 #include <optional>
 #include <string>
@@ -452,6 +454,63 @@ TEST_CASE("fs: a write longer than one io_uring step, and a File buffer of 4 GiB
       ::munmap(mem, span);
       CHECK(ok);
     }(dir.path()));
+  }
+}
+
+// A write the kernel stops partway (the file-size limit here; a full disk alike) must
+// report the error and keep what was written. On io_uring a write that comes back short
+// leaves the file position where it began (the kernel's own retry of the rest failed), and
+// the rest written there overwrote the first part and reported success: fs::write and
+// File::write_all + flush said Ok with half the data gone.
+TEST_CASE("fs: a write stopped partway by the file-size limit reports EFBIG on both engines") {
+  constexpr rlim_t kLimit = 1 << 20;
+  struct Limit {
+    rlimit old{};
+    void (*old_handler)(int) = SIG_DFL;
+    Limit() {
+      REQUIRE(::getrlimit(RLIMIT_FSIZE, &old) == 0);
+      old_handler = std::signal(SIGXFSZ, SIG_IGN);  // else SIGXFSZ ends the process
+      rlimit low = old;
+      low.rlim_cur = kLimit;
+      REQUIRE(::setrlimit(RLIMIT_FSIZE, &low) == 0);
+    }
+    ~Limit() {
+      ::setrlimit(RLIMIT_FSIZE, &old);
+      std::signal(SIGXFSZ, old_handler);
+    }
+  };
+  for (Engine e : {Engine::Uring, Engine::Blocking}) {
+    CAPTURE(std::string(fst::name(e)));
+    nt::Watchdog wd("fs write over the size limit", 60s);
+    fst::TempDir dir;
+    auto rt = fst::runtime(e, 1);
+    fst::check_engine(rt, e);
+    std::string data = fst::pattern(2 * kLimit, 3);
+    std::string head = data.substr(0, kLimit);
+    Limit limit;
+    rt.block_on([](std::string dir, std::string* data, std::string* head) -> Task<> {
+      std::string path = dir + "/big";
+      auto w = co_await fs::write(path, *data);
+      REQUIRE_FALSE(w.has_value());
+      CHECK(w.error() == std::errc::file_too_large);
+      CHECK(fst::names(w.error(), path));
+      CHECK(fst::get(path) == *head);
+
+      std::string fpath = dir + "/file";
+      auto f = co_await fs::File::create(fpath);
+      REQUIRE(f.has_value());
+      f->set_max_buf_size(4 << 20);  // one operation for the whole write
+      auto wa = co_await io::write_all(*f, *data);
+      auto fl =
+          wa.has_value() ? co_await f->flush() : io::Result<void>(tokio::unexpected(wa.error()));
+      REQUIRE_FALSE(fl.has_value());
+      CHECK(fl.error() == std::errc::file_too_large);
+      CHECK(fst::get(fpath) == *head);
+      // The file position is past what was written, as after one write(2) that stopped.
+      auto pos = co_await f->stream_position();
+      REQUIRE(pos.has_value());
+      CHECK(*pos == head->size());
+    }(dir.path(), &data, &head));
   }
 }
 

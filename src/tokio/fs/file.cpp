@@ -103,7 +103,14 @@ void FileOp::uring_prep(uring::Sqe* const* sqes, unsigned) noexcept {
       if (async_write) e->flags = uring::kSqeAsync;
       e->addr = reinterpret_cast<uint64_t>(buf + done);
       e->len = fs_file_impl::sqe_len(len - done);  // the rest is written by the next step
-      e->off = fs_file_impl::kCurPos;
+      // The first step writes at the file position. io_uring does not always move that
+      // position past a short write: when the kernel's own retry of the rest fails
+      // (ENOSPC, EFBIG), the completion reports the bytes written but the position stays
+      // where the write began (seen on Linux 6.18), so writing the rest there would
+      // overwrite them and report success. So the start is taken first (one lseek, on
+      // files that have a position) and a continuation writes at start + done.
+      if (done == 0) wpos = track_pos ? ::lseek(fd, 0, SEEK_CUR) : -1;
+      e->off = done > 0 && wpos >= 0 ? static_cast<uint64_t>(wpos) + done : fs_file_impl::kCurPos;
       break;
     case Kind::Fsync:
     case Kind::Fdatasync:
@@ -136,8 +143,16 @@ StepOutcome FileOp::uring_step_done() noexcept {
         result = kFileWriteZero;
       } else {
         done += static_cast<std::size_t>(r);
-        if (done < len) return StepOutcome::Continue;  // short: write the rest
+        if (done < len) {  // short: write the rest (at start + done, see uring_prep)
+          short_write = true;
+          return StepOutcome::Continue;
+        }
         result = static_cast<int64_t>(done);
+      }
+      // After a short step the continuations wrote at explicit offsets, which leave the
+      // file position alone: put it where one write of `done` bytes would have.
+      if (std::exchange(short_write, false) && wpos >= 0) {
+        (void)::lseek(fd, static_cast<off_t>(wpos) + static_cast<off_t>(done), SEEK_SET);
       }
       return StepOutcome::Finished;
     case Kind::Stat:
@@ -322,10 +337,14 @@ bool fs_file_poll_write(FileInner* f, task::Context& cx, std::span<const std::by
     f->op->done = 0;
     if (f->pipe_like < 0) {
       struct stat st;
-      f->pipe_like = static_cast<int8_t>(::fstat(f->fd, &st) == 0 &&
-                                         (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)));
+      bool known = ::fstat(f->fd, &st) == 0;
+      f->pipe_like = static_cast<int8_t>(known && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)));
+      int fl = ::fcntl(f->fd, F_GETFL);
+      f->track_pos =
+          known && (S_ISREG(st.st_mode) || S_ISBLK(st.st_mode)) && fl >= 0 && !(fl & O_APPEND);
     }
     f->op->async_write = f->pipe_like > 0;
+    f->op->track_pos = f->track_pos;
     f->start(FileOp::Kind::Write);
     out = n;  // accepted: written behind the caller's back
     return true;

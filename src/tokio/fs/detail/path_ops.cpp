@@ -369,7 +369,11 @@ void WriteFileOp::uring_prep(uring::Sqe* const* sqes, unsigned) noexcept {
         uring::kSqeAsync | (direct ? uring::kSqeFixedFile : 0) | (closing ? uring::kSqeIoLink : 0);
     w->addr = ptr(data.data() + written);
     w->len = static_cast<uint32_t>(std::min(data.size() - written, chunk));
-    w->off = kCurPos;
+    // After a first write from offset 0 (the file was just truncated), the rest goes at an
+    // explicit offset: io_uring may leave the file position where a short write began
+    // (when its own retry of the rest failed with ENOSPC or EFBIG), and writing the rest
+    // there would overwrite what was written and report success. A pipe ignores it.
+    w->off = written > 0 ? written : kCurPos;
   }
   if (closing) {
     // Linked: runs only if the write wrote everything (a short write fails the link).
