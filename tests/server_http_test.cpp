@@ -285,11 +285,13 @@ TEST_CASE("http_server: a client that pipelines requests and never reads is cut 
 
 TEST_CASE("http_server: a slow but steady download outlasts --timeout; a stalled one does not") {
   nt::Watchdog wd("http slow download", std::chrono::seconds(60));
-  Http h("--timeout 300");
+  // 600 ms: a steady client starved of CPU for 300 ms on a loaded machine (load average 30
+  // on 2 cores) once stalled long enough to be cut off.
+  Http h("--timeout 600");
   const std::size_t size = 16u << 20;  // well past what the sockets' buffers hold
   h.write_file("big.bin", std::string(size, 'b'));
   // Reads 64 KiB every 8 ms (about 2 s in all, several --timeout periods); or, when
-  // `stall`, takes nothing for 1.5 s (five periods) after the head, then reads as fast as
+  // `stall`, takes nothing for 2.4 s (four periods) after the head, then reads as fast as
   // it can. Returns the body bytes received and whether the server closed (EOF or reset)
   // before the client's own bound.
   struct Got {
@@ -322,7 +324,7 @@ TEST_CASE("http_server: a slow but steady download outlasts --timeout; a stalled
         std::this_thread::sleep_for(std::chrono::milliseconds(8));
       } else if (!stalled) {
         stalled = true;
-        std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+        std::this_thread::sleep_for(std::chrono::milliseconds(2400));
       }
     }
     ::close(fd);
