@@ -3,6 +3,7 @@
 // into_std / from_std, and the io utilities (BufReader, lines, BufWriter, copy) on files.
 #include "test_util.hpp"
 
+#include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -565,6 +566,45 @@ TEST_CASE("fs::File follows the runtime that awaits it: an idle or dropped opene
     file.reset();
     CHECK(fst::get(path) == "one two three");
   }
+}
+
+// A read left in flight on a FIFO (its caller timed out; a File's read goes on behind the
+// caller) when its runtime shuts down never ran: the next read, on another runtime, must
+// read the data, not report the shutdown's ECANCELED. io_uring only: on the blocking pool
+// the read blocks a pool thread, and dropping the runtime waits for it (as in Tokio).
+TEST_CASE("fs::File: a read in flight when its runtime shut down runs again on the next one") {
+  if (!fst::uring_available()) return;
+  nt::Watchdog wd("fs read across a runtime shutdown", std::chrono::seconds(60));
+  fst::TempDir dir;
+  const std::string path = dir.path() + "/fifo";
+  REQUIRE(::mkfifo(path.c_str(), 0600) == 0);
+  std::optional<fs::File> file;
+  {
+    auto a = fst::runtime(Engine::Uring, 1);
+    fst::check_engine(a, Engine::Uring);
+    file.emplace(a.block_on([](std::string p) -> Task<fs::File> {
+      // Read and write: the FIFO then opens without a peer, and stays empty.
+      auto f = co_await fs::OpenOptions().read(true).write(true).open(p);
+      REQUIRE(f.has_value());
+      char buf[16];
+      auto r = co_await tokio::time::timeout(std::chrono::milliseconds(30), f->read(buf));
+      CHECK_FALSE(r.has_value());  // timed out: the read stays in flight
+      co_return std::move(*f);
+    }(path)));
+  }
+  int wfd = ::open(path.c_str(), O_WRONLY | O_NONBLOCK);
+  REQUIRE(wfd >= 0);
+  REQUIRE(::write(wfd, "hi", 2) == 2);
+  auto b = fst::runtime(Engine::Uring, 0);
+  b.block_on([](fs::File* f) -> Task<> {
+    char buf[16];
+    auto r = co_await tokio::time::timeout(std::chrono::seconds(10), f->read(buf));
+    REQUIRE(r.has_value());
+    REQUIRE(r->has_value());  // was ECANCELED
+    CHECK(std::string(buf, **r) == "hi");
+  }(&*file));
+  ::close(wfd);
+  file.reset();
 }
 
 TEST_CASE("io::BufReader / BufWriter / BufStream seek over a File, both engines") {

@@ -263,6 +263,13 @@ bool fs_file_poll_read(FileInner* f, task::Context& cx, std::span<std::byte> dst
       FileOp& op = *f->op;
       FileOp::Kind kind = std::exchange(op.kind, FileOp::Kind::None);
       if (kind == FileOp::Kind::Read) {
+        if (op.result == -ECANCELED && f->engine != fs_engine_current("fs::File::read")) {
+          // The read never ran: the runtime it started on shut down (a read left in flight
+          // by a cancelled caller; reads are never cancelled otherwise). Nothing was taken
+          // from the file, so it starts again on the runtime polling now.
+          f->ensure_engine();
+          continue;
+        }
         if (op.result < 0) {
           out = tokio::unexpected(f->error(op.result));
           return true;
