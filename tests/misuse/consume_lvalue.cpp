@@ -27,6 +27,8 @@ Task<> all_fine(net::TcpStream s, net::UnixStream u, net::UnixStream u2, net::Tc
   auto again = std::move(r).reunite(std::move(w));
   codec::Framed fr(std::move(u2), codec::LinesCodec());
   auto sent = co_await fr.send(std::string("line"));
+  auto plus = stream::iter(std::vector<int>{1, 2}) | stream::map([](int x) { return x + 1; });
+  auto first = co_await plus.next();
 }
 #elif CASE == 1   // expect: std::move(stream).into_split()
 void f(net::TcpStream s) { auto [r, w] = s.into_split(); }
@@ -57,4 +59,9 @@ Task<> f(sync::mpsc::Sender<int> tx) { auto p = co_await tx.reserve_owned(); }
 void f(sync::Mutex<int> m) { int v = m.into_inner(); }
 #elif CASE == 13  // expect: the codec has no `io::Result<void> encode(Item, codec::BytesMut& dst)`
 Task<> f(codec::Framed<net::UnixStream, codec::LinesCodec>& fr) { co_await fr.send(42); }
+#elif CASE == 14  // expect: stream::map's function returns void
+Task<> f() {
+  auto s = stream::iter(std::vector<int>{1, 2}) | stream::map([](int) {});
+  (void)co_await s.next();
+}
 #endif

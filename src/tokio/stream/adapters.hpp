@@ -259,7 +259,18 @@ template <class S, class F>
   requires Stream<std::remove_cvref_t<S>>
 auto map(S&& s, F f) {
   tokio::detail::check_stream_arg<S>();
-  return Map<std::remove_cvref_t<S>, F>(std::forward<S>(s), std::move(f));
+  static_assert(std::is_invocable_v<F&, item_t<std::remove_cvref_t<S>>&&>,
+                "stream::map's function must take the stream's item");
+  // Checked here, before Map is instantiated: a void item would fail deep in
+  // std::optional<void> without naming map.
+  if constexpr (std::is_void_v<map_item_t<std::remove_cvref_t<S>, F>>) {
+    static_assert(!std::is_void_v<map_item_t<std::remove_cvref_t<S>, F>>,
+                  "stream::map's function returns void, and a stream's items cannot be void: "
+                  "return a value, or run the function for each item in a loop "
+                  "(while (auto v = co_await s.next()) f(*v);) or with stream::fold");
+  } else {
+    return Map<std::remove_cvref_t<S>, F>(std::forward<S>(s), std::move(f));
+  }
 }
 template <class F>
 auto map(F f) {
