@@ -132,6 +132,66 @@ TEST_CASE(
   CHECK(out.find("dropped without reading it") != std::string::npos);
 }
 
+// A spawn_blocking closure that throws is a task too: an exception nobody reads is
+// reported (Tokio's panic hook prints a blocking closure's panic), and ShutdownRuntime acts
+// on it. It once went nowhere: blocking cells have no scheduler, and reporting went
+// through the scheduler only.
+TEST_CASE("unhandled: a spawn_blocking closure's exception nobody reads is reported") {
+  for (bool multi : {false, true}) {
+    CAPTURE(multi);
+    StderrCapture cap;
+    {
+      auto r = make_rt(multi, [](rt::Builder& b) { b.enable_all(); });
+      r.block_on([]() -> tokio::Task<> {
+        auto thrower = [](std::string msg) -> int { throw std::logic_error(msg); };
+        {
+          auto early = tokio::task::spawn_blocking([thrower] {
+            std::this_thread::sleep_for(20ms);
+            return thrower("blocking dropped early");
+          });
+          tokio::task::AbortHandle w = early.abort_handle();
+          { auto drop = std::move(early); }  // dropped before it finishes
+          for (int i = 0; i < 2000 && !w.is_finished(); ++i) co_await tokio::time::sleep(1ms);
+        }
+        {
+          auto late = tokio::task::spawn_blocking(thrower, std::string("blocking dropped late"));
+          for (int i = 0; i < 2000 && !late.is_finished(); ++i) co_await tokio::time::sleep(1ms);
+          CHECK(late.is_finished());
+        }  // dropped finished, unread
+        auto read = tokio::task::spawn_blocking(thrower, std::string("blocking awaited"));
+        bool threw = false;
+        try {
+          (void)co_await read;
+        } catch (const std::logic_error& e) {
+          threw = std::string(e.what()) == "blocking awaited";
+        }
+        CHECK(threw);
+      }());
+    }
+    std::string out = cap.text();
+    CHECK(count(out, "blocking dropped early") == 1);
+    CHECK(count(out, "blocking dropped late") == 1);
+    CHECK(count(out, "blocking awaited") == 0);
+  }
+  // ShutdownRuntime: block_on throws with the blocking closure's exception.
+  StderrCapture cap;
+  auto r = rt::Builder::new_multi_thread()
+               .worker_threads(2)
+               .enable_all()
+               .unhandled_exception(rt::UnhandledException::ShutdownRuntime)
+               .build();
+  bool caught = false;
+  try {
+    r.block_on([]() -> tokio::Task<> {
+      tokio::task::spawn_blocking([]() -> int { throw std::logic_error("fatal blocking"); });
+      co_await tokio::time::sleep(10s);  // bounded: without the halt, block_on returns
+    }());
+  } catch (const rt::UnhandledExceptionShutdown& e) {
+    caught = std::string(e.what()).find("fatal blocking") != std::string::npos;
+  }
+  CHECK(caught);
+}
+
 TEST_CASE("unhandled: Ignore reports nothing; the hook receives id, name and the exception") {
   {
     StderrCapture cap;

@@ -20,6 +20,7 @@ void handle_ref_inc(HandleInner* h) noexcept { h->ref_inc(); }
 void handle_ref_dec(HandleInner* h) noexcept { h->ref_dec(); }
 void spawn_on(HandleInner* h, TaskHeader* t) noexcept { h->spawn(t); }
 void spawn_blocking_cell_on(HandleInner* h, TaskHeader* t) { h->blocking.spawn_task(t); }
+Scheduler* handle_scheduler(HandleInner* h) noexcept { return h; }
 void block_on_slot(HandleInner* h, PollSlot& slot) {
   if (TOKIO_UNLIKELY(h->is_shutdown.load(std::memory_order_acquire))) {
     throw std::logic_error(

@@ -15,6 +15,7 @@ namespace tokio::detail {
 struct HandleInner;  // runtime/detail/handle_inner.hpp
 struct TaskHeader;   // runtime/detail/task_header.hpp
 struct PollSlot;     // core/detail/poll.hpp
+class Scheduler;     // runtime/detail/task_header.hpp
 
 // Reference counting of a runtime's shared state (Handle, Runtime, Registration...).
 void handle_ref_inc(HandleInner* h) noexcept;
@@ -52,6 +53,9 @@ HandleInner* current_handle_or_throw(const char* what);
 void spawn_on(HandleInner* h, TaskHeader* t) noexcept;
 // Queues a spawn_blocking cell on h's blocking pool.
 void spawn_blocking_cell_on(HandleInner* h, TaskHeader* t);
+// h as the Scheduler whose UnhandledException policy hears of a spawn_blocking closure's
+// exception (TaskVTable::reporter; the cell holds a reference on h meanwhile).
+Scheduler* handle_scheduler(HandleInner* h) noexcept;
 // Drives a block_on root (its slot armed by set_starter) until it finishes.
 void block_on_slot(HandleInner* h, PollSlot& slot);
 

@@ -255,21 +255,32 @@ void task_cancel_and_complete(TaskHeader* t) noexcept {
   task_complete(t);
 }
 
+namespace runtime_harness_impl {
+// Who hears of the task's unread exception: its scheduler, or for a task no scheduler
+// runs (spawn_blocking) the runtime it names (TaskVTable::reporter).
+Scheduler* reporter_of(TaskHeader* t) noexcept {
+  if (t->sched) return t->sched;
+  auto* r = t->vt()->reporter;
+  return r ? r(t) : nullptr;
+}
+}  // namespace runtime_harness_impl
+
 void task_complete(TaskHeader* t) noexcept {
   Scheduler* sched = t->sched;
+  Scheduler* report = runtime_harness_impl::reporter_of(t);
   // The exception is read (and its reference taken) before the output is published: from
   // to_complete on, a JoinHandle on another thread may take the output.
   std::exception_ptr failed;
-  if (sched) {
+  if (report) {
     if (const std::exception_ptr* e = t->vt()->exception(t)) failed = *e;
   }
   uint64_t s = t->state.to_complete();
+  if (TOKIO_UNLIKELY(failed != nullptr)) {
+    report->task_failed(
+        t, failed,
+        (s & TaskState::JOIN_INTEREST) ? TaskFailure::Completed : TaskFailure::CompletedUnobserved);
+  }
   if (sched) {
-    if (TOKIO_UNLIKELY(failed != nullptr)) {
-      sched->task_failed(t, failed,
-                         (s & TaskState::JOIN_INTEREST) ? TaskFailure::Completed
-                                                        : TaskFailure::CompletedUnobserved);
-    }
     if (TOKIO_UNLIKELY(sched->hooks != nullptr) && sched->hooks->on_terminate) {
       runtime_harness_impl::call_hook(sched->hooks->on_terminate, t);
     }
@@ -295,7 +306,9 @@ void task_complete(TaskHeader* t) noexcept {
 void task_schedule_new(TaskHeader* t) noexcept { t->sched->schedule(t, false); }
 
 void task_output_dropped(TaskHeader* t, const std::exception_ptr& e) noexcept {
-  if (t->sched) t->sched->task_failed(t, e, TaskFailure::DroppedUnread);
+  if (Scheduler* report = runtime_harness_impl::reporter_of(t)) {
+    report->task_failed(t, e, TaskFailure::DroppedUnread);
+  }
 }
 
 void task_spawned(TaskHeader* t) noexcept {

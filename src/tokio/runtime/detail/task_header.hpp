@@ -33,6 +33,8 @@
 
 namespace tokio::detail {
 
+class Scheduler;
+
 struct TaskVTable {
   WakeableVTable waker;                  // first member: TaskHeader::wakeable.vtable points here
   void (*run)(TaskHeader*) noexcept;     // poll once; caller hands over its notified ref
@@ -42,6 +44,10 @@ struct TaskVTable {
   void (*dealloc)(TaskHeader*) noexcept;      // last reference gone
   // The exception the output holds (the body threw), or null.
   const std::exception_ptr* (*exception)(TaskHeader*) noexcept;
+  // For a task no scheduler runs (a spawn_blocking cell, whose `sched` stays null): the
+  // scheduler whose UnhandledException policy hears of an exception nobody will read, or
+  // null. Null for scheduled tasks, which report to `sched`.
+  Scheduler* (*reporter)(TaskHeader*) noexcept = nullptr;
 };
 
 struct TaskHooks;  // runtime/detail/config.hpp

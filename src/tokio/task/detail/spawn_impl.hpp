@@ -41,6 +41,10 @@ template <class F, class R>
 struct BlockingCell {
   TaskHeader header;
   Outcome<R> output;
+  // The runtime whose UnhandledException policy reports an exception nobody reads (Tokio
+  // prints a spawn_blocking closure's panic too). A reference on it is held from the
+  // spawn to dealloc, so a JoinHandle dropped after the runtime can still report.
+  HandleInner* owner = nullptr;
   union {
     F fn;
   };
@@ -76,8 +80,14 @@ struct BlockingCell {
     return of(t)->output.exception();
   }
   static void dealloc(TaskHeader* t) noexcept {
+    HandleInner* h = of(t)->owner;
     of(t)->~BlockingCell();
     frame_free(t);
+    if (h) handle_ref_dec(h);
+  }
+  static Scheduler* reporter(TaskHeader* t) noexcept {
+    HandleInner* h = of(t)->owner;
+    return h ? handle_scheduler(h) : nullptr;
   }
   static constexpr TaskVTable vtable{{&task_wake, &task_wake_by_ref, &task_clone, &task_drop},
                                      &run,
@@ -85,7 +95,8 @@ struct BlockingCell {
                                      &cancel,
                                      &drop_output,
                                      &dealloc,
-                                     &exception};
+                                     &exception,
+                                     &reporter};
 };
 
 // The closure a blocking cell runs: `f` alone, or f bound to decayed copies of `args`
@@ -126,6 +137,8 @@ auto spawn_blocking_named_on(HandleInner* h, const NamedSpawn& named, F&& f, Arg
   t->wakeable.vtable = &Cell::vtable.waker;
   t->set_id(next_task_id());
   if (!name.empty()) set_task_name(t, name.data(), name.size());
+  handle_ref_inc(h);
+  c->owner = h;
   spawn_blocking_cell_on(h, t);
   return task::JoinHandle<R>(t);
 }
