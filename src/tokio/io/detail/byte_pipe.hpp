@@ -100,8 +100,19 @@ class BytePipe {
   // Under the side's claim: numbers the side's registrations (1, 2, ...), so a destroyed
   // operation unregisters its waker only if no later registration of the side replaced
   // its own (the same task's waker, registered again by another of its operations).
-  uint64_t next_registration(bool write) noexcept { return ++(write ? write_regs_ : read_regs_); }
-  uint64_t registration(bool write) const noexcept { return write ? write_regs_ : read_regs_; }
+  // Each counter is only touched under its side's claim, so relaxed suffices; they are
+  // atomics because for `write ? write_regs_ : read_regs_` clang may load both fields and
+  // select, and ThreadSanitizer then sees one side read the other's counter while that
+  // side bumps it (a report in users' builds, not a real race).
+  uint64_t next_registration(bool write) noexcept {
+    Atomic<uint64_t>& r = write ? write_regs_ : read_regs_;
+    uint64_t n = r.load(std::memory_order_relaxed) + 1;
+    r.store(n, std::memory_order_relaxed);
+    return n;
+  }
+  uint64_t registration(bool write) const noexcept {
+    return (write ? write_regs_ : read_regs_).load(std::memory_order_relaxed);
+  }
 
   // The waker of the side's waiting operation (one registrant each).
   AtomicWaker& waker(bool write) noexcept { return write ? writer_waker_ : reader_waker_; }
@@ -128,14 +139,14 @@ class BytePipe {
   alignas(kCacheLine) Atomic<bool> reading_{false};
   PipeSegment* head_ = &sentinel_;
   std::size_t head_pos_ = 0;
-  uint64_t read_regs_ = 0;
+  Atomic<uint64_t> read_regs_{0};
 
   // The writer's own.
   alignas(kCacheLine) Atomic<bool> writing_{false};
   PipeSegment* tail_ = &sentinel_;
   std::size_t tail_pos_ = 0;
   PipeSegment* free_ = nullptr;  // segments taken from spare_, linked through next
-  uint64_t write_regs_ = 0;
+  Atomic<uint64_t> write_regs_{0};
 };
 
 }  // namespace tokio::detail
