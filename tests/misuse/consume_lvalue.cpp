@@ -29,6 +29,8 @@ Task<> all_fine(net::TcpStream s, net::UnixStream u, net::UnixStream u2, net::Tc
   auto sent = co_await fr.send(std::string("line"));
   auto plus = stream::iter(std::vector<int>{1, 2}) | stream::map([](int x) { return x + 1; });
   auto first = co_await plus.next();
+  task::LocalSet local;
+  co_await local;
 }
 #elif CASE == 1   // expect: std::move(stream).into_split()
 void f(net::TcpStream s) { auto [r, w] = s.into_split(); }
@@ -63,5 +65,15 @@ Task<> f(codec::Framed<net::UnixStream, codec::LinesCodec>& fr) { co_await fr.se
 Task<> f() {
   auto s = stream::iter(std::vector<int>{1, 2}) | stream::map([](int) {});
   (void)co_await s.next();
+}
+#elif CASE == 15  // expect: pass it as an lvalue (rt.block_on(x), co_await x)
+void f(runtime::Runtime& rt) {
+  task::LocalSet local;
+  rt.block_on(std::move(local));
+}
+#elif CASE == 16  // expect: await a LocalSet as an lvalue
+Task<> f() {
+  task::LocalSet local;
+  co_await std::move(local);
 }
 #endif

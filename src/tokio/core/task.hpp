@@ -451,6 +451,11 @@ auto to_task(A&& a) {
   } else if constexpr (std::is_lvalue_reference_v<A>) {
     static_assert(TokioAwaitable<A>, "expected a tokio::Task or another tokio awaitable");
     return library_frame(make_task_ref<std::remove_reference_t<A>>(&a));
+  } else if constexpr (!std::is_move_constructible_v<std::remove_cvref_t<A>>) {
+    // (Checked first: the frame below would take the awaitable over by moving it.)
+    static_assert(std::is_move_constructible_v<std::remove_cvref_t<A>>,
+                  "this awaitable cannot be moved, so it is awaited where it is: pass it as "
+                  "an lvalue (rt.block_on(x), co_await x), e.g. a LocalSet");
   } else {
     static_assert(TokioAwaitable<A>, "expected a tokio::Task or another tokio awaitable");
     return library_frame(make_task<std::remove_cvref_t<A>>(std::forward<A>(a)));

@@ -154,6 +154,15 @@ class LocalSet {
   }
   // co_await local: drives the set until all its tasks have finished.
   detail::RunAll operator co_await() & { return detail::RunAll(s_); }
+  // A LocalSet is not movable (its tasks point at it): it is awaited or block_on'd in
+  // place. Rust's `local.await` / `rt.block_on(local)` consume it; here the set stays.
+  template <class Never = void>
+  detail::RunAll operator co_await() && {
+    static_assert(!std::is_same_v<Never, Never>,
+                  "await a LocalSet as an lvalue: co_await local, or rt.block_on(local) "
+                  "(a LocalSet cannot be moved; it stays usable afterwards)");
+    return detail::RunAll(s_);
+  }
   using tokio_awaitable = void;
 
   std::size_t len() const noexcept { return detail::local_set_len(s_); }
