@@ -2189,6 +2189,11 @@ auto to_task(A&& a) {
   } else if constexpr (std::is_lvalue_reference_v<A>) {
     static_assert(TokioAwaitable<A>, "expected a tokio::Task or another tokio awaitable");
     return library_frame(make_task_ref<std::remove_reference_t<A>>(&a));
+  } else if constexpr (!std::is_move_constructible_v<std::remove_cvref_t<A>>) {
+    // (Checked first: the frame below would take the awaitable over by moving it.)
+    static_assert(std::is_move_constructible_v<std::remove_cvref_t<A>>,
+                  "this awaitable cannot be moved, so it is awaited where it is: pass it as "
+                  "an lvalue (rt.block_on(x), co_await x), e.g. a LocalSet");
   } else {
     static_assert(TokioAwaitable<A>, "expected a tokio::Task or another tokio awaitable");
     return library_frame(make_task<std::remove_cvref_t<A>>(std::forward<A>(a)));
@@ -2909,6 +2914,7 @@ namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 struct HandleInner;  // runtime/detail/handle_inner.hpp
 struct TaskHeader;   // runtime/detail/task_header.hpp
 struct PollSlot;     // core/detail/poll.hpp
+class Scheduler;     // runtime/detail/task_header.hpp
 
 // Reference counting of a runtime's shared state (Handle, Runtime, Registration...).
 void handle_ref_inc(HandleInner* h) noexcept;
@@ -2946,6 +2952,9 @@ HandleInner* current_handle_or_throw(const char* what);
 void spawn_on(HandleInner* h, TaskHeader* t) noexcept;
 // Queues a spawn_blocking cell on h's blocking pool.
 void spawn_blocking_cell_on(HandleInner* h, TaskHeader* t);
+// h as the Scheduler whose UnhandledException policy hears of a spawn_blocking closure's
+// exception (TaskVTable::reporter; the cell holds a reference on h meanwhile).
+Scheduler* handle_scheduler(HandleInner* h) noexcept;
 // Drives a block_on root (its slot armed by set_starter) until it finishes.
 void block_on_slot(HandleInner* h, PollSlot& slot);
 
@@ -3829,6 +3838,8 @@ class TaskState {
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
+class Scheduler;
+
 struct TaskVTable {
   WakeableVTable waker;                  // first member: TaskHeader::wakeable.vtable points here
   void (*run)(TaskHeader*) noexcept;     // poll once; caller hands over its notified ref
@@ -3838,6 +3849,10 @@ struct TaskVTable {
   void (*dealloc)(TaskHeader*) noexcept;      // last reference gone
   // The exception the output holds (the body threw), or null.
   const std::exception_ptr* (*exception)(TaskHeader*) noexcept;
+  // For a task no scheduler runs (a spawn_blocking cell, whose `sched` stays null): the
+  // scheduler whose UnhandledException policy hears of an exception nobody will read, or
+  // null. Null for scheduled tasks, which report to `sched`.
+  Scheduler* (*reporter)(TaskHeader*) noexcept = nullptr;
 };
 
 struct TaskHooks;  // runtime/detail/config.hpp
@@ -4506,6 +4521,10 @@ template <class F, class R>
 struct BlockingCell {
   TaskHeader header;
   Outcome<R> output;
+  // The runtime whose UnhandledException policy reports an exception nobody reads (Tokio
+  // prints a spawn_blocking closure's panic too). A reference on it is held from the
+  // spawn to dealloc, so a JoinHandle dropped after the runtime can still report.
+  HandleInner* owner = nullptr;
   union {
     F fn;
   };
@@ -4541,8 +4560,14 @@ struct BlockingCell {
     return of(t)->output.exception();
   }
   static void dealloc(TaskHeader* t) noexcept {
+    HandleInner* h = of(t)->owner;
     of(t)->~BlockingCell();
     frame_free(t);
+    if (h) handle_ref_dec(h);
+  }
+  static Scheduler* reporter(TaskHeader* t) noexcept {
+    HandleInner* h = of(t)->owner;
+    return h ? handle_scheduler(h) : nullptr;
   }
   static constexpr TaskVTable vtable{{&task_wake, &task_wake_by_ref, &task_clone, &task_drop},
                                      &run,
@@ -4550,7 +4575,8 @@ struct BlockingCell {
                                      &cancel,
                                      &drop_output,
                                      &dealloc,
-                                     &exception};
+                                     &exception,
+                                     &reporter};
 };
 
 // The closure a blocking cell runs: `f` alone, or f bound to decayed copies of `args`
@@ -4591,6 +4617,8 @@ auto spawn_blocking_named_on(HandleInner* h, const NamedSpawn& named, F&& f, Arg
   t->wakeable.vtable = &Cell::vtable.waker;
   t->set_id(next_task_id());
   if (!name.empty()) set_task_name(t, name.data(), name.size());
+  handle_ref_inc(h);
+  c->owner = h;
   spawn_blocking_cell_on(h, t);
   return task::JoinHandle<R>(t);
 }
@@ -5089,6 +5117,15 @@ class LocalSet {
   }
   // co_await local: drives the set until all its tasks have finished.
   detail::RunAll operator co_await() & { return detail::RunAll(s_); }
+  // A LocalSet is not movable (its tasks point at it): it is awaited or block_on'd in
+  // place. Rust's `local.await` / `rt.block_on(local)` consume it; here the set stays.
+  template <class Never = void>
+  detail::RunAll operator co_await() && {
+    static_assert(!std::is_same_v<Never, Never>,
+                  "await a LocalSet as an lvalue: co_await local, or rt.block_on(local) "
+                  "(a LocalSet cannot be moved; it stays usable afterwards)");
+    return detail::RunAll(s_);
+  }
   using tokio_awaitable = void;
 
   std::size_t len() const noexcept { return detail::local_set_len(s_); }
@@ -25141,8 +25178,19 @@ class BytePipe {
   // Under the side's claim: numbers the side's registrations (1, 2, ...), so a destroyed
   // operation unregisters its waker only if no later registration of the side replaced
   // its own (the same task's waker, registered again by another of its operations).
-  uint64_t next_registration(bool write) noexcept { return ++(write ? write_regs_ : read_regs_); }
-  uint64_t registration(bool write) const noexcept { return write ? write_regs_ : read_regs_; }
+  // Each counter is only touched under its side's claim, so relaxed suffices; they are
+  // atomics because for `write ? write_regs_ : read_regs_` clang may load both fields and
+  // select, and ThreadSanitizer then sees one side read the other's counter while that
+  // side bumps it (a report in users' builds, not a real race).
+  uint64_t next_registration(bool write) noexcept {
+    Atomic<uint64_t>& r = write ? write_regs_ : read_regs_;
+    uint64_t n = r.load(std::memory_order_relaxed) + 1;
+    r.store(n, std::memory_order_relaxed);
+    return n;
+  }
+  uint64_t registration(bool write) const noexcept {
+    return (write ? write_regs_ : read_regs_).load(std::memory_order_relaxed);
+  }
 
   // The waker of the side's waiting operation (one registrant each).
   AtomicWaker& waker(bool write) noexcept { return write ? writer_waker_ : reader_waker_; }
@@ -25169,14 +25217,14 @@ class BytePipe {
   alignas(kCacheLine) Atomic<bool> reading_{false};
   PipeSegment* head_ = &sentinel_;
   std::size_t head_pos_ = 0;
-  uint64_t read_regs_ = 0;
+  Atomic<uint64_t> read_regs_{0};
 
   // The writer's own.
   alignas(kCacheLine) Atomic<bool> writing_{false};
   PipeSegment* tail_ = &sentinel_;
   std::size_t tail_pos_ = 0;
   PipeSegment* free_ = nullptr;  // segments taken from spare_, linked through next
-  uint64_t write_regs_ = 0;
+  Atomic<uint64_t> write_regs_{0};
 };
 
 }  // namespace tokio::detail
@@ -28227,21 +28275,32 @@ void task_cancel_and_complete(TaskHeader* t) noexcept {
   task_complete(t);
 }
 
+namespace runtime_harness_impl {
+// Who hears of the task's unread exception: its scheduler, or for a task no scheduler
+// runs (spawn_blocking) the runtime it names (TaskVTable::reporter).
+Scheduler* reporter_of(TaskHeader* t) noexcept {
+  if (t->sched) return t->sched;
+  auto* r = t->vt()->reporter;
+  return r ? r(t) : nullptr;
+}
+}  // namespace runtime_harness_impl
+
 void task_complete(TaskHeader* t) noexcept {
   Scheduler* sched = t->sched;
+  Scheduler* report = runtime_harness_impl::reporter_of(t);
   // The exception is read (and its reference taken) before the output is published: from
   // to_complete on, a JoinHandle on another thread may take the output.
   std::exception_ptr failed;
-  if (sched) {
+  if (report) {
     if (const std::exception_ptr* e = t->vt()->exception(t)) failed = *e;
   }
   uint64_t s = t->state.to_complete();
+  if (TOKIO_UNLIKELY(failed != nullptr)) {
+    report->task_failed(
+        t, failed,
+        (s & TaskState::JOIN_INTEREST) ? TaskFailure::Completed : TaskFailure::CompletedUnobserved);
+  }
   if (sched) {
-    if (TOKIO_UNLIKELY(failed != nullptr)) {
-      sched->task_failed(t, failed,
-                         (s & TaskState::JOIN_INTEREST) ? TaskFailure::Completed
-                                                        : TaskFailure::CompletedUnobserved);
-    }
     if (TOKIO_UNLIKELY(sched->hooks != nullptr) && sched->hooks->on_terminate) {
       runtime_harness_impl::call_hook(sched->hooks->on_terminate, t);
     }
@@ -28267,7 +28326,9 @@ void task_complete(TaskHeader* t) noexcept {
 void task_schedule_new(TaskHeader* t) noexcept { t->sched->schedule(t, false); }
 
 void task_output_dropped(TaskHeader* t, const std::exception_ptr& e) noexcept {
-  if (t->sched) t->sched->task_failed(t, e, TaskFailure::DroppedUnread);
+  if (Scheduler* report = runtime_harness_impl::reporter_of(t)) {
+    report->task_failed(t, e, TaskFailure::DroppedUnread);
+  }
 }
 
 void task_spawned(TaskHeader* t) noexcept {
@@ -29815,6 +29876,7 @@ void handle_ref_inc(HandleInner* h) noexcept { h->ref_inc(); }
 void handle_ref_dec(HandleInner* h) noexcept { h->ref_dec(); }
 void spawn_on(HandleInner* h, TaskHeader* t) noexcept { h->spawn(t); }
 void spawn_blocking_cell_on(HandleInner* h, TaskHeader* t) { h->blocking.spawn_task(t); }
+Scheduler* handle_scheduler(HandleInner* h) noexcept { return h; }
 void block_on_slot(HandleInner* h, PollSlot& slot) {
   if (TOKIO_UNLIKELY(h->is_shutdown.load(std::memory_order_acquire))) {
     throw std::logic_error(
