@@ -203,6 +203,7 @@ $(BUILD)/examples/%: $(BUILD)/examples/%.o $(IMPL_OBJ)
 
 # Headers of an example's own (not examples themselves: no main).
 $(BUILD)/examples/mini_redis.o build/bench/mini_redis: examples/mini_redis_resp.hpp
+$(BUILD)/examples/http_server.o build/bench/http_server: examples/http_codec.hpp
 
 examples: $(EXAMPLE_BINS)
 
@@ -471,7 +472,7 @@ build/fuzz/%: fuzz/%.cpp build/fuzz/tokio.o $(wildcard fuzz/*.hpp) tokio.hpp
 
 # Targets that compile an example in (without its main) rebuild when it changes.
 build/fuzz/resp: examples/mini_redis.cpp examples/mini_redis_resp.hpp
-build/fuzz/http: examples/http_server.cpp
+build/fuzz/http: examples/http_server.cpp examples/http_codec.hpp
 
 fuzz-build: $(FUZZ_BINS)
 

@@ -342,15 +342,66 @@ class Db {
 
 using Conn = codec::Framed<net::TcpStream, RespCodec>;
 
-Reply wrong_args(const Command& c) {
-  std::string name(c.arg(0));
-  for (auto& ch : name) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (auto& ch : out) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  return out;
+}
+Reply wrong_args(const Command& c, std::string name = {}) {
+  if (name.empty()) name = lower(c.arg(0));
   return Reply::error_owned("ERR wrong number of arguments for '" + name + "' command");
+}
+
+// The commands this server knows and their arity in redis-server 7 (n: n words, -n: at
+// least n). A wrong count is refused first, in either mode, with redis's error.
+std::optional<int> arity(std::string_view name) {
+  static constexpr std::pair<std::string_view, int> kArity[] = {
+      {"GET", 2},     {"SET", -3},  {"PING", -1},      {"DEL", -2},        {"INCR", 2},
+      {"EXPIRE", -3}, {"TTL", 2},   {"DBSIZE", 1},     {"ECHO", 2},        {"PUBLISH", 3},
+      {"CONFIG", -2}, {"QUIT", -1}, {"SUBSCRIBE", -2}, {"UNSUBSCRIBE", -1}};
+  for (auto [n, a] : kArity) {
+    if (iequals(name, n)) return a;
+  }
+  return std::nullopt;
+}
+bool arity_ok(int arity, std::size_t argc) {
+  return arity > 0 ? argc == std::size_t(arity) : argc >= std::size_t(-arity);
+}
+
+// redis-server's text: the name and the first arguments, each cut at 128 bytes in all,
+// with CR and LF turned into spaces (they would break the reply line).
+Reply unknown_command(const Command& c) {
+  std::string_view name = c.arg(0);
+  std::string msg =
+      "ERR unknown command '" + std::string(name.substr(0, 128)) + "', with args beginning with: ";
+  std::size_t args = 0;
+  for (std::size_t i = 1; i < c.argc && args < 128; ++i) {
+    std::string_view a = c.arg(i).substr(0, 128 - args);
+    msg += "'" + std::string(a) + "' ";
+    args += a.size() + 3;
+  }
+  for (char& ch : msg) {
+    if (ch == '\r' || ch == '\n') ch = ' ';
+  }
+  return Reply::error_owned(std::move(msg));
+}
+
+// "-ERR Protocol error: ..."; after "expected '$'", redis-server says what came instead.
+Reply protocol_error(Conn& conn, const std::error_code& e) {
+  std::string msg = "ERR Protocol error: " + e.message();
+  if (e == resp_error(RespErr::expected_dollar)) {
+    char got = conn.codec().unexpected();
+    msg += ", got '";
+    msg += got == '\r' || got == '\n' ? ' ' : got;
+    msg += "'";
+  }
+  return Reply::error_owned(std::move(msg));
 }
 
 // Executes one command of the normal mode.
 Reply execute(Db& db, const Command& c) {
   std::string_view name = c.arg(0);
+  if (auto a = arity(name); a && !arity_ok(*a, c.argc)) return wrong_args(c);
   if (iequals(name, "GET")) {
     if (c.argc != 2) return wrong_args(c);
     auto v = db.get(c.arg(1));
@@ -410,20 +461,7 @@ Reply execute(Db& db, const Command& c) {
     if (c.argc != 3) return wrong_args(c);
     return Reply::integer(db.publish(c.arg(1), codec::Bytes(c.arg(2))));
   }
-  // redis-server's text: the name and the first arguments, each cut at 128 bytes in all,
-  // with CR and LF turned into spaces (they would break the reply line).
-  std::string msg =
-      "ERR unknown command '" + std::string(name.substr(0, 128)) + "', with args beginning with: ";
-  std::size_t args = 0;
-  for (std::size_t i = 1; i < c.argc && args < 128; ++i) {
-    std::string_view a = c.arg(i).substr(0, 128 - args);
-    msg += "'" + std::string(a) + "' ";
-    args += a.size() + 3;
-  }
-  for (char& ch : msg) {
-    if (ch == '\r' || ch == '\n') ch = ' ';
-  }
-  return Reply::error_owned(std::move(msg));
+  return unknown_command(c);
 }
 
 // --- subscribed mode ---------------------------------------------------------------------
@@ -442,7 +480,8 @@ class Subscriptions {
   explicit Subscriptions(Db& db) : db_(db) {}
   Subscriptions(const Subscriptions&) = delete;
   Subscriptions& operator=(const Subscriptions&) = delete;
-  ~Subscriptions() {
+  ~Subscriptions() { clear(); }
+  void clear() {
     for (auto& ch : map.keys()) remove(ch);
   }
   void add(const std::string& ch) {
@@ -463,8 +502,21 @@ class Subscriptions {
 // back-pressure wait: the limits bound it), which is written out while the connection waits.
 void put(Conn& conn, const Reply& r) { (void)conn.codec().encode(r, conn.write_buffer_mut()); }
 
+// A command refused in subscribed mode, as redis-server 7 refuses it: unknown, or with a
+// wrong count of arguments, as in normal mode; else "Can't execute".
+Reply refused(const Command& c) {
+  if (!arity(c.arg(0))) return unknown_command(c);
+  std::string name = lower(c.arg(0));
+  if (name == "config") name += "|" + lower(c.arg(1));  // (arity: there is a second word)
+  if (name == "config|get" && c.argc < 3) return wrong_args(c, name);
+  return Reply::error_owned("ERR Can't execute '" + name +
+                            "': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET "
+                            "are allowed in this context");
+}
+
 // Until every channel is unsubscribed (true) or the connection ends (false): the client
-// left, or broke a limit.
+// left (QUIT, or the end of its input: what is queued for it still goes out), sent bad
+// RESP (answered as in normal mode), or broke a limit.
 Task<bool> subscribed(Conn& conn, Db& db, Command first) {
   Subscriptions subs(db);
   std::optional<Command> pending(std::move(first));
@@ -475,8 +527,9 @@ Task<bool> subscribed(Conn& conn, Db& db, Command first) {
   io::Result<void> flushed;
   tokio::time::Sleep soft_deadline = tokio::time::sleep(kPubsubSoftTime);
   bool over_soft = false;  // soft_deadline runs
+  // Messages are taken and the output written before commands are looked at: a client
+  // that keeps sending commands still gets its messages (and drains the channels' rings).
   auto wait = [&](tokio::task::Context& cx) -> std::optional<Ev> {
-    if (conn.poll_next(cx, item)) return Ev::command;  // (or the end, or an error)
     int taken = 0;
     for (; taken < 64 && subs.map.poll_next(cx, msg) && msg; ++taken) {
       if (!msg->second) return Ev::end;  // lagged: messages were lost to this subscriber
@@ -495,16 +548,19 @@ Task<bool> subscribed(Conn& conn, Db& db, Command first) {
       over_soft = true;
       if (soft_deadline.poll(cx)) return Ev::end;
     }
+    if (conn.poll_next(cx, item)) return Ev::command;  // (or the end, or an error)
     if (taken == 64) return Ev::more;  // (more may be ready: let other tasks run first)
     return std::nullopt;
   };
+  bool last_words = false;  // the connection ends once its output is written
   for (;;) {
     if (pending) {
       Command c = std::move(*pending);
       pending.reset();
       std::string_view name = c.arg(0);
-      if (iequals(name, "SUBSCRIBE")) {
-        if (c.argc < 2) put(conn, wrong_args(c));
+      if (auto a = arity(name); a && !arity_ok(*a, c.argc)) {
+        put(conn, wrong_args(c));
+      } else if (iequals(name, "SUBSCRIBE")) {
         for (std::size_t i = 1; i < c.argc; ++i) {
           std::string ch(c.arg(i));
           subs.add(ch);
@@ -519,33 +575,44 @@ Task<bool> subscribed(Conn& conn, Db& db, Command first) {
           put(conn, Reply::sub_ack("unsubscribe", codec::Bytes(ch), subs.count()));
         }
       } else if (iequals(name, "PING")) {
-        put(conn, Reply::pong(codec::Bytes(c.argc > 1 ? c.arg(1) : "")));
+        if (c.argc > 2) put(conn, wrong_args(c));
+        else put(conn, Reply::pong(codec::Bytes(c.argc > 1 ? c.arg(1) : "")));
       } else if (iequals(name, "QUIT")) {
         put(conn, Reply::simple("OK"));
-        (void)co_await tokio::time::timeout(kPubsubSoftTime, conn.flush());
-        co_return false;
+        last_words = true;
+        break;
       } else {
-        put(conn, Reply::error("ERR only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / "
-                               "RESET are allowed in this context"));
+        put(conn, refused(c));
       }
       if (subs.map.is_empty()) co_return true;
     }
     // More commands already buffered first; then wait for a command or a message.
-    if (auto b = conn.next_buffered()) {
-      if (!*b) co_return false;
-      pending.emplace(std::move(**b));
-      continue;
+    std::optional<io::Result<Command>> next = conn.next_buffered();
+    if (!next) {
+      Ev ev = co_await tokio::task::poll_fn(wait);
+      if (ev == Ev::end) co_return false;
+      if (ev == Ev::more) {
+        co_await tokio::task::yield_now();
+        continue;
+      }
+      next = std::move(item);
+      item.reset();
     }
-    Ev ev = co_await tokio::task::poll_fn(wait);
-    if (ev == Ev::end) co_return false;
-    if (ev == Ev::more) {
-      co_await tokio::task::yield_now();
-      continue;
+    if (!next || !*next) {  // the end of the input, bad RESP, or an I/O error
+      std::error_code e = next ? next->error() : std::error_code();
+      if (e.category() == resp_category()) put(conn, protocol_error(conn, e));
+      last_words =
+          !e || e.category() == resp_category() || e == codec::Errc::bytes_remaining_on_stream;
+      break;
     }
-    if (!item || !*item) co_return false;  // the client left, or sent bad RESP
-    pending.emplace(std::move(**item));
-    item.reset();
+    pending.emplace(std::move(**next));
   }
+  // The channels go first: a client that does not read holds up no publisher meanwhile.
+  subs.clear();
+  if (last_words && !conn.write_buffer().is_empty()) {
+    (void)co_await tokio::time::timeout(kPubsubSoftTime, conn.flush());
+  }
+  co_return false;
 }
 
 // --- normal mode -------------------------------------------------------------------------
@@ -564,7 +631,7 @@ Task<> serve(net::TcpStream stream, std::shared_ptr<Db> db) {
     if (!*cmd) {
       // A command cut short by the end of the input: the client is gone, nothing to say.
       if (cmd->error() == codec::Errc::bytes_remaining_on_stream) co_return;
-      (void)co_await conn.send(Reply::error_owned("ERR Protocol error: " + cmd->error().message()));
+      (void)co_await conn.send(protocol_error(conn, cmd->error()));
       co_return;  // as Redis: a protocol error closes the connection
     }
     Command& c = **cmd;
@@ -602,8 +669,10 @@ Task<> serve(net::TcpStream stream, std::shared_ptr<Db> db) {
     if (!co_await conn.feed(execute(*db, c))) co_return;
     if (iequals(name, "PUBLISH") && c.argc == 3) {
       // Pipelined PUBLISHes are executed without a pause: once the channel's ring is half
-      // full, wait for its subscribers' tasks to take their messages (up to a second).
-      for (int i = 0; i < 1000 && db->queued(c.arg(1)) > kChannelCapacity / 2; ++i) {
+      // full, wait for its subscribers' tasks to take their messages (up to a second in
+      // all: a 1 ms sleep may take 2 ms).
+      const Instant until = Instant::now() + std::chrono::seconds(1);
+      for (int i = 0; db->queued(c.arg(1)) > kChannelCapacity / 2 && Instant::now() < until; ++i) {
         if (i < 50) co_await tokio::task::yield_now();
         else co_await tokio::time::sleep(std::chrono::milliseconds(1));
       }

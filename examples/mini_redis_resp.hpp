@@ -21,7 +21,8 @@ namespace io = tokio::io;
 
 // --- RESP ----------------------------------------------------------------------------------
 
-// Protocol errors, reported to the client as "-ERR Protocol error: <message>".
+// Protocol errors, reported to the client as "-ERR Protocol error: <message>" (after
+// "expected '$'", redis-server says what came instead: RespCodec::unexpected()).
 enum class RespErr {
   bad_count = 1,
   bad_length,
@@ -44,10 +45,11 @@ struct RespCategory : std::error_category {
     return "protocol error";
   }
 };
-std::error_code resp_error(RespErr e) {
+const std::error_category& resp_category() {
   static const RespCategory cat;
-  return {static_cast<int>(e), cat};
+  return cat;
 }
+std::error_code resp_error(RespErr e) { return {static_cast<int>(e), resp_category()}; }
 
 // One command: its bytes (cut off the read buffer without a copy) and where each
 // argument lies in them.
@@ -158,6 +160,9 @@ class RespCodec {
     }
   }
 
+  // The byte found where a bulk string's '$' was expected (the last expected_dollar).
+  char unexpected() const noexcept { return unexpected_; }
+
   io::Result<void> encode(const Reply& r, codec::BytesMut& dst) {
     switch (r.kind) {
       case Reply::Kind::Simple: put_line(dst, '+', r.text); break;
@@ -256,7 +261,10 @@ class RespCodec {
     Command cmd;
     for (int64_t i = 0; i < argc; ++i) {
       if (pos >= n) return std::optional<Command>();
-      if (p[pos] != '$') return tokio::unexpected(resp_error(RespErr::expected_dollar));
+      if (p[pos] != '$') {
+        unexpected_ = p[pos];
+        return tokio::unexpected(resp_error(RespErr::expected_dollar));
+      }
       auto len = read_int(p, pos + 1, n, RespErr::bad_length);
       if (!len) return tokio::unexpected(len.error());
       if (!*len) return std::optional<Command>();
@@ -305,4 +313,5 @@ class RespCodec {
   }
 
   bool skipped_ = false;  // the last decode_* consumed an empty command (decode goes on)
+  char unexpected_ = 0;
 };

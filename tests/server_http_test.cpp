@@ -2,7 +2,8 @@
 // enough): routes, keep-alive, HEAD, echo with Content-Length and chunked bodies, static
 // files (and no escaping the root), 100-continue, HTTP/1.0, pipelining, and the error
 // statuses 400/404/405/408/413/431/501/505 (Transfer-Encoding as RFC 9112 says); slow
-// clients are cut off, readers as well as writers; a short wrk run.
+// clients are cut off, readers as well as writers; HEAD responses never carry a body; an
+// error sent while the client is still sending is a staged close; a short wrk run.
 #include <fcntl.h>
 #include <sys/socket.h>
 
@@ -347,5 +348,113 @@ TEST_CASE("http_server: a short wrk run, 50 connections") {
   CHECK(out.find("Requests/sec:") != std::string::npos);
   CHECK(out.find("Non-2xx") == std::string::npos);
   CHECK(out.find("Socket errors") == std::string::npos);
+  CHECK(h.curl("", "/") == "Hello, World!");
+}
+
+TEST_CASE("http_server: a HEAD request's response has no body, whatever its status") {
+  nt::Watchdog wd("http head errors", std::chrono::seconds(60));
+  Http h;
+  // Each HEAD is followed on the same connection by a GET, whose response must come right
+  // after the HEAD response's blank line (a body there would be read as the next response).
+  for (const char* target : {"/nope", "/echo", "/static/nope", "/static/%zz", "/health"}) {
+    CAPTURE(target);
+    std::string out = raw(h.server.port, std::string("HEAD ") + target +
+                                             " HTTP/1.1\r\nHost: a\r\n\r\n"
+                                             "GET /health HTTP/1.1\r\nHost: a\r\n\r\n");
+    std::size_t end = out.find("\r\n\r\n");
+    REQUIRE(end != std::string::npos);
+    CHECK(out.substr(end + 4, 17) == "HTTP/1.1 200 OK\r\n");
+    CHECK(out.substr(out.size() - 7) == "\r\n\r\nok\n");
+  }
+  // An error found by the parser (then the connection closes): the headers alone too.
+  std::string bad = raw(h.server.port, "HEAD / HTTP/1.1\r\nHost: a\r\nBad Header\r\n\r\n");
+  CHECK(status_line(bad) == "HTTP/1.1 400 Bad Request");
+  CHECK(bad.substr(bad.size() - 4) == "\r\n\r\n");
+  std::string big =
+      raw(h.server.port, "HEAD / HTTP/1.1\r\nHost: a\r\nContent-Length: 9999999\r\n\r\n");
+  CHECK(status_line(big) == "HTTP/1.1 413 Payload Too Large");
+  CHECK(big.substr(big.size() - 4) == "\r\n\r\n");
+  // A GET still gets the error's body.
+  CHECK(
+      raw(h.server.port, "GET / HTTP/1.1\r\nHost: a\r\nBad Header\r\n\r\n").find("bad request\n") !=
+      std::string::npos);
+}
+
+TEST_CASE("http_server: no 100 Continue for an HTTP/1.0 request (RFC 9110 10.1.1)") {
+  nt::Watchdog wd("http 1.0 continue", std::chrono::seconds(60));
+  Http h;
+  int fd = nt::blocking_client(h.server.port);
+  std::string head = "POST /echo HTTP/1.0\r\nContent-Length: 3\r\nExpect: 100-continue\r\n\r\n";
+  REQUIRE(::send(fd, head.data(), head.size(), MSG_NOSIGNAL) == ssize_t(head.size()));
+  // (An HTTP/1.1 head gets its 100 Continue at once: see the bodies case.)
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  char buf[4096];
+  ssize_t early = ::recv(fd, buf, sizeof buf, MSG_DONTWAIT);
+  CHECK(early < 0);  // nothing yet
+  REQUIRE(::send(fd, "abc", 3, MSG_NOSIGNAL) == 3);
+  std::string out;
+  for (ssize_t n; (n = ::recv(fd, buf, sizeof buf, 0)) > 0;) out.append(buf, std::size_t(n));
+  ::close(fd);
+  CHECK(status_line(out) == "HTTP/1.1 200 OK");
+  CHECK(out.find("100 Continue") == std::string::npos);
+  CHECK(out.substr(out.size() - 7) == "\r\n\r\nabc");
+}
+
+TEST_CASE(
+    "http_server: an error answered while the client is still sending is a staged close: the "
+    "client's upload goes through and it reads the response, without a reset") {
+  nt::Watchdog wd("http lingering close", std::chrono::seconds(60));
+  Http h;
+  // The client's send buffer is small, so the upload cannot sit in the sockets' buffers:
+  // a server that closed with it unread would reset the connection while it is sent.
+  auto upload = [&](const std::string& head, std::size_t size) {
+    int fd = nt::blocking_client(h.server.port);
+    int small = 32 * 1024;
+    ::setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &small, sizeof small);
+    std::string data = head + std::string(size, 'x');
+    std::size_t sent = 0;
+    while (sent < data.size()) {
+      ssize_t n = ::send(fd, data.data() + sent, data.size() - sent, MSG_NOSIGNAL);
+      if (n <= 0) break;
+      sent += std::size_t(n);
+    }
+    CHECK(sent == data.size());
+    ::shutdown(fd, SHUT_WR);
+    std::string out;
+    char buf[4096];
+    ssize_t n;
+    while ((n = ::recv(fd, buf, sizeof buf, 0)) > 0) out.append(buf, std::size_t(n));
+    CHECK(n == 0);  // the end, not a reset
+    ::close(fd);
+    return out;
+  };
+  for (int i = 0; i < 3; ++i) {
+    std::string r =
+        upload("POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 3000000\r\n\r\n", 3000000);
+    CHECK(status_line(r) == "HTTP/1.1 413 Payload Too Large");
+    CHECK(r.find("\r\n\r\npayload too large\n") != std::string::npos);
+  }
+  std::string bad = upload("POST /echo HTTP/1.1\r\nHost: a\r\nBad Header\r\n\r\n", 1000000);
+  CHECK(status_line(bad) == "HTTP/1.1 400 Bad Request");
+  // A client that goes on sending (or holds the connection) is cut off after a while.
+  int fd = nt::blocking_client(h.server.port);
+  std::string head = "POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 3000000\r\n\r\n";
+  REQUIRE(::send(fd, head.data(), head.size(), MSG_NOSIGNAL) == ssize_t(head.size()));
+  auto t0 = std::chrono::steady_clock::now();
+  char buf[4096];
+  std::string out;
+  ssize_t n;
+  while ((n = ::recv(fd, buf, sizeof buf, 0)) > 0) out.append(buf, std::size_t(n));
+  CHECK(n == 0);  // the server's shutdown: the response is complete
+  CHECK(status_line(out) == "HTTP/1.1 413 Payload Too Large");
+  // It holds the connection open: the server closes it within its bound.
+  bool closed = false;
+  while (!closed && std::chrono::steady_clock::now() - t0 < std::chrono::seconds(8)) {
+    closed = ::send(fd, "yyyy", 4, MSG_NOSIGNAL) < 0;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  CHECK(closed);
+  CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(5));
+  ::close(fd);
   CHECK(h.curl("", "/") == "Hello, World!");
 }

@@ -6,8 +6,10 @@
 // output limits), the expected bytes are redis-server's.
 #include <sys/socket.h>
 
+#include <atomic>
 #include <cstdio>
 #include <string>
+#include <thread>
 
 #include "server_test_util.hpp"
 
@@ -48,6 +50,13 @@ struct RedisConn {
       if (n <= 0) break;
       got.append(buf, static_cast<std::size_t>(n));
     }
+    return got;
+  }
+  // Everything until the server closes the connection (or 5 s pass without a byte).
+  std::string until_end() {
+    std::string got;
+    char buf[65536];
+    for (ssize_t n; (n = ::recv(fd, buf, sizeof buf, 0)) > 0;) got.append(buf, std::size_t(n));
     return got;
   }
 };
@@ -173,7 +182,9 @@ TEST_CASE(
   CHECK(r.raw("*2\\r\\n\\$3\\r\\nGET\\r\\n\\$abc\\r\\n") ==
         "-ERR Protocol error: invalid bulk length\r\n");
   CHECK(r.raw("*x\\r\\n") == "-ERR Protocol error: invalid multibulk length\r\n");
-  CHECK(r.raw("*1\\r\\n:5\\r\\n") == "-ERR Protocol error: expected '$'\r\n");
+  CHECK(r.raw("*1\\r\\n:5\\r\\n") == "-ERR Protocol error: expected '$', got ':'\r\n");
+  CHECK(r.raw("*1\\r\\n*1\\r\\n\\$4\\r\\nPING\\r\\n") ==
+        "-ERR Protocol error: expected '$', got '*'\r\n");  // (no nested arrays)
   CHECK(r.raw("*1\\r\\n\\$3\\r\\nGETxx\\r\\n") ==
         "-ERR Protocol error: expected CRLF after bulk data\r\n");
   CHECK(r.raw("*1\\r\\n\\$99999999999\\r\\n") == "-ERR Protocol error: invalid bulk length\r\n");
@@ -230,8 +241,8 @@ TEST_CASE(
         "*3\r\n$9\r\nsubscribe\r\n$1\r\na\r\n:1\r\n"
         "*3\r\n$9\r\nsubscribe\r\n$1\r\nb\r\n:2\r\n"
         "*2\r\n$4\r\npong\r\n$0\r\n\r\n"
-        "-ERR only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this "
-        "context\r\n"
+        "-ERR Can't execute 'get': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET "
+        "are allowed in this context\r\n"
         "*3\r\n$11\r\nunsubscribe\r\n$1\r\na\r\n:1\r\n"
         "*3\r\n$11\r\nunsubscribe\r\n$1\r\nb\r\n:0\r\n"
         "+PONG\r\n"
@@ -398,4 +409,164 @@ TEST_CASE(
   }
   CHECK(messages == 20000);
   CHECK(r.cli("publish burst x") == "1\n");  // still subscribed
+}
+
+TEST_CASE(
+    "mini_redis: a subscribed connection that ends (QUIT, end of input, bad RESP) still gets "
+    "what was queued for it, and a protocol error as in normal mode") {
+  nt::Watchdog wd("mini_redis subscribed last words", std::chrono::seconds(60));
+  Redis r;
+  const std::string ack = "*3\r\n$9\r\nsubscribe\r\n$1\r\na\r\n:1\r\n";
+  const std::string pong = "*2\r\n$4\r\npong\r\n$0\r\n\r\n";
+  for (int i = 0; i < 5; ++i) {
+    CAPTURE(i);
+    {  // (one write: the server reads the bad frame along with the SUBSCRIBE)
+      RedisConn c(r.server.port);
+      c.send(resp_cmd({"SUBSCRIBE", "a"}) + "PING\r\n*1\r\n$-3\r\n");
+      CHECK(c.until_end() == ack + pong + "-ERR Protocol error: invalid bulk length\r\n");
+    }
+    {
+      RedisConn c(r.server.port);
+      c.send(resp_cmd({"SUBSCRIBE", "a"}) + "*2\r\n$4\r\nPING\r\n*1\r\n");
+      CHECK(c.until_end() == ack + "-ERR Protocol error: expected '$', got '*'\r\n");
+    }
+    {  // the end of the input right after the commands
+      RedisConn c(r.server.port);
+      c.send(resp_cmd({"SUBSCRIBE", "a"}) + "PING\r\n");
+      ::shutdown(c.fd, SHUT_WR);
+      CHECK(c.until_end() == ack + pong);
+    }
+    {
+      RedisConn c(r.server.port);
+      c.send(resp_cmd({"SUBSCRIBE", "a"}) + "PING\r\nQUIT\r\nPING\r\n");
+      CHECK(c.until_end() == ack + pong + "+OK\r\n");
+    }
+  }
+  CHECK(r.cli("publish a x") == "0\n");  // nobody is left on the channel
+}
+
+TEST_CASE(
+    "mini_redis: refusals and argument counts in subscribed mode as redis-server 7 words them") {
+  nt::Watchdog wd("mini_redis subscribed answers", std::chrono::seconds(60));
+  Redis r;
+  const std::string only =
+      "': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this "
+      "context\r\n";
+  auto wrong = [](const std::string& name) {
+    return "-ERR wrong number of arguments for '" + name + "' command\r\n";
+  };
+  RedisConn c(r.server.port);
+  c.send(resp_cmd({"SUBSCRIBE", "c"}) + resp_cmd({"GeT", "x"}) + resp_cmd({"GET"}) +
+         resp_cmd({"PING", "a", "b"}) + resp_cmd({"PING", "x"}) + resp_cmd({"DBSIZE"}) +
+         resp_cmd({"DBSIZE", "x"}) + resp_cmd({"publish", "c", "m"}) + resp_cmd({"SUBSCRIBE"}) +
+         resp_cmd({"CONFIG", "GET"}) + resp_cmd({"config", "get", "save"}) +
+         resp_cmd({"FOO", "a"}) + resp_cmd({"UNSUBSCRIBE"}) + resp_cmd({"DBSIZE", "x"}) +
+         resp_cmd({"PING", "a", "b"}) + resp_cmd({"ECHO", "end"}));
+  std::string want =
+      "*3\r\n$9\r\nsubscribe\r\n$1\r\nc\r\n:1\r\n"
+      "-ERR Can't execute 'get" +
+      only + wrong("get") + wrong("ping") +
+      "*2\r\n$4\r\npong\r\n$1\r\nx\r\n"
+      "-ERR Can't execute 'dbsize" +
+      only + wrong("dbsize") + "-ERR Can't execute 'publish" + only + wrong("subscribe") +
+      wrong("config|get") + "-ERR Can't execute 'config|get" + only +
+      "-ERR unknown command 'FOO', with args beginning with: 'a' \r\n"
+      "*3\r\n$11\r\nunsubscribe\r\n$1\r\nc\r\n:0\r\n" +
+      wrong("dbsize") + wrong("ping") + "$3\r\nend\r\n";
+  CHECK(c.until("$3\r\nend\r\n") == want);
+}
+
+TEST_CASE(
+    "mini_redis: a subscriber that sent QUIT and does not read holds up no publisher; PUBLISH "
+    "waits for a slow subscriber a second at most") {
+  nt::Watchdog wd("mini_redis quit stall", std::chrono::seconds(60));
+  Redis r;
+  RedisConn sub(r.server.port, 4096);
+  sub.send(resp_cmd({"SUBSCRIBE", "ch"}));
+  CHECK(sub.until(":1\r\n").size() > 0);
+  RedisConn pub(r.server.port);
+  // 6 MB the subscriber never reads (under the 8 MiB soft limit): its output backs up.
+  const std::string big(100000, 'x');
+  for (int i = 0; i < 60; ++i) {
+    pub.send(resp_cmd({"PUBLISH", "ch", big}));
+    CHECK(pub.until("\r\n") == ":1\r\n");
+  }
+  sub.send(resp_cmd({"QUIT"}));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  // More than half a ring of messages: each used to wait for the quitting subscriber.
+  const auto t0 = std::chrono::steady_clock::now();
+  int done = 0;
+  for (; done < 300 && std::chrono::steady_clock::now() - t0 < std::chrono::seconds(5); ++done) {
+    pub.send(resp_cmd({"PUBLISH", "ch", "m"}));
+    std::string reply = pub.until("\r\n");
+    REQUIRE(reply.size() == 4);
+  }
+  CHECK(done == 300);
+  CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(3));
+}
+
+TEST_CASE(
+    "mini_redis: a subscriber that keeps sending commands still takes its messages (its "
+    "publisher is not held up)") {
+  nt::Watchdog wd("mini_redis busy subscriber", std::chrono::seconds(60));
+  Redis r;
+  RedisConn sub(r.server.port);
+  sub.send(resp_cmd({"SUBSCRIBE", "busy"}));
+  CHECK(sub.until(":1\r\n").size() > 0);
+  // The subscriber sends 1M PINGs without a pause, 10000 a write (so there is always more to
+  // read), and reads the answers (20 MB: under the 32 MiB output limit). A server that took
+  // messages only when no command was waiting took none until the PINGs were done, and held
+  // up the publisher (once the ring was half full) as long.
+  constexpr long kPings = 1000000;
+  std::atomic<long> pings{0};
+  std::thread flood([&] {
+    std::string chunk;
+    for (int i = 0; i < 10000; ++i) chunk += "PING\r\n";
+    while (pings < kPings) {
+      if (::send(sub.fd, chunk.data(), chunk.size(), MSG_NOSIGNAL) != ssize_t(chunk.size())) break;
+      pings += 10000;
+    }
+    const std::string end = resp_cmd({"PING", "end"});
+    (void)!::send(sub.fd, end.data(), end.size(), MSG_NOSIGNAL);
+  });
+  std::string got;
+  std::thread reader([&] {
+    const std::string tail = "$3\r\nend\r\n";
+    char buf[65536];
+    while (got.size() < tail.size() || got.compare(got.size() - tail.size(), tail.size(), tail)) {
+      ssize_t n = ::recv(sub.fd, buf, sizeof buf, 0);
+      if (n <= 0) break;
+      got.append(buf, static_cast<std::size_t>(n));
+    }
+  });
+  for (int i = 0; i < 5000 && pings < 20000; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  RedisConn pub(r.server.port);
+  const auto t0 = std::chrono::steady_clock::now();
+  int reached = 0;
+  for (int i = 0; i < 300; ++i) {
+    pub.send(resp_cmd({"PUBLISH", "busy", "m" + std::to_string(i)}));
+    reached += pub.until("\r\n") == ":1\r\n";
+  }
+  const auto took = std::chrono::steady_clock::now() - t0;
+  flood.join();
+  reader.join();
+  CHECK(reached == 300);
+  const std::string pong = "$4\r\npong\r\n$0\r\n";
+  std::size_t messages = 0, pongs = 0, pongs_after = 0;
+  for (std::size_t at = 0; (at = got.find("$7\r\nmessage\r\n", at)) != std::string::npos; ++at) {
+    ++messages;
+  }
+  for (std::size_t at = 0; (at = got.find(pong, at)) != std::string::npos; ++at) ++pongs;
+  for (std::size_t at = got.rfind("$7\r\nmessage\r\n");
+       at != std::string::npos && (at = got.find(pong, at)) != std::string::npos; ++at) {
+    ++pongs_after;
+  }
+  INFO("publishing took " << std::chrono::duration_cast<std::chrono::milliseconds>(took).count()
+                          << " ms; PINGs answered after the last message: " << pongs_after);
+  CHECK(messages == 300);
+  CHECK(long(pongs) == kPings);
+  // The messages came while the PINGs were being answered, long before the last of them.
+  CHECK(pongs_after >= std::size_t(kPings / 10));
 }
