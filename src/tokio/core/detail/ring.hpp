@@ -50,7 +50,7 @@ class PtrRing {
     // zeroing them would touch (make resident) the whole new capacity at once, on top of
     // the old buffer, when only the copied half is needed now. A wake of a million parked
     // tasks from outside the runtime once peaked at 12 MiB of ring here instead of 8.
-    std::unique_ptr<T*[]> nb(new T*[cap]);
+    auto nb = std::make_unique_for_overwrite<T*[]>(cap);
     std::size_t n = size();
     for (std::size_t i = 0; i < n; ++i) nb[i] = buf_[(head_ + i) & mask_];
     buf_ = std::move(nb);
