@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "test_util.hpp"
+#include "net_test_util.hpp"  // nt::Watchdog
 
 namespace {
 namespace rt = tokio::runtime;
@@ -415,4 +416,113 @@ TEST_CASE("hooks: spawn and terminate exactly once per task under 8 threads") {
   CHECK(terminated.load() == 8 * per_thread);
   CHECK(before.load() == after.load());
   CHECK(before.load() >= 2 * 8 * per_thread);  // each task polls at least twice (it yields)
+}
+
+namespace {
+tokio::Task<int> dump_race_leaf(int i) {
+  co_await tokio::task::yield_now();
+  co_return i;
+}
+tokio::Task<int> dump_race_mid(int i) {
+  int a = co_await dump_race_leaf(i);
+  co_await tokio::time::sleep(std::chrono::microseconds(100));
+  co_return a + 1;
+}
+tokio::Task<> dump_race_top(int i, std::atomic<bool>* stop) {
+  while (!stop->load(std::memory_order_relaxed)) (void)co_await dump_race_mid(i);
+}
+}  // namespace
+
+// A dump from another thread while tasks keep finishing the inner frames of their chains
+// on the workers: a suspended task is claimed while its frames are read, so none is freed
+// under the dump. It once read them unclaimed: a heap-use-after-free under ASan (frames
+// come from operator new there) and data races under TSan. Aborts during the dump are
+// passed on: every task ends cancelled.
+TEST_CASE(
+    "dump: taken from another thread while chains run and are aborted, reads no freed frame") {
+  nt::Watchdog wd("dump race", 60s);
+  auto r = rt::Builder::new_multi_thread().worker_threads(2).enable_all().build();
+  auto h = r.handle();
+  std::atomic<bool> stop{false};
+  std::vector<tokio::task::JoinHandle<void>> tasks;
+  for (int i = 0; i < 64; ++i) tasks.push_back(h.spawn(dump_race_top(i, &stop)));
+  std::atomic<bool> done{false};
+  std::size_t dumps = 0, idle_read = 0;
+  std::thread dumper([&] {
+    while (!done.load()) {
+      auto d = h.dump();
+      ++dumps;
+      for (const auto& t : d.tasks()) {
+        if (t.state == rt::TaskDump::State::Idle && !t.backtrace.empty()) ++idle_read;
+      }
+    }
+  });
+  std::this_thread::sleep_for(test::scale() > 1 ? 300ms : 800ms);
+  for (auto& t : tasks) t.abort();  // aborts land while tasks may be claimed by the dumper
+  for (auto& t : tasks) {
+    auto res = r.block_on(std::move(t).result());
+    REQUIRE_FALSE(res.has_value());
+    CHECK(res.error().is_cancelled());
+  }
+  done = true;
+  dumper.join();
+  stop = true;
+  CHECK(dumps > 0);
+  CHECK(idle_read > 0);  // suspended chains were read, with their locations
+}
+
+// A current-thread runtime's first batch stamps its transitions with this thread's coarse
+// clock, which was never set on a fresh thread: a task idle for 50 ms showed "idle for
+// 16013.828 s". Checked on a fresh thread.
+TEST_CASE("dump: time in state on a current-thread runtime's first run is the real one") {
+  std::chrono::milliseconds shown{-1};
+  std::thread fresh([&shown] {
+    auto r = rt::Builder::new_current_thread().enable_all().build();
+    shown = r.block_on([](rt::Handle h) -> tokio::Task<std::chrono::milliseconds> {
+      auto n = std::make_shared<tokio::sync::Notify>();
+      auto w = tokio::spawn(
+          [](std::shared_ptr<tokio::sync::Notify> n) -> tokio::Task<> { co_await n->notified(); },
+          n);
+      co_await tokio::time::sleep(50ms);
+      std::chrono::milliseconds idle{-1};
+      for (const auto& t : h.dump().tasks()) {
+        if (t.state == rt::TaskDump::State::Idle) idle = t.time_in_state;
+      }
+      n->notify_one();
+      co_await std::move(w);
+      co_return idle;
+    }(r.handle()));
+  });
+  fresh.join();
+  CHECK(shown >= 40ms);
+  CHECK(shown < 10s);
+}
+
+// Tokio's meaning of worker_park_unpark_count: up by one as a worker parks and by one as it
+// wakes, so odd while parked; zero-timeout turns of the drivers are not parks. It was
+// bumped once per park, and on every zero-timeout turn.
+TEST_CASE("metrics: park and park/unpark counts follow Tokio's meaning") {
+  auto r = rt::Builder::new_multi_thread().worker_threads(2).enable_all().build();
+  auto m = r.metrics();
+  // Idle workers park: each count odd once both have parked.
+  bool parked = false;
+  for (int i = 0; i < 500 && !parked; ++i) {
+    std::this_thread::sleep_for(2ms);
+    parked = m.worker_park_unpark_count(0) % 2 == 1 && m.worker_park_unpark_count(1) % 2 == 1;
+  }
+  CHECK(parked);
+  for (std::size_t w = 0; w < 2; ++w) {
+    CAPTURE(w);
+    CHECK(m.worker_park_count(w) >= 1);
+    CHECK(m.worker_park_unpark_count(w) == 2 * m.worker_park_count(w) - 1);
+  }
+  // A current-thread runtime that ran 100 spawn-and-await rounds without waiting: no park
+  // counted for them; after block_on returned, the count is even (not parked).
+  auto c = rt::Builder::new_current_thread().enable_all().build();
+  c.block_on([]() -> tokio::Task<> {
+    for (int i = 0; i < 100; ++i) co_await tokio::spawn([]() -> tokio::Task<> { co_return; });
+  }());
+  auto cm = c.metrics();
+  CHECK(cm.worker_park_count(0) < 10);
+  CHECK(cm.worker_park_unpark_count(0) % 2 == 0);
 }

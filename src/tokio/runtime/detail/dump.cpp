@@ -70,6 +70,17 @@ std::string readable_function(const char* raw) {
   }
   return fn;
 }
+// Ends a dump's claim on a suspended task (TaskState::release_read), passing on a wake or
+// an abort that came meanwhile as the task's runner would have.
+void release_claim(detail::TaskHeader* t) noexcept {
+  using R = detail::TaskState::ReadRelease;
+  switch (t->state.release_read()) {
+    case R::Idle: break;
+    case R::Notified: t->sched->schedule(t, false); break;
+    case R::Cancelled: detail::task_cancel_and_complete(t); break;
+  }
+}
+
 }  // namespace dump_impl
 
 std::string Dump::to_string() const {
@@ -93,9 +104,12 @@ std::string Dump::to_string() const {
 }
 
 // Reads each listed task's state word (atomic) and, for a task that is suspended, its poll
-// slot and the parent links of its chain. Those are plain fields the task's own thread
-// writes when it next runs: a task woken while it is being read may be reported with its
-// previous leaf. Each task is held by a reference meanwhile, so its header stays valid.
+// slot and the parent links of its chain: plain fields, and frames a run would free. So
+// the suspended task is claimed first (TaskState::claim_idle_for_read: RUNNING, so no
+// worker polls or cancels it while it is read) and released after; a wake or an abort
+// meanwhile is passed on as a runner's would be (it was once read while a worker ran it:
+// a use after free of its inner frames under ASan). Each listed task is held by a
+// reference, so its header stays valid.
 Dump Handle::dump() const {
   using detail::TaskState;
   std::vector<detail::TaskHeader*> listed;
@@ -117,8 +131,12 @@ Dump Handle::dump() const {
       d.state = TaskDump::State::Completed;
     } else if (s & TaskState::RUNNING) {
       d.state = TaskDump::State::Running;
-    } else if (s & TaskState::NOTIFIED) {
-      d.state = TaskDump::State::Scheduled;
+    } else if ((s & TaskState::NOTIFIED) || !t->state.claim_idle_for_read()) {
+      // Woken, or since the load run, aborted or completed: its frames are not read.
+      uint64_t now = (s & TaskState::NOTIFIED) ? s : t->state.load();
+      d.state = (now & TaskState::COMPLETE)  ? TaskDump::State::Completed
+                : (now & TaskState::RUNNING) ? TaskDump::State::Running
+                                             : TaskDump::State::Scheduled;
     } else {
       d.state = TaskDump::State::Idle;
       const detail::LeafName* leaf = detail::leaf_entry(t->slot.poll_fn);
@@ -138,6 +156,7 @@ Dump Handle::dump() const {
         if (!fn.empty()) line += " in " + fn;
         d.backtrace.push_back(std::move(line));
       }
+      dump_impl::release_claim(t);
     }
     tasks.push_back(std::move(d));
   }

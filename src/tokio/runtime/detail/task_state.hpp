@@ -109,6 +109,19 @@ class TaskState {
   // runner observes CANCELLED.
   bool to_notified_and_cancel() noexcept;
 
+  // Handle::dump reading a suspended task's frames from another thread: takes RUNNING
+  // while the task is idle (not running, notified, cancelled or complete), so no runner
+  // polls it, cancels it or frees its frames meanwhile; the SINCE bits are kept. acq_rel:
+  // pairs with the release of the runner's to_idle, so its poll's writes (slot, frames)
+  // are visible. The caller holds a reference of its own; false: not claimed.
+  bool claim_idle_for_read() noexcept;
+  enum class ReadRelease { Idle, Notified, Cancelled };
+  // Ends claim_idle_for_read. Idle: as before. Notified: woken meanwhile; a new reference
+  // is taken for the queue and the caller schedules the task. Cancelled: aborted or shut
+  // down meanwhile; RUNNING is still held and a new reference taken, and the caller
+  // cancels and completes the task (as a runner would after its poll).
+  ReadRelease release_read() noexcept;
+
   // Runtime shutdown: marks CANCELLED and, when nobody is running the task, takes RUNNING
   // so the caller cancels it right away. Returns true in that case.
   bool to_shutdown() noexcept;

@@ -117,6 +117,37 @@ inline bool TaskState::to_notified_and_cancel() noexcept {
   }
 }
 
+inline bool TaskState::claim_idle_for_read() noexcept {
+  uint64_t cur = word_.load(std::memory_order_acquire);
+  for (;;) {
+    if (cur & (LIFECYCLE | NOTIFIED | CANCELLED)) return false;
+    if (word_.compare_exchange_weak(cur, cur | RUNNING, std::memory_order_acq_rel,
+                                    std::memory_order_acquire)) {
+      return true;
+    }
+  }
+}
+
+inline TaskState::ReadRelease TaskState::release_read() noexcept {
+  uint64_t cur = word_.load(std::memory_order_acquire);
+  for (;;) {
+    uint64_t next = cur + REF_ONE;  // for the queue, or for the cancelling caller
+    ReadRelease r = ReadRelease::Cancelled;
+    if (!(cur & CANCELLED)) {
+      next &= ~RUNNING;
+      r = ReadRelease::Notified;
+      if (!(cur & NOTIFIED)) {
+        next = cur & ~RUNNING;
+        r = ReadRelease::Idle;
+      }
+    }
+    if (word_.compare_exchange_weak(cur, next, std::memory_order_acq_rel,
+                                    std::memory_order_acquire)) {
+      return r;
+    }
+  }
+}
+
 inline bool TaskState::to_shutdown() noexcept {
   uint64_t cur = word_.load(std::memory_order_acquire);
   for (;;) {
