@@ -401,6 +401,12 @@ TEST_CASE("task::Builder: names reach the hooks; spawn_blocking and spawn_on are
         { auto decoy = unit(); }
         return unit();
       }());
+      // Named twice on a temporary: the last name wins (the first was once offered to the
+      // frame and kept).
+      auto iota = tokio::task::Builder().name("iota-first").name("iota").spawn(unit());
+      auto kappa = tokio::task::Builder().name("kappa-first").name("").spawn(unit());
+      co_await std::move(iota);
+      co_await std::move(kappa);
       int sum = co_await a;
       sum += co_await b;
       sum += co_await c;
@@ -417,11 +423,13 @@ TEST_CASE("task::Builder: names reach the hooks; spawn_blocking and spawn_on are
   CHECK(has(spawned, ""));  // the unnamed one
   CHECK(has(spawned, "de" + std::string(20, 'l') + "ta"));
   CHECK(has(terminated, "epsilon, a name longer than any small-string buffer"));
-  for (const char* n : {"zeta", "eta", "theta"}) {
+  for (const char* n : {"zeta", "eta", "theta", "iota"}) {
     CAPTURE(n);
     CHECK(has(spawned, n));
     CHECK(has(terminated, n));
   }
+  CHECK_FALSE(has(spawned, "iota-first"));
+  CHECK_FALSE(has(spawned, "kappa-first"));
   CHECK(has(terminated, "alpha"));
   CHECK(has(terminated, "gamma"));
   CHECK(polls_before.load() >= 3);

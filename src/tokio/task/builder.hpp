@@ -63,6 +63,11 @@ class Builder {
   // It is also offered to the first task frame created in the statement (the argument of
   // `.spawn(coro(...))`), which then holds it in its own block (core/detail/task_name.hpp).
   Builder&& name(std::string_view n) && {
+    // A second name() replaces the name this builder already offered (the last one wins).
+    if (offered_ && detail::tls.pending_name == name_.data()) {
+      detail::clear_pending_name();
+      offered_ = false;
+    }
     name_ = n;
     if (!n.empty() && !detail::tls.pending_name) {
       detail::offer_pending_name(n.data(), n.size());
