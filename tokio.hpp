@@ -3019,6 +3019,8 @@ class RuntimeMetrics {
   }
 
   // Per worker (an index past the last worker reads the last one).
+  // Parks: waits for work (a zero-timeout turn of the drivers is not one). The park/unpark
+  // count goes up when the worker parks and again when it wakes: odd while it is parked.
   uint64_t worker_park_count(std::size_t w) const noexcept;
   uint64_t worker_park_unpark_count(std::size_t w) const noexcept;
   uint64_t worker_noop_count(std::size_t w) const noexcept;
@@ -3807,6 +3809,19 @@ class TaskState {
   // abort(): returns true when the caller must schedule the task (it holds a new ref) so a
   // runner observes CANCELLED.
   bool to_notified_and_cancel() noexcept;
+
+  // Handle::dump reading a suspended task's frames from another thread: takes RUNNING
+  // while the task is idle (not running, notified, cancelled or complete), so no runner
+  // polls it, cancels it or frees its frames meanwhile; the SINCE bits are kept. acq_rel:
+  // pairs with the release of the runner's to_idle, so its poll's writes (slot, frames)
+  // are visible. The caller holds a reference of its own; false: not claimed.
+  bool claim_idle_for_read() noexcept;
+  enum class ReadRelease { Idle, Notified, Cancelled };
+  // Ends claim_idle_for_read. Idle: as before. Notified: woken meanwhile; a new reference
+  // is taken for the queue and the caller schedules the task. Cancelled: aborted or shut
+  // down meanwhile; RUNNING is still held and a new reference taken, and the caller
+  // cancels and completes the task (as a runner would after its poll).
+  ReadRelease release_read() noexcept;
 
   // Runtime shutdown: marks CANCELLED and, when nobody is running the task, takes RUNNING
   // so the caller cancels it right away. Returns true in that case.
@@ -5418,6 +5433,11 @@ class Builder {
   // It is also offered to the first task frame created in the statement (the argument of
   // `.spawn(coro(...))`), which then holds it in its own block (core/detail/task_name.hpp).
   Builder&& name(std::string_view n) && {
+    // A second name() replaces the name this builder already offered (the last one wins).
+    if (offered_ && detail::tls.pending_name == name_.data()) {
+      detail::clear_pending_name();
+      offered_ = false;
+    }
     name_ = n;
     if (!n.empty() && !detail::tls.pending_name) {
       detail::offer_pending_name(n.data(), n.size());
@@ -24345,6 +24365,37 @@ inline bool TaskState::to_notified_and_cancel() noexcept {
   }
 }
 
+inline bool TaskState::claim_idle_for_read() noexcept {
+  uint64_t cur = word_.load(std::memory_order_acquire);
+  for (;;) {
+    if (cur & (LIFECYCLE | NOTIFIED | CANCELLED)) return false;
+    if (word_.compare_exchange_weak(cur, cur | RUNNING, std::memory_order_acq_rel,
+                                    std::memory_order_acquire)) {
+      return true;
+    }
+  }
+}
+
+inline TaskState::ReadRelease TaskState::release_read() noexcept {
+  uint64_t cur = word_.load(std::memory_order_acquire);
+  for (;;) {
+    uint64_t next = cur + REF_ONE;  // for the queue, or for the cancelling caller
+    ReadRelease r = ReadRelease::Cancelled;
+    if (!(cur & CANCELLED)) {
+      next &= ~RUNNING;
+      r = ReadRelease::Notified;
+      if (!(cur & NOTIFIED)) {
+        next = cur & ~RUNNING;
+        r = ReadRelease::Idle;
+      }
+    }
+    if (word_.compare_exchange_weak(cur, next, std::memory_order_acq_rel,
+                                    std::memory_order_acquire)) {
+      return r;
+    }
+  }
+}
+
 inline bool TaskState::to_shutdown() noexcept {
   uint64_t cur = word_.load(std::memory_order_acquire);
   for (;;) {
@@ -27554,13 +27605,23 @@ class CurrentThread final : public HandleInner {
       refresh_coarse_clock(std::chrono::steady_clock::now());
       return;
     }
-    if (config.on_thread_park) config.on_thread_park();
-    WorkerStats::bump(core->stats.park_count);
-    publish_stats(core);
+    // A zero-timeout turn of the drivers is not a park (Tokio's park_yield): the park
+    // metrics and hooks count only waits. park_unpark_count goes up on the way in and on the
+    // way out, so it is odd while the thread is parked (Tokio's meaning).
+    const bool waits = !timeout || timeout->count() != 0;
+    if (waits) {
+      if (config.on_thread_park) config.on_thread_park();
+      WorkerStats::bump(core->stats.park_count);
+      WorkerStats::bump(core->stats.park_unpark_count);
+      publish_stats(core);
+    }
     driver.park(timeout);
     refresh_coarse_clock(std::chrono::steady_clock::now());
-    WorkerStats::bump(core->stats.park_unpark_count);
-    if (config.on_thread_unpark) config.on_thread_unpark();
+    if (waits) {
+      WorkerStats::bump(core->stats.park_unpark_count);
+      publish_stats(core);
+      if (config.on_thread_unpark) config.on_thread_unpark();
+    }
   }
 
   void publish_stats(CtCore* core) noexcept {
@@ -27599,6 +27660,9 @@ class CurrentThread final : public HandleInner {
     root_woken_.store(true, std::memory_order_relaxed);
     const uint32_t event_interval = std::max<uint32_t>(config.event_interval, 1);
     auto busy_start = std::chrono::steady_clock::now();
+    // The first batch's stamps (a dump's "idle for ..."): this thread's coarse clock may be
+    // unset (a fresh thread: 0, read as hours) or stale since its last block_on.
+    refresh_coarse_clock(busy_start);
     for (;;) {
       throw_if_halted();
       if (root_woken_.exchange(false, std::memory_order_acquire)) {
@@ -27802,6 +27866,17 @@ std::string readable_function(const char* raw) {
   }
   return fn;
 }
+// Ends a dump's claim on a suspended task (TaskState::release_read), passing on a wake or
+// an abort that came meanwhile as the task's runner would have.
+void release_claim(detail::TaskHeader* t) noexcept {
+  using R = detail::TaskState::ReadRelease;
+  switch (t->state.release_read()) {
+    case R::Idle: break;
+    case R::Notified: t->sched->schedule(t, false); break;
+    case R::Cancelled: detail::task_cancel_and_complete(t); break;
+  }
+}
+
 }  // namespace dump_impl
 
 std::string Dump::to_string() const {
@@ -27825,9 +27900,12 @@ std::string Dump::to_string() const {
 }
 
 // Reads each listed task's state word (atomic) and, for a task that is suspended, its poll
-// slot and the parent links of its chain. Those are plain fields the task's own thread
-// writes when it next runs: a task woken while it is being read may be reported with its
-// previous leaf. Each task is held by a reference meanwhile, so its header stays valid.
+// slot and the parent links of its chain: plain fields, and frames a run would free. So
+// the suspended task is claimed first (TaskState::claim_idle_for_read: RUNNING, so no
+// worker polls or cancels it while it is read) and released after; a wake or an abort
+// meanwhile is passed on as a runner's would be (it was once read while a worker ran it:
+// a use after free of its inner frames under ASan). Each listed task is held by a
+// reference, so its header stays valid.
 Dump Handle::dump() const {
   using detail::TaskState;
   std::vector<detail::TaskHeader*> listed;
@@ -27849,8 +27927,12 @@ Dump Handle::dump() const {
       d.state = TaskDump::State::Completed;
     } else if (s & TaskState::RUNNING) {
       d.state = TaskDump::State::Running;
-    } else if (s & TaskState::NOTIFIED) {
-      d.state = TaskDump::State::Scheduled;
+    } else if ((s & TaskState::NOTIFIED) || !t->state.claim_idle_for_read()) {
+      // Woken, or since the load run, aborted or completed: its frames are not read.
+      uint64_t now = (s & TaskState::NOTIFIED) ? s : t->state.load();
+      d.state = (now & TaskState::COMPLETE)  ? TaskDump::State::Completed
+                : (now & TaskState::RUNNING) ? TaskDump::State::Running
+                                             : TaskDump::State::Scheduled;
     } else {
       d.state = TaskDump::State::Idle;
       const detail::LeafName* leaf = detail::leaf_entry(t->slot.poll_fn);
@@ -27870,6 +27952,7 @@ Dump Handle::dump() const {
         if (!fn.empty()) line += " in " + fn;
         d.backtrace.push_back(std::move(line));
       }
+      dump_impl::release_claim(t);
     }
     tasks.push_back(std::move(d));
   }
@@ -29047,9 +29130,13 @@ void MultiThread::park(WorkerCtx& ctx) {
   if (config.on_thread_park) config.on_thread_park();
   if (transition_to_parked(core)) {
     while (!core->is_shutdown) {
+      // park_unpark_count goes up on the way in and on the way out: odd while parked (as
+      // Tokio's). Zero-timeout driver turns (park_timeout(ctx, 0)) are not parks.
       WorkerStats::bump(remotes_[core->index].stats.park_count);
+      WorkerStats::bump(remotes_[core->index].stats.park_unpark_count);
       park_timeout(ctx, std::nullopt);
       core = ctx.core;
+      WorkerStats::bump(remotes_[core->index].stats.park_unpark_count);
       maintenance(core);
       if (transition_from_parked(core)) break;
       WorkerStats::bump(remotes_[core->index].stats.noop_count);
@@ -29064,7 +29151,6 @@ void MultiThread::park_timeout(WorkerCtx& ctx, std::optional<std::chrono::nanose
   if (timeout && timeout->count() == 0 && !driver.has_drivers()) return;
   core->is_parked = true;
   r.parker.park(driver_lock_, driver, timeout);
-  WorkerStats::bump(r.stats.park_unpark_count);
   // Still flagged as parked: tasks woken by the driver and the deferred (yielded) ones go
   // to our queue without a notify each; one notify below covers the whole batch.
   wake_deferred(ctx.defer);

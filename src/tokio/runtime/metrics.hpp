@@ -65,6 +65,8 @@ class RuntimeMetrics {
   }
 
   // Per worker (an index past the last worker reads the last one).
+  // Parks: waits for work (a zero-timeout turn of the drivers is not one). The park/unpark
+  // count goes up when the worker parks and again when it wakes: odd while it is parked.
   uint64_t worker_park_count(std::size_t w) const noexcept;
   uint64_t worker_park_unpark_count(std::size_t w) const noexcept;
   uint64_t worker_noop_count(std::size_t w) const noexcept;

@@ -189,13 +189,23 @@ class CurrentThread final : public HandleInner {
       refresh_coarse_clock(std::chrono::steady_clock::now());
       return;
     }
-    if (config.on_thread_park) config.on_thread_park();
-    WorkerStats::bump(core->stats.park_count);
-    publish_stats(core);
+    // A zero-timeout turn of the drivers is not a park (Tokio's park_yield): the park
+    // metrics and hooks count only waits. park_unpark_count goes up on the way in and on the
+    // way out, so it is odd while the thread is parked (Tokio's meaning).
+    const bool waits = !timeout || timeout->count() != 0;
+    if (waits) {
+      if (config.on_thread_park) config.on_thread_park();
+      WorkerStats::bump(core->stats.park_count);
+      WorkerStats::bump(core->stats.park_unpark_count);
+      publish_stats(core);
+    }
     driver.park(timeout);
     refresh_coarse_clock(std::chrono::steady_clock::now());
-    WorkerStats::bump(core->stats.park_unpark_count);
-    if (config.on_thread_unpark) config.on_thread_unpark();
+    if (waits) {
+      WorkerStats::bump(core->stats.park_unpark_count);
+      publish_stats(core);
+      if (config.on_thread_unpark) config.on_thread_unpark();
+    }
   }
 
   void publish_stats(CtCore* core) noexcept {
@@ -234,6 +244,9 @@ class CurrentThread final : public HandleInner {
     root_woken_.store(true, std::memory_order_relaxed);
     const uint32_t event_interval = std::max<uint32_t>(config.event_interval, 1);
     auto busy_start = std::chrono::steady_clock::now();
+    // The first batch's stamps (a dump's "idle for ..."): this thread's coarse clock may be
+    // unset (a fresh thread: 0, read as hours) or stale since its last block_on.
+    refresh_coarse_clock(busy_start);
     for (;;) {
       throw_if_halted();
       if (root_woken_.exchange(false, std::memory_order_acquire)) {

@@ -448,9 +448,13 @@ void MultiThread::park(WorkerCtx& ctx) {
   if (config.on_thread_park) config.on_thread_park();
   if (transition_to_parked(core)) {
     while (!core->is_shutdown) {
+      // park_unpark_count goes up on the way in and on the way out: odd while parked (as
+      // Tokio's). Zero-timeout driver turns (park_timeout(ctx, 0)) are not parks.
       WorkerStats::bump(remotes_[core->index].stats.park_count);
+      WorkerStats::bump(remotes_[core->index].stats.park_unpark_count);
       park_timeout(ctx, std::nullopt);
       core = ctx.core;
+      WorkerStats::bump(remotes_[core->index].stats.park_unpark_count);
       maintenance(core);
       if (transition_from_parked(core)) break;
       WorkerStats::bump(remotes_[core->index].stats.noop_count);
@@ -465,7 +469,6 @@ void MultiThread::park_timeout(WorkerCtx& ctx, std::optional<std::chrono::nanose
   if (timeout && timeout->count() == 0 && !driver.has_drivers()) return;
   core->is_parked = true;
   r.parker.park(driver_lock_, driver, timeout);
-  WorkerStats::bump(r.stats.park_unpark_count);
   // Still flagged as parked: tasks woken by the driver and the deferred (yielded) ones go
   // to our queue without a notify each; one notify below covers the whole batch.
   wake_deferred(ctx.defer);
