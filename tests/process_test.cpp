@@ -525,28 +525,36 @@ TEST_CASE("process: children dropped without a wait never linger as zombies") {
 }
 
 // The reaper's thread could not start (EMFILE) when the first Child was dropped: it must
-// try again at the next drop and then reap both, pidfd-mode orphans included (a failure once
-// disabled it for the life of the process). Runs in a fresh process, where the reaper has not
-// started yet: the test re-runs its own case in a child of the test binary.
+// try again when the next Child is let go of and then reap both, pidfd-mode orphans
+// included (a failure once disabled it for the life of the process). Two ways: the next
+// Child is dropped still running (adopted: round 1), or after its own wait reaped it
+// (round 2; the retry once waited for an adopt only, and a child that exited before its
+// drop left the first a zombie: 1 run in 6). Each round runs in a fresh process, where the
+// reaper has not started yet: the test re-runs its own case in a child of the test binary.
 TEST_CASE("process: the orphan reaper starts after a failed start and reaps what it missed") {
   nt::Watchdog wd("process reaper retry");
-  if (!std::getenv("TOKIO_TEST_REAPER_FRESH")) {
+  const char* round = std::getenv("TOKIO_TEST_REAPER_FRESH");
+  if (!round) {
     char exe[4096];
     ssize_t n = ::readlink("/proc/self/exe", exe, sizeof exe - 1);
     REQUIRE(n > 0);
     exe[n] = 0;
-    std::string cmd = std::string("TOKIO_TEST_REAPER_FRESH=1 '") + exe +
-                      "' --no-version --no-intro -tc='process: the orphan reaper starts*' "
-                      ">/dev/null 2>&1";
-    CHECK(std::system(cmd.c_str()) == 0);
+    for (const char* r : {"1", "2"}) {
+      CAPTURE(r);
+      std::string cmd = std::string("TOKIO_TEST_REAPER_FRESH=") + r + " '" + exe +
+                        "' --no-version --no-intro -tc='process: the orphan reaper starts*' "
+                        ">/dev/null 2>&1";
+      CHECK(std::system(cmd.c_str()) == 0);
+    }
     return;
   }
+  const bool wait_second = std::string(round) == "2";
   REQUIRE(tokio::detail::reaper_orphans() == 0);
   std::vector<int> pids;
   struct rlimit old_lim {};
   REQUIRE(::getrlimit(RLIMIT_NOFILE, &old_lim) == 0);
   auto rt = pt::runtime(0);
-  rt.block_on([](std::vector<int>* pids, rlimit old_lim) -> Task<> {
+  rt.block_on([](std::vector<int>* pids, rlimit old_lim, bool wait_second) -> Task<> {
     auto c1 = Command("sleep").arg("0.3").spawn();
     REQUIRE(c1.has_value());
     pids->push_back(static_cast<int>(*c1->id()));
@@ -565,11 +573,17 @@ TEST_CASE("process: the orphan reaper starts after a failed start and reaps what
     CHECK(tokio::detail::reaper_orphans() == 1);
     for (int fd : fillers) ::close(fd);
     REQUIRE(::setrlimit(RLIMIT_NOFILE, &old_lim) == 0);
-    auto c2 = Command("true").spawn();
+    // Round 1: still running when dropped (sleep). Round 2: reaped by its wait first.
+    auto c2 = wait_second ? Command("true").spawn() : Command("sleep").arg("0.2").spawn();
     REQUIRE(c2.has_value());
     pids->push_back(static_cast<int>(*c2->id()));
+    if (wait_second) {
+      auto st = co_await c2->wait();
+      CHECK(st.has_value());
+      CHECK(tokio::detail::reaper_orphans() == 1);  // c1 still waits for the reaper
+    }
     co_return;
-  }(&pids, old_lim));  // c2 dropped: adopted, and the thread starts now
+  }(&pids, old_lim, wait_second));  // c2 let go of: the reaper's thread starts now
   CHECK(test::eventually([&] {
     for (int p : pids) {
       if (!pt::reaped(p)) return false;

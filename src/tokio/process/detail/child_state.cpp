@@ -106,6 +106,8 @@ void child_state_release(ChildState* s) noexcept {
   if (!s->reaped && child_try_reap(*s) == 0) {
     int pidfd = s->pidfd.is_open() ? s->pidfd.release() : -1;
     reaper_adopt(s->pid, pidfd);
+  } else {
+    reaper_retry();  // earlier orphans whose reaper could not start get another try
   }
   signal_listener_release(s->chld);
   delete s;

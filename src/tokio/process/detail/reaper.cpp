@@ -9,6 +9,7 @@
 
 #include <cerrno>
 #include <cstdint>
+#include <atomic>
 #include <mutex>
 #include <thread>
 #include <utility>
@@ -169,6 +170,10 @@ bool start_locked(Reaper& r) noexcept {
   return true;
 }
 
+// Set when the thread could not start while orphans remained; cleared once it runs (or no
+// orphan remains). Release/acquire: pairs the flag with what the failed start left behind.
+std::atomic<bool> g_start_pending{false};
+
 // Has the running thread watch orphan `o` (Reaper::mu held): its pidfd in the epoll set, or,
 // for a SIGCHLD-mode orphan (or a pidfd epoll refuses, which then becomes one), SIGCHLD.
 void watch_locked(Reaper& r, Orphan& o) noexcept {
@@ -191,6 +196,19 @@ void watch_locked(Reaper& r, Orphan& o) noexcept {
   }
 }
 
+// Starts the thread and has it watch every orphan; failing, reaps what already exited, and
+// the next adopt or reaper_retry() tries again (Reaper::mu held, thread not running).
+void start_and_watch_locked(Reaper& r) noexcept {
+  if (!start_locked(r)) {
+    reap_locked(r, kEveryOrphan);
+    g_start_pending.store(!r.orphans.empty(), std::memory_order_release);
+    return;
+  }
+  g_start_pending.store(false, std::memory_order_release);
+  for (Orphan& o : r.orphans) watch_locked(r, o);
+  kick(r.kickfd);
+}
+
 }  // namespace tokio::detail::process_reaper_impl
 
 namespace tokio::detail {
@@ -206,19 +224,20 @@ void reaper_adopt(int pid, int pidfd) noexcept {
     if (pidfd >= 0) ::close(pidfd);
     return;
   }
-  bool was_running = r.started;
-  if (!impl::start_locked(r)) {
-    // No thread (yet): reap what already exited; the next adopt tries to start it again.
-    impl::reap_locked(r, impl::kEveryOrphan);
+  if (r.started) {
+    impl::watch_locked(r, r.orphans.back());
+    impl::kick(r.kickfd);
     return;
   }
-  if (was_running) {
-    impl::watch_locked(r, r.orphans.back());
-  } else {
-    // Started now: the orphans adopted while it could not start are watched too.
-    for (impl::Orphan& o : r.orphans) impl::watch_locked(r, o);
-  }
-  impl::kick(r.kickfd);
+  impl::start_and_watch_locked(r);
+}
+
+void reaper_retry() noexcept {
+  namespace impl = process_reaper_impl;
+  if (!impl::g_start_pending.load(std::memory_order_acquire)) return;
+  impl::Reaper& r = impl::reaper();
+  std::lock_guard<std::mutex> g(r.mu);
+  if (!r.started) impl::start_and_watch_locked(r);
 }
 
 std::size_t reaper_orphans() noexcept {

@@ -21,6 +21,12 @@ namespace tokio::detail {
 // Takes over `pid` (not yet reaped) and its pidfd (-1 in SIGCHLD mode).
 void reaper_adopt(int pid, int pidfd) noexcept;
 
+// When the reaper's thread could not start (EMFILE, EAGAIN) while orphans wait, tries
+// again now (cheap otherwise: one atomic load). Called whenever a Child's last owner lets
+// go, reaped or not: waiting for the next adopt alone would leave those orphans as zombies
+// when every later child is reaped by its own wait.
+void reaper_retry() noexcept;
+
 // Orphans not reaped yet (for tests).
 std::size_t reaper_orphans() noexcept;
 
