@@ -24379,16 +24379,13 @@ inline bool TaskState::claim_idle_for_read() noexcept {
 inline TaskState::ReadRelease TaskState::release_read() noexcept {
   uint64_t cur = word_.load(std::memory_order_acquire);
   for (;;) {
-    uint64_t next = cur + REF_ONE;  // for the queue, or for the cancelling caller
-    ReadRelease r = ReadRelease::Cancelled;
-    if (!(cur & CANCELLED)) {
-      next &= ~RUNNING;
-      r = ReadRelease::Notified;
-      if (!(cur & NOTIFIED)) {
-        next = cur & ~RUNNING;
-        r = ReadRelease::Idle;
-      }
-    }
+    ReadRelease r = (cur & CANCELLED)  ? ReadRelease::Cancelled
+                    : (cur & NOTIFIED) ? ReadRelease::Notified
+                                       : ReadRelease::Idle;
+    // Cancelled keeps RUNNING for the caller; Notified and Cancelled take a reference (for
+    // the queue, or for the cancelling caller).
+    uint64_t next = r == ReadRelease::Cancelled ? cur : cur & ~RUNNING;
+    if (r != ReadRelease::Idle) next += REF_ONE;
     if (word_.compare_exchange_weak(cur, next, std::memory_order_acq_rel,
                                     std::memory_order_acquire)) {
       return r;
@@ -26683,11 +26680,11 @@ class FileOp final : public FsOp {
   int fd = -1;
   bool own_fd = false;       // close fd when the op is destroyed (its File is gone)
   bool async_write = false;  // a pipe or socket: writes run in io_uring's worker (SIGPIPE)
-  // A regular file (or block device) not opened for append: an io_uring write that comes
-  // back short goes on at an explicit offset (see FileOp::uring_step_done).
+  // A regular file (or block device) not opened for append (set with async_write, at the
+  // File's first write): an io_uring write that comes back short goes on at an explicit
+  // offset (see FileOp::uring_step_done).
   bool track_pos = false;
-  bool short_write = false;  // this write came back short at least once (io_uring)
-  int64_t wpos = -1;         // io_uring Write with track_pos: the position it started at
+  int64_t wpos = -1;  // io_uring Write with track_pos: the position it started at
   Kind kind = Kind::None;
   std::byte* buf = nullptr;  // the File's buffer
   std::size_t cap = 0;
@@ -26715,8 +26712,7 @@ struct FileInner {
   std::size_t rpos = 0, rlen = 0;  // idle read-ahead: op->buf[rpos, rlen)
   std::error_code last_write_err;  // a write-behind failed: reported by the next write
   std::size_t max_buf = 2 * 1024 * 1024;
-  int8_t pipe_like = -1;   // fd is a FIFO or socket (-1: not checked yet; set with the next)
-  bool track_pos = false;  // fd is a regular file or block device without O_APPEND
+  int8_t pipe_like = -1;  // fd is a FIFO or socket (-1: not checked yet; op->track_pos too)
 
   std::error_code error(int64_t negated_errno) const;
   // Switches to the current runtime's engine when idle (see file.cpp). Throws
@@ -36098,7 +36094,8 @@ bool start_locked(Reaper& r) noexcept {
 }
 
 // Set when the thread could not start while orphans remained; cleared once it runs (or no
-// orphan remains). Release/acquire: pairs the flag with what the failed start left behind.
+// orphan remains). Written under Reaper::mu; read without it only as a hint (reaper_retry
+// then takes the lock and looks at `started` itself), so relaxed.
 std::atomic<bool> g_start_pending{false};
 
 // Has the running thread watch orphan `o` (Reaper::mu held): its pidfd in the epoll set, or,
@@ -36128,10 +36125,10 @@ void watch_locked(Reaper& r, Orphan& o) noexcept {
 void start_and_watch_locked(Reaper& r) noexcept {
   if (!start_locked(r)) {
     reap_locked(r, kEveryOrphan);
-    g_start_pending.store(!r.orphans.empty(), std::memory_order_release);
+    g_start_pending.store(!r.orphans.empty(), std::memory_order_relaxed);
     return;
   }
-  g_start_pending.store(false, std::memory_order_release);
+  g_start_pending.store(false, std::memory_order_relaxed);
   for (Orphan& o : r.orphans) watch_locked(r, o);
   kick(r.kickfd);
 }
@@ -36161,7 +36158,7 @@ void reaper_adopt(int pid, int pidfd) noexcept {
 
 void reaper_retry() noexcept {
   namespace impl = process_reaper_impl;
-  if (!impl::g_start_pending.load(std::memory_order_acquire)) return;
+  if (!impl::g_start_pending.load(std::memory_order_relaxed)) return;
   impl::Reaper& r = impl::reaper();
   std::lock_guard<std::mutex> g(r.mu);
   if (!r.started) impl::start_and_watch_locked(r);
@@ -38870,15 +38867,13 @@ StepOutcome FileOp::uring_step_done() noexcept {
         result = kFileWriteZero;
       } else {
         done += static_cast<std::size_t>(r);
-        if (done < len) {  // short: write the rest (at start + done, see uring_prep)
-          short_write = true;
-          return StepOutcome::Continue;
-        }
+        if (done < len) return StepOutcome::Continue;  // short: the rest at start + done
         result = static_cast<int64_t>(done);
       }
-      // After a short step the continuations wrote at explicit offsets, which leave the
-      // file position alone: put it where one write of `done` bytes would have.
-      if (std::exchange(short_write, false) && wpos >= 0) {
+      // Bytes written before this step mean an earlier step came back short, and the
+      // continuations wrote at explicit offsets, which leave the file position alone: put
+      // it where one write of `done` bytes would have.
+      if (wpos >= 0 && done > static_cast<std::size_t>(r > 0 ? r : 0)) {
         (void)::lseek(fd, static_cast<off_t>(wpos) + static_cast<off_t>(done), SEEK_SET);
       }
       return StepOutcome::Finished;
@@ -39074,11 +39069,10 @@ bool fs_file_poll_write(FileInner* f, task::Context& cx, std::span<const std::by
       bool known = ::fstat(f->fd, &st) == 0;
       f->pipe_like = static_cast<int8_t>(known && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)));
       int fl = ::fcntl(f->fd, F_GETFL);
-      f->track_pos =
+      f->op->track_pos =
           known && (S_ISREG(st.st_mode) || S_ISBLK(st.st_mode)) && fl >= 0 && !(fl & O_APPEND);
     }
     f->op->async_write = f->pipe_like > 0;
-    f->op->track_pos = f->track_pos;
     f->start(FileOp::Kind::Write);
     out = n;  // accepted: written behind the caller's back
     return true;

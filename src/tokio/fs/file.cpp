@@ -143,15 +143,13 @@ StepOutcome FileOp::uring_step_done() noexcept {
         result = kFileWriteZero;
       } else {
         done += static_cast<std::size_t>(r);
-        if (done < len) {  // short: write the rest (at start + done, see uring_prep)
-          short_write = true;
-          return StepOutcome::Continue;
-        }
+        if (done < len) return StepOutcome::Continue;  // short: the rest at start + done
         result = static_cast<int64_t>(done);
       }
-      // After a short step the continuations wrote at explicit offsets, which leave the
-      // file position alone: put it where one write of `done` bytes would have.
-      if (std::exchange(short_write, false) && wpos >= 0) {
+      // Bytes written before this step mean an earlier step came back short, and the
+      // continuations wrote at explicit offsets, which leave the file position alone: put
+      // it where one write of `done` bytes would have.
+      if (wpos >= 0 && done > static_cast<std::size_t>(r > 0 ? r : 0)) {
         (void)::lseek(fd, static_cast<off_t>(wpos) + static_cast<off_t>(done), SEEK_SET);
       }
       return StepOutcome::Finished;
@@ -347,11 +345,10 @@ bool fs_file_poll_write(FileInner* f, task::Context& cx, std::span<const std::by
       bool known = ::fstat(f->fd, &st) == 0;
       f->pipe_like = static_cast<int8_t>(known && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)));
       int fl = ::fcntl(f->fd, F_GETFL);
-      f->track_pos =
+      f->op->track_pos =
           known && (S_ISREG(st.st_mode) || S_ISBLK(st.st_mode)) && fl >= 0 && !(fl & O_APPEND);
     }
     f->op->async_write = f->pipe_like > 0;
-    f->op->track_pos = f->track_pos;
     f->start(FileOp::Kind::Write);
     out = n;  // accepted: written behind the caller's back
     return true;

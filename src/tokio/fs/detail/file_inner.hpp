@@ -41,11 +41,11 @@ class FileOp final : public FsOp {
   int fd = -1;
   bool own_fd = false;       // close fd when the op is destroyed (its File is gone)
   bool async_write = false;  // a pipe or socket: writes run in io_uring's worker (SIGPIPE)
-  // A regular file (or block device) not opened for append: an io_uring write that comes
-  // back short goes on at an explicit offset (see FileOp::uring_step_done).
+  // A regular file (or block device) not opened for append (set with async_write, at the
+  // File's first write): an io_uring write that comes back short goes on at an explicit
+  // offset (see FileOp::uring_step_done).
   bool track_pos = false;
-  bool short_write = false;  // this write came back short at least once (io_uring)
-  int64_t wpos = -1;         // io_uring Write with track_pos: the position it started at
+  int64_t wpos = -1;  // io_uring Write with track_pos: the position it started at
   Kind kind = Kind::None;
   std::byte* buf = nullptr;  // the File's buffer
   std::size_t cap = 0;
@@ -73,8 +73,7 @@ struct FileInner {
   std::size_t rpos = 0, rlen = 0;  // idle read-ahead: op->buf[rpos, rlen)
   std::error_code last_write_err;  // a write-behind failed: reported by the next write
   std::size_t max_buf = 2 * 1024 * 1024;
-  int8_t pipe_like = -1;   // fd is a FIFO or socket (-1: not checked yet; set with the next)
-  bool track_pos = false;  // fd is a regular file or block device without O_APPEND
+  int8_t pipe_like = -1;  // fd is a FIFO or socket (-1: not checked yet; op->track_pos too)
 
   std::error_code error(int64_t negated_errno) const;
   // Switches to the current runtime's engine when idle (see file.cpp). Throws

@@ -171,7 +171,8 @@ bool start_locked(Reaper& r) noexcept {
 }
 
 // Set when the thread could not start while orphans remained; cleared once it runs (or no
-// orphan remains). Release/acquire: pairs the flag with what the failed start left behind.
+// orphan remains). Written under Reaper::mu; read without it only as a hint (reaper_retry
+// then takes the lock and looks at `started` itself), so relaxed.
 std::atomic<bool> g_start_pending{false};
 
 // Has the running thread watch orphan `o` (Reaper::mu held): its pidfd in the epoll set, or,
@@ -201,10 +202,10 @@ void watch_locked(Reaper& r, Orphan& o) noexcept {
 void start_and_watch_locked(Reaper& r) noexcept {
   if (!start_locked(r)) {
     reap_locked(r, kEveryOrphan);
-    g_start_pending.store(!r.orphans.empty(), std::memory_order_release);
+    g_start_pending.store(!r.orphans.empty(), std::memory_order_relaxed);
     return;
   }
-  g_start_pending.store(false, std::memory_order_release);
+  g_start_pending.store(false, std::memory_order_relaxed);
   for (Orphan& o : r.orphans) watch_locked(r, o);
   kick(r.kickfd);
 }
@@ -234,7 +235,7 @@ void reaper_adopt(int pid, int pidfd) noexcept {
 
 void reaper_retry() noexcept {
   namespace impl = process_reaper_impl;
-  if (!impl::g_start_pending.load(std::memory_order_acquire)) return;
+  if (!impl::g_start_pending.load(std::memory_order_relaxed)) return;
   impl::Reaper& r = impl::reaper();
   std::lock_guard<std::mutex> g(r.mu);
   if (!r.started) impl::start_and_watch_locked(r);

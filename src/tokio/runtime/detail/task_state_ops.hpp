@@ -131,16 +131,13 @@ inline bool TaskState::claim_idle_for_read() noexcept {
 inline TaskState::ReadRelease TaskState::release_read() noexcept {
   uint64_t cur = word_.load(std::memory_order_acquire);
   for (;;) {
-    uint64_t next = cur + REF_ONE;  // for the queue, or for the cancelling caller
-    ReadRelease r = ReadRelease::Cancelled;
-    if (!(cur & CANCELLED)) {
-      next &= ~RUNNING;
-      r = ReadRelease::Notified;
-      if (!(cur & NOTIFIED)) {
-        next = cur & ~RUNNING;
-        r = ReadRelease::Idle;
-      }
-    }
+    ReadRelease r = (cur & CANCELLED)  ? ReadRelease::Cancelled
+                    : (cur & NOTIFIED) ? ReadRelease::Notified
+                                       : ReadRelease::Idle;
+    // Cancelled keeps RUNNING for the caller; Notified and Cancelled take a reference (for
+    // the queue, or for the cancelling caller).
+    uint64_t next = r == ReadRelease::Cancelled ? cur : cur & ~RUNNING;
+    if (r != ReadRelease::Idle) next += REF_ONE;
     if (word_.compare_exchange_weak(cur, next, std::memory_order_acq_rel,
                                     std::memory_order_acquire)) {
       return r;
