@@ -320,6 +320,10 @@ CLANGXX ?= clang++
 check-strict: tokio.hpp check-strict-clang
 	@mkdir -p build/strict
 	g++ $(STD) $(STRICT_WARN) $(STRICT_GCC) -I. -fsyntax-only tests/strict/strict_tu.cpp
+	# The README's quick start, as a user copies it, under the same strict warnings.
+	awk '/^```cpp/ { n++; if (n == 1) { on = 1; next } } /^```/ { on = 0 } on' README.md \
+	  > build/strict/quick_start.cpp
+	g++ $(STD) $(STRICT_WARN) $(STRICT_GCC) -I. -fsyntax-only build/strict/quick_start.cpp
 	g++ $(STD) $(STRICT_WARN) -DTOKIO_CONFIG_NO_WARNING_SUPPRESSION \
 	  -DTOKIO_COMPILED_LIB -I. -fsyntax-only tests/strict/strict_tu.cpp
 	g++ -std=c++2b $(WARN) -O1 -I. tests/strict/expected_tu.cpp -o build/strict/expected_tu $(LDLIBS)
