@@ -118,6 +118,48 @@ TEST_CASE("every waiting operation unregisters itself when destroyed") {
   }
 }
 
+// An owned acquire holds its lock by a std::shared_ptr (or a Sender). When that is the last
+// reference and the pending acquire is cancelled, the acquire must leave the semaphore's
+// queue before the reference goes. Before, the reference was a member declared after the
+// queue entry, so it was destroyed first: the semaphore was freed and then locked to leave
+// its queue (heap-use-after-free under ASan; a runtime shutdown with such a task parked
+// did the same).
+TEST_CASE("an owned acquire cancelled while holding the last reference frees the lock after") {
+  {
+    auto p = test::polled(ts::Semaphore::acquire_owned(std::make_shared<ts::Semaphore>(0)));
+    REQUIRE_FALSE(p.poll());
+    p.cancel();
+  }
+  {
+    auto p = test::polled(ts::Semaphore::acquire_many_owned(std::make_shared<ts::Semaphore>(1), 2));
+    REQUIRE_FALSE(p.poll());
+    p.cancel();
+  }
+  {
+    auto [tx, rx] = ts::mpsc::channel<int>(1);
+    REQUIRE(tx.try_send(1).has_value());
+    auto p = test::polled(tx.clone().reserve_owned());
+    REQUIRE_FALSE(p.poll());
+    { auto gone = std::move(tx); }
+    auto& w = p.waker();
+    p.cancel();  // its Sender and the receiver hold the channel
+    CHECK(w.outstanding() == 0);
+    CHECK(rx.try_recv().value() == 1);
+  }
+  {
+    std::optional<ts::mpsc::Receiver<int>> rx;
+    auto p = [&] {
+      auto [tx, r] = ts::mpsc::channel<int>(1);
+      REQUIRE(tx.try_send(1).has_value());
+      rx.emplace(std::move(r));
+      return test::polled(std::move(tx).reserve_owned());
+    }();
+    REQUIRE_FALSE(p.poll());
+    rx.reset();  // the pending reserve's Sender is the channel's last reference
+    p.cancel();
+  }
+}
+
 TEST_CASE("tasks aborted at every suspension point leave every resource usable") {
   auto rt = test::multi_thread(2);
   rt.block_on([]() -> Task<> {

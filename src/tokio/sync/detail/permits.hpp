@@ -167,12 +167,12 @@ class PermitAcquire : public Leaf<PermitAcquire<Make, E>> {
   static constexpr const char* kLeafName = leaf_name_of<Make>();  // Mutex::lock, ...
   // `fail`: yield E{} at once without waiting (a request that can never be served).
   PermitAcquire(BatchSemaphore* s, std::size_t n, Make make, bool fail = false) noexcept
-      : op_(s, n), make_(std::move(make)), closed_(fail) {}
+      : make_(std::move(make)), op_(s, n), closed_(fail) {}
   // Copies and moves happen only before the first poll.
   PermitAcquire(const PermitAcquire& o) noexcept requires std::is_copy_constructible_v<Make>
-      : Leaf<PermitAcquire>(o), op_(o.op_), make_(o.make_), closed_(o.closed_) {}
+      : Leaf<PermitAcquire>(o), make_(o.make_), op_(o.op_), closed_(o.closed_) {}
   PermitAcquire(PermitAcquire&& o) noexcept
-      : Leaf<PermitAcquire>(o), op_(o.op_), make_(std::move(o.make_)), closed_(o.closed_) {}
+      : Leaf<PermitAcquire>(o), make_(std::move(o.make_)), op_(o.op_), closed_(o.closed_) {}
 
   bool poll(task::Context& cx) noexcept {
     if (closed_) return true;
@@ -194,8 +194,13 @@ class PermitAcquire : public Leaf<PermitAcquire<Make, E>> {
   }
 
  private:
-  AcquireOp op_;
+  // Declared first, destroyed last: an owned form's Make holds the last reference to the
+  // semaphore's owner (the shared_ptr of acquire_owned(std::move(s)), the Sender of
+  // std::move(tx).reserve_owned()), and ~AcquireOp leaves the semaphore's queue, so the
+  // semaphore must outlive it. The other order freed the semaphore first when a pending
+  // owned acquire was cancelled (heap-use-after-free in cancel_acquire).
   Make make_;
+  AcquireOp op_;
   bool closed_;
 };
 
