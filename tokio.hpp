@@ -5810,8 +5810,10 @@ Task<> advance(std::chrono::duration<Rep, Period> d) {
 // (hours::max()) saturate to a deadline ~30 years away; negative durations mean no wait.
 //
 // Must be created or first awaited on a runtime built with enable_time() (else
-// std::logic_error). A runtime's shutdown completes every Sleep registered with it, so
-// destroying one later is safe, and one reset then awaits again wherever it is awaited.
+// std::logic_error). A runtime's shutdown wakes every Sleep registered with it (destroying
+// one later is safe) without completing it: awaited again on a running runtime, it waits
+// there for the same deadline; awaited where no runtime runs any more (a Handle::block_on
+// of the dropped runtime, say), it throws std::runtime_error, as Tokio panics.
 // Each await draws one unit of the task's coop budget.
 
 /* #include <chrono> (already above) */
@@ -5850,12 +5852,18 @@ Task<> advance(std::chrono::duration<Rep, Period> d) {
 //   kPending            taken off its slot by the driver, waiting in the wheel's pending
 //                       list to be fired in the current batch
 //   kFired              fired (its waker was taken and woken), or completed at once
-//                       because its deadline had passed, or the runtime shut down
+//                       because its deadline had passed
+//   kOrphaned           its runtime shut down before the deadline: the waker was taken
+//                       and woken, the entry is unlinked, and the deadline has NOT passed.
+//                       The owner's next poll registers it again with the polling
+//                       runtime, or, when that one is shut down too, completes with an
+//                       error (Timer::throw_if_orphaned), never as if the time had come
 // Transitions: kUnregistered -> tick (registration, under the driver lock);
 // tick -> larger tick (lock-free reset, CAS by the owner); tick -> kPending (CAS by the
-// driver under the lock); kPending/tick -> kFired (driver, under the lock, published with
-// release *after* its last access to the entry, so an owner that reads kFired with acquire
-// may free the entry without taking the lock); kFired -> kUnregistered (owner reset).
+// driver under the lock); kPending/tick -> kFired or kOrphaned (driver, under the lock,
+// published with release *after* its last access to the entry, so an owner that reads
+// either with acquire may free the entry without taking the lock); kFired/kOrphaned ->
+// kUnregistered (owner: reset, or the poll that registers an orphan again).
 //
 // `prev`/`next`/`level`/`slot` belong to the driver (read and written only under its
 // lock). `waker` is written under the lock and read without it by the owner's poll, which
@@ -5869,6 +5877,7 @@ namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
 struct TimerEntry {
   static constexpr uint64_t kMaxTick = uint64_t{1} << 62;
+  static constexpr uint64_t kOrphaned = ~uint64_t{0} - 3;
   static constexpr uint64_t kUnregistered = ~uint64_t{0} - 2;
   static constexpr uint64_t kPending = ~uint64_t{0} - 1;
   static constexpr uint64_t kFired = ~uint64_t{0};
@@ -5882,6 +5891,10 @@ struct TimerEntry {
   uint8_t slot = 0;   // slot within the level
 
   static constexpr bool is_tick(uint64_t s) noexcept { return s <= kMaxTick; }
+  // Not known to the driver (the owner may free or re-register it without the lock).
+  static constexpr bool is_off_wheel(uint64_t s) noexcept {
+    return s == kUnregistered || s == kFired || s == kOrphaned;
+  }
 };
 
 }  // namespace tokio::detail
@@ -5906,9 +5919,10 @@ TimeDriver* current_time_driver_or_null() noexcept;
 // awaited through a Handle that outlived its Runtime would otherwise complete at once).
 void check_time_driver_alive(TimeDriver* d, const char* what);
 
-// Registers `e` (kUnregistered) to fire at `deadline`, waking `w` (borrowed; the driver
-// keeps its own reference). Returns true instead when the deadline has already passed or
-// the runtime shut down: then `e` is kFired and not registered.
+// Registers `e` (kUnregistered or kOrphaned) to fire at `deadline`, waking `w` (borrowed;
+// the driver keeps its own reference). Returns true instead when the deadline has already
+// passed (`e` is kFired) or the runtime is shut down (`e` is kOrphaned); `e` is not
+// registered then.
 // The driver is the polling thread's runtime's when it has timers, and `d` is set to it;
 // `d` as given is used only when the thread is in no runtime (null then: abort with a
 // message, as a timer polled outside any runtime cannot fire).
@@ -5923,6 +5937,9 @@ void timer_reset(TimeDriver* d, TimerEntry& e, time::Instant deadline) noexcept;
 // registered `e` fires, on the driver's clock, read from `e`'s atomic state word alone; -1
 // when it is not registered.
 int64_t timer_ms_left(const TimerEntry& e, TimeDriver* d) noexcept;
+// The error of a timer polled after its runtime shut down before the deadline, with no
+// running runtime to wait in instead (std::runtime_error naming `what`).
+[[noreturn]] void throw_timer_orphaned(const char* what);
 
 class Timer {
  public:
@@ -5964,12 +5981,15 @@ class Timer {
     check_time_driver_alive(driver_, what);
   }
 
-  // True once the deadline has passed; registers the current waker otherwise. No coop
-  // budget (the callers account for it).
+  // True once the deadline has passed; registers the current waker otherwise. Also true,
+  // with orphaned() set, when the runtime shut down before the deadline and the polling
+  // thread has no running runtime to wait in (the caller reports it: throw_if_orphaned).
+  // An orphan polled from a running runtime registers there. No coop budget (the callers
+  // account for it).
   bool poll(task::Context& cx) noexcept {
     uint64_t s = entry_.state.load(std::memory_order_acquire);
     if (s == TimerEntry::kFired) return true;
-    if (s == TimerEntry::kUnregistered)
+    if (s == TimerEntry::kUnregistered || s == TimerEntry::kOrphaned)
       return timer_register(driver_, entry_, deadline_, cx.raw_waker());
     if (TOKIO_LIKELY(entry_.waker.load(std::memory_order_relaxed) == cx.raw_waker())) return false;
     return timer_set_waker(driver_, entry_, cx.raw_waker());
@@ -5981,7 +6001,7 @@ class Timer {
     deadline_ = deadline;
     uint64_t s = entry_.state.load(std::memory_order_acquire);
     if (s == TimerEntry::kUnregistered) return;
-    if (s == TimerEntry::kFired) {
+    if (s == TimerEntry::kFired || s == TimerEntry::kOrphaned) {
       entry_.state.store(TimerEntry::kUnregistered, std::memory_order_relaxed);
       return;
     }
@@ -5990,8 +6010,7 @@ class Timer {
 
   // Unregisters the timer if it is registered.
   void cancel() noexcept {
-    uint64_t s = entry_.state.load(std::memory_order_acquire);
-    if (s == TimerEntry::kUnregistered || s == TimerEntry::kFired) return;
+    if (TimerEntry::is_off_wheel(entry_.state.load(std::memory_order_acquire))) return;
     timer_cancel(driver_, entry_);
   }
 
@@ -6002,8 +6021,16 @@ class Timer {
   // Fired, or the deadline is past on the runtime's clock.
   bool is_elapsed() const noexcept { return has_fired() || deadline_ <= time::Instant::now(); }
   bool is_registered() const noexcept {
-    uint64_t s = entry_.state.load(std::memory_order_acquire);
-    return s != TimerEntry::kUnregistered && s != TimerEntry::kFired;
+    return !TimerEntry::is_off_wheel(entry_.state.load(std::memory_order_acquire));
+  }
+  // The runtime shut down before the deadline and no running runtime took the timer over.
+  bool orphaned() const noexcept {
+    return entry_.state.load(std::memory_order_acquire) == TimerEntry::kOrphaned;
+  }
+  // After poll() returned true: a timer that completed only because its runtime is gone
+  // is an error for the awaiting code (Tokio panics there), never a deadline reached.
+  void throw_if_orphaned(const char* what) const {
+    if (TOKIO_UNLIKELY(orphaned())) throw_timer_orphaned(what);
   }
   TimeDriver* driver_or_null() const noexcept { return driver_; }
   // For a dump of a task suspended on this timer (see timer_ms_left).
@@ -6039,10 +6066,12 @@ class Sleep {
   void reset(Instant deadline) noexcept { timer_.reset(deadline); }
 
   // Poll form (Rust's Future::poll): true once elapsed, else the waker of `cx` is
-  // registered. Draws one unit of coop budget.
-  bool poll(task::Context& cx) noexcept {
-    if (!detail::coop_poll_proceed(cx)) return false;
-    return timer_.poll(cx);
+  // registered. Draws one unit of coop budget. Throws std::runtime_error when the runtime
+  // shut down before the deadline and the poll comes from no running runtime (see below).
+  bool poll(task::Context& cx) {
+    if (!poll_ready(cx)) return false;
+    timer_.throw_if_orphaned("time::sleep");
+    return true;
   }
 
   // The awaiter refers to the Sleep (an lvalue Sleep is awaited in place, never copied:
@@ -6051,12 +6080,12 @@ class Sleep {
    public:
     static constexpr const char* kLeafName = "time::sleep";  // in task dumps
     explicit Awaiter(Sleep& s) noexcept : s_(&s) {}
-    bool poll(task::Context& cx) noexcept { return s_->poll(cx); }
+    bool poll(task::Context& cx) noexcept { return s_->poll_ready(cx); }
     bool await_suspend(std::coroutine_handle<> h) {
       s_->timer_.resolve_or_throw("time::sleep");
       return detail::Leaf<Awaiter>::await_suspend(h);
     }
-    void await_resume() const noexcept {}
+    void await_resume() const { s_->timer_.throw_if_orphaned("time::sleep"); }
     // In task dumps: "time::sleep, 250 ms left".
     int64_t dump_ms_left() const noexcept { return s_->timer_.dump_ms_left(); }
 
@@ -6067,6 +6096,11 @@ class Sleep {
   Awaiter operator co_await() && noexcept { return Awaiter(*this); }
 
  private:
+  bool poll_ready(task::Context& cx) noexcept {
+    if (!detail::coop_poll_proceed(cx)) return false;
+    return timer_.poll(cx);
+  }
+
   detail::Timer timer_;
 };
 
@@ -6121,12 +6155,15 @@ class Interval {
    public:
     static constexpr const char* kLeafName = "time::Interval::tick";  // in task dumps
     explicit Tick(Interval& iv) noexcept : iv_(&iv) {}
-    bool poll(task::Context& cx) noexcept { return iv_->poll_tick(cx, out_); }
+    bool poll(task::Context& cx) noexcept { return iv_->poll_tick_ready(cx, out_); }
     bool await_suspend(std::coroutine_handle<> h) {
       iv_->timer_.resolve_or_throw("Interval::tick");
       return detail::Leaf<Tick>::await_suspend(h);
     }
-    Instant await_resume() const noexcept { return out_; }
+    Instant await_resume() const {
+      iv_->timer_.throw_if_orphaned("Interval::tick");
+      return out_;
+    }
     // In task dumps: "time::Interval::tick, 250 ms left".
     int64_t dump_ms_left() const noexcept { return iv_->timer_.dump_ms_left(); }
 
@@ -6137,8 +6174,13 @@ class Interval {
   Tick tick() noexcept { return Tick(*this); }
 
   // Poll form of tick(): true with the tick's instant in `out`, or false with the current
-  // waker registered.
-  bool poll_tick(task::Context& cx, Instant& out) noexcept;
+  // waker registered. Throws std::runtime_error when the runtime shut down before the tick
+  // and the poll comes from no running runtime (see time::Sleep).
+  bool poll_tick(task::Context& cx, Instant& out) {
+    if (!poll_tick_ready(cx, out)) return false;
+    timer_.throw_if_orphaned("Interval::poll_tick");
+    return true;
+  }
 
   // The next tick is one period from now.
   void reset() noexcept { reset_at(Instant::now().saturating_add(period_)); }
@@ -6157,6 +6199,8 @@ class Interval {
   void set_missed_tick_behavior(MissedTickBehavior b) noexcept { behavior_ = b; }
 
  private:
+  // poll_tick without the orphan check (the Tick leaf's poll; its await_resume checks).
+  bool poll_tick_ready(task::Context& cx, Instant& out) noexcept;
   Instant next_after_missed(Instant scheduled, Instant now) const noexcept;
 
   detail::Timer timer_;
@@ -6247,6 +6291,7 @@ class Timeout {
   Output take() {
     if (elapsed_) {
       inner_.cancel();  // the operand is destroyed before the caller resumes
+      timer_.throw_if_orphaned("time::timeout");  // the runtime went, the deadline did not
       return unexpected(Elapsed{});
     }
     timer_.cancel();
@@ -11700,12 +11745,12 @@ class PermitAcquire : public Leaf<PermitAcquire<Make, E>> {
   static constexpr const char* kLeafName = leaf_name_of<Make>();  // Mutex::lock, ...
   // `fail`: yield E{} at once without waiting (a request that can never be served).
   PermitAcquire(BatchSemaphore* s, std::size_t n, Make make, bool fail = false) noexcept
-      : op_(s, n), make_(std::move(make)), closed_(fail) {}
+      : make_(std::move(make)), op_(s, n), closed_(fail) {}
   // Copies and moves happen only before the first poll.
   PermitAcquire(const PermitAcquire& o) noexcept requires std::is_copy_constructible_v<Make>
-      : Leaf<PermitAcquire>(o), op_(o.op_), make_(o.make_), closed_(o.closed_) {}
+      : Leaf<PermitAcquire>(o), make_(o.make_), op_(o.op_), closed_(o.closed_) {}
   PermitAcquire(PermitAcquire&& o) noexcept
-      : Leaf<PermitAcquire>(o), op_(o.op_), make_(std::move(o.make_)), closed_(o.closed_) {}
+      : Leaf<PermitAcquire>(o), make_(std::move(o.make_)), op_(o.op_), closed_(o.closed_) {}
 
   bool poll(task::Context& cx) noexcept {
     if (closed_) return true;
@@ -11727,8 +11772,13 @@ class PermitAcquire : public Leaf<PermitAcquire<Make, E>> {
   }
 
  private:
-  AcquireOp op_;
+  // Declared first, destroyed last: an owned form's Make holds the last reference to the
+  // semaphore's owner (the shared_ptr of acquire_owned(std::move(s)), the Sender of
+  // std::move(tx).reserve_owned()), and ~AcquireOp leaves the semaphore's queue, so the
+  // semaphore must outlive it. The other order freed the semaphore first when a pending
+  // owned acquire was cancelled (heap-use-after-free in cancel_acquire).
   Make make_;
+  AcquireOp op_;
   bool closed_;
 };
 
@@ -13631,6 +13681,7 @@ class Sender : public detail::MpscSenderBase<T, true> {
     Result<void, SendTimeoutError<T>> await_resume() {
       using K = typename SendTimeoutError<T>::Kind;
       if (state_ == kSent) return {};
+      if (state_ == kTimedOut) timer_.throw_if_orphaned("mpsc::Sender::send_timeout");
       return unexpected(
           SendTimeoutError<T>{state_ == kClosed ? K::Closed : K::Timeout, std::move(value_)});
     }
@@ -25061,16 +25112,17 @@ class TimeDriver {
 
   // --- timer operations (detail::Timer) -------------------------------------------------
   // Registers `e` (kUnregistered) to fire at `deadline`, waking `w` (borrowed; the driver
-  // keeps its own reference). Returns true instead when the deadline has already passed or
-  // the runtime shut down: then `e` is kFired and not registered.
+  // keeps its own reference). Returns true instead when the deadline has already passed
+  // (`e` is kFired) or the runtime shut down (`e` is kOrphaned); `e` is not registered then.
   bool register_timer(TimerEntry& e, time::Instant deadline, Wakeable* w) noexcept;
   // Unregisters `e` if it is still registered (any state).
   void cancel_timer(TimerEntry& e) noexcept;
-  // Replaces the waker of a registered `e`; returns true if `e` has fired meanwhile.
+  // Replaces the waker of a registered `e`; returns true if `e` has fired (or was
+  // orphaned) meanwhile.
   bool set_waker(TimerEntry& e, Wakeable* w) noexcept;
   // Moves a registered `e` to `deadline` (earlier or later), keeping its waker; fires it
-  // at once when the deadline has passed. An `e` that fired meanwhile becomes
-  // kUnregistered (its next poll registers it again).
+  // at once when the deadline has passed (kOrphaned after shutdown). An `e` that fired or
+  // was orphaned meanwhile becomes kUnregistered (its next poll registers it again).
   void reregister(TimerEntry& e, time::Instant deadline) noexcept;
 
   // Deadlines round up to the next millisecond tick (nothing fires early); the current
@@ -25095,11 +25147,11 @@ class TimeDriver {
 
  private:
   void fire_due(uint64_t now_tick) noexcept;
-  // Under mu_: completes every entry `pop()` hands out (kFired, waker taken), waking them in
-  // batches of kWakeBatch with the lock released; then runs `finish()` still under the lock
-  // and wakes the rest after unlocking.
-  template <class Pop, class Finish>
-  void fire_entries(Pop pop, Finish finish) noexcept;
+  // Under mu_: completes every entry `pop()` hands out (the state `outcome(state)` gives,
+  // kFired or kOrphaned; waker taken), waking them in batches of kWakeBatch with the lock
+  // released; then runs `finish()` still under the lock and wakes the rest after unlocking.
+  template <class Pop, class Outcome, class Finish>
+  void fire_entries(Pop pop, Outcome outcome, Finish finish) noexcept;
   static void wake_all(Wakeable** batch, std::size_t n) noexcept {
     for (std::size_t i = 0; i < n; ++i) batch[i]->vtable->wake(batch[i]);
   }
@@ -30902,16 +30954,18 @@ void TimeDriver::after_park() {
   fire_due(now_tick);
 }
 
-template <class Pop, class Finish>
-void TimeDriver::fire_entries(Pop pop, Finish finish) noexcept {
+template <class Pop, class Outcome, class Finish>
+void TimeDriver::fire_entries(Pop pop, Outcome outcome, Finish finish) noexcept {
   Wakeable* batch[kWakeBatch];
   std::size_t n = 0;
   std::unique_lock<std::mutex> lk(mu_);
   while (TimerEntry* e = pop()) {
     Wakeable* w = e->waker.load(std::memory_order_relaxed);
     e->waker.store(nullptr, std::memory_order_relaxed);
-    // Last access to the entry: its owner may free it as soon as it reads kFired.
-    e->state.store(TimerEntry::kFired, std::memory_order_release);
+    const uint64_t done = outcome(e->state.load(std::memory_order_relaxed));
+    // Last access to the entry: its owner may free it as soon as it reads kFired or
+    // kOrphaned (acquire in Timer::poll/cancel pairs with this release).
+    e->state.store(done, std::memory_order_release);
     if (!w) continue;
     batch[n++] = w;
     if (n == kWakeBatch) {
@@ -30927,7 +30981,7 @@ void TimeDriver::fire_entries(Pop pop, Finish finish) noexcept {
 }
 
 void TimeDriver::fire_due(uint64_t now_tick) noexcept {
-  fire_entries([&] { return wheel_.poll(now_tick); },
+  fire_entries([&] { return wheel_.poll(now_tick); }, [](uint64_t) { return TimerEntry::kFired; },
                [&] {
                  std::optional<uint64_t> next = wheel_.next_expiration_tick();
                  next_due_.store(next ? *next : kNone, std::memory_order_relaxed);
@@ -30946,11 +31000,16 @@ bool TimeDriver::register_timer(TimerEntry& e, time::Instant deadline, Wakeable*
   }
   w->vtable->clone(w);
   bool unpark = false;
+  uint64_t not_queued = TimerEntry::kFired;
   {
     std::lock_guard<std::mutex> g(mu_);
     wheel_.advance_empty(seen);
     // The driver may have processed a later tick meanwhile: then the deadline has passed.
-    if (!shutdown_ && when > wheel_.elapsed()) {
+    if (when <= wheel_.elapsed()) {
+      // kFired stands
+    } else if (shutdown_) {
+      not_queued = TimerEntry::kOrphaned;  // the deadline is still ahead
+    } else {
       e.waker.store(w, std::memory_order_relaxed);
       e.state.store(when, std::memory_order_relaxed);
       lower_next_due(wheel_.insert(&e, when));
@@ -30961,7 +31020,7 @@ bool TimeDriver::register_timer(TimerEntry& e, time::Instant deadline, Wakeable*
   }
   if (w) {
     w->vtable->drop(w);
-    e.state.store(TimerEntry::kFired, std::memory_order_relaxed);
+    e.state.store(not_queued, std::memory_order_relaxed);
     return true;
   }
   if (unpark) owner_.unpark();
@@ -30973,7 +31032,7 @@ void TimeDriver::cancel_timer(TimerEntry& e) noexcept {
   {
     std::lock_guard<std::mutex> g(mu_);
     uint64_t s = e.state.load(std::memory_order_relaxed);
-    if (s == TimerEntry::kFired || s == TimerEntry::kUnregistered) return;
+    if (TimerEntry::is_off_wheel(s)) return;
     wheel_.remove(&e);
     w = e.waker.load(std::memory_order_relaxed);
     e.waker.store(nullptr, std::memory_order_relaxed);
@@ -30987,7 +31046,8 @@ bool TimeDriver::set_waker(TimerEntry& e, Wakeable* w) noexcept {
   bool fired;
   {
     std::lock_guard<std::mutex> g(mu_);
-    fired = e.state.load(std::memory_order_relaxed) == TimerEntry::kFired;
+    uint64_t s = e.state.load(std::memory_order_relaxed);
+    fired = s == TimerEntry::kFired || s == TimerEntry::kOrphaned;
     if (!fired) w = e.waker.exchange(w, std::memory_order_relaxed);
   }
   if (w) w->vtable->drop(w);  // the replaced waker, or ours when it fired meanwhile
@@ -31001,16 +31061,17 @@ void TimeDriver::reregister(TimerEntry& e, time::Instant deadline) noexcept {
   {
     std::lock_guard<std::mutex> g(mu_);
     uint64_t s = e.state.load(std::memory_order_relaxed);
-    if (s == TimerEntry::kFired || s == TimerEntry::kUnregistered) {
+    if (TimerEntry::is_off_wheel(s)) {
       e.state.store(TimerEntry::kUnregistered, std::memory_order_relaxed);
       return;
     }
     wheel_.remove(&e);
     uint64_t when = deadline_to_tick(deadline);
-    if (shutdown_ || deadline <= now || when <= wheel_.elapsed()) {
+    const bool passed = deadline <= now || when <= wheel_.elapsed();
+    if (passed || shutdown_) {
       wake = e.waker.load(std::memory_order_relaxed);
       e.waker.store(nullptr, std::memory_order_relaxed);
-      e.state.store(TimerEntry::kFired, std::memory_order_release);
+      e.state.store(passed ? TimerEntry::kFired : TimerEntry::kOrphaned, std::memory_order_release);
     } else {
       e.state.store(when, std::memory_order_relaxed);
       lower_next_due(wheel_.insert(&e, when));
@@ -31024,14 +31085,21 @@ void TimeDriver::reregister(TimerEntry& e, time::Instant deadline) noexcept {
 
 void TimeDriver::shutdown() noexcept {
   // From here on registrations see shutdown_ and do not queue; every timer already
-  // registered completes now, so nothing waits on a dead runtime and no timer's destructor
-  // touches this driver afterwards.
+  // registered is unlinked and woken now, so nothing waits on a dead runtime and no
+  // timer's destructor touches this driver afterwards.
   {
     std::lock_guard<std::mutex> g(mu_);
     shutdown_ = true;
     shut_down_.store(true, std::memory_order_relaxed);
   }
+  // A timer whose deadline has come (taken off its slot, or its tick reached) fires as
+  // usual; the others are orphaned: woken, but their deadline has not passed.
+  const uint64_t now_tick = instant_to_tick(clock_.now());
   fire_entries([&] { return wheel_.pop_any(); },
+               [now_tick](uint64_t s) {
+                 return s == TimerEntry::kPending || s <= now_tick ? TimerEntry::kFired
+                                                                   : TimerEntry::kOrphaned;
+               },
                [&] { next_due_.store(kNone, std::memory_order_relaxed); });
 }
 
@@ -31044,6 +31112,15 @@ void throw_timers_disabled(const char* what) {
   throw std::logic_error(std::string("tokio: ") + what +
                          ": timers are disabled on this runtime. Call enable_time() (or "
                          "enable_all()) on the runtime Builder to enable them.");
+}
+
+void throw_timer_orphaned(const char* what) {
+  throw std::runtime_error(std::string("tokio: ") + what +
+                           ": the runtime this timer waited in shut down before its deadline, "
+                           "and no running runtime polled it again (Tokio panics here: "
+                           "\"the timer's runtime is being shutdown\"). Stop awaiting timers "
+                           "before their runtime is dropped, or await this one on a running "
+                           "runtime: it then waits there for the same deadline.");
 }
 
 void throw_no_time_runtime(const char* what) {
@@ -31259,10 +31336,14 @@ Interval::Interval(Instant start, Duration period)
   }
 }
 
-bool Interval::poll_tick(task::Context& cx, Instant& out) noexcept {
+bool Interval::poll_tick_ready(task::Context& cx, Instant& out) noexcept {
   if (!detail::coop_poll_proceed(cx)) return false;
   if (!timer_.poll(cx)) return false;
   Instant scheduled = timer_.deadline();
+  if (timer_.orphaned()) {  // left as it is: the awaiter throws, a later tick re-registers
+    out = scheduled;
+    return true;
+  }
   Instant now = Instant::now();
   Instant next;
   if (now > scheduled.saturating_add(time_interval_impl::kMissedTickTolerance)) {

@@ -1,8 +1,11 @@
 // time::sleep / sleep_until / Sleep: registration, reset, cancellation in every state,
 // durations, accuracy, errors.
 #include <algorithm>
+#include <atomic>
 #include <memory>
 #include <optional>
+#include <string>
+#include <thread>
 #include <vector>
 
 #include "time_mock.hpp"
@@ -349,8 +352,9 @@ TEST_CASE("sleep: runtime shutdown with registered timers; a Sleep outliving its
       co_return s;
     }());
   }
-  // Shutdown completed every registered timer: destroying it touches no driver.
-  CHECK(survivor->is_elapsed());
+  // Shutdown unlinked every registered timer (destroying it touches no driver) without
+  // completing it: its deadline is 100 s away.
+  CHECK_FALSE(survivor->is_elapsed());
   survivor.reset();
 }
 
@@ -365,10 +369,13 @@ TEST_CASE("sleep: a Sleep made in a dropped runtime, or in another one, sleeps w
     auto first = timetest::time_rt();
     first.block_on([](std::optional<Sleep>* s, std::unique_ptr<Sleep>* f) -> Task<> {
       s->emplace(ttime::sleep(ms(5)));  // never polled here
-      *f = std::make_unique<Sleep>(ttime::sleep(std::chrono::seconds(100)));
+      *f = std::make_unique<Sleep>(ttime::sleep(ms(150)));
       co_await tokio::select_biased(ttime::sleep(ms(1)), **f);  // registered here
     }(&made_before, &fired_by_shutdown));
   }
+  // Left registered when the first runtime shut down: woken, not completed (before, it
+  // completed there, and awaiting it here returned at once, 150 ms early).
+  CHECK_FALSE(fired_by_shutdown->is_elapsed());
   auto second = timetest::time_rt();
   const Instant deadline = made_before->deadline();
   second.block_on([](Sleep* s) -> Task<> {
@@ -378,8 +385,12 @@ TEST_CASE("sleep: a Sleep made in a dropped runtime, or in another one, sleeps w
     co_await waiting;
   }(&*made_before));
   CHECK(Instant::now() >= deadline);  // it slept to its deadline, not less
-  // Completed by the first runtime's shutdown; reset, it sleeps again, here.
+  // The one the first runtime's shutdown woke waits here for its own deadline.
+  const Instant orphan_deadline = fired_by_shutdown->deadline();
+  second.block_on([](Sleep* s) -> Task<> { co_await *s; }(fired_by_shutdown.get()));
+  CHECK(Instant::now() >= orphan_deadline);
   CHECK(fired_by_shutdown->is_elapsed());
+  // Reset, it sleeps again, here.
   fired_by_shutdown->reset(Instant::now() + ms(3));
   auto start = Instant::now();
   second.block_on([](Sleep* s) -> Task<> { co_await *s; }(fired_by_shutdown.get()));
@@ -399,6 +410,53 @@ TEST_CASE("sleep: a Sleep made in a dropped runtime, or in another one, sleeps w
     CHECK(timetest::registered() == 0);
     co_return;
   }());
+}
+
+// A Handle::block_on on another thread goes on polling its future after the Runtime is
+// dropped: a sleep, a timeout or an interval tick waiting there is woken by the shutdown
+// with its deadline still ahead. Before, each then completed as if the deadline had come (a
+// 10 s sleep returned 20 ms after the drop; the timeout reported Elapsed). Now each throws
+// (Tokio panics there).
+TEST_CASE("sleep: timers woken by their runtime's shutdown throw where no runtime runs") {
+  for (int kind = 0; kind < 3; ++kind) {
+    CAPTURE(kind);
+    std::optional<tokio::runtime::Runtime> rt(timetest::time_mt());
+    tokio::runtime::Handle h = rt->handle();
+    std::atomic<bool> waiting{false};
+    bool returned = false;
+    std::string error;
+    std::thread outside([&] {
+      try {
+        h.block_on([](int k, std::atomic<bool>* w) -> Task<> {
+          const auto far = std::chrono::seconds(10);
+          w->store(true);
+          if (k == 0) {
+            co_await ttime::sleep(far);
+          } else if (k == 1) {
+            tokio::sync::Notify never;
+            auto r = co_await ttime::timeout(
+                far, [](tokio::sync::Notify* n) -> Task<> { co_await n->notified(); }(&never));
+            CHECK(false);  // neither Elapsed nor a value: the deadline has not come
+            (void)r;
+          } else {
+            auto iv = ttime::interval_at(Instant::now() + far, far);
+            (void)co_await iv.tick();
+          }
+        }(kind, &waiting));
+        returned = true;
+      } catch (const std::runtime_error& e) {
+        error = e.what();
+      }
+    });
+    while (!waiting.load()) std::this_thread::sleep_for(ms(1));
+    std::this_thread::sleep_for(ms(20));  // registered by now
+    const Instant dropped = Instant::now();
+    rt.reset();
+    outside.join();
+    CHECK_FALSE(returned);
+    CHECK(error.find("shut down before its deadline") != std::string::npos);
+    CHECK(dropped.elapsed() < std::chrono::seconds(5));
+  }
 }
 
 TEST_CASE("sleep: a block_on on a multi-thread runtime wakes the driver it registers with") {

@@ -16,10 +16,14 @@ Interval::Interval(Instant start, Duration period)
   }
 }
 
-bool Interval::poll_tick(task::Context& cx, Instant& out) noexcept {
+bool Interval::poll_tick_ready(task::Context& cx, Instant& out) noexcept {
   if (!detail::coop_poll_proceed(cx)) return false;
   if (!timer_.poll(cx)) return false;
   Instant scheduled = timer_.deadline();
+  if (timer_.orphaned()) {  // left as it is: the awaiter throws, a later tick re-registers
+    out = scheduled;
+    return true;
+  }
   Instant now = Instant::now();
   Instant next;
   if (now > scheduled.saturating_add(time_interval_impl::kMissedTickTolerance)) {

@@ -40,12 +40,15 @@ class Interval {
    public:
     static constexpr const char* kLeafName = "time::Interval::tick";  // in task dumps
     explicit Tick(Interval& iv) noexcept : iv_(&iv) {}
-    bool poll(task::Context& cx) noexcept { return iv_->poll_tick(cx, out_); }
+    bool poll(task::Context& cx) noexcept { return iv_->poll_tick_ready(cx, out_); }
     bool await_suspend(std::coroutine_handle<> h) {
       iv_->timer_.resolve_or_throw("Interval::tick");
       return detail::Leaf<Tick>::await_suspend(h);
     }
-    Instant await_resume() const noexcept { return out_; }
+    Instant await_resume() const {
+      iv_->timer_.throw_if_orphaned("Interval::tick");
+      return out_;
+    }
     // In task dumps: "time::Interval::tick, 250 ms left".
     int64_t dump_ms_left() const noexcept { return iv_->timer_.dump_ms_left(); }
 
@@ -56,8 +59,13 @@ class Interval {
   Tick tick() noexcept { return Tick(*this); }
 
   // Poll form of tick(): true with the tick's instant in `out`, or false with the current
-  // waker registered.
-  bool poll_tick(task::Context& cx, Instant& out) noexcept;
+  // waker registered. Throws std::runtime_error when the runtime shut down before the tick
+  // and the poll comes from no running runtime (see time::Sleep).
+  bool poll_tick(task::Context& cx, Instant& out) {
+    if (!poll_tick_ready(cx, out)) return false;
+    timer_.throw_if_orphaned("Interval::poll_tick");
+    return true;
+  }
 
   // The next tick is one period from now.
   void reset() noexcept { reset_at(Instant::now().saturating_add(period_)); }
@@ -76,6 +84,8 @@ class Interval {
   void set_missed_tick_behavior(MissedTickBehavior b) noexcept { behavior_ = b; }
 
  private:
+  // poll_tick without the orphan check (the Tick leaf's poll; its await_resume checks).
+  bool poll_tick_ready(task::Context& cx, Instant& out) noexcept;
   Instant next_after_missed(Instant scheduled, Instant now) const noexcept;
 
   detail::Timer timer_;

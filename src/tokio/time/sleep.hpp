@@ -18,8 +18,10 @@
 // (hours::max()) saturate to a deadline ~30 years away; negative durations mean no wait.
 //
 // Must be created or first awaited on a runtime built with enable_time() (else
-// std::logic_error). A runtime's shutdown completes every Sleep registered with it, so
-// destroying one later is safe, and one reset then awaits again wherever it is awaited.
+// std::logic_error). A runtime's shutdown wakes every Sleep registered with it (destroying
+// one later is safe) without completing it: awaited again on a running runtime, it waits
+// there for the same deadline; awaited where no runtime runs any more (a Handle::block_on
+// of the dropped runtime, say), it throws std::runtime_error, as Tokio panics.
 // Each await draws one unit of the task's coop budget.
 
 #include <chrono>
@@ -50,10 +52,12 @@ class Sleep {
   void reset(Instant deadline) noexcept { timer_.reset(deadline); }
 
   // Poll form (Rust's Future::poll): true once elapsed, else the waker of `cx` is
-  // registered. Draws one unit of coop budget.
-  bool poll(task::Context& cx) noexcept {
-    if (!detail::coop_poll_proceed(cx)) return false;
-    return timer_.poll(cx);
+  // registered. Draws one unit of coop budget. Throws std::runtime_error when the runtime
+  // shut down before the deadline and the poll comes from no running runtime (see below).
+  bool poll(task::Context& cx) {
+    if (!poll_ready(cx)) return false;
+    timer_.throw_if_orphaned("time::sleep");
+    return true;
   }
 
   // The awaiter refers to the Sleep (an lvalue Sleep is awaited in place, never copied:
@@ -62,12 +66,12 @@ class Sleep {
    public:
     static constexpr const char* kLeafName = "time::sleep";  // in task dumps
     explicit Awaiter(Sleep& s) noexcept : s_(&s) {}
-    bool poll(task::Context& cx) noexcept { return s_->poll(cx); }
+    bool poll(task::Context& cx) noexcept { return s_->poll_ready(cx); }
     bool await_suspend(std::coroutine_handle<> h) {
       s_->timer_.resolve_or_throw("time::sleep");
       return detail::Leaf<Awaiter>::await_suspend(h);
     }
-    void await_resume() const noexcept {}
+    void await_resume() const { s_->timer_.throw_if_orphaned("time::sleep"); }
     // In task dumps: "time::sleep, 250 ms left".
     int64_t dump_ms_left() const noexcept { return s_->timer_.dump_ms_left(); }
 
@@ -78,6 +82,11 @@ class Sleep {
   Awaiter operator co_await() && noexcept { return Awaiter(*this); }
 
  private:
+  bool poll_ready(task::Context& cx) noexcept {
+    if (!detail::coop_poll_proceed(cx)) return false;
+    return timer_.poll(cx);
+  }
+
   detail::Timer timer_;
 };
 

@@ -146,16 +146,18 @@ void TimeDriver::after_park() {
   fire_due(now_tick);
 }
 
-template <class Pop, class Finish>
-void TimeDriver::fire_entries(Pop pop, Finish finish) noexcept {
+template <class Pop, class Outcome, class Finish>
+void TimeDriver::fire_entries(Pop pop, Outcome outcome, Finish finish) noexcept {
   Wakeable* batch[kWakeBatch];
   std::size_t n = 0;
   std::unique_lock<std::mutex> lk(mu_);
   while (TimerEntry* e = pop()) {
     Wakeable* w = e->waker.load(std::memory_order_relaxed);
     e->waker.store(nullptr, std::memory_order_relaxed);
-    // Last access to the entry: its owner may free it as soon as it reads kFired.
-    e->state.store(TimerEntry::kFired, std::memory_order_release);
+    const uint64_t done = outcome(e->state.load(std::memory_order_relaxed));
+    // Last access to the entry: its owner may free it as soon as it reads kFired or
+    // kOrphaned (acquire in Timer::poll/cancel pairs with this release).
+    e->state.store(done, std::memory_order_release);
     if (!w) continue;
     batch[n++] = w;
     if (n == kWakeBatch) {
@@ -171,7 +173,7 @@ void TimeDriver::fire_entries(Pop pop, Finish finish) noexcept {
 }
 
 void TimeDriver::fire_due(uint64_t now_tick) noexcept {
-  fire_entries([&] { return wheel_.poll(now_tick); },
+  fire_entries([&] { return wheel_.poll(now_tick); }, [](uint64_t) { return TimerEntry::kFired; },
                [&] {
                  std::optional<uint64_t> next = wheel_.next_expiration_tick();
                  next_due_.store(next ? *next : kNone, std::memory_order_relaxed);
@@ -190,11 +192,16 @@ bool TimeDriver::register_timer(TimerEntry& e, time::Instant deadline, Wakeable*
   }
   w->vtable->clone(w);
   bool unpark = false;
+  uint64_t not_queued = TimerEntry::kFired;
   {
     std::lock_guard<std::mutex> g(mu_);
     wheel_.advance_empty(seen);
     // The driver may have processed a later tick meanwhile: then the deadline has passed.
-    if (!shutdown_ && when > wheel_.elapsed()) {
+    if (when <= wheel_.elapsed()) {
+      // kFired stands
+    } else if (shutdown_) {
+      not_queued = TimerEntry::kOrphaned;  // the deadline is still ahead
+    } else {
       e.waker.store(w, std::memory_order_relaxed);
       e.state.store(when, std::memory_order_relaxed);
       lower_next_due(wheel_.insert(&e, when));
@@ -205,7 +212,7 @@ bool TimeDriver::register_timer(TimerEntry& e, time::Instant deadline, Wakeable*
   }
   if (w) {
     w->vtable->drop(w);
-    e.state.store(TimerEntry::kFired, std::memory_order_relaxed);
+    e.state.store(not_queued, std::memory_order_relaxed);
     return true;
   }
   if (unpark) owner_.unpark();
@@ -217,7 +224,7 @@ void TimeDriver::cancel_timer(TimerEntry& e) noexcept {
   {
     std::lock_guard<std::mutex> g(mu_);
     uint64_t s = e.state.load(std::memory_order_relaxed);
-    if (s == TimerEntry::kFired || s == TimerEntry::kUnregistered) return;
+    if (TimerEntry::is_off_wheel(s)) return;
     wheel_.remove(&e);
     w = e.waker.load(std::memory_order_relaxed);
     e.waker.store(nullptr, std::memory_order_relaxed);
@@ -231,7 +238,8 @@ bool TimeDriver::set_waker(TimerEntry& e, Wakeable* w) noexcept {
   bool fired;
   {
     std::lock_guard<std::mutex> g(mu_);
-    fired = e.state.load(std::memory_order_relaxed) == TimerEntry::kFired;
+    uint64_t s = e.state.load(std::memory_order_relaxed);
+    fired = s == TimerEntry::kFired || s == TimerEntry::kOrphaned;
     if (!fired) w = e.waker.exchange(w, std::memory_order_relaxed);
   }
   if (w) w->vtable->drop(w);  // the replaced waker, or ours when it fired meanwhile
@@ -245,16 +253,17 @@ void TimeDriver::reregister(TimerEntry& e, time::Instant deadline) noexcept {
   {
     std::lock_guard<std::mutex> g(mu_);
     uint64_t s = e.state.load(std::memory_order_relaxed);
-    if (s == TimerEntry::kFired || s == TimerEntry::kUnregistered) {
+    if (TimerEntry::is_off_wheel(s)) {
       e.state.store(TimerEntry::kUnregistered, std::memory_order_relaxed);
       return;
     }
     wheel_.remove(&e);
     uint64_t when = deadline_to_tick(deadline);
-    if (shutdown_ || deadline <= now || when <= wheel_.elapsed()) {
+    const bool passed = deadline <= now || when <= wheel_.elapsed();
+    if (passed || shutdown_) {
       wake = e.waker.load(std::memory_order_relaxed);
       e.waker.store(nullptr, std::memory_order_relaxed);
-      e.state.store(TimerEntry::kFired, std::memory_order_release);
+      e.state.store(passed ? TimerEntry::kFired : TimerEntry::kOrphaned, std::memory_order_release);
     } else {
       e.state.store(when, std::memory_order_relaxed);
       lower_next_due(wheel_.insert(&e, when));
@@ -268,14 +277,21 @@ void TimeDriver::reregister(TimerEntry& e, time::Instant deadline) noexcept {
 
 void TimeDriver::shutdown() noexcept {
   // From here on registrations see shutdown_ and do not queue; every timer already
-  // registered completes now, so nothing waits on a dead runtime and no timer's destructor
-  // touches this driver afterwards.
+  // registered is unlinked and woken now, so nothing waits on a dead runtime and no
+  // timer's destructor touches this driver afterwards.
   {
     std::lock_guard<std::mutex> g(mu_);
     shutdown_ = true;
     shut_down_.store(true, std::memory_order_relaxed);
   }
+  // A timer whose deadline has come (taken off its slot, or its tick reached) fires as
+  // usual; the others are orphaned: woken, but their deadline has not passed.
+  const uint64_t now_tick = instant_to_tick(clock_.now());
   fire_entries([&] { return wheel_.pop_any(); },
+               [now_tick](uint64_t s) {
+                 return s == TimerEntry::kPending || s <= now_tick ? TimerEntry::kFired
+                                                                   : TimerEntry::kOrphaned;
+               },
                [&] { next_due_.store(kNone, std::memory_order_relaxed); });
 }
 
@@ -288,6 +304,15 @@ void throw_timers_disabled(const char* what) {
   throw std::logic_error(std::string("tokio: ") + what +
                          ": timers are disabled on this runtime. Call enable_time() (or "
                          "enable_all()) on the runtime Builder to enable them.");
+}
+
+void throw_timer_orphaned(const char* what) {
+  throw std::runtime_error(std::string("tokio: ") + what +
+                           ": the runtime this timer waited in shut down before its deadline, "
+                           "and no running runtime polled it again (Tokio panics here: "
+                           "\"the timer's runtime is being shutdown\"). Stop awaiting timers "
+                           "before their runtime is dropped, or await this one on a running "
+                           "runtime: it then waits there for the same deadline.");
 }
 
 void throw_no_time_runtime(const char* what) {

@@ -68,16 +68,17 @@ class TimeDriver {
 
   // --- timer operations (detail::Timer) -------------------------------------------------
   // Registers `e` (kUnregistered) to fire at `deadline`, waking `w` (borrowed; the driver
-  // keeps its own reference). Returns true instead when the deadline has already passed or
-  // the runtime shut down: then `e` is kFired and not registered.
+  // keeps its own reference). Returns true instead when the deadline has already passed
+  // (`e` is kFired) or the runtime shut down (`e` is kOrphaned); `e` is not registered then.
   bool register_timer(TimerEntry& e, time::Instant deadline, Wakeable* w) noexcept;
   // Unregisters `e` if it is still registered (any state).
   void cancel_timer(TimerEntry& e) noexcept;
-  // Replaces the waker of a registered `e`; returns true if `e` has fired meanwhile.
+  // Replaces the waker of a registered `e`; returns true if `e` has fired (or was
+  // orphaned) meanwhile.
   bool set_waker(TimerEntry& e, Wakeable* w) noexcept;
   // Moves a registered `e` to `deadline` (earlier or later), keeping its waker; fires it
-  // at once when the deadline has passed. An `e` that fired meanwhile becomes
-  // kUnregistered (its next poll registers it again).
+  // at once when the deadline has passed (kOrphaned after shutdown). An `e` that fired or
+  // was orphaned meanwhile becomes kUnregistered (its next poll registers it again).
   void reregister(TimerEntry& e, time::Instant deadline) noexcept;
 
   // Deadlines round up to the next millisecond tick (nothing fires early); the current
@@ -102,11 +103,11 @@ class TimeDriver {
 
  private:
   void fire_due(uint64_t now_tick) noexcept;
-  // Under mu_: completes every entry `pop()` hands out (kFired, waker taken), waking them in
-  // batches of kWakeBatch with the lock released; then runs `finish()` still under the lock
-  // and wakes the rest after unlocking.
-  template <class Pop, class Finish>
-  void fire_entries(Pop pop, Finish finish) noexcept;
+  // Under mu_: completes every entry `pop()` hands out (the state `outcome(state)` gives,
+  // kFired or kOrphaned; waker taken), waking them in batches of kWakeBatch with the lock
+  // released; then runs `finish()` still under the lock and wakes the rest after unlocking.
+  template <class Pop, class Outcome, class Finish>
+  void fire_entries(Pop pop, Outcome outcome, Finish finish) noexcept;
   static void wake_all(Wakeable** batch, std::size_t n) noexcept {
     for (std::size_t i = 0; i < n; ++i) batch[i]->vtable->wake(batch[i]);
   }

@@ -12,12 +12,18 @@
 //   kPending            taken off its slot by the driver, waiting in the wheel's pending
 //                       list to be fired in the current batch
 //   kFired              fired (its waker was taken and woken), or completed at once
-//                       because its deadline had passed, or the runtime shut down
+//                       because its deadline had passed
+//   kOrphaned           its runtime shut down before the deadline: the waker was taken
+//                       and woken, the entry is unlinked, and the deadline has NOT passed.
+//                       The owner's next poll registers it again with the polling
+//                       runtime, or, when that one is shut down too, completes with an
+//                       error (Timer::throw_if_orphaned), never as if the time had come
 // Transitions: kUnregistered -> tick (registration, under the driver lock);
 // tick -> larger tick (lock-free reset, CAS by the owner); tick -> kPending (CAS by the
-// driver under the lock); kPending/tick -> kFired (driver, under the lock, published with
-// release *after* its last access to the entry, so an owner that reads kFired with acquire
-// may free the entry without taking the lock); kFired -> kUnregistered (owner reset).
+// driver under the lock); kPending/tick -> kFired or kOrphaned (driver, under the lock,
+// published with release *after* its last access to the entry, so an owner that reads
+// either with acquire may free the entry without taking the lock); kFired/kOrphaned ->
+// kUnregistered (owner: reset, or the poll that registers an orphan again).
 //
 // `prev`/`next`/`level`/`slot` belong to the driver (read and written only under its
 // lock). `waker` is written under the lock and read without it by the owner's poll, which
@@ -32,6 +38,7 @@ namespace tokio::detail {
 
 struct TimerEntry {
   static constexpr uint64_t kMaxTick = uint64_t{1} << 62;
+  static constexpr uint64_t kOrphaned = ~uint64_t{0} - 3;
   static constexpr uint64_t kUnregistered = ~uint64_t{0} - 2;
   static constexpr uint64_t kPending = ~uint64_t{0} - 1;
   static constexpr uint64_t kFired = ~uint64_t{0};
@@ -45,6 +52,10 @@ struct TimerEntry {
   uint8_t slot = 0;   // slot within the level
 
   static constexpr bool is_tick(uint64_t s) noexcept { return s <= kMaxTick; }
+  // Not known to the driver (the owner may free or re-register it without the lock).
+  static constexpr bool is_off_wheel(uint64_t s) noexcept {
+    return s == kUnregistered || s == kFired || s == kOrphaned;
+  }
 };
 
 }  // namespace tokio::detail

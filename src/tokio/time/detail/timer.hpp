@@ -41,9 +41,10 @@ TimeDriver* current_time_driver_or_null() noexcept;
 // awaited through a Handle that outlived its Runtime would otherwise complete at once).
 void check_time_driver_alive(TimeDriver* d, const char* what);
 
-// Registers `e` (kUnregistered) to fire at `deadline`, waking `w` (borrowed; the driver
-// keeps its own reference). Returns true instead when the deadline has already passed or
-// the runtime shut down: then `e` is kFired and not registered.
+// Registers `e` (kUnregistered or kOrphaned) to fire at `deadline`, waking `w` (borrowed;
+// the driver keeps its own reference). Returns true instead when the deadline has already
+// passed (`e` is kFired) or the runtime is shut down (`e` is kOrphaned); `e` is not
+// registered then.
 // The driver is the polling thread's runtime's when it has timers, and `d` is set to it;
 // `d` as given is used only when the thread is in no runtime (null then: abort with a
 // message, as a timer polled outside any runtime cannot fire).
@@ -58,6 +59,9 @@ void timer_reset(TimeDriver* d, TimerEntry& e, time::Instant deadline) noexcept;
 // registered `e` fires, on the driver's clock, read from `e`'s atomic state word alone; -1
 // when it is not registered.
 int64_t timer_ms_left(const TimerEntry& e, TimeDriver* d) noexcept;
+// The error of a timer polled after its runtime shut down before the deadline, with no
+// running runtime to wait in instead (std::runtime_error naming `what`).
+[[noreturn]] void throw_timer_orphaned(const char* what);
 
 class Timer {
  public:
@@ -99,12 +103,15 @@ class Timer {
     check_time_driver_alive(driver_, what);
   }
 
-  // True once the deadline has passed; registers the current waker otherwise. No coop
-  // budget (the callers account for it).
+  // True once the deadline has passed; registers the current waker otherwise. Also true,
+  // with orphaned() set, when the runtime shut down before the deadline and the polling
+  // thread has no running runtime to wait in (the caller reports it: throw_if_orphaned).
+  // An orphan polled from a running runtime registers there. No coop budget (the callers
+  // account for it).
   bool poll(task::Context& cx) noexcept {
     uint64_t s = entry_.state.load(std::memory_order_acquire);
     if (s == TimerEntry::kFired) return true;
-    if (s == TimerEntry::kUnregistered)
+    if (s == TimerEntry::kUnregistered || s == TimerEntry::kOrphaned)
       return timer_register(driver_, entry_, deadline_, cx.raw_waker());
     if (TOKIO_LIKELY(entry_.waker.load(std::memory_order_relaxed) == cx.raw_waker())) return false;
     return timer_set_waker(driver_, entry_, cx.raw_waker());
@@ -116,7 +123,7 @@ class Timer {
     deadline_ = deadline;
     uint64_t s = entry_.state.load(std::memory_order_acquire);
     if (s == TimerEntry::kUnregistered) return;
-    if (s == TimerEntry::kFired) {
+    if (s == TimerEntry::kFired || s == TimerEntry::kOrphaned) {
       entry_.state.store(TimerEntry::kUnregistered, std::memory_order_relaxed);
       return;
     }
@@ -125,8 +132,7 @@ class Timer {
 
   // Unregisters the timer if it is registered.
   void cancel() noexcept {
-    uint64_t s = entry_.state.load(std::memory_order_acquire);
-    if (s == TimerEntry::kUnregistered || s == TimerEntry::kFired) return;
+    if (TimerEntry::is_off_wheel(entry_.state.load(std::memory_order_acquire))) return;
     timer_cancel(driver_, entry_);
   }
 
@@ -137,8 +143,16 @@ class Timer {
   // Fired, or the deadline is past on the runtime's clock.
   bool is_elapsed() const noexcept { return has_fired() || deadline_ <= time::Instant::now(); }
   bool is_registered() const noexcept {
-    uint64_t s = entry_.state.load(std::memory_order_acquire);
-    return s != TimerEntry::kUnregistered && s != TimerEntry::kFired;
+    return !TimerEntry::is_off_wheel(entry_.state.load(std::memory_order_acquire));
+  }
+  // The runtime shut down before the deadline and no running runtime took the timer over.
+  bool orphaned() const noexcept {
+    return entry_.state.load(std::memory_order_acquire) == TimerEntry::kOrphaned;
+  }
+  // After poll() returned true: a timer that completed only because its runtime is gone
+  // is an error for the awaiting code (Tokio panics there), never a deadline reached.
+  void throw_if_orphaned(const char* what) const {
+    if (TOKIO_UNLIKELY(orphaned())) throw_timer_orphaned(what);
   }
   TimeDriver* driver_or_null() const noexcept { return driver_; }
   // For a dump of a task suspended on this timer (see timer_ms_left).
