@@ -1805,10 +1805,18 @@ void report_destroy_exception(const std::exception_ptr& e) noexcept;
 // instead of freeing it, which would lose the exception and leak the frame. Here the
 // exception is caught (see Promise::unhandled_exception), the parked frame destroyed for
 // good, and the exception reported.
+// In both cases the frame's parameter copies die after its promise, outside the body: a
+// parameter whose destructor throws (one declared noexcept(false)) throws out of destroy()
+// itself. That is caught and reported too, never let out of these noexcept functions (it
+// would terminate the process); the parameters after it in the frame are not destroyed.
 void destroy_suspended(std::coroutine_handle<> h) noexcept;
 inline void destroy_coroutine(std::coroutine_handle<> h) noexcept {
-  if (h.done()) h.destroy();
-  else destroy_suspended(h);
+  if (!h.done()) return destroy_suspended(h);
+  try {
+    h.destroy();
+  } catch (...) {
+    report_destroy_exception(std::current_exception());
+  }
 }
 
 // Destroys a suspended chain of Task frames from its innermost frame (`deepest`, the one
@@ -4296,11 +4304,21 @@ struct TaskCellOps {
     if constexpr (std::is_void_v<Closure>) return std::size_t{0};
     else return (sizeof(Closure) + 15) & ~std::size_t{15};
   }();
-  // The closure dies after the frame (the frame's destructors may still read captures).
+  // The closure dies after the frame (the frame's destructors may still read captures). A
+  // capture whose destructor throws is reported like one in the frame (destroy_coroutine).
   static void destroy_closure(TaskHeader* t) noexcept {
     if constexpr (!std::is_void_v<Closure>) {
-      std::launder(reinterpret_cast<Closure*>(reinterpret_cast<char*>(t) - kClosureBytes))
-          ->~Closure();
+      Closure* c =
+          std::launder(reinterpret_cast<Closure*>(reinterpret_cast<char*>(t) - kClosureBytes));
+      if constexpr (std::is_nothrow_destructible_v<Closure>) {
+        c->~Closure();
+      } else {
+        try {
+          c->~Closure();
+        } catch (...) {
+          report_destroy_exception(std::current_exception());
+        }
+      }
     }
   }
   static void finish(TaskHeader* t) noexcept {
@@ -28576,13 +28594,23 @@ void destroy_suspended(std::coroutine_handle<> h) noexcept {
   void* saved_slot = t.destroy_exception;
   t.destroying_frame = h.address();
   t.destroy_exception = &caught;
-  h.destroy();
+  std::exception_ptr from_parameter;  // see destroy_coroutine (core/task.hpp)
+  try {
+    h.destroy();
+  } catch (...) {
+    from_parameter = std::current_exception();
+  }
   t.destroying_frame = saved_frame;
   t.destroy_exception = saved_slot;
   if (TOKIO_UNLIKELY(caught != nullptr)) {
-    h.destroy();  // parked at its final suspend: promise, parameters and memory go now
+    try {
+      h.destroy();  // parked at its final suspend: promise, parameters and memory go now
+    } catch (...) {
+      from_parameter = std::current_exception();
+    }
     report_destroy_exception(caught);
   }
+  if (TOKIO_UNLIKELY(from_parameter != nullptr)) report_destroy_exception(from_parameter);
 }
 
 void report_destroy_exception(const std::exception_ptr& e) noexcept {
@@ -28596,7 +28624,7 @@ void report_destroy_exception(const std::exception_ptr& e) noexcept {
                  "tokio: task %llu: a destructor threw while the task was being cancelled: %s\n",
                  static_cast<unsigned long long>(task->id()), what.c_str());
   } else {
-    std::fprintf(stderr, "tokio: a destructor threw while a coroutine was being cancelled: %s\n",
+    std::fprintf(stderr, "tokio: a destructor threw while a coroutine frame was destroyed: %s\n",
                  what.c_str());
   }
 }

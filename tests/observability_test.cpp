@@ -341,6 +341,49 @@ TEST_CASE("unhandled: a destructor throwing during cancellation goes through the
   CHECK(hooked.load() == 1);
 }
 
+// A coroutine's parameter copies die after its promise, outside its body, and a spawn
+// closure's captures after the frame: a destructor there that throws used to leave a
+// noexcept function and terminate the process (on abort, and on normal completion too).
+TEST_CASE("unhandled: a throwing parameter or capture destructor is reported, not fatal") {
+  struct Thrower {
+    bool armed = true;
+    Thrower() = default;
+    Thrower(Thrower&& o) noexcept : armed(std::exchange(o.armed, false)) {}
+    ~Thrower() noexcept(false) {
+      if (armed) throw std::runtime_error("parameter failure");
+    }
+  };
+  std::atomic<int> hooked{0};
+  StderrCapture cap;
+  {
+    auto r = rt::Builder::new_current_thread()
+                 .enable_all()
+                 .on_unhandled_exception(
+                     [&](const tokio::task::TaskInfo&, std::exception_ptr) { hooked.fetch_add(1); })
+                 .build();
+    r.block_on([]() -> tokio::Task<> {
+      auto param = tokio::spawn(
+          [](Thrower) -> tokio::Task<> { co_await tokio::time::sleep(std::chrono::hours(1)); },
+          Thrower());
+      auto capture = tokio::spawn([t = Thrower()]() -> tokio::Task<> {
+        (void)t;
+        co_await tokio::time::sleep(std::chrono::hours(1));
+      });
+      co_await tokio::task::yield_now();
+      param.abort();
+      capture.abort();
+      auto a = co_await param.result();
+      auto b = co_await capture.result();
+      CHECK((!a && a.error().is_cancelled()));
+      CHECK((!b && b.error().is_cancelled()));
+      auto done = tokio::spawn([](Thrower) -> tokio::Task<int> { co_return 7; }, Thrower());
+      CHECK(co_await done == 7);
+    }());
+  }
+  CHECK(hooked.load() + count(cap.text(), "parameter failure") == 3);
+  CHECK(hooked.load() >= 2);  // the two cancelled tasks go through the policy
+}
+
 TEST_CASE("task::Builder: names reach the hooks; spawn_blocking and spawn_on are named too") {
   std::mutex mu;
   std::vector<std::string> spawned, terminated;

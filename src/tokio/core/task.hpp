@@ -67,10 +67,18 @@ void report_destroy_exception(const std::exception_ptr& e) noexcept;
 // instead of freeing it, which would lose the exception and leak the frame. Here the
 // exception is caught (see Promise::unhandled_exception), the parked frame destroyed for
 // good, and the exception reported.
+// In both cases the frame's parameter copies die after its promise, outside the body: a
+// parameter whose destructor throws (one declared noexcept(false)) throws out of destroy()
+// itself. That is caught and reported too, never let out of these noexcept functions (it
+// would terminate the process); the parameters after it in the frame are not destroyed.
 void destroy_suspended(std::coroutine_handle<> h) noexcept;
 inline void destroy_coroutine(std::coroutine_handle<> h) noexcept {
-  if (h.done()) h.destroy();
-  else destroy_suspended(h);
+  if (!h.done()) return destroy_suspended(h);
+  try {
+    h.destroy();
+  } catch (...) {
+    report_destroy_exception(std::current_exception());
+  }
 }
 
 // Destroys a suspended chain of Task frames from its innermost frame (`deepest`, the one

@@ -419,13 +419,23 @@ void destroy_suspended(std::coroutine_handle<> h) noexcept {
   void* saved_slot = t.destroy_exception;
   t.destroying_frame = h.address();
   t.destroy_exception = &caught;
-  h.destroy();
+  std::exception_ptr from_parameter;  // see destroy_coroutine (core/task.hpp)
+  try {
+    h.destroy();
+  } catch (...) {
+    from_parameter = std::current_exception();
+  }
   t.destroying_frame = saved_frame;
   t.destroy_exception = saved_slot;
   if (TOKIO_UNLIKELY(caught != nullptr)) {
-    h.destroy();  // parked at its final suspend: promise, parameters and memory go now
+    try {
+      h.destroy();  // parked at its final suspend: promise, parameters and memory go now
+    } catch (...) {
+      from_parameter = std::current_exception();
+    }
     report_destroy_exception(caught);
   }
+  if (TOKIO_UNLIKELY(from_parameter != nullptr)) report_destroy_exception(from_parameter);
 }
 
 void report_destroy_exception(const std::exception_ptr& e) noexcept {
@@ -439,7 +449,7 @@ void report_destroy_exception(const std::exception_ptr& e) noexcept {
                  "tokio: task %llu: a destructor threw while the task was being cancelled: %s\n",
                  static_cast<unsigned long long>(task->id()), what.c_str());
   } else {
-    std::fprintf(stderr, "tokio: a destructor threw while a coroutine was being cancelled: %s\n",
+    std::fprintf(stderr, "tokio: a destructor threw while a coroutine frame was destroyed: %s\n",
                  what.c_str());
   }
 }

@@ -65,11 +65,21 @@ struct TaskCellOps {
     if constexpr (std::is_void_v<Closure>) return std::size_t{0};
     else return (sizeof(Closure) + 15) & ~std::size_t{15};
   }();
-  // The closure dies after the frame (the frame's destructors may still read captures).
+  // The closure dies after the frame (the frame's destructors may still read captures). A
+  // capture whose destructor throws is reported like one in the frame (destroy_coroutine).
   static void destroy_closure(TaskHeader* t) noexcept {
     if constexpr (!std::is_void_v<Closure>) {
-      std::launder(reinterpret_cast<Closure*>(reinterpret_cast<char*>(t) - kClosureBytes))
-          ->~Closure();
+      Closure* c =
+          std::launder(reinterpret_cast<Closure*>(reinterpret_cast<char*>(t) - kClosureBytes));
+      if constexpr (std::is_nothrow_destructible_v<Closure>) {
+        c->~Closure();
+      } else {
+        try {
+          c->~Closure();
+        } catch (...) {
+          report_destroy_exception(std::current_exception());
+        }
+      }
     }
   }
   static void finish(TaskHeader* t) noexcept {
