@@ -142,6 +142,38 @@ TEST_CASE("net addr: lookup_host resolves literals, host names and reports bad i
   }());
 }
 
+TEST_CASE("net addr: (host, port) takes a scoped IPv6 host; a host with another ':' says so") {
+  nt::Watchdog wd("host-port scope");
+  auto rt = nt::io_current();
+  rt.block_on([]() -> Task<> {
+    // As Rust's ("fe80::1%1", 5).to_socket_addrs(): bare or bracketed, the scope id is kept,
+    // with the grammar of the "[v6%scope]:port" string form.
+    for (const char* host : {"fe80::1%1", "[fe80::1%1]"}) {
+      auto r = co_await tokio::net::lookup_host(host, 5);
+      REQUIRE_MESSAGE(r.has_value(), host);
+      REQUIRE(r->size() == 1);
+      CHECK((*r)[0] == SocketAddr::parse("[fe80::1%1]:5").value());
+      CHECK((*r)[0].scope_id() == 1);
+    }
+    auto max_scope = co_await tokio::net::lookup_host("fe80::1%4294967295", 7);
+    REQUIRE(max_scope.has_value());
+    CHECK(max_scope->front().scope_id() == 4294967295u);
+    auto plain = co_await tokio::net::lookup_host("[::1]", 80);
+    REQUIRE(plain.has_value());
+    CHECK(plain->front().to_string() == "[::1]:80");
+    // A port inside the host, or a malformed IPv6 (scope included): an error that names
+    // the ':', not the IP grammar.
+    for (const char* bad : {"localhost:80", "127.0.0.1:80", "[::1]:80", "fe80::1%", "fe80::1%x",
+                            "fe80::1%4294967296", "[fe80::g%1]", "::g"}) {
+      auto r = co_await tokio::net::lookup_host(bad, 80);
+      REQUIRE_MESSAGE(!r.has_value(), bad);
+      CHECK_MESSAGE(r.error() == AddrErrc::host_has_colon, bad);
+      CHECK(r.error() == std::errc::invalid_argument);
+      CHECK(r.error().message().find("contains a ':'") != std::string::npos);
+    }
+  }());
+}
+
 TEST_CASE("net addr: a NUL or any byte outside the grammar is refused, never cut short") {
   using namespace std::string_view_literals;
   // Parsers: the bytes after a NUL must not be ignored.

@@ -32,6 +32,9 @@ class AddrCategory final : public std::error_category {
       case AddrErrc::empty_path:
         return "invalid Unix socket path: it is empty (give a file name, or an abstract name "
                "starting with a NUL byte)";
+      case AddrErrc::host_has_colon:
+        return "invalid host: it contains a ':' but is not an IPv6 address (a port belongs in "
+               "the port argument, not in the host; or the IPv6 literal is malformed)";
     }
     return "unknown address error";
   }

@@ -21,6 +21,7 @@ enum class AddrErrc {
   invalid_host_name,           // a byte no host name has (NUL, space, '/'...)
   invalid_path,                // a Unix socket pathname with a NUL inside
   empty_path,                  // a Unix socket path of no bytes
+  host_has_colon,              // a (host, port) host with a ':' that is no IPv6 literal
 };
 
 const std::error_category& addr_category() noexcept;

@@ -70,12 +70,18 @@ std::optional<io::Result<std::vector<SocketAddr>>> ToSocketAddrs::try_resolve() 
       std::string_view h = text_;
       const bool bracketed = h.size() >= 2 && h.front() == '[' && h.back() == ']';
       if (bracketed) h = h.substr(1, h.size() - 2);
+      // A ':' only ever belongs to an IPv6 literal, which may carry a scope id as in
+      // "[fe80::1%3]:80" (Rust's ("fe80::1%3", 80).to_socket_addrs() gives scope id 3).
+      // Anything else with one is most likely "host:port" given as the host.
+      if (h.find(':') != std::string_view::npos) {
+        auto v6 = detail_addr::parse_scoped_ipv6(h, port_);
+        if (v6) return net_lookup_host_impl::lookup_one(*v6);
+        return net_lookup_host_impl::lookup_fail(AddrErrc::host_has_colon);
+      }
       if (auto ip = IpAddr::parse(h))
         return net_lookup_host_impl::lookup_one(SocketAddr(*ip, port_));
       // Brackets only ever enclose an IP literal: "[name]" must not reach the resolver.
-      if (bracketed || h.find(':') != std::string_view::npos) {
-        return net_lookup_host_impl::lookup_fail(AddrErrc::invalid_ip_address);
-      }
+      if (bracketed) return net_lookup_host_impl::lookup_fail(AddrErrc::invalid_ip_address);
       if (!net_lookup_host_impl::valid_host_name(h)) {
         return net_lookup_host_impl::lookup_fail(AddrErrc::invalid_host_name);
       }

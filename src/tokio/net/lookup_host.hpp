@@ -8,6 +8,9 @@
 //   auto addrs = co_await tokio::net::lookup_host("localhost:80");  // io::Result<vector>
 //
 // Literal forms ("1.2.3.4:80", "[::1]:80", a SocketAddr, an IP and a port) resolve at once;
+// in the (host, port) form an IPv6 host may be bracketed and scoped ("fe80::1%3" or
+// "[fe80::1%3]", a numeric scope id), and any other host with a ':' is refused with
+// AddrErrc::host_has_colon ("localhost:80" given as the host).
 // a host name is resolved with getaddrinfo(3) on the blocking pool, so it never blocks a
 // runtime thread. Malformed input gives an AddrErrc error (std::errc::invalid_argument),
 // an unknown host a gai_category() error ("Name or service not known").

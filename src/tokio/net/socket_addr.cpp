@@ -81,6 +81,29 @@ bool detail_addr::parse_port(std::string_view s, uint16_t& out) noexcept {
   return true;
 }
 
+io::Result<SocketAddr> detail_addr::parse_scoped_ipv6(std::string_view s, uint16_t port) {
+  uint32_t scope = 0;
+  if (auto pct = s.find('%'); pct != std::string_view::npos) {
+    // A numeric scope id only, as Rust's parser: at most 10 digits and below 2^32.
+    std::string_view sc = s.substr(pct + 1);
+    if (sc.empty() || sc.size() > 10)
+      return net_socket_addr_impl::addr_error<SocketAddr>(AddrErrc::invalid_socket_address);
+    uint64_t v = 0;
+    for (char c : sc) {
+      if (c < '0' || c > '9')
+        return net_socket_addr_impl::addr_error<SocketAddr>(AddrErrc::invalid_socket_address);
+      v = v * 10 + uint64_t(c - '0');
+    }
+    if (v > 0xFFFFFFFFull)
+      return net_socket_addr_impl::addr_error<SocketAddr>(AddrErrc::invalid_socket_address);
+    scope = static_cast<uint32_t>(v);
+    s = s.substr(0, pct);
+  }
+  auto ip = Ipv6Addr::parse(s);
+  if (!ip) return tokio::unexpected(ip.error());
+  return SocketAddr(*ip, port, 0, scope);
+}
+
 io::Result<SocketAddr> SocketAddr::parse(std::string_view s) {
   if (!s.empty() && s.front() == '[') {
     auto close = s.find(']');
@@ -91,26 +114,7 @@ io::Result<SocketAddr> SocketAddr::parse(std::string_view s) {
     if (!detail_addr::parse_port(s.substr(close + 2), port)) {
       return net_socket_addr_impl::addr_error<SocketAddr>(AddrErrc::invalid_port);
     }
-    std::string_view inner = s.substr(1, close - 1);
-    uint32_t scope = 0;
-    if (auto pct = inner.find('%'); pct != std::string_view::npos) {
-      std::string_view sc = inner.substr(pct + 1);
-      if (sc.empty() || sc.size() > 10)
-        return net_socket_addr_impl::addr_error<SocketAddr>(AddrErrc::invalid_socket_address);
-      uint64_t v = 0;
-      for (char c : sc) {
-        if (c < '0' || c > '9')
-          return net_socket_addr_impl::addr_error<SocketAddr>(AddrErrc::invalid_socket_address);
-        v = v * 10 + uint64_t(c - '0');
-      }
-      if (v > 0xFFFFFFFFull)
-        return net_socket_addr_impl::addr_error<SocketAddr>(AddrErrc::invalid_socket_address);
-      scope = static_cast<uint32_t>(v);
-      inner = inner.substr(0, pct);
-    }
-    auto ip = Ipv6Addr::parse(inner);
-    if (!ip) return tokio::unexpected(ip.error());
-    return SocketAddr(*ip, port, 0, scope);
+    return detail_addr::parse_scoped_ipv6(s.substr(1, close - 1), port);
   }
   auto colon = s.rfind(':');
   if (colon == std::string_view::npos)

@@ -65,6 +65,10 @@ class SocketAddr {
 namespace detail_addr {
 // Parses a decimal port ("0".."65535").
 bool parse_port(std::string_view s, uint16_t& out) noexcept;
+// Parses an IPv6 literal with an optional numeric scope id ("fe80::1%3"), without
+// brackets, into a SocketAddr with `port`: the one scope grammar of SocketAddr::parse's
+// "[v6%scope]:port" and of the (host, port) form of ToSocketAddrs.
+io::Result<SocketAddr> parse_scoped_ipv6(std::string_view s, uint16_t port);
 }  // namespace detail_addr
 
 }  // namespace tokio::net
