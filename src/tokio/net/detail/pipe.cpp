@@ -4,7 +4,6 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <climits>
 
 #include "tokio/net/detail/socket.hpp"
 #include "tokio/runtime/detail/sigpipe.hpp"
@@ -21,7 +20,6 @@ int64_t pipe_read(int fd, void* p, std::size_t n) noexcept {
 int64_t pipe_write(int fd, const void* p, std::size_t n) noexcept { return write_nosig(fd, p, n); }
 
 int64_t pipe_writev(int fd, const iovec* iov, std::size_t cnt) noexcept {
-  if (cnt > IOV_MAX) cnt = IOV_MAX;
   return writev_nosig(fd, iov, static_cast<int>(cnt));
 }
 

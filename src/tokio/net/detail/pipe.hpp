@@ -30,6 +30,7 @@ namespace tokio::detail {
 
 int64_t pipe_read(int fd, void* p, std::size_t n) noexcept;
 int64_t pipe_write(int fd, const void* p, std::size_t n) noexcept;
+// cnt is at most IOV_MAX (cap_iovecs).
 int64_t pipe_writev(int fd, const iovec* iov, std::size_t cnt) noexcept;
 
 struct PipeReadOp : OpBase {
@@ -109,12 +110,12 @@ class PipeWriter : public PipeEnd {
     return IoOp<PipeWriteOp>(pipe_.io(), io::Interest::WRITABLE,
                              PipeWriteOp{{}, pipe_.fd(), buf.data(), buf.size()});
   }
+  // At most IOV_MAX slices per call (cap_iovecs); the count says how much was written.
   auto write_vectored(std::span<const io::IoSlice> bufs) noexcept {
-    std::size_t total = 0;
-    for (const auto& b : bufs) total += b.size();
+    std::span<const iovec> iov = cap_iovecs({io::as_iovecs(bufs), bufs.size()});
     return IoOp<PipeWritevOp>(
         pipe_.io(), io::Interest::WRITABLE,
-        PipeWritevOp{{}, pipe_.fd(), io::as_iovecs(bufs), bufs.size(), total});
+        PipeWritevOp{{}, pipe_.fd(), iov.data(), iov.size(), iov_total(iov.data(), iov.size())});
   }
   // Pipes have no user-space buffer: completes at once.
   auto flush() noexcept { return ReadyValue<io::Result<void>>(io::Result<void>()); }

@@ -14,6 +14,7 @@
 
 #include <atomic>
 #include <cerrno>
+#include <climits>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -210,7 +211,17 @@ inline std::size_t iov_total(const iovec* v, std::size_t n) noexcept {
   return t;
 }
 
-// recvmsg / sendmsg over an iovec array (vectored read and write).
+// The buffers one readv / writev / sendmsg / recvmsg may take: the first IOV_MAX. The
+// kernel refuses a longer array outright (EINVAL on Linux, EMSGSIZE under gVisor), while
+// a shorter one is a partial transfer whose count the caller already handles, as Rust's
+// std caps vectored I/O. Every vectored op caps its caller's span with this before it
+// computes the op's total, so `drained` compares against what the call could move.
+inline std::span<const iovec> cap_iovecs(std::span<const iovec> bufs) noexcept {
+  return bufs.first(bufs.size() < std::size_t(IOV_MAX) ? bufs.size() : std::size_t(IOV_MAX));
+}
+
+// recvmsg / sendmsg over an iovec array (vectored read and write); the array is already
+// capped (cap_iovecs).
 struct MsgOp : OpBase {
   static constexpr const char* kLeafName = "socket sendmsg/recvmsg";  // in task dumps
   int fd;

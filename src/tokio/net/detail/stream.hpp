@@ -11,7 +11,6 @@
 
 #include <sys/uio.h>
 
-#include <climits>
 #include <cstddef>
 #include <span>
 #include <string_view>
@@ -48,15 +47,10 @@ class StreamBase : public io::Ext<StreamBase>, public UserIo<StreamBase> {
     return IoOp<RecvOp>(sock_.io(), io::Interest::READABLE,
                         RecvOp{{}, sock_.fd(), buf.data(), buf.size(), 0, true, inq_state()});
   }
+  // Vectored forms take at most IOV_MAX buffers per call (cap_iovecs); the count says how
+  // much moved, as for any partial read or write.
   auto read_vectored(std::span<const iovec> bufs) noexcept {
-    return IoOp<MsgOp>(sock_.io(), io::Interest::READABLE,
-                       MsgOp{{},
-                             sock_.fd(),
-                             bufs.data(),
-                             bufs.size(),
-                             false,
-                             true,
-                             iov_total(bufs.data(), bufs.size())});
+    return IoOp<MsgOp>(sock_.io(), io::Interest::READABLE, msg_op(bufs, false));
   }
 
   // Writes some prefix of buf (at least one byte unless buf is empty); returns its length.
@@ -65,23 +59,12 @@ class StreamBase : public io::Ext<StreamBase>, public UserIo<StreamBase> {
                         SendOp{{}, sock_.fd(), buf.data(), buf.size(), true});
   }
   auto write_vectored(std::span<const iovec> bufs) noexcept {
-    return IoOp<MsgOp>(sock_.io(), io::Interest::WRITABLE,
-                       MsgOp{{},
-                             sock_.fd(),
-                             bufs.data(),
-                             bufs.size(),
-                             true,
-                             true,
-                             iov_total(bufs.data(), bufs.size())});
+    return IoOp<MsgOp>(sock_.io(), io::Interest::WRITABLE, msg_op(bufs, true));
   }
   // io::AsyncWriteVectored: every slice in one sendmsg (io::IoSlice is an iovec), so
   // io::write_vectored / write_all_vectored send a header and a body in one system call.
-  // At most IOV_MAX slices go per call (the kernel refuses more); the count says how much
-  // was written, as for any partial write.
   auto write_vectored(std::span<const io::IoSlice> bufs) noexcept {
-    return write_vectored(std::span<const iovec>(
-        io::as_iovecs(bufs),
-        bufs.size() < std::size_t(IOV_MAX) ? bufs.size() : std::size_t(IOV_MAX)));
+    return write_vectored(std::span<const iovec>(io::as_iovecs(bufs), bufs.size()));
   }
   // Writes the whole buffer (io::Result<void>). Not cancel-safe.
   auto write_all(io::ConstBuffer buf) noexcept {
@@ -105,8 +88,7 @@ class StreamBase : public io::Ext<StreamBase>, public UserIo<StreamBase> {
     return try_read_into_spare(c, [&](std::span<std::byte> s) { return try_read(s); });
   }
   io::Result<std::size_t> try_read_vectored(std::span<const iovec> bufs) noexcept {
-    MsgOp op{
-        {}, sock_.fd(), bufs.data(), bufs.size(), false, true, iov_total(bufs.data(), bufs.size())};
+    MsgOp op = msg_op(bufs, false);
     return finish_size(try_io_once(sock_.io(), io::Interest::READABLE.mask(), op));
   }
   io::Result<std::size_t> try_write(io::ConstBuffer buf) noexcept {
@@ -114,8 +96,7 @@ class StreamBase : public io::Ext<StreamBase>, public UserIo<StreamBase> {
     return finish_size(try_io_once(sock_.io(), io::Interest::WRITABLE.mask(), op));
   }
   io::Result<std::size_t> try_write_vectored(std::span<const iovec> bufs) noexcept {
-    MsgOp op{
-        {}, sock_.fd(), bufs.data(), bufs.size(), true, true, iov_total(bufs.data(), bufs.size())};
+    MsgOp op = msg_op(bufs, true);
     return finish_size(try_io_once(sock_.io(), io::Interest::WRITABLE.mask(), op));
   }
 
@@ -146,6 +127,13 @@ class StreamBase : public io::Ext<StreamBase>, public UserIo<StreamBase> {
   StreamBase(StreamBase&&) noexcept = default;
   StreamBase& operator=(StreamBase&&) noexcept = default;
   ~StreamBase() = default;
+
+  // One sendmsg / recvmsg over at most IOV_MAX of the caller's buffers.
+  MsgOp msg_op(std::span<const iovec> bufs, bool write) const noexcept {
+    std::span<const iovec> iov = cap_iovecs(bufs);
+    return MsgOp{
+        {}, sock_.fd(), iov.data(), iov.size(), write, true, iov_total(iov.data(), iov.size())};
+  }
 
   std::atomic<uint8_t>* inq_state() const noexcept {
     ScheduledIo* io = sock_.io();
