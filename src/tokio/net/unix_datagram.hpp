@@ -6,6 +6,9 @@
 //   co_await x.send("ping");  co_await y.recv(buf);
 //   co_await a->send_to("hi", "/tmp/b.sock");
 //
+// A datagram larger than the buffer is truncated (the rest is discarded), as with recv(2):
+// recv and recv_from return the buffer's size.
+//
 // Cancel safety: every operation is cancel-safe (no datagram is consumed or sent by an
 // operation destroyed before it completes).
 
