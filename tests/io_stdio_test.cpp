@@ -1,10 +1,14 @@
 // io::stdin / stdout / stderr: blocking-pool backed streams, exercised over pipes.
 #include <fcntl.h>
 #include <signal.h>
+#include <spawn.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <array>
+#include <cstdlib>
 #include <string>
 #include <thread>
 #include <vector>
@@ -169,4 +173,76 @@ TEST_CASE("io::stdout / io::stderr: flush and shutdown with nothing written comp
     CHECK((co_await err.shutdown()).has_value());
     CHECK(*co_await io::write(err, std::string_view()) == 0);
   }());
+}
+
+// --- a program started with standard fds closed ------------------------------------------
+// The case re-runs this test binary (a fresh process: the runtime reopens closed standard
+// fds once per process, and this one built runtimes long ago) with fds 0 and 1 closed and
+// only this case selected; the child reports through its exit status.
+namespace {
+constexpr const char* kClosedStdioCase =
+    "a program started with fd 0 and 1 closed: stdin reads EOF and stdout writes succeed";
+constexpr const char* kClosedStdioEnv = "TOKIO_TEST_CLOSED_STDIO_CHILD";
+
+// The child's side: 0 when fds 0 and 1 behave as /dev/null, else which check failed.
+int closed_stdio_child() noexcept {
+  try {
+    auto rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build();
+    int rc = rt.block_on([]() -> Task<int> {
+      auto in = io::stdin();
+      std::array<char, 64> buf{};
+      auto n = co_await in.read(buf);
+      if (!n) co_return 2;  // read the runtime's epoll or eventfd: EINVAL
+      if (*n != 0) co_return 3;
+      auto out = io::stdout();
+      if (!co_await io::write_all(out, std::string_view("to /dev/null\n"))) co_return 4;
+      if (!co_await out.flush()) co_return 5;  // stdout writes behind: errors show here
+      co_return 0;
+    }());
+    if (rc != 0) return rc;
+    struct stat null_st {
+    }, fd_st{};
+    if (::stat("/dev/null", &null_st) != 0) return 6;
+    for (int fd = 0; fd <= 1; ++fd) {
+      if (::fstat(fd, &fd_st) != 0 || fd_st.st_rdev != null_st.st_rdev) return 7;
+    }
+    return 0;
+  } catch (...) {
+    return 8;
+  }
+}
+
+std::string stdio_self_exe() {
+  char buf[4096];
+  ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
+  REQUIRE(n > 0);
+  return std::string(buf, static_cast<std::size_t>(n));
+}
+}  // namespace
+
+TEST_CASE(kClosedStdioCase) {
+  if (std::getenv(kClosedStdioEnv)) ::_exit(closed_stdio_child());
+  std::string exe = stdio_self_exe();
+  std::string filter = std::string("-tc=") + kClosedStdioCase;
+  std::string mark = std::string(kClosedStdioEnv) + "=1";
+  std::vector<char*> env;
+  for (char** e = environ; *e; ++e) env.push_back(*e);
+  env.push_back(mark.data());
+  env.push_back(nullptr);
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addclose(&fa, 0);
+  posix_spawn_file_actions_addclose(&fa, 1);
+  char* argv[] = {exe.data(), filter.data(), nullptr};
+  pid_t pid = -1;
+  int rc = ::posix_spawn(&pid, exe.c_str(), &fa, nullptr, argv, env.data());
+  posix_spawn_file_actions_destroy(&fa);
+  REQUIRE(rc == 0);
+  int st = 0;
+  REQUIRE(::waitpid(pid, &st, 0) == pid);
+  REQUIRE(WIFEXITED(st));
+  // 2: stdin's read failed, 3: it returned data, 4/5: stdout's write or flush failed,
+  // 7: fd 0 or 1 is not /dev/null, 8: an exception.
+  int code = WEXITSTATUS(st);
+  CHECK(code == 0);
 }

@@ -2,6 +2,10 @@
 // translation units (runtime/detail/entry.hpp).
 #include "tokio/runtime/runtime.hpp"
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
@@ -32,6 +36,34 @@ void block_on_slot(HandleInner* h, PollSlot& slot) {
 }
 runtime::RuntimeFlavor handle_flavor(const HandleInner* h) noexcept { return h->flavor(); }
 uint64_t handle_id(const HandleInner* h) noexcept { return h->id; }
+
+namespace runtime_stdio_impl {
+// Opens /dev/null on every one of fds 0, 1 and 2 that is closed, as Rust's std does before
+// main. A process started with one of them closed (`prog <&-`, `>&-`, a daemon) would
+// otherwise give that number to the first fd the runtime opens (its epoll, an eventfd), and
+// io::stdin() / stdout() / stderr() would read and write the runtime's own fd ("Invalid
+// argument", or a read that eats the eventfd's wakeups). open(2) takes the lowest free
+// number, and the lower standard fds are open by then, so it lands on `fd`; past 2 means
+// another thread took `fd` meanwhile, and that fd is its, not ours to replace (no dup2).
+// No O_CLOEXEC: like std's, these are the standard fds children inherit. If /dev/null
+// cannot be opened (a chroot without it), the fd stays closed (Rust aborts there).
+void reopen_closed_std_fds() noexcept {
+  int saved = errno;
+  for (int fd = 0; fd <= 2; ++fd) {
+    if (::fcntl(fd, F_GETFD) != -1 || errno != EBADF) continue;
+    int n = ::open("/dev/null", O_RDWR);
+    if (n > 2) ::close(n);
+  }
+  errno = saved;
+}
+
+// Once per process, before the first runtime opens any fd (Builder::build): a function
+// static, so every later build pays only its guard's check.
+void ensure_std_fds_open() noexcept {
+  static const bool done = (reopen_closed_std_fds(), true);
+  (void)done;
+}
+}  // namespace runtime_stdio_impl
 
 }  // namespace tokio::detail
 
@@ -192,6 +224,9 @@ Builder& Builder::stall_threshold(std::chrono::nanoseconds threshold) {
 }
 
 Runtime Builder::build() {
+  // Before the driver opens its epoll and eventfds: none may take the number of a closed
+  // standard fd (see reopen_closed_std_fds).
+  detail::runtime_stdio_impl::ensure_std_fds_open();
   const detail::Config& cfg = *cfg_;
   if (cfg.start_paused && !cfg.enable_time) {
     throw std::invalid_argument(
