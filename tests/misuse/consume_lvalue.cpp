@@ -1,6 +1,7 @@
 // `make check-misuse`: members that consume their object (Rust's `self`) called on an
-// lvalue, a read into a temporary buffer, and an item a Framed's codec cannot encode, must
-// fail to compile with a message that names the fix. Each case is compiled
+// lvalue, a read into a temporary buffer, an item a Framed's codec cannot encode, and a
+// move-only lvalue given to spawn(f, args...) (which copies its operands into the task),
+// must fail to compile with a message that names the fix. Each case is compiled
 // alone (-DCASE=n) and must fail with the quoted words in the compiler's output; case 0
 // is the same code written correctly and must compile.
 #include "tokio.hpp"
@@ -31,6 +32,16 @@ Task<> all_fine(net::TcpStream s, net::UnixStream u, net::UnixStream u2, net::Tc
   auto first = co_await plus.next();
   task::LocalSet local;
   co_await local;
+}
+Task<> spawn_fine(net::TcpStream s, std::unique_ptr<int> p, std::unique_ptr<int> q) {
+  auto take = [](net::TcpStream, int) -> Task<> { co_return; };
+  int copyable = 1;  // a copyable lvalue is copied into the task
+  co_await spawn(take, std::move(s), copyable);
+  auto use = [](std::unique_ptr<int> x) { return *x; };
+  int v = co_await task::spawn_blocking(use, std::move(p));
+  task::JoinSet<int> set;
+  set.spawn([](std::unique_ptr<int> x) -> Task<int> { co_return *x; }, std::move(q));
+  (void)v;
 }
 #elif CASE == 1   // expect: std::move(stream).into_split()
 void f(net::TcpStream s) { auto [r, w] = s.into_split(); }
@@ -75,5 +86,21 @@ void f(runtime::Runtime& rt) {
 Task<> f() {
   task::LocalSet local;
   co_await std::move(local);
+}
+#elif CASE == 17  // expect: an argument is a move-only lvalue; pass std::move(x)
+void f(net::TcpStream s) {
+  (void)spawn([](net::TcpStream) -> Task<> { co_return; }, s);
+}
+#elif CASE == 18  // expect: an argument is a move-only lvalue; pass std::move(x)
+void f(std::unique_ptr<int> p) {
+  (void)task::spawn_blocking([](std::unique_ptr<int> x) { return *x; }, p);
+}
+#elif CASE == 19  // expect: an argument is a move-only lvalue; pass std::move(x)
+void f(task::JoinSet<int>& set, std::unique_ptr<int> p) {
+  set.spawn([](std::unique_ptr<int> x) -> Task<int> { co_return *x; }, p);
+}
+#elif CASE == 20  // expect: an argument is a move-only lvalue; pass std::move(x)
+void f(std::unique_ptr<int> p) {
+  (void)task::spawn_local([](std::unique_ptr<int> x) -> Task<> { co_return; }, p);
 }
 #endif

@@ -256,6 +256,27 @@ auto make_closure_cell(F&& f, A&&... a) {
   }
 }
 
+// An operand of spawn(f, args...) that cannot be stored: an lvalue (A deduced as X&) whose
+// decayed type can be moved but not copied. The task keeps a decayed copy of f and of each
+// argument, so an lvalue is copied; for a move-only one that copy is deleted, and the
+// compiler would say so deep inside the cell's construction.
+template <class A>
+inline constexpr bool is_move_only_lvalue =
+    std::is_lvalue_reference_v<A> && !std::is_constructible_v<std::decay_t<A>, A> &&
+    std::is_constructible_v<std::decay_t<A>, std::decay_t<A>&&>;
+
+// Checks the operands of every spawn(f, args...) form (spawn, spawn_local, task::Builder,
+// JoinSet, and spawn_blocking through make_blocking_fn): stops at the call with the fix
+// instead. Its result gates the construction (if constexpr) so nothing else is reported.
+template <class F, class... A>
+constexpr bool spawn_operands_storable() {
+  constexpr bool ok = !is_move_only_lvalue<F> && (!is_move_only_lvalue<A> && ...);
+  static_assert(ok,
+                "tokio::spawn(f, args...): an argument is a move-only lvalue; pass std::move(x) "
+                "(arguments are copied or moved into the task)");
+  return ok;
+}
+
 // The cell of a spawn-like call: spawn(awaitable) or spawn(callable, args...).
 template <class First, class... Rest>
 auto make_spawn_cell(First&& first, Rest&&... rest) {
@@ -265,7 +286,14 @@ auto make_spawn_cell(First&& first, Rest&&... rest) {
     static_assert(std::is_invocable_v<std::decay_t<First>&, std::decay_t<Rest>&&...>,
                   "spawn(f, args...) needs a callable f(args...) returning a tokio::Task or "
                   "another tokio awaitable");
-    return make_closure_cell(std::forward<First>(first), std::forward<Rest>(rest)...);
+    if constexpr (spawn_operands_storable<First, Rest...>()) {
+      return make_closure_cell(std::forward<First>(first), std::forward<Rest>(rest)...);
+    } else {
+      // Not reached: its static_assert stops the build. A cell of the right type keeps the
+      // callers (JoinSet<T>::spawn) from adding errors of their own.
+      using T = typename invoke_task_t<std::decay_t<First>, std::decay_t<Rest>...>::value_type;
+      return SpawnedCell<T>{nullptr};
+    }
   }
 }
 

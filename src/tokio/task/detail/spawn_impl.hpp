@@ -2,6 +2,7 @@
 // Spawning onto a runtime: coroutine tasks and spawn_blocking closures. The runtime itself
 // is reached through runtime/detail/entry.hpp only.
 
+#include <exception>
 #include <new>
 #include <string_view>
 #include <type_traits>
@@ -103,7 +104,13 @@ struct BlockingCell {
 // (moved into the call, so by-value parameters take them over).
 template <class F, class... Args>
 auto make_blocking_fn(F&& f, Args&&... args) {
-  if constexpr (sizeof...(Args) == 0) {
+  if constexpr (!spawn_operands_storable<F, Args...>()) {
+    // Not reached: its static_assert stops the build. A stand-in of the right result type
+    // keeps the callers (JoinSet<T>::spawn_blocking) from adding errors of their own.
+    return []() -> std::invoke_result_t<std::decay_t<F>&, std::decay_t<Args>&&...> {
+      std::terminate();
+    };
+  } else if constexpr (sizeof...(Args) == 0) {
     return std::decay_t<F>(std::forward<F>(f));
   } else {
     static_assert(std::is_invocable_v<std::decay_t<F>&, std::decay_t<Args>&&...>,
