@@ -4237,6 +4237,7 @@ using task::JoinHandle;
 // Spawning onto a runtime: coroutine tasks and spawn_blocking closures. The runtime itself
 // is reached through runtime/detail/entry.hpp only.
 
+/* #include <exception> (already above) */
 /* #include <new> (already above) */
 /* #include <string_view> (already above) */
 /* #include <type_traits> (already above) */
@@ -4495,6 +4496,27 @@ auto make_closure_cell(F&& f, A&&... a) {
   }
 }
 
+// An operand of spawn(f, args...) that cannot be stored: an lvalue (A deduced as X&) whose
+// decayed type can be moved but not copied. The task keeps a decayed copy of f and of each
+// argument, so an lvalue is copied; for a move-only one that copy is deleted, and the
+// compiler would say so deep inside the cell's construction.
+template <class A>
+inline constexpr bool is_move_only_lvalue =
+    std::is_lvalue_reference_v<A> && !std::is_constructible_v<std::decay_t<A>, A> &&
+    std::is_constructible_v<std::decay_t<A>, std::decay_t<A>&&>;
+
+// Checks the operands of every spawn(f, args...) form (spawn, spawn_local, task::Builder,
+// JoinSet, and spawn_blocking through make_blocking_fn): stops at the call with the fix
+// instead. Its result gates the construction (if constexpr) so nothing else is reported.
+template <class F, class... A>
+constexpr bool spawn_operands_storable() {
+  constexpr bool ok = !is_move_only_lvalue<F> && (!is_move_only_lvalue<A> && ...);
+  static_assert(ok,
+                "tokio::spawn(f, args...): an argument is a move-only lvalue; pass std::move(x) "
+                "(arguments are copied or moved into the task)");
+  return ok;
+}
+
 // The cell of a spawn-like call: spawn(awaitable) or spawn(callable, args...).
 template <class First, class... Rest>
 auto make_spawn_cell(First&& first, Rest&&... rest) {
@@ -4504,7 +4526,14 @@ auto make_spawn_cell(First&& first, Rest&&... rest) {
     static_assert(std::is_invocable_v<std::decay_t<First>&, std::decay_t<Rest>&&...>,
                   "spawn(f, args...) needs a callable f(args...) returning a tokio::Task or "
                   "another tokio awaitable");
-    return make_closure_cell(std::forward<First>(first), std::forward<Rest>(rest)...);
+    if constexpr (spawn_operands_storable<First, Rest...>()) {
+      return make_closure_cell(std::forward<First>(first), std::forward<Rest>(rest)...);
+    } else {
+      // Not reached: its static_assert stops the build. A cell of the right type keeps the
+      // callers (JoinSet<T>::spawn) from adding errors of their own.
+      using T = typename invoke_task_t<std::decay_t<First>, std::decay_t<Rest>...>::value_type;
+      return SpawnedCell<T>{nullptr};
+    }
   }
 }
 
@@ -4616,7 +4645,13 @@ struct BlockingCell {
 // (moved into the call, so by-value parameters take them over).
 template <class F, class... Args>
 auto make_blocking_fn(F&& f, Args&&... args) {
-  if constexpr (sizeof...(Args) == 0) {
+  if constexpr (!spawn_operands_storable<F, Args...>()) {
+    // Not reached: its static_assert stops the build. A stand-in of the right result type
+    // keeps the callers (JoinSet<T>::spawn_blocking) from adding errors of their own.
+    return []() -> std::invoke_result_t<std::decay_t<F>&, std::decay_t<Args>&&...> {
+      std::terminate();
+    };
+  } else if constexpr (sizeof...(Args) == 0) {
     return std::decay_t<F>(std::forward<F>(f));
   } else {
     static_assert(std::is_invocable_v<std::decay_t<F>&, std::decay_t<Args>&&...>,
@@ -15268,6 +15303,7 @@ enum class AddrErrc {
   invalid_host_name,           // a byte no host name has (NUL, space, '/'...)
   invalid_path,                // a Unix socket pathname with a NUL inside
   empty_path,                  // a Unix socket path of no bytes
+  host_has_colon,              // a (host, port) host with a ':' that is no IPv6 literal
 };
 
 const std::error_category& addr_category() noexcept;
@@ -15501,6 +15537,10 @@ class SocketAddr {
 namespace detail_addr {
 // Parses a decimal port ("0".."65535").
 bool parse_port(std::string_view s, uint16_t& out) noexcept;
+// Parses an IPv6 literal with an optional numeric scope id ("fe80::1%3"), without
+// brackets, into a SocketAddr with `port`: the one scope grammar of SocketAddr::parse's
+// "[v6%scope]:port" and of the (host, port) form of ToSocketAddrs.
+io::Result<SocketAddr> parse_scoped_ipv6(std::string_view s, uint16_t port);
 }  // namespace detail_addr
 
 }  // namespace tokio::net
@@ -15535,6 +15575,9 @@ struct std::hash<tokio::net::SocketAddr> {
 //   auto addrs = co_await tokio::net::lookup_host("localhost:80");  // io::Result<vector>
 //
 // Literal forms ("1.2.3.4:80", "[::1]:80", a SocketAddr, an IP and a port) resolve at once;
+// in the (host, port) form an IPv6 host may be bracketed and scoped ("fe80::1%3" or
+// "[fe80::1%3]", a numeric scope id), and any other host with a ':' is refused with
+// AddrErrc::host_has_colon ("localhost:80" given as the host).
 // a host name is resolved with getaddrinfo(3) on the blocking pool, so it never blocks a
 // runtime thread. Malformed input gives an AddrErrc error (std::errc::invalid_argument),
 // an unknown host a gai_category() error ("Name or service not known").
@@ -15630,6 +15673,9 @@ inline Task<io::Result<std::vector<SocketAddr>>> lookup_host(std::string_view ho
 
 /* #include <atomic> (already above) */
 /* #include <cerrno> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <climits>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <chrono> (already above) */
 /* #include <cstddef> (already above) */
 /* #include <cstdint> (already above) */
@@ -15822,7 +15868,17 @@ inline std::size_t iov_total(const iovec* v, std::size_t n) noexcept {
   return t;
 }
 
-// recvmsg / sendmsg over an iovec array (vectored read and write).
+// The buffers one readv / writev / sendmsg / recvmsg may take: the first IOV_MAX. The
+// kernel refuses a longer array outright (EINVAL on Linux, EMSGSIZE under gVisor), while
+// a shorter one is a partial transfer whose count the caller already handles, as Rust's
+// std caps vectored I/O. Every vectored op caps its caller's span with this before it
+// computes the op's total, so `drained` compares against what the call could move.
+inline std::span<const iovec> cap_iovecs(std::span<const iovec> bufs) noexcept {
+  return bufs.first(bufs.size() < std::size_t(IOV_MAX) ? bufs.size() : std::size_t(IOV_MAX));
+}
+
+// recvmsg / sendmsg over an iovec array (vectored read and write); the array is already
+// capped (cap_iovecs).
 struct MsgOp : OpBase {
   static constexpr const char* kLeafName = "socket sendmsg/recvmsg";  // in task dumps
   int fd;
@@ -16192,9 +16248,6 @@ class IntoSplit {
 
 /* #include <sys/uio.h> (already above) */
 
-TOKIO_SYSTEM_HEADERS_BEGIN
-#include <climits>
-TOKIO_SYSTEM_HEADERS_END
 /* #include <cstddef> (already above) */
 /* #include <span> (already above) */
 /* #include <string_view> (already above) */
@@ -16224,15 +16277,10 @@ class StreamBase : public io::Ext<StreamBase>, public UserIo<StreamBase> {
     return IoOp<RecvOp>(sock_.io(), io::Interest::READABLE,
                         RecvOp{{}, sock_.fd(), buf.data(), buf.size(), 0, true, inq_state()});
   }
+  // Vectored forms take at most IOV_MAX buffers per call (cap_iovecs); the count says how
+  // much moved, as for any partial read or write.
   auto read_vectored(std::span<const iovec> bufs) noexcept {
-    return IoOp<MsgOp>(sock_.io(), io::Interest::READABLE,
-                       MsgOp{{},
-                             sock_.fd(),
-                             bufs.data(),
-                             bufs.size(),
-                             false,
-                             true,
-                             iov_total(bufs.data(), bufs.size())});
+    return IoOp<MsgOp>(sock_.io(), io::Interest::READABLE, msg_op(bufs, false));
   }
 
   // Writes some prefix of buf (at least one byte unless buf is empty); returns its length.
@@ -16241,23 +16289,12 @@ class StreamBase : public io::Ext<StreamBase>, public UserIo<StreamBase> {
                         SendOp{{}, sock_.fd(), buf.data(), buf.size(), true});
   }
   auto write_vectored(std::span<const iovec> bufs) noexcept {
-    return IoOp<MsgOp>(sock_.io(), io::Interest::WRITABLE,
-                       MsgOp{{},
-                             sock_.fd(),
-                             bufs.data(),
-                             bufs.size(),
-                             true,
-                             true,
-                             iov_total(bufs.data(), bufs.size())});
+    return IoOp<MsgOp>(sock_.io(), io::Interest::WRITABLE, msg_op(bufs, true));
   }
   // io::AsyncWriteVectored: every slice in one sendmsg (io::IoSlice is an iovec), so
   // io::write_vectored / write_all_vectored send a header and a body in one system call.
-  // At most IOV_MAX slices go per call (the kernel refuses more); the count says how much
-  // was written, as for any partial write.
   auto write_vectored(std::span<const io::IoSlice> bufs) noexcept {
-    return write_vectored(std::span<const iovec>(
-        io::as_iovecs(bufs),
-        bufs.size() < std::size_t(IOV_MAX) ? bufs.size() : std::size_t(IOV_MAX)));
+    return write_vectored(std::span<const iovec>(io::as_iovecs(bufs), bufs.size()));
   }
   // Writes the whole buffer (io::Result<void>). Not cancel-safe.
   auto write_all(io::ConstBuffer buf) noexcept {
@@ -16281,8 +16318,7 @@ class StreamBase : public io::Ext<StreamBase>, public UserIo<StreamBase> {
     return try_read_into_spare(c, [&](std::span<std::byte> s) { return try_read(s); });
   }
   io::Result<std::size_t> try_read_vectored(std::span<const iovec> bufs) noexcept {
-    MsgOp op{
-        {}, sock_.fd(), bufs.data(), bufs.size(), false, true, iov_total(bufs.data(), bufs.size())};
+    MsgOp op = msg_op(bufs, false);
     return finish_size(try_io_once(sock_.io(), io::Interest::READABLE.mask(), op));
   }
   io::Result<std::size_t> try_write(io::ConstBuffer buf) noexcept {
@@ -16290,8 +16326,7 @@ class StreamBase : public io::Ext<StreamBase>, public UserIo<StreamBase> {
     return finish_size(try_io_once(sock_.io(), io::Interest::WRITABLE.mask(), op));
   }
   io::Result<std::size_t> try_write_vectored(std::span<const iovec> bufs) noexcept {
-    MsgOp op{
-        {}, sock_.fd(), bufs.data(), bufs.size(), true, true, iov_total(bufs.data(), bufs.size())};
+    MsgOp op = msg_op(bufs, true);
     return finish_size(try_io_once(sock_.io(), io::Interest::WRITABLE.mask(), op));
   }
 
@@ -16322,6 +16357,13 @@ class StreamBase : public io::Ext<StreamBase>, public UserIo<StreamBase> {
   StreamBase(StreamBase&&) noexcept = default;
   StreamBase& operator=(StreamBase&&) noexcept = default;
   ~StreamBase() = default;
+
+  // One sendmsg / recvmsg over at most IOV_MAX of the caller's buffers.
+  MsgOp msg_op(std::span<const iovec> bufs, bool write) const noexcept {
+    std::span<const iovec> iov = cap_iovecs(bufs);
+    return MsgOp{
+        {}, sock_.fd(), iov.data(), iov.size(), write, true, iov_total(iov.data(), iov.size())};
+  }
 
   std::atomic<uint8_t>* inq_state() const noexcept {
     ScheduledIo* io = sock_.io();
@@ -16911,6 +16953,9 @@ class UnixListener {
 //   co_await x.send("ping");  co_await y.recv(buf);
 //   co_await a->send_to("hi", "/tmp/b.sock");
 //
+// A datagram larger than the buffer is truncated (the rest is discarded), as with recv(2):
+// recv and recv_from return the buffer's size.
+//
 // Cancel safety: every operation is cancel-safe (no datagram is consumed or sent by an
 // operation destroyed before it completes).
 
@@ -17073,6 +17118,7 @@ namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
 int64_t pipe_read(int fd, void* p, std::size_t n) noexcept;
 int64_t pipe_write(int fd, const void* p, std::size_t n) noexcept;
+// cnt is at most IOV_MAX (cap_iovecs).
 int64_t pipe_writev(int fd, const iovec* iov, std::size_t cnt) noexcept;
 
 struct PipeReadOp : OpBase {
@@ -17152,12 +17198,12 @@ class PipeWriter : public PipeEnd {
     return IoOp<PipeWriteOp>(pipe_.io(), io::Interest::WRITABLE,
                              PipeWriteOp{{}, pipe_.fd(), buf.data(), buf.size()});
   }
+  // At most IOV_MAX slices per call (cap_iovecs); the count says how much was written.
   auto write_vectored(std::span<const io::IoSlice> bufs) noexcept {
-    std::size_t total = 0;
-    for (const auto& b : bufs) total += b.size();
+    std::span<const iovec> iov = cap_iovecs({io::as_iovecs(bufs), bufs.size()});
     return IoOp<PipeWritevOp>(
         pipe_.io(), io::Interest::WRITABLE,
-        PipeWritevOp{{}, pipe_.fd(), io::as_iovecs(bufs), bufs.size(), total});
+        PipeWritevOp{{}, pipe_.fd(), iov.data(), iov.size(), iov_total(iov.data(), iov.size())});
   }
   // Pipes have no user-space buffer: completes at once.
   auto flush() noexcept { return ReadyValue<io::Result<void>>(io::Result<void>()); }
@@ -30029,6 +30075,12 @@ int report_main_error(const char* program, const std::error_code& ec) noexcept {
 // runtime::Builder, Runtime, Handle and EnterGuard, and the runtime's entry points for user
 // translation units (runtime/detail/entry.hpp).
 
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <fcntl.h>
+TOKIO_SYSTEM_HEADERS_END
+/* #include <unistd.h> (already above) */
+
+/* #include <cerrno> (already above) */
 /* #include <cstdio> (already above) */
 /* #include <cstdlib> (already above) */
 /* #include <exception> (already above) */
@@ -30056,6 +30108,34 @@ void block_on_slot(HandleInner* h, PollSlot& slot) {
 }
 runtime::RuntimeFlavor handle_flavor(const HandleInner* h) noexcept { return h->flavor(); }
 uint64_t handle_id(const HandleInner* h) noexcept { return h->id; }
+
+namespace runtime_stdio_impl {
+// Opens /dev/null on every one of fds 0, 1 and 2 that is closed, as Rust's std does before
+// main. A process started with one of them closed (`prog <&-`, `>&-`, a daemon) would
+// otherwise give that number to the first fd the runtime opens (its epoll, an eventfd), and
+// io::stdin() / stdout() / stderr() would read and write the runtime's own fd ("Invalid
+// argument", or a read that eats the eventfd's wakeups). open(2) takes the lowest free
+// number, and the lower standard fds are open by then, so it lands on `fd`; past 2 means
+// another thread took `fd` meanwhile, and that fd is its, not ours to replace (no dup2).
+// No O_CLOEXEC: like std's, these are the standard fds children inherit. If /dev/null
+// cannot be opened (a chroot without it), the fd stays closed (Rust aborts there).
+void reopen_closed_std_fds() noexcept {
+  int saved = errno;
+  for (int fd = 0; fd <= 2; ++fd) {
+    if (::fcntl(fd, F_GETFD) != -1 || errno != EBADF) continue;
+    int n = ::open("/dev/null", O_RDWR);
+    if (n > 2) ::close(n);
+  }
+  errno = saved;
+}
+
+// Once per process, before the first runtime opens any fd (Builder::build): a function
+// static, so every later build pays only its guard's check.
+void ensure_std_fds_open() noexcept {
+  static const bool done = (reopen_closed_std_fds(), true);
+  (void)done;
+}
+}  // namespace runtime_stdio_impl
 
 }  // namespace tokio::detail
 
@@ -30216,6 +30296,9 @@ Builder& Builder::stall_threshold(std::chrono::nanoseconds threshold) {
 }
 
 Runtime Builder::build() {
+  // Before the driver opens its epoll and eventfds: none may take the number of a closed
+  // standard fd (see reopen_closed_std_fds).
+  detail::runtime_stdio_impl::ensure_std_fds_open();
   const detail::Config& cfg = *cfg_;
   if (cfg.start_paused && !cfg.enable_time) {
     throw std::invalid_argument(
@@ -33332,13 +33415,10 @@ Result<SemaphorePermit, AcquireError> Semaphore::blocking_acquire_many(uint32_t 
 /* end file src/tokio/sync/semaphore.cpp */
 /* begin file src/tokio/net/detail/pipe.cpp */
 
-TOKIO_SYSTEM_HEADERS_BEGIN
-#include <fcntl.h>
-TOKIO_SYSTEM_HEADERS_END
+/* #include <fcntl.h> (already above) */
 /* #include <unistd.h> (already above) */
 
 /* #include <cerrno> (already above) */
-/* #include <climits> (already above) */
 
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
@@ -33353,7 +33433,6 @@ int64_t pipe_read(int fd, void* p, std::size_t n) noexcept {
 int64_t pipe_write(int fd, const void* p, std::size_t n) noexcept { return write_nosig(fd, p, n); }
 
 int64_t pipe_writev(int fd, const iovec* iov, std::size_t cnt) noexcept {
-  if (cnt > IOV_MAX) cnt = IOV_MAX;
   return writev_nosig(fd, iov, static_cast<int>(cnt));
 }
 
@@ -33601,6 +33680,9 @@ class AddrCategory final : public std::error_category {
       case AddrErrc::empty_path:
         return "invalid Unix socket path: it is empty (give a file name, or an abstract name "
                "starting with a NUL byte)";
+      case AddrErrc::host_has_colon:
+        return "invalid host: it contains a ':' but is not an IPv6 address (a port belongs in "
+               "the port argument, not in the host; or the IPv6 literal is malformed)";
     }
     return "unknown address error";
   }
@@ -33702,12 +33784,18 @@ std::optional<io::Result<std::vector<SocketAddr>>> ToSocketAddrs::try_resolve() 
       std::string_view h = text_;
       const bool bracketed = h.size() >= 2 && h.front() == '[' && h.back() == ']';
       if (bracketed) h = h.substr(1, h.size() - 2);
+      // A ':' only ever belongs to an IPv6 literal, which may carry a scope id as in
+      // "[fe80::1%3]:80" (Rust's ("fe80::1%3", 80).to_socket_addrs() gives scope id 3).
+      // Anything else with one is most likely "host:port" given as the host.
+      if (h.find(':') != std::string_view::npos) {
+        auto v6 = detail_addr::parse_scoped_ipv6(h, port_);
+        if (v6) return net_lookup_host_impl::lookup_one(*v6);
+        return net_lookup_host_impl::lookup_fail(AddrErrc::host_has_colon);
+      }
       if (auto ip = IpAddr::parse(h))
         return net_lookup_host_impl::lookup_one(SocketAddr(*ip, port_));
       // Brackets only ever enclose an IP literal: "[name]" must not reach the resolver.
-      if (bracketed || h.find(':') != std::string_view::npos) {
-        return net_lookup_host_impl::lookup_fail(AddrErrc::invalid_ip_address);
-      }
+      if (bracketed) return net_lookup_host_impl::lookup_fail(AddrErrc::invalid_ip_address);
       if (!net_lookup_host_impl::valid_host_name(h)) {
         return net_lookup_host_impl::lookup_fail(AddrErrc::invalid_host_name);
       }
@@ -33843,6 +33931,29 @@ bool detail_addr::parse_port(std::string_view s, uint16_t& out) noexcept {
   return true;
 }
 
+io::Result<SocketAddr> detail_addr::parse_scoped_ipv6(std::string_view s, uint16_t port) {
+  uint32_t scope = 0;
+  if (auto pct = s.find('%'); pct != std::string_view::npos) {
+    // A numeric scope id only, as Rust's parser: at most 10 digits and below 2^32.
+    std::string_view sc = s.substr(pct + 1);
+    if (sc.empty() || sc.size() > 10)
+      return net_socket_addr_impl::addr_error<SocketAddr>(AddrErrc::invalid_socket_address);
+    uint64_t v = 0;
+    for (char c : sc) {
+      if (c < '0' || c > '9')
+        return net_socket_addr_impl::addr_error<SocketAddr>(AddrErrc::invalid_socket_address);
+      v = v * 10 + uint64_t(c - '0');
+    }
+    if (v > 0xFFFFFFFFull)
+      return net_socket_addr_impl::addr_error<SocketAddr>(AddrErrc::invalid_socket_address);
+    scope = static_cast<uint32_t>(v);
+    s = s.substr(0, pct);
+  }
+  auto ip = Ipv6Addr::parse(s);
+  if (!ip) return tokio::unexpected(ip.error());
+  return SocketAddr(*ip, port, 0, scope);
+}
+
 io::Result<SocketAddr> SocketAddr::parse(std::string_view s) {
   if (!s.empty() && s.front() == '[') {
     auto close = s.find(']');
@@ -33853,26 +33964,7 @@ io::Result<SocketAddr> SocketAddr::parse(std::string_view s) {
     if (!detail_addr::parse_port(s.substr(close + 2), port)) {
       return net_socket_addr_impl::addr_error<SocketAddr>(AddrErrc::invalid_port);
     }
-    std::string_view inner = s.substr(1, close - 1);
-    uint32_t scope = 0;
-    if (auto pct = inner.find('%'); pct != std::string_view::npos) {
-      std::string_view sc = inner.substr(pct + 1);
-      if (sc.empty() || sc.size() > 10)
-        return net_socket_addr_impl::addr_error<SocketAddr>(AddrErrc::invalid_socket_address);
-      uint64_t v = 0;
-      for (char c : sc) {
-        if (c < '0' || c > '9')
-          return net_socket_addr_impl::addr_error<SocketAddr>(AddrErrc::invalid_socket_address);
-        v = v * 10 + uint64_t(c - '0');
-      }
-      if (v > 0xFFFFFFFFull)
-        return net_socket_addr_impl::addr_error<SocketAddr>(AddrErrc::invalid_socket_address);
-      scope = static_cast<uint32_t>(v);
-      inner = inner.substr(0, pct);
-    }
-    auto ip = Ipv6Addr::parse(inner);
-    if (!ip) return tokio::unexpected(ip.error());
-    return SocketAddr(*ip, port, 0, scope);
+    return detail_addr::parse_scoped_ipv6(s.substr(1, close - 1), port);
   }
   auto colon = s.rfind(':');
   if (colon == std::string_view::npos)
