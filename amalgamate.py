@@ -31,7 +31,10 @@ Rules:
   * an include cycle is an error (the chain is printed);
   * a file under src/ that nothing reaches is an error;
   * `--check` regenerates in memory and exits 1 when tokio.hpp differs.
+  * The user part ends with a reference to a symbol named after a hash of the generated
+    header, which the implementation part defines (see BUILD_SYMBOL).
 """
+import hashlib
 import os
 import re
 import sys
@@ -396,6 +399,32 @@ def module_deps(sources):
     return closed
 
 
+# The build check. Every TU that includes tokio.hpp refers to a symbol whose name carries a
+# hash of the generated header; only the implementation unit compiled from that same header
+# defines it. An object compiled against one tokio.hpp linked with an implementation built
+# from another (a stale tokio.o after updating the header) then fails to link, naming the
+# symbol, instead of linking two different layouts of the same classes together.
+BUILD_ID_PLACEHOLDER = "@TOKIO_BUILD_ID@"
+BUILD_SYMBOL = ("tokio_hpp_build_%s_link_only_with_an_implementation_compiled_from_"
+                "this_same_tokio_hpp" % BUILD_ID_PLACEHOLDER)
+
+
+def build_check_reference():
+    return ("\n// Build check (amalgamate.py): the implementation unit compiled from this same header\n"
+            "// defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails\n"
+            "// to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.\n"
+            "namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {\n"
+            "extern const char %s;\n"
+            "[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &%s;\n"
+            "}  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail\n" % (BUILD_SYMBOL, BUILD_SYMBOL))
+
+
+def build_check_definition():
+    return ("namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {\n"
+            "const char %s = 0;  // see the build check in the user part\n"
+            "}  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail\n" % BUILD_SYMBOL)
+
+
 def build():
     if not os.path.isfile(UMBRELLA):
         sys.exit("amalgamate.py: missing umbrella header " + UMBRELLA)
@@ -408,6 +437,7 @@ def build():
     a.out.append(prologue(version, module_deps(sources)))
     a.out.append(section_open())
     a.paste(UMBRELLA)
+    a.out.append(build_check_reference())
     a.out.append(section_close())
     a.out.append("#endif // TOKIO_HPP_INCLUDED\n\n")
 
@@ -432,6 +462,7 @@ def build():
     a.out.append(section_open())
     for cpp in cpps:
         a.paste(cpp)
+    a.out.append(build_check_definition())
     a.out.append(section_close())
     a.out.append("#endif // TOKIO_IMPLEMENTATION\n")
 
@@ -439,7 +470,9 @@ def build():
     if unused:
         sys.exit("amalgamate.py: files under src/ that nothing includes:\n  " +
                  "\n  ".join(rel(p) for p in unused))
-    return "".join(a.out)
+    text = "".join(a.out)
+    build_id = hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+    return text.replace(BUILD_ID_PLACEHOLDER, build_id)
 
 
 def main(argv):

@@ -23208,6 +23208,14 @@ StreamReader(S) -> StreamReader<S>;
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/reader_stream.hpp */
 /* end file src/tokio/tokio.hpp */
+
+// Build check (amalgamate.py): the implementation unit compiled from this same header
+// defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
+// to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
+namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
+extern const char tokio_hpp_build_f5d7e7048d216c6c_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_f5d7e7048d216c6c_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+}  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
 #endif
@@ -40433,6 +40441,9 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 }  // namespace tokio::codec
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
+namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
+const char tokio_hpp_build_f5d7e7048d216c6c_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+}  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
 #endif
