@@ -26,6 +26,10 @@ void spawn_on(HandleInner* h, TaskHeader* t) noexcept { h->spawn(t); }
 void spawn_blocking_cell_on(HandleInner* h, TaskHeader* t) { h->blocking.spawn_task(t); }
 Scheduler* handle_scheduler(HandleInner* h) noexcept { return h; }
 void block_on_slot(HandleInner* h, PollSlot& slot) {
+  // The block_on's own reference: its Runtime may be shut down and dropped while it runs
+  // (from one of its tasks with shutdown_background, or from another thread), and the
+  // scheduler is used until block_on_slot returns.
+  HandleRef keep(h);
   if (TOKIO_UNLIKELY(h->is_shutdown.load(std::memory_order_acquire))) {
     throw std::logic_error(
         "tokio: Handle::block_on on a runtime that has been shut down (its Runtime was "

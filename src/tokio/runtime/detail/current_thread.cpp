@@ -5,9 +5,17 @@
 // no synchronisation; wakes from any other thread go through the inject queue and unpark
 // the driver. A second thread calling block_on while the core is taken drives its own
 // future with its thread parker and takes the core when it is released.
+//
+// Shutdown needs the core. When another thread's block_on holds it, shutdown sets
+// is_shutdown and unparks the driver: the holder's run loop sees the flag at its next turn,
+// gives the core back and ends its block_on with std::runtime_error (unless its future
+// finished first). A shutdown that may not wait that long (shutdown_background, or
+// shutdown_timeout's time is up) leaves a mark in core_ instead (abandoned()): the holder
+// finds it when it gives the core back and completes the shutdown itself.
 #include <algorithm>
 #include <chrono>
 #include <mutex>
+#include <stdexcept>
 #include <vector>
 
 #include "tokio/core/detail/ring.hpp"
@@ -85,7 +93,9 @@ class CurrentThread final : public HandleInner {
   void block_on_slot(PollSlot& slot) override {
     EnterRuntime enter(this, "Runtime::block_on");
     for (;;) {
-      if (CtCore* core = core_.exchange(nullptr, std::memory_order_acq_rel)) {
+      // The core goes to the shutdown from here on (see the file comment).
+      if (is_shutdown.load(std::memory_order_relaxed)) throw_shut_down();
+      if (CtCore* core = take_core()) {
         run_with_core(core, slot);
         return;
       }
@@ -99,7 +109,7 @@ class CurrentThread final : public HandleInner {
       throw_if_halted();
       bool done = poll_root(slot, &pt->wakeable);
       if (!done && core_.load(std::memory_order_acquire) == nullptr &&
-          !halted.load(std::memory_order_relaxed)) {
+          !halted.load(std::memory_order_relaxed) && !is_shutdown.load(std::memory_order_relaxed)) {
         pt->parker.park();
       }
       {
@@ -111,22 +121,86 @@ class CurrentThread final : public HandleInner {
   }
 
   void shutdown(std::optional<std::chrono::nanoseconds> timeout) override {
-    if (is_shutdown.exchange(true)) return;
+    if (is_shutdown.exchange(true, std::memory_order_acq_rel)) return;
+    const auto start = std::chrono::steady_clock::now();
+    // A thread inside block_on with the core sees is_shutdown at its next turn of the run
+    // loop (the unpark ends its driver park) and gives the core back; block_on threads
+    // waiting without the core see it when woken.
+    driver.unpark();
+    {
+      std::lock_guard<std::mutex> g(waiters_mu_);
+      for (ParkThread* p : waiters_) p->parker.unpark();
+    }
     CtCore* core = nullptr;
-    while (!(core = core_.exchange(nullptr, std::memory_order_acq_rel))) {
-      // A Handle::block_on on another thread holds the core: it observes is_shutdown
-      // only when its future finishes, so wait for it.
-      ParkThread* pt = ParkThread::current();
+    ParkThread* pt = ParkThread::current();
+    while (!(core = take_core())) {
+      auto left = timeout ? *timeout - (std::chrono::steady_clock::now() - start)
+                          : std::chrono::nanoseconds(std::chrono::milliseconds(10));
+      if (left.count() <= 0) {
+        // Out of time: the holder completes the shutdown when it gives the core back. The
+        // CAS fails only when the core came back meanwhile: take it then. acq_rel: the
+        // release pairs with the holder's failed CAS in ReleaseCore (it then owns the rest
+        // of the shutdown and sees is_shutdown); the acquire with its successful one.
+        CtCore* none = nullptr;
+        if (core_.compare_exchange_strong(none, abandoned(), std::memory_order_acq_rel,
+                                          std::memory_order_acquire)) {
+          return;
+        }
+        continue;
+      }
       {
         std::lock_guard<std::mutex> g(waiters_mu_);
         waiters_.push_back(pt);
       }
+      // acquire: pairs with ReleaseCore's CAS (a core seen here is taken next iteration).
       if (core_.load(std::memory_order_acquire) == nullptr) {
-        pt->parker.park(std::chrono::milliseconds(10));
+        pt->parker.park(std::min<std::chrono::nanoseconds>(left, std::chrono::milliseconds(10)));
       }
       std::lock_guard<std::mutex> g(waiters_mu_);
       waiters_.erase(std::find(waiters_.begin(), waiters_.end(), pt));
     }
+    std::optional<std::chrono::nanoseconds> blocking_left = timeout;
+    if (timeout) {
+      blocking_left = std::max(std::chrono::nanoseconds(0),
+                               std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                   *timeout - (std::chrono::steady_clock::now() - start)));
+    }
+    finish_shutdown(core, blocking_left);
+  }
+
+ private:
+  static const WakeableVTable kRootWakerVTable;
+
+  // What core_ holds once a shutdown gave up waiting for the core: never dereferenced.
+  static CtCore* abandoned() noexcept {
+    static char tag;
+    return reinterpret_cast<CtCore*>(&tag);
+  }
+
+  // Takes the core when it is free (not held, not abandoned to its holder by a shutdown).
+  // acquire: pairs with the release of ReleaseCore's CAS (the core's queue and counters as
+  // the last holder left them).
+  CtCore* take_core() noexcept {
+    CtCore* c = core_.load(std::memory_order_acquire);
+    while (c != nullptr && c != abandoned()) {
+      if (core_.compare_exchange_weak(c, nullptr, std::memory_order_acquire,
+                                      std::memory_order_acquire)) {
+        return c;
+      }
+    }
+    return nullptr;
+  }
+
+  [[noreturn]] static void throw_shut_down() {
+    throw std::runtime_error(
+        "tokio: the current-thread runtime was shut down (its Runtime dropped or shut down) "
+        "while this block_on ran: its future was cancelled before it finished. Keep the "
+        "Runtime alive until every block_on on it has returned.");
+  }
+
+  // The rest of a shutdown, by the thread that has the core: cancels every task, closes
+  // the queues, stops the blocking pool (waiting at most `timeout`) and the drivers.
+  void finish_shutdown(CtCore* core, std::optional<std::chrono::nanoseconds> timeout) noexcept {
     {
       CtContext ctx{{this}, core};
       WorkerContext* prev_worker = tls.worker;
@@ -145,9 +219,6 @@ class CurrentThread final : public HandleInner {
     driver.shutdown();
     delete core;
   }
-
- private:
-  static const WakeableVTable kRootWakerVTable;
 
   const WorkerStats& stats_view() const noexcept { return stats_snapshot_; }
 
@@ -231,7 +302,15 @@ class CurrentThread final : public HandleInner {
       ~Release() {
         self->publish_stats(core);
         tls.worker = prev;
-        self->core_.store(core, std::memory_order_release);
+        // ReleaseCore. release: pairs with take_core's acquire (the next holder sees the
+        // queue as left here). Fails only on abandoned() (the holder's core_ is null
+        // otherwise): a shutdown gave up waiting, so finish it here; acquire pairs with that
+        // shutdown's CAS.
+        CtCore* none = nullptr;
+        if (!self->core_.compare_exchange_strong(none, core, std::memory_order_acq_rel,
+                                                 std::memory_order_acquire)) {
+          self->finish_shutdown(core, std::chrono::nanoseconds(0));
+        }
         std::lock_guard<std::mutex> g(self->waiters_mu_);
         for (ParkThread* p : self->waiters_) p->parker.unpark();
       }
@@ -252,6 +331,9 @@ class CurrentThread final : public HandleInner {
       if (root_woken_.exchange(false, std::memory_order_acquire)) {
         if (poll_root(slot, &root_waker_.wakeable)) break;
       }
+      // A shutdown on another thread waits for this core (see the file comment). Relaxed:
+      // a flag only; the core itself changes hands through core_.
+      if (TOKIO_UNLIKELY(is_shutdown.load(std::memory_order_relaxed))) throw_shut_down();
       bool parked = false;
       for (uint32_t i = 0; i < event_interval; ++i) {
         ++core->tick;
@@ -276,7 +358,10 @@ class CurrentThread final : public HandleInner {
           break;
         }
         run_task(core, t);
-        if (TOKIO_UNLIKELY(halted.load(std::memory_order_relaxed))) break;
+        if (TOKIO_UNLIKELY(halted.load(std::memory_order_relaxed) ||
+                           is_shutdown.load(std::memory_order_relaxed))) {
+          break;
+        }
       }
       if (!parked) {
         park(core, std::chrono::nanoseconds(0));

@@ -1,0 +1,124 @@
+// Shutting a runtime down from awkward places: inside asynchronous code (its own or another
+// runtime's), while an EnterGuard is alive, and while another thread's Handle::block_on holds
+// a current-thread runtime's core.
+#include <atomic>
+#include <chrono>
+#include <future>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <thread>
+
+#include "test_util.hpp"
+
+using tokio::Task;
+namespace rt = tokio::runtime;
+
+namespace {
+
+// Sets its flag when destroyed (a task's frame was destroyed: the task was cancelled).
+struct DropFlag {
+  std::atomic<bool>* flag;
+  explicit DropFlag(std::atomic<bool>* f) : flag(f) {}
+  DropFlag(DropFlag&& o) noexcept : flag(std::exchange(o.flag, nullptr)) {}
+  ~DropFlag() {
+    if (flag) flag->store(true);
+  }
+};
+
+Task<> sleep_holding(DropFlag f, std::chrono::milliseconds d) {
+  DropFlag held = std::move(f);
+  co_await tokio::time::sleep(d);
+}
+
+// Timers on: the cases sleep.
+rt::Runtime make(int flavour, std::size_t workers = 1) {
+  return flavour == 0
+             ? rt::Builder::new_current_thread().enable_all().build()
+             : rt::Builder::new_multi_thread().worker_threads(workers).enable_all().build();
+}
+
+// What another thread's Handle::block_on of a long sleep ended with.
+struct BlockOnOutcome {
+  bool returned = false;
+  std::string error;
+};
+
+}  // namespace
+
+TEST_CASE("current-thread: shutting down while another thread's Handle::block_on holds the core") {
+  // The shutdown used to wait for that block_on's future to finish (here 3 s; an hour in
+  // the bug report). Now the holder gives the core back at its next turn and its block_on
+  // throws; the shutdown returns at once.
+  for (int mode = 0; mode < 3; ++mode) {
+    CAPTURE(mode);  // 0: drop, 1: shutdown_background, 2: shutdown_timeout(50ms)
+    std::optional<rt::Runtime> r(make(0));
+    std::atomic<bool> dropped{false};
+    (void)r->spawn(sleep_holding(DropFlag(&dropped), std::chrono::hours(1)));
+    auto h = r->handle();
+    std::promise<void> started;
+    BlockOnOutcome out;
+    std::thread t([&] {
+      try {
+        h.block_on([](std::promise<void>* s) -> Task<> {
+          s->set_value();
+          co_await tokio::time::sleep(3s);
+        }(&started));
+        out.returned = true;
+      } catch (const std::runtime_error& e) {
+        out.error = e.what();
+      }
+    });
+    started.get_future().wait();
+    auto t0 = std::chrono::steady_clock::now();
+    if (mode == 0) r.reset();
+    else if (mode == 1) r->shutdown_background();
+    else r->shutdown_timeout(50ms);
+    auto took = std::chrono::steady_clock::now() - t0;
+    t.join();
+    CHECK(took < 1s);
+    CHECK_FALSE(out.returned);
+    CHECK(out.error.find("shut down") != std::string::npos);
+    CHECK(dropped.load());  // the runtime's tasks were cancelled
+    // A later block_on through the handle is refused.
+    CHECK_THROWS_AS(h.block_on(test::ready_value(1)), std::logic_error);
+  }
+}
+
+TEST_CASE("current-thread: a shutdown that cannot wait leaves the rest to the core's holder") {
+  // The holder is busy in a synchronous poll: shutdown_background returns at once and
+  // shutdown_timeout within its time; the holder completes the shutdown when it gives
+  // the core back.
+  for (int mode = 0; mode < 2; ++mode) {
+    CAPTURE(mode);  // 0: shutdown_background, 1: shutdown_timeout(50ms)
+    std::optional<rt::Runtime> r(make(0));
+    std::atomic<bool> dropped{false};
+    (void)r->spawn(sleep_holding(DropFlag(&dropped), std::chrono::hours(1)));
+    auto h = r->handle();
+    std::promise<void> started;
+    BlockOnOutcome out;
+    std::thread t([&] {
+      try {
+        h.block_on([](std::promise<void>* s) -> Task<> {
+          s->set_value();
+          std::this_thread::sleep_for(600ms);  // busy: no turn of the run loop meanwhile
+          co_await tokio::time::sleep(3s);
+        }(&started));
+        out.returned = true;
+      } catch (const std::runtime_error& e) {
+        out.error = e.what();
+      }
+    });
+    started.get_future().wait();
+    auto t0 = std::chrono::steady_clock::now();
+    if (mode == 0) r->shutdown_background();
+    else r->shutdown_timeout(50ms);
+    auto took = std::chrono::steady_clock::now() - t0;
+    CHECK(took < 400ms);
+    r.reset();
+    t.join();
+    CHECK_FALSE(out.returned);
+    CHECK(out.error.find("shut down") != std::string::npos);
+    CHECK(dropped.load());
+  }
+}
