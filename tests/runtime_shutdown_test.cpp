@@ -46,6 +46,70 @@ struct BlockOnOutcome {
 
 }  // namespace
 
+TEST_CASE("shutdown_background inside asynchronous code shuts another runtime down") {
+  // Tokio's own doc example: an inner runtime shut down inside the outer's block_on. It
+  // used to abort ("dropped (or shut down) from inside an asynchronous context").
+  for (int outer_flavour = 0; outer_flavour < 2; ++outer_flavour) {
+    for (int inner_flavour = 0; inner_flavour < 2; ++inner_flavour) {
+      CAPTURE(outer_flavour);
+      CAPTURE(inner_flavour);
+      auto outer = make(outer_flavour);
+      std::atomic<bool> dropped{false};
+      outer.block_on([](int inner_flavour, std::atomic<bool>* dropped) -> Task<> {
+        auto inner = make(inner_flavour);
+        (void)inner.spawn(sleep_holding(DropFlag(dropped), std::chrono::hours(1)));
+        auto t0 = std::chrono::steady_clock::now();
+        inner.shutdown_background();
+        CHECK(std::chrono::steady_clock::now() - t0 < 2s);
+        // The inner runtime's task was cancelled by the time the call returned.
+        CHECK(dropped->load());
+        co_return;
+      }(inner_flavour, &dropped));
+      CHECK(dropped.load());
+    }
+  }
+}
+
+TEST_CASE("shutdown_timeout inside asynchronous code throws and leaves the runtime usable") {
+  auto outer = test::multi_thread(2);
+  auto inner = test::multi_thread(1);
+  outer.block_on([](rt::Runtime* inner) -> Task<> {
+    CHECK_THROWS_WITH_AS(inner->shutdown_timeout(50ms), doctest::Contains("shutdown_background()"),
+                         std::logic_error);
+    co_return;
+  }(&inner));
+  CHECK(inner.block_on(test::ready_value(7)) == 7);
+  inner.shutdown_timeout(1s);
+}
+
+TEST_CASE("shutdown_background from inside the runtime's own tasks and block_on") {
+  SUBCASE("multi-thread: from one of its tasks") {
+    std::optional<rt::Runtime> r(make(1, 2));
+    std::atomic<bool> dropped{false};
+    (void)r->spawn(sleep_holding(DropFlag(&dropped), std::chrono::hours(1)));
+    std::atomic<bool> called{false};
+    (void)r->spawn([](rt::Runtime* self, std::atomic<bool>* called) -> Task<> {
+      self->shutdown_background();
+      called->store(true);
+      co_return;
+    }(&*r, &called));
+    // The shutdown runs on a thread of its own: the other task is cancelled soon after.
+    CHECK(test::eventually([&] { return called.load() && dropped.load(); }));
+    CHECK_THROWS_AS(r->block_on(test::ready_value(1)), std::logic_error);  // shut down
+  }
+  SUBCASE("current-thread: from its block_on, which then ends with an error") {
+    std::optional<rt::Runtime> r(make(0));
+    std::atomic<bool> dropped{false};
+    (void)r->spawn(sleep_holding(DropFlag(&dropped), std::chrono::hours(1)));
+    CHECK_THROWS_WITH_AS(r->block_on([](rt::Runtime* self) -> Task<> {
+      self->shutdown_background();
+      co_await tokio::time::sleep(std::chrono::hours(1));
+    }(&*r)),
+                         doctest::Contains("shut down"), std::runtime_error);
+    CHECK(dropped.load());
+  }
+}
+
 TEST_CASE("current-thread: shutting down while another thread's Handle::block_on holds the core") {
   // The shutdown used to wait for that block_on's future to finish (here 3 s; an hour in
   // the bug report). Now the holder gives the core back at its next turn and its block_on

@@ -260,7 +260,44 @@ detail::HandleInner* Runtime::checked() const {
 void Runtime::close(std::optional<std::chrono::nanoseconds> timeout) {
   detail::HandleInner* h = std::exchange(h_, nullptr);
   if (!h) return;
-  if (h->on_worker_thread() || detail::tls.runtime_depth > 0) {
+  const bool drives_h =
+      h->on_worker_thread() || (detail::tls.runtime_depth > 0 && detail::tls.handle == h);
+  if (drives_h || detail::tls.runtime_depth > 0) {
+    if (timeout && timeout->count() == 0) {
+      // shutdown_background: allowed anywhere, as in Tokio, because it never waits for
+      // blocking work. Another runtime's shutdown is bounded (a current-thread core held
+      // elsewhere is abandoned to its holder at once; multi-thread workers hand their
+      // cores back at their next turn). A multi-thread runtime this very thread works for
+      // would wait for this thread's own core: a thread of its own shuts it down. The
+      // current-thread shutdown run here finds the core taken by this thread and leaves
+      // the rest to it (CurrentThread::shutdown); this thread's block_on holds its own
+      // reference on h (block_on_slot), so the ref_dec below frees nothing it uses.
+      if (drives_h && h->flavor() == RuntimeFlavor::MultiThread) {
+        try {
+          std::thread([h] {
+            h->shutdown(std::chrono::nanoseconds(0));
+            h->ref_dec();
+          }).detach();
+        } catch (...) {
+          h_ = h;  // still ours: the caller may retry, or drop it outside async code
+          throw;
+        }
+        return;
+      }
+      h->shutdown(std::chrono::nanoseconds(0));
+      h->ref_dec();
+      return;
+    }
+    if (timeout) {
+      // shutdown_timeout(d > 0) is an ordinary call: refuse it (Tokio panics) and leave the
+      // Runtime as it was.
+      h_ = h;
+      throw std::logic_error(
+          "tokio: Runtime::shutdown_timeout called from inside an asynchronous context "
+          "(block_on or a task): waiting there would block a runtime thread. Shut the runtime "
+          "down outside block_on, use shutdown_background() (which never waits), or call it "
+          "from a spawn_blocking closure.");
+    }
     if (std::uncaught_exceptions() > 0) {
       // Dropped while an exception unwinds out of async code (a nested block_on's error, a
       // task's own exception): aborting would hide that exception. As Tokio does while
@@ -278,7 +315,7 @@ void Runtime::close(std::optional<std::chrono::nanoseconds> timeout) {
     std::fputs(
         "tokio: a Runtime was dropped (or shut down) from inside an asynchronous context. "
         "This would block a runtime thread waiting for itself. Drop it outside block_on, or "
-        "use shutdown_background() from a spawn_blocking closure.\n",
+        "call shutdown_background() on it first (it never waits, so it is allowed there).\n",
         stderr);
     std::abort();
   }
