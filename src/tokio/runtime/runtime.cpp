@@ -330,9 +330,33 @@ std::optional<Handle> Handle::try_current() noexcept {
   return std::nullopt;
 }
 
-EnterGuard::EnterGuard(detail::HandleInner* h) noexcept : prev_(detail::tls.handle) {
+namespace runtime_enter_impl {
+// How many EnterGuards are alive on this thread. Each guard remembers the depth it made;
+// destroyed in reverse order, every guard finds its own depth on top.
+inline thread_local constinit uint32_t enter_depth = 0;
+}  // namespace runtime_enter_impl
+
+// prev_ is raw: it is the handle of the enclosing guard (whose reference outlives this one
+// when guards are dropped in order, which the destructor enforces) or of a block_on or
+// worker scope enclosing this guard's whole life (EnterRuntime, run_worker).
+EnterGuard::EnterGuard(detail::HandleInner* h) noexcept
+    : ref_(h), prev_(detail::tls.handle), depth_(++runtime_enter_impl::enter_depth) {
   detail::tls.handle = h;
 }
-EnterGuard::~EnterGuard() { detail::tls.handle = prev_; }
+EnterGuard::~EnterGuard() {
+  if (TOKIO_UNLIKELY(depth_ != runtime_enter_impl::enter_depth)) {
+    // Restoring prev_ now would leave the thread inside a runtime whose guard (and
+    // reference) is gone, possibly freed: refuse, as Tokio panics here.
+    std::fputs(
+        "tokio: EnterGuard values dropped out of order. Guards returned by Runtime::enter() "
+        "and Handle::enter() must be dropped in the reverse order as they were acquired, on "
+        "the thread that acquired them: keep each guard in a scope of its own (a local "
+        "variable), not in containers or objects that outlive an inner guard.\n",
+        stderr);
+    std::abort();
+  }
+  --runtime_enter_impl::enter_depth;
+  detail::tls.handle = prev_;
+}
 
 }  // namespace tokio::runtime

@@ -40,7 +40,11 @@ auto block_on_impl(HandleInner* h, A&& awaitable) {
 namespace tokio::runtime {
 
 // While alive, makes its runtime the calling thread's current one (so tokio::spawn and
-// Handle::current work from plain code). Guards must be destroyed in reverse order.
+// Handle::current work from plain code). It holds a reference on the runtime's shared
+// state (as a Handle does), so the runtime may be shut down while the guard lives: a spawn
+// through it is then refused with a cancelled JoinHandle. Guards must be destroyed in
+// reverse order on the thread that made them; one dropped out of order aborts the process
+// with a message (Tokio panics), since the thread's current runtime would be left wrong.
 class [[nodiscard]] EnterGuard {
  public:
   explicit EnterGuard(detail::HandleInner* h) noexcept;
@@ -49,7 +53,9 @@ class [[nodiscard]] EnterGuard {
   ~EnterGuard();
 
  private:
-  detail::HandleInner* prev_;
+  detail::HandleRef ref_;      // keeps the entered runtime's state alive while entered
+  detail::HandleInner* prev_;  // the thread's current runtime before; alive (see ~EnterGuard)
+  uint32_t depth_;             // this guard's place in the thread's stack of guards (1-based)
 };
 
 struct Id {
