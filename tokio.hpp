@@ -3159,7 +3159,11 @@ auto block_on_impl(HandleInner* h, A&& awaitable) {
 namespace tokio::inline TOKIO_ABI_NAMESPACE::runtime {
 
 // While alive, makes its runtime the calling thread's current one (so tokio::spawn and
-// Handle::current work from plain code). Guards must be destroyed in reverse order.
+// Handle::current work from plain code). It holds a reference on the runtime's shared
+// state (as a Handle does), so the runtime may be shut down while the guard lives: a spawn
+// through it is then refused with a cancelled JoinHandle. Guards must be destroyed in
+// reverse order on the thread that made them; one dropped out of order aborts the process
+// with a message (Tokio panics), since the thread's current runtime would be left wrong.
 class [[nodiscard]] EnterGuard {
  public:
   explicit EnterGuard(detail::HandleInner* h) noexcept;
@@ -3168,7 +3172,9 @@ class [[nodiscard]] EnterGuard {
   ~EnterGuard();
 
  private:
-  detail::HandleInner* prev_;
+  detail::HandleRef ref_;      // keeps the entered runtime's state alive while entered
+  detail::HandleInner* prev_;  // the thread's current runtime before; alive (see ~EnterGuard)
+  uint32_t depth_;             // this guard's place in the thread's stack of guards (1-based)
 };
 
 struct Id {
@@ -23213,8 +23219,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_f5d7e7048d216c6c_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_f5d7e7048d216c6c_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_aa6d4f1b442472ff_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_aa6d4f1b442472ff_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -27553,9 +27559,17 @@ std::size_t BlockingPool::num_mandatory_running() const {
 // no synchronisation; wakes from any other thread go through the inject queue and unpark
 // the driver. A second thread calling block_on while the core is taken drives its own
 // future with its thread parker and takes the core when it is released.
+//
+// Shutdown needs the core. When another thread's block_on holds it, shutdown sets
+// is_shutdown and unparks the driver: the holder's run loop sees the flag at its next turn,
+// gives the core back and ends its block_on with std::runtime_error (unless its future
+// finished first). A shutdown that may not wait that long (shutdown_background, or
+// shutdown_timeout's time is up) leaves a mark in core_ instead (abandoned()): the holder
+// finds it when it gives the core back and completes the shutdown itself.
 /* #include <algorithm> (already above) */
 /* #include <chrono> (already above) */
 /* #include <mutex> (already above) */
+/* #include <stdexcept> (already above) */
 /* #include <vector> (already above) */
 
 
@@ -27627,7 +27641,9 @@ class CurrentThread final : public HandleInner {
   void block_on_slot(PollSlot& slot) override {
     EnterRuntime enter(this, "Runtime::block_on");
     for (;;) {
-      if (CtCore* core = core_.exchange(nullptr, std::memory_order_acq_rel)) {
+      // The core goes to the shutdown from here on (see the file comment).
+      if (is_shutdown.load(std::memory_order_relaxed)) throw_shut_down();
+      if (CtCore* core = take_core()) {
         run_with_core(core, slot);
         return;
       }
@@ -27641,7 +27657,7 @@ class CurrentThread final : public HandleInner {
       throw_if_halted();
       bool done = poll_root(slot, &pt->wakeable);
       if (!done && core_.load(std::memory_order_acquire) == nullptr &&
-          !halted.load(std::memory_order_relaxed)) {
+          !halted.load(std::memory_order_relaxed) && !is_shutdown.load(std::memory_order_relaxed)) {
         pt->parker.park();
       }
       {
@@ -27653,22 +27669,86 @@ class CurrentThread final : public HandleInner {
   }
 
   void shutdown(std::optional<std::chrono::nanoseconds> timeout) override {
-    if (is_shutdown.exchange(true)) return;
+    if (is_shutdown.exchange(true, std::memory_order_acq_rel)) return;
+    const auto start = std::chrono::steady_clock::now();
+    // A thread inside block_on with the core sees is_shutdown at its next turn of the run
+    // loop (the unpark ends its driver park) and gives the core back; block_on threads
+    // waiting without the core see it when woken.
+    driver.unpark();
+    {
+      std::lock_guard<std::mutex> g(waiters_mu_);
+      for (ParkThread* p : waiters_) p->parker.unpark();
+    }
     CtCore* core = nullptr;
-    while (!(core = core_.exchange(nullptr, std::memory_order_acq_rel))) {
-      // A Handle::block_on on another thread holds the core: it observes is_shutdown
-      // only when its future finishes, so wait for it.
-      ParkThread* pt = ParkThread::current();
+    ParkThread* pt = ParkThread::current();
+    while (!(core = take_core())) {
+      auto left = timeout ? *timeout - (std::chrono::steady_clock::now() - start)
+                          : std::chrono::nanoseconds(std::chrono::milliseconds(10));
+      if (left.count() <= 0) {
+        // Out of time: the holder completes the shutdown when it gives the core back. The
+        // CAS fails only when the core came back meanwhile: take it then. acq_rel: the
+        // release pairs with the holder's failed CAS in ReleaseCore (it then owns the rest
+        // of the shutdown and sees is_shutdown); the acquire with its successful one.
+        CtCore* none = nullptr;
+        if (core_.compare_exchange_strong(none, abandoned(), std::memory_order_acq_rel,
+                                          std::memory_order_acquire)) {
+          return;
+        }
+        continue;
+      }
       {
         std::lock_guard<std::mutex> g(waiters_mu_);
         waiters_.push_back(pt);
       }
+      // acquire: pairs with ReleaseCore's CAS (a core seen here is taken next iteration).
       if (core_.load(std::memory_order_acquire) == nullptr) {
-        pt->parker.park(std::chrono::milliseconds(10));
+        pt->parker.park(std::min<std::chrono::nanoseconds>(left, std::chrono::milliseconds(10)));
       }
       std::lock_guard<std::mutex> g(waiters_mu_);
       waiters_.erase(std::find(waiters_.begin(), waiters_.end(), pt));
     }
+    std::optional<std::chrono::nanoseconds> blocking_left = timeout;
+    if (timeout) {
+      blocking_left = std::max(std::chrono::nanoseconds(0),
+                               std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                   *timeout - (std::chrono::steady_clock::now() - start)));
+    }
+    finish_shutdown(core, blocking_left);
+  }
+
+ private:
+  static const WakeableVTable kRootWakerVTable;
+
+  // What core_ holds once a shutdown gave up waiting for the core: never dereferenced.
+  static CtCore* abandoned() noexcept {
+    static char tag;
+    return reinterpret_cast<CtCore*>(&tag);
+  }
+
+  // Takes the core when it is free (not held, not abandoned to its holder by a shutdown).
+  // acquire: pairs with the release of ReleaseCore's CAS (the core's queue and counters as
+  // the last holder left them).
+  CtCore* take_core() noexcept {
+    CtCore* c = core_.load(std::memory_order_acquire);
+    while (c != nullptr && c != abandoned()) {
+      if (core_.compare_exchange_weak(c, nullptr, std::memory_order_acquire,
+                                      std::memory_order_acquire)) {
+        return c;
+      }
+    }
+    return nullptr;
+  }
+
+  [[noreturn]] static void throw_shut_down() {
+    throw std::runtime_error(
+        "tokio: the current-thread runtime was shut down (its Runtime dropped or shut down) "
+        "while this block_on ran: its future was cancelled before it finished. Keep the "
+        "Runtime alive until every block_on on it has returned.");
+  }
+
+  // The rest of a shutdown, by the thread that has the core: cancels every task, closes
+  // the queues, stops the blocking pool (waiting at most `timeout`) and the drivers.
+  void finish_shutdown(CtCore* core, std::optional<std::chrono::nanoseconds> timeout) noexcept {
     {
       CtContext ctx{{this}, core};
       WorkerContext* prev_worker = tls.worker;
@@ -27687,9 +27767,6 @@ class CurrentThread final : public HandleInner {
     driver.shutdown();
     delete core;
   }
-
- private:
-  static const WakeableVTable kRootWakerVTable;
 
   const WorkerStats& stats_view() const noexcept { return stats_snapshot_; }
 
@@ -27773,7 +27850,15 @@ class CurrentThread final : public HandleInner {
       ~Release() {
         self->publish_stats(core);
         tls.worker = prev;
-        self->core_.store(core, std::memory_order_release);
+        // ReleaseCore. release: pairs with take_core's acquire (the next holder sees the
+        // queue as left here). Fails only on abandoned() (the holder's core_ is null
+        // otherwise): a shutdown gave up waiting, so finish it here; acquire pairs with that
+        // shutdown's CAS.
+        CtCore* none = nullptr;
+        if (!self->core_.compare_exchange_strong(none, core, std::memory_order_acq_rel,
+                                                 std::memory_order_acquire)) {
+          self->finish_shutdown(core, std::chrono::nanoseconds(0));
+        }
         std::lock_guard<std::mutex> g(self->waiters_mu_);
         for (ParkThread* p : self->waiters_) p->parker.unpark();
       }
@@ -27794,6 +27879,9 @@ class CurrentThread final : public HandleInner {
       if (root_woken_.exchange(false, std::memory_order_acquire)) {
         if (poll_root(slot, &root_waker_.wakeable)) break;
       }
+      // A shutdown on another thread waits for this core (see the file comment). Relaxed:
+      // a flag only; the core itself changes hands through core_.
+      if (TOKIO_UNLIKELY(is_shutdown.load(std::memory_order_relaxed))) throw_shut_down();
       bool parked = false;
       for (uint32_t i = 0; i < event_interval; ++i) {
         ++core->tick;
@@ -27818,7 +27906,10 @@ class CurrentThread final : public HandleInner {
           break;
         }
         run_task(core, t);
-        if (TOKIO_UNLIKELY(halted.load(std::memory_order_relaxed))) break;
+        if (TOKIO_UNLIKELY(halted.load(std::memory_order_relaxed) ||
+                           is_shutdown.load(std::memory_order_relaxed))) {
+          break;
+        }
       }
       if (!parked) {
         park(core, std::chrono::nanoseconds(0));
@@ -30106,6 +30197,10 @@ void spawn_on(HandleInner* h, TaskHeader* t) noexcept { h->spawn(t); }
 void spawn_blocking_cell_on(HandleInner* h, TaskHeader* t) { h->blocking.spawn_task(t); }
 Scheduler* handle_scheduler(HandleInner* h) noexcept { return h; }
 void block_on_slot(HandleInner* h, PollSlot& slot) {
+  // The block_on's own reference: its Runtime may be shut down and dropped while it runs
+  // (from one of its tasks with shutdown_background, or from another thread), and the
+  // scheduler is used until block_on_slot returns.
+  HandleRef keep(h);
   if (TOKIO_UNLIKELY(h->is_shutdown.load(std::memory_order_acquire))) {
     throw std::logic_error(
         "tokio: Handle::block_on on a runtime that has been shut down (its Runtime was "
@@ -30336,7 +30431,44 @@ detail::HandleInner* Runtime::checked() const {
 void Runtime::close(std::optional<std::chrono::nanoseconds> timeout) {
   detail::HandleInner* h = std::exchange(h_, nullptr);
   if (!h) return;
-  if (h->on_worker_thread() || detail::tls.runtime_depth > 0) {
+  const bool drives_h =
+      h->on_worker_thread() || (detail::tls.runtime_depth > 0 && detail::tls.handle == h);
+  if (drives_h || detail::tls.runtime_depth > 0) {
+    if (timeout && timeout->count() == 0) {
+      // shutdown_background: allowed anywhere, as in Tokio, because it never waits for
+      // blocking work. Another runtime's shutdown is bounded (a current-thread core held
+      // elsewhere is abandoned to its holder at once; multi-thread workers hand their
+      // cores back at their next turn). A multi-thread runtime this very thread works for
+      // would wait for this thread's own core: a thread of its own shuts it down. The
+      // current-thread shutdown run here finds the core taken by this thread and leaves
+      // the rest to it (CurrentThread::shutdown); this thread's block_on holds its own
+      // reference on h (block_on_slot), so the ref_dec below frees nothing it uses.
+      if (drives_h && h->flavor() == RuntimeFlavor::MultiThread) {
+        try {
+          std::thread([h] {
+            h->shutdown(std::chrono::nanoseconds(0));
+            h->ref_dec();
+          }).detach();
+        } catch (...) {
+          h_ = h;  // still ours: the caller may retry, or drop it outside async code
+          throw;
+        }
+        return;
+      }
+      h->shutdown(std::chrono::nanoseconds(0));
+      h->ref_dec();
+      return;
+    }
+    if (timeout) {
+      // shutdown_timeout(d > 0) is an ordinary call: refuse it (Tokio panics) and leave the
+      // Runtime as it was.
+      h_ = h;
+      throw std::logic_error(
+          "tokio: Runtime::shutdown_timeout called from inside an asynchronous context "
+          "(block_on or a task): waiting there would block a runtime thread. Shut the runtime "
+          "down outside block_on, use shutdown_background() (which never waits), or call it "
+          "from a spawn_blocking closure.");
+    }
     if (std::uncaught_exceptions() > 0) {
       // Dropped while an exception unwinds out of async code (a nested block_on's error, a
       // task's own exception): aborting would hide that exception. As Tokio does while
@@ -30354,7 +30486,7 @@ void Runtime::close(std::optional<std::chrono::nanoseconds> timeout) {
     std::fputs(
         "tokio: a Runtime was dropped (or shut down) from inside an asynchronous context. "
         "This would block a runtime thread waiting for itself. Drop it outside block_on, or "
-        "use shutdown_background() from a spawn_blocking closure.\n",
+        "call shutdown_background() on it first (it never waits, so it is allowed there).\n",
         stderr);
     std::abort();
   }
@@ -30369,10 +30501,34 @@ std::optional<Handle> Handle::try_current() noexcept {
   return std::nullopt;
 }
 
-EnterGuard::EnterGuard(detail::HandleInner* h) noexcept : prev_(detail::tls.handle) {
+namespace runtime_enter_impl {
+// How many EnterGuards are alive on this thread. Each guard remembers the depth it made;
+// destroyed in reverse order, every guard finds its own depth on top.
+inline thread_local constinit uint32_t enter_depth = 0;
+}  // namespace runtime_enter_impl
+
+// prev_ is raw: it is the handle of the enclosing guard (whose reference outlives this one
+// when guards are dropped in order, which the destructor enforces) or of a block_on or
+// worker scope enclosing this guard's whole life (EnterRuntime, run_worker).
+EnterGuard::EnterGuard(detail::HandleInner* h) noexcept
+    : ref_(h), prev_(detail::tls.handle), depth_(++runtime_enter_impl::enter_depth) {
   detail::tls.handle = h;
 }
-EnterGuard::~EnterGuard() { detail::tls.handle = prev_; }
+EnterGuard::~EnterGuard() {
+  if (TOKIO_UNLIKELY(depth_ != runtime_enter_impl::enter_depth)) {
+    // Restoring prev_ now would leave the thread inside a runtime whose guard (and
+    // reference) is gone, possibly freed: refuse, as Tokio panics here.
+    std::fputs(
+        "tokio: EnterGuard values dropped out of order. Guards returned by Runtime::enter() "
+        "and Handle::enter() must be dropped in the reverse order as they were acquired, on "
+        "the thread that acquired them: keep each guard in a scope of its own (a local "
+        "variable), not in containers or objects that outlive an inner guard.\n",
+        stderr);
+    std::abort();
+  }
+  --runtime_enter_impl::enter_depth;
+  detail::tls.handle = prev_;
+}
 
 }  // namespace tokio::runtime
 /* end file src/tokio/runtime/runtime.cpp */
@@ -40442,7 +40598,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_f5d7e7048d216c6c_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_aa6d4f1b442472ff_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
