@@ -23219,8 +23219,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_aa6d4f1b442472ff_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_aa6d4f1b442472ff_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_2272900b2059d0b5_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_2272900b2059d0b5_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -25225,7 +25225,7 @@ class TimeDriver {
 
  private:
   void fire_due(uint64_t now_tick) noexcept;
-  // Under mu_: completes every entry `pop()` hands out (the state `outcome(state)` gives,
+  // Under mu_: completes every entry `pop()` hands out (the state `outcome(entry)` gives,
   // kFired or kOrphaned; waker taken), waking them in batches of kWakeBatch with the lock
   // released; then runs `finish()` still under the lock and wakes the rest after unlocking.
   template <class Pop, class Outcome, class Finish>
@@ -27906,10 +27906,8 @@ class CurrentThread final : public HandleInner {
           break;
         }
         run_task(core, t);
-        if (TOKIO_UNLIKELY(halted.load(std::memory_order_relaxed) ||
-                           is_shutdown.load(std::memory_order_relaxed))) {
-          break;
-        }
+        // A shutdown from another thread is seen once per batch (above), not per task.
+        if (TOKIO_UNLIKELY(halted.load(std::memory_order_relaxed))) break;
       }
       if (!parked) {
         park(core, std::chrono::nanoseconds(0));
@@ -31237,7 +31235,7 @@ void TimeDriver::fire_entries(Pop pop, Outcome outcome, Finish finish) noexcept 
   while (TimerEntry* e = pop()) {
     Wakeable* w = e->waker.load(std::memory_order_relaxed);
     e->waker.store(nullptr, std::memory_order_relaxed);
-    const uint64_t done = outcome(e->state.load(std::memory_order_relaxed));
+    const uint64_t done = outcome(*e);
     // Last access to the entry: its owner may free it as soon as it reads kFired or
     // kOrphaned (acquire in Timer::poll/cancel pairs with this release).
     e->state.store(done, std::memory_order_release);
@@ -31256,7 +31254,8 @@ void TimeDriver::fire_entries(Pop pop, Outcome outcome, Finish finish) noexcept 
 }
 
 void TimeDriver::fire_due(uint64_t now_tick) noexcept {
-  fire_entries([&] { return wheel_.poll(now_tick); }, [](uint64_t) { return TimerEntry::kFired; },
+  fire_entries([&] { return wheel_.poll(now_tick); },
+               [](const TimerEntry&) { return TimerEntry::kFired; },
                [&] {
                  std::optional<uint64_t> next = wheel_.next_expiration_tick();
                  next_due_.store(next ? *next : kNone, std::memory_order_relaxed);
@@ -31371,7 +31370,8 @@ void TimeDriver::shutdown() noexcept {
   // usual; the others are orphaned: woken, but their deadline has not passed.
   const uint64_t now_tick = instant_to_tick(clock_.now());
   fire_entries([&] { return wheel_.pop_any(); },
-               [now_tick](uint64_t s) {
+               [now_tick](const TimerEntry& e) {
+                 uint64_t s = e.state.load(std::memory_order_relaxed);  // under the lock
                  return s == TimerEntry::kPending || s <= now_tick ? TimerEntry::kFired
                                                                    : TimerEntry::kOrphaned;
                },
@@ -40598,7 +40598,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_aa6d4f1b442472ff_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_2272900b2059d0b5_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

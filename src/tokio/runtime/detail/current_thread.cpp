@@ -358,10 +358,8 @@ class CurrentThread final : public HandleInner {
           break;
         }
         run_task(core, t);
-        if (TOKIO_UNLIKELY(halted.load(std::memory_order_relaxed) ||
-                           is_shutdown.load(std::memory_order_relaxed))) {
-          break;
-        }
+        // A shutdown from another thread is seen once per batch (above), not per task.
+        if (TOKIO_UNLIKELY(halted.load(std::memory_order_relaxed))) break;
       }
       if (!parked) {
         park(core, std::chrono::nanoseconds(0));

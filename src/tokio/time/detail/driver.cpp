@@ -154,7 +154,7 @@ void TimeDriver::fire_entries(Pop pop, Outcome outcome, Finish finish) noexcept 
   while (TimerEntry* e = pop()) {
     Wakeable* w = e->waker.load(std::memory_order_relaxed);
     e->waker.store(nullptr, std::memory_order_relaxed);
-    const uint64_t done = outcome(e->state.load(std::memory_order_relaxed));
+    const uint64_t done = outcome(*e);
     // Last access to the entry: its owner may free it as soon as it reads kFired or
     // kOrphaned (acquire in Timer::poll/cancel pairs with this release).
     e->state.store(done, std::memory_order_release);
@@ -173,7 +173,8 @@ void TimeDriver::fire_entries(Pop pop, Outcome outcome, Finish finish) noexcept 
 }
 
 void TimeDriver::fire_due(uint64_t now_tick) noexcept {
-  fire_entries([&] { return wheel_.poll(now_tick); }, [](uint64_t) { return TimerEntry::kFired; },
+  fire_entries([&] { return wheel_.poll(now_tick); },
+               [](const TimerEntry&) { return TimerEntry::kFired; },
                [&] {
                  std::optional<uint64_t> next = wheel_.next_expiration_tick();
                  next_due_.store(next ? *next : kNone, std::memory_order_relaxed);
@@ -288,7 +289,8 @@ void TimeDriver::shutdown() noexcept {
   // usual; the others are orphaned: woken, but their deadline has not passed.
   const uint64_t now_tick = instant_to_tick(clock_.now());
   fire_entries([&] { return wheel_.pop_any(); },
-               [now_tick](uint64_t s) {
+               [now_tick](const TimerEntry& e) {
+                 uint64_t s = e.state.load(std::memory_order_relaxed);  // under the lock
                  return s == TimerEntry::kPending || s <= now_tick ? TimerEntry::kFired
                                                                    : TimerEntry::kOrphaned;
                },

@@ -103,7 +103,7 @@ class TimeDriver {
 
  private:
   void fire_due(uint64_t now_tick) noexcept;
-  // Under mu_: completes every entry `pop()` hands out (the state `outcome(state)` gives,
+  // Under mu_: completes every entry `pop()` hands out (the state `outcome(entry)` gives,
   // kFired or kOrphaned; waker taken), waking them in batches of kWakeBatch with the lock
   // released; then runs `finish()` still under the lock and wakes the rest after unlocking.
   template <class Pop, class Outcome, class Finish>
