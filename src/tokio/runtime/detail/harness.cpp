@@ -412,6 +412,14 @@ void wake_deferred(DeferList& d) noexcept {
   d.wakers.clear();
 }
 
+void destroy_finished(std::coroutine_handle<> h) noexcept {
+  try {
+    h.destroy();
+  } catch (...) {
+    report_destroy_exception(std::current_exception());  // a parameter's destructor threw
+  }
+}
+
 void destroy_suspended(std::coroutine_handle<> h) noexcept {
   ThreadContext& t = tls;
   std::exception_ptr caught;
