@@ -4,9 +4,10 @@
 //
 // The input chooses the codec and its settings (maximum line/chunk/frame length; for
 // LengthDelimitedCodec the field offset, width, byte order, adjustment and num_skip), the
-// bytes, and the piece sizes. The driver does what FramedRead does: append a piece, call
-// decode until it yields nothing (an error that consumed nothing ends the stream), and at
-// the end call decode_eof until it yields nothing or fails. What comes out must equal a
+// bytes, and the piece sizes. The driver feeds the codec as a FramedRead resumed after
+// every decode error's pause would: append a piece, call decode until it yields nothing
+// (an error that consumed nothing ends the stream), and at the end call decode_eof until
+// it yields nothing or fails. What comes out must equal a
 // reference computed from the whole input at once, written from the codecs' documented
 // contracts (the comments at the top of src/tokio/codec/*.hpp), so the split points cannot
 // matter: the same frames and errors in the same order, overlong lines/chunks skipped
@@ -53,7 +54,7 @@ std::error_code err(std::errc e) {
   return std::make_error_code(e);
 }
 
-// Feeds `data` to `d` piece by piece as FramedRead would. `bound`: the most the buffer may
+// Feeds `data` to `d` piece by piece as a FramedRead (resumed after each pause) would. `bound`: the most the buffer may
 // hold whenever decode yields nothing (kUnlimited: no check).
 template <class D>
 std::vector<Item> drive(D& d, std::string_view data, const std::vector<std::size_t>& pieces,

@@ -5,6 +5,7 @@
 // BytesCodec echo over TCP, and the vectored write of TcpStream / UnixStream (one call
 // sends every slice).
 #include <algorithm>
+#include <array>
 #include <numeric>
 #include <string>
 #include <vector>
@@ -306,6 +307,94 @@ TEST_CASE("FramedRead: end of stream, I/O errors, next_buffered") {
       CHECK(r.reads == reads);
       auto e = co_await fr.next();  // reads: the end, with bytes left over
       CHECK(e->error() == codec::Errc::bytes_remaining_on_stream);
+    }
+  }());
+}
+
+namespace {
+
+// Yields each byte as a frame, except 'X': an error that consumes nothing (it could not get
+// past it), and 'S': an error that skips the byte.
+struct StuckCodec {
+  tio::Result<std::optional<char>> decode(BytesMut& src) {
+    if (src.is_empty()) return std::optional<char>();
+    const char c = static_cast<char>(src[0]);
+    if (c == 'X') return tokio::unexpected(std::make_error_code(std::errc::bad_message));
+    src.advance(1);
+    if (c == 'S') return tokio::unexpected(std::make_error_code(std::errc::bad_message));
+    return std::optional<char>(c);
+  }
+};
+
+}  // namespace
+
+TEST_CASE(
+    "FramedRead: a decode error that consumed input pauses (one nullopt) and next() resumes; "
+    "one that consumed nothing ends the stream for good") {
+  auto rt = rt_paused();
+  rt.block_on([]() -> Task<> {
+    auto show = [](char c) { return std::string(1, c); };
+    const std::string bad = "<" + std::make_error_code(std::errc::bad_message).message() + ">";
+    {
+      iotest::MockReader r(2);
+      r.data("aSbXcd");
+      codec::FramedRead fr(r, StuckCodec{});
+      auto got = co_await iotest::collect_frames(fr, show);
+      CHECK(got == std::vector<std::string>{"a", bad, "(pause)", "b", bad, "(end)"});
+      const std::size_t reads = r.reads;
+      CHECK(!(co_await fr.next()).has_value());  // ended: no more reads, no more errors
+      CHECK(!fr.next_buffered().has_value());
+      CHECK(r.reads == reads);
+    }
+  }());
+}
+
+TEST_CASE(
+    "Framed + LinesCodec after a decode error: next_buffered leaves the pause to next(); the "
+    "resumed next() reads before decoding (as tokio-util), and cancelled there loses nothing") {
+  auto rt = rt_paused();
+  rt.block_on([]() -> Task<> {
+    const std::string_view first = "toolong\nok\n";
+    {
+      auto [a, b] = tio::duplex(256);
+      codec::Framed f(std::move(b), LinesCodec::new_with_max_length(4));
+      (void)co_await tio::write_all(a, first);
+      auto e = co_await f.next();
+      REQUIRE(e.has_value());
+      CHECK(e->error() == codec::Errc::max_line_length_exceeded);
+      CHECK(!f.next_buffered().has_value());  // the pause is next()'s to yield
+      // (bounded waits: a wrong engine fails instead of hanging)
+      auto pause = co_await ttime::timeout(milliseconds(1000), f.next());
+      CHECK((pause && !pause->has_value()));
+      // Resumed: it reads first, so "ok" (buffered) waits for more input; the next()
+      // cancelled meanwhile loses nothing.
+      auto t = co_await ttime::timeout(milliseconds(5), f.next());
+      CHECK(!t.has_value());
+      (void)co_await tio::write_all(a, std::string_view("more\n"));
+      auto l1 = co_await ttime::timeout(milliseconds(1000), f.next());
+      REQUIRE((l1 && *l1 && **l1));
+      CHECK(***l1 == "ok");
+      auto l2 = co_await ttime::timeout(milliseconds(1000), f.next());
+      REQUIRE((l2 && *l2 && **l2));
+      CHECK(***l2 == "more");
+      // The sink side never paused.
+      REQUIRE((co_await f.send("reply")).has_value());
+      std::array<char, 6> raw{};
+      REQUIRE((co_await tio::read_exact(a, std::span<char>(raw))).has_value());
+      CHECK(std::string(raw.data(), raw.size()) == "reply\n");
+    }
+    {
+      // After the pause, next_buffered hands out what is buffered without reading.
+      auto [a, b] = tio::duplex(256);
+      codec::Framed f(std::move(b), LinesCodec::new_with_max_length(4));
+      (void)co_await tio::write_all(a, first);
+      CHECK(!(*co_await f.next()).has_value());  // the error
+      auto pause = co_await ttime::timeout(milliseconds(1000), f.next());
+      CHECK((pause && !pause->has_value()));
+      auto ok = f.next_buffered();
+      REQUIRE((ok && *ok));
+      CHECK(**ok == "ok");
+      CHECK(!f.next_buffered().has_value());
     }
   }());
 }

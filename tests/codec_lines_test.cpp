@@ -2,7 +2,8 @@
 // ending in "\r", some not UTF-8, a last one without a newline), the input split at every
 // byte boundary and fed to the codec directly, then through FramedRead one byte per
 // read with "not ready" answers in between. Plus: memory stays bounded under an endless
-// line, recovery after an overlong line, encoding.
+// line, recovery after an overlong line (tokio-util's pause: the error, one nullopt, then
+// next() goes on), encoding.
 #include <string>
 #include <variant>
 #include <vector>
@@ -97,7 +98,8 @@ std::string frame_text(const C& f) {
 }
 
 // Feeds `input` to a fresh codec in two pieces split at `k`, then ends it, decoding as a
-// FramedRead would (go on after an error that consumed input, stop after an EOF error).
+// FramedRead would once resumed after each pause (go on after an error that consumed
+// input, stop after an EOF error).
 template <class Codec>
 std::vector<Event> decode_split(Codec codec, const std::string& input, std::size_t k) {
   std::vector<Event> ev;
@@ -132,6 +134,7 @@ std::vector<Event> decode_split(Codec codec, const std::string& input, std::size
 }
 
 // The same input through a FramedRead reading one byte at a time, "not ready" between.
+// Every error must be followed by the pause (one nullopt), after which next() goes on.
 template <class Codec>
 Task<std::vector<Event>> decode_framed(Codec codec, std::string input) {
   iotest::MockReader r(1);
@@ -142,8 +145,15 @@ Task<std::vector<Event>> decode_framed(Codec codec, std::string input) {
   for (;;) {
     auto item = co_await fr.next();
     if (!item) break;
-    if (*item) ev.emplace_back(frame_text(**item));
-    else ev.emplace_back(item->error());
+    if (*item) {
+      ev.emplace_back(frame_text(**item));
+      continue;
+    }
+    ev.emplace_back(item->error());
+    auto pause = co_await fr.next();
+    CHECK_MESSAGE(!pause.has_value(), "no pause after an error, input '" << input << "'");
+    if (pause && *pause) ev.emplace_back(frame_text(**pause));
+    if (pause && !*pause) ev.emplace_back(pause->error());
   }
   co_return ev;
 }
@@ -212,17 +222,67 @@ TEST_CASE(
     codec::FramedRead fr(r, codec::LinesCodec::new_with_max_length(1024));
     std::size_t max_cap = 0;
     std::vector<Event> ev;
+    std::size_t pauses = 0;
     for (;;) {
       auto item = co_await fr.next();
       max_cap = std::max(max_cap, fr.read_buffer().capacity());
-      if (!item) break;
+      if (!item) {
+        // The pause right after the error: next() again resumes (the rest of the long
+        // line is dropped as it arrives).
+        if (ev.size() == 1 && pauses++ == 0) continue;
+        break;
+      }
       if (*item) ev.emplace_back(**item);
       else ev.emplace_back(item->error());
     }
+    CHECK(pauses == 1);
     REQUIRE(ev.size() == 2);
     CHECK(std::get<std::error_code>(ev[0]) == codec::Errc::max_line_length_exceeded);
     CHECK(std::get<std::string>(ev[1]) == "next line");
     CHECK(max_cap <= 64 * 1024);  // one read's worth, never the 4 MiB line
+  }());
+}
+
+TEST_CASE(
+    "FramedRead + LinesCodec after a decode error: the error, one nullopt (a while loop ends "
+    "there), then next() resumes with the next line") {
+  auto rt = tokio::runtime::Builder::new_current_thread().build();
+  rt.block_on([]() -> Task<> {
+    const std::string input = "ok1\n" + std::string(20, 'x') + "\nok2\n\xff\nok3\n";
+    const std::string too_long =
+        "<" + make_error_code(codec::Errc::max_line_length_exceeded).message() + ">";
+    const std::string bad_utf8 = "<" + tokio::detail::invalid_utf8().message() + ">";
+    auto show = [](const std::string& l) { return l; };
+    {
+      // One byte per read ("not ready" between): each resume finds input to read.
+      iotest::MockReader r(1);
+      r.pending_between();
+      r.data(input);
+      codec::FramedRead fr(r, codec::LinesCodec::new_with_max_length(8));
+      auto got = co_await iotest::collect_frames(fr, show);
+      CHECK(got == std::vector<std::string>{"ok1", too_long, "(pause)", "ok2", bad_utf8, "(pause)",
+                                            "ok3"});
+    }
+    {
+      // Everything in one read: as tokio-util, the resume reads first and meets the end of
+      // the input, so the rest is decoded by decode_eof, and an error there ends the stream
+      // ("ok3" is never reached).
+      iotest::MockReader r;
+      r.data(input);
+      codec::FramedRead fr(r, codec::LinesCodec::new_with_max_length(8));
+      auto got = co_await iotest::collect_frames(fr, show);
+      CHECK(got == std::vector<std::string>{"ok1", too_long, "(pause)", "ok2", bad_utf8, "(end)"});
+    }
+    {
+      // A loop that stops at nullopt stops at the pause (Rust's `while let Some(x) =
+      // lines.next().await`; tokio's tinydb example closes the connection there).
+      iotest::MockReader r;
+      r.data(input);
+      codec::FramedRead fr(r, codec::LinesCodec::new_with_max_length(8));
+      std::vector<std::string> seen;
+      while (auto item = co_await fr.next()) seen.push_back(*item ? **item : "<error>");
+      CHECK(seen == std::vector<std::string>{"ok1", "<error>"});
+    }
   }());
 }
 

@@ -230,4 +230,28 @@ inline void fill_pattern(std::span<std::byte> b, uint64_t& state) {
   }
 }
 
+// Every item of a FramedRead / Framed until it ends: each frame as show(frame) gives it,
+// each error as "<message>". After an error, the nullopt that follows is looked past: if
+// next() then yields more, "(pause)" marks it (tokio-util's pause after a decode error);
+// if it yields nullopt again, "(end)" does.
+template <class F, class Show>
+tokio::Task<std::vector<std::string>> collect_frames(F& f, Show show) {
+  std::vector<std::string> got;
+  bool after_error = false;
+  for (;;) {
+    auto item = co_await f.next();
+    if (!item) {
+      if (!after_error) co_return got;
+      item = co_await f.next();
+      if (!item) {
+        got.push_back("(end)");
+        co_return got;
+      }
+      got.push_back("(pause)");
+    }
+    after_error = !*item;
+    got.push_back(*item ? show(**item) : "<" + item->error().message() + ">");
+  }
+}
+
 }  // namespace iotest

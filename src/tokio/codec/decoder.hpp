@@ -12,9 +12,13 @@
 //
 // FramedRead / Framed call decode after every read, and decode_eof once the reader hit its
 // end. Errors are std::error_codes (codec::Errc, errno codes, or your own category).
-// After an error, FramedRead goes on decoding if decode consumed input while failing (it
-// skipped the bad bytes, as LinesCodec does with an overlong line) and ends the stream if
-// it consumed nothing (it could not get past them).
+// After a decode error FramedRead / Framed pause, as tokio-util's: the error is an item,
+// the next next() yields nullopt once (a loop that stops at nullopt stops there), and a
+// next() after that resumes: it reads more input, then decodes (what was buffered, then
+// what came). A decoder that can go on must consume the bad bytes while failing (or skip
+// them later: LinesCodec drops an overlong line, the rest of it as it arrives). One
+// difference from tokio-util: when decode consumed nothing while failing, it would fail
+// on the same bytes at every resume, so the stream ends there for good.
 
 #include <optional>
 #include <type_traits>

@@ -85,7 +85,8 @@ class Framed : public stream::PollStream<Framed<T, C>, io::Result<decoder_item_t
   std::optional<Item> next_buffered() {
     std::optional<Item> out;
     rop_.reset();
-    if (!rd_.done && !rd_.eof) tokio::detail::framed_decode_buffered(codec_, rd_, out);
+    if (!rd_.done && !rd_.eof && !rd_.errored)
+      tokio::detail::framed_decode_buffered(codec_, rd_, out);
     return out;
   }
 

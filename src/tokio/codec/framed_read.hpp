@@ -5,7 +5,7 @@
 //   tokio::codec::FramedRead lines(std::move(sock), tokio::codec::LinesCodec::new_with_max_length(1024));
 //   for (;;) {
 //     auto line = co_await lines.next();       // std::optional<io::Result<std::string>>
-//     if (!line) break;                         // end of the input
+//     if (!line) break;                         // the end, or the pause after an error
 //     if (!*line) { /* decode or I/O error */ continue; }
 //     use(**line);
 //   }
@@ -14,8 +14,11 @@
 // grows as frames need; frames are cut off its front without copying the rest (see
 // codec/bytes.hpp). At the end of the input the decoder's decode_eof decides: a partial
 // frame left over is an error by default (codec::Errc::bytes_remaining_on_stream). After
-// the end, or an I/O error, next() yields nullopt. A decode error is an item: the stream
-// goes on if the decoder skipped the bad input, and ends otherwise (see decoder.hpp).
+// the end, or an I/O error, next() yields nullopt for good. A decode error is an item,
+// and then the stream pauses as tokio-util's does: the next next() yields nullopt once,
+// and a next() after that resumes, reading more input before decoding again (to skip a
+// bad line and go on, call next() again after that nullopt). If the decoder consumed
+// nothing while failing, that nullopt is for good instead (see decoder.hpp).
 //
 // R may be an lvalue reference (the reader is borrowed) or an object type (owned); the
 // deduction guide picks by the argument. next() is cancel-safe: the read in progress and
@@ -61,12 +64,14 @@ class FramedRead : public stream::PollStream<FramedRead<R, D>, io::Result<decode
     return tokio::detail::framed_poll_next(io_, codec_, st_, op_, cx, out);
   }
   // A frame from the bytes already read, without reading: nullopt when the buffer holds
-  // no whole frame (or the stream has ended). Lets a server answer every pipelined
-  // request it has before flushing and waiting for more.
+  // no whole frame (or the stream has ended, or pauses after a decode error: that pause
+  // is left for next() to yield). Lets a server answer every pipelined request it has
+  // before flushing and waiting for more.
   std::optional<Item> next_buffered() {
     std::optional<Item> out;
     op_.reset();  // a read in flight targets the buffer's spare room (reads are cancel-safe)
-    if (!st_.done && !st_.eof) tokio::detail::framed_decode_buffered(codec_, st_, out);
+    if (!st_.done && !st_.eof && !st_.errored)
+      tokio::detail::framed_decode_buffered(codec_, st_, out);
     return out;
   }
 

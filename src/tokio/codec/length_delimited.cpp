@@ -53,8 +53,8 @@ Result<std::optional<BytesMut>, std::error_code> LengthDelimitedCodec::decode(By
         if (n_ < buf.len() && buf.len() - n_ >= head_len() &&
             !frame_len(field_at(buf.data() + n_))) {
           // The oversized frame ends here and an invalid header follows: report it before
-          // consuming anything, so that a FramedRead (which goes on after an error that
-          // consumed input) reports it once and ends.
+          // consuming anything, so that a FramedRead (which resumes after an error that
+          // consumed input) reports it once and ends for good.
           return unexpected(make_error_code(Errc::invalid_frame_length));
         }
         std::size_t k = n_ < buf.len() ? n_ : buf.len();

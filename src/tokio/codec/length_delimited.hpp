@@ -19,12 +19,13 @@
 // copy). A length field above max_frame_length (the field as sent, before the
 // adjustment, as tokio-util checks it) is the error codec::Errc::frame_too_large: the
 // frame's bytes are skipped as they arrive (never buffered) and decoding goes on with the
-// next frame. So with a positive adjustment a frame may hold up to max + adjustment bytes,
-// and with a negative one an encoded payload of up to max bytes can exceed it. A field +
-// adjustment below zero or past SIZE_MAX, or a frame length of 0 with num_skip 0 (it
-// would consume nothing, and repeat for ever), is
-// codec::Errc::invalid_frame_length, which a FramedRead reports and then ends (the input
-// cannot be resynchronised). A partial frame at the end of the input is
+// next frame (in a FramedRead, after the pause that follows every decode error). So with
+// a positive adjustment a frame may hold up to max + adjustment bytes, and with a
+// negative one an encoded payload of up to max bytes can exceed it. A field + adjustment
+// below zero or past SIZE_MAX, or a frame length of 0 with num_skip 0 (it would consume
+// nothing, and repeat for ever), is codec::Errc::invalid_frame_length, reported without
+// consuming anything, so a FramedRead reports it and then ends for good (the input cannot
+// be resynchronised). A partial frame at the end of the input is
 // codec::Errc::bytes_remaining_on_stream, also when only its header had arrived.
 //
 // Encoding writes the length field (payload length - length_adjustment, in the field's

@@ -12,8 +12,9 @@
 // codec::Errc::max_line_length_exceeded, reported as soon as n + 1 bytes without a newline
 // have arrived; the line's bytes are discarded up to and including its newline, then
 // decoding goes on with the next line. Memory stays bounded by about n plus one read,
-// whatever the peer sends: a FramedRead keeps going (the codec skipped the bad line), so
-// the application can answer the error and carry on, or close the connection.
+// whatever the peer sends. A FramedRead yields the error, then pauses as tokio-util's does
+// (one nullopt: a loop that stops at nullopt closes the connection there); calling next()
+// again after that nullopt carries on with the next line (see codec/decoder.hpp).
 // LinesCodec() has no limit (as in tokio-util): use it only with trusted input.
 
 #include <cstddef>

@@ -8,6 +8,14 @@
 // the end of the input, decode_eof decides what the leftovers are (a partial frame is an
 // error by default); after the end, or an I/O error, the stream yields nullopt for good.
 //
+// After a decode error the stream pauses, as tokio-util's FramedImpl (has_errored): the
+// error is an item, the next poll yields nullopt once (so a `while (auto x = co_await
+// f.next())` loop ends there, as Rust's `while let Some(x)` does), and the poll after that
+// resumes by READING, not by decoding what is buffered: bytes already in the buffer are
+// decoded once a read returns more (or the end of the input). The one difference: a
+// decoder that consumed nothing while failing would fail on the same bytes again at every
+// resume, so that error ends the stream for good (tokio-util would error, pause, error...).
+//
 // Write side (FramedWriteApi): items are encoded into the write buffer; a flush writes
 // the buffer out (looping over partial writes) and then flushes the writer. feed() first
 // flushes when the buffer holds the back-pressure boundary (8 KiB by default) or more, so
@@ -46,6 +54,7 @@ struct FramedReadState {
   bool readable = false;  // the buffer may hold a frame: decode before reading
   bool eof = false;       // the reader returned 0
   bool done = false;      // nothing more will be yielded
+  bool errored = false;   // the last item was a decode error: the next poll yields the pause
 };
 
 // Decodes one frame from the buffer (no I/O). True when it produced an item (a frame or
@@ -56,9 +65,14 @@ bool framed_decode_buffered(D& codec, FramedReadState& st,
   const std::size_t before = st.buf.len();
   auto r = codec.decode(st.buf);
   if (!r) {
-    // Input consumed while failing: the decoder skipped the bad bytes and can go on.
-    // Nothing consumed: it would fail the same way forever, so the stream ends.
-    if (st.buf.len() == before) st.done = true;
+    // Input consumed while failing: the decoder skipped the bad bytes and can go on after
+    // the pause. Nothing consumed: it would fail the same way at every resume, so the
+    // stream ends (the nullopt that follows is then for good).
+    if (st.buf.len() == before) {
+      st.done = true;
+    } else {
+      st.errored = true;
+    }
     out.emplace(unexpected(r.error()));
     return true;
   }
@@ -75,6 +89,13 @@ bool framed_poll_next(R& io, D& codec, FramedReadState& st, ChildOp<read_op_t<R>
                       task::Context& cx, std::optional<io::Result<codec::decoder_item_t<D>>>& out) {
   for (;;) {
     if (st.done) return true;
+    if (st.errored) {
+      // The pause after a decode error: nullopt once. Not readable, as tokio-util: the
+      // next poll reads before it decodes again.
+      st.errored = false;
+      st.readable = false;
+      return true;
+    }
     if (st.readable) {
       if (st.eof) {
         auto r = codec::decode_eof(codec, st.buf);
