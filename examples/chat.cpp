@@ -5,21 +5,26 @@
 //
 // Prints "listening on ADDR" once bound. Each client gets a name ("guest1", "guest2"...);
 // the others see "guestN: <line>", and "* guestN joined" / "* guestN left". "/name NEW"
-// renames, "/quit" leaves. A line longer than 4 KiB is refused ("! line too long") and the
-// connection goes on.
+// renames, "/quit" leaves. A line longer than 4 KiB, or one that is not UTF-8, is refused
+// ("! line too long", "! not UTF-8") and the connection closed, as in Tokio's chat example
+// (here the close waits for the client to have read that reply: see linger).
 //
 // How it is built: one task per client; its connection is a codec::Framed with a
 // LinesCodec (so a line is one frame, and a peer cannot make the server buffer an endless
 // line); all messages go through one sync::broadcast channel, read as a BroadcastStream.
 // Each task waits on both with tokio::select: next() of a Framed and of a stream are
-// cancel-safe, so the branch that loses the select loses nothing. A client too slow to
+// cancel-safe, so the branch that loses the select loses nothing. The loop is Tokio's:
+// an error item is reported and the loop goes on, and the nullopt a Framed yields after a
+// decode error (its pause) ends it as the end of the input does. A client too slow to
 // read its messages only delays itself: it falls behind in the broadcast ring and is told
 // how many messages it missed.
 #define TOKIO_IMPLEMENTATION
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "tokio.hpp"
 
@@ -36,26 +41,49 @@ struct Message {
 
 constexpr std::size_t kMaxLine = 4096;
 
+// The end of a connection whose client may still be sending (the rest of an overlong
+// line): closing a socket with unread input makes the kernel reset the connection, and
+// the client then loses the "! ..." reply it has not read yet (Tokio's example just drops
+// the socket). So the write side is shut first (the client reads the reply, then the
+// end), then what comes is read and dropped until the client closes, for 1 s and 1 MiB at
+// most.
+Task<> linger(net::TcpStream& s) {
+  if (!co_await s.shutdown()) co_return;
+  const auto until = tokio::time::Instant::now() + std::chrono::seconds(1);
+  std::vector<char> buf(16 * 1024);
+  for (std::size_t left = 1u << 20; left > 0;) {
+    auto n = co_await tokio::time::timeout_at(until, s.read(buf));
+    if (!n || !*n || **n == 0) co_return;  // time is up, an error, or the client closed
+    left -= std::min(left, **n);
+  }
+}
+
 Task<> client(net::TcpStream stream, broadcast::Sender<Message> tx, uint64_t id) {
   std::string name = "guest" + std::to_string(id);
   auto say = [&](const std::string& s) { (void)tx.send(Message{id, codec::Bytes(s)}); };
   // Subscribe before announcing, so this client's own stream starts here.
   sw::BroadcastStream<Message> inbox(tx.subscribe());
   codec::Framed conn(std::move(stream), codec::LinesCodec::new_with_max_length(kMaxLine));
+  bool refused = false;  // a line was refused: the client may still be sending
   if (!co_await conn.send("welcome, you are " + name)) co_return;
   say("* " + name + " joined");
   for (;;) {
     auto ev = co_await tokio::select(conn.next(), inbox.next());
     if (ev.index() == 0) {
       auto line = std::get<0>(std::move(ev));
-      if (!line) break;  // the client closed the connection
+      if (!line) break;  // the client closed the connection, or the pause after an error
       if (!*line) {
+        // Tell the client; the next next() yields nullopt (the pause after a decode error,
+        // or the end after an I/O error) and ends the loop.
+        std::string why;
         if (line->error() == codec::Errc::max_line_length_exceeded) {
-          if (!co_await conn.send("! line too long (max " + std::to_string(kMaxLine) + " bytes)"))
-            break;
-          continue;  // the codec skipped the line: carry on
+          why = "! line too long (max " + std::to_string(kMaxLine) + " bytes)";
+        } else if (line->error() == std::errc::illegal_byte_sequence) {
+          why = "! not UTF-8";
         }
-        break;  // I/O error or invalid UTF-8... give up on this client
+        if (!why.empty() && !co_await conn.send(why)) break;
+        refused = !why.empty();
+        continue;
       }
       std::string& text = **line;
       if (text == "/quit") break;
@@ -78,6 +106,7 @@ Task<> client(net::TcpStream stream, broadcast::Sender<Message> tx, uint64_t id)
     }
   }
   say("* " + name + " left");
+  if (refused) co_await linger(conn.get_mut());
 }
 
 Task<int> amain(std::string addr) {
