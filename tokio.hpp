@@ -21955,9 +21955,13 @@ struct std::is_error_code_enum<tokio::codec::Errc> : std::true_type {};
 //
 // FramedRead / Framed call decode after every read, and decode_eof once the reader hit its
 // end. Errors are std::error_codes (codec::Errc, errno codes, or your own category).
-// After an error, FramedRead goes on decoding if decode consumed input while failing (it
-// skipped the bad bytes, as LinesCodec does with an overlong line) and ends the stream if
-// it consumed nothing (it could not get past them).
+// After a decode error FramedRead / Framed pause, as tokio-util's: the error is an item,
+// the next next() yields nullopt once (a loop that stops at nullopt stops there), and a
+// next() after that resumes: it reads more input, then decodes (what was buffered, then
+// what came). A decoder that can go on must consume the bad bytes while failing (or skip
+// them later: LinesCodec drops an overlong line, the rest of it as it arrives). One
+// difference from tokio-util: when decode consumed nothing while failing, it would fail
+// on the same bytes at every resume, so the stream ends there for good.
 
 /* #include <optional> (already above) */
 /* #include <type_traits> (already above) */
@@ -22046,7 +22050,7 @@ concept Encoder = requires(E& e, Item&& item, BytesMut& dst) {
 //   tokio::codec::FramedRead lines(std::move(sock), tokio::codec::LinesCodec::new_with_max_length(1024));
 //   for (;;) {
 //     auto line = co_await lines.next();       // std::optional<io::Result<std::string>>
-//     if (!line) break;                         // end of the input
+//     if (!line) break;                         // the end, or the pause after an error
 //     if (!*line) { /* decode or I/O error */ continue; }
 //     use(**line);
 //   }
@@ -22055,8 +22059,11 @@ concept Encoder = requires(E& e, Item&& item, BytesMut& dst) {
 // grows as frames need; frames are cut off its front without copying the rest (see
 // codec/bytes.hpp). At the end of the input the decoder's decode_eof decides: a partial
 // frame left over is an error by default (codec::Errc::bytes_remaining_on_stream). After
-// the end, or an I/O error, next() yields nullopt. A decode error is an item: the stream
-// goes on if the decoder skipped the bad input, and ends otherwise (see decoder.hpp).
+// the end, or an I/O error, next() yields nullopt for good. A decode error is an item,
+// and then the stream pauses as tokio-util's does: the next next() yields nullopt once,
+// and a next() after that resumes, reading more input before decoding again (to skip a
+// bad line and go on, call next() again after that nullopt). If the decoder consumed
+// nothing while failing, that nullopt is for good instead (see decoder.hpp).
 //
 // R may be an lvalue reference (the reader is borrowed) or an object type (owned); the
 // deduction guide picks by the argument. next() is cancel-safe: the read in progress and
@@ -22078,6 +22085,14 @@ concept Encoder = requires(E& e, Item&& item, BytesMut& dst) {
 // mid-frame loses nothing: the partial frame stays in the buffer) and decode again. At
 // the end of the input, decode_eof decides what the leftovers are (a partial frame is an
 // error by default); after the end, or an I/O error, the stream yields nullopt for good.
+//
+// After a decode error the stream pauses, as tokio-util's FramedImpl (has_errored): the
+// error is an item, the next poll yields nullopt once (so a `while (auto x = co_await
+// f.next())` loop ends there, as Rust's `while let Some(x)` does), and the poll after that
+// resumes by READING, not by decoding what is buffered: bytes already in the buffer are
+// decoded once a read returns more (or the end of the input). The one difference: a
+// decoder that consumed nothing while failing would fail on the same bytes again at every
+// resume, so that error ends the stream for good (tokio-util would error, pause, error...).
 //
 // Write side (FramedWriteApi): items are encoded into the write buffer; a flush writes
 // the buffer out (looping over partial writes) and then flushes the writer. feed() first
@@ -22120,6 +22135,7 @@ struct FramedReadState {
   bool readable = false;  // the buffer may hold a frame: decode before reading
   bool eof = false;       // the reader returned 0
   bool done = false;      // nothing more will be yielded
+  bool errored = false;   // the last item was a decode error: the next poll yields the pause
 };
 
 // Decodes one frame from the buffer (no I/O). True when it produced an item (a frame or
@@ -22130,9 +22146,14 @@ bool framed_decode_buffered(D& codec, FramedReadState& st,
   const std::size_t before = st.buf.len();
   auto r = codec.decode(st.buf);
   if (!r) {
-    // Input consumed while failing: the decoder skipped the bad bytes and can go on.
-    // Nothing consumed: it would fail the same way forever, so the stream ends.
-    if (st.buf.len() == before) st.done = true;
+    // Input consumed while failing: the decoder skipped the bad bytes and can go on after
+    // the pause. Nothing consumed: it would fail the same way at every resume, so the
+    // stream ends (the nullopt that follows is then for good).
+    if (st.buf.len() == before) {
+      st.done = true;
+    } else {
+      st.errored = true;
+    }
     out.emplace(unexpected(r.error()));
     return true;
   }
@@ -22149,6 +22170,13 @@ bool framed_poll_next(R& io, D& codec, FramedReadState& st, ChildOp<read_op_t<R>
                       task::Context& cx, std::optional<io::Result<codec::decoder_item_t<D>>>& out) {
   for (;;) {
     if (st.done) return true;
+    if (st.errored) {
+      // The pause after a decode error: nullopt once. Not readable, as tokio-util: the
+      // next poll reads before it decodes again.
+      st.errored = false;
+      st.readable = false;
+      return true;
+    }
     if (st.readable) {
       if (st.eof) {
         auto r = codec::decode_eof(codec, st.buf);
@@ -22460,12 +22488,14 @@ class FramedRead : public stream::PollStream<FramedRead<R, D>, io::Result<decode
     return tokio::detail::framed_poll_next(io_, codec_, st_, op_, cx, out);
   }
   // A frame from the bytes already read, without reading: nullopt when the buffer holds
-  // no whole frame (or the stream has ended). Lets a server answer every pipelined
-  // request it has before flushing and waiting for more.
+  // no whole frame (or the stream has ended, or pauses after a decode error: that pause
+  // is left for next() to yield). Lets a server answer every pipelined request it has
+  // before flushing and waiting for more.
   std::optional<Item> next_buffered() {
     std::optional<Item> out;
     op_.reset();  // a read in flight targets the buffer's spare room (reads are cancel-safe)
-    if (!st_.done && !st_.eof) tokio::detail::framed_decode_buffered(codec_, st_, out);
+    if (!st_.done && !st_.eof && !st_.errored)
+      tokio::detail::framed_decode_buffered(codec_, st_, out);
     return out;
   }
 
@@ -22651,7 +22681,8 @@ class Framed : public stream::PollStream<Framed<T, C>, io::Result<decoder_item_t
   std::optional<Item> next_buffered() {
     std::optional<Item> out;
     rop_.reset();
-    if (!rd_.done && !rd_.eof) tokio::detail::framed_decode_buffered(codec_, rd_, out);
+    if (!rd_.done && !rd_.eof && !rd_.errored)
+      tokio::detail::framed_decode_buffered(codec_, rd_, out);
     return out;
   }
 
@@ -22724,8 +22755,9 @@ Framed(T&&, C, std::size_t) -> Framed<T, C>;
 // codec::Errc::max_line_length_exceeded, reported as soon as n + 1 bytes without a newline
 // have arrived; the line's bytes are discarded up to and including its newline, then
 // decoding goes on with the next line. Memory stays bounded by about n plus one read,
-// whatever the peer sends: a FramedRead keeps going (the codec skipped the bad line), so
-// the application can answer the error and carry on, or close the connection.
+// whatever the peer sends. A FramedRead yields the error, then pauses as tokio-util's does
+// (one nullopt: a loop that stops at nullopt closes the connection there); calling next()
+// again after that nullopt carries on with the next line (see codec/decoder.hpp).
 // LinesCodec() has no limit (as in tokio-util): use it only with trusted input.
 
 /* #include <cstddef> (already above) */
@@ -22893,12 +22925,13 @@ class BytesCodec {
 // copy). A length field above max_frame_length (the field as sent, before the
 // adjustment, as tokio-util checks it) is the error codec::Errc::frame_too_large: the
 // frame's bytes are skipped as they arrive (never buffered) and decoding goes on with the
-// next frame. So with a positive adjustment a frame may hold up to max + adjustment bytes,
-// and with a negative one an encoded payload of up to max bytes can exceed it. A field +
-// adjustment below zero or past SIZE_MAX, or a frame length of 0 with num_skip 0 (it
-// would consume nothing, and repeat for ever), is
-// codec::Errc::invalid_frame_length, which a FramedRead reports and then ends (the input
-// cannot be resynchronised). A partial frame at the end of the input is
+// next frame (in a FramedRead, after the pause that follows every decode error). So with
+// a positive adjustment a frame may hold up to max + adjustment bytes, and with a
+// negative one an encoded payload of up to max bytes can exceed it. A field + adjustment
+// below zero or past SIZE_MAX, or a frame length of 0 with num_skip 0 (it would consume
+// nothing, and repeat for ever), is codec::Errc::invalid_frame_length, reported without
+// consuming anything, so a FramedRead reports it and then ends for good (the input cannot
+// be resynchronised). A partial frame at the end of the input is
 // codec::Errc::bytes_remaining_on_stream, also when only its header had arrived.
 //
 // Encoding writes the length field (payload length - length_adjustment, in the field's
@@ -23219,8 +23252,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_154af5517b5f919b_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_154af5517b5f919b_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_7b435381bcb33768_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_7b435381bcb33768_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -40423,8 +40456,8 @@ Result<std::optional<BytesMut>, std::error_code> LengthDelimitedCodec::decode(By
         if (n_ < buf.len() && buf.len() - n_ >= head_len() &&
             !frame_len(field_at(buf.data() + n_))) {
           // The oversized frame ends here and an invalid header follows: report it before
-          // consuming anything, so that a FramedRead (which goes on after an error that
-          // consumed input) reports it once and ends.
+          // consuming anything, so that a FramedRead (which resumes after an error that
+          // consumed input) reports it once and ends for good.
           return unexpected(make_error_code(Errc::invalid_frame_length));
         }
         std::size_t k = n_ < buf.len() ? n_ : buf.len();
@@ -40606,7 +40639,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_154af5517b5f919b_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_7b435381bcb33768_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
