@@ -11771,7 +11771,30 @@ class SemaphoreGuard : public HeldPermits<Keep> {
   static G transfer(Self&& g, F&& f, std::size_t keep_permits) {
     static_assert(std::is_pointer_v<decltype(std::forward<F>(f)(*g.v_))>,
                   "map: the function must return a pointer into the guarded value");
+    return rebind<G>(g, std::forward<F>(f)(*g.checked()), keep_permits);  // empty: throws
+  }
+  template <class G, class Self, class F>
+  static G map_into(Self&& g, F&& f) {
+    std::size_t n = g.n_;
+    return transfer<G>(std::forward<Self>(g), std::forward<F>(f), n);
+  }
+  // Tokio's try_map: f returns a pointer into the value, or null when there is nothing to
+  // narrow to; then the guard itself comes back, unchanged, as the error.
+  template <class G, class Self, class F>
+  static Result<G, Self> try_map_into(Self&& g, F&& f) {
+    static_assert(std::is_pointer_v<decltype(std::forward<F>(f)(*g.v_))>,
+                  "try_map: the function must return a pointer into the guarded value, or "
+                  "nullptr to keep the guard");
     auto* v = std::forward<F>(f)(*g.checked());  // an empty guard throws
+    if (!v) return unexpected(std::move(g));
+    std::size_t n = g.n_;
+    return rebind<G>(g, v, n);
+  }
+
+ private:
+  // Moves g's permits into a G on `v` (see transfer).
+  template <class G, class Self, class V>
+  static G rebind(Self& g, V* v, std::size_t keep_permits) {
     std::size_t n = g.n_;
     typename G::keep_type keep{};
     if constexpr (std::is_same_v<typename G::keep_type, Keep>) keep = std::move(g.keep_);
@@ -11780,12 +11803,8 @@ class SemaphoreGuard : public HeldPermits<Keep> {
     if (keep_permits < n) s->release(n - keep_permits);
     return out;
   }
-  template <class G, class Self, class F>
-  static G map_into(Self&& g, F&& f) {
-    std::size_t n = g.n_;
-    return transfer<G>(std::forward<Self>(g), std::forward<F>(f), n);
-  }
 
+ protected:
   U* v_ = nullptr;
 };
 
@@ -12021,6 +12040,12 @@ class [[nodiscard]] MutexGuard : public detail::SemaphoreGuard<T, Mutex<T>*> {
     using U = std::remove_pointer_t<decltype(std::forward<F>(f)(*g))>;
     return Base::template map_into<MappedMutexGuard<U>>(std::move(g), std::forward<F>(f));
   }
+  // The same when f may return nullptr: then the error holds the guard, unchanged.
+  template <class F>
+  static auto try_map(MutexGuard&& g, F&& f) {
+    using U = std::remove_pointer_t<decltype(std::forward<F>(f)(*g))>;
+    return Base::template try_map_into<MappedMutexGuard<U>>(std::move(g), std::forward<F>(f));
+  }
 };
 
 // A guard that holds its mutex by std::shared_ptr (Mutex::lock_owned): it may be moved
@@ -12042,6 +12067,12 @@ class [[nodiscard]] OwnedMutexGuard : public detail::SemaphoreGuard<T, std::shar
   static auto map(OwnedMutexGuard&& g, F&& f) {
     using U = std::remove_pointer_t<decltype(std::forward<F>(f)(*g))>;
     return Base::template map_into<OwnedMappedMutexGuard<T, U>>(std::move(g), std::forward<F>(f));
+  }
+  template <class F>
+  static auto try_map(OwnedMutexGuard&& g, F&& f) {
+    using U = std::remove_pointer_t<decltype(std::forward<F>(f)(*g))>;
+    return Base::template try_map_into<OwnedMappedMutexGuard<T, U>>(std::move(g),
+                                                                    std::forward<F>(f));
   }
 
  private:
@@ -12154,6 +12185,12 @@ class [[nodiscard]] RwLockReadGuard : public detail::SemaphoreGuard<const T, det
     using U = std::remove_const_t<std::remove_pointer_t<decltype(std::forward<F>(f)(*g))>>;
     return Base::template map_into<RwLockReadGuard<U>>(std::move(g), std::forward<F>(f));
   }
+  // The same when f may return nullptr: then the error holds the guard, unchanged.
+  template <class F>
+  static auto try_map(RwLockReadGuard&& g, F&& f) {
+    using U = std::remove_const_t<std::remove_pointer_t<decltype(std::forward<F>(f)(*g))>>;
+    return Base::template try_map_into<RwLockReadGuard<U>>(std::move(g), std::forward<F>(f));
+  }
 };
 
 // Exclusive access to a part of the value (RwLockWriteGuard::map).
@@ -12177,6 +12214,11 @@ class [[nodiscard]] RwLockWriteGuard : public detail::SemaphoreGuard<T, detail::
   static auto map(RwLockWriteGuard&& g, F&& f) {
     using U = std::remove_pointer_t<decltype(std::forward<F>(f)(*g))>;
     return Base::template map_into<RwLockMappedWriteGuard<U>>(std::move(g), std::forward<F>(f));
+  }
+  template <class F>
+  static auto try_map(RwLockWriteGuard&& g, F&& f) {
+    using U = std::remove_pointer_t<decltype(std::forward<F>(f)(*g))>;
+    return Base::template try_map_into<RwLockMappedWriteGuard<U>>(std::move(g), std::forward<F>(f));
   }
   // Turns the write lock into a read lock atomically (no writer can slip in between);
   // readers waiting behind it may proceed.
@@ -12205,6 +12247,12 @@ class [[nodiscard]] OwnedRwLockReadGuard
   static auto map(OwnedRwLockReadGuard&& g, F&& f) {
     using V = std::remove_const_t<std::remove_pointer_t<decltype(std::forward<F>(f)(*g))>>;
     return Base::template map_into<OwnedRwLockReadGuard<T, V>>(std::move(g), std::forward<F>(f));
+  }
+  template <class F>
+  static auto try_map(OwnedRwLockReadGuard&& g, F&& f) {
+    using V = std::remove_const_t<std::remove_pointer_t<decltype(std::forward<F>(f)(*g))>>;
+    return Base::template try_map_into<OwnedRwLockReadGuard<T, V>>(std::move(g),
+                                                                   std::forward<F>(f));
   }
 
  private:
@@ -12238,6 +12286,12 @@ class [[nodiscard]] OwnedRwLockWriteGuard
     using U = std::remove_pointer_t<decltype(std::forward<F>(f)(*g))>;
     return Base::template map_into<OwnedRwLockMappedWriteGuard<T, U>>(std::move(g),
                                                                       std::forward<F>(f));
+  }
+  template <class F>
+  static auto try_map(OwnedRwLockWriteGuard&& g, F&& f) {
+    using U = std::remove_pointer_t<decltype(std::forward<F>(f)(*g))>;
+    return Base::template try_map_into<OwnedRwLockMappedWriteGuard<T, U>>(std::move(g),
+                                                                          std::forward<F>(f));
   }
   static OwnedRwLockReadGuard<T> downgrade(OwnedRwLockWriteGuard&& g) noexcept {
     return Base::template transfer<OwnedRwLockReadGuard<T>>(std::move(g), detail::as_const_ptr<T>,
@@ -23252,8 +23306,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_7b435381bcb33768_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_7b435381bcb33768_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_420b54a36ac85cc4_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_420b54a36ac85cc4_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -40639,7 +40693,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_7b435381bcb33768_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_420b54a36ac85cc4_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

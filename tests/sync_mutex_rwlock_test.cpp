@@ -1,5 +1,6 @@
 // sync::Mutex and sync::RwLock.
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -195,6 +196,68 @@ TEST_CASE("guards: owned and rwlock map forms, one set of move rules") {
     ol = lweak.lock();
   }
   CHECK(RwLock<P>::try_read_owned(ol).value()->y == 6);
+}
+
+TEST_CASE("guards: try_map narrows, or hands the guard back when f finds nothing") {
+  struct P {
+    int x = 0;
+    std::optional<int> maybe;
+  };
+  using tokio::sync::MutexGuard;
+  using tokio::sync::OwnedMutexGuard;
+  using tokio::sync::OwnedRwLockReadGuard;
+  using tokio::sync::OwnedRwLockWriteGuard;
+  using tokio::sync::RwLockReadGuard;
+  using tokio::sync::RwLockWriteGuard;
+  auto some = [](P& p) { return p.maybe ? &*p.maybe : nullptr; };
+  auto some_const = [](const P& p) { return p.maybe ? &*p.maybe : nullptr; };
+  Mutex<P> m;
+  {
+    auto r = MutexGuard<P>::try_map(m.try_lock().value(), some);
+    REQUIRE_FALSE(r.has_value());
+    MutexGuard<P> back = std::move(r).error();  // still locked, the whole value
+    CHECK_FALSE(m.try_lock().has_value());
+    back->maybe = 3;
+    auto mapped = MutexGuard<P>::try_map(std::move(back), some);
+    REQUIRE(mapped.has_value());
+    **mapped = 4;
+    CHECK_FALSE(m.try_lock().has_value());
+  }
+  CHECK(m.try_lock().value()->maybe == 4);
+  auto om = std::make_shared<Mutex<P>>();
+  {
+    auto r = OwnedMutexGuard<P>::try_map(Mutex<P>::try_lock_owned(om).value(), some);
+    REQUIRE_FALSE(r.has_value());
+    CHECK(std::move(r).error().mutex() == om);
+  }
+  CHECK(Mutex<P>::try_lock_owned(om).has_value());
+  RwLock<P> l(P{1, 9});
+  {
+    auto r = RwLockReadGuard<P>::try_map(l.try_read().value(), some_const);
+    REQUIRE(r.has_value());
+    CHECK(**r == 9);
+    CHECK(l.try_read().has_value());
+    CHECK_FALSE(l.try_write().has_value());
+  }
+  {
+    auto w =
+        RwLockWriteGuard<P>::try_map(l.try_write().value(), [](P&) -> int* { return nullptr; });
+    REQUIRE_FALSE(w.has_value());
+    CHECK_FALSE(l.try_read().has_value());  // the write guard came back, still held
+  }
+  CHECK(l.try_write().has_value());
+  auto ol = std::make_shared<RwLock<P>>(P{4, std::nullopt});
+  {
+    auto r = OwnedRwLockReadGuard<P>::try_map(RwLock<P>::try_read_owned(ol).value(), some_const);
+    CHECK_FALSE(r.has_value());
+    CHECK_FALSE(RwLock<P>::try_write_owned(ol).has_value());  // the read guard came back
+  }
+  {
+    auto w = OwnedRwLockWriteGuard<P>::try_map(RwLock<P>::try_write_owned(ol).value(), some);
+    CHECK_FALSE(w.has_value());
+    CHECK_FALSE(RwLock<P>::try_read_owned(ol).has_value());
+  }
+  CHECK(RwLock<P>::try_write_owned(ol).has_value());
 }
 
 TEST_CASE("guards: `g = {}` releases; a moved-from or emptied guard refuses access") {

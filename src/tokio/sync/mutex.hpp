@@ -69,6 +69,12 @@ class [[nodiscard]] MutexGuard : public detail::SemaphoreGuard<T, Mutex<T>*> {
     using U = std::remove_pointer_t<decltype(std::forward<F>(f)(*g))>;
     return Base::template map_into<MappedMutexGuard<U>>(std::move(g), std::forward<F>(f));
   }
+  // The same when f may return nullptr: then the error holds the guard, unchanged.
+  template <class F>
+  static auto try_map(MutexGuard&& g, F&& f) {
+    using U = std::remove_pointer_t<decltype(std::forward<F>(f)(*g))>;
+    return Base::template try_map_into<MappedMutexGuard<U>>(std::move(g), std::forward<F>(f));
+  }
 };
 
 // A guard that holds its mutex by std::shared_ptr (Mutex::lock_owned): it may be moved
@@ -90,6 +96,12 @@ class [[nodiscard]] OwnedMutexGuard : public detail::SemaphoreGuard<T, std::shar
   static auto map(OwnedMutexGuard&& g, F&& f) {
     using U = std::remove_pointer_t<decltype(std::forward<F>(f)(*g))>;
     return Base::template map_into<OwnedMappedMutexGuard<T, U>>(std::move(g), std::forward<F>(f));
+  }
+  template <class F>
+  static auto try_map(OwnedMutexGuard&& g, F&& f) {
+    using U = std::remove_pointer_t<decltype(std::forward<F>(f)(*g))>;
+    return Base::template try_map_into<OwnedMappedMutexGuard<T, U>>(std::move(g),
+                                                                    std::forward<F>(f));
   }
 
  private:

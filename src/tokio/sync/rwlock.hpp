@@ -51,6 +51,12 @@ class [[nodiscard]] RwLockReadGuard : public detail::SemaphoreGuard<const T, det
     using U = std::remove_const_t<std::remove_pointer_t<decltype(std::forward<F>(f)(*g))>>;
     return Base::template map_into<RwLockReadGuard<U>>(std::move(g), std::forward<F>(f));
   }
+  // The same when f may return nullptr: then the error holds the guard, unchanged.
+  template <class F>
+  static auto try_map(RwLockReadGuard&& g, F&& f) {
+    using U = std::remove_const_t<std::remove_pointer_t<decltype(std::forward<F>(f)(*g))>>;
+    return Base::template try_map_into<RwLockReadGuard<U>>(std::move(g), std::forward<F>(f));
+  }
 };
 
 // Exclusive access to a part of the value (RwLockWriteGuard::map).
@@ -74,6 +80,11 @@ class [[nodiscard]] RwLockWriteGuard : public detail::SemaphoreGuard<T, detail::
   static auto map(RwLockWriteGuard&& g, F&& f) {
     using U = std::remove_pointer_t<decltype(std::forward<F>(f)(*g))>;
     return Base::template map_into<RwLockMappedWriteGuard<U>>(std::move(g), std::forward<F>(f));
+  }
+  template <class F>
+  static auto try_map(RwLockWriteGuard&& g, F&& f) {
+    using U = std::remove_pointer_t<decltype(std::forward<F>(f)(*g))>;
+    return Base::template try_map_into<RwLockMappedWriteGuard<U>>(std::move(g), std::forward<F>(f));
   }
   // Turns the write lock into a read lock atomically (no writer can slip in between);
   // readers waiting behind it may proceed.
@@ -102,6 +113,12 @@ class [[nodiscard]] OwnedRwLockReadGuard
   static auto map(OwnedRwLockReadGuard&& g, F&& f) {
     using V = std::remove_const_t<std::remove_pointer_t<decltype(std::forward<F>(f)(*g))>>;
     return Base::template map_into<OwnedRwLockReadGuard<T, V>>(std::move(g), std::forward<F>(f));
+  }
+  template <class F>
+  static auto try_map(OwnedRwLockReadGuard&& g, F&& f) {
+    using V = std::remove_const_t<std::remove_pointer_t<decltype(std::forward<F>(f)(*g))>>;
+    return Base::template try_map_into<OwnedRwLockReadGuard<T, V>>(std::move(g),
+                                                                   std::forward<F>(f));
   }
 
  private:
@@ -135,6 +152,12 @@ class [[nodiscard]] OwnedRwLockWriteGuard
     using U = std::remove_pointer_t<decltype(std::forward<F>(f)(*g))>;
     return Base::template map_into<OwnedRwLockMappedWriteGuard<T, U>>(std::move(g),
                                                                       std::forward<F>(f));
+  }
+  template <class F>
+  static auto try_map(OwnedRwLockWriteGuard&& g, F&& f) {
+    using U = std::remove_pointer_t<decltype(std::forward<F>(f)(*g))>;
+    return Base::template try_map_into<OwnedRwLockMappedWriteGuard<T, U>>(std::move(g),
+                                                                          std::forward<F>(f));
   }
   static OwnedRwLockReadGuard<T> downgrade(OwnedRwLockWriteGuard&& g) noexcept {
     return Base::template transfer<OwnedRwLockReadGuard<T>>(std::move(g), detail::as_const_ptr<T>,

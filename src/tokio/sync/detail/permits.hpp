@@ -134,7 +134,30 @@ class SemaphoreGuard : public HeldPermits<Keep> {
   static G transfer(Self&& g, F&& f, std::size_t keep_permits) {
     static_assert(std::is_pointer_v<decltype(std::forward<F>(f)(*g.v_))>,
                   "map: the function must return a pointer into the guarded value");
+    return rebind<G>(g, std::forward<F>(f)(*g.checked()), keep_permits);  // empty: throws
+  }
+  template <class G, class Self, class F>
+  static G map_into(Self&& g, F&& f) {
+    std::size_t n = g.n_;
+    return transfer<G>(std::forward<Self>(g), std::forward<F>(f), n);
+  }
+  // Tokio's try_map: f returns a pointer into the value, or null when there is nothing to
+  // narrow to; then the guard itself comes back, unchanged, as the error.
+  template <class G, class Self, class F>
+  static Result<G, Self> try_map_into(Self&& g, F&& f) {
+    static_assert(std::is_pointer_v<decltype(std::forward<F>(f)(*g.v_))>,
+                  "try_map: the function must return a pointer into the guarded value, or "
+                  "nullptr to keep the guard");
     auto* v = std::forward<F>(f)(*g.checked());  // an empty guard throws
+    if (!v) return unexpected(std::move(g));
+    std::size_t n = g.n_;
+    return rebind<G>(g, v, n);
+  }
+
+ private:
+  // Moves g's permits into a G on `v` (see transfer).
+  template <class G, class Self, class V>
+  static G rebind(Self& g, V* v, std::size_t keep_permits) {
     std::size_t n = g.n_;
     typename G::keep_type keep{};
     if constexpr (std::is_same_v<typename G::keep_type, Keep>) keep = std::move(g.keep_);
@@ -143,12 +166,8 @@ class SemaphoreGuard : public HeldPermits<Keep> {
     if (keep_permits < n) s->release(n - keep_permits);
     return out;
   }
-  template <class G, class Self, class F>
-  static G map_into(Self&& g, F&& f) {
-    std::size_t n = g.n_;
-    return transfer<G>(std::forward<Self>(g), std::forward<F>(f), n);
-  }
 
+ protected:
   U* v_ = nullptr;
 };
 
