@@ -203,7 +203,8 @@ $(BUILD)/examples/%: $(BUILD)/examples/%.o $(IMPL_OBJ)
 
 # Headers of an example's own (not examples themselves: no main).
 $(BUILD)/examples/mini_redis.o build/bench/mini_redis: examples/mini_redis_resp.hpp
-$(BUILD)/examples/http_server.o build/bench/http_server: examples/http_codec.hpp
+$(BUILD)/examples/http_server.o build/bench/http_server: examples/http_codec.hpp examples/linger.hpp
+$(BUILD)/examples/chat.o: examples/linger.hpp
 
 examples: $(EXAMPLE_BINS)
 
@@ -476,7 +477,7 @@ build/fuzz/%: fuzz/%.cpp build/fuzz/tokio.o $(wildcard fuzz/*.hpp) tokio.hpp
 
 # Targets that compile an example in (without its main) rebuild when it changes.
 build/fuzz/resp: examples/mini_redis.cpp examples/mini_redis_resp.hpp
-build/fuzz/http: examples/http_server.cpp examples/http_codec.hpp
+build/fuzz/http: examples/http_server.cpp examples/http_codec.hpp examples/linger.hpp
 
 fuzz-build: $(FUZZ_BINS)
 

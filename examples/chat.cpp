@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "tokio.hpp"
+#include "linger.hpp"
 
 using tokio::Task;
 namespace codec = tokio::codec;
@@ -42,21 +43,9 @@ struct Message {
 constexpr std::size_t kMaxLine = 4096;
 
 // The end of a connection whose client may still be sending (the rest of an overlong
-// line): closing a socket with unread input makes the kernel reset the connection, and
-// the client then loses the "! ..." reply it has not read yet (Tokio's example just drops
-// the socket). So the write side is shut first (the client reads the reply, then the
-// end), then what comes is read and dropped until the client closes, for 1 s and 1 MiB at
-// most.
-Task<> linger(net::TcpStream& s) {
-  if (!co_await s.shutdown()) co_return;
-  const auto until = tokio::time::Instant::now() + std::chrono::seconds(1);
-  std::vector<char> buf(16 * 1024);
-  for (std::size_t left = 1u << 20; left > 0;) {
-    auto n = co_await tokio::time::timeout_at(until, s.read(buf));
-    if (!n || !*n || **n == 0) co_return;  // time is up, an error, or the client closed
-    left -= std::min(left, **n);
-  }
-}
+// line): a staged close (linger.hpp), for 1 s and 1 MiB at most, so the client reads the
+// "! ..." reply before the end instead of a reset.
+Task<> linger(net::TcpStream& s) { return examples::linger(s, std::chrono::seconds(1), 1u << 20); }
 
 Task<> client(net::TcpStream stream, broadcast::Sender<Message> tx, uint64_t id) {
   std::string name = "guest" + std::to_string(id);

@@ -53,6 +53,7 @@
 
 #include "tokio.hpp"
 #include "http_codec.hpp"
+#include "linger.hpp"
 
 using tokio::Task;
 namespace codec = tokio::codec;
@@ -199,20 +200,8 @@ using Conn = codec::Framed<net::TcpStream, HttpCodec>;
 constexpr std::size_t kDirectWrite = 64 * 1024;  // bodies this big go out with writev
 
 // The end of a connection whose client may still be sending (an error response, or
-// "connection: close"): a staged close (RFC 9112 9.6). Closing with unread input makes
-// the kernel reset the connection, and the client may lose the response it has not read
-// yet; so the write side is shut first (the client sees the end of the response), then
-// what comes is read and dropped until the client closes, for 2 s and 4 MiB at most.
-Task<> linger(net::TcpStream& s) {
-  if (!co_await s.shutdown()) co_return;
-  const auto until = tokio::time::Instant::now() + std::chrono::seconds(2);
-  std::vector<char> buf(64 * 1024);
-  for (std::size_t left = 4u << 20; left > 0;) {
-    auto n = co_await tokio::time::timeout_at(until, s.read(buf));
-    if (!n || !*n || **n == 0) co_return;  // time is up, an error, or the client closed
-    left -= std::min(left, **n);
-  }
-}
+// "connection: close"): a staged close (linger.hpp), for 2 s and 4 MiB at most.
+Task<> linger(net::TcpStream& s) { return examples::linger(s, std::chrono::seconds(2), 4u << 20); }
 
 Task<> serve(net::TcpStream stream, Ctx* ctx, Limits limits) {
   (void)stream.set_nodelay(true);
