@@ -489,6 +489,141 @@ TEST_CASE("watch: changed() losing selects and many receivers across threads") {
   }(&hs, n));
 }
 
+TEST_CASE("watch: Sender clones: the channel closes with the last; sender_count, same_channel") {
+  auto [tx, rx] = watch::channel<int>(0);
+  CHECK(tx.sender_count() == 1);
+  auto tx2 = tx.clone();
+  watch::Sender<int> tx3 = tx2;  // a copy clones too
+  CHECK(tx.sender_count() == 3);
+  CHECK(tx3.sender_count() == 3);
+  CHECK(tx2.same_channel(tx));
+  CHECK(tx3.same_channel(tx));
+  auto [otx, orx] = watch::channel<int>(0);
+  CHECK_FALSE(otx.same_channel(tx));
+  tx3 = otx;  // drops its sender of the first channel, takes one of the other
+  CHECK(tx.sender_count() == 2);
+  CHECK(otx.sender_count() == 2);
+  CHECK(tx3.same_channel(otx));
+
+  // Any clone sends, and the receivers see it.
+  CHECK(tx2.send(1).has_value());
+  CHECK(*tx.borrow() == 1);
+  CHECK(rx.has_changed().value());
+  CHECK(*rx.borrow_and_update() == 1);
+  auto c = test::polled(rx.changed());
+  CHECK_FALSE(c.poll());
+  tx = {};  // not the last sender: the receiver stays open and is not woken
+  CHECK_FALSE(c.woken());
+  CHECK_FALSE(c.poll());
+  CHECK(tx2.sender_count() == 1);
+  CHECK_FALSE(rx.has_changed().value());
+  tx2.send_modify([](int& v) { v += 10; });
+  CHECK(c.woken());
+  CHECK(c.poll());
+  CHECK(c.take().has_value());
+  CHECK(*rx.borrow() == 11);
+
+  // subscribe, receiver_count and closed() from a clone.
+  auto tx4 = tx2;
+  auto rx2 = tx4.subscribe();
+  CHECK(tx2.receiver_count() == 2);
+  CHECK(tx4.send_replace(12) == 11);
+  CHECK(rx2.has_changed().value());
+
+  // The last value sent by a clone dropped first is still seen before the close.
+  auto last = test::polled(rx.changed());
+  CHECK(last.poll());
+  CHECK(last.take().has_value());
+  auto end = test::polled(rx.changed());
+  CHECK_FALSE(end.poll());
+  CHECK(tx4.send(13).has_value());
+  tx4 = {};
+  CHECK(tx2.sender_count() == 1);
+  tx2 = {};  // the last sender: the receivers see the channel closed
+  CHECK(end.woken());
+  CHECK(end.poll());
+  CHECK(end.take().has_value());  // 13 first
+  CHECK(*rx.borrow() == 13);
+  auto after = test::polled(rx.changed());
+  CHECK(after.poll());
+  CHECK_FALSE(after.take().has_value());
+  CHECK_FALSE(rx.has_changed().has_value());
+  CHECK_FALSE(rx2.has_changed().has_value());
+  CHECK(*rx2.borrow_and_update() == 13);
+
+  // Empty senders: counts 0, copies stay empty, and they are the same (no) channel.
+  CHECK(tx.sender_count() == 0);
+  CHECK(tx.is_closed());
+  watch::Sender<int> copy_of_empty = tx.clone();
+  CHECK(copy_of_empty.sender_count() == 0);
+  CHECK(copy_of_empty.same_channel(tx));
+  CHECK_FALSE(copy_of_empty.same_channel(otx));
+  // The other channel: otx and tx3 are its senders; closed() from the clone tx3 once the
+  // original is gone (a Closed must not outlive the sender it came from).
+  CHECK(otx.sender_count() == 2);
+  auto orx2 = tx3.subscribe();
+  { auto drop = std::move(otx); }
+  CHECK(orx.has_changed().has_value());
+  {
+    auto closed = test::polled(tx3.closed());
+    CHECK_FALSE(closed.poll());
+    orx = {};
+    CHECK_FALSE(closed.poll());  // orx2 is left
+    orx2 = {};
+    CHECK(closed.woken());
+    CHECK(closed.poll());
+    CHECK(tx3.is_closed());
+  }
+  auto orx3 = tx3.subscribe();
+  { auto drop = std::move(tx3); }
+  CHECK_FALSE(orx3.has_changed().has_value());
+}
+
+TEST_CASE("watch: concurrent sends and subscribes from Sender clones on two workers") {
+  auto rt = test::multi_thread(2);
+  const int per = static_cast<int>(test::scaled(2000));
+  constexpr int kSenders = 4;
+  struct Tally {
+    long count = 0;  // send_modify increments: none may be lost to a concurrent sender
+    int last[kSenders] = {};
+  };
+  auto [tx, rx] = watch::channel<Tally>(Tally{});
+  std::vector<tokio::JoinHandle<void>> hs;
+  for (int k = 0; k < kSenders; ++k) {
+    hs.push_back(rt.spawn(
+        [](watch::Sender<Tally> tx, int k, int per) -> Task<> {
+          for (int i = 1; i <= per; ++i) {
+            tx.send_modify([&](Tally& t) {
+              ++t.count;
+              CHECK(t.last[k] == i - 1);  // this sender's own changes stay in order
+              t.last[k] = i;
+            });
+            if (i % 64 == 0) {
+              auto extra = tx.clone();  // clones come and go while others send
+              auto r = extra.subscribe();
+              CHECK(r.borrow()->last[k] == i);
+              co_await tokio::task::yield_now();
+            }
+          }
+        },
+        tx.clone(), k, per));
+  }
+  tx = {};  // only the tasks' clones keep the channel open now
+  long seen = rt.block_on([](watch::Receiver<Tally> rx) -> Task<long> {
+    long prev = 0;
+    while ((co_await rx.changed()).has_value()) {
+      long n = rx.borrow_and_update()->count;
+      CHECK(n >= prev);  // versions only move forward
+      prev = n;
+    }
+    co_return rx.borrow()->count;  // closed: after the last sender's last change
+  }(std::move(rx)));
+  CHECK(seen == static_cast<long>(kSenders) * per);
+  rt.block_on([](std::vector<tokio::JoinHandle<void>>* hs) -> Task<> {
+    for (auto& h : *hs) co_await h;
+  }(&hs));
+}
+
 // --- the shared error types -----------------------------------------------------------------
 
 TEST_CASE("sync errors: one definition each, into_inner hands the value back") {
@@ -591,6 +726,10 @@ TEST_CASE("broadcast, watch: `x = {}` drops a handle; an empty one throws, its c
   check_misuse([&] { (void)wtx.borrow(); }, "empty (moved-from) Sender");
   check_misuse([&] { (void)wtx.subscribe(); }, "empty (moved-from) Sender");
   check_misuse([&] { (void)wtx.closed(); }, "empty (moved-from) Sender");
+  watch::Sender<int> copy_of_empty_tx = wtx;  // a clone of an empty sender is empty too
+  CHECK(copy_of_empty_tx.sender_count() == 0);
+  check_misuse([&] { (void)copy_of_empty_tx.send(1); }, "empty (moved-from) Sender");
+  check_misuse([&] { (void)copy_of_empty_tx.clone().subscribe(); }, "empty (moved-from) Sender");
   auto rt = test::current_thread();
   bool waited = rt.block_on([](watch::Receiver<int>& rx) -> Task<bool> {
     try {

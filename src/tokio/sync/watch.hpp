@@ -1,15 +1,20 @@
 #pragma once
-// sync::watch: a single-producer, multi-consumer channel that holds only the latest value.
+// sync::watch: a multi-producer, multi-consumer channel that holds only the latest value.
 //
 //   auto [tx, rx] = tokio::sync::watch::channel<Config>(initial);
 //   (void)tx.send(new_config);                 // replaces the value, wakes the receivers
 //   while ((co_await rx.changed()).has_value()) {
 //     auto cfg = rx.borrow_and_update();       // Ref<Config>: a read lock on the value
 //     apply(*cfg);
-//   }                                          // changed() fails once the sender is gone
+//   }                                          // fails once every sender is gone
 //
 // Each receiver remembers the version it has seen; changed() completes when the channel
 // holds a newer one. Intermediate values may be skipped: only the latest is kept.
+//
+// Senders clone (a copy or clone(), as in Tokio 1.37 and later): every clone sends,
+// subscribes and waits in closed() alike, and the channel closes for the receivers only
+// when the last Sender is gone. Concurrent sends from clones are ordered by the value's
+// write lock; a receiver sees the latest of them.
 //
 // Cancel safety: changed() is cancel-safe. wait_for() is cancel-safe too, but the version
 // seen may have moved on when it is cancelled. Sender::closed() is cancel-safe.
@@ -17,14 +22,17 @@
 // borrow() holds a read lock on the value: do not hold a Ref across a co_await (the sender
 // would block waiting for it).
 //
-// State word (`state`, 64 bits): (version << 1) | CLOSED (bit 0: the sender is gone).
+// State word (`state`, 64 bits): (version << 1) | CLOSED (bit 0: every Sender is gone).
 // The version moves (+1) with the value, under the value's write lock, so a reader holding
 // the read lock sees the version of the value it reads.
+//
+// Counts: `tx_count` Senders and `rx_count` Receivers; every handle of either kind also
+// holds one of `refs` (the last one frees the channel). tx_count reaching 0 sets CLOSED,
+// once: no Sender can be made again after that (copies come from a live Sender).
 
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
-#include <memory>
 #include <optional>
 #include <type_traits>
 #include <utility>
@@ -49,6 +57,7 @@ struct WatchShared {
   RawRwLock lock;
   T value;
   std::atomic<uint64_t> state{0};
+  std::atomic<std::size_t> tx_count{1};
   std::atomic<std::size_t> rx_count{1};
   std::atomic<std::size_t> refs{2};
   // Receivers wait on one of several Notify (chosen at random) so that a thousand waiting
@@ -67,6 +76,25 @@ struct WatchShared {
   void ref() noexcept { refs.fetch_add(1, std::memory_order_relaxed); }
   void release() noexcept {
     if (refs.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
+  }
+
+  // A copy of a live Sender. Relaxed: the copied Sender keeps tx_count above 0 meanwhile,
+  // so this cannot race with the close (as for a shared_ptr copy).
+  void tx_clone() noexcept {
+    tx_count.fetch_add(1, std::memory_order_relaxed);
+    ref();
+  }
+  // A Sender dropped; the last one closes the channel. acq_rel: the last decrement
+  // acquires every other Sender's release decrement, so each value they sent (its
+  // state.fetch_add) comes before CLOSED in the state word's order, and a receiver that
+  // sees CLOSED (acquire) has seen every version first (changed() reports the last value
+  // before the error). The fetch_or releases the value the last send stored.
+  void tx_drop() noexcept {
+    if (tx_count.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+      state.fetch_or(CLOSED, std::memory_order_release);
+      notify_all_rx();
+    }
+    release();
   }
 };
 
@@ -140,8 +168,8 @@ class Receiver {
     version_ = v;
     return Ref<T>(&s_->lock, &s_->value, changed);
   }
-  // Whether a value newer than the last one seen is there; RecvError once the sender is
-  // gone.
+  // Whether a value newer than the last one seen is there; RecvError once every sender
+  // is gone.
   Result<bool, RecvError> has_changed() const {
     uint64_t st = checked()->state.load(std::memory_order_acquire);
     if (st & Shared::CLOSED) return unexpected(RecvError{});
@@ -186,15 +214,15 @@ class Receiver {
     Notified n_;
     bool closed_ = false;
   };
-  // Waits for a value newer than the last one seen (and marks it seen). RecvError when the
-  // sender is gone (after any value it sent last was observed).
+  // Waits for a value newer than the last one seen (and marks it seen). RecvError when
+  // every sender is gone (after the last value sent was observed).
   Changed changed() {
     checked();
     return Changed(*this);
   }
 
   // Waits until pred(value) holds; returns a Ref to that value (marked seen). Checks the
-  // current value first. RecvError when the sender is gone and no value satisfies pred.
+  // current value first. RecvError when every sender is gone and no value satisfies pred.
   template <class Pred>
   Task<Result<Ref<T>, RecvError>> wait_for(Pred pred) {
     checked();
@@ -232,11 +260,26 @@ class Sender {
   using Shared = detail::WatchShared<T>;
 
  public:
-  // Move-only; dropping the sender closes the channel (changed() then fails). An empty
-  // sender (as a moved-from one is): `tx = {}` drops a sender. Every operation on an empty
-  // one throws std::logic_error naming it, except is_closed / receiver_count (true / 0).
+  // Copying a Sender clones it (Tokio 1.37's Clone); dropping the last one closes the
+  // channel (changed() and has_changed() then fail). An empty sender (as a moved-from one
+  // is): `tx = {}` drops a sender. Every operation on an empty one throws std::logic_error
+  // naming it, except is_closed / receiver_count / sender_count (true / 0 / 0); copies of
+  // an empty one stay empty.
   Sender() noexcept = default;
-  explicit Sender(Shared* s) noexcept : s_(s) {}
+  explicit Sender(Shared* s) noexcept : s_(s) {}  // adopts a sender reference
+  Sender(const Sender& o) noexcept : s_(o.s_) {
+    if (s_) s_->tx_clone();
+  }
+  Sender(Sender&& o) noexcept : s_(std::exchange(o.s_, nullptr)) {}
+  Sender& operator=(Sender o) noexcept {
+    std::swap(s_, o.s_);
+    return *this;
+  }
+  // Rust's clone(): the same as a copy (another sender on the same channel).
+  Sender clone() const noexcept { return *this; }
+  ~Sender() {
+    if (Shared* s = std::exchange(s_, nullptr)) s->tx_drop();
+  }
 
   // Replaces the value and notifies the receivers; fails (value handed back, nothing
   // stored) when there is no receiver.
@@ -286,11 +329,16 @@ class Sender {
   std::size_t receiver_count() const noexcept {
     return s_ ? s_->rx_count.load(std::memory_order_acquire) : 0;
   }
+  // Senders of this channel, this one included.
+  std::size_t sender_count() const noexcept {
+    return s_ ? s_->tx_count.load(std::memory_order_acquire) : 0;
+  }
+  bool same_channel(const Sender& o) const noexcept { return s_ == o.s_; }
   // A new receiver; the current value counts as seen by it.
   Receiver<T> subscribe() const {
     checked()->rx_count.fetch_add(1, std::memory_order_acq_rel);
     s_->ref();
-    return Receiver<T>(s_.get(), s_->version());
+    return Receiver<T>(s_, s_->version());
   }
 
   // Completes when every receiver is gone.
@@ -310,7 +358,7 @@ class Sender {
     void await_resume() const noexcept {}
 
    private:
-    Shared* s_;
+    Shared* s_;  // the awaiting Sender (this clone, not any other) keeps it alive
     Notified n_;
   };
   Closed closed() const { return Closed(checked()); }
@@ -318,16 +366,9 @@ class Sender {
  private:
   Shared* checked() const {
     if (!s_) detail::throw_misuse("watch: use of an empty (moved-from) Sender");
-    return s_.get();
+    return s_;
   }
-  struct Drop {
-    void operator()(Shared* s) const noexcept {
-      s->state.fetch_or(Shared::CLOSED, std::memory_order_release);
-      s->notify_all_rx();
-      s->release();
-    }
-  };
-  std::unique_ptr<Shared, Drop> s_;
+  Shared* s_ = nullptr;
 };
 
 template <class T>
