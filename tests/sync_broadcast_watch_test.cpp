@@ -185,6 +185,52 @@ TEST_CASE("broadcast: Sender::closed completes when the last receiver goes; canc
   CHECK(c3.poll());
 }
 
+TEST_CASE("broadcast: Sender::new_ has no receiver until subscribe; is_closed") {
+  CHECK_THROWS_AS((void)broadcast::Sender<int>::new_(0), std::invalid_argument);
+  { auto unused = broadcast::Sender<int>::new_(4); }  // freed without any receiver (ASan)
+  auto tx = broadcast::Sender<int>::new_(3);          // rounded up to 4
+  CHECK(tx.is_closed());
+  CHECK(tx.receiver_count() == 0);
+  CHECK(tx.strong_count() == 1);
+  CHECK(tx.len() == 0);
+  auto e = tx.send(1);  // no receiver: the value comes back, nothing is stored
+  REQUIRE_FALSE(e.has_value());
+  CHECK(e.error().value == 1);
+  CHECK(tx.len() == 0);
+  CHECK(test::polled(tx.closed()).poll());  // no receiver: ready at once
+  auto rx = tx.subscribe();
+  CHECK_FALSE(tx.is_closed());
+  auto c = test::polled(tx.closed());
+  CHECK_FALSE(c.poll());
+  for (int i = 0; i < 5; ++i) CHECK(tx.send(i).value() == 1);
+  auto lag = rx.try_recv();  // four slots: the first value was overwritten
+  REQUIRE_FALSE(lag.has_value());
+  CHECK(lag.error().missed == 1);
+  CHECK(rx.try_recv().value() == 1);
+  auto tx2 = tx.clone();
+  CHECK(tx2.same_channel(tx));
+  CHECK_FALSE(tx2.is_closed());
+  rx = {};
+  CHECK(c.woken());
+  CHECK(c.poll());
+  CHECK(tx.is_closed());
+  CHECK(tx2.is_closed());
+  auto rx2 = tx2.subscribe();  // a channel without receivers opens again to a new one
+  CHECK_FALSE(tx.is_closed());
+  (void)tx.send(9);
+  tx = {};
+  CHECK(tx.is_closed());  // an empty sender
+  CHECK(rx2.try_recv().value() == 9);
+  CHECK(rx2.try_recv().error().is_empty());  // tx2 still alive
+  tx2 = {};
+  CHECK(rx2.try_recv().error().is_closed());
+  // A sender of channel() is closed once its receivers are gone.
+  auto [ctx, crx] = broadcast::channel<int>(2);
+  CHECK_FALSE(ctx.is_closed());
+  crx = {};
+  CHECK(ctx.is_closed());
+}
+
 TEST_CASE("broadcast: values are destroyed once every receiver has them or is gone") {
   struct Counted {
     std::shared_ptr<int> alive;

@@ -7,6 +7,9 @@
 //   (void)tx.send(10);                   // Result<size_t, SendError<int>>: receivers reached
 //   auto v = co_await rx1.recv();        // Result<int, RecvError>
 //
+// Sender<T>::new_(capacity) (Tokio's Sender::new) makes a channel with no receiver yet:
+// sends fail until subscribe() makes one. is_closed() is true while no receiver exists.
+//
 // The channel is a fixed ring of `capacity` slots (rounded up to a power of two). A send
 // never waits: when a receiver has not read a value before the ring wraps around, the
 // value is overwritten and that receiver's next recv() fails with RecvError Lagged(n)
@@ -54,27 +57,49 @@ struct BroadcastShared {
     std::atomic<bool> queued{false};  // written under tail_lock; false = node released
   };
 
-  explicit BroadcastShared(std::size_t capacity)
-      : buffer(new Slot[capacity]), cap(capacity), mask(capacity - 1) {
+  // `receivers` (0 or 1) is the receiver made with the channel: it holds one of `refs`, as
+  // the first Sender does.
+  BroadcastShared(std::size_t capacity, std::size_t receivers)
+      : buffer(new Slot[capacity]),
+        cap(capacity),
+        mask(capacity - 1),
+        rx_cnt(receivers),
+        refs(1 + receivers) {
     for (std::size_t i = 0; i < capacity; ++i) buffer[i].pos = static_cast<uint64_t>(i) - capacity;
+  }
+  // A channel of `capacity` slots (rounded up to a power of two) with one Sender and
+  // `receivers` receivers. Throws std::invalid_argument when capacity is 0 or too large.
+  static BroadcastShared* create(std::size_t capacity, std::size_t receivers) {
+    static_assert(std::is_copy_constructible_v<T>,
+                  "tokio::sync::broadcast: every receiver gets a copy, so T must be copyable");
+    static_assert(std::is_nothrow_move_constructible_v<T>,
+                  "tokio::sync::broadcast: T must be nothrow move constructible");
+    if (capacity == 0) {
+      throw std::invalid_argument("tokio::sync::broadcast: channel capacity cannot be zero");
+    }
+    if (capacity > (SIZE_MAX >> 1)) {
+      throw std::invalid_argument("tokio::sync::broadcast: channel capacity " +
+                                  std::to_string(capacity) + " is too large");
+    }
+    return new BroadcastShared(std::bit_ceil(capacity), receivers);
   }
 
   std::unique_ptr<Slot[]> buffer;
   std::size_t cap;
   std::size_t mask;
   WaitLock tail_lock;
-  uint64_t tail_pos = 0;   // guarded by tail_lock
-  std::size_t rx_cnt = 1;  // guarded by tail_lock
-  bool closed = false;     // guarded by tail_lock
-  WaitList waiters;        // guarded by tail_lock: receivers waiting for a value
-  WaitList tx_waiters;     // guarded by tail_lock: Sender::closed() waiting for rx_cnt == 0
+  uint64_t tail_pos = 0;  // guarded by tail_lock
+  std::size_t rx_cnt;     // guarded by tail_lock
+  bool closed = false;    // guarded by tail_lock
+  WaitList waiters;       // guarded by tail_lock: receivers waiting for a value
+  WaitList tx_waiters;    // guarded by tail_lock: Sender::closed() waiting for rx_cnt == 0
   // Senders (strong) and WeakSenders: num_tx reaching 0 closes the channel, and a
   // WeakSender upgrades only while it is above 0 (a CAS from n > 0 to n + 1), so a closed
   // channel never reopens. num_weak is only counted (weak_count()); every handle of
   // either kind also holds one of `refs`.
   std::atomic<std::size_t> num_tx{1};
   std::atomic<std::size_t> num_weak{0};
-  std::atomic<std::size_t> refs{2};
+  std::atomic<std::size_t> refs;
 
   void ref() noexcept { refs.fetch_add(1, std::memory_order_relaxed); }
   void release() noexcept {
@@ -203,6 +228,10 @@ class Sender {
   }
   // Rust's clone(): the same as a copy (another handle on the same channel).
   Sender clone() const noexcept { return *this; }
+  // Tokio's Sender::new(capacity): a channel with this sender and no receiver yet (send
+  // fails until subscribe() makes one). Capacity as for channel(); throws
+  // std::invalid_argument when it is 0 or too large.
+  static Sender new_(std::size_t capacity) { return Sender(Shared::create(capacity, 0)); }
   ~Sender() {
     Shared* s = std::exchange(s_, nullptr);
     if (!s) return;
@@ -241,6 +270,13 @@ class Sender {
   std::size_t receiver_count() const {
     detail::WaitGuard g(checked()->tail_lock);
     return s_->rx_cnt;
+  }
+  // True when no receiver exists (none subscribed, or every one dropped): a send would
+  // fail. True for an empty Sender.
+  bool is_closed() const noexcept {
+    if (!s_) return true;
+    detail::WaitGuard g(s_->tail_lock);
+    return s_->rx_cnt == 0;
   }
   bool same_channel(const Sender& o) const noexcept { return s_ == o.s_; }
 
@@ -491,19 +527,7 @@ Receiver<T> Sender<T>::subscribe() const {
 // std::invalid_argument when capacity is 0 or too large.
 template <class T>
 std::pair<Sender<T>, Receiver<T>> channel(std::size_t capacity) {
-  static_assert(std::is_copy_constructible_v<T>,
-                "tokio::sync::broadcast: every receiver gets a copy, so T must be copyable");
-  static_assert(std::is_nothrow_move_constructible_v<T>,
-                "tokio::sync::broadcast: T must be nothrow move constructible");
-  if (capacity == 0) {
-    throw std::invalid_argument("tokio::sync::broadcast::channel: capacity cannot be zero");
-  }
-  if (capacity > (SIZE_MAX >> 1)) {
-    throw std::invalid_argument("tokio::sync::broadcast::channel: capacity " +
-                                std::to_string(capacity) + " is too large");
-  }
-  std::size_t cap = std::bit_ceil(capacity);
-  auto* s = new detail::BroadcastShared<T>(cap);
+  auto* s = detail::BroadcastShared<T>::create(capacity, 1);
   return {Sender<T>(s), Receiver<T>(s, 0)};
 }
 
