@@ -14018,6 +14018,9 @@ std::pair<UnboundedSender<T>, UnboundedReceiver<T>> unbounded_channel() {
 //   (void)tx.send(10);                   // Result<size_t, SendError<int>>: receivers reached
 //   auto v = co_await rx1.recv();        // Result<int, RecvError>
 //
+// Sender<T>::new_(capacity) (Tokio's Sender::new) makes a channel with no receiver yet:
+// sends fail until subscribe() makes one. is_closed() is true while no receiver exists.
+//
 // The channel is a fixed ring of `capacity` slots (rounded up to a power of two). A send
 // never waits: when a receiver has not read a value before the ring wraps around, the
 // value is overwritten and that receiver's next recv() fails with RecvError Lagged(n)
@@ -14133,27 +14136,49 @@ struct BroadcastShared {
     std::atomic<bool> queued{false};  // written under tail_lock; false = node released
   };
 
-  explicit BroadcastShared(std::size_t capacity)
-      : buffer(new Slot[capacity]), cap(capacity), mask(capacity - 1) {
+  // `receivers` (0 or 1) is the receiver made with the channel: it holds one of `refs`, as
+  // the first Sender does.
+  BroadcastShared(std::size_t capacity, std::size_t receivers)
+      : buffer(new Slot[capacity]),
+        cap(capacity),
+        mask(capacity - 1),
+        rx_cnt(receivers),
+        refs(1 + receivers) {
     for (std::size_t i = 0; i < capacity; ++i) buffer[i].pos = static_cast<uint64_t>(i) - capacity;
+  }
+  // A channel of `capacity` slots (rounded up to a power of two) with one Sender and
+  // `receivers` receivers. Throws std::invalid_argument when capacity is 0 or too large.
+  static BroadcastShared* create(std::size_t capacity, std::size_t receivers) {
+    static_assert(std::is_copy_constructible_v<T>,
+                  "tokio::sync::broadcast: every receiver gets a copy, so T must be copyable");
+    static_assert(std::is_nothrow_move_constructible_v<T>,
+                  "tokio::sync::broadcast: T must be nothrow move constructible");
+    if (capacity == 0) {
+      throw std::invalid_argument("tokio::sync::broadcast: channel capacity cannot be zero");
+    }
+    if (capacity > (SIZE_MAX >> 1)) {
+      throw std::invalid_argument("tokio::sync::broadcast: channel capacity " +
+                                  std::to_string(capacity) + " is too large");
+    }
+    return new BroadcastShared(std::bit_ceil(capacity), receivers);
   }
 
   std::unique_ptr<Slot[]> buffer;
   std::size_t cap;
   std::size_t mask;
   WaitLock tail_lock;
-  uint64_t tail_pos = 0;   // guarded by tail_lock
-  std::size_t rx_cnt = 1;  // guarded by tail_lock
-  bool closed = false;     // guarded by tail_lock
-  WaitList waiters;        // guarded by tail_lock: receivers waiting for a value
-  WaitList tx_waiters;     // guarded by tail_lock: Sender::closed() waiting for rx_cnt == 0
+  uint64_t tail_pos = 0;  // guarded by tail_lock
+  std::size_t rx_cnt;     // guarded by tail_lock
+  bool closed = false;    // guarded by tail_lock
+  WaitList waiters;       // guarded by tail_lock: receivers waiting for a value
+  WaitList tx_waiters;    // guarded by tail_lock: Sender::closed() waiting for rx_cnt == 0
   // Senders (strong) and WeakSenders: num_tx reaching 0 closes the channel, and a
   // WeakSender upgrades only while it is above 0 (a CAS from n > 0 to n + 1), so a closed
   // channel never reopens. num_weak is only counted (weak_count()); every handle of
   // either kind also holds one of `refs`.
   std::atomic<std::size_t> num_tx{1};
   std::atomic<std::size_t> num_weak{0};
-  std::atomic<std::size_t> refs{2};
+  std::atomic<std::size_t> refs;
 
   void ref() noexcept { refs.fetch_add(1, std::memory_order_relaxed); }
   void release() noexcept {
@@ -14282,6 +14307,10 @@ class Sender {
   }
   // Rust's clone(): the same as a copy (another handle on the same channel).
   Sender clone() const noexcept { return *this; }
+  // Tokio's Sender::new(capacity): a channel with this sender and no receiver yet (send
+  // fails until subscribe() makes one). Capacity as for channel(); throws
+  // std::invalid_argument when it is 0 or too large.
+  static Sender new_(std::size_t capacity) { return Sender(Shared::create(capacity, 0)); }
   ~Sender() {
     Shared* s = std::exchange(s_, nullptr);
     if (!s) return;
@@ -14320,6 +14349,13 @@ class Sender {
   std::size_t receiver_count() const {
     detail::WaitGuard g(checked()->tail_lock);
     return s_->rx_cnt;
+  }
+  // True when no receiver exists (none subscribed, or every one dropped): a send would
+  // fail. True for an empty Sender.
+  bool is_closed() const noexcept {
+    if (!s_) return true;
+    detail::WaitGuard g(s_->tail_lock);
+    return s_->rx_cnt == 0;
   }
   bool same_channel(const Sender& o) const noexcept { return s_ == o.s_; }
 
@@ -14570,36 +14606,29 @@ Receiver<T> Sender<T>::subscribe() const {
 // std::invalid_argument when capacity is 0 or too large.
 template <class T>
 std::pair<Sender<T>, Receiver<T>> channel(std::size_t capacity) {
-  static_assert(std::is_copy_constructible_v<T>,
-                "tokio::sync::broadcast: every receiver gets a copy, so T must be copyable");
-  static_assert(std::is_nothrow_move_constructible_v<T>,
-                "tokio::sync::broadcast: T must be nothrow move constructible");
-  if (capacity == 0) {
-    throw std::invalid_argument("tokio::sync::broadcast::channel: capacity cannot be zero");
-  }
-  if (capacity > (SIZE_MAX >> 1)) {
-    throw std::invalid_argument("tokio::sync::broadcast::channel: capacity " +
-                                std::to_string(capacity) + " is too large");
-  }
-  std::size_t cap = std::bit_ceil(capacity);
-  auto* s = new detail::BroadcastShared<T>(cap);
+  auto* s = detail::BroadcastShared<T>::create(capacity, 1);
   return {Sender<T>(s), Receiver<T>(s, 0)};
 }
 
 }  // namespace tokio::sync::broadcast
 /* end file src/tokio/sync/broadcast.hpp */
 /* begin file src/tokio/sync/watch.hpp */
-// sync::watch: a single-producer, multi-consumer channel that holds only the latest value.
+// sync::watch: a multi-producer, multi-consumer channel that holds only the latest value.
 //
 //   auto [tx, rx] = tokio::sync::watch::channel<Config>(initial);
 //   (void)tx.send(new_config);                 // replaces the value, wakes the receivers
 //   while ((co_await rx.changed()).has_value()) {
 //     auto cfg = rx.borrow_and_update();       // Ref<Config>: a read lock on the value
 //     apply(*cfg);
-//   }                                          // changed() fails once the sender is gone
+//   }                                          // fails once every sender is gone
 //
 // Each receiver remembers the version it has seen; changed() completes when the channel
 // holds a newer one. Intermediate values may be skipped: only the latest is kept.
+//
+// Senders clone (a copy or clone(), as in Tokio 1.37 and later): every clone sends,
+// subscribes and waits in closed() alike, and the channel closes for the receivers only
+// when the last Sender is gone. Concurrent sends from clones are ordered by the value's
+// write lock; a receiver sees the latest of them.
 //
 // Cancel safety: changed() is cancel-safe. wait_for() is cancel-safe too, but the version
 // seen may have moved on when it is cancelled. Sender::closed() is cancel-safe.
@@ -14607,14 +14636,17 @@ std::pair<Sender<T>, Receiver<T>> channel(std::size_t capacity) {
 // borrow() holds a read lock on the value: do not hold a Ref across a co_await (the sender
 // would block waiting for it).
 //
-// State word (`state`, 64 bits): (version << 1) | CLOSED (bit 0: the sender is gone).
+// State word (`state`, 64 bits): (version << 1) | CLOSED (bit 0: every Sender is gone).
 // The version moves (+1) with the value, under the value's write lock, so a reader holding
 // the read lock sees the version of the value it reads.
+//
+// Counts: `tx_count` Senders and `rx_count` Receivers; every handle of either kind also
+// holds one of `refs` (the last one frees the channel). tx_count reaching 0 sets CLOSED,
+// once: no Sender can be made again after that (copies come from a live Sender).
 
 /* #include <atomic> (already above) */
 /* #include <cstddef> (already above) */
 /* #include <cstdint> (already above) */
-/* #include <memory> (already above) */
 /* #include <optional> (already above) */
 /* #include <type_traits> (already above) */
 /* #include <utility> (already above) */
@@ -14633,6 +14665,7 @@ struct WatchShared {
   RawRwLock lock;
   T value;
   std::atomic<uint64_t> state{0};
+  std::atomic<std::size_t> tx_count{1};
   std::atomic<std::size_t> rx_count{1};
   std::atomic<std::size_t> refs{2};
   // Receivers wait on one of several Notify (chosen at random) so that a thousand waiting
@@ -14651,6 +14684,25 @@ struct WatchShared {
   void ref() noexcept { refs.fetch_add(1, std::memory_order_relaxed); }
   void release() noexcept {
     if (refs.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
+  }
+
+  // A copy of a live Sender. Relaxed: the copied Sender keeps tx_count above 0 meanwhile,
+  // so this cannot race with the close (as for a shared_ptr copy).
+  void tx_clone() noexcept {
+    tx_count.fetch_add(1, std::memory_order_relaxed);
+    ref();
+  }
+  // A Sender dropped; the last one closes the channel. acq_rel: the last decrement
+  // acquires every other Sender's release decrement, so each value they sent (its
+  // state.fetch_add) comes before CLOSED in the state word's order, and a receiver that
+  // sees CLOSED (acquire) has seen every version first (changed() reports the last value
+  // before the error). The fetch_or releases the value the last send stored.
+  void tx_drop() noexcept {
+    if (tx_count.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+      state.fetch_or(CLOSED, std::memory_order_release);
+      notify_all_rx();
+    }
+    release();
   }
 };
 
@@ -14724,8 +14776,8 @@ class Receiver {
     version_ = v;
     return Ref<T>(&s_->lock, &s_->value, changed);
   }
-  // Whether a value newer than the last one seen is there; RecvError once the sender is
-  // gone.
+  // Whether a value newer than the last one seen is there; RecvError once every sender
+  // is gone.
   Result<bool, RecvError> has_changed() const {
     uint64_t st = checked()->state.load(std::memory_order_acquire);
     if (st & Shared::CLOSED) return unexpected(RecvError{});
@@ -14770,15 +14822,15 @@ class Receiver {
     Notified n_;
     bool closed_ = false;
   };
-  // Waits for a value newer than the last one seen (and marks it seen). RecvError when the
-  // sender is gone (after any value it sent last was observed).
+  // Waits for a value newer than the last one seen (and marks it seen). RecvError when
+  // every sender is gone (after the last value sent was observed).
   Changed changed() {
     checked();
     return Changed(*this);
   }
 
   // Waits until pred(value) holds; returns a Ref to that value (marked seen). Checks the
-  // current value first. RecvError when the sender is gone and no value satisfies pred.
+  // current value first. RecvError when every sender is gone and no value satisfies pred.
   template <class Pred>
   Task<Result<Ref<T>, RecvError>> wait_for(Pred pred) {
     checked();
@@ -14816,11 +14868,26 @@ class Sender {
   using Shared = detail::WatchShared<T>;
 
  public:
-  // Move-only; dropping the sender closes the channel (changed() then fails). An empty
-  // sender (as a moved-from one is): `tx = {}` drops a sender. Every operation on an empty
-  // one throws std::logic_error naming it, except is_closed / receiver_count (true / 0).
+  // Copying a Sender clones it (Tokio 1.37's Clone); dropping the last one closes the
+  // channel (changed() and has_changed() then fail). An empty sender (as a moved-from one
+  // is): `tx = {}` drops a sender. Every operation on an empty one throws std::logic_error
+  // naming it, except is_closed / receiver_count / sender_count (true / 0 / 0); copies of
+  // an empty one stay empty.
   Sender() noexcept = default;
-  explicit Sender(Shared* s) noexcept : s_(s) {}
+  explicit Sender(Shared* s) noexcept : s_(s) {}  // adopts a sender reference
+  Sender(const Sender& o) noexcept : s_(o.s_) {
+    if (s_) s_->tx_clone();
+  }
+  Sender(Sender&& o) noexcept : s_(std::exchange(o.s_, nullptr)) {}
+  Sender& operator=(Sender o) noexcept {
+    std::swap(s_, o.s_);
+    return *this;
+  }
+  // Rust's clone(): the same as a copy (another sender on the same channel).
+  Sender clone() const noexcept { return *this; }
+  ~Sender() {
+    if (Shared* s = std::exchange(s_, nullptr)) s->tx_drop();
+  }
 
   // Replaces the value and notifies the receivers; fails (value handed back, nothing
   // stored) when there is no receiver.
@@ -14870,11 +14937,16 @@ class Sender {
   std::size_t receiver_count() const noexcept {
     return s_ ? s_->rx_count.load(std::memory_order_acquire) : 0;
   }
+  // Senders of this channel, this one included.
+  std::size_t sender_count() const noexcept {
+    return s_ ? s_->tx_count.load(std::memory_order_acquire) : 0;
+  }
+  bool same_channel(const Sender& o) const noexcept { return s_ == o.s_; }
   // A new receiver; the current value counts as seen by it.
   Receiver<T> subscribe() const {
     checked()->rx_count.fetch_add(1, std::memory_order_acq_rel);
     s_->ref();
-    return Receiver<T>(s_.get(), s_->version());
+    return Receiver<T>(s_, s_->version());
   }
 
   // Completes when every receiver is gone.
@@ -14894,7 +14966,7 @@ class Sender {
     void await_resume() const noexcept {}
 
    private:
-    Shared* s_;
+    Shared* s_;  // the awaiting Sender (this clone, not any other) keeps it alive
     Notified n_;
   };
   Closed closed() const { return Closed(checked()); }
@@ -14902,16 +14974,9 @@ class Sender {
  private:
   Shared* checked() const {
     if (!s_) detail::throw_misuse("watch: use of an empty (moved-from) Sender");
-    return s_.get();
+    return s_;
   }
-  struct Drop {
-    void operator()(Shared* s) const noexcept {
-      s->state.fetch_or(Shared::CLOSED, std::memory_order_release);
-      s->notify_all_rx();
-      s->release();
-    }
-  };
-  std::unique_ptr<Shared, Drop> s_;
+  Shared* s_ = nullptr;
 };
 
 template <class T>
@@ -23306,8 +23371,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_420b54a36ac85cc4_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_420b54a36ac85cc4_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_e6ef3f016d4d07fb_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_e6ef3f016d4d07fb_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -40693,7 +40758,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_420b54a36ac85cc4_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_e6ef3f016d4d07fb_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
