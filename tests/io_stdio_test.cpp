@@ -1,7 +1,6 @@
 // io::stdin / stdout / stderr: blocking-pool backed streams, exercised over pipes.
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -13,6 +12,7 @@
 #include <thread>
 #include <vector>
 
+#include "child_process.hpp"
 #include "io_mock.hpp"
 
 using tokio::Task;
@@ -212,37 +212,14 @@ int closed_stdio_child() noexcept {
   }
 }
 
-std::string stdio_self_exe() {
-  char buf[4096];
-  ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
-  REQUIRE(n > 0);
-  return std::string(buf, static_cast<std::size_t>(n));
-}
 }  // namespace
 
 TEST_CASE(kClosedStdioCase) {
-  if (std::getenv(kClosedStdioEnv)) ::_exit(closed_stdio_child());
-  std::string exe = stdio_self_exe();
-  std::string filter = std::string("-tc=") + kClosedStdioCase;
-  std::string mark = std::string(kClosedStdioEnv) + "=1";
-  std::vector<char*> env;
-  for (char** e = environ; *e; ++e) env.push_back(*e);
-  env.push_back(mark.data());
-  env.push_back(nullptr);
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addclose(&fa, 0);
-  posix_spawn_file_actions_addclose(&fa, 1);
-  char* argv[] = {exe.data(), filter.data(), nullptr};
-  pid_t pid = -1;
-  int rc = ::posix_spawn(&pid, exe.c_str(), &fa, nullptr, argv, env.data());
-  posix_spawn_file_actions_destroy(&fa);
-  REQUIRE(rc == 0);
-  int st = 0;
-  REQUIRE(::waitpid(pid, &st, 0) == pid);
-  REQUIRE(WIFEXITED(st));
+  if (test::in_child(kClosedStdioEnv)) ::_exit(closed_stdio_child());
+  auto child = test::run_self_as_child(kClosedStdioCase, kClosedStdioEnv, {0, 1});
+  REQUIRE(WIFEXITED(child.status));
   // 2: stdin's read failed, 3: it returned data, 4/5: stdout's write or flush failed,
   // 7: fd 0 or 1 is not /dev/null, 8: an exception.
-  int code = WEXITSTATUS(st);
+  int code = WEXITSTATUS(child.status);
   CHECK(code == 0);
 }
