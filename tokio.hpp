@@ -1809,6 +1809,10 @@ void report_destroy_exception(const std::exception_ptr& e) noexcept;
 // parameter whose destructor throws (one declared noexcept(false)) throws out of destroy()
 // itself. That is caught and reported too, never let out of these noexcept functions (it
 // would terminate the process); the parameters after it in the frame are not destroyed.
+// What happens to the frame's memory then depends on the compiler (measured: a frame of
+// a coroutine whose by-value parameter throws, destroyed in a try block): g++ 12 skips the
+// deallocation (so destroy_parameter_threw frees it), clang 19 runs it while unwinding, and
+// clang 14 crashes in its own unwind code (README, Compilers).
 // Both are out of line: a handler inlined here grew every caller (a Task's destructor, a
 // join's branches) past the inliner's limits (callgrind: +220 instructions per block_on of a
 // six-way join).
@@ -1920,6 +1924,20 @@ Unlocated<A> unlocated(A&& a) noexcept {
   return Unlocated<A>{std::forward<A>(a)};
 }
 
+// The Task promise's operator delete (also called by destroy_finished/destroy_suspended
+// for a frame whose deallocation a throwing parameter destructor skipped).
+TOKIO_ALWAYS_INLINE void task_frame_delete(void* p) noexcept {
+  ThreadContext& t = tls;
+  if (p == t.keep_frame) {  // a task cell owns this block and frees it on dealloc
+    t.keep_frame = nullptr;
+    return;
+  }
+  // The frame that took a Builder's name dies before its spawn: a later frame at the same
+  // address must not pass for it (task_name.hpp).
+  if (TOKIO_UNLIKELY(p == t.named_frame)) t.named_frame = nullptr;
+  frame_free(static_cast<char*>(p) - kTaskPrefix);
+}
+
 class PromiseBase {
  public:
   std::suspend_always initial_suspend() noexcept { return {}; }
@@ -1992,17 +2010,7 @@ class PromiseBase {
     }
     return operator new(n);
   }
-  TOKIO_ALWAYS_INLINE static void operator delete(void* p) noexcept {
-    ThreadContext& t = tls;
-    if (p == t.keep_frame) {  // a task cell owns this block and frees it on dealloc
-      t.keep_frame = nullptr;
-      return;
-    }
-    // The frame that took a Builder's name dies before its spawn: a later frame at the same
-    // address must not pass for it (task_name.hpp).
-    if (TOKIO_UNLIKELY(p == t.named_frame)) t.named_frame = nullptr;
-    frame_free(static_cast<char*>(p) - kTaskPrefix);
-  }
+  TOKIO_ALWAYS_INLINE static void operator delete(void* p) noexcept { task_frame_delete(p); }
 
   // Called from a Promise's unhandled_exception: true (and the exception kept for
   // destroy_suspended) when the frame is being destroyed and a destructor threw.
@@ -6048,7 +6056,12 @@ class Timer {
   bool poll(task::Context& cx) noexcept {
     uint64_t s = entry_.state.load(std::memory_order_acquire);
     if (s == TimerEntry::kFired) return true;
-    if (s == TimerEntry::kUnregistered || s == TimerEntry::kOrphaned)
+    if (s == TimerEntry::kOrphaned) {
+      // Only a runtime with timers polling it may take it over: driver_ is the dead one's.
+      if (current_time_driver_or_null() == nullptr) return true;  // stays orphaned
+      return timer_register(driver_, entry_, deadline_, cx.raw_waker());
+    }
+    if (s == TimerEntry::kUnregistered)
       return timer_register(driver_, entry_, deadline_, cx.raw_waker());
     if (TOKIO_LIKELY(entry_.waker.load(std::memory_order_relaxed) == cx.raw_waker())) return false;
     return timer_set_waker(driver_, entry_, cx.raw_waker());
@@ -23371,8 +23384,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_e6ef3f016d4d07fb_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_e6ef3f016d4d07fb_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_f966d4f7c425a422_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_f966d4f7c425a422_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -27806,15 +27819,26 @@ class CurrentThread final : public HandleInner {
         std::lock_guard<std::mutex> g(waiters_mu_);
         waiters_.push_back(pt);
       }
-      throw_if_halted();
-      bool done = poll_root(slot, &pt->wakeable);
-      if (!done && core_.load(std::memory_order_acquire) == nullptr &&
-          !halted.load(std::memory_order_relaxed) && !is_shutdown.load(std::memory_order_relaxed)) {
-        pt->parker.park();
-      }
+      // Listed only while here: a throw (halted, or the future's own exception) must not
+      // leave pt behind for a later unpark after its thread is gone (use-after-free).
+      struct Unlist {
+        CurrentThread* self;
+        ParkThread* pt;
+        ~Unlist() {
+          std::lock_guard<std::mutex> g(self->waiters_mu_);
+          self->waiters_.erase(std::find(self->waiters_.begin(), self->waiters_.end(), pt));
+        }
+      };
+      bool done;
       {
-        std::lock_guard<std::mutex> g(waiters_mu_);
-        waiters_.erase(std::find(waiters_.begin(), waiters_.end(), pt));
+        Unlist unlist{this, pt};
+        throw_if_halted();
+        done = poll_root(slot, &pt->wakeable);
+        if (!done && core_.load(std::memory_order_acquire) == nullptr &&
+            !halted.load(std::memory_order_relaxed) &&
+            !is_shutdown.load(std::memory_order_relaxed)) {
+          pt->parker.park();
+        }
       }
       if (done) return;
     }
@@ -28882,11 +28906,25 @@ void wake_deferred(DeferList& d) noexcept {
   d.wakers.clear();
 }
 
+namespace runtime_harness_impl {
+// A parameter's destructor threw out of h.destroy() (see destroy_coroutine): report it,
+// and free the frame where the compiler skipped that (g++; clang frees it while
+// unwinding, and freeing it again would be a double free).
+void destroy_parameter_threw(std::coroutine_handle<> h, const std::exception_ptr& e) noexcept {
+#if defined(__GNUC__) && !defined(__clang__)
+  task_frame_delete(h.address());
+#else
+  (void)h;
+#endif
+  report_destroy_exception(e);
+}
+}  // namespace runtime_harness_impl
+
 void destroy_finished(std::coroutine_handle<> h) noexcept {
   try {
     h.destroy();
   } catch (...) {
-    report_destroy_exception(std::current_exception());  // a parameter's destructor threw
+    runtime_harness_impl::destroy_parameter_threw(h, std::current_exception());
   }
 }
 
@@ -28906,14 +28944,14 @@ void destroy_suspended(std::coroutine_handle<> h) noexcept {
   t.destroying_frame = saved_frame;
   t.destroy_exception = saved_slot;
   if (TOKIO_UNLIKELY(caught != nullptr)) {
-    try {
-      h.destroy();  // parked at its final suspend: promise, parameters and memory go now
-    } catch (...) {
-      from_parameter = std::current_exception();
-    }
+    // Parked at its final suspend (a local's destructor threw): promise, parameters and
+    // memory go now.
+    destroy_finished(h);
     report_destroy_exception(caught);
   }
-  if (TOKIO_UNLIKELY(from_parameter != nullptr)) report_destroy_exception(from_parameter);
+  if (TOKIO_UNLIKELY(from_parameter != nullptr)) {
+    runtime_harness_impl::destroy_parameter_threw(h, from_parameter);
+  }
 }
 
 void report_destroy_exception(const std::exception_ptr& e) noexcept {
@@ -40758,7 +40796,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_e6ef3f016d4d07fb_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_f966d4f7c425a422_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

@@ -344,6 +344,9 @@ TEST_CASE("unhandled: a destructor throwing during cancellation goes through the
 // A coroutine's parameter copies die after its promise, outside its body, and a spawn
 // closure's captures after the frame: a destructor there that throws used to leave a
 // noexcept function and terminate the process (on abort, and on normal completion too).
+// clang 14 miscompiles the destruction of a coroutine whose by-value parameter throws
+// (it crashes in its own unwind code, with or without tokio.hpp: README, Compilers).
+#if !defined(__clang__) || __clang_major__ >= 15
 TEST_CASE("unhandled: a throwing parameter or capture destructor is reported, not fatal") {
   struct Thrower {
     bool armed = true;
@@ -383,6 +386,31 @@ TEST_CASE("unhandled: a throwing parameter or capture destructor is reported, no
   CHECK(hooked.load() + count(cap.text(), "parameter failure") == 3);
   CHECK(hooked.load() >= 2);  // the two cancelled tasks go through the policy
 }
+
+namespace param_throw {
+struct Thrower {
+  bool armed = true;
+  Thrower() = default;
+  Thrower(Thrower&& o) noexcept : armed(std::exchange(o.armed, false)) {}
+  ~Thrower() noexcept(false) {
+    if (armed) throw std::runtime_error("frame parameter failure");
+  }
+};
+tokio::Task<int> takes(Thrower) { co_return 5; }
+tokio::Task<int> awaits_one() { co_return co_await takes(Thrower()) + 1; }
+}  // namespace param_throw
+
+// Frames no task cell owns (a block_on root, an awaited Task): when a parameter's
+// destructor throws, g++ skips the frame's deallocation, which the library then does (the
+// ASan build's leak check failed on both before).
+TEST_CASE("unhandled: a throwing parameter of a block_on root or awaited Task: no leak") {
+  StderrCapture cap;
+  auto r = rt::Builder::new_current_thread().enable_all().build();
+  CHECK(r.block_on(param_throw::takes(param_throw::Thrower())) == 5);
+  CHECK(r.block_on(param_throw::awaits_one()) == 6);
+  CHECK(count(cap.text(), "frame parameter failure") == 2);
+}
+#endif
 
 TEST_CASE("task::Builder: names reach the hooks; spawn_blocking and spawn_on are named too") {
   std::mutex mu;

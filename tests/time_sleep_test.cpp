@@ -459,6 +459,35 @@ TEST_CASE("sleep: timers woken by their runtime's shutdown throw where no runtim
   }
 }
 
+// An orphaned Sleep polled (poll form) on a runtime without timers: nothing may take it
+// over there, and the driver it was registered with is gone. It used to register with
+// that freed driver (heap-use-after-free under ASan); now it throws, as when awaited.
+TEST_CASE("sleep: an orphaned Sleep polled where no runtime has timers throws") {
+  std::unique_ptr<Sleep> orphan;
+  {
+    auto first = timetest::time_rt();
+    first.block_on([](std::unique_ptr<Sleep>* o) -> Task<> {
+      *o = std::make_unique<Sleep>(ttime::sleep(std::chrono::seconds(100)));
+      co_await tokio::select_biased(ttime::sleep(ms(1)), **o);  // registered
+    }(&orphan));
+  }
+  auto no_timers = tokio::runtime::Builder::new_current_thread().enable_io().build();
+  bool threw = false;
+  try {
+    no_timers.block_on([](Sleep* s) -> Task<> {
+      auto poll_once = [](tokio::task::Context& cx, Sleep* sl) -> std::optional<bool> {
+        if (sl->poll(cx)) return true;
+        return std::nullopt;
+      };
+      co_await tokio::task::poll_fn(poll_once, s);
+    }(orphan.get()));
+  } catch (const std::runtime_error& e) {
+    threw = std::string(e.what()).find("shut down before its deadline") != std::string::npos;
+  }
+  CHECK(threw);
+  CHECK_FALSE(orphan->is_elapsed());
+}
+
 TEST_CASE("sleep: a block_on on a multi-thread runtime wakes the driver it registers with") {
   auto rt = timetest::time_mt(2);
   // Let the workers go idle (one parks in the driver with no deadline).

@@ -71,6 +71,10 @@ void report_destroy_exception(const std::exception_ptr& e) noexcept;
 // parameter whose destructor throws (one declared noexcept(false)) throws out of destroy()
 // itself. That is caught and reported too, never let out of these noexcept functions (it
 // would terminate the process); the parameters after it in the frame are not destroyed.
+// What happens to the frame's memory then depends on the compiler (measured: a frame of
+// a coroutine whose by-value parameter throws, destroyed in a try block): g++ 12 skips the
+// deallocation (so destroy_parameter_threw frees it), clang 19 runs it while unwinding, and
+// clang 14 crashes in its own unwind code (README, Compilers).
 // Both are out of line: a handler inlined here grew every caller (a Task's destructor, a
 // join's branches) past the inliner's limits (callgrind: +220 instructions per block_on of a
 // six-way join).
@@ -182,6 +186,20 @@ Unlocated<A> unlocated(A&& a) noexcept {
   return Unlocated<A>{std::forward<A>(a)};
 }
 
+// The Task promise's operator delete (also called by destroy_finished/destroy_suspended
+// for a frame whose deallocation a throwing parameter destructor skipped).
+TOKIO_ALWAYS_INLINE void task_frame_delete(void* p) noexcept {
+  ThreadContext& t = tls;
+  if (p == t.keep_frame) {  // a task cell owns this block and frees it on dealloc
+    t.keep_frame = nullptr;
+    return;
+  }
+  // The frame that took a Builder's name dies before its spawn: a later frame at the same
+  // address must not pass for it (task_name.hpp).
+  if (TOKIO_UNLIKELY(p == t.named_frame)) t.named_frame = nullptr;
+  frame_free(static_cast<char*>(p) - kTaskPrefix);
+}
+
 class PromiseBase {
  public:
   std::suspend_always initial_suspend() noexcept { return {}; }
@@ -254,17 +272,7 @@ class PromiseBase {
     }
     return operator new(n);
   }
-  TOKIO_ALWAYS_INLINE static void operator delete(void* p) noexcept {
-    ThreadContext& t = tls;
-    if (p == t.keep_frame) {  // a task cell owns this block and frees it on dealloc
-      t.keep_frame = nullptr;
-      return;
-    }
-    // The frame that took a Builder's name dies before its spawn: a later frame at the same
-    // address must not pass for it (task_name.hpp).
-    if (TOKIO_UNLIKELY(p == t.named_frame)) t.named_frame = nullptr;
-    frame_free(static_cast<char*>(p) - kTaskPrefix);
-  }
+  TOKIO_ALWAYS_INLINE static void operator delete(void* p) noexcept { task_frame_delete(p); }
 
   // Called from a Promise's unhandled_exception: true (and the exception kept for
   // destroy_suspended) when the frame is being destroyed and a destructor threw.

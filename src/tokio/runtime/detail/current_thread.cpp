@@ -106,15 +106,26 @@ class CurrentThread final : public HandleInner {
         std::lock_guard<std::mutex> g(waiters_mu_);
         waiters_.push_back(pt);
       }
-      throw_if_halted();
-      bool done = poll_root(slot, &pt->wakeable);
-      if (!done && core_.load(std::memory_order_acquire) == nullptr &&
-          !halted.load(std::memory_order_relaxed) && !is_shutdown.load(std::memory_order_relaxed)) {
-        pt->parker.park();
-      }
+      // Listed only while here: a throw (halted, or the future's own exception) must not
+      // leave pt behind for a later unpark after its thread is gone (use-after-free).
+      struct Unlist {
+        CurrentThread* self;
+        ParkThread* pt;
+        ~Unlist() {
+          std::lock_guard<std::mutex> g(self->waiters_mu_);
+          self->waiters_.erase(std::find(self->waiters_.begin(), self->waiters_.end(), pt));
+        }
+      };
+      bool done;
       {
-        std::lock_guard<std::mutex> g(waiters_mu_);
-        waiters_.erase(std::find(waiters_.begin(), waiters_.end(), pt));
+        Unlist unlist{this, pt};
+        throw_if_halted();
+        done = poll_root(slot, &pt->wakeable);
+        if (!done && core_.load(std::memory_order_acquire) == nullptr &&
+            !halted.load(std::memory_order_relaxed) &&
+            !is_shutdown.load(std::memory_order_relaxed)) {
+          pt->parker.park();
+        }
       }
       if (done) return;
     }

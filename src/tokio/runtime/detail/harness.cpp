@@ -412,11 +412,25 @@ void wake_deferred(DeferList& d) noexcept {
   d.wakers.clear();
 }
 
+namespace runtime_harness_impl {
+// A parameter's destructor threw out of h.destroy() (see destroy_coroutine): report it,
+// and free the frame where the compiler skipped that (g++; clang frees it while
+// unwinding, and freeing it again would be a double free).
+void destroy_parameter_threw(std::coroutine_handle<> h, const std::exception_ptr& e) noexcept {
+#if defined(__GNUC__) && !defined(__clang__)
+  task_frame_delete(h.address());
+#else
+  (void)h;
+#endif
+  report_destroy_exception(e);
+}
+}  // namespace runtime_harness_impl
+
 void destroy_finished(std::coroutine_handle<> h) noexcept {
   try {
     h.destroy();
   } catch (...) {
-    report_destroy_exception(std::current_exception());  // a parameter's destructor threw
+    runtime_harness_impl::destroy_parameter_threw(h, std::current_exception());
   }
 }
 
@@ -436,14 +450,14 @@ void destroy_suspended(std::coroutine_handle<> h) noexcept {
   t.destroying_frame = saved_frame;
   t.destroy_exception = saved_slot;
   if (TOKIO_UNLIKELY(caught != nullptr)) {
-    try {
-      h.destroy();  // parked at its final suspend: promise, parameters and memory go now
-    } catch (...) {
-      from_parameter = std::current_exception();
-    }
+    // Parked at its final suspend (a local's destructor threw): promise, parameters and
+    // memory go now.
+    destroy_finished(h);
     report_destroy_exception(caught);
   }
-  if (TOKIO_UNLIKELY(from_parameter != nullptr)) report_destroy_exception(from_parameter);
+  if (TOKIO_UNLIKELY(from_parameter != nullptr)) {
+    runtime_harness_impl::destroy_parameter_threw(h, from_parameter);
+  }
 }
 
 void report_destroy_exception(const std::exception_ptr& e) noexcept {

@@ -111,7 +111,12 @@ class Timer {
   bool poll(task::Context& cx) noexcept {
     uint64_t s = entry_.state.load(std::memory_order_acquire);
     if (s == TimerEntry::kFired) return true;
-    if (s == TimerEntry::kUnregistered || s == TimerEntry::kOrphaned)
+    if (s == TimerEntry::kOrphaned) {
+      // Only a runtime with timers polling it may take it over: driver_ is the dead one's.
+      if (current_time_driver_or_null() == nullptr) return true;  // stays orphaned
+      return timer_register(driver_, entry_, deadline_, cx.raw_waker());
+    }
+    if (s == TimerEntry::kUnregistered)
       return timer_register(driver_, entry_, deadline_, cx.raw_waker());
     if (TOKIO_LIKELY(entry_.waker.load(std::memory_order_relaxed) == cx.raw_waker())) return false;
     return timer_set_waker(driver_, entry_, cx.raw_waker());
