@@ -3242,14 +3242,14 @@ class Runtime {
   Runtime(Runtime&& o) noexcept : h_(std::exchange(o.h_, nullptr)) {}
   Runtime& operator=(Runtime&& o) noexcept {
     if (this != &o) {
-      close(std::nullopt);
+      drop_now();
       h_ = std::exchange(o.h_, nullptr);
     }
     return *this;
   }
   Runtime(const Runtime&) = delete;
   Runtime& operator=(const Runtime&) = delete;
-  ~Runtime() { close(std::nullopt); }
+  ~Runtime() { drop_now(); }
 
   // A multi-thread runtime with default settings and all drivers enabled (new_: Rust's
   // Runtime::new(), which returns an error where this throws).
@@ -3275,7 +3275,11 @@ class Runtime {
 
  private:
   detail::HandleInner* checked() const;
-  void close(std::optional<std::chrono::nanoseconds> timeout);
+  // shutdown_timeout / shutdown_background: may throw (refused inside asynchronous code).
+  void close(std::chrono::nanoseconds timeout);
+  // The destructor's shutdown (no timeout): never throws; inside asynchronous code it
+  // reports the misuse and aborts.
+  void drop_now() noexcept;
   detail::HandleInner* h_;
 };
 
@@ -11798,8 +11802,8 @@ class SemaphoreGuard : public HeldPermits<Keep> {
     static_assert(std::is_pointer_v<decltype(std::forward<F>(f)(*g.v_))>,
                   "try_map: the function must return a pointer into the guarded value, or "
                   "nullptr to keep the guard");
-    auto* v = std::forward<F>(f)(*g.checked());  // an empty guard throws
-    if (!v) return unexpected(std::move(g));
+    auto* v = std::forward<F>(f)(*g.checked());        // an empty guard throws
+    if (!v) return unexpected(std::forward<Self>(g));  // callers pass an rvalue guard
     std::size_t n = g.n_;
     return rebind<G>(g, v, n);
   }
@@ -23384,8 +23388,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_f966d4f7c425a422_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_f966d4f7c425a422_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_a765fd59631ce66c_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_a765fd59631ce66c_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -30624,54 +30628,59 @@ detail::HandleInner* Runtime::checked() const {
   return h_;
 }
 
-void Runtime::close(std::optional<std::chrono::nanoseconds> timeout) {
-  detail::HandleInner* h = std::exchange(h_, nullptr);
+void Runtime::close(std::chrono::nanoseconds timeout) {
+  detail::HandleInner* h = h_;
   if (!h) return;
   const bool drives_h =
       h->on_worker_thread() || (detail::tls.runtime_depth > 0 && detail::tls.handle == h);
-  if (drives_h || detail::tls.runtime_depth > 0) {
-    if (timeout && timeout->count() == 0) {
-      // shutdown_background: allowed anywhere, as in Tokio, because it never waits for
-      // blocking work. Another runtime's shutdown is bounded (a current-thread core held
-      // elsewhere is abandoned to its holder at once; multi-thread workers hand their
-      // cores back at their next turn). A multi-thread runtime this very thread works for
-      // would wait for this thread's own core: a thread of its own shuts it down. The
-      // current-thread shutdown run here finds the core taken by this thread and leaves
-      // the rest to it (CurrentThread::shutdown); this thread's block_on holds its own
-      // reference on h (block_on_slot), so the ref_dec below frees nothing it uses.
-      if (drives_h && h->flavor() == RuntimeFlavor::MultiThread) {
-        try {
-          std::thread([h] {
-            h->shutdown(std::chrono::nanoseconds(0));
-            h->ref_dec();
-          }).detach();
-        } catch (...) {
-          h_ = h;  // still ours: the caller may retry, or drop it outside async code
-          throw;
-        }
-        return;
-      }
+  if (!drives_h && detail::tls.runtime_depth == 0) {
+    h_ = nullptr;
+    h->shutdown(timeout);
+    h->ref_dec();
+    return;
+  }
+  if (timeout.count() > 0) {
+    // shutdown_timeout(d > 0) is an ordinary call: refuse it (Tokio panics) and leave the
+    // Runtime as it was.
+    throw std::logic_error(
+        "tokio: Runtime::shutdown_timeout called from inside an asynchronous context "
+        "(block_on or a task): waiting there would block a runtime thread. Shut the runtime "
+        "down outside block_on, use shutdown_background() (which never waits), or call it "
+        "from a spawn_blocking closure.");
+  }
+  // shutdown_background: allowed anywhere, as in Tokio, because it never waits for
+  // blocking work. Another runtime's shutdown is bounded (a current-thread core held
+  // elsewhere is abandoned to its holder at once; multi-thread workers hand their cores
+  // back at their next turn). A multi-thread runtime this very thread works for would wait
+  // for this thread's own core: a thread of its own shuts it down (if none can be started,
+  // the Runtime stays as it was and the error goes to the caller). The current-thread
+  // shutdown run here finds the core taken by this thread and leaves the rest to it
+  // (CurrentThread::shutdown); this thread's block_on holds its own reference on h
+  // (block_on_slot), so the ref_dec below frees nothing it uses.
+  if (drives_h && h->flavor() == RuntimeFlavor::MultiThread) {
+    std::thread([h] {
       h->shutdown(std::chrono::nanoseconds(0));
       h->ref_dec();
-      return;
-    }
-    if (timeout) {
-      // shutdown_timeout(d > 0) is an ordinary call: refuse it (Tokio panics) and leave the
-      // Runtime as it was.
-      h_ = h;
-      throw std::logic_error(
-          "tokio: Runtime::shutdown_timeout called from inside an asynchronous context "
-          "(block_on or a task): waiting there would block a runtime thread. Shut the runtime "
-          "down outside block_on, use shutdown_background() (which never waits), or call it "
-          "from a spawn_blocking closure.");
-    }
+    }).detach();
+    h_ = nullptr;
+    return;
+  }
+  h_ = nullptr;
+  h->shutdown(std::chrono::nanoseconds(0));
+  h->ref_dec();
+}
+
+void Runtime::drop_now() noexcept {
+  detail::HandleInner* h = std::exchange(h_, nullptr);
+  if (!h) return;
+  if (h->on_worker_thread() || detail::tls.runtime_depth > 0) {
     if (std::uncaught_exceptions() > 0) {
       // Dropped while an exception unwinds out of async code (a nested block_on's error, a
       // task's own exception): aborting would hide that exception. As Tokio does while
       // panicking, skip the wait here: a thread of its own shuts the runtime down.
       try {
-        std::thread([h, timeout] {
-          h->shutdown(timeout);
+        std::thread([h] {
+          h->shutdown(std::nullopt);
           h->ref_dec();
         }).detach();
         return;
@@ -30686,7 +30695,7 @@ void Runtime::close(std::optional<std::chrono::nanoseconds> timeout) {
         stderr);
     std::abort();
   }
-  h->shutdown(timeout);
+  h->shutdown(std::nullopt);
   h->ref_dec();
 }
 
@@ -40796,7 +40805,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_f966d4f7c425a422_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_a765fd59631ce66c_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

@@ -257,54 +257,59 @@ detail::HandleInner* Runtime::checked() const {
   return h_;
 }
 
-void Runtime::close(std::optional<std::chrono::nanoseconds> timeout) {
-  detail::HandleInner* h = std::exchange(h_, nullptr);
+void Runtime::close(std::chrono::nanoseconds timeout) {
+  detail::HandleInner* h = h_;
   if (!h) return;
   const bool drives_h =
       h->on_worker_thread() || (detail::tls.runtime_depth > 0 && detail::tls.handle == h);
-  if (drives_h || detail::tls.runtime_depth > 0) {
-    if (timeout && timeout->count() == 0) {
-      // shutdown_background: allowed anywhere, as in Tokio, because it never waits for
-      // blocking work. Another runtime's shutdown is bounded (a current-thread core held
-      // elsewhere is abandoned to its holder at once; multi-thread workers hand their
-      // cores back at their next turn). A multi-thread runtime this very thread works for
-      // would wait for this thread's own core: a thread of its own shuts it down. The
-      // current-thread shutdown run here finds the core taken by this thread and leaves
-      // the rest to it (CurrentThread::shutdown); this thread's block_on holds its own
-      // reference on h (block_on_slot), so the ref_dec below frees nothing it uses.
-      if (drives_h && h->flavor() == RuntimeFlavor::MultiThread) {
-        try {
-          std::thread([h] {
-            h->shutdown(std::chrono::nanoseconds(0));
-            h->ref_dec();
-          }).detach();
-        } catch (...) {
-          h_ = h;  // still ours: the caller may retry, or drop it outside async code
-          throw;
-        }
-        return;
-      }
+  if (!drives_h && detail::tls.runtime_depth == 0) {
+    h_ = nullptr;
+    h->shutdown(timeout);
+    h->ref_dec();
+    return;
+  }
+  if (timeout.count() > 0) {
+    // shutdown_timeout(d > 0) is an ordinary call: refuse it (Tokio panics) and leave the
+    // Runtime as it was.
+    throw std::logic_error(
+        "tokio: Runtime::shutdown_timeout called from inside an asynchronous context "
+        "(block_on or a task): waiting there would block a runtime thread. Shut the runtime "
+        "down outside block_on, use shutdown_background() (which never waits), or call it "
+        "from a spawn_blocking closure.");
+  }
+  // shutdown_background: allowed anywhere, as in Tokio, because it never waits for
+  // blocking work. Another runtime's shutdown is bounded (a current-thread core held
+  // elsewhere is abandoned to its holder at once; multi-thread workers hand their cores
+  // back at their next turn). A multi-thread runtime this very thread works for would wait
+  // for this thread's own core: a thread of its own shuts it down (if none can be started,
+  // the Runtime stays as it was and the error goes to the caller). The current-thread
+  // shutdown run here finds the core taken by this thread and leaves the rest to it
+  // (CurrentThread::shutdown); this thread's block_on holds its own reference on h
+  // (block_on_slot), so the ref_dec below frees nothing it uses.
+  if (drives_h && h->flavor() == RuntimeFlavor::MultiThread) {
+    std::thread([h] {
       h->shutdown(std::chrono::nanoseconds(0));
       h->ref_dec();
-      return;
-    }
-    if (timeout) {
-      // shutdown_timeout(d > 0) is an ordinary call: refuse it (Tokio panics) and leave the
-      // Runtime as it was.
-      h_ = h;
-      throw std::logic_error(
-          "tokio: Runtime::shutdown_timeout called from inside an asynchronous context "
-          "(block_on or a task): waiting there would block a runtime thread. Shut the runtime "
-          "down outside block_on, use shutdown_background() (which never waits), or call it "
-          "from a spawn_blocking closure.");
-    }
+    }).detach();
+    h_ = nullptr;
+    return;
+  }
+  h_ = nullptr;
+  h->shutdown(std::chrono::nanoseconds(0));
+  h->ref_dec();
+}
+
+void Runtime::drop_now() noexcept {
+  detail::HandleInner* h = std::exchange(h_, nullptr);
+  if (!h) return;
+  if (h->on_worker_thread() || detail::tls.runtime_depth > 0) {
     if (std::uncaught_exceptions() > 0) {
       // Dropped while an exception unwinds out of async code (a nested block_on's error, a
       // task's own exception): aborting would hide that exception. As Tokio does while
       // panicking, skip the wait here: a thread of its own shuts the runtime down.
       try {
-        std::thread([h, timeout] {
-          h->shutdown(timeout);
+        std::thread([h] {
+          h->shutdown(std::nullopt);
           h->ref_dec();
         }).detach();
         return;
@@ -319,7 +324,7 @@ void Runtime::close(std::optional<std::chrono::nanoseconds> timeout) {
         stderr);
     std::abort();
   }
-  h->shutdown(timeout);
+  h->shutdown(std::nullopt);
   h->ref_dec();
 }
 

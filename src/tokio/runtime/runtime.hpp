@@ -115,14 +115,14 @@ class Runtime {
   Runtime(Runtime&& o) noexcept : h_(std::exchange(o.h_, nullptr)) {}
   Runtime& operator=(Runtime&& o) noexcept {
     if (this != &o) {
-      close(std::nullopt);
+      drop_now();
       h_ = std::exchange(o.h_, nullptr);
     }
     return *this;
   }
   Runtime(const Runtime&) = delete;
   Runtime& operator=(const Runtime&) = delete;
-  ~Runtime() { close(std::nullopt); }
+  ~Runtime() { drop_now(); }
 
   // A multi-thread runtime with default settings and all drivers enabled (new_: Rust's
   // Runtime::new(), which returns an error where this throws).
@@ -148,7 +148,11 @@ class Runtime {
 
  private:
   detail::HandleInner* checked() const;
-  void close(std::optional<std::chrono::nanoseconds> timeout);
+  // shutdown_timeout / shutdown_background: may throw (refused inside asynchronous code).
+  void close(std::chrono::nanoseconds timeout);
+  // The destructor's shutdown (no timeout): never throws; inside asynchronous code it
+  // reports the misuse and aborts.
+  void drop_now() noexcept;
   detail::HandleInner* h_;
 };
 

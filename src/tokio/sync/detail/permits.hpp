@@ -148,8 +148,8 @@ class SemaphoreGuard : public HeldPermits<Keep> {
     static_assert(std::is_pointer_v<decltype(std::forward<F>(f)(*g.v_))>,
                   "try_map: the function must return a pointer into the guarded value, or "
                   "nullptr to keep the guard");
-    auto* v = std::forward<F>(f)(*g.checked());  // an empty guard throws
-    if (!v) return unexpected(std::move(g));
+    auto* v = std::forward<F>(f)(*g.checked());        // an empty guard throws
+    if (!v) return unexpected(std::forward<Self>(g));  // callers pass an rvalue guard
     std::size_t n = g.n_;
     return rebind<G>(g, v, n);
   }
