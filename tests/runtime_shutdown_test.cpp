@@ -40,11 +40,56 @@ rt::Runtime make(int flavour, std::size_t workers = 1) {
              : rt::Builder::new_multi_thread().worker_threads(workers).enable_all().build();
 }
 
-// What another thread's Handle::block_on of a long sleep ended with.
-struct BlockOnOutcome {
-  bool returned = false;
-  std::string error;
+// A thread in Handle::block_on of a current-thread runtime, holding its core: the future
+// runs `busy` in one synchronous poll (no turn of the run loop meanwhile), then sleeps 3 s.
+// The constructor returns once the future runs; join() says how that block_on ended.
+class CoreHolder {
+ public:
+  CoreHolder(const rt::Handle& h, std::chrono::milliseconds busy)
+      : thread_([this, h, busy] {
+          try {
+            h.block_on(hold(&started_, busy));
+            returned_ = true;
+          } catch (const std::runtime_error& e) {
+            error_ = e.what();
+          }
+        }) {
+    started_.get_future().wait();
+  }
+  CoreHolder(const CoreHolder&) = delete;
+  CoreHolder& operator=(const CoreHolder&) = delete;
+  ~CoreHolder() {
+    if (thread_.joinable()) thread_.join();
+  }
+
+  struct Outcome {
+    bool returned = false;
+    std::string error;
+  };
+  Outcome join() {
+    thread_.join();
+    return {returned_, error_};
+  }
+
+ private:
+  static Task<> hold(std::promise<void>* started, std::chrono::milliseconds busy) {
+    started->set_value();
+    if (busy.count() > 0) std::this_thread::sleep_for(busy);
+    co_await tokio::time::sleep(3s);
+  }
+
+  std::promise<void> started_;
+  bool returned_ = false;  // written by the thread, read after join()
+  std::string error_;
+  std::thread thread_;  // last: started once the members it uses exist
 };
+
+// A current-thread runtime whose one spawned task holds `dropped` for an hour.
+std::optional<rt::Runtime> runtime_with_sleeper(std::atomic<bool>& dropped) {
+  std::optional<rt::Runtime> r(make(0));
+  (void)r->spawn(sleep_holding(DropFlag(&dropped), std::chrono::hours(1)));
+  return r;
+}
 
 }  // namespace
 
@@ -181,30 +226,16 @@ TEST_CASE("current-thread: shutting down while another thread's Handle::block_on
   // throws; the shutdown returns at once.
   for (int mode = 0; mode < 3; ++mode) {
     CAPTURE(mode);  // 0: drop, 1: shutdown_background, 2: shutdown_timeout(50ms)
-    std::optional<rt::Runtime> r(make(0));
     std::atomic<bool> dropped{false};
-    (void)r->spawn(sleep_holding(DropFlag(&dropped), std::chrono::hours(1)));
+    std::optional<rt::Runtime> r = runtime_with_sleeper(dropped);
     auto h = r->handle();
-    std::promise<void> started;
-    BlockOnOutcome out;
-    std::thread t([&] {
-      try {
-        h.block_on([](std::promise<void>* s) -> Task<> {
-          s->set_value();
-          co_await tokio::time::sleep(3s);
-        }(&started));
-        out.returned = true;
-      } catch (const std::runtime_error& e) {
-        out.error = e.what();
-      }
-    });
-    started.get_future().wait();
+    CoreHolder holder(h, 0ms);
     auto t0 = std::chrono::steady_clock::now();
     if (mode == 0) r.reset();
     else if (mode == 1) r->shutdown_background();
     else r->shutdown_timeout(50ms);
     auto took = std::chrono::steady_clock::now() - t0;
-    t.join();
+    CoreHolder::Outcome out = holder.join();
     CHECK(took < 1s);
     CHECK_FALSE(out.returned);
     CHECK(out.error.find("shut down") != std::string::npos);
@@ -220,32 +251,16 @@ TEST_CASE("current-thread: a shutdown that cannot wait leaves the rest to the co
   // the core back.
   for (int mode = 0; mode < 2; ++mode) {
     CAPTURE(mode);  // 0: shutdown_background, 1: shutdown_timeout(50ms)
-    std::optional<rt::Runtime> r(make(0));
     std::atomic<bool> dropped{false};
-    (void)r->spawn(sleep_holding(DropFlag(&dropped), std::chrono::hours(1)));
-    auto h = r->handle();
-    std::promise<void> started;
-    BlockOnOutcome out;
-    std::thread t([&] {
-      try {
-        h.block_on([](std::promise<void>* s) -> Task<> {
-          s->set_value();
-          std::this_thread::sleep_for(600ms);  // busy: no turn of the run loop meanwhile
-          co_await tokio::time::sleep(3s);
-        }(&started));
-        out.returned = true;
-      } catch (const std::runtime_error& e) {
-        out.error = e.what();
-      }
-    });
-    started.get_future().wait();
+    std::optional<rt::Runtime> r = runtime_with_sleeper(dropped);
+    CoreHolder holder(r->handle(), 600ms);
     auto t0 = std::chrono::steady_clock::now();
     if (mode == 0) r->shutdown_background();
     else r->shutdown_timeout(50ms);
     auto took = std::chrono::steady_clock::now() - t0;
     CHECK(took < 400ms);
     r.reset();
-    t.join();
+    CoreHolder::Outcome out = holder.join();
     CHECK_FALSE(out.returned);
     CHECK(out.error.find("shut down") != std::string::npos);
     CHECK(dropped.load());
