@@ -5,6 +5,10 @@ Measures, with each compiler found (g++, clang++):
   user TU   `#include "tokio.hpp"` and one coroutine, at -O0 and -O2
   std TU    the same coroutine with <vector> <string> <thread> <mutex> <coroutine>
             <chrono> <memory> <functional> and no tokio.hpp (the yardstick)
+  floor TU  the std TU plus every standard and system header the user part of tokio.hpp
+            includes (<filesystem>, <variant>, <sys/socket.h>, ...): what the user TU
+            would cost if tokio.hpp's own code were free, so user/floor is the part of
+            the ratio that tokio.hpp's code adds and floor/std the part its includes add
   impl TU   `#define TOKIO_IMPLEMENTATION` + `#include "tokio.hpp"` at -O2
 and prints the user/std ratio. Times are the minimum CPU time (user+sys) of --runs runs:
 CPU time, not wall time, so a busy machine skews the figures less.
@@ -59,6 +63,18 @@ Coro add_one(int x) {
 }
 """
 
+def floor_tu():
+    """STD_TU with the standard and system headers of tokio.hpp's user part in front."""
+    with open(os.path.join(ROOT, "tokio.hpp"), encoding="utf-8") as f:
+        user = f.read().split("#endif // TOKIO_HPP_INCLUDED")[0]
+    # <format> is included only with TOKIO_CONFIG_STD_FORMAT (core/display.hpp).
+    names = sorted(set(re.findall(r"^#include <([^>]+)>", user, flags=re.M)) - {"format"})
+    # Some need a later language version (<expected>): __has_include keeps the ones this
+    # compiler lacks from failing the TU.
+    guarded = "".join("#if __has_include(<%s>)\n#include <%s>\n#endif\n" % (n, n) for n in names)
+    return guarded + STD_TU
+
+
 IMPL_TU = """#define TOKIO_IMPLEMENTATION
 #include "tokio.hpp"
 """
@@ -79,7 +95,8 @@ def measure(runs):
     rows = []
     with tempfile.TemporaryDirectory() as d:
         files = {}
-        for name, text in (("user", USER_TU), ("std", STD_TU), ("impl", IMPL_TU)):
+        for name, text in (("user", USER_TU), ("std", STD_TU), ("floor", floor_tu()),
+                           ("impl", IMPL_TU)):
             files[name] = os.path.join(d, name + ".cpp")
             with open(files[name], "w") as f:
                 f.write(text)
@@ -90,9 +107,10 @@ def measure(runs):
             for opt in ("-O0", "-O2"):
                 user = cpu_time(base + [opt, files["user"]], runs)
                 std = cpu_time(base + [opt, files["std"]], runs)
-                rows.append((cxx, opt, user, std))
+                floor = cpu_time(base + [opt, files["floor"]], runs)
+                rows.append((cxx, opt, user, std, floor))
             impl = cpu_time(base + ["-O2", files["impl"]], max(1, runs // 2))
-            rows.append((cxx, "impl -O2", impl, None))
+            rows.append((cxx, "impl -O2", impl, None, None))
     return rows
 
 
@@ -119,13 +137,15 @@ def header_lines():
 
 def render(rows, fresh=None):
     user_lines, total_lines = header_lines()
-    out = ["| compiler | TU | tokio.hpp user TU (s) | std-headers TU (s) | ratio |",
-           "|---|---|---|---|---|"]
-    for cxx, opt, t, std in rows:
+    out = ["| compiler | TU | tokio.hpp user TU (s) | std-headers TU (s) | ratio "
+           "| floor TU (s) | floor / std | user / floor |",
+           "|---|---|---|---|---|---|---|---|"]
+    for cxx, opt, t, std, floor in rows:
         if std is None:
-            out.append("| %s | implementation TU, -O2 | %.2f | | |" % (cxx, t))
+            out.append("| %s | implementation TU, -O2 | %.2f | | | | | |" % (cxx, t))
         else:
-            out.append("| %s | one coroutine, %s | %.2f | %.2f | %.2f |" % (cxx, opt, t, std, t / std))
+            out.append("| %s | one coroutine, %s | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f |"
+                       % (cxx, opt, t, std, t / std, floor, floor / std, t / floor))
     out.append("")
     out.append("tokio.hpp: %d lines, of which %d in the part every user TU parses "
                "(the rest is parsed only with TOKIO_IMPLEMENTATION)." % (total_lines, user_lines))
@@ -141,7 +161,9 @@ def update_results(table):
     section = ("## Compile weight\n\n"
                "`make weight` (bench/weight.py): minimum CPU time of repeated compiles. The "
                "user TU includes tokio.hpp and defines one coroutine; the std TU defines the "
-               "same coroutine with eight standard headers instead.\n\n" + table + "\n")
+               "same coroutine with eight standard headers instead; the floor TU is the std "
+               "TU plus every standard and system header tokio.hpp's user part includes, "
+               "the cost of those includes alone.\n\n" + table + "\n")
     text = open(RESULTS, encoding="utf-8").read() if os.path.exists(RESULTS) else ""
     if "## Compile weight" in text:
         text = re.sub(r"## Compile weight\n.*?(?=\n## |\Z)", section, text, flags=re.S)
