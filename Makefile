@@ -59,7 +59,7 @@ CXXFLAGS := $(STD) $(WARN) $(OPT) $(SANFLAGS) -I. $(EXTRA_CXXFLAGS)
 # The suite's own objects (its dozen units, main.o and their PCH) may take another
 # optimisation level than the implementation and the examples they drive: CI builds those
 # at -O2 (g++) and the suite at -O0 (g++'s back end is 90% of a unit's time at -O2,
-# -ftime-report; a unit takes 58 s at -O2, 34 s at -O1, 24 s at -O0), so -O2's code and
+# -ftime-report; the io unit alone took about 55 s at -O2, 34 s at -O1, 24 s at -O0), so -O2's code and
 # warnings still cover tokio.o and the examples.
 TEST_OPT ?= $(OPT)
 TEST_CXXFLAGS := $(STD) $(WARN) $(TEST_OPT) $(SANFLAGS) -I. $(EXTRA_CXXFLAGS)

@@ -23388,8 +23388,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_a765fd59631ce66c_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_a765fd59631ce66c_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_568df3029e642290_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_568df3029e642290_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -30633,13 +30633,8 @@ void Runtime::close(std::chrono::nanoseconds timeout) {
   if (!h) return;
   const bool drives_h =
       h->on_worker_thread() || (detail::tls.runtime_depth > 0 && detail::tls.handle == h);
-  if (!drives_h && detail::tls.runtime_depth == 0) {
-    h_ = nullptr;
-    h->shutdown(timeout);
-    h->ref_dec();
-    return;
-  }
-  if (timeout.count() > 0) {
+  const bool in_async = drives_h || detail::tls.runtime_depth > 0;
+  if (in_async && timeout.count() > 0) {
     // shutdown_timeout(d > 0) is an ordinary call: refuse it (Tokio panics) and leave the
     // Runtime as it was.
     throw std::logic_error(
@@ -30648,15 +30643,15 @@ void Runtime::close(std::chrono::nanoseconds timeout) {
         "down outside block_on, use shutdown_background() (which never waits), or call it "
         "from a spawn_blocking closure.");
   }
-  // shutdown_background: allowed anywhere, as in Tokio, because it never waits for
-  // blocking work. Another runtime's shutdown is bounded (a current-thread core held
-  // elsewhere is abandoned to its holder at once; multi-thread workers hand their cores
-  // back at their next turn). A multi-thread runtime this very thread works for would wait
-  // for this thread's own core: a thread of its own shuts it down (if none can be started,
-  // the Runtime stays as it was and the error goes to the caller). The current-thread
-  // shutdown run here finds the core taken by this thread and leaves the rest to it
-  // (CurrentThread::shutdown); this thread's block_on holds its own reference on h
-  // (block_on_slot), so the ref_dec below frees nothing it uses.
+  // In async code only shutdown_background gets here: allowed anywhere, as in Tokio,
+  // because it never waits for blocking work. Another runtime's shutdown is bounded (a
+  // current-thread core held elsewhere is abandoned to its holder at once; multi-thread
+  // workers hand their cores back at their next turn). A multi-thread runtime this very
+  // thread works for would wait for this thread's own core: a thread of its own shuts it
+  // down (if none can be started, the Runtime stays as it was and the error goes to the
+  // caller). The current-thread shutdown run here finds the core taken by this thread and
+  // leaves the rest to it (CurrentThread::shutdown); this thread's block_on holds its own
+  // reference on h (block_on_slot), so the ref_dec below frees nothing it uses.
   if (drives_h && h->flavor() == RuntimeFlavor::MultiThread) {
     std::thread([h] {
       h->shutdown(std::chrono::nanoseconds(0));
@@ -30666,7 +30661,7 @@ void Runtime::close(std::chrono::nanoseconds timeout) {
     return;
   }
   h_ = nullptr;
-  h->shutdown(std::chrono::nanoseconds(0));
+  h->shutdown(in_async ? std::chrono::nanoseconds(0) : timeout);  // in async: never waits
   h->ref_dec();
 }
 
@@ -40805,7 +40800,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_a765fd59631ce66c_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_568df3029e642290_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

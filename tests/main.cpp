@@ -12,14 +12,7 @@
 // reports a race that the reference count rules out (seen in 1 of 7 TSan runs of the
 // suite: "exceptions cross JoinHandles"). Only these two libstdc++ functions are named:
 // a race in tokio's own code, or in a template libstdc++ instantiates into it, still fails.
-#if defined(__SANITIZE_THREAD__)
-#define TOKIO_TEST_TSAN 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define TOKIO_TEST_TSAN 1
-#endif
-#endif
-#if defined(TOKIO_TEST_TSAN)
+#if defined(TOKIO_TSAN)  // core/config.hpp
 extern "C" const char* __tsan_default_suppressions() {
   return "race:std::__exception_ptr::exception_ptr::_M_release\n"
          "race:std::runtime_error::~runtime_error\n";
