@@ -3900,10 +3900,13 @@ struct TaskHooks;  // runtime/detail/config.hpp
 
 // When a task's exception is seen by the runtime (Scheduler::task_failed).
 enum class TaskFailure : uint8_t {
-  Completed,            // the task finished with it; its JoinHandle will deliver it
-  CompletedUnobserved,  // the task finished with it and nobody holds its JoinHandle
-  DroppedUnread,        // the JoinHandle was dropped without reading it
-  DestructorThrew,      // a destructor threw while the task was being cancelled
+  // The task finished with it (said for every such task, before its JoinHandle can take
+  // the output, which delivers it if one is held).
+  Completed,
+  // Then, for a task that finished with it, when nobody holds its JoinHandle.
+  CompletedUnobserved,
+  DroppedUnread,    // the JoinHandle was dropped without reading it
+  DestructorThrew,  // a destructor threw while the task was being cancelled
 };
 
 // The words a report uses for each TaskFailure (after "task <id> ").
@@ -23388,8 +23391,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_568df3029e642290_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_568df3029e642290_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_f4bcb678a036f360_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_f4bcb678a036f360_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -28402,7 +28405,9 @@ void HandleInner::task_failed(TaskHeader* t, const std::exception_ptr& e,
       if (kind == TaskFailure::Completed) return;
       break;
     case UnhandledException::ShutdownRuntime:
-      if (kind == TaskFailure::DroppedUnread) return;  // acted on when it completed
+      // Acted on when it completed (TaskFailure::Completed, reported for every task that
+      // finished with an exception, before anyone could read it).
+      if (kind == TaskFailure::DroppedUnread || kind == TaskFailure::CompletedUnobserved) return;
       if (!halt_claimed.exchange(true, std::memory_order_acq_rel)) {
         halt_exception = e;
         halt_task_id = t->id();
@@ -28766,17 +28771,23 @@ Scheduler* reporter_of(TaskHeader* t) noexcept {
 void task_complete(TaskHeader* t) noexcept {
   Scheduler* sched = t->sched;
   Scheduler* report = runtime_harness_impl::reporter_of(t);
-  // The exception is read (and its reference taken) before the output is published: from
-  // to_complete on, a JoinHandle on another thread may take the output.
-  std::exception_ptr failed;
+  // An exception is reported in two steps, each reading it in place in the output, so this
+  // thread never holds a reference of its own to it. Were it to hold one past to_complete
+  // (the publication), a JoinHandle on another thread could take the output, read the
+  // exception and drop its reference, and this thread's drop would free the exception with
+  // nothing but libstdc++'s reference count ordering the two (which TSan cannot see).
+  // - Before the publication, nobody else can touch the output: TaskFailure::Completed
+  //   (ShutdownRuntime acts on it; Report waits to see whether anyone reads it).
+  // - After it, when nobody holds the JoinHandle, the output is still this thread's alone:
+  //   TaskFailure::CompletedUnobserved (Report acts on it; ShutdownRuntime already has).
+  const std::exception_ptr* failed = nullptr;
   if (report) {
-    if (const std::exception_ptr* e = t->vt()->exception(t)) failed = *e;
+    failed = t->vt()->exception(t);
+    if (TOKIO_UNLIKELY(failed != nullptr)) report->task_failed(t, *failed, TaskFailure::Completed);
   }
   uint64_t s = t->state.to_complete();
-  if (TOKIO_UNLIKELY(failed != nullptr)) {
-    report->task_failed(
-        t, failed,
-        (s & TaskState::JOIN_INTEREST) ? TaskFailure::Completed : TaskFailure::CompletedUnobserved);
+  if (TOKIO_UNLIKELY(failed != nullptr) && !(s & TaskState::JOIN_INTEREST)) {
+    report->task_failed(t, *failed, TaskFailure::CompletedUnobserved);
   }
   if (sched) {
     if (TOKIO_UNLIKELY(sched->hooks != nullptr) && sched->hooks->on_terminate) {
@@ -40800,7 +40811,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_568df3029e642290_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_f4bcb678a036f360_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

@@ -304,6 +304,68 @@ TEST_CASE("unhandled: ShutdownRuntime stops the runtime and block_on throws, now
   }
 }
 
+// task_complete tells the policy of a failure in two steps (before the output is published,
+// then again when nobody holds the JoinHandle): each policy must act on exactly one of them,
+// however the JoinHandle is used, on both runtimes.
+TEST_CASE("unhandled: each policy hears of a failed task once, joined or not") {
+  using P = rt::UnhandledException;
+  enum class Join { Awaited, DroppedBefore, DroppedAfter };
+  struct Case {
+    P policy;
+    Join join;
+    int hooked;
+  };
+  const Case cases[] = {
+      {P::Report, Join::Awaited, 0},
+      {P::Report, Join::DroppedBefore, 1},
+      {P::Report, Join::DroppedAfter, 1},
+      {P::ShutdownRuntime, Join::Awaited, 1},
+      {P::ShutdownRuntime, Join::DroppedBefore, 1},
+      {P::ShutdownRuntime, Join::DroppedAfter, 1},
+      {P::Ignore, Join::DroppedBefore, 0},
+  };
+  for (const Case& c : cases) {
+    for (bool multi : {false, true}) {
+      CAPTURE(static_cast<int>(c.policy));
+      CAPTURE(static_cast<int>(c.join));
+      CAPTURE(multi);
+      std::atomic<int> hooked{0};
+      {
+        auto r = make_rt(multi, [&](rt::Builder& b) {
+          b.enable_all().unhandled_exception(c.policy).on_unhandled_exception(
+              [&](const tokio::task::TaskInfo&, std::exception_ptr) { hooked.fetch_add(1); });
+        });
+        try {
+          r.block_on([](Join join) -> tokio::Task<> {
+            auto [tx, rx] = tokio::sync::oneshot::channel<int>();
+            auto h = tokio::spawn(
+                [](tokio::sync::oneshot::Receiver<int> rx) -> tokio::Task<> {
+                  (void)co_await rx;
+                  throw std::runtime_error("joined or not");
+                },
+                std::move(rx));
+            auto watch = h.abort_handle();
+            if (join == Join::DroppedBefore) h.detach();
+            (void)tx.send(1);
+            if (join == Join::Awaited) {
+              CHECK_THROWS_AS(co_await h, std::runtime_error);
+            } else {
+              for (int i = 0; i < 5000 && !watch.is_finished(); ++i) {
+                co_await tokio::time::sleep(std::chrono::milliseconds(1));
+              }
+              CHECK(watch.is_finished());
+              h.detach();
+            }
+          }(c.join));
+        } catch (const rt::UnhandledExceptionShutdown&) {
+          CHECK(c.policy == P::ShutdownRuntime);
+        }
+      }
+      CHECK(hooked.load() == c.hooked);
+    }
+  }
+}
+
 TEST_CASE("unhandled: a LocalSet's detached exceptions are reported too") {
   StderrCapture cap;
   auto r = rt::Builder::new_current_thread().enable_all().build();

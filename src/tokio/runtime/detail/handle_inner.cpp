@@ -43,7 +43,9 @@ void HandleInner::task_failed(TaskHeader* t, const std::exception_ptr& e,
       if (kind == TaskFailure::Completed) return;
       break;
     case UnhandledException::ShutdownRuntime:
-      if (kind == TaskFailure::DroppedUnread) return;  // acted on when it completed
+      // Acted on when it completed (TaskFailure::Completed, reported for every task that
+      // finished with an exception, before anyone could read it).
+      if (kind == TaskFailure::DroppedUnread || kind == TaskFailure::CompletedUnobserved) return;
       if (!halt_claimed.exchange(true, std::memory_order_acq_rel)) {
         halt_exception = e;
         halt_task_id = t->id();

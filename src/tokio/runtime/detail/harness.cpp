@@ -268,17 +268,23 @@ Scheduler* reporter_of(TaskHeader* t) noexcept {
 void task_complete(TaskHeader* t) noexcept {
   Scheduler* sched = t->sched;
   Scheduler* report = runtime_harness_impl::reporter_of(t);
-  // The exception is read (and its reference taken) before the output is published: from
-  // to_complete on, a JoinHandle on another thread may take the output.
-  std::exception_ptr failed;
+  // An exception is reported in two steps, each reading it in place in the output, so this
+  // thread never holds a reference of its own to it. Were it to hold one past to_complete
+  // (the publication), a JoinHandle on another thread could take the output, read the
+  // exception and drop its reference, and this thread's drop would free the exception with
+  // nothing but libstdc++'s reference count ordering the two (which TSan cannot see).
+  // - Before the publication, nobody else can touch the output: TaskFailure::Completed
+  //   (ShutdownRuntime acts on it; Report waits to see whether anyone reads it).
+  // - After it, when nobody holds the JoinHandle, the output is still this thread's alone:
+  //   TaskFailure::CompletedUnobserved (Report acts on it; ShutdownRuntime already has).
+  const std::exception_ptr* failed = nullptr;
   if (report) {
-    if (const std::exception_ptr* e = t->vt()->exception(t)) failed = *e;
+    failed = t->vt()->exception(t);
+    if (TOKIO_UNLIKELY(failed != nullptr)) report->task_failed(t, *failed, TaskFailure::Completed);
   }
   uint64_t s = t->state.to_complete();
-  if (TOKIO_UNLIKELY(failed != nullptr)) {
-    report->task_failed(
-        t, failed,
-        (s & TaskState::JOIN_INTEREST) ? TaskFailure::Completed : TaskFailure::CompletedUnobserved);
+  if (TOKIO_UNLIKELY(failed != nullptr) && !(s & TaskState::JOIN_INTEREST)) {
+    report->task_failed(t, *failed, TaskFailure::CompletedUnobserved);
   }
   if (sched) {
     if (TOKIO_UNLIKELY(sched->hooks != nullptr) && sched->hooks->on_terminate) {

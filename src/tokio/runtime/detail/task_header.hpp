@@ -54,10 +54,13 @@ struct TaskHooks;  // runtime/detail/config.hpp
 
 // When a task's exception is seen by the runtime (Scheduler::task_failed).
 enum class TaskFailure : uint8_t {
-  Completed,            // the task finished with it; its JoinHandle will deliver it
-  CompletedUnobserved,  // the task finished with it and nobody holds its JoinHandle
-  DroppedUnread,        // the JoinHandle was dropped without reading it
-  DestructorThrew,      // a destructor threw while the task was being cancelled
+  // The task finished with it (said for every such task, before its JoinHandle can take
+  // the output, which delivers it if one is held).
+  Completed,
+  // Then, for a task that finished with it, when nobody holds its JoinHandle.
+  CompletedUnobserved,
+  DroppedUnread,    // the JoinHandle was dropped without reading it
+  DestructorThrew,  // a destructor threw while the task was being cancelled
 };
 
 // The words a report uses for each TaskFailure (after "task <id> ").
