@@ -5897,13 +5897,14 @@ Task<> advance(std::chrono::duration<Rep, Period> d) {
 // detail::Timer: a deadline plus the wheel entry it registers lazily. The engine shared by
 // Sleep, Interval and Timeout.
 //
-// Construction records the deadline and the runtime's time driver (used only if no runtime
-// ever polls the timer; see resolve_or_throw) and nothing else: creating and destroying a
-// timer that is never polled takes no lock and touches no shared memory. The first poll
-// registers it with the polling runtime's driver (or completes it at once when the deadline
-// has passed); later polls read the entry's state word and, unless the task's waker
-// changed, return without locking. Destruction of a registered timer unlinks it in O(1)
-// under the driver lock; of a fired or unregistered one, costs one atomic load.
+// Construction records the deadline and nothing else that is used: creating and destroying
+// a timer that is never polled takes no lock and touches no shared memory. The first poll
+// registers it with the polling thread's runtime's driver (or completes it at once when the
+// deadline has passed); later polls read the entry's state word and, unless the task's
+// waker changed, return without locking. Destruction of a registered timer unlinks it in
+// O(1) under the driver lock; of a fired or unregistered one, costs one atomic load. A
+// timer is only ever registered with the driver of the thread polling it: polled where no
+// runtime with timers runs, it completes with an error instead (kNoRuntime).
 //
 // A Timer may be copied or moved at any time: the copy has the same deadline and is
 // unregistered (a registered timer is linked by address, so the original keeps its place
@@ -5931,13 +5932,20 @@ Task<> advance(std::chrono::duration<Rep, Period> d) {
 //                       and woken, the entry is unlinked, and the deadline has NOT passed.
 //                       The owner's next poll registers it again with the polling
 //                       runtime, or, when that one is shut down too, completes with an
-//                       error (Timer::throw_if_orphaned), never as if the time had come
+//                       error (Timer::throw_if_errored), never as if the time had come
+//   kNoRuntime          polled (unregistered or orphaned) from a thread whose runtime has
+//                       no timers, or from no runtime at all: nothing can fire it there,
+//                       so the poll completes and the owner reports the error
+//                       (Timer::throw_if_errored). Never known to any driver.
 // Transitions: kUnregistered -> tick (registration, under the driver lock);
 // tick -> larger tick (lock-free reset, CAS by the owner); tick -> kPending (CAS by the
 // driver under the lock); kPending/tick -> kFired or kOrphaned (driver, under the lock,
 // published with release *after* its last access to the entry, so an owner that reads
 // either with acquire may free the entry without taking the lock); kFired/kOrphaned ->
-// kUnregistered (owner: reset, or the poll that registers an orphan again).
+// kUnregistered (owner: reset, or the poll that registers an orphan again);
+// kUnregistered/kOrphaned -> kNoRuntime (the owner's poll, no driver: relaxed, the owner's
+// own word); kNoRuntime -> tick or kUnregistered (the owner: a later poll from a runtime
+// with timers, or reset).
 //
 // `prev`/`next`/`level`/`slot` belong to the driver (read and written only under its
 // lock). `waker` is written under the lock and read without it by the owner's poll, which
@@ -5951,6 +5959,7 @@ namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
 struct TimerEntry {
   static constexpr uint64_t kMaxTick = uint64_t{1} << 62;
+  static constexpr uint64_t kNoRuntime = ~uint64_t{0} - 4;
   static constexpr uint64_t kOrphaned = ~uint64_t{0} - 3;
   static constexpr uint64_t kUnregistered = ~uint64_t{0} - 2;
   static constexpr uint64_t kPending = ~uint64_t{0} - 1;
@@ -5967,7 +5976,7 @@ struct TimerEntry {
   static constexpr bool is_tick(uint64_t s) noexcept { return s <= kMaxTick; }
   // Not known to the driver (the owner may free or re-register it without the lock).
   static constexpr bool is_off_wheel(uint64_t s) noexcept {
-    return s == kUnregistered || s == kFired || s == kOrphaned;
+    return s == kUnregistered || s == kFired || s == kOrphaned || s == kNoRuntime;
   }
 };
 
@@ -5988,18 +5997,16 @@ TimeDriver* current_time_driver(const char* what);
 TimeDriver* current_time_driver_or_throw(const char* what);
 // As current_time_driver, but never throws: null when there is no runtime or no driver.
 TimeDriver* current_time_driver_or_null() noexcept;
-[[noreturn]] void abort_no_time_runtime(const char* what) noexcept;
 // Throws std::logic_error naming `what` when `d`'s runtime has been shut down (a timer
 // awaited through a Handle that outlived its Runtime would otherwise complete at once).
 void check_time_driver_alive(TimeDriver* d, const char* what);
 
-// Registers `e` (kUnregistered or kOrphaned) to fire at `deadline`, waking `w` (borrowed;
+// Registers `e` (kUnregistered, kOrphaned or kNoRuntime) with the polling thread's
+// runtime's time driver, and sets `d` to it, to fire at `deadline`, waking `w` (borrowed;
 // the driver keeps its own reference). Returns true instead when the deadline has already
-// passed (`e` is kFired) or the runtime is shut down (`e` is kOrphaned); `e` is not
-// registered then.
-// The driver is the polling thread's runtime's when it has timers, and `d` is set to it;
-// `d` as given is used only when the thread is in no runtime (null then: abort with a
-// message, as a timer polled outside any runtime cannot fire).
+// passed (`e` is kFired), the runtime is shut down (`e` is kOrphaned), or the thread has
+// no runtime with timers (`e` stays kOrphaned or becomes kNoRuntime; `d` is left alone);
+// `e` is not registered then.
 bool timer_register(TimeDriver*& d, TimerEntry& e, time::Instant deadline, Wakeable* w) noexcept;
 // Unregisters `e` if it is still registered (any state).
 void timer_cancel(TimeDriver* d, TimerEntry& e) noexcept;
@@ -6014,10 +6021,16 @@ int64_t timer_ms_left(const TimerEntry& e, TimeDriver* d) noexcept;
 // The error of a timer polled after its runtime shut down before the deadline, with no
 // running runtime to wait in instead (std::runtime_error naming `what`).
 [[noreturn]] void throw_timer_orphaned(const char* what);
+// The error of a timer polled where no runtime has timers (kNoRuntime): std::logic_error
+// naming `what`, saying whether the thread is in a runtime built without enable_time() or
+// in none.
+[[noreturn]] void throw_timer_no_runtime(const char* what);
 
 class Timer {
  public:
-  // `driver` may be null (created outside a runtime): the first await resolves it.
+  // `driver` is the runtime it is made in, or null (made outside one). It is not used: the
+  // first poll registers the timer with the polling thread's runtime and sets driver_,
+  // which nothing reads before that (see resolve_or_throw for why).
   Timer(time::Instant deadline, TimeDriver* driver) noexcept
       : deadline_(deadline), driver_(driver) {}
   Timer(const Timer& o) noexcept : deadline_(o.deadline_), driver_(o.driver_) {}
@@ -6033,42 +6046,35 @@ class Timer {
   ~Timer() { cancel(); }
 
   // Binds an unregistered timer to the runtime awaiting it; throws a clear error outside a
-  // runtime (for a timer made outside one), on a runtime without timers, or on one shut
-  // down. Called from await_suspend, where throwing is allowed.
+  // runtime, on a runtime without timers, or on one shut down. Called from await_suspend,
+  // where throwing is allowed.
   //
   // Why not the runtime it was made in: that runtime may have been dropped since (a Sleep
   // made in one runtime's block_on and awaited in the next), and the driver pointer taken at
   // construction would then be dangling. Holding a reference from construction on would
   // put two atomic operations on a shared counter into every timer made (Tokio's Sleep
-  // clones its runtime handle); rebinding at registration costs a thread-local read. The
-  // constructor's driver is used only when no runtime polls the timer.
+  // clones its runtime handle); binding at registration costs a thread-local read. So a
+  // timer awaited, or polled, where no runtime with timers runs is an error, even when the
+  // runtime it was made in still runs (where Tokio's Sleep would register there).
   // A registered timer's driver is alive: a runtime's shutdown fires (unregisters) every
   // timer in its wheel before the runtime is freed.
   void resolve_or_throw(const char* what) {
     if (TOKIO_LIKELY(!is_registered())) {
-      if (TimeDriver* here = current_time_driver(what)) {  // checks it is not shut down
-        driver_ = here;
-        return;
-      }
-      if (TOKIO_UNLIKELY(!driver_)) driver_ = current_time_driver_or_throw(what);
+      driver_ = current_time_driver_or_throw(what);  // checks timers are on, not shut down
+      return;
     }
     check_time_driver_alive(driver_, what);
   }
 
   // True once the deadline has passed; registers the current waker otherwise. Also true,
-  // with orphaned() set, when the runtime shut down before the deadline and the polling
-  // thread has no running runtime to wait in (the caller reports it: throw_if_orphaned).
-  // An orphan polled from a running runtime registers there. No coop budget (the callers
-  // account for it).
+  // with errored() set, when the runtime shut down before the deadline and the polling
+  // thread has no running runtime to wait in, or when the polling thread has no runtime
+  // with timers at all (the caller reports it: throw_if_errored). An orphan polled from a
+  // running runtime registers there. No coop budget (the callers account for it).
   bool poll(task::Context& cx) noexcept {
     uint64_t s = entry_.state.load(std::memory_order_acquire);
     if (s == TimerEntry::kFired) return true;
-    if (s == TimerEntry::kOrphaned) {
-      // Only a runtime with timers polling it may take it over: driver_ is the dead one's.
-      if (current_time_driver_or_null() == nullptr) return true;  // stays orphaned
-      return timer_register(driver_, entry_, deadline_, cx.raw_waker());
-    }
-    if (s == TimerEntry::kUnregistered)
+    if (TimerEntry::is_off_wheel(s))
       return timer_register(driver_, entry_, deadline_, cx.raw_waker());
     if (TOKIO_LIKELY(entry_.waker.load(std::memory_order_relaxed) == cx.raw_waker())) return false;
     return timer_set_waker(driver_, entry_, cx.raw_waker());
@@ -6080,7 +6086,7 @@ class Timer {
     deadline_ = deadline;
     uint64_t s = entry_.state.load(std::memory_order_acquire);
     if (s == TimerEntry::kUnregistered) return;
-    if (s == TimerEntry::kFired || s == TimerEntry::kOrphaned) {
+    if (s == TimerEntry::kFired || s == TimerEntry::kOrphaned || s == TimerEntry::kNoRuntime) {
       entry_.state.store(TimerEntry::kUnregistered, std::memory_order_relaxed);
       return;
     }
@@ -6102,14 +6108,19 @@ class Timer {
   bool is_registered() const noexcept {
     return !TimerEntry::is_off_wheel(entry_.state.load(std::memory_order_acquire));
   }
-  // The runtime shut down before the deadline and no running runtime took the timer over.
-  bool orphaned() const noexcept {
-    return entry_.state.load(std::memory_order_acquire) == TimerEntry::kOrphaned;
+  // poll() completed it with an error: the runtime shut down before the deadline and no
+  // running runtime took the timer over (kOrphaned), or it was polled where no runtime has
+  // timers (kNoRuntime).
+  bool errored() const noexcept {
+    uint64_t s = entry_.state.load(std::memory_order_acquire);
+    return s == TimerEntry::kOrphaned || s == TimerEntry::kNoRuntime;
   }
-  // After poll() returned true: a timer that completed only because its runtime is gone
+  // After poll() returned true: a timer that completed only because it cannot be served
   // is an error for the awaiting code (Tokio panics there), never a deadline reached.
-  void throw_if_orphaned(const char* what) const {
-    if (TOKIO_UNLIKELY(orphaned())) throw_timer_orphaned(what);
+  void throw_if_errored(const char* what) const {
+    uint64_t s = entry_.state.load(std::memory_order_acquire);
+    if (TOKIO_UNLIKELY(s == TimerEntry::kOrphaned)) throw_timer_orphaned(what);
+    if (TOKIO_UNLIKELY(s == TimerEntry::kNoRuntime)) throw_timer_no_runtime(what);
   }
   TimeDriver* driver_or_null() const noexcept { return driver_; }
   // For a dump of a task suspended on this timer (see timer_ms_left).
@@ -6149,7 +6160,7 @@ class Sleep {
   // shut down before the deadline and the poll comes from no running runtime (see below).
   bool poll(task::Context& cx) {
     if (!poll_ready(cx)) return false;
-    timer_.throw_if_orphaned("time::sleep");
+    timer_.throw_if_errored("time::sleep");
     return true;
   }
 
@@ -6164,7 +6175,7 @@ class Sleep {
       s_->timer_.resolve_or_throw("time::sleep");
       return detail::Leaf<Awaiter>::await_suspend(h);
     }
-    void await_resume() const { s_->timer_.throw_if_orphaned("time::sleep"); }
+    void await_resume() const { s_->timer_.throw_if_errored("time::sleep"); }
     // In task dumps: "time::sleep, 250 ms left".
     int64_t dump_ms_left() const noexcept { return s_->timer_.dump_ms_left(); }
 
@@ -6240,7 +6251,7 @@ class Interval {
       return detail::Leaf<Tick>::await_suspend(h);
     }
     Instant await_resume() const {
-      iv_->timer_.throw_if_orphaned("Interval::tick");
+      iv_->timer_.throw_if_errored("Interval::tick");
       return out_;
     }
     // In task dumps: "time::Interval::tick, 250 ms left".
@@ -6257,7 +6268,7 @@ class Interval {
   // and the poll comes from no running runtime (see time::Sleep).
   bool poll_tick(task::Context& cx, Instant& out) {
     if (!poll_tick_ready(cx, out)) return false;
-    timer_.throw_if_orphaned("Interval::poll_tick");
+    timer_.throw_if_errored("Interval::poll_tick");
     return true;
   }
 
@@ -6370,7 +6381,7 @@ class Timeout {
   Output take() {
     if (elapsed_) {
       inner_.cancel();  // the operand is destroyed before the caller resumes
-      timer_.throw_if_orphaned("time::timeout");  // the runtime went, the deadline did not
+      timer_.throw_if_errored("time::timeout");  // the runtime went, the deadline did not
       return unexpected(Elapsed{});
     }
     timer_.cancel();
@@ -13814,7 +13825,7 @@ class Sender : public detail::MpscSenderBase<T, true> {
     Result<void, SendTimeoutError<T>> await_resume() {
       using K = typename SendTimeoutError<T>::Kind;
       if (state_ == kSent) return {};
-      if (state_ == kTimedOut) timer_.throw_if_orphaned("mpsc::Sender::send_timeout");
+      if (state_ == kTimedOut) timer_.throw_if_errored("mpsc::Sender::send_timeout");
       return unexpected(
           SendTimeoutError<T>{state_ == kClosed ? K::Closed : K::Timeout, std::move(value_)});
     }
@@ -23391,8 +23402,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_f4bcb678a036f360_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_f4bcb678a036f360_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_82d1359ded2f357d_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_82d1359ded2f357d_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -31346,8 +31357,15 @@ TimeDriver* current_time_driver_or_null() noexcept {
 }
 
 bool timer_register(TimeDriver*& d, TimerEntry& e, time::Instant deadline, Wakeable* w) noexcept {
-  if (TimeDriver* here = current_time_driver_or_null()) d = here;
-  else if (TOKIO_UNLIKELY(!d)) abort_no_time_runtime("a tokio::time timer");
+  TimeDriver* here = current_time_driver_or_null();
+  if (TOKIO_UNLIKELY(!here)) {
+    // The owner's own word: nobody else reads an off-wheel entry.
+    if (e.state.load(std::memory_order_relaxed) != TimerEntry::kOrphaned) {
+      e.state.store(TimerEntry::kNoRuntime, std::memory_order_relaxed);
+    }
+    return true;
+  }
+  d = here;
   return d->register_timer(e, deadline, w);
 }
 void timer_cancel(TimeDriver* d, TimerEntry& e) noexcept { d->cancel_timer(e); }
@@ -31617,10 +31635,9 @@ void throw_no_time_runtime(const char* what) {
                          "Runtime::block_on of a runtime built with enable_time()");
 }
 
-void abort_no_time_runtime(const char* what) noexcept {
-  std::fprintf(stderr, "tokio: %s polled outside a tokio runtime with timers enabled; aborting\n",
-               what);
-  std::abort();
+void throw_timer_no_runtime(const char* what) {
+  if (tls.handle) throw_timers_disabled(what);
+  throw_no_time_runtime(what);
 }
 
 }  // namespace tokio::detail
@@ -31828,7 +31845,7 @@ bool Interval::poll_tick_ready(task::Context& cx, Instant& out) noexcept {
   if (!detail::coop_poll_proceed(cx)) return false;
   if (!timer_.poll(cx)) return false;
   Instant scheduled = timer_.deadline();
-  if (timer_.orphaned()) {  // left as it is: the awaiter throws, a later tick re-registers
+  if (timer_.errored()) {  // left as it is: the awaiter throws, a later tick re-registers
     out = scheduled;
     return true;
   }
@@ -40811,7 +40828,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_f4bcb678a036f360_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_82d1359ded2f357d_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

@@ -488,6 +488,55 @@ TEST_CASE("sleep: an orphaned Sleep polled where no runtime has timers throws") 
   CHECK_FALSE(orphan->is_elapsed());
 }
 
+// A timer is only ever registered with the polling thread's runtime. Polled (poll form)
+// where no runtime with timers runs, it completes with a logic_error naming the cause,
+// whatever runtime it was made in: it used to register with that runtime's driver, which
+// for a runtime already dropped was freed memory (heap-use-after-free under ASan).
+TEST_CASE("sleep: a Sleep polled where no runtime has timers throws, never touching its maker") {
+  auto poll_error = [](Sleep& s) {
+    timetest::MockWaker w;
+    auto cx = w.cx();
+    try {
+      (void)s.poll(cx);
+    } catch (const std::logic_error& e) {
+      return std::string(e.what());
+    }
+    return std::string("no logic_error");
+  };
+  // Made in a runtime that is dropped before the poll; polled by a plain thread.
+  std::unique_ptr<Sleep> made_in_dead;
+  {
+    auto first = timetest::time_rt();
+    first.block_on([](std::unique_ptr<Sleep>* o) -> Task<> {
+      *o = std::make_unique<Sleep>(ttime::sleep(std::chrono::seconds(100)));
+      co_return;
+    }(&made_in_dead));
+  }
+  CHECK(poll_error(*made_in_dead).find("outside a tokio runtime") != std::string::npos);
+  CHECK_FALSE(made_in_dead->is_elapsed());
+  // Polled again: the same error (the state is kept), not a completion.
+  CHECK(poll_error(*made_in_dead).find("outside a tokio runtime") != std::string::npos);
+
+  // Made in a runtime that still runs; polled from a runtime without timers.
+  auto alive = timetest::time_rt();
+  std::unique_ptr<Sleep> made_in_alive;
+  alive.block_on([](std::unique_ptr<Sleep>* o) -> Task<> {
+    *o = std::make_unique<Sleep>(ttime::sleep(ms(5)));
+    co_return;
+  }(&made_in_alive));
+  auto no_timers = tokio::runtime::Builder::new_current_thread().enable_io().build();
+  std::string in_no_timers;
+  no_timers.block_on([](Sleep* s, std::string* out, std::string (*err)(Sleep&)) -> Task<> {
+    *out = err(*s);
+    co_return;
+  }(made_in_alive.get(), &in_no_timers, +poll_error));
+  CHECK(in_no_timers.find("enable_time") != std::string::npos);
+  // Then awaited on a runtime with timers: it registers there and sleeps to its deadline.
+  alive.block_on([](Sleep* s) -> Task<> { co_await *s; }(made_in_alive.get()));
+  CHECK(made_in_alive->is_elapsed());
+  CHECK(Instant::now() >= made_in_alive->deadline());
+}
+
 TEST_CASE("sleep: a block_on on a multi-thread runtime wakes the driver it registers with") {
   auto rt = timetest::time_mt(2);
   // Let the workers go idle (one parks in the driver with no deadline).

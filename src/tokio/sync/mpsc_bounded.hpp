@@ -219,7 +219,7 @@ class Sender : public detail::MpscSenderBase<T, true> {
     Result<void, SendTimeoutError<T>> await_resume() {
       using K = typename SendTimeoutError<T>::Kind;
       if (state_ == kSent) return {};
-      if (state_ == kTimedOut) timer_.throw_if_orphaned("mpsc::Sender::send_timeout");
+      if (state_ == kTimedOut) timer_.throw_if_errored("mpsc::Sender::send_timeout");
       return unexpected(
           SendTimeoutError<T>{state_ == kClosed ? K::Closed : K::Timeout, std::move(value_)});
     }

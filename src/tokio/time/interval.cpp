@@ -20,7 +20,7 @@ bool Interval::poll_tick_ready(task::Context& cx, Instant& out) noexcept {
   if (!detail::coop_poll_proceed(cx)) return false;
   if (!timer_.poll(cx)) return false;
   Instant scheduled = timer_.deadline();
-  if (timer_.orphaned()) {  // left as it is: the awaiter throws, a later tick re-registers
+  if (timer_.errored()) {  // left as it is: the awaiter throws, a later tick re-registers
     out = scheduled;
     return true;
   }

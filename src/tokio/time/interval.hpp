@@ -46,7 +46,7 @@ class Interval {
       return detail::Leaf<Tick>::await_suspend(h);
     }
     Instant await_resume() const {
-      iv_->timer_.throw_if_orphaned("Interval::tick");
+      iv_->timer_.throw_if_errored("Interval::tick");
       return out_;
     }
     // In task dumps: "time::Interval::tick, 250 ms left".
@@ -63,7 +63,7 @@ class Interval {
   // and the poll comes from no running runtime (see time::Sleep).
   bool poll_tick(task::Context& cx, Instant& out) {
     if (!poll_tick_ready(cx, out)) return false;
-    timer_.throw_if_orphaned("Interval::poll_tick");
+    timer_.throw_if_errored("Interval::poll_tick");
     return true;
   }
 

@@ -56,7 +56,7 @@ class Sleep {
   // shut down before the deadline and the poll comes from no running runtime (see below).
   bool poll(task::Context& cx) {
     if (!poll_ready(cx)) return false;
-    timer_.throw_if_orphaned("time::sleep");
+    timer_.throw_if_errored("time::sleep");
     return true;
   }
 
@@ -71,7 +71,7 @@ class Sleep {
       s_->timer_.resolve_or_throw("time::sleep");
       return detail::Leaf<Awaiter>::await_suspend(h);
     }
-    void await_resume() const { s_->timer_.throw_if_orphaned("time::sleep"); }
+    void await_resume() const { s_->timer_.throw_if_errored("time::sleep"); }
     // In task dumps: "time::sleep, 250 ms left".
     int64_t dump_ms_left() const noexcept { return s_->timer_.dump_ms_left(); }
 

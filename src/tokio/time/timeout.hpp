@@ -74,7 +74,7 @@ class Timeout {
   Output take() {
     if (elapsed_) {
       inner_.cancel();  // the operand is destroyed before the caller resumes
-      timer_.throw_if_orphaned("time::timeout");  // the runtime went, the deadline did not
+      timer_.throw_if_errored("time::timeout");  // the runtime went, the deadline did not
       return unexpected(Elapsed{});
     }
     timer_.cancel();

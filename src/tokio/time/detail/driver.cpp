@@ -52,8 +52,15 @@ TimeDriver* current_time_driver_or_null() noexcept {
 }
 
 bool timer_register(TimeDriver*& d, TimerEntry& e, time::Instant deadline, Wakeable* w) noexcept {
-  if (TimeDriver* here = current_time_driver_or_null()) d = here;
-  else if (TOKIO_UNLIKELY(!d)) abort_no_time_runtime("a tokio::time timer");
+  TimeDriver* here = current_time_driver_or_null();
+  if (TOKIO_UNLIKELY(!here)) {
+    // The owner's own word: nobody else reads an off-wheel entry.
+    if (e.state.load(std::memory_order_relaxed) != TimerEntry::kOrphaned) {
+      e.state.store(TimerEntry::kNoRuntime, std::memory_order_relaxed);
+    }
+    return true;
+  }
+  d = here;
   return d->register_timer(e, deadline, w);
 }
 void timer_cancel(TimeDriver* d, TimerEntry& e) noexcept { d->cancel_timer(e); }
@@ -323,10 +330,9 @@ void throw_no_time_runtime(const char* what) {
                          "Runtime::block_on of a runtime built with enable_time()");
 }
 
-void abort_no_time_runtime(const char* what) noexcept {
-  std::fprintf(stderr, "tokio: %s polled outside a tokio runtime with timers enabled; aborting\n",
-               what);
-  std::abort();
+void throw_timer_no_runtime(const char* what) {
+  if (tls.handle) throw_timers_disabled(what);
+  throw_no_time_runtime(what);
 }
 
 }  // namespace tokio::detail

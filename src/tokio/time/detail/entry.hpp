@@ -17,13 +17,20 @@
 //                       and woken, the entry is unlinked, and the deadline has NOT passed.
 //                       The owner's next poll registers it again with the polling
 //                       runtime, or, when that one is shut down too, completes with an
-//                       error (Timer::throw_if_orphaned), never as if the time had come
+//                       error (Timer::throw_if_errored), never as if the time had come
+//   kNoRuntime          polled (unregistered or orphaned) from a thread whose runtime has
+//                       no timers, or from no runtime at all: nothing can fire it there,
+//                       so the poll completes and the owner reports the error
+//                       (Timer::throw_if_errored). Never known to any driver.
 // Transitions: kUnregistered -> tick (registration, under the driver lock);
 // tick -> larger tick (lock-free reset, CAS by the owner); tick -> kPending (CAS by the
 // driver under the lock); kPending/tick -> kFired or kOrphaned (driver, under the lock,
 // published with release *after* its last access to the entry, so an owner that reads
 // either with acquire may free the entry without taking the lock); kFired/kOrphaned ->
-// kUnregistered (owner: reset, or the poll that registers an orphan again).
+// kUnregistered (owner: reset, or the poll that registers an orphan again);
+// kUnregistered/kOrphaned -> kNoRuntime (the owner's poll, no driver: relaxed, the owner's
+// own word); kNoRuntime -> tick or kUnregistered (the owner: a later poll from a runtime
+// with timers, or reset).
 //
 // `prev`/`next`/`level`/`slot` belong to the driver (read and written only under its
 // lock). `waker` is written under the lock and read without it by the owner's poll, which
@@ -38,6 +45,7 @@ namespace tokio::detail {
 
 struct TimerEntry {
   static constexpr uint64_t kMaxTick = uint64_t{1} << 62;
+  static constexpr uint64_t kNoRuntime = ~uint64_t{0} - 4;
   static constexpr uint64_t kOrphaned = ~uint64_t{0} - 3;
   static constexpr uint64_t kUnregistered = ~uint64_t{0} - 2;
   static constexpr uint64_t kPending = ~uint64_t{0} - 1;
@@ -54,7 +62,7 @@ struct TimerEntry {
   static constexpr bool is_tick(uint64_t s) noexcept { return s <= kMaxTick; }
   // Not known to the driver (the owner may free or re-register it without the lock).
   static constexpr bool is_off_wheel(uint64_t s) noexcept {
-    return s == kUnregistered || s == kFired || s == kOrphaned;
+    return s == kUnregistered || s == kFired || s == kOrphaned || s == kNoRuntime;
   }
 };
 

@@ -2,13 +2,14 @@
 // detail::Timer: a deadline plus the wheel entry it registers lazily. The engine shared by
 // Sleep, Interval and Timeout.
 //
-// Construction records the deadline and the runtime's time driver (used only if no runtime
-// ever polls the timer; see resolve_or_throw) and nothing else: creating and destroying a
-// timer that is never polled takes no lock and touches no shared memory. The first poll
-// registers it with the polling runtime's driver (or completes it at once when the deadline
-// has passed); later polls read the entry's state word and, unless the task's waker
-// changed, return without locking. Destruction of a registered timer unlinks it in O(1)
-// under the driver lock; of a fired or unregistered one, costs one atomic load.
+// Construction records the deadline and nothing else that is used: creating and destroying
+// a timer that is never polled takes no lock and touches no shared memory. The first poll
+// registers it with the polling thread's runtime's driver (or completes it at once when the
+// deadline has passed); later polls read the entry's state word and, unless the task's
+// waker changed, return without locking. Destruction of a registered timer unlinks it in
+// O(1) under the driver lock; of a fired or unregistered one, costs one atomic load. A
+// timer is only ever registered with the driver of the thread polling it: polled where no
+// runtime with timers runs, it completes with an error instead (kNoRuntime).
 //
 // A Timer may be copied or moved at any time: the copy has the same deadline and is
 // unregistered (a registered timer is linked by address, so the original keeps its place
@@ -36,18 +37,16 @@ TimeDriver* current_time_driver(const char* what);
 TimeDriver* current_time_driver_or_throw(const char* what);
 // As current_time_driver, but never throws: null when there is no runtime or no driver.
 TimeDriver* current_time_driver_or_null() noexcept;
-[[noreturn]] void abort_no_time_runtime(const char* what) noexcept;
 // Throws std::logic_error naming `what` when `d`'s runtime has been shut down (a timer
 // awaited through a Handle that outlived its Runtime would otherwise complete at once).
 void check_time_driver_alive(TimeDriver* d, const char* what);
 
-// Registers `e` (kUnregistered or kOrphaned) to fire at `deadline`, waking `w` (borrowed;
+// Registers `e` (kUnregistered, kOrphaned or kNoRuntime) with the polling thread's
+// runtime's time driver, and sets `d` to it, to fire at `deadline`, waking `w` (borrowed;
 // the driver keeps its own reference). Returns true instead when the deadline has already
-// passed (`e` is kFired) or the runtime is shut down (`e` is kOrphaned); `e` is not
-// registered then.
-// The driver is the polling thread's runtime's when it has timers, and `d` is set to it;
-// `d` as given is used only when the thread is in no runtime (null then: abort with a
-// message, as a timer polled outside any runtime cannot fire).
+// passed (`e` is kFired), the runtime is shut down (`e` is kOrphaned), or the thread has
+// no runtime with timers (`e` stays kOrphaned or becomes kNoRuntime; `d` is left alone);
+// `e` is not registered then.
 bool timer_register(TimeDriver*& d, TimerEntry& e, time::Instant deadline, Wakeable* w) noexcept;
 // Unregisters `e` if it is still registered (any state).
 void timer_cancel(TimeDriver* d, TimerEntry& e) noexcept;
@@ -62,10 +61,16 @@ int64_t timer_ms_left(const TimerEntry& e, TimeDriver* d) noexcept;
 // The error of a timer polled after its runtime shut down before the deadline, with no
 // running runtime to wait in instead (std::runtime_error naming `what`).
 [[noreturn]] void throw_timer_orphaned(const char* what);
+// The error of a timer polled where no runtime has timers (kNoRuntime): std::logic_error
+// naming `what`, saying whether the thread is in a runtime built without enable_time() or
+// in none.
+[[noreturn]] void throw_timer_no_runtime(const char* what);
 
 class Timer {
  public:
-  // `driver` may be null (created outside a runtime): the first await resolves it.
+  // `driver` is the runtime it is made in, or null (made outside one). It is not used: the
+  // first poll registers the timer with the polling thread's runtime and sets driver_,
+  // which nothing reads before that (see resolve_or_throw for why).
   Timer(time::Instant deadline, TimeDriver* driver) noexcept
       : deadline_(deadline), driver_(driver) {}
   Timer(const Timer& o) noexcept : deadline_(o.deadline_), driver_(o.driver_) {}
@@ -81,42 +86,35 @@ class Timer {
   ~Timer() { cancel(); }
 
   // Binds an unregistered timer to the runtime awaiting it; throws a clear error outside a
-  // runtime (for a timer made outside one), on a runtime without timers, or on one shut
-  // down. Called from await_suspend, where throwing is allowed.
+  // runtime, on a runtime without timers, or on one shut down. Called from await_suspend,
+  // where throwing is allowed.
   //
   // Why not the runtime it was made in: that runtime may have been dropped since (a Sleep
   // made in one runtime's block_on and awaited in the next), and the driver pointer taken at
   // construction would then be dangling. Holding a reference from construction on would
   // put two atomic operations on a shared counter into every timer made (Tokio's Sleep
-  // clones its runtime handle); rebinding at registration costs a thread-local read. The
-  // constructor's driver is used only when no runtime polls the timer.
+  // clones its runtime handle); binding at registration costs a thread-local read. So a
+  // timer awaited, or polled, where no runtime with timers runs is an error, even when the
+  // runtime it was made in still runs (where Tokio's Sleep would register there).
   // A registered timer's driver is alive: a runtime's shutdown fires (unregisters) every
   // timer in its wheel before the runtime is freed.
   void resolve_or_throw(const char* what) {
     if (TOKIO_LIKELY(!is_registered())) {
-      if (TimeDriver* here = current_time_driver(what)) {  // checks it is not shut down
-        driver_ = here;
-        return;
-      }
-      if (TOKIO_UNLIKELY(!driver_)) driver_ = current_time_driver_or_throw(what);
+      driver_ = current_time_driver_or_throw(what);  // checks timers are on, not shut down
+      return;
     }
     check_time_driver_alive(driver_, what);
   }
 
   // True once the deadline has passed; registers the current waker otherwise. Also true,
-  // with orphaned() set, when the runtime shut down before the deadline and the polling
-  // thread has no running runtime to wait in (the caller reports it: throw_if_orphaned).
-  // An orphan polled from a running runtime registers there. No coop budget (the callers
-  // account for it).
+  // with errored() set, when the runtime shut down before the deadline and the polling
+  // thread has no running runtime to wait in, or when the polling thread has no runtime
+  // with timers at all (the caller reports it: throw_if_errored). An orphan polled from a
+  // running runtime registers there. No coop budget (the callers account for it).
   bool poll(task::Context& cx) noexcept {
     uint64_t s = entry_.state.load(std::memory_order_acquire);
     if (s == TimerEntry::kFired) return true;
-    if (s == TimerEntry::kOrphaned) {
-      // Only a runtime with timers polling it may take it over: driver_ is the dead one's.
-      if (current_time_driver_or_null() == nullptr) return true;  // stays orphaned
-      return timer_register(driver_, entry_, deadline_, cx.raw_waker());
-    }
-    if (s == TimerEntry::kUnregistered)
+    if (TimerEntry::is_off_wheel(s))
       return timer_register(driver_, entry_, deadline_, cx.raw_waker());
     if (TOKIO_LIKELY(entry_.waker.load(std::memory_order_relaxed) == cx.raw_waker())) return false;
     return timer_set_waker(driver_, entry_, cx.raw_waker());
@@ -128,7 +126,7 @@ class Timer {
     deadline_ = deadline;
     uint64_t s = entry_.state.load(std::memory_order_acquire);
     if (s == TimerEntry::kUnregistered) return;
-    if (s == TimerEntry::kFired || s == TimerEntry::kOrphaned) {
+    if (s == TimerEntry::kFired || s == TimerEntry::kOrphaned || s == TimerEntry::kNoRuntime) {
       entry_.state.store(TimerEntry::kUnregistered, std::memory_order_relaxed);
       return;
     }
@@ -150,14 +148,19 @@ class Timer {
   bool is_registered() const noexcept {
     return !TimerEntry::is_off_wheel(entry_.state.load(std::memory_order_acquire));
   }
-  // The runtime shut down before the deadline and no running runtime took the timer over.
-  bool orphaned() const noexcept {
-    return entry_.state.load(std::memory_order_acquire) == TimerEntry::kOrphaned;
+  // poll() completed it with an error: the runtime shut down before the deadline and no
+  // running runtime took the timer over (kOrphaned), or it was polled where no runtime has
+  // timers (kNoRuntime).
+  bool errored() const noexcept {
+    uint64_t s = entry_.state.load(std::memory_order_acquire);
+    return s == TimerEntry::kOrphaned || s == TimerEntry::kNoRuntime;
   }
-  // After poll() returned true: a timer that completed only because its runtime is gone
+  // After poll() returned true: a timer that completed only because it cannot be served
   // is an error for the awaiting code (Tokio panics there), never a deadline reached.
-  void throw_if_orphaned(const char* what) const {
-    if (TOKIO_UNLIKELY(orphaned())) throw_timer_orphaned(what);
+  void throw_if_errored(const char* what) const {
+    uint64_t s = entry_.state.load(std::memory_order_acquire);
+    if (TOKIO_UNLIKELY(s == TimerEntry::kOrphaned)) throw_timer_orphaned(what);
+    if (TOKIO_UNLIKELY(s == TimerEntry::kNoRuntime)) throw_timer_no_runtime(what);
   }
   TimeDriver* driver_or_null() const noexcept { return driver_; }
   // For a dump of a task suspended on this timer (see timer_ms_left).
