@@ -22240,9 +22240,12 @@ concept Encoder = requires(E& e, Item&& item, BytesMut& dst) {
 // error is an item, the next poll yields nullopt once (so a `while (auto x = co_await
 // f.next())` loop ends there, as Rust's `while let Some(x)` does), and the poll after that
 // resumes by READING, not by decoding what is buffered: bytes already in the buffer are
-// decoded once a read returns more (or the end of the input). The one difference: a
-// decoder that consumed nothing while failing would fail on the same bytes again at every
-// resume, so that error ends the stream for good (tokio-util would error, pause, error...).
+// decoded once a read returns more (or the end of the input). Two differences: a decoder
+// that consumed nothing while failing would fail on the same bytes again at every resume,
+// so that error ends the stream for good (tokio-util would error, pause, error...); and an
+// error from decode_eof that consumed input pauses like one from decode, after which
+// decode_eof goes on with the rest of the buffer (tokio-util ends the stream there, so
+// what it yields from the same bytes depends on whether the end was seen before the error).
 //
 // Write side (FramedWriteApi): items are encoded into the write buffer; a flush writes
 // the buffer out (looping over partial writes) and then flushes the writer. feed() first
@@ -22290,15 +22293,18 @@ struct FramedReadState {
 
 // Decodes one frame from the buffer (no I/O). True when it produced an item (a frame or
 // an error) in `out`.
+// `at_eof`: after the end of the input (decode_eof) rather than before it (decode).
 template <class D>
-bool framed_decode_buffered(D& codec, FramedReadState& st,
+bool framed_decode_buffered(D& codec, FramedReadState& st, bool at_eof,
                             std::optional<io::Result<codec::decoder_item_t<D>>>& out) {
   const std::size_t before = st.buf.len();
-  auto r = codec.decode(st.buf);
+  auto r = at_eof ? codec::decode_eof(codec, st.buf) : codec.decode(st.buf);
   if (!r) {
     // Input consumed while failing: the decoder skipped the bad bytes and can go on after
-    // the pause. Nothing consumed: it would fail the same way at every resume, so the
-    // stream ends (the nullopt that follows is then for good).
+    // the pause (after the end of the input too: the resume's read returns 0 again and
+    // decode_eof goes on with what is buffered, so whether the end had been seen when the
+    // error came does not change what is yielded). Nothing consumed: it would fail the
+    // same way at every resume, so the stream ends (the nullopt that follows is for good).
     if (st.buf.len() == before) {
       st.done = true;
     } else {
@@ -22311,6 +22317,7 @@ bool framed_decode_buffered(D& codec, FramedReadState& st,
     out.emplace(std::move(**r));
     return true;
   }
+  if (at_eof) st.done = true;  // nothing left to decode after the end
   st.readable = false;
   return false;
 }
@@ -22328,21 +22335,8 @@ bool framed_poll_next(R& io, D& codec, FramedReadState& st, ChildOp<read_op_t<R>
       return true;
     }
     if (st.readable) {
-      if (st.eof) {
-        auto r = codec::decode_eof(codec, st.buf);
-        if (!r) {
-          st.done = true;
-          out.emplace(unexpected(r.error()));
-          return true;
-        }
-        if (*r) {
-          out.emplace(std::move(**r));
-          return true;
-        }
-        st.done = true;
-        return true;
-      }
-      if (framed_decode_buffered(codec, st, out)) return true;
+      if (framed_decode_buffered(codec, st, st.eof, out)) return true;
+      if (st.done) return true;
     }
     if (!op.live()) {
       st.buf.reserve(st.min_read);
@@ -22645,7 +22639,7 @@ class FramedRead : public stream::PollStream<FramedRead<R, D>, io::Result<decode
     std::optional<Item> out;
     op_.reset();  // a read in flight targets the buffer's spare room (reads are cancel-safe)
     if (!st_.done && !st_.eof && !st_.errored)
-      tokio::detail::framed_decode_buffered(codec_, st_, out);
+      tokio::detail::framed_decode_buffered(codec_, st_, false, out);
     return out;
   }
 
@@ -22832,7 +22826,7 @@ class Framed : public stream::PollStream<Framed<T, C>, io::Result<decoder_item_t
     std::optional<Item> out;
     rop_.reset();
     if (!rd_.done && !rd_.eof && !rd_.errored)
-      tokio::detail::framed_decode_buffered(codec_, rd_, out);
+      tokio::detail::framed_decode_buffered(codec_, rd_, false, out);
     return out;
   }
 
@@ -23402,8 +23396,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_82d1359ded2f357d_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_82d1359ded2f357d_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_a4002d8f01645552_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_a4002d8f01645552_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -40828,7 +40822,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_82d1359ded2f357d_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_a4002d8f01645552_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

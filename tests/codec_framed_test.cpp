@@ -349,6 +349,29 @@ TEST_CASE(
   }());
 }
 
+// The same bytes yield the same items whether the end of the input was seen before a
+// decode error or after it: an error from decode_eof that consumed input pauses too, and
+// decode_eof then goes on with the rest (the second over-long line below used to end the
+// stream when the whole input came in one read, losing "B").
+TEST_CASE("FramedRead: a decode error after the end of the input pauses, then decoding goes on") {
+  auto rt = rt_paused();
+  rt.block_on([]() -> Task<> {
+    auto show = [](const std::string& line) { return "[" + line + "]"; };
+    for (std::size_t chunk : {SIZE_MAX, std::size_t{5}, std::size_t{1}}) {
+      CAPTURE(chunk);
+      iotest::MockReader r(chunk);
+      r.data("0123456789\nA\n0123456789\nB\n");
+      codec::FramedRead fr(r, codec::LinesCodec::new_with_max_length(8));
+      auto got = co_await iotest::collect_frames(fr, show);
+      for (auto& g : got) {
+        if (g.front() == '<') g = "ERR";
+      }
+      CHECK(got == std::vector<std::string>{"ERR", "(pause)", "[A]", "ERR", "(pause)", "[B]"});
+      CHECK(!(co_await fr.next()).has_value());
+    }
+  }());
+}
+
 TEST_CASE(
     "Framed + LinesCodec after a decode error: next_buffered leaves the pause to next(); the "
     "resumed next() reads before decoding (as tokio-util), and cancelled there loses nothing") {

@@ -86,7 +86,7 @@ class Framed : public stream::PollStream<Framed<T, C>, io::Result<decoder_item_t
     std::optional<Item> out;
     rop_.reset();
     if (!rd_.done && !rd_.eof && !rd_.errored)
-      tokio::detail::framed_decode_buffered(codec_, rd_, out);
+      tokio::detail::framed_decode_buffered(codec_, rd_, false, out);
     return out;
   }
 

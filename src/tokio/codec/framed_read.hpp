@@ -71,7 +71,7 @@ class FramedRead : public stream::PollStream<FramedRead<R, D>, io::Result<decode
     std::optional<Item> out;
     op_.reset();  // a read in flight targets the buffer's spare room (reads are cancel-safe)
     if (!st_.done && !st_.eof && !st_.errored)
-      tokio::detail::framed_decode_buffered(codec_, st_, out);
+      tokio::detail::framed_decode_buffered(codec_, st_, false, out);
     return out;
   }
 

@@ -12,9 +12,12 @@
 // error is an item, the next poll yields nullopt once (so a `while (auto x = co_await
 // f.next())` loop ends there, as Rust's `while let Some(x)` does), and the poll after that
 // resumes by READING, not by decoding what is buffered: bytes already in the buffer are
-// decoded once a read returns more (or the end of the input). The one difference: a
-// decoder that consumed nothing while failing would fail on the same bytes again at every
-// resume, so that error ends the stream for good (tokio-util would error, pause, error...).
+// decoded once a read returns more (or the end of the input). Two differences: a decoder
+// that consumed nothing while failing would fail on the same bytes again at every resume,
+// so that error ends the stream for good (tokio-util would error, pause, error...); and an
+// error from decode_eof that consumed input pauses like one from decode, after which
+// decode_eof goes on with the rest of the buffer (tokio-util ends the stream there, so
+// what it yields from the same bytes depends on whether the end was seen before the error).
 //
 // Write side (FramedWriteApi): items are encoded into the write buffer; a flush writes
 // the buffer out (looping over partial writes) and then flushes the writer. feed() first
@@ -59,15 +62,18 @@ struct FramedReadState {
 
 // Decodes one frame from the buffer (no I/O). True when it produced an item (a frame or
 // an error) in `out`.
+// `at_eof`: after the end of the input (decode_eof) rather than before it (decode).
 template <class D>
-bool framed_decode_buffered(D& codec, FramedReadState& st,
+bool framed_decode_buffered(D& codec, FramedReadState& st, bool at_eof,
                             std::optional<io::Result<codec::decoder_item_t<D>>>& out) {
   const std::size_t before = st.buf.len();
-  auto r = codec.decode(st.buf);
+  auto r = at_eof ? codec::decode_eof(codec, st.buf) : codec.decode(st.buf);
   if (!r) {
     // Input consumed while failing: the decoder skipped the bad bytes and can go on after
-    // the pause. Nothing consumed: it would fail the same way at every resume, so the
-    // stream ends (the nullopt that follows is then for good).
+    // the pause (after the end of the input too: the resume's read returns 0 again and
+    // decode_eof goes on with what is buffered, so whether the end had been seen when the
+    // error came does not change what is yielded). Nothing consumed: it would fail the
+    // same way at every resume, so the stream ends (the nullopt that follows is for good).
     if (st.buf.len() == before) {
       st.done = true;
     } else {
@@ -80,6 +86,7 @@ bool framed_decode_buffered(D& codec, FramedReadState& st,
     out.emplace(std::move(**r));
     return true;
   }
+  if (at_eof) st.done = true;  // nothing left to decode after the end
   st.readable = false;
   return false;
 }
@@ -97,21 +104,8 @@ bool framed_poll_next(R& io, D& codec, FramedReadState& st, ChildOp<read_op_t<R>
       return true;
     }
     if (st.readable) {
-      if (st.eof) {
-        auto r = codec::decode_eof(codec, st.buf);
-        if (!r) {
-          st.done = true;
-          out.emplace(unexpected(r.error()));
-          return true;
-        }
-        if (*r) {
-          out.emplace(std::move(**r));
-          return true;
-        }
-        st.done = true;
-        return true;
-      }
-      if (framed_decode_buffered(codec, st, out)) return true;
+      if (framed_decode_buffered(codec, st, st.eof, out)) return true;
+      if (st.done) return true;
     }
     if (!op.live()) {
       st.buf.reserve(st.min_read);
