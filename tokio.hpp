@@ -23396,8 +23396,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_a4002d8f01645552_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_a4002d8f01645552_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_1538fdf00d6da103_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_1538fdf00d6da103_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -38388,6 +38388,9 @@ long sys_setup(unsigned entries, uring::Params* p) noexcept {
 long sys_register(int fd, unsigned op, const void* arg, unsigned nr) noexcept {
   return ::syscall(uring::kSysRegister, fd, op, arg, nr);
 }
+long sys_enter_empty(int fd) noexcept {
+  return ::syscall(uring::kSysEnter, fd, 0u, 0u, 0u, nullptr, 0);
+}
 
 uint32_t load_acquire(const uint32_t* p) noexcept {
   return std::atomic_ref<const uint32_t>(*p).load(std::memory_order_acquire);
@@ -38431,6 +38434,14 @@ std::unique_ptr<Ring> Ring::create(unsigned entries, unsigned cq_entries, int& e
   }
   if (int e = r->map(p)) {
     err = e;
+    return nullptr;
+  }
+  // A seccomp filter (a container's) may allow io_uring_setup and refuse io_uring_enter
+  // (EPERM or ENOSYS): nothing submitted would ever complete, and every fs call would hang.
+  // An empty enter (nothing to submit, nothing to wait for) tells, and the engine then
+  // falls back to the blocking pool as when setup is refused.
+  if (fs_ring_impl::sys_enter_empty(r->fd_) < 0) {
+    err = errno;
     return nullptr;
   }
   r->probe();
@@ -40822,7 +40833,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_a4002d8f01645552_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_1538fdf00d6da103_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

@@ -3,11 +3,18 @@
 #include "test_util.hpp"
 
 #include <fcntl.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <cstddef>
+#include <cstdio>
 #include <string>
 #include <vector>
 
@@ -505,3 +512,47 @@ TEST_CASE("fs: a path with a NUL byte fails with EINVAL before any system call, 
 TEST_CASE("fs::DirBuilder: recursive or not, with a mode, both engines") {
   fst::run_both("fs ops test", &dir_builder);
 }
+
+// A container's seccomp filter may refuse io_uring_setup, or allow it and refuse only
+// io_uring_enter: then nothing submitted would complete. Either way the runtime must fall
+// back to the blocking pool and fs calls must work (the enter-only case used to hang every
+// call). Filters cannot be removed, so each case runs in a child process; not under TSan,
+// which does not support starting threads in the child of a multi-threaded fork.
+#if !defined(TOKIO_TSAN)
+namespace {
+// 0: fell back and worked; otherwise a code saying what went wrong.
+int child_with_refused(long syscall_nr) {
+  struct sock_filter f[] = {
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, static_cast<unsigned>(syscall_nr), 0, 1),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+  };
+  struct sock_fprog prog = {4, f};
+  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return 10;
+  if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) != 0) return 11;
+  auto rt = tokio::runtime::Builder::new_current_thread().enable_all().build();
+  return rt.block_on([]() -> Task<int> {
+    if (fs::uses_io_uring()) co_return 12;
+    auto r = co_await tokio::time::timeout(std::chrono::seconds(10), fs::metadata("/"));
+    if (!r) co_return 13;  // still pending: hung
+    if (!r->has_value()) co_return 14;
+    co_return 0;
+  }());
+}
+}  // namespace
+
+TEST_CASE("fs: io_uring_setup or io_uring_enter refused by seccomp: the blocking pool serves") {
+  for (long nr : {long{__NR_io_uring_setup}, long{__NR_io_uring_enter}}) {
+    CAPTURE(nr);
+    std::fflush(nullptr);
+    pid_t pid = ::fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) ::_exit(child_with_refused(nr));
+    int status = 0;
+    REQUIRE(::waitpid(pid, &status, 0) == pid);
+    REQUIRE(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 0);
+  }
+}
+#endif

@@ -19,6 +19,9 @@ long sys_setup(unsigned entries, uring::Params* p) noexcept {
 long sys_register(int fd, unsigned op, const void* arg, unsigned nr) noexcept {
   return ::syscall(uring::kSysRegister, fd, op, arg, nr);
 }
+long sys_enter_empty(int fd) noexcept {
+  return ::syscall(uring::kSysEnter, fd, 0u, 0u, 0u, nullptr, 0);
+}
 
 uint32_t load_acquire(const uint32_t* p) noexcept {
   return std::atomic_ref<const uint32_t>(*p).load(std::memory_order_acquire);
@@ -62,6 +65,14 @@ std::unique_ptr<Ring> Ring::create(unsigned entries, unsigned cq_entries, int& e
   }
   if (int e = r->map(p)) {
     err = e;
+    return nullptr;
+  }
+  // A seccomp filter (a container's) may allow io_uring_setup and refuse io_uring_enter
+  // (EPERM or ENOSYS): nothing submitted would ever complete, and every fs call would hang.
+  // An empty enter (nothing to submit, nothing to wait for) tells, and the engine then
+  // falls back to the blocking pool as when setup is refused.
+  if (fs_ring_impl::sys_enter_empty(r->fd_) < 0) {
+    err = errno;
     return nullptr;
   }
   r->probe();
