@@ -1372,6 +1372,9 @@ struct ThreadContext {
   int32_t budget = -1;                 // coop budget left in this poll; -1 = unconstrained
   TaskLocalBinding* locals = nullptr;  // task-local values visible to this poll
   bool yield_requested = false;        // the task being polled yielded (see defer_wake)
+  // The last coop_poll_proceed of the leaf poll in progress took a unit of `budget`
+  // (poll_leaf_restoring, core/detail/poll.hpp, gives it back if the leaf is not ready).
+  bool coop_took = false;
   // --- the runtime this thread belongs to
   HandleInner* handle = nullptr;    // Handle::current()
   WorkerContext* worker = nullptr;  // the scheduler worker (or current-thread core) running here
@@ -1462,13 +1465,36 @@ inline constexpr int32_t kInitialBudget = 128;
 // budget; the task is then woken to run again later and the leaf must report Pending.
 bool coop_poll_proceed_slow(task::Context& cx) noexcept;
 inline bool coop_poll_proceed(task::Context& cx) noexcept {
-  int32_t& b = tls.budget;
+  ThreadContext& t = tls;
+  int32_t& b = t.budget;
   if (TOKIO_LIKELY(b > 0)) {
     --b;
+    t.coop_took = true;
     return true;
   }
   if (b < 0) return true;  // unconstrained
+  t.coop_took = false;
   return coop_poll_proceed_slow(cx);
+}
+
+// Polls a leaf, giving back the budget unit its resource took when it is not ready (Tokio's
+// RestoreOnPending): polling something that is not ready costs no budget. Without this, a
+// loop that selects over an empty channel and an always-ready branch spends a unit per
+// iteration, runs out after kInitialBudget, and from then on never sees the channel's next
+// message while it loops. Every place that polls a leaf goes through here (the first poll in
+// Leaf::await_suspend, later ones through the slot in drive_slot). coop_took starts clear
+// for each leaf poll and gets the caller's value back after it, so a composite leaf (select,
+// join) is not refunded for what the leaves of its branches took and kept: each of those
+// was settled at its own poll. Only the last take of a poll is given back (a stream
+// combinator that consumed ready items before its inner stream went pending keeps those).
+template <class Poll>
+TOKIO_ALWAYS_INLINE bool poll_leaf_restoring(ThreadContext& t, Poll&& poll) {
+  const bool outer = t.coop_took;
+  t.coop_took = false;
+  const bool ready = poll();
+  if (!ready && t.coop_took) ++t.budget;
+  t.coop_took = outer;
+  return ready;
 }
 
 // yield_now's wake-up: deferred until the scheduler has run everything else ready and
@@ -1549,11 +1575,11 @@ decltype(auto) awaited_in_place(A&& a) noexcept {
 // tls.bounce, and this loop resumes it with an empty stack (see transfer_to, core/task.hpp).
 inline constexpr uint32_t kMaxTransfers = 64;
 inline bool drive_slot(PollSlot& slot, task::Context& cx) {
-  if (!slot.poll_fn(slot.leaf, cx)) return false;
+  ThreadContext& t = tls;
+  if (!poll_leaf_restoring(t, [&] { return slot.poll_fn(slot.leaf, cx); })) return false;
   std::coroutine_handle<> h = slot.continuation;
   slot.leaf = nullptr;
   slot.poll_fn = nullptr;
-  ThreadContext& t = tls;
   PollSlot* saved = t.slot;
   uint32_t saved_transfers = t.transfers;
   t.slot = &slot;
@@ -1664,7 +1690,9 @@ class Leaf : public Pollable {
     ThreadContext& t = tls;
     if (TOKIO_UNLIKELY(t.slot == nullptr)) throw_not_in_task("co_await of a tokio awaitable");
     task::Context cx(t.waker);
-    if (static_cast<Derived*>(this)->poll(cx)) return false;
+    if (poll_leaf_restoring(t, [&] { return static_cast<Derived*>(this)->poll(cx); })) {
+      return false;
+    }
     PollSlot* s = t.slot;
     s->leaf = this;
     s->poll_fn = &poll_thunk;
@@ -23396,8 +23424,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_1538fdf00d6da103_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_1538fdf00d6da103_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_fbf8862ca5191e2b_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_fbf8862ca5191e2b_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -40833,7 +40861,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_1538fdf00d6da103_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_fbf8862ca5191e2b_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

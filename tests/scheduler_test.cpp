@@ -119,6 +119,40 @@ TEST_CASE("the coop budget forces a yield after 128 ready operations") {
   CHECK(rt.metrics().budget_forced_yield_count() > 0);
 }
 
+// Tokio's RestoreOnPending: a resource polled while not ready gives its budget unit back.
+// A loop racing not-ready resources against an always-ready branch used to spend a unit per
+// iteration, run dry after 128, and then never see the message that came later.
+TEST_CASE("the coop budget is given back by a resource that is not ready") {
+  for (bool multi : {false, true}) {
+    CAPTURE(multi);
+    auto b = multi ? tokio::runtime::Builder::new_multi_thread()
+                   : tokio::runtime::Builder::new_current_thread();
+    if (multi) b.worker_threads(2);
+    auto rt = b.enable_all().build();
+    auto got_at = rt.block_on(rt.spawn([]() -> Task<int> {
+      auto ready_now = []() -> Task<int> { co_return 1; };
+      auto [tx, rx] = tokio::sync::mpsc::channel<int>(8);
+      auto [otx, orx] = tokio::sync::oneshot::channel<int>();
+      tokio::sync::Notify notify;
+      auto sleep = tokio::time::sleep(std::chrono::hours(1));
+      for (int k = 0; k < 1000; ++k) {
+        if (k == 700) (void)tx.try_send(42);
+        // Leaves polled directly, and one inside a branch coroutine (a composite leaf is
+        // not refunded for its branches, which settle their own units).
+        auto r = co_await tokio::select_biased(
+            rx.recv(), orx, notify.notified(), sleep,
+            [](tokio::sync::Notify* n) -> Task<> { co_await n->notified(); }(&notify), ready_now());
+        if (r.index() == 0) co_return k;
+        CHECK(r.index() == 5);
+        if (!tokio::task::has_budget_remaining()) co_return -k;
+      }
+      (void)otx;
+      co_return -1;
+    }()));
+    CHECK(got_at == 700);
+  }
+}
+
 TEST_CASE("forced yields are counted per runtime") {
   auto busy = test::current_thread();
   auto idle = test::current_thread();

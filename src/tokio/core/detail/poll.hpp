@@ -47,13 +47,36 @@ inline constexpr int32_t kInitialBudget = 128;
 // budget; the task is then woken to run again later and the leaf must report Pending.
 bool coop_poll_proceed_slow(task::Context& cx) noexcept;
 inline bool coop_poll_proceed(task::Context& cx) noexcept {
-  int32_t& b = tls.budget;
+  ThreadContext& t = tls;
+  int32_t& b = t.budget;
   if (TOKIO_LIKELY(b > 0)) {
     --b;
+    t.coop_took = true;
     return true;
   }
   if (b < 0) return true;  // unconstrained
+  t.coop_took = false;
   return coop_poll_proceed_slow(cx);
+}
+
+// Polls a leaf, giving back the budget unit its resource took when it is not ready (Tokio's
+// RestoreOnPending): polling something that is not ready costs no budget. Without this, a
+// loop that selects over an empty channel and an always-ready branch spends a unit per
+// iteration, runs out after kInitialBudget, and from then on never sees the channel's next
+// message while it loops. Every place that polls a leaf goes through here (the first poll in
+// Leaf::await_suspend, later ones through the slot in drive_slot). coop_took starts clear
+// for each leaf poll and gets the caller's value back after it, so a composite leaf (select,
+// join) is not refunded for what the leaves of its branches took and kept: each of those
+// was settled at its own poll. Only the last take of a poll is given back (a stream
+// combinator that consumed ready items before its inner stream went pending keeps those).
+template <class Poll>
+TOKIO_ALWAYS_INLINE bool poll_leaf_restoring(ThreadContext& t, Poll&& poll) {
+  const bool outer = t.coop_took;
+  t.coop_took = false;
+  const bool ready = poll();
+  if (!ready && t.coop_took) ++t.budget;
+  t.coop_took = outer;
+  return ready;
 }
 
 // yield_now's wake-up: deferred until the scheduler has run everything else ready and
@@ -134,11 +157,11 @@ decltype(auto) awaited_in_place(A&& a) noexcept {
 // tls.bounce, and this loop resumes it with an empty stack (see transfer_to, core/task.hpp).
 inline constexpr uint32_t kMaxTransfers = 64;
 inline bool drive_slot(PollSlot& slot, task::Context& cx) {
-  if (!slot.poll_fn(slot.leaf, cx)) return false;
+  ThreadContext& t = tls;
+  if (!poll_leaf_restoring(t, [&] { return slot.poll_fn(slot.leaf, cx); })) return false;
   std::coroutine_handle<> h = slot.continuation;
   slot.leaf = nullptr;
   slot.poll_fn = nullptr;
-  ThreadContext& t = tls;
   PollSlot* saved = t.slot;
   uint32_t saved_transfers = t.transfers;
   t.slot = &slot;
@@ -249,7 +272,9 @@ class Leaf : public Pollable {
     ThreadContext& t = tls;
     if (TOKIO_UNLIKELY(t.slot == nullptr)) throw_not_in_task("co_await of a tokio awaitable");
     task::Context cx(t.waker);
-    if (static_cast<Derived*>(this)->poll(cx)) return false;
+    if (poll_leaf_restoring(t, [&] { return static_cast<Derived*>(this)->poll(cx); })) {
+      return false;
+    }
     PollSlot* s = t.slot;
     s->leaf = this;
     s->poll_fn = &poll_thunk;

@@ -31,6 +31,9 @@ struct ThreadContext {
   int32_t budget = -1;                 // coop budget left in this poll; -1 = unconstrained
   TaskLocalBinding* locals = nullptr;  // task-local values visible to this poll
   bool yield_requested = false;        // the task being polled yielded (see defer_wake)
+  // The last coop_poll_proceed of the leaf poll in progress took a unit of `budget`
+  // (poll_leaf_restoring, core/detail/poll.hpp, gives it back if the leaf is not ready).
+  bool coop_took = false;
   // --- the runtime this thread belongs to
   HandleInner* handle = nullptr;    // Handle::current()
   WorkerContext* worker = nullptr;  // the scheduler worker (or current-thread core) running here
