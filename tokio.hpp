@@ -1481,8 +1481,10 @@ inline bool coop_poll_proceed(task::Context& cx) noexcept {
 // RestoreOnPending): polling something that is not ready costs no budget. Without this, a
 // loop that selects over an empty channel and an always-ready branch spends a unit per
 // iteration, runs out after kInitialBudget, and from then on never sees the channel's next
-// message while it loops. Every place that polls a leaf goes through here (the first poll in
-// Leaf::await_suspend, later ones through the slot in drive_slot). coop_took starts clear
+// message while it loops. Every place that polls a leaf goes through here: the first poll in
+// Leaf::await_suspend, later ones through the slot in drive_slot, and the poll-level
+// compositions, which poll inner leaves themselves (ChildOp's leaf children, the inner
+// streams of stream combinators and StreamMap: detail::Upstream). coop_took starts clear
 // for each leaf poll and gets the caller's value back after it, so a composite leaf (select,
 // join) is not refunded for what the leaves of its branches took and kept: each of those
 // was settled at its own poll. Only the last take of a poll is given back (a stream
@@ -7874,15 +7876,20 @@ class ChildOp {
     live_ = true;
   }
 
+  // A leaf child is polled as a leaf of its own: a budget unit it takes and then reports
+  // not-ready is given back (poll_leaf_restoring, core/detail/poll.hpp). A branch's leaves
+  // are settled where the branch polls them.
   bool poll(task::Context& cx) {
     if constexpr (kIsLeaf) {
-      if constexpr (requires(A & a, task::Context & c) {
-                      { a.poll(c) } -> std::same_as<bool>;
-                    }) {
-        return s_.poll(cx);
-      } else {
-        return s_.poll_fn(&s_, cx);
-      }
+      return poll_leaf_restoring(tls, [&] {
+        if constexpr (requires(A & a, task::Context & c) {
+                        { a.poll(c) } -> std::same_as<bool>;
+                      }) {
+          return s_.poll(cx);
+        } else {
+          return s_.poll_fn(&s_, cx);
+        }
+      });
     } else {
       return s_.step(cx);
     }
@@ -19315,14 +19322,20 @@ TOKIO_SYSTEM_HEADERS_END
 #if TOKIO_HAS_STREAM
 #endif // TOKIO_HAS_STREAM
 #if TOKIO_HAS_STREAM
+#endif // TOKIO_HAS_STREAM
+#if TOKIO_HAS_STREAM
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
+// Each inner stream is polled as a leaf of its own: a budget unit it takes and then reports
+// not-ready is given back (poll_leaf_restoring, core/detail/poll.hpp), so a StreamMap or a
+// merge over many idle streams spends nothing on them (mini_redis with 128 subscriptions
+// used to run its connection task out of budget in one poll, every poll).
 template <class S, bool = PollNextStream<S>>
 class StreamPoller {
  public:
   bool poll(S& s, task::Context& cx, std::optional<stream::item_t<S>>& out) {
-    return s.poll_next(cx, out);
+    return poll_leaf_restoring(tls, [&] { return s.poll_next(cx, out); });
   }
   void reset() noexcept {}
 };
@@ -23424,8 +23437,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_fbf8862ca5191e2b_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_fbf8862ca5191e2b_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_8e5cd4ede8be1798_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_8e5cd4ede8be1798_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -40861,7 +40874,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_fbf8862ca5191e2b_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_8e5cd4ede8be1798_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

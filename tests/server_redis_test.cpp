@@ -338,6 +338,31 @@ TEST_CASE("mini_redis: a channel is dropped with its last subscriber (unsubscrib
   }
 }
 
+// One connection on 300 channels: its task polls a StreamMap of 300 idle broadcast streams
+// on every turn. Each used to spend a unit of the task's 128-unit coop budget, so from the
+// 128th subscription on the task ran dry in every poll: no acknowledgement, no reply, 100%
+// CPU, and the task (with its subscriptions) outliving the client.
+TEST_CASE("mini_redis: a connection subscribed to 300 channels is served and released") {
+  nt::Watchdog wd("mini_redis 300 subscriptions", std::chrono::seconds(60));
+  Redis r;
+  {
+    RedisConn c(r.server.port);
+    std::string sub = "SUBSCRIBE";
+    for (int i = 0; i < 300; ++i) sub += " many" + std::to_string(i);
+    c.send(sub + "\r\nPING\r\n");
+    std::string acks = c.until("$4\r\npong\r\n$0\r\n\r\n");
+    CHECK(acks.find("$7\r\nmany299\r\n:300\r\n") != std::string::npos);
+    CHECK(r.cli("publish many299 late") == "1\n");
+    CHECK(c.until("$4\r\nlate\r\n").find("message") != std::string::npos);
+  }
+  // The client is gone: its subscriptions go with its task.
+  std::string left;
+  for (int i = 0; i < 200 && (left = r.cli("publish many0 x")) != "0\n"; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  CHECK(left == "0\n");
+}
+
 TEST_CASE(
     "mini_redis: a subscriber that does not read is disconnected past 32 MiB of unsent output "
     "(redis-server's pubsub output limit); one that reads is not") {

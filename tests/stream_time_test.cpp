@@ -203,6 +203,72 @@ TEST_CASE("StreamMap: keyed items, removal, replacement, ended streams leave the
   }());
 }
 
+namespace {
+// A poll-level stream over a Sleep's poll form (which takes a budget unit): one item when
+// the sleep elapses, then the end.
+struct SleepStream : st::PollStream<SleepStream, int> {
+  explicit SleepStream(std::chrono::milliseconds d) : sleep(ttime::sleep(d)) {}
+  ttime::Sleep sleep;
+  bool fired = false;
+  bool poll_next(tokio::task::Context& cx, std::optional<int>& out) {
+    if (fired) return true;
+    if (!sleep.poll(cx)) return false;
+    fired = true;
+    out.emplace(1);
+    return true;
+  }
+};
+}  // namespace
+
+// Each idle inner stream gives back the budget unit its poll took (Tokio's
+// RestoreOnPending, per stream): a map over more idle streams than the budget's 128 used
+// to run its task out of budget on every poll, so the one ready stream, and everything
+// after it in that poll, was never served (mini_redis with 128 subscriptions hung).
+TEST_CASE("StreamMap: hundreds of idle streams cost no budget; the ready one is served") {
+  for (bool multi : {false, true}) {
+    CAPTURE(multi);
+    auto b = multi ? tokio::runtime::Builder::new_multi_thread()
+                   : tokio::runtime::Builder::new_current_thread();
+    if (multi) b.worker_threads(2);
+    auto rt = b.enable_all().build();
+    auto out = rt.block_on(rt.spawn([]() -> Task<std::vector<int>> {
+      st::StreamMap<int, st::wrappers::BroadcastStream<int>> m;
+      std::vector<tsync::broadcast::Sender<int>> txs;
+      for (int k = 0; k < 300; ++k) {
+        auto [tx, rx] = tsync::broadcast::channel<int>(4);
+        m.insert(k, st::wrappers::BroadcastStream<int>(std::move(rx)));
+        txs.push_back(std::move(tx));
+      }
+      std::vector<int> got;
+      // A ready resource polled after the map in the same poll must still be served.
+      auto [tx, rx] = tsync::mpsc::channel<int>(1);
+      (void)tx.try_send(7);
+      auto first = co_await ttime::timeout(std::chrono::seconds(5),
+                                           tokio::select_biased(m.next(), rx.recv()));
+      if (!first || first->index() != 1) co_return got;
+      got.push_back(std::get<1>(*first).value_or(-1));
+      // Poll-level inner streams (polled through their poll_next, not a receive kept in
+      // flight) settle their units the same way.
+      st::StreamMap<int, SleepStream> sleeps;
+      for (int k = 0; k < 300; ++k) sleeps.insert(k, SleepStream(std::chrono::hours(1)));
+      (void)tx.try_send(8);
+      auto second = co_await ttime::timeout(std::chrono::seconds(5),
+                                            tokio::select_biased(sleeps.next(), rx.recv()));
+      if (!second || second->index() != 1) co_return got;
+      got.push_back(std::get<1>(*second).value_or(-1));
+      for (int round = 0; round < 5; ++round) {
+        (void)txs[299 - round * 50].send(round);
+        auto kv = co_await ttime::timeout(std::chrono::seconds(5), m.next());
+        if (!kv || !kv->has_value() || !(*kv)->second) co_return got;
+        got.push_back((*kv)->first * 10 + *(*kv)->second);
+        if (!tokio::task::has_budget_remaining()) co_return got;
+      }
+      co_return got;
+    }()));
+    CHECK(out == std::vector<int>{7, 8, 2990, 2491, 1992, 1493, 994});
+  }
+}
+
 TEST_CASE(
     "StreamMap: always-ready streams are served fairly (random start), pending ones wake the "
     "task") {

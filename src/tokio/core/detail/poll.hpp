@@ -63,8 +63,10 @@ inline bool coop_poll_proceed(task::Context& cx) noexcept {
 // RestoreOnPending): polling something that is not ready costs no budget. Without this, a
 // loop that selects over an empty channel and an always-ready branch spends a unit per
 // iteration, runs out after kInitialBudget, and from then on never sees the channel's next
-// message while it loops. Every place that polls a leaf goes through here (the first poll in
-// Leaf::await_suspend, later ones through the slot in drive_slot). coop_took starts clear
+// message while it loops. Every place that polls a leaf goes through here: the first poll in
+// Leaf::await_suspend, later ones through the slot in drive_slot, and the poll-level
+// compositions, which poll inner leaves themselves (ChildOp's leaf children, the inner
+// streams of stream combinators and StreamMap: detail::Upstream). coop_took starts clear
 // for each leaf poll and gets the caller's value back after it, so a composite leaf (select,
 // join) is not refunded for what the leaves of its branches took and kept: each of those
 // was settled at its own poll. Only the last take of a poll is given back (a stream

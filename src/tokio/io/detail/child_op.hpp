@@ -164,15 +164,20 @@ class ChildOp {
     live_ = true;
   }
 
+  // A leaf child is polled as a leaf of its own: a budget unit it takes and then reports
+  // not-ready is given back (poll_leaf_restoring, core/detail/poll.hpp). A branch's leaves
+  // are settled where the branch polls them.
   bool poll(task::Context& cx) {
     if constexpr (kIsLeaf) {
-      if constexpr (requires(A & a, task::Context & c) {
-                      { a.poll(c) } -> std::same_as<bool>;
-                    }) {
-        return s_.poll(cx);
-      } else {
-        return s_.poll_fn(&s_, cx);
-      }
+      return poll_leaf_restoring(tls, [&] {
+        if constexpr (requires(A & a, task::Context & c) {
+                        { a.poll(c) } -> std::same_as<bool>;
+                      }) {
+          return s_.poll(cx);
+        } else {
+          return s_.poll_fn(&s_, cx);
+        }
+      });
     } else {
       return s_.step(cx);
     }
