@@ -125,10 +125,7 @@ TEST_CASE("the coop budget forces a yield after 128 ready operations") {
 TEST_CASE("the coop budget is given back by a resource that is not ready") {
   for (bool multi : {false, true}) {
     CAPTURE(multi);
-    auto b = multi ? tokio::runtime::Builder::new_multi_thread()
-                   : tokio::runtime::Builder::new_current_thread();
-    if (multi) b.worker_threads(2);
-    auto rt = b.enable_all().build();
+    auto rt = test::either_flavour_all(multi);
     auto got_at = rt.block_on(rt.spawn([]() -> Task<int> {
       auto ready_now = []() -> Task<int> { co_return 1; };
       auto [tx, rx] = tokio::sync::mpsc::channel<int>(8);

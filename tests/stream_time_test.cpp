@@ -227,10 +227,7 @@ struct SleepStream : st::PollStream<SleepStream, int> {
 TEST_CASE("StreamMap: hundreds of idle streams cost no budget; the ready one is served") {
   for (bool multi : {false, true}) {
     CAPTURE(multi);
-    auto b = multi ? tokio::runtime::Builder::new_multi_thread()
-                   : tokio::runtime::Builder::new_current_thread();
-    if (multi) b.worker_threads(2);
-    auto rt = b.enable_all().build();
+    auto rt = test::either_flavour_all(multi);
     auto out = rt.block_on(rt.spawn([]() -> Task<std::vector<int>> {
       st::StreamMap<int, st::wrappers::BroadcastStream<int>> m;
       std::vector<tsync::broadcast::Sender<int>> txs;

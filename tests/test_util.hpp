@@ -74,6 +74,13 @@ inline tokio::runtime::Runtime current_thread() {
 inline tokio::runtime::Runtime multi_thread(std::size_t workers = 2) {
   return tokio::runtime::Builder::new_multi_thread().worker_threads(workers).build();
 }
+// Either flavour (multi-thread with 2 workers), with every driver enabled.
+inline tokio::runtime::Runtime either_flavour_all(bool multi) {
+  auto b = multi ? tokio::runtime::Builder::new_multi_thread()
+                 : tokio::runtime::Builder::new_current_thread();
+  if (multi) b.worker_threads(2);
+  return b.enable_all().build();
+}
 
 // Counts destructor runs: put one in a coroutine frame to observe cancellation.
 struct DropCounter {
