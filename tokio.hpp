@@ -19261,6 +19261,12 @@ class PollStream {
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
+// The one-argument pipe forms (`stream::map(f)`, `stream::all(pred)`...) take a callable,
+// never a stream: without this, a user's own `all(s)` or `map(s)` called on a tokio stream
+// would find them by argument-dependent lookup and be ambiguous.
+template <class F>
+inline constexpr bool is_stream_arg_v = stream::Stream<std::remove_cvref_t<F>>;
+
 // A stream written at the poll level (it has poll_next for its item type).
 template <class S>
 concept PollNextStream = stream::Stream<S> &&
@@ -19973,6 +19979,7 @@ auto map(S&& s, F f) {
   }
 }
 template <class F>
+  requires(!tokio::detail::is_stream_arg_v<F>)
 auto map(F f) {
   return tokio::detail::StreamPipe{[f = std::move(f)](auto&& s) mutable {
     return tokio::stream::map(std::forward<decltype(s)>(s), std::move(f));
@@ -19986,6 +19993,7 @@ auto map_while(S&& s, F f) {
   return MapWhile<std::remove_cvref_t<S>, F>(std::forward<S>(s), std::move(f));
 }
 template <class F>
+  requires(!tokio::detail::is_stream_arg_v<F>)
 auto map_while(F f) {
   return tokio::detail::StreamPipe{[f = std::move(f)](auto&& s) mutable {
     return tokio::stream::map_while(std::forward<decltype(s)>(s), std::move(f));
@@ -20010,6 +20018,7 @@ auto filter(S&& s, F f) {
   return Filter<std::remove_cvref_t<S>, F>(std::forward<S>(s), std::move(f));
 }
 template <class F>
+  requires(!tokio::detail::is_stream_arg_v<F>)
 auto filter(F f) {
   return tokio::detail::StreamPipe{[f = std::move(f)](auto&& s) mutable {
     return tokio::stream::filter(std::forward<decltype(s)>(s), std::move(f));
@@ -20023,6 +20032,7 @@ auto filter_map(S&& s, F f) {
   return FilterMap<std::remove_cvref_t<S>, F>(std::forward<S>(s), std::move(f));
 }
 template <class F>
+  requires(!tokio::detail::is_stream_arg_v<F>)
 auto filter_map(F f) {
   return tokio::detail::StreamPipe{[f = std::move(f)](auto&& s) mutable {
     return tokio::stream::filter_map(std::forward<decltype(s)>(s), std::move(f));
@@ -20047,6 +20057,7 @@ auto take_while(S&& s, F f) {
   return TakeWhile<std::remove_cvref_t<S>, F>(std::forward<S>(s), std::move(f));
 }
 template <class F>
+  requires(!tokio::detail::is_stream_arg_v<F>)
 auto take_while(F f) {
   return tokio::detail::StreamPipe{[f = std::move(f)](auto&& s) mutable {
     return tokio::stream::take_while(std::forward<decltype(s)>(s), std::move(f));
@@ -20071,6 +20082,7 @@ auto skip_while(S&& s, F f) {
   return SkipWhile<std::remove_cvref_t<S>, F>(std::forward<S>(s), std::move(f));
 }
 template <class F>
+  requires(!tokio::detail::is_stream_arg_v<F>)
 auto skip_while(F f) {
   return tokio::detail::StreamPipe{[f = std::move(f)](auto&& s) mutable {
     return tokio::stream::skip_while(std::forward<decltype(s)>(s), std::move(f));
@@ -20148,6 +20160,7 @@ auto then(S&& s, F f) {
   return Then<std::remove_cvref_t<S>, F>(std::forward<S>(s), std::move(f));
 }
 template <class F>
+  requires(!tokio::detail::is_stream_arg_v<F>)
 auto then(F f) {
   return tokio::detail::StreamPipe{[f = std::move(f)](auto&& s) mutable {
     return tokio::stream::then(std::forward<decltype(s)>(s), std::move(f));
@@ -20530,12 +20543,14 @@ auto fold(B init, F f) {
   }};
 }
 template <class F>
+  requires(!tokio::detail::is_stream_arg_v<F>)
 auto any(F pred) {
   return tokio::detail::StreamPipe{[pred = std::move(pred)](auto&& s) mutable {
     return stream::any(std::forward<decltype(s)>(s), std::move(pred));
   }};
 }
 template <class F>
+  requires(!tokio::detail::is_stream_arg_v<F>)
 auto all(F pred) {
   return tokio::detail::StreamPipe{[pred = std::move(pred)](auto&& s) mutable {
     return stream::all(std::forward<decltype(s)>(s), std::move(pred));
@@ -23437,8 +23452,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_8e5cd4ede8be1798_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_8e5cd4ede8be1798_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_2524aea6e30b0167_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_2524aea6e30b0167_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -40874,7 +40889,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_8e5cd4ede8be1798_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_2524aea6e30b0167_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

@@ -459,3 +459,29 @@ TEST_CASE(
     CHECK_FALSE(end->has_value());
   }());
 }
+
+// A user's own one-argument `all(s)` / `map(s)` called on a tokio stream: the library's
+// pipe forms (`stream::all(pred)`, `stream::map(f)`) are found by argument-dependent lookup
+// too, and take callables only, so the call is not ambiguous (it did not compile before).
+namespace user_adl {
+template <class S>
+Task<int> all(S s) {
+  int n = 0;
+  while (co_await s.next()) ++n;
+  co_return n;
+}
+template <class S>
+Task<int> map(S s) {
+  co_return co_await all(std::move(s)) * 10;
+}
+}  // namespace user_adl
+
+TEST_CASE("stream: a user's own all(s) / map(s) on a tokio stream is not ambiguous") {
+  auto rt = tokio::runtime::Builder::new_current_thread().build();
+  rt.block_on([]() -> Task<> {
+    std::vector<int> v{1, 2, 3};
+    CHECK(co_await user_adl::all(st::iter(v)) == 3);
+    CHECK(co_await user_adl::map(st::iter(v)) == 30);
+    CHECK(co_await (st::iter(v) | st::all([](const int& x) { return x > 0; })));
+  }());
+}

@@ -273,6 +273,7 @@ auto map(S&& s, F f) {
   }
 }
 template <class F>
+  requires(!tokio::detail::is_stream_arg_v<F>)
 auto map(F f) {
   return tokio::detail::StreamPipe{[f = std::move(f)](auto&& s) mutable {
     return tokio::stream::map(std::forward<decltype(s)>(s), std::move(f));
@@ -286,6 +287,7 @@ auto map_while(S&& s, F f) {
   return MapWhile<std::remove_cvref_t<S>, F>(std::forward<S>(s), std::move(f));
 }
 template <class F>
+  requires(!tokio::detail::is_stream_arg_v<F>)
 auto map_while(F f) {
   return tokio::detail::StreamPipe{[f = std::move(f)](auto&& s) mutable {
     return tokio::stream::map_while(std::forward<decltype(s)>(s), std::move(f));
@@ -310,6 +312,7 @@ auto filter(S&& s, F f) {
   return Filter<std::remove_cvref_t<S>, F>(std::forward<S>(s), std::move(f));
 }
 template <class F>
+  requires(!tokio::detail::is_stream_arg_v<F>)
 auto filter(F f) {
   return tokio::detail::StreamPipe{[f = std::move(f)](auto&& s) mutable {
     return tokio::stream::filter(std::forward<decltype(s)>(s), std::move(f));
@@ -323,6 +326,7 @@ auto filter_map(S&& s, F f) {
   return FilterMap<std::remove_cvref_t<S>, F>(std::forward<S>(s), std::move(f));
 }
 template <class F>
+  requires(!tokio::detail::is_stream_arg_v<F>)
 auto filter_map(F f) {
   return tokio::detail::StreamPipe{[f = std::move(f)](auto&& s) mutable {
     return tokio::stream::filter_map(std::forward<decltype(s)>(s), std::move(f));
@@ -347,6 +351,7 @@ auto take_while(S&& s, F f) {
   return TakeWhile<std::remove_cvref_t<S>, F>(std::forward<S>(s), std::move(f));
 }
 template <class F>
+  requires(!tokio::detail::is_stream_arg_v<F>)
 auto take_while(F f) {
   return tokio::detail::StreamPipe{[f = std::move(f)](auto&& s) mutable {
     return tokio::stream::take_while(std::forward<decltype(s)>(s), std::move(f));
@@ -371,6 +376,7 @@ auto skip_while(S&& s, F f) {
   return SkipWhile<std::remove_cvref_t<S>, F>(std::forward<S>(s), std::move(f));
 }
 template <class F>
+  requires(!tokio::detail::is_stream_arg_v<F>)
 auto skip_while(F f) {
   return tokio::detail::StreamPipe{[f = std::move(f)](auto&& s) mutable {
     return tokio::stream::skip_while(std::forward<decltype(s)>(s), std::move(f));

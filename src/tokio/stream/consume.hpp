@@ -191,12 +191,14 @@ auto fold(B init, F f) {
   }};
 }
 template <class F>
+  requires(!tokio::detail::is_stream_arg_v<F>)
 auto any(F pred) {
   return tokio::detail::StreamPipe{[pred = std::move(pred)](auto&& s) mutable {
     return stream::any(std::forward<decltype(s)>(s), std::move(pred));
   }};
 }
 template <class F>
+  requires(!tokio::detail::is_stream_arg_v<F>)
 auto all(F pred) {
   return tokio::detail::StreamPipe{[pred = std::move(pred)](auto&& s) mutable {
     return stream::all(std::forward<decltype(s)>(s), std::move(pred));

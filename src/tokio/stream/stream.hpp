@@ -117,6 +117,12 @@ class PollStream {
 
 namespace tokio::detail {
 
+// The one-argument pipe forms (`stream::map(f)`, `stream::all(pred)`...) take a callable,
+// never a stream: without this, a user's own `all(s)` or `map(s)` called on a tokio stream
+// would find them by argument-dependent lookup and be ambiguous.
+template <class F>
+inline constexpr bool is_stream_arg_v = stream::Stream<std::remove_cvref_t<F>>;
+
 // A stream written at the poll level (it has poll_next for its item type).
 template <class S>
 concept PollNextStream = stream::Stream<S> &&

@@ -66,6 +66,7 @@ auto then(S&& s, F f) {
   return Then<std::remove_cvref_t<S>, F>(std::forward<S>(s), std::move(f));
 }
 template <class F>
+  requires(!tokio::detail::is_stream_arg_v<F>)
 auto then(F f) {
   return tokio::detail::StreamPipe{[f = std::move(f)](auto&& s) mutable {
     return tokio::stream::then(std::forward<decltype(s)>(s), std::move(f));
