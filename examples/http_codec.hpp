@@ -338,8 +338,10 @@ class HttpCodec {
           if (iequals(name, "content-length")) {
             std::size_t v = 0;
             auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), v);
-            if (value.empty() || ec != std::errc() || end != value.data() + value.size())
-              return 400;
+            if (value.empty() || end != value.data() + value.size()) return 400;
+            // All digits, but more than a size_t holds: too large, not malformed.
+            if (ec == std::errc::result_out_of_range) return 413;
+            if (ec != std::errc()) return 400;
             if (length && *length != v) return 400;  // conflicting lengths
             length = v;
           }
@@ -405,6 +407,7 @@ class HttpCodec {
           if (size > limits_.max_body - pending_->body.len()) return http_error(413);
           remaining_ = size;
           state_ = size == 0 ? State::Trailers : State::ChunkData;
+          trailer_bytes_ = trailer_lines_ = 0;
           break;
         }
         case State::ChunkData: {
@@ -425,10 +428,15 @@ class HttpCodec {
           break;
         }
         case State::Trailers: {
-          auto line = take_line(buf, limits_.max_head);
-          if (!line) return tokio::unexpected(line.error());
+          // Trailer fields are dropped, but count against the head's limits (bytes and
+          // lines), so an endless trailer section gets 431 rather than the connection's time.
+          const std::size_t room = limits_.max_head - std::min(trailer_bytes_, limits_.max_head);
+          auto line = take_line(buf, room);
+          if (!line) return http_error(431);
           if (!*line) return std::optional<Request>();
-          if ((*line)->is_empty()) return finish();  // trailer fields are dropped
+          if ((*line)->is_empty()) return finish();
+          trailer_bytes_ += (*line)->len() + 2;
+          if (++trailer_lines_ > limits_.max_headers) return http_error(431);
           break;
         }
       }
@@ -475,6 +483,8 @@ class HttpCodec {
   std::optional<Request> pending_;  // head parsed, body not complete yet
   State state_ = State::Body;
   std::size_t remaining_ = 0;
+  std::size_t trailer_bytes_ = 0;  // the trailer section so far (State::Trailers)
+  std::size_t trailer_lines_ = 0;
   bool want_continue_ = false;  // the pending request asked for 100-continue
   bool head_ = false;           // the request line read last (not finished) says HEAD
 };

@@ -22,8 +22,10 @@
 //   400  a malformed request line or header, a missing Host (1.1), conflicting lengths;
 //        Transfer-Encoding with Content-Length, empty, or with chunked twice or not last
 //        (RFC 9112 6.1 and 6.3: the end of the body cannot be known)
-//   413  a body over --max-body (1 MiB by default), checked before it is read
-//   431  a request head over 8 KiB, or more than 100 header lines
+//   413  a body over --max-body (1 MiB by default), checked before it is read, or a
+//        Content-Length of more digits than a size_t holds
+//   431  a request head over 8 KiB, or more than 100 header lines; a chunked body's
+//        trailer section over the same limits
 //   501  a transfer coding other than chunked (Transfer-Encoding lines form one list:
 //        "gzip, chunked" is 501), or any in HTTP/1.0; 505 an HTTP version not 1.0/1.1
 //   408  a request still incomplete --timeout ms (10 s) after the previous one ended

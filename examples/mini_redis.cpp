@@ -657,6 +657,11 @@ Task<> serve(net::TcpStream stream, std::shared_ptr<Db> db) {
       co_return;
     }
     if (iequals(name, "CONFIG")) {  // redis-benchmark asks for "save" and "appendonly"
+      // Too few words: redis's arity errors, as in subscribed mode (refused()).
+      if (c.argc < 2 || (c.argc < 3 && iequals(c.arg(1), "GET"))) {
+        if (!co_await conn.feed(wrong_args(c, c.argc < 2 ? "config" : "config|get"))) co_return;
+        continue;
+      }
       if (c.argc == 3 && iequals(c.arg(1), "GET") && iequals(c.arg(2), "appendonly")) {
         conn.write_buffer_mut().put("*2\r\n$10\r\nappendonly\r\n$2\r\nno\r\n");
       } else if (c.argc == 3 && iequals(c.arg(1), "GET") && iequals(c.arg(2), "save")) {

@@ -151,6 +151,21 @@ TEST_CASE("http_server: bad requests get 400/413/431/501/505 and the connection 
   CHECK(status_line(raw(
             port, "POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n" + two)) ==
         "HTTP/1.1 413 Payload Too Large");
+  // A Content-Length of more digits than a size_t holds is too large, not malformed.
+  CHECK(status_line(raw(port,
+                        "POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: "
+                        "99999999999999999999999\r\n\r\n")) == "HTTP/1.1 413 Payload Too Large");
+  // A chunked body's trailer section has the head's limits: too many lines, or one too long.
+  std::string trailers =
+      "POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+      "1\r\nx\r\n0\r\n";
+  std::string many_trailers = trailers;
+  for (int i = 0; i < 120; ++i) many_trailers += "T-" + std::to_string(i) + ": v\r\n";
+  CHECK(status_line(raw(port, many_trailers + "\r\n")) ==
+        "HTTP/1.1 431 Request Header Fields Too Large");
+  CHECK(status_line(raw(port, trailers + "T: " + std::string(20000, 't') + "\r\n\r\n")) ==
+        "HTTP/1.1 431 Request Header Fields Too Large");
+  CHECK(raw(port, trailers + "T-1: a\r\nT-2: b\r\n\r\n").find("200 OK") != std::string::npos);
   // 431: a head over 8 KiB (curl), or too many header lines.
   CHECK(h.status("-H \"X-Big: " + std::string(9000, 'a') + "\"", "/") == "431");
   std::string many = "GET / HTTP/1.1\r\nHost: a\r\n";

@@ -486,7 +486,8 @@ TEST_CASE(
          resp_cmd({"DBSIZE", "x"}) + resp_cmd({"publish", "c", "m"}) + resp_cmd({"SUBSCRIBE"}) +
          resp_cmd({"CONFIG", "GET"}) + resp_cmd({"config", "get", "save"}) +
          resp_cmd({"FOO", "a"}) + resp_cmd({"UNSUBSCRIBE"}) + resp_cmd({"DBSIZE", "x"}) +
-         resp_cmd({"PING", "a", "b"}) + resp_cmd({"ECHO", "end"}));
+         resp_cmd({"PING", "a", "b"}) + resp_cmd({"CONFIG", "GET"}) + resp_cmd({"CONFIG"}) +
+         resp_cmd({"ECHO", "end"}));
   std::string want =
       "*3\r\n$9\r\nsubscribe\r\n$1\r\nc\r\n:1\r\n"
       "-ERR Can't execute 'get" +
@@ -497,7 +498,7 @@ TEST_CASE(
       wrong("config|get") + "-ERR Can't execute 'config|get" + only +
       "-ERR unknown command 'FOO', with args beginning with: 'a' \r\n"
       "*3\r\n$11\r\nunsubscribe\r\n$1\r\nc\r\n:0\r\n" +
-      wrong("dbsize") + wrong("ping") + "$3\r\nend\r\n";
+      wrong("dbsize") + wrong("ping") + wrong("config|get") + wrong("config") + "$3\r\nend\r\n";
   CHECK(c.until("$3\r\nend\r\n") == want);
 }
 
