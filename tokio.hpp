@@ -20680,18 +20680,19 @@ class Throttle : public PollStream<Throttle<S>, item_t<S>> {
   Throttle(U&& s, time::Duration d) : in_(std::forward<U>(s)), d_(d) {}
 
   bool poll_next(task::Context& cx, std::optional<item_t<S>>& out) {
-    if (delay_ && !delayed_) {
+    if (d_.count() > 0 && !delay_) {
+      // Made before the first item is taken: on a runtime without timers the Sleep throws
+      // here, with nothing taken, rather than after an item came out of the stream.
+      delay_.emplace(time::Instant::now());
+      delayed_ = true;  // the first item is not delayed
+    }
+    if (!delayed_) {
       if (!delay_->poll(cx)) return false;
       delayed_ = true;
     }
     if (!in_.poll(cx, out)) return false;
-    if (out && d_.count() > 0) {
-      time::Instant next = time::Instant::now().saturating_add(d_);
-      if (delay_) {
-        delay_->reset(next);
-      } else {
-        delay_.emplace(next);
-      }
+    if (out && delay_) {
+      delay_->reset(time::Instant::now().saturating_add(d_));
       delayed_ = false;
     }
     return true;
@@ -23452,8 +23453,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_2524aea6e30b0167_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_2524aea6e30b0167_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_2ba1af170d147ff9_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_2ba1af170d147ff9_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -40889,7 +40890,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_2524aea6e30b0167_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_2ba1af170d147ff9_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

@@ -120,6 +120,24 @@ TEST_CASE("stream::throttle: at most one item per period, the first one at once"
     CHECK(zz.size() == 2);
     CHECK(ms_since(t2) == 0);
   }());
+  // On a runtime without timers: a clear error before any item is taken, so the stream
+  // still holds every item (one used to be taken and lost with the exception).
+  auto no_timers = tokio::runtime::Builder::new_current_thread().build();
+  no_timers.block_on([]() -> Task<> {
+    std::vector<int> items{1, 2};
+    auto inner = st::iter(items);
+    auto s = st::throttle(st::by_ref(inner), std::chrono::milliseconds(10));
+    bool threw = false;
+    try {
+      (void)co_await s.next();
+    } catch (const std::logic_error& e) {
+      threw = std::string(e.what()).find("enable_time") != std::string::npos;
+    }
+    CHECK(threw);
+    const std::vector<int> all{1, 2};
+    auto left = co_await stest::drain(inner);
+    CHECK(left == all);
+  }());
 }
 
 TEST_CASE(

@@ -109,18 +109,19 @@ class Throttle : public PollStream<Throttle<S>, item_t<S>> {
   Throttle(U&& s, time::Duration d) : in_(std::forward<U>(s)), d_(d) {}
 
   bool poll_next(task::Context& cx, std::optional<item_t<S>>& out) {
-    if (delay_ && !delayed_) {
+    if (d_.count() > 0 && !delay_) {
+      // Made before the first item is taken: on a runtime without timers the Sleep throws
+      // here, with nothing taken, rather than after an item came out of the stream.
+      delay_.emplace(time::Instant::now());
+      delayed_ = true;  // the first item is not delayed
+    }
+    if (!delayed_) {
       if (!delay_->poll(cx)) return false;
       delayed_ = true;
     }
     if (!in_.poll(cx, out)) return false;
-    if (out && d_.count() > 0) {
-      time::Instant next = time::Instant::now().saturating_add(d_);
-      if (delay_) {
-        delay_->reset(next);
-      } else {
-        delay_.emplace(next);
-      }
+    if (out && delay_) {
+      delay_->reset(time::Instant::now().saturating_add(d_));
       delayed_ = false;
     }
     return true;
