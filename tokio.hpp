@@ -22025,6 +22025,21 @@ class BytesMut : public detail::BufGet<BytesMut> {
     len_ = 0;
     return all;
   }
+  // Takes back bytes split off this buffer: O(1) when `other` begins where this buffer's
+  // window ends in the same storage (split_off, or split_to seen from the front part), else
+  // its bytes are appended (a copy). An empty buffer simply becomes `other`.
+  void unsplit(BytesMut other) {
+    if (len_ == 0) {
+      *this = std::move(other);
+      return;
+    }
+    if (blk_ != nullptr && blk_ == other.blk_ && cap_ == len_ && ptr_ + len_ == other.ptr_) {
+      len_ += other.len_;
+      cap_ += other.cap_;  // `other` keeps only its block reference, dropped when it goes
+      return;
+    }
+    extend_from_slice(other.as_span());
+  }
   // Drops the first `n` bytes (O(1)).
   void advance(std::size_t n) {
     if (n > len_) detail::throw_bytes_range("BytesMut::advance");
@@ -23146,6 +23161,7 @@ class BytesCodec {
 /* #include <optional> (already above) */
 /* #include <span> (already above) */
 /* #include <string_view> (already above) */
+/* #include <type_traits> (already above) */
 /* #include <utility> (already above) */
 
 #endif // TOKIO_HAS_CODEC
@@ -23165,6 +23181,14 @@ class LengthDelimitedCodec {
     // new_codec).
     Builder& length_field_length(std::size_t n) noexcept {
       width_ = n;
+      return *this;
+    }
+    // The field's width as an unsigned integer type's (Rust: length_field_type::<u16>()).
+    template <class T>
+    Builder& length_field_type() noexcept {
+      static_assert(std::is_unsigned_v<T> && !std::is_same_v<T, bool> && sizeof(T) <= 8,
+                    "length_field_type<T>: T is an unsigned integer type (uint8_t ... uint64_t)");
+      width_ = sizeof(T);
       return *this;
     }
     Builder& length_adjustment(std::ptrdiff_t n) noexcept {
@@ -23453,8 +23477,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_2ba1af170d147ff9_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_2ba1af170d147ff9_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_87a992493c80f621_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_87a992493c80f621_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -40890,7 +40914,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_2ba1af170d147ff9_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_87a992493c80f621_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

@@ -125,6 +125,40 @@ TEST_CASE("BytesMut matches a std::string model under random operations") {
   CHECK_THROWS_AS(BytesMut().put_uint(1, 9), std::out_of_range);
 }
 
+TEST_CASE("BytesMut::unsplit: O(1) back together after split_off / split_to, else a copy") {
+  BytesMut buf;
+  buf.extend_from_slice("hello world");
+  const std::byte* start = buf.data();
+  BytesMut tail = buf.split_off(5);
+  buf.unsplit(std::move(tail));
+  CHECK(buf == "hello world");
+  CHECK(buf.data() == start);  // the same storage: nothing copied
+  BytesMut front = buf.split_to(6);
+  front.unsplit(std::move(buf));
+  CHECK(front == "hello world");
+  CHECK(front.data() == start);
+  // Not contiguous: the bytes are appended.
+  BytesMut a, b;
+  a.extend_from_slice("ab");
+  b.extend_from_slice("cd");
+  a.unsplit(std::move(b));
+  CHECK(a == "abcd");
+  // An empty buffer becomes the other one.
+  BytesMut empty;
+  BytesMut c;
+  c.extend_from_slice("xyz");
+  empty.unsplit(std::move(c));
+  CHECK(empty == "xyz");
+  // Writing after an O(1) unsplit stays within the buffer's own bytes.
+  BytesMut w;
+  w.reserve(64);
+  w.extend_from_slice("0123456789");
+  BytesMut w2 = w.split_off(4);
+  w.unsplit(std::move(w2));
+  w.extend_from_slice("abc");
+  CHECK(w == "0123456789abc");
+}
+
 TEST_CASE("BytesMut: text goes in as its bytes (Rust's b\"...\" literals)") {
   BytesMut buf;
   buf.extend_from_slice("GET / HTTP/1.1\r\n");

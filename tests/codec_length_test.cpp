@@ -228,6 +228,12 @@ TEST_CASE(
                   std::invalid_argument);
   LengthDelimitedCodec def;
   CHECK(def.max_frame_length() == 8u * 1024 * 1024);
+  // length_field_type<T>(): the width of T (Rust's length_field_type::<u16>()).
+  auto typed = LengthDelimitedCodec::builder().length_field_type<uint16_t>().new_codec();
+  BytesMut t;
+  REQUIRE(typed.encode("hi", t).has_value());
+  CHECK(t == std::string_view("\0\2hi", 4));
+  CHECK(typed.encode(std::string(65536, 'x'), t).error() == codec::Errc::frame_too_large);
 }
 
 TEST_CASE(

@@ -341,6 +341,21 @@ class BytesMut : public detail::BufGet<BytesMut> {
     len_ = 0;
     return all;
   }
+  // Takes back bytes split off this buffer: O(1) when `other` begins where this buffer's
+  // window ends in the same storage (split_off, or split_to seen from the front part), else
+  // its bytes are appended (a copy). An empty buffer simply becomes `other`.
+  void unsplit(BytesMut other) {
+    if (len_ == 0) {
+      *this = std::move(other);
+      return;
+    }
+    if (blk_ != nullptr && blk_ == other.blk_ && cap_ == len_ && ptr_ + len_ == other.ptr_) {
+      len_ += other.len_;
+      cap_ += other.cap_;  // `other` keeps only its block reference, dropped when it goes
+      return;
+    }
+    extend_from_slice(other.as_span());
+  }
   // Drops the first `n` bytes (O(1)).
   void advance(std::size_t n) {
     if (n > len_) detail::throw_bytes_range("BytesMut::advance");

@@ -39,6 +39,7 @@
 #include <optional>
 #include <span>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 
 #include "tokio/codec/bytes.hpp"
@@ -62,6 +63,14 @@ class LengthDelimitedCodec {
     // new_codec).
     Builder& length_field_length(std::size_t n) noexcept {
       width_ = n;
+      return *this;
+    }
+    // The field's width as an unsigned integer type's (Rust: length_field_type::<u16>()).
+    template <class T>
+    Builder& length_field_type() noexcept {
+      static_assert(std::is_unsigned_v<T> && !std::is_same_v<T, bool> && sizeof(T) <= 8,
+                    "length_field_type<T>: T is an unsigned integer type (uint8_t ... uint64_t)");
+      width_ = sizeof(T);
       return *this;
     }
     Builder& length_adjustment(std::ptrdiff_t n) noexcept {
