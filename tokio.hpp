@@ -5927,14 +5927,14 @@ Task<> advance(std::chrono::duration<Rep, Period> d) {
 // detail::Timer: a deadline plus the wheel entry it registers lazily. The engine shared by
 // Sleep, Interval and Timeout.
 //
-// Construction records the deadline and nothing else that is used: creating and destroying
-// a timer that is never polled takes no lock and touches no shared memory. The first poll
-// registers it with the polling thread's runtime's driver (or completes it at once when the
-// deadline has passed); later polls read the entry's state word and, unless the task's
-// waker changed, return without locking. Destruction of a registered timer unlinks it in
-// O(1) under the driver lock; of a fired or unregistered one, costs one atomic load. A
-// timer is only ever registered with the driver of the thread polling it: polled where no
-// runtime with timers runs, it completes with an error instead (kNoRuntime).
+// Construction records the deadline and nothing else: creating and destroying a timer
+// that is never polled takes no lock and touches no shared memory. The first poll registers
+// it with the polling thread's runtime's driver (or completes it at once when the deadline
+// has passed); later polls read the entry's state word and, unless the task's waker
+// changed, return without locking. Destruction of a registered timer unlinks it in O(1)
+// under the driver lock; of a fired or unregistered one, costs one atomic load. A timer is
+// only ever registered with the driver of the thread polling it: polled where no runtime
+// with timers runs, it completes with an error instead (kNoRuntime).
 //
 // A Timer may be copied or moved at any time: the copy has the same deadline and is
 // unregistered (a registered timer is linked by address, so the original keeps its place
@@ -6058,18 +6058,19 @@ int64_t timer_ms_left(const TimerEntry& e, TimeDriver* d) noexcept;
 
 class Timer {
  public:
-  // `driver` is the runtime it is made in, or null (made outside one). It is not used: the
-  // first poll registers the timer with the polling thread's runtime and sets driver_,
-  // which nothing reads before that (see resolve_or_throw for why).
-  Timer(time::Instant deadline, TimeDriver* driver) noexcept
-      : deadline_(deadline), driver_(driver) {}
-  Timer(const Timer& o) noexcept : deadline_(o.deadline_), driver_(o.driver_) {}
+  // Made inside a runtime without timers (or one shut down), throws std::logic_error
+  // naming `what` at once; made outside any runtime, binds when first polled. Either way
+  // no driver is kept: the first poll registers the timer with the polling thread's
+  // runtime and sets driver_, which nothing reads before that (see resolve_or_throw).
+  Timer(time::Instant deadline, const char* what) : deadline_(deadline) {
+    (void)current_time_driver(what);
+  }
+  Timer(const Timer& o) noexcept : deadline_(o.deadline_) {}
   Timer& operator=(const Timer& o) noexcept {
     if (this != &o) {
       cancel();
       entry_.state.store(TimerEntry::kUnregistered, std::memory_order_relaxed);
       deadline_ = o.deadline_;
-      driver_ = o.driver_;
     }
     return *this;
   }
@@ -6115,9 +6116,10 @@ class Timer {
   void reset(time::Instant deadline) noexcept {
     deadline_ = deadline;
     uint64_t s = entry_.state.load(std::memory_order_acquire);
-    if (s == TimerEntry::kUnregistered) return;
-    if (s == TimerEntry::kFired || s == TimerEntry::kOrphaned || s == TimerEntry::kNoRuntime) {
-      entry_.state.store(TimerEntry::kUnregistered, std::memory_order_relaxed);
+    if (TimerEntry::is_off_wheel(s)) {
+      if (s != TimerEntry::kUnregistered) {
+        entry_.state.store(TimerEntry::kUnregistered, std::memory_order_relaxed);
+      }
       return;
     }
     timer_reset(driver_, entry_, deadline);
@@ -6152,14 +6154,13 @@ class Timer {
     if (TOKIO_UNLIKELY(s == TimerEntry::kOrphaned)) throw_timer_orphaned(what);
     if (TOKIO_UNLIKELY(s == TimerEntry::kNoRuntime)) throw_timer_no_runtime(what);
   }
-  TimeDriver* driver_or_null() const noexcept { return driver_; }
   // For a dump of a task suspended on this timer (see timer_ms_left).
   int64_t dump_ms_left() const noexcept { return timer_ms_left(entry_, driver_); }
 
  private:
   TimerEntry entry_;
   time::Instant deadline_;
-  TimeDriver* driver_;
+  TimeDriver* driver_ = nullptr;  // set by registration; read only while registered
 };
 
 }  // namespace tokio::detail
@@ -6171,7 +6172,7 @@ class Sleep {
  public:
   using tokio_awaitable = void;
 
-  explicit Sleep(Instant deadline) : timer_(deadline, detail::current_time_driver("time::sleep")) {}
+  explicit Sleep(Instant deadline) : timer_(deadline, "time::sleep") {}
   // A copy has the same deadline and is not registered (the original keeps its place).
   Sleep(const Sleep& o) noexcept = default;
   // Takes the other Sleep's deadline (and runtime); this one is unregistered first.
@@ -6387,7 +6388,7 @@ class Timeout {
   using Output = Result<T, Elapsed>;
 
   Timeout(Task<T> inner, Instant deadline)
-      : inner_(std::move(inner)), timer_(deadline, detail::current_time_driver("time::timeout")) {}
+      : inner_(std::move(inner)), timer_(deadline, "time::timeout") {}
   // Only before it is first polled.
   Timeout(Timeout&& o) noexcept : inner_(std::move(o.inner_)), timer_(o.timer_) {}
 
@@ -13826,7 +13827,7 @@ class Sender : public detail::MpscSenderBase<T, true> {
         : c_(c),
           value_(std::move(v)),
           op_(&c->sem, 1),
-          timer_(deadline, tokio::detail::current_time_driver("mpsc::Sender::send_timeout")) {}
+          timer_(deadline, "mpsc::Sender::send_timeout") {}
     SendTimeout(SendTimeout&& o) noexcept
         : detail::Leaf<SendTimeout>(o),
           c_(o.c_),
@@ -23477,8 +23478,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_87a992493c80f621_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_87a992493c80f621_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_b0aa1f4d30853398_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_b0aa1f4d30853398_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -31910,7 +31911,7 @@ constexpr std::chrono::milliseconds kMissedTickTolerance{5};
 }  // namespace time_interval_impl
 
 Interval::Interval(Instant start, Duration period)
-    : timer_(start, detail::current_time_driver("time::interval")), period_(period) {
+    : timer_(start, "time::interval"), period_(period) {
   if (period.count() <= 0) {
     throw std::invalid_argument("tokio: time::interval needs a positive period");
   }
@@ -40914,7 +40915,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_87a992493c80f621_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_b0aa1f4d30853398_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

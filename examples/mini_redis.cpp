@@ -367,6 +367,14 @@ std::optional<int> arity(std::string_view name) {
 bool arity_ok(int arity, std::size_t argc) {
   return arity > 0 ? argc == std::size_t(arity) : argc >= std::size_t(-arity);
 }
+// redis counts a subcommand's words too: CONFIG GET needs its parameter (checked after the
+// command's own arity, in either mode).
+std::optional<Reply> config_get_arity_error(const Command& c) {
+  if (c.argc == 2 && iequals(c.arg(0), "CONFIG") && iequals(c.arg(1), "GET")) {
+    return wrong_args(c, "config|get");
+  }
+  return std::nullopt;
+}
 
 // redis-server's text: the name and the first arguments, each cut at 128 bytes in all,
 // with CR and LF turned into spaces (they would break the reply line).
@@ -506,9 +514,9 @@ void put(Conn& conn, const Reply& r) { (void)conn.codec().encode(r, conn.write_b
 // wrong count of arguments, as in normal mode; else "Can't execute".
 Reply refused(const Command& c) {
   if (!arity(c.arg(0))) return unknown_command(c);
+  if (auto e = config_get_arity_error(c)) return *e;
   std::string name = lower(c.arg(0));
   if (name == "config") name += "|" + lower(c.arg(1));  // (arity: there is a second word)
-  if (name == "config|get" && c.argc < 3) return wrong_args(c, name);
   return Reply::error_owned("ERR Can't execute '" + name +
                             "': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET "
                             "are allowed in this context");
@@ -657,9 +665,12 @@ Task<> serve(net::TcpStream stream, std::shared_ptr<Db> db) {
       co_return;
     }
     if (iequals(name, "CONFIG")) {  // redis-benchmark asks for "save" and "appendonly"
-      // Too few words: redis's arity errors, as in subscribed mode (refused()).
-      if (c.argc < 2 || (c.argc < 3 && iequals(c.arg(1), "GET"))) {
-        if (!co_await conn.feed(wrong_args(c, c.argc < 2 ? "config" : "config|get"))) co_return;
+      // Too few words: redis's arity errors, as in subscribed mode.
+      std::optional<Reply> e;
+      if (!arity_ok(*arity(name), c.argc)) e = wrong_args(c);
+      else e = config_get_arity_error(c);
+      if (e) {
+        if (!co_await conn.feed(std::move(*e))) co_return;
         continue;
       }
       if (c.argc == 3 && iequals(c.arg(1), "GET") && iequals(c.arg(2), "appendonly")) {

@@ -185,7 +185,7 @@ class Sender : public detail::MpscSenderBase<T, true> {
         : c_(c),
           value_(std::move(v)),
           op_(&c->sem, 1),
-          timer_(deadline, tokio::detail::current_time_driver("mpsc::Sender::send_timeout")) {}
+          timer_(deadline, "mpsc::Sender::send_timeout") {}
     SendTimeout(SendTimeout&& o) noexcept
         : detail::Leaf<SendTimeout>(o),
           c_(o.c_),

@@ -10,7 +10,7 @@ constexpr std::chrono::milliseconds kMissedTickTolerance{5};
 }  // namespace time_interval_impl
 
 Interval::Interval(Instant start, Duration period)
-    : timer_(start, detail::current_time_driver("time::interval")), period_(period) {
+    : timer_(start, "time::interval"), period_(period) {
   if (period.count() <= 0) {
     throw std::invalid_argument("tokio: time::interval needs a positive period");
   }

@@ -37,7 +37,7 @@ class Sleep {
  public:
   using tokio_awaitable = void;
 
-  explicit Sleep(Instant deadline) : timer_(deadline, detail::current_time_driver("time::sleep")) {}
+  explicit Sleep(Instant deadline) : timer_(deadline, "time::sleep") {}
   // A copy has the same deadline and is not registered (the original keeps its place).
   Sleep(const Sleep& o) noexcept = default;
   // Takes the other Sleep's deadline (and runtime); this one is unregistered first.

@@ -50,7 +50,7 @@ class Timeout {
   using Output = Result<T, Elapsed>;
 
   Timeout(Task<T> inner, Instant deadline)
-      : inner_(std::move(inner)), timer_(deadline, detail::current_time_driver("time::timeout")) {}
+      : inner_(std::move(inner)), timer_(deadline, "time::timeout") {}
   // Only before it is first polled.
   Timeout(Timeout&& o) noexcept : inner_(std::move(o.inner_)), timer_(o.timer_) {}
 

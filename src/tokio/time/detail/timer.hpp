@@ -2,14 +2,14 @@
 // detail::Timer: a deadline plus the wheel entry it registers lazily. The engine shared by
 // Sleep, Interval and Timeout.
 //
-// Construction records the deadline and nothing else that is used: creating and destroying
-// a timer that is never polled takes no lock and touches no shared memory. The first poll
-// registers it with the polling thread's runtime's driver (or completes it at once when the
-// deadline has passed); later polls read the entry's state word and, unless the task's
-// waker changed, return without locking. Destruction of a registered timer unlinks it in
-// O(1) under the driver lock; of a fired or unregistered one, costs one atomic load. A
-// timer is only ever registered with the driver of the thread polling it: polled where no
-// runtime with timers runs, it completes with an error instead (kNoRuntime).
+// Construction records the deadline and nothing else: creating and destroying a timer
+// that is never polled takes no lock and touches no shared memory. The first poll registers
+// it with the polling thread's runtime's driver (or completes it at once when the deadline
+// has passed); later polls read the entry's state word and, unless the task's waker
+// changed, return without locking. Destruction of a registered timer unlinks it in O(1)
+// under the driver lock; of a fired or unregistered one, costs one atomic load. A timer is
+// only ever registered with the driver of the thread polling it: polled where no runtime
+// with timers runs, it completes with an error instead (kNoRuntime).
 //
 // A Timer may be copied or moved at any time: the copy has the same deadline and is
 // unregistered (a registered timer is linked by address, so the original keeps its place
@@ -68,18 +68,19 @@ int64_t timer_ms_left(const TimerEntry& e, TimeDriver* d) noexcept;
 
 class Timer {
  public:
-  // `driver` is the runtime it is made in, or null (made outside one). It is not used: the
-  // first poll registers the timer with the polling thread's runtime and sets driver_,
-  // which nothing reads before that (see resolve_or_throw for why).
-  Timer(time::Instant deadline, TimeDriver* driver) noexcept
-      : deadline_(deadline), driver_(driver) {}
-  Timer(const Timer& o) noexcept : deadline_(o.deadline_), driver_(o.driver_) {}
+  // Made inside a runtime without timers (or one shut down), throws std::logic_error
+  // naming `what` at once; made outside any runtime, binds when first polled. Either way
+  // no driver is kept: the first poll registers the timer with the polling thread's
+  // runtime and sets driver_, which nothing reads before that (see resolve_or_throw).
+  Timer(time::Instant deadline, const char* what) : deadline_(deadline) {
+    (void)current_time_driver(what);
+  }
+  Timer(const Timer& o) noexcept : deadline_(o.deadline_) {}
   Timer& operator=(const Timer& o) noexcept {
     if (this != &o) {
       cancel();
       entry_.state.store(TimerEntry::kUnregistered, std::memory_order_relaxed);
       deadline_ = o.deadline_;
-      driver_ = o.driver_;
     }
     return *this;
   }
@@ -125,9 +126,10 @@ class Timer {
   void reset(time::Instant deadline) noexcept {
     deadline_ = deadline;
     uint64_t s = entry_.state.load(std::memory_order_acquire);
-    if (s == TimerEntry::kUnregistered) return;
-    if (s == TimerEntry::kFired || s == TimerEntry::kOrphaned || s == TimerEntry::kNoRuntime) {
-      entry_.state.store(TimerEntry::kUnregistered, std::memory_order_relaxed);
+    if (TimerEntry::is_off_wheel(s)) {
+      if (s != TimerEntry::kUnregistered) {
+        entry_.state.store(TimerEntry::kUnregistered, std::memory_order_relaxed);
+      }
       return;
     }
     timer_reset(driver_, entry_, deadline);
@@ -162,14 +164,13 @@ class Timer {
     if (TOKIO_UNLIKELY(s == TimerEntry::kOrphaned)) throw_timer_orphaned(what);
     if (TOKIO_UNLIKELY(s == TimerEntry::kNoRuntime)) throw_timer_no_runtime(what);
   }
-  TimeDriver* driver_or_null() const noexcept { return driver_; }
   // For a dump of a task suspended on this timer (see timer_ms_left).
   int64_t dump_ms_left() const noexcept { return timer_ms_left(entry_, driver_); }
 
  private:
   TimerEntry entry_;
   time::Instant deadline_;
-  TimeDriver* driver_;
+  TimeDriver* driver_ = nullptr;  // set by registration; read only while registered
 };
 
 }  // namespace tokio::detail
