@@ -23478,8 +23478,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_b0aa1f4d30853398_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_b0aa1f4d30853398_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_7276fb7435a51fd9_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_7276fb7435a51fd9_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -26957,6 +26957,9 @@ int fs_errno() noexcept;
 //   "No such file or directory (os error 2): \"/etc/nope\""
 //   "File exists (os error 17): \"/tmp/a\" -> \"/tmp/b\""
 //
+// A path is shown quoted with its quotes, backslashes and control bytes escaped (a newline
+// as \n, a NUL as \0, other control bytes as \u{1b}), as Rust's Debug output shows a path,
+// so a message stays one unambiguous line.
 // How: the code's category is a "tokio.fs" category object per distinct path text,
 // created on the first error about that path and kept for the life of the process (an
 // error_code holds a bare category pointer, so categories are never freed). Its
@@ -26969,6 +26972,7 @@ int fs_errno() noexcept;
 // Compare with a std::errc (`e == std::errc::no_such_file_or_directory`), which goes
 // through the error condition, or with value().
 
+/* #include <string> (already above) */
 /* #include <string_view> (already above) */
 /* #include <system_error> (already above) */
 
@@ -26979,6 +26983,9 @@ namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 std::error_code fs_error_ctx(int err, std::string_view context);
 std::error_code fs_error(int err, std::string_view path);
 std::error_code fs_error(int err, std::string_view from, std::string_view to);
+// `path` in double quotes, with quotes, backslashes and control bytes escaped (as Rust's
+// Debug output of a path): how every message above shows a path.
+std::string fs_quoted(std::string_view path);
 
 }  // namespace tokio::detail
 #endif // TOKIO_HAS_FS
@@ -37958,9 +37965,33 @@ Registry& registry() {
   return *r;
 }
 
+// The path in double quotes with what would garble a message escaped, as Rust's Debug
+// output of a path does: a quote or backslash gets a backslash, a NUL, tab, newline or
+// carriage return its short escape, and any other control byte (and DEL) \u{XX}. Bytes
+// of 0x80 and above pass through unchanged (a path is bytes; UTF-8 stays readable).
 void append_quoted(std::string& out, std::string_view p) {
+  static constexpr char kHex[] = "0123456789abcdef";
   out += '"';
-  out += p;
+  for (char ch : p) {
+    auto c = static_cast<unsigned char>(ch);
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\0': out += "\\0"; break;
+      case '\t': out += "\\t"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      default:
+        if (c < 0x20 || c == 0x7f) {
+          out += "\\u{";
+          out += kHex[c >> 4];
+          out += kHex[c & 15];
+          out += '}';
+        } else {
+          out += ch;
+        }
+    }
+  }
   out += '"';
 }
 
@@ -37986,6 +38017,12 @@ std::error_code fs_error_ctx(int err, std::string_view context) {
   } catch (...) {
     return {err, std::system_category()};  // out of memory: the errno alone
   }
+}
+
+std::string fs_quoted(std::string_view path) {
+  std::string out;
+  fs_path_error_impl::append_quoted(out, path);
+  return out;
 }
 
 std::error_code fs_error(int err, std::string_view p) {
@@ -40050,7 +40087,7 @@ io::Result<std::string> take_read_string(FsOp* o) {
   if (op->err) return err1(op->err, op->path);
   if (!utf8_valid(reinterpret_cast<const unsigned char*>(op->out.data()), op->out.size())) {
     // The errno's text speaks of "multibyte or wide characters": say what is wrong.
-    std::string ctx = "\"" + op->path + "\": stream did not contain valid UTF-8";
+    std::string ctx = fs_quoted(op->path) + ": stream did not contain valid UTF-8";
     return tokio::unexpected(fs_error_ctx(EILSEQ, ctx));
   }
   return std::move(op->out);
@@ -40076,7 +40113,7 @@ io::Result<void> take_misc_void(FsOp* o) {
   if (!op->p2.empty() && trimmed(op->p2) != trimmed(op->p1)) {
     // A recursive operation failed at another path than its argument: name both.
     return tokio::unexpected(
-        fs_error_ctx(op->err, "\"" + op->p1 + "\" (failed at \"" + op->p2 + "\")"));
+        fs_error_ctx(op->err, fs_quoted(op->p1) + " (failed at " + fs_quoted(op->p2) + ")"));
   }
   return err1(op->err, op->p1);
 }
@@ -40915,7 +40952,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_b0aa1f4d30853398_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_7276fb7435a51fd9_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

@@ -411,6 +411,9 @@ Task<> nul_paths(std::string dir) {
   auto w = co_await fs::write(bad, "clobbered");
   REQUIRE_FALSE(w.has_value());
   CHECK(w.error() == std::errc::invalid_argument);
+  // The message shows the NUL escaped (as Rust's Debug of a path does), not raw.
+  CHECK(w.error().message().find(keep + "\\0.tmp\"") != std::string::npos);
+  CHECK(w.error().message().find('\0') == std::string::npos);
   CHECK(fst::get(keep) == "original");
   auto rm = co_await fs::remove_file(bad);
   CHECK((!rm.has_value() && rm.error() == std::errc::invalid_argument));
@@ -438,6 +441,17 @@ Task<> nul_paths(std::string dir) {
   CHECK((!rda.has_value() && rda.error() == std::errc::invalid_argument));
   CHECK(fst::get(keep) == "original");
   CHECK(std::filesystem::exists(dir));
+  // A newline, quote, backslash or other control byte in a path is escaped in the
+  // message, so a one-line log of it stays one line and unambiguous; bytes >= 0x80 pass.
+  const std::string odd = dir +
+                          "/a\nb\"c\\d\te\x01"
+                          "f\x7f\xc3\xa9";
+  auto ro = co_await fs::read(odd);
+  REQUIRE_FALSE(ro.has_value());
+  CHECK(ro.error() == std::errc::no_such_file_or_directory);
+  const std::string msg = ro.error().message();
+  CHECK(msg.find(dir + "/a\\nb\\\"c\\\\d\\te\\u{01}f\\u{7f}\xc3\xa9\"") != std::string::npos);
+  CHECK(msg.find('\n') == std::string::npos);
 }
 
 Task<> dir_builder(std::string dir) {

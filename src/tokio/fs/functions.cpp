@@ -61,7 +61,7 @@ io::Result<std::string> take_read_string(FsOp* o) {
   if (op->err) return err1(op->err, op->path);
   if (!utf8_valid(reinterpret_cast<const unsigned char*>(op->out.data()), op->out.size())) {
     // The errno's text speaks of "multibyte or wide characters": say what is wrong.
-    std::string ctx = "\"" + op->path + "\": stream did not contain valid UTF-8";
+    std::string ctx = fs_quoted(op->path) + ": stream did not contain valid UTF-8";
     return tokio::unexpected(fs_error_ctx(EILSEQ, ctx));
   }
   return std::move(op->out);
@@ -87,7 +87,7 @@ io::Result<void> take_misc_void(FsOp* o) {
   if (!op->p2.empty() && trimmed(op->p2) != trimmed(op->p1)) {
     // A recursive operation failed at another path than its argument: name both.
     return tokio::unexpected(
-        fs_error_ctx(op->err, "\"" + op->p1 + "\" (failed at \"" + op->p2 + "\")"));
+        fs_error_ctx(op->err, fs_quoted(op->p1) + " (failed at " + fs_quoted(op->p2) + ")"));
   }
   return err1(op->err, op->p1);
 }

@@ -47,9 +47,33 @@ Registry& registry() {
   return *r;
 }
 
+// The path in double quotes with what would garble a message escaped, as Rust's Debug
+// output of a path does: a quote or backslash gets a backslash, a NUL, tab, newline or
+// carriage return its short escape, and any other control byte (and DEL) \u{XX}. Bytes
+// of 0x80 and above pass through unchanged (a path is bytes; UTF-8 stays readable).
 void append_quoted(std::string& out, std::string_view p) {
+  static constexpr char kHex[] = "0123456789abcdef";
   out += '"';
-  out += p;
+  for (char ch : p) {
+    auto c = static_cast<unsigned char>(ch);
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\0': out += "\\0"; break;
+      case '\t': out += "\\t"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      default:
+        if (c < 0x20 || c == 0x7f) {
+          out += "\\u{";
+          out += kHex[c >> 4];
+          out += kHex[c & 15];
+          out += '}';
+        } else {
+          out += ch;
+        }
+    }
+  }
   out += '"';
 }
 
@@ -75,6 +99,12 @@ std::error_code fs_error_ctx(int err, std::string_view context) {
   } catch (...) {
     return {err, std::system_category()};  // out of memory: the errno alone
   }
+}
+
+std::string fs_quoted(std::string_view path) {
+  std::string out;
+  fs_path_error_impl::append_quoted(out, path);
+  return out;
 }
 
 std::error_code fs_error(int err, std::string_view p) {

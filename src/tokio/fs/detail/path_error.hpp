@@ -7,6 +7,9 @@
 //   "No such file or directory (os error 2): \"/etc/nope\""
 //   "File exists (os error 17): \"/tmp/a\" -> \"/tmp/b\""
 //
+// A path is shown quoted with its quotes, backslashes and control bytes escaped (a newline
+// as \n, a NUL as \0, other control bytes as \u{1b}), as Rust's Debug output shows a path,
+// so a message stays one unambiguous line.
 // How: the code's category is a "tokio.fs" category object per distinct path text,
 // created on the first error about that path and kept for the life of the process (an
 // error_code holds a bare category pointer, so categories are never freed). Its
@@ -19,6 +22,7 @@
 // Compare with a std::errc (`e == std::errc::no_such_file_or_directory`), which goes
 // through the error condition, or with value().
 
+#include <string>
 #include <string_view>
 #include <system_error>
 
@@ -29,5 +33,8 @@ namespace tokio::detail {
 std::error_code fs_error_ctx(int err, std::string_view context);
 std::error_code fs_error(int err, std::string_view path);
 std::error_code fs_error(int err, std::string_view from, std::string_view to);
+// `path` in double quotes, with quotes, backslashes and control bytes escaped (as Rust's
+// Debug output of a path): how every message above shows a path.
+std::string fs_quoted(std::string_view path);
 
 }  // namespace tokio::detail
