@@ -2363,6 +2363,13 @@ TOKIO_SYSTEM_HEADERS_END
 // try_join, task-local scopes, unconstrained and LocalSet::run_until are leaves whose poll
 // steps one or more branches; a branch shares the task's waker but has its own PollSlot,
 // so any number of branches can be suspended at once.
+//
+// A branch that finishes gives its result to the Branch and its coroutine frame is
+// destroyed at once, with the parameters and locals it still held (Tokio's join! drops a
+// completed future; an async fn drops its arguments when its body ends): a finished
+// join branch that owned a ChildStdin or an mpsc Sender closes it while the other branches
+// still run, so a branch waiting for that EOF or close can finish. (For a T whose move
+// can throw, the result stays in the frame, which then lives as long as the Branch.)
 
 /* #include <cstddef> (already above) */
 /* #include <tuple> (already above) */
@@ -2391,12 +2398,30 @@ class Branch {
       set_starter(slot_, task_.handle());
     }
     done_ = drive_slot(slot_, cx);
+    if (done_ && kReleaseEarly) {
+      // At its final suspend: the result moves out, then the frame goes (a destructor
+      // that throws there is reported by destroy_finished, as any frame's).
+      task_.handle().promise().move_to(out_);
+      task_.reset();
+    }
     return done_;
   }
   bool done() const noexcept { return done_; }
-  bool failed() const noexcept { return done_ && task_.handle().promise().has_exception(); }
+  bool failed() const noexcept {
+    if constexpr (kReleaseEarly) {
+      return done_ && out_.exception() != nullptr;
+    } else {
+      return done_ && task_.handle().promise().has_exception();
+    }
+  }
   // The finished branch's value; rethrows what it threw.
-  T take() { return task_.handle().promise().take(); }
+  T take() {
+    if constexpr (kReleaseEarly) {
+      return out_.take();
+    } else {
+      return task_.handle().promise().take();
+    }
+  }
   void_to_monostate_t<T> take_value() {
     if constexpr (std::is_void_v<T>) {
       take();
@@ -2419,8 +2444,14 @@ class Branch {
   Task<T>& task() noexcept { return task_; }
 
  private:
+  static constexpr bool kReleaseEarly =
+      std::is_void_v<T> || std::is_nothrow_move_constructible_v<T>;
+  struct NoOutcome {};
+
   Task<T> task_;
   PollSlot slot_;
+  // The finished branch's result (kReleaseEarly), once its frame is gone.
+  [[no_unique_address]] std::conditional_t<kReleaseEarly, Outcome<T>, NoOutcome> out_;
   bool started_ = false;
   bool done_ = false;
 };
@@ -23478,8 +23509,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_7276fb7435a51fd9_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_7276fb7435a51fd9_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_95c6fcce4c8cc9a3_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_95c6fcce4c8cc9a3_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -40952,7 +40983,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_7276fb7435a51fd9_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_95c6fcce4c8cc9a3_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

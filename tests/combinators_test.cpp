@@ -203,3 +203,107 @@ TEST_CASE("task-local values are scoped, nested, per task and follow migration")
     CHECK(NAME.try_get() == nullptr);
   }());
 }
+
+namespace {
+
+namespace mpsc = tokio::sync::mpsc;
+
+// Produces three values and ends: its Sender parameter must be gone when it returns.
+Task<> produce(mpsc::Sender<int> tx) {
+  for (int i = 1; i <= 3; ++i) (void)co_await tx.send(i);
+}
+
+// Sums until the channel closes (every Sender dropped).
+Task<int> consume(mpsc::Receiver<int> rx) {
+  int sum = 0;
+  while (auto v = co_await rx.recv()) sum += *v;
+  co_return sum;
+}
+
+Task<tokio::io::Result<int>> produce_ok(mpsc::Sender<int> tx) {
+  for (int i = 1; i <= 3; ++i) (void)co_await tx.send(i);
+  co_return 0;
+}
+
+Task<tokio::io::Result<int>> consume_ok(mpsc::Receiver<int> rx) {
+  co_return co_await consume(std::move(rx));
+}
+
+Task<int> holds(test::DropCounter d, int v) {
+  (void)d;
+  co_await tokio::task::yield_now();
+  co_return v;
+}
+
+}  // namespace
+
+TEST_CASE(
+    "join, try_join, pin, timeout: a finished operand's frame goes at once (its by-value "
+    "parameters are dropped, as Tokio drops a completed future)") {
+  for (bool multi : {false, true}) {
+    CAPTURE(multi);
+    auto rt = test::either_flavour_all(multi);
+    // The consumer ends only when the producer's Sender is dropped: before the fix the
+    // producer's finished frame kept it until the join ended, and the join never did.
+    auto joined = rt.block_on(tokio::time::timeout(5s, []() -> Task<int> {
+      auto [tx, rx] = mpsc::channel<int>(1);
+      auto [a, sum] = co_await tokio::join(produce(std::move(tx)), consume(std::move(rx)));
+      (void)a;
+      co_return sum;
+    }()));
+    REQUIRE(joined.has_value());
+    CHECK(*joined == 6);
+
+    auto tried = rt.block_on(tokio::time::timeout(5s, []() -> Task<int> {
+      auto [tx, rx] = mpsc::channel<int>(1);
+      auto r = co_await tokio::try_join(produce_ok(std::move(tx)), consume_ok(std::move(rx)));
+      REQUIRE(r.has_value());
+      co_return std::get<1>(*r);
+    }()));
+    REQUIRE(tried.has_value());
+    CHECK(*tried == 6);
+
+    // A pinned producer raced in a select loop: once it has finished, its Sender is gone
+    // and the receive reports the close.
+    auto pinned = rt.block_on(tokio::time::timeout(5s, []() -> Task<int> {
+      auto [tx, rx] = mpsc::channel<int>(1);
+      auto p = tokio::pin(produce(std::move(tx)));
+      int sum = 0;
+      for (;;) {
+        auto r = co_await tokio::select(tokio::when(!p.is_terminated(), p), rx.recv());
+        if (r.index() == 1) {
+          auto v = std::get<1>(std::move(r));
+          if (!v) break;
+          sum += *v;
+        }
+      }
+      co_return sum;
+    }()));
+    REQUIRE(pinned.has_value());
+    CHECK(*pinned == 6);
+
+    // The drop is observed the moment the operand finishes, before the join returns, and
+    // the values and an exception still come through.
+    std::atomic<int> drops{0};
+    auto seen = rt.block_on([&]() -> Task<int> {
+      auto [v, drops_when_second_ended] =
+          co_await tokio::join(holds(test::DropCounter(drops), 7), [&]() -> Task<int> {
+            for (int i = 0; i < 20; ++i) co_await tokio::task::yield_now();
+            co_return drops.load();
+          }());
+      CHECK(v == 7);
+      co_return drops_when_second_ended;
+    }());
+    CHECK(seen == 1);
+    CHECK(drops.load() == 1);
+    std::atomic<int> drops2{0};
+    CHECK_THROWS_WITH(rt.block_on([&]() -> Task<> {
+      co_await tokio::join(holds(test::DropCounter(drops2), 1), []() -> Task<int> {
+        co_await tokio::task::yield_now();
+        throw std::runtime_error("second failed");
+      }());
+    }()),
+                      "second failed");
+    CHECK(drops2.load() == 1);
+  }
+}

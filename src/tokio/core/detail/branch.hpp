@@ -3,6 +3,13 @@
 // try_join, task-local scopes, unconstrained and LocalSet::run_until are leaves whose poll
 // steps one or more branches; a branch shares the task's waker but has its own PollSlot,
 // so any number of branches can be suspended at once.
+//
+// A branch that finishes gives its result to the Branch and its coroutine frame is
+// destroyed at once, with the parameters and locals it still held (Tokio's join! drops a
+// completed future; an async fn drops its arguments when its body ends): a finished
+// join branch that owned a ChildStdin or an mpsc Sender closes it while the other branches
+// still run, so a branch waiting for that EOF or close can finish. (For a T whose move
+// can throw, the result stays in the frame, which then lives as long as the Branch.)
 
 #include <cstddef>
 #include <tuple>
@@ -10,6 +17,7 @@
 #include <utility>
 #include <variant>
 
+#include "tokio/core/detail/outcome.hpp"
 #include "tokio/core/detail/poll.hpp"
 #include "tokio/core/task.hpp"
 
@@ -33,12 +41,30 @@ class Branch {
       set_starter(slot_, task_.handle());
     }
     done_ = drive_slot(slot_, cx);
+    if (done_ && kReleaseEarly) {
+      // At its final suspend: the result moves out, then the frame goes (a destructor
+      // that throws there is reported by destroy_finished, as any frame's).
+      task_.handle().promise().move_to(out_);
+      task_.reset();
+    }
     return done_;
   }
   bool done() const noexcept { return done_; }
-  bool failed() const noexcept { return done_ && task_.handle().promise().has_exception(); }
+  bool failed() const noexcept {
+    if constexpr (kReleaseEarly) {
+      return done_ && out_.exception() != nullptr;
+    } else {
+      return done_ && task_.handle().promise().has_exception();
+    }
+  }
   // The finished branch's value; rethrows what it threw.
-  T take() { return task_.handle().promise().take(); }
+  T take() {
+    if constexpr (kReleaseEarly) {
+      return out_.take();
+    } else {
+      return task_.handle().promise().take();
+    }
+  }
   void_to_monostate_t<T> take_value() {
     if constexpr (std::is_void_v<T>) {
       take();
@@ -61,8 +87,14 @@ class Branch {
   Task<T>& task() noexcept { return task_; }
 
  private:
+  static constexpr bool kReleaseEarly =
+      std::is_void_v<T> || std::is_nothrow_move_constructible_v<T>;
+  struct NoOutcome {};
+
   Task<T> task_;
   PollSlot slot_;
+  // The finished branch's result (kReleaseEarly), once its frame is gone.
+  [[no_unique_address]] std::conditional_t<kReleaseEarly, Outcome<T>, NoOutcome> out_;
   bool started_ = false;
   bool done_ = false;
 };
