@@ -3027,8 +3027,9 @@ HandleInner* current_handle_or_throw(const char* what);
 // Binds a new task cell (TaskState::INITIAL refs) to `h` and schedules it; a runtime that
 // has shut down cancels it instead (its JoinHandle then reports a cancellation).
 void spawn_on(HandleInner* h, TaskHeader* t) noexcept;
-// Queues a spawn_blocking cell on h's blocking pool.
-void spawn_blocking_cell_on(HandleInner* h, TaskHeader* t);
+// Queues a spawn_blocking cell on h's blocking pool; a mandatory one still runs if the
+// runtime shuts down before a thread took it.
+void spawn_blocking_cell_on(HandleInner* h, TaskHeader* t, bool mandatory);
 // h as the Scheduler whose UnhandledException policy hears of a spawn_blocking closure's
 // exception (TaskVTable::reporter; the cell holds a reference on h meanwhile).
 Scheduler* handle_scheduler(HandleInner* h) noexcept;
@@ -4745,7 +4746,9 @@ auto make_blocking_fn(F&& f, Args&&... args) {
   }
 }
 
-template <class F, class... Args>
+// Mandatory: the job runs even when the runtime shuts down before a thread took it (the
+// stdio writes, as fs::File's: output accepted by a write is never dropped at exit).
+template <bool Mandatory = false, class F, class... Args>
 auto spawn_blocking_named_on(HandleInner* h, const NamedSpawn& named, F&& f, Args&&... args) {
   std::string_view name = named.name;
   std::optional<NamingScope> naming;  // no frame to name; ends the Builder's offer
@@ -4769,12 +4772,16 @@ auto spawn_blocking_named_on(HandleInner* h, const NamedSpawn& named, F&& f, Arg
   if (!name.empty()) set_task_name(t, name.data(), name.size());
   handle_ref_inc(h);
   c->owner = h;
-  spawn_blocking_cell_on(h, t);
+  spawn_blocking_cell_on(h, t, Mandatory);
   return task::JoinHandle<R>(t);
 }
 template <class F, class... Args>
 auto spawn_blocking_on(HandleInner* h, F&& f, Args&&... args) {
   return spawn_blocking_named_on(h, {}, std::forward<F>(f), std::forward<Args>(args)...);
+}
+template <class F>
+auto spawn_blocking_mandatory_on(HandleInner* h, F&& f) {
+  return spawn_blocking_named_on<true>(h, {}, std::forward<F>(f));
 }
 
 }  // namespace tokio::detail
@@ -10668,8 +10675,9 @@ std::pair<ReadHalf<SimplexStream>, WriteHalf<SimplexStream>> simplex(std::size_t
 //
 // Writes are write-behind: write() copies up to 16 KiB into the object's buffer, starts
 // the blocking write and returns; an error of that write is reported by the next write,
-// flush or shutdown. Always flush (or shut down) before exiting, or the last write may
-// still be in flight. Writing to a closed pipe gives std::errc::broken_pipe (SIGPIPE is
+// flush or shutdown. A write that was not flushed still reaches the fd when the runtime
+// shuts down (its job runs even then, as Tokio's does), but only flush() reports its
+// error: flush before exiting when the outcome matters. Writing to a closed pipe gives std::errc::broken_pipe (SIGPIPE is
 // blocked on the writing thread for the duration of the call, never raised).
 // A read waits for the blocking job; its data is kept in the object if the read is
 // cancelled, so read is cancel-safe (the next read returns it). A job lost to runtime
@@ -23509,8 +23517,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_95c6fcce4c8cc9a3_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_95c6fcce4c8cc9a3_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_fcd06cb072e3b2ef_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_fcd06cb072e3b2ef_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -23865,8 +23873,9 @@ class BlockingPool {
   ~BlockingPool();
 
   // Queues a spawn_blocking task (its header holds TaskState::INITIAL). When the pool is
-  // shut down the task is cancelled right away.
-  void spawn_task(TaskHeader* t);
+  // shut down the task is cancelled right away. A queued task is cancelled by shutdown
+  // unless `mandatory`: then it still runs (stdio writes).
+  void spawn_task(TaskHeader* t, bool mandatory = false);
   // Runs fn(arg) on a pool thread even during shutdown (workers and core hand-offs).
   // Throws std::system_error when no thread can be started.
   void spawn_mandatory(void (*fn)(void*), void* arg);
@@ -23887,6 +23896,7 @@ class BlockingPool {
     TaskHeader* task;  // spawn_blocking task, or null for a mandatory job
     void (*fn)(void*);
     void* arg;
+    bool mandatory_task = false;  // a task that shutdown leaves queued, to run
   };
   enum class Action { kNone, kNotify, kSpawn };
   Action submit(Job job);
@@ -27647,7 +27657,7 @@ BlockingPool::~BlockingPool() {
   }
 }
 
-void BlockingPool::spawn_task(TaskHeader* t) {
+void BlockingPool::spawn_task(TaskHeader* t, bool mandatory) {
   std::unique_lock<Mutex> lk(mu_);
   if (shutdown_) {
     lk.unlock();
@@ -27656,7 +27666,7 @@ void BlockingPool::spawn_task(TaskHeader* t) {
   }
   // In flight from now until it ran or was cancelled (holds a paused clock's auto-advance).
   owner_->driver.blocking_in_flight.fetch_add(1, std::memory_order_acq_rel);
-  Action a = submit(Job{t, nullptr, nullptr});
+  Action a = submit(Job{t, nullptr, nullptr, mandatory});
   lk.unlock();
   try {
     act(a, t);
@@ -27797,9 +27807,10 @@ void BlockingPool::shutdown(std::optional<std::chrono::nanoseconds> timeout) {
   if (!shutdown_) {
     shutdown_ = true;
     // Queued spawn_blocking tasks that have not started are cancelled; mandatory jobs
-    // (worker loops) still run so they can observe shutdown.
+    // (worker loops, fs writes) still run so they can observe shutdown, and so do
+    // mandatory tasks (stdio writes: bytes a write accepted reach the fd).
     std::deque<Job> keep;
-    for (Job& j : queue_) (j.task ? cancelled : keep).push_back(j);
+    for (Job& j : queue_) ((j.task && !j.mandatory_task) ? cancelled : keep).push_back(j);
     queue_.swap(keep);
     cv_.notify_all();
   }
@@ -30530,7 +30541,9 @@ namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 void handle_ref_inc(HandleInner* h) noexcept { h->ref_inc(); }
 void handle_ref_dec(HandleInner* h) noexcept { h->ref_dec(); }
 void spawn_on(HandleInner* h, TaskHeader* t) noexcept { h->spawn(t); }
-void spawn_blocking_cell_on(HandleInner* h, TaskHeader* t) { h->blocking.spawn_task(t); }
+void spawn_blocking_cell_on(HandleInner* h, TaskHeader* t, bool mandatory) {
+  h->blocking.spawn_task(t, mandatory);
+}
 Scheduler* handle_scheduler(HandleInner* h) noexcept { return h; }
 void block_on_slot(HandleInner* h, PollSlot& slot) {
   // The block_on's own reference: its Runtime may be shut down and dropped while it runs
@@ -33116,10 +33129,12 @@ Poll<io::Result<std::size_t>> BlockingFd::poll_write(task::Context& cx,
   std::vector<std::byte> buf = std::move(buf_);
   buf.assign(src.begin(), src.begin() + static_cast<std::ptrdiff_t>(n));
   buf_.clear();
-  job_ = spawn_blocking_on(current_handle_or_throw("io::stdout()/stderr() write"),
-                           [fd = fd_, b = std::move(buf)]() mutable {
-                             return io_stdio_impl::blocking_write_all(fd, std::move(b));
-                           });
+  // Mandatory: the write was reported done (n bytes taken), so a runtime shutdown must not
+  // cancel it before a thread runs it (Tokio's stdout prints an unflushed last line too).
+  job_ = spawn_blocking_mandatory_on(current_handle_or_throw("io::stdout()/stderr() write"),
+                                     [fd = fd_, b = std::move(buf)]() mutable {
+                                       return io_stdio_impl::blocking_write_all(fd, std::move(b));
+                                     });
   return n;
 }
 
@@ -40983,7 +40998,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_95c6fcce4c8cc9a3_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_fcd06cb072e3b2ef_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

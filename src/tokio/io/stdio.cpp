@@ -159,10 +159,12 @@ Poll<io::Result<std::size_t>> BlockingFd::poll_write(task::Context& cx,
   std::vector<std::byte> buf = std::move(buf_);
   buf.assign(src.begin(), src.begin() + static_cast<std::ptrdiff_t>(n));
   buf_.clear();
-  job_ = spawn_blocking_on(current_handle_or_throw("io::stdout()/stderr() write"),
-                           [fd = fd_, b = std::move(buf)]() mutable {
-                             return io_stdio_impl::blocking_write_all(fd, std::move(b));
-                           });
+  // Mandatory: the write was reported done (n bytes taken), so a runtime shutdown must not
+  // cancel it before a thread runs it (Tokio's stdout prints an unflushed last line too).
+  job_ = spawn_blocking_mandatory_on(current_handle_or_throw("io::stdout()/stderr() write"),
+                                     [fd = fd_, b = std::move(buf)]() mutable {
+                                       return io_stdio_impl::blocking_write_all(fd, std::move(b));
+                                     });
   return n;
 }
 

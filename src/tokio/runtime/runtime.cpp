@@ -23,7 +23,9 @@ namespace tokio::detail {
 void handle_ref_inc(HandleInner* h) noexcept { h->ref_inc(); }
 void handle_ref_dec(HandleInner* h) noexcept { h->ref_dec(); }
 void spawn_on(HandleInner* h, TaskHeader* t) noexcept { h->spawn(t); }
-void spawn_blocking_cell_on(HandleInner* h, TaskHeader* t) { h->blocking.spawn_task(t); }
+void spawn_blocking_cell_on(HandleInner* h, TaskHeader* t, bool mandatory) {
+  h->blocking.spawn_task(t, mandatory);
+}
 Scheduler* handle_scheduler(HandleInner* h) noexcept { return h; }
 void block_on_slot(HandleInner* h, PollSlot& slot) {
   // The block_on's own reference: its Runtime may be shut down and dropped while it runs

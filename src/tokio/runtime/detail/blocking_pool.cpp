@@ -26,7 +26,7 @@ BlockingPool::~BlockingPool() {
   }
 }
 
-void BlockingPool::spawn_task(TaskHeader* t) {
+void BlockingPool::spawn_task(TaskHeader* t, bool mandatory) {
   std::unique_lock<Mutex> lk(mu_);
   if (shutdown_) {
     lk.unlock();
@@ -35,7 +35,7 @@ void BlockingPool::spawn_task(TaskHeader* t) {
   }
   // In flight from now until it ran or was cancelled (holds a paused clock's auto-advance).
   owner_->driver.blocking_in_flight.fetch_add(1, std::memory_order_acq_rel);
-  Action a = submit(Job{t, nullptr, nullptr});
+  Action a = submit(Job{t, nullptr, nullptr, mandatory});
   lk.unlock();
   try {
     act(a, t);
@@ -176,9 +176,10 @@ void BlockingPool::shutdown(std::optional<std::chrono::nanoseconds> timeout) {
   if (!shutdown_) {
     shutdown_ = true;
     // Queued spawn_blocking tasks that have not started are cancelled; mandatory jobs
-    // (worker loops) still run so they can observe shutdown.
+    // (worker loops, fs writes) still run so they can observe shutdown, and so do
+    // mandatory tasks (stdio writes: bytes a write accepted reach the fd).
     std::deque<Job> keep;
-    for (Job& j : queue_) (j.task ? cancelled : keep).push_back(j);
+    for (Job& j : queue_) ((j.task && !j.mandatory_task) ? cancelled : keep).push_back(j);
     queue_.swap(keep);
     cv_.notify_all();
   }

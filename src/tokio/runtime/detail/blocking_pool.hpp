@@ -34,8 +34,9 @@ class BlockingPool {
   ~BlockingPool();
 
   // Queues a spawn_blocking task (its header holds TaskState::INITIAL). When the pool is
-  // shut down the task is cancelled right away.
-  void spawn_task(TaskHeader* t);
+  // shut down the task is cancelled right away. A queued task is cancelled by shutdown
+  // unless `mandatory`: then it still runs (stdio writes).
+  void spawn_task(TaskHeader* t, bool mandatory = false);
   // Runs fn(arg) on a pool thread even during shutdown (workers and core hand-offs).
   // Throws std::system_error when no thread can be started.
   void spawn_mandatory(void (*fn)(void*), void* arg);
@@ -56,6 +57,7 @@ class BlockingPool {
     TaskHeader* task;  // spawn_blocking task, or null for a mandatory job
     void (*fn)(void*);
     void* arg;
+    bool mandatory_task = false;  // a task that shutdown leaves queued, to run
   };
   enum class Action { kNone, kNotify, kSpawn };
   Action submit(Job job);

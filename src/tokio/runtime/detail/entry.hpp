@@ -51,8 +51,9 @@ HandleInner* current_handle_or_throw(const char* what);
 // Binds a new task cell (TaskState::INITIAL refs) to `h` and schedules it; a runtime that
 // has shut down cancels it instead (its JoinHandle then reports a cancellation).
 void spawn_on(HandleInner* h, TaskHeader* t) noexcept;
-// Queues a spawn_blocking cell on h's blocking pool.
-void spawn_blocking_cell_on(HandleInner* h, TaskHeader* t);
+// Queues a spawn_blocking cell on h's blocking pool; a mandatory one still runs if the
+// runtime shuts down before a thread took it.
+void spawn_blocking_cell_on(HandleInner* h, TaskHeader* t, bool mandatory);
 // h as the Scheduler whose UnhandledException policy hears of a spawn_blocking closure's
 // exception (TaskVTable::reporter; the cell holds a reference on h meanwhile).
 Scheduler* handle_scheduler(HandleInner* h) noexcept;

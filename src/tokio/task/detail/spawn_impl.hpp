@@ -122,7 +122,9 @@ auto make_blocking_fn(F&& f, Args&&... args) {
   }
 }
 
-template <class F, class... Args>
+// Mandatory: the job runs even when the runtime shuts down before a thread took it (the
+// stdio writes, as fs::File's: output accepted by a write is never dropped at exit).
+template <bool Mandatory = false, class F, class... Args>
 auto spawn_blocking_named_on(HandleInner* h, const NamedSpawn& named, F&& f, Args&&... args) {
   std::string_view name = named.name;
   std::optional<NamingScope> naming;  // no frame to name; ends the Builder's offer
@@ -146,12 +148,16 @@ auto spawn_blocking_named_on(HandleInner* h, const NamedSpawn& named, F&& f, Arg
   if (!name.empty()) set_task_name(t, name.data(), name.size());
   handle_ref_inc(h);
   c->owner = h;
-  spawn_blocking_cell_on(h, t);
+  spawn_blocking_cell_on(h, t, Mandatory);
   return task::JoinHandle<R>(t);
 }
 template <class F, class... Args>
 auto spawn_blocking_on(HandleInner* h, F&& f, Args&&... args) {
   return spawn_blocking_named_on(h, {}, std::forward<F>(f), std::forward<Args>(args)...);
+}
+template <class F>
+auto spawn_blocking_mandatory_on(HandleInner* h, F&& f) {
+  return spawn_blocking_named_on<true>(h, {}, std::forward<F>(f));
 }
 
 }  // namespace tokio::detail
