@@ -316,6 +316,11 @@ check-link: tokio.hpp
 	@if $(CXX) $(LINK_FLAGS) $(BUILD)/link/impl_tu.o $(BUILD)/link/user_tu_v9.o -o $(BUILD)/link/mixed \
 	    $(LDLIBS) 2>/dev/null; then echo "check-link: two ABI versions linked together"; exit 1; \
 	  else echo "check-link: two ABI versions refuse to link (as they must)"; fi
+	@# So must one whose Task frames store their co_await location differently (core/task.hpp).
+	$(CXX) $(LINK_FLAGS) -DTOKIO_CONFIG_NO_TASK_LOCATIONS -c tests/link/user_tu.cpp -o $(BUILD)/link/user_tu_noloc.o
+	@if $(CXX) $(LINK_FLAGS) $(BUILD)/link/impl_tu.o $(BUILD)/link/user_tu_noloc.o -o $(BUILD)/link/mixed \
+	    $(LDLIBS) 2>/dev/null; then echo "check-link: task-location layouts linked together"; exit 1; \
+	  else echo "check-link: two task-location layouts refuse to link (as they must)"; fi
 
 # Users' strict warnings: tokio.hpp (implementation included) must compile clean under
 # them, with both compilers. The header silences them between push/pop (amalgamate.py);
@@ -407,6 +412,12 @@ check-consumers: tokio.hpp
 	  -DCMAKE_CXX_COMPILER=$(CXX) >/dev/null
 	cmake --build $(CONSUMERS)/cmake -j2
 	$(CONSUMERS)/cmake/consumer
+	@# A misspelt component must fail at find_package, naming it.
+	@if cmake -S tests/consumers/cmake_badcomp -B $(CONSUMERS)/badcomp \
+	    -DCMAKE_PREFIX_PATH=$(CONSUMERS)/prefix >$(CONSUMERS)/badcomp.log 2>&1; then \
+	  echo "check-consumers: COMPONENTS impI was accepted"; exit 1; fi
+	@grep -q "no component 'impI'" $(CONSUMERS)/badcomp.log && \
+	  echo "check-consumers: an unknown component is refused, by name"
 	PKG_CONFIG_PATH=$(CONSUMERS)/prefix/lib/pkgconfig $(MAKE) --no-print-directory \
 	  -C tests/consumers/pkgconfig OUT=$(CONSUMERS) CXX=$(CXX)
 	$(CONSUMERS)/consumer

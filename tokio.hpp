@@ -35,6 +35,7 @@
 //   TOKIO_CONFIG_NO_STREAM               leave out tokio::stream (and codec, which needs it)
 //   TOKIO_CONFIG_NO_CODEC                leave out tokio::codec
 //   TOKIO_CONFIG_SYSTEM_ALLOCATOR        coroutine frames from operator new, not the frame slabs
+//   TOKIO_CONFIG_NO_TASK_LOCATIONS       Task frames keep no co_await location (dumps show none)
 //   TOKIO_CONFIG_HIDDEN_VISIBILITY       give every tokio symbol hidden visibility (a .so that
 //                                          embeds tokio.hpp does not export it; build that .so with
 //                                          -fvisibility=hidden too, or g++ warns about your types
@@ -61,13 +62,38 @@
 #define TOKIO_SYSTEM_HEADERS_BEGIN
 #define TOKIO_SYSTEM_HEADERS_END
 #endif
-// The inline ABI namespace; a configuration that changes the ABI changes its name.
+// The inline ABI namespace; a configuration that changes the ABI changes its name:
+// the allocator, and how every Task frame stores its co_await location (core/task.hpp:
+// none with TOKIO_CONFIG_NO_TASK_LOCATIONS; a std::source_location where the library
+// has it, as g++; a file and a line otherwise, as clang++ 14 on libstdc++ 12). A user
+// file and an implementation that disagree on either fail to link, never mix.
 #if !defined(TOKIO_ABI_NAMESPACE)
-#if defined(TOKIO_CONFIG_SYSTEM_ALLOCATOR)
+#if defined(TOKIO_CONFIG_NO_TASK_LOCATIONS)
+#define TOKIO_ABI_LOCATIONS_ 0
+#else
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <version>
+TOKIO_SYSTEM_HEADERS_END
+#if defined(__cpp_lib_source_location)
+#define TOKIO_ABI_LOCATIONS_ 1
+#else
+#define TOKIO_ABI_LOCATIONS_ 2
+#endif
+#endif
+#if defined(TOKIO_CONFIG_SYSTEM_ALLOCATOR) && TOKIO_ABI_LOCATIONS_ == 0
+#define TOKIO_ABI_NAMESPACE v0_1_sysalloc_noloc
+#elif defined(TOKIO_CONFIG_SYSTEM_ALLOCATOR) && TOKIO_ABI_LOCATIONS_ == 2
+#define TOKIO_ABI_NAMESPACE v0_1_sysalloc_fileline
+#elif defined(TOKIO_CONFIG_SYSTEM_ALLOCATOR)
 #define TOKIO_ABI_NAMESPACE v0_1_sysalloc
+#elif TOKIO_ABI_LOCATIONS_ == 0
+#define TOKIO_ABI_NAMESPACE v0_1_noloc
+#elif TOKIO_ABI_LOCATIONS_ == 2
+#define TOKIO_ABI_NAMESPACE v0_1_fileline
 #else
 #define TOKIO_ABI_NAMESPACE v0_1
 #endif
+#undef TOKIO_ABI_LOCATIONS_
 #endif
 // TOKIO_HAS_<MODULE>: 1 when the module is built (its own TOKIO_CONFIG_NO_ macro and
 // those of the modules it includes are unset).
@@ -23517,8 +23543,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_fcd06cb072e3b2ef_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_fcd06cb072e3b2ef_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_bd5433689eaf21d5_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_bd5433689eaf21d5_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -40998,7 +41024,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_fcd06cb072e3b2ef_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_bd5433689eaf21d5_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
