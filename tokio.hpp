@@ -23543,8 +23543,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_bd5433689eaf21d5_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_bd5433689eaf21d5_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_a162113a4a23ff6d_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_a162113a4a23ff6d_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -23688,6 +23688,24 @@ uint64_t random_seed() noexcept;
 
 }  // namespace tokio::detail
 /* end file src/tokio/core/detail/rand.hpp */
+/* begin file src/tokio/core/detail/quote.hpp */
+// How reports show text that came from the user (a path, a task name): in double quotes,
+// with what would garble a one-line message escaped, as Rust's Debug output of a string
+// does: a quote or backslash gets a backslash, a NUL, tab, newline or carriage return its
+// short escape (\0 \t \n \r), any other control byte and DEL \u{XX}. Bytes of 0x80 and
+// above pass unchanged (UTF-8 stays readable). So a name holding a newline cannot forge a
+// second report line.
+
+/* #include <string> (already above) */
+/* #include <string_view> (already above) */
+
+namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
+
+void append_debug_quoted(std::string& out, std::string_view text);
+std::string debug_quoted(std::string_view text);
+
+}  // namespace tokio::detail
+/* end file src/tokio/core/detail/quote.hpp */
 /* begin file src/tokio/runtime/detail/blocking_pool.hpp */
 // The blocking pool: threads for spawn_blocking closures, for the multi-thread runtime's
 // workers, and for worker hand-offs during block_in_place.
@@ -24262,6 +24280,8 @@ class StallWatchdog {
  private:
   void run();
   void check(std::chrono::steady_clock::time_point now);
+  // One line naming the stalls held back by the one-report-a-second limit (under mu_).
+  void report_held_back();
 
   std::chrono::nanoseconds threshold_;
   std::mutex mu_;
@@ -24271,6 +24291,9 @@ class StallWatchdog {
   std::atomic<uint64_t> stalls_{0};
   std::chrono::steady_clock::time_point last_report_{};
   uint64_t held_back_ = 0;
+  // The first few held-back stalls, as " task <id> (<name>) on worker <n>" (under mu_).
+  std::string held_back_names_;
+  static constexpr uint64_t kHeldBackNamed = 8;
   std::thread thread_;
 };
 
@@ -27039,7 +27062,6 @@ int fs_errno() noexcept;
 // Compare with a std::errc (`e == std::errc::no_such_file_or_directory`), which goes
 // through the error condition, or with value().
 
-/* #include <string> (already above) */
 /* #include <string_view> (already above) */
 /* #include <system_error> (already above) */
 
@@ -27050,9 +27072,6 @@ namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 std::error_code fs_error_ctx(int err, std::string_view context);
 std::error_code fs_error(int err, std::string_view path);
 std::error_code fs_error(int err, std::string_view from, std::string_view to);
-// `path` in double quotes, with quotes, backslashes and control bytes escaped (as Rust's
-// Debug output of a path): how every message above shows a path.
-std::string fs_quoted(std::string_view path);
 
 }  // namespace tokio::detail
 #endif // TOKIO_HAS_FS
@@ -27590,6 +27609,45 @@ void frame_free_slow(Slab* s, FreeBlock* b) noexcept {
 
 }  // namespace tokio::detail
 /* end file src/tokio/core/detail/frame_alloc.cpp */
+/* begin file src/tokio/core/detail/quote.cpp */
+// Quoting for reports: see quote.hpp.
+
+namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
+
+void append_debug_quoted(std::string& out, std::string_view text) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out += '"';
+  for (char ch : text) {
+    auto c = static_cast<unsigned char>(ch);
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\0': out += "\\0"; break;
+      case '\t': out += "\\t"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      default:
+        if (c < 0x20 || c == 0x7f) {
+          out += "\\u{";
+          out += kHex[c >> 4];
+          out += kHex[c & 15];
+          out += '}';
+        } else {
+          out += ch;
+        }
+    }
+  }
+  out += '"';
+}
+
+std::string debug_quoted(std::string_view text) {
+  std::string out;
+  append_debug_quoted(out, text);
+  return out;
+}
+
+}  // namespace tokio::detail
+/* end file src/tokio/core/detail/quote.cpp */
 /* begin file src/tokio/core/detail/task_name.cpp */
 // Names placed in task frame blocks (task_name.hpp).
 
@@ -28444,7 +28502,10 @@ std::string Dump::to_string() const {
   out += std::to_string(tasks_.size()) + (tasks_.size() == 1 ? " task\n" : " tasks\n");
   for (const TaskDump& t : tasks_) {
     out += "task " + std::to_string(t.id.value);
-    if (!t.name.empty()) out += " \"" + t.name + "\"";
+    if (!t.name.empty()) {
+      out += ' ';
+      detail::append_debug_quoted(out, t.name);
+    }
     out += " ";
     out += runtime::to_string(t.state);
     out += " for " + dump_impl::format_duration(t.time_in_state);
@@ -29003,9 +29064,9 @@ void report_task_exception(const TaskHeader* t, const std::exception_ptr& e,
                            const char* how) noexcept {
   std::string what = exception_what(e);
   std::string name = task_name(t);
-  std::fprintf(stderr, "tokio: task %llu%s%s%s %s: %s\n", static_cast<unsigned long long>(t->id()),
-               name.empty() ? "" : " (\"", name.c_str(), name.empty() ? "" : "\")", how,
-               what.c_str());
+  std::string shown = name.empty() ? std::string() : " (" + debug_quoted(name) + ")";
+  std::fprintf(stderr, "tokio: task %llu%s %s: %s\n", static_cast<unsigned long long>(t->id()),
+               shown.c_str(), how, what.c_str());
 }
 
 void task_abort(TaskHeader* t) noexcept {
@@ -30322,6 +30383,8 @@ StallWatchdog::~StallWatchdog() {
   }
   cv_.notify_all();
   thread_.join();
+  // The runtime is going: stalls held back by the rate limit are still named.
+  report_held_back();
 }
 
 void StallWatchdog::add(StallProbe* p) {
@@ -30350,6 +30413,16 @@ void StallWatchdog::run() {
   }
 }
 
+void StallWatchdog::report_held_back() {
+  if (held_back_ == 0) return;
+  std::fprintf(stderr,
+               "tokio: stall: %llu more stall%s held back by the one-report-a-second limit:%s%s\n",
+               static_cast<unsigned long long>(held_back_), held_back_ == 1 ? " was" : "s were",
+               held_back_names_.c_str(), held_back_ > kHeldBackNamed ? ", ..." : "");
+  held_back_ = 0;
+  held_back_names_.clear();
+}
+
 // Runs under mu_ (probes cannot be removed meanwhile).
 void StallWatchdog::check(std::chrono::steady_clock::time_point now) {
   for (StallProbe* p : probes_) {
@@ -30368,28 +30441,38 @@ void StallWatchdog::check(std::chrono::steady_clock::time_point now) {
     stalls_.fetch_add(1, std::memory_order_relaxed);
     if (now - last_report_ < std::chrono::seconds(1) &&
         last_report_.time_since_epoch().count() != 0) {
-      ++held_back_;
+      if (++held_back_ <= kHeldBackNamed) {
+        uint64_t id = 0;
+        std::string name;
+        describe_task(task, id, name);
+        if (held_back_ > 1) held_back_names_ += ',';
+        held_back_names_ += " task " + std::to_string(id);
+        if (!name.empty()) held_back_names_ += " (" + debug_quoted(name) + ")";
+        held_back_names_ += " on worker " + std::to_string(p->worker);
+      }
       continue;
     }
+    report_held_back();
     last_report_ = now;
     uint64_t id = 0;
     std::string name;
     describe_task(task, id, name);
+    std::string shown = name.empty() ? std::string() : " (" + debug_quoted(name) + ")";
     std::string where = leaf_name(p->resumed.load(std::memory_order_relaxed));
     long long ms = std::chrono::duration_cast<std::chrono::milliseconds>(stuck).count();
     long long limit = std::chrono::duration_cast<std::chrono::milliseconds>(threshold_).count();
     std::fprintf(stderr,
-                 "tokio: stall: task %llu%s%s%s has been inside one poll on worker %u for at "
+                 "tokio: stall: task %llu%s has been inside one poll on worker %u for at "
                  "least %lld ms (stall_threshold %lld ms)%s%s; a blocking call in async code? "
-                 "Move blocking work to spawn_blocking or block_in_place.%s\n",
-                 static_cast<unsigned long long>(id), name.empty() ? "" : " (\"", name.c_str(),
-                 name.empty() ? "" : "\")", p->worker, ms, limit,
-                 where.empty() ? "" : ", resumed from ", where.c_str(),
-                 held_back_ ? (" (" + std::to_string(held_back_) +
-                               " more stalls in the last second were not reported)")
-                                  .c_str()
-                            : "");
-    held_back_ = 0;
+                 "Move blocking work to spawn_blocking or block_in_place.\n",
+                 static_cast<unsigned long long>(id), shown.c_str(), p->worker, ms, limit,
+                 where.empty() ? "" : ", resumed from ", where.c_str());
+  }
+  // A second after the last report, the stalls held back since are named even if no new
+  // stall comes to carry them.
+  if (held_back_ != 0 && now - last_report_ >= std::chrono::seconds(1)) {
+    report_held_back();
+    last_report_ = now;
   }
 }
 
@@ -37996,6 +38079,9 @@ TOKIO_SYSTEM_HEADERS_BEGIN
 #include <unordered_map>
 TOKIO_SYSTEM_HEADERS_END
 
+#endif // TOKIO_HAS_FS
+#if TOKIO_HAS_FS
+
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
 namespace fs_path_error_impl {
@@ -38037,36 +38123,6 @@ Registry& registry() {
   return *r;
 }
 
-// The path in double quotes with what would garble a message escaped, as Rust's Debug
-// output of a path does: a quote or backslash gets a backslash, a NUL, tab, newline or
-// carriage return its short escape, and any other control byte (and DEL) \u{XX}. Bytes
-// of 0x80 and above pass through unchanged (a path is bytes; UTF-8 stays readable).
-void append_quoted(std::string& out, std::string_view p) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  out += '"';
-  for (char ch : p) {
-    auto c = static_cast<unsigned char>(ch);
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\0': out += "\\0"; break;
-      case '\t': out += "\\t"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      default:
-        if (c < 0x20 || c == 0x7f) {
-          out += "\\u{";
-          out += kHex[c >> 4];
-          out += kHex[c & 15];
-          out += '}';
-        } else {
-          out += ch;
-        }
-    }
-  }
-  out += '"';
-}
-
 }  // namespace fs_path_error_impl
 
 std::error_code fs_error_ctx(int err, std::string_view context) {
@@ -38091,23 +38147,17 @@ std::error_code fs_error_ctx(int err, std::string_view context) {
   }
 }
 
-std::string fs_quoted(std::string_view path) {
-  std::string out;
-  fs_path_error_impl::append_quoted(out, path);
-  return out;
-}
-
 std::error_code fs_error(int err, std::string_view p) {
   std::string ctx;
-  fs_path_error_impl::append_quoted(ctx, p);
+  append_debug_quoted(ctx, p);
   return fs_error_ctx(err, ctx);
 }
 
 std::error_code fs_error(int err, std::string_view from, std::string_view to) {
   std::string ctx;
-  fs_path_error_impl::append_quoted(ctx, from);
+  append_debug_quoted(ctx, from);
   ctx += " -> ";
-  fs_path_error_impl::append_quoted(ctx, to);
+  append_debug_quoted(ctx, to);
   return fs_error_ctx(err, ctx);
 }
 
@@ -40109,6 +40159,8 @@ detail::FsAwait<File> OpenOptions::open(PathArg path) const {
 #if TOKIO_HAS_FS
 #endif // TOKIO_HAS_FS
 #if TOKIO_HAS_FS
+#endif // TOKIO_HAS_FS
+#if TOKIO_HAS_FS
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
@@ -40159,7 +40211,7 @@ io::Result<std::string> take_read_string(FsOp* o) {
   if (op->err) return err1(op->err, op->path);
   if (!utf8_valid(reinterpret_cast<const unsigned char*>(op->out.data()), op->out.size())) {
     // The errno's text speaks of "multibyte or wide characters": say what is wrong.
-    std::string ctx = fs_quoted(op->path) + ": stream did not contain valid UTF-8";
+    std::string ctx = debug_quoted(op->path) + ": stream did not contain valid UTF-8";
     return tokio::unexpected(fs_error_ctx(EILSEQ, ctx));
   }
   return std::move(op->out);
@@ -40185,7 +40237,7 @@ io::Result<void> take_misc_void(FsOp* o) {
   if (!op->p2.empty() && trimmed(op->p2) != trimmed(op->p1)) {
     // A recursive operation failed at another path than its argument: name both.
     return tokio::unexpected(
-        fs_error_ctx(op->err, fs_quoted(op->p1) + " (failed at " + fs_quoted(op->p2) + ")"));
+        fs_error_ctx(op->err, debug_quoted(op->p1) + " (failed at " + debug_quoted(op->p2) + ")"));
   }
   return err1(op->err, op->p1);
 }
@@ -41024,7 +41076,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_bd5433689eaf21d5_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_a162113a4a23ff6d_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

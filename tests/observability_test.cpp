@@ -671,6 +671,40 @@ TEST_CASE("stall detector: a task blocking its worker is reported with its name,
   }
 }
 
+TEST_CASE(
+    "stall detector: stalls held back by the one-a-second limit are still named, and a "
+    "name cannot forge a report line") {
+  for (bool multi : {false, true}) {
+    CAPTURE(multi);
+    StderrCapture cap;
+    uint64_t stalls = 0;
+    {
+      auto r = make_rt(multi, [](rt::Builder& b) { b.enable_all().stall_threshold(40ms); });
+      r.block_on([]() -> tokio::Task<> {
+        // Three stalls in a row: the first is reported at once, the other two within the
+        // same second are held back, and no stall comes after them to carry them.
+        for (const char* name : {"first", "second\ntokio: stall: forged", "third"}) {
+          auto h = tokio::task::Builder().name(name).spawn([]() -> tokio::Task<> {
+            co_await tokio::task::yield_now();
+            std::this_thread::sleep_for(150ms);
+          });
+          co_await h;
+        }
+        // Then the program goes on, quietly, for longer than the limit's second.
+        for (int i = 0; i < 30; ++i) co_await tokio::time::sleep(50ms);
+      }());
+      stalls = r.metrics().stall_count();
+    }
+    std::string out = cap.text();
+    CHECK(stalls == 3);
+    CHECK(out.find("\"first\"") != std::string::npos);
+    CHECK(out.find("2 more stalls were held back") != std::string::npos);
+    CHECK(out.find("(\"second\\ntokio: stall: forged\")") != std::string::npos);
+    CHECK(out.find("(\"third\")") != std::string::npos);
+    CHECK(out.find("\ntokio: stall: forged") == std::string::npos);  // escaped, not a line
+  }
+}
+
 TEST_CASE("stall detector: off by default, block_in_place is not a stall, bad threshold refused") {
   {
     auto r = rt::Builder::new_current_thread().build();

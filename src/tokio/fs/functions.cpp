@@ -6,6 +6,7 @@
 #include <system_error>
 
 #include "tokio/fs/detail/engine.hpp"
+#include "tokio/core/detail/quote.hpp"
 #include "tokio/fs/detail/path_error.hpp"
 #include "tokio/fs/detail/path_ops.hpp"
 #include "tokio/fs/read_dir.hpp"
@@ -61,7 +62,7 @@ io::Result<std::string> take_read_string(FsOp* o) {
   if (op->err) return err1(op->err, op->path);
   if (!utf8_valid(reinterpret_cast<const unsigned char*>(op->out.data()), op->out.size())) {
     // The errno's text speaks of "multibyte or wide characters": say what is wrong.
-    std::string ctx = fs_quoted(op->path) + ": stream did not contain valid UTF-8";
+    std::string ctx = debug_quoted(op->path) + ": stream did not contain valid UTF-8";
     return tokio::unexpected(fs_error_ctx(EILSEQ, ctx));
   }
   return std::move(op->out);
@@ -87,7 +88,7 @@ io::Result<void> take_misc_void(FsOp* o) {
   if (!op->p2.empty() && trimmed(op->p2) != trimmed(op->p1)) {
     // A recursive operation failed at another path than its argument: name both.
     return tokio::unexpected(
-        fs_error_ctx(op->err, fs_quoted(op->p1) + " (failed at " + fs_quoted(op->p2) + ")"));
+        fs_error_ctx(op->err, debug_quoted(op->p1) + " (failed at " + debug_quoted(op->p2) + ")"));
   }
   return err1(op->err, op->p1);
 }

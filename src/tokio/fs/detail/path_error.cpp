@@ -6,6 +6,8 @@
 #include <string>
 #include <unordered_map>
 
+#include "tokio/core/detail/quote.hpp"
+
 namespace tokio::detail {
 
 namespace fs_path_error_impl {
@@ -47,36 +49,6 @@ Registry& registry() {
   return *r;
 }
 
-// The path in double quotes with what would garble a message escaped, as Rust's Debug
-// output of a path does: a quote or backslash gets a backslash, a NUL, tab, newline or
-// carriage return its short escape, and any other control byte (and DEL) \u{XX}. Bytes
-// of 0x80 and above pass through unchanged (a path is bytes; UTF-8 stays readable).
-void append_quoted(std::string& out, std::string_view p) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  out += '"';
-  for (char ch : p) {
-    auto c = static_cast<unsigned char>(ch);
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\0': out += "\\0"; break;
-      case '\t': out += "\\t"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      default:
-        if (c < 0x20 || c == 0x7f) {
-          out += "\\u{";
-          out += kHex[c >> 4];
-          out += kHex[c & 15];
-          out += '}';
-        } else {
-          out += ch;
-        }
-    }
-  }
-  out += '"';
-}
-
 }  // namespace fs_path_error_impl
 
 std::error_code fs_error_ctx(int err, std::string_view context) {
@@ -101,23 +73,17 @@ std::error_code fs_error_ctx(int err, std::string_view context) {
   }
 }
 
-std::string fs_quoted(std::string_view path) {
-  std::string out;
-  fs_path_error_impl::append_quoted(out, path);
-  return out;
-}
-
 std::error_code fs_error(int err, std::string_view p) {
   std::string ctx;
-  fs_path_error_impl::append_quoted(ctx, p);
+  append_debug_quoted(ctx, p);
   return fs_error_ctx(err, ctx);
 }
 
 std::error_code fs_error(int err, std::string_view from, std::string_view to) {
   std::string ctx;
-  fs_path_error_impl::append_quoted(ctx, from);
+  append_debug_quoted(ctx, from);
   ctx += " -> ";
-  fs_path_error_impl::append_quoted(ctx, to);
+  append_debug_quoted(ctx, to);
   return fs_error_ctx(err, ctx);
 }
 

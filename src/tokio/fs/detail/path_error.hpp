@@ -22,7 +22,6 @@
 // Compare with a std::errc (`e == std::errc::no_such_file_or_directory`), which goes
 // through the error condition, or with value().
 
-#include <string>
 #include <string_view>
 #include <system_error>
 
@@ -33,8 +32,5 @@ namespace tokio::detail {
 std::error_code fs_error_ctx(int err, std::string_view context);
 std::error_code fs_error(int err, std::string_view path);
 std::error_code fs_error(int err, std::string_view from, std::string_view to);
-// `path` in double quotes, with quotes, backslashes and control bytes escaped (as Rust's
-// Debug output of a path): how every message above shows a path.
-std::string fs_quoted(std::string_view path);
 
 }  // namespace tokio::detail

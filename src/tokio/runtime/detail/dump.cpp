@@ -7,6 +7,7 @@
 #include "tokio/runtime/detail/coarse_clock.hpp"
 #include "tokio/runtime/detail/handle_inner.hpp"
 #include "tokio/runtime/detail/stall.hpp"
+#include "tokio/core/detail/quote.hpp"
 #include "tokio/runtime/detail/task_names.hpp"
 #include "tokio/runtime/dump.hpp"
 #include "tokio/runtime/runtime.hpp"
@@ -88,7 +89,10 @@ std::string Dump::to_string() const {
   out += std::to_string(tasks_.size()) + (tasks_.size() == 1 ? " task\n" : " tasks\n");
   for (const TaskDump& t : tasks_) {
     out += "task " + std::to_string(t.id.value);
-    if (!t.name.empty()) out += " \"" + t.name + "\"";
+    if (!t.name.empty()) {
+      out += ' ';
+      detail::append_debug_quoted(out, t.name);
+    }
     out += " ";
     out += runtime::to_string(t.state);
     out += " for " + dump_impl::format_duration(t.time_in_state);

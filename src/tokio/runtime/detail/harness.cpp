@@ -7,6 +7,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "tokio/core/detail/quote.hpp"
 #include "tokio/core/detail/thread_context.hpp"
 #include "tokio/runtime/detail/coarse_clock.hpp"
 #include "tokio/runtime/detail/defer.hpp"
@@ -338,9 +339,9 @@ void report_task_exception(const TaskHeader* t, const std::exception_ptr& e,
                            const char* how) noexcept {
   std::string what = exception_what(e);
   std::string name = task_name(t);
-  std::fprintf(stderr, "tokio: task %llu%s%s%s %s: %s\n", static_cast<unsigned long long>(t->id()),
-               name.empty() ? "" : " (\"", name.c_str(), name.empty() ? "" : "\")", how,
-               what.c_str());
+  std::string shown = name.empty() ? std::string() : " (" + debug_quoted(name) + ")";
+  std::fprintf(stderr, "tokio: task %llu%s %s: %s\n", static_cast<unsigned long long>(t->id()),
+               shown.c_str(), how, what.c_str());
 }
 
 void task_abort(TaskHeader* t) noexcept {

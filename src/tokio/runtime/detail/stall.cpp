@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <string>
 
+#include "tokio/core/detail/quote.hpp"
 #include "tokio/runtime/detail/handle_inner.hpp"
 #include "tokio/runtime/detail/task_names.hpp"
 
@@ -46,6 +47,8 @@ StallWatchdog::~StallWatchdog() {
   }
   cv_.notify_all();
   thread_.join();
+  // The runtime is going: stalls held back by the rate limit are still named.
+  report_held_back();
 }
 
 void StallWatchdog::add(StallProbe* p) {
@@ -74,6 +77,16 @@ void StallWatchdog::run() {
   }
 }
 
+void StallWatchdog::report_held_back() {
+  if (held_back_ == 0) return;
+  std::fprintf(stderr,
+               "tokio: stall: %llu more stall%s held back by the one-report-a-second limit:%s%s\n",
+               static_cast<unsigned long long>(held_back_), held_back_ == 1 ? " was" : "s were",
+               held_back_names_.c_str(), held_back_ > kHeldBackNamed ? ", ..." : "");
+  held_back_ = 0;
+  held_back_names_.clear();
+}
+
 // Runs under mu_ (probes cannot be removed meanwhile).
 void StallWatchdog::check(std::chrono::steady_clock::time_point now) {
   for (StallProbe* p : probes_) {
@@ -92,28 +105,38 @@ void StallWatchdog::check(std::chrono::steady_clock::time_point now) {
     stalls_.fetch_add(1, std::memory_order_relaxed);
     if (now - last_report_ < std::chrono::seconds(1) &&
         last_report_.time_since_epoch().count() != 0) {
-      ++held_back_;
+      if (++held_back_ <= kHeldBackNamed) {
+        uint64_t id = 0;
+        std::string name;
+        describe_task(task, id, name);
+        if (held_back_ > 1) held_back_names_ += ',';
+        held_back_names_ += " task " + std::to_string(id);
+        if (!name.empty()) held_back_names_ += " (" + debug_quoted(name) + ")";
+        held_back_names_ += " on worker " + std::to_string(p->worker);
+      }
       continue;
     }
+    report_held_back();
     last_report_ = now;
     uint64_t id = 0;
     std::string name;
     describe_task(task, id, name);
+    std::string shown = name.empty() ? std::string() : " (" + debug_quoted(name) + ")";
     std::string where = leaf_name(p->resumed.load(std::memory_order_relaxed));
     long long ms = std::chrono::duration_cast<std::chrono::milliseconds>(stuck).count();
     long long limit = std::chrono::duration_cast<std::chrono::milliseconds>(threshold_).count();
     std::fprintf(stderr,
-                 "tokio: stall: task %llu%s%s%s has been inside one poll on worker %u for at "
+                 "tokio: stall: task %llu%s has been inside one poll on worker %u for at "
                  "least %lld ms (stall_threshold %lld ms)%s%s; a blocking call in async code? "
-                 "Move blocking work to spawn_blocking or block_in_place.%s\n",
-                 static_cast<unsigned long long>(id), name.empty() ? "" : " (\"", name.c_str(),
-                 name.empty() ? "" : "\")", p->worker, ms, limit,
-                 where.empty() ? "" : ", resumed from ", where.c_str(),
-                 held_back_ ? (" (" + std::to_string(held_back_) +
-                               " more stalls in the last second were not reported)")
-                                  .c_str()
-                            : "");
-    held_back_ = 0;
+                 "Move blocking work to spawn_blocking or block_in_place.\n",
+                 static_cast<unsigned long long>(id), shown.c_str(), p->worker, ms, limit,
+                 where.empty() ? "" : ", resumed from ", where.c_str());
+  }
+  // A second after the last report, the stalls held back since are named even if no new
+  // stall comes to carry them.
+  if (held_back_ != 0 && now - last_report_ >= std::chrono::seconds(1)) {
+    report_held_back();
+    last_report_ = now;
   }
 }
 

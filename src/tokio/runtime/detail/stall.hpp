@@ -55,6 +55,8 @@ class StallWatchdog {
  private:
   void run();
   void check(std::chrono::steady_clock::time_point now);
+  // One line naming the stalls held back by the one-report-a-second limit (under mu_).
+  void report_held_back();
 
   std::chrono::nanoseconds threshold_;
   std::mutex mu_;
@@ -64,6 +66,9 @@ class StallWatchdog {
   std::atomic<uint64_t> stalls_{0};
   std::chrono::steady_clock::time_point last_report_{};
   uint64_t held_back_ = 0;
+  // The first few held-back stalls, as " task <id> (<name>) on worker <n>" (under mu_).
+  std::string held_back_names_;
+  static constexpr uint64_t kHeldBackNamed = 8;
   std::thread thread_;
 };
 

@@ -1,0 +1,17 @@
+#pragma once
+// How reports show text that came from the user (a path, a task name): in double quotes,
+// with what would garble a one-line message escaped, as Rust's Debug output of a string
+// does: a quote or backslash gets a backslash, a NUL, tab, newline or carriage return its
+// short escape (\0 \t \n \r), any other control byte and DEL \u{XX}. Bytes of 0x80 and
+// above pass unchanged (UTF-8 stays readable). So a name holding a newline cannot forge a
+// second report line.
+
+#include <string>
+#include <string_view>
+
+namespace tokio::detail {
+
+void append_debug_quoted(std::string& out, std::string_view text);
+std::string debug_quoted(std::string_view text);
+
+}  // namespace tokio::detail
