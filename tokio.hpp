@@ -23543,8 +23543,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_a162113a4a23ff6d_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_a162113a4a23ff6d_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_61c6100fbec76775_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_61c6100fbec76775_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -24254,11 +24254,30 @@ TOKIO_SYSTEM_HEADERS_END
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
+// What StallProbe::polling holds while a current-thread runtime polls its block_on future
+// (not a task: no id). A task's ident word never equals it (ids stay below 2^63 - 1).
+inline constexpr uint64_t kStallBlockOnRoot = ~uint64_t{0};
+
 struct StallProbe {
   std::atomic<uint64_t> polls{0};
   std::atomic<uint64_t> polling{0};
   std::atomic<bool (*)(Pollable*, task::Context&) noexcept> resumed{nullptr};
   uint32_t worker = 0;
+
+  // Around one poll by this probe's thread (relaxed stores: the watchdog only samples).
+  // begin returns what was being polled around it (a LocalSet polls inside a poll), for end.
+  uint64_t begin(uint64_t ident, bool (*leaf)(Pollable*, task::Context&) noexcept) noexcept {
+    uint64_t outer = polling.load(std::memory_order_relaxed);
+    resumed.store(leaf, std::memory_order_relaxed);
+    polling.store(ident, std::memory_order_relaxed);
+    polls.store(polls.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+    return outer;
+  }
+  void end(uint64_t outer) noexcept {
+    polls.store(polls.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+    polling.store(outer, std::memory_order_relaxed);
+  }
+
   // Watchdog thread only.
   uint64_t seen_polls = 0;
   uint64_t seen_task = 0;
@@ -24282,6 +24301,7 @@ class StallWatchdog {
   void check(std::chrono::steady_clock::time_point now);
   // One line naming the stalls held back by the one-report-a-second limit (under mu_).
   void report_held_back();
+  static std::string describe(uint64_t polling);
 
   std::chrono::nanoseconds threshold_;
   std::mutex mu_;
@@ -28182,7 +28202,12 @@ class CurrentThread final : public HandleInner {
     c.task = nullptr;
     c.budget = kInitialBudget;
     task::Context cx(waker);
+    // The block_on future runs on the core's thread like a task: blocking in it stalls
+    // every task (watched when this thread holds the core and a stall detector is on).
+    StallProbe* sp = c.worker && c.worker->handle == this ? c.worker->stall : nullptr;
+    uint64_t outer = sp ? sp->begin(kStallBlockOnRoot, slot.poll_fn) : 0;
     bool done = drive_slot(slot, cx);
+    if (sp) sp->end(outer);
     c.waker = pw;
     c.task = pt;
     c.budget = pb;
@@ -28850,17 +28875,9 @@ void poll_observed(TaskHeader* t, bool& done, bool& yielded) noexcept {
   std::chrono::steady_clock::time_point poll_start{};
   if (hist) poll_start = std::chrono::steady_clock::now();
   uint64_t outer_poll = 0;
-  if (sp) {
-    outer_poll = sp->polling.load(std::memory_order_relaxed);  // a LocalSet polls inside a poll
-    sp->resumed.store(t->slot.poll_fn, std::memory_order_relaxed);
-    sp->polling.store(t->ident, std::memory_order_relaxed);  // no read of a name block
-    sp->polls.store(sp->polls.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-  }
+  if (sp) outer_poll = sp->begin(t->ident, t->slot.poll_fn);  // no read of a name block
   poll_task(t, done, yielded);
-  if (sp) {
-    sp->polls.store(sp->polls.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-    sp->polling.store(outer_poll, std::memory_order_relaxed);
-  }
+  if (sp) sp->end(outer_poll);
   if (hist) record_poll_time(wc->handle->config, hist, poll_start);
   if (hooks && hooks->after_poll) call_hook(hooks->after_poll, t);
 }
@@ -30413,6 +30430,17 @@ void StallWatchdog::run() {
   }
 }
 
+// "task <id>", "task <id> (\"<name>\")" or "the block_on future".
+std::string StallWatchdog::describe(uint64_t polling) {
+  if (polling == kStallBlockOnRoot) return "the block_on future";
+  uint64_t id = 0;
+  std::string name;
+  describe_task(polling, id, name);
+  std::string s = "task " + std::to_string(id);
+  if (!name.empty()) s += " (" + debug_quoted(name) + ")";
+  return s;
+}
+
 void StallWatchdog::report_held_back() {
   if (held_back_ == 0) return;
   std::fprintf(stderr,
@@ -30442,31 +30470,23 @@ void StallWatchdog::check(std::chrono::steady_clock::time_point now) {
     if (now - last_report_ < std::chrono::seconds(1) &&
         last_report_.time_since_epoch().count() != 0) {
       if (++held_back_ <= kHeldBackNamed) {
-        uint64_t id = 0;
-        std::string name;
-        describe_task(task, id, name);
         if (held_back_ > 1) held_back_names_ += ',';
-        held_back_names_ += " task " + std::to_string(id);
-        if (!name.empty()) held_back_names_ += " (" + debug_quoted(name) + ")";
-        held_back_names_ += " on worker " + std::to_string(p->worker);
+        held_back_names_ += ' ' + describe(task) + " on worker " + std::to_string(p->worker);
       }
       continue;
     }
     report_held_back();
     last_report_ = now;
-    uint64_t id = 0;
-    std::string name;
-    describe_task(task, id, name);
-    std::string shown = name.empty() ? std::string() : " (" + debug_quoted(name) + ")";
+    std::string who = describe(task);
     std::string where = leaf_name(p->resumed.load(std::memory_order_relaxed));
     long long ms = std::chrono::duration_cast<std::chrono::milliseconds>(stuck).count();
     long long limit = std::chrono::duration_cast<std::chrono::milliseconds>(threshold_).count();
     std::fprintf(stderr,
-                 "tokio: stall: task %llu%s has been inside one poll on worker %u for at "
+                 "tokio: stall: %s has been inside one poll on worker %u for at "
                  "least %lld ms (stall_threshold %lld ms)%s%s; a blocking call in async code? "
                  "Move blocking work to spawn_blocking or block_in_place.\n",
-                 static_cast<unsigned long long>(id), shown.c_str(), p->worker, ms, limit,
-                 where.empty() ? "" : ", resumed from ", where.c_str());
+                 who.c_str(), p->worker, ms, limit, where.empty() ? "" : ", resumed from ",
+                 where.c_str());
   }
   // A second after the last report, the stalls held back since are named even if no new
   // stall comes to carry them.
@@ -41076,7 +41096,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_a162113a4a23ff6d_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_61c6100fbec76775_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

@@ -671,6 +671,24 @@ TEST_CASE("stall detector: a task blocking its worker is reported with its name,
   }
 }
 
+TEST_CASE("stall detector: a current-thread runtime's block_on future blocking is a stall") {
+  // It runs on the thread that runs every task: while it blocks, nothing else runs.
+  StderrCapture cap;
+  uint64_t stalls = 0;
+  {
+    auto r = rt::Builder::new_current_thread().enable_all().stall_threshold(50ms).build();
+    r.block_on([]() -> tokio::Task<> {
+      co_await tokio::task::yield_now();
+      std::this_thread::sleep_for(200ms);
+      for (int i = 0; i < 10; ++i) co_await tokio::time::sleep(5ms);  // quiet afterwards
+    }());
+    stalls = r.metrics().stall_count();
+  }
+  std::string out = cap.text();
+  CHECK(stalls == 1);
+  CHECK(count(out, "tokio: stall: the block_on future has been inside one poll") == 1);
+}
+
 TEST_CASE(
     "stall detector: stalls held back by the one-a-second limit are still named, and a "
     "name cannot forge a report line") {

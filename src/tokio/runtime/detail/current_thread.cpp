@@ -242,7 +242,12 @@ class CurrentThread final : public HandleInner {
     c.task = nullptr;
     c.budget = kInitialBudget;
     task::Context cx(waker);
+    // The block_on future runs on the core's thread like a task: blocking in it stalls
+    // every task (watched when this thread holds the core and a stall detector is on).
+    StallProbe* sp = c.worker && c.worker->handle == this ? c.worker->stall : nullptr;
+    uint64_t outer = sp ? sp->begin(kStallBlockOnRoot, slot.poll_fn) : 0;
     bool done = drive_slot(slot, cx);
+    if (sp) sp->end(outer);
     c.waker = pw;
     c.task = pt;
     c.budget = pb;

@@ -125,17 +125,9 @@ void poll_observed(TaskHeader* t, bool& done, bool& yielded) noexcept {
   std::chrono::steady_clock::time_point poll_start{};
   if (hist) poll_start = std::chrono::steady_clock::now();
   uint64_t outer_poll = 0;
-  if (sp) {
-    outer_poll = sp->polling.load(std::memory_order_relaxed);  // a LocalSet polls inside a poll
-    sp->resumed.store(t->slot.poll_fn, std::memory_order_relaxed);
-    sp->polling.store(t->ident, std::memory_order_relaxed);  // no read of a name block
-    sp->polls.store(sp->polls.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-  }
+  if (sp) outer_poll = sp->begin(t->ident, t->slot.poll_fn);  // no read of a name block
   poll_task(t, done, yielded);
-  if (sp) {
-    sp->polls.store(sp->polls.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-    sp->polling.store(outer_poll, std::memory_order_relaxed);
-  }
+  if (sp) sp->end(outer_poll);
   if (hist) record_poll_time(wc->handle->config, hist, poll_start);
   if (hooks && hooks->after_poll) call_hook(hooks->after_poll, t);
 }

@@ -77,6 +77,17 @@ void StallWatchdog::run() {
   }
 }
 
+// "task <id>", "task <id> (\"<name>\")" or "the block_on future".
+std::string StallWatchdog::describe(uint64_t polling) {
+  if (polling == kStallBlockOnRoot) return "the block_on future";
+  uint64_t id = 0;
+  std::string name;
+  describe_task(polling, id, name);
+  std::string s = "task " + std::to_string(id);
+  if (!name.empty()) s += " (" + debug_quoted(name) + ")";
+  return s;
+}
+
 void StallWatchdog::report_held_back() {
   if (held_back_ == 0) return;
   std::fprintf(stderr,
@@ -106,31 +117,23 @@ void StallWatchdog::check(std::chrono::steady_clock::time_point now) {
     if (now - last_report_ < std::chrono::seconds(1) &&
         last_report_.time_since_epoch().count() != 0) {
       if (++held_back_ <= kHeldBackNamed) {
-        uint64_t id = 0;
-        std::string name;
-        describe_task(task, id, name);
         if (held_back_ > 1) held_back_names_ += ',';
-        held_back_names_ += " task " + std::to_string(id);
-        if (!name.empty()) held_back_names_ += " (" + debug_quoted(name) + ")";
-        held_back_names_ += " on worker " + std::to_string(p->worker);
+        held_back_names_ += ' ' + describe(task) + " on worker " + std::to_string(p->worker);
       }
       continue;
     }
     report_held_back();
     last_report_ = now;
-    uint64_t id = 0;
-    std::string name;
-    describe_task(task, id, name);
-    std::string shown = name.empty() ? std::string() : " (" + debug_quoted(name) + ")";
+    std::string who = describe(task);
     std::string where = leaf_name(p->resumed.load(std::memory_order_relaxed));
     long long ms = std::chrono::duration_cast<std::chrono::milliseconds>(stuck).count();
     long long limit = std::chrono::duration_cast<std::chrono::milliseconds>(threshold_).count();
     std::fprintf(stderr,
-                 "tokio: stall: task %llu%s has been inside one poll on worker %u for at "
+                 "tokio: stall: %s has been inside one poll on worker %u for at "
                  "least %lld ms (stall_threshold %lld ms)%s%s; a blocking call in async code? "
                  "Move blocking work to spawn_blocking or block_in_place.\n",
-                 static_cast<unsigned long long>(id), shown.c_str(), p->worker, ms, limit,
-                 where.empty() ? "" : ", resumed from ", where.c_str());
+                 who.c_str(), p->worker, ms, limit, where.empty() ? "" : ", resumed from ",
+                 where.c_str());
   }
   // A second after the last report, the stalls held back since are named even if no new
   // stall comes to carry them.

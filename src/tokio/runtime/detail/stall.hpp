@@ -29,11 +29,30 @@
 
 namespace tokio::detail {
 
+// What StallProbe::polling holds while a current-thread runtime polls its block_on future
+// (not a task: no id). A task's ident word never equals it (ids stay below 2^63 - 1).
+inline constexpr uint64_t kStallBlockOnRoot = ~uint64_t{0};
+
 struct StallProbe {
   std::atomic<uint64_t> polls{0};
   std::atomic<uint64_t> polling{0};
   std::atomic<bool (*)(Pollable*, task::Context&) noexcept> resumed{nullptr};
   uint32_t worker = 0;
+
+  // Around one poll by this probe's thread (relaxed stores: the watchdog only samples).
+  // begin returns what was being polled around it (a LocalSet polls inside a poll), for end.
+  uint64_t begin(uint64_t ident, bool (*leaf)(Pollable*, task::Context&) noexcept) noexcept {
+    uint64_t outer = polling.load(std::memory_order_relaxed);
+    resumed.store(leaf, std::memory_order_relaxed);
+    polling.store(ident, std::memory_order_relaxed);
+    polls.store(polls.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+    return outer;
+  }
+  void end(uint64_t outer) noexcept {
+    polls.store(polls.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+    polling.store(outer, std::memory_order_relaxed);
+  }
+
   // Watchdog thread only.
   uint64_t seen_polls = 0;
   uint64_t seen_task = 0;
@@ -57,6 +76,7 @@ class StallWatchdog {
   void check(std::chrono::steady_clock::time_point now);
   // One line naming the stalls held back by the one-report-a-second limit (under mu_).
   void report_held_back();
+  static std::string describe(uint64_t polling);
 
   std::chrono::nanoseconds threshold_;
   std::mutex mu_;
