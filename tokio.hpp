@@ -17639,7 +17639,8 @@ class SignalKind {
 //   s.error() == std::errc::invalid_argument      // true
 //   s.error().message()                           // "refusing to listen for SIGKILL: ..."
 //
-// A number outside 1..SIGRTMAX is plain std::errc::invalid_argument.
+// A number outside 1..SIGRTMAX gets the same kind of error, whose message says so:
+// "refusing to listen for signal 1000: not a signal number (1 to 64)".
 
 /* #include <string> (already above) */
 /* #include <system_error> (already above) */
@@ -17964,6 +17965,7 @@ Task<io::Result<void>> ctrl_c();
 //   st->code()          // std::optional<int>: the exit code, when it exited normally
 //   st->signal()        // std::optional<int>: the signal that terminated it
 //   st->to_string()     // "exit status: 3", "signal: 9 (SIGKILL)", "signal: 11 (SIGSEGV) (core dumped)"
+//   std::cout << *st    // the same text (Rust's Display)
 //
 // ExitStatus wraps the raw wait status (waitpid's int), as Rust's ExitStatus does on Unix
 // (from_raw / into_raw); Output holds stdout and stderr as std::string (bytes, not
@@ -17971,6 +17973,10 @@ Task<io::Result<void>> ctrl_c();
 
 /* #include <optional> (already above) */
 /* #include <string> (already above) */
+/* #include <type_traits> (already above) */
+
+#endif // TOKIO_HAS_PROCESS
+#if TOKIO_HAS_PROCESS
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::process {
 
@@ -18010,7 +18016,15 @@ struct Output {
   std::string stderr;
 };
 
+// `os << status` (and, with TOKIO_CONFIG_STD_FORMAT, std::format): its to_string().
+using detail::operator<<;
+
 }  // namespace tokio::process
+
+namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
+template <>
+struct enable_display<process::ExitStatus> : std::true_type {};
+}  // namespace tokio::detail
 #endif // TOKIO_HAS_PROCESS
 /* end file src/tokio/process/exit_status.hpp */
 /* begin file src/tokio/process/stdio.hpp */
@@ -18356,6 +18370,7 @@ TOKIO_SYSTEM_HEADERS_END
 /* #include <optional> (already above) */
 /* #include <string> (already above) */
 /* #include <string_view> (already above) */
+/* #include <type_traits> (already above) */
 /* #include <utility> (already above) */
 /* #include <vector> (already above) */
 
@@ -18368,11 +18383,22 @@ namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 struct CommandSpec;  // process/detail/spawn.hpp
 }  // namespace tokio::detail
 
+namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
+// A string type that converts to std::string_view but not implicitly to std::string
+// (std::string_view itself, a user string type with a view conversion): the Command
+// setters below take it too, as Rust's take AsRef<OsStr>.
+template <class S>
+concept ViewOnlyString = std::is_convertible_v<const S&, std::string_view> &&
+    !std::is_convertible_v<const S&, std::string>;
+}  // namespace tokio::detail
+
 namespace tokio::inline TOKIO_ABI_NAMESPACE::process {
 
 class Command {
  public:
   explicit Command(std::string program);
+  template <detail::ViewOnlyString S>
+  explicit Command(const S& program) : Command(std::string(std::string_view(program))) {}
   Command(Command&&) noexcept;
   Command& operator=(Command&&) noexcept;
   Command(const Command&) = delete;
@@ -18380,6 +18406,10 @@ class Command {
   ~Command();
 
   Command& arg(std::string a);
+  template <detail::ViewOnlyString S>
+  Command& arg(const S& a) {
+    return arg(std::string(std::string_view(a)));
+  }
   // Any range of things convertible to std::string (vector<string>, array of const char*...).
   template <class R>
   Command& args(const R& range) {
@@ -18392,8 +18422,19 @@ class Command {
   }
   // argv[0] as the program sees it (default: the program as given). Unix only in Rust.
   Command& arg0(std::string a);
+  template <detail::ViewOnlyString S>
+  Command& arg0(const S& a) {
+    return arg0(std::string(std::string_view(a)));
+  }
 
   Command& env(std::string key, std::string value);
+  // Either argument may be a std::string_view.
+  template <class K, class V>
+    requires(detail::ViewOnlyString<K> || detail::ViewOnlyString<V>)
+  &&std::is_constructible_v<std::string, const K&>&& std::is_constructible_v<std::string, const V&>
+      Command& env(const K& key, const V& value) {
+    return env(std::string(key), std::string(value));
+  }
   // Any range of pairs (map<string,string>, vector<pair<...>>...).
   template <class R>
   Command& envs(const R& range) {
@@ -18401,8 +18442,16 @@ class Command {
     return *this;
   }
   Command& env_remove(std::string key);
+  template <detail::ViewOnlyString S>
+  Command& env_remove(const S& key) {
+    return env_remove(std::string(std::string_view(key)));
+  }
   Command& env_clear();
   Command& current_dir(std::string dir);
+  template <detail::ViewOnlyString S>
+  Command& current_dir(const S& dir) {
+    return current_dir(std::string(std::string_view(dir)));
+  }
 
   Command& stdin(Stdio s);
   Command& stdout(Stdio s);
@@ -23543,8 +23592,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_61c6100fbec76775_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_61c6100fbec76775_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_5e8240147030f1f4_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_5e8240147030f1f4_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -35961,7 +36010,9 @@ ScheduledIo* watcher_io(SignalListener& l, SignalRecvNode& n) noexcept {
 
 io::Result<void> signal_listener_init(SignalListener& l, int sig, const char* what) {
   namespace impl = signal_registry_impl;
-  if (sig < 1 || sig > kMaxSignal || sig >= NSIG) return io::os_error(EINVAL);
+  if (sig < 1 || sig > kMaxSignal || sig >= NSIG) {
+    return tokio::unexpected(signal::refused_signal_error(sig));
+  }
   if (signal_is_forbidden(sig)) return tokio::unexpected(signal::refused_signal_error(sig));
   HandleInner* h = current_handle_or_throw(what);
   impl::Registry& r = impl::registry();
@@ -36050,7 +36101,9 @@ void signal_cancel_recv(SignalListener& l, SignalRecvNode& n) noexcept {
 
 io::Result<void> signal_install(int sig) {
   namespace impl = signal_registry_impl;
-  if (sig < 1 || sig > kMaxSignal || sig >= NSIG) return io::os_error(EINVAL);
+  if (sig < 1 || sig > kMaxSignal || sig >= NSIG) {
+    return tokio::unexpected(signal::refused_signal_error(sig));
+  }
   if (signal_is_forbidden(sig)) return tokio::unexpected(signal::refused_signal_error(sig));
   impl::Registry& r = impl::registry();
   std::lock_guard<std::mutex> g(r.mu);
@@ -36133,6 +36186,10 @@ class SignalCategory final : public std::error_category {
   const char* name() const noexcept override { return "tokio.signal"; }
   std::string message(int sig) const override {
     std::string n = signal_name(sig);
+    if (sig < 1 || sig > SIGRTMAX) {
+      return "refusing to listen for " + n + ": not a signal number (1 to " +
+             std::to_string(SIGRTMAX) + ")";
+    }
     if (sig == SIGKILL || sig == SIGSTOP) {
       return "refusing to listen for " + n + ": it cannot be caught or ignored";
     }
@@ -41096,7 +41153,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_61c6100fbec76775_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_5e8240147030f1f4_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

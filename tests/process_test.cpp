@@ -13,6 +13,7 @@
 #include <map>
 #include <set>
 #include <stdexcept>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -70,6 +71,18 @@ TEST_CASE("process: status and output, on both flavours") {
       CHECK(f->code() == 1);
       CHECK_FALSE(f->signal().has_value());
       CHECK(f->to_string() == "exit status: 1");
+      std::ostringstream shown;
+      shown << *f;  // Rust's Display
+      CHECK(shown.str() == "exit status: 1");
+      // Every string setter takes a std::string_view as well as a std::string.
+      std::string_view prog = "sh", dash_c = "-c", body = "printf %s \"$V\"; pwd", key = "V",
+                       value = "from-view", dir = "/tmp", gone = "NOT_SET_HERE";
+      Command viewed(prog);
+      viewed.arg(dash_c).arg(body).arg0(prog).env(key, value).env_remove(gone).current_dir(dir);
+      viewed.env(key, std::string("from-mixed")).env(std::string("V"), value);
+      auto vo = co_await viewed.output();
+      REQUIRE(vo.has_value());
+      CHECK(vo->stdout == "from-view/tmp\n");
       Command sh("sh");
       sh.arg("-c").arg("printf out; printf err >&2; exit 7");
       auto o = co_await sh.output();

@@ -126,6 +126,10 @@ TEST_CASE("signal: SignalKind maps to signal numbers; forbidden and bad numbers 
       auto s = tsig::signal(SignalKind::from_raw(bad));
       REQUIRE_FALSE(s.has_value());
       CHECK(s.error() == std::errc::invalid_argument);
+      // The message names the number and says why (it was a bare "Invalid argument").
+      CHECK_MESSAGE(s.error().message().find("signal " + std::to_string(bad) +
+                                             ": not a signal number") != std::string::npos,
+                    s.error().message());
     }
     co_return;
   }());

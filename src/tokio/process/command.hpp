@@ -47,6 +47,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -60,11 +61,22 @@ namespace tokio::detail {
 struct CommandSpec;  // process/detail/spawn.hpp
 }  // namespace tokio::detail
 
+namespace tokio::detail {
+// A string type that converts to std::string_view but not implicitly to std::string
+// (std::string_view itself, a user string type with a view conversion): the Command
+// setters below take it too, as Rust's take AsRef<OsStr>.
+template <class S>
+concept ViewOnlyString = std::is_convertible_v<const S&, std::string_view> &&
+    !std::is_convertible_v<const S&, std::string>;
+}  // namespace tokio::detail
+
 namespace tokio::process {
 
 class Command {
  public:
   explicit Command(std::string program);
+  template <detail::ViewOnlyString S>
+  explicit Command(const S& program) : Command(std::string(std::string_view(program))) {}
   Command(Command&&) noexcept;
   Command& operator=(Command&&) noexcept;
   Command(const Command&) = delete;
@@ -72,6 +84,10 @@ class Command {
   ~Command();
 
   Command& arg(std::string a);
+  template <detail::ViewOnlyString S>
+  Command& arg(const S& a) {
+    return arg(std::string(std::string_view(a)));
+  }
   // Any range of things convertible to std::string (vector<string>, array of const char*...).
   template <class R>
   Command& args(const R& range) {
@@ -84,8 +100,19 @@ class Command {
   }
   // argv[0] as the program sees it (default: the program as given). Unix only in Rust.
   Command& arg0(std::string a);
+  template <detail::ViewOnlyString S>
+  Command& arg0(const S& a) {
+    return arg0(std::string(std::string_view(a)));
+  }
 
   Command& env(std::string key, std::string value);
+  // Either argument may be a std::string_view.
+  template <class K, class V>
+    requires(detail::ViewOnlyString<K> || detail::ViewOnlyString<V>)
+  &&std::is_constructible_v<std::string, const K&>&& std::is_constructible_v<std::string, const V&>
+      Command& env(const K& key, const V& value) {
+    return env(std::string(key), std::string(value));
+  }
   // Any range of pairs (map<string,string>, vector<pair<...>>...).
   template <class R>
   Command& envs(const R& range) {
@@ -93,8 +120,16 @@ class Command {
     return *this;
   }
   Command& env_remove(std::string key);
+  template <detail::ViewOnlyString S>
+  Command& env_remove(const S& key) {
+    return env_remove(std::string(std::string_view(key)));
+  }
   Command& env_clear();
   Command& current_dir(std::string dir);
+  template <detail::ViewOnlyString S>
+  Command& current_dir(const S& dir) {
+    return current_dir(std::string(std::string_view(dir)));
+  }
 
   Command& stdin(Stdio s);
   Command& stdout(Stdio s);

@@ -6,6 +6,7 @@
 //   st->code()          // std::optional<int>: the exit code, when it exited normally
 //   st->signal()        // std::optional<int>: the signal that terminated it
 //   st->to_string()     // "exit status: 3", "signal: 9 (SIGKILL)", "signal: 11 (SIGSEGV) (core dumped)"
+//   std::cout << *st    // the same text (Rust's Display)
 //
 // ExitStatus wraps the raw wait status (waitpid's int), as Rust's ExitStatus does on Unix
 // (from_raw / into_raw); Output holds stdout and stderr as std::string (bytes, not
@@ -13,6 +14,9 @@
 
 #include <optional>
 #include <string>
+#include <type_traits>
+
+#include "tokio/core/display.hpp"
 
 namespace tokio::process {
 
@@ -52,4 +56,12 @@ struct Output {
   std::string stderr;
 };
 
+// `os << status` (and, with TOKIO_CONFIG_STD_FORMAT, std::format): its to_string().
+using detail::operator<<;
+
 }  // namespace tokio::process
+
+namespace tokio::detail {
+template <>
+struct enable_display<process::ExitStatus> : std::true_type {};
+}  // namespace tokio::detail

@@ -51,6 +51,10 @@ class SignalCategory final : public std::error_category {
   const char* name() const noexcept override { return "tokio.signal"; }
   std::string message(int sig) const override {
     std::string n = signal_name(sig);
+    if (sig < 1 || sig > SIGRTMAX) {
+      return "refusing to listen for " + n + ": not a signal number (1 to " +
+             std::to_string(SIGRTMAX) + ")";
+    }
     if (sig == SIGKILL || sig == SIGSTOP) {
       return "refusing to listen for " + n + ": it cannot be caught or ignored";
     }

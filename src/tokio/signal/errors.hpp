@@ -11,7 +11,8 @@
 //   s.error() == std::errc::invalid_argument      // true
 //   s.error().message()                           // "refusing to listen for SIGKILL: ..."
 //
-// A number outside 1..SIGRTMAX is plain std::errc::invalid_argument.
+// A number outside 1..SIGRTMAX gets the same kind of error, whose message says so:
+// "refusing to listen for signal 1000: not a signal number (1 to 64)".
 
 #include <string>
 #include <system_error>

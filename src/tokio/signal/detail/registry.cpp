@@ -415,7 +415,9 @@ ScheduledIo* watcher_io(SignalListener& l, SignalRecvNode& n) noexcept {
 
 io::Result<void> signal_listener_init(SignalListener& l, int sig, const char* what) {
   namespace impl = signal_registry_impl;
-  if (sig < 1 || sig > kMaxSignal || sig >= NSIG) return io::os_error(EINVAL);
+  if (sig < 1 || sig > kMaxSignal || sig >= NSIG) {
+    return tokio::unexpected(signal::refused_signal_error(sig));
+  }
   if (signal_is_forbidden(sig)) return tokio::unexpected(signal::refused_signal_error(sig));
   HandleInner* h = current_handle_or_throw(what);
   impl::Registry& r = impl::registry();
@@ -504,7 +506,9 @@ void signal_cancel_recv(SignalListener& l, SignalRecvNode& n) noexcept {
 
 io::Result<void> signal_install(int sig) {
   namespace impl = signal_registry_impl;
-  if (sig < 1 || sig > kMaxSignal || sig >= NSIG) return io::os_error(EINVAL);
+  if (sig < 1 || sig > kMaxSignal || sig >= NSIG) {
+    return tokio::unexpected(signal::refused_signal_error(sig));
+  }
   if (signal_is_forbidden(sig)) return tokio::unexpected(signal::refused_signal_error(sig));
   impl::Registry& r = impl::registry();
   std::lock_guard<std::mutex> g(r.mu);
