@@ -8754,7 +8754,10 @@ using NothingToDoOp = InstantOp<NothingToDo, false>;
 // models io::AsyncRead / AsyncWrite / AsyncBufRead (a user type gets the members by deriving
 // from io::Ext<Self>). The I/O primitives (read, write, write_vectored, flush, shutdown,
 // fill_buf, consume) are members of each type. The methods that consume the reader (lines,
-// split) are rvalue members: `std::move(r).lines()` or `io::lines(std::move(r))`.
+// split, take, chain) are rvalue members: `std::move(r).lines()` or
+// `io::lines(std::move(r))`. Not members: write_vectored (a primitive: only the types with
+// a real gathering write have it; io::write_vectored(w, bufs) works on every writer) and
+// write_buf / write_all_buf (there is no bytes::Buf; write_all takes any byte range).
 //
 // A member of a method the type cannot support (read_line on an unbuffered stream) fails
 // to compile naming the missing concept, as the free function does.
@@ -8764,6 +8767,7 @@ using NothingToDoOp = InstantOp<NothingToDo, false>;
 /* #include <span> (already above) */
 /* #include <string> (already above) */
 /* #include <string_view> (already above) */
+/* #include <utility> (already above) */
 
 /* begin file src/tokio/io/buf_read_ext.hpp */
 // Helpers over any io::AsyncBufRead (BufReader, BufStream, SliceReader...), Tokio's
@@ -9035,6 +9039,16 @@ auto rewind(S& s) {
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::io {
 
+// take.hpp and chain.hpp (their types derive from Ext, so they come after it).
+template <class R>
+class Take;
+template <class R>
+Take<R> take(R&& r, uint64_t limit);
+template <class A, class B>
+class Chain;
+template <class A, class B>
+Chain<A, B> chain(A&& a, B&& b);
+
 #define TOKIO_IO_EXT_INT(name, T)                                  \
   auto read_##name() { return io::read_##name(self()); }           \
   auto read_##name##_le() { return io::read_##name##_le(self()); } \
@@ -9085,6 +9099,16 @@ class Ext {
                              "split() takes the reader over, as in Tokio: write "
                              "std::move(reader).split(delim), or io::split(reader, delim) to "
                              "borrow it")
+  // take / chain consume the reader too (Tokio's AsyncReadExt::take / chain):
+  // `std::move(r).take(n)`; io::take(r, n) borrows an lvalue instead.
+  auto take(uint64_t limit) && { return io::take(std::move(self()), limit); }
+  template <class Next>
+  auto chain(Next&& next) && {
+    return io::chain(std::move(self()), std::forward<Next>(next));
+  }
+  TOKIO_DETAIL_CONSUMES_SELF(take, (uint64_t),
+                             "take() takes the reader over, as in Tokio: write "
+                             "std::move(reader).take(n), or io::take(reader, n) to borrow it")
 
   // AsyncSeekExt (types with seek(): fs::File...)
   auto rewind() { return io::rewind(self()); }
@@ -10441,8 +10465,14 @@ class SplitHalf {
  protected:
   using Stream = std::remove_reference_t<S>;
   explicit SplitHalf(SplitShared<S>* sh) noexcept : h_(sh) {}
+  // Throws std::logic_error on an empty half (default-made, assigned {} or moved from).
   template <class Make>
-  AdaptorOp<Locked<S, Make>> locked(Make make) noexcept {
+  AdaptorOp<Locked<S, Make>> locked(Make make) {
+    if (!h_) {
+      throw std::logic_error(
+          "operation on an empty io::ReadHalf/WriteHalf (default-made, reset with = {}, or "
+          "moved from)");
+    }
     return {Locked<S, Make>{h_.get(), std::move(make)}};
   }
   bool same_split(const SplitHalf& other) const noexcept {
@@ -10457,13 +10487,23 @@ namespace tokio::inline TOKIO_ABI_NAMESPACE::io {
 
 template <class S>
 class WriteHalf;
+template <class S>
+class ReadHalf;
+template <class S>
+S unsplit(ReadHalf<S> r, WriteHalf<S> w);
 
+// Each half is move-only; an empty one (default-made: `half = {}` drops a half, as Rust's
+// drop(half)) throws std::logic_error from every operation.
 template <class S>
 class ReadHalf : public Ext<ReadHalf<S>>, public detail::SplitHalf<S> {
   using typename detail::SplitHalf<S>::Stream;
 
  public:
+  ReadHalf() noexcept : detail::SplitHalf<S>(nullptr) {}
   explicit ReadHalf(detail::SplitShared<S>* sh) noexcept : detail::SplitHalf<S>(sh) {}
+
+  // Tokio's ReadHalf::unsplit(self, w): io::unsplit(std::move(r), std::move(w)).
+  S unsplit(WriteHalf<S> w) && { return io::unsplit(std::move(*this), std::move(w)); }
 
   auto read(io::MutableBuffer buf) {
     return this->locked([buf](Stream& s) { return s.read(buf); });
@@ -10480,6 +10520,7 @@ class WriteHalf : public Ext<WriteHalf<S>>, public detail::SplitHalf<S> {
   using typename detail::SplitHalf<S>::Stream;
 
  public:
+  WriteHalf() noexcept : detail::SplitHalf<S>(nullptr) {}
   explicit WriteHalf(detail::SplitShared<S>* sh) noexcept : detail::SplitHalf<S>(sh) {}
 
   auto write(io::ConstBuffer buf) {
@@ -23592,8 +23633,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_5e8240147030f1f4_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_5e8240147030f1f4_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_86e3e8f521f754fa_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_86e3e8f521f754fa_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -41153,7 +41194,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_5e8240147030f1f4_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_86e3e8f521f754fa_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

@@ -271,6 +271,38 @@ TEST_CASE("lines() and split() as members consume the reader, as in Tokio") {
   }());
 }
 
+TEST_CASE("take() and chain() as members consume the reader; split halves unsplit and reset") {
+  auto rt = tokio::runtime::Builder::new_current_thread().enable_all().build();
+  rt.block_on([]() -> Task<> {
+    auto [a, b] = io::duplex(256);
+    (void)co_await a.write_all("headerbody");
+    (void)co_await a.shutdown();
+    auto head = std::move(b).take(6);  // Tokio's AsyncReadExt::take
+    std::string got;
+    REQUIRE((co_await head.read_to_string(got)).has_value());
+    CHECK(got == "header");
+    auto both = std::move(head).chain(io::SliceReader(std::string_view("+tail")));
+    std::string rest;
+    REQUIRE((co_await both.read_to_string(rest)).has_value());
+    CHECK(rest == "+tail");  // the take's limit was used up: only the chained reader's bytes
+
+    auto [c, d] = io::duplex(64);
+    auto [rd, wr] = io::split(std::move(c));
+    io::DuplexStream whole = std::move(rd).unsplit(std::move(wr));  // ReadHalf::unsplit
+    (void)co_await whole.write_all("back");
+    std::array<std::byte, 8> buf{};
+    CHECK(*co_await d.read(buf) == 4);
+
+    auto [e, f] = io::duplex(64);
+    auto [re, we] = io::split(std::move(e));
+    we = {};  // Rust's drop(we): the half is empty now
+    CHECK_THROWS_AS((void)we.write(std::string_view("x")), std::logic_error);
+    re = {};
+    CHECK_THROWS_AS((void)re.read(buf), std::logic_error);
+    (void)f;
+  }());
+}
+
 TEST_CASE("I/O extension methods: members and free functions, the same operations") {
   auto rt = tokio::runtime::Builder::new_current_thread().enable_all().build();
   rt.block_on([]() -> Task<> {

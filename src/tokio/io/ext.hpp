@@ -8,7 +8,10 @@
 // models io::AsyncRead / AsyncWrite / AsyncBufRead (a user type gets the members by deriving
 // from io::Ext<Self>). The I/O primitives (read, write, write_vectored, flush, shutdown,
 // fill_buf, consume) are members of each type. The methods that consume the reader (lines,
-// split) are rvalue members: `std::move(r).lines()` or `io::lines(std::move(r))`.
+// split, take, chain) are rvalue members: `std::move(r).lines()` or
+// `io::lines(std::move(r))`. Not members: write_vectored (a primitive: only the types with
+// a real gathering write have it; io::write_vectored(w, bufs) works on every writer) and
+// write_buf / write_all_buf (there is no bytes::Buf; write_all takes any byte range).
 //
 // A member of a method the type cannot support (read_line on an unbuffered stream) fails
 // to compile naming the missing concept, as the free function does.
@@ -18,6 +21,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "tokio/io/async_io.hpp"
 #include "tokio/io/buf_read_ext.hpp"
@@ -27,6 +31,16 @@
 #include "tokio/io/write_ext.hpp"
 
 namespace tokio::io {
+
+// take.hpp and chain.hpp (their types derive from Ext, so they come after it).
+template <class R>
+class Take;
+template <class R>
+Take<R> take(R&& r, uint64_t limit);
+template <class A, class B>
+class Chain;
+template <class A, class B>
+Chain<A, B> chain(A&& a, B&& b);
 
 #define TOKIO_IO_EXT_INT(name, T)                                  \
   auto read_##name() { return io::read_##name(self()); }           \
@@ -78,6 +92,16 @@ class Ext {
                              "split() takes the reader over, as in Tokio: write "
                              "std::move(reader).split(delim), or io::split(reader, delim) to "
                              "borrow it")
+  // take / chain consume the reader too (Tokio's AsyncReadExt::take / chain):
+  // `std::move(r).take(n)`; io::take(r, n) borrows an lvalue instead.
+  auto take(uint64_t limit) && { return io::take(std::move(self()), limit); }
+  template <class Next>
+  auto chain(Next&& next) && {
+    return io::chain(std::move(self()), std::forward<Next>(next));
+  }
+  TOKIO_DETAIL_CONSUMES_SELF(take, (uint64_t),
+                             "take() takes the reader over, as in Tokio: write "
+                             "std::move(reader).take(n), or io::take(reader, n) to borrow it")
 
   // AsyncSeekExt (types with seek(): fs::File...)
   auto rewind() { return io::rewind(self()); }

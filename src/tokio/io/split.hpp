@@ -90,8 +90,14 @@ class SplitHalf {
  protected:
   using Stream = std::remove_reference_t<S>;
   explicit SplitHalf(SplitShared<S>* sh) noexcept : h_(sh) {}
+  // Throws std::logic_error on an empty half (default-made, assigned {} or moved from).
   template <class Make>
-  AdaptorOp<Locked<S, Make>> locked(Make make) noexcept {
+  AdaptorOp<Locked<S, Make>> locked(Make make) {
+    if (!h_) {
+      throw std::logic_error(
+          "operation on an empty io::ReadHalf/WriteHalf (default-made, reset with = {}, or "
+          "moved from)");
+    }
     return {Locked<S, Make>{h_.get(), std::move(make)}};
   }
   bool same_split(const SplitHalf& other) const noexcept {
@@ -106,13 +112,23 @@ namespace tokio::io {
 
 template <class S>
 class WriteHalf;
+template <class S>
+class ReadHalf;
+template <class S>
+S unsplit(ReadHalf<S> r, WriteHalf<S> w);
 
+// Each half is move-only; an empty one (default-made: `half = {}` drops a half, as Rust's
+// drop(half)) throws std::logic_error from every operation.
 template <class S>
 class ReadHalf : public Ext<ReadHalf<S>>, public detail::SplitHalf<S> {
   using typename detail::SplitHalf<S>::Stream;
 
  public:
+  ReadHalf() noexcept : detail::SplitHalf<S>(nullptr) {}
   explicit ReadHalf(detail::SplitShared<S>* sh) noexcept : detail::SplitHalf<S>(sh) {}
+
+  // Tokio's ReadHalf::unsplit(self, w): io::unsplit(std::move(r), std::move(w)).
+  S unsplit(WriteHalf<S> w) && { return io::unsplit(std::move(*this), std::move(w)); }
 
   auto read(io::MutableBuffer buf) {
     return this->locked([buf](Stream& s) { return s.read(buf); });
@@ -129,6 +145,7 @@ class WriteHalf : public Ext<WriteHalf<S>>, public detail::SplitHalf<S> {
   using typename detail::SplitHalf<S>::Stream;
 
  public:
+  WriteHalf() noexcept : detail::SplitHalf<S>(nullptr) {}
   explicit WriteHalf(detail::SplitShared<S>* sh) noexcept : detail::SplitHalf<S>(sh) {}
 
   auto write(io::ConstBuffer buf) {
