@@ -23633,8 +23633,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_86e3e8f521f754fa_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_86e3e8f521f754fa_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_ff192cb07a21b2a8_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_ff192cb07a21b2a8_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -28627,7 +28627,12 @@ std::string Dump::to_string() const {
     if (!t.waiting_on.empty()) out += ", waiting on " + t.waiting_on;
     if (t.time_left) out += ", " + dump_impl::format_duration(*t.time_left) + " left";
     if (t.depth > 0) {
-      out += " (" + std::to_string(t.depth) + (t.depth == 1 ? " frame)" : " frames)");
+      out += " (" + std::to_string(t.depth) + (t.depth == 1 ? " frame" : " frames");
+      // The library's wrapper frames (a callable's spawn frame, branches) have no line.
+      if (!t.backtrace.empty() && t.backtrace.size() < t.depth) {
+        out += ", " + std::to_string(t.backtrace.size()) + " shown";
+      }
+      out += ")";
     }
     out += "\n";
     for (const std::string& frame : t.backtrace) out += "    at " + frame + "\n";
@@ -41194,7 +41199,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_86e3e8f521f754fa_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_ff192cb07a21b2a8_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

@@ -104,6 +104,8 @@ TEST_CASE("dump: names, states, leaves and chain depth of live tasks") {
       // The async backtrace: the co_await each frame is suspended at, innermost first; the
       // spawn wrapper is left out.
       REQUIRE(t->backtrace.size() == 2);
+      // The text says how many of its frames have a line (the wrapper has none).
+      CHECK(text.find(" (" + std::to_string(t->depth) + " frames, 2 shown)") != std::string::npos);
       CHECK(t->backtrace[0].find("observability_dump_test.cpp:" + std::to_string(g_line_inner)) !=
             std::string::npos);
       CHECK(t->backtrace[1].find("observability_dump_test.cpp:" + std::to_string(g_line_outer)) !=

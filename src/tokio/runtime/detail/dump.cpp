@@ -99,7 +99,12 @@ std::string Dump::to_string() const {
     if (!t.waiting_on.empty()) out += ", waiting on " + t.waiting_on;
     if (t.time_left) out += ", " + dump_impl::format_duration(*t.time_left) + " left";
     if (t.depth > 0) {
-      out += " (" + std::to_string(t.depth) + (t.depth == 1 ? " frame)" : " frames)");
+      out += " (" + std::to_string(t.depth) + (t.depth == 1 ? " frame" : " frames");
+      // The library's wrapper frames (a callable's spawn frame, branches) have no line.
+      if (!t.backtrace.empty() && t.backtrace.size() < t.depth) {
+        out += ", " + std::to_string(t.backtrace.size()) + " shown";
+      }
+      out += ")";
     }
     out += "\n";
     for (const std::string& frame : t.backtrace) out += "    at " + frame + "\n";
