@@ -418,6 +418,11 @@ check-consumers: tokio.hpp
 	  echo "check-consumers: COMPONENTS impI was accepted"; exit 1; fi
 	@grep -q "no component 'impI'" $(CONSUMERS)/badcomp.log && \
 	  echo "check-consumers: an unknown component is refused, by name"
+	@# The source tree as a subproject (add_subdirectory / FetchContent): the same targets.
+	cmake -S tests/consumers/cmake_subdir -B $(CONSUMERS)/subdir -DTOKIO_HPP_SOURCE_DIR=$(CURDIR) \
+	  -DCMAKE_CXX_COMPILER=$(CXX) >/dev/null
+	cmake --build $(CONSUMERS)/subdir -j2
+	$(CONSUMERS)/subdir/consumer
 	PKG_CONFIG_PATH=$(CONSUMERS)/prefix/lib/pkgconfig $(MAKE) --no-print-directory \
 	  -C tests/consumers/pkgconfig OUT=$(CONSUMERS) CXX=$(CXX)
 	$(CONSUMERS)/consumer

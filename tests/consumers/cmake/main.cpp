@@ -1,6 +1,6 @@
 // CMake consumer: includes the installed header; the implementation comes from the
 // package's tokio_hpp::impl library.
-#include <tokio.hpp>
+#include <tokio.hpp>  // the installed header, or the subproject's
 
 #include <cstdio>
 
