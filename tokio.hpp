@@ -193,6 +193,13 @@ TOKIO_SYSTEM_HEADERS_END
 #error "tokio.hpp needs C++20 (-std=c++20)."
 #endif
 
+// Errors travel as exceptions inside the runtime (a task's failure, misuse reports), and
+// std::exception_ptr carries them between threads: there is no -fno-exceptions mode.
+#if !defined(__cpp_exceptions) && !defined(__EXCEPTIONS)
+#error \
+    "tokio.hpp needs C++ exceptions: remove -fno-exceptions (tasks report failures as exceptions)."
+#endif
+
 // Sanitizer detection: under ASan the frame cache is bypassed so every frame allocation
 // reaches the sanitizer's allocator and use-after-free is caught.
 #if defined(__SANITIZE_ADDRESS__)
@@ -23633,8 +23640,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_ff192cb07a21b2a8_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_ff192cb07a21b2a8_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_b265976618c9c5f6_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_b265976618c9c5f6_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -41199,7 +41206,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_ff192cb07a21b2a8_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_b265976618c9c5f6_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

@@ -22,6 +22,13 @@
 #error "tokio.hpp needs C++20 (-std=c++20)."
 #endif
 
+// Errors travel as exceptions inside the runtime (a task's failure, misuse reports), and
+// std::exception_ptr carries them between threads: there is no -fno-exceptions mode.
+#if !defined(__cpp_exceptions) && !defined(__EXCEPTIONS)
+#error \
+    "tokio.hpp needs C++ exceptions: remove -fno-exceptions (tasks report failures as exceptions)."
+#endif
+
 // Sanitizer detection: under ASan the frame cache is bypassed so every frame allocation
 // reaches the sanitizer's allocator and use-after-free is caught.
 #if defined(__SANITIZE_ADDRESS__)
