@@ -405,6 +405,39 @@ TEST_CASE("process: pipes: stdin/stdout/stderr with io utilities, and cancelled 
   }
 }
 
+namespace {
+// Tokio's way to feed a child while collecting its output: the ChildStdin is a parameter,
+// dropped (the pipe closed) when the body ends.
+Task<> feed(tokio::process::ChildStdin in, std::string data) {
+  (void)co_await io::write_all(in, std::string_view(data));
+}
+}  // namespace
+
+TEST_CASE(
+    "process: join(feed(stdin), wait_with_output()) ends: the finished feeder's stdin "
+    "closes at once, on both flavours") {
+  for (int flavour = 0; flavour < 2; ++flavour) {
+    CAPTURE(flavour);
+    nt::Watchdog wd("process join feed");
+    auto rt = pt::runtime(flavour);
+    rt.block_on([]() -> Task<> {
+      Command cmd("cat");
+      cmd.stdin(Stdio::piped()).stdout(Stdio::piped());
+      auto child = cmd.spawn();
+      REQUIRE(child.has_value());
+      tokio::process::ChildStdin in = std::move(*child->stdin);
+      child->stdin.reset();
+      std::string data(200000, 'x');
+      auto [fed, out] =
+          co_await tokio::join(feed(std::move(in), data), std::move(*child).wait_with_output());
+      (void)fed;
+      REQUIRE(out.has_value());
+      CHECK(out->status.success());
+      CHECK(out->stdout.size() == data.size());
+    }());
+  }
+}
+
 TEST_CASE("process: a pipe moved out of Child and assigned {} is closed; an empty one fails") {
   nt::Watchdog wd("process pipe reset");
   auto rt = pt::runtime(1);
