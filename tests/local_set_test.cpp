@@ -143,3 +143,37 @@ TEST_CASE("destroying a LocalSet cancels its unfinished tasks") {
   auto r = rt2.block_on(h.result());
   CHECK(r.error().is_cancelled());
 }
+
+TEST_CASE(
+    "LocalSet::enter: spawn_local outside run_until lands on the entered set; "
+    "JoinSet::spawn_local_on and spawn_blocking_on") {
+  auto rt = test::current_thread();
+  LocalSet local;
+  int ran = 0;
+  tokio::task::JoinHandle<int> h;
+  {
+    auto guard = local.enter();  // Tokio's LocalSet::enter
+    h = tokio::task::spawn_local([](int* ran) -> Task<int> {
+      ++*ran;
+      co_return 5;
+    }(&ran));
+  }
+  CHECK(ran == 0);  // it runs when the set is driven
+  CHECK_THROWS_AS((void)tokio::task::spawn_local([]() -> Task<> { co_return; }()),
+                  std::logic_error);  // the guard ended: no set entered any more
+  int got = local.block_on(rt, [](tokio::task::JoinHandle<int>* h) -> Task<int> {
+    co_return co_await std::move(*h);
+  }(&h));
+  CHECK(got == 5);
+  CHECK(ran == 1);
+
+  tokio::task::JoinSet<int> set;
+  set.spawn_local_on([]() -> Task<int> { co_return 7; }(), local);
+  set.spawn_blocking_on([] { return 8; }, rt.handle());
+  int sum = local.block_on(rt, [](tokio::task::JoinSet<int>* set) -> Task<int> {
+    int s = 0;
+    while (auto r = co_await set->join_next()) s += r->value();
+    co_return s;
+  }(&set));
+  CHECK(sum == 15);
+}

@@ -304,3 +304,46 @@ TEST_CASE("current-thread: a halt while threads wait in Handle::block_on leaves 
     r.reset();
   }
 }
+
+TEST_CASE(
+    "multi-thread: shutdown_timeout and shutdown_background return on time while a "
+    "worker is stuck in a poll; that worker finishes the shutdown when it gets out") {
+  // A task blocking its worker (a blocking call in async code) kept its core, and the
+  // shutdown waited for it without limit (the whole 1.5 s here; Tokio returns at the
+  // deadline; here after at most the 250 ms grace for the cores). Also the inner-runtime case of Tokio's shutdown_background doc, from inside
+  // another runtime's block_on.
+  for (int mode = 0; mode < 3; ++mode) {
+    CAPTURE(mode);  // 0: shutdown_timeout(50ms), 1: shutdown_background, 2: inside block_on
+    std::atomic<bool> stuck_started{false};
+    std::atomic<bool> stuck_done{false};
+    std::atomic<bool> sleeper_dropped{false};
+    std::optional<rt::Runtime> r(
+        rt::Builder::new_multi_thread().worker_threads(2).enable_all().build());
+    (void)r->spawn(sleep_holding(DropFlag(&sleeper_dropped), std::chrono::hours(1)));
+    (void)r->spawn([](std::atomic<bool>* started, std::atomic<bool>* done) -> Task<> {
+      started->store(true);
+      std::this_thread::sleep_for(1500ms);
+      done->store(true);
+      co_await tokio::time::sleep(std::chrono::hours(1));
+    }(&stuck_started, &stuck_done));
+    REQUIRE(test::eventually([&] { return stuck_started.load(); }));
+    auto t0 = std::chrono::steady_clock::now();
+    if (mode == 0) {
+      r->shutdown_timeout(50ms);
+    } else if (mode == 1) {
+      r->shutdown_background();
+    } else {
+      auto outer = make(0);
+      outer.block_on([](std::optional<rt::Runtime>* inner) -> Task<> {
+        (*inner)->shutdown_background();
+        co_return;
+      }(&r));
+    }
+    auto took = std::chrono::steady_clock::now() - t0;
+    CHECK(took < 1000ms);
+    CHECK_FALSE(stuck_done.load());  // returned while the worker was still stuck
+    r.reset();
+    // The stuck worker hands its core in last and cancels the runtime's tasks.
+    CHECK(test::eventually([&] { return stuck_done.load() && sleeper_dropped.load(); }));
+  }
+}

@@ -88,6 +88,16 @@ class JoinSet {
   AbortHandle spawn_blocking(F&& f, Args&&... args) {
     return add(task::spawn_blocking(std::forward<F>(f), std::forward<Args>(args)...));
   }
+  // Tokio's spawn_blocking_on(f, handle): onto the blocking pool of `h`'s runtime.
+  template <class F>
+  AbortHandle spawn_blocking_on(F&& f, const runtime::Handle& h) {
+    return add(h.spawn_blocking(std::forward<F>(f)));
+  }
+  // Tokio's spawn_local_on(future, local_set): onto that LocalSet.
+  template <class A>
+  AbortHandle spawn_local_on(A&& operand, LocalSet& set) {
+    return add(set.spawn_local(std::forward<A>(operand)));
+  }
   // Adopts an existing handle.
   AbortHandle add(JoinHandle<T>&& h) {
     if (h.output_taken()) {

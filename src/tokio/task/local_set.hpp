@@ -117,6 +117,28 @@ class RunAll : public Leaf<RunAll> {
 
 namespace tokio::task {
 
+// What LocalSet::enter() returns (Tokio's LocalEnterGuard): while it lives, task::spawn_local
+// on this thread spawns onto that set. Guards nest; end them in reverse order.
+class [[nodiscard]] LocalEnterGuard {
+ public:
+  LocalEnterGuard(const LocalEnterGuard&) = delete;
+  LocalEnterGuard& operator=(const LocalEnterGuard&) = delete;
+  ~LocalEnterGuard() {
+    detail::tls.local_set = prev_;
+    detail::local_set_ref_dec(s_);
+  }
+
+ private:
+  friend class LocalSet;
+  explicit LocalEnterGuard(detail::LocalSetShared* s) noexcept
+      : s_(s), prev_(detail::tls.local_set) {
+    detail::local_set_ref_inc(s_);  // the set's state outlives the guard
+    detail::tls.local_set = s_;
+  }
+  detail::LocalSetShared* s_;
+  detail::LocalSetShared* prev_;
+};
+
 class LocalSet {
  public:
   LocalSet() : s_(detail::local_set_create()) {}
@@ -126,6 +148,11 @@ class LocalSet {
     detail::local_set_shutdown(s_);
     detail::local_set_ref_dec(s_);
   }
+
+  // Tokio's LocalSet::enter(): task::spawn_local outside run_until spawns onto this set
+  // until the guard ends; the tasks run when the set is next driven (run_until, block_on,
+  // co_await).
+  LocalEnterGuard enter() const noexcept { return LocalEnterGuard(s_); }
 
   // Spawns a task that will only ever run on this set's thread.
   template <class First, class... Rest>

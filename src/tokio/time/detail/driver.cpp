@@ -36,8 +36,10 @@ TimeDriver* current_time_driver(const char* what) {
 void check_time_driver_alive(TimeDriver* d, const char* what) {
   if (TOKIO_UNLIKELY(d->is_shut_down())) {
     throw std::logic_error(std::string("tokio: ") + what +
-                           " on a runtime that has been shut down (its Runtime was dropped while "
-                           "a Handle to it lived on): a timer there would never fire");
+                           " on a runtime that has been shut down (its Runtime was dropped or "
+                           "shut down while this code still ran on it, through a Handle, a "
+                           "block_in_place or a spawn_blocking closure): a timer there would "
+                           "never fire");
   }
 }
 
