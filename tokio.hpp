@@ -3363,14 +3363,9 @@ class Runtime {
   EnterGuard enter() const { return EnterGuard(checked()); }
   RuntimeMetrics metrics() const { return RuntimeMetrics(checked()); }
 
-  // Shuts down, waiting at most `timeout` for running spawn_blocking closures and for the
-  // workers to stop (for these at least 250 ms: a worker stops at its next turn, so the
-  // tasks are normally cancelled by the time this returns). A multi-thread worker stuck
-  // inside a poll (a blocking call in async code) is not waited for past that: it cancels
-  // the runtime's tasks itself when it gets out.
+  // Shuts down, waiting at most `timeout` for running spawn_blocking closures.
   void shutdown_timeout(std::chrono::nanoseconds timeout) { close(timeout); }
-  // Shuts down without waiting for spawn_blocking closures (and for a stuck worker only
-  // as long as shutdown_timeout(0) does).
+  // Shuts down without waiting for spawn_blocking closures.
   void shutdown_background() { close(std::chrono::nanoseconds(0)); }
 
  private:
@@ -23682,8 +23677,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_5c8990325335846a_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_5c8990325335846a_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_521b37c2427cd4a0_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_521b37c2427cd4a0_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -29747,13 +29742,6 @@ class alignas(kCacheLine) MultiThread final : public HandleInner {
   }
   // A worker loop is done with its core (shutdown): hand it to the shutdown thread.
   void submit_core(Core* core);
-  // Under shutdown_mu_: moves the cores parked in handoff cells (a block_in_place start
-  // pending) to shutdown_cores_.
-  void take_handoffs_locked() noexcept;
-  // Once every core is in: cancels the tasks, empties the queues, closes the inject queue,
-  // and (late: a worker finishing a shutdown that stopped waiting) shuts the driver down and
-  // frees the cores.
-  void finalize(std::vector<Core*>& cores) noexcept;
 
   uint32_t n_;
   std::unique_ptr<Remote[]> remotes_;
@@ -29768,9 +29756,6 @@ class alignas(kCacheLine) MultiThread final : public HandleInner {
   std::mutex blockers_mu_;
   std::vector<ParkThread*> blockers_;
   std::vector<Core*> shutdown_cores_;
-  // Under shutdown_mu_: shutdown() stopped waiting for the cores at its deadline (a worker
-  // stuck in a poll holds its core); the worker that hands in the last core finalizes.
-  bool finalize_late_ = false;
 };
 
 uint32_t default_workers(const Config& cfg) {
@@ -29875,9 +29860,7 @@ void MultiThread::run_worker(uint32_t index) {
   wake_deferred(ctx.defer);
   if (ctx.core) {
     end_batch(ctx.core);
-    // Cleared first: a late shutdown finishes in submit_core on this thread, and the tasks
-    // it cancels must not be scheduled onto the core it frees.
-    submit_core(std::exchange(ctx.core, nullptr));
+    submit_core(ctx.core);
   }
   t.defer = nullptr;
   --t.runtime_depth;
@@ -29994,30 +29977,9 @@ void MultiThread::park_timeout(WorkerCtx& ctx, std::optional<std::chrono::nanose
 }
 
 void MultiThread::submit_core(Core* core) {
-  std::vector<Core*> cores;
-  {
-    std::lock_guard<std::mutex> g(shutdown_mu_);
-    shutdown_cores_.push_back(core);
-    shutdown_cv_.notify_all();
-    if (!finalize_late_) return;
-    take_handoffs_locked();
-    if (shutdown_cores_.size() < n_) return;
-    finalize_late_ = false;
-    cores.swap(shutdown_cores_);
-  }
-  // The shutdown call returned at its deadline while a worker held its core: this worker
-  // handed in the last one and finishes the shutdown, as Tokio's last core does.
-  finalize(cores);
-  driver.shutdown();
-  for (Core* c : cores) delete c;
-}
-
-void MultiThread::take_handoffs_locked() noexcept {
-  for (uint32_t i = 0; i < n_; ++i) {
-    if (Core* c = remotes_[i].handoff.exchange(nullptr, std::memory_order_acq_rel)) {
-      shutdown_cores_.push_back(c);
-    }
-  }
+  std::lock_guard<std::mutex> g(shutdown_mu_);
+  shutdown_cores_.push_back(core);
+  shutdown_cv_.notify_all();
 }
 
 void MultiThread::wake_all_for_halt() noexcept {
@@ -30062,59 +30024,26 @@ void MultiThread::block_on_slot(PollSlot& slot) {
   }
 }
 
-// How long a bounded shutdown waits for the workers' cores at least (see shutdown).
-constexpr std::chrono::milliseconds kCoreGrace{250};
-
 void MultiThread::shutdown(std::optional<std::chrono::nanoseconds> timeout) {
   if (is_shutdown.exchange(true, std::memory_order_acq_rel)) return;
   notify_all();
-  const auto start = std::chrono::steady_clock::now();
-  auto left_of = [&](std::optional<std::chrono::nanoseconds> limit) {
-    std::optional<std::chrono::nanoseconds> left;
-    if (limit) {
-      left = std::max(std::chrono::nanoseconds(0),
-                      std::chrono::duration_cast<std::chrono::nanoseconds>(
-                          *limit - (std::chrono::steady_clock::now() - start)));
-    }
-    return left;
-  };
-  std::optional<std::chrono::nanoseconds> core_limit = timeout;
-  if (core_limit) core_limit = std::max<std::chrono::nanoseconds>(*core_limit, kCoreGrace);
-  // Wait for every worker loop to stop and hand its core back, as long as `timeout` allows
-  // but at least kCoreGrace: a worker hands its core in at its next turn, within
-  // microseconds unless it is inside a poll, so a shutdown normally cancels every task
-  // before it returns, even shutdown_background (Tokio's leaves that to its workers). A
-  // worker inside a poll that blocks (a blocking call in async code) keeps its core past
-  // that: then this call returns, and the worker that hands in the last core finishes the
-  // shutdown (submit_core), as Tokio's last core does.
+  // Wait for every worker loop to stop and hand its core back.
   std::vector<Core*> cores;
   {
     std::unique_lock<std::mutex> lk(shutdown_mu_);
     for (;;) {
-      take_handoffs_locked();  // cores parked for a block_in_place start count too
-      if (shutdown_cores_.size() >= n_) break;
-      std::optional<std::chrono::nanoseconds> rest = left_of(core_limit);
-      if (rest && rest->count() == 0) {
-        finalize_late_ = true;
-        break;
+      // Cores parked in a handoff cell (block_in_place start pending) count too.
+      for (uint32_t i = 0; i < n_; ++i) {
+        if (Core* c = remotes_[i].handoff.exchange(nullptr, std::memory_order_acq_rel)) {
+          shutdown_cores_.push_back(c);
+        }
       }
-      auto step = std::chrono::nanoseconds(std::chrono::milliseconds(5));
-      shutdown_cv_.wait_for(lk, rest ? std::min(step, *rest) : step);
+      if (shutdown_cores_.size() >= n_) break;
+      shutdown_cv_.wait_for(lk, std::chrono::milliseconds(5));
       notify_all();
     }
-    if (!finalize_late_) cores.swap(shutdown_cores_);
+    cores.swap(shutdown_cores_);
   }
-  if (cores.empty()) {
-    blocking.shutdown(std::chrono::nanoseconds(0));  // stop taking blocking work; no wait
-    return;
-  }
-  finalize(cores);
-  blocking.shutdown(left_of(timeout));
-  driver.shutdown();
-  for (Core* c : cores) delete c;
-}
-
-void MultiThread::finalize(std::vector<Core*>& cores) noexcept {
   HandleInner* prev_handle = tls.handle;
   tls.handle = this;
   owned.close_and_shutdown_all();
@@ -30127,6 +30056,9 @@ void MultiThread::finalize(std::vector<Core*>& cores) noexcept {
   // its reference.
   inject_.close_and_drain([](TaskHeader* t) { task_drop_ref(t); });
   tls.handle = prev_handle;
+  blocking.shutdown(timeout);
+  driver.shutdown();
+  for (Core* c : cores) delete c;
 }
 
 // --- block_in_place ----------------------------------------------------------------------
@@ -41313,7 +41245,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_5c8990325335846a_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_521b37c2427cd4a0_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

@@ -141,14 +141,9 @@ class Runtime {
   EnterGuard enter() const { return EnterGuard(checked()); }
   RuntimeMetrics metrics() const { return RuntimeMetrics(checked()); }
 
-  // Shuts down, waiting at most `timeout` for running spawn_blocking closures and for the
-  // workers to stop (for these at least 250 ms: a worker stops at its next turn, so the
-  // tasks are normally cancelled by the time this returns). A multi-thread worker stuck
-  // inside a poll (a blocking call in async code) is not waited for past that: it cancels
-  // the runtime's tasks itself when it gets out.
+  // Shuts down, waiting at most `timeout` for running spawn_blocking closures.
   void shutdown_timeout(std::chrono::nanoseconds timeout) { close(timeout); }
-  // Shuts down without waiting for spawn_blocking closures (and for a stuck worker only
-  // as long as shutdown_timeout(0) does).
+  // Shuts down without waiting for spawn_blocking closures.
   void shutdown_background() { close(std::chrono::nanoseconds(0)); }
 
  private:
