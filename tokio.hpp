@@ -5276,20 +5276,19 @@ class [[nodiscard]] LocalEnterGuard {
  public:
   LocalEnterGuard(const LocalEnterGuard&) = delete;
   LocalEnterGuard& operator=(const LocalEnterGuard&) = delete;
-  ~LocalEnterGuard() {
-    detail::tls.local_set = prev_;
-    detail::local_set_ref_dec(s_);
-  }
 
  private:
   friend class LocalSet;
-  explicit LocalEnterGuard(detail::LocalSetShared* s) noexcept
-      : s_(s), prev_(detail::tls.local_set) {
-    detail::local_set_ref_inc(s_);  // the set's state outlives the guard
-    detail::tls.local_set = s_;
-  }
-  detail::LocalSetShared* s_;
-  detail::LocalSetShared* prev_;
+  explicit LocalEnterGuard(detail::LocalSetShared* s) noexcept : ref_(s), enter_(s) {}
+  // The set's state outlives the guard (held first, released last).
+  struct Ref {
+    detail::LocalSetShared* s;
+    explicit Ref(detail::LocalSetShared* set) noexcept : s(set) { detail::local_set_ref_inc(s); }
+    Ref(const Ref&) = delete;
+    Ref& operator=(const Ref&) = delete;
+    ~Ref() { detail::local_set_ref_dec(s); }
+  } ref_;
+  detail::LocalSetEnter enter_;  // what run_until uses around each poll
 };
 
 class LocalSet {
@@ -10788,8 +10787,9 @@ std::pair<ReadHalf<SimplexStream>, WriteHalf<SimplexStream>> simplex(std::size_t
 // the blocking write and returns; an error of that write is reported by the next write,
 // flush or shutdown. A write that was not flushed still reaches the fd when the runtime
 // shuts down (its job runs even then, as Tokio's does), but only flush() reports its
-// error: flush before exiting when the outcome matters. Writing to a closed pipe gives std::errc::broken_pipe (SIGPIPE is
-// blocked on the writing thread for the duration of the call, never raised).
+// error: flush before exiting when the outcome matters. Writing to a closed pipe gives
+// std::errc::broken_pipe (SIGPIPE is blocked on the writing thread for the duration of the
+// call, never raised).
 // A read waits for the blocking job; its data is kept in the object if the read is
 // cancelled, so read is cancel-safe (the next read returns it). A job lost to runtime
 // shutdown reports std::errc::operation_canceled.
@@ -18466,35 +18466,33 @@ TOKIO_SYSTEM_HEADERS_END
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 struct CommandSpec;  // process/detail/spawn.hpp
-}  // namespace tokio::detail
 
-namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-// A string type that converts to std::string_view but not implicitly to std::string
-// (std::string_view itself, a user string type with a view conversion): the Command
-// setters below take it too, as Rust's take AsRef<OsStr>.
 template <class S>
-concept ViewOnlyString = std::is_convertible_v<const S&, std::string_view> &&
-    !std::is_convertible_v<const S&, std::string>;
+concept StringSource = std::is_constructible_v<std::string, const S&>;
+
+// What Command's string setters take: anything a std::string can be built from
+// (std::string, a literal, std::string_view, std::filesystem::path...), as Rust's take
+// AsRef<OsStr>. One implicit conversion at the call, then moved into the command.
+struct StringArg {
+  template <StringSource S>
+  StringArg(const S& s) : value(s) {}                           // NOLINT: implicit on purpose
+  StringArg(std::string&& s) noexcept : value(std::move(s)) {}  // NOLINT: implicit on purpose
+  std::string value;
+};
 }  // namespace tokio::detail
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::process {
 
 class Command {
  public:
-  explicit Command(std::string program);
-  template <detail::ViewOnlyString S>
-  explicit Command(const S& program) : Command(std::string(std::string_view(program))) {}
+  explicit Command(detail::StringArg program);
   Command(Command&&) noexcept;
   Command& operator=(Command&&) noexcept;
   Command(const Command&) = delete;
   Command& operator=(const Command&) = delete;
   ~Command();
 
-  Command& arg(std::string a);
-  template <detail::ViewOnlyString S>
-  Command& arg(const S& a) {
-    return arg(std::string(std::string_view(a)));
-  }
+  Command& arg(detail::StringArg a);
   // Any range of things convertible to std::string (vector<string>, array of const char*...).
   template <class R>
   Command& args(const R& range) {
@@ -18502,41 +18500,22 @@ class Command {
     return *this;
   }
   Command& args(std::initializer_list<std::string_view> l) {
-    for (auto a : l) arg(std::string(a));
+    for (auto a : l) arg(a);
     return *this;
   }
   // argv[0] as the program sees it (default: the program as given). Unix only in Rust.
-  Command& arg0(std::string a);
-  template <detail::ViewOnlyString S>
-  Command& arg0(const S& a) {
-    return arg0(std::string(std::string_view(a)));
-  }
+  Command& arg0(detail::StringArg a);
 
-  Command& env(std::string key, std::string value);
-  // Either argument may be a std::string_view.
-  template <class K, class V>
-    requires(detail::ViewOnlyString<K> || detail::ViewOnlyString<V>)
-  &&std::is_constructible_v<std::string, const K&>&& std::is_constructible_v<std::string, const V&>
-      Command& env(const K& key, const V& value) {
-    return env(std::string(key), std::string(value));
-  }
+  Command& env(detail::StringArg key, detail::StringArg value);
   // Any range of pairs (map<string,string>, vector<pair<...>>...).
   template <class R>
   Command& envs(const R& range) {
     for (const auto& [k, v] : range) env(std::string(k), std::string(v));
     return *this;
   }
-  Command& env_remove(std::string key);
-  template <detail::ViewOnlyString S>
-  Command& env_remove(const S& key) {
-    return env_remove(std::string(std::string_view(key)));
-  }
+  Command& env_remove(detail::StringArg key);
   Command& env_clear();
-  Command& current_dir(std::string dir);
-  template <detail::ViewOnlyString S>
-  Command& current_dir(const S& dir) {
-    return current_dir(std::string(std::string_view(dir)));
-  }
+  Command& current_dir(detail::StringArg dir);
 
   Command& stdin(Stdio s);
   Command& stdout(Stdio s);
@@ -23677,8 +23656,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_521b37c2427cd4a0_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_521b37c2427cd4a0_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_b3c4cb14f7c48185_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_b3c4cb14f7c48185_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -24074,7 +24053,7 @@ class BlockingPool {
     TaskHeader* task;  // spawn_blocking task, or null for a mandatory job
     void (*fn)(void*);
     void* arg;
-    bool mandatory_task = false;  // a task that shutdown leaves queued, to run
+    bool mandatory;  // shutdown leaves it queued, to run (every job; stdio-write tasks)
   };
   enum class Action { kNone, kNotify, kSpawn };
   Action submit(Job job);
@@ -27917,7 +27896,7 @@ void BlockingPool::spawn_task(TaskHeader* t, bool mandatory) {
 void BlockingPool::spawn_mandatory(void (*fn)(void*), void* arg) {
   std::unique_lock<Mutex> lk(mu_);
   ++num_mandatory_;  // counted from submission, so metrics never see a worker as blocking
-  Action a = submit(Job{nullptr, fn, arg});
+  Action a = submit(Job{nullptr, fn, arg, true});
   lk.unlock();
   try {
     act(a, nullptr, arg);
@@ -28048,7 +28027,7 @@ void BlockingPool::shutdown(std::optional<std::chrono::nanoseconds> timeout) {
     // (worker loops, fs writes) still run so they can observe shutdown, and so do
     // mandatory tasks (stdio writes: bytes a write accepted reach the fd).
     std::deque<Job> keep;
-    for (Job& j : queue_) ((j.task && !j.mandatory_task) ? cancelled : keep).push_back(j);
+    for (Job& j : queue_) (j.mandatory ? keep : cancelled).push_back(j);
     queue_.swap(keep);
     cv_.notify_all();
   }
@@ -36098,14 +36077,17 @@ ScheduledIo* watcher_io(SignalListener& l, SignalRecvNode& n) noexcept {
   return l.watcher ? l.watcher->reg.io() : nullptr;
 }
 
+// Not a signal number this registry has a slot for, or one signal() refuses (the
+// error's message says which).
+bool refused(int sig) noexcept {
+  return sig < 1 || sig > kMaxSignal || sig >= NSIG || signal_is_forbidden(sig);
+}
+
 }  // namespace signal_registry_impl
 
 io::Result<void> signal_listener_init(SignalListener& l, int sig, const char* what) {
   namespace impl = signal_registry_impl;
-  if (sig < 1 || sig > kMaxSignal || sig >= NSIG) {
-    return tokio::unexpected(signal::refused_signal_error(sig));
-  }
-  if (signal_is_forbidden(sig)) return tokio::unexpected(signal::refused_signal_error(sig));
+  if (impl::refused(sig)) return tokio::unexpected(signal::refused_signal_error(sig));
   HandleInner* h = current_handle_or_throw(what);
   impl::Registry& r = impl::registry();
   SignalWatcher* dead = nullptr;
@@ -36193,10 +36175,7 @@ void signal_cancel_recv(SignalListener& l, SignalRecvNode& n) noexcept {
 
 io::Result<void> signal_install(int sig) {
   namespace impl = signal_registry_impl;
-  if (sig < 1 || sig > kMaxSignal || sig >= NSIG) {
-    return tokio::unexpected(signal::refused_signal_error(sig));
-  }
-  if (signal_is_forbidden(sig)) return tokio::unexpected(signal::refused_signal_error(sig));
+  if (impl::refused(sig)) return tokio::unexpected(signal::refused_signal_error(sig));
   impl::Registry& r = impl::registry();
   std::lock_guard<std::mutex> g(r.mu);
   return impl::install_locked(r, sig);
@@ -36703,27 +36682,27 @@ Task<io::Result<process::Output>> output_of(io::Result<SpawnJob> job) {
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::process {
 
-Command::Command(std::string program) : spec_(std::make_unique<detail::CommandSpec>()) {
-  spec_->program = std::move(program);
+Command::Command(detail::StringArg program) : spec_(std::make_unique<detail::CommandSpec>()) {
+  spec_->program = std::move(program.value);
 }
 Command::Command(Command&&) noexcept = default;
 Command& Command::operator=(Command&&) noexcept = default;
 Command::~Command() = default;
 
-Command& Command::arg(std::string a) {
-  spec_->args.push_back(std::move(a));
+Command& Command::arg(detail::StringArg a) {
+  spec_->args.push_back(std::move(a.value));
   return *this;
 }
-Command& Command::arg0(std::string a) {
-  spec_->arg0 = std::move(a);
+Command& Command::arg0(detail::StringArg a) {
+  spec_->arg0 = std::move(a.value);
   return *this;
 }
-Command& Command::env(std::string key, std::string value) {
-  spec_->env[std::move(key)] = std::move(value);
+Command& Command::env(detail::StringArg key, detail::StringArg value) {
+  spec_->env[std::move(key.value)] = std::move(value.value);
   return *this;
 }
-Command& Command::env_remove(std::string key) {
-  spec_->env[std::move(key)] = std::nullopt;
+Command& Command::env_remove(detail::StringArg key) {
+  spec_->env[std::move(key.value)] = std::nullopt;
   return *this;
 }
 Command& Command::env_clear() {
@@ -36731,8 +36710,8 @@ Command& Command::env_clear() {
   spec_->env_clear = true;
   return *this;
 }
-Command& Command::current_dir(std::string dir) {
-  spec_->cwd = std::move(dir);
+Command& Command::current_dir(detail::StringArg dir) {
+  spec_->cwd = std::move(dir.value);
   return *this;
 }
 Command& Command::stdin(Stdio s) {
@@ -41245,7 +41224,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_521b37c2427cd4a0_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_b3c4cb14f7c48185_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

@@ -359,9 +359,7 @@ TEST_CASE("process: pipes: stdin/stdout/stderr with io utilities, and cancelled 
     nt::Watchdog wd("process pipes");
     auto rt = pt::runtime(flavour);
     rt.block_on([]() -> Task<> {
-      Command cmd("cat");
-      cmd.stdin(Stdio::piped()).stdout(Stdio::piped());
-      auto child = cmd.spawn();
+      auto child = pt::spawn_piped_cat();
       REQUIRE(child.has_value());
       REQUIRE(child->stdin.has_value());
       REQUIRE(child->stdout.has_value());
@@ -421,9 +419,7 @@ TEST_CASE(
     nt::Watchdog wd("process join feed");
     auto rt = pt::runtime(flavour);
     rt.block_on([]() -> Task<> {
-      Command cmd("cat");
-      cmd.stdin(Stdio::piped()).stdout(Stdio::piped());
-      auto child = cmd.spawn();
+      auto child = pt::spawn_piped_cat();
       REQUIRE(child.has_value());
       tokio::process::ChildStdin in = std::move(*child->stdin);
       child->stdin.reset();
@@ -442,9 +438,7 @@ TEST_CASE("process: a pipe moved out of Child and assigned {} is closed; an empt
   nt::Watchdog wd("process pipe reset");
   auto rt = pt::runtime(1);
   rt.block_on([]() -> Task<> {
-    Command cmd("cat");
-    cmd.stdin(Stdio::piped()).stdout(Stdio::piped());
-    auto child = cmd.spawn();
+    auto child = pt::spawn_piped_cat();
     REQUIRE(child.has_value());
     // Rust's `child.stdin.take().unwrap()`, then `drop(stdin)`.
     tokio::process::ChildStdin in = std::move(*child->stdin);

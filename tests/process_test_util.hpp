@@ -25,6 +25,13 @@ class ForceSigchld {
   ForceSigchld& operator=(const ForceSigchld&) = delete;
 };
 
+// `cat` with stdin and stdout piped (what most pipe cases drive).
+inline tokio::io::Result<tokio::process::Child> spawn_piped_cat() {
+  tokio::process::Command cmd("cat");
+  cmd.stdin(tokio::process::Stdio::piped()).stdout(tokio::process::Stdio::piped());
+  return cmd.spawn();
+}
+
 inline tokio::runtime::Runtime runtime(int flavour) {
   if (flavour == 0) return tokio::runtime::Builder::new_current_thread().enable_all().build();
   return tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build();

@@ -5,8 +5,8 @@
 #include <new>
 #include <system_error>
 
-#include "tokio/fs/detail/engine.hpp"
 #include "tokio/core/detail/quote.hpp"
+#include "tokio/fs/detail/engine.hpp"
 #include "tokio/fs/detail/path_error.hpp"
 #include "tokio/fs/detail/path_ops.hpp"
 #include "tokio/fs/read_dir.hpp"

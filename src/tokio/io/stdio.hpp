@@ -11,8 +11,9 @@
 // the blocking write and returns; an error of that write is reported by the next write,
 // flush or shutdown. A write that was not flushed still reaches the fd when the runtime
 // shuts down (its job runs even then, as Tokio's does), but only flush() reports its
-// error: flush before exiting when the outcome matters. Writing to a closed pipe gives std::errc::broken_pipe (SIGPIPE is
-// blocked on the writing thread for the duration of the call, never raised).
+// error: flush before exiting when the outcome matters. Writing to a closed pipe gives
+// std::errc::broken_pipe (SIGPIPE is blocked on the writing thread for the duration of the
+// call, never raised).
 // A read waits for the blocking job; its data is kept in the object if the read is
 // cancelled, so read is cancel-safe (the next read returns it). A job lost to runtime
 // shutdown reports std::errc::operation_canceled.

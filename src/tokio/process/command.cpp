@@ -93,27 +93,27 @@ Task<io::Result<process::Output>> output_of(io::Result<SpawnJob> job) {
 
 namespace tokio::process {
 
-Command::Command(std::string program) : spec_(std::make_unique<detail::CommandSpec>()) {
-  spec_->program = std::move(program);
+Command::Command(detail::StringArg program) : spec_(std::make_unique<detail::CommandSpec>()) {
+  spec_->program = std::move(program.value);
 }
 Command::Command(Command&&) noexcept = default;
 Command& Command::operator=(Command&&) noexcept = default;
 Command::~Command() = default;
 
-Command& Command::arg(std::string a) {
-  spec_->args.push_back(std::move(a));
+Command& Command::arg(detail::StringArg a) {
+  spec_->args.push_back(std::move(a.value));
   return *this;
 }
-Command& Command::arg0(std::string a) {
-  spec_->arg0 = std::move(a);
+Command& Command::arg0(detail::StringArg a) {
+  spec_->arg0 = std::move(a.value);
   return *this;
 }
-Command& Command::env(std::string key, std::string value) {
-  spec_->env[std::move(key)] = std::move(value);
+Command& Command::env(detail::StringArg key, detail::StringArg value) {
+  spec_->env[std::move(key.value)] = std::move(value.value);
   return *this;
 }
-Command& Command::env_remove(std::string key) {
-  spec_->env[std::move(key)] = std::nullopt;
+Command& Command::env_remove(detail::StringArg key) {
+  spec_->env[std::move(key.value)] = std::nullopt;
   return *this;
 }
 Command& Command::env_clear() {
@@ -121,8 +121,8 @@ Command& Command::env_clear() {
   spec_->env_clear = true;
   return *this;
 }
-Command& Command::current_dir(std::string dir) {
-  spec_->cwd = std::move(dir);
+Command& Command::current_dir(detail::StringArg dir) {
+  spec_->cwd = std::move(dir.value);
   return *this;
 }
 Command& Command::stdin(Stdio s) {

@@ -59,35 +59,33 @@
 
 namespace tokio::detail {
 struct CommandSpec;  // process/detail/spawn.hpp
-}  // namespace tokio::detail
 
-namespace tokio::detail {
-// A string type that converts to std::string_view but not implicitly to std::string
-// (std::string_view itself, a user string type with a view conversion): the Command
-// setters below take it too, as Rust's take AsRef<OsStr>.
 template <class S>
-concept ViewOnlyString = std::is_convertible_v<const S&, std::string_view> &&
-    !std::is_convertible_v<const S&, std::string>;
+concept StringSource = std::is_constructible_v<std::string, const S&>;
+
+// What Command's string setters take: anything a std::string can be built from
+// (std::string, a literal, std::string_view, std::filesystem::path...), as Rust's take
+// AsRef<OsStr>. One implicit conversion at the call, then moved into the command.
+struct StringArg {
+  template <StringSource S>
+  StringArg(const S& s) : value(s) {}                           // NOLINT: implicit on purpose
+  StringArg(std::string&& s) noexcept : value(std::move(s)) {}  // NOLINT: implicit on purpose
+  std::string value;
+};
 }  // namespace tokio::detail
 
 namespace tokio::process {
 
 class Command {
  public:
-  explicit Command(std::string program);
-  template <detail::ViewOnlyString S>
-  explicit Command(const S& program) : Command(std::string(std::string_view(program))) {}
+  explicit Command(detail::StringArg program);
   Command(Command&&) noexcept;
   Command& operator=(Command&&) noexcept;
   Command(const Command&) = delete;
   Command& operator=(const Command&) = delete;
   ~Command();
 
-  Command& arg(std::string a);
-  template <detail::ViewOnlyString S>
-  Command& arg(const S& a) {
-    return arg(std::string(std::string_view(a)));
-  }
+  Command& arg(detail::StringArg a);
   // Any range of things convertible to std::string (vector<string>, array of const char*...).
   template <class R>
   Command& args(const R& range) {
@@ -95,41 +93,22 @@ class Command {
     return *this;
   }
   Command& args(std::initializer_list<std::string_view> l) {
-    for (auto a : l) arg(std::string(a));
+    for (auto a : l) arg(a);
     return *this;
   }
   // argv[0] as the program sees it (default: the program as given). Unix only in Rust.
-  Command& arg0(std::string a);
-  template <detail::ViewOnlyString S>
-  Command& arg0(const S& a) {
-    return arg0(std::string(std::string_view(a)));
-  }
+  Command& arg0(detail::StringArg a);
 
-  Command& env(std::string key, std::string value);
-  // Either argument may be a std::string_view.
-  template <class K, class V>
-    requires(detail::ViewOnlyString<K> || detail::ViewOnlyString<V>)
-  &&std::is_constructible_v<std::string, const K&>&& std::is_constructible_v<std::string, const V&>
-      Command& env(const K& key, const V& value) {
-    return env(std::string(key), std::string(value));
-  }
+  Command& env(detail::StringArg key, detail::StringArg value);
   // Any range of pairs (map<string,string>, vector<pair<...>>...).
   template <class R>
   Command& envs(const R& range) {
     for (const auto& [k, v] : range) env(std::string(k), std::string(v));
     return *this;
   }
-  Command& env_remove(std::string key);
-  template <detail::ViewOnlyString S>
-  Command& env_remove(const S& key) {
-    return env_remove(std::string(std::string_view(key)));
-  }
+  Command& env_remove(detail::StringArg key);
   Command& env_clear();
-  Command& current_dir(std::string dir);
-  template <detail::ViewOnlyString S>
-  Command& current_dir(const S& dir) {
-    return current_dir(std::string(std::string_view(dir)));
-  }
+  Command& current_dir(detail::StringArg dir);
 
   Command& stdin(Stdio s);
   Command& stdout(Stdio s);

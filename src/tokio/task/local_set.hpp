@@ -123,20 +123,19 @@ class [[nodiscard]] LocalEnterGuard {
  public:
   LocalEnterGuard(const LocalEnterGuard&) = delete;
   LocalEnterGuard& operator=(const LocalEnterGuard&) = delete;
-  ~LocalEnterGuard() {
-    detail::tls.local_set = prev_;
-    detail::local_set_ref_dec(s_);
-  }
 
  private:
   friend class LocalSet;
-  explicit LocalEnterGuard(detail::LocalSetShared* s) noexcept
-      : s_(s), prev_(detail::tls.local_set) {
-    detail::local_set_ref_inc(s_);  // the set's state outlives the guard
-    detail::tls.local_set = s_;
-  }
-  detail::LocalSetShared* s_;
-  detail::LocalSetShared* prev_;
+  explicit LocalEnterGuard(detail::LocalSetShared* s) noexcept : ref_(s), enter_(s) {}
+  // The set's state outlives the guard (held first, released last).
+  struct Ref {
+    detail::LocalSetShared* s;
+    explicit Ref(detail::LocalSetShared* set) noexcept : s(set) { detail::local_set_ref_inc(s); }
+    Ref(const Ref&) = delete;
+    Ref& operator=(const Ref&) = delete;
+    ~Ref() { detail::local_set_ref_dec(s); }
+  } ref_;
+  detail::LocalSetEnter enter_;  // what run_until uses around each poll
 };
 
 class LocalSet {

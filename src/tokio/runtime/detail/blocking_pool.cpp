@@ -48,7 +48,7 @@ void BlockingPool::spawn_task(TaskHeader* t, bool mandatory) {
 void BlockingPool::spawn_mandatory(void (*fn)(void*), void* arg) {
   std::unique_lock<Mutex> lk(mu_);
   ++num_mandatory_;  // counted from submission, so metrics never see a worker as blocking
-  Action a = submit(Job{nullptr, fn, arg});
+  Action a = submit(Job{nullptr, fn, arg, true});
   lk.unlock();
   try {
     act(a, nullptr, arg);
@@ -179,7 +179,7 @@ void BlockingPool::shutdown(std::optional<std::chrono::nanoseconds> timeout) {
     // (worker loops, fs writes) still run so they can observe shutdown, and so do
     // mandatory tasks (stdio writes: bytes a write accepted reach the fd).
     std::deque<Job> keep;
-    for (Job& j : queue_) ((j.task && !j.mandatory_task) ? cancelled : keep).push_back(j);
+    for (Job& j : queue_) (j.mandatory ? keep : cancelled).push_back(j);
     queue_.swap(keep);
     cv_.notify_all();
   }

@@ -57,7 +57,7 @@ class BlockingPool {
     TaskHeader* task;  // spawn_blocking task, or null for a mandatory job
     void (*fn)(void*);
     void* arg;
-    bool mandatory_task = false;  // a task that shutdown leaves queued, to run
+    bool mandatory;  // shutdown leaves it queued, to run (every job; stdio-write tasks)
   };
   enum class Action { kNone, kNotify, kSpawn };
   Action submit(Job job);

@@ -4,10 +4,10 @@
 #include <string>
 #include <vector>
 
+#include "tokio/core/detail/quote.hpp"
 #include "tokio/runtime/detail/coarse_clock.hpp"
 #include "tokio/runtime/detail/handle_inner.hpp"
 #include "tokio/runtime/detail/stall.hpp"
-#include "tokio/core/detail/quote.hpp"
 #include "tokio/runtime/detail/task_names.hpp"
 #include "tokio/runtime/dump.hpp"
 #include "tokio/runtime/runtime.hpp"

@@ -411,14 +411,17 @@ ScheduledIo* watcher_io(SignalListener& l, SignalRecvNode& n) noexcept {
   return l.watcher ? l.watcher->reg.io() : nullptr;
 }
 
+// Not a signal number this registry has a slot for, or one signal() refuses (the
+// error's message says which).
+bool refused(int sig) noexcept {
+  return sig < 1 || sig > kMaxSignal || sig >= NSIG || signal_is_forbidden(sig);
+}
+
 }  // namespace signal_registry_impl
 
 io::Result<void> signal_listener_init(SignalListener& l, int sig, const char* what) {
   namespace impl = signal_registry_impl;
-  if (sig < 1 || sig > kMaxSignal || sig >= NSIG) {
-    return tokio::unexpected(signal::refused_signal_error(sig));
-  }
-  if (signal_is_forbidden(sig)) return tokio::unexpected(signal::refused_signal_error(sig));
+  if (impl::refused(sig)) return tokio::unexpected(signal::refused_signal_error(sig));
   HandleInner* h = current_handle_or_throw(what);
   impl::Registry& r = impl::registry();
   SignalWatcher* dead = nullptr;
@@ -506,10 +509,7 @@ void signal_cancel_recv(SignalListener& l, SignalRecvNode& n) noexcept {
 
 io::Result<void> signal_install(int sig) {
   namespace impl = signal_registry_impl;
-  if (sig < 1 || sig > kMaxSignal || sig >= NSIG) {
-    return tokio::unexpected(signal::refused_signal_error(sig));
-  }
-  if (signal_is_forbidden(sig)) return tokio::unexpected(signal::refused_signal_error(sig));
+  if (impl::refused(sig)) return tokio::unexpected(signal::refused_signal_error(sig));
   impl::Registry& r = impl::registry();
   std::lock_guard<std::mutex> g(r.mu);
   return impl::install_locked(r, sig);
