@@ -3363,9 +3363,14 @@ class Runtime {
   EnterGuard enter() const { return EnterGuard(checked()); }
   RuntimeMetrics metrics() const { return RuntimeMetrics(checked()); }
 
-  // Shuts down, waiting at most `timeout` for running spawn_blocking closures.
+  // Shuts down, waiting at most `timeout` for running spawn_blocking closures. Every task
+  // is cancelled (its frame destroyed) by the time this returns, except, on the
+  // multi-thread runtime, a task whose poll is still running after max(timeout, 250 ms)
+  // (a blocking call in async code): as in Tokio, this call then returns and that task is
+  // cancelled on its worker thread when its poll returns, so it must not refer to objects
+  // the caller destroys next.
   void shutdown_timeout(std::chrono::nanoseconds timeout) { close(timeout); }
-  // Shuts down without waiting for spawn_blocking closures.
+  // Shuts down without waiting for spawn_blocking closures; shutdown_timeout(0) otherwise.
   void shutdown_background() { close(std::chrono::nanoseconds(0)); }
 
  private:
@@ -23656,8 +23661,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_b3c4cb14f7c48185_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_b3c4cb14f7c48185_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_a9b1fcf6f7ff62bd_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_a9b1fcf6f7ff62bd_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -24371,6 +24376,9 @@ namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 // (not a task: no id). A task's ident word never equals it (ids stay below 2^63 - 1).
 inline constexpr uint64_t kStallBlockOnRoot = ~uint64_t{0};
 
+// StallProbe::worker of a multi-thread runtime's block_on thread (not a worker).
+inline constexpr uint32_t kStallBlockOnThread = ~uint32_t{0};
+
 struct StallProbe {
   std::atomic<uint64_t> polls{0};
   std::atomic<uint64_t> polling{0};
@@ -24415,6 +24423,7 @@ class StallWatchdog {
   // One line naming the stalls held back by the one-report-a-second limit (under mu_).
   void report_held_back();
   static std::string describe(uint64_t polling);
+  static std::string thread_of(uint32_t worker);
 
   std::chrono::nanoseconds threshold_;
   std::mutex mu_;
@@ -24440,6 +24449,21 @@ struct StallScope {
   StallWatchdog* w;
   StallProbe* p;
   WorkerContext* ctx;
+};
+
+// Registers a probe that is not a worker's for a scope (a multi-thread runtime's block_on
+// thread); `w` null: the detector is off, nothing is registered.
+struct BlockOnWatch {
+  BlockOnWatch(StallWatchdog* wd, StallProbe& probe) : w(wd), p(&probe) {
+    if (w) w->add(p);
+  }
+  ~BlockOnWatch() {
+    if (w) w->remove(p);
+  }
+  BlockOnWatch(const BlockOnWatch&) = delete;
+  BlockOnWatch& operator=(const BlockOnWatch&) = delete;
+  StallWatchdog* w;
+  StallProbe* p;
 };
 
 // Readable name of a leaf type from its poll function ("" when unknown): the type as the
@@ -29719,8 +29743,18 @@ class alignas(kCacheLine) MultiThread final : public HandleInner {
     uint32_t cur = core->global_interval;
     if ((next > cur ? next - cur : cur - next) > 2) core->global_interval = next;
   }
-  // A worker loop is done with its core (shutdown): hand it to the shutdown thread.
+  // A worker loop is done with its core (shutdown): hand it to the shutdown thread, or,
+  // when the shutdown stopped waiting for it, finish the shutdown if it is the last.
   void submit_core(Core* core);
+  // Under shutdown_mu_: moves the cores parked in handoff cells (a block_in_place start
+  // pending) to shutdown_cores_.
+  void take_handoffs_locked() noexcept;
+  // Cancels every task (a task inside a poll is flagged and cancels itself when the poll
+  // returns), drops the queued references of `cores` (handed in: no worker uses them) and
+  // closes the inject queue.
+  void cancel_tasks(const std::vector<Core*>& cores) noexcept;
+  // Every core is in: drops their queued references, shuts the driver down, frees them.
+  void release_cores(std::vector<Core*>& cores) noexcept;
 
   uint32_t n_;
   std::unique_ptr<Remote[]> remotes_;
@@ -29735,6 +29769,10 @@ class alignas(kCacheLine) MultiThread final : public HandleInner {
   std::mutex blockers_mu_;
   std::vector<ParkThread*> blockers_;
   std::vector<Core*> shutdown_cores_;
+  // Under shutdown_mu_: a bounded shutdown stopped waiting for a core (its worker is stuck
+  // inside a poll) after cancelling the tasks; the worker handing in the last core calls
+  // release_cores.
+  bool release_late_ = false;
 };
 
 uint32_t default_workers(const Config& cfg) {
@@ -29839,7 +29877,8 @@ void MultiThread::run_worker(uint32_t index) {
   wake_deferred(ctx.defer);
   if (ctx.core) {
     end_batch(ctx.core);
-    submit_core(ctx.core);
+    // Cleared first: a late release in submit_core frees the core on this thread.
+    submit_core(std::exchange(ctx.core, nullptr));
   }
   t.defer = nullptr;
   --t.runtime_depth;
@@ -29956,9 +29995,32 @@ void MultiThread::park_timeout(WorkerCtx& ctx, std::optional<std::chrono::nanose
 }
 
 void MultiThread::submit_core(Core* core) {
-  std::lock_guard<std::mutex> g(shutdown_mu_);
-  shutdown_cores_.push_back(core);
-  shutdown_cv_.notify_all();
+  std::vector<Core*> cores;
+  {
+    std::lock_guard<std::mutex> g(shutdown_mu_);
+    shutdown_cores_.push_back(core);
+    shutdown_cv_.notify_all();
+    if (!release_late_) return;
+    take_handoffs_locked();
+    if (shutdown_cores_.size() < n_) return;
+    release_late_ = false;
+    cores.swap(shutdown_cores_);
+  }
+  // The shutdown call returned while this worker was stuck in a poll, with every task
+  // already cancelled but this one's (flagged; it cancelled itself as the poll returned):
+  // the last core is in, so this thread finishes what that call left.
+  HandleInner* prev_handle = tls.handle;
+  tls.handle = this;
+  release_cores(cores);
+  tls.handle = prev_handle;
+}
+
+void MultiThread::take_handoffs_locked() noexcept {
+  for (uint32_t i = 0; i < n_; ++i) {
+    if (Core* c = remotes_[i].handoff.exchange(nullptr, std::memory_order_acq_rel)) {
+      shutdown_cores_.push_back(c);
+    }
+  }
 }
 
 void MultiThread::wake_all_for_halt() noexcept {
@@ -29986,6 +30048,11 @@ void MultiThread::block_on_slot(PollSlot& slot) {
       self->blockers_.erase(std::find(self->blockers_.begin(), self->blockers_.end(), pt));
     }
   } unregister{this, pt};
+  // Blocking in the block_on future (or in a LocalSet task it drives) stalls everything
+  // that runs on this thread: watched like a worker when a stall detector is on.
+  StallProbe probe;
+  probe.worker = kStallBlockOnThread;
+  BlockOnWatch watch(stall_watchdog.get(), probe);
   for (;;) {
     // Checked after the registration above: a halt either sees this thread listed (and
     // unparks it) or is seen here (halted is set before blockers_ is read).
@@ -29994,7 +30061,9 @@ void MultiThread::block_on_slot(PollSlot& slot) {
     c.task = nullptr;
     c.budget = kInitialBudget;
     task::Context cx(&pt->wakeable);
+    uint64_t outer = watch.w ? probe.begin(kStallBlockOnRoot, slot.poll_fn) : 0;
     bool done = drive_slot(slot, cx);
+    if (watch.w) probe.end(outer);
     c.budget = pb;
     c.waker = pw;
     c.task = ptask;
@@ -30003,41 +30072,98 @@ void MultiThread::block_on_slot(PollSlot& slot) {
   }
 }
 
+// How long a bounded shutdown waits for the workers' cores at least (see shutdown).
+constexpr std::chrono::milliseconds kCoreGrace{250};
+
 void MultiThread::shutdown(std::optional<std::chrono::nanoseconds> timeout) {
   if (is_shutdown.exchange(true, std::memory_order_acq_rel)) return;
   notify_all();
-  // Wait for every worker loop to stop and hand its core back.
+  const auto start = std::chrono::steady_clock::now();
+  auto left_of = [&](std::chrono::nanoseconds limit) {
+    return std::max(std::chrono::nanoseconds(0),
+                    std::chrono::duration_cast<std::chrono::nanoseconds>(
+                        limit - (std::chrono::steady_clock::now() - start)));
+  };
+  // Wait for every worker loop to stop and hand its core back: without limit when the
+  // runtime is dropped, as Tokio does; for shutdown_timeout / shutdown_background at most
+  // max(timeout, kCoreGrace). A worker hands its core in at its next turn, microseconds
+  // away unless it is inside a poll, so the grace keeps every task cancelled by the time
+  // even shutdown_background returns. Past it, a worker stuck in a poll (a blocking call
+  // in async code) is not waited for: this thread cancels every task now, the stuck one
+  // only flagged, as Tokio's live workers do, and that worker cancels its task when the
+  // poll returns, then releases the cores and the driver (submit_core).
+  std::optional<std::chrono::nanoseconds> core_limit;
+  if (timeout) core_limit = std::max<std::chrono::nanoseconds>(*timeout, kCoreGrace);
   std::vector<Core*> cores;
+  bool all_in = false;
   {
     std::unique_lock<std::mutex> lk(shutdown_mu_);
     for (;;) {
-      // Cores parked in a handoff cell (block_in_place start pending) count too.
-      for (uint32_t i = 0; i < n_; ++i) {
-        if (Core* c = remotes_[i].handoff.exchange(nullptr, std::memory_order_acq_rel)) {
-          shutdown_cores_.push_back(c);
-        }
+      take_handoffs_locked();  // cores parked for a block_in_place start count too
+      if (shutdown_cores_.size() >= n_) {
+        all_in = true;
+        break;
       }
-      if (shutdown_cores_.size() >= n_) break;
-      shutdown_cv_.wait_for(lk, std::chrono::milliseconds(5));
+      auto step = std::chrono::nanoseconds(std::chrono::milliseconds(5));
+      if (core_limit) {
+        auto rest = left_of(*core_limit);
+        if (rest.count() == 0) break;
+        step = std::min(step, rest);
+      }
+      shutdown_cv_.wait_for(lk, step);
       notify_all();
     }
-    cores.swap(shutdown_cores_);
+    // When a core is missing the others stay listed too, for the late release.
+    if (all_in) {
+      cores.swap(shutdown_cores_);
+    } else {
+      cores = shutdown_cores_;
+    }
   }
   HandleInner* prev_handle = tls.handle;
   tls.handle = this;
+  cancel_tasks(cores);
+  if (!all_in) {
+    std::lock_guard<std::mutex> g(shutdown_mu_);
+    take_handoffs_locked();
+    if (shutdown_cores_.size() >= n_) {
+      all_in = true;  // the missing worker got out while the tasks were being cancelled
+    } else {
+      release_late_ = true;
+    }
+    if (all_in) cores.swap(shutdown_cores_);
+  }
+  tls.handle = prev_handle;
+  blocking.shutdown(timeout ? std::optional(left_of(*timeout)) : std::nullopt);
+  if (all_in) {
+    tls.handle = this;
+    release_cores(cores);
+    tls.handle = prev_handle;
+  }
+}
+
+void MultiThread::cancel_tasks(const std::vector<Core*>& cores) noexcept {
   owned.close_and_shutdown_all();
   for (Core* c : cores) {
     if (c->lifo_slot) task_drop_ref(std::exchange(c->lifo_slot, nullptr));
     while (TaskHeader* t = remotes_[c->index].queue.pop()) task_drop_ref(t);
   }
   // From here on a wake from another thread (a blocking closure finishing, a foreign
-  // thread, a task still inside block_in_place) finds the queue closed and just releases
-  // its reference.
+  // thread, a task still inside block_in_place or a stuck poll) finds the queue closed and
+  // just releases its reference.
   inject_.close_and_drain([](TaskHeader* t) { task_drop_ref(t); });
-  tls.handle = prev_handle;
-  blocking.shutdown(timeout);
+}
+
+void MultiThread::release_cores(std::vector<Core*>& cores) noexcept {
+  // A late release: the stuck worker's core may hold references queued after the tasks
+  // were cancelled (cancel_tasks saw only the cores already in).
+  for (Core* c : cores) {
+    if (c->lifo_slot) task_drop_ref(std::exchange(c->lifo_slot, nullptr));
+    while (TaskHeader* t = remotes_[c->index].queue.pop()) task_drop_ref(t);
+  }
   driver.shutdown();
   for (Core* c : cores) delete c;
+  cores.clear();
 }
 
 // --- block_in_place ----------------------------------------------------------------------
@@ -30548,6 +30674,11 @@ void StallWatchdog::run() {
   }
 }
 
+// "worker <n>" or "the block_on thread".
+std::string StallWatchdog::thread_of(uint32_t worker) {
+  return worker == kStallBlockOnThread ? "the block_on thread" : "worker " + std::to_string(worker);
+}
+
 // "task <id>", "task <id> (\"<name>\")" or "the block_on future".
 std::string StallWatchdog::describe(uint64_t polling) {
   if (polling == kStallBlockOnRoot) return "the block_on future";
@@ -30589,22 +30720,24 @@ void StallWatchdog::check(std::chrono::steady_clock::time_point now) {
         last_report_.time_since_epoch().count() != 0) {
       if (++held_back_ <= kHeldBackNamed) {
         if (held_back_ > 1) held_back_names_ += ',';
-        held_back_names_ += ' ' + describe(task) + " on worker " + std::to_string(p->worker);
+        held_back_names_ += ' ' + describe(task) + " on " + thread_of(p->worker);
       }
       continue;
     }
     report_held_back();
     last_report_ = now;
     std::string who = describe(task);
+    // There a LocalSet's tasks poll inside the root's poll, unnamed (no worker context).
+    if (p->worker == kStallBlockOnThread) who += " (or a LocalSet task it drives)";
     std::string where = leaf_name(p->resumed.load(std::memory_order_relaxed));
     long long ms = std::chrono::duration_cast<std::chrono::milliseconds>(stuck).count();
     long long limit = std::chrono::duration_cast<std::chrono::milliseconds>(threshold_).count();
     std::fprintf(stderr,
-                 "tokio: stall: %s has been inside one poll on worker %u for at "
+                 "tokio: stall: %s has been inside one poll on %s for at "
                  "least %lld ms (stall_threshold %lld ms)%s%s; a blocking call in async code? "
                  "Move blocking work to spawn_blocking or block_in_place.\n",
-                 who.c_str(), p->worker, ms, limit, where.empty() ? "" : ", resumed from ",
-                 where.c_str());
+                 who.c_str(), thread_of(p->worker).c_str(), ms, limit,
+                 where.empty() ? "" : ", resumed from ", where.c_str());
   }
   // A second after the last report, the stalls held back since are named even if no new
   // stall comes to carry them.
@@ -41224,7 +41357,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_b3c4cb14f7c48185_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_a9b1fcf6f7ff62bd_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

@@ -690,6 +690,44 @@ TEST_CASE("stall detector: a current-thread runtime's block_on future blocking i
 }
 
 TEST_CASE(
+    "stall detector: a multi-thread runtime's block_on future, or a LocalSet task it "
+    "drives, blocking is a stall on the block_on thread") {
+  // Not a worker, but everything that runs on that thread (the LocalSet's tasks) waits.
+  for (bool local : {false, true}) {
+    CAPTURE(local);
+    StderrCapture cap;
+    uint64_t stalls = 0;
+    {
+      auto r = rt::Builder::new_multi_thread()
+                   .worker_threads(1)
+                   .enable_all()
+                   .stall_threshold(50ms)
+                   .build();
+      auto blocker = []() -> tokio::Task<> {
+        co_await tokio::task::yield_now();
+        std::this_thread::sleep_for(200ms);
+        for (int i = 0; i < 10; ++i) co_await tokio::time::sleep(5ms);  // quiet afterwards
+      };
+      if (local) {
+        tokio::task::LocalSet set;
+        set.block_on(r, [](auto body) -> tokio::Task<> {
+          auto h = tokio::task::spawn_local(body());
+          co_await h;
+        }(blocker));
+      } else {
+        r.block_on(blocker());
+      }
+      stalls = r.metrics().stall_count();
+    }
+    std::string out = cap.text();
+    CHECK(stalls == 1);
+    CHECK(count(out,
+                "tokio: stall: the block_on future (or a LocalSet task it drives) has been "
+                "inside one poll on the block_on thread") == 1);
+  }
+}
+
+TEST_CASE(
     "stall detector: stalls held back by the one-a-second limit are still named, and a "
     "name cannot forge a report line") {
   for (bool multi : {false, true}) {

@@ -304,3 +304,57 @@ TEST_CASE("current-thread: a halt while threads wait in Handle::block_on leaves 
     r.reset();
   }
 }
+
+TEST_CASE(
+    "multi-thread: shutdown_timeout and shutdown_background return on time while a "
+    "worker is stuck in a poll, with every other task already cancelled") {
+  // A task blocking its worker (a blocking call in async code) kept its core, and the
+  // shutdown waited for it without limit (the whole 1.5 s here; Tokio returns at the
+  // deadline). Now the call waits for the cores at most max(timeout, 250 ms), then cancels
+  // every task itself, so nothing but the stuck task outlives the call: not a task sleeping
+  // elsewhere, not the child the stuck task spawned into its own worker's queue. The stuck
+  // task is cancelled on its worker when its poll returns. Mode 2 is the inner-runtime
+  // case of Tokio's shutdown_background doc, from inside another runtime's block_on.
+  for (int mode = 0; mode < 3; ++mode) {
+    CAPTURE(mode);  // 0: shutdown_timeout(50ms), 1: shutdown_background, 2: inside block_on
+    std::atomic<bool> stuck_started{false};
+    std::atomic<bool> stuck_done{false};
+    std::atomic<bool> stuck_dropped{false};
+    std::atomic<bool> sleeper_dropped{false};
+    std::atomic<bool> child_dropped{false};
+    std::optional<rt::Runtime> r(
+        rt::Builder::new_multi_thread().worker_threads(2).enable_all().build());
+    (void)r->spawn(sleep_holding(DropFlag(&sleeper_dropped), std::chrono::hours(1)));
+    (void)r->spawn([](DropFlag held, std::atomic<bool>* child, std::atomic<bool>* started,
+                      std::atomic<bool>* done) -> Task<> {
+      DropFlag mine = std::move(held);
+      (void)tokio::spawn(sleep_holding(DropFlag(child), std::chrono::hours(1)));
+      started->store(true);
+      std::this_thread::sleep_for(1500ms);
+      done->store(true);
+      co_await tokio::time::sleep(std::chrono::hours(1));
+    }(DropFlag(&stuck_dropped), &child_dropped, &stuck_started, &stuck_done));
+    REQUIRE(test::eventually([&] { return stuck_started.load(); }));
+    auto t0 = std::chrono::steady_clock::now();
+    if (mode == 0) {
+      r->shutdown_timeout(50ms);
+    } else if (mode == 1) {
+      r->shutdown_background();
+    } else {
+      auto outer = make(0);
+      outer.block_on([](std::optional<rt::Runtime>* inner) -> Task<> {
+        (*inner)->shutdown_background();
+        co_return;
+      }(&r));
+    }
+    auto took = std::chrono::steady_clock::now() - t0;
+    CHECK(took < 1000ms);
+    CHECK_FALSE(stuck_done.load());  // returned while the worker was still stuck
+    CHECK(sleeper_dropped.load());   // cancelled before the call returned
+    CHECK(child_dropped.load());     // even from the stuck worker's own queue
+    CHECK_FALSE(stuck_dropped.load());
+    r.reset();
+    // The stuck task is cancelled when its poll returns; its worker releases the cores.
+    CHECK(test::eventually([&] { return stuck_done.load() && stuck_dropped.load(); }));
+  }
+}

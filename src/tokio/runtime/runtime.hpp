@@ -141,9 +141,14 @@ class Runtime {
   EnterGuard enter() const { return EnterGuard(checked()); }
   RuntimeMetrics metrics() const { return RuntimeMetrics(checked()); }
 
-  // Shuts down, waiting at most `timeout` for running spawn_blocking closures.
+  // Shuts down, waiting at most `timeout` for running spawn_blocking closures. Every task
+  // is cancelled (its frame destroyed) by the time this returns, except, on the
+  // multi-thread runtime, a task whose poll is still running after max(timeout, 250 ms)
+  // (a blocking call in async code): as in Tokio, this call then returns and that task is
+  // cancelled on its worker thread when its poll returns, so it must not refer to objects
+  // the caller destroys next.
   void shutdown_timeout(std::chrono::nanoseconds timeout) { close(timeout); }
-  // Shuts down without waiting for spawn_blocking closures.
+  // Shuts down without waiting for spawn_blocking closures; shutdown_timeout(0) otherwise.
   void shutdown_background() { close(std::chrono::nanoseconds(0)); }
 
  private:

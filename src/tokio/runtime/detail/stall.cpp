@@ -77,6 +77,11 @@ void StallWatchdog::run() {
   }
 }
 
+// "worker <n>" or "the block_on thread".
+std::string StallWatchdog::thread_of(uint32_t worker) {
+  return worker == kStallBlockOnThread ? "the block_on thread" : "worker " + std::to_string(worker);
+}
+
 // "task <id>", "task <id> (\"<name>\")" or "the block_on future".
 std::string StallWatchdog::describe(uint64_t polling) {
   if (polling == kStallBlockOnRoot) return "the block_on future";
@@ -118,22 +123,24 @@ void StallWatchdog::check(std::chrono::steady_clock::time_point now) {
         last_report_.time_since_epoch().count() != 0) {
       if (++held_back_ <= kHeldBackNamed) {
         if (held_back_ > 1) held_back_names_ += ',';
-        held_back_names_ += ' ' + describe(task) + " on worker " + std::to_string(p->worker);
+        held_back_names_ += ' ' + describe(task) + " on " + thread_of(p->worker);
       }
       continue;
     }
     report_held_back();
     last_report_ = now;
     std::string who = describe(task);
+    // There a LocalSet's tasks poll inside the root's poll, unnamed (no worker context).
+    if (p->worker == kStallBlockOnThread) who += " (or a LocalSet task it drives)";
     std::string where = leaf_name(p->resumed.load(std::memory_order_relaxed));
     long long ms = std::chrono::duration_cast<std::chrono::milliseconds>(stuck).count();
     long long limit = std::chrono::duration_cast<std::chrono::milliseconds>(threshold_).count();
     std::fprintf(stderr,
-                 "tokio: stall: %s has been inside one poll on worker %u for at "
+                 "tokio: stall: %s has been inside one poll on %s for at "
                  "least %lld ms (stall_threshold %lld ms)%s%s; a blocking call in async code? "
                  "Move blocking work to spawn_blocking or block_in_place.\n",
-                 who.c_str(), p->worker, ms, limit, where.empty() ? "" : ", resumed from ",
-                 where.c_str());
+                 who.c_str(), thread_of(p->worker).c_str(), ms, limit,
+                 where.empty() ? "" : ", resumed from ", where.c_str());
   }
   // A second after the last report, the stalls held back since are named even if no new
   // stall comes to carry them.

@@ -33,6 +33,9 @@ namespace tokio::detail {
 // (not a task: no id). A task's ident word never equals it (ids stay below 2^63 - 1).
 inline constexpr uint64_t kStallBlockOnRoot = ~uint64_t{0};
 
+// StallProbe::worker of a multi-thread runtime's block_on thread (not a worker).
+inline constexpr uint32_t kStallBlockOnThread = ~uint32_t{0};
+
 struct StallProbe {
   std::atomic<uint64_t> polls{0};
   std::atomic<uint64_t> polling{0};
@@ -77,6 +80,7 @@ class StallWatchdog {
   // One line naming the stalls held back by the one-report-a-second limit (under mu_).
   void report_held_back();
   static std::string describe(uint64_t polling);
+  static std::string thread_of(uint32_t worker);
 
   std::chrono::nanoseconds threshold_;
   std::mutex mu_;
@@ -102,6 +106,21 @@ struct StallScope {
   StallWatchdog* w;
   StallProbe* p;
   WorkerContext* ctx;
+};
+
+// Registers a probe that is not a worker's for a scope (a multi-thread runtime's block_on
+// thread); `w` null: the detector is off, nothing is registered.
+struct BlockOnWatch {
+  BlockOnWatch(StallWatchdog* wd, StallProbe& probe) : w(wd), p(&probe) {
+    if (w) w->add(p);
+  }
+  ~BlockOnWatch() {
+    if (w) w->remove(p);
+  }
+  BlockOnWatch(const BlockOnWatch&) = delete;
+  BlockOnWatch& operator=(const BlockOnWatch&) = delete;
+  StallWatchdog* w;
+  StallProbe* p;
 };
 
 // Readable name of a leaf type from its poll function ("" when unknown): the type as the
