@@ -8413,6 +8413,9 @@ detail::AdaptorOp<detail::ReadIntoContainer<R, C>> read_buf(R& r, C& c) {
 //   co_await io::write_all(w, buf)               -> Result<void>    the whole buffer
 //   co_await io::write_vectored(w, slices)       -> Result<size_t>  one gathering write
 //   co_await io::write_all_vectored(w, slices)   -> Result<void>    every slice, in order
+//   co_await io::write_buf(w, b)                 -> Result<size_t>  one write from a Buf,
+//                                                                   which it advances
+//   co_await io::write_all_buf(w, b)             -> Result<void>    all of a Buf
 //   co_await io::flush(w) / io::shutdown(w)      -> Result<void>
 //
 // A writer that accepts 0 bytes of a non-empty buffer fails write_all with
@@ -8422,14 +8425,19 @@ detail::AdaptorOp<detail::ReadIntoContainer<R, C>> read_buf(R& r, C& c) {
 //   write, write_vectored   cancel-safe: a destroyed write wrote nothing.
 //   write_all,              NOT cancel-safe: a prefix of the data may have been written
 //   write_all_vectored      and the caller cannot tell how much.
+//   write_buf               cancel-safe: a destroyed write wrote nothing, b is unchanged.
+//   write_all_buf           cancel-safe as Tokio's: after a cancel, b has been advanced past
+//                           exactly the bytes that were written.
 //   flush, shutdown         safe to cancel and retry (the writer's own state records what
 //                           was already done).
 // The integer writers live in int_io.hpp.
 
+/* #include <concepts> (already above) */
 /* #include <cstddef> (already above) */
 /* #include <span> (already above) */
 /* #include <string_view> (already above) */
 /* #include <system_error> (already above) */
+/* #include <type_traits> (already above) */
 /* #include <utility> (already above) */
 
 
@@ -8454,6 +8462,15 @@ auto write_vectored(W& w, std::span<const IoSlice> bufs) {
     return w.write(std::span<const std::byte>());
   }
 }
+
+// Rust's bytes::Buf as write_buf needs it: the unread bytes (data(), size()) and advance(n)
+// past the first n of them. codec::Bytes and codec::BytesMut are Bufs.
+template <class B>
+concept Buf = requires(B& b, std::size_t n) {
+  { std::as_const(b).data() } -> std::convertible_to<const std::byte*>;
+  { std::as_const(b).size() } -> std::convertible_to<std::size_t>;
+  b.advance(n);
+};
 
 template <AsyncWrite W>
 auto flush(W& w) {
@@ -8526,6 +8543,41 @@ struct WriteAllVectored {
 template <class W>
 using WriteAllOp = AdaptorOp<WriteAll<W>>;
 
+// write_buf (once = true: one write) and write_all_buf: b is advanced past what each write
+// took as it completes, and not touched while a write is in flight (it borrows b's bytes).
+template <class W, class B, bool once>
+struct WriteFromBuf {
+  W* w;
+  B* b;
+  std::size_t total = 0;
+  ChildOp<write_op_t<W>> op{};
+
+  Poll<io::Result<std::conditional_t<once, std::size_t, void>>> poll(task::Context& cx) {
+    for (;;) {
+      if (!op.live() && b->size() == 0) {
+        if constexpr (once) {
+          return io::Result<std::size_t>(total);
+        } else {
+          return io::Result<void>();
+        }
+      }
+      auto n = op.poll_with(cx, [&] {
+        return w->write(std::span<const std::byte>(std::as_const(*b).data(), b->size()));
+      });
+      if (!n) return pending;
+      if (!*n) return unexpected(n->error());
+      if (**n > b->size()) throw_overlong_read();
+      b->advance(**n);
+      total += **n;
+      if constexpr (once) {
+        return io::Result<std::size_t>(total);
+      } else {
+        if (**n == 0) return unexpected(make_error_code(io::Errc::write_zero));
+      }
+    }
+  }
+};
+
 }  // namespace tokio::detail
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::io {
@@ -8542,6 +8594,20 @@ detail::WriteAllOp<W> write_all(W& w, io::ConstBuffer buf) {
 template <AsyncWrite W>
 detail::AdaptorOp<detail::WriteAllVectored<W>> write_all_vectored(W& w, std::span<IoSlice> bufs) {
   return {{&w, bufs}};
+}
+
+// One write from b's bytes; b is advanced past what was written (Tokio's write_buf; an
+// empty b returns 0 without writing). Cancel-safe: nothing was written unless it completed.
+template <AsyncWrite W, Buf B>
+detail::AdaptorOp<detail::WriteFromBuf<W, B, true>> write_buf(W& w, B& b) {
+  return {{&w, &b}};
+}
+
+// Writes all of b, advancing it as each write completes (Tokio's write_all_buf). Cancel-safe
+// in Tokio's sense: after a cancel, b still holds exactly what was not written.
+template <AsyncWrite W, Buf B>
+detail::AdaptorOp<detail::WriteFromBuf<W, B, false>> write_all_buf(W& w, B& b) {
+  return {{&w, &b}};
 }
 
 }  // namespace tokio::io
@@ -8803,9 +8869,8 @@ using NothingToDoOp = InstantOp<NothingToDo, false>;
 // from io::Ext<Self>). The I/O primitives (read, write, write_vectored, flush, shutdown,
 // fill_buf, consume) are members of each type. The methods that consume the reader (lines,
 // split, take, chain) are rvalue members: `std::move(r).lines()` or
-// `io::lines(std::move(r))`. Not members: write_vectored (a primitive: only the types with
-// a real gathering write have it; io::write_vectored(w, bufs) works on every writer) and
-// write_buf / write_all_buf (there is no bytes::Buf; write_all takes any byte range).
+// `io::lines(std::move(r))`. Not a member: write_vectored (a primitive: only the types with
+// a real gathering write have it; io::write_vectored(w, bufs) works on every writer).
 //
 // A member of a method the type cannot support (read_line on an unbuffered stream) fails
 // to compile naming the missing concept, as the free function does.
@@ -9165,6 +9230,14 @@ class Ext {
   // AsyncWriteExt (a type with a faster write_all of its own, the sockets, hides this one)
   auto write_all(io::ConstBuffer buf) { return io::write_all(self(), buf); }
   auto write_all_vectored(std::span<IoSlice> bufs) { return io::write_all_vectored(self(), bufs); }
+  template <io::Buf B>
+  auto write_buf(B& b) {
+    return io::write_buf(self(), b);
+  }
+  template <io::Buf B>
+  auto write_all_buf(B& b) {
+    return io::write_all_buf(self(), b);
+  }
   auto write_u8(uint8_t v) { return io::write_u8(self(), v); }
   auto write_i8(int8_t v) { return io::write_i8(self(), v); }
 
@@ -23661,8 +23734,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_a9b1fcf6f7ff62bd_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_a9b1fcf6f7ff62bd_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_d954fef9669032b1_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_d954fef9669032b1_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -41357,7 +41430,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_a9b1fcf6f7ff62bd_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_d954fef9669032b1_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

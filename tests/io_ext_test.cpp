@@ -241,6 +241,75 @@ TEST_CASE("io::write_all over partial and pending writes; write_zero and errors"
   }());
 }
 
+namespace {
+// The smallest user-defined io::Buf: a string consumed from the front.
+struct StringBuf {
+  std::string s;
+  std::size_t at = 0;
+  const std::byte* data() const { return reinterpret_cast<const std::byte*>(s.data() + at); }
+  std::size_t size() const { return s.size() - at; }
+  void advance(std::size_t n) { at += n; }
+};
+}  // namespace
+
+TEST_CASE("io::write_buf / write_all_buf advance the Buf past exactly what was written") {
+  auto rt = tokio::runtime::Builder::new_current_thread().enable_all().build();
+  rt.block_on([]() -> Task<> {
+    // One write: partial, and the Buf moved past those bytes only.
+    MockWriter w(3, 2);
+    auto b = tokio::codec::BytesMut::from(iotest::bytes("the quick brown fox"));
+    CHECK(*co_await io::write_buf(w, b) == 3);
+    CHECK(b == std::string_view(" quick brown fox"));
+    CHECK(w.text() == "the");
+    // All of it, through partial and pending writes; the member spelling.
+    MockWriter all(3, 2);
+    StringBuf sb{"the quick brown fox"};
+    REQUIRE((co_await io::write_all_buf(all, sb)).has_value());
+    CHECK(sb.size() == 0);
+    CHECK(all.text() == "the quick brown fox");
+    // An empty Buf: 0 without a write, as Tokio.
+    MockWriter none;
+    tokio::codec::BytesMut empty;
+    CHECK(*co_await io::write_buf(none, empty) == 0);
+    CHECK((co_await io::write_all_buf(none, empty)).has_value());
+    CHECK(none.writes == 0);
+    // write_zero, and an error leaves the unwritten rest in the Buf.
+    MockWriter z;
+    z.zero_writes = true;
+    StringBuf one{"x"};
+    CHECK((co_await io::write_all_buf(z, one)).error() == io::Errc::write_zero);
+    CHECK(one.size() == 1);
+    MockWriter f(4);
+    f.fail_after = 6;
+    StringBuf digits{"0123456789"};
+    CHECK((co_await io::write_all_buf(f, digits)).error() == std::errc::connection_reset);
+    CHECK(f.text() == "012345");
+    CHECK(digits.size() == 4);
+
+    // Cancelled while the peer reads nothing: the Buf keeps exactly what was not written,
+    // and the reader gets exactly what was (Tokio's cancel-safety promise).
+    auto [client, server] = io::duplex(16);
+    auto big = tokio::codec::BytesMut::from(iotest::bytes(std::string(100, 'a') + "end"));
+    auto t =
+        co_await tokio::time::timeout(std::chrono::milliseconds(20), client.write_all_buf(big));
+    CHECK_FALSE(t.has_value());
+    CHECK(big.size() == 103 - 16);
+    std::array<std::byte, 64> got{};
+    CHECK(*co_await server.read(got) == 16);
+    auto reader = tokio::spawn([](io::DuplexStream s) -> Task<std::vector<std::byte>> {
+      std::vector<std::byte> v;
+      (void)co_await s.read_to_end(v);
+      co_return v;
+    }(std::move(server)));
+    REQUIRE((co_await client.write_all_buf(big)).has_value());  // the rest, resumed
+    CHECK(big.size() == 0);
+    (void)co_await client.shutdown();
+    std::vector<std::byte> rest = co_await reader;
+    CHECK(rest.size() == 103 - 16);
+    CHECK(iotest::str(rest).ends_with("aend"));
+  }());
+}
+
 TEST_CASE("io::write_vectored falls back to one buffer; write_all_vectored writes every slice") {
   auto rt = test::current_thread();
   rt.block_on([]() -> Task<> {

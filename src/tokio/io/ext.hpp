@@ -9,9 +9,8 @@
 // from io::Ext<Self>). The I/O primitives (read, write, write_vectored, flush, shutdown,
 // fill_buf, consume) are members of each type. The methods that consume the reader (lines,
 // split, take, chain) are rvalue members: `std::move(r).lines()` or
-// `io::lines(std::move(r))`. Not members: write_vectored (a primitive: only the types with
-// a real gathering write have it; io::write_vectored(w, bufs) works on every writer) and
-// write_buf / write_all_buf (there is no bytes::Buf; write_all takes any byte range).
+// `io::lines(std::move(r))`. Not a member: write_vectored (a primitive: only the types with
+// a real gathering write have it; io::write_vectored(w, bufs) works on every writer).
 //
 // A member of a method the type cannot support (read_line on an unbuffered stream) fails
 // to compile naming the missing concept, as the free function does.
@@ -110,6 +109,14 @@ class Ext {
   // AsyncWriteExt (a type with a faster write_all of its own, the sockets, hides this one)
   auto write_all(io::ConstBuffer buf) { return io::write_all(self(), buf); }
   auto write_all_vectored(std::span<IoSlice> bufs) { return io::write_all_vectored(self(), bufs); }
+  template <io::Buf B>
+  auto write_buf(B& b) {
+    return io::write_buf(self(), b);
+  }
+  template <io::Buf B>
+  auto write_all_buf(B& b) {
+    return io::write_all_buf(self(), b);
+  }
   auto write_u8(uint8_t v) { return io::write_u8(self(), v); }
   auto write_i8(int8_t v) { return io::write_i8(self(), v); }
 

@@ -5,6 +5,9 @@
 //   co_await io::write_all(w, buf)               -> Result<void>    the whole buffer
 //   co_await io::write_vectored(w, slices)       -> Result<size_t>  one gathering write
 //   co_await io::write_all_vectored(w, slices)   -> Result<void>    every slice, in order
+//   co_await io::write_buf(w, b)                 -> Result<size_t>  one write from a Buf,
+//                                                                   which it advances
+//   co_await io::write_all_buf(w, b)             -> Result<void>    all of a Buf
 //   co_await io::flush(w) / io::shutdown(w)      -> Result<void>
 //
 // A writer that accepts 0 bytes of a non-empty buffer fails write_all with
@@ -14,14 +17,19 @@
 //   write, write_vectored   cancel-safe: a destroyed write wrote nothing.
 //   write_all,              NOT cancel-safe: a prefix of the data may have been written
 //   write_all_vectored      and the caller cannot tell how much.
+//   write_buf               cancel-safe: a destroyed write wrote nothing, b is unchanged.
+//   write_all_buf           cancel-safe as Tokio's: after a cancel, b has been advanced past
+//                           exactly the bytes that were written.
 //   flush, shutdown         safe to cancel and retry (the writer's own state records what
 //                           was already done).
 // The integer writers live in int_io.hpp.
 
+#include <concepts>
 #include <cstddef>
 #include <span>
 #include <string_view>
 #include <system_error>
+#include <type_traits>
 #include <utility>
 
 #include "tokio/core/result.hpp"
@@ -51,6 +59,15 @@ auto write_vectored(W& w, std::span<const IoSlice> bufs) {
     return w.write(std::span<const std::byte>());
   }
 }
+
+// Rust's bytes::Buf as write_buf needs it: the unread bytes (data(), size()) and advance(n)
+// past the first n of them. codec::Bytes and codec::BytesMut are Bufs.
+template <class B>
+concept Buf = requires(B& b, std::size_t n) {
+  { std::as_const(b).data() } -> std::convertible_to<const std::byte*>;
+  { std::as_const(b).size() } -> std::convertible_to<std::size_t>;
+  b.advance(n);
+};
 
 template <AsyncWrite W>
 auto flush(W& w) {
@@ -123,6 +140,41 @@ struct WriteAllVectored {
 template <class W>
 using WriteAllOp = AdaptorOp<WriteAll<W>>;
 
+// write_buf (once = true: one write) and write_all_buf: b is advanced past what each write
+// took as it completes, and not touched while a write is in flight (it borrows b's bytes).
+template <class W, class B, bool once>
+struct WriteFromBuf {
+  W* w;
+  B* b;
+  std::size_t total = 0;
+  ChildOp<write_op_t<W>> op{};
+
+  Poll<io::Result<std::conditional_t<once, std::size_t, void>>> poll(task::Context& cx) {
+    for (;;) {
+      if (!op.live() && b->size() == 0) {
+        if constexpr (once) {
+          return io::Result<std::size_t>(total);
+        } else {
+          return io::Result<void>();
+        }
+      }
+      auto n = op.poll_with(cx, [&] {
+        return w->write(std::span<const std::byte>(std::as_const(*b).data(), b->size()));
+      });
+      if (!n) return pending;
+      if (!*n) return unexpected(n->error());
+      if (**n > b->size()) throw_overlong_read();
+      b->advance(**n);
+      total += **n;
+      if constexpr (once) {
+        return io::Result<std::size_t>(total);
+      } else {
+        if (**n == 0) return unexpected(make_error_code(io::Errc::write_zero));
+      }
+    }
+  }
+};
+
 }  // namespace tokio::detail
 
 namespace tokio::io {
@@ -139,6 +191,20 @@ detail::WriteAllOp<W> write_all(W& w, io::ConstBuffer buf) {
 template <AsyncWrite W>
 detail::AdaptorOp<detail::WriteAllVectored<W>> write_all_vectored(W& w, std::span<IoSlice> bufs) {
   return {{&w, bufs}};
+}
+
+// One write from b's bytes; b is advanced past what was written (Tokio's write_buf; an
+// empty b returns 0 without writing). Cancel-safe: nothing was written unless it completed.
+template <AsyncWrite W, Buf B>
+detail::AdaptorOp<detail::WriteFromBuf<W, B, true>> write_buf(W& w, B& b) {
+  return {{&w, &b}};
+}
+
+// Writes all of b, advancing it as each write completes (Tokio's write_all_buf). Cancel-safe
+// in Tokio's sense: after a cancel, b still holds exactly what was not written.
+template <AsyncWrite W, Buf B>
+detail::AdaptorOp<detail::WriteFromBuf<W, B, false>> write_all_buf(W& w, B& b) {
+  return {{&w, &b}};
 }
 
 }  // namespace tokio::io
