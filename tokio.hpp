@@ -22405,6 +22405,9 @@ enum class Errc {
   invalid_frame_length = 4,
   // The stream ended in the middle of a frame (the default decode_eof).
   bytes_remaining_on_stream = 5,
+  // LengthDelimitedCodec: a frame length of 0 with num_skip 0, which would consume no
+  // input and repeat for ever (Rust's codec yields it for ever).
+  empty_frame_consumes_nothing = 6,
 };
 
 const std::error_category& codec_category() noexcept;
@@ -23396,15 +23399,18 @@ class BytesCodec {
 // num_skip bytes (by default the offset and the field) are dropped from the front and the
 // next frame-length bytes are the frame (a BytesMut, cut off the read buffer without a
 // copy). A length field above max_frame_length (the field as sent, before the
-// adjustment, as tokio-util checks it) is the error codec::Errc::frame_too_large: the
-// frame's bytes are skipped as they arrive (never buffered) and decoding goes on with the
-// next frame (in a FramedRead, after the pause that follows every decode error). So with
-// a positive adjustment a frame may hold up to max + adjustment bytes, and with a
-// negative one an encoded payload of up to max bytes can exceed it. A field + adjustment
-// below zero or past SIZE_MAX, or a frame length of 0 with num_skip 0 (it would consume
-// nothing, and repeat for ever), is codec::Errc::invalid_frame_length, reported without
-// consuming anything, so a FramedRead reports it and then ends for good (the input cannot
-// be resynchronised). A partial frame at the end of the input is
+// adjustment, as tokio-util checks it, and first) is the error
+// codec::Errc::frame_too_large: the frame's bytes are skipped as they arrive (never
+// buffered) and decoding goes on with the next frame (in a FramedRead, after the pause
+// that follows every decode error). So with a positive adjustment a frame may hold up to
+// max + adjustment bytes, and with a negative one an encoded payload of up to max bytes
+// can exceed it. As in current tokio-util, new_codec clips max_frame_length to what the
+// field can announce (its largest value + length_adjustment). A field + adjustment below
+// zero or past SIZE_MAX is codec::Errc::invalid_frame_length, and a frame length of 0
+// with num_skip 0 (it would consume nothing and repeat for ever; Rust yields it for ever)
+// is codec::Errc::empty_frame_consumes_nothing. Both are reported without consuming
+// anything, so a FramedRead reports them and then ends for good (the input cannot be
+// resynchronised); so is a too-large field whose length is also invalid. A partial frame at the end of the input is
 // codec::Errc::bytes_remaining_on_stream, also when only its header had arrived.
 //
 // Encoding writes the length field (payload length - length_adjustment, in the field's
@@ -23525,9 +23531,11 @@ class LengthDelimitedCodec {
   std::size_t num_skip() const noexcept { return b_.skip_ ? *b_.skip_ : b_.offset_ + b_.width_; }
   // The length field of the header at `head` (head_len() bytes).
   uint64_t field_at(const std::byte* head) const noexcept;
-  // The frame length a length field announces; nullopt when it is invalid
-  // (Errc::invalid_frame_length).
+  // The frame length a length field announces; nullopt when it is invalid (head_error
+  // says why).
   std::optional<uint64_t> frame_len(uint64_t field) const noexcept;
+  // The error of a header whose frame_len is nullopt.
+  Errc head_error(uint64_t field) const noexcept;
 
   enum class State { Head, Data, Skip };
   Builder b_;
@@ -23734,8 +23742,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_d954fef9669032b1_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_d954fef9669032b1_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_3e5072e2024fe1b5_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_3e5072e2024fe1b5_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -41168,12 +41176,14 @@ class Category : public std::error_category {
   const char* name() const noexcept override { return "tokio.codec"; }
   std::string message(int c) const override {
     switch (static_cast<codec::Errc>(c)) {
-      case codec::Errc::max_line_length_exceeded: return "line length limit exceeded";
-      case codec::Errc::max_chunk_length_exceeded: return "chunk length limit exceeded";
+      case codec::Errc::max_line_length_exceeded: return "max line length exceeded";
+      case codec::Errc::max_chunk_length_exceeded: return "max chunk length exceeded";
       case codec::Errc::frame_too_large: return "frame size too big";
       case codec::Errc::invalid_frame_length:
         return "provided length would overflow after adjustment";
       case codec::Errc::bytes_remaining_on_stream: return "bytes remaining on stream";
+      case codec::Errc::empty_frame_consumes_nothing:
+        return "zero-length frame with num_skip 0 would consume no input";
     }
     return "unknown codec error";
   }
@@ -41211,6 +41221,18 @@ LengthDelimitedCodec LengthDelimitedCodec::Builder::new_codec() const {
   }
   LengthDelimitedCodec c;
   c.b_ = *this;
+  // As current tokio-util: no larger than the largest length the field can announce,
+  // adjusted (saturating at 0 and SIZE_MAX).
+  const uint64_t field_max = width_ == 8 ? ~uint64_t{0} : (uint64_t{1} << (8 * width_)) - 1;
+  uint64_t allowed;
+  if (adjust_ < 0) {
+    const uint64_t sub = uint64_t(0) - static_cast<uint64_t>(adjust_);
+    allowed = field_max > sub ? field_max - sub : 0;
+  } else {
+    const uint64_t add = static_cast<uint64_t>(adjust_);
+    allowed = field_max > ~uint64_t{0} - add ? ~uint64_t{0} : field_max + add;
+  }
+  if (allowed < c.b_.max_) c.b_.max_ = static_cast<std::size_t>(allowed);
   return c;
 }
 
@@ -41240,16 +41262,23 @@ std::optional<uint64_t> LengthDelimitedCodec::frame_len(uint64_t field) const no
   return len;
 }
 
+Errc LengthDelimitedCodec::head_error(uint64_t field) const noexcept {
+  if (field > b_.max_) return Errc::frame_too_large;  // tokio-util checks this first
+  const bool empty = b_.adjust_ < 0 ? field == uint64_t(0) - static_cast<uint64_t>(b_.adjust_)
+                                    : field == 0 && b_.adjust_ == 0;
+  return empty && num_skip() == 0 ? Errc::empty_frame_consumes_nothing : Errc::invalid_frame_length;
+}
+
 Result<std::optional<BytesMut>, std::error_code> LengthDelimitedCodec::decode(BytesMut& buf) {
   for (;;) {
     switch (state_) {
       case State::Skip: {
-        if (n_ < buf.len() && buf.len() - n_ >= head_len() &&
-            !frame_len(field_at(buf.data() + n_))) {
+        if (n_ < buf.len() && buf.len() - n_ >= head_len()) {
+          const uint64_t next = field_at(buf.data() + n_);
           // The oversized frame ends here and an invalid header follows: report it before
           // consuming anything, so that a FramedRead (which resumes after an error that
           // consumed input) reports it once and ends for good.
-          return unexpected(make_error_code(Errc::invalid_frame_length));
+          if (!frame_len(next)) return unexpected(make_error_code(head_error(next)));
         }
         std::size_t k = n_ < buf.len() ? n_ : buf.len();
         buf.advance(k);
@@ -41266,7 +41295,7 @@ Result<std::optional<BytesMut>, std::error_code> LengthDelimitedCodec::decode(By
         }
         const uint64_t field = field_at(buf.data());
         const std::optional<uint64_t> len = frame_len(field);
-        if (!len) return unexpected(make_error_code(Errc::invalid_frame_length));
+        if (!len) return unexpected(make_error_code(head_error(field)));
         buf.advance(num_skip());
         n_ = static_cast<std::size_t>(*len);
         // As tokio-util: max_frame_length bounds the field as sent, before the adjustment
@@ -41430,7 +41459,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_d954fef9669032b1_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_3e5072e2024fe1b5_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

@@ -228,6 +228,23 @@ TEST_CASE(
                   std::invalid_argument);
   LengthDelimitedCodec def;
   CHECK(def.max_frame_length() == 8u * 1024 * 1024);
+  // As current tokio-util, new_codec clips the maximum to what the field can announce,
+  // adjusted: a u16 field with adjustment -2 cannot describe more than 65533 bytes, so a
+  // 0xFFFF field is too big rather than a 65533-byte frame.
+  CHECK(LengthDelimitedCodec::builder().length_field_length(1).new_codec().max_frame_length() ==
+        255);
+  CHECK(LengthDelimitedCodec::builder()
+            .length_field_length(2)
+            .length_adjustment(10)
+            .new_codec()
+            .max_frame_length() == 65545);
+  auto clipped =
+      LengthDelimitedCodec::builder().length_field_length(2).length_adjustment(-2).new_codec();
+  CHECK(clipped.max_frame_length() == 65533);
+  BytesMut ff(std::string_view("\xff\xff", 2));
+  auto too_big = clipped.decode(ff);
+  REQUIRE(!too_big.has_value());
+  CHECK(too_big.error() == codec::Errc::frame_too_large);
   // length_field_type<T>(): the width of T (Rust's length_field_type::<u16>()).
   auto typed = LengthDelimitedCodec::builder().length_field_type<uint16_t>().new_codec();
   BytesMut t;
@@ -309,8 +326,24 @@ TEST_CASE(
     BytesMut buf(std::string_view("\0\x02", 2));
     auto r = c.decode(buf);
     REQUIRE(!r.has_value());
-    CHECK(r.error() == codec::Errc::invalid_frame_length);
+    CHECK(r.error() == codec::Errc::empty_frame_consumes_nothing);
+    CHECK(r.error().message() == "zero-length frame with num_skip 0 would consume no input");
     CHECK(buf.len() == 2);  // nothing consumed: a FramedRead ends
+  }
+  {
+    // tokio-util checks the field against max_frame_length before adjusting it: a field
+    // both too large and negative once adjusted is "frame size too big" (and, since its
+    // length is unknown, nothing is consumed: a FramedRead ends).
+    auto c = LengthDelimitedCodec::builder()
+                 .length_field_length(2)
+                 .length_adjustment(-3)
+                 .max_frame_length(1)
+                 .new_codec();
+    BytesMut buf(std::string_view("\0\x02xy", 4));
+    auto r = c.decode(buf);
+    REQUIRE(!r.has_value());
+    CHECK(r.error() == codec::Errc::frame_too_large);
+    CHECK(buf.len() == 4);
   }
   auto rt = tokio::runtime::Builder::new_current_thread().build();
   rt.block_on([]() -> Task<> {

@@ -26,6 +26,9 @@ enum class Errc {
   invalid_frame_length = 4,
   // The stream ended in the middle of a frame (the default decode_eof).
   bytes_remaining_on_stream = 5,
+  // LengthDelimitedCodec: a frame length of 0 with num_skip 0, which would consume no
+  // input and repeat for ever (Rust's codec yields it for ever).
+  empty_frame_consumes_nothing = 6,
 };
 
 const std::error_category& codec_category() noexcept;

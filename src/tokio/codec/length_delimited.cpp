@@ -17,6 +17,18 @@ LengthDelimitedCodec LengthDelimitedCodec::Builder::new_codec() const {
   }
   LengthDelimitedCodec c;
   c.b_ = *this;
+  // As current tokio-util: no larger than the largest length the field can announce,
+  // adjusted (saturating at 0 and SIZE_MAX).
+  const uint64_t field_max = width_ == 8 ? ~uint64_t{0} : (uint64_t{1} << (8 * width_)) - 1;
+  uint64_t allowed;
+  if (adjust_ < 0) {
+    const uint64_t sub = uint64_t(0) - static_cast<uint64_t>(adjust_);
+    allowed = field_max > sub ? field_max - sub : 0;
+  } else {
+    const uint64_t add = static_cast<uint64_t>(adjust_);
+    allowed = field_max > ~uint64_t{0} - add ? ~uint64_t{0} : field_max + add;
+  }
+  if (allowed < c.b_.max_) c.b_.max_ = static_cast<std::size_t>(allowed);
   return c;
 }
 
@@ -46,16 +58,23 @@ std::optional<uint64_t> LengthDelimitedCodec::frame_len(uint64_t field) const no
   return len;
 }
 
+Errc LengthDelimitedCodec::head_error(uint64_t field) const noexcept {
+  if (field > b_.max_) return Errc::frame_too_large;  // tokio-util checks this first
+  const bool empty = b_.adjust_ < 0 ? field == uint64_t(0) - static_cast<uint64_t>(b_.adjust_)
+                                    : field == 0 && b_.adjust_ == 0;
+  return empty && num_skip() == 0 ? Errc::empty_frame_consumes_nothing : Errc::invalid_frame_length;
+}
+
 Result<std::optional<BytesMut>, std::error_code> LengthDelimitedCodec::decode(BytesMut& buf) {
   for (;;) {
     switch (state_) {
       case State::Skip: {
-        if (n_ < buf.len() && buf.len() - n_ >= head_len() &&
-            !frame_len(field_at(buf.data() + n_))) {
+        if (n_ < buf.len() && buf.len() - n_ >= head_len()) {
+          const uint64_t next = field_at(buf.data() + n_);
           // The oversized frame ends here and an invalid header follows: report it before
           // consuming anything, so that a FramedRead (which resumes after an error that
           // consumed input) reports it once and ends for good.
-          return unexpected(make_error_code(Errc::invalid_frame_length));
+          if (!frame_len(next)) return unexpected(make_error_code(head_error(next)));
         }
         std::size_t k = n_ < buf.len() ? n_ : buf.len();
         buf.advance(k);
@@ -72,7 +91,7 @@ Result<std::optional<BytesMut>, std::error_code> LengthDelimitedCodec::decode(By
         }
         const uint64_t field = field_at(buf.data());
         const std::optional<uint64_t> len = frame_len(field);
-        if (!len) return unexpected(make_error_code(Errc::invalid_frame_length));
+        if (!len) return unexpected(make_error_code(head_error(field)));
         buf.advance(num_skip());
         n_ = static_cast<std::size_t>(*len);
         // As tokio-util: max_frame_length bounds the field as sent, before the adjustment

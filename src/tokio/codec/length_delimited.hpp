@@ -17,15 +17,18 @@
 // num_skip bytes (by default the offset and the field) are dropped from the front and the
 // next frame-length bytes are the frame (a BytesMut, cut off the read buffer without a
 // copy). A length field above max_frame_length (the field as sent, before the
-// adjustment, as tokio-util checks it) is the error codec::Errc::frame_too_large: the
-// frame's bytes are skipped as they arrive (never buffered) and decoding goes on with the
-// next frame (in a FramedRead, after the pause that follows every decode error). So with
-// a positive adjustment a frame may hold up to max + adjustment bytes, and with a
-// negative one an encoded payload of up to max bytes can exceed it. A field + adjustment
-// below zero or past SIZE_MAX, or a frame length of 0 with num_skip 0 (it would consume
-// nothing, and repeat for ever), is codec::Errc::invalid_frame_length, reported without
-// consuming anything, so a FramedRead reports it and then ends for good (the input cannot
-// be resynchronised). A partial frame at the end of the input is
+// adjustment, as tokio-util checks it, and first) is the error
+// codec::Errc::frame_too_large: the frame's bytes are skipped as they arrive (never
+// buffered) and decoding goes on with the next frame (in a FramedRead, after the pause
+// that follows every decode error). So with a positive adjustment a frame may hold up to
+// max + adjustment bytes, and with a negative one an encoded payload of up to max bytes
+// can exceed it. As in current tokio-util, new_codec clips max_frame_length to what the
+// field can announce (its largest value + length_adjustment). A field + adjustment below
+// zero or past SIZE_MAX is codec::Errc::invalid_frame_length, and a frame length of 0
+// with num_skip 0 (it would consume nothing and repeat for ever; Rust yields it for ever)
+// is codec::Errc::empty_frame_consumes_nothing. Both are reported without consuming
+// anything, so a FramedRead reports them and then ends for good (the input cannot be
+// resynchronised); so is a too-large field whose length is also invalid. A partial frame at the end of the input is
 // codec::Errc::bytes_remaining_on_stream, also when only its header had arrived.
 //
 // Encoding writes the length field (payload length - length_adjustment, in the field's
@@ -150,9 +153,11 @@ class LengthDelimitedCodec {
   std::size_t num_skip() const noexcept { return b_.skip_ ? *b_.skip_ : b_.offset_ + b_.width_; }
   // The length field of the header at `head` (head_len() bytes).
   uint64_t field_at(const std::byte* head) const noexcept;
-  // The frame length a length field announces; nullopt when it is invalid
-  // (Errc::invalid_frame_length).
+  // The frame length a length field announces; nullopt when it is invalid (head_error
+  // says why).
   std::optional<uint64_t> frame_len(uint64_t field) const noexcept;
+  // The error of a header whose frame_len is nullopt.
+  Errc head_error(uint64_t field) const noexcept;
 
   enum class State { Head, Data, Skip };
   Builder b_;
