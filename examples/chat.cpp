@@ -7,7 +7,8 @@
 // the others see "guestN: <line>", and "* guestN joined" / "* guestN left". "/name NEW"
 // renames, "/quit" leaves. A line longer than 4 KiB, or one that is not UTF-8, is refused
 // ("! line too long", "! not UTF-8") and the connection closed, as in Tokio's chat example
-// (here the close waits for the client to have read that reply: see linger).
+// (here the close waits for the client to have read that reply: see linger). Control
+// characters in a line or a name are relayed as '?' (printable).
 //
 // How it is built: one task per client; its connection is a codec::Framed with a
 // LinesCodec (so a line is one frame, and a peer cannot make the server buffer an endless
@@ -47,6 +48,17 @@ constexpr std::size_t kMaxLine = 4096;
 // "! ..." reply before the end instead of a reset.
 Task<> linger(net::TcpStream& s) { return examples::linger(s, std::chrono::seconds(1), 1u << 20); }
 
+// Text from a client as others see it: control characters (an escape sequence, a carriage
+// return that would overwrite the "guestN: " prefix on a terminal, a NUL) become '?', so
+// no client can redraw another's screen or forge a line from someone else.
+std::string printable(std::string s) {
+  for (char& ch : s) {
+    auto u = static_cast<unsigned char>(ch);
+    if ((u < 0x20 && u != '\t') || u == 0x7f) ch = '?';
+  }
+  return s;
+}
+
 Task<> client(net::TcpStream stream, broadcast::Sender<Message> tx, uint64_t id) {
   std::string name = "guest" + std::to_string(id);
   auto say = [&](const std::string& s) { (void)tx.send(Message{id, codec::Bytes(s)}); };
@@ -74,7 +86,7 @@ Task<> client(net::TcpStream stream, broadcast::Sender<Message> tx, uint64_t id)
         refused = !why.empty();
         continue;
       }
-      std::string& text = **line;
+      std::string text = printable(std::move(**line));
       if (text == "/quit") break;
       if (text.rfind("/name ", 0) == 0 && text.size() > 6) {
         std::string old = std::exchange(name, text.substr(6));

@@ -65,4 +65,10 @@ TEST_CASE("chat: three nc clients talk; a long line is refused and ends its conn
   CHECK(a.line() == "* guest5 joined");
   a.send("still here");
   CHECK(e.line() == "guest1: still here");
+  // Control characters reach nobody: an escape sequence and a carriage return meant to
+  // overwrite the prefix on e's terminal with a forged sender come out as '?'.
+  a.send("\x1b[2Jhi\rguest5: fake\x7f");
+  CHECK(e.line() == "guest1: ?[2Jhi?guest5: fake?");
+  a.send("/name \x1b[1mboss");
+  CHECK(e.line() == "* guest1 is now ?[1mboss");
 }
