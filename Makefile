@@ -426,6 +426,14 @@ check-consumers: tokio.hpp
 	PKG_CONFIG_PATH=$(CONSUMERS)/prefix/lib/pkgconfig $(MAKE) --no-print-directory \
 	  -C tests/consumers/pkgconfig OUT=$(CONSUMERS) CXX=$(CXX)
 	$(CONSUMERS)/consumer
+	@# The pkg-config flags must not set the standard: appended to a C++23 build they
+	@# would downgrade it.
+	@PKG_CONFIG_PATH=$(CONSUMERS)/prefix/lib/pkgconfig; export PKG_CONFIG_PATH; \
+	  v=$$($(CXX) -std=c++2b $$(pkg-config --cflags tokio_hpp) -dM -E -x c++ /dev/null | \
+	    sed -n 's/^#define __cplusplus \([0-9]*\).*/\1/p'); \
+	  if [ "$$v" -le 202002 ]; then \
+	    echo "check-consumers: pkg-config's Cflags turned -std=c++2b into $$v"; exit 1; fi; \
+	  echo "check-consumers: pkg-config's Cflags keep the user's standard ($$v)"
 
 # clang-tidy with .clang-tidy's checks over tokio.cpp (the whole library in one unit) and
 # tests/strict/strict_tu.cpp (the main templates instantiated), about 25 s of CPU; findings
