@@ -18102,9 +18102,15 @@ io::Result<Signal> signal(SignalKind kind);
 // The listener is created when the task first runs (a Ctrl-C before that is not seen),
 // as in Tokio. The first use installs a SIGINT handler for the life of the process: from
 // then on Ctrl-C no longer terminates the program by default, so keep listening (or exit)
-// when you rely on it. Cancel-safe in select: losing the race drops the listener, so a
-// SIGINT after that is not reported to a later ctrl_c() (create a Signal and call recv()
-// in a loop to see every delivery). Needs a runtime with the I/O driver.
+// when you rely on it. NOT cancel-safe, as in Tokio: each ctrl_c() is a listener of its
+// own, so when it loses a select, a SIGINT it had already received is dropped with it,
+// and a later ctrl_c() waits for the next one. In a select loop, create the listener once
+// and call its cancel-safe recv() instead:
+//
+//   auto sigint = signal::unix::signal(signal::unix::SignalKind::interrupt());
+//   for (;;) { auto which = co_await tokio::select(sigint->recv(), other()); ... }
+//
+// Needs a runtime with the I/O driver.
 
 #endif // TOKIO_HAS_SIGNAL
 #if TOKIO_HAS_SIGNAL
@@ -23742,8 +23748,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_ddf67e0194141354_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_ddf67e0194141354_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_b18f6b16e49fcb13_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_b18f6b16e49fcb13_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -41459,7 +41465,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_ddf67e0194141354_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_b18f6b16e49fcb13_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
