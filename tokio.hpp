@@ -190,7 +190,8 @@ TOKIO_SYSTEM_HEADERS_END
 #endif
 
 #if __cplusplus < 202002L
-#error "tokio.hpp needs C++20 or later: add -std=c++20 (or a newer standard) to the compile command."
+#error \
+    "tokio.hpp needs C++20 or later: add -std=c++20 (or a newer standard) to the compile command."
 #endif
 
 // Errors travel as exceptions inside the runtime (a task's failure, misuse reports), and
@@ -23748,8 +23749,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_b18f6b16e49fcb13_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_b18f6b16e49fcb13_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_42b7e36b93b59b32_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_42b7e36b93b59b32_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -29840,6 +29841,8 @@ class alignas(kCacheLine) MultiThread final : public HandleInner {
   // returns), drops the queued references of `cores` (handed in: no worker uses them) and
   // closes the inject queue.
   void cancel_tasks(const std::vector<Core*>& cores) noexcept;
+  // Drops the references a handed-in core still queues (its LIFO slot and local queue).
+  void drop_queued(Core* c) noexcept;
   // Every core is in: drops their queued references, shuts the driver down, frees them.
   void release_cores(std::vector<Core*>& cores) noexcept;
 
@@ -30231,23 +30234,22 @@ void MultiThread::shutdown(std::optional<std::chrono::nanoseconds> timeout) {
 
 void MultiThread::cancel_tasks(const std::vector<Core*>& cores) noexcept {
   owned.close_and_shutdown_all();
-  for (Core* c : cores) {
-    if (c->lifo_slot) task_drop_ref(std::exchange(c->lifo_slot, nullptr));
-    while (TaskHeader* t = remotes_[c->index].queue.pop()) task_drop_ref(t);
-  }
+  for (Core* c : cores) drop_queued(c);
   // From here on a wake from another thread (a blocking closure finishing, a foreign
   // thread, a task still inside block_in_place or a stuck poll) finds the queue closed and
   // just releases its reference.
   inject_.close_and_drain([](TaskHeader* t) { task_drop_ref(t); });
 }
 
+void MultiThread::drop_queued(Core* c) noexcept {
+  if (c->lifo_slot) task_drop_ref(std::exchange(c->lifo_slot, nullptr));
+  while (TaskHeader* t = remotes_[c->index].queue.pop()) task_drop_ref(t);
+}
+
 void MultiThread::release_cores(std::vector<Core*>& cores) noexcept {
   // A late release: the stuck worker's core may hold references queued after the tasks
   // were cancelled (cancel_tasks saw only the cores already in).
-  for (Core* c : cores) {
-    if (c->lifo_slot) task_drop_ref(std::exchange(c->lifo_slot, nullptr));
-    while (TaskHeader* t = remotes_[c->index].queue.pop()) task_drop_ref(t);
-  }
+  for (Core* c : cores) drop_queued(c);
   driver.shutdown();
   for (Core* c : cores) delete c;
   cores.clear();
@@ -41465,7 +41467,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_b18f6b16e49fcb13_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_42b7e36b93b59b32_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

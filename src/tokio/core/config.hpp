@@ -19,7 +19,8 @@
 #endif
 
 #if __cplusplus < 202002L
-#error "tokio.hpp needs C++20 or later: add -std=c++20 (or a newer standard) to the compile command."
+#error \
+    "tokio.hpp needs C++20 or later: add -std=c++20 (or a newer standard) to the compile command."
 #endif
 
 // Errors travel as exceptions inside the runtime (a task's failure, misuse reports), and

@@ -251,6 +251,8 @@ class alignas(kCacheLine) MultiThread final : public HandleInner {
   // returns), drops the queued references of `cores` (handed in: no worker uses them) and
   // closes the inject queue.
   void cancel_tasks(const std::vector<Core*>& cores) noexcept;
+  // Drops the references a handed-in core still queues (its LIFO slot and local queue).
+  void drop_queued(Core* c) noexcept;
   // Every core is in: drops their queued references, shuts the driver down, frees them.
   void release_cores(std::vector<Core*>& cores) noexcept;
 
@@ -642,23 +644,22 @@ void MultiThread::shutdown(std::optional<std::chrono::nanoseconds> timeout) {
 
 void MultiThread::cancel_tasks(const std::vector<Core*>& cores) noexcept {
   owned.close_and_shutdown_all();
-  for (Core* c : cores) {
-    if (c->lifo_slot) task_drop_ref(std::exchange(c->lifo_slot, nullptr));
-    while (TaskHeader* t = remotes_[c->index].queue.pop()) task_drop_ref(t);
-  }
+  for (Core* c : cores) drop_queued(c);
   // From here on a wake from another thread (a blocking closure finishing, a foreign
   // thread, a task still inside block_in_place or a stuck poll) finds the queue closed and
   // just releases its reference.
   inject_.close_and_drain([](TaskHeader* t) { task_drop_ref(t); });
 }
 
+void MultiThread::drop_queued(Core* c) noexcept {
+  if (c->lifo_slot) task_drop_ref(std::exchange(c->lifo_slot, nullptr));
+  while (TaskHeader* t = remotes_[c->index].queue.pop()) task_drop_ref(t);
+}
+
 void MultiThread::release_cores(std::vector<Core*>& cores) noexcept {
   // A late release: the stuck worker's core may hold references queued after the tasks
   // were cancelled (cancel_tasks saw only the cores already in).
-  for (Core* c : cores) {
-    if (c->lifo_slot) task_drop_ref(std::exchange(c->lifo_slot, nullptr));
-    while (TaskHeader* t = remotes_[c->index].queue.pop()) task_drop_ref(t);
-  }
+  for (Core* c : cores) drop_queued(c);
   driver.shutdown();
   for (Core* c : cores) delete c;
   cores.clear();
