@@ -19691,6 +19691,43 @@ template <class S, class F>
 auto operator|(S&& s, StreamPipe<F> p) { return std::move(p.f)(std::forward<S>(s)); }
 
 }  // namespace tokio::detail
+
+// The two spellings of a combinator built from the stream and one more argument, defined
+// once for all (inside namespace tokio::stream): `name(stream, arg)`, which checks the
+// stream argument and builds the adapter, and the pipe form `name(arg)` for
+// `std::move(s) | name(arg)`.
+//   TOKIO_DETAIL_STREAM_PIPE_FN(name)          the pipe form of name(stream, f), f a callable
+//   TOKIO_DETAIL_STREAM_ADAPTER_FN(name, A)    both forms; the adapter is A<Stream, F>
+//   TOKIO_DETAIL_STREAM_ADAPTER_COUNT(name, A) both forms; the argument is a count, A<Stream>
+#define TOKIO_DETAIL_STREAM_PIPE_FN(name)                                       \
+  template <class F>                                                            \
+    requires(!::tokio::detail::is_stream_arg_v<F>)                              \
+  auto name(F f) {                                                              \
+    return ::tokio::detail::StreamPipe{[f = std::move(f)](auto&& s) mutable {   \
+      return ::tokio::stream::name(std::forward<decltype(s)>(s), std::move(f)); \
+    }};                                                                         \
+  }
+#define TOKIO_DETAIL_STREAM_ADAPTER_FN(name, A)                                \
+  template <class S, class F>                                                  \
+    requires Stream<std::remove_cvref_t<S>>                                    \
+  auto name(S&& s, F f) {                                                      \
+    ::tokio::detail::check_stream_arg<S>();                                    \
+    /* NOLINTNEXTLINE(bugprone-macro-parentheses): A names a class template */ \
+    return A<std::remove_cvref_t<S>, F>(std::forward<S>(s), std::move(f));     \
+  }                                                                            \
+  TOKIO_DETAIL_STREAM_PIPE_FN(name)
+#define TOKIO_DETAIL_STREAM_ADAPTER_COUNT(name, A)                                         \
+  template <class S>                                                                       \
+    requires Stream<std::remove_cvref_t<S>>                                                \
+  auto name(S&& s, std::size_t n) {                                                        \
+    ::tokio::detail::check_stream_arg<S>();                                                \
+    /* NOLINTNEXTLINE(bugprone-macro-parentheses): A names a class template */             \
+    return A<std::remove_cvref_t<S>>(std::forward<S>(s), n);                               \
+  }                                                                                        \
+  inline auto name(std::size_t n) {                                                        \
+    return ::tokio::detail::StreamPipe{                                                    \
+        [n](auto&& s) { return ::tokio::stream::name(std::forward<decltype(s)>(s), n); }}; \
+  }
 #endif // TOKIO_HAS_STREAM
 /* end file src/tokio/stream/detail/upstream.hpp */
 
@@ -20223,7 +20260,10 @@ class SkipWhile : public PollStream<SkipWhile<S, F>, item_t<S>> {
 };
 
 // --- the functions ------------------------------------------------------------------------
-// (Each also has a pipe form taking everything but the stream.)
+// (Each also has a pipe form taking everything but the stream: `std::move(s) | filter(f)`.)
+// map(s, f), map_while, filter, filter_map, take_while, skip_while take a callable; take(s, n)
+// and skip(s, n) a count; fuse(s) nothing. Those built the same way are defined by the
+// macros of detail/upstream.hpp.
 
 template <class S, class F>
   requires Stream<std::remove_cvref_t<S>>
@@ -20242,27 +20282,9 @@ auto map(S&& s, F f) {
     return Map<std::remove_cvref_t<S>, F>(std::forward<S>(s), std::move(f));
   }
 }
-template <class F>
-  requires(!tokio::detail::is_stream_arg_v<F>)
-auto map(F f) {
-  return tokio::detail::StreamPipe{[f = std::move(f)](auto&& s) mutable {
-    return tokio::stream::map(std::forward<decltype(s)>(s), std::move(f));
-  }};
-}
+TOKIO_DETAIL_STREAM_PIPE_FN(map)
 
-template <class S, class F>
-  requires Stream<std::remove_cvref_t<S>>
-auto map_while(S&& s, F f) {
-  tokio::detail::check_stream_arg<S>();
-  return MapWhile<std::remove_cvref_t<S>, F>(std::forward<S>(s), std::move(f));
-}
-template <class F>
-  requires(!tokio::detail::is_stream_arg_v<F>)
-auto map_while(F f) {
-  return tokio::detail::StreamPipe{[f = std::move(f)](auto&& s) mutable {
-    return tokio::stream::map_while(std::forward<decltype(s)>(s), std::move(f));
-  }};
-}
+TOKIO_DETAIL_STREAM_ADAPTER_FN(map_while, MapWhile)
 
 template <class S>
   requires Stream<std::remove_cvref_t<S>>
@@ -20275,83 +20297,17 @@ inline auto fuse() {
       [](auto&& s) { return tokio::stream::fuse(std::forward<decltype(s)>(s)); }};
 }
 
-template <class S, class F>
-  requires Stream<std::remove_cvref_t<S>>
-auto filter(S&& s, F f) {
-  tokio::detail::check_stream_arg<S>();
-  return Filter<std::remove_cvref_t<S>, F>(std::forward<S>(s), std::move(f));
-}
-template <class F>
-  requires(!tokio::detail::is_stream_arg_v<F>)
-auto filter(F f) {
-  return tokio::detail::StreamPipe{[f = std::move(f)](auto&& s) mutable {
-    return tokio::stream::filter(std::forward<decltype(s)>(s), std::move(f));
-  }};
-}
+TOKIO_DETAIL_STREAM_ADAPTER_FN(filter, Filter)
 
-template <class S, class F>
-  requires Stream<std::remove_cvref_t<S>>
-auto filter_map(S&& s, F f) {
-  tokio::detail::check_stream_arg<S>();
-  return FilterMap<std::remove_cvref_t<S>, F>(std::forward<S>(s), std::move(f));
-}
-template <class F>
-  requires(!tokio::detail::is_stream_arg_v<F>)
-auto filter_map(F f) {
-  return tokio::detail::StreamPipe{[f = std::move(f)](auto&& s) mutable {
-    return tokio::stream::filter_map(std::forward<decltype(s)>(s), std::move(f));
-  }};
-}
+TOKIO_DETAIL_STREAM_ADAPTER_FN(filter_map, FilterMap)
 
-template <class S>
-  requires Stream<std::remove_cvref_t<S>>
-auto take(S&& s, std::size_t n) {
-  tokio::detail::check_stream_arg<S>();
-  return Take<std::remove_cvref_t<S>>(std::forward<S>(s), n);
-}
-inline auto take(std::size_t n) {
-  return tokio::detail::StreamPipe{
-      [n](auto&& s) { return tokio::stream::take(std::forward<decltype(s)>(s), n); }};
-}
+TOKIO_DETAIL_STREAM_ADAPTER_COUNT(take, Take)
 
-template <class S, class F>
-  requires Stream<std::remove_cvref_t<S>>
-auto take_while(S&& s, F f) {
-  tokio::detail::check_stream_arg<S>();
-  return TakeWhile<std::remove_cvref_t<S>, F>(std::forward<S>(s), std::move(f));
-}
-template <class F>
-  requires(!tokio::detail::is_stream_arg_v<F>)
-auto take_while(F f) {
-  return tokio::detail::StreamPipe{[f = std::move(f)](auto&& s) mutable {
-    return tokio::stream::take_while(std::forward<decltype(s)>(s), std::move(f));
-  }};
-}
+TOKIO_DETAIL_STREAM_ADAPTER_FN(take_while, TakeWhile)
 
-template <class S>
-  requires Stream<std::remove_cvref_t<S>>
-auto skip(S&& s, std::size_t n) {
-  tokio::detail::check_stream_arg<S>();
-  return Skip<std::remove_cvref_t<S>>(std::forward<S>(s), n);
-}
-inline auto skip(std::size_t n) {
-  return tokio::detail::StreamPipe{
-      [n](auto&& s) { return tokio::stream::skip(std::forward<decltype(s)>(s), n); }};
-}
+TOKIO_DETAIL_STREAM_ADAPTER_COUNT(skip, Skip)
 
-template <class S, class F>
-  requires Stream<std::remove_cvref_t<S>>
-auto skip_while(S&& s, F f) {
-  tokio::detail::check_stream_arg<S>();
-  return SkipWhile<std::remove_cvref_t<S>, F>(std::forward<S>(s), std::move(f));
-}
-template <class F>
-  requires(!tokio::detail::is_stream_arg_v<F>)
-auto skip_while(F f) {
-  return tokio::detail::StreamPipe{[f = std::move(f)](auto&& s) mutable {
-    return tokio::stream::skip_while(std::forward<decltype(s)>(s), std::move(f));
-  }};
-}
+TOKIO_DETAIL_STREAM_ADAPTER_FN(skip_while, SkipWhile)
 
 }  // namespace tokio::stream
 #endif // TOKIO_HAS_STREAM
@@ -20417,19 +20373,7 @@ class Then : public PollStream<Then<S, F>, then_item_t<S, F>> {
   tokio::detail::ChildOp<then_future_t<S, F>> fut_;
 };
 
-template <class S, class F>
-  requires Stream<std::remove_cvref_t<S>>
-auto then(S&& s, F f) {
-  tokio::detail::check_stream_arg<S>();
-  return Then<std::remove_cvref_t<S>, F>(std::forward<S>(s), std::move(f));
-}
-template <class F>
-  requires(!tokio::detail::is_stream_arg_v<F>)
-auto then(F f) {
-  return tokio::detail::StreamPipe{[f = std::move(f)](auto&& s) mutable {
-    return tokio::stream::then(std::forward<decltype(s)>(s), std::move(f));
-  }};
-}
+TOKIO_DETAIL_STREAM_ADAPTER_FN(then, Then)
 
 }  // namespace tokio::stream
 #endif // TOKIO_HAS_STREAM
@@ -20806,20 +20750,8 @@ auto fold(B init, F f) {
     return stream::fold(std::forward<decltype(s)>(s), std::move(init), std::move(f));
   }};
 }
-template <class F>
-  requires(!tokio::detail::is_stream_arg_v<F>)
-auto any(F pred) {
-  return tokio::detail::StreamPipe{[pred = std::move(pred)](auto&& s) mutable {
-    return stream::any(std::forward<decltype(s)>(s), std::move(pred));
-  }};
-}
-template <class F>
-  requires(!tokio::detail::is_stream_arg_v<F>)
-auto all(F pred) {
-  return tokio::detail::StreamPipe{[pred = std::move(pred)](auto&& s) mutable {
-    return stream::all(std::forward<decltype(s)>(s), std::move(pred));
-  }};
-}
+TOKIO_DETAIL_STREAM_PIPE_FN(any)
+TOKIO_DETAIL_STREAM_PIPE_FN(all)
 template <class C>
 auto collect() {
   return tokio::detail::StreamPipe{
@@ -23749,8 +23681,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_42b7e36b93b59b32_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_42b7e36b93b59b32_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_406388b6046c56d0_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_406388b6046c56d0_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -41467,7 +41399,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_42b7e36b93b59b32_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_406388b6046c56d0_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

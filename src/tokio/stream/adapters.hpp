@@ -253,7 +253,10 @@ class SkipWhile : public PollStream<SkipWhile<S, F>, item_t<S>> {
 };
 
 // --- the functions ------------------------------------------------------------------------
-// (Each also has a pipe form taking everything but the stream.)
+// (Each also has a pipe form taking everything but the stream: `std::move(s) | filter(f)`.)
+// map(s, f), map_while, filter, filter_map, take_while, skip_while take a callable; take(s, n)
+// and skip(s, n) a count; fuse(s) nothing. Those built the same way are defined by the
+// macros of detail/upstream.hpp.
 
 template <class S, class F>
   requires Stream<std::remove_cvref_t<S>>
@@ -272,27 +275,9 @@ auto map(S&& s, F f) {
     return Map<std::remove_cvref_t<S>, F>(std::forward<S>(s), std::move(f));
   }
 }
-template <class F>
-  requires(!tokio::detail::is_stream_arg_v<F>)
-auto map(F f) {
-  return tokio::detail::StreamPipe{[f = std::move(f)](auto&& s) mutable {
-    return tokio::stream::map(std::forward<decltype(s)>(s), std::move(f));
-  }};
-}
+TOKIO_DETAIL_STREAM_PIPE_FN(map)
 
-template <class S, class F>
-  requires Stream<std::remove_cvref_t<S>>
-auto map_while(S&& s, F f) {
-  tokio::detail::check_stream_arg<S>();
-  return MapWhile<std::remove_cvref_t<S>, F>(std::forward<S>(s), std::move(f));
-}
-template <class F>
-  requires(!tokio::detail::is_stream_arg_v<F>)
-auto map_while(F f) {
-  return tokio::detail::StreamPipe{[f = std::move(f)](auto&& s) mutable {
-    return tokio::stream::map_while(std::forward<decltype(s)>(s), std::move(f));
-  }};
-}
+TOKIO_DETAIL_STREAM_ADAPTER_FN(map_while, MapWhile)
 
 template <class S>
   requires Stream<std::remove_cvref_t<S>>
@@ -305,82 +290,16 @@ inline auto fuse() {
       [](auto&& s) { return tokio::stream::fuse(std::forward<decltype(s)>(s)); }};
 }
 
-template <class S, class F>
-  requires Stream<std::remove_cvref_t<S>>
-auto filter(S&& s, F f) {
-  tokio::detail::check_stream_arg<S>();
-  return Filter<std::remove_cvref_t<S>, F>(std::forward<S>(s), std::move(f));
-}
-template <class F>
-  requires(!tokio::detail::is_stream_arg_v<F>)
-auto filter(F f) {
-  return tokio::detail::StreamPipe{[f = std::move(f)](auto&& s) mutable {
-    return tokio::stream::filter(std::forward<decltype(s)>(s), std::move(f));
-  }};
-}
+TOKIO_DETAIL_STREAM_ADAPTER_FN(filter, Filter)
 
-template <class S, class F>
-  requires Stream<std::remove_cvref_t<S>>
-auto filter_map(S&& s, F f) {
-  tokio::detail::check_stream_arg<S>();
-  return FilterMap<std::remove_cvref_t<S>, F>(std::forward<S>(s), std::move(f));
-}
-template <class F>
-  requires(!tokio::detail::is_stream_arg_v<F>)
-auto filter_map(F f) {
-  return tokio::detail::StreamPipe{[f = std::move(f)](auto&& s) mutable {
-    return tokio::stream::filter_map(std::forward<decltype(s)>(s), std::move(f));
-  }};
-}
+TOKIO_DETAIL_STREAM_ADAPTER_FN(filter_map, FilterMap)
 
-template <class S>
-  requires Stream<std::remove_cvref_t<S>>
-auto take(S&& s, std::size_t n) {
-  tokio::detail::check_stream_arg<S>();
-  return Take<std::remove_cvref_t<S>>(std::forward<S>(s), n);
-}
-inline auto take(std::size_t n) {
-  return tokio::detail::StreamPipe{
-      [n](auto&& s) { return tokio::stream::take(std::forward<decltype(s)>(s), n); }};
-}
+TOKIO_DETAIL_STREAM_ADAPTER_COUNT(take, Take)
 
-template <class S, class F>
-  requires Stream<std::remove_cvref_t<S>>
-auto take_while(S&& s, F f) {
-  tokio::detail::check_stream_arg<S>();
-  return TakeWhile<std::remove_cvref_t<S>, F>(std::forward<S>(s), std::move(f));
-}
-template <class F>
-  requires(!tokio::detail::is_stream_arg_v<F>)
-auto take_while(F f) {
-  return tokio::detail::StreamPipe{[f = std::move(f)](auto&& s) mutable {
-    return tokio::stream::take_while(std::forward<decltype(s)>(s), std::move(f));
-  }};
-}
+TOKIO_DETAIL_STREAM_ADAPTER_FN(take_while, TakeWhile)
 
-template <class S>
-  requires Stream<std::remove_cvref_t<S>>
-auto skip(S&& s, std::size_t n) {
-  tokio::detail::check_stream_arg<S>();
-  return Skip<std::remove_cvref_t<S>>(std::forward<S>(s), n);
-}
-inline auto skip(std::size_t n) {
-  return tokio::detail::StreamPipe{
-      [n](auto&& s) { return tokio::stream::skip(std::forward<decltype(s)>(s), n); }};
-}
+TOKIO_DETAIL_STREAM_ADAPTER_COUNT(skip, Skip)
 
-template <class S, class F>
-  requires Stream<std::remove_cvref_t<S>>
-auto skip_while(S&& s, F f) {
-  tokio::detail::check_stream_arg<S>();
-  return SkipWhile<std::remove_cvref_t<S>, F>(std::forward<S>(s), std::move(f));
-}
-template <class F>
-  requires(!tokio::detail::is_stream_arg_v<F>)
-auto skip_while(F f) {
-  return tokio::detail::StreamPipe{[f = std::move(f)](auto&& s) mutable {
-    return tokio::stream::skip_while(std::forward<decltype(s)>(s), std::move(f));
-  }};
-}
+TOKIO_DETAIL_STREAM_ADAPTER_FN(skip_while, SkipWhile)
 
 }  // namespace tokio::stream

@@ -190,20 +190,8 @@ auto fold(B init, F f) {
     return stream::fold(std::forward<decltype(s)>(s), std::move(init), std::move(f));
   }};
 }
-template <class F>
-  requires(!tokio::detail::is_stream_arg_v<F>)
-auto any(F pred) {
-  return tokio::detail::StreamPipe{[pred = std::move(pred)](auto&& s) mutable {
-    return stream::any(std::forward<decltype(s)>(s), std::move(pred));
-  }};
-}
-template <class F>
-  requires(!tokio::detail::is_stream_arg_v<F>)
-auto all(F pred) {
-  return tokio::detail::StreamPipe{[pred = std::move(pred)](auto&& s) mutable {
-    return stream::all(std::forward<decltype(s)>(s), std::move(pred));
-  }};
-}
+TOKIO_DETAIL_STREAM_PIPE_FN(any)
+TOKIO_DETAIL_STREAM_PIPE_FN(all)
 template <class C>
 auto collect() {
   return tokio::detail::StreamPipe{

@@ -59,18 +59,6 @@ class Then : public PollStream<Then<S, F>, then_item_t<S, F>> {
   tokio::detail::ChildOp<then_future_t<S, F>> fut_;
 };
 
-template <class S, class F>
-  requires Stream<std::remove_cvref_t<S>>
-auto then(S&& s, F f) {
-  tokio::detail::check_stream_arg<S>();
-  return Then<std::remove_cvref_t<S>, F>(std::forward<S>(s), std::move(f));
-}
-template <class F>
-  requires(!tokio::detail::is_stream_arg_v<F>)
-auto then(F f) {
-  return tokio::detail::StreamPipe{[f = std::move(f)](auto&& s) mutable {
-    return tokio::stream::then(std::forward<decltype(s)>(s), std::move(f));
-  }};
-}
+TOKIO_DETAIL_STREAM_ADAPTER_FN(then, Then)
 
 }  // namespace tokio::stream

@@ -116,3 +116,40 @@ template <class S, class F>
 auto operator|(S&& s, StreamPipe<F> p) { return std::move(p.f)(std::forward<S>(s)); }
 
 }  // namespace tokio::detail
+
+// The two spellings of a combinator built from the stream and one more argument, defined
+// once for all (inside namespace tokio::stream): `name(stream, arg)`, which checks the
+// stream argument and builds the adapter, and the pipe form `name(arg)` for
+// `std::move(s) | name(arg)`.
+//   TOKIO_DETAIL_STREAM_PIPE_FN(name)          the pipe form of name(stream, f), f a callable
+//   TOKIO_DETAIL_STREAM_ADAPTER_FN(name, A)    both forms; the adapter is A<Stream, F>
+//   TOKIO_DETAIL_STREAM_ADAPTER_COUNT(name, A) both forms; the argument is a count, A<Stream>
+#define TOKIO_DETAIL_STREAM_PIPE_FN(name)                                       \
+  template <class F>                                                            \
+    requires(!::tokio::detail::is_stream_arg_v<F>)                              \
+  auto name(F f) {                                                              \
+    return ::tokio::detail::StreamPipe{[f = std::move(f)](auto&& s) mutable {   \
+      return ::tokio::stream::name(std::forward<decltype(s)>(s), std::move(f)); \
+    }};                                                                         \
+  }
+#define TOKIO_DETAIL_STREAM_ADAPTER_FN(name, A)                                \
+  template <class S, class F>                                                  \
+    requires Stream<std::remove_cvref_t<S>>                                    \
+  auto name(S&& s, F f) {                                                      \
+    ::tokio::detail::check_stream_arg<S>();                                    \
+    /* NOLINTNEXTLINE(bugprone-macro-parentheses): A names a class template */ \
+    return A<std::remove_cvref_t<S>, F>(std::forward<S>(s), std::move(f));     \
+  }                                                                            \
+  TOKIO_DETAIL_STREAM_PIPE_FN(name)
+#define TOKIO_DETAIL_STREAM_ADAPTER_COUNT(name, A)                                         \
+  template <class S>                                                                       \
+    requires Stream<std::remove_cvref_t<S>>                                                \
+  auto name(S&& s, std::size_t n) {                                                        \
+    ::tokio::detail::check_stream_arg<S>();                                                \
+    /* NOLINTNEXTLINE(bugprone-macro-parentheses): A names a class template */             \
+    return A<std::remove_cvref_t<S>>(std::forward<S>(s), n);                               \
+  }                                                                                        \
+  inline auto name(std::size_t n) {                                                        \
+    return ::tokio::detail::StreamPipe{                                                    \
+        [n](auto&& s) { return ::tokio::stream::name(std::forward<decltype(s)>(s), n); }}; \
+  }
