@@ -16217,6 +16217,13 @@ class PollSocket {
   Registration reg_;
 };
 
+// connect(2) on a fresh non-blocking socket, then, while the handshake is in progress, the
+// wait for it: the connected socket, registered with the reactor, or the connection's
+// error. `what` names the operation in a registration error. The one skeleton of
+// TcpStream::connect, TcpSocket::connect and UnixStream::connect.
+Task<io::Result<PollSocket>> connect_socket(OwnedFd fd, const sockaddr* addr, socklen_t len,
+                                            const char* what);
+
 // --- one-attempt operations (see reactor/registration.hpp for the protocol) ---------------
 // TCP_INQ (Linux >= 4.18): recvmsg reports how many bytes are left in the receive queue,
 // so a read that filled the caller's buffer can still prove the queue empty and clear
@@ -23681,8 +23688,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_406388b6046c56d0_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_406388b6046c56d0_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_e644302d338b7295_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_e644302d338b7295_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -34568,6 +34575,40 @@ io::Result<PollSocket> PollSocket::from_std(int fd, io::Interest interest, const
   return adopt(std::move(owned), interest, what);
 }
 
+Task<io::Result<PollSocket>> connect_socket(OwnedFd fd, const sockaddr* addr, socklen_t len,
+                                            const char* what) {
+  int r = ::connect(fd.get(), addr, len);
+  // EINTR: the connection attempt goes on asynchronously, exactly like EINPROGRESS.
+  bool pending = r < 0 && (errno == EINPROGRESS || errno == EINTR);
+  if (r < 0 && !pending) co_return io::last_os_error();
+  if (pending) {
+    // Over loopback the handshake has usually completed inside connect() already: one
+    // getpeername spares the wait for the driver (and the park it implies). ENOTCONN
+    // means still in progress, or failed (then SO_ERROR says why).
+    sockaddr_storage peer;
+    socklen_t plen = sizeof peer;
+    if (::getpeername(fd.get(), reinterpret_cast<sockaddr*>(&peer), &plen) == 0) {
+      pending = false;
+    } else {
+      auto e = take_socket_error(fd.get());
+      if (!e) co_return tokio::unexpected(e.error());
+      if (*e) co_return tokio::unexpected(**e);
+    }
+  }
+  auto sock =
+      PollSocket::adopt(std::move(fd), kReadWrite, what, pending ? 0 : io::Ready::kWritable);
+  if (!sock) co_return tokio::unexpected(sock.error());
+  if (pending) {
+    // Writable (or an error / hang-up) once the handshake finished either way.
+    auto w = co_await ReadinessAwait<FinishVoid>(sock->io(), io::Interest::WRITABLE);
+    if (!w) co_return tokio::unexpected(w.error());
+    auto e = take_socket_error(sock->fd());
+    if (!e) co_return tokio::unexpected(e.error());
+    if (*e) co_return tokio::unexpected(**e);
+  }
+  co_return std::move(*sock);
+}
+
 }  // namespace tokio::detail
 /* end file src/tokio/net/detail/socket.cpp */
 /* begin file src/tokio/net/errors.cpp */
@@ -35166,36 +35207,9 @@ namespace tokio::inline TOKIO_ABI_NAMESPACE::net {
 Task<io::Result<TcpStream>> TcpStream::connect_fd(detail::OwnedFd fd, SocketAddr addr) {
   sockaddr_storage ss;
   socklen_t len = addr.to_sockaddr(ss);
-  int r = ::connect(fd.get(), reinterpret_cast<sockaddr*>(&ss), len);
-  // EINTR: the connection attempt goes on asynchronously, exactly like EINPROGRESS.
-  bool pending = r < 0 && (errno == EINPROGRESS || errno == EINTR);
-  if (r < 0 && !pending) co_return io::last_os_error();
-  if (pending) {
-    // Over loopback the handshake has usually completed inside connect() already: one
-    // getpeername spares the wait for the driver (and the park it implies). ENOTCONN
-    // means still in progress, or failed (then SO_ERROR says why).
-    sockaddr_storage peer;
-    socklen_t plen = sizeof peer;
-    if (::getpeername(fd.get(), reinterpret_cast<sockaddr*>(&peer), &plen) == 0) {
-      pending = false;
-    } else {
-      auto e = detail::take_socket_error(fd.get());
-      if (!e) co_return tokio::unexpected(e.error());
-      if (*e) co_return tokio::unexpected(**e);
-    }
-  }
-  auto sock = detail::PollSocket::adopt(std::move(fd), detail::kReadWrite, "TcpStream::connect",
-                                        pending ? 0 : io::Ready::kWritable);
+  auto sock = co_await detail::connect_socket(std::move(fd), reinterpret_cast<sockaddr*>(&ss), len,
+                                              "TcpStream::connect");
   if (!sock) co_return tokio::unexpected(sock.error());
-  if (pending) {
-    // Writable (or an error / hang-up) once the handshake finished either way.
-    auto w =
-        co_await detail::ReadinessAwait<detail::FinishVoid>(sock->io(), io::Interest::WRITABLE);
-    if (!w) co_return tokio::unexpected(w.error());
-    auto e = detail::take_socket_error(sock->fd());
-    if (!e) co_return tokio::unexpected(e.error());
-    if (*e) co_return tokio::unexpected(**e);
-  }
   co_return TcpStream(std::move(*sock));
 }
 
@@ -35757,20 +35771,9 @@ Task<io::Result<UnixStream>> UnixStream::connect_addr(io::Result<UnixSocketAddr>
   if (!addr) co_return tokio::unexpected(addr.error());
   auto fd = detail::new_socket(AF_UNIX, SOCK_STREAM);
   if (!fd) co_return tokio::unexpected(fd.error());
-  int r = ::connect(fd->get(), addr->raw(), addr->raw_len());
-  bool pending = r < 0 && (errno == EINPROGRESS || errno == EINTR);
-  if (r < 0 && !pending) co_return io::last_os_error();
-  auto sock = detail::PollSocket::adopt(std::move(*fd), detail::kReadWrite, "UnixStream::connect",
-                                        pending ? 0 : io::Ready::kWritable);
+  auto sock = co_await detail::connect_socket(std::move(*fd), addr->raw(), addr->raw_len(),
+                                              "UnixStream::connect");
   if (!sock) co_return tokio::unexpected(sock.error());
-  if (pending) {
-    auto w =
-        co_await detail::ReadinessAwait<detail::FinishVoid>(sock->io(), io::Interest::WRITABLE);
-    if (!w) co_return tokio::unexpected(w.error());
-    auto e = detail::take_socket_error(sock->fd());
-    if (!e) co_return tokio::unexpected(e.error());
-    if (*e) co_return tokio::unexpected(**e);
-  }
   co_return UnixStream(std::move(*sock));
 }
 
@@ -41399,7 +41402,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_406388b6046c56d0_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_e644302d338b7295_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

@@ -10,36 +10,9 @@ namespace tokio::net {
 Task<io::Result<TcpStream>> TcpStream::connect_fd(detail::OwnedFd fd, SocketAddr addr) {
   sockaddr_storage ss;
   socklen_t len = addr.to_sockaddr(ss);
-  int r = ::connect(fd.get(), reinterpret_cast<sockaddr*>(&ss), len);
-  // EINTR: the connection attempt goes on asynchronously, exactly like EINPROGRESS.
-  bool pending = r < 0 && (errno == EINPROGRESS || errno == EINTR);
-  if (r < 0 && !pending) co_return io::last_os_error();
-  if (pending) {
-    // Over loopback the handshake has usually completed inside connect() already: one
-    // getpeername spares the wait for the driver (and the park it implies). ENOTCONN
-    // means still in progress, or failed (then SO_ERROR says why).
-    sockaddr_storage peer;
-    socklen_t plen = sizeof peer;
-    if (::getpeername(fd.get(), reinterpret_cast<sockaddr*>(&peer), &plen) == 0) {
-      pending = false;
-    } else {
-      auto e = detail::take_socket_error(fd.get());
-      if (!e) co_return tokio::unexpected(e.error());
-      if (*e) co_return tokio::unexpected(**e);
-    }
-  }
-  auto sock = detail::PollSocket::adopt(std::move(fd), detail::kReadWrite, "TcpStream::connect",
-                                        pending ? 0 : io::Ready::kWritable);
+  auto sock = co_await detail::connect_socket(std::move(fd), reinterpret_cast<sockaddr*>(&ss), len,
+                                              "TcpStream::connect");
   if (!sock) co_return tokio::unexpected(sock.error());
-  if (pending) {
-    // Writable (or an error / hang-up) once the handshake finished either way.
-    auto w =
-        co_await detail::ReadinessAwait<detail::FinishVoid>(sock->io(), io::Interest::WRITABLE);
-    if (!w) co_return tokio::unexpected(w.error());
-    auto e = detail::take_socket_error(sock->fd());
-    if (!e) co_return tokio::unexpected(e.error());
-    if (*e) co_return tokio::unexpected(**e);
-  }
   co_return TcpStream(std::move(*sock));
 }
 

@@ -6,20 +6,9 @@ Task<io::Result<UnixStream>> UnixStream::connect_addr(io::Result<UnixSocketAddr>
   if (!addr) co_return tokio::unexpected(addr.error());
   auto fd = detail::new_socket(AF_UNIX, SOCK_STREAM);
   if (!fd) co_return tokio::unexpected(fd.error());
-  int r = ::connect(fd->get(), addr->raw(), addr->raw_len());
-  bool pending = r < 0 && (errno == EINPROGRESS || errno == EINTR);
-  if (r < 0 && !pending) co_return io::last_os_error();
-  auto sock = detail::PollSocket::adopt(std::move(*fd), detail::kReadWrite, "UnixStream::connect",
-                                        pending ? 0 : io::Ready::kWritable);
+  auto sock = co_await detail::connect_socket(std::move(*fd), addr->raw(), addr->raw_len(),
+                                              "UnixStream::connect");
   if (!sock) co_return tokio::unexpected(sock.error());
-  if (pending) {
-    auto w =
-        co_await detail::ReadinessAwait<detail::FinishVoid>(sock->io(), io::Interest::WRITABLE);
-    if (!w) co_return tokio::unexpected(w.error());
-    auto e = detail::take_socket_error(sock->fd());
-    if (!e) co_return tokio::unexpected(e.error());
-    if (*e) co_return tokio::unexpected(**e);
-  }
   co_return UnixStream(std::move(*sock));
 }
 

@@ -176,4 +176,38 @@ io::Result<PollSocket> PollSocket::from_std(int fd, io::Interest interest, const
   return adopt(std::move(owned), interest, what);
 }
 
+Task<io::Result<PollSocket>> connect_socket(OwnedFd fd, const sockaddr* addr, socklen_t len,
+                                            const char* what) {
+  int r = ::connect(fd.get(), addr, len);
+  // EINTR: the connection attempt goes on asynchronously, exactly like EINPROGRESS.
+  bool pending = r < 0 && (errno == EINPROGRESS || errno == EINTR);
+  if (r < 0 && !pending) co_return io::last_os_error();
+  if (pending) {
+    // Over loopback the handshake has usually completed inside connect() already: one
+    // getpeername spares the wait for the driver (and the park it implies). ENOTCONN
+    // means still in progress, or failed (then SO_ERROR says why).
+    sockaddr_storage peer;
+    socklen_t plen = sizeof peer;
+    if (::getpeername(fd.get(), reinterpret_cast<sockaddr*>(&peer), &plen) == 0) {
+      pending = false;
+    } else {
+      auto e = take_socket_error(fd.get());
+      if (!e) co_return tokio::unexpected(e.error());
+      if (*e) co_return tokio::unexpected(**e);
+    }
+  }
+  auto sock =
+      PollSocket::adopt(std::move(fd), kReadWrite, what, pending ? 0 : io::Ready::kWritable);
+  if (!sock) co_return tokio::unexpected(sock.error());
+  if (pending) {
+    // Writable (or an error / hang-up) once the handshake finished either way.
+    auto w = co_await ReadinessAwait<FinishVoid>(sock->io(), io::Interest::WRITABLE);
+    if (!w) co_return tokio::unexpected(w.error());
+    auto e = take_socket_error(sock->fd());
+    if (!e) co_return tokio::unexpected(e.error());
+    if (*e) co_return tokio::unexpected(**e);
+  }
+  co_return std::move(*sock);
+}
+
 }  // namespace tokio::detail

@@ -26,6 +26,7 @@
 #include <utility>
 
 #include "tokio/core/result.hpp"
+#include "tokio/core/task.hpp"
 #include "tokio/net/socket_addr.hpp"
 #include "tokio/io/interest.hpp"
 #include "tokio/io/detail/registration.hpp"
@@ -138,6 +139,13 @@ class PollSocket {
   OwnedFd fd_;
   Registration reg_;
 };
+
+// connect(2) on a fresh non-blocking socket, then, while the handshake is in progress, the
+// wait for it: the connected socket, registered with the reactor, or the connection's
+// error. `what` names the operation in a registration error. The one skeleton of
+// TcpStream::connect, TcpSocket::connect and UnixStream::connect.
+Task<io::Result<PollSocket>> connect_socket(OwnedFd fd, const sockaddr* addr, socklen_t len,
+                                            const char* what);
 
 // --- one-attempt operations (see reactor/registration.hpp for the protocol) ---------------
 // TCP_INQ (Linux >= 4.18): recvmsg reports how many bytes are left in the receive queue,
