@@ -23688,8 +23688,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_e644302d338b7295_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_e644302d338b7295_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_85479eb7f90f5a51_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_85479eb7f90f5a51_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -24103,6 +24103,9 @@ class BlockingPool {
   std::size_t num_threads_ = 0;
   std::size_t num_idle_ = 0;
   std::size_t num_notified_ = 0;  // idle threads already promised a job
+  // Threads started for a job that have not taken the lock yet: each runs the queue
+  // before it looks at shutdown_, so shutdown() leaves them that many queued jobs.
+  std::size_t num_starting_ = 0;
   std::size_t num_mandatory_ = 0;
   bool shutdown_ = false;
   std::vector<pthread_t> running_;   // threads still alive
@@ -27969,6 +27972,7 @@ BlockingPool::Action BlockingPool::submit(Job job) {
   if (num_threads_ >= thread_cap_) return Action::kNone;  // waits for a busy thread
   join_finished();
   ++num_threads_;
+  ++num_starting_;
   owner_->ref_inc();  // released by the thread as it exits
   return Action::kSpawn;
 }
@@ -27988,6 +27992,7 @@ void BlockingPool::act(Action a, TaskHeader* task, void* arg) {
   } catch (...) {
     std::lock_guard<Mutex> g(mu_);
     --num_threads_;
+    --num_starting_;
     owner_->ref_dec();
     exit_cv_.notify_all();
     // Other threads exist: the job waits for one of them. None: nobody can take it from
@@ -28014,6 +28019,7 @@ void BlockingPool::run_thread() {
   tls.handle = owner_;
   if (cfg_.on_thread_start) cfg_.on_thread_start();
   std::unique_lock<Mutex> lk(mu_);
+  --num_starting_;
   for (;;) {
     while (!queue_.empty()) {
       Job job = queue_.front();
@@ -28074,11 +28080,25 @@ void BlockingPool::shutdown(std::optional<std::chrono::nanoseconds> timeout) {
   std::unique_lock<Mutex> lk(mu_);
   if (!shutdown_) {
     shutdown_ = true;
-    // Queued spawn_blocking tasks that have not started are cancelled; mandatory jobs
-    // (worker loops, fs writes) still run so they can observe shutdown, and so do
-    // mandatory tasks (stdio writes: bytes a write accepted reach the fd).
+    // Queued spawn_blocking tasks that have not started are cancelled, as Tokio's idle
+    // threads cancel what they find queued once shut down; mandatory jobs (worker loops,
+    // fs writes) still run so they can observe shutdown, and so do mandatory tasks (stdio
+    // writes: bytes a write accepted reach the fd). So do, as in Tokio, the jobs a thread
+    // was started for and has not reached yet: it runs the queue before it looks at the
+    // shutdown, so a spawn_blocking issued just before the runtime goes is not dropped
+    // for having lost a race with that thread's start.
     std::deque<Job> keep;
-    for (Job& j : queue_) (j.mandatory ? keep : cancelled).push_back(j);
+    std::size_t spare = num_starting_;
+    for (Job& j : queue_) {
+      if (j.mandatory) {
+        keep.push_back(j);
+      } else if (spare > 0) {
+        --spare;
+        keep.push_back(j);
+      } else {
+        cancelled.push_back(j);
+      }
+    }
     queue_.swap(keep);
     cv_.notify_all();
   }
@@ -41402,7 +41422,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_e644302d338b7295_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_85479eb7f90f5a51_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

@@ -70,6 +70,7 @@ BlockingPool::Action BlockingPool::submit(Job job) {
   if (num_threads_ >= thread_cap_) return Action::kNone;  // waits for a busy thread
   join_finished();
   ++num_threads_;
+  ++num_starting_;
   owner_->ref_inc();  // released by the thread as it exits
   return Action::kSpawn;
 }
@@ -89,6 +90,7 @@ void BlockingPool::act(Action a, TaskHeader* task, void* arg) {
   } catch (...) {
     std::lock_guard<Mutex> g(mu_);
     --num_threads_;
+    --num_starting_;
     owner_->ref_dec();
     exit_cv_.notify_all();
     // Other threads exist: the job waits for one of them. None: nobody can take it from
@@ -115,6 +117,7 @@ void BlockingPool::run_thread() {
   tls.handle = owner_;
   if (cfg_.on_thread_start) cfg_.on_thread_start();
   std::unique_lock<Mutex> lk(mu_);
+  --num_starting_;
   for (;;) {
     while (!queue_.empty()) {
       Job job = queue_.front();
@@ -175,11 +178,25 @@ void BlockingPool::shutdown(std::optional<std::chrono::nanoseconds> timeout) {
   std::unique_lock<Mutex> lk(mu_);
   if (!shutdown_) {
     shutdown_ = true;
-    // Queued spawn_blocking tasks that have not started are cancelled; mandatory jobs
-    // (worker loops, fs writes) still run so they can observe shutdown, and so do
-    // mandatory tasks (stdio writes: bytes a write accepted reach the fd).
+    // Queued spawn_blocking tasks that have not started are cancelled, as Tokio's idle
+    // threads cancel what they find queued once shut down; mandatory jobs (worker loops,
+    // fs writes) still run so they can observe shutdown, and so do mandatory tasks (stdio
+    // writes: bytes a write accepted reach the fd). So do, as in Tokio, the jobs a thread
+    // was started for and has not reached yet: it runs the queue before it looks at the
+    // shutdown, so a spawn_blocking issued just before the runtime goes is not dropped
+    // for having lost a race with that thread's start.
     std::deque<Job> keep;
-    for (Job& j : queue_) (j.mandatory ? keep : cancelled).push_back(j);
+    std::size_t spare = num_starting_;
+    for (Job& j : queue_) {
+      if (j.mandatory) {
+        keep.push_back(j);
+      } else if (spare > 0) {
+        --spare;
+        keep.push_back(j);
+      } else {
+        cancelled.push_back(j);
+      }
+    }
     queue_.swap(keep);
     cv_.notify_all();
   }

@@ -75,6 +75,9 @@ class BlockingPool {
   std::size_t num_threads_ = 0;
   std::size_t num_idle_ = 0;
   std::size_t num_notified_ = 0;  // idle threads already promised a job
+  // Threads started for a job that have not taken the lock yet: each runs the queue
+  // before it looks at shutdown_, so shutdown() leaves them that many queued jobs.
+  std::size_t num_starting_ = 0;
   std::size_t num_mandatory_ = 0;
   bool shutdown_ = false;
   std::vector<pthread_t> running_;   // threads still alive
