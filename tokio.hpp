@@ -23688,8 +23688,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_85479eb7f90f5a51_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_85479eb7f90f5a51_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_80c428a5e1b70ad7_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_80c428a5e1b70ad7_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -27354,6 +27354,12 @@ class FileOp final : public FsOp {
   // offset (see FileOp::uring_step_done).
   bool track_pos = false;
   int64_t wpos = -1;  // io_uring Write with track_pos: the position it started at
+  // A Write needs its start position only to go on after a short step, but must take it
+  // before the first step (one lseek). The File knows it without asking when the offset
+  // is its own (own_offset: opened here, never dup'd, handed out or adopted) and its last
+  // operation was a write: `pos` is then where that write left the file position, else -1.
+  bool own_offset = false;
+  int64_t pos = -1;
   Kind kind = Kind::None;
   std::byte* buf = nullptr;  // the File's buffer
   std::size_t cap = 0;
@@ -27382,6 +27388,9 @@ struct FileInner {
   std::error_code last_write_err;  // a write-behind failed: reported by the next write
   std::size_t max_buf = 2 * 1024 * 1024;
   int8_t pipe_like = -1;  // fd is a FIFO or socket (-1: not checked yet; op->track_pos too)
+  // The fd was handed out (as_raw_fd) or dup'd (try_clone): the next start clears
+  // op->own_offset (the op may be in flight on another thread meanwhile).
+  bool offset_shared = false;
 
   std::error_code error(int64_t negated_errno) const;
   // Switches to the current runtime's engine when idle (see file.cpp). Throws
@@ -39999,7 +40008,7 @@ void FileOp::uring_prep(uring::Sqe* const* sqes, unsigned) noexcept {
       // where the write began (seen on Linux 6.18), so writing the rest there would
       // overwrite them and report success. So the start is taken first (one lseek, on
       // files that have a position) and a continuation writes at start + done.
-      if (done == 0) wpos = track_pos ? ::lseek(fd, 0, SEEK_CUR) : -1;
+      if (done == 0) wpos = !track_pos ? -1 : pos >= 0 ? pos : ::lseek(fd, 0, SEEK_CUR);
       e->off = done > 0 && wpos >= 0 ? static_cast<uint64_t>(wpos) + done : fs_file_impl::kCurPos;
       break;
     case Kind::Fsync:
@@ -40042,6 +40051,8 @@ StepOutcome FileOp::uring_step_done() noexcept {
       if (wpos >= 0 && done > static_cast<std::size_t>(r > 0 ? r : 0)) {
         (void)::lseek(fd, static_cast<off_t>(wpos) + static_cast<off_t>(done), SEEK_SET);
       }
+      // Either way the position is now start + done (moved by the kernel, or put there).
+      pos = own_offset && wpos >= 0 ? wpos + static_cast<int64_t>(done) : -1;
       return StepOutcome::Finished;
     case Kind::Stat:
       if (r >= 0) fs_stat_from_statx(sx, stat);
@@ -40055,6 +40066,7 @@ void FileOp::run_blocking() noexcept {
   switch (kind) {
     case Kind::Read: result = fs_sys_read(fd, buf, len); break;
     case Kind::Write: {
+      pos = -1;  // moved by write(2), not recorded
       int e = write_all_nosig(fd, buf, len, done);
       result = e == 0 ? static_cast<int64_t>(done) : e == kWriteZero ? kFileWriteZero : e;
       break;
@@ -40106,6 +40118,10 @@ void FileInner::ensure_engine() {
 void FileInner::start(FileOp::Kind kind) noexcept {
   op->reset_for_reuse();
   op->kind = kind;
+  // Only a write keeps `pos` (set when it finishes on io_uring); a read moves the position
+  // and the blocking engine's write does not record it.
+  if (offset_shared) op->own_offset = false;
+  if (kind != FileOp::Kind::Write || !op->own_offset) op->pos = -1;
   op->fd = fd;
   // A write accepted by write() must reach the file: never cancelled, runs through a
   // runtime shutdown (Tokio: spawn_mandatory_blocking).
@@ -40132,6 +40148,7 @@ bool FileInner::settle(task::Context& cx, bool keep_read) {
 int FileInner::discard_read_ahead() noexcept {
   std::size_t unread = rlen - rpos;
   rpos = rlen = 0;
+  op->pos = -1;
   if (unread == 0) return 0;
   if (::lseek(fd, -static_cast<off_t>(unread), SEEK_CUR) < 0) return fs_errno();
   return 0;
@@ -40285,6 +40302,7 @@ bool fs_file_poll_seek(FileInner* f, task::Context& cx, io::SeekFrom pos,
       break;
   }
   f->rpos = f->rlen = 0;
+  f->op->pos = -1;
   off_t r = ::lseek(f->fd, static_cast<off_t>(off), whence);
   if (r < 0) {
     out = tokio::unexpected(f->error(-fs_errno()));
@@ -40317,6 +40335,8 @@ bool fs_file_poll_cmd(FileInner* f, task::Context& cx, FileCmd cmd, uint64_t arg
     if (!f->settle(cx, true)) return false;
     switch (cmd) {
       case FileCmd::TryClone: {
+        // The two Files share one offset from now on: neither may assume it.
+        f->offset_shared = true;
         int fd = ::fcntl(f->fd, F_DUPFD_CLOEXEC, 0);
         if (fd < 0) {
           set_err(f->error(-fs_errno()));
@@ -40406,7 +40426,8 @@ io::Result<fs::File> take_file(FsOp* o) {
   auto* op = static_cast<OpenOp*>(o);
   if (op->err) return tokio::unexpected(fs_error(op->err, op->path));
   FileInner* f = make_inner(op->fd, op->engine, std::move(op->path));
-  op->fd = -1;  // the File owns it now
+  f->op->own_offset = true;  // a fresh open file description nobody else holds
+  op->fd = -1;               // the File owns it now
   return FileInner::wrap(f);
 }
 
@@ -40439,7 +40460,13 @@ File File::from_std(int fd) {
   return File(detail::fs_file_impl::make_inner(fd, nullptr, std::string()));
 }
 
-int File::as_raw_fd() const noexcept { return f_ ? f_->fd : -1; }
+int File::as_raw_fd() const noexcept {
+  if (!f_) return -1;
+  // Whoever holds the fd may move the offset: the File stops assuming it (from its next
+  // operation on: one may be in flight).
+  f_->offset_shared = true;
+  return f_->fd;
+}
 
 void File::set_max_buf_size(std::size_t n) noexcept {
   if (f_) f_->max_buf = n ? n : 1;
@@ -41422,7 +41449,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_85479eb7f90f5a51_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_80c428a5e1b70ad7_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

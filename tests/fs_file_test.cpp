@@ -511,6 +511,28 @@ TEST_CASE("fs: a write stopped partway by the file-size limit reports EFBIG on b
       auto pos = co_await f->stream_position();
       REQUIRE(pos.has_value());
       CHECK(*pos == head->size());
+
+      // The same stop on a later write, which starts where the File's previous write left
+      // the position without asking the kernel (see FileOp::pos): the rest still goes on
+      // at the right offset.
+      std::string gpath = dir + "/later";
+      auto g = co_await fs::File::create(gpath);
+      REQUIRE(g.has_value());
+      g->set_max_buf_size(4 << 20);
+      std::string_view all(*data);
+      REQUIRE((co_await io::write_all(*g, all.substr(0, 1000))).has_value());
+      REQUIRE((co_await g->flush()).has_value());
+      REQUIRE((co_await io::write_all(*g, all.substr(1000, 3000))).has_value());
+      REQUIRE((co_await g->flush()).has_value());
+      auto wb = co_await io::write_all(*g, all.substr(4000));
+      auto gl =
+          wb.has_value() ? co_await g->flush() : io::Result<void>(tokio::unexpected(wb.error()));
+      REQUIRE_FALSE(gl.has_value());
+      CHECK(gl.error() == std::errc::file_too_large);
+      CHECK(fst::get(gpath) == *head);
+      auto gpos = co_await g->stream_position();
+      REQUIRE(gpos.has_value());
+      CHECK(*gpos == head->size());
     }(dir.path(), &data, &head));
   }
 }

@@ -109,7 +109,7 @@ void FileOp::uring_prep(uring::Sqe* const* sqes, unsigned) noexcept {
       // where the write began (seen on Linux 6.18), so writing the rest there would
       // overwrite them and report success. So the start is taken first (one lseek, on
       // files that have a position) and a continuation writes at start + done.
-      if (done == 0) wpos = track_pos ? ::lseek(fd, 0, SEEK_CUR) : -1;
+      if (done == 0) wpos = !track_pos ? -1 : pos >= 0 ? pos : ::lseek(fd, 0, SEEK_CUR);
       e->off = done > 0 && wpos >= 0 ? static_cast<uint64_t>(wpos) + done : fs_file_impl::kCurPos;
       break;
     case Kind::Fsync:
@@ -152,6 +152,8 @@ StepOutcome FileOp::uring_step_done() noexcept {
       if (wpos >= 0 && done > static_cast<std::size_t>(r > 0 ? r : 0)) {
         (void)::lseek(fd, static_cast<off_t>(wpos) + static_cast<off_t>(done), SEEK_SET);
       }
+      // Either way the position is now start + done (moved by the kernel, or put there).
+      pos = own_offset && wpos >= 0 ? wpos + static_cast<int64_t>(done) : -1;
       return StepOutcome::Finished;
     case Kind::Stat:
       if (r >= 0) fs_stat_from_statx(sx, stat);
@@ -165,6 +167,7 @@ void FileOp::run_blocking() noexcept {
   switch (kind) {
     case Kind::Read: result = fs_sys_read(fd, buf, len); break;
     case Kind::Write: {
+      pos = -1;  // moved by write(2), not recorded
       int e = write_all_nosig(fd, buf, len, done);
       result = e == 0 ? static_cast<int64_t>(done) : e == kWriteZero ? kFileWriteZero : e;
       break;
@@ -216,6 +219,10 @@ void FileInner::ensure_engine() {
 void FileInner::start(FileOp::Kind kind) noexcept {
   op->reset_for_reuse();
   op->kind = kind;
+  // Only a write keeps `pos` (set when it finishes on io_uring); a read moves the position
+  // and the blocking engine's write does not record it.
+  if (offset_shared) op->own_offset = false;
+  if (kind != FileOp::Kind::Write || !op->own_offset) op->pos = -1;
   op->fd = fd;
   // A write accepted by write() must reach the file: never cancelled, runs through a
   // runtime shutdown (Tokio: spawn_mandatory_blocking).
@@ -242,6 +249,7 @@ bool FileInner::settle(task::Context& cx, bool keep_read) {
 int FileInner::discard_read_ahead() noexcept {
   std::size_t unread = rlen - rpos;
   rpos = rlen = 0;
+  op->pos = -1;
   if (unread == 0) return 0;
   if (::lseek(fd, -static_cast<off_t>(unread), SEEK_CUR) < 0) return fs_errno();
   return 0;
@@ -395,6 +403,7 @@ bool fs_file_poll_seek(FileInner* f, task::Context& cx, io::SeekFrom pos,
       break;
   }
   f->rpos = f->rlen = 0;
+  f->op->pos = -1;
   off_t r = ::lseek(f->fd, static_cast<off_t>(off), whence);
   if (r < 0) {
     out = tokio::unexpected(f->error(-fs_errno()));
@@ -427,6 +436,8 @@ bool fs_file_poll_cmd(FileInner* f, task::Context& cx, FileCmd cmd, uint64_t arg
     if (!f->settle(cx, true)) return false;
     switch (cmd) {
       case FileCmd::TryClone: {
+        // The two Files share one offset from now on: neither may assume it.
+        f->offset_shared = true;
         int fd = ::fcntl(f->fd, F_DUPFD_CLOEXEC, 0);
         if (fd < 0) {
           set_err(f->error(-fs_errno()));
@@ -516,7 +527,8 @@ io::Result<fs::File> take_file(FsOp* o) {
   auto* op = static_cast<OpenOp*>(o);
   if (op->err) return tokio::unexpected(fs_error(op->err, op->path));
   FileInner* f = make_inner(op->fd, op->engine, std::move(op->path));
-  op->fd = -1;  // the File owns it now
+  f->op->own_offset = true;  // a fresh open file description nobody else holds
+  op->fd = -1;               // the File owns it now
   return FileInner::wrap(f);
 }
 
@@ -549,7 +561,13 @@ File File::from_std(int fd) {
   return File(detail::fs_file_impl::make_inner(fd, nullptr, std::string()));
 }
 
-int File::as_raw_fd() const noexcept { return f_ ? f_->fd : -1; }
+int File::as_raw_fd() const noexcept {
+  if (!f_) return -1;
+  // Whoever holds the fd may move the offset: the File stops assuming it (from its next
+  // operation on: one may be in flight).
+  f_->offset_shared = true;
+  return f_->fd;
+}
 
 void File::set_max_buf_size(std::size_t n) noexcept {
   if (f_) f_->max_buf = n ? n : 1;

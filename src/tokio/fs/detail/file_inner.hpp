@@ -46,6 +46,12 @@ class FileOp final : public FsOp {
   // offset (see FileOp::uring_step_done).
   bool track_pos = false;
   int64_t wpos = -1;  // io_uring Write with track_pos: the position it started at
+  // A Write needs its start position only to go on after a short step, but must take it
+  // before the first step (one lseek). The File knows it without asking when the offset
+  // is its own (own_offset: opened here, never dup'd, handed out or adopted) and its last
+  // operation was a write: `pos` is then where that write left the file position, else -1.
+  bool own_offset = false;
+  int64_t pos = -1;
   Kind kind = Kind::None;
   std::byte* buf = nullptr;  // the File's buffer
   std::size_t cap = 0;
@@ -74,6 +80,9 @@ struct FileInner {
   std::error_code last_write_err;  // a write-behind failed: reported by the next write
   std::size_t max_buf = 2 * 1024 * 1024;
   int8_t pipe_like = -1;  // fd is a FIFO or socket (-1: not checked yet; op->track_pos too)
+  // The fd was handed out (as_raw_fd) or dup'd (try_clone): the next start clears
+  // op->own_offset (the op may be in flight on another thread meanwhile).
+  bool offset_shared = false;
 
   std::error_code error(int64_t negated_errno) const;
   // Switches to the current runtime's engine when idle (see file.cpp). Throws
