@@ -585,8 +585,23 @@ TEST_CASE("fs::File follows the runtime that awaits it: an idle or dropped opene
       REQUIRE(pos.has_value());
       CHECK(*pos == 13);
     }(&*file));
+    // A write still behind (not flushed) when its runtime goes: it completes there, and
+    // the next write, on another runtime, must go to that runtime's engine, not the dead
+    // one's (which cancelled it, and the accepted bytes were lost).
+    {
+      auto d = fst::runtime(e, 1);
+      d.block_on([](fs::File* f) -> Task<> {
+        REQUIRE((co_await f->write_all(" four")).has_value());
+      }(&*file));
+    }
+    auto g = fst::runtime(e, 0);
+    g.block_on([](fs::File* f) -> Task<> {
+      REQUIRE((co_await f->write_all(" five")).has_value());
+      auto flushed = co_await f->flush();
+      CHECK(flushed.has_value());
+    }(&*file));
     file.reset();
-    CHECK(fst::get(path) == "one two three");
+    CHECK(fst::get(path) == "one two three four five");
   }
 }
 

@@ -216,7 +216,11 @@ void FileInner::ensure_engine() {
   engine = current;
 }
 
-void FileInner::start(FileOp::Kind kind) noexcept {
+void FileInner::start(FileOp::Kind kind) {
+  // The entry check skipped this when an operation was in flight; it has finished now
+  // (perhaps on a runtime that is gone since, whose engine would cancel the next one: a
+  // write accepted by then would be lost), so the next one goes to the current runtime.
+  ensure_engine();
   op->reset_for_reuse();
   op->kind = kind;
   // Only a write keeps `pos` (set when it finishes on io_uring); a read moves the position

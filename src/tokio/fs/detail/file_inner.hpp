@@ -88,7 +88,8 @@ struct FileInner {
   // Switches to the current runtime's engine when idle (see file.cpp). Throws
   // std::logic_error outside a runtime.
   void ensure_engine();
-  void start(FileOp::Kind kind) noexcept;
+  // Starts `kind` on the current runtime's engine (ensure_engine: throws outside one).
+  void start(FileOp::Kind kind);
   // Waits for the op in flight and applies its outcome to the idle state; true once idle.
   // A failed write-behind is stored in last_write_err; a finished read becomes read-ahead
   // (when `keep_read` is false it is dropped and the position moved back).
