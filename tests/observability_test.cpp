@@ -789,3 +789,27 @@ TEST_CASE("stall detector: off by default, block_in_place is not a stall, bad th
   auto b = rt::Builder::new_current_thread();
   CHECK_THROWS_AS(b.stall_threshold(0ms), std::invalid_argument);
 }
+
+TEST_CASE("a thread hook that throws is reported with its message; the runtime goes on") {
+  // It ended the process through std::terminate, with no word of tokio or of the hook.
+  StderrCapture cap;
+  int v = 0;
+  {
+    auto r = rt::Builder::new_multi_thread()
+                 .worker_threads(1)
+                 .on_thread_start([] { throw std::runtime_error("start hook failed"); })
+                 .on_thread_park([] { throw std::runtime_error("park hook failed"); })
+                 .enable_all()
+                 .build();
+    v = r.block_on([]() -> tokio::Task<int> {
+      co_await tokio::time::sleep(5ms);  // the worker parks at least once
+      co_return co_await tokio::task::spawn_blocking([] { return 3; });
+    }());
+  }
+  std::string out = cap.text();
+  CHECK(v == 3);
+  CHECK(out.find("tokio: the runtime's on_thread_start hook threw: start hook failed") !=
+        std::string::npos);
+  CHECK(out.find("tokio: the runtime's on_thread_park hook threw: park hook failed") !=
+        std::string::npos);
+}

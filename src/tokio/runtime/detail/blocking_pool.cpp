@@ -115,7 +115,7 @@ void BlockingPool::join_finished() {
 void BlockingPool::run_thread() {
   // Handle::current() works inside spawn_blocking closures, as in Tokio.
   tls.handle = owner_;
-  if (cfg_.on_thread_start) cfg_.on_thread_start();
+  call_thread_hook(cfg_.on_thread_start, "on_thread_start");
   std::unique_lock<Mutex> lk(mu_);
   --num_starting_;
   for (;;) {
@@ -168,7 +168,7 @@ void BlockingPool::run_thread() {
   --num_threads_;
   exit_cv_.notify_all();
   lk.unlock();
-  if (cfg_.on_thread_stop) cfg_.on_thread_stop();
+  call_thread_hook(cfg_.on_thread_stop, "on_thread_stop");
   tls.handle = nullptr;
   owner_->ref_dec();
 }

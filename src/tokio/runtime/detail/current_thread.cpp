@@ -281,7 +281,7 @@ class CurrentThread final : public HandleInner {
     // way out, so it is odd while the thread is parked (Tokio's meaning).
     const bool waits = !timeout || timeout->count() != 0;
     if (waits) {
-      if (config.on_thread_park) config.on_thread_park();
+      call_thread_hook(config.on_thread_park, "on_thread_park");
       WorkerStats::bump(core->stats.park_count);
       WorkerStats::bump(core->stats.park_unpark_count);
       publish_stats(core);
@@ -291,7 +291,7 @@ class CurrentThread final : public HandleInner {
     if (waits) {
       WorkerStats::bump(core->stats.park_unpark_count);
       publish_stats(core);
-      if (config.on_thread_unpark) config.on_thread_unpark();
+      call_thread_hook(config.on_thread_unpark, "on_thread_unpark");
     }
   }
 

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "tokio/core/task_id.hpp"
+#include "tokio/runtime/detail/task_names.hpp"
 #include "tokio/runtime/unhandled.hpp"
 
 namespace tokio::detail {
@@ -142,6 +143,19 @@ HandleInner* current_handle_or_throw(const char* what) {
   throw std::logic_error(std::string("tokio: ") + what +
                          " called outside a tokio runtime: call it from a task, inside "
                          "Runtime::block_on, or while holding a Runtime::enter() guard");
+}
+
+void call_thread_hook(const Callback<void()>& hook, const char* name) noexcept {
+  if (!hook) return;
+  try {
+    hook();
+  } catch (...) {
+    std::string what = exception_what(std::current_exception());
+    std::fprintf(stderr,
+                 "tokio: the runtime's %s hook threw: %s; hooks must not throw (the exception "
+                 "was dropped and the thread goes on)\n",
+                 name, what.c_str());
+  }
 }
 
 }  // namespace tokio::detail

@@ -44,6 +44,12 @@ struct WorkerStats {
 // What tls.worker points to: the base of each scheduler's per-worker context (the
 // multi-thread Worker, the current-thread core's context), so a scheduler can tell whether
 // the current thread is one of its own workers and reach its own state from it.
+// Runs a runtime thread hook (on_thread_start / stop / park / unpark, named `name`): one
+// that throws is reported on stderr with the exception's message, and the thread goes on
+// (it cannot hand the exception to anyone; left to propagate it ended the process with
+// only std::terminate's line).
+void call_thread_hook(const Callback<void()>& hook, const char* name) noexcept;
+
 struct WorkerContext {
   HandleInner* handle;
   StallProbe* stall = nullptr;  // set while a stall watchdog watches this thread's polls

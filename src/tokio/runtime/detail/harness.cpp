@@ -45,8 +45,11 @@ void call_hook(const Hook& hook, const TaskHeader* t) noexcept {
     InfoOf i(t);
     hook(i.info);
   } catch (...) {
-    std::fputs("tokio: a task hook threw; hooks must not throw (the exception was dropped)\n",
-               stderr);
+    std::string what = exception_what(std::current_exception());
+    std::fprintf(stderr,
+                 "tokio: a task hook threw: %s; hooks must not throw (the exception was "
+                 "dropped)\n",
+                 what.c_str());
   }
 }
 

@@ -462,7 +462,7 @@ bool MultiThread::run_task(WorkerCtx& ctx, TaskHeader* task) {
 
 void MultiThread::park(WorkerCtx& ctx) {
   Core* core = ctx.core;
-  if (config.on_thread_park) config.on_thread_park();
+  call_thread_hook(config.on_thread_park, "on_thread_park");
   if (transition_to_parked(core)) {
     while (!core->is_shutdown) {
       // park_unpark_count goes up on the way in and on the way out: odd while parked (as
@@ -477,7 +477,7 @@ void MultiThread::park(WorkerCtx& ctx) {
       WorkerStats::bump(remotes_[core->index].stats.noop_count);
     }
   }
-  if (config.on_thread_unpark) config.on_thread_unpark();
+  call_thread_hook(config.on_thread_unpark, "on_thread_unpark");
 }
 
 void MultiThread::park_timeout(WorkerCtx& ctx, std::optional<std::chrono::nanoseconds> timeout) {
