@@ -126,6 +126,8 @@ TEST_CASE("signal: SignalKind maps to signal numbers; forbidden and bad numbers 
       auto s = tsig::signal(SignalKind::from_raw(bad));
       REQUIRE_FALSE(s.has_value());
       CHECK(s.error() == std::errc::invalid_argument);
+      // A true error_code for 0 too (its value was 0, so `if (ec)` took it for success).
+      CHECK(static_cast<bool>(s.error()));
       // The message names the number and says why (it was a bare "Invalid argument").
       CHECK_MESSAGE(s.error().message().find("signal " + std::to_string(bad) +
                                              ": not a signal number") != std::string::npos,

@@ -49,7 +49,8 @@ const char* abbrev(int s) noexcept {
 class SignalCategory final : public std::error_category {
  public:
   const char* name() const noexcept override { return "tokio.signal"; }
-  std::string message(int sig) const override {
+  std::string message(int value) const override {
+    int sig = value == signal::kRefusedSignalZero ? 0 : value;
     std::string n = signal_name(sig);
     if (sig < 1 || sig > SIGRTMAX) {
       return "refusing to listen for " + n + ": not a signal number (1 to " +

@@ -21,9 +21,13 @@ namespace tokio::signal {
 
 const std::error_category& signal_category() noexcept;
 
-// The error for a signal that signal() refuses (the value is the signal number).
+// The error's value for signal number 0 (a zero error_code would read as "no error").
+inline constexpr int kRefusedSignalZero = -0x7fffffff - 1;
+
+// The error for a signal that signal() refuses (the value is the signal number, except
+// for 0: kRefusedSignalZero).
 inline std::error_code refused_signal_error(int signum) noexcept {
-  return {signum, signal_category()};
+  return {signum != 0 ? signum : kRefusedSignalZero, signal_category()};
 }
 
 }  // namespace tokio::signal
