@@ -2265,6 +2265,19 @@ auto to_task(A&& a) {
                   "std::move(task) (spawn, select and join take it over, as Rust moves a "
                   "future); to keep it across select iterations, pin it once, `auto fut = "
                   "tokio::pin(std::move(task));`, and pass `fut` (tokio::pin!)");
+    // Every operation that takes a future over comes through here (block_on, select, join,
+    // pin, timeout, unconstrained, run_until, run_until_cancelled, TaskLocal::scope): an
+    // empty or finished Task would crash the first poll.
+    if (TOKIO_UNLIKELY(!a.valid() || a.done())) {
+      throw_misuse(a.valid() ? "a tokio::Task that already ran was handed over to be run again (to "
+                               "block_on, select, join, pin, timeout...): a Task runs once; make a "
+                               "new one"
+                             : "an empty tokio::Task (moved from, or default-made) was handed to "
+                               "block_on, select, join, pin, timeout, unconstrained, run_until, "
+                               "run_until_cancelled or TaskLocal::scope: a Task runs once; make a "
+                               "new one, or pin it (tokio::pin) to await it across select "
+                               "iterations");
+    }
     return std::forward<A>(a);
   } else if constexpr (std::is_lvalue_reference_v<A>) {
     static_assert(TokioAwaitable<A>, "expected a tokio::Task or another tokio awaitable");
@@ -3549,6 +3562,8 @@ class Builder {
 
  private:
   explicit Builder(RuntimeFlavor f);
+  // The configuration; throws std::logic_error on a moved-from Builder.
+  detail::Config* cfg() const;
   std::unique_ptr<detail::Config> cfg_;
 };
 
@@ -9699,6 +9714,11 @@ class BufferedIo {
  protected:
   std::size_t buffered() const noexcept { return tail_ - head_; }
 
+ public:
+  // True for an object whose buffer went with a move: its operations throw (ClaimedStep).
+  bool moved_from() const noexcept { return !buf_; }
+
+ protected:
   S inner_;
   std::unique_ptr<std::byte[]> buf_;
   std::size_t cap_;
@@ -9729,6 +9749,8 @@ class BufferedIo {
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
 [[noreturn]] void throw_concurrent_use(const char* what);
+// An operation on an object left empty by a move ("io::BufWriter used after ...").
+[[noreturn]] void throw_moved_from(const char* what);
 
 // kAcrossThreads: the object's operations may be polled on different threads at once (a
 // signal::unix::Signal awaited on two runtimes), so the claim is a compare-exchange whose
@@ -9818,6 +9840,10 @@ struct ClaimedStep {
   auto poll(Cx& cx) {
     auto& self = static_cast<Derived&>(*this);
     using Owner = std::remove_pointer_t<decltype(self.b)>;
+    // An owner that can be left empty by a move says so (its buffer went with the move).
+    if constexpr (requires { self.b->moved_from(); }) {
+      if (self.b->moved_from()) throw_moved_from(Owner::kTypeName);
+    }
     return claim.poll(self.b->use_, Owner::kTypeName, [&] { return self.poll_claimed(cx); });
   }
 };
@@ -15611,6 +15637,10 @@ class TaskTracker {
   static TaskTracker new_() { return TaskTracker(); }  // Rust's TaskTracker::new()
   // Rust's clone(): the same tracker (as a copy).
   TaskTracker clone() const noexcept { return *this; }
+  // A handle to shared state, like Rust's: a move copies it, so a moved-from tracker still
+  // works (the same tracker) instead of being empty.
+  TaskTracker(const TaskTracker&) = default;
+  TaskTracker& operator=(const TaskTracker&) = default;
 
   // spawn(task) or spawn(callable, args...): tokio::spawn, counted.
   template <class First, class... Rest>
@@ -17820,9 +17850,13 @@ namespace tokio::inline TOKIO_ABI_NAMESPACE::signal {
 
 const std::error_category& signal_category() noexcept;
 
-// The error for a signal that signal() refuses (the value is the signal number).
+// The error's value for signal number 0 (a zero error_code would read as "no error").
+inline constexpr int kRefusedSignalZero = -0x7fffffff - 1;
+
+// The error for a signal that signal() refuses (the value is the signal number, except
+// for 0: kRefusedSignalZero).
 inline std::error_code refused_signal_error(int signum) noexcept {
-  return {signum, signal_category()};
+  return {signum != 0 ? signum : kRefusedSignalZero, signal_category()};
 }
 
 }  // namespace tokio::signal
@@ -18620,16 +18654,18 @@ class Command {
   Command& uid(uint32_t id);
   Command& gid(uint32_t id);
 
-  const std::string& get_program() const noexcept;
+  const std::string& get_program() const;
   std::vector<std::string> get_args() const;
   std::optional<std::string> get_current_dir() const;
-  bool get_kill_on_drop() const noexcept;
+  bool get_kill_on_drop() const;
 
   io::Result<Child> spawn();
   Task<io::Result<ExitStatus>> status();
   Task<io::Result<Output>> output();
 
  private:
+  // The specification; throws std::logic_error on a moved-from Command.
+  detail::CommandSpec* spec() const;
   std::unique_ptr<detail::CommandSpec> spec_;
 };
 
@@ -19051,6 +19087,8 @@ class DirEntry {
   std::string name_;
   uint64_t ino_;
   uint8_t type_;  // the listing's d_type (DT_UNKNOWN: ask the file system)
+  // The open directory; throws std::logic_error on a moved-from entry.
+  const detail::DirShared& dir() const;
 };
 
 }  // namespace tokio::fs
@@ -19119,7 +19157,13 @@ class ReadDir {
   }
 
   // The next entry, or an empty optional at the end. Cancel-safe.
-  detail::ReadDirNext next_entry() noexcept { return detail::ReadDirNext(rd_); }
+  detail::ReadDirNext next_entry() {
+    if (TOKIO_UNLIKELY(!rd_)) {
+      detail::throw_misuse(
+          "fs::ReadDir used after it was moved from: use the one it was moved into");
+    }
+    return detail::ReadDirNext(rd_);
+  }
 
  private:
   detail::ReadDirInner* rd_;
@@ -23688,8 +23732,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_80c428a5e1b70ad7_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_80c428a5e1b70ad7_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_a8cfd256375cd087_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_a8cfd256375cd087_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -24563,6 +24607,12 @@ struct WorkerStats {
 // What tls.worker points to: the base of each scheduler's per-worker context (the
 // multi-thread Worker, the current-thread core's context), so a scheduler can tell whether
 // the current thread is one of its own workers and reach its own state from it.
+// Runs a runtime thread hook (on_thread_start / stop / park / unpark, named `name`): one
+// that throws is reported on stderr with the exception's message, and the thread goes on
+// (it cannot hand the exception to anyone; left to propagate it ended the process with
+// only std::terminate's line).
+void call_thread_hook(const Callback<void()>& hook, const char* name) noexcept;
+
 struct WorkerContext {
   HandleInner* handle;
   StallProbe* stall = nullptr;  // set while a stall watchdog watches this thread's polls
@@ -27396,7 +27446,8 @@ struct FileInner {
   // Switches to the current runtime's engine when idle (see file.cpp). Throws
   // std::logic_error outside a runtime.
   void ensure_engine();
-  void start(FileOp::Kind kind) noexcept;
+  // Starts `kind` on the current runtime's engine (ensure_engine: throws outside one).
+  void start(FileOp::Kind kind);
   // Waits for the op in flight and applies its outcome to the idle state; true once idle.
   // A failed write-behind is stored in last_write_err; a finished read becomes read-ahead
   // (when `keep_read` is false it is dropped and the position moved back).
@@ -28026,7 +28077,7 @@ void BlockingPool::join_finished() {
 void BlockingPool::run_thread() {
   // Handle::current() works inside spawn_blocking closures, as in Tokio.
   tls.handle = owner_;
-  if (cfg_.on_thread_start) cfg_.on_thread_start();
+  call_thread_hook(cfg_.on_thread_start, "on_thread_start");
   std::unique_lock<Mutex> lk(mu_);
   --num_starting_;
   for (;;) {
@@ -28079,7 +28130,7 @@ void BlockingPool::run_thread() {
   --num_threads_;
   exit_cv_.notify_all();
   lk.unlock();
-  if (cfg_.on_thread_stop) cfg_.on_thread_stop();
+  call_thread_hook(cfg_.on_thread_stop, "on_thread_stop");
   tls.handle = nullptr;
   owner_->ref_dec();
 }
@@ -28434,7 +28485,7 @@ class CurrentThread final : public HandleInner {
     // way out, so it is odd while the thread is parked (Tokio's meaning).
     const bool waits = !timeout || timeout->count() != 0;
     if (waits) {
-      if (config.on_thread_park) config.on_thread_park();
+      call_thread_hook(config.on_thread_park, "on_thread_park");
       WorkerStats::bump(core->stats.park_count);
       WorkerStats::bump(core->stats.park_unpark_count);
       publish_stats(core);
@@ -28444,7 +28495,7 @@ class CurrentThread final : public HandleInner {
     if (waits) {
       WorkerStats::bump(core->stats.park_unpark_count);
       publish_stats(core);
-      if (config.on_thread_unpark) config.on_thread_unpark();
+      call_thread_hook(config.on_thread_unpark, "on_thread_unpark");
     }
   }
 
@@ -28952,6 +29003,19 @@ HandleInner* current_handle_or_throw(const char* what) {
                          "Runtime::block_on, or while holding a Runtime::enter() guard");
 }
 
+void call_thread_hook(const Callback<void()>& hook, const char* name) noexcept {
+  if (!hook) return;
+  try {
+    hook();
+  } catch (...) {
+    std::string what = exception_what(std::current_exception());
+    std::fprintf(stderr,
+                 "tokio: the runtime's %s hook threw: %s; hooks must not throw (the exception "
+                 "was dropped and the thread goes on)\n",
+                 name, what.c_str());
+  }
+}
+
 }  // namespace tokio::detail
 /* end file src/tokio/runtime/detail/handle_inner.cpp */
 /* begin file src/tokio/runtime/detail/harness.cpp */
@@ -28993,8 +29057,11 @@ void call_hook(const Hook& hook, const TaskHeader* t) noexcept {
     InfoOf i(t);
     hook(i.info);
   } catch (...) {
-    std::fputs("tokio: a task hook threw; hooks must not throw (the exception was dropped)\n",
-               stderr);
+    std::string what = exception_what(std::current_exception());
+    std::fprintf(stderr,
+                 "tokio: a task hook threw: %s; hooks must not throw (the exception was "
+                 "dropped)\n",
+                 what.c_str());
   }
 }
 
@@ -30020,7 +30087,7 @@ bool MultiThread::run_task(WorkerCtx& ctx, TaskHeader* task) {
 
 void MultiThread::park(WorkerCtx& ctx) {
   Core* core = ctx.core;
-  if (config.on_thread_park) config.on_thread_park();
+  call_thread_hook(config.on_thread_park, "on_thread_park");
   if (transition_to_parked(core)) {
     while (!core->is_shutdown) {
       // park_unpark_count goes up on the way in and on the way out: odd while parked (as
@@ -30035,7 +30102,7 @@ void MultiThread::park(WorkerCtx& ctx) {
       WorkerStats::bump(remotes_[core->index].stats.noop_count);
     }
   }
-  if (config.on_thread_unpark) config.on_thread_unpark();
+  call_thread_hook(config.on_thread_unpark, "on_thread_unpark");
 }
 
 void MultiThread::park_timeout(WorkerCtx& ctx, std::optional<std::chrono::nanoseconds> timeout) {
@@ -31036,123 +31103,133 @@ Builder::Builder(Builder&& o) noexcept = default;
 Builder& Builder::operator=(Builder&& o) noexcept = default;
 Builder::~Builder() = default;
 
+detail::Config* Builder::cfg() const {
+  if (TOKIO_UNLIKELY(!cfg_)) {
+    detail::throw_misuse(
+        "runtime::Builder used after it was moved from: configure and build the Builder it "
+        "was moved into");
+  }
+  return cfg_.get();
+}
+
 Builder Builder::new_current_thread() { return Builder(RuntimeFlavor::CurrentThread); }
 Builder Builder::new_multi_thread() { return Builder(RuntimeFlavor::MultiThread); }
 
 Builder& Builder::worker_threads(std::size_t n) {
   if (n == 0) throw std::invalid_argument("tokio: Builder::worker_threads must be at least 1");
-  cfg_->worker_threads = n;
+  cfg()->worker_threads = n;
   return *this;
 }
 Builder& Builder::thread_name(std::string name) {
-  cfg_->thread_name = std::move(name);
+  cfg()->thread_name = std::move(name);
   return *this;
 }
 Builder& Builder::thread_name_fn(detail::Callback<std::string()> f) {
-  cfg_->thread_name_fn = std::move(f);
+  cfg()->thread_name_fn = std::move(f);
   return *this;
 }
 Builder& Builder::thread_stack_size(std::size_t bytes) {
-  cfg_->thread_stack_size = bytes;
+  cfg()->thread_stack_size = bytes;
   return *this;
 }
 Builder& Builder::on_thread_start(detail::Callback<void()> f) {
-  cfg_->on_thread_start = std::move(f);
+  cfg()->on_thread_start = std::move(f);
   return *this;
 }
 Builder& Builder::on_thread_stop(detail::Callback<void()> f) {
-  cfg_->on_thread_stop = std::move(f);
+  cfg()->on_thread_stop = std::move(f);
   return *this;
 }
 Builder& Builder::on_thread_park(detail::Callback<void()> f) {
-  cfg_->on_thread_park = std::move(f);
+  cfg()->on_thread_park = std::move(f);
   return *this;
 }
 Builder& Builder::on_thread_unpark(detail::Callback<void()> f) {
-  cfg_->on_thread_unpark = std::move(f);
+  cfg()->on_thread_unpark = std::move(f);
   return *this;
 }
 Builder& Builder::max_blocking_threads(std::size_t n) {
   if (n == 0) {
     throw std::invalid_argument("tokio: Builder::max_blocking_threads must be at least 1");
   }
-  cfg_->max_blocking_threads = n;
+  // "Unlimited" written as SIZE_MAX must not wrap when the runtime adds its own threads.
+  cfg()->max_blocking_threads = std::min<std::size_t>(n, std::size_t{1} << 32);
   return *this;
 }
 Builder& Builder::thread_keep_alive(std::chrono::nanoseconds d) {
-  cfg_->thread_keep_alive = d;
+  cfg()->thread_keep_alive = d;
   return *this;
 }
 Builder& Builder::global_queue_interval(uint32_t ticks) {
   if (ticks == 0) {
     throw std::invalid_argument("tokio: Builder::global_queue_interval must be at least 1");
   }
-  cfg_->global_queue_interval = ticks;
+  cfg()->global_queue_interval = ticks;
   return *this;
 }
 Builder& Builder::event_interval(uint32_t ticks) {
   if (ticks == 0) throw std::invalid_argument("tokio: Builder::event_interval must be at least 1");
-  cfg_->event_interval = ticks;
+  cfg()->event_interval = ticks;
   return *this;
 }
 Builder& Builder::enable_io() {
-  cfg_->enable_io = true;
+  cfg()->enable_io = true;
   return *this;
 }
 Builder& Builder::enable_time() {
-  cfg_->enable_time = true;
+  cfg()->enable_time = true;
   return *this;
 }
 Builder& Builder::enable_all() { return enable_io().enable_time(); }
 Builder& Builder::start_paused(bool paused) {
-  cfg_->start_paused = paused;
+  cfg()->start_paused = paused;
   return *this;
 }
 Builder& Builder::max_io_events_per_tick(std::size_t n) {
-  cfg_->max_io_events_per_tick = n ? n : 1;
+  cfg()->max_io_events_per_tick = n ? n : 1;
   return *this;
 }
 Builder& Builder::disable_lifo_slot() {
-  cfg_->disable_lifo_slot = true;
+  cfg()->disable_lifo_slot = true;
   return *this;
 }
 Builder& Builder::rng_seed(uint64_t seed) {
-  cfg_->rng_seed = seed;
+  cfg()->rng_seed = seed;
   return *this;
 }
 Builder& Builder::disable_io_uring() {
-  cfg_->disable_io_uring = true;
+  cfg()->disable_io_uring = true;
   return *this;
 }
 
 Builder& Builder::unhandled_exception(UnhandledException policy) {
-  cfg_->unhandled = policy;
+  cfg()->unhandled = policy;
   return *this;
 }
 Builder& Builder::on_unhandled_exception(
     detail::Callback<void(const task::TaskInfo&, std::exception_ptr)> f) {
-  cfg_->on_unhandled_exception = std::move(f);
+  cfg()->on_unhandled_exception = std::move(f);
   return *this;
 }
 Builder& Builder::on_task_spawn(detail::Callback<void(const task::TaskInfo&)> f) {
-  cfg_->task_hooks.on_spawn = std::move(f);
+  cfg()->task_hooks.on_spawn = std::move(f);
   return *this;
 }
 Builder& Builder::on_task_terminate(detail::Callback<void(const task::TaskInfo&)> f) {
-  cfg_->task_hooks.on_terminate = std::move(f);
+  cfg()->task_hooks.on_terminate = std::move(f);
   return *this;
 }
 Builder& Builder::on_before_task_poll(detail::Callback<void(const task::TaskInfo&)> f) {
-  cfg_->task_hooks.before_poll = std::move(f);
+  cfg()->task_hooks.before_poll = std::move(f);
   return *this;
 }
 Builder& Builder::on_after_task_poll(detail::Callback<void(const task::TaskInfo&)> f) {
-  cfg_->task_hooks.after_poll = std::move(f);
+  cfg()->task_hooks.after_poll = std::move(f);
   return *this;
 }
 
 Builder& Builder::enable_metrics_poll_time_histogram() {
-  cfg_->poll_time_histogram = true;
+  cfg()->poll_time_histogram = true;
   return *this;
 }
 Builder& Builder::metrics_poll_time_histogram_configuration(std::chrono::nanoseconds resolution,
@@ -31162,16 +31239,16 @@ Builder& Builder::metrics_poll_time_histogram_configuration(std::chrono::nanosec
         "tokio: metrics_poll_time_histogram_configuration needs a positive resolution and "
         "2 to 1024 buckets");
   }
-  cfg_->poll_hist_resolution = resolution;
-  cfg_->poll_hist_buckets = buckets;
+  cfg()->poll_hist_resolution = resolution;
+  cfg()->poll_hist_buckets = buckets;
   return *this;
 }
 
 Builder& Builder::metrics_poll_count_histogram_resolution(std::chrono::nanoseconds resolution) {
-  return metrics_poll_time_histogram_configuration(resolution, cfg_->poll_hist_buckets);
+  return metrics_poll_time_histogram_configuration(resolution, cfg()->poll_hist_buckets);
 }
 Builder& Builder::metrics_poll_count_histogram_buckets(std::size_t buckets) {
-  return metrics_poll_time_histogram_configuration(cfg_->poll_hist_resolution, buckets);
+  return metrics_poll_time_histogram_configuration(cfg()->poll_hist_resolution, buckets);
 }
 
 Builder& Builder::stall_threshold(std::chrono::nanoseconds threshold) {
@@ -31180,7 +31257,7 @@ Builder& Builder::stall_threshold(std::chrono::nanoseconds threshold) {
         "tokio: Builder::stall_threshold needs a positive duration (leave it unset to keep "
         "the stall detector off)");
   }
-  cfg_->stall_threshold = threshold;
+  cfg()->stall_threshold = threshold;
   return *this;
 }
 
@@ -31188,7 +31265,7 @@ Runtime Builder::build() {
   // Before the driver opens its epoll and eventfds: none may take the number of a closed
   // standard fd (see reopen_closed_std_fds).
   detail::runtime_stdio_impl::ensure_std_fds_open();
-  const detail::Config& cfg = *cfg_;
+  const detail::Config& cfg = *this->cfg();
   if (cfg.start_paused && !cfg.enable_time) {
     throw std::invalid_argument(
         "tokio: Builder::start_paused(true) needs the time driver: call enable_time() or "
@@ -33326,6 +33403,11 @@ void throw_concurrent_use(const char* what) {
                          " while another one on it is still pending (as in a join or select of "
                          "two of its reads or writes); they share its buffer: await them one "
                          "after the other");
+}
+
+void throw_moved_from(const char* what) {
+  throw std::logic_error(std::string("tokio: ") + what +
+                         " used after it was moved from: use the object it was moved into");
 }
 
 }  // namespace tokio::detail
@@ -36441,7 +36523,8 @@ const char* abbrev(int s) noexcept {
 class SignalCategory final : public std::error_category {
  public:
   const char* name() const noexcept override { return "tokio.signal"; }
-  std::string message(int sig) const override {
+  std::string message(int value) const override {
+    int sig = value == signal::kRefusedSignalZero ? 0 : value;
     std::string n = signal_name(sig);
     if (sig < 1 || sig > SIGRTMAX) {
       return "refusing to listen for " + n + ": not a signal number (1 to " +
@@ -36876,69 +36959,77 @@ Command& Command::operator=(Command&&) noexcept = default;
 Command::~Command() = default;
 
 Command& Command::arg(detail::StringArg a) {
-  spec_->args.push_back(std::move(a.value));
+  spec()->args.push_back(std::move(a.value));
   return *this;
 }
 Command& Command::arg0(detail::StringArg a) {
-  spec_->arg0 = std::move(a.value);
+  spec()->arg0 = std::move(a.value);
   return *this;
 }
 Command& Command::env(detail::StringArg key, detail::StringArg value) {
-  spec_->env[std::move(key.value)] = std::move(value.value);
+  spec()->env[std::move(key.value)] = std::move(value.value);
   return *this;
 }
 Command& Command::env_remove(detail::StringArg key) {
-  spec_->env[std::move(key.value)] = std::nullopt;
+  spec()->env[std::move(key.value)] = std::nullopt;
   return *this;
 }
 Command& Command::env_clear() {
-  spec_->env.clear();
-  spec_->env_clear = true;
+  spec()->env.clear();
+  spec()->env_clear = true;
   return *this;
 }
 Command& Command::current_dir(detail::StringArg dir) {
-  spec_->cwd = std::move(dir.value);
+  spec()->cwd = std::move(dir.value);
   return *this;
 }
 Command& Command::stdin(Stdio s) {
-  spec_->stdio[0] = std::move(s);
+  spec()->stdio[0] = std::move(s);
   return *this;
 }
 Command& Command::stdout(Stdio s) {
-  spec_->stdio[1] = std::move(s);
+  spec()->stdio[1] = std::move(s);
   return *this;
 }
 Command& Command::stderr(Stdio s) {
-  spec_->stdio[2] = std::move(s);
+  spec()->stdio[2] = std::move(s);
   return *this;
 }
 Command& Command::kill_on_drop(bool on) {
-  spec_->kill_on_drop = on;
+  spec()->kill_on_drop = on;
   return *this;
 }
 Command& Command::process_group(int pgroup) {
-  spec_->pgroup = pgroup;
+  spec()->pgroup = pgroup;
   return *this;
 }
 Command& Command::uid(uint32_t id) {
-  spec_->uid = id;
+  spec()->uid = id;
   return *this;
 }
 Command& Command::gid(uint32_t id) {
-  spec_->gid = id;
+  spec()->gid = id;
   return *this;
 }
 
-const std::string& Command::get_program() const noexcept { return spec_->program; }
-std::vector<std::string> Command::get_args() const { return spec_->args; }
-std::optional<std::string> Command::get_current_dir() const { return spec_->cwd; }
-bool Command::get_kill_on_drop() const noexcept { return spec_->kill_on_drop; }
+detail::CommandSpec* Command::spec() const {
+  if (TOKIO_UNLIKELY(!spec_)) {
+    detail::throw_misuse(
+        "process::Command used after it was moved from: use the Command it was moved into");
+  }
+  return spec_.get();
+}
+
+const std::string& Command::get_program() const { return spec()->program; }
+std::vector<std::string> Command::get_args() const { return spec()->args; }
+std::optional<std::string> Command::get_current_dir() const { return spec()->cwd; }
+bool Command::get_kill_on_drop() const { return spec()->kill_on_drop; }
 
 io::Result<Child> Command::spawn() {
   static constexpr Stdio::Kind kDefaults[3] = {Stdio::Kind::inherit, Stdio::Kind::inherit,
                                                Stdio::Kind::inherit};
   detail::process_command_impl::require_io_runtime("process::Command::spawn");
-  auto plan = detail::prepare_spawn(*spec_, kDefaults);
+  auto plan = detail::prepare_spawn(*spec(), kDefaults);
   if (!plan) return tokio::unexpected(plan.error());
   auto sp = detail::execute_spawn(std::move(*plan));
   if (!sp) return tokio::unexpected(sp.error());
@@ -36950,7 +37041,7 @@ Task<io::Result<ExitStatus>> Command::status() {
                                                Stdio::Kind::inherit};
   detail::process_command_impl::require_io_runtime("process::Command::status");
   namespace impl = detail::process_command_impl;
-  return impl::status_of(impl::start_spawn(detail::prepare_spawn(*spec_, kDefaults)));
+  return impl::status_of(impl::start_spawn(detail::prepare_spawn(*spec(), kDefaults)));
 }
 
 Task<io::Result<Output>> Command::output() {
@@ -36958,7 +37049,7 @@ Task<io::Result<Output>> Command::output() {
                                                Stdio::Kind::piped};
   detail::process_command_impl::require_io_runtime("process::Command::output");
   namespace impl = detail::process_command_impl;
-  return impl::output_of(impl::start_spawn(detail::prepare_spawn(*spec_, kDefaults)));
+  return impl::output_of(impl::start_spawn(detail::prepare_spawn(*spec(), kDefaults)));
 }
 
 }  // namespace tokio::process
@@ -40115,7 +40206,11 @@ void FileInner::ensure_engine() {
   engine = current;
 }
 
-void FileInner::start(FileOp::Kind kind) noexcept {
+void FileInner::start(FileOp::Kind kind) {
+  // The entry check skipped this when an operation was in flight; it has finished now
+  // (perhaps on a runtime that is gone since, whose engine would cancel the next one: a
+  // write accepted by then would be lost), so the next one goes to the current runtime.
+  ensure_engine();
   op->reset_for_reuse();
   op->kind = kind;
   // Only a write keeps `pos` (set when it finishes on io_uring); a read moves the position
@@ -40955,10 +41050,19 @@ detail::FsAwait<ReadDir> read_dir(PathArg path) {
   return {op, &detail::fs_read_dir_impl::take_read_dir};
 }
 
-std::filesystem::path DirEntry::path() const { return dir_->path / name_; }
+const detail::DirShared& DirEntry::dir() const {
+  if (TOKIO_UNLIKELY(!dir_)) {
+    detail::throw_misuse(
+        "fs::DirEntry used after it was moved from: use the one it was moved into");
+  }
+  return *dir_;
+}
+
+std::filesystem::path DirEntry::path() const { return dir().path / name_; }
 
 detail::FileTypeAwait DirEntry::file_type() const {
   using std::filesystem::file_type;
+  (void)dir();  // a moved-from entry has no type either
   switch (type_) {
     case DT_REG: return detail::FileTypeAwait(file_type::regular);
     case DT_DIR: return detail::FileTypeAwait(file_type::directory);
@@ -40973,7 +41077,7 @@ detail::FileTypeAwait DirEntry::file_type() const {
 
 detail::FsAwait<Metadata> DirEntry::metadata() const {
   auto* op = new detail::PathOp(detail::PathOp::Kind::Lstat, path().native());
-  op->dirfd = dir_->fd;
+  op->dirfd = dir().fd;
   op->at_name = name_;
   op->keep = dir_;
   return {op, [](detail::FsOp* o) -> io::Result<Metadata> {
@@ -41449,7 +41553,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_80c428a5e1b70ad7_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_a8cfd256375cd087_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

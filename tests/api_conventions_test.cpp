@@ -383,3 +383,97 @@ TEST_CASE("Rust's Type::new(...) spelled Type::new_(...) where the type is not a
     CHECK((co_await ticks.next()).has_value());
   }());
 }
+
+TEST_CASE("an empty or finished Task handed to block_on, select, join, timeout or pin throws") {
+  // It used to crash the first poll (a null or finished coroutine resumed), with no message.
+  auto rt = tokio::runtime::Builder::new_current_thread().enable_all().build();
+  auto make = []() -> Task<int> { co_return 1; };
+  auto message_of = [](auto&& f) {
+    try {
+      f();
+    } catch (const std::logic_error& e) {
+      return std::string(e.what());
+    }
+    return std::string("no exception");
+  };
+  Task<int> empty;
+  CHECK(message_of([&] { (void)rt.block_on(std::move(empty)); }).find("empty tokio::Task") !=
+        std::string::npos);
+  Task<int> t = make();
+  CHECK(rt.block_on(std::move(t)) == 1);
+  // block_on twice on the same variable: the second call gets the moved-from Task.
+  CHECK(message_of([&] { (void)rt.block_on(std::move(t)); }).find("empty tokio::Task") !=
+        std::string::npos);
+  rt.block_on([](Task<int> (*mk)()) -> Task<> {
+    Task<int> gone;
+    CHECK_THROWS_AS((void)tokio::select(std::move(gone), mk()), std::logic_error);
+    CHECK_THROWS_AS((void)tokio::join(mk(), Task<int>()), std::logic_error);
+    CHECK_THROWS_AS((void)tokio::time::timeout(std::chrono::seconds(1), Task<int>()),
+                    std::logic_error);
+    CHECK_THROWS_AS((void)tokio::pin(Task<int>()), std::logic_error);
+    co_return;
+  }(+make));
+}
+
+TEST_CASE("moved-from Builder, Command, ReadDir, DirEntry, BufReader, BufWriter throw") {
+  // Each crashed (a null dereference) when used again after a move; now each throws a
+  // std::logic_error naming the type. A TaskTracker is a shared handle, as in Rust: a move
+  // copies it, so the moved-from one still works.
+  auto b = tokio::runtime::Builder::new_current_thread();
+  auto b2 = std::move(b);
+  CHECK_THROWS_WITH_AS(b.enable_all(), doctest::Contains("runtime::Builder used after"),
+                       std::logic_error);
+  CHECK_THROWS_AS((void)b.build(), std::logic_error);
+  auto rt = b2.enable_all().build();
+
+  tokio::process::Command cmd("true");
+  tokio::process::Command kept = std::move(cmd);
+  CHECK_THROWS_WITH_AS(cmd.arg("-l"), doctest::Contains("process::Command used after"),
+                       std::logic_error);
+
+  tokio::sync::TaskTracker tracker;
+  tokio::sync::TaskTracker moved = std::move(tracker);
+  CHECK(tracker.close());  // the same tracker
+  CHECK(moved.is_closed());
+
+  rt.block_on([]() -> Task<> {
+    auto d = co_await tokio::fs::read_dir("/");
+    REQUIRE(d.has_value());
+    auto e = co_await d->next_entry();
+    REQUIRE(e.has_value());
+    REQUIRE(e->has_value());
+    tokio::fs::DirEntry ent = std::move(**e);
+    CHECK_THROWS_WITH_AS((void)(*e)->path(), doctest::Contains("fs::DirEntry used after"),
+                         std::logic_error);
+    CHECK_FALSE(ent.path().empty());
+    tokio::fs::ReadDir rd = std::move(*d);
+    CHECK_THROWS_WITH_AS((void)d->next_entry(), doctest::Contains("fs::ReadDir used after"),
+                         std::logic_error);
+
+    auto [x, y] = io::duplex(64);
+    io::BufWriter w(std::move(x));
+    auto w2 = std::move(w);
+    CHECK_THROWS_WITH_AS((void)co_await w.write_all(std::string_view("x")),
+                         doctest::Contains("BufWriter used after"), std::logic_error);
+    io::BufReader r(std::move(y));
+    auto r2 = std::move(r);
+    std::string line;
+    CHECK_THROWS_AS((void)co_await r.read_line(line), std::logic_error);
+  }());
+}
+
+TEST_CASE("max_blocking_threads(SIZE_MAX) means unlimited, not a pool of none") {
+  // max + the workers wrapped around to a cap of 0 or 1: every spawn_blocking waited for
+  // ever on the multi-thread runtime.
+  auto rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .max_blocking_threads(SIZE_MAX)
+                .enable_all()
+                .build();
+  auto v = rt.block_on([]() -> Task<int> {
+    auto h = tokio::task::spawn_blocking([] { return 7; });
+    auto r = co_await tokio::time::timeout(std::chrono::seconds(10), std::move(h));
+    co_return r ? *r : -1;
+  }());
+  CHECK(v == 7);
+}

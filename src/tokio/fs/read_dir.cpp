@@ -195,10 +195,19 @@ detail::FsAwait<ReadDir> read_dir(PathArg path) {
   return {op, &detail::fs_read_dir_impl::take_read_dir};
 }
 
-std::filesystem::path DirEntry::path() const { return dir_->path / name_; }
+const detail::DirShared& DirEntry::dir() const {
+  if (TOKIO_UNLIKELY(!dir_)) {
+    detail::throw_misuse(
+        "fs::DirEntry used after it was moved from: use the one it was moved into");
+  }
+  return *dir_;
+}
+
+std::filesystem::path DirEntry::path() const { return dir().path / name_; }
 
 detail::FileTypeAwait DirEntry::file_type() const {
   using std::filesystem::file_type;
+  (void)dir();  // a moved-from entry has no type either
   switch (type_) {
     case DT_REG: return detail::FileTypeAwait(file_type::regular);
     case DT_DIR: return detail::FileTypeAwait(file_type::directory);
@@ -213,7 +222,7 @@ detail::FileTypeAwait DirEntry::file_type() const {
 
 detail::FsAwait<Metadata> DirEntry::metadata() const {
   auto* op = new detail::PathOp(detail::PathOp::Kind::Lstat, path().native());
-  op->dirfd = dir_->fd;
+  op->dirfd = dir().fd;
   op->at_name = name_;
   op->keep = dir_;
   return {op, [](detail::FsOp* o) -> io::Result<Metadata> {

@@ -59,6 +59,8 @@ class DirEntry {
   std::string name_;
   uint64_t ino_;
   uint8_t type_;  // the listing's d_type (DT_UNKNOWN: ask the file system)
+  // The open directory; throws std::logic_error on a moved-from entry.
+  const detail::DirShared& dir() const;
 };
 
 }  // namespace tokio::fs
@@ -127,7 +129,13 @@ class ReadDir {
   }
 
   // The next entry, or an empty optional at the end. Cancel-safe.
-  detail::ReadDirNext next_entry() noexcept { return detail::ReadDirNext(rd_); }
+  detail::ReadDirNext next_entry() {
+    if (TOKIO_UNLIKELY(!rd_)) {
+      detail::throw_misuse(
+          "fs::ReadDir used after it was moved from: use the one it was moved into");
+    }
+    return detail::ReadDirNext(rd_);
+  }
 
  private:
   detail::ReadDirInner* rd_;

@@ -38,4 +38,9 @@ void throw_concurrent_use(const char* what) {
                          "after the other");
 }
 
+void throw_moved_from(const char* what) {
+  throw std::logic_error(std::string("tokio: ") + what +
+                         " used after it was moved from: use the object it was moved into");
+}
+
 }  // namespace tokio::detail

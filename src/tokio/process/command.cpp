@@ -101,69 +101,77 @@ Command& Command::operator=(Command&&) noexcept = default;
 Command::~Command() = default;
 
 Command& Command::arg(detail::StringArg a) {
-  spec_->args.push_back(std::move(a.value));
+  spec()->args.push_back(std::move(a.value));
   return *this;
 }
 Command& Command::arg0(detail::StringArg a) {
-  spec_->arg0 = std::move(a.value);
+  spec()->arg0 = std::move(a.value);
   return *this;
 }
 Command& Command::env(detail::StringArg key, detail::StringArg value) {
-  spec_->env[std::move(key.value)] = std::move(value.value);
+  spec()->env[std::move(key.value)] = std::move(value.value);
   return *this;
 }
 Command& Command::env_remove(detail::StringArg key) {
-  spec_->env[std::move(key.value)] = std::nullopt;
+  spec()->env[std::move(key.value)] = std::nullopt;
   return *this;
 }
 Command& Command::env_clear() {
-  spec_->env.clear();
-  spec_->env_clear = true;
+  spec()->env.clear();
+  spec()->env_clear = true;
   return *this;
 }
 Command& Command::current_dir(detail::StringArg dir) {
-  spec_->cwd = std::move(dir.value);
+  spec()->cwd = std::move(dir.value);
   return *this;
 }
 Command& Command::stdin(Stdio s) {
-  spec_->stdio[0] = std::move(s);
+  spec()->stdio[0] = std::move(s);
   return *this;
 }
 Command& Command::stdout(Stdio s) {
-  spec_->stdio[1] = std::move(s);
+  spec()->stdio[1] = std::move(s);
   return *this;
 }
 Command& Command::stderr(Stdio s) {
-  spec_->stdio[2] = std::move(s);
+  spec()->stdio[2] = std::move(s);
   return *this;
 }
 Command& Command::kill_on_drop(bool on) {
-  spec_->kill_on_drop = on;
+  spec()->kill_on_drop = on;
   return *this;
 }
 Command& Command::process_group(int pgroup) {
-  spec_->pgroup = pgroup;
+  spec()->pgroup = pgroup;
   return *this;
 }
 Command& Command::uid(uint32_t id) {
-  spec_->uid = id;
+  spec()->uid = id;
   return *this;
 }
 Command& Command::gid(uint32_t id) {
-  spec_->gid = id;
+  spec()->gid = id;
   return *this;
 }
 
-const std::string& Command::get_program() const noexcept { return spec_->program; }
-std::vector<std::string> Command::get_args() const { return spec_->args; }
-std::optional<std::string> Command::get_current_dir() const { return spec_->cwd; }
-bool Command::get_kill_on_drop() const noexcept { return spec_->kill_on_drop; }
+detail::CommandSpec* Command::spec() const {
+  if (TOKIO_UNLIKELY(!spec_)) {
+    detail::throw_misuse(
+        "process::Command used after it was moved from: use the Command it was moved into");
+  }
+  return spec_.get();
+}
+
+const std::string& Command::get_program() const { return spec()->program; }
+std::vector<std::string> Command::get_args() const { return spec()->args; }
+std::optional<std::string> Command::get_current_dir() const { return spec()->cwd; }
+bool Command::get_kill_on_drop() const { return spec()->kill_on_drop; }
 
 io::Result<Child> Command::spawn() {
   static constexpr Stdio::Kind kDefaults[3] = {Stdio::Kind::inherit, Stdio::Kind::inherit,
                                                Stdio::Kind::inherit};
   detail::process_command_impl::require_io_runtime("process::Command::spawn");
-  auto plan = detail::prepare_spawn(*spec_, kDefaults);
+  auto plan = detail::prepare_spawn(*spec(), kDefaults);
   if (!plan) return tokio::unexpected(plan.error());
   auto sp = detail::execute_spawn(std::move(*plan));
   if (!sp) return tokio::unexpected(sp.error());
@@ -175,7 +183,7 @@ Task<io::Result<ExitStatus>> Command::status() {
                                                Stdio::Kind::inherit};
   detail::process_command_impl::require_io_runtime("process::Command::status");
   namespace impl = detail::process_command_impl;
-  return impl::status_of(impl::start_spawn(detail::prepare_spawn(*spec_, kDefaults)));
+  return impl::status_of(impl::start_spawn(detail::prepare_spawn(*spec(), kDefaults)));
 }
 
 Task<io::Result<Output>> Command::output() {
@@ -183,7 +191,7 @@ Task<io::Result<Output>> Command::output() {
                                                Stdio::Kind::piped};
   detail::process_command_impl::require_io_runtime("process::Command::output");
   namespace impl = detail::process_command_impl;
-  return impl::output_of(impl::start_spawn(detail::prepare_spawn(*spec_, kDefaults)));
+  return impl::output_of(impl::start_spawn(detail::prepare_spawn(*spec(), kDefaults)));
 }
 
 }  // namespace tokio::process

@@ -121,16 +121,18 @@ class Command {
   Command& uid(uint32_t id);
   Command& gid(uint32_t id);
 
-  const std::string& get_program() const noexcept;
+  const std::string& get_program() const;
   std::vector<std::string> get_args() const;
   std::optional<std::string> get_current_dir() const;
-  bool get_kill_on_drop() const noexcept;
+  bool get_kill_on_drop() const;
 
   io::Result<Child> spawn();
   Task<io::Result<ExitStatus>> status();
   Task<io::Result<Output>> output();
 
  private:
+  // The specification; throws std::logic_error on a moved-from Command.
+  detail::CommandSpec* spec() const;
   std::unique_ptr<detail::CommandSpec> spec_;
 };
 

@@ -108,6 +108,8 @@ class Builder {
 
  private:
   explicit Builder(RuntimeFlavor f);
+  // The configuration; throws std::logic_error on a moved-from Builder.
+  detail::Config* cfg() const;
   std::unique_ptr<detail::Config> cfg_;
 };
 

@@ -81,123 +81,133 @@ Builder::Builder(Builder&& o) noexcept = default;
 Builder& Builder::operator=(Builder&& o) noexcept = default;
 Builder::~Builder() = default;
 
+detail::Config* Builder::cfg() const {
+  if (TOKIO_UNLIKELY(!cfg_)) {
+    detail::throw_misuse(
+        "runtime::Builder used after it was moved from: configure and build the Builder it "
+        "was moved into");
+  }
+  return cfg_.get();
+}
+
 Builder Builder::new_current_thread() { return Builder(RuntimeFlavor::CurrentThread); }
 Builder Builder::new_multi_thread() { return Builder(RuntimeFlavor::MultiThread); }
 
 Builder& Builder::worker_threads(std::size_t n) {
   if (n == 0) throw std::invalid_argument("tokio: Builder::worker_threads must be at least 1");
-  cfg_->worker_threads = n;
+  cfg()->worker_threads = n;
   return *this;
 }
 Builder& Builder::thread_name(std::string name) {
-  cfg_->thread_name = std::move(name);
+  cfg()->thread_name = std::move(name);
   return *this;
 }
 Builder& Builder::thread_name_fn(detail::Callback<std::string()> f) {
-  cfg_->thread_name_fn = std::move(f);
+  cfg()->thread_name_fn = std::move(f);
   return *this;
 }
 Builder& Builder::thread_stack_size(std::size_t bytes) {
-  cfg_->thread_stack_size = bytes;
+  cfg()->thread_stack_size = bytes;
   return *this;
 }
 Builder& Builder::on_thread_start(detail::Callback<void()> f) {
-  cfg_->on_thread_start = std::move(f);
+  cfg()->on_thread_start = std::move(f);
   return *this;
 }
 Builder& Builder::on_thread_stop(detail::Callback<void()> f) {
-  cfg_->on_thread_stop = std::move(f);
+  cfg()->on_thread_stop = std::move(f);
   return *this;
 }
 Builder& Builder::on_thread_park(detail::Callback<void()> f) {
-  cfg_->on_thread_park = std::move(f);
+  cfg()->on_thread_park = std::move(f);
   return *this;
 }
 Builder& Builder::on_thread_unpark(detail::Callback<void()> f) {
-  cfg_->on_thread_unpark = std::move(f);
+  cfg()->on_thread_unpark = std::move(f);
   return *this;
 }
 Builder& Builder::max_blocking_threads(std::size_t n) {
   if (n == 0) {
     throw std::invalid_argument("tokio: Builder::max_blocking_threads must be at least 1");
   }
-  cfg_->max_blocking_threads = n;
+  // "Unlimited" written as SIZE_MAX must not wrap when the runtime adds its own threads.
+  cfg()->max_blocking_threads = std::min<std::size_t>(n, std::size_t{1} << 32);
   return *this;
 }
 Builder& Builder::thread_keep_alive(std::chrono::nanoseconds d) {
-  cfg_->thread_keep_alive = d;
+  cfg()->thread_keep_alive = d;
   return *this;
 }
 Builder& Builder::global_queue_interval(uint32_t ticks) {
   if (ticks == 0) {
     throw std::invalid_argument("tokio: Builder::global_queue_interval must be at least 1");
   }
-  cfg_->global_queue_interval = ticks;
+  cfg()->global_queue_interval = ticks;
   return *this;
 }
 Builder& Builder::event_interval(uint32_t ticks) {
   if (ticks == 0) throw std::invalid_argument("tokio: Builder::event_interval must be at least 1");
-  cfg_->event_interval = ticks;
+  cfg()->event_interval = ticks;
   return *this;
 }
 Builder& Builder::enable_io() {
-  cfg_->enable_io = true;
+  cfg()->enable_io = true;
   return *this;
 }
 Builder& Builder::enable_time() {
-  cfg_->enable_time = true;
+  cfg()->enable_time = true;
   return *this;
 }
 Builder& Builder::enable_all() { return enable_io().enable_time(); }
 Builder& Builder::start_paused(bool paused) {
-  cfg_->start_paused = paused;
+  cfg()->start_paused = paused;
   return *this;
 }
 Builder& Builder::max_io_events_per_tick(std::size_t n) {
-  cfg_->max_io_events_per_tick = n ? n : 1;
+  cfg()->max_io_events_per_tick = n ? n : 1;
   return *this;
 }
 Builder& Builder::disable_lifo_slot() {
-  cfg_->disable_lifo_slot = true;
+  cfg()->disable_lifo_slot = true;
   return *this;
 }
 Builder& Builder::rng_seed(uint64_t seed) {
-  cfg_->rng_seed = seed;
+  cfg()->rng_seed = seed;
   return *this;
 }
 Builder& Builder::disable_io_uring() {
-  cfg_->disable_io_uring = true;
+  cfg()->disable_io_uring = true;
   return *this;
 }
 
 Builder& Builder::unhandled_exception(UnhandledException policy) {
-  cfg_->unhandled = policy;
+  cfg()->unhandled = policy;
   return *this;
 }
 Builder& Builder::on_unhandled_exception(
     detail::Callback<void(const task::TaskInfo&, std::exception_ptr)> f) {
-  cfg_->on_unhandled_exception = std::move(f);
+  cfg()->on_unhandled_exception = std::move(f);
   return *this;
 }
 Builder& Builder::on_task_spawn(detail::Callback<void(const task::TaskInfo&)> f) {
-  cfg_->task_hooks.on_spawn = std::move(f);
+  cfg()->task_hooks.on_spawn = std::move(f);
   return *this;
 }
 Builder& Builder::on_task_terminate(detail::Callback<void(const task::TaskInfo&)> f) {
-  cfg_->task_hooks.on_terminate = std::move(f);
+  cfg()->task_hooks.on_terminate = std::move(f);
   return *this;
 }
 Builder& Builder::on_before_task_poll(detail::Callback<void(const task::TaskInfo&)> f) {
-  cfg_->task_hooks.before_poll = std::move(f);
+  cfg()->task_hooks.before_poll = std::move(f);
   return *this;
 }
 Builder& Builder::on_after_task_poll(detail::Callback<void(const task::TaskInfo&)> f) {
-  cfg_->task_hooks.after_poll = std::move(f);
+  cfg()->task_hooks.after_poll = std::move(f);
   return *this;
 }
 
 Builder& Builder::enable_metrics_poll_time_histogram() {
-  cfg_->poll_time_histogram = true;
+  cfg()->poll_time_histogram = true;
   return *this;
 }
 Builder& Builder::metrics_poll_time_histogram_configuration(std::chrono::nanoseconds resolution,
@@ -207,16 +217,16 @@ Builder& Builder::metrics_poll_time_histogram_configuration(std::chrono::nanosec
         "tokio: metrics_poll_time_histogram_configuration needs a positive resolution and "
         "2 to 1024 buckets");
   }
-  cfg_->poll_hist_resolution = resolution;
-  cfg_->poll_hist_buckets = buckets;
+  cfg()->poll_hist_resolution = resolution;
+  cfg()->poll_hist_buckets = buckets;
   return *this;
 }
 
 Builder& Builder::metrics_poll_count_histogram_resolution(std::chrono::nanoseconds resolution) {
-  return metrics_poll_time_histogram_configuration(resolution, cfg_->poll_hist_buckets);
+  return metrics_poll_time_histogram_configuration(resolution, cfg()->poll_hist_buckets);
 }
 Builder& Builder::metrics_poll_count_histogram_buckets(std::size_t buckets) {
-  return metrics_poll_time_histogram_configuration(cfg_->poll_hist_resolution, buckets);
+  return metrics_poll_time_histogram_configuration(cfg()->poll_hist_resolution, buckets);
 }
 
 Builder& Builder::stall_threshold(std::chrono::nanoseconds threshold) {
@@ -225,7 +235,7 @@ Builder& Builder::stall_threshold(std::chrono::nanoseconds threshold) {
         "tokio: Builder::stall_threshold needs a positive duration (leave it unset to keep "
         "the stall detector off)");
   }
-  cfg_->stall_threshold = threshold;
+  cfg()->stall_threshold = threshold;
   return *this;
 }
 
@@ -233,7 +243,7 @@ Runtime Builder::build() {
   // Before the driver opens its epoll and eventfds: none may take the number of a closed
   // standard fd (see reopen_closed_std_fds).
   detail::runtime_stdio_impl::ensure_std_fds_open();
-  const detail::Config& cfg = *cfg_;
+  const detail::Config& cfg = *this->cfg();
   if (cfg.start_paused && !cfg.enable_time) {
     throw std::invalid_argument(
         "tokio: Builder::start_paused(true) needs the time driver: call enable_time() or "

@@ -107,6 +107,10 @@ class TaskTracker {
   static TaskTracker new_() { return TaskTracker(); }  // Rust's TaskTracker::new()
   // Rust's clone(): the same tracker (as a copy).
   TaskTracker clone() const noexcept { return *this; }
+  // A handle to shared state, like Rust's: a move copies it, so a moved-from tracker still
+  // works (the same tracker) instead of being empty.
+  TaskTracker(const TaskTracker&) = default;
+  TaskTracker& operator=(const TaskTracker&) = default;
 
   // spawn(task) or spawn(callable, args...): tokio::spawn, counted.
   template <class First, class... Rest>

@@ -59,6 +59,11 @@ class BufferedIo {
  protected:
   std::size_t buffered() const noexcept { return tail_ - head_; }
 
+ public:
+  // True for an object whose buffer went with a move: its operations throw (ClaimedStep).
+  bool moved_from() const noexcept { return !buf_; }
+
+ protected:
   S inner_;
   std::unique_ptr<std::byte[]> buf_;
   std::size_t cap_;

@@ -19,6 +19,8 @@
 namespace tokio::detail {
 
 [[noreturn]] void throw_concurrent_use(const char* what);
+// An operation on an object left empty by a move ("io::BufWriter used after ...").
+[[noreturn]] void throw_moved_from(const char* what);
 
 // kAcrossThreads: the object's operations may be polled on different threads at once (a
 // signal::unix::Signal awaited on two runtimes), so the claim is a compare-exchange whose
@@ -108,6 +110,10 @@ struct ClaimedStep {
   auto poll(Cx& cx) {
     auto& self = static_cast<Derived&>(*this);
     using Owner = std::remove_pointer_t<decltype(self.b)>;
+    // An owner that can be left empty by a move says so (its buffer went with the move).
+    if constexpr (requires { self.b->moved_from(); }) {
+      if (self.b->moved_from()) throw_moved_from(Owner::kTypeName);
+    }
     return claim.poll(self.b->use_, Owner::kTypeName, [&] { return self.poll_claimed(cx); });
   }
 };
