@@ -11040,6 +11040,10 @@ struct LagError {
   friend bool operator==(const LagError&, const LagError&) = default;
 };
 
+// A second recv() / recv_many() awaited on one mpsc receiver while another is pending
+// (two tasks sharing it): mpsc has one consumer.
+[[noreturn]] void throw_second_recv();
+
 }  // namespace tokio::detail
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::sync::error {
@@ -13526,6 +13530,11 @@ struct Chan {
   MpscList<T> list;
   char pad0_[kCacheLine];
   AtomicWaker rx_waker;
+  // The receiver's pending recv / recv_many, or null (Rust's &mut self: a second one at
+  // once, from another task sharing the receiver, would replace the first's waker, and
+  // the first would never wake). Receiver side only; relaxed atomics so that two threads
+  // misusing it make a reported error, not a data race.
+  const void* rx_holder = nullptr;
   char pad1_[kCacheLine];
   Sem sem;
   char pad2_[kCacheLine];
@@ -13595,6 +13604,19 @@ struct Chan {
   void on_received(std::size_t n) noexcept {
     if constexpr (Bounded) sem.release(n);
     else sem.sub(n);
+  }
+
+  // Claims the receiver for the operation `op` (false: another one holds it), and lets go.
+  bool claim_rx(const void* op) noexcept {
+    std::atomic_ref<const void*> h(rx_holder);
+    const void* cur = h.load(std::memory_order_relaxed);
+    if (cur != nullptr && cur != op) return false;
+    h.store(op, std::memory_order_relaxed);
+    return true;
+  }
+  void release_rx(const void* op) noexcept {
+    std::atomic_ref<const void*> h(rx_holder);
+    if (h.load(std::memory_order_relaxed) == op) h.store(nullptr, std::memory_order_relaxed);
   }
 
   // One step of recv: true when `out` holds a value or the channel has ended.
@@ -13717,12 +13739,25 @@ class BasicReceiver {
     static constexpr const char* kLeafName = "sync::mpsc::Receiver::recv";  // in task dumps
     explicit Recv(Chan* c) noexcept : c_(c) {}
     Recv(const Recv& o) noexcept : detail::Leaf<Recv>(o), c_(o.c_) {}  // before the first poll
-    bool poll(task::Context& cx) noexcept { return c_->poll_recv(cx, out_); }
-    std::optional<T> await_resume() noexcept { return std::move(out_); }
+    ~Recv() {
+      if (claimed_) c_->release_rx(this);
+    }
+    bool poll(task::Context& cx) noexcept {
+      if (!c_->claim_rx(this)) return refused_ = true;
+      claimed_ = !c_->poll_recv(cx, out_);
+      if (!claimed_) c_->release_rx(this);
+      return !claimed_;
+    }
+    std::optional<T> await_resume() {
+      if (refused_) detail::throw_second_recv();
+      return std::move(out_);
+    }
 
    private:
     Chan* c_;
     std::optional<T> out_;
+    bool claimed_ = false;  // pending, holding the receiver (Chan::claim_rx)
+    bool refused_ = false;  // another recv held it: await_resume throws
   };
   // Waits for the next message; std::nullopt once every sender is gone (or the receiver
   // was closed) and the channel is empty.
@@ -13732,14 +13767,29 @@ class BasicReceiver {
    public:
     RecvMany(Chan* c, std::vector<T>& buf, std::size_t limit) noexcept
         : c_(c), buf_(&buf), limit_(limit) {}
-    bool poll(task::Context& cx) noexcept { return c_->poll_recv_many(cx, *buf_, limit_, n_); }
-    std::size_t await_resume() const noexcept { return n_; }
+    RecvMany(const RecvMany& o) noexcept
+        : detail::Leaf<RecvMany>(o), c_(o.c_), buf_(o.buf_), limit_(o.limit_) {}
+    ~RecvMany() {
+      if (claimed_) c_->release_rx(this);
+    }
+    bool poll(task::Context& cx) noexcept {
+      if (!c_->claim_rx(this)) return refused_ = true;
+      claimed_ = !c_->poll_recv_many(cx, *buf_, limit_, n_);
+      if (!claimed_) c_->release_rx(this);
+      return !claimed_;
+    }
+    std::size_t await_resume() const {
+      if (refused_) detail::throw_second_recv();
+      return n_;
+    }
 
    private:
     Chan* c_;
     std::vector<T>* buf_;
     std::size_t limit_;
     std::size_t n_ = 0;
+    bool claimed_ = false;  // as Recv's
+    bool refused_ = false;
   };
   // Waits for at least one message and appends up to `limit` of them to `buf`; returns
   // how many. 0 means the channel has ended (or limit was 0).
@@ -23732,8 +23782,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_a8cfd256375cd087_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_a8cfd256375cd087_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_4271fdf563ed4ee1_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_4271fdf563ed4ee1_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -34180,6 +34230,14 @@ namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
 std::string lagged_text(uint64_t missed) { return "channel lagged by " + std::to_string(missed); }
 
+void throw_second_recv() {
+  throw std::logic_error(
+      "tokio: a second recv() was awaited on one mpsc receiver while another is pending (two "
+      "tasks sharing the receiver): an mpsc channel has one consumer, and one of the two "
+      "would never wake. To share the messages among workers, put the receiver in a "
+      "tokio::sync::Mutex and recv() under the lock, or give each worker a channel");
+}
+
 }  // namespace tokio::detail
 /* end file src/tokio/sync/error.cpp */
 /* begin file src/tokio/sync/notify.cpp */
@@ -41553,7 +41611,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_a8cfd256375cd087_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_4271fdf563ed4ee1_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

@@ -687,3 +687,36 @@ TEST_CASE("mpsc: randomized sequences match a reference model") {
     }
   }
 }
+
+TEST_CASE("mpsc: two tasks awaiting recv on one shared receiver: the second is an error") {
+  // Rust's &mut self makes this impossible to write; here one of the two replaced the
+  // other's waker and waited for ever (two values sent, one task never woken). Now the
+  // second recv throws a logic_error saying what to do; a recv that lost a select lets go,
+  // so the receiver is free again.
+  for (int flavour = 0; flavour < 2; ++flavour) {
+    CAPTURE(flavour);
+    auto rt = flavour == 0 ? test::current_thread() : test::multi_thread(2);
+    rt.block_on([]() -> Task<> {
+      auto [tx, rx0] = mpsc::unbounded_channel<int>();
+      auto rx = std::make_shared<mpsc::UnboundedReceiver<int>>(std::move(rx0));
+      auto first = tokio::spawn(
+          [](auto rx) -> Task<std::optional<int>> { co_return co_await rx->recv(); }(rx));
+      for (int i = 0; i < 5; ++i) co_await tokio::task::yield_now();  // first is pending
+      auto second = tokio::spawn(
+          [](auto rx) -> Task<std::optional<int>> { co_return co_await rx->recv(); }(rx));
+      auto r2 = co_await second.result();
+      REQUIRE_FALSE(r2.has_value());
+      REQUIRE(r2.error().is_panic());
+      CHECK_THROWS_WITH_AS(std::rethrow_exception(r2.error().into_panic()),
+                           doctest::Contains("a second recv() was awaited on one mpsc receiver"),
+                           std::logic_error);
+      REQUIRE(tx.send(7).has_value());
+      CHECK(co_await first == 7);
+      // A recv that lost a select let go of the receiver.
+      auto lost = co_await tokio::select(rx->recv(), tokio::task::yield_now());
+      CHECK(lost.index() == 1);
+      REQUIRE(tx.send(8).has_value());
+      CHECK(co_await rx->recv() == 8);
+    }());
+  }
+}

@@ -37,6 +37,10 @@ struct LagError {
   friend bool operator==(const LagError&, const LagError&) = default;
 };
 
+// A second recv() / recv_many() awaited on one mpsc receiver while another is pending
+// (two tasks sharing it): mpsc has one consumer.
+[[noreturn]] void throw_second_recv();
+
 }  // namespace tokio::detail
 
 namespace tokio::sync::error {

@@ -39,12 +39,25 @@ class BasicReceiver {
     static constexpr const char* kLeafName = "sync::mpsc::Receiver::recv";  // in task dumps
     explicit Recv(Chan* c) noexcept : c_(c) {}
     Recv(const Recv& o) noexcept : detail::Leaf<Recv>(o), c_(o.c_) {}  // before the first poll
-    bool poll(task::Context& cx) noexcept { return c_->poll_recv(cx, out_); }
-    std::optional<T> await_resume() noexcept { return std::move(out_); }
+    ~Recv() {
+      if (claimed_) c_->release_rx(this);
+    }
+    bool poll(task::Context& cx) noexcept {
+      if (!c_->claim_rx(this)) return refused_ = true;
+      claimed_ = !c_->poll_recv(cx, out_);
+      if (!claimed_) c_->release_rx(this);
+      return !claimed_;
+    }
+    std::optional<T> await_resume() {
+      if (refused_) detail::throw_second_recv();
+      return std::move(out_);
+    }
 
    private:
     Chan* c_;
     std::optional<T> out_;
+    bool claimed_ = false;  // pending, holding the receiver (Chan::claim_rx)
+    bool refused_ = false;  // another recv held it: await_resume throws
   };
   // Waits for the next message; std::nullopt once every sender is gone (or the receiver
   // was closed) and the channel is empty.
@@ -54,14 +67,29 @@ class BasicReceiver {
    public:
     RecvMany(Chan* c, std::vector<T>& buf, std::size_t limit) noexcept
         : c_(c), buf_(&buf), limit_(limit) {}
-    bool poll(task::Context& cx) noexcept { return c_->poll_recv_many(cx, *buf_, limit_, n_); }
-    std::size_t await_resume() const noexcept { return n_; }
+    RecvMany(const RecvMany& o) noexcept
+        : detail::Leaf<RecvMany>(o), c_(o.c_), buf_(o.buf_), limit_(o.limit_) {}
+    ~RecvMany() {
+      if (claimed_) c_->release_rx(this);
+    }
+    bool poll(task::Context& cx) noexcept {
+      if (!c_->claim_rx(this)) return refused_ = true;
+      claimed_ = !c_->poll_recv_many(cx, *buf_, limit_, n_);
+      if (!claimed_) c_->release_rx(this);
+      return !claimed_;
+    }
+    std::size_t await_resume() const {
+      if (refused_) detail::throw_second_recv();
+      return n_;
+    }
 
    private:
     Chan* c_;
     std::vector<T>* buf_;
     std::size_t limit_;
     std::size_t n_ = 0;
+    bool claimed_ = false;  // as Recv's
+    bool refused_ = false;
   };
   // Waits for at least one message and appends up to `limit` of them to `buf`; returns
   // how many. 0 means the channel has ended (or limit was 0).

@@ -76,6 +76,11 @@ struct Chan {
   MpscList<T> list;
   char pad0_[kCacheLine];
   AtomicWaker rx_waker;
+  // The receiver's pending recv / recv_many, or null (Rust's &mut self: a second one at
+  // once, from another task sharing the receiver, would replace the first's waker, and
+  // the first would never wake). Receiver side only; relaxed atomics so that two threads
+  // misusing it make a reported error, not a data race.
+  const void* rx_holder = nullptr;
   char pad1_[kCacheLine];
   Sem sem;
   char pad2_[kCacheLine];
@@ -145,6 +150,19 @@ struct Chan {
   void on_received(std::size_t n) noexcept {
     if constexpr (Bounded) sem.release(n);
     else sem.sub(n);
+  }
+
+  // Claims the receiver for the operation `op` (false: another one holds it), and lets go.
+  bool claim_rx(const void* op) noexcept {
+    std::atomic_ref<const void*> h(rx_holder);
+    const void* cur = h.load(std::memory_order_relaxed);
+    if (cur != nullptr && cur != op) return false;
+    h.store(op, std::memory_order_relaxed);
+    return true;
+  }
+  void release_rx(const void* op) noexcept {
+    std::atomic_ref<const void*> h(rx_holder);
+    if (h.load(std::memory_order_relaxed) == op) h.store(nullptr, std::memory_order_relaxed);
   }
 
   // One step of recv: true when `out` holds a value or the channel has ended.
