@@ -3814,6 +3814,7 @@ struct enable_display<task::JoinError> : std::true_type {};
 
 /* #include <exception> (already above) */
 /* #include <type_traits> (already above) */
+/* #include <atomic> (already above) */
 /* #include <utility> (already above) */
 
 /* begin file src/tokio/runtime/detail/task_header.hpp */
@@ -4297,6 +4298,21 @@ class JoinHandle {
       if (h.taken_) {
         detail::throw_misuse("JoinHandle awaited twice: its output was already taken");
       }
+      // One await at a time (Rust's &mut self): a second one's waker would replace the
+      // first's, and one of them would never wake (or find the output gone).
+      std::atomic_ref<bool> busy(h.awaited_);
+      if (busy.load(std::memory_order_relaxed)) {
+        detail::throw_misuse(
+            "JoinHandle awaited by two operations at once (two tasks, or a join / select of "
+            "the same handle): await it in one place");
+      }
+      busy.store(true, std::memory_order_relaxed);
+    }
+    // Moved once into place (the await's temporary): the flag goes with it.
+    Awaiter(Awaiter&& o) noexcept
+        : detail::Leaf<Awaiter>(o), h_(o.h_), owns_(std::exchange(o.owns_, false)) {}
+    ~Awaiter() {
+      if (owns_) std::atomic_ref<bool>(h_.awaited_).store(false, std::memory_order_relaxed);
     }
     bool poll(Context& cx) noexcept {
       if (!detail::coop_poll_proceed(cx)) return false;
@@ -4322,6 +4338,7 @@ class JoinHandle {
 
    private:
     JoinHandle& h_;
+    bool owns_ = true;  // clears h_.awaited_ when destroyed
   };
 
   Awaiter<true> operator co_await() & { return Awaiter<true>(*this); }
@@ -4354,6 +4371,7 @@ class JoinHandle {
 
   detail::TaskHeader* t_ = nullptr;
   bool taken_ = false;
+  bool awaited_ = false;  // an Awaiter exists (relaxed atomic_ref: see Awaiter)
 };
 
 }  // namespace tokio::task
@@ -23782,8 +23800,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_4271fdf563ed4ee1_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_4271fdf563ed4ee1_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_86f00d06980c35b3_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_86f00d06980c35b3_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -41611,7 +41629,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_4271fdf563ed4ee1_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_86f00d06980c35b3_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

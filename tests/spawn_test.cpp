@@ -364,3 +364,27 @@ TEST_CASE("dropping a JoinHandle detaches: the task still runs to completion") {
   auto v = rt.block_on(std::move(rx));
   CHECK(v.value() == 9);
 }
+
+TEST_CASE("a JoinHandle awaited by two operations at once is an error, not a lost wake") {
+  // join(h, h) said the task was cancelled (and lost its value); two tasks awaiting one
+  // shared handle left one waiting for ever. The second await now throws a logic_error.
+  auto rt = test::multi_thread(2);
+  rt.block_on([]() -> Task<> {
+    auto h = tokio::spawn([]() -> Task<int> {
+      co_await tokio::task::yield_now();
+      co_return 5;
+    }());
+    CHECK_THROWS_WITH_AS((void)co_await tokio::join(h, h),
+                         doctest::Contains("JoinHandle awaited by two operations at once"),
+                         std::logic_error);
+    // The handle is still good: awaited in one place, it yields the value.
+    CHECK(co_await h == 5);
+    // A select that lost let go of it.
+    auto slow = tokio::spawn([]() -> Task<int> {
+      for (int i = 0; i < 3; ++i) co_await tokio::task::yield_now();
+      co_return 6;
+    }());
+    auto first = co_await tokio::select(slow, tokio::task::yield_now());
+    if (first.index() == 1) CHECK(co_await slow == 6);
+  }());
+}

@@ -3,6 +3,7 @@
 
 #include <exception>
 #include <type_traits>
+#include <atomic>
 #include <utility>
 
 #include "tokio/core/detail/outcome.hpp"
@@ -132,6 +133,21 @@ class JoinHandle {
       if (h.taken_) {
         detail::throw_misuse("JoinHandle awaited twice: its output was already taken");
       }
+      // One await at a time (Rust's &mut self): a second one's waker would replace the
+      // first's, and one of them would never wake (or find the output gone).
+      std::atomic_ref<bool> busy(h.awaited_);
+      if (busy.load(std::memory_order_relaxed)) {
+        detail::throw_misuse(
+            "JoinHandle awaited by two operations at once (two tasks, or a join / select of "
+            "the same handle): await it in one place");
+      }
+      busy.store(true, std::memory_order_relaxed);
+    }
+    // Moved once into place (the await's temporary): the flag goes with it.
+    Awaiter(Awaiter&& o) noexcept
+        : detail::Leaf<Awaiter>(o), h_(o.h_), owns_(std::exchange(o.owns_, false)) {}
+    ~Awaiter() {
+      if (owns_) std::atomic_ref<bool>(h_.awaited_).store(false, std::memory_order_relaxed);
     }
     bool poll(Context& cx) noexcept {
       if (!detail::coop_poll_proceed(cx)) return false;
@@ -157,6 +173,7 @@ class JoinHandle {
 
    private:
     JoinHandle& h_;
+    bool owns_ = true;  // clears h_.awaited_ when destroyed
   };
 
   Awaiter<true> operator co_await() & { return Awaiter<true>(*this); }
@@ -189,6 +206,7 @@ class JoinHandle {
 
   detail::TaskHeader* t_ = nullptr;
   bool taken_ = false;
+  bool awaited_ = false;  // an Awaiter exists (relaxed atomic_ref: see Awaiter)
 };
 
 }  // namespace tokio::task
