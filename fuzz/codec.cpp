@@ -181,6 +181,20 @@ struct LdConfig {
   bool big = true;
 
   std::size_t num_skip() const { return skip ? *skip : offset + width; }
+  // max as the codec applies it: clipped to the largest length the field can announce,
+  // adjusted (as current tokio-util's new_codec does).
+  std::size_t eff_max() const {
+    const uint64_t field_max = width == 8 ? ~uint64_t{0} : (uint64_t{1} << (8 * width)) - 1;
+    uint64_t allowed;
+    if (adjust < 0) {
+      const auto sub = static_cast<uint64_t>(-adjust);
+      allowed = field_max > sub ? field_max - sub : 0;
+    } else {
+      const auto add = static_cast<uint64_t>(adjust);
+      allowed = field_max > ~uint64_t{0} - add ? ~uint64_t{0} : field_max + add;
+    }
+    return allowed < max ? static_cast<std::size_t>(allowed) : max;
+  }
   std::size_t head() const { return std::max(offset + width, num_skip()); }
   codec::LengthDelimitedCodec make() const {
     auto b = codec::LengthDelimitedCodec::builder();
@@ -227,14 +241,18 @@ std::vector<Item> ld_reference(const LdConfig& c, std::string_view d) {
     }
     auto len = adjusted(field, c.adjust);
     // A frame that would consume nothing (num_skip 0, length 0) could be yielded forever:
-    // it cannot be resynchronised past either.
-    if (!len || (c.num_skip() == 0 && *len == 0)) {
-      out.push_back(err(codec::Errc::invalid_frame_length));
+    // it cannot be resynchronised past either. A field over max is that error first (as
+    // tokio-util checks it first).
+    const bool empty = len && *len == 0 && c.num_skip() == 0;
+    if (!len || empty) {
+      out.push_back(err(field > c.eff_max() ? codec::Errc::frame_too_large
+                        : empty             ? codec::Errc::empty_frame_consumes_nothing
+                                            : codec::Errc::invalid_frame_length));
       return out;
     }
     pos += c.num_skip();
     const std::size_t left = d.size() - pos;
-    if (field > c.max) {  // the field as sent, before the adjustment (tokio-util)
+    if (field > c.eff_max()) {  // the field as sent, before the adjustment (tokio-util)
       out.push_back(err(codec::Errc::frame_too_large));
       pos += static_cast<std::size_t>(std::min<uint64_t>(*len, left));
       continue;
@@ -293,7 +311,7 @@ void fuzz_ld_round_trip(FuzzedDataProvider& in, const std::vector<std::size_t>& 
   while (in.remaining_bytes() > 0 && accepted.size() < 64) {
     const std::string payload = in.ConsumeRandomLengthString(400);
     std::optional<std::error_code> want;
-    if (payload.size() > cfg.max) {
+    if (payload.size() > cfg.eff_max()) {
       want = err(codec::Errc::frame_too_large);
     } else if (cfg.adjust > 0 && payload.size() < static_cast<std::size_t>(cfg.adjust)) {
       want = err(codec::Errc::invalid_frame_length);
@@ -314,7 +332,7 @@ void fuzz_ld_round_trip(FuzzedDataProvider& in, const std::vector<std::size_t>& 
     }
     FUZZ_CHECK(wire.len() == before + cfg.width + payload.size(), "encoded length");
     const uint64_t field = payload.size() - static_cast<uint64_t>(cfg.adjust);
-    if (field > cfg.max) accepted.push_back(err(codec::Errc::frame_too_large));
+    if (field > cfg.eff_max()) accepted.push_back(err(codec::Errc::frame_too_large));
     else accepted.push_back(payload);
   }
   auto d = cfg.make();
