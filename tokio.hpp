@@ -11062,6 +11062,10 @@ struct LagError {
 // (two tasks sharing it): mpsc has one consumer.
 [[noreturn]] void throw_second_recv();
 
+// One line on stderr: "tokio: <what> destroyed while <how>; ..." (a primitive destroyed
+// in use: its waiters can never be woken, and touching it afterwards is undefined).
+void report_destroyed_in_use(const char* what, const char* how) noexcept;
+
 }  // namespace tokio::detail
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::sync::error {
@@ -11846,6 +11850,12 @@ class BatchSemaphore {
   struct Unchecked {};
   BatchSemaphore(std::size_t permits, Unchecked) noexcept : permits_(permits << SHIFT) {}
   BatchSemaphore(const BatchSemaphore&) = delete;
+  ~BatchSemaphore() {
+    if (TOKIO_UNLIKELY(!waiters_.empty())) {
+      report_destroyed_in_use("a sync::Semaphore, Mutex or RwLock was",
+                              "tasks were waiting to acquire it");
+    }
+  }
   BatchSemaphore& operator=(const BatchSemaphore&) = delete;
 
   std::size_t available_permits() const noexcept {
@@ -12434,6 +12444,11 @@ class Mutex {
   explicit Mutex(std::in_place_t, A&&... a) : sem_(1, Unchecked{}), value_(std::forward<A>(a)...) {}
   Mutex(const Mutex&) = delete;
   Mutex& operator=(const Mutex&) = delete;
+  ~Mutex() {
+    if (TOKIO_UNLIKELY(sem_.available_permits() == 0)) {
+      detail::report_destroyed_in_use("a sync::Mutex was", "locked (a guard outlives it)");
+    }
+  }
 
   template <class Guard, class Owner>
   using Acquire = detail::PermitAcquire<detail::MakeGuard<Guard, Owner>>;
@@ -12869,6 +12884,11 @@ class Notify {
   Notify() noexcept = default;
   Notify(const Notify&) = delete;
   Notify& operator=(const Notify&) = delete;
+  ~Notify() {
+    if (TOKIO_UNLIKELY(!waiters_.empty())) {
+      detail::report_destroyed_in_use("a sync::Notify was", "tasks were waiting on it");
+    }
+  }
 
   // A future that completes on the next notification. Cheap to create.
   Notified notified() noexcept { return Notified(this, state_.load(std::memory_order_seq_cst)); }
@@ -23800,8 +23820,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_86f00d06980c35b3_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_86f00d06980c35b3_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_5a6e3310da2ba1f2_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_5a6e3310da2ba1f2_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -34244,9 +34264,22 @@ void RawRwLock::wake_parked() noexcept {
 /* begin file src/tokio/sync/error.cpp */
 // Out-of-line pieces of error.hpp.
 
+/* #include <cstdio> (already above) */
+/* #include <stdexcept> (already above) */
+/* #include <string> (already above) */
+
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
 std::string lagged_text(uint64_t missed) { return "channel lagged by " + std::to_string(missed); }
+
+void report_destroyed_in_use(const char* what, const char* how) noexcept {
+  std::fprintf(stderr,
+               "tokio: %s destroyed while %s; its waiters can never be woken, and any use "
+               "of it afterwards (a wake, a guard's unlock) is undefined behaviour: keep it "
+               "alive (for example in a std::shared_ptr held by every task that uses it) "
+               "until they are done\n",
+               what, how);
+}
 
 void throw_second_recv() {
   throw std::logic_error(
@@ -41629,7 +41662,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_86f00d06980c35b3_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_5a6e3310da2ba1f2_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

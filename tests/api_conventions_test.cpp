@@ -384,10 +384,14 @@ TEST_CASE("Rust's Type::new(...) spelled Type::new_(...) where the type is not a
   }());
 }
 
+namespace {
+Task<int> make_one() { co_return 1; }
+}  // namespace
+
 TEST_CASE("an empty or finished Task handed to block_on, select, join, timeout or pin throws") {
   // It used to crash the first poll (a null or finished coroutine resumed), with no message.
   auto rt = tokio::runtime::Builder::new_current_thread().enable_all().build();
-  auto make = []() -> Task<int> { co_return 1; };
+  auto* make = &make_one;
   auto message_of = [](auto&& f) {
     try {
       f();
@@ -412,7 +416,7 @@ TEST_CASE("an empty or finished Task handed to block_on, select, join, timeout o
                     std::logic_error);
     CHECK_THROWS_AS((void)tokio::pin(Task<int>()), std::logic_error);
     co_return;
-  }(+make));
+  }(make));
 }
 
 TEST_CASE("moved-from Builder, Command, ReadDir, DirEntry, BufReader, BufWriter throw") {

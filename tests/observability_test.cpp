@@ -813,3 +813,38 @@ TEST_CASE("a thread hook that throws is reported with its message; the runtime g
   CHECK(out.find("tokio: the runtime's on_thread_park hook threw: park hook failed") !=
         std::string::npos);
 }
+
+TEST_CASE("a Notify, Semaphore or Mutex destroyed in use says so on stderr") {
+  // Destroyed with tasks waiting (or a Mutex with its guard alive), it left the waiters
+  // for ever and the runtime's drop hanging, with no word of why. The objects live in
+  // storage that outlasts them here, so the waiters' later unlinking stays in bounds.
+  StderrCapture cap;
+  {
+    // Declared before the runtime: its drop cancels the waiters, which unlink from here.
+    alignas(tokio::sync::Notify) unsigned char nbuf[sizeof(tokio::sync::Notify)];
+    alignas(tokio::sync::Semaphore) unsigned char sbuf[sizeof(tokio::sync::Semaphore)];
+    alignas(tokio::sync::Mutex<int>) unsigned char mbuf[sizeof(tokio::sync::Mutex<int>)];
+    auto r = rt::Builder::new_current_thread().enable_all().build();
+    auto* n = ::new (nbuf) tokio::sync::Notify();
+    auto* s = ::new (sbuf) tokio::sync::Semaphore(0);
+    auto* m = ::new (mbuf) tokio::sync::Mutex<int>(0);
+    r.block_on([](tokio::sync::Notify* n, tokio::sync::Semaphore* s,
+                  tokio::sync::Mutex<int>* m) -> tokio::Task<> {
+      (void)tokio::spawn(
+          [](tokio::sync::Notify* n) -> tokio::Task<> { co_await n->notified(); }(n));
+      (void)tokio::spawn(
+          [](tokio::sync::Semaphore* s) -> tokio::Task<> { (void)co_await s->acquire(); }(s));
+      for (int i = 0; i < 5; ++i) co_await tokio::task::yield_now();  // both waiting
+      n->~Notify();
+      s->~Semaphore();
+      auto g = co_await m->lock();
+      m->~Mutex();
+    }(n, s, m));
+  }
+  std::string out = cap.text();
+  CHECK(out.find("tokio: a sync::Notify was destroyed while tasks were waiting on it") !=
+        std::string::npos);
+  CHECK(out.find("tokio: a sync::Semaphore, Mutex or RwLock was destroyed while tasks were "
+                 "waiting to acquire it") != std::string::npos);
+  CHECK(out.find("tokio: a sync::Mutex was destroyed while locked") != std::string::npos);
+}

@@ -41,6 +41,10 @@ struct LagError {
 // (two tasks sharing it): mpsc has one consumer.
 [[noreturn]] void throw_second_recv();
 
+// One line on stderr: "tokio: <what> destroyed while <how>; ..." (a primitive destroyed
+// in use: its waiters can never be woken, and touching it afterwards is undefined).
+void report_destroyed_in_use(const char* what, const char* how) noexcept;
+
 }  // namespace tokio::detail
 
 namespace tokio::sync::error {

@@ -119,6 +119,11 @@ class Mutex {
   explicit Mutex(std::in_place_t, A&&... a) : sem_(1, Unchecked{}), value_(std::forward<A>(a)...) {}
   Mutex(const Mutex&) = delete;
   Mutex& operator=(const Mutex&) = delete;
+  ~Mutex() {
+    if (TOKIO_UNLIKELY(sem_.available_permits() == 0)) {
+      detail::report_destroyed_in_use("a sync::Mutex was", "locked (a guard outlives it)");
+    }
+  }
 
   template <class Guard, class Owner>
   using Acquire = detail::PermitAcquire<detail::MakeGuard<Guard, Owner>>;

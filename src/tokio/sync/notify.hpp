@@ -31,6 +31,7 @@
 
 #include "tokio/sync/detail/wait_list.hpp"
 #include "tokio/core/detail/poll.hpp"
+#include "tokio/sync/error.hpp"
 
 namespace tokio::detail {
 struct NotifyTestHook;  // defined by the tests only: sets the count to test its wrap
@@ -115,6 +116,11 @@ class Notify {
   Notify() noexcept = default;
   Notify(const Notify&) = delete;
   Notify& operator=(const Notify&) = delete;
+  ~Notify() {
+    if (TOKIO_UNLIKELY(!waiters_.empty())) {
+      detail::report_destroyed_in_use("a sync::Notify was", "tasks were waiting on it");
+    }
+  }
 
   // A future that completes on the next notification. Cheap to create.
   Notified notified() noexcept { return Notified(this, state_.load(std::memory_order_seq_cst)); }

@@ -29,6 +29,7 @@
 #include "tokio/core/detail/atomic.hpp"
 #include "tokio/sync/detail/wait_list.hpp"
 #include "tokio/core/detail/poll.hpp"
+#include "tokio/sync/error.hpp"
 
 namespace tokio::detail {
 
@@ -54,6 +55,12 @@ class BatchSemaphore {
   struct Unchecked {};
   BatchSemaphore(std::size_t permits, Unchecked) noexcept : permits_(permits << SHIFT) {}
   BatchSemaphore(const BatchSemaphore&) = delete;
+  ~BatchSemaphore() {
+    if (TOKIO_UNLIKELY(!waiters_.empty())) {
+      report_destroyed_in_use("a sync::Semaphore, Mutex or RwLock was",
+                              "tasks were waiting to acquire it");
+    }
+  }
   BatchSemaphore& operator=(const BatchSemaphore&) = delete;
 
   std::size_t available_permits() const noexcept {
