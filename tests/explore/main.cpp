@@ -12,6 +12,7 @@
 #include "tokio/core/detail/core.cpp"
 #include "tokio/core/detail/frame_alloc.cpp"
 #include "tokio/sync/detail/batch_semaphore.cpp"
+#include "tokio/sync/error.cpp"
 #include "tokio/io/detail/scheduled_io.cpp"
 #include "tokio/io/detail/byte_pipe.cpp"
 
