@@ -1712,7 +1712,11 @@ const char* leaf_type_pretty() noexcept {
 }
 
 // CRTP base of leaf awaitables. Derived provides `bool poll(task::Context&) noexcept`
-// (ready?) and `await_resume()`. The first poll happens inside await_suspend, so a ready
+// (ready?) and `await_resume()`, and may provide `void before_first_poll()`, called once
+// before the first poll and allowed to throw (a timer leaf checks there that the runtime
+// has a timer driver). Derived does not override await_ready or await_suspend: select, join
+// and try_join poll a leaf directly (LeafBranch, core/detail/branch.hpp), and a leaf that
+// overrides them is awaited there through a Task frame instead. The first poll happens inside await_suspend, so a ready
 // resource is consumed without suspending (it still costs one unit of coop budget). Leaves
 // hold no bookkeeping of their own (see PollSlot), so they copy and move freely before they
 // first suspend; once suspended they are registered by address and must not move.
@@ -1725,6 +1729,9 @@ class Leaf : public Pollable {
   bool await_suspend(std::coroutine_handle<> h) {
     ThreadContext& t = tls;
     if (TOKIO_UNLIKELY(t.slot == nullptr)) throw_not_in_task("co_await of a tokio awaitable");
+    if constexpr (requires(Derived & d) { d.before_first_poll(); }) {
+      static_cast<Derived*>(this)->before_first_poll();
+    }
     task::Context cx(t.waker);
     if (poll_leaf_restoring(t, [&] { return static_cast<Derived*>(this)->poll(cx); })) {
       return false;
@@ -2386,7 +2393,10 @@ struct TaskInfo {
 //
 // All run their operands concurrently inside the calling task (never in parallel), exactly
 // like Tokio's join!/try_join!/select! macros. Operands are tokio::Tasks or any other tokio
-// awaitable (wrapped in a Task).
+// awaitable. A plain leaf (rx.recv(), notify.notified(), sleep(d), a socket read, a
+// JoinHandle...) is polled by the combinator itself, inside its own storage: a select loop
+// over such operands allocates nothing and resumes no extra coroutine per iteration. Other
+// awaitables are wrapped in a Task frame (core/detail/branch.hpp: make_branch).
 
 TOKIO_SYSTEM_HEADERS_BEGIN
 #include <array>
@@ -2417,8 +2427,18 @@ TOKIO_SYSTEM_HEADERS_END
 // join branch that owned a ChildStdin or an mpsc Sender closes it while the other branches
 // still run, so a branch waiting for that EOF or close can finish. (For a T whose move
 // can throw, the result stays in the frame, which then lives as long as the Branch.)
+//
+// LeafBranch<A>: the same interface for an operand that is a plain leaf (rx.recv(),
+// notify.notified(), a JoinHandle...): the composite polls the leaf itself, with no Task
+// frame around it (make_branch picks the kind). A select loop over two such operands costs
+// no allocation and no coroutine resume per iteration.
 
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <concepts>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <cstddef> (already above) */
+/* #include <cstdint> (already above) */
+/* #include <new> (already above) */
 /* #include <tuple> (already above) */
 /* #include <type_traits> (already above) */
 /* #include <utility> (already above) */
@@ -2433,6 +2453,7 @@ using void_to_monostate_t = std::conditional_t<std::is_void_v<T>, std::monostate
 template <class T>
 class Branch {
  public:
+  using value_type = T;
   explicit Branch(Task<T> t) noexcept : task_(std::move(t)) {}
   Branch(Branch&& o) noexcept : task_(std::move(o.task_)) {}  // only before the first step
   Branch(const Branch&) = delete;
@@ -2469,14 +2490,6 @@ class Branch {
       return task_.handle().promise().take();
     }
   }
-  void_to_monostate_t<T> take_value() {
-    if constexpr (std::is_void_v<T>) {
-      take();
-      return std::monostate{};
-    } else {
-      return take();
-    }
-  }
   // Destroys the branch's coroutines now (cancellation), innermost frame first.
   void cancel() noexcept {
     if (started_ && !done_ && slot_.poll_fn) {
@@ -2502,6 +2515,168 @@ class Branch {
   bool started_ = false;
   bool done_ = false;
 };
+
+// A leaf type whose await_ready/await_suspend are Leaf's own: awaiting it is exactly
+// "before_first_poll() if it has one, poll until ready, then await_resume", so it can be
+// polled directly. (A leaf that overrides them is awaited through a Task frame instead.)
+template <class L>
+concept PlainLeaf = std::is_base_of_v<Leaf<L>, L> && requires(L& l, task::Context& cx) {
+  { l.poll(cx) } -> std::same_as<bool>;
+  requires std::is_same_v<decltype(&L::await_suspend), bool (Leaf<L>::*)(std::coroutine_handle<>)>;
+  requires std::is_same_v<decltype(&L::await_ready), bool (Leaf<L>::*)() const noexcept>;
+};
+
+// An operand (A as passed: an lvalue reference when borrowed) that LeafBranch can drive:
+// either a plain leaf itself, or an awaitable whose operator co_await makes one.
+template <class A, class Awaiter = decltype(get_awaiter(std::declval<A>()))>
+concept DirectOperand = !is_task<std::remove_cvref_t<A>>::value && TokioAwaitable<A> &&
+                        (std::is_lvalue_reference_v<A> ||
+                         std::is_move_constructible_v<
+                             std::remove_cvref_t<A>>)&&PlainLeaf<std::remove_cvref_t<Awaiter>> &&
+                        (!std::is_reference_v<Awaiter> ||
+                         std::is_same_v<std::remove_cvref_t<Awaiter>, std::remove_cvref_t<A>>);
+
+// g++ -O1 cannot see that the unions below are only destroyed while st_ says they were built.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+template <class A>
+class LeafBranch {
+  using Awaitable = std::remove_cvref_t<A>;
+  static constexpr bool kBorrowed = std::is_lvalue_reference_v<A>;
+  using AwaiterRef = decltype(get_awaiter(std::declval<A>()));
+  // The awaitable makes its leaf with operator co_await (Notified, JoinHandle...); else
+  // the awaitable is the leaf (mpsc Recv...).
+  static constexpr bool kMakesAwaiter = !std::is_reference_v<AwaiterRef>;
+  using L = std::remove_cvref_t<AwaiterRef>;
+
+ public:
+  using value_type = await_result_t<A>;
+
+  explicit LeafBranch(A&& a) noexcept(kBorrowed ||
+                                      std::is_nothrow_move_constructible_v<Awaitable>) {
+    if constexpr (kBorrowed) {
+      held_.p = &a;
+    } else {
+      ::new (static_cast<void*>(&held_.v)) Awaitable(std::move(a));
+    }
+  }
+  // Only before the first step (the leaf registers itself by address once polled).
+  LeafBranch(LeafBranch&& o) noexcept(kBorrowed ||
+                                      std::is_nothrow_move_constructible_v<Awaitable>) {
+    if constexpr (kBorrowed) {
+      held_.p = o.held_.p;
+    } else {
+      ::new (static_cast<void*>(&held_.v)) Awaitable(std::move(o.held_.v));
+    }
+  }
+  LeafBranch(const LeafBranch&) = delete;
+  LeafBranch& operator=(const LeafBranch&) = delete;
+  ~LeafBranch() { cancel(); }
+
+  // Polls the leaf once (the first call makes it). Once ready, the result (or what making,
+  // polling or resuming threw) is kept and the leaf and an owned awaitable are destroyed
+  // at once, as Branch destroys a finished frame.
+  bool step(task::Context& cx) noexcept {
+    if (st_ == St::Done) return true;
+    try {
+      if (st_ == St::Fresh) {
+        if constexpr (kMakesAwaiter) {
+          if constexpr (kBorrowed) {
+            ::new (static_cast<void*>(&aw_.w)) L(get_awaiter(*held_.p));
+          } else {
+            ::new (static_cast<void*>(&aw_.w)) L(get_awaiter(std::move(held_.v)));
+          }
+        }
+        st_ = St::Polling;
+        if constexpr (requires(L & l) { l.before_first_poll(); }) leaf().before_first_poll();
+      }
+      if (!poll_leaf_restoring(tls, [&] { return leaf().poll(cx); })) return false;
+      if constexpr (std::is_void_v<value_type>) {
+        leaf().await_resume();
+        out_.set_value();
+      } else {
+        out_.set_value(leaf().await_resume());
+      }
+    } catch (...) {
+      out_.set_exception(std::current_exception());
+    }
+    cancel();
+    return true;
+  }
+  bool done() const noexcept { return st_ == St::Done; }
+  bool failed() const noexcept { return st_ == St::Done && out_.exception() != nullptr; }
+  value_type take() { return out_.take(); }
+  // Destroys the leaf (leaving whatever queue it waits in) and an owned awaitable.
+  void cancel() noexcept {
+    if (st_ == St::Done) return;
+    if constexpr (kMakesAwaiter) {
+      if (st_ == St::Polling) aw_.w.~L();
+    }
+    if constexpr (!kBorrowed) held_.v.~Awaitable();
+    st_ = St::Done;
+  }
+
+ private:
+  L& leaf() noexcept {
+    if constexpr (kMakesAwaiter) {
+      return aw_.w;
+    } else if constexpr (kBorrowed) {
+      return *held_.p;
+    } else {
+      return held_.v;
+    }
+  }
+
+  union Held {
+    Held() noexcept {}
+    ~Held() {}
+    Awaitable* p;
+    Awaitable v;
+  };
+  union AwaiterSlot {
+    AwaiterSlot() noexcept {}
+    ~AwaiterSlot() {}
+    L w;
+  };
+  struct NoAwaiter {};
+  enum class St : uint8_t { Fresh, Polling, Done };
+
+  Held held_;
+  [[no_unique_address]] std::conditional_t<kMakesAwaiter, AwaiterSlot, NoAwaiter> aw_;
+  Outcome<value_type> out_;
+  St st_ = St::Fresh;
+};
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
+
+// The branch an operand runs in: a LeafBranch when it is a plain leaf (or makes one), else
+// a Branch over the Task to_task makes of it.
+template <class A>
+auto make_branch(A&& a) {
+  if constexpr (DirectOperand<A>) {
+    return LeafBranch<A>(std::forward<A>(a));
+  } else {
+    using T = typename decltype(to_task(std::forward<A>(a)))::value_type;
+    return Branch<T>(to_task(std::forward<A>(a)));
+  }
+}
+template <class A>
+using branch_t = decltype(make_branch(std::declval<A>()));
+
+// A finished branch's value, std::monostate for void (as select and join hand it out);
+// rethrows what the branch threw.
+template <class B>
+void_to_monostate_t<typename B::value_type> take_value(B& b) {
+  if constexpr (std::is_void_v<typename B::value_type>) {
+    b.take();
+    return std::monostate{};
+  } else {
+    return b.take();
+  }
+}
 
 // Calls f(std::integral_constant<size_t, I>) for the runtime index i (a jump table, so the
 // result is constructed once, never default-constructed and assigned).
@@ -2578,40 +2753,46 @@ struct When {
 template <class A, class D = std::remove_cvref_t<A>>
 struct branch_operand {
   static bool enabled(const D&) noexcept { return true; }
-  static auto task(A&& a) { return to_task(std::forward<A>(a)); }
+  static auto branch(A&& a) { return make_branch(std::forward<A>(a)); }
 };
 template <class A, class B>
 struct branch_operand<A, When<B>> {
   static bool enabled(const When<B>& w) noexcept { return w.enabled; }
-  static auto task(A&& w) { return to_task(std::forward<B>(w.operand)); }
+  static auto branch(A&& w) { return make_branch(std::forward<B>(w.operand)); }
 };
 template <class A>
 struct branch_operand<A, SelectElse> {
   static bool enabled(const SelectElse&) noexcept { return false; }
-  static Task<SelectElse> task(A&&) noexcept { return Task<SelectElse>(); }  // never run
+  static Branch<SelectElse> branch(A&&) noexcept {  // never run
+    return Branch<SelectElse>(Task<SelectElse>());
+  }
 };
 
 template <class A>
 using operand_t = branch_operand<A>;
 template <class A>
-using branch_value_t = typename decltype(operand_t<A>::task(std::declval<A>()))::value_type;
+using select_branch_t = decltype(operand_t<A>::branch(std::declval<A>()));
 
 template <class A>
 using task_value_t = typename decltype(to_task(std::declval<A>()))::value_type;
+// What awaiting operand A gives (as join and try_join run it).
+template <class A>
+using await_value_t = typename branch_t<A>::value_type;
 
 // --- select ------------------------------------------------------------------------------
-template <class... Ts>
-class Select : public Leaf<Select<Ts...>> {
+// Bs: the branches (Branch<T> or LeafBranch<A>, make_branch), each with its value_type.
+template <class... Bs>
+class Select : public Leaf<Select<Bs...>> {
  public:
   static constexpr const char* kLeafName = "select";  // in task dumps (branches not shown)
-  using Output = std::variant<void_to_monostate_t<Ts>...>;
-  static constexpr std::size_t N = sizeof...(Ts);
+  using Output = std::variant<void_to_monostate_t<typename Bs::value_type>...>;
+  static constexpr std::size_t N = sizeof...(Bs);
   static constexpr std::size_t kNoElse = N;
 
-  Select(bool biased, std::array<bool, N> enabled, Task<Ts>... tasks)
-      : biased_(biased), enabled_(enabled), branches_(Branch<Ts>(std::move(tasks))...) {}
+  Select(bool biased, std::array<bool, N> enabled, Bs&&... branches)
+      : biased_(biased), enabled_(enabled), branches_(std::move(branches)...) {}
   Select(Select&& o) noexcept
-      : Leaf<Select<Ts...>>(o),
+      : Leaf<Select<Bs...>>(o),
         biased_(o.biased_),
         enabled_(o.enabled_),
         branches_(std::move(o.branches_)) {}
@@ -2646,11 +2827,12 @@ class Select : public Leaf<Select<Ts...>> {
     // The losers are cancelled before the winner's value is handed out.
     cancel_except(winner_, std::make_index_sequence<N>{});
     return with_index<N>(winner_, [&](auto I) -> Output {
-      if constexpr (std::is_same_v<std::tuple_element_t<decltype(I)::value, std::tuple<Ts...>>,
+      if constexpr (std::is_same_v<typename std::tuple_element_t<decltype(I)::value,
+                                                                 std::tuple<Bs...>>::value_type,
                                    SelectElse>) {
         return Output(std::in_place_index<I>, SelectElse{});
       } else {
-        return Output(std::in_place_index<I>, std::get<I>(branches_).take_value());
+        return Output(std::in_place_index<I>, take_value(std::get<I>(branches_)));
       }
     });
   }
@@ -2658,7 +2840,7 @@ class Select : public Leaf<Select<Ts...>> {
  private:
   static constexpr std::size_t else_index() noexcept {
     std::size_t i = 0;
-    for (bool e : {std::is_same_v<Ts, SelectElse>...}) {
+    for (bool e : {std::is_same_v<typename Bs::value_type, SelectElse>...}) {
       if (e) return i;
       ++i;
     }
@@ -2671,20 +2853,20 @@ class Select : public Leaf<Select<Ts...>> {
 
   bool biased_;
   std::array<bool, N> enabled_;
-  std::tuple<Branch<Ts>...> branches_;
+  std::tuple<Bs...> branches_;
   std::size_t winner_ = 0;
 };
 
 // --- join --------------------------------------------------------------------------------
-template <class... Ts>
-class Join : public Leaf<Join<Ts...>> {
+template <class... Bs>
+class Join : public Leaf<Join<Bs...>> {
  public:
   static constexpr const char* kLeafName = "join";  // in task dumps (branches not shown)
-  using Output = std::tuple<void_to_monostate_t<Ts>...>;
-  static constexpr std::size_t N = sizeof...(Ts);
+  using Output = std::tuple<void_to_monostate_t<typename Bs::value_type>...>;
+  static constexpr std::size_t N = sizeof...(Bs);
 
-  explicit Join(Task<Ts>... tasks) : branches_(Branch<Ts>(std::move(tasks))...) {}
-  Join(Join&& o) noexcept : Leaf<Join<Ts...>>(o), branches_(std::move(o.branches_)) {}
+  explicit Join(Bs&&... branches) : branches_(std::move(branches)...) {}
+  Join(Join&& o) noexcept : Leaf<Join<Bs...>>(o), branches_(std::move(o.branches_)) {}
 
   bool poll(task::Context& cx) noexcept {
     // Rotate the starting branch each poll so no branch is always polled last.
@@ -2719,14 +2901,14 @@ class Join : public Leaf<Join<Ts...>> {
  private:
   template <std::size_t... I>
   Output take_all(std::index_sequence<I...>) {
-    return Output(std::get<I>(branches_).take_value()...);
+    return Output(take_value(std::get<I>(branches_))...);
   }
   template <std::size_t... I>
   void cancel_except(std::size_t keep, std::index_sequence<I...>) noexcept {
     ((I != keep ? std::get<I>(branches_).cancel() : void()), ...);
   }
 
-  std::tuple<Branch<Ts>...> branches_;
+  std::tuple<Bs...> branches_;
   std::size_t next_start_ = 0;
   std::optional<std::size_t> failed_;
 };
@@ -2740,14 +2922,17 @@ struct is_result<Result<T, E>> : std::true_type {
   using err_type = E;
 };
 
-template <class E, class... Rs>
-class TryJoin : public Leaf<TryJoin<E, Rs...>> {
- public:
-  using Output = Result<std::tuple<void_to_monostate_t<typename is_result<Rs>::ok_type>...>, E>;
-  static constexpr std::size_t N = sizeof...(Rs);
+template <class E, class... Bs>
+class TryJoin : public Leaf<TryJoin<E, Bs...>> {
+  template <class B>
+  using ok_t = typename is_result<typename B::value_type>::ok_type;
 
-  explicit TryJoin(Task<Rs>... tasks) : branches_(Branch<Rs>(std::move(tasks))...) {}
-  TryJoin(TryJoin&& o) noexcept : Leaf<TryJoin<E, Rs...>>(o), branches_(std::move(o.branches_)) {}
+ public:
+  using Output = Result<std::tuple<void_to_monostate_t<ok_t<Bs>>...>, E>;
+  static constexpr std::size_t N = sizeof...(Bs);
+
+  explicit TryJoin(Bs&&... branches) : branches_(std::move(branches)...) {}
+  TryJoin(TryJoin&& o) noexcept : Leaf<TryJoin<E, Bs...>>(o), branches_(std::move(o.branches_)) {}
 
   bool poll(task::Context& cx) noexcept {
     std::size_t start = next_start_++ % N;
@@ -2803,7 +2988,7 @@ class TryJoin : public Leaf<TryJoin<E, Rs...>> {
   }
   template <std::size_t... I>
   Output collect(std::index_sequence<I...>) {
-    using Tuple = std::tuple<void_to_monostate_t<typename is_result<Rs>::ok_type>...>;
+    using Tuple = std::tuple<void_to_monostate_t<ok_t<Bs>>...>;
     return Output(Tuple(std::move(*std::get<I>(values_))...));
   }
   template <std::size_t... I>
@@ -2811,8 +2996,8 @@ class TryJoin : public Leaf<TryJoin<E, Rs...>> {
     ((I != keep ? std::get<I>(branches_).cancel() : void()), ...);
   }
 
-  std::tuple<Branch<Rs>...> branches_;
-  std::tuple<std::optional<void_to_monostate_t<typename is_result<Rs>::ok_type>>...> values_;
+  std::tuple<Bs...> branches_;
+  std::tuple<std::optional<void_to_monostate_t<ok_t<Bs>>>...> values_;
   std::optional<E> error_;
   std::optional<std::size_t> stopped_;
   std::size_t next_start_ = 0;
@@ -2835,8 +3020,8 @@ auto select(A&&... operands) {
   static_assert((std::is_same_v<std::remove_cvref_t<A>, SelectElse> + ... + 0) <= 1,
                 "select takes at most one tokio::select_else");
   std::array<bool, sizeof...(A)> enabled{detail::operand_t<A>::enabled(operands)...};
-  return detail::Select<detail::branch_value_t<A>...>(
-      false, enabled, detail::operand_t<A>::task(std::forward<A>(operands))...);
+  return detail::Select<detail::select_branch_t<A>...>(
+      false, enabled, detail::operand_t<A>::branch(std::forward<A>(operands))...);
 }
 // As select, but branches are polled in argument order (select! with `biased;`).
 template <class... A>
@@ -2845,8 +3030,8 @@ auto select_biased(A&&... operands) {
   static_assert((std::is_same_v<std::remove_cvref_t<A>, SelectElse> + ... + 0) <= 1,
                 "select_biased takes at most one tokio::select_else");
   std::array<bool, sizeof...(A)> enabled{detail::operand_t<A>::enabled(operands)...};
-  return detail::Select<detail::branch_value_t<A>...>(
-      true, enabled, detail::operand_t<A>::task(std::forward<A>(operands))...);
+  return detail::Select<detail::select_branch_t<A>...>(
+      true, enabled, detail::operand_t<A>::branch(std::forward<A>(operands))...);
 }
 
 // A select branch taking part only when `cond` holds (Tokio's `, if cond`).
@@ -2861,7 +3046,7 @@ detail::When<A> when(bool cond, A&& operand) noexcept {
 template <class... A>
 auto join(A&&... operands) {
   static_assert(sizeof...(A) >= 1, "join needs at least one operand");
-  return detail::Join<detail::task_value_t<A>...>(detail::to_task(std::forward<A>(operands))...);
+  return detail::Join<detail::branch_t<A>...>(detail::make_branch(std::forward<A>(operands))...);
 }
 
 // Like join, for operands returning tokio::Result<T, E> with one error type E: the first
@@ -2869,15 +3054,15 @@ auto join(A&&... operands) {
 template <class... A>
 auto try_join(A&&... operands) {
   static_assert(sizeof...(A) >= 1, "try_join needs at least one operand");
-  static_assert((detail::is_result<detail::task_value_t<A>>::value && ...),
+  static_assert((detail::is_result<detail::await_value_t<A>>::value && ...),
                 "try_join operands must return tokio::Result<T, E>");
   using E = typename detail::is_result<
-      std::tuple_element_t<0, std::tuple<detail::task_value_t<A>...>>>::err_type;
+      std::tuple_element_t<0, std::tuple<detail::await_value_t<A>...>>>::err_type;
   static_assert(
-      (std::is_same_v<typename detail::is_result<detail::task_value_t<A>>::err_type, E> && ...),
+      (std::is_same_v<typename detail::is_result<detail::await_value_t<A>>::err_type, E> && ...),
       "try_join operands must share one error type");
-  return detail::TryJoin<E, detail::task_value_t<A>...>(
-      detail::to_task(std::forward<A>(operands))...);
+  return detail::TryJoin<E, detail::branch_t<A>...>(
+      detail::make_branch(std::forward<A>(operands))...);
 }
 
 }  // namespace tokio
@@ -6348,10 +6533,7 @@ class Sleep {
     static constexpr const char* kLeafName = "time::sleep";  // in task dumps
     explicit Awaiter(Sleep& s) noexcept : s_(&s) {}
     bool poll(task::Context& cx) noexcept { return s_->poll_ready(cx); }
-    bool await_suspend(std::coroutine_handle<> h) {
-      s_->timer_.resolve_or_throw("time::sleep");
-      return detail::Leaf<Awaiter>::await_suspend(h);
-    }
+    void before_first_poll() { s_->timer_.resolve_or_throw("time::sleep"); }
     void await_resume() const { s_->timer_.throw_if_errored("time::sleep"); }
     // In task dumps: "time::sleep, 250 ms left".
     int64_t dump_ms_left() const noexcept { return s_->timer_.dump_ms_left(); }
@@ -6423,10 +6605,7 @@ class Interval {
     static constexpr const char* kLeafName = "time::Interval::tick";  // in task dumps
     explicit Tick(Interval& iv) noexcept : iv_(&iv) {}
     bool poll(task::Context& cx) noexcept { return iv_->poll_tick_ready(cx, out_); }
-    bool await_suspend(std::coroutine_handle<> h) {
-      iv_->timer_.resolve_or_throw("Interval::tick");
-      return detail::Leaf<Tick>::await_suspend(h);
-    }
+    void before_first_poll() { iv_->timer_.resolve_or_throw("Interval::tick"); }
     Instant await_resume() const {
       iv_->timer_.throw_if_errored("Interval::tick");
       return out_;
@@ -6527,13 +6706,15 @@ namespace error {
 using tokio::time::Elapsed;  // Tokio spells it time::error::Elapsed too
 }  // namespace error
 
-template <class T>
+// B: how the operand runs (detail::make_branch): polled directly when it is a plain leaf
+// (a receive, a read...), else as a Task.
+template <class T, class B = detail::Branch<T>>
 class Timeout {
  public:
   using tokio_awaitable = void;
   using Output = Result<T, Elapsed>;
 
-  Timeout(Task<T> inner, Instant deadline)
+  Timeout(B inner, Instant deadline)
       : inner_(std::move(inner)), timer_(deadline, "time::timeout") {}
   // Only before it is first polled.
   Timeout(Timeout&& o) noexcept : inner_(std::move(o.inner_)), timer_(o.timer_) {}
@@ -6576,10 +6757,7 @@ class Timeout {
     static constexpr const char* kLeafName = "time::timeout";  // in task dumps
     explicit Awaiter(Timeout& t) noexcept : t_(&t) {}
     bool poll(task::Context& cx) noexcept { return t_->poll(cx); }
-    bool await_suspend(std::coroutine_handle<> h) {
-      t_->timer_.resolve_or_throw("time::timeout");
-      return detail::Leaf<Awaiter>::await_suspend(h);
-    }
+    void before_first_poll() { t_->timer_.resolve_or_throw("time::timeout"); }
     Output await_resume() { return t_->take(); }
 
    private:
@@ -6589,7 +6767,7 @@ class Timeout {
   Awaiter operator co_await() && noexcept { return Awaiter(*this); }
 
  private:
-  detail::Branch<T> inner_;
+  B inner_;
   detail::Timer timer_;
   bool elapsed_ = false;
 };
@@ -6597,8 +6775,9 @@ class Timeout {
 // Runs `operand` until it finishes or `deadline` passes.
 template <class A>
 auto timeout_at(Instant deadline, A&& operand) {
-  using T = detail::task_value_t<A>;
-  return Timeout<T>(detail::to_task(std::forward<A>(operand)), deadline);
+  using B = detail::branch_t<A>;
+  return Timeout<typename B::value_type, B>(detail::make_branch(std::forward<A>(operand)),
+                                            deadline);
 }
 
 // Runs `operand` until it finishes or `d` has passed.
@@ -6833,9 +7012,7 @@ struct enable_display<io::Ready> : std::true_type {};
 // throw std::logic_error, as_raw_fd() is -1, and readable()/writable()/ready()/async_io()/
 // try_io() give an EBADF error without calling the closure.
 
-TOKIO_SYSTEM_HEADERS_BEGIN
-#include <concepts>
-TOKIO_SYSTEM_HEADERS_END
+/* #include <concepts> (already above) */
 /* #include <optional> (already above) */
 /* #include <stdexcept> (already above) */
 /* #include <string> (already above) */
@@ -14177,10 +14354,7 @@ class Sender : public detail::MpscSenderBase<T, true> {
           value_(std::move(o.value_)),
           op_(o.op_),
           timer_(o.timer_) {}
-    bool await_suspend(std::coroutine_handle<> h) {
-      timer_.resolve_or_throw("mpsc::Sender::send_timeout");
-      return detail::Leaf<SendTimeout>::await_suspend(h);
-    }
+    void before_first_poll() { timer_.resolve_or_throw("mpsc::Sender::send_timeout"); }
     bool poll(task::Context& cx) noexcept {
       if (!detail::coop_poll_proceed(cx)) return false;
       PR r = op_.poll(cx.raw_waker());
@@ -23820,8 +23994,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_5a6e3310da2ba1f2_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_5a6e3310da2ba1f2_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_e6ab2741b0460e3e_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_e6ab2741b0460e3e_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -41662,7 +41836,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_5a6e3310da2ba1f2_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_e6ab2741b0460e3e_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

@@ -307,3 +307,253 @@ TEST_CASE(
     CHECK(drops2.load() == 1);
   }
 }
+
+namespace {
+// A plain leaf (Leaf's own await_ready and await_suspend): select, join and try_join poll it
+// directly, with no Task frame around it. Ready once its gate is open; counts the live
+// instances (so a test sees when the branch destroyed it) and its polls.
+struct Gate {
+  bool open = false;
+  bool throw_on_resume = false;
+  int live = 0;
+  int polls = 0;
+};
+class GateLeaf : public tokio::detail::Leaf<GateLeaf> {
+ public:
+  explicit GateLeaf(Gate* g) noexcept : g_(g) { ++g_->live; }
+  GateLeaf(GateLeaf&& o) noexcept : tokio::detail::Leaf<GateLeaf>(o), g_(o.g_) { ++g_->live; }
+  GateLeaf(const GateLeaf&) = delete;
+  ~GateLeaf() { --g_->live; }
+  // Pending without registering a waker: the tests wake the task from a sibling branch.
+  bool poll(tokio::task::Context&) noexcept {
+    ++g_->polls;
+    return g_->open;
+  }
+  int await_resume() {
+    if (g_->throw_on_resume) throw std::runtime_error("gate resume failed");
+    return 5;
+  }
+
+ private:
+  Gate* g_;
+};
+// An awaitable whose operator co_await makes the leaf (as Notified and JoinHandle do), or
+// throws while making it.
+struct GateMaker {
+  using tokio_awaitable = void;
+  Gate* g;
+  bool throw_on_make = false;
+  GateLeaf operator co_await() && {
+    if (throw_on_make) throw std::logic_error("making the leaf failed");
+    return GateLeaf(g);
+  }
+};
+// The same leaf giving an io::Result (for try_join).
+class IoGateLeaf : public tokio::detail::Leaf<IoGateLeaf> {
+ public:
+  explicit IoGateLeaf(Gate* g) noexcept : inner_(g) {}
+  bool poll(tokio::task::Context& cx) noexcept { return inner_.poll(cx); }
+  tokio::io::Result<int> await_resume() { return ok_value(inner_.await_resume()); }
+
+ private:
+  GateLeaf inner_;
+};
+// A leaf with an await_suspend of its own: select cannot know what it does, so it keeps
+// the Task wrapper.
+class OwnSuspendLeaf : public tokio::detail::Leaf<OwnSuspendLeaf> {
+ public:
+  bool poll(tokio::task::Context&) noexcept { return true; }
+  bool await_suspend(std::coroutine_handle<> h) {
+    return tokio::detail::Leaf<OwnSuspendLeaf>::await_suspend(h);
+  }
+  int await_resume() const noexcept { return 1; }
+};
+// Yields `yields` times, opens the gate, then goes on yielding (the gate's branch wins).
+Task<int> open_after(Gate* g, int yields) {
+  for (int i = 0; i < yields; ++i) co_await tokio::task::yield_now();
+  g->open = true;
+  for (int i = 0; i < 100; ++i) co_await tokio::task::yield_now();
+  co_return 1;
+}
+}  // namespace
+
+TEST_CASE("select, join and try_join poll a plain leaf directly; others run in a Task") {
+  using tokio::detail::branch_t;
+  using tokio::detail::LeafBranch;
+  static_assert(std::is_same_v<branch_t<GateLeaf>, LeafBranch<GateLeaf>>);
+  static_assert(std::is_same_v<branch_t<GateLeaf&>, LeafBranch<GateLeaf&>>);
+  static_assert(std::is_same_v<branch_t<GateMaker>, LeafBranch<GateMaker>>);
+  static_assert(std::is_same_v<branch_t<IoGateLeaf>, LeafBranch<IoGateLeaf>>);
+  static_assert(std::is_same_v<branch_t<tokio::sync::Notified>, LeafBranch<tokio::sync::Notified>>);
+  static_assert(
+      std::is_same_v<branch_t<mpsc::Receiver<int>::Recv>, LeafBranch<mpsc::Receiver<int>::Recv>>);
+  static_assert(std::is_same_v<branch_t<Task<int>>, tokio::detail::Branch<int>>);
+  static_assert(std::is_same_v<branch_t<tokio::time::Sleep>, LeafBranch<tokio::time::Sleep>>);
+  // A leaf that overrides await_suspend is awaited through a Task frame.
+  static_assert(std::is_same_v<branch_t<OwnSuspendLeaf>, tokio::detail::Branch<int>>);
+
+  for (bool multi : {false, true}) {
+    CAPTURE(multi);
+    auto rt = test::either_flavour_all(multi);
+    rt.block_on([]() -> Task<> {
+      // The loser is destroyed before select returns; the winner's value comes through.
+      Gate g;
+      auto r = co_await tokio::select(GateLeaf(&g), after(7, 3));
+      CHECK(r.index() == 1);
+      CHECK(g.live == 0);
+      CHECK(g.polls >= 2);  // polled again on each wake of the task
+      Gate g2;
+      auto r2 = co_await tokio::select(GateMaker{&g2}, open_after(&g2, 2), after(0, 50));
+      CHECK(r2.index() == 0);
+      CHECK(std::get<0>(r2) == 5);
+      CHECK(g2.live == 0);
+
+      // A borrowed leaf survives a loss and can win the next select.
+      Gate g3;
+      GateLeaf leaf(&g3);
+      auto r3 = co_await tokio::select(leaf, after(1, 1));
+      CHECK(r3.index() == 1);
+      CHECK(g3.live == 1);
+      g3.open = true;
+      auto r4 = co_await tokio::select(leaf, after(1, 5));
+      CHECK(r4.index() == 0);
+      CHECK(g3.live == 1);
+
+      // join: a finished leaf branch is destroyed while the others still run.
+      Gate g4;
+      auto [a, live_when_second_ended] =
+          co_await tokio::join(GateMaker{&g4}, [](Gate* g) -> Task<int> {
+            g->open = true;
+            for (int i = 0; i < 5; ++i) co_await tokio::task::yield_now();
+            co_return g->live;
+          }(&g4));
+      CHECK(a == 5);
+      CHECK(live_when_second_ended == 0);
+    }());
+  }
+}
+
+TEST_CASE("a plain-leaf branch: what making, polling or resuming throws propagates") {
+  auto rt = test::current_thread();
+  rt.block_on([]() -> Task<> {
+    // Making the leaf throws: select and join report it, the other branches are destroyed.
+    Gate g;
+    std::atomic<int> drops{0};
+    int polls = 0;
+    std::string what;
+    try {
+      (void)co_await tokio::select(GateMaker{&g, true},
+                                   counted_forever(test::DropCounter(drops), &polls));
+    } catch (const std::logic_error& e) {
+      what = e.what();
+    }
+    CHECK(what == "making the leaf failed");
+    CHECK(drops.load() == 1);
+    CHECK(g.live == 0);
+    // await_resume throws: join cancels the rest and rethrows.
+    Gate g2;
+    g2.open = true;
+    g2.throw_on_resume = true;
+    std::atomic<int> drops2{0};
+    what.clear();
+    try {
+      (void)co_await tokio::join(counted_forever(test::DropCounter(drops2), &polls), GateLeaf(&g2));
+    } catch (const std::runtime_error& e) {
+      what = e.what();
+    }
+    CHECK(what == "gate resume failed");
+    CHECK(drops2.load() == 1);
+    CHECK(g2.live == 0);
+    // try_join: a thrown exception (not an error value) propagates too.
+    Gate g3;
+    g3.open = true;
+    g3.throw_on_resume = true;
+    what.clear();
+    try {
+      (void)co_await tokio::try_join(io_after(1, 3, false), io_after(2, 0, false), IoGateLeaf(&g3));
+    } catch (const std::runtime_error& e) {
+      what = e.what();
+    }
+    CHECK(what == "gate resume failed");
+    CHECK(g3.live == 0);
+  }());
+}
+
+TEST_CASE("select over Notify and mpsc leaves: a losing waiter leaves the queue") {
+  for (bool multi : {false, true}) {
+    CAPTURE(multi);
+    auto rt = test::either_flavour_all(multi);
+    rt.block_on([]() -> Task<> {
+      tokio::sync::Notify n;
+      auto [tx, rx] = mpsc::channel<int>(4);
+      // notified() loses to a message: its waiter is gone, so the next notify_one() is
+      // stored as a permit for the next notified() instead of going to the dead waiter.
+      (void)co_await tx.send(3);
+      auto r = co_await tokio::select_biased(rx.recv(), n.notified());
+      REQUIRE(r.index() == 0);
+      CHECK(std::get<0>(r) == 3);
+      n.notify_one();
+      auto r2 = co_await tokio::select_biased(rx.recv(), n.notified());
+      CHECK(r2.index() == 1);
+      // recv() loses: the value sent afterwards is still received (cancel-safe).
+      n.notify_one();
+      auto r3 = co_await tokio::select_biased(n.notified(), rx.recv());
+      CHECK(r3.index() == 0);
+      (void)co_await tx.send(9);
+      auto v = co_await rx.recv();
+      CHECK(v == 9);
+    }());
+  }
+}
+
+TEST_CASE("select and join over a sleep on a runtime without timers: the error comes through") {
+  // The sleep's check for a timer driver (before_first_poll) runs in a select branch too.
+  auto rt = tokio::runtime::Builder::new_current_thread().build();  // no enable_time
+  for (bool use_join : {false, true}) {
+    CAPTURE(use_join);
+    std::string what;
+    try {
+      rt.block_on([](bool use_join) -> Task<> {
+        if (use_join) {
+          co_await tokio::join(tokio::time::sleep(1ms), after(1, 2));
+        } else {
+          (void)co_await tokio::select(after(1, 100), tokio::time::sleep(1ms));
+        }
+      }(use_join));
+    } catch (const std::logic_error& e) {
+      what = e.what();
+    }
+    CHECK(what.find("enable_time") != std::string::npos);
+  }
+}
+
+TEST_CASE("timeout over a plain leaf: polled directly, destroyed when the deadline wins") {
+  static_assert(std::is_same_v<decltype(tokio::time::timeout(1s, std::declval<GateLeaf>())),
+                               tokio::time::Timeout<int, tokio::detail::LeafBranch<GateLeaf>>>);
+  for (bool multi : {false, true}) {
+    CAPTURE(multi);
+    auto rt = test::either_flavour_all(multi);
+    rt.block_on([]() -> Task<> {
+      Gate g;
+      auto r = co_await tokio::time::timeout(5ms, GateLeaf(&g));
+      CHECK_FALSE(r.has_value());
+      CHECK(g.live == 0);
+      CHECK(g.polls >= 1);
+      Gate g2;
+      g2.open = true;
+      auto r2 = co_await tokio::time::timeout(5s, GateMaker{&g2});
+      REQUIRE(r2.has_value());
+      CHECK(*r2 == 5);
+      CHECK(g2.live == 0);
+      // A borrowed leaf survives the timeout and completes later.
+      Gate g3;
+      GateLeaf leaf(&g3);
+      auto r3 = co_await tokio::time::timeout(2ms, leaf);
+      CHECK_FALSE(r3.has_value());
+      CHECK(g3.live == 1);
+      g3.open = true;
+      auto r4 = co_await tokio::time::timeout(5s, leaf);
+      CHECK(r4.has_value());
+    }());
+  }
+}

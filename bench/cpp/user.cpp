@@ -20,6 +20,10 @@
 //   mpsc_bounded                  channel of capacity 100, 5 producers x 1,000 sends (spawned
 //                                 as tokio::spawn(lambda, Sender)), the async main receives
 //                                 until the channel closes. `iters` rounds.
+//   select_loop                   the same channel and producers; the async main receives in
+//                                 a select loop, each message raced against a stop Notify
+//                                 (`select(rx.recv(), stop.notified())`, the shape of a
+//                                 server loop with a shutdown signal). `iters` rounds.
 #define TOKIO_IMPLEMENTATION
 #include <atomic>
 #include <future>
@@ -152,21 +156,23 @@ void chained_main(std::size_t workers, std::size_t iters, bool callable) {
 constexpr std::size_t kProducers = 5;
 constexpr std::size_t kSends = 1000;
 
-Task<> mpsc_round() {
-  auto [tx0, rx] = mpsc::channel<std::size_t>(100);
-  {
-    auto tx = std::move(tx0);  // dropped at the end of this scope: recv ends with the producers
-    for (std::size_t p = 0; p < kProducers; ++p) {
-      tokio::spawn(
-          [](mpsc::Sender<std::size_t> tx) -> Task<> {
-            for (std::size_t i = 0; i < kSends; ++i) {
-              auto sent = co_await tx.send(i);
-              if (!sent) fail("send on a closed channel");
-            }
-          },
-          tx);
-    }
+// Spawns the producers; `tx` is dropped on return, so the receive ends with them.
+void spawn_producers(mpsc::Sender<std::size_t> tx) {
+  for (std::size_t p = 0; p < kProducers; ++p) {
+    tokio::spawn(
+        [](mpsc::Sender<std::size_t> tx) -> Task<> {
+          for (std::size_t i = 0; i < kSends; ++i) {
+            auto sent = co_await tx.send(i);
+            if (!sent) fail("send on a closed channel");
+          }
+        },
+        tx);
   }
+}
+
+Task<> mpsc_round() {
+  auto [tx, rx] = mpsc::channel<std::size_t>(100);
+  spawn_producers(std::move(tx));
   std::size_t received = 0;
   for (;;) {
     auto v = co_await rx.recv();
@@ -180,6 +186,25 @@ Task<> mpsc_main(std::size_t rounds) {
   for (std::size_t i = 0; i < rounds; ++i) co_await mpsc_round();
 }
 
+// --- select loop --------------------------------------------------------------------------
+Task<> select_round(Notify& stop) {
+  auto [tx, rx] = mpsc::channel<std::size_t>(100);
+  spawn_producers(std::move(tx));
+  std::size_t received = 0;
+  for (;;) {
+    auto ev = co_await tokio::select(rx.recv(), stop.notified());
+    if (ev.index() == 1) fail("stop was notified");
+    if (!std::get<0>(ev)) break;
+    ++received;
+  }
+  if (received != kProducers * kSends) fail("lost messages");
+}
+
+Task<> select_main(std::size_t rounds) {
+  Notify stop;
+  for (std::size_t i = 0; i < rounds; ++i) co_await select_round(stop);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -190,6 +215,7 @@ int main(int argc, char** argv) {
   else if (n == "chained_spawn/callable") chained_main(a.workers, a.iters, true);
   else if (n == "chained_spawn/coroutine") chained_main(a.workers, a.iters, false);
   else if (n == "mpsc_bounded") runtime(a.workers).block_on(mpsc_main(a.iters));
+  else if (n == "select_loop") runtime(a.workers).block_on(select_main(a.iters));
   else bench::unknown(a);
   return 0;
 }

@@ -3,7 +3,10 @@
 //
 // All run their operands concurrently inside the calling task (never in parallel), exactly
 // like Tokio's join!/try_join!/select! macros. Operands are tokio::Tasks or any other tokio
-// awaitable (wrapped in a Task).
+// awaitable. A plain leaf (rx.recv(), notify.notified(), sleep(d), a socket read, a
+// JoinHandle...) is polled by the combinator itself, inside its own storage: a select loop
+// over such operands allocates nothing and resumes no extra coroutine per iteration. Other
+// awaitables are wrapped in a Task frame (core/detail/branch.hpp: make_branch).
 
 #include <array>
 #include <cstddef>
@@ -41,40 +44,46 @@ struct When {
 template <class A, class D = std::remove_cvref_t<A>>
 struct branch_operand {
   static bool enabled(const D&) noexcept { return true; }
-  static auto task(A&& a) { return to_task(std::forward<A>(a)); }
+  static auto branch(A&& a) { return make_branch(std::forward<A>(a)); }
 };
 template <class A, class B>
 struct branch_operand<A, When<B>> {
   static bool enabled(const When<B>& w) noexcept { return w.enabled; }
-  static auto task(A&& w) { return to_task(std::forward<B>(w.operand)); }
+  static auto branch(A&& w) { return make_branch(std::forward<B>(w.operand)); }
 };
 template <class A>
 struct branch_operand<A, SelectElse> {
   static bool enabled(const SelectElse&) noexcept { return false; }
-  static Task<SelectElse> task(A&&) noexcept { return Task<SelectElse>(); }  // never run
+  static Branch<SelectElse> branch(A&&) noexcept {  // never run
+    return Branch<SelectElse>(Task<SelectElse>());
+  }
 };
 
 template <class A>
 using operand_t = branch_operand<A>;
 template <class A>
-using branch_value_t = typename decltype(operand_t<A>::task(std::declval<A>()))::value_type;
+using select_branch_t = decltype(operand_t<A>::branch(std::declval<A>()));
 
 template <class A>
 using task_value_t = typename decltype(to_task(std::declval<A>()))::value_type;
+// What awaiting operand A gives (as join and try_join run it).
+template <class A>
+using await_value_t = typename branch_t<A>::value_type;
 
 // --- select ------------------------------------------------------------------------------
-template <class... Ts>
-class Select : public Leaf<Select<Ts...>> {
+// Bs: the branches (Branch<T> or LeafBranch<A>, make_branch), each with its value_type.
+template <class... Bs>
+class Select : public Leaf<Select<Bs...>> {
  public:
   static constexpr const char* kLeafName = "select";  // in task dumps (branches not shown)
-  using Output = std::variant<void_to_monostate_t<Ts>...>;
-  static constexpr std::size_t N = sizeof...(Ts);
+  using Output = std::variant<void_to_monostate_t<typename Bs::value_type>...>;
+  static constexpr std::size_t N = sizeof...(Bs);
   static constexpr std::size_t kNoElse = N;
 
-  Select(bool biased, std::array<bool, N> enabled, Task<Ts>... tasks)
-      : biased_(biased), enabled_(enabled), branches_(Branch<Ts>(std::move(tasks))...) {}
+  Select(bool biased, std::array<bool, N> enabled, Bs&&... branches)
+      : biased_(biased), enabled_(enabled), branches_(std::move(branches)...) {}
   Select(Select&& o) noexcept
-      : Leaf<Select<Ts...>>(o),
+      : Leaf<Select<Bs...>>(o),
         biased_(o.biased_),
         enabled_(o.enabled_),
         branches_(std::move(o.branches_)) {}
@@ -109,11 +118,12 @@ class Select : public Leaf<Select<Ts...>> {
     // The losers are cancelled before the winner's value is handed out.
     cancel_except(winner_, std::make_index_sequence<N>{});
     return with_index<N>(winner_, [&](auto I) -> Output {
-      if constexpr (std::is_same_v<std::tuple_element_t<decltype(I)::value, std::tuple<Ts...>>,
+      if constexpr (std::is_same_v<typename std::tuple_element_t<decltype(I)::value,
+                                                                 std::tuple<Bs...>>::value_type,
                                    SelectElse>) {
         return Output(std::in_place_index<I>, SelectElse{});
       } else {
-        return Output(std::in_place_index<I>, std::get<I>(branches_).take_value());
+        return Output(std::in_place_index<I>, take_value(std::get<I>(branches_)));
       }
     });
   }
@@ -121,7 +131,7 @@ class Select : public Leaf<Select<Ts...>> {
  private:
   static constexpr std::size_t else_index() noexcept {
     std::size_t i = 0;
-    for (bool e : {std::is_same_v<Ts, SelectElse>...}) {
+    for (bool e : {std::is_same_v<typename Bs::value_type, SelectElse>...}) {
       if (e) return i;
       ++i;
     }
@@ -134,20 +144,20 @@ class Select : public Leaf<Select<Ts...>> {
 
   bool biased_;
   std::array<bool, N> enabled_;
-  std::tuple<Branch<Ts>...> branches_;
+  std::tuple<Bs...> branches_;
   std::size_t winner_ = 0;
 };
 
 // --- join --------------------------------------------------------------------------------
-template <class... Ts>
-class Join : public Leaf<Join<Ts...>> {
+template <class... Bs>
+class Join : public Leaf<Join<Bs...>> {
  public:
   static constexpr const char* kLeafName = "join";  // in task dumps (branches not shown)
-  using Output = std::tuple<void_to_monostate_t<Ts>...>;
-  static constexpr std::size_t N = sizeof...(Ts);
+  using Output = std::tuple<void_to_monostate_t<typename Bs::value_type>...>;
+  static constexpr std::size_t N = sizeof...(Bs);
 
-  explicit Join(Task<Ts>... tasks) : branches_(Branch<Ts>(std::move(tasks))...) {}
-  Join(Join&& o) noexcept : Leaf<Join<Ts...>>(o), branches_(std::move(o.branches_)) {}
+  explicit Join(Bs&&... branches) : branches_(std::move(branches)...) {}
+  Join(Join&& o) noexcept : Leaf<Join<Bs...>>(o), branches_(std::move(o.branches_)) {}
 
   bool poll(task::Context& cx) noexcept {
     // Rotate the starting branch each poll so no branch is always polled last.
@@ -182,14 +192,14 @@ class Join : public Leaf<Join<Ts...>> {
  private:
   template <std::size_t... I>
   Output take_all(std::index_sequence<I...>) {
-    return Output(std::get<I>(branches_).take_value()...);
+    return Output(take_value(std::get<I>(branches_))...);
   }
   template <std::size_t... I>
   void cancel_except(std::size_t keep, std::index_sequence<I...>) noexcept {
     ((I != keep ? std::get<I>(branches_).cancel() : void()), ...);
   }
 
-  std::tuple<Branch<Ts>...> branches_;
+  std::tuple<Bs...> branches_;
   std::size_t next_start_ = 0;
   std::optional<std::size_t> failed_;
 };
@@ -203,14 +213,17 @@ struct is_result<Result<T, E>> : std::true_type {
   using err_type = E;
 };
 
-template <class E, class... Rs>
-class TryJoin : public Leaf<TryJoin<E, Rs...>> {
- public:
-  using Output = Result<std::tuple<void_to_monostate_t<typename is_result<Rs>::ok_type>...>, E>;
-  static constexpr std::size_t N = sizeof...(Rs);
+template <class E, class... Bs>
+class TryJoin : public Leaf<TryJoin<E, Bs...>> {
+  template <class B>
+  using ok_t = typename is_result<typename B::value_type>::ok_type;
 
-  explicit TryJoin(Task<Rs>... tasks) : branches_(Branch<Rs>(std::move(tasks))...) {}
-  TryJoin(TryJoin&& o) noexcept : Leaf<TryJoin<E, Rs...>>(o), branches_(std::move(o.branches_)) {}
+ public:
+  using Output = Result<std::tuple<void_to_monostate_t<ok_t<Bs>>...>, E>;
+  static constexpr std::size_t N = sizeof...(Bs);
+
+  explicit TryJoin(Bs&&... branches) : branches_(std::move(branches)...) {}
+  TryJoin(TryJoin&& o) noexcept : Leaf<TryJoin<E, Bs...>>(o), branches_(std::move(o.branches_)) {}
 
   bool poll(task::Context& cx) noexcept {
     std::size_t start = next_start_++ % N;
@@ -266,7 +279,7 @@ class TryJoin : public Leaf<TryJoin<E, Rs...>> {
   }
   template <std::size_t... I>
   Output collect(std::index_sequence<I...>) {
-    using Tuple = std::tuple<void_to_monostate_t<typename is_result<Rs>::ok_type>...>;
+    using Tuple = std::tuple<void_to_monostate_t<ok_t<Bs>>...>;
     return Output(Tuple(std::move(*std::get<I>(values_))...));
   }
   template <std::size_t... I>
@@ -274,8 +287,8 @@ class TryJoin : public Leaf<TryJoin<E, Rs...>> {
     ((I != keep ? std::get<I>(branches_).cancel() : void()), ...);
   }
 
-  std::tuple<Branch<Rs>...> branches_;
-  std::tuple<std::optional<void_to_monostate_t<typename is_result<Rs>::ok_type>>...> values_;
+  std::tuple<Bs...> branches_;
+  std::tuple<std::optional<void_to_monostate_t<ok_t<Bs>>>...> values_;
   std::optional<E> error_;
   std::optional<std::size_t> stopped_;
   std::size_t next_start_ = 0;
@@ -298,8 +311,8 @@ auto select(A&&... operands) {
   static_assert((std::is_same_v<std::remove_cvref_t<A>, SelectElse> + ... + 0) <= 1,
                 "select takes at most one tokio::select_else");
   std::array<bool, sizeof...(A)> enabled{detail::operand_t<A>::enabled(operands)...};
-  return detail::Select<detail::branch_value_t<A>...>(
-      false, enabled, detail::operand_t<A>::task(std::forward<A>(operands))...);
+  return detail::Select<detail::select_branch_t<A>...>(
+      false, enabled, detail::operand_t<A>::branch(std::forward<A>(operands))...);
 }
 // As select, but branches are polled in argument order (select! with `biased;`).
 template <class... A>
@@ -308,8 +321,8 @@ auto select_biased(A&&... operands) {
   static_assert((std::is_same_v<std::remove_cvref_t<A>, SelectElse> + ... + 0) <= 1,
                 "select_biased takes at most one tokio::select_else");
   std::array<bool, sizeof...(A)> enabled{detail::operand_t<A>::enabled(operands)...};
-  return detail::Select<detail::branch_value_t<A>...>(
-      true, enabled, detail::operand_t<A>::task(std::forward<A>(operands))...);
+  return detail::Select<detail::select_branch_t<A>...>(
+      true, enabled, detail::operand_t<A>::branch(std::forward<A>(operands))...);
 }
 
 // A select branch taking part only when `cond` holds (Tokio's `, if cond`).
@@ -324,7 +337,7 @@ detail::When<A> when(bool cond, A&& operand) noexcept {
 template <class... A>
 auto join(A&&... operands) {
   static_assert(sizeof...(A) >= 1, "join needs at least one operand");
-  return detail::Join<detail::task_value_t<A>...>(detail::to_task(std::forward<A>(operands))...);
+  return detail::Join<detail::branch_t<A>...>(detail::make_branch(std::forward<A>(operands))...);
 }
 
 // Like join, for operands returning tokio::Result<T, E> with one error type E: the first
@@ -332,15 +345,15 @@ auto join(A&&... operands) {
 template <class... A>
 auto try_join(A&&... operands) {
   static_assert(sizeof...(A) >= 1, "try_join needs at least one operand");
-  static_assert((detail::is_result<detail::task_value_t<A>>::value && ...),
+  static_assert((detail::is_result<detail::await_value_t<A>>::value && ...),
                 "try_join operands must return tokio::Result<T, E>");
   using E = typename detail::is_result<
-      std::tuple_element_t<0, std::tuple<detail::task_value_t<A>...>>>::err_type;
+      std::tuple_element_t<0, std::tuple<detail::await_value_t<A>...>>>::err_type;
   static_assert(
-      (std::is_same_v<typename detail::is_result<detail::task_value_t<A>>::err_type, E> && ...),
+      (std::is_same_v<typename detail::is_result<detail::await_value_t<A>>::err_type, E> && ...),
       "try_join operands must share one error type");
-  return detail::TryJoin<E, detail::task_value_t<A>...>(
-      detail::to_task(std::forward<A>(operands))...);
+  return detail::TryJoin<E, detail::branch_t<A>...>(
+      detail::make_branch(std::forward<A>(operands))...);
 }
 
 }  // namespace tokio

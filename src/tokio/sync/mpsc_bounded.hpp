@@ -192,10 +192,7 @@ class Sender : public detail::MpscSenderBase<T, true> {
           value_(std::move(o.value_)),
           op_(o.op_),
           timer_(o.timer_) {}
-    bool await_suspend(std::coroutine_handle<> h) {
-      timer_.resolve_or_throw("mpsc::Sender::send_timeout");
-      return detail::Leaf<SendTimeout>::await_suspend(h);
-    }
+    void before_first_poll() { timer_.resolve_or_throw("mpsc::Sender::send_timeout"); }
     bool poll(task::Context& cx) noexcept {
       if (!detail::coop_poll_proceed(cx)) return false;
       PR r = op_.poll(cx.raw_waker());

@@ -41,10 +41,7 @@ class Interval {
     static constexpr const char* kLeafName = "time::Interval::tick";  // in task dumps
     explicit Tick(Interval& iv) noexcept : iv_(&iv) {}
     bool poll(task::Context& cx) noexcept { return iv_->poll_tick_ready(cx, out_); }
-    bool await_suspend(std::coroutine_handle<> h) {
-      iv_->timer_.resolve_or_throw("Interval::tick");
-      return detail::Leaf<Tick>::await_suspend(h);
-    }
+    void before_first_poll() { iv_->timer_.resolve_or_throw("Interval::tick"); }
     Instant await_resume() const {
       iv_->timer_.throw_if_errored("Interval::tick");
       return out_;

@@ -67,10 +67,7 @@ class Sleep {
     static constexpr const char* kLeafName = "time::sleep";  // in task dumps
     explicit Awaiter(Sleep& s) noexcept : s_(&s) {}
     bool poll(task::Context& cx) noexcept { return s_->poll_ready(cx); }
-    bool await_suspend(std::coroutine_handle<> h) {
-      s_->timer_.resolve_or_throw("time::sleep");
-      return detail::Leaf<Awaiter>::await_suspend(h);
-    }
+    void before_first_poll() { s_->timer_.resolve_or_throw("time::sleep"); }
     void await_resume() const { s_->timer_.throw_if_errored("time::sleep"); }
     // In task dumps: "time::sleep, 250 ms left".
     int64_t dump_ms_left() const noexcept { return s_->timer_.dump_ms_left(); }

@@ -43,13 +43,15 @@ namespace error {
 using tokio::time::Elapsed;  // Tokio spells it time::error::Elapsed too
 }  // namespace error
 
-template <class T>
+// B: how the operand runs (detail::make_branch): polled directly when it is a plain leaf
+// (a receive, a read...), else as a Task.
+template <class T, class B = detail::Branch<T>>
 class Timeout {
  public:
   using tokio_awaitable = void;
   using Output = Result<T, Elapsed>;
 
-  Timeout(Task<T> inner, Instant deadline)
+  Timeout(B inner, Instant deadline)
       : inner_(std::move(inner)), timer_(deadline, "time::timeout") {}
   // Only before it is first polled.
   Timeout(Timeout&& o) noexcept : inner_(std::move(o.inner_)), timer_(o.timer_) {}
@@ -92,10 +94,7 @@ class Timeout {
     static constexpr const char* kLeafName = "time::timeout";  // in task dumps
     explicit Awaiter(Timeout& t) noexcept : t_(&t) {}
     bool poll(task::Context& cx) noexcept { return t_->poll(cx); }
-    bool await_suspend(std::coroutine_handle<> h) {
-      t_->timer_.resolve_or_throw("time::timeout");
-      return detail::Leaf<Awaiter>::await_suspend(h);
-    }
+    void before_first_poll() { t_->timer_.resolve_or_throw("time::timeout"); }
     Output await_resume() { return t_->take(); }
 
    private:
@@ -105,7 +104,7 @@ class Timeout {
   Awaiter operator co_await() && noexcept { return Awaiter(*this); }
 
  private:
-  detail::Branch<T> inner_;
+  B inner_;
   detail::Timer timer_;
   bool elapsed_ = false;
 };
@@ -113,8 +112,9 @@ class Timeout {
 // Runs `operand` until it finishes or `deadline` passes.
 template <class A>
 auto timeout_at(Instant deadline, A&& operand) {
-  using T = detail::task_value_t<A>;
-  return Timeout<T>(detail::to_task(std::forward<A>(operand)), deadline);
+  using B = detail::branch_t<A>;
+  return Timeout<typename B::value_type, B>(detail::make_branch(std::forward<A>(operand)),
+                                            deadline);
 }
 
 // Runs `operand` until it finishes or `d` has passed.

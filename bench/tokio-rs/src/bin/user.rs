@@ -102,8 +102,8 @@ fn chained_main(workers: usize, iters: usize) {
 const PRODUCERS: usize = 5;
 const SENDS: usize = 1_000;
 
-async fn mpsc_round() {
-    let (tx, mut rx) = mpsc::channel::<usize>(100);
+// Spawns the producers; `tx` is dropped on return, so the receive ends with them.
+fn spawn_producers(tx: mpsc::Sender<usize>) {
     for _ in 0..PRODUCERS {
         let tx = tx.clone();
         tokio::spawn(async move {
@@ -114,10 +114,33 @@ async fn mpsc_round() {
             }
         });
     }
-    drop(tx);
+}
+
+async fn mpsc_round() {
+    let (tx, mut rx) = mpsc::channel::<usize>(100);
+    spawn_producers(tx);
     let mut received = 0;
     while let Some(_) = rx.recv().await {
         received += 1;
+    }
+    if received != PRODUCERS * SENDS {
+        fail("lost messages");
+    }
+}
+
+// --- select loop --------------------------------------------------------------------------
+async fn select_round(stop: &Notify) {
+    let (tx, mut rx) = mpsc::channel::<usize>(100);
+    spawn_producers(tx);
+    let mut received = 0;
+    loop {
+        tokio::select! {
+            v = rx.recv() => match v {
+                Some(_) => received += 1,
+                None => break,
+            },
+            _ = stop.notified() => fail("stop was notified"),
+        }
     }
     if received != PRODUCERS * SENDS {
         fail("lost messages");
@@ -135,6 +158,12 @@ fn main() {
         "mpsc_bounded" => runtime(a.workers).block_on(async {
             for _ in 0..a.iters {
                 mpsc_round().await;
+            }
+        }),
+        "select_loop" => runtime(a.workers).block_on(async {
+            let stop = Notify::new();
+            for _ in 0..a.iters {
+                select_round(&stop).await;
             }
         }),
         _ => unknown(&a),

@@ -10,8 +10,16 @@
 // join branch that owned a ChildStdin or an mpsc Sender closes it while the other branches
 // still run, so a branch waiting for that EOF or close can finish. (For a T whose move
 // can throw, the result stays in the frame, which then lives as long as the Branch.)
+//
+// LeafBranch<A>: the same interface for an operand that is a plain leaf (rx.recv(),
+// notify.notified(), a JoinHandle...): the composite polls the leaf itself, with no Task
+// frame around it (make_branch picks the kind). A select loop over two such operands costs
+// no allocation and no coroutine resume per iteration.
 
+#include <concepts>
 #include <cstddef>
+#include <cstdint>
+#include <new>
 #include <tuple>
 #include <type_traits>
 #include <utility>
@@ -29,6 +37,7 @@ using void_to_monostate_t = std::conditional_t<std::is_void_v<T>, std::monostate
 template <class T>
 class Branch {
  public:
+  using value_type = T;
   explicit Branch(Task<T> t) noexcept : task_(std::move(t)) {}
   Branch(Branch&& o) noexcept : task_(std::move(o.task_)) {}  // only before the first step
   Branch(const Branch&) = delete;
@@ -65,14 +74,6 @@ class Branch {
       return task_.handle().promise().take();
     }
   }
-  void_to_monostate_t<T> take_value() {
-    if constexpr (std::is_void_v<T>) {
-      take();
-      return std::monostate{};
-    } else {
-      return take();
-    }
-  }
   // Destroys the branch's coroutines now (cancellation), innermost frame first.
   void cancel() noexcept {
     if (started_ && !done_ && slot_.poll_fn) {
@@ -98,6 +99,168 @@ class Branch {
   bool started_ = false;
   bool done_ = false;
 };
+
+// A leaf type whose await_ready/await_suspend are Leaf's own: awaiting it is exactly
+// "before_first_poll() if it has one, poll until ready, then await_resume", so it can be
+// polled directly. (A leaf that overrides them is awaited through a Task frame instead.)
+template <class L>
+concept PlainLeaf = std::is_base_of_v<Leaf<L>, L> && requires(L& l, task::Context& cx) {
+  { l.poll(cx) } -> std::same_as<bool>;
+  requires std::is_same_v<decltype(&L::await_suspend), bool (Leaf<L>::*)(std::coroutine_handle<>)>;
+  requires std::is_same_v<decltype(&L::await_ready), bool (Leaf<L>::*)() const noexcept>;
+};
+
+// An operand (A as passed: an lvalue reference when borrowed) that LeafBranch can drive:
+// either a plain leaf itself, or an awaitable whose operator co_await makes one.
+template <class A, class Awaiter = decltype(get_awaiter(std::declval<A>()))>
+concept DirectOperand = !is_task<std::remove_cvref_t<A>>::value && TokioAwaitable<A> &&
+                        (std::is_lvalue_reference_v<A> ||
+                         std::is_move_constructible_v<
+                             std::remove_cvref_t<A>>)&&PlainLeaf<std::remove_cvref_t<Awaiter>> &&
+                        (!std::is_reference_v<Awaiter> ||
+                         std::is_same_v<std::remove_cvref_t<Awaiter>, std::remove_cvref_t<A>>);
+
+// g++ -O1 cannot see that the unions below are only destroyed while st_ says they were built.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+template <class A>
+class LeafBranch {
+  using Awaitable = std::remove_cvref_t<A>;
+  static constexpr bool kBorrowed = std::is_lvalue_reference_v<A>;
+  using AwaiterRef = decltype(get_awaiter(std::declval<A>()));
+  // The awaitable makes its leaf with operator co_await (Notified, JoinHandle...); else
+  // the awaitable is the leaf (mpsc Recv...).
+  static constexpr bool kMakesAwaiter = !std::is_reference_v<AwaiterRef>;
+  using L = std::remove_cvref_t<AwaiterRef>;
+
+ public:
+  using value_type = await_result_t<A>;
+
+  explicit LeafBranch(A&& a) noexcept(kBorrowed ||
+                                      std::is_nothrow_move_constructible_v<Awaitable>) {
+    if constexpr (kBorrowed) {
+      held_.p = &a;
+    } else {
+      ::new (static_cast<void*>(&held_.v)) Awaitable(std::move(a));
+    }
+  }
+  // Only before the first step (the leaf registers itself by address once polled).
+  LeafBranch(LeafBranch&& o) noexcept(kBorrowed ||
+                                      std::is_nothrow_move_constructible_v<Awaitable>) {
+    if constexpr (kBorrowed) {
+      held_.p = o.held_.p;
+    } else {
+      ::new (static_cast<void*>(&held_.v)) Awaitable(std::move(o.held_.v));
+    }
+  }
+  LeafBranch(const LeafBranch&) = delete;
+  LeafBranch& operator=(const LeafBranch&) = delete;
+  ~LeafBranch() { cancel(); }
+
+  // Polls the leaf once (the first call makes it). Once ready, the result (or what making,
+  // polling or resuming threw) is kept and the leaf and an owned awaitable are destroyed
+  // at once, as Branch destroys a finished frame.
+  bool step(task::Context& cx) noexcept {
+    if (st_ == St::Done) return true;
+    try {
+      if (st_ == St::Fresh) {
+        if constexpr (kMakesAwaiter) {
+          if constexpr (kBorrowed) {
+            ::new (static_cast<void*>(&aw_.w)) L(get_awaiter(*held_.p));
+          } else {
+            ::new (static_cast<void*>(&aw_.w)) L(get_awaiter(std::move(held_.v)));
+          }
+        }
+        st_ = St::Polling;
+        if constexpr (requires(L & l) { l.before_first_poll(); }) leaf().before_first_poll();
+      }
+      if (!poll_leaf_restoring(tls, [&] { return leaf().poll(cx); })) return false;
+      if constexpr (std::is_void_v<value_type>) {
+        leaf().await_resume();
+        out_.set_value();
+      } else {
+        out_.set_value(leaf().await_resume());
+      }
+    } catch (...) {
+      out_.set_exception(std::current_exception());
+    }
+    cancel();
+    return true;
+  }
+  bool done() const noexcept { return st_ == St::Done; }
+  bool failed() const noexcept { return st_ == St::Done && out_.exception() != nullptr; }
+  value_type take() { return out_.take(); }
+  // Destroys the leaf (leaving whatever queue it waits in) and an owned awaitable.
+  void cancel() noexcept {
+    if (st_ == St::Done) return;
+    if constexpr (kMakesAwaiter) {
+      if (st_ == St::Polling) aw_.w.~L();
+    }
+    if constexpr (!kBorrowed) held_.v.~Awaitable();
+    st_ = St::Done;
+  }
+
+ private:
+  L& leaf() noexcept {
+    if constexpr (kMakesAwaiter) {
+      return aw_.w;
+    } else if constexpr (kBorrowed) {
+      return *held_.p;
+    } else {
+      return held_.v;
+    }
+  }
+
+  union Held {
+    Held() noexcept {}
+    ~Held() {}
+    Awaitable* p;
+    Awaitable v;
+  };
+  union AwaiterSlot {
+    AwaiterSlot() noexcept {}
+    ~AwaiterSlot() {}
+    L w;
+  };
+  struct NoAwaiter {};
+  enum class St : uint8_t { Fresh, Polling, Done };
+
+  Held held_;
+  [[no_unique_address]] std::conditional_t<kMakesAwaiter, AwaiterSlot, NoAwaiter> aw_;
+  Outcome<value_type> out_;
+  St st_ = St::Fresh;
+};
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
+
+// The branch an operand runs in: a LeafBranch when it is a plain leaf (or makes one), else
+// a Branch over the Task to_task makes of it.
+template <class A>
+auto make_branch(A&& a) {
+  if constexpr (DirectOperand<A>) {
+    return LeafBranch<A>(std::forward<A>(a));
+  } else {
+    using T = typename decltype(to_task(std::forward<A>(a)))::value_type;
+    return Branch<T>(to_task(std::forward<A>(a)));
+  }
+}
+template <class A>
+using branch_t = decltype(make_branch(std::declval<A>()));
+
+// A finished branch's value, std::monostate for void (as select and join hand it out);
+// rethrows what the branch threw.
+template <class B>
+void_to_monostate_t<typename B::value_type> take_value(B& b) {
+  if constexpr (std::is_void_v<typename B::value_type>) {
+    b.take();
+    return std::monostate{};
+  } else {
+    return b.take();
+  }
+}
 
 // Calls f(std::integral_constant<size_t, I>) for the runtime index i (a jump table, so the
 // result is constructed once, never default-constructed and assigned).

@@ -260,7 +260,11 @@ const char* leaf_type_pretty() noexcept {
 }
 
 // CRTP base of leaf awaitables. Derived provides `bool poll(task::Context&) noexcept`
-// (ready?) and `await_resume()`. The first poll happens inside await_suspend, so a ready
+// (ready?) and `await_resume()`, and may provide `void before_first_poll()`, called once
+// before the first poll and allowed to throw (a timer leaf checks there that the runtime
+// has a timer driver). Derived does not override await_ready or await_suspend: select, join
+// and try_join poll a leaf directly (LeafBranch, core/detail/branch.hpp), and a leaf that
+// overrides them is awaited there through a Task frame instead. The first poll happens inside await_suspend, so a ready
 // resource is consumed without suspending (it still costs one unit of coop budget). Leaves
 // hold no bookkeeping of their own (see PollSlot), so they copy and move freely before they
 // first suspend; once suspended they are registered by address and must not move.
@@ -273,6 +277,9 @@ class Leaf : public Pollable {
   bool await_suspend(std::coroutine_handle<> h) {
     ThreadContext& t = tls;
     if (TOKIO_UNLIKELY(t.slot == nullptr)) throw_not_in_task("co_await of a tokio awaitable");
+    if constexpr (requires(Derived & d) { d.before_first_poll(); }) {
+      static_cast<Derived*>(this)->before_first_poll();
+    }
     task::Context cx(t.waker);
     if (poll_leaf_restoring(t, [&] { return static_cast<Derived*>(this)->poll(cx); })) {
       return false;
