@@ -2666,6 +2666,17 @@ auto make_branch(A&& a) {
 template <class A>
 using branch_t = decltype(make_branch(std::declval<A>()));
 
+// Builds a value where it is stored: a tuple element initialised from InPlace{f} is f()'s
+// prvalue itself (no move), so select and join build each branch, and the operand inside
+// it, once. Usage: `InPlace{[&] { return make_branch(std::forward<A>(a)); }}`.
+template <class F>
+struct InPlace {
+  F f;
+  operator std::invoke_result_t<F&>() && { return f(); }  // NOLINT(google-explicit-constructor)
+};
+template <class F>
+InPlace(F) -> InPlace<F>;
+
 // A finished branch's value, std::monostate for void (as select and join hand it out);
 // rethrows what the branch threw.
 template <class B>
@@ -2789,8 +2800,10 @@ class Select : public Leaf<Select<Bs...>> {
   static constexpr std::size_t N = sizeof...(Bs);
   static constexpr std::size_t kNoElse = N;
 
-  Select(bool biased, std::array<bool, N> enabled, Bs&&... branches)
-      : biased_(biased), enabled_(enabled), branches_(std::move(branches)...) {}
+  // makers: one InPlace per branch (core/detail/branch.hpp).
+  template <class... Ms>
+  Select(bool biased, std::array<bool, N> enabled, Ms&&... makers)
+      : biased_(biased), enabled_(enabled), branches_(std::forward<Ms>(makers)...) {}
   Select(Select&& o) noexcept
       : Leaf<Select<Bs...>>(o),
         biased_(o.biased_),
@@ -2865,7 +2878,8 @@ class Join : public Leaf<Join<Bs...>> {
   using Output = std::tuple<void_to_monostate_t<typename Bs::value_type>...>;
   static constexpr std::size_t N = sizeof...(Bs);
 
-  explicit Join(Bs&&... branches) : branches_(std::move(branches)...) {}
+  template <class... Ms>
+  explicit Join(Ms&&... makers) : branches_(std::forward<Ms>(makers)...) {}
   Join(Join&& o) noexcept : Leaf<Join<Bs...>>(o), branches_(std::move(o.branches_)) {}
 
   bool poll(task::Context& cx) noexcept {
@@ -2931,7 +2945,8 @@ class TryJoin : public Leaf<TryJoin<E, Bs...>> {
   using Output = Result<std::tuple<void_to_monostate_t<ok_t<Bs>>...>, E>;
   static constexpr std::size_t N = sizeof...(Bs);
 
-  explicit TryJoin(Bs&&... branches) : branches_(std::move(branches)...) {}
+  template <class... Ms>
+  explicit TryJoin(Ms&&... makers) : branches_(std::forward<Ms>(makers)...) {}
   TryJoin(TryJoin&& o) noexcept : Leaf<TryJoin<E, Bs...>>(o), branches_(std::move(o.branches_)) {}
 
   bool poll(task::Context& cx) noexcept {
@@ -3021,7 +3036,8 @@ auto select(A&&... operands) {
                 "select takes at most one tokio::select_else");
   std::array<bool, sizeof...(A)> enabled{detail::operand_t<A>::enabled(operands)...};
   return detail::Select<detail::select_branch_t<A>...>(
-      false, enabled, detail::operand_t<A>::branch(std::forward<A>(operands))...);
+      false, enabled,
+      detail::InPlace{[&] { return detail::operand_t<A>::branch(std::forward<A>(operands)); }}...);
 }
 // As select, but branches are polled in argument order (select! with `biased;`).
 template <class... A>
@@ -3031,7 +3047,8 @@ auto select_biased(A&&... operands) {
                 "select_biased takes at most one tokio::select_else");
   std::array<bool, sizeof...(A)> enabled{detail::operand_t<A>::enabled(operands)...};
   return detail::Select<detail::select_branch_t<A>...>(
-      true, enabled, detail::operand_t<A>::branch(std::forward<A>(operands))...);
+      true, enabled,
+      detail::InPlace{[&] { return detail::operand_t<A>::branch(std::forward<A>(operands)); }}...);
 }
 
 // A select branch taking part only when `cond` holds (Tokio's `, if cond`).
@@ -3046,7 +3063,8 @@ detail::When<A> when(bool cond, A&& operand) noexcept {
 template <class... A>
 auto join(A&&... operands) {
   static_assert(sizeof...(A) >= 1, "join needs at least one operand");
-  return detail::Join<detail::branch_t<A>...>(detail::make_branch(std::forward<A>(operands))...);
+  return detail::Join<detail::branch_t<A>...>(
+      detail::InPlace{[&] { return detail::make_branch(std::forward<A>(operands)); }}...);
 }
 
 // Like join, for operands returning tokio::Result<T, E> with one error type E: the first
@@ -3062,7 +3080,7 @@ auto try_join(A&&... operands) {
       (std::is_same_v<typename detail::is_result<detail::await_value_t<A>>::err_type, E> && ...),
       "try_join operands must share one error type");
   return detail::TryJoin<E, detail::branch_t<A>...>(
-      detail::make_branch(std::forward<A>(operands))...);
+      detail::InPlace{[&] { return detail::make_branch(std::forward<A>(operands)); }}...);
 }
 
 }  // namespace tokio
@@ -6714,8 +6732,10 @@ class Timeout {
   using tokio_awaitable = void;
   using Output = Result<T, Elapsed>;
 
-  Timeout(B inner, Instant deadline)
-      : inner_(std::move(inner)), timer_(deadline, "time::timeout") {}
+  // maker: a detail::InPlace giving the branch (built where it is stored, no move).
+  template <class M>
+  Timeout(M&& maker, Instant deadline)
+      : inner_(std::forward<M>(maker)), timer_(deadline, "time::timeout") {}
   // Only before it is first polled.
   Timeout(Timeout&& o) noexcept : inner_(std::move(o.inner_)), timer_(o.timer_) {}
 
@@ -6776,8 +6796,8 @@ class Timeout {
 template <class A>
 auto timeout_at(Instant deadline, A&& operand) {
   using B = detail::branch_t<A>;
-  return Timeout<typename B::value_type, B>(detail::make_branch(std::forward<A>(operand)),
-                                            deadline);
+  return Timeout<typename B::value_type, B>(
+      detail::InPlace{[&] { return detail::make_branch(std::forward<A>(operand)); }}, deadline);
 }
 
 // Runs `operand` until it finishes or `d` has passed.
@@ -12993,10 +13013,19 @@ class Notified {
  public:
   using tokio_awaitable = void;
 
-  Notified(Notified&& o) noexcept;
+  // Inline for the usual case, a Notified moved before it was first polled (into a select
+  // branch, say); a queued one is relinked at its new address out of line.
+  Notified(Notified&& o) noexcept : n_(o.n_) {
+    node_.calls = o.node_.calls;
+    node_.st = o.node_.st;
+    if (node_.st == St::Waiting) move_queued(o);
+    o.node_.st = St::Done;
+  }
   Notified(const Notified&) = delete;
   Notified& operator=(const Notified&) = delete;
-  ~Notified() { release(); }
+  ~Notified() {
+    if (node_.st == St::Waiting) release();
+  }
 
   // Starts over as a fresh notified() of the same Notify (leaving the queue first, and
   // passing on a notification it was given but never reported).
@@ -13042,6 +13071,7 @@ class Notified {
 
   bool poll_with(detail::Wakeable* waker) noexcept;
   void release() noexcept;
+  void move_queued(Notified& from) noexcept;
   bool poll_init(detail::Wakeable* waker) noexcept;
   // The low 32 bits of the notify_waiters() count in a Notify state word.
   static uint32_t calls_of(std::size_t state) noexcept;
@@ -23994,8 +24024,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_e6ab2741b0460e3e_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_e6ab2741b0460e3e_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_704acde9b3a736ec_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_704acde9b3a736ec_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -34560,15 +34590,10 @@ void Notify::notify_waiters() noexcept {
 // The state byte and the count snapshot live in the node's padding (notify.hpp).
 static_assert(sizeof(void*) != 8 || sizeof(Notified) == 40);
 
-Notified::Notified(Notified&& o) noexcept : n_(o.n_) {
-  node_.calls = o.node_.calls;
-  node_.st = o.node_.st;
-  // A queued Notified moved to a new address: put the new node in its place.
-  if (node_.st == St::Waiting) {
-    detail::move_waiter(n_->lock_, o.node_, node_, &Node::notification,
-                        [](uint8_t note) { return note == NONE; });
-  }
-  o.node_.st = St::Done;
+// A queued Notified moved to a new address: put the new node in its place.
+void Notified::move_queued(Notified& from) noexcept {
+  detail::move_waiter(n_->lock_, from.node_, node_, &Node::notification,
+                      [](uint8_t note) { return note == NONE; });
 }
 
 void Notified::reset() noexcept {
@@ -41836,7 +41861,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_e6ab2741b0460e3e_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_704acde9b3a736ec_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

@@ -80,8 +80,10 @@ class Select : public Leaf<Select<Bs...>> {
   static constexpr std::size_t N = sizeof...(Bs);
   static constexpr std::size_t kNoElse = N;
 
-  Select(bool biased, std::array<bool, N> enabled, Bs&&... branches)
-      : biased_(biased), enabled_(enabled), branches_(std::move(branches)...) {}
+  // makers: one InPlace per branch (core/detail/branch.hpp).
+  template <class... Ms>
+  Select(bool biased, std::array<bool, N> enabled, Ms&&... makers)
+      : biased_(biased), enabled_(enabled), branches_(std::forward<Ms>(makers)...) {}
   Select(Select&& o) noexcept
       : Leaf<Select<Bs...>>(o),
         biased_(o.biased_),
@@ -156,7 +158,8 @@ class Join : public Leaf<Join<Bs...>> {
   using Output = std::tuple<void_to_monostate_t<typename Bs::value_type>...>;
   static constexpr std::size_t N = sizeof...(Bs);
 
-  explicit Join(Bs&&... branches) : branches_(std::move(branches)...) {}
+  template <class... Ms>
+  explicit Join(Ms&&... makers) : branches_(std::forward<Ms>(makers)...) {}
   Join(Join&& o) noexcept : Leaf<Join<Bs...>>(o), branches_(std::move(o.branches_)) {}
 
   bool poll(task::Context& cx) noexcept {
@@ -222,7 +225,8 @@ class TryJoin : public Leaf<TryJoin<E, Bs...>> {
   using Output = Result<std::tuple<void_to_monostate_t<ok_t<Bs>>...>, E>;
   static constexpr std::size_t N = sizeof...(Bs);
 
-  explicit TryJoin(Bs&&... branches) : branches_(std::move(branches)...) {}
+  template <class... Ms>
+  explicit TryJoin(Ms&&... makers) : branches_(std::forward<Ms>(makers)...) {}
   TryJoin(TryJoin&& o) noexcept : Leaf<TryJoin<E, Bs...>>(o), branches_(std::move(o.branches_)) {}
 
   bool poll(task::Context& cx) noexcept {
@@ -312,7 +316,8 @@ auto select(A&&... operands) {
                 "select takes at most one tokio::select_else");
   std::array<bool, sizeof...(A)> enabled{detail::operand_t<A>::enabled(operands)...};
   return detail::Select<detail::select_branch_t<A>...>(
-      false, enabled, detail::operand_t<A>::branch(std::forward<A>(operands))...);
+      false, enabled,
+      detail::InPlace{[&] { return detail::operand_t<A>::branch(std::forward<A>(operands)); }}...);
 }
 // As select, but branches are polled in argument order (select! with `biased;`).
 template <class... A>
@@ -322,7 +327,8 @@ auto select_biased(A&&... operands) {
                 "select_biased takes at most one tokio::select_else");
   std::array<bool, sizeof...(A)> enabled{detail::operand_t<A>::enabled(operands)...};
   return detail::Select<detail::select_branch_t<A>...>(
-      true, enabled, detail::operand_t<A>::branch(std::forward<A>(operands))...);
+      true, enabled,
+      detail::InPlace{[&] { return detail::operand_t<A>::branch(std::forward<A>(operands)); }}...);
 }
 
 // A select branch taking part only when `cond` holds (Tokio's `, if cond`).
@@ -337,7 +343,8 @@ detail::When<A> when(bool cond, A&& operand) noexcept {
 template <class... A>
 auto join(A&&... operands) {
   static_assert(sizeof...(A) >= 1, "join needs at least one operand");
-  return detail::Join<detail::branch_t<A>...>(detail::make_branch(std::forward<A>(operands))...);
+  return detail::Join<detail::branch_t<A>...>(
+      detail::InPlace{[&] { return detail::make_branch(std::forward<A>(operands)); }}...);
 }
 
 // Like join, for operands returning tokio::Result<T, E> with one error type E: the first
@@ -353,7 +360,7 @@ auto try_join(A&&... operands) {
       (std::is_same_v<typename detail::is_result<detail::await_value_t<A>>::err_type, E> && ...),
       "try_join operands must share one error type");
   return detail::TryJoin<E, detail::branch_t<A>...>(
-      detail::make_branch(std::forward<A>(operands))...);
+      detail::InPlace{[&] { return detail::make_branch(std::forward<A>(operands)); }}...);
 }
 
 }  // namespace tokio

@@ -93,15 +93,10 @@ void Notify::notify_waiters() noexcept {
 // The state byte and the count snapshot live in the node's padding (notify.hpp).
 static_assert(sizeof(void*) != 8 || sizeof(Notified) == 40);
 
-Notified::Notified(Notified&& o) noexcept : n_(o.n_) {
-  node_.calls = o.node_.calls;
-  node_.st = o.node_.st;
-  // A queued Notified moved to a new address: put the new node in its place.
-  if (node_.st == St::Waiting) {
-    detail::move_waiter(n_->lock_, o.node_, node_, &Node::notification,
-                        [](uint8_t note) { return note == NONE; });
-  }
-  o.node_.st = St::Done;
+// A queued Notified moved to a new address: put the new node in its place.
+void Notified::move_queued(Notified& from) noexcept {
+  detail::move_waiter(n_->lock_, from.node_, node_, &Node::notification,
+                      [](uint8_t note) { return note == NONE; });
 }
 
 void Notified::reset() noexcept {

@@ -48,10 +48,19 @@ class Notified {
  public:
   using tokio_awaitable = void;
 
-  Notified(Notified&& o) noexcept;
+  // Inline for the usual case, a Notified moved before it was first polled (into a select
+  // branch, say); a queued one is relinked at its new address out of line.
+  Notified(Notified&& o) noexcept : n_(o.n_) {
+    node_.calls = o.node_.calls;
+    node_.st = o.node_.st;
+    if (node_.st == St::Waiting) move_queued(o);
+    o.node_.st = St::Done;
+  }
   Notified(const Notified&) = delete;
   Notified& operator=(const Notified&) = delete;
-  ~Notified() { release(); }
+  ~Notified() {
+    if (node_.st == St::Waiting) release();
+  }
 
   // Starts over as a fresh notified() of the same Notify (leaving the queue first, and
   // passing on a notification it was given but never reported).
@@ -97,6 +106,7 @@ class Notified {
 
   bool poll_with(detail::Wakeable* waker) noexcept;
   void release() noexcept;
+  void move_queued(Notified& from) noexcept;
   bool poll_init(detail::Wakeable* waker) noexcept;
   // The low 32 bits of the notify_waiters() count in a Notify state word.
   static uint32_t calls_of(std::size_t state) noexcept;

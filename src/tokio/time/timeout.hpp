@@ -51,8 +51,10 @@ class Timeout {
   using tokio_awaitable = void;
   using Output = Result<T, Elapsed>;
 
-  Timeout(B inner, Instant deadline)
-      : inner_(std::move(inner)), timer_(deadline, "time::timeout") {}
+  // maker: a detail::InPlace giving the branch (built where it is stored, no move).
+  template <class M>
+  Timeout(M&& maker, Instant deadline)
+      : inner_(std::forward<M>(maker)), timer_(deadline, "time::timeout") {}
   // Only before it is first polled.
   Timeout(Timeout&& o) noexcept : inner_(std::move(o.inner_)), timer_(o.timer_) {}
 
@@ -113,8 +115,8 @@ class Timeout {
 template <class A>
 auto timeout_at(Instant deadline, A&& operand) {
   using B = detail::branch_t<A>;
-  return Timeout<typename B::value_type, B>(detail::make_branch(std::forward<A>(operand)),
-                                            deadline);
+  return Timeout<typename B::value_type, B>(
+      detail::InPlace{[&] { return detail::make_branch(std::forward<A>(operand)); }}, deadline);
 }
 
 // Runs `operand` until it finishes or `d` has passed.

@@ -250,6 +250,17 @@ auto make_branch(A&& a) {
 template <class A>
 using branch_t = decltype(make_branch(std::declval<A>()));
 
+// Builds a value where it is stored: a tuple element initialised from InPlace{f} is f()'s
+// prvalue itself (no move), so select and join build each branch, and the operand inside
+// it, once. Usage: `InPlace{[&] { return make_branch(std::forward<A>(a)); }}`.
+template <class F>
+struct InPlace {
+  F f;
+  operator std::invoke_result_t<F&>() && { return f(); }  // NOLINT(google-explicit-constructor)
+};
+template <class F>
+InPlace(F) -> InPlace<F>;
+
 // A finished branch's value, std::monostate for void (as select and join hand it out);
 // rethrows what the branch threw.
 template <class B>
