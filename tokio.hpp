@@ -2438,6 +2438,7 @@ TOKIO_SYSTEM_HEADERS_BEGIN
 TOKIO_SYSTEM_HEADERS_END
 /* #include <cstddef> (already above) */
 /* #include <cstdint> (already above) */
+/* #include <memory> (already above) */
 /* #include <new> (already above) */
 /* #include <tuple> (already above) */
 /* #include <type_traits> (already above) */
@@ -2528,11 +2529,14 @@ concept PlainLeaf = std::is_base_of_v<Leaf<L>, L> && requires(L& l, task::Contex
 
 // An operand (A as passed: an lvalue reference when borrowed) that LeafBranch can drive:
 // either a plain leaf itself, or an awaitable whose operator co_await makes one.
+// Borrowed (an lvalue) or movable into the branch.
+template <class A>
+concept HeldByBranch =
+    std::is_lvalue_reference_v<A> || std::is_move_constructible_v<std::remove_cvref_t<A>>;
 template <class A, class Awaiter = decltype(get_awaiter(std::declval<A>()))>
 concept DirectOperand = !is_task<std::remove_cvref_t<A>>::value && TokioAwaitable<A> &&
-                        (std::is_lvalue_reference_v<A> ||
-                         std::is_move_constructible_v<
-                             std::remove_cvref_t<A>>)&&PlainLeaf<std::remove_cvref_t<Awaiter>> &&
+                        !std::is_const_v<std::remove_reference_t<A>> && HeldByBranch<A> &&
+                        PlainLeaf<std::remove_cvref_t<Awaiter>> &&
                         (!std::is_reference_v<Awaiter> ||
                          std::is_same_v<std::remove_cvref_t<Awaiter>, std::remove_cvref_t<A>>);
 
@@ -2557,7 +2561,7 @@ class LeafBranch {
   explicit LeafBranch(A&& a) noexcept(kBorrowed ||
                                       std::is_nothrow_move_constructible_v<Awaitable>) {
     if constexpr (kBorrowed) {
-      held_.p = &a;
+      held_.p = std::addressof(a);
     } else {
       ::new (static_cast<void*>(&held_.v)) Awaitable(std::move(a));
     }
@@ -24024,8 +24028,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_704acde9b3a736ec_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_704acde9b3a736ec_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_351f9261a79f97cc_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_351f9261a79f97cc_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -41861,7 +41865,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_704acde9b3a736ec_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_351f9261a79f97cc_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

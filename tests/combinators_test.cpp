@@ -382,6 +382,7 @@ TEST_CASE("select, join and try_join poll a plain leaf directly; others run in a
   using tokio::detail::LeafBranch;
   static_assert(std::is_same_v<branch_t<GateLeaf>, LeafBranch<GateLeaf>>);
   static_assert(std::is_same_v<branch_t<GateLeaf&>, LeafBranch<GateLeaf&>>);
+  static_assert(!tokio::detail::DirectOperand<const GateLeaf&>);  // cannot be polled
   static_assert(std::is_same_v<branch_t<GateMaker>, LeafBranch<GateMaker>>);
   static_assert(std::is_same_v<branch_t<IoGateLeaf>, LeafBranch<IoGateLeaf>>);
   static_assert(std::is_same_v<branch_t<tokio::sync::Notified>, LeafBranch<tokio::sync::Notified>>);

@@ -19,6 +19,7 @@
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <new>
 #include <tuple>
 #include <type_traits>
@@ -112,11 +113,14 @@ concept PlainLeaf = std::is_base_of_v<Leaf<L>, L> && requires(L& l, task::Contex
 
 // An operand (A as passed: an lvalue reference when borrowed) that LeafBranch can drive:
 // either a plain leaf itself, or an awaitable whose operator co_await makes one.
+// Borrowed (an lvalue) or movable into the branch.
+template <class A>
+concept HeldByBranch =
+    std::is_lvalue_reference_v<A> || std::is_move_constructible_v<std::remove_cvref_t<A>>;
 template <class A, class Awaiter = decltype(get_awaiter(std::declval<A>()))>
 concept DirectOperand = !is_task<std::remove_cvref_t<A>>::value && TokioAwaitable<A> &&
-                        (std::is_lvalue_reference_v<A> ||
-                         std::is_move_constructible_v<
-                             std::remove_cvref_t<A>>)&&PlainLeaf<std::remove_cvref_t<Awaiter>> &&
+                        !std::is_const_v<std::remove_reference_t<A>> && HeldByBranch<A> &&
+                        PlainLeaf<std::remove_cvref_t<Awaiter>> &&
                         (!std::is_reference_v<Awaiter> ||
                          std::is_same_v<std::remove_cvref_t<Awaiter>, std::remove_cvref_t<A>>);
 
@@ -141,7 +145,7 @@ class LeafBranch {
   explicit LeafBranch(A&& a) noexcept(kBorrowed ||
                                       std::is_nothrow_move_constructible_v<Awaitable>) {
     if constexpr (kBorrowed) {
-      held_.p = &a;
+      held_.p = std::addressof(a);
     } else {
       ::new (static_cast<void*>(&held_.v)) Awaitable(std::move(a));
     }
