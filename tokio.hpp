@@ -6276,6 +6276,63 @@ Task<> advance(std::chrono::duration<Rep, Period> d) {
 /* #include <chrono> (already above) */
 /* #include <coroutine> (already above) */
 
+/* begin file src/tokio/core/detail/await_claim.hpp */
+// AwaitClaim: one await at a time on an object whose leaf keeps a single waker (a Sleep's
+// timer entry, a oneshot receiver's rx waker, an Interval). Rust's `&mut self` makes a
+// second concurrent await unwritable; here it compiles, and the second waker would replace
+// the first, which would then never wake. So the object carries a `bool` flag and each
+// awaiter holds an AwaitClaim on it while it lives: a second one made while the first
+// lives throws std::logic_error saying so (two tasks awaiting the object, or a join or
+// select naming it twice).
+//
+// (JoinHandle and mpsc receivers have checks of their own: task/join_handle.hpp,
+// sync/mpsc_receiver.hpp.)
+//
+// The flag is read and written through a relaxed std::atomic_ref<bool>: two threads may
+// make awaiters on one object at once (that is the misuse being reported), so the accesses
+// must not be a data race; nothing else is published through it. The check is best effort
+// (two claims racing on two cores can both pass, as the misuse would have before), and
+// costs two relaxed stores and a load per await.
+
+/* #include <atomic> (already above) */
+/* #include <utility> (already above) */
+
+namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
+
+[[noreturn]] void throw_second_await(const char* what);
+
+// The object's flag: set while an awaiter holds a claim. A copy or an assignment of the
+// object does not copy it (the copy has no awaiter).
+struct AwaitFlag {
+  bool busy = false;
+  AwaitFlag() noexcept = default;
+  AwaitFlag(const AwaitFlag&) noexcept {}
+  AwaitFlag& operator=(const AwaitFlag&) noexcept { return *this; }
+};
+
+class AwaitClaim {
+ public:
+  // `what` names the object in the error ("time::Sleep").
+  AwaitClaim(AwaitFlag& flag, const char* what) : flag_(&flag.busy) {
+    std::atomic_ref<bool> busy(flag.busy);
+    if (busy.load(std::memory_order_relaxed)) throw_second_await(what);
+    busy.store(true, std::memory_order_relaxed);
+  }
+  // The claim moves with the awaiter (an await's temporary moved into place).
+  AwaitClaim(AwaitClaim&& o) noexcept : flag_(std::exchange(o.flag_, nullptr)) {}
+  AwaitClaim(const AwaitClaim&) = delete;
+  AwaitClaim& operator=(const AwaitClaim&) = delete;
+  AwaitClaim& operator=(AwaitClaim&&) = delete;
+  ~AwaitClaim() {
+    if (flag_) std::atomic_ref<bool>(*flag_).store(false, std::memory_order_relaxed);
+  }
+
+ private:
+  bool* flag_;
+};
+
+}  // namespace tokio::detail
+/* end file src/tokio/core/detail/await_claim.hpp */
 /* begin file src/tokio/time/detail/timer.hpp */
 // detail::Timer: a deadline plus the wheel entry it registers lazily. The engine shared by
 // Sleep, Interval and Timeout.
@@ -6553,7 +6610,7 @@ class Sleep {
   class Awaiter : public detail::Leaf<Awaiter> {
    public:
     static constexpr const char* kLeafName = "time::sleep";  // in task dumps
-    explicit Awaiter(Sleep& s) noexcept : s_(&s) {}
+    explicit Awaiter(Sleep& s) : s_(&s), claim_(s.awaited_, "a time::Sleep") {}
     bool poll(task::Context& cx) noexcept { return s_->poll_ready(cx); }
     void before_first_poll() { s_->timer_.resolve_or_throw("time::sleep"); }
     void await_resume() const { s_->timer_.throw_if_errored("time::sleep"); }
@@ -6562,9 +6619,11 @@ class Sleep {
 
    private:
     Sleep* s_;
+    detail::AwaitClaim claim_;
   };
-  Awaiter operator co_await() & noexcept { return Awaiter(*this); }
-  Awaiter operator co_await() && noexcept { return Awaiter(*this); }
+  // Throws std::logic_error when the Sleep is already being awaited elsewhere.
+  Awaiter operator co_await() & { return Awaiter(*this); }
+  Awaiter operator co_await() && { return Awaiter(*this); }
 
  private:
   bool poll_ready(task::Context& cx) noexcept {
@@ -6573,6 +6632,7 @@ class Sleep {
   }
 
   detail::Timer timer_;
+  detail::AwaitFlag awaited_;  // an Awaiter exists (core/detail/await_claim.hpp)
 };
 
 // Waits until `deadline`.
@@ -6625,7 +6685,8 @@ class Interval {
   class Tick : public detail::Leaf<Tick> {
    public:
     static constexpr const char* kLeafName = "time::Interval::tick";  // in task dumps
-    explicit Tick(Interval& iv) noexcept : iv_(&iv) {}
+    // Throws std::logic_error while another tick() of this Interval is pending.
+    explicit Tick(Interval& iv) : iv_(&iv), claim_(iv.ticking_, "a time::Interval's tick()") {}
     bool poll(task::Context& cx) noexcept { return iv_->poll_tick_ready(cx, out_); }
     void before_first_poll() { iv_->timer_.resolve_or_throw("Interval::tick"); }
     Instant await_resume() const {
@@ -6638,8 +6699,9 @@ class Interval {
    private:
     Interval* iv_;
     Instant out_;
+    detail::AwaitClaim claim_;
   };
-  Tick tick() noexcept { return Tick(*this); }
+  Tick tick() { return Tick(*this); }
 
   // Poll form of tick(): true with the tick's instant in `out`, or false with the current
   // waker registered. Throws std::runtime_error when the runtime shut down before the tick
@@ -6674,6 +6736,7 @@ class Interval {
   detail::Timer timer_;
   Duration period_;
   MissedTickBehavior behavior_ = MissedTickBehavior::Burst;
+  detail::AwaitFlag ticking_;  // a Tick exists (core/detail/await_claim.hpp)
 };
 
 // Ticks every `period`, the first tick immediately. Throws std::invalid_argument when the
@@ -11752,7 +11815,7 @@ class Receiver {
   class Awaiter : public detail::Leaf<Awaiter> {
    public:
     static constexpr const char* kLeafName = "sync::oneshot::Receiver";  // in task dumps
-    explicit Awaiter(Receiver& r) noexcept : r_(r) {}
+    explicit Awaiter(Receiver& r) : r_(r), claim_(r.awaited_, "a oneshot::Receiver") {}
     bool poll(task::Context& cx) noexcept {
       return Shared::poll_wait(r_.s_.get(), cx, &Shared::rx_waker, Shared::RX_TASK_SET,
                                Shared::VALUE_SENT | Shared::CLOSED);
@@ -11766,9 +11829,11 @@ class Receiver {
 
    private:
     Receiver& r_;
+    detail::AwaitClaim claim_;
   };
-  Awaiter operator co_await() & noexcept { return Awaiter(*this); }
-  Awaiter operator co_await() && noexcept { return Awaiter(*this); }
+  // Throws std::logic_error when the receiver is already being awaited elsewhere.
+  Awaiter operator co_await() & { return Awaiter(*this); }
+  Awaiter operator co_await() && { return Awaiter(*this); }
 
   // For plain threads: blocks until the value (or RecvError). Throws std::logic_error on
   // a runtime thread.
@@ -11793,6 +11858,7 @@ class Receiver {
     return r;
   }
   std::unique_ptr<Shared, typename Shared::DropRx> s_;
+  detail::AwaitFlag awaited_;  // an Awaiter exists (core/detail/await_claim.hpp)
 };
 
 template <class T>
@@ -24028,8 +24094,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_351f9261a79f97cc_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_351f9261a79f97cc_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_225057da34c997ef_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_225057da34c997ef_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -27830,6 +27896,7 @@ TOKIO_SYSTEM_HEADERS_END
 /* #include <string> (already above) */
 
 
+
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
 void yield_thread() noexcept { sched_yield(); }
@@ -27916,6 +27983,13 @@ uint64_t random_seed() noexcept {
 }
 
 void throw_misuse(const char* msg) { throw std::logic_error(std::string("tokio: ") + msg); }
+
+void throw_second_await(const char* what) {
+  throw std::logic_error(std::string("tokio: ") + what +
+                         " awaited by two operations at once (two tasks, or a join / select "
+                         "naming it twice): it keeps one waker, so one of them would never "
+                         "wake; await it in one place");
+}
 
 void throw_not_in_task(const char* what) {
   throw std::logic_error(std::string("tokio: ") + what +
@@ -41865,7 +41939,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_351f9261a79f97cc_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_225057da34c997ef_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

@@ -91,3 +91,17 @@ TEST_CASE("oneshot across threads: send races with the receiver suspending") {
   }(n / 10));
   CHECK(ok == n / 10);
 }
+
+TEST_CASE("a oneshot::Receiver awaited by two operations at once is an error") {
+  auto rt = test::multi_thread(2);
+  rt.block_on([]() -> Task<> {
+    auto [tx, rx] = oneshot::channel<int>();
+    CHECK_THROWS_WITH_AS((void)co_await tokio::join(rx, rx),
+                         doctest::Contains("a oneshot::Receiver awaited by two operations at once"),
+                         std::logic_error);
+    // Refused before either was polled: the receiver still works.
+    (void)tx.send(4);
+    auto v = co_await rx;
+    CHECK(v.value() == 4);
+  }());
+}

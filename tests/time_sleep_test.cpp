@@ -554,3 +554,55 @@ TEST_CASE("sleep: a block_on on a multi-thread runtime wakes the driver it regis
   CHECK(took >= ms(10));
   CHECK(took < std::chrono::seconds(10));
 }
+
+TEST_CASE("a Sleep or an Interval's tick awaited by two operations at once is an error") {
+  // One timer entry holds one waker: a second task's await replaced the first's waker and
+  // the first never woke. The second await now throws; one at a time is fine.
+  for (bool multi : {false, true}) {
+    CAPTURE(multi);
+    auto rt = test::either_flavour_all(multi);
+    rt.block_on([]() -> Task<> {
+      Sleep s = ttime::sleep(ms(20));
+      CHECK_THROWS_WITH_AS((void)co_await tokio::join(s, s),
+                           doctest::Contains("a time::Sleep awaited by two operations at once"),
+                           std::logic_error);
+      // Two tasks awaiting one shared Sleep: whichever comes second is refused (the first
+      // holds it for 50 ms, so the two overlap), and the other completes.
+      auto shared = std::make_shared<Sleep>(ttime::sleep(ms(50)));
+      auto h = tokio::spawn(
+          [](std::shared_ptr<Sleep> s) -> Task<bool> {
+            try {
+              co_await *s;
+            } catch (const std::logic_error&) {
+              co_return true;
+            }
+            co_return false;
+          },
+          shared);
+      co_await tokio::task::yield_now();
+      bool refused_here = false;
+      try {
+        co_await *shared;
+      } catch (const std::logic_error&) {
+        refused_here = true;
+      }
+      bool refused_there = co_await h;
+      CHECK(refused_here + refused_there == 1);
+      co_await *shared;  // free again once both are done
+      CHECK(shared->is_elapsed());
+      // After a lost select, the Sleep is free: awaited again, it completes.
+      Sleep s2 = ttime::sleep(ms(30));
+      auto r = co_await tokio::select(s2, tokio::task::yield_now());
+      CHECK(r.index() == 1);
+      co_await s2;
+      CHECK(s2.is_elapsed());
+
+      auto iv = ttime::interval(ms(5));
+      CHECK_THROWS_WITH_AS((void)co_await tokio::join(iv.tick(), iv.tick()),
+                           doctest::Contains("time::Interval's tick() awaited by two"),
+                           std::logic_error);
+      (void)co_await iv.tick();
+      (void)co_await iv.tick();
+    }());
+  }
+}

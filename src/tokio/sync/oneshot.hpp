@@ -30,6 +30,7 @@
 #include <optional>
 #include <utility>
 
+#include "tokio/core/detail/await_claim.hpp"
 #include "tokio/core/detail/frame_alloc.hpp"
 #include "tokio/core/result.hpp"
 #include "tokio/sync/detail/blocking.hpp"
@@ -248,7 +249,7 @@ class Receiver {
   class Awaiter : public detail::Leaf<Awaiter> {
    public:
     static constexpr const char* kLeafName = "sync::oneshot::Receiver";  // in task dumps
-    explicit Awaiter(Receiver& r) noexcept : r_(r) {}
+    explicit Awaiter(Receiver& r) : r_(r), claim_(r.awaited_, "a oneshot::Receiver") {}
     bool poll(task::Context& cx) noexcept {
       return Shared::poll_wait(r_.s_.get(), cx, &Shared::rx_waker, Shared::RX_TASK_SET,
                                Shared::VALUE_SENT | Shared::CLOSED);
@@ -262,9 +263,11 @@ class Receiver {
 
    private:
     Receiver& r_;
+    detail::AwaitClaim claim_;
   };
-  Awaiter operator co_await() & noexcept { return Awaiter(*this); }
-  Awaiter operator co_await() && noexcept { return Awaiter(*this); }
+  // Throws std::logic_error when the receiver is already being awaited elsewhere.
+  Awaiter operator co_await() & { return Awaiter(*this); }
+  Awaiter operator co_await() && { return Awaiter(*this); }
 
   // For plain threads: blocks until the value (or RecvError). Throws std::logic_error on
   // a runtime thread.
@@ -289,6 +292,7 @@ class Receiver {
     return r;
   }
   std::unique_ptr<Shared, typename Shared::DropRx> s_;
+  detail::AwaitFlag awaited_;  // an Awaiter exists (core/detail/await_claim.hpp)
 };
 
 template <class T>

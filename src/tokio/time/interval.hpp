@@ -22,6 +22,7 @@
 #include <chrono>
 #include <coroutine>
 
+#include "tokio/core/detail/await_claim.hpp"
 #include "tokio/core/detail/poll.hpp"
 #include "tokio/time/instant.hpp"
 #include "tokio/time/detail/timer.hpp"
@@ -39,7 +40,8 @@ class Interval {
   class Tick : public detail::Leaf<Tick> {
    public:
     static constexpr const char* kLeafName = "time::Interval::tick";  // in task dumps
-    explicit Tick(Interval& iv) noexcept : iv_(&iv) {}
+    // Throws std::logic_error while another tick() of this Interval is pending.
+    explicit Tick(Interval& iv) : iv_(&iv), claim_(iv.ticking_, "a time::Interval's tick()") {}
     bool poll(task::Context& cx) noexcept { return iv_->poll_tick_ready(cx, out_); }
     void before_first_poll() { iv_->timer_.resolve_or_throw("Interval::tick"); }
     Instant await_resume() const {
@@ -52,8 +54,9 @@ class Interval {
    private:
     Interval* iv_;
     Instant out_;
+    detail::AwaitClaim claim_;
   };
-  Tick tick() noexcept { return Tick(*this); }
+  Tick tick() { return Tick(*this); }
 
   // Poll form of tick(): true with the tick's instant in `out`, or false with the current
   // waker registered. Throws std::runtime_error when the runtime shut down before the tick
@@ -88,6 +91,7 @@ class Interval {
   detail::Timer timer_;
   Duration period_;
   MissedTickBehavior behavior_ = MissedTickBehavior::Burst;
+  detail::AwaitFlag ticking_;  // a Tick exists (core/detail/await_claim.hpp)
 };
 
 // Ticks every `period`, the first tick immediately. Throws std::invalid_argument when the

@@ -27,6 +27,7 @@
 #include <chrono>
 #include <coroutine>
 
+#include "tokio/core/detail/await_claim.hpp"
 #include "tokio/core/detail/poll.hpp"
 #include "tokio/time/instant.hpp"
 #include "tokio/time/detail/timer.hpp"
@@ -65,7 +66,7 @@ class Sleep {
   class Awaiter : public detail::Leaf<Awaiter> {
    public:
     static constexpr const char* kLeafName = "time::sleep";  // in task dumps
-    explicit Awaiter(Sleep& s) noexcept : s_(&s) {}
+    explicit Awaiter(Sleep& s) : s_(&s), claim_(s.awaited_, "a time::Sleep") {}
     bool poll(task::Context& cx) noexcept { return s_->poll_ready(cx); }
     void before_first_poll() { s_->timer_.resolve_or_throw("time::sleep"); }
     void await_resume() const { s_->timer_.throw_if_errored("time::sleep"); }
@@ -74,9 +75,11 @@ class Sleep {
 
    private:
     Sleep* s_;
+    detail::AwaitClaim claim_;
   };
-  Awaiter operator co_await() & noexcept { return Awaiter(*this); }
-  Awaiter operator co_await() && noexcept { return Awaiter(*this); }
+  // Throws std::logic_error when the Sleep is already being awaited elsewhere.
+  Awaiter operator co_await() & { return Awaiter(*this); }
+  Awaiter operator co_await() && { return Awaiter(*this); }
 
  private:
   bool poll_ready(task::Context& cx) noexcept {
@@ -85,6 +88,7 @@ class Sleep {
   }
 
   detail::Timer timer_;
+  detail::AwaitFlag awaited_;  // an Awaiter exists (core/detail/await_claim.hpp)
 };
 
 // Waits until `deadline`.

@@ -12,6 +12,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "tokio/core/detail/await_claim.hpp"
+
 #include "tokio/core/detail/futex.hpp"
 #include "tokio/core/detail/mutex.hpp"
 #include "tokio/core/detail/poll.hpp"
@@ -104,6 +106,13 @@ uint64_t random_seed() noexcept {
 }
 
 void throw_misuse(const char* msg) { throw std::logic_error(std::string("tokio: ") + msg); }
+
+void throw_second_await(const char* what) {
+  throw std::logic_error(std::string("tokio: ") + what +
+                         " awaited by two operations at once (two tasks, or a join / select "
+                         "naming it twice): it keeps one waker, so one of them would never "
+                         "wake; await it in one place");
+}
 
 void throw_not_in_task(const char* what) {
   throw std::logic_error(std::string("tokio: ") + what +

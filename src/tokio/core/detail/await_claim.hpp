@@ -1,0 +1,56 @@
+#pragma once
+// AwaitClaim: one await at a time on an object whose leaf keeps a single waker (a Sleep's
+// timer entry, a oneshot receiver's rx waker, an Interval). Rust's `&mut self` makes a
+// second concurrent await unwritable; here it compiles, and the second waker would replace
+// the first, which would then never wake. So the object carries a `bool` flag and each
+// awaiter holds an AwaitClaim on it while it lives: a second one made while the first
+// lives throws std::logic_error saying so (two tasks awaiting the object, or a join or
+// select naming it twice).
+//
+// (JoinHandle and mpsc receivers have checks of their own: task/join_handle.hpp,
+// sync/mpsc_receiver.hpp.)
+//
+// The flag is read and written through a relaxed std::atomic_ref<bool>: two threads may
+// make awaiters on one object at once (that is the misuse being reported), so the accesses
+// must not be a data race; nothing else is published through it. The check is best effort
+// (two claims racing on two cores can both pass, as the misuse would have before), and
+// costs two relaxed stores and a load per await.
+
+#include <atomic>
+#include <utility>
+
+namespace tokio::detail {
+
+[[noreturn]] void throw_second_await(const char* what);
+
+// The object's flag: set while an awaiter holds a claim. A copy or an assignment of the
+// object does not copy it (the copy has no awaiter).
+struct AwaitFlag {
+  bool busy = false;
+  AwaitFlag() noexcept = default;
+  AwaitFlag(const AwaitFlag&) noexcept {}
+  AwaitFlag& operator=(const AwaitFlag&) noexcept { return *this; }
+};
+
+class AwaitClaim {
+ public:
+  // `what` names the object in the error ("time::Sleep").
+  AwaitClaim(AwaitFlag& flag, const char* what) : flag_(&flag.busy) {
+    std::atomic_ref<bool> busy(flag.busy);
+    if (busy.load(std::memory_order_relaxed)) throw_second_await(what);
+    busy.store(true, std::memory_order_relaxed);
+  }
+  // The claim moves with the awaiter (an await's temporary moved into place).
+  AwaitClaim(AwaitClaim&& o) noexcept : flag_(std::exchange(o.flag_, nullptr)) {}
+  AwaitClaim(const AwaitClaim&) = delete;
+  AwaitClaim& operator=(const AwaitClaim&) = delete;
+  AwaitClaim& operator=(AwaitClaim&&) = delete;
+  ~AwaitClaim() {
+    if (flag_) std::atomic_ref<bool>(*flag_).store(false, std::memory_order_relaxed);
+  }
+
+ private:
+  bool* flag_;
+};
+
+}  // namespace tokio::detail
