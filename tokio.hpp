@@ -6312,23 +6312,44 @@ struct AwaitFlag {
 
 class AwaitClaim {
  public:
-  // `what` names the object in the error ("time::Sleep").
-  AwaitClaim(AwaitFlag& flag, const char* what) : flag_(&flag.busy) {
+  AwaitClaim() noexcept = default;  // no claim yet (see take)
+  // Claims at once; `what` names the object in the error ("a time::Sleep").
+  AwaitClaim(AwaitFlag& flag, const char* what) { take(flag, what); }
+  // Claims now unless this already holds `flag`'s claim (a leaf that is its own future,
+  // such as an Interval's Tick, claims when first awaited, and may be awaited again).
+  void take(AwaitFlag& flag, const char* what) {
+    if (flag_ == &flag.busy) return;
+    release();
     std::atomic_ref<bool> busy(flag.busy);
     if (busy.load(std::memory_order_relaxed)) throw_second_await(what);
     busy.store(true, std::memory_order_relaxed);
+    flag_ = &flag.busy;
   }
-  // The claim moves with the awaiter (an await's temporary moved into place).
+  // The claim moves with the awaiter (an await's temporary moved into place); a copy holds
+  // none (a future copied before it is awaited).
   AwaitClaim(AwaitClaim&& o) noexcept : flag_(std::exchange(o.flag_, nullptr)) {}
-  AwaitClaim(const AwaitClaim&) = delete;
-  AwaitClaim& operator=(const AwaitClaim&) = delete;
-  AwaitClaim& operator=(AwaitClaim&&) = delete;
-  ~AwaitClaim() {
-    if (flag_) std::atomic_ref<bool>(*flag_).store(false, std::memory_order_relaxed);
+  AwaitClaim(const AwaitClaim&) noexcept {}
+  AwaitClaim& operator=(AwaitClaim&& o) noexcept {
+    if (this != &o) {
+      release();
+      flag_ = std::exchange(o.flag_, nullptr);
+    }
+    return *this;
   }
+  AwaitClaim& operator=(const AwaitClaim& o) noexcept {
+    if (this != &o) release();
+    return *this;
+  }
+  ~AwaitClaim() { release(); }
 
  private:
-  bool* flag_;
+  void release() noexcept {
+    if (flag_) {
+      std::atomic_ref<bool>(*std::exchange(flag_, nullptr)).store(false, std::memory_order_relaxed);
+    }
+  }
+
+  bool* flag_ = nullptr;
 };
 
 }  // namespace tokio::detail
@@ -6685,10 +6706,14 @@ class Interval {
   class Tick : public detail::Leaf<Tick> {
    public:
     static constexpr const char* kLeafName = "time::Interval::tick";  // in task dumps
-    // Throws std::logic_error while another tick() of this Interval is pending.
-    explicit Tick(Interval& iv) : iv_(&iv), claim_(iv.ticking_, "a time::Interval's tick()") {}
+    explicit Tick(Interval& iv) noexcept : iv_(&iv) {}
     bool poll(task::Context& cx) noexcept { return iv_->poll_tick_ready(cx, out_); }
-    void before_first_poll() { iv_->timer_.resolve_or_throw("Interval::tick"); }
+    // Throws std::logic_error while another Tick of this Interval is being awaited (the
+    // claim is held from the first await until this Tick is destroyed).
+    void before_first_poll() {
+      claim_.take(iv_->ticking_, "a time::Interval's tick()");
+      iv_->timer_.resolve_or_throw("Interval::tick");
+    }
     Instant await_resume() const {
       iv_->timer_.throw_if_errored("Interval::tick");
       return out_;
@@ -6701,7 +6726,7 @@ class Interval {
     Instant out_;
     detail::AwaitClaim claim_;
   };
-  Tick tick() { return Tick(*this); }
+  Tick tick() noexcept { return Tick(*this); }
 
   // Poll form of tick(): true with the tick's instant in `out`, or false with the current
   // waker registered. Throws std::runtime_error when the runtime shut down before the tick
@@ -24094,8 +24119,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_225057da34c997ef_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_225057da34c997ef_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_dfbc9fb72c957f90_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_dfbc9fb72c957f90_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -41939,7 +41964,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_225057da34c997ef_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_dfbc9fb72c957f90_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

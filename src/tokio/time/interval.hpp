@@ -40,10 +40,14 @@ class Interval {
   class Tick : public detail::Leaf<Tick> {
    public:
     static constexpr const char* kLeafName = "time::Interval::tick";  // in task dumps
-    // Throws std::logic_error while another tick() of this Interval is pending.
-    explicit Tick(Interval& iv) : iv_(&iv), claim_(iv.ticking_, "a time::Interval's tick()") {}
+    explicit Tick(Interval& iv) noexcept : iv_(&iv) {}
     bool poll(task::Context& cx) noexcept { return iv_->poll_tick_ready(cx, out_); }
-    void before_first_poll() { iv_->timer_.resolve_or_throw("Interval::tick"); }
+    // Throws std::logic_error while another Tick of this Interval is being awaited (the
+    // claim is held from the first await until this Tick is destroyed).
+    void before_first_poll() {
+      claim_.take(iv_->ticking_, "a time::Interval's tick()");
+      iv_->timer_.resolve_or_throw("Interval::tick");
+    }
     Instant await_resume() const {
       iv_->timer_.throw_if_errored("Interval::tick");
       return out_;
@@ -56,7 +60,7 @@ class Interval {
     Instant out_;
     detail::AwaitClaim claim_;
   };
-  Tick tick() { return Tick(*this); }
+  Tick tick() noexcept { return Tick(*this); }
 
   // Poll form of tick(): true with the tick's instant in `out`, or false with the current
   // waker registered. Throws std::runtime_error when the runtime shut down before the tick

@@ -34,23 +34,44 @@ struct AwaitFlag {
 
 class AwaitClaim {
  public:
-  // `what` names the object in the error ("time::Sleep").
-  AwaitClaim(AwaitFlag& flag, const char* what) : flag_(&flag.busy) {
+  AwaitClaim() noexcept = default;  // no claim yet (see take)
+  // Claims at once; `what` names the object in the error ("a time::Sleep").
+  AwaitClaim(AwaitFlag& flag, const char* what) { take(flag, what); }
+  // Claims now unless this already holds `flag`'s claim (a leaf that is its own future,
+  // such as an Interval's Tick, claims when first awaited, and may be awaited again).
+  void take(AwaitFlag& flag, const char* what) {
+    if (flag_ == &flag.busy) return;
+    release();
     std::atomic_ref<bool> busy(flag.busy);
     if (busy.load(std::memory_order_relaxed)) throw_second_await(what);
     busy.store(true, std::memory_order_relaxed);
+    flag_ = &flag.busy;
   }
-  // The claim moves with the awaiter (an await's temporary moved into place).
+  // The claim moves with the awaiter (an await's temporary moved into place); a copy holds
+  // none (a future copied before it is awaited).
   AwaitClaim(AwaitClaim&& o) noexcept : flag_(std::exchange(o.flag_, nullptr)) {}
-  AwaitClaim(const AwaitClaim&) = delete;
-  AwaitClaim& operator=(const AwaitClaim&) = delete;
-  AwaitClaim& operator=(AwaitClaim&&) = delete;
-  ~AwaitClaim() {
-    if (flag_) std::atomic_ref<bool>(*flag_).store(false, std::memory_order_relaxed);
+  AwaitClaim(const AwaitClaim&) noexcept {}
+  AwaitClaim& operator=(AwaitClaim&& o) noexcept {
+    if (this != &o) {
+      release();
+      flag_ = std::exchange(o.flag_, nullptr);
+    }
+    return *this;
   }
+  AwaitClaim& operator=(const AwaitClaim& o) noexcept {
+    if (this != &o) release();
+    return *this;
+  }
+  ~AwaitClaim() { release(); }
 
  private:
-  bool* flag_;
+  void release() noexcept {
+    if (flag_) {
+      std::atomic_ref<bool>(*std::exchange(flag_, nullptr)).store(false, std::memory_order_relaxed);
+    }
+  }
+
+  bool* flag_ = nullptr;
 };
 
 }  // namespace tokio::detail
