@@ -1712,11 +1712,12 @@ const char* leaf_type_pretty() noexcept {
 }
 
 // CRTP base of leaf awaitables. Derived provides `bool poll(task::Context&) noexcept`
-// (ready?) and `await_resume()`, and may provide `void before_first_poll()`, called once
-// before the first poll and allowed to throw (a timer leaf checks there that the runtime
-// has a timer driver). Derived does not override await_ready or await_suspend: select, join
-// and try_join poll a leaf directly (LeafBranch, core/detail/branch.hpp), and a leaf that
-// overrides them is awaited there through a Task frame instead. The first poll happens inside await_suspend, so a ready
+// (ready?) and `await_resume()`, and may provide `void before_first_poll()`, called before
+// the first poll of each await and allowed to throw (a timer leaf checks there that the
+// runtime has a timer driver). Derived does not override await_ready or await_suspend:
+// select, join, try_join and timeout poll a leaf directly (LeafBranch,
+// core/detail/branch.hpp), and a leaf that overrides them is awaited there through a Task
+// frame instead. The first poll happens inside await_suspend, so a ready
 // resource is consumed without suspending (it still costs one unit of coop budget). Leaves
 // hold no bookkeeping of their own (see PollSlot), so they copy and move freely before they
 // first suspend; once suspended they are registered by address and must not move.
@@ -2527,12 +2528,12 @@ concept PlainLeaf = std::is_base_of_v<Leaf<L>, L> && requires(L& l, task::Contex
   requires std::is_same_v<decltype(&L::await_ready), bool (Leaf<L>::*)() const noexcept>;
 };
 
-// An operand (A as passed: an lvalue reference when borrowed) that LeafBranch can drive:
-// either a plain leaf itself, or an awaitable whose operator co_await makes one.
 // Borrowed (an lvalue) or movable into the branch.
 template <class A>
 concept HeldByBranch =
     std::is_lvalue_reference_v<A> || std::is_move_constructible_v<std::remove_cvref_t<A>>;
+// An operand (A as passed: an lvalue reference when borrowed) that LeafBranch can drive:
+// either a plain leaf itself, or an awaitable whose operator co_await makes one.
 template <class A, class Awaiter = decltype(get_awaiter(std::declval<A>()))>
 concept DirectOperand = !is_task<std::remove_cvref_t<A>>::value && TokioAwaitable<A> &&
                         !std::is_const_v<std::remove_reference_t<A>> && HeldByBranch<A> &&
@@ -4024,6 +4025,84 @@ struct enable_display<task::JoinError> : std::true_type {};
 /* #include <atomic> (already above) */
 /* #include <utility> (already above) */
 
+/* begin file src/tokio/core/detail/await_claim.hpp */
+// AwaitClaim: one await at a time on an object whose leaf keeps a single waker (a Sleep's
+// timer entry, a oneshot receiver's rx waker, an Interval, a JoinHandle's join waker). Rust's `&mut self` makes a
+// second concurrent await unwritable; here it compiles, and the second waker would replace
+// the first, which would then never wake. So the object carries a `bool` flag and each
+// awaiter holds an AwaitClaim on it while it lives: a second one made while the first
+// lives throws std::logic_error saying so (two tasks awaiting the object, or a join or
+// select naming it twice).
+//
+// (mpsc receivers check differently: a recv claims the channel only while it is pending,
+// sync/mpsc_receiver.hpp.)
+//
+// The flag is read and written through a relaxed std::atomic_ref<bool>: two threads may
+// make awaiters on one object at once (that is the misuse being reported), so the accesses
+// must not be a data race; nothing else is published through it. The check is best effort
+// (two claims racing on two cores can both pass, as the misuse would have before), and
+// costs two relaxed stores and a load per await.
+
+/* #include <atomic> (already above) */
+/* #include <utility> (already above) */
+
+namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
+
+[[noreturn]] void throw_second_await(const char* what);
+
+// The object's flag: set while an awaiter holds a claim. A copy or an assignment of the
+// object does not copy it (the copy has no awaiter).
+struct AwaitFlag {
+  bool busy = false;
+  AwaitFlag() noexcept = default;
+  AwaitFlag(const AwaitFlag&) noexcept {}
+  AwaitFlag& operator=(const AwaitFlag&) noexcept { return *this; }
+};
+
+class AwaitClaim {
+ public:
+  AwaitClaim() noexcept = default;  // no claim yet (see take)
+  // Claims at once; `what` names the object in the error ("a time::Sleep").
+  AwaitClaim(AwaitFlag& flag, const char* what) { take(flag, what); }
+  // Claims now unless this already holds `flag`'s claim (a leaf that is its own future,
+  // such as an Interval's Tick, claims when first awaited, and may be awaited again).
+  void take(AwaitFlag& flag, const char* what) {
+    if (flag_ == &flag.busy) return;
+    release();
+    std::atomic_ref<bool> busy(flag.busy);
+    if (busy.load(std::memory_order_relaxed)) throw_second_await(what);
+    busy.store(true, std::memory_order_relaxed);
+    flag_ = &flag.busy;
+  }
+  // The claim moves with the awaiter (an await's temporary moved into place); a copy holds
+  // none (a future copied before it is awaited).
+  AwaitClaim(AwaitClaim&& o) noexcept : flag_(std::exchange(o.flag_, nullptr)) {}
+  AwaitClaim(const AwaitClaim&) noexcept {}
+  AwaitClaim& operator=(AwaitClaim&& o) noexcept {
+    if (this != &o) {
+      release();
+      flag_ = std::exchange(o.flag_, nullptr);
+    }
+    return *this;
+  }
+  AwaitClaim& operator=(const AwaitClaim& o) noexcept {
+    if (this != &o) release();
+    return *this;
+  }
+  ~AwaitClaim() { release(); }
+
+ private:
+  void release() noexcept {
+    if (flag_) {
+      std::atomic_ref<bool>(*std::exchange(flag_, nullptr)).store(false, std::memory_order_relaxed);
+    }
+  }
+
+  bool* flag_ = nullptr;
+};
+
+}  // namespace tokio::detail
+/* end file src/tokio/core/detail/await_claim.hpp */
 /* begin file src/tokio/runtime/detail/task_header.hpp */
 // The task cell: one allocation holding the task header and, for coroutine tasks, the
 // coroutine frame itself; the output is written over the frame once it is destroyed.
@@ -4507,19 +4586,7 @@ class JoinHandle {
       }
       // One await at a time (Rust's &mut self): a second one's waker would replace the
       // first's, and one of them would never wake (or find the output gone).
-      std::atomic_ref<bool> busy(h.awaited_);
-      if (busy.load(std::memory_order_relaxed)) {
-        detail::throw_misuse(
-            "JoinHandle awaited by two operations at once (two tasks, or a join / select of "
-            "the same handle): await it in one place");
-      }
-      busy.store(true, std::memory_order_relaxed);
-    }
-    // Moved once into place (the await's temporary): the flag goes with it.
-    Awaiter(Awaiter&& o) noexcept
-        : detail::Leaf<Awaiter>(o), h_(o.h_), owns_(std::exchange(o.owns_, false)) {}
-    ~Awaiter() {
-      if (owns_) std::atomic_ref<bool>(h_.awaited_).store(false, std::memory_order_relaxed);
+      claim_.take(h.awaited_, "a JoinHandle");
     }
     bool poll(Context& cx) noexcept {
       if (!detail::coop_poll_proceed(cx)) return false;
@@ -4545,7 +4612,7 @@ class JoinHandle {
 
    private:
     JoinHandle& h_;
-    bool owns_ = true;  // clears h_.awaited_ when destroyed
+    detail::AwaitClaim claim_;  // moves with the awaiter (the await's temporary)
   };
 
   Awaiter<true> operator co_await() & { return Awaiter<true>(*this); }
@@ -4578,7 +4645,7 @@ class JoinHandle {
 
   detail::TaskHeader* t_ = nullptr;
   bool taken_ = false;
-  bool awaited_ = false;  // an Awaiter exists (relaxed atomic_ref: see Awaiter)
+  detail::AwaitFlag awaited_;  // an Awaiter exists (core/detail/await_claim.hpp)
 };
 
 }  // namespace tokio::task
@@ -6276,84 +6343,6 @@ Task<> advance(std::chrono::duration<Rep, Period> d) {
 /* #include <chrono> (already above) */
 /* #include <coroutine> (already above) */
 
-/* begin file src/tokio/core/detail/await_claim.hpp */
-// AwaitClaim: one await at a time on an object whose leaf keeps a single waker (a Sleep's
-// timer entry, a oneshot receiver's rx waker, an Interval). Rust's `&mut self` makes a
-// second concurrent await unwritable; here it compiles, and the second waker would replace
-// the first, which would then never wake. So the object carries a `bool` flag and each
-// awaiter holds an AwaitClaim on it while it lives: a second one made while the first
-// lives throws std::logic_error saying so (two tasks awaiting the object, or a join or
-// select naming it twice).
-//
-// (JoinHandle and mpsc receivers have checks of their own: task/join_handle.hpp,
-// sync/mpsc_receiver.hpp.)
-//
-// The flag is read and written through a relaxed std::atomic_ref<bool>: two threads may
-// make awaiters on one object at once (that is the misuse being reported), so the accesses
-// must not be a data race; nothing else is published through it. The check is best effort
-// (two claims racing on two cores can both pass, as the misuse would have before), and
-// costs two relaxed stores and a load per await.
-
-/* #include <atomic> (already above) */
-/* #include <utility> (already above) */
-
-namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-
-[[noreturn]] void throw_second_await(const char* what);
-
-// The object's flag: set while an awaiter holds a claim. A copy or an assignment of the
-// object does not copy it (the copy has no awaiter).
-struct AwaitFlag {
-  bool busy = false;
-  AwaitFlag() noexcept = default;
-  AwaitFlag(const AwaitFlag&) noexcept {}
-  AwaitFlag& operator=(const AwaitFlag&) noexcept { return *this; }
-};
-
-class AwaitClaim {
- public:
-  AwaitClaim() noexcept = default;  // no claim yet (see take)
-  // Claims at once; `what` names the object in the error ("a time::Sleep").
-  AwaitClaim(AwaitFlag& flag, const char* what) { take(flag, what); }
-  // Claims now unless this already holds `flag`'s claim (a leaf that is its own future,
-  // such as an Interval's Tick, claims when first awaited, and may be awaited again).
-  void take(AwaitFlag& flag, const char* what) {
-    if (flag_ == &flag.busy) return;
-    release();
-    std::atomic_ref<bool> busy(flag.busy);
-    if (busy.load(std::memory_order_relaxed)) throw_second_await(what);
-    busy.store(true, std::memory_order_relaxed);
-    flag_ = &flag.busy;
-  }
-  // The claim moves with the awaiter (an await's temporary moved into place); a copy holds
-  // none (a future copied before it is awaited).
-  AwaitClaim(AwaitClaim&& o) noexcept : flag_(std::exchange(o.flag_, nullptr)) {}
-  AwaitClaim(const AwaitClaim&) noexcept {}
-  AwaitClaim& operator=(AwaitClaim&& o) noexcept {
-    if (this != &o) {
-      release();
-      flag_ = std::exchange(o.flag_, nullptr);
-    }
-    return *this;
-  }
-  AwaitClaim& operator=(const AwaitClaim& o) noexcept {
-    if (this != &o) release();
-    return *this;
-  }
-  ~AwaitClaim() { release(); }
-
- private:
-  void release() noexcept {
-    if (flag_) {
-      std::atomic_ref<bool>(*std::exchange(flag_, nullptr)).store(false, std::memory_order_relaxed);
-    }
-  }
-
-  bool* flag_ = nullptr;
-};
-
-}  // namespace tokio::detail
-/* end file src/tokio/core/detail/await_claim.hpp */
 /* begin file src/tokio/time/detail/timer.hpp */
 // detail::Timer: a deadline plus the wheel entry it registers lazily. The engine shared by
 // Sleep, Interval and Timeout.
@@ -24119,8 +24108,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_dfbc9fb72c957f90_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_dfbc9fb72c957f90_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_647b392a732e2863_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_647b392a732e2863_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -41964,7 +41953,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_dfbc9fb72c957f90_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_647b392a732e2863_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

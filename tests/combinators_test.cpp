@@ -441,14 +441,10 @@ TEST_CASE("a plain-leaf branch: what making, polling or resuming throws propagat
     Gate g;
     std::atomic<int> drops{0};
     int polls = 0;
-    std::string what;
-    try {
-      (void)co_await tokio::select(GateMaker{&g, true},
-                                   counted_forever(test::DropCounter(drops), &polls));
-    } catch (const std::logic_error& e) {
-      what = e.what();
-    }
-    CHECK(what == "making the leaf failed");
+    CHECK_THROWS_WITH_AS(
+        (void)co_await tokio::select(GateMaker{&g, true},
+                                     counted_forever(test::DropCounter(drops), &polls)),
+        "making the leaf failed", std::logic_error);
     CHECK(drops.load() == 1);
     CHECK(g.live == 0);
     // await_resume throws: join cancels the rest and rethrows.
@@ -456,26 +452,18 @@ TEST_CASE("a plain-leaf branch: what making, polling or resuming throws propagat
     g2.open = true;
     g2.throw_on_resume = true;
     std::atomic<int> drops2{0};
-    what.clear();
-    try {
-      (void)co_await tokio::join(counted_forever(test::DropCounter(drops2), &polls), GateLeaf(&g2));
-    } catch (const std::runtime_error& e) {
-      what = e.what();
-    }
-    CHECK(what == "gate resume failed");
+    CHECK_THROWS_WITH_AS((void)co_await tokio::join(
+                             counted_forever(test::DropCounter(drops2), &polls), GateLeaf(&g2)),
+                         "gate resume failed", std::runtime_error);
     CHECK(drops2.load() == 1);
     CHECK(g2.live == 0);
     // try_join: a thrown exception (not an error value) propagates too.
     Gate g3;
     g3.open = true;
     g3.throw_on_resume = true;
-    what.clear();
-    try {
-      (void)co_await tokio::try_join(io_after(1, 3, false), io_after(2, 0, false), IoGateLeaf(&g3));
-    } catch (const std::runtime_error& e) {
-      what = e.what();
-    }
-    CHECK(what == "gate resume failed");
+    CHECK_THROWS_WITH_AS((void)co_await tokio::try_join(io_after(1, 3, false),
+                                                        io_after(2, 0, false), IoGateLeaf(&g3)),
+                         "gate resume failed", std::runtime_error);
     CHECK(g3.live == 0);
   }());
 }
@@ -512,19 +500,14 @@ TEST_CASE("select and join over a sleep on a runtime without timers: the error c
   auto rt = tokio::runtime::Builder::new_current_thread().build();  // no enable_time
   for (bool use_join : {false, true}) {
     CAPTURE(use_join);
-    std::string what;
-    try {
-      rt.block_on([](bool use_join) -> Task<> {
-        if (use_join) {
-          co_await tokio::join(tokio::time::sleep(1ms), after(1, 2));
-        } else {
-          (void)co_await tokio::select(after(1, 100), tokio::time::sleep(1ms));
-        }
-      }(use_join));
-    } catch (const std::logic_error& e) {
-      what = e.what();
-    }
-    CHECK(what.find("enable_time") != std::string::npos);
+    CHECK_THROWS_WITH_AS(rt.block_on([](bool use_join) -> Task<> {
+      if (use_join) {
+        co_await tokio::join(tokio::time::sleep(1ms), after(1, 2));
+      } else {
+        (void)co_await tokio::select(after(1, 100), tokio::time::sleep(1ms));
+      }
+    }(use_join)),
+                         doctest::Contains("enable_time"), std::logic_error);
   }
 }
 

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <utility>
 
+#include "tokio/core/detail/await_claim.hpp"
 #include "tokio/core/detail/outcome.hpp"
 #include "tokio/core/detail/poll.hpp"
 #include "tokio/core/result.hpp"
@@ -135,19 +136,7 @@ class JoinHandle {
       }
       // One await at a time (Rust's &mut self): a second one's waker would replace the
       // first's, and one of them would never wake (or find the output gone).
-      std::atomic_ref<bool> busy(h.awaited_);
-      if (busy.load(std::memory_order_relaxed)) {
-        detail::throw_misuse(
-            "JoinHandle awaited by two operations at once (two tasks, or a join / select of "
-            "the same handle): await it in one place");
-      }
-      busy.store(true, std::memory_order_relaxed);
-    }
-    // Moved once into place (the await's temporary): the flag goes with it.
-    Awaiter(Awaiter&& o) noexcept
-        : detail::Leaf<Awaiter>(o), h_(o.h_), owns_(std::exchange(o.owns_, false)) {}
-    ~Awaiter() {
-      if (owns_) std::atomic_ref<bool>(h_.awaited_).store(false, std::memory_order_relaxed);
+      claim_.take(h.awaited_, "a JoinHandle");
     }
     bool poll(Context& cx) noexcept {
       if (!detail::coop_poll_proceed(cx)) return false;
@@ -173,7 +162,7 @@ class JoinHandle {
 
    private:
     JoinHandle& h_;
-    bool owns_ = true;  // clears h_.awaited_ when destroyed
+    detail::AwaitClaim claim_;  // moves with the awaiter (the await's temporary)
   };
 
   Awaiter<true> operator co_await() & { return Awaiter<true>(*this); }
@@ -206,7 +195,7 @@ class JoinHandle {
 
   detail::TaskHeader* t_ = nullptr;
   bool taken_ = false;
-  bool awaited_ = false;  // an Awaiter exists (relaxed atomic_ref: see Awaiter)
+  detail::AwaitFlag awaited_;  // an Awaiter exists (core/detail/await_claim.hpp)
 };
 
 }  // namespace tokio::task

@@ -1,13 +1,13 @@
 #pragma once
 // AwaitClaim: one await at a time on an object whose leaf keeps a single waker (a Sleep's
-// timer entry, a oneshot receiver's rx waker, an Interval). Rust's `&mut self` makes a
+// timer entry, a oneshot receiver's rx waker, an Interval, a JoinHandle's join waker). Rust's `&mut self` makes a
 // second concurrent await unwritable; here it compiles, and the second waker would replace
 // the first, which would then never wake. So the object carries a `bool` flag and each
 // awaiter holds an AwaitClaim on it while it lives: a second one made while the first
 // lives throws std::logic_error saying so (two tasks awaiting the object, or a join or
 // select naming it twice).
 //
-// (JoinHandle and mpsc receivers have checks of their own: task/join_handle.hpp,
+// (mpsc receivers check differently: a recv claims the channel only while it is pending,
 // sync/mpsc_receiver.hpp.)
 //
 // The flag is read and written through a relaxed std::atomic_ref<bool>: two threads may

@@ -111,12 +111,12 @@ concept PlainLeaf = std::is_base_of_v<Leaf<L>, L> && requires(L& l, task::Contex
   requires std::is_same_v<decltype(&L::await_ready), bool (Leaf<L>::*)() const noexcept>;
 };
 
-// An operand (A as passed: an lvalue reference when borrowed) that LeafBranch can drive:
-// either a plain leaf itself, or an awaitable whose operator co_await makes one.
 // Borrowed (an lvalue) or movable into the branch.
 template <class A>
 concept HeldByBranch =
     std::is_lvalue_reference_v<A> || std::is_move_constructible_v<std::remove_cvref_t<A>>;
+// An operand (A as passed: an lvalue reference when borrowed) that LeafBranch can drive:
+// either a plain leaf itself, or an awaitable whose operator co_await makes one.
 template <class A, class Awaiter = decltype(get_awaiter(std::declval<A>()))>
 concept DirectOperand = !is_task<std::remove_cvref_t<A>>::value && TokioAwaitable<A> &&
                         !std::is_const_v<std::remove_reference_t<A>> && HeldByBranch<A> &&

@@ -260,11 +260,12 @@ const char* leaf_type_pretty() noexcept {
 }
 
 // CRTP base of leaf awaitables. Derived provides `bool poll(task::Context&) noexcept`
-// (ready?) and `await_resume()`, and may provide `void before_first_poll()`, called once
-// before the first poll and allowed to throw (a timer leaf checks there that the runtime
-// has a timer driver). Derived does not override await_ready or await_suspend: select, join
-// and try_join poll a leaf directly (LeafBranch, core/detail/branch.hpp), and a leaf that
-// overrides them is awaited there through a Task frame instead. The first poll happens inside await_suspend, so a ready
+// (ready?) and `await_resume()`, and may provide `void before_first_poll()`, called before
+// the first poll of each await and allowed to throw (a timer leaf checks there that the
+// runtime has a timer driver). Derived does not override await_ready or await_suspend:
+// select, join, try_join and timeout poll a leaf directly (LeafBranch,
+// core/detail/branch.hpp), and a leaf that overrides them is awaited there through a Task
+// frame instead. The first poll happens inside await_suspend, so a ready
 // resource is consumed without suspending (it still costs one unit of coop budget). Leaves
 // hold no bookkeeping of their own (see PollSlot), so they copy and move freely before they
 // first suspend; once suspended they are registered by address and must not move.
