@@ -370,13 +370,19 @@ TEST_CASE("a JoinHandle awaited by two operations at once is an error, not a los
   // shared handle left one waiting for ever. The second await now throws a logic_error.
   auto rt = test::multi_thread(2);
   rt.block_on([]() -> Task<> {
-    auto h = tokio::spawn([]() -> Task<int> {
-      co_await tokio::task::yield_now();
-      co_return 5;
-    }());
+    // Held until both awaits are made: a task that had already finished would hand its
+    // value to the first branch, and the second would then see it taken.
+    auto gate = std::make_shared<tokio::sync::Notify>();
+    auto h = tokio::spawn(
+        [](std::shared_ptr<tokio::sync::Notify> gate) -> Task<int> {
+          co_await gate->notified();
+          co_return 5;
+        },
+        gate);
     CHECK_THROWS_WITH_AS((void)co_await tokio::join(h, h),
                          doctest::Contains("JoinHandle awaited by two operations at once"),
                          std::logic_error);
+    gate->notify_one();
     // The handle is still good: awaited in one place, it yields the value.
     CHECK(co_await h == 5);
     // A select that lost let go of it.

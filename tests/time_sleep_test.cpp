@@ -368,7 +368,7 @@ TEST_CASE("sleep: a Sleep made in a dropped runtime, or in another one, sleeps w
   {
     auto first = timetest::time_rt();
     first.block_on([](std::optional<Sleep>* s, std::unique_ptr<Sleep>* f) -> Task<> {
-      s->emplace(ttime::sleep(ms(5)));  // never polled here
+      s->emplace(ttime::sleep(ms(40)));  // never polled here
       *f = std::make_unique<Sleep>(ttime::sleep(ms(150)));
       co_await tokio::select_biased(ttime::sleep(ms(1)), **f);  // registered here
     }(&made_before, &fired_by_shutdown));
@@ -381,7 +381,11 @@ TEST_CASE("sleep: a Sleep made in a dropped runtime, or in another one, sleeps w
   second.block_on([](Sleep* s) -> Task<> {
     auto waiting = tokio::spawn([](Sleep* s) -> Task<> { co_await *s; }, s);
     co_await tokio::task::yield_now();
-    CHECK(timetest::registered() == 1);  // in this runtime's wheel
+    // In this runtime's wheel, unless a loaded host let the deadline pass first (a Sleep
+    // past its deadline completes without registering): checked only when it has not.
+    const bool early = Instant::now() < s->deadline();
+    const std::size_t n = timetest::registered();
+    if (early) CHECK(n == 1);
     co_await waiting;
   }(&*made_before));
   CHECK(Instant::now() >= deadline);  // it slept to its deadline, not less
@@ -397,12 +401,14 @@ TEST_CASE("sleep: a Sleep made in a dropped runtime, or in another one, sleeps w
   CHECK(start.elapsed() >= ms(3));
   // Made in a runtime that is still alive, awaited in another: registers with the latter.
   auto third = timetest::time_rt();
-  Sleep s = third.block_on([]() -> Task<Sleep> { co_return ttime::sleep(ms(2)); }());
+  Sleep s = third.block_on([]() -> Task<Sleep> { co_return ttime::sleep(ms(40)); }());
   const Instant third_deadline = s.deadline();
   second.block_on([](Sleep* s) -> Task<> {
     auto waiting = tokio::spawn([](Sleep* s) -> Task<> { co_await *s; }, s);
     co_await tokio::task::yield_now();
-    CHECK(timetest::registered() == 1);
+    const bool early = Instant::now() < s->deadline();  // as above
+    const std::size_t n = timetest::registered();
+    if (early) CHECK(n == 1);
     co_await waiting;
   }(&s));
   CHECK(Instant::now() >= third_deadline);
