@@ -568,13 +568,15 @@ TEST_CASE("a Sleep or an Interval's tick awaited by two operations at once is an
     CAPTURE(multi);
     auto rt = test::either_flavour_all(multi);
     rt.block_on([]() -> Task<> {
-      Sleep s = ttime::sleep(ms(20));
+      // Durations are long enough that a loaded host cannot let a deadline pass before the
+      // second await is made (CI runs with other jobs).
+      Sleep s = ttime::sleep(ms(2000));  // never awaited to the end
       CHECK_THROWS_WITH_AS((void)co_await tokio::join(s, s),
                            doctest::Contains("a time::Sleep awaited by two operations at once"),
                            std::logic_error);
       // Two tasks awaiting one shared Sleep: whichever comes second is refused (the first
-      // holds it for 50 ms, so the two overlap), and the other completes.
-      auto shared = std::make_shared<Sleep>(ttime::sleep(ms(50)));
+      // holds it for 200 ms, so the two overlap), and the other completes.
+      auto shared = std::make_shared<Sleep>(ttime::sleep(ms(200)));
       auto h = tokio::spawn(
           [](std::shared_ptr<Sleep> s) -> Task<bool> {
             try {
@@ -597,13 +599,13 @@ TEST_CASE("a Sleep or an Interval's tick awaited by two operations at once is an
       co_await *shared;  // free again once both are done
       CHECK(shared->is_elapsed());
       // After a lost select, the Sleep is free: awaited again, it completes.
-      Sleep s2 = ttime::sleep(ms(30));
+      Sleep s2 = ttime::sleep(ms(100));
       auto r = co_await tokio::select(s2, tokio::task::yield_now());
       CHECK(r.index() == 1);
       co_await s2;
       CHECK(s2.is_elapsed());
 
-      auto iv = ttime::interval(ms(5));
+      auto iv = ttime::interval(ms(50));
       (void)co_await iv.tick();  // the first tick is immediate: both of the join's pend
       CHECK_THROWS_WITH_AS((void)co_await tokio::join(iv.tick(), iv.tick()),
                            doctest::Contains("time::Interval's tick() awaited by two"),
