@@ -7912,79 +7912,6 @@ TOKIO_SYSTEM_HEADERS_END
 /* #include <utility> (already above) */
 
 
-namespace tokio::inline TOKIO_ABI_NAMESPACE::io {
-
-template <class R>
-concept AsyncRead = requires(R& r, std::span<std::byte> buf) {
-  requires std::is_same_v<detail::await_result_t<decltype(r.read(buf))>, Result<std::size_t>>;
-};
-
-template <class W>
-concept AsyncWrite = requires(W& w, std::span<const std::byte> buf) {
-  requires std::is_same_v<detail::await_result_t<decltype(w.write(buf))>, Result<std::size_t>>;
-  requires std::is_same_v<detail::await_result_t<decltype(w.flush())>, Result<void>>;
-  requires std::is_same_v<detail::await_result_t<decltype(w.shutdown())>, Result<void>>;
-};
-
-// What a reader knows of how many more bytes it will yield (the shape of Rust's
-// Iterator::size_hint): at least `lower`, at most `upper` (none: unbounded or unknown).
-// Readers that know offer `SizeHint size_hint() const`; io::copy uses it to reserve room in a
-// writer that can grow (VecWriter::reserve) once, instead of growing it a doubling at a time.
-struct SizeHint {
-  uint64_t lower = 0;
-  std::optional<uint64_t> upper;
-};
-template <class R>
-concept HasSizeHint = requires(const R& r) {
-  { r.size_hint() } -> std::same_as<SizeHint>;
-};
-
-template <class R>
-concept AsyncBufRead = AsyncRead<R> && requires(R& r, std::size_t n) {
-  requires std::is_same_v<detail::await_result_t<decltype(r.fill_buf())>,
-                          Result<std::span<const std::byte>>>;
-  r.consume(n);
-};
-
-// One buffer of a vectored write. Layout-identical to struct iovec (it holds one), so a
-// std::span<const IoSlice> can be handed to writev/sendmsg unchanged (as_iovecs).
-class IoSlice {
- public:
-  constexpr IoSlice() noexcept : v_{nullptr, 0} {}
-  IoSlice(std::span<const std::byte> s) noexcept  // NOLINT: implicit, like Rust's IoSlice::new
-      : v_{const_cast<std::byte*>(s.data()), s.size()} {}
-  IoSlice(std::string_view s) noexcept  // NOLINT
-      : v_{const_cast<char*>(s.data()), s.size()} {}
-
-  const std::byte* data() const noexcept { return static_cast<const std::byte*>(v_.iov_base); }
-  std::size_t size() const noexcept { return v_.iov_len; }
-  bool empty() const noexcept { return v_.iov_len == 0; }
-  std::span<const std::byte> bytes() const noexcept { return {data(), size()}; }
-  // Drops the first n bytes (n <= size()).
-  void advance(std::size_t n) noexcept {
-    v_.iov_base = static_cast<char*>(v_.iov_base) + n;
-    v_.iov_len -= n;
-  }
-
- private:
-  struct iovec v_;
-};
-static_assert(sizeof(IoSlice) == sizeof(struct iovec) && std::is_standard_layout_v<IoSlice>);
-
-// The slices as the iovec array writev(2) takes (IoSlice and iovec are
-// pointer-interconvertible: a standard-layout class and its only member).
-inline const struct iovec* as_iovecs(std::span<const IoSlice> s) noexcept {
-  return reinterpret_cast<const struct iovec*>(s.data());
-}
-
-template <class W>
-concept AsyncWriteVectored = AsyncWrite<W> && requires(W& w, std::span<const IoSlice> bufs) {
-  requires std::is_same_v<detail::await_result_t<decltype(w.write_vectored(bufs))>,
-                          Result<std::size_t>>;
-};
-
-}  // namespace tokio::io
-
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
 template <class C>
@@ -8034,6 +7961,91 @@ template <class C>
 concept const_byte_container = byte_buffer<const C> && !is_char_array_v<C>;
 
 }  // namespace tokio::detail
+
+namespace tokio::inline TOKIO_ABI_NAMESPACE::io {
+
+template <class R>
+concept AsyncRead = requires(R& r, std::span<std::byte> buf) {
+  requires std::is_same_v<detail::await_result_t<decltype(r.read(buf))>, Result<std::size_t>>;
+};
+
+template <class W>
+concept AsyncWrite = requires(W& w, std::span<const std::byte> buf) {
+  requires std::is_same_v<detail::await_result_t<decltype(w.write(buf))>, Result<std::size_t>>;
+  requires std::is_same_v<detail::await_result_t<decltype(w.flush())>, Result<void>>;
+  requires std::is_same_v<detail::await_result_t<decltype(w.shutdown())>, Result<void>>;
+};
+
+// What a reader knows of how many more bytes it will yield (the shape of Rust's
+// Iterator::size_hint): at least `lower`, at most `upper` (none: unbounded or unknown).
+// Readers that know offer `SizeHint size_hint() const`; io::copy uses it to reserve room in a
+// writer that can grow (VecWriter::reserve) once, instead of growing it a doubling at a time.
+struct SizeHint {
+  uint64_t lower = 0;
+  std::optional<uint64_t> upper;
+};
+template <class R>
+concept HasSizeHint = requires(const R& r) {
+  { r.size_hint() } -> std::same_as<SizeHint>;
+};
+
+template <class R>
+concept AsyncBufRead = AsyncRead<R> && requires(R& r, std::size_t n) {
+  requires std::is_same_v<detail::await_result_t<decltype(r.fill_buf())>,
+                          Result<std::span<const std::byte>>>;
+  r.consume(n);
+};
+
+// One buffer of a vectored write. Layout-identical to struct iovec (it holds one), so a
+// std::span<const IoSlice> can be handed to writev/sendmsg unchanged (as_iovecs).
+class IoSlice {
+ public:
+  constexpr IoSlice() noexcept : v_{nullptr, 0} {}
+  IoSlice(std::span<const std::byte> s) noexcept  // NOLINT: implicit, like Rust's IoSlice::new
+      : v_{const_cast<std::byte*>(s.data()), s.size()} {}
+  IoSlice(std::string_view s) noexcept  // NOLINT
+      : v_{const_cast<char*>(s.data()), s.size()} {}
+  // Any contiguous bytes the caller holds (std::string, std::vector<uint8_t>,
+  // std::array<char, N>, BytesMut...), as io::ConstBuffer takes them: `IoSlice s[] = {a, b}`.
+  template <detail::const_byte_container C>
+  IoSlice(const C& c) noexcept  // NOLINT: implicit, as Rust's IoSlice::new(&buf)
+      : v_{const_cast<void*>(static_cast<const void*>(std::data(c))), std::size(c)} {}
+
+  const std::byte* data() const noexcept { return static_cast<const std::byte*>(v_.iov_base); }
+  std::size_t size() const noexcept { return v_.iov_len; }
+  bool empty() const noexcept { return v_.iov_len == 0; }
+  std::span<const std::byte> bytes() const noexcept { return {data(), size()}; }
+  // Drops the first n bytes (n <= size()).
+  void advance(std::size_t n) noexcept {
+    v_.iov_base = static_cast<char*>(v_.iov_base) + n;
+    v_.iov_len -= n;
+  }
+
+ private:
+  struct iovec v_;
+};
+static_assert(sizeof(IoSlice) == sizeof(struct iovec) && std::is_standard_layout_v<IoSlice>);
+
+// The slices as the iovec array writev(2) takes (IoSlice and iovec are
+// pointer-interconvertible: a standard-layout class and its only member).
+inline const struct iovec* as_iovecs(std::span<const IoSlice> s) noexcept {
+  return reinterpret_cast<const struct iovec*>(s.data());
+}
+
+template <class W>
+concept AsyncWriteVectored = AsyncWrite<W> && requires(W& w, std::span<const IoSlice> bufs) {
+  requires std::is_same_v<detail::await_result_t<decltype(w.write_vectored(bufs))>,
+                          Result<std::size_t>>;
+};
+// Rust's `w.is_write_vectored()`: whether w gathers every slice in one write (the
+// AsyncWriteVectored concept; io::write_vectored writes only the first non-empty slice of
+// a writer without it).
+template <class W>
+constexpr bool is_write_vectored(const W&) noexcept {
+  return AsyncWriteVectored<W>;
+}
+
+}  // namespace tokio::io
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::io {
 
@@ -21590,6 +21602,7 @@ noexcept { return TryNext<S>(s); }
 // stream's next() is.
 
 /* #include <cstddef> (already above) */
+/* #include <functional> (already above) */
 /* #include <memory> (already above) */
 /* #include <optional> (already above) */
 /* #include <utility> (already above) */
@@ -21679,6 +21692,22 @@ class StreamMap : public PollStream<StreamMap<K, S>, std::pair<K, item_t<S>>> {
     std::vector<std::pair<const K&, S&>> v;
     v.reserve(entries_.size());
     for (auto& e : entries_) v.emplace_back(e->key, e->in.get());
+    return v;
+  }
+  // Rust's iter_mut(): the same pairs (the streams are mutable through iter() already).
+  std::vector<std::pair<const K&, S&>> iter_mut() { return iter(); }
+  // The streams, in the map's order: `for (S& s : map.values_mut())`. Valid until the map
+  // changes.
+  std::vector<std::reference_wrapper<S>> values_mut() {
+    std::vector<std::reference_wrapper<S>> v;
+    v.reserve(entries_.size());
+    for (auto& e : entries_) v.emplace_back(e->in.get());
+    return v;
+  }
+  std::vector<std::reference_wrapper<const S>> values() const {
+    std::vector<std::reference_wrapper<const S>> v;
+    v.reserve(entries_.size());
+    for (const auto& e : entries_) v.emplace_back(e->in.get());
     return v;
   }
 
@@ -22402,7 +22431,10 @@ class Bytes : public detail::BufGet<Bytes> {
   // Rust's Bytes::from(String / Vec<u8>): a copy here (the block layout is the library's
   // own). For a string literal, from_static does not copy.
   static Bytes from(std::string_view s) { return Bytes(s); }
-  static Bytes from(std::span<const std::byte> s) { return copy_from_slice(s); }
+  // Any other contiguous bytes: std::vector<uint8_t>, std::span<const std::byte>, ...
+  template <detail::const_byte_container C>
+    requires(!std::is_convertible_v<const C&, std::string_view>)
+  static Bytes from(const C& c) { return copy_from_slice(c); }
   // Refers to `s` without copying: it must outlive every copy (a string literal).
   static Bytes from_static(std::string_view s) noexcept {
     Bytes b;
@@ -22507,9 +22539,12 @@ class BytesMut : public detail::BufGet<BytesMut> {
   explicit BytesMut(std::string_view s) { put(s); }
   // Rust's BytesMut::from(&str / &[u8]): a copy.
   static BytesMut from(std::string_view s) { return BytesMut(s); }
-  static BytesMut from(std::span<const std::byte> s) {
+  // Any other contiguous bytes: std::vector<uint8_t>, std::span<const std::byte>, ...
+  template <detail::const_byte_container C>
+    requires(!std::is_convertible_v<const C&, std::string_view>)
+  static BytesMut from(const C& c) {
     BytesMut b;
-    b.extend_from_slice(s);
+    b.extend_from_slice(c);
     return b;
   }
   BytesMut(const BytesMut& o) { extend_from_slice(o.as_span()); }
@@ -22681,6 +22716,8 @@ class BytesMut : public detail::BufGet<BytesMut> {
     }
     len_ = n;
   }
+  // Rust's `b.resize(n, 0)` / `b.resize(n, b'x')`: the fill as a number or a char.
+  void resize(std::size_t n, uint8_t fill) { resize(n, std::byte{fill}); }
 
   // An immutable Bytes of the same bytes (no copy).
   template <class Self = BytesMut>
@@ -24108,8 +24145,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_647b392a732e2863_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_647b392a732e2863_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_cd640ec2026b84cd_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_cd640ec2026b84cd_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -41953,7 +41990,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_647b392a732e2863_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_cd640ec2026b84cd_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

@@ -214,6 +214,19 @@ TEST_CASE("Bytes::from copies text or bytes; both buffers convert to std::string
   CHECK(std::string_view(m) == "abc");
   Bytes frozen = std::move(m).freeze();
   CHECK(std::string_view(frozen) == "abc");
+  // As a Rust user writes them: from a Vec<u8>, from a &[u8], resize with a number or b'x'.
+  std::vector<uint8_t> v{'x', 0, 'y'};
+  Bytes fv = Bytes::from(v);
+  REQUIRE(fv.len() == 3);
+  CHECK(std::string_view(fv) == std::string_view("x\0y", 3));
+  BytesMut mv = BytesMut::from(std::span<const uint8_t>(v.data(), 2));
+  CHECK(std::string_view(mv) == std::string_view("x\0", 2));
+  mv.resize(4, 0);
+  CHECK(std::string_view(mv) == std::string_view("x\0\0\0", 4));
+  mv.resize(6, 'z');
+  CHECK(std::string_view(mv).substr(4) == "zz");
+  mv.resize(1, 'q');  // shrinking ignores the fill
+  CHECK(std::string_view(mv) == "x");
 }
 
 TEST_CASE("BytesMut: cutting frames off the front never copies the rest (amortised compaction)") {

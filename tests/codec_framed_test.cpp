@@ -535,7 +535,17 @@ TEST_CASE("TcpStream / UnixStream write_vectored sends every slice in one call")
     CHECK(*w2 == 4);
     auto got2 = co_await nt::read_n(p.server, 4);
     CHECK(got2 == "abcd");
-    (void)rd;
+
+    // Slices made from any contiguous bytes, implicitly, as Rust's IoSlice::new(&buf).
+    static_assert(tio::is_write_vectored(p.server));
+    std::vector<uint8_t> vb{'v', 'e', 'c'};
+    std::array<char, 2> ab{'-', '>'};
+    std::string sb = "str";
+    tio::IoSlice mixed[] = {vb, ab, sb};
+    auto w3 = co_await tio::write_vectored(p.server, std::span<const tio::IoSlice>(mixed));
+    CHECK(*w3 == 8);
+    auto got4 = co_await nt::read_n(rd, 8);
+    CHECK(got4 == "vec->str");
 
     auto [ua, ub] = tokio::net::UnixStream::pair().value();
     tio::IoSlice us[] = {tio::IoSlice(std::string_view("unix ")),

@@ -193,6 +193,21 @@ TEST_CASE("StreamMap: keyed items, removal, replacement, ended streams leave the
     CHECK(!m.insert("b", Scripted({10, 20, 30})).has_value());
     CHECK(m.len() == 2);
     CHECK(m.contains_key(std::string("a")));
+    // values / values_mut / iter_mut see the streams in the map's order, as keys() does.
+    {
+      auto ks = m.keys();
+      auto vs = m.values_mut();
+      REQUIRE(vs.size() == 2);
+      for (std::size_t i = 0; i < ks.size(); ++i) CHECK(&vs[i].get() == m.get(ks[i]));
+      const auto& cm = m;
+      CHECK(cm.values().size() == 2);
+      std::size_t seen = 0;
+      for (auto& [k, st] : m.iter_mut()) {
+        CHECK(&st == m.get(k));
+        ++seen;
+      }
+      CHECK(seen == 2);
+    }
     std::map<std::string, std::vector<int>> got;
     for (int i = 0; i < 3; ++i) {
       auto kv = co_await m.next();

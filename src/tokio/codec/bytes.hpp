@@ -95,7 +95,10 @@ class Bytes : public detail::BufGet<Bytes> {
   // Rust's Bytes::from(String / Vec<u8>): a copy here (the block layout is the library's
   // own). For a string literal, from_static does not copy.
   static Bytes from(std::string_view s) { return Bytes(s); }
-  static Bytes from(std::span<const std::byte> s) { return copy_from_slice(s); }
+  // Any other contiguous bytes: std::vector<uint8_t>, std::span<const std::byte>, ...
+  template <detail::const_byte_container C>
+    requires(!std::is_convertible_v<const C&, std::string_view>)
+  static Bytes from(const C& c) { return copy_from_slice(c); }
   // Refers to `s` without copying: it must outlive every copy (a string literal).
   static Bytes from_static(std::string_view s) noexcept {
     Bytes b;
@@ -200,9 +203,12 @@ class BytesMut : public detail::BufGet<BytesMut> {
   explicit BytesMut(std::string_view s) { put(s); }
   // Rust's BytesMut::from(&str / &[u8]): a copy.
   static BytesMut from(std::string_view s) { return BytesMut(s); }
-  static BytesMut from(std::span<const std::byte> s) {
+  // Any other contiguous bytes: std::vector<uint8_t>, std::span<const std::byte>, ...
+  template <detail::const_byte_container C>
+    requires(!std::is_convertible_v<const C&, std::string_view>)
+  static BytesMut from(const C& c) {
     BytesMut b;
-    b.extend_from_slice(s);
+    b.extend_from_slice(c);
     return b;
   }
   BytesMut(const BytesMut& o) { extend_from_slice(o.as_span()); }
@@ -374,6 +380,8 @@ class BytesMut : public detail::BufGet<BytesMut> {
     }
     len_ = n;
   }
+  // Rust's `b.resize(n, 0)` / `b.resize(n, b'x')`: the fill as a number or a char.
+  void resize(std::size_t n, uint8_t fill) { resize(n, std::byte{fill}); }
 
   // An immutable Bytes of the same bytes (no copy).
   template <class Self = BytesMut>

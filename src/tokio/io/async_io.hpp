@@ -44,79 +44,6 @@
 #include "tokio/io/error.hpp"
 #include "tokio/core/task.hpp"
 
-namespace tokio::io {
-
-template <class R>
-concept AsyncRead = requires(R& r, std::span<std::byte> buf) {
-  requires std::is_same_v<detail::await_result_t<decltype(r.read(buf))>, Result<std::size_t>>;
-};
-
-template <class W>
-concept AsyncWrite = requires(W& w, std::span<const std::byte> buf) {
-  requires std::is_same_v<detail::await_result_t<decltype(w.write(buf))>, Result<std::size_t>>;
-  requires std::is_same_v<detail::await_result_t<decltype(w.flush())>, Result<void>>;
-  requires std::is_same_v<detail::await_result_t<decltype(w.shutdown())>, Result<void>>;
-};
-
-// What a reader knows of how many more bytes it will yield (the shape of Rust's
-// Iterator::size_hint): at least `lower`, at most `upper` (none: unbounded or unknown).
-// Readers that know offer `SizeHint size_hint() const`; io::copy uses it to reserve room in a
-// writer that can grow (VecWriter::reserve) once, instead of growing it a doubling at a time.
-struct SizeHint {
-  uint64_t lower = 0;
-  std::optional<uint64_t> upper;
-};
-template <class R>
-concept HasSizeHint = requires(const R& r) {
-  { r.size_hint() } -> std::same_as<SizeHint>;
-};
-
-template <class R>
-concept AsyncBufRead = AsyncRead<R> && requires(R& r, std::size_t n) {
-  requires std::is_same_v<detail::await_result_t<decltype(r.fill_buf())>,
-                          Result<std::span<const std::byte>>>;
-  r.consume(n);
-};
-
-// One buffer of a vectored write. Layout-identical to struct iovec (it holds one), so a
-// std::span<const IoSlice> can be handed to writev/sendmsg unchanged (as_iovecs).
-class IoSlice {
- public:
-  constexpr IoSlice() noexcept : v_{nullptr, 0} {}
-  IoSlice(std::span<const std::byte> s) noexcept  // NOLINT: implicit, like Rust's IoSlice::new
-      : v_{const_cast<std::byte*>(s.data()), s.size()} {}
-  IoSlice(std::string_view s) noexcept  // NOLINT
-      : v_{const_cast<char*>(s.data()), s.size()} {}
-
-  const std::byte* data() const noexcept { return static_cast<const std::byte*>(v_.iov_base); }
-  std::size_t size() const noexcept { return v_.iov_len; }
-  bool empty() const noexcept { return v_.iov_len == 0; }
-  std::span<const std::byte> bytes() const noexcept { return {data(), size()}; }
-  // Drops the first n bytes (n <= size()).
-  void advance(std::size_t n) noexcept {
-    v_.iov_base = static_cast<char*>(v_.iov_base) + n;
-    v_.iov_len -= n;
-  }
-
- private:
-  struct iovec v_;
-};
-static_assert(sizeof(IoSlice) == sizeof(struct iovec) && std::is_standard_layout_v<IoSlice>);
-
-// The slices as the iovec array writev(2) takes (IoSlice and iovec are
-// pointer-interconvertible: a standard-layout class and its only member).
-inline const struct iovec* as_iovecs(std::span<const IoSlice> s) noexcept {
-  return reinterpret_cast<const struct iovec*>(s.data());
-}
-
-template <class W>
-concept AsyncWriteVectored = AsyncWrite<W> && requires(W& w, std::span<const IoSlice> bufs) {
-  requires std::is_same_v<detail::await_result_t<decltype(w.write_vectored(bufs))>,
-                          Result<std::size_t>>;
-};
-
-}  // namespace tokio::io
-
 namespace tokio::detail {
 
 template <class C>
@@ -166,6 +93,91 @@ template <class C>
 concept const_byte_container = byte_buffer<const C> && !is_char_array_v<C>;
 
 }  // namespace tokio::detail
+
+namespace tokio::io {
+
+template <class R>
+concept AsyncRead = requires(R& r, std::span<std::byte> buf) {
+  requires std::is_same_v<detail::await_result_t<decltype(r.read(buf))>, Result<std::size_t>>;
+};
+
+template <class W>
+concept AsyncWrite = requires(W& w, std::span<const std::byte> buf) {
+  requires std::is_same_v<detail::await_result_t<decltype(w.write(buf))>, Result<std::size_t>>;
+  requires std::is_same_v<detail::await_result_t<decltype(w.flush())>, Result<void>>;
+  requires std::is_same_v<detail::await_result_t<decltype(w.shutdown())>, Result<void>>;
+};
+
+// What a reader knows of how many more bytes it will yield (the shape of Rust's
+// Iterator::size_hint): at least `lower`, at most `upper` (none: unbounded or unknown).
+// Readers that know offer `SizeHint size_hint() const`; io::copy uses it to reserve room in a
+// writer that can grow (VecWriter::reserve) once, instead of growing it a doubling at a time.
+struct SizeHint {
+  uint64_t lower = 0;
+  std::optional<uint64_t> upper;
+};
+template <class R>
+concept HasSizeHint = requires(const R& r) {
+  { r.size_hint() } -> std::same_as<SizeHint>;
+};
+
+template <class R>
+concept AsyncBufRead = AsyncRead<R> && requires(R& r, std::size_t n) {
+  requires std::is_same_v<detail::await_result_t<decltype(r.fill_buf())>,
+                          Result<std::span<const std::byte>>>;
+  r.consume(n);
+};
+
+// One buffer of a vectored write. Layout-identical to struct iovec (it holds one), so a
+// std::span<const IoSlice> can be handed to writev/sendmsg unchanged (as_iovecs).
+class IoSlice {
+ public:
+  constexpr IoSlice() noexcept : v_{nullptr, 0} {}
+  IoSlice(std::span<const std::byte> s) noexcept  // NOLINT: implicit, like Rust's IoSlice::new
+      : v_{const_cast<std::byte*>(s.data()), s.size()} {}
+  IoSlice(std::string_view s) noexcept  // NOLINT
+      : v_{const_cast<char*>(s.data()), s.size()} {}
+  // Any contiguous bytes the caller holds (std::string, std::vector<uint8_t>,
+  // std::array<char, N>, BytesMut...), as io::ConstBuffer takes them: `IoSlice s[] = {a, b}`.
+  template <detail::const_byte_container C>
+  IoSlice(const C& c) noexcept  // NOLINT: implicit, as Rust's IoSlice::new(&buf)
+      : v_{const_cast<void*>(static_cast<const void*>(std::data(c))), std::size(c)} {}
+
+  const std::byte* data() const noexcept { return static_cast<const std::byte*>(v_.iov_base); }
+  std::size_t size() const noexcept { return v_.iov_len; }
+  bool empty() const noexcept { return v_.iov_len == 0; }
+  std::span<const std::byte> bytes() const noexcept { return {data(), size()}; }
+  // Drops the first n bytes (n <= size()).
+  void advance(std::size_t n) noexcept {
+    v_.iov_base = static_cast<char*>(v_.iov_base) + n;
+    v_.iov_len -= n;
+  }
+
+ private:
+  struct iovec v_;
+};
+static_assert(sizeof(IoSlice) == sizeof(struct iovec) && std::is_standard_layout_v<IoSlice>);
+
+// The slices as the iovec array writev(2) takes (IoSlice and iovec are
+// pointer-interconvertible: a standard-layout class and its only member).
+inline const struct iovec* as_iovecs(std::span<const IoSlice> s) noexcept {
+  return reinterpret_cast<const struct iovec*>(s.data());
+}
+
+template <class W>
+concept AsyncWriteVectored = AsyncWrite<W> && requires(W& w, std::span<const IoSlice> bufs) {
+  requires std::is_same_v<detail::await_result_t<decltype(w.write_vectored(bufs))>,
+                          Result<std::size_t>>;
+};
+// Rust's `w.is_write_vectored()`: whether w gathers every slice in one write (the
+// AsyncWriteVectored concept; io::write_vectored writes only the first non-empty slice of
+// a writer without it).
+template <class W>
+constexpr bool is_write_vectored(const W&) noexcept {
+  return AsyncWriteVectored<W>;
+}
+
+}  // namespace tokio::io
 
 namespace tokio::io {
 

@@ -20,6 +20,7 @@
 // stream's next() is.
 
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <utility>
@@ -110,6 +111,22 @@ class StreamMap : public PollStream<StreamMap<K, S>, std::pair<K, item_t<S>>> {
     std::vector<std::pair<const K&, S&>> v;
     v.reserve(entries_.size());
     for (auto& e : entries_) v.emplace_back(e->key, e->in.get());
+    return v;
+  }
+  // Rust's iter_mut(): the same pairs (the streams are mutable through iter() already).
+  std::vector<std::pair<const K&, S&>> iter_mut() { return iter(); }
+  // The streams, in the map's order: `for (S& s : map.values_mut())`. Valid until the map
+  // changes.
+  std::vector<std::reference_wrapper<S>> values_mut() {
+    std::vector<std::reference_wrapper<S>> v;
+    v.reserve(entries_.size());
+    for (auto& e : entries_) v.emplace_back(e->in.get());
+    return v;
+  }
+  std::vector<std::reference_wrapper<const S>> values() const {
+    std::vector<std::reference_wrapper<const S>> v;
+    v.reserve(entries_.size());
+    for (const auto& e : entries_) v.emplace_back(e->in.get());
     return v;
   }
 
