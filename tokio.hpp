@@ -23305,7 +23305,14 @@ class FramedWriteApi {
   // A write in flight refers to the buffer: it is cancelled before the buffer moves.
   FramedWriteApi(FramedWriteApi&& o)
       : wbuf_((o.flusher_.reset(), std::move(o.wbuf_))), hwm_(o.hwm_) {}
-  FramedWriteApi& operator=(FramedWriteApi&&) = delete;  // NOLINT(modernize-use-equals-delete)
+  // The same for both sides when a framed object is replaced by assignment.
+  FramedWriteApi& operator=(FramedWriteApi&& o) noexcept {
+    flusher_.reset();
+    o.flusher_.reset();
+    wbuf_ = std::move(o.wbuf_);
+    hwm_ = o.hwm_;
+    return *this;
+  }
   ~FramedWriteApi() = default;
   // Derived's destructor calls this: the write in progress must go before the writer does.
   void cancel_flush() noexcept { flusher_.reset(); }
@@ -23360,7 +23367,18 @@ class FramedRead : public stream::PollStream<FramedRead<R, D>, io::Result<decode
       : io_((o.op_.reset(), std::forward<R>(o.io_))),
         codec_(std::move(o.codec_)),
         st_(std::move(o.st_)) {}
-  FramedRead& operator=(FramedRead&&) = delete;
+  // Replacing a FramedRead drops what it had read and not yielded, as Rust's assignment
+  // drops the old value. Not for a FramedRead over a borrowed reader (R a reference).
+  FramedRead& operator=(FramedRead&& o) requires(!std::is_reference_v<R>) {
+    if (this != &o) {
+      op_.reset();  // a read in flight targets the buffer's spare room (cancel-safe)
+      o.op_.reset();
+      io_ = std::move(o.io_);
+      codec_ = std::move(o.codec_);
+      st_ = std::move(o.st_);
+    }
+    return *this;
+  }
   ~FramedRead() { op_.reset(); }
 
   bool poll_next(task::Context& cx, std::optional<Item>& out) {
@@ -23448,7 +23466,16 @@ class FramedWrite
   FramedWrite(W&& inner, E encoder) : io_(std::forward<W>(inner)), codec_(std::move(encoder)) {}
   FramedWrite(FramedWrite&& o)
       : Api(std::move(o)), io_(std::forward<W>(o.io_)), codec_(std::move(o.codec_)) {}
-  FramedWrite& operator=(FramedWrite&&) = delete;
+  // Replacing a FramedWrite (a reconnect) drops its unwritten frames, as Rust's assignment
+  // drops the old value. Not for a FramedWrite over a borrowed writer (W a reference).
+  FramedWrite& operator=(FramedWrite&& o) requires(!std::is_reference_v<W>) {
+    if (this != &o) {
+      Api::operator=(std::move(o));  // cancels both writes in flight first
+      io_ = std::move(o.io_);
+      codec_ = std::move(o.codec_);
+    }
+    return *this;
+  }
   ~FramedWrite() { this->cancel_flush(); }
 
   Io& get_ref() noexcept { return io_; }
@@ -23547,7 +23574,18 @@ class Framed : public stream::PollStream<Framed<T, C>, io::Result<decoder_item_t
         io_((o.rop_.reset(), std::forward<T>(o.io_))),
         codec_(std::move(o.codec_)),
         rd_(std::move(o.rd_)) {}
-  Framed& operator=(Framed&&) = delete;
+  // See FramedRead's and FramedWrite's assignment.
+  Framed& operator=(Framed&& o) requires(!std::is_reference_v<T>) {
+    if (this != &o) {
+      rop_.reset();
+      o.rop_.reset();
+      Api::operator=(std::move(o));
+      io_ = std::move(o.io_);
+      codec_ = std::move(o.codec_);
+      rd_ = std::move(o.rd_);
+    }
+    return *this;
+  }
   ~Framed() {
     rop_.reset();
     this->cancel_flush();
@@ -24145,8 +24183,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_cd640ec2026b84cd_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_cd640ec2026b84cd_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_792bf17fd497c793_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_792bf17fd497c793_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -41990,7 +42028,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_cd640ec2026b84cd_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_792bf17fd497c793_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

@@ -602,3 +602,59 @@ TEST_CASE(
     CHECK(fs.write_buffer().len() == 2);  // still buffered
   }());
 }
+
+TEST_CASE("Framed, FramedRead and FramedWrite are replaced by assignment (a reconnect)") {
+  static_assert(std::is_move_assignable_v<codec::FramedWrite<TcpStream, LinesCodec>>);
+  static_assert(std::is_move_assignable_v<codec::FramedRead<TcpStream, LinesCodec>>);
+  static_assert(std::is_move_assignable_v<codec::Framed<TcpStream, LinesCodec>>);
+  // Over a borrowed stream the old object's reference cannot be re-seated.
+  static_assert(!std::is_move_assignable_v<codec::FramedWrite<TcpStream&, LinesCodec>>);
+  nt::Watchdog wd("framed assign");
+  auto rt = tokio::runtime::Builder::new_current_thread().enable_all().build();
+  rt.block_on([]() -> Task<> {
+    auto p1 = co_await nt::tcp_pair();
+    auto p2 = co_await nt::tcp_pair();
+    // A writer held in a variable, replaced with one over a second connection. Its
+    // unflushed frame goes with it (Rust's assignment drops the old value).
+    codec::FramedWrite out(std::move(p1.client), LinesCodec());
+    REQUIRE((co_await out.send(std::string("first"))).has_value());
+    REQUIRE((co_await out.feed(std::string("never flushed"))).has_value());
+    out = codec::FramedWrite(std::move(p2.client), LinesCodec());
+    REQUIRE((co_await out.send(std::string("second"))).has_value());
+    codec::FramedRead in1(std::move(p1.server), LinesCodec());
+    auto l1 = co_await in1.next();
+    REQUIRE(l1.has_value());
+    CHECK(**l1 == "first");
+    // The old connection was closed by the assignment: after "first", the end.
+    auto end1 = co_await in1.next();
+    CHECK(!end1.has_value());
+    // A reader replaced while a read is pending on it (cancelled by a timeout first) and
+    // with bytes buffered: the new one reads its own connection only.
+    codec::FramedRead in(std::move(p2.server), LinesCodec());
+    auto l2 = co_await in.next();
+    REQUIRE(l2.has_value());
+    CHECK(**l2 == "second");
+    auto t = co_await ttime::timeout(milliseconds(5), in.next());
+    CHECK(!t.has_value());
+    auto p3 = co_await nt::tcp_pair();
+    REQUIRE((co_await p3.client.write_all(std::string_view("third\nfourth\n"))).has_value());
+    in = codec::FramedRead(std::move(p3.server), LinesCodec());
+    auto l3 = co_await in.next();
+    REQUIRE(l3.has_value());
+    CHECK(**l3 == "third");
+    // Framed, both sides.
+    auto p4 = co_await nt::tcp_pair();
+    auto p5 = co_await nt::tcp_pair();
+    codec::Framed f(std::move(p4.client), LinesCodec());
+    f = codec::Framed(std::move(p5.client), LinesCodec());
+    REQUIRE((co_await f.send(std::string("to five"))).has_value());
+    REQUIRE((co_await p5.server.write_all(std::string_view("from five\n"))).has_value());
+    auto got = co_await f.next();
+    REQUIRE(got.has_value());
+    CHECK(**got == "from five");
+    codec::FramedRead in5(std::move(p5.server), LinesCodec());
+    auto l5 = co_await in5.next();
+    REQUIRE(l5.has_value());
+    CHECK(**l5 == "to five");
+  }());
+}

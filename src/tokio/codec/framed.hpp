@@ -72,7 +72,18 @@ class Framed : public stream::PollStream<Framed<T, C>, io::Result<decoder_item_t
         io_((o.rop_.reset(), std::forward<T>(o.io_))),
         codec_(std::move(o.codec_)),
         rd_(std::move(o.rd_)) {}
-  Framed& operator=(Framed&&) = delete;
+  // See FramedRead's and FramedWrite's assignment.
+  Framed& operator=(Framed&& o) requires(!std::is_reference_v<T>) {
+    if (this != &o) {
+      rop_.reset();
+      o.rop_.reset();
+      Api::operator=(std::move(o));
+      io_ = std::move(o.io_);
+      codec_ = std::move(o.codec_);
+      rd_ = std::move(o.rd_);
+    }
+    return *this;
+  }
   ~Framed() {
     rop_.reset();
     this->cancel_flush();

@@ -57,7 +57,18 @@ class FramedRead : public stream::PollStream<FramedRead<R, D>, io::Result<decode
       : io_((o.op_.reset(), std::forward<R>(o.io_))),
         codec_(std::move(o.codec_)),
         st_(std::move(o.st_)) {}
-  FramedRead& operator=(FramedRead&&) = delete;
+  // Replacing a FramedRead drops what it had read and not yielded, as Rust's assignment
+  // drops the old value. Not for a FramedRead over a borrowed reader (R a reference).
+  FramedRead& operator=(FramedRead&& o) requires(!std::is_reference_v<R>) {
+    if (this != &o) {
+      op_.reset();  // a read in flight targets the buffer's spare room (cancel-safe)
+      o.op_.reset();
+      io_ = std::move(o.io_);
+      codec_ = std::move(o.codec_);
+      st_ = std::move(o.st_);
+    }
+    return *this;
+  }
   ~FramedRead() { op_.reset(); }
 
   bool poll_next(task::Context& cx, std::optional<Item>& out) {

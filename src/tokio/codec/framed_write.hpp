@@ -35,7 +35,16 @@ class FramedWrite
   FramedWrite(W&& inner, E encoder) : io_(std::forward<W>(inner)), codec_(std::move(encoder)) {}
   FramedWrite(FramedWrite&& o)
       : Api(std::move(o)), io_(std::forward<W>(o.io_)), codec_(std::move(o.codec_)) {}
-  FramedWrite& operator=(FramedWrite&&) = delete;
+  // Replacing a FramedWrite (a reconnect) drops its unwritten frames, as Rust's assignment
+  // drops the old value. Not for a FramedWrite over a borrowed writer (W a reference).
+  FramedWrite& operator=(FramedWrite&& o) requires(!std::is_reference_v<W>) {
+    if (this != &o) {
+      Api::operator=(std::move(o));  // cancels both writes in flight first
+      io_ = std::move(o.io_);
+      codec_ = std::move(o.codec_);
+    }
+    return *this;
+  }
   ~FramedWrite() { this->cancel_flush(); }
 
   Io& get_ref() noexcept { return io_; }

@@ -339,7 +339,14 @@ class FramedWriteApi {
   // A write in flight refers to the buffer: it is cancelled before the buffer moves.
   FramedWriteApi(FramedWriteApi&& o)
       : wbuf_((o.flusher_.reset(), std::move(o.wbuf_))), hwm_(o.hwm_) {}
-  FramedWriteApi& operator=(FramedWriteApi&&) = delete;  // NOLINT(modernize-use-equals-delete)
+  // The same for both sides when a framed object is replaced by assignment.
+  FramedWriteApi& operator=(FramedWriteApi&& o) noexcept {
+    flusher_.reset();
+    o.flusher_.reset();
+    wbuf_ = std::move(o.wbuf_);
+    hwm_ = o.hwm_;
+    return *this;
+  }
   ~FramedWriteApi() = default;
   // Derived's destructor calls this: the write in progress must go before the writer does.
   void cancel_flush() noexcept { flusher_.reset(); }
