@@ -271,6 +271,43 @@ TEST_CASE("fs cancel: Files dropped with a read in flight; fs::write / fs::read 
   }
 }
 
+// fs::read of a FIFO nobody writes to, abandoned (a timeout, or the task dropped by the
+// shutdown itself), must not hold the runtime's shutdown. On io_uring the open succeeds at
+// once and the read waits in the kernel; its cancellation also has to reach the second
+// read linked behind it, which the kernel issues only after the first one is cancelled
+// (before, the engine waited out its 2 s grace for it: shutdown_timeout(100 ms) took 2 s).
+// The blocking engine's thread stays in open(2) (as Tokio's would), so only io_uring here.
+TEST_CASE("fs cancel: an abandoned fs::read of a FIFO does not hold the io_uring shutdown") {
+  if (!fst::uring_available()) return;
+  nt::Watchdog wd("fs fifo shutdown", 60s);
+  fst::TempDir dir;
+  std::string fifo = dir / "fifo";
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  for (int how = 0; how < 6; ++how) {
+    CAPTURE(how);
+    const bool by_timeout = how < 3;
+    auto rt = fst::runtime(Engine::Uring);
+    rt.block_on([](std::string fifo, bool by_timeout) -> Task<> {
+      if (by_timeout) {
+        auto r = co_await tokio::time::timeout(30ms, fs::read(fifo));
+        CHECK_FALSE(r.has_value());
+      } else {
+        tokio::spawn([](std::string fifo) -> Task<> { (void)co_await fs::read(fifo); }, fifo);
+        co_await tokio::time::sleep(30ms);
+      }
+    }(fifo, by_timeout));
+    const auto began = std::chrono::steady_clock::now();
+    switch (how % 3) {
+      case 0: rt.shutdown_timeout(100ms); break;
+      case 1: rt.shutdown_background(); break;
+      default: {
+        auto gone = std::move(rt);
+      } break;
+    }
+    CHECK(std::chrono::steady_clock::now() - began < 1500ms);
+  }
+}
+
 TEST_CASE("fs cancel: tasks aborted at every point of every kind of operation") {
   for (Engine e : {Engine::Uring, Engine::Blocking}) {
     for (int flavour : {0, 1}) {

@@ -138,7 +138,13 @@ struct alignas(16) FsOp {
   bool stepped = false;    // io_uring: a step was submitted (slots are only given before)
   bool mandatory = false;  // runs even while the runtime shuts down (File writes)
   uint8_t nsqe = 0;        // entries of the current step
-  std::atomic<uint8_t> cqes_left{0};
+  // Entries of the current step whose completion has not arrived: bit i for entry i. Set
+  // by write_step before the entries are published; each completion clears its bit
+  // (acq_rel: the one clearing the last bit sees the other entries' results in res[]).
+  std::atomic<uint8_t> pending_cqes{0};
+  // Cancellations sent again for entries the kernel could not find yet (uring_engine.cpp,
+  // kTagCancel): bounded so a request that never shows up cannot keep a reaper busy.
+  std::atomic<uint8_t> cancel_retries{0};
   int32_t res[kFsMaxSqes] = {};
 };
 

@@ -29,6 +29,8 @@ constexpr uint64_t kTagMask = 3;
 constexpr unsigned kDefaultEntries = 1024;
 constexpr unsigned kControlReserve = 64;  // entries kept for cancellations and slot closes
 constexpr unsigned kTakeBatch = 64;
+// How many times one op's cancellations may be sent again (see kTagCancel in dispatch).
+constexpr uint8_t kMaxCancelRetries = 32;
 // io-wq's bounded workers per ring (the kernel's default is 4 per CPU): truncating opens
 // and writes that wait on the journal run there, and more of them in flight is what the
 // fs write_files benchmark needs (64: 240 ms against 322 ms with the default and 344 ms for
@@ -187,6 +189,7 @@ UringRing& UringEngine::ring_for_thread() noexcept {
 // --- submission --------------------------------------------------------------------------
 void UringEngine::submit(FsOp* op) noexcept {
   UringRing& r = ring_for_thread();
+  if (op->mandatory) mandatory_live_.fetch_add(1, std::memory_order_relaxed);
   op->ring.store(&r, std::memory_order_release);
   if (queue_step(r, op, true)) kick(r);
 }
@@ -209,8 +212,7 @@ bool UringEngine::queue_step(UringRing& r, FsOp* op, bool first) noexcept {
     int slot = std::exchange(op->slot, -1);
     if (slot >= 0) r.free_slots.push_back(slot);
     r.sq_mu.unlock();
-    op->ring.store(nullptr, std::memory_order_release);
-    submit_blocking(op);
+    hand_to_blocking(op);
     return false;
   }
   if (r.backlog_head || r.inflight.load(std::memory_order_relaxed) + n > r.cap) {
@@ -242,7 +244,7 @@ void UringEngine::write_step(UringRing& r, FsOp* op, unsigned n) noexcept {
   for (unsigned i = 0; i < n; ++i) sqes[i] = r.ring->sq_next();
   op->nsqe = static_cast<uint8_t>(n);
   op->stepped = true;
-  op->cqes_left.store(static_cast<uint8_t>(n), std::memory_order_relaxed);
+  op->pending_cqes.store(static_cast<uint8_t>((1u << n) - 1), std::memory_order_relaxed);
   op->uring_prep(sqes, n);
   for (unsigned i = 0; i < n; ++i) sqes[i]->user_data = fs_uring_impl::op_tag(op, i);
   r.inflight.fetch_add(n, std::memory_order_relaxed);
@@ -368,14 +370,28 @@ void UringEngine::dispatch(UringRing& r, uint64_t ud, int32_t res) noexcept {
       fs_tsan_acquire(op);
       op->res[idx] = res;
       // acq_rel: the last completion of the step sees the other entries' results.
-      if (op->cqes_left.fetch_sub(1, std::memory_order_acq_rel) == 1) step_done(r, op);
+      const auto bit = static_cast<uint8_t>(1u << idx);
+      if (op->pending_cqes.fetch_and(static_cast<uint8_t>(~bit), std::memory_order_acq_rel) == bit)
+        step_done(r, op);
       break;
     }
     case fs_uring_impl::kTagCancel: {
       // The cancellation entry was written on another thread; the kernel orders it before
       // this completion, which TSan cannot see (fs/detail/tsan.hpp).
       auto* op = reinterpret_cast<FsOp*>(ud & ~uint64_t{15});
+      unsigned idx = static_cast<unsigned>((ud >> 2) & 3);
       fs_tsan_acquire(op);
+      // Not found while the entry's own completion has not arrived: it was waiting behind
+      // an earlier entry of its link, where a cancellation cannot reach it, and the kernel
+      // issued it after that entry was cancelled (seen on Linux 6.18: a read linked after a
+      // cancelled read of a FIFO nobody writes to was issued and waited for a writer).
+      // Send it again; this cancellation's reference passes to the new one.
+      if (res == -ENOENT && (op->pending_cqes.load(std::memory_order_acquire) & (1u << idx)) != 0 &&
+          op->cancel_retries.fetch_add(1, std::memory_order_relaxed) <
+              fs_uring_impl::kMaxCancelRetries &&
+          resend_cancel(r, op, idx)) {
+        break;
+      }
       op->ref_dec();
       break;
     }
@@ -403,8 +419,7 @@ void UringEngine::step_done(UringRing& r, FsOp* op) noexcept {
       return;
     case StepOutcome::Blocking:
       release_slot(r, op);
-      op->ring.store(nullptr, std::memory_order_release);
-      submit_blocking(op);
+      hand_to_blocking(op);
       return;
     case StepOutcome::Finished: break;
   }
@@ -413,7 +428,14 @@ void UringEngine::step_done(UringRing& r, FsOp* op) noexcept {
 
 void UringEngine::finish_op(UringRing& r, FsOp* op) noexcept {
   release_slot(r, op);
-  fs_op_finish(op);
+  if (op->mandatory) mandatory_live_.fetch_sub(1, std::memory_order_relaxed);
+  fs_op_finish(op);  // may free op
+}
+
+void UringEngine::hand_to_blocking(FsOp* op) noexcept {
+  if (op->mandatory) mandatory_live_.fetch_sub(1, std::memory_order_relaxed);
+  op->ring.store(nullptr, std::memory_order_release);
+  submit_blocking(op);
 }
 
 void UringEngine::release_slot(UringRing& r, FsOp* op) noexcept {
@@ -489,17 +511,37 @@ void UringEngine::cancel(FsOp* op) noexcept {
   unsigned n = op->nsqe;
   reserve_sq(r, n);
   for (unsigned i = 0; i < n; ++i) {
-    uring::Sqe* e = r.ring->sq_next();
-    e->opcode = uring::kOpAsyncCancel;
-    e->addr = fs_uring_impl::op_tag(op, i);
-    e->user_data = reinterpret_cast<uint64_t>(op) | fs_uring_impl::kTagCancel;
+    write_cancel(r, op, i);
     op->ref_inc();
   }
-  r.inflight.fetch_add(n, std::memory_order_relaxed);
-  fs_tsan_release(op);  // pairs with the acquire at kTagCancel in dispatch (through the kernel)
   r.ring->sq_publish();
   r.sq_mu.unlock();
   kick(r);
+}
+
+// Under the SQ lock, with room reserved: a cancellation of entry `idx` of op's step. Its
+// completion (kTagCancel) carries the entry's index.
+void UringEngine::write_cancel(UringRing& r, FsOp* op, unsigned idx) noexcept {
+  uring::Sqe* e = r.ring->sq_next();
+  e->opcode = uring::kOpAsyncCancel;
+  e->addr = fs_uring_impl::op_tag(op, idx);
+  e->user_data = reinterpret_cast<uint64_t>(op) | (uint64_t{idx} << 2) | fs_uring_impl::kTagCancel;
+  r.inflight.fetch_add(1, std::memory_order_relaxed);
+  fs_tsan_release(op);  // pairs with the acquire at kTagCancel in dispatch (through the kernel)
+}
+
+bool UringEngine::resend_cancel(UringRing& r, FsOp* op, unsigned idx) noexcept {
+  r.sq_mu.lock();
+  if (r.final_) {  // the rings are being closed: the shutdown's cancel-all covers it
+    r.sq_mu.unlock();
+    return false;
+  }
+  reserve_sq(r, 1);
+  write_cancel(r, op, idx);
+  r.ring->sq_publish();
+  r.sq_mu.unlock();
+  kick(r);  // while reaping, the reap loop pushes it out
+  return true;
 }
 
 // --- the reactor side --------------------------------------------------------------------
@@ -561,9 +603,9 @@ void UringEngine::shutdown() noexcept {
     }
   };
   // 2. Let the kernel finish: abandoned operations were cancelled by their waiters, File
-  // writes complete, the backlog drains. After a grace period, fail the backlog and cancel
-  // everything; after another, give up and leak what is left (never free memory the
-  // kernel may still write).
+  // writes complete, the backlog drains. Once no File write is left, or after a grace
+  // period, fail the backlog and cancel everything; after another, give up and leak what
+  // is left (never free memory the kernel may still write).
   auto idle = [&] {
     for (uint32_t i = 0; i < nrings_; ++i) {
       UringRing& r = rings_[i];
@@ -576,13 +618,18 @@ void UringEngine::shutdown() noexcept {
     }
     return true;
   };
-  auto drive = [&](std::chrono::milliseconds limit) {
+  // Up to `limit`, until nothing is in flight; with `for_mandatory`, only while a File write
+  // is left: every other op was abandoned (the tasks are gone), and one whose cancellation
+  // cannot reach it (a read of a FIFO nobody writes) would hold shutdown for the whole
+  // grace period; those are cancelled all at once below instead.
+  auto drive = [&](std::chrono::milliseconds limit, bool for_mandatory) {
     auto deadline = std::chrono::steady_clock::now() + limit;
     for (;;) {
       for (uint32_t i = 0; i < nrings_; ++i) {
         if (rings_[i].ring) flush(rings_[i]);
       }
       if (idle()) return true;
+      if (for_mandatory && mandatory_live_.load(std::memory_order_relaxed) == 0) return false;
       if (std::chrono::steady_clock::now() >= deadline) return false;
       struct pollfd p = {efd_, POLLIN, 0};
       (void)::poll(&p, 1, 5);
@@ -591,7 +638,7 @@ void UringEngine::shutdown() noexcept {
       }
     }
   };
-  if (efd_ >= 0 && !drive(std::chrono::milliseconds(2000))) {
+  if (efd_ >= 0 && !drive(std::chrono::milliseconds(2000), true)) {
     fail_backlogs();
     for (uint32_t i = 0; i < nrings_; ++i) {
       UringRing& r = rings_[i];
@@ -606,7 +653,7 @@ void UringEngine::shutdown() noexcept {
       r.ring->sq_publish();
       r.sq_mu.unlock();
     }
-    (void)drive(std::chrono::milliseconds(2000));
+    (void)drive(std::chrono::milliseconds(2000), false);
   }
   fail_backlogs();  // no reactor (efd_ < 0), or ops a last step queued meanwhile
   unregister_reactor();

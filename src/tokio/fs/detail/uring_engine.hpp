@@ -104,6 +104,9 @@ class UringEngine final : public FsEngine {
   void write_step(UringRing& r, FsOp* op, unsigned n) noexcept;
   // Under r.sq_mu: makes room for `n` more entries, entering the kernel if the SQ is full.
   void reserve_sq(UringRing& r, unsigned n) noexcept;
+  void write_cancel(UringRing& r, FsOp* op, unsigned idx) noexcept;
+  void hand_to_blocking(FsOp* op) noexcept;
+  bool resend_cancel(UringRing& r, FsOp* op, unsigned idx) noexcept;
   void queue_slot_close(UringRing& r, int slot) noexcept;
   // Under r.sq_mu: one slot close entry (published by the caller).
   void write_slot_close(UringRing& r, int slot) noexcept;
@@ -152,6 +155,11 @@ class UringEngine final : public FsEngine {
   EventWaker event_waker_{{&kEventVTable}, this};
   IoWaiter waiter_;
   std::atomic<bool> shutting_down_{false};
+  // Mandatory ops (File writes) this engine holds, from submit until they finish or go to
+  // the blocking pool: shutdown waits its grace period only while one is left. Relaxed: the
+  // increment comes before the op's first SQ-lock section, which shutdown's closing of
+  // the rings (under the same lock) follows.
+  std::atomic<uint32_t> mandatory_live_{0};
   bool ops_[uring::kOpLast] = {};
 };
 
