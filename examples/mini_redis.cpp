@@ -478,6 +478,9 @@ Reply execute(Db& db, const Command& c) {
 constexpr std::size_t kPubsubHardLimit = 32 << 20;
 constexpr std::size_t kPubsubSoftLimit = 8 << 20;
 constexpr std::chrono::seconds kPubsubSoftTime{60};
+// Pipelined commands a subscriber's connection answers from its read buffer before its
+// messages are taken again (see subscribed()).
+constexpr int kCommandsPerTake = 256;
 
 // A subscribed connection's channels. Dropping one (UNSUBSCRIBE, or the end of the
 // connection) drops its receiver, then tells the Db, which drops the channel with its last
@@ -561,6 +564,7 @@ Task<bool> subscribed(Conn& conn, Db& db, Command first) {
     return std::nullopt;
   };
   bool last_words = false;  // the connection ends once its output is written
+  int buffered_run = 0;     // commands taken from the read buffer since the last wait
   for (;;) {
     if (pending) {
       Command c = std::move(*pending);
@@ -594,9 +598,15 @@ Task<bool> subscribed(Conn& conn, Db& db, Command first) {
       }
       if (subs.map.is_empty()) co_return true;
     }
-    // More commands already buffered first; then wait for a command or a message.
-    std::optional<io::Result<Command>> next = conn.next_buffered();
+    // More commands already buffered first; then wait for a command or a message. Every
+    // kCommandsPerTake commands the wait runs anyway (it takes the next buffered command
+    // at once, after the messages): one read can bring hundreds of thousands of pipelined
+    // commands, and answering them all first starved the subscription (its publishers
+    // then wait on a half-full ring).
+    std::optional<io::Result<Command>> next;
+    if (++buffered_run < kCommandsPerTake) next = conn.next_buffered();
     if (!next) {
+      buffered_run = 0;
       Ev ev = co_await tokio::task::poll_fn(wait);
       if (ev == Ev::end) co_return false;
       if (ev == Ev::more) {
