@@ -22216,6 +22216,65 @@ SplitStream(io::Split<R>) -> SplitStream<R>;
 }  // namespace tokio::stream::wrappers
 #endif // TOKIO_HAS_STREAM
 /* end file src/tokio/stream/wrappers/lines.hpp */
+/* begin file src/tokio/stream/wrappers/read_dir.hpp */
+#if TOKIO_HAS_STREAM
+// wrappers::ReadDirStream: fs::ReadDir as a stream (tokio-stream's ReadDirStream).
+//
+//   auto rd = co_await tokio::fs::read_dir(path);
+//   tokio::stream::wrappers::ReadDirStream entries(std::move(*rd));
+//   while (auto e = co_await entries.next()) { ... }  // io::Result<fs::DirEntry> each
+//
+// Each entry, each error as an item, nullopt once the directory is read. next() is
+// cancel-safe: the read in flight stays in the stream and the next call takes its entry.
+// Written against any source with ReadDir's `next_entry()`, so this header does not pull
+// tokio::fs in (a build without it, TOKIO_CONFIG_NO_FS, keeps the streams).
+
+/* #include <optional> (already above) */
+/* #include <utility> (already above) */
+
+#endif // TOKIO_HAS_STREAM
+#if TOKIO_HAS_STREAM
+#endif // TOKIO_HAS_STREAM
+#if TOKIO_HAS_STREAM
+
+namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
+
+// What RD::next_entry() yields: io::Result<std::optional<Entry>>.
+template <class RD>
+using read_dir_entry_t =
+    typename await_result_t<decltype(std::declval<RD&>().next_entry())>::value_type::value_type;
+
+template <class RD>
+struct ReadDirPolicy {
+  using Item = io::Result<read_dir_entry_t<RD>>;
+  auto op(RD& rd) { return rd.next_entry(); }
+  bool map(io::Result<std::optional<read_dir_entry_t<RD>>>&& r, std::optional<Item>& out) {
+    if (!r) {
+      out.emplace(unexpected(r.error()));
+    } else if (*r) {
+      out.emplace(std::move(**r));
+    }
+    return true;
+  }
+};
+
+}  // namespace tokio::detail
+
+namespace tokio::inline TOKIO_ABI_NAMESPACE::stream::wrappers {
+
+template <class RD>
+class ReadDirStream : public tokio::detail::SourceStream<RD, tokio::detail::ReadDirPolicy<RD>> {
+  using Base = tokio::detail::SourceStream<RD, tokio::detail::ReadDirPolicy<RD>>;
+
+ public:
+  explicit ReadDirStream(RD rd) : Base(std::move(rd)) {}
+};
+template <class RD>
+ReadDirStream(RD) -> ReadDirStream<RD>;
+
+}  // namespace tokio::stream::wrappers
+#endif // TOKIO_HAS_STREAM
+/* end file src/tokio/stream/wrappers/read_dir.hpp */
 // codec: byte buffers, Decoder/Encoder, FramedRead/FramedWrite/Framed, the codecs
 /* begin file src/tokio/codec/bytes.hpp */
 #if TOKIO_HAS_CODEC
@@ -24183,8 +24242,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_055c1b3b6a715883_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_055c1b3b6a715883_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_5471795bc3dc7967_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_5471795bc3dc7967_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -42089,7 +42148,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_055c1b3b6a715883_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_5471795bc3dc7967_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

@@ -187,3 +187,47 @@ TEST_CASE("fs::ReadDir follows the runtime that polls it: its opener idle or dro
     CHECK(b.block_on(count_listing(&*second)) == n);
   }
 }
+
+TEST_CASE("stream::wrappers::ReadDirStream: every entry once, next() cancelled and resumed") {
+  for (Engine e : {Engine::Uring, Engine::Blocking}) {
+    CAPTURE(std::string(fst::name(e)));
+    fst::TempDir dir;
+    for (int i = 0; i < 300; ++i) {
+      fst::put(dir / ("f" + std::to_string(i)), "x");
+    }
+    auto rt = fst::runtime(e);
+    rt.block_on([](std::string path) -> Task<> {
+      auto rd = co_await fs::read_dir(path);
+      REQUIRE(rd.has_value());
+      tokio::stream::wrappers::ReadDirStream entries(std::move(*rd));
+      static_assert(std::is_same_v<tokio::stream::item_t<decltype(entries)>,
+                                   tokio::io::Result<fs::DirEntry>>);
+      std::multiset<std::string> names;
+      int lost = 0;
+      for (int guard = 0; guard < 100000; ++guard) {
+        // Every third next() raced against a yield: the losers are cancelled mid-read, and
+        // the entry they were reading comes with the next call.
+        if (guard % 3 == 0) {
+          auto r = co_await tokio::select(entries.next(), tokio::task::yield_now());
+          if (r.index() == 1) {
+            ++lost;
+            continue;
+          }
+          auto& item = std::get<0>(r);
+          if (!item) break;
+          REQUIRE(item->has_value());
+          names.insert((*item)->file_name().string());
+          continue;
+        }
+        auto item = co_await entries.next();
+        if (!item) break;
+        REQUIRE(item->has_value());
+        names.insert((*item)->file_name().string());
+      }
+      CHECK(names.size() == 300);
+      CHECK(std::set<std::string>(names.begin(), names.end()).size() == 300);
+      CHECK(!(co_await entries.next()).has_value());  // the end stays the end
+      MESSAGE("next() calls lost to the yield: " << lost);
+    }(dir.path()));
+  }
+}

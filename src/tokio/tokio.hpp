@@ -121,6 +121,7 @@
 #include "tokio/stream/wrappers/interval.hpp"
 #include "tokio/stream/wrappers/listener.hpp"
 #include "tokio/stream/wrappers/lines.hpp"
+#include "tokio/stream/wrappers/read_dir.hpp"
 // codec: byte buffers, Decoder/Encoder, FramedRead/FramedWrite/Framed, the codecs
 #include "tokio/codec/bytes.hpp"
 #include "tokio/codec/error.hpp"
