@@ -21789,8 +21789,26 @@ class StreamMap : public PollStream<StreamMap<K, S>, std::pair<K, item_t<S>>> {
 
 #endif // TOKIO_HAS_STREAM
 #if TOKIO_HAS_STREAM
+#endif // TOKIO_HAS_STREAM
+#if TOKIO_HAS_STREAM
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
+
+// The map half of a Policy whose source's receive yields io::Result<std::optional<T>>
+// (lines, segments, directory entries): each value and each error is an item, nullopt
+// ends the stream.
+template <class T>
+struct FallibleNextMap {
+  using Item = io::Result<T>;
+  bool map(io::Result<std::optional<T>>&& r, std::optional<Item>& out) {
+    if (!r) {
+      out.emplace(unexpected(r.error()));
+    } else if (*r) {
+      out.emplace(std::move(**r));
+    }
+    return true;
+  }
+};
 
 template <class Src, class Policy>
 class SourceStream : public stream::PollStream<SourceStream<Src, Policy>, typename Policy::Item> {
@@ -22165,8 +22183,7 @@ class UnixListenerStream
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
 template <class T>
-struct NextPolicy {
-  using Item = io::Result<T>;
+struct NextPolicy : FallibleNextMap<T> {
   template <class L>
   auto op(L& l) {
     if constexpr (requires { l.next_line(); }) {
@@ -22174,14 +22191,6 @@ struct NextPolicy {
     } else {
       return l.next_segment();
     }
-  }
-  bool map(io::Result<std::optional<T>>&& r, std::optional<Item>& out) {
-    if (!r) {
-      out.emplace(unexpected(r.error()));
-    } else if (*r) {
-      out.emplace(std::move(**r));
-    }
-    return true;
   }
 };
 
@@ -22245,17 +22254,8 @@ using read_dir_entry_t =
     typename await_result_t<decltype(std::declval<RD&>().next_entry())>::value_type::value_type;
 
 template <class RD>
-struct ReadDirPolicy {
-  using Item = io::Result<read_dir_entry_t<RD>>;
+struct ReadDirPolicy : FallibleNextMap<read_dir_entry_t<RD>> {
   auto op(RD& rd) { return rd.next_entry(); }
-  bool map(io::Result<std::optional<read_dir_entry_t<RD>>>&& r, std::optional<Item>& out) {
-    if (!r) {
-      out.emplace(unexpected(r.error()));
-    } else if (*r) {
-      out.emplace(std::move(**r));
-    }
-    return true;
-  }
 };
 
 }  // namespace tokio::detail
@@ -24242,8 +24242,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_5471795bc3dc7967_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_5471795bc3dc7967_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_0fdec908ba1500f6_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_0fdec908ba1500f6_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -42148,7 +42148,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_5471795bc3dc7967_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_0fdec908ba1500f6_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

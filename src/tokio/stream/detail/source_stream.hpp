@@ -17,10 +17,27 @@
 #include <optional>
 #include <utility>
 
+#include "tokio/core/result.hpp"
 #include "tokio/io/detail/child_op.hpp"
 #include "tokio/stream/stream.hpp"
 
 namespace tokio::detail {
+
+// The map half of a Policy whose source's receive yields io::Result<std::optional<T>>
+// (lines, segments, directory entries): each value and each error is an item, nullopt
+// ends the stream.
+template <class T>
+struct FallibleNextMap {
+  using Item = io::Result<T>;
+  bool map(io::Result<std::optional<T>>&& r, std::optional<Item>& out) {
+    if (!r) {
+      out.emplace(unexpected(r.error()));
+    } else if (*r) {
+      out.emplace(std::move(**r));
+    }
+    return true;
+  }
+};
 
 template <class Src, class Policy>
 class SourceStream : public stream::PollStream<SourceStream<Src, Policy>, typename Policy::Item> {

@@ -21,8 +21,7 @@
 namespace tokio::detail {
 
 template <class T>
-struct NextPolicy {
-  using Item = io::Result<T>;
+struct NextPolicy : FallibleNextMap<T> {
   template <class L>
   auto op(L& l) {
     if constexpr (requires { l.next_line(); }) {
@@ -30,14 +29,6 @@ struct NextPolicy {
     } else {
       return l.next_segment();
     }
-  }
-  bool map(io::Result<std::optional<T>>&& r, std::optional<Item>& out) {
-    if (!r) {
-      out.emplace(unexpected(r.error()));
-    } else if (*r) {
-      out.emplace(std::move(**r));
-    }
-    return true;
   }
 };
 

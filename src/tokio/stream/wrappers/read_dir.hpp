@@ -25,17 +25,8 @@ using read_dir_entry_t =
     typename await_result_t<decltype(std::declval<RD&>().next_entry())>::value_type::value_type;
 
 template <class RD>
-struct ReadDirPolicy {
-  using Item = io::Result<read_dir_entry_t<RD>>;
+struct ReadDirPolicy : FallibleNextMap<read_dir_entry_t<RD>> {
   auto op(RD& rd) { return rd.next_entry(); }
-  bool map(io::Result<std::optional<read_dir_entry_t<RD>>>&& r, std::optional<Item>& out) {
-    if (!r) {
-      out.emplace(unexpected(r.error()));
-    } else if (*r) {
-      out.emplace(std::move(**r));
-    }
-    return true;
-  }
 };
 
 }  // namespace tokio::detail
