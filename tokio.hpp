@@ -22313,6 +22313,7 @@ ReadDirStream(RD) -> ReadDirStream<RD>;
 /* #include <string> (already above) */
 /* #include <string_view> (already above) */
 /* #include <utility> (already above) */
+/* #include <vector> (already above) */
 
 /* begin file src/tokio/codec/detail/buf_get.hpp */
 #if TOKIO_HAS_CODEC
@@ -22537,6 +22538,10 @@ class Bytes : public detail::BufGet<Bytes> {
   }
   explicit operator std::string_view() const noexcept { return as_string_view(); }
   std::string to_string() const { return std::string(as_string_view()); }
+  // A copy of the bytes (Rust's to_vec(); the library's byte type is std::byte).
+  std::vector<std::byte> to_vec() const { return {ptr_, ptr_ + len_}; }
+  // Whether this is the only handle on its storage (false for from_static).
+  bool is_unique() const noexcept { return detail::bytes_block_unique(blk_); }
 
   // The bytes [begin, end) as a Bytes sharing this one's storage.
   Bytes slice(std::size_t begin, std::size_t end) const {
@@ -22545,6 +22550,20 @@ class Bytes : public detail::BufGet<Bytes> {
     b.ptr_ += begin;
     b.len_ = end - begin;
     return b;
+  }
+  // The part of this Bytes that `subset` views (a span into its bytes, e.g. from a parser
+  // that returned string_views), sharing the storage; std::out_of_range when it is not
+  // inside. An empty subset gives an empty Bytes.
+  Bytes slice_ref(std::span<const std::byte> subset) const {
+    if (subset.empty()) return Bytes();
+    if (subset.data() < ptr_ || subset.data() + subset.size() > ptr_ + len_) {
+      detail::throw_bytes_range("Bytes::slice_ref (the subset is not inside this Bytes)");
+    }
+    const auto begin = static_cast<std::size_t>(subset.data() - ptr_);
+    return slice(begin, begin + subset.size());
+  }
+  Bytes slice_ref(std::string_view subset) const {
+    return slice_ref(std::as_bytes(std::span(subset.data(), subset.size())));
   }
   // Splits off and returns the first `at` bytes; this keeps the rest.
   Bytes split_to(std::size_t at) {
@@ -22595,6 +22614,12 @@ class BytesMut : public detail::BufGet<BytesMut> {
     if (n > 0) b.reserve(n);
     return b;
   }
+  // `n` zero bytes.
+  static BytesMut zeroed(std::size_t n) {
+    BytesMut b = with_capacity(n);
+    b.resize(n);
+    return b;
+  }
   explicit BytesMut(std::string_view s) { put(s); }
   // Rust's BytesMut::from(&str / &[u8]): a copy.
   static BytesMut from(std::string_view s) { return BytesMut(s); }
@@ -22637,6 +22662,10 @@ class BytesMut : public detail::BufGet<BytesMut> {
   bool empty() const noexcept { return len_ == 0; }
   // Bytes this BytesMut can hold without reallocating (from its current start).
   std::size_t capacity() const noexcept { return cap_; }
+  // How many more bytes the put_ methods accept (they grow the buffer): BufMut's.
+  std::size_t remaining_mut() const noexcept { return SIZE_MAX - len_; }
+  // A copy of the bytes (Rust's to_vec()).
+  std::vector<std::byte> to_vec() const { return {ptr_, ptr_ + len_}; }
   std::byte* data() noexcept { return ptr_; }
   const std::byte* data() const noexcept { return ptr_; }
   std::byte* begin() noexcept { return ptr_; }
@@ -24242,8 +24271,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_0fdec908ba1500f6_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_0fdec908ba1500f6_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_8e8bb552d6d23e98_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_8e8bb552d6d23e98_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -42148,7 +42177,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_0fdec908ba1500f6_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_8e8bb552d6d23e98_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

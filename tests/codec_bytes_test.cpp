@@ -227,6 +227,23 @@ TEST_CASE("Bytes::from copies text or bytes; both buffers convert to std::string
   CHECK(std::string_view(mv).substr(4) == "zz");
   mv.resize(1, 'q');  // shrinking ignores the fill
   CHECK(std::string_view(mv) == "x");
+  // zeroed, to_vec, is_unique, slice_ref, remaining_mut.
+  BytesMut z = BytesMut::zeroed(3);
+  CHECK(z.to_vec() == std::vector<std::byte>(3, std::byte{0}));
+  CHECK(z.remaining_mut() == SIZE_MAX - 3);
+  Bytes whole = Bytes::from("key=value");
+  CHECK(whole.is_unique());
+  Bytes other = whole;
+  CHECK(!whole.is_unique());
+  CHECK(!Bytes::from_static("static").is_unique());
+  std::string_view view(whole);
+  Bytes value = whole.slice_ref(view.substr(4));
+  CHECK(std::string_view(value) == "value");
+  CHECK(value.data() == whole.data() + 4);  // shared, not copied
+  CHECK(whole.slice_ref(view.substr(0, 0)).is_empty());
+  std::string elsewhere = "value";
+  CHECK_THROWS_AS(whole.slice_ref(std::string_view(elsewhere)), std::out_of_range);
+  CHECK(value.to_vec().size() == 5);
 }
 
 TEST_CASE("BytesMut: cutting frames off the front never copies the rest (amortised compaction)") {

@@ -34,6 +34,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "tokio/codec/detail/buf_get.hpp"
 #include "tokio/core/config.hpp"
@@ -142,6 +143,10 @@ class Bytes : public detail::BufGet<Bytes> {
   }
   explicit operator std::string_view() const noexcept { return as_string_view(); }
   std::string to_string() const { return std::string(as_string_view()); }
+  // A copy of the bytes (Rust's to_vec(); the library's byte type is std::byte).
+  std::vector<std::byte> to_vec() const { return {ptr_, ptr_ + len_}; }
+  // Whether this is the only handle on its storage (false for from_static).
+  bool is_unique() const noexcept { return detail::bytes_block_unique(blk_); }
 
   // The bytes [begin, end) as a Bytes sharing this one's storage.
   Bytes slice(std::size_t begin, std::size_t end) const {
@@ -150,6 +155,20 @@ class Bytes : public detail::BufGet<Bytes> {
     b.ptr_ += begin;
     b.len_ = end - begin;
     return b;
+  }
+  // The part of this Bytes that `subset` views (a span into its bytes, e.g. from a parser
+  // that returned string_views), sharing the storage; std::out_of_range when it is not
+  // inside. An empty subset gives an empty Bytes.
+  Bytes slice_ref(std::span<const std::byte> subset) const {
+    if (subset.empty()) return Bytes();
+    if (subset.data() < ptr_ || subset.data() + subset.size() > ptr_ + len_) {
+      detail::throw_bytes_range("Bytes::slice_ref (the subset is not inside this Bytes)");
+    }
+    const auto begin = static_cast<std::size_t>(subset.data() - ptr_);
+    return slice(begin, begin + subset.size());
+  }
+  Bytes slice_ref(std::string_view subset) const {
+    return slice_ref(std::as_bytes(std::span(subset.data(), subset.size())));
   }
   // Splits off and returns the first `at` bytes; this keeps the rest.
   Bytes split_to(std::size_t at) {
@@ -200,6 +219,12 @@ class BytesMut : public detail::BufGet<BytesMut> {
     if (n > 0) b.reserve(n);
     return b;
   }
+  // `n` zero bytes.
+  static BytesMut zeroed(std::size_t n) {
+    BytesMut b = with_capacity(n);
+    b.resize(n);
+    return b;
+  }
   explicit BytesMut(std::string_view s) { put(s); }
   // Rust's BytesMut::from(&str / &[u8]): a copy.
   static BytesMut from(std::string_view s) { return BytesMut(s); }
@@ -242,6 +267,10 @@ class BytesMut : public detail::BufGet<BytesMut> {
   bool empty() const noexcept { return len_ == 0; }
   // Bytes this BytesMut can hold without reallocating (from its current start).
   std::size_t capacity() const noexcept { return cap_; }
+  // How many more bytes the put_ methods accept (they grow the buffer): BufMut's.
+  std::size_t remaining_mut() const noexcept { return SIZE_MAX - len_; }
+  // A copy of the bytes (Rust's to_vec()).
+  std::vector<std::byte> to_vec() const { return {ptr_, ptr_ + len_}; }
   std::byte* data() noexcept { return ptr_; }
   const std::byte* data() const noexcept { return ptr_; }
   std::byte* begin() noexcept { return ptr_; }
