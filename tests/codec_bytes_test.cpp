@@ -244,6 +244,14 @@ TEST_CASE("Bytes::from copies text or bytes; both buffers convert to std::string
   std::string elsewhere = "value";
   CHECK_THROWS_AS(whole.slice_ref(std::string_view(elsewhere)), std::out_of_range);
   CHECK(value.to_vec().size() == 5);
+  // Every codec the library ships has decode_eof as a member (tokio-util's provided method).
+  tokio::codec::BytesCodec bc;
+  BytesMut rest("tail");
+  auto last = bc.decode_eof(rest);
+  REQUIRE(last.has_value());
+  REQUIRE(last->has_value());
+  CHECK(std::string_view(**last) == "tail");
+  CHECK(!bc.decode_eof(rest)->has_value());  // nothing left: the end
 }
 
 TEST_CASE("BytesMut: cutting frames off the front never copies the rest (amortised compaction)") {

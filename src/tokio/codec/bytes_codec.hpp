@@ -18,6 +18,9 @@ class BytesCodec {
     if (buf.is_empty()) return std::optional<BytesMut>();
     return std::optional<BytesMut>(buf.split());
   }
+  // At the end of the input: the same (decode takes whatever is buffered). A member, as in
+  // tokio-util every Decoder has it; codec::decode_eof(d, buf) works on any decoder.
+  Result<std::optional<BytesMut>, std::error_code> decode_eof(BytesMut& buf) { return decode(buf); }
   Result<void, std::error_code> encode(std::span<const std::byte> data, BytesMut& dst) {
     dst.extend_from_slice(data);
     return {};
