@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "tokio.hpp"
+#include "cli_args.hpp"
 
 using tokio::Task;
 using tokio::io::Result;
@@ -101,5 +102,9 @@ int main(int argc, char** argv) {
     rl.rlim_cur = rl.rlim_max;
     setrlimit(RLIMIT_NOFILE, &rl);
   }
-  return rt.block_on(load(argv[1], std::atoi(argv[2]), std::atoi(argv[3])));
+  const auto connections =
+      static_cast<int>(parse_number("echo_client", "CONNECTIONS", argv[2], 1, 1000000));
+  const auto rounds =
+      static_cast<int>(parse_number("echo_client", "ROUNDS", argv[3], 0, 1000000000));
+  return rt.block_on(load(argv[1], connections, rounds));
 }

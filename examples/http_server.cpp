@@ -54,6 +54,7 @@
 #include <vector>
 
 #include "tokio.hpp"
+#include "cli_args.hpp"
 #include "http_codec.hpp"
 #include "linger.hpp"
 
@@ -95,7 +96,10 @@ struct FileResult {
 // Runs on the blocking pool.
 FileResult read_file(std::string path) {
   FileResult r;
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  // O_NONBLOCK: a FIFO (or a device) under the root opens at once instead of waiting for a
+  // writer, and is refused below like anything that is not a regular file (regular files
+  // ignore the flag).
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) {
     r.status = 404;
     return r;
@@ -350,10 +354,13 @@ int main(int argc, char** argv) {
       }
       return argv[++i];
     };
-    if (a == "--workers") workers = std::stoul(value());
+    if (a == "--workers") workers = parse_number("http_server", "--workers", value(), 0, 1024);
     else if (a == "--root") ctx.root = value();
-    else if (a == "--timeout") limits.timeout = std::chrono::milliseconds(std::stol(value()));
-    else if (a == "--max-body") limits.max_body = std::stoul(value());
+    else if (a == "--timeout")
+      limits.timeout = std::chrono::milliseconds(
+          parse_number("http_server", "--timeout", value(), 1, 24ull * 3600 * 1000));
+    else if (a == "--max-body")
+      limits.max_body = parse_number("http_server", "--max-body", value(), 0, 1ull << 40);
     else addr = a;
   }
   auto rt = tokio::runtime::Builder::new_multi_thread()

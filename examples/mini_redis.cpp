@@ -58,6 +58,7 @@
 #include <vector>
 
 #include "tokio.hpp"
+#include "cli_args.hpp"
 #include "mini_redis_resp.hpp"
 
 using tokio::Task;
@@ -736,7 +737,7 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--workers" && i + 1 < argc) {
-      workers = static_cast<std::size_t>(std::atoi(argv[++i]));
+      workers = parse_number("mini_redis", "--workers", argv[++i], 0, 1024);
     } else {
       addr = a;
     }

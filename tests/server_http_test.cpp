@@ -5,6 +5,7 @@
 // clients are cut off, readers as well as writers; HEAD responses never carry a body; an
 // error sent while the client is still sending is a staged close; a short wrk run.
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <sys/socket.h>
 
 #include <string>
@@ -95,6 +96,12 @@ TEST_CASE("http_server: large and chunked bodies, static files, 100-continue, HT
   CHECK(h.status("--path-as-is", "/static/../../../etc/passwd") == "404");
   CHECK(h.status("--path-as-is", "/static/%2e%2e/%2e%2e/etc/passwd") == "404");
   CHECK(h.status("", "/static/%zz") == "400");
+  // A FIFO under the root is not a file to serve: 404 at once (its open used to wait for a
+  // writer on a blocking-pool thread, past --timeout, holding the connection).
+  REQUIRE(::mkfifo((h.root.path + "/fifo").c_str(), 0600) == 0);
+  auto tf = std::chrono::steady_clock::now();
+  CHECK(h.status("", "/static/fifo") == "404");
+  CHECK(std::chrono::steady_clock::now() - tf < std::chrono::seconds(3));
   // Echo of a 900 KiB body, with Content-Length and chunked.
   std::string file = h.root.path + "/upload.bin";
   nt::sh("head -c 900000 /dev/urandom > " + file);
@@ -472,4 +479,20 @@ TEST_CASE(
   CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(5));
   ::close(fd);
   CHECK(h.curl("", "/") == "Hello, World!");
+}
+
+TEST_CASE("http_server and mini_redis: bad command-line numbers are usage errors (exit 2)") {
+  nt::Watchdog wd("bad args", std::chrono::seconds(30));
+  const std::string http = nt::example("http_server");
+  const std::string redis = nt::example("mini_redis");
+  for (const std::string& cmd :
+       {http + " 127.0.0.1:0 --timeout abc", http + " 127.0.0.1:0 --workers x",
+        http + " 127.0.0.1:0 --max-body -5", http + " 127.0.0.1:0 --timeout 0",
+        redis + " 127.0.0.1:0 --workers -1", redis + " 127.0.0.1:0 --workers 99999"}) {
+    CAPTURE(cmd);
+    // Before, an uncaught stol/stoul exception (status 134) or bad_alloc from -1 workers.
+    std::string out = nt::sh(cmd + " 2>&1; echo \"status=$?\"", 20);
+    CHECK(out.find("takes a whole number") != std::string::npos);
+    CHECK(out.find("status=2") != std::string::npos);
+  }
 }
