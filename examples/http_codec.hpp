@@ -290,6 +290,17 @@ class HttpCodec {
     for (char c : req.target) {
       if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f) return 400;
     }
+    // Absolute-form (`GET http://host/path`, what a client sends to a proxy), which a
+    // server MUST accept (RFC 9112 3.2.2): the path after the authority ("/" without one).
+    if (std::size_t sep = req.target.find("://");
+        sep != std::string_view::npos && req.target[0] != '/') {
+      std::string_view scheme = req.target.substr(0, sep);
+      if (iequals(scheme, "http") || iequals(scheme, "https")) {
+        std::size_t slash = req.target.find('/', sep + 3);
+        req.target =
+            slash == std::string_view::npos ? std::string_view("/") : req.target.substr(slash);
+      }
+    }
     if (version.size() != 8 || version.substr(0, 5) != "HTTP/" || version[5] < '0' ||
         version[5] > '9' || version[6] != '.' || version[7] < '0' || version[7] > '9') {
       return 400;

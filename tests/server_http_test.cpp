@@ -118,6 +118,17 @@ TEST_CASE("http_server: large and chunked bodies, static files, 100-continue, HT
   CHECK(r10.find("connection: close") != std::string::npos);
   std::string r10k = h.curl("-0 -i -H \"Connection: keep-alive\"", "/");
   CHECK(r10k.find("connection: keep-alive") != std::string::npos);
+  // Absolute-form targets, which a server must accept (RFC 9112 3.2.2): routed by path.
+  std::string abs = raw(h.server.port,
+                        "GET http://example.com/health HTTP/1.1\r\nHost: example.com\r\n"
+                        "Connection: close\r\n\r\n");
+  CHECK(status_line(abs) == "HTTP/1.1 200 OK");
+  CHECK(abs.substr(abs.size() - 3) == "ok\n");
+  std::string bare = raw(
+      h.server.port, "GET HTTPS://example.com HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  CHECK(status_line(bare) == status_line(raw(h.server.port,
+                                             "GET / HTTP/1.1\r\nHost: x\r\nConnection: "
+                                             "close\r\n\r\n")));
 }
 
 TEST_CASE("http_server: bad requests get 400/413/431/501/505 and the connection closes") {
