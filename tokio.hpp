@@ -24274,8 +24274,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_04678daeda1c52cf_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_04678daeda1c52cf_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_8de607d13b335777_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_8de607d13b335777_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -40562,19 +40562,46 @@ void UringEngine::shutdown() noexcept {
     }
     return true;
   };
-  // Up to `limit`, until nothing is in flight; with `for_mandatory`, only while a File write
-  // is left: every other op was abandoned (the tasks are gone), and one whose cancellation
-  // cannot reach it (a read of a FIFO nobody writes) would hold shutdown for the whole
-  // grace period; those are cancelled all at once below instead.
+  // Cancels everything each ring holds (IORING_ASYNC_CANCEL_ANY, 5.19; an ignored tag).
+  auto cancel_all = [&] {
+    for (uint32_t i = 0; i < nrings_; ++i) {
+      UringRing& r = rings_[i];
+      if (!r.ring) continue;
+      r.sq_mu.lock();
+      reserve_sq(r, 1);
+      uring::Sqe* e = r.ring->sq_next();
+      e->opcode = uring::kOpAsyncCancel;
+      e->op_flags = uring::kCancelAll | (1u << 2);
+      e->user_data = 3;
+      r.inflight.fetch_add(1, std::memory_order_relaxed);
+      r.ring->sq_publish();
+      r.sq_mu.unlock();
+    }
+  };
+  // Up to `limit`, until nothing is in flight.
+  // - for_mandatory: only while a File write is left. Every other op was abandoned (the
+  //   tasks are gone), and one whose cancellation cannot reach it (a read of a FIFO nobody
+  //   writes) would hold shutdown for the whole grace period; the rest are cancelled at once.
+  // - otherwise everything is being cancelled: again every 10 ms, since an entry linked
+  //   behind a cancelled one is issued only after it, out of reach of the cancellation
+  //   before (see kTagCancel in dispatch).
   auto drive = [&](std::chrono::milliseconds limit, bool for_mandatory) {
-    auto deadline = std::chrono::steady_clock::now() + limit;
+    const auto start = std::chrono::steady_clock::now();
+    const auto deadline = start + limit;
+    auto next_cancel = start + std::chrono::milliseconds(10);
     for (;;) {
       for (uint32_t i = 0; i < nrings_; ++i) {
         if (rings_[i].ring) flush(rings_[i]);
       }
       if (idle()) return true;
       if (for_mandatory && mandatory_live_.load(std::memory_order_relaxed) == 0) return false;
-      if (std::chrono::steady_clock::now() >= deadline) return false;
+      const auto now = std::chrono::steady_clock::now();
+      if (now >= deadline) return false;
+      if (!for_mandatory && now >= next_cancel) {
+        cancel_all();
+        next_cancel = now + std::chrono::milliseconds(10);
+        continue;  // the flush above submits it and reaps what it completed
+      }
       struct pollfd p = {efd_, POLLIN, 0};
       (void)::poll(&p, 1, 5);
       uint64_t v;
@@ -40584,19 +40611,7 @@ void UringEngine::shutdown() noexcept {
   };
   if (efd_ >= 0 && !drive(std::chrono::milliseconds(2000), true)) {
     fail_backlogs();
-    for (uint32_t i = 0; i < nrings_; ++i) {
-      UringRing& r = rings_[i];
-      if (!r.ring) continue;
-      r.sq_mu.lock();
-      reserve_sq(r, 1);
-      uring::Sqe* e = r.ring->sq_next();
-      e->opcode = uring::kOpAsyncCancel;
-      e->op_flags = uring::kCancelAll | (1u << 2);  // IORING_ASYNC_CANCEL_ANY (5.19)
-      e->user_data = 3;                             // an ignored tag
-      r.inflight.fetch_add(1, std::memory_order_relaxed);
-      r.ring->sq_publish();
-      r.sq_mu.unlock();
-    }
+    cancel_all();
     (void)drive(std::chrono::milliseconds(2000), false);
   }
   fail_backlogs();  // no reactor (efd_ < 0), or ops a last step queued meanwhile
@@ -42180,7 +42195,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_04678daeda1c52cf_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_8de607d13b335777_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
