@@ -24274,8 +24274,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_8de607d13b335777_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_8de607d13b335777_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_67b7690df25b196e_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_67b7690df25b196e_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -27097,6 +27097,7 @@ struct Probe {
 // --- per-opcode flags
 inline constexpr uint32_t kFsyncDatasync = 1u << 0;
 inline constexpr uint32_t kCancelAll = 1u << 0;
+inline constexpr uint32_t kCancelAny = 1u << 2;  // match every request (Linux 5.19)
 
 }  // namespace tokio::detail::uring
 #endif // TOKIO_HAS_FS
@@ -40562,7 +40563,8 @@ void UringEngine::shutdown() noexcept {
     }
     return true;
   };
-  // Cancels everything each ring holds (IORING_ASYNC_CANCEL_ANY, 5.19; an ignored tag).
+  // Cancels everything each ring holds (IORING_ASYNC_CANCEL_ALL | ANY; user_data 3 is a tag
+  // dispatch ignores).
   auto cancel_all = [&] {
     for (uint32_t i = 0; i < nrings_; ++i) {
       UringRing& r = rings_[i];
@@ -40571,7 +40573,7 @@ void UringEngine::shutdown() noexcept {
       reserve_sq(r, 1);
       uring::Sqe* e = r.ring->sq_next();
       e->opcode = uring::kOpAsyncCancel;
-      e->op_flags = uring::kCancelAll | (1u << 2);
+      e->op_flags = uring::kCancelAll | uring::kCancelAny;
       e->user_data = 3;
       r.inflight.fetch_add(1, std::memory_order_relaxed);
       r.ring->sq_publish();
@@ -42195,7 +42197,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_8de607d13b335777_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_67b7690df25b196e_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

@@ -144,5 +144,6 @@ struct Probe {
 // --- per-opcode flags
 inline constexpr uint32_t kFsyncDatasync = 1u << 0;
 inline constexpr uint32_t kCancelAll = 1u << 0;
+inline constexpr uint32_t kCancelAny = 1u << 2;  // match every request (Linux 5.19)
 
 }  // namespace tokio::detail::uring

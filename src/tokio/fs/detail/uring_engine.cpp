@@ -618,7 +618,8 @@ void UringEngine::shutdown() noexcept {
     }
     return true;
   };
-  // Cancels everything each ring holds (IORING_ASYNC_CANCEL_ANY, 5.19; an ignored tag).
+  // Cancels everything each ring holds (IORING_ASYNC_CANCEL_ALL | ANY; user_data 3 is a tag
+  // dispatch ignores).
   auto cancel_all = [&] {
     for (uint32_t i = 0; i < nrings_; ++i) {
       UringRing& r = rings_[i];
@@ -627,7 +628,7 @@ void UringEngine::shutdown() noexcept {
       reserve_sq(r, 1);
       uring::Sqe* e = r.ring->sq_next();
       e->opcode = uring::kOpAsyncCancel;
-      e->op_flags = uring::kCancelAll | (1u << 2);
+      e->op_flags = uring::kCancelAll | uring::kCancelAny;
       e->user_data = 3;
       r.inflight.fetch_add(1, std::memory_order_relaxed);
       r.ring->sq_publish();
