@@ -24274,8 +24274,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_67b7690df25b196e_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_67b7690df25b196e_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_08b7a9c83ffc85e6_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_08b7a9c83ffc85e6_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -27042,6 +27042,13 @@ inline constexpr uint8_t kSqeIoLink = 1u << 2;
 inline constexpr uint8_t kSqeIoHardlink = 1u << 3;
 inline constexpr uint8_t kSqeAsync = 1u << 4;
 
+// --- rw_flags (op_flags of a read or write)
+// RWF_NOWAIT: fail with EAGAIN instead of waiting for data (or for the page cache to be
+// filled). Honoured by io_uring reads since 5.1; a file that cannot read without waiting
+// (procfs, sysfs) refuses the flag with EOPNOTSUPP. A reader must take either as "no
+// answer", not as an error.
+inline constexpr uint32_t kRwfNowait = 0x8;
+
 // --- setup flags
 inline constexpr uint32_t kSetupCqSize = 1u << 3;
 inline constexpr uint32_t kSetupClamp = 1u << 4;
@@ -27210,9 +27217,6 @@ struct alignas(16) FsOp {
   // by write_step before the entries are published; each completion clears its bit
   // (acq_rel: the one clearing the last bit sees the other entries' results in res[]).
   std::atomic<uint8_t> pending_cqes{0};
-  // Cancellations sent again for entries the kernel could not find yet (uring_engine.cpp,
-  // kTagCancel): bounded so a request that never shows up cannot keep a reaper busy.
-  std::atomic<uint8_t> cancel_retries{0};
   int32_t res[kFsMaxSqes] = {};
 };
 
@@ -27540,7 +27544,6 @@ class UringEngine final : public FsEngine {
   void reserve_sq(UringRing& r, unsigned n) noexcept;
   void write_cancel(UringRing& r, FsOp* op, unsigned idx) noexcept;
   void hand_to_blocking(FsOp* op) noexcept;
-  bool resend_cancel(UringRing& r, FsOp* op, unsigned idx) noexcept;
   void queue_slot_close(UringRing& r, int slot) noexcept;
   // Under r.sq_mu: one slot close entry (published by the caller).
   void write_slot_close(UringRing& r, int slot) noexcept;
@@ -39396,6 +39399,11 @@ void ReadFileOp<C>::uring_prep(uring::Sqe* const* sqes, unsigned n) noexcept {
   // The first read, hard-linked to a second one: the second runs even when the first is
   // short (a short read "fails" a plain link), and returns 0 at end of file, which proves
   // the file was read whole in one submission.
+  // The second read never waits (RWF_NOWAIT): a hard link also runs it after the first read
+  // was cancelled, and the kernel issues it only then, out of reach of the cancellation
+  // sent for it before (which found nothing: seen on Linux 6.18). A probe that could wait
+  // (a FIFO or a terminal with no data) would then sit in the kernel with the op's buffer
+  // until data came or the runtime shut down. Not waiting, it answers EAGAIN at once.
   uring::Sqe* r1 = sqes[i++];
   r1->opcode = uring::kOpRead;
   r1->fd = file;
@@ -39410,6 +39418,7 @@ void ReadFileOp<C>::uring_prep(uring::Sqe* const* sqes, unsigned n) noexcept {
   r2->addr = ptr(scratch + kFirst);
   r2->len = kProbe;
   r2->off = kCurPos;
+  r2->op_flags = uring::kRwfNowait;
 }
 
 template <class C>
@@ -39455,6 +39464,20 @@ StepOutcome ReadFileOp<C>::uring_step_done() noexcept {
   // The first two reads.
   int32_t a = res[i], b = res[i + 1];
   if (a < 0) return error(-a);
+  if (b == -EAGAIN || b == -EOPNOTSUPP) {
+    // The probe had nothing to read at once (EAGAIN: pages not cached, a FIFO or device
+    // with no data yet) or cannot read without waiting (EOPNOTSUPP: procfs, sysfs and other
+    // files without non-blocking reads): no proof of end of file. Keep the first read's
+    // bytes and go on with plain reads.
+    if (cancel_requested()) return error(ECANCELED);
+    try {
+      out.resize(std::max<std::size_t>(2 * static_cast<std::size_t>(a), 4 * kFirst));
+    } catch (...) {
+      return error(ENOMEM);
+    }
+    std::memcpy(out.data(), scratch, static_cast<std::size_t>(a));
+    return more_or_done(static_cast<std::size_t>(a));
+  }
   if (b < 0) return error(-b);
   auto* src = reinterpret_cast<const Elem*>(scratch);
   try {
@@ -39974,8 +39997,6 @@ constexpr uint64_t kTagMask = 3;
 constexpr unsigned kDefaultEntries = 1024;
 constexpr unsigned kControlReserve = 64;  // entries kept for cancellations and slot closes
 constexpr unsigned kTakeBatch = 64;
-// How many times one op's cancellations may be sent again (see kTagCancel in dispatch).
-constexpr uint8_t kMaxCancelRetries = 32;
 // io-wq's bounded workers per ring (the kernel's default is 4 per CPU): truncating opens
 // and writes that wait on the journal run there, and more of them in flight is what the
 // fs write_files benchmark needs (64: 240 ms against 322 ms with the default and 344 ms for
@@ -40322,21 +40343,13 @@ void UringEngine::dispatch(UringRing& r, uint64_t ud, int32_t res) noexcept {
     }
     case fs_uring_impl::kTagCancel: {
       // The cancellation entry was written on another thread; the kernel orders it before
-      // this completion, which TSan cannot see (fs/detail/tsan.hpp).
+      // this completion, which TSan cannot see (fs/detail/tsan.hpp). Its result does not
+      // matter: found, the entry completes with ECANCELED; not found (ENOENT), the entry
+      // had completed, or it waits behind an earlier entry of its link and will fail with
+      // ECANCELED when that one does (a plain link) or never waits once issued (the one
+      // hard-linked entry, ReadFileOp's end-of-file probe, reads with RWF_NOWAIT).
       auto* op = reinterpret_cast<FsOp*>(ud & ~uint64_t{15});
-      unsigned idx = static_cast<unsigned>((ud >> 2) & 3);
       fs_tsan_acquire(op);
-      // Not found while the entry's own completion has not arrived: it was waiting behind
-      // an earlier entry of its link, where a cancellation cannot reach it, and the kernel
-      // issued it after that entry was cancelled (seen on Linux 6.18: a read linked after a
-      // cancelled read of a FIFO nobody writes to was issued and waited for a writer).
-      // Send it again; this cancellation's reference passes to the new one.
-      if (res == -ENOENT && (op->pending_cqes.load(std::memory_order_acquire) & (1u << idx)) != 0 &&
-          op->cancel_retries.fetch_add(1, std::memory_order_relaxed) <
-              fs_uring_impl::kMaxCancelRetries &&
-          resend_cancel(r, op, idx)) {
-        break;
-      }
       op->ref_dec();
       break;
     }
@@ -40475,20 +40488,6 @@ void UringEngine::write_cancel(UringRing& r, FsOp* op, unsigned idx) noexcept {
   fs_tsan_release(op);  // pairs with the acquire at kTagCancel in dispatch (through the kernel)
 }
 
-bool UringEngine::resend_cancel(UringRing& r, FsOp* op, unsigned idx) noexcept {
-  r.sq_mu.lock();
-  if (r.final_) {  // the rings are being closed: the shutdown's cancel-all covers it
-    r.sq_mu.unlock();
-    return false;
-  }
-  reserve_sq(r, 1);
-  write_cancel(r, op, idx);
-  r.ring->sq_publish();
-  r.sq_mu.unlock();
-  kick(r);  // while reaping, the reap loop pushes it out
-  return true;
-}
-
 // --- the reactor side --------------------------------------------------------------------
 void UringEngine::on_event(Wakeable* w) noexcept {
   reinterpret_cast<EventWaker*>(w)->self->handle_event();
@@ -40584,26 +40583,17 @@ void UringEngine::shutdown() noexcept {
   // - for_mandatory: only while a File write is left. Every other op was abandoned (the
   //   tasks are gone), and one whose cancellation cannot reach it (a read of a FIFO nobody
   //   writes) would hold shutdown for the whole grace period; the rest are cancelled at once.
-  // - otherwise everything is being cancelled: again every 10 ms, since an entry linked
-  //   behind a cancelled one is issued only after it, out of reach of the cancellation
-  //   before (see kTagCancel in dispatch).
+  // - otherwise everything was cancelled (an entry still waiting behind an earlier one of
+  //   its link fails with it, or never waits: see kTagCancel in dispatch).
   auto drive = [&](std::chrono::milliseconds limit, bool for_mandatory) {
-    const auto start = std::chrono::steady_clock::now();
-    const auto deadline = start + limit;
-    auto next_cancel = start + std::chrono::milliseconds(10);
+    const auto deadline = std::chrono::steady_clock::now() + limit;
     for (;;) {
       for (uint32_t i = 0; i < nrings_; ++i) {
         if (rings_[i].ring) flush(rings_[i]);
       }
       if (idle()) return true;
       if (for_mandatory && mandatory_live_.load(std::memory_order_relaxed) == 0) return false;
-      const auto now = std::chrono::steady_clock::now();
-      if (now >= deadline) return false;
-      if (!for_mandatory && now >= next_cancel) {
-        cancel_all();
-        next_cancel = now + std::chrono::milliseconds(10);
-        continue;  // the flush above submits it and reaps what it completed
-      }
+      if (std::chrono::steady_clock::now() >= deadline) return false;
       struct pollfd p = {efd_, POLLIN, 0};
       (void)::poll(&p, 1, 5);
       uint64_t v;
@@ -42197,7 +42187,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_67b7690df25b196e_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_08b7a9c83ffc85e6_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

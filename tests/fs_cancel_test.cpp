@@ -273,9 +273,10 @@ TEST_CASE("fs cancel: Files dropped with a read in flight; fs::write / fs::read 
 
 // fs::read of a FIFO nobody writes to, abandoned (a timeout, or the task dropped by the
 // shutdown itself), must not hold the runtime's shutdown. On io_uring the open succeeds at
-// once and the read waits in the kernel; its cancellation also has to reach the second
-// read linked behind it, which the kernel issues only after the first one is cancelled
-// (before, the engine waited out its 2 s grace for it: shutdown_timeout(100 ms) took 2 s).
+// once and the read waits in the kernel; the end-of-file probe read hard-linked behind it
+// is issued only after the first read is cancelled, out of reach of its own cancellation,
+// so it must not wait (before, the engine waited out its 2 s grace for it:
+// shutdown_timeout(100 ms) took 2 s).
 // The blocking engine's thread stays in open(2) (as Tokio's would), so only io_uring here.
 TEST_CASE("fs cancel: an abandoned fs::read of a FIFO does not hold the io_uring shutdown") {
   if (!fst::uring_available()) return;
@@ -305,6 +306,33 @@ TEST_CASE("fs cancel: an abandoned fs::read of a FIFO does not hold the io_uring
       } break;
     }
     CHECK(std::chrono::steady_clock::now() - began < 1500ms);
+  }
+}
+
+// The same abandoned read while the runtime goes on: nothing of it may stay in the kernel.
+// The FIFO then has no reader left, so a non-blocking open for writing fails with ENXIO;
+// a reader still there (the probe read waiting for data) would let it succeed. Checked
+// once per round, after a pause that lets the reactor reap the cancellations: a second
+// open would connect a writer, whose close ends any waiting read and hides the leak.
+TEST_CASE("fs cancel: an abandoned fs::read of a FIFO leaves nothing in the kernel") {
+  if (!fst::uring_available()) return;
+  nt::Watchdog wd("fs fifo abandoned", 60s);
+  fst::TempDir dir;
+  std::string fifo = dir / "fifo";
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  auto rt = fst::runtime(Engine::Uring);
+  for (int round = 0; round < 3; ++round) {
+    CAPTURE(round);
+    int open_errno = rt.block_on([](std::string fifo) -> Task<int> {
+      auto r = co_await tokio::time::timeout(30ms, fs::read(fifo));
+      CHECK_FALSE(r.has_value());
+      co_await tokio::time::sleep(300ms);
+      int w = ::open(fifo.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+      if (w < 0) co_return errno;
+      ::close(w);
+      co_return 0;
+    }(fifo));
+    CHECK(open_errno == ENXIO);
   }
 }
 

@@ -142,9 +142,6 @@ struct alignas(16) FsOp {
   // by write_step before the entries are published; each completion clears its bit
   // (acq_rel: the one clearing the last bit sees the other entries' results in res[]).
   std::atomic<uint8_t> pending_cqes{0};
-  // Cancellations sent again for entries the kernel could not find yet (uring_engine.cpp,
-  // kTagCancel): bounded so a request that never shows up cannot keep a reaper busy.
-  std::atomic<uint8_t> cancel_retries{0};
   int32_t res[kFsMaxSqes] = {};
 };
 

@@ -224,6 +224,11 @@ void ReadFileOp<C>::uring_prep(uring::Sqe* const* sqes, unsigned n) noexcept {
   // The first read, hard-linked to a second one: the second runs even when the first is
   // short (a short read "fails" a plain link), and returns 0 at end of file, which proves
   // the file was read whole in one submission.
+  // The second read never waits (RWF_NOWAIT): a hard link also runs it after the first read
+  // was cancelled, and the kernel issues it only then, out of reach of the cancellation
+  // sent for it before (which found nothing: seen on Linux 6.18). A probe that could wait
+  // (a FIFO or a terminal with no data) would then sit in the kernel with the op's buffer
+  // until data came or the runtime shut down. Not waiting, it answers EAGAIN at once.
   uring::Sqe* r1 = sqes[i++];
   r1->opcode = uring::kOpRead;
   r1->fd = file;
@@ -238,6 +243,7 @@ void ReadFileOp<C>::uring_prep(uring::Sqe* const* sqes, unsigned n) noexcept {
   r2->addr = ptr(scratch + kFirst);
   r2->len = kProbe;
   r2->off = kCurPos;
+  r2->op_flags = uring::kRwfNowait;
 }
 
 template <class C>
@@ -283,6 +289,20 @@ StepOutcome ReadFileOp<C>::uring_step_done() noexcept {
   // The first two reads.
   int32_t a = res[i], b = res[i + 1];
   if (a < 0) return error(-a);
+  if (b == -EAGAIN || b == -EOPNOTSUPP) {
+    // The probe had nothing to read at once (EAGAIN: pages not cached, a FIFO or device
+    // with no data yet) or cannot read without waiting (EOPNOTSUPP: procfs, sysfs and other
+    // files without non-blocking reads): no proof of end of file. Keep the first read's
+    // bytes and go on with plain reads.
+    if (cancel_requested()) return error(ECANCELED);
+    try {
+      out.resize(std::max<std::size_t>(2 * static_cast<std::size_t>(a), 4 * kFirst));
+    } catch (...) {
+      return error(ENOMEM);
+    }
+    std::memcpy(out.data(), scratch, static_cast<std::size_t>(a));
+    return more_or_done(static_cast<std::size_t>(a));
+  }
   if (b < 0) return error(-b);
   auto* src = reinterpret_cast<const Elem*>(scratch);
   try {

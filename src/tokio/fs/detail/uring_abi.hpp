@@ -89,6 +89,13 @@ inline constexpr uint8_t kSqeIoLink = 1u << 2;
 inline constexpr uint8_t kSqeIoHardlink = 1u << 3;
 inline constexpr uint8_t kSqeAsync = 1u << 4;
 
+// --- rw_flags (op_flags of a read or write)
+// RWF_NOWAIT: fail with EAGAIN instead of waiting for data (or for the page cache to be
+// filled). Honoured by io_uring reads since 5.1; a file that cannot read without waiting
+// (procfs, sysfs) refuses the flag with EOPNOTSUPP. A reader must take either as "no
+// answer", not as an error.
+inline constexpr uint32_t kRwfNowait = 0x8;
+
 // --- setup flags
 inline constexpr uint32_t kSetupCqSize = 1u << 3;
 inline constexpr uint32_t kSetupClamp = 1u << 4;

@@ -29,8 +29,6 @@ constexpr uint64_t kTagMask = 3;
 constexpr unsigned kDefaultEntries = 1024;
 constexpr unsigned kControlReserve = 64;  // entries kept for cancellations and slot closes
 constexpr unsigned kTakeBatch = 64;
-// How many times one op's cancellations may be sent again (see kTagCancel in dispatch).
-constexpr uint8_t kMaxCancelRetries = 32;
 // io-wq's bounded workers per ring (the kernel's default is 4 per CPU): truncating opens
 // and writes that wait on the journal run there, and more of them in flight is what the
 // fs write_files benchmark needs (64: 240 ms against 322 ms with the default and 344 ms for
@@ -377,21 +375,13 @@ void UringEngine::dispatch(UringRing& r, uint64_t ud, int32_t res) noexcept {
     }
     case fs_uring_impl::kTagCancel: {
       // The cancellation entry was written on another thread; the kernel orders it before
-      // this completion, which TSan cannot see (fs/detail/tsan.hpp).
+      // this completion, which TSan cannot see (fs/detail/tsan.hpp). Its result does not
+      // matter: found, the entry completes with ECANCELED; not found (ENOENT), the entry
+      // had completed, or it waits behind an earlier entry of its link and will fail with
+      // ECANCELED when that one does (a plain link) or never waits once issued (the one
+      // hard-linked entry, ReadFileOp's end-of-file probe, reads with RWF_NOWAIT).
       auto* op = reinterpret_cast<FsOp*>(ud & ~uint64_t{15});
-      unsigned idx = static_cast<unsigned>((ud >> 2) & 3);
       fs_tsan_acquire(op);
-      // Not found while the entry's own completion has not arrived: it was waiting behind
-      // an earlier entry of its link, where a cancellation cannot reach it, and the kernel
-      // issued it after that entry was cancelled (seen on Linux 6.18: a read linked after a
-      // cancelled read of a FIFO nobody writes to was issued and waited for a writer).
-      // Send it again; this cancellation's reference passes to the new one.
-      if (res == -ENOENT && (op->pending_cqes.load(std::memory_order_acquire) & (1u << idx)) != 0 &&
-          op->cancel_retries.fetch_add(1, std::memory_order_relaxed) <
-              fs_uring_impl::kMaxCancelRetries &&
-          resend_cancel(r, op, idx)) {
-        break;
-      }
       op->ref_dec();
       break;
     }
@@ -530,20 +520,6 @@ void UringEngine::write_cancel(UringRing& r, FsOp* op, unsigned idx) noexcept {
   fs_tsan_release(op);  // pairs with the acquire at kTagCancel in dispatch (through the kernel)
 }
 
-bool UringEngine::resend_cancel(UringRing& r, FsOp* op, unsigned idx) noexcept {
-  r.sq_mu.lock();
-  if (r.final_) {  // the rings are being closed: the shutdown's cancel-all covers it
-    r.sq_mu.unlock();
-    return false;
-  }
-  reserve_sq(r, 1);
-  write_cancel(r, op, idx);
-  r.ring->sq_publish();
-  r.sq_mu.unlock();
-  kick(r);  // while reaping, the reap loop pushes it out
-  return true;
-}
-
 // --- the reactor side --------------------------------------------------------------------
 void UringEngine::on_event(Wakeable* w) noexcept {
   reinterpret_cast<EventWaker*>(w)->self->handle_event();
@@ -639,26 +615,17 @@ void UringEngine::shutdown() noexcept {
   // - for_mandatory: only while a File write is left. Every other op was abandoned (the
   //   tasks are gone), and one whose cancellation cannot reach it (a read of a FIFO nobody
   //   writes) would hold shutdown for the whole grace period; the rest are cancelled at once.
-  // - otherwise everything is being cancelled: again every 10 ms, since an entry linked
-  //   behind a cancelled one is issued only after it, out of reach of the cancellation
-  //   before (see kTagCancel in dispatch).
+  // - otherwise everything was cancelled (an entry still waiting behind an earlier one of
+  //   its link fails with it, or never waits: see kTagCancel in dispatch).
   auto drive = [&](std::chrono::milliseconds limit, bool for_mandatory) {
-    const auto start = std::chrono::steady_clock::now();
-    const auto deadline = start + limit;
-    auto next_cancel = start + std::chrono::milliseconds(10);
+    const auto deadline = std::chrono::steady_clock::now() + limit;
     for (;;) {
       for (uint32_t i = 0; i < nrings_; ++i) {
         if (rings_[i].ring) flush(rings_[i]);
       }
       if (idle()) return true;
       if (for_mandatory && mandatory_live_.load(std::memory_order_relaxed) == 0) return false;
-      const auto now = std::chrono::steady_clock::now();
-      if (now >= deadline) return false;
-      if (!for_mandatory && now >= next_cancel) {
-        cancel_all();
-        next_cancel = now + std::chrono::milliseconds(10);
-        continue;  // the flush above submits it and reaps what it completed
-      }
+      if (std::chrono::steady_clock::now() >= deadline) return false;
       struct pollfd p = {efd_, POLLIN, 0};
       (void)::poll(&p, 1, 5);
       uint64_t v;

@@ -106,7 +106,6 @@ class UringEngine final : public FsEngine {
   void reserve_sq(UringRing& r, unsigned n) noexcept;
   void write_cancel(UringRing& r, FsOp* op, unsigned idx) noexcept;
   void hand_to_blocking(FsOp* op) noexcept;
-  bool resend_cancel(UringRing& r, FsOp* op, unsigned idx) noexcept;
   void queue_slot_close(UringRing& r, int slot) noexcept;
   // Under r.sq_mu: one slot close entry (published by the caller).
   void write_slot_close(UringRing& r, int slot) noexcept;
