@@ -46,6 +46,7 @@ std::string_view error_text(int status) {
   switch (status) {
     case 408: return "request timeout\n";
     case 413: return "payload too large\n";
+    case 414: return "uri too long\n";
     case 431: return "request header too large\n";
     case 501: return "not implemented\n";
     case 505: return "http version not supported\n";
@@ -62,6 +63,7 @@ std::string_view reason(int status) {
     case 405: return "Method Not Allowed";
     case 408: return "Request Timeout";
     case 413: return "Payload Too Large";
+    case 414: return "URI Too Long";
     case 431: return "Request Header Fields Too Large";
     case 500: return "Internal Server Error";
     case 501: return "Not Implemented";
@@ -252,16 +254,22 @@ class HttpCodec {
       i = j + 1;
     }
     if (!end) {
-      if (n > limits_.max_head) return http_error(431);
+      if (n > limits_.max_head) return http_error(head_too_large(p, n));
       scan_ = n > 3 ? n - 3 : 0;  // the next search resumes here
       return std::optional<Request>();
     }
     scan_ = 0;
-    if (end > limits_.max_head) return http_error(431);
+    if (end > limits_.max_head) return http_error(head_too_large(p, n));
     Request req;
     req.head = buf.split_to(end);
     if (int status = parse_head(req); status != 0) return http_error(status);
     return std::optional<Request>(std::move(req));
+  }
+
+  // A head over the limit: 414 when its request line alone does not fit (the target is
+  // what is too long: RFC 9110 15.5.15), 431 when the header lines make it too large.
+  int head_too_large(const char* p, std::size_t n) const {
+    return std::memchr(p, '\n', std::min(n, limits_.max_head)) ? 431 : 414;
   }
 
   // 0, or the status of the error. Validates every line; keeps what the server needs.

@@ -10,6 +10,7 @@
 //   GET/HEAD /health        "ok"
 //   POST     /echo          the request body back
 //   GET/HEAD /static/PATH   the file PATH under --root (404 when missing; ".." refused)
+//   OPTIONS  * or a route     200 with an Allow header and no body
 // Anything else is 404; a known path with another method is 405 (with an Allow header).
 //
 // Protocol: requests are parsed by HttpCodec (http_codec.hpp) inside a codec::Framed; keep-alive is
@@ -24,6 +25,7 @@
 //        (RFC 9112 6.1 and 6.3: the end of the body cannot be known)
 //   413  a body over --max-body (1 MiB by default), checked before it is read, or a
 //        Content-Length of more digits than a size_t holds
+//   414  a request line over 8 KiB (the target is too long)
 //   431  a request head over 8 KiB, or more than 100 header lines; a chunked body's
 //        trailer section over the same limits
 //   501  a transfer coding other than chunked (Transfer-Encoding lines form one list:
@@ -147,6 +149,15 @@ Response not_allowed(std::string_view allow) {
   return r;
 }
 
+// OPTIONS (RFC 9110 9.3.7): the methods a route allows, "*" asking about the server as a
+// whole; 200 with no body (a 204 could not carry the content-length every response has).
+Response options(std::string_view allow) {
+  Response r = Response::text(200, "");
+  r.content_type = {};
+  r.extra = allow;
+  return r;
+}
+
 bool is_static(const Ctx& ctx, std::string_view path) {
   return !ctx.root.empty() && path.rfind("/static/", 0) == 0;
 }
@@ -154,7 +165,8 @@ bool is_static(const Ctx& ctx, std::string_view path) {
 // GET/HEAD /static/PATH: the file, read on the blocking pool.
 Task<Response> static_file(const Ctx& ctx, const Request& req, std::string_view path) {
   const bool head = req.method == "HEAD";
-  if (req.method != "GET" && !head) co_return not_allowed("allow: GET, HEAD\r\n");
+  if (req.method == "OPTIONS") co_return options("allow: GET, HEAD, OPTIONS\r\n");
+  if (req.method != "GET" && !head) co_return not_allowed("allow: GET, HEAD, OPTIONS\r\n");
   std::string rel;
   if (!url_decode(path.substr(8), rel)) co_return Response::text(400, "bad path\n");
   // No way out of the root: no "..", no absolute path.
@@ -180,18 +192,27 @@ Task<Response> static_file(const Ctx& ctx, const Request& req, std::string_view 
 // Every other route answers at once (no coroutine frame per request).
 Response route(Request& req, std::string_view path) {
   const bool get = req.method == "GET", head = req.method == "HEAD";
+  if (path == "*") {  // the asterisk form is for OPTIONS alone (RFC 9112 3.2.4)
+    if (req.method != "OPTIONS") return Response::text(400, "bad request\n");
+    return options("allow: GET, HEAD, POST, OPTIONS\r\n");
+  }
+  if (req.method == "OPTIONS") {
+    if (path == "/" || path == "/health") return options("allow: GET, HEAD, OPTIONS\r\n");
+    if (path == "/echo") return options("allow: POST, OPTIONS\r\n");
+    return Response::text(404, "not found\n");
+  }
   if (path == "/") {
-    if (!get && !head) return not_allowed("allow: GET, HEAD\r\n");
+    if (!get && !head) return not_allowed("allow: GET, HEAD, OPTIONS\r\n");
     Response r;
     r.body = codec::Bytes::from_static("Hello, World!");
     return r;
   }
   if (path == "/health") {
-    if (!get && !head) return not_allowed("allow: GET, HEAD\r\n");
+    if (!get && !head) return not_allowed("allow: GET, HEAD, OPTIONS\r\n");
     return Response::text(200, "ok\n");
   }
   if (path == "/echo") {
-    if (req.method != "POST") return not_allowed("allow: POST\r\n");
+    if (req.method != "POST") return not_allowed("allow: POST, OPTIONS\r\n");
     Response r;
     r.content_type = "application/octet-stream";
     r.body = std::move(req.body).freeze();

@@ -7,12 +7,13 @@
 //   and the error that come out piece by piece equal those of the whole input decoded at
 //   once (the "100 Continue" markers aside: they depend on when the body is missing, and
 //   come only for a request that asked for one). Every error is one of the documented
-//   statuses (400, 413, 431, 501, 505), or a request cut short by the end of the input.
+//   statuses (400, 413, 414, 431, 501, 505), or a request cut short by the end of the input.
 // - well-formed pipelined requests generated from the input (method, target, version,
 //   Host, other headers, Connection, a Content-Length or chunked body with extensions and
 //   trailers, blank lines between requests): exactly those requests come out (method,
 //   target, version, keep-alive, body, each header's value), whatever the split. A
-//   request over a limit (head over max_head or more than max_headers lines: 431; body
+//   request over a limit (head over max_head: 414 when its request line alone is, else
+//   431; more than max_headers lines: 431; body
 //   over max_body, announced or chunked: 413), or one of a list of malformed ones (400,
 //   501, 505), gives that status, and the valid request after it never comes out.
 // Memory: whenever decode yields nothing, the buffer holds at most max(max_head, max_body)
@@ -112,7 +113,7 @@ Outcome drive(const Limits& limits, std::string_view data, const std::vector<std
 bool documented(const std::error_code& e) {
   if (e.category() == http_category()) {
     const int s = e.value();
-    return s == 400 || s == 413 || s == 431 || s == 501 || s == 505;
+    return s == 400 || s == 413 || s == 414 || s == 431 || s == 501 || s == 505;
   }
   return e == codec::Errc::bytes_remaining_on_stream;
 }
@@ -265,7 +266,7 @@ void fuzz_generated(FuzzedDataProvider& in, const Limits& limits,
     head += eol;
     // The limits, in the order the codec checks them: the head's size, then (reading its
     // lines) the number of headers, then the body.
-    if (head.size() > limits.max_head) status = 431;
+    if (head.size() > limits.max_head) status = head.find('\n') < limits.max_head ? 431 : 414;
     else if (lines > limits.max_headers) status = 431;
     wire += head + body_wire;
     if (status) {

@@ -1,7 +1,7 @@
 // examples/http_server driven by curl (and raw sockets where curl would not misbehave
 // enough): routes, keep-alive, HEAD, echo with Content-Length and chunked bodies, static
 // files (and no escaping the root), 100-continue, HTTP/1.0, pipelining, and the error
-// statuses 400/404/405/408/413/431/501/505 (Transfer-Encoding as RFC 9112 says); slow
+// statuses 400/404/405/408/413/414/431/501/505 (Transfer-Encoding as RFC 9112 says); slow
 // clients are cut off, readers as well as writers; HEAD responses never carry a body; an
 // error sent while the client is still sending is a staged close; a short wrk run.
 #include <fcntl.h>
@@ -61,7 +61,7 @@ std::string status_line(const std::string& response) {
 
 }  // namespace
 
-TEST_CASE("http_server: routes, HEAD, keep-alive, echo, 404/405 with curl") {
+TEST_CASE("http_server: routes, HEAD, OPTIONS, keep-alive, echo, 404/405 with curl") {
   nt::Watchdog wd("http routes", std::chrono::seconds(60));
   Http h;
   CHECK(h.curl("", "/") == "Hello, World!");
@@ -78,6 +78,19 @@ TEST_CASE("http_server: routes, HEAD, keep-alive, echo, 404/405 with curl") {
   CHECK(h.status("", "/nope") == "404");
   CHECK(h.status("-X DELETE", "/") == "405");
   CHECK(h.curl("-i -X GET", "/echo").find("allow: POST") != std::string::npos);
+  // OPTIONS: 200, the route's methods in Allow, no body; "*" asks about the whole server
+  // and is refused with any other method (RFC 9112 3.2.4).
+  std::string opt = h.curl("-i -X OPTIONS", "/echo");
+  CHECK(opt.rfind("HTTP/1.1 200 OK\r\n", 0) == 0);
+  CHECK(opt.find("allow: POST, OPTIONS\r\n") != std::string::npos);
+  CHECK(opt.find("content-length: 0\r\n") != std::string::npos);
+  std::string star =
+      raw(h.server.port, "OPTIONS * HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+  CHECK(status_line(star) == "HTTP/1.1 200 OK");
+  CHECK(star.find("allow: GET, HEAD, POST, OPTIONS\r\n") != std::string::npos);
+  CHECK(status_line(raw(h.server.port, "GET * HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")) ==
+        "HTTP/1.1 400 Bad Request");
+  CHECK(h.status("-X OPTIONS", "/nope") == "404");
 }
 
 TEST_CASE("http_server: large and chunked bodies, static files, 100-continue, HTTP/1.0") {
@@ -131,7 +144,7 @@ TEST_CASE("http_server: large and chunked bodies, static files, 100-continue, HT
                                              "close\r\n\r\n")));
 }
 
-TEST_CASE("http_server: bad requests get 400/413/431/501/505 and the connection closes") {
+TEST_CASE("http_server: bad requests get 400/413/414/431/501/505 and the connection closes") {
   nt::Watchdog wd("http errors", std::chrono::seconds(60));
   Http h("--max-body 100000");
   auto& port = h.server.port;
@@ -189,8 +202,13 @@ TEST_CASE("http_server: bad requests get 400/413/431/501/505 and the connection 
   std::string many = "GET / HTTP/1.1\r\nHost: a\r\n";
   for (int i = 0; i < 120; ++i) many += "X-" + std::to_string(i) + ": v\r\n";
   CHECK(status_line(raw(port, many + "\r\n")) == "HTTP/1.1 431 Request Header Fields Too Large");
-  // An endless head without a newline is cut at 8 KiB, never buffered further.
+  // An endless request line is cut at 8 KiB, never buffered further: 414, its target is
+  // what is too long (whole, or still arriving); a long header line after it is 431.
   CHECK(status_line(raw(port, "GET /" + std::string(20000, 'a'), false)) ==
+        "HTTP/1.1 414 URI Too Long");
+  CHECK(status_line(raw(port, "GET /" + std::string(9000, 'a') + " HTTP/1.1\r\nHost: a\r\n\r\n")) ==
+        "HTTP/1.1 414 URI Too Long");
+  CHECK(status_line(raw(port, "GET / HTTP/1.1\r\nX: " + std::string(20000, 'a'), false)) ==
         "HTTP/1.1 431 Request Header Fields Too Large");
   CHECK(h.curl("", "/") == "Hello, World!");  // alive and well
 }
