@@ -219,7 +219,7 @@ $(BUILD)/examples/%: $(BUILD)/examples/%.o $(IMPL_OBJ)
 # Headers of an example's own (not examples themselves: no main).
 $(BUILD)/examples/mini_redis.o build/bench/mini_redis: examples/mini_redis_resp.hpp examples/cli_args.hpp
 $(BUILD)/examples/http_server.o build/bench/http_server: examples/http_codec.hpp examples/linger.hpp examples/cli_args.hpp
-$(BUILD)/examples/chat.o: examples/linger.hpp
+$(BUILD)/examples/chat.o: examples/linger.hpp examples/cli_args.hpp
 $(BUILD)/examples/echo_client.o: examples/cli_args.hpp
 
 examples: $(EXAMPLE_BINS)
