@@ -2273,18 +2273,19 @@ auto to_task(A&& a) {
                   "std::move(task) (spawn, select and join take it over, as Rust moves a "
                   "future); to keep it across select iterations, pin it once, `auto fut = "
                   "tokio::pin(std::move(task));`, and pass `fut` (tokio::pin!)");
-    // Every operation that takes a future over comes through here (block_on, select, join,
-    // pin, timeout, unconstrained, run_until, run_until_cancelled, TaskLocal::scope): an
+    // Every operation that takes a future over comes through here (spawn, block_on, select,
+    // join, pin, timeout, unconstrained, run_until, run_until_cancelled, TaskLocal::scope): an
     // empty or finished Task would crash the first poll.
     if (TOKIO_UNLIKELY(!a.valid() || a.done())) {
-      throw_misuse(a.valid() ? "a tokio::Task that already ran was handed over to be run again (to "
-                               "block_on, select, join, pin, timeout...): a Task runs once; make a "
-                               "new one"
-                             : "an empty tokio::Task (moved from, or default-made) was handed to "
-                               "block_on, select, join, pin, timeout, unconstrained, run_until, "
-                               "run_until_cancelled or TaskLocal::scope: a Task runs once; make a "
-                               "new one, or pin it (tokio::pin) to await it across select "
-                               "iterations");
+      throw_misuse(
+          a.valid() ? "a tokio::Task that already ran was handed over to be run again (to "
+                      "spawn, block_on, select, join, pin, timeout...): a Task runs once; make a "
+                      "new one"
+                    : "an empty tokio::Task (moved from, or default-made) was handed to "
+                      "spawn, block_on, select, join, pin, timeout, unconstrained, run_until, "
+                      "run_until_cancelled or TaskLocal::scope: a Task runs once; make a "
+                      "new one, or pin it (tokio::pin) to await it across select "
+                      "iterations");
     }
     return std::forward<A>(a);
   } else if constexpr (std::is_lvalue_reference_v<A>) {
@@ -5708,7 +5709,8 @@ TaskHeader* join_set_take_one(JoinSetShared* s) noexcept;
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::task {
 
-template <class T>
+// JoinSet<T>: the tasks' result type (JoinSet<> for tasks that return nothing, as Task<>).
+template <class T = void>
 class JoinSet {
  public:
   JoinSet() : shared_(detail::join_set_create()) {}
@@ -5826,16 +5828,32 @@ class JoinSet {
     if (!shared_) return;
     while (detail::TaskHeader* t = detail::join_set_take_one(shared_)) drop_handle(t);
   }
-  // Aborts every task and waits until all have finished.
-  Task<void> shutdown() {
-    abort_all();
-    // (Not `while (co_await join_next())`: GCC 12 miscompiles a co_await whose temporary
-    // is only used as a loop condition.)
-    for (;;) {
-      auto r = co_await join_next();
-      if (!r) break;
+  // Aborts every task and waits until all have finished. Their outputs are dropped unread:
+  // an exception a task threw before the abort reached it is reported on stderr
+  // (TaskFailure::DroppedUnread), as when the set itself is dropped. (Tokio's shutdown
+  // discards panics silently.)
+  class Shutdown : public detail::Leaf<Shutdown> {
+   public:
+    explicit Shutdown(detail::JoinSetShared* s) : s_(s) {}
+    bool poll(Context& cx) noexcept {
+      if (!std::exchange(aborted_, true)) detail::join_set_abort_all(s_);  // at the first poll
+      if (!detail::coop_poll_proceed(cx)) return false;
+      while (detail::join_set_len(s_) != 0) {
+        detail::JoinSetEntry* e = detail::join_set_pop_notified(s_, cx.raw_waker());
+        if (!e) return false;
+        detail::TaskHeader* t = detail::join_set_entry_task(e);
+        detail::join_set_finish_entry(e);
+        drop_handle(t);
+      }
+      return true;
     }
-  }
+    void await_resume() const noexcept {}
+
+   private:
+    detail::JoinSetShared* s_;
+    bool aborted_ = false;
+  };
+  Shutdown shutdown() { return Shutdown(checked()); }
   // Awaits every task; returns their values in completion order. Rethrows the first
   // exception (or JoinError) and aborts the rest, like Tokio's join_all.
   auto join_all() -> Task<std::conditional_t<std::is_void_v<T>, void, std::vector<T>>> {
@@ -24274,8 +24292,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_08b7a9c83ffc85e6_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_08b7a9c83ffc85e6_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_f5c81b41152ab5d0_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_f5c81b41152ab5d0_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -29488,11 +29506,16 @@ void HandleInner::task_failed(TaskHeader* t, const std::exception_ptr& e,
       std::string name = task_name(t);
       task::TaskInfo info{task::Id{t->id()}, name};
       config.on_unhandled_exception(info, e);
+      return;
     } catch (...) {
-      std::fputs("tokio: the on_unhandled_exception hook threw (the exception was dropped)\n",
-                 stderr);
+      // The hook failed at its job: say so, then report the task's exception the default
+      // way below, so neither is lost.
+      std::string what = exception_what(std::current_exception());
+      std::fprintf(stderr,
+                   "tokio: the on_unhandled_exception hook threw: %s; hooks must not throw (the "
+                   "task's exception is reported below instead)\n",
+                   what.c_str());
     }
-    return;
   }
   report_task_exception(
       t, e,
@@ -42187,7 +42210,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_08b7a9c83ffc85e6_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_f5c81b41152ab5d0_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

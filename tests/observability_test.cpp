@@ -5,6 +5,7 @@
 
 #include <cstdio>
 #include <algorithm>
+#include <atomic>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -130,6 +131,40 @@ TEST_CASE(
   CHECK(count(out, "awaited failure") == 0);
   CHECK(count(out, "unread failure") == 1);
   CHECK(out.find("dropped without reading it") != std::string::npos);
+}
+
+// JoinSet::shutdown aborts and reaps every task; one that had already thrown has its
+// exception dropped unread, which is reported (found by a new-user hunt: shutdown read the
+// outputs and threw them away, silently). JoinSet<> is JoinSet<void>.
+TEST_CASE("unhandled: JoinSet::shutdown reports an exception no one will read") {
+  for (bool multi : {false, true}) {
+    CAPTURE(multi);
+    StderrCapture cap;
+    auto r = multi ? rt::Builder::new_multi_thread().worker_threads(2).enable_all().build()
+                   : rt::Builder::new_current_thread().enable_all().build();
+    r.block_on([]() -> tokio::Task<> {
+      tokio::task::JoinSet<> set;
+      auto started = std::make_shared<std::atomic<bool>>(false);
+      set.spawn(
+          [](std::shared_ptr<std::atomic<bool>> started) -> tokio::Task<> {
+            started->store(true);
+            throw std::runtime_error("failed before shutdown");
+            co_return;
+          },
+          started);
+      set.spawn([]() -> tokio::Task<> { co_await tokio::time::sleep(std::chrono::hours(1)); });
+      for (int i = 0; i < 2000 && !started->load(); ++i) {
+        co_await tokio::time::sleep(std::chrono::milliseconds(1));
+      }
+      REQUIRE(started->load());
+      co_await tokio::time::sleep(std::chrono::milliseconds(5));  // (its throw completes it)
+      co_await set.shutdown();
+      CHECK(set.is_empty());
+    }());
+    std::string out = cap.text();
+    CHECK(count(out, "failed before shutdown") == 1);
+    CHECK(out.find("dropped without reading it") != std::string::npos);
+  }
 }
 
 // A spawn_blocking closure that throws is a task too: an exception nobody reads is
@@ -401,6 +436,35 @@ TEST_CASE("unhandled: a destructor throwing during cancellation goes through the
     }());
   }
   CHECK(hooked.load() == 1);
+}
+
+// An on_unhandled_exception hook that throws: both failures are reported, the hook's and
+// the task's (with its name and message), instead of one line saying the task's exception
+// was dropped (found by a new-user hunt).
+TEST_CASE("unhandled: a throwing on_unhandled_exception hook does not lose the task's failure") {
+  StderrCapture cap;
+  {
+    auto r = rt::Builder::new_current_thread()
+                 .enable_all()
+                 .on_unhandled_exception([](const tokio::task::TaskInfo&, std::exception_ptr) {
+                   throw std::runtime_error("hook is broken");
+                 })
+                 .build();
+    r.block_on([]() -> tokio::Task<> {
+      {
+        auto h = tokio::task::Builder().name("payment-worker").spawn([]() -> tokio::Task<> {
+          throw std::runtime_error("card declined: order 42");
+          co_return;
+        });
+        for (int i = 0; i < 10; ++i) co_await tokio::task::yield_now();
+      }  // dropped unread
+      co_return;
+    }());
+  }
+  std::string out = cap.text();
+  CHECK(out.find("on_unhandled_exception hook threw: hook is broken") != std::string::npos);
+  CHECK(count(out, "card declined: order 42") >= 1);
+  CHECK(out.find("payment-worker") != std::string::npos);
 }
 
 // A coroutine's parameter copies die after its promise, outside its body, and a spawn

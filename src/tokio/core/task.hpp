@@ -463,18 +463,19 @@ auto to_task(A&& a) {
                   "std::move(task) (spawn, select and join take it over, as Rust moves a "
                   "future); to keep it across select iterations, pin it once, `auto fut = "
                   "tokio::pin(std::move(task));`, and pass `fut` (tokio::pin!)");
-    // Every operation that takes a future over comes through here (block_on, select, join,
-    // pin, timeout, unconstrained, run_until, run_until_cancelled, TaskLocal::scope): an
+    // Every operation that takes a future over comes through here (spawn, block_on, select,
+    // join, pin, timeout, unconstrained, run_until, run_until_cancelled, TaskLocal::scope): an
     // empty or finished Task would crash the first poll.
     if (TOKIO_UNLIKELY(!a.valid() || a.done())) {
-      throw_misuse(a.valid() ? "a tokio::Task that already ran was handed over to be run again (to "
-                               "block_on, select, join, pin, timeout...): a Task runs once; make a "
-                               "new one"
-                             : "an empty tokio::Task (moved from, or default-made) was handed to "
-                               "block_on, select, join, pin, timeout, unconstrained, run_until, "
-                               "run_until_cancelled or TaskLocal::scope: a Task runs once; make a "
-                               "new one, or pin it (tokio::pin) to await it across select "
-                               "iterations");
+      throw_misuse(
+          a.valid() ? "a tokio::Task that already ran was handed over to be run again (to "
+                      "spawn, block_on, select, join, pin, timeout...): a Task runs once; make a "
+                      "new one"
+                    : "an empty tokio::Task (moved from, or default-made) was handed to "
+                      "spawn, block_on, select, join, pin, timeout, unconstrained, run_until, "
+                      "run_until_cancelled or TaskLocal::scope: a Task runs once; make a "
+                      "new one, or pin it (tokio::pin) to await it across select "
+                      "iterations");
     }
     return std::forward<A>(a);
   } else if constexpr (std::is_lvalue_reference_v<A>) {

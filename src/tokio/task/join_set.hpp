@@ -53,7 +53,8 @@ TaskHeader* join_set_take_one(JoinSetShared* s) noexcept;
 
 namespace tokio::task {
 
-template <class T>
+// JoinSet<T>: the tasks' result type (JoinSet<> for tasks that return nothing, as Task<>).
+template <class T = void>
 class JoinSet {
  public:
   JoinSet() : shared_(detail::join_set_create()) {}
@@ -171,16 +172,32 @@ class JoinSet {
     if (!shared_) return;
     while (detail::TaskHeader* t = detail::join_set_take_one(shared_)) drop_handle(t);
   }
-  // Aborts every task and waits until all have finished.
-  Task<void> shutdown() {
-    abort_all();
-    // (Not `while (co_await join_next())`: GCC 12 miscompiles a co_await whose temporary
-    // is only used as a loop condition.)
-    for (;;) {
-      auto r = co_await join_next();
-      if (!r) break;
+  // Aborts every task and waits until all have finished. Their outputs are dropped unread:
+  // an exception a task threw before the abort reached it is reported on stderr
+  // (TaskFailure::DroppedUnread), as when the set itself is dropped. (Tokio's shutdown
+  // discards panics silently.)
+  class Shutdown : public detail::Leaf<Shutdown> {
+   public:
+    explicit Shutdown(detail::JoinSetShared* s) : s_(s) {}
+    bool poll(Context& cx) noexcept {
+      if (!std::exchange(aborted_, true)) detail::join_set_abort_all(s_);  // at the first poll
+      if (!detail::coop_poll_proceed(cx)) return false;
+      while (detail::join_set_len(s_) != 0) {
+        detail::JoinSetEntry* e = detail::join_set_pop_notified(s_, cx.raw_waker());
+        if (!e) return false;
+        detail::TaskHeader* t = detail::join_set_entry_task(e);
+        detail::join_set_finish_entry(e);
+        drop_handle(t);
+      }
+      return true;
     }
-  }
+    void await_resume() const noexcept {}
+
+   private:
+    detail::JoinSetShared* s_;
+    bool aborted_ = false;
+  };
+  Shutdown shutdown() { return Shutdown(checked()); }
   // Awaits every task; returns their values in completion order. Rethrows the first
   // exception (or JoinError) and aborts the rest, like Tokio's join_all.
   auto join_all() -> Task<std::conditional_t<std::is_void_v<T>, void, std::vector<T>>> {

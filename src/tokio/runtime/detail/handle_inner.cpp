@@ -62,11 +62,16 @@ void HandleInner::task_failed(TaskHeader* t, const std::exception_ptr& e,
       std::string name = task_name(t);
       task::TaskInfo info{task::Id{t->id()}, name};
       config.on_unhandled_exception(info, e);
+      return;
     } catch (...) {
-      std::fputs("tokio: the on_unhandled_exception hook threw (the exception was dropped)\n",
-                 stderr);
+      // The hook failed at its job: say so, then report the task's exception the default
+      // way below, so neither is lost.
+      std::string what = exception_what(std::current_exception());
+      std::fprintf(stderr,
+                   "tokio: the on_unhandled_exception hook threw: %s; hooks must not throw (the "
+                   "task's exception is reported below instead)\n",
+                   what.c_str());
     }
-    return;
   }
   report_task_exception(
       t, e,
