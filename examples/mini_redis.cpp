@@ -6,7 +6,9 @@
 // Commands: PING [msg], GET k, SET k v [EX s | PX ms], DEL k..., INCR k, EXPIRE k s,
 // TTL k, PUBLISH ch msg, SUBSCRIBE ch..., UNSUBSCRIBE [ch...], DBSIZE, ECHO, QUIT, CONFIG GET
 // (save and appendonly, for redis-benchmark). Inline commands ("PING\r\n", as nc sends
-// them) work too. Integer arguments are read as redis-server reads them: decimal digits
+// them) work too, split as redis-server splits them ("double" and 'single' quotes hold
+// spaces, double quotes take \xHH and \n-style escapes; unbalanced quotes are a protocol
+// error). Integer arguments are read as redis-server reads them: decimal digits
 // with an optional '-', no leading zero, no "-0", within int64.
 //
 // Times to live are checked as redis-server 7 checks them: SET's EX / PX must be positive,

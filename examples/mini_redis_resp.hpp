@@ -29,7 +29,8 @@ enum class RespErr {
   expected_dollar,
   bad_terminator,
   inline_too_long,
-  command_too_long
+  command_too_long,
+  unbalanced_quotes
 };
 struct RespCategory : std::error_category {
   const char* name() const noexcept override { return "resp"; }
@@ -41,6 +42,7 @@ struct RespCategory : std::error_category {
       case RespErr::bad_terminator: return "expected CRLF after bulk data";
       case RespErr::inline_too_long: return "too big inline request";
       case RespErr::command_too_long: return "too big multibulk request";
+      case RespErr::unbalanced_quotes: return "unbalanced quotes in request";
     }
     return "protocol error";
   }
@@ -298,18 +300,74 @@ class RespCodec {
     std::size_t nl = static_cast<std::size_t>(static_cast<const char*>(nlp) - p);
     std::size_t end = nl > 0 && p[nl - 1] == '\r' ? nl - 1 : nl;
     Command cmd;
-    for (std::size_t i = 0; i < end;) {
-      while (i < end && (p[i] == ' ' || p[i] == '\t')) ++i;
-      std::size_t start = i;
-      while (i < end && p[i] != ' ' && p[i] != '\t') ++i;
-      if (i > start) cmd.push({static_cast<uint32_t>(start), static_cast<uint32_t>(i - start)});
-    }
+    if (!split_inline(reinterpret_cast<char*>(buf.data()), end, cmd))
+      return tokio::unexpected(resp_error(RespErr::unbalanced_quotes));
     cmd.raw = buf.split_to(nl + 1);
     if (cmd.argc == 0) {
       skipped_ = true;  // an empty line: ignored
       return std::optional<Command>();
     }
     return std::optional<Command>(std::move(cmd));
+  }
+
+  // Splits an inline command line as redis-server does (sdssplitargs): arguments separated
+  // by white space; "double quotes" with the escapes \n \r \t \b \a \xHH and \<any>, and
+  // 'single quotes' with \' only, may start anywhere in an argument and hold spaces; a
+  // closing quote must be followed by white space or the end. The decoded bytes are never
+  // longer than their source, so each argument is written over its own bytes, in place
+  // (the write position never passes the read one). False: unbalanced quotes.
+  static bool split_inline(char* p, std::size_t end, Command& cmd) {
+    auto space = [](char c) {
+      return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f' || c == '\n';
+    };
+    auto hex = [](char c) -> int {
+      if (c >= '0' && c <= '9') return c - '0';
+      if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+      if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+      return -1;
+    };
+    for (std::size_t i = 0;;) {
+      while (i < end && space(p[i])) ++i;
+      if (i == end) return true;
+      const std::size_t start = i;
+      std::size_t w = i;
+      enum { Plain, Double, Single } mode = Plain;
+      for (bool done = false; !done;) {
+        if (mode == Plain) {
+          if (i == end || space(p[i])) break;
+          if (p[i] == '"') mode = Double;
+          else if (p[i] == '\'') mode = Single;
+          else p[w++] = p[i];
+          ++i;
+          continue;
+        }
+        if (i == end) return false;  // the line ended inside quotes
+        const char c = p[i];
+        const char q = mode == Double ? '"' : '\'';
+        if (c == q) {
+          if (i + 1 < end && !space(p[i + 1])) return false;  // "a"b
+          ++i;
+          done = true;
+        } else if (mode == Double && c == '\\' && i + 3 < end && p[i + 1] == 'x' &&
+                   hex(p[i + 2]) >= 0 && hex(p[i + 3]) >= 0) {
+          p[w++] = static_cast<char>(hex(p[i + 2]) * 16 + hex(p[i + 3]));
+          i += 4;
+        } else if (c == '\\' && i + 1 < end && (mode == Double || p[i + 1] == '\'')) {
+          const char e = p[i + 1];
+          p[w++] = e == 'n'   ? '\n'
+                   : e == 'r' ? '\r'
+                   : e == 't' ? '\t'
+                   : e == 'b' ? '\b'
+                   : e == 'a' ? '\a'
+                              : e;
+          i += 2;
+        } else {
+          p[w++] = c;
+          ++i;
+        }
+      }
+      cmd.push({static_cast<uint32_t>(start), static_cast<uint32_t>(w - start)});
+    }
   }
 
   bool skipped_ = false;  // the last decode_* consumed an empty command (decode goes on)

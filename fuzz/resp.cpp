@@ -114,6 +114,93 @@ Step ref_int(std::string_view d, std::size_t at, int64_t& value, std::size_t& ne
   return Step::ok;
 }
 
+// redis-server's inline splitting (sdssplitargs), from its description: white space
+// separates arguments; a double quote opens a quoted part with the escapes \xHH (two hex
+// digits), \n \r \t \b \a, and backslash + any other character for that character; a single
+// quote opens one where only \' is an escape; a closing quote ends the argument and must
+// be followed by white space or the end of the line; the line ending inside quotes is an
+// error.
+bool ref_split_inline(std::string_view line, Args& out) {
+  const std::string_view ws = " \t\r\n\v\f";
+  std::size_t i = 0;
+  while (true) {
+    while (i < line.size() && ws.find(line[i]) != std::string_view::npos) ++i;
+    if (i >= line.size()) return true;
+    std::string arg;
+    char quote = 0;
+    while (true) {
+      if (quote == 0) {
+        if (i >= line.size() || ws.find(line[i]) != std::string_view::npos) break;
+        if (line[i] == '"' || line[i] == '\'') quote = line[i];
+        else arg.push_back(line[i]);
+        ++i;
+        continue;
+      }
+      if (i >= line.size()) return false;
+      if (line[i] == quote) {
+        ++i;
+        if (i < line.size() && ws.find(line[i]) == std::string_view::npos) return false;
+        break;
+      }
+      if (line[i] == '\\' && quote == '\'') {
+        if (i + 1 < line.size() && line[i + 1] == '\'') {
+          arg.push_back('\'');
+          i += 2;
+        } else {
+          arg.push_back(line[i++]);
+        }
+        continue;
+      }
+      if (line[i] == '\\' && i + 1 < line.size()) {
+        const std::string_view hexdigits = "0123456789abcdefABCDEF";
+        if (line[i + 1] == 'x' && i + 3 < line.size() &&
+            hexdigits.find(line[i + 2]) != std::string_view::npos &&
+            hexdigits.find(line[i + 3]) != std::string_view::npos) {
+          arg.push_back(
+              static_cast<char>(std::stoi(std::string(line.substr(i + 2, 2)), nullptr, 16)));
+          i += 4;
+          continue;
+        }
+        const char e = line[i + 1];
+        const char* from = "nrtba";
+        const char* to = "\n\r\t\b\a";
+        const char* f = std::strchr(from, e);
+        arg.push_back(f && e ? to[f - from] : e);
+        i += 2;
+        continue;
+      }
+      arg.push_back(line[i++]);
+    }
+    out.push_back(std::move(arg));
+  }
+}
+
+// An argument as an inline command writes it: a plain word when it is one, else in double
+// quotes with \\, \" and \xHH escapes (any byte that is not printable ASCII).
+std::string inline_arg(const std::string& a) {
+  bool word = !a.empty();
+  for (char c : a) {
+    const auto u = static_cast<unsigned char>(c);
+    word = word && u > 0x20 && u < 0x7f && c != '"' && c != '\'' && c != '\\';
+  }
+  if (word) return a;
+  std::string out = "\"";
+  for (char c : a) {
+    const auto u = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (u < 0x20 || u >= 0x7f) {
+      char hex[5];
+      std::snprintf(hex, sizeof hex, "\\x%02x", u);
+      out += hex;
+    } else {
+      out += c;
+    }
+  }
+  return out + "\"";
+}
+
 Outcome reference(std::string_view d) {
   Outcome out;
   auto fail = [&](RespErr e) {
@@ -133,13 +220,7 @@ Outcome reference(std::string_view d) {
       std::string_view line = d.substr(pos, nl - pos);
       if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
       Args a;
-      std::size_t i = 0;
-      while (i < line.size()) {
-        const std::size_t e = line.find_first_of(" \t", i);
-        const std::size_t stop = e == std::string_view::npos ? line.size() : e;
-        if (stop > i) a.emplace_back(line.substr(i, stop - i));
-        i = stop + 1;
-      }
+      if (!ref_split_inline(line, a)) return fail(RespErr::unbalanced_quotes);
       pos = nl + 1;
       if (!a.empty()) out.commands.push_back(std::move(a));
       continue;
@@ -200,7 +281,7 @@ struct Bad {
   RespErr error;
 };
 Bad pick_bad(FuzzedDataProvider& in) {
-  switch (in.ConsumeIntegralInRange(0, 9)) {
+  switch (in.ConsumeIntegralInRange(0, 11)) {
     case 0: return {"*x\r\n", RespErr::bad_count};
     case 1: return {"*1\r\n:5\r\n", RespErr::expected_dollar};
     case 2: return {"*1\r\n$-2\r\n", RespErr::bad_length};
@@ -211,6 +292,8 @@ Bad pick_bad(FuzzedDataProvider& in) {
     case 6: return {std::string(RespCodec::kMaxInline + 1, 'A'), RespErr::inline_too_long};
     case 7: return {"*1\r\n$99999999999999999999999\r\n", RespErr::bad_length};
     case 8: return {"*1\r\r\n", RespErr::bad_count};
+    case 9: return {"SET \"a b\r\n", RespErr::unbalanced_quotes};
+    case 10: return {"GET 'a'b\r\n", RespErr::unbalanced_quotes};
     default: return {"*3\r\n$1\r\na\r\n$1\r\nb\r\n*", RespErr::expected_dollar};
   }
 }
@@ -228,13 +311,9 @@ void fuzz_well_formed(FuzzedDataProvider& in, const std::vector<std::size_t>& pi
     Args a(in.ConsumeIntegralInRange(1, 7));
     for (auto& s : a) s = in.ConsumeRandomLengthString(40);
     a[0] = a[0].empty() ? "PING" : a[0];
-    // Inline when every argument is a non-empty word and the first does not start an array.
-    bool inline_ok = in.ConsumeBool() && a[0][0] != '*';
-    for (auto& s : a) {
-      inline_ok = inline_ok && !s.empty() && s.find_first_of(" \t\r\n") == std::string::npos;
-    }
-    if (inline_ok) {
-      for (std::size_t k = 0; k < a.size(); ++k) wire += (k ? " " : "") + a[k];
+    // Inline (words, or double-quoted with escapes) unless the line would start an array.
+    if (in.ConsumeBool() && inline_arg(a[0])[0] != '*') {
+      for (std::size_t k = 0; k < a.size(); ++k) wire += (k ? " " : "") + inline_arg(a[k]);
       wire += in.ConsumeBool() ? "\r\n" : "\n";
     } else {
       wire += "*" + std::to_string(a.size()) + "\r\n";

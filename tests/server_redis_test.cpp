@@ -292,6 +292,31 @@ TEST_CASE(
   CHECK(r.cli("dbsize") == "1\n");
 }
 
+// Inline commands (what `nc` users type) split as redis-server splits them: quotes hold
+// spaces, double quotes take \xHH, \n, \t... and any escaped character, single quotes only
+// \'; unbalanced quotes are a protocol error. Every expected answer below is redis-server
+// 7's, byte for byte (checked by hand against it).
+TEST_CASE("mini_redis: inline commands with quotes, as redis-server splits them") {
+  nt::Watchdog wd("mini_redis inline quotes", std::chrono::seconds(60));
+  Redis r;
+  auto ask = [&](const std::string& bytes) {
+    RedisConn c(r.server.port);
+    c.send(bytes);
+    ::shutdown(c.fd, SHUT_WR);
+    return c.until_end();
+  };
+  CHECK(ask("SET k \"hello world\"\r\nGET k\r\n") == "+OK\r\n$11\r\nhello world\r\n");
+  CHECK(ask("SET k \"a\\x41\\n\\t\\q\"\r\nGET k\r\n") == "+OK\r\n$5\r\naA\n\tq\r\n");
+  CHECK(ask("SET k 'it\\'s x'\r\nGET k\r\n") == "+OK\r\n$6\r\nit's x\r\n");
+  CHECK(ask("SET k 'a\\nb'\r\nGET k\r\n") == "+OK\r\n$4\r\na\\nb\r\n");
+  CHECK(ask("SET k x\"y z\"\r\nGET k\r\n") == "+OK\r\n$4\r\nxy z\r\n");
+  CHECK(ask("SET k \"\"\r\nGET k\r\n") == "+OK\r\n$0\r\n\r\n");
+  CHECK(ask("SET k \"a\"b\r\nGET k\r\n") ==
+        "-ERR Protocol error: unbalanced quotes in request\r\n");
+  CHECK(ask("SET k \"abc\r\nGET k\r\n") == "-ERR Protocol error: unbalanced quotes in request\r\n");
+  CHECK(r.cli("ping") == "PONG\n");
+}
+
 TEST_CASE("mini_redis: integers as redis-server reads them; UNSUBSCRIBE outside subscribed mode") {
   nt::Watchdog wd("mini_redis integers", std::chrono::seconds(60));
   Redis r;
