@@ -10129,17 +10129,19 @@ using ExclusiveUse = BasicExclusiveUse<false>;
 // An operation's side of it: poll() claims around each poll of `step`, keeps the claim
 // while the step is pending and lets go once it is ready (any result: `step` returns a
 // Poll, or a bool "done") or when the operation is destroyed. A copy holds nothing.
-class ExclusiveClaim {
+template <bool kAcrossThreads>
+class BasicExclusiveClaim {
  public:
-  ExclusiveClaim() noexcept = default;
-  ExclusiveClaim(const ExclusiveClaim&) noexcept {}
-  ExclusiveClaim& operator=(const ExclusiveClaim&) = delete;
-  ~ExclusiveClaim() {
+  using Use = BasicExclusiveUse<kAcrossThreads>;
+  BasicExclusiveClaim() noexcept = default;
+  BasicExclusiveClaim(const BasicExclusiveClaim&) noexcept {}
+  BasicExclusiveClaim& operator=(const BasicExclusiveClaim&) = delete;
+  ~BasicExclusiveClaim() {
     if (held_) held_->release(this);
   }
 
   template <class Step>
-  auto poll(ExclusiveUse& use, const char* what, Step&& step) {
+  auto poll(Use& use, const char* what, Step&& step) {
     use.claim(this, what);
     held_ = &use;
     auto r = step();
@@ -10151,8 +10153,9 @@ class ExclusiveClaim {
   }
 
  private:
-  ExclusiveUse* held_ = nullptr;  // the object claimed while pending, else null
+  Use* held_ = nullptr;  // the object claimed while pending, else null
 };
+using ExclusiveClaim = BasicExclusiveClaim<false>;
 
 // The state of an operation on such an object (the steps of BufReader's and BufWriter's
 // operations, as a base): poll() claims `b->use_` around Derived::poll_claimed. Derived
@@ -19626,6 +19629,8 @@ class ReadDir {
 #if TOKIO_HAS_FS
 #endif // TOKIO_HAS_FS
 #if TOKIO_HAS_FS
+#endif // TOKIO_HAS_FS
+#if TOKIO_HAS_FS
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::fs {
 class File;
@@ -19657,6 +19662,14 @@ enum class FileCmd : uint8_t {
 bool fs_file_poll_cmd(FileInner* f, task::Context& cx, FileCmd cmd, uint64_t arg, bool& started,
                       void* out);
 void fs_file_free(FileInner* f) noexcept;
+// The File's claim word: one operation at a time (Rust's &mut self). A second one polled
+// while another is pending throws std::logic_error instead of taking over the first one's
+// wake-up (which then never came) and its result. Synchronized: the two may be polled on
+// two threads (a compare-exchange per poll, as Tokio's File takes its mutex per poll).
+using FileUse = BasicExclusiveUse<true>;
+using FileClaim = BasicExclusiveClaim<true>;
+FileUse& fs_file_use(FileInner* f) noexcept;
+inline constexpr const char* kFileWhat = "fs::File";
 
 class FileReadOp : public Leaf<FileReadOp> {
  public:
@@ -19664,7 +19677,8 @@ class FileReadOp : public Leaf<FileReadOp> {
   FileReadOp(const FileReadOp& o) noexcept : Leaf<FileReadOp>(o), f_(o.f_), dst_(o.dst_) {}
   bool poll(task::Context& cx) {
     if (!coop_poll_proceed(cx)) return false;
-    return fs_file_poll_read(f_, cx, dst_, out_);
+    return claim_.poll(fs_file_use(f_), kFileWhat,
+                       [&] { return fs_file_poll_read(f_, cx, dst_, out_); });
   }
   io::Result<std::size_t> await_resume() { return std::move(out_); }
 
@@ -19672,6 +19686,7 @@ class FileReadOp : public Leaf<FileReadOp> {
   FileInner* f_;
   std::span<std::byte> dst_;
   io::Result<std::size_t> out_ = std::size_t{0};
+  FileClaim claim_;
 };
 
 class FileWriteOp : public Leaf<FileWriteOp> {
@@ -19680,7 +19695,8 @@ class FileWriteOp : public Leaf<FileWriteOp> {
   FileWriteOp(const FileWriteOp& o) noexcept : Leaf<FileWriteOp>(o), f_(o.f_), src_(o.src_) {}
   bool poll(task::Context& cx) {
     if (!coop_poll_proceed(cx)) return false;
-    return fs_file_poll_write(f_, cx, src_, out_);
+    return claim_.poll(fs_file_use(f_), kFileWhat,
+                       [&] { return fs_file_poll_write(f_, cx, src_, out_); });
   }
   io::Result<std::size_t> await_resume() { return std::move(out_); }
 
@@ -19688,6 +19704,7 @@ class FileWriteOp : public Leaf<FileWriteOp> {
   FileInner* f_;
   std::span<const std::byte> src_;
   io::Result<std::size_t> out_ = std::size_t{0};
+  FileClaim claim_;
 };
 
 class FileFlushOp : public Leaf<FileFlushOp> {
@@ -19696,13 +19713,15 @@ class FileFlushOp : public Leaf<FileFlushOp> {
   FileFlushOp(const FileFlushOp& o) noexcept : Leaf<FileFlushOp>(o), f_(o.f_) {}
   bool poll(task::Context& cx) {
     if (!coop_poll_proceed(cx)) return false;
-    return fs_file_poll_flush(f_, cx, out_);
+    return claim_.poll(fs_file_use(f_), kFileWhat,
+                       [&] { return fs_file_poll_flush(f_, cx, out_); });
   }
   io::Result<void> await_resume() { return std::move(out_); }
 
  private:
   FileInner* f_;
   io::Result<void> out_;
+  FileClaim claim_;
 };
 
 class FileSeekOp : public Leaf<FileSeekOp> {
@@ -19711,7 +19730,8 @@ class FileSeekOp : public Leaf<FileSeekOp> {
   FileSeekOp(const FileSeekOp& o) noexcept : Leaf<FileSeekOp>(o), f_(o.f_), pos_(o.pos_) {}
   bool poll(task::Context& cx) {
     if (!coop_poll_proceed(cx)) return false;
-    return fs_file_poll_seek(f_, cx, pos_, out_);
+    return claim_.poll(fs_file_use(f_), kFileWhat,
+                       [&] { return fs_file_poll_seek(f_, cx, pos_, out_); });
   }
   io::Result<uint64_t> await_resume() { return std::move(out_); }
 
@@ -19719,6 +19739,7 @@ class FileSeekOp : public Leaf<FileSeekOp> {
   FileInner* f_;
   io::SeekFrom pos_;
   io::Result<uint64_t> out_ = uint64_t{0};
+  FileClaim claim_;
 };
 
 template <class T>
@@ -19728,7 +19749,8 @@ class FileCmdOp : public Leaf<FileCmdOp<T>> {
   FileCmdOp(FileCmdOp&& o) noexcept : f_(o.f_), cmd_(o.cmd_), arg_(o.arg_) {}
   bool poll(task::Context& cx) {
     if (!coop_poll_proceed(cx)) return false;
-    return fs_file_poll_cmd(f_, cx, cmd_, arg_, started_, &out_);
+    return claim_.poll(fs_file_use(f_), kFileWhat,
+                       [&] { return fs_file_poll_cmd(f_, cx, cmd_, arg_, started_, &out_); });
   }
   io::Result<T> await_resume() { return std::move(out_); }
 
@@ -19738,6 +19760,7 @@ class FileCmdOp : public Leaf<FileCmdOp<T>> {
   uint64_t arg_;
   bool started_ = false;
   io::Result<T> out_ = tokio::unexpected(std::make_error_code(std::errc::bad_file_descriptor));
+  FileClaim claim_;
 };
 
 }  // namespace tokio::detail
@@ -24292,8 +24315,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_f5c81b41152ab5d0_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_f5c81b41152ab5d0_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_83ddbe48798504f0_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_83ddbe48798504f0_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -28012,6 +28035,7 @@ struct FileInner {
   std::string path;                // for error messages (empty after from_std)
   FileOp* op = nullptr;            // one reference; created with the File
   bool busy = false;               // op in flight
+  FileUse use;                     // the awaitable polling it now (file.hpp, FileUse)
   std::size_t rpos = 0, rlen = 0;  // idle read-ahead: op->buf[rpos, rlen)
   std::error_code last_write_err;  // a write-behind failed: reported by the next write
   std::size_t max_buf = 2 * 1024 * 1024;
@@ -41141,6 +41165,13 @@ bool fs_file_poll_cmd(FileInner* f, task::Context& cx, FileCmd cmd, uint64_t arg
   return true;
 }
 
+FileUse& fs_file_use(FileInner* f) noexcept {
+  // A moved-from File (null): its operations fail at once with EBADF, each within the poll
+  // that claims, so one word per thread serves them all.
+  thread_local FileUse none;
+  return f ? f->use : none;
+}
+
 void fs_file_free(FileInner* f) noexcept {
   FileOp* op = f->op;
   if (f->busy) {
@@ -42210,7 +42241,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_f5c81b41152ab5d0_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_83ddbe48798504f0_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

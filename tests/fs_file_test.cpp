@@ -11,6 +11,7 @@
 
 #include <array>
 #include <csignal>
+#include <memory>
 #include <cstring>
 #include <optional>
 #include <string>
@@ -382,6 +383,55 @@ Task<> buffered_seek(std::string dir) {
   }
 }
 
+// Two operations on one File at once (the File shared by two tasks; Rust's &mut self makes
+// it impossible to write): the second is refused with std::logic_error. It used to take
+// over the first one's wake-up and result: the first task hung and its bytes went to the
+// second. After the refusal the first completes normally, and a cancelled operation lets
+// go of the File (the next one is not refused).
+Task<> two_operations_at_once(std::string dir) {
+  std::string fifo = dir + "/fifo";
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  auto opened = co_await fs::OpenOptions().read(true).write(true).open(fifo);  // O_RDWR: no wait
+  REQUIRE(opened.has_value());
+  auto f = std::make_shared<fs::File>(std::move(*opened));
+  auto first = tokio::spawn(
+      [](std::shared_ptr<fs::File> f) -> Task<std::string> {
+        char b[16];
+        auto n = co_await f->read(b);
+        co_return n ? std::string(b, *n) : "error " + n.error().message();
+      },
+      f);
+  co_await tokio::time::sleep(std::chrono::milliseconds(50));  // the read waits for data
+  CHECK_FALSE(first.is_finished());
+  for (int which = 0; which < 3; ++which) {
+    CAPTURE(which);
+    std::string what;
+    try {
+      char c[4];
+      if (which == 0) (void)co_await f->read(c);
+      else if (which == 1) (void)co_await f->write(std::string_view("xx"));
+      else (void)co_await f->flush();
+    } catch (const std::logic_error& e) {
+      what = e.what();
+    }
+    CHECK(what.find("a second operation was started on one fs::File") != std::string::npos);
+  }
+  int w = ::open(fifo.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+  REQUIRE(w >= 0);
+  REQUIRE(::write(w, "hello", 5) == 5);
+  auto got = co_await tokio::time::timeout(std::chrono::seconds(5), std::move(first));
+  REQUIRE(got.has_value());
+  CHECK(*got == "hello");
+  // A read cancelled by a timeout lets go; the read after it is the File's only one.
+  char c[8];
+  auto cut = co_await tokio::time::timeout(std::chrono::milliseconds(20), f->read(c));
+  CHECK_FALSE(cut.has_value());
+  REQUIRE(::write(w, "again", 5) == 5);
+  auto again = co_await f->read(c);
+  CHECK((again.has_value() && std::string(c, *again) == "again"));
+  ::close(w);
+}
+
 }  // namespace
 
 TEST_CASE(
@@ -392,6 +442,10 @@ TEST_CASE(
 TEST_CASE("fs::File: write-behind, flush, read back, EOF, write to a read-only file") {
   fst::run_both("fs file test", &write_then_read);
   fst::run_both("fs file test", &write_then_read, 0);
+}
+
+TEST_CASE("fs::File: a second operation while one is pending is refused, not hung") {
+  fst::run_both("fs file two ops", &two_operations_at_once);
 }
 
 TEST_CASE("fs::OpenOptions: append, truncate, create, create_new, mode, custom_flags, EINVAL") {

@@ -494,6 +494,13 @@ bool fs_file_poll_cmd(FileInner* f, task::Context& cx, FileCmd cmd, uint64_t arg
   return true;
 }
 
+FileUse& fs_file_use(FileInner* f) noexcept {
+  // A moved-from File (null): its operations fail at once with EBADF, each within the poll
+  // that claims, so one word per thread serves them all.
+  thread_local FileUse none;
+  return f ? f->use : none;
+}
+
 void fs_file_free(FileInner* f) noexcept {
   FileOp* op = f->op;
   if (f->busy) {

@@ -42,6 +42,7 @@
 #include "tokio/fs/metadata.hpp"
 #include "tokio/fs/path_arg.hpp"
 #include "tokio/io/seek.hpp"
+#include "tokio/io/detail/exclusive.hpp"
 #include "tokio/io/ext.hpp"
 
 namespace tokio::fs {
@@ -74,6 +75,14 @@ enum class FileCmd : uint8_t {
 bool fs_file_poll_cmd(FileInner* f, task::Context& cx, FileCmd cmd, uint64_t arg, bool& started,
                       void* out);
 void fs_file_free(FileInner* f) noexcept;
+// The File's claim word: one operation at a time (Rust's &mut self). A second one polled
+// while another is pending throws std::logic_error instead of taking over the first one's
+// wake-up (which then never came) and its result. Synchronized: the two may be polled on
+// two threads (a compare-exchange per poll, as Tokio's File takes its mutex per poll).
+using FileUse = BasicExclusiveUse<true>;
+using FileClaim = BasicExclusiveClaim<true>;
+FileUse& fs_file_use(FileInner* f) noexcept;
+inline constexpr const char* kFileWhat = "fs::File";
 
 class FileReadOp : public Leaf<FileReadOp> {
  public:
@@ -81,7 +90,8 @@ class FileReadOp : public Leaf<FileReadOp> {
   FileReadOp(const FileReadOp& o) noexcept : Leaf<FileReadOp>(o), f_(o.f_), dst_(o.dst_) {}
   bool poll(task::Context& cx) {
     if (!coop_poll_proceed(cx)) return false;
-    return fs_file_poll_read(f_, cx, dst_, out_);
+    return claim_.poll(fs_file_use(f_), kFileWhat,
+                       [&] { return fs_file_poll_read(f_, cx, dst_, out_); });
   }
   io::Result<std::size_t> await_resume() { return std::move(out_); }
 
@@ -89,6 +99,7 @@ class FileReadOp : public Leaf<FileReadOp> {
   FileInner* f_;
   std::span<std::byte> dst_;
   io::Result<std::size_t> out_ = std::size_t{0};
+  FileClaim claim_;
 };
 
 class FileWriteOp : public Leaf<FileWriteOp> {
@@ -97,7 +108,8 @@ class FileWriteOp : public Leaf<FileWriteOp> {
   FileWriteOp(const FileWriteOp& o) noexcept : Leaf<FileWriteOp>(o), f_(o.f_), src_(o.src_) {}
   bool poll(task::Context& cx) {
     if (!coop_poll_proceed(cx)) return false;
-    return fs_file_poll_write(f_, cx, src_, out_);
+    return claim_.poll(fs_file_use(f_), kFileWhat,
+                       [&] { return fs_file_poll_write(f_, cx, src_, out_); });
   }
   io::Result<std::size_t> await_resume() { return std::move(out_); }
 
@@ -105,6 +117,7 @@ class FileWriteOp : public Leaf<FileWriteOp> {
   FileInner* f_;
   std::span<const std::byte> src_;
   io::Result<std::size_t> out_ = std::size_t{0};
+  FileClaim claim_;
 };
 
 class FileFlushOp : public Leaf<FileFlushOp> {
@@ -113,13 +126,15 @@ class FileFlushOp : public Leaf<FileFlushOp> {
   FileFlushOp(const FileFlushOp& o) noexcept : Leaf<FileFlushOp>(o), f_(o.f_) {}
   bool poll(task::Context& cx) {
     if (!coop_poll_proceed(cx)) return false;
-    return fs_file_poll_flush(f_, cx, out_);
+    return claim_.poll(fs_file_use(f_), kFileWhat,
+                       [&] { return fs_file_poll_flush(f_, cx, out_); });
   }
   io::Result<void> await_resume() { return std::move(out_); }
 
  private:
   FileInner* f_;
   io::Result<void> out_;
+  FileClaim claim_;
 };
 
 class FileSeekOp : public Leaf<FileSeekOp> {
@@ -128,7 +143,8 @@ class FileSeekOp : public Leaf<FileSeekOp> {
   FileSeekOp(const FileSeekOp& o) noexcept : Leaf<FileSeekOp>(o), f_(o.f_), pos_(o.pos_) {}
   bool poll(task::Context& cx) {
     if (!coop_poll_proceed(cx)) return false;
-    return fs_file_poll_seek(f_, cx, pos_, out_);
+    return claim_.poll(fs_file_use(f_), kFileWhat,
+                       [&] { return fs_file_poll_seek(f_, cx, pos_, out_); });
   }
   io::Result<uint64_t> await_resume() { return std::move(out_); }
 
@@ -136,6 +152,7 @@ class FileSeekOp : public Leaf<FileSeekOp> {
   FileInner* f_;
   io::SeekFrom pos_;
   io::Result<uint64_t> out_ = uint64_t{0};
+  FileClaim claim_;
 };
 
 template <class T>
@@ -145,7 +162,8 @@ class FileCmdOp : public Leaf<FileCmdOp<T>> {
   FileCmdOp(FileCmdOp&& o) noexcept : f_(o.f_), cmd_(o.cmd_), arg_(o.arg_) {}
   bool poll(task::Context& cx) {
     if (!coop_poll_proceed(cx)) return false;
-    return fs_file_poll_cmd(f_, cx, cmd_, arg_, started_, &out_);
+    return claim_.poll(fs_file_use(f_), kFileWhat,
+                       [&] { return fs_file_poll_cmd(f_, cx, cmd_, arg_, started_, &out_); });
   }
   io::Result<T> await_resume() { return std::move(out_); }
 
@@ -155,6 +173,7 @@ class FileCmdOp : public Leaf<FileCmdOp<T>> {
   uint64_t arg_;
   bool started_ = false;
   io::Result<T> out_ = tokio::unexpected(std::make_error_code(std::errc::bad_file_descriptor));
+  FileClaim claim_;
 };
 
 }  // namespace tokio::detail

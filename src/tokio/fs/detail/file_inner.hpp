@@ -76,6 +76,7 @@ struct FileInner {
   std::string path;                // for error messages (empty after from_std)
   FileOp* op = nullptr;            // one reference; created with the File
   bool busy = false;               // op in flight
+  FileUse use;                     // the awaitable polling it now (file.hpp, FileUse)
   std::size_t rpos = 0, rlen = 0;  // idle read-ahead: op->buf[rpos, rlen)
   std::error_code last_write_err;  // a write-behind failed: reported by the next write
   std::size_t max_buf = 2 * 1024 * 1024;

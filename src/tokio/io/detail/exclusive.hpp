@@ -73,17 +73,19 @@ using ExclusiveUse = BasicExclusiveUse<false>;
 // An operation's side of it: poll() claims around each poll of `step`, keeps the claim
 // while the step is pending and lets go once it is ready (any result: `step` returns a
 // Poll, or a bool "done") or when the operation is destroyed. A copy holds nothing.
-class ExclusiveClaim {
+template <bool kAcrossThreads>
+class BasicExclusiveClaim {
  public:
-  ExclusiveClaim() noexcept = default;
-  ExclusiveClaim(const ExclusiveClaim&) noexcept {}
-  ExclusiveClaim& operator=(const ExclusiveClaim&) = delete;
-  ~ExclusiveClaim() {
+  using Use = BasicExclusiveUse<kAcrossThreads>;
+  BasicExclusiveClaim() noexcept = default;
+  BasicExclusiveClaim(const BasicExclusiveClaim&) noexcept {}
+  BasicExclusiveClaim& operator=(const BasicExclusiveClaim&) = delete;
+  ~BasicExclusiveClaim() {
     if (held_) held_->release(this);
   }
 
   template <class Step>
-  auto poll(ExclusiveUse& use, const char* what, Step&& step) {
+  auto poll(Use& use, const char* what, Step&& step) {
     use.claim(this, what);
     held_ = &use;
     auto r = step();
@@ -95,8 +97,9 @@ class ExclusiveClaim {
   }
 
  private:
-  ExclusiveUse* held_ = nullptr;  // the object claimed while pending, else null
+  Use* held_ = nullptr;  // the object claimed while pending, else null
 };
+using ExclusiveClaim = BasicExclusiveClaim<false>;
 
 // The state of an operation on such an object (the steps of BufReader's and BufWriter's
 // operations, as a base): poll() claims `b->use_` around Derived::poll_claimed. Derived
