@@ -16923,6 +16923,8 @@ class ReadHalf : public io::Ext<ReadHalf<S>> {
   auto ready(io::Interest i) noexcept { return s_->ready(i); }
   auto local_addr() const { return s_->local_addr(); }
   auto peer_addr() const { return s_->peer_addr(); }
+  // The stream itself (Tokio's AsRef<TcpStream>): socket options, set_nodelay, set_linger.
+  S& as_ref() const noexcept { return *s_; }
 
  private:
   S* s_;
@@ -16943,6 +16945,8 @@ class WriteHalf : public io::Ext<WriteHalf<S>> {
   auto ready(io::Interest i) noexcept { return s_->ready(i); }
   auto local_addr() const { return s_->local_addr(); }
   auto peer_addr() const { return s_->peer_addr(); }
+  // The stream itself (Tokio's AsRef<TcpStream>): socket options, set_nodelay, set_linger.
+  S& as_ref() const noexcept { return *s_; }
 
  private:
   S* s_;
@@ -16989,6 +16993,9 @@ class OwnedReadHalf : public io::Ext<OwnedReadHalf<S>> {
   auto ready(io::Interest i) { return sock()->ready(i); }
   auto local_addr() const { return sock()->local_addr(); }
   auto peer_addr() const { return sock()->peer_addr(); }
+  // The stream both halves share (Tokio's AsRef<TcpStream>): socket options, set_nodelay,
+  // set_linger. Reading through it bypasses this half, as in Tokio.
+  S& as_ref() const { return *sock(); }
 
   // The original stream, when `w` is this half's partner; otherwise both halves back.
   Result<S, ReuniteError<S>> reunite(OwnedWriteHalf<S> w) &&;
@@ -17034,6 +17041,9 @@ class OwnedWriteHalf : public io::Ext<OwnedWriteHalf<S>> {
   auto ready(io::Interest i) { return sock()->ready(i); }
   auto local_addr() const { return sock()->local_addr(); }
   auto peer_addr() const { return sock()->peer_addr(); }
+  // The stream both halves share (Tokio's AsRef<TcpStream>): socket options, set_nodelay,
+  // set_linger. Writing through it bypasses this half, as in Tokio.
+  S& as_ref() const { return *sock(); }
 
   // Drops this half without shutting the write direction down.
   void forget() && noexcept {
@@ -18506,6 +18516,9 @@ class SignalRecvOp : public Leaf<SignalRecvOp> {
   bool refused_ = false;  // polled while another recv held the Signal
 };
 
+// signal::unix::signal, its errors naming `what` (the public call the user made: ctrl_c).
+io::Result<signal::unix::Signal> make_signal(signal::unix::SignalKind kind, const char* what);
+
 }  // namespace tokio::detail
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::signal::unix {
@@ -18531,7 +18544,8 @@ class Signal {
   int signum() const noexcept { return l_.sig; }
 
  private:
-  friend io::Result<Signal> signal(SignalKind kind);
+  friend io::Result<Signal> tokio::detail::make_signal(tokio::signal::unix::SignalKind kind,
+                                                       const char* what);
   Signal() noexcept = default;
 
   detail::SignalListener l_;
@@ -24315,8 +24329,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_83ddbe48798504f0_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_83ddbe48798504f0_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_e2ba6797fdff89c8_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_e2ba6797fdff89c8_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -36548,7 +36562,7 @@ io::Result<UnixStream> UnixStream::from_std(int fd) {
 namespace tokio::inline TOKIO_ABI_NAMESPACE::signal {
 
 Task<io::Result<void>> ctrl_c() {
-  auto s = unix::signal(unix::SignalKind::interrupt());
+  auto s = tokio::detail::make_signal(unix::SignalKind::interrupt(), "signal::ctrl_c");
   if (!s) co_return tokio::unexpected(s.error());
   (void)co_await s->recv();
   co_return io::Result<void>();
@@ -37210,13 +37224,21 @@ bool signal_is_forbidden(int signum) noexcept {
 /* begin file src/tokio/signal/unix.cpp */
 #if TOKIO_HAS_SIGNAL
 
+namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
+
+io::Result<signal::unix::Signal> make_signal(signal::unix::SignalKind kind, const char* what) {
+  signal::unix::Signal s;
+  auto r = signal_listener_init(s.l_, kind.as_raw_value(), what);
+  if (!r) return tokio::unexpected(r.error());
+  return s;
+}
+
+}  // namespace tokio::detail
+
 namespace tokio::inline TOKIO_ABI_NAMESPACE::signal::unix {
 
 io::Result<Signal> signal(SignalKind kind) {
-  Signal s;
-  auto r = detail::signal_listener_init(s.l_, kind.as_raw_value(), "signal::unix::signal");
-  if (!r) return tokio::unexpected(r.error());
-  return s;
+  return tokio::detail::make_signal(kind, "signal::unix::signal");
 }
 
 }  // namespace tokio::signal::unix
@@ -42241,7 +42263,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_83ddbe48798504f0_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_e2ba6797fdff89c8_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

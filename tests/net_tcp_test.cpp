@@ -423,6 +423,19 @@ TEST_CASE("tcp: borrowed and owned halves, concurrent use from two tasks, reunit
         CHECK(co_await r1 == n);
         CHECK(co_await r2 == n);
       }
+      {  // as_ref: the halves' stream, for socket options (Tokio's AsRef<TcpStream>)
+        auto p = co_await nt::tcp_pair();
+        auto [rd, wr] = std::move(p.client).into_split();
+        REQUIRE(wr.as_ref().set_nodelay(true).has_value());
+        CHECK(rd.as_ref().nodelay().value());
+        REQUIRE(rd.as_ref().set_nodelay(false).has_value());
+        CHECK_FALSE(wr.as_ref().nodelay().value());
+        CHECK(&rd.as_ref() == &wr.as_ref());
+        auto [brd, bwr] = p.server.split();
+        REQUIRE(bwr.as_ref().set_nodelay(true).has_value());
+        CHECK(p.server.nodelay().value());
+        CHECK(&brd.as_ref() == &p.server);
+      }
       {  // reunite
         auto p = co_await nt::tcp_pair();
         auto [r1, w1] = std::move(p.client).into_split();

@@ -150,6 +150,17 @@ TEST_CASE("signal: misuse outside a runtime or without the I/O driver throws") {
     co_return;
   }(&threw));
   CHECK(threw);
+  // ctrl_c names itself, not the signal() it is built on.
+  std::string what;
+  rt.block_on([](std::string* what) -> Task<> {
+    try {
+      (void)co_await tokio::signal::ctrl_c();
+    } catch (const std::logic_error& e) {
+      *what = e.what();
+    }
+  }(&what));
+  CHECK(what.find("signal::ctrl_c") != std::string::npos);
+  CHECK(what.find("enable_io") != std::string::npos);
 }
 
 TEST_CASE("signal: raise and kill wake a listener, on both flavours") {

@@ -39,6 +39,8 @@ class ReadHalf : public io::Ext<ReadHalf<S>> {
   auto ready(io::Interest i) noexcept { return s_->ready(i); }
   auto local_addr() const { return s_->local_addr(); }
   auto peer_addr() const { return s_->peer_addr(); }
+  // The stream itself (Tokio's AsRef<TcpStream>): socket options, set_nodelay, set_linger.
+  S& as_ref() const noexcept { return *s_; }
 
  private:
   S* s_;
@@ -59,6 +61,8 @@ class WriteHalf : public io::Ext<WriteHalf<S>> {
   auto ready(io::Interest i) noexcept { return s_->ready(i); }
   auto local_addr() const { return s_->local_addr(); }
   auto peer_addr() const { return s_->peer_addr(); }
+  // The stream itself (Tokio's AsRef<TcpStream>): socket options, set_nodelay, set_linger.
+  S& as_ref() const noexcept { return *s_; }
 
  private:
   S* s_;
@@ -105,6 +109,9 @@ class OwnedReadHalf : public io::Ext<OwnedReadHalf<S>> {
   auto ready(io::Interest i) { return sock()->ready(i); }
   auto local_addr() const { return sock()->local_addr(); }
   auto peer_addr() const { return sock()->peer_addr(); }
+  // The stream both halves share (Tokio's AsRef<TcpStream>): socket options, set_nodelay,
+  // set_linger. Reading through it bypasses this half, as in Tokio.
+  S& as_ref() const { return *sock(); }
 
   // The original stream, when `w` is this half's partner; otherwise both halves back.
   Result<S, ReuniteError<S>> reunite(OwnedWriteHalf<S> w) &&;
@@ -150,6 +157,9 @@ class OwnedWriteHalf : public io::Ext<OwnedWriteHalf<S>> {
   auto ready(io::Interest i) { return sock()->ready(i); }
   auto local_addr() const { return sock()->local_addr(); }
   auto peer_addr() const { return sock()->peer_addr(); }
+  // The stream both halves share (Tokio's AsRef<TcpStream>): socket options, set_nodelay,
+  // set_linger. Writing through it bypasses this half, as in Tokio.
+  S& as_ref() const { return *sock(); }
 
   // Drops this half without shutting the write direction down.
   void forget() && noexcept {

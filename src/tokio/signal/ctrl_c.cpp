@@ -4,7 +4,7 @@
 namespace tokio::signal {
 
 Task<io::Result<void>> ctrl_c() {
-  auto s = unix::signal(unix::SignalKind::interrupt());
+  auto s = tokio::detail::make_signal(unix::SignalKind::interrupt(), "signal::ctrl_c");
   if (!s) co_return tokio::unexpected(s.error());
   (void)co_await s->recv();
   co_return io::Result<void>();

@@ -83,6 +83,9 @@ class SignalRecvOp : public Leaf<SignalRecvOp> {
   bool refused_ = false;  // polled while another recv held the Signal
 };
 
+// signal::unix::signal, its errors naming `what` (the public call the user made: ctrl_c).
+io::Result<signal::unix::Signal> make_signal(signal::unix::SignalKind kind, const char* what);
+
 }  // namespace tokio::detail
 
 namespace tokio::signal::unix {
@@ -108,7 +111,8 @@ class Signal {
   int signum() const noexcept { return l_.sig; }
 
  private:
-  friend io::Result<Signal> signal(SignalKind kind);
+  friend io::Result<Signal> tokio::detail::make_signal(tokio::signal::unix::SignalKind kind,
+                                                       const char* what);
   Signal() noexcept = default;
 
   detail::SignalListener l_;
