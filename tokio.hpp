@@ -3488,19 +3488,29 @@ namespace tokio::inline TOKIO_ABI_NAMESPACE::runtime {
 // Handle::current work from plain code). It holds a reference on the runtime's shared
 // state (as a Handle does), so the runtime may be shut down while the guard lives: a spawn
 // through it is then refused with a cancelled JoinHandle. Guards must be destroyed in
-// reverse order on the thread that made them; one dropped out of order aborts the process
-// with a message (Tokio panics), since the thread's current runtime would be left wrong.
+// reverse order on the thread that made them; one dropped out of order, or on another
+// thread, aborts the process with a message (Tokio panics), since the thread's current
+// runtime would be left wrong. A guard can be moved (into a std::optional, a member; Tokio's
+// EnterGuard moves too) on its thread; the moved-from one does nothing when destroyed.
 class [[nodiscard]] EnterGuard {
  public:
   explicit EnterGuard(detail::HandleInner* h) noexcept;
+  EnterGuard(EnterGuard&& o) noexcept
+      : ref_(std::move(o.ref_)),
+        prev_(o.prev_),
+        depth_(std::exchange(o.depth_, 0)),
+        owner_(std::exchange(o.owner_, nullptr)) {}
   EnterGuard(const EnterGuard&) = delete;
   EnterGuard& operator=(const EnterGuard&) = delete;
+  EnterGuard& operator=(EnterGuard&&) = delete;  // would end this guard out of order
   ~EnterGuard();
 
  private:
   detail::HandleRef ref_;      // keeps the entered runtime's state alive while entered
   detail::HandleInner* prev_;  // the thread's current runtime before; alive (see ~EnterGuard)
-  uint32_t depth_;             // this guard's place in the thread's stack of guards (1-based)
+  uint32_t depth_;             // this guard's place in the thread's stack of guards (1-based;
+                               // 0: moved from)
+  const void* owner_;          // the entering thread's context (detail::tls), to tell threads
 };
 
 struct Id {
@@ -24329,8 +24339,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_e2ba6797fdff89c8_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_e2ba6797fdff89c8_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_7bd255a265e852ca_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_7bd255a265e852ca_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -32003,11 +32013,15 @@ inline thread_local constinit uint32_t enter_depth = 0;
 // when guards are dropped in order, which the destructor enforces) or of a block_on or
 // worker scope enclosing this guard's whole life (EnterRuntime, run_worker).
 EnterGuard::EnterGuard(detail::HandleInner* h) noexcept
-    : ref_(h), prev_(detail::tls.handle), depth_(++runtime_enter_impl::enter_depth) {
+    : ref_(h),
+      prev_(detail::tls.handle),
+      depth_(++runtime_enter_impl::enter_depth),
+      owner_(&detail::tls) {
   detail::tls.handle = h;
 }
 EnterGuard::~EnterGuard() {
-  if (TOKIO_UNLIKELY(depth_ != runtime_enter_impl::enter_depth)) {
+  if (depth_ == 0) return;  // moved from
+  if (TOKIO_UNLIKELY(depth_ != runtime_enter_impl::enter_depth || owner_ != &detail::tls)) {
     // Restoring prev_ now would leave the thread inside a runtime whose guard (and
     // reference) is gone, possibly freed: refuse, as Tokio panics here.
     std::fputs(
@@ -42263,7 +42277,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_e2ba6797fdff89c8_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_7bd255a265e852ca_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

@@ -208,7 +208,7 @@ TEST_CASE(kGuardsOutOfOrder) {
   if (test::in_child(kGuardsOutOfOrderEnv)) {
     auto r1 = test::current_thread();
     auto r2 = test::current_thread();
-    // Guards neither move nor copy: on the heap to end them in any order.
+    // On the heap to end them in any order.
     auto* g1 = new rt::EnterGuard(r1.enter());
     auto* g2 = new rt::EnterGuard(r2.enter());
     delete g1;  // before g2: aborts here
@@ -216,6 +216,46 @@ TEST_CASE(kGuardsOutOfOrder) {
     ::_exit(0);
   }
   auto child = test::run_self_as_child(kGuardsOutOfOrder, kGuardsOutOfOrderEnv);
+  CHECK(WIFSIGNALED(child.status));
+  CHECK(child.err.find("EnterGuard values dropped out of order") != std::string::npos);
+}
+
+// A guard moves (into a std::optional, out of a function): the moved-from one does nothing
+// when destroyed, the moved-to one ends the entry.
+TEST_CASE("an EnterGuard moves; the moved-from one does nothing") {
+  auto r1 = test::current_thread();
+  auto r2 = test::current_thread();
+  {
+    std::optional<rt::EnterGuard> g;
+    g.emplace(r1.enter());
+    CHECK(rt::Handle::current() == r1.handle());
+    rt::EnterGuard moved(std::move(*g));
+    g.reset();  // moved from: the thread stays in r1
+    CHECK(rt::Handle::current() == r1.handle());
+    {
+      auto inner = r2.enter();
+      CHECK(rt::Handle::current() == r2.handle());
+    }
+    CHECK(rt::Handle::current() == r1.handle());
+  }
+  CHECK_FALSE(rt::Handle::try_current().has_value());
+}
+
+// Moved to another thread and dropped there: that thread's current runtime is not the
+// guard's to restore, so it aborts with the same message.
+constexpr const char* kGuardOtherThread = "an EnterGuard dropped on another thread aborts";
+constexpr const char* kGuardOtherThreadEnv = "TOKIO_TEST_GUARD_OTHER_THREAD_CHILD";
+TEST_CASE(kGuardOtherThread) {
+  if (test::in_child(kGuardOtherThreadEnv)) {
+    auto r1 = test::current_thread();
+    rt::EnterGuard g = r1.enter();
+    std::thread t([moved = std::move(g)]() mutable {
+      auto gone = std::move(moved);  // destroyed here, on the wrong thread: aborts
+    });
+    t.join();
+    ::_exit(0);
+  }
+  auto child = test::run_self_as_child(kGuardOtherThread, kGuardOtherThreadEnv);
   CHECK(WIFSIGNALED(child.status));
   CHECK(child.err.find("EnterGuard values dropped out of order") != std::string::npos);
 }

@@ -352,11 +352,15 @@ inline thread_local constinit uint32_t enter_depth = 0;
 // when guards are dropped in order, which the destructor enforces) or of a block_on or
 // worker scope enclosing this guard's whole life (EnterRuntime, run_worker).
 EnterGuard::EnterGuard(detail::HandleInner* h) noexcept
-    : ref_(h), prev_(detail::tls.handle), depth_(++runtime_enter_impl::enter_depth) {
+    : ref_(h),
+      prev_(detail::tls.handle),
+      depth_(++runtime_enter_impl::enter_depth),
+      owner_(&detail::tls) {
   detail::tls.handle = h;
 }
 EnterGuard::~EnterGuard() {
-  if (TOKIO_UNLIKELY(depth_ != runtime_enter_impl::enter_depth)) {
+  if (depth_ == 0) return;  // moved from
+  if (TOKIO_UNLIKELY(depth_ != runtime_enter_impl::enter_depth || owner_ != &detail::tls)) {
     // Restoring prev_ now would leave the thread inside a runtime whose guard (and
     // reference) is gone, possibly freed: refuse, as Tokio panics here.
     std::fputs(

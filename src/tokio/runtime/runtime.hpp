@@ -43,19 +43,29 @@ namespace tokio::runtime {
 // Handle::current work from plain code). It holds a reference on the runtime's shared
 // state (as a Handle does), so the runtime may be shut down while the guard lives: a spawn
 // through it is then refused with a cancelled JoinHandle. Guards must be destroyed in
-// reverse order on the thread that made them; one dropped out of order aborts the process
-// with a message (Tokio panics), since the thread's current runtime would be left wrong.
+// reverse order on the thread that made them; one dropped out of order, or on another
+// thread, aborts the process with a message (Tokio panics), since the thread's current
+// runtime would be left wrong. A guard can be moved (into a std::optional, a member; Tokio's
+// EnterGuard moves too) on its thread; the moved-from one does nothing when destroyed.
 class [[nodiscard]] EnterGuard {
  public:
   explicit EnterGuard(detail::HandleInner* h) noexcept;
+  EnterGuard(EnterGuard&& o) noexcept
+      : ref_(std::move(o.ref_)),
+        prev_(o.prev_),
+        depth_(std::exchange(o.depth_, 0)),
+        owner_(std::exchange(o.owner_, nullptr)) {}
   EnterGuard(const EnterGuard&) = delete;
   EnterGuard& operator=(const EnterGuard&) = delete;
+  EnterGuard& operator=(EnterGuard&&) = delete;  // would end this guard out of order
   ~EnterGuard();
 
  private:
   detail::HandleRef ref_;      // keeps the entered runtime's state alive while entered
   detail::HandleInner* prev_;  // the thread's current runtime before; alive (see ~EnterGuard)
-  uint32_t depth_;             // this guard's place in the thread's stack of guards (1-based)
+  uint32_t depth_;             // this guard's place in the thread's stack of guards (1-based;
+                               // 0: moved from)
+  const void* owner_;          // the entering thread's context (detail::tls), to tell threads
 };
 
 struct Id {
