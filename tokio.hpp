@@ -19695,96 +19695,98 @@ using FileClaim = BasicExclusiveClaim<true>;
 FileUse& fs_file_use(FileInner* f) noexcept;
 inline constexpr const char* kFileWhat = "fs::File";
 
-class FileReadOp : public Leaf<FileReadOp> {
- public:
-  FileReadOp(FileInner* f, std::span<std::byte> dst) noexcept : f_(f), dst_(dst) {}
-  FileReadOp(const FileReadOp& o) noexcept : Leaf<FileReadOp>(o), f_(o.f_), dst_(o.dst_) {}
-  bool poll(task::Context& cx) {
+// What every File operation shares: its File, and one poll = the coop budget, then the
+// operation's step under the File's claim (a copy holds no claim).
+template <class D>
+class FileLeaf : public Leaf<D> {
+ protected:
+  explicit FileLeaf(FileInner* f) noexcept : f_(f) {}
+  FileLeaf(const FileLeaf& o) noexcept : Leaf<D>(o), f_(o.f_) {}
+  template <class Step>
+  bool poll_claimed(task::Context& cx, Step&& step) {
     if (!coop_poll_proceed(cx)) return false;
-    return claim_.poll(fs_file_use(f_), kFileWhat,
-                       [&] { return fs_file_poll_read(f_, cx, dst_, out_); });
+    return claim_.poll(fs_file_use(f_), kFileWhat, step);
+  }
+
+  FileInner* f_;
+
+ private:
+  FileClaim claim_;
+};
+
+class FileReadOp : public FileLeaf<FileReadOp> {
+ public:
+  FileReadOp(FileInner* f, std::span<std::byte> dst) noexcept : FileLeaf(f), dst_(dst) {}
+  FileReadOp(const FileReadOp& o) noexcept : FileLeaf(o), dst_(o.dst_) {}
+  bool poll(task::Context& cx) {
+    return poll_claimed(cx, [&] { return fs_file_poll_read(f_, cx, dst_, out_); });
   }
   io::Result<std::size_t> await_resume() { return std::move(out_); }
 
  private:
-  FileInner* f_;
   std::span<std::byte> dst_;
   io::Result<std::size_t> out_ = std::size_t{0};
-  FileClaim claim_;
 };
 
-class FileWriteOp : public Leaf<FileWriteOp> {
+class FileWriteOp : public FileLeaf<FileWriteOp> {
  public:
-  FileWriteOp(FileInner* f, std::span<const std::byte> src) noexcept : f_(f), src_(src) {}
-  FileWriteOp(const FileWriteOp& o) noexcept : Leaf<FileWriteOp>(o), f_(o.f_), src_(o.src_) {}
+  FileWriteOp(FileInner* f, std::span<const std::byte> src) noexcept : FileLeaf(f), src_(src) {}
+  FileWriteOp(const FileWriteOp& o) noexcept : FileLeaf(o), src_(o.src_) {}
   bool poll(task::Context& cx) {
-    if (!coop_poll_proceed(cx)) return false;
-    return claim_.poll(fs_file_use(f_), kFileWhat,
-                       [&] { return fs_file_poll_write(f_, cx, src_, out_); });
+    return poll_claimed(cx, [&] { return fs_file_poll_write(f_, cx, src_, out_); });
   }
   io::Result<std::size_t> await_resume() { return std::move(out_); }
 
  private:
-  FileInner* f_;
   std::span<const std::byte> src_;
   io::Result<std::size_t> out_ = std::size_t{0};
-  FileClaim claim_;
 };
 
-class FileFlushOp : public Leaf<FileFlushOp> {
+class FileFlushOp : public FileLeaf<FileFlushOp> {
  public:
-  explicit FileFlushOp(FileInner* f) noexcept : f_(f) {}
-  FileFlushOp(const FileFlushOp& o) noexcept : Leaf<FileFlushOp>(o), f_(o.f_) {}
+  explicit FileFlushOp(FileInner* f) noexcept : FileLeaf(f) {}
+  FileFlushOp(const FileFlushOp& o) noexcept : FileLeaf(o) {}
   bool poll(task::Context& cx) {
-    if (!coop_poll_proceed(cx)) return false;
-    return claim_.poll(fs_file_use(f_), kFileWhat,
-                       [&] { return fs_file_poll_flush(f_, cx, out_); });
+    return poll_claimed(cx, [&] { return fs_file_poll_flush(f_, cx, out_); });
   }
   io::Result<void> await_resume() { return std::move(out_); }
 
  private:
-  FileInner* f_;
   io::Result<void> out_;
-  FileClaim claim_;
 };
 
-class FileSeekOp : public Leaf<FileSeekOp> {
+class FileSeekOp : public FileLeaf<FileSeekOp> {
  public:
-  FileSeekOp(FileInner* f, io::SeekFrom pos) noexcept : f_(f), pos_(pos) {}
-  FileSeekOp(const FileSeekOp& o) noexcept : Leaf<FileSeekOp>(o), f_(o.f_), pos_(o.pos_) {}
+  FileSeekOp(FileInner* f, io::SeekFrom pos) noexcept : FileLeaf(f), pos_(pos) {}
+  FileSeekOp(const FileSeekOp& o) noexcept : FileLeaf(o), pos_(o.pos_) {}
   bool poll(task::Context& cx) {
-    if (!coop_poll_proceed(cx)) return false;
-    return claim_.poll(fs_file_use(f_), kFileWhat,
-                       [&] { return fs_file_poll_seek(f_, cx, pos_, out_); });
+    return poll_claimed(cx, [&] { return fs_file_poll_seek(f_, cx, pos_, out_); });
   }
   io::Result<uint64_t> await_resume() { return std::move(out_); }
 
  private:
-  FileInner* f_;
   io::SeekFrom pos_;
   io::Result<uint64_t> out_ = uint64_t{0};
-  FileClaim claim_;
 };
 
 template <class T>
-class FileCmdOp : public Leaf<FileCmdOp<T>> {
+class FileCmdOp : public FileLeaf<FileCmdOp<T>> {
+  using Base = FileLeaf<FileCmdOp<T>>;
+
  public:
-  FileCmdOp(FileInner* f, FileCmd cmd, uint64_t arg = 0) noexcept : f_(f), cmd_(cmd), arg_(arg) {}
-  FileCmdOp(FileCmdOp&& o) noexcept : f_(o.f_), cmd_(o.cmd_), arg_(o.arg_) {}
+  FileCmdOp(FileInner* f, FileCmd cmd, uint64_t arg = 0) noexcept : Base(f), cmd_(cmd), arg_(arg) {}
+  FileCmdOp(FileCmdOp&& o) noexcept : Base(o.f_), cmd_(o.cmd_), arg_(o.arg_) {}
   bool poll(task::Context& cx) {
-    if (!coop_poll_proceed(cx)) return false;
-    return claim_.poll(fs_file_use(f_), kFileWhat,
-                       [&] { return fs_file_poll_cmd(f_, cx, cmd_, arg_, started_, &out_); });
+    return this->poll_claimed(
+        cx, [&] { return fs_file_poll_cmd(this->f_, cx, cmd_, arg_, started_, &out_); });
   }
   io::Result<T> await_resume() { return std::move(out_); }
 
  private:
-  FileInner* f_;
   FileCmd cmd_;
   uint64_t arg_;
   bool started_ = false;
   io::Result<T> out_ = tokio::unexpected(std::make_error_code(std::errc::bad_file_descriptor));
-  FileClaim claim_;
 };
 
 }  // namespace tokio::detail
@@ -24339,8 +24341,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_7bd255a265e852ca_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_7bd255a265e852ca_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_12ea72ac0a080909_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_12ea72ac0a080909_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -39547,21 +39549,12 @@ StepOutcome ReadFileOp<C>::uring_step_done() noexcept {
   // The first two reads.
   int32_t a = res[i], b = res[i + 1];
   if (a < 0) return error(-a);
-  if (b == -EAGAIN || b == -EOPNOTSUPP) {
-    // The probe had nothing to read at once (EAGAIN: pages not cached, a FIFO or device
-    // with no data yet) or cannot read without waiting (EOPNOTSUPP: procfs, sysfs and other
-    // files without non-blocking reads): no proof of end of file. Keep the first read's
-    // bytes and go on with plain reads.
-    if (cancel_requested()) return error(ECANCELED);
-    try {
-      out.resize(std::max<std::size_t>(2 * static_cast<std::size_t>(a), 4 * kFirst));
-    } catch (...) {
-      return error(ENOMEM);
-    }
-    std::memcpy(out.data(), scratch, static_cast<std::size_t>(a));
-    return more_or_done(static_cast<std::size_t>(a));
-  }
-  if (b < 0) return error(-b);
+  // The probe had nothing to read at once (EAGAIN: pages not cached, a FIFO or device with
+  // no data yet) or cannot read without waiting (EOPNOTSUPP: procfs, sysfs and other files
+  // without non-blocking reads): no proof of end of file, as when it read more bytes.
+  const bool no_answer = b == -EAGAIN || b == -EOPNOTSUPP;
+  if (b < 0 && !no_answer) return error(-b);
+  const std::size_t got = no_answer ? 0 : static_cast<std::size_t>(b);
   auto* src = reinterpret_cast<const Elem*>(scratch);
   try {
     if (b == 0) {
@@ -39576,16 +39569,16 @@ StepOutcome ReadFileOp<C>::uring_step_done() noexcept {
       fs_path_ops_impl::scratch_put(std::exchange(scratch, nullptr));
       return StepOutcome::Finished;
     }
-    // Bigger than the first read: keep going into `out`, doubling as needed.
-    out.resize(std::max<std::size_t>(2 * (static_cast<std::size_t>(a) + b), 4 * kFirst));
+    // Bigger than the first read (or not known to end there): keep going into `out`,
+    // doubling as needed.
+    out.resize(std::max<std::size_t>(2 * (static_cast<std::size_t>(a) + got), 4 * kFirst));
     std::memcpy(out.data(), scratch, static_cast<std::size_t>(a));
-    std::memcpy(reinterpret_cast<std::byte*>(out.data()) + a, scratch + kFirst,
-                static_cast<std::size_t>(b));
+    std::memcpy(reinterpret_cast<std::byte*>(out.data()) + a, scratch + kFirst, got);
   } catch (...) {
     return error(ENOMEM);
   }
   len = static_cast<std::size_t>(a);
-  return more_or_done(static_cast<std::size_t>(b));
+  return more_or_done(got);
 }
 
 template <class C>
@@ -42277,7 +42270,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_7bd255a265e852ca_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_12ea72ac0a080909_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

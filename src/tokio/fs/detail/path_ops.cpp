@@ -289,21 +289,12 @@ StepOutcome ReadFileOp<C>::uring_step_done() noexcept {
   // The first two reads.
   int32_t a = res[i], b = res[i + 1];
   if (a < 0) return error(-a);
-  if (b == -EAGAIN || b == -EOPNOTSUPP) {
-    // The probe had nothing to read at once (EAGAIN: pages not cached, a FIFO or device
-    // with no data yet) or cannot read without waiting (EOPNOTSUPP: procfs, sysfs and other
-    // files without non-blocking reads): no proof of end of file. Keep the first read's
-    // bytes and go on with plain reads.
-    if (cancel_requested()) return error(ECANCELED);
-    try {
-      out.resize(std::max<std::size_t>(2 * static_cast<std::size_t>(a), 4 * kFirst));
-    } catch (...) {
-      return error(ENOMEM);
-    }
-    std::memcpy(out.data(), scratch, static_cast<std::size_t>(a));
-    return more_or_done(static_cast<std::size_t>(a));
-  }
-  if (b < 0) return error(-b);
+  // The probe had nothing to read at once (EAGAIN: pages not cached, a FIFO or device with
+  // no data yet) or cannot read without waiting (EOPNOTSUPP: procfs, sysfs and other files
+  // without non-blocking reads): no proof of end of file, as when it read more bytes.
+  const bool no_answer = b == -EAGAIN || b == -EOPNOTSUPP;
+  if (b < 0 && !no_answer) return error(-b);
+  const std::size_t got = no_answer ? 0 : static_cast<std::size_t>(b);
   auto* src = reinterpret_cast<const Elem*>(scratch);
   try {
     if (b == 0) {
@@ -318,16 +309,16 @@ StepOutcome ReadFileOp<C>::uring_step_done() noexcept {
       fs_path_ops_impl::scratch_put(std::exchange(scratch, nullptr));
       return StepOutcome::Finished;
     }
-    // Bigger than the first read: keep going into `out`, doubling as needed.
-    out.resize(std::max<std::size_t>(2 * (static_cast<std::size_t>(a) + b), 4 * kFirst));
+    // Bigger than the first read (or not known to end there): keep going into `out`,
+    // doubling as needed.
+    out.resize(std::max<std::size_t>(2 * (static_cast<std::size_t>(a) + got), 4 * kFirst));
     std::memcpy(out.data(), scratch, static_cast<std::size_t>(a));
-    std::memcpy(reinterpret_cast<std::byte*>(out.data()) + a, scratch + kFirst,
-                static_cast<std::size_t>(b));
+    std::memcpy(reinterpret_cast<std::byte*>(out.data()) + a, scratch + kFirst, got);
   } catch (...) {
     return error(ENOMEM);
   }
   len = static_cast<std::size_t>(a);
-  return more_or_done(static_cast<std::size_t>(b));
+  return more_or_done(got);
 }
 
 template <class C>
