@@ -24341,8 +24341,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_12ea72ac0a080909_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_12ea72ac0a080909_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_e28389d2c6e40f4e_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_e28389d2c6e40f4e_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -27280,9 +27280,9 @@ struct alignas(16) FsOp {
   bool stepped = false;    // io_uring: a step was submitted (slots are only given before)
   bool mandatory = false;  // runs even while the runtime shuts down (File writes)
   uint8_t nsqe = 0;        // entries of the current step
-  // Entries of the current step whose completion has not arrived: bit i for entry i. Set
-  // by write_step before the entries are published; each completion clears its bit
-  // (acq_rel: the one clearing the last bit sees the other entries' results in res[]).
+  // How many entries of the current step have no completion yet. Set by write_step before
+  // the entries are published; each completion decrements it (acq_rel: the one taking it
+  // to zero sees the other entries' results in res[]).
   std::atomic<uint8_t> pending_cqes{0};
   int32_t res[kFsMaxSqes] = {};
 };
@@ -27423,9 +27423,9 @@ class BlockingEngine final : public FsEngine {
 // queue's size, so completions never overflow); further operations wait in a FIFO backlog
 // that completions drain. Control entries (cancellations, slot closes) use a reserve.
 //
-// user_data encoding (ops are 16-byte aligned): bits 0-1 kind (0 an op's entry, 1 a
-// cancellation holding one op reference, 2 a slot close, with the slot in bits 4+),
-// bits 2-3 the entry's index within its step.
+// user_data encoding (ops are 16-byte aligned): bits 0-1 kind (0 an op's entry, with bits
+// 2-3 the entry's index within its step; 1 a cancellation holding one op reference; 2 a
+// slot close, with the slot in bits 4+).
 
 /* #include <sys/types.h> (already above) */
 
@@ -40286,7 +40286,7 @@ void UringEngine::write_step(UringRing& r, FsOp* op, unsigned n) noexcept {
   for (unsigned i = 0; i < n; ++i) sqes[i] = r.ring->sq_next();
   op->nsqe = static_cast<uint8_t>(n);
   op->stepped = true;
-  op->pending_cqes.store(static_cast<uint8_t>((1u << n) - 1), std::memory_order_relaxed);
+  op->pending_cqes.store(static_cast<uint8_t>(n), std::memory_order_relaxed);
   op->uring_prep(sqes, n);
   for (unsigned i = 0; i < n; ++i) sqes[i]->user_data = fs_uring_impl::op_tag(op, i);
   r.inflight.fetch_add(n, std::memory_order_relaxed);
@@ -40412,9 +40412,7 @@ void UringEngine::dispatch(UringRing& r, uint64_t ud, int32_t res) noexcept {
       fs_tsan_acquire(op);
       op->res[idx] = res;
       // acq_rel: the last completion of the step sees the other entries' results.
-      const auto bit = static_cast<uint8_t>(1u << idx);
-      if (op->pending_cqes.fetch_and(static_cast<uint8_t>(~bit), std::memory_order_acq_rel) == bit)
-        step_done(r, op);
+      if (op->pending_cqes.fetch_sub(1, std::memory_order_acq_rel) == 1) step_done(r, op);
       break;
     }
     case fs_uring_impl::kTagCancel: {
@@ -40554,12 +40552,12 @@ void UringEngine::cancel(FsOp* op) noexcept {
 }
 
 // Under the SQ lock, with room reserved: a cancellation of entry `idx` of op's step. Its
-// completion (kTagCancel) carries the entry's index.
+// completion (kTagCancel) carries the op, whose reference it holds.
 void UringEngine::write_cancel(UringRing& r, FsOp* op, unsigned idx) noexcept {
   uring::Sqe* e = r.ring->sq_next();
   e->opcode = uring::kOpAsyncCancel;
   e->addr = fs_uring_impl::op_tag(op, idx);
-  e->user_data = reinterpret_cast<uint64_t>(op) | (uint64_t{idx} << 2) | fs_uring_impl::kTagCancel;
+  e->user_data = reinterpret_cast<uint64_t>(op) | fs_uring_impl::kTagCancel;
   r.inflight.fetch_add(1, std::memory_order_relaxed);
   fs_tsan_release(op);  // pairs with the acquire at kTagCancel in dispatch (through the kernel)
 }
@@ -40638,23 +40636,7 @@ void UringEngine::shutdown() noexcept {
     }
     return true;
   };
-  // Cancels everything each ring holds (IORING_ASYNC_CANCEL_ALL | ANY; user_data 3 is a tag
-  // dispatch ignores).
-  auto cancel_all = [&] {
-    for (uint32_t i = 0; i < nrings_; ++i) {
-      UringRing& r = rings_[i];
-      if (!r.ring) continue;
-      r.sq_mu.lock();
-      reserve_sq(r, 1);
-      uring::Sqe* e = r.ring->sq_next();
-      e->opcode = uring::kOpAsyncCancel;
-      e->op_flags = uring::kCancelAll | uring::kCancelAny;
-      e->user_data = 3;
-      r.inflight.fetch_add(1, std::memory_order_relaxed);
-      r.ring->sq_publish();
-      r.sq_mu.unlock();
-    }
-  };
+
   // Up to `limit`, until nothing is in flight.
   // - for_mandatory: only while a File write is left. Every other op was abandoned (the
   //   tasks are gone), and one whose cancellation cannot reach it (a read of a FIFO nobody
@@ -40679,7 +40661,21 @@ void UringEngine::shutdown() noexcept {
   };
   if (efd_ >= 0 && !drive(std::chrono::milliseconds(2000), true)) {
     fail_backlogs();
-    cancel_all();
+    // Cancels everything each ring holds (IORING_ASYNC_CANCEL_ALL | ANY; user_data 3 is a
+    // tag dispatch ignores).
+    for (uint32_t i = 0; i < nrings_; ++i) {
+      UringRing& r = rings_[i];
+      if (!r.ring) continue;
+      r.sq_mu.lock();
+      reserve_sq(r, 1);
+      uring::Sqe* e = r.ring->sq_next();
+      e->opcode = uring::kOpAsyncCancel;
+      e->op_flags = uring::kCancelAll | uring::kCancelAny;
+      e->user_data = 3;
+      r.inflight.fetch_add(1, std::memory_order_relaxed);
+      r.ring->sq_publish();
+      r.sq_mu.unlock();
+    }
     (void)drive(std::chrono::milliseconds(2000), false);
   }
   fail_backlogs();  // no reactor (efd_ < 0), or ops a last step queued meanwhile
@@ -42270,7 +42266,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_12ea72ac0a080909_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_e28389d2c6e40f4e_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

@@ -138,9 +138,9 @@ struct alignas(16) FsOp {
   bool stepped = false;    // io_uring: a step was submitted (slots are only given before)
   bool mandatory = false;  // runs even while the runtime shuts down (File writes)
   uint8_t nsqe = 0;        // entries of the current step
-  // Entries of the current step whose completion has not arrived: bit i for entry i. Set
-  // by write_step before the entries are published; each completion clears its bit
-  // (acq_rel: the one clearing the last bit sees the other entries' results in res[]).
+  // How many entries of the current step have no completion yet. Set by write_step before
+  // the entries are published; each completion decrements it (acq_rel: the one taking it
+  // to zero sees the other entries' results in res[]).
   std::atomic<uint8_t> pending_cqes{0};
   int32_t res[kFsMaxSqes] = {};
 };

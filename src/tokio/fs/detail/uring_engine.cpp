@@ -242,7 +242,7 @@ void UringEngine::write_step(UringRing& r, FsOp* op, unsigned n) noexcept {
   for (unsigned i = 0; i < n; ++i) sqes[i] = r.ring->sq_next();
   op->nsqe = static_cast<uint8_t>(n);
   op->stepped = true;
-  op->pending_cqes.store(static_cast<uint8_t>((1u << n) - 1), std::memory_order_relaxed);
+  op->pending_cqes.store(static_cast<uint8_t>(n), std::memory_order_relaxed);
   op->uring_prep(sqes, n);
   for (unsigned i = 0; i < n; ++i) sqes[i]->user_data = fs_uring_impl::op_tag(op, i);
   r.inflight.fetch_add(n, std::memory_order_relaxed);
@@ -368,9 +368,7 @@ void UringEngine::dispatch(UringRing& r, uint64_t ud, int32_t res) noexcept {
       fs_tsan_acquire(op);
       op->res[idx] = res;
       // acq_rel: the last completion of the step sees the other entries' results.
-      const auto bit = static_cast<uint8_t>(1u << idx);
-      if (op->pending_cqes.fetch_and(static_cast<uint8_t>(~bit), std::memory_order_acq_rel) == bit)
-        step_done(r, op);
+      if (op->pending_cqes.fetch_sub(1, std::memory_order_acq_rel) == 1) step_done(r, op);
       break;
     }
     case fs_uring_impl::kTagCancel: {
@@ -510,12 +508,12 @@ void UringEngine::cancel(FsOp* op) noexcept {
 }
 
 // Under the SQ lock, with room reserved: a cancellation of entry `idx` of op's step. Its
-// completion (kTagCancel) carries the entry's index.
+// completion (kTagCancel) carries the op, whose reference it holds.
 void UringEngine::write_cancel(UringRing& r, FsOp* op, unsigned idx) noexcept {
   uring::Sqe* e = r.ring->sq_next();
   e->opcode = uring::kOpAsyncCancel;
   e->addr = fs_uring_impl::op_tag(op, idx);
-  e->user_data = reinterpret_cast<uint64_t>(op) | (uint64_t{idx} << 2) | fs_uring_impl::kTagCancel;
+  e->user_data = reinterpret_cast<uint64_t>(op) | fs_uring_impl::kTagCancel;
   r.inflight.fetch_add(1, std::memory_order_relaxed);
   fs_tsan_release(op);  // pairs with the acquire at kTagCancel in dispatch (through the kernel)
 }
@@ -594,23 +592,7 @@ void UringEngine::shutdown() noexcept {
     }
     return true;
   };
-  // Cancels everything each ring holds (IORING_ASYNC_CANCEL_ALL | ANY; user_data 3 is a tag
-  // dispatch ignores).
-  auto cancel_all = [&] {
-    for (uint32_t i = 0; i < nrings_; ++i) {
-      UringRing& r = rings_[i];
-      if (!r.ring) continue;
-      r.sq_mu.lock();
-      reserve_sq(r, 1);
-      uring::Sqe* e = r.ring->sq_next();
-      e->opcode = uring::kOpAsyncCancel;
-      e->op_flags = uring::kCancelAll | uring::kCancelAny;
-      e->user_data = 3;
-      r.inflight.fetch_add(1, std::memory_order_relaxed);
-      r.ring->sq_publish();
-      r.sq_mu.unlock();
-    }
-  };
+
   // Up to `limit`, until nothing is in flight.
   // - for_mandatory: only while a File write is left. Every other op was abandoned (the
   //   tasks are gone), and one whose cancellation cannot reach it (a read of a FIFO nobody
@@ -635,7 +617,21 @@ void UringEngine::shutdown() noexcept {
   };
   if (efd_ >= 0 && !drive(std::chrono::milliseconds(2000), true)) {
     fail_backlogs();
-    cancel_all();
+    // Cancels everything each ring holds (IORING_ASYNC_CANCEL_ALL | ANY; user_data 3 is a
+    // tag dispatch ignores).
+    for (uint32_t i = 0; i < nrings_; ++i) {
+      UringRing& r = rings_[i];
+      if (!r.ring) continue;
+      r.sq_mu.lock();
+      reserve_sq(r, 1);
+      uring::Sqe* e = r.ring->sq_next();
+      e->opcode = uring::kOpAsyncCancel;
+      e->op_flags = uring::kCancelAll | uring::kCancelAny;
+      e->user_data = 3;
+      r.inflight.fetch_add(1, std::memory_order_relaxed);
+      r.ring->sq_publish();
+      r.sq_mu.unlock();
+    }
     (void)drive(std::chrono::milliseconds(2000), false);
   }
   fail_backlogs();  // no reactor (efd_ < 0), or ops a last step queued meanwhile

@@ -31,9 +31,9 @@
 // queue's size, so completions never overflow); further operations wait in a FIFO backlog
 // that completions drain. Control entries (cancellations, slot closes) use a reserve.
 //
-// user_data encoding (ops are 16-byte aligned): bits 0-1 kind (0 an op's entry, 1 a
-// cancellation holding one op reference, 2 a slot close, with the slot in bits 4+),
-// bits 2-3 the entry's index within its step.
+// user_data encoding (ops are 16-byte aligned): bits 0-1 kind (0 an op's entry, with bits
+// 2-3 the entry's index within its step; 1 a cancellation holding one op reference; 2 a
+// slot close, with the slot in bits 4+).
 
 #include <sys/types.h>
 
