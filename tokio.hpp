@@ -5703,9 +5703,10 @@ void join_set_release(JoinSetShared* s) noexcept;
 // Adds a spawned task (taking over its JoinHandle reference).
 void join_set_insert(JoinSetShared* s, TaskHeader* t);
 // Pops a completed member (the entry's task reference passes to the caller, who reads the
-// output and then calls join_set_finish_entry). Returns null when none is ready; then,
-// with `waker`, registers it to be woken by the next completion.
-JoinSetEntry* join_set_pop_notified(JoinSetShared* s, Wakeable* waker);
+// output and then calls join_set_finish_entry). Returns null when none is ready: with
+// `empty` set when the set has no member at all; otherwise, with `waker`, after
+// registering it to be woken by the next completion. One lock for both answers.
+JoinSetEntry* join_set_pop_notified(JoinSetShared* s, Wakeable* waker, bool& empty);
 TaskHeader* join_set_entry_task(const JoinSetEntry* e) noexcept;
 // The caller is done with a popped entry (it keeps the task reference).
 void join_set_finish_entry(JoinSetEntry* e) noexcept;
@@ -5795,9 +5796,9 @@ class JoinSet {
     explicit JoinNextOp(detail::JoinSetShared* s) : s_(s) {}
     bool poll(Context& cx) noexcept {
       if (!detail::coop_poll_proceed(cx)) return false;
-      if (detail::join_set_len(s_) == 0) return true;
-      e_ = detail::join_set_pop_notified(s_, cx.raw_waker());
-      return e_ != nullptr;
+      bool empty = false;
+      e_ = detail::join_set_pop_notified(s_, cx.raw_waker(), empty);
+      return e_ != nullptr || empty;
     }
     std::optional<Result<Out, JoinError>> await_resume() {
       if (!e_) return std::nullopt;
@@ -5818,13 +5819,15 @@ class JoinSet {
 
   // A finished task's result if one is ready now.
   std::optional<Result<T, JoinError>> try_join_next() {
-    if (detail::JoinSetEntry* e = detail::join_set_pop_notified(checked(), nullptr)) {
+    bool empty = false;
+    if (detail::JoinSetEntry* e = detail::join_set_pop_notified(checked(), nullptr, empty)) {
       return take<false>(e);
     }
     return std::nullopt;
   }
   std::optional<Result<IdValue, JoinError>> try_join_next_with_id() {
-    if (detail::JoinSetEntry* e = detail::join_set_pop_notified(checked(), nullptr)) {
+    bool empty = false;
+    if (detail::JoinSetEntry* e = detail::join_set_pop_notified(checked(), nullptr, empty)) {
       return take<true>(e);
     }
     return std::nullopt;
@@ -5848,14 +5851,14 @@ class JoinSet {
     bool poll(Context& cx) noexcept {
       if (!std::exchange(aborted_, true)) detail::join_set_abort_all(s_);  // at the first poll
       if (!detail::coop_poll_proceed(cx)) return false;
-      while (detail::join_set_len(s_) != 0) {
-        detail::JoinSetEntry* e = detail::join_set_pop_notified(s_, cx.raw_waker());
-        if (!e) return false;
+      for (;;) {
+        bool empty = false;
+        detail::JoinSetEntry* e = detail::join_set_pop_notified(s_, cx.raw_waker(), empty);
+        if (!e) return empty;
         detail::TaskHeader* t = detail::join_set_entry_task(e);
         detail::join_set_finish_entry(e);
         drop_handle(t);
       }
-      return true;
     }
     void await_resume() const noexcept {}
 
@@ -24341,8 +24344,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_e28389d2c6e40f4e_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_e28389d2c6e40f4e_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_56f9b6a9e98f2d5b_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_56f9b6a9e98f2d5b_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -32107,7 +32110,7 @@ class JoinSetShared {
   }
 
   void insert(TaskHeader* t);
-  JoinSetEntry* pop_notified(Wakeable* waker);
+  JoinSetEntry* pop_notified(Wakeable* waker, bool& empty);
   std::size_t len() const;
   void abort_all();
   TaskHeader* take_one() noexcept;
@@ -32206,11 +32209,13 @@ void JoinSetShared::insert(TaskHeader* t) {
   if (task_join_poll_waker(t, &e->wakeable)) wake_entry(e);
 }
 
-JoinSetEntry* JoinSetShared::pop_notified(Wakeable* waker) {
+JoinSetEntry* JoinSetShared::pop_notified(Wakeable* waker, bool& empty) {
   Wakeable* old = nullptr;
   JoinSetEntry* e = nullptr;
   {
     std::lock_guard<SpinLock> g(lock_);
+    empty = len_ == 0;
+    if (empty) return nullptr;
     e = notified_head_;
     if (e) {
       unlink(notified_head_, notified_tail_, e);
@@ -32268,8 +32273,8 @@ TaskHeader* JoinSetShared::take_one() noexcept {
 JoinSetShared* join_set_create() { return new JoinSetShared(); }
 void join_set_release(JoinSetShared* s) noexcept { s->ref_dec(); }
 void join_set_insert(JoinSetShared* s, TaskHeader* t) { s->insert(t); }
-JoinSetEntry* join_set_pop_notified(JoinSetShared* s, Wakeable* waker) {
-  return s->pop_notified(waker);
+JoinSetEntry* join_set_pop_notified(JoinSetShared* s, Wakeable* waker, bool& empty) {
+  return s->pop_notified(waker, empty);
 }
 TaskHeader* join_set_entry_task(const JoinSetEntry* e) noexcept { return e->task; }
 void join_set_finish_entry(JoinSetEntry* e) noexcept { JoinSetShared::entry_ref_dec(e); }
@@ -42266,7 +42271,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_e28389d2c6e40f4e_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_56f9b6a9e98f2d5b_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

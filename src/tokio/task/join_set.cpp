@@ -42,7 +42,7 @@ class JoinSetShared {
   }
 
   void insert(TaskHeader* t);
-  JoinSetEntry* pop_notified(Wakeable* waker);
+  JoinSetEntry* pop_notified(Wakeable* waker, bool& empty);
   std::size_t len() const;
   void abort_all();
   TaskHeader* take_one() noexcept;
@@ -141,11 +141,13 @@ void JoinSetShared::insert(TaskHeader* t) {
   if (task_join_poll_waker(t, &e->wakeable)) wake_entry(e);
 }
 
-JoinSetEntry* JoinSetShared::pop_notified(Wakeable* waker) {
+JoinSetEntry* JoinSetShared::pop_notified(Wakeable* waker, bool& empty) {
   Wakeable* old = nullptr;
   JoinSetEntry* e = nullptr;
   {
     std::lock_guard<SpinLock> g(lock_);
+    empty = len_ == 0;
+    if (empty) return nullptr;
     e = notified_head_;
     if (e) {
       unlink(notified_head_, notified_tail_, e);
@@ -203,8 +205,8 @@ TaskHeader* JoinSetShared::take_one() noexcept {
 JoinSetShared* join_set_create() { return new JoinSetShared(); }
 void join_set_release(JoinSetShared* s) noexcept { s->ref_dec(); }
 void join_set_insert(JoinSetShared* s, TaskHeader* t) { s->insert(t); }
-JoinSetEntry* join_set_pop_notified(JoinSetShared* s, Wakeable* waker) {
-  return s->pop_notified(waker);
+JoinSetEntry* join_set_pop_notified(JoinSetShared* s, Wakeable* waker, bool& empty) {
+  return s->pop_notified(waker, empty);
 }
 TaskHeader* join_set_entry_task(const JoinSetEntry* e) noexcept { return e->task; }
 void join_set_finish_entry(JoinSetEntry* e) noexcept { JoinSetShared::entry_ref_dec(e); }

@@ -37,9 +37,10 @@ void join_set_release(JoinSetShared* s) noexcept;
 // Adds a spawned task (taking over its JoinHandle reference).
 void join_set_insert(JoinSetShared* s, TaskHeader* t);
 // Pops a completed member (the entry's task reference passes to the caller, who reads the
-// output and then calls join_set_finish_entry). Returns null when none is ready; then,
-// with `waker`, registers it to be woken by the next completion.
-JoinSetEntry* join_set_pop_notified(JoinSetShared* s, Wakeable* waker);
+// output and then calls join_set_finish_entry). Returns null when none is ready: with
+// `empty` set when the set has no member at all; otherwise, with `waker`, after
+// registering it to be woken by the next completion. One lock for both answers.
+JoinSetEntry* join_set_pop_notified(JoinSetShared* s, Wakeable* waker, bool& empty);
 TaskHeader* join_set_entry_task(const JoinSetEntry* e) noexcept;
 // The caller is done with a popped entry (it keeps the task reference).
 void join_set_finish_entry(JoinSetEntry* e) noexcept;
@@ -129,9 +130,9 @@ class JoinSet {
     explicit JoinNextOp(detail::JoinSetShared* s) : s_(s) {}
     bool poll(Context& cx) noexcept {
       if (!detail::coop_poll_proceed(cx)) return false;
-      if (detail::join_set_len(s_) == 0) return true;
-      e_ = detail::join_set_pop_notified(s_, cx.raw_waker());
-      return e_ != nullptr;
+      bool empty = false;
+      e_ = detail::join_set_pop_notified(s_, cx.raw_waker(), empty);
+      return e_ != nullptr || empty;
     }
     std::optional<Result<Out, JoinError>> await_resume() {
       if (!e_) return std::nullopt;
@@ -152,13 +153,15 @@ class JoinSet {
 
   // A finished task's result if one is ready now.
   std::optional<Result<T, JoinError>> try_join_next() {
-    if (detail::JoinSetEntry* e = detail::join_set_pop_notified(checked(), nullptr)) {
+    bool empty = false;
+    if (detail::JoinSetEntry* e = detail::join_set_pop_notified(checked(), nullptr, empty)) {
       return take<false>(e);
     }
     return std::nullopt;
   }
   std::optional<Result<IdValue, JoinError>> try_join_next_with_id() {
-    if (detail::JoinSetEntry* e = detail::join_set_pop_notified(checked(), nullptr)) {
+    bool empty = false;
+    if (detail::JoinSetEntry* e = detail::join_set_pop_notified(checked(), nullptr, empty)) {
       return take<true>(e);
     }
     return std::nullopt;
@@ -182,14 +185,14 @@ class JoinSet {
     bool poll(Context& cx) noexcept {
       if (!std::exchange(aborted_, true)) detail::join_set_abort_all(s_);  // at the first poll
       if (!detail::coop_poll_proceed(cx)) return false;
-      while (detail::join_set_len(s_) != 0) {
-        detail::JoinSetEntry* e = detail::join_set_pop_notified(s_, cx.raw_waker());
-        if (!e) return false;
+      for (;;) {
+        bool empty = false;
+        detail::JoinSetEntry* e = detail::join_set_pop_notified(s_, cx.raw_waker(), empty);
+        if (!e) return empty;
         detail::TaskHeader* t = detail::join_set_entry_task(e);
         detail::join_set_finish_entry(e);
         drop_handle(t);
       }
-      return true;
     }
     void await_resume() const noexcept {}
 
