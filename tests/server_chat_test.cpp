@@ -81,16 +81,10 @@ TEST_CASE("chat: three nc clients talk; a long line is refused and ends its conn
 
 namespace {
 
-// Reads from a blocking socket (5 s receive timeout) until `text` has arrived; false when
-// the connection ends or stays silent first.
+// Reads until `text` has arrived somewhere in `seen`; false when the connection ends or
+// stays silent first.
 bool recv_until(int fd, const std::string& text, std::string& seen) {
-  char buf[65536];
-  while (seen.find(text) == std::string::npos) {
-    ssize_t n = ::recv(fd, buf, sizeof buf, 0);
-    if (n <= 0) return false;
-    seen.append(buf, static_cast<std::size_t>(n));
-  }
-  return true;
+  return srv::recv_until(fd, seen, [&](const std::string& s) { return s.find(text) != s.npos; });
 }
 
 }  // namespace

@@ -44,19 +44,13 @@ struct RedisConn {
   // Reads until what came ends with `tail` (or the connection ends, or 5 s pass).
   std::string until(const std::string& tail) {
     std::string got;
-    char buf[65536];
-    while (got.size() < tail.size() || got.compare(got.size() - tail.size(), tail.size(), tail)) {
-      ssize_t n = ::recv(fd, buf, sizeof buf, 0);
-      if (n <= 0) break;
-      got.append(buf, static_cast<std::size_t>(n));
-    }
+    (void)srv::recv_until(fd, got, [&](const std::string& s) { return s.ends_with(tail); });
     return got;
   }
   // Everything until the server closes the connection (or 5 s pass without a byte).
   std::string until_end() {
     std::string got;
-    char buf[65536];
-    for (ssize_t n; (n = ::recv(fd, buf, sizeof buf, 0)) > 0;) got.append(buf, std::size_t(n));
+    (void)srv::recv_until(fd, got, [](const std::string&) { return false; });
     return got;
   }
 };

@@ -4,6 +4,7 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -24,6 +25,19 @@ struct Server {
     port = nt::port_of(line);
   }
 };
+
+// Reads a blocking socket (nt::blocking_client: 5 s receive timeout) into `seen` until
+// `done(seen)` holds; false when the connection ends or stays silent first.
+template <class Done>
+bool recv_until(int fd, std::string& seen, Done done) {
+  char buf[65536];
+  while (!done(seen)) {
+    ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) return false;
+    seen.append(buf, static_cast<std::size_t>(n));
+  }
+  return true;
+}
 
 // A temporary directory removed with everything in it.
 struct TempDir {
