@@ -346,6 +346,14 @@ check-strict: tokio.hpp check-strict-clang
 	awk '/^```cpp/ { n++; if (n == 1) { on = 1; next } } /^```/ { on = 0 } on' README.md \
 	  > build/strict/quick_start.cpp
 	g++ $(STD) $(STRICT_WARN) $(STRICT_GCC) -I. -fsyntax-only build/strict/quick_start.cpp
+	# The README's other examples, as users copy them: the stream and codec server loop, then
+	# the runtime options (inside a function that names their `peer` and `sock`).
+	awk 'BEGIN { print "#include \"tokio.hpp\""; print "#include <cstdio>"; print "#include <string>" } \
+	  /^```cpp/ { n++; if (n == 2) on = 1; \
+	    if (n == 3) { print "void options(tokio::net::SocketAddr peer, tokio::net::TcpStream sock) {"; on = 1 } \
+	    next } \
+	  /^```/ { if (on && n == 3) print "}"; on = 0 } on' README.md > build/strict/readme_examples.cpp
+	g++ $(STD) $(STRICT_WARN) $(STRICT_GCC) -I. -fsyntax-only build/strict/readme_examples.cpp
 	g++ $(STD) $(STRICT_WARN) -DTOKIO_CONFIG_NO_WARNING_SUPPRESSION \
 	  -DTOKIO_COMPILED_LIB -I. -fsyntax-only tests/strict/strict_tu.cpp
 	g++ -std=c++2b $(WARN) -O0 -I. tests/strict/expected_tu.cpp -o build/strict/expected_tu $(LDLIBS)
