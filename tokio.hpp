@@ -7198,7 +7198,18 @@ struct enable_display<io::Ready> : std::true_type {};
 //   bits 0-5   io::Ready bits: READABLE 1, WRITABLE 2, READ_CLOSED 4, WRITE_CLOSED 8,
 //              PRIORITY 16, ERROR 32
 //   bits 8-30  tick: advanced (mod 2^23) every time the driver ORs in an event
-//   bit 31     SHUTDOWN: the runtime's driver shut down; every wait completes with an error
+//   bit 31     SHUTDOWN: the runtime's driver shut down, or the I/O object deregistered;
+//              every wait completes with an error
+//
+// Generation (`generation_`, 16 bits, never 0): advanced, under `lock`, each time a released
+// entry is reset for reuse. An operation records the generation of the registration it was
+// made for (IoWaiter::gen); one still polled after its I/O object was destroyed (a misuse:
+// another task dropped the object under it) finds a different generation once the entry
+// has been reset, and fails as after SHUTDOWN instead of waiting on the reset entry (a
+// hang) or taking the readiness of the socket that now uses it (a read from whatever fd
+// then has the old number). Between the deregistration and the reset, SHUTDOWN says it. A
+// wait that records 0 (the runtime's own waiters, whose objects cannot go first) is not
+// checked.
 //
 // Edge-triggered epoll reports a transition once, so readiness is sticky: it is set by the
 // driver and cleared only by an operation that got EAGAIN (or a short read/write on a
@@ -7298,9 +7309,10 @@ struct IoWaiter {
   Wakeable* waker = nullptr;   // owned reference while linked (guarded by the lock)
   uint32_t mask = 0;           // readiness bits that complete this wait (Interest::mask)
   Atomic<bool> linked{false};  // registered, in the direct slot or in the list
+  uint16_t gen = 0;            // the registration's generation it waits for; 0: unchecked
   explicit IoWaiter(uint32_t m = 0) noexcept : mask(m) {}
   // Awaitables are copied before they first suspend: a copy is never registered.
-  IoWaiter(const IoWaiter& o) noexcept : mask(o.mask) {}
+  IoWaiter(const IoWaiter& o) noexcept : mask(o.mask), gen(o.gen) {}
   IoWaiter& operator=(const IoWaiter&) = delete;
 };
 
@@ -7322,11 +7334,19 @@ class alignas(64) ScheduledIo {
   // Returns true (with the readiness word in `snapshot`) when the waiter's interest is
   // ready or the driver shut down; otherwise leaves `w` linked with the current waker and
   // returns false. A linked waiter that becomes ready stays linked until remove_waiter.
+  // A waiter of another generation (its I/O object is gone) gets kShutdown at once.
   bool poll_ready(task::Context& cx, IoWaiter& w, uint32_t& snapshot) noexcept {
     snapshot = load();
-    if (TOKIO_LIKELY(is_ready(snapshot, w.mask))) return true;
+    if (TOKIO_LIKELY(is_ready(snapshot, w.mask))) {
+      // After the acquire load: a snapshot taken after a reset sees its generation.
+      if (TOKIO_UNLIKELY(stale(w))) snapshot = kShutdown;
+      return true;
+    }
     return poll_ready_slow(cx, w, snapshot);
   }
+
+  // The generation operations on this registration record (IoWaiter::gen).
+  uint16_t generation() const noexcept { return generation_.load(std::memory_order_relaxed); }
 
   // Clears the bits of `mask` observed in `snapshot`, unless the driver delivered a new
   // event since (tick changed). Closed bits are never cleared.
@@ -7387,22 +7407,24 @@ class alignas(64) ScheduledIo {
   void shutdown() noexcept;
   // Wakes every waiter whose mask intersects `ready`.
   void wake(uint32_t ready) noexcept;
-  // Prepares a released entry for reuse.
-  void reset() noexcept {
-    readiness_.store(0, std::memory_order_relaxed);
-    sock_state.store(0, std::memory_order_relaxed);
-  }
+  // Prepares a released entry for reuse: a new generation (never 0), then a clear word
+  // (release: pairs with poll_ready's acquire load, so whoever sees the clear word sees
+  // the new generation). Under the lock, so poll_ready_slow sees both or neither.
+  void reset() noexcept;
 
   // Per-registration state owned by the socket layer (net/socket.hpp: whether TCP_INQ is
   // on). Kept here because the registration's address is stable while the I/O object
   // that owns it may move.
   std::atomic<uint8_t> sock_state{0};
+  // In what would be sock_state's padding (the entry stays one line).
+  Atomic<uint16_t> generation_{1};
 
   // Links in the driver's registration set (guarded by the driver's mutex).
   ScheduledIo* set_prev = nullptr;
   ScheduledIo* set_next = nullptr;
 
  private:
+  bool stale(const IoWaiter& w) const noexcept { return w.gen != 0 && w.gen != generation(); }
   bool poll_ready_slow(task::Context& cx, IoWaiter& w, uint32_t& snapshot) noexcept;
   void remove_waiter_slow(IoWaiter& w) noexcept;
   void link(IoWaiter& w) noexcept;
@@ -7518,7 +7540,9 @@ class IoOp : public Leaf<IoOp<Op>> {
  public:
   static constexpr const char* kLeafName = leaf_name_of<Op>();  // "socket recv", ...
   IoOp(ScheduledIo* io, io::Interest interest, Op op) noexcept
-      : io_(io), waiter_(interest.mask()), op_(std::move(op)) {}
+      : io_(io), waiter_(interest.mask()), op_(std::move(op)) {
+    if (io) waiter_.gen = io->generation();
+  }
   IoOp(const IoOp& o) noexcept : Leaf<IoOp>(o), io_(o.io_), waiter_(o.waiter_), op_(o.op_) {}
   ~IoOp() {
     if (io_) io_->remove_waiter(waiter_);
@@ -7589,7 +7613,9 @@ template <class Finish>
 class ReadinessAwait : public Leaf<ReadinessAwait<Finish>> {
  public:
   ReadinessAwait(ScheduledIo* io, io::Interest interest, Finish f = Finish()) noexcept
-      : io_(io), waiter_(interest.mask()), finish_(std::move(f)) {}
+      : io_(io), waiter_(interest.mask()), finish_(std::move(f)) {
+    if (io) waiter_.gen = io->generation();
+  }
   ReadinessAwait(const ReadinessAwait& o) noexcept
       : Leaf<ReadinessAwait>(o), io_(o.io_), waiter_(o.waiter_), finish_(o.finish_) {}
   ~ReadinessAwait() {
@@ -16522,7 +16548,12 @@ inline Task<io::Result<std::vector<SocketAddr>>> lookup_host(std::string_view ho
 // Cancel safety: connect is cancel-safe in that destroying it closes the half-open
 // socket; read, peek, write, readable and writable are cancel-safe (see net/stream.hpp);
 // write_all is not. Moving a stream while an operation on it is suspended is allowed (the
-// operation refers to the registration, not the object); destroying it is not.
+// operation refers to the registration, not the object); destroying it is not (an
+// operation must not outlive its object). If another task does it anyway, the waiting
+// operation fails with io::ReactorErrc::shutdown: the registration's generation check
+// keeps it from waiting on, or reading through, the entry a new socket reuses. (Only its
+// raw descriptor number is not guarded: a syscall already past that check can still hit a
+// socket that reuses the number in the same instant.)
 
 /* #include <chrono> (already above) */
 /* #include <cstdint> (already above) */
@@ -24344,8 +24375,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_56f9b6a9e98f2d5b_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_56f9b6a9e98f2d5b_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_a915ca2f586225ac_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_a915ca2f586225ac_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -33599,9 +33630,13 @@ io::Result<Registration> Registration::create(int fd, io::Interest interest, con
 }
 
 io::Result<void> Registration::deregister() noexcept {
-  ScheduledIo* io = std::exchange(io_, nullptr);
+  ScheduledIo* io = io_;
   if (!io) return {};
+  // The fields are cleared after the removal, which takes the entry's lock to wake any
+  // operation still waiting: an operation another task left waiting on this object read
+  // them before it registered under that lock, so those reads happen before these writes.
   auto r = driver_->remove(fd_, io);
+  io_ = nullptr;
   driver_ = nullptr;
   fd_ = -1;
   std::exchange(handle_, nullptr)->ref_dec();
@@ -33637,6 +33672,7 @@ bool ScheduledIo::poll_ready_slow(task::Context& cx, IoWaiter& w, uint32_t& snap
   // Re-check under the lock: the driver sets readiness before it takes the lock to wake,
   // so either we see the new readiness here or the driver sees our registration.
   snapshot = readiness_.load(std::memory_order_acquire);
+  if (TOKIO_UNLIKELY(stale(w))) snapshot = kShutdown;  // never link into a reset entry
   if (is_ready(snapshot, w.mask)) {
     lock_.unlock();
     return true;
@@ -33697,6 +33733,15 @@ void ScheduledIo::set_readiness(uint32_t ready) noexcept {
     }
   }
   wake(ready);
+}
+
+void ScheduledIo::reset() noexcept {
+  lock_.lock();
+  uint16_t g = static_cast<uint16_t>(generation_.load(std::memory_order_relaxed) + 1);
+  generation_.store(g == 0 ? 1 : g, std::memory_order_relaxed);
+  sock_state.store(0, std::memory_order_relaxed);
+  readiness_.store(0, std::memory_order_release);
+  lock_.unlock();
 }
 
 void ScheduledIo::shutdown() noexcept {
@@ -42271,7 +42316,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_56f9b6a9e98f2d5b_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_a915ca2f586225ac_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

@@ -3,6 +3,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <memory>
+#include <optional>
 #include <string>
 
 #include "net_test_util.hpp"
@@ -165,4 +167,88 @@ TEST_CASE("unix: datagrams — bind, pair, send_to / recv_from, connect, unbound
     CHECK(tokio::io::is_would_block(pr->second.try_recv(bb).error()));
     REQUIRE(pr->first.shutdown(tokio::net::Shutdown::Write).has_value());
   }(tmp.path("a.sock"), tmp.path("b.sock")));
+}
+
+// Destroying an I/O object while another task's operation waits on it is a misuse (the
+// operation must not outlive its object), but it must end in the documented error: never
+// a hang, and never the bytes of the connection that reuses the registration or the fd
+// number (the entry is reset for reuse by a later driver turn, on any worker).
+TEST_CASE("unix: a read left waiting on a stream another task destroys fails, every time") {
+  nt::Watchdog wd("orphaned read", std::chrono::seconds(120));
+  auto rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build();
+  rt.block_on([]() -> Task<> {
+    using Holder = std::shared_ptr<std::optional<UnixStream>>;
+    int failed = 0;
+    for (int i = 0; i < 100; ++i) {
+      auto [a, b] = UnixStream::pair().value();
+      auto holder = std::make_shared<std::optional<UnixStream>>(std::move(b));
+      auto [made_tx, made_rx] = oneshot::channel<bool>();
+      auto reader = tokio::spawn(
+          [](Holder s, oneshot::Sender<bool> made) -> Task<tokio::io::Result<std::size_t>> {
+            char buf[64];
+            // The operation is made (it reads the stream) before the stream is destroyed;
+            // it may be polled first before or after that.
+            auto op = (*s)->read(buf);  // nobody writes to the peer
+            (void)made.send(true);
+            co_return co_await op;
+          },
+          holder, std::move(made_tx));
+      REQUIRE(co_await std::move(made_rx));
+      co_await tokio::time::sleep(std::chrono::milliseconds(i % 2 * 2));
+      holder->reset();
+      // A new connection, likely on the same entry and fd number, with bytes both ways.
+      auto [c, d] = UnixStream::pair().value();
+      REQUIRE(co_await c.write_all("for d"));
+      REQUIRE(co_await d.write_all("for c"));
+      auto r = co_await tokio::time::timeout(std::chrono::seconds(2), std::move(reader));
+      REQUIRE_MESSAGE(r.has_value(), "round " << i << ": the orphaned read hung");
+      auto got = std::move(*r);
+      REQUIRE_MESSAGE(!got.has_value(),
+                      "round " << i << ": the orphaned read returned " << got.value() << " bytes");
+      CHECK(got.error() == tokio::io::ReactorErrc::shutdown);
+      ++failed;
+      // The new connection got its own bytes.
+      char buf[8] = {};
+      REQUIRE(co_await c.read_exact(std::span(buf, 5)));
+      CHECK(std::string(buf, 5) == "for c");
+      REQUIRE(co_await d.read_exact(std::span(buf, 5)));
+      CHECK(std::string(buf, 5) == "for d");
+    }
+    CHECK(failed == 100);
+  }());
+}
+
+TEST_CASE("unix: an accept left waiting on a listener another task destroys fails") {
+  nt::Watchdog wd("orphaned accept", std::chrono::seconds(120));
+  TempDir dir;
+  auto rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build();
+  rt.block_on([](std::string base) -> Task<> {
+    using Holder = std::shared_ptr<std::optional<UnixListener>>;
+    for (int i = 0; i < 50; ++i) {
+      std::string path = base + "/l" + std::to_string(i);
+      auto holder = std::make_shared<std::optional<UnixListener>>(UnixListener::bind(path).value());
+      auto [made_tx, made_rx] = oneshot::channel<bool>();
+      auto acceptor = tokio::spawn(
+          [](Holder l, oneshot::Sender<bool> made) -> Task<bool> {
+            auto op = (*l)->accept();
+            (void)made.send(true);
+            co_return (co_await op).has_value();
+          },
+          holder, std::move(made_tx));
+      REQUIRE(co_await std::move(made_rx));
+      co_await tokio::time::sleep(std::chrono::milliseconds(i % 2 * 2));
+      holder->reset();
+      // A new listener with a waiting client: the orphan must not take its connection.
+      std::string path2 = path + "b";
+      auto l2 = UnixListener::bind(path2).value();
+      auto client = co_await UnixStream::connect(path2);
+      REQUIRE(client);
+      auto r = co_await tokio::time::timeout(std::chrono::seconds(2), std::move(acceptor));
+      REQUIRE_MESSAGE(r.has_value(), "round " << i << ": the orphaned accept hung");
+      CHECK_FALSE(*r);
+      auto accepted = co_await tokio::time::timeout(std::chrono::seconds(2), l2.accept());
+      REQUIRE(accepted.has_value());
+      CHECK(accepted->has_value());
+    }
+  }(dir.dir));
 }

@@ -228,6 +228,50 @@ TEST_CASE("reactor: a woken waiter never reads its entry again, even once it is 
   CHECK(b->outstanding() == 0);
 }
 
+TEST_CASE("reactor: a waiter of a reset entry's old generation fails and never links") {
+  // An operation another task left waiting when it destroyed the I/O object: woken by the
+  // deregistration, it may be polled only after the driver reset the entry, maybe after a
+  // new socket took it. It must fail as after a shutdown, whatever the new word says.
+  using tokio::detail::IoWaiter;
+  using tokio::detail::ScheduledIo;
+  using CW = test::CountingWaker;
+  auto k = CW::create();
+  ScheduledIo io;
+  auto poll = [&](IoWaiter& w, uint32_t& snap) {
+    tokio::task::Context cx(k->raw());
+    return io.poll_ready(cx, w, snap);
+  };
+  IoWaiter old_op(Interest::READABLE.mask());
+  old_op.gen = io.generation();
+  uint32_t snap = 0;
+  CHECK_FALSE(poll(old_op, snap));
+  io.shutdown();  // the deregistration wake
+  CHECK(k->take_woken());
+  io.reset();  // released and reset by a later driver turn
+  CHECK(io.generation() != old_op.gen);
+  // Not ready in the new word: the slow path refuses to link the stale waiter.
+  REQUIRE(poll(old_op, snap));
+  CHECK(snap == ScheduledIo::kShutdown);
+  CHECK_FALSE(old_op.linked.load());
+  // A new socket's readiness does not reach it either.
+  io.assume_ready(Interest::READABLE.mask());
+  REQUIRE(poll(old_op, snap));
+  CHECK(snap == ScheduledIo::kShutdown);
+  // An operation made for the new registration sees that readiness; unchecked ones too.
+  IoWaiter new_op(Interest::READABLE.mask()), internal(Interest::READABLE.mask());
+  new_op.gen = io.generation();
+  REQUIRE(poll(new_op, snap));
+  CHECK((snap & Interest::READABLE.mask()) != 0);
+  REQUIRE(poll(internal, snap));
+  CHECK((snap & ScheduledIo::kShutdown) == 0);
+  // The generation skips 0 (the unchecked value) when it wraps.
+  for (int i = 0; i < 70000; ++i) {
+    io.reset();
+    REQUIRE(io.generation() != 0);
+  }
+  CHECK(k->outstanding() == 0);
+}
+
 TEST_CASE("reactor: Interest masks and Ready sets") {
   CHECK((Interest::READABLE | Interest::WRITABLE).is_readable());
   CHECK((Interest::READABLE | Interest::WRITABLE).is_writable());

@@ -15,7 +15,12 @@
 // Cancel safety: connect is cancel-safe in that destroying it closes the half-open
 // socket; read, peek, write, readable and writable are cancel-safe (see net/stream.hpp);
 // write_all is not. Moving a stream while an operation on it is suspended is allowed (the
-// operation refers to the registration, not the object); destroying it is not.
+// operation refers to the registration, not the object); destroying it is not (an
+// operation must not outlive its object). If another task does it anyway, the waiting
+// operation fails with io::ReactorErrc::shutdown: the registration's generation check
+// keeps it from waiting on, or reading through, the entry a new socket reuses. (Only its
+// raw descriptor number is not guarded: a syscall already past that check can still hit a
+// socket that reuses the number in the same instant.)
 
 #include <chrono>
 #include <cstdint>

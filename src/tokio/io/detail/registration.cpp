@@ -22,9 +22,13 @@ io::Result<Registration> Registration::create(int fd, io::Interest interest, con
 }
 
 io::Result<void> Registration::deregister() noexcept {
-  ScheduledIo* io = std::exchange(io_, nullptr);
+  ScheduledIo* io = io_;
   if (!io) return {};
+  // The fields are cleared after the removal, which takes the entry's lock to wake any
+  // operation still waiting: an operation another task left waiting on this object read
+  // them before it registered under that lock, so those reads happen before these writes.
   auto r = driver_->remove(fd_, io);
+  io_ = nullptr;
   driver_ = nullptr;
   fd_ = -1;
   std::exchange(handle_, nullptr)->ref_dec();

@@ -117,7 +117,9 @@ class IoOp : public Leaf<IoOp<Op>> {
  public:
   static constexpr const char* kLeafName = leaf_name_of<Op>();  // "socket recv", ...
   IoOp(ScheduledIo* io, io::Interest interest, Op op) noexcept
-      : io_(io), waiter_(interest.mask()), op_(std::move(op)) {}
+      : io_(io), waiter_(interest.mask()), op_(std::move(op)) {
+    if (io) waiter_.gen = io->generation();
+  }
   IoOp(const IoOp& o) noexcept : Leaf<IoOp>(o), io_(o.io_), waiter_(o.waiter_), op_(o.op_) {}
   ~IoOp() {
     if (io_) io_->remove_waiter(waiter_);
@@ -188,7 +190,9 @@ template <class Finish>
 class ReadinessAwait : public Leaf<ReadinessAwait<Finish>> {
  public:
   ReadinessAwait(ScheduledIo* io, io::Interest interest, Finish f = Finish()) noexcept
-      : io_(io), waiter_(interest.mask()), finish_(std::move(f)) {}
+      : io_(io), waiter_(interest.mask()), finish_(std::move(f)) {
+    if (io) waiter_.gen = io->generation();
+  }
   ReadinessAwait(const ReadinessAwait& o) noexcept
       : Leaf<ReadinessAwait>(o), io_(o.io_), waiter_(o.waiter_), finish_(o.finish_) {}
   ~ReadinessAwait() {

@@ -25,6 +25,7 @@ bool ScheduledIo::poll_ready_slow(task::Context& cx, IoWaiter& w, uint32_t& snap
   // Re-check under the lock: the driver sets readiness before it takes the lock to wake,
   // so either we see the new readiness here or the driver sees our registration.
   snapshot = readiness_.load(std::memory_order_acquire);
+  if (TOKIO_UNLIKELY(stale(w))) snapshot = kShutdown;  // never link into a reset entry
   if (is_ready(snapshot, w.mask)) {
     lock_.unlock();
     return true;
@@ -85,6 +86,15 @@ void ScheduledIo::set_readiness(uint32_t ready) noexcept {
     }
   }
   wake(ready);
+}
+
+void ScheduledIo::reset() noexcept {
+  lock_.lock();
+  uint16_t g = static_cast<uint16_t>(generation_.load(std::memory_order_relaxed) + 1);
+  generation_.store(g == 0 ? 1 : g, std::memory_order_relaxed);
+  sock_state.store(0, std::memory_order_relaxed);
+  readiness_.store(0, std::memory_order_release);
+  lock_.unlock();
 }
 
 void ScheduledIo::shutdown() noexcept {

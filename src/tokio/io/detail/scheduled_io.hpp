@@ -7,7 +7,18 @@
 //   bits 0-5   io::Ready bits: READABLE 1, WRITABLE 2, READ_CLOSED 4, WRITE_CLOSED 8,
 //              PRIORITY 16, ERROR 32
 //   bits 8-30  tick: advanced (mod 2^23) every time the driver ORs in an event
-//   bit 31     SHUTDOWN: the runtime's driver shut down; every wait completes with an error
+//   bit 31     SHUTDOWN: the runtime's driver shut down, or the I/O object deregistered;
+//              every wait completes with an error
+//
+// Generation (`generation_`, 16 bits, never 0): advanced, under `lock`, each time a released
+// entry is reset for reuse. An operation records the generation of the registration it was
+// made for (IoWaiter::gen); one still polled after its I/O object was destroyed (a misuse:
+// another task dropped the object under it) finds a different generation once the entry
+// has been reset, and fails as after SHUTDOWN instead of waiting on the reset entry (a
+// hang) or taking the readiness of the socket that now uses it (a read from whatever fd
+// then has the old number). Between the deregistration and the reset, SHUTDOWN says it. A
+// wait that records 0 (the runtime's own waiters, whose objects cannot go first) is not
+// checked.
 //
 // Edge-triggered epoll reports a transition once, so readiness is sticky: it is set by the
 // driver and cleared only by an operation that got EAGAIN (or a short read/write on a
@@ -57,9 +68,10 @@ struct IoWaiter {
   Wakeable* waker = nullptr;   // owned reference while linked (guarded by the lock)
   uint32_t mask = 0;           // readiness bits that complete this wait (Interest::mask)
   Atomic<bool> linked{false};  // registered, in the direct slot or in the list
+  uint16_t gen = 0;            // the registration's generation it waits for; 0: unchecked
   explicit IoWaiter(uint32_t m = 0) noexcept : mask(m) {}
   // Awaitables are copied before they first suspend: a copy is never registered.
-  IoWaiter(const IoWaiter& o) noexcept : mask(o.mask) {}
+  IoWaiter(const IoWaiter& o) noexcept : mask(o.mask), gen(o.gen) {}
   IoWaiter& operator=(const IoWaiter&) = delete;
 };
 
@@ -81,11 +93,19 @@ class alignas(64) ScheduledIo {
   // Returns true (with the readiness word in `snapshot`) when the waiter's interest is
   // ready or the driver shut down; otherwise leaves `w` linked with the current waker and
   // returns false. A linked waiter that becomes ready stays linked until remove_waiter.
+  // A waiter of another generation (its I/O object is gone) gets kShutdown at once.
   bool poll_ready(task::Context& cx, IoWaiter& w, uint32_t& snapshot) noexcept {
     snapshot = load();
-    if (TOKIO_LIKELY(is_ready(snapshot, w.mask))) return true;
+    if (TOKIO_LIKELY(is_ready(snapshot, w.mask))) {
+      // After the acquire load: a snapshot taken after a reset sees its generation.
+      if (TOKIO_UNLIKELY(stale(w))) snapshot = kShutdown;
+      return true;
+    }
     return poll_ready_slow(cx, w, snapshot);
   }
+
+  // The generation operations on this registration record (IoWaiter::gen).
+  uint16_t generation() const noexcept { return generation_.load(std::memory_order_relaxed); }
 
   // Clears the bits of `mask` observed in `snapshot`, unless the driver delivered a new
   // event since (tick changed). Closed bits are never cleared.
@@ -146,22 +166,24 @@ class alignas(64) ScheduledIo {
   void shutdown() noexcept;
   // Wakes every waiter whose mask intersects `ready`.
   void wake(uint32_t ready) noexcept;
-  // Prepares a released entry for reuse.
-  void reset() noexcept {
-    readiness_.store(0, std::memory_order_relaxed);
-    sock_state.store(0, std::memory_order_relaxed);
-  }
+  // Prepares a released entry for reuse: a new generation (never 0), then a clear word
+  // (release: pairs with poll_ready's acquire load, so whoever sees the clear word sees
+  // the new generation). Under the lock, so poll_ready_slow sees both or neither.
+  void reset() noexcept;
 
   // Per-registration state owned by the socket layer (net/socket.hpp: whether TCP_INQ is
   // on). Kept here because the registration's address is stable while the I/O object
   // that owns it may move.
   std::atomic<uint8_t> sock_state{0};
+  // In what would be sock_state's padding (the entry stays one line).
+  Atomic<uint16_t> generation_{1};
 
   // Links in the driver's registration set (guarded by the driver's mutex).
   ScheduledIo* set_prev = nullptr;
   ScheduledIo* set_next = nullptr;
 
  private:
+  bool stale(const IoWaiter& w) const noexcept { return w.gen != 0 && w.gen != generation(); }
   bool poll_ready_slow(task::Context& cx, IoWaiter& w, uint32_t& snapshot) noexcept;
   void remove_waiter_slow(IoWaiter& w) noexcept;
   void link(IoWaiter& w) noexcept;
