@@ -24375,8 +24375,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_a915ca2f586225ac_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_a915ca2f586225ac_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_25f0ff63ef4c4c3e_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_25f0ff63ef4c4c3e_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -30972,7 +30972,10 @@ void MultiThread::block_in_place_begin() {
   Core* core = ctx->core;
   // Blocking here is what block_in_place is for: not a stall.
   if (ctx->stall) ctx->stall->polling.store(0, std::memory_order_relaxed);
-  // The task woken last would otherwise wait behind the blocking call.
+  // The tasks that yielded (their wakes are deferred on this thread until it parks) and
+  // the task woken last would otherwise wait behind the blocking call: into the core's
+  // queue, which goes with the core. (A closure waiting for one of them deadlocked.)
+  if (!ctx->defer.empty()) wake_deferred_batch(*ctx);
   if (TaskHeader* t = std::exchange(core->lifo_slot, nullptr)) push_local(core, t);
   end_batch(core);
   ctx->core = nullptr;
@@ -42316,7 +42319,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_a915ca2f586225ac_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_25f0ff63ef4c4c3e_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

@@ -291,6 +291,35 @@ TEST_CASE("block_in_place keeps the worker's other tasks running") {
   }());
 }
 
+// A task that yielded has its wake deferred on its worker's thread until that thread
+// parks; a block_in_place on that thread must not keep it there (Tokio #7877): the core
+// takes it along. The closure waits for it, so before the fix this waited its 10 s out.
+TEST_CASE("block_in_place hands the worker's yielded tasks over with its core") {
+  auto rt = test::multi_thread(1);
+  rt.block_on([]() -> Task<> {
+    std::atomic<bool> resumed{false};
+    auto yielder = tokio::spawn(
+        [](std::atomic<bool>* r) -> Task<> {
+          co_await tokio::task::yield_now();
+          r->store(true);
+        },
+        &resumed);
+    auto blocker = tokio::spawn(
+        [](std::atomic<bool>* r) -> Task<bool> {
+          co_return tokio::task::block_in_place([r] {
+            auto end = std::chrono::steady_clock::now() + 10s;
+            while (!r->load() && std::chrono::steady_clock::now() < end) {
+              std::this_thread::sleep_for(1ms);
+            }
+            return r->load();
+          });
+        },
+        &resumed);
+    CHECK(co_await blocker);
+    co_await yielder;
+  }());
+}
+
 namespace {
 // What Tokio's block_in_place docs show: Handle::current().block_on(...) inside it. The
 // nested root yields, sleeps, spawns and awaits, as a future on a plain thread would.

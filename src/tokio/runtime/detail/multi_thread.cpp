@@ -672,7 +672,10 @@ void MultiThread::block_in_place_begin() {
   Core* core = ctx->core;
   // Blocking here is what block_in_place is for: not a stall.
   if (ctx->stall) ctx->stall->polling.store(0, std::memory_order_relaxed);
-  // The task woken last would otherwise wait behind the blocking call.
+  // The tasks that yielded (their wakes are deferred on this thread until it parks) and
+  // the task woken last would otherwise wait behind the blocking call: into the core's
+  // queue, which goes with the core. (A closure waiting for one of them deadlocked.)
+  if (!ctx->defer.empty()) wake_deferred_batch(*ctx);
   if (TaskHeader* t = std::exchange(core->lifo_slot, nullptr)) push_local(core, t);
   end_batch(core);
   ctx->core = nullptr;
