@@ -5476,6 +5476,7 @@ class TaskLocal {
 // reference, so a task completing after its JoinSet is gone is harmless.
 
 /* #include <cstddef> (already above) */
+/* #include <cstdint> (already above) */
 /* #include <optional> (already above) */
 /* #include <type_traits> (already above) */
 /* #include <utility> (already above) */
@@ -5702,11 +5703,17 @@ JoinSetShared* join_set_create();
 void join_set_release(JoinSetShared* s) noexcept;
 // Adds a spawned task (taking over its JoinHandle reference).
 void join_set_insert(JoinSetShared* s, TaskHeader* t);
+// What join_set_pop_notified found: a completed member; no member at all; members, none
+// completed (with a waker: registered, and the set held by `op` until it completes or
+// join_set_unclaim); or the set held by another pending operation.
+enum class JoinSetPoll : uint8_t { Entry, Empty, Pending, Busy };
 // Pops a completed member (the entry's task reference passes to the caller, who reads the
-// output and then calls join_set_finish_entry). Returns null when none is ready: with
-// `empty` set when the set has no member at all; otherwise, with `waker`, after
-// registering it to be woken by the next completion. One lock for both answers.
-JoinSetEntry* join_set_pop_notified(JoinSetShared* s, Wakeable* waker, bool& empty);
+// output and then calls join_set_finish_entry); null otherwise, `st` saying why. One lock.
+JoinSetEntry* join_set_pop_notified(JoinSetShared* s, Wakeable* waker, JoinSetPoll& st,
+                                    const void* op);
+// A pending operation that registered its waker goes away (destroyed, or lost a select).
+void join_set_unclaim(JoinSetShared* s, const void* op) noexcept;
+[[noreturn]] void join_set_throw_busy();
 TaskHeader* join_set_entry_task(const JoinSetEntry* e) noexcept;
 // The caller is done with a popped entry (it keeps the task reference).
 void join_set_finish_entry(JoinSetEntry* e) noexcept;
@@ -5794,17 +5801,19 @@ class JoinSet {
 
    public:
     explicit JoinNextOp(detail::JoinSetShared* s) : s_(s) {}
+    JoinNextOp(const JoinNextOp& o) noexcept : detail::Leaf<JoinNextOp>(o), s_(o.s_) {}
     bool poll(Context& cx) noexcept {
       if (!detail::coop_poll_proceed(cx)) return false;
-      bool empty = false;
-      e_ = detail::join_set_pop_notified(s_, cx.raw_waker(), empty);
-      return e_ != nullptr || empty;
+      e_ = detail::join_set_pop_notified(s_, cx.raw_waker(), st_, this);
+      return st_ != detail::JoinSetPoll::Pending;
     }
     std::optional<Result<Out, JoinError>> await_resume() {
+      if (st_ == detail::JoinSetPoll::Busy) detail::join_set_throw_busy();
       if (!e_) return std::nullopt;
       return take<WithId>(std::exchange(e_, nullptr));
     }
     ~JoinNextOp() {
+      if (st_ == detail::JoinSetPoll::Pending) detail::join_set_unclaim(s_, this);
       // Unreachable in practice: a ready poll resumes the awaiter in the same step.
       if (e_) (void)take<WithId>(e_);
     }
@@ -5812,24 +5821,21 @@ class JoinSet {
    private:
     detail::JoinSetShared* s_;
     detail::JoinSetEntry* e_ = nullptr;
+    detail::JoinSetPoll st_ = detail::JoinSetPoll::Empty;  // what the last poll found
   };
   using JoinNext = JoinNextOp<false>;
   JoinNext join_next() { return JoinNext(checked()); }
   JoinNextOp<true> join_next_with_id() { return JoinNextOp<true>(checked()); }
 
   // A finished task's result if one is ready now.
+  // A finished task's result if one is ready now. Throws std::logic_error while another
+  // task's join_next() / shutdown() is pending on the set.
   std::optional<Result<T, JoinError>> try_join_next() {
-    bool empty = false;
-    if (detail::JoinSetEntry* e = detail::join_set_pop_notified(checked(), nullptr, empty)) {
-      return take<false>(e);
-    }
+    if (detail::JoinSetEntry* e = try_pop()) return take<false>(e);
     return std::nullopt;
   }
   std::optional<Result<IdValue, JoinError>> try_join_next_with_id() {
-    bool empty = false;
-    if (detail::JoinSetEntry* e = detail::join_set_pop_notified(checked(), nullptr, empty)) {
-      return take<true>(e);
-    }
+    if (detail::JoinSetEntry* e = try_pop()) return take<true>(e);
     return std::nullopt;
   }
 
@@ -5848,22 +5854,28 @@ class JoinSet {
   class Shutdown : public detail::Leaf<Shutdown> {
    public:
     explicit Shutdown(detail::JoinSetShared* s) : s_(s) {}
+    Shutdown(const Shutdown& o) noexcept : detail::Leaf<Shutdown>(o), s_(o.s_) {}
+    ~Shutdown() {
+      if (st_ == detail::JoinSetPoll::Pending) detail::join_set_unclaim(s_, this);
+    }
     bool poll(Context& cx) noexcept {
       if (!std::exchange(aborted_, true)) detail::join_set_abort_all(s_);  // at the first poll
       if (!detail::coop_poll_proceed(cx)) return false;
       for (;;) {
-        bool empty = false;
-        detail::JoinSetEntry* e = detail::join_set_pop_notified(s_, cx.raw_waker(), empty);
-        if (!e) return empty;
+        detail::JoinSetEntry* e = detail::join_set_pop_notified(s_, cx.raw_waker(), st_, this);
+        if (!e) return st_ != detail::JoinSetPoll::Pending;
         detail::TaskHeader* t = detail::join_set_entry_task(e);
         detail::join_set_finish_entry(e);
         drop_handle(t);
       }
     }
-    void await_resume() const noexcept {}
+    void await_resume() const {
+      if (st_ == detail::JoinSetPoll::Busy) detail::join_set_throw_busy();
+    }
 
    private:
     detail::JoinSetShared* s_;
+    detail::JoinSetPoll st_ = detail::JoinSetPoll::Empty;
     bool aborted_ = false;
   };
   Shutdown shutdown() { return Shutdown(checked()); }
@@ -5894,6 +5906,12 @@ class JoinSet {
   detail::JoinSetShared* checked() const {
     if (!shared_) detail::throw_misuse("use of a moved-from JoinSet");
     return shared_;
+  }
+  detail::JoinSetEntry* try_pop() {
+    detail::JoinSetPoll st;
+    detail::JoinSetEntry* e = detail::join_set_pop_notified(checked(), nullptr, st, nullptr);
+    if (st == detail::JoinSetPoll::Busy) detail::join_set_throw_busy();
+    return e;
   }
   static detail::TaskHeader* release_handle(JoinHandle<T>& h) {
     detail::TaskHeader* t = h.raw_header();
@@ -10153,8 +10171,10 @@ class BasicExclusiveUse {
   }
   void release(const void* op) noexcept {
     if constexpr (kAcrossThreads) {
-      std::atomic_ref<const void*>(holder_).compare_exchange_strong(
-          op, nullptr, std::memory_order_release, std::memory_order_relaxed);
+      // Only the holder clears the word (the others' exchanges expect null), so a load and
+      // a store do: release, pairing with the next claim's acquire.
+      std::atomic_ref<const void*> h(holder_);
+      if (h.load(std::memory_order_relaxed) == op) h.store(nullptr, std::memory_order_release);
     } else {
       if (holder_ == op) holder_ = nullptr;
     }
@@ -11411,6 +11431,8 @@ struct LagError {
 // A second recv() / recv_many() awaited on one mpsc receiver while another is pending
 // (two tasks sharing it): mpsc has one consumer.
 [[noreturn]] void throw_second_recv();
+// A broadcast::Receiver used by two receive operations at once (two tasks sharing it).
+[[noreturn]] void throw_second_broadcast_recv();
 
 // One line on stderr: "tokio: <what> destroyed while <how>; ..." (a primitive destroyed
 // in use: its waiters can never be woken, and touching it afterwards is undefined).
@@ -12410,6 +12432,12 @@ class HeldPermits {
   // Takes other's permits; both must come from the same semaphore (else throws
   // std::logic_error with `mismatch`).
   void merge_from(HeldPermits& other, const char* mismatch) {
+    // p.merge(std::move(p)): the move would leave nothing to merge into (Rust cannot say it).
+    if (&other == this) {
+      throw_misuse(
+          "a semaphore permit merged with itself (p.merge(std::move(p))): it "
+          "already holds its permits; merge another permit into it");
+    }
     if (other.s_ && s_ && other.s_ != s_) throw_misuse(mismatch);
     if (!s_) {
       s_ = other.s_;
@@ -13931,11 +13959,13 @@ struct Chan {
   MpscList<T> list;
   char pad0_[kCacheLine];
   AtomicWaker rx_waker;
-  // The receiver's pending recv / recv_many, or null (Rust's &mut self: a second one at
-  // once, from another task sharing the receiver, would replace the first's waker, and
-  // the first would never wake). Receiver side only; relaxed atomics so that two threads
-  // misusing it make a reported error, not a data race.
-  const void* rx_holder = nullptr;
+  // The receive operation using the list now (a recv / recv_many from its first poll until
+  // it completes, a try_recv for its pop). Rust's &mut self: two tasks sharing the
+  // receiver would pop the single-consumer list at once (a double free), or one pending
+  // recv's waker would replace the other's (it would never wake). A compare-exchange
+  // claim, so of two threads polling at the same instant one gets the documented
+  // std::logic_error. Receiver side only.
+  BasicExclusiveUse<true> rx_use;
   char pad1_[kCacheLine];
   Sem sem;
   char pad2_[kCacheLine];
@@ -14008,17 +14038,10 @@ struct Chan {
   }
 
   // Claims the receiver for the operation `op` (false: another one holds it), and lets go.
-  bool claim_rx(const void* op) noexcept {
-    std::atomic_ref<const void*> h(rx_holder);
-    const void* cur = h.load(std::memory_order_relaxed);
-    if (cur != nullptr && cur != op) return false;
-    h.store(op, std::memory_order_relaxed);
-    return true;
-  }
-  void release_rx(const void* op) noexcept {
-    std::atomic_ref<const void*> h(rx_holder);
-    if (h.load(std::memory_order_relaxed) == op) h.store(nullptr, std::memory_order_relaxed);
-  }
+  // Acquire / release (BasicExclusiveUse<true>): the holder's pops happen after the
+  // previous holder's (a receiver handed from task to task across workers).
+  bool claim_rx(const void* op) noexcept { return rx_use.try_claim(op); }
+  void release_rx(const void* op) noexcept { rx_use.release(op); }
 
   // One step of recv: true when `out` holds a value or the channel has ended.
   bool poll_recv(task::Context& cx, std::optional<T>& out) noexcept {
@@ -14199,9 +14222,14 @@ class BasicReceiver {
   }
 
   // Empty: nothing buffered; Disconnected: nothing buffered and nothing more can come.
+  // Throws std::logic_error while a recv / recv_many of another task is pending on it.
   Result<T, TryRecvError> try_recv() {
     if (!c_) return unexpected(TryRecvError::Disconnected);
-    return c_->try_recv();
+    const char token = 0;
+    if (!c_->claim_rx(&token)) detail::throw_second_recv();
+    auto r = c_->try_recv();  // noexcept
+    c_->release_rx(&token);
+    return r;
   }
 
   // For plain threads; throw std::logic_error on a runtime thread.
@@ -15248,6 +15276,7 @@ class Receiver {
   // operation on an empty one throws std::logic_error naming it, except len() (0).
   Receiver() noexcept = default;
   Receiver(Shared* s, uint64_t next) noexcept : s_(s), next_(next) {}  // adopts a reference
+  // (Moving a receiver that a pending recv() uses is not allowed: the recv refers to it.)
   Receiver(Receiver&& o) noexcept : s_(std::exchange(o.s_, nullptr)), next_(o.next_) {}
   Receiver& operator=(Receiver&& o) noexcept {
     if (this != &o) {
@@ -15267,18 +15296,25 @@ class Receiver {
     Recv(const Recv& o) noexcept : detail::Leaf<Recv>(o), r_(o.r_) {}
     ~Recv() {
       if (r_.s_) r_.s_->cancel_wait(waiter_);
+      if (claimed_) r_.release(this);
     }
     bool poll(task::Context& cx) noexcept {
       if (!detail::coop_poll_proceed(cx)) return false;
+      if (!r_.claim(this)) return refused_ = true;
+      claimed_ = true;
       try {
         read_ = r_.s_->recv(r_.next_, &out_, missed_, &waiter_, cx.raw_waker());
       } catch (...) {
         error_ = std::current_exception();  // a throwing copy of T: rethrown by await_resume
-        return true;
+        read_ = Read::Closed;
       }
-      return read_ != Read::Empty;
+      if (read_ == Read::Empty) return false;  // pending: keeps the receiver
+      r_.release(this);
+      claimed_ = false;
+      return true;
     }
     Result<T, RecvError> await_resume() {
+      if (refused_) detail::throw_second_broadcast_recv();
       if (error_) std::rethrow_exception(error_);
       switch (read_) {
         case Read::Value: return std::move(*out_);
@@ -15293,6 +15329,8 @@ class Receiver {
     std::optional<T> out_;
     uint64_t missed_ = 0;
     Read read_ = Read::Empty;
+    bool claimed_ = false;  // holding the receiver (Receiver::claim), from first poll to end
+    bool refused_ = false;  // another operation held it: await_resume throws
     std::exception_ptr error_;
   };
   // The next value; RecvError Lagged(n) when n values were overwritten before this
@@ -15302,11 +15340,22 @@ class Receiver {
     return Recv(*this);
   }
 
+  // Throws std::logic_error while another task's recv() is pending on this receiver.
   Result<T, TryRecvError> try_recv() {
     Shared* s = checked();
     std::optional<T> out;
     uint64_t missed = 0;
-    switch (s->recv(next_, &out, missed, nullptr, nullptr)) {
+    const char token = 0;
+    if (!claim(&token)) detail::throw_second_broadcast_recv();
+    Read r;
+    try {
+      r = s->recv(next_, &out, missed, nullptr, nullptr);
+    } catch (...) {
+      release(&token);
+      throw;
+    }
+    release(&token);
+    switch (r) {
       case Read::Value: return std::move(*out);
       case Read::Lagged: return unexpected(TryRecvError{{TryRecvError::Kind::Lagged, missed}});
       case Read::Closed: return unexpected(TryRecvError{{TryRecvError::Kind::Closed, 0}});
@@ -15363,8 +15412,16 @@ class Receiver {
     s->release();
   }
 
+  // The operation using next_ now (a recv from its first poll until it completes, a
+  // try_recv for its read): two tasks sharing the receiver get the documented error
+  // instead of reading one slot twice (which read freed memory). Acquire / release: each
+  // holder sees the previous holder's next_.
+  bool claim(const void* op) noexcept { return use_.try_claim(op); }
+  void release(const void* op) noexcept { use_.release(op); }
+
   Shared* s_ = nullptr;
   uint64_t next_ = 0;
+  detail::BasicExclusiveUse<true> use_;
 };
 
 template <class T>
@@ -15511,7 +15568,7 @@ class Receiver {
   // operation on an empty one throws std::logic_error naming it; copies stay empty.
   Receiver() noexcept = default;
   Receiver(Shared* s, uint64_t version) noexcept : s_(s), version_(version) {}  // adopts
-  Receiver(const Receiver& o) noexcept : s_(o.s_), version_(o.version_) {
+  Receiver(const Receiver& o) noexcept : s_(o.s_), version_(o.seen()) {
     if (!s_) return;
     s_->rx_count.fetch_add(1, std::memory_order_relaxed);
     s_->ref();
@@ -15536,14 +15593,14 @@ class Receiver {
     Shared* s = checked();
     s->lock.lock_shared();
     uint64_t v = s->version();
-    return Ref<T>(&s->lock, &s->value, v != version_);
+    return Ref<T>(&s->lock, &s->value, v != seen());
   }
   // The current value, marking it seen (changed() then waits for a newer one).
   Ref<T> borrow_and_update() {
     checked()->lock.lock_shared();
     uint64_t v = s_->version();
-    bool changed = v != version_;
-    version_ = v;
+    bool changed = v != seen();
+    set_seen(v);
     return Ref<T>(&s_->lock, &s_->value, changed);
   }
   // Whether a value newer than the last one seen is there; RecvError once every sender
@@ -15551,11 +15608,11 @@ class Receiver {
   Result<bool, RecvError> has_changed() const {
     uint64_t st = checked()->state.load(std::memory_order_acquire);
     if (st & Shared::CLOSED) return unexpected(RecvError{});
-    return (st & ~Shared::CLOSED) != version_;
+    return (st & ~Shared::CLOSED) != seen();
   }
   // Makes the current value look unseen / seen.
-  void mark_changed() { version_ = checked()->version() - 2; }
-  void mark_unchanged() { version_ = checked()->version(); }
+  void mark_changed() { set_seen(checked()->version() - 2); }
+  void mark_unchanged() { set_seen(checked()->version()); }
 
   class Changed : public detail::Leaf<Changed> {
    public:
@@ -15570,9 +15627,14 @@ class Receiver {
         // The notification is requested before the version is checked (no lost wake-up).
         uint64_t st = r_.s_->state.load(std::memory_order_acquire);
         uint64_t v = st & ~Shared::CLOSED;
-        if (v != r_.version_) {
-          r_.version_ = v;
-          return true;
+        uint64_t seen = r_.seen();
+        if (v != seen) {
+          // Two tasks awaiting changed() on one receiver: the one whose exchange succeeds
+          // reports this version; the other looks again (and waits for the next).
+          if (r_.seen_ref().compare_exchange_strong(seen, v, std::memory_order_relaxed)) {
+            return true;
+          }
+          continue;
         }
         if (st & Shared::CLOSED) {
           closed_ = true;
@@ -15610,8 +15672,8 @@ class Receiver {
         // The read lock must not be held across the co_await below.
         s_->lock.lock_shared();
         uint64_t v = s_->version();
-        bool changed = v != version_;
-        version_ = v;
+        bool changed = v != seen();
+        set_seen(v);
         Ref<T> r(&s_->lock, &s_->value, changed);
         if ((!closed || changed) && pred(*r)) co_return std::move(r);
       }
@@ -15629,8 +15691,17 @@ class Receiver {
     if (!s_) detail::throw_misuse("watch: use of an empty (moved-from) Receiver");
     return s_;
   }
+  // The version last seen. Accessed atomically (relaxed: it orders nothing but itself), so
+  // two tasks awaiting changed() on one receiver share it without a data race, and each
+  // version is reported to one of them.
+  std::atomic_ref<uint64_t> seen_ref() const noexcept {
+    return std::atomic_ref<uint64_t>(version_);
+  }
+  uint64_t seen() const noexcept { return seen_ref().load(std::memory_order_relaxed); }
+  void set_seen(uint64_t v) noexcept { seen_ref().store(v, std::memory_order_relaxed); }
+
   Shared* s_ = nullptr;
-  uint64_t version_ = 0;
+  alignas(std::atomic_ref<uint64_t>::required_alignment) mutable uint64_t version_ = 0;
 };
 
 template <class T>
@@ -24375,8 +24446,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_25f0ff63ef4c4c3e_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_25f0ff63ef4c4c3e_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_950197348410a172_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_950197348410a172_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -32118,6 +32189,7 @@ std::string to_string(const JoinError& e) {
 /* #include <atomic> (already above) */
 /* #include <cstddef> (already above) */
 /* #include <mutex> (already above) */
+/* #include <stdexcept> (already above) */
 /* #include <utility> (already above) */
 /* #include <vector> (already above) */
 
@@ -32144,7 +32216,8 @@ class JoinSetShared {
   }
 
   void insert(TaskHeader* t);
-  JoinSetEntry* pop_notified(Wakeable* waker, bool& empty);
+  JoinSetEntry* pop_notified(Wakeable* waker, JoinSetPoll& st, const void* op);
+  void unclaim(const void* op) noexcept;
   std::size_t len() const;
   void abort_all();
   TaskHeader* take_one() noexcept;
@@ -32165,6 +32238,10 @@ class JoinSetShared {
   JoinSetEntry* notified_tail_ = nullptr;
   std::size_t len_ = 0;
   Wakeable* waiter_ = nullptr;  // cloned waker of the task in join_next
+  // The pending join_next / shutdown that registered waiter_, or null: a second one from
+  // another task (a JoinSet shared by two tasks) is refused, as it would replace the
+  // first's waker and that one would never wake (Rust's &mut self).
+  const void* joiner_ = nullptr;
 };
 
 namespace task_join_set_impl {
@@ -32243,27 +32320,45 @@ void JoinSetShared::insert(TaskHeader* t) {
   if (task_join_poll_waker(t, &e->wakeable)) wake_entry(e);
 }
 
-JoinSetEntry* JoinSetShared::pop_notified(Wakeable* waker, bool& empty) {
+JoinSetEntry* JoinSetShared::pop_notified(Wakeable* waker, JoinSetPoll& st, const void* op) {
   Wakeable* old = nullptr;
   JoinSetEntry* e = nullptr;
   {
     std::lock_guard<SpinLock> g(lock_);
-    empty = len_ == 0;
-    if (empty) return nullptr;
+    if (joiner_ != nullptr && joiner_ != op) {
+      st = JoinSetPoll::Busy;
+      return nullptr;
+    }
+    joiner_ = nullptr;
+    if (len_ == 0) {
+      st = JoinSetPoll::Empty;
+      return nullptr;
+    }
     e = notified_head_;
     if (e) {
       unlink(notified_head_, notified_tail_, e);
       e->list = JoinSetEntry::List::None;
       --len_;
-    }
-    if (!e && waker && waiter_ != waker) {
-      old = waiter_;
-      waker->vtable->clone(waker);
-      waiter_ = waker;
+      st = JoinSetPoll::Entry;
+    } else {
+      st = JoinSetPoll::Pending;
+      if (waker) {
+        joiner_ = op;
+        if (waiter_ != waker) {
+          old = waiter_;
+          waker->vtable->clone(waker);
+          waiter_ = waker;
+        }
+      }
     }
   }
   if (old) old->vtable->drop(old);
   return e;
+}
+
+void JoinSetShared::unclaim(const void* op) noexcept {
+  std::lock_guard<SpinLock> g(lock_);
+  if (joiner_ == op) joiner_ = nullptr;
 }
 
 std::size_t JoinSetShared::len() const {
@@ -32307,8 +32402,16 @@ TaskHeader* JoinSetShared::take_one() noexcept {
 JoinSetShared* join_set_create() { return new JoinSetShared(); }
 void join_set_release(JoinSetShared* s) noexcept { s->ref_dec(); }
 void join_set_insert(JoinSetShared* s, TaskHeader* t) { s->insert(t); }
-JoinSetEntry* join_set_pop_notified(JoinSetShared* s, Wakeable* waker, bool& empty) {
-  return s->pop_notified(waker, empty);
+JoinSetEntry* join_set_pop_notified(JoinSetShared* s, Wakeable* waker, JoinSetPoll& st,
+                                    const void* op) {
+  return s->pop_notified(waker, st, op);
+}
+void join_set_unclaim(JoinSetShared* s, const void* op) noexcept { s->unclaim(op); }
+void join_set_throw_busy() {
+  throw std::logic_error(
+      "tokio: JoinSet::join_next() / shutdown() awaited by two tasks at once (a JoinSet shared "
+      "by two tasks): the set keeps one waker, so one of them would never wake. Drain it from "
+      "one task (send the results on a channel), or give each task its own JoinSet");
 }
 TaskHeader* join_set_entry_task(const JoinSetEntry* e) noexcept { return e->task; }
 void join_set_finish_entry(JoinSetEntry* e) noexcept { JoinSetShared::entry_ref_dec(e); }
@@ -34893,10 +34996,18 @@ void report_destroyed_in_use(const char* what, const char* how) noexcept {
 
 void throw_second_recv() {
   throw std::logic_error(
-      "tokio: a second recv() was awaited on one mpsc receiver while another is pending (two "
-      "tasks sharing the receiver): an mpsc channel has one consumer, and one of the two "
-      "would never wake. To share the messages among workers, put the receiver in a "
-      "tokio::sync::Mutex and recv() under the lock, or give each worker a channel");
+      "tokio: a second recv() / recv_many() / try_recv() on one mpsc receiver while another "
+      "is in progress (two tasks sharing the receiver): an mpsc channel has one consumer. To "
+      "share the messages among workers, put the receiver in a tokio::sync::Mutex and "
+      "recv() under the lock, or give each worker a channel");
+}
+
+void throw_second_broadcast_recv() {
+  throw std::logic_error(
+      "tokio: a second recv() / try_recv() on one broadcast receiver while another is in "
+      "progress (two tasks sharing the receiver): a receiver has one position in the "
+      "channel. Give each task its own receiver (Sender::subscribe() or "
+      "Receiver::resubscribe()): each then sees every value");
 }
 
 }  // namespace tokio::detail
@@ -42319,7 +42430,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_25f0ff63ef4c4c3e_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_950197348410a172_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

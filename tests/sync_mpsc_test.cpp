@@ -707,9 +707,10 @@ TEST_CASE("mpsc: two tasks awaiting recv on one shared receiver: the second is a
       auto r2 = co_await second.result();
       REQUIRE_FALSE(r2.has_value());
       REQUIRE(r2.error().is_panic());
-      CHECK_THROWS_WITH_AS(std::rethrow_exception(r2.error().into_panic()),
-                           doctest::Contains("a second recv() was awaited on one mpsc receiver"),
-                           std::logic_error);
+      CHECK_THROWS_WITH_AS(
+          std::rethrow_exception(r2.error().into_panic()),
+          doctest::Contains("a second recv() / recv_many() / try_recv() on one mpsc"),
+          std::logic_error);
       REQUIRE(tx.send(7).has_value());
       CHECK(co_await first == 7);
       // A recv that lost a select let go of the receiver.
@@ -719,4 +720,65 @@ TEST_CASE("mpsc: two tasks awaiting recv on one shared receiver: the second is a
       CHECK(co_await rx->recv() == 8);
     }());
   }
+}
+
+TEST_CASE("mpsc: try_recv while another task's recv is pending is the same error") {
+  auto rt = test::current_thread();  // the yields below run `first` up to its wait
+  rt.block_on([]() -> Task<> {
+    auto [tx, rx0] = mpsc::unbounded_channel<int>();
+    auto rx = std::make_shared<mpsc::UnboundedReceiver<int>>(std::move(rx0));
+    auto first = tokio::spawn(
+        [](auto rx) -> Task<std::optional<int>> { co_return co_await rx->recv(); }(rx));
+    for (int i = 0; i < 5; ++i) co_await tokio::task::yield_now();
+    CHECK_THROWS_AS((void)rx->try_recv(), std::logic_error);
+    REQUIRE(tx.send(3).has_value());
+    CHECK(co_await first == 3);
+    CHECK(rx->try_recv().error() == mpsc::TryRecvError::Empty);  // free again
+  }());
+}
+
+// Two tasks on different workers polling one receiver at the same instant: one of them
+// must be refused (the claim is a compare-exchange), never both popping the
+// single-consumer list (a double free: 4 of 5 runs before, under any build).
+TEST_CASE("mpsc: concurrent receives on a shared receiver never pop at once") {
+  auto rt = test::multi_thread(3);
+  rt.block_on([]() -> Task<> {
+    auto [tx, rx0] = mpsc::unbounded_channel<std::string>();
+    auto rx = std::make_shared<mpsc::UnboundedReceiver<std::string>>(std::move(rx0));
+    std::atomic<long> got{0};
+    auto consumer = [](std::shared_ptr<mpsc::UnboundedReceiver<std::string>> rx,
+                       std::atomic<long>* got, bool use_try) -> Task<> {
+      for (;;) {
+        bool refused = false;
+        try {
+          if (use_try) {
+            auto v = rx->try_recv();
+            if (v) got->fetch_add(1);
+            else if (v.error() == mpsc::TryRecvError::Disconnected) co_return;
+            refused = true;  // (nothing there: yield as well)
+          } else {
+            auto v = co_await rx->recv();
+            if (!v) co_return;
+            got->fetch_add(1);
+          }
+        } catch (const std::logic_error&) {
+          refused = true;  // refused as documented: try again
+        }
+        if (refused) co_await tokio::task::yield_now();
+      }
+    };
+    auto a = tokio::spawn(consumer, rx, &got, false);
+    auto b = tokio::spawn(consumer, rx, &got, true);
+    auto c = tokio::spawn(consumer, rx, &got, false);
+    constexpr long kN = 100000;
+    for (long i = 0; i < kN; ++i) {
+      REQUIRE(tx.send(std::string(40, 'x')).has_value());
+      if (i % 16 == 0) co_await tokio::task::yield_now();
+    }
+    tx = {};
+    co_await a;
+    co_await b;
+    co_await c;
+    CHECK(got.load() == kN);
+  }());
 }

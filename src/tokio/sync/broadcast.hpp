@@ -41,6 +41,7 @@
 #include "tokio/sync/detail/wait_list.hpp"
 #include "tokio/core/detail/poll.hpp"
 #include "tokio/core/task.hpp"
+#include "tokio/io/detail/exclusive.hpp"
 
 namespace tokio::detail {
 
@@ -399,6 +400,7 @@ class Receiver {
   // operation on an empty one throws std::logic_error naming it, except len() (0).
   Receiver() noexcept = default;
   Receiver(Shared* s, uint64_t next) noexcept : s_(s), next_(next) {}  // adopts a reference
+  // (Moving a receiver that a pending recv() uses is not allowed: the recv refers to it.)
   Receiver(Receiver&& o) noexcept : s_(std::exchange(o.s_, nullptr)), next_(o.next_) {}
   Receiver& operator=(Receiver&& o) noexcept {
     if (this != &o) {
@@ -418,18 +420,25 @@ class Receiver {
     Recv(const Recv& o) noexcept : detail::Leaf<Recv>(o), r_(o.r_) {}
     ~Recv() {
       if (r_.s_) r_.s_->cancel_wait(waiter_);
+      if (claimed_) r_.release(this);
     }
     bool poll(task::Context& cx) noexcept {
       if (!detail::coop_poll_proceed(cx)) return false;
+      if (!r_.claim(this)) return refused_ = true;
+      claimed_ = true;
       try {
         read_ = r_.s_->recv(r_.next_, &out_, missed_, &waiter_, cx.raw_waker());
       } catch (...) {
         error_ = std::current_exception();  // a throwing copy of T: rethrown by await_resume
-        return true;
+        read_ = Read::Closed;
       }
-      return read_ != Read::Empty;
+      if (read_ == Read::Empty) return false;  // pending: keeps the receiver
+      r_.release(this);
+      claimed_ = false;
+      return true;
     }
     Result<T, RecvError> await_resume() {
+      if (refused_) detail::throw_second_broadcast_recv();
       if (error_) std::rethrow_exception(error_);
       switch (read_) {
         case Read::Value: return std::move(*out_);
@@ -444,6 +453,8 @@ class Receiver {
     std::optional<T> out_;
     uint64_t missed_ = 0;
     Read read_ = Read::Empty;
+    bool claimed_ = false;  // holding the receiver (Receiver::claim), from first poll to end
+    bool refused_ = false;  // another operation held it: await_resume throws
     std::exception_ptr error_;
   };
   // The next value; RecvError Lagged(n) when n values were overwritten before this
@@ -453,11 +464,22 @@ class Receiver {
     return Recv(*this);
   }
 
+  // Throws std::logic_error while another task's recv() is pending on this receiver.
   Result<T, TryRecvError> try_recv() {
     Shared* s = checked();
     std::optional<T> out;
     uint64_t missed = 0;
-    switch (s->recv(next_, &out, missed, nullptr, nullptr)) {
+    const char token = 0;
+    if (!claim(&token)) detail::throw_second_broadcast_recv();
+    Read r;
+    try {
+      r = s->recv(next_, &out, missed, nullptr, nullptr);
+    } catch (...) {
+      release(&token);
+      throw;
+    }
+    release(&token);
+    switch (r) {
       case Read::Value: return std::move(*out);
       case Read::Lagged: return unexpected(TryRecvError{{TryRecvError::Kind::Lagged, missed}});
       case Read::Closed: return unexpected(TryRecvError{{TryRecvError::Kind::Closed, 0}});
@@ -514,8 +536,16 @@ class Receiver {
     s->release();
   }
 
+  // The operation using next_ now (a recv from its first poll until it completes, a
+  // try_recv for its read): two tasks sharing the receiver get the documented error
+  // instead of reading one slot twice (which read freed memory). Acquire / release: each
+  // holder sees the previous holder's next_.
+  bool claim(const void* op) noexcept { return use_.try_claim(op); }
+  void release(const void* op) noexcept { use_.release(op); }
+
   Shared* s_ = nullptr;
   uint64_t next_ = 0;
+  detail::BasicExclusiveUse<true> use_;
 };
 
 template <class T>

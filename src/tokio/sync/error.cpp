@@ -20,10 +20,18 @@ void report_destroyed_in_use(const char* what, const char* how) noexcept {
 
 void throw_second_recv() {
   throw std::logic_error(
-      "tokio: a second recv() was awaited on one mpsc receiver while another is pending (two "
-      "tasks sharing the receiver): an mpsc channel has one consumer, and one of the two "
-      "would never wake. To share the messages among workers, put the receiver in a "
-      "tokio::sync::Mutex and recv() under the lock, or give each worker a channel");
+      "tokio: a second recv() / recv_many() / try_recv() on one mpsc receiver while another "
+      "is in progress (two tasks sharing the receiver): an mpsc channel has one consumer. To "
+      "share the messages among workers, put the receiver in a tokio::sync::Mutex and "
+      "recv() under the lock, or give each worker a channel");
+}
+
+void throw_second_broadcast_recv() {
+  throw std::logic_error(
+      "tokio: a second recv() / try_recv() on one broadcast receiver while another is in "
+      "progress (two tasks sharing the receiver): a receiver has one position in the "
+      "channel. Give each task its own receiver (Sender::subscribe() or "
+      "Receiver::resubscribe()): each then sees every value");
 }
 
 }  // namespace tokio::detail

@@ -40,6 +40,8 @@ struct LagError {
 // A second recv() / recv_many() awaited on one mpsc receiver while another is pending
 // (two tasks sharing it): mpsc has one consumer.
 [[noreturn]] void throw_second_recv();
+// A broadcast::Receiver used by two receive operations at once (two tasks sharing it).
+[[noreturn]] void throw_second_broadcast_recv();
 
 // One line on stderr: "tokio: <what> destroyed while <how>; ..." (a primitive destroyed
 // in use: its waiters can never be woken, and touching it afterwards is undefined).

@@ -98,9 +98,14 @@ class BasicReceiver {
   }
 
   // Empty: nothing buffered; Disconnected: nothing buffered and nothing more can come.
+  // Throws std::logic_error while a recv / recv_many of another task is pending on it.
   Result<T, TryRecvError> try_recv() {
     if (!c_) return unexpected(TryRecvError::Disconnected);
-    return c_->try_recv();
+    const char token = 0;
+    if (!c_->claim_rx(&token)) detail::throw_second_recv();
+    auto r = c_->try_recv();  // noexcept
+    c_->release_rx(&token);
+    return r;
   }
 
   // For plain threads; throw std::logic_error on a runtime thread.

@@ -133,7 +133,7 @@ class Receiver {
   // operation on an empty one throws std::logic_error naming it; copies stay empty.
   Receiver() noexcept = default;
   Receiver(Shared* s, uint64_t version) noexcept : s_(s), version_(version) {}  // adopts
-  Receiver(const Receiver& o) noexcept : s_(o.s_), version_(o.version_) {
+  Receiver(const Receiver& o) noexcept : s_(o.s_), version_(o.seen()) {
     if (!s_) return;
     s_->rx_count.fetch_add(1, std::memory_order_relaxed);
     s_->ref();
@@ -158,14 +158,14 @@ class Receiver {
     Shared* s = checked();
     s->lock.lock_shared();
     uint64_t v = s->version();
-    return Ref<T>(&s->lock, &s->value, v != version_);
+    return Ref<T>(&s->lock, &s->value, v != seen());
   }
   // The current value, marking it seen (changed() then waits for a newer one).
   Ref<T> borrow_and_update() {
     checked()->lock.lock_shared();
     uint64_t v = s_->version();
-    bool changed = v != version_;
-    version_ = v;
+    bool changed = v != seen();
+    set_seen(v);
     return Ref<T>(&s_->lock, &s_->value, changed);
   }
   // Whether a value newer than the last one seen is there; RecvError once every sender
@@ -173,11 +173,11 @@ class Receiver {
   Result<bool, RecvError> has_changed() const {
     uint64_t st = checked()->state.load(std::memory_order_acquire);
     if (st & Shared::CLOSED) return unexpected(RecvError{});
-    return (st & ~Shared::CLOSED) != version_;
+    return (st & ~Shared::CLOSED) != seen();
   }
   // Makes the current value look unseen / seen.
-  void mark_changed() { version_ = checked()->version() - 2; }
-  void mark_unchanged() { version_ = checked()->version(); }
+  void mark_changed() { set_seen(checked()->version() - 2); }
+  void mark_unchanged() { set_seen(checked()->version()); }
 
   class Changed : public detail::Leaf<Changed> {
    public:
@@ -192,9 +192,14 @@ class Receiver {
         // The notification is requested before the version is checked (no lost wake-up).
         uint64_t st = r_.s_->state.load(std::memory_order_acquire);
         uint64_t v = st & ~Shared::CLOSED;
-        if (v != r_.version_) {
-          r_.version_ = v;
-          return true;
+        uint64_t seen = r_.seen();
+        if (v != seen) {
+          // Two tasks awaiting changed() on one receiver: the one whose exchange succeeds
+          // reports this version; the other looks again (and waits for the next).
+          if (r_.seen_ref().compare_exchange_strong(seen, v, std::memory_order_relaxed)) {
+            return true;
+          }
+          continue;
         }
         if (st & Shared::CLOSED) {
           closed_ = true;
@@ -232,8 +237,8 @@ class Receiver {
         // The read lock must not be held across the co_await below.
         s_->lock.lock_shared();
         uint64_t v = s_->version();
-        bool changed = v != version_;
-        version_ = v;
+        bool changed = v != seen();
+        set_seen(v);
         Ref<T> r(&s_->lock, &s_->value, changed);
         if ((!closed || changed) && pred(*r)) co_return std::move(r);
       }
@@ -251,8 +256,17 @@ class Receiver {
     if (!s_) detail::throw_misuse("watch: use of an empty (moved-from) Receiver");
     return s_;
   }
+  // The version last seen. Accessed atomically (relaxed: it orders nothing but itself), so
+  // two tasks awaiting changed() on one receiver share it without a data race, and each
+  // version is reported to one of them.
+  std::atomic_ref<uint64_t> seen_ref() const noexcept {
+    return std::atomic_ref<uint64_t>(version_);
+  }
+  uint64_t seen() const noexcept { return seen_ref().load(std::memory_order_relaxed); }
+  void set_seen(uint64_t v) noexcept { seen_ref().store(v, std::memory_order_relaxed); }
+
   Shared* s_ = nullptr;
-  uint64_t version_ = 0;
+  alignas(std::atomic_ref<uint64_t>::required_alignment) mutable uint64_t version_ = 0;
 };
 
 template <class T>

@@ -14,6 +14,7 @@
 #include <atomic>
 #include <cstddef>
 #include <mutex>
+#include <stdexcept>
 #include <utility>
 #include <vector>
 
@@ -42,7 +43,8 @@ class JoinSetShared {
   }
 
   void insert(TaskHeader* t);
-  JoinSetEntry* pop_notified(Wakeable* waker, bool& empty);
+  JoinSetEntry* pop_notified(Wakeable* waker, JoinSetPoll& st, const void* op);
+  void unclaim(const void* op) noexcept;
   std::size_t len() const;
   void abort_all();
   TaskHeader* take_one() noexcept;
@@ -63,6 +65,10 @@ class JoinSetShared {
   JoinSetEntry* notified_tail_ = nullptr;
   std::size_t len_ = 0;
   Wakeable* waiter_ = nullptr;  // cloned waker of the task in join_next
+  // The pending join_next / shutdown that registered waiter_, or null: a second one from
+  // another task (a JoinSet shared by two tasks) is refused, as it would replace the
+  // first's waker and that one would never wake (Rust's &mut self).
+  const void* joiner_ = nullptr;
 };
 
 namespace task_join_set_impl {
@@ -141,27 +147,45 @@ void JoinSetShared::insert(TaskHeader* t) {
   if (task_join_poll_waker(t, &e->wakeable)) wake_entry(e);
 }
 
-JoinSetEntry* JoinSetShared::pop_notified(Wakeable* waker, bool& empty) {
+JoinSetEntry* JoinSetShared::pop_notified(Wakeable* waker, JoinSetPoll& st, const void* op) {
   Wakeable* old = nullptr;
   JoinSetEntry* e = nullptr;
   {
     std::lock_guard<SpinLock> g(lock_);
-    empty = len_ == 0;
-    if (empty) return nullptr;
+    if (joiner_ != nullptr && joiner_ != op) {
+      st = JoinSetPoll::Busy;
+      return nullptr;
+    }
+    joiner_ = nullptr;
+    if (len_ == 0) {
+      st = JoinSetPoll::Empty;
+      return nullptr;
+    }
     e = notified_head_;
     if (e) {
       unlink(notified_head_, notified_tail_, e);
       e->list = JoinSetEntry::List::None;
       --len_;
-    }
-    if (!e && waker && waiter_ != waker) {
-      old = waiter_;
-      waker->vtable->clone(waker);
-      waiter_ = waker;
+      st = JoinSetPoll::Entry;
+    } else {
+      st = JoinSetPoll::Pending;
+      if (waker) {
+        joiner_ = op;
+        if (waiter_ != waker) {
+          old = waiter_;
+          waker->vtable->clone(waker);
+          waiter_ = waker;
+        }
+      }
     }
   }
   if (old) old->vtable->drop(old);
   return e;
+}
+
+void JoinSetShared::unclaim(const void* op) noexcept {
+  std::lock_guard<SpinLock> g(lock_);
+  if (joiner_ == op) joiner_ = nullptr;
 }
 
 std::size_t JoinSetShared::len() const {
@@ -205,8 +229,16 @@ TaskHeader* JoinSetShared::take_one() noexcept {
 JoinSetShared* join_set_create() { return new JoinSetShared(); }
 void join_set_release(JoinSetShared* s) noexcept { s->ref_dec(); }
 void join_set_insert(JoinSetShared* s, TaskHeader* t) { s->insert(t); }
-JoinSetEntry* join_set_pop_notified(JoinSetShared* s, Wakeable* waker, bool& empty) {
-  return s->pop_notified(waker, empty);
+JoinSetEntry* join_set_pop_notified(JoinSetShared* s, Wakeable* waker, JoinSetPoll& st,
+                                    const void* op) {
+  return s->pop_notified(waker, st, op);
+}
+void join_set_unclaim(JoinSetShared* s, const void* op) noexcept { s->unclaim(op); }
+void join_set_throw_busy() {
+  throw std::logic_error(
+      "tokio: JoinSet::join_next() / shutdown() awaited by two tasks at once (a JoinSet shared "
+      "by two tasks): the set keeps one waker, so one of them would never wake. Drain it from "
+      "one task (send the results on a channel), or give each task its own JoinSet");
 }
 TaskHeader* join_set_entry_task(const JoinSetEntry* e) noexcept { return e->task; }
 void join_set_finish_entry(JoinSetEntry* e) noexcept { JoinSetShared::entry_ref_dec(e); }

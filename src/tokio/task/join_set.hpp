@@ -11,6 +11,7 @@
 // reference, so a task completing after its JoinSet is gone is harmless.
 
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <type_traits>
 #include <utility>
@@ -36,11 +37,17 @@ JoinSetShared* join_set_create();
 void join_set_release(JoinSetShared* s) noexcept;
 // Adds a spawned task (taking over its JoinHandle reference).
 void join_set_insert(JoinSetShared* s, TaskHeader* t);
+// What join_set_pop_notified found: a completed member; no member at all; members, none
+// completed (with a waker: registered, and the set held by `op` until it completes or
+// join_set_unclaim); or the set held by another pending operation.
+enum class JoinSetPoll : uint8_t { Entry, Empty, Pending, Busy };
 // Pops a completed member (the entry's task reference passes to the caller, who reads the
-// output and then calls join_set_finish_entry). Returns null when none is ready: with
-// `empty` set when the set has no member at all; otherwise, with `waker`, after
-// registering it to be woken by the next completion. One lock for both answers.
-JoinSetEntry* join_set_pop_notified(JoinSetShared* s, Wakeable* waker, bool& empty);
+// output and then calls join_set_finish_entry); null otherwise, `st` saying why. One lock.
+JoinSetEntry* join_set_pop_notified(JoinSetShared* s, Wakeable* waker, JoinSetPoll& st,
+                                    const void* op);
+// A pending operation that registered its waker goes away (destroyed, or lost a select).
+void join_set_unclaim(JoinSetShared* s, const void* op) noexcept;
+[[noreturn]] void join_set_throw_busy();
 TaskHeader* join_set_entry_task(const JoinSetEntry* e) noexcept;
 // The caller is done with a popped entry (it keeps the task reference).
 void join_set_finish_entry(JoinSetEntry* e) noexcept;
@@ -128,17 +135,19 @@ class JoinSet {
 
    public:
     explicit JoinNextOp(detail::JoinSetShared* s) : s_(s) {}
+    JoinNextOp(const JoinNextOp& o) noexcept : detail::Leaf<JoinNextOp>(o), s_(o.s_) {}
     bool poll(Context& cx) noexcept {
       if (!detail::coop_poll_proceed(cx)) return false;
-      bool empty = false;
-      e_ = detail::join_set_pop_notified(s_, cx.raw_waker(), empty);
-      return e_ != nullptr || empty;
+      e_ = detail::join_set_pop_notified(s_, cx.raw_waker(), st_, this);
+      return st_ != detail::JoinSetPoll::Pending;
     }
     std::optional<Result<Out, JoinError>> await_resume() {
+      if (st_ == detail::JoinSetPoll::Busy) detail::join_set_throw_busy();
       if (!e_) return std::nullopt;
       return take<WithId>(std::exchange(e_, nullptr));
     }
     ~JoinNextOp() {
+      if (st_ == detail::JoinSetPoll::Pending) detail::join_set_unclaim(s_, this);
       // Unreachable in practice: a ready poll resumes the awaiter in the same step.
       if (e_) (void)take<WithId>(e_);
     }
@@ -146,24 +155,21 @@ class JoinSet {
    private:
     detail::JoinSetShared* s_;
     detail::JoinSetEntry* e_ = nullptr;
+    detail::JoinSetPoll st_ = detail::JoinSetPoll::Empty;  // what the last poll found
   };
   using JoinNext = JoinNextOp<false>;
   JoinNext join_next() { return JoinNext(checked()); }
   JoinNextOp<true> join_next_with_id() { return JoinNextOp<true>(checked()); }
 
   // A finished task's result if one is ready now.
+  // A finished task's result if one is ready now. Throws std::logic_error while another
+  // task's join_next() / shutdown() is pending on the set.
   std::optional<Result<T, JoinError>> try_join_next() {
-    bool empty = false;
-    if (detail::JoinSetEntry* e = detail::join_set_pop_notified(checked(), nullptr, empty)) {
-      return take<false>(e);
-    }
+    if (detail::JoinSetEntry* e = try_pop()) return take<false>(e);
     return std::nullopt;
   }
   std::optional<Result<IdValue, JoinError>> try_join_next_with_id() {
-    bool empty = false;
-    if (detail::JoinSetEntry* e = detail::join_set_pop_notified(checked(), nullptr, empty)) {
-      return take<true>(e);
-    }
+    if (detail::JoinSetEntry* e = try_pop()) return take<true>(e);
     return std::nullopt;
   }
 
@@ -182,22 +188,28 @@ class JoinSet {
   class Shutdown : public detail::Leaf<Shutdown> {
    public:
     explicit Shutdown(detail::JoinSetShared* s) : s_(s) {}
+    Shutdown(const Shutdown& o) noexcept : detail::Leaf<Shutdown>(o), s_(o.s_) {}
+    ~Shutdown() {
+      if (st_ == detail::JoinSetPoll::Pending) detail::join_set_unclaim(s_, this);
+    }
     bool poll(Context& cx) noexcept {
       if (!std::exchange(aborted_, true)) detail::join_set_abort_all(s_);  // at the first poll
       if (!detail::coop_poll_proceed(cx)) return false;
       for (;;) {
-        bool empty = false;
-        detail::JoinSetEntry* e = detail::join_set_pop_notified(s_, cx.raw_waker(), empty);
-        if (!e) return empty;
+        detail::JoinSetEntry* e = detail::join_set_pop_notified(s_, cx.raw_waker(), st_, this);
+        if (!e) return st_ != detail::JoinSetPoll::Pending;
         detail::TaskHeader* t = detail::join_set_entry_task(e);
         detail::join_set_finish_entry(e);
         drop_handle(t);
       }
     }
-    void await_resume() const noexcept {}
+    void await_resume() const {
+      if (st_ == detail::JoinSetPoll::Busy) detail::join_set_throw_busy();
+    }
 
    private:
     detail::JoinSetShared* s_;
+    detail::JoinSetPoll st_ = detail::JoinSetPoll::Empty;
     bool aborted_ = false;
   };
   Shutdown shutdown() { return Shutdown(checked()); }
@@ -228,6 +240,12 @@ class JoinSet {
   detail::JoinSetShared* checked() const {
     if (!shared_) detail::throw_misuse("use of a moved-from JoinSet");
     return shared_;
+  }
+  detail::JoinSetEntry* try_pop() {
+    detail::JoinSetPoll st;
+    detail::JoinSetEntry* e = detail::join_set_pop_notified(checked(), nullptr, st, nullptr);
+    if (st == detail::JoinSetPoll::Busy) detail::join_set_throw_busy();
+    return e;
   }
   static detail::TaskHeader* release_handle(JoinHandle<T>& h) {
     detail::TaskHeader* t = h.raw_header();

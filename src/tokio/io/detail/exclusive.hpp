@@ -58,8 +58,10 @@ class BasicExclusiveUse {
   }
   void release(const void* op) noexcept {
     if constexpr (kAcrossThreads) {
-      std::atomic_ref<const void*>(holder_).compare_exchange_strong(
-          op, nullptr, std::memory_order_release, std::memory_order_relaxed);
+      // Only the holder clears the word (the others' exchanges expect null), so a load and
+      // a store do: release, pairing with the next claim's acquire.
+      std::atomic_ref<const void*> h(holder_);
+      if (h.load(std::memory_order_relaxed) == op) h.store(nullptr, std::memory_order_release);
     } else {
       if (holder_ == op) holder_ = nullptr;
     }

@@ -33,6 +33,7 @@
 #include "tokio/sync/detail/mpsc_list.hpp"
 #include "tokio/sync/notify.hpp"
 #include "tokio/core/detail/poll.hpp"
+#include "tokio/io/detail/exclusive.hpp"
 
 namespace tokio::detail {
 
@@ -76,11 +77,13 @@ struct Chan {
   MpscList<T> list;
   char pad0_[kCacheLine];
   AtomicWaker rx_waker;
-  // The receiver's pending recv / recv_many, or null (Rust's &mut self: a second one at
-  // once, from another task sharing the receiver, would replace the first's waker, and
-  // the first would never wake). Receiver side only; relaxed atomics so that two threads
-  // misusing it make a reported error, not a data race.
-  const void* rx_holder = nullptr;
+  // The receive operation using the list now (a recv / recv_many from its first poll until
+  // it completes, a try_recv for its pop). Rust's &mut self: two tasks sharing the
+  // receiver would pop the single-consumer list at once (a double free), or one pending
+  // recv's waker would replace the other's (it would never wake). A compare-exchange
+  // claim, so of two threads polling at the same instant one gets the documented
+  // std::logic_error. Receiver side only.
+  BasicExclusiveUse<true> rx_use;
   char pad1_[kCacheLine];
   Sem sem;
   char pad2_[kCacheLine];
@@ -153,17 +156,10 @@ struct Chan {
   }
 
   // Claims the receiver for the operation `op` (false: another one holds it), and lets go.
-  bool claim_rx(const void* op) noexcept {
-    std::atomic_ref<const void*> h(rx_holder);
-    const void* cur = h.load(std::memory_order_relaxed);
-    if (cur != nullptr && cur != op) return false;
-    h.store(op, std::memory_order_relaxed);
-    return true;
-  }
-  void release_rx(const void* op) noexcept {
-    std::atomic_ref<const void*> h(rx_holder);
-    if (h.load(std::memory_order_relaxed) == op) h.store(nullptr, std::memory_order_relaxed);
-  }
+  // Acquire / release (BasicExclusiveUse<true>): the holder's pops happen after the
+  // previous holder's (a receiver handed from task to task across workers).
+  bool claim_rx(const void* op) noexcept { return rx_use.try_claim(op); }
+  void release_rx(const void* op) noexcept { rx_use.release(op); }
 
   // One step of recv: true when `out` holds a value or the channel has ended.
   bool poll_recv(task::Context& cx, std::optional<T>& out) noexcept {

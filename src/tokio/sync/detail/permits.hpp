@@ -66,6 +66,12 @@ class HeldPermits {
   // Takes other's permits; both must come from the same semaphore (else throws
   // std::logic_error with `mismatch`).
   void merge_from(HeldPermits& other, const char* mismatch) {
+    // p.merge(std::move(p)): the move would leave nothing to merge into (Rust cannot say it).
+    if (&other == this) {
+      throw_misuse(
+          "a semaphore permit merged with itself (p.merge(std::move(p))): it "
+          "already holds its permits; merge another permit into it");
+    }
     if (other.s_ && s_ && other.s_ != s_) throw_misuse(mismatch);
     if (!s_) {
       s_ = other.s_;

@@ -1,0 +1,161 @@
+// One object used by two tasks at once, which Rust's &mut self rules out: each of these
+// either works (watch changed()) or refuses the second user with a std::logic_error saying
+// what to do; none may corrupt memory, lose or duplicate values, or hang (found by the
+// sync hunt: a shared broadcast receiver read freed memory, a shared JoinSet hung).
+#include <atomic>
+#include <memory>
+#include <stdexcept>
+#include <string>
+
+#include "sync_test_util.hpp"
+
+using tokio::Task;
+using namespace std::chrono_literals;
+
+namespace {
+tokio::runtime::Runtime timed_runtime(std::size_t workers) {
+  return tokio::runtime::Builder::new_multi_thread().worker_threads(workers).enable_all().build();
+}
+}  // namespace
+
+// Two tasks on different workers share one broadcast receiver and retry when refused:
+// every value is read once between them (or counted as lagged), never twice.
+TEST_CASE("shared use: a broadcast receiver used by two tasks refuses one, reads each value once") {
+  auto rt = test::multi_thread(3);
+  rt.block_on([]() -> Task<> {
+    namespace broadcast = tokio::sync::broadcast;
+    auto [tx, rx0] = broadcast::channel<std::string>(1024);
+    auto rx = std::make_shared<broadcast::Receiver<std::string>>(std::move(rx0));
+    struct Counts {
+      std::atomic<long> got{0}, lagged{0}, refused{0};
+    };
+    auto counts = std::make_shared<Counts>();
+    auto worker = [](std::shared_ptr<broadcast::Receiver<std::string>> rx,
+                     std::shared_ptr<Counts> c, bool use_try) -> Task<> {
+      for (;;) {
+        bool again = false;
+        try {
+          if (use_try) {
+            auto v = rx->try_recv();
+            if (v) c->got.fetch_add(1);
+            else if (v.error().is_lagged()) c->lagged.fetch_add(long(v.error().missed));
+            else if (v.error().is_closed()) co_return;
+            again = !v;
+          } else {
+            auto v = co_await rx->recv();
+            if (v) c->got.fetch_add(1);
+            else if (v.error().is_lagged()) c->lagged.fetch_add(long(v.error().missed));
+            else co_return;
+          }
+        } catch (const std::logic_error& e) {
+          CHECK(std::string(e.what()).find("broadcast receiver") != std::string::npos);
+          c->refused.fetch_add(1);
+          again = true;
+        }
+        if (again) co_await tokio::task::yield_now();
+      }
+    };
+    auto a = tokio::spawn(worker, rx, counts, false);
+    auto b = tokio::spawn(worker, rx, counts, false);
+    auto t = tokio::spawn(worker, rx, counts, true);
+    constexpr long kN = 100000;
+    for (long i = 0; i < kN; ++i) {
+      (void)tx.send(std::string(64, char('a' + i % 26)));
+      if (i % 64 == 0) co_await tokio::task::yield_now();
+    }
+    tx = {};
+    co_await a;
+    co_await b;
+    co_await t;
+    CHECK(counts->got.load() + counts->lagged.load() == kN);
+  }());
+}
+
+// README: two watch changed() on one receiver see each version once between them.
+TEST_CASE("shared use: two tasks awaiting changed() on one watch receiver see each version once") {
+  auto rt = timed_runtime(3);
+  rt.block_on([]() -> Task<> {
+    namespace watch = tokio::sync::watch;
+    auto [tx, rx0] = watch::channel<long>(0);
+    auto rx = std::make_shared<watch::Receiver<long>>(std::move(rx0));
+    auto seen = std::make_shared<std::atomic<long>>(0);
+    auto w = [](std::shared_ptr<watch::Receiver<long>> rx,
+                std::shared_ptr<std::atomic<long>> seen) -> Task<> {
+      while (co_await rx->changed()) seen->fetch_add(1);
+    };
+    auto a = tokio::spawn(w, rx, seen);
+    auto b = tokio::spawn(w, rx, seen);
+    constexpr long kSends = 300;
+    for (long i = 1; i <= kSends; ++i) {
+      (void)tx.send(i);
+      co_await tokio::time::sleep(200us);  // slow enough that no version is skipped
+    }
+    co_await tokio::time::sleep(20ms);
+    tx = {};
+    co_await a;
+    co_await b;
+    // Never more than one report per version; a version overtaken before either task
+    // looked is skipped, as for one task.
+    CHECK(seen->load() <= kSends);
+    CHECK(seen->load() >= kSends * 9 / 10);
+  }());
+}
+
+TEST_CASE("shared use: a JoinSet drained by two tasks refuses the second join_next") {
+  auto rt = timed_runtime(2);
+  rt.block_on([]() -> Task<> {
+    auto js = std::make_shared<tokio::task::JoinSet<int>>();
+    for (int i = 0; i < 20; ++i) {
+      js->spawn(
+          [](int i) -> Task<int> {
+            co_await tokio::time::sleep(std::chrono::milliseconds(20 + i));
+            co_return i;
+          },
+          i);
+    }
+    auto first = tokio::spawn(
+        [](std::shared_ptr<tokio::task::JoinSet<int>> js) -> Task<int> {
+          int n = 0;
+          while (auto r = co_await js->join_next()) n += r->has_value();
+          co_return n;
+        },
+        js);
+    co_await tokio::time::sleep(5ms);  // first is waiting in join_next
+    auto second = tokio::spawn(
+        [](std::shared_ptr<tokio::task::JoinSet<int>> js) -> Task<> {
+          (void)co_await js->join_next();
+        },
+        js);
+    auto r2 = co_await second.result();
+    REQUIRE_FALSE(r2.has_value());
+    CHECK_THROWS_WITH_AS(std::rethrow_exception(r2.error().into_panic()),
+                         doctest::Contains("awaited by two tasks at once"), std::logic_error);
+    CHECK_THROWS_AS((void)js->try_join_next(), std::logic_error);
+    auto n = co_await tokio::time::timeout(10s, std::move(first));
+    REQUIRE(n.has_value());  // the first was not stranded
+    CHECK(*n == 20);
+    // Free again once the first is done; a join_next that lost a select lets go too.
+    CHECK_FALSE(js->try_join_next().has_value());
+    js->spawn([]() -> Task<int> {
+      co_await tokio::time::sleep(50ms);
+      co_return 1;
+    });
+    auto lost = co_await tokio::select(js->join_next(), tokio::task::yield_now());
+    CHECK(lost.index() == 1);
+    auto last = co_await js->join_next();
+    REQUIRE(last.has_value());
+    CHECK(**last == 1);
+  }());
+}
+
+TEST_CASE("shared use: a semaphore permit merged with itself is an error, its permits kept") {
+  tokio::sync::Semaphore s(2);
+  auto p = s.try_acquire();
+  REQUIRE(p.has_value());
+  CHECK_THROWS_WITH_AS(p->merge(std::move(*p)), doctest::Contains("merged with itself"),
+                       std::logic_error);
+  CHECK(p->num_permits() == 1);
+  CHECK(s.available_permits() == 1);
+  p = tokio::unexpected(tokio::sync::TryAcquireError::NoPermits);
+  CHECK(s.available_permits() == 2);
+}
