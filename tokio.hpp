@@ -15474,6 +15474,7 @@ std::pair<Sender<T>, Receiver<T>> channel(std::size_t capacity) {
 /* #include <atomic> (already above) */
 /* #include <cstddef> (already above) */
 /* #include <cstdint> (already above) */
+/* #include <memory> (already above) */
 /* #include <optional> (already above) */
 /* #include <type_traits> (already above) */
 /* #include <utility> (already above) */
@@ -15739,11 +15740,27 @@ class Sender {
     (void)send_replace(std::move(value));
     return {};
   }
-  // Replaces the value (even with no receiver) and returns the old one.
+  // Replaces the value (even with no receiver) and returns the old one. T must be
+  // move-assignable, or nothrow move-constructible (then the stored value is destroyed and
+  // the new one moved in; a throwing move there could leave the channel without a value).
   T send_replace(T value) {
+    static_assert(std::is_move_assignable_v<T> || std::is_nothrow_move_constructible_v<T>,
+                  "watch::Sender::send / send_replace store a new value over the old one: T "
+                  "must be move-assignable or nothrow move-constructible (a struct with a const "
+                  "member of a type whose copy can throw is neither). Change the value in place "
+                  "with send_modify, or send a std::shared_ptr<const T>");
     {
       detail::ExclusiveGuard g(checked()->lock);
-      std::swap(s_->value, value);
+      if constexpr (std::is_move_assignable_v<T>) {
+        using std::swap;
+        swap(s_->value, value);
+      } else {
+        T old(std::move(s_->value));
+        std::destroy_at(&s_->value);
+        std::construct_at(&s_->value, std::move(value));
+        std::destroy_at(&value);
+        std::construct_at(&value, std::move(old));
+      }
       s_->state.fetch_add(2, std::memory_order_release);
     }
     s_->notify_all_rx();
@@ -17808,6 +17825,9 @@ struct UCred {
   gid_t gid() const noexcept { return gid_; }
 };
 
+// `os << addr` and (TOKIO_CONFIG_STD_FORMAT) std::format("{}", addr): the to_string() form.
+using detail::operator<<;
+
 namespace detail_unix {
 io::Result<UnixSocketAddr> sock_name(int fd) noexcept;
 io::Result<UnixSocketAddr> peer_name(int fd) noexcept;
@@ -17821,6 +17841,11 @@ struct AddrConv {
 }  // namespace detail_unix
 
 }  // namespace tokio::net
+
+namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
+template <>
+struct enable_display<net::UnixSocketAddr> : std::true_type {};  // `os << addr`: to_string()
+}  // namespace tokio::detail
 /* end file src/tokio/net/unix_addr.hpp */
 /* begin file src/tokio/net/unix_stream.hpp */
 // net::UnixStream: a connected Unix domain stream socket (io::AsyncRead + io::AsyncWrite).
@@ -24446,8 +24471,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_950197348410a172_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_950197348410a172_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_e7fb34a77fe11fe6_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_e7fb34a77fe11fe6_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -42430,7 +42455,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_950197348410a172_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_e7fb34a77fe11fe6_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

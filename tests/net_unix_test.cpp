@@ -5,6 +5,7 @@
 
 #include <memory>
 #include <optional>
+#include <sstream>
 #include <string>
 
 #include "net_test_util.hpp"
@@ -87,6 +88,9 @@ TEST_CASE("unix: connect errors, path errors, abstract names") {
     REQUIRE(l.has_value());
     CHECK(l->local_addr().value().as_abstract_name() == name.substr(1));
     CHECK(l->local_addr().value().to_string() == "@" + name.substr(1));
+    std::ostringstream printed;  // `os << addr` prints to_string()
+    printed << l->local_addr().value();
+    CHECK(printed.str() == "@" + name.substr(1));
     auto c = co_await UnixStream::connect(name);
     REQUIRE(c.has_value());
     auto a = co_await l->accept();

@@ -429,6 +429,21 @@ TEST_CASE("watch: send fails without receivers; send_replace, send_modify, send_
   CHECK(tx.send(6).has_value());
 }
 
+// A value type with a const member (not assignable) is stored by moving the new one in.
+TEST_CASE("watch: send and send_replace take a T that is not assignable") {
+  struct Config {
+    const int port;
+    std::string name;
+  };
+  auto [tx, rx] = watch::channel<Config>(Config{1, "a"});
+  REQUIRE(tx.send(Config{2, "b"}).has_value());
+  Config old = tx.send_replace(Config{3, "c"});
+  CHECK(old.port == 2);
+  CHECK(old.name == "b");
+  CHECK(rx.borrow()->port == 3);
+  CHECK(rx.borrow()->name == "c");
+}
+
 TEST_CASE("watch: sender drop ends changed(); mark_changed / mark_unchanged") {
   auto [tx, rx] = watch::channel<int>(0);
   rx.mark_changed();

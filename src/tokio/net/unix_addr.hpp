@@ -11,6 +11,7 @@
 #include <string>
 #include <string_view>
 
+#include "tokio/core/display.hpp"
 #include "tokio/core/result.hpp"
 
 namespace tokio::net {
@@ -56,6 +57,9 @@ struct UCred {
   gid_t gid() const noexcept { return gid_; }
 };
 
+// `os << addr` and (TOKIO_CONFIG_STD_FORMAT) std::format("{}", addr): the to_string() form.
+using detail::operator<<;
+
 namespace detail_unix {
 io::Result<UnixSocketAddr> sock_name(int fd) noexcept;
 io::Result<UnixSocketAddr> peer_name(int fd) noexcept;
@@ -69,3 +73,8 @@ struct AddrConv {
 }  // namespace detail_unix
 
 }  // namespace tokio::net
+
+namespace tokio::detail {
+template <>
+struct enable_display<net::UnixSocketAddr> : std::true_type {};  // `os << addr`: to_string()
+}  // namespace tokio::detail

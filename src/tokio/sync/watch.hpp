@@ -33,6 +33,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <type_traits>
 #include <utility>
@@ -304,11 +305,27 @@ class Sender {
     (void)send_replace(std::move(value));
     return {};
   }
-  // Replaces the value (even with no receiver) and returns the old one.
+  // Replaces the value (even with no receiver) and returns the old one. T must be
+  // move-assignable, or nothrow move-constructible (then the stored value is destroyed and
+  // the new one moved in; a throwing move there could leave the channel without a value).
   T send_replace(T value) {
+    static_assert(std::is_move_assignable_v<T> || std::is_nothrow_move_constructible_v<T>,
+                  "watch::Sender::send / send_replace store a new value over the old one: T "
+                  "must be move-assignable or nothrow move-constructible (a struct with a const "
+                  "member of a type whose copy can throw is neither). Change the value in place "
+                  "with send_modify, or send a std::shared_ptr<const T>");
     {
       detail::ExclusiveGuard g(checked()->lock);
-      std::swap(s_->value, value);
+      if constexpr (std::is_move_assignable_v<T>) {
+        using std::swap;
+        swap(s_->value, value);
+      } else {
+        T old(std::move(s_->value));
+        std::destroy_at(&s_->value);
+        std::construct_at(&s_->value, std::move(value));
+        std::destroy_at(&value);
+        std::construct_at(&value, std::move(old));
+      }
       s_->state.fetch_add(2, std::memory_order_release);
     }
     s_->notify_all_rx();
