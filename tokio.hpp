@@ -24471,8 +24471,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_e7fb34a77fe11fe6_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_e7fb34a77fe11fe6_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_26cb02f89dcd070f_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_26cb02f89dcd070f_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -35847,14 +35847,16 @@ io::Result<IpAddr> IpAddr::parse(std::string_view s) {
 }
 
 // --- SocketAddr ---------------------------------------------------------------------------
+// Decimal digits only, any number of them (leading zeros included, as Rust's parser takes
+// them: "1.2.3.4:0000080" is port 80), the value at most 65535.
 bool detail_addr::parse_port(std::string_view s, uint16_t& out) noexcept {
-  if (s.empty() || s.size() > 5) return false;
+  if (s.empty()) return false;
   uint32_t v = 0;
   for (char c : s) {
     if (c < '0' || c > '9') return false;
     v = v * 10 + uint32_t(c - '0');
+    if (v > 65535) return false;
   }
-  if (v > 65535) return false;
   out = static_cast<uint16_t>(v);
   return true;
 }
@@ -42455,7 +42457,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_e7fb34a77fe11fe6_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_26cb02f89dcd070f_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

@@ -59,7 +59,10 @@ TEST_CASE("net addr: SocketAddr parse, format and round trips") {
        {Case{"1.2.3.4:80", "1.2.3.4:80", 80}, Case{"0.0.0.0:0", "0.0.0.0:0", 0},
         Case{"127.0.0.1:65535", "127.0.0.1:65535", 65535}, Case{"[::1]:80", "[::1]:80", 80},
         Case{"[2001:DB8::1]:443", "[2001:db8::1]:443", 443},
-        Case{"[fe80::1%3]:22", "[fe80::1%3]:22", 22}}) {
+        Case{"[fe80::1%3]:22", "[fe80::1%3]:22", 22},
+        // Leading zeros, as many as Rust's parser takes.
+        Case{"1.2.3.4:080", "1.2.3.4:80", 80}, Case{"1.2.3.4:0000000000080", "1.2.3.4:80", 80},
+        Case{"[::1]:00000000443", "[::1]:443", 443}}) {
     auto a = SocketAddr::parse(c.text);
     REQUIRE_MESSAGE(a.has_value(), c.text);
     CHECK(a->to_string() == c.formatted);
@@ -77,6 +80,8 @@ TEST_CASE("net addr: SocketAddr parse, format and round trips") {
   for (Bad b :
        {Bad{"1.2.3.4", AddrErrc::invalid_socket_address}, Bad{"1.2.3.4:", AddrErrc::invalid_port},
         Bad{"1.2.3.4:65536", AddrErrc::invalid_port}, Bad{"1.2.3.4:-1", AddrErrc::invalid_port},
+        Bad{"1.2.3.4:0000065536", AddrErrc::invalid_port},
+        Bad{"1.2.3.4:99999999999999999999", AddrErrc::invalid_port},
         Bad{"1.2.3.4:8o", AddrErrc::invalid_port}, Bad{"::1:80", AddrErrc::invalid_socket_address},
         Bad{"[::1]", AddrErrc::invalid_socket_address},
         Bad{"[::1]80", AddrErrc::invalid_socket_address},

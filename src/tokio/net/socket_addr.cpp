@@ -69,14 +69,16 @@ io::Result<IpAddr> IpAddr::parse(std::string_view s) {
 }
 
 // --- SocketAddr ---------------------------------------------------------------------------
+// Decimal digits only, any number of them (leading zeros included, as Rust's parser takes
+// them: "1.2.3.4:0000080" is port 80), the value at most 65535.
 bool detail_addr::parse_port(std::string_view s, uint16_t& out) noexcept {
-  if (s.empty() || s.size() > 5) return false;
+  if (s.empty()) return false;
   uint32_t v = 0;
   for (char c : s) {
     if (c < '0' || c > '9') return false;
     v = v * 10 + uint32_t(c - '0');
+    if (v > 65535) return false;
   }
-  if (v > 65535) return false;
   out = static_cast<uint16_t>(v);
   return true;
 }
