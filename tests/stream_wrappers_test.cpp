@@ -183,3 +183,37 @@ TEST_CASE(
     CHECK(all[1]->size() == 2);
   }());
 }
+
+// get_mut() hands the source over with no receive in flight: a next() that lost a select
+// keeps one, which would make the receiver refuse the caller's own try_recv.
+TEST_CASE("stream wrappers: get_mut after a next() that lost a select lets try_recv work") {
+  auto rt = tokio::runtime::Builder::new_current_thread().enable_all().build();
+  rt.block_on([]() -> Task<> {
+    using namespace std::chrono_literals;
+    {
+      auto [tx, rx] = tokio::sync::mpsc::channel<int>(8);
+      tokio::stream::wrappers::ReceiverStream<int> s(std::move(rx));
+      auto lost = co_await tokio::select(s.next(), tokio::time::sleep(1ms));
+      REQUIRE(lost.index() == 1);
+      REQUIRE(co_await tx.send(7));
+      auto v = s.get_mut().try_recv();
+      REQUIRE(v.has_value());
+      CHECK(*v == 7);
+    }
+    {
+      auto [tx, rx] = tokio::sync::broadcast::channel<int>(8);
+      tokio::stream::wrappers::BroadcastStream<int> s(std::move(rx));
+      auto lost = co_await tokio::select(s.next(), tokio::time::sleep(1ms));
+      REQUIRE(lost.index() == 1);
+      REQUIRE(tx.send(5).has_value());
+      auto v = s.get_mut().try_recv();
+      REQUIRE(v.has_value());
+      CHECK(*v == 5);
+      // The stream still works after.
+      REQUIRE(tx.send(6).has_value());
+      auto n = co_await s.next();
+      REQUIRE(n.has_value());
+      CHECK(n->value() == 6);
+    }
+  }());
+}

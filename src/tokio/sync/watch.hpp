@@ -317,8 +317,7 @@ class Sender {
     {
       detail::ExclusiveGuard g(checked()->lock);
       if constexpr (std::is_move_assignable_v<T>) {
-        using std::swap;
-        swap(s_->value, value);
+        std::swap(s_->value, value);
       } else {
         T old(std::move(s_->value));
         std::destroy_at(&s_->value);

@@ -162,18 +162,20 @@ io::Result<void> IoDriver::remove(int fd, ScheduledIo* io) noexcept {
   return {};
 }
 
+// Released entries are reset and kept for reuse, never freed while the driver lives: an
+// operation that outlived its I/O object (another task destroyed it under the waiting
+// operation) may still load its entry, and must find it there, with a new generation, to
+// fail (scheduled_io.hpp). The cost is the peak number of registrations, 64 bytes each (a
+// server that once held 100,000 connections keeps 6.4 MB).
 void IoDriver::release_pending() noexcept {
   std::lock_guard<std::mutex> g(mu_);
   for (ScheduledIo* p : pending_) {
-    if (free_.size() < kMaxFree) {
-      p->reset();
-      try {
-        free_.push_back(p);
-        continue;
-      } catch (...) {
-      }
+    p->reset();
+    try {
+      free_.push_back(p);
+    } catch (...) {
+      // Out of memory for the list: leak the entry (freeing it is what must not happen).
     }
-    delete p;
   }
   pending_.clear();
   pending_count_.store(0, std::memory_order_relaxed);

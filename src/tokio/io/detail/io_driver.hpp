@@ -71,7 +71,6 @@ class IoDriver {
 
  private:
   static constexpr std::size_t kNotifyAfter = 16;  // pending releases before an unpark
-  static constexpr std::size_t kMaxFree = 4096;    // recycled entries kept
 
   void release_pending() noexcept;
   static uint32_t to_epoll(io::Interest interest) noexcept;
@@ -85,7 +84,7 @@ class IoDriver {
   mutable std::mutex mu_;
   ScheduledIo* live_ = nullptr;  // registration set (guarded by mu_)
   std::size_t num_live_ = 0;
-  std::vector<ScheduledIo*> free_;     // reusable entries (guarded by mu_)
+  std::vector<ScheduledIo*> free_;     // reset entries for reuse, never freed (mu_)
   std::vector<ScheduledIo*> pending_;  // deregistered, released at the next turn (mu_)
   std::atomic<std::size_t> pending_count_{0};
   bool is_shutdown_ = false;  // guarded by mu_

@@ -90,7 +90,7 @@ void ScheduledIo::set_readiness(uint32_t ready) noexcept {
 
 void ScheduledIo::reset() noexcept {
   lock_.lock();
-  uint16_t g = static_cast<uint16_t>(generation_.load(std::memory_order_relaxed) + 1);
+  uint32_t g = generation_.load(std::memory_order_relaxed) + 1;
   generation_.store(g == 0 ? 1 : g, std::memory_order_relaxed);
   sock_state.store(0, std::memory_order_relaxed);
   readiness_.store(0, std::memory_order_release);

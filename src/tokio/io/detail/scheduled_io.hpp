@@ -10,7 +10,7 @@
 //   bit 31     SHUTDOWN: the runtime's driver shut down, or the I/O object deregistered;
 //              every wait completes with an error
 //
-// Generation (`generation_`, 16 bits, never 0): advanced, under `lock`, each time a released
+// Generation (`generation_`, 32 bits, never 0): advanced, under `lock`, each time a released
 // entry is reset for reuse. An operation records the generation of the registration it was
 // made for (IoWaiter::gen); one still polled after its I/O object was destroyed (a misuse:
 // another task dropped the object under it) finds a different generation once the entry
@@ -66,10 +66,10 @@ struct IoWaiter {
   IoWaiter* prev = nullptr;
   IoWaiter* next = nullptr;
   Wakeable* waker = nullptr;   // owned reference while linked (guarded by the lock)
-  uint32_t mask = 0;           // readiness bits that complete this wait (Interest::mask)
+  uint8_t mask = 0;            // readiness bits that complete this wait (Interest::mask)
   Atomic<bool> linked{false};  // registered, in the direct slot or in the list
-  uint16_t gen = 0;            // the registration's generation it waits for; 0: unchecked
-  explicit IoWaiter(uint32_t m = 0) noexcept : mask(m) {}
+  uint32_t gen = 0;            // the registration's generation it waits for; 0: unchecked
+  explicit IoWaiter(uint32_t m = 0) noexcept : mask(static_cast<uint8_t>(m)) {}
   // Awaitables are copied before they first suspend: a copy is never registered.
   IoWaiter(const IoWaiter& o) noexcept : mask(o.mask), gen(o.gen) {}
   IoWaiter& operator=(const IoWaiter&) = delete;
@@ -105,7 +105,7 @@ class alignas(64) ScheduledIo {
   }
 
   // The generation operations on this registration record (IoWaiter::gen).
-  uint16_t generation() const noexcept { return generation_.load(std::memory_order_relaxed); }
+  uint32_t generation() const noexcept { return generation_.load(std::memory_order_relaxed); }
 
   // Clears the bits of `mask` observed in `snapshot`, unless the driver delivered a new
   // event since (tick changed). Closed bits are never cleared.
@@ -176,7 +176,7 @@ class alignas(64) ScheduledIo {
   // that owns it may move.
   std::atomic<uint8_t> sock_state{0};
   // In what would be sock_state's padding (the entry stays one line).
-  Atomic<uint16_t> generation_{1};
+  Atomic<uint32_t> generation_{1};
 
   // Links in the driver's registration set (guarded by the driver's mutex).
   ScheduledIo* set_prev = nullptr;

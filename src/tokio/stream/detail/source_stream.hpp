@@ -70,9 +70,14 @@ class SourceStream : public stream::PollStream<SourceStream<Src, Policy>, typena
     }
   }
 
-  // The source (get_ref / get_mut in tokio-stream).
-  Src& get_ref() noexcept { return src_; }
-  Src& get_mut() noexcept { return src_; }
+  // The source (get_ref / get_mut in tokio-stream). get_mut cancels the receive in flight
+  // first (cancel-safe: nothing is lost), so the source is free for the caller's own
+  // operations (a receiver's try_recv would otherwise be refused as a second receive).
+  const Src& get_ref() const noexcept { return src_; }
+  Src& get_mut() noexcept {
+    op_.reset();
+    return src_;
+  }
   // Gives the source back (a receive in flight is cancelled).
   Src into_inner() && {
     op_.reset();
