@@ -5713,7 +5713,8 @@ JoinSetEntry* join_set_pop_notified(JoinSetShared* s, Wakeable* waker, JoinSetPo
                                     const void* op);
 // A pending operation that registered its waker goes away (destroyed, or lost a select).
 void join_set_unclaim(JoinSetShared* s, const void* op) noexcept;
-[[noreturn]] void join_set_throw_busy();
+// What a Busy set throws (core/detail/await_claim.hpp's message).
+inline constexpr const char* kJoinSetBusy = "JoinSet::join_next() / shutdown()";
 TaskHeader* join_set_entry_task(const JoinSetEntry* e) noexcept;
 // The caller is done with a popped entry (it keeps the task reference).
 void join_set_finish_entry(JoinSetEntry* e) noexcept;
@@ -5808,7 +5809,7 @@ class JoinSet {
       return st_ != detail::JoinSetPoll::Pending;
     }
     std::optional<Result<Out, JoinError>> await_resume() {
-      if (st_ == detail::JoinSetPoll::Busy) detail::join_set_throw_busy();
+      if (st_ == detail::JoinSetPoll::Busy) detail::throw_second_await(detail::kJoinSetBusy);
       if (!e_) return std::nullopt;
       return take<WithId>(std::exchange(e_, nullptr));
     }
@@ -5870,7 +5871,7 @@ class JoinSet {
       }
     }
     void await_resume() const {
-      if (st_ == detail::JoinSetPoll::Busy) detail::join_set_throw_busy();
+      if (st_ == detail::JoinSetPoll::Busy) detail::throw_second_await(detail::kJoinSetBusy);
     }
 
    private:
@@ -5910,7 +5911,7 @@ class JoinSet {
   detail::JoinSetEntry* try_pop() {
     detail::JoinSetPoll st;
     detail::JoinSetEntry* e = detail::join_set_pop_notified(checked(), nullptr, st, nullptr);
-    if (st == detail::JoinSetPoll::Busy) detail::join_set_throw_busy();
+    if (st == detail::JoinSetPoll::Busy) detail::throw_second_await(detail::kJoinSetBusy);
     return e;
   }
   static detail::TaskHeader* release_handle(JoinHandle<T>& h) {
@@ -10185,6 +10186,25 @@ class BasicExclusiveUse {
 };
 using ExclusiveUse = BasicExclusiveUse<false>;
 
+// A claim held for one synchronous call (a receiver's try_recv): taken at construction
+// (false when another operation holds the object), let go at scope exit, exception or not.
+template <bool kAcrossThreads>
+class ScopedExclusiveUse {
+ public:
+  explicit ScopedExclusiveUse(BasicExclusiveUse<kAcrossThreads>& u) noexcept
+      : u_(u), held_(u.try_claim(this)) {}
+  ScopedExclusiveUse(const ScopedExclusiveUse&) = delete;
+  ScopedExclusiveUse& operator=(const ScopedExclusiveUse&) = delete;
+  ~ScopedExclusiveUse() {
+    if (held_) u_.release(this);
+  }
+  explicit operator bool() const noexcept { return held_; }
+
+ private:
+  BasicExclusiveUse<kAcrossThreads>& u_;
+  bool held_;
+};
+
 // An operation's side of it: poll() claims around each poll of `step`, keeps the claim
 // while the step is pending and lets go once it is ready (any result: `step` returns a
 // Poll, or a bool "done") or when the operation is destroyed. A copy holds nothing.
@@ -14225,11 +14245,9 @@ class BasicReceiver {
   // Throws std::logic_error while a recv / recv_many of another task is pending on it.
   Result<T, TryRecvError> try_recv() {
     if (!c_) return unexpected(TryRecvError::Disconnected);
-    const char token = 0;
-    if (!c_->claim_rx(&token)) detail::throw_second_recv();
-    auto r = c_->try_recv();  // noexcept
-    c_->release_rx(&token);
-    return r;
+    detail::ScopedExclusiveUse<true> claim(c_->rx_use);
+    if (!claim) detail::throw_second_recv();
+    return c_->try_recv();
   }
 
   // For plain threads; throw std::logic_error on a runtime thread.
@@ -15345,17 +15363,9 @@ class Receiver {
     Shared* s = checked();
     std::optional<T> out;
     uint64_t missed = 0;
-    const char token = 0;
-    if (!claim(&token)) detail::throw_second_broadcast_recv();
-    Read r;
-    try {
-      r = s->recv(next_, &out, missed, nullptr, nullptr);
-    } catch (...) {
-      release(&token);
-      throw;
-    }
-    release(&token);
-    switch (r) {
+    detail::ScopedExclusiveUse<true> claim(use_);
+    if (!claim) detail::throw_second_broadcast_recv();
+    switch (s->recv(next_, &out, missed, nullptr, nullptr)) {
       case Read::Value: return std::move(*out);
       case Read::Lagged: return unexpected(TryRecvError{{TryRecvError::Kind::Lagged, missed}});
       case Read::Closed: return unexpected(TryRecvError{{TryRecvError::Kind::Closed, 0}});
@@ -24475,8 +24485,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_75368909a94e05d8_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_75368909a94e05d8_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_c84a5f96e2cc0132_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_c84a5f96e2cc0132_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -32217,7 +32227,6 @@ std::string to_string(const JoinError& e) {
 /* #include <atomic> (already above) */
 /* #include <cstddef> (already above) */
 /* #include <mutex> (already above) */
-/* #include <stdexcept> (already above) */
 /* #include <utility> (already above) */
 /* #include <vector> (already above) */
 
@@ -32435,12 +32444,7 @@ JoinSetEntry* join_set_pop_notified(JoinSetShared* s, Wakeable* waker, JoinSetPo
   return s->pop_notified(waker, st, op);
 }
 void join_set_unclaim(JoinSetShared* s, const void* op) noexcept { s->unclaim(op); }
-void join_set_throw_busy() {
-  throw std::logic_error(
-      "tokio: JoinSet::join_next() / shutdown() awaited by two tasks at once (a JoinSet shared "
-      "by two tasks): the set keeps one waker, so one of them would never wake. Drain it from "
-      "one task (send the results on a channel), or give each task its own JoinSet");
-}
+
 TaskHeader* join_set_entry_task(const JoinSetEntry* e) noexcept { return e->task; }
 void join_set_finish_entry(JoinSetEntry* e) noexcept { JoinSetShared::entry_ref_dec(e); }
 std::size_t join_set_len(const JoinSetShared* s) { return s->len(); }
@@ -42462,7 +42466,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_75368909a94e05d8_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_c84a5f96e2cc0132_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

@@ -469,17 +469,9 @@ class Receiver {
     Shared* s = checked();
     std::optional<T> out;
     uint64_t missed = 0;
-    const char token = 0;
-    if (!claim(&token)) detail::throw_second_broadcast_recv();
-    Read r;
-    try {
-      r = s->recv(next_, &out, missed, nullptr, nullptr);
-    } catch (...) {
-      release(&token);
-      throw;
-    }
-    release(&token);
-    switch (r) {
+    detail::ScopedExclusiveUse<true> claim(use_);
+    if (!claim) detail::throw_second_broadcast_recv();
+    switch (s->recv(next_, &out, missed, nullptr, nullptr)) {
       case Read::Value: return std::move(*out);
       case Read::Lagged: return unexpected(TryRecvError{{TryRecvError::Kind::Lagged, missed}});
       case Read::Closed: return unexpected(TryRecvError{{TryRecvError::Kind::Closed, 0}});

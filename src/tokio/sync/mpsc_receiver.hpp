@@ -101,11 +101,9 @@ class BasicReceiver {
   // Throws std::logic_error while a recv / recv_many of another task is pending on it.
   Result<T, TryRecvError> try_recv() {
     if (!c_) return unexpected(TryRecvError::Disconnected);
-    const char token = 0;
-    if (!c_->claim_rx(&token)) detail::throw_second_recv();
-    auto r = c_->try_recv();  // noexcept
-    c_->release_rx(&token);
-    return r;
+    detail::ScopedExclusiveUse<true> claim(c_->rx_use);
+    if (!claim) detail::throw_second_recv();
+    return c_->try_recv();
   }
 
   // For plain threads; throw std::logic_error on a runtime thread.

@@ -14,7 +14,6 @@
 #include <atomic>
 #include <cstddef>
 #include <mutex>
-#include <stdexcept>
 #include <utility>
 #include <vector>
 
@@ -234,12 +233,7 @@ JoinSetEntry* join_set_pop_notified(JoinSetShared* s, Wakeable* waker, JoinSetPo
   return s->pop_notified(waker, st, op);
 }
 void join_set_unclaim(JoinSetShared* s, const void* op) noexcept { s->unclaim(op); }
-void join_set_throw_busy() {
-  throw std::logic_error(
-      "tokio: JoinSet::join_next() / shutdown() awaited by two tasks at once (a JoinSet shared "
-      "by two tasks): the set keeps one waker, so one of them would never wake. Drain it from "
-      "one task (send the results on a channel), or give each task its own JoinSet");
-}
+
 TaskHeader* join_set_entry_task(const JoinSetEntry* e) noexcept { return e->task; }
 void join_set_finish_entry(JoinSetEntry* e) noexcept { JoinSetShared::entry_ref_dec(e); }
 std::size_t join_set_len(const JoinSetShared* s) { return s->len(); }

@@ -17,6 +17,7 @@
 #include <utility>
 #include <vector>
 
+#include "tokio/core/detail/await_claim.hpp"
 #include "tokio/core/detail/poll.hpp"
 #include "tokio/core/result.hpp"
 #include "tokio/core/task.hpp"
@@ -47,7 +48,8 @@ JoinSetEntry* join_set_pop_notified(JoinSetShared* s, Wakeable* waker, JoinSetPo
                                     const void* op);
 // A pending operation that registered its waker goes away (destroyed, or lost a select).
 void join_set_unclaim(JoinSetShared* s, const void* op) noexcept;
-[[noreturn]] void join_set_throw_busy();
+// What a Busy set throws (core/detail/await_claim.hpp's message).
+inline constexpr const char* kJoinSetBusy = "JoinSet::join_next() / shutdown()";
 TaskHeader* join_set_entry_task(const JoinSetEntry* e) noexcept;
 // The caller is done with a popped entry (it keeps the task reference).
 void join_set_finish_entry(JoinSetEntry* e) noexcept;
@@ -142,7 +144,7 @@ class JoinSet {
       return st_ != detail::JoinSetPoll::Pending;
     }
     std::optional<Result<Out, JoinError>> await_resume() {
-      if (st_ == detail::JoinSetPoll::Busy) detail::join_set_throw_busy();
+      if (st_ == detail::JoinSetPoll::Busy) detail::throw_second_await(detail::kJoinSetBusy);
       if (!e_) return std::nullopt;
       return take<WithId>(std::exchange(e_, nullptr));
     }
@@ -204,7 +206,7 @@ class JoinSet {
       }
     }
     void await_resume() const {
-      if (st_ == detail::JoinSetPoll::Busy) detail::join_set_throw_busy();
+      if (st_ == detail::JoinSetPoll::Busy) detail::throw_second_await(detail::kJoinSetBusy);
     }
 
    private:
@@ -244,7 +246,7 @@ class JoinSet {
   detail::JoinSetEntry* try_pop() {
     detail::JoinSetPoll st;
     detail::JoinSetEntry* e = detail::join_set_pop_notified(checked(), nullptr, st, nullptr);
-    if (st == detail::JoinSetPoll::Busy) detail::join_set_throw_busy();
+    if (st == detail::JoinSetPoll::Busy) detail::throw_second_await(detail::kJoinSetBusy);
     return e;
   }
   static detail::TaskHeader* release_handle(JoinHandle<T>& h) {

@@ -72,6 +72,25 @@ class BasicExclusiveUse {
 };
 using ExclusiveUse = BasicExclusiveUse<false>;
 
+// A claim held for one synchronous call (a receiver's try_recv): taken at construction
+// (false when another operation holds the object), let go at scope exit, exception or not.
+template <bool kAcrossThreads>
+class ScopedExclusiveUse {
+ public:
+  explicit ScopedExclusiveUse(BasicExclusiveUse<kAcrossThreads>& u) noexcept
+      : u_(u), held_(u.try_claim(this)) {}
+  ScopedExclusiveUse(const ScopedExclusiveUse&) = delete;
+  ScopedExclusiveUse& operator=(const ScopedExclusiveUse&) = delete;
+  ~ScopedExclusiveUse() {
+    if (held_) u_.release(this);
+  }
+  explicit operator bool() const noexcept { return held_; }
+
+ private:
+  BasicExclusiveUse<kAcrossThreads>& u_;
+  bool held_;
+};
+
 // An operation's side of it: poll() claims around each poll of `step`, keeps the claim
 // while the step is pending and lets go once it is ready (any result: `step` returns a
 // Poll, or a bool "done") or when the operation is destroyed. A copy holds nothing.
