@@ -130,7 +130,9 @@ TEST_CASE("shared use: a JoinSet drained by two tasks refuses the second join_ne
           (void)co_await js->join_next();
         },
         js);
-    auto r2 = co_await second.result();
+    auto waited = co_await tokio::time::timeout(10s, second.result());  // hung before
+    REQUIRE(waited.has_value());
+    auto r2 = std::move(*waited);
     REQUIRE_FALSE(r2.has_value());
     CHECK_THROWS_WITH_AS(std::rethrow_exception(r2.error().into_panic()),
                          doctest::Contains("awaited by two operations at once"), std::logic_error);
