@@ -1511,6 +1511,15 @@ inline bool coop_poll_proceed(task::Context& cx) noexcept {
   return coop_poll_proceed_slow(cx);
 }
 
+// For a leaf's try_poll (see Leaf): whether a unit of budget is left to take, and taking
+// it once the resource turned out ready. Nothing is taken or woken when the budget is
+// spent: try_poll then reports not ready and the leaf's poll does the forced yield.
+inline bool coop_has_budget() noexcept { return tls.budget != 0; }
+inline void coop_take() noexcept {
+  int32_t& b = tls.budget;
+  if (b > 0) --b;
+}
+
 // Polls a leaf, giving back the budget unit its resource took when it is not ready (Tokio's
 // RestoreOnPending): polling something that is not ready costs no budget. Without this, a
 // loop that selects over an empty channel and an always-ready branch spends a unit per
@@ -1721,6 +1730,12 @@ const char* leaf_type_pretty() noexcept {
 // resource is consumed without suspending (it still costs one unit of coop budget). Leaves
 // hold no bookkeeping of their own (see PollSlot), so they copy and move freely before they
 // first suspend; once suspended they are registered by address and must not move.
+//
+// A leaf may also provide `bool try_poll() noexcept`: ready now? asked without a waker, so
+// false must leave nothing registered and nothing consumed (true completes the leaf as a
+// ready poll would, budget included: coop_has_budget/coop_take). select asks the leaves
+// that have it on its first poll and polls (registers) them only when no branch was
+// ready, so a branch that loses to a ready sibling never joins a queue (Select::poll).
 template <class Derived>
 class Leaf : public Pollable {
  public:
@@ -2581,35 +2596,20 @@ class LeafBranch {
   LeafBranch& operator=(const LeafBranch&) = delete;
   ~LeafBranch() { cancel(); }
 
+  // The leaf can be asked whether it is ready without registering (Leaf's try_poll).
+  static constexpr bool kTries = requires(L & l) {
+    { l.try_poll() } -> std::same_as<bool>;
+  };
+
   // Polls the leaf once (the first call makes it). Once ready, the result (or what making,
   // polling or resuming threw) is kept and the leaf and an owned awaitable are destroyed
   // at once, as Branch destroys a finished frame.
   bool step(task::Context& cx) noexcept {
-    if (st_ == St::Done) return true;
-    try {
-      if (st_ == St::Fresh) {
-        if constexpr (kMakesAwaiter) {
-          if constexpr (kBorrowed) {
-            ::new (static_cast<void*>(&aw_.w)) L(get_awaiter(*held_.p));
-          } else {
-            ::new (static_cast<void*>(&aw_.w)) L(get_awaiter(std::move(held_.v)));
-          }
-        }
-        st_ = St::Polling;
-        if constexpr (requires(L & l) { l.before_first_poll(); }) leaf().before_first_poll();
-      }
-      if (!poll_leaf_restoring(tls, [&] { return leaf().poll(cx); })) return false;
-      if constexpr (std::is_void_v<value_type>) {
-        leaf().await_resume();
-        out_.set_value();
-      } else {
-        out_.set_value(leaf().await_resume());
-      }
-    } catch (...) {
-      out_.set_exception(std::current_exception());
-    }
-    cancel();
-    return true;
+    return advance([&] { return poll_leaf_restoring(tls, [&] { return leaf().poll(cx); }); });
+  }
+  // As step, but through the leaf's try_poll (kTries): false leaves nothing registered.
+  bool try_step() noexcept {
+    return advance([&] { return leaf().try_poll(); });
   }
   bool done() const noexcept { return st_ == St::Done; }
   bool failed() const noexcept { return st_ == St::Done && out_.exception() != nullptr; }
@@ -2625,6 +2625,35 @@ class LeafBranch {
   }
 
  private:
+  template <class Poll>
+  bool advance(Poll&& poll) noexcept {
+    if (st_ == St::Done) return true;
+    try {
+      if (st_ == St::Fresh) {
+        if constexpr (kMakesAwaiter) {
+          if constexpr (kBorrowed) {
+            ::new (static_cast<void*>(&aw_.w)) L(get_awaiter(*held_.p));
+          } else {
+            ::new (static_cast<void*>(&aw_.w)) L(get_awaiter(std::move(held_.v)));
+          }
+        }
+        st_ = St::Polling;
+        if constexpr (requires(L & l) { l.before_first_poll(); }) leaf().before_first_poll();
+      }
+      if (!poll()) return false;
+      if constexpr (std::is_void_v<value_type>) {
+        leaf().await_resume();
+        out_.set_value();
+      } else {
+        out_.set_value(leaf().await_resume());
+      }
+    } catch (...) {
+      out_.set_exception(std::current_exception());
+    }
+    cancel();
+    return true;
+  }
+
   L& leaf() noexcept {
     if constexpr (kMakesAwaiter) {
       return aw_.w;
@@ -2708,6 +2737,21 @@ decltype(auto) with_index(std::size_t i, F&& f) {
     return table[i](f);
   }
   (std::make_index_sequence<N>{});
+}
+
+// Calls f(std::integral_constant<size_t, I>) for I = start, start + 1, ..., N - 1, 0, ...,
+// start - 1 until a call returns true; returns that I, or N when none did. Unrolled (each
+// call inlined, no table of function pointers): select's poll goes through it per message.
+template <std::size_t N, class F>
+TOKIO_ALWAYS_INLINE std::size_t first_from(std::size_t start, F&& f) {
+  std::size_t hit = N;
+  [&]<std::size_t... I>(std::index_sequence<I...>) {
+    (void)(((I >= start && f(std::integral_constant<std::size_t, I>{}) && (hit = I, true)) ||
+            ...) ||
+           ((I < start && f(std::integral_constant<std::size_t, I>{}) && (hit = I, true)) || ...));
+  }
+  (std::make_index_sequence<N>{});
+  return hit;
 }
 
 // A one-branch composite that runs `before()`/`after()` around every step of its inner
@@ -2816,18 +2860,38 @@ class Select : public Leaf<Select<Bs...>> {
         enabled_(o.enabled_),
         branches_(std::move(o.branches_)) {}
 
+  // The first poll asks each leaf that can (LeafBranch::kTries) whether it is ready
+  // without registering, and registers those only when no branch was ready: a loop whose
+  // channel branch is usually ready never queues its Notified or arms its timer. A branch
+  // that cannot be asked is polled as usual in its turn. Later polls poll every branch.
   bool poll(task::Context& cx) noexcept {
-    std::size_t start = biased_ ? 0 : thread_rand_n(static_cast<uint32_t>(N));
+    const std::size_t start = biased_ ? 0 : thread_rand_n(static_cast<uint32_t>(N));
+    const bool first = !polled_;
+    polled_ = true;
     bool any = false;
-    for (std::size_t k = 0; k < N; ++k) {
-      std::size_t i = (start + k) % N;
-      if (!enabled_[i]) continue;
+    std::size_t won = first_from<N>(start, [&](auto I) {
+      if (!enabled_[I]) return false;
       any = true;
-      bool done = with_index<N>(i, [&](auto I) { return std::get<I>(branches_).step(cx); });
-      if (done) {
-        winner_ = i;
-        return true;
+      auto& b = std::get<I>(branches_);
+      if constexpr (tries<decltype(b)>) {
+        if (first) return b.try_step();
       }
+      return b.step(cx);
+    });
+    if (won == N && first && (tries<Bs&> || ...)) {
+      // Nothing was ready: now register the branches that were only asked.
+      won = first_from<N>(start, [&](auto I) {
+        auto& b = std::get<I>(branches_);
+        if constexpr (tries<decltype(b)>) {
+          return enabled_[I] && b.step(cx);
+        } else {
+          return false;
+        }
+      });
+    }
+    if (won != N) {
+      winner_ = won;
+      return true;
     }
     if (!any) {
       // Every branch disabled: the else branch wins, or await_resume reports the misuse.
@@ -2870,7 +2934,13 @@ class Select : public Leaf<Select<Bs...>> {
     ((I != keep ? std::get<I>(branches_).cancel() : void()), ...);
   }
 
+  template <class B>
+  static constexpr bool tries = requires {
+    requires std::remove_cvref_t<B>::kTries;
+  };
+
   bool biased_;
+  bool polled_ = false;
   std::array<bool, N> enabled_;
   std::tuple<Bs...> branches_;
   std::size_t winner_ = 0;
@@ -4602,6 +4672,12 @@ class JoinHandle {
     bool poll(Context& cx) noexcept {
       if (!detail::coop_poll_proceed(cx)) return false;
       return detail::task_join_poll(h_.t_, cx);
+    }
+    // poll without setting the join waker (Leaf's try_poll).
+    bool try_poll() noexcept {
+      if (!detail::coop_has_budget() || !h_.is_finished()) return false;
+      detail::coop_take();
+      return true;
     }
     auto await_resume() {
       h_.taken_ = true;
@@ -6510,6 +6586,7 @@ void check_time_driver_alive(TimeDriver* d, const char* what);
 bool timer_register(TimeDriver*& d, TimerEntry& e, time::Instant deadline, Wakeable* w) noexcept;
 // Unregisters `e` if it is still registered (any state).
 void timer_cancel(TimeDriver* d, TimerEntry& e) noexcept;
+bool timer_fire_if_passed(TimeDriver* d, TimerEntry& e, time::Instant deadline) noexcept;
 // Replaces the waker of a registered `e`; returns true if `e` has fired meanwhile.
 bool timer_set_waker(TimeDriver* d, TimerEntry& e, Wakeable* w) noexcept;
 // Moves a registered `e` to `deadline` (see Timer::reset).
@@ -6579,6 +6656,16 @@ class Timer {
       return timer_register(driver_, entry_, deadline_, cx.raw_waker());
     if (TOKIO_LIKELY(entry_.waker.load(std::memory_order_relaxed) == cx.raw_waker())) return false;
     return timer_set_waker(driver_, entry_, cx.raw_waker());
+  }
+
+  // Leaf's try_poll: true when the deadline has passed, found without registering (the
+  // timer is then fired); false leaves it as it was. Only a timer bound to its driver
+  // (resolve_or_throw) and not yet registered is asked; any other state waits for poll.
+  bool try_poll() noexcept {
+    uint64_t s = entry_.state.load(std::memory_order_acquire);
+    if (s == TimerEntry::kFired) return true;
+    if (s != TimerEntry::kUnregistered || driver_ == nullptr) return false;
+    return timer_fire_if_passed(driver_, entry_, deadline_);
   }
 
   // Sets a new deadline. A registered timer moves in the wheel (to a later deadline
@@ -6672,6 +6759,7 @@ class Sleep {
     static constexpr const char* kLeafName = "time::sleep";  // in task dumps
     explicit Awaiter(Sleep& s) : s_(&s), claim_(s.awaited_, "a time::Sleep") {}
     bool poll(task::Context& cx) noexcept { return s_->poll_ready(cx); }
+    bool try_poll() noexcept { return s_->try_ready(); }
     void before_first_poll() { s_->timer_.resolve_or_throw("time::sleep"); }
     void await_resume() const { s_->timer_.throw_if_errored("time::sleep"); }
     // In task dumps: "time::sleep, 250 ms left".
@@ -6689,6 +6777,12 @@ class Sleep {
   bool poll_ready(task::Context& cx) noexcept {
     if (!detail::coop_poll_proceed(cx)) return false;
     return timer_.poll(cx);
+  }
+  // poll_ready without registering: a deadline not yet passed arms no timer.
+  bool try_ready() noexcept {
+    if (!detail::coop_has_budget() || !timer_.try_poll()) return false;
+    detail::coop_take();
+    return true;
   }
 
   detail::Timer timer_;
@@ -6747,6 +6841,7 @@ class Interval {
     static constexpr const char* kLeafName = "time::Interval::tick";  // in task dumps
     explicit Tick(Interval& iv) noexcept : iv_(&iv) {}
     bool poll(task::Context& cx) noexcept { return iv_->poll_tick_ready(cx, out_); }
+    bool try_poll() noexcept { return iv_->try_tick_ready(out_); }
     // Throws std::logic_error while another Tick of this Interval is being awaited (the
     // claim is held from the first await until this Tick is destroyed).
     void before_first_poll() {
@@ -6795,6 +6890,10 @@ class Interval {
  private:
   // poll_tick without the orphan check (the Tick leaf's poll; its await_resume checks).
   bool poll_tick_ready(task::Context& cx, Instant& out) noexcept;
+  // The same without registering the timer (the Tick leaf's try_poll).
+  bool try_tick_ready(Instant& out) noexcept;
+  // The timer has fired: hands out its deadline and re-arms for the next tick.
+  bool take_tick(Instant& out) noexcept;
   Instant next_after_missed(Instant scheduled, Instant now) const noexcept;
 
   detail::Timer timer_;
@@ -11798,6 +11897,13 @@ struct OneshotShared {
     if (!coop_poll_proceed(cx)) return false;
     return s->poll_side(s->*slot, bit, done, cx.raw_waker());
   }
+  // poll_wait without registering (Leaf's try_poll).
+  static bool try_wait(OneshotShared* s, uint32_t done) noexcept {
+    if (!s) return true;
+    if (!coop_has_budget() || !(s->state.load(std::memory_order_acquire) & done)) return false;
+    coop_take();
+    return true;
+  }
   // Registers `w` in `slot` under the protocol of `bit`; `done` is the bit that makes the
   // wait complete (VALUE_SENT|CLOSED for the receiver, CLOSED for the sender). Returns true
   // when complete.
@@ -11894,6 +12000,7 @@ class Sender {
       return Shared::poll_wait(tx_.s_.get(), cx, &Shared::tx_waker, Shared::TX_TASK_SET,
                                Shared::CLOSED);
     }
+    bool try_poll() noexcept { return Shared::try_wait(tx_.s_.get(), Shared::CLOSED); }
     void await_resume() const noexcept {}
 
    private:
@@ -11947,6 +12054,9 @@ class Receiver {
     bool poll(task::Context& cx) noexcept {
       return Shared::poll_wait(r_.s_.get(), cx, &Shared::rx_waker, Shared::RX_TASK_SET,
                                Shared::VALUE_SENT | Shared::CLOSED);
+    }
+    bool try_poll() noexcept {
+      return Shared::try_wait(r_.s_.get(), Shared::VALUE_SENT | Shared::CLOSED);
     }
     Result<T, RecvError> await_resume() {
       if (!r_.s_) return unexpected(RecvError{});
@@ -13240,12 +13350,16 @@ class Notified {
   bool enable() noexcept { return poll_with(nullptr); }
 
   bool poll(task::Context& cx) noexcept { return poll_with(cx.raw_waker()); }
+  // Completes now if a notification is already here (a stored permit is taken), without
+  // joining the queue; false otherwise, with nothing changed. (See Leaf's try_poll.)
+  bool try_poll() noexcept;
 
   class Awaiter : public detail::Leaf<Awaiter> {
    public:
     static constexpr const char* kLeafName = "sync::Notify::notified";  // in task dumps
     explicit Awaiter(Notified* n) noexcept : n_(n) {}
     bool poll(task::Context& cx) noexcept { return n_->poll(cx); }
+    bool try_poll() noexcept { return n_->try_poll(); }
     void await_resume() const noexcept {}
 
    private:
@@ -14080,6 +14194,17 @@ struct Chan {
     return rx_closed && is_idle();
   }
 
+  // poll_recv without registering: false (nothing taken, no budget spent) when the
+  // channel is empty and not ended, or the budget is spent.
+  bool try_poll_recv(std::optional<T>& out) noexcept {
+    if (!coop_has_budget()) return false;
+    Pop p = list.pop([&](T&& v) noexcept { out.emplace(std::move(v)); });
+    if (p == Pop::Value) on_received(1);
+    if (p == Pop::Empty && !(rx_closed && is_idle())) return false;
+    coop_take();
+    return true;
+  }
+
   // One step of recv_many: true when n > 0 values were appended, or the channel ended
   // (n == 0).
   bool poll_recv_many(task::Context& cx, std::vector<T>& buf, std::size_t limit,
@@ -14191,6 +14316,17 @@ class BasicReceiver {
       claimed_ = !c_->poll_recv(cx, out_);
       if (!claimed_) c_->release_rx(this);
       return !claimed_;
+    }
+    // poll without registering a waker (Leaf's try_poll): an empty channel is left as is.
+    // A Recv already waiting (a borrowed one that lost an earlier select) keeps its claim.
+    bool try_poll() noexcept {
+      if (!c_->claim_rx(this)) return refused_ = true;
+      bool ready = c_->try_poll_recv(out_);
+      if (ready || !claimed_) {
+        c_->release_rx(this);
+        claimed_ = false;
+      }
+      return ready;
     }
     std::optional<T> await_resume() {
       if (refused_) detail::throw_second_recv();
@@ -15331,6 +15467,28 @@ class Receiver {
       claimed_ = false;
       return true;
     }
+    // poll without joining the waiters (Leaf's try_poll). A Recv already waiting (a
+    // borrowed one that lost an earlier select) keeps its claim while nothing is there.
+    bool try_poll() noexcept {
+      if (!detail::coop_has_budget()) return false;
+      if (!r_.claim(this)) return refused_ = true;
+      Read read;
+      try {
+        read = r_.s_->recv(r_.next_, &out_, missed_, nullptr, nullptr);
+      } catch (...) {
+        error_ = std::current_exception();
+        read = Read::Closed;
+      }
+      if (read == Read::Empty) {
+        if (!claimed_) r_.release(this);
+        return false;
+      }
+      read_ = read;
+      r_.release(this);
+      claimed_ = false;
+      detail::coop_take();
+      return true;
+    }
     Result<T, RecvError> await_resume() {
       if (refused_) detail::throw_second_broadcast_recv();
       if (error_) std::rethrow_exception(error_);
@@ -15636,6 +15794,26 @@ class Receiver {
       if (!detail::coop_poll_proceed(cx)) return false;
       for (;;) {
         // The notification is requested before the version is checked (no lost wake-up).
+        if (changed_now()) return true;
+        if (!n_.poll(cx)) return false;
+        n_.reset();  // request the next notification before checking again
+      }
+    }
+    // poll without requesting a notification (Leaf's try_poll).
+    bool try_poll() noexcept {
+      if (!detail::coop_has_budget() || !changed_now()) return false;
+      detail::coop_take();
+      return true;
+    }
+    Result<void, RecvError> await_resume() const noexcept {
+      if (closed_) return unexpected(RecvError{});
+      return {};
+    }
+
+   private:
+    // A version not seen yet (now marked seen), or the channel closed: ready.
+    bool changed_now() noexcept {
+      for (;;) {
         uint64_t st = r_.s_->state.load(std::memory_order_acquire);
         uint64_t v = st & ~Shared::CLOSED;
         uint64_t seen = r_.seen();
@@ -15651,16 +15829,10 @@ class Receiver {
           closed_ = true;
           return true;
         }
-        if (!n_.poll(cx)) return false;
-        n_.reset();  // request the next notification before checking again
+        return false;
       }
     }
-    Result<void, RecvError> await_resume() const noexcept {
-      if (closed_) return unexpected(RecvError{});
-      return {};
-    }
 
-   private:
     Receiver& r_;
     Notified n_;
     bool closed_ = false;
@@ -16000,6 +16172,10 @@ class CancellationToken {
     bool poll(task::Context& cx) noexcept {
       if (h_.n->cancelled.load(std::memory_order_acquire)) return true;
       return nt_.poll(cx);  // only cancel() notifies, after setting the flag
+    }
+    // poll without joining the Notify's queue (Leaf's try_poll).
+    bool try_poll() noexcept {
+      return h_.n->cancelled.load(std::memory_order_acquire) || nt_.try_poll();
     }
     void await_resume() const noexcept {}
 
@@ -24485,8 +24661,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_c84a5f96e2cc0132_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_c84a5f96e2cc0132_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_2daaae3042cb5ca2_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_2daaae3042cb5ca2_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -26532,6 +26708,12 @@ class TimeDriver {
   // keeps its own reference). Returns true instead when the deadline has already passed
   // (`e` is kFired) or the runtime shut down (`e` is kOrphaned); `e` is not registered then.
   bool register_timer(TimerEntry& e, time::Instant deadline, Wakeable* w) noexcept;
+  // Fires `e` (kUnregistered) when `deadline` has passed, registering nothing; `when` is
+  // its tick, `seen` the driver's last observed tick. False leaves `e` unchanged.
+  bool fire_if_passed(TimerEntry& e, uint64_t when, uint64_t seen, time::Instant deadline) noexcept;
+  uint64_t last_observed_tick() const noexcept {
+    return observed_tick_.load(std::memory_order_relaxed);  // a hint, as in register_timer
+  }
   // Unregisters `e` if it is still registered (any state).
   void cancel_timer(TimerEntry& e) noexcept;
   // Replaces the waker of a registered `e`; returns true if `e` has fired (or was
@@ -32831,6 +33013,9 @@ bool timer_register(TimeDriver*& d, TimerEntry& e, time::Instant deadline, Wakea
   return d->register_timer(e, deadline, w);
 }
 void timer_cancel(TimeDriver* d, TimerEntry& e) noexcept { d->cancel_timer(e); }
+bool timer_fire_if_passed(TimeDriver* d, TimerEntry& e, time::Instant deadline) noexcept {
+  return d->fire_if_passed(e, d->deadline_to_tick(deadline), d->last_observed_tick(), deadline);
+}
 bool timer_set_waker(TimeDriver* d, TimerEntry& e, Wakeable* w) noexcept {
   return d->set_waker(e, w);
 }
@@ -32955,9 +33140,8 @@ void TimeDriver::fire_due(uint64_t now_tick) noexcept {
                });
 }
 
-bool TimeDriver::register_timer(TimerEntry& e, time::Instant deadline, Wakeable* w) noexcept {
-  uint64_t when = deadline_to_tick(deadline);
-  uint64_t seen = observed_tick_.load(std::memory_order_relaxed);
+bool TimeDriver::fire_if_passed(TimerEntry& e, uint64_t when, uint64_t seen,
+                                time::Instant deadline) noexcept {
   // Only a deadline near (or before) the last tick the driver saw can have passed
   // already: just then is the clock worth reading. Later ones register; if the driver's
   // view was stale they fire at its next turn, which is never early.
@@ -32965,6 +33149,13 @@ bool TimeDriver::register_timer(TimerEntry& e, time::Instant deadline, Wakeable*
     e.state.store(TimerEntry::kFired, std::memory_order_relaxed);
     return true;
   }
+  return false;
+}
+
+bool TimeDriver::register_timer(TimerEntry& e, time::Instant deadline, Wakeable* w) noexcept {
+  uint64_t when = deadline_to_tick(deadline);
+  uint64_t seen = observed_tick_.load(std::memory_order_relaxed);
+  if (fire_if_passed(e, when, seen, deadline)) return true;
   w->vtable->clone(w);
   bool unpark = false;
   uint64_t not_queued = TimerEntry::kFired;
@@ -33306,6 +33497,16 @@ Interval::Interval(Instant start, Duration period)
 bool Interval::poll_tick_ready(task::Context& cx, Instant& out) noexcept {
   if (!detail::coop_poll_proceed(cx)) return false;
   if (!timer_.poll(cx)) return false;
+  return take_tick(out);
+}
+
+bool Interval::try_tick_ready(Instant& out) noexcept {
+  if (!detail::coop_has_budget() || !timer_.try_poll()) return false;
+  detail::coop_take();
+  return take_tick(out);
+}
+
+bool Interval::take_tick(Instant& out) noexcept {
   Instant scheduled = timer_.deadline();
   if (timer_.errored()) {  // left as it is: the awaiter throws, a later tick re-registers
     out = scheduled;
@@ -35199,24 +35400,34 @@ bool Notified::poll_with(Wakeable* waker) noexcept {
   return false;
 }
 
-bool Notified::poll_init(Wakeable* waker) noexcept {
+bool Notified::try_poll() noexcept {
+  switch (node_.st) {
+    case St::Done: return true;
+    case St::Waiting: return poll_with(nullptr);
+    case St::Init: break;
+  }
   std::atomic<std::size_t>& state = n_->state_;
   std::size_t s = state.load(std::memory_order_seq_cst);
-  // Fast path: a notify_waiters() since creation, or a stored permit.
+  // A notify_waiters() since creation, or a stored permit (taken).
   for (;;) {
     if (calls_of(s) != node_.calls) {
       node_.st = St::Done;
       return true;
     }
-    if (sync_notify_impl::state_of(s) != Notify::NOTIFIED) break;
+    if (sync_notify_impl::state_of(s) != Notify::NOTIFIED) return false;
     if (state.compare_exchange_weak(s, sync_notify_impl::with_state(s, Notify::EMPTY),
                                     std::memory_order_seq_cst)) {
       node_.st = St::Done;
       return true;
     }
   }
+}
+
+bool Notified::poll_init(Wakeable* waker) noexcept {
+  if (try_poll()) return true;  // the fast path: no lock, nothing queued
+  std::atomic<std::size_t>& state = n_->state_;
   detail::WaitGuard g(n_->lock_);
-  s = state.load(std::memory_order_seq_cst);
+  std::size_t s = state.load(std::memory_order_seq_cst);
   for (;;) {
     if (calls_of(s) != node_.calls) {
       node_.st = St::Done;
@@ -42466,7 +42677,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_c84a5f96e2cc0132_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_2daaae3042cb5ca2_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

@@ -4,6 +4,7 @@
 #include <system_error>
 #include <variant>
 
+#include "sync_test_util.hpp"
 #include "test_util.hpp"
 
 using tokio::Task;
@@ -493,6 +494,235 @@ TEST_CASE("select over Notify and mpsc leaves: a losing waiter leaves the queue"
       CHECK(v == 9);
     }());
   }
+}
+
+namespace select_try_test {
+// A plain leaf that can also be asked without registering (Leaf's try_poll); counts both.
+struct Asked {
+  bool open = false;
+  int tries = 0;
+  int polls = 0;
+};
+class AskedLeaf : public tokio::detail::Leaf<AskedLeaf> {
+ public:
+  explicit AskedLeaf(Asked* a) noexcept : a_(a) {}
+  bool try_poll() noexcept {
+    ++a_->tries;
+    return a_->open;
+  }
+  bool poll(tokio::task::Context&) noexcept {
+    ++a_->polls;
+    return a_->open;
+  }
+  int await_resume() const noexcept { return 8; }
+
+ private:
+  Asked* a_;
+};
+Task<> record(const int* received, int* seen_at) {
+  *seen_at = *received;
+  co_return;
+}
+}  // namespace select_try_test
+
+TEST_CASE("select: a branch that loses to a ready one on the first poll is asked, not registered") {
+  using select_try_test::Asked;
+  using select_try_test::AskedLeaf;
+  auto rt = test::either_flavour_all(false);
+  rt.block_on([]() -> Task<> {
+    // The mechanism: on the first poll a leaf with try_poll is asked; it is polled (and so
+    // registered) only when no branch was ready.
+    for (int round = 0; round < 32; ++round) {
+      CAPTURE(round);
+      Asked waiting;
+      Gate ready;
+      ready.open = true;
+      auto r = co_await tokio::select(AskedLeaf(&waiting), GateLeaf(&ready));
+      CHECK(r.index() == 1);
+      CHECK(waiting.polls == 0);
+      CHECK(waiting.tries <= 1);
+    }
+    Asked answers;
+    answers.open = true;
+    Gate closed;
+    auto won = co_await tokio::select_biased(AskedLeaf(&answers), GateLeaf(&closed));
+    CHECK(won.index() == 0);
+    CHECK(answers.tries == 1);
+    CHECK(answers.polls == 0);
+    Asked later;
+    Gate never;
+    auto third = co_await tokio::select(AskedLeaf(&later), GateLeaf(&never), after(3, 2));
+    CHECK(third.index() == 2);
+    CHECK(later.tries == 1);  // only on the first poll
+    CHECK(later.polls >= 2);  // registered on the first poll, polled on wakes after it
+    CHECK(never.polls >= 2);
+
+    // The library's leaves: a Notified, a sleep and an empty channel's receive lose to a
+    // ready receive without taking a reference on the task's waker (nothing registered).
+    tokio::sync::Notify n;
+    auto [tx, rx] = mpsc::channel<int>(64);
+    auto [tx2, rx2] = mpsc::channel<int>(64);
+    for (int round = 0; round < 32; ++round) {
+      CAPTURE(round);
+      REQUIRE(tx.try_send(round).has_value());
+      auto sel =
+          test::polled(tokio::select(n.notified(), tokio::time::sleep(1h), rx2.recv(), rx.recv()));
+      REQUIRE(sel.poll());
+      CHECK(sel.waker().outstanding() == 0);
+      auto r = sel.take();
+      REQUIRE(r.index() == 3);
+      CHECK(std::get<3>(r) == round);
+    }
+    // Nothing ready: every branch registers on the first poll, and each one's event wakes.
+    {
+      auto sel = test::polled(tokio::select(n.notified(), tokio::time::sleep(1h), rx2.recv()));
+      CHECK_FALSE(sel.poll());
+      CHECK(sel.waker().outstanding() == 3);
+      REQUIRE(tx2.try_send(4).has_value());
+      CHECK(sel.woken());
+      REQUIRE(sel.poll());
+      auto r = sel.take();
+      REQUIRE(r.index() == 2);
+      CHECK(std::get<2>(r) == 4);
+    }
+    // Asked and ready: a stored permit is taken (not left for the next notified()), a
+    // passed deadline fires, a closed empty channel ends, all without registering.
+    n.notify_one();
+    {
+      auto sel = test::polled(tokio::select_biased(n.notified(), rx2.recv()));
+      REQUIRE(sel.poll());
+      CHECK(sel.waker().outstanding() == 0);
+      CHECK(sel.take().index() == 0);
+    }
+    auto probe = n.notified();
+    CHECK_FALSE(probe.enable());
+    {
+      auto sel = test::polled(tokio::select_biased(
+          tokio::time::sleep_until(tokio::time::Instant::now() - 1s), rx2.recv()));
+      REQUIRE(sel.poll());
+      CHECK(sel.waker().outstanding() == 0);
+      CHECK(sel.take().index() == 0);
+    }
+    // A borrowed receive that lost an earlier select (waiting, holding the receiver) is
+    // asked again by the next select and keeps its claim until it completes.
+    {
+      auto recv = rx2.recv();
+      {
+        auto lost = test::polled(tokio::select(recv, n.notified()));
+        CHECK_FALSE(lost.poll());
+      }
+      auto again = test::polled(tokio::select(recv, n.notified()));
+      CHECK_FALSE(again.poll());
+      CHECK_THROWS_AS((void)rx2.try_recv(), std::logic_error);  // still claimed by `recv`
+      REQUIRE(tx2.try_send(6).has_value());
+      CHECK(again.woken());
+      REQUIRE(again.poll());
+      auto r = again.take();
+      REQUIRE(r.index() == 0);
+      CHECK(std::get<0>(r) == 6);
+      CHECK(rx2.try_recv().error() == mpsc::TryRecvError::Empty);
+    }
+    {
+      auto closed = std::move(tx2);
+      (void)closed;
+    }
+    {
+      auto sel = test::polled(tokio::select_biased(rx2.recv(), n.notified()));
+      REQUIRE(sel.poll());
+      CHECK(sel.waker().outstanding() == 0);
+      auto r = sel.take();
+      REQUIRE(r.index() == 0);
+      CHECK_FALSE(std::get<0>(r).has_value());
+    }
+  }());
+}
+
+TEST_CASE(
+    "select: every library leaf that can be asked loses without registering, or wins when asked") {
+  auto rt = test::either_flavour_all(false);
+  rt.block_on([]() -> Task<> {
+    auto [tx, rx] = mpsc::channel<int>(64);
+    tokio::sync::CancellationToken token;
+    auto [otx, orx] = tokio::sync::oneshot::channel<int>();
+    auto [btx, brx] = tokio::sync::broadcast::channel<int>(4);
+    auto [wtx, wrx] = tokio::sync::watch::channel<int>(0);
+    auto iv = tokio::time::interval_at(tokio::time::Instant::now() + 1h, 1h);
+    tokio::sync::Notify park;
+    auto parked =
+        tokio::spawn([](tokio::sync::Notify* n) -> Task<> { co_await n->notified(); }, &park);
+    // Each waits; a ready receive wins. Nothing may hold the waker afterwards.
+    for (int round = 0; round < 32; ++round) {
+      CAPTURE(round);
+      REQUIRE(tx.try_send(round).has_value());
+      auto sel = test::polled(tokio::select(token.cancelled(), orx, brx.recv(), wrx.changed(),
+                                            iv.tick(), parked, otx.closed(), rx.recv()));
+      REQUIRE(sel.poll());
+      CHECK(sel.waker().outstanding() == 0);
+      auto r = sel.take();
+      REQUIRE(r.index() == 7);
+      CHECK(std::get<7>(r) == round);
+    }
+    // Each one ready when asked: it wins on the first poll with nothing registered.
+    auto asked = [](auto&& sel) {
+      bool ready = sel.poll();
+      CHECK(ready);
+      CHECK(sel.waker().outstanding() == 0);
+      return ready;
+    };
+    REQUIRE(btx.send(5).has_value());
+    {
+      auto sel = test::polled(tokio::select_biased(brx.recv(), rx.recv()));
+      if (asked(sel)) CHECK(std::get<0>(sel.take()).value() == 5);
+    }
+    REQUIRE(wtx.send(6).has_value());
+    {
+      auto sel = test::polled(tokio::select_biased(wrx.changed(), rx.recv()));
+      if (asked(sel)) CHECK(std::get<0>(sel.take()).has_value());
+    }
+    park.notify_one();
+    for (int i = 0; i < 1000 && !parked.is_finished(); ++i) co_await tokio::task::yield_now();
+    REQUIRE(parked.is_finished());
+    {
+      auto sel = test::polled(tokio::select_biased(parked, rx.recv()));
+      if (asked(sel)) CHECK(sel.take().index() == 0);
+    }
+    REQUIRE(otx.send(7).has_value());
+    {
+      auto sel = test::polled(tokio::select_biased(orx, rx.recv()));
+      if (asked(sel)) CHECK(std::get<0>(sel.take()).value() == 7);
+    }
+    token.cancel();
+    {
+      auto sel = test::polled(tokio::select_biased(token.cancelled(), rx.recv()));
+      if (asked(sel)) CHECK(sel.take().index() == 0);
+    }
+    iv.reset_at(tokio::time::Instant::now() - 1s);
+    {
+      auto sel = test::polled(tokio::select_biased(iv.tick(), rx.recv()));
+      if (asked(sel)) CHECK(sel.take().index() == 0);
+    }
+  }());
+}
+
+TEST_CASE("select over always-ready branches still gives up the thread when its budget is spent") {
+  // The first-poll question takes a unit of coop budget from a ready receive, and answers
+  // "not ready" once the budget is spent, so the loop yields to the other task in time.
+  auto rt = test::current_thread();
+  rt.block_on([]() -> Task<> {
+    tokio::sync::Notify n;
+    auto [tx, rx] = mpsc::channel<int>(1000);
+    for (int i = 0; i < 1000; ++i) REQUIRE(tx.try_send(i).has_value());
+    int received = 0;
+    int seen_at = -1;
+    tokio::spawn(select_try_test::record(&received, &seen_at));
+    while (received < 1000) {
+      auto r = co_await tokio::select(rx.recv(), n.notified());
+      REQUIRE(r.index() == 0);
+      ++received;
+    }
+    CHECK(seen_at >= 1);
+    CHECK(seen_at < 1000);
+  }());
 }
 
 TEST_CASE("select and join over a sleep on a runtime without timers: the error comes through") {

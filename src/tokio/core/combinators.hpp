@@ -90,18 +90,38 @@ class Select : public Leaf<Select<Bs...>> {
         enabled_(o.enabled_),
         branches_(std::move(o.branches_)) {}
 
+  // The first poll asks each leaf that can (LeafBranch::kTries) whether it is ready
+  // without registering, and registers those only when no branch was ready: a loop whose
+  // channel branch is usually ready never queues its Notified or arms its timer. A branch
+  // that cannot be asked is polled as usual in its turn. Later polls poll every branch.
   bool poll(task::Context& cx) noexcept {
-    std::size_t start = biased_ ? 0 : thread_rand_n(static_cast<uint32_t>(N));
+    const std::size_t start = biased_ ? 0 : thread_rand_n(static_cast<uint32_t>(N));
+    const bool first = !polled_;
+    polled_ = true;
     bool any = false;
-    for (std::size_t k = 0; k < N; ++k) {
-      std::size_t i = (start + k) % N;
-      if (!enabled_[i]) continue;
+    std::size_t won = first_from<N>(start, [&](auto I) {
+      if (!enabled_[I]) return false;
       any = true;
-      bool done = with_index<N>(i, [&](auto I) { return std::get<I>(branches_).step(cx); });
-      if (done) {
-        winner_ = i;
-        return true;
+      auto& b = std::get<I>(branches_);
+      if constexpr (tries<decltype(b)>) {
+        if (first) return b.try_step();
       }
+      return b.step(cx);
+    });
+    if (won == N && first && (tries<Bs&> || ...)) {
+      // Nothing was ready: now register the branches that were only asked.
+      won = first_from<N>(start, [&](auto I) {
+        auto& b = std::get<I>(branches_);
+        if constexpr (tries<decltype(b)>) {
+          return enabled_[I] && b.step(cx);
+        } else {
+          return false;
+        }
+      });
+    }
+    if (won != N) {
+      winner_ = won;
+      return true;
     }
     if (!any) {
       // Every branch disabled: the else branch wins, or await_resume reports the misuse.
@@ -144,7 +164,13 @@ class Select : public Leaf<Select<Bs...>> {
     ((I != keep ? std::get<I>(branches_).cancel() : void()), ...);
   }
 
+  template <class B>
+  static constexpr bool tries = requires {
+    requires std::remove_cvref_t<B>::kTries;
+  };
+
   bool biased_;
+  bool polled_ = false;
   std::array<bool, N> enabled_;
   std::tuple<Bs...> branches_;
   std::size_t winner_ = 0;

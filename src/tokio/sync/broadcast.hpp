@@ -437,6 +437,28 @@ class Receiver {
       claimed_ = false;
       return true;
     }
+    // poll without joining the waiters (Leaf's try_poll). A Recv already waiting (a
+    // borrowed one that lost an earlier select) keeps its claim while nothing is there.
+    bool try_poll() noexcept {
+      if (!detail::coop_has_budget()) return false;
+      if (!r_.claim(this)) return refused_ = true;
+      Read read;
+      try {
+        read = r_.s_->recv(r_.next_, &out_, missed_, nullptr, nullptr);
+      } catch (...) {
+        error_ = std::current_exception();
+        read = Read::Closed;
+      }
+      if (read == Read::Empty) {
+        if (!claimed_) r_.release(this);
+        return false;
+      }
+      read_ = read;
+      r_.release(this);
+      claimed_ = false;
+      detail::coop_take();
+      return true;
+    }
     Result<T, RecvError> await_resume() {
       if (refused_) detail::throw_second_broadcast_recv();
       if (error_) std::rethrow_exception(error_);

@@ -148,6 +148,10 @@ class CancellationToken {
       if (h_.n->cancelled.load(std::memory_order_acquire)) return true;
       return nt_.poll(cx);  // only cancel() notifies, after setting the flag
     }
+    // poll without joining the Notify's queue (Leaf's try_poll).
+    bool try_poll() noexcept {
+      return h_.n->cancelled.load(std::memory_order_acquire) || nt_.try_poll();
+    }
     void await_resume() const noexcept {}
 
    private:

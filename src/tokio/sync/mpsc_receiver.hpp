@@ -48,6 +48,17 @@ class BasicReceiver {
       if (!claimed_) c_->release_rx(this);
       return !claimed_;
     }
+    // poll without registering a waker (Leaf's try_poll): an empty channel is left as is.
+    // A Recv already waiting (a borrowed one that lost an earlier select) keeps its claim.
+    bool try_poll() noexcept {
+      if (!c_->claim_rx(this)) return refused_ = true;
+      bool ready = c_->try_poll_recv(out_);
+      if (ready || !claimed_) {
+        c_->release_rx(this);
+        claimed_ = false;
+      }
+      return ready;
+    }
     std::optional<T> await_resume() {
       if (refused_) detail::throw_second_recv();
       return std::move(out_);

@@ -151,24 +151,34 @@ bool Notified::poll_with(Wakeable* waker) noexcept {
   return false;
 }
 
-bool Notified::poll_init(Wakeable* waker) noexcept {
+bool Notified::try_poll() noexcept {
+  switch (node_.st) {
+    case St::Done: return true;
+    case St::Waiting: return poll_with(nullptr);
+    case St::Init: break;
+  }
   std::atomic<std::size_t>& state = n_->state_;
   std::size_t s = state.load(std::memory_order_seq_cst);
-  // Fast path: a notify_waiters() since creation, or a stored permit.
+  // A notify_waiters() since creation, or a stored permit (taken).
   for (;;) {
     if (calls_of(s) != node_.calls) {
       node_.st = St::Done;
       return true;
     }
-    if (sync_notify_impl::state_of(s) != Notify::NOTIFIED) break;
+    if (sync_notify_impl::state_of(s) != Notify::NOTIFIED) return false;
     if (state.compare_exchange_weak(s, sync_notify_impl::with_state(s, Notify::EMPTY),
                                     std::memory_order_seq_cst)) {
       node_.st = St::Done;
       return true;
     }
   }
+}
+
+bool Notified::poll_init(Wakeable* waker) noexcept {
+  if (try_poll()) return true;  // the fast path: no lock, nothing queued
+  std::atomic<std::size_t>& state = n_->state_;
   detail::WaitGuard g(n_->lock_);
-  s = state.load(std::memory_order_seq_cst);
+  std::size_t s = state.load(std::memory_order_seq_cst);
   for (;;) {
     if (calls_of(s) != node_.calls) {
       node_.st = St::Done;

@@ -71,12 +71,16 @@ class Notified {
   bool enable() noexcept { return poll_with(nullptr); }
 
   bool poll(task::Context& cx) noexcept { return poll_with(cx.raw_waker()); }
+  // Completes now if a notification is already here (a stored permit is taken), without
+  // joining the queue; false otherwise, with nothing changed. (See Leaf's try_poll.)
+  bool try_poll() noexcept;
 
   class Awaiter : public detail::Leaf<Awaiter> {
    public:
     static constexpr const char* kLeafName = "sync::Notify::notified";  // in task dumps
     explicit Awaiter(Notified* n) noexcept : n_(n) {}
     bool poll(task::Context& cx) noexcept { return n_->poll(cx); }
+    bool try_poll() noexcept { return n_->try_poll(); }
     void await_resume() const noexcept {}
 
    private:

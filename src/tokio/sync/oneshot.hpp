@@ -104,6 +104,13 @@ struct OneshotShared {
     if (!coop_poll_proceed(cx)) return false;
     return s->poll_side(s->*slot, bit, done, cx.raw_waker());
   }
+  // poll_wait without registering (Leaf's try_poll).
+  static bool try_wait(OneshotShared* s, uint32_t done) noexcept {
+    if (!s) return true;
+    if (!coop_has_budget() || !(s->state.load(std::memory_order_acquire) & done)) return false;
+    coop_take();
+    return true;
+  }
   // Registers `w` in `slot` under the protocol of `bit`; `done` is the bit that makes the
   // wait complete (VALUE_SENT|CLOSED for the receiver, CLOSED for the sender). Returns true
   // when complete.
@@ -200,6 +207,7 @@ class Sender {
       return Shared::poll_wait(tx_.s_.get(), cx, &Shared::tx_waker, Shared::TX_TASK_SET,
                                Shared::CLOSED);
     }
+    bool try_poll() noexcept { return Shared::try_wait(tx_.s_.get(), Shared::CLOSED); }
     void await_resume() const noexcept {}
 
    private:
@@ -253,6 +261,9 @@ class Receiver {
     bool poll(task::Context& cx) noexcept {
       return Shared::poll_wait(r_.s_.get(), cx, &Shared::rx_waker, Shared::RX_TASK_SET,
                                Shared::VALUE_SENT | Shared::CLOSED);
+    }
+    bool try_poll() noexcept {
+      return Shared::try_wait(r_.s_.get(), Shared::VALUE_SENT | Shared::CLOSED);
     }
     Result<T, RecvError> await_resume() {
       if (!r_.s_) return unexpected(RecvError{});

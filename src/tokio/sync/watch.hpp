@@ -191,6 +191,26 @@ class Receiver {
       if (!detail::coop_poll_proceed(cx)) return false;
       for (;;) {
         // The notification is requested before the version is checked (no lost wake-up).
+        if (changed_now()) return true;
+        if (!n_.poll(cx)) return false;
+        n_.reset();  // request the next notification before checking again
+      }
+    }
+    // poll without requesting a notification (Leaf's try_poll).
+    bool try_poll() noexcept {
+      if (!detail::coop_has_budget() || !changed_now()) return false;
+      detail::coop_take();
+      return true;
+    }
+    Result<void, RecvError> await_resume() const noexcept {
+      if (closed_) return unexpected(RecvError{});
+      return {};
+    }
+
+   private:
+    // A version not seen yet (now marked seen), or the channel closed: ready.
+    bool changed_now() noexcept {
+      for (;;) {
         uint64_t st = r_.s_->state.load(std::memory_order_acquire);
         uint64_t v = st & ~Shared::CLOSED;
         uint64_t seen = r_.seen();
@@ -206,16 +226,10 @@ class Receiver {
           closed_ = true;
           return true;
         }
-        if (!n_.poll(cx)) return false;
-        n_.reset();  // request the next notification before checking again
+        return false;
       }
     }
-    Result<void, RecvError> await_resume() const noexcept {
-      if (closed_) return unexpected(RecvError{});
-      return {};
-    }
 
-   private:
     Receiver& r_;
     Notified n_;
     bool closed_ = false;

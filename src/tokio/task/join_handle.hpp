@@ -142,6 +142,12 @@ class JoinHandle {
       if (!detail::coop_poll_proceed(cx)) return false;
       return detail::task_join_poll(h_.t_, cx);
     }
+    // poll without setting the join waker (Leaf's try_poll).
+    bool try_poll() noexcept {
+      if (!detail::coop_has_budget() || !h_.is_finished()) return false;
+      detail::coop_take();
+      return true;
+    }
     auto await_resume() {
       h_.taken_ = true;
       auto r = detail::take_join_result<T>(h_.t_);

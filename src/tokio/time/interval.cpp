@@ -19,6 +19,16 @@ Interval::Interval(Instant start, Duration period)
 bool Interval::poll_tick_ready(task::Context& cx, Instant& out) noexcept {
   if (!detail::coop_poll_proceed(cx)) return false;
   if (!timer_.poll(cx)) return false;
+  return take_tick(out);
+}
+
+bool Interval::try_tick_ready(Instant& out) noexcept {
+  if (!detail::coop_has_budget() || !timer_.try_poll()) return false;
+  detail::coop_take();
+  return take_tick(out);
+}
+
+bool Interval::take_tick(Instant& out) noexcept {
   Instant scheduled = timer_.deadline();
   if (timer_.errored()) {  // left as it is: the awaiter throws, a later tick re-registers
     out = scheduled;

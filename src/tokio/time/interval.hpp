@@ -42,6 +42,7 @@ class Interval {
     static constexpr const char* kLeafName = "time::Interval::tick";  // in task dumps
     explicit Tick(Interval& iv) noexcept : iv_(&iv) {}
     bool poll(task::Context& cx) noexcept { return iv_->poll_tick_ready(cx, out_); }
+    bool try_poll() noexcept { return iv_->try_tick_ready(out_); }
     // Throws std::logic_error while another Tick of this Interval is being awaited (the
     // claim is held from the first await until this Tick is destroyed).
     void before_first_poll() {
@@ -90,6 +91,10 @@ class Interval {
  private:
   // poll_tick without the orphan check (the Tick leaf's poll; its await_resume checks).
   bool poll_tick_ready(task::Context& cx, Instant& out) noexcept;
+  // The same without registering the timer (the Tick leaf's try_poll).
+  bool try_tick_ready(Instant& out) noexcept;
+  // The timer has fired: hands out its deadline and re-arms for the next tick.
+  bool take_tick(Instant& out) noexcept;
   Instant next_after_missed(Instant scheduled, Instant now) const noexcept;
 
   detail::Timer timer_;

@@ -68,6 +68,7 @@ class Sleep {
     static constexpr const char* kLeafName = "time::sleep";  // in task dumps
     explicit Awaiter(Sleep& s) : s_(&s), claim_(s.awaited_, "a time::Sleep") {}
     bool poll(task::Context& cx) noexcept { return s_->poll_ready(cx); }
+    bool try_poll() noexcept { return s_->try_ready(); }
     void before_first_poll() { s_->timer_.resolve_or_throw("time::sleep"); }
     void await_resume() const { s_->timer_.throw_if_errored("time::sleep"); }
     // In task dumps: "time::sleep, 250 ms left".
@@ -85,6 +86,12 @@ class Sleep {
   bool poll_ready(task::Context& cx) noexcept {
     if (!detail::coop_poll_proceed(cx)) return false;
     return timer_.poll(cx);
+  }
+  // poll_ready without registering: a deadline not yet passed arms no timer.
+  bool try_ready() noexcept {
+    if (!detail::coop_has_budget() || !timer_.try_poll()) return false;
+    detail::coop_take();
+    return true;
   }
 
   detail::Timer timer_;

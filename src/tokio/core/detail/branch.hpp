@@ -163,35 +163,20 @@ class LeafBranch {
   LeafBranch& operator=(const LeafBranch&) = delete;
   ~LeafBranch() { cancel(); }
 
+  // The leaf can be asked whether it is ready without registering (Leaf's try_poll).
+  static constexpr bool kTries = requires(L & l) {
+    { l.try_poll() } -> std::same_as<bool>;
+  };
+
   // Polls the leaf once (the first call makes it). Once ready, the result (or what making,
   // polling or resuming threw) is kept and the leaf and an owned awaitable are destroyed
   // at once, as Branch destroys a finished frame.
   bool step(task::Context& cx) noexcept {
-    if (st_ == St::Done) return true;
-    try {
-      if (st_ == St::Fresh) {
-        if constexpr (kMakesAwaiter) {
-          if constexpr (kBorrowed) {
-            ::new (static_cast<void*>(&aw_.w)) L(get_awaiter(*held_.p));
-          } else {
-            ::new (static_cast<void*>(&aw_.w)) L(get_awaiter(std::move(held_.v)));
-          }
-        }
-        st_ = St::Polling;
-        if constexpr (requires(L & l) { l.before_first_poll(); }) leaf().before_first_poll();
-      }
-      if (!poll_leaf_restoring(tls, [&] { return leaf().poll(cx); })) return false;
-      if constexpr (std::is_void_v<value_type>) {
-        leaf().await_resume();
-        out_.set_value();
-      } else {
-        out_.set_value(leaf().await_resume());
-      }
-    } catch (...) {
-      out_.set_exception(std::current_exception());
-    }
-    cancel();
-    return true;
+    return advance([&] { return poll_leaf_restoring(tls, [&] { return leaf().poll(cx); }); });
+  }
+  // As step, but through the leaf's try_poll (kTries): false leaves nothing registered.
+  bool try_step() noexcept {
+    return advance([&] { return leaf().try_poll(); });
   }
   bool done() const noexcept { return st_ == St::Done; }
   bool failed() const noexcept { return st_ == St::Done && out_.exception() != nullptr; }
@@ -207,6 +192,35 @@ class LeafBranch {
   }
 
  private:
+  template <class Poll>
+  bool advance(Poll&& poll) noexcept {
+    if (st_ == St::Done) return true;
+    try {
+      if (st_ == St::Fresh) {
+        if constexpr (kMakesAwaiter) {
+          if constexpr (kBorrowed) {
+            ::new (static_cast<void*>(&aw_.w)) L(get_awaiter(*held_.p));
+          } else {
+            ::new (static_cast<void*>(&aw_.w)) L(get_awaiter(std::move(held_.v)));
+          }
+        }
+        st_ = St::Polling;
+        if constexpr (requires(L & l) { l.before_first_poll(); }) leaf().before_first_poll();
+      }
+      if (!poll()) return false;
+      if constexpr (std::is_void_v<value_type>) {
+        leaf().await_resume();
+        out_.set_value();
+      } else {
+        out_.set_value(leaf().await_resume());
+      }
+    } catch (...) {
+      out_.set_exception(std::current_exception());
+    }
+    cancel();
+    return true;
+  }
+
   L& leaf() noexcept {
     if constexpr (kMakesAwaiter) {
       return aw_.w;
@@ -290,6 +304,21 @@ decltype(auto) with_index(std::size_t i, F&& f) {
     return table[i](f);
   }
   (std::make_index_sequence<N>{});
+}
+
+// Calls f(std::integral_constant<size_t, I>) for I = start, start + 1, ..., N - 1, 0, ...,
+// start - 1 until a call returns true; returns that I, or N when none did. Unrolled (each
+// call inlined, no table of function pointers): select's poll goes through it per message.
+template <std::size_t N, class F>
+TOKIO_ALWAYS_INLINE std::size_t first_from(std::size_t start, F&& f) {
+  std::size_t hit = N;
+  [&]<std::size_t... I>(std::index_sequence<I...>) {
+    (void)(((I >= start && f(std::integral_constant<std::size_t, I>{}) && (hit = I, true)) ||
+            ...) ||
+           ((I < start && f(std::integral_constant<std::size_t, I>{}) && (hit = I, true)) || ...));
+  }
+  (std::make_index_sequence<N>{});
+  return hit;
 }
 
 // A one-branch composite that runs `before()`/`after()` around every step of its inner

@@ -59,6 +59,15 @@ inline bool coop_poll_proceed(task::Context& cx) noexcept {
   return coop_poll_proceed_slow(cx);
 }
 
+// For a leaf's try_poll (see Leaf): whether a unit of budget is left to take, and taking
+// it once the resource turned out ready. Nothing is taken or woken when the budget is
+// spent: try_poll then reports not ready and the leaf's poll does the forced yield.
+inline bool coop_has_budget() noexcept { return tls.budget != 0; }
+inline void coop_take() noexcept {
+  int32_t& b = tls.budget;
+  if (b > 0) --b;
+}
+
 // Polls a leaf, giving back the budget unit its resource took when it is not ready (Tokio's
 // RestoreOnPending): polling something that is not ready costs no budget. Without this, a
 // loop that selects over an empty channel and an always-ready branch spends a unit per
@@ -269,6 +278,12 @@ const char* leaf_type_pretty() noexcept {
 // resource is consumed without suspending (it still costs one unit of coop budget). Leaves
 // hold no bookkeeping of their own (see PollSlot), so they copy and move freely before they
 // first suspend; once suspended they are registered by address and must not move.
+//
+// A leaf may also provide `bool try_poll() noexcept`: ready now? asked without a waker, so
+// false must leave nothing registered and nothing consumed (true completes the leaf as a
+// ready poll would, budget included: coop_has_budget/coop_take). select asks the leaves
+// that have it on its first poll and polls (registers) them only when no branch was
+// ready, so a branch that loses to a ready sibling never joins a queue (Select::poll).
 template <class Derived>
 class Leaf : public Pollable {
  public:

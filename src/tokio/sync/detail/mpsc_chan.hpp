@@ -178,6 +178,17 @@ struct Chan {
     return rx_closed && is_idle();
   }
 
+  // poll_recv without registering: false (nothing taken, no budget spent) when the
+  // channel is empty and not ended, or the budget is spent.
+  bool try_poll_recv(std::optional<T>& out) noexcept {
+    if (!coop_has_budget()) return false;
+    Pop p = list.pop([&](T&& v) noexcept { out.emplace(std::move(v)); });
+    if (p == Pop::Value) on_received(1);
+    if (p == Pop::Empty && !(rx_closed && is_idle())) return false;
+    coop_take();
+    return true;
+  }
+
   // One step of recv_many: true when n > 0 values were appended, or the channel ended
   // (n == 0).
   bool poll_recv_many(task::Context& cx, std::vector<T>& buf, std::size_t limit,

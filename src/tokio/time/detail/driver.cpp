@@ -66,6 +66,9 @@ bool timer_register(TimeDriver*& d, TimerEntry& e, time::Instant deadline, Wakea
   return d->register_timer(e, deadline, w);
 }
 void timer_cancel(TimeDriver* d, TimerEntry& e) noexcept { d->cancel_timer(e); }
+bool timer_fire_if_passed(TimeDriver* d, TimerEntry& e, time::Instant deadline) noexcept {
+  return d->fire_if_passed(e, d->deadline_to_tick(deadline), d->last_observed_tick(), deadline);
+}
 bool timer_set_waker(TimeDriver* d, TimerEntry& e, Wakeable* w) noexcept {
   return d->set_waker(e, w);
 }
@@ -190,9 +193,8 @@ void TimeDriver::fire_due(uint64_t now_tick) noexcept {
                });
 }
 
-bool TimeDriver::register_timer(TimerEntry& e, time::Instant deadline, Wakeable* w) noexcept {
-  uint64_t when = deadline_to_tick(deadline);
-  uint64_t seen = observed_tick_.load(std::memory_order_relaxed);
+bool TimeDriver::fire_if_passed(TimerEntry& e, uint64_t when, uint64_t seen,
+                                time::Instant deadline) noexcept {
   // Only a deadline near (or before) the last tick the driver saw can have passed
   // already: just then is the clock worth reading. Later ones register; if the driver's
   // view was stale they fire at its next turn, which is never early.
@@ -200,6 +202,13 @@ bool TimeDriver::register_timer(TimerEntry& e, time::Instant deadline, Wakeable*
     e.state.store(TimerEntry::kFired, std::memory_order_relaxed);
     return true;
   }
+  return false;
+}
+
+bool TimeDriver::register_timer(TimerEntry& e, time::Instant deadline, Wakeable* w) noexcept {
+  uint64_t when = deadline_to_tick(deadline);
+  uint64_t seen = observed_tick_.load(std::memory_order_relaxed);
+  if (fire_if_passed(e, when, seen, deadline)) return true;
   w->vtable->clone(w);
   bool unpark = false;
   uint64_t not_queued = TimerEntry::kFired;

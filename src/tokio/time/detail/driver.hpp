@@ -71,6 +71,12 @@ class TimeDriver {
   // keeps its own reference). Returns true instead when the deadline has already passed
   // (`e` is kFired) or the runtime shut down (`e` is kOrphaned); `e` is not registered then.
   bool register_timer(TimerEntry& e, time::Instant deadline, Wakeable* w) noexcept;
+  // Fires `e` (kUnregistered) when `deadline` has passed, registering nothing; `when` is
+  // its tick, `seen` the driver's last observed tick. False leaves `e` unchanged.
+  bool fire_if_passed(TimerEntry& e, uint64_t when, uint64_t seen, time::Instant deadline) noexcept;
+  uint64_t last_observed_tick() const noexcept {
+    return observed_tick_.load(std::memory_order_relaxed);  // a hint, as in register_timer
+  }
   // Unregisters `e` if it is still registered (any state).
   void cancel_timer(TimerEntry& e) noexcept;
   // Replaces the waker of a registered `e`; returns true if `e` has fired (or was

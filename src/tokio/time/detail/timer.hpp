@@ -50,6 +50,7 @@ void check_time_driver_alive(TimeDriver* d, const char* what);
 bool timer_register(TimeDriver*& d, TimerEntry& e, time::Instant deadline, Wakeable* w) noexcept;
 // Unregisters `e` if it is still registered (any state).
 void timer_cancel(TimeDriver* d, TimerEntry& e) noexcept;
+bool timer_fire_if_passed(TimeDriver* d, TimerEntry& e, time::Instant deadline) noexcept;
 // Replaces the waker of a registered `e`; returns true if `e` has fired meanwhile.
 bool timer_set_waker(TimeDriver* d, TimerEntry& e, Wakeable* w) noexcept;
 // Moves a registered `e` to `deadline` (see Timer::reset).
@@ -119,6 +120,16 @@ class Timer {
       return timer_register(driver_, entry_, deadline_, cx.raw_waker());
     if (TOKIO_LIKELY(entry_.waker.load(std::memory_order_relaxed) == cx.raw_waker())) return false;
     return timer_set_waker(driver_, entry_, cx.raw_waker());
+  }
+
+  // Leaf's try_poll: true when the deadline has passed, found without registering (the
+  // timer is then fired); false leaves it as it was. Only a timer bound to its driver
+  // (resolve_or_throw) and not yet registered is asked; any other state waits for poll.
+  bool try_poll() noexcept {
+    uint64_t s = entry_.state.load(std::memory_order_acquire);
+    if (s == TimerEntry::kFired) return true;
+    if (s != TimerEntry::kUnregistered || driver_ == nullptr) return false;
+    return timer_fire_if_passed(driver_, entry_, deadline_);
   }
 
   // Sets a new deadline. A registered timer moves in the wheel (to a later deadline
