@@ -24,6 +24,9 @@
 //                                 a select loop, each message raced against a stop Notify
 //                                 (`select(rx.recv(), stop.notified())`, the shape of a
 //                                 server loop with a shutdown signal). `iters` rounds.
+//   select_sleep_loop             the same, each message raced against a fresh 1 s sleep
+//                                 (`select(rx.recv(), sleep(1s))`, a per-message idle
+//                                 deadline). `iters` rounds.
 #define TOKIO_IMPLEMENTATION
 #include <atomic>
 #include <future>
@@ -186,14 +189,16 @@ Task<> mpsc_main(std::size_t rounds) {
   for (std::size_t i = 0; i < rounds; ++i) co_await mpsc_round();
 }
 
-// --- select loop --------------------------------------------------------------------------
-Task<> select_round(Notify& stop) {
+// --- select loops -------------------------------------------------------------------------
+// Each message is raced against a fresh operand from `other()`, which must never win.
+template <class Other>
+Task<> select_round(Other other) {
   auto [tx, rx] = mpsc::channel<std::size_t>(100);
   spawn_producers(std::move(tx));
   std::size_t received = 0;
   for (;;) {
-    auto ev = co_await tokio::select(rx.recv(), stop.notified());
-    if (ev.index() == 1) fail("stop was notified");
+    auto ev = co_await tokio::select(rx.recv(), other());
+    if (ev.index() == 1) fail("the other branch won");
     if (!std::get<0>(ev)) break;
     ++received;
   }
@@ -202,7 +207,15 @@ Task<> select_round(Notify& stop) {
 
 Task<> select_main(std::size_t rounds) {
   Notify stop;
-  for (std::size_t i = 0; i < rounds; ++i) co_await select_round(stop);
+  for (std::size_t i = 0; i < rounds; ++i) {
+    co_await select_round([&stop] { return stop.notified(); });
+  }
+}
+
+Task<> select_sleep_main(std::size_t rounds) {
+  for (std::size_t i = 0; i < rounds; ++i) {
+    co_await select_round([] { return tokio::time::sleep(std::chrono::seconds(1)); });
+  }
 }
 
 }  // namespace
@@ -216,6 +229,7 @@ int main(int argc, char** argv) {
   else if (n == "chained_spawn/coroutine") chained_main(a.workers, a.iters, false);
   else if (n == "mpsc_bounded") runtime(a.workers).block_on(mpsc_main(a.iters));
   else if (n == "select_loop") runtime(a.workers).block_on(select_main(a.iters));
+  else if (n == "select_sleep_loop") runtime(a.workers).block_on(select_sleep_main(a.iters));
   else bench::unknown(a);
   return 0;
 }

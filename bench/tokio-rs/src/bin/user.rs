@@ -128,8 +128,9 @@ async fn mpsc_round() {
     }
 }
 
-// --- select loop --------------------------------------------------------------------------
-async fn select_round(stop: &Notify) {
+// --- select loops -------------------------------------------------------------------------
+// Each message is raced against a fresh future from `other()`, which must never win.
+async fn select_round<F: std::future::Future, M: Fn() -> F>(other: M) {
     let (tx, mut rx) = mpsc::channel::<usize>(100);
     spawn_producers(tx);
     let mut received = 0;
@@ -139,7 +140,7 @@ async fn select_round(stop: &Notify) {
                 Some(_) => received += 1,
                 None => break,
             },
-            _ = stop.notified() => fail("stop was notified"),
+            _ = other() => fail("the other branch won"),
         }
     }
     if received != PRODUCERS * SENDS {
@@ -163,7 +164,12 @@ fn main() {
         "select_loop" => runtime(a.workers).block_on(async {
             let stop = Notify::new();
             for _ in 0..a.iters {
-                select_round(&stop).await;
+                select_round(|| stop.notified()).await;
+            }
+        }),
+        "select_sleep_loop" => runtime(a.workers).block_on(async {
+            for _ in 0..a.iters {
+                select_round(|| tokio::time::sleep(Duration::from_secs(1))).await;
             }
         }),
         _ => unknown(&a),
