@@ -10335,6 +10335,36 @@ class BasicExclusiveClaim {
 };
 using ExclusiveClaim = BasicExclusiveClaim<false>;
 
+// The claim of a leaf whose poll cannot throw (the mpsc and broadcast receives): two
+// bytes in the leaf, which passes its own address as the operation. A poll that finds
+// another holder completes with `refused` set, and the leaf's await_resume throws. A
+// registering poll keeps the claim while the leaf waits; a try_poll (Leaf's, which
+// registers nothing) keeps only a claim the leaf already held. The leaf's destructor
+// calls release().
+struct RefusableClaim {
+  bool claimed = false;  // held while the leaf waits, registered
+  bool refused = false;  // another operation held it
+
+  // `attempt()` runs holding the object; true = ready.
+  template <bool kAcrossThreads, class Attempt>
+  bool poll(BasicExclusiveUse<kAcrossThreads>& use, const void* op, bool registering,
+            Attempt&& attempt) noexcept {
+    if (!use.try_claim(op)) return refused = true;
+    const bool ready = attempt();
+    if (!ready && (registering || claimed)) {
+      claimed = true;
+      return false;
+    }
+    use.release(op);
+    claimed = false;
+    return ready;
+  }
+  template <bool kAcrossThreads>
+  void release(BasicExclusiveUse<kAcrossThreads>& use, const void* op) noexcept {
+    if (claimed) use.release(op);
+  }
+};
+
 // The state of an operation on such an object (the steps of BufReader's and BufWriter's
 // operations, as a base): poll() claims `b->use_` around Derived::poll_claimed. Derived
 // holds `b`, a pointer to the object, whose class names itself in kTypeName and befriends
@@ -14098,7 +14128,8 @@ struct Chan {
   // receiver would pop the single-consumer list at once (a double free), or one pending
   // recv's waker would replace the other's (it would never wake). A compare-exchange
   // claim, so of two threads polling at the same instant one gets the documented
-  // std::logic_error. Receiver side only.
+  // std::logic_error. Acquire / release: a holder's pops happen after the previous
+  // holder's (a receiver handed from task to task across workers). Receiver side only.
   BasicExclusiveUse<true> rx_use;
   char pad1_[kCacheLine];
   Sem sem;
@@ -14170,12 +14201,6 @@ struct Chan {
     if constexpr (Bounded) sem.release(n);
     else sem.sub(n);
   }
-
-  // Claims the receiver for the operation `op` (false: another one holds it), and lets go.
-  // Acquire / release (BasicExclusiveUse<true>): the holder's pops happen after the
-  // previous holder's (a receiver handed from task to task across workers).
-  bool claim_rx(const void* op) noexcept { return rx_use.try_claim(op); }
-  void release_rx(const void* op) noexcept { rx_use.release(op); }
 
   // One step of recv: true when `out` holds a value or the channel has ended.
   bool poll_recv(task::Context& cx, std::optional<T>& out) noexcept {
@@ -14308,36 +14333,23 @@ class BasicReceiver {
     static constexpr const char* kLeafName = "sync::mpsc::Receiver::recv";  // in task dumps
     explicit Recv(Chan* c) noexcept : c_(c) {}
     Recv(const Recv& o) noexcept : detail::Leaf<Recv>(o), c_(o.c_) {}  // before the first poll
-    ~Recv() {
-      if (claimed_) c_->release_rx(this);
-    }
+    ~Recv() { claim_.release(c_->rx_use, this); }
     bool poll(task::Context& cx) noexcept {
-      if (!c_->claim_rx(this)) return refused_ = true;
-      claimed_ = !c_->poll_recv(cx, out_);
-      if (!claimed_) c_->release_rx(this);
-      return !claimed_;
+      return claim_.poll(c_->rx_use, this, true, [&] { return c_->poll_recv(cx, out_); });
     }
     // poll without registering a waker (Leaf's try_poll): an empty channel is left as is.
-    // A Recv already waiting (a borrowed one that lost an earlier select) keeps its claim.
     bool try_poll() noexcept {
-      if (!c_->claim_rx(this)) return refused_ = true;
-      bool ready = c_->try_poll_recv(out_);
-      if (ready || !claimed_) {
-        c_->release_rx(this);
-        claimed_ = false;
-      }
-      return ready;
+      return claim_.poll(c_->rx_use, this, false, [&] { return c_->try_poll_recv(out_); });
     }
     std::optional<T> await_resume() {
-      if (refused_) detail::throw_second_recv();
+      if (claim_.refused) detail::throw_second_recv();
       return std::move(out_);
     }
 
    private:
     Chan* c_;
     std::optional<T> out_;
-    bool claimed_ = false;  // pending, holding the receiver (Chan::claim_rx)
-    bool refused_ = false;  // another recv held it: await_resume throws
+    detail::RefusableClaim claim_;  // of the receiver (Chan::rx_use)
   };
   // Waits for the next message; std::nullopt once every sender is gone (or the receiver
   // was closed) and the channel is empty.
@@ -14349,17 +14361,13 @@ class BasicReceiver {
         : c_(c), buf_(&buf), limit_(limit) {}
     RecvMany(const RecvMany& o) noexcept
         : detail::Leaf<RecvMany>(o), c_(o.c_), buf_(o.buf_), limit_(o.limit_) {}
-    ~RecvMany() {
-      if (claimed_) c_->release_rx(this);
-    }
+    ~RecvMany() { claim_.release(c_->rx_use, this); }
     bool poll(task::Context& cx) noexcept {
-      if (!c_->claim_rx(this)) return refused_ = true;
-      claimed_ = !c_->poll_recv_many(cx, *buf_, limit_, n_);
-      if (!claimed_) c_->release_rx(this);
-      return !claimed_;
+      return claim_.poll(c_->rx_use, this, true,
+                         [&] { return c_->poll_recv_many(cx, *buf_, limit_, n_); });
     }
     std::size_t await_resume() const {
-      if (refused_) detail::throw_second_recv();
+      if (claim_.refused) detail::throw_second_recv();
       return n_;
     }
 
@@ -14368,8 +14376,7 @@ class BasicReceiver {
     std::vector<T>* buf_;
     std::size_t limit_;
     std::size_t n_ = 0;
-    bool claimed_ = false;  // as Recv's
-    bool refused_ = false;
+    detail::RefusableClaim claim_;  // as Recv's
   };
   // Waits for at least one message and appends up to `limit` of them to `buf`; returns
   // how many. 0 means the channel has ended (or limit was 0).
@@ -15450,47 +15457,23 @@ class Receiver {
     Recv(const Recv& o) noexcept : detail::Leaf<Recv>(o), r_(o.r_) {}
     ~Recv() {
       if (r_.s_) r_.s_->cancel_wait(waiter_);
-      if (claimed_) r_.release(this);
+      claim_.release(r_.use_, this);
     }
     bool poll(task::Context& cx) noexcept {
       if (!detail::coop_poll_proceed(cx)) return false;
-      if (!r_.claim(this)) return refused_ = true;
-      claimed_ = true;
-      try {
-        read_ = r_.s_->recv(r_.next_, &out_, missed_, &waiter_, cx.raw_waker());
-      } catch (...) {
-        error_ = std::current_exception();  // a throwing copy of T: rethrown by await_resume
-        read_ = Read::Closed;
-      }
-      if (read_ == Read::Empty) return false;  // pending: keeps the receiver
-      r_.release(this);
-      claimed_ = false;
-      return true;
+      return claim_.poll(r_.use_, this, true, [&] { return read(&waiter_, cx.raw_waker()); });
     }
-    // poll without joining the waiters (Leaf's try_poll). A Recv already waiting (a
-    // borrowed one that lost an earlier select) keeps its claim while nothing is there.
+    // poll without joining the waiters (Leaf's try_poll).
     bool try_poll() noexcept {
       if (!detail::coop_has_budget()) return false;
-      if (!r_.claim(this)) return refused_ = true;
-      Read read;
-      try {
-        read = r_.s_->recv(r_.next_, &out_, missed_, nullptr, nullptr);
-      } catch (...) {
-        error_ = std::current_exception();
-        read = Read::Closed;
-      }
-      if (read == Read::Empty) {
-        if (!claimed_) r_.release(this);
+      if (!claim_.poll(r_.use_, this, false, [&] { return read(nullptr, nullptr); })) {
         return false;
       }
-      read_ = read;
-      r_.release(this);
-      claimed_ = false;
-      detail::coop_take();
+      if (!claim_.refused) detail::coop_take();
       return true;
     }
     Result<T, RecvError> await_resume() {
-      if (refused_) detail::throw_second_broadcast_recv();
+      if (claim_.refused) detail::throw_second_broadcast_recv();
       if (error_) std::rethrow_exception(error_);
       switch (read_) {
         case Read::Value: return std::move(*out_);
@@ -15500,13 +15483,24 @@ class Receiver {
     }
 
    private:
+    // One read holding the receiver; true unless nothing is there (then `w`, if any,
+    // waits for the next send).
+    bool read(typename Shared::Waiter* w, detail::Wakeable* waker) noexcept {
+      try {
+        read_ = r_.s_->recv(r_.next_, &out_, missed_, w, waker);
+      } catch (...) {
+        error_ = std::current_exception();  // a throwing copy of T: rethrown by await_resume
+        read_ = Read::Closed;
+      }
+      return read_ != Read::Empty;
+    }
+
     Receiver& r_;
     typename Shared::Waiter waiter_;
     std::optional<T> out_;
     uint64_t missed_ = 0;
     Read read_ = Read::Empty;
-    bool claimed_ = false;  // holding the receiver (Receiver::claim), from first poll to end
-    bool refused_ = false;  // another operation held it: await_resume throws
+    detail::RefusableClaim claim_;  // of the receiver (Receiver::use_)
     std::exception_ptr error_;
   };
   // The next value; RecvError Lagged(n) when n values were overwritten before this
@@ -15580,15 +15574,12 @@ class Receiver {
     s->release();
   }
 
+  Shared* s_ = nullptr;
+  uint64_t next_ = 0;
   // The operation using next_ now (a recv from its first poll until it completes, a
   // try_recv for its read): two tasks sharing the receiver get the documented error
   // instead of reading one slot twice (which read freed memory). Acquire / release: each
   // holder sees the previous holder's next_.
-  bool claim(const void* op) noexcept { return use_.try_claim(op); }
-  void release(const void* op) noexcept { use_.release(op); }
-
-  Shared* s_ = nullptr;
-  uint64_t next_ = 0;
   detail::BasicExclusiveUse<true> use_;
 };
 
@@ -18654,6 +18645,8 @@ bool signal_is_forbidden(int signum) noexcept;
 
 #endif // TOKIO_HAS_SIGNAL
 #if TOKIO_HAS_SIGNAL
+#endif // TOKIO_HAS_SIGNAL
+#if TOKIO_HAS_SIGNAL
 /* begin file src/tokio/signal/detail/registry.hpp */
 #if TOKIO_HAS_SIGNAL
 // The process-wide signal registry behind signal::unix::Signal (and the SIGCHLD fallback
@@ -18814,19 +18807,13 @@ class SignalRecvOp : public Leaf<SignalRecvOp> {
   SignalRecvOp(const SignalRecvOp& o) noexcept : Leaf<SignalRecvOp>(o), l_(o.l_) {}
   ~SignalRecvOp() {
     signal_cancel_recv(*l_, node_);
-    l_->recv_use.release(this);
+    claim_.release(l_->recv_use, this);
   }
   bool poll(task::Context& cx) noexcept {
-    if (!l_->recv_use.try_claim(this)) {
-      refused_ = true;
-      return true;
-    }
-    if (!signal_poll_recv(*l_, node_, cx)) return false;
-    l_->recv_use.release(this);
-    return true;
+    return claim_.poll(l_->recv_use, this, true, [&] { return signal_poll_recv(*l_, node_, cx); });
   }
   bool await_resume() const {
-    if (refused_) {
+    if (claim_.refused) {
       throw_misuse(
           "signal::unix::Signal::recv: a second recv() was awaited on one Signal while "
           "another is pending (a Signal serves one recv at a time): await them one after "
@@ -18838,7 +18825,7 @@ class SignalRecvOp : public Leaf<SignalRecvOp> {
  private:
   SignalListener* l_;
   SignalRecvNode node_;
-  bool refused_ = false;  // polled while another recv held the Signal
+  RefusableClaim claim_;  // of the Signal (SignalListener::recv_use)
 };
 
 // signal::unix::signal, its errors naming `what` (the public call the user made: ctrl_c).
@@ -24661,8 +24648,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_2daaae3042cb5ca2_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_2daaae3042cb5ca2_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_8942051314401f33_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_8942051314401f33_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -42677,7 +42664,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_2daaae3042cb5ca2_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_8942051314401f33_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

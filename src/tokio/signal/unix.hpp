@@ -36,6 +36,7 @@
 #include "tokio/core/result.hpp"
 #include "tokio/signal/errors.hpp"
 #include "tokio/signal/signal_kind.hpp"
+#include "tokio/io/detail/exclusive.hpp"
 #include "tokio/signal/detail/registry.hpp"
 #include "tokio/core/detail/poll.hpp"
 
@@ -56,19 +57,13 @@ class SignalRecvOp : public Leaf<SignalRecvOp> {
   SignalRecvOp(const SignalRecvOp& o) noexcept : Leaf<SignalRecvOp>(o), l_(o.l_) {}
   ~SignalRecvOp() {
     signal_cancel_recv(*l_, node_);
-    l_->recv_use.release(this);
+    claim_.release(l_->recv_use, this);
   }
   bool poll(task::Context& cx) noexcept {
-    if (!l_->recv_use.try_claim(this)) {
-      refused_ = true;
-      return true;
-    }
-    if (!signal_poll_recv(*l_, node_, cx)) return false;
-    l_->recv_use.release(this);
-    return true;
+    return claim_.poll(l_->recv_use, this, true, [&] { return signal_poll_recv(*l_, node_, cx); });
   }
   bool await_resume() const {
-    if (refused_) {
+    if (claim_.refused) {
       throw_misuse(
           "signal::unix::Signal::recv: a second recv() was awaited on one Signal while "
           "another is pending (a Signal serves one recv at a time): await them one after "
@@ -80,7 +75,7 @@ class SignalRecvOp : public Leaf<SignalRecvOp> {
  private:
   SignalListener* l_;
   SignalRecvNode node_;
-  bool refused_ = false;  // polled while another recv held the Signal
+  RefusableClaim claim_;  // of the Signal (SignalListener::recv_use)
 };
 
 // signal::unix::signal, its errors naming `what` (the public call the user made: ctrl_c).

@@ -420,47 +420,23 @@ class Receiver {
     Recv(const Recv& o) noexcept : detail::Leaf<Recv>(o), r_(o.r_) {}
     ~Recv() {
       if (r_.s_) r_.s_->cancel_wait(waiter_);
-      if (claimed_) r_.release(this);
+      claim_.release(r_.use_, this);
     }
     bool poll(task::Context& cx) noexcept {
       if (!detail::coop_poll_proceed(cx)) return false;
-      if (!r_.claim(this)) return refused_ = true;
-      claimed_ = true;
-      try {
-        read_ = r_.s_->recv(r_.next_, &out_, missed_, &waiter_, cx.raw_waker());
-      } catch (...) {
-        error_ = std::current_exception();  // a throwing copy of T: rethrown by await_resume
-        read_ = Read::Closed;
-      }
-      if (read_ == Read::Empty) return false;  // pending: keeps the receiver
-      r_.release(this);
-      claimed_ = false;
-      return true;
+      return claim_.poll(r_.use_, this, true, [&] { return read(&waiter_, cx.raw_waker()); });
     }
-    // poll without joining the waiters (Leaf's try_poll). A Recv already waiting (a
-    // borrowed one that lost an earlier select) keeps its claim while nothing is there.
+    // poll without joining the waiters (Leaf's try_poll).
     bool try_poll() noexcept {
       if (!detail::coop_has_budget()) return false;
-      if (!r_.claim(this)) return refused_ = true;
-      Read read;
-      try {
-        read = r_.s_->recv(r_.next_, &out_, missed_, nullptr, nullptr);
-      } catch (...) {
-        error_ = std::current_exception();
-        read = Read::Closed;
-      }
-      if (read == Read::Empty) {
-        if (!claimed_) r_.release(this);
+      if (!claim_.poll(r_.use_, this, false, [&] { return read(nullptr, nullptr); })) {
         return false;
       }
-      read_ = read;
-      r_.release(this);
-      claimed_ = false;
-      detail::coop_take();
+      if (!claim_.refused) detail::coop_take();
       return true;
     }
     Result<T, RecvError> await_resume() {
-      if (refused_) detail::throw_second_broadcast_recv();
+      if (claim_.refused) detail::throw_second_broadcast_recv();
       if (error_) std::rethrow_exception(error_);
       switch (read_) {
         case Read::Value: return std::move(*out_);
@@ -470,13 +446,24 @@ class Receiver {
     }
 
    private:
+    // One read holding the receiver; true unless nothing is there (then `w`, if any,
+    // waits for the next send).
+    bool read(typename Shared::Waiter* w, detail::Wakeable* waker) noexcept {
+      try {
+        read_ = r_.s_->recv(r_.next_, &out_, missed_, w, waker);
+      } catch (...) {
+        error_ = std::current_exception();  // a throwing copy of T: rethrown by await_resume
+        read_ = Read::Closed;
+      }
+      return read_ != Read::Empty;
+    }
+
     Receiver& r_;
     typename Shared::Waiter waiter_;
     std::optional<T> out_;
     uint64_t missed_ = 0;
     Read read_ = Read::Empty;
-    bool claimed_ = false;  // holding the receiver (Receiver::claim), from first poll to end
-    bool refused_ = false;  // another operation held it: await_resume throws
+    detail::RefusableClaim claim_;  // of the receiver (Receiver::use_)
     std::exception_ptr error_;
   };
   // The next value; RecvError Lagged(n) when n values were overwritten before this
@@ -550,15 +537,12 @@ class Receiver {
     s->release();
   }
 
+  Shared* s_ = nullptr;
+  uint64_t next_ = 0;
   // The operation using next_ now (a recv from its first poll until it completes, a
   // try_recv for its read): two tasks sharing the receiver get the documented error
   // instead of reading one slot twice (which read freed memory). Acquire / release: each
   // holder sees the previous holder's next_.
-  bool claim(const void* op) noexcept { return use_.try_claim(op); }
-  void release(const void* op) noexcept { use_.release(op); }
-
-  Shared* s_ = nullptr;
-  uint64_t next_ = 0;
   detail::BasicExclusiveUse<true> use_;
 };
 

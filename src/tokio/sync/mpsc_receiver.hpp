@@ -39,36 +39,23 @@ class BasicReceiver {
     static constexpr const char* kLeafName = "sync::mpsc::Receiver::recv";  // in task dumps
     explicit Recv(Chan* c) noexcept : c_(c) {}
     Recv(const Recv& o) noexcept : detail::Leaf<Recv>(o), c_(o.c_) {}  // before the first poll
-    ~Recv() {
-      if (claimed_) c_->release_rx(this);
-    }
+    ~Recv() { claim_.release(c_->rx_use, this); }
     bool poll(task::Context& cx) noexcept {
-      if (!c_->claim_rx(this)) return refused_ = true;
-      claimed_ = !c_->poll_recv(cx, out_);
-      if (!claimed_) c_->release_rx(this);
-      return !claimed_;
+      return claim_.poll(c_->rx_use, this, true, [&] { return c_->poll_recv(cx, out_); });
     }
     // poll without registering a waker (Leaf's try_poll): an empty channel is left as is.
-    // A Recv already waiting (a borrowed one that lost an earlier select) keeps its claim.
     bool try_poll() noexcept {
-      if (!c_->claim_rx(this)) return refused_ = true;
-      bool ready = c_->try_poll_recv(out_);
-      if (ready || !claimed_) {
-        c_->release_rx(this);
-        claimed_ = false;
-      }
-      return ready;
+      return claim_.poll(c_->rx_use, this, false, [&] { return c_->try_poll_recv(out_); });
     }
     std::optional<T> await_resume() {
-      if (refused_) detail::throw_second_recv();
+      if (claim_.refused) detail::throw_second_recv();
       return std::move(out_);
     }
 
    private:
     Chan* c_;
     std::optional<T> out_;
-    bool claimed_ = false;  // pending, holding the receiver (Chan::claim_rx)
-    bool refused_ = false;  // another recv held it: await_resume throws
+    detail::RefusableClaim claim_;  // of the receiver (Chan::rx_use)
   };
   // Waits for the next message; std::nullopt once every sender is gone (or the receiver
   // was closed) and the channel is empty.
@@ -80,17 +67,13 @@ class BasicReceiver {
         : c_(c), buf_(&buf), limit_(limit) {}
     RecvMany(const RecvMany& o) noexcept
         : detail::Leaf<RecvMany>(o), c_(o.c_), buf_(o.buf_), limit_(o.limit_) {}
-    ~RecvMany() {
-      if (claimed_) c_->release_rx(this);
-    }
+    ~RecvMany() { claim_.release(c_->rx_use, this); }
     bool poll(task::Context& cx) noexcept {
-      if (!c_->claim_rx(this)) return refused_ = true;
-      claimed_ = !c_->poll_recv_many(cx, *buf_, limit_, n_);
-      if (!claimed_) c_->release_rx(this);
-      return !claimed_;
+      return claim_.poll(c_->rx_use, this, true,
+                         [&] { return c_->poll_recv_many(cx, *buf_, limit_, n_); });
     }
     std::size_t await_resume() const {
-      if (refused_) detail::throw_second_recv();
+      if (claim_.refused) detail::throw_second_recv();
       return n_;
     }
 
@@ -99,8 +82,7 @@ class BasicReceiver {
     std::vector<T>* buf_;
     std::size_t limit_;
     std::size_t n_ = 0;
-    bool claimed_ = false;  // as Recv's
-    bool refused_ = false;
+    detail::RefusableClaim claim_;  // as Recv's
   };
   // Waits for at least one message and appends up to `limit` of them to `buf`; returns
   // how many. 0 means the channel has ended (or limit was 0).

@@ -122,6 +122,36 @@ class BasicExclusiveClaim {
 };
 using ExclusiveClaim = BasicExclusiveClaim<false>;
 
+// The claim of a leaf whose poll cannot throw (the mpsc and broadcast receives): two
+// bytes in the leaf, which passes its own address as the operation. A poll that finds
+// another holder completes with `refused` set, and the leaf's await_resume throws. A
+// registering poll keeps the claim while the leaf waits; a try_poll (Leaf's, which
+// registers nothing) keeps only a claim the leaf already held. The leaf's destructor
+// calls release().
+struct RefusableClaim {
+  bool claimed = false;  // held while the leaf waits, registered
+  bool refused = false;  // another operation held it
+
+  // `attempt()` runs holding the object; true = ready.
+  template <bool kAcrossThreads, class Attempt>
+  bool poll(BasicExclusiveUse<kAcrossThreads>& use, const void* op, bool registering,
+            Attempt&& attempt) noexcept {
+    if (!use.try_claim(op)) return refused = true;
+    const bool ready = attempt();
+    if (!ready && (registering || claimed)) {
+      claimed = true;
+      return false;
+    }
+    use.release(op);
+    claimed = false;
+    return ready;
+  }
+  template <bool kAcrossThreads>
+  void release(BasicExclusiveUse<kAcrossThreads>& use, const void* op) noexcept {
+    if (claimed) use.release(op);
+  }
+};
+
 // The state of an operation on such an object (the steps of BufReader's and BufWriter's
 // operations, as a base): poll() claims `b->use_` around Derived::poll_claimed. Derived
 // holds `b`, a pointer to the object, whose class names itself in kTypeName and befriends

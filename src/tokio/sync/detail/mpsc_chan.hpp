@@ -82,7 +82,8 @@ struct Chan {
   // receiver would pop the single-consumer list at once (a double free), or one pending
   // recv's waker would replace the other's (it would never wake). A compare-exchange
   // claim, so of two threads polling at the same instant one gets the documented
-  // std::logic_error. Receiver side only.
+  // std::logic_error. Acquire / release: a holder's pops happen after the previous
+  // holder's (a receiver handed from task to task across workers). Receiver side only.
   BasicExclusiveUse<true> rx_use;
   char pad1_[kCacheLine];
   Sem sem;
@@ -154,12 +155,6 @@ struct Chan {
     if constexpr (Bounded) sem.release(n);
     else sem.sub(n);
   }
-
-  // Claims the receiver for the operation `op` (false: another one holds it), and lets go.
-  // Acquire / release (BasicExclusiveUse<true>): the holder's pops happen after the
-  // previous holder's (a receiver handed from task to task across workers).
-  bool claim_rx(const void* op) noexcept { return rx_use.try_claim(op); }
-  void release_rx(const void* op) noexcept { rx_use.release(op); }
 
   // One step of recv: true when `out` holds a value or the channel has ended.
   bool poll_recv(task::Context& cx, std::optional<T>& out) noexcept {
