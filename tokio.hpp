@@ -1386,6 +1386,40 @@ class Outcome<void> {
 /* #include <cstddef> (already above) */
 /* #include <cstdint> (already above) */
 
+/* begin file src/tokio/core/detail/rand.hpp */
+// FastRand: per-worker xorshift64* randomness (steal start positions, select() order).
+
+/* #include <cstdint> (already above) */
+
+namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
+
+// xorshift64* over the state `s` (never 0): the next 32 random bits.
+inline uint32_t xorshift_next(uint64_t& s) noexcept {
+  s ^= s >> 12;
+  s ^= s << 25;
+  s ^= s >> 27;
+  return static_cast<uint32_t>((s * 0x2545F4914F6CDD1Dull) >> 32);
+}
+// Uniform-ish in [0, n) without division (Lemire's multiply-shift).
+inline uint32_t xorshift_next_n(uint64_t& s, uint32_t n) noexcept {
+  return static_cast<uint32_t>((static_cast<uint64_t>(xorshift_next(s)) * n) >> 32);
+}
+
+// Per-worker randomness for steal start positions.
+class FastRand {
+ public:
+  explicit FastRand(uint64_t seed = 0x9E3779B97F4A7C15ull) noexcept : s_(seed ? seed : 1) {}
+  uint32_t next() noexcept { return xorshift_next(s_); }
+  uint32_t next_n(uint32_t n) noexcept { return xorshift_next_n(s_, n); }
+
+ private:
+  uint64_t s_;
+};
+
+uint64_t random_seed() noexcept;
+
+}  // namespace tokio::detail
+/* end file src/tokio/core/detail/rand.hpp */
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
@@ -1468,8 +1502,12 @@ inline uint64_t next_task_id() noexcept {
   return t.next_task_id++;
 }
 
-// Per-thread fast random numbers (select branch order, steal start).
-uint32_t thread_rand_n(uint32_t n) noexcept;
+// Per-thread fast random numbers in [0, n) (select's branch order, once per poll: inline).
+inline uint32_t thread_rand_n(uint32_t n) noexcept {
+  uint64_t& s = tls.rng_state;
+  if (TOKIO_UNLIKELY(s == 0)) s = random_seed();
+  return xorshift_next_n(s, n);
+}
 
 }  // namespace tokio::detail
 /* end file src/tokio/core/detail/thread_context.hpp */
@@ -24648,8 +24686,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_8942051314401f33_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_8942051314401f33_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_b0663d076ab54626_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_b0663d076ab54626_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -24763,36 +24801,6 @@ class Condvar {
 
 }  // namespace tokio::detail
 /* end file src/tokio/core/detail/futex.hpp */
-/* begin file src/tokio/core/detail/rand.hpp */
-// FastRand: per-worker xorshift64* randomness (steal start positions, select() order).
-
-/* #include <cstdint> (already above) */
-
-namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-
-// xorshift64*: per-worker randomness for steal start positions and select() order.
-class FastRand {
- public:
-  explicit FastRand(uint64_t seed = 0x9E3779B97F4A7C15ull) noexcept : s_(seed ? seed : 1) {}
-  uint32_t next() noexcept {
-    s_ ^= s_ >> 12;
-    s_ ^= s_ << 25;
-    s_ ^= s_ >> 27;
-    return static_cast<uint32_t>((s_ * 0x2545F4914F6CDD1Dull) >> 32);
-  }
-  // Uniform-ish in [0, n) without division (Lemire's multiply-shift).
-  uint32_t next_n(uint32_t n) noexcept {
-    return static_cast<uint32_t>((static_cast<uint64_t>(next()) * n) >> 32);
-  }
-
- private:
-  uint64_t s_;
-};
-
-uint64_t random_seed() noexcept;
-
-}  // namespace tokio::detail
-/* end file src/tokio/core/detail/rand.hpp */
 /* begin file src/tokio/core/detail/quote.hpp */
 // How reports show text that came from the user (a path, a task name): in double quotes,
 // with what would garble a one-line message escaped, as Rust's Debug output of a string
@@ -30455,16 +30463,6 @@ bool coop_poll_proceed_slow(task::Context& cx) noexcept {
   if (HandleInner* h = tls.handle) h->budget_forced_yields.fetch_add(1, std::memory_order_relaxed);
   cx.wake_by_ref();
   return false;
-}
-
-uint32_t thread_rand_n(uint32_t n) noexcept {
-  uint64_t& s = tls.rng_state;
-  if (s == 0) s = random_seed();
-  s ^= s >> 12;
-  s ^= s << 25;
-  s ^= s >> 27;
-  uint32_t r = static_cast<uint32_t>((s * 0x2545F4914F6CDD1Dull) >> 32);
-  return static_cast<uint32_t>((static_cast<uint64_t>(r) * n) >> 32);
 }
 
 }  // namespace tokio::detail
@@ -42664,7 +42662,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_8942051314401f33_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_b0663d076ab54626_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

@@ -11,6 +11,7 @@
 #include <cstdint>
 
 #include "tokio/core/config.hpp"
+#include "tokio/core/detail/rand.hpp"
 
 namespace tokio::detail {
 
@@ -93,7 +94,11 @@ inline uint64_t next_task_id() noexcept {
   return t.next_task_id++;
 }
 
-// Per-thread fast random numbers (select branch order, steal start).
-uint32_t thread_rand_n(uint32_t n) noexcept;
+// Per-thread fast random numbers in [0, n) (select's branch order, once per poll: inline).
+inline uint32_t thread_rand_n(uint32_t n) noexcept {
+  uint64_t& s = tls.rng_state;
+  if (TOKIO_UNLIKELY(s == 0)) s = random_seed();
+  return xorshift_next_n(s, n);
+}
 
 }  // namespace tokio::detail

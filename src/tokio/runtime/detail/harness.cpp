@@ -492,14 +492,4 @@ bool coop_poll_proceed_slow(task::Context& cx) noexcept {
   return false;
 }
 
-uint32_t thread_rand_n(uint32_t n) noexcept {
-  uint64_t& s = tls.rng_state;
-  if (s == 0) s = random_seed();
-  s ^= s >> 12;
-  s ^= s << 25;
-  s ^= s >> 27;
-  uint32_t r = static_cast<uint32_t>((s * 0x2545F4914F6CDD1Dull) >> 32);
-  return static_cast<uint32_t>((static_cast<uint64_t>(r) * n) >> 32);
-}
-
 }  // namespace tokio::detail
