@@ -24686,8 +24686,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_b0663d076ab54626_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_b0663d076ab54626_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_ca07411f24963137_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_ca07411f24963137_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -28074,6 +28074,8 @@ class OpenOp final : public FsOp {
   // The fd, now owned by the caller.
   int take_fd() noexcept { return std::exchange(fd, -1); }
   void close_fd() noexcept;
+  // On the blocking pool, after io_uring opened a FIFO for reading (uring_step_done).
+  void wait_for_writer() noexcept;
 
   std::string path;
   int flags;
@@ -39659,6 +39661,10 @@ std::error_code fs_error(int err, std::string_view from, std::string_view to) {
 // PathOp, OpenOp, ReadFileOp, WriteFileOp: see path_ops.hpp. (MiscOp: misc_ops.cpp.)
 
 /* #include <fcntl.h> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <poll.h>
+TOKIO_SYSTEM_HEADERS_END
+/* #include <sys/stat.h> (already above) */
 /* #include <unistd.h> (already above) */
 
 /* #include <algorithm> (already above) */
@@ -39795,32 +39801,60 @@ void OpenOp::uring_prep(uring::Sqe* const* sqes, unsigned) noexcept {
   e->op_flags = static_cast<uint32_t>(flags | O_CLOEXEC);
 }
 
+// io_uring opens without waiting, where open(2) of a FIFO waits for the other side:
+// - for writing with no reader it says ENXIO: the blocking pool opens again and waits;
+// - for writing with a reader it succeeds, as open(2) would at once: done;
+// - for reading it always succeeds, paired with a writer that was waiting in its own
+//   open (that writer's open returns now and it may write at once) or with none. The fd
+//   is kept (closing it would leave that writer without a reader: EPIPE), and the
+//   blocking pool waits for a writer only if none came (wait_for_writer).
 StepOutcome OpenOp::uring_step_done() noexcept {
-  const bool blocking_open = !(flags & (O_NONBLOCK | O_DIRECTORY)) && (flags & O_ACCMODE) != O_RDWR;
+  const bool may_wait = !(flags & (O_NONBLOCK | O_DIRECTORY));
+  const int access = flags & O_ACCMODE;
   if (res[0] < 0) {
-    // A FIFO opened for writing with no reader: io_uring's first, non-blocking attempt
-    // says ENXIO where open(2) would wait for a reader. Let the blocking pool wait.
-    if (res[0] == -ENXIO && blocking_open) return StepOutcome::Blocking;
+    if (res[0] == -ENXIO && may_wait && access == O_WRONLY) return StepOutcome::Blocking;
     err = -res[0];
     return StepOutcome::Finished;
   }
   fd = res[0];
-  if (blocking_open) {
-    // Same for a FIFO opened for reading: the non-blocking attempt succeeds without a
-    // writer, where open(2) waits for one. Redo it on the blocking pool.
+  if (may_wait && access == O_RDONLY) {
     struct stat st;
-    if (::fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode)) {
-      close_fd();
-      return StepOutcome::Blocking;
-    }
+    if (::fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode)) return StepOutcome::Blocking;
   }
   return StepOutcome::Finished;
 }
 
 void OpenOp::run_blocking() noexcept {
+  if (fd >= 0) {
+    wait_for_writer();
+    return;
+  }
   int r = fs_sys_open(AT_FDCWD, path.c_str(), flags, mode);
   if (r < 0) err = -r;
   else fd = r;
+}
+
+void OpenOp::wait_for_writer() noexcept {
+  // The kernel hands back the fd without O_NONBLOCK; make sure (reads must block as on
+  // a FIFO open(2) opened).
+  int fl = ::fcntl(fd, F_GETFL);
+  if (fl >= 0 && (fl & O_NONBLOCK)) (void)::fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+  // A writer came since the open if data is buffered (POLLIN) or one came and left
+  // (POLLHUP: the kernel reports it only for a writer later than this reader's open).
+  struct pollfd p {};
+  p.fd = fd;
+  p.events = POLLIN;
+  if (::poll(&p, 1, 0) > 0) return;
+  // None, or one is connected and has not written: open(2) again, which returns at once
+  // in the second case and waits for a writer in the first, as the caller's open would
+  // have. The fd stays the result.
+  int again = fs_sys_open(AT_FDCWD, path.c_str(), flags, mode);
+  if (again < 0) {
+    err = -again;
+    close_fd();
+    return;
+  }
+  fs_sys_close(again);
 }
 
 // --- ReadFileOp ----------------------------------------------------------------------------
@@ -42662,7 +42696,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_b0663d076ab54626_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_ca07411f24963137_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

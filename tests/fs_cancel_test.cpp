@@ -6,6 +6,8 @@
 #include "test_util.hpp"
 
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -195,6 +197,77 @@ Task<> broken_pipes(std::string fifo) {
   CHECK((!w && w.error() == std::errc::broken_pipe && fst::names(w.error(), fifo)));
 }
 
+// The other end of a FIFO, in a thread, already waiting in its own open(2) when the
+// File opens: it must stay paired with the File (io_uring opens without waiting; the
+// engine used to close that fd and open again, so a waiting writer got EPIPE and a
+// waiting reader an early end of file, and the second open could wait forever).
+struct FifoPeer {
+  std::string got;  // what a reader peer read
+  long wrote = -1;  // what a writer peer wrote
+  int err = 0;
+};
+void fifo_writer_peer(std::string fifo, FifoPeer* p) {
+  sigset_t pipe_sig;  // EPIPE instead of the process dying (SIGPIPE goes to this thread)
+  sigemptyset(&pipe_sig);
+  sigaddset(&pipe_sig, SIGPIPE);
+  pthread_sigmask(SIG_BLOCK, &pipe_sig, nullptr);
+  int fd = ::open(fifo.c_str(), O_WRONLY | O_CLOEXEC);  // waits for the File
+  if (fd < 0) {
+    p->err = errno;
+    return;
+  }
+  std::this_thread::sleep_for(5ms);  // the File's open has returned by now
+  p->wrote = ::write(fd, "hello", 5);
+  if (p->wrote < 0) p->err = errno;
+  ::close(fd);
+}
+void fifo_reader_peer(std::string fifo, FifoPeer* p) {
+  int fd = ::open(fifo.c_str(), O_RDONLY | O_CLOEXEC);  // waits for the File
+  if (fd < 0) {
+    p->err = errno;
+    return;
+  }
+  char buf[64];
+  for (ssize_t k; (k = ::read(fd, buf, sizeof buf)) > 0;) p->got.append(buf, k);
+  ::close(fd);
+}
+
+Task<> open_fifo_with_peer_waiting(std::string fifo) {
+  for (int round = 0; round < 4; ++round) {
+    CAPTURE(round);
+    FifoPeer w;
+    std::thread writer(fifo_writer_peer, fifo, &w);
+    std::this_thread::sleep_for(30ms);  // the writer is in open(2) (or soon: same result)
+    auto read = co_await tokio::time::timeout(10s, [](std::string path) -> Task<std::string> {
+      auto f = co_await fs::File::open(path);
+      REQUIRE(f.has_value());
+      std::string s;
+      REQUIRE((co_await tokio::io::read_to_string(*f, s)).has_value());
+      co_return s;
+    }(fifo));
+    writer.join();
+    CHECK(w.err == 0);
+    CHECK(w.wrote == 5);
+    REQUIRE(read.has_value());
+    CHECK(*read == "hello");
+
+    FifoPeer r;
+    std::thread reader(fifo_reader_peer, fifo, &r);
+    std::this_thread::sleep_for(30ms);
+    auto wrote = co_await tokio::time::timeout(10s, [](std::string path) -> Task<bool> {
+      auto f = co_await fs::OpenOptions().write(true).open(path);
+      REQUIRE(f.has_value());
+      bool ok = (co_await tokio::io::write_all(*f, "hello\n")).has_value();
+      co_return ok && (co_await f->flush()).has_value();
+    }(fifo));
+    reader.join();
+    CHECK(r.err == 0);
+    REQUIRE(wrote.has_value());
+    CHECK(*wrote);
+    CHECK(r.got == "hello\n");
+  }
+}
+
 }  // namespace
 
 TEST_CASE("fs: EPIPE instead of SIGPIPE for pipes and FIFOs whose reader left") {
@@ -206,6 +279,18 @@ TEST_CASE("fs: EPIPE instead of SIGPIPE for pipes and FIFOs whose reader left") 
     REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
     auto rt = fst::runtime(e);
     rt.block_on(broken_pipes(fifo));
+  }
+}
+
+TEST_CASE("fs: File::open of a FIFO whose other end already waits in open(2) pairs with it") {
+  for (Engine e : {Engine::Uring, Engine::Blocking}) {
+    CAPTURE(std::string(fst::name(e)));
+    nt::Watchdog wd("fs FIFO peer waiting", 90s);
+    fst::TempDir dir;
+    std::string fifo = dir / "fifo";
+    REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+    auto rt = fst::runtime(e);
+    rt.block_on(open_fifo_with_peer_waiting(fifo));
   }
 }
 

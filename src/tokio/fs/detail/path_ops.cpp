@@ -2,6 +2,8 @@
 #include "tokio/fs/detail/path_ops.hpp"
 
 #include <fcntl.h>
+#include <poll.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -139,32 +141,60 @@ void OpenOp::uring_prep(uring::Sqe* const* sqes, unsigned) noexcept {
   e->op_flags = static_cast<uint32_t>(flags | O_CLOEXEC);
 }
 
+// io_uring opens without waiting, where open(2) of a FIFO waits for the other side:
+// - for writing with no reader it says ENXIO: the blocking pool opens again and waits;
+// - for writing with a reader it succeeds, as open(2) would at once: done;
+// - for reading it always succeeds, paired with a writer that was waiting in its own
+//   open (that writer's open returns now and it may write at once) or with none. The fd
+//   is kept (closing it would leave that writer without a reader: EPIPE), and the
+//   blocking pool waits for a writer only if none came (wait_for_writer).
 StepOutcome OpenOp::uring_step_done() noexcept {
-  const bool blocking_open = !(flags & (O_NONBLOCK | O_DIRECTORY)) && (flags & O_ACCMODE) != O_RDWR;
+  const bool may_wait = !(flags & (O_NONBLOCK | O_DIRECTORY));
+  const int access = flags & O_ACCMODE;
   if (res[0] < 0) {
-    // A FIFO opened for writing with no reader: io_uring's first, non-blocking attempt
-    // says ENXIO where open(2) would wait for a reader. Let the blocking pool wait.
-    if (res[0] == -ENXIO && blocking_open) return StepOutcome::Blocking;
+    if (res[0] == -ENXIO && may_wait && access == O_WRONLY) return StepOutcome::Blocking;
     err = -res[0];
     return StepOutcome::Finished;
   }
   fd = res[0];
-  if (blocking_open) {
-    // Same for a FIFO opened for reading: the non-blocking attempt succeeds without a
-    // writer, where open(2) waits for one. Redo it on the blocking pool.
+  if (may_wait && access == O_RDONLY) {
     struct stat st;
-    if (::fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode)) {
-      close_fd();
-      return StepOutcome::Blocking;
-    }
+    if (::fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode)) return StepOutcome::Blocking;
   }
   return StepOutcome::Finished;
 }
 
 void OpenOp::run_blocking() noexcept {
+  if (fd >= 0) {
+    wait_for_writer();
+    return;
+  }
   int r = fs_sys_open(AT_FDCWD, path.c_str(), flags, mode);
   if (r < 0) err = -r;
   else fd = r;
+}
+
+void OpenOp::wait_for_writer() noexcept {
+  // The kernel hands back the fd without O_NONBLOCK; make sure (reads must block as on
+  // a FIFO open(2) opened).
+  int fl = ::fcntl(fd, F_GETFL);
+  if (fl >= 0 && (fl & O_NONBLOCK)) (void)::fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+  // A writer came since the open if data is buffered (POLLIN) or one came and left
+  // (POLLHUP: the kernel reports it only for a writer later than this reader's open).
+  struct pollfd p {};
+  p.fd = fd;
+  p.events = POLLIN;
+  if (::poll(&p, 1, 0) > 0) return;
+  // None, or one is connected and has not written: open(2) again, which returns at once
+  // in the second case and waits for a writer in the first, as the caller's open would
+  // have. The fd stays the result.
+  int again = fs_sys_open(AT_FDCWD, path.c_str(), flags, mode);
+  if (again < 0) {
+    err = -again;
+    close_fd();
+    return;
+  }
+  fs_sys_close(again);
 }
 
 // --- ReadFileOp ----------------------------------------------------------------------------

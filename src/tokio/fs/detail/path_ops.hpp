@@ -77,6 +77,8 @@ class OpenOp final : public FsOp {
   // The fd, now owned by the caller.
   int take_fd() noexcept { return std::exchange(fd, -1); }
   void close_fd() noexcept;
+  // On the blocking pool, after io_uring opened a FIFO for reading (uring_step_done).
+  void wait_for_writer() noexcept;
 
   std::string path;
   int flags;
