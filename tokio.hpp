@@ -20577,18 +20577,32 @@ auto operator|(S&& s, StreamPipe<F> p) { return std::move(p.f)(std::forward<S>(s
 #endif // TOKIO_HAS_STREAM
 /* end file src/tokio/stream/detail/upstream.hpp */
 
+namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
+// A range's item as a value: its iterator's value_type when it has one (std::vector<bool>'s
+// bool, not the proxy reference into the vector that would dangle once the stream goes).
+template <class R, class It = decltype(std::begin(std::declval<R&>()))>
+struct stream_iter_item {
+  using type = std::remove_cvref_t<decltype(*std::declval<It&>())>;
+};
+template <class R, class It>
+  requires requires { typename std::iter_value_t<It>; }
+struct stream_iter_item<R, It> {
+  using type = std::iter_value_t<It>;
+};
+}  // namespace tokio::detail
+
 namespace tokio::inline TOKIO_ABI_NAMESPACE::stream {
 
-// The items of a range (anything std::begin/std::end accept), in order. The range is
-// owned; its elements are moved out when it holds them (a container), copied otherwise.
+// The items of a range (anything std::begin/std::end accept), in order, as values. The
+// range is owned; its elements are moved out when it holds them (a container), copied
+// otherwise.
 template <class R>
-class Iter
-    : public PollStream<Iter<R>, std::remove_cvref_t<decltype(*std::begin(std::declval<R&>()))>> {
+class Iter : public PollStream<Iter<R>, typename tokio::detail::stream_iter_item<R>::type> {
   using It = decltype(std::begin(std::declval<R&>()));
   using Ref = decltype(*std::declval<It&>());
 
  public:
-  using T = std::remove_cvref_t<Ref>;
+  using T = typename tokio::detail::stream_iter_item<R>::type;
   explicit Iter(R r) : r_(std::move(r)), it_(std::begin(r_)) {}
   // The position is re-established in the moved range (its iterators may not survive).
   Iter(Iter&& o) : r_(std::move(o.r_)), it_(std::next(std::begin(r_), o.pos_)), pos_(o.pos_) {}
@@ -23110,8 +23124,16 @@ class BytesMut : public detail::BufGet<BytesMut> {
   // `s`: any contiguous bytes, as Rust's &[u8] (io::ConstBuffer: a span, std::vector<uint8_t>,
   // std::string, std::string_view, another BytesMut; a literal or char array is its text up
   // to the NUL, as b"..." is).
+  // `s` may be this buffer's own bytes (`b.extend_from_slice(b.as_span())`, as
+  // std::string::append(s) allows): growing then copies them before the old block goes.
   void extend_from_slice(io::ConstBuffer s) {
-    reserve(s.size());
+    if (cap_ - len_ < s.size()) {
+      if (TOKIO_UNLIKELY(in_block(s.data()))) {
+        extend_from_own(s);
+        return;
+      }
+      reserve_slow(s.size());
+    }
     if (!s.empty()) std::memcpy(ptr_ + len_, s.data(), s.size());
     len_ += s.size();
   }
@@ -23264,6 +23286,10 @@ class BytesMut : public detail::BufGet<BytesMut> {
     len_ += nbytes;
   }
   void reserve_slow(std::size_t additional);
+  // Whether `p` points into this buffer's block (its consumed front included).
+  bool in_block(const std::byte* p) const noexcept;
+  // extend_from_slice of bytes in this buffer's own block, which growing may move or free.
+  void extend_from_own(io::ConstBuffer s);
 
   detail::BytesBlock* blk_ = nullptr;
   std::byte* ptr_ = nullptr;  // start of this window's data
@@ -24686,8 +24712,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_ca07411f24963137_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_ca07411f24963137_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_a36f6f435add1dac_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_a36f6f435add1dac_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -42366,6 +42392,21 @@ Bytes Bytes::copy_from_slice(io::ConstBuffer s) {
   return b;
 }
 
+bool BytesMut::in_block(const std::byte* p) const noexcept {
+  if (blk_ == nullptr || p == nullptr) return false;
+  auto at = reinterpret_cast<uintptr_t>(p);
+  auto base = reinterpret_cast<uintptr_t>(blk_->data());
+  return at >= base && at < base + blk_->cap;
+}
+
+void BytesMut::extend_from_own(io::ConstBuffer s) {
+  // Copied first: reserve_slow may move the bytes down the block or into a new one.
+  std::vector<std::byte> copy(s.data(), s.data() + s.size());
+  reserve_slow(copy.size());
+  std::memcpy(ptr_ + len_, copy.data(), copy.size());
+  len_ += copy.size();
+}
+
 void BytesMut::reserve_slow(std::size_t additional) {
   if (additional > std::numeric_limits<std::size_t>::max() / 2 - len_) {
     throw std::length_error("tokio::codec::BytesMut::reserve: capacity overflow");
@@ -42696,7 +42737,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_ca07411f24963137_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_a36f6f435add1dac_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

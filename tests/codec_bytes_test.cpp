@@ -125,6 +125,27 @@ TEST_CASE("BytesMut matches a std::string model under random operations") {
   CHECK_THROWS_AS(BytesMut().put_uint(1, 9), std::out_of_range);
 }
 
+TEST_CASE("BytesMut: appending its own bytes, as std::string::append(s) allows") {
+  // Full (len == capacity): the append grows into a new block and frees the old one,
+  // which held the source bytes (a use after free before: ASan).
+  BytesMut full(std::string(64, 'a'));
+  full.reserve(0);
+  full.extend_from_slice(full.as_span());
+  CHECK(full.as_string_view() == std::string(128, 'a'));
+  // A tail of its own bytes, several times over, with the front consumed (the growth may
+  // move the bytes down the block instead).
+  BytesMut b("0123456789");
+  std::string model = "0123456789";
+  for (int i = 0; i < 8; ++i) {
+    b.advance(3);
+    model.erase(0, 3);
+    auto tail = b.as_span().subspan(b.len() / 2);
+    model += model.substr(model.size() / 2);
+    b.put(tail);
+    REQUIRE(b.as_string_view() == model);
+  }
+}
+
 TEST_CASE("BytesMut::unsplit: O(1) back together after split_off / split_to, else a copy") {
   BytesMut buf;
   buf.extend_from_slice("hello world");

@@ -105,6 +105,16 @@ TEST_CASE("stream: iter, once, empty, pending and by_ref") {
       CHECK(got == std::vector<int>{11, 21});
     }
 
+    // A range whose iterator hands out proxies (std::vector<bool>): items are values,
+    // valid after the stream is gone.
+    static_assert(std::is_same_v<st::item_t<st::Iter<std::vector<bool>>>, bool>);
+    std::optional<bool> kept;
+    {
+      auto bits = st::iter(std::vector<bool>{true, false, true});
+      kept = co_await bits.next();
+    }
+    CHECK(kept == std::optional<bool>(true));
+
     // A moved iter keeps its position.
     auto it = st::iter(std::vector<int>{7, 8, 9});
     CHECK(*co_await it.next() == 7);

@@ -50,6 +50,21 @@ Bytes Bytes::copy_from_slice(io::ConstBuffer s) {
   return b;
 }
 
+bool BytesMut::in_block(const std::byte* p) const noexcept {
+  if (blk_ == nullptr || p == nullptr) return false;
+  auto at = reinterpret_cast<uintptr_t>(p);
+  auto base = reinterpret_cast<uintptr_t>(blk_->data());
+  return at >= base && at < base + blk_->cap;
+}
+
+void BytesMut::extend_from_own(io::ConstBuffer s) {
+  // Copied first: reserve_slow may move the bytes down the block or into a new one.
+  std::vector<std::byte> copy(s.data(), s.data() + s.size());
+  reserve_slow(copy.size());
+  std::memcpy(ptr_ + len_, copy.data(), copy.size());
+  len_ += copy.size();
+}
+
 void BytesMut::reserve_slow(std::size_t additional) {
   if (additional > std::numeric_limits<std::size_t>::max() / 2 - len_) {
     throw std::length_error("tokio::codec::BytesMut::reserve: capacity overflow");

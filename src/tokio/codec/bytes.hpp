@@ -303,8 +303,16 @@ class BytesMut : public detail::BufGet<BytesMut> {
   // `s`: any contiguous bytes, as Rust's &[u8] (io::ConstBuffer: a span, std::vector<uint8_t>,
   // std::string, std::string_view, another BytesMut; a literal or char array is its text up
   // to the NUL, as b"..." is).
+  // `s` may be this buffer's own bytes (`b.extend_from_slice(b.as_span())`, as
+  // std::string::append(s) allows): growing then copies them before the old block goes.
   void extend_from_slice(io::ConstBuffer s) {
-    reserve(s.size());
+    if (cap_ - len_ < s.size()) {
+      if (TOKIO_UNLIKELY(in_block(s.data()))) {
+        extend_from_own(s);
+        return;
+      }
+      reserve_slow(s.size());
+    }
     if (!s.empty()) std::memcpy(ptr_ + len_, s.data(), s.size());
     len_ += s.size();
   }
@@ -457,6 +465,10 @@ class BytesMut : public detail::BufGet<BytesMut> {
     len_ += nbytes;
   }
   void reserve_slow(std::size_t additional);
+  // Whether `p` points into this buffer's block (its consumed front included).
+  bool in_block(const std::byte* p) const noexcept;
+  // extend_from_slice of bytes in this buffer's own block, which growing may move or free.
+  void extend_from_own(io::ConstBuffer s);
 
   detail::BytesBlock* blk_ = nullptr;
   std::byte* ptr_ = nullptr;  // start of this window's data

@@ -25,18 +25,32 @@
 #include "tokio/stream/detail/upstream.hpp"
 #include "tokio/stream/stream.hpp"
 
+namespace tokio::detail {
+// A range's item as a value: its iterator's value_type when it has one (std::vector<bool>'s
+// bool, not the proxy reference into the vector that would dangle once the stream goes).
+template <class R, class It = decltype(std::begin(std::declval<R&>()))>
+struct stream_iter_item {
+  using type = std::remove_cvref_t<decltype(*std::declval<It&>())>;
+};
+template <class R, class It>
+  requires requires { typename std::iter_value_t<It>; }
+struct stream_iter_item<R, It> {
+  using type = std::iter_value_t<It>;
+};
+}  // namespace tokio::detail
+
 namespace tokio::stream {
 
-// The items of a range (anything std::begin/std::end accept), in order. The range is
-// owned; its elements are moved out when it holds them (a container), copied otherwise.
+// The items of a range (anything std::begin/std::end accept), in order, as values. The
+// range is owned; its elements are moved out when it holds them (a container), copied
+// otherwise.
 template <class R>
-class Iter
-    : public PollStream<Iter<R>, std::remove_cvref_t<decltype(*std::begin(std::declval<R&>()))>> {
+class Iter : public PollStream<Iter<R>, typename tokio::detail::stream_iter_item<R>::type> {
   using It = decltype(std::begin(std::declval<R&>()));
   using Ref = decltype(*std::declval<It&>());
 
  public:
-  using T = std::remove_cvref_t<Ref>;
+  using T = typename tokio::detail::stream_iter_item<R>::type;
   explicit Iter(R r) : r_(std::move(r)), it_(std::begin(r_)) {}
   // The position is re-established in the moved range (its iterators may not survive).
   Iter(Iter&& o) : r_(std::move(o.r_)), it_(std::next(std::begin(r_), o.pos_)), pos_(o.pos_) {}
