@@ -2901,9 +2901,12 @@ class Select : public Leaf<Select<Bs...>> {
   // The first poll asks each leaf that can (LeafBranch::kTries) whether it is ready
   // without registering, and registers those only when no branch was ready: a loop whose
   // channel branch is usually ready never queues its Notified or arms its timer. A branch
-  // that cannot be asked is polled as usual in its turn. Later polls poll every branch.
+  // that cannot be asked is polled as usual in its turn, and so is the last one in the
+  // order (when it is reached nothing else was ready, so it would register anyway). Later
+  // polls poll every branch.
   bool poll(task::Context& cx) noexcept {
     const std::size_t start = biased_ ? 0 : thread_rand_n(static_cast<uint32_t>(N));
+    const std::size_t last = start == 0 ? N - 1 : start - 1;
     const bool first = !polled_;
     polled_ = true;
     bool any = false;
@@ -2912,16 +2915,16 @@ class Select : public Leaf<Select<Bs...>> {
       any = true;
       auto& b = std::get<I>(branches_);
       if constexpr (tries<decltype(b)>) {
-        if (first) return b.try_step();
+        if (first && I != last) return b.try_step();
       }
       return b.step(cx);
     });
-    if (won == N && first && (tries<Bs&> || ...)) {
+    if (won == N && first && N > 1 && (tries<Bs&> || ...)) {
       // Nothing was ready: now register the branches that were only asked.
       won = first_from<N>(start, [&](auto I) {
         auto& b = std::get<I>(branches_);
         if constexpr (tries<decltype(b)>) {
-          return enabled_[I] && b.step(cx);
+          return I != last && enabled_[I] && b.step(cx);
         } else {
           return false;
         }
@@ -24712,8 +24715,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_a36f6f435add1dac_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_a36f6f435add1dac_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_f529e39d04990665_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_f529e39d04990665_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -42737,7 +42740,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_a36f6f435add1dac_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_f529e39d04990665_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

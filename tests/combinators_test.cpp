@@ -531,7 +531,8 @@ TEST_CASE("select: a branch that loses to a ready one on the first poll is asked
   auto rt = test::either_flavour_all(false);
   rt.block_on([]() -> Task<> {
     // The mechanism: on the first poll a leaf with try_poll is asked; it is polled (and so
-    // registered) only when no branch was ready.
+    // registered) only when no branch was ready. (The last branch in the order is polled
+    // at once: when it is reached, nothing else was ready.)
     for (int round = 0; round < 32; ++round) {
       CAPTURE(round);
       Asked waiting;
@@ -542,6 +543,13 @@ TEST_CASE("select: a branch that loses to a ready one on the first poll is asked
       CHECK(waiting.polls == 0);
       CHECK(waiting.tries <= 1);
     }
+    Asked last;  // last in the order: polled, not asked
+    last.open = true;
+    Gate closed_first;
+    auto won_last = co_await tokio::select_biased(GateLeaf(&closed_first), AskedLeaf(&last));
+    CHECK(won_last.index() == 1);
+    CHECK(last.tries == 0);
+    CHECK(last.polls == 1);
     Asked answers;
     answers.open = true;
     Gate closed;
@@ -551,7 +559,7 @@ TEST_CASE("select: a branch that loses to a ready one on the first poll is asked
     CHECK(answers.polls == 0);
     Asked later;
     Gate never;
-    auto third = co_await tokio::select(AskedLeaf(&later), GateLeaf(&never), after(3, 2));
+    auto third = co_await tokio::select_biased(AskedLeaf(&later), GateLeaf(&never), after(3, 2));
     CHECK(third.index() == 2);
     CHECK(later.tries == 1);  // only on the first poll
     CHECK(later.polls >= 2);  // registered on the first poll, polled on wakes after it

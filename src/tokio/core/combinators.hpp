@@ -93,9 +93,12 @@ class Select : public Leaf<Select<Bs...>> {
   // The first poll asks each leaf that can (LeafBranch::kTries) whether it is ready
   // without registering, and registers those only when no branch was ready: a loop whose
   // channel branch is usually ready never queues its Notified or arms its timer. A branch
-  // that cannot be asked is polled as usual in its turn. Later polls poll every branch.
+  // that cannot be asked is polled as usual in its turn, and so is the last one in the
+  // order (when it is reached nothing else was ready, so it would register anyway). Later
+  // polls poll every branch.
   bool poll(task::Context& cx) noexcept {
     const std::size_t start = biased_ ? 0 : thread_rand_n(static_cast<uint32_t>(N));
+    const std::size_t last = start == 0 ? N - 1 : start - 1;
     const bool first = !polled_;
     polled_ = true;
     bool any = false;
@@ -104,16 +107,16 @@ class Select : public Leaf<Select<Bs...>> {
       any = true;
       auto& b = std::get<I>(branches_);
       if constexpr (tries<decltype(b)>) {
-        if (first) return b.try_step();
+        if (first && I != last) return b.try_step();
       }
       return b.step(cx);
     });
-    if (won == N && first && (tries<Bs&> || ...)) {
+    if (won == N && first && N > 1 && (tries<Bs&> || ...)) {
       // Nothing was ready: now register the branches that were only asked.
       won = first_from<N>(start, [&](auto I) {
         auto& b = std::get<I>(branches_);
         if constexpr (tries<decltype(b)>) {
-          return enabled_[I] && b.step(cx);
+          return I != last && enabled_[I] && b.step(cx);
         } else {
           return false;
         }
