@@ -488,7 +488,11 @@ def write_report(timings, memory, syscalls=None, latency=None, partial=False,
                  "`chained_spawn/callable` spawns each link as `tokio::spawn(lambda, "
                  "shared_ptr<promise>, n)`, `chained_spawn/coroutine` as "
                  "`tokio::spawn(link(done, n))`; iters = chains of 1,000 tasks; `mpsc_bounded`: "
-                 "capacity 100, 5 producers x 1,000 sends, iters = rounds.\n")
+                 "capacity 100, 5 producers x 1,000 sends, iters = rounds. `select_loop`: the "
+                 "same channel and producers, the receiver looping on `select(rx.recv(), "
+                 "stop.notified())` (Tokio: `tokio::select!` over the same two), iters = rounds; "
+                 "`select_sleep_loop`: the same with a fresh `sleep(1 s)` in place of "
+                 "`stop.notified()`.\n")
     lines.append("| benchmark | iters | tokio.hpp | Tokio | ratio |")
     lines.append("|---|---:|---:|---:|---:|")
     for r in timings:
