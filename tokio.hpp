@@ -3851,6 +3851,9 @@ class Builder {
   Builder& start_paused(bool paused);
   Builder& max_io_events_per_tick(std::size_t n);
   Builder& disable_lifo_slot();
+  // Seeds the runtime's randomness (Tokio's rng_seed): each block_on and each worker
+  // thread starts its random state from it, so select's branch order (and the workers'
+  // steal order) repeats from run to run of the same program on a current-thread runtime.
   Builder& rng_seed(uint64_t seed);
   // tokio::fs runs its operations on the blocking pool (as Tokio does) instead of io_uring.
   // Also: TOKIO_FS_ENGINE=blocking in the environment. Without it, io_uring is used when
@@ -24715,8 +24718,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_e438d7cb7e7630c3_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_e438d7cb7e7630c3_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_487e9a7764f8b04f_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_487e9a7764f8b04f_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -25636,7 +25639,13 @@ struct HandleInner : RefCounted, Scheduler {
     return w && w->handle == this;
   }
 
+  // Builder::rng_seed: each thread entering this runtime (a worker starting, a block_on)
+  // takes the next seed for the thread's random state (select's branch order), so the
+  // same program on a current-thread runtime makes the same choices, as in Tokio.
+  void seed_thread_rng(ThreadContext& t) noexcept;
+
   Config config;
+  std::atomic<uint64_t> rng_seeds_given{0};  // seeds handed out (relaxed: a counter)
   uint64_t id;
   Driver driver;
   OwnedTasks owned;
@@ -25701,6 +25710,7 @@ class EnterRuntime {
     void* bounce;
   };
   HandleInner* prev_handle_;
+  uint64_t prev_rng_;    // the thread's random state, given back on exit (rng_seed)
   bool nested_ = false;  // entered from inside block_in_place: `aside_` holds the context
   SetAside aside_{};
 };
@@ -29966,12 +29976,26 @@ EnterRuntime::EnterRuntime(HandleInner* h, const char* what) {
   ++t.runtime_depth;
   prev_handle_ = t.handle;
   t.handle = h;
+  prev_rng_ = t.rng_state;
+  h->seed_thread_rng(t);
+}
+
+void HandleInner::seed_thread_rng(ThreadContext& t) noexcept {
+  if (!config.rng_seed) return;
+  // splitmix64 of the seed and the entry's number: distinct per entry, never 0.
+  uint64_t z = *config.rng_seed + 0x9E3779B97F4A7C15ull *
+                                      (rng_seeds_given.fetch_add(1, std::memory_order_relaxed) + 1);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  z ^= z >> 31;
+  t.rng_state = z != 0 ? z : 1;
 }
 
 EnterRuntime::~EnterRuntime() {
   ThreadContext& t = tls;
   --t.runtime_depth;
   t.handle = prev_handle_;
+  t.rng_state = prev_rng_;
   if (!nested_) return;
   t.waker = aside_.waker;
   t.slot = aside_.slot;
@@ -30941,6 +30965,7 @@ void MultiThread::run_worker(uint32_t index) {
   t.handle = this;
   t.defer = &ctx.defer;
   ++t.runtime_depth;
+  seed_thread_rng(t);
   StallProbe stall_probe;
   StallScope stall_scope(stall_watchdog.get(), stall_probe, index);
   ctx.poll_hist = poll_hist_row(index);
@@ -42746,7 +42771,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_e438d7cb7e7630c3_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_487e9a7764f8b04f_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

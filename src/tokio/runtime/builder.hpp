@@ -67,6 +67,9 @@ class Builder {
   Builder& start_paused(bool paused);
   Builder& max_io_events_per_tick(std::size_t n);
   Builder& disable_lifo_slot();
+  // Seeds the runtime's randomness (Tokio's rng_seed): each block_on and each worker
+  // thread starts its random state from it, so select's branch order (and the workers'
+  // steal order) repeats from run to run of the same program on a current-thread runtime.
   Builder& rng_seed(uint64_t seed);
   // tokio::fs runs its operations on the blocking pool (as Tokio does) instead of io_uring.
   // Also: TOKIO_FS_ENGINE=blocking in the environment. Without it, io_uring is used when

@@ -121,12 +121,26 @@ EnterRuntime::EnterRuntime(HandleInner* h, const char* what) {
   ++t.runtime_depth;
   prev_handle_ = t.handle;
   t.handle = h;
+  prev_rng_ = t.rng_state;
+  h->seed_thread_rng(t);
+}
+
+void HandleInner::seed_thread_rng(ThreadContext& t) noexcept {
+  if (!config.rng_seed) return;
+  // splitmix64 of the seed and the entry's number: distinct per entry, never 0.
+  uint64_t z = *config.rng_seed + 0x9E3779B97F4A7C15ull *
+                                      (rng_seeds_given.fetch_add(1, std::memory_order_relaxed) + 1);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  z ^= z >> 31;
+  t.rng_state = z != 0 ? z : 1;
 }
 
 EnterRuntime::~EnterRuntime() {
   ThreadContext& t = tls;
   --t.runtime_depth;
   t.handle = prev_handle_;
+  t.rng_state = prev_rng_;
   if (!nested_) return;
   t.waker = aside_.waker;
   t.slot = aside_.slot;

@@ -120,7 +120,13 @@ struct HandleInner : RefCounted, Scheduler {
     return w && w->handle == this;
   }
 
+  // Builder::rng_seed: each thread entering this runtime (a worker starting, a block_on)
+  // takes the next seed for the thread's random state (select's branch order), so the
+  // same program on a current-thread runtime makes the same choices, as in Tokio.
+  void seed_thread_rng(ThreadContext& t) noexcept;
+
   Config config;
+  std::atomic<uint64_t> rng_seeds_given{0};  // seeds handed out (relaxed: a counter)
   uint64_t id;
   Driver driver;
   OwnedTasks owned;
@@ -185,6 +191,7 @@ class EnterRuntime {
     void* bounce;
   };
   HandleInner* prev_handle_;
+  uint64_t prev_rng_;    // the thread's random state, given back on exit (rng_seed)
   bool nested_ = false;  // entered from inside block_in_place: `aside_` holds the context
   SetAside aside_{};
 };
