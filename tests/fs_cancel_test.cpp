@@ -219,6 +219,9 @@ void fifo_writer_peer(std::string fifo, FifoPeer* p) {
   std::this_thread::sleep_for(5ms);  // the File's open has returned by now
   p->wrote = ::write(fd, "hello", 5);
   if (p->wrote < 0) p->err = errno;
+  // Still connected for a while: a writer that leaves between the File's check for one and
+  // its second open is missed (a window path_ops.cpp's wait_for_writer documents).
+  std::this_thread::sleep_for(20ms);
   ::close(fd);
 }
 void fifo_reader_peer(std::string fifo, FifoPeer* p) {
