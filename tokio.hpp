@@ -1549,13 +1549,16 @@ inline bool coop_poll_proceed(task::Context& cx) noexcept {
   return coop_poll_proceed_slow(cx);
 }
 
-// For a leaf's try_poll (see Leaf): whether a unit of budget is left to take, and taking
-// it once the resource turned out ready. Nothing is taken or woken when the budget is
-// spent: try_poll then reports not ready and the leaf's poll does the forced yield.
-inline bool coop_has_budget() noexcept { return tls.budget != 0; }
-inline void coop_take() noexcept {
+// A leaf's try_poll (see Leaf) around `ready()` (true: the resource was ready and taken):
+// with budget left, a ready resource takes one unit, as a ready poll does. When the
+// budget is spent, `ready` is not called and nothing is taken or woken: try_poll reports
+// not ready and the leaf's poll does the forced yield.
+template <class Ready>
+TOKIO_ALWAYS_INLINE bool coop_try(Ready&& ready) noexcept(noexcept(ready())) {
   int32_t& b = tls.budget;
+  if (b == 0 || !ready()) return false;
   if (b > 0) --b;
+  return true;
 }
 
 // Polls a leaf, giving back the budget unit its resource took when it is not ready (Tokio's
@@ -1771,7 +1774,7 @@ const char* leaf_type_pretty() noexcept {
 //
 // A leaf may also provide `bool try_poll() noexcept`: ready now? asked without a waker, so
 // false must leave nothing registered and nothing consumed (true completes the leaf as a
-// ready poll would, budget included: coop_has_budget/coop_take). select asks the leaves
+// ready poll would, budget included: coop_try). select asks the leaves
 // that have it on its first poll and polls (registers) them only when no branch was
 // ready, so a branch that loses to a ready sibling never joins a queue (Select::poll).
 template <class Derived>
@@ -4719,9 +4722,7 @@ class JoinHandle {
     }
     // poll without setting the join waker (Leaf's try_poll).
     bool try_poll() noexcept {
-      if (!detail::coop_has_budget() || !h_.is_finished()) return false;
-      detail::coop_take();
-      return true;
+      return detail::coop_try([&] { return h_.is_finished(); });
     }
     auto await_resume() {
       h_.taken_ = true;
@@ -6824,9 +6825,7 @@ class Sleep {
   }
   // poll_ready without registering: a deadline not yet passed arms no timer.
   bool try_ready() noexcept {
-    if (!detail::coop_has_budget() || !timer_.try_poll()) return false;
-    detail::coop_take();
-    return true;
+    return detail::coop_try([&] { return timer_.try_poll(); });
   }
 
   detail::Timer timer_;
@@ -11974,9 +11973,7 @@ struct OneshotShared {
   // poll_wait without registering (Leaf's try_poll).
   static bool try_wait(OneshotShared* s, uint32_t done) noexcept {
     if (!s) return true;
-    if (!coop_has_budget() || !(s->state.load(std::memory_order_acquire) & done)) return false;
-    coop_take();
-    return true;
+    return coop_try([&] { return (s->state.load(std::memory_order_acquire) & done) != 0; });
   }
   // Registers `w` in `slot` under the protocol of `bit`; `done` is the bit that makes the
   // wait complete (VALUE_SENT|CLOSED for the receiver, CLOSED for the sender). Returns true
@@ -14266,12 +14263,11 @@ struct Chan {
   // poll_recv without registering: false (nothing taken, no budget spent) when the
   // channel is empty and not ended, or the budget is spent.
   bool try_poll_recv(std::optional<T>& out) noexcept {
-    if (!coop_has_budget()) return false;
-    Pop p = list.pop([&](T&& v) noexcept { out.emplace(std::move(v)); });
-    if (p == Pop::Value) on_received(1);
-    if (p == Pop::Empty && !(rx_closed && is_idle())) return false;
-    coop_take();
-    return true;
+    return coop_try([&] {
+      Pop p = list.pop([&](T&& v) noexcept { out.emplace(std::move(v)); });
+      if (p == Pop::Value) on_received(1);
+      return p != Pop::Empty || (rx_closed && is_idle());
+    });
   }
 
   // One step of recv_many: true when n > 0 values were appended, or the channel ended
@@ -15509,12 +15505,9 @@ class Receiver {
     }
     // poll without joining the waiters (Leaf's try_poll).
     bool try_poll() noexcept {
-      if (!detail::coop_has_budget()) return false;
-      if (!claim_.poll(r_.use_, this, false, [&] { return read(nullptr, nullptr); })) {
-        return false;
-      }
-      if (!claim_.refused) detail::coop_take();
-      return true;
+      return detail::coop_try([&] {
+        return claim_.poll(r_.use_, this, false, [&] { return read(nullptr, nullptr); });
+      });
     }
     Result<T, RecvError> await_resume() {
       if (claim_.refused) detail::throw_second_broadcast_recv();
@@ -15836,9 +15829,7 @@ class Receiver {
     }
     // poll without requesting a notification (Leaf's try_poll).
     bool try_poll() noexcept {
-      if (!detail::coop_has_budget() || !changed_now()) return false;
-      detail::coop_take();
-      return true;
+      return detail::coop_try([&] { return changed_now(); });
     }
     Result<void, RecvError> await_resume() const noexcept {
       if (closed_) return unexpected(RecvError{});
@@ -24718,8 +24709,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_487e9a7764f8b04f_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_487e9a7764f8b04f_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_bcaaf63c601a94bf_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_bcaaf63c601a94bf_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -33542,9 +33533,7 @@ bool Interval::poll_tick_ready(task::Context& cx, Instant& out) noexcept {
 }
 
 bool Interval::try_tick_ready(Instant& out) noexcept {
-  if (!detail::coop_has_budget() || !timer_.try_poll()) return false;
-  detail::coop_take();
-  return take_tick(out);
+  return detail::coop_try([&] { return timer_.try_poll(); }) && take_tick(out);
 }
 
 bool Interval::take_tick(Instant& out) noexcept {
@@ -42771,7 +42760,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_487e9a7764f8b04f_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_bcaaf63c601a94bf_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

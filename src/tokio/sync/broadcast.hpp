@@ -428,12 +428,9 @@ class Receiver {
     }
     // poll without joining the waiters (Leaf's try_poll).
     bool try_poll() noexcept {
-      if (!detail::coop_has_budget()) return false;
-      if (!claim_.poll(r_.use_, this, false, [&] { return read(nullptr, nullptr); })) {
-        return false;
-      }
-      if (!claim_.refused) detail::coop_take();
-      return true;
+      return detail::coop_try([&] {
+        return claim_.poll(r_.use_, this, false, [&] { return read(nullptr, nullptr); });
+      });
     }
     Result<T, RecvError> await_resume() {
       if (claim_.refused) detail::throw_second_broadcast_recv();

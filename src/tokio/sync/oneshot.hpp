@@ -107,9 +107,7 @@ struct OneshotShared {
   // poll_wait without registering (Leaf's try_poll).
   static bool try_wait(OneshotShared* s, uint32_t done) noexcept {
     if (!s) return true;
-    if (!coop_has_budget() || !(s->state.load(std::memory_order_acquire) & done)) return false;
-    coop_take();
-    return true;
+    return coop_try([&] { return (s->state.load(std::memory_order_acquire) & done) != 0; });
   }
   // Registers `w` in `slot` under the protocol of `bit`; `done` is the bit that makes the
   // wait complete (VALUE_SENT|CLOSED for the receiver, CLOSED for the sender). Returns true

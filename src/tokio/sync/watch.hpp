@@ -198,9 +198,7 @@ class Receiver {
     }
     // poll without requesting a notification (Leaf's try_poll).
     bool try_poll() noexcept {
-      if (!detail::coop_has_budget() || !changed_now()) return false;
-      detail::coop_take();
-      return true;
+      return detail::coop_try([&] { return changed_now(); });
     }
     Result<void, RecvError> await_resume() const noexcept {
       if (closed_) return unexpected(RecvError{});

@@ -144,9 +144,7 @@ class JoinHandle {
     }
     // poll without setting the join waker (Leaf's try_poll).
     bool try_poll() noexcept {
-      if (!detail::coop_has_budget() || !h_.is_finished()) return false;
-      detail::coop_take();
-      return true;
+      return detail::coop_try([&] { return h_.is_finished(); });
     }
     auto await_resume() {
       h_.taken_ = true;

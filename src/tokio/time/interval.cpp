@@ -23,9 +23,7 @@ bool Interval::poll_tick_ready(task::Context& cx, Instant& out) noexcept {
 }
 
 bool Interval::try_tick_ready(Instant& out) noexcept {
-  if (!detail::coop_has_budget() || !timer_.try_poll()) return false;
-  detail::coop_take();
-  return take_tick(out);
+  return detail::coop_try([&] { return timer_.try_poll(); }) && take_tick(out);
 }
 
 bool Interval::take_tick(Instant& out) noexcept {

@@ -89,9 +89,7 @@ class Sleep {
   }
   // poll_ready without registering: a deadline not yet passed arms no timer.
   bool try_ready() noexcept {
-    if (!detail::coop_has_budget() || !timer_.try_poll()) return false;
-    detail::coop_take();
-    return true;
+    return detail::coop_try([&] { return timer_.try_poll(); });
   }
 
   detail::Timer timer_;

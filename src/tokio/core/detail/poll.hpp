@@ -59,13 +59,16 @@ inline bool coop_poll_proceed(task::Context& cx) noexcept {
   return coop_poll_proceed_slow(cx);
 }
 
-// For a leaf's try_poll (see Leaf): whether a unit of budget is left to take, and taking
-// it once the resource turned out ready. Nothing is taken or woken when the budget is
-// spent: try_poll then reports not ready and the leaf's poll does the forced yield.
-inline bool coop_has_budget() noexcept { return tls.budget != 0; }
-inline void coop_take() noexcept {
+// A leaf's try_poll (see Leaf) around `ready()` (true: the resource was ready and taken):
+// with budget left, a ready resource takes one unit, as a ready poll does. When the
+// budget is spent, `ready` is not called and nothing is taken or woken: try_poll reports
+// not ready and the leaf's poll does the forced yield.
+template <class Ready>
+TOKIO_ALWAYS_INLINE bool coop_try(Ready&& ready) noexcept(noexcept(ready())) {
   int32_t& b = tls.budget;
+  if (b == 0 || !ready()) return false;
   if (b > 0) --b;
+  return true;
 }
 
 // Polls a leaf, giving back the budget unit its resource took when it is not ready (Tokio's
@@ -281,7 +284,7 @@ const char* leaf_type_pretty() noexcept {
 //
 // A leaf may also provide `bool try_poll() noexcept`: ready now? asked without a waker, so
 // false must leave nothing registered and nothing consumed (true completes the leaf as a
-// ready poll would, budget included: coop_has_budget/coop_take). select asks the leaves
+// ready poll would, budget included: coop_try). select asks the leaves
 // that have it on its first poll and polls (registers) them only when no branch was
 // ready, so a branch that loses to a ready sibling never joins a queue (Select::poll).
 template <class Derived>

@@ -176,12 +176,11 @@ struct Chan {
   // poll_recv without registering: false (nothing taken, no budget spent) when the
   // channel is empty and not ended, or the budget is spent.
   bool try_poll_recv(std::optional<T>& out) noexcept {
-    if (!coop_has_budget()) return false;
-    Pop p = list.pop([&](T&& v) noexcept { out.emplace(std::move(v)); });
-    if (p == Pop::Value) on_received(1);
-    if (p == Pop::Empty && !(rx_closed && is_idle())) return false;
-    coop_take();
-    return true;
+    return coop_try([&] {
+      Pop p = list.pop([&](T&& v) noexcept { out.emplace(std::move(v)); });
+      if (p == Pop::Value) on_received(1);
+      return p != Pop::Empty || (rx_closed && is_idle());
+    });
   }
 
   // One step of recv_many: true when n > 0 values were appended, or the channel ended
