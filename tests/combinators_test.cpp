@@ -712,6 +712,121 @@ TEST_CASE(
   }());
 }
 
+TEST_CASE(
+    "select: permits, sends, joins and socket operations lose without registering, or win "
+    "when asked") {
+  auto rt = test::either_flavour_all(false);
+  rt.block_on([]() -> Task<> {
+    auto [tx, rx] = mpsc::channel<int>(64);
+    tokio::sync::Semaphore none(0);
+    tokio::sync::Mutex<int> locked(0);
+    auto guard = co_await locked.lock();
+    tokio::sync::RwLock<int> written(0);
+    auto wguard = co_await written.write();
+    auto [full, full_rx] = mpsc::channel<int>(1);
+    REQUIRE(full.try_send(0).has_value());
+    tokio::sync::Notify park;
+    tokio::task::JoinSet<void> set;
+    set.spawn([](tokio::sync::Notify* n) -> Task<> { co_await n->notified(); }, &park);
+    auto [a, b] = tokio::net::UnixStream::pair().value();
+    char buf[8];
+    // Each waits; a ready receive wins. Nothing may hold the waker afterwards (the
+    // semaphore's queue, the lock's, the channel's, the set's, the socket's).
+    for (int round = 0; round < 32; ++round) {
+      CAPTURE(round);
+      REQUIRE(tx.try_send(round).has_value());
+      auto sel = test::polled(tokio::select(none.acquire(), locked.lock(), written.read(),
+                                            full.send(1), full.reserve(), set.join_next(),
+                                            a.read(buf), a.readable(), rx.recv()));
+      REQUIRE(sel.poll());
+      CHECK(sel.waker().outstanding() == 0);
+      auto r = sel.take();
+      REQUIRE(r.index() == 8);
+      CHECK(std::get<8>(r) == round);
+    }
+    CHECK(none.available_permits() == 0);
+    CHECK(full_rx.len() == 1);
+    CHECK(set.len() == 1);
+    // Each one ready when asked: it wins on the first poll with nothing registered.
+    auto asked = [](auto&& sel) {
+      bool ready = sel.poll();
+      CHECK(ready);
+      CHECK(sel.waker().outstanding() == 0);
+      return ready;
+    };
+    none.add_permits(1);
+    {
+      auto sel = test::polled(tokio::select_biased(none.acquire(), rx.recv()));
+      if (asked(sel)) CHECK(std::get<0>(sel.take()).has_value());
+    }
+    CHECK(none.available_permits() == 1);  // the permit went back with the dropped result
+    { auto g = std::move(guard); }
+    {
+      auto sel = test::polled(tokio::select_biased(locked.lock(), rx.recv()));
+      if (asked(sel)) {
+        auto g = std::get<0>(sel.take());
+        CHECK(*g == 0);
+      }
+    }
+    { auto g = std::move(wguard); }
+    {
+      auto sel = test::polled(tokio::select_biased(written.read(), rx.recv()));
+      if (asked(sel)) CHECK(*std::get<0>(sel.take()) == 0);
+    }
+    REQUIRE(full_rx.try_recv().value() == 0);
+    {
+      auto sel = test::polled(tokio::select_biased(full.send(9), rx.recv()));
+      if (asked(sel)) CHECK(std::get<0>(sel.take()).has_value());
+    }
+    CHECK(full_rx.try_recv().value() == 9);
+    {
+      auto sel = test::polled(tokio::select_biased(full.reserve(), rx.recv()));
+      if (asked(sel)) std::get<0>(sel.take()).value().send(10);
+    }
+    CHECK(full_rx.try_recv().value() == 10);
+    park.notify_one();
+    bool joined = false;
+    for (int i = 0; i < 1000 && !joined; ++i) {
+      co_await tokio::task::yield_now();
+      auto sel = test::polled(tokio::select_biased(set.join_next(), rx.recv()));
+      joined = sel.poll();  // not finished yet: registers (a later try takes no waker)
+      if (joined) {
+        CHECK(sel.waker().outstanding() == 0);
+        auto r = std::get<0>(sel.take());
+        REQUIRE(r.has_value());
+        CHECK(r->has_value());
+      }
+    }
+    REQUIRE(joined);
+    CHECK(set.is_empty());
+    {
+      auto sel = test::polled(tokio::select_biased(set.join_next(), rx.recv()));
+      if (asked(sel)) CHECK_FALSE(std::get<0>(sel.take()).has_value());  // empty: nullopt
+    }
+    REQUIRE((co_await b.write_all(std::string_view("hi"))).has_value());
+    REQUIRE((co_await a.readable()).has_value());  // the driver has seen the data
+    {
+      auto sel = test::polled(tokio::select_biased(a.readable(), rx.recv()));
+      if (asked(sel)) CHECK(std::get<0>(sel.take()).has_value());
+    }
+    {
+      auto sel = test::polled(tokio::select_biased(a.read(buf), rx.recv()));
+      if (asked(sel)) CHECK(std::get<0>(sel.take()).value() == 2);
+    }
+    // Asked after the data is gone: the read's EAGAIN clears the readiness, and a select
+    // that then waits registers and is woken by the next write.
+    {
+      auto sel = test::polled(tokio::select(a.read(buf), rx.recv()));
+      CHECK_FALSE(sel.poll());
+      CHECK(sel.waker().outstanding() == 2);
+      REQUIRE((co_await b.write_all(std::string_view("x"))).has_value());
+      for (int i = 0; i < 1000 && !sel.woken(); ++i) co_await tokio::task::yield_now();
+      REQUIRE(sel.poll());
+      CHECK(std::get<0>(sel.take()).value() == 1);
+    }
+  }());
+}
+
 TEST_CASE("select over always-ready branches still gives up the thread when its budget is spent") {
   // The first-poll question takes a unit of coop budget from a ready receive, and answers
   // "not ready" once the budget is spent, so the loop yields to the other task in time.

@@ -152,12 +152,12 @@ class Sender : public detail::MpscSenderBase<T, true> {
       if (!detail::coop_poll_proceed(cx)) return false;
       PR r = op_.poll(cx.raw_waker());
       if (r == PR::Pending) return false;
-      if (r == PR::Ready) {
-        op_.take();
-        c_->push(std::move(value_));
-        sent_ = true;
-      }
+      if (r == PR::Ready) sent();
       return true;
+    }
+    // Leaf's try_poll: sends if a slot is free now; otherwise nothing is queued.
+    bool try_poll() noexcept {
+      return detail::coop_try([&] { return op_.try_poll() && sent(); });
     }
     Result<void, SendError<T>> await_resume() {
       if (sent_) return {};
@@ -165,6 +165,12 @@ class Sender : public detail::MpscSenderBase<T, true> {
     }
 
    private:
+    bool sent() noexcept {  // the slot is held: the value goes in
+      op_.take();
+      c_->push(std::move(value_));
+      return sent_ = true;
+    }
+
     Chan* c_;
     T value_;
     detail::AcquireOp op_;

@@ -155,13 +155,16 @@ JoinSetEntry* JoinSetShared::pop_notified(Wakeable* waker, JoinSetPoll& st, cons
       st = JoinSetPoll::Busy;
       return nullptr;
     }
-    joiner_ = nullptr;
+    // Done (empty, or a member popped): the claim, if `op` held it, ends. Pending keeps
+    // it, and a poll with a waker takes it; a try (no waker) leaves it as it was.
     if (len_ == 0) {
+      joiner_ = nullptr;
       st = JoinSetPoll::Empty;
       return nullptr;
     }
     e = notified_head_;
     if (e) {
+      joiner_ = nullptr;
       unlink(notified_head_, notified_tail_, e);
       e->list = JoinSetEntry::List::None;
       --len_;

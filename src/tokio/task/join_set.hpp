@@ -143,6 +143,18 @@ class JoinSet {
       e_ = detail::join_set_pop_notified(s_, cx.raw_waker(), st_, this);
       return st_ != detail::JoinSetPoll::Pending;
     }
+    // Leaf's try_poll: a finished member (or an empty set) now; otherwise no waker is
+    // left with the set, and a claim an earlier poll took is kept.
+    bool try_poll() noexcept {
+      return detail::coop_try([&] {
+        auto st = detail::JoinSetPoll::Pending;
+        detail::JoinSetEntry* e = detail::join_set_pop_notified(s_, nullptr, st, this);
+        if (st == detail::JoinSetPoll::Pending) return false;
+        e_ = e;
+        st_ = st;
+        return true;
+      });
+    }
     std::optional<Result<Out, JoinError>> await_resume() {
       if (st_ == detail::JoinSetPoll::Busy) detail::throw_second_await(detail::kJoinSetBusy);
       if (!e_) return std::nullopt;

@@ -103,6 +103,15 @@ class alignas(64) ScheduledIo {
     }
     return poll_ready_slow(cx, w, snapshot);
   }
+  // poll_ready's check without registering (a leaf's try_poll): true as poll_ready would
+  // return it; false when not ready, with nothing linked or changed.
+  bool try_ready(const IoWaiter& w, uint32_t& snapshot) const noexcept {
+    snapshot = load();
+    if (!is_ready(snapshot, w.mask)) return false;
+    // After the acquire load: a snapshot taken after a reset sees its generation.
+    if (TOKIO_UNLIKELY(stale(w))) snapshot = kShutdown;
+    return true;
+  }
 
   // The generation operations on this registration record (IoWaiter::gen).
   uint32_t generation() const noexcept { return generation_.load(std::memory_order_relaxed); }

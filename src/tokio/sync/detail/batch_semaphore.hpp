@@ -106,14 +106,9 @@ class BatchSemaphore {
   // caller.
   PollResult poll_acquire(Waiter& w, std::size_t n, bool& queued, Wakeable* waker) noexcept {
     if (!queued) {
-      std::size_t cur = permits_.load(std::memory_order_acquire);
-      while (!(cur & CLOSED) && (cur >> SHIFT) >= n) {
-        if (permits_.compare_exchange_weak(cur, cur - (n << SHIFT), std::memory_order_acq_rel,
-                                           std::memory_order_acquire)) {
-          return PollResult::Ready;
-        }
-      }
-      if (cur & CLOSED) return PollResult::Closed;
+      TryResult r = try_acquire(n);
+      if (r == TryResult::Ok) return PollResult::Ready;
+      if (r == TryResult::Closed) return PollResult::Closed;
       return enqueue(w, n, queued, waker);
     }
     std::size_t s = w.state.load(std::memory_order_acquire);
@@ -128,6 +123,16 @@ class BatchSemaphore {
       return PollResult::Pending;
     }
     return update_waker(w, queued, waker);
+  }
+
+  // poll_acquire without a waker (a leaf's try_poll): true when the n permits belong to
+  // the caller now (taken from the word, or all assigned to `w` while it was queued);
+  // false with nothing queued or changed (a closed semaphore too: the poll reports it).
+  bool try_poll_acquire(Waiter& w, std::size_t n, bool& queued) noexcept {
+    if (!queued) return try_acquire(n) == TryResult::Ok;
+    if (w.state.load(std::memory_order_acquire) != 0) return false;  // pairs as in poll
+    queued = false;
+    return true;
   }
 
   // Called when the awaitable owning `w` goes away (or saw Closed): unlinks it and
@@ -169,6 +174,11 @@ class AcquireOp {
     if (r == BatchSemaphore::PollResult::Ready) acquired_ = true;
     else if (r == BatchSemaphore::PollResult::Closed) sem_->cancel_acquire(node_, n_, queued_);
     return r;
+  }
+  // poll without a waker (a leaf's try_poll): true when the permits are held now.
+  bool try_poll() noexcept {
+    if (!acquired_) acquired_ = sem_->try_poll_acquire(node_, n_, queued_);
+    return acquired_;
   }
   // Hands the acquired permits over to the caller (a permit or a guard).
   void take() noexcept { acquired_ = false; }

@@ -207,6 +207,10 @@ class PermitAcquire : public Leaf<PermitAcquire<Make, E>> {
     closed_ = r == PR::Closed;
     return true;
   }
+  // Leaf's try_poll: the permits if they are free now; otherwise nothing is queued.
+  bool try_poll() noexcept {
+    return closed_ || coop_try([&] { return op_.try_poll(); });
+  }
   auto await_resume() {
     if constexpr (std::is_void_v<E>) {
       op_.take();
