@@ -18895,6 +18895,10 @@ void signal_listener_release(SignalListener& l) noexcept;
 // One step of a recv: true when a delivery the listener has not seen was dispatched (and
 // marks it seen); otherwise leaves the node waiting with cx's waker.
 bool signal_poll_recv(SignalListener& l, SignalRecvNode& n, task::Context& cx) noexcept;
+// signal_poll_recv without a waker (a leaf's try_poll): true (as that poll) when a
+// delivery the listener has not seen is there, dispatching what the handler left pending;
+// false with nothing linked or parked.
+bool signal_try_recv(SignalListener& l, SignalRecvNode& n) noexcept;
 // Unlinks the node from whatever it waits on (a recv that completed or was destroyed).
 void signal_cancel_recv(SignalListener& l, SignalRecvNode& n) noexcept;
 
@@ -18938,6 +18942,10 @@ class SignalRecvOp : public Leaf<SignalRecvOp> {
   }
   bool poll(task::Context& cx) noexcept {
     return claim_.poll(l_->recv_use, this, true, [&] { return signal_poll_recv(*l_, node_, cx); });
+  }
+  // Leaf's try_poll: a delivery not yet seen, found without waiting on anything.
+  bool try_poll() noexcept {
+    return claim_.poll(l_->recv_use, this, false, [&] { return signal_try_recv(*l_, node_); });
   }
   bool await_resume() const {
     if (claim_.refused) {
@@ -24801,8 +24809,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_2f59fe3b4f513332_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_2f59fe3b4f513332_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_fb6576096c6bb481_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_fb6576096c6bb481_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -37631,6 +37639,22 @@ bool signal_poll_recv(SignalListener& l, SignalRecvNode& n, task::Context& cx) n
   }
 }
 
+bool signal_try_recv(SignalListener& l, SignalRecvNode& n) noexcept {
+  namespace impl = signal_registry_impl;
+  if (l.sig == 0) return true;
+  return coop_try([&] {
+    impl::Slot& s = impl::registry().slots[l.sig];
+    // A delivery the handler recorded is broadcast here (the eventfd drained; the
+    // watcher's readiness, if the driver set it, is cleared by the next poll's dispatch).
+    if (impl::g_pending.load(std::memory_order_acquire) != 0) impl::dispatch_with(nullptr, 0);
+    uint64_t v = s.version.load(std::memory_order_acquire);
+    if (v == l.seen) return false;
+    l.seen = v;
+    signal_cancel_recv(l, n);  // a node an earlier poll left waiting leaves its lists
+    return true;
+  });
+}
+
 void signal_cancel_recv(SignalListener& l, SignalRecvNode& n) noexcept {
   namespace impl = signal_registry_impl;
   if (l.sig != 0) impl::unlink_waiter(impl::registry().slots[l.sig], n.list);
@@ -42855,7 +42879,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_2f59fe3b4f513332_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_fb6576096c6bb481_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "net_test_util.hpp"
+#include "sync_test_util.hpp"
 
 using tokio::Task;
 using tokio::signal::unix::Signal;
@@ -286,6 +287,40 @@ TEST_CASE("signal: recv is cancel-safe (timeout, select, abort)") {
       // The Signal still works after its aborted recv.
       REQUIRE(::raise(SIGUSR1) == 0);
       CHECK(co_await recv_within(s, 5000ms));
+    }());
+  }
+}
+
+TEST_CASE("signal: select asks a recv without registering it, and takes a delivery when asked") {
+  for (int flavour = 0; flavour < 2; ++flavour) {
+    CAPTURE(flavour);
+    nt::Watchdog wd("signal select ask");
+    auto rt = sig_runtime(flavour);
+    rt.block_on([]() -> Task<> {
+      auto s = listen(SIGUSR1);
+      auto [tx, rx] = tokio::sync::mpsc::channel<int>(64);
+      auto [idle_tx, idle] = tokio::sync::mpsc::channel<int>(1);
+      for (int round = 0; round < 32; ++round) {
+        CAPTURE(round);
+        REQUIRE(tx.try_send(round).has_value());
+        auto sel = test::polled(tokio::select(s.recv(), rx.recv()));
+        REQUIRE(sel.poll());
+        CHECK(sel.waker().outstanding() == 0);  // the recv lost without waiting anywhere
+        CHECK(sel.take().index() == 1);
+      }
+      // A delivery the handler recorded is dispatched by the question itself.
+      REQUIRE(::raise(SIGUSR1) == 0);
+      {
+        auto sel = test::polled(tokio::select_biased(s.recv(), idle.recv()));
+        REQUIRE(sel.poll());
+        CHECK(sel.waker().outstanding() == 0);
+        auto r = sel.take();
+        REQUIRE(r.index() == 0);
+        CHECK(std::get<0>(r));
+      }
+      CHECK_FALSE(co_await recv_within(s, 30ms));  // taken once, not twice
+      REQUIRE(::raise(SIGUSR1) == 0);
+      CHECK(co_await recv_within(s, 5000ms));  // and the Signal still waits as before
     }());
   }
 }

@@ -62,6 +62,10 @@ class SignalRecvOp : public Leaf<SignalRecvOp> {
   bool poll(task::Context& cx) noexcept {
     return claim_.poll(l_->recv_use, this, true, [&] { return signal_poll_recv(*l_, node_, cx); });
   }
+  // Leaf's try_poll: a delivery not yet seen, found without waiting on anything.
+  bool try_poll() noexcept {
+    return claim_.poll(l_->recv_use, this, false, [&] { return signal_try_recv(*l_, node_); });
+  }
   bool await_resume() const {
     if (claim_.refused) {
       throw_misuse(

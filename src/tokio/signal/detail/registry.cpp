@@ -500,6 +500,22 @@ bool signal_poll_recv(SignalListener& l, SignalRecvNode& n, task::Context& cx) n
   }
 }
 
+bool signal_try_recv(SignalListener& l, SignalRecvNode& n) noexcept {
+  namespace impl = signal_registry_impl;
+  if (l.sig == 0) return true;
+  return coop_try([&] {
+    impl::Slot& s = impl::registry().slots[l.sig];
+    // A delivery the handler recorded is broadcast here (the eventfd drained; the
+    // watcher's readiness, if the driver set it, is cleared by the next poll's dispatch).
+    if (impl::g_pending.load(std::memory_order_acquire) != 0) impl::dispatch_with(nullptr, 0);
+    uint64_t v = s.version.load(std::memory_order_acquire);
+    if (v == l.seen) return false;
+    l.seen = v;
+    signal_cancel_recv(l, n);  // a node an earlier poll left waiting leaves its lists
+    return true;
+  });
+}
+
 void signal_cancel_recv(SignalListener& l, SignalRecvNode& n) noexcept {
   namespace impl = signal_registry_impl;
   if (l.sig != 0) impl::unlink_waiter(impl::registry().slots[l.sig], n.list);

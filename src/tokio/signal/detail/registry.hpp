@@ -113,6 +113,10 @@ void signal_listener_release(SignalListener& l) noexcept;
 // One step of a recv: true when a delivery the listener has not seen was dispatched (and
 // marks it seen); otherwise leaves the node waiting with cx's waker.
 bool signal_poll_recv(SignalListener& l, SignalRecvNode& n, task::Context& cx) noexcept;
+// signal_poll_recv without a waker (a leaf's try_poll): true (as that poll) when a
+// delivery the listener has not seen is there, dispatching what the handler left pending;
+// false with nothing linked or parked.
+bool signal_try_recv(SignalListener& l, SignalRecvNode& n) noexcept;
 // Unlinks the node from whatever it waits on (a recv that completed or was destroyed).
 void signal_cancel_recv(SignalListener& l, SignalRecvNode& n) noexcept;
 
