@@ -24577,7 +24577,9 @@ class LengthDelimitedCodec {
   Result<std::optional<BytesMut>, std::error_code> decode(BytesMut& buf);
   // At the end of the input. Not the default decode_eof (leftover bytes are an error): the
   // header of a frame is consumed before its bytes arrive, so a frame cut short right
-  // after its header leaves the buffer empty and would vanish silently.
+  // after its header leaves the buffer empty and would vanish silently. The partial frame
+  // it reports (bytes_remaining_on_stream) is dropped with the error: the next call finds
+  // nothing.
   Result<std::optional<BytesMut>, std::error_code> decode_eof(BytesMut& buf);
   Result<void, std::error_code> encode(std::span<const std::byte> payload, BytesMut& dst);
   Result<void, std::error_code> encode(std::string_view payload, BytesMut& dst) {
@@ -24809,8 +24811,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_fb6576096c6bb481_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_fb6576096c6bb481_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_c419d3b3d5d5b44b_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_c419d3b3d5d5b44b_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -42752,6 +42754,14 @@ Result<std::optional<BytesMut>, std::error_code> LengthDelimitedCodec::decode_eo
   // Data: the frame is incomplete (decode took what there was). Skip: the rest of an
   // oversized frame, already reported, just never came.
   if (state_ == State::Data || !buf.is_empty()) {
+    // The partial frame is what the error reports: dropped with it (a header this call
+    // consumed, or an earlier one), so the input after the error is "nothing", as when the
+    // header had been consumed before the end was seen. Kept, a FramedRead resuming after
+    // the error would report the same frame again, or not, depending on where the reads
+    // had split the input.
+    buf.clear();
+    state_ = State::Head;
+    n_ = 0;
     return unexpected(make_error_code(Errc::bytes_remaining_on_stream));
   }
   return r;
@@ -42879,7 +42889,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_fb6576096c6bb481_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_c419d3b3d5d5b44b_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

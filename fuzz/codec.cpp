@@ -6,8 +6,8 @@
 // LengthDelimitedCodec the field offset, width, byte order, adjustment and num_skip), the
 // bytes, and the piece sizes. The driver feeds the codec as a FramedRead resumed after
 // every decode error's pause would: append a piece, call decode until it yields nothing
-// (an error that consumed nothing ends the stream), and at the end call decode_eof until
-// it yields nothing or fails. What comes out must equal a
+// (an error that consumed nothing ends the stream), and at the end call decode_eof the
+// same way until it yields nothing or fails without consuming. What comes out must equal a
 // reference computed from the whole input at once, written from the codecs' documented
 // contracts (the comments at the top of src/tokio/codec/*.hpp), so the split points cannot
 // matter: the same frames and errors in the same order, overlong lines/chunks skipped
@@ -92,10 +92,15 @@ std::vector<Item> drive(D& d, std::string_view data, const std::vector<std::size
     }
   }
   for (;;) {
+    const std::size_t before = buf.len();
     auto r = codec::decode_eof(d, buf);
     if (!r) {
       out.push_back(r.error());
-      break;
+      check_progress();
+      // As FramedRead: an error that consumed input pauses, and the resume (its read
+      // returns 0 again) calls decode_eof on what is left; one that consumed nothing ends.
+      if (buf.len() == before) break;
+      continue;
     }
     if (!*r) break;
     out.push_back(frame_bytes(**r));

@@ -367,6 +367,43 @@ TEST_CASE(
   }());
 }
 
+TEST_CASE(
+    "LengthDelimitedCodec in a FramedRead: an oversized frame then a cut-short one yield the same "
+    "items wherever the reads split the input") {
+  auto rt = tokio::runtime::Builder::new_current_thread().build();
+  rt.block_on([]() -> Task<> {
+    // A frame over the maximum (skipped), then a header announcing 1 byte that never
+    // comes, then the end of the input.
+    const std::string wire =
+        std::string("\0\x10", 2) + std::string(16, 'Z') + std::string("\0\1", 2);
+    const std::vector<std::string> want{"<frame size too big>", "(pause)",
+                                        "<bytes remaining on stream>", "(end)"};
+    for (std::size_t cut = 0; cut <= wire.size(); ++cut) {
+      CAPTURE(cut);
+      iotest::MockReader r;
+      if (cut > 0) r.data(std::string_view(wire).substr(0, cut));
+      if (cut < wire.size()) r.data(std::string_view(wire).substr(cut));
+      codec::FramedRead fr(
+          r,
+          LengthDelimitedCodec::builder().length_field_length(2).max_frame_length(8).new_codec());
+      auto got =
+          co_await iotest::collect_frames(fr, [](const BytesMut& b) { return b.to_string(); });
+      CHECK(got == want);
+    }
+    // The codec alone: the partial frame goes with the error, and the input then ends
+    // cleanly.
+    auto c = LengthDelimitedCodec::builder().length_field_length(2).new_codec();
+    BytesMut buf(std::string_view("\0\3ab", 4));
+    auto eof = codec::decode_eof(c, buf);
+    REQUIRE(!eof.has_value());
+    CHECK(eof.error() == codec::Errc::bytes_remaining_on_stream);
+    CHECK(buf.is_empty());
+    auto after = codec::decode_eof(c, buf);
+    REQUIRE(after.has_value());
+    CHECK_FALSE(after->has_value());
+  }());
+}
+
 TEST_CASE("LengthDelimitedCodec::Builder: new_write, new_read and new_framed over a duplex pipe") {
   auto rt = tokio::runtime::Builder::new_current_thread().build();
   rt.block_on([]() -> Task<> {

@@ -128,6 +128,14 @@ Result<std::optional<BytesMut>, std::error_code> LengthDelimitedCodec::decode_eo
   // Data: the frame is incomplete (decode took what there was). Skip: the rest of an
   // oversized frame, already reported, just never came.
   if (state_ == State::Data || !buf.is_empty()) {
+    // The partial frame is what the error reports: dropped with it (a header this call
+    // consumed, or an earlier one), so the input after the error is "nothing", as when the
+    // header had been consumed before the end was seen. Kept, a FramedRead resuming after
+    // the error would report the same frame again, or not, depending on where the reads
+    // had split the input.
+    buf.clear();
+    state_ = State::Head;
+    n_ = 0;
     return unexpected(make_error_code(Errc::bytes_remaining_on_stream));
   }
   return r;

@@ -132,7 +132,9 @@ class LengthDelimitedCodec {
   Result<std::optional<BytesMut>, std::error_code> decode(BytesMut& buf);
   // At the end of the input. Not the default decode_eof (leftover bytes are an error): the
   // header of a frame is consumed before its bytes arrive, so a frame cut short right
-  // after its header leaves the buffer empty and would vanish silently.
+  // after its header leaves the buffer empty and would vanish silently. The partial frame
+  // it reports (bytes_remaining_on_stream) is dropped with the error: the next call finds
+  // nothing.
   Result<std::optional<BytesMut>, std::error_code> decode_eof(BytesMut& buf);
   Result<void, std::error_code> encode(std::span<const std::byte> payload, BytesMut& dst);
   Result<void, std::error_code> encode(std::string_view payload, BytesMut& dst) {
