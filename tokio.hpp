@@ -229,6 +229,11 @@ TOKIO_SYSTEM_HEADERS_END
 #define TOKIO_UNLIKELY(x) __builtin_expect(!!(x), 0)
 #define TOKIO_NOINLINE __attribute__((noinline))
 #define TOKIO_ALWAYS_INLINE inline __attribute__((always_inline))
+// On every awaitable the library returns (the leaves, Notified, Sleep, Timeout...): a
+// call whose result is dropped does nothing, as a Rust future that is never awaited, so
+// the compiler says so (-Wunused-result, on by default) instead of the program silently
+// skipping a write, a sleep or a send.
+#define TOKIO_MUST_AWAIT [[nodiscard("an awaitable does nothing unless it is co_awaited")]]
 // A hint to start loading the cache line at p (for writing when rw is 1). Never faults, so
 // a stale or dangling p costs nothing but the hint.
 #define TOKIO_PREFETCH(p, rw) __builtin_prefetch(static_cast<const void*>(p), rw, 3)
@@ -2092,7 +2097,8 @@ class PromiseBase {
     static_assert(TokioAwaitable<A>,
                   "a tokio::Task can only co_await tokio awaitables (Task, JoinHandle, sleep, "
                   "channels, I/O...). Wrap a foreign awaitable with tokio::task::poll_fn, or "
-                  "run foreign code with spawn_blocking.");
+                  "run foreign code with spawn_blocking. (A stream pipeline needs parentheses: "
+                  "co_await binds tighter than |, so write co_await (s | stream::fold(...)).)");
     where_ = TOKIO_TASK_WHERE_MAKE;
     return awaited_in_place(std::forward<A>(a));
   }
@@ -2798,7 +2804,7 @@ TOKIO_ALWAYS_INLINE std::size_t first_from(std::size_t start, F&& f) {
 // A one-branch composite that runs `before()`/`after()` around every step of its inner
 // chain (task-local scopes, unconstrained).
 template <class T, class Hooks>
-class ScopedBranch : public Leaf<ScopedBranch<T, Hooks>> {
+class TOKIO_MUST_AWAIT ScopedBranch : public Leaf<ScopedBranch<T, Hooks>> {
  public:
   ScopedBranch(Task<T> t, Hooks hooks) : branch_(std::move(t)), hooks_(std::move(hooks)) {}
   ScopedBranch(ScopedBranch&& o) noexcept
@@ -2884,7 +2890,7 @@ using await_value_t = typename branch_t<A>::value_type;
 // --- select ------------------------------------------------------------------------------
 // Bs: the branches (Branch<T> or LeafBranch<A>, make_branch), each with its value_type.
 template <class... Bs>
-class Select : public Leaf<Select<Bs...>> {
+class TOKIO_MUST_AWAIT Select : public Leaf<Select<Bs...>> {
  public:
   static constexpr const char* kLeafName = "select";  // in task dumps (branches not shown)
   using Output = std::variant<void_to_monostate_t<typename Bs::value_type>...>;
@@ -2992,7 +2998,7 @@ class Select : public Leaf<Select<Bs...>> {
 
 // --- join --------------------------------------------------------------------------------
 template <class... Bs>
-class Join : public Leaf<Join<Bs...>> {
+class TOKIO_MUST_AWAIT Join : public Leaf<Join<Bs...>> {
  public:
   static constexpr const char* kLeafName = "join";  // in task dumps (branches not shown)
   using Output = std::tuple<void_to_monostate_t<typename Bs::value_type>...>;
@@ -3057,7 +3063,7 @@ struct is_result<Result<T, E>> : std::true_type {
 };
 
 template <class E, class... Bs>
-class TryJoin : public Leaf<TryJoin<E, Bs...>> {
+class TOKIO_MUST_AWAIT TryJoin : public Leaf<TryJoin<E, Bs...>> {
   template <class B>
   using ok_t = typename is_result<typename B::value_type>::ok_type;
 
@@ -3246,7 +3252,7 @@ class Pinned {
 
   // Awaiting steps the inner chain; destroying the awaiter (a lost select, a timeout)
   // leaves the chain where it stopped.
-  class Awaiter : public detail::Leaf<Awaiter> {
+  class TOKIO_MUST_AWAIT Awaiter : public detail::Leaf<Awaiter> {
    public:
     explicit Awaiter(Pinned& p) noexcept : p_(&p) {}
     bool poll(task::Context& cx) noexcept {
@@ -4705,7 +4711,7 @@ class JoinHandle {
   void forget() noexcept { t_ = nullptr; }
 
   template <bool Throwing>
-  class Awaiter : public detail::Leaf<Awaiter<Throwing>> {
+  class TOKIO_MUST_AWAIT Awaiter : public detail::Leaf<Awaiter<Throwing>> {
    public:
     explicit Awaiter(JoinHandle& h) : h_(h) {
       if (!h.t_) detail::throw_misuse("co_await of an empty JoinHandle (moved-from or detached)");
@@ -5323,7 +5329,7 @@ decltype(auto) block_in_place(F&& f) {
 // Yields to the scheduler: the task resumes after the other ready tasks (and the I/O and
 // time drivers) had a turn. As in Tokio the wake-up is deferred until the worker would
 // otherwise go idle.
-class YieldNow : public detail::Leaf<YieldNow> {
+class TOKIO_MUST_AWAIT YieldNow : public detail::Leaf<YieldNow> {
  public:
   bool poll(Context& cx) noexcept {
     if (yielded_) return true;
@@ -5340,7 +5346,7 @@ inline YieldNow yield_now() noexcept { return YieldNow(); }
 
 // Consumes one unit of the coop budget, yielding when it is exhausted. Put it in long
 // compute loops that never await a resource.
-class ConsumeBudget : public detail::Leaf<ConsumeBudget> {
+class TOKIO_MUST_AWAIT ConsumeBudget : public detail::Leaf<ConsumeBudget> {
  public:
   bool poll(Context& cx) noexcept { return detail::coop_poll_proceed(cx); }
   void await_resume() const noexcept {}
@@ -5408,7 +5414,7 @@ auto Runtime::spawn_blocking(F&& f, Args&&... args) {
 namespace tokio::inline TOKIO_ABI_NAMESPACE::task {
 
 template <class F>
-class PollFn : public detail::Leaf<PollFn<F>> {
+class TOKIO_MUST_AWAIT PollFn : public detail::Leaf<PollFn<F>> {
   using Opt = std::invoke_result_t<F&, Context&>;
   using T = typename Opt::value_type;
 
@@ -5650,7 +5656,7 @@ struct LocalSetEnter {
 };
 
 template <class T>
-class RunUntil : public Leaf<RunUntil<T>> {
+class TOKIO_MUST_AWAIT RunUntil : public Leaf<RunUntil<T>> {
  public:
   RunUntil(LocalSetShared* s, Task<T> t) : s_(s), branch_(std::move(t)) { local_set_ref_inc(s_); }
   RunUntil(RunUntil&& o) noexcept
@@ -5693,7 +5699,7 @@ auto spawn_local_on(LocalSetShared* s, First&& first, Rest&&... rest) {
 }
 
 // Drives the set until every local task has finished.
-class RunAll : public Leaf<RunAll> {
+class TOKIO_MUST_AWAIT RunAll : public Leaf<RunAll> {
  public:
   explicit RunAll(LocalSetShared* s) : s_(s) { local_set_ref_inc(s_); }
   RunAll(RunAll&& o) noexcept : Leaf<RunAll>(o), s_(std::exchange(o.s_, nullptr)) {}
@@ -5718,7 +5724,7 @@ namespace tokio::inline TOKIO_ABI_NAMESPACE::task {
 
 // What LocalSet::enter() returns (Tokio's LocalEnterGuard): while it lives, task::spawn_local
 // on this thread spawns onto that set. Guards nest; end them in reverse order.
-class [[nodiscard]] LocalEnterGuard {
+class TOKIO_MUST_AWAIT LocalEnterGuard {
  public:
   LocalEnterGuard(const LocalEnterGuard&) = delete;
   LocalEnterGuard& operator=(const LocalEnterGuard&) = delete;
@@ -5918,7 +5924,7 @@ class JoinSet {
   // the JoinError (cancelled / threw). Cancel-safe: a completion is never lost. With
   // WithId (join_next_with_id), the value comes with the task's id.
   template <bool WithId>
-  class JoinNextOp : public detail::Leaf<JoinNextOp<WithId>> {
+  class TOKIO_MUST_AWAIT JoinNextOp : public detail::Leaf<JoinNextOp<WithId>> {
     using Out = std::conditional_t<WithId, IdValue, T>;
 
    public:
@@ -5985,7 +5991,7 @@ class JoinSet {
   // an exception a task threw before the abort reached it is reported on stderr
   // (TaskFailure::DroppedUnread), as when the set itself is dropped. (Tokio's shutdown
   // discards panics silently.)
-  class Shutdown : public detail::Leaf<Shutdown> {
+  class TOKIO_MUST_AWAIT Shutdown : public detail::Leaf<Shutdown> {
    public:
     explicit Shutdown(detail::JoinSetShared* s) : s_(s) {}
     Shutdown(const Shutdown& o) noexcept : detail::Leaf<Shutdown>(o), s_(o.s_) {}
@@ -6782,7 +6788,7 @@ class Timer {
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::time {
 
-class Sleep {
+class TOKIO_MUST_AWAIT Sleep {
  public:
   using tokio_awaitable = void;
 
@@ -6811,7 +6817,7 @@ class Sleep {
 
   // The awaiter refers to the Sleep (an lvalue Sleep is awaited in place, never copied:
   // its registration survives a lost select).
-  class Awaiter : public detail::Leaf<Awaiter> {
+  class TOKIO_MUST_AWAIT Awaiter : public detail::Leaf<Awaiter> {
    public:
     static constexpr const char* kLeafName = "time::sleep";  // in task dumps
     explicit Awaiter(Sleep& s) : s_(&s), claim_(s.awaited_, "a time::Sleep") {}
@@ -6891,7 +6897,7 @@ class Interval {
   Interval(Instant start, Duration period);
 
   // Awaitable: completes at the next tick and yields its scheduled instant.
-  class Tick : public detail::Leaf<Tick> {
+  class TOKIO_MUST_AWAIT Tick : public detail::Leaf<Tick> {
    public:
     static constexpr const char* kLeafName = "time::Interval::tick";  // in task dumps
     explicit Tick(Interval& iv) noexcept : iv_(&iv) {}
@@ -7012,7 +7018,7 @@ using tokio::time::Elapsed;  // Tokio spells it time::error::Elapsed too
 // B: how the operand runs (detail::make_branch): polled directly when it is a plain leaf
 // (a receive, a read...), else as a Task.
 template <class T, class B = detail::Branch<T>>
-class Timeout {
+class TOKIO_MUST_AWAIT Timeout {
  public:
   using tokio_awaitable = void;
   using Output = Result<T, Elapsed>;
@@ -7057,7 +7063,7 @@ class Timeout {
   }
 
   // The awaiter refers to the Timeout, so an lvalue Timeout is awaited in place.
-  class Awaiter : public detail::Leaf<Awaiter> {
+  class TOKIO_MUST_AWAIT Awaiter : public detail::Leaf<Awaiter> {
    public:
     static constexpr const char* kLeafName = "time::timeout";  // in task dumps
     explicit Awaiter(Timeout& t) noexcept : t_(&t) {}
@@ -7718,7 +7724,7 @@ struct OpBase {
 };
 
 template <class Op>
-class IoOp : public Leaf<IoOp<Op>> {
+class TOKIO_MUST_AWAIT IoOp : public Leaf<IoOp<Op>> {
  public:
   static constexpr const char* kLeafName = leaf_name_of<Op>();  // "socket recv", ...
   IoOp(ScheduledIo* io, io::Interest interest, Op op) noexcept
@@ -7833,7 +7839,7 @@ struct ReadyEvent {
 // Waits until the registration is ready for `interest`. Finish(ReadyEvent-or-error) maps
 // the outcome to the awaitable's result type.
 template <class Finish>
-class ReadinessAwait : public Leaf<ReadinessAwait<Finish>> {
+class TOKIO_MUST_AWAIT ReadinessAwait : public Leaf<ReadinessAwait<Finish>> {
  public:
   ReadinessAwait(ScheduledIo* io, io::Interest interest, Finish f = Finish()) noexcept
       : io_(io), waiter_(interest.mask()), finish_(std::move(f)) {
@@ -7893,7 +7899,7 @@ struct FinishReady {
 // An awaitable that is ready at once with a stored value (flush on a socket, errors found
 // before any waiting).
 template <class T>
-class ReadyValue : public Leaf<ReadyValue<T>> {
+class TOKIO_MUST_AWAIT ReadyValue : public Leaf<ReadyValue<T>> {
  public:
   explicit ReadyValue(T v) : v_(std::move(v)) {}
   ReadyValue(const ReadyValue& o) : Leaf<ReadyValue>(o), v_(o.v_) {}
@@ -8485,7 +8491,7 @@ inline constexpr Pending pending{};
 struct ReadyFrom {};
 
 template <class T>
-class [[nodiscard]] Poll {
+class TOKIO_MUST_AWAIT Poll {
  public:
   using value_type = T;
 
@@ -8649,7 +8655,7 @@ class ChildOp {
 // threw, a broken reader) completes the leaf and is rethrown by await_resume, so the
 // awaiting task sees it. The ops are built from their state: `return {{this, buf}};`.
 template <class S>
-class AdaptorOp : public Leaf<AdaptorOp<S>> {
+class TOKIO_MUST_AWAIT AdaptorOp : public Leaf<AdaptorOp<S>> {
  public:
   using Out =
       typename decltype(std::declval<S&>().poll(std::declval<task::Context&>()))::value_type;
@@ -8684,7 +8690,7 @@ class AdaptorOp : public Leaf<AdaptorOp<S>> {
 // own output (the stream and codec consumers: fold, collect, Framed send/flush). An
 // exception escaping step completes the leaf; Derived's await_resume calls check() first.
 template <class Derived>
-class CompositeLeaf : public Leaf<Derived> {
+class TOKIO_MUST_AWAIT CompositeLeaf : public Leaf<Derived> {
  public:
   bool poll(task::Context& cx) noexcept {
     try {
@@ -9421,7 +9427,7 @@ static_assert(sizeof(float) == 4 && sizeof(double) == 8);
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
 template <class Fn, bool Coop>
-class InstantOp : public Leaf<InstantOp<Fn, Coop>> {
+class TOKIO_MUST_AWAIT InstantOp : public Leaf<InstantOp<Fn, Coop>> {
  public:
   using Value = decltype(std::declval<Fn&>()());
 
@@ -11408,7 +11414,7 @@ void duplex_unregister(BytePipe& p, bool write, uint64_t reg) noexcept;
 // operation's destruction. A read never fails; a write fails with broken_pipe once the
 // direction is closed (and with not_enough_memory if the pipe cannot grow).
 template <bool Write>
-class DuplexIoOp : public Leaf<DuplexIoOp<Write>> {
+class TOKIO_MUST_AWAIT DuplexIoOp : public Leaf<DuplexIoOp<Write>> {
   using Buf = std::conditional_t<Write, std::span<const std::byte>, std::span<std::byte>>;
 
  public:
@@ -11437,7 +11443,7 @@ using DuplexReadOp = DuplexIoOp<false>;
 using DuplexWriteOp = DuplexIoOp<true>;
 
 // flush (nothing to do) and shutdown (close the writing direction). Never wait.
-class DuplexControlOp : public Leaf<DuplexControlOp> {
+class TOKIO_MUST_AWAIT DuplexControlOp : public Leaf<DuplexControlOp> {
  public:
   DuplexControlOp(BytePipe* p, bool shutdown) noexcept : p_(p), shutdown_(shutdown) {}
   bool poll(task::Context& cx) noexcept;
@@ -12136,7 +12142,7 @@ class Sender {
   }
 
   // Completes when the receiver is dropped or closed. Cancel-safe.
-  class Closed : public detail::Leaf<Closed> {
+  class TOKIO_MUST_AWAIT Closed : public detail::Leaf<Closed> {
    public:
     explicit Closed(Sender& tx) noexcept : tx_(tx) {}
     bool poll(task::Context& cx) noexcept {
@@ -12190,7 +12196,7 @@ class Receiver {
 
   // Awaiting yields the value, or RecvError when the sender was dropped without sending
   // (or the channel was closed before a value arrived). Cancel-safe.
-  class Awaiter : public detail::Leaf<Awaiter> {
+  class TOKIO_MUST_AWAIT Awaiter : public detail::Leaf<Awaiter> {
    public:
     static constexpr const char* kLeafName = "sync::oneshot::Receiver";  // in task dumps
     explicit Awaiter(Receiver& r) : r_(r), claim_(r.awaited_, "a oneshot::Receiver") {}
@@ -12833,7 +12839,7 @@ const T* as_const_ptr(T& v) noexcept {
 }
 
 template <class Make, class E = void>
-class PermitAcquire : public Leaf<PermitAcquire<Make, E>> {
+class TOKIO_MUST_AWAIT PermitAcquire : public Leaf<PermitAcquire<Make, E>> {
   using Out = decltype(std::declval<Make&>()(std::size_t{}));
   using PR = BatchSemaphore::PollResult;
 
@@ -13480,7 +13486,7 @@ class Notify;
 // The future returned by Notify::notified(). Await it as a prvalue
 // (`co_await n.notified()`) or as an lvalue (`co_await f` after `f.enable()`): awaiting goes
 // through a small proxy, so the queued node itself never has to be copied.
-class Notified {
+class TOKIO_MUST_AWAIT Notified {
  public:
   using tokio_awaitable = void;
 
@@ -13511,7 +13517,7 @@ class Notified {
   // joining the queue; false otherwise, with nothing changed. (See Leaf's try_poll.)
   bool try_poll() noexcept;
 
-  class Awaiter : public detail::Leaf<Awaiter> {
+  class TOKIO_MUST_AWAIT Awaiter : public detail::Leaf<Awaiter> {
    public:
     static constexpr const char* kLeafName = "sync::Notify::notified";  // in task dumps
     explicit Awaiter(Notified* n) noexcept : n_(n) {}
@@ -13632,7 +13638,7 @@ class Barrier {
   Barrier(const Barrier&) = delete;
   Barrier& operator=(const Barrier&) = delete;
 
-  class Wait : public detail::Leaf<Wait> {
+  class TOKIO_MUST_AWAIT Wait : public detail::Leaf<Wait> {
    public:
     explicit Wait(Barrier* b) noexcept : b_(b) {}
     Wait(Wait&& o) noexcept;
@@ -14454,7 +14460,7 @@ class BasicReceiver {
   BasicReceiver() noexcept = default;
   explicit BasicReceiver(Chan* c) noexcept : c_(c) {}
 
-  class Recv : public detail::Leaf<Recv> {
+  class TOKIO_MUST_AWAIT Recv : public detail::Leaf<Recv> {
    public:
     static constexpr const char* kLeafName = "sync::mpsc::Receiver::recv";  // in task dumps
     explicit Recv(Chan* c) noexcept : c_(c) {}
@@ -14481,7 +14487,7 @@ class BasicReceiver {
   // was closed) and the channel is empty.
   Recv recv() { return Recv(checked()); }
 
-  class RecvMany : public detail::Leaf<RecvMany> {
+  class TOKIO_MUST_AWAIT RecvMany : public detail::Leaf<RecvMany> {
    public:
     RecvMany(Chan* c, std::vector<T>& buf, std::size_t limit) noexcept
         : c_(c), buf_(&buf), limit_(limit) {}
@@ -14616,7 +14622,7 @@ class MpscSenderBase {
   ~MpscSenderBase() { reset(); }
 
   // Completes once the receiver is dropped or closed. Cancel-safe.
-  class Closed : public Leaf<Closed> {
+  class TOKIO_MUST_AWAIT Closed : public Leaf<Closed> {
    public:
     explicit Closed(Chan* c) noexcept : c_(c), n_(c->notify_rx_closed.notified()) {}
     Closed(Closed&& o) noexcept : Leaf<Closed>(o), c_(o.c_), n_(std::move(o.n_)) {}
@@ -14715,7 +14721,7 @@ class Sender;
 // (what a Sender copy holds), so dropping every Sender while a permit is alive neither
 // closes the channel under it (its send would be lost) nor frees it.
 template <class T>
-class [[nodiscard]] Permit {
+class TOKIO_MUST_AWAIT Permit {
   using Chan = detail::Chan<T, true>;
 
  public:
@@ -14743,7 +14749,7 @@ class [[nodiscard]] Permit {
 // n reserved slots, handed out one Permit at a time; the rest are released on destruction.
 // Holds a sender reference while it holds slots, as Permit does.
 template <class T>
-class [[nodiscard]] PermitIterator {
+class TOKIO_MUST_AWAIT PermitIterator {
   using Chan = detail::Chan<T, true>;
 
  public:
@@ -14770,7 +14776,7 @@ class [[nodiscard]] PermitIterator {
 
 // A reserved slot that owns a Sender (and so keeps the channel open).
 template <class T>
-class [[nodiscard]] OwnedPermit {
+class TOKIO_MUST_AWAIT OwnedPermit {
  public:
   explicit OwnedPermit(Sender<T> tx) noexcept : tx_(std::move(tx)) {}
   OwnedPermit(OwnedPermit&&) noexcept = default;
@@ -14806,7 +14812,7 @@ class Sender : public detail::MpscSenderBase<T, true> {
   Sender clone() const noexcept { return *this; }
 
   // --- send -------------------------------------------------------------------------------
-  class Send : public detail::Leaf<Send> {
+  class TOKIO_MUST_AWAIT Send : public detail::Leaf<Send> {
    public:
     Send(Chan* c, T&& v) noexcept : c_(c), value_(std::move(v)), op_(&c->sem, 1) {}
     Send(Send&& o) noexcept
@@ -14848,7 +14854,7 @@ class Sender : public detail::MpscSenderBase<T, true> {
   // Each poll tries the slot first, so a slot that freed up wins over a deadline that
   // passed in the same instant (as Tokio's select-based send_timeout). The timer is
   // registered only when the send actually has to wait.
-  class SendTimeout : public detail::Leaf<SendTimeout> {
+  class TOKIO_MUST_AWAIT SendTimeout : public detail::Leaf<SendTimeout> {
    public:
     SendTimeout(Chan* c, T&& v, time::Instant deadline)
         : c_(c),
@@ -15479,7 +15485,7 @@ class Sender {
   WeakSender<T> downgrade() const { return WeakSender<T>(checked()); }
 
   // Completes when every receiver is gone (none subscribed). Cancel-safe.
-  class Closed : public detail::Leaf<Closed> {
+  class TOKIO_MUST_AWAIT Closed : public detail::Leaf<Closed> {
    public:
     static constexpr const char* kLeafName = "sync::broadcast::Sender::closed";  // in dumps
     explicit Closed(Shared* s) noexcept : s_(s) {}
@@ -15582,7 +15588,7 @@ class Receiver {
   Receiver(const Receiver&) = delete;
   ~Receiver() { reset(); }
 
-  class Recv : public detail::Leaf<Recv> {
+  class TOKIO_MUST_AWAIT Recv : public detail::Leaf<Recv> {
    public:
     static constexpr const char* kLeafName = "sync::broadcast::Receiver::recv";  // in task dumps
     explicit Recv(Receiver& r) noexcept : r_(r) {}
@@ -15903,7 +15909,7 @@ class Receiver {
   void mark_changed() { set_seen(checked()->version() - 2); }
   void mark_unchanged() { set_seen(checked()->version()); }
 
-  class Changed : public detail::Leaf<Changed> {
+  class TOKIO_MUST_AWAIT Changed : public detail::Leaf<Changed> {
    public:
     explicit Changed(Receiver& r) noexcept : r_(r), n_(r.s_->notified_rx()) {}
     Changed(Changed&& o) noexcept : detail::Leaf<Changed>(o), r_(o.r_), n_(std::move(o.n_)) {}
@@ -16107,7 +16113,7 @@ class Sender {
   }
 
   // Completes when every receiver is gone.
-  class Closed : public detail::Leaf<Closed> {
+  class TOKIO_MUST_AWAIT Closed : public detail::Leaf<Closed> {
    public:
     explicit Closed(Shared* s) noexcept : s_(s), n_(s->notify_tx.notified()) {}
     Closed(Closed&& o) noexcept : detail::Leaf<Closed>(o), s_(o.s_), n_(std::move(o.n_)) {}
@@ -16218,7 +16224,7 @@ namespace tokio::inline TOKIO_ABI_NAMESPACE::sync {
 class CancellationToken;
 
 // Cancels its token when destroyed, unless disarmed.
-class [[nodiscard]] DropGuard {
+class TOKIO_MUST_AWAIT DropGuard {
  public:
   explicit DropGuard(detail::CancelNode* n) noexcept : n_(n) {}  // adopts a handle
   DropGuard(DropGuard&& o) noexcept : n_(std::exchange(o.n_, nullptr)) {}
@@ -16265,7 +16271,7 @@ class CancellationToken {
   // The future of cancelled(). It holds a handle on the token's node (like a clone), so
   // it may outlive the token it came from: `auto f = tok.child_token().cancelled();`
   // still completes when `tok` is cancelled.
-  class Cancelled : public detail::Leaf<Cancelled> {
+  class TOKIO_MUST_AWAIT Cancelled : public detail::Leaf<Cancelled> {
     // The handle, as a member declared before nt_: it is released after nt_ (which lives
     // in the node) has been destroyed.
     struct Handle {
@@ -17568,7 +17574,7 @@ class IntoSplit {
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
 // shutdown(SHUT_WR) when awaited (AsyncWrite::shutdown).
-class ShutdownAwait : public Leaf<ShutdownAwait> {
+class TOKIO_MUST_AWAIT ShutdownAwait : public Leaf<ShutdownAwait> {
  public:
   explicit ShutdownAwait(int fd) noexcept : fd_(fd) {}
   ShutdownAwait(const ShutdownAwait& o) noexcept : Leaf<ShutdownAwait>(o), fd_(o.fd_) {}
@@ -18474,7 +18480,7 @@ struct PipeWritevOp : OpBase {
 
 // shutdown() of a write end: deregisters and closes the pipe when awaited (the reader then
 // reads end of file).
-class PipeCloseOp : public Leaf<PipeCloseOp> {
+class TOKIO_MUST_AWAIT PipeCloseOp : public Leaf<PipeCloseOp> {
  public:
   explicit PipeCloseOp(PollSocket* p) noexcept : p_(p) {}
   PipeCloseOp(const PipeCloseOp& o) noexcept : Leaf<PipeCloseOp>(o), p_(o.p_) {}
@@ -18932,7 +18938,7 @@ namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 // `&mut self`): a second one polled while another is pending completes at once and throws
 // std::logic_error from the co_await, rather than racing the first over the listener's
 // state (which two runtimes' threads would do unsynchronised).
-class SignalRecvOp : public Leaf<SignalRecvOp> {
+class TOKIO_MUST_AWAIT SignalRecvOp : public Leaf<SignalRecvOp> {
  public:
   explicit SignalRecvOp(SignalListener* l) noexcept : l_(l) {}
   SignalRecvOp(const SignalRecvOp& o) noexcept : Leaf<SignalRecvOp>(o), l_(o.l_) {}
@@ -19785,7 +19791,7 @@ void fs_op_start(FsOp* op, FsEngine* engine) noexcept;
 void fs_op_release(FsOp* op) noexcept;
 
 template <class T>
-class FsAwait : public Leaf<FsAwait<T>> {
+class TOKIO_MUST_AWAIT FsAwait : public Leaf<FsAwait<T>> {
  public:
   using Take = io::Result<T> (*)(FsOp*);
 
@@ -19969,7 +19975,7 @@ bool fs_read_dir_poll(ReadDirInner* rd, task::Context& cx,
                       io::Result<std::optional<fs::DirEntry>>& out);
 void fs_read_dir_free(ReadDirInner* rd) noexcept;
 
-class ReadDirNext : public Leaf<ReadDirNext> {
+class TOKIO_MUST_AWAIT ReadDirNext : public Leaf<ReadDirNext> {
  public:
   explicit ReadDirNext(ReadDirInner* rd) noexcept : rd_(rd) {}
   ReadDirNext(const ReadDirNext& o) noexcept : Leaf<ReadDirNext>(o), rd_(o.rd_) {}
@@ -19986,7 +19992,7 @@ class ReadDirNext : public Leaf<ReadDirNext> {
 
 // DirEntry::file_type: ready at once when the directory listing said the type, else an
 // lstat of the entry.
-class FileTypeAwait : public Leaf<FileTypeAwait> {
+class TOKIO_MUST_AWAIT FileTypeAwait : public Leaf<FileTypeAwait> {
  public:
   explicit FileTypeAwait(std::filesystem::file_type t) noexcept : type_(t) {}
   explicit FileTypeAwait(FsAwait<fs::Metadata>&& m) noexcept : meta_(std::move(m)) {}
@@ -20135,7 +20141,7 @@ inline constexpr const char* kFileWhat = "fs::File";
 // What every File operation shares: its File, and one poll = the coop budget, then the
 // operation's step under the File's claim (a copy holds no claim).
 template <class D>
-class FileLeaf : public Leaf<D> {
+class TOKIO_MUST_AWAIT FileLeaf : public Leaf<D> {
  protected:
   explicit FileLeaf(FileInner* f) noexcept : f_(f) {}
   FileLeaf(const FileLeaf& o) noexcept : Leaf<D>(o), f_(o.f_) {}
@@ -20151,7 +20157,7 @@ class FileLeaf : public Leaf<D> {
   FileClaim claim_;
 };
 
-class FileReadOp : public FileLeaf<FileReadOp> {
+class TOKIO_MUST_AWAIT FileReadOp : public FileLeaf<FileReadOp> {
  public:
   FileReadOp(FileInner* f, std::span<std::byte> dst) noexcept : FileLeaf(f), dst_(dst) {}
   FileReadOp(const FileReadOp& o) noexcept : FileLeaf(o), dst_(o.dst_) {}
@@ -20165,7 +20171,7 @@ class FileReadOp : public FileLeaf<FileReadOp> {
   io::Result<std::size_t> out_ = std::size_t{0};
 };
 
-class FileWriteOp : public FileLeaf<FileWriteOp> {
+class TOKIO_MUST_AWAIT FileWriteOp : public FileLeaf<FileWriteOp> {
  public:
   FileWriteOp(FileInner* f, std::span<const std::byte> src) noexcept : FileLeaf(f), src_(src) {}
   FileWriteOp(const FileWriteOp& o) noexcept : FileLeaf(o), src_(o.src_) {}
@@ -20179,7 +20185,7 @@ class FileWriteOp : public FileLeaf<FileWriteOp> {
   io::Result<std::size_t> out_ = std::size_t{0};
 };
 
-class FileFlushOp : public FileLeaf<FileFlushOp> {
+class TOKIO_MUST_AWAIT FileFlushOp : public FileLeaf<FileFlushOp> {
  public:
   explicit FileFlushOp(FileInner* f) noexcept : FileLeaf(f) {}
   FileFlushOp(const FileFlushOp& o) noexcept : FileLeaf(o) {}
@@ -20192,7 +20198,7 @@ class FileFlushOp : public FileLeaf<FileFlushOp> {
   io::Result<void> out_;
 };
 
-class FileSeekOp : public FileLeaf<FileSeekOp> {
+class TOKIO_MUST_AWAIT FileSeekOp : public FileLeaf<FileSeekOp> {
  public:
   FileSeekOp(FileInner* f, io::SeekFrom pos) noexcept : FileLeaf(f), pos_(pos) {}
   FileSeekOp(const FileSeekOp& o) noexcept : FileLeaf(o), pos_(o.pos_) {}
@@ -20207,7 +20213,7 @@ class FileSeekOp : public FileLeaf<FileSeekOp> {
 };
 
 template <class T>
-class FileCmdOp : public FileLeaf<FileCmdOp<T>> {
+class TOKIO_MUST_AWAIT FileCmdOp : public FileLeaf<FileCmdOp<T>> {
   using Base = FileLeaf<FileCmdOp<T>>;
 
  public:
@@ -20427,7 +20433,7 @@ class PollStream {
   using Item = T;
 
   // The awaitable of next(): it only refers to the stream (all waiting state lives there).
-  class Next : public tokio::detail::Leaf<Next> {
+  class TOKIO_MUST_AWAIT Next : public tokio::detail::Leaf<Next> {
    public:
     explicit Next(Derived& s) noexcept : s_(&s) {}
     Next(const Next& o) noexcept
@@ -21566,7 +21572,7 @@ held_stream_t<S> hold_stream(S&& s) {
 }
 
 template <class S, class B, class F>
-class FoldOp : public CompositeLeaf<FoldOp<S, B, F>> {
+class TOKIO_MUST_AWAIT FoldOp : public CompositeLeaf<FoldOp<S, B, F>> {
  public:
   template <class U>
   FoldOp(U&& s, B init, F f) : in_(std::forward<U>(s)), acc_(std::move(init)), f_(std::move(f)) {}
@@ -21597,7 +21603,7 @@ class FoldOp : public CompositeLeaf<FoldOp<S, B, F>> {
 
 // any (Want = true) and all (Want = false): polls until pred(item) == Want.
 template <class S, class F, bool Want>
-class DecideOp : public CompositeLeaf<DecideOp<S, F, Want>> {
+class TOKIO_MUST_AWAIT DecideOp : public CompositeLeaf<DecideOp<S, F, Want>> {
  public:
   template <class U>
   DecideOp(U&& s, F f) : in_(std::forward<U>(s)), f_(std::move(f)) {}
@@ -21640,7 +21646,7 @@ void collect_push(C& c, T&& v) {
 }
 
 template <class S, class C>
-class CollectOp : public CompositeLeaf<CollectOp<S, C>> {
+class TOKIO_MUST_AWAIT CollectOp : public CompositeLeaf<CollectOp<S, C>> {
  public:
   template <class U, std::enable_if_t<!std::is_same_v<std::remove_cvref_t<U>, CollectOp>, int> = 0>
   explicit CollectOp(U&& s) : in_(std::forward<U>(s)) {}
@@ -22027,7 +22033,7 @@ class Peekable : public PollStream<Peekable<S>, item_t<S>> {
     return true;
   }
 
-  class Peek : public tokio::detail::CompositeLeaf<Peek> {
+  class TOKIO_MUST_AWAIT Peek : public tokio::detail::CompositeLeaf<Peek> {
    public:
     explicit Peek(Peekable& p) noexcept : p_(&p) {}
     bool step(task::Context& cx) { return p_->poll_peek(cx, out_); }
@@ -22064,7 +22070,7 @@ inline auto peekable() {
 
 // The awaitable of try_next(s): s.next() with the Result taken apart.
 template <Stream S>
-class TryNext : public tokio::detail::CompositeLeaf<TryNext<S>> {
+class TOKIO_MUST_AWAIT TryNext : public tokio::detail::CompositeLeaf<TryNext<S>> {
   using Item = item_t<S>;
   using T = typename Item::value_type;
   using E = typename Item::error_type;
@@ -23771,7 +23777,7 @@ class FramedWriteApi;
 // FramedSinkOp is what every sink operation shares: the claim around each poll, the error
 // and the result. Derived supplies step_claimed.
 template <class Derived, class F>
-class FramedSinkOp : public CompositeLeaf<Derived> {
+class TOKIO_MUST_AWAIT FramedSinkOp : public CompositeLeaf<Derived> {
  public:
   explicit FramedSinkOp(F& f) noexcept : f_(&f) {}
   bool step(task::Context& cx) {
@@ -23793,7 +23799,7 @@ class FramedSinkOp : public CompositeLeaf<Derived> {
 };
 
 template <class F, class Item, bool Flush>
-class FramedSendOp : public FramedSinkOp<FramedSendOp<F, Item, Flush>, F> {
+class TOKIO_MUST_AWAIT FramedSendOp : public FramedSinkOp<FramedSendOp<F, Item, Flush>, F> {
   using Base = FramedSinkOp<FramedSendOp, F>;
   using Base::err_;
   using Base::f_;
@@ -23835,7 +23841,7 @@ class FramedSendOp : public FramedSinkOp<FramedSendOp<F, Item, Flush>, F> {
 
 // flush (Shutdown = false) and close (Shutdown = true: flush, then shut the writer down).
 template <class F, bool Shutdown>
-class FramedFlushOp : public FramedSinkOp<FramedFlushOp<F, Shutdown>, F> {
+class TOKIO_MUST_AWAIT FramedFlushOp : public FramedSinkOp<FramedFlushOp<F, Shutdown>, F> {
   using W = std::remove_reference_t<decltype(std::declval<F&>().get_mut())>;
   using Base = FramedSinkOp<FramedFlushOp, F>;
   using Base::err_;
@@ -24811,8 +24817,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_c419d3b3d5d5b44b_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_c419d3b3d5d5b44b_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_39b9e8f304e5b33f_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_39b9e8f304e5b33f_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -42889,7 +42895,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_c419d3b3d5d5b44b_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_39b9e8f304e5b33f_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

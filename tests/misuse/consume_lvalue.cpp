@@ -1,9 +1,10 @@
 // `make check-misuse`: members that consume their object (Rust's `self`) called on an
 // lvalue, a read into a temporary buffer, an item a Framed's codec cannot encode, and a
 // move-only lvalue given to spawn(f, args...) (which copies its operands into the task),
-// must fail to compile with a message that names the fix. Each case is compiled
-// alone (-DCASE=n) and must fail with the quoted words in the compiler's output; case 0
-// is the same code written correctly and must compile.
+// must fail to compile with a message that names the fix; an awaitable whose co_await was
+// forgotten must draw the compiler's unused-result warning (made an error in those
+// cases). Each case is compiled alone (-DCASE=n) and must fail with the quoted words in
+// the compiler's output; case 0 is the same code written correctly and must compile.
 #include "tokio.hpp"
 
 using namespace tokio;
@@ -102,5 +103,36 @@ void f(task::JoinSet<int>& set, std::unique_ptr<int> p) {
 #elif CASE == 20  // expect: an argument is a move-only lvalue; pass std::move(x)
 void f(std::unique_ptr<int> p) {
   (void)task::spawn_local([](std::unique_ptr<int> x) -> Task<> { co_return; }, p);
+}
+#elif CASE == 21  // expect: does nothing unless it is co_awaited
+#pragma GCC diagnostic error "-Wunused-result"
+Task<> f(net::TcpStream& s) {
+  s.write_all(std::string_view("forgot the co_await"));  // nothing is written
+  co_return;
+}
+#elif CASE == 22  // expect: does nothing unless it is co_awaited
+#pragma GCC diagnostic error "-Wunused-result"
+Task<> f() {
+  time::sleep(std::chrono::seconds(1));  // no pause
+  co_return;
+}
+#elif CASE == 23  // expect: does nothing unless it is co_awaited
+#pragma GCC diagnostic error "-Wunused-result"
+Task<> f(sync::mpsc::Sender<int>& tx, sync::Mutex<int>& m, sync::Notify& n) {
+  tx.send(1);    // nothing sent
+  m.lock();      // nothing locked
+  n.notified();  // no wait
+  co_return;
+}
+#elif CASE == 24  // expect: does nothing unless it is co_awaited
+#pragma GCC diagnostic error "-Wunused-result"
+Task<> f(codec::Framed<net::TcpStream, codec::LinesCodec>& fr) {
+  fr.send(std::string("line"));  // nothing sent
+  co_return;
+}
+#elif CASE == 25  // expect: co_await binds tighter than |
+Task<> f() {
+  auto sum = co_await stream::iter(std::vector<int>{1, 2}) |
+             stream::fold(0, [](int a, int b) { return a + b; });
 }
 #endif

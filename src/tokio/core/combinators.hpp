@@ -73,7 +73,7 @@ using await_value_t = typename branch_t<A>::value_type;
 // --- select ------------------------------------------------------------------------------
 // Bs: the branches (Branch<T> or LeafBranch<A>, make_branch), each with its value_type.
 template <class... Bs>
-class Select : public Leaf<Select<Bs...>> {
+class TOKIO_MUST_AWAIT Select : public Leaf<Select<Bs...>> {
  public:
   static constexpr const char* kLeafName = "select";  // in task dumps (branches not shown)
   using Output = std::variant<void_to_monostate_t<typename Bs::value_type>...>;
@@ -181,7 +181,7 @@ class Select : public Leaf<Select<Bs...>> {
 
 // --- join --------------------------------------------------------------------------------
 template <class... Bs>
-class Join : public Leaf<Join<Bs...>> {
+class TOKIO_MUST_AWAIT Join : public Leaf<Join<Bs...>> {
  public:
   static constexpr const char* kLeafName = "join";  // in task dumps (branches not shown)
   using Output = std::tuple<void_to_monostate_t<typename Bs::value_type>...>;
@@ -246,7 +246,7 @@ struct is_result<Result<T, E>> : std::true_type {
 };
 
 template <class E, class... Bs>
-class TryJoin : public Leaf<TryJoin<E, Bs...>> {
+class TOKIO_MUST_AWAIT TryJoin : public Leaf<TryJoin<E, Bs...>> {
   template <class B>
   using ok_t = typename is_result<typename B::value_type>::ok_type;
 

@@ -58,6 +58,11 @@
 #define TOKIO_UNLIKELY(x) __builtin_expect(!!(x), 0)
 #define TOKIO_NOINLINE __attribute__((noinline))
 #define TOKIO_ALWAYS_INLINE inline __attribute__((always_inline))
+// On every awaitable the library returns (the leaves, Notified, Sleep, Timeout...): a
+// call whose result is dropped does nothing, as a Rust future that is never awaited, so
+// the compiler says so (-Wunused-result, on by default) instead of the program silently
+// skipping a write, a sleep or a send.
+#define TOKIO_MUST_AWAIT [[nodiscard("an awaitable does nothing unless it is co_awaited")]]
 // A hint to start loading the cache line at p (for writing when rw is 1). Never faults, so
 // a stale or dangling p costs nothing but the hint.
 #define TOKIO_PREFETCH(p, rw) __builtin_prefetch(static_cast<const void*>(p), rw, 3)

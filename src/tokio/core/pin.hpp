@@ -41,7 +41,7 @@ class Pinned {
 
   // Awaiting steps the inner chain; destroying the awaiter (a lost select, a timeout)
   // leaves the chain where it stopped.
-  class Awaiter : public detail::Leaf<Awaiter> {
+  class TOKIO_MUST_AWAIT Awaiter : public detail::Leaf<Awaiter> {
    public:
     explicit Awaiter(Pinned& p) noexcept : p_(&p) {}
     bool poll(task::Context& cx) noexcept {

@@ -226,7 +226,8 @@ class PromiseBase {
     static_assert(TokioAwaitable<A>,
                   "a tokio::Task can only co_await tokio awaitables (Task, JoinHandle, sleep, "
                   "channels, I/O...). Wrap a foreign awaitable with tokio::task::poll_fn, or "
-                  "run foreign code with spawn_blocking.");
+                  "run foreign code with spawn_blocking. (A stream pipeline needs parentheses: "
+                  "co_await binds tighter than |, so write co_await (s | stream::fold(...)).)");
     where_ = TOKIO_TASK_WHERE_MAKE;
     return awaited_in_place(std::forward<A>(a));
   }

@@ -87,7 +87,7 @@ inline constexpr const char* kFileWhat = "fs::File";
 // What every File operation shares: its File, and one poll = the coop budget, then the
 // operation's step under the File's claim (a copy holds no claim).
 template <class D>
-class FileLeaf : public Leaf<D> {
+class TOKIO_MUST_AWAIT FileLeaf : public Leaf<D> {
  protected:
   explicit FileLeaf(FileInner* f) noexcept : f_(f) {}
   FileLeaf(const FileLeaf& o) noexcept : Leaf<D>(o), f_(o.f_) {}
@@ -103,7 +103,7 @@ class FileLeaf : public Leaf<D> {
   FileClaim claim_;
 };
 
-class FileReadOp : public FileLeaf<FileReadOp> {
+class TOKIO_MUST_AWAIT FileReadOp : public FileLeaf<FileReadOp> {
  public:
   FileReadOp(FileInner* f, std::span<std::byte> dst) noexcept : FileLeaf(f), dst_(dst) {}
   FileReadOp(const FileReadOp& o) noexcept : FileLeaf(o), dst_(o.dst_) {}
@@ -117,7 +117,7 @@ class FileReadOp : public FileLeaf<FileReadOp> {
   io::Result<std::size_t> out_ = std::size_t{0};
 };
 
-class FileWriteOp : public FileLeaf<FileWriteOp> {
+class TOKIO_MUST_AWAIT FileWriteOp : public FileLeaf<FileWriteOp> {
  public:
   FileWriteOp(FileInner* f, std::span<const std::byte> src) noexcept : FileLeaf(f), src_(src) {}
   FileWriteOp(const FileWriteOp& o) noexcept : FileLeaf(o), src_(o.src_) {}
@@ -131,7 +131,7 @@ class FileWriteOp : public FileLeaf<FileWriteOp> {
   io::Result<std::size_t> out_ = std::size_t{0};
 };
 
-class FileFlushOp : public FileLeaf<FileFlushOp> {
+class TOKIO_MUST_AWAIT FileFlushOp : public FileLeaf<FileFlushOp> {
  public:
   explicit FileFlushOp(FileInner* f) noexcept : FileLeaf(f) {}
   FileFlushOp(const FileFlushOp& o) noexcept : FileLeaf(o) {}
@@ -144,7 +144,7 @@ class FileFlushOp : public FileLeaf<FileFlushOp> {
   io::Result<void> out_;
 };
 
-class FileSeekOp : public FileLeaf<FileSeekOp> {
+class TOKIO_MUST_AWAIT FileSeekOp : public FileLeaf<FileSeekOp> {
  public:
   FileSeekOp(FileInner* f, io::SeekFrom pos) noexcept : FileLeaf(f), pos_(pos) {}
   FileSeekOp(const FileSeekOp& o) noexcept : FileLeaf(o), pos_(o.pos_) {}
@@ -159,7 +159,7 @@ class FileSeekOp : public FileLeaf<FileSeekOp> {
 };
 
 template <class T>
-class FileCmdOp : public FileLeaf<FileCmdOp<T>> {
+class TOKIO_MUST_AWAIT FileCmdOp : public FileLeaf<FileCmdOp<T>> {
   using Base = FileLeaf<FileCmdOp<T>>;
 
  public:

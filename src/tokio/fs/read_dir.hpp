@@ -71,7 +71,7 @@ bool fs_read_dir_poll(ReadDirInner* rd, task::Context& cx,
                       io::Result<std::optional<fs::DirEntry>>& out);
 void fs_read_dir_free(ReadDirInner* rd) noexcept;
 
-class ReadDirNext : public Leaf<ReadDirNext> {
+class TOKIO_MUST_AWAIT ReadDirNext : public Leaf<ReadDirNext> {
  public:
   explicit ReadDirNext(ReadDirInner* rd) noexcept : rd_(rd) {}
   ReadDirNext(const ReadDirNext& o) noexcept : Leaf<ReadDirNext>(o), rd_(o.rd_) {}
@@ -88,7 +88,7 @@ class ReadDirNext : public Leaf<ReadDirNext> {
 
 // DirEntry::file_type: ready at once when the directory listing said the type, else an
 // lstat of the entry.
-class FileTypeAwait : public Leaf<FileTypeAwait> {
+class TOKIO_MUST_AWAIT FileTypeAwait : public Leaf<FileTypeAwait> {
  public:
   explicit FileTypeAwait(std::filesystem::file_type t) noexcept : type_(t) {}
   explicit FileTypeAwait(FsAwait<fs::Metadata>&& m) noexcept : meta_(std::move(m)) {}

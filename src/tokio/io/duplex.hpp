@@ -51,7 +51,7 @@ void duplex_unregister(BytePipe& p, bool write, uint64_t reg) noexcept;
 // operation's destruction. A read never fails; a write fails with broken_pipe once the
 // direction is closed (and with not_enough_memory if the pipe cannot grow).
 template <bool Write>
-class DuplexIoOp : public Leaf<DuplexIoOp<Write>> {
+class TOKIO_MUST_AWAIT DuplexIoOp : public Leaf<DuplexIoOp<Write>> {
   using Buf = std::conditional_t<Write, std::span<const std::byte>, std::span<std::byte>>;
 
  public:
@@ -80,7 +80,7 @@ using DuplexReadOp = DuplexIoOp<false>;
 using DuplexWriteOp = DuplexIoOp<true>;
 
 // flush (nothing to do) and shutdown (close the writing direction). Never wait.
-class DuplexControlOp : public Leaf<DuplexControlOp> {
+class TOKIO_MUST_AWAIT DuplexControlOp : public Leaf<DuplexControlOp> {
  public:
   DuplexControlOp(BytePipe* p, bool shutdown) noexcept : p_(p), shutdown_(shutdown) {}
   bool poll(task::Context& cx) noexcept;

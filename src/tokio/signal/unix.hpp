@@ -51,7 +51,7 @@ namespace tokio::detail {
 // `&mut self`): a second one polled while another is pending completes at once and throws
 // std::logic_error from the co_await, rather than racing the first over the listener's
 // state (which two runtimes' threads would do unsynchronised).
-class SignalRecvOp : public Leaf<SignalRecvOp> {
+class TOKIO_MUST_AWAIT SignalRecvOp : public Leaf<SignalRecvOp> {
  public:
   explicit SignalRecvOp(SignalListener* l) noexcept : l_(l) {}
   SignalRecvOp(const SignalRecvOp& o) noexcept : Leaf<SignalRecvOp>(o), l_(o.l_) {}

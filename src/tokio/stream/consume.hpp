@@ -49,7 +49,7 @@ held_stream_t<S> hold_stream(S&& s) {
 }
 
 template <class S, class B, class F>
-class FoldOp : public CompositeLeaf<FoldOp<S, B, F>> {
+class TOKIO_MUST_AWAIT FoldOp : public CompositeLeaf<FoldOp<S, B, F>> {
  public:
   template <class U>
   FoldOp(U&& s, B init, F f) : in_(std::forward<U>(s)), acc_(std::move(init)), f_(std::move(f)) {}
@@ -80,7 +80,7 @@ class FoldOp : public CompositeLeaf<FoldOp<S, B, F>> {
 
 // any (Want = true) and all (Want = false): polls until pred(item) == Want.
 template <class S, class F, bool Want>
-class DecideOp : public CompositeLeaf<DecideOp<S, F, Want>> {
+class TOKIO_MUST_AWAIT DecideOp : public CompositeLeaf<DecideOp<S, F, Want>> {
  public:
   template <class U>
   DecideOp(U&& s, F f) : in_(std::forward<U>(s)), f_(std::move(f)) {}
@@ -123,7 +123,7 @@ void collect_push(C& c, T&& v) {
 }
 
 template <class S, class C>
-class CollectOp : public CompositeLeaf<CollectOp<S, C>> {
+class TOKIO_MUST_AWAIT CollectOp : public CompositeLeaf<CollectOp<S, C>> {
  public:
   template <class U, std::enable_if_t<!std::is_same_v<std::remove_cvref_t<U>, CollectOp>, int> = 0>
   explicit CollectOp(U&& s) : in_(std::forward<U>(s)) {}

@@ -57,7 +57,7 @@ class Peekable : public PollStream<Peekable<S>, item_t<S>> {
     return true;
   }
 
-  class Peek : public tokio::detail::CompositeLeaf<Peek> {
+  class TOKIO_MUST_AWAIT Peek : public tokio::detail::CompositeLeaf<Peek> {
    public:
     explicit Peek(Peekable& p) noexcept : p_(&p) {}
     bool step(task::Context& cx) { return p_->poll_peek(cx, out_); }
@@ -94,7 +94,7 @@ inline auto peekable() {
 
 // The awaitable of try_next(s): s.next() with the Result taken apart.
 template <Stream S>
-class TryNext : public tokio::detail::CompositeLeaf<TryNext<S>> {
+class TOKIO_MUST_AWAIT TryNext : public tokio::detail::CompositeLeaf<TryNext<S>> {
   using Item = item_t<S>;
   using T = typename Item::value_type;
   using E = typename Item::error_type;

@@ -76,7 +76,7 @@ class PollStream {
   using Item = T;
 
   // The awaitable of next(): it only refers to the stream (all waiting state lives there).
-  class Next : public tokio::detail::Leaf<Next> {
+  class TOKIO_MUST_AWAIT Next : public tokio::detail::Leaf<Next> {
    public:
     explicit Next(Derived& s) noexcept : s_(&s) {}
     Next(const Next& o) noexcept

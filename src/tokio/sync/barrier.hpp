@@ -35,7 +35,7 @@ class Barrier {
   Barrier(const Barrier&) = delete;
   Barrier& operator=(const Barrier&) = delete;
 
-  class Wait : public detail::Leaf<Wait> {
+  class TOKIO_MUST_AWAIT Wait : public detail::Leaf<Wait> {
    public:
     explicit Wait(Barrier* b) noexcept : b_(b) {}
     Wait(Wait&& o) noexcept;

@@ -310,7 +310,7 @@ class Sender {
   WeakSender<T> downgrade() const { return WeakSender<T>(checked()); }
 
   // Completes when every receiver is gone (none subscribed). Cancel-safe.
-  class Closed : public detail::Leaf<Closed> {
+  class TOKIO_MUST_AWAIT Closed : public detail::Leaf<Closed> {
    public:
     static constexpr const char* kLeafName = "sync::broadcast::Sender::closed";  // in dumps
     explicit Closed(Shared* s) noexcept : s_(s) {}
@@ -413,7 +413,7 @@ class Receiver {
   Receiver(const Receiver&) = delete;
   ~Receiver() { reset(); }
 
-  class Recv : public detail::Leaf<Recv> {
+  class TOKIO_MUST_AWAIT Recv : public detail::Leaf<Recv> {
    public:
     static constexpr const char* kLeafName = "sync::broadcast::Receiver::recv";  // in task dumps
     explicit Recv(Receiver& r) noexcept : r_(r) {}

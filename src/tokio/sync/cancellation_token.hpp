@@ -75,7 +75,7 @@ namespace tokio::sync {
 class CancellationToken;
 
 // Cancels its token when destroyed, unless disarmed.
-class [[nodiscard]] DropGuard {
+class TOKIO_MUST_AWAIT DropGuard {
  public:
   explicit DropGuard(detail::CancelNode* n) noexcept : n_(n) {}  // adopts a handle
   DropGuard(DropGuard&& o) noexcept : n_(std::exchange(o.n_, nullptr)) {}
@@ -122,7 +122,7 @@ class CancellationToken {
   // The future of cancelled(). It holds a handle on the token's node (like a clone), so
   // it may outlive the token it came from: `auto f = tok.child_token().cancelled();`
   // still completes when `tok` is cancelled.
-  class Cancelled : public detail::Leaf<Cancelled> {
+  class TOKIO_MUST_AWAIT Cancelled : public detail::Leaf<Cancelled> {
     // The handle, as a member declared before nt_: it is released after nt_ (which lives
     // in the node) has been destroyed.
     struct Handle {

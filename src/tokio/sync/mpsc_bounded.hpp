@@ -52,7 +52,7 @@ class Sender;
 // (what a Sender copy holds), so dropping every Sender while a permit is alive neither
 // closes the channel under it (its send would be lost) nor frees it.
 template <class T>
-class [[nodiscard]] Permit {
+class TOKIO_MUST_AWAIT Permit {
   using Chan = detail::Chan<T, true>;
 
  public:
@@ -80,7 +80,7 @@ class [[nodiscard]] Permit {
 // n reserved slots, handed out one Permit at a time; the rest are released on destruction.
 // Holds a sender reference while it holds slots, as Permit does.
 template <class T>
-class [[nodiscard]] PermitIterator {
+class TOKIO_MUST_AWAIT PermitIterator {
   using Chan = detail::Chan<T, true>;
 
  public:
@@ -107,7 +107,7 @@ class [[nodiscard]] PermitIterator {
 
 // A reserved slot that owns a Sender (and so keeps the channel open).
 template <class T>
-class [[nodiscard]] OwnedPermit {
+class TOKIO_MUST_AWAIT OwnedPermit {
  public:
   explicit OwnedPermit(Sender<T> tx) noexcept : tx_(std::move(tx)) {}
   OwnedPermit(OwnedPermit&&) noexcept = default;
@@ -143,7 +143,7 @@ class Sender : public detail::MpscSenderBase<T, true> {
   Sender clone() const noexcept { return *this; }
 
   // --- send -------------------------------------------------------------------------------
-  class Send : public detail::Leaf<Send> {
+  class TOKIO_MUST_AWAIT Send : public detail::Leaf<Send> {
    public:
     Send(Chan* c, T&& v) noexcept : c_(c), value_(std::move(v)), op_(&c->sem, 1) {}
     Send(Send&& o) noexcept
@@ -185,7 +185,7 @@ class Sender : public detail::MpscSenderBase<T, true> {
   // Each poll tries the slot first, so a slot that freed up wins over a deadline that
   // passed in the same instant (as Tokio's select-based send_timeout). The timer is
   // registered only when the send actually has to wait.
-  class SendTimeout : public detail::Leaf<SendTimeout> {
+  class TOKIO_MUST_AWAIT SendTimeout : public detail::Leaf<SendTimeout> {
    public:
     SendTimeout(Chan* c, T&& v, time::Instant deadline)
         : c_(c),

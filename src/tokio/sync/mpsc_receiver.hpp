@@ -34,7 +34,7 @@ class BasicReceiver {
   BasicReceiver() noexcept = default;
   explicit BasicReceiver(Chan* c) noexcept : c_(c) {}
 
-  class Recv : public detail::Leaf<Recv> {
+  class TOKIO_MUST_AWAIT Recv : public detail::Leaf<Recv> {
    public:
     static constexpr const char* kLeafName = "sync::mpsc::Receiver::recv";  // in task dumps
     explicit Recv(Chan* c) noexcept : c_(c) {}
@@ -61,7 +61,7 @@ class BasicReceiver {
   // was closed) and the channel is empty.
   Recv recv() { return Recv(checked()); }
 
-  class RecvMany : public detail::Leaf<RecvMany> {
+  class TOKIO_MUST_AWAIT RecvMany : public detail::Leaf<RecvMany> {
    public:
     RecvMany(Chan* c, std::vector<T>& buf, std::size_t limit) noexcept
         : c_(c), buf_(&buf), limit_(limit) {}

@@ -44,7 +44,7 @@ class Notify;
 // The future returned by Notify::notified(). Await it as a prvalue
 // (`co_await n.notified()`) or as an lvalue (`co_await f` after `f.enable()`): awaiting goes
 // through a small proxy, so the queued node itself never has to be copied.
-class Notified {
+class TOKIO_MUST_AWAIT Notified {
  public:
   using tokio_awaitable = void;
 
@@ -75,7 +75,7 @@ class Notified {
   // joining the queue; false otherwise, with nothing changed. (See Leaf's try_poll.)
   bool try_poll() noexcept;
 
-  class Awaiter : public detail::Leaf<Awaiter> {
+  class TOKIO_MUST_AWAIT Awaiter : public detail::Leaf<Awaiter> {
    public:
     static constexpr const char* kLeafName = "sync::Notify::notified";  // in task dumps
     explicit Awaiter(Notified* n) noexcept : n_(n) {}

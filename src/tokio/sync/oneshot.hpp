@@ -198,7 +198,7 @@ class Sender {
   }
 
   // Completes when the receiver is dropped or closed. Cancel-safe.
-  class Closed : public detail::Leaf<Closed> {
+  class TOKIO_MUST_AWAIT Closed : public detail::Leaf<Closed> {
    public:
     explicit Closed(Sender& tx) noexcept : tx_(tx) {}
     bool poll(task::Context& cx) noexcept {
@@ -252,7 +252,7 @@ class Receiver {
 
   // Awaiting yields the value, or RecvError when the sender was dropped without sending
   // (or the channel was closed before a value arrived). Cancel-safe.
-  class Awaiter : public detail::Leaf<Awaiter> {
+  class TOKIO_MUST_AWAIT Awaiter : public detail::Leaf<Awaiter> {
    public:
     static constexpr const char* kLeafName = "sync::oneshot::Receiver";  // in task dumps
     explicit Awaiter(Receiver& r) : r_(r), claim_(r.awaited_, "a oneshot::Receiver") {}

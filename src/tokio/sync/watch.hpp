@@ -180,7 +180,7 @@ class Receiver {
   void mark_changed() { set_seen(checked()->version() - 2); }
   void mark_unchanged() { set_seen(checked()->version()); }
 
-  class Changed : public detail::Leaf<Changed> {
+  class TOKIO_MUST_AWAIT Changed : public detail::Leaf<Changed> {
    public:
     explicit Changed(Receiver& r) noexcept : r_(r), n_(r.s_->notified_rx()) {}
     Changed(Changed&& o) noexcept : detail::Leaf<Changed>(o), r_(o.r_), n_(std::move(o.n_)) {}
@@ -384,7 +384,7 @@ class Sender {
   }
 
   // Completes when every receiver is gone.
-  class Closed : public detail::Leaf<Closed> {
+  class TOKIO_MUST_AWAIT Closed : public detail::Leaf<Closed> {
    public:
     explicit Closed(Shared* s) noexcept : s_(s), n_(s->notify_tx.notified()) {}
     Closed(Closed&& o) noexcept : detail::Leaf<Closed>(o), s_(o.s_), n_(std::move(o.n_)) {}

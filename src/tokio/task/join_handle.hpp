@@ -127,7 +127,7 @@ class JoinHandle {
   void forget() noexcept { t_ = nullptr; }
 
   template <bool Throwing>
-  class Awaiter : public detail::Leaf<Awaiter<Throwing>> {
+  class TOKIO_MUST_AWAIT Awaiter : public detail::Leaf<Awaiter<Throwing>> {
    public:
     explicit Awaiter(JoinHandle& h) : h_(h) {
       if (!h.t_) detail::throw_misuse("co_await of an empty JoinHandle (moved-from or detached)");

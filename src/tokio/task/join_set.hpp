@@ -132,7 +132,7 @@ class JoinSet {
   // the JoinError (cancelled / threw). Cancel-safe: a completion is never lost. With
   // WithId (join_next_with_id), the value comes with the task's id.
   template <bool WithId>
-  class JoinNextOp : public detail::Leaf<JoinNextOp<WithId>> {
+  class TOKIO_MUST_AWAIT JoinNextOp : public detail::Leaf<JoinNextOp<WithId>> {
     using Out = std::conditional_t<WithId, IdValue, T>;
 
    public:
@@ -199,7 +199,7 @@ class JoinSet {
   // an exception a task threw before the abort reached it is reported on stderr
   // (TaskFailure::DroppedUnread), as when the set itself is dropped. (Tokio's shutdown
   // discards panics silently.)
-  class Shutdown : public detail::Leaf<Shutdown> {
+  class TOKIO_MUST_AWAIT Shutdown : public detail::Leaf<Shutdown> {
    public:
     explicit Shutdown(detail::JoinSetShared* s) : s_(s) {}
     Shutdown(const Shutdown& o) noexcept : detail::Leaf<Shutdown>(o), s_(o.s_) {}

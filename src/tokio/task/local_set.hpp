@@ -51,7 +51,7 @@ struct LocalSetEnter {
 };
 
 template <class T>
-class RunUntil : public Leaf<RunUntil<T>> {
+class TOKIO_MUST_AWAIT RunUntil : public Leaf<RunUntil<T>> {
  public:
   RunUntil(LocalSetShared* s, Task<T> t) : s_(s), branch_(std::move(t)) { local_set_ref_inc(s_); }
   RunUntil(RunUntil&& o) noexcept
@@ -94,7 +94,7 @@ auto spawn_local_on(LocalSetShared* s, First&& first, Rest&&... rest) {
 }
 
 // Drives the set until every local task has finished.
-class RunAll : public Leaf<RunAll> {
+class TOKIO_MUST_AWAIT RunAll : public Leaf<RunAll> {
  public:
   explicit RunAll(LocalSetShared* s) : s_(s) { local_set_ref_inc(s_); }
   RunAll(RunAll&& o) noexcept : Leaf<RunAll>(o), s_(std::exchange(o.s_, nullptr)) {}
@@ -119,7 +119,7 @@ namespace tokio::task {
 
 // What LocalSet::enter() returns (Tokio's LocalEnterGuard): while it lives, task::spawn_local
 // on this thread spawns onto that set. Guards nest; end them in reverse order.
-class [[nodiscard]] LocalEnterGuard {
+class TOKIO_MUST_AWAIT LocalEnterGuard {
  public:
   LocalEnterGuard(const LocalEnterGuard&) = delete;
   LocalEnterGuard& operator=(const LocalEnterGuard&) = delete;

@@ -22,7 +22,7 @@
 namespace tokio::task {
 
 template <class F>
-class PollFn : public detail::Leaf<PollFn<F>> {
+class TOKIO_MUST_AWAIT PollFn : public detail::Leaf<PollFn<F>> {
   using Opt = std::invoke_result_t<F&, Context&>;
   using T = typename Opt::value_type;
 

@@ -72,7 +72,7 @@ decltype(auto) block_in_place(F&& f) {
 // Yields to the scheduler: the task resumes after the other ready tasks (and the I/O and
 // time drivers) had a turn. As in Tokio the wake-up is deferred until the worker would
 // otherwise go idle.
-class YieldNow : public detail::Leaf<YieldNow> {
+class TOKIO_MUST_AWAIT YieldNow : public detail::Leaf<YieldNow> {
  public:
   bool poll(Context& cx) noexcept {
     if (yielded_) return true;
@@ -89,7 +89,7 @@ inline YieldNow yield_now() noexcept { return YieldNow(); }
 
 // Consumes one unit of the coop budget, yielding when it is exhausted. Put it in long
 // compute loops that never await a resource.
-class ConsumeBudget : public detail::Leaf<ConsumeBudget> {
+class TOKIO_MUST_AWAIT ConsumeBudget : public detail::Leaf<ConsumeBudget> {
  public:
   bool poll(Context& cx) noexcept { return detail::coop_poll_proceed(cx); }
   void await_resume() const noexcept {}

@@ -37,7 +37,7 @@ class Interval {
   Interval(Instant start, Duration period);
 
   // Awaitable: completes at the next tick and yields its scheduled instant.
-  class Tick : public detail::Leaf<Tick> {
+  class TOKIO_MUST_AWAIT Tick : public detail::Leaf<Tick> {
    public:
     static constexpr const char* kLeafName = "time::Interval::tick";  // in task dumps
     explicit Tick(Interval& iv) noexcept : iv_(&iv) {}

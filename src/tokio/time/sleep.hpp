@@ -34,7 +34,7 @@
 
 namespace tokio::time {
 
-class Sleep {
+class TOKIO_MUST_AWAIT Sleep {
  public:
   using tokio_awaitable = void;
 
@@ -63,7 +63,7 @@ class Sleep {
 
   // The awaiter refers to the Sleep (an lvalue Sleep is awaited in place, never copied:
   // its registration survives a lost select).
-  class Awaiter : public detail::Leaf<Awaiter> {
+  class TOKIO_MUST_AWAIT Awaiter : public detail::Leaf<Awaiter> {
    public:
     static constexpr const char* kLeafName = "time::sleep";  // in task dumps
     explicit Awaiter(Sleep& s) : s_(&s), claim_(s.awaited_, "a time::Sleep") {}

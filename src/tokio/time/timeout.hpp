@@ -46,7 +46,7 @@ using tokio::time::Elapsed;  // Tokio spells it time::error::Elapsed too
 // B: how the operand runs (detail::make_branch): polled directly when it is a plain leaf
 // (a receive, a read...), else as a Task.
 template <class T, class B = detail::Branch<T>>
-class Timeout {
+class TOKIO_MUST_AWAIT Timeout {
  public:
   using tokio_awaitable = void;
   using Output = Result<T, Elapsed>;
@@ -91,7 +91,7 @@ class Timeout {
   }
 
   // The awaiter refers to the Timeout, so an lvalue Timeout is awaited in place.
-  class Awaiter : public detail::Leaf<Awaiter> {
+  class TOKIO_MUST_AWAIT Awaiter : public detail::Leaf<Awaiter> {
    public:
     static constexpr const char* kLeafName = "time::timeout";  // in task dumps
     explicit Awaiter(Timeout& t) noexcept : t_(&t) {}

@@ -182,7 +182,7 @@ class FramedWriteApi;
 // FramedSinkOp is what every sink operation shares: the claim around each poll, the error
 // and the result. Derived supplies step_claimed.
 template <class Derived, class F>
-class FramedSinkOp : public CompositeLeaf<Derived> {
+class TOKIO_MUST_AWAIT FramedSinkOp : public CompositeLeaf<Derived> {
  public:
   explicit FramedSinkOp(F& f) noexcept : f_(&f) {}
   bool step(task::Context& cx) {
@@ -204,7 +204,7 @@ class FramedSinkOp : public CompositeLeaf<Derived> {
 };
 
 template <class F, class Item, bool Flush>
-class FramedSendOp : public FramedSinkOp<FramedSendOp<F, Item, Flush>, F> {
+class TOKIO_MUST_AWAIT FramedSendOp : public FramedSinkOp<FramedSendOp<F, Item, Flush>, F> {
   using Base = FramedSinkOp<FramedSendOp, F>;
   using Base::err_;
   using Base::f_;
@@ -246,7 +246,7 @@ class FramedSendOp : public FramedSinkOp<FramedSendOp<F, Item, Flush>, F> {
 
 // flush (Shutdown = false) and close (Shutdown = true: flush, then shut the writer down).
 template <class F, bool Shutdown>
-class FramedFlushOp : public FramedSinkOp<FramedFlushOp<F, Shutdown>, F> {
+class TOKIO_MUST_AWAIT FramedFlushOp : public FramedSinkOp<FramedFlushOp<F, Shutdown>, F> {
   using W = std::remove_reference_t<decltype(std::declval<F&>().get_mut())>;
   using Base = FramedSinkOp<FramedFlushOp, F>;
   using Base::err_;

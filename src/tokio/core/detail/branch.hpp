@@ -324,7 +324,7 @@ TOKIO_ALWAYS_INLINE std::size_t first_from(std::size_t start, F&& f) {
 // A one-branch composite that runs `before()`/`after()` around every step of its inner
 // chain (task-local scopes, unconstrained).
 template <class T, class Hooks>
-class ScopedBranch : public Leaf<ScopedBranch<T, Hooks>> {
+class TOKIO_MUST_AWAIT ScopedBranch : public Leaf<ScopedBranch<T, Hooks>> {
  public:
   ScopedBranch(Task<T> t, Hooks hooks) : branch_(std::move(t)), hooks_(std::move(hooks)) {}
   ScopedBranch(ScopedBranch&& o) noexcept

@@ -34,7 +34,7 @@ void fs_op_start(FsOp* op, FsEngine* engine) noexcept;
 void fs_op_release(FsOp* op) noexcept;
 
 template <class T>
-class FsAwait : public Leaf<FsAwait<T>> {
+class TOKIO_MUST_AWAIT FsAwait : public Leaf<FsAwait<T>> {
  public:
   using Take = io::Result<T> (*)(FsOp*);
 

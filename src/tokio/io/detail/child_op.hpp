@@ -46,7 +46,7 @@ inline constexpr Pending pending{};
 struct ReadyFrom {};
 
 template <class T>
-class [[nodiscard]] Poll {
+class TOKIO_MUST_AWAIT Poll {
  public:
   using value_type = T;
 
@@ -210,7 +210,7 @@ class ChildOp {
 // threw, a broken reader) completes the leaf and is rethrown by await_resume, so the
 // awaiting task sees it. The ops are built from their state: `return {{this, buf}};`.
 template <class S>
-class AdaptorOp : public Leaf<AdaptorOp<S>> {
+class TOKIO_MUST_AWAIT AdaptorOp : public Leaf<AdaptorOp<S>> {
  public:
   using Out =
       typename decltype(std::declval<S&>().poll(std::declval<task::Context&>()))::value_type;
@@ -245,7 +245,7 @@ class AdaptorOp : public Leaf<AdaptorOp<S>> {
 // own output (the stream and codec consumers: fold, collect, Framed send/flush). An
 // exception escaping step completes the leaf; Derived's await_resume calls check() first.
 template <class Derived>
-class CompositeLeaf : public Leaf<Derived> {
+class TOKIO_MUST_AWAIT CompositeLeaf : public Leaf<Derived> {
  public:
   bool poll(task::Context& cx) noexcept {
     try {

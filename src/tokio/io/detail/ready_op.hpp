@@ -15,7 +15,7 @@
 namespace tokio::detail {
 
 template <class Fn, bool Coop>
-class InstantOp : public Leaf<InstantOp<Fn, Coop>> {
+class TOKIO_MUST_AWAIT InstantOp : public Leaf<InstantOp<Fn, Coop>> {
  public:
   using Value = decltype(std::declval<Fn&>()());
 

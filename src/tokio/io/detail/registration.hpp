@@ -113,7 +113,7 @@ struct OpBase {
 };
 
 template <class Op>
-class IoOp : public Leaf<IoOp<Op>> {
+class TOKIO_MUST_AWAIT IoOp : public Leaf<IoOp<Op>> {
  public:
   static constexpr const char* kLeafName = leaf_name_of<Op>();  // "socket recv", ...
   IoOp(ScheduledIo* io, io::Interest interest, Op op) noexcept
@@ -228,7 +228,7 @@ struct ReadyEvent {
 // Waits until the registration is ready for `interest`. Finish(ReadyEvent-or-error) maps
 // the outcome to the awaitable's result type.
 template <class Finish>
-class ReadinessAwait : public Leaf<ReadinessAwait<Finish>> {
+class TOKIO_MUST_AWAIT ReadinessAwait : public Leaf<ReadinessAwait<Finish>> {
  public:
   ReadinessAwait(ScheduledIo* io, io::Interest interest, Finish f = Finish()) noexcept
       : io_(io), waiter_(interest.mask()), finish_(std::move(f)) {
@@ -288,7 +288,7 @@ struct FinishReady {
 // An awaitable that is ready at once with a stored value (flush on a socket, errors found
 // before any waiting).
 template <class T>
-class ReadyValue : public Leaf<ReadyValue<T>> {
+class TOKIO_MUST_AWAIT ReadyValue : public Leaf<ReadyValue<T>> {
  public:
   explicit ReadyValue(T v) : v_(std::move(v)) {}
   ReadyValue(const ReadyValue& o) : Leaf<ReadyValue>(o), v_(o.v_) {}

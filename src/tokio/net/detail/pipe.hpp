@@ -66,7 +66,7 @@ struct PipeWritevOp : OpBase {
 
 // shutdown() of a write end: deregisters and closes the pipe when awaited (the reader then
 // reads end of file).
-class PipeCloseOp : public Leaf<PipeCloseOp> {
+class TOKIO_MUST_AWAIT PipeCloseOp : public Leaf<PipeCloseOp> {
  public:
   explicit PipeCloseOp(PollSocket* p) noexcept : p_(p) {}
   PipeCloseOp(const PipeCloseOp& o) noexcept : Leaf<PipeCloseOp>(o), p_(o.p_) {}

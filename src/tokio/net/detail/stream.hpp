@@ -26,7 +26,7 @@
 namespace tokio::detail {
 
 // shutdown(SHUT_WR) when awaited (AsyncWrite::shutdown).
-class ShutdownAwait : public Leaf<ShutdownAwait> {
+class TOKIO_MUST_AWAIT ShutdownAwait : public Leaf<ShutdownAwait> {
  public:
   explicit ShutdownAwait(int fd) noexcept : fd_(fd) {}
   ShutdownAwait(const ShutdownAwait& o) noexcept : Leaf<ShutdownAwait>(o), fd_(o.fd_) {}

@@ -42,7 +42,7 @@ class MpscSenderBase {
   ~MpscSenderBase() { reset(); }
 
   // Completes once the receiver is dropped or closed. Cancel-safe.
-  class Closed : public Leaf<Closed> {
+  class TOKIO_MUST_AWAIT Closed : public Leaf<Closed> {
    public:
     explicit Closed(Chan* c) noexcept : c_(c), n_(c->notify_rx_closed.notified()) {}
     Closed(Closed&& o) noexcept : Leaf<Closed>(o), c_(o.c_), n_(std::move(o.n_)) {}

@@ -184,7 +184,7 @@ const T* as_const_ptr(T& v) noexcept {
 }
 
 template <class Make, class E = void>
-class PermitAcquire : public Leaf<PermitAcquire<Make, E>> {
+class TOKIO_MUST_AWAIT PermitAcquire : public Leaf<PermitAcquire<Make, E>> {
   using Out = decltype(std::declval<Make&>()(std::size_t{}));
   using PR = BatchSemaphore::PollResult;
 
