@@ -19327,7 +19327,7 @@ struct ChildState;    // process/detail/child_state.hpp
 struct ChildFactory;  // process/command.cpp
 class PollSocket;     // net/detail/socket.hpp
 
-class ChildWaitOp : public Leaf<ChildWaitOp> {
+class TOKIO_MUST_AWAIT ChildWaitOp : public Leaf<ChildWaitOp> {
  public:
   // Each ChildWaitOp owns a reference to the state, so it may outlive its Child.
   explicit ChildWaitOp(ChildState* s) noexcept;
@@ -19431,12 +19431,11 @@ class Child {
 // status()  runs the child (stdio inherited unless set) and waits for its exit.
 // output()  runs it with stdout and stderr piped and stdin from /dev/null (unless set)
 //           and collects both outputs concurrently while waiting.
-// status() and output() start the child when called, as Tokio's do (the Task only waits:
-// a Task dropped without being awaited still ran the child): they copy what they need
-// from the Command (the Task does not refer to it and may outlive it) and queue the
-// blocking vfork on the runtime's blocking pool, so a worker is never held while a child
-// starts and many children start at once. A status()/output() Task dropped midway leaves
-// no zombie: the child is reaped in the background (killed first if kill_on_drop).
+// status() and output() start the child when called, as Tokio's do, blocking the calling
+// thread as spawn() does (the Task only waits: a Task dropped without being awaited still
+// ran the child, and one dropped later starts nothing more); the Task does not refer to
+// the Command and may outlive it. A status()/output() Task dropped midway leaves no
+// zombie: the child is reaped in the background (killed first if kill_on_drop).
 // Unlike Tokio 1.24's output(), which forces stdout and stderr to pipes (changing the
 // Command) and lets stdin inherit, output() follows std's rules: stdin from /dev/null and
 // pipes by default, and a stdio set on the Command is kept.
@@ -24817,8 +24816,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_39b9e8f304e5b33f_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_39b9e8f304e5b33f_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_deb1e2a1f3dd25f2_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_deb1e2a1f3dd25f2_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -38100,8 +38099,6 @@ io::Result<PollSocket> register_pipe(OwnedFd fd, io::Interest interest) {
 #if TOKIO_HAS_PROCESS
 #endif // TOKIO_HAS_PROCESS
 #if TOKIO_HAS_PROCESS
-#endif // TOKIO_HAS_PROCESS
-#if TOKIO_HAS_PROCESS
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
@@ -38148,28 +38145,19 @@ void require_io_runtime(const char* what) {
   (void)io_driver_of(h, what);
 }
 
-// The vfork, on the blocking pool: it suspends the calling thread until the child has
-// called execve, which takes a millisecond or more for a typical program (longer in VMs),
-// so the workers keep running tasks meanwhile and many spawns proceed at once. Queued at
-// once, when status() / output() is called (Tokio's spawn there, not at the first poll).
-using SpawnJob = decltype(tokio::task::spawn_blocking(&execute_spawn, std::declval<SpawnPlan>()));
-io::Result<SpawnJob> start_spawn(io::Result<SpawnPlan> plan) {
+// Starts the child now, on the calling thread, as spawn() and Tokio's status()/output()
+// do: the vfork blocks this thread until the child has called execve. (It was queued on
+// the blocking pool instead, to keep workers free; but then a status() whose Task was
+// dropped still started its child later, and with the pool's threads all busy, one of
+// them waiting for this very child, it never started at all.)
+io::Result<process::Child> start_now(io::Result<SpawnPlan> plan) {
   if (!plan) return tokio::unexpected(plan.error());
-  return tokio::task::spawn_blocking(&execute_spawn, std::move(*plan));
+  auto sp = execute_spawn(std::move(*plan));
+  if (!sp) return tokio::unexpected(sp.error());
+  return ChildFactory::adopt(std::move(*sp));
 }
 
-Task<io::Result<process::Child>> spawn_off_worker(io::Result<SpawnJob> job) {
-  if (!job) co_return tokio::unexpected(job.error());
-  // If this task is cancelled (or never polled), the job still finishes and its Spawned,
-  // dropped unread, hands the process to the reaper (see spawn.hpp).
-  auto r = co_await job->result();
-  if (!r) co_return tokio::unexpected(std::make_error_code(std::errc::operation_canceled));
-  if (!*r) co_return tokio::unexpected(r->error());
-  co_return ChildFactory::adopt(std::move(**r));
-}
-
-Task<io::Result<process::ExitStatus>> status_of(io::Result<SpawnJob> job) {
-  auto c = co_await spawn_off_worker(std::move(job));
+Task<io::Result<process::ExitStatus>> status_of(io::Result<process::Child> c) {
   if (!c) co_return tokio::unexpected(c.error());
   // As Tokio: the parent's ends of any pipes are closed, so the child cannot block on them.
   c->stdin.reset();
@@ -38178,8 +38166,7 @@ Task<io::Result<process::ExitStatus>> status_of(io::Result<SpawnJob> job) {
   co_return co_await c->wait();
 }
 
-Task<io::Result<process::Output>> output_of(io::Result<SpawnJob> job) {
-  auto c = co_await spawn_off_worker(std::move(job));
+Task<io::Result<process::Output>> output_of(io::Result<process::Child> c) {
   if (!c) co_return tokio::unexpected(c.error());
   co_return co_await std::move(*c).wait_with_output();
 }
@@ -38266,11 +38253,7 @@ io::Result<Child> Command::spawn() {
   static constexpr Stdio::Kind kDefaults[3] = {Stdio::Kind::inherit, Stdio::Kind::inherit,
                                                Stdio::Kind::inherit};
   detail::process_command_impl::require_io_runtime("process::Command::spawn");
-  auto plan = detail::prepare_spawn(*spec(), kDefaults);
-  if (!plan) return tokio::unexpected(plan.error());
-  auto sp = detail::execute_spawn(std::move(*plan));
-  if (!sp) return tokio::unexpected(sp.error());
-  return detail::ChildFactory::adopt(std::move(*sp));
+  return detail::process_command_impl::start_now(detail::prepare_spawn(*spec(), kDefaults));
 }
 
 Task<io::Result<ExitStatus>> Command::status() {
@@ -38278,7 +38261,7 @@ Task<io::Result<ExitStatus>> Command::status() {
                                                Stdio::Kind::inherit};
   detail::process_command_impl::require_io_runtime("process::Command::status");
   namespace impl = detail::process_command_impl;
-  return impl::status_of(impl::start_spawn(detail::prepare_spawn(*spec(), kDefaults)));
+  return impl::status_of(impl::start_now(detail::prepare_spawn(*spec(), kDefaults)));
 }
 
 Task<io::Result<Output>> Command::output() {
@@ -38286,7 +38269,7 @@ Task<io::Result<Output>> Command::output() {
                                                Stdio::Kind::piped};
   detail::process_command_impl::require_io_runtime("process::Command::output");
   namespace impl = detail::process_command_impl;
-  return impl::output_of(impl::start_spawn(detail::prepare_spawn(*spec(), kDefaults)));
+  return impl::output_of(impl::start_now(detail::prepare_spawn(*spec(), kDefaults)));
 }
 
 }  // namespace tokio::process
@@ -42895,7 +42878,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_39b9e8f304e5b33f_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_deb1e2a1f3dd25f2_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

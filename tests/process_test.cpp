@@ -818,3 +818,60 @@ TEST_CASE("process: status() and output() start the child when called, as Tokio'
     (void)!std::system(("rm -rf " + std::string(tmpl)).c_str());
   }());
 }
+
+TEST_CASE(
+    "process: status() and output() start at once with the blocking pool busy, even for a "
+    "blocking closure that waits for the child") {
+  nt::Watchdog wd("status busy pool");
+  for (int flavour = 0; flavour < 2; ++flavour) {
+    CAPTURE(flavour);
+    auto rt = flavour == 0 ? tokio::runtime::Builder::new_current_thread()
+                                 .max_blocking_threads(1)
+                                 .enable_all()
+                                 .build()
+                           : tokio::runtime::Builder::new_multi_thread()
+                                 .worker_threads(2)
+                                 .max_blocking_threads(1)
+                                 .enable_all()
+                                 .build();
+    rt.block_on([]() -> Task<> {
+      char tmpl[] = "/tmp/tokio-busy-XXXXXX";
+      REQUIRE(::mkdtemp(tmpl) != nullptr);
+      const std::string mark = std::string(tmpl) + "/ran";
+      // The only blocking thread is held until the checks below are done.
+      std::atomic<bool> release{false};
+      auto busy = tokio::task::spawn_blocking([&release] {
+        while (!release.load()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      });
+      co_await tokio::time::sleep(std::chrono::milliseconds(10));
+      {
+        Command c("sh");
+        c.arg("-c").arg("touch " + mark);
+        auto dropped = c.status();  // never awaited: the child ran anyway, now
+      }
+      bool ran = false;
+      for (int i = 0; i < 500 && !ran; ++i) {
+        ran = ::access(mark.c_str(), F_OK) == 0;
+        if (!ran) co_await tokio::time::sleep(std::chrono::milliseconds(10));
+      }
+      CHECK(ran);
+      auto st = co_await tokio::time::timeout(std::chrono::seconds(10), Command("true").status());
+      REQUIRE(st.has_value());  // not queued behind the busy thread
+      CHECK((*st && (*st)->success()));
+      release = true;
+      co_await busy;
+      // A blocking closure that waits for output(): the child is not queued behind it.
+      auto out = co_await tokio::task::spawn_blocking([] {
+        return tokio::runtime::Handle::current().block_on([]() -> Task<std::string> {
+          Command c("echo");
+          c.arg("hi");
+          auto o = co_await tokio::time::timeout(std::chrono::seconds(10), c.output());
+          if (!o) co_return "timed out";
+          co_return *o ? (*o)->stdout : o->error().message();
+        }());
+      });
+      CHECK(out == "hi\n");
+      (void)!std::system(("rm -rf " + std::string(tmpl)).c_str());
+    }());
+  }
+}

@@ -47,7 +47,7 @@ struct ChildState;    // process/detail/child_state.hpp
 struct ChildFactory;  // process/command.cpp
 class PollSocket;     // net/detail/socket.hpp
 
-class ChildWaitOp : public Leaf<ChildWaitOp> {
+class TOKIO_MUST_AWAIT ChildWaitOp : public Leaf<ChildWaitOp> {
  public:
   // Each ChildWaitOp owns a reference to the state, so it may outlive its Child.
   explicit ChildWaitOp(ChildState* s) noexcept;

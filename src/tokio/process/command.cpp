@@ -6,7 +6,6 @@
 #include "tokio/process/detail/child_state.hpp"
 #include "tokio/process/detail/spawn.hpp"
 #include "tokio/runtime/detail/entry.hpp"
-#include "tokio/task/spawn.hpp"
 
 namespace tokio::detail {
 
@@ -53,28 +52,19 @@ void require_io_runtime(const char* what) {
   (void)io_driver_of(h, what);
 }
 
-// The vfork, on the blocking pool: it suspends the calling thread until the child has
-// called execve, which takes a millisecond or more for a typical program (longer in VMs),
-// so the workers keep running tasks meanwhile and many spawns proceed at once. Queued at
-// once, when status() / output() is called (Tokio's spawn there, not at the first poll).
-using SpawnJob = decltype(tokio::task::spawn_blocking(&execute_spawn, std::declval<SpawnPlan>()));
-io::Result<SpawnJob> start_spawn(io::Result<SpawnPlan> plan) {
+// Starts the child now, on the calling thread, as spawn() and Tokio's status()/output()
+// do: the vfork blocks this thread until the child has called execve. (It was queued on
+// the blocking pool instead, to keep workers free; but then a status() whose Task was
+// dropped still started its child later, and with the pool's threads all busy, one of
+// them waiting for this very child, it never started at all.)
+io::Result<process::Child> start_now(io::Result<SpawnPlan> plan) {
   if (!plan) return tokio::unexpected(plan.error());
-  return tokio::task::spawn_blocking(&execute_spawn, std::move(*plan));
+  auto sp = execute_spawn(std::move(*plan));
+  if (!sp) return tokio::unexpected(sp.error());
+  return ChildFactory::adopt(std::move(*sp));
 }
 
-Task<io::Result<process::Child>> spawn_off_worker(io::Result<SpawnJob> job) {
-  if (!job) co_return tokio::unexpected(job.error());
-  // If this task is cancelled (or never polled), the job still finishes and its Spawned,
-  // dropped unread, hands the process to the reaper (see spawn.hpp).
-  auto r = co_await job->result();
-  if (!r) co_return tokio::unexpected(std::make_error_code(std::errc::operation_canceled));
-  if (!*r) co_return tokio::unexpected(r->error());
-  co_return ChildFactory::adopt(std::move(**r));
-}
-
-Task<io::Result<process::ExitStatus>> status_of(io::Result<SpawnJob> job) {
-  auto c = co_await spawn_off_worker(std::move(job));
+Task<io::Result<process::ExitStatus>> status_of(io::Result<process::Child> c) {
   if (!c) co_return tokio::unexpected(c.error());
   // As Tokio: the parent's ends of any pipes are closed, so the child cannot block on them.
   c->stdin.reset();
@@ -83,8 +73,7 @@ Task<io::Result<process::ExitStatus>> status_of(io::Result<SpawnJob> job) {
   co_return co_await c->wait();
 }
 
-Task<io::Result<process::Output>> output_of(io::Result<SpawnJob> job) {
-  auto c = co_await spawn_off_worker(std::move(job));
+Task<io::Result<process::Output>> output_of(io::Result<process::Child> c) {
   if (!c) co_return tokio::unexpected(c.error());
   co_return co_await std::move(*c).wait_with_output();
 }
@@ -171,11 +160,7 @@ io::Result<Child> Command::spawn() {
   static constexpr Stdio::Kind kDefaults[3] = {Stdio::Kind::inherit, Stdio::Kind::inherit,
                                                Stdio::Kind::inherit};
   detail::process_command_impl::require_io_runtime("process::Command::spawn");
-  auto plan = detail::prepare_spawn(*spec(), kDefaults);
-  if (!plan) return tokio::unexpected(plan.error());
-  auto sp = detail::execute_spawn(std::move(*plan));
-  if (!sp) return tokio::unexpected(sp.error());
-  return detail::ChildFactory::adopt(std::move(*sp));
+  return detail::process_command_impl::start_now(detail::prepare_spawn(*spec(), kDefaults));
 }
 
 Task<io::Result<ExitStatus>> Command::status() {
@@ -183,7 +168,7 @@ Task<io::Result<ExitStatus>> Command::status() {
                                                Stdio::Kind::inherit};
   detail::process_command_impl::require_io_runtime("process::Command::status");
   namespace impl = detail::process_command_impl;
-  return impl::status_of(impl::start_spawn(detail::prepare_spawn(*spec(), kDefaults)));
+  return impl::status_of(impl::start_now(detail::prepare_spawn(*spec(), kDefaults)));
 }
 
 Task<io::Result<Output>> Command::output() {
@@ -191,7 +176,7 @@ Task<io::Result<Output>> Command::output() {
                                                Stdio::Kind::piped};
   detail::process_command_impl::require_io_runtime("process::Command::output");
   namespace impl = detail::process_command_impl;
-  return impl::output_of(impl::start_spawn(detail::prepare_spawn(*spec(), kDefaults)));
+  return impl::output_of(impl::start_now(detail::prepare_spawn(*spec(), kDefaults)));
 }
 
 }  // namespace tokio::process

@@ -23,12 +23,11 @@
 // status()  runs the child (stdio inherited unless set) and waits for its exit.
 // output()  runs it with stdout and stderr piped and stdin from /dev/null (unless set)
 //           and collects both outputs concurrently while waiting.
-// status() and output() start the child when called, as Tokio's do (the Task only waits:
-// a Task dropped without being awaited still ran the child): they copy what they need
-// from the Command (the Task does not refer to it and may outlive it) and queue the
-// blocking vfork on the runtime's blocking pool, so a worker is never held while a child
-// starts and many children start at once. A status()/output() Task dropped midway leaves
-// no zombie: the child is reaped in the background (killed first if kill_on_drop).
+// status() and output() start the child when called, as Tokio's do, blocking the calling
+// thread as spawn() does (the Task only waits: a Task dropped without being awaited still
+// ran the child, and one dropped later starts nothing more); the Task does not refer to
+// the Command and may outlive it. A status()/output() Task dropped midway leaves no
+// zombie: the child is reaped in the background (killed first if kill_on_drop).
 // Unlike Tokio 1.24's output(), which forces stdout and stderr to pipes (changing the
 // Command) and lets stdin inherit, output() follows std's rules: stdin from /dev/null and
 // pipes by default, and a stdio set on the Command is kept.
