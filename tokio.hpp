@@ -24816,8 +24816,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_deb1e2a1f3dd25f2_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_deb1e2a1f3dd25f2_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_43a963b52fbad91b_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_43a963b52fbad91b_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -25167,8 +25167,12 @@ class BlockingPool {
   // Throws std::system_error when no thread can be started.
   void spawn_mandatory(void (*fn)(void*), void* arg);
 
-  // Stops accepting work, cancels queued tasks, waits up to `timeout` (nullopt: forever)
-  // for running jobs. Idempotent.
+  // Stops accepting work and cancels queued tasks (but what is mandatory), waiting for
+  // nothing. Idempotent. A runtime's shutdown calls it first, so that threads its workers
+  // or finished jobs leave free do not start queued closures while it stops the rest.
+  void begin_shutdown();
+  // begin_shutdown, then waits up to `timeout` (nullopt: forever) for running jobs.
+  // Idempotent.
   void shutdown(std::optional<std::chrono::nanoseconds> timeout);
 
   std::size_t num_threads() const;
@@ -29230,7 +29234,7 @@ void BlockingPool::run_thread() {
   owner_->ref_dec();
 }
 
-void BlockingPool::shutdown(std::optional<std::chrono::nanoseconds> timeout) {
+void BlockingPool::begin_shutdown() {
   std::deque<Job> cancelled;
   std::unique_lock<Mutex> lk(mu_);
   if (!shutdown_) {
@@ -29262,7 +29266,11 @@ void BlockingPool::shutdown(std::optional<std::chrono::nanoseconds> timeout) {
     task_reject(j.task);
     owner_->driver.blocking_in_flight.fetch_sub(1, std::memory_order_acq_rel);
   }
-  lk.lock();
+}
+
+void BlockingPool::shutdown(std::optional<std::chrono::nanoseconds> timeout) {
+  begin_shutdown();
+  std::unique_lock<Mutex> lk(mu_);
   pthread_t self = pthread_self();
   auto only_self_left = [&] {
     return num_threads_ == 0 ||
@@ -29511,6 +29519,7 @@ class CurrentThread final : public HandleInner {
   // The rest of a shutdown, by the thread that has the core: cancels every task, closes
   // the queues, stops the blocking pool (waiting at most `timeout`) and the drivers.
   void finish_shutdown(CtCore* core, std::optional<std::chrono::nanoseconds> timeout) noexcept {
+    blocking.begin_shutdown();  // queued closures are cancelled, not started meanwhile
     {
       CtContext ctx{{this}, core};
       WorkerContext* prev_worker = tls.worker;
@@ -31307,6 +31316,9 @@ constexpr std::chrono::milliseconds kCoreGrace{250};
 
 void MultiThread::shutdown(std::optional<std::chrono::nanoseconds> timeout) {
   if (is_shutdown.exchange(true, std::memory_order_acq_rel)) return;
+  // Queued spawn_blocking closures are cancelled now: a worker that stops returns its
+  // thread to the pool, which would otherwise start them (past max_blocking_threads).
+  blocking.begin_shutdown();
   notify_all();
   const auto start = std::chrono::steady_clock::now();
   auto left_of = [&](std::chrono::nanoseconds limit) {
@@ -42878,7 +42890,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_deb1e2a1f3dd25f2_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_43a963b52fbad91b_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

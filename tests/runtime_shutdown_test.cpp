@@ -398,3 +398,50 @@ TEST_CASE(
     CHECK(test::eventually([&] { return stuck_done.load() && stuck_dropped.load(); }));
   }
 }
+
+TEST_CASE("shutdown cancels queued spawn_blocking closures: none starts while the runtime stops") {
+  // One pool thread, busy; four closures queued behind it. Stopping the workers used to
+  // hand their threads back to the pool, which started the queued closures (three at
+  // once, past max_blocking_threads) before the pool itself was told to shut down.
+  for (int flavour = 0; flavour < 2; ++flavour) {
+    for (bool drop : {false, true}) {
+      CAPTURE(flavour);
+      CAPTURE(drop);
+      std::atomic<int> started{0};
+      std::atomic<bool> release{false};
+      std::vector<tokio::task::JoinHandle<void>> hs;
+      std::thread releaser;
+      {
+        auto r =
+            flavour == 0
+                ? rt::Builder::new_current_thread().max_blocking_threads(1).build()
+                : rt::Builder::new_multi_thread().worker_threads(2).max_blocking_threads(1).build();
+        for (int i = 0; i < 5; ++i) {
+          hs.push_back(r.spawn_blocking([&] {
+            started.fetch_add(1);
+            for (int k = 0; k < 2000 && !release.load(); ++k)
+              std::this_thread::sleep_for(std::chrono::milliseconds(1));
+          }));
+        }
+        for (int k = 0; k < 2000 && started.load() == 0; ++k)
+          std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        REQUIRE(started.load() == 1);
+        if (!drop) {
+          r.shutdown_timeout(std::chrono::milliseconds(50));
+          release = true;
+        } else {
+          // Dropped below, which waits for the running closure: let it finish from outside
+          // once the drop is under way.
+          releaser = std::thread([&release] {
+            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+            release = true;
+          });
+        }
+      }
+      if (releaser.joinable()) releaser.join();
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      CHECK(started.load() == 1);
+      for (auto& h : hs) h = {};
+    }
+  }
+}

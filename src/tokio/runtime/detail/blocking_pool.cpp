@@ -173,7 +173,7 @@ void BlockingPool::run_thread() {
   owner_->ref_dec();
 }
 
-void BlockingPool::shutdown(std::optional<std::chrono::nanoseconds> timeout) {
+void BlockingPool::begin_shutdown() {
   std::deque<Job> cancelled;
   std::unique_lock<Mutex> lk(mu_);
   if (!shutdown_) {
@@ -205,7 +205,11 @@ void BlockingPool::shutdown(std::optional<std::chrono::nanoseconds> timeout) {
     task_reject(j.task);
     owner_->driver.blocking_in_flight.fetch_sub(1, std::memory_order_acq_rel);
   }
-  lk.lock();
+}
+
+void BlockingPool::shutdown(std::optional<std::chrono::nanoseconds> timeout) {
+  begin_shutdown();
+  std::unique_lock<Mutex> lk(mu_);
   pthread_t self = pthread_self();
   auto only_self_left = [&] {
     return num_threads_ == 0 ||

@@ -41,8 +41,12 @@ class BlockingPool {
   // Throws std::system_error when no thread can be started.
   void spawn_mandatory(void (*fn)(void*), void* arg);
 
-  // Stops accepting work, cancels queued tasks, waits up to `timeout` (nullopt: forever)
-  // for running jobs. Idempotent.
+  // Stops accepting work and cancels queued tasks (but what is mandatory), waiting for
+  // nothing. Idempotent. A runtime's shutdown calls it first, so that threads its workers
+  // or finished jobs leave free do not start queued closures while it stops the rest.
+  void begin_shutdown();
+  // begin_shutdown, then waits up to `timeout` (nullopt: forever) for running jobs.
+  // Idempotent.
   void shutdown(std::optional<std::chrono::nanoseconds> timeout);
 
   std::size_t num_threads() const;

@@ -212,6 +212,7 @@ class CurrentThread final : public HandleInner {
   // The rest of a shutdown, by the thread that has the core: cancels every task, closes
   // the queues, stops the blocking pool (waiting at most `timeout`) and the drivers.
   void finish_shutdown(CtCore* core, std::optional<std::chrono::nanoseconds> timeout) noexcept {
+    blocking.begin_shutdown();  // queued closures are cancelled, not started meanwhile
     {
       CtContext ctx{{this}, core};
       WorkerContext* prev_worker = tls.worker;

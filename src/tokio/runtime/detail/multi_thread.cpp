@@ -578,6 +578,9 @@ constexpr std::chrono::milliseconds kCoreGrace{250};
 
 void MultiThread::shutdown(std::optional<std::chrono::nanoseconds> timeout) {
   if (is_shutdown.exchange(true, std::memory_order_acq_rel)) return;
+  // Queued spawn_blocking closures are cancelled now: a worker that stops returns its
+  // thread to the pool, which would otherwise start them (past max_blocking_threads).
+  blocking.begin_shutdown();
   notify_all();
   const auto start = std::chrono::steady_clock::now();
   auto left_of = [&](std::chrono::nanoseconds limit) {
