@@ -24816,8 +24816,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_43a963b52fbad91b_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_43a963b52fbad91b_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_b26c2822a283cd7a_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_b26c2822a283cd7a_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -25741,13 +25741,18 @@ struct HandleInner : RefCounted, Scheduler {
     return w && w->handle == this;
   }
 
-  // Builder::rng_seed: each thread entering this runtime (a worker starting, a block_on)
-  // takes the next seed for the thread's random state (select's branch order), so the
-  // same program on a current-thread runtime makes the same choices, as in Tokio.
-  void seed_thread_rng(ThreadContext& t) noexcept;
+  // Builder::rng_seed: seeds the thread's random state (select's branch order) from the
+  // seed and `stream`, so the same program makes the same choices, as in Tokio. A worker
+  // passes its index (fixed at build, whichever thread starts first), a block_on the next
+  // block_on number (kBlockOnStream + a counter).
+  void seed_thread_rng(ThreadContext& t, uint64_t stream) noexcept;
+  static constexpr uint64_t kBlockOnStream = uint64_t(1) << 32;
+  uint64_t next_block_on_stream() noexcept {
+    return kBlockOnStream + rng_block_ons.fetch_add(1, std::memory_order_relaxed);
+  }
 
   Config config;
-  std::atomic<uint64_t> rng_seeds_given{0};  // seeds handed out (relaxed: a counter)
+  std::atomic<uint64_t> rng_block_ons{0};  // block_ons seeded (relaxed: a counter)
   uint64_t id;
   Driver driver;
   OwnedTasks owned;
@@ -30084,14 +30089,13 @@ EnterRuntime::EnterRuntime(HandleInner* h, const char* what) {
   prev_handle_ = t.handle;
   t.handle = h;
   prev_rng_ = t.rng_state;
-  h->seed_thread_rng(t);
+  if (h->config.rng_seed) h->seed_thread_rng(t, h->next_block_on_stream());
 }
 
-void HandleInner::seed_thread_rng(ThreadContext& t) noexcept {
+void HandleInner::seed_thread_rng(ThreadContext& t, uint64_t stream) noexcept {
   if (!config.rng_seed) return;
-  // splitmix64 of the seed and the entry's number: distinct per entry, never 0.
-  uint64_t z = *config.rng_seed + 0x9E3779B97F4A7C15ull *
-                                      (rng_seeds_given.fetch_add(1, std::memory_order_relaxed) + 1);
+  // splitmix64 of the seed and the stream: distinct per stream, never 0.
+  uint64_t z = *config.rng_seed + 0x9E3779B97F4A7C15ull * (stream + 1);
   z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
   z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
   z ^= z >> 31;
@@ -31072,7 +31076,7 @@ void MultiThread::run_worker(uint32_t index) {
   t.handle = this;
   t.defer = &ctx.defer;
   ++t.runtime_depth;
-  seed_thread_rng(t);
+  seed_thread_rng(t, index);
   StallProbe stall_probe;
   StallScope stall_scope(stall_watchdog.get(), stall_probe, index);
   ctx.poll_hist = poll_hist_row(index);
@@ -42890,7 +42894,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_43a963b52fbad91b_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_b26c2822a283cd7a_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

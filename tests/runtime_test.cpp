@@ -431,34 +431,40 @@ TEST_CASE("test harness: TOKIO_TEST_SCALE overrides the workload divisor") {
 }
 
 namespace {
-// The winners of 64 selects between two always-ready branches, in a block_on of a
-// current-thread runtime built with `seed` (or without one).
-std::string select_choices(std::optional<uint64_t> seed) {
-  auto b = rt::Builder::new_current_thread();
+// The winners of 64 selects between two always-ready branches, in a block_on of a runtime
+// built with `seed` (or without one): a current-thread one, or (`multi`) a multi-thread
+// one, whose workers start while the block_on enters, racing it.
+Task<std::string> select_rounds() {
+  tokio::sync::Notify a;
+  tokio::sync::Notify c;
+  std::string winners;
+  for (int i = 0; i < 64; ++i) {
+    a.notify_one();
+    c.notify_one();
+    auto r = co_await tokio::select(a.notified(), c.notified());
+    winners += r.index() == 0 ? 'a' : 'c';
+    // Take the other permit back, so each round starts with one in each.
+    if (r.index() == 0) co_await c.notified();
+    else co_await a.notified();
+  }
+  co_return winners;
+}
+std::string select_choices(std::optional<uint64_t> seed, bool multi = false) {
+  auto b = multi ? rt::Builder::new_multi_thread() : rt::Builder::new_current_thread();
+  if (multi) b.worker_threads(2);
   if (seed) b.rng_seed(*seed);
   auto runtime = b.build();
-  return runtime.block_on([]() -> Task<std::string> {
-    tokio::sync::Notify a;
-    tokio::sync::Notify c;
-    std::string winners;
-    for (int i = 0; i < 64; ++i) {
-      a.notify_one();
-      c.notify_one();
-      auto r = co_await tokio::select(a.notified(), c.notified());
-      winners += r.index() == 0 ? 'a' : 'c';
-      // Take the other permit back, so each round starts with one in each.
-      if (r.index() == 0) co_await c.notified();
-      else co_await a.notified();
-    }
-    co_return winners;
-  }());
+  return runtime.block_on(select_rounds());
 }
 }  // namespace
 
 TEST_CASE("runtime: rng_seed makes select's branch order repeat, as Tokio's does") {
-  const std::string first = select_choices(42);
-  CHECK(first == select_choices(42));
-  CHECK(first != select_choices(43));  // 64 choices: equal by chance once in 2^64
-  CHECK(first.find('a') != std::string::npos);
-  CHECK(first.find('c') != std::string::npos);
+  for (bool multi : {false, true}) {
+    CAPTURE(multi);
+    const std::string first = select_choices(42, multi);
+    for (int i = 0; i < 5; ++i) CHECK(first == select_choices(42, multi));
+    CHECK(first != select_choices(43, multi));  // 64 choices: equal by chance once in 2^64
+    CHECK(first.find('a') != std::string::npos);
+    CHECK(first.find('c') != std::string::npos);
+  }
 }

@@ -122,14 +122,13 @@ EnterRuntime::EnterRuntime(HandleInner* h, const char* what) {
   prev_handle_ = t.handle;
   t.handle = h;
   prev_rng_ = t.rng_state;
-  h->seed_thread_rng(t);
+  if (h->config.rng_seed) h->seed_thread_rng(t, h->next_block_on_stream());
 }
 
-void HandleInner::seed_thread_rng(ThreadContext& t) noexcept {
+void HandleInner::seed_thread_rng(ThreadContext& t, uint64_t stream) noexcept {
   if (!config.rng_seed) return;
-  // splitmix64 of the seed and the entry's number: distinct per entry, never 0.
-  uint64_t z = *config.rng_seed + 0x9E3779B97F4A7C15ull *
-                                      (rng_seeds_given.fetch_add(1, std::memory_order_relaxed) + 1);
+  // splitmix64 of the seed and the stream: distinct per stream, never 0.
+  uint64_t z = *config.rng_seed + 0x9E3779B97F4A7C15ull * (stream + 1);
   z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
   z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
   z ^= z >> 31;

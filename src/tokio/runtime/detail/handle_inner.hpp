@@ -120,13 +120,18 @@ struct HandleInner : RefCounted, Scheduler {
     return w && w->handle == this;
   }
 
-  // Builder::rng_seed: each thread entering this runtime (a worker starting, a block_on)
-  // takes the next seed for the thread's random state (select's branch order), so the
-  // same program on a current-thread runtime makes the same choices, as in Tokio.
-  void seed_thread_rng(ThreadContext& t) noexcept;
+  // Builder::rng_seed: seeds the thread's random state (select's branch order) from the
+  // seed and `stream`, so the same program makes the same choices, as in Tokio. A worker
+  // passes its index (fixed at build, whichever thread starts first), a block_on the next
+  // block_on number (kBlockOnStream + a counter).
+  void seed_thread_rng(ThreadContext& t, uint64_t stream) noexcept;
+  static constexpr uint64_t kBlockOnStream = uint64_t(1) << 32;
+  uint64_t next_block_on_stream() noexcept {
+    return kBlockOnStream + rng_block_ons.fetch_add(1, std::memory_order_relaxed);
+  }
 
   Config config;
-  std::atomic<uint64_t> rng_seeds_given{0};  // seeds handed out (relaxed: a counter)
+  std::atomic<uint64_t> rng_block_ons{0};  // block_ons seeded (relaxed: a counter)
   uint64_t id;
   Driver driver;
   OwnedTasks owned;

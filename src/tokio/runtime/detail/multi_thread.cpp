@@ -334,7 +334,7 @@ void MultiThread::run_worker(uint32_t index) {
   t.handle = this;
   t.defer = &ctx.defer;
   ++t.runtime_depth;
-  seed_thread_rng(t);
+  seed_thread_rng(t, index);
   StallProbe stall_probe;
   StallScope stall_scope(stall_watchdog.get(), stall_probe, index);
   ctx.poll_hist = poll_hist_row(index);
