@@ -18734,7 +18734,8 @@ namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 // "SIGINT", "SIGRTMIN+3", or "signal 99" for a number with no name.
 std::string signal_name(int signum);
 
-// True for the signals signal() refuses.
+// True for the signals signal() refuses: SIGKILL, SIGSTOP, the synchronous faults, and
+// the numbers between SIGSYS and SIGRTMIN, which the C library keeps for its threads.
 bool signal_is_forbidden(int signum) noexcept;
 
 }  // namespace tokio::detail
@@ -24816,8 +24817,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_b26c2822a283cd7a_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_b26c2822a283cd7a_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_e819063aa645bee0_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_e819063aa645bee0_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -37777,6 +37778,12 @@ class SignalCategory final : public std::error_category {
     if (sig == SIGKILL || sig == SIGSTOP) {
       return "refusing to listen for " + n + ": it cannot be caught or ignored";
     }
+    if (sig > SIGSYS && sig < SIGRTMIN) {
+      return "refusing to listen for " + n +
+             ": the C library keeps it for its own threads (programs' real-time signals are "
+             "SIGRTMIN, " +
+             std::to_string(SIGRTMIN) + ", to SIGRTMAX)";
+    }
     if (signal_is_forbidden(sig)) {
       return "refusing to listen for " + n +
              ": it is a synchronous fault (the faulting instruction would run again as soon "
@@ -37814,7 +37821,7 @@ std::string signal_name(int signum) {
 
 bool signal_is_forbidden(int signum) noexcept {
   return signum == SIGKILL || signum == SIGSTOP || signum == SIGSEGV || signum == SIGILL ||
-         signum == SIGFPE || signum == SIGBUS;
+         signum == SIGFPE || signum == SIGBUS || (signum > SIGSYS && signum < SIGRTMIN);
 }
 
 }  // namespace tokio::detail
@@ -37864,6 +37871,17 @@ io::Result<Signal> signal(SignalKind kind) {
 #if TOKIO_HAS_PROCESS
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
+
+// The error every operation of a moved-from Child returns (its state went with the move).
+std::error_code moved_from_child_error() noexcept {
+  try {
+    return error_with_message(EINVAL,
+                              "process::Child used after it was moved from: use the Child it "
+                              "was moved into");
+  } catch (...) {
+    return std::error_code(EINVAL, std::system_category());  // no memory for the message
+  }
+}
 
 ChildWaitOp::ChildWaitOp(ChildState* s) noexcept : s_(s) {
   if (s_) child_state_retain(s_);
@@ -37979,6 +37997,7 @@ bool ChildWaitOp::poll(task::Context& cx) noexcept {
 
 io::Result<process::ExitStatus> ChildWaitOp::await_resume() const noexcept {
   if (err_ == -1) return tokio::unexpected(make_error_code(io::ReactorErrc::shutdown));
+  if (!s_) return tokio::unexpected(moved_from_child_error());
   if (err_) return io::os_error(err_);
   return process::ExitStatus::from_raw(s_->status);
 }
@@ -38010,7 +38029,7 @@ Task<io::Result<process::Output>> wait_with_output(process::Child c) {
 
 // SIGKILL to the child of `s`, unless it has been reaped (s null: a moved-from Child).
 io::Result<void> start_kill(ChildState* s) noexcept {
-  if (!s) return io::os_error(EINVAL);
+  if (!s) return tokio::unexpected(moved_from_child_error());
   LockGuard<Mutex> g(s->mu);
   if (s->reaped) {
     try {
@@ -38071,7 +38090,7 @@ detail::ChildWaitOp Child::wait() noexcept {
 }
 
 io::Result<std::optional<ExitStatus>> Child::try_wait() noexcept {
-  if (!st_) return io::os_error(EINVAL);
+  if (!st_) return tokio::unexpected(detail::moved_from_child_error());
   detail::LockGuard<detail::Mutex> g(st_->mu);
   int r = detail::child_try_reap(*st_);
   if (r < 0) return io::os_error(-r);
@@ -39057,7 +39076,16 @@ io::Result<Spawned> execute_spawn(SpawnPlan plan) {
       case impl::kStepCwd: return fail(ce.err, "current_dir '" + *plan.cwd + "'");
       case impl::kStepMask: return fail(ce.err, "clearing the signal mask");
       default:
-        if (ce.err == ENOENT) return fail(ce.err, "program not found");
+        if (ce.err == ENOENT) {
+          // execve says ENOENT for the file it was asked to run, and also for the
+          // interpreter a script's #! line names or the loader a binary asks for.
+          if (::access(plan.program.c_str(), F_OK) == 0) {
+            return fail(ce.err,
+                        "the program exists, but the interpreter its #! line names (or the "
+                        "dynamic loader it needs) was not found");
+          }
+          return fail(ce.err, "program not found");
+        }
         if (ce.err == EACCES) return fail(ce.err, "program not executable");
         if (ce.err == ENOEXEC) return fail(ce.err, "not an executable format");
         return fail(ce.err, "execve");
@@ -42894,7 +42922,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_b26c2822a283cd7a_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_e819063aa645bee0_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

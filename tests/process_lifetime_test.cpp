@@ -144,6 +144,20 @@ TEST_CASE("process: a kill() Task outlives its Child, moved or dropped before it
     auto r4 = co_await second.kill();
     REQUIRE_FALSE(r4.has_value());
     CHECK(r4.error() == std::errc::invalid_argument);
+    // Every operation of the moved-from Child says what happened (a bare "Invalid
+    // argument" before).
+    const std::string moved = "used after it was moved from";
+    CHECK(r4.error().message().find(moved) != std::string::npos);
+    auto w = co_await second.wait();
+    REQUIRE_FALSE(w.has_value());
+    CHECK(w.error().message().find(moved) != std::string::npos);
+    auto t = second.try_wait();
+    REQUIRE_FALSE(t.has_value());
+    CHECK(t.error().message().find(moved) != std::string::npos);
+    auto sk = second.start_kill();
+    REQUIRE_FALSE(sk.has_value());
+    CHECK(sk.error() == std::errc::invalid_argument);
+    CHECK(sk.error().message().find(moved) != std::string::npos);
   });
 }
 

@@ -155,12 +155,14 @@ TEST_CASE("process: spawn errors name the program and the cause; no child is lef
   nt::Watchdog wd("process errors");
   pt::TempDir dir;
   std::string not_exec = dir.write("not-exec", "#!/bin/sh\necho hi\n", 0644);
+  std::string no_interp = dir.write("no-interp", "#!/nonexistent/tokio-sh\necho hi\n", 0755);
   std::string garbage = dir.write("garbage",
                                   "\x7f"
                                   "ELF not really",
                                   0755);
   auto rt = pt::runtime(1);
-  rt.block_on([](std::string dir, std::string not_exec, std::string garbage) -> Task<> {
+  rt.block_on([](std::string dir, std::string not_exec, std::string garbage,
+                 std::string no_interp) -> Task<> {
     auto zombies_before = pt::zombie_children().size();
     struct Case {
       Command cmd;
@@ -177,6 +179,9 @@ TEST_CASE("process: spawn errors name the program and the cause; no child is lef
     cases.push_back(
         {Command(not_exec), std::errc::permission_denied, {not_exec, "not executable"}});
     cases.push_back({Command(dir), std::errc::permission_denied, {dir}});  // a directory
+    cases.push_back({Command(no_interp),
+                     std::errc::no_such_file_or_directory,
+                     {no_interp, "the program exists", "#! line"}});
     cases.push_back(
         {Command(garbage), std::errc::executable_format_error, {garbage, "executable format"}});
     {
@@ -221,7 +226,7 @@ TEST_CASE("process: spawn errors name the program and the cause; no child is lef
     }
     // Failed children were reaped at once.
     CHECK(pt::zombie_children().size() == zombies_before);
-  }(dir.path, not_exec, garbage));
+  }(dir.path, not_exec, garbage, no_interp));
 }
 
 TEST_CASE("process: an exec failure is reported when the parent has stdin and stderr closed") {

@@ -123,6 +123,16 @@ TEST_CASE("signal: SignalKind maps to signal numbers; forbidden and bad numbers 
       CHECK(reinterpret_cast<void*>(after.sa_sigaction) ==
             reinterpret_cast<void*>(before.sa_sigaction));
     }
+    // The numbers the C library keeps for its threads (32 and 33 on glibc): refused with
+    // the reason (sigaction's bare "Invalid argument" before).
+    for (int reserved = SIGSYS + 1; reserved < SIGRTMIN; ++reserved) {
+      CAPTURE(reserved);
+      auto s = tsig::signal(SignalKind::from_raw(reserved));
+      REQUIRE_FALSE(s.has_value());
+      CHECK(std::string(s.error().category().name()) == "tokio.signal");
+      CHECK_MESSAGE(s.error().message().find("keeps it for its own threads") != std::string::npos,
+                    s.error().message());
+    }
     for (int bad : {0, -1, 65, 1000}) {
       auto s = tsig::signal(SignalKind::from_raw(bad));
       REQUIRE_FALSE(s.has_value());

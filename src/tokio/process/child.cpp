@@ -16,6 +16,17 @@
 
 namespace tokio::detail {
 
+// The error every operation of a moved-from Child returns (its state went with the move).
+std::error_code moved_from_child_error() noexcept {
+  try {
+    return error_with_message(EINVAL,
+                              "process::Child used after it was moved from: use the Child it "
+                              "was moved into");
+  } catch (...) {
+    return std::error_code(EINVAL, std::system_category());  // no memory for the message
+  }
+}
+
 ChildWaitOp::ChildWaitOp(ChildState* s) noexcept : s_(s) {
   if (s_) child_state_retain(s_);
 }
@@ -130,6 +141,7 @@ bool ChildWaitOp::poll(task::Context& cx) noexcept {
 
 io::Result<process::ExitStatus> ChildWaitOp::await_resume() const noexcept {
   if (err_ == -1) return tokio::unexpected(make_error_code(io::ReactorErrc::shutdown));
+  if (!s_) return tokio::unexpected(moved_from_child_error());
   if (err_) return io::os_error(err_);
   return process::ExitStatus::from_raw(s_->status);
 }
@@ -161,7 +173,7 @@ Task<io::Result<process::Output>> wait_with_output(process::Child c) {
 
 // SIGKILL to the child of `s`, unless it has been reaped (s null: a moved-from Child).
 io::Result<void> start_kill(ChildState* s) noexcept {
-  if (!s) return io::os_error(EINVAL);
+  if (!s) return tokio::unexpected(moved_from_child_error());
   LockGuard<Mutex> g(s->mu);
   if (s->reaped) {
     try {
@@ -222,7 +234,7 @@ detail::ChildWaitOp Child::wait() noexcept {
 }
 
 io::Result<std::optional<ExitStatus>> Child::try_wait() noexcept {
-  if (!st_) return io::os_error(EINVAL);
+  if (!st_) return tokio::unexpected(detail::moved_from_child_error());
   detail::LockGuard<detail::Mutex> g(st_->mu);
   int r = detail::child_try_reap(*st_);
   if (r < 0) return io::os_error(-r);

@@ -59,6 +59,12 @@ class SignalCategory final : public std::error_category {
     if (sig == SIGKILL || sig == SIGSTOP) {
       return "refusing to listen for " + n + ": it cannot be caught or ignored";
     }
+    if (sig > SIGSYS && sig < SIGRTMIN) {
+      return "refusing to listen for " + n +
+             ": the C library keeps it for its own threads (programs' real-time signals are "
+             "SIGRTMIN, " +
+             std::to_string(SIGRTMIN) + ", to SIGRTMAX)";
+    }
     if (signal_is_forbidden(sig)) {
       return "refusing to listen for " + n +
              ": it is a synchronous fault (the faulting instruction would run again as soon "
@@ -96,7 +102,7 @@ std::string signal_name(int signum) {
 
 bool signal_is_forbidden(int signum) noexcept {
   return signum == SIGKILL || signum == SIGSTOP || signum == SIGSEGV || signum == SIGILL ||
-         signum == SIGFPE || signum == SIGBUS;
+         signum == SIGFPE || signum == SIGBUS || (signum > SIGSYS && signum < SIGRTMIN);
 }
 
 }  // namespace tokio::detail

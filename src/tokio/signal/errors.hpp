@@ -37,7 +37,8 @@ namespace tokio::detail {
 // "SIGINT", "SIGRTMIN+3", or "signal 99" for a number with no name.
 std::string signal_name(int signum);
 
-// True for the signals signal() refuses.
+// True for the signals signal() refuses: SIGKILL, SIGSTOP, the synchronous faults, and
+// the numbers between SIGSYS and SIGRTMIN, which the C library keeps for its threads.
 bool signal_is_forbidden(int signum) noexcept;
 
 }  // namespace tokio::detail

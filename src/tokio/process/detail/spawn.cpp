@@ -386,7 +386,16 @@ io::Result<Spawned> execute_spawn(SpawnPlan plan) {
       case impl::kStepCwd: return fail(ce.err, "current_dir '" + *plan.cwd + "'");
       case impl::kStepMask: return fail(ce.err, "clearing the signal mask");
       default:
-        if (ce.err == ENOENT) return fail(ce.err, "program not found");
+        if (ce.err == ENOENT) {
+          // execve says ENOENT for the file it was asked to run, and also for the
+          // interpreter a script's #! line names or the loader a binary asks for.
+          if (::access(plan.program.c_str(), F_OK) == 0) {
+            return fail(ce.err,
+                        "the program exists, but the interpreter its #! line names (or the "
+                        "dynamic loader it needs) was not found");
+          }
+          return fail(ce.err, "program not found");
+        }
         if (ce.err == EACCES) return fail(ce.err, "program not executable");
         if (ce.err == ENOEXEC) return fail(ce.err, "not an executable format");
         return fail(ce.err, "execve");
