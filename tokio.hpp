@@ -22276,6 +22276,86 @@ class StreamMap : public PollStream<StreamMap<K, S>, std::pair<K, item_t<S>>> {
 }  // namespace tokio::stream
 #endif // TOKIO_HAS_STREAM
 /* end file src/tokio/stream/stream_map.hpp */
+/* begin file src/tokio/stream/boxed.hpp */
+#if TOKIO_HAS_STREAM
+// stream::BoxStream<T>: any Stream of T behind one type, the role of Rust's
+// `Pin<Box<dyn Stream<Item = T>>>` (futures' BoxStream, StreamExt::boxed). For a StreamMap
+// or a container whose streams are of different types:
+//
+//   tokio::stream::StreamMap<std::string, tokio::stream::BoxStream<int>> m;
+//   m.insert("ticks", stream::boxed(std::move(ticks) | stream::map(f)));
+//   m.insert("jobs", stream::boxed(ReceiverStream(std::move(rx))));
+//
+// The stream lives in its own allocation (one per boxed stream, none per item); each item
+// costs one indirect call. Moving a BoxStream moves the pointer, never the stream: what the
+// stream was waiting on (a next() that a timeout cancelled, say) is still there after the
+// move. Cancel safety is the boxed stream's. A default-constructed (or moved-from)
+// BoxStream is an ended stream: next() yields nullopt.
+
+/* #include <memory> (already above) */
+/* #include <optional> (already above) */
+/* #include <type_traits> (already above) */
+/* #include <utility> (already above) */
+
+#endif // TOKIO_HAS_STREAM
+#if TOKIO_HAS_STREAM
+
+namespace tokio::inline TOKIO_ABI_NAMESPACE::stream {
+
+template <class T>
+class BoxStream : public PollStream<BoxStream<T>, T> {
+  struct Erased {
+    virtual ~Erased() = default;
+    virtual bool poll_next(task::Context& cx, std::optional<T>& out) = 0;
+  };
+  template <class S>
+  struct Held final : Erased {
+    template <class U>
+    Held(std::in_place_t, U&& s) : in(std::forward<U>(s)) {}
+    bool poll_next(task::Context& cx, std::optional<T>& out) override {
+      if constexpr (std::is_same_v<item_t<S>, T>) {
+        return in.poll(cx, out);
+      } else {
+        std::optional<item_t<S>> item;
+        if (!in.poll(cx, item)) return false;
+        if (item) out.emplace(std::move(*item));
+        return true;
+      }
+    }
+    tokio::detail::Upstream<S> in;
+  };
+
+ public:
+  BoxStream() = default;
+  template <class S, std::enable_if_t<!std::is_same_v<std::remove_cvref_t<S>, BoxStream>, int> = 0>
+    requires(
+        Stream<std::remove_cvref_t<S>>&& std::is_constructible_v<T, item_t<std::remove_cvref_t<S>>>)
+  explicit BoxStream(S&& s)
+      : p_(std::make_unique<Held<std::remove_cvref_t<S>>>(std::in_place, std::forward<S>(s))) {
+    tokio::detail::check_stream_arg<S>();
+  }
+
+  bool poll_next(task::Context& cx, std::optional<T>& out) {
+    return p_ ? p_->poll_next(cx, out) : true;  // empty: the end
+  }
+
+ private:
+  std::unique_ptr<Erased> p_;
+};
+
+// `stream::boxed(s)` / `std::move(s) | stream::boxed()`: s as a BoxStream of its item type.
+template <class S>
+  requires Stream<std::remove_cvref_t<S>> BoxStream<item_t<std::remove_cvref_t<S>>> boxed(S&& s) {
+    return BoxStream<item_t<std::remove_cvref_t<S>>>(std::forward<S>(s));
+  }
+inline auto boxed() {
+  return tokio::detail::StreamPipe{
+      [](auto&& s) { return tokio::stream::boxed(std::forward<decltype(s)>(s)); }};
+}
+
+}  // namespace tokio::stream
+#endif // TOKIO_HAS_STREAM
+/* end file src/tokio/stream/boxed.hpp */
 /* begin file src/tokio/stream/wrappers/mpsc.hpp */
 #if TOKIO_HAS_STREAM
 // wrappers::ReceiverStream<T> / UnboundedReceiverStream<T>: an mpsc receiver as a stream.
@@ -24817,8 +24897,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_e819063aa645bee0_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_e819063aa645bee0_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_4e12a04ca6b48044_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_4e12a04ca6b48044_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -42922,7 +43002,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_e819063aa645bee0_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_4e12a04ca6b48044_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

@@ -4,6 +4,7 @@
 // lose nothing, as documented.
 #include <unistd.h>
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -215,5 +216,39 @@ TEST_CASE("stream wrappers: get_mut after a next() that lost a select lets try_r
       REQUIRE(n.has_value());
       CHECK(n->value() == 6);
     }
+  }());
+}
+
+TEST_CASE("BoxStream: streams of different types behind one type, in a StreamMap; moves") {
+  static_assert(st::Stream<st::BoxStream<int>>);
+  auto rt = stest::paused_rt();
+  rt.block_on([]() -> Task<> {
+    auto [tx, rx] = tsync::mpsc::channel<int>(8);
+    st::StreamMap<std::string, st::BoxStream<int>> m;
+    (void)m.insert("iter", st::boxed(st::iter(std::vector<int>{1, 2, 3}) |
+                                     st::map([](int x) { return x * 10; })));
+    (void)m.insert("chan", sw::ReceiverStream(std::move(rx)) | st::boxed());
+    REQUIRE((co_await tx.send(7)).has_value());
+    { auto gone = std::move(tx); }
+    std::map<std::string, std::vector<int>> got;
+    while (auto kv = co_await m.next()) got[kv->first].push_back(kv->second);
+    CHECK(got["iter"] == std::vector<int>{10, 20, 30});
+    CHECK(got["chan"] == std::vector<int>{7});
+    // The item converted: a stream of int boxed as a stream of long.
+    st::BoxStream<long> wide(st::iter(std::vector<int>{4, 5}));
+    auto wide_items = co_await stest::drain(wide);
+    const std::vector<long> want_wide{4, 5};
+    CHECK(wide_items == want_wide);
+    // A next() cancelled by a timeout, then the box moved: nothing is lost, and the
+    // moved-from box is an ended stream.
+    auto [tx2, rx2] = tsync::mpsc::channel<int>(1);
+    auto b = st::boxed(sw::ReceiverStream(std::move(rx2)));
+    CHECK(!(co_await ttime::timeout(milliseconds(1), b.next())).has_value());
+    auto moved = std::move(b);
+    CHECK(!(co_await b.next()).has_value());
+    REQUIRE((co_await tx2.send(9)).has_value());
+    CHECK(*co_await moved.next() == 9);
+    st::BoxStream<int> empty;
+    CHECK(!(co_await empty.next()).has_value());
   }());
 }

@@ -115,6 +115,7 @@
 #include "tokio/stream/timing.hpp"
 #include "tokio/stream/peek.hpp"
 #include "tokio/stream/stream_map.hpp"
+#include "tokio/stream/boxed.hpp"
 #include "tokio/stream/wrappers/mpsc.hpp"
 #include "tokio/stream/wrappers/broadcast.hpp"
 #include "tokio/stream/wrappers/watch.hpp"
