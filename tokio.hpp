@@ -24897,8 +24897,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_4e12a04ca6b48044_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_4e12a04ca6b48044_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_80155612867cb891_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_80155612867cb891_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -25068,6 +25068,11 @@ TOKIO_SYSTEM_HEADERS_END
 
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
+
+// The most workers a multi-thread runtime has: Idle counts them in 16-bit fields of one
+// state word (runtime/detail/idle.hpp), so Builder::worker_threads and
+// TOKIO_WORKER_THREADS refuse more.
+inline constexpr std::size_t kMaxWorkerThreads = 0xFFFF;
 
 // The per-task hooks (Tokio's on_task_spawn / on_task_terminate / on_before_task_poll /
 // on_after_task_poll), kept together so the poll path tests one pointer.
@@ -26346,6 +26351,7 @@ class alignas(kCacheLine) Idle {
  public:
   static constexpr uint32_t kSearchMask = 0xFFFF;
   static constexpr uint32_t kUnparkShift = 16;
+  static_assert(kMaxWorkerThreads <= kSearchMask, "worker counts must fit 16 bits");
 
   explicit Idle(uint32_t num_workers) : num_workers_(num_workers) {
     state_.store(num_workers << kUnparkShift, std::memory_order_relaxed);
@@ -30849,6 +30855,8 @@ TOKIO_SYSTEM_HEADERS_END
 /* #include <condition_variable> (already above) */
 /* #include <memory> (already above) */
 /* #include <mutex> (already above) */
+/* #include <stdexcept> (already above) */
+/* #include <string> (already above) */
 /* #include <thread> (already above) */
 /* #include <vector> (already above) */
 
@@ -31102,6 +31110,11 @@ uint32_t default_workers(const Config& cfg) {
   if (cfg.worker_threads > 0) return static_cast<uint32_t>(cfg.worker_threads);
   if (const char* env = std::getenv("TOKIO_WORKER_THREADS")) {
     long v = std::strtol(env, nullptr, 10);
+    if (v > static_cast<long>(kMaxWorkerThreads)) {
+      throw std::invalid_argument("tokio: TOKIO_WORKER_THREADS=" + std::string(env) +
+                                  ": a runtime has at most " + std::to_string(kMaxWorkerThreads) +
+                                  " workers");
+    }
     if (v > 0) return static_cast<uint32_t>(v);
   }
   unsigned hc = std::thread::hardware_concurrency();
@@ -32241,6 +32254,7 @@ TOKIO_SYSTEM_HEADERS_END
 /* #include <exception> (already above) */
 /* #include <memory> (already above) */
 /* #include <stdexcept> (already above) */
+/* #include <string> (already above) */
 /* #include <thread> (already above) */
 /* #include <utility> (already above) */
 
@@ -32322,6 +32336,11 @@ Builder Builder::new_multi_thread() { return Builder(RuntimeFlavor::MultiThread)
 
 Builder& Builder::worker_threads(std::size_t n) {
   if (n == 0) throw std::invalid_argument("tokio: Builder::worker_threads must be at least 1");
+  if (n > detail::kMaxWorkerThreads) {
+    throw std::invalid_argument(
+        "tokio: Builder::worker_threads(" + std::to_string(n) + "): a runtime has at most " +
+        std::to_string(detail::kMaxWorkerThreads) + " workers (the default is one per CPU)");
+  }
   cfg()->worker_threads = n;
   return *this;
 }
@@ -43002,7 +43021,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_4e12a04ca6b48044_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_80155612867cb891_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

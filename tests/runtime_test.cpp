@@ -1,4 +1,5 @@
 // Runtime, Builder, Handle: block_on, entering, misuse, shutdown with tasks in flight.
+#include <cstdint>
 #include <optional>
 #include <set>
 #include <stdexcept>
@@ -55,6 +56,11 @@ TEST_CASE("builder options are applied and invalid ones rejected") {
   }
   CHECK(stopped.load() == started.load());
   CHECK_THROWS_AS(rt::Builder::new_multi_thread().worker_threads(0), std::invalid_argument);
+  // More workers than the idle state's 16-bit counts hold: refused, saying the limit (it
+  // was std::bad_alloc without a message for SIZE_MAX, and a silent overflow above 65535).
+  CHECK_THROWS_WITH_AS(rt::Builder::new_multi_thread().worker_threads(SIZE_MAX),
+                       doctest::Contains("at most 65535 workers"), std::invalid_argument);
+  CHECK_THROWS_AS(rt::Builder::new_multi_thread().worker_threads(65536), std::invalid_argument);
   CHECK_THROWS_AS(rt::Builder::new_multi_thread().max_blocking_threads(0), std::invalid_argument);
   CHECK_THROWS_AS(rt::Builder::new_multi_thread().global_queue_interval(0), std::invalid_argument);
   CHECK_THROWS_AS(rt::Builder::new_current_thread().start_paused(true).build(),

@@ -11,6 +11,7 @@
 #include <exception>
 #include <memory>
 #include <stdexcept>
+#include <string>
 #include <thread>
 #include <utility>
 
@@ -95,6 +96,11 @@ Builder Builder::new_multi_thread() { return Builder(RuntimeFlavor::MultiThread)
 
 Builder& Builder::worker_threads(std::size_t n) {
   if (n == 0) throw std::invalid_argument("tokio: Builder::worker_threads must be at least 1");
+  if (n > detail::kMaxWorkerThreads) {
+    throw std::invalid_argument(
+        "tokio: Builder::worker_threads(" + std::to_string(n) + "): a runtime has at most " +
+        std::to_string(detail::kMaxWorkerThreads) + " workers (the default is one per CPU)");
+  }
   cfg()->worker_threads = n;
   return *this;
 }

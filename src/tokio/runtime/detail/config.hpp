@@ -16,6 +16,11 @@
 
 namespace tokio::detail {
 
+// The most workers a multi-thread runtime has: Idle counts them in 16-bit fields of one
+// state word (runtime/detail/idle.hpp), so Builder::worker_threads and
+// TOKIO_WORKER_THREADS refuse more.
+inline constexpr std::size_t kMaxWorkerThreads = 0xFFFF;
+
 // The per-task hooks (Tokio's on_task_spawn / on_task_terminate / on_before_task_poll /
 // on_after_task_poll), kept together so the poll path tests one pointer.
 struct TaskHooks {

@@ -18,6 +18,7 @@
 
 #include "tokio/core/config.hpp"
 #include "tokio/core/detail/futex.hpp"
+#include "tokio/runtime/detail/config.hpp"
 
 namespace tokio::detail {
 
@@ -27,6 +28,7 @@ class alignas(kCacheLine) Idle {
  public:
   static constexpr uint32_t kSearchMask = 0xFFFF;
   static constexpr uint32_t kUnparkShift = 16;
+  static_assert(kMaxWorkerThreads <= kSearchMask, "worker counts must fit 16 bits");
 
   explicit Idle(uint32_t num_workers) : num_workers_(num_workers) {
     state_.store(num_workers << kUnparkShift, std::memory_order_relaxed);

@@ -16,6 +16,8 @@
 #include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <stdexcept>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -279,6 +281,11 @@ uint32_t default_workers(const Config& cfg) {
   if (cfg.worker_threads > 0) return static_cast<uint32_t>(cfg.worker_threads);
   if (const char* env = std::getenv("TOKIO_WORKER_THREADS")) {
     long v = std::strtol(env, nullptr, 10);
+    if (v > static_cast<long>(kMaxWorkerThreads)) {
+      throw std::invalid_argument("tokio: TOKIO_WORKER_THREADS=" + std::string(env) +
+                                  ": a runtime has at most " + std::to_string(kMaxWorkerThreads) +
+                                  " workers");
+    }
     if (v > 0) return static_cast<uint32_t>(v);
   }
   unsigned hc = std::thread::hardware_concurrency();
