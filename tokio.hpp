@@ -5724,7 +5724,7 @@ namespace tokio::inline TOKIO_ABI_NAMESPACE::task {
 
 // What LocalSet::enter() returns (Tokio's LocalEnterGuard): while it lives, task::spawn_local
 // on this thread spawns onto that set. Guards nest; end them in reverse order.
-class TOKIO_MUST_AWAIT LocalEnterGuard {
+class [[nodiscard]] LocalEnterGuard {
  public:
   LocalEnterGuard(const LocalEnterGuard&) = delete;
   LocalEnterGuard& operator=(const LocalEnterGuard&) = delete;
@@ -8491,7 +8491,7 @@ inline constexpr Pending pending{};
 struct ReadyFrom {};
 
 template <class T>
-class TOKIO_MUST_AWAIT Poll {
+class [[nodiscard]] Poll {
  public:
   using value_type = T;
 
@@ -12574,14 +12574,21 @@ class BatchSemaphore {
     return update_waker(w, queued, waker);
   }
 
-  // poll_acquire without a waker (a leaf's try_poll): true when the n permits belong to
+  // poll_acquire without a waker (a leaf's try_poll): Ready when the n permits belong to
   // the caller now (taken from the word, or all assigned to `w` while it was queued);
-  // false with nothing queued or changed (a closed semaphore too: the poll reports it).
-  bool try_poll_acquire(Waiter& w, std::size_t n, bool& queued) noexcept {
-    if (!queued) return try_acquire(n) == TryResult::Ok;
-    if (w.state.load(std::memory_order_acquire) != 0) return false;  // pairs as in poll
-    queued = false;
-    return true;
+  // Closed as poll_acquire; Pending with nothing queued or changed.
+  PollResult try_poll_acquire(Waiter& w, std::size_t n, bool& queued) noexcept {
+    if (!queued) {
+      TryResult r = try_acquire(n);
+      if (r == TryResult::Ok) return PollResult::Ready;
+      return r == TryResult::Closed ? PollResult::Closed : PollResult::Pending;
+    }
+    std::size_t s = w.state.load(std::memory_order_acquire);  // pairs as in poll_acquire
+    if (s == 0) {
+      queued = false;
+      return PollResult::Ready;
+    }
+    return (s & WAITER_CLOSED) ? PollResult::Closed : PollResult::Pending;
   }
 
   // Called when the awaitable owning `w` goes away (or saw Closed): unlinks it and
@@ -12624,10 +12631,13 @@ class AcquireOp {
     else if (r == BatchSemaphore::PollResult::Closed) sem_->cancel_acquire(node_, n_, queued_);
     return r;
   }
-  // poll without a waker (a leaf's try_poll): true when the permits are held now.
-  bool try_poll() noexcept {
-    if (!acquired_) acquired_ = sem_->try_poll_acquire(node_, n_, queued_);
-    return acquired_;
+  // poll without a waker (a leaf's try_poll): as poll, but Pending leaves nothing queued.
+  BatchSemaphore::PollResult try_poll() noexcept {
+    if (acquired_) return BatchSemaphore::PollResult::Ready;
+    auto r = sem_->try_poll_acquire(node_, n_, queued_);
+    if (r == BatchSemaphore::PollResult::Ready) acquired_ = true;
+    else if (r == BatchSemaphore::PollResult::Closed) sem_->cancel_acquire(node_, n_, queued_);
+    return r;
   }
   // Hands the acquired permits over to the caller (a permit or a guard).
   void take() noexcept { acquired_ = false; }
@@ -12862,9 +12872,14 @@ class TOKIO_MUST_AWAIT PermitAcquire : public Leaf<PermitAcquire<Make, E>> {
     closed_ = r == PR::Closed;
     return true;
   }
-  // Leaf's try_poll: the permits if they are free now; otherwise nothing is queued.
+  // Leaf's try_poll: the permits if they are free now, or the close as poll reports it;
+  // otherwise nothing is queued.
   bool try_poll() noexcept {
-    return closed_ || coop_try([&] { return op_.try_poll(); });
+    return closed_ || coop_try([&] {
+             PR r = op_.try_poll();
+             closed_ = r == PR::Closed;
+             return r != PR::Pending;
+           });
   }
   auto await_resume() {
     if constexpr (std::is_void_v<E>) {
@@ -14721,7 +14736,7 @@ class Sender;
 // (what a Sender copy holds), so dropping every Sender while a permit is alive neither
 // closes the channel under it (its send would be lost) nor frees it.
 template <class T>
-class TOKIO_MUST_AWAIT Permit {
+class [[nodiscard]] Permit {
   using Chan = detail::Chan<T, true>;
 
  public:
@@ -14749,7 +14764,7 @@ class TOKIO_MUST_AWAIT Permit {
 // n reserved slots, handed out one Permit at a time; the rest are released on destruction.
 // Holds a sender reference while it holds slots, as Permit does.
 template <class T>
-class TOKIO_MUST_AWAIT PermitIterator {
+class [[nodiscard]] PermitIterator {
   using Chan = detail::Chan<T, true>;
 
  public:
@@ -14776,7 +14791,7 @@ class TOKIO_MUST_AWAIT PermitIterator {
 
 // A reserved slot that owns a Sender (and so keeps the channel open).
 template <class T>
-class TOKIO_MUST_AWAIT OwnedPermit {
+class [[nodiscard]] OwnedPermit {
  public:
   explicit OwnedPermit(Sender<T> tx) noexcept : tx_(std::move(tx)) {}
   OwnedPermit(OwnedPermit&&) noexcept = default;
@@ -14824,9 +14839,14 @@ class Sender : public detail::MpscSenderBase<T, true> {
       if (r == PR::Ready) sent();
       return true;
     }
-    // Leaf's try_poll: sends if a slot is free now; otherwise nothing is queued.
+    // Leaf's try_poll: sends if a slot is free now, or fails as poll does once the
+    // receiver is gone; otherwise nothing is queued.
     bool try_poll() noexcept {
-      return detail::coop_try([&] { return op_.try_poll() && sent(); });
+      return detail::coop_try([&] {
+        PR r = op_.try_poll();
+        if (r == PR::Ready) sent();
+        return r != PR::Pending;
+      });
     }
     Result<void, SendError<T>> await_resume() {
       if (sent_) return {};
@@ -14834,10 +14854,10 @@ class Sender : public detail::MpscSenderBase<T, true> {
     }
 
    private:
-    bool sent() noexcept {  // the slot is held: the value goes in
+    void sent() noexcept {  // the slot is held: the value goes in
       op_.take();
       c_->push(std::move(value_));
-      return sent_ = true;
+      sent_ = true;
     }
 
     Chan* c_;
@@ -16224,7 +16244,7 @@ namespace tokio::inline TOKIO_ABI_NAMESPACE::sync {
 class CancellationToken;
 
 // Cancels its token when destroyed, unless disarmed.
-class TOKIO_MUST_AWAIT DropGuard {
+class [[nodiscard]] DropGuard {
  public:
   explicit DropGuard(detail::CancelNode* n) noexcept : n_(n) {}  // adopts a handle
   DropGuard(DropGuard&& o) noexcept : n_(std::exchange(o.n_, nullptr)) {}
@@ -24897,8 +24917,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_80155612867cb891_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_80155612867cb891_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_e12012aa907bb6df_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_e12012aa907bb6df_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -25245,16 +25265,17 @@ class BlockingPool {
   BlockingPool(HandleInner* owner, const Config& cfg, std::size_t thread_cap);
   ~BlockingPool();
 
-  // Queues a spawn_blocking task (its header holds TaskState::INITIAL). When the pool is
-  // shut down the task is cancelled right away. A queued task is cancelled by shutdown
-  // unless `mandatory`: then it still runs (stdio writes).
+  // Queues a spawn_blocking task (its header holds TaskState::INITIAL). Once shutdown
+  // begins the task is cancelled right away, unless `mandatory` (stdio writes: taken until
+  // shutdown() waits for the threads, and run). A queued task is cancelled by shutdown
+  // unless mandatory.
   void spawn_task(TaskHeader* t, bool mandatory = false);
   // Runs fn(arg) on a pool thread even during shutdown (workers and core hand-offs).
   // Throws std::system_error when no thread can be started.
   void spawn_mandatory(void (*fn)(void*), void* arg);
 
-  // Stops accepting work and cancels queued tasks (but what is mandatory), waiting for
-  // nothing. Idempotent. A runtime's shutdown calls it first, so that threads its workers
+  // Stops accepting work (but mandatory tasks) and cancels queued tasks (but what is
+  // mandatory), waiting for nothing. Idempotent. A runtime's shutdown calls it first, so that threads its workers
   // or finished jobs leave free do not start queued closures while it stops the rest.
   void begin_shutdown();
   // begin_shutdown, then waits up to `timeout` (nullopt: forever) for running jobs.
@@ -25295,7 +25316,8 @@ class BlockingPool {
   // before it looks at shutdown_, so shutdown() leaves them that many queued jobs.
   std::size_t num_starting_ = 0;
   std::size_t num_mandatory_ = 0;
-  bool shutdown_ = false;
+  bool shutdown_ = false;            // begin_shutdown ran: new non-mandatory tasks are cancelled
+  bool stopped_ = false;             // shutdown() is waiting for the threads: every new task is
   std::vector<pthread_t> running_;   // threads still alive
   std::vector<pthread_t> finished_;  // exited threads waiting to be joined
 };
@@ -29181,7 +29203,9 @@ BlockingPool::~BlockingPool() {
 
 void BlockingPool::spawn_task(TaskHeader* t, bool mandatory) {
   std::unique_lock<Mutex> lk(mu_);
-  if (shutdown_) {
+  // From begin_shutdown on, only mandatory tasks (stdio writes whose bytes a write already
+  // accepted) are still taken, until shutdown() starts waiting for the threads.
+  if (stopped_ || (shutdown_ && !mandatory)) {
     lk.unlock();
     task_reject(t);
     return;
@@ -29363,6 +29387,7 @@ void BlockingPool::begin_shutdown() {
 void BlockingPool::shutdown(std::optional<std::chrono::nanoseconds> timeout) {
   begin_shutdown();
   std::unique_lock<Mutex> lk(mu_);
+  stopped_ = true;
   pthread_t self = pthread_self();
   auto only_self_left = [&] {
     return num_threads_ == 0 ||
@@ -39178,7 +39203,11 @@ io::Result<Spawned> execute_spawn(SpawnPlan plan) {
         if (ce.err == ENOENT) {
           // execve says ENOENT for the file it was asked to run, and also for the
           // interpreter a script's #! line names or the loader a binary asks for.
-          if (::access(plan.program.c_str(), F_OK) == 0) {
+          // The file execve was given, as the child saw it: a relative path is taken
+          // from the child's working directory.
+          std::string seen = plan.path;
+          if (plan.cwd && !seen.empty() && seen[0] != '/') seen = *plan.cwd + "/" + seen;
+          if (::access(seen.c_str(), F_OK) == 0) {
             return fail(ce.err,
                         "the program exists, but the interpreter its #! line names (or the "
                         "dynamic loader it needs) was not found");
@@ -43021,7 +43050,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_80155612867cb891_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_e12012aa907bb6df_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

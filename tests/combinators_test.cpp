@@ -827,6 +827,31 @@ TEST_CASE(
   }());
 }
 
+TEST_CASE("select: a closed semaphore or channel, asked first, wins in argument order") {
+  // Asked, a closed resource answers as its poll does (ready, with the error): a later
+  // ready branch must not win instead (found by review: try_poll said "not ready").
+  auto rt = test::either_flavour_all(false);
+  rt.block_on([]() -> Task<> {
+    auto [tx, rx] = mpsc::channel<int>(8);
+    tokio::sync::Semaphore closed(1);
+    closed.close();
+    auto [gone_tx, gone_rx] = mpsc::channel<int>(1);
+    { auto drop = std::move(gone_rx); }
+    for (int round = 0; round < 8; ++round) {
+      CAPTURE(round);
+      REQUIRE(tx.try_send(round).has_value());
+      auto a = co_await tokio::select_biased(closed.acquire(), rx.recv());
+      REQUIRE(a.index() == 0);
+      CHECK_FALSE(std::get<0>(a).has_value());  // AcquireError
+      auto s = co_await tokio::select_biased(gone_tx.send(1), rx.recv());
+      REQUIRE(s.index() == 0);
+      CHECK_FALSE(std::get<0>(s).has_value());  // SendError, the value handed back
+      CHECK(std::get<0>(s).error().value == 1);
+      REQUIRE(rx.try_recv().value() == round);
+    }
+  }());
+}
+
 TEST_CASE("select over always-ready branches still gives up the thread when its budget is spent") {
   // The first-poll question takes a unit of coop budget from a ready receive, and answers
   // "not ready" once the budget is spent, so the loop yields to the other task in time.

@@ -7,6 +7,8 @@
 #include <unistd.h>
 
 #include <array>
+#include <atomic>
+#include <chrono>
 #include <cstdlib>
 #include <string>
 #include <thread>
@@ -246,5 +248,37 @@ TEST_CASE(
       if (drain(p.r) != "last line\n") ++lost;
     }
     CHECK(lost == 0);
+  }
+}
+
+TEST_CASE("stdout: a write accepted while the runtime shuts down still reaches the fd") {
+  // A task still inside its poll when the runtime is dropped (or shut down) writes a line:
+  // the write returns n, so the bytes must arrive, although the blocking pool already
+  // refuses new spawn_blocking closures (found by review: the job was cancelled).
+  for (bool drop : {true, false}) {
+    CAPTURE(drop);
+    Pipe p;
+    std::atomic<bool> started{false}, go{false};
+    std::atomic<long> written{-1};
+    {
+      auto rt = test::multi_thread(2);
+      rt.spawn([](int fd, std::atomic<bool>* started, std::atomic<bool>* go,
+                  std::atomic<long>* written) -> Task<> {
+        *started = true;
+        while (!*go) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));  // the shutdown began
+        auto out = tokio::detail::stdout_from_fd(fd);
+        auto r = co_await out.write(std::string_view("written during shutdown\n"));
+        *written = r ? static_cast<long>(*r) : -2;
+        (void)co_await out.flush();
+      }(p.w, &started, &go, &written));
+      while (!started) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      go = true;
+      if (!drop) rt.shutdown_timeout(std::chrono::seconds(5));
+    }
+    p.close_w();
+    std::string got = drain(p.r);
+    REQUIRE(written.load() == 24);
+    CHECK(got == "written during shutdown\n");
   }
 }

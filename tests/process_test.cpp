@@ -182,6 +182,15 @@ TEST_CASE("process: spawn errors name the program and the cause; no child is lef
     cases.push_back({Command(no_interp),
                      std::errc::no_such_file_or_directory,
                      {no_interp, "the program exists", "#! line"}});
+    {
+      // A relative program is looked for in the child's directory.
+      Command c("./no-interp");
+      c.current_dir(dir);
+      cases.push_back({std::move(c), std::errc::no_such_file_or_directory, {"the program exists"}});
+      Command d("./no-interp");
+      d.current_dir("/");
+      cases.push_back({std::move(d), std::errc::no_such_file_or_directory, {"program not found"}});
+    }
     cases.push_back(
         {Command(garbage), std::errc::executable_format_error, {garbage, "executable format"}});
     {

@@ -75,7 +75,7 @@ namespace tokio::sync {
 class CancellationToken;
 
 // Cancels its token when destroyed, unless disarmed.
-class TOKIO_MUST_AWAIT DropGuard {
+class [[nodiscard]] DropGuard {
  public:
   explicit DropGuard(detail::CancelNode* n) noexcept : n_(n) {}  // adopts a handle
   DropGuard(DropGuard&& o) noexcept : n_(std::exchange(o.n_, nullptr)) {}

@@ -52,7 +52,7 @@ class Sender;
 // (what a Sender copy holds), so dropping every Sender while a permit is alive neither
 // closes the channel under it (its send would be lost) nor frees it.
 template <class T>
-class TOKIO_MUST_AWAIT Permit {
+class [[nodiscard]] Permit {
   using Chan = detail::Chan<T, true>;
 
  public:
@@ -80,7 +80,7 @@ class TOKIO_MUST_AWAIT Permit {
 // n reserved slots, handed out one Permit at a time; the rest are released on destruction.
 // Holds a sender reference while it holds slots, as Permit does.
 template <class T>
-class TOKIO_MUST_AWAIT PermitIterator {
+class [[nodiscard]] PermitIterator {
   using Chan = detail::Chan<T, true>;
 
  public:
@@ -107,7 +107,7 @@ class TOKIO_MUST_AWAIT PermitIterator {
 
 // A reserved slot that owns a Sender (and so keeps the channel open).
 template <class T>
-class TOKIO_MUST_AWAIT OwnedPermit {
+class [[nodiscard]] OwnedPermit {
  public:
   explicit OwnedPermit(Sender<T> tx) noexcept : tx_(std::move(tx)) {}
   OwnedPermit(OwnedPermit&&) noexcept = default;
@@ -155,9 +155,14 @@ class Sender : public detail::MpscSenderBase<T, true> {
       if (r == PR::Ready) sent();
       return true;
     }
-    // Leaf's try_poll: sends if a slot is free now; otherwise nothing is queued.
+    // Leaf's try_poll: sends if a slot is free now, or fails as poll does once the
+    // receiver is gone; otherwise nothing is queued.
     bool try_poll() noexcept {
-      return detail::coop_try([&] { return op_.try_poll() && sent(); });
+      return detail::coop_try([&] {
+        PR r = op_.try_poll();
+        if (r == PR::Ready) sent();
+        return r != PR::Pending;
+      });
     }
     Result<void, SendError<T>> await_resume() {
       if (sent_) return {};
@@ -165,10 +170,10 @@ class Sender : public detail::MpscSenderBase<T, true> {
     }
 
    private:
-    bool sent() noexcept {  // the slot is held: the value goes in
+    void sent() noexcept {  // the slot is held: the value goes in
       op_.take();
       c_->push(std::move(value_));
-      return sent_ = true;
+      sent_ = true;
     }
 
     Chan* c_;

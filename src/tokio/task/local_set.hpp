@@ -119,7 +119,7 @@ namespace tokio::task {
 
 // What LocalSet::enter() returns (Tokio's LocalEnterGuard): while it lives, task::spawn_local
 // on this thread spawns onto that set. Guards nest; end them in reverse order.
-class TOKIO_MUST_AWAIT LocalEnterGuard {
+class [[nodiscard]] LocalEnterGuard {
  public:
   LocalEnterGuard(const LocalEnterGuard&) = delete;
   LocalEnterGuard& operator=(const LocalEnterGuard&) = delete;

@@ -46,7 +46,7 @@ inline constexpr Pending pending{};
 struct ReadyFrom {};
 
 template <class T>
-class TOKIO_MUST_AWAIT Poll {
+class [[nodiscard]] Poll {
  public:
   using value_type = T;
 

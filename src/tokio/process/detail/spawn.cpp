@@ -389,7 +389,11 @@ io::Result<Spawned> execute_spawn(SpawnPlan plan) {
         if (ce.err == ENOENT) {
           // execve says ENOENT for the file it was asked to run, and also for the
           // interpreter a script's #! line names or the loader a binary asks for.
-          if (::access(plan.program.c_str(), F_OK) == 0) {
+          // The file execve was given, as the child saw it: a relative path is taken
+          // from the child's working directory.
+          std::string seen = plan.path;
+          if (plan.cwd && !seen.empty() && seen[0] != '/') seen = *plan.cwd + "/" + seen;
+          if (::access(seen.c_str(), F_OK) == 0) {
             return fail(ce.err,
                         "the program exists, but the interpreter its #! line names (or the "
                         "dynamic loader it needs) was not found");

@@ -28,7 +28,9 @@ BlockingPool::~BlockingPool() {
 
 void BlockingPool::spawn_task(TaskHeader* t, bool mandatory) {
   std::unique_lock<Mutex> lk(mu_);
-  if (shutdown_) {
+  // From begin_shutdown on, only mandatory tasks (stdio writes whose bytes a write already
+  // accepted) are still taken, until shutdown() starts waiting for the threads.
+  if (stopped_ || (shutdown_ && !mandatory)) {
     lk.unlock();
     task_reject(t);
     return;
@@ -210,6 +212,7 @@ void BlockingPool::begin_shutdown() {
 void BlockingPool::shutdown(std::optional<std::chrono::nanoseconds> timeout) {
   begin_shutdown();
   std::unique_lock<Mutex> lk(mu_);
+  stopped_ = true;
   pthread_t self = pthread_self();
   auto only_self_left = [&] {
     return num_threads_ == 0 ||

@@ -33,16 +33,17 @@ class BlockingPool {
   BlockingPool(HandleInner* owner, const Config& cfg, std::size_t thread_cap);
   ~BlockingPool();
 
-  // Queues a spawn_blocking task (its header holds TaskState::INITIAL). When the pool is
-  // shut down the task is cancelled right away. A queued task is cancelled by shutdown
-  // unless `mandatory`: then it still runs (stdio writes).
+  // Queues a spawn_blocking task (its header holds TaskState::INITIAL). Once shutdown
+  // begins the task is cancelled right away, unless `mandatory` (stdio writes: taken until
+  // shutdown() waits for the threads, and run). A queued task is cancelled by shutdown
+  // unless mandatory.
   void spawn_task(TaskHeader* t, bool mandatory = false);
   // Runs fn(arg) on a pool thread even during shutdown (workers and core hand-offs).
   // Throws std::system_error when no thread can be started.
   void spawn_mandatory(void (*fn)(void*), void* arg);
 
-  // Stops accepting work and cancels queued tasks (but what is mandatory), waiting for
-  // nothing. Idempotent. A runtime's shutdown calls it first, so that threads its workers
+  // Stops accepting work (but mandatory tasks) and cancels queued tasks (but what is
+  // mandatory), waiting for nothing. Idempotent. A runtime's shutdown calls it first, so that threads its workers
   // or finished jobs leave free do not start queued closures while it stops the rest.
   void begin_shutdown();
   // begin_shutdown, then waits up to `timeout` (nullopt: forever) for running jobs.
@@ -83,7 +84,8 @@ class BlockingPool {
   // before it looks at shutdown_, so shutdown() leaves them that many queued jobs.
   std::size_t num_starting_ = 0;
   std::size_t num_mandatory_ = 0;
-  bool shutdown_ = false;
+  bool shutdown_ = false;            // begin_shutdown ran: new non-mandatory tasks are cancelled
+  bool stopped_ = false;             // shutdown() is waiting for the threads: every new task is
   std::vector<pthread_t> running_;   // threads still alive
   std::vector<pthread_t> finished_;  // exited threads waiting to be joined
 };

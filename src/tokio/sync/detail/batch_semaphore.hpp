@@ -125,14 +125,21 @@ class BatchSemaphore {
     return update_waker(w, queued, waker);
   }
 
-  // poll_acquire without a waker (a leaf's try_poll): true when the n permits belong to
+  // poll_acquire without a waker (a leaf's try_poll): Ready when the n permits belong to
   // the caller now (taken from the word, or all assigned to `w` while it was queued);
-  // false with nothing queued or changed (a closed semaphore too: the poll reports it).
-  bool try_poll_acquire(Waiter& w, std::size_t n, bool& queued) noexcept {
-    if (!queued) return try_acquire(n) == TryResult::Ok;
-    if (w.state.load(std::memory_order_acquire) != 0) return false;  // pairs as in poll
-    queued = false;
-    return true;
+  // Closed as poll_acquire; Pending with nothing queued or changed.
+  PollResult try_poll_acquire(Waiter& w, std::size_t n, bool& queued) noexcept {
+    if (!queued) {
+      TryResult r = try_acquire(n);
+      if (r == TryResult::Ok) return PollResult::Ready;
+      return r == TryResult::Closed ? PollResult::Closed : PollResult::Pending;
+    }
+    std::size_t s = w.state.load(std::memory_order_acquire);  // pairs as in poll_acquire
+    if (s == 0) {
+      queued = false;
+      return PollResult::Ready;
+    }
+    return (s & WAITER_CLOSED) ? PollResult::Closed : PollResult::Pending;
   }
 
   // Called when the awaitable owning `w` goes away (or saw Closed): unlinks it and
@@ -175,10 +182,13 @@ class AcquireOp {
     else if (r == BatchSemaphore::PollResult::Closed) sem_->cancel_acquire(node_, n_, queued_);
     return r;
   }
-  // poll without a waker (a leaf's try_poll): true when the permits are held now.
-  bool try_poll() noexcept {
-    if (!acquired_) acquired_ = sem_->try_poll_acquire(node_, n_, queued_);
-    return acquired_;
+  // poll without a waker (a leaf's try_poll): as poll, but Pending leaves nothing queued.
+  BatchSemaphore::PollResult try_poll() noexcept {
+    if (acquired_) return BatchSemaphore::PollResult::Ready;
+    auto r = sem_->try_poll_acquire(node_, n_, queued_);
+    if (r == BatchSemaphore::PollResult::Ready) acquired_ = true;
+    else if (r == BatchSemaphore::PollResult::Closed) sem_->cancel_acquire(node_, n_, queued_);
+    return r;
   }
   // Hands the acquired permits over to the caller (a permit or a guard).
   void take() noexcept { acquired_ = false; }

@@ -207,9 +207,14 @@ class TOKIO_MUST_AWAIT PermitAcquire : public Leaf<PermitAcquire<Make, E>> {
     closed_ = r == PR::Closed;
     return true;
   }
-  // Leaf's try_poll: the permits if they are free now; otherwise nothing is queued.
+  // Leaf's try_poll: the permits if they are free now, or the close as poll reports it;
+  // otherwise nothing is queued.
   bool try_poll() noexcept {
-    return closed_ || coop_try([&] { return op_.try_poll(); });
+    return closed_ || coop_try([&] {
+             PR r = op_.try_poll();
+             closed_ = r == PR::Closed;
+             return r != PR::Pending;
+           });
   }
   auto await_resume() {
     if constexpr (std::is_void_v<E>) {
