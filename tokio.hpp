@@ -1778,10 +1778,13 @@ const char* leaf_type_pretty() noexcept {
 // first suspend; once suspended they are registered by address and must not move.
 //
 // A leaf may also provide `bool try_poll() noexcept`: ready now? asked without a waker, so
-// false must leave nothing registered and nothing consumed (true completes the leaf as a
-// ready poll would, budget included: coop_try). select asks the leaves
-// that have it on its first poll and polls (registers) them only when no branch was
-// ready, so a branch that loses to a ready sibling never joins a queue (Select::poll).
+// false must leave nothing registered and consume nothing a pending poll would not (a
+// write_all that wrote part of its buffer before EAGAIN keeps that progress, as after a
+// pending poll). true completes the leaf exactly as a ready poll would, errors included
+// (a closed semaphore answers true, with the error), budget included: coop_try. select
+// asks the leaves that have it on its first poll and polls (registers) them only when no
+// branch was ready, so a branch that loses to a ready sibling never joins a queue, and
+// the winner is the one its poll order would have picked (Select::poll).
 template <class Derived>
 class Leaf : public Pollable {
  public:
@@ -24917,8 +24920,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_e12012aa907bb6df_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_e12012aa907bb6df_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_05d34d78d3d13336_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_05d34d78d3d13336_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -43050,7 +43053,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_e12012aa907bb6df_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_05d34d78d3d13336_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

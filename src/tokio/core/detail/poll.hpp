@@ -283,10 +283,13 @@ const char* leaf_type_pretty() noexcept {
 // first suspend; once suspended they are registered by address and must not move.
 //
 // A leaf may also provide `bool try_poll() noexcept`: ready now? asked without a waker, so
-// false must leave nothing registered and nothing consumed (true completes the leaf as a
-// ready poll would, budget included: coop_try). select asks the leaves
-// that have it on its first poll and polls (registers) them only when no branch was
-// ready, so a branch that loses to a ready sibling never joins a queue (Select::poll).
+// false must leave nothing registered and consume nothing a pending poll would not (a
+// write_all that wrote part of its buffer before EAGAIN keeps that progress, as after a
+// pending poll). true completes the leaf exactly as a ready poll would, errors included
+// (a closed semaphore answers true, with the error), budget included: coop_try. select
+// asks the leaves that have it on its first poll and polls (registers) them only when no
+// branch was ready, so a branch that loses to a ready sibling never joins a queue, and
+// the winner is the one its poll order would have picked (Select::poll).
 template <class Derived>
 class Leaf : public Pollable {
  public:
