@@ -12557,18 +12557,9 @@ class BatchSemaphore {
   // is in the queue (set by poll_acquire). Ready means the n permits now belong to the
   // caller.
   PollResult poll_acquire(Waiter& w, std::size_t n, bool& queued, Wakeable* waker) noexcept {
-    if (!queued) {
-      TryResult r = try_acquire(n);
-      if (r == TryResult::Ok) return PollResult::Ready;
-      if (r == TryResult::Closed) return PollResult::Closed;
-      return enqueue(w, n, queued, waker);
-    }
-    std::size_t s = w.state.load(std::memory_order_acquire);
-    if (s == 0) {
-      queued = false;
-      return PollResult::Ready;
-    }
-    if (s & WAITER_CLOSED) return PollResult::Closed;
+    PollResult r = try_poll_acquire(w, n, queued);
+    if (r != PollResult::Pending) return r;
+    if (!queued) return enqueue(w, n, queued, waker);
     // Still waiting; a spurious poll with the same waker needs no lock (a releaser that
     // takes the waker concurrently wakes this very task).
     if (w.waker.load(std::memory_order_acquire) == waker && waker != nullptr) {
@@ -12586,7 +12577,8 @@ class BatchSemaphore {
       if (r == TryResult::Ok) return PollResult::Ready;
       return r == TryResult::Closed ? PollResult::Closed : PollResult::Pending;
     }
-    std::size_t s = w.state.load(std::memory_order_acquire);  // pairs as in poll_acquire
+    // Acquire: pairs with the release that hands the permits over (distribute_locked).
+    std::size_t s = w.state.load(std::memory_order_acquire);
     if (s == 0) {
       queued = false;
       return PollResult::Ready;
@@ -12629,18 +12621,12 @@ class AcquireOp {
   // Ready: the permits are held by this op until take() (or released in the destructor).
   BatchSemaphore::PollResult poll(Wakeable* waker) noexcept {
     if (acquired_) return BatchSemaphore::PollResult::Ready;
-    auto r = sem_->poll_acquire(node_, n_, queued_, waker);
-    if (r == BatchSemaphore::PollResult::Ready) acquired_ = true;
-    else if (r == BatchSemaphore::PollResult::Closed) sem_->cancel_acquire(node_, n_, queued_);
-    return r;
+    return settle(sem_->poll_acquire(node_, n_, queued_, waker));
   }
   // poll without a waker (a leaf's try_poll): as poll, but Pending leaves nothing queued.
   BatchSemaphore::PollResult try_poll() noexcept {
     if (acquired_) return BatchSemaphore::PollResult::Ready;
-    auto r = sem_->try_poll_acquire(node_, n_, queued_);
-    if (r == BatchSemaphore::PollResult::Ready) acquired_ = true;
-    else if (r == BatchSemaphore::PollResult::Closed) sem_->cancel_acquire(node_, n_, queued_);
-    return r;
+    return settle(sem_->try_poll_acquire(node_, n_, queued_));
   }
   // Hands the acquired permits over to the caller (a permit or a guard).
   void take() noexcept { acquired_ = false; }
@@ -12651,6 +12637,12 @@ class AcquireOp {
   std::size_t permits() const noexcept { return n_; }
 
  private:
+  // What a poll's answer leaves behind: Ready, the permits held; Closed, out of the queue.
+  BatchSemaphore::PollResult settle(BatchSemaphore::PollResult r) noexcept {
+    if (r == BatchSemaphore::PollResult::Ready) acquired_ = true;
+    else if (r == BatchSemaphore::PollResult::Closed) sem_->cancel_acquire(node_, n_, queued_);
+    return r;
+  }
   void finish() noexcept {
     if (acquired_) {
       acquired_ = false;
@@ -24920,8 +24912,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_05d34d78d3d13336_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_05d34d78d3d13336_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_1ea50619938f859d_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_1ea50619938f859d_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -43053,7 +43045,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_05d34d78d3d13336_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_1ea50619938f859d_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

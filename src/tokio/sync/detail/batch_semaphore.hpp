@@ -105,18 +105,9 @@ class BatchSemaphore {
   // is in the queue (set by poll_acquire). Ready means the n permits now belong to the
   // caller.
   PollResult poll_acquire(Waiter& w, std::size_t n, bool& queued, Wakeable* waker) noexcept {
-    if (!queued) {
-      TryResult r = try_acquire(n);
-      if (r == TryResult::Ok) return PollResult::Ready;
-      if (r == TryResult::Closed) return PollResult::Closed;
-      return enqueue(w, n, queued, waker);
-    }
-    std::size_t s = w.state.load(std::memory_order_acquire);
-    if (s == 0) {
-      queued = false;
-      return PollResult::Ready;
-    }
-    if (s & WAITER_CLOSED) return PollResult::Closed;
+    PollResult r = try_poll_acquire(w, n, queued);
+    if (r != PollResult::Pending) return r;
+    if (!queued) return enqueue(w, n, queued, waker);
     // Still waiting; a spurious poll with the same waker needs no lock (a releaser that
     // takes the waker concurrently wakes this very task).
     if (w.waker.load(std::memory_order_acquire) == waker && waker != nullptr) {
@@ -134,7 +125,8 @@ class BatchSemaphore {
       if (r == TryResult::Ok) return PollResult::Ready;
       return r == TryResult::Closed ? PollResult::Closed : PollResult::Pending;
     }
-    std::size_t s = w.state.load(std::memory_order_acquire);  // pairs as in poll_acquire
+    // Acquire: pairs with the release that hands the permits over (distribute_locked).
+    std::size_t s = w.state.load(std::memory_order_acquire);
     if (s == 0) {
       queued = false;
       return PollResult::Ready;
@@ -177,18 +169,12 @@ class AcquireOp {
   // Ready: the permits are held by this op until take() (or released in the destructor).
   BatchSemaphore::PollResult poll(Wakeable* waker) noexcept {
     if (acquired_) return BatchSemaphore::PollResult::Ready;
-    auto r = sem_->poll_acquire(node_, n_, queued_, waker);
-    if (r == BatchSemaphore::PollResult::Ready) acquired_ = true;
-    else if (r == BatchSemaphore::PollResult::Closed) sem_->cancel_acquire(node_, n_, queued_);
-    return r;
+    return settle(sem_->poll_acquire(node_, n_, queued_, waker));
   }
   // poll without a waker (a leaf's try_poll): as poll, but Pending leaves nothing queued.
   BatchSemaphore::PollResult try_poll() noexcept {
     if (acquired_) return BatchSemaphore::PollResult::Ready;
-    auto r = sem_->try_poll_acquire(node_, n_, queued_);
-    if (r == BatchSemaphore::PollResult::Ready) acquired_ = true;
-    else if (r == BatchSemaphore::PollResult::Closed) sem_->cancel_acquire(node_, n_, queued_);
-    return r;
+    return settle(sem_->try_poll_acquire(node_, n_, queued_));
   }
   // Hands the acquired permits over to the caller (a permit or a guard).
   void take() noexcept { acquired_ = false; }
@@ -199,6 +185,12 @@ class AcquireOp {
   std::size_t permits() const noexcept { return n_; }
 
  private:
+  // What a poll's answer leaves behind: Ready, the permits held; Closed, out of the queue.
+  BatchSemaphore::PollResult settle(BatchSemaphore::PollResult r) noexcept {
+    if (r == BatchSemaphore::PollResult::Ready) acquired_ = true;
+    else if (r == BatchSemaphore::PollResult::Closed) sem_->cancel_acquire(node_, n_, queued_);
+    return r;
+  }
   void finish() noexcept {
     if (acquired_) {
       acquired_ = false;
